@@ -1,0 +1,47 @@
+import type { Argv, CommandModule } from "yargs";
+
+/** Where a command writes. Tests pass their own to capture output in-process. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Is stdout a terminal (progress bars, colour)? */
+  isTTY: boolean;
+  cwd: string;
+}
+
+export const processIO = (): CliIO => ({
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+  isTTY: Boolean(process.stdout.isTTY),
+  cwd: process.cwd(),
+});
+
+/** Options every command understands. */
+export interface GlobalOptions {
+  tree?: string;
+  queue?: string;
+  json?: boolean;
+}
+
+export interface CommandSpec<A> {
+  command: string | string[];
+  describe: string;
+  builder: (y: Argv<GlobalOptions>) => Argv<A>;
+  /** Returns the exit code (0 when omitted). Throw PqError for refusals. */
+  run: (args: A & GlobalOptions, io: CliIO) => Promise<number | void>;
+}
+
+/** The io and exit code of the command being run; set by main() for each invocation. */
+export const invocation: { io: CliIO; exitCode: number } = { io: processIO(), exitCode: 0 };
+
+export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalOptions, A> {
+  return {
+    command: spec.command,
+    describe: spec.describe,
+    builder: spec.builder as unknown as CommandModule<GlobalOptions, A>["builder"],
+    handler: async (args) => {
+      const code = await spec.run(args as unknown as A & GlobalOptions, invocation.io);
+      invocation.exitCode = code ?? 0;
+    },
+  };
+}
