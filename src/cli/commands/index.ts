@@ -1,6 +1,50 @@
 import type { CommandModule } from "yargs";
+import add from "./add.js";
+import applied from "./applied.js";
+import deleteCmd from "./delete.js";
+import diff from "./diff.js";
+import finish from "./finish.js";
+import fold from "./fold.js";
+import goto from "./goto.js";
+import guard from "./guard.js";
+import init from "./init.js";
+import newCmd from "./new.js";
+import next from "./next.js";
+import pop from "./pop.js";
+import prev from "./prev.js";
+import push from "./push.js";
+import refresh from "./refresh.js";
+import rename from "./rename.js";
+import reorder from "./reorder.js";
+import select from "./select.js";
+import series from "./series.js";
+import status from "./status.js";
+import top from "./top.js";
+import unapplied from "./unapplied.js";
 
-// One module per command. Keep this list sorted; add one import line per command.
+// One module per command. Add one import line and one entry per command.
 
 export const commands: CommandModule<any, any>[] = [
+  init,
+  newCmd,
+  add,
+  refresh,
+  push,
+  pop,
+  goto,
+  series,
+  applied,
+  unapplied,
+  top,
+  next,
+  prev,
+  diff,
+  status,
+  deleteCmd,
+  rename,
+  fold,
+  reorder,
+  guard,
+  select,
+  finish,
 ];

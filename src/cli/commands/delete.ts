@@ -1,0 +1,13 @@
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+export default defineCommand({
+  command: "delete <names..>",
+  describe: "remove unapplied patches from the series (files go to .pq/trash unless --keep)",
+  builder: (y) => y.positional("names", { type: "string", array: true, demandOption: true }).option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
+  run: async (args, io) => {
+    const moved = await (await openStack(args, io)).deletePatches(args.names as string[], { keep: args.keep });
+    for (const name of args.names as string[]) io.out(`deleted ${name}`);
+    for (const path of moved) io.out(`  (file kept at ${path})`);
+  },
+});

@@ -1,0 +1,22 @@
+import { defineCommand } from "../io.js";
+import { openStack, parseTarget } from "../open-stack.js";
+import { progressSink } from "../progress.js";
+
+export default defineCommand({
+  command: "goto <target>",
+  describe: "push or pop until TARGET is the top patch (0: nothing applied)",
+  builder: (y) =>
+    y
+      .positional("target", { type: "string", demandOption: true })
+      .option("force", { alias: "f", type: "boolean", describe: "pop over unrefreshed changes (backed up)" }),
+  run: async (args, io) => {
+    const sink = progressSink(io);
+    const stack = await openStack(args, io, sink);
+    try {
+      await stack.goto(parseTarget(args.target)!, { force: args.force });
+    } finally {
+      sink.done();
+    }
+    io.out(stack.top() ? `now at: ${stack.top()}` : "patch queue now empty");
+  },
+});

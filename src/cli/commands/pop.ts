@@ -1,0 +1,28 @@
+import { defineCommand } from "../io.js";
+import { openStack, parseTarget } from "../open-stack.js";
+import { progressSink } from "../progress.js";
+
+export default defineCommand({
+  command: "pop [target]",
+  describe: "unapply the top patch (or down to TARGET, which stays applied)",
+  builder: (y) =>
+    y
+      .positional("target", { type: "string", describe: "patch name or 1-based series position (0: all)" })
+      .option("all", { alias: "a", type: "boolean", describe: "unapply every patch" })
+      .option("force", { alias: "f", type: "boolean", describe: "pop even over unrefreshed changes (they are backed up)" })
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const sink = progressSink(io);
+    const stack = await openStack(args, io, sink);
+    try {
+      const report = await stack.pop({ target: parseTarget(args.target), all: args.all, force: args.force });
+      sink.done();
+      if (args.json) return void io.out(JSON.stringify(report, null, 2));
+      for (const name of report.popped) io.out(`popping ${name}`);
+      if (report.backup) io.out(`unrefreshed changes were saved in ${report.backup}`);
+      io.out(report.popped.length ? (report.top ? `now at: ${report.top}` : "patch queue now empty") : "no patches applied");
+    } finally {
+      sink.done();
+    }
+  },
+});

@@ -1,0 +1,15 @@
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+export default defineCommand({
+  command: "rename <from> [to]",
+  describe: "rename a patch (with one name: the top patch)",
+  builder: (y) => y.positional("from", { type: "string", demandOption: true }).positional("to", { type: "string" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    let [from, to] = [args.from, args.to];
+    if (to === undefined) [from, to] = [stack.top() ?? "", from];
+    await stack.renamePatch(from, to);
+    io.out(`renamed ${from} to ${to}`);
+  },
+});

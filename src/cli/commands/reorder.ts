@@ -1,0 +1,18 @@
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+export default defineCommand({
+  command: "reorder <name>",
+  describe: "move an unapplied patch within the series",
+  builder: (y) =>
+    y
+      .positional("name", { type: "string", demandOption: true })
+      .option("after", { type: "string" })
+      .option("before", { type: "string" })
+      .option("first", { type: "boolean", describe: "make it the next patch to push" })
+      .option("last", { type: "boolean", describe: "move it to the end of the series" }),
+  run: async (args, io) => {
+    await (await openStack(args, io)).reorder(args.name, { after: args.after, before: args.before, first: args.first, last: args.last });
+    io.out(`moved ${args.name}`);
+  },
+});

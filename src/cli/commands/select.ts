@@ -1,0 +1,20 @@
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+export default defineCommand({
+  command: "select [guards..]",
+  describe: "show or set the selected guards (--none to clear)",
+  builder: (y) =>
+    y.positional("guards", { type: "string", array: true }).option("none", { type: "boolean" }).option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const guards = ((args.guards as string[] | undefined) ?? []).map(String);
+    if (guards.length || args.none) {
+      const excluded = await stack.select(args.none ? [] : guards);
+      if (excluded.length) io.out(`applied but now guarded (pop and push to drop them): ${excluded.join(", ")}`);
+    }
+    const selected = stack.selectedGuards();
+    if (args.json) return void printJson(io, selected);
+    io.out(selected.length ? selected.join("\n") : "no guards selected");
+  },
+});

@@ -1,0 +1,18 @@
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+export default defineCommand({
+  command: "status",
+  describe: "where the stack is, and what a refresh would take",
+  builder: (y) => y.option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const s = await stack.status();
+    if (args.json) return void printJson(io, s);
+    io.out(`queue: ${stack.queueDir}`);
+    io.out(`applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`);
+    if (s.needsRefresh) io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
+    if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
+  },
+});

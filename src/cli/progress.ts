@@ -1,0 +1,27 @@
+import type { EventSink, ProgressEvent } from "../core/events.js";
+import type { CliIO } from "./io.js";
+
+/**
+ * Renders library progress events: one redrawn bar on a terminal, plain lines otherwise
+ * (only for the event kinds a log reader cares about, never per-file noise).
+ */
+export function progressSink(io: CliIO, plainKinds: string[] = []): EventSink & { done(): void } {
+  let drawn = false;
+  const bar = (e: ProgressEvent) => {
+    const width = 24;
+    const filled = e.total ? Math.round((width * (e.current ?? 0)) / e.total) : 0;
+    const count = e.total ? ` ${e.current}/${e.total}` : "";
+    const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}]${count} ${e.message}`;
+    process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns || 100) - 1)}`);
+    drawn = true;
+  };
+  const sink = ((e: ProgressEvent) => {
+    if (io.isTTY) bar(e);
+    else if (plainKinds.includes(e.kind)) io.out(e.message);
+  }) as EventSink & { done(): void };
+  sink.done = () => {
+    if (drawn) process.stdout.write("\r\x1b[2K");
+    drawn = false;
+  };
+  return sink;
+}

@@ -1,0 +1,149 @@
+/**
+ * The git adapter: everything pq asks of git goes through here (simple-git underneath).
+ * File contents cross this boundary as latin1 strings, like everywhere else in pq.
+ */
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+import { PqError } from "../errors.js";
+
+export class GitRepo {
+  private constructor(
+    readonly git: SimpleGit,
+    /** The tree's path relative to the repository root ("" or "sub/dir/"). */
+    readonly prefix: string,
+  ) {}
+
+  static async open(tree: string): Promise<GitRepo | null> {
+    const git = simpleGit({ baseDir: tree, trimmed: false });
+    try {
+      const inside = (await git.raw(["rev-parse", "--is-inside-work-tree"])).trim();
+      if (inside !== "true") return null;
+      const prefix = (await git.raw(["rev-parse", "--show-prefix"])).trim();
+      return new GitRepo(git, prefix);
+    } catch {
+      return null;
+    }
+  }
+
+  static async init(dir: string): Promise<GitRepo> {
+    await simpleGit({ baseDir: dir }).init();
+    return (await GitRepo.open(dir))!;
+  }
+
+  /** Tracked files whose work-tree content differs from HEAD, relative to the tree. */
+  async changedTrackedFiles(): Promise<string[]> {
+    const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=no", "--", "."]);
+    return this.parseStatus(out).map((e) => e.path);
+  }
+
+  /** Untracked, not ignored files, relative to the tree. */
+  async untrackedFiles(): Promise<string[]> {
+    const out = await this.run(["ls-files", "-z", "--others", "--exclude-standard", "--", "."]);
+    return out.split("\0").filter(Boolean);
+  }
+
+  private parseStatus(out: string): { code: string; path: string }[] {
+    const fields = out.split("\0");
+    const result: { code: string; path: string }[] = [];
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      if (f.length < 4) continue;
+      const code = f.slice(0, 2);
+      let path = f.slice(3);
+      if (code.includes("R") || code.includes("C")) i++; // the source path follows
+      if (!path.startsWith(this.prefix)) continue;
+      path = path.slice(this.prefix.length);
+      result.push({ code, path });
+    }
+    return result;
+  }
+
+  /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */
+  async headContent(path: string): Promise<string | null> {
+    try {
+      const buf = await this.git.binaryCatFile(["blob", `HEAD:${this.prefix}${path}`]);
+      return Buffer.from(buf).toString("latin1");
+    } catch {
+      return null;
+    }
+  }
+
+  /** Content of a blob named by a (possibly abbreviated) id, if the repository has it. */
+  async blob(id: string): Promise<string | null> {
+    if (!/^[0-9a-f]{4,64}$/.test(id) || /^0+$/.test(id)) return null;
+    try {
+      const full = (await this.git.raw(["rev-parse", "--verify", "--quiet", `${id}^{blob}`])).trim();
+      if (!full) return null;
+      const buf = await this.git.binaryCatFile(["blob", full]);
+      return Buffer.from(buf).toString("latin1");
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Three-way merge of one file with `git merge-file`: returns the merged text (with
+   * conflict markers when needed) and the number of conflicts.
+   */
+  async mergeFile(ours: string, base: string, theirs: string, labels: [string, string, string]): Promise<{ content: string; conflicts: number }> {
+    const dir = mkdtempSync(join(tmpdir(), "pq-merge-"));
+    try {
+      const files = [join(dir, "ours"), join(dir, "base"), join(dir, "theirs")];
+      writeFileSync(files[0], ours, "latin1");
+      writeFileSync(files[1], base, "latin1");
+      writeFileSync(files[2], theirs, "latin1");
+      let conflicts = 0;
+      try {
+        await this.git.raw(["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files]);
+      } catch (e) {
+        // merge-file exits with the number of conflicts; simple-git reports that as an error.
+        const m = /exit code[^\d]*(\d+)/i.exec(String((e as Error).message));
+        conflicts = m ? parseInt(m[1], 10) : 1;
+        if (conflicts < 0 || conflicts > 127) throw new PqError("git", `git merge-file failed: ${(e as Error).message}`);
+      }
+      return { content: readFileSync(files[0], "latin1"), conflicts };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async hashObject(content: string): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), "pq-blob-"));
+    try {
+      const file = join(dir, "blob");
+      writeFileSync(file, content, "latin1");
+      return (await this.git.raw(["hash-object", "-w", "--", file])).trim();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async stagedChanges(): Promise<boolean> {
+    try {
+      await this.git.raw(["diff", "--cached", "--quiet"]);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  async hasHead(): Promise<boolean> {
+    try {
+      await this.git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async run(args: string[], env?: Record<string, string>): Promise<string> {
+    try {
+      const g = env ? this.git.env({ ...process.env, ...env }) : this.git;
+      return await g.raw(args);
+    } catch (e) {
+      throw new PqError("git", `git ${args[0]} failed: ${(e as Error).message.trim()}`);
+    }
+  }
+}

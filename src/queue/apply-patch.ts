@@ -1,0 +1,124 @@
+/**
+ * Applies one patch file to a WorkingSet in memory: checks every path, applies every
+ * file's hunks (offset and fuzz like GNU patch), and optionally falls back to a
+ * three-way merge. Nothing reaches the disk here; the caller decides whether to commit.
+ */
+import { PqError } from "../errors.js";
+import type { GitRepo } from "../git/repo.js";
+import { applyFilePatch, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
+import { checkTreePath } from "../tree/paths.js";
+import { versionExec, type FileChange } from "./state.js";
+import type { WorkingSet } from "./workset.js";
+
+export interface FileOutcome {
+  path: string;
+  hunks: HunkResult[];
+  status: "applied" | "failed" | "merged" | "conflict";
+}
+
+export interface PatchApplication {
+  files: Record<string, FileChange>;
+  renames: [string, string][];
+  outcomes: FileOutcome[];
+  /** `.rej` contents to write next to files whose hunks failed (only with force). */
+  rejects: Record<string, string>;
+  failed: boolean;
+  conflicts: boolean;
+  fuzzy: boolean;
+}
+
+export interface ApplyOptions {
+  force?: boolean;
+  merge?: boolean;
+  fuzz?: number;
+  git?: GitRepo | null;
+}
+
+const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode ? (parseInt(mode, 8) & 0o111) !== 0 : fallback);
+
+export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
+  const parsed = parsePatch(text);
+  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false };
+  // Check every path before applying anything: a bad path refuses the whole patch.
+  for (const fp of parsed.files) {
+    if (fp.oldPath !== null) checkTreePath(ws.tree, fp.oldPath, `${name}: source path`);
+    if (fp.newPath !== null) checkTreePath(ws.tree, fp.newPath, `${name}: target path`);
+    if (fp.newMode === "120000" || fp.oldMode === "120000") {
+      throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
+    }
+  }
+  const touch = (path: string) => {
+    if (!result.files[path]) result.files[path] = { pre: ws.preserve(path), post: ws.version(path) };
+  };
+  for (const fp of parsed.files) {
+    const source = fp.oldPath ?? fp.newPath!;
+    const target = fp.newPath ?? fp.oldPath!;
+    touch(source);
+    touch(target);
+    const old = fp.kind === "create" ? ws.content(target) : ws.content(source);
+    const oldExec = versionExec(ws.version(source));
+    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, { fuzz: opts.fuzz });
+    let status: FileOutcome["status"] = outcome.ok ? "applied" : "failed";
+    let content = outcome.content;
+    if (!outcome.ok && opts.merge && opts.git && fp.index) {
+      const merged = await threeWayMerge(opts.git, fp, old, name);
+      if (merged) {
+        content = merged.content;
+        status = merged.conflicts ? "conflict" : "merged";
+        if (merged.conflicts) result.conflicts = true;
+      }
+    }
+    result.outcomes.push({ path: target, hunks: outcome.hunks, status });
+    if (outcome.hunks.some((h) => h.status === "fuzz")) result.fuzzy = true;
+    if (status === "failed") {
+      result.failed = true;
+      if (opts.force) {
+        result.rejects[target] = formatRejects(fp, outcome.hunks);
+        // GNU patch writes the hunks that did apply even when others fail.
+        content = outcome.content ?? old;
+      } else {
+        continue;
+      }
+    }
+    const exec = fp.kind === "create" ? modeExec(fp.newMode, false) : modeExec(fp.newMode, oldExec);
+    if (fp.kind === "rename") {
+      ws.set(source, null, false);
+      result.renames.push([source, target]);
+    }
+    if (fp.kind === "delete") ws.set(source, null, false);
+    else ws.set(target, content, exec);
+  }
+  for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
+  // Drop paths the patch named but left as they were (e.g. a source of a copy).
+  for (const [path, change] of Object.entries(result.files)) if (change.pre === change.post && !result.renames.some((r) => r.includes(path))) delete result.files[path];
+  return result;
+}
+
+async function threeWayMerge(git: GitRepo, fp: FilePatch, current: string | null, name: string): Promise<{ content: string; conflicts: number } | null> {
+  const base = await git.blob(fp.index!.oldBlob);
+  if (base === null || current === null) return null;
+  const theirs = applyFilePatch(base, fp, { fuzz: 0 });
+  if (!theirs.ok || theirs.content === null) return null;
+  return git.mergeFile(current, base, theirs.content, ["current", "base", name]);
+}
+
+/** Lines naming each failed hunk, for the error message. */
+export function describeFailures(app: PatchApplication): string[] {
+  const lines: string[] = [];
+  for (const o of app.outcomes) {
+    if (o.status === "applied" || o.status === "merged") continue;
+    if (o.status === "conflict") {
+      lines.push(`${o.path}: three-way merge left conflict markers`);
+      continue;
+    }
+    for (const h of o.hunks) if (h.status === "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+    if (!o.hunks.length) lines.push(`${o.path}: the file is not in the state the patch expects`);
+  }
+  return lines;
+}
+
+export function describeFuzz(app: PatchApplication): string[] {
+  const lines: string[] = [];
+  for (const o of app.outcomes) for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+  return lines;
+}

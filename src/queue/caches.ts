@@ -1,0 +1,106 @@
+/**
+ * Two caches that make repeated work cheap:
+ * - the stat cache remembers (size, mtime) → version for files pq wrote or hashed, like
+ *   git's index, so checking "is this file still what pq left?" needs no read;
+ * - the push cache remembers, per patch content, which file versions it turned into which,
+ *   so a push whose inputs are unchanged is a checkout instead of an apply (StGit's
+ *   fast-forward of stored commits, without commits).
+ */
+import { appendFileSync } from "node:fs";
+import { readText, writeAtomic } from "../tree/files.js";
+import type { Version } from "./state.js";
+
+/** Entries recorded this close to the file's mtime could hide a same-size edit in the same clock tick. */
+const RACY_MS = 20;
+
+export class StatCache {
+  private entries: Record<string, [number, number, string]>;
+  private dirty = false;
+  constructor(private file: string) {
+    const text = readText(file);
+    try {
+      this.entries = text ? JSON.parse(text) : {};
+    } catch {
+      this.entries = {};
+    }
+  }
+
+  lookup(path: string, size: number, mtimeMs: number): Version | undefined {
+    const e = this.entries[path];
+    if (e && e[0] === size && e[1] === mtimeMs) return e[2];
+    return undefined;
+  }
+
+  record(path: string, size: number, mtimeMs: number, version: Version): void {
+    if (version === null || Date.now() - mtimeMs < RACY_MS) {
+      if (this.entries[path]) {
+        delete this.entries[path];
+        this.dirty = true;
+      }
+      return;
+    }
+    this.entries[path] = [size, mtimeMs, version];
+    this.dirty = true;
+  }
+
+  forget(path: string): void {
+    if (this.entries[path]) {
+      delete this.entries[path];
+      this.dirty = true;
+    }
+  }
+
+  save(): void {
+    if (this.dirty) writeAtomic(this.file, JSON.stringify(this.entries));
+    this.dirty = false;
+  }
+}
+
+export interface PushCacheEntry {
+  files: Record<string, [Version, Version]>;
+  renames?: [string, string][];
+}
+
+export class PushCache {
+  private byPatch: Map<string, PushCacheEntry[]> | null = null;
+  private pending: string[] = [];
+  constructor(private file: string) {}
+
+  private load(): Map<string, PushCacheEntry[]> {
+    if (this.byPatch) return this.byPatch;
+    this.byPatch = new Map();
+    const text = readText(this.file) ?? "";
+    for (const line of text.split("\n")) {
+      const tab = line.indexOf("\t");
+      if (tab === -1) continue;
+      try {
+        const entry = JSON.parse(line.slice(tab + 1)) as PushCacheEntry;
+        const key = line.slice(0, tab);
+        const list = this.byPatch.get(key) ?? [];
+        list.push(entry);
+        this.byPatch.set(key, list);
+      } catch {
+        // A line torn by a crash: ignore it, the cache is only an accelerator.
+      }
+    }
+    return this.byPatch;
+  }
+
+  candidates(patchHash: string): PushCacheEntry[] {
+    return this.load().get(patchHash) ?? [];
+  }
+
+  add(patchHash: string, entry: PushCacheEntry): void {
+    const list = this.load().get(patchHash) ?? [];
+    const key = JSON.stringify(entry);
+    if (list.some((e) => JSON.stringify(e) === key)) return;
+    list.push(entry);
+    this.load().set(patchHash, list);
+    this.pending.push(`${patchHash}\t${key}\n`);
+  }
+
+  flush(): void {
+    if (this.pending.length) appendFileSync(this.file, this.pending.join(""));
+    this.pending = [];
+  }
+}

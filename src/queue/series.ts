@@ -1,0 +1,149 @@
+/**
+ * The series file, in hg mq's grammar: one patch per line, `#` starts a comment, and
+ * guards are written after the name as `#+name` (push only when selected) or `#-name`
+ * (skip when selected). Comments and blank lines are kept so a rewrite changes only
+ * what the command meant to change.
+ */
+import { PqError } from "../errors.js";
+
+export interface SeriesEntry {
+  name: string;
+  guards: string[]; // "+foo" / "-bar"
+}
+
+type SeriesLine =
+  | { kind: "patch"; entry: SeriesEntry; comment: string }
+  | { kind: "other"; text: string };
+
+export class Series {
+  private constructor(private lines: SeriesLine[]) {}
+
+  static parse(text: string): Series {
+    const lines: SeriesLine[] = [];
+    const raw = text.split("\n");
+    if (raw.length && raw[raw.length - 1] === "") raw.pop();
+    const seen = new Set<string>();
+    raw.forEach((line, i) => {
+      const hash = line.indexOf("#");
+      const body = (hash === -1 ? line : line.slice(0, hash)).trim();
+      if (!body) {
+        lines.push({ kind: "other", text: line });
+        return;
+      }
+      // quilt allows "-pN" options after the name; we only accept -p1 (or -p0-free trees) and keep it in the comment.
+      const [name, ...opts] = body.split(/\s+/);
+      const bad = opts.filter((o) => o !== "-p1");
+      if (bad.length) {
+        throw new PqError("bad-patch", `series line ${i + 1}: unsupported option ${bad.join(" ")} after ${name}`, [
+          "pq applies patches with -p1; re-create the patch with a/ b/ prefixes",
+        ]);
+      }
+      const after = hash === -1 ? "" : line.slice(hash);
+      const guards = [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]);
+      const comment = after.replace(/#[+-][^\s#]+/g, "").trim();
+      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`);
+      seen.add(name);
+      lines.push({ kind: "patch", entry: { name, guards }, comment });
+    });
+    return new Series(lines);
+  }
+
+  static empty(): Series {
+    return new Series([]);
+  }
+
+  entries(): SeriesEntry[] {
+    return this.lines.flatMap((l) => (l.kind === "patch" ? [{ name: l.entry.name, guards: [...l.entry.guards] }] : []));
+  }
+
+  names(): string[] {
+    return this.entries().map((e) => e.name);
+  }
+
+  has(name: string): boolean {
+    return this.lines.some((l) => l.kind === "patch" && l.entry.name === name);
+  }
+
+  indexOf(name: string): number {
+    return this.names().indexOf(name);
+  }
+
+  /** Insert a patch after `after` (or at the start when null). */
+  insertAfter(after: string | null, entry: SeriesEntry): void {
+    if (this.has(entry.name)) throw new PqError("exists", `${entry.name} is already in the series`);
+    const at = after === null ? this.firstPatchLine() : this.lineOf(after) + 1;
+    this.lines.splice(at, 0, { kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: "" });
+  }
+
+  remove(name: string): void {
+    this.lines.splice(this.lineOf(name), 1);
+  }
+
+  rename(from: string, to: string): void {
+    if (this.has(to)) throw new PqError("exists", `${to} is already in the series`);
+    const line = this.lines[this.lineOf(from)];
+    if (line.kind === "patch") line.entry.name = to;
+  }
+
+  setGuards(name: string, guards: string[]): void {
+    const line = this.lines[this.lineOf(name)];
+    if (line.kind === "patch") line.entry.guards = [...guards];
+  }
+
+  /** Move a patch so it follows `after` (null: first). */
+  move(name: string, after: string | null): void {
+    const line = this.lines[this.lineOf(name)];
+    this.lines.splice(this.lineOf(name), 1);
+    const at = after === null ? this.firstPatchLine() : this.lineOf(after) + 1;
+    this.lines.splice(at, 0, line);
+  }
+
+  serialize(): string {
+    return this.lines
+      .map((l) => {
+        if (l.kind === "other") return l.text;
+        const parts = [l.entry.name, ...l.entry.guards.map((g) => `#${g}`)];
+        if (l.comment) parts.push(l.comment);
+        return parts.join(" ");
+      })
+      .map((s) => s + "\n")
+      .join("");
+  }
+
+  private lineOf(name: string): number {
+    const i = this.lines.findIndex((l) => l.kind === "patch" && l.entry.name === name);
+    if (i === -1) throw new PqError("not-found", `${name} is not in the series`);
+    return i;
+  }
+
+  private firstPatchLine(): number {
+    const i = this.lines.findIndex((l) => l.kind === "patch");
+    return i === -1 ? this.lines.length : i;
+  }
+}
+
+/**
+ * hg mq's rule: an unguarded patch is always pushable; with positive guards it needs one of
+ * them selected; any selected negative guard excludes it.
+ */
+export function isPushable(entry: SeriesEntry, selected: readonly string[]): boolean {
+  const positive = entry.guards.filter((g) => g.startsWith("+")).map((g) => g.slice(1));
+  const negative = entry.guards.filter((g) => g.startsWith("-")).map((g) => g.slice(1));
+  if (negative.some((g) => selected.includes(g))) return false;
+  if (positive.length && !positive.some((g) => selected.includes(g))) return false;
+  return true;
+}
+
+export function validateGuardName(guard: string): void {
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard)) {
+    throw new PqError("usage", `invalid guard name "${guard}": use letters, digits, '_', '.', '-' (not starting with '-')`);
+  }
+}
+
+export function validatePatchName(name: string): void {
+  if (!name || name.startsWith(".") || name.includes("/") || name.includes("\\") || /[\s#]/.test(name) || name === "series" || name === "status" || name === "guards") {
+    throw new PqError("usage", `invalid patch name "${name}"`, [
+      "a patch name is a single file name without spaces, '#' or '/', not starting with '.', and not 'series'/'status'/'guards'",
+    ]);
+  }
+}

@@ -1,0 +1,856 @@
+/**
+ * The patch stack: a queue directory (series + patch files, shareable and versioned) and
+ * this tree's state in `.pq/`. Every operation takes the tree lock, replays an interrupted
+ * journal if there is one, plans its changes in memory (WorkingSet), and only then writes
+ * through the journal. Refusals leave the tree and the queue untouched.
+ */
+import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { PqError } from "../errors.js";
+import { ignoreEvents, type EventSink } from "../core/events.js";
+import { GitRepo } from "../git/repo.js";
+import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
+import { parsePatch } from "../patch/index.js";
+import { readText, sha1, writeAtomic, writeText } from "../tree/files.js";
+import { TreeLock } from "../tree/lock.js";
+import { ObjectStore } from "../tree/objects.js";
+import { checkTreePath } from "../tree/paths.js";
+import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "./apply-patch.js";
+import { PushCache, StatCache } from "./caches.js";
+import { commitWrites, recoverJournal } from "./journal.js";
+import { buildPatchDiff } from "./refresh-diff.js";
+import { isPushable, Series, validateGuardName, validatePatchName, type SeriesEntry } from "./series.js";
+import { ensureStateDir, loadState, saveState, statePaths, type AppliedPatch, type StackState, type Version } from "./state.js";
+import { WorkingSet } from "./workset.js";
+
+export interface StackOptions {
+  tree: string;
+  queue?: string;
+  onEvent?: EventSink;
+}
+
+/** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
+export type StackTarget = string | number;
+
+export interface PushedPatch {
+  name: string;
+  /** Taken from the push cache: inputs unchanged since it was last applied. */
+  cached: boolean;
+  /** Hunks that needed an offset or fuzz ("file: Hunk #2 succeeded at 40 with fuzz 1."). */
+  notes: string[];
+  needsRefresh?: "forced" | "conflict";
+  rejects?: string[];
+}
+
+export interface PushReport {
+  pushed: PushedPatch[];
+  top: string | null;
+}
+
+export interface PopReport {
+  popped: string[];
+  top: string | null;
+  backup?: string;
+}
+
+export interface RefreshReport {
+  name: string;
+  files: string[];
+  /** Untracked files that were not taken (pq add them). */
+  untracked: string[];
+}
+
+export interface StackStatus {
+  top: string | null;
+  applied: number;
+  unapplied: number;
+  needsRefresh?: "forced" | "conflict";
+  /** Files whose changes are not yet in the top patch (what refresh would take). */
+  pending: string[];
+  untracked: string[];
+  guards: string[];
+}
+
+export class Stack {
+  private store: ObjectStore;
+  private statCache: StatCache;
+  private pushCache: PushCache;
+  private lock: TreeLock | null = null;
+
+  private constructor(
+    readonly tree: string,
+    readonly queueDir: string,
+    private state: StackState,
+    readonly git: GitRepo | null,
+    private onEvent: EventSink,
+  ) {
+    const p = statePaths(tree);
+    this.store = new ObjectStore(p.objects);
+    this.statCache = new StatCache(p.statCache);
+    this.pushCache = new PushCache(p.pushCache);
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  static async init(opts: StackOptions): Promise<Stack> {
+    const tree = resolve(opts.tree);
+    if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new PqError("not-found", `${tree} is not a directory`);
+    if (loadState(tree)) {
+      throw new PqError("exists", `${tree} already has a pq stack`, ["use it as it is, or remove .pq/ to start over (pop -a first)"]);
+    }
+    const git = await GitRepo.open(tree);
+    if (!git) throw new PqError("no-queue", `${tree} is not a git work tree`, ["run git init first: pq keeps its patches on top of a git tree"]);
+    const queueAbs = resolve(tree, opts.queue ?? "patches");
+    const rel = relative(tree, queueAbs);
+    const queue = rel.startsWith("..") || isAbsolute(rel) ? queueAbs : rel || ".";
+    mkdirSync(queueAbs, { recursive: true });
+    if (!existsSync(join(queueAbs, "series"))) writeAtomic(join(queueAbs, "series"), "");
+    ensureStateDir(tree);
+    const state: StackState = { version: 1, queue, guards: [], applied: [] };
+    saveState(tree, state);
+    return new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents);
+  }
+
+  static async open(opts: StackOptions): Promise<Stack> {
+    const tree = resolve(opts.tree);
+    const state = loadState(tree);
+    if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    const queueDir = resolve(tree, state.queue);
+    if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
+      throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
+    }
+    const stack = new Stack(tree, queueDir, state, await GitRepo.open(tree), opts.onEvent ?? ignoreEvents);
+    if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined);
+    return stack;
+  }
+
+  /** Opens the stack, or finds the nearest enclosing tree that has one. */
+  static async find(opts: StackOptions): Promise<Stack> {
+    let dir = resolve(opts.tree);
+    for (;;) {
+      if (existsSync(statePaths(dir).state)) return Stack.open({ ...opts, tree: dir });
+      const up = resolve(dir, "..");
+      if (up === dir) return Stack.open(opts); // throws the "no stack" error for the original tree
+      dir = up;
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  series(): SeriesEntry[] {
+    return this.readSeries().entries();
+  }
+
+  applied(): string[] {
+    return this.state.applied.map((a) => a.name);
+  }
+
+  appliedRecords(): readonly AppliedPatch[] {
+    return this.state.applied;
+  }
+
+  unapplied(): string[] {
+    const applied = new Set(this.applied());
+    return this.series().filter((e) => !applied.has(e.name)).map((e) => e.name);
+  }
+
+  top(): string | null {
+    return this.state.applied.at(-1)?.name ?? null;
+  }
+
+  selectedGuards(): string[] {
+    return [...this.state.guards];
+  }
+
+  /** Series names that the selected guards let through, in order. */
+  pushable(): string[] {
+    return this.series().filter((e) => isPushable(e, this.state.guards)).map((e) => e.name);
+  }
+
+  patchPath(name: string): string {
+    return join(this.queueDir, name);
+  }
+
+  async readPatch(name: string): Promise<string> {
+    const text = readText(this.patchPath(name));
+    if (text === null) throw new PqError("not-found", `patch file ${this.patchPath(name)} is missing`, ["restore it (e.g. from the queue's git history) or delete the patch"]);
+    return text;
+  }
+
+  async patchHeader(name: string): Promise<PatchHeader> {
+    const text = await this.readPatch(name);
+    return parseHeader(headerOf(text));
+  }
+
+  /** Next and previous patches relative to the top, as hg qnext/qprev. */
+  next(): string | null {
+    return this.pushCandidates()[0] ?? null;
+  }
+
+  prev(): string | null {
+    return this.state.applied.at(-2)?.name ?? null;
+  }
+
+  async status(): Promise<StackStatus> {
+    const top = this.state.applied.at(-1);
+    const preview = top ? await this.planRefresh(top, []) : null;
+    return {
+      top: top?.name ?? null,
+      applied: this.state.applied.length,
+      unapplied: this.unapplied().length,
+      needsRefresh: top?.needsRefresh,
+      pending: preview ? preview.changed : [],
+      untracked: preview ? preview.untracked : this.git ? await this.git.untrackedFiles() : [],
+      guards: this.selectedGuards(),
+    };
+  }
+
+  /** What the top patch would contain after a refresh (hg qdiff). */
+  async diff(): Promise<string> {
+    const top = this.requireTop();
+    const plan = await this.planRefresh(top, []);
+    return plan.diff;
+  }
+
+  // ---------------------------------------------------------------- push / pop
+
+  async push(opts: { target?: StackTarget; all?: boolean; force?: boolean; merge?: boolean; move?: boolean; fuzz?: number; onEvent?: EventSink } = {}): Promise<PushReport> {
+    return this.withLock(async () => {
+      const emit = opts.onEvent ?? this.onEvent;
+      this.refuseIfTopNeedsRefresh("push", opts.force);
+      const series = this.readSeries();
+      let list: string[];
+      if (opts.target !== undefined && opts.move && !opts.all) {
+        const name = this.resolveName(series, opts.target);
+        if (this.applied().includes(name)) throw new PqError("usage", `${name} is already applied`);
+        series.move(name, this.top() ?? null);
+        this.writeSeries(series);
+        list = [name];
+      } else {
+        list = this.pushCandidates(series);
+        if (opts.target !== undefined) {
+          const name = this.resolveName(series, opts.target);
+          if (this.applied().includes(name)) throw new PqError("usage", `${name} is already applied`, ["pq pop to go back to it"]);
+          const entry = series.entries().find((e) => e.name === name)!;
+          if (!isPushable(entry, this.state.guards)) {
+            throw new PqError("usage", `${name} is guarded (${entry.guards.join(" ")}) and the selected guards exclude it`, [
+              "pq select to change the selected guards, or pq push --move after changing its guards",
+            ]);
+          }
+          const at = list.indexOf(name);
+          if (at === -1) throw new PqError("usage", `${name} comes before the top patch in the series`, ["use pq push --move to move it"]);
+          list = list.slice(0, at + 1);
+        } else if (!opts.all) {
+          list = list.slice(0, 1);
+        }
+      }
+      const report: PushReport = { pushed: [], top: this.top() };
+      if (!list.length) return report;
+
+      const ws = this.workingSet();
+      const applied = [...this.state.applied];
+      let failure: { name: string; app: PatchApplication } | null = null;
+      for (const [i, name] of list.entries()) {
+        emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
+        const text = await this.readPatch(name);
+        const hash = sha1(text);
+        const hit = this.tryPushCache(ws, hash);
+        if (hit) {
+          applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
+          report.pushed.push({ name, cached: true, notes: [] });
+          continue;
+        }
+        const before = ws.snapshot();
+        const app = await applyPatchText(ws, name, text, { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: this.git });
+        const stuck = app.failed && !opts.force;
+        if (stuck) {
+          ws.restore(before);
+          failure = { name, app };
+          break;
+        }
+        const needsRefresh = app.conflicts ? "conflict" : app.failed ? "forced" : undefined;
+        const record: AppliedPatch = { name, hash, files: app.files, ...(app.renames.length ? { renames: app.renames } : {}), ...(needsRefresh ? { needsRefresh } : {}) };
+        applied.push(record);
+        const pushed: PushedPatch = { name, cached: false, notes: describeFuzz(app), ...(needsRefresh ? { needsRefresh } : {}) };
+        if (Object.keys(app.rejects).length) pushed.rejects = Object.keys(app.rejects).map((p) => `${p}.rej`);
+        if (needsRefresh) pushed.notes.push(...describeFailures(app));
+        report.pushed.push(pushed);
+        if (!needsRefresh && !app.fuzzy) {
+          this.pushCache.add(hash, { files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])), ...(app.renames.length ? { renames: app.renames } : {}) });
+        }
+        if (needsRefresh) {
+          this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${name}`, emit);
+          for (const [path, rej] of Object.entries(app.rejects)) writeText(join(this.tree, `${path}.rej`), rej);
+          report.top = name;
+          return report;
+        }
+      }
+      this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${list.at(-1)}`, emit);
+      report.top = this.top();
+      if (failure) {
+        const merged = Boolean(opts.merge);
+        const pushedNote = report.pushed.length ? `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}` : "nothing was changed";
+        throw new PqError("apply-failed", `${failure.name} does not apply (${pushedNote})`, [
+          ...describeFailures(failure.app),
+          `pq push --force applies the hunks that fit and writes .rej files${merged ? "" : "; pq push --merge tries a three-way merge"}`,
+        ]);
+      }
+      return report;
+    });
+  }
+
+  async pop(opts: { target?: StackTarget; all?: boolean; force?: boolean; onEvent?: EventSink } = {}): Promise<PopReport> {
+    return this.withLock(async () => {
+      const emit = opts.onEvent ?? this.onEvent;
+      const applied = this.state.applied;
+      if (!applied.length) return { popped: [], top: null };
+      let keep: number;
+      if (opts.all) keep = 0;
+      else if (opts.target !== undefined) {
+        if (opts.target === 0) keep = 0;
+        else {
+          const name = this.resolveName(this.readSeries(), opts.target);
+          const at = applied.findIndex((a) => a.name === name);
+          if (at === -1) throw new PqError("usage", `${name} is not applied`);
+          keep = at + 1;
+        }
+      } else keep = applied.length - 1;
+      const popping = applied.slice(keep);
+      if (!popping.length) return { popped: [], top: this.top() };
+      const top = applied.at(-1)!;
+      if (top.needsRefresh && !opts.force) {
+        throw new PqError("needs-refresh", `${top.name} was ${top.needsRefresh === "conflict" ? "merged with conflicts" : "force-applied with rejects"} and needs a refresh`, [
+          "resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (a backup is kept)",
+        ]);
+      }
+      const ws = this.workingSet();
+      const expected = this.expectedVersions(applied);
+      const restore = new Map<string, Version>();
+      for (const record of [...popping].reverse()) for (const [path, change] of Object.entries(record.files)) restore.set(path, change.pre);
+      // Pops restore bytes from the object store, so anything on disk that pq did not write would be lost: check first.
+      const dirty = [...restore.keys()].filter((p) => ws.version(p) !== expected.get(p));
+      let backup: string | undefined;
+      if (dirty.length) {
+        if (!opts.force) {
+          throw new PqError("dirty", `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`, [
+            "pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)",
+          ]);
+        }
+        backup = this.backupFiles(dirty, `pop-${top.name}`);
+      }
+      for (const [path, version] of restore) ws.setVersion(path, version);
+      emit({ kind: "pop", message: `popping ${popping.length} patch(es)`, current: popping.length, total: popping.length });
+      this.commit(ws, { ...this.state, applied: applied.slice(0, keep) }, `pop ${popping.at(-1)!.name}..${popping[0].name}`, emit);
+      return { popped: popping.map((p) => p.name).reverse(), top: this.top(), ...(backup ? { backup } : {}) };
+    });
+  }
+
+  async goto(target: StackTarget, opts: { force?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | PopReport> {
+    if (target === 0) return this.pop({ all: true, ...opts });
+    const name = this.resolveName(this.readSeries(), target);
+    if (this.applied().includes(name)) return this.pop({ target: name, ...opts });
+    return this.push({ target: name, ...opts });
+  }
+
+  // ---------------------------------------------------------------- editing patches
+
+  async newPatch(name: string, opts: { message?: string; author?: string } = {}): Promise<void> {
+    validatePatchName(name);
+    await this.withLock(async () => {
+      this.refuseIfTopNeedsRefresh("create a new patch over it", false);
+      const series = this.readSeries();
+      if (series.has(name)) throw new PqError("exists", `${name} is already in the series`);
+      if (existsSync(this.patchPath(name))) throw new PqError("exists", `${this.patchPath(name)} already exists`, ["pick another name, or pq import it"]);
+      const author = opts.author ?? (await this.defaultAuthor());
+      const [subject, ...rest] = (opts.message ?? "").split("\n");
+      const text = formatHeader({ author, date: new Date().toUTCString().replace("GMT", "+0000"), subject: subject || name, body: rest.join("\n").trim() });
+      writeAtomic(this.patchPath(name), text);
+      series.insertAfter(this.top(), { name, guards: [] });
+      this.writeSeries(series);
+      this.state.applied.push({ name, hash: sha1(text), files: {} });
+      saveState(this.tree, this.state);
+    });
+  }
+
+  /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */
+  async add(paths: string[]): Promise<string[]> {
+    return this.withLock(async () => {
+      const top = this.requireTop();
+      const added: string[] = [];
+      for (const raw of paths) {
+        const path = checkTreePath(this.tree, raw);
+        if (top.files[path]) continue;
+        const base = await this.baselineVersion(path, this.state.applied.length - 1);
+        top.files[path] = { pre: base, post: base };
+        added.push(path);
+      }
+      saveState(this.tree, this.state);
+      return added;
+    });
+  }
+
+  async refresh(opts: { message?: string; header?: PatchHeader; files?: string[] } = {}): Promise<RefreshReport> {
+    return this.withLock(async () => {
+      const top = this.requireTop();
+      if (opts.files?.length) {
+        for (const raw of opts.files) {
+          const path = checkTreePath(this.tree, raw);
+          if (!top.files[path]) top.files[path] = { pre: await this.baselineVersion(path, this.state.applied.length - 1), post: null };
+        }
+      }
+      const plan = await this.planRefresh(top, []);
+      let header = dropDiffstat(headerOf(await this.readPatch(top.name)));
+      if (opts.header) header = formatHeader(opts.header);
+      else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
+      const text = joinHeaderAndDiff(header, plan.diff);
+      writeAtomic(this.patchPath(top.name), text);
+      top.files = plan.files;
+      top.hash = sha1(text);
+      delete top.needsRefresh;
+      saveState(this.tree, this.state);
+      return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+    });
+  }
+
+  /** Replace a patch's header (message/author) without touching its diff. */
+  async setHeader(name: string, header: PatchHeader): Promise<void> {
+    await this.withLock(async () => {
+      const text = await this.readPatch(name);
+      const updated = joinHeaderAndDiff(formatHeader(header), diffOf(text));
+      writeAtomic(this.patchPath(name), updated);
+      const record = this.state.applied.find((a) => a.name === name);
+      if (record) {
+        record.hash = sha1(updated);
+        saveState(this.tree, this.state);
+      }
+    });
+  }
+
+  /** Write a patch file. An applied patch may only change its header this way. */
+  async writePatch(name: string, text: string): Promise<void> {
+    await this.withLock(async () => {
+      const record = this.state.applied.find((a) => a.name === name);
+      if (record) {
+        const old = await this.readPatch(name);
+        if (diffOf(old) !== diffOf(text)) throw new PqError("usage", `${name} is applied: its diff can only change through pq refresh`, ["pop it first to replace the whole patch"]);
+        record.hash = sha1(text);
+        saveState(this.tree, this.state);
+      }
+      writeAtomic(this.patchPath(name), text);
+    });
+  }
+
+  /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */
+  async insertPatches(items: { name: string; text: string }[], opts: { push?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | null> {
+    await this.withLock(async () => {
+      const series = this.readSeries();
+      for (const { name, text } of items) {
+        validatePatchName(name);
+        if (series.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"]);
+        const existing = readText(this.patchPath(name));
+        if (existing !== null && existing !== text) throw new PqError("exists", `${this.patchPath(name)} exists with other content`, ["import it under another name"]);
+        parsePatch(text); // refuse what cannot be parsed before the queue changes
+      }
+      let after = this.top();
+      const unappliedBefore = this.pushCandidates(series);
+      // Insert after the last applied patch, before the patches that were waiting.
+      if (unappliedBefore.length === 0 && series.names().length) after = series.names().at(-1)!;
+      for (const { name, text } of items) {
+        writeAtomic(this.patchPath(name), text);
+        series.insertAfter(after, { name, guards: [] });
+        after = name;
+      }
+      this.writeSeries(series);
+    });
+    if (!opts.push) return null;
+    return this.push({ target: items.at(-1)!.name, onEvent: opts.onEvent });
+  }
+
+  async deletePatches(names: string[], opts: { keep?: boolean } = {}): Promise<string[]> {
+    return this.withLock(async () => {
+      const series = this.readSeries();
+      const kept: string[] = [];
+      for (const name of names) {
+        if (!series.has(name)) throw new PqError("not-found", `${name} is not in the series`);
+        if (this.applied().includes(name)) throw new PqError("usage", `${name} is applied`, ["pop it first"]);
+      }
+      for (const name of names) {
+        series.remove(name);
+        if (!opts.keep && existsSync(this.patchPath(name))) kept.push(this.moveToTrash(name));
+      }
+      this.writeSeries(series);
+      return kept;
+    });
+  }
+
+  async renamePatch(from: string, to: string): Promise<void> {
+    validatePatchName(to);
+    await this.withLock(async () => {
+      const series = this.readSeries();
+      if (existsSync(this.patchPath(to))) throw new PqError("exists", `${this.patchPath(to)} already exists`);
+      series.rename(from, to);
+      renameSync(this.patchPath(from), this.patchPath(to));
+      this.writeSeries(series);
+      const record = this.state.applied.find((a) => a.name === from);
+      if (record) {
+        record.name = to;
+        saveState(this.tree, this.state);
+      }
+    });
+  }
+
+  /** Move an unapplied patch within the unapplied part of the series. */
+  async reorder(name: string, where: { after?: string; before?: string; first?: boolean; last?: boolean }): Promise<void> {
+    await this.withLock(async () => {
+      const series = this.readSeries();
+      const applied = this.applied();
+      if (applied.includes(name)) throw new PqError("usage", `${name} is applied; pop it first to reorder it`);
+      if (!series.has(name)) throw new PqError("not-found", `${name} is not in the series`);
+      const names = series.names();
+      let after: string | null;
+      if (where.first) after = this.top();
+      else if (where.last) after = names.filter((n) => n !== name).at(-1) ?? null;
+      else if (where.after) after = where.after;
+      else if (where.before) {
+        const i = names.filter((n) => n !== name).indexOf(where.before);
+        if (i === -1) throw new PqError("not-found", `${where.before} is not in the series`);
+        after = i === 0 ? null : names.filter((n) => n !== name)[i - 1];
+      } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last");
+      if (after !== null && !series.has(after)) throw new PqError("not-found", `${after} is not in the series`);
+      const lastApplied = this.top();
+      if (lastApplied && (after === null || series.indexOf(after) < series.indexOf(lastApplied))) {
+        throw new PqError("usage", `that would move ${name} below the applied patches`, ["pop them first"]);
+      }
+      series.move(name, after);
+      this.writeSeries(series);
+    });
+  }
+
+  /** Fold unapplied patches into the top patch (hg qfold): their changes and messages. */
+  async fold(names: string[], opts: { message?: string; keep?: boolean; onEvent?: EventSink } = {}): Promise<RefreshReport> {
+    await this.withLock(async () => {
+      const top = this.requireTop();
+      this.refuseIfTopNeedsRefresh("fold into it", false);
+      const series = this.readSeries();
+      for (const name of names) {
+        if (!series.has(name)) throw new PqError("not-found", `${name} is not in the series`);
+        if (this.applied().includes(name)) throw new PqError("usage", `${name} is applied; only unapplied patches can be folded`);
+      }
+      const ws = this.workingSet();
+      const headers: PatchHeader[] = [];
+      const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
+      for (const name of names) {
+        const text = await this.readPatch(name);
+        const app = await applyPatchText(ws, name, text, { git: this.git });
+        if (app.failed) throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app));
+        for (const [path, change] of Object.entries(app.files)) {
+          updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
+        }
+        updated.renames!.push(...app.renames);
+        headers.push(parseHeader(headerOf(text)));
+      }
+      this.commit(ws, { ...this.state, applied: [...this.state.applied.slice(0, -1), updated] }, `fold ${names.join(" ")} into ${top.name}`, opts.onEvent ?? this.onEvent);
+      const own = parseHeader(headerOf(await this.readPatch(top.name)));
+      const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
+      const header = formatHeader({ ...own, ...(opts.message ? splitMessage(opts.message) : { body }) });
+      writeAtomic(this.patchPath(top.name), joinHeaderAndDiff(header, diffOf(await this.readPatch(top.name))));
+      for (const name of names) {
+        series.remove(name);
+        if (!opts.keep) this.moveToTrash(name);
+      }
+      this.writeSeries(series);
+    });
+    return this.refresh();
+  }
+
+  // ---------------------------------------------------------------- guards
+
+  async setGuards(name: string, guards: string[]): Promise<void> {
+    for (const g of guards) {
+      if (!/^[+-]/.test(g)) throw new PqError("usage", `guard "${g}" must start with + or -`);
+      validateGuardName(g.slice(1));
+    }
+    await this.withLock(async () => {
+      const series = this.readSeries();
+      series.setGuards(name, guards);
+      this.writeSeries(series);
+    });
+  }
+
+  /** Select guards; returns applied patches the new selection would not have pushed. */
+  async select(guards: string[]): Promise<string[]> {
+    guards.forEach(validateGuardName);
+    return this.withLock(async () => {
+      this.state.guards = [...new Set(guards)].sort();
+      saveState(this.tree, this.state);
+      const entries = new Map(this.series().map((e) => [e.name, e]));
+      return this.applied().filter((n) => entries.has(n) && !isPushable(entries.get(n)!, this.state.guards));
+    });
+  }
+
+  // ---------------------------------------------------------------- finish
+
+  /** Turn the bottom applied patches, up to and including `target`, into git commits (hg qfinish). */
+  async finish(opts: { target?: StackTarget; all?: boolean; onEvent?: EventSink } = {}): Promise<{ commits: { name: string; commit: string }[] }> {
+    return this.withLock(async () => {
+      const git = this.git;
+      if (!git) throw new PqError("no-queue", "finish needs a git work tree");
+      if (!this.state.applied.length) throw new PqError("usage", "no patches are applied");
+      let count: number;
+      if (opts.all) count = this.state.applied.length;
+      else if (opts.target === undefined) throw new PqError("usage", "name the last patch to finish, or --all");
+      else {
+        const name = this.resolveName(this.readSeries(), opts.target);
+        count = this.applied().indexOf(name) + 1;
+        if (count === 0) throw new PqError("usage", `${name} is not applied`);
+      }
+      if (await git.stagedChanges()) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
+      const finishing = this.state.applied.slice(0, count);
+      const bad = finishing.find((p) => p.needsRefresh);
+      if (bad) throw new PqError("needs-refresh", `${bad.name} needs a refresh before it can be finished`);
+      const commits: { name: string; commit: string }[] = [];
+      const series = this.readSeries();
+      for (const [i, record] of finishing.entries()) {
+        (opts.onEvent ?? this.onEvent)({ kind: "finish", message: `committing ${record.name}`, current: i + 1, total: finishing.length });
+        const header = await this.patchHeader(record.name);
+        for (const [path, change] of Object.entries(record.files)) {
+          const full = git.prefix + path;
+          if (change.post === null) await git.run(["update-index", "--force-remove", "--", full]);
+          else {
+            const blob = await git.hashObject(this.store.get(change.post.replace(/:x$/, "")));
+            const mode = change.post.endsWith(":x") ? "100755" : "100644";
+            await git.run(["update-index", "--add", "--cacheinfo", `${mode},${blob},${full}`]);
+          }
+        }
+        const message = [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
+        const env: Record<string, string> = {};
+        if (header.date) env.GIT_AUTHOR_DATE = header.date;
+        const args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", message];
+        if (header.author) args.push(`--author=${header.author}`);
+        await git.run(args, env);
+        commits.push({ name: record.name, commit: (await git.run(["rev-parse", "HEAD"])).trim() });
+        series.remove(record.name);
+        this.moveToTrash(record.name);
+      }
+      this.state.applied = this.state.applied.slice(count);
+      saveState(this.tree, this.state);
+      this.writeSeries(series);
+      return { commits };
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.lock) return fn(); // re-entrant: an operation built from others
+    this.lock = TreeLock.acquire(statePaths(this.tree).lock);
+    try {
+      const replayed = recoverJournal(this.tree, this.store, this.statCache);
+      if (replayed) {
+        this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
+        this.state = loadState(this.tree)!;
+      }
+      return await fn();
+    } finally {
+      this.lock.release();
+      this.lock = null;
+    }
+  }
+
+  private workingSet(): WorkingSet {
+    return new WorkingSet(this.tree, this.store, this.statCache);
+  }
+
+  private commit(ws: WorkingSet, state: StackState, op: string, emit: EventSink): void {
+    const writes = ws.plannedWrites();
+    commitWrites(this.tree, this.store, this.statCache, { op, writes, state }, (done, total) =>
+      emit({ kind: "write", message: `writing files`, current: done, total }),
+    );
+    this.pushCache.flush();
+    this.state = state;
+  }
+
+  private readSeries(): Series {
+    return Series.parse(readText(join(this.queueDir, "series")) ?? "");
+  }
+
+  private writeSeries(series: Series): void {
+    writeAtomic(join(this.queueDir, "series"), series.serialize());
+  }
+
+  private pushCandidates(series = this.readSeries()): string[] {
+    const applied = new Set(this.applied());
+    const names = series.entries();
+    const top = this.top();
+    const start = top ? names.findIndex((e) => e.name === top) + 1 : 0;
+    return names.slice(start).filter((e) => !applied.has(e.name) && isPushable(e, this.state.guards)).map((e) => e.name);
+  }
+
+  private resolveName(series: Series, target: StackTarget): string {
+    const names = series.names();
+    if (typeof target === "number" || /^\d+$/.test(target)) {
+      const n = Number(target);
+      if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
+      return names[n - 1];
+    }
+    if (names.includes(target)) return target;
+    const partial = names.filter((n) => n.startsWith(target) || n.replace(/\.(patch|diff)$/, "") === target);
+    if (partial.length === 1) return partial[0];
+    if (partial.length > 1) throw new PqError("usage", `${target} matches several patches: ${partial.join(", ")}`);
+    throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"]);
+  }
+
+  private requireTop(): AppliedPatch {
+    const top = this.state.applied.at(-1);
+    if (!top) throw new PqError("usage", "no patch is applied", ["pq new NAME starts one; pq push applies the next"]);
+    return top;
+  }
+
+  private refuseIfTopNeedsRefresh(what: string, force: boolean | undefined): void {
+    const top = this.state.applied.at(-1);
+    if (top?.needsRefresh && !force) {
+      throw new PqError("needs-refresh", `${top.name} needs a refresh before you can ${what}`, [
+        "fix the conflicts or .rej hunks in the tree, then pq refresh (or pq pop --force to drop it)",
+      ]);
+    }
+  }
+
+  /** For every path touched by applied patches: the version the topmost one left. */
+  private expectedVersions(applied: readonly AppliedPatch[]): Map<string, Version> {
+    const expected = new Map<string, Version>();
+    for (const record of applied) for (const [path, change] of Object.entries(record.files)) expected.set(path, change.post);
+    return expected;
+  }
+
+  /** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
+  private async baselineVersion(path: string, below: number): Promise<Version> {
+    for (let i = below - 1; i >= 0; i--) {
+      const change = this.state.applied[i].files[path];
+      if (change) return change.post;
+    }
+    const head = this.git ? await this.git.headContent(path) : null;
+    return head === null ? null : this.store.put(head);
+  }
+
+  private tryPushCache(ws: WorkingSet, hash: string): { files: Record<string, { pre: Version; post: Version }>; renames?: [string, string][] } | null {
+    for (const entry of this.pushCache.candidates(hash)) {
+      const paths = Object.keys(entry.files);
+      if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
+      const files: Record<string, { pre: Version; post: Version }> = {};
+      for (const p of paths) {
+        const [pre, post] = entry.files[p];
+        ws.preserve(p);
+        ws.setVersion(p, post);
+        files[p] = { pre, post };
+      }
+      return { files, renames: entry.renames };
+    }
+    return null;
+  }
+
+  private async planRefresh(top: AppliedPatch, extra: string[]): Promise<{ diff: string; files: Record<string, { pre: Version; post: Version }>; changed: string[]; untracked: string[] }> {
+    const ws = this.workingSet();
+    const below = this.state.applied.indexOf(top);
+    const candidates = new Set([...Object.keys(top.files), ...extra]);
+    const tracked = this.git ? await this.git.changedTrackedFiles() : [];
+    for (const p of tracked) candidates.add(p);
+    const files: Record<string, { pre: Version; post: Version }> = {};
+    const changed: string[] = [];
+    for (const path of [...candidates].sort()) {
+      if (path.startsWith(".pq/") || path === ".pq") continue;
+      const own = top.files[path];
+      const pre = own ? own.pre : await this.baselineVersion(path, below);
+      const now = ws.preserve(path);
+      if (own && own.post !== now) changed.push(path);
+      if (!own && pre !== now) changed.push(path);
+      if (pre === now && !(top.renames ?? []).some((r) => r.includes(path))) {
+        if (own) files[path] = { pre, post: now }; // tracked by pq add: keep it in the patch's file set
+        continue;
+      }
+      files[path] = { pre, post: now };
+    }
+    const untracked = this.git ? (await this.git.untrackedFiles()).filter((p) => !candidates.has(p) && !p.startsWith(".pq/")) : [];
+    const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
+    const diff = buildPatchDiff(files, top.renames ?? [], content);
+    return { diff, files, changed, untracked };
+  }
+
+  private backupFiles(paths: string[], label: string): string {
+    const dir = join(statePaths(this.tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${label}`);
+    for (const path of paths) {
+      const content = readText(join(this.tree, path));
+      if (content !== null) writeText(join(dir, path), content);
+    }
+    return dir;
+  }
+
+  private moveToTrash(name: string): string {
+    const dir = statePaths(this.tree).trash;
+    mkdirSync(dir, { recursive: true });
+    const dest = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${name}`);
+    renameSync(this.patchPath(name), dest);
+    return dest;
+  }
+
+  private async defaultAuthor(): Promise<string | undefined> {
+    if (!this.git) return undefined;
+    try {
+      const name = (await this.git.run(["config", "user.name"])).trim();
+      const email = (await this.git.run(["config", "user.email"])).trim();
+      return name && email ? `${name} <${email}>` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- patch text helpers
+
+/** The part of a patch file before its first diff. */
+export function headerOf(text: string): string {
+  const at = firstDiffOffset(text);
+  return at === -1 ? text : text.slice(0, at);
+}
+
+export function diffOf(text: string): string {
+  const at = firstDiffOffset(text);
+  return at === -1 ? "" : text.slice(at);
+}
+
+function firstDiffOffset(text: string): number {
+  const m = /^(diff --git |--- |Index: )/m.exec(text);
+  if (!m) return -1;
+  // "--- " only starts a diff when a "+++ " line follows it.
+  if (m[1] === "--- ") {
+    const rest = text.slice(m.index);
+    const nl = rest.indexOf("\n");
+    if (!rest.slice(nl + 1).startsWith("+++ ")) {
+      const later = firstDiffOffset(rest.slice(nl + 1));
+      return later === -1 ? -1 : m.index + nl + 1 + later;
+    }
+  }
+  return m.index;
+}
+
+function joinHeaderAndDiff(header: string, diff: string): string {
+  if (!header) return diff;
+  const h = header.endsWith("\n") ? header : header + "\n";
+  if (!diff) return h;
+  return h.endsWith("\n\n") || h.endsWith("---\n") ? h + diff : h + "\n" + diff;
+}
+
+/** A mail header's diffstat (after the "---" line) is stale once the diff changes. */
+function dropDiffstat(header: string): string {
+  const m = /^---\r?\n/m.exec(header);
+  return m ? header.slice(0, m.index + m[0].length) : header;
+}
+
+function splitMessage(message: string): { subject: string; body: string } {
+  const [subject, ...rest] = message.split("\n");
+  return { subject: subject.trim(), body: rest.join("\n").trim() };
+}
+
+function replaceMessage(header: string, message: string): string {
+  const parsed = parseHeader(header);
+  return formatHeader({ ...parsed, ...splitMessage(message) });
+}

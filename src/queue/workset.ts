@@ -1,0 +1,100 @@
+/**
+ * The working tree as a stack operation sees it: the files on disk plus the changes the
+ * operation has planned but not yet written. Nothing touches the disk until `plannedWrites`
+ * is handed to the journal, so a refused operation leaves the tree exactly as it was.
+ */
+import { join } from "node:path";
+import { readText, fileStat, sha1 } from "../tree/files.js";
+import { ObjectStore } from "../tree/objects.js";
+import { StatCache } from "./caches.js";
+import { makeVersion, versionId, type Version } from "./state.js";
+
+interface Entry {
+  version: Version;
+  /** Loaded lazily: a cached push knows versions without reading contents. */
+  content?: string | null;
+}
+
+export class WorkingSet {
+  private planned = new Map<string, Entry>();
+  private seen = new Map<string, Entry>();
+
+  constructor(
+    readonly tree: string,
+    private store: ObjectStore,
+    private statCache: StatCache,
+  ) {}
+
+  /** The version of a path as the operation sees it (planned, else on disk). */
+  version(path: string): Version {
+    return this.entry(path).version;
+  }
+
+  content(path: string): string | null {
+    const e = this.entry(path);
+    if (e.content === undefined) {
+      const id = versionId(e.version);
+      // Known only through the stat cache: the store may not hold it yet, the disk does.
+      e.content = id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
+    }
+    return e.content;
+  }
+
+  /** Plan a new content for a path; returns its version. Contents enter the object store now. */
+  set(path: string, content: string | null, exec: boolean): Version {
+    const version = content === null ? null : makeVersion(this.store.put(content), exec);
+    this.planned.set(path, { version, content });
+    return version;
+  }
+
+  /** Plan a version already in the store (cache hits, pops). */
+  setVersion(path: string, version: Version): void {
+    this.planned.set(path, { version });
+  }
+
+  /** Make sure the current on-disk content of a path is in the store (so it can be restored). */
+  preserve(path: string): Version {
+    const e = this.entry(path);
+    if (e.version !== null && !this.store.has(versionId(e.version)!)) {
+      this.store.put(this.content(path)!);
+    }
+    return e.version;
+  }
+
+  plannedWrites(): [string, Version][] {
+    return [...this.planned].map(([p, e]) => [p, e.version]);
+  }
+
+  /** Forget planned changes (used when one patch of a push -a fails). */
+  snapshot(): Map<string, Entry> {
+    return new Map(this.planned);
+  }
+  restore(snap: Map<string, Entry>): void {
+    this.planned = new Map(snap);
+  }
+
+  private entry(path: string): Entry {
+    const planned = this.planned.get(path);
+    if (planned) return planned;
+    let e = this.seen.get(path);
+    if (!e) {
+      e = this.readDisk(path);
+      this.seen.set(path, e);
+    }
+    return e;
+  }
+
+  private readDisk(path: string): Entry {
+    const full = join(this.tree, path);
+    const st = fileStat(full);
+    if (!st) return { version: null, content: null };
+    const exec = (st.mode & 0o111) !== 0;
+    const cached = this.statCache.lookup(path, st.size, st.mtimeMs);
+    if (cached !== undefined && cached !== null) return { version: makeVersion(versionId(cached)!, exec) };
+    const content = readText(full);
+    if (content === null) return { version: null, content: null };
+    const version = makeVersion(sha1(content), exec);
+    this.statCache.record(path, st.size, st.mtimeMs, version);
+    return { version, content };
+  }
+}

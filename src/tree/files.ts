@@ -1,0 +1,73 @@
+/**
+ * File access for the working tree and pq's state. Contents are latin1 strings (one char
+ * per byte) so that every byte, line ending and encoding survives unchanged.
+ * Synchronous on purpose: a push touches thousands of small files and the sync calls
+ * are several times cheaper than promise round-trips for that pattern.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, rmdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+
+export function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "latin1");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export function writeText(path: string, content: string, mode?: number): void {
+  try {
+    writeFileSync(path, content, { encoding: "latin1", mode });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { encoding: "latin1", mode });
+  }
+}
+
+/** Write via a temporary file and rename, so a reader sees the old or the new file, never half. */
+export function writeAtomic(path: string, content: string, durable = false): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, content, null, "latin1");
+    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Remove a file and then any directories it leaves empty, up to (not including) `stopAt`. */
+export function removeFile(path: string, stopAt: string): void {
+  rmSync(path, { force: true });
+  let dir = dirname(path);
+  while (dir.length > stopAt.length && dir.startsWith(stopAt)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      break;
+    }
+    dir = dirname(dir);
+  }
+}
+
+export function sha1(content: string): string {
+  return createHash("sha1").update(content, "latin1").digest("hex");
+}
+
+export function fileStat(path: string): { size: number; mtimeMs: number; mode: number } | null {
+  try {
+    const st = statSync(path);
+    return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
+  } catch {
+    return null;
+  }
+}
+
+export function joinTree(tree: string, rel: string): string {
+  return join(tree, rel);
+}
