@@ -1,0 +1,11 @@
+import { spawnSync } from "node:child_process";
+
+/**
+ * CLI tests that spawn `node bin/pq.js` (SIGKILL, a real terminal, interop with other
+ * tools) need dist/ to match src/: compile once before the run. tsc still emits when it
+ * finds type errors; those are reported by `npm run typecheck`, not here.
+ */
+export default function setup(): void {
+  const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { encoding: "utf8" });
+  if (r.status !== 0) process.stderr.write(`warning: tsc reported errors while building dist/:\n${r.stdout.slice(0, 2000)}\n`);
+}

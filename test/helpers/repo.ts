@@ -1,0 +1,74 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { main } from "../../src/cli/main.js";
+import type { CliIO } from "../../src/cli/io.js";
+
+export function tempDir(prefix = "pq-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "latin1",
+    env: { ...process.env, GIT_AUTHOR_NAME: "Test Author", GIT_AUTHOR_EMAIL: "author@example.org", GIT_COMMITTER_NAME: "Test Author", GIT_COMMITTER_EMAIL: "author@example.org" },
+  });
+}
+
+export function write(root: string, path: string, content: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content, "latin1");
+}
+
+export function read(root: string, path: string): string {
+  return readFileSync(join(root, path), "latin1");
+}
+
+/** A git repo with the given files committed. */
+export function makeRepo(files: Record<string, string>): string {
+  const dir = tempDir();
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "config", "user.name", "Test Author");
+  git(dir, "config", "user.email", "author@example.org");
+  for (const [p, c] of Object.entries(files)) write(dir, p, c);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "base");
+  return dir;
+}
+
+/** Every file under root (except .git and .pq) with its bytes: compare whole trees. */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir)) {
+      if (rel === "" && (name === ".git" || name === ".pq")) continue;
+      const full = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(full).isDirectory()) walk(full, r);
+      else out[r] = readFileSync(full, "latin1");
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in-process with captured output. */
+export async function pq(cwd: string, ...argv: string[]): Promise<CliRun> {
+  let out = "";
+  let err = "";
+  const io: CliIO = { out: (t) => void (out += t.endsWith("\n") ? t : t + "\n"), err: (t) => void (err += t.endsWith("\n") ? t : t + "\n"), isTTY: false, cwd };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

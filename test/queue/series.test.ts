@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { isPushable, Series } from "../../src/queue/series.js";
+
+describe("series file", () => {
+  const text = "# the paravirt queue\np1.patch\np2.patch #+xen\n\np3.patch #-native #+vmi  # needs the ROM\n";
+
+  it("parses names and guards and keeps comments on rewrite", () => {
+    const s = Series.parse(text);
+    expect(s.entries()).toEqual([
+      { name: "p1.patch", guards: [] },
+      { name: "p2.patch", guards: ["+xen"] },
+      { name: "p3.patch", guards: ["-native", "+vmi"] },
+    ]);
+    expect(s.serialize()).toBe("# the paravirt queue\np1.patch\np2.patch #+xen\n\np3.patch #-native #+vmi # needs the ROM\n");
+  });
+
+  it("applies hg mq's guard rules", () => {
+    const [p1, p2, p3] = Series.parse(text).entries();
+    expect(isPushable(p1, [])).toBe(true);
+    expect(isPushable(p2, [])).toBe(false);
+    expect(isPushable(p2, ["xen"])).toBe(true);
+    expect(isPushable(p3, ["vmi"])).toBe(true);
+    expect(isPushable(p3, ["vmi", "native"])).toBe(false);
+  });
+
+  it("inserts, moves, renames and removes", () => {
+    const s = Series.parse(text);
+    s.insertAfter("p1.patch", { name: "new", guards: [] });
+    s.move("p3.patch", null);
+    s.rename("p2.patch", "two");
+    s.remove("p1.patch");
+    expect(s.names()).toEqual(["p3.patch", "new", "two"]);
+    expect(() => s.insertAfter(null, { name: "new", guards: [] })).toThrow(/already in the series/);
+  });
+
+  it("refuses a name listed twice and quilt options it cannot honour", () => {
+    expect(() => Series.parse("a\na\n")).toThrow(/listed twice/);
+    expect(() => Series.parse("a -p0\n")).toThrow(/-p0/);
+    expect(Series.parse("a -p1\n").names()).toEqual(["a"]);
+  });
+});

@@ -1,0 +1,289 @@
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { Stack } from "../../src/queue/stack.js";
+import { cleanup, git, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+function repo(files: Record<string, string>): string {
+  const d = makeRepo(files);
+  dirs.push(d);
+  return d;
+}
+
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+
+async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PqError);
+    expect((e as PqError).code).toBe(code);
+    return e as PqError;
+  }
+  throw new Error(`expected a PqError ${code}`);
+}
+
+describe("stack basics", () => {
+  it("new, edit, refresh, pop, push round-trips bytes exactly", async () => {
+    const dir = repo({ "a.c": lines(20), "crlf.txt": "one\r\ntwo\r\nthree\r\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("first", { message: "First change\n\nWhy it matters." });
+    write(dir, "a.c", lines(20).replace("line 5\n", "line five\n"));
+    write(dir, "crlf.txt", "one\r\n2\r\nthree\r\n");
+    const refreshed = await stack.refresh();
+    expect(refreshed.files).toEqual(["a.c", "crlf.txt"]);
+    const after = snapshot(dir);
+    const text = read(join(dir, "patches"), "first");
+    expect(text).toContain("Subject: First change");
+    expect(text).toContain("diff --git a/a.c b/a.c");
+    expect(text).toContain("+2\r\n");
+
+    const popped = await stack.pop();
+    expect(popped.popped).toEqual(["first"]);
+    expect(read(dir, "a.c")).toBe(lines(20));
+    expect(read(dir, "crlf.txt")).toBe("one\r\ntwo\r\nthree\r\n");
+    const pushed = await stack.push();
+    expect(pushed.pushed.map((p) => p.name)).toEqual(["first"]);
+    expect(snapshot(dir)).toEqual(after);
+    // The patch pq wrote is one real git accepts.
+    await stack.pop();
+    git(dir, "apply", "--check", join(dir, "patches", "first"));
+  });
+
+  it("creates, deletes and renames files, and restores them on pop", async () => {
+    const dir = repo({ "old.txt": "old\n", "gone.txt": "bye\n", "keep.txt": "k\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("files");
+    write(dir, "new.txt", "fresh\n");
+    git(dir, "rm", "-q", "gone.txt");
+    await stack.refresh({ files: ["new.txt"] });
+    const text = read(join(dir, "patches"), "files");
+    expect(text).toContain("new file mode 100644");
+    expect(text).toContain("deleted file mode 100644");
+    await stack.pop();
+    expect(existsSync(join(dir, "new.txt"))).toBe(false);
+    expect(read(dir, "gone.txt")).toBe("bye\n");
+    await stack.push();
+    expect(read(dir, "new.txt")).toBe("fresh\n");
+    expect(existsSync(join(dir, "gone.txt"))).toBe(false);
+  });
+
+  it("refresh reports untracked files it did not take, and add takes them", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "stray.txt", "x\n");
+    const r = await stack.refresh();
+    expect(r.files).toEqual([]);
+    expect(r.untracked).toContain("stray.txt");
+    await stack.add(["stray.txt"]);
+    expect((await stack.refresh()).files).toEqual(["stray.txt"]);
+  });
+});
+
+describe("never lose work", () => {
+  it("a push that does not apply leaves the tree byte-for-byte and names file and hunk", async () => {
+    const dir = repo({ "a.txt": lines(30) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("good");
+    write(dir, "a.txt", lines(30).replace("line 2\n", "line two\n"));
+    await stack.refresh();
+    await stack.newPatch("bad");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 20\n", "line twenty\n"));
+    await stack.refresh();
+    await stack.pop({ all: true });
+    // Change the base under the queue so "bad" no longer applies.
+    write(dir, "a.txt", lines(30).replace(/line 1[5-9]\n|line 2[0-5]\n/g, "changed\n"));
+    git(dir, "commit", "-qam", "upstream moved");
+    const before = snapshot(dir);
+    const err = await expectPqError(stack.push({ all: true }), "apply-failed");
+    expect(err.message).toContain("bad does not apply");
+    expect(err.details.join("\n")).toMatch(/a\.txt: Hunk #1 FAILED/);
+    // The patch that applied stays applied; the failing one changed nothing.
+    expect(stack.applied()).toEqual(["good"]);
+    const now = snapshot(dir);
+    expect(now["a.txt"]).toBe(before["a.txt"].replace("line 2\n", "line two\n"));
+  });
+
+  it("--force writes .rej files and marks the patch for refresh; pop then refuses", async () => {
+    const dir = repo({ "a.txt": lines(30) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("two-hunks");
+    write(dir, "a.txt", lines(30).replace("line 2\n", "line two\n").replace("line 25\n", "line 25 changed\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "a.txt", lines(30).replace(/line 2[3-7]\n/g, "other\n"));
+    git(dir, "commit", "-qam", "conflicting upstream");
+    const report = await stack.push({ force: true });
+    expect(report.pushed[0].needsRefresh).toBe("forced");
+    expect(read(dir, "a.txt")).toContain("line two\n");
+    expect(read(dir, "a.txt.rej")).toContain("+line 25 changed");
+    await expectPqError(stack.pop(), "needs-refresh");
+    await expectPqError(stack.push(), "needs-refresh");
+    await stack.refresh();
+    await stack.pop();
+    expect(read(dir, "a.txt")).toBe(lines(30).replace(/line 2[3-7]\n/g, "other\n"));
+  });
+
+  it("--merge falls back to a three-way merge with conflict markers", async () => {
+    const dir = repo({ "a.txt": lines(12) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("edit");
+    write(dir, "a.txt", lines(12).replace("line 6\n", "patched 6\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "a.txt", lines(12).replace(/line [5-7]\n/g, (m) => `upstream ${m}`));
+    git(dir, "commit", "-qam", "upstream");
+    await expectPqError(stack.push(), "apply-failed");
+    const report = await stack.push({ merge: true });
+    expect(report.pushed[0].needsRefresh).toBe("conflict");
+    const merged = read(dir, "a.txt");
+    expect(merged).toContain("<<<<<<< current");
+    expect(merged).toContain("patched 6");
+    expect(merged).toContain(">>>>>>> edit");
+  });
+
+  it("pop refuses over unrefreshed changes, and --force keeps a backup", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", "b\n");
+    await stack.refresh();
+    write(dir, "a.txt", "c (not refreshed)\n");
+    const err = await expectPqError(stack.pop(), "dirty");
+    expect(err.message).toContain("a.txt");
+    expect(read(dir, "a.txt")).toBe("c (not refreshed)\n");
+    const report = await stack.pop({ force: true });
+    expect(read(dir, "a.txt")).toBe("a\n");
+    expect(report.backup).toBeDefined();
+    expect(read(report.backup!, "a.txt")).toBe("c (not refreshed)\n");
+  });
+
+  it("refuses paths that leave the tree before writing anything", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const outside = tempDir("pq-outside-");
+    dirs.push(outside);
+    symlinkSync(outside, join(dir, "link"));
+    const stack = await Stack.init({ tree: dir });
+    const evil = (path: string) =>
+      `Subject: evil\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+changed\ndiff --git a/${path} b/${path}\nnew file mode 100644\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+pwned\n`;
+    for (const [i, path] of ["../escape.txt", "link/inside.txt", ".git/hooks/pre-commit"].entries()) {
+      const name = `evil${i}`;
+      write(join(dir, "patches"), name, evil(path));
+      write(join(dir, "patches"), "series", `${name}\n`);
+      const before = snapshot(dir);
+      await expectPqError(stack.push(), "unsafe-path");
+      expect(snapshot(dir)).toEqual(before);
+      expect(readdirSync(outside)).toEqual([]);
+    }
+  });
+
+  it("a second pq on the same tree is told who holds the lock", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    // The lock of a live process (this test runner's parent) blocks; a dead one's is taken over.
+    writeFileSync(join(dir, ".pq", "lock"), `${process.ppid}\n`);
+    const err = await expectPqError(stack.newPatch("x"), "locked");
+    expect(err.message).toContain(`locked by pid ${process.ppid}`);
+    writeFileSync(join(dir, ".pq", "lock"), "999999\n");
+    await stack.newPatch("x");
+    expect(stack.applied()).toEqual(["x"]);
+  });
+});
+
+describe("series operations", () => {
+  async function threePatches() {
+    const dir = repo({ "a.txt": lines(40) });
+    const stack = await Stack.init({ tree: dir });
+    for (const n of [1, 2, 3]) {
+      await stack.newPatch(`p${n}`, { message: `patch ${n}` });
+      write(dir, "a.txt", read(dir, "a.txt").replace(`line ${n * 10}\n`, `line ${n * 10} by p${n}\n`));
+      await stack.refresh();
+    }
+    return { dir, stack };
+  }
+
+  it("guards: select excludes guarded patches from push -a", async () => {
+    const { stack } = await threePatches();
+    await stack.pop({ all: true });
+    await stack.setGuards("p2", ["+xen"]);
+    let r = await stack.push({ all: true });
+    expect(r.pushed.map((p) => p.name)).toEqual(["p1", "p3"]);
+    await stack.pop({ all: true });
+    await stack.select(["xen"]);
+    r = await stack.push({ all: true });
+    expect(r.pushed.map((p) => p.name)).toEqual(["p1", "p2", "p3"]);
+  });
+
+  it("warm push reuses results and reproduces the tree", async () => {
+    const { dir, stack } = await threePatches();
+    const top = snapshot(dir);
+    await stack.pop({ all: true });
+    const r = await stack.push({ all: true });
+    expect(r.pushed.every((p) => p.cached)).toBe(true);
+    expect(snapshot(dir)).toEqual(top);
+  });
+
+  it("goto, rename, reorder, delete and fold", async () => {
+    const { dir, stack } = await threePatches();
+    await stack.goto("p1");
+    expect(stack.applied()).toEqual(["p1"]);
+    await stack.reorder("p3", { first: true });
+    expect(stack.series().map((e) => e.name)).toEqual(["p1", "p3", "p2"]);
+    await stack.renamePatch("p3", "third");
+    expect(stack.unapplied()).toEqual(["third", "p2"]);
+    await stack.fold(["third"]);
+    expect(stack.series().map((e) => e.name)).toEqual(["p1", "p2"]);
+    const folded = read(join(dir, "patches"), "p1");
+    expect(folded).toContain("+line 10 by p1");
+    expect(folded).toContain("+line 30 by p3");
+    expect(folded).toContain("patch 3");
+    const trashed = await stack.deletePatches(["p2"]);
+    expect(trashed).toHaveLength(1);
+    expect(existsSync(trashed[0])).toBe(true);
+    expect(stack.series().map((e) => e.name)).toEqual(["p1"]);
+  });
+
+  it("finish turns the bottom of the stack into git commits", async () => {
+    const { dir, stack } = await threePatches();
+    const { commits } = await stack.finish({ target: "p2" });
+    expect(commits.map((c) => c.name)).toEqual(["p1", "p2"]);
+    expect(git(dir, "log", "--format=%s|%an", "-3")).toBe("patch 2|Test Author\npatch 1|Test Author\nbase|Test Author\n");
+    expect(stack.applied()).toEqual(["p3"]);
+    expect(git(dir, "show", "HEAD:a.txt")).toContain("line 20 by p2");
+    expect(git(dir, "show", "HEAD:a.txt")).not.toContain("by p3");
+    await stack.pop();
+    expect(read(dir, "a.txt")).toBe(git(dir, "show", "HEAD:a.txt"));
+  });
+});
+
+describe("journal", () => {
+  it("an interrupted operation is completed by the next command", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", "b\n");
+    await stack.refresh();
+    await stack.pop();
+    // Simulate a crash after the journal was written but before the files were: push again,
+    // then rewind the tree file and put back the journal the push would have written.
+    const state = JSON.parse(read(dir, ".pq/state.json"));
+    await stack.push();
+    const pushedState = JSON.parse(read(dir, ".pq/state.json"));
+    const version = pushedState.applied[0].files["a.txt"].post;
+    write(dir, "a.txt", "a\n");
+    write(dir, ".pq/state.json", JSON.stringify(state));
+    write(dir, ".pq/journal.json", JSON.stringify({ op: "push p", writes: [["a.txt", version]], state: pushedState }));
+    mkdirSync(join(dir, ".pq", "objects"), { recursive: true });
+    const reopened = await Stack.open({ tree: dir });
+    expect(reopened.applied()).toEqual(["p"]);
+    expect(read(dir, "a.txt")).toBe("b\n");
+    expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+  });
+});
