@@ -756,23 +756,31 @@ export class Stack {
     for (const p of tracked) candidates.add(p);
     const files: Record<string, { pre: Version; post: Version }> = {};
     const changed: string[] = [];
+    const own = (p: string) => this.isPqOwnPath(p);
     for (const path of [...candidates].sort()) {
-      if (path.startsWith(".pq/") || path === ".pq") continue;
-      const own = top.files[path];
-      const pre = own ? own.pre : await this.baselineVersion(path, below);
+      if (own(path)) continue;
+      const mine = top.files[path];
+      const pre = mine ? mine.pre : await this.baselineVersion(path, below);
       const now = ws.preserve(path);
-      if (own && own.post !== now) changed.push(path);
-      if (!own && pre !== now) changed.push(path);
+      if (mine && mine.post !== now) changed.push(path);
+      if (!mine && pre !== now) changed.push(path);
       if (pre === now && !(top.renames ?? []).some((r) => r.includes(path))) {
-        if (own) files[path] = { pre, post: now }; // tracked by pq add: keep it in the patch's file set
+        if (mine) files[path] = { pre, post: now }; // tracked by pq add: keep it in the patch's file set
         continue;
       }
       files[path] = { pre, post: now };
     }
-    const untracked = this.git ? (await this.git.untrackedFiles()).filter((p) => !candidates.has(p) && !p.startsWith(".pq/")) : [];
+    const untracked = this.git ? (await this.git.untrackedFiles()).filter((p) => !candidates.has(p) && !own(p)) : [];
     const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
     const diff = buildPatchDiff(files, top.renames ?? [], content);
     return { diff, files, changed, untracked };
+  }
+
+  /** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
+  private isPqOwnPath(path: string): boolean {
+    if (path === ".pq" || path.startsWith(".pq/")) return true;
+    const queue = relative(this.tree, this.queueDir);
+    return !queue.startsWith("..") && !isAbsolute(queue) && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/"));
   }
 
   private backupFiles(paths: string[], label: string): string {
