@@ -1,0 +1,148 @@
+/**
+ * Patch headers: the message and authorship above a diff. Reads git format-patch mails,
+ * hg export's "# HG changeset patch" headers, quilt/hg mq "From:/Subject:" top lines and
+ * plain descriptions; writes git-style headers that quilt, hg mq and git am all read.
+ * Texts are latin1-decoded bytes like everywhere in pq; header values are decoded from
+ * UTF-8 and RFC 2047 words for people, and encoded back when written.
+ */
+
+export interface PatchHeader {
+  author?: string;
+  date?: string;
+  subject?: string;
+  /** The description after the subject, trimmed; Signed-off-by lines included. */
+  body: string;
+  hg?: { user?: string; date?: string; nodeId?: string; parent?: string };
+}
+
+const toUtf8 = (latin1: string) => Buffer.from(latin1, "latin1").toString("utf8");
+const toLatin1 = (utf8: string) => Buffer.from(utf8, "utf8").toString("latin1");
+
+/** RFC 2047 encoded words (=?UTF-8?q?...?= / =?UTF-8?b?...?=) as git format-patch writes them. */
+function decodeWords(value: string): string {
+  return value.replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=(\s+(?==\?))?/g, (_m, charset: string, enc: string, data: string) => {
+    const bytes =
+      enc.toLowerCase() === "b"
+        ? Buffer.from(data, "base64")
+        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+    return /utf-?8/i.test(charset) ? bytes.toString("utf8") : bytes.toString("latin1");
+  });
+}
+
+function encodeWord(value: string): string {
+  if (!/[^\x20-\x7e]/.test(value)) return value;
+  const bytes = Buffer.from(value, "utf8");
+  let q = "";
+  for (const b of bytes) q += (b >= 0x21 && b <= 0x7e && b !== 0x3d && b !== 0x3f && b !== 0x5f) ? String.fromCharCode(b) : b === 0x20 ? "_" : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  return `=?UTF-8?q?${q}?=`;
+}
+
+/** Author "Name <mail>" with an encoded name, as git format-patch writes From:. */
+function encodeAuthor(author: string): string {
+  const m = /^(.*?)\s*<([^>]*)>$/.exec(author);
+  if (!m) return encodeWord(author);
+  const name = /[^\x20-\x7e]/.test(m[1]) ? encodeWord(m[1]) : /[()<>@,;:\\".[\]]/.test(m[1]) ? `"${m[1].replace(/["\\]/g, "\\$&")}"` : m[1];
+  return `${name} <${m[2]}>`;
+}
+
+function decodeAuthor(value: string): string {
+  const decoded = decodeWords(value.trim());
+  const m = /^"((?:[^"\\]|\\.)*)"\s*(<.*>)$/.exec(decoded);
+  return m ? `${m[1].replace(/\\(.)/g, "$1")} ${m[2]}` : decoded;
+}
+
+function stripPatchTag(subject: string): string {
+  return subject.replace(/^(\s*\[[^\]]*PATCH[^\]]*\]\s*)+/i, "").trim();
+}
+
+/** Reads the header part of a patch file (everything before its first diff). */
+export function parseHeader(text: string): PatchHeader {
+  const lines = toUtf8(text).replace(/\r\n/g, "\n").split("\n");
+  const h: PatchHeader = { body: "" };
+  let i = 0;
+  if (lines[0]?.startsWith("From ") && /^From \S+ /.test(lines[0]) && !lines[0].includes(":")) i++; // mbox separator
+  else if (/^From [0-9a-f]{40} /.test(lines[0] ?? "")) i++;
+
+  if (lines[i] === "# HG changeset patch") {
+    h.hg = {};
+    for (i++; i < lines.length && lines[i].startsWith("# "); i++) {
+      const m = /^# (User|Date|Node ID|Parent)\s+(.*)$/.exec(lines[i]);
+      if (!m) continue;
+      if (m[1] === "User") h.author = h.hg.user = m[2].trim();
+      else if (m[1] === "Date") h.hg.date = m[2].trim();
+      else if (m[1] === "Node ID") h.hg.nodeId = m[2].trim();
+      else if (m[1] === "Parent" && !h.hg.parent) h.hg.parent = m[2].trim();
+    }
+    if (h.hg.date) h.date = hgDateToRfc(h.hg.date);
+    return withMessage(h, lines.slice(i));
+  }
+
+  // Mail-style headers (git format-patch, quilt, hg mq): Key: value lines, possibly folded.
+  let sawHeader = false;
+  for (; i < lines.length; i++) {
+    const line = lines[i];
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(line);
+    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
+    let value = m[2];
+    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) value += " " + lines[++i].trim();
+    const key = m[1].toLowerCase();
+    if (key === "from") h.author = decodeAuthor(value);
+    else if (key === "date") h.date = value.trim();
+    else if (key === "subject") h.subject = stripPatchTag(decodeWords(value));
+    sawHeader = true;
+  }
+  if (sawHeader && lines[i] === "") i++;
+  const rest = lines.slice(i);
+  return h.subject !== undefined ? { ...h, body: bodyOf(rest) } : withMessage(h, rest);
+}
+
+/** First paragraph line is the subject, the rest the body. */
+function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
+  const body = bodyOf(lines).split("\n");
+  while (body.length && !body[0].trim()) body.shift();
+  const subject = body.shift()?.trim();
+  return { ...h, subject: subject ? stripPatchTag(subject) : h.subject, body: body.join("\n").trim() };
+}
+
+/** The description ends at the "---" line before a diffstat. */
+function bodyOf(lines: string[]): string {
+  const end = lines.findIndex((l) => l === "---" || l === "--- " || /^diff --git /.test(l) || /^Index: /.test(l));
+  return (end === -1 ? lines : lines.slice(0, end)).join("\n").trim();
+}
+
+function hgDateToRfc(hgDate: string): string {
+  const m = /^(\d+)\s+(-?\d+)$/.exec(hgDate);
+  if (!m) return hgDate;
+  // hg's offset is seconds west of UTC.
+  const offsetMin = -Number(m[2]) / 60;
+  const local = new Date((Number(m[1]) + offsetMin * 60) * 1000);
+  const sign = offsetMin >= 0 ? "+" : "-";
+  const abs = Math.abs(offsetMin);
+  const tz = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}${String(abs % 60).padStart(2, "0")}`;
+  return local.toUTCString().replace("GMT", tz);
+}
+
+/** The header pq writes at the top of a patch file. */
+export function formatHeader(h: PatchHeader): string {
+  let text = "";
+  if (h.author) text += `From: ${encodeAuthor(h.author)}\n`;
+  if (h.date) text += `Date: ${h.date}\n`;
+  text += `Subject: ${encodeWord(h.subject ?? "")}\n\n`;
+  if (h.body.trim()) text += h.body.trim() + "\n";
+  text += "---\n";
+  return toLatin1(text);
+}
+
+/** A git format-patch style mail (the form `git am` reads). */
+export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number } = {}): string {
+  const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";
+  let text = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n`;
+  text += `From: ${encodeAuthor(h.author ?? "Unknown <unknown@unknown>")}\n`;
+  text += `Date: ${h.date ?? new Date().toUTCString().replace("GMT", "+0000")}\n`;
+  text += `Subject: ${tag} ${encodeWord(h.subject ?? "")}\n`;
+  if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? ""))) text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";
+  text += "\n";
+  if (h.body.trim()) text += h.body.trim() + "\n";
+  text += "---\n\n";
+  return toLatin1(text) + diff + (diff.endsWith("\n") ? "" : "\n") + "-- \npq\n\n";
+}

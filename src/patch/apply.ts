@@ -1,0 +1,204 @@
+/**
+ * Applies a file's hunks the way GNU patch does: each hunk at its stated line (shifted by
+ * the offset the previous hunk needed), else the nearest position that matches, else the
+ * same with up to `fuzz` outer context lines ignored. Each hunk's fate is reported, and
+ * the hunks that fit are applied even when others fail (for --force and .rej files).
+ */
+import { PqError } from "../errors.js";
+import { applyBinary } from "./binary.js";
+import { splitLines } from "./parse.js";
+import type { FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
+
+const stripEol = (s: string) => (s.endsWith("\r\n") ? s.slice(0, -2) : s.endsWith("\n") ? s.slice(0, -1) : s);
+
+interface Match {
+  pos: number;
+  fuzz: number;
+  /** The file's lines matched only with line endings ignored: write added lines in the file's ending. */
+  eolConvert: "\n" | "\r\n" | null;
+}
+
+/** Leading and trailing context line counts of a hunk. */
+function contextCounts(hunk: Hunk): [number, number] {
+  let lead = 0;
+  while (lead < hunk.lines.length && hunk.lines[lead].op === " ") lead++;
+  let trail = 0;
+  while (trail < hunk.lines.length - lead && hunk.lines[hunk.lines.length - 1 - trail].op === " ") trail++;
+  return [lead, trail];
+}
+
+function matchesAt(file: string[], pos: number, old: string[], top: number, bottom: number, loose: boolean): boolean {
+  const end = old.length - bottom;
+  if (pos + top < 0 || pos + end > file.length) return false;
+  for (let k = top; k < end; k++) {
+    const a = file[pos + k];
+    const b = old[k];
+    if (a === b) continue;
+    if (!loose || stripEol(a) !== stripEol(b)) return false;
+  }
+  return true;
+}
+
+/**
+ * GNU patch's rule for fuzz: context is measured against the larger of the two sides, so
+ * a hunk with less leading context than trailing (the file's start cut it short) must sit
+ * at the start of the file until fuzz covers the difference, and likewise at the end.
+ */
+export function fuzzShape(lead: number, trail: number, fuzz: number): { top: number; bottom: number; atStart: boolean; atEnd: boolean } {
+  const context = Math.max(lead, trail);
+  const prefixFuzz = fuzz + lead - context;
+  const suffixFuzz = fuzz + trail - context;
+  return {
+    top: Math.min(lead, Math.max(0, prefixFuzz)),
+    bottom: Math.min(trail, Math.max(0, suffixFuzz)),
+    atStart: prefixFuzz < 0,
+    atEnd: suffixFuzz < 0,
+  };
+}
+
+function findHunk(file: string[], hunk: Hunk, old: string[], expected: number, minPos: number, maxFuzz: number): Match | null {
+  const [lead, trail] = contextCounts(hunk);
+  const tried = new Set<string>();
+  for (let fuzz = 0; fuzz <= maxFuzz; fuzz++) {
+    const { top, bottom, atStart, atEnd } = fuzzShape(lead, trail, fuzz);
+    const key = `${top}/${bottom}/${atStart}/${atEnd}`;
+    if (tried.has(key)) continue; // this level ignores nothing more than the last
+    tried.add(key);
+    for (const loose of [false, true]) {
+      const tryPos = (pos: number): Match | null => {
+        if (pos < minPos) return null;
+        if (atStart && pos !== 0) return null;
+        if (atEnd && pos + old.length !== file.length) return null;
+        if (!matchesAt(file, pos, old, top, bottom, loose)) return null;
+        return { pos, fuzz: top + bottom === 0 ? 0 : fuzz, eolConvert: loose ? dominantEol(file, pos, old.length) : null };
+      };
+      const hit = tryPos(expected);
+      if (hit) return hit;
+      const span = Math.max(expected - minPos, file.length - expected);
+      for (let d = 1; d <= span; d++) {
+        const after = tryPos(expected + d);
+        if (after) return after;
+        const before = tryPos(expected - d);
+        if (before) return before;
+      }
+    }
+  }
+  return null;
+}
+
+function dominantEol(file: string[], pos: number, len: number): "\n" | "\r\n" {
+  const sample = file.slice(Math.max(0, pos), pos + Math.max(len, 1)).concat(file.slice(0, 1));
+  return sample.some((l) => l.endsWith("\r\n")) ? "\r\n" : "\n";
+}
+
+export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: { fuzz?: number } = {}): FileApplyResult {
+  const maxFuzz = Math.max(0, Math.min(opts.fuzz ?? 2, 3));
+  if (fp.binary) {
+    if (!fp.binary.forward) {
+      throw new PqError("unsupported", `${fp.newPath ?? fp.oldPath}: the patch only says "Binary files differ" and carries no data`, ["re-create it with git format-patch --binary (or git diff --binary)"]);
+    }
+    if (fp.kind === "delete") return { ok: true, content: null, hunks: [] };
+    return { ok: true, content: applyBinary(oldContent, fp.binary.forward), hunks: [] };
+  }
+  if (fp.kind === "create" && oldContent !== null && oldContent !== "") {
+    return { ok: false, content: oldContent, hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: 1 })) };
+  }
+  if (fp.kind !== "create" && oldContent === null) {
+    return { ok: false, content: null, hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: fp.hunks[i].oldStart })) };
+  }
+  const file = splitLines(oldContent ?? "");
+  const out: string[] = [];
+  const results: HunkResult[] = [];
+  let cursor = 0; // next unconsumed line of the old file
+  let lastOffset = 0;
+  fp.hunks.forEach((hunk, i) => {
+    const old = hunk.lines.filter((l) => l.op !== "+").map((l) => l.text);
+    const stated = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
+    const expected = Math.max(cursor, stated + lastOffset);
+    const match = findHunk(file, hunk, old, expected, cursor, maxFuzz);
+    if (!match) {
+      results.push({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: stated + lastOffset + 1 });
+      return;
+    }
+    const [lead, trail] = contextCounts(hunk);
+    const { top, bottom } = fuzzShape(lead, trail, match.fuzz);
+    // Copy the file up to the match and the ignored leading context as the file has it.
+    for (let k = cursor; k < match.pos + top; k++) out.push(file[k]);
+    const body: HunkLine[] = hunk.lines.slice(top, hunk.lines.length - bottom);
+    let filePos = match.pos + top;
+    for (const l of body) {
+      if (l.op === " ") out.push(file[filePos++]); // keep the file's own bytes for context
+      else if (l.op === "-") filePos++;
+      else out.push(match.eolConvert ? convertEol(l.text, match.eolConvert) : l.text);
+    }
+    cursor = match.pos + old.length - bottom;
+    const offset = match.pos - stated;
+    lastOffset = offset;
+    results.push({ index: i + 1, status: match.fuzz ? "fuzz" : offset ? "offset" : "exact", offset, fuzz: match.fuzz, line: match.pos + 1 });
+  });
+  for (let k = cursor; k < file.length; k++) out.push(file[k]);
+  const ok = results.every((r) => r.status !== "failed");
+  let content: string | null = out.join("");
+  if (fp.kind === "delete" && ok) {
+    if (content !== "") return { ok: false, content: oldContent, hunks: results.map((r) => ({ ...r, status: "failed" })) };
+    content = null;
+  }
+  return { ok, content, hunks: results };
+}
+
+function convertEol(text: string, ending: "\n" | "\r\n"): string {
+  if (!text.endsWith("\n")) return text;
+  return stripEol(text) + ending;
+}
+
+export function reverseFilePatch(fp: FilePatch): FilePatch {
+  const kind = fp.kind === "create" ? "delete" : fp.kind === "delete" ? "create" : fp.kind;
+  return {
+    ...fp,
+    kind,
+    oldPath: fp.newPath,
+    newPath: fp.oldPath,
+    oldMode: fp.newMode,
+    newMode: fp.oldMode,
+    index: fp.index ? { oldBlob: fp.index.newBlob, newBlob: fp.index.oldBlob } : undefined,
+    binary: fp.binary ? { forward: fp.binary.reverse, reverse: fp.binary.forward } : undefined,
+    hunks: fp.hunks.map((h) => ({
+      oldStart: h.newStart,
+      oldLines: h.newLines,
+      newStart: h.oldStart,
+      newLines: h.oldLines,
+      section: h.section,
+      lines: h.lines.map((l) => ({ op: l.op === "+" ? "-" : l.op === "-" ? "+" : " ", text: l.text })),
+    })),
+  };
+}
+
+/** GNU patch's wording for a hunk's fate. */
+export function describeHunkResult(r: HunkResult): string {
+  if (r.status === "failed") return `Hunk #${r.index} FAILED at ${r.line ?? "?"}.`;
+  if (r.status === "exact") return `Hunk #${r.index} applied cleanly.`;
+  const off = r.offset ? ` (offset ${r.offset} line${Math.abs(r.offset) === 1 ? "" : "s"})` : "";
+  return `Hunk #${r.index} succeeded at ${r.line}${r.fuzz ? ` with fuzz ${r.fuzz}` : ""}${off}.`;
+}
+
+/** The failed hunks in unified format, as GNU patch writes a .rej file. */
+export function formatRejects(fp: FilePatch, results: HunkResult[]): string {
+  const failed = new Set(results.filter((r) => r.status === "failed").map((r) => r.index));
+  const path = fp.newPath ?? fp.oldPath ?? "";
+  let text = `--- ${fp.oldPath === null ? "/dev/null" : `a/${fp.oldPath}`}\n+++ ${fp.newPath === null ? "/dev/null" : `b/${path}`}\n`;
+  fp.hunks.forEach((h, i) => {
+    if (!failed.has(i + 1)) return;
+    text += formatHunk(h);
+  });
+  return text;
+}
+
+export function formatHunk(h: Hunk): string {
+  const range = (start: number, count: number) => (count === 1 ? `${start}` : `${start},${count}`);
+  let text = `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@${h.section ? " " + h.section : ""}\n`;
+  for (const l of h.lines) {
+    text += l.op + l.text;
+    if (!l.text.endsWith("\n")) text += "\n\\ No newline at end of file\n";
+  }
+  return text;
+}

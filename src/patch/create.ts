@@ -1,0 +1,135 @@
+/**
+ * Writes one file's change as a `diff --git` section that both `git apply` and
+ * `patch -p1` accept: git's extended headers (modes, new/deleted file, rename, index with
+ * real blob ids so a later three-way merge can find the base), 3 lines of context.
+ */
+import { createHash } from "node:crypto";
+import { diffArrays } from "diff";
+import { formatBinaryPatch, isBinaryContent } from "./binary.js";
+import { formatHunk } from "./apply.js";
+import { splitLines } from "./parse.js";
+import type { Hunk, HunkLine } from "./types.js";
+
+/** The id git gives a blob with this content. */
+export function gitBlobId(content: string | null): string {
+  if (content === null) return "0".repeat(40);
+  return createHash("sha1").update(`blob ${content.length}\0`, "latin1").update(content, "latin1").digest("hex");
+}
+
+/** git's path quoting: C escapes and octal for bytes outside printable ASCII. */
+export function quotePath(path: string): string {
+  if (!/[\x00-\x1f"\\\x7f-\xff]/.test(path)) return path;
+  let out = '"';
+  for (const c of path) {
+    const code = c.charCodeAt(0);
+    if (c === '"' || c === "\\") out += "\\" + c;
+    else if (c === "\n") out += "\\n";
+    else if (c === "\t") out += "\\t";
+    else if (code < 0x20 || code >= 0x7f) out += "\\" + code.toString(8).padStart(3, "0");
+    else out += c;
+  }
+  return out + '"';
+}
+
+const prefixed = (prefix: string, path: string) => {
+  const q = quotePath(path);
+  return q.startsWith('"') ? `"${prefix}${q.slice(1)}` : `${prefix}${q}`;
+};
+
+/** Line hunks between two texts (unified diff with `context` lines). */
+export function diffHunks(oldText: string, newText: string, context = 3): Hunk[] {
+  const a = splitLines(oldText);
+  const b = splitLines(newText);
+  // Trim the common head and tail first: diffs of big files with small changes stay cheap.
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const ops: HunkLine[] = [];
+  for (let k = 0; k < head; k++) ops.push({ op: " ", text: a[k] });
+  const changes = diffArrays(a.slice(head, a.length - tail), b.slice(head, b.length - tail));
+  for (const c of changes) for (const text of c.value) ops.push({ op: c.added ? "+" : c.removed ? "-" : " ", text });
+  for (let k = a.length - tail; k < a.length; k++) ops.push({ op: " ", text: a[k] });
+
+  const hunks: Hunk[] = [];
+  let i = 0;
+  let oldLine = 1;
+  let newLine = 1;
+  // Positions (in ops) with their old/new line numbers, to cut hunks with context around changes.
+  const oldAt: number[] = [];
+  const newAt: number[] = [];
+  for (const op of ops) {
+    oldAt.push(oldLine);
+    newAt.push(newLine);
+    if (op.op !== "+") oldLine++;
+    if (op.op !== "-") newLine++;
+  }
+  while (i < ops.length) {
+    if (ops[i].op === " ") {
+      i++;
+      continue;
+    }
+    let start = Math.max(0, i - context);
+    // Extend the hunk while the next change is within 2*context lines.
+    let end = i;
+    for (;;) {
+      while (end < ops.length && ops[end].op !== " ") end++;
+      let next = end;
+      while (next < ops.length && ops[next].op === " ") next++;
+      if (next < ops.length && next - end <= 2 * context) {
+        end = next;
+        continue;
+      }
+      end = Math.min(ops.length, end + context);
+      break;
+    }
+    const lines = ops.slice(start, end);
+    const oldCount = lines.filter((l) => l.op !== "+").length;
+    const newCount = lines.filter((l) => l.op !== "-").length;
+    hunks.push({
+      oldStart: oldCount === 0 ? oldAt[start] - 1 : oldAt[start],
+      oldLines: oldCount,
+      newStart: newCount === 0 ? newAt[start] - 1 : newAt[start],
+      newLines: newCount,
+      section: "",
+      lines,
+    });
+    i = end;
+    start = end;
+  }
+  return hunks;
+}
+
+export function createFilePatch(a: {
+  oldPath: string | null;
+  newPath: string | null;
+  oldContent: string | null;
+  newContent: string | null;
+  oldMode?: string;
+  newMode?: string;
+  context?: number;
+}): string {
+  const oldPath = a.oldPath ?? a.newPath!;
+  const newPath = a.newPath ?? a.oldPath!;
+  const oldMode = a.oldMode ?? "100644";
+  const newMode = a.newMode ?? "100644";
+  let text = `diff --git ${prefixed("a/", oldPath)} ${prefixed("b/", newPath)}\n`;
+  if (a.oldPath === null) text += `new file mode ${newMode}\n`;
+  else if (a.newPath === null) text += `deleted file mode ${oldMode}\n`;
+  else if (oldMode !== newMode) text += `old mode ${oldMode}\nnew mode ${newMode}\n`;
+  const renamed = a.oldPath !== null && a.newPath !== null && a.oldPath !== a.newPath;
+  if (renamed) {
+    if (a.oldContent === a.newContent) text += "similarity index 100%\n";
+    text += `rename from ${quotePath(oldPath)}\nrename to ${quotePath(newPath)}\n`;
+  }
+  if (a.oldContent === a.newContent && a.oldPath !== null && a.newPath !== null) return text;
+  const modeSuffix = a.oldPath !== null && a.newPath !== null && oldMode === newMode ? ` ${oldMode}` : "";
+  text += `index ${gitBlobId(a.oldContent).slice(0, 12)}..${gitBlobId(a.newContent).slice(0, 12)}${modeSuffix}\n`;
+  if (isBinaryContent(a.oldContent) || isBinaryContent(a.newContent)) return text + formatBinaryPatch(a.oldContent, a.newContent);
+  const hunks = diffHunks(a.oldContent ?? "", a.newContent ?? "", a.context ?? 3);
+  if (!hunks.length) return text;
+  text += `--- ${a.oldPath === null ? "/dev/null" : prefixed("a/", oldPath)}\n`;
+  text += `+++ ${a.newPath === null ? "/dev/null" : prefixed("b/", newPath)}\n`;
+  for (const h of hunks) text += formatHunk(h);
+  return text;
+}

@@ -1,0 +1,218 @@
+/**
+ * Parses unified diffs: plain `diff -u`, `git diff` / `git format-patch` with extended
+ * headers, quilt's `Index:` style. Hunk extents come from the hunk header counts, so a
+ * mail signature ("-- \n2.39.5") after the last hunk is never read as context.
+ */
+import { PqError } from "../errors.js";
+import { parseBinaryPatch } from "./binary.js";
+import type { FilePatch, Hunk, HunkLine, ParsedPatch } from "./types.js";
+
+export function splitLines(text: string): string[] {
+  if (!text) return [];
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", start);
+    if (nl === -1) {
+      if (start < text.length) lines.push(text.slice(start));
+      return lines;
+    }
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+}
+
+const eol = (line: string) => line.replace(/\r?\n$/, "");
+
+/** Undo git's C-style path quoting ("a/t\303\251st" → latin1 bytes). */
+export function unquotePath(raw: string): string {
+  if (!raw.startsWith('"')) return raw;
+  let out = "";
+  for (let i = 1; i < raw.length - 1; i++) {
+    const c = raw[i];
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const n = raw[++i];
+    if (/[0-7]/.test(n)) {
+      out += String.fromCharCode(parseInt(raw.slice(i, i + 3), 8));
+      i += 2;
+    } else out += ({ n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", '"': '"', "\\": "\\" } as Record<string, string>)[n] ?? n;
+  }
+  return out;
+}
+
+function stripComponents(path: string, strip: number, lineNo: number): string {
+  const parts = path.split("/");
+  if (parts.length <= strip) throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, ["the patch needs a/ b/ prefixes (-p1)"]);
+  return parts.slice(strip).join("/");
+}
+
+/** A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null. */
+function headerPath(rest: string, strip: number, lineNo: number): string | null {
+  let p = eol(rest);
+  const quoted = /^"(?:[^"\\]|\\.)*"/.exec(p);
+  if (quoted) {
+    p = unquotePath(quoted[0]);
+  } else {
+    const tab = p.indexOf("\t");
+    if (tab !== -1) p = p.slice(0, tab);
+    p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
+  }
+  if (p === "/dev/null") return null;
+  return stripComponents(p, strip, lineNo);
+}
+
+/** The two paths of a "diff --git a/X b/Y" line (used when no ---/+++ lines follow). */
+function gitLinePaths(rest: string, strip: number, lineNo: number): [string, string] | null {
+  const line = eol(rest);
+  if (line.startsWith('"')) {
+    const m = /^("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*"|\S.*)$/.exec(line);
+    if (!m) return null;
+    return [stripComponents(unquotePath(m[1]), strip, lineNo), stripComponents(unquotePath(m[2]), strip, lineNo)];
+  }
+  // "a/x b/x": without quotes the split is ambiguous if names contain " b/"; both halves are the same path for non-renames.
+  const half = (line.length - 1) / 2;
+  if (Number.isInteger(half) && line[half] === " " && line.slice(2, half) === line.slice(half + 3)) {
+    return [stripComponents(line.slice(0, half), strip, lineNo), stripComponents(line.slice(half + 1), strip, lineNo)];
+  }
+  const m = /^(\S+) (\S+)$/.exec(line);
+  return m ? [stripComponents(m[1], strip, lineNo), stripComponents(m[2], strip, lineNo)] : null;
+}
+
+const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+
+export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedPatch {
+  const strip = opts.strip ?? 1;
+  const lines = splitLines(text);
+  const files: FilePatch[] = [];
+  let i = 0;
+  let headerEnd = -1;
+
+  const isPlainStart = (k: number) => lines[k].startsWith("--- ") && k + 1 < lines.length && lines[k + 1].startsWith("+++ ");
+  const isStart = (k: number) => lines[k].startsWith("diff --git ") || isPlainStart(k) || (lines[k].startsWith("Index: ") && k + 1 < lines.length && /^={20,}/.test(lines[k + 1]));
+
+  while (i < lines.length) {
+    if (!isStart(i)) {
+      i++;
+      continue;
+    }
+    if (headerEnd === -1) headerEnd = i;
+    const fp: FilePatch = { oldPath: null, newPath: null, kind: "modify", hunks: [] };
+    let sawGit = false;
+    let gitPaths: [string, string] | null = null;
+    if (lines[i].startsWith("Index: ")) i += 2;
+    if (lines[i].startsWith("diff --git ")) {
+      sawGit = true;
+      gitPaths = gitLinePaths(lines[i].slice(11), strip, i + 1);
+      i++;
+      // Extended header lines.
+      for (; i < lines.length; i++) {
+        const l = eol(lines[i]);
+        let m: RegExpExecArray | null;
+        if ((m = /^old mode (\d+)$/.exec(l))) fp.oldMode = m[1];
+        else if ((m = /^new mode (\d+)$/.exec(l))) fp.newMode = m[1];
+        else if ((m = /^new file mode (\d+)$/.exec(l))) {
+          fp.newMode = m[1];
+          fp.kind = "create";
+        } else if ((m = /^deleted file mode (\d+)$/.exec(l))) {
+          fp.oldMode = m[1];
+          fp.kind = "delete";
+        } else if ((m = /^(?:similarity|dissimilarity) index (\d+)%$/.exec(l))) fp.similarity = Number(m[1]);
+        else if ((m = /^rename from (.*)$/.exec(l))) {
+          fp.kind = "rename";
+          fp.oldPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+        } else if ((m = /^rename to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+        else if ((m = /^copy from (.*)$/.exec(l))) {
+          fp.kind = "copy";
+          fp.oldPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+        } else if ((m = /^copy to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+        else if ((m = /^index ([0-9a-f]+)\.\.([0-9a-f]+)(?: (\d+))?$/.exec(l))) {
+          fp.index = { oldBlob: m[1], newBlob: m[2] };
+          if (m[3] && !fp.oldMode) fp.oldMode = fp.newMode = m[3];
+        } else break;
+      }
+    }
+    if (i < lines.length && lines[i].startsWith("--- ") && i + 1 < lines.length && lines[i + 1].startsWith("+++ ")) {
+      const oldP = headerPath(lines[i].slice(4), strip, i + 1);
+      const newP = headerPath(lines[i + 1].slice(4), strip, i + 2);
+      if (fp.kind !== "rename" && fp.kind !== "copy") {
+        fp.oldPath = oldP;
+        fp.newPath = newP;
+      }
+      if (oldP === null && newP !== null) fp.kind = "create";
+      if (newP === null && oldP !== null) fp.kind = "delete";
+      i += 2;
+      while (i < lines.length && lines[i].startsWith("@@")) {
+        const [hunk, next] = parseHunk(lines, i);
+        fp.hunks.push(hunk);
+        i = next;
+      }
+      if (!fp.hunks.length) throw new PqError("bad-patch", `no hunks after the +++ line at line ${i} of the patch`, ["the patch is truncated or damaged"]);
+    } else if (i < lines.length && (lines[i].startsWith("GIT binary patch") || lines[i].startsWith("Binary files "))) {
+      const [binary, next] = parseBinaryPatch(lines, i);
+      fp.binary = binary;
+      i = next;
+    } else if (!sawGit) {
+      throw new PqError("bad-patch", `a diff header without --- / +++ lines at line ${i + 1} of the patch`);
+    }
+    if (sawGit && (fp.oldPath === null || fp.newPath === null) && fp.kind !== "create" && fp.kind !== "delete") {
+      if (!gitPaths) throw new PqError("bad-patch", `cannot read the paths of the diff --git line before line ${i + 1}`);
+      if (fp.oldPath === null) fp.oldPath = gitPaths[0];
+      if (fp.newPath === null) fp.newPath = gitPaths[1];
+    }
+    if (sawGit && fp.kind === "create" && fp.newPath === null && gitPaths) fp.newPath = gitPaths[1];
+    if (sawGit && fp.kind === "delete" && fp.oldPath === null && gitPaths) fp.oldPath = gitPaths[0];
+    if (fp.kind === "create") fp.oldPath = null;
+    if (fp.kind === "delete") fp.newPath = null;
+    files.push(fp);
+  }
+  return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
+}
+
+function parseHunk(lines: string[], at: number): [Hunk, number] {
+  const m = HUNK_RE.exec(eol(lines[at]));
+  if (!m) throw new PqError("bad-patch", `malformed hunk header at line ${at + 1} of the patch: ${JSON.stringify(eol(lines[at]).slice(0, 60))}`);
+  const hunk: Hunk = {
+    oldStart: Number(m[1]),
+    oldLines: m[2] === undefined ? 1 : Number(m[2]),
+    newStart: Number(m[3]),
+    newLines: m[4] === undefined ? 1 : Number(m[4]),
+    section: m[5] ?? "",
+    lines: [],
+  };
+  let oldLeft = hunk.oldLines;
+  let newLeft = hunk.newLines;
+  let i = at + 1;
+  while (oldLeft > 0 || newLeft > 0) {
+    if (i >= lines.length) throw new PqError("bad-patch", `the hunk at line ${at + 1} of the patch ends early (${oldLeft} old and ${newLeft} new lines missing)`, ["the patch is truncated"]);
+    const line = lines[i];
+    const op = line[0];
+    let hl: HunkLine;
+    if (op === " " || op === "-" || op === "+") hl = { op, text: line.slice(1) };
+    // Some mailers and editors strip the space of an empty context line.
+    else if (line === "\n" || line === "\r\n") hl = { op: " ", text: line };
+    else if (op === "\\") {
+      noNewline(hunk, i);
+      i++;
+      continue;
+    } else throw new PqError("bad-patch", `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`, ["hunk header counts do not match its lines; the patch may have been edited by hand"]);
+    if (hl.op !== "+") oldLeft--;
+    if (hl.op !== "-") newLeft--;
+    if (oldLeft < 0 || newLeft < 0) throw new PqError("bad-patch", `the hunk at line ${at + 1} of the patch has more lines than its header says`);
+    hunk.lines.push(hl);
+    i++;
+  }
+  if (i < lines.length && lines[i][0] === "\\") {
+    noNewline(hunk, i);
+    i++;
+  }
+  return [hunk, i];
+}
+
+function noNewline(hunk: Hunk, i: number): void {
+  const last = hunk.lines.at(-1);
+  if (!last) throw new PqError("bad-patch", `"\\ No newline" marker with no line before it at line ${i + 1} of the patch`);
+  last.text = last.text.endsWith("\n") ? last.text.slice(0, -1) : last.text;
+}

@@ -1,0 +1,69 @@
+/**
+ * The patch model. All texts are latin1-decoded byte strings (one char per byte), so
+ * line endings, encodings and binary data survive exactly.
+ */
+export interface HunkLine {
+  op: " " | "-" | "+";
+  /** The line's content including its terminator ("\n", "\r\n"), or none when the patch says "\ No newline at end of file". */
+  text: string;
+}
+
+export interface Hunk {
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** Text after the second "@@" (the function name git shows). */
+  section: string;
+  lines: HunkLine[];
+}
+
+export type FileChangeKind = "modify" | "create" | "delete" | "rename" | "copy";
+
+export interface BinaryBlock {
+  kind: "literal" | "delta";
+  size: number;
+  /** zlib-deflated payload, decoded from base85. */
+  data: Uint8Array;
+}
+
+export interface BinaryPatch {
+  /** null for "Binary files ... differ" with no data: it cannot be applied. */
+  forward: BinaryBlock | null;
+  reverse: BinaryBlock | null;
+}
+
+export interface FilePatch {
+  oldPath: string | null;
+  newPath: string | null;
+  kind: FileChangeKind;
+  oldMode?: string;
+  newMode?: string;
+  similarity?: number;
+  index?: { oldBlob: string; newBlob: string };
+  binary?: BinaryPatch;
+  hunks: Hunk[];
+}
+
+export interface ParsedPatch {
+  /** Everything before the first file's diff, verbatim (mail headers, description). */
+  header: string;
+  files: FilePatch[];
+}
+
+export interface HunkResult {
+  /** 1-based, as GNU patch numbers hunks. */
+  index: number;
+  status: "exact" | "offset" | "fuzz" | "failed";
+  offset: number;
+  fuzz: number;
+  /** 1-based line where the hunk applied (or was expected, when it failed). */
+  line?: number;
+}
+
+export interface FileApplyResult {
+  ok: boolean;
+  /** The new content (null: the file is deleted). When !ok, the hunks that did apply. */
+  content: string | null;
+  hunks: HunkResult[];
+}
