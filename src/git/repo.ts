@@ -2,6 +2,7 @@
  * The git adapter: everything pq asks of git goes through here (simple-git underneath).
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,15 +95,10 @@ export class GitRepo {
       writeFileSync(files[0], ours, "latin1");
       writeFileSync(files[1], base, "latin1");
       writeFileSync(files[2], theirs, "latin1");
-      let conflicts = 0;
-      try {
-        await this.git.raw(["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files]);
-      } catch (e) {
-        // merge-file exits with the number of conflicts; simple-git reports that as an error.
-        const m = /exit code[^\d]*(\d+)/i.exec(String((e as Error).message));
-        conflicts = m ? parseInt(m[1], 10) : 1;
-        if (conflicts < 0 || conflicts > 127) throw new PqError("git", `git merge-file failed: ${(e as Error).message}`);
-      }
+      // merge-file's exit status is the number of conflicts, which simple-git would hide.
+      const r = spawnSync("git", ["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files], { cwd: dir });
+      const conflicts = r.status ?? 255;
+      if (conflicts < 0 || conflicts > 127) throw new PqError("git", `git merge-file failed: ${String(r.stderr).trim()}`);
       return { content: readFileSync(files[0], "latin1"), conflicts };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -139,9 +135,18 @@ export class GitRepo {
   }
 
   async run(args: string[], env?: Record<string, string>): Promise<string> {
+    if (env) {
+      // simple-git refuses some variables (EDITOR, ...) in a custom environment; commits with
+      // an author date need one, so those calls go straight to git.
+      const cwd = await this.git.revparse(["--show-toplevel"]);
+      return new Promise((resolve, reject) =>
+        execFile("git", args, { cwd: cwd.trim(), env: { ...process.env, ...env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) =>
+          err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout),
+        ),
+      );
+    }
     try {
-      const g = env ? this.git.env({ ...process.env, ...env }) : this.git;
-      return await g.raw(args);
+      return await this.git.raw(args);
     } catch (e) {
       throw new PqError("git", `git ${args[0]} failed: ${(e as Error).message.trim()}`);
     }

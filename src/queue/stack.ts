@@ -408,6 +408,10 @@ export class Stack {
       top.hash = sha1(text);
       delete top.needsRefresh;
       saveState(this.tree, this.state);
+      // The new patch turns exactly these versions into these: a later push of it is a checkout.
+      const changed = Object.entries(plan.files).filter(([, c]) => c.pre !== c.post);
+      this.pushCache.add(top.hash, { files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])), ...(top.renames?.length ? { renames: top.renames } : {}) });
+      this.pushCache.flush();
       return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
     });
   }
