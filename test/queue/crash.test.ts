@@ -45,9 +45,10 @@ describe("SIGKILL in the middle of push -a / pop -a", () => {
 
   async function killAfter(args: string[], ms: number): Promise<void> {
     const child = spawn(process.execPath, [PQ, ...args], { cwd: dir, stdio: "ignore" });
+    const exited = new Promise((r) => child.on("exit", r));
     await new Promise((r) => setTimeout(r, ms));
     child.kill("SIGKILL");
-    await new Promise((r) => child.on("exit", r));
+    await exited;
   }
 
   it("the next command repairs the tree to a whole state, every time", async () => {
