@@ -182,6 +182,19 @@ export class Stack {
     return parseHeader(headerOf(text));
   }
 
+  /**
+   * An applied patch's text as it applies to this tree now: its header over a diff made
+   * from the exact file versions it turned into which (so offsets and fuzz from its push
+   * are gone). Unapplied patches come back as stored.
+   */
+  async currentPatchText(name: string): Promise<string> {
+    const text = await this.readPatch(name);
+    const record = this.state.applied.find((a) => a.name === name);
+    if (!record || record.needsRefresh) return text;
+    const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
+    return joinHeaderAndDiff(dropDiffstat(headerOf(text)), buildPatchDiff(record.files, record.renames ?? [], content));
+  }
+
   /** Next and previous patches relative to the top, as hg qnext/qprev. */
   next(): string | null {
     return this.pushCandidates()[0] ?? null;

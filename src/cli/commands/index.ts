@@ -3,10 +3,13 @@ import add from "./add.js";
 import applied from "./applied.js";
 import deleteCmd from "./delete.js";
 import diff from "./diff.js";
+import exportCmd from "./export.js";
 import finish from "./finish.js";
 import fold from "./fold.js";
 import goto from "./goto.js";
 import guard from "./guard.js";
+import header from "./header.js";
+import importCmd from "./import.js";
 import init from "./init.js";
 import newCmd from "./new.js";
 import next from "./next.js";
@@ -46,5 +49,8 @@ export const commands: CommandModule<any, any>[] = [
   reorder,
   guard,
   select,
+  header,
+  importCmd,
+  exportCmd,
   finish,
 ];

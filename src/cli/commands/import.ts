@@ -1,0 +1,36 @@
+import { resolve } from "node:path";
+import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+import { progressSink } from "../progress.js";
+import { printPushReport } from "./push.js";
+
+export default defineCommand({
+  command: "import [files..]",
+  describe: "add patches after the top: patch files, format-patch mails, mboxes, or a quilt/hg mq queue",
+  builder: (y) =>
+    y
+      .positional("files", { type: "string", array: true })
+      .option("name", { alias: "n", type: "string", describe: "name for a single imported patch" })
+      .option("quilt", { type: "string", describe: "import a quilt queue (a tree with patches/series, or the patches dir)" })
+      .option("hg", { type: "string", describe: "import an hg mq queue (a repo with .hg/patches, or the queue dir)" })
+      .option("push", { alias: "P", type: "boolean", describe: "push the imported patches" }),
+  run: async (args, io) => {
+    const sink = progressSink(io);
+    const stack = await openStack(args, io, sink);
+    const taken = new Set(stack.series().map((e) => e.name));
+    const queueDir = args.quilt ?? args.hg;
+    const items = queueDir
+      ? readQueueDir(resolve(io.cwd, queueDir))
+      : readPatchFiles(((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))), { name: args.name, taken });
+    if (!items.length) {
+      io.err("pq: nothing to import (name patch files, --quilt DIR or --hg DIR)");
+      return 2;
+    }
+    const report = await stack.insertPatches(items, { push: args.push });
+    for (const item of items) if (item.guards.length) await stack.setGuards(item.name, item.guards);
+    sink.done();
+    io.out(`imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`);
+    if (report) printPushReport(io, report);
+  },
+});

@@ -1,0 +1,91 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+describe("a new user's first session (the README's walk-through)", () => {
+  it("init, new, edit, refresh, pop, push, fold, reorder, guard, export, and git am of the export", async () => {
+    const dir = makeRepo({ "greeting": "hello\n", "src/main.c": "int main(void)\n{\n\treturn 0;\n}\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "fix-greeting", "-m", "Greet the world\n\nA friendlier greeting.")).code).toBe(0);
+    write(dir, "greeting", "hello, world\n");
+    const refreshed = await pq(dir, "refresh");
+    expect(refreshed.out).toContain("refreshed fix-greeting: greeting");
+
+    await pq(dir, "new", "exit-code", "-m", "Return 1");
+    write(dir, "src/main.c", "int main(void)\n{\n\treturn 1;\n}\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "comment", "-m", "Add a comment");
+    write(dir, "src/main.c", "/* demo */\nint main(void)\n{\n\treturn 1;\n}\n");
+    await pq(dir, "refresh");
+
+    const popped = await pq(dir, "pop");
+    expect(popped.out).toContain("now at: exit-code");
+    expect(read(dir, "src/main.c")).toBe("int main(void)\n{\n\treturn 1;\n}\n");
+    expect((await pq(dir, "push")).out).toContain("now at: comment");
+
+    // Reorder and fold: pop to the first patch, move "comment" first, fold it in.
+    await pq(dir, "goto", "fix-greeting");
+    expect((await pq(dir, "reorder", "comment", "--first")).code).toBe(0);
+    expect((await pq(dir, "series")).out).toBe("fix-greeting\ncomment\nexit-code\n");
+    const folded = await pq(dir, "fold", "comment");
+    expect(folded.code).toBe(0);
+    expect((await pq(dir, "series")).out).toBe("fix-greeting\nexit-code\n");
+
+    // Guards: a guarded patch is skipped until its guard is selected.
+    await pq(dir, "guard", "exit-code", "+experimental");
+    expect((await pq(dir, "push", "-a")).out).toContain("nothing to push");
+    await pq(dir, "select", "experimental");
+    expect((await pq(dir, "push", "-a")).out).toContain("now at: exit-code");
+    const series = JSON.parse((await pq(dir, "series", "--json")).out);
+    expect(series.map((r: { state: string }) => r.state)).toEqual(["applied", "applied"]);
+
+    // Export, and apply the export with git am on a fresh clone of the base.
+    const out = join(dir, "..", `${dir.split("/").pop()}-export`);
+    dirs.push(out);
+    expect((await pq(dir, "export", "--dir", out)).code).toBe(0);
+    const clone = tempDir();
+    dirs.push(clone);
+    git(clone, "clone", "-q", dir, ".");
+    const mails = readdirSync(out).filter((f) => f.endsWith(".patch")).sort().map((f) => join(out, f));
+    git(clone, "am", "-q", ...mails);
+    expect(read(clone, "greeting")).toBe(read(dir, "greeting"));
+    expect(read(clone, "src/main.c")).toBe("/* demo */\nint main(void)\n{\n\treturn 1;\n}\n");
+    expect(git(clone, "log", "--format=%s", "-2")).toBe("Return 1\nGreet the world\n");
+    expect(git(clone, "log", "--format=%b", "-1", "HEAD~1")).toContain("A friendlier greeting.");
+  });
+
+  it("errors are clear, non-zero, and change nothing", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "push")).code).toBe(3); // no stack yet
+    await pq(dir, "init");
+    const missing = await pq(dir, "push", "nonexistent");
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain("nonexistent is not in the series");
+    write(dir, "bad.patch", "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-a\n+b\n");
+    const bad = await pq(dir, "import", "bad.patch");
+    expect(bad.code).toBe(7);
+    expect(bad.err).toMatch(/hunk .* ends early|truncated/);
+    expect(existsSync(join(dir, "patches", "bad.patch"))).toBe(false);
+  });
+
+  it("runs as a real command: bin/pq.js --help and a refusal's exit code", () => {
+    const bin = resolve("bin/pq.js");
+    const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("pq push");
+    const dir = tempDir();
+    dirs.push(dir);
+    const r = spawnSync(process.execPath, [bin, "init"], { cwd: dir, encoding: "utf8" });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("not a git work tree");
+  });
+});
