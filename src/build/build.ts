@@ -1,0 +1,251 @@
+/**
+ * Builds a tree from its `build.json`: every source compiled in parallel into a
+ * content-addressed object cache shared by all trees and states, then linked.
+ *
+ * Cache keys: an object is named by sha256(compiler identity, flags, preprocessed
+ * source), so two states that differ in one file share every other object. Running the
+ * preprocessor costs a process per file, so a first-level key (the source and every
+ * header its last compile read, by content) skips it when nothing it depends on changed.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { PqError } from "../errors.js";
+import { ignoreEvents, type EventSink } from "../core/events.js";
+import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { detectToolchain, type Toolchain } from "./toolchain.js";
+
+export interface BuildDescription {
+  output: string;
+  cflags: string[];
+  asflags: string[];
+  ldflags: string[];
+  linkerScript: string;
+  sources: string[];
+}
+
+export interface BuildResult {
+  ok: boolean;
+  kernelPath?: string;
+  diagnostics: Diagnostic[];
+  log: string;
+  compiled: number;
+  cached: number;
+  ms: number;
+}
+
+export interface BuildOptions {
+  tree: string;
+  outDir?: string;
+  cacheDir?: string;
+  jobs?: number;
+  toolchain?: Toolchain;
+  blame?: (file: string, line: number) => string | undefined;
+  onEvent?: EventSink;
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.PQ_CACHE_DIR) return resolve(process.env.PQ_CACHE_DIR);
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "pq");
+}
+
+export function readBuildDescription(tree: string): BuildDescription {
+  const file = join(tree, "build.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new PqError("build-failed", `cannot read ${file}: ${(e as Error).message}`, ["a tree pq builds describes itself in build.json (output, cflags, asflags, ldflags, linkerScript, sources)"]);
+  }
+  const d = raw as Partial<BuildDescription>;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (!strings(d.sources) || !d.sources!.length || typeof d.linkerScript !== "string") {
+    throw new PqError("build-failed", `${file} needs "sources" (a list of .c/.S files) and "linkerScript"`);
+  }
+  for (const s of d.sources!) {
+    if (isAbsolute(s) || s.split("/").includes("..")) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
+    if (!/\.(c|S)$/.test(s)) throw new PqError("build-failed", `${file}: ${s} is neither a .c nor a .S file`);
+  }
+  return {
+    output: d.output ?? "kernel.elf",
+    cflags: strings(d.cflags) ? d.cflags! : [],
+    asflags: strings(d.asflags) ? d.asflags! : [],
+    ldflags: strings(d.ldflags) ? d.ldflags! : [],
+    linkerScript: d.linkerScript!,
+    sources: d.sources!,
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => resolvePromise({ code: 127, stdout: "", stderr: String(e.message) }));
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+const sha = (...parts: (string | Buffer)[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\0");
+  return h.digest("hex");
+};
+
+/** Runs `fn` over items with at most `jobs` at once. */
+async function pooled<T, R>(items: T[], jobs: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return results;
+}
+
+interface DepRecord {
+  objectKey: string;
+  deps: Record<string, string>; // path (absolute or tree-relative) → content sha
+}
+
+function depsFromMakefile(text: string): string[] {
+  const body = text.replace(/\\\n/g, " ");
+  const colon = body.indexOf(": ");
+  return body
+    .slice(colon + 2)
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+function fileSha(path: string): string | null {
+  try {
+    return sha(readFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const tree = resolve(opts.tree);
+  const emit = opts.onEvent ?? ignoreEvents;
+  const desc = readBuildDescription(tree);
+  const tc = opts.toolchain ?? (await detectToolchain());
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const objDir = join(cacheDir, "objects");
+  const depDir = join(cacheDir, "deps");
+  const outDir = opts.outDir ?? join(tree, ".pq", "build");
+  mkdirSync(objDir, { recursive: true });
+  mkdirSync(depDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+  const jobs = Math.max(1, opts.jobs ?? availableParallelism());
+  let compiled = 0;
+  let cached = 0;
+  let log = "";
+  const missing = desc.sources.filter((s) => !existsSync(join(tree, s)));
+  if (missing.length) {
+    const diagnostics = missing.map((m) => ({ file: "build.json", line: 1, severity: "error" as const, message: `source ${m} does not exist` }));
+    return { ok: false, diagnostics, log: diagnostics.map(formatDiagnostic).join("\n"), compiled, cached, ms: Date.now() - started };
+  }
+
+  const objects = await pooled(desc.sources, jobs, async (source, i) => {
+    const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
+    const depKey = sha(tc.identity, flags.join(" "), tree, source);
+    const depFile = join(depDir, `${depKey}.json`);
+    // Level 1: nothing this source read last time has changed.
+    try {
+      const rec = JSON.parse(readFileSync(depFile, "utf8")) as DepRecord;
+      const obj = join(objDir, `${rec.objectKey}.o`);
+      if (existsSync(obj) && Object.entries(rec.deps).every(([p, h]) => fileSha(resolve(tree, p)) === h)) {
+        cached++;
+        return obj;
+      }
+    } catch {
+      /* no record yet */
+    }
+    // Level 2: the preprocessed source names the object.
+    const pre = await run(tc.cc, [...flags, "-E", source], tree);
+    if (pre.code !== 0) {
+      log += pre.stderr;
+      return null;
+    }
+    const objectKey = sha(tc.identity, flags.join(" "), source.endsWith(".S") ? "S" : "c", pre.stdout);
+    const obj = join(objDir, `${objectKey}.o`);
+    if (!existsSync(obj)) {
+      emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
+      const tmp = `${obj}.tmp-${process.pid}-${i}`;
+      const dep = `${tmp}.d`;
+      const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
+      log += cc.stderr;
+      if (cc.code !== 0) {
+        rmSync(tmp, { force: true });
+        rmSync(dep, { force: true });
+        return null;
+      }
+      renameSync(tmp, obj);
+      compiled++;
+      recordDeps(dep, depFile, objectKey, tree);
+    } else {
+      cached++;
+      // Refresh the level-1 record from the preprocessor's view of dependencies.
+      const dep = join(depDir, `${depKey}.tmp-${process.pid}.d`);
+      const r = await run(tc.cc, [...flags, "-M", "-MF", dep, source], tree);
+      if (r.code === 0) recordDeps(dep, depFile, objectKey, tree);
+    }
+    return obj;
+  });
+
+  const diagnostics = parseDiagnostics(log, opts.blame);
+  if (objects.some((o) => o === null)) {
+    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started };
+  }
+  emit({ kind: "link", message: `LD ${desc.output}` });
+  const kernelPath = join(outDir, desc.output);
+  const tmpOut = `${kernelPath}.tmp-${process.pid}`;
+  const ld = await run(tc.ld, [...tc.ldFlags, "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut], tree);
+  log += ld.stderr;
+  const all = parseDiagnostics(log, opts.blame);
+  if (ld.code !== 0) {
+    rmSync(tmpOut, { force: true });
+    return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started };
+  }
+  renameSync(tmpOut, kernelPath);
+  writeFileSync(join(outDir, "build.log"), log);
+  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started };
+}
+
+function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string): void {
+  try {
+    const deps: Record<string, string> = {};
+    for (const p of depsFromMakefile(readFileSync(depMake, "utf8"))) {
+      const h = fileSha(resolve(tree, p));
+      if (h) deps[p] = h;
+    }
+    const tmp = `${depFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ objectKey, deps } satisfies DepRecord));
+    renameSync(tmp, depFile);
+  } finally {
+    rmSync(depMake, { force: true });
+  }
+}
+
+/** The compiler's output with each diagnostic's patch appended where known. */
+function decorate(log: string, diagnostics: Diagnostic[]): string {
+  const blamed = diagnostics.filter((d) => d.patch);
+  if (!blamed.length) return log;
+  return log + "\n" + blamed.map(formatDiagnostic).join("\n") + "\n";
+}

@@ -1,0 +1,3 @@
+export { buildTree, defaultCacheDir, readBuildDescription, type BuildDescription, type BuildOptions, type BuildResult } from "./build.js";
+export { detectToolchain, type Toolchain } from "./toolchain.js";
+export { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
