@@ -64,7 +64,7 @@ static void check_critical_section(void)
 	local_irq_enable();
 	local_irq_save(flags);
 	before = jiffies;
-	for (spin = 0; spin < 3000000 && jiffies == before; spin++)
+	for (spin = 0; spin < 600000 && jiffies == before; spin++)
 		;
 	during = jiffies;
 	local_irq_restore(flags);

@@ -37,7 +37,7 @@ interface V86Like {
   add_listener(event: string, fn: (arg: unknown) => void): void;
   destroy(): Promise<void>;
   stop(): Promise<void>;
-  v86?: { cpu?: { cr?: Int32Array; is_protected_mode?: () => boolean } };
+  v86?: { cpu?: { cr?: Int32Array }; do_tick?: () => void; running?: boolean };
 }
 
 let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = null;
@@ -96,7 +96,8 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         result.reason = `this state has no ${opts.backend} backend (it has ${backends.join(", ")})`;
       }
       const done = () => resolve(result);
-      if (emulator) emulator.destroy().then(done, done);
+      // A CPU that died inside the emulator may never acknowledge destroy(): don't wait long.
+      if (emulator) Promise.race([emulator.destroy().catch(() => undefined), new Promise((r) => setTimeout(r, 200))]).then(done, done);
       else done();
     };
 
@@ -135,10 +136,31 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         current = "";
       } else current += ch;
     });
-    // A triple fault resets the CPU to real mode; the kernel never leaves protected mode itself.
+    // v86 stops its CPU with a WebAssembly trap on a triple fault (and on other fatal CPU
+    // states): catch it in the emulator's tick so it becomes a crash verdict, not a stray exception.
+    // The inner emulator appears once the wasm module is instantiated: hook it then.
+    let hooked = false;
+    const hookTick = () => {
+      const inner = emulator?.v86;
+      if (hooked || !inner?.do_tick) return;
+      hooked = true;
+      const tick = inner.do_tick.bind(inner);
+      inner.do_tick = () => {
+        if (settled) return;
+        try {
+          tick();
+        } catch (e) {
+          inner.running = false;
+          finish("crash", `the emulated CPU stopped: ${(e as Error).message} (triple fault or fatal CPU state)`);
+        }
+      };
+    };
+    emulator.add_listener("emulator-ready", hookTick);
+    // A triple fault that resets the CPU lands in real mode; the kernel never leaves protected mode itself.
     let sawProtected = false;
     const watch = () => {
       if (settled) return;
+      hookTick();
       const cpu = emulator?.v86?.cpu;
       const cr0 = cpu?.cr?.[0];
       if (cr0 !== undefined) {

@@ -36,7 +36,9 @@ export class BootPool {
   constructor(opts: { workers: number }) {
     this.size = Math.max(1, opts.workers);
     if (this.size > 1) {
-      const bootModule = new URL("./boot.js", import.meta.url).href;
+      // Workers load the compiled module; under the test runner this file is the .ts source.
+      const here = import.meta.url;
+      const bootModule = here.endsWith(".ts") ? new URL("../../dist/emulator/boot.js", here).href : new URL("./boot.js", here).href;
       for (let i = 0; i < this.size; i++) {
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bootModule } });
         const slot = { worker, busy: false };

@@ -1,6 +1,8 @@
 import type { CommandModule } from "yargs";
 import add from "./add.js";
 import applied from "./applied.js";
+import boot from "./boot.js";
+import build from "./build.js";
 import deleteCmd from "./delete.js";
 import diff from "./diff.js";
 import exportCmd from "./export.js";
@@ -53,4 +55,6 @@ export const commands: CommandModule<any, any>[] = [
   importCmd,
   exportCmd,
   finish,
+  build,
+  boot,
 ];

@@ -1,0 +1,55 @@
+import { utimesSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildTree, detectToolchain } from "../../src/build/index.js";
+import { PqError } from "../../src/errors.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, pq, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+const cacheDir = tempDir("pq-cache-");
+dirs.push(cacheDir);
+
+describe("pq build", () => {
+  it("builds, then takes every object from the cache, then recompiles exactly the changed file", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cold = await buildTree({ tree, cacheDir });
+    expect(cold.ok).toBe(true);
+    expect(cold.compiled).toBe(2);
+    expect(readFileSync(cold.kernelPath!).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+    const warm = await buildTree({ tree, cacheDir });
+    expect([warm.compiled, warm.cached]).toEqual([0, 2]);
+    writeFileSync(join(tree, "main.c"), readFileSync(join(tree, "main.c"), "utf8").replace("smoke=pass", "smoke=pass "));
+    const one = await buildTree({ tree, cacheDir });
+    expect([one.compiled, one.cached]).toEqual([1, 1]);
+    // Touching without changing content recompiles nothing.
+    utimesSync(join(tree, "main.c"), new Date(), new Date(Date.now() + 5000));
+    expect((await buildTree({ tree, cacheDir })).compiled).toBe(0);
+  });
+
+  it("a compile error is a failed build with file:line diagnostics", async () => {
+    const tree = fixtureKernelTree("compile-error");
+    dirs.push(tree);
+    const r = await buildTree({ tree, cacheDir, blame: (file, line) => (file === "main.c" && line === 4 ? "broken.patch" : undefined) });
+    expect(r.ok).toBe(false);
+    const err = r.diagnostics.find((d) => d.severity === "error")!;
+    expect(err.file).toBe("main.c");
+    expect(err.line).toBe(4);
+    expect(err.patch).toBe("broken.patch");
+    expect(r.log).toContain("last touched by patch broken.patch");
+    const cli = await pq(tree, "build");
+    expect(cli.code).toBe(9);
+    expect(cli.err).toContain("main.c:4");
+  });
+
+  it("a PATH without a compiler gives a toolchain error naming the package", async () => {
+    const empty = tempDir("pq-nopath-");
+    dirs.push(empty);
+    const err = await detectToolchain({ PATH: empty }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PqError);
+    expect((err as PqError).code).toBe("toolchain");
+    expect((err as PqError).details.join(" ")).toContain("apt-get install gcc binutils");
+  });
+});

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTree } from "../../src/build/index.js";
+import { bootKernel, BootPool } from "../../src/emulator/index.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, pq, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+const kernels: Record<string, string> = {};
+const cacheDir = tempDir("pq-cache-");
+dirs.push(cacheDir);
+
+beforeAll(async () => {
+  for (const v of ["pass", "fail", "spin", "panic", "triple-fault"]) {
+    const tree = fixtureKernelTree(v);
+    dirs.push(tree);
+    const r = await buildTree({ tree, cacheDir });
+    expect(r.ok).toBe(true);
+    kernels[v] = r.kernelPath!;
+  }
+});
+afterAll(() => dirs.forEach(cleanup));
+
+describe("pq boot verdicts on v86", () => {
+  it("pass, fail (with reason), panic", async () => {
+    const pass = await bootKernel(kernels.pass, { backend: "native" });
+    expect(pass.verdict).toBe("pass");
+    expect(pass.backendsAvailable).toEqual(["native"]);
+    expect(pass.log).toContain("pq: smoke=pass");
+    const fail = await bootKernel(kernels.fail, { backend: "native" });
+    expect(fail.verdict).toBe("fail");
+    expect(fail.reason).toBe("demo check failed");
+    const panic = await bootKernel(kernels.panic, { backend: "native" });
+    expect(panic.verdict).toBe("panic");
+    expect(panic.reason).toBe("fixture panic");
+  });
+
+  it("a backend the kernel does not list is a skip, even though it ran", async () => {
+    const r = await bootKernel(kernels.pass, { backend: "xen" });
+    expect(r.verdict).toBe("skip");
+    expect(r.reason).toContain("no xen backend");
+  });
+
+  it("a kernel that spins is a hang; one that triple-faults is a crash", async () => {
+    const hang = await bootKernel(kernels.spin, { backend: "native", timeoutMs: 600 });
+    expect(hang.verdict).toBe("hang");
+    expect(hang.msToVerdict).toBeGreaterThanOrEqual(600);
+    const crash = await bootKernel(kernels["triple-fault"], { backend: "native", timeoutMs: 3000 });
+    expect(crash.verdict).toBe("crash");
+  });
+
+  it("a pool of 2 workers boots 4 kernels correctly", async () => {
+    const pool = new BootPool({ workers: 2 });
+    try {
+      const results = await Promise.all([
+        pool.boot(kernels.pass, { backend: "native" }),
+        pool.boot(kernels.fail, { backend: "native" }),
+        pool.boot(kernels.panic, { backend: "native" }),
+        pool.boot(kernels.pass, { backend: "vmi" }),
+      ]);
+      expect(results.map((r) => r.verdict)).toEqual(["pass", "fail", "panic", "skip"]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("the CLI prints one verdict per backend and exits non-zero on failure", async () => {
+    const ok = await pq(tempDir(), "boot", "--kernel", kernels.pass, "--all");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/native\s+PASS/);
+    expect(ok.out).toMatch(/xen\s+SKIP/);
+    const bad = await pq(tempDir(), "boot", "--kernel", kernels.spin, "--timeout", "0.5");
+    expect(bad.code).toBe(10);
+    expect(bad.out).toMatch(/native\s+HANG/);
+    expect(bad.out).toContain("| pq: backends=native");
+  });
+});
