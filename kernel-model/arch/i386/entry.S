@@ -49,9 +49,8 @@ common_entry:
 	movl $0x10, %eax
 	movl %eax, %ds
 	movl %eax, %es
-	pushl %esp		/* struct pt_regs * */
+	movl %esp, %eax		/* struct pt_regs *, in %eax: the kernel is built with -mregparm=3 */
 	call do_trap
-	addl $4, %esp
 	popl %es
 	popl %ds
 	popal

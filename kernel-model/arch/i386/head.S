@@ -26,8 +26,8 @@ _start:
 	rep stosb
 	movl $boot_stack_top, %esp
 	xorl %ebp, %ebp
-	pushl %ebx		/* multiboot info */
-	pushl %esi		/* multiboot magic */
+	movl %esi, %eax		/* multiboot magic: first argument (-mregparm=3) */
+	movl %ebx, %edx		/* multiboot info: second */
 	call start_kernel
 1:	cli
 	hlt
