@@ -771,6 +771,8 @@ export class Stack {
     const candidates = new Set([...Object.keys(top.files), ...extra]);
     const tracked = this.git ? await this.git.changedTrackedFiles() : [];
     for (const p of tracked) candidates.add(p);
+    // Files that lower patches created are untracked in git: check every file the stack knows.
+    for (const p of this.expectedVersions(this.state.applied).keys()) candidates.add(p);
     const files: Record<string, { pre: Version; post: Version }> = {};
     const changed: string[] = [];
     const own = (p: string) => this.isPqOwnPath(p);

@@ -74,6 +74,19 @@ describe("stack basics", () => {
     expect(existsSync(join(dir, "gone.txt"))).toBe(false);
   });
 
+  it("refresh takes edits to files a lower patch created (untracked in git)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("creates");
+    write(dir, "new.h", "v1\n");
+    await stack.refresh({ files: ["new.h"] });
+    await stack.newPatch("edits");
+    write(dir, "new.h", "v2\n");
+    expect((await stack.refresh()).files).toEqual(["new.h"]);
+    await stack.pop();
+    expect(read(dir, "new.h")).toBe("v1\n");
+  });
+
   it("refresh reports untracked files it did not take, and add takes them", async () => {
     const dir = repo({ "a.txt": "a\n" });
     const stack = await Stack.init({ tree: dir });
