@@ -37,7 +37,11 @@ interface V86Like {
   add_listener(event: string, fn: (arg: unknown) => void): void;
   destroy(): Promise<void>;
   stop(): Promise<void>;
-  v86?: { cpu?: { cr?: Int32Array }; do_tick?: () => void; running?: boolean };
+  v86?: {
+    cpu?: { cr?: Int32Array; instruction_counter?: Uint32Array; io?: { register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void } };
+    do_tick?: () => void;
+    running?: boolean;
+  };
 }
 
 let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = null;
@@ -58,6 +62,22 @@ function compiledWasm(fresh = false): Promise<WebAssembly.Module> {
   if (fresh) return compile();
   if (!wasmModule) wasmModule = compile();
   return wasmModule;
+}
+
+/**
+ * The kernel's "bench" mode counts instructions by reading v86's executed-instruction
+ * counter through I/O port 0x5f0: exact and the same on every run, where rdtsc follows
+ * host time. (A 32-bit read; differences are taken modulo 2^32.)
+ */
+export const ICOUNT_PORT = 0x5f0;
+
+/** Returns false while the CPU's I/O bus does not exist yet (try again later). */
+function exposeInstructionCounter(cpu: NonNullable<NonNullable<V86Like["v86"]>["cpu"]> | undefined): boolean {
+  const counter = cpu?.instruction_counter;
+  if (!cpu?.io || !counter) return false;
+  const read = () => counter[0] >>> 0;
+  cpu.io.register_read(ICOUNT_PORT, {}, () => read() & 0xff, () => read() & 0xffff, read);
+  return true;
 }
 
 export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions): Promise<BootResult> {
@@ -122,6 +142,9 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         disable_mouse: true,
         disable_speaker: true,
         log_level: 0,
+        // v86's JIT counts instructions per compiled block; the interpreter counts each one,
+        // which the kernel's bench mode needs for exact per-operation figures.
+        disable_jit: /\bbench\b/.test(cmdline),
       });
     } catch (e) {
       reject(new PqError("boot-failed", `the emulator did not start: ${(e as Error).message}`));
@@ -140,8 +163,10 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
     // states): catch it in the emulator's tick so it becomes a crash verdict, not a stray exception.
     // The inner emulator appears once the wasm module is instantiated: hook it then.
     let hooked = false;
+    let counterExposed = false;
     const hookTick = () => {
       const inner = emulator?.v86;
+      if (!counterExposed) counterExposed = exposeInstructionCounter(inner?.cpu);
       if (hooked || !inner?.do_tick) return;
       hooked = true;
       const tick = inner.do_tick.bind(inner);
