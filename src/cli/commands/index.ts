@@ -1,8 +1,10 @@
 import type { CommandModule } from "yargs";
 import add from "./add.js";
 import applied from "./applied.js";
+import bisect from "./bisect.js";
 import boot from "./boot.js";
 import build from "./build.js";
+import ci from "./ci.js";
 import deleteCmd from "./delete.js";
 import diff from "./diff.js";
 import exportCmd from "./export.js";
@@ -57,4 +59,6 @@ export const commands: CommandModule<any, any>[] = [
   finish,
   build,
   boot,
+  ci,
+  bisect,
 ];

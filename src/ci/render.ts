@@ -1,0 +1,105 @@
+/** The CI report as a text matrix, JUnit XML, and a self-contained HTML page. */
+import { FAILING, failedCells, type CiReport, type Cell, type Outcome } from "./report.js";
+
+const LABEL: Record<Outcome, string> = { pass: "PASS", fail: "FAIL", skip: "skip", panic: "PANIC", hang: "HANG", crash: "CRASH", "build-error": "BUILD" };
+
+function cellAt(report: CiReport, state: number, backend: string): Cell | undefined {
+  return report.cells.find((c) => c.state === state && c.backend === backend);
+}
+
+export function renderMatrix(report: CiReport): string {
+  const nameWidth = Math.max(12, ...report.states.map((s) => (s.patch ?? "(base tree)").length + 4));
+  const lines: string[] = [];
+  lines.push(`${"state".padEnd(nameWidth)} ${report.backends.map((b) => b.padEnd(7)).join(" ")}`);
+  for (const s of report.states) {
+    const name = `${String(s.index).padStart(2)}  ${s.patch ?? "(base tree)"}`;
+    const row = report.backends.map((b) => (cellAt(report, s.index, b) ? LABEL[cellAt(report, s.index, b)!.outcome] : "-").padEnd(7));
+    lines.push(`${name.padEnd(nameWidth)} ${row.join(" ")}`);
+  }
+  const failed = failedCells(report);
+  const counts = report.cells.reduce<Record<string, number>>((acc, c) => ((acc[c.outcome] = (acc[c.outcome] ?? 0) + 1), acc), {});
+  lines.push("");
+  lines.push(`${report.cells.length} cells: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  if (failed.length) {
+    const f = failed[0];
+    const s = report.states[f.state];
+    lines.push(`first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) on ${f.backend}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`);
+    if (f.log) lines.push(f.log.trimEnd().split("\n").slice(-15).map((l) => `    | ${l}`).join("\n"));
+  }
+  return lines.join("\n");
+}
+
+const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+// Control characters are not allowed in XML 1.0 even inside CDATA.
+const cdata = (s: string) => `<![CDATA[${s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "").replace(/]]>/g, "]]]]><![CDATA[>")}]]>`;
+
+export function renderJUnit(report: CiReport): string {
+  const failures = report.cells.filter((c) => c.outcome === "fail" || c.outcome === "panic").length;
+  const errors = report.cells.filter((c) => c.outcome === "hang" || c.outcome === "crash" || c.outcome === "build-error").length;
+  const skipped = report.cells.filter((c) => c.outcome === "skip").length;
+  const time = (report.cells.reduce((t, c) => t + (c.ms ?? 0), 0) / 1000).toFixed(3);
+  let out = `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pq ci" tests="${report.cells.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">\n`;
+  out += `  <testsuite name="pq ci" tests="${report.cells.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">\n`;
+  for (const c of report.cells) {
+    const s = report.states[c.state];
+    const classname = `state-${String(c.state).padStart(2, "0")}.${(s.patch ?? "base").replace(/\.(patch|diff)$/, "")}`;
+    out += `    <testcase classname="${xml(classname)}" name="${xml(c.backend)}" time="${((c.ms ?? 0) / 1000).toFixed(3)}"`;
+    if (c.outcome === "pass") {
+      out += "/>\n";
+      continue;
+    }
+    out += ">\n";
+    const message = xml(`${LABEL[c.outcome]}${c.reason ? `: ${c.reason}` : ""}`);
+    if (c.outcome === "skip") out += `      <skipped message="${message}"/>\n`;
+    else {
+      const tag = c.outcome === "fail" || c.outcome === "panic" ? "failure" : "error";
+      out += `      <${tag} message="${message}" type="${c.outcome}">${cdata(c.log ?? "")}</${tag}>\n`;
+    }
+    out += "    </testcase>\n";
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+const COLOURS: Record<Outcome, string> = { pass: "#2da44e", fail: "#cf222e", skip: "#d0d7de", panic: "#8250df", hang: "#bf8700", crash: "#a40e26", "build-error": "#e16f24" };
+
+export function renderHtml(report: CiReport): string {
+  const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);
+  const failed = failedCells(report).length;
+  const rows = report.states
+    .map((s) => {
+      const cells = report.backends
+        .map((b) => {
+          const c = cellAt(report, s.index, b);
+          if (!c) return `<td class="none">-</td>`;
+          const title = `${b}: ${LABEL[c.outcome]}${c.reason ? ` - ${c.reason}` : ""}`;
+          const log = c.log && FAILING.has(c.outcome) ? `<details><summary>log</summary><pre>${esc(c.log)}</pre></details>` : "";
+          return `<td style="background:${COLOURS[c.outcome]}" title="${esc(title)}"><span>${LABEL[c.outcome]}</span>${log}</td>`;
+        })
+        .join("");
+      const who = s.author ? `<div class="who">${esc(s.author)}</div>` : "";
+      return `<tr><th><div class="idx">${s.index}</div><div class="name">${esc(s.patch ?? "(base tree)")}</div>${s.subject ? `<div class="subj">${esc(s.subject)}</div>` : ""}${who}</th>${cells}</tr>`;
+    })
+    .join("\n");
+  const legend = (Object.keys(COLOURS) as Outcome[]).map((o) => `<span class="key" style="background:${COLOURS[o]}">${LABEL[o]}</span>`).join(" ");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pq ci: ${failed ? `${failed} failing` : "all passing"}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}
+h1{font-size:20px}table{border-collapse:separate;border-spacing:3px}
+th{text-align:left;font-weight:normal;padding:4px 10px;background:#f6f8fa;border-radius:4px;max-width:32em}
+th .idx{float:left;width:2em;color:#656d76}th .name{font-family:ui-monospace,monospace;font-weight:600}
+th .subj{color:#424a53}th .who{color:#656d76;font-size:12px}
+td{min-width:6em;text-align:center;color:#fff;font-weight:600;border-radius:4px;vertical-align:top;padding:6px}
+td pre{text-align:left;color:#1f2328;background:#fff;padding:6px;max-width:60em;overflow:auto;font-size:12px}
+thead th{background:none;text-align:center;font-weight:600}.key{color:#fff;padding:2px 8px;border-radius:3px;font-size:12px}
+</style></head><body>
+<h1>pq ci: ${report.states.length} states × ${report.backends.length} backends, ${failed ? `<span style="color:#cf222e">${failed} failing</span>` : "all passing"}</h1>
+<p>${legend}</p>
+<table><thead><tr><th></th>${report.backends.map((b) => `<th>${esc(b)}</th>`).join("")}</tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}

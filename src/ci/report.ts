@@ -1,0 +1,86 @@
+/**
+ * The CI report: one cell per (state, backend). JSON is the canonical form; sharded runs
+ * merge into exactly what an unsharded run writes, so nothing in it depends on sharding.
+ */
+export type Outcome = "pass" | "fail" | "skip" | "panic" | "hang" | "crash" | "build-error";
+
+export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "panic", "hang", "crash", "build-error"]);
+
+export interface StateInfo {
+  /** 0 = the base tree, k = after the k-th pushable patch. */
+  index: number;
+  patch: string | null;
+  author?: string;
+  subject?: string;
+}
+
+export interface Cell {
+  state: number;
+  backend: string;
+  outcome: Outcome;
+  reason?: string;
+  /** The end of the serial log, or the compiler's errors. */
+  log?: string;
+  ms?: number;
+}
+
+export interface CiReport {
+  version: 1;
+  /** Identifies the series that was run (sha1 of the series and patch bytes). */
+  queueId: string;
+  backends: string[];
+  states: StateInfo[];
+  cells: Cell[];
+  /** Which shard this report covers ("K/N"); absent when complete. */
+  shard?: string;
+}
+
+export function sortCells(cells: Cell[], backends: string[]): Cell[] {
+  return [...cells].sort((a, b) => a.state - b.state || backends.indexOf(a.backend) - backends.indexOf(b.backend));
+}
+
+export function failedCells(report: CiReport): Cell[] {
+  return report.cells.filter((c) => FAILING.has(c.outcome));
+}
+
+/** Cells of state k: which shard runs them. States, not cells, are sharded: a state's build serves all its backends. */
+export function stateInShard(state: number, shard: { index: number; count: number }): boolean {
+  return state % shard.count === shard.index - 1;
+}
+
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new Error(`--shard wants K/N with 1 <= K <= N, got ${text}`);
+  return { index, count };
+}
+
+/** Merge shard reports of the same series into the report an unsharded run gives. */
+export function mergeReports(reports: CiReport[]): CiReport {
+  if (!reports.length) throw new Error("no reports to merge");
+  const first = reports[0];
+  for (const r of reports) {
+    if (r.queueId !== first.queueId) throw new Error(`reports are from different series (${r.queueId} vs ${first.queueId})`);
+    if (r.backends.join() !== first.backends.join()) throw new Error("reports ran different backends");
+  }
+  const seen = new Set<string>();
+  const cells: Cell[] = [];
+  for (const r of reports)
+    for (const c of r.cells) {
+      const key = `${c.state}/${c.backend}`;
+      if (seen.has(key)) throw new Error(`cell ${key} appears in two reports`);
+      seen.add(key);
+      cells.push(c);
+    }
+  const shards = reports.map((r) => r.shard).filter(Boolean);
+  const merged: CiReport = { version: 1, queueId: first.queueId, backends: first.backends, states: first.states, cells: sortCells(cells, first.backends) };
+  const expected = first.states.length * first.backends.length;
+  if (cells.length !== expected) merged.shard = `partial:${shards.join(",")}`;
+  return merged;
+}
+
+/** The report with timings removed: what two runs of the same series must agree on. */
+export function withoutTimings(report: CiReport): CiReport {
+  return { ...report, cells: report.cells.map(({ ms: _ms, ...c }) => c) };
+}

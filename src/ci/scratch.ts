@@ -1,0 +1,55 @@
+/**
+ * CI and bisect never touch the user's tree: they work in a scratch copy with its own
+ * stack, either of the current stack (its tree and state copied, then popped to the
+ * base) or of any queue over any tree (--queue/--tree).
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { PqError } from "../errors.js";
+import { GitRepo } from "../git/repo.js";
+import { Stack } from "../queue/stack.js";
+import { statePaths } from "../queue/state.js";
+import { readText } from "../tree/files.js";
+
+export interface ScratchStack {
+  stack: Stack;
+  dir: string;
+  /** Pushable patches in order: state k is after the first k of them. */
+  patches: string[];
+  queueId: string;
+  dispose(): void;
+}
+
+export async function openScratch(opts: { tree: string; queue?: string; select?: string[] }): Promise<ScratchStack> {
+  const tree = resolve(opts.tree);
+  if (!existsSync(tree)) throw new PqError("not-found", `${tree} does not exist`);
+  const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-`));
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    let stack: Stack;
+    if (opts.queue) {
+      // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
+      cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
+      const git = await GitRepo.init(dir);
+      await git.run(["add", "-A"]);
+      await git.run(["-c", "user.name=pq", "-c", "user.email=pq@localhost", "commit", "-q", "--allow-empty", "-m", "base"]);
+      stack = await Stack.init({ tree: dir, queue: resolve(opts.queue) });
+    } else {
+      if (!existsSync(statePaths(tree).state)) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init, or pass --queue DIR --tree DIR"]);
+      // The current stack: tree and state as they are (the queue too when it lives inside).
+      cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src) });
+      stack = await Stack.open({ tree: dir });
+      await stack.pop({ all: true, force: true });
+    }
+    if (opts.select) await stack.select(opts.select);
+    const patches = stack.pushable();
+    const hash = createHash("sha1");
+    for (const name of patches) hash.update(name).update("\0").update(readText(stack.patchPath(name)) ?? "", "latin1").update("\0");
+    return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), dispose };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}

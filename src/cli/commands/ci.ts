@@ -1,0 +1,79 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { PqError } from "../../errors.js";
+import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/report.js";
+import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
+import { runCi } from "../../ci/run.js";
+import { defineCommand, type CliIO } from "../io.js";
+import { progressSink } from "../progress.js";
+import { ALL_BACKENDS } from "./boot.js";
+
+function writeReports(report: CiReport, args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
+  if (args.json) writeFileSync(resolve(io.cwd, args.json), JSON.stringify(report, null, 1) + "\n");
+  if (args.junit) writeFileSync(resolve(io.cwd, args.junit), renderJUnit(report));
+  if (args.html) writeFileSync(resolve(io.cwd, args.html), renderHtml(report));
+}
+
+const reportOptions = { json: { type: "string", describe: "write the JSON report (the form ci merge reads)" }, junit: { type: "string", describe: "write a JUnit XML report" }, html: { type: "string", describe: "write a self-contained HTML matrix" } } as const;
+
+const merge = defineCommand({
+  command: "merge <reports..>",
+  describe: "combine shard reports (--json from each shard) into one report",
+  builder: (y) => y.positional("reports", { type: "string", array: true, demandOption: true }).options(reportOptions),
+  run: async (args, io) => {
+    const reports = (args.reports as string[]).map((f) => JSON.parse(readFileSync(resolve(io.cwd, String(f)), "utf8")) as CiReport);
+    let merged: CiReport;
+    try {
+      merged = mergeReports(reports);
+    } catch (e) {
+      throw new PqError("usage", (e as Error).message);
+    }
+    writeReports(merged, args, io);
+    io.out(renderMatrix(merged));
+    if (merged.shard) io.err(`pq: warning: the merged report is incomplete (${merged.shard})`);
+    return failedCells(merged).length ? 1 : 0;
+  },
+});
+
+export default defineCommand({
+  command: "ci",
+  describe: "build and boot every state of the series on every backend (in a scratch copy)",
+  builder: (y) =>
+    y
+      .command(merge as never)
+      .option("backends", { alias: "b", type: "string", default: ALL_BACKENDS.join(","), describe: "comma-separated backends" })
+      .option("jobs", { alias: "j", type: "number", default: 2, describe: "boots at once (worker threads)" })
+      .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack" })
+      .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N" })
+      .option("timeout", { type: "number", default: 5, describe: "seconds without a verdict before a boot counts as a hang" })
+      .options(reportOptions),
+  run: async (args, io) => {
+    let shard;
+    try {
+      shard = args.shard ? parseShard(args.shard) : undefined;
+    } catch (e) {
+      throw new PqError("usage", (e as Error).message);
+    }
+    const sink = progressSink(io, ["ci-build"]);
+    const started = Date.now();
+    let report: CiReport;
+    try {
+      report = await runCi({
+        tree: resolve(io.cwd, args.tree ?? "."),
+        queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
+        backends: String(args.backends).split(",").filter(Boolean),
+        jobs: args.jobs,
+        select: (args.select as string[] | undefined)?.map(String),
+        shard,
+        timeoutMs: Math.round((args.timeout ?? 5) * 1000),
+        onEvent: sink,
+      });
+    } finally {
+      sink.done();
+    }
+    writeReports(report, args, io);
+    io.out(renderMatrix(report));
+    io.out(`(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""})`);
+    return failedCells(report).length ? 1 : 0;
+  },
+});
