@@ -1,0 +1,67 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { bisectStates, judgeExitCode } from "../../src/ci/bisect.js";
+import { runBisect } from "../../src/ci/bisect-run.js";
+import { createFilePatch } from "../../src/patch/index.js";
+import { cleanup, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+describe("bisect search", () => {
+  it("finds any bad position among 1000 in at most ceil(log2(1001)) = 10 evaluations", async () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const bad = 1 + Math.floor(Math.random() * 1000);
+      const r = await bisectStates(1000, async (k) => (k >= bad ? "bad" : "good"));
+      expect(r.firstBad).toBe(bad);
+      expect(r.evaluations.length).toBeLessThanOrEqual(10);
+    }
+    const none = await bisectStates(1000, async () => "good");
+    expect(none.firstBad).toBeNull();
+  });
+
+  it("steps around untestable states, paying one evaluation per skip", async () => {
+    const skips = new Set([500, 501, 750]);
+    const r = await bisectStates(1000, async (k) => (skips.has(k) ? "skip" : k >= 600 ? "bad" : "good"));
+    expect(r.firstBad).toBe(600);
+    expect(r.evaluations.length).toBeLessThanOrEqual(10 + r.evaluations.filter((e) => e.judgement === "skip").length);
+    // State 2 cannot be tested and 3 is bad: the culprit is 2 or 3, as git bisect would say.
+    const hidden = await bisectStates(4, async (k) => (k === 2 ? "skip" : k >= 2 ? "bad" : "good"));
+    expect(hidden.firstBad).toBeNull();
+    expect(hidden.candidates).toEqual([2, 3]);
+  });
+
+  it("follows git bisect run's exit codes", () => {
+    expect(judgeExitCode(0, "x")).toBe("good");
+    expect(judgeExitCode(125, "x")).toBe("skip");
+    expect(judgeExitCode(1, "x")).toBe("bad");
+    expect(judgeExitCode(127, "x")).toBe("bad");
+    expect(() => judgeExitCode(128, "x")).toThrow(/abort/);
+  });
+});
+
+describe("pq bisect --run on a 1000-patch series", () => {
+  it("names the bad patch through the real stack in at most 11 evaluations", async () => {
+    const tree = tempDir("pq-bisect-tree-");
+    const queue = tempDir("pq-bisect-queue-");
+    dirs.push(tree, queue);
+    write(tree, "log.txt", "start\n");
+    const bad = 1 + Math.floor(Math.random() * 1000);
+    let content = "start\n";
+    const names: string[] = [];
+    for (let k = 1; k <= 1000; k++) {
+      const next = content + (k === bad ? `entry ${k} BAD\n` : `entry ${k}\n`);
+      const name = `${String(k).padStart(4, "0")}-entry.patch`;
+      write(queue, name, `From: Author ${k} <a${k}@example.org>\nSubject: entry ${k}\n\n---\n` + createFilePatch({ oldPath: "log.txt", newPath: "log.txt", oldContent: content, newContent: next }));
+      names.push(name);
+      content = next;
+    }
+    write(queue, "series", names.join("\n") + "\n");
+    mkdirSync(join(tree, "sub"), { recursive: true });
+    const report = await runBisect({ tree, queue, backends: [], run: "! grep -q BAD log.txt" });
+    expect(report.patch).toBe(names[bad - 1]);
+    expect(report.author).toBe(`Author ${bad} <a${bad}@example.org>`);
+    expect(report.evaluations.length).toBeLessThanOrEqual(11);
+  }, 120_000);
+});

@@ -1,0 +1,62 @@
+import { parse } from "junit2json";
+import { describe, expect, it } from "vitest";
+import { mergeReports, stateInShard, withoutTimings, type CiReport, type Cell, type Outcome } from "../../src/ci/report.js";
+import { renderHtml, renderJUnit, renderMatrix } from "../../src/ci/render.js";
+
+const backends = ["native", "xen", "vmi"];
+const outcomes: Outcome[] = ["pass", "fail", "skip", "panic", "hang", "crash", "build-error"];
+
+function synthetic(states: number): CiReport {
+  const cells: Cell[] = [];
+  for (let s = 0; s <= states; s++)
+    for (const [b, backend] of backends.entries()) cells.push({ state: s, backend, outcome: outcomes[(s * 3 + b) % outcomes.length], ms: 10 + s, ...(s % 2 ? { log: "pq: smoke=fail <&>\x01" } : {}) });
+  return {
+    version: 1,
+    queueId: "abc",
+    backends,
+    states: Array.from({ length: states + 1 }, (_, i) => ({ index: i, patch: i ? `p${i}.patch` : null, author: "A <a@x>" })),
+    cells,
+  };
+}
+
+function shardOf(report: CiReport, index: number, count: number): CiReport {
+  return { ...report, cells: report.cells.filter((c) => stateInShard(c.state, { index, count })), shard: `${index}/${count}` };
+}
+
+describe("ci reports", () => {
+  it("shards partition the states, and 1/3 + 2/3 + 3/3 merge to the unsharded report", () => {
+    const full = synthetic(10);
+    const shards = [1, 2, 3].map((k) => shardOf(full, k, 3));
+    expect(shards.reduce((n, s) => n + s.cells.length, 0)).toBe(full.cells.length);
+    // Order of the inputs does not matter.
+    expect(withoutTimings(mergeReports([shards[2], shards[0], shards[1]]))).toEqual(withoutTimings(full));
+    expect(() => mergeReports([shards[0], shards[0]])).toThrow(/appears in two reports/);
+    expect(() => mergeReports([shards[0], { ...shards[1], queueId: "other" }])).toThrow(/different series/);
+    expect(mergeReports([shards[0]]).shard).toMatch(/^partial/);
+  });
+
+  it("JUnit output is read back by a JUnit parser with the right counts", async () => {
+    const report = synthetic(4);
+    const xml = renderJUnit(report);
+    const parsed = (await parse(xml)) as { tests: number; failures: number; errors: number; skipped: number; testsuite: { testcase: { name: string; classname: string; failure?: unknown; error?: unknown; skipped?: unknown }[] }[] };
+    expect(parsed.tests).toBe(15);
+    const count = (o: Outcome[]) => report.cells.filter((c) => o.includes(c.outcome)).length;
+    expect(parsed.failures).toBe(count(["fail", "panic"]));
+    expect(parsed.errors).toBe(count(["hang", "crash", "build-error"]));
+    expect(parsed.skipped).toBe(count(["skip"]));
+    const cases = parsed.testsuite[0].testcase;
+    expect(cases).toHaveLength(15);
+    expect(cases[3]).toMatchObject({ classname: "state-01.p1", name: "native" });
+  });
+
+  it("the text matrix and the HTML page show every cell", () => {
+    const report = synthetic(2);
+    const text = renderMatrix(report);
+    expect(text).toContain("(base tree)");
+    expect(text).toContain("first failure:");
+    const html = renderHtml(report);
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html.match(/<td style/g)).toHaveLength(9);
+    expect(html).not.toMatch(/<script|https?:\/\//); // self-contained
+  });
+});
