@@ -34,7 +34,7 @@ export function makeRepo(files: Record<string, string>): string {
   git(dir, "config", "user.email", "author@example.org");
   for (const [p, c] of Object.entries(files)) write(dir, p, c);
   git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", "base");
+  git(dir, "commit", "-q", "--allow-empty", "-m", "base");
   return dir;
 }
 

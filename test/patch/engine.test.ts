@@ -1,0 +1,208 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { applyFilePatch, createFilePatch, parsePatch, reverseFilePatch, type FilePatch } from "../../src/patch/index.js";
+import { cleanup, git, makeRepo, read, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+
+/** Apply with GNU patch in a temp dir: the oracle for offsets, fuzz and failures. */
+function gnuPatch(original: string, patchText: string, fuzz = 2): { content: string; output: string; ok: boolean } {
+  const dir = tempDir("pq-gnu-");
+  dirs.push(dir);
+  write(dir, "f.txt", original);
+  write(dir, "p.diff", patchText);
+  const r = spawnSync("patch", ["-p1", `-F${fuzz}`, "--no-backup-if-mismatch", "-r", "-", "-i", "p.diff"], { cwd: dir, encoding: "latin1" });
+  return { content: read(dir, "f.txt"), output: r.stdout + r.stderr, ok: r.status === 0 };
+}
+
+const only = (text: string): FilePatch => parsePatch(text).files[0];
+
+describe("parse", () => {
+  it("reads git format-patch output: header, new/deleted/renamed/mode, no-newline, signature", () => {
+    const dir = makeRepo({ "a.txt": lines(10), "old name.txt": lines(5, "x"), "gone.txt": "bye\n", "run.sh": "#!/bin/sh\n" });
+    dirs.push(dir);
+    write(dir, "a.txt", lines(10).replace("line 5\n", "five\n") + "tail without newline");
+    git(dir, "mv", "old name.txt", "new name.txt");
+    git(dir, "rm", "-q", "gone.txt");
+    write(dir, "t\u00e9st.txt", "accent\n");
+    execFileSync("chmod", ["+x", join(dir, "run.sh")]);
+    git(dir, "add", "-A");
+    git(dir, "commit", "-qm", "A change\n\nWith a body.\n\nSigned-off-by: Test Author <author@example.org>");
+    const out = git(dir, "format-patch", "-1", "--stdout", "-M");
+    const p = parsePatch(out);
+    expect(p.header).toContain("Subject: [PATCH] A change");
+    const byPath = Object.fromEntries(p.files.map((f) => [f.newPath ?? f.oldPath, f]));
+    expect(byPath["a.txt"].hunks[0].lines.at(-1)!.text).toBe("tail without newline");
+    expect(byPath["new name.txt"]).toMatchObject({ kind: "rename", oldPath: "old name.txt", similarity: 100 });
+    expect(byPath["gone.txt"]).toMatchObject({ kind: "delete", newPath: null });
+    expect(byPath["run.sh"]).toMatchObject({ oldMode: "100644", newMode: "100755" });
+    expect(Object.keys(byPath)).toContain(Buffer.from("t\u00e9st.txt", "utf8").toString("latin1"));
+    // The signature after the last hunk is not read as context.
+    expect(p.files.every((f) => f.hunks.every((h) => h.lines.every((l) => !l.text.startsWith("2.39"))))).toBe(true);
+  });
+
+  it("reads plain diff -u with timestamps, and refuses damaged patches with a line number", () => {
+    const plain = "--- a/f.txt\t2024-01-01 10:00:00.000000000 +0000\n+++ b/f.txt\t2024-01-02 10:00:00.000000000 +0000\n@@ -1,2 +1,2 @@\n-a\n+b\n c\n";
+    expect(only(plain)).toMatchObject({ oldPath: "f.txt", newPath: "f.txt", kind: "modify" });
+    const short = "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n-a\n+b\n";
+    expect(() => parsePatch(short)).toThrow(PqError);
+    expect(() => parsePatch(short)).toThrow(/ends early/);
+    const garbage = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a\n*junk\n c\n";
+    expect(() => parsePatch(garbage)).toThrow(/line 5/);
+  });
+});
+
+describe("apply, compared with GNU patch", () => {
+  const base = lines(40);
+  const edited = base.replace("line 10\n", "line ten\n").replace("line 30\n", "line thirty\n");
+  const patch = createFilePatch({ oldPath: "f.txt", newPath: "f.txt", oldContent: base, newContent: edited });
+
+  const cases: [string, string][] = [
+    ["exact", base],
+    ["offset", "new first\nnew second\nnew third\n" + base],
+    ["fuzz 1", base.replace("line 7\n", "changed 7\n")],
+    ["fuzz 2", base.replace("line 7\n", "changed 7\n").replace("line 8\n", "changed 8\n")],
+    ["fails", base.replace(/line (8|9|10|11|12)\n/g, "other\n")],
+  ];
+  for (const [name, original] of cases) {
+    it(`${name}: same bytes and same hunk fates as patch -p1`, () => {
+      const mine = applyFilePatch(original, only(patch));
+      const gnu = gnuPatch(original, patch);
+      expect(mine.ok).toBe(gnu.ok);
+      expect(mine.content).toBe(gnu.content);
+      for (const h of mine.hunks) {
+        if (h.status === "fuzz") expect(gnu.output).toContain(`Hunk #${h.index} succeeded at ${h.line} with fuzz ${h.fuzz}`);
+        if (h.status === "offset") expect(gnu.output).toContain(`Hunk #${h.index} succeeded at ${h.line} (offset ${h.offset} line`);
+        if (h.status === "failed") expect(gnu.output).toContain(`Hunk #${h.index} FAILED`);
+      }
+    });
+  }
+
+  it("a 1-context hunk at the top of a file whose trailing context differs applies with fuzz 1, as GNU patch -F1", () => {
+    const orig = "first\nsecond\nthird\nfourth\n";
+    const p = "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n first\n-second\n+SECOND\n third\n";
+    const target = "first\nsecond\nTHIRD\nfourth\n";
+    const gnu = gnuPatch(target, p, 1);
+    const mine = applyFilePatch(target, only(p), { fuzz: 1 });
+    expect(mine.ok).toBe(gnu.ok);
+    expect(mine.content).toBe(gnu.content);
+    expect(applyFilePatch(target, only(p), { fuzz: 0 }).ok).toBe(false);
+    expect(applyFilePatch(orig, only(p), { fuzz: 0 }).content).toBe("first\nSECOND\nthird\nfourth\n");
+  });
+
+  it("keeps CRLF and mixed line endings byte-exact, and applies an LF patch to a CRLF file", () => {
+    const crlf = "one\r\ntwo\r\nthree\r\nfour\n";
+    const next = "one\r\n2\r\nthree\r\nfour\n";
+    const p = createFilePatch({ oldPath: "f", newPath: "f", oldContent: crlf, newContent: next });
+    expect(applyFilePatch(crlf, only(p)).content).toBe(next);
+    const lf = "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n";
+    expect(applyFilePatch("one\r\ntwo\r\nthree\r\n", only(lf)).content).toBe("one\r\n2\r\nthree\r\n");
+  });
+
+  it("no newline at end of file, on either side", () => {
+    const a = "x\ny";
+    const b = "x\ny\nz\n";
+    const forward = createFilePatch({ oldPath: "f.txt", newPath: "f.txt", oldContent: a, newContent: b });
+    expect(forward).toContain("\\ No newline at end of file");
+    expect(applyFilePatch(a, only(forward)).content).toBe(b);
+    expect(applyFilePatch(b, reverseFilePatch(only(forward))).content).toBe(a);
+    expect(gnuPatch(a, forward).content).toBe(b);
+  });
+});
+
+describe("binary patches", () => {
+  it("applies git's literal and delta binary patches byte for byte", () => {
+    const dir = makeRepo({});
+    dirs.push(dir);
+    const blob = Buffer.alloc(3000);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 7) % 256;
+    writeFileSync(join(dir, "fw.bin"), blob);
+    git(dir, "add", "-A");
+    git(dir, "commit", "-qm", "add blob");
+    const literal = git(dir, "format-patch", "-1", "--stdout", "--binary");
+    const changed = Buffer.from(blob);
+    changed[100] = 1;
+    changed[2000] = 2;
+    writeFileSync(join(dir, "fw.bin"), changed);
+    git(dir, "commit", "-qam", "tweak blob");
+    const delta = git(dir, "format-patch", "-1", "--stdout", "--binary");
+    const created = applyFilePatch(null, only(literal));
+    expect(Buffer.from(created.content!, "latin1").equals(blob)).toBe(true);
+    const fp = only(delta);
+    expect(fp.binary?.forward?.kind).toBe("delta");
+    expect(Buffer.from(applyFilePatch(blob.toString("latin1"), fp).content!, "latin1").equals(changed)).toBe(true);
+  });
+
+  it("refuses 'Binary files differ' with no data, saying what to do", () => {
+    const p = "diff --git a/x.bin b/x.bin\nindex 1234567..89abcde 100644\nBinary files a/x.bin and b/x.bin differ\n";
+    const err = (() => {
+      try {
+        applyFilePatch("old", only(p));
+      } catch (e) {
+        return e as PqError;
+      }
+    })();
+    expect(err?.code).toBe("unsupported");
+    expect(err?.details.join(" ")).toContain("--binary");
+  });
+});
+
+describe("create", () => {
+  it("writes patches that git apply and patch -p1 accept, and that reproduce the new text (random edits)", () => {
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 60; round++) {
+      const old = Array.from({ length: 5 + rand(60) }, (_, i) => `l${i % 7} ${rand(3)}${rand(5) === 0 ? "\r" : ""}\n`);
+      const next = [...old];
+      for (let e = 0; e < 1 + rand(6); e++) {
+        const at = rand(next.length + 1);
+        if (rand(2)) next.splice(at, 1);
+        else next.splice(at, 0, `new ${round}.${e}\n`);
+      }
+      let oldText = old.join("");
+      let newText = next.join("");
+      if (rand(4) === 0) newText = newText.replace(/\n$/, "");
+      if (rand(6) === 0) oldText = oldText.replace(/\n$/, "");
+      const p = createFilePatch({ oldPath: "f.txt", newPath: "f.txt", oldContent: oldText, newContent: newText });
+      if (oldText === newText) continue;
+      expect(applyFilePatch(oldText, only(p), { fuzz: 0 }).content).toBe(newText);
+      if (round % 10 === 0) {
+        const dir = makeRepo({ "f.txt": oldText });
+        dirs.push(dir);
+        write(dir, "p.diff", p);
+        git(dir, "apply", "--check", "p.diff");
+        expect(gnuPatch(oldText, p).content).toBe(newText);
+      }
+    }
+  });
+
+  it("round-trips a real git format-patch series", () => {
+    const dir = makeRepo({ "src/a.c": lines(50, "int a"), "src/b.c": lines(20, "int b") });
+    dirs.push(dir);
+    const base = git(dir, "rev-parse", "HEAD").trim();
+    for (let k = 0; k < 8; k++) {
+      write(dir, "src/a.c", read(dir, "src/a.c").replace(`int a ${k * 5 + 1}\n`, `int a ${k * 5 + 1} /* ${k} */\n`));
+      if (k % 3 === 0) write(dir, `src/new${k}.c`, `int n${k};\r\n`);
+      git(dir, "add", "-A");
+      git(dir, "commit", "-qm", `step ${k}`);
+    }
+    const out = tempDir("pq-fp-");
+    dirs.push(out);
+    git(dir, "format-patch", "-q", "-o", out, base);
+    const files: Record<string, string | null> = { "src/a.c": lines(50, "int a"), "src/b.c": lines(20, "int b") };
+    for (const name of readdirSync(out).sort()) {
+      for (const fp of parsePatch(readFileSync(join(out, name), "latin1")).files) {
+        const path = (fp.newPath ?? fp.oldPath)!;
+        const r = applyFilePatch(files[path] ?? null, fp, { fuzz: 0 });
+        expect(r.ok).toBe(true);
+        files[path] = r.content;
+      }
+    }
+    for (const [path, content] of Object.entries(files)) expect(content).toBe(read(dir, path));
+  });
+});
