@@ -26,6 +26,7 @@ export function commitWrites(
   onFile?: (done: number, total: number) => void,
 ): void {
   const paths = statePaths(tree);
+  store.flush(); // every version the journal names must be durable before it is
   writeAtomic(paths.journal, JSON.stringify(journal), true);
   applyJournal(tree, store, statCache, journal, onFile);
   rmSync(paths.journal, { force: true });

@@ -76,14 +76,17 @@ export class Stack {
   private statCache: StatCache;
   private pushCache: PushCache;
   private lock: TreeLock | null = null;
+  /** Opened on first use: push and pop never need git, and starting it costs a process. */
+  private gitRepo: Promise<GitRepo | null> | undefined;
 
   private constructor(
     readonly tree: string,
     readonly queueDir: string,
     private state: StackState,
-    readonly git: GitRepo | null,
+    git: GitRepo | null | undefined,
     private onEvent: EventSink,
   ) {
+    if (git !== undefined) this.gitRepo = Promise.resolve(git);
     const p = statePaths(tree);
     this.store = new ObjectStore(p.objects);
     this.statCache = new StatCache(p.statCache);
@@ -119,7 +122,7 @@ export class Stack {
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
-    const stack = new Stack(tree, queueDir, state, await GitRepo.open(tree), opts.onEvent ?? ignoreEvents);
+    const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents);
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined);
     return stack;
   }
@@ -136,6 +139,12 @@ export class Stack {
   }
 
   // ---------------------------------------------------------------- queries
+
+  /** The git repository around the tree, if any. */
+  repo(): Promise<GitRepo | null> {
+    this.gitRepo ??= GitRepo.open(this.tree);
+    return this.gitRepo;
+  }
 
   series(): SeriesEntry[] {
     return this.readSeries().entries();
@@ -213,7 +222,7 @@ export class Stack {
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,
       pending: preview ? preview.changed : [],
-      untracked: preview ? preview.untracked : this.git ? await this.git.untrackedFiles() : [],
+      untracked: preview ? preview.untracked : ((await (await this.repo())?.untrackedFiles()) ?? []),
       guards: this.selectedGuards(),
     };
   }
@@ -274,7 +283,7 @@ export class Stack {
           continue;
         }
         const before = ws.snapshot();
-        const app = await applyPatchText(ws, name, text, { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: this.git });
+        const app = await applyPatchText(ws, name, text, { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: opts.merge ? await this.repo() : null });
         const stuck = app.failed && !opts.force;
         if (stuck) {
           ws.restore(before);
@@ -381,7 +390,7 @@ export class Stack {
       series.insertAfter(this.top(), { name, guards: [] });
       this.writeSeries(series);
       this.state.applied.push({ name, hash: sha1(text), files: {} });
-      saveState(this.tree, this.state);
+      this.persistState();
     });
   }
 
@@ -397,7 +406,7 @@ export class Stack {
         top.files[path] = { pre: base, post: base };
         added.push(path);
       }
-      saveState(this.tree, this.state);
+      this.persistState();
       return added;
     });
   }
@@ -420,7 +429,7 @@ export class Stack {
       top.files = plan.files;
       top.hash = sha1(text);
       delete top.needsRefresh;
-      saveState(this.tree, this.state);
+      this.persistState();
       // The new patch turns exactly these versions into these: a later push of it is a checkout.
       const changed = Object.entries(plan.files).filter(([, c]) => c.pre !== c.post);
       this.pushCache.add(top.hash, { files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])), ...(top.renames?.length ? { renames: top.renames } : {}) });
@@ -438,7 +447,7 @@ export class Stack {
       const record = this.state.applied.find((a) => a.name === name);
       if (record) {
         record.hash = sha1(updated);
-        saveState(this.tree, this.state);
+        this.persistState();
       }
     });
   }
@@ -451,7 +460,7 @@ export class Stack {
         const old = await this.readPatch(name);
         if (diffOf(old) !== diffOf(text)) throw new PqError("usage", `${name} is applied: its diff can only change through pq refresh`, ["pop it first to replace the whole patch"]);
         record.hash = sha1(text);
-        saveState(this.tree, this.state);
+        this.persistState();
       }
       writeAtomic(this.patchPath(name), text);
     });
@@ -511,7 +520,7 @@ export class Stack {
       const record = this.state.applied.find((a) => a.name === from);
       if (record) {
         record.name = to;
-        saveState(this.tree, this.state);
+        this.persistState();
       }
     });
   }
@@ -558,7 +567,7 @@ export class Stack {
       const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
       for (const name of names) {
         const text = await this.readPatch(name);
-        const app = await applyPatchText(ws, name, text, { git: this.git });
+        const app = await applyPatchText(ws, name, text, {});
         if (app.failed) throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app));
         for (const [path, change] of Object.entries(app.files)) {
           updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
@@ -599,7 +608,7 @@ export class Stack {
     guards.forEach(validateGuardName);
     return this.withLock(async () => {
       this.state.guards = [...new Set(guards)].sort();
-      saveState(this.tree, this.state);
+      this.persistState();
       const entries = new Map(this.series().map((e) => [e.name, e]));
       return this.applied().filter((n) => entries.has(n) && !isPushable(entries.get(n)!, this.state.guards));
     });
@@ -610,7 +619,7 @@ export class Stack {
   /** Turn the bottom applied patches, up to and including `target`, into git commits (hg qfinish). */
   async finish(opts: { target?: StackTarget; all?: boolean; onEvent?: EventSink } = {}): Promise<{ commits: { name: string; commit: string }[] }> {
     return this.withLock(async () => {
-      const git = this.git;
+      const git = await this.repo();
       if (!git) throw new PqError("no-queue", "finish needs a git work tree");
       if (!this.state.applied.length) throw new PqError("usage", "no patches are applied");
       let count: number;
@@ -650,7 +659,7 @@ export class Stack {
         this.moveToTrash(record.name);
       }
       this.state.applied = this.state.applied.slice(count);
-      saveState(this.tree, this.state);
+      this.persistState();
       this.writeSeries(series);
       return { commits };
     });
@@ -669,9 +678,16 @@ export class Stack {
       }
       return await fn();
     } finally {
+      this.store.close();
       this.lock.release();
       this.lock = null;
     }
+  }
+
+  /** Objects first, then the state that refers to them. */
+  private persistState(): void {
+    this.store.flush();
+    saveState(this.tree, this.state);
   }
 
   private workingSet(): WorkingSet {
@@ -745,7 +761,8 @@ export class Stack {
       const change = this.state.applied[i].files[path];
       if (change) return change.post;
     }
-    const head = this.git ? await this.git.headContent(path) : null;
+    const git = await this.repo();
+    const head = git ? await git.headContent(path) : null;
     return head === null ? null : this.store.put(head);
   }
 
@@ -769,7 +786,8 @@ export class Stack {
     const ws = this.workingSet();
     const below = this.state.applied.indexOf(top);
     const candidates = new Set([...Object.keys(top.files), ...extra]);
-    const tracked = this.git ? await this.git.changedTrackedFiles() : [];
+    const git = await this.repo();
+    const tracked = git ? await git.changedTrackedFiles() : [];
     for (const p of tracked) candidates.add(p);
     // Files that lower patches created are untracked in git: check every file the stack knows.
     for (const p of this.expectedVersions(this.state.applied).keys()) candidates.add(p);
@@ -789,7 +807,7 @@ export class Stack {
       }
       files[path] = { pre, post: now };
     }
-    const untracked = this.git ? (await this.git.untrackedFiles()).filter((p) => !candidates.has(p) && !own(p)) : [];
+    const untracked = git ? (await git.untrackedFiles()).filter((p) => !candidates.has(p) && !own(p)) : [];
     const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
     const diff = buildPatchDiff(files, top.renames ?? [], content);
     return { diff, files, changed, untracked };
@@ -820,10 +838,11 @@ export class Stack {
   }
 
   private async defaultAuthor(): Promise<string | undefined> {
-    if (!this.git) return undefined;
+    const git = await this.repo();
+    if (!git) return undefined;
     try {
-      const name = (await this.git.run(["config", "user.name"])).trim();
-      const email = (await this.git.run(["config", "user.email"])).trim();
+      const name = (await git.run(["config", "user.name"])).trim();
+      const email = (await git.run(["config", "user.email"])).trim();
       return name && email ? `${name} <${email}>` : undefined;
     } catch {
       return undefined;

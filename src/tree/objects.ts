@@ -3,47 +3,117 @@
  * replaced or produced is kept here before the working tree changes, which is what lets
  * pop restore exact bytes, the journal roll an interrupted operation forward, and a warm
  * push reuse a result instead of re-applying.
+ *
+ * Objects are appended to pack files, one per operation, with an index of
+ * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
+ * not thousands (one file per object cost more than applying the patches).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { readText, sha1, writeText } from "./files.js";
+import { sha1 } from "./files.js";
+
+interface Location {
+  pack: string;
+  offset: number;
+  length: number;
+}
 
 export class ObjectStore {
-  private known = new Set<string>();
-  private madeDirs = new Set<string>();
+  private index: Map<string, Location> | null = null;
+  private pending = new Map<string, string>();
+  private fds = new Map<string, number>();
+  private seq = 0;
+
   constructor(readonly dir: string) {}
+
+  private load(): Map<string, Location> {
+    if (this.index) return this.index;
+    this.index = new Map();
+    let text = "";
+    try {
+      text = readFileSync(join(this.dir, "index"), "latin1");
+    } catch {
+      /* a new store */
+    }
+    for (const line of text.split("\n")) {
+      const [id, pack, offset, length] = line.split(" ");
+      // A line torn by a crash is incomplete; its objects were never referenced (the
+      // journal is written only after the index is durable).
+      if (!length || !/^[0-9a-f]{40}$/.test(id)) continue;
+      this.index.set(id, { pack, offset: Number(offset), length: Number(length) });
+    }
+    return this.index;
+  }
 
   put(content: string): string {
     const id = sha1(content);
-    if (this.known.has(id)) return id;
-    const sub = join(this.dir, id.slice(0, 2));
-    const file = join(sub, id.slice(2));
-    if (!existsSync(file)) {
-      if (!this.madeDirs.has(sub)) {
-        mkdirSync(sub, { recursive: true });
-        this.madeDirs.add(sub);
-      }
-      // Written under a temporary name and renamed would be safer against torn writes, but
-      // the id check on read (below) catches a torn object and the journal only refers to
-      // objects written before it.
-      writeText(file, content);
-    }
-    this.known.add(id);
+    if (!this.pending.has(id) && !this.load().has(id)) this.pending.set(id, content);
     return id;
   }
 
   get(id: string): string {
-    const content = readText(join(this.dir, id.slice(0, 2), id.slice(2)));
-    if (content === null || sha1(content) !== id) {
-      throw new PqError("internal", `pq's object ${id} is missing or damaged in ${this.dir}`, [
-        "the state in .pq/ is damaged; the patches in the queue directory are intact",
-      ]);
+    const pending = this.pending.get(id);
+    if (pending !== undefined) return pending;
+    const at = this.load().get(id);
+    if (!at) throw this.damaged(id);
+    let fd = this.fds.get(at.pack);
+    if (fd === undefined) {
+      fd = openSync(join(this.dir, at.pack), "r");
+      this.fds.set(at.pack, fd);
     }
+    const buf = Buffer.allocUnsafe(at.length);
+    const n = readSync(fd, buf, 0, at.length, at.offset);
+    const content = buf.toString("latin1", 0, n);
+    if (n !== at.length || sha1(content) !== id) throw this.damaged(id);
     return content;
   }
 
   has(id: string): boolean {
-    return this.known.has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
+    return this.pending.has(id) || this.load().has(id);
+  }
+
+  /** Make every object put so far durable: one pack file and its index lines. */
+  flush(): void {
+    if (!this.pending.size) return;
+    mkdirSync(this.dir, { recursive: true });
+    const pack = `pack-${Date.now().toString(36)}-${process.pid}-${this.seq++}`;
+    const chunks: Buffer[] = [];
+    const lines: string[] = [];
+    let offset = 0;
+    for (const [id, content] of this.pending) {
+      const buf = Buffer.from(content, "latin1");
+      chunks.push(buf);
+      lines.push(`${id} ${pack} ${offset} ${buf.length}\n`);
+      this.load().set(id, { pack, offset, length: buf.length });
+      offset += buf.length;
+    }
+    const fd = openSync(join(this.dir, pack), "w");
+    try {
+      for (const c of chunks) writeSync(fd, c);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const indexFile = join(this.dir, "index");
+    appendFileSync(indexFile, lines.join(""), "latin1");
+    const ifd = openSync(indexFile, "r+");
+    try {
+      fsyncSync(ifd);
+    } finally {
+      closeSync(ifd);
+    }
+    this.pending.clear();
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  private damaged(id: string): PqError {
+    return new PqError("internal", `pq's object ${id} is missing or damaged in ${this.dir}`, [
+      "the state in .pq/ is damaged; the patches in the queue directory are intact",
+    ]);
   }
 }
