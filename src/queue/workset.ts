@@ -32,18 +32,17 @@ export class WorkingSet {
 
   content(path: string): string | null {
     const e = this.entry(path);
-    if (e.content === undefined) {
-      const id = versionId(e.version);
-      // Known only through the stat cache: the store may not hold it yet, the disk does.
-      e.content = id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
-    }
-    return e.content;
+    if (e.content !== undefined) return e.content;
+    const id = versionId(e.version);
+    // Not kept in memory once stored (big pushes would hold every version); known only
+    // through the stat cache means the store may not hold it yet, but the disk does.
+    return id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
   }
 
   /** Plan a new content for a path; returns its version. Contents enter the object store now. */
   set(path: string, content: string | null, exec: boolean): Version {
     const version = content === null ? null : makeVersion(this.store.put(content), exec);
-    this.planned.set(path, { version, content });
+    this.planned.set(path, { version });
     return version;
   }
 
@@ -58,6 +57,7 @@ export class WorkingSet {
     if (e.version !== null && !this.store.has(versionId(e.version)!)) {
       this.store.put(this.content(path)!);
     }
+    if (e.version !== null) delete e.content; // the store has it now
     return e.version;
   }
 

@@ -22,6 +22,7 @@ interface Location {
 export class ObjectStore {
   private index: Map<string, Location> | null = null;
   private pending = new Map<string, string>();
+  private pendingBytes = 0;
   private fds = new Map<string, number>();
   private seq = 0;
 
@@ -48,7 +49,13 @@ export class ObjectStore {
 
   put(content: string): string {
     const id = sha1(content);
-    if (!this.pending.has(id) && !this.load().has(id)) this.pending.set(id, content);
+    if (!this.pending.has(id) && !this.load().has(id)) {
+      this.pending.set(id, content);
+      this.pendingBytes += content.length;
+      // Bound memory on big pushes: objects may reach the disk early, nothing refers to
+      // them until the journal does.
+      if (this.pendingBytes > 32 * 1024 * 1024) this.flush();
+    }
     return id;
   }
 
@@ -104,6 +111,7 @@ export class ObjectStore {
       closeSync(ifd);
     }
     this.pending.clear();
+    this.pendingBytes = 0;
   }
 
   close(): void {

@@ -65,7 +65,8 @@ function freshClone(label) {
 
 /** Does the work tree equal HEAD's tree (pq's own state and the queue aside)? */
 function reproduces(dir) {
-  git(dir, "add", "-A", "--", ".", ":!.pq", ":!patches", ":!.pc");
+  // -f: files a .gitignore covers can still be tracked upstream (HEAD has them).
+  git(dir, "add", "-A", "-f", "--", ".", ":!.pq", ":!patches", ":!.pc");
   return git(dir, "write-tree").trim() === headTree;
 }
 
@@ -91,7 +92,7 @@ for (let run = 0; run < RUNS; run++) {
     git(dir, "reset", "-q");
     const pop = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} pop -a >/dev/null`));
     const popRss = Number(/maxrss (\d+)/.exec(pop.r.stderr)?.[1] ?? 0) / 1024;
-    git(dir, "add", "-A", "--", ".", ":!.pq");
+    git(dir, "add", "-A", "-f", "--", ".", ":!.pq");
     const popOk = git(dir, "write-tree").trim() === git(dir, "rev-parse", `${base}^{tree}`).trim();
     git(dir, "reset", "-q");
     record("pq pop -a", pop.ms, pop.r.status === 0 && popOk, { rssMB: popRss });
@@ -103,7 +104,7 @@ for (let run = 0; run < RUNS; run++) {
   // git apply, one process per patch, as a loop would run it.
   {
     const dir = freshClone("apply");
-    const t = time(() => sh(dir, `while read p; do git apply --binary --whitespace=nowarn "${queue}/$p" || exit 1; done < "${queue}/series"`));
+    const t = time(() => sh(dir, `while read p; do git apply --binary --allow-empty --whitespace=nowarn "${queue}/$p" || exit 1; done < "${queue}/series"`));
     record("git apply loop", t.ms, t.r.status === 0 && reproduces(dir));
     rmSync(dir, { recursive: true, force: true });
   }
