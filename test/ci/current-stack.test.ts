@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCi } from "../../src/ci/run.js";
+import { runBisect } from "../../src/ci/bisect-run.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+describe("pq ci and bisect on the current stack", () => {
+  it("run in a scratch copy: the user's tree, stack and unrefreshed edits are untouched", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    await pq(tree, "init");
+    await pq(tree, "new", "say-more.patch", "-m", "Say more", "-u", "Good Author <good@example.org>");
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
+    await pq(tree, "refresh");
+    await pq(tree, "new", "break-it.patch", "-m", "Break the verdict", "-u", "Bad Author <bad@example.org>");
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("pq: smoke=pass", "pq: smoke=fail reason=\\\"broken\\\""));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "notes.txt", "unrefreshed work\n");
+    const before = snapshot(tree);
+    const state = readFileSync(join(tree, ".pq/state.json"), "utf8");
+
+    const report = await runCi({ tree, backends: ["native"], cacheDir: tempDir() });
+    expect(report.cells.map((c) => `${c.state}:${c.outcome}`)).toEqual(["0:pass", "1:pass", "2:fail"]);
+    expect(report.states[2]).toMatchObject({ patch: "break-it.patch", author: "Bad Author <bad@example.org>" });
+    const bisect = await runBisect({ tree, backends: ["native"] });
+    expect(bisect.patch).toBe("break-it.patch");
+
+    expect(snapshot(tree)).toEqual(before);
+    expect(readFileSync(join(tree, ".pq/state.json"), "utf8")).toBe(state);
+  }, 60_000);
+});
