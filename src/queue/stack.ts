@@ -11,7 +11,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { GitRepo } from "../git/repo.js";
 import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
 import { parsePatch } from "../patch/index.js";
-import { readText, sha1, writeAtomic, writeText } from "../tree/files.js";
+import { fileStat, readText, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { checkTreePath } from "../tree/paths.js";
@@ -274,19 +274,22 @@ export class Stack {
       let failure: { name: string; app: PatchApplication } | null = null;
       for (const [i, name] of list.entries()) {
         emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
-        const text = await this.readPatch(name);
-        const hash = sha1(text);
+        // The patch's hash comes from the stat cache when the file is unchanged: a warm push
+        // reads no patch at all.
+        const known = this.knownPatchHash(name);
+        const text = known ? null : await this.readPatch(name);
+        const hash = known ?? this.rememberPatchHash(name, text!);
         const hit = this.tryPushCache(ws, hash);
         if (hit) {
           applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
           report.pushed.push({ name, cached: true, notes: [] });
           continue;
         }
-        const before = ws.snapshot();
-        const app = await applyPatchText(ws, name, text, { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: opts.merge ? await this.repo() : null });
+        ws.begin();
+        const app = await applyPatchText(ws, name, text ?? (await this.readPatch(name)), { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: opts.merge ? await this.repo() : null });
         const stuck = app.failed && !opts.force;
         if (stuck) {
-          ws.restore(before);
+          ws.rollback();
           failure = { name, app };
           break;
         }
@@ -764,6 +767,20 @@ export class Stack {
     const git = await this.repo();
     const head = git ? await git.headContent(path) : null;
     return head === null ? null : this.store.put(head);
+  }
+
+  /** A patch file's sha1 from the stat cache, if the file has not changed since it was hashed. */
+  private knownPatchHash(name: string): string | null {
+    const st = fileStat(this.patchPath(name));
+    if (!st) return null;
+    return this.statCache.lookup(`\0queue/${name}`, st.size, st.mtimeMs) ?? null;
+  }
+
+  private rememberPatchHash(name: string, text: string): string {
+    const hash = sha1(text);
+    const st = fileStat(this.patchPath(name));
+    if (st) this.statCache.record(`\0queue/${name}`, st.size, st.mtimeMs, hash);
+    return hash;
   }
 
   private tryPushCache(ws: WorkingSet, hash: string): { files: Record<string, { pre: Version; post: Version }>; renames?: [string, string][] } | null {

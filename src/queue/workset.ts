@@ -17,6 +17,7 @@ interface Entry {
 
 export class WorkingSet {
   private planned = new Map<string, Entry>();
+  private undo: Map<string, Entry | undefined> | null = null;
   private seen = new Map<string, Entry>();
 
   constructor(
@@ -42,13 +43,19 @@ export class WorkingSet {
   /** Plan a new content for a path; returns its version. Contents enter the object store now. */
   set(path: string, content: string | null, exec: boolean): Version {
     const version = content === null ? null : makeVersion(this.store.put(content), exec);
+    this.remember(path);
     this.planned.set(path, { version });
     return version;
   }
 
   /** Plan a version already in the store (cache hits, pops). */
   setVersion(path: string, version: Version): void {
+    this.remember(path);
     this.planned.set(path, { version });
+  }
+
+  private remember(path: string): void {
+    if (this.undo && !this.undo.has(path)) this.undo.set(path, this.planned.get(path));
   }
 
   /** Make sure the current on-disk content of a path is in the store (so it can be restored). */
@@ -65,12 +72,19 @@ export class WorkingSet {
     return [...this.planned].map(([p, e]) => [p, e.version]);
   }
 
-  /** Forget planned changes (used when one patch of a push -a fails). */
-  snapshot(): Map<string, Entry> {
-    return new Map(this.planned);
+  /**
+   * Start recording what the next changes replace, so a patch that fails halfway through
+   * a push -a can be taken back (an undo log: copying the plan per patch was quadratic).
+   */
+  begin(): void {
+    this.undo = new Map();
   }
-  restore(snap: Map<string, Entry>): void {
-    this.planned = new Map(snap);
+  rollback(): void {
+    for (const [path, entry] of this.undo ?? []) {
+      if (entry) this.planned.set(path, entry);
+      else this.planned.delete(path);
+    }
+    this.undo = null;
   }
 
   private entry(path: string): Entry {

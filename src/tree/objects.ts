@@ -54,7 +54,7 @@ export class ObjectStore {
       this.pendingBytes += content.length;
       // Bound memory on big pushes: objects may reach the disk early, nothing refers to
       // them until the journal does.
-      if (this.pendingBytes > 32 * 1024 * 1024) this.flush();
+      if (this.pendingBytes > 8 * 1024 * 1024) this.flush();
     }
     return id;
   }
