@@ -27,7 +27,12 @@ parentPort.on("message", async (msg) => {
 `;
 
 export class BootPool {
-  private workers: { worker: Worker; busy: boolean }[] = [];
+  /**
+   * Boots in flight per worker: a boot spends much of its time waiting for emulated timer
+   * ticks (which follow host time), so a few interleave well on one thread.
+   */
+  static readonly PER_WORKER = 3;
+  private workers: { worker: Worker; inflight: number }[] = [];
   private queue: Job[] = [];
   private pending = new Map<number, Job>();
   private nextId = 1;
@@ -41,11 +46,11 @@ export class BootPool {
       const bootModule = here.endsWith(".ts") ? new URL("../../dist/emulator/boot.js", here).href : new URL("./boot.js", here).href;
       for (let i = 0; i < this.size; i++) {
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bootModule } });
-        const slot = { worker, busy: false };
+        const slot = { worker, inflight: 0 };
         worker.on("message", (msg: { id: number; result?: BootResult; error?: string }) => {
           const job = this.pending.get(msg.id);
           this.pending.delete(msg.id);
-          slot.busy = false;
+          slot.inflight--;
           if (job) msg.error ? job.reject(new Error(msg.error)) : job.resolve(msg.result!);
           this.drain();
         });
@@ -67,11 +72,12 @@ export class BootPool {
   }
 
   private drain(): void {
-    for (const slot of this.workers) {
-      if (slot.busy || !this.queue.length) continue;
+    for (;;) {
+      const slot = this.workers.filter((w) => w.inflight < BootPool.PER_WORKER).sort((a, b) => a.inflight - b.inflight)[0];
+      if (!slot || !this.queue.length) return;
       const job = this.queue.shift()!;
       const id = this.nextId++;
-      slot.busy = true;
+      slot.inflight++;
       this.pending.set(id, job);
       slot.worker.postMessage({ id, kernel: job.kernel, opts: job.opts });
     }
