@@ -1,13 +1,3 @@
-import { defineCommand } from "../io.js";
-import { openStack, printJson } from "../open-stack.js";
+import { nameListCommand } from "../listing.js";
 
-export default defineCommand({
-  command: "unapplied",
-  describe: "list the patches not applied, in series order",
-  builder: (y) => y.option("json", { type: "boolean" }),
-  run: async (args, io) => {
-    const names = (await openStack(args, io)).unapplied();
-    if (args.json) printJson(io, names);
-    else names.forEach((n) => io.out(n));
-  },
-});
+export default nameListCommand("unapplied", "list the patches not applied, in series order", (stack) => stack.unapplied());

@@ -1,0 +1,35 @@
+import type { Stack } from "../queue/stack.js";
+import { defineCommand } from "./io.js";
+import { openStack, printJson } from "./open-stack.js";
+
+/** A command that prints one patch name (top, next, prev): exit 1 when there is none, as hg does. */
+export function singleNameCommand(command: string, describe: string, pick: (stack: Stack) => string | null) {
+  return defineCommand({
+    command,
+    describe,
+    builder: (y) => y.option("json", { type: "boolean" }),
+    run: async (args, io) => {
+      const name = pick(await openStack(args, io));
+      if (args.json) return void printJson(io, { name });
+      if (name === null) {
+        io.err("pq: no such patch");
+        return 1;
+      }
+      io.out(name);
+    },
+  });
+}
+
+/** A command that lists patch names (applied, unapplied). */
+export function nameListCommand(command: string, describe: string, pick: (stack: Stack) => string[]) {
+  return defineCommand({
+    command,
+    describe,
+    builder: (y) => y.option("json", { type: "boolean" }),
+    run: async (args, io) => {
+      const names = pick(await openStack(args, io));
+      if (args.json) printJson(io, names);
+      else names.forEach((n) => io.out(n));
+    },
+  });
+}
