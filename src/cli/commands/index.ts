@@ -27,6 +27,7 @@ import select from "./select.js";
 import series from "./series.js";
 import status from "./status.js";
 import top from "./top.js";
+import tui from "./tui.js";
 import unapplied from "./unapplied.js";
 
 // One module per command. Add one import line and one entry per command.
@@ -61,4 +62,5 @@ export const commands: CommandModule<any, any>[] = [
   boot,
   ci,
   bisect,
+  tui,
 ];

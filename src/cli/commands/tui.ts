@@ -1,0 +1,16 @@
+import { PqError } from "../../errors.js";
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+export default defineCommand({
+  command: "tui",
+  describe: "an interactive view of the stack: move, push, pop, goto and refresh with single keys",
+  builder: (y) => y,
+  run: async (args, io) => {
+    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
+    const stack = await openStack(args, io);
+    // Loaded here, not at start-up: ink and react cost every other command ~100 ms.
+    const { runTui } = await import("../../tui/run.js");
+    await runTui(stack);
+  },
+});
