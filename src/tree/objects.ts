@@ -8,7 +8,7 @@
  * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
  * not thousands (one file per object cost more than applying the patches).
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { sha1 } from "./files.js";
@@ -63,7 +63,12 @@ export class ObjectStore {
     const pending = this.pending.get(id);
     if (pending !== undefined) return pending;
     const at = this.load().get(id);
-    if (!at) throw this.damaged(id);
+    if (!at) {
+      // Stores written before packs kept one file per object: still readable.
+      const legacy = this.readLegacy(id);
+      if (legacy !== null) return legacy;
+      throw this.damaged(id);
+    }
     let fd = this.fds.get(at.pack);
     if (fd === undefined) {
       fd = openSync(join(this.dir, at.pack), "r");
@@ -77,7 +82,16 @@ export class ObjectStore {
   }
 
   has(id: string): boolean {
-    return this.pending.has(id) || this.load().has(id);
+    return this.pending.has(id) || this.load().has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
+  }
+
+  private readLegacy(id: string): string | null {
+    try {
+      const content = readFileSync(join(this.dir, id.slice(0, 2), id.slice(2)), "latin1");
+      return sha1(content) === id ? content : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Make every object put so far durable: one pack file and its index lines. */
