@@ -180,7 +180,18 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         }
       };
     };
-    emulator.add_listener("emulator-ready", hookTick);
+    // The hang limit counts the kernel's own time: it starts when the emulated CPU is ready,
+    // not while a busy machine is still instantiating the emulator.
+    let limitStarted = false;
+    const startLimit = () => {
+      if (limitStarted || settled) return;
+      limitStarted = true;
+      timers.push(setTimeout(() => finish("hang", `no verdict within ${timeoutMs} ms`), timeoutMs));
+    };
+    emulator.add_listener("emulator-ready", () => {
+      hookTick();
+      startLimit();
+    });
     // A triple fault that resets the CPU lands in real mode; the kernel never leaves protected mode itself.
     let sawProtected = false;
     const watch = () => {
@@ -195,6 +206,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
       timers.push(setTimeout(watch, 5));
     };
     timers.push(setTimeout(watch, 1));
-    timers.push(setTimeout(() => finish("hang", `no verdict within ${timeoutMs} ms`), timeoutMs));
+    // Should the ready event never come, the emulator itself is stuck: give it generous time.
+    timers.push(setTimeout(startLimit, Math.max(10_000, timeoutMs)));
   });
 }
