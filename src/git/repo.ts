@@ -116,6 +116,28 @@ export class GitRepo {
     }
   }
 
+  /**
+   * Commit exactly these file versions on top of HEAD (nothing else from the work tree),
+   * with the given message, author and author date; returns the new commit id.
+   */
+  async commitFiles(
+    files: { path: string; content: string | null; exec: boolean }[],
+    commit: { message: string; author?: string; date?: string },
+  ): Promise<string> {
+    for (const f of files) {
+      const full = this.prefix + f.path;
+      if (f.content === null) await this.run(["update-index", "--force-remove", "--", full]);
+      else {
+        const blob = await this.hashObject(f.content);
+        await this.run(["update-index", "--add", "--cacheinfo", `${f.exec ? "100755" : "100644"},${blob},${full}`]);
+      }
+    }
+    const args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", commit.message];
+    if (commit.author) args.push(`--author=${commit.author}`);
+    await this.run(args, commit.date ? { GIT_AUTHOR_DATE: commit.date } : {});
+    return (await this.run(["rev-parse", "HEAD"])).trim();
+  }
+
   async stagedChanges(): Promise<boolean> {
     try {
       await this.git.raw(["diff", "--cached", "--quiet"]);

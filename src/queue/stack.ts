@@ -20,7 +20,7 @@ import { PushCache, StatCache } from "./caches.js";
 import { commitWrites, recoverJournal } from "./journal.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { isPushable, Series, validateGuardName, validatePatchName, type SeriesEntry } from "./series.js";
-import { ensureStateDir, loadState, saveState, statePaths, type AppliedPatch, type StackState, type Version } from "./state.js";
+import { ensureStateDir, loadState, saveState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "./state.js";
 import { WorkingSet } from "./workset.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, replaceMessage, splitMessage } from "./patch-text.js";
 
@@ -203,8 +203,7 @@ export class Stack {
     const text = await this.readPatch(name);
     const record = this.state.applied.find((a) => a.name === name);
     if (!record || record.needsRefresh) return text;
-    const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
-    return joinHeaderAndDiff(dropDiffstat(headerOf(text)), buildPatchDiff(record.files, record.renames ?? [], content));
+    return joinHeaderAndDiff(dropDiffstat(headerOf(text)), buildPatchDiff(record.files, record.renames ?? [], (v) => this.versionContent(v)));
   }
 
   /** Next and previous patches relative to the top, as hg qnext/qprev. */
@@ -645,22 +644,13 @@ export class Stack {
       for (const [i, record] of finishing.entries()) {
         (opts.onEvent ?? this.onEvent)({ kind: "finish", message: `committing ${record.name}`, current: i + 1, total: finishing.length });
         const header = await this.patchHeader(record.name);
-        for (const [path, change] of Object.entries(record.files)) {
-          const full = git.prefix + path;
-          if (change.post === null) await git.run(["update-index", "--force-remove", "--", full]);
-          else {
-            const blob = await git.hashObject(this.store.get(change.post.replace(/:x$/, "")));
-            const mode = change.post.endsWith(":x") ? "100755" : "100644";
-            await git.run(["update-index", "--add", "--cacheinfo", `${mode},${blob},${full}`]);
-          }
-        }
+        const files = Object.entries(record.files).map(([path, change]) => ({
+          path,
+          content: this.versionContent(change.post),
+          exec: versionExec(change.post),
+        }));
         const message = [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
-        const env: Record<string, string> = {};
-        if (header.date) env.GIT_AUTHOR_DATE = header.date;
-        const args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", message];
-        if (header.author) args.push(`--author=${header.author}`);
-        await git.run(args, env);
-        commits.push({ name: record.name, commit: (await git.run(["rev-parse", "HEAD"])).trim() });
+        commits.push({ name: record.name, commit: await git.commitFiles(files, { message, author: header.author, date: header.date }) });
         series.remove(record.name);
         this.moveToTrash(record.name);
       }
@@ -828,9 +818,12 @@ export class Stack {
       files[path] = { pre, post: now };
     }
     const untracked = git ? (await git.untrackedFiles()).filter((p) => !candidates.has(p) && !own(p)) : [];
-    const content = (v: Version) => (v === null ? null : this.store.get(v.replace(/:x$/, "")));
-    const diff = buildPatchDiff(files, top.renames ?? [], content);
+    const diff = buildPatchDiff(files, top.renames ?? [], (v) => this.versionContent(v));
     return { diff, files, changed, untracked };
+  }
+
+  private versionContent(v: Version): string | null {
+    return v === null ? null : this.store.get(versionId(v)!);
   }
 
   /** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
