@@ -19,6 +19,7 @@ import { applyPatchText, describeFailures, describeFuzz, type PatchApplication }
 import { PushCache, StatCache } from "./caches.js";
 import { commitWrites, recoverJournal } from "./journal.js";
 import { buildPatchDiff } from "./refresh-diff.js";
+import { baselineVersion, expectedVersions, planRefresh, type PlanContext } from "./refresh-plan.js";
 import { isPushable, Series, validateGuardName, validatePatchName, type SeriesEntry } from "./series.js";
 import { ensureStateDir, loadState, saveState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "./state.js";
 import { WorkingSet } from "./workset.js";
@@ -217,7 +218,7 @@ export class Stack {
 
   async status(): Promise<StackStatus> {
     const top = this.state.applied.at(-1);
-    const preview = top ? await this.planRefresh(top, []) : null;
+    const preview = top ? await planRefresh(await this.planContext(), this.workingSet(), top) : null;
     return {
       top: top?.name ?? null,
       applied: this.state.applied.length,
@@ -232,7 +233,7 @@ export class Stack {
   /** What the top patch would contain after a refresh (hg qdiff). */
   async diff(): Promise<string> {
     const top = this.requireTop();
-    const plan = await this.planRefresh(top, []);
+    const plan = await planRefresh(await this.planContext(), this.workingSet(), top);
     return plan.diff;
   }
 
@@ -351,7 +352,7 @@ export class Stack {
         ]);
       }
       const ws = this.workingSet();
-      const expected = this.expectedVersions(applied);
+      const expected = expectedVersions(applied);
       const restore = new Map<string, Version>();
       for (const record of [...popping].reverse()) for (const [path, change] of Object.entries(record.files)) restore.set(path, change.pre);
       // Pops restore bytes from the object store, so anything on disk that pq did not write would be lost: check first.
@@ -407,7 +408,7 @@ export class Stack {
       for (const raw of paths) {
         const path = checkTreePath(this.tree, raw);
         if (top.files[path]) continue;
-        const base = await this.baselineVersion(path, this.state.applied.length - 1);
+        const base = await baselineVersion(await this.planContext(), path, this.state.applied.length - 1);
         top.files[path] = { pre: base, post: base };
         added.push(path);
       }
@@ -422,10 +423,10 @@ export class Stack {
       if (opts.files?.length) {
         for (const raw of opts.files) {
           const path = checkTreePath(this.tree, raw);
-          if (!top.files[path]) top.files[path] = { pre: await this.baselineVersion(path, this.state.applied.length - 1), post: null };
+          if (!top.files[path]) top.files[path] = { pre: await baselineVersion(await this.planContext(), path, this.state.applied.length - 1), post: null };
         }
       }
-      const plan = await this.planRefresh(top, []);
+      const plan = await planRefresh(await this.planContext(), this.workingSet(), top);
       let header = dropDiffstat(headerOf(await this.readPatch(top.name)));
       if (opts.header) header = formatHeader(opts.header);
       else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
@@ -744,24 +745,6 @@ export class Stack {
     }
   }
 
-  /** For every path touched by applied patches: the version the topmost one left. */
-  private expectedVersions(applied: readonly AppliedPatch[]): Map<string, Version> {
-    const expected = new Map<string, Version>();
-    for (const record of applied) for (const [path, change] of Object.entries(record.files)) expected.set(path, change.post);
-    return expected;
-  }
-
-  /** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
-  private async baselineVersion(path: string, below: number): Promise<Version> {
-    for (let i = below - 1; i >= 0; i--) {
-      const change = this.state.applied[i].files[path];
-      if (change) return change.post;
-    }
-    const git = await this.repo();
-    const head = git ? await git.headContent(path) : null;
-    return head === null ? null : this.store.put(head);
-  }
-
   /** A patch file's sha1 from the stat cache, if the file has not changed since it was hashed. */
   private knownPatchHash(name: string): string | null {
     const st = fileStat(this.patchPath(name));
@@ -792,45 +775,12 @@ export class Stack {
     return null;
   }
 
-  private async planRefresh(top: AppliedPatch, extra: string[]): Promise<{ diff: string; files: Record<string, { pre: Version; post: Version }>; changed: string[]; untracked: string[] }> {
-    const ws = this.workingSet();
-    const below = this.state.applied.indexOf(top);
-    const candidates = new Set([...Object.keys(top.files), ...extra]);
-    const git = await this.repo();
-    const tracked = git ? await git.changedTrackedFiles() : [];
-    for (const p of tracked) candidates.add(p);
-    // Files that lower patches created are untracked in git: check every file the stack knows.
-    for (const p of this.expectedVersions(this.state.applied).keys()) candidates.add(p);
-    const files: Record<string, { pre: Version; post: Version }> = {};
-    const changed: string[] = [];
-    const own = (p: string) => this.isPqOwnPath(p);
-    for (const path of [...candidates].sort()) {
-      if (own(path)) continue;
-      const mine = top.files[path];
-      const pre = mine ? mine.pre : await this.baselineVersion(path, below);
-      const now = ws.preserve(path);
-      if (mine && mine.post !== now) changed.push(path);
-      if (!mine && pre !== now) changed.push(path);
-      if (pre === now && !(top.renames ?? []).some((r) => r.includes(path))) {
-        if (mine) files[path] = { pre, post: now }; // tracked by pq add: keep it in the patch's file set
-        continue;
-      }
-      files[path] = { pre, post: now };
-    }
-    const untracked = git ? (await git.untrackedFiles()).filter((p) => !candidates.has(p) && !own(p)) : [];
-    const diff = buildPatchDiff(files, top.renames ?? [], (v) => this.versionContent(v));
-    return { diff, files, changed, untracked };
+  private async planContext(): Promise<PlanContext> {
+    return { tree: this.tree, queueDir: this.queueDir, applied: this.state.applied, git: await this.repo(), store: this.store };
   }
 
   private versionContent(v: Version): string | null {
     return v === null ? null : this.store.get(versionId(v)!);
-  }
-
-  /** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
-  private isPqOwnPath(path: string): boolean {
-    if (path === ".pq" || path.startsWith(".pq/")) return true;
-    const queue = relative(this.tree, this.queueDir);
-    return !queue.startsWith("..") && !isAbsolute(queue) && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/"));
   }
 
   private backupFiles(paths: string[], label: string): string {

@@ -1,0 +1,76 @@
+/**
+ * What a refresh of the top patch would write: which files changed against the versions
+ * the patch started from (or, for files it does not own yet, against what the patches
+ * below or HEAD left), and the resulting diff. Read-only: `pq diff` and `pq status` use
+ * it as it is, `pq refresh` then records it.
+ */
+import { isAbsolute, relative } from "node:path";
+import type { GitRepo } from "../git/repo.js";
+import type { ObjectStore } from "../tree/objects.js";
+import { buildPatchDiff } from "./refresh-diff.js";
+import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
+import type { WorkingSet } from "./workset.js";
+
+export interface PlanContext {
+  tree: string;
+  queueDir: string;
+  applied: readonly AppliedPatch[];
+  git: GitRepo | null;
+  store: ObjectStore;
+}
+
+export interface RefreshPlan {
+  diff: string;
+  files: Record<string, FileChange>;
+  /** Files whose changes are not in the top patch yet. */
+  changed: string[];
+  /** Untracked files the refresh does not take (pq add them). */
+  untracked: string[];
+}
+
+/** For every path touched by applied patches: the version the topmost one left. */
+export function expectedVersions(applied: readonly AppliedPatch[]): Map<string, Version> {
+  const expected = new Map<string, Version>();
+  for (const record of applied) for (const [path, change] of Object.entries(record.files)) expected.set(path, change.post);
+  return expected;
+}
+
+/** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
+export async function baselineVersion(ctx: PlanContext, path: string, below: number): Promise<Version> {
+  for (let i = below - 1; i >= 0; i--) {
+    const change = ctx.applied[i].files[path];
+    if (change) return change.post;
+  }
+  const head = ctx.git ? await ctx.git.headContent(path) : null;
+  return head === null ? null : ctx.store.put(head);
+}
+
+/** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
+export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: string): boolean {
+  if (path === ".pq" || path.startsWith(".pq/")) return true;
+  const queue = relative(ctx.tree, ctx.queueDir);
+  return !queue.startsWith("..") && !isAbsolute(queue) && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/"));
+}
+
+export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch): Promise<RefreshPlan> {
+  const below = ctx.applied.indexOf(top);
+  const candidates = new Set(Object.keys(top.files));
+  for (const p of ctx.git ? await ctx.git.changedTrackedFiles() : []) candidates.add(p);
+  // Files that lower patches created are untracked in git: check every file the stack knows.
+  for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
+  const files: Record<string, FileChange> = {};
+  const changed: string[] = [];
+  const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
+  for (const path of [...candidates].sort()) {
+    if (isPqOwnPath(ctx, path)) continue;
+    const mine = top.files[path];
+    const pre = mine ? mine.pre : await baselineVersion(ctx, path, below);
+    const now = ws.preserve(path);
+    if (mine ? mine.post !== now : pre !== now) changed.push(path);
+    // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
+    if (pre !== now || mine || renamed(path)) files[path] = { pre, post: now };
+  }
+  const untracked = ctx.git ? (await ctx.git.untrackedFiles()).filter((p) => !candidates.has(p) && !isPqOwnPath(ctx, p)) : [];
+  const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
+  return { diff: buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked };
+}
