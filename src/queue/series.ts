@@ -20,7 +20,7 @@ export class Series {
 
   static parse(text: string): Series {
     const lines: SeriesLine[] = [];
-    const raw = text.split("\n");
+    const raw = text.split(/\r?\n/);
     if (raw.length && raw[raw.length - 1] === "") raw.pop();
     const seen = new Set<string>();
     raw.forEach((line, i) => {
