@@ -106,7 +106,8 @@ function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
 
 /** The description ends at the "---" line before a diffstat. */
 function bodyOf(lines: string[]): string {
-  const end = lines.findIndex((l) => l === "---" || l === "--- " || /^diff --git /.test(l) || /^Index: /.test(l));
+  // "diff -r ..." is how hg (without git diffs) starts each file.
+  const end = lines.findIndex((l) => l === "---" || l === "--- " || /^diff (--git |-r )/.test(l) || /^Index: /.test(l));
   return (end === -1 ? lines : lines.slice(0, end)).join("\n").trim();
 }
 
@@ -122,14 +123,15 @@ function hgDateToRfc(hgDate: string): string {
   return local.toUTCString().replace("GMT", tz);
 }
 
-/** The header pq writes at the top of a patch file. */
+/** The header pq writes at the top of a patch file: "From/Date/Subject", a blank line, the body. */
 export function formatHeader(h: PatchHeader): string {
   let text = "";
   if (h.author) text += `From: ${encodeAuthor(h.author)}\n`;
   if (h.date) text += `Date: ${h.date}\n`;
   text += `Subject: ${encodeWord(h.subject ?? "")}\n\n`;
   if (h.body.trim()) text += h.body.trim() + "\n";
-  text += "---\n";
+  // No "---" separator: hg mq would take it into the commit message; git am and quilt
+  // find the end of the message at the diff anyway (exported mails do get one).
   return toLatin1(text);
 }
 

@@ -16,18 +16,15 @@ export function diffOf(text: string): string {
 }
 
 function firstDiffOffset(text: string): number {
-  const m = /^(diff --git |--- |Index: )/m.exec(text);
-  if (!m) return -1;
-  // "--- " only starts a diff when a "+++ " line follows it.
-  if (m[1] === "--- ") {
-    const rest = text.slice(m.index);
-    const nl = rest.indexOf("\n");
-    if (!rest.slice(nl + 1).startsWith("+++ ")) {
-      const later = firstDiffOffset(rest.slice(nl + 1));
-      return later === -1 ? -1 : m.index + nl + 1 + later;
-    }
+  // A file's diff starts at "diff --git", at hg's "diff -r" line, at "Index:", or at a
+  // "--- " line that a "+++ " line follows.
+  const re = /^(diff --git |diff -r |--- |Index: )/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[1] !== "--- ") return m.index;
+    const nl = text.indexOf("\n", m.index);
+    if (nl !== -1 && text.startsWith("+++ ", nl + 1)) return m.index;
   }
-  return m.index;
+  return -1;
 }
 
 export function joinHeaderAndDiff(header: string, diff: string): string {

@@ -1,0 +1,69 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+/** Real Mercurial with the mq extension (.ci/run installs Debian's mercurial). */
+const hg = (cwd: string, ...args: string[]) =>
+  execFileSync("hg", ["--config", "extensions.mq=", "--config", "ui.username=hg user <hg@example.org>", ...args], { cwd, encoding: "utf8", env: { ...process.env, HGPLAIN: "1" } });
+
+function hgRepo(files: Record<string, string>): string {
+  const dir = tempDir("pq-hg-");
+  dirs.push(dir);
+  hg(dir, "init");
+  for (const [p, c] of Object.entries(files)) write(dir, p, c);
+  hg(dir, "add", ...Object.keys(files));
+  hg(dir, "commit", "-m", "base");
+  return dir;
+}
+
+const base = { "arch/irq.c": "int irq;\nint enable;\nint disable;\n" };
+
+describe("hg mq interoperability (real hg)", () => {
+  it("a queue made with hg qnew/qrefresh/qguard imports into pq, guards and messages kept, and pushes to hg's tree", async () => {
+    const repo = hgRepo(base);
+    hg(repo, "qnew", "-U", "-m", "paravirt: first\n\nWhy it matters.", "first.patch");
+    write(repo, "arch/irq.c", "int irq;\nint enable_op;\nint disable;\n");
+    hg(repo, "qrefresh");
+    hg(repo, "qnew", "-m", "xen: second", "second.patch");
+    write(repo, "arch/xen.c", "int xen;\n");
+    hg(repo, "add", "arch/xen.c");
+    hg(repo, "qrefresh");
+    hg(repo, "qguard", "second.patch", "+xen");
+
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--hg", repo)).code).toBe(0);
+    expect((await pq(tree, "guard", "second.patch")).out.trim()).toBe("second.patch: +xen");
+    expect(JSON.parse((await pq(tree, "header", "first.patch", "--json")).out)).toMatchObject({ subject: "paravirt: first", body: "Why it matters.", author: "hg user <hg@example.org>" });
+    await pq(tree, "select", "xen");
+    expect((await pq(tree, "push", "-a")).out).toContain("now at: second.patch");
+    for (const f of ["arch/irq.c", "arch/xen.c"]) expect(read(tree, f)).toBe(read(repo, f));
+  });
+
+  it("pq's queue directory pushes under hg qpush -a, with pq's authors and messages", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "ops.patch", "-m", "paravirt: ops struct", "-u", "Rusty Russell <rusty@rustcorp.com.au>");
+    write(tree, "arch/irq.c", "int irq;\nint enable;\nint disable;\nstruct paravirt_ops ops;\n");
+    await pq(tree, "refresh");
+    await pq(tree, "new", "added.patch", "-m", "add a file");
+    write(tree, "arch/new.c", "int n;\n");
+    await pq(tree, "refresh", "arch/new.c");
+
+    const repo = hgRepo(base);
+    mkdirSync(join(repo, ".hg", "patches"), { recursive: true });
+    cpSync(join(tree, "patches"), join(repo, ".hg", "patches"), { recursive: true });
+    expect(hg(repo, "qpush", "-a")).toContain("now at: added.patch");
+    for (const f of ["arch/irq.c", "arch/new.c"]) expect(read(repo, f)).toBe(read(tree, f));
+    expect(hg(repo, "log", "-r", "ops.patch", "--template", "{author}|{desc}")).toBe("Rusty Russell <rusty@rustcorp.com.au>|paravirt: ops struct");
+  });
+});
