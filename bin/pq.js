@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (built by `npm ci` through the prepare script).
-import { main } from "../dist/cli/main.js";
+// The compiled CLI lives in dist/ (built by `npm ci` through the prepare script): the
+// single-file bundle when it is there, else the plain tsc output.
+import { existsSync } from "node:fs";
 
+const bundle = new URL("../dist/cli/pq.mjs", import.meta.url);
+const { main } = await import(existsSync(bundle) ? bundle.href : new URL("../dist/cli/main.js", import.meta.url).href);
 process.exitCode = await main(process.argv.slice(2));

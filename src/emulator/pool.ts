@@ -3,6 +3,7 @@
  * once per worker, reused for every boot it runs). One worker means in-process boots.
  */
 import { Worker } from "node:worker_threads";
+import { distModule } from "../core/layout.js";
 import { bootKernel, type BootOptions, type BootResult } from "./boot.js";
 
 interface Job {
@@ -41,9 +42,8 @@ export class BootPool {
   constructor(opts: { workers: number }) {
     this.size = Math.max(1, opts.workers);
     if (this.size > 1) {
-      // Workers load the compiled module; under the test runner this file is the .ts source.
-      const here = import.meta.url;
-      const bootModule = here.endsWith(".ts") ? new URL("../../dist/emulator/boot.js", here).href : new URL("./boot.js", here).href;
+      // Workers load the compiled module (also when this code runs from the bundle or as .ts source).
+      const bootModule = distModule(import.meta.url, "emulator/boot.js");
       for (let i = 0; i < this.size; i++) {
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bootModule } });
         const slot = { worker, inflight: 0 };

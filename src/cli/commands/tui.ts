@@ -1,3 +1,4 @@
+import { distModule } from "../../core/layout.js";
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -10,7 +11,7 @@ export default defineCommand({
     if (!process.stdin.isTTY || !process.stdout.isTTY) throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
     const stack = await openStack(args, io);
     // Loaded here, not at start-up: ink and react cost every other command ~100 ms.
-    const { runTui } = await import("../../tui/run.js");
+    const { runTui } = (await import(distModule(import.meta.url, "tui/run.js"))) as typeof import("../../tui/run.js");
     await runTui(stack);
   },
 });

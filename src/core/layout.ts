@@ -1,0 +1,17 @@
+/**
+ * Where pq's compiled modules live, for the few places that load one at run time by
+ * path (boot workers, the TUI). The CLI normally runs as one bundled file
+ * (dist/cli/pq.mjs, made by scripts/bundle.mjs, which defines PQ_BUNDLE); tests run the
+ * TypeScript sources, whose compiled twins are in dist/.
+ */
+declare const PQ_BUNDLE: boolean | undefined;
+
+export function distModule(fromHere: string, relativeToDist: string): string {
+  if (typeof PQ_BUNDLE !== "undefined" && PQ_BUNDLE) return new URL(`../${relativeToDist}`, fromHere).href;
+  if (fromHere.endsWith(".ts") || fromHere.endsWith(".tsx")) {
+    const src = fromHere.slice(0, fromHere.lastIndexOf("/src/") + 1);
+    return new URL(`dist/${relativeToDist}`, src).href;
+  }
+  const dist = fromHere.slice(0, fromHere.lastIndexOf("/dist/") + 1);
+  return new URL(`dist/${relativeToDist}`, dist).href;
+}
