@@ -10,35 +10,38 @@ import { appendFileSync } from "node:fs";
 import { readText, writeAtomic } from "../tree/files.js";
 import type { Version } from "./state.js";
 
-/** Entries recorded this close to the file's mtime could hide a same-size edit in the same clock tick. */
-const RACY_MS = 20;
+/**
+ * A recorded (size, mtime) proves the content only if the file could not have been
+ * modified again within the same clock tick: entries are trusted when the file's mtime is
+ * at least this much older than the moment the cache was saved (git's "racy" rule; file
+ * system timestamps move in steps of a few milliseconds).
+ */
+const RACY_MS = 10;
 
 export class StatCache {
   private entries: Record<string, [number, number, string]>;
+  private savedAt: number;
   private dirty = false;
   constructor(private file: string) {
     const text = readText(file);
+    let parsed: { savedAt?: number; entries?: Record<string, [number, number, string]> } = {};
     try {
-      this.entries = text ? JSON.parse(text) : {};
+      parsed = text ? JSON.parse(text) : {};
     } catch {
-      this.entries = {};
+      /* damaged: start empty, it is only an accelerator */
     }
+    this.entries = parsed.entries ?? {};
+    this.savedAt = parsed.savedAt ?? 0;
   }
 
   lookup(path: string, size: number, mtimeMs: number): Version | undefined {
     const e = this.entries[path];
-    if (e && e[0] === size && e[1] === mtimeMs) return e[2];
+    if (e && e[0] === size && e[1] === mtimeMs && mtimeMs < this.savedAt - RACY_MS) return e[2];
     return undefined;
   }
 
   record(path: string, size: number, mtimeMs: number, version: Version): void {
-    if (version === null || Date.now() - mtimeMs < RACY_MS) {
-      if (this.entries[path]) {
-        delete this.entries[path];
-        this.dirty = true;
-      }
-      return;
-    }
+    if (version === null) return this.forget(path);
     this.entries[path] = [size, mtimeMs, version];
     this.dirty = true;
   }
@@ -51,7 +54,10 @@ export class StatCache {
   }
 
   save(): void {
-    if (this.dirty) writeAtomic(this.file, JSON.stringify(this.entries));
+    if (!this.dirty) return;
+    // Saved after the files it describes were written; lookups trust entries older than this.
+    this.savedAt = Date.now();
+    writeAtomic(this.file, JSON.stringify({ savedAt: this.savedAt, entries: this.entries }));
     this.dirty = false;
   }
 }
