@@ -6,7 +6,10 @@ import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
+import type { SimpleGit } from "simple-git";
+
+/** simple-git is loaded on first use: push and pop never need git, and loading it costs start-up time. */
+const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
 import { PqError } from "../errors.js";
 
 export class GitRepo {
@@ -17,7 +20,7 @@ export class GitRepo {
   ) {}
 
   static async open(tree: string): Promise<GitRepo | null> {
-    const git = simpleGit({ baseDir: tree, trimmed: false });
+    const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false });
     try {
       const inside = (await git.raw(["rev-parse", "--is-inside-work-tree"])).trim();
       if (inside !== "true") return null;
@@ -29,7 +32,7 @@ export class GitRepo {
   }
 
   static async init(dir: string): Promise<GitRepo> {
-    await simpleGit({ baseDir: dir }).init();
+    await (await loadSimpleGit())({ baseDir: dir }).init();
     return (await GitRepo.open(dir))!;
   }
 
