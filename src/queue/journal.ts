@@ -44,13 +44,16 @@ function applyJournal(tree: string, store: ObjectStore, statCache: StatCache, jo
       const exec = versionExec(version);
       const before = fileStat(full);
       // Skip identical content: cheaper, and it keeps mtimes (and so build caches) stable.
+      let after = before;
       if (!(before && statCache.lookup(path, before.size, before.mtimeMs) === version)) {
         writeText(full, store.get(id));
+        after = fileStat(full)!;
       }
-      const st = fileStat(full)!;
-      if (((st.mode & 0o111) !== 0) !== exec) chmodSync(full, exec ? st.mode | 0o111 : st.mode & ~0o111);
-      const after = fileStat(full)!;
-      statCache.record(path, after.size, after.mtimeMs, version);
+      if (((after!.mode & 0o111) !== 0) !== exec) {
+        chmodSync(full, exec ? after!.mode | 0o111 : after!.mode & ~0o111);
+        after = fileStat(full)!;
+      }
+      statCache.record(path, after!.size, after!.mtimeMs, version);
     }
     if (onFile && (i % 64 === 0 || i === total - 1)) onFile(i + 1, total);
   });
