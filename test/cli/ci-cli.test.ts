@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse } from "junit2json";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanup, pq, tempDir, write } from "../helpers/repo.js";
+
+const out = tempDir("pq-ci-cli-");
+afterAll(() => cleanup(out));
+const root = resolve(".");
+
+describe("pq ci and pq bisect from the command line", () => {
+  it("runs shards, merges them into JUnit, JSON and HTML reports, and exits 0 on a clean series", async () => {
+    process.env.PQ_CACHE_DIR = join(out, "cache");
+    const a = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--shard", "1/2", "--json", join(out, "a.json"));
+    const b = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--shard", "2/2", "--json", join(out, "b.json"));
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.out).toContain("shard 1/2");
+    const merged = await pq(out, "ci", "merge", "a.json", "b.json", "--junit", "j.xml", "--html", "m.html", "--json", "all.json");
+    expect(merged.code).toBe(0);
+    expect(merged.out).toMatch(/27 cells: 14 pass, 13 skip/);
+    const junit = (await parse(readFileSync(join(out, "j.xml"), "utf8"))) as { tests: number; failures: number };
+    expect([junit.tests, junit.failures]).toEqual([27, 0]);
+    expect(readFileSync(join(out, "m.html"), "utf8")).toContain("all passing");
+    expect(JSON.parse(readFileSync(join(out, "all.json"), "utf8")).shard).toBeUndefined();
+    const bad = await pq(out, "ci", "--shard", "3/2");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--shard wants K/N");
+  }, 120_000);
+
+  it("bisect --run names the first bad patch, with its author, and exits 1", async () => {
+    const tree = tempDir("pq-bisect-cli-tree-");
+    const queue = tempDir("pq-bisect-cli-queue-");
+    write(tree, "n.txt", "0\n");
+    const names = [];
+    for (let k = 1; k <= 20; k++) {
+      const name = `step-${k}.patch`;
+      write(queue, name, `From: Dev ${k} <dev${k}@example.org>\nSubject: step ${k}\n\ndiff --git a/n.txt b/n.txt\n--- a/n.txt\n+++ b/n.txt\n@@ -1 +1 @@\n-${k - 1}\n+${k}\n`);
+      names.push(name);
+    }
+    write(queue, "series", names.join("\n") + "\n");
+    const r = await pq(out, "bisect", "--queue", queue, "--tree", tree, "--run", "test $(cat n.txt) -lt 13");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("first bad patch: step-13.patch (state 13 of 20");
+    expect(r.out).toContain("author: Dev 13 <dev13@example.org>");
+    expect(r.out).toMatch(/found in [1-5] evaluations/);
+    expect(existsSync(join(tree, ".pq"))).toBe(false); // the tree itself was never touched
+    cleanup(tree);
+    cleanup(queue);
+  });
+});
