@@ -66,6 +66,8 @@ export interface RefreshReport {
 
 export interface StackStatus {
   top: string | null;
+  /** The top patch's file differs from the version that was applied (e.g. after a pull). */
+  topChangedInQueue?: boolean;
   applied: number;
   unapplied: number;
   needsRefresh?: "forced" | "conflict";
@@ -219,8 +221,10 @@ export class Stack {
   async status(): Promise<StackStatus> {
     const top = this.state.applied.at(-1);
     const preview = top ? await planRefresh(await this.planContext(), this.workingSet(), top) : null;
+    const onDisk = top ? readText(this.patchPath(top.name)) : null;
     return {
       top: top?.name ?? null,
+      ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
       applied: this.state.applied.length,
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,
@@ -417,9 +421,18 @@ export class Stack {
     });
   }
 
-  async refresh(opts: { message?: string; header?: PatchHeader; files?: string[] } = {}): Promise<RefreshReport> {
+  async refresh(opts: { message?: string; header?: PatchHeader; files?: string[]; force?: boolean } = {}): Promise<RefreshReport> {
     return this.withLock(async () => {
       const top = this.requireTop();
+      // In a shared queue a pull can bring a colleague's new version of the applied patch:
+      // refreshing would overwrite it with ours. Refuse unless asked to.
+      const onDisk = readText(this.patchPath(top.name));
+      if (!opts.force && onDisk !== null && sha1(onDisk) !== top.hash) {
+        throw new PqError("dirty", `${top.name} changed in the queue since it was pushed (a pull, or an edit by hand); refreshing would overwrite that version`, [
+          "pq pop, then pq push to apply the new version and redo your changes on it (they stay in the tree only if you keep them)",
+          "or pq refresh --force to replace the queue's version with this tree's",
+        ]);
+      }
       if (opts.files?.length) {
         for (const raw of opts.files) {
           const path = checkTreePath(this.tree, raw);
@@ -592,7 +605,7 @@ export class Stack {
       }
       this.writeSeries(series);
     });
-    return this.refresh();
+    return this.refresh({ force: true }); // fold itself just rewrote the patch file
   }
 
   // ---------------------------------------------------------------- guards

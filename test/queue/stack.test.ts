@@ -300,3 +300,23 @@ describe("journal", () => {
     expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
   });
 });
+
+describe("shared queue", () => {
+  it("refresh refuses to overwrite a version of the patch that arrived in the queue after the push", async () => {
+    const dir = repo({ "a.txt": "a\nb\nc\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p", { message: "mine" });
+    write(dir, "a.txt", "A\nb\nc\n");
+    await stack.refresh();
+    // A colleague's refresh arrives with a pull: the file changes under the applied patch.
+    const theirs = read(join(dir, "patches"), "p").replace("+A", "+A (theirs)");
+    write(join(dir, "patches"), "p", theirs);
+    write(dir, "a.txt", "A\nB\nc\n");
+    const err = await expectPqError(stack.refresh(), "dirty");
+    expect(err.message).toContain("changed in the queue since it was pushed");
+    expect(read(join(dir, "patches"), "p")).toBe(theirs);
+    expect((await stack.status()).topChangedInQueue).toBe(true);
+    await stack.refresh({ force: true });
+    expect(read(join(dir, "patches"), "p")).toContain("+B");
+  });
+});

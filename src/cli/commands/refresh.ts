@@ -31,6 +31,7 @@ export default defineCommand({
       .positional("files", { type: "string", array: true, describe: "extra files (e.g. new ones) to take" })
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
+      .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -41,7 +42,7 @@ export default defineCommand({
       const { parseHeader } = await import("../../mail/header.js");
       header = parseHeader(edited);
     }
-    const report = await stack.refresh({ message: args.message, header, files: args.files });
+    const report = await stack.refresh({ message: args.message, header, files: args.files, force: args.force });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
       return;

@@ -11,6 +11,7 @@ export default defineCommand({
     if (args.json) return void printJson(io, s);
     io.out(`queue: ${stack.queueDir}`);
     io.out(`applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`);
+    if (s.topChangedInQueue) io.out(`${s.top} changed in the queue since it was pushed (pull?): pop and push to apply the new version`);
     if (s.needsRefresh) io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
     if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
