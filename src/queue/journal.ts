@@ -7,7 +7,7 @@
  */
 import { chmodSync, rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileStat, readText, removeFile, writeAtomic, writeText } from "../tree/files.js";
+import { fileStat, readText, removeFile, writeAtomic, writeTextAsync } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import { StatCache } from "./caches.js";
 import { saveState, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
@@ -18,35 +18,50 @@ export interface Journal {
   state: StackState;
 }
 
-export function commitWrites(
+export async function commitWrites(
   tree: string,
   store: ObjectStore,
   statCache: StatCache,
   journal: Journal,
   onFile?: (done: number, total: number) => void,
-): void {
+): Promise<void> {
   const paths = statePaths(tree);
   store.flush(); // every version the journal names must be durable before it is
   writeAtomic(paths.journal, JSON.stringify(journal), true);
-  applyJournal(tree, store, statCache, journal, onFile);
+  await applyJournal(tree, store, statCache, journal, onFile);
   rmSync(paths.journal, { force: true });
 }
 
-function applyJournal(tree: string, store: ObjectStore, statCache: StatCache, journal: Journal, onFile?: (done: number, total: number) => void): void {
+/** Writes run this many at a time: the kernel overlaps them on the thread pool. */
+const PARALLEL_WRITES = 16;
+
+async function applyJournal(tree: string, store: ObjectStore, statCache: StatCache, journal: Journal, onFile?: (done: number, total: number) => void): Promise<void> {
   const total = journal.writes.length;
-  journal.writes.forEach(([path, version], i) => {
-    const full = join(tree, path);
-    if (version === null) {
-      removeFile(full, tree);
-      statCache.forget(path);
-    } else {
-      const id = versionId(version)!;
+  let done = 0;
+  const progress = () => {
+    done++;
+    if (onFile && (done % 64 === 0 || done === total)) onFile(done, total);
+  };
+  // Deletions first and one by one: they remove emptied directories, which must not race
+  // with writes creating files in them.
+  for (const [path, version] of journal.writes) {
+    if (version !== null) continue;
+    removeFile(join(tree, path), tree);
+    statCache.forget(path);
+    progress();
+  }
+  const writes = journal.writes.filter(([, v]) => v !== null) as [string, string][];
+  let next = 0;
+  const worker = async () => {
+    while (next < writes.length) {
+      const [path, version] = writes[next++];
+      const full = join(tree, path);
       const exec = versionExec(version);
       const before = fileStat(full);
-      // Skip identical content: cheaper, and it keeps mtimes (and so build caches) stable.
       let after = before;
+      // Skip identical content: cheaper, and it keeps mtimes (and so build caches) stable.
       if (!(before && statCache.lookup(path, before.size, before.mtimeMs) === version)) {
-        writeText(full, store.get(id));
+        await writeTextAsync(full, store.get(versionId(version)!));
         after = fileStat(full)!;
       }
       if (((after!.mode & 0o111) !== 0) !== exec) {
@@ -54,15 +69,16 @@ function applyJournal(tree: string, store: ObjectStore, statCache: StatCache, jo
         after = fileStat(full)!;
       }
       statCache.record(path, after!.size, after!.mtimeMs, version);
+      progress();
     }
-    if (onFile && (i % 64 === 0 || i === total - 1)) onFile(i + 1, total);
-  });
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, writes.length) }, worker));
   saveState(tree, journal.state);
   statCache.save();
 }
 
 /** Replays an interrupted operation. Returns its name when there was one. */
-export function recoverJournal(tree: string, store: ObjectStore, statCache: StatCache): string | null {
+export async function recoverJournal(tree: string, store: ObjectStore, statCache: StatCache): Promise<string | null> {
   const paths = statePaths(tree);
   if (!existsSync(paths.journal)) return null;
   const text = readText(paths.journal);
@@ -75,7 +91,7 @@ export function recoverJournal(tree: string, store: ObjectStore, statCache: Stat
     rmSync(paths.journal, { force: true });
     return "incomplete journal (discarded; the tree was not touched)";
   }
-  applyJournal(tree, store, statCache, journal);
+  await applyJournal(tree, store, statCache, journal);
   rmSync(paths.journal, { force: true });
   return journal.op;
 }

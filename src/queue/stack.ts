@@ -311,13 +311,13 @@ export class Stack {
           this.pushCache.add(hash, { files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])), ...(app.renames.length ? { renames: app.renames } : {}) });
         }
         if (needsRefresh) {
-          this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${name}`, emit);
+          await this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${name}`, emit);
           for (const [path, rej] of Object.entries(app.rejects)) writeText(join(this.tree, `${path}.rej`), rej);
           report.top = name;
           return report;
         }
       }
-      this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${list.at(-1)}`, emit);
+      await this.commit(ws, { ...this.state, applied }, `push ${list[0]}..${list.at(-1)}`, emit);
       report.top = this.top();
       if (failure) {
         const merged = Boolean(opts.merge);
@@ -372,7 +372,7 @@ export class Stack {
       }
       for (const [path, version] of restore) ws.setVersion(path, version);
       emit({ kind: "pop", message: `popping ${popping.length} patch(es)`, current: popping.length, total: popping.length });
-      this.commit(ws, { ...this.state, applied: applied.slice(0, keep) }, `pop ${popping.at(-1)!.name}..${popping[0].name}`, emit);
+      await this.commit(ws, { ...this.state, applied: applied.slice(0, keep) }, `pop ${popping.at(-1)!.name}..${popping[0].name}`, emit);
       return { popped: popping.map((p) => p.name).reverse(), top: this.top(), ...(backup ? { backup } : {}) };
     });
   }
@@ -594,7 +594,7 @@ export class Stack {
         updated.renames!.push(...app.renames);
         headers.push(parseHeader(headerOf(text)));
       }
-      this.commit(ws, { ...this.state, applied: [...this.state.applied.slice(0, -1), updated] }, `fold ${names.join(" ")} into ${top.name}`, opts.onEvent ?? this.onEvent);
+      await this.commit(ws, { ...this.state, applied: [...this.state.applied.slice(0, -1), updated] }, `fold ${names.join(" ")} into ${top.name}`, opts.onEvent ?? this.onEvent);
       const own = parseHeader(headerOf(await this.readPatch(top.name)));
       const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
       const header = formatHeader({ ...own, ...(opts.message ? splitMessage(opts.message) : { body }) });
@@ -681,7 +681,7 @@ export class Stack {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
-      const replayed = recoverJournal(this.tree, this.store, this.statCache);
+      const replayed = await recoverJournal(this.tree, this.store, this.statCache);
       if (replayed) {
         this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
         this.state = loadState(this.tree)!;
@@ -704,9 +704,9 @@ export class Stack {
     return new WorkingSet(this.tree, this.store, this.statCache);
   }
 
-  private commit(ws: WorkingSet, state: StackState, op: string, emit: EventSink): void {
+  private async commit(ws: WorkingSet, state: StackState, op: string, emit: EventSink): Promise<void> {
     const writes = ws.plannedWrites();
-    commitWrites(this.tree, this.store, this.statCache, { op, writes, state }, (done, total) =>
+    await commitWrites(this.tree, this.store, this.statCache, { op, writes, state }, (done, total) =>
       emit({ kind: "write", message: `writing files`, current: done, total }),
     );
     this.pushCache.flush();

@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 
 export function readText(path: string): string | null {
   try {
@@ -24,6 +25,16 @@ export function writeText(path: string, content: string, mode?: number): void {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { encoding: "latin1", mode });
+  }
+}
+
+export async function writeTextAsync(path: string, content: string): Promise<void> {
+  try {
+    await writeFile(path, content, "latin1");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    await writeFile(path, content, "latin1");
   }
 }
 
