@@ -58,10 +58,6 @@ export class PqError extends Error {
   }
 }
 
-export function exitCodeFor(code: PqErrorCode): number {
-  return EXIT_CODES[code];
-}
-
 export function isPqError(e: unknown): e is PqError {
   return e instanceof PqError;
 }

@@ -3,7 +3,7 @@
  * shared and versioned): which patches are applied and, for each, the versions of the
  * files it touched before and after. Plain JSON a person can read.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { readText, writeAtomic } from "../tree/files.js";
@@ -82,8 +82,4 @@ export function ensureStateDir(tree: string): void {
   mkdirSync(p.objects, { recursive: true });
   // Keep pq's state out of git without touching the user's .gitignore.
   if (!existsSync(join(p.dir, ".gitignore"))) writeAtomic(join(p.dir, ".gitignore"), "*\n");
-}
-
-export function removeStateDir(tree: string): void {
-  rmSync(statePaths(tree).dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * are several times cheaper than promise round-trips for that pattern.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, rmdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 
@@ -77,8 +77,4 @@ export function fileStat(path: string): { size: number; mtimeMs: number; mode: n
   } catch {
     return null;
   }
-}
-
-export function joinTree(tree: string, rel: string): string {
-  return join(tree, rel);
 }
