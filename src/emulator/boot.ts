@@ -18,6 +18,8 @@ export interface BootOptions {
   memoryMB?: number;
   /** Compile the wasm module afresh for this boot (for measuring what reuse saves). */
   coldWasm?: boolean;
+  /** Each serial byte as it arrives (in-process boots only: a function does not cross to a worker). */
+  onSerial?: (ch: string) => void;
 }
 
 export interface BootResult {
@@ -154,6 +156,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
       if (firstByte === undefined) firstByte = Math.round(performance.now() - started);
       const ch = String.fromCharCode(byte as number);
       log += ch;
+      opts.onSerial?.(ch);
       if (ch === "\n") {
         onLine(current.replace(/\r$/, ""));
         current = "";

@@ -1,89 +1,259 @@
 /**
- * pq's interactive view: the series with the applied part marked, the cursor, what a
- * refresh would take, and the last operation's progress or result.
- * Keys: up/down or k/j move, enter goes to the patch under the cursor, p/o push/pop one,
- * P/O push/pop all, r refresh, g reload, q quits.
+ * pq's interactive view: the series (windowed) beside a preview of the patch under the
+ * cursor, a build/boot/ci pane on demand, a status line and the most used keys. Every
+ * action is one key (`?` lists them) and calls the same library operations as the CLI.
  */
-import React, { useState } from "react";
-import { Box, Text, useApp, useInput } from "ink";
+import React, { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { Box, useApp, useInput, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
-import { useStack, type SeriesRow } from "./use-stack.js";
+import { stackActions, type Suspend } from "./actions.js";
+import { errorView } from "./error-view.js";
+import { HelpOverlay } from "./help-overlay.js";
+import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
+import { LogPane } from "./log-pane.js";
+import { PreviewPane } from "./preview-pane.js";
+import { Prompt, type PromptSpec } from "./prompt.js";
+import { SeriesPane, windowStart } from "./series-pane.js";
+import { HeaderBar, STATUS_LINES, StatusBar } from "./status-bar.js";
+import { makeTheme } from "./theme.js";
+import { useHeaders } from "./use-headers.js";
+import { useJobs } from "./use-jobs.js";
+import { usePreview } from "./use-preview.js";
+import { useStack } from "./use-stack.js";
+import { parseMouse, useTerminalSize } from "./use-terminal.js";
+import { findMatch } from "./search.js";
 
-const MARK: Record<SeriesRow["state"], string> = { applied: "A", unapplied: "U", guarded: "G" };
-const COLOUR: Record<SeriesRow["state"], string> = { applied: "green", unapplied: "white", guarded: "gray" };
-
-export function SeriesList({ rows, cursor, top }: { rows: SeriesRow[]; cursor: number; top: string | null }) {
-  if (!rows.length) return <Text dimColor>(the series is empty: pq new NAME starts a patch)</Text>;
-  return (
-    <Box flexDirection="column">
-      {rows.map((row, i) => (
-        <Text key={row.name} color={COLOUR[row.state]} inverse={i === cursor}>
-          {i === cursor ? ">" : " "} {String(i + 1).padStart(3)} {MARK[row.state]} {row.name}
-          {row.name === top ? "  <- top" : ""}
-          {row.guards.length ? `  ${row.guards.map((g) => "#" + g).join(" ")}` : ""}
-        </Text>
-      ))}
-    </Box>
-  );
+export interface AppProps {
+  stack: Stack;
+  /** Runs `fn` with the terminal handed over (for $EDITOR); run.tsx leaves ink's screen meanwhile. */
+  suspend?: Suspend;
+  env?: NodeJS.ProcessEnv;
 }
 
-export function StatusLine({ busy, progress, message, error, pending, needsRefresh }: {
-  busy: string | null;
-  progress: { message: string; current?: number; total?: number } | null;
-  message: string | null;
-  error: string | null;
-  pending: string[];
-  needsRefresh?: string;
-}) {
-  return (
-    <Box flexDirection="column" marginTop={1}>
-      {busy ? (
-        <Text color="yellow">
-          {busy}… {progress ? `${progress.current ?? ""}${progress.total ? `/${progress.total}` : ""} ${progress.message}` : ""}
-        </Text>
-      ) : null}
-      {message ? <Text color="green">{message}</Text> : null}
-      {error ? <Text color="red">{error}</Text> : null}
-      {needsRefresh ? <Text color="red">the top patch needs a refresh ({needsRefresh})</Text> : null}
-      <Text dimColor>{pending.length ? `unrefreshed: ${pending.join(", ")}` : "no unrefreshed changes"}</Text>
-      <Text dimColor>enter goto · p/o push/pop · P/O all · r refresh · g reload · q quit</Text>
-    </Box>
-  );
-}
+const NO_KEY = {} as Key;
+/** One-pane layout below this width. */
+export const WIDE = 100;
 
-export function App({ stack }: { stack: Stack }) {
+export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppProps) {
   const { exit } = useApp();
-  const { view, intents } = useStack(stack);
-  const [cursor, setCursor] = useState(0);
-  const last = Math.max(0, view.rows.length - 1);
+  const theme = useMemo(() => makeTheme(env), [env]);
+  const size = useTerminalSize();
+  const { view, run, reload, say } = useStack(stack);
+  const [badges, setBadges] = useState<Badges>(new Map());
+  const jobs = useJobs(stack, setBadges);
+  const actions = useMemo(() => stackActions(stack, run), [stack, run]);
+  const [sync, setSync] = useState<SyncStatus | null>(null);
+  const [focus, setFocus] = useState<"series" | "preview">("series");
+  const [help, setHelp] = useState(false);
+  const [prompt, setPrompt] = useState<PromptSpec | null>(null);
+  const [search, setSearch] = useState<string | null>(null);
+  const [showLog, setShowLog] = useState(false);
+  const [, redraw] = useReducer((x: number) => x + 1, 0);
 
-  useInput((input, key) => {
-    if (input === "q" || key.escape) exit();
-    else if (key.upArrow || input === "k") setCursor((c) => Math.max(0, c - 1));
-    else if (key.downArrow || input === "j") setCursor((c) => Math.min(last, c + 1));
-    else if (key.return && view.rows[cursor]) void intents.goto(view.rows[cursor].name);
-    else if (input === "p") void intents.push();
-    else if (input === "o") void intents.pop();
-    else if (input === "P") void intents.pushAll();
-    else if (input === "O") void intents.popAll();
-    else if (input === "r") void intents.refresh();
-    else if (input === "g") void intents.reload();
+  // Layout: one line spare so ink never takes the clear-the-whole-screen path.
+  const rows = Math.max(10, size.rows - 1);
+  const wide = size.columns >= WIDE;
+  const paneHeight = rows - 1 - (STATUS_LINES + 1);
+  const seriesWidth = wide ? Math.floor(size.columns * 0.5) : size.columns;
+  const previewWidth = wide ? size.columns - seriesWidth - 1 : size.columns;
+  const logHeight = jobs.job && showLog ? Math.max(5, Math.floor(paneHeight * (wide ? 0.5 : 0.4))) : 0;
+  const seriesHeight = wide ? paneHeight : paneHeight - logHeight;
+  const previewHeight = paneHeight - logHeight;
+  const page = Math.max(1, (focus === "series" || !wide ? seriesHeight : previewHeight) - 2);
+
+  // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
+  const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
+  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: string | null } | null>(null);
+  if (!nav.current) {
+    const cursor = Math.max(0, topIndex);
+    nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };
+  }
+  const n = nav.current;
+  if (n.follow) {
+    const i = view.rows.findIndex((r) => r.name === n.follow);
+    if (i !== -1) n.cursor = i;
+    n.follow = null;
+  }
+  n.cursor = Math.max(0, Math.min(n.cursor, view.rows.length - 1));
+  n.offset = windowStart(n.cursor, n.offset, Math.max(1, seriesHeight - 1), view.rows.length);
+  const current = view.rows[n.cursor] ?? null;
+
+  const visibleNames = view.rows.slice(n.offset, n.offset + seriesHeight).map((r) => r.name);
+  const headers = useHeaders(stack, visibleNames, view.generation);
+  const preview = usePreview(stack, current?.name ?? null, {
+    applied: current?.state === "applied",
+    isTop: !!current && current.name === view.top,
+    pending: view.status?.pending.length ?? 0,
+    width: previewWidth,
+    generation: view.generation,
+    enabled: wide || focus === "preview",
   });
 
+  useEffect(() => {
+    void syncStatus(stack).then(setSync);
+    void storedVerdicts(stack).then((stored) => stored.size && setBadges((b) => new Map([...stored, ...b])));
+  }, [stack, view.generation]);
+
+  const setCursor = useCallback((to: number, resetPreview = true) => {
+    const c = Math.max(0, Math.min(to, Math.max(0, view.rows.length - 1)));
+    if (c !== nav.current!.cursor && resetPreview) nav.current!.preview = 0;
+    nav.current!.cursor = c;
+    redraw();
+  }, [view.rows.length]);
+  const scrollPreview = (delta: number) => {
+    nav.current!.preview = Math.max(0, Math.min(nav.current!.preview + delta, Math.max(0, preview.lines.length - (previewHeight - 1))));
+    redraw();
+  };
+  const move = (delta: number) => (focus === "preview" ? scrollPreview(delta) : setCursor(nav.current!.cursor + delta));
+
+  const ask = (label: string, onSubmit: (v: string) => void, initial = "") =>
+    setPrompt({
+      label,
+      initial,
+      onSubmit: (v) => {
+        setPrompt(null);
+        onSubmit(v);
+      },
+      onCancel: () => setPrompt(null),
+    });
+
+  const doSearch = (term: string, dir: 1 | -1) => {
+    if (!term) return;
+    const from = nav.current!.cursor;
+    void findMatch(stack, view.rows, headers, term, from, dir).then((i) => {
+      if (i === null) say(`no patch matches /${term}`);
+      else {
+        setCursor(i);
+        say(`/${term}: ${view.rows[i].name}`);
+      }
+    });
+  };
+
+  const startJob = (which: "buildAndBoot" | "ci") => {
+    setShowLog(true);
+    jobs[which]().then(
+      (msg) => (msg === null ? say("busy: a build, boot or ci run is still going") : say(msg)),
+      (e) => say(null, errorView(e)),
+    );
+  };
+
+  const followAfter = (name: string | null) => (ok: boolean) => {
+    if (ok && name) nav.current!.follow = name;
+    if (ok) redraw();
+  };
+
+  const handleKey = (input: string, key: Key): void => {
+    if (help) {
+      setHelp(false);
+      return;
+    }
+    const mouse = parseMouse(input);
+    if (mouse) {
+      if (!mouse.wheel) return;
+      const delta = mouse.wheel === "down" ? 3 : -3;
+      if (wide && mouse.x > seriesWidth) scrollPreview(delta);
+      else if (!wide && focus === "preview") scrollPreview(delta);
+      else setCursor(nav.current!.cursor + delta);
+      return;
+    }
+    // Keys that arrive in one chunk ("jjj", or tmux send-keys "pp") come as one string.
+    if (input.length > 1 && !key.ctrl && !key.meta && !/[\x1b\[]/.test(input)) {
+      for (const ch of input) handleKey(ch, NO_KEY);
+      return;
+    }
+    const name = current?.name ?? null;
+    if (input === "q" || (key.ctrl && input === "c")) exit();
+    else if (input === "?") setHelp(true);
+    else if (key.escape) {
+      setShowLog(false);
+      say(null);
+    } else if (key.tab) setFocus((f) => (f === "series" ? "preview" : "series"));
+    else if (key.upArrow || input === "k") move(-1);
+    else if (key.downArrow || input === "j") move(1);
+    else if (key.pageDown || (key.ctrl && input === "f")) move(page);
+    else if (key.pageUp || (key.ctrl && input === "b")) move(-page);
+    else if (input === "J") scrollPreview(1);
+    else if (input === "K") scrollPreview(-1);
+    else if (key.ctrl && input === "d") scrollPreview(Math.floor(previewHeight / 2));
+    else if (key.ctrl && input === "u") scrollPreview(-Math.floor(previewHeight / 2));
+    else if (key.home || input === "g") setCursor(0);
+    else if (key.end || input === "G") setCursor(view.rows.length - 1);
+    else if (input === "t") setCursor(Math.max(0, topIndex));
+    else if (input === "/")
+      ask("search /", (term) => {
+        setSearch(term || null);
+        doSearch(term, 1);
+      });
+    else if (input === "n" && search) doSearch(search, 1);
+    else if (input === "N" && search) doSearch(search, -1);
+    else if (key.ctrl && input === "l") void reload("reloaded");
+    else if (input === "l") setShowLog((s) => !s);
+    else if (input === "p") void actions.push();
+    else if (input === "o") void actions.pop();
+    else if (input === "P") void actions.pushAll();
+    else if (input === "O") void actions.popAll();
+    else if (key.return && name) void actions.goto(name);
+    else if (input === "r") void actions.refresh();
+    else if (input === "u") void actions.undo();
+    else if (input === "U") void actions.redo();
+    else if (input === "c")
+      ask("new patch name:", (patch) => {
+        if (!patch) return;
+        ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message).then(followAfter(patch)));
+      });
+    else if (input === "e" && name) void actions.editMessage(name, suspend);
+    else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to).then(followAfter(to)), name);
+    else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
+    else if (input === "F" && name) void actions.fold(name).then(followAfter(view.top));
+    else if (input === "[" && name && n.cursor > 0) void actions.move(name, { before: view.rows[n.cursor - 1].name }).then(followAfter(name));
+    else if (input === "]" && name && n.cursor < view.rows.length - 1) void actions.move(name, { after: view.rows[n.cursor + 1].name }).then(followAfter(name));
+    else if (input === "s" && name) ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), current!.guards.join(" "));
+    else if (input === "S") ask("select guards (empty selects none):", (g) => void actions.select(g), view.selected.join(" "));
+    else if (input === "b") startJob("buildAndBoot");
+    else if (input === "C") startJob("ci");
+  };
+  useInput(handleKey, { isActive: !prompt });
+
+  const log = jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;
+  const series = (
+    <SeriesPane
+      rows={view.rows}
+      cursor={n.cursor}
+      offset={n.offset}
+      height={seriesHeight}
+      width={seriesWidth}
+      top={view.top}
+      selected={view.selected}
+      headers={headers}
+      badges={badges}
+      focused={focus === "series"}
+      search={search}
+      theme={theme}
+    />
+  );
+  const previewPane = <PreviewPane preview={preview} offset={n.preview} height={previewHeight} width={previewWidth} focused={focus === "preview"} theme={theme} />;
+
   return (
-    <Box flexDirection="column">
-      <Text bold>
-        pq · {stack.queueDir} · {view.status ? `${view.status.applied} applied, ${view.status.unapplied} unapplied` : "…"}
-      </Text>
-      <SeriesList rows={view.rows} cursor={Math.min(cursor, last)} top={stack.top()} />
-      <StatusLine
-        busy={view.busy}
-        progress={view.progress}
-        message={view.message}
-        error={view.error}
-        pending={view.status?.pending ?? []}
-        needsRefresh={view.status?.needsRefresh}
-      />
+    <Box flexDirection="column" width={size.columns} height={rows}>
+      <HeaderBar view={view} queue={stack.queueDir} sync={sync} width={size.columns} theme={theme} />
+      {help ? (
+        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} />
+      ) : wide ? (
+        <Box flexDirection="row" height={paneHeight}>
+          {series}
+          <Box width={1} />
+          <Box flexDirection="column" width={previewWidth}>
+            {previewPane}
+            {log}
+          </Box>
+        </Box>
+      ) : (
+        <Box flexDirection="column" height={paneHeight}>
+          {focus === "series" ? series : previewPane}
+          {log}
+        </Box>
+      )}
+      <StatusBar view={view} width={size.columns} theme={theme} prompt={prompt ? <Prompt key="prompt" spec={prompt} theme={theme} /> : null} />
     </Box>
   );
 }

@@ -1,9 +1,42 @@
+/**
+ * Starts the TUI on the real terminal: the alternate screen (the shell's scrollback stays
+ * as it was), mouse wheel reports on, and a clean hand-over of the terminal to $EDITOR.
+ */
 import React from "react";
 import { render } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { App } from "./app.js";
+import { MOUSE_OFF, MOUSE_ON } from "./use-terminal.js";
+
+const ALT_ON = "\x1b[?1049h\x1b[2J\x1b[H";
+const ALT_OFF = "\x1b[?1049l";
+const CURSOR_SHOW = "\x1b[?25h";
+const CURSOR_HIDE = "\x1b[?25l";
 
 export async function runTui(stack: Stack): Promise<void> {
-  const app = render(<App stack={stack} />);
-  await app.waitUntilExit();
+  const { stdin, stdout } = process;
+  const restore = () => stdout.write(MOUSE_OFF + ALT_OFF + CURSOR_SHOW);
+  stdout.write(ALT_ON + MOUSE_ON);
+  process.once("exit", restore);
+
+  // The editor gets a cooked terminal and the normal screen; the TUI redraws from a clean
+  // alternate screen afterwards (the next frame repaints everything from the top).
+  const suspend = <T,>(fn: () => T): T => {
+    stdout.write(MOUSE_OFF + ALT_OFF + CURSOR_SHOW);
+    if (stdin.isTTY) stdin.setRawMode(false);
+    try {
+      return fn();
+    } finally {
+      if (stdin.isTTY) stdin.setRawMode(true);
+      stdout.write(ALT_ON + MOUSE_ON + CURSOR_HIDE);
+    }
+  };
+
+  const app = render(<App stack={stack} suspend={suspend} />, { exitOnCtrlC: false, maxFps: 60 });
+  try {
+    await app.waitUntilExit();
+  } finally {
+    restore();
+    process.off("exit", restore);
+  }
 }

@@ -1,0 +1,115 @@
+/**
+ * What each key does to the stack: the same library calls as the CLI commands, run one
+ * at a time through useStack's `run` (progress, status line, reload after).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { parseHeader } from "../mail/header.js";
+import { headerOf } from "../queue/patch-text.js";
+import type { Stack } from "../queue/stack.js";
+import { undoSupport } from "./integrations.js";
+import { describePop, describePush, type Operation } from "./use-stack.js";
+
+export type Suspend = <T>(fn: () => T) => T;
+
+/** The editor a message is edited in: $VISUAL, $EDITOR, else vi. */
+export function editorCommand(env = process.env): string {
+  return env.VISUAL || env.EDITOR || "vi";
+}
+
+/** Opens `text` in the editor (the TUI suspended meanwhile) and returns what was saved. */
+export function editText(text: string, suspend: Suspend, env = process.env): string | null {
+  const dir = mkdtempSync(join(tmpdir(), "pq-msg-"));
+  const file = join(dir, "MESSAGE");
+  try {
+    writeFileSync(file, text + "\n# Edit the message; the first line is the subject. Lines starting with # are dropped.\n", "utf8");
+    const r = suspend(() => spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));
+    if (r.error) throw new PqError("usage", `the editor did not start: ${r.error.message}`, ["set $EDITOR to an editor that exists"]);
+    if (r.status !== 0) return null;
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .join("\n")
+      .trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function stackActions(stack: Stack, run: (label: string, op: Operation) => Promise<boolean>) {
+  const undo = undoSupport(stack);
+  return {
+    push: () => run("push", async (onEvent) => describePush(await stack.push({ onEvent }))),
+    pushAll: () => run("push -a", async (onEvent) => describePush(await stack.push({ all: true, onEvent }))),
+    pop: () => run("pop", async (onEvent) => describePop(await stack.pop({ onEvent }))),
+    popAll: () => run("pop -a", async (onEvent) => describePop(await stack.pop({ all: true, onEvent }))),
+    goto: (name: string) =>
+      run(`goto ${name}`, async (onEvent) => {
+        await stack.goto(name, { onEvent });
+        return stack.top() ? `now at: ${stack.top()}` : "patch queue now empty";
+      }),
+    refresh: () =>
+      run("refresh", async () => {
+        const r = await stack.refresh();
+        const extra = r.untracked.length ? ` (untracked, not taken: ${r.untracked.join(", ")})` : "";
+        return `refreshed ${r.name}: ${r.files.length ? r.files.join(", ") : "no changes"}${extra}`;
+      }),
+    newPatch: (name: string, message: string) =>
+      run(`new ${name}`, async () => {
+        await stack.newPatch(name, message ? { message } : {});
+        return `created ${name}; now at: ${stack.top()}`;
+      }),
+    editMessage: (name: string, suspend: Suspend) =>
+      run(`edit ${name}`, async () => {
+        const text = await stack.readPatch(name);
+        const header = parseHeader(headerOf(text));
+        const current = [header.subject ?? "", header.body].filter((x) => x !== undefined).join("\n\n").trim();
+        const edited = editText(current, suspend);
+        if (edited === null) return "the editor failed: message unchanged";
+        if (!edited) return "empty message: unchanged";
+        if (edited === current) return `${name}: message unchanged`;
+        const [subject, ...rest] = edited.split("\n");
+        await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() });
+        return `${name}: message updated`;
+      }),
+    rename: (from: string, to: string) =>
+      run(`rename ${from}`, async () => {
+        await stack.renamePatch(from, to);
+        return `renamed ${from} to ${to}`;
+      }),
+    remove: (name: string) =>
+      run(`delete ${name}`, async () => {
+        const kept = await stack.deletePatches([name]);
+        return `deleted ${name}${kept.length ? ` (the file is kept in ${kept[0]})` : ""}`;
+      }),
+    fold: (name: string) =>
+      run(`fold ${name}`, async (onEvent) => {
+        const r = await stack.fold([name], { onEvent });
+        return `folded ${name} into ${r.name}`;
+      }),
+    move: (name: string, where: { before?: string; after?: string }) =>
+      run(`move ${name}`, async () => {
+        await stack.reorder(name, where);
+        return `moved ${name} ${where.before ? `before ${where.before}` : `after ${where.after}`}`;
+      }),
+    setGuards: (name: string, text: string) =>
+      run(`guard ${name}`, async () => {
+        const guards = text.split(/[\s,]+/).filter(Boolean);
+        await stack.setGuards(name, guards);
+        return guards.length ? `${name}: guards ${guards.join(" ")}` : `${name}: guards cleared`;
+      }),
+    select: (text: string) =>
+      run("select", async () => {
+        const guards = text.split(/[\s,]+/).filter(Boolean).map((g) => g.replace(/^\+/, ""));
+        const stale = await stack.select(guards);
+        const now = guards.length ? `selected: ${guards.join(" ")}` : "no guards selected";
+        return stale.length ? `${now}; applied but now guarded off: ${stale.join(", ")} (pop them)` : now;
+      }),
+    undo: () => run("undo", undo.undo),
+    redo: () => run("redo", undo.redo),
+    undoAvailable: undo.available,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The patch under the cursor: header, diffstat and coloured diff, scrolled by its own
+ * offset. Only the lines on screen are rendered, and only they get word-level highlights
+ * (changed words of paired -/+ lines shown inverse).
+ */
+import React, { useRef } from "react";
+import { Box, Text } from "ink";
+import { wordSegments, type DiffLine, type Segment } from "./diff-view.js";
+import type { Preview } from "./use-preview.js";
+import type { Theme } from "./theme.js";
+
+const COLOUR: Record<DiffLine["kind"], string | undefined> = {
+  file: "yellow",
+  hunk: "cyan",
+  del: "red",
+  add: "green",
+  ctx: undefined,
+  meta: "gray",
+  header: "white",
+};
+
+export function PreviewPane({ preview, offset, height, width, focused, theme }: { preview: Preview; offset: number; height: number; width: number; focused: boolean; theme: Theme }) {
+  const cache = useRef({ lines: null as DiffLine[] | null, words: new Map<number, Segment[]>() });
+  if (cache.current.lines !== preview.lines) cache.current = { lines: preview.lines, words: new Map() };
+  const c = theme.color;
+  const body = Math.max(1, height - 1);
+  const total = preview.lines.length;
+  const start = Math.max(0, Math.min(offset, total - body));
+  const shown = preview.lines.slice(start, start + body);
+  const title = preview.name ? `${preview.name} · lines ${total ? start + 1 : 0}-${start + shown.length} of ${total}` : "(no patch)";
+  const clip = (t: string) => (t.length > width ? t.slice(0, Math.max(0, width - 1)) + "…" : t);
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold={focused} color={c(focused ? "cyan" : "gray")} wrap="truncate">
+        {clip(title)}
+      </Text>
+      {shown.map((line, i) => {
+        const index = start + i;
+        const words = wordSegments(preview.lines, index, cache.current.words);
+        const colour = c(COLOUR[line.kind] ?? "");
+        if (!words) {
+          return (
+            <Text key={index} color={colour} bold={line.kind === "file"} wrap="truncate">
+              {clip(line.text) || " "}
+            </Text>
+          );
+        }
+        let room = width - 1;
+        return (
+          <Text key={index} color={colour} wrap="truncate">
+            {line.text[0]}
+            {words.map((s, k) => {
+              if (room <= 0) return null;
+              const text = s.text.length > room ? s.text.slice(0, room) : s.text;
+              room -= text.length;
+              return (
+                <Text key={k} inverse={s.changed} bold={s.changed}>
+                  {text}
+                </Text>
+              );
+            })}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * The series, windowed: only the rows that fit are rendered, so a 10,000-patch series
+ * costs what a screenful costs. Markers: A applied, U unapplied, G guarded off; ">" on the
+ * top patch; the cursor row is inverse (and has a "▶" without colours).
+ */
+import React from "react";
+import { Box, Text } from "ink";
+import type { SeriesRow } from "./use-stack.js";
+import type { HeaderInfo } from "./use-headers.js";
+import type { Badges } from "./integrations.js";
+import type { Theme } from "./theme.js";
+
+const MARK: Record<SeriesRow["state"], string> = { applied: "A", unapplied: "U", guarded: "G" };
+const COLOUR: Record<SeriesRow["state"], string> = { applied: "green", unapplied: "white", guarded: "gray" };
+const OUTCOME: Record<string, [string, string]> = {
+  pass: ["+", "green"],
+  fail: ["!", "red"],
+  skip: ["-", "gray"],
+  panic: ["P", "red"],
+  hang: ["H", "yellow"],
+  crash: ["C", "red"],
+  "build-error": ["B", "magenta"],
+};
+
+/** The first row to show so the cursor stays visible, moving the window as little as possible. */
+export function windowStart(cursor: number, offset: number, height: number, total: number): number {
+  if (height <= 0 || total <= height) return 0;
+  let start = offset;
+  if (cursor < start) start = cursor;
+  if (cursor >= start + height) start = cursor - height + 1;
+  return Math.max(0, Math.min(start, total - height));
+}
+
+export interface SeriesPaneProps {
+  rows: SeriesRow[];
+  cursor: number;
+  offset: number;
+  height: number;
+  width: number;
+  top: string | null;
+  selected: string[];
+  headers: Map<string, HeaderInfo>;
+  badges: Badges;
+  focused: boolean;
+  search: string | null;
+  theme: Theme;
+}
+
+function fit(text: string, width: number): string {
+  if (width <= 0) return "";
+  if (text.length <= width) return text.padEnd(width);
+  return text.slice(0, Math.max(0, width - 1)) + "…";
+}
+
+export function SeriesPane(p: SeriesPaneProps) {
+  const c = p.theme.color;
+  const total = p.rows.length;
+  const bodyHeight = Math.max(1, p.height - 1);
+  const visible = p.rows.slice(p.offset, p.offset + bodyHeight);
+  const above = p.offset;
+  const below = Math.max(0, total - p.offset - visible.length);
+  const idxWidth = String(total).length;
+  const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => r.name.length)));
+  const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
+  const fixed = 2 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
+  const rest = Math.max(0, p.width - fixed);
+  const applied = p.rows.filter((r) => r.state === "applied").length;
+  const title = `series ${applied}/${total} applied · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;
+
+  return (
+    <Box flexDirection="column" width={p.width} height={p.height}>
+      <Text bold={p.focused} color={c(p.focused ? "cyan" : "gray")} wrap="truncate">
+        {fit(title, p.width)}
+      </Text>
+      {!total ? <Text dimColor>(the series is empty: c starts a patch)</Text> : null}
+      {visible.map((row, i) => {
+        const index = p.offset + i;
+        const isCursor = index === p.cursor;
+        const isTop = row.name === p.top;
+        const h = p.headers.get(row.name);
+        const guards = row.guards.map((g) => `${g}${p.selected.includes(g.slice(1)) ? "*" : ""}`).join(" ");
+        const badges = p.badges.get(row.name);
+        const badgeText = badges ? Object.entries(badges) : [];
+        const badgeWidth = badgeText.length ? badgeText.length * 3 + 1 : 0;
+        const guardWidth = guards ? Math.min(guards.length + 1, 24) : 0;
+        const subjectWidth = Math.max(0, rest - guardWidth - badgeWidth);
+        return (
+          <Text key={row.name} inverse={isCursor} wrap="truncate">
+            <Text color={c("cyan")}>{isCursor ? "▶" : " "}</Text>
+            <Text color={c("yellow")} bold>{isTop ? ">" : " "}</Text>
+            <Text dimColor>{String(index + 1).padStart(idxWidth)} </Text>
+            <Text color={c(COLOUR[row.state])} bold={isTop}>
+              {MARK[row.state]} {fit(row.name, nameWidth)}{" "}
+            </Text>
+            <Text>{fit(h?.subject ?? "", subjectWidth)}</Text>
+            {authorWidth ? <Text color={c("blue")}> {fit(h?.author ?? "", authorWidth)}</Text> : null}
+            {guards ? <Text color={c("magenta")}> {fit(guards, guardWidth - 1)}</Text> : null}
+            {badgeText.length ? (
+              <Text>
+                {" "}
+                {badgeText.map(([backend, outcome]) => (
+                  <Text key={backend} color={c(OUTCOME[outcome]?.[1] ?? "white")}>
+                    {backend[0]}
+                    {OUTCOME[outcome]?.[0] ?? "?"}{" "}
+                  </Text>
+                ))}
+              </Text>
+            ) : null}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * The top line (queue, position, guards, shared-queue sync) and the bottom lines: what
+ * runs, the last result or error (with its details: the failing file and hunk), the
+ * unrefreshed files, and the most used keys.
+ */
+import React from "react";
+import { Box, Text } from "ink";
+import type { StackView } from "./use-stack.js";
+import type { SyncStatus } from "./integrations.js";
+import { FOOTER } from "./keymap.js";
+import type { Theme } from "./theme.js";
+
+export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
+  const c = theme.color;
+  const applied = view.rows.filter((r) => r.state === "applied").length;
+  const parts = [
+    `pq · ${queue}`,
+    `${applied}/${view.rows.length} applied`,
+    `top: ${view.top ?? "(none)"}`,
+    view.selected.length ? `guards: ${view.selected.join(" ")}` : null,
+    sync ? `sync: ${sync.ahead} ahead, ${sync.behind} behind${sync.conflicted ? `, ${sync.conflicted} conflicted` : ""}` : null,
+  ].filter(Boolean);
+  return (
+    <Text bold color={c("white")} backgroundColor={c("blue")} wrap="truncate">
+      {parts.join("  ·  ").padEnd(width).slice(0, width)}
+    </Text>
+  );
+}
+
+export const STATUS_LINES = 3;
+
+export function StatusBar({ view, width, theme, prompt }: { view: StackView; width: number; theme: Theme; prompt?: React.ReactNode }) {
+  const c = theme.color;
+  const lines: React.ReactNode[] = prompt ? [prompt] : [];
+  const p = view.progress;
+  if (view.busy) {
+    lines.push(
+      <Text key="busy" color={c("yellow")} wrap="truncate">
+        ⟳ {view.busy}… {p ? `${p.current ?? ""}${p.total ? `/${p.total}` : ""} ${p.message}` : ""}
+      </Text>,
+    );
+  }
+  if (view.error) {
+    lines.push(
+      <Text key="err" color={c("red")} wrap="truncate">
+        ✗ {view.error.message}
+      </Text>,
+    );
+    for (const [i, d] of view.error.details.slice(0, STATUS_LINES - lines.length).entries()) {
+      lines.push(
+        <Text key={`d${i}`} color={c("red")} wrap="truncate">
+          {"  "}
+          {d}
+        </Text>,
+      );
+    }
+  } else if (view.message) {
+    lines.push(
+      <Text key="msg" color={c("green")} wrap="truncate">
+        ✓ {view.message}
+      </Text>,
+    );
+  }
+  const s = view.status;
+  if (lines.length < STATUS_LINES && s) {
+    const text = s.needsRefresh
+      ? `the top patch needs a refresh (${s.needsRefresh})`
+      : s.topChangedInQueue
+        ? "the top patch changed in the queue since it was pushed"
+        : s.pending.length
+          ? `unrefreshed: ${s.pending.join(", ")}`
+          : "no unrefreshed changes";
+    lines.push(
+      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue ? "red" : "gray")} wrap="truncate">
+        {text}
+      </Text>,
+    );
+  }
+  while (lines.length < STATUS_LINES) lines.push(<Text key={`pad${lines.length}`}> </Text>);
+  return (
+    <Box flexDirection="column" width={width}>
+      {lines}
+      <Text dimColor wrap="truncate">
+        {FOOTER.join(" · ")}
+      </Text>
+    </Box>
+  );
+}

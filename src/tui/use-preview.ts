@@ -1,0 +1,66 @@
+/**
+ * The text behind the preview pane for the patch under the cursor: its header, a
+ * diffstat, its diff, and for the applied top patch with unrefreshed edits, what a
+ * refresh would make of it (Stack.diff). Loaded shortly after the cursor stops, so
+ * holding j down never waits on file reads.
+ */
+import { useEffect, useState } from "react";
+import type { Stack } from "../queue/stack.js";
+import { diffOf, headerOf } from "../queue/patch-text.js";
+import { classify, diffstat, formatDiffstat, type DiffLine } from "./diff-view.js";
+
+export interface Preview {
+  name: string | null;
+  lines: DiffLine[];
+}
+
+const SETTLE_MS = 25;
+
+export async function loadPreview(stack: Stack, name: string, opts: { applied: boolean; isTop: boolean; pending: number; width: number }): Promise<DiffLine[]> {
+  const text = opts.applied ? await stack.currentPatchText(name) : await stack.readPatch(name);
+  const header = headerOf(text)
+    .replace(/\n---\n[\s\S]*$/, "\n") // the diffstat written in the file: ours is fresh
+    .trimEnd();
+  const diff = diffOf(text);
+  const parsed = classify(diff);
+  const out: DiffLine[] = header ? header.split("\n").map((t) => ({ kind: "header" as const, text: t })) : [];
+  out.push({ kind: "ctx", text: "" });
+  for (const t of formatDiffstat(diffstat(parsed), opts.width)) out.push({ kind: "meta", text: t });
+  out.push({ kind: "ctx", text: "" });
+  const base = out.length;
+  for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
+  if (opts.isTop && opts.pending > 0) {
+    const after = await stack.diff().catch(() => null);
+    if (after !== null) {
+      out.push({ kind: "ctx", text: "" });
+      out.push({ kind: "hunk", text: `── unrefreshed edits: the patch after a refresh (r) ${"─".repeat(20)}` });
+      const more = classify(after);
+      const b2 = out.length;
+      for (const l of more) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + b2 });
+    }
+  }
+  return out;
+}
+
+export function usePreview(stack: Stack, name: string | null, opts: { applied: boolean; isTop: boolean; pending: number; width: number; generation: number; enabled: boolean }): Preview {
+  const [preview, setPreview] = useState<Preview>({ name: null, lines: [] });
+  useEffect(() => {
+    if (!opts.enabled || !name) {
+      if (!name) setPreview({ name: null, lines: [] });
+      return;
+    }
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      loadPreview(stack, name, opts).then(
+        (lines) => !cancelled && setPreview({ name, lines }),
+        (e: Error) => !cancelled && setPreview({ name, lines: [{ kind: "meta", text: `cannot read ${name}: ${e.message}` }] }),
+      );
+    }, SETTLE_MS);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stack, name, opts.applied, opts.isTop, opts.pending, opts.width, opts.generation, opts.enabled]);
+  return preview;
+}
