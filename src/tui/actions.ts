@@ -39,7 +39,7 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
   }
 }
 
-export function stackActions(stack: Stack, run: (label: string, op: Operation) => Promise<boolean>) {
+export function stackActions(stack: Stack, run: (label: string, op: Operation, onDone?: () => void) => Promise<boolean>) {
   const undo = undoSupport(stack);
   return {
     push: () => run("push", async (onEvent) => describePush(await stack.push({ onEvent }))),
@@ -57,11 +57,15 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation) =
         const extra = r.untracked.length ? ` (untracked, not taken: ${r.untracked.join(", ")})` : "";
         return `refreshed ${r.name}: ${r.files.length ? r.files.join(", ") : "no changes"}${extra}`;
       }),
-    newPatch: (name: string, message: string) =>
-      run(`new ${name}`, async () => {
-        await stack.newPatch(name, message ? { message } : {});
-        return `created ${name}; now at: ${stack.top()}`;
-      }),
+    newPatch: (name: string, message: string, onDone?: () => void) =>
+      run(
+        `new ${name}`,
+        async () => {
+          await stack.newPatch(name, message ? { message } : {});
+          return `created ${name}; now at: ${stack.top()}`;
+        },
+        onDone,
+      ),
     editMessage: (name: string, suspend: Suspend) =>
       run(`edit ${name}`, async () => {
         const text = await stack.readPatch(name);
@@ -75,26 +79,38 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation) =
         await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() });
         return `${name}: message updated`;
       }),
-    rename: (from: string, to: string) =>
-      run(`rename ${from}`, async () => {
-        await stack.renamePatch(from, to);
-        return `renamed ${from} to ${to}`;
-      }),
+    rename: (from: string, to: string, onDone?: () => void) =>
+      run(
+        `rename ${from}`,
+        async () => {
+          await stack.renamePatch(from, to);
+          return `renamed ${from} to ${to}`;
+        },
+        onDone,
+      ),
     remove: (name: string) =>
       run(`delete ${name}`, async () => {
         const kept = await stack.deletePatches([name]);
         return `deleted ${name}${kept.length ? ` (the file is kept in ${kept[0]})` : ""}`;
       }),
-    fold: (name: string) =>
-      run(`fold ${name}`, async (onEvent) => {
-        const r = await stack.fold([name], { onEvent });
-        return `folded ${name} into ${r.name}`;
-      }),
-    move: (name: string, where: { before?: string; after?: string }) =>
-      run(`move ${name}`, async () => {
-        await stack.reorder(name, where);
-        return `moved ${name} ${where.before ? `before ${where.before}` : `after ${where.after}`}`;
-      }),
+    fold: (name: string, onDone?: () => void) =>
+      run(
+        `fold ${name}`,
+        async (onEvent) => {
+          const r = await stack.fold([name], { onEvent });
+          return `folded ${name} into ${r.name}`;
+        },
+        onDone,
+      ),
+    move: (name: string, where: { before?: string; after?: string }, onDone?: () => void) =>
+      run(
+        `move ${name}`,
+        async () => {
+          await stack.reorder(name, where);
+          return `moved ${name} ${where.before ? `before ${where.before}` : `after ${where.after}`}`;
+        },
+        onDone,
+      ),
     setGuards: (name: string, text: string) =>
       run(`guard ${name}`, async () => {
         const guards = text.split(/[\s,]+/).filter(Boolean);

@@ -12,7 +12,7 @@ import { HelpOverlay } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
 import { LogPane } from "./log-pane.js";
 import { PreviewPane } from "./preview-pane.js";
-import { Prompt, type PromptSpec } from "./prompt.js";
+import { Prompt, promptKey, type PromptState } from "./prompt.js";
 import { SeriesPane, windowStart } from "./series-pane.js";
 import { HeaderBar, STATUS_LINES, StatusBar } from "./status-bar.js";
 import { makeTheme } from "./theme.js";
@@ -30,7 +30,15 @@ export interface AppProps {
   env?: NodeJS.ProcessEnv;
 }
 
-const NO_KEY = {} as Key;
+/** What ink would have reported for one character of a multi-key chunk. */
+function charKey(ch: string): [string, Key] {
+  const code = ch.charCodeAt(0);
+  if (ch === "\r" || ch === "\n") return ["", { return: true } as Key];
+  if (ch === "\t") return ["", { tab: true } as Key];
+  if (ch === "\x7f" || ch === "\b") return ["", { backspace: true } as Key];
+  if (code < 0x20) return [String.fromCharCode(code + 96), { ctrl: true } as Key];
+  return [ch, {} as Key];
+}
 /** One-pane layout below this width. */
 export const WIDE = 100;
 
@@ -45,7 +53,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const [sync, setSync] = useState<SyncStatus | null>(null);
   const [focus, setFocus] = useState<"series" | "preview">("series");
   const [help, setHelp] = useState(false);
-  const [prompt, setPrompt] = useState<PromptSpec | null>(null);
+  const promptRef = useRef<PromptState | null>(null);
+  const prompt = promptRef.current;
   const [search, setSearch] = useState<string | null>(null);
   const [showLog, setShowLog] = useState(false);
   const [, redraw] = useReducer((x: number) => x + 1, 0);
@@ -63,14 +72,15 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
   const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
-  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: string | null } | null>(null);
+  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(null);
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
     nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };
   }
   const n = nav.current;
-  if (n.follow) {
-    const i = view.rows.findIndex((r) => r.name === n.follow);
+  // Only rows read after the operation say where the followed patch went.
+  if (n.follow && view.generation > n.follow.after) {
+    const i = view.rows.findIndex((r) => r.name === n.follow!.name);
     if (i !== -1) n.cursor = i;
     n.follow = null;
   }
@@ -106,16 +116,16 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   };
   const move = (delta: number) => (focus === "preview" ? scrollPreview(delta) : setCursor(nav.current!.cursor + delta));
 
-  const ask = (label: string, onSubmit: (v: string) => void, initial = "") =>
-    setPrompt({
-      label,
-      initial,
-      onSubmit: (v) => {
-        setPrompt(null);
-        onSubmit(v);
-      },
-      onCancel: () => setPrompt(null),
-    });
+  const ask = (label: string, onSubmit: (v: string) => void, initial = "") => {
+    promptRef.current = { spec: { label, onSubmit }, value: initial };
+    redraw();
+  };
+  const promptInput = (p: PromptState, input: string, key: Key) => {
+    const outcome = promptKey(p, input, key);
+    if (outcome) promptRef.current = null;
+    if (outcome === "submit") p.spec.onSubmit(p.value);
+    redraw();
+  };
 
   const doSearch = (term: string, dir: 1 | -1) => {
     if (!term) return;
@@ -137,9 +147,11 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     );
   };
 
-  const followAfter = (name: string | null) => (ok: boolean) => {
-    if (ok && name) nav.current!.follow = name;
-    if (ok) redraw();
+  /** After the operation, before its new rows render: keep the cursor on this patch. */
+  const generation = useRef(view.generation);
+  generation.current = view.generation;
+  const follow = (name: string | null) => () => {
+    nav.current!.follow = { name, after: generation.current };
   };
 
   const handleKey = (input: string, key: Key): void => {
@@ -158,9 +170,10 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     }
     // Keys that arrive in one chunk ("jjj", or tmux send-keys "pp") come as one string.
     if (input.length > 1 && !key.ctrl && !key.meta && !/[\x1b\[]/.test(input)) {
-      for (const ch of input) handleKey(ch, NO_KEY);
+      for (const ch of input) handleKey(...charKey(ch));
       return;
     }
+    if (promptRef.current) return promptInput(promptRef.current, input, key);
     const name = current?.name ?? null;
     if (input === "q" || (key.ctrl && input === "c")) exit();
     else if (input === "?") setHelp(true);
@@ -199,20 +212,24 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (input === "c")
       ask("new patch name:", (patch) => {
         if (!patch) return;
-        ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message).then(followAfter(patch)));
+        ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
       });
     else if (input === "e" && name) void actions.editMessage(name, suspend);
-    else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to).then(followAfter(to)), name);
+    else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
-    else if (input === "F" && name) void actions.fold(name).then(followAfter(view.top));
-    else if (input === "[" && name && n.cursor > 0) void actions.move(name, { before: view.rows[n.cursor - 1].name }).then(followAfter(name));
-    else if (input === "]" && name && n.cursor < view.rows.length - 1) void actions.move(name, { after: view.rows[n.cursor + 1].name }).then(followAfter(name));
+    else if (input === "F" && name) void actions.fold(name, follow(view.top));
+    else if (input === "[" && name && n.cursor > 0) void actions.move(name, { before: view.rows[n.cursor - 1].name }, follow(name));
+    else if (input === "]" && name && n.cursor < view.rows.length - 1) void actions.move(name, { after: view.rows[n.cursor + 1].name }, follow(name));
     else if (input === "s" && name) ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), current!.guards.join(" "));
     else if (input === "S") ask("select guards (empty selects none):", (g) => void actions.select(g), view.selected.join(" "));
     else if (input === "b") startJob("buildAndBoot");
     else if (input === "C") startJob("ci");
   };
-  useInput(handleKey, { isActive: !prompt });
+  // The handler of the latest render, through a ref: keys must never act on a stale cursor.
+  const handler = useRef(handleKey);
+  handler.current = handleKey;
+  const onInput = useCallback((input: string, key: Key) => handler.current(input, key), []);
+  useInput(onInput);
 
   const log = jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;
   const series = (
@@ -253,7 +270,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
           {log}
         </Box>
       )}
-      <StatusBar view={view} width={size.columns} theme={theme} prompt={prompt ? <Prompt key="prompt" spec={prompt} theme={theme} /> : null} />
+      <StatusBar view={view} width={size.columns} theme={theme} prompt={prompt ? <Prompt state={prompt} theme={theme} /> : null} />
     </Box>
   );
 }

@@ -12,6 +12,8 @@ export interface DiffLine {
   text: string;
   /** For del/add lines of a block: the index of the line it pairs with. */
   pair?: number;
+  /** A change that is in the tree but not yet in the patch file (unrefreshed). */
+  fresh?: boolean;
 }
 
 export interface Segment {
@@ -128,4 +130,16 @@ export function formatDiffstat(stats: FileStat[], width: number): string[] {
   const removed = stats.reduce((a, s) => a + s.removed, 0);
   lines.push(` ${stats.length} file${stats.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`);
   return lines;
+}
+
+/** Mark the +/- lines of `after` that `before` does not have (what a refresh would add). */
+export function markFresh(after: DiffLine[], before: DiffLine[]): void {
+  const known = new Map<string, number>();
+  for (const l of before) if (l.kind === "add" || l.kind === "del") known.set(l.text, (known.get(l.text) ?? 0) + 1);
+  for (const l of after) {
+    if (l.kind !== "add" && l.kind !== "del") continue;
+    const n = known.get(l.text) ?? 0;
+    if (n > 0) known.set(l.text, n - 1);
+    else l.fresh = true;
+  }
 }

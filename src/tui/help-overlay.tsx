@@ -20,7 +20,7 @@ export function HelpOverlay({ width, height, theme }: { width: number; height: n
     for (const k of KEYS.filter((x) => x.group === group)) lines.push({ text: `  ${k.keys.padEnd(keyWidth)}${k.what}` });
   }
   // Two columns when one does not fit.
-  const columns = lines.length > height - 2 && width >= 100 ? 2 : 1;
+  const columns = lines.length > height - 3 && width >= 80 ? 2 : 1;
   const perColumn = Math.ceil(lines.length / columns);
   const colWidth = Math.floor((width - 2) / columns);
   return (

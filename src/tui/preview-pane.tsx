@@ -38,16 +38,19 @@ export function PreviewPane({ preview, offset, height, width, focused, theme }: 
         const index = start + i;
         const words = wordSegments(preview.lines, index, cache.current.words);
         const colour = c(COLOUR[line.kind] ?? "");
+        const mark = line.fresh ? <Text color={c("yellow")}>┃</Text> : null;
         if (!words) {
           return (
-            <Text key={index} color={colour} bold={line.kind === "file"} wrap="truncate">
+            <Text key={index} color={colour} bold={line.kind === "file" || line.fresh} wrap="truncate">
+              {mark}
               {clip(line.text) || " "}
             </Text>
           );
         }
-        let room = width - 1;
+        let room = width - 1 - (mark ? 1 : 0);
         return (
           <Text key={index} color={colour} wrap="truncate">
+            {mark}
             {line.text[0]}
             {words.map((s, k) => {
               if (room <= 0) return null;

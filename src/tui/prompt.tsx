@@ -1,38 +1,41 @@
 /**
  * A one-line text prompt inside the TUI (patch names, messages, guards, search). Enter
- * submits, Escape cancels, Backspace deletes; pasted text arrives whole.
+ * submits, Escape cancels, Backspace deletes, ctrl-u clears. Its keys come through the
+ * App's one input handler (`promptKey`), so keys typed right after the one that opened
+ * it, even in the same input chunk, land in it.
  */
-import React, { useState } from "react";
-import { Text, useInput } from "ink";
+import React from "react";
+import { Text, type Key } from "ink";
 import type { Theme } from "./theme.js";
 
 export interface PromptSpec {
   label: string;
-  initial?: string;
   onSubmit: (value: string) => void;
   onCancel?: () => void;
 }
 
-export function Prompt({ spec, theme }: { spec: PromptSpec; theme: Theme }) {
-  const [value, setValue] = useState(spec.initial ?? "");
-  useInput((input, key) => {
-    if (key.return) spec.onSubmit(value);
-    else if (key.escape) spec.onCancel?.();
-    else if (key.backspace || key.delete) setValue((v) => v.slice(0, -1));
-    else if (key.ctrl && input === "u") setValue("");
-    else if (!key.ctrl && !key.meta && input && !/^\[<\d/.test(input)) {
-      // A chunk may end with Enter (keys sent together): submit what precedes it.
-      const nl = input.search(/[\r\n]/);
-      if (nl === -1) setValue((v) => v + input);
-      else spec.onSubmit(value + input.slice(0, nl));
-    }
-  });
+export interface PromptState {
+  spec: PromptSpec;
+  value: string;
+}
+
+/** Applies one key to the prompt: "submit", "cancel", or null (still editing). */
+export function promptKey(state: PromptState, input: string, key: Key): "submit" | "cancel" | null {
+  if (key.return) return "submit";
+  if (key.escape) return "cancel";
+  if (key.backspace || key.delete) state.value = state.value.slice(0, -1);
+  else if (key.ctrl && input === "u") state.value = "";
+  else if (!key.ctrl && !key.meta && input && !/^\[<\d/.test(input)) state.value += input;
+  return null;
+}
+
+export function Prompt({ state, theme }: { state: PromptState; theme: Theme }) {
   return (
     <Text wrap="truncate">
       <Text color={theme.color("cyan")} bold>
-        {spec.label}{" "}
+        {state.spec.label}{" "}
       </Text>
-      {value}
+      {state.value}
       <Text inverse> </Text>
     </Text>
   );

@@ -4,7 +4,7 @@
  * patches so a search through 10,000 files never freezes the screen.
  */
 import type { Stack } from "../queue/stack.js";
-import { shortAuthor, type HeaderInfo } from "./use-headers.js";
+import { displaySubject, shortAuthor, type HeaderInfo } from "./use-headers.js";
 import type { SeriesRow } from "./use-stack.js";
 
 export async function findMatch(stack: Stack, rows: SeriesRow[], headers: Map<string, HeaderInfo>, term: string, from: number, dir: 1 | -1): Promise<number | null> {
@@ -17,7 +17,7 @@ export async function findMatch(stack: Stack, rows: SeriesRow[], headers: Map<st
     let h = headers.get(row.name);
     if (!h) {
       const parsed = await stack.patchHeader(row.name).catch(() => null);
-      h = { subject: parsed?.subject ?? "", author: shortAuthor(parsed?.author) };
+      h = { subject: displaySubject(parsed?.subject), author: shortAuthor(parsed?.author) };
       headers.set(row.name, h);
     }
     if (h.subject.toLowerCase().includes(needle)) return i;

@@ -62,10 +62,10 @@ export function SeriesPane(p: SeriesPaneProps) {
   const idxWidth = String(total).length;
   const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => r.name.length)));
   const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
-  const fixed = 2 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
+  const fixed = 3 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
   const rest = Math.max(0, p.width - fixed);
   const applied = p.rows.filter((r) => r.state === "applied").length;
-  const title = `series ${applied}/${total} applied · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;
+  const title = `series ${applied}/${total} · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;
 
   return (
     <Box flexDirection="column" width={p.width} height={p.height}>
@@ -88,7 +88,7 @@ export function SeriesPane(p: SeriesPaneProps) {
           <Text key={row.name} inverse={isCursor} wrap="truncate">
             <Text color={c("cyan")}>{isCursor ? "▶" : " "}</Text>
             <Text color={c("yellow")} bold>{isTop ? ">" : " "}</Text>
-            <Text dimColor>{String(index + 1).padStart(idxWidth)} </Text>
+            <Text dimColor> {String(index + 1).padStart(idxWidth)} </Text>
             <Text color={c(COLOUR[row.state])} bold={isTop}>
               {MARK[row.state]} {fit(row.name, nameWidth)}{" "}
             </Text>

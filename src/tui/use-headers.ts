@@ -18,6 +18,11 @@ export function shortAuthor(author: string | undefined): string {
   return (m && m[1] ? m[1] : author).trim();
 }
 
+/** The subject as a list shows it: without git format-patch's "[PATCH n/m]" prefix. */
+export function displaySubject(subject: string | undefined): string {
+  return (subject ?? "").replace(/^\[PATCH[^\]]*\]\s*/i, "");
+}
+
 export function useHeaders(stack: Stack, names: string[], generation: number): Map<string, HeaderInfo> {
   const cache = useRef(new Map<string, HeaderInfo>());
   const fresh = useRef(new Set<string>());
@@ -38,7 +43,7 @@ export function useHeaders(stack: Stack, names: string[], generation: number): M
       for (const name of wanted) {
         if (cancelled) return;
         const h = await stack.patchHeader(name).catch(() => null);
-        const info = { subject: h?.subject ?? "", author: shortAuthor(h?.author) };
+        const info = { subject: displaySubject(h?.subject), author: shortAuthor(h?.author) };
         const old = cache.current.get(name);
         if (!old || old.subject !== info.subject || old.author !== info.author) changed = true;
         cache.current.set(name, info);

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "react";
 import type { Stack } from "../queue/stack.js";
 import { diffOf, headerOf } from "../queue/patch-text.js";
-import { classify, diffstat, formatDiffstat, type DiffLine } from "./diff-view.js";
+import { classify, diffstat, formatDiffstat, markFresh, type DiffLine } from "./diff-view.js";
 
 export interface Preview {
   name: string | null;
@@ -21,24 +21,26 @@ export async function loadPreview(stack: Stack, name: string, opts: { applied: b
   const header = headerOf(text)
     .replace(/\n---\n[\s\S]*$/, "\n") // the diffstat written in the file: ours is fresh
     .trimEnd();
-  const diff = diffOf(text);
-  const parsed = classify(diff);
+  let parsed = classify(diffOf(text));
+  let note: string | null = null;
+  // The applied top with edits in the tree: show the patch as a refresh would make it,
+  // with the edits it would take marked.
+  if (opts.isTop && opts.pending > 0) {
+    const after = await stack.diff().catch(() => null);
+    if (after !== null) {
+      const refreshed = classify(after);
+      markFresh(refreshed, parsed);
+      parsed = refreshed;
+      note = `── with unrefreshed edits (marked ┃; r takes them) ${"─".repeat(12)}`;
+    }
+  }
   const out: DiffLine[] = header ? header.split("\n").map((t) => ({ kind: "header" as const, text: t })) : [];
   out.push({ kind: "ctx", text: "" });
   for (const t of formatDiffstat(diffstat(parsed), opts.width)) out.push({ kind: "meta", text: t });
   out.push({ kind: "ctx", text: "" });
+  if (note) out.push({ kind: "hunk", text: note });
   const base = out.length;
   for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
-  if (opts.isTop && opts.pending > 0) {
-    const after = await stack.diff().catch(() => null);
-    if (after !== null) {
-      out.push({ kind: "ctx", text: "" });
-      out.push({ kind: "hunk", text: `── unrefreshed edits: the patch after a refresh (r) ${"─".repeat(20)}` });
-      const more = classify(after);
-      const b2 = out.length;
-      for (const l of more) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + b2 });
-    }
-  }
   return out;
 }
 

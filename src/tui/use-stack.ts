@@ -39,6 +39,8 @@ export function snapshotRows(stack: Stack): SeriesRow[] {
   }));
 }
 
+const STATUS_POLL_MS = 2000;
+
 export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>;
 
 export function useStack(stack: Stack) {
@@ -69,25 +71,56 @@ export function useStack(stack: Stack) {
     void reload();
   }, [reload]);
 
-  /** Run one operation at a time; a second key while one runs says so instead of queueing. */
+  // Edits made in another window show up as "unrefreshed" without a key press. The next
+  // look waits ten times as long as the last one took: with thousands of applied patches
+  // a status costs seconds (git lists every file they added), and polling must not hog the loop.
+  useEffect(() => {
+    let timer: NodeJS.Timeout;
+    let stopped = false;
+    const poll = async () => {
+      const started = Date.now();
+      if (!busyRef.current) {
+        const status = await stack.status().catch(() => null);
+        if (stopped) return;
+        if (status) setView((v) => (busyRef.current || JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
+      }
+      timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
+    };
+    timer = setTimeout(poll, STATUS_POLL_MS);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [stack]);
+
+  /**
+   * Run operations one at a time, in the order their keys came: "pp" pushes two. Each
+   * waits for the one before it; its result (or refusal) shows when it finishes.
+   */
+  const chain = useRef<Promise<unknown>>(Promise.resolve());
+  const queued = useRef(0);
   const run = useCallback(
-    async (label: string, op: Operation): Promise<boolean> => {
-      if (busyRef.current) {
-        setView((v) => ({ ...v, message: `busy: ${v.busy ?? "an operation"} is still running` }));
-        return false;
-      }
-      busyRef.current = true;
-      setView((v) => ({ ...v, busy: label, progress: null, message: null, error: null }));
-      try {
-        const message = await op((e) => setView((v) => ({ ...v, progress: e })));
-        await reload(message);
-        return true;
-      } catch (e) {
-        await reload(null, errorView(e));
-        return false;
-      } finally {
-        busyRef.current = false;
-      }
+    (label: string, op: Operation, onDone?: () => void): Promise<boolean> => {
+      queued.current++;
+      const next = chain.current.then(async () => {
+        queued.current--;
+        busyRef.current = true;
+        const more = queued.current ? ` (+${queued.current} queued)` : "";
+        setView((v) => ({ ...v, busy: label + more, progress: null, message: null, error: null }));
+        try {
+          const message = await op((e) => setView((v) => ({ ...v, progress: e })));
+          onDone?.(); // before the new rows render (e.g. the cursor follows a moved patch)
+          await reload(message);
+          return true;
+        } catch (e) {
+          await reload(null, errorView(e));
+          return false;
+        } finally {
+          busyRef.current = false;
+        }
+      });
+      chain.current = next;
+      return next;
     },
     [reload],
   );

@@ -1,65 +1,87 @@
 import React from "react";
+import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { App } from "../../src/tui/app.js";
-import { cleanup, makeRepo, read, write } from "../helpers/repo.js";
+import { cleanup, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { notesAfter, patchName } from "../helpers/series.mjs";
+import { answer, KEY, seriesStack, settle, tick } from "./tui-helpers.js";
 
 const dirs: string[] = [];
+const uis: { unmount: () => void }[] = [];
 afterEach(() => {
+  while (uis.length) uis.pop()!.unmount();
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
-const settle = async (frame: () => string | undefined, want: RegExp) => {
-  for (let i = 0; i < 100; i++) {
-    if (want.test(frame() ?? "")) return frame()!;
-    await new Promise((r) => setTimeout(r, 20));
+function mount(stack: Stack, env: NodeJS.ProcessEnv = {}) {
+  const ui = render(<App stack={stack} env={env} />);
+  uis.push(ui);
+  return ui;
+}
+
+const seriesFile = (dir: string) => readFileSync(join(dir, "patches", "series"), "utf8").trim().split("\n");
+
+async function threePatches() {
+  const dir = makeRepo({ "a.txt": "a\n" });
+  dirs.push(dir);
+  const stack = await Stack.init({ tree: dir });
+  for (const n of ["one", "two", "three"]) {
+    await stack.newPatch(n, { message: `add ${n} to a` });
+    write(dir, "a.txt", read(dir, "a.txt") + `${n}\n`);
+    await stack.refresh();
   }
-  throw new Error(`the screen never showed ${want}:\n${frame()}`);
-};
+  await stack.pop({ all: true });
+  return { dir, stack };
+}
 
-describe("pq tui", () => {
-  it("shows the series and drives push, pop, goto and refresh from keys", async () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    dirs.push(dir);
-    const stack = await Stack.init({ tree: dir });
-    for (const n of ["one", "two", "three"]) {
-      await stack.newPatch(n);
-      write(dir, "a.txt", read(dir, "a.txt") + `${n}\n`);
-      await stack.refresh();
-    }
-    await stack.pop({ all: true });
-
-    const ui = render(<App stack={stack} />);
-    let frame = await settle(ui.lastFrame, /3 unapplied/);
-    expect(frame).toMatch(/1 U one/);
+describe("pq tui: the stack from single keys", () => {
+  it("shows the series and drives push, pop, goto and refresh, checked on disk after each", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    let frame = await settle(ui.lastFrame, /1 U one\s+add one to a/);
+    expect(frame).toMatch(/0\/3 applied/);
+    expect(frame).toMatch(/2 U two/);
 
     ui.stdin.write("p");
     frame = await settle(ui.lastFrame, /now at: one/);
-    expect(frame).toMatch(/1 A one/);
+    expect(frame).toMatch(/▶> +1 A one/);
     expect(stack.applied()).toEqual(["one"]);
+    expect(read(dir, "a.txt")).toBe("a\none\n");
 
-    // Cursor down twice and enter: goto three.
-    ui.stdin.write("j");
-    ui.stdin.write("j");
-    await new Promise((r) => setTimeout(r, 50));
-    ui.stdin.write("\r");
-    frame = await settle(ui.lastFrame, /3 applied/);
+    // Two keys in one chunk (as a terminal sends them when typed fast): both count.
+    ui.stdin.write("jj");
+    await tick();
+    ui.stdin.write(KEY.enter);
+    frame = await settle(ui.lastFrame, /3\/3 applied/);
+    expect(frame).toMatch(/▶> +3 A three/);
     expect(read(dir, "a.txt")).toBe("a\none\ntwo\nthree\n");
 
     write(dir, "a.txt", "a\none\ntwo\nthree\nmore\n");
-    ui.stdin.write("g");
+    ui.stdin.write("\x0c"); // ctrl-l reloads
     frame = await settle(ui.lastFrame, /unrefreshed: a\.txt/);
+    // The preview of the top patch shows what a refresh would take.
+    frame = await settle(ui.lastFrame, /with unrefreshed edits/);
+    expect(frame).toMatch(/\+more/);
     ui.stdin.write("r");
     frame = await settle(ui.lastFrame, /refreshed three: a\.txt/);
+    expect(readFileSync(stack.patchPath("three"), "latin1")).toMatch(/^\+more$/m);
 
+    ui.stdin.write("o");
+    frame = await settle(ui.lastFrame, /popped 1; now at: two/);
+    expect(read(dir, "a.txt")).toBe("a\none\ntwo\n");
+    ui.stdin.write("P");
+    frame = await settle(ui.lastFrame, /pushed 1 .*now at: three/);
+    expect(read(dir, "a.txt")).toBe("a\none\ntwo\nthree\nmore\n");
     ui.stdin.write("O");
     frame = await settle(ui.lastFrame, /queue empty/);
     expect(read(dir, "a.txt")).toBe("a\n");
-    ui.unmount();
+    expect(stack.applied()).toEqual([]);
   });
 
-  it("shows a refusal as an error and changes nothing", async () => {
+  it("shows a refused pop in the status line and changes nothing", async () => {
     const dir = makeRepo({ "a.txt": "a\n" });
     dirs.push(dir);
     const stack = await Stack.init({ tree: dir });
@@ -67,12 +89,275 @@ describe("pq tui", () => {
     write(dir, "a.txt", "b\n");
     await stack.refresh();
     write(dir, "a.txt", "edited, not refreshed\n");
-    const ui = render(<App stack={stack} />);
-    await settle(ui.lastFrame, /1 applied/);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/1 applied/);
     ui.stdin.write("o");
-    const frame = await settle(ui.lastFrame, /unrefreshed changes in 1 file/);
+    const frame = await settle(ui.lastFrame, /✗ .*unrefreshed changes in 1 file/);
     expect(frame).toContain("pq refresh to keep them");
     expect(read(dir, "a.txt")).toBe("edited, not refreshed\n");
-    ui.unmount();
+    expect(stack.applied()).toEqual(["p"]);
+    // The interface stays usable: the next key works.
+    ui.stdin.write("?");
+    await settle(ui.lastFrame, /pq tui keys/);
+  });
+
+  it("shows the failing file and hunk of a push that does not apply", async () => {
+    const { dir, stack } = await seriesStack(5, 0);
+    dirs.push(dir);
+    write(dir, "notes.txt", "a different\nfile\naltogether\n");
+    const before = snapshot(dir);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/5 applied/);
+    ui.stdin.write("p");
+    const frame = await settle(ui.lastFrame, /✗ 00001-change-1\.patch does not apply/);
+    expect(frame).toMatch(/notes\.txt: Hunk #1 FAILED/);
+    expect(snapshot(dir)).toEqual(before);
+    expect(stack.applied()).toEqual([]);
+  });
+});
+
+describe("pq tui: editing the series", () => {
+  it("creates, renames, moves, guards, selects, folds and deletes patches from prompts", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /now at: one/);
+    ui.stdin.write("c");
+    await settle(ui.lastFrame, /new patch name:/);
+    await answer(ui, "fresh");
+    await settle(ui.lastFrame, /message for fresh:/);
+    await answer(ui, "a fresh start");
+    await settle(ui.lastFrame, /created fresh/);
+    let frame = await settle(ui.lastFrame, /▶> +2 A fresh\s+a fresh start/);
+    expect(seriesFile(dir)).toEqual(["one", "fresh", "two", "three"]);
+    expect(stack.top()).toBe("fresh");
+    expect(readFileSync(stack.patchPath("fresh"), "latin1")).toMatch(/^Subject: a fresh start$/m);
+    expect(frame).toMatch(/▶> +2 A fresh\s+a fresh start/);
+
+    // Rename the patch under the cursor (the prompt starts with its name: clear it first).
+    ui.stdin.write("R");
+    await settle(ui.lastFrame, /rename fresh to:/);
+    ui.stdin.write("\x15"); // ctrl-u clears
+    await answer(ui, "renamed");
+    await settle(ui.lastFrame, /renamed fresh to renamed/);
+    expect(seriesFile(dir)).toEqual(["one", "renamed", "two", "three"]);
+    expect(existsSync(stack.patchPath("renamed"))).toBe(true);
+    expect(stack.applied()).toEqual(["one", "renamed"]);
+
+    // Move "three" up above "two" ([), then down again (]).
+    ui.stdin.write("G");
+    await settle(ui.lastFrame, /▶ +4 U three/);
+    ui.stdin.write("[");
+    frame = await settle(ui.lastFrame, /moved three before two/);
+    expect(seriesFile(dir)).toEqual(["one", "renamed", "three", "two"]);
+    expect(frame).toMatch(/▶ +3 U three/);
+    ui.stdin.write("]");
+    await settle(ui.lastFrame, /moved three after two/);
+    expect(seriesFile(dir)).toEqual(["one", "renamed", "two", "three"]);
+
+    // Guard "three" and select the guard.
+    ui.stdin.write("s");
+    await settle(ui.lastFrame, /guards for three/);
+    await answer(ui, "+extra");
+    frame = await settle(ui.lastFrame, /three: guards \+extra/);
+    expect(readFileSync(join(dir, "patches", "series"), "utf8")).toMatch(/^three #\+extra$/m);
+    expect(frame).toMatch(/4 G three/);
+    ui.stdin.write("S");
+    await settle(ui.lastFrame, /select guards/);
+    await answer(ui, "extra");
+    frame = await settle(ui.lastFrame, /selected: extra/);
+    expect(stack.selectedGuards()).toEqual(["extra"]);
+    expect(frame).toMatch(/4 U three\s.*\+extra\*/);
+
+    // Fold "two" (under the cursor) into the top patch.
+    ui.stdin.write("k");
+    await settle(ui.lastFrame, /▶ +3 U two/);
+    ui.stdin.write("F");
+    await settle(ui.lastFrame, /folded two into renamed/);
+    expect(seriesFile(dir)).toEqual(["one", "renamed", "three #+extra"]);
+    expect(read(dir, "a.txt")).toBe("a\none\ntwo\n");
+    expect(readFileSync(stack.patchPath("renamed"), "latin1")).toMatch(/^\+two$/m);
+
+    // Delete "three" (asks first: "n" keeps it, "y" deletes).
+    ui.stdin.write("G");
+    await settle(ui.lastFrame, /▶ +3 U three/);
+    ui.stdin.write("D");
+    await settle(ui.lastFrame, /delete three\? y to confirm/);
+    await answer(ui, "n");
+    await tick(100);
+    expect(seriesFile(dir)).toEqual(["one", "renamed", "three #+extra"]);
+    ui.stdin.write("D");
+    await settle(ui.lastFrame, /delete three\? y to confirm/);
+    await answer(ui, "y");
+    await settle(ui.lastFrame, /deleted three/);
+    expect(seriesFile(dir)).toEqual(["one", "renamed"]);
+    expect(existsSync(stack.patchPath("three"))).toBe(false);
+  });
+
+  it("edits a message in $EDITOR", async () => {
+    const { dir, stack } = await threePatches();
+    const tools = tempDir("pq-editor-");
+    dirs.push(tools);
+    const editor = join(tools, "editor.sh");
+    // An editor that rewrites the subject line (what a person would do in vi).
+    writeFileSync(editor, '#!/bin/sh\nsed -i "1s/.*/better subject for two/" "$1"\n');
+    chmodSync(editor, 0o755);
+    const suspended: string[] = [];
+    const ui = render(
+      <App
+        stack={stack}
+        env={{}}
+        suspend={(fn) => {
+          suspended.push("in");
+          const r = fn();
+          suspended.push("out");
+          return r;
+        }}
+      />,
+    );
+    uis.push(ui);
+    const old = process.env.EDITOR;
+    process.env.EDITOR = editor;
+    try {
+      await settle(ui.lastFrame, /0\/3 applied/);
+      ui.stdin.write("j");
+      await settle(ui.lastFrame, /▶ +2 U two/);
+      ui.stdin.write("e");
+      await settle(ui.lastFrame, /two: message updated/);
+      await settle(ui.lastFrame, /2 U two\s+better subject for two/);
+    } finally {
+      if (old === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = old;
+    }
+    expect(suspended).toEqual(["in", "out"]);
+    const text = readFileSync(stack.patchPath("two"), "latin1");
+    expect(text).toMatch(/^Subject: better subject for two$/m);
+    expect(text).toMatch(/^\+two$/m);
+    expect(seriesFile(dir)).toEqual(["one", "two", "three"]);
+  });
+});
+
+describe("pq tui: a long series", () => {
+  it("starts on a 10,000-patch series at the top, reading only the headers on screen", async () => {
+    const { dir, stack } = await seriesStack(10_000, 300);
+    dirs.push(dir);
+    let reads = 0;
+    const original = stack.patchHeader.bind(stack);
+    stack.patchHeader = (name: string) => {
+      reads++;
+      return original(name);
+    };
+    const ui = mount(stack);
+    let frame = await settle(ui.lastFrame, /change number 300 of the series/);
+    expect(frame).toMatch(/▶> +300 A 00300-change-300\.patch/);
+    expect(frame).toMatch(/300\/10000 applied/);
+    expect(frame).toMatch(/series 300\/10000 · \d+ above · \d+ below/);
+    // Only the window is rendered.
+    expect(frame.split("\n").filter((l) => /\d+ [AUG] \d{5}-change/.test(l)).length).toBeLessThan(40);
+    expect(reads).toBeLessThan(60);
+
+    ui.stdin.write(KEY.end);
+    frame = await settle(ui.lastFrame, /▶ +10000 U 10000-change-10000\.patch/);
+    expect(frame).toMatch(/ 0 below/);
+    ui.stdin.write(KEY.home);
+    frame = await settle(ui.lastFrame, /▶ +1 A 00001-change-1\.patch/);
+    expect(frame).toMatch(/· 0 above/);
+    ui.stdin.write("t");
+    await settle(ui.lastFrame, /▶> +300 A/);
+    ui.stdin.write(KEY.pgdn);
+    frame = await settle(ui.lastFrame, /▶ +3\d\d U/);
+    ui.stdin.write(KEY.pgup);
+    await settle(ui.lastFrame, /▶> +300 A/);
+    expect(reads).toBeLessThan(200);
+
+    // Search by subject: "number 7777 " is in a subject only (names say "change-7777").
+    ui.stdin.write("/");
+    await settle(ui.lastFrame, /search \//);
+    await answer(ui, "number 7777 of");
+    frame = await settle(ui.lastFrame, /▶ +7777 U 07777-change-7777\.patch/);
+    ui.stdin.write("/");
+    await answer(ui, "change-12");
+    await settle(ui.lastFrame, /▶ +12 A 00012-change-12\.patch/);
+    ui.stdin.write("n");
+    await settle(ui.lastFrame, /▶ +120 A 00120-change-120\.patch/);
+    expect(read(dir, "notes.txt")).toBe(notesAfter(300));
+  });
+
+  it("previews the patch under the cursor: header, diffstat, diff, scrolled on its own", async () => {
+    const { dir, stack } = await seriesStack(20, 10);
+    dirs.push(dir);
+    const ui = mount(stack);
+    // A short terminal, so the preview has something to scroll.
+    Object.defineProperty(ui.stdout, "rows", { value: 16, configurable: true });
+    ui.stdout.emit("resize");
+    let frame = await settle(ui.lastFrame, /Bump the version to 10 and record it/);
+    expect(frame).toMatch(/notes\.txt \|\s+2 \+-/);
+    expect(frame).toMatch(/2 files changed, 3 insertions\(\+\), 1 deletion\(-\)/);
+    // The diff is further down: scroll to it.
+    ui.stdin.write("\x04\x04\x04"); // ctrl-d x 3
+    frame = await settle(ui.lastFrame, /-version = 9 \(build 9\)/);
+    expect(frame).toMatch(/\+version = 10 \(build 10\)/);
+    ui.stdin.write("j");
+    frame = await settle(ui.lastFrame, /Bump the version to 11/);
+    expect(frame).toContain(patchName(11));
+    // Scroll the preview (J), and with Tab the arrows scroll it too.
+    expect(frame).toMatch(/lines 1-/);
+    ui.stdin.write("JJJ");
+    frame = await settle(ui.lastFrame, /lines 4-/);
+    ui.stdin.write(KEY.tab);
+    await tick();
+    ui.stdin.write(KEY.down);
+    await settle(ui.lastFrame, /lines 5-/);
+    ui.stdin.write(KEY.tab);
+    // Mouse wheel over the series moves the cursor.
+    ui.stdin.write("\x1b[<65;5;10M");
+    await settle(ui.lastFrame, /▶ +14 U/);
+  });
+
+  it("follows resizes: a narrow terminal shows one pane, Tab switches it", async () => {
+    const { dir, stack } = await seriesStack(30, 5);
+    dirs.push(dir);
+    const ui = mount(stack);
+    let frame = await settle(ui.lastFrame, /Bump the version to 5/);
+    expect(frame).toMatch(/▶> +5 A/);
+    Object.defineProperty(ui.stdout, "columns", { value: 70, configurable: true });
+    ui.stdout.emit("resize");
+    frame = await settle(ui.lastFrame, /series 5\/30/);
+    await tick(100);
+    frame = ui.lastFrame()!;
+    expect(frame).not.toMatch(/Bump the version/);
+    expect(Math.max(...frame.split("\n").map((l) => l.length))).toBeLessThanOrEqual(70);
+    ui.stdin.write(KEY.tab);
+    frame = await settle(ui.lastFrame, /Bump the version to 5/);
+    expect(frame).not.toMatch(/series 5\/30/);
+    Object.defineProperty(ui.stdout, "columns", { value: 120, configurable: true });
+    ui.stdout.emit("resize");
+    frame = await settle(ui.lastFrame, /series 5\/30[\s\S]*Bump the version to 5|Bump the version to 5[\s\S]*series 5\/30/);
+  });
+
+  it("lists every key in the help overlay and closes it with any key", async () => {
+    const { dir, stack } = await seriesStack(5, 0);
+    dirs.push(dir);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/5 applied/);
+    expect(ui.lastFrame()).toMatch(/p\/o push\/pop · P\/O all · ⏎ goto · r refresh/);
+    ui.stdin.write("?");
+    const frame = await settle(ui.lastFrame, /pq tui keys/);
+    for (const k of ["push / pop one patch", "build and boot", "undo / redo", "fold the patch", "select guards", "\\$EDITOR"]) expect(frame).toMatch(new RegExp(k));
+    ui.stdin.write("x");
+    await settle(ui.lastFrame, /series 0\/5/);
+    expect(ui.lastFrame()).not.toMatch(/pq tui keys/);
+  });
+
+  it("says undo is not available while the stack has no undo", async () => {
+    const { dir, stack } = await seriesStack(3, 1);
+    dirs.push(dir);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/3 applied/);
+    ui.stdin.write("u");
+    const frame = await settle(ui.lastFrame, /undo|undone/);
+    if (typeof (stack as unknown as { undo?: unknown }).undo !== "function") expect(frame).toMatch(/undo is not available/);
   });
 });
