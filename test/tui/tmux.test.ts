@@ -1,0 +1,101 @@
+/**
+ * pq tui in a real terminal: tmux runs `node bin/pq.js tui` (the built CLI) on a
+ * 1000-patch series with the top at 500; keys go in with send-keys, the screen comes
+ * back with capture-pane, and the tree and queue are checked on disk at the end.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cleanup } from "../helpers/repo.js";
+import { notesAfter, patchName, seriesRepo } from "../helpers/series.mjs";
+
+const PQ = resolve("bin/pq.js");
+const socket = `pq-e2e-${process.pid}`;
+const session = "pq";
+const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+const screen = () => tmux("capture-pane", "-p", "-t", session);
+const keys = (...k: string[]) => tmux("send-keys", "-t", session, ...k);
+
+async function waitFor(want: RegExp, ms = 20_000): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = screen();
+    if (want.test(s)) return s;
+    if (Date.now() > until) throw new Error(`the terminal never showed ${want}:\n${s}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  spawnSync("tmux", ["-L", socket, "kill-server"]);
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+describe("pq tui in a real terminal (tmux)", () => {
+  it("moves, pages, pushes, pops, refreshes and shows help on a 1000-patch series", async () => {
+    const dir = seriesRepo(1000);
+    dirs.push(dir);
+    const pq = (...args: string[]) => execFileSync(process.execPath, [PQ, ...args], { cwd: dir, encoding: "utf8" });
+    pq("init");
+    pq("goto", "500");
+
+    // The shell line after the TUI reports its exit code on the normal screen.
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
+    let s = await waitFor(/change number 500 of the series/);
+    expect(s).toMatch(/▶> +500 A 00500-change-500\.patch/);
+    expect(s).toMatch(/500\/1000 applied/);
+    expect(s).toMatch(/series 500\/1000 · \d+ above · \d+ below/);
+    // The preview of the top patch, with its diffstat and diff.
+    expect(s).toMatch(/notes\.txt \|\s+2 \+-/);
+    expect(s).toMatch(/\+version = 500 \(build 500\)/);
+
+    keys("NPage");
+    s = await waitFor(/▶ +5[3-4]\d U/);
+    keys("PPage");
+    s = await waitFor(/▶> +500 A/);
+
+    // Two pushes sent in one call arrive in one input chunk: both happen, in order.
+    keys("p", "p");
+    s = await waitFor(/502\/1000 applied/);
+    keys("o");
+    s = await waitFor(/✓ popped 1; now at: 00501-change-501\.patch/);
+    expect(s).toMatch(/501\/1000 applied/);
+    expect(readFileSync(join(dir, "notes.txt"), "latin1")).toBe(notesAfter(501));
+
+    // An edit made outside the TUI shows up as unrefreshed; r takes it into the top patch.
+    appendFileSync(join(dir, "p/501.txt"), "edited in another window\n");
+    s = await waitFor(/unrefreshed: p\/501\.txt/);
+    keys("r");
+    s = await waitFor(/✓ refreshed 00501-change-501\.patch: notes\.txt, p\/501\.txt/);
+    expect(readFileSync(join(dir, "patches", patchName(501)), "latin1")).toMatch(/^\+edited in another window$/m);
+
+    keys("?");
+    s = await waitFor(/pq tui keys/);
+    expect(s).toMatch(/push \/ pop one patch/);
+    keys("Escape");
+    s = await waitFor(/series 501\/1000/);
+    expect(s).not.toMatch(/pq tui keys/);
+
+    keys("q");
+    s = await waitFor(/pq exited 0/);
+    // The alternate screen is gone: the shell's screen is back, without the TUI's frame.
+    expect(s).not.toMatch(/series 501\/1000/);
+
+    expect(pq("top").trim()).toBe(patchName(501));
+    expect(readFileSync(join(dir, "notes.txt"), "latin1")).toBe(notesAfter(501));
+    expect(readFileSync(join(dir, "p/501.txt"), "latin1")).toBe("file 501\nsecond line\nedited in another window\n");
+    expect(pq("status")).toMatch(/applied 501, unapplied 499/);
+  });
+
+  it("refuses to start without a terminal", () => {
+    const dir = seriesRepo(3);
+    dirs.push(dir);
+    execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
+    const r = spawnSync(process.execPath, [PQ, "tui"], { cwd: dir, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/pq tui needs a terminal/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});
