@@ -22,6 +22,9 @@ const OUTCOME: Record<string, [string, string]> = {
   "build-error": ["B", "magenta"],
 };
 
+const BACKEND_ORDER = ["native", "xen", "vmi"];
+const backendOrder = (b: string) => (BACKEND_ORDER.includes(b) ? BACKEND_ORDER.indexOf(b) : BACKEND_ORDER.length);
+
 /** The first row to show so the cursor stays visible, moving the window as little as possible. */
 export function windowStart(cursor: number, offset: number, height: number, total: number): number {
   if (height <= 0 || total <= height) return 0;
@@ -80,7 +83,7 @@ export function SeriesPane(p: SeriesPaneProps) {
         const h = p.headers.get(row.name);
         const guards = row.guards.map((g) => `${g}${p.selected.includes(g.slice(1)) ? "*" : ""}`).join(" ");
         const badges = p.badges.get(row.name);
-        const badgeText = badges ? Object.entries(badges) : [];
+        const badgeText = badges ? Object.entries(badges).sort(([a], [b]) => backendOrder(a) - backendOrder(b) || a.localeCompare(b)) : [];
         const badgeWidth = badgeText.length ? badgeText.length * 3 + 1 : 0;
         const guardWidth = guards ? Math.min(guards.length + 1, 24) : 0;
         const subjectWidth = Math.max(0, rest - guardWidth - badgeWidth);

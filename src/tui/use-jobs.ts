@@ -11,6 +11,7 @@ import type { Cell } from "../ci/report.js";
 import { bootKernel } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
+import { PqError } from "../errors.js";
 import { errorView, type ErrorView } from "./error-view.js";
 import { badgesFromCells, type Badges } from "./integrations.js";
 
@@ -80,9 +81,11 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
     try {
       const built = await buildTree({ tree: stack.tree, blame: await stackBlame(stack), onEvent: (e) => progress(`build: ${e.current ? `${e.current}/${e.total} ` : ""}${e.message}`) });
       if (!built.ok) {
-        append(built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n") || built.log);
-        finish(`build failed (${built.diagnostics.filter((d) => d.severity === "error").length} error(s))`);
-        return "the build failed: the log pane shows the compiler's errors";
+        const errors = built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
+        append(errors.join("\n") || built.log);
+        const view = { code: "build-failed", message: `the build failed (${errors.length} error(s)); the log pane (l) has them`, details: errors.slice(0, 2) };
+        finish(`build failed (${errors.length} error(s))`, view);
+        throw new PqError("build-failed", view.message, view.details);
       }
       append(`built ${built.kernelPath} (${built.compiled} compiled, ${built.cached} from cache, ${built.ms} ms)\n`);
       const verdicts: Record<string, Cell["outcome"]> = {};
@@ -98,8 +101,10 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
       finish(`done: ${summary}`);
       return `${top ?? "base"}: ${summary}`;
     } catch (e) {
-      const view = errorView(e);
-      finish(`stopped: ${view.message}`, view);
+      if (running.current) {
+        const view = errorView(e);
+        finish(`stopped: ${view.message}`, view);
+      }
       throw e;
     }
   }, [stack, append, progress, finish, onBadges]);

@@ -1,0 +1,97 @@
+import React from "react";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { render } from "ink-testing-library";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Stack } from "../../src/queue/stack.js";
+import { App } from "../../src/tui/app.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
+import { settle } from "./tui-helpers.js";
+
+const dirs: string[] = [];
+const uis: { unmount: () => void }[] = [];
+let oldCache: string | undefined;
+beforeAll(() => {
+  oldCache = process.env.PQ_CACHE_DIR;
+  const cache = tempDir("pq-cache-");
+  dirs.push(cache);
+  process.env.PQ_CACHE_DIR = cache;
+});
+afterAll(() => {
+  if (oldCache === undefined) delete process.env.PQ_CACHE_DIR;
+  else process.env.PQ_CACHE_DIR = oldCache;
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+afterEach(() => {
+  while (uis.length) uis.pop()!.unmount();
+});
+
+/** The pass kernel with two patches: one that keeps it passing, one that breaks the verdict. */
+async function kernelStack(variant = "pass") {
+  const tree = fixtureKernelTree(variant);
+  dirs.push(tree);
+  git(tree, "init", "-q", "-b", "main");
+  git(tree, "add", "-A");
+  git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+  await pq(tree, "init");
+  if (variant === "pass") {
+    await pq(tree, "new", "say-more.patch", "-m", "Say more", "-u", "Good Author <good@example.org>");
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
+    await pq(tree, "refresh");
+    await pq(tree, "new", "break-it.patch", "-m", "Break the verdict", "-u", "Bad Author <bad@example.org>");
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("pq: smoke=pass", 'pq: smoke=fail reason=\\"broken\\"'));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+  }
+  return { tree, stack: await Stack.open({ tree }) };
+}
+
+function mount(stack: Stack) {
+  const ui = render(<App stack={stack} env={{}} />);
+  uis.push(ui);
+  return ui;
+}
+
+describe("pq tui: build, boot and ci", () => {
+  it("builds and boots the current state, streaming the serial log, and badges the top patch", async () => {
+    const { stack } = await kernelStack();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/2 applied/);
+    ui.stdin.write("b");
+    let frame = await settle(ui.lastFrame, /build \+ boot of say-more\.patch/);
+    frame = await settle(ui.lastFrame, /✓ say-more\.patch: native pass, xen skip, vmi skip/, 60_000);
+    expect(frame).toMatch(/check name=more ok/);
+    expect(frame).toMatch(/=> vmi SKIP in \d+ ms: this state has no vmi/);
+    expect(frame).toMatch(/say-more\.patch\s.*n\+ x- v-/);
+    // l hides the pane, l shows it again.
+    ui.stdin.write("l");
+    await settle(ui.lastFrame, /^(?![\s\S]*=> vmi SKIP)/);
+    ui.stdin.write("l");
+    await settle(ui.lastFrame, /=> vmi SKIP/);
+  }, 90_000);
+
+  it("runs ci over the series with cells filling in, and leaves the tree alone", async () => {
+    const { tree, stack } = await kernelStack();
+    const before = snapshot(tree);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/2 applied/);
+    ui.stdin.write("C");
+    const frame = await settle(ui.lastFrame, /✓ ci: 9 cells, 1 failing/, 90_000);
+    expect(frame).toMatch(/^.*0\s+PASS\s+skip\s+skip\s+\(base\)/m);
+    expect(frame).toMatch(/2\s+FAIL\s+skip\s+skip\s+break-it\.patch/);
+    expect(frame).toMatch(/break-it\.patch\s.*n! x- v-/);
+    expect(snapshot(tree)).toEqual(before);
+    expect(stack.applied()).toEqual(["say-more.patch"]);
+  }, 120_000);
+
+  it("shows a failed build's errors in the pane and says so in the status line", async () => {
+    const { stack } = await kernelStack("compile-error");
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/0 applied/);
+    ui.stdin.write("b");
+    const frame = await settle(ui.lastFrame, /✗ the build failed \(1 error\(s\)\)/, 60_000);
+    // The error is in the status line and in the log pane.
+    expect(frame.match(/main\.c:\d+:\d+: error/g)?.length).toBe(2);
+  }, 90_000);
+});
