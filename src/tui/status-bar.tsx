@@ -13,12 +13,13 @@ import type { Theme } from "./theme.js";
 export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
   const c = theme.color;
   const applied = view.rows.filter((r) => r.state === "applied").length;
+  // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
-    `pq · ${queue}`,
-    `${applied}/${view.rows.length} applied`,
+    `pq · ${applied}/${view.rows.length} applied`,
     `top: ${view.top ?? "(none)"}`,
-    view.selected.length ? `guards: ${view.selected.join(" ")}` : null,
     sync ? `sync: ${sync.ahead} ahead, ${sync.behind} behind${sync.conflicted ? `, ${sync.conflicted} conflicted` : ""}` : null,
+    view.selected.length ? `guards: ${view.selected.join(" ")}` : null,
+    queue,
   ].filter(Boolean);
   return (
     <Text bold color={c("white")} backgroundColor={c("blue")} wrap="truncate">

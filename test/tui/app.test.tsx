@@ -361,3 +361,37 @@ describe("pq tui: a long series", () => {
     if (typeof (stack as unknown as { undo?: unknown }).undo !== "function") expect(frame).toMatch(/undo is not available/);
   });
 });
+
+describe("pq tui: seams for undo, sync and stored verdicts", () => {
+  it("uses the stack's undo/redo, sync status and ci verdicts when the stack has them", async () => {
+    const { dir, stack } = await seriesStack(3, 2);
+    dirs.push(dir);
+    const calls: string[] = [];
+    // What the lead's Stack will offer; attached to the real stack for this test.
+    Object.assign(stack, {
+      undo: async () => {
+        calls.push("undo");
+        await stack.pop();
+        return { op: "push 00002-change-2.patch" };
+      },
+      redo: async () => {
+        calls.push("redo");
+        await stack.push();
+        return "redid push";
+      },
+      syncStatus: async () => ({ ahead: 2, behind: 1, conflicted: [] }),
+      ciVerdicts: async () => new Map([[patchName(1), { native: "pass", xen: "fail" }]]),
+    });
+    const ui = mount(stack);
+    let frame = await settle(ui.lastFrame, /sync: 2 ahead, 1 behind/);
+    frame = await settle(ui.lastFrame, /00001-change-1\.patch\s.*n\+ x!/);
+    ui.stdin.write("u");
+    frame = await settle(ui.lastFrame, /✓ undone: push 00002-change-2\.patch/);
+    expect(stack.applied()).toEqual([patchName(1)]);
+    ui.stdin.write("U");
+    frame = await settle(ui.lastFrame, /✓ redid push/);
+    expect(stack.applied()).toEqual([patchName(1), patchName(2)]);
+    expect(calls).toEqual(["undo", "redo"]);
+    expect(read(dir, "notes.txt")).toBe(notesAfter(2));
+  });
+});
