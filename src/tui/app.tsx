@@ -89,7 +89,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const current = view.rows[n.cursor] ?? null;
 
   const visibleNames = view.rows.slice(n.offset, n.offset + seriesHeight).map((r) => r.name);
-  const headers = useHeaders(stack, visibleNames, view.generation);
+  const { headers, version: headersVersion } = useHeaders(stack, visibleNames, view.generation);
   const preview = usePreview(stack, current?.name ?? null, {
     applied: current?.state === "applied",
     isTop: !!current && current.name === view.top,
@@ -242,6 +242,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       top={view.top}
       selected={view.selected}
       headers={headers}
+      headersVersion={headersVersion}
       badges={badges}
       focused={focus === "series"}
       search={search}

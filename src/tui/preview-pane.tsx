@@ -19,7 +19,9 @@ const COLOUR: Record<DiffLine["kind"], string | undefined> = {
   header: "white",
 };
 
-export function PreviewPane({ preview, offset, height, width, focused, theme }: { preview: Preview; offset: number; height: number; width: number; focused: boolean; theme: Theme }) {
+export const PreviewPane = React.memo(PreviewPaneImpl);
+
+function PreviewPaneImpl({ preview, offset, height, width, focused, theme }: { preview: Preview; offset: number; height: number; width: number; focused: boolean; theme: Theme }) {
   const cache = useRef({ lines: null as DiffLine[] | null, words: new Map<number, Segment[]>() });
   if (cache.current.lines !== preview.lines) cache.current = { lines: preview.lines, words: new Map() };
   const c = theme.color;

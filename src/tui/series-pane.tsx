@@ -43,6 +43,8 @@ export interface SeriesPaneProps {
   top: string | null;
   selected: string[];
   headers: Map<string, HeaderInfo>;
+  /** Changes when `headers` (filled in place) got new entries: memo compares it. */
+  headersVersion: number;
   badges: Badges;
   focused: boolean;
   search: string | null;
@@ -55,7 +57,10 @@ function fit(text: string, width: number): string {
   return text.slice(0, Math.max(0, width - 1)) + "…";
 }
 
-export function SeriesPane(p: SeriesPaneProps) {
+/** Memoised: a preview or status update does not re-render the list. */
+export const SeriesPane = React.memo(SeriesPaneImpl);
+
+function SeriesPaneImpl(p: SeriesPaneProps) {
   const c = p.theme.color;
   const total = p.rows.length;
   const bodyHeight = Math.max(1, p.height - 1);

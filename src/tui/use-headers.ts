@@ -23,11 +23,12 @@ export function displaySubject(subject: string | undefined): string {
   return (subject ?? "").replace(/^\[PATCH[^\]]*\]\s*/i, "");
 }
 
-export function useHeaders(stack: Stack, names: string[], generation: number): Map<string, HeaderInfo> {
+/** The cache (filled in place) and a version that changes whenever new entries arrived. */
+export function useHeaders(stack: Stack, names: string[], generation: number): { headers: Map<string, HeaderInfo>; version: number } {
   const cache = useRef(new Map<string, HeaderInfo>());
   const fresh = useRef(new Set<string>());
   const seenGeneration = useRef(generation);
-  const [, setTick] = useState(0);
+  const [version, setVersion] = useState(0);
   const key = names.join("\n");
 
   useEffect(() => {
@@ -49,7 +50,7 @@ export function useHeaders(stack: Stack, names: string[], generation: number): M
         cache.current.set(name, info);
         fresh.current.add(name);
       }
-      if (changed && !cancelled) setTick((t) => t + 1);
+      if (changed && !cancelled) setVersion((t) => t + 1);
     }, 0);
     return () => {
       cancelled = true;
@@ -58,5 +59,5 @@ export function useHeaders(stack: Stack, names: string[], generation: number): M
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, generation, stack]);
 
-  return cache.current;
+  return { headers: cache.current, version };
 }

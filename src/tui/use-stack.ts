@@ -57,14 +57,39 @@ export function useStack(stack: Stack) {
   }));
   const busyRef = useRef(false);
 
+  /**
+   * The tree's status (what a refresh would take) is computed apart from the operations:
+   * with thousands of applied patches it costs seconds, and neither the frame after an
+   * operation nor the next queued operation waits for it. Requests made while one runs
+   * coalesce into one more run; a failed look keeps the last status.
+   */
+  const statusRun = useRef({ running: false, again: false });
+  const refreshStatus = useCallback(async () => {
+    const s = statusRun.current;
+    if (s.running) {
+      s.again = true;
+      return;
+    }
+    s.running = true;
+    try {
+      do {
+        s.again = false;
+        // Let the frame with the new rows go out before the status's own work starts.
+        await new Promise((r) => setTimeout(r, 0));
+        const status = await stack.status().catch(() => undefined);
+        if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
+      } while (s.again);
+    } finally {
+      s.running = false;
+    }
+  }, [stack]);
+
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
-      // The series first (a frame with the new markers), the status (a refresh plan) after.
       setView((v) => ({ ...v, rows: snapshotRows(stack), top: stack.top(), selected: stack.selectedGuards(), busy: null, progress: null, message, error, generation: v.generation + 1 }));
-      const status = await stack.status().catch(() => null);
-      setView((v) => ({ ...v, status }));
+      void refreshStatus();
     },
-    [stack],
+    [stack, refreshStatus],
   );
 
   useEffect(() => {
@@ -72,26 +97,21 @@ export function useStack(stack: Stack) {
   }, [reload]);
 
   // Edits made in another window show up as "unrefreshed" without a key press. The next
-  // look waits ten times as long as the last one took: with thousands of applied patches
-  // a status costs seconds (git lists every file they added), and polling must not hog the loop.
+  // look waits ten times as long as the last one took, so polling never hogs the loop.
   useEffect(() => {
     let timer: NodeJS.Timeout;
     let stopped = false;
     const poll = async () => {
       const started = Date.now();
-      if (!busyRef.current) {
-        const status = await stack.status().catch(() => null);
-        if (stopped) return;
-        if (status) setView((v) => (busyRef.current || JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
-      }
-      timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
+      if (!busyRef.current) await refreshStatus();
+      if (!stopped) timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
     };
     timer = setTimeout(poll, STATUS_POLL_MS);
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [stack]);
+  }, [refreshStatus]);
 
   /**
    * Run operations one at a time, in the order their keys came: "pp" pushes two. Each

@@ -10,6 +10,8 @@ export default defineCommand({
   run: async (args, io) => {
     if (!process.stdin.isTTY || !process.stdout.isTTY) throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
     const stack = await openStack(args, io);
+    // React's development build checks every render and costs the TUI frames; pq ships none of it.
+    process.env.NODE_ENV ??= "production";
     // Loaded here, not at start-up: ink and react cost every other command ~100 ms.
     const { runTui } = (await import(distModule(import.meta.url, "tui/run.js"))) as typeof import("../../tui/run.js");
     await runTui(stack);
