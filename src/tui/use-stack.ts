@@ -6,7 +6,9 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ProgressEvent } from "../core/events.js";
-import { isPushable } from "../queue/series.js";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { isPushable, type SeriesEntry } from "../queue/series.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
 import { errorView, type ErrorView } from "./error-view.js";
 
@@ -29,10 +31,31 @@ export interface StackView {
   generation: number;
 }
 
+/**
+ * The series file parsed once per version: push and pop change only which patches are
+ * applied, and re-parsing 10,000 lines after each would cost the frame that shows them.
+ * The queue writes the file atomically (a new inode), so inode+mtime+size identify it.
+ */
+const parsed = new WeakMap<Stack, { key: string; entries: SeriesEntry[] }>();
+function seriesEntries(stack: Stack): SeriesEntry[] {
+  let key = "";
+  try {
+    const st = statSync(join(stack.queueDir, "series"), { bigint: true });
+    key = `${st.ino}:${st.mtimeNs}:${st.size}`;
+  } catch {
+    return stack.series();
+  }
+  const hit = parsed.get(stack);
+  if (hit && hit.key === key) return hit.entries;
+  const entries = stack.series();
+  parsed.set(stack, { key, entries });
+  return entries;
+}
+
 export function snapshotRows(stack: Stack): SeriesRow[] {
   const applied = new Set(stack.applied());
   const guards = stack.selectedGuards();
-  return stack.series().map((e) => ({
+  return seriesEntries(stack).map((e) => ({
     name: e.name,
     guards: e.guards,
     state: applied.has(e.name) ? "applied" : isPushable(e, guards) ? "unapplied" : "guarded",
@@ -40,6 +63,7 @@ export function snapshotRows(stack: Stack): SeriesRow[] {
 }
 
 const STATUS_POLL_MS = 2000;
+const STATUS_AFTER_OP_MS = 200;
 
 export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>;
 
@@ -64,7 +88,7 @@ export function useStack(stack: Stack) {
    * coalesce into one more run; a failed look keeps the last status.
    */
   const statusRun = useRef({ running: false, again: false });
-  const refreshStatus = useCallback(async () => {
+  const refreshStatus = useCallback(async (delayMs = 0) => {
     const s = statusRun.current;
     if (s.running) {
       s.again = true;
@@ -74,8 +98,8 @@ export function useStack(stack: Stack) {
     try {
       do {
         s.again = false;
-        // Let the frame with the new rows go out before the status's own work starts.
-        await new Promise((r) => setTimeout(r, 0));
+        // Let the frame with the new rows go out first, and a burst of keys ("ppp") finish.
+        await new Promise((r) => setTimeout(r, delayMs));
         const status = await stack.status().catch(() => undefined);
         if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
       } while (s.again);
@@ -87,7 +111,7 @@ export function useStack(stack: Stack) {
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
       setView((v) => ({ ...v, rows: snapshotRows(stack), top: stack.top(), selected: stack.selectedGuards(), busy: null, progress: null, message, error, generation: v.generation + 1 }));
-      void refreshStatus();
+      void refreshStatus(STATUS_AFTER_OP_MS);
     },
     [stack, refreshStatus],
   );
