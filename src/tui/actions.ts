@@ -42,10 +42,10 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
 export function stackActions(stack: Stack, run: (label: string, op: Operation, onDone?: () => void) => Promise<boolean>) {
   const undo = undoSupport(stack);
   return {
-    push: () => run("push", async (onEvent) => describePush(await stack.push({ onEvent }))),
-    pushAll: () => run("push -a", async (onEvent) => describePush(await stack.push({ all: true, onEvent }))),
-    pop: () => run("pop", async (onEvent) => describePop(await stack.pop({ onEvent }))),
-    popAll: () => run("pop -a", async (onEvent) => describePop(await stack.pop({ all: true, onEvent }))),
+    push: (onDone?: () => void) => run("push", async (onEvent) => describePush(await stack.push({ onEvent })), onDone),
+    pushAll: (onDone?: () => void) => run("push -a", async (onEvent) => describePush(await stack.push({ all: true, onEvent })), onDone),
+    pop: (onDone?: () => void) => run("pop", async (onEvent) => describePop(await stack.pop({ onEvent })), onDone),
+    popAll: (onDone?: () => void) => run("pop -a", async (onEvent) => describePop(await stack.pop({ all: true, onEvent })), onDone),
     goto: (name: string) =>
       run(`goto ${name}`, async (onEvent) => {
         await stack.goto(name, { onEvent });

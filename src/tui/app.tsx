@@ -154,6 +154,14 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     nav.current!.follow = { name, after: generation.current };
   };
 
+  /** A cursor on the top patch stays on the top as pushes and pops move it. */
+  const followTop = () => {
+    const onTop = !!view.top && current?.name === view.top;
+    return () => {
+      if (onTop && stack.top()) nav.current!.follow = { name: stack.top(), after: generation.current };
+    };
+  };
+
   const handleKey = (input: string, key: Key): void => {
     if (help) {
       setHelp(false);
@@ -201,10 +209,10 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (input === "N" && search) doSearch(search, -1);
     else if (key.ctrl && input === "l") void reload("reloaded");
     else if (input === "l") setShowLog((s) => !s);
-    else if (input === "p") void actions.push();
-    else if (input === "o") void actions.pop();
-    else if (input === "P") void actions.pushAll();
-    else if (input === "O") void actions.popAll();
+    else if (input === "p") void actions.push(followTop());
+    else if (input === "o") void actions.pop(followTop());
+    else if (input === "P") void actions.pushAll(followTop());
+    else if (input === "O") void actions.popAll(followTop());
     else if (key.return && name) void actions.goto(name);
     else if (input === "r") void actions.refresh();
     else if (input === "u") void actions.undo();

@@ -4,7 +4,7 @@
  * back with capture-pane, and the tree and queue are checked on disk at the end.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanup } from "../helpers/repo.js";
@@ -40,6 +40,9 @@ describe("pq tui in a real terminal (tmux)", () => {
     const pq = (...args: string[]) => execFileSync(process.execPath, [PQ, ...args], { cwd: dir, encoding: "utf8" });
     pq("init");
     pq("goto", "500");
+    // Patch 503 will not apply: its removed line is not in notes.txt.
+    const broken = join(dir, "patches", patchName(503));
+    writeFileSync(broken, readFileSync(broken, "latin1").replace("-version = 502 (build 502)", "-version = 502 (a line nobody wrote)"), "latin1");
 
     // The shell line after the TUI reports its exit code on the normal screen.
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
@@ -71,22 +74,29 @@ describe("pq tui in a real terminal (tmux)", () => {
     s = await waitFor(/✓ refreshed 00501-change-501\.patch: notes\.txt, p\/501\.txt/);
     expect(readFileSync(join(dir, "patches", patchName(501)), "latin1")).toMatch(/^\+edited in another window$/m);
 
+    // Push all stops at the patch that does not apply: the file and hunk are on screen.
+    keys("P");
+    s = await waitFor(/✗ 00503-change-503\.patch does not apply \(1 patch\(es\) before it were applied/);
+    expect(s).toMatch(/notes\.txt: Hunk #1 FAILED/);
+    expect(s).toMatch(/502\/1000 applied/);
+
     keys("?");
     s = await waitFor(/pq tui keys/);
     expect(s).toMatch(/push \/ pop one patch/);
     keys("Escape");
-    s = await waitFor(/series 501\/1000/);
+    s = await waitFor(/series 502\/1000/);
     expect(s).not.toMatch(/pq tui keys/);
 
     keys("q");
     s = await waitFor(/pq exited 0/);
     // The alternate screen is gone: the shell's screen is back, without the TUI's frame.
-    expect(s).not.toMatch(/series 501\/1000/);
+    expect(s).not.toMatch(/series 502\/1000/);
 
-    expect(pq("top").trim()).toBe(patchName(501));
-    expect(readFileSync(join(dir, "notes.txt"), "latin1")).toBe(notesAfter(501));
+    expect(pq("top").trim()).toBe(patchName(502));
+    expect(readFileSync(join(dir, "notes.txt"), "latin1")).toBe(notesAfter(502));
     expect(readFileSync(join(dir, "p/501.txt"), "latin1")).toBe("file 501\nsecond line\nedited in another window\n");
-    expect(pq("status")).toMatch(/applied 501, unapplied 499/);
+    expect(readFileSync(join(dir, "p/502.txt"), "latin1")).toBe("file 502\nsecond line\n");
+    expect(pq("status")).toMatch(/applied 502, unapplied 498/);
   });
 
   it("refuses to start without a terminal", () => {
