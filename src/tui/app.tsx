@@ -156,7 +156,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   /** A cursor on the top patch stays on the top as pushes and pops move it. */
   const followTop = () => {
-    const onTop = !!view.top && current?.name === view.top;
+    const onTop = !!view.top && view.rows[nav.current!.cursor]?.name === view.top;
     return () => {
       if (onTop && stack.top()) nav.current!.follow = { name: stack.top(), after: generation.current };
     };
@@ -182,7 +182,9 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       return;
     }
     if (promptRef.current) return promptInput(promptRef.current, input, key);
-    const name = current?.name ?? null;
+    // The row under the cursor now: an earlier key of the same chunk may have moved it.
+    const row = view.rows[nav.current!.cursor] ?? null;
+    const name = row?.name ?? null;
     if (input === "q" || (key.ctrl && input === "c")) exit();
     else if (input === "?") setHelp(true);
     else if (key.escape) {
@@ -226,9 +228,10 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
-    else if (input === "[" && name && n.cursor > 0) void actions.move(name, { before: view.rows[n.cursor - 1].name }, follow(name));
-    else if (input === "]" && name && n.cursor < view.rows.length - 1) void actions.move(name, { after: view.rows[n.cursor + 1].name }, follow(name));
-    else if (input === "s" && name) ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), current!.guards.join(" "));
+    else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, { before: view.rows[nav.current!.cursor - 1].name }, follow(name));
+    else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1)
+      void actions.move(name, { after: view.rows[nav.current!.cursor + 1].name }, follow(name));
+    else if (input === "s" && name) ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), row!.guards.join(" "));
     else if (input === "S") ask("select guards (empty selects none):", (g) => void actions.select(g), view.selected.join(" "));
     else if (input === "b") startJob("buildAndBoot");
     else if (input === "C") startJob("ci");

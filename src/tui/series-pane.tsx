@@ -51,6 +51,10 @@ export interface SeriesPaneProps {
   theme: Theme;
 }
 
+const guardText = (guards: string[], selected: string[]) => guards.map((g) => `${g}${selected.includes(g.slice(1)) ? "*" : ""}`).join(" ");
+const badgeList = (badges: Record<string, string> | undefined) =>
+  badges ? Object.entries(badges).sort(([a], [b]) => backendOrder(a) - backendOrder(b) || a.localeCompare(b)) : [];
+
 function fit(text: string, width: number): string {
   if (width <= 0) return "";
   if (text.length <= width) return text.padEnd(width);
@@ -71,7 +75,10 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
   const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => r.name.length)));
   const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
   const fixed = 3 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
-  const rest = Math.max(0, p.width - fixed);
+  // Guard and badge columns as wide as the widest on screen, so every row lines up.
+  const guardWidth = Math.min(24, Math.max(0, ...visible.map((r) => (r.guards.length ? guardText(r.guards, p.selected).length + 1 : 0))));
+  const badgeWidth = Math.max(0, ...visible.map((r) => badgeList(p.badges.get(r.name)).length * 3 + (p.badges.has(r.name) ? 1 : 0)));
+  const subjectWidth = Math.max(0, p.width - fixed - guardWidth - badgeWidth);
   const applied = p.rows.filter((r) => r.state === "applied").length;
   const title = `series ${applied}/${total} · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;
 
@@ -86,12 +93,8 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
         const isCursor = index === p.cursor;
         const isTop = row.name === p.top;
         const h = p.headers.get(row.name);
-        const guards = row.guards.map((g) => `${g}${p.selected.includes(g.slice(1)) ? "*" : ""}`).join(" ");
-        const badges = p.badges.get(row.name);
-        const badgeText = badges ? Object.entries(badges).sort(([a], [b]) => backendOrder(a) - backendOrder(b) || a.localeCompare(b)) : [];
-        const badgeWidth = badgeText.length ? badgeText.length * 3 + 1 : 0;
-        const guardWidth = guards ? Math.min(guards.length + 1, 24) : 0;
-        const subjectWidth = Math.max(0, rest - guardWidth - badgeWidth);
+        const guards = guardText(row.guards, p.selected);
+        const badgeText = badgeList(p.badges.get(row.name));
         return (
           <Text key={row.name} inverse={isCursor} wrap="truncate">
             <Text color={c("cyan")}>{isCursor ? "▶" : " "}</Text>
@@ -102,7 +105,7 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
             </Text>
             <Text>{fit(h?.subject ?? "", subjectWidth)}</Text>
             {authorWidth ? <Text color={c("blue")}> {fit(h?.author ?? "", authorWidth)}</Text> : null}
-            {guards ? <Text color={c("magenta")}> {fit(guards, guardWidth - 1)}</Text> : null}
+            {guardWidth ? <Text color={c("magenta")}> {fit(guards, guardWidth - 1)}</Text> : null}
             {badgeText.length ? (
               <Text>
                 {" "}
