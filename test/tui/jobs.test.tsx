@@ -1,5 +1,6 @@
 import React from "react";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -94,4 +95,25 @@ describe("pq tui: build, boot and ci", () => {
     // The error is in the status line and in the log pane.
     expect(frame.match(/main\.c:\d+:\d+: error/g)?.length).toBe(2);
   }, 90_000);
+
+  it("says so when there is no compiler, and stays usable", async () => {
+    const { stack } = await kernelStack("compile-error");
+    // A PATH with git but no gcc, ld or clang.
+    const bin = tempDir("pq-path-");
+    dirs.push(bin);
+    symlinkSync(execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim(), join(bin, "git"));
+    const oldPath = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const ui = mount(stack);
+      await settle(ui.lastFrame, /0\/0 applied/);
+      ui.stdin.write("b");
+      const frame = await settle(ui.lastFrame, /✗ no compiler that targets i386 ELF was found/, 60_000);
+      expect(frame).toMatch(/install one: apt-get install gcc binutils/);
+      ui.stdin.write("?");
+      await settle(ui.lastFrame, /pq tui keys/);
+    } finally {
+      process.env.PATH = oldPath;
+    }
+  });
 });

@@ -54,6 +54,12 @@ describe("pq tui in a real terminal (tmux)", () => {
     expect(s).toMatch(/notes\.txt \|\s+2 \+-/);
     expect(s).toMatch(/\+version = 500 \(build 500\)/);
 
+    // The mouse wheel (an SGR report, as a terminal sends it with mouse mode on) moves the cursor.
+    tmux("send-keys", "-t", session, "-l", "\x1b[<65;10;10M");
+    s = await waitFor(/▶ +503 U/);
+    tmux("send-keys", "-t", session, "-l", "\x1b[<64;10;10M");
+    s = await waitFor(/▶> +500 A/);
+
     keys("NPage");
     s = await waitFor(/▶ +5[3-4]\d U/);
     keys("PPage");
