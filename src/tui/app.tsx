@@ -51,7 +51,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
   const [sync, setSync] = useState<SyncStatus | null>(null);
-  const [focus, setFocus] = useState<"series" | "preview">("series");
+  // In a ref too, so a key after Tab in the same input chunk already sees the new focus.
+  const focusRef = useRef<"series" | "preview">("series");
+  const focus = focusRef.current;
+  const setFocus = (f: "series" | "preview") => {
+    focusRef.current = f;
+    redraw();
+  };
   const [help, setHelp] = useState(false);
   const promptRef = useRef<PromptState | null>(null);
   const prompt = promptRef.current;
@@ -114,7 +120,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     nav.current!.preview = Math.max(0, Math.min(nav.current!.preview + delta, Math.max(0, preview.lines.length - (previewHeight - 1))));
     redraw();
   };
-  const move = (delta: number) => (focus === "preview" ? scrollPreview(delta) : setCursor(nav.current!.cursor + delta));
+  const move = (delta: number) => (focusRef.current === "preview" ? scrollPreview(delta) : setCursor(nav.current!.cursor + delta));
 
   const ask = (label: string, onSubmit: (v: string) => void, initial = "") => {
     promptRef.current = { spec: { label, onSubmit }, value: initial };
@@ -190,7 +196,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (key.escape) {
       setShowLog(false);
       say(null);
-    } else if (key.tab) setFocus((f) => (f === "series" ? "preview" : "series"));
+    } else if (key.tab) setFocus(focusRef.current === "series" ? "preview" : "series");
     else if (key.upArrow || input === "k") move(-1);
     else if (key.downArrow || input === "j") move(1);
     else if (key.pageDown || (key.ctrl && input === "f")) move(page);

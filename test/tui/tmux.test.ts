@@ -105,6 +105,32 @@ describe("pq tui in a real terminal (tmux)", () => {
     expect(pq("status")).toMatch(/applied 502, unapplied 498/);
   });
 
+  it("draws in colour, and without any under NO_COLOR", async () => {
+    const dir = seriesRepo(20);
+    dirs.push(dir);
+    execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
+    execFileSync(process.execPath, [PQ, "goto", "10"], { cwd: dir });
+    // capture-pane -e keeps the escape codes: colours are SGR 30-37/90-97, 40-47, 38;/48;.
+    const colours = /\x1b\[[0-9;]*\b(3[0-7]|9[0-7]|4[0-7]|38;|48;)/;
+    for (const [name, env, coloured] of [
+      ["colour", "", true],
+      ["nocolour", "NO_COLOR=1 ", false],
+    ] as const) {
+      tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", dir, `${env}node ${PQ} tui; sleep 60`);
+      const until = Date.now() + 20_000;
+      let s = "";
+      while (!/change number 10 of the series/.test(s) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        s = tmux("capture-pane", "-p", "-e", "-t", name);
+      }
+      expect(s.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/▶> +10 A/);
+      expect(colours.test(s)).toBe(coloured);
+      // The changed words of the -/+ pair are highlighted (inverse), colours or not.
+      expect(s).toMatch(/-version = \x1b\[[0-9;]*7m9\b/);
+      tmux("send-keys", "-t", name, "q");
+    }
+  });
+
   it("refuses to start without a terminal", () => {
     const dir = seriesRepo(3);
     dirs.push(dir);
