@@ -21,6 +21,9 @@ export interface ImportItem {
 export function readPatchFiles(files: string[], opts: { name?: string; taken: Set<string> }): ImportItem[] {
   const items: ImportItem[] = [];
   for (const file of files) {
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new PqError("usage", `${file} is a directory`, ["pq import --quilt DIR or --hg DIR imports a whole queue; name patch files otherwise"]);
+    }
     const text = readText(file);
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
     const mails = isMbox(text) ? splitMbox(text) : [text];

@@ -141,6 +141,9 @@ export function validateGuardName(guard: string): void {
 }
 
 export function validatePatchName(name: string): void {
+  if (Buffer.byteLength(name, "latin1") > 200) {
+    throw new PqError("usage", `patch name too long (${name.length} characters; at most 200)`, ["pick a shorter name (pq rename)"]);
+  }
   if (!name || name.startsWith(".") || name.includes("/") || name.includes("\\") || /[\s#]/.test(name) || name === "series" || name === "status" || name === "guards") {
     throw new PqError("usage", `invalid patch name "${name}"`, [
       "a patch name is a single file name without spaces, '#' or '/', not starting with '.', and not 'series'/'status'/'guards'",

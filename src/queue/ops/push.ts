@@ -12,7 +12,7 @@ import { fileStat, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import type { AppliedPatch, Version } from "../state.js";
+import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -111,6 +111,8 @@ function tryPushCache(ctx: OpContext, hash: string): { files: Record<string, { p
   for (const entry of ctx.pushCache.candidates(hash)) {
     const paths = Object.keys(entry.files);
     if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
+    // A damaged store: apply the patch instead of trusting a result that cannot be read back.
+    if (!paths.every((p) => entry.files[p][1] === null || ctx.store.verify(versionId(entry.files[p][1])!))) continue;
     const files: Record<string, { pre: Version; post: Version }> = {};
     for (const p of paths) {
       const [pre, post] = entry.files[p];
