@@ -62,9 +62,9 @@ export interface StackStatus {
 }
 
 export class Stack {
-  private store: ObjectStore;
-  private statCache: StatCache;
-  private pushCache: PushCache;
+  private store!: ObjectStore;
+  private statCache!: StatCache;
+  private pushCache!: PushCache;
   private lock: TreeLock | null = null;
   /** Opened on first use: push and pop never need git, and starting it costs a process. */
   private gitRepo: Promise<GitRepo | null> | undefined;
@@ -79,11 +79,15 @@ export class Stack {
     command: string | undefined,
   ) {
     if (git !== undefined) this.gitRepo = Promise.resolve(git);
-    const p = statePaths(tree);
+    this.openCaches();
+    this.command = command ?? "pq";
+  }
+
+  private openCaches(): void {
+    const p = statePaths(this.tree);
     this.store = new ObjectStore(p.objects);
     this.statCache = new StatCache(p.statCache);
     this.pushCache = new PushCache(p.pushCache);
-    this.command = command ?? "pq";
   }
 
   // ---------------------------------------------------------------- opening
@@ -384,6 +388,8 @@ export class Stack {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
+      // Another pq may have written objects and caches since this one read them.
+      this.openCaches();
       const replayed = await recover(this.execContext());
       if (replayed) this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
       this.reload();

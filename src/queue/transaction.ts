@@ -110,7 +110,7 @@ export class Transaction {
   isEmpty(before: StackState): boolean {
     return (
       this.ws.plannedWrites().length === 0 &&
-      this.queueEdits.size === 0 &&
+      [...this.queueEdits].every(([path, text]) => readQueueFile(this.queueDir, path) === text) &&
       !this.git &&
       JSON.stringify(before) === JSON.stringify(this.state)
     );
