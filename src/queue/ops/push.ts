@@ -12,7 +12,7 @@ import { fileStat, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import { versionId, type AppliedPatch, type Version } from "../state.js";
+import type { AppliedPatch, Version } from "../state.js";
 import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -106,25 +106,6 @@ function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
   return hash;
 }
 
-function tryPushCache(ctx: OpContext, hash: string): { files: Record<string, { pre: Version; post: Version }>; renames?: [string, string][] } | null {
-  const ws = ctx.tx.ws;
-  for (const entry of ctx.pushCache.candidates(hash)) {
-    const paths = Object.keys(entry.files);
-    if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
-    // A damaged store: apply the patch instead of trusting a result that cannot be read back.
-    if (!paths.every((p) => entry.files[p][1] === null || ctx.store.verify(versionId(entry.files[p][1])!))) continue;
-    const files: Record<string, { pre: Version; post: Version }> = {};
-    for (const p of paths) {
-      const [pre, post] = entry.files[p];
-      ws.preserve(p);
-      ws.setVersion(p, post);
-      files[p] = { pre, post };
-    }
-    return { files, renames: entry.renames };
-  }
-  return null;
-}
-
 function fatesOf(app: PatchApplication): FileFate[] {
   return app.outcomes.map((o) => ({ path: o.path, status: o.status, hunks: o.hunks }));
 }
@@ -163,7 +144,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
     const text = known ? null : tx.patchText(name);
     const hash = known ?? rememberPatchHash(ctx, name, text!);
-    const hit = opts.dryRun ? null : tryPushCache(ctx, hash);
+    const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.verify(id));
     if (hit) {
       refuseOverEdits(ctx, name, Object.keys(hit.files), expected, planned);
       Object.keys(hit.files).forEach((p) => planned.add(p));
@@ -216,10 +197,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (needsRefresh) pushed.notes.push(...describeFailures(app));
     report.pushed.push(pushed);
     if (!needsRefresh && !app.fuzzy && !opts.dryRun) {
-      ctx.pushCache.add(hash, {
-        files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])),
-        ...(app.renames.length ? { renames: app.renames } : {}),
-      });
+      ctx.pushCache.record(hash, app.files, app.renames);
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }

@@ -78,11 +78,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.needsRefresh;
   delete top.rejects;
   // The new patch turns exactly these versions into these: a later push of it is a checkout.
-  const changed = Object.entries(plan.files).filter(([, c]) => c.pre !== c.post);
-  ctx.pushCache.add(top.hash, {
-    files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])),
-    ...(top.renames?.length ? { renames: top.renames } : {}),
-  });
+  ctx.pushCache.record(top.hash, plan.files, top.renames ?? []);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
 }
 
