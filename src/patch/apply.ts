@@ -7,6 +7,7 @@
 import { PqError } from "../errors.js";
 import { applyBinary } from "./binary.js";
 import { splitLines } from "./parse.js";
+import { quotePath } from "./paths.js";
 import type { FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
 
 const stripEol = (s: string) => (s.endsWith("\r\n") ? s.slice(0, -2) : s.endsWith("\n") ? s.slice(0, -1) : s);
@@ -184,8 +185,7 @@ export function describeHunkResult(r: HunkResult): string {
 /** The failed hunks in unified format, as GNU patch writes a .rej file. */
 export function formatRejects(fp: FilePatch, results: HunkResult[]): string {
   const failed = new Set(results.filter((r) => r.status === "failed").map((r) => r.index));
-  const path = fp.newPath ?? fp.oldPath ?? "";
-  let text = `--- ${fp.oldPath === null ? "/dev/null" : `a/${fp.oldPath}`}\n+++ ${fp.newPath === null ? "/dev/null" : `b/${path}`}\n`;
+  let text = `--- ${fp.oldPath === null ? "/dev/null" : quotePath(fp.oldPath, "a/")}\n+++ ${fp.newPath === null ? "/dev/null" : quotePath(fp.newPath, "b/")}\n`;
   fp.hunks.forEach((h, i) => {
     if (!failed.has(i + 1)) return;
     text += formatHunk(h);

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -66,6 +67,43 @@ describe("import and export", () => {
     expect((await pq(tree, "header", "-m", "new subject\n\nnew body", "-u", "New Author <n@example.org>")).code).toBe(0);
     const h = JSON.parse((await pq(tree, "header", "--json")).out);
     expect(h).toMatchObject({ subject: "new subject", body: "new body", author: "New Author <n@example.org>" });
+  });
+});
+
+describe("non-ASCII file names", () => {
+  it("refresh writes git's quoting, state.json stays valid JSON, and pop/push restore the same names", async () => {
+    const tree = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "names.patch", "-m", "names");
+    write(tree, "\u00e9.txt", "new\n");
+    write(tree, "\u20ac b.txt", "changed\n");
+    expect((await pq(tree, "add", "\u00e9.txt")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(tree, "patches/names.patch");
+    expect(patch).toContain('diff --git "a/\\303\\251.txt" "b/\\303\\251.txt"');
+    expect(patch).toContain('+++ "b/\\342\\202\\254 b.txt"\t\n');
+    // Valid UTF-8 JSON (pure ASCII), naming the files as they are on disk.
+    const stateBytes = readFileSync(join(tree, ".pq/state.json"));
+    expect(stateBytes.every((b) => b < 0x80)).toBe(true);
+    expect(Object.keys(JSON.parse(stateBytes.toString("utf8")).applied[0].files).sort()).toEqual(["\u00e9.txt", "\u20ac b.txt"]);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(existsSync(join(tree, "\u00e9.txt"))).toBe(false);
+    expect(read(tree, "\u20ac b.txt")).toBe("old\n");
+    // Once through the push cache, once through the patch text itself.
+    for (const fresh of [false, true]) {
+      if (fresh) await pq(tree, "pop");
+      if (fresh) cleanup(join(tree, ".pq/pushcache.log"));
+      expect((await pq(tree, "push")).code).toBe(0);
+      expect(readdirSync(tree).sort()).toEqual([".git", ".pq", "patches", "x.txt", "\u00e9.txt", "\u20ac b.txt"].sort());
+      expect(read(tree, "\u00e9.txt")).toBe("new\n");
+      expect(read(tree, "\u20ac b.txt")).toBe("changed\n");
+    }
+    // git apply and GNU patch take it on a clean copy of the base.
+    const other = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });
+    write(other, "p.diff", patch);
+    git(other, "apply", "--check", "p.diff");
+    expect(spawnSync("patch", ["-p1", "-i", "p.diff"], { cwd: other }).status).toBe(0);
+    expect(read(other, "\u00e9.txt")).toBe("new\n");
   });
 });
 

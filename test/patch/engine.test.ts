@@ -41,7 +41,7 @@ describe("parse", () => {
     expect(byPath["new name.txt"]).toMatchObject({ kind: "rename", oldPath: "old name.txt", similarity: 100 });
     expect(byPath["gone.txt"]).toMatchObject({ kind: "delete", newPath: null });
     expect(byPath["run.sh"]).toMatchObject({ oldMode: "100644", newMode: "100755" });
-    expect(Object.keys(byPath)).toContain(Buffer.from("t\u00e9st.txt", "utf8").toString("latin1"));
+    expect(Object.keys(byPath)).toContain("t\u00e9st.txt");
     // The signature after the last hunk is not read as context.
     expect(p.files.every((f) => f.hunks.every((h) => h.lines.every((l) => !l.text.startsWith("2.39"))))).toBe(true);
   });
@@ -204,5 +204,46 @@ describe("create", () => {
       }
     }
     for (const [path, content] of Object.entries(files)) expect(content).toBe(read(dir, path));
+  });
+});
+
+describe("file names", () => {
+  // Names git has to quote: UTF-8, control characters with and without a letter escape, quote, backslash, space.
+  const names = ["\u00e9.txt", "dir/\u20ac sp\u00e4ce.txt", "tab\there", "c\x07\x0b\x0c\rd", 'q"uo\\te', "del\x7f", "plain name.txt", "\ud83d\ude00.md"];
+
+  it("are quoted exactly as git quotes them (UTF-8 bytes in octal) in diff --git, ---/+++ and rename lines", () => {
+    const dir = makeRepo({});
+    dirs.push(dir);
+    for (const n of names) write(dir, n, "x\n");
+    git(dir, "add", "-A");
+    const headers = (text: string) => text.split("\n").filter((l) => /^(diff --git|--- |\+\+\+ |rename (from|to) )/.test(l));
+    const fromGit = git(dir, "-c", "core.quotePath=true", "diff", "--cached", "--no-renames");
+    const mine = [...names].sort().map((n) => createFilePatch({ oldPath: null, newPath: n, oldContent: null, newContent: "x\n" })).join("");
+    expect(headers(mine).sort()).toEqual(headers(fromGit).sort());
+    git(dir, "commit", "-qm", "names");
+    git(dir, "mv", "\u00e9.txt", "\u00e8 moved.txt");
+    const renamed = git(dir, "diff", "--cached", "-M");
+    const myRename = createFilePatch({ oldPath: "\u00e9.txt", newPath: "\u00e8 moved.txt", oldContent: "x\n", newContent: "x\n" });
+    expect(headers(myRename)).toEqual(headers(renamed));
+  });
+
+  it("read back from git's quoted headers as the names on disk, and applied by git apply and patch -p1", () => {
+    const dir = makeRepo(Object.fromEntries(names.map((n) => [n, "one\n"])));
+    dirs.push(dir);
+    for (const n of names) write(dir, n, "two\n");
+    const fromGit = parsePatch(git(dir, "diff"));
+    expect(fromGit.files.map((f) => f.newPath).sort()).toEqual([...names].sort());
+    const mine = names.map((n) => createFilePatch({ oldPath: n, newPath: n, oldContent: "one\n", newContent: "two\n" })).join("");
+    expect(parsePatch(mine).files.map((f) => f.oldPath)).toEqual(names);
+    git(dir, "checkout", "-q", "--", ".");
+    write(dir, "p.diff", mine);
+    git(dir, "apply", "--check", "p.diff");
+    const r = spawnSync("patch", ["-p1", "--no-backup-if-mismatch", "-i", "p.diff"], { cwd: dir, encoding: "latin1" });
+    expect(r.status).toBe(0);
+    for (const n of names) expect(read(dir, n)).toBe("two\n");
+  });
+
+  it("refuses a damaged quoted name with a PqError", () => {
+    expect(() => parsePatch('diff --git "a/x\\q" "b/x\\q"\nnew file mode 100644\n--- /dev/null\n+++ "b/x\\q"\n@@ -0,0 +1 @@\n+x\n')).toThrow(PqError);
   });
 });
