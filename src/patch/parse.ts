@@ -78,6 +78,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
 
   while (i < lines.length) {
     if (!isStart(i)) {
+      // Between files, plain diff's no-data line for a binary file (after its "diff -r" line).
+      if (headerEnd !== -1 && lines[i].startsWith("Binary files ")) files.push(plainBinary(lines[i], null, strip));
       i++;
       continue;
     }
@@ -85,7 +87,14 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     const fp: FilePatch = { oldPath: null, newPath: null, kind: "modify", hunks: [] };
     let sawGit = false;
     let gitPaths: [string, string] | null = null;
-    if (lines[i].startsWith("Index: ")) i += 2;
+    if (lines[i].startsWith("Index: ")) {
+      const indexName = eol(lines[i].slice(7));
+      i += 2;
+      if (i < lines.length && lines[i].startsWith("Binary files ")) {
+        files.push(plainBinary(lines[i++], indexName, strip));
+        continue;
+      }
+    }
     if (lines[i].startsWith("diff --git ")) {
       sawGit = true;
       gitPaths = gitLinePaths(lines[i].slice(11), strip, i + 1);
@@ -152,6 +161,22 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     files.push(fp);
   }
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
+}
+
+/**
+ * A "Binary files A and B differ" line without a git header (quilt's and plain diff's
+ * output): GNU patch skips it, pq keeps it only to name the file in a warning.
+ */
+function plainBinary(line: string, indexName: string | null, strip: number): FilePatch {
+  const m = /^Binary files (.+) and (.+) differ$/.exec(eol(line));
+  const raw = m ? (m[2] === "/dev/null" ? m[1] : m[2]) : (indexName ?? "");
+  let path: string;
+  try {
+    path = stripComponents(unquoteBytes(raw), strip, 0);
+  } catch {
+    path = bytesToName(indexName ?? raw);
+  }
+  return { oldPath: path, newPath: path, kind: "modify", binary: { forward: null, reverse: null, plain: true }, hunks: [] };
 }
 
 function parseHunk(lines: string[], at: number): [Hunk, number] {

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -104,6 +104,75 @@ describe("non-ASCII file names", () => {
     git(other, "apply", "--check", "p.diff");
     expect(spawnSync("patch", ["-p1", "-i", "p.diff"], { cwd: other }).status).toBe(0);
     expect(read(other, "\u00e9.txt")).toBe("new\n");
+  });
+});
+
+describe("binary diffs without data, against real quilt", () => {
+  const quilt = (cwd: string, ...args: string[]) =>
+    spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
+  const base = { "mod.bin": "a\0b", "mode.bin": "m\0", "empty.bin": "", "ren.bin": "r\0r", "del.bin": "d\0e", "t.txt": "t\n" };
+  const gitBinary = (path: string, header: string, from = `a/${path}`, to = `b/${path}`) => `diff --git a/${path} b/${path}\n${header}Binary files ${from} and ${to} differ\n`;
+  const textChange = "diff --git a/t.txt b/t.txt\n--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-t\n+t2\n";
+  const good =
+    "Binary files without data, as git diff writes them without --binary.\n\n" +
+    gitBinary("new.bin", "new file mode 100755\nindex 0000000..0f4ca97\n", "/dev/null") +
+    gitBinary("mod.bin", "index 20b5be9..88f3700 100644\n") +
+    gitBinary("mode.bin", "old mode 100644\nnew mode 100755\nindex 20b5be9..88f3700\n") +
+    gitBinary("empty.bin", "deleted file mode 100644\nindex e69de29..0000000\n", "a/empty.bin", "/dev/null") +
+    "diff --git a/ren.bin b/moved.bin\nsimilarity index 60%\nrename from ren.bin\nrename to moved.bin\nindex 20b5be9..88f3700 100644\nBinary files a/ren.bin and b/moved.bin differ\n" +
+    textChange +
+    "Index: q.bin\n===================================================================\nBinary files a/q.bin and b/q.bin differ\n";
+  const bad = "Deletes a binary file that is not empty.\n\n" + gitBinary("del.bin", "deleted file mode 100644\nindex d39dc42..0000000\n", "a/del.bin", "/dev/null") + textChange;
+
+  /** A copy of the base with patches/series listing `patch`; returns [quilt's dir, pq's git tree]. */
+  const setup = (patch: string): [string, string] => {
+    const qdir = tempDir("pq-quilt-bin-");
+    dirs.push(qdir);
+    for (const [p, c] of Object.entries(base)) write(qdir, p, c);
+    write(qdir, "patches/series", "p.diff\n");
+    write(qdir, "patches/p.diff", patch);
+    const tree = repo(base);
+    return [qdir, tree];
+  };
+  const modes = (root: string) => Object.fromEntries(Object.keys(snapshot(root)).map((f) => [f, statSync(join(root, f)).mode & 0o777]));
+  const tree = (root: string) => {
+    const all = snapshot(root);
+    return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith("patches/") && !p.startsWith(".pc/")));
+  };
+
+  it("push makes quilt's tree (new file empty and executable, changed ones kept, mode, rename, empty file deleted) and names them", async () => {
+    const [qdir, mine] = setup(good);
+    expect(quilt(qdir, "push", "-a").status).toBe(0);
+    await pq(mine, "init");
+    expect((await pq(mine, "import", "--quilt", qdir)).code).toBe(0);
+    const pushed = await pq(mine, "push", "--json");
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.out).pushed[0].binaryWithoutData.sort()).toEqual(["empty.bin", "mod.bin", "mode.bin", "moved.bin", "new.bin", "q.bin"]);
+    expect(tree(mine)).toEqual(tree(qdir));
+    const quiltModes = modes(qdir);
+    for (const [f, m] of Object.entries(modes(mine))) if (!f.startsWith("patches/")) expect([f, m]).toEqual([f, quiltModes[f]]);
+    // Popped and pushed again: still reported (not silently reused from the push cache).
+    await pq(mine, "pop");
+    expect(snapshot(mine)).toMatchObject(base);
+    const again = await pq(mine, "push");
+    expect(again.out).toContain("warning: binary diff without data");
+    expect(again.out).toContain("new.bin");
+  });
+
+  it("a delete of a binary file that is not empty fails as under quilt; --force keeps the file as quilt push -f does", async () => {
+    const [qdir, mine] = setup(bad);
+    expect(quilt(qdir, "push").status).not.toBe(0);
+    await pq(mine, "init");
+    await pq(mine, "import", "--quilt", qdir);
+    const refused = await pq(mine, "push");
+    expect(refused.code).toBe(6);
+    expect(refused.err).toContain("del.bin: a binary diff without data");
+    expect(tree(mine)).toEqual(base);
+    expect(quilt(qdir, "push", "-f").stdout).toContain("forced");
+    const forced = await pq(mine, "push", "--force");
+    expect(forced.code).toBe(6);
+    expect(tree(mine)).toEqual(tree(qdir));
+    expect(existsSync(join(mine, "del.bin.rej"))).toBe(false);
   });
 });
 

@@ -138,17 +138,20 @@ describe("binary patches", () => {
     expect(Buffer.from(applyFilePatch(blob.toString("latin1"), fp).content!, "latin1").equals(changed)).toBe(true);
   });
 
-  it("refuses 'Binary files differ' with no data, saying what to do", () => {
-    const p = "diff --git a/x.bin b/x.bin\nindex 1234567..89abcde 100644\nBinary files a/x.bin and b/x.bin differ\n";
-    const err = (() => {
-      try {
-        applyFilePatch("old", only(p));
-      } catch (e) {
-        return e as PqError;
-      }
-    })();
-    expect(err?.code).toBe("unsupported");
-    expect(err?.details.join(" ")).toContain("--binary");
+  it("'Binary files differ' without data applies as GNU patch does: new file empty, changed file kept, only an empty file deleted", () => {
+    const nodata = (header: string, from = "a/x.bin", to = "b/x.bin") => only(`diff --git a/x.bin b/x.bin\n${header}Binary files ${from} and ${to} differ\n`);
+    expect(applyFilePatch(null, nodata("new file mode 100644\nindex 0000000..89abcde\n", "/dev/null"))).toMatchObject({ ok: true, content: "" });
+    expect(applyFilePatch("a\0b", nodata("index 1234567..89abcde 100644\n"))).toMatchObject({ ok: true, content: "a\0b" });
+    expect(applyFilePatch(null, nodata("index 1234567..89abcde 100644\n")).ok).toBe(false);
+    const del = nodata("deleted file mode 100644\nindex 1234567..0000000\n", "a/x.bin", "/dev/null");
+    expect(applyFilePatch("", del)).toMatchObject({ ok: true, content: null });
+    expect(applyFilePatch("d\0e", del)).toMatchObject({ ok: false, content: "d\0e" });
+    // Without a git header (quilt's Index: sections, plain diff -r): named, but GNU patch skips it.
+    const quiltStyle = parsePatch("Index: x.bin\n===================================================================\nBinary files a/x.bin and b/x.bin differ\n");
+    expect(quiltStyle.files).toMatchObject([{ newPath: "x.bin", binary: { forward: null, plain: true } }]);
+    expect(applyFilePatch(null, quiltStyle.files[0])).toMatchObject({ ok: true, content: null });
+    const plain = parsePatch("--- a/t\n+++ b/t\n@@ -1 +1 @@\n-t\n+u\ndiff -urN a/y.bin b/y.bin\nBinary files a/y.bin and b/y.bin differ\n");
+    expect(plain.files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([["t", false], ["y.bin", true]]);
   });
 });
 
