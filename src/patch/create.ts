@@ -108,8 +108,11 @@ export function createFilePatch(a: {
   }
   if (a.oldContent === a.newContent && a.oldPath !== null && a.newPath !== null) return text;
   const modeSuffix = a.oldPath !== null && a.newPath !== null && oldMode === newMode ? ` ${oldMode}` : "";
-  text += `index ${gitBlobId(a.oldContent).slice(0, 12)}..${gitBlobId(a.newContent).slice(0, 12)}${modeSuffix}\n`;
-  if (isBinaryContent(a.oldContent) || isBinaryContent(a.newContent)) return text + formatBinaryPatch(a.oldContent, a.newContent);
+  // git apply refuses a binary patch "without full index line": binary files get whole ids, as format-patch --binary writes them.
+  const binary = isBinaryContent(a.oldContent) || isBinaryContent(a.newContent);
+  const idLength = binary ? 40 : 12;
+  text += `index ${gitBlobId(a.oldContent).slice(0, idLength)}..${gitBlobId(a.newContent).slice(0, idLength)}${modeSuffix}\n`;
+  if (binary) return text + formatBinaryPatch(a.oldContent, a.newContent);
   const hunks = diffHunks(a.oldContent ?? "", a.newContent ?? "", a.context ?? 3);
   if (!hunks.length) return text;
   text += `--- ${a.oldPath === null ? "/dev/null" : headerName("a/", oldPath)}\n`;

@@ -60,6 +60,31 @@ describe("import and export", () => {
     expect(read(am, "a.txt")).toBe("a2\n");
   });
 
+  it("a patch with binary files exported with --dir is taken by git am (full index lines)", async () => {
+    const blob = (seed: number) => Array.from({ length: 600 }, (_, i) => String.fromCharCode((i * seed) % 256)).join("");
+    const base = { "fw.bin": blob(7), "gone.bin": blob(3), "a.txt": "a\n" };
+    const tree = repo(base);
+    await pq(tree, "init");
+    await pq(tree, "new", "bin.patch", "-m", "Binary changes");
+    write(tree, "fw.bin", blob(11));
+    write(tree, "new.bin", blob(5));
+    cleanup(join(tree, "gone.bin"));
+    write(tree, "a.txt", "a2\n");
+    await pq(tree, "add", "new.bin");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(tree, "patches/bin.patch")).toMatch(/^index [0-9a-f]{40}\.\.[0-9a-f]{40} 100644$/m);
+    const out = tempDir("pq-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
+    const am = repo(base);
+    const mails = readdirSync(out).filter((f) => f.endsWith(".patch")).sort().map((f) => join(out, f));
+    const r = spawnSync("git", ["am", "-q", ...mails], { cwd: am, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const withoutQueue = (root: string) => Object.fromEntries(Object.entries(snapshot(root)).filter(([p]) => !p.startsWith("patches/")));
+    expect(withoutQueue(am)).toEqual(withoutQueue(tree));
+  });
+
   it("header edits the message and author of a patch", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
