@@ -94,6 +94,7 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
         files.push(plainBinary(lines[i++], indexName, strip));
         continue;
       }
+      if (i >= lines.length) throw new PqError("bad-patch", `the patch ends after "Index: ${indexName}" with no diff`);
     }
     if (lines[i].startsWith("diff --git ")) {
       sawGit = true;
