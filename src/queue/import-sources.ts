@@ -15,6 +15,8 @@ export interface ImportItem {
   name: string;
   text: string;
   guards: string[];
+  /** quilt's -pN from the series line, when it has one. */
+  strip?: number;
 }
 
 /** Patch files and mail files/mboxes (one patch per mail). */
@@ -50,6 +52,6 @@ export function readQueueDir(dir: string): ImportItem[] {
     .map((e) => {
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
-      return { name: e.name, text, guards: e.guards };
+      return { name: e.name, text, guards: e.guards, ...(e.strip === undefined ? {} : { strip: e.strip }) };
     });
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { applyFilePatch, createFilePatch, parsePatch, reverseFilePatch, type FilePatch } from "../../src/patch/index.js";
+import { applyFilePatch, bestName, createFilePatch, parsePatch, reverseFilePatch, type FilePatch } from "../../src/patch/index.js";
 import { cleanup, git, makeRepo, read, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -152,6 +152,23 @@ describe("binary patches", () => {
     expect(applyFilePatch(null, quiltStyle.files[0])).toMatchObject({ ok: true, content: null });
     const plain = parsePatch("--- a/t\n+++ b/t\n@@ -1 +1 @@\n-t\n+u\ndiff -urN a/y.bin b/y.bin\nBinary files a/y.bin and b/y.bin differ\n");
     expect(plain.files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([["t", false], ["y.bin", true]]);
+  });
+});
+
+describe("plain diffs naming a file two ways", () => {
+  it("--- x.c.orig / +++ x.c patches the file GNU patch picks: the one that exists, else the shorter name", () => {
+    const p = "--- x.c.orig\n+++ x.c\n@@ -1 +1 @@\n-a\n+b\n";
+    const fp = parsePatch(p, { strip: 0 }).files[0];
+    expect(fp).toMatchObject({ kind: "modify", candidates: ["x.c.orig", "x.c"] });
+    for (const existing of [["x.c", "x.c.orig"], ["x.c.orig"], ["x.c"]]) {
+      const dir = tempDir("pq-gnu-names-");
+      dirs.push(dir);
+      for (const f of existing) write(dir, f, "a\n");
+      write(dir, "p.diff", p);
+      expect(spawnSync("patch", ["-p0", "-i", "p.diff"], { cwd: dir }).status).toBe(0);
+      const patched = existing.find((f) => read(dir, f) === "b\n");
+      expect(bestName(fp.candidates!, (f) => existing.includes(f))).toBe(patched);
+    }
   });
 });
 
