@@ -10,7 +10,7 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { GitRepo } from "../git/repo.js";
 import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
-import { parsePatch } from "../patch/index.js";
+import { bytesToName, nameToBytes, parsePatch } from "../patch/index.js";
 import { fileStat, readText, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
@@ -730,11 +730,12 @@ export class Stack {
   }
 
   private readSeries(): Series {
-    return Series.parse(readText(join(this.queueDir, "series")) ?? "");
+    // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
+    return Series.parse(bytesToName(readText(join(this.queueDir, "series")) ?? ""));
   }
 
   private writeSeries(series: Series): void {
-    writeAtomic(join(this.queueDir, "series"), series.serialize());
+    writeAtomic(join(this.queueDir, "series"), nameToBytes(series.serialize()));
   }
 
   private pushCandidates(series = this.readSeries()): string[] {

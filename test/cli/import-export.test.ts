@@ -132,6 +132,35 @@ describe("non-ASCII file names", () => {
   });
 });
 
+describe("non-ASCII patch names", () => {
+  it("the series file is UTF-8 both ways: quilt pushes pq's queue and pq imports quilt's", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "new", "caf\u00e9.patch")).code).toBe(0);
+    write(tree, "a.txt", "a1\n");
+    await pq(tree, "refresh");
+    expect((await pq(tree, "new", "\u20ac-fix.patch")).code).toBe(0);
+    write(tree, "a.txt", "a2\n");
+    await pq(tree, "refresh");
+    expect(readFileSync(join(tree, "patches/series"), "utf8")).toBe("caf\u00e9.patch\n\u20ac-fix.patch\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).out).toContain("now at: \u20ac-fix.patch");
+
+    const other = repo({ "a.txt": "a\n" });
+    cleanup(join(other, ".git"));
+    for (const f of readdirSync(join(tree, "patches"))) write(other, `patches/${f}`, read(tree, `patches/${f}`));
+    const env = { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" };
+    expect(spawnSync("quilt", ["push", "-a"], { cwd: other, env }).status).toBe(0);
+    expect(read(other, "a.txt")).toBe("a2\n");
+
+    const third = repo({ "a.txt": "a\n" });
+    await pq(third, "init");
+    expect((await pq(third, "import", "--quilt", other, "--push")).code).toBe(0);
+    expect((await pq(third, "series")).out).toBe("caf\u00e9.patch\n\u20ac-fix.patch\n");
+    expect(read(third, "a.txt")).toBe("a2\n");
+  });
+});
+
 describe("binary diffs without data, against real quilt", () => {
   const quilt = (cwd: string, ...args: string[]) =>
     spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
