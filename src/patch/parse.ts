@@ -40,8 +40,9 @@ function headerPath(rest: string, strip: number, lineNo: number): string | null 
     p = unquoteBytes(quoted[0]);
   } else {
     const tab = p.indexOf("\t");
+    // After a TAB comes the timestamp (or nothing: git's marker for a name with spaces); the name keeps its own spaces.
     if (tab !== -1) p = p.slice(0, tab);
-    p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
+    else p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
   }
   if (p === "/dev/null") return null;
   return stripComponents(p, strip, lineNo);
