@@ -49,7 +49,7 @@ if (!isMainThread) {
 } else {
   const args = process.argv.slice(2);
   const opt = (name, dflt) => {
-    const k = args.indexOf(`--${name}`);
+    const k = args.lastIndexOf(`--${name}`); // the last one wins: npm run fuzz:patch -- --count N
     return k === -1 ? dflt : args[k + 1];
   };
   const seed = Number(opt("seed", 1));
