@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
@@ -77,7 +77,7 @@ export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState,
     tree,
     queue,
     trash,
-    state: [store.putChecked(JSON.stringify(before)), store.putChecked(JSON.stringify(tx.state))],
+    state: [store.putChecked(asciiJson(before)), store.putChecked(asciiJson(tx.state))],
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };
@@ -113,7 +113,7 @@ export async function execute(
   ctx.store.flush();
   verifyVersions(ctx.store, entry);
   const paths = statePaths(ctx.tree);
-  writeAtomic(paths.journal, JSON.stringify(entry), true);
+  writeAtomic(paths.journal, asciiJson(entry), true);
   failpoint("journal-written");
   await applyEntry(ctx, entry, onFile);
   failpoint("state-written");

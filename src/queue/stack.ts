@@ -12,6 +12,7 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
+import { bytesToName } from "../patch/index.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
@@ -470,7 +471,8 @@ export class Stack {
   }
 
   private readSeries(): Series {
-    return Series.parse(readText(join(this.queueDir, "series")) ?? "");
+    // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
+    return Series.parse(bytesToName(readText(join(this.queueDir, "series")) ?? ""));
   }
 
   private versionContent(v: Version): string | null {

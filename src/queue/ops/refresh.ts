@@ -73,6 +73,12 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   if (opts.signoff) header = await withSignoff(ctx, header);
   const text = joinHeaderAndDiff(header, plan.diff);
   tx.writePatch(top.name, text);
+  // The diff is written with a/ b/ prefixes now: a quilt -pN entry becomes the default.
+  const series = tx.series();
+  if (series.has(top.name) && series.stripOf(top.name) !== 1) {
+    series.setStrip(top.name, 1);
+    tx.setSeries(series);
+  }
   top.files = plan.files;
   top.hash = sha1(text);
   delete top.needsRefresh;
