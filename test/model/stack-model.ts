@@ -586,7 +586,7 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.boolean().map((a) => new Push(a)),
     fc.boolean().map((a) => new Pop(a)),
     fc.tuple(fc.nat(), fc.constantFrom("+x", "-x", "")).map(([p, g]) => new Guard(p, g)),
-    fc.constantFrom([], ["x"]).map((g) => new Select(g)),
+    fc.constantFrom([], ["x"]).map((g) => new Select([...g])),
     fc.tuple(fc.nat(), fc.boolean()).map(([p, f]) => new Reorder(p, f)),
     fc.nat().map((p) => new RenamePatch(p)),
     fc.nat().map((p) => new DeletePatch(p)),
@@ -594,7 +594,7 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.boolean().map((r) => new Undo(r)),
     ...(process.env.PQ_MODEL_KILLS === "0"
       ? []
-      : [fc.tuple(fc.constantFrom(["push"], ["push", "-a"], ["pop"], ["pop", "-a"]), fc.nat()).map(([a, p]) => new KilledAndConcurrent(a, p))]),
+      : [fc.tuple(fc.constantFrom(["push"], ["push", "-a"], ["pop"], ["pop", "-a"]), fc.nat()).map(([a, p]) => new KilledAndConcurrent([...a], p))]),
   ];
 }
 
