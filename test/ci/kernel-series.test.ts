@@ -32,7 +32,7 @@ describe("the bundled paravirt series", () => {
       const has = c.backend === "native" || (c.backend === "xen" && c.state >= xenFrom) || (c.backend === "vmi" && c.state >= vmiFrom);
       expect(`${c.state}/${c.backend}: ${c.outcome}`).toBe(`${c.state}/${c.backend}: ${has ? "pass" : "skip"}`);
     }
-    expect(clean.states[1].author).toContain("Rusty Russell");
+    expect(clean.states[1].author).toContain("Corin Paravirt");
   });
 
   it("shards 1/3, 2/3, 3/3 merge to the unsharded report, and JUnit reads back", async () => {
