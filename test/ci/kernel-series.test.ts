@@ -44,7 +44,7 @@ describe("the bundled paravirt series", () => {
   }, 180_000);
 });
 
-for (const fixture of ["queue-broken-build", "queue-xen-hang"]) {
+for (const fixture of ["queue-broken-build", "queue-xen-hang", "queue-missed-iret", "queue-xen-upcall-pending"]) {
   describe(`injected defect: ${fixture}`, () => {
     const dir = resolve("test/fixtures", fixture);
     const expected = JSON.parse(readFileSync(join(dir, "EXPECTED.json"), "utf8"));
