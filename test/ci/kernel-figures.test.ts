@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script (node scripts/kernel-figures.mjs), without types
 import { BACKENDS, collectFigures, renderFigures } from "../../scripts/kernel-figures.mjs";
@@ -63,5 +64,15 @@ describe("kernel figures (scripts/kernel-figures.mjs)", () => {
     const table = renderFigures(fig);
     expect(table).toContain("| op | raw | native call / patched | xen call / patched | vmi call / patched |");
     expect(table.split("\n").filter((l: string) => l.startsWith("| native |")).length).toBe(5);
+  });
+
+  it("the README carries the per-op table exactly as the script prints it now", () => {
+    const perOp = (text: string) => text.split("\n\n").find((block) => block.startsWith("| op | raw |"));
+    const fresh = perOp(renderFigures(fig));
+    expect(fresh).toBeDefined();
+    // notes/kernel-readme.md until the section is folded into README.md.
+    const readme = readFileSync("README.md", "utf8");
+    const text = perOp(readme) ? readme : readFileSync("notes/kernel-readme.md", "utf8");
+    expect(perOp(text)).toBe(fresh);
   });
 });
