@@ -19,8 +19,8 @@ describe("import and export", () => {
     const hg = tempDir("pq-hg-");
     dirs.push(hg);
     write(hg, ".hg/patches/series", "one.diff\ntwo.diff #+experimental\n");
-    write(hg, ".hg/patches/one.diff", "# HG changeset patch\n# User Jeremy Fitzhardinge <jeremy@xensource.com>\n# Date 1165000000 28800\n# Parent  0000000000000000000000000000000000000000\nxen: first\n\nWhy.\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
-    write(hg, ".hg/patches/two.diff", "From: Zachary Amsden <zach@vmware.com>\nSubject: vmi: second\n\ndiff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n");
+    write(hg, ".hg/patches/one.diff", "# HG changeset patch\n# User Xena Eventchan <xena.eventchan@example.org>\n# Date 1165000000 28800\n# Parent  0000000000000000000000000000000000000000\nxen: first\n\nWhy.\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
+    write(hg, ".hg/patches/two.diff", "From: Vera Romscan <vera.romscan@example.org>\nSubject: vmi: second\n\ndiff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n");
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
     expect((await pq(tree, "import", "--hg", hg)).code).toBe(0);
@@ -29,7 +29,7 @@ describe("import and export", () => {
       { name: "two.diff", guards: ["+experimental"] },
     ]);
     const header = JSON.parse((await pq(tree, "header", "one.diff", "--json")).out);
-    expect(header).toMatchObject({ author: "Jeremy Fitzhardinge <jeremy@xensource.com>", subject: "xen: first", body: "Why." });
+    expect(header).toMatchObject({ author: "Xena Eventchan <xena.eventchan@example.org>", subject: "xen: first", body: "Why." });
     expect((await pq(tree, "push", "-a")).out).toContain("now at: one.diff");
     expect(read(tree, "a.txt")).toBe("A\n");
   });
