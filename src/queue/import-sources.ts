@@ -12,13 +12,8 @@ import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
 
-export interface ImportItem {
-  name: string;
-  text: string;
-  guards: string[];
-  /** quilt's -pN from the series line, when it has one. */
-  strip?: number;
-}
+import type { ImportItem } from "./ops/series-edit.js";
+export type { ImportItem } from "./ops/series-edit.js";
 
 /** Patch files and mail files/mboxes (one patch per mail). */
 export function readPatchFiles(files: string[], opts: { name?: string; taken: Set<string> }): ImportItem[] {
@@ -58,6 +53,6 @@ export function readQueueDir(dir: string): ImportItem[] {
     .map((e) => {
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
-      return { name: e.name, text, guards: e.guards, ...(e.strip === undefined ? {} : { strip: e.strip }) };
+      return { name: e.name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }) };
     });
 }

@@ -195,7 +195,7 @@ describe("damage and bad input get messages, not stack traces", () => {
     const imp = runPq(dir, ["import", "somedir"]);
     expect(imp.status).toBe(2);
     noTrace(imp);
-    writeFileSync(join(dir, "nodiff.patch"), "Subject: just words\n\nno diff here\n");
+    writeFileSync(join(dir, "nodiff.patch"), "just words\n\nno diff here\n");
     const empty = runPq(dir, ["import", "nodiff.patch"]);
     expect(empty.status).toBe(7);
     expect(empty.stderr).toContain("contains no diff");

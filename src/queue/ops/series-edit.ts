@@ -14,6 +14,8 @@ export interface ImportItem {
   guards: string[];
   /** quilt's -pN for this patch (default 1). */
   strip?: number;
+  /** Listed in a quilt or hg series: an empty patch there is a patch (quilt new, then no refresh). */
+  fromSeries?: boolean;
 }
 
 /** Add patches to the series after the top applied patch (hg qimport), with their guards. */
@@ -21,7 +23,7 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   const { tx } = ctx;
   const series = tx.series();
   const seen = new Set<string>();
-  for (const { name, text, guards, strip } of items) {
+  for (const { name, text, guards, strip, fromSeries } of items) {
     validatePatchName(name);
     if (series.has(name) || seen.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"], { patch: name });
     seen.add(name);
@@ -31,7 +33,9 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
     }
     guards.forEach((g) => checkGuard(g));
     const parsed = parsePatch(text, { strip }); // refuse what cannot be parsed before the queue changes
-    if (!parsed.files.length && !diffOf(text)) {
+    // An empty commit's mail (From:/Subject: and no diff) is a patch; a file with neither is a mistake.
+    const looksLikePatch = /^(From [0-9a-f]{40} |From: |Subject: |# HG changeset patch)/m.test(text);
+    if (!parsed.files.length && !diffOf(text) && !looksLikePatch && !fromSeries) {
       throw new PqError("bad-patch", `${name} contains no diff`, ["pq new NAME makes an empty patch; import takes patch files, mails and mboxes"], {
         patch: name,
       });
