@@ -16,6 +16,8 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
+import { sha256 } from "./lru-store.js";
+import { ImageCache, stateKey } from "./state-cache.js";
 
 export interface BuildDescription {
   output: string;
@@ -34,6 +36,10 @@ export interface BuildResult {
   compiled: number;
   cached: number;
   ms: number;
+  /** sha256 of the kernel image (set when the build succeeded). */
+  imageSha?: string;
+  /** The image came whole from the state-level cache: nothing was compiled or linked. */
+  reusedImage?: boolean;
 }
 
 export interface BuildOptions {
@@ -44,6 +50,8 @@ export interface BuildOptions {
   toolchain?: Toolchain;
   blame?: (file: string, line: number) => string | undefined;
   onEvent?: EventSink;
+  /** Reuse (and record) whole images by the state-level key; default true. */
+  stateCache?: boolean;
 }
 
 export function defaultCacheDir(): string {
@@ -156,6 +164,18 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   let compiled = 0;
   let cached = 0;
   let log = "";
+  const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
+  const key = images ? stateKey(tree, tc, [outDir]) : "";
+  const hit = images?.get(key);
+  if (hit) {
+    const kernelPath = join(outDir, desc.output);
+    const tmp = `${kernelPath}.tmp-${process.pid}`;
+    writeFileSync(tmp, hit.image);
+    renameSync(tmp, kernelPath);
+    writeFileSync(join(outDir, "build.log"), hit.log);
+    const diagnostics = parseDiagnostics(hit.log, opts.blame);
+    return { ok: true, kernelPath, diagnostics, log: hit.log, compiled: 0, cached: desc.sources.length, ms: Date.now() - started, imageSha: hit.imageSha, reusedImage: true };
+  }
   const missing = desc.sources.filter((s) => !existsSync(join(tree, s)));
   if (missing.length) {
     const diagnostics = missing.map((m) => ({ file: "build.json", line: 1, severity: "error" as const, message: `source ${m} does not exist` }));
@@ -225,7 +245,14 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
   renameSync(tmpOut, kernelPath);
   writeFileSync(join(outDir, "build.log"), log);
-  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started };
+  const image = readFileSync(kernelPath);
+  let imageSha = sha256(image);
+  try {
+    if (images) imageSha = images.put(key, image, log);
+  } catch {
+    /* a full or read-only cache folder costs the next run a link, nothing more */
+  }
+  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
 }
 
 function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string): void {

@@ -5,9 +5,9 @@
  * warm boot cost tens of milliseconds instead of hundreds.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PqError } from "../errors.js";
+import { v86Dir } from "./identity.js";
 import { parseProtocolLine, verdictOf, type ProtocolLine, type Verdict } from "./protocol.js";
 
 export interface BootOptions {
@@ -47,11 +47,6 @@ interface V86Like {
 let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = null;
 let wasmModule: Promise<WebAssembly.Module> | null = null;
 
-function v86Dir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(require.resolve("v86/package.json"));
-}
-
 async function loadV86() {
   if (!v86Module) v86Module = (await import("v86")) as unknown as typeof v86Module;
   return v86Module!;
@@ -80,6 +75,11 @@ function exposeInstructionCounter(cpu: NonNullable<NonNullable<V86Like["v86"]>["
   return true;
 }
 
+/** The kernel command line a boot passes: part of what decides its verdict. */
+export function bootCmdline(opts: Pick<BootOptions, "backend" | "extraCmdline">): string {
+  return [`paravirt=${opts.backend}`, opts.extraCmdline ?? ""].join(" ").trim();
+}
+
 export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions): Promise<BootResult> {
   const image = typeof kernel === "string" ? readFileSync(kernel) : kernel;
   if (image.length < 64 || !(image[0] === 0x7f && image[1] === 0x45 && image[2] === 0x4c && image[3] === 0x46)) {
@@ -88,7 +88,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
   const { V86 } = await loadV86();
   const module = await compiledWasm(opts.coldWasm);
   const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength);
-  const cmdline = [`paravirt=${opts.backend}`, opts.extraCmdline ?? ""].join(" ").trim();
+  const cmdline = bootCmdline(opts);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
   const started = performance.now();
 
