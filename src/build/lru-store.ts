@@ -22,9 +22,10 @@ const STALE_TMP_MS = 60 * 60 * 1000;
 
 export const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 
-export class LruStore<M> {
-  private writesSincePrune = 0;
+/** Writes per folder since its last pruning, across every store object of this process. */
+const writesSincePrune = new Map<string, number>();
 
+export class LruStore<M> {
   constructor(
     readonly dir: string,
     /** Budget in bytes; pruning brings the folder down to 80% of it. */
@@ -72,12 +73,14 @@ export class LruStore<M> {
       rmSync(tmp, { force: true });
       throw e;
     }
-    if (++this.writesSincePrune >= 64) this.prune();
+    const writes = (writesSincePrune.get(this.dir) ?? 0) + 1;
+    writesSincePrune.set(this.dir, writes);
+    if (writes >= 64) this.prune();
   }
 
   /** Removes least recently used entries until the folder is within 80% of its budget. */
   prune(): { removed: number; bytes: number } {
-    this.writesSincePrune = 0;
+    writesSincePrune.set(this.dir, 0);
     let names: string[];
     try {
       names = readdirSync(this.dir);
