@@ -8,7 +8,7 @@
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
@@ -104,6 +104,9 @@ function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   });
 }
 
+/** A temporary name no other build can pick, in this process (concurrent builds) or another. */
+const uniq = () => `${process.pid}-${randomBytes(6).toString("hex")}`;
+
 const sha = (...parts: (string | Buffer)[]) => {
   const h = createHash("sha256");
   for (const p of parts) h.update(p).update("\0");
@@ -169,7 +172,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const hit = images?.get(key);
   if (hit) {
     const kernelPath = join(outDir, desc.output);
-    const tmp = `${kernelPath}.tmp-${process.pid}`;
+    const tmp = `${kernelPath}.tmp-${uniq()}`;
     writeFileSync(tmp, hit.image);
     renameSync(tmp, kernelPath);
     writeFileSync(join(outDir, "build.log"), hit.log);
@@ -207,7 +210,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const obj = join(objDir, `${objectKey}.o`);
     if (!existsSync(obj)) {
       emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
-      const tmp = `${obj}.tmp-${process.pid}-${i}`;
+      const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
       const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
       log += cc.stderr;
@@ -222,7 +225,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     } else {
       cached++;
       // Refresh the level-1 record from the preprocessor's view of dependencies.
-      const dep = join(depDir, `${depKey}.tmp-${process.pid}.d`);
+      const dep = join(depDir, `${depKey}.tmp-${uniq()}.d`);
       const r = await run(tc.cc, [...flags, "-M", "-MF", dep, source], tree);
       if (r.code === 0) recordDeps(dep, depFile, objectKey, tree);
     }
@@ -235,7 +238,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
   emit({ kind: "link", message: `LD ${desc.output}` });
   const kernelPath = join(outDir, desc.output);
-  const tmpOut = `${kernelPath}.tmp-${process.pid}`;
+  const tmpOut = `${kernelPath}.tmp-${uniq()}`;
   const ld = await run(tc.ld, [...tc.ldFlags, "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut], tree);
   log += ld.stderr;
   const all = parseDiagnostics(log, opts.blame);
@@ -262,7 +265,7 @@ function recordDeps(depMake: string, depFile: string, objectKey: string, tree: s
       const h = fileSha(resolve(tree, p));
       if (h) deps[p] = h;
     }
-    const tmp = `${depFile}.tmp-${process.pid}`;
+    const tmp = `${depFile}.tmp-${uniq()}`;
     writeFileSync(tmp, JSON.stringify({ objectKey, deps } satisfies DepRecord));
     renameSync(tmp, depFile);
   } finally {
