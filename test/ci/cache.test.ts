@@ -171,7 +171,22 @@ describe("pq ci through the caches", () => {
       const r = JSON.parse(readFileSync(join(out, `r${i}.json`), "utf8")) as CiReport;
       expect(withoutTimings(r)).toEqual(withoutTimings(baseline));
     }
-    const third = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir });
+    const third = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: 20_000 });
     expect(third.cells.every((c) => c.reused)).toBe(true);
   }, 300_000);
+
+  it("a hang is booted again unless --reuse-failures", async () => {
+    const queue = resolve("test/fixtures/queue-xen-hang");
+    const cacheDir = temp("pq-cache-hang-");
+    const run = (reuseFailures = false) => runCi({ tree: TREE, queue, backends: ["xen"], jobs: 2, cacheDir, timeoutMs: 1500, reuseFailures });
+    const first = await run();
+    const hangs = first.cells.filter((c) => c.outcome === "hang").map((c) => c.state);
+    expect(hangs.length).toBeGreaterThan(0);
+    const second = await run();
+    expect(ranStates(second)).toEqual(hangs);
+    expect(second.cells.map((c) => c.outcome)).toEqual(first.cells.map((c) => c.outcome));
+    const third = await run(true);
+    expect(ranStates(third)).toEqual([]);
+    expect(third.cells.map((c) => c.outcome)).toEqual(first.cells.map((c) => c.outcome));
+  }, 180_000);
 });

@@ -59,7 +59,7 @@ for (const fixture of ["queue-broken-build", "queue-xen-hang"]) {
       expect(failing).toEqual(want);
       expect(report.states[expected.badState].patch).toBe(expected.badPatch);
 
-      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends });
+      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends, cacheDir });
       expect(bisect.patch).toBe(expected.badPatch);
       expect(bisect.author).toContain("Careless Contributor");
       expect(bisect.failure?.outcome).toBe(expected.failing.outcome);
