@@ -131,7 +131,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
       const done = () => resolve(result);
       // A machine is only reused after a boot that ended by the protocol; the verdict does not wait for that.
       if (machine) {
-        void machine.release(verdict !== "hang" && verdict !== "crash");
+        machine.release(verdict !== "hang" && verdict !== "crash");
         done();
       }
       // A CPU that died inside the emulator may never acknowledge destroy(): don't wait long.
@@ -189,7 +189,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
           watch();
         })
         .catch((e: Error) => {
-          if (machine) void machine.release(false);
+          if (machine) machine.release(false);
           if (!settled) {
             settled = true;
             timers.forEach(clearTimeout);

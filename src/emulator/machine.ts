@@ -80,8 +80,10 @@ export class Machine {
 
   /** An idle machine of this kind, or a new one. */
   static async acquire(kind: string, build: () => V86Like, onReady: (m: V86Like) => void): Promise<Machine> {
-    const ready = idle.get(kind)?.pop();
-    if (ready) return ready;
+    for (let m = idle.get(kind)?.pop(); m; m = idle.get(kind)?.pop()) {
+      if (await m.stopped) return m;
+      void m.destroy();
+    }
     const emulator = build();
     machineStats.built++;
     await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
@@ -131,18 +133,31 @@ export class Machine {
     await this.emulator.run();
   }
 
-  /** Ends the boot; a machine that stopped cleanly goes back to the idle list, any other is destroyed. */
-  async release(reusable: boolean): Promise<void> {
+  /** Ends the boot; a machine that stops cleanly goes back to the idle list at once (the next acquire waits for the stop), any other is destroyed. */
+  release(reusable: boolean): void {
     this.session = null;
-    const stopped = await Promise.race([this.emulator.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
     const list = idle.get(this.kind) ?? [];
-    if (reusable && stopped && list.length < MAX_IDLE) {
-      list.push(this);
-      idle.set(this.kind, list);
+    if (!reusable || list.length >= MAX_IDLE) {
+      void this.destroy();
       return;
     }
-    await Promise.race([this.emulator.destroy().catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
+    this.stopped = Promise.race([this.emulator.stop().then(() => true), delay(200, false)]);
+    list.push(this);
+    idle.set(this.kind, list);
   }
+
+  /** Resolves true once the emulator has stopped after its last boot. */
+  private stopped: Promise<boolean> = Promise.resolve(true);
+
+  private async destroy(): Promise<void> {
+    this.session = null;
+    // A CPU that died inside the emulator may never acknowledge: don't wait long.
+    await Promise.race([this.emulator.destroy().catch(() => undefined), delay(200, undefined)]);
+  }
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
 }
 
 /**
