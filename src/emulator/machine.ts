@@ -1,11 +1,11 @@
 /**
  * Reusable v86 machines. Building an emulator (instantiating the wasm module, allocating
  * guest memory, creating every device) is most of a warm boot's cost, so each thread keeps
- * a few idle machines. A new machine's first boot is an ordinary fresh boot; the thread's
- * first machine of a kind also saves its whole state right before its kernel's first
- * instruction. Every later boot on any machine of that kind restores that state (CPU,
- * devices, empty JIT cache), zeroes the guest memory and loads the kernel the way v86's
- * own multiboot loader does at construction. What a kernel sees is thus what a fresh
+ * a few idle machines. A new machine's first boot is an ordinary fresh boot, except for the
+ * thread's first machine of a kind: before its first instruction it zeroes guest memory
+ * and saves its whole state, then loads its kernel again. Every later boot on any machine
+ * of that kind restores that state (CPU, devices, zero memory, empty JIT cache) and loads
+ * the kernel the way v86's own multiboot loader does at construction. What a kernel sees is thus what a fresh
  * instance shows it; test/emulator/reuse.test.ts checks verdicts and serial logs of every
  * state of the bundled series against fresh boots.
  * A machine whose boot ended in a hang or crash, or that would not stop, is destroyed.
@@ -72,6 +72,8 @@ export class Machine {
   session: MachineSession | null = null;
   /** Still holding the kernel it was built with, never run. */
   private pristine = true;
+  /** In the snapshot's state already (memory zeroed before the snapshot was taken), never run. */
+  private memoryZeroed = false;
   private constructor(
     readonly emulator: V86Like,
     private readonly cpu: Cpu,
@@ -90,9 +92,15 @@ export class Machine {
     onReady(emulator);
     const cpu = emulator.v86!.cpu!;
     guardPciRestore(cpu.devices?.pci);
-    if (!snapshots.has(kind)) snapshots.set(kind, emulator.save_state());
-    await snapshots.get(kind);
     const machine = new Machine(emulator, cpu, kind);
+    if (!snapshots.has(kind)) {
+      // The snapshot holds zero memory (what every reset then starts from); this machine loads its kernel again.
+      cpu.zero_memory(0, cpu.memory_size[0]);
+      snapshots.set(kind, emulator.save_state());
+      machine.pristine = false;
+      machine.memoryZeroed = true;
+    }
+    await snapshots.get(kind);
     emulator.add_listener("serial0-output-byte", (byte) => machine.session?.onByte(byte as number));
     const inner = emulator.v86!;
     const tick = inner.do_tick!.bind(inner);
@@ -118,11 +126,12 @@ export class Machine {
       await this.emulator.run();
       return;
     }
-    machineStats.reset++;
-    await this.emulator.restore_state(await snapshots.get(this.kind)!);
+    if (this.memoryZeroed) this.memoryZeroed = false;
+    else {
+      machineStats.reset++;
+      await this.emulator.restore_state(await snapshots.get(this.kind)!);
+    }
     const cpu = this.cpu;
-    // The snapshot holds the bytes of the kernel its machine was built with: a fresh instance starts from zeroes.
-    cpu.zero_memory(0, cpu.memory_size[0]);
     if (!cpu.load_multiboot_option_rom(kernel, undefined, cmdline)) throw new Error("no multiboot header in the kernel");
     cpu.reg32[0] = cpu.io!.port_read32(MULTIBOOT_PORT);
     if (cpu.instruction_counter) cpu.instruction_counter[0] = 0;

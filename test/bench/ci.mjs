@@ -9,7 +9,7 @@
 //
 //   npm run build && node test/bench/ci.mjs [RUNS] [BOOTS]
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,23 +31,30 @@ const cache = join(work, "cache");
 
 function ci(label, ...extra) {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [join(root, "bin/pq.js"), "ci", "--queue", queue, "--tree", tree, "--jobs", "2", ...extra], {
+  // GNU time reports the CPU the command and its children used: a figure a loaded machine inflates far less than wall time.
+  const argv = [process.execPath, join(root, "bin/pq.js"), "ci", "--queue", queue, "--tree", tree, "--jobs", "2", ...extra];
+  const timed = existsSync("/usr/bin/time");
+  const r = spawnSync(timed ? "/usr/bin/time" : argv[0], timed ? ["-f", "pq-bench-cpu %U %S", ...argv] : argv.slice(1), {
     encoding: "utf8",
     env: { ...process.env, PQ_CACHE_DIR: cache },
   });
   const s = (performance.now() - t) / 1000;
+  const cpu = /pq-bench-cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpuS = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
   const cells = /(\d+) cells: (.*)/.exec(r.stdout)?.[0] ?? r.stderr.slice(0, 200);
   const ran = /(\d+) cells run, (\d+) reused/.exec(r.stdout);
-  if (label) console.log(`${label.padEnd(34)} ${s.toFixed(2)} s  exit ${r.status}  ${cells}  (${ran ? `${ran[1]} run, ${ran[2]} reused` : "?"})`);
-  return { s, run: ran ? Number(ran[1]) : NaN };
+  if (label) console.log(`${label.padEnd(34)} ${s.toFixed(2)} s wall, ${cpuS.toFixed(2)} s CPU  exit ${r.status}  ${cells}  (${ran ? `${ran[1]} run, ${ran[2]} reused` : "?"})`);
+  return { s, cpuS, run: ran ? Number(ran[1]) : NaN };
 }
 
 console.log(`pq ci --jobs 2 over the bundled series (${cpus()} cores, load ${loadavg()})`);
 ci("cold (empty cache)");
 ci("--no-cache (objects warm)", "--no-cache");
 const warm = [];
-for (let i = 0; i < RUNS; i++) warm.push(ci("", ).s);
-console.log(`${"warm, nothing changed".padEnd(34)} ${median(warm).toFixed(2)} s median of ${RUNS} (${warm.map((s) => s.toFixed(2)).join(" ")})`);
+for (let i = 0; i < RUNS; i++) warm.push(ci(""));
+const wall = warm.map((w) => w.s);
+const cpuTimes = warm.map((w) => w.cpuS);
+console.log(`${"warm, nothing changed".padEnd(34)} ${median(wall).toFixed(2)} s wall, ${median(cpuTimes).toFixed(2)} s CPU, medians of ${RUNS} (wall ${wall.map((s) => s.toFixed(2)).join(" ")})`);
 
 // Refresh the 7th patch with a code change in a C file no later patch touches.
 const scratch = await openScratch({ tree, queue });
@@ -75,12 +82,19 @@ top.dispose();
 for (const [label, freshInstance] of [["reused emulator", false], ["fresh instance", true]]) {
   await bootKernel(kernel, { backend: "native", freshInstance }); // compile the module, build a machine
   const verdict = [];
+  const first = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < BOOTS; i++) {
     const r = await bootKernel(kernel, { backend: ["native", "xen", "vmi"][i % 3], freshInstance });
     if (r.verdict !== "pass") throw new Error(`boot ${i}: ${r.verdict}`);
     verdict.push(r.msToVerdict);
+    first.push(r.msToFirstByte);
   }
-  console.log(`warm boot to verdict, ${label.padEnd(16)} median ${median(verdict)} ms (min ${Math.min(...verdict)}, max ${Math.max(...verdict)}, ${BOOTS} boots)`);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / BOOTS;
+  console.log(
+    `warm boot, ${label.padEnd(16)} verdict median ${median(verdict)} ms (min ${Math.min(...verdict)}, max ${Math.max(...verdict)}), first byte median ${median(first)} ms, CPU ${cpuMs.toFixed(0)} ms/boot, ${BOOTS} boots`,
+  );
 }
 rmSync(work, { recursive: true, force: true });
 process.exit(0);
