@@ -170,6 +170,10 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
   const key = images ? stateKey(tree, tc, [outDir]) : "";
   const hit = images?.get(key);
+  if (hit?.failed) {
+    const diagnostics = parseDiagnostics(hit.log, opts.blame);
+    return { ok: false, diagnostics, log: decorate(hit.log, diagnostics), compiled: 0, cached: 0, ms: Date.now() - started, reusedImage: true };
+  }
   if (hit) {
     const kernelPath = join(outDir, desc.output);
     const tmp = `${kernelPath}.tmp-${uniq()}`;
@@ -232,9 +236,20 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     return obj;
   });
 
+  // Compiler and linker errors are as reproducible as a success: remember them under the state key
+  // too. A failure without a located error (a killed compiler, a full disk) may be transient: not remembered.
+  const rememberFailure = (diagnostics: Diagnostic[]) => {
+    if (!images || !diagnostics.some((d) => d.severity === "error")) return;
+    try {
+      images.putFailure(key, log);
+    } catch {
+      /* best effort */
+    }
+  };
   const diagnostics = parseDiagnostics(log, opts.blame);
   if (objects.some((o) => o === null)) {
-    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started };
+    rememberFailure(diagnostics);
+    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started, reusedImage: false };
   }
   emit({ kind: "link", message: `LD ${desc.output}` });
   const kernelPath = join(outDir, desc.output);
@@ -244,6 +259,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {
     rmSync(tmpOut, { force: true });
+    rememberFailure(all);
     return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started };
   }
   renameSync(tmpOut, kernelPath);

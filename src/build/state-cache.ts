@@ -44,15 +44,23 @@ export function stateKey(tree: string, tc: Toolchain, skip: string[] = []): stri
 }
 
 export interface CachedImage {
+  failed?: false;
   image: Buffer;
   /** sha256 of the image bytes: what the verdict cache keys boots by. */
   imageSha: string;
   log: string;
 }
 
+/** A build that failed with compiler or linker errors: as deterministic as a success, so remembered too. */
+export interface CachedFailure {
+  failed: true;
+  log: string;
+}
+
 interface ImageMeta {
   imageSha: string;
   log: string;
+  failed?: boolean;
 }
 
 export class ImageCache {
@@ -62,16 +70,22 @@ export class ImageCache {
     this.store = new LruStore<ImageMeta>(join(cacheDir, "images"), maxBytes);
   }
 
-  get(key: string): CachedImage | null {
+  get(key: string): CachedImage | CachedFailure | null {
     const e = this.store.get(key);
-    if (!e || typeof e.meta.imageSha !== "string" || sha256(e.payload) !== e.meta.imageSha) return null;
-    return { image: e.payload, imageSha: e.meta.imageSha, log: typeof e.meta.log === "string" ? e.meta.log : "" };
+    if (!e || typeof e.meta.log !== "string") return null;
+    if (e.meta.failed === true) return e.payload.length === 0 ? { failed: true, log: e.meta.log } : null;
+    if (typeof e.meta.imageSha !== "string" || sha256(e.payload) !== e.meta.imageSha) return null;
+    return { image: e.payload, imageSha: e.meta.imageSha, log: e.meta.log };
   }
 
   put(key: string, image: Uint8Array, log: string): string {
     const imageSha = sha256(image);
     this.store.put(key, { imageSha, log }, image);
     return imageSha;
+  }
+
+  putFailure(key: string, log: string): void {
+    this.store.put(key, { imageSha: "", log, failed: true });
   }
 
   prune() {

@@ -73,9 +73,14 @@ export class StateEvaluator {
       // Blame only costs something when there is an error to blame.
       const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));
       const errors = diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n");
-      const cells = this.opts.backends.map((backend): Cell => ({ state, backend, outcome: "build-error", reason: "the build failed", log: tail(errors || built.log), ms: built.ms }));
+      // A remembered failure (same tree, same toolchain) is reused like a verdict.
+      const reused = !!built.reusedImage;
+      if (reused) this.stats.reusedImages++;
+      const cells = this.opts.backends.map(
+        (backend): Cell => ({ state, backend, outcome: "build-error", reason: "the build failed", log: tail(errors || built.log), ...(reused ? { reused: true } : { ms: built.ms }) }),
+      );
       cells.forEach(onCell);
-      return { state, built: false, reusedImage: false, cells: Promise.resolve(cells) };
+      return { state, built: false, reusedImage: reused, cells: Promise.resolve(cells) };
     }
     if (built.reusedImage) this.stats.reusedImages++;
     else this.stats.linked++;

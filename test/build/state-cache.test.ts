@@ -76,4 +76,16 @@ describe("the state-level build cache", () => {
     const off = await buildTree({ tree: b, cacheDir, stateCache: false });
     expect(off.reusedImage).toBe(false);
   });
+
+  it("a build that failed with compiler errors is remembered too, and blamed afresh", async () => {
+    const cacheDir = dir("pq-cache-");
+    const tree = fixtureKernelTree("compile-error", dir("pq-tree-err-"));
+    const first = await buildTree({ tree, cacheDir });
+    expect([first.ok, first.reusedImage]).toEqual([false, false]);
+    const blame = (file: string, line: number) => (file === "main.c" && line === 4 ? "broken.patch" : undefined);
+    const again = await buildTree({ tree, cacheDir, blame });
+    expect([again.ok, again.reusedImage, again.compiled]).toEqual([false, true, 0]);
+    expect(again.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`)).toEqual(first.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`));
+    expect(again.log).toContain("last touched by patch broken.patch");
+  });
 });

@@ -189,4 +189,19 @@ describe("pq ci through the caches", () => {
     expect(ranStates(third)).toEqual([]);
     expect(third.cells.map((c) => c.outcome)).toEqual(first.cells.map((c) => c.outcome));
   }, 180_000);
+
+  it("a state that fails to build is remembered: the next ci and a bisect compile nothing", async () => {
+    const queue = resolve("test/fixtures/queue-broken-build");
+    const cacheDir = temp("pq-cache-broken-");
+    const first = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
+    const broken = first.cells.filter((c) => c.outcome === "build-error").map((c) => c.state);
+    expect(broken.length).toBeGreaterThan(0);
+    const again = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
+    expect(ranStates(again)).toEqual([]);
+    expect(withoutTimings(again)).toEqual(withoutTimings(first));
+    const bisect = await runBisect({ tree: TREE, queue, backends: ["native"], cacheDir });
+    expect(bisect.firstBad).toBe(broken[0]);
+    expect(bisect.failure?.outcome).toBe("build-error");
+    expect(bisect.reused).toEqual(bisect.evaluations.map((e) => e.state));
+  }, 180_000);
 });
