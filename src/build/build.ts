@@ -52,6 +52,8 @@ export interface BuildOptions {
   onEvent?: EventSink;
   /** Reuse (and record) whole images by the state-level key; default true. */
   stateCache?: boolean;
+  /** Folders inside the tree that are no compile input (a queue kept in the tree), left out of the state key. */
+  notInputs?: string[];
 }
 
 export function defaultCacheDir(): string {
@@ -168,7 +170,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   let cached = 0;
   let log = "";
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
-  const key = images ? stateKey(tree, tc, [outDir]) : "";
+  const key = images ? stateKey(tree, tc, [outDir, ...(opts.notInputs ?? [])]) : "";
   const hit = images?.get(key);
   if (hit?.failed) {
     const diagnostics = parseDiagnostics(hit.log, opts.blame);

@@ -68,7 +68,8 @@ export class StateEvaluator {
   /** Evaluates the state the stack's tree is in now; `onCell` hears each cell as it is decided. */
   async evaluate(state: number, stack: Stack, onCell: (cell: Cell) => void = () => {}): Promise<StateEvaluation> {
     this.stats.states++;
-    const built = await buildTree({ tree: stack.tree, cacheDir: this.cacheDir, stateCache: !this.opts.noCache });
+    // A queue kept inside the tree (the current stack's patches/) is no compile input: an edited patch header must not change every state's key.
+    const built = await buildTree({ tree: stack.tree, cacheDir: this.cacheDir, stateCache: !this.opts.noCache, notInputs: [stack.queueDir] });
     if (!built.ok) {
       // Blame only costs something when there is an error to blame.
       const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));
