@@ -61,7 +61,7 @@ for (const fixture of ["queue-broken-build", "queue-xen-hang", "queue-missed-ire
       expect(failing).toEqual(want);
       expect(report.states[expected.badState].patch).toBe(expected.badPatch);
 
-      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends, timeoutMs: HANG_MS });
+      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends, timeoutMs: HANG_MS, cacheDir });
       expect(bisect.patch).toBe(expected.badPatch);
       expect(bisect.author).toContain("Careless Contributor");
       expect(bisect.failure?.outcome).toBe(expected.failing.outcome);
