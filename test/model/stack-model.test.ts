@@ -4,6 +4,7 @@
  * PQ_MODEL_SEED). A failure prints the seed and the shrunk sequence to reproduce it.
  */
 import fc from "fast-check";
+import { appendFileSync } from "node:fs";
 import { describe, it } from "vitest";
 import { cleanupReal, commandArbitraries, newModel, setupReal } from "./stack-model.js";
 
@@ -20,7 +21,7 @@ describe("the stack against its reference model", () => {
           await fc.asyncModelRun(() => ({ model: newModel(), real }), [...cmds].map((c) => {
             const run = c.run.bind(c);
             c.run = async (m, r) => {
-              steps++;
+              if (++steps % 1000 === 0 && process.env.PQ_MODEL_PROGRESS) appendFileSync(process.env.PQ_MODEL_PROGRESS, `${new Date().toISOString()} ${steps} steps\n`);
               await run(m, r);
             };
             return c;
