@@ -29,6 +29,9 @@ import status from "./status.js";
 import top from "./top.js";
 import tui from "./tui.js";
 import unapplied from "./unapplied.js";
+import undo from "./undo.js";
+import redo from "./redo.js";
+import oplog from "./oplog.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -63,4 +66,7 @@ export const commands: CommandModule<any, any>[] = [
   ci,
   bisect,
   tui,
+  undo,
+  redo,
+  oplog,
 ];
