@@ -19,20 +19,15 @@ export interface ErrorView {
   details: string[];
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export function errorView(e: unknown): ErrorView {
   if (isPqError(e)) {
     const details = [...e.details];
-    // Structured failure data (file and hunk per failure), when the error carries it.
-    const data = (e as any).data;
-    const failures: unknown = data && typeof data === "object" ? (data.failures ?? data.hunks) : undefined;
-    if (Array.isArray(failures)) {
-      for (const f of failures) {
-        if (!f || typeof f !== "object") continue;
-        const where = [f.path ?? f.file, f.hunk !== undefined ? `hunk #${f.hunk}` : null, f.line !== undefined ? `at line ${f.line}` : null].filter(Boolean).join(" ");
-        const line = `${where}${f.reason ? `: ${f.reason}` : ""}`;
-        if (where && !details.some((d) => d.includes(where))) details.push(line);
-      }
+    // Structured data (file, hunk, line of a push that does not apply), when the error has
+    // it and the details do not already name that file.
+    const data = (e as { data?: Record<string, unknown> }).data;
+    if (data && typeof data.file === "string" && !details.some((d) => d.includes(data.file as string))) {
+      const where = [data.file, typeof data.hunk === "number" ? `hunk #${data.hunk}` : null, typeof data.line === "number" ? `at line ${data.line}` : null];
+      details.unshift(where.filter(Boolean).join(" ") + " does not apply");
     }
     return { code: e.code, message: e.message, details };
   }

@@ -17,15 +17,20 @@ export interface UndoSupport {
   redo: () => Promise<string>;
 }
 
-const describe = (r: unknown, fallback: string): string => {
+const describe = (r: unknown, verb: string): string => {
   if (typeof r === "string") return r;
   if (r && typeof r === "object") {
     const o = r as Loose;
+    // Stack.undo/redo's UndoReport: the oplog entries taken back or re-done.
+    if (Array.isArray(o.entries)) {
+      if (!o.entries.length) return `nothing to ${verb === "undid" ? "undo" : "redo"}`;
+      const ops = o.entries.map((e: Loose) => String(e.op ?? e.id ?? "?")).join(", ");
+      return `${verb} ${ops}${typeof o.backup === "string" ? ` (files changed since were saved in ${o.backup})` : ""}`;
+    }
     if (typeof o.message === "string") return o.message;
-    if (typeof o.op === "string") return `${fallback}: ${o.op}`;
-    if (typeof o.description === "string") return `${fallback}: ${o.description}`;
+    if (typeof o.op === "string") return `${verb} ${o.op}`;
   }
-  return fallback;
+  return verb;
 };
 
 export function undoSupport(stack: Stack): UndoSupport {
@@ -35,34 +40,59 @@ export function undoSupport(stack: Stack): UndoSupport {
     available,
     undo: async () => {
       if (typeof s.undo !== "function") return "undo is not available in this build of pq";
-      return describe(await s.undo(), "undone");
+      return describe(await s.undo(), "undid");
     },
     redo: async () => {
       if (typeof s.redo !== "function") return "redo is not available in this build of pq";
-      return describe(await s.redo(), "redone");
+      return describe(await s.redo(), "redid");
     },
   };
 }
 
 /** What the header shows about a shared queue; null when sync is not available or not set up. */
 export interface SyncStatus {
+  upstream: string | null;
   ahead: number;
   behind: number;
-  conflicted: number;
+  uncommitted: number;
+  conflicted: string[];
+  syncInProgress: boolean;
 }
 
+/**
+ * The shared queue's state: a Stack method if there is one, else the shared-queue
+ * module's `sharedStatus(stack)` (src/collab/status.ts, the facts `pq status --json`
+ * prints). The module is loaded by a computed path so this file builds without it.
+ */
 export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
   const s = loose(stack);
-  const fn = s.syncStatus ?? s.sharedStatus;
-  if (typeof fn !== "function") return null;
+  let fn: (() => Promise<unknown>) | null = null;
+  if (typeof s.syncStatus === "function") fn = () => s.syncStatus();
+  else if (typeof s.sharedStatus === "function") fn = () => s.sharedStatus();
+  else {
+    const mod = await collabStatus();
+    if (mod && typeof mod.sharedStatus === "function") fn = () => mod.sharedStatus(stack);
+  }
+  if (!fn) return null;
   try {
-    const r = (await fn.call(stack)) as Loose | null;
+    const r = (await fn()) as Loose | null;
     if (!r) return null;
     const n = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
-    return { ahead: n(r.ahead), behind: n(r.behind), conflicted: n(r.conflicted ?? r.conflicts) };
+    const conflicted = Array.isArray(r.conflicted) ? r.conflicted.map(String) : [];
+    return { upstream: typeof r.upstream === "string" ? r.upstream : null, ahead: n(r.ahead), behind: n(r.behind), uncommitted: n(r.uncommitted), conflicted, syncInProgress: !!r.syncInProgress };
   } catch {
     return null;
   }
+}
+
+let collab: Promise<Loose | null> | undefined;
+function collabStatus(): Promise<Loose | null> {
+  const path = ["..", "collab", "status.js"].join("/");
+  collab ??= import(path).then(
+    (m) => m as Loose,
+    () => null,
+  );
+  return collab;
 }
 
 /** Last known ci outcome per patch (the state where it is the top) and backend. */

@@ -10,19 +10,28 @@ import type { SyncStatus } from "./integrations.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
+function syncText(s: SyncStatus): string {
+  const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : `${s.ahead} ahead, ${s.behind} behind`;
+  const extra = [
+    s.uncommitted ? `${s.uncommitted} uncommitted` : null,
+    s.conflicted.length ? `sync stopped on conflicts in ${s.conflicted.join(", ")}` : s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
+  ].filter(Boolean);
+  return `shared: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
+}
+
 export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
   const c = theme.color;
   const applied = view.rows.filter((r) => r.state === "applied").length;
   // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
     `pq · ${applied}/${view.rows.length} applied`,
+    sync ? syncText(sync) : null,
     `top: ${view.top ?? "(none)"}`,
-    sync ? `sync: ${sync.ahead} ahead, ${sync.behind} behind${sync.conflicted ? `, ${sync.conflicted} conflicted` : ""}` : null,
     view.selected.length ? `guards: ${view.selected.join(" ")}` : null,
     queue,
   ].filter(Boolean);
   return (
-    <Text bold color={c("white")} backgroundColor={c("blue")} wrap="truncate">
+    <Text bold color={c("white")} backgroundColor={c(sync?.conflicted.length ? "red" : "blue")} wrap="truncate">
       {parts.join("  ·  ").padEnd(width).slice(0, width)}
     </Text>
   );

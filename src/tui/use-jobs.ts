@@ -111,13 +111,13 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
 
   const ci = useCallback(async (): Promise<string | null> => {
     if (!start("ci", "ci over the series")) return null;
-    // The states runCi walks: the base, then each patch the selected guards let through.
+    // The states runCi walks (as pq ci does here: the tree's own queue, in a scratch copy):
+    // the base, then each patch the selected guards let through.
     const states = [{ index: 0, patch: null as string | null }, ...stack.pushable().map((patch, i) => ({ index: i + 1, patch }))];
     setJob((j) => (j ? { ...j, states } : j));
     try {
       const report = await runCi({
         tree: stack.tree,
-        queue: stack.queueDir,
         backends: BACKENDS,
         jobs: 2,
         select: stack.selectedGuards(),
