@@ -2,6 +2,7 @@
  * pq bisect over a real series: move a scratch stack to each probed state and judge it,
  * either through the same evaluation (and caches) as pq ci, or by a command's exit code.
  */
+import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, runShell, type BisectResult, type Judgement } from "./bisect.js";
 import { StateEvaluator } from "./evaluate.js";
@@ -54,7 +55,7 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       if (opts.run) {
         const r = await runShell(opts.run, stack.tree);
         const j = judgeExitCode(r.code, opts.run);
-        if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: r.output.trimEnd().split("\n").slice(-30).join("\n") });
+        if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;
       }
       const cells = await (await evaluator.evaluate(state, stack)).cells;
