@@ -29,6 +29,9 @@ import status from "./status.js";
 import top from "./top.js";
 import tui from "./tui.js";
 import unapplied from "./unapplied.js";
+import files from "./files.js";
+import patches from "./patches.js";
+import show from "./show.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -63,4 +66,7 @@ export const commands: CommandModule<any, any>[] = [
   ci,
   bisect,
   tui,
+  files,
+  patches,
+  show,
 ];
