@@ -32,6 +32,7 @@ import unapplied from "./unapplied.js";
 import files from "./files.js";
 import patches from "./patches.js";
 import show from "./show.js";
+import uncommit from "./uncommit.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -69,4 +70,5 @@ export const commands: CommandModule<any, any>[] = [
   files,
   patches,
   show,
+  uncommit,
 ];
