@@ -824,4 +824,20 @@ export class Stack {
       return undefined;
     }
   }
+
+  // --- added for rebase/absorb
+  /** A recorded file version's bytes: rebase merges with a patch's recorded pre- and post-images. */
+  versionText(v: Version): string | null {
+    return this.versionContent(v);
+  }
+
+  /** Mark an applied patch conflicted: push, pop and finish then refuse until pq refresh. */
+  async markConflicted(name: string): Promise<void> {
+    await this.withLock(async () => {
+      const record = this.state.applied.find((a) => a.name === name);
+      if (!record) throw new PqError("usage", `${name} is not applied`);
+      record.needsRefresh = "conflict";
+      this.persistState();
+    });
+  }
 }

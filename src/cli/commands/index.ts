@@ -33,6 +33,7 @@ import files from "./files.js";
 import patches from "./patches.js";
 import show from "./show.js";
 import uncommit from "./uncommit.js";
+import rebase from "./rebase.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -71,4 +72,5 @@ export const commands: CommandModule<any, any>[] = [
   patches,
   show,
   uncommit,
+  rebase,
 ];

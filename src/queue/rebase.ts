@@ -1,0 +1,248 @@
+/**
+ * pq rebase (StGit rebase, hg mq's qsave/update/qpush -m ritual in one command): pop the
+ * applied patches, move the base to a new upstream commit, and push them back one by one.
+ * A patch that no longer applies is merged three ways from its recorded file versions; a
+ * patch whose change upstream already has is dropped, naming the commit; each patch that
+ * needed offsets is refreshed so the queue is clean afterwards. A conflict stops the
+ * rebase (--continue after fixing and pq refresh; --abort puts base, queue and tree back).
+ *
+ * Everything needed to go back is saved in .pq/rebase.json before anything changes.
+ */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { parseHeader } from "../mail/header.js";
+import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { containedUpstream, mergePatch, upstreamCommitFor } from "./rebase-merge.js";
+import { headerOf } from "./patch-text.js";
+import type { Stack } from "./stack.js";
+import { statePaths, type AppliedPatch } from "./state.js";
+import { gitOut, refreshIndex, stagedChanges } from "./uncommit.js";
+
+export type RebaseOutcome = "clean" | "offsets" | "merged" | "conflicted" | "resolved" | "dropped";
+
+export interface RebaseStep {
+  name: string;
+  outcome: RebaseOutcome;
+  /** offsets: the hunks that moved; merged/conflicted: per-file notes; dropped: the upstream commit. */
+  notes: string[];
+  commit?: string;
+}
+
+interface RebasePlan {
+  version: 1;
+  oldHead: string;
+  newHead: string;
+  upstream: string;
+  series: string;
+  /** Every patch file in the queue, byte for byte, as it was before. */
+  patches: Record<string, string>;
+  applied: string[];
+  /** The applied patches' recorded file versions (the merge bases). */
+  records: AppliedPatch[];
+  todo: string[];
+  done: RebaseStep[];
+  /** The patch the rebase stopped at. */
+  stopped?: string;
+}
+
+export interface RebaseReport {
+  upstream: string;
+  oldHead: string;
+  newHead: string;
+  steps: RebaseStep[];
+  /** Set when the rebase stopped at a conflicted patch. */
+  stopped?: string;
+}
+
+const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
+
+function loadPlan(stack: Stack): RebasePlan | null {
+  const text = readText(planPath(stack));
+  return text === null ? null : (JSON.parse(text) as RebasePlan);
+}
+
+function savePlan(stack: Stack, plan: RebasePlan): void {
+  writeAtomic(planPath(stack), JSON.stringify(plan) + "\n", true);
+}
+
+export function rebaseInProgress(stack: Stack): boolean {
+  return existsSync(planPath(stack));
+}
+
+async function requireGit(stack: Stack) {
+  const git = await stack.repo();
+  if (!git) throw new PqError("no-queue", "rebase needs a git work tree");
+  return git;
+}
+
+/** The default upstream: the current branch's upstream, after fetching it. */
+function defaultUpstream(tree: string): string {
+  let name: string;
+  try {
+    name = gitOut(tree, ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]).trim();
+  } catch {
+    throw new PqError("usage", "the current branch has no upstream branch", ["name the commit to rebase onto: pq rebase UPSTREAM (or git branch --set-upstream-to)"]);
+  }
+  const remote = gitOut(tree, ["config", "--get", `branch.${gitOut(tree, ["symbolic-ref", "--short", "HEAD"]).trim()}.remote`]).trim();
+  if (remote && remote !== ".") gitOut(tree, ["fetch", "--quiet", remote]);
+  return name;
+}
+
+export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  if (rebaseInProgress(stack)) throw new PqError("usage", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
+  const git = await requireGit(stack);
+  if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
+  const status = await stack.status();
+  if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh before a rebase`);
+  const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
+  if (pending.length) {
+    throw new PqError("dirty", `the tree has changes that are in no patch: ${pending.slice(0, 8).join(", ")}`, ["pq refresh them into a patch (or git stash them) first"]);
+  }
+  const upstream = opts.upstream ?? defaultUpstream(stack.tree);
+  let newHead: string;
+  try {
+    newHead = gitOut(stack.tree, ["rev-parse", "--verify", "--quiet", `${upstream}^{commit}`]).trim();
+  } catch {
+    throw new PqError("not-found", `${upstream} is not a commit`);
+  }
+  const oldHead = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  const applied = stack.applied();
+  const patches: Record<string, string> = {};
+  for (const { name } of stack.series()) {
+    const text = readText(stack.patchPath(name));
+    if (text !== null) patches[name] = text;
+  }
+  const plan: RebasePlan = {
+    version: 1,
+    oldHead,
+    newHead,
+    upstream,
+    series: readText(join(stack.queueDir, "series")) ?? "",
+    patches,
+    applied,
+    records: stack.appliedRecords().map((r) => JSON.parse(JSON.stringify(r)) as AppliedPatch),
+    todo: [...applied],
+    done: [],
+  };
+  savePlan(stack, plan);
+  try {
+    await stack.pop({ all: true });
+    refreshIndex(stack.tree);
+    // --keep moves the branch and the tree, keeps untracked files, and refuses to lose anything.
+    gitOut(stack.tree, ["reset", "-q", "--keep", newHead]);
+  } catch (e) {
+    await restore(stack, plan);
+    throw e;
+  }
+  return run(stack, plan, opts.onStep);
+}
+
+export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  const plan = loadPlan(stack);
+  if (!plan) throw new PqError("usage", "no rebase is in progress");
+  if (plan.stopped) {
+    const top = stack.appliedRecords().at(-1);
+    if (top?.name !== plan.stopped) throw new PqError("usage", `the rebase stopped at ${plan.stopped}, but the top patch is ${top?.name ?? "none"}`, [`pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue`]);
+    if (top.needsRefresh) throw new PqError("needs-refresh", `${top.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
+    const status = await stack.status();
+    if (status.pending.length) throw new PqError("dirty", `unrefreshed changes in ${status.pending.join(", ")}`, ["pq refresh first"]);
+    const step: RebaseStep = { name: plan.stopped, outcome: "resolved", notes: [] };
+    plan.done.push(step);
+    opts.onStep?.(step);
+    plan.todo.shift();
+    delete plan.stopped;
+    savePlan(stack, plan);
+  }
+  return run(stack, plan, opts.onStep);
+}
+
+/** Put base, queue files and tree back as they were before the rebase started. */
+export async function abortRebase(stack: Stack): Promise<RebaseReport> {
+  const plan = loadPlan(stack);
+  if (!plan) throw new PqError("usage", "no rebase is in progress");
+  await restore(stack, plan);
+  return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [] };
+}
+
+async function restore(stack: Stack, plan: RebasePlan): Promise<void> {
+  if (stack.applied().length) await stack.pop({ all: true, force: true });
+  for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
+  gitOut(stack.tree, ["reset", "-q", "--hard", plan.oldHead]);
+  writeAtomic(join(stack.queueDir, "series"), plan.series);
+  for (const [name, text] of Object.entries(plan.patches)) if (readText(stack.patchPath(name)) !== text) writeAtomic(stack.patchPath(name), text);
+  if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
+  rmSync(planPath(stack), { force: true });
+}
+
+async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => void): Promise<RebaseReport> {
+  const git = await requireGit(stack);
+  const range = `${plan.oldHead}..${plan.newHead}`;
+  const subjects = new Map<string, string>();
+  for (const line of gitOut(stack.tree, ["log", "--reverse", "--format=%H %s", range]).split("\n").filter(Boolean)) {
+    const subject = line.slice(41);
+    if (!subjects.has(subject)) subjects.set(subject, line);
+  }
+  const records = new Map(plan.records.map((r) => [r.name, r]));
+  const content = (v: string | null) => stack.versionText(v);
+  const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
+  const finishStep = (step: RebaseStep) => {
+    plan.done.push(step);
+    plan.todo.shift();
+    savePlan(stack, plan);
+    onStep?.(step);
+  };
+
+  while (plan.todo.length) {
+    const name = plan.todo[0];
+    const text = await stack.readPatch(name);
+    // A record describes this patch only if the file is the one it was made from.
+    const saved = records.get(name);
+    const record = saved && saved.hash === sha1(text) ? saved : undefined;
+    if (containedUpstream(stack.tree, text, record, content)) {
+      const subject = parseHeader(headerOf(text)).subject;
+      const commit = await upstreamCommitFor(git, range, subjects, subject, text);
+      await stack.deletePatches([name]);
+      finishStep({ name, outcome: "dropped", notes: [commit ? `upstream has it: ${commit.slice(0, 12)} ${commit.slice(41)}` : "upstream already contains its change"], ...(commit ? { commit: commit.slice(0, 40) } : {}) });
+      continue;
+    }
+    try {
+      const pushed = (await stack.push({ target: name, fuzz: 0 })).pushed[0];
+      if (pushed.notes.length) {
+        await stack.refresh();
+        finishStep({ name, outcome: "offsets", notes: pushed.notes });
+      } else finishStep({ name, outcome: "clean", notes: [] });
+      continue;
+    } catch (e) {
+      if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
+    }
+    if (!record) {
+      // No recorded versions to merge from: apply what applies and leave .rej files.
+      const pushed = (await stack.push({ target: name, force: true })).pushed[0];
+      plan.stopped = name;
+      savePlan(stack, plan);
+      const step: RebaseStep = { name, outcome: "conflicted", notes: [...pushed.notes, "no recorded versions to merge from: rejected hunks are in .rej files"] };
+      onStep?.(step);
+      return { ...report(), steps: [...plan.done, step] };
+    }
+    const merged = await mergePatch(git, stack.tree, name, text, record, content);
+    if (merged.empty) {
+      await stack.deletePatches([name]);
+      finishStep({ name, outcome: "dropped", notes: ["the merge left nothing to change: upstream already contains it"] });
+      continue;
+    }
+    await stack.writePatch(name, merged.text);
+    await stack.push({ target: name });
+    if (merged.conflicts.length) {
+      await stack.markConflicted(name);
+      plan.stopped = name;
+      savePlan(stack, plan);
+      const step: RebaseStep = { name, outcome: "conflicted", notes: merged.conflicts };
+      onStep?.(step);
+      return { ...report(), steps: [...plan.done, step] };
+    }
+    finishStep({ name, outcome: "merged", notes: [] });
+  }
+  rmSync(planPath(stack), { force: true });
+  return report();
+}
