@@ -34,6 +34,7 @@ import patches from "./patches.js";
 import show from "./show.js";
 import uncommit from "./uncommit.js";
 import rebase from "./rebase.js";
+import absorb from "./absorb.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -73,4 +74,5 @@ export const commands: CommandModule<any, any>[] = [
   show,
   uncommit,
   rebase,
+  absorb,
 ];

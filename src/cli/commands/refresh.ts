@@ -6,6 +6,7 @@ import { PqError } from "../../errors.js";
 import { formatHeader } from "../../mail/header.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
+import { resolvePatch } from "../../queue/queries.js";
 
 /** Let the user edit text in $VISUAL/$EDITOR, as hg and git do. */
 export function editText(initial: string, cwd: string): string {
@@ -32,9 +33,18 @@ export default defineCommand({
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
       .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed" })
+      .option("patch", { alias: "p", type: "string", describe: "put the named files' changes into this lower applied patch instead of the top one" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
+    if (args.patch !== undefined) {
+      const { absorb } = await import("../../queue/absorb.js");
+      const { printAbsorbReport } = await import("./absorb.js");
+      const report = await absorb(stack, { into: resolvePatch(stack, args.patch), files: args.files ?? [] });
+      if (args.json) io.out(JSON.stringify(report, null, 2));
+      else printAbsorbReport(io, report);
+      return;
+    }
     let header;
     if (args.edit) {
       const current = await stack.patchHeader(stack.top() ?? "");
