@@ -35,6 +35,7 @@ import show from "./show.js";
 import uncommit from "./uncommit.js";
 import rebase from "./rebase.js";
 import absorb from "./absorb.js";
+import queue from "./queue.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -75,4 +76,5 @@ export const commands: CommandModule<any, any>[] = [
   uncommit,
   rebase,
   absorb,
+  queue,
 ];
