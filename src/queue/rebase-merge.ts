@@ -5,6 +5,7 @@
  *  - does upstream already contain the patch's change? (drop it)
  *  - if it no longer applies, what does a real three-way merge make of it?
  */
+import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
@@ -65,6 +66,37 @@ export async function upstreamCommitFor(git: GitRepo, range: string, subjects: M
   } catch {
     return null;
   }
+}
+
+/**
+ * git's own test for "already upstream" (what git rebase uses): the patch id, a hash of
+ * the diff without line numbers or whitespace. Returns patch id -> upstream commit for
+ * the commits in `range` (merges as their first-parent diff).
+ */
+export function upstreamPatchIds(tree: string, range: string): Map<string, string> {
+  const log = spawnSync("git", ["log", "-p", "--no-color", "--no-ext-diff", "--diff-merges=first-parent", "--format=commit %H", range], { cwd: tree, encoding: "latin1", maxBuffer: 1 << 30 });
+  const ids = new Map<string, string>();
+  if (log.status !== 0) return ids;
+  for (const [id, commit] of patchIds(tree, log.stdout)) if (!ids.has(id)) ids.set(id, commit);
+  return ids;
+}
+
+/** Patch ids of patch texts (their diffs only; headers could hold lines patch-id takes for commit ids). */
+export function patchIdsOf(tree: string, texts: string[]): (string | undefined)[] {
+  const fake = (i: number) => i.toString(16).padStart(40, "0");
+  const input = texts.map((t, i) => `commit ${fake(i + 1)}\n${diffOf(t)}`).join("");
+  const out: (string | undefined)[] = texts.map(() => undefined);
+  for (const [id, commit] of patchIds(tree, input)) out[parseInt(commit, 16) - 1] = id;
+  return out;
+}
+
+function patchIds(tree: string, input: string): [string, string][] {
+  const r = spawnSync("git", ["patch-id", "--stable"], { cwd: tree, input: Buffer.from(input, "latin1"), encoding: "latin1", maxBuffer: 1 << 30 });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(" ") as [string, string]);
 }
 
 export interface MergeResult {

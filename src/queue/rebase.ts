@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
-import { containedUpstream, mergePatch, upstreamCommitFor } from "./rebase-merge.js";
+import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
@@ -184,6 +184,16 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     if (!subjects.has(subject)) subjects.set(subject, line);
   }
   const records = new Map(plan.records.map((r) => [r.name, r]));
+  // Patches upstream took as they were (git rebase's test), found in one pass.
+  const upstreamIds = upstreamPatchIds(stack.tree, range);
+  const todoTexts = await Promise.all(plan.todo.map((n) => stack.readPatch(n)));
+  const byPatchId = new Map<string, string>();
+  if (upstreamIds.size) {
+    patchIdsOf(stack.tree, todoTexts).forEach((id, i) => {
+      const commit = id && upstreamIds.get(id);
+      if (commit) byPatchId.set(plan.todo[i], commit);
+    });
+  }
   const content = (v: string | null) => stack.versionText(v);
   const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
   const finishStep = (step: RebaseStep) => {
@@ -199,9 +209,11 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
     const record = saved && saved.hash === sha1(text) ? saved : undefined;
-    if (containedUpstream(stack.tree, text, record, content)) {
+    const sameId = byPatchId.get(name);
+    if (sameId || containedUpstream(stack.tree, text, record, content)) {
       const subject = parseHeader(headerOf(text)).subject;
-      const commit = await upstreamCommitFor(git, range, subjects, subject, text);
+      const found = sameId ? `${sameId} ${gitOut(stack.tree, ["log", "-1", "--format=%s", sameId]).trim()}` : await upstreamCommitFor(git, range, subjects, subject, text);
+      const commit = found;
       await stack.deletePatches([name]);
       finishStep({ name, outcome: "dropped", notes: [commit ? `upstream has it: ${commit.slice(0, 12)} ${commit.slice(41)}` : "upstream already contains its change"], ...(commit ? { commit: commit.slice(0, 40) } : {}) });
       continue;
