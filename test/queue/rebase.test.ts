@@ -129,6 +129,17 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
   });
 
+  it("drops a patch upstream took and then changed further (found by patch id), naming the commit", async () => {
+    const dir = await queueOf20();
+    const took = upstreamCommit(dir, "Upstream's own subject for it", { [file(15)]: patched(lines(15), 15) });
+    upstreamCommit(dir, "Then reworded it", { [file(15)]: lines(15).replace("f15 line 20\n", "f15 line 20 (reworded upstream)\n") });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`dropped   p15\n          upstream has it: ${took.slice(0, 12)} Upstream's own subject for it\n`);
+    expect(r.out).toContain("19 clean, 1 dropped");
+    expect(read(dir, file(15))).toBe(lines(15).replace("f15 line 20\n", "f15 line 20 (reworded upstream)\n"));
+  });
+
   it("refuses unrefreshed changes and defaults to the branch's upstream", async () => {
     const dir = await queueOf20();
     write(dir, file(20), "dirty\n");
