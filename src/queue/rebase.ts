@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { exactRun } from "./rebase-batch.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
@@ -56,14 +57,27 @@ export interface RebaseReport {
 }
 
 const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
+/** What the rebase started from (queue files, records): big, written once. */
+const savedPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-saved.json");
+const SAVED = ["series", "patches", "records"] as const;
 
 function loadPlan(stack: Stack): RebasePlan | null {
   const text = readText(planPath(stack));
-  return text === null ? null : (JSON.parse(text) as RebasePlan);
+  const saved = readText(savedPath(stack));
+  if (text === null || saved === null) return null;
+  return { ...(JSON.parse(text) as RebasePlan), ...(JSON.parse(saved) as Pick<RebasePlan, (typeof SAVED)[number]>) };
 }
 
-function savePlan(stack: Stack, plan: RebasePlan): void {
-  writeAtomic(planPath(stack), JSON.stringify(plan) + "\n", true);
+/** The progress after every step; the saved queue only when the rebase starts. */
+function savePlan(stack: Stack, plan: RebasePlan, start = false): void {
+  const { series, patches, records, ...progress } = plan;
+  if (start) writeAtomic(savedPath(stack), JSON.stringify({ series, patches, records }) + "\n", true);
+  writeAtomic(planPath(stack), JSON.stringify(progress) + "\n", true);
+}
+
+function dropPlan(stack: Stack): void {
+  rmSync(planPath(stack), { force: true });
+  rmSync(savedPath(stack), { force: true });
 }
 
 export function rebaseInProgress(stack: Stack): boolean {
@@ -125,7 +139,7 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
     todo: [...applied],
     done: [],
   };
-  savePlan(stack, plan);
+  savePlan(stack, plan, true);
   try {
     await stack.pop({ all: true });
     refreshIndex(stack.tree);
@@ -172,7 +186,7 @@ async function restore(stack: Stack, plan: RebasePlan): Promise<void> {
   writeAtomic(join(stack.queueDir, "series"), plan.series);
   for (const [name, text] of Object.entries(plan.patches)) if (readText(stack.patchPath(name)) !== text) writeAtomic(stack.patchPath(name), text);
   if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
-  rmSync(planPath(stack), { force: true });
+  dropPlan(stack);
 }
 
 async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => void): Promise<RebaseReport> {
@@ -205,6 +219,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
 
   while (plan.todo.length) {
     const name = plan.todo[0];
+    if (!byPatchId.has(name) && (await pushExactRun(stack, plan, byPatchId, onStep))) continue;
     const text = await stack.readPatch(name);
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
@@ -255,6 +270,37 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     }
     finishStep({ name, outcome: "merged", notes: [] });
   }
-  rmSync(planPath(stack), { force: true });
+  dropPlan(stack);
   return report();
+}
+
+/**
+ * Push the longest run of next patches that apply exactly, in one transaction (a rebase
+ * of a long queue is mostly these). Returns whether any was pushed.
+ */
+async function pushExactRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
+  let end = plan.todo.findIndex((n) => byPatchId.has(n));
+  if (end === -1) end = plan.todo.length;
+  const names = plan.todo.slice(0, Math.min(end, 500));
+  const texts = await Promise.all(names.map((n) => stack.readPatch(n)));
+  const n = exactRun(stack.tree, texts);
+  if (n < 2) return false; // one patch goes the careful way, with its checks
+  const before = stack.top();
+  const report = await stack.push({ target: names[n - 1], fuzz: 0 });
+  // The in-memory check and push use the same applier; should they still differ, the
+  // patches from the first inexact one on go back and take the careful way.
+  const moved = report.pushed.findIndex((p) => p.notes.length);
+  const clean = moved === -1 ? report.pushed.length : moved;
+  if (moved !== -1) {
+    const keep = moved === 0 ? before : names[moved - 1];
+    await stack.pop(keep === null ? { all: true } : { target: keep });
+  }
+  for (let i = 0; i < clean; i++) {
+    const step: RebaseStep = { name: names[i], outcome: "clean", notes: [] };
+    plan.done.push(step);
+    plan.todo.shift();
+    onStep?.(step);
+  }
+  savePlan(stack, plan);
+  return clean > 0;
 }
