@@ -5,6 +5,7 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await build({
@@ -15,7 +16,7 @@ await build({
   format: "esm",
   target: "node20",
   external: ["v86", "ink", "react", "react/*"],
-  define: { PQ_BUNDLE: "true" },
+  define: { PQ_BUNDLE: "true", PQ_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
   banner: { js: "import { createRequire as __pqCreateRequire } from 'node:module'; const require = __pqCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });

@@ -1,60 +1,98 @@
 /**
  * One error type for everything pq refuses to do. The message says what happened and
- * what to do next; `code` is stable for scripts and tests; the CLI maps `exitCode`.
+ * what to do next; `code` is stable for scripts and tests; `data` carries the facts a
+ * caller (the CLI's --json, the TUI, the collaboration code) reads instead of parsing the
+ * message; the CLI maps `exitCode` from the one table below.
  */
 export type PqErrorCode =
-  | "usage"            // bad arguments
-  | "no-queue"         // no queue/state where one was expected
-  | "exists"           // a name or file already exists
-  | "not-found"        // a patch, file or revision does not exist
-  | "locked"           // another pq process holds the tree
-  | "dirty"            // unrefreshed changes would be lost
-  | "apply-failed"     // a patch does not apply
-  | "conflict"         // a three-way merge left conflicts
-  | "needs-refresh"    // the top patch was force-applied or conflicted
-  | "unsafe-path"      // a path leaves the tree
-  | "bad-patch"        // a patch file cannot be parsed
-  | "unsupported"      // something pq chose not to handle (e.g. binary patches)
-  | "toolchain"        // no compiler/linker that targets i386
-  | "build-failed"     // the compiler or linker failed
-  | "boot-failed"      // the emulator could not boot the kernel
-  | "ci-failed"        // at least one CI cell failed
-  | "git"              // git itself failed
+  | "usage" // bad arguments
+  | "refused" // the stack's state does not allow it (nothing applied, already applied, ...)
+  | "no-queue" // no queue/state where one was expected
+  | "exists" // a name or file already exists
+  | "not-found" // a patch, file or revision does not exist
+  | "locked" // another pq process holds the tree
+  | "dirty" // unrefreshed changes would be lost
+  | "apply-failed" // a patch does not apply
+  | "conflict" // a three-way merge left conflicts
+  | "needs-refresh" // the top patch was force-applied or conflicted
+  | "unsafe-path" // a path leaves the tree
+  | "bad-patch" // a patch file cannot be parsed
+  | "unsupported" // something pq chose not to handle (e.g. symlink patches)
+  | "toolchain" // no compiler/linker that targets i386
+  | "build-failed" // the compiler or linker failed
+  | "boot-failed" // the emulator could not boot the kernel
+  | "ci-failed" // at least one CI cell failed
+  | "git" // git itself failed
+  | "damaged" // pq's own state (.pq/) is damaged
   | "internal";
 
-const EXIT_CODES: Record<PqErrorCode, number> = {
+/** Exit codes, the only place they are defined (the README and --help list them). */
+export const EXIT = {
+  ok: 0,
+  failures: 1,
   usage: 2,
-  "no-queue": 3,
-  exists: 3,
-  "not-found": 3,
+  notFound: 3,
   locked: 4,
   dirty: 5,
-  "apply-failed": 6,
-  conflict: 6,
-  "needs-refresh": 5,
-  "unsafe-path": 7,
-  "bad-patch": 7,
-  unsupported: 7,
+  applyFailed: 6,
+  badPatch: 7,
   toolchain: 8,
-  "build-failed": 9,
-  "boot-failed": 10,
-  "ci-failed": 1,
+  buildFailed: 9,
+  bootFailed: 10,
   git: 11,
+  refused: 12,
+  damaged: 13,
   internal: 70,
+} as const;
+
+const EXIT_CODES: Record<PqErrorCode, number> = {
+  usage: EXIT.usage,
+  refused: EXIT.refused,
+  "no-queue": EXIT.notFound,
+  exists: EXIT.notFound,
+  "not-found": EXIT.notFound,
+  locked: EXIT.locked,
+  dirty: EXIT.dirty,
+  "apply-failed": EXIT.applyFailed,
+  conflict: EXIT.applyFailed,
+  "needs-refresh": EXIT.dirty,
+  "unsafe-path": EXIT.badPatch,
+  "bad-patch": EXIT.badPatch,
+  unsupported: EXIT.badPatch,
+  toolchain: EXIT.toolchain,
+  "build-failed": EXIT.buildFailed,
+  "boot-failed": EXIT.bootFailed,
+  "ci-failed": EXIT.failures,
+  git: EXIT.git,
+  damaged: EXIT.damaged,
+  internal: EXIT.internal,
 };
+
+/** The exit-code legend printed by --help and kept in step with the README. */
+export const EXIT_LEGEND =
+  "Exit codes: 0 ok, 1 ci/bisect found failures, 2 usage, 3 unknown patch or no stack, 4 locked, " +
+  "5 unrefreshed changes / needs refresh, 6 patch does not apply or conflicts, 7 bad or unsafe patch, " +
+  "8 no toolchain, 9 build failed, 10 boot failed, 11 git failed, 12 refused in this state, " +
+  "13 pq's state damaged, 70 internal error (a bug).";
 
 export class PqError extends Error {
   readonly code: PqErrorCode;
   /** Extra lines shown under the message: what to do next, logs, hunks. */
   readonly details: string[];
-  constructor(code: PqErrorCode, message: string, details: string[] = []) {
+  /** Structured facts about the refusal, e.g. `{ patch, file, hunk }` for apply-failed. */
+  readonly data: Record<string, unknown>;
+  constructor(code: PqErrorCode, message: string, details: string[] = [], data: Record<string, unknown> = {}) {
     super(message);
     this.name = "PqError";
     this.code = code;
     this.details = details;
+    this.data = data;
   }
   get exitCode(): number {
     return EXIT_CODES[this.code];
+  }
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, details: this.details, exitCode: this.exitCode, ...this.data };
   }
 }
 

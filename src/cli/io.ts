@@ -32,7 +32,7 @@ export interface CommandSpec<A> {
 }
 
 /** The io and exit code of the command being run; set by main() for each invocation. */
-export const invocation: { io: CliIO; exitCode: number } = { io: processIO(), exitCode: 0 };
+export const invocation: { io: CliIO; exitCode: number; command: string } = { io: processIO(), exitCode: 0, command: "pq" };
 
 export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalOptions, A> {
   return {

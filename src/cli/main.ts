@@ -1,15 +1,56 @@
 import yargs from "yargs";
-import { PqError } from "../errors.js";
+import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
+
+declare const PQ_VERSION: string | undefined;
+
+/** Every command name and alias, for "did you mean". */
+function commandNames(): string[] {
+  return commands.flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command ?? ""]).map((s) => String(s).split(" ")[0])).filter(Boolean);
+}
+
+/** Levenshtein distance, for git's "Did you mean" suggestion. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length][b.length];
+}
+
+function unknownCommand(name: string): PqError {
+  const scored = commandNames()
+    .map((c) => ({ c, d: distance(name, c) }))
+    .filter((s) => s.d <= 2)
+    .sort((x, y) => x.d - y.d);
+  const hint = scored.length ? [`Did you mean ${scored.length > 1 && scored[1].d === scored[0].d ? "one of " + scored.filter((s) => s.d === scored[0].d).map((s) => s.c).join(", ") : scored[0].c}?`] : [];
+  return new PqError("usage", `'${name}' is not a pq command. See 'pq --help'.`, hint, { command: name });
+}
+
+function version(): string {
+  return typeof PQ_VERSION !== "undefined" ? PQ_VERSION : (process.env.npm_package_version ?? "dev");
+}
 
 /**
  * Runs one pq invocation and returns its exit code. Nothing below the CLI prints or
  * exits: library code throws PqError and this maps it to a message and an exit code.
+ * No stack trace ever reaches the user (PQ_DEBUG=1 shows one for an internal error).
  */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   invocation.io = io;
   invocation.exitCode = 0;
+  invocation.command = ["pq", ...argv].join(" ");
+  if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
+    io.out(`pq ${version()}`);
+    return EXIT.ok;
+  }
+  // git's "help CMD" is "CMD --help".
+  if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
+  const names = new Set(commandNames());
+  if (argv[0] && !argv[0].startsWith("-") && !names.has(argv[0])) return report(io, unknownCommand(argv[0]));
+
   let parser = yargs(argv)
     .scriptName("pq")
     .usage("pq <command> [options]\n\nA patch queue whose every state is built and booted.")
@@ -17,15 +58,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .option("queue", { type: "string", describe: "queue directory (default: the tree's recorded queue, else patches/)", global: true })
     .strict()
     .demandCommand(1, "name a command; pq --help lists them")
-    .recommendCommands()
     .help()
     .alias("h", "help")
     .version(false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .epilog("Exit codes: 0 ok, 1 ci/bisect found failures, 2 usage, 3 unknown name, 4 locked, 5 unrefreshed changes, 6 patch does not apply/conflict, 7 bad or unsafe patch, 8 no toolchain, 9 build failed, 10 boot failed, 11 git failed.")
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog(EXIT_LEGEND)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new PqError("usage", msg ?? "invalid arguments", ["run pq --help for usage"]);
+      throw new PqError("usage", msg ?? "invalid arguments", [`run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`]);
     })
     .exitProcess(false);
   for (const command of commands) parser = parser.command(command as never);
@@ -37,15 +77,28 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.out(output);
       }
     });
-    return helpShown ? 0 : invocation.exitCode;
+    return helpShown ? EXIT.ok : invocation.exitCode;
   } catch (e) {
-    if (e instanceof PqError) {
-      io.err(`pq: ${e.message}`);
-      for (const line of e.details) io.err(`  ${line}`);
-      return e.exitCode;
-    }
-    const err = e as Error;
-    io.err(`pq: internal error: ${err.stack ?? String(err)}`);
-    return 70;
+    return report(io, e);
   }
+}
+
+function report(io: CliIO, e: unknown): number {
+  if (e instanceof PqError) {
+    io.err(`pq: ${e.message}`);
+    for (const line of e.details) io.err(`  ${line}`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  // Operating-system refusals are the user's to fix, not bugs: say which file and why.
+  if (err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
+    const where = err.path ? ` (${err.path})` : "";
+    io.err(`pq: ${err.code === "ENAMETOOLONG" ? "a file name is too long" : err.message.replace(/^[A-Z]+: /, "")}${where}`);
+    io.err("  nothing was changed unless the message above says otherwise");
+    return EXIT.usage;
+  }
+  io.err(`pq: internal error: ${err?.message ?? String(e)}`);
+  io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");
+  if (process.env.PQ_DEBUG) io.err(String(err?.stack ?? e));
+  return EXIT.internal;
 }

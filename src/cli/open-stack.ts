@@ -1,12 +1,13 @@
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import type { EventSink } from "../core/events.js";
+import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
-import type { CliIO, GlobalOptions } from "./io.js";
+import { invocation, type CliIO, type GlobalOptions } from "./io.js";
 
 /** The stack of --tree (or the nearest enclosing tree that has one). */
 export function openStack(args: GlobalOptions, io: CliIO, onEvent?: EventSink): Promise<Stack> {
   const tree = resolve(io.cwd, args.tree ?? ".");
-  return Stack.find({ tree, queue: args.queue ? resolve(io.cwd, args.queue) : undefined, onEvent });
+  return Stack.find({ tree, queue: args.queue ? resolve(io.cwd, args.queue) : undefined, onEvent, command: invocation.command });
 }
 
 export function printJson(io: CliIO, value: unknown): void {
@@ -18,4 +19,24 @@ export function parseTarget(value: string | number | undefined): string | number
   if (value === undefined) return undefined;
   if (typeof value === "number") return value;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** Text from the command line as the byte string pq keeps names and paths in. */
+export const asBytes = (text: string): string => Buffer.from(text, "utf8").toString("latin1");
+
+/** A byte string (a path, a name) as the terminal should show it. */
+export const shown = (bytes: string): string => Buffer.from(bytes, "latin1").toString("utf8");
+
+/**
+ * Paths the user typed, relative to where they typed them (as git and quilt take them),
+ * turned into paths relative to the stack's tree.
+ */
+export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
+  return files.map((f) => {
+    const rel = relative(stack.tree, resolve(io.cwd, String(f)));
+    if (rel.startsWith("..") || isAbsolute(rel)) {
+      throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
+    }
+    return asBytes(rel);
+  });
 }

@@ -17,15 +17,16 @@ export class GitRepo {
     readonly git: SimpleGit,
     /** The tree's path relative to the repository root ("" or "sub/dir/"). */
     readonly prefix: string,
+    /** The repository's top-level directory. */
+    readonly rootDir: string,
   ) {}
 
   static async open(tree: string): Promise<GitRepo | null> {
     const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false });
     try {
-      const inside = (await git.raw(["rev-parse", "--is-inside-work-tree"])).trim();
-      if (inside !== "true") return null;
-      const prefix = (await git.raw(["rev-parse", "--show-prefix"])).trim();
-      return new GitRepo(git, prefix);
+      const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split("\n");
+      if (inside.trim() !== "true") return null;
+      return new GitRepo(git, (prefix ?? "").trim(), root.trim());
     } catch {
       return null;
     }
@@ -55,11 +56,12 @@ export class GitRepo {
       const f = fields[i];
       if (f.length < 4) continue;
       const code = f.slice(0, 2);
-      let path = f.slice(3);
-      if (code.includes("R") || code.includes("C")) i++; // the source path follows
-      if (!path.startsWith(this.prefix)) continue;
-      path = path.slice(this.prefix.length);
-      result.push({ code, path });
+      const path = f.slice(3);
+      const paths = [path];
+      // A staged rename's source path follows: it is a change too (the file is gone).
+      if (code.includes("R")) paths.push(fields[++i]);
+      else if (code.includes("C")) i++;
+      for (const p of paths) if (p && p.startsWith(this.prefix)) result.push({ code, path: p.slice(this.prefix.length) });
     }
     return result;
   }
@@ -174,6 +176,104 @@ export class GitRepo {
       return await this.git.raw(args);
     } catch (e) {
       throw new PqError("git", `git ${args[0]} failed: ${(e as Error).message.trim()}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- refs, index, commits without the work tree
+
+  /** git with bytes on stdin (simple-git has no stdin); rejects with git's own message. */
+  private runWithInput(args: string[], input: string, env: Record<string, string> = {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        "git",
+        args,
+        { cwd: this.root, env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: "latin1" },
+        (err, stdout, stderr) => (err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout)),
+      );
+      // git may not read stdin at all (read-tree): a closed pipe is not an error here.
+      child.stdin!.on("error", () => undefined);
+      child.stdin!.end(Buffer.from(input, "latin1"));
+    });
+  }
+
+  private get root(): string {
+    return this.rootDir;
+  }
+
+  /** The ref HEAD names ("refs/heads/main"), or "HEAD" when detached. */
+  async headRef(): Promise<string> {
+    try {
+      return (await this.git.raw(["symbolic-ref", "-q", "HEAD"])).trim() || "HEAD";
+    } catch {
+      return "HEAD";
+    }
+  }
+
+  async readRef(ref: string): Promise<string | null> {
+    try {
+      return (await this.git.raw(["rev-parse", "--verify", "--quiet", ref])).trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Move a ref only if it still points at `from` (git's own compare-and-swap). */
+  async updateRef(ref: string, to: string, from: string): Promise<void> {
+    await this.run(["update-ref", "-m", "pq", ref, to, from]);
+  }
+
+  /** Set index entries ("100644 <blob>" or null to remove) for repository-relative paths. */
+  async updateIndex(entries: [string, string | null][]): Promise<void> {
+    const lines = entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}\n` : `${entry}\t${path}\n`));
+    await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("").replace(/\n/g, "\0"));
+  }
+
+  /** The index entry of a repository-relative path ("100644 <blob>"), or null. */
+  async indexEntries(paths: string[]): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    // Pathspecs taken literally, a few hundred at a time (argument lists have limits).
+    for (let i = 0; i < paths.length; i += 500) {
+      const out = await this.runWithInput(["ls-files", "-s", "-z", "--full-name", "--", ...paths.slice(i, i + 500)], "", {
+        GIT_LITERAL_PATHSPECS: "1",
+      });
+      for (const rec of out.split("\0")) {
+        const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+        if (m) map.set(m[3], `${m[1]} ${m[2]}`);
+      }
+    }
+    return map;
+  }
+
+  /** Store a blob in git and return its id. */
+  async writeBlob(content: string): Promise<string> {
+    return (await this.runWithInput(["hash-object", "-w", "--stdin"], content)).trim();
+  }
+
+  /**
+   * Make a commit on top of `parent` whose tree is the parent's with these entries changed,
+   * without touching the index or the work tree (a private index file): the commit exists,
+   * but no branch points at it until the transaction moves one.
+   */
+  async makeCommit(
+    parent: string | null,
+    entries: [string, string | null][],
+    commit: { message: string; author?: string; date?: string },
+  ): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), "pq-index-"));
+    const env: Record<string, string> = { GIT_INDEX_FILE: join(dir, "index") };
+    try {
+      if (parent) await this.runWithInput(["read-tree", parent], "", env);
+      else await this.runWithInput(["read-tree", "--empty"], "", env);
+      const lines = entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}` : `${entry}\t${path}`));
+      if (lines.length) await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("\0") + "\0", env);
+      const tree = (await this.runWithInput(["write-tree"], "", env)).trim();
+      const author = commit.author ? /^(.*?)\s*<([^>]*)>$/.exec(commit.author) : null;
+      if (author) Object.assign(env, { GIT_AUTHOR_NAME: author[1], GIT_AUTHOR_EMAIL: author[2] });
+      if (commit.date) env.GIT_AUTHOR_DATE = commit.date;
+      const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
+      return (await this.runWithInput(args, Buffer.from(commit.message, "utf8").toString("latin1"), env)).trim();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 }

@@ -55,7 +55,7 @@ interface Pending {
 
 async function unrefreshedChanges(stack: Stack): Promise<{ files: FileChange[]; skipped: AbsorbHunk[]; pending: Pending[] }> {
   const status = await stack.status();
-  if (!status.top) throw new PqError("usage", "no patch is applied", ["absorb moves changes into applied patches"]);
+  if (!status.top) throw new PqError("refused", "no patch is applied", ["absorb moves changes into applied patches"]);
   if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh first`);
   const git = await stack.repo();
   const files: FileChange[] = [];
@@ -120,7 +120,7 @@ function withHunks(f: FileChange, owner: string): string {
 export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: string; files?: string[] } = {}): Promise<AbsorbReport> {
   let { files, skipped, pending } = await unrefreshedChanges(stack);
   if (opts.into) {
-    if (!stack.applied().includes(opts.into)) throw new PqError("usage", `${opts.into} is not applied`, [`pq goto ${opts.into} first, or name an applied patch`]);
+    if (!stack.applied().includes(opts.into)) throw new PqError("refused", `${opts.into} is not applied`, [`pq goto ${opts.into} first, or name an applied patch`]);
     const wanted = new Set((opts.files ?? []).map((p) => p.replace(/^\.\//, "")));
     if (!wanted.size) throw new PqError("usage", "name the files whose changes go into the patch");
     const unknown = [...wanted].filter((p) => !files.some((f) => f.file === p));

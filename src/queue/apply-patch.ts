@@ -25,6 +25,8 @@ export interface PatchApplication {
   failed: boolean;
   conflicts: boolean;
   fuzzy: boolean;
+  /** Things that did not stop the patch but the user must hear about. */
+  warnings?: string[];
 }
 
 export interface ApplyOptions {
@@ -41,8 +43,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false };
   // Check every path before applying anything: a bad path refuses the whole patch.
   for (const fp of parsed.files) {
-    if (fp.oldPath !== null) checkTreePath(ws.tree, fp.oldPath, `${name}: source path`);
-    if (fp.newPath !== null) checkTreePath(ws.tree, fp.newPath, `${name}: target path`);
+    if (fp.oldPath !== null) checkTreePath(ws.tree, fp.oldPath, `${name}: source path`, ws.reserved);
+    if (fp.newPath !== null) checkTreePath(ws.tree, fp.newPath, `${name}: target path`, ws.reserved);
     if (fp.newMode === "120000" || fp.oldMode === "120000") {
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
     }
@@ -85,7 +87,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       ws.set(source, null, false);
       result.renames.push([source, target]);
     }
-    if (fp.kind === "delete") ws.set(source, null, false);
+    // A deletion whose hunks failed keeps the file: its content is not what the patch expected.
+    if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
     else ws.set(target, content, exec);
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);

@@ -31,7 +31,7 @@ export function resolvePatch(stack: Stack, wanted: string | undefined): string {
   const names = stack.series().map((e) => e.name);
   if (wanted === undefined) {
     const top = stack.applied().at(-1);
-    if (!top) throw new PqError("usage", "no patch is applied", ["name a patch (pq series lists them)"]);
+    if (!top) throw new PqError("refused", "no patch is applied", ["name a patch (pq series lists them)"]);
     return top;
   }
   if (names.includes(wanted)) return wanted;

@@ -96,13 +96,13 @@ export async function switchQueue(stack: Stack, name: string, opts: { pop?: bool
   let popped: string[] = [];
   if (stack.applied().length) {
     if (!opts.pop) {
-      throw new PqError("dirty", `${stack.applied().length} patch(es) of the active queue are applied`, ["pop them first, or pq queue switch --pop NAME"]);
+      throw new PqError("refused", `${stack.applied().length} patch(es) of the active queue are applied`, ["pop them first, or pq queue switch --pop NAME"]);
     }
     popped = (await stack.pop({ all: true })).popped;
   }
   withTreeLock(stack.tree, () => {
     const state = loadState(stack.tree)!;
-    if (state.applied.length) throw new PqError("dirty", "patches were pushed meanwhile; pop them first");
+    if (state.applied.length) throw new PqError("refused", "patches were pushed meanwhile; pop them first");
     writeRegistry(stack.tree, reg); // the old active queue keeps its name
     state.queue = reg[name];
     saveState(stack.tree, state);
@@ -116,7 +116,7 @@ export function deleteQueue(stack: Stack, name: string, opts: { purge?: boolean 
     const dir = reg[name];
     if (!dir) throw new PqError("not-found", `there is no queue named ${name}`);
     if (resolve(stack.tree, dir) === resolve(stack.tree, activeDir(stack.tree))) {
-      throw new PqError("usage", `${name} is the active queue`, ["pq queue switch to another queue first"]);
+      throw new PqError("refused", `${name} is the active queue`, ["pq queue switch to another queue first"]);
     }
     delete reg[name];
     let trashed: string | undefined;

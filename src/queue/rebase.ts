@@ -104,7 +104,7 @@ function defaultUpstream(tree: string): string {
 }
 
 export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  if (rebaseInProgress(stack)) throw new PqError("usage", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
+  if (rebaseInProgress(stack)) throw new PqError("refused", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
   const git = await requireGit(stack);
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
   const status = await stack.status();
@@ -154,10 +154,10 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
 
 export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
   const plan = loadPlan(stack);
-  if (!plan) throw new PqError("usage", "no rebase is in progress");
+  if (!plan) throw new PqError("refused", "no rebase is in progress");
   if (plan.stopped) {
     const top = stack.appliedRecords().at(-1);
-    if (top?.name !== plan.stopped) throw new PqError("usage", `the rebase stopped at ${plan.stopped}, but the top patch is ${top?.name ?? "none"}`, [`pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue`]);
+    if (top?.name !== plan.stopped) throw new PqError("refused", `the rebase stopped at ${plan.stopped}, but the top patch is ${top?.name ?? "none"}`, [`pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue`]);
     if (top.needsRefresh) throw new PqError("needs-refresh", `${top.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
     const status = await stack.status();
     if (status.pending.length) throw new PqError("dirty", `unrefreshed changes in ${status.pending.join(", ")}`, ["pq refresh first"]);
@@ -174,7 +174,7 @@ export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseSt
 /** Put base, queue files and tree back as they were before the rebase started. */
 export async function abortRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
-  if (!plan) throw new PqError("usage", "no rebase is in progress");
+  if (!plan) throw new PqError("refused", "no rebase is in progress");
   await restore(stack, plan);
   return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [] };
 }

@@ -32,6 +32,8 @@ export interface AppliedPatch {
   renames?: [string, string][];
   /** Set when the patch was applied with --force (rejects) or --merge (conflicts). */
   needsRefresh?: "forced" | "conflict";
+  /** The .rej files a forced push wrote (refresh refuses while they exist). */
+  rejects?: string[];
 }
 
 export interface StackState {
@@ -56,6 +58,7 @@ export function statePaths(tree: string) {
     pushCache: join(dir, "pushcache.log"),
     trash: join(dir, "trash"),
     backups: join(dir, "backups"),
+    oplog: join(dir, "oplog"),
   };
 }
 
@@ -64,13 +67,31 @@ export function loadState(tree: string): StackState | null {
   if (text === null) return null;
   try {
     const state = JSON.parse(text) as StackState;
-    if (state.version !== 1 || !Array.isArray(state.applied)) throw new Error("unknown format");
+    checkState(state);
     return state;
   } catch (e) {
-    throw new PqError("internal", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
-      "the patches themselves are in the queue directory; move .pq/ away and run pq init to start over",
+    throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
+      "pq undo cannot help here; the patches themselves are intact in the queue directory",
+      "move .pq/ away, git checkout the files the applied patches touched, and run pq init to start over",
     ]);
   }
+}
+
+/** A hand-edited or truncated state must not reach the code that trusts it. */
+function checkState(state: StackState): void {
+  const isVersion = (v: unknown) => v === null || (typeof v === "string" && /^[0-9a-f]{40}(:x)?$/.test(v));
+  if (state.version !== 1 || typeof state.queue !== "string" || !Array.isArray(state.applied) || !Array.isArray(state.guards)) {
+    throw new Error("unknown format");
+  }
+  state.applied.forEach((a, i) => {
+    const where = `applied patch ${i + 1}`;
+    if (!a || typeof a.name !== "string" || !a.name) throw new Error(`${where} has no name`);
+    if (typeof a.hash !== "string") throw new Error(`${where} (${a.name}) has no hash`);
+    if (!a.files || typeof a.files !== "object") throw new Error(`${where} (${a.name}) has no file list`);
+    for (const [path, change] of Object.entries(a.files)) {
+      if (!change || !isVersion(change.pre) || !isVersion(change.post)) throw new Error(`${where} (${a.name}) has a bad entry for ${path}`);
+    }
+  });
 }
 
 export function saveState(tree: string, state: StackState): void {

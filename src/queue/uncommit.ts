@@ -121,7 +121,7 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
     if (wasApplied.length) await stack.push({ target: wasApplied.at(-1)! });
     throw e;
   }
-  await stack.insertPatches(items.map(({ name, text }) => ({ name, text })));
+  await stack.insertPatches(items.map(({ name, text }) => ({ name, text, guards: [] })));
   const report = await stack.push({ target: items.at(-1)!.name });
   const inexact = report.pushed.find((p) => p.notes.length);
   if (inexact) throw new PqError("internal", `${inexact.name} did not apply exactly after uncommit: ${inexact.notes.join("; ")}`);

@@ -19,6 +19,8 @@ export class WorkingSet {
   private planned = new Map<string, Entry>();
   private undo: Map<string, Entry | undefined> | null = null;
   private seen = new Map<string, Entry>();
+  /** Tree paths no patch may write (the queue directory when it lives in the tree). */
+  reserved: string[] = [];
 
   constructor(
     readonly tree: string,
@@ -65,6 +67,24 @@ export class WorkingSet {
       this.store.put(this.content(path)!);
     }
     if (e.version !== null) delete e.content; // the store has it now
+    return e.version;
+  }
+
+  /**
+   * The version a path has on disk, before anything planned; stored, so that undo can
+   * bring it back.
+   */
+  originalVersion(path: string): Version {
+    let e = this.seen.get(path);
+    if (!e) {
+      e = this.readDisk(path);
+      this.seen.set(path, e);
+    }
+    const id = versionId(e.version);
+    if (id !== null && !this.store.has(id)) {
+      const content = e.content ?? readText(join(this.tree, path));
+      if (content !== null) this.store.put(content);
+    }
     return e.version;
   }
 

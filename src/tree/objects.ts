@@ -81,6 +81,18 @@ export class ObjectStore {
     return content;
   }
 
+  /** Is the object present and intact (its bytes read back and hash to its id)? */
+  verify(id: string): boolean {
+    try {
+      this.get(id);
+      return true;
+    } catch {
+      // Forget the damaged copy, so that a put of the same content stores it again.
+      this.load().delete(id);
+      return false;
+    }
+  }
+
   has(id: string): boolean {
     return this.pending.has(id) || this.load().has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
   }

@@ -7,9 +7,24 @@ import { lstatSync } from "node:fs";
 import { join, posix } from "node:path";
 import { PqError } from "../errors.js";
 
-const RESERVED_TOP = new Set([".git", ".pq"]);
+/**
+ * git's own rule (verify_path with core.protectNTFS and core.protectHFS): no component may
+ * be ".git" in any case, nor one of the names that file systems turn into it: NTFS drops
+ * trailing dots and spaces and alternate-stream suffixes and knows the short name GIT~1,
+ * HFS+ ignores some invisible Unicode code points. Paths are byte strings: decode UTF-8.
+ */
+export function isGitDirAlias(component: string): boolean {
+  let c = Buffer.from(component, "latin1").toString("utf8");
+  c = c.replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, "").toLowerCase();
+  c = c.replace(/:.*$/, "").replace(/[. ]+$/, "");
+  return c === ".git" || c === "git~1";
+}
 
-export function checkTreePath(tree: string, path: string, what = "path"): string {
+/**
+ * Checks a tree-relative path and returns it normalised. `reserved` lists further
+ * tree-relative directories no patch may write (the queue directory when it is inside).
+ */
+export function checkTreePath(tree: string, path: string, what = "path", reserved: readonly string[] = []): string {
   const refuse = (why: string): never => {
     throw new PqError("unsafe-path", `${what} ${JSON.stringify(path)} ${why}; nothing was changed`, [
       "pq only writes inside the working tree; fix the patch's file names",
@@ -22,7 +37,12 @@ export function checkTreePath(tree: string, path: string, what = "path"): string
   if (normal !== path.replace(/\/+/g, "/").replace(/^\.\//, "")) refuse("is not a normal path (contains . or ..)");
   const parts = normal.split("/");
   if (parts.some((p) => p === ".." || p === ".")) refuse("leaves the tree");
-  if (RESERVED_TOP.has(parts[0])) refuse(`is inside ${parts[0]}/`);
+  const gitPart = parts.find(isGitDirAlias);
+  if (gitPart !== undefined) refuse(`is inside a git directory (${gitPart})`);
+  if (parts[0].toLowerCase() === ".pq") refuse("is inside .pq/ (pq's own state)");
+  for (const r of reserved) {
+    if (normal === r || normal.startsWith(r + "/")) refuse(`is inside the queue directory ${r}/`);
+  }
   // Any existing ancestor that is a symlink could point anywhere: refuse to write through it.
   let at = tree;
   for (let i = 0; i < parts.length; i++) {

@@ -24,7 +24,7 @@ describe("pq queue: several queues on one tree", () => {
     expect((await pq(dir, "queue", "create", "bad/name")).code).toBe(2);
 
     const refused = await pq(dir, "queue", "switch", "feature");
-    expect(refused.code).toBe(5);
+    expect(refused.code).toBe(12);
     expect(refused.err).toContain("1 patch(es) of the active queue are applied");
     expect(read(dir, "a.txt")).toBe("a fixed\n");
 

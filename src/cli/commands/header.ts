@@ -1,7 +1,8 @@
 import { formatHeader, parseHeader } from "../../mail/header.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
-import { editText } from "./refresh.js";
+import { editText } from "../editor.js";
+import { PqError } from "../../errors.js";
 
 export default defineCommand({
   command: "header [name]",
@@ -15,11 +16,8 @@ export default defineCommand({
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const name = args.name ?? stack.top();
-    if (!name) {
-      io.err("pq: no patch named and none applied");
-      return 2;
-    }
+    const name = args.name !== undefined ? stack.resolve(args.name) : stack.top();
+    if (!name) throw new PqError("refused", "no patch named and none applied", ["name a patch: pq header NAME"]);
     let header = await stack.patchHeader(name);
     if (args.edit) header = parseHeader(editText(formatHeader(header).replace(/---\n$/, ""), io.cwd));
     if (args.message !== undefined) {

@@ -3,7 +3,8 @@ import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport } from "./push.js";
+import { printPushReport } from "../reports.js";
+import { PqError } from "../../errors.js";
 
 export default defineCommand({
   command: "import [files..]",
@@ -23,12 +24,8 @@ export default defineCommand({
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
       : readPatchFiles(((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))), { name: args.name, taken });
-    if (!items.length) {
-      io.err("pq: nothing to import (name patch files, --quilt DIR or --hg DIR)");
-      return 2;
-    }
-    const report = await stack.insertPatches(items, { push: args.push });
-    for (const item of items) if (item.guards.length) await stack.setGuards(item.name, item.guards);
+    if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
+    const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
     sink.done();
     io.out(`imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`);
     if (report) printPushReport(io, report);

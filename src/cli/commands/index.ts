@@ -29,6 +29,9 @@ import status from "./status.js";
 import top from "./top.js";
 import tui from "./tui.js";
 import unapplied from "./unapplied.js";
+import undo from "./undo.js";
+import redo from "./redo.js";
+import oplog from "./oplog.js";
 import files from "./files.js";
 import patches from "./patches.js";
 import show from "./show.js";
@@ -70,6 +73,9 @@ export const commands: CommandModule<any, any>[] = [
   ci,
   bisect,
   tui,
+  undo,
+  redo,
+  oplog,
   files,
   patches,
   show,

@@ -1,0 +1,38 @@
+import { undoHistory } from "../../queue/oplog.js";
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+export default defineCommand({
+  command: "oplog",
+  describe: "list the operations pq did in this tree, newest first (what undo and redo move through)",
+  builder: (y) =>
+    y.option("limit", { alias: "n", type: "number", describe: "show at most N entries" }).option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const entries = stack.oplog();
+    const { undone } = undoHistory(entries);
+    const undoneIds = new Set(undone.map((e) => e.id));
+    const shown = entries.slice(-(args.limit ?? entries.length)).reverse();
+    if (args.json) {
+      return void printJson(
+        io,
+        shown.map((e) => ({
+          id: e.id,
+          time: e.time,
+          user: e.user,
+          op: e.op,
+          command: e.command,
+          undone: undoneIds.has(e.id),
+          files: e.tree.length,
+          queueFiles: e.queue.map(([p]) => p),
+          ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),
+        })),
+      );
+    }
+    if (!shown.length) return void io.out("no operations yet");
+    for (const e of shown) {
+      const files = e.tree.length ? `, ${e.tree.length} file(s)` : "";
+      io.out(`${e.id}  ${e.time.replace("T", " ").slice(0, 19)}  ${e.user}  ${e.op}${files}${undoneIds.has(e.id) ? "  (undone)" : ""}`);
+    }
+  },
+});

@@ -1,0 +1,18 @@
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+import { printUndoReport } from "../reports.js";
+
+export default defineCommand({
+  command: "redo [count]",
+  describe: "re-do what the last undo took back",
+  builder: (y) =>
+    y
+      .positional("count", { type: "number", describe: "how many operations to re-do (default 1)" })
+      .option("force", { alias: "f", type: "boolean", describe: "redo over files changed since (they are backed up)" })
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const report = await stack.redo({ count: args.count ?? 1, force: args.force });
+    printUndoReport(io, "redid", report, args.json);
+  },
+});

@@ -1,0 +1,18 @@
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+import { printUndoReport } from "../reports.js";
+
+export default defineCommand({
+  command: "undo [count]",
+  describe: "take back the last operation (or the last COUNT) on the tree, the queue and the state",
+  builder: (y) =>
+    y
+      .positional("count", { type: "number", describe: "how many operations to take back (default 1)" })
+      .option("force", { alias: "f", type: "boolean", describe: "undo over files changed since (they are backed up)" })
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const report = await stack.undo({ count: args.count ?? 1, force: args.force });
+    printUndoReport(io, "undid", report, args.json);
+  },
+});

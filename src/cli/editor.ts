@@ -1,0 +1,29 @@
+/**
+ * Editing a message in the user's editor, as git and hg do. An empty result aborts (git's
+ * "Aborting commit due to empty commit message"): nothing is changed.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+
+export function editText(initial: string, cwd: string): string {
+  const editor = process.env.VISUAL || process.env.EDITOR;
+  if (!editor) throw new PqError("usage", "no editor: set $EDITOR (or use -m)");
+  const dir = mkdtempSync(join(tmpdir(), "pq-edit-"));
+  const file = join(dir, "PQ_EDITMSG");
+  writeFileSync(file, initial + "\n# Lines starting with '#' are ignored; an empty message aborts.\n");
+  try {
+    const r = spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit", cwd });
+    if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status}; nothing was changed`);
+    const text = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .join("\n");
+    if (!text.trim()) throw new PqError("usage", "the message is empty: aborting, nothing was changed");
+    return text;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Printing the reports of stack operations, shared by the commands that run them (push,
+ * goto, import, undo, redo): commands never import each other.
+ */
+import type { PushReport, UndoReport } from "../queue/stack.js";
+import type { CliIO } from "./io.js";
+import { printJson } from "./open-stack.js";
+import { describeHunkResult } from "../patch/index.js";
+
+export function printPushReport(io: CliIO, report: PushReport): void {
+  for (const p of report.pushed) {
+    io.out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
+    if (report.dryRun) for (const f of p.files ?? []) for (const h of f.hunks) io.out(`  ${f.path}: ${describeHunkResult(h)}`);
+    else for (const note of p.notes) io.out(`  ${note}`);
+    for (const w of p.warnings ?? []) io.out(`  warning: ${w}`);
+    if (p.rejects?.length) io.out(`  rejects written: ${p.rejects.join(", ")}`);
+    if (p.needsRefresh) {
+      io.out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
+    }
+  }
+  if (report.wouldFail) {
+    io.out(`would stop at ${report.wouldFail.name}:`);
+    for (const f of report.wouldFail.files ?? []) {
+      if (f.status === "conflict") io.out(`  ${f.path}: a three-way merge would leave conflict markers`);
+      for (const h of f.hunks) io.out(`  ${f.path}: ${describeHunkResult(h)}`);
+    }
+  }
+  if (report.dryRun) io.out("(dry run: nothing was written)");
+  else io.out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
+}
+
+export function printUndoReport(io: CliIO, verb: string, report: UndoReport, json?: boolean): void {
+  if (json) return printJson(io, report);
+  for (const e of report.entries) io.out(`${verb} ${e.op} (${e.time.replace("T", " ").slice(0, 19)})`);
+  if (report.backup) io.out(`files changed since were saved in ${report.backup}`);
+}

@@ -1,0 +1,221 @@
+/**
+ * The one place that writes a transaction. Order, so that a pq killed anywhere loses
+ * nothing: every version the transaction needs (new contents, and the old ones undo will
+ * need) goes into the object store and is verified readable; then the journal (the whole
+ * transaction, before and after) is written durably; then the tree, the queue files, the
+ * trash copies, the git branch and index, the state; then the journal becomes the newest
+ * line of the operation log and is removed. The next command replays a journal it finds
+ * (roll forward: every step is idempotent), so the tree, queue and state are always
+ * either all before or all after an operation.
+ */
+import { chmodSync, existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { userInfo } from "node:os";
+import { PqError } from "../errors.js";
+import type { GitRepo } from "../git/repo.js";
+import { fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
+import type { ObjectStore } from "../tree/objects.js";
+import type { StatCache } from "./caches.js";
+import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
+import { saveState, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
+import type { Transaction } from "./transaction.js";
+
+export interface ExecContext {
+  tree: string;
+  queueDir: string;
+  store: ObjectStore;
+  statCache: StatCache;
+  repo: () => Promise<GitRepo | null>;
+  /** The command line that asked for the operation, for the log. */
+  command: string;
+}
+
+/** Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point. */
+function failpoint(name: string): void {
+  if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
+}
+
+function currentUser(): string {
+  try {
+    return process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
+let seq = 0;
+const newId = () => `${Date.now().toString(36)}-${process.pid.toString(36)}-${(seq++).toString(36)}`;
+
+/** Turns a planned transaction into a journal entry: every version stored and checked. */
+export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState, extra: Partial<OplogEntry> = {}): OplogEntry {
+  const { store } = ctx;
+  const tree: [string, Version, Version][] = [];
+  for (const [path, after] of tx.ws.plannedWrites()) {
+    const was = tx.ws.originalVersion(path);
+    if (was !== after) tree.push([path, was, after]);
+  }
+  const queue: [string, string | null, string | null][] = [];
+  for (const [path, text] of tx.queueWrites()) {
+    let current: string | null;
+    try {
+      current = readText(join(ctx.queueDir, path));
+    } catch {
+      current = null;
+    }
+    const was = current === null ? null : store.put(current);
+    const now = text === null ? null : store.put(text);
+    if (was !== now) queue.push([path, was, now]);
+  }
+  // The texts as they are on disk now, before the queue writes remove them.
+  const trash = tx.trash().map(([name, dest]): [string, string, string] => [name, dest, store.put(readText(join(ctx.queueDir, name)) ?? "")]);
+  const entry: OplogEntry = {
+    id: newId(),
+    op: tx.label,
+    command: ctx.command,
+    user: currentUser(),
+    time: new Date().toISOString(),
+    tree,
+    queue,
+    trash,
+    state: [store.put(JSON.stringify(before)), store.put(JSON.stringify(tx.state))],
+    ...(tx.git ? { git: tx.git } : {}),
+    ...extra,
+  };
+  return entry;
+}
+
+/** Every version a journal will write must be readable before the journal exists. */
+function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
+  const missing: string[] = [];
+  for (const [path, , after] of entry.tree) {
+    const id = versionId(after);
+    if (id !== null && !store.verify(id)) missing.push(path);
+  }
+  for (const [path, , after] of entry.queue) if (after !== null && !store.verify(after)) missing.push(path);
+  if (missing.length) {
+    throw new PqError(
+      "damaged",
+      `pq's object store lacks the content of ${missing.length} file(s) this operation needs: ${missing.slice(0, 5).join(", ")}`,
+      ["nothing was changed; the patches in the queue directory are intact", "pq pop --force falls back to reverse-applying the patches"],
+      { missing },
+    );
+  }
+}
+
+export async function execute(
+  ctx: ExecContext,
+  tx: Transaction,
+  before: StackState,
+  extra: Partial<OplogEntry> = {},
+  onFile?: (done: number, total: number) => void,
+): Promise<OplogEntry> {
+  const entry = journalOf(ctx, tx, before, extra);
+  ctx.store.flush();
+  verifyVersions(ctx.store, entry);
+  const paths = statePaths(ctx.tree);
+  writeAtomic(paths.journal, JSON.stringify(entry), true);
+  failpoint("journal-written");
+  await applyEntry(ctx, entry, onFile);
+  failpoint("state-written");
+  appendOplog(paths.oplog, entry);
+  failpoint("oplog-appended");
+  rmSync(paths.journal, { force: true });
+  return entry;
+}
+
+/** Writes an entry's after side (forward). Every step is safe to repeat. */
+async function applyEntry(ctx: ExecContext, entry: OplogEntry, onFile?: (done: number, total: number) => void): Promise<void> {
+  await writeTree(ctx, entry.tree, onFile);
+  failpoint("tree-written");
+  for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
+  for (const [path, , after] of entry.queue) {
+    const full = join(ctx.queueDir, path);
+    if (after === null) removeFile(full, ctx.queueDir);
+    else writeAtomic(full, ctx.store.get(after));
+  }
+  failpoint("queue-written");
+  if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
+  failpoint("git-moved");
+  saveState(ctx.tree, JSON.parse(ctx.store.get(entry.state[1])) as StackState);
+  ctx.statCache.save();
+}
+
+async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, index: [string, string | null][]): Promise<void> {
+  const git = await ctx.repo();
+  if (!git) throw new PqError("git", "this operation moves a git branch, but the tree is no longer a git work tree");
+  const now = await git.readRef(ref);
+  if (now === from) await git.updateRef(ref, to, from);
+  else if (now !== to) {
+    throw new PqError("git", `${ref} moved to ${now} while pq was moving it from ${from} to ${to}`, [
+      "pq changed nothing else; check git log and run the command again",
+    ]);
+  }
+  if (index.length) await git.updateIndex(index);
+}
+
+/** Writes runs this many at a time: the kernel overlaps them on the thread pool. */
+const PARALLEL_WRITES = 16;
+
+async function writeTree(ctx: ExecContext, writes: [string, Version, Version][], onFile?: (done: number, total: number) => void): Promise<void> {
+  const { tree, store, statCache } = ctx;
+  const total = writes.length;
+  let done = 0;
+  const progress = () => {
+    done++;
+    if (onFile && (done % 64 === 0 || done === total)) onFile(done, total);
+  };
+  // Deletions first and one by one: they remove emptied directories, which must not race
+  // with writes creating files in them.
+  for (const [path, , version] of writes) {
+    if (version !== null) continue;
+    removeFile(join(tree, path), tree);
+    statCache.forget(path);
+    progress();
+  }
+  const pending = writes.filter(([, , v]) => v !== null) as [string, Version, string][];
+  let next = 0;
+  let written = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const [path, , version] = pending[next++];
+      const full = join(tree, path);
+      const exec = versionExec(version);
+      const before = fileStat(full);
+      let after = before;
+      // Skip identical content: cheaper, and it keeps mtimes (and so build caches) stable.
+      if (!(before && statCache.lookup(path, before.size, before.mtimeMs) === version)) {
+        await writeTextAsync(full, store.get(versionId(version)!));
+        after = fileStat(full)!;
+      }
+      if (((after!.mode & 0o111) !== 0) !== exec) {
+        chmodSync(full, exec ? after!.mode | 0o111 : after!.mode & ~0o111);
+        after = fileStat(full)!;
+      }
+      statCache.record(path, after!.size, after!.mtimeMs, version);
+      progress();
+      if (++written === Math.ceil(pending.length / 2)) failpoint("tree-half");
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, pending.length) }, worker));
+}
+
+/** Replays an interrupted operation. Returns its name when there was one. */
+export async function recover(ctx: ExecContext): Promise<string | null> {
+  const paths = statePaths(ctx.tree);
+  if (!existsSync(paths.journal)) return null;
+  const text = readText(paths.journal);
+  let entry: OplogEntry;
+  try {
+    entry = JSON.parse(text ?? "") as OplogEntry;
+    if (!Array.isArray(entry.tree) || !Array.isArray(entry.state)) throw new Error("not a journal");
+  } catch {
+    // Torn before it was complete: nothing of it reached the tree (files are written only
+    // after the journal is durable), so dropping it loses nothing.
+    rmSync(paths.journal, { force: true });
+    return "incomplete journal (discarded; the tree was not touched)";
+  }
+  await applyEntry(ctx, entry);
+  if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
+  rmSync(paths.journal, { force: true });
+  return entry.op;
+}

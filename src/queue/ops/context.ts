@@ -1,0 +1,117 @@
+/**
+ * What every planner gets: the stack's places and caches, the state as read under the
+ * lock, and the transaction it fills in. Planners read the queue through the transaction
+ * (so an operation built from others, such as import --push, sees its own plan) and never
+ * write anything themselves.
+ */
+import { join } from "node:path";
+import { PqError } from "../../errors.js";
+import type { EventSink } from "../../core/events.js";
+import type { GitRepo } from "../../git/repo.js";
+import { readText, writeText } from "../../tree/files.js";
+import type { ObjectStore } from "../../tree/objects.js";
+import type { PushCache, StatCache } from "../caches.js";
+import type { PlanContext } from "../refresh-plan.js";
+import { isPushable, type Series } from "../series.js";
+import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
+import type { Transaction } from "../transaction.js";
+
+/** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
+export type StackTarget = string | number;
+
+export interface OpContext {
+  tree: string;
+  queueDir: string;
+  /** The state as it was when the lock was taken (the transaction holds the one being planned). */
+  state: StackState;
+  store: ObjectStore;
+  statCache: StatCache;
+  pushCache: PushCache;
+  emit: EventSink;
+  repo(): Promise<GitRepo | null>;
+  tx: Transaction;
+}
+
+export function planContext(ctx: OpContext, applied: readonly AppliedPatch[] = ctx.tx.state.applied): Promise<PlanContext> {
+  return ctx.repo().then((git) => ({ tree: ctx.tree, queueDir: ctx.queueDir, applied, git, store: ctx.store }));
+}
+
+export function versionContent(ctx: Pick<OpContext, "store">, v: Version): string | null {
+  return v === null ? null : ctx.store.get(versionId(v)!);
+}
+
+export function appliedNames(state: StackState): string[] {
+  return state.applied.map((a) => a.name);
+}
+
+/** A name, a 1-based position, a unique prefix, or the name without .patch/.diff. */
+export function resolveName(series: Series, target: StackTarget): string {
+  const names = series.names();
+  if (typeof target === "number" || /^\d+$/.test(target)) {
+    const n = Number(target);
+    if (n < 1 || n > names.length) {
+      throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`, ["pq series -v shows the positions"], {
+        position: n,
+      });
+    }
+    return names[n - 1];
+  }
+  if (names.includes(target)) return target;
+  const partial = names.filter((n) => n.startsWith(target) || n.replace(/\.(patch|diff)$/, "") === target);
+  if (partial.length === 1) return partial[0];
+  if (partial.length > 1) {
+    throw new PqError("usage", `${target} matches several patches: ${partial.join(", ")}`, ["give more of the name"], { candidates: partial });
+  }
+  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"], { patch: target });
+}
+
+export function requireTop(state: StackState): AppliedPatch {
+  const top = state.applied.at(-1);
+  if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one; pq push applies the next"]);
+  return top;
+}
+
+export function refuseIfTopNeedsRefresh(state: StackState, what: string, force: boolean | undefined): void {
+  const top = state.applied.at(-1);
+  if (top?.needsRefresh && !force) {
+    throw new PqError(
+      "needs-refresh",
+      `${top.name} needs a refresh before you can ${what}`,
+      ["fix the conflicts or .rej hunks in the tree, then pq refresh (or pq pop --force to drop it)"],
+      { patch: top.name, reason: top.needsRefresh },
+    );
+  }
+}
+
+/** Patches after the top that the selected guards let through, in series order. */
+export function pushCandidates(state: StackState, series: Series): string[] {
+  const applied = new Set(appliedNames(state));
+  const entries = series.entries();
+  const top = state.applied.at(-1)?.name;
+  const start = top ? entries.findIndex((e) => e.name === top) + 1 : 0;
+  return entries
+    .slice(start)
+    .filter((e) => !applied.has(e.name) && isPushable(e, state.guards))
+    .map((e) => e.name);
+}
+
+/** Copies files as they are on disk into .pq/backups/<time>-<label>/; returns the directory. */
+export function backupFiles(tree: string, paths: string[], label: string, from = tree): string {
+  const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${label.replace(/\//g, "%")}`);
+  for (const path of paths) {
+    const content = readText(join(from, path));
+    if (content !== null) writeText(join(dir, path), content);
+  }
+  return dir;
+}
+
+export async function defaultAuthor(git: GitRepo | null): Promise<string | undefined> {
+  if (!git) return undefined;
+  try {
+    const name = (await git.run(["config", "user.name"])).trim();
+    const email = (await git.run(["config", "user.email"])).trim();
+    return name && email ? `${name} <${email}>` : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Planning a fold (hg qfold): unapplied patches are applied on top of the top patch in
+ * memory, their messages appended to its own, and the top patch rewritten from the
+ * result, all in one transaction with the folded files moved to the trash.
+ */
+import { PqError } from "../../errors.js";
+import { formatHeader, parseHeader, type PatchHeader } from "../../mail/header.js";
+import { sha1 } from "../../tree/files.js";
+import { applyPatchText, describeFailures } from "../apply-patch.js";
+import { dropDiffstat, headerOf, joinHeaderAndDiff, splitMessage } from "../patch-text.js";
+import { planRefresh } from "../refresh-plan.js";
+import type { AppliedPatch } from "../state.js";
+import { appliedNames, planContext, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
+import type { RefreshReport } from "./refresh.js";
+
+export async function planFold(ctx: OpContext, targets: string[], opts: { message?: string; keep?: boolean }): Promise<RefreshReport> {
+  const { tx } = ctx;
+  const top = requireTop(tx.state);
+  refuseIfTopNeedsRefresh(tx.state, "fold into it", false);
+  const series = tx.series();
+  const names = targets.map((t) => resolveName(series, t));
+  for (const name of names) {
+    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [], { patch: name });
+  }
+  const headers: PatchHeader[] = [];
+  const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
+  for (const name of names) {
+    const text = tx.patchText(name);
+    const app = await applyPatchText(tx.ws, name, text, {});
+    if (app.failed) {
+      throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app), { patch: name });
+    }
+    for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
+    updated.renames!.push(...app.renames);
+    headers.push(parseHeader(headerOf(text)));
+  }
+  if (!updated.renames!.length) delete updated.renames;
+  tx.state.applied[tx.state.applied.length - 1] = updated;
+  // The top patch is rewritten from the tree as the fold leaves it (a refresh, planned).
+  const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
+  const own = parseHeader(headerOf(tx.patchText(top.name)));
+  const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
+  const header = formatHeader({ ...own, ...(opts.message ? splitMessage(opts.message) : { body }) });
+  const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
+  tx.writePatch(top.name, text);
+  updated.files = plan.files;
+  updated.hash = sha1(text);
+  for (const name of names) {
+    series.remove(name);
+    if (!opts.keep) tx.removePatch(name, true);
+  }
+  tx.setSeries(series);
+  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+}

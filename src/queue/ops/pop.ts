@@ -1,0 +1,119 @@
+/**
+ * Planning a pop: restore, for every file the popped patches touched, the version from
+ * before the lowest of them (exact bytes from the object store). Files on disk that pq did
+ * not write would be lost, so they are checked first: refused, or with --force backed up.
+ * When the store has lost a version (a damaged .pq/objects), it is rebuilt by reverse-
+ * applying the patch texts and checked against its recorded hash.
+ */
+import { join } from "node:path";
+import { PqError } from "../../errors.js";
+import type { EventSink } from "../../core/events.js";
+import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { readText } from "../../tree/files.js";
+import { expectedVersions } from "../refresh-plan.js";
+import { versionId, type AppliedPatch, type Version } from "../state.js";
+import { backupFiles, resolveName, type OpContext, type StackTarget } from "./context.js";
+
+export interface PopOptions {
+  target?: StackTarget;
+  all?: boolean;
+  force?: boolean;
+  onEvent?: EventSink;
+}
+
+export interface PopReport {
+  popped: string[];
+  top: string | null;
+  backup?: string;
+}
+
+export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
+  const { tx } = ctx;
+  const emit = opts.onEvent ?? ctx.emit;
+  const applied = tx.state.applied;
+  if (!applied.length) return { popped: [], top: null };
+  let keep: number;
+  if (opts.all || opts.target === 0) keep = 0;
+  else if (opts.target !== undefined) {
+    const name = resolveName(tx.series(), opts.target);
+    const at = applied.findIndex((a) => a.name === name);
+    if (at === -1) throw new PqError("refused", `${name} is not applied`, ["pq push to apply it"], { patch: name });
+    keep = at + 1;
+  } else keep = applied.length - 1;
+  const popping = applied.slice(keep);
+  if (!popping.length) return { popped: [], top: applied.at(-1)?.name ?? null };
+  const top = applied.at(-1)!;
+  if (top.needsRefresh && !opts.force) {
+    throw new PqError(
+      "needs-refresh",
+      `${top.name} was ${top.needsRefresh === "conflict" ? "merged with conflicts" : "force-applied with rejects"} and needs a refresh`,
+      ["resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (a backup is kept)"],
+      { patch: top.name, reason: top.needsRefresh },
+    );
+  }
+  const ws = tx.ws;
+  const expected = expectedVersions(applied);
+  const restore = new Map<string, Version>();
+  for (const record of [...popping].reverse()) for (const [path, change] of Object.entries(record.files)) restore.set(path, change.pre);
+  // Pops restore bytes from the object store, so anything on disk that pq did not write would be lost: check first.
+  const dirty = [...restore.keys()].filter((p) => ws.version(p) !== expected.get(p));
+  let backup: string | undefined;
+  if (dirty.length) {
+    if (!opts.force) {
+      throw new PqError(
+        "dirty",
+        `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,
+        ["pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)"],
+        { files: dirty },
+      );
+    }
+    backup = backupFiles(ctx.tree, dirty, `pop-${top.name}`);
+  }
+  for (const [path, version] of restore) {
+    const id = versionId(version);
+    if (id !== null && !ctx.store.verify(id)) rebuildLostVersion(ctx, popping, path, version, dirty.includes(path));
+    ws.setVersion(path, version);
+  }
+  // Forced pushes leave .rej files: popping the patch takes them away with it.
+  for (const record of popping) for (const rej of record.rejects ?? []) if (ws.version(rej) !== null) ws.set(rej, null, false);
+  emit({ kind: "pop", message: `popping ${popping.length} patch(es)`, current: popping.length, total: popping.length });
+  tx.state.applied = applied.slice(0, keep);
+  return { popped: popping.map((p) => p.name).reverse(), top: tx.state.applied.at(-1)?.name ?? null, ...(backup ? { backup } : {}) };
+}
+
+/**
+ * A version the store should hold is gone: walk the popped patches from the top down,
+ * reverse-applying each one's change to the path, until the version below the lowest is
+ * reached; accept it only if it hashes to the recorded id.
+ */
+function rebuildLostVersion(ctx: OpContext, popping: AppliedPatch[], path: string, wanted: Version, dirty: boolean): void {
+  const lost = () =>
+    new PqError(
+      "damaged",
+      `the version of ${path} from before ${popping[0].name} is missing from pq's object store and cannot be rebuilt from the patches`,
+      [
+        "nothing was changed",
+        `if ${path} was unchanged below the stack, git checkout -- ${path} restores it; then pq pop --force`,
+        "the patches themselves are intact in the queue directory",
+      ],
+      { file: path, patch: popping[0].name },
+    );
+  if (dirty) throw lost();
+  let content = readText(join(ctx.tree, path));
+  for (const record of [...popping].reverse()) {
+    if (!record.files[path]) continue;
+    const text = readText(join(ctx.queueDir, record.name));
+    if (text === null) throw lost();
+    let fp;
+    try {
+      fp = parsePatch(text).files.find((f) => (f.newPath ?? f.oldPath) === path);
+    } catch {
+      throw lost();
+    }
+    if (!fp) throw lost();
+    const result = applyFilePatch(content, reverseFilePatch(fp), { fuzz: 0 });
+    if (!result.ok) throw lost();
+    content = result.content;
+  }
+  if (content === null ? wanted !== null : ctx.store.put(content) !== versionId(wanted)) throw lost();
+}

@@ -1,0 +1,226 @@
+/**
+ * Planning a push: which patches, in what order (guards, --move), each applied in memory
+ * on the transaction's working set (or replayed from the push cache when its inputs are
+ * unchanged). A patch that does not apply stops the push with the patches before it
+ * planned; --force and --merge keep the partial result and mark it for refresh. A dry run
+ * is the same planning with nothing executed.
+ */
+import { PqError } from "../../errors.js";
+import type { EventSink } from "../../core/events.js";
+import type { HunkResult } from "../../patch/index.js";
+import { fileStat, sha1 } from "../../tree/files.js";
+import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
+import { expectedVersions } from "../refresh-plan.js";
+import { isPushable } from "../series.js";
+import type { AppliedPatch, Version } from "../state.js";
+import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+
+export interface PushOptions {
+  target?: StackTarget;
+  all?: boolean;
+  force?: boolean;
+  merge?: boolean;
+  move?: boolean;
+  fuzz?: number;
+  dryRun?: boolean;
+  onEvent?: EventSink;
+}
+
+export interface FileFate {
+  path: string;
+  status: "applied" | "failed" | "merged" | "conflict";
+  hunks: HunkResult[];
+}
+
+export interface PushedPatch {
+  name: string;
+  /** Taken from the push cache: inputs unchanged since it was last applied. */
+  cached: boolean;
+  /** Hunks that needed an offset or fuzz ("file: Hunk #2 succeeded at 40 with fuzz 1."). */
+  notes: string[];
+  needsRefresh?: "forced" | "conflict";
+  rejects?: string[];
+  /** Warnings that do not stop the push (e.g. binary files without data). */
+  warnings?: string[];
+  /** Per file, each hunk's fate (dry runs, and any patch that was actually applied). */
+  files?: FileFate[];
+}
+
+export interface PushReport {
+  pushed: PushedPatch[];
+  top: string | null;
+  /** Dry run: the patch that would fail, with its per-hunk fates. */
+  wouldFail?: PushedPatch;
+  dryRun?: boolean;
+}
+
+export interface PushOutcome {
+  report: PushReport;
+  failure?: PqError;
+}
+
+function chooseList(ctx: OpContext, opts: PushOptions): string[] {
+  const { tx } = ctx;
+  const series = tx.series();
+  const applied = appliedNames(tx.state);
+  if (opts.target !== undefined && opts.move && !opts.all) {
+    const name = resolveName(series, opts.target);
+    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [], { patch: name });
+    series.move(name, tx.state.applied.at(-1)?.name ?? null);
+    tx.setSeries(series);
+    return [name];
+  }
+  let list = pushCandidates(tx.state, series);
+  if (opts.target !== undefined) {
+    const name = resolveName(series, opts.target);
+    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, ["pq pop to go back to it"], { patch: name });
+    const entry = series.entries().find((e) => e.name === name)!;
+    if (!isPushable(entry, tx.state.guards)) {
+      throw new PqError(
+        "refused",
+        `${name} is guarded (${entry.guards.join(" ")}) and the selected guards exclude it`,
+        ["pq select to change the selected guards, or pq push --move after changing its guards"],
+        { patch: name, guards: entry.guards },
+      );
+    }
+    const at = list.indexOf(name);
+    if (at === -1) throw new PqError("refused", `${name} comes before the top patch in the series`, ["use pq push --move to move it"], { patch: name });
+    list = list.slice(0, at + 1);
+  } else if (!opts.all) list = list.slice(0, 1);
+  return list;
+}
+
+/** A patch file's sha1 from the stat cache, if the file has not changed since it was hashed. */
+function knownPatchHash(ctx: OpContext, name: string): string | null {
+  if (ctx.tx.queueWrites().some(([p]) => p === name)) return null; // planned in this transaction
+  const st = fileStat(`${ctx.queueDir}/${name}`);
+  if (!st) return null;
+  return ctx.statCache.lookup(`\0queue/${name}`, st.size, st.mtimeMs) ?? null;
+}
+
+function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
+  const hash = sha1(text);
+  if (ctx.tx.queueWrites().some(([p]) => p === name)) return hash;
+  const st = fileStat(`${ctx.queueDir}/${name}`);
+  if (st) ctx.statCache.record(`\0queue/${name}`, st.size, st.mtimeMs, hash);
+  return hash;
+}
+
+function tryPushCache(ctx: OpContext, hash: string): { files: Record<string, { pre: Version; post: Version }>; renames?: [string, string][] } | null {
+  const ws = ctx.tx.ws;
+  for (const entry of ctx.pushCache.candidates(hash)) {
+    const paths = Object.keys(entry.files);
+    if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
+    const files: Record<string, { pre: Version; post: Version }> = {};
+    for (const p of paths) {
+      const [pre, post] = entry.files[p];
+      ws.preserve(p);
+      ws.setVersion(p, post);
+      files[p] = { pre, post };
+    }
+    return { files, renames: entry.renames };
+  }
+  return null;
+}
+
+function fatesOf(app: PatchApplication): FileFate[] {
+  return app.outcomes.map((o) => ({ path: o.path, status: o.status, hunks: o.hunks }));
+}
+
+/**
+ * Unrefreshed edits to a file the stack already changed would be folded into the pushed
+ * patch's pre-image, and a later pop would restore the version below them: refuse, as hg does.
+ */
+function refuseOverEdits(ctx: OpContext, name: string, paths: string[], expected: Map<string, Version>, planned: Set<string>): void {
+  const dirty = paths.filter((p) => expected.has(p) && !planned.has(p) && ctx.tx.ws.originalVersion(p) !== expected.get(p));
+  if (dirty.length) {
+    throw new PqError(
+      "dirty",
+      `unrefreshed changes in ${dirty.join(", ")}, which ${name} also changes`,
+      ["pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"],
+      { patch: name, files: dirty },
+    );
+  }
+}
+
+export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
+  const { tx } = ctx;
+  const emit = opts.onEvent ?? ctx.emit;
+  refuseIfTopNeedsRefresh(tx.state, "push", opts.force);
+  const list = chooseList(ctx, opts);
+  const report: PushReport = { pushed: [], top: tx.state.applied.at(-1)?.name ?? null, ...(opts.dryRun ? { dryRun: true } : {}) };
+  if (!list.length) return { report };
+  const ws = tx.ws;
+  const expected = expectedVersions(tx.state.applied);
+  const planned = new Set<string>();
+  const git = opts.merge ? await ctx.repo() : null;
+  for (const [i, name] of list.entries()) {
+    emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
+    // The patch's hash comes from the stat cache when the file is unchanged: a warm push
+    // reads no patch at all.
+    const known = opts.dryRun ? null : knownPatchHash(ctx, name);
+    const text = known ? null : tx.patchText(name);
+    const hash = known ?? rememberPatchHash(ctx, name, text!);
+    const hit = opts.dryRun ? null : tryPushCache(ctx, hash);
+    if (hit) {
+      refuseOverEdits(ctx, name, Object.keys(hit.files), expected, planned);
+      Object.keys(hit.files).forEach((p) => planned.add(p));
+      tx.state.applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
+      report.pushed.push({ name, cached: true, notes: [] });
+      continue;
+    }
+    ws.begin();
+    const app = await applyPatchText(ws, name, text ?? tx.patchText(name), { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git });
+    if (!app.failed || opts.force) refuseOverEdits(ctx, name, Object.keys(app.files), expected, planned);
+    if (app.failed && !opts.force) {
+      ws.rollback();
+      const pushedNote = report.pushed.length
+        ? `${report.pushed.length} patch(es) before it ${opts.dryRun ? "would be" : "were"} applied; the top ${opts.dryRun ? "would be" : "is now"} ${report.pushed.at(-1)!.name}`
+        : `nothing ${opts.dryRun ? "would change" : "was changed"}`;
+      const failed = app.outcomes.find((o) => o.status === "failed" || o.status === "conflict");
+      const hunk = failed?.hunks.find((h) => h.status === "failed");
+      if (opts.dryRun) report.wouldFail = { name, cached: false, notes: describeFailures(app), files: fatesOf(app) };
+      const failure = new PqError(
+        "apply-failed",
+        `${name} does not apply (${pushedNote})`,
+        [
+          ...describeFailures(app),
+          `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : "; pq push --merge tries a three-way merge"}`,
+        ],
+        { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
+      );
+      report.top = tx.state.applied.at(-1)?.name ?? null;
+      return { report, failure };
+    }
+    Object.keys(app.files).forEach((p) => planned.add(p));
+    const needsRefresh = app.conflicts ? "conflict" : app.failed ? "forced" : undefined;
+    const rejects = Object.keys(app.rejects);
+    const record: AppliedPatch = {
+      name,
+      hash,
+      files: app.files,
+      ...(app.renames.length ? { renames: app.renames } : {}),
+      ...(needsRefresh ? { needsRefresh } : {}),
+      ...(rejects.length ? { rejects: rejects.map((p) => `${p}.rej`) } : {}),
+    };
+    tx.state.applied.push(record);
+    const pushed: PushedPatch = { name, cached: false, notes: describeFuzz(app), files: fatesOf(app), ...(needsRefresh ? { needsRefresh } : {}) };
+    if (app.warnings?.length) pushed.warnings = app.warnings;
+    if (rejects.length) {
+      pushed.rejects = rejects.map((p) => `${p}.rej`);
+      // The .rej files are part of the same transaction (and go away with its undo).
+      for (const [path, rej] of Object.entries(app.rejects)) ws.set(`${path}.rej`, rej, false);
+    }
+    if (needsRefresh) pushed.notes.push(...describeFailures(app));
+    report.pushed.push(pushed);
+    if (!needsRefresh && !app.fuzzy && !opts.dryRun) {
+      ctx.pushCache.add(hash, {
+        files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])),
+        ...(app.renames.length ? { renames: app.renames } : {}),
+      });
+    }
+    if (needsRefresh) break; // the tree needs the user before anything goes on top
+  }
+  report.top = tx.state.applied.at(-1)?.name ?? null;
+  return { report };
+}

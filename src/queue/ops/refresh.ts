@@ -1,0 +1,153 @@
+/**
+ * Planning the operations that write the top patch from the tree (refresh, add) or create
+ * and edit patch files (new, header): each fills the transaction's queue writes and
+ * state; the tree itself is never written by them.
+ */
+import { PqError } from "../../errors.js";
+import { formatHeader, type PatchHeader } from "../../mail/header.js";
+import { parseHeader } from "../../mail/header.js";
+import { sha1 } from "../../tree/files.js";
+import { checkTreePath } from "../../tree/paths.js";
+import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, replaceMessage } from "../patch-text.js";
+import { baselineVersion, planRefresh } from "../refresh-plan.js";
+import { validatePatchName } from "../series.js";
+import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export interface RefreshOptions {
+  message?: string;
+  header?: PatchHeader;
+  files?: string[];
+  force?: boolean;
+  /** Add the refresher's Signed-off-by: trailer. */
+  signoff?: boolean;
+}
+
+export interface RefreshReport {
+  name: string;
+  files: string[];
+  /** Untracked files that were not taken (pq add them). */
+  untracked: string[];
+}
+
+const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
+
+export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Promise<RefreshReport> {
+  const { tx } = ctx;
+  const top = requireTop(tx.state);
+  // In a shared queue a pull can bring a colleague's new version of the applied patch:
+  // refreshing would overwrite it with ours. Refuse unless asked to.
+  const onDisk = tx.queueFile(top.name);
+  if (!opts.force && onDisk !== null && sha1(onDisk) !== top.hash) {
+    throw new PqError(
+      "dirty",
+      `${top.name} changed in the queue since it was pushed (a pull, or an edit by hand); refreshing would overwrite that version`,
+      [
+        "pq pop, then pq push to apply the new version and redo your changes on it (they stay in the tree only if you keep them)",
+        "or pq refresh --force to replace the queue's version with this tree's",
+      ],
+      { patch: top.name },
+    );
+  }
+  // A forced push left the hunks that did not apply in .rej files: refreshing now would
+  // drop them from the patch for good.
+  const leftRejects = (top.rejects ?? []).filter((r) => tx.ws.version(r) !== null);
+  if (leftRejects.length && !opts.force) {
+    throw new PqError(
+      "needs-refresh",
+      `${leftRejects.join(", ")} still hold${leftRejects.length === 1 ? "s" : ""} hunks of ${top.name} that did not apply`,
+      ["apply them by hand and delete the .rej files, then pq refresh (or pq refresh --force to drop those hunks; pq undo brings them back)"],
+      { patch: top.name, rejects: leftRejects },
+    );
+  }
+  const below = tx.state.applied.length - 1;
+  for (const raw of opts.files ?? []) {
+    const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
+    if (!top.files[path]) top.files[path] = { pre: await baselineVersion(await planContext(ctx), path, below), post: null };
+  }
+  const plan = await planRefresh(await planContext(ctx), tx.ws, top);
+  let header = dropDiffstat(headerOf(onDisk ?? ""));
+  if (opts.header) header = formatHeader(opts.header);
+  else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
+  if (opts.signoff) header = await withSignoff(ctx, header);
+  const text = joinHeaderAndDiff(header, plan.diff);
+  tx.writePatch(top.name, text);
+  top.files = plan.files;
+  top.hash = sha1(text);
+  delete top.needsRefresh;
+  delete top.rejects;
+  // The new patch turns exactly these versions into these: a later push of it is a checkout.
+  const changed = Object.entries(plan.files).filter(([, c]) => c.pre !== c.post);
+  ctx.pushCache.add(top.hash, {
+    files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])),
+    ...(top.renames?.length ? { renames: top.renames } : {}),
+  });
+  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+}
+
+async function withSignoff(ctx: OpContext, header: string): Promise<string> {
+  const who = await defaultAuthor(await ctx.repo());
+  if (!who) throw new PqError("usage", "refresh -s needs your git identity (git config user.name / user.email)");
+  const parsed = parseHeader(header);
+  const line = `Signed-off-by: ${who}`;
+  if (parsed.body.split("\n").includes(line)) return header;
+  return formatHeader({ ...parsed, body: parsed.body ? `${parsed.body}\n${/^[A-Za-z-]+-by: /m.test(parsed.body.split("\n").at(-1) ?? "") ? "" : "\n"}${line}` : line });
+}
+
+export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]> {
+  const { tx } = ctx;
+  const top = requireTop(tx.state);
+  const added: string[] = [];
+  for (const raw of paths) {
+    const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
+    if (top.files[path]) continue;
+    const base = await baselineVersion(await planContext(ctx), path, tx.state.applied.length - 1);
+    top.files[path] = { pre: base, post: base };
+    added.push(path);
+  }
+  return added;
+}
+
+export async function planNew(ctx: OpContext, name: string, opts: { message?: string; author?: string }): Promise<void> {
+  const { tx } = ctx;
+  validatePatchName(name);
+  refuseIfTopNeedsRefresh(tx.state, "create a new patch over it", false);
+  const series = tx.series();
+  if (series.has(name)) throw new PqError("exists", `${name} is already in the series`, ["pick another name"], { patch: name });
+  if (tx.queueFile(name) !== null || existsSync(join(ctx.queueDir, name))) {
+    throw new PqError("exists", `${join(ctx.queueDir, name)} already exists`, ["pick another name, or pq import it"], { patch: name });
+  }
+  const author = opts.author ?? (await defaultAuthor(await ctx.repo()));
+  const [subject, ...rest] = (opts.message ?? "").split("\n");
+  const text = formatHeader({ author, date: new Date().toUTCString().replace("GMT", "+0000"), subject: subject || name, body: rest.join("\n").trim() });
+  tx.writePatch(name, text);
+  series.insertAfter(tx.state.applied.at(-1)?.name ?? null, { name, guards: [] });
+  tx.setSeries(series);
+  tx.state.applied.push({ name, hash: sha1(text), files: {} });
+}
+
+/** Replace a patch's header (message/author) without touching its diff. */
+export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader): void {
+  const { tx } = ctx;
+  if (!tx.series().has(name)) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
+  const updated = joinHeaderAndDiff(formatHeader(header), diffOf(tx.patchText(name)));
+  tx.writePatch(name, updated);
+  const record = tx.state.applied.find((a) => a.name === name);
+  if (record) record.hash = sha1(updated);
+}
+
+/** Write a patch file. An applied patch may only change its header this way. */
+export function planWritePatch(ctx: OpContext, name: string, text: string): void {
+  const { tx } = ctx;
+  const record = tx.state.applied.find((a) => a.name === name);
+  if (record) {
+    if (diffOf(tx.patchText(name)) !== diffOf(text)) {
+      throw new PqError("refused", `${name} is applied: its diff can only change through pq refresh`, ["pop it first to replace the whole patch"], {
+        patch: name,
+      });
+    }
+    record.hash = sha1(text);
+  }
+  tx.writePatch(name, text);
+}

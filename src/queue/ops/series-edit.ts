@@ -1,0 +1,139 @@
+/**
+ * Planning the series edits: import (insert), delete, rename, reorder, guards and the
+ * guard selection. They change the queue and the state, never the tree.
+ */
+import { PqError } from "../../errors.js";
+import { parsePatch } from "../../patch/index.js";
+import { diffOf } from "../patch-text.js";
+import { isPushable, validateGuardName, validatePatchName } from "../series.js";
+import { appliedNames, pushCandidates, resolveName, type OpContext } from "./context.js";
+
+export interface ImportItem {
+  name: string;
+  text: string;
+  guards: string[];
+}
+
+/** Add patches to the series after the top applied patch (hg qimport), with their guards. */
+export function planInsert(ctx: OpContext, items: ImportItem[]): void {
+  const { tx } = ctx;
+  const series = tx.series();
+  const seen = new Set<string>();
+  for (const { name, text, guards } of items) {
+    validatePatchName(name);
+    if (series.has(name) || seen.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"], { patch: name });
+    seen.add(name);
+    const existing = tx.queueFile(name);
+    if (existing !== null && existing !== text) {
+      throw new PqError("exists", `${name} exists in the queue directory with other content`, ["import it under another name (--name)"], { patch: name });
+    }
+    guards.forEach((g) => checkGuard(g));
+    const parsed = parsePatch(text); // refuse what cannot be parsed before the queue changes
+    if (!parsed.files.length && !diffOf(text)) {
+      throw new PqError("bad-patch", `${name} contains no diff`, ["pq new NAME makes an empty patch; import takes patch files, mails and mboxes"], {
+        patch: name,
+      });
+    }
+  }
+  let after = tx.state.applied.at(-1)?.name ?? null;
+  // Insert after the last applied patch, before the patches that were waiting; with none
+  // waiting, at the end of the series (after guarded-out patches too).
+  if (pushCandidates(tx.state, series).length === 0 && series.names().length) after = series.names().at(-1)!;
+  for (const { name, text, guards } of items) {
+    tx.writePatch(name, text);
+    series.insertAfter(after, { name, guards: [...guards] });
+    after = name;
+  }
+  tx.setSeries(series);
+}
+
+export function planDelete(ctx: OpContext, names: string[], opts: { keep?: boolean }): string[] {
+  const { tx } = ctx;
+  const series = tx.series();
+  const resolved = names.map((n) => resolveName(series, n));
+  for (const name of resolved) {
+    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied`, ["pop it first"], { patch: name });
+  }
+  const trashed: string[] = [];
+  for (const name of resolved) {
+    series.remove(name);
+    if (!opts.keep) {
+      const dest = tx.removePatch(name, true);
+      if (dest) trashed.push(dest);
+    }
+  }
+  tx.setSeries(series);
+  return trashed;
+}
+
+export function planRename(ctx: OpContext, from: string, to: string): { from: string; to: string } {
+  const { tx } = ctx;
+  validatePatchName(to);
+  const series = tx.series();
+  const name = resolveName(series, from);
+  if (name === to) return { from: name, to };
+  if (series.has(to) || tx.queueFile(to) !== null) throw new PqError("exists", `${to} already exists in the queue`, ["pick another name"], { patch: to });
+  const text = tx.patchText(name);
+  series.rename(name, to);
+  tx.setSeries(series);
+  tx.writePatch(to, text);
+  tx.removePatch(name, false);
+  const record = tx.state.applied.find((a) => a.name === name);
+  if (record) record.name = to;
+  return { from: name, to };
+}
+
+export interface ReorderWhere {
+  after?: string;
+  before?: string;
+  first?: boolean;
+  last?: boolean;
+}
+
+/** Move an unapplied patch within the unapplied part of the series. */
+export function planReorder(ctx: OpContext, target: string, where: ReorderWhere): void {
+  const { tx } = ctx;
+  const series = tx.series();
+  const name = resolveName(series, target);
+  if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; pop it first to reorder it`, [], { patch: name });
+  const others = series.names().filter((n) => n !== name);
+  const top = tx.state.applied.at(-1)?.name ?? null;
+  let after: string | null;
+  if (where.first) after = top;
+  else if (where.last) after = others.at(-1) ?? null;
+  else if (where.after) after = resolveName(series, where.after);
+  else if (where.before) {
+    const i = others.indexOf(resolveName(series, where.before));
+    after = i <= 0 ? null : others[i - 1];
+  } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last");
+  if (after === name) throw new PqError("usage", `cannot move ${name} relative to itself`);
+  if (top && (after === null || series.indexOf(after) < series.indexOf(top))) {
+    throw new PqError("refused", `that would move ${name} below the applied patches`, ["pop them first"], { patch: name });
+  }
+  series.move(name, after);
+  tx.setSeries(series);
+}
+
+function checkGuard(g: string): void {
+  if (!/^[+-]/.test(g)) throw new PqError("usage", `guard "${g}" must start with + or -`, ["e.g. pq guard NAME +xen -native"]);
+  validateGuardName(g.slice(1));
+}
+
+export function planSetGuards(ctx: OpContext, target: string, guards: string[]): string {
+  const { tx } = ctx;
+  guards.forEach(checkGuard);
+  const series = tx.series();
+  const name = resolveName(series, target);
+  series.setGuards(name, guards);
+  tx.setSeries(series);
+  return name;
+}
+
+/** Select guards; returns applied patches the new selection would not have pushed. */
+export function planSelect(ctx: OpContext, guards: string[]): string[] {
+  const { tx } = ctx;
+  guards.forEach(validateGuardName);
+  tx.state.guards = [...new Set(guards)].sort();
+  const entries = new Map(tx.series().entries().map((e) => [e.name, e]));
+  return appliedNames(tx.state).filter((n) => entries.has(n) && !isPushable(entries.get(n)!, tx.state.guards));
+}

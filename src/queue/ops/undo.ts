@@ -1,0 +1,123 @@
+/**
+ * Undo and redo as transactions built from the operation log: the tree files, queue files,
+ * state and git branch that the undone operations changed go back to their versions from
+ * before (redo: forward again). Files changed since by hand are not silently overwritten:
+ * refused, or with --force backed up first. A git branch that moved on since a finish is
+ * never moved back (that would drop commits built on it).
+ */
+import { join } from "node:path";
+import { PqError } from "../../errors.js";
+import { readText, sha1 } from "../../tree/files.js";
+import { readOplog, undoHistory, type OplogEntry } from "../oplog.js";
+import { statePaths, versionId, type StackState, type Version } from "../state.js";
+import type { IndexEntry } from "../transaction.js";
+import { backupFiles, type OpContext } from "./context.js";
+
+export interface UndoReport {
+  /** The operations taken back (undo) or re-done (redo), newest first for undo. */
+  entries: { id: string; op: string; time: string }[];
+  backup?: string;
+}
+
+export function undoCandidates(tree: string, direction: "undo" | "redo"): OplogEntry[] {
+  const { done, undone } = undoHistory(readOplog(statePaths(tree).oplog));
+  return direction === "undo" ? [...done].reverse() : [...undone].reverse();
+}
+
+export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count: number, force: boolean): Promise<{ report: UndoReport; ids: string[] }> {
+  const { tx, store } = ctx;
+  if (!Number.isInteger(count) || count < 1) throw new PqError("usage", `${direction} takes a positive number of operations, not ${count}`);
+  const candidates = undoCandidates(ctx.tree, direction);
+  if (!candidates.length) {
+    throw new PqError("refused", direction === "undo" ? "nothing to undo" : "nothing to redo", [
+      direction === "undo" ? "pq oplog lists what pq did in this tree" : "redo follows an undo, before any other operation",
+    ]);
+  }
+  if (count > candidates.length) {
+    throw new PqError("refused", `only ${candidates.length} operation(s) can be ${direction === "undo" ? "undone" : "redone"}`, ["pq oplog lists them"]);
+  }
+  // Undo: newest first, each step back to `before`. Redo: the most recently undone first
+  // (the oldest of them), each step forward to `after`.
+  const ordered = candidates.slice(0, count);
+  const required = new Map<string, Version>();
+  const final = new Map<string, Version>();
+  const queueRequired = new Map<string, string | null>();
+  const queueFinal = new Map<string, string | null>();
+  // Walk in the order the moves happen: for undo newest first (each step goes to `before`),
+  // for redo in the order they are redone (each step goes to `after`).
+  for (const e of ordered) {
+    for (const [path, before, after] of e.tree) {
+      const [from, to] = direction === "undo" ? [after, before] : [before, after];
+      if (!required.has(path)) required.set(path, from);
+      final.set(path, to);
+    }
+    for (const [path, before, after] of e.queue) {
+      const [from, to] = direction === "undo" ? [after, before] : [before, after];
+      if (!queueRequired.has(path)) queueRequired.set(path, from);
+      queueFinal.set(path, to);
+    }
+  }
+  const dirty = [...required].filter(([path, v]) => tx.ws.version(path) !== v).map(([p]) => p);
+  const queueDirty = [...queueRequired].filter(([path, id]) => {
+    const text = readText(join(ctx.queueDir, path));
+    return (text === null ? null : sha1(text)) !== id;
+  });
+  let backup: string | undefined;
+  if (dirty.length || queueDirty.length) {
+    const what = [...dirty, ...queueDirty.map(([p]) => `${p} (queue)`)];
+    if (!force) {
+      throw new PqError(
+        "dirty",
+        `${what.length} file(s) changed since that operation: ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`,
+        [`pq refresh first, or pq ${direction} --force (the changed files are backed up)`],
+        { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
+      );
+    }
+    backup = backupFiles(ctx.tree, dirty, direction);
+    if (queueDirty.length) backupFiles(ctx.tree, queueDirty.map(([p]) => p), `${direction}-queue`, ctx.queueDir);
+  }
+  for (const [path, v] of final) {
+    const id = versionId(v);
+    if (id !== null && !store.verify(id)) {
+      throw new PqError("damaged", `the version of ${path} that ${direction} needs is missing from pq's object store`, ["nothing was changed"], { file: path });
+    }
+    tx.ws.setVersion(path, v);
+  }
+  for (const [path, id] of queueFinal) {
+    if (id === null) tx.removePatch(path, false);
+    else tx.writePatch(path, store.get(id));
+  }
+  const last = ordered.at(-1)!;
+  tx.state = JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState;
+  await planGit(ctx, ordered, direction);
+  const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
+  return { report, ids: ordered.map((e) => e.id) };
+}
+
+async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" | "redo"): Promise<void> {
+  const moves = ordered.filter((e) => e.git).map((e) => e.git!);
+  if (!moves.length) return;
+  const git = await ctx.repo();
+  if (!git) throw new PqError("git", `${direction} would move a git branch, but the tree is not a git work tree any more`);
+  const first = moves[0];
+  const last = moves.at(-1)!;
+  const [expect, target] = direction === "undo" ? [first.to, last.from] : [first.from, last.to];
+  const now = await git.readRef(first.ref);
+  if (now !== expect) {
+    throw new PqError(
+      "refused",
+      `${first.ref.replace(/^refs\/heads\//, "")} has moved on since (now ${now?.slice(0, 12)}); ${direction} would drop commits built on it`,
+      ["nothing was changed; git reset the branch yourself if that is what you want"],
+      { ref: first.ref, expected: expect, actual: now },
+    );
+  }
+  const index = new Map<string, [IndexEntry, IndexEntry]>();
+  for (const m of moves) {
+    for (const [path, before, after] of m.index) {
+      const [from, to] = direction === "undo" ? [after, before] : [before, after];
+      const seen = index.get(path);
+      index.set(path, [seen ? seen[0] : from, to]);
+    }
+  }
+  ctx.tx.git = { ref: first.ref, from: expect, to: target, index: [...index].map(([p, [f, t]]) => [p, f, t]) };
+}

@@ -1,0 +1,127 @@
+/**
+ * One transaction is the whole effect of one stack operation, planned in memory before
+ * anything is written: the tree's new file versions (a WorkingSet), the queue's new files
+ * (patch texts and the series), patch files moved to the trash, the state after, and a
+ * git branch move (finish). Planners only fill one in; the executor (executor.ts) writes
+ * it through the journal and the operation log, so every command is all-or-nothing and
+ * undoable in the same way (StGit's transaction, jj's operation log).
+ */
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { readText } from "../tree/files.js";
+import type { ObjectStore } from "../tree/objects.js";
+import type { StatCache } from "./caches.js";
+import { Series } from "./series.js";
+import { statePaths, type StackState } from "./state.js";
+import { WorkingSet } from "./workset.js";
+
+/** An index entry as git's `update-index --index-info` reads it: "100644 <blob>", or null (removed). */
+export type IndexEntry = string | null;
+
+export interface GitMove {
+  /** The full ref name the branch moves on (refs/heads/main), or "HEAD" when detached. */
+  ref: string;
+  from: string;
+  to: string;
+  /** Index entries to change with the move (repository-relative paths), before and after. */
+  index: [string, IndexEntry, IndexEntry][];
+}
+
+export class Transaction {
+  readonly ws: WorkingSet;
+  /** The state after the transaction; planners edit it freely. */
+  state: StackState;
+  private queueEdits = new Map<string, string | null>();
+  private trashed = new Map<string, string>();
+  git?: GitMove;
+  /** Files the executor copies into a backup before overwriting (pop --force, undo --force). */
+  backup?: { label: string; paths: string[] };
+
+  constructor(
+    /** What the operation did, as the log shows it ("push a..c"); planners may refine it. */
+    public label: string,
+    readonly queueDir: string,
+    readonly tree: string,
+    store: ObjectStore,
+    statCache: StatCache,
+    before: StackState,
+  ) {
+    this.ws = new WorkingSet(tree, store, statCache);
+    this.state = structuredClone(before);
+  }
+
+  /** A queue file as the transaction sees it (planned, else on disk). */
+  queueFile(path: string): string | null {
+    if (this.queueEdits.has(path)) return this.queueEdits.get(path)!;
+    return readQueueFile(this.queueDir, path);
+  }
+
+  series(): Series {
+    return Series.parse(this.queueFile("series") ?? "");
+  }
+
+  setSeries(series: Series): void {
+    this.queueEdits.set("series", series.serialize());
+  }
+
+  patchText(name: string): string {
+    const text = this.queueFile(name);
+    if (text === null) {
+      throw new PqError(
+        "not-found",
+        `patch file ${join(this.queueDir, name)} is missing`,
+        ["restore it (e.g. from the queue's git history) or pq delete the patch"],
+        { patch: name },
+      );
+    }
+    return text;
+  }
+
+  writePatch(name: string, text: string): void {
+    this.queueEdits.set(name, text);
+    this.trashed.delete(name);
+  }
+
+  /**
+   * Remove a patch file from the queue; with `trash`, its text is kept in .pq/trash first.
+   * Returns the trash file it will be kept in.
+   */
+  removePatch(name: string, trash: boolean): string | null {
+    let dest: string | null = null;
+    if (trash && readQueueFile(this.queueDir, name) !== null) {
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+      dest = join(statePaths(this.tree).trash, `${stamp}-${name.replace(/\//g, "%")}`);
+      this.trashed.set(name, dest);
+    }
+    this.queueEdits.set(name, null);
+    return dest;
+  }
+
+  queueWrites(): [string, string | null][] {
+    return [...this.queueEdits];
+  }
+
+  /** Patch files to keep in the trash: queue path and trash file. */
+  trash(): [string, string][] {
+    return [...this.trashed];
+  }
+
+  /** Does the transaction change anything at all? (A no-op is not logged.) */
+  isEmpty(before: StackState): boolean {
+    return (
+      this.ws.plannedWrites().length === 0 &&
+      this.queueEdits.size === 0 &&
+      !this.git &&
+      JSON.stringify(before) === JSON.stringify(this.state)
+    );
+  }
+}
+
+function readQueueFile(queueDir: string, path: string): string | null {
+  try {
+    return readText(join(queueDir, path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") return null;
+    throw e;
+  }
+}

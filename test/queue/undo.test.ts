@@ -1,0 +1,222 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { Stack } from "../../src/queue/stack.js";
+import { cleanup, git, makeRepo, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+
+async function fourPatches(): Promise<{ dir: string; stack: Stack }> {
+  const dir = makeRepo({ "a.txt": lines(40), "b.txt": lines(5, "b") });
+  dirs.push(dir);
+  const stack = await Stack.init({ tree: dir });
+  for (const [i, at] of [5, 15, 25, 35].entries()) {
+    await stack.newPatch(`p${i + 1}`, { message: `patch ${i + 1}` });
+    write(dir, "a.txt", read(dir, "a.txt").replace(`line ${at}\n`, `line ${at} by p${i + 1}\n`));
+    await stack.refresh();
+  }
+  await stack.pop({ target: "p2" });
+  return { dir, stack };
+}
+
+/** The tree, the queue, the state's meaning and the branch: what undo must restore. */
+function observe(dir: string) {
+  const state = JSON.parse(readFileSync(join(dir, ".pq/state.json"), "utf8"));
+  return { files: snapshot(dir), applied: state.applied.map((a: { name: string }) => a.name), guards: state.guards, log: git(dir, "log", "--format=%H %s") };
+}
+
+const queueOf = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith("patches/")));
+
+async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PqError);
+    expect((e as PqError).code).toBe(code);
+    return e as PqError;
+  }
+  throw new Error(`expected a PqError ${code}`);
+}
+
+const operations: [string, (s: Stack, dir: string) => Promise<unknown>][] = [
+  ["new", (s) => s.newPatch("p9", { message: "ninth" })],
+  [
+    "refresh",
+    async (s, dir) => {
+      write(dir, "a.txt", read(dir, "a.txt").replace("line 1\n", "line one\n"));
+      write(dir, "new.txt", "created\n");
+      await s.refresh({ files: ["new.txt"], message: "patch 2, reworded" });
+    },
+  ],
+  ["push", (s) => s.push()],
+  ["push -a", (s) => s.push({ all: true })],
+  ["pop", (s) => s.pop()],
+  ["pop -a", (s) => s.pop({ all: true })],
+  ["fold", (s) => s.fold(["p3"])],
+  ["rename (applied)", (s) => s.renamePatch("p2", "second")],
+  ["delete", (s) => s.deletePatches(["p4"])],
+  ["reorder", (s) => s.reorder("p4", { before: "p3" })],
+  ["guard", (s) => s.setGuards("p3", ["+xen"])],
+  ["select", (s) => s.select(["xen"])],
+  ["header", (s) => s.setHeader("p1", { subject: "first, reworded", body: "", author: "Other <other@example.org>" })],
+  [
+    "import with push",
+    (s) =>
+      s.insertPatches([{ name: "extra", text: "Subject: extra\n\n--- a/b.txt\n+++ b/b.txt\n@@ -1,2 +1,2 @@\n-b 1\n+b one\n b 2\n", guards: [] }], {
+        push: true,
+      }),
+  ],
+  ["finish", (s) => s.finish({ target: "p1" })],
+];
+
+describe("undo and redo after every operation", () => {
+  for (const [label, op] of operations) {
+    it(`${label}: undo restores tree, queue, state and branch; redo re-does it`, async () => {
+      const { dir, stack } = await fourPatches();
+      const before = observe(dir);
+      await op(stack, dir);
+      const after = observe(dir);
+      expect(after).not.toEqual(before);
+      await stack.undo();
+      if (label === "refresh") {
+        // The patch text and state come back; the edits stay in the tree, unrefreshed again.
+        const now = observe(dir);
+        expect({ ...now, files: queueOf(now.files) }).toEqual({ ...before, files: queueOf(before.files) });
+        expect(now.files["new.txt"]).toBe("created\n");
+        expect((await stack.status()).pending).toEqual(["a.txt"]);
+      } else expect(observe(dir)).toEqual(before);
+      await stack.redo();
+      expect(observe(dir)).toEqual(after);
+      // And the stack still works afterwards.
+      await stack.pop({ all: true });
+      await stack.push({ all: true });
+    });
+  }
+});
+
+describe("undo chains and refusals", () => {
+  it("refresh, refresh, undo, undo, redo walks the patch text back and forth", async () => {
+    const { dir, stack } = await fourPatches();
+    const v0 = read(join(dir, "patches"), "p2");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 2\n", "line two\n"));
+    await stack.refresh();
+    const v1 = read(join(dir, "patches"), "p2");
+    const tree1 = read(dir, "a.txt");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 3\n", "line three\n"));
+    await stack.refresh();
+    const v2 = read(join(dir, "patches"), "p2");
+    expect(new Set([v0, v1, v2]).size).toBe(3);
+    await stack.undo();
+    expect(read(join(dir, "patches"), "p2")).toBe(v1);
+    await stack.undo();
+    expect(read(join(dir, "patches"), "p2")).toBe(v0);
+    // The edits are in the tree still, now unrefreshed: nothing was lost.
+    expect((await stack.status()).pending).toEqual(["a.txt"]);
+    await stack.redo();
+    expect(read(join(dir, "patches"), "p2")).toBe(v1);
+    expect(read(dir, "a.txt")).not.toBe(tree1); // the second edit stays in the tree
+    await expectPqError(stack.redo({ count: 2 }), "refused");
+    await stack.redo();
+    expect(read(join(dir, "patches"), "p2")).toBe(v2);
+    await expectPqError(stack.redo(), "refused");
+  });
+
+  it("undo 3 takes back three operations at once; a new operation clears redo", async () => {
+    const { dir, stack } = await fourPatches();
+    const before = observe(dir);
+    await stack.push();
+    await stack.setGuards("p4", ["+x"]);
+    await stack.newPatch("p5");
+    await stack.undo({ count: 3 });
+    expect(observe(dir)).toEqual(before);
+    await stack.redo();
+    expect(stack.applied()).toEqual(["p1", "p2", "p3"]);
+    await stack.newPatch("other");
+    await expectPqError(stack.redo(), "refused");
+  });
+
+  it("undo refuses over files changed since; --force backs them up", async () => {
+    const { dir, stack } = await fourPatches();
+    await stack.push();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 1\n", "mine\n"));
+    const e = await expectPqError(stack.undo(), "dirty");
+    expect(e.data.files).toEqual(["a.txt"]);
+    const report = await stack.undo({ force: true });
+    expect(report.backup).toBeDefined();
+    expect(read(report.backup!, "a.txt")).toContain("mine\n");
+    expect(stack.applied()).toEqual(["p1", "p2"]);
+  });
+
+  it("undo of finish drops the commits, unless something was built on them", async () => {
+    const { dir, stack } = await fourPatches();
+    const head = git(dir, "rev-parse", "HEAD");
+    await stack.finish({ target: "p1" });
+    write(dir, "b.txt", lines(5, "b") + "more\n");
+    git(dir, "commit", "-qam", "built on top");
+    const e = await expectPqError(stack.undo(), "refused");
+    expect(e.message).toContain("moved on");
+    git(dir, "reset", "-q", "--hard", "HEAD~1");
+    await stack.undo();
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    expect(stack.applied()).toEqual(["p1", "p2"]);
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+  });
+
+  it("nothing to undo in a fresh stack", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    await expectPqError(stack.undo(), "refused");
+    expect(existsSync(join(dir, ".pq/journal.json"))).toBe(false);
+  });
+});
+
+describe("push --dry-run", () => {
+  it("reports the same hunk fates as the real push and writes nothing", async () => {
+    const dir = makeRepo({ "a.txt": lines(60), "b.txt": lines(30, "b") });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("offset");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 30\n", "line thirty\n"));
+    await stack.refresh();
+    await stack.newPatch("fuzzy");
+    write(dir, "b.txt", read(dir, "b.txt").replace("b 15\n", "b fifteen\n"));
+    await stack.refresh();
+    await stack.newPatch("failing");
+    write(dir, "b.txt", read(dir, "b.txt").replace("b 25\n", "b twenty-five\n"));
+    await stack.refresh();
+    await stack.pop({ all: true });
+    // Upstream moves: lines inserted above (offset), a context line changed (fuzz), the failing hunk's line replaced.
+    write(dir, "a.txt", "new 1\nnew 2\n" + lines(60));
+    write(dir, "b.txt", lines(30, "b").replace("b 13\n", "b 13 changed\n").replace("b 25\n", "b 25 upstream\n"));
+    git(dir, "commit", "-qam", "upstream");
+    const before = { tree: snapshot(dir), pq: snapshotPq(dir) };
+    const dry = await stack.push({ all: true, dryRun: true });
+    expect({ tree: snapshot(dir), pq: snapshotPq(dir) }).toEqual(before);
+    expect(dry.pushed.map((p) => p.name)).toEqual(["offset", "fuzzy"]);
+    expect(dry.wouldFail?.name).toBe("failing");
+    const real = await stack.push({ all: true }).catch((e: PqError) => e);
+    expect(real).toBeInstanceOf(PqError);
+    const failure = real as PqError;
+    expect(failure.data.patch).toBe("failing");
+    expect(failure.data.files).toEqual(dry.wouldFail!.files);
+    expect(stack.applied()).toEqual(["offset", "fuzzy"]);
+    const fates = dry.pushed.map((p) => p.files!.flatMap((f) => f.hunks.map((h) => h.status)));
+    expect(fates).toEqual([["offset"], ["fuzz"]]);
+  });
+});
+
+function snapshotPq(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of ["state.json", "statcache.json", "pushcache.log", "oplog", "objects/index"]) {
+    const p = join(dir, ".pq", f);
+    out[f] = existsSync(p) ? readFileSync(p, "latin1") : "";
+  }
+  return out;
+}
