@@ -18,7 +18,8 @@ import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamP
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
-import { gitOut, refreshIndex, stagedChanges } from "./uncommit.js";
+import { planMoveBase } from "./rebase-base.js";
+import { gitOut, stagedChanges } from "./git-cli.js";
 
 export type RebaseOutcome = "clean" | "offsets" | "merged" | "conflicted" | "resolved" | "dropped";
 
@@ -141,12 +142,10 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
   };
   savePlan(stack, plan, true);
   try {
-    await stack.pop({ all: true });
-    refreshIndex(stack.tree);
-    // --keep moves the branch and the tree, keeps untracked files, and refuses to lose anything.
-    gitOut(stack.tree, ["reset", "-q", "--keep", newHead]);
+    // Pop and move the branch, index and files in one transaction (undoable like any other).
+    await stack.runPlanner(`rebase: base ${oldHead.slice(0, 12)} -> ${upstream}`, (ctx) => planMoveBase(ctx, newHead));
   } catch (e) {
-    await restore(stack, plan);
+    dropPlan(stack); // the transaction changed nothing
     throw e;
   }
   return run(stack, plan, opts.onStep);
@@ -180,11 +179,11 @@ export async function abortRebase(stack: Stack): Promise<RebaseReport> {
 }
 
 async function restore(stack: Stack, plan: RebasePlan): Promise<void> {
-  if (stack.applied().length) await stack.pop({ all: true, force: true });
   for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
-  gitOut(stack.tree, ["reset", "-q", "--hard", plan.oldHead]);
-  writeAtomic(join(stack.queueDir, "series"), plan.series);
-  for (const [name, text] of Object.entries(plan.patches)) if (readText(stack.patchPath(name)) !== text) writeAtomic(stack.patchPath(name), text);
+  // One transaction: pop what the rebase pushed, move the branch back, put the queue files back.
+  await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
+    planMoveBase(ctx, plan.oldHead, { force: true, queue: { series: plan.series, patches: plan.patches } }),
+  );
   if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
   dropPlan(stack);
 }

@@ -477,6 +477,11 @@ export class Stack {
     return this.versionContent(v);
   }
 
+  /** Run a planner from a module outside the class (rebase's base move) as one transaction. */
+  async runPlanner<T>(label: string, plan: (ctx: OpContext) => T | Promise<T>, onEvent?: EventSink): Promise<T> {
+    return this.transact(label, plan, onEvent);
+  }
+
   /** Mark an applied patch conflicted: push, pop and finish then refuse until pq refresh. */
   async markConflicted(name: string): Promise<void> {
     await this.transact(`conflicted ${name}`, (ctx) => {

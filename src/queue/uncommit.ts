@@ -4,36 +4,18 @@
  * HEAD moves back to the parent of the oldest. The inverse of finish: finishing the
  * same patches again makes commits with the same trees, messages and authors.
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { PqError } from "../errors.js";
 import { formatHeader } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
 import { joinHeaderAndDiff } from "./patch-text.js";
+import { gitOut, stagedChanges } from "./git-cli.js";
+import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
 
 export interface UncommitReport {
   patches: { name: string; commit: string }[];
   base: string;
-}
-
-/** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
-export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {
-  try {
-    return execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new PqError("git", `git ${args[0]} failed: ${String(err.stderr || err.message).trim()}`);
-  }
-}
-
-/** git diff --cached --quiet: exit status 1 means staged changes (simple-git's raw() hides it). */
-export function stagedChanges(tree: string): boolean {
-  return spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree }).status !== 0;
-}
-
-export function refreshIndex(tree: string): void {
-  spawnSync("git", ["update-index", "-q", "--refresh"], { cwd: tree }); // exit 1 just lists changed files
 }
 
 /** The commits to uncommit, oldest first: the top `count`, or those in REV..HEAD. */
@@ -111,16 +93,9 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
   });
 
   const wasApplied = stack.applied();
-  await stack.pop({ all: true });
-  try {
-    // --keep: the tree is clean apart from untracked files, which stay. pq rewrote files
-    // git's index has stat data for: refresh it, or --keep takes them for local changes.
-    refreshIndex(stack.tree);
-    gitOut(stack.tree, ["reset", "-q", "--keep", base]);
-  } catch (e) {
-    if (wasApplied.length) await stack.push({ target: wasApplied.at(-1)! });
-    throw e;
-  }
+  // Pop and move the branch back in one transaction (logged and undoable): the tree then
+  // holds the base, and pushing the new patches brings it back to what it was.
+  await stack.runPlanner(`uncommit: base ${commits.at(-1)!.slice(0, 12)} -> ${base.slice(0, 12)}`, (ctx) => planMoveBase(ctx, base));
   await stack.insertPatches(items.map(({ name, text }) => ({ name, text, guards: [] })));
   const report = await stack.push({ target: items.at(-1)!.name });
   const inexact = report.pushed.find((p) => p.notes.length);

@@ -152,9 +152,22 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(none.err).toContain("no upstream branch");
     upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
     git(dir, "branch", "--set-upstream-to=upstream");
+    const before = await fullState(dir);
+    const ops = JSON.parse((await pq(dir, "oplog", "--json")).out).length;
     const r = await pq(dir, "rebase");
     expect(r.code).toBe(0);
     expect(r.out).toContain("20 clean");
     expect(read(dir, "other.txt")).toBe("other, changed\n");
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no", "--", "other.txt")).toBe("");
+
+    // The rebase is a few logged operations (the base move is one): undoing them all goes back.
+    const log = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string }[];
+    const mine = log.slice(0, log.length - ops).map((e) => e.op); // newest first
+    expect(mine.at(-1)).toMatch(/^rebase: base [0-9a-f]{12} -> upstream$/);
+    expect(mine).toEqual([expect.stringMatching(/^push p01\.\.p20$/), mine.at(-1)]);
+    const undo = await pq(dir, "undo", String(log.length - ops));
+    expect(undo.err).toBe("");
+    expect(await fullState(dir)).toEqual(before);
   });
 });
