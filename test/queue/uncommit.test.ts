@@ -92,9 +92,17 @@ describe("pq uncommit", () => {
     expect((await pq(dir, "uncommit")).err).toContain("staged changes");
     git(dir, "checkout", "-q", "HEAD", "--", "f.txt");
 
+    const head = git(dir, "rev-parse", "HEAD");
+    const ops = JSON.parse((await pq(dir, "oplog", "--json")).out).length;
     const ok = await pq(dir, "uncommit", "HEAD~1..");
     expect(ok.code).toBe(0);
     expect((await pq(dir, "series")).out).toBe("After-the-merge.patch\n");
     expect(git(dir, "log", "-1", "--format=%s")).toBe("Merge side\n");
+    // Logged operations like any other: undoing them puts the commit back on the branch.
+    const added = JSON.parse((await pq(dir, "oplog", "--json")).out).length - ops;
+    expect((await pq(dir, "undo", String(added))).code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    expect((await pq(dir, "series")).out).toBe("");
+    expect(git(dir, "status", "--porcelain")).toBe("?? patches/\n");
   });
 });
