@@ -218,16 +218,18 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
 
   while (plan.todo.length) {
     const name = plan.todo[0];
-    if (!byPatchId.has(name) && (await pushExactRun(stack, plan, byPatchId, onStep))) continue;
+    if (byPatchId.has(name)) {
+      await dropByPatchId(stack, plan, byPatchId, onStep);
+      continue;
+    }
+    if (await pushExactRun(stack, plan, byPatchId, onStep)) continue;
     const text = await stack.readPatch(name);
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
     const record = saved && saved.hash === sha1(text) ? saved : undefined;
-    const sameId = byPatchId.get(name);
-    if (sameId || containedUpstream(stack.tree, text, record, content)) {
+    if (containedUpstream(stack.tree, text, record, content)) {
       const subject = parseHeader(headerOf(text)).subject;
-      const found = sameId ? `${sameId} ${gitOut(stack.tree, ["log", "-1", "--format=%s", sameId]).trim()}` : await upstreamCommitFor(git, range, subjects, subject, text);
-      const commit = found;
+      const commit = await upstreamCommitFor(git, range, subjects, subject, text);
       await stack.deletePatches([name]);
       finishStep({ name, outcome: "dropped", notes: [commit ? `upstream has it: ${commit.slice(0, 12)} ${commit.slice(41)}` : "upstream already contains its change"], ...(commit ? { commit: commit.slice(0, 40) } : {}) });
       continue;
@@ -302,4 +304,26 @@ async function pushExactRun(stack: Stack, plan: RebasePlan, byPatchId: Map<strin
   }
   savePlan(stack, plan);
   return clean > 0;
+}
+
+/** Drop the run of next patches whose patch id an upstream commit has, in one operation. */
+async function dropByPatchId(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<void> {
+  let end = plan.todo.findIndex((n) => !byPatchId.has(n));
+  if (end === -1) end = plan.todo.length;
+  const names = plan.todo.slice(0, end);
+  const commits = names.map((n) => byPatchId.get(n)!);
+  const subjects = new Map(
+    gitOut(stack.tree, ["log", "--no-walk=unsorted", "--format=%H %s", ...new Set(commits)])
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => [l.slice(0, 40), l.slice(41)]),
+  );
+  await stack.deletePatches(names);
+  for (const [i, name] of names.entries()) {
+    const step: RebaseStep = { name, outcome: "dropped", notes: [`upstream has it: ${commits[i].slice(0, 12)} ${subjects.get(commits[i]) ?? ""}`.trimEnd()], commit: commits[i] };
+    plan.done.push(step);
+    plan.todo.shift();
+    onStep?.(step);
+  }
+  savePlan(stack, plan);
 }
