@@ -8,7 +8,7 @@
  *
  * Everything needed to go back is saved in .pq/rebase.json before anything changes.
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
@@ -46,6 +46,17 @@ interface RebasePlan {
   done: RebaseStep[];
   /** The patch the rebase stopped at. */
   stopped?: string;
+}
+
+/** Where the queue as it was before the last finished rebase is kept (pq range-diff OLD NEW compares queue directories). */
+export const oldQueueDir = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-last");
+
+function keepOldQueue(stack: Stack, plan: RebasePlan): void {
+  const dir = oldQueueDir(stack);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(join(dir, "series"), plan.series);
+  for (const [name, text] of Object.entries(plan.patches)) writeAtomic(join(dir, name), text);
 }
 
 export interface RebaseReport {
@@ -271,6 +282,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     }
     finishStep({ name, outcome: "merged", notes: [] });
   }
+  keepOldQueue(stack, plan);
   dropPlan(stack);
   return report();
 }

@@ -51,6 +51,7 @@ async function fullState(dir: string) {
 describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
   it("carries patches over unrelated changes, moved lines and merged-upstream changes; the queue is clean afterwards", async () => {
     const dir = await queueOf20();
+    const before = { series: read(join(dir, "patches"), "series"), p12: read(join(dir, "patches"), "p12") };
     upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n", "docs/new.txt": "new\n" });
     upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3), [file(4)]: lines(4).replace("f04 line 2\n", "f04 line 2\nextra\nextra\n") });
     upstreamCommit(dir, "Touch the context of patch 8", { [file(8)]: lines(8).replace("f08 line 18\n", "f08 line eighteen\n") });
@@ -81,6 +82,9 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(again.code).toBe(0);
     expect(again.out).not.toMatch(/offset|fuzz/);
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
+    // The queue as it was is kept for comparison (pq range-diff takes queue directories).
+    expect(read(join(dir, ".pq", "rebase-last"), "series")).toBe(before.series);
+    expect(read(join(dir, ".pq", "rebase-last"), "p12")).toBe(before.p12);
   });
 
   it("stops at a conflicting patch; --abort puts base, queue and tree back byte for byte", async () => {

@@ -22,7 +22,10 @@ function printSummary(io: CliIO, report: RebaseReport): void {
   if (report.stopped) {
     io.out(`rebase stopped at ${report.stopped} (${parts.join(", ")})`);
     io.out(`  fix the conflicts in the tree, pq refresh, then pq rebase --continue (or pq rebase --abort to put everything back)`);
-  } else io.out(`rebased onto ${report.upstream} (${report.newHead.slice(0, 12)}): ${parts.join(", ") || "no patches applied"}`);
+  } else {
+    io.out(`rebased onto ${report.upstream} (${report.newHead.slice(0, 12)}): ${parts.join(", ") || "no patches applied"}`);
+    io.out(`  the queue as it was is in .pq/rebase-last (compare: pq range-diff .pq/rebase-last QUEUE_DIR; pq oplog lists the operations, pq undo N takes them back)`);
+  }
 }
 
 export default defineCommand({
