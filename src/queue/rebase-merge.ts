@@ -23,10 +23,11 @@ const current = (tree: string, path: string) => readText(join(tree, path));
  * recorded post-image, or (without a record, or when upstream changed the files further)
  * when the patch applies in reverse exactly and no longer applies forward.
  */
-export function containedUpstream(tree: string, text: string, record: AppliedPatch | undefined, content: Content): boolean {
+export function containedUpstream(tree: string | ((path: string) => string | null), text: string, record: AppliedPatch | undefined, content: Content): boolean {
+  const now = typeof tree === "string" ? (path: string) => current(tree, path) : tree;
   if (record) {
     const paths = Object.keys(record.files);
-    if (paths.length && paths.every((p) => current(tree, p) === content(record.files[p].post))) return true;
+    if (paths.length && paths.every((p) => now(p) === content(record.files[p].post))) return true;
   }
   let files: FilePatch[];
   try {
@@ -37,10 +38,10 @@ export function containedUpstream(tree: string, text: string, record: AppliedPat
   if (!files.length || files.some((f) => f.binary || f.kind === "rename" || f.kind === "copy" || !f.hunks.length)) return false;
   let forwardFails = false;
   for (const fp of files) {
-    const now = current(tree, (fp.newPath ?? fp.oldPath)!);
-    const back = applyFilePatch(now, reverseFilePatch(fp), { fuzz: 0 });
+    const here = now((fp.newPath ?? fp.oldPath)!);
+    const back = applyFilePatch(here, reverseFilePatch(fp), { fuzz: 0 });
     if (!back.ok || back.hunks.some((h) => h.status === "fuzz")) return false;
-    if (!applyFilePatch(fp.kind === "create" ? now : current(tree, fp.oldPath!), fp, { fuzz: 0 }).ok) forwardFails = true;
+    if (!applyFilePatch(fp.kind === "create" ? here : now(fp.oldPath!), fp, { fuzz: 0 }).ok) forwardFails = true;
   }
   return forwardFails;
 }

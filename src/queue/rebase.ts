@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
-import { exactRun } from "./rebase-batch.js";
+import { planPush } from "./ops/push.js";
+import { planRefreshTop } from "./ops/refresh.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
@@ -233,7 +234,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       await dropByPatchId(stack, plan, byPatchId, onStep);
       continue;
     }
-    if (await pushExactRun(stack, plan, byPatchId, onStep)) continue;
+    if (await pushRun(stack, plan, byPatchId, records, onStep)) continue;
     const text = await stack.readPatch(name);
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
@@ -288,34 +289,39 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
 }
 
 /**
- * Push the longest run of next patches that apply exactly, in one transaction (a rebase
- * of a long queue is mostly these). Returns whether any was pushed.
+ * Push the next patches in one transaction, each with fuzz 0 and refreshed when it needed
+ * offsets, until one does not apply or looks already upstream (those take the careful
+ * way, one by one). A rebase of a long queue is mostly such runs. Returns whether any
+ * patch was pushed.
  */
-async function pushExactRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
+async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, records: Map<string, AppliedPatch>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
   let end = plan.todo.findIndex((n) => byPatchId.has(n));
   if (end === -1) end = plan.todo.length;
   const names = plan.todo.slice(0, Math.min(end, 500));
-  const texts = await Promise.all(names.map((n) => stack.readPatch(n)));
-  const n = exactRun(stack.tree, texts);
-  if (n < 2) return false; // one patch goes the careful way, with its checks
-  const before = stack.top();
-  const report = await stack.push({ target: names[n - 1], fuzz: 0 });
-  // The in-memory check and push use the same applier; should they still differ, the
-  // patches from the first inexact one on go back and take the careful way.
-  const moved = report.pushed.findIndex((p) => p.notes.length);
-  const clean = moved === -1 ? report.pushed.length : moved;
-  if (moved !== -1) {
-    const keep = moved === 0 ? before : names[moved - 1];
-    await stack.pop(keep === null ? { all: true } : { target: keep });
-  }
-  for (let i = 0; i < clean; i++) {
-    const step: RebaseStep = { name: names[i], outcome: "clean", notes: [] };
+  const content = (v: string | null) => stack.versionText(v);
+  const steps = await stack.runPlanner(`rebase: push ${names[0]}..`, async (ctx) => {
+    const out: RebaseStep[] = [];
+    for (const name of names) {
+      const text = ctx.tx.patchText(name);
+      const saved = records.get(name);
+      const record = saved && saved.hash === sha1(text) ? saved : undefined;
+      if (containedUpstream((p) => ctx.tx.ws.content(p), text, record, content)) break;
+      const { report, failure } = await planPush(ctx, { target: name, fuzz: 0 });
+      if (failure || !report.pushed.length) break;
+      const notes = report.pushed[0].notes;
+      if (notes.length) await planRefreshTop(ctx, {});
+      out.push({ name, outcome: notes.length ? "offsets" : "clean", notes });
+    }
+    if (out.length) ctx.tx.label = `rebase: push ${names[0]}${out.length > 1 ? `..${out.at(-1)!.name}` : ""}`;
+    return out;
+  });
+  for (const step of steps) {
     plan.done.push(step);
     plan.todo.shift();
     onStep?.(step);
   }
-  savePlan(stack, plan);
-  return clean > 0;
+  if (steps.length) savePlan(stack, plan);
+  return steps.length > 0;
 }
 
 /** Drop the run of next patches whose patch id an upstream commit has, in one operation. */

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Rebase benchmark: pq rebase of a long real series against git rebase of the same commits.
 //
-//   node test/bench/rebase.mjs REPO [N=1000] [AHEAD=200]
+//   node test/bench/rebase.mjs REPO [N=1000] [AHEAD=200] [--shift]
+//
+// --shift adds one commit on top of the new base that puts a comment line at the top of
+// every file the series touches: every later patch then needs offsets (or, for hunks at
+// the top of a file, a three-way merge), the work a rebase onto a busy upstream is.
 //
 // Takes the last N first-parent commits of REPO as a series (git format-patch mails; a
 // merge becomes one mail with its first-parent diff), pushes it with pq on the series'
@@ -16,7 +20,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const [repoArg, nArg, aheadArg] = process.argv.slice(2);
+const SHIFT = process.argv.includes("--shift");
+const [repoArg, nArg, aheadArg] = process.argv.slice(2).filter((a) => a !== "--shift");
 if (!repoArg) {
   console.error("usage: node test/bench/rebase.mjs REPO [N=1000] [AHEAD=200]");
   process.exit(2);
@@ -39,8 +44,8 @@ const time = (fn) => {
 // ---- the series
 const commits = git(REPO, "rev-list", "--first-parent", "-n", String(N), "HEAD").trim().split("\n").reverse();
 const base = git(REPO, "rev-parse", `${commits[0]}^`).trim();
-const upstream = commits[AHEAD - 1];
-const lastTree = git(REPO, "rev-parse", `${commits.at(-1)}^{tree}`).trim();
+let upstream = commits[AHEAD - 1];
+let lastTree = git(REPO, "rev-parse", `${commits.at(-1)}^{tree}`).trim();
 const queue = join(work, "series");
 mkdirSync(queue);
 const names = [];
@@ -60,9 +65,27 @@ writeFileSync(join(queue, "series"), names.join("\n") + "\n");
 const merges = commits.filter((c) => git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").length > 2).length;
 console.log(`series: ${N} patches from ${REPO} (${merges} merges as first-parent diffs), base ${base.slice(0, 10)}, rebased onto ${upstream.slice(0, 10)} (${AHEAD} commits newer)`);
 
+const source = SHIFT ? join(work, "source") : REPO;
+if (SHIFT) {
+  // The shift commit, and the tree the series should end at: the last commit's, shifted.
+  git(work, "clone", "-q", "--shared", "--no-checkout", REPO, source);
+  const touched = [...new Set(git(REPO, "diff", "--name-only", "--diff-filter=AM", commits[AHEAD - 1], commits.at(-1)).split("\n").filter((p) => /\.(c|h)$/.test(p)))];
+  const shifted = touched.filter((p) => git(REPO, "ls-tree", commits[AHEAD - 1], "--", p).trim() && git(REPO, "ls-tree", commits.at(-1), "--", p).trim());
+  const shift = (rev, label) => {
+    git(source, "checkout", "-q", "--detach", rev);
+    for (const p of shifted) writeFileSync(join(source, p), "/* shifted by the rebase bench */\n" + git(source, "show", `${rev}:${p}`), "latin1");
+    git(source, "add", "-A");
+    git(source, "commit", "-q", "-m", `bench: shift ${label}`);
+    return git(source, "rev-parse", "HEAD").trim();
+  };
+  upstream = shift(commits[AHEAD - 1], "upstream");
+  lastTree = git(source, "rev-parse", `${shift(commits.at(-1), "expected")}^{tree}`).trim();
+  console.log(`--shift: a comment line on top of ${shifted.length} files`);
+}
+
 function clone(label) {
   const dir = join(work, label);
-  git(work, "clone", "-q", "--shared", "--no-checkout", REPO, dir);
+  git(work, "clone", "-q", "--shared", "--no-checkout", source, dir);
   git(dir, "checkout", "-q", "-b", "work", base);
   git(dir, "branch", "upstream", upstream);
   return dir;
@@ -89,6 +112,7 @@ const counts = {};
 for (const s of report.steps) counts[s.outcome] = (counts[s.outcome] ?? 0) + 1;
 const named = report.steps.filter((s) => s.outcome === "dropped" && s.commit).length;
 const pqOk = treeOf(pqDir) === lastTree && git(pqDir, "rev-parse", "HEAD").trim() === upstream;
+const offsetsLeft = sh(pqDir, `node ${PQ} pop -a >/dev/null && node ${PQ} push -a | grep -c -E 'offset|fuzz'`).stdout.trim();
 const applied = sh(pqDir, `node ${PQ} applied | wc -l`).stdout.trim();
 
 // ---- git: the same mails as commits (git am), then git rebase onto the same commit
@@ -102,7 +126,7 @@ const gitOk = gr.r.status === 0 && git(gitDir, "rev-parse", "HEAD^{tree}").trim(
 console.log("");
 console.log(`pq import + push -a of the ${N} patches (setup): ${push.s.toFixed(1)} s`);
 console.log(
-  `pq rebase:  ${rebase.s.toFixed(1)} s  clean ${counts.clean ?? 0}, offsets ${counts.offsets ?? 0}, merged ${counts.merged ?? 0}, conflicted ${counts.conflicted ?? 0}, dropped ${counts.dropped ?? 0} (${named} named an upstream commit); ${applied} applied; tree = last commit's: ${pqOk}`,
+  `pq rebase:  ${rebase.s.toFixed(1)} s  clean ${counts.clean ?? 0}, offsets ${counts.offsets ?? 0}, merged ${counts.merged ?? 0}, conflicted ${counts.conflicted ?? 0}, dropped ${counts.dropped ?? 0} (${named} named an upstream commit); ${applied} applied; tree = last commit's: ${pqOk}; hunks still needing offset/fuzz after pop -a, push -a: ${offsetsLeft}`,
 );
 console.log(`git am of the ${N} mails (setup): ${am.s.toFixed(1)} s`);
 console.log(`git rebase: ${gr.s.toFixed(1)} s  ${kept} commits replayed, ${N - kept} dropped as already upstream; tree = last commit's: ${gitOk}`);
