@@ -14,9 +14,10 @@ import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
-import { planRefreshTop } from "./ops/refresh.js";
+import { versionContent, type OpContext } from "./ops/context.js";
+import { buildPatchDiff } from "./refresh-diff.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
-import { headerOf } from "./patch-text.js";
+import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
@@ -234,7 +235,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       await dropByPatchId(stack, plan, byPatchId, onStep);
       continue;
     }
-    if (await pushRun(stack, plan, byPatchId, records, onStep)) continue;
+    if (await pushRun(stack, plan, byPatchId, onStep)) continue;
     const text = await stack.readPatch(name);
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
@@ -289,28 +290,21 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
 }
 
 /**
- * Push the next patches in one transaction, each with fuzz 0 and refreshed when it needed
- * offsets, until one does not apply or looks already upstream (those take the careful
- * way, one by one). A rebase of a long queue is mostly such runs. Returns whether any
- * patch was pushed.
+ * Push the next patches in one transaction with fuzz 0, up to the first that does not
+ * apply (it takes the careful way, alone), and rewrite those that needed offsets from
+ * the exact file versions they produced (a refresh, for patches that are not on top).
+ * A rebase of a long queue is mostly such runs. Returns whether any patch was pushed.
  */
-async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, records: Map<string, AppliedPatch>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
+async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
   let end = plan.todo.findIndex((n) => byPatchId.has(n));
   if (end === -1) end = plan.todo.length;
-  const names = plan.todo.slice(0, Math.min(end, 500));
-  const content = (v: string | null) => stack.versionText(v);
+  const names = plan.todo.slice(0, Math.min(end, 1000));
   const steps = await stack.runPlanner(`rebase: push ${names[0]}..`, async (ctx) => {
+    const { report } = await planPush(ctx, { target: names.at(-1)!, fuzz: 0 });
     const out: RebaseStep[] = [];
-    for (const name of names) {
-      const text = ctx.tx.patchText(name);
-      const saved = records.get(name);
-      const record = saved && saved.hash === sha1(text) ? saved : undefined;
-      if (containedUpstream((p) => ctx.tx.ws.content(p), text, record, content)) break;
-      const { report, failure } = await planPush(ctx, { target: name, fuzz: 0 });
-      if (failure || !report.pushed.length) break;
-      const notes = report.pushed[0].notes;
-      if (notes.length) await planRefreshTop(ctx, {});
-      out.push({ name, outcome: notes.length ? "offsets" : "clean", notes });
+    for (const pushed of report.pushed) {
+      if (pushed.notes.length) rewriteFromRecord(ctx, pushed.name);
+      out.push({ name: pushed.name, outcome: pushed.notes.length ? "offsets" : "clean", notes: pushed.notes });
     }
     if (out.length) ctx.tx.label = `rebase: push ${names[0]}${out.length > 1 ? `..${out.at(-1)!.name}` : ""}`;
     return out;
@@ -322,6 +316,15 @@ async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, st
   }
   if (steps.length) savePlan(stack, plan);
   return steps.length > 0;
+}
+
+/** An applied patch's text re-made from the file versions it produced: its diff against today's context. */
+function rewriteFromRecord(ctx: OpContext, name: string): void {
+  const record = ctx.tx.state.applied.find((a) => a.name === name)!;
+  const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v));
+  const text = joinHeaderAndDiff(dropDiffstat(headerOf(ctx.tx.patchText(name))), diff);
+  ctx.tx.writePatch(name, text);
+  record.hash = sha1(text);
 }
 
 /** Drop the run of next patches whose patch id an upstream commit has, in one operation. */
