@@ -144,6 +144,35 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(read(dir, file(15))).toBe(lines(15).replace("f15 line 20\n", "f15 line 20 (reworded upstream)\n"));
   });
 
+  it("merges a renaming patch three ways and leaves unapplied patches as they were", async () => {
+    const dir = makeRepo({ "old.c": lines(1), "keep.c": lines(2) });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    await pq(dir, "init");
+    const hunk = [17, 18, 19].map((n) => ` f01 line ${n}\n`).join("") + "-f01 line 20\n+f01 line 20 (patch 1)\n" + [21, 22, 23].map((n) => ` f01 line ${n}\n`).join("");
+    const rename = "Subject: Rename old.c and change its line 20\n\ndiff --git a/old.c b/new.c\nsimilarity index 95%\nrename from old.c\nrename to new.c\n--- a/old.c\n+++ b/new.c\n@@ -17,7 +17,7 @@\n" + hunk;
+    write(`${dir}-patch`, "move", rename);
+    dirs.push(`${dir}-patch`);
+    expect((await pq(dir, "import", "-P", join(`${dir}-patch`, "move"))).code).toBe(0);
+    expect(read(dir, "new.c")).toBe(patched(lines(1), 1));
+    await pq(dir, "new", "later", "-m", "Not applied during the rebase");
+    write(dir, "keep.c", patched(lines(2), 2));
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    const later = read(join(dir, "patches"), "later");
+    upstreamCommit(dir, "Change line 17 of old.c", { "old.c": lines(1).replace("f01 line 17\n", "f01 line seventeen\n") });
+
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/^merged    move\n/m);
+    expect(read(dir, "new.c")).toBe(patched(lines(1).replace("f01 line 17\n", "f01 line seventeen\n"), 1));
+    expect(snapshot(dir)["old.c"]).toBeUndefined();
+    expect(read(join(dir, "patches"), "move")).toContain("rename from old.c\nrename to new.c\n");
+    expect((await pq(dir, "applied")).out).toBe("move\n");
+    expect(read(join(dir, "patches"), "later")).toBe(later);
+    expect((await pq(dir, "push")).code).toBe(0);
+  });
+
   it("refuses unrefreshed changes and defaults to the branch's upstream", async () => {
     const dir = await queueOf20();
     write(dir, file(20), "dirty\n");
