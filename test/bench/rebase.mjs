@@ -63,7 +63,7 @@ commits.forEach((c, i) => {
 });
 writeFileSync(join(queue, "series"), names.join("\n") + "\n");
 const merges = commits.filter((c) => git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").length > 2).length;
-console.log(`series: ${N} patches from ${REPO} (${merges} merges as first-parent diffs), base ${base.slice(0, 10)}, rebased onto ${upstream.slice(0, 10)} (${AHEAD} commits newer)`);
+
 
 const source = SHIFT ? join(work, "source") : REPO;
 if (SHIFT) {
@@ -82,6 +82,10 @@ if (SHIFT) {
   lastTree = git(source, "rev-parse", `${shift(commits.at(-1), "expected")}^{tree}`).trim();
   console.log(`--shift: a comment line on top of ${shifted.length} files`);
 }
+console.log(
+  `series: ${N} patches from ${REPO} (${merges} merges as first-parent diffs), base ${base.slice(0, 10)}, ` +
+    `rebased onto ${upstream.slice(0, 10)} (${AHEAD} commits newer${SHIFT ? ", plus the shift commit" : ""})`,
+);
 
 function clone(label) {
   const dir = join(work, label);
@@ -126,7 +130,9 @@ const gitOk = gr.r.status === 0 && git(gitDir, "rev-parse", "HEAD^{tree}").trim(
 console.log("");
 console.log(`pq import + push -a of the ${N} patches (setup): ${push.s.toFixed(1)} s`);
 console.log(
-  `pq rebase:  ${rebase.s.toFixed(1)} s  clean ${counts.clean ?? 0}, offsets ${counts.offsets ?? 0}, merged ${counts.merged ?? 0}, conflicted ${counts.conflicted ?? 0}, dropped ${counts.dropped ?? 0} (${named} named an upstream commit); ${applied} applied; tree = last commit's: ${pqOk}; hunks still needing offset/fuzz after pop -a, push -a: ${offsetsLeft}`,
+  `pq rebase:  ${rebase.s.toFixed(1)} s  clean ${counts.clean ?? 0}, offsets ${counts.offsets ?? 0}, merged ${counts.merged ?? 0}, ` +
+    `conflicted ${counts.conflicted ?? 0}, dropped ${counts.dropped ?? 0} (${named} named an upstream commit); ${applied} applied; ` +
+    `tree = last commit's: ${pqOk}; hunks still needing offset/fuzz after pop -a, push -a: ${offsetsLeft}`,
 );
 console.log(`git am of the ${N} mails (setup): ${am.s.toFixed(1)} s`);
 console.log(`git rebase: ${gr.s.toFixed(1)} s  ${kept} commits replayed, ${N - kept} dropped as already upstream; tree = last commit's: ${gitOk}`);

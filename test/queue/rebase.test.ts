@@ -150,7 +150,10 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     git(dir, "branch", "upstream");
     await pq(dir, "init");
     const hunk = [17, 18, 19].map((n) => ` f01 line ${n}\n`).join("") + "-f01 line 20\n+f01 line 20 (patch 1)\n" + [21, 22, 23].map((n) => ` f01 line ${n}\n`).join("");
-    const rename = "Subject: Rename old.c and change its line 20\n\ndiff --git a/old.c b/new.c\nsimilarity index 95%\nrename from old.c\nrename to new.c\n--- a/old.c\n+++ b/new.c\n@@ -17,7 +17,7 @@\n" + hunk;
+    const rename =
+      "Subject: Rename old.c and change its line 20\n\n" +
+      "diff --git a/old.c b/new.c\nsimilarity index 95%\nrename from old.c\nrename to new.c\n--- a/old.c\n+++ b/new.c\n@@ -17,7 +17,7 @@\n" +
+      hunk;
     write(`${dir}-patch`, "move", rename);
     dirs.push(`${dir}-patch`);
     expect((await pq(dir, "import", "-P", join(`${dir}-patch`, "move"))).code).toBe(0);
