@@ -55,7 +55,9 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n", "docs/new.txt": "new\n" });
     upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3), [file(4)]: lines(4).replace("f04 line 2\n", "f04 line 2\nextra\nextra\n") });
     upstreamCommit(dir, "Touch the context of patch 8", { [file(8)]: lines(8).replace("f08 line 18\n", "f08 line eighteen\n") });
-    const taken = upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: patched(lines(12), 12) });
+    // Upstream takes p12's change along with one of its own (so not p12's patch id): found by applying p12 in reverse.
+    const f12 = patched(lines(12), 12).replace("f12 line 35\n", "f12 line 35 (upstream)\n");
+    const taken = upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: f12 });
 
     const r = await pq(dir, "rebase", "upstream");
     expect(r.err).toBe("");
@@ -75,7 +77,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(read(dir, "other.txt")).toBe("other, changed\n");
     expect(read(dir, file(3))).toBe(patched("/* header */\n".repeat(5) + lines(3), 3));
     expect(read(dir, file(8))).toBe(patched(lines(8).replace("f08 line 18\n", "f08 line eighteen\n"), 8));
-    expect(read(dir, file(12))).toBe(patched(lines(12), 12));
+    expect(read(dir, file(12))).toBe(f12);
     // Refreshed against the new context: every patch now pops and pushes without offsets.
     expect((await pq(dir, "pop", "-a")).code).toBe(0);
     const again = await pq(dir, "push", "-a");
