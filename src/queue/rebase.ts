@@ -168,9 +168,13 @@ export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseSt
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
   if (plan.stopped) {
-    const top = stack.appliedRecords().at(-1);
-    if (top?.name !== plan.stopped) throw new PqError("refused", `the rebase stopped at ${plan.stopped}, but the top patch is ${top?.name ?? "none"}`, [`pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue`]);
-    if (top.needsRefresh) throw new PqError("needs-refresh", `${top.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
+    const record = stack.appliedRecords().find((r) => r.name === plan.stopped);
+    if (!record) {
+      throw new PqError("refused", `the rebase stopped at ${plan.stopped}, which is not applied now`, [
+        `pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue (or pq rebase --abort)`,
+      ]);
+    }
+    if (record.needsRefresh) throw new PqError("needs-refresh", `${record.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
     const status = await stack.status();
     if (status.pending.length) throw new PqError("dirty", `unrefreshed changes in ${status.pending.join(", ")}`, ["pq refresh first"]);
     const step: RebaseStep = { name: plan.stopped, outcome: "resolved", notes: [] };
@@ -208,6 +212,17 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
   for (const line of gitOut(stack.tree, ["log", "--reverse", "--format=%H %s", range]).split("\n").filter(Boolean)) {
     const subject = line.slice(41);
     if (!subjects.has(subject)) subjects.set(subject, line);
+  }
+  // Patches pushed by hand while stopped (or before an interruption) are done already.
+  const applied = new Set(stack.applied());
+  const inSeries = new Set(stack.series().map((e) => e.name));
+  while (plan.todo.length && (applied.has(plan.todo[0]) || !inSeries.has(plan.todo[0]))) {
+    const name = plan.todo.shift()!;
+    const step: RebaseStep = applied.has(name)
+      ? { name, outcome: "clean", notes: ["already applied when the rebase went on"] }
+      : { name, outcome: "dropped", notes: ["no longer in the series"] };
+    plan.done.push(step);
+    onStep?.(step);
   }
   const records = new Map(plan.records.map((r) => [r.name, r]));
   // Patches upstream took as they were (git rebase's test), found in one pass.

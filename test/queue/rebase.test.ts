@@ -120,10 +120,12 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     const resolved = lines(7).replace("f07 line 20\n", "f07 line 20 (upstream, patch 7)\n");
     write(dir, file(7), resolved);
     expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0); // by hand: the rebase takes it as done
     const c = await pq(dir, "rebase", "--continue");
     expect(c.err).toBe("");
     expect(c.code).toBe(0);
     expect(c.out).toMatch(/^resolved  p07\n/m);
+    expect(c.out).toContain("clean     p08\n          already applied when the rebase went on\n");
     expect(c.out).toContain("19 clean, 1 resolved");
     expect(read(dir, file(7))).toBe(resolved);
     const p07 = read(join(dir, "patches"), "p07");
