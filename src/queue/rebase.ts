@@ -167,6 +167,12 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
 export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
+  const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  if (head !== plan.newHead) {
+    // Interrupted before the base moved: move it now (the transaction is all or nothing).
+    if (head !== plan.oldHead) throw new PqError("refused", `HEAD is at ${head.slice(0, 12)}, neither the old base nor ${plan.upstream}`, ["pq rebase --abort puts everything back"]);
+    await stack.runPlanner(`rebase: base ${plan.oldHead.slice(0, 12)} -> ${plan.upstream}`, (ctx) => planMoveBase(ctx, plan.newHead));
+  }
   if (plan.stopped) {
     const record = stack.appliedRecords().find((r) => r.name === plan.stopped);
     if (!record) {

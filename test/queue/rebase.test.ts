@@ -1,5 +1,6 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
 
@@ -209,5 +210,28 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     const undo = await pq(dir, "undo", String(log.length - ops));
     expect(undo.err).toBe("");
     expect(await fullState(dir)).toEqual(before);
+  });
+
+  it("killed (SIGKILL) at any point of the base move, pq rebase --continue ends where an uninterrupted rebase does", async () => {
+    const PQ = resolve("bin/pq.js");
+    const ends: string[] = [];
+    for (const failpoint of ["", "journal-written", "git-moved", "tree-half", "state-written"]) {
+      const dir = await queueOf20();
+      upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3), "other.txt": "changed\n" });
+      upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: patched(lines(12), 12) });
+      const killed = spawnSync(process.execPath, [PQ, "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: failpoint } });
+      if (failpoint) {
+        expect(killed.signal, failpoint).toBe("SIGKILL");
+        expect(existsSync(join(dir, ".pq", "rebase.json"))).toBe(true);
+        const c = await pq(dir, "rebase", "--continue");
+        expect(c.err, failpoint).toBe("");
+        expect(c.code).toBe(0);
+      } else expect(killed.status).toBe(0);
+      expect(existsSync(join(dir, ".pq", "rebase.json"))).toBe(false);
+      const tree = Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/"));
+      ends.push(JSON.stringify({ tree, head: git(dir, "rev-parse", "HEAD^{tree}"), applied: (await pq(dir, "applied")).out, p03: read(join(dir, "patches"), "p03").split("diff --git")[1] }));
+    }
+    expect(new Set(ends).size).toBe(1);
+    expect(ends[0]).not.toContain("p12\\n");
   });
 });
