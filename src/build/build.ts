@@ -8,7 +8,7 @@
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
@@ -16,6 +16,8 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
+import { sha256 } from "./lru-store.js";
+import { ImageCache, stateKey } from "./state-cache.js";
 
 export interface BuildDescription {
   output: string;
@@ -34,6 +36,10 @@ export interface BuildResult {
   compiled: number;
   cached: number;
   ms: number;
+  /** sha256 of the kernel image (set when the build succeeded). */
+  imageSha?: string;
+  /** The image came whole from the state-level cache: nothing was compiled or linked. */
+  reusedImage?: boolean;
 }
 
 export interface BuildOptions {
@@ -44,6 +50,10 @@ export interface BuildOptions {
   toolchain?: Toolchain;
   blame?: (file: string, line: number) => string | undefined;
   onEvent?: EventSink;
+  /** Reuse (and record) whole images by the state-level key; default true. */
+  stateCache?: boolean;
+  /** Folders inside the tree that are no compile input (a queue kept in the tree), left out of the state key. */
+  notInputs?: string[];
 }
 
 export function defaultCacheDir(): string {
@@ -95,6 +105,9 @@ function run(cmd: string, args: string[], cwd: string): Promise<Run> {
     child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }));
   });
 }
+
+/** A temporary name no other build can pick, in this process (concurrent builds) or another. */
+const uniq = () => `${process.pid}-${randomBytes(6).toString("hex")}`;
 
 const sha = (...parts: (string | Buffer)[]) => {
   const h = createHash("sha256");
@@ -156,6 +169,22 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   let compiled = 0;
   let cached = 0;
   let log = "";
+  const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
+  const key = images ? stateKey(tree, tc, [outDir, ...(opts.notInputs ?? [])]) : "";
+  const hit = images?.get(key);
+  if (hit?.failed) {
+    const diagnostics = parseDiagnostics(hit.log, opts.blame);
+    return { ok: false, diagnostics, log: decorate(hit.log, diagnostics), compiled: 0, cached: 0, ms: Date.now() - started, reusedImage: true };
+  }
+  if (hit) {
+    const kernelPath = join(outDir, desc.output);
+    const tmp = `${kernelPath}.tmp-${uniq()}`;
+    writeFileSync(tmp, hit.image);
+    renameSync(tmp, kernelPath);
+    writeFileSync(join(outDir, "build.log"), hit.log);
+    const diagnostics = parseDiagnostics(hit.log, opts.blame);
+    return { ok: true, kernelPath, diagnostics, log: hit.log, compiled: 0, cached: desc.sources.length, ms: Date.now() - started, imageSha: hit.imageSha, reusedImage: true };
+  }
   const missing = desc.sources.filter((s) => !existsSync(join(tree, s)));
   if (missing.length) {
     const diagnostics = missing.map((m) => ({ file: "build.json", line: 1, severity: "error" as const, message: `source ${m} does not exist` }));
@@ -187,7 +216,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const obj = join(objDir, `${objectKey}.o`);
     if (!existsSync(obj)) {
       emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
-      const tmp = `${obj}.tmp-${process.pid}-${i}`;
+      const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
       const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
       log += cc.stderr;
@@ -202,30 +231,49 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     } else {
       cached++;
       // Refresh the level-1 record from the preprocessor's view of dependencies.
-      const dep = join(depDir, `${depKey}.tmp-${process.pid}.d`);
+      const dep = join(depDir, `${depKey}.tmp-${uniq()}.d`);
       const r = await run(tc.cc, [...flags, "-M", "-MF", dep, source], tree);
       if (r.code === 0) recordDeps(dep, depFile, objectKey, tree);
     }
     return obj;
   });
 
+  // Compiler and linker errors are as reproducible as a success: remember them under the state key
+  // too. A failure without a located error (a killed compiler, a full disk) may be transient: not remembered.
+  const rememberFailure = (diagnostics: Diagnostic[]) => {
+    if (!images || !diagnostics.some((d) => d.severity === "error")) return;
+    try {
+      images.putFailure(key, log);
+    } catch {
+      /* best effort */
+    }
+  };
   const diagnostics = parseDiagnostics(log, opts.blame);
   if (objects.some((o) => o === null)) {
-    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started };
+    rememberFailure(diagnostics);
+    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started, reusedImage: false };
   }
   emit({ kind: "link", message: `LD ${desc.output}` });
   const kernelPath = join(outDir, desc.output);
-  const tmpOut = `${kernelPath}.tmp-${process.pid}`;
+  const tmpOut = `${kernelPath}.tmp-${uniq()}`;
   const ld = await run(tc.ld, [...tc.ldFlags, "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut], tree);
   log += ld.stderr;
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {
     rmSync(tmpOut, { force: true });
+    rememberFailure(all);
     return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started };
   }
   renameSync(tmpOut, kernelPath);
   writeFileSync(join(outDir, "build.log"), log);
-  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started };
+  const image = readFileSync(kernelPath);
+  let imageSha = sha256(image);
+  try {
+    if (images) imageSha = images.put(key, image, log);
+  } catch {
+    /* a full or read-only cache folder costs the next run a link, nothing more */
+  }
+  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
 }
 
 function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string): void {
@@ -235,7 +283,7 @@ function recordDeps(depMake: string, depFile: string, objectKey: string, tree: s
       const h = fileSha(resolve(tree, p));
       if (h) deps[p] = h;
     }
-    const tmp = `${depFile}.tmp-${process.pid}`;
+    const tmp = `${depFile}.tmp-${uniq()}`;
     writeFileSync(tmp, JSON.stringify({ objectKey, deps } satisfies DepRecord));
     renameSync(tmp, depFile);
   } finally {

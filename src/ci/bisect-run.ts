@@ -1,14 +1,10 @@
 /**
  * pq bisect over a real series: move a scratch stack to each probed state and judge it,
- * either by build + boot on the given backends or by a command's exit code.
+ * either through the same evaluation (and caches) as pq ci, or by a command's exit code.
  */
-import { readFileSync } from "node:fs";
-import { buildTree, formatDiagnostic } from "../build/index.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
-import { BootPool } from "../emulator/index.js";
-import { stackBlame } from "../queue/blame.js";
 import { bisectStates, judgeExitCode, runShell, type BisectResult, type Judgement } from "./bisect.js";
-import { cellFromBoot } from "./run.js";
+import { StateEvaluator } from "./evaluate.js";
 import { openScratch } from "./scratch.js";
 import { FAILING } from "./report.js";
 
@@ -20,11 +16,16 @@ export interface BisectOptions {
   select?: string[];
   jobs?: number;
   timeoutMs?: number;
+  cacheDir?: string;
+  noCache?: boolean;
+  reuseFailures?: boolean;
   onEvent?: EventSink;
 }
 
 export interface BisectReport extends BisectResult {
   patches: number;
+  /** Probed states whose every verdict came from the cache (no build, no boot). */
+  reused: number[];
   patch?: string;
   author?: string;
   subject?: string;
@@ -35,8 +36,16 @@ export interface BisectReport extends BisectResult {
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
-  const pool = new BootPool({ workers: Math.max(1, opts.jobs ?? Math.min(2, opts.backends.length)) });
+  const evaluator = new StateEvaluator({
+    backends: opts.backends,
+    jobs: opts.jobs ?? Math.min(2, opts.backends.length),
+    timeoutMs: opts.timeoutMs,
+    cacheDir: opts.cacheDir,
+    noCache: opts.noCache,
+    reuseFailures: opts.reuseFailures,
+  });
   const failures = new Map<number, BisectReport["failure"]>();
+  const reused: number[] = [];
   try {
     const { stack, patches } = scratch;
     const evaluate = async (state: number): Promise<Judgement> => {
@@ -48,19 +57,14 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
         if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: r.output.trimEnd().split("\n").slice(-30).join("\n") });
         return j;
       }
-      const built = await buildTree({ tree: stack.tree, blame: await stackBlame(stack) });
-      if (!built.ok) {
-        failures.set(state, { outcome: "build-error", log: built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n") || built.log });
-        return "bad";
-      }
-      const kernel = new Uint8Array(readFileSync(built.kernelPath!));
-      const cells = await Promise.all(opts.backends.map((backend) => pool.boot(kernel, { backend, timeoutMs: opts.timeoutMs }).then((r) => cellFromBoot(state, r))));
+      const cells = await (await evaluator.evaluate(state, stack)).cells;
+      if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       const bad = cells.find((c) => FAILING.has(c.outcome));
-      if (bad) failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
+      if (bad) failures.set(state, { ...(bad.outcome === "build-error" ? {} : { backend: bad.backend }), outcome: bad.outcome, log: `${bad.outcome === "build-error" ? "" : (bad.reason ?? "")}\n${bad.log ?? ""}`.trim() });
       return bad ? "bad" : "good";
     };
     const result = await bisectStates(patches.length, evaluate);
-    const report: BisectReport = { ...result, patches: patches.length };
+    const report: BisectReport = { ...result, patches: patches.length, reused };
     if (result.firstBad !== null) {
       const name = patches[result.firstBad - 1];
       const header = await stack.patchHeader(name);
@@ -71,7 +75,7 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
     }
     return report;
   } finally {
-    await pool.close();
+    await evaluator.close();
     scratch.dispose();
   }
 }

@@ -1,5 +1,5 @@
 /** The CI report as a text matrix, JUnit XML, and a self-contained HTML page. */
-import { FAILING, failedCells, type CiReport, type Cell, type Outcome } from "./report.js";
+import { FAILING, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
 
 const LABEL: Record<Outcome, string> = { pass: "PASS", fail: "FAIL", skip: "skip", panic: "PANIC", hang: "HANG", crash: "CRASH", "build-error": "BUILD" };
 
@@ -13,13 +13,18 @@ export function renderMatrix(report: CiReport): string {
   lines.push(`${"state".padEnd(nameWidth)} ${report.backends.map((b) => b.padEnd(7)).join(" ")}`);
   for (const s of report.states) {
     const name = `${String(s.index).padStart(2)}  ${s.patch ?? "(base tree)"}`;
-    const row = report.backends.map((b) => (cellAt(report, s.index, b) ? LABEL[cellAt(report, s.index, b)!.outcome] : "-").padEnd(7));
+    const row = report.backends.map((b) => {
+      const c = cellAt(report, s.index, b);
+      return (c ? `${LABEL[c.outcome]}${c.reused ? "*" : ""}` : "-").padEnd(7);
+    });
     lines.push(`${name.padEnd(nameWidth)} ${row.join(" ")}`);
   }
   const failed = failedCells(report);
   const counts = report.cells.reduce<Record<string, number>>((acc, c) => ((acc[c.outcome] = (acc[c.outcome] ?? 0) + 1), acc), {});
   lines.push("");
   lines.push(`${report.cells.length} cells: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  const reused = reusedCells(report).length;
+  if (reused) lines.push(`* reused: ${reused} of ${report.cells.length} cells were judged before (same kernel image, backend, command line, limit and emulator) and not booted again`);
   if (failed.length) {
     const f = failed[0];
     const s = report.states[f.state];
@@ -44,11 +49,17 @@ export function renderJUnit(report: CiReport): string {
     const s = report.states[c.state];
     const classname = `state-${String(c.state).padStart(2, "0")}.${(s.patch ?? "base").replace(/\.(patch|diff)$/, "")}`;
     out += `    <testcase classname="${xml(classname)}" name="${xml(c.backend)}" time="${((c.ms ?? 0) / 1000).toFixed(3)}"`;
-    if (c.outcome === "pass") {
+    if (c.outcome === "pass" && !c.reused) {
       out += "/>\n";
       continue;
     }
     out += ">\n";
+    // Whether this run booted the cell or reused an earlier verdict of the same image.
+    if (c.reused) out += `      <properties><property name="pq.reused" value="true"/>${c.image ? `<property name="pq.image" value="${xml(c.image)}"/>` : ""}</properties>\n`;
+    if (c.outcome === "pass") {
+      out += "    </testcase>\n";
+      continue;
+    }
     const message = xml(`${LABEL[c.outcome]}${c.reason ? `: ${c.reason}` : ""}`);
     if (c.outcome === "skip") out += `      <skipped message="${message}"/>\n`;
     else {
@@ -72,16 +83,20 @@ export function renderHtml(report: CiReport): string {
         .map((b) => {
           const c = cellAt(report, s.index, b);
           if (!c) return `<td class="none">-</td>`;
-          const title = `${b}: ${LABEL[c.outcome]}${c.reason ? ` - ${c.reason}` : ""}`;
+          const title = `${b}: ${LABEL[c.outcome]}${c.reason ? ` - ${c.reason}` : ""}${c.reused ? " (reused: this image was judged before, not booted again)" : ""}`;
           const log = c.log && FAILING.has(c.outcome) ? `<details><summary>log</summary><pre>${esc(c.log)}</pre></details>` : "";
-          return `<td style="background:${COLOURS[c.outcome]}" title="${esc(title)}"><span>${LABEL[c.outcome]}</span>${log}</td>`;
+          const mark = c.reused ? `<div class="reused">reused</div>` : "";
+          return `<td class="${c.reused ? "cell reused" : "cell run"}" style="background:${COLOURS[c.outcome]}" title="${esc(title)}"><span>${LABEL[c.outcome]}</span>${mark}${log}</td>`;
         })
         .join("");
       const who = s.author ? `<div class="who">${esc(s.author)}</div>` : "";
       return `<tr><th><div class="idx">${s.index}</div><div class="name">${esc(s.patch ?? "(base tree)")}</div>${s.subject ? `<div class="subj">${esc(s.subject)}</div>` : ""}${who}</th>${cells}</tr>`;
     })
     .join("\n");
-  const legend = (Object.keys(COLOURS) as Outcome[]).map((o) => `<span class="key" style="background:${COLOURS[o]}">${LABEL[o]}</span>`).join(" ");
+  const reused = reusedCells(report).length;
+  const legend =
+    (Object.keys(COLOURS) as Outcome[]).map((o) => `<span class="key" style="background:${COLOURS[o]}">${LABEL[o]}</span>`).join(" ") +
+    ` <span class="key reused-key">reused</span> ${reused} of ${report.cells.length} cells reused from the cache, ${report.cells.length - reused} run`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pq ci: ${failed ? `${failed} failing` : "all passing"}</title>
 <style>
@@ -93,6 +108,8 @@ th .subj{color:#424a53}th .who{color:#656d76;font-size:12px}
 td{min-width:6em;text-align:center;color:#fff;font-weight:600;border-radius:4px;vertical-align:top;padding:6px}
 td pre{text-align:left;color:#1f2328;background:#fff;padding:6px;max-width:60em;overflow:auto;font-size:12px}
 thead th{background:none;text-align:center;font-weight:600}.key{color:#fff;padding:2px 8px;border-radius:3px;font-size:12px}
+td.reused{background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.22) 0 6px,transparent 6px 12px)}
+td .reused{font-size:11px;font-weight:400;opacity:.9}.reused-key{color:#1f2328;border:1px dashed #656d76}
 </style></head><body>
 <h1>pq ci: ${report.states.length} states × ${report.backends.length} backends, ${failed ? `<span style="color:#cf222e">${failed} failing</span>` : "all passing"}</h1>
 <p>${legend}</p>

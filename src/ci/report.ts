@@ -21,7 +21,12 @@ export interface Cell {
   reason?: string;
   /** The end of the serial log, or the compiler's errors. */
   log?: string;
+  /** How long this run spent on the cell (absent when reused). */
   ms?: number;
+  /** The verdict came from the cache: this run did not boot. */
+  reused?: boolean;
+  /** The kernel image's sha256 (first 16 hex digits); equal images get equal verdicts. */
+  image?: string;
 }
 
 export interface CiReport {
@@ -80,7 +85,11 @@ export function mergeReports(reports: CiReport[]): CiReport {
   return merged;
 }
 
-/** The report with timings removed: what two runs of the same series must agree on. */
+/** The report without what depends on the run (timings, cache reuse): what two runs of the same series must agree on. */
 export function withoutTimings(report: CiReport): CiReport {
-  return { ...report, cells: report.cells.map(({ ms: _ms, ...c }) => c) };
+  return { ...report, cells: report.cells.map(({ ms: _ms, reused: _reused, ...c }) => c) };
+}
+
+export function reusedCells(report: CiReport): Cell[] {
+  return report.cells.filter((c) => c.reused);
 }

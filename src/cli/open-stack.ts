@@ -21,11 +21,6 @@ export function parseTarget(value: string | number | undefined): string | number
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-/** Text from the command line as the byte string pq keeps names and paths in. */
-export const asBytes = (text: string): string => Buffer.from(text, "utf8").toString("latin1");
-
-/** A byte string (a path, a name) as the terminal should show it. */
-export const shown = (bytes: string): string => Buffer.from(bytes, "latin1").toString("utf8");
 
 /**
  * Paths the user typed, relative to where they typed them (as git and quilt take them),
@@ -37,6 +32,6 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
     if (rel.startsWith("..") || isAbsolute(rel)) {
       throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
     }
-    return asBytes(rel);
+    return rel;
   });
 }

@@ -12,7 +12,9 @@ export function printPushReport(io: CliIO, report: PushReport): void {
     io.out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
     if (report.dryRun) for (const f of p.files ?? []) for (const h of f.hunks) io.out(`  ${f.path}: ${describeHunkResult(h)}`);
     else for (const note of p.notes) io.out(`  ${note}`);
-    for (const w of p.warnings ?? []) io.out(`  warning: ${w}`);
+    if (p.binaryWithoutData?.length) {
+      io.out(`  warning: binary diff without data (created empty or left as it was, as quilt does): ${p.binaryWithoutData.join(", ")}`);
+    }
     if (p.rejects?.length) io.out(`  rejects written: ${p.rejects.join(", ")}`);
     if (p.needsRefresh) {
       io.out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);

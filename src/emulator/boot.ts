@@ -1,13 +1,14 @@
 /**
  * Boots a multiboot kernel on v86 in this process (no BIOS: v86 loads multiboot kernels
  * itself), reads COM1, and turns the smoke protocol into a verdict. The WebAssembly
- * module is compiled once per process and instantiated per boot, which is what makes a
- * warm boot cost tens of milliseconds instead of hundreds.
+ * module is compiled once per thread; emulators are built once and reset for each boot
+ * (src/emulator/machine.ts), which is what keeps a warm boot in the tens of milliseconds.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PqError } from "../errors.js";
+import { v86Dir } from "./identity.js";
+import { Machine, type V86Like } from "./machine.js";
 import { parseProtocolLine, verdictOf, type ProtocolLine, type Verdict } from "./protocol.js";
 
 export interface BootOptions {
@@ -16,8 +17,10 @@ export interface BootOptions {
   /** No verdict by then is a hang. */
   timeoutMs?: number;
   memoryMB?: number;
-  /** Compile the wasm module afresh for this boot (for measuring what reuse saves). */
+  /** Compile the wasm module afresh for this boot (for measuring what reuse saves); implies a fresh instance. */
   coldWasm?: boolean;
+  /** Build a new emulator for this boot instead of resetting an idle one (also PQ_BOOT_FRESH=1). */
+  freshInstance?: boolean;
 }
 
 export interface BootResult {
@@ -33,24 +36,9 @@ export interface BootResult {
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 5000;
 
-interface V86Like {
-  add_listener(event: string, fn: (arg: unknown) => void): void;
-  destroy(): Promise<void>;
-  stop(): Promise<void>;
-  v86?: {
-    cpu?: { cr?: Int32Array; instruction_counter?: Uint32Array; io?: { register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void } };
-    do_tick?: () => void;
-    running?: boolean;
-  };
-}
 
 let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = null;
 let wasmModule: Promise<WebAssembly.Module> | null = null;
-
-function v86Dir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(require.resolve("v86/package.json"));
-}
 
 async function loadV86() {
   if (!v86Module) v86Module = (await import("v86")) as unknown as typeof v86Module;
@@ -72,12 +60,17 @@ function compiledWasm(fresh = false): Promise<WebAssembly.Module> {
 export const ICOUNT_PORT = 0x5f0;
 
 /** Returns false while the CPU's I/O bus does not exist yet (try again later). */
-function exposeInstructionCounter(cpu: NonNullable<NonNullable<V86Like["v86"]>["cpu"]> | undefined): boolean {
+function exposeInstructionCounter(cpu: { instruction_counter?: Uint32Array; io?: { register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void } } | undefined): boolean {
   const counter = cpu?.instruction_counter;
   if (!cpu?.io || !counter) return false;
   const read = () => counter[0] >>> 0;
   cpu.io.register_read(ICOUNT_PORT, {}, () => read() & 0xff, () => read() & 0xffff, read);
   return true;
+}
+
+/** The kernel command line a boot passes: part of what decides its verdict. */
+export function bootCmdline(opts: Pick<BootOptions, "backend" | "extraCmdline">): string {
+  return [`paravirt=${opts.backend}`, opts.extraCmdline ?? ""].join(" ").trim();
 }
 
 export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions): Promise<BootResult> {
@@ -87,9 +80,28 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
   }
   const { V86 } = await loadV86();
   const module = await compiledWasm(opts.coldWasm);
-  const buffer = image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength);
-  const cmdline = [`paravirt=${opts.backend}`, opts.extraCmdline ?? ""].join(" ").trim();
+  const buffer = () => image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength) as ArrayBuffer;
+  const cmdline = bootCmdline(opts);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+  const memoryMB = opts.memoryMB ?? 32;
+  // v86's JIT counts instructions per compiled block; the interpreter counts each one,
+  // which the kernel's bench mode needs for exact per-operation figures.
+  const disableJit = /\bbench\b/.test(cmdline);
+  const reuse = !opts.freshInstance && !opts.coldWasm && process.env.PQ_BOOT_FRESH !== "1";
+  const build = () =>
+    new V86({
+      wasm_fn: async (imports: WebAssembly.Imports) => (await WebAssembly.instantiate(module, imports)).exports,
+      multiboot: { buffer: buffer() },
+      cmdline,
+      memory_size: memoryMB * 1024 * 1024,
+      vga_memory_size: 2 * 1024 * 1024,
+      autostart: !reuse,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+      log_level: 0,
+      disable_jit: disableJit,
+    });
   const started = performance.now();
 
   return new Promise<BootResult>((resolve, reject) => {
@@ -100,6 +112,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
     let backends: string[] | undefined;
     let settled = false;
     let emulator: V86Like | null = null;
+    let machine: Machine | null = null;
     const timers: NodeJS.Timeout[] = [];
 
     const finish = (verdict: Verdict, reason?: string) => {
@@ -116,8 +129,13 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         result.reason = `this state has no ${opts.backend} backend (it has ${backends.join(", ")})`;
       }
       const done = () => resolve(result);
+      // A machine is only reused after a boot that ended by the protocol; the verdict does not wait for that.
+      if (machine) {
+        machine.release(verdict !== "hang" && verdict !== "crash");
+        done();
+      }
       // A CPU that died inside the emulator may never acknowledge destroy(): don't wait long.
-      if (emulator) Promise.race([emulator.destroy().catch(() => undefined), new Promise((r) => setTimeout(r, 200))]).then(done, done);
+      else if (emulator) Promise.race([emulator.destroy().catch(() => undefined), new Promise((r) => setTimeout(r, 200))]).then(done, done);
       else done();
     };
 
@@ -129,36 +147,65 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
       const v = verdictOf(parsed);
       if (v) finish(v.verdict, v.reason);
     };
-
-    try {
-      emulator = new V86({
-        wasm_fn: async (imports: WebAssembly.Imports) => (await WebAssembly.instantiate(module, imports)).exports,
-        multiboot: { buffer },
-        cmdline,
-        memory_size: (opts.memoryMB ?? 32) * 1024 * 1024,
-        vga_memory_size: 2 * 1024 * 1024,
-        autostart: true,
-        disable_keyboard: true,
-        disable_mouse: true,
-        disable_speaker: true,
-        log_level: 0,
-        // v86's JIT counts instructions per compiled block; the interpreter counts each one,
-        // which the kernel's bench mode needs for exact per-operation figures.
-        disable_jit: /\bbench\b/.test(cmdline),
-      });
-    } catch (e) {
-      reject(new PqError("boot-failed", `the emulator did not start: ${(e as Error).message}`));
-      return;
-    }
-    emulator.add_listener("serial0-output-byte", (byte) => {
+    const onByte = (byte: number) => {
+      if (settled) return;
       if (firstByte === undefined) firstByte = Math.round(performance.now() - started);
-      const ch = String.fromCharCode(byte as number);
+      const ch = String.fromCharCode(byte);
       log += ch;
       if (ch === "\n") {
         onLine(current.replace(/\r$/, ""));
         current = "";
       } else current += ch;
-    });
+    };
+    const onFatal = (e: Error) => finish("crash", `the emulated CPU stopped: ${e.message} (triple fault or fatal CPU state)`);
+
+    // The hang limit counts the kernel's own time: it starts when the emulated CPU is ready,
+    // not while a busy machine is still instantiating the emulator.
+    let limitStarted = false;
+    const startLimit = () => {
+      if (limitStarted || settled) return;
+      limitStarted = true;
+      timers.push(setTimeout(() => finish("hang", `no verdict within ${timeoutMs} ms`), timeoutMs));
+    };
+    // A triple fault that resets the CPU lands in real mode; the kernel never leaves protected mode itself.
+    let sawProtected = false;
+    const watch = () => {
+      if (settled) return;
+      const cr0 = emulator?.v86?.cpu?.cr?.[0];
+      if (cr0 !== undefined) {
+        if (cr0 & 1) sawProtected = true;
+        else if (sawProtected) return finish("crash", "the CPU was reset (triple fault)");
+      }
+      timers.push(setTimeout(watch, 5));
+    };
+
+    if (reuse) {
+      Machine.acquire(`${memoryMB}/${disableJit ? "interp" : "jit"}`, build, (e) => exposeInstructionCounter(e.v86?.cpu))
+        .then(async (m) => {
+          machine = m;
+          emulator = m.emulator;
+          await m.start(buffer(), cmdline, { onByte, onFatal });
+          startLimit();
+          watch();
+        })
+        .catch((e: Error) => {
+          if (machine) machine.release(false);
+          if (!settled) {
+            settled = true;
+            timers.forEach(clearTimeout);
+            reject(new PqError("boot-failed", `the emulator did not start: ${e.message}`));
+          }
+        });
+      return;
+    }
+
+    try {
+      emulator = build();
+    } catch (e) {
+      reject(new PqError("boot-failed", `the emulator did not start: ${(e as Error).message}`));
+      return;
+    }
+    emulator.add_listener("serial0-output-byte", (byte) => onByte(byte as number));
     // v86 stops its CPU with a WebAssembly trap on a triple fault (and on other fatal CPU
     // states): catch it in the emulator's tick so it becomes a crash verdict, not a stray exception.
     // The inner emulator appears once the wasm module is instantiated: hook it then.
@@ -176,36 +223,19 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
           tick();
         } catch (e) {
           inner.running = false;
-          finish("crash", `the emulated CPU stopped: ${(e as Error).message} (triple fault or fatal CPU state)`);
+          onFatal(e as Error);
         }
       };
-    };
-    // The hang limit counts the kernel's own time: it starts when the emulated CPU is ready,
-    // not while a busy machine is still instantiating the emulator.
-    let limitStarted = false;
-    const startLimit = () => {
-      if (limitStarted || settled) return;
-      limitStarted = true;
-      timers.push(setTimeout(() => finish("hang", `no verdict within ${timeoutMs} ms`), timeoutMs));
     };
     emulator.add_listener("emulator-ready", () => {
       hookTick();
       startLimit();
     });
-    // A triple fault that resets the CPU lands in real mode; the kernel never leaves protected mode itself.
-    let sawProtected = false;
-    const watch = () => {
-      if (settled) return;
+    const watchFresh = () => {
       hookTick();
-      const cpu = emulator?.v86?.cpu;
-      const cr0 = cpu?.cr?.[0];
-      if (cr0 !== undefined) {
-        if (cr0 & 1) sawProtected = true;
-        else if (sawProtected) return finish("crash", "the CPU was reset (triple fault)");
-      }
-      timers.push(setTimeout(watch, 5));
+      watch();
     };
-    timers.push(setTimeout(watch, 1));
+    timers.push(setTimeout(watchFresh, 1));
     // Should the ready event never come, the emulator itself is stuck: give it generous time.
     timers.push(setTimeout(startLimit, Math.max(10_000, timeoutMs)));
   });

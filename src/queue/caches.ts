@@ -7,8 +7,9 @@
  *   fast-forward of stored commits, without commits).
  */
 import { appendFileSync } from "node:fs";
-import { readText, writeAtomic } from "../tree/files.js";
-import type { Version } from "./state.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
+import { versionId, type FileChange, type Version } from "./state.js";
+import type { WorkingSet } from "./workset.js";
 
 /**
  * A recorded (size, mtime) proves the content only if the file could not have been
@@ -57,7 +58,7 @@ export class StatCache {
     if (!this.dirty) return;
     // Saved after the files it describes were written; lookups trust entries older than this.
     this.savedAt = Date.now();
-    writeAtomic(this.file, JSON.stringify({ savedAt: this.savedAt, entries: this.entries }));
+    writeAtomic(this.file, asciiJson({ savedAt: this.savedAt, entries: this.entries }));
     this.dirty = false;
   }
 }
@@ -98,8 +99,8 @@ export class PushCache {
 
   add(patchHash: string, entry: PushCacheEntry): void {
     const list = this.load().get(patchHash) ?? [];
-    const key = JSON.stringify(entry);
-    if (list.some((e) => JSON.stringify(e) === key)) return;
+    const key = asciiJson(entry);
+    if (list.some((e) => asciiJson(e) === key)) return;
     list.push(entry);
     this.load().set(patchHash, list);
     this.pending.push(`${patchHash}\t${key}\n`);
@@ -108,5 +109,37 @@ export class PushCache {
   flush(): void {
     if (this.pending.length) appendFileSync(this.file, this.pending.join(""));
     this.pending = [];
+  }
+
+  /** Remember that this patch turns these versions into these (a push or a refresh made it so). */
+  record(patchHash: string, files: Record<string, FileChange>, renames: [string, string][]): void {
+    const changed = Object.entries(files).filter(([, c]) => c.pre !== c.post);
+    this.add(patchHash, { files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])), ...(renames.length ? { renames } : {}) });
+  }
+
+  /**
+   * Replay a remembered push on the working set if the files are still exactly its inputs
+   * and its results are still readable (`readable` checks the object store); returns the
+   * patch's file changes, or null when the patch has to be applied.
+   */
+  replay(
+    ws: WorkingSet,
+    patchHash: string,
+    readable: (id: string) => boolean,
+  ): { files: Record<string, FileChange>; renames?: [string, string][] } | null {
+    for (const entry of this.candidates(patchHash)) {
+      const paths = Object.keys(entry.files);
+      if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
+      if (!paths.every((p) => entry.files[p][1] === null || readable(versionId(entry.files[p][1])!))) continue;
+      const files: Record<string, FileChange> = {};
+      for (const p of paths) {
+        const [pre, post] = entry.files[p];
+        ws.preserve(p);
+        ws.setVersion(p, post);
+        files[p] = { pre, post };
+      }
+      return { files, renames: entry.renames };
+    }
+    return null;
   }
 }

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
@@ -62,12 +62,12 @@ export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState,
     } catch {
       current = null;
     }
-    const was = current === null ? null : store.put(current);
-    const now = text === null ? null : store.put(text);
+    const was = current === null ? null : store.putChecked(current);
+    const now = text === null ? null : store.putChecked(text);
     if (was !== now) queue.push([path, was, now]);
   }
   // The texts as they are on disk now, before the queue writes remove them.
-  const trash = tx.trash().map(([name, dest]): [string, string, string] => [name, dest, store.put(readText(join(ctx.queueDir, name)) ?? "")]);
+  const trash = tx.trash().map(([name, dest]): [string, string, string] => [name, dest, store.putChecked(readText(join(ctx.queueDir, name)) ?? "")]);
   const entry: OplogEntry = {
     id: newId(),
     op: tx.label,
@@ -77,7 +77,7 @@ export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState,
     tree,
     queue,
     trash,
-    state: [store.put(JSON.stringify(before)), store.put(JSON.stringify(tx.state))],
+    state: [store.putChecked(asciiJson(before)), store.putChecked(asciiJson(tx.state))],
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };
@@ -96,7 +96,7 @@ function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
     throw new PqError(
       "damaged",
       `pq's object store lacks the content of ${missing.length} file(s) this operation needs: ${missing.slice(0, 5).join(", ")}`,
-      ["nothing was changed; the patches in the queue directory are intact", "pq pop --force falls back to reverse-applying the patches"],
+      ["nothing was changed; the patches in the queue directory are intact", "pq status shows where the stack is; pq pop rebuilds lost versions from the patches when it can"],
       { missing },
     );
   }
@@ -113,7 +113,7 @@ export async function execute(
   ctx.store.flush();
   verifyVersions(ctx.store, entry);
   const paths = statePaths(ctx.tree);
-  writeAtomic(paths.journal, JSON.stringify(entry), true);
+  writeAtomic(paths.journal, asciiJson(entry), true);
   failpoint("journal-written");
   await applyEntry(ctx, entry, onFile);
   failpoint("state-written");

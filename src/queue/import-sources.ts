@@ -7,20 +7,21 @@ import { basename, join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
+import { bytesToName } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
 
-export interface ImportItem {
-  name: string;
-  text: string;
-  guards: string[];
-}
+import type { ImportItem } from "./ops/series-edit.js";
+export type { ImportItem } from "./ops/series-edit.js";
 
 /** Patch files and mail files/mboxes (one patch per mail). */
 export function readPatchFiles(files: string[], opts: { name?: string; taken: Set<string> }): ImportItem[] {
   const items: ImportItem[] = [];
   for (const file of files) {
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new PqError("usage", `${file} is a directory`, ["pq import --quilt DIR or --hg DIR imports a whole queue; name patch files otherwise"]);
+    }
     const text = readText(file);
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
     const mails = isMbox(text) ? splitMbox(text) : [text];
@@ -41,7 +42,9 @@ export function readQueueDir(dir: string): ImportItem[] {
   let queue = dir;
   if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
   else if (!existsSync(join(dir, "series")) && existsSync(join(dir, "patches", "series"))) queue = join(dir, "patches");
-  const seriesText = readText(join(queue, "series"));
+  const raw = readText(join(queue, "series"));
+  // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
+  const seriesText = raw === null ? null : bytesToName(raw);
   if (seriesText === null || !statSync(queue).isDirectory()) {
     throw new PqError("not-found", `no series file in ${dir} (looked in it, its patches/ and .hg/patches/)`);
   }
@@ -50,6 +53,6 @@ export function readQueueDir(dir: string): ImportItem[] {
     .map((e) => {
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
-      return { name: e.name, text, guards: e.guards };
+      return { name: e.name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }) };
     });
 }

@@ -5,7 +5,7 @@
  * transactions built from these lines, so every operation can be taken back.
  */
 import { appendFileSync, closeSync, fsyncSync, openSync } from "node:fs";
-import { readText } from "../tree/files.js";
+import { asciiJson, readText } from "../tree/files.js";
 import type { Version } from "./state.js";
 import type { GitMove } from "./transaction.js";
 
@@ -34,7 +34,7 @@ export interface OplogEntry {
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {
-  appendFileSync(file, JSON.stringify(entry) + "\n", "latin1");
+  appendFileSync(file, asciiJson(entry) + "\n", "latin1");
   const fd = openSync(file, "r+");
   try {
     fsyncSync(fd);

@@ -12,6 +12,7 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
+import { bytesToName } from "../patch/index.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
@@ -62,9 +63,9 @@ export interface StackStatus {
 }
 
 export class Stack {
-  private store: ObjectStore;
-  private statCache: StatCache;
-  private pushCache: PushCache;
+  private store!: ObjectStore;
+  private statCache!: StatCache;
+  private pushCache!: PushCache;
   private lock: TreeLock | null = null;
   /** Opened on first use: push and pop never need git, and starting it costs a process. */
   private gitRepo: Promise<GitRepo | null> | undefined;
@@ -79,11 +80,15 @@ export class Stack {
     command: string | undefined,
   ) {
     if (git !== undefined) this.gitRepo = Promise.resolve(git);
-    const p = statePaths(tree);
+    this.openCaches();
+    this.command = command ?? "pq";
+  }
+
+  private openCaches(): void {
+    const p = statePaths(this.tree);
     this.store = new ObjectStore(p.objects);
     this.statCache = new StatCache(p.statCache);
     this.pushCache = new PushCache(p.pushCache);
-    this.command = command ?? "pq";
   }
 
   // ---------------------------------------------------------------- opening
@@ -384,6 +389,8 @@ export class Stack {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
+      // Another pq may have written objects and caches since this one read them.
+      this.openCaches();
       const replayed = await recover(this.execContext());
       if (replayed) this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
       this.reload();
@@ -464,7 +471,8 @@ export class Stack {
   }
 
   private readSeries(): Series {
-    return Series.parse(readText(join(this.queueDir, "series")) ?? "");
+    // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
+    return Series.parse(bytesToName(readText(join(this.queueDir, "series")) ?? ""));
   }
 
   private versionContent(v: Version): string | null {

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { readText } from "../tree/files.js";
+import { bytesToName, nameToBytes } from "../patch/index.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";
@@ -56,12 +57,13 @@ export class Transaction {
     return readQueueFile(this.queueDir, path);
   }
 
+  /** The series is UTF-8 text (quilt and hg read it so): names are decoded like file names. */
   series(): Series {
-    return Series.parse(this.queueFile("series") ?? "");
+    return Series.parse(bytesToName(this.queueFile("series") ?? ""));
   }
 
   setSeries(series: Series): void {
-    this.queueEdits.set("series", series.serialize());
+    this.queueEdits.set("series", nameToBytes(series.serialize()));
   }
 
   patchText(name: string): string {
@@ -110,7 +112,7 @@ export class Transaction {
   isEmpty(before: StackState): boolean {
     return (
       this.ws.plannedWrites().length === 0 &&
-      this.queueEdits.size === 0 &&
+      [...this.queueEdits].every(([path, text]) => readQueueFile(this.queueDir, path) === text) &&
       !this.git &&
       JSON.stringify(before) === JSON.stringify(this.state)
     );

@@ -25,6 +25,8 @@ export class ObjectStore {
   private pendingBytes = 0;
   private fds = new Map<string, number>();
   private seq = 0;
+  /** Contents read and verified during this operation: planning, checking and writing read each once. */
+  private verified = new Map<string, string>();
 
   constructor(readonly dir: string) {}
 
@@ -59,8 +61,18 @@ export class ObjectStore {
     return id;
   }
 
+  /**
+   * put, for small objects the caller is about to depend on (states, queue files): a copy
+   * the index knows of but that no longer reads back (a damaged pack) is stored again.
+   */
+  putChecked(content: string): string {
+    const id = sha1(content);
+    if (!this.pending.has(id) && this.load().has(id)) this.verify(id);
+    return this.put(content);
+  }
+
   get(id: string): string {
-    const pending = this.pending.get(id);
+    const pending = this.pending.get(id) ?? this.verified.get(id);
     if (pending !== undefined) return pending;
     const at = this.load().get(id);
     if (!at) {
@@ -78,6 +90,7 @@ export class ObjectStore {
     const n = readSync(fd, buf, 0, at.length, at.offset);
     const content = buf.toString("latin1", 0, n);
     if (n !== at.length || sha1(content) !== id) throw this.damaged(id);
+    this.verified.set(id, content);
     return content;
   }
 
@@ -143,10 +156,11 @@ export class ObjectStore {
   close(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
+    this.verified.clear();
   }
 
   private damaged(id: string): PqError {
-    return new PqError("internal", `pq's object ${id} is missing or damaged in ${this.dir}`, [
+    return new PqError("damaged", `pq's object ${id} is missing or damaged in ${this.dir}`, [
       "the state in .pq/ is damaged; the patches in the queue directory are intact",
     ]);
   }

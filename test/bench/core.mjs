@@ -99,6 +99,14 @@ for (let run = 0; run < RUNS; run++) {
     const warm = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} push -a >/dev/null`));
     const warmRss = Number(/maxrss (\d+)/.exec(warm.r.stderr)?.[1] ?? 0) / 1024;
     record("pq push -a (warm)", warm.ms, warm.r.status === 0 && reproduces(dir), { rssMB: warmRss });
+    git(dir, "reset", "-q");
+    // Undo of that push -a: the same file writes as a pop, from the operation log.
+    const undo = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} undo >/dev/null`));
+    const undoRss = Number(/maxrss (\d+)/.exec(undo.r.stderr)?.[1] ?? 0) / 1024;
+    git(dir, "add", "-A", "-f", "--", ".", ":!.pq");
+    const undoOk = git(dir, "write-tree").trim() === git(dir, "rev-parse", `${base}^{tree}`).trim();
+    git(dir, "reset", "-q");
+    record("pq undo (of push -a)", undo.ms, undo.r.status === 0 && undoOk, { rssMB: undoRss });
     rmSync(dir, { recursive: true, force: true });
   }
   // git apply, one process per patch, as a loop would run it.

@@ -31,7 +31,7 @@ describe("pq ci and bisect on the current stack", () => {
     const report = await runCi({ tree, backends: ["native"], cacheDir: tempDir() });
     expect(report.cells.map((c) => `${c.state}:${c.outcome}`)).toEqual(["0:pass", "1:pass", "2:fail"]);
     expect(report.states[2]).toMatchObject({ patch: "break-it.patch", author: "Bad Author <bad@example.org>" });
-    const bisect = await runBisect({ tree, backends: ["native"] });
+    const bisect = await runBisect({ tree, backends: ["native"], cacheDir: tempDir() });
     expect(bisect.patch).toBe("break-it.patch");
 
     expect(snapshot(tree)).toEqual(before);

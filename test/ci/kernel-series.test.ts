@@ -16,11 +16,14 @@ const TREE = resolve("kernel-model");
 const QUEUE = resolve("queue");
 const backends = ["native", "xen", "vmi"];
 const cacheDir = tempDir("pq-ci-cache-");
+// A hang is told from a slow boot only by a time limit. On a 2-core machine shared with other
+// work, a healthy first boot in a fresh worker (which compiles v86's wasm) has taken over 5 s.
+const HANG_MS = 15_000;
 afterAll(() => cleanup(cacheDir));
 
 let clean: CiReport;
 beforeAll(async () => {
-  clean = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: 5000 });
+  clean = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: HANG_MS });
 }, 180_000);
 
 describe("the bundled paravirt series", () => {
@@ -32,26 +35,25 @@ describe("the bundled paravirt series", () => {
       const has = c.backend === "native" || (c.backend === "xen" && c.state >= xenFrom) || (c.backend === "vmi" && c.state >= vmiFrom);
       expect(`${c.state}/${c.backend}: ${c.outcome}`).toBe(`${c.state}/${c.backend}: ${has ? "pass" : "skip"}`);
     }
-    expect(clean.states[1].author).toContain("Rusty Russell");
+    expect(clean.states[1].author).toContain("Corin Paravirt");
   });
 
   it("shards 1/3, 2/3, 3/3 merge to the unsharded report, and JUnit reads back", async () => {
     const shards = [];
-    for (const index of [1, 2, 3]) shards.push(await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, shard: { index, count: 3 } }));
+    for (const index of [1, 2, 3]) shards.push(await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: HANG_MS, shard: { index, count: 3 } }));
     expect(withoutTimings(mergeReports(shards))).toEqual(withoutTimings(clean));
     const junit = (await parse(renderJUnit(clean))) as { tests: number; failures: number; errors: number };
     expect([junit.tests, junit.failures, junit.errors]).toEqual([clean.cells.length, 0, 0]);
   }, 180_000);
 });
 
-for (const fixture of ["queue-broken-build", "queue-xen-hang"]) {
+for (const fixture of ["queue-broken-build", "queue-xen-hang", "queue-missed-iret", "queue-xen-upcall-pending"]) {
   describe(`injected defect: ${fixture}`, () => {
     const dir = resolve("test/fixtures", fixture);
     const expected = JSON.parse(readFileSync(join(dir, "EXPECTED.json"), "utf8"));
 
     it("ci marks exactly the expected cells, and bisect names the injected patch", async () => {
-      // The default hang limit: a loaded 2-core CI machine can take over a second for a healthy boot.
-      const report = await runCi({ tree: TREE, queue: dir, backends, jobs: 2, cacheDir });
+      const report = await runCi({ tree: TREE, queue: dir, backends, jobs: 2, cacheDir, timeoutMs: HANG_MS });
       const failing = report.cells.filter((c) => !["pass", "skip"].includes(c.outcome)).map((c) => `${c.state}/${c.backend}:${c.outcome}`);
       const want = report.cells
         .filter((c) => c.state >= expected.failing.fromState && expected.failing.backends.includes(c.backend))
@@ -59,11 +61,11 @@ for (const fixture of ["queue-broken-build", "queue-xen-hang"]) {
       expect(failing).toEqual(want);
       expect(report.states[expected.badState].patch).toBe(expected.badPatch);
 
-      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends });
+      const bisect = await runBisect({ tree: TREE, queue: dir, backends: expected.failing.backends, timeoutMs: HANG_MS, cacheDir });
       expect(bisect.patch).toBe(expected.badPatch);
       expect(bisect.author).toContain("Careless Contributor");
       expect(bisect.failure?.outcome).toBe(expected.failing.outcome);
       expect(bisect.evaluations.length).toBeLessThanOrEqual(Math.ceil(Math.log2(report.states.length)));
-    }, 180_000);
+    }, 300_000);
   });
 }

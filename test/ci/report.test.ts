@@ -56,7 +56,26 @@ describe("ci reports", () => {
     expect(text).toContain("first failure:");
     const html = renderHtml(report);
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    expect(html.match(/<td style/g)).toHaveLength(9);
+    expect(html.match(/<td class="cell/g)).toHaveLength(9);
     expect(html).not.toMatch(/<script|https?:\/\//); // self-contained
+  });
+
+  it("reused cells are marked in the matrix, JSON, JUnit and HTML; reuse is not part of what runs must agree on", async () => {
+    const report = synthetic(2);
+    report.cells = report.cells.map((c, i) => (i % 2 ? { ...c, reused: true, ms: undefined, image: "0123456789abcdef" } : c));
+    const reused = report.cells.filter((c) => c.reused).length;
+    const text = renderMatrix(report);
+    expect(text).toMatch(/PASS\*|skip\*|FAIL\*|PANIC\*/);
+    expect(text).toContain(`* reused: ${reused} of ${report.cells.length} cells`);
+    const xml = renderJUnit(report);
+    expect(xml.match(/<property name="pq.reused" value="true"\/>/g)).toHaveLength(reused);
+    const parsed = (await parse(xml)) as { tests: number; failures: number };
+    expect(parsed.tests).toBe(report.cells.length);
+    const html = renderHtml(report);
+    expect(html.match(/<td class="cell reused"/g)).toHaveLength(reused);
+    expect(html).toContain(`${reused} of ${report.cells.length} cells reused from the cache`);
+    expect(JSON.parse(JSON.stringify(report)).cells[1].reused).toBe(true);
+    const plain = { ...report, cells: report.cells.map(({ reused: _r, ...c }) => c) };
+    expect(withoutTimings(report)).toEqual(withoutTimings(plain));
   });
 });

@@ -22,6 +22,16 @@ describe("pq ci and pq bisect from the command line", () => {
     expect([junit.tests, junit.failures]).toEqual([27, 0]);
     expect(readFileSync(join(out, "m.html"), "utf8")).toContain("all passing");
     expect(JSON.parse(readFileSync(join(out, "all.json"), "utf8")).shard).toBeUndefined();
+    // The shards filled the cache: a full run reuses every cell and says so; bisect probes from the cache too.
+    const warm = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", join(out, "warm.json"));
+    expect(warm.code).toBe(0);
+    expect(warm.out).toContain("PASS*");
+    expect(warm.out).toContain("* reused: 27 of 27 cells");
+    expect(warm.out).toContain("0 cells run, 27 reused");
+    expect(JSON.parse(readFileSync(join(out, "warm.json"), "utf8")).cells.every((c: { reused?: boolean }) => c.reused)).toBe(true);
+    const bisect = await pq(root, "bisect", "--queue", "queue", "--tree", "kernel-model");
+    expect(bisect.code).toBe(0);
+    expect(bisect.out).toMatch(/no bad state: all \d+ patches pass \((\d+) evaluations, 0 new, \1 reused from the cache\)/);
     const bad = await pq(out, "ci", "--shard", "3/2");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--shard wants K/N");

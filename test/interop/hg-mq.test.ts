@@ -52,7 +52,7 @@ describe("hg mq interoperability (real hg)", () => {
     const tree = makeRepo(base);
     dirs.push(tree);
     await pq(tree, "init");
-    await pq(tree, "new", "ops.patch", "-m", "paravirt: ops struct", "-u", "Rusty Russell <rusty@rustcorp.com.au>");
+    await pq(tree, "new", "ops.patch", "-m", "paravirt: ops struct", "-u", "Corin Paravirt <corin.paravirt@example.org>");
     write(tree, "arch/irq.c", "int irq;\nint enable;\nint disable;\nstruct paravirt_ops ops;\n");
     await pq(tree, "refresh");
     await pq(tree, "new", "added.patch", "-m", "add a file");
@@ -64,6 +64,6 @@ describe("hg mq interoperability (real hg)", () => {
     cpSync(join(tree, "patches"), join(repo, ".hg", "patches"), { recursive: true });
     expect(hg(repo, "qpush", "-a")).toContain("now at: added.patch");
     for (const f of ["arch/irq.c", "arch/new.c"]) expect(read(repo, f)).toBe(read(tree, f));
-    expect(hg(repo, "log", "-r", "ops.patch", "--template", "{author}|{desc}")).toBe("Rusty Russell <rusty@rustcorp.com.au>|paravirt: ops struct");
+    expect(hg(repo, "log", "-r", "ops.patch", "--template", "{author}|{desc}")).toBe("Corin Paravirt <corin.paravirt@example.org>|paravirt: ops struct");
   });
 });

@@ -3,16 +3,16 @@ import { runBisect } from "../../ci/bisect-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
+import { judgingArgs, judgingOptions } from "../ci-options.js";
 
 export default defineCommand({
   command: "bisect",
   describe: "find the first patch whose state fails (build + boot, or --run CMD with git bisect run exit codes)",
   builder: (y) =>
-    y
+    judgingOptions(y)
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot at each probed state" })
       .option("run", { type: "string", describe: "judge each state by this shell command: 0 good, 125 skip, 1-127 bad, >127 abort" })
       .option("select", { type: "string", array: true, describe: "guards to select" })
-      .option("timeout", { type: "number", default: 5, describe: "seconds without a verdict before a boot counts as a hang" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const sink = progressSink(io, ["bisect-step"]);
@@ -24,7 +24,7 @@ export default defineCommand({
         backends: String(args.backends).split(",").filter(Boolean),
         run: args.run,
         select: (args.select as string[] | undefined)?.map(String),
-        timeoutMs: Math.round((args.timeout ?? 5) * 1000),
+        ...judgingArgs(args),
         onEvent: sink,
       });
     } finally {
@@ -35,12 +35,13 @@ export default defineCommand({
       return report.firstBad === null ? 0 : 1;
     }
     const n = report.evaluations.length;
+    const fresh = args.run ? "" : `, ${n - report.reused.length} new, ${report.reused.length} reused from the cache`;
     if (report.firstBad === null) {
       if (report.candidates?.length) io.out(`could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`);
-      else io.out(`no bad state: all ${report.patches} patches pass (${n} evaluations)`);
+      else io.out(`no bad state: all ${report.patches} patches pass (${n} evaluations${fresh})`);
       return 0;
     }
-    io.out(`first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations)`);
+    io.out(`first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations${fresh})`);
     if (report.author) io.out(`author: ${report.author}`);
     if (report.subject) io.out(`subject: ${report.subject}`);
     if (report.failure) {

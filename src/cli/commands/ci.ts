@@ -6,6 +6,7 @@ import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
+import { judgingArgs, judgingOptions } from "../ci-options.js";
 import { ALL_BACKENDS } from "./boot.js";
 
 function writeReports(report: CiReport, args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
@@ -39,13 +40,12 @@ export default defineCommand({
   command: "ci",
   describe: "build and boot every state of the series on every backend (in a scratch copy)",
   builder: (y) =>
-    y
+    judgingOptions(y)
       .command(merge as never)
       .option("backends", { alias: "b", type: "string", default: ALL_BACKENDS.join(","), describe: "comma-separated backends" })
       .option("jobs", { alias: "j", type: "number", default: 2, describe: "boots at once (worker threads)" })
       .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack" })
       .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N" })
-      .option("timeout", { type: "number", default: 5, describe: "seconds without a verdict before a boot counts as a hang" })
       .options(reportOptions),
   run: async (args, io) => {
     let shard;
@@ -65,7 +65,7 @@ export default defineCommand({
         jobs: args.jobs,
         select: (args.select as string[] | undefined)?.map(String),
         shard,
-        timeoutMs: Math.round((args.timeout ?? 5) * 1000),
+        ...judgingArgs(args),
         onEvent: sink,
       });
     } finally {
@@ -73,7 +73,8 @@ export default defineCommand({
     }
     writeReports(report, args, io);
     io.out(renderMatrix(report));
-    io.out(`(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""})`);
+    const reused = report.cells.filter((c) => c.reused).length;
+    io.out(`(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""}; ${report.cells.length - reused} cells run, ${reused} reused)`);
     return failedCells(report).length ? 1 : 0;
   },
 });

@@ -37,6 +37,12 @@ export default defineCommand({
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
       const dir = resolve(io.cwd, args.dir!);
+      const inside = (parent: string) => dir === parent || dir.startsWith(parent + "/");
+      if (inside(stack.queueDir) || inside(join(stack.tree, ".pq")) || inside(join(stack.tree, ".git"))) {
+        throw new PqError("usage", `${args.dir} is the queue directory or pq's or git's own: exporting there would overwrite the series and patches`, [
+          "export into a new directory, e.g. pq export --dir out",
+        ]);
+      }
       mkdirSync(dir, { recursive: true });
       for (const m of mails) writeFileSync(join(dir, m.file), m.text, "latin1");
       writeFileSync(join(dir, "series"), mails.map((m) => m.file).join("\n") + "\n");

@@ -1,3 +1,4 @@
+import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -6,26 +7,23 @@ export default defineCommand({
   describe: "show or set a patch's guards: pq guard [NAME] [+g|-g ...] | --none | --list",
   builder: (y) =>
     y
-      .parserConfiguration({ "unknown-options-as-args": true })
+      // hg's syntax: "pq guard NAME -- -neg"; guards that start with "-" look like options.
+      .parserConfiguration({ "unknown-options-as-args": true, "populate--": true })
       .positional("args", { type: "string", array: true })
       .option("none", { type: "boolean", describe: "remove all guards" })
       .option("list", { alias: "l", type: "boolean", describe: "list every patch's guards" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const rest = ((args.args as string[] | undefined) ?? []).map(String);
+    const rest = [...((args.args as string[] | undefined) ?? []), ...(((args as unknown as Record<string, unknown>)["--"] as string[] | undefined) ?? [])].map(String);
     const entries = stack.series();
     if (args.list) {
       if (args.json) return void printJson(io, entries);
       for (const e of entries) io.out(`${e.name}: ${e.guards.length ? e.guards.join(" ") : "unguarded"}`);
       return;
     }
-    const names = new Set(entries.map((e) => e.name));
-    const name = rest.length && names.has(rest[0]) ? rest.shift()! : stack.top();
-    if (!name) {
-      io.err("pq: no patch named and none applied");
-      return 2;
-    }
+    const name = rest.length && !/^[+-]/.test(rest[0]) ? stack.resolve(rest.shift()!) : stack.top();
+    if (!name) throw new PqError("refused", "no patch named and none applied", ["name a patch: pq guard NAME +g"]);
     if (rest.length || args.none) await stack.setGuards(name, args.none ? [] : rest);
     const guards = stack.series().find((e) => e.name === name)!.guards;
     if (args.json) return void printJson(io, { name, guards });

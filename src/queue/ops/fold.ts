@@ -26,7 +26,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
   for (const name of names) {
     const text = tx.patchText(name);
-    const app = await applyPatchText(tx.ws, name, text, {});
+    const app = await applyPatchText(tx.ws, name, text, { strip: series.stripOf(name) });
     if (app.failed) {
       throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app), { patch: name });
     }

@@ -40,8 +40,8 @@ export interface PushedPatch {
   notes: string[];
   needsRefresh?: "forced" | "conflict";
   rejects?: string[];
-  /** Warnings that do not stop the push (e.g. binary files without data). */
-  warnings?: string[];
+  /** Files whose diff carried no data ("Binary files ... differ"): created empty or left as they were. */
+  binaryWithoutData?: string[];
   /** Per file, each hunk's fate (dry runs, and any patch that was actually applied). */
   files?: FileFate[];
 }
@@ -106,23 +106,6 @@ function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
   return hash;
 }
 
-function tryPushCache(ctx: OpContext, hash: string): { files: Record<string, { pre: Version; post: Version }>; renames?: [string, string][] } | null {
-  const ws = ctx.tx.ws;
-  for (const entry of ctx.pushCache.candidates(hash)) {
-    const paths = Object.keys(entry.files);
-    if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
-    const files: Record<string, { pre: Version; post: Version }> = {};
-    for (const p of paths) {
-      const [pre, post] = entry.files[p];
-      ws.preserve(p);
-      ws.setVersion(p, post);
-      files[p] = { pre, post };
-    }
-    return { files, renames: entry.renames };
-  }
-  return null;
-}
-
 function fatesOf(app: PatchApplication): FileFate[] {
   return app.outcomes.map((o) => ({ path: o.path, status: o.status, hunks: o.hunks }));
 }
@@ -151,6 +134,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   const report: PushReport = { pushed: [], top: tx.state.applied.at(-1)?.name ?? null, ...(opts.dryRun ? { dryRun: true } : {}) };
   if (!list.length) return { report };
   const ws = tx.ws;
+  const series = tx.series();
   const expected = expectedVersions(tx.state.applied);
   const planned = new Set<string>();
   const git = opts.merge ? await ctx.repo() : null;
@@ -161,7 +145,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
     const text = known ? null : tx.patchText(name);
     const hash = known ?? rememberPatchHash(ctx, name, text!);
-    const hit = opts.dryRun ? null : tryPushCache(ctx, hash);
+    const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.verify(id));
     if (hit) {
       refuseOverEdits(ctx, name, Object.keys(hit.files), expected, planned);
       Object.keys(hit.files).forEach((p) => planned.add(p));
@@ -170,7 +154,13 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       continue;
     }
     ws.begin();
-    const app = await applyPatchText(ws, name, text ?? tx.patchText(name), { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git });
+    const app = await applyPatchText(ws, name, text ?? tx.patchText(name), {
+      force: opts.force,
+      merge: opts.merge,
+      fuzz: opts.fuzz,
+      git,
+      strip: series.stripOf(name),
+    });
     if (!app.failed || opts.force) refuseOverEdits(ctx, name, Object.keys(app.files), expected, planned);
     if (app.failed && !opts.force) {
       ws.rollback();
@@ -205,7 +195,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     };
     tx.state.applied.push(record);
     const pushed: PushedPatch = { name, cached: false, notes: describeFuzz(app), files: fatesOf(app), ...(needsRefresh ? { needsRefresh } : {}) };
-    if (app.warnings?.length) pushed.warnings = app.warnings;
+    if (app.binaryWithoutData.length) pushed.binaryWithoutData = app.binaryWithoutData;
     if (rejects.length) {
       pushed.rejects = rejects.map((p) => `${p}.rej`);
       // The .rej files are part of the same transaction (and go away with its undo).
@@ -213,11 +203,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     if (needsRefresh) pushed.notes.push(...describeFailures(app));
     report.pushed.push(pushed);
-    if (!needsRefresh && !app.fuzzy && !opts.dryRun) {
-      ctx.pushCache.add(hash, {
-        files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])),
-        ...(app.renames.length ? { renames: app.renames } : {}),
-      });
+    // Not cached when there is something to report: a reused push reports nothing.
+    if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
+      ctx.pushCache.record(hash, app.files, app.renames);
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }

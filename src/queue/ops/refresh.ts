@@ -73,16 +73,18 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   if (opts.signoff) header = await withSignoff(ctx, header);
   const text = joinHeaderAndDiff(header, plan.diff);
   tx.writePatch(top.name, text);
+  // The diff is written with a/ b/ prefixes now: a quilt -pN entry becomes the default.
+  const series = tx.series();
+  if (series.has(top.name) && series.stripOf(top.name) !== 1) {
+    series.setStrip(top.name, 1);
+    tx.setSeries(series);
+  }
   top.files = plan.files;
   top.hash = sha1(text);
   delete top.needsRefresh;
   delete top.rejects;
   // The new patch turns exactly these versions into these: a later push of it is a checkout.
-  const changed = Object.entries(plan.files).filter(([, c]) => c.pre !== c.post);
-  ctx.pushCache.add(top.hash, {
-    files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])),
-    ...(top.renames?.length ? { renames: top.renames } : {}),
-  });
+  ctx.pushCache.record(top.hash, plan.files, top.renames ?? []);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
 }
 

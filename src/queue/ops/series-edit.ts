@@ -12,6 +12,10 @@ export interface ImportItem {
   name: string;
   text: string;
   guards: string[];
+  /** quilt's -pN for this patch (default 1). */
+  strip?: number;
+  /** Listed in a quilt or hg series: an empty patch there is a patch (quilt new, then no refresh). */
+  fromSeries?: boolean;
 }
 
 /** Add patches to the series after the top applied patch (hg qimport), with their guards. */
@@ -19,7 +23,7 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   const { tx } = ctx;
   const series = tx.series();
   const seen = new Set<string>();
-  for (const { name, text, guards } of items) {
+  for (const { name, text, guards, strip, fromSeries } of items) {
     validatePatchName(name);
     if (series.has(name) || seen.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"], { patch: name });
     seen.add(name);
@@ -28,8 +32,10 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
       throw new PqError("exists", `${name} exists in the queue directory with other content`, ["import it under another name (--name)"], { patch: name });
     }
     guards.forEach((g) => checkGuard(g));
-    const parsed = parsePatch(text); // refuse what cannot be parsed before the queue changes
-    if (!parsed.files.length && !diffOf(text)) {
+    const parsed = parsePatch(text, { strip }); // refuse what cannot be parsed before the queue changes
+    // An empty commit's mail (From:/Subject: and no diff) is a patch; a file with neither is a mistake.
+    const looksLikePatch = /^(From [0-9a-f]{40} |From: |Subject: |# HG changeset patch)/m.test(text);
+    if (!parsed.files.length && !diffOf(text) && !looksLikePatch && !fromSeries) {
       throw new PqError("bad-patch", `${name} contains no diff`, ["pq new NAME makes an empty patch; import takes patch files, mails and mboxes"], {
         patch: name,
       });
@@ -39,9 +45,9 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   // Insert after the last applied patch, before the patches that were waiting; with none
   // waiting, at the end of the series (after guarded-out patches too).
   if (pushCandidates(tx.state, series).length === 0 && series.names().length) after = series.names().at(-1)!;
-  for (const { name, text, guards } of items) {
+  for (const { name, text, guards, strip } of items) {
     tx.writePatch(name, text);
-    series.insertAfter(after, { name, guards: [...guards] });
+    series.insertAfter(after, { name, guards: [...guards], ...(strip === undefined ? {} : { strip }) });
     after = name;
   }
   tx.setSeries(series);

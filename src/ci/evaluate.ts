@@ -1,0 +1,140 @@
+/**
+ * Judging one state of a series, shared by pq ci and pq bisect: build the tree as it
+ * stands (the state-level cache hands back an unchanged image without compiling or
+ * linking), then get one verdict per backend, from the verdict cache when the same image
+ * was judged before under the same conditions, otherwise by booting it.
+ */
+import { readFileSync } from "node:fs";
+import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
+import { BootPool, type BootOptions, type BootResult } from "../emulator/index.js";
+import { stackBlame } from "../queue/blame.js";
+import type { Stack } from "../queue/stack.js";
+import type { Cell, Outcome } from "./report.js";
+import { VerdictCache, verdictKey, type CachedBoot } from "./verdict-cache.js";
+
+export interface EvaluateOptions {
+  backends: string[];
+  /** Worker threads for boots (1 = boots in this thread). */
+  jobs?: number;
+  timeoutMs?: number;
+  cacheDir?: string;
+  /** Link and boot everything again; the results still refresh the caches. */
+  noCache?: boolean;
+  /** Also reuse remembered hang and crash verdicts (by default a possibly flaky boot is retried). */
+  reuseFailures?: boolean;
+}
+
+export interface StateEvaluation {
+  state: number;
+  built: boolean;
+  /** sha256 of the state's kernel image, when it built. */
+  imageSha?: string;
+  /** The image came from the state-level cache (nothing compiled or linked). */
+  reusedImage: boolean;
+  /** Every backend's cell; resolves once all have a verdict (boots run in the background). */
+  cells: Promise<Cell[]>;
+}
+
+/** Verdicts that may come from a flaky boot: only reused on request. */
+const FLAKY: ReadonlySet<Outcome> = new Set(["hang", "crash"]);
+
+const tail = (log: string, lines = 40) => log.replace(/\r/g, "").trimEnd().split("\n").slice(-lines).join("\n");
+
+export function cellFromBoot(state: number, r: CachedBoot, extra: { reused?: boolean; image?: string } = {}): Cell {
+  const cell: Cell = { state, backend: r.backend, outcome: r.verdict };
+  if (r.reason) cell.reason = r.reason;
+  if (r.verdict !== "pass" && r.verdict !== "skip") cell.log = tail(r.log);
+  if (extra.image) cell.image = extra.image.slice(0, 16);
+  // A reused cell took no time in this run; its original boot time is not this run's cost.
+  if (extra.reused) cell.reused = true;
+  else cell.ms = r.msToVerdict;
+  return cell;
+}
+
+export class StateEvaluator {
+  /** What this evaluator did: how many links and boots it ran and how many it reused. */
+  readonly stats = { states: 0, linked: 0, reusedImages: 0, booted: 0, reusedVerdicts: 0 };
+  private pool: BootPool | null = null;
+  private readonly verdicts: VerdictCache;
+  /** Boots started in this run, so two states with the same image boot it once. */
+  private readonly inflight = new Map<string, Promise<BootResult>>();
+  private readonly cacheDir: string;
+
+  constructor(private readonly opts: EvaluateOptions) {
+    this.cacheDir = opts.cacheDir ?? defaultCacheDir();
+    this.verdicts = new VerdictCache(this.cacheDir);
+  }
+
+  /** Evaluates the state the stack's tree is in now; `onCell` hears each cell as it is decided. */
+  async evaluate(state: number, stack: Stack, onCell: (cell: Cell) => void = () => {}): Promise<StateEvaluation> {
+    this.stats.states++;
+    // A queue kept inside the tree (the current stack's patches/) is no compile input: an edited patch header must not change every state's key.
+    const built = await buildTree({ tree: stack.tree, cacheDir: this.cacheDir, stateCache: !this.opts.noCache, notInputs: [stack.queueDir] });
+    if (!built.ok) {
+      // Blame only costs something when there is an error to blame.
+      const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));
+      const errors = diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n");
+      // A remembered failure (same tree, same toolchain) is reused like a verdict.
+      const reused = !!built.reusedImage;
+      if (reused) this.stats.reusedImages++;
+      const cells = this.opts.backends.map(
+        (backend): Cell => ({ state, backend, outcome: "build-error", reason: "the build failed", log: tail(errors || built.log), ...(reused ? { reused: true } : { ms: built.ms }) }),
+      );
+      cells.forEach(onCell);
+      return { state, built: false, reusedImage: reused, cells: Promise.resolve(cells) };
+    }
+    if (built.reusedImage) this.stats.reusedImages++;
+    else this.stats.linked++;
+    const imageSha = built.imageSha!;
+    // Read the kernel now: the next state's build overwrites the file while these boot.
+    const kernel = new Uint8Array(readFileSync(built.kernelPath!));
+    const cells = Promise.all(
+      this.opts.backends.map(async (backend) => {
+        const cell = await this.verdict(state, kernel, imageSha, { backend, timeoutMs: this.opts.timeoutMs });
+        onCell(cell);
+        return cell;
+      }),
+    );
+    return { state, built: true, imageSha, reusedImage: !!built.reusedImage, cells };
+  }
+
+  private async verdict(state: number, kernel: Uint8Array, imageSha: string, boot: BootOptions): Promise<Cell> {
+    const key = verdictKey(imageSha, boot);
+    if (!this.opts.noCache) {
+      const known = this.verdicts.get(key);
+      if (known && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
+        this.stats.reusedVerdicts++;
+        return cellFromBoot(state, known, { reused: true, image: imageSha });
+      }
+      const running = this.inflight.get(key);
+      if (running) {
+        const r = await running;
+        if (this.opts.reuseFailures || !FLAKY.has(r.verdict)) {
+          this.stats.reusedVerdicts++;
+          return cellFromBoot(state, r, { reused: true, image: imageSha });
+        }
+      }
+    }
+    this.pool ??= new BootPool({ workers: Math.max(1, this.opts.jobs ?? 1) });
+    const running = this.pool.boot(kernel, boot);
+    this.inflight.set(key, running);
+    this.stats.booted++;
+    const r = await running;
+    try {
+      this.verdicts.put(key, r);
+    } catch {
+      /* a read-only or full cache folder only costs the next run this boot */
+    }
+    return cellFromBoot(state, r, { image: imageSha });
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
+    try {
+      this.verdicts.prune();
+    } catch {
+      /* pruning is best effort */
+    }
+  }
+}

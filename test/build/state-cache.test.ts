@@ -1,0 +1,91 @@
+import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildTree } from "../../src/build/index.js";
+import { LruStore, sha256 } from "../../src/build/lru-store.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+const dir = (prefix: string) => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+};
+const key = (n: number) => sha256(`entry ${n}`);
+
+describe("the cache folder store", () => {
+  it("round-trips entries, and treats a torn or altered entry as missing (and drops it)", () => {
+    const store = new LruStore<{ verdict: string }>(dir("pq-store-"), 1 << 20);
+    store.put(key(1), { verdict: "pass" }, Buffer.from("payload bytes"));
+    const e = store.get(key(1))!;
+    expect(e.meta).toEqual({ verdict: "pass" });
+    expect(e.payload.toString()).toBe("payload bytes");
+    expect(store.get(key(2))).toBeNull();
+
+    const file = join(store.dir, key(1));
+    const raw = readFileSync(file, "latin1");
+    writeFileSync(file, raw.replace('"pass"', '"fail"'), "latin1"); // same length, still valid JSON
+    expect(store.get(key(1))).toBeNull();
+    expect(readdirSync(store.dir)).toEqual([]);
+    store.put(key(1), { verdict: "pass" });
+    writeFileSync(file, readFileSync(file).subarray(0, 20)); // torn
+    expect(store.get(key(1))).toBeNull();
+    writeFileSync(file, "not a cache entry at all");
+    expect(store.get(key(1))).toBeNull();
+  });
+
+  it("evicts least recently used entries first when over budget", () => {
+    const store = new LruStore<{ n: number }>(dir("pq-store-"), 10_000);
+    const filler = Buffer.alloc(1000, 1);
+    for (let n = 0; n < 8; n++) {
+      store.put(key(n), { n }, filler);
+      const t = new Date(Date.now() - (100 - n) * 1000);
+      utimesSync(join(store.dir, key(n)), t, t);
+    }
+    expect(store.get(key(0))?.meta.n).toBe(0); // used just now: the newest
+    for (let n = 8; n < 12; n++) store.put(key(n), { n }, filler);
+    const r = store.prune();
+    const left = readdirSync(store.dir);
+    expect(left.reduce((t, f) => t + statSync(join(store.dir, f)).size, 0)).toBeLessThanOrEqual(8000);
+    expect(r.removed).toBeGreaterThan(0);
+    expect(left).toContain(key(0));
+    expect(left).toContain(key(11));
+    expect(left).not.toContain(key(1)); // the least recently used went first
+  });
+});
+
+describe("the state-level build cache", () => {
+  it("a tree with the same contents elsewhere reuses the image without linking; a change does not", async () => {
+    const cacheDir = dir("pq-cache-");
+    const a = fixtureKernelTree("pass", dir("pq-tree-a-"));
+    const first = await buildTree({ tree: a, cacheDir });
+    expect(first.ok && first.reusedImage).toBe(false);
+    const b = dir("pq-tree-b-");
+    cpSync(a, b, { recursive: true, filter: (src) => !src.includes(".pq") });
+    const again = await buildTree({ tree: b, cacheDir });
+    expect(again.reusedImage).toBe(true);
+    expect(again.compiled).toBe(0);
+    expect(again.imageSha).toBe(first.imageSha);
+    expect(sha256(readFileSync(again.kernelPath!))).toBe(first.imageSha);
+    writeFileSync(join(b, "main.c"), readFileSync(join(b, "main.c"), "utf8") + "\n/* a comment at the end changes no code */\n");
+    const comment = await buildTree({ tree: b, cacheDir });
+    expect(comment.reusedImage).toBe(false);
+    expect(comment.imageSha).toBe(first.imageSha); // relinked, same bytes
+    const off = await buildTree({ tree: b, cacheDir, stateCache: false });
+    expect(off.reusedImage).toBe(false);
+  });
+
+  it("a build that failed with compiler errors is remembered too, and blamed afresh", async () => {
+    const cacheDir = dir("pq-cache-");
+    const tree = fixtureKernelTree("compile-error", dir("pq-tree-err-"));
+    const first = await buildTree({ tree, cacheDir });
+    expect([first.ok, first.reusedImage]).toEqual([false, false]);
+    const blame = (file: string, line: number) => (file === "main.c" && line === 4 ? "broken.patch" : undefined);
+    const again = await buildTree({ tree, cacheDir, blame });
+    expect([again.ok, again.reusedImage, again.compiled]).toEqual([false, true, 0]);
+    expect(again.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`)).toEqual(first.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`));
+    expect(again.log).toContain("last touched by patch broken.patch");
+  });
+});

@@ -1,0 +1,207 @@
+import { spawn } from "node:child_process";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readBuildDescription } from "../../src/build/index.js";
+import { runBisect } from "../../src/ci/bisect-run.js";
+import { withoutTimings, type CiReport } from "../../src/ci/report.js";
+import { runCi } from "../../src/ci/run.js";
+import { openScratch } from "../../src/ci/scratch.js";
+import { createFilePatch } from "../../src/patch/index.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
+
+/**
+ * pq ci and bisect through the verdict and image caches, on a copy of the bundled series,
+ * with real builds and boots. Expectations come from what the runs report (which states'
+ * images changed), not from fixed figures of the series.
+ */
+const TREE = resolve("kernel-model");
+const QUEUE = resolve("queue");
+const backends = ["native", "xen", "vmi"];
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+const temp = (prefix: string) => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+};
+
+let baseCache: string;
+let baseline: CiReport;
+beforeAll(async () => {
+  baseCache = temp("pq-cache-base-");
+  baseline = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir: baseCache });
+}, 300_000);
+
+/** A private copy of the series, the tree and the warm cache for one test. */
+function workspace() {
+  const root = temp("pq-ci-cache-ws-");
+  cpSync(QUEUE, join(root, "queue"), { recursive: true });
+  cpSync(TREE, join(root, "tree"), { recursive: true });
+  cpSync(baseCache, join(root, "cache"), { recursive: true });
+  return { queue: join(root, "queue"), tree: join(root, "tree"), cacheDir: join(root, "cache") };
+}
+
+const ci = (ws: ReturnType<typeof workspace>, extra: Partial<Parameters<typeof runCi>[0]> = {}) =>
+  runCi({ tree: ws.tree, queue: ws.queue, backends, jobs: 2, cacheDir: ws.cacheDir, ...extra });
+const ranStates = (r: CiReport) => [...new Set(r.cells.filter((c) => !c.reused).map((c) => c.state))].sort((a, b) => a - b);
+const imageOf = (r: CiReport, state: number) => r.cells.find((c) => c.state === state)?.image;
+const touched = (patch: string) => [...patch.matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1]);
+
+/** Appends text to a C source of the series' k-th state that no later patch touches, and refreshes patch k with it. */
+async function refreshWith(ws: ReturnType<typeof workspace>, k: number, text: (file: string) => string): Promise<string> {
+  const scratch = await openScratch({ tree: ws.tree, queue: ws.queue });
+  try {
+    const { stack, patches } = scratch;
+    const later = new Set(patches.slice(k).flatMap((p) => touched(readFileSync(stack.patchPath(p), "latin1"))));
+    await stack.goto(patches[k - 1], { force: true });
+    const file = readBuildDescription(stack.tree).sources.find((s) => s.endsWith(".c") && !later.has(s));
+    expect(file, "a C source no later patch touches").toBeDefined();
+    const path = join(stack.tree, file!);
+    writeFileSync(path, readFileSync(path, "latin1") + text(file!), "latin1");
+    await stack.refresh({ files: [file!] });
+    return file!;
+  } finally {
+    scratch.dispose();
+  }
+}
+
+describe("pq ci through the caches", () => {
+  it("a run with nothing changed boots nothing and reports the same matrix", async () => {
+    expect(baseline.cells.some((c) => c.reused)).toBe(false);
+    const again = await ci(workspace());
+    expect(again.cells.every((c) => c.reused)).toBe(true);
+    expect(withoutTimings(again)).toEqual(withoutTimings(baseline));
+  }, 120_000);
+
+  it("a code change refreshed into the 7th patch reboots exactly the states from 7 on; --no-cache reboots all", async () => {
+    const ws = workspace();
+    const n = baseline.states.length - 1;
+    expect(n).toBeGreaterThanOrEqual(7);
+    await refreshWith(ws, 7, (f) => `\nint pq_cache_test_${f.replace(/\W/g, "_")}(void);\nint pq_cache_test_${f.replace(/\W/g, "_")}(void) { return 7; }\n`);
+    const r = await ci(ws);
+    expect(ranStates(r)).toEqual(Array.from({ length: n - 6 }, (_, i) => 7 + i));
+    for (let s = 7; s <= n; s++) expect(imageOf(r, s)).not.toBe(imageOf(baseline, s));
+    expect(r.cells.filter((c) => c.state < 7).every((c) => c.reused)).toBe(true);
+    expect(r.cells.map((c) => c.outcome)).toEqual(baseline.cells.map((c) => c.outcome));
+
+    const forced = await ci(ws, { noCache: true });
+    expect(forced.cells.some((c) => c.reused)).toBe(false);
+    expect(withoutTimings(forced)).toEqual(withoutTimings(r));
+  }, 240_000);
+
+  it("a comment-only refresh reboots nothing: the images are unchanged", async () => {
+    const ws = workspace();
+    await refreshWith(ws, 7, () => "\n/* pq cache test: a comment changes no code */\n");
+    const r = await ci(ws);
+    expect(ranStates(r)).toEqual([]);
+    for (const s of r.states) expect(imageOf(r, s.index)).toBe(imageOf(baseline, s.index));
+  }, 120_000);
+
+  it("swapping two commuting patches reboots only the state whose image is new", async () => {
+    const ws = workspace();
+    // Two patches of our own at the top of the series, touching different files: they commute.
+    const scratch = await openScratch({ tree: ws.tree, queue: ws.queue });
+    const names = ["pq-test-a.patch", "pq-test-b.patch"];
+    try {
+      const { stack, patches } = scratch;
+      await stack.goto(patches.at(-1)!, { force: true });
+      const files = readBuildDescription(stack.tree).sources.filter((s) => s.endsWith(".c")).slice(-2);
+      expect(files).toHaveLength(2);
+      files.forEach((file, i) => {
+        const old = readFileSync(join(stack.tree, file), "latin1");
+        const fn = `pq_cache_test_${"ab"[i]}`;
+        const diff = createFilePatch({ oldPath: file, newPath: file, oldContent: old, newContent: `${old}\nint ${fn}(void);\nint ${fn}(void) { return ${i + 1}; }\n` });
+        writeFileSync(join(ws.queue, names[i]), `From: Cache Tester <cache@example.org>\nSubject: test patch ${"ab"[i]}\n\n---\n${diff}`, "latin1");
+      });
+    } finally {
+      scratch.dispose();
+    }
+    const series = join(ws.queue, "series");
+    const base = readFileSync(series, "utf8").trimEnd();
+    writeFileSync(series, `${base}\n${names[0]}\n${names[1]}\n`);
+    const before = await ci(ws);
+    const n = before.states.length - 1;
+    expect(ranStates(before)).toEqual([n - 1, n]);
+    writeFileSync(series, `${base}\n${names[1]}\n${names[0]}\n`);
+    const after = await ci(ws);
+    // State n-1 now holds b alone (a new image); n holds a and b, the same tree as before.
+    expect(ranStates(after)).toEqual([n - 1]);
+    expect(imageOf(after, n)).toBe(imageOf(before, n));
+    expect(imageOf(after, n - 1)).not.toBe(imageOf(before, n - 1));
+    expect(after.cells.map((c) => c.outcome)).toEqual(before.cells.map((c) => c.outcome));
+  }, 240_000);
+
+  it("a corrupt verdict entry is recomputed, not trusted", async () => {
+    const ws = workspace();
+    const dir = join(ws.cacheDir, "verdicts");
+    const victim = readdirSync(dir).sort()[0];
+    const text = readFileSync(join(dir, victim), "latin1");
+    writeFileSync(join(dir, victim), text.replace(/"verdict":"(\w+)"/, (_m, v) => `"verdict":"${v === "pass" ? "fail" : "pass"}"`), "latin1");
+    const r = await ci(ws);
+    expect(r.cells.filter((c) => !c.reused)).toHaveLength(1);
+    expect(withoutTimings(r)).toEqual(withoutTimings(baseline));
+    const verdictIn = (t: string) => /"verdict":"(\w+)"/.exec(t)?.[1];
+    expect(verdictIn(readFileSync(join(dir, victim), "latin1"))).toBe(verdictIn(text)); // rewritten by the new boot
+    const again = await ci(ws);
+    expect(again.cells.every((c) => c.reused)).toBe(true);
+  }, 180_000);
+
+  it("bisect right after ci judges every probed state from the cache", async () => {
+    const ws = workspace();
+    const r = await runBisect({ tree: ws.tree, queue: ws.queue, backends, cacheDir: ws.cacheDir });
+    expect(r.firstBad).toBeNull();
+    expect(r.evaluations.length).toBeGreaterThan(0);
+    expect(r.reused).toEqual(r.evaluations.map((e) => e.state));
+  }, 120_000);
+
+  it("two concurrent ci processes sharing one empty cache both finish with correct reports", async () => {
+    const cacheDir = temp("pq-cache-shared-");
+    const out = temp("pq-ci-concurrent-");
+    const run = (i: number) =>
+      new Promise<number>((done) => {
+        const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", QUEUE, "--tree", TREE, "--timeout", "20", "--json", join(out, `r${i}.json`)], {
+          env: { ...process.env, PQ_CACHE_DIR: cacheDir },
+          stdio: "ignore",
+        });
+        child.on("close", (code) => done(code ?? 1));
+      });
+    expect(await Promise.all([run(1), run(2)])).toEqual([0, 0]);
+    for (const i of [1, 2]) {
+      const r = JSON.parse(readFileSync(join(out, `r${i}.json`), "utf8")) as CiReport;
+      expect(withoutTimings(r)).toEqual(withoutTimings(baseline));
+    }
+    const third = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: 20_000 });
+    expect(third.cells.every((c) => c.reused)).toBe(true);
+  }, 300_000);
+
+  it("a hang is booted again unless --reuse-failures", async () => {
+    const queue = resolve("test/fixtures/queue-xen-hang");
+    const cacheDir = temp("pq-cache-hang-");
+    const run = (reuseFailures = false) => runCi({ tree: TREE, queue, backends: ["xen"], jobs: 2, cacheDir, timeoutMs: 1500, reuseFailures });
+    const first = await run();
+    const hangs = first.cells.filter((c) => c.outcome === "hang").map((c) => c.state);
+    expect(hangs.length).toBeGreaterThan(0);
+    const second = await run();
+    expect(ranStates(second)).toEqual(hangs);
+    expect(second.cells.map((c) => c.outcome)).toEqual(first.cells.map((c) => c.outcome));
+    const third = await run(true);
+    expect(ranStates(third)).toEqual([]);
+    expect(third.cells.map((c) => c.outcome)).toEqual(first.cells.map((c) => c.outcome));
+  }, 180_000);
+
+  it("a state that fails to build is remembered: the next ci and a bisect compile nothing", async () => {
+    const queue = resolve("test/fixtures/queue-broken-build");
+    const cacheDir = temp("pq-cache-broken-");
+    const first = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
+    const broken = first.cells.filter((c) => c.outcome === "build-error").map((c) => c.state);
+    expect(broken.length).toBeGreaterThan(0);
+    const again = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
+    expect(ranStates(again)).toEqual([]);
+    expect(withoutTimings(again)).toEqual(withoutTimings(first));
+    const bisect = await runBisect({ tree: TREE, queue, backends: ["native"], cacheDir });
+    expect(bisect.firstBad).toBe(broken[0]);
+    expect(bisect.failure?.outcome).toBe("build-error");
+    expect(bisect.reused).toEqual(bisect.evaluations.map((e) => e.state));
+  }, 180_000);
+});

@@ -1,0 +1,237 @@
+/**
+ * Regression tests for what a hostile tester found: edits lost, writes where none belong,
+ * crashes instead of messages. Each runs on a real temporary git repository.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { Stack } from "../../src/queue/stack.js";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+function repo(files: Record<string, string>): string {
+  const d = makeRepo(files);
+  dirs.push(d);
+  return d;
+}
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PqError);
+    expect((e as PqError).code).toBe(code);
+    return e as PqError;
+  }
+  throw new Error(`expected a PqError ${code}`);
+}
+const PQ = resolve("bin/pq.js");
+const runPq = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [PQ, ...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } });
+
+describe("edits are never lost", () => {
+  it("push refuses over unrefreshed edits to a file the pushed patch changes (and pop -a then loses nothing)", async () => {
+    const dir = repo({ "a.txt": lines(20) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("one");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 2\n", "line two\n"));
+    await stack.refresh();
+    await stack.newPatch("two");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 18\n", "line eighteen\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 10\n", "my edit\n"));
+    const e = await expectPqError(stack.push(), "dirty");
+    expect(e.data.files).toEqual(["a.txt"]);
+    expect(read(dir, "a.txt")).toContain("my edit\n");
+    await expectPqError(stack.pop({ all: true }), "dirty");
+    expect(read(dir, "a.txt")).toContain("my edit\n");
+  });
+
+  it("two Stack objects on one tree: the second sees the first one's push before it refreshes", async () => {
+    const dir = repo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+    const first = await Stack.init({ tree: dir });
+    await first.newPatch("p1");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 1\n", "p1\n"));
+    await first.refresh();
+    await first.newPatch("p2");
+    write(dir, "b.txt", read(dir, "b.txt").replace("b 1\n", "p2\n"));
+    await first.refresh();
+    await first.pop();
+    const tui = await Stack.open({ tree: dir }); // opened now, used later: like the TUI
+    await first.push();
+    write(dir, "b.txt", read(dir, "b.txt").replace("b 5\n", "more p2\n"));
+    await tui.refresh();
+    expect(tui.top()).toBe("p2");
+    const p1 = read(join(dir, "patches"), "p1");
+    expect(p1).not.toContain("more p2");
+    expect(read(join(dir, "patches"), "p2")).toContain("+more p2");
+  });
+
+  it("concurrent pq new from two processes keep both series entries", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const spawnNew = (name: string) =>
+      new Promise<number>((res) => {
+        const child = require("node:child_process").spawn(process.execPath, [PQ, "new", name], { cwd: dir, stdio: "ignore" });
+        child.on("exit", (code: number) => res(code));
+      });
+    const codes = await Promise.all(Array.from({ length: 6 }, (_, i) => spawnNew(`c${i}`)));
+    const created = codes.filter((c) => c === 0).length;
+    // A loser of the lock race is told "locked" (exit 4); no winner's entry may vanish.
+    expect(codes.every((c) => c === 0 || c === 4)).toBe(true);
+    const series = read(join(dir, "patches"), "series").trim().split("\n").filter(Boolean);
+    expect(series).toHaveLength(created);
+  });
+
+  it("a staged rename (git mv) is recorded as a rename; pop brings the old file back", async () => {
+    const dir = repo({ "old.txt": lines(8) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("mv");
+    git(dir, "mv", "old.txt", "new.txt");
+    const report = await stack.refresh();
+    expect(report.files).toEqual(["new.txt", "old.txt"]);
+    await stack.pop();
+    expect(read(dir, "old.txt")).toBe(lines(8));
+    expect(existsSync(join(dir, "new.txt"))).toBe(false);
+    await stack.push();
+    expect(read(dir, "new.txt")).toBe(lines(8));
+    expect(existsSync(join(dir, "old.txt"))).toBe(false);
+  });
+
+  it("push --force of a deletion whose hunks fail keeps the file", async () => {
+    const dir = repo({ "doomed.txt": lines(5), "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("rm");
+    git(dir, "rm", "-q", "doomed.txt");
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "doomed.txt", lines(5).replace("line 3\n", "changed upstream\n"));
+    git(dir, "commit", "-qam", "upstream");
+    await stack.push({ force: true });
+    expect(read(dir, "doomed.txt")).toContain("changed upstream");
+    expect(existsSync(join(dir, "doomed.txt.rej"))).toBe(true);
+  });
+
+  it("pq export into the queue directory is refused", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    await pq(dir, "new", "x");
+    write(dir, "a.txt", "b\n");
+    await pq(dir, "refresh");
+    const seriesBefore = read(join(dir, "patches"), "series");
+    const r = await pq(dir, "export", "--dir", "patches");
+    expect(r.code).toBe(2);
+    expect(read(join(dir, "patches"), "series")).toBe(seriesBefore);
+  });
+});
+
+describe("no write where none belongs", () => {
+  const evil = (path: string) => `--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+#!/bin/sh\n`;
+  for (const path of ["vendor/.git/hooks/post-checkout", ".GIT/hooks/pre-commit", "sub/.Git/config", "git~1/config", ".git./config", "x/.git ./y"]) {
+    it(`refuses ${path}`, async () => {
+      const dir = repo({ "a.txt": "a\n" });
+      const stack = await Stack.init({ tree: dir });
+      await stack.insertPatches([{ name: "evil", text: evil(path), guards: [] }]);
+      await expectPqError(stack.push(), "unsafe-path");
+      expect(readdirSync(dir).sort()).toEqual([".git", ".pq", "a.txt", "patches"]);
+    });
+  }
+
+  it("refuses a patch that writes into the queue directory inside the tree", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.insertPatches([{ name: "sneaky", text: "--- a/patches/series\n+++ b/patches/series\n@@ -1 +1,2 @@\n sneaky\n+other\n", guards: [] }]);
+    await expectPqError(stack.push(), "unsafe-path");
+    expect(read(join(dir, "patches"), "series")).toBe("sneaky\n");
+  });
+});
+
+describe("damage and bad input get messages, not stack traces", () => {
+  it("a truncated object pack: pop rebuilds the lost versions from the patches", async () => {
+    const dir = repo({ "a.txt": lines(10) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 4\n", "line four\n"));
+    await stack.refresh();
+    for (const f of readdirSync(join(dir, ".pq/objects"))) if (f.startsWith("pack-")) truncateSync(join(dir, ".pq/objects", f), 0);
+    const r = runPq(dir, ["pop"]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    expect(read(dir, "a.txt")).toBe(lines(10));
+    expect(runPq(dir, ["push"]).status).toBe(0);
+    expect(read(dir, "a.txt")).toContain("line four\n");
+  });
+
+  it("a truncated pack whose versions cannot be rebuilt: a clear refusal, nothing written", async () => {
+    const dir = repo({ "a.txt": lines(10) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 4\n", "line four\n"));
+    await stack.refresh();
+    writeFileSync(join(dir, "patches/p"), "Subject: gone\n"); // and the patch text is lost too
+    for (const f of readdirSync(join(dir, ".pq/objects"))) if (f.startsWith("pack-")) truncateSync(join(dir, ".pq/objects", f), 0);
+    const r = runPq(dir, ["pop"]);
+    expect(r.status).toBe(13);
+    expect(r.stderr).toContain("missing from pq's object store");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(read(dir, "a.txt")).toContain("line four\n");
+    expect(existsSync(join(dir, ".pq/journal.json"))).toBe(false);
+  });
+
+  it("bad input: long names, directories, damaged state, bad options, empty imports", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const noTrace = (r: ReturnType<typeof runPq>) => expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+    const long = runPq(dir, ["new", "x".repeat(300)]);
+    expect(long.status).toBe(2);
+    noTrace(long);
+    mkdirSync(join(dir, "somedir"));
+    const imp = runPq(dir, ["import", "somedir"]);
+    expect(imp.status).toBe(2);
+    noTrace(imp);
+    writeFileSync(join(dir, "nodiff.patch"), "just words\n\nno diff here\n");
+    const empty = runPq(dir, ["import", "nodiff.patch"]);
+    expect(empty.status).toBe(7);
+    expect(empty.stderr).toContain("contains no diff");
+    for (const fuzz of ["9", "abc", "-1", "1.5"]) expect(runPq(dir, ["push", "--fuzz", fuzz]).status).toBe(2);
+    expect(runPq(dir, ["new", "g"]).status).toBe(0);
+    expect(runPq(dir, ["guard", "g", "--", "-neg", "+pos"]).stdout).toContain("g: -neg +pos");
+    const emptyMsg = runPq(dir, ["header", "g", "-e"], { EDITOR: "truncate -s 0" });
+    expect(emptyMsg.status).toBe(2);
+    expect(emptyMsg.stderr).toContain("empty");
+    expect(read(join(dir, "patches"), "g")).toContain("Subject: g");
+    const state = JSON.parse(readFileSync(join(dir, ".pq/state.json"), "utf8"));
+    delete state.applied[0].files;
+    writeFileSync(join(dir, ".pq/state.json"), JSON.stringify(state));
+    const damaged = runPq(dir, ["series"]);
+    expect(damaged.status).toBe(13);
+    noTrace(damaged);
+  });
+
+  it("paths given from a subdirectory are taken relative to it, as git does", async () => {
+    const dir = repo({ "sub/a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    expect(runPq(dir, ["new", "p"]).status).toBe(0);
+    write(dir, "sub/new.txt", "new\n");
+    const r = runPq(join(dir, "sub"), ["add", "new.txt"]);
+    expect(r.stdout).toContain("added sub/new.txt");
+    expect(runPq(join(dir, "sub"), ["refresh"]).status).toBe(0);
+    expect(read(join(dir, "patches"), "p")).toContain("b/sub/new.txt");
+  });
+
+  it("git's conventions: --version, help CMD, a misspelt command", () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["--version"]).stdout).toMatch(/^pq \d+\.\d+\.\d+/);
+    expect(runPq(dir, ["help", "push"]).stdout).toContain("pq push [target]");
+    const typo = runPq(dir, ["psuh"]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("'psuh' is not a pq command");
+    expect(typo.stderr).toContain("Did you mean push?");
+  });
+});
