@@ -98,6 +98,15 @@ export function rebaseInProgress(stack: Stack): boolean {
   return existsSync(planPath(stack));
 }
 
+/** One line for pq status while a rebase is under way. */
+export function rebaseStatus(stack: Stack): string | null {
+  const text = readText(planPath(stack));
+  if (text === null) return null;
+  const plan = JSON.parse(text) as Pick<RebasePlan, "upstream" | "stopped" | "todo">;
+  const where = plan.stopped ? `stopped at ${plan.stopped}` : "interrupted";
+  return `rebase onto ${plan.upstream} in progress, ${where}, ${plan.todo.length} patch(es) to go: pq rebase --continue (after pq refresh) or pq rebase --abort`;
+}
+
 async function requireGit(stack: Stack) {
   const git = await stack.repo();
   if (!git) throw new PqError("no-queue", "rebase needs a git work tree");

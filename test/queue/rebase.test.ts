@@ -106,6 +106,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect((await pq(dir, "push")).code).toBe(5); // conflicted: nothing goes on top of it
     expect((await pq(dir, "rebase", "upstream")).err).toContain("already in progress");
     expect((await pq(dir, "rebase", "--continue")).err).toContain("still has conflicts");
+    expect((await pq(dir, "status")).out).toContain("rebase onto upstream in progress, stopped at p07, 14 patch(es) to go");
 
     const a = await pq(dir, "rebase", "--abort");
     expect(a.code).toBe(0);
