@@ -68,6 +68,8 @@ export interface RebaseReport {
   steps: RebaseStep[];
   /** Set when the rebase stopped at a conflicted patch. */
   stopped?: string;
+  /** The stack was already on the upstream commit: nothing was done. */
+  upToDate?: boolean;
 }
 
 const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
@@ -144,6 +146,7 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
     throw new PqError("not-found", `${upstream} is not a commit`);
   }
   const oldHead = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  if (oldHead === newHead) return { upstream, oldHead, newHead, steps: [], upToDate: true };
   const applied = stack.applied();
   const patches: Record<string, string> = {};
   for (const { name } of stack.series()) {

@@ -208,6 +208,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     const mine = log.slice(0, log.length - ops).map((e) => e.op); // newest first
     expect(mine.at(-1)).toMatch(/^rebase: base [0-9a-f]{12} -> upstream$/);
     expect(mine).toEqual(["rebase: push p01..p20", mine.at(-1)]);
+    expect((await pq(dir, "rebase")).out).toMatch(/^already based on upstream \([0-9a-f]{12}\): nothing to do\n$/);
     const undo = await pq(dir, "undo", String(log.length - ops));
     expect(undo.err).toBe("");
     expect(await fullState(dir)).toEqual(before);

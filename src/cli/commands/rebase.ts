@@ -19,6 +19,7 @@ function printStep(io: CliIO, step: RebaseStep): void {
 function printSummary(io: CliIO, report: RebaseReport): void {
   const count = (o: RebaseStep["outcome"]) => report.steps.filter((s) => s.outcome === o).length;
   const parts = (["clean", "offsets", "merged", "resolved", "dropped", "conflicted"] as const).filter((o) => count(o)).map((o) => `${count(o)} ${o}`);
+  if (report.upToDate) return void io.out(`already based on ${report.upstream} (${report.newHead.slice(0, 12)}): nothing to do`);
   if (report.stopped) {
     io.out(`rebase stopped at ${report.stopped} (${parts.join(", ")})`);
     io.out(`  fix the conflicts in the tree, pq refresh, then pq rebase --continue (or pq rebase --abort to put everything back)`);
