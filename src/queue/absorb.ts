@@ -16,6 +16,8 @@ import { PqError } from "../errors.js";
 import { applyFilePatch, diffHunks, isBinaryContent, parsePatch, splitLines, type FilePatch, type Hunk } from "../patch/index.js";
 import { readText, writeText } from "../tree/files.js";
 import { blameLine } from "./blame.js";
+import { planPush } from "./ops/push.js";
+import { rewriteFromRecord } from "./rewrite.js";
 import type { Stack } from "./stack.js";
 import { statePaths } from "./state.js";
 
@@ -165,17 +167,23 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       if (hunks.some((h) => h.owner === name)) await stack.refresh();
     }
     if (name === top) break;
-    let pushed;
+    // Up to the next patch that takes hunks (or the top) in one transaction; patches that
+    // now apply with offsets are rewritten against their new context in it.
+    const next = owners.find((n) => order.indexOf(n) > i) ?? top;
     try {
-      pushed = (await stack.push()).pushed[0];
+      const moved = await stack.runPlanner(`absorb: push ${order[i + 1]}..${next}`, async (ctx) => {
+        const { report: pushed, failure } = await planPush(ctx, { target: next });
+        if (failure) throw failure;
+        const rewritten = pushed.pushed.filter((p) => p.notes.length).map((p) => p.name);
+        rewritten.forEach((n) => rewriteFromRecord(ctx, n));
+        return rewritten;
+      });
+      report.refreshed.push(...moved);
     } catch (e) {
-      if (e instanceof PqError) failWith(`${order[i + 1]} no longer applies after absorbing into the patches below it: ${e.message}`);
+      if (e instanceof PqError) failWith(`the patches above ${name} no longer apply after absorbing into it: ${e.message}`);
       throw e;
     }
-    if (pushed.notes.length && !owners.includes(pushed.name)) {
-      await stack.refresh();
-      report.refreshed.push(pushed.name);
-    }
+    i = order.indexOf(next) - 1;
   }
   for (const p of pending) setFile(stack.tree, p.file, p.treeText);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));

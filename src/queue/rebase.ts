@@ -14,10 +14,9 @@ import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
-import { versionContent, type OpContext } from "./ops/context.js";
-import { buildPatchDiff } from "./refresh-diff.js";
+import { rewriteFromRecord } from "./rewrite.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
-import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
+import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
@@ -351,14 +350,6 @@ async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, st
   return steps.length > 0;
 }
 
-/** An applied patch's text re-made from the file versions it produced: its diff against today's context. */
-function rewriteFromRecord(ctx: OpContext, name: string): void {
-  const record = ctx.tx.state.applied.find((a) => a.name === name)!;
-  const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v));
-  const text = joinHeaderAndDiff(dropDiffstat(headerOf(ctx.tx.patchText(name))), diff);
-  ctx.tx.writePatch(name, text);
-  record.hash = sha1(text);
-}
 
 /** Drop the run of next patches whose patch id an upstream commit has, in one operation. */
 async function dropByPatchId(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<void> {
