@@ -60,7 +60,8 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       const cells = await (await evaluator.evaluate(state, stack)).cells;
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       const bad = cells.find((c) => FAILING.has(c.outcome));
-      if (bad) failures.set(state, { ...(bad.outcome === "build-error" ? {} : { backend: bad.backend }), outcome: bad.outcome, log: `${bad.outcome === "build-error" ? "" : (bad.reason ?? "")}\n${bad.log ?? ""}`.trim() });
+      if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
+      else if (bad) failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
       return bad ? "bad" : "good";
     };
     const result = await bisectStates(patches.length, evaluate);
