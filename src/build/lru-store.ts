@@ -73,9 +73,11 @@ export class LruStore<M> {
       rmSync(tmp, { force: true });
       throw e;
     }
-    const writes = (writesSincePrune.get(this.dir) ?? 0) + 1;
-    writesSincePrune.set(this.dir, writes);
-    if (writes >= 64) this.prune();
+    // Each process prunes a folder at its first write there and every 64 writes after: a
+    // stream of short runs that each add a few entries keeps the folder bounded too.
+    const writes = writesSincePrune.get(this.dir);
+    if (writes === undefined || writes + 1 >= 64) this.prune();
+    else writesSincePrune.set(this.dir, writes + 1);
   }
 
   /** Removes least recently used entries until the folder is within 80% of its budget. */

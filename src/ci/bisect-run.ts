@@ -2,6 +2,7 @@
  * pq bisect over a real series: move a scratch stack to each probed state and judge it,
  * either through the same evaluation (and caches) as pq ci, or by a command's exit code.
  */
+import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, runShell, type BisectResult, type Judgement } from "./bisect.js";
 import { StateEvaluator } from "./evaluate.js";
@@ -54,13 +55,14 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       if (opts.run) {
         const r = await runShell(opts.run, stack.tree);
         const j = judgeExitCode(r.code, opts.run);
-        if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: r.output.trimEnd().split("\n").slice(-30).join("\n") });
+        if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;
       }
       const cells = await (await evaluator.evaluate(state, stack)).cells;
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       const bad = cells.find((c) => FAILING.has(c.outcome));
-      if (bad) failures.set(state, { ...(bad.outcome === "build-error" ? {} : { backend: bad.backend }), outcome: bad.outcome, log: `${bad.outcome === "build-error" ? "" : (bad.reason ?? "")}\n${bad.log ?? ""}`.trim() });
+      if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
+      else if (bad) failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
       return bad ? "bad" : "good";
     };
     const result = await bisectStates(patches.length, evaluate);

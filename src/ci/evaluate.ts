@@ -4,6 +4,7 @@
  * linking), then get one verdict per backend, from the verdict cache when the same image
  * was judged before under the same conditions, otherwise by booting it.
  */
+import { logTail } from "../core/log-tail.js";
 import { readFileSync } from "node:fs";
 import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
 import { BootPool, type BootOptions, type BootResult } from "../emulator/index.js";
@@ -38,7 +39,7 @@ export interface StateEvaluation {
 /** Verdicts that may come from a flaky boot: only reused on request. */
 const FLAKY: ReadonlySet<Outcome> = new Set(["hang", "crash"]);
 
-const tail = (log: string, lines = 40) => log.replace(/\r/g, "").trimEnd().split("\n").slice(-lines).join("\n");
+const tail = (log: string) => logTail(log, 40);
 
 export function cellFromBoot(state: number, r: CachedBoot, extra: { reused?: boolean; image?: string } = {}): Cell {
   const cell: Cell = { state, backend: r.backend, outcome: r.verdict };

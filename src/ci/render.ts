@@ -1,4 +1,5 @@
 /** The CI report as a text matrix, JUnit XML, and a self-contained HTML page. */
+import { quotedLog } from "../core/log-tail.js";
 import { FAILING, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
 
 const LABEL: Record<Outcome, string> = { pass: "PASS", fail: "FAIL", skip: "skip", panic: "PANIC", hang: "HANG", crash: "CRASH", "build-error": "BUILD" };
@@ -29,7 +30,7 @@ export function renderMatrix(report: CiReport): string {
     const f = failed[0];
     const s = report.states[f.state];
     lines.push(`first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) on ${f.backend}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`);
-    if (f.log) lines.push(f.log.trimEnd().split("\n").slice(-15).map((l) => `    | ${l}`).join("\n"));
+    if (f.log) lines.push(quotedLog(f.log, 15));
   }
   return lines.join("\n");
 }

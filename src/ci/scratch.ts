@@ -34,7 +34,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
       const git = (args: string[]) => execFileSync("git", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-      git(["init", "-q"]);
+      git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
       git(["add", "-A"]);
       git(["-c", "user.name=pq", "-c", "user.email=pq@localhost", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty", "-m", "base"]);
       stack = await Stack.init({ tree: dir, queue: resolve(opts.queue) });

@@ -11,3 +11,6 @@ export function judgingOptions<T>(y: Argv<T>) {
 export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFailures?: boolean }) {
   return { timeoutMs: Math.round((args.timeout ?? 5) * 1000), noCache: args.cache === false, reuseFailures: Boolean(args.reuseFailures) };
 }
+
+/** Every backend the kernel model knows, in matrix order. */
+export const ALL_BACKENDS = ["native", "xen", "vmi"];

@@ -61,8 +61,14 @@ function compiledWasm(fresh = false): Promise<WebAssembly.Module> {
  */
 export const ICOUNT_PORT = 0x5f0;
 
+type PortRead = () => number;
+interface CounterCpu {
+  instruction_counter?: Uint32Array;
+  io?: { register_read(port: number, device: unknown, r8?: PortRead, r16?: PortRead, r32?: PortRead): void };
+}
+
 /** Returns false while the CPU's I/O bus does not exist yet (try again later). */
-function exposeInstructionCounter(cpu: { instruction_counter?: Uint32Array; io?: { register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void } } | undefined): boolean {
+function exposeInstructionCounter(cpu: CounterCpu | undefined): boolean {
   const counter = cpu?.instruction_counter;
   if (!cpu?.io || !counter) return false;
   const read = () => counter[0] >>> 0;

@@ -143,13 +143,10 @@ export class GitRepo {
     return (await this.run(["rev-parse", "HEAD"])).trim();
   }
 
+  /** Does the index differ from HEAD? (simple-git does not fail on exit 1, so git is run directly.) */
   async stagedChanges(): Promise<boolean> {
-    try {
-      await this.git.raw(["diff", "--cached", "--quiet"]);
-      return false;
-    } catch {
-      return true;
-    }
+    const r = spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: this.rootDir });
+    return r.status !== 0;
   }
 
   async hasHead(): Promise<boolean> {

@@ -478,6 +478,26 @@ export class Stack {
   private versionContent(v: Version): string | null {
     return v === null ? null : this.store.get(versionId(v)!);
   }
+
+  // --- added for rebase/absorb
+  /** A recorded file version's bytes: rebase merges with a patch's recorded pre- and post-images. */
+  versionText(v: Version): string | null {
+    return this.versionContent(v);
+  }
+
+  /** Run a planner from a module outside the class (rebase's base move) as one transaction. */
+  async runPlanner<T>(label: string, plan: (ctx: OpContext) => T | Promise<T>, onEvent?: EventSink): Promise<T> {
+    return this.transact(label, plan, onEvent);
+  }
+
+  /** Mark an applied patch conflicted: push, pop and finish then refuse until pq refresh. */
+  async markConflicted(name: string): Promise<void> {
+    await this.transact(`conflicted ${name}`, (ctx) => {
+      const record = ctx.tx.state.applied.find((a) => a.name === name);
+      if (!record) throw new PqError("refused", `${name} is not applied`);
+      record.needsRefresh = "conflict";
+    });
+  }
 }
 
 /** "a" for one patch, "a..c" for several. */

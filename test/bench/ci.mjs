@@ -7,7 +7,7 @@
 //   one patch       the 7th patch refreshed with a code change: only its states are linked and booted
 //   boot            warm boot to verdict of the top state's kernel, reused emulator vs fresh instance
 //
-//   npm run build && node test/bench/ci.mjs [RUNS] [BOOTS]
+//   npm run build && node test/bench/ci.mjs [RUNS] [BOOTS] [boots-only]
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +47,11 @@ function ci(label, ...extra) {
   return { s, cpuS, run: ran ? Number(ran[1]) : NaN };
 }
 
+const bootsOnly = process.argv[4] === "boots-only";
 console.log(`pq ci --jobs 2 over the bundled series (${cpus()} cores, load ${loadavg()})`);
+if (!bootsOnly) await ciFigures();
+
+async function ciFigures() {
 ci("cold (empty cache)");
 ci("--no-cache (objects warm)", "--no-cache");
 const warm = [];
@@ -72,6 +76,7 @@ const scratch = await openScratch({ tree, queue });
 scratch.dispose();
 ci("warm, after a one-patch change");
 ci("warm again after it");
+}
 
 // Warm boot to verdict: the top state's kernel, sequential boots after a warm-up.
 const top = await openScratch({ tree, queue });

@@ -56,6 +56,21 @@ describe("the cache folder store", () => {
   });
 });
 
+describe("the cache folder store, across processes", () => {
+  it("a process prunes a folder at its first write there: short runs cannot grow it past its budget", () => {
+    const d = dir("pq-store-");
+    const old = new Date(Date.now() - 3600_000);
+    for (let n = 0; n < 20; n++) {
+      writeFileSync(join(d, key(100 + n)), Buffer.alloc(1000)); // left by earlier runs (not even valid entries)
+      utimesSync(join(d, key(100 + n)), old, old);
+    }
+    new LruStore<{ n: number }>(d, 10_000).put(key(1), { n: 1 });
+    const left = readdirSync(d);
+    expect(left.reduce((t, f) => t + statSync(join(d, f)).size, 0)).toBeLessThanOrEqual(10_000);
+    expect(left).toContain(key(1));
+  });
+});
+
 describe("the state-level build cache", () => {
   it("a tree with the same contents elsewhere reuses the image without linking; a change does not", async () => {
     const cacheDir = dir("pq-cache-");

@@ -1,3 +1,4 @@
+import { quotedLog } from "../../core/log-tail.js";
 import { resolve } from "node:path";
 import { runBisect } from "../../ci/bisect-run.js";
 import { defineCommand } from "../io.js";
@@ -46,7 +47,7 @@ export default defineCommand({
     if (report.subject) io.out(`subject: ${report.subject}`);
     if (report.failure) {
       io.out(`failure: ${report.failure.backend ? `${report.failure.backend} ` : ""}${report.failure.outcome}`);
-      io.out(report.failure.log.split("\n").slice(-20).map((l) => `    | ${l}`).join("\n"));
+      io.out(quotedLog(report.failure.log, 20));
     }
     return 1;
   },

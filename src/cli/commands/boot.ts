@@ -1,12 +1,13 @@
+import { quotedLog } from "../../core/log-tail.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { BootPool, type BootResult } from "../../emulator/index.js";
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
-import { buildCommand, defaultKernelPath } from "./build.js";
+import { buildCommand, defaultKernelPath } from "../build-run.js";
+import { ALL_BACKENDS } from "../ci-options.js";
 
-export const ALL_BACKENDS = ["native", "xen", "vmi"];
 
 export default defineCommand({
   command: "boot",
@@ -47,7 +48,7 @@ export default defineCommand({
       for (const r of results) {
         io.out(`${r.backend.padEnd(7)} ${r.verdict.toUpperCase().padEnd(5)} ${r.msToVerdict} ms${r.reason ? `  ${r.reason}` : ""}`);
         const bad = r.verdict !== "pass" && r.verdict !== "skip";
-        if (args.log || bad) io.out(r.log.replace(/\r/g, "").trimEnd().split("\n").map((l) => `    | ${l}`).join("\n"));
+        if (args.log || bad) io.out(quotedLog(r.log, Infinity));
       }
     return results.every((r) => r.verdict === "pass" || r.verdict === "skip") ? 0 : 10;
   },

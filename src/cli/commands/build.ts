@@ -1,29 +1,7 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { buildTree, formatDiagnostic } from "../../build/index.js";
-import { stackBlame } from "../../queue/blame.js";
-import { Stack } from "../../queue/stack.js";
-import { statePaths } from "../../queue/state.js";
-import type { CliIO, GlobalOptions } from "../io.js";
+import { formatDiagnostic } from "../../build/index.js";
+import { buildCommand } from "../build-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
-import { progressSink } from "../progress.js";
-
-/** When the tree is a pq stack, compiler errors name the patch that last touched the line. */
-export async function blameFor(tree: string) {
-  if (!existsSync(statePaths(tree).state)) return undefined;
-  return stackBlame(await Stack.open({ tree }));
-}
-
-export async function buildCommand(args: GlobalOptions & { jobs?: number; out?: string; json?: boolean }, io: CliIO) {
-  const tree = resolve(io.cwd, args.tree ?? ".");
-  const sink = progressSink(io);
-  try {
-    return await buildTree({ tree, jobs: args.jobs, outDir: args.out ? resolve(io.cwd, args.out) : undefined, blame: await blameFor(tree), onEvent: sink });
-  } finally {
-    sink.done();
-  }
-}
 
 export default defineCommand({
   command: "build",
@@ -47,4 +25,3 @@ export default defineCommand({
   },
 });
 
-export const defaultKernelPath = (tree: string) => join(tree, ".pq", "build", "kernel.elf");

@@ -7,7 +7,7 @@ import { runCi } from "../../ci/run.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { judgingArgs, judgingOptions } from "../ci-options.js";
-import { ALL_BACKENDS } from "./boot.js";
+import { ALL_BACKENDS } from "../ci-options.js";
 
 function writeReports(report: CiReport, args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
   if (args.json) writeFileSync(resolve(io.cwd, args.json), JSON.stringify(report, null, 1) + "\n");

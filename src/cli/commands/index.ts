@@ -32,6 +32,13 @@ import unapplied from "./unapplied.js";
 import undo from "./undo.js";
 import redo from "./redo.js";
 import oplog from "./oplog.js";
+import files from "./files.js";
+import patches from "./patches.js";
+import show from "./show.js";
+import uncommit from "./uncommit.js";
+import rebase from "./rebase.js";
+import absorb from "./absorb.js";
+import queue from "./queue.js";
 
 // One module per command. Add one import line and one entry per command.
 
@@ -69,4 +76,11 @@ export const commands: CommandModule<any, any>[] = [
   undo,
   redo,
   oplog,
+  files,
+  patches,
+  show,
+  uncommit,
+  rebase,
+  absorb,
+  queue,
 ];

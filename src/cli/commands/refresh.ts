@@ -3,6 +3,7 @@ import { formatHeader } from "../../mail/header.js";
 import { defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
+import { resolvePatch } from "../../queue/queries.js";
 
 export default defineCommand({
   command: "refresh [files..]",
@@ -13,10 +14,19 @@ export default defineCommand({
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
       .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed, or .rej files are left" })
+      .option("patch", { alias: "p", type: "string", describe: "put the named files' changes into this lower applied patch instead of the top one" })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
+    if (args.patch !== undefined) {
+      const { absorb } = await import("../../queue/absorb.js");
+      const { printAbsorbReport } = await import("./absorb.js");
+      const report = await absorb(stack, { into: resolvePatch(stack, args.patch), files: treePaths(stack, io, (args.files as string[] | undefined) ?? []) });
+      if (args.json) io.out(JSON.stringify(report, null, 2));
+      else printAbsorbReport(io, report);
+      return;
+    }
     let header;
     if (args.edit) {
       const top = stack.top();

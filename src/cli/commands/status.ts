@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
+import { rebaseStatus } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "status",
@@ -14,6 +15,8 @@ export default defineCommand({
     if (s.topChangedInQueue) io.out(`${s.top} changed in the queue since it was pushed (pull?): pop and push to apply the new version`);
     if (s.needsRefresh) io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    const rebasing = rebaseStatus(stack);
+    if (rebasing) io.out(rebasing);
     if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
   },
 });

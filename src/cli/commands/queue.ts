@@ -1,0 +1,38 @@
+import { PqError } from "../../errors.js";
+import { createQueue, deleteQueue, listQueues, switchQueue } from "../../queue/queues.js";
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+export default defineCommand({
+  command: "queue <action> [name]",
+  describe: "several queues on one tree (hg qqueue): list, create NAME, switch NAME, delete NAME",
+  builder: (y) =>
+    y
+      .positional("action", { type: "string", choices: ["list", "create", "switch", "delete"] as const, demandOption: true })
+      .positional("name", { type: "string" })
+      .option("pop", { type: "boolean", describe: "switch: pop the active queue's patches first" })
+      .option("dir", { type: "string", describe: "create: the new queue's directory (default: patches-NAME next to the active queue)" })
+      .option("purge", { type: "boolean", describe: "delete: also move the queue's directory to .pq/trash" })
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    if (args.action === "list") {
+      const queues = listQueues(stack);
+      if (args.json) return void printJson(io, queues);
+      for (const q of queues) io.out(`${q.active ? "*" : " "} ${q.name}  (${q.patches} patch${q.patches === 1 ? "" : "es"}, ${q.dir})`);
+      return;
+    }
+    if (!args.name) throw new PqError("usage", `pq queue ${args.action} needs a queue NAME`);
+    if (args.action === "create") {
+      const q = createQueue(stack, args.name, { dir: args.dir });
+      io.out(`created queue ${q.name} in ${q.dir}; pq queue switch ${q.name} to use it`);
+    } else if (args.action === "switch") {
+      const { popped } = await switchQueue(stack, args.name, { pop: args.pop });
+      if (popped.length) io.out(`popped ${popped.length} patch(es)`);
+      io.out(`now on queue ${args.name}`);
+    } else {
+      const r = deleteQueue(stack, args.name, { purge: args.purge });
+      io.out(`deleted queue ${args.name}${r.trashed ? ` (its directory is in ${r.trashed})` : " (its directory is kept)"}`);
+    }
+  },
+});

@@ -1,0 +1,21 @@
+import { uncommit } from "../../queue/uncommit.js";
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+export default defineCommand({
+  command: "uncommit [range]",
+  describe: "turn the top commit(s) of the branch (-n N, or REV..) into applied patches at the bottom of the stack (the inverse of finish)",
+  builder: (y) =>
+    y
+      .positional("range", { type: "string", describe: "REV..: the commits after REV up to HEAD" })
+      .option("number", { alias: "n", type: "number", describe: "how many commits (default 1)" })
+      .conflicts("range", "number")
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const report = await uncommit(stack, { count: args.number, range: args.range });
+    if (args.json) return void printJson(io, report);
+    for (const p of report.patches) io.out(`${p.commit.slice(0, 12)} -> ${p.name}`);
+    io.out(`HEAD is now ${report.base.slice(0, 12)}; ${report.patches.length} patch(es) applied at the bottom of the stack`);
+  },
+});

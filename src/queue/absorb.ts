@@ -1,0 +1,196 @@
+/**
+ * pq absorb (hg absorb, git-absorb) and pq refresh -p PATCH: put each hunk of the tree's
+ * unrefreshed changes into the applied patch it belongs to, not the top one. A hunk
+ * belongs to the patch that last touched its lines (line blame over the applied patches'
+ * recorded versions, so exact); a hunk touching lines no patch added, or lines of two
+ * patches, has no single owner and stays in the tree.
+ *
+ * The work: put the touched files back to what the stack leaves, pop to the lowest
+ * owner, apply its hunks and refresh, push up patch by patch doing the same for each
+ * owner (refreshing patches that then need offsets), and finally write the user's files
+ * back as they were: the tree never changes, only which patch holds the change.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { applyFilePatch, diffHunks, isBinaryContent, parsePatch, splitLines, type FilePatch, type Hunk } from "../patch/index.js";
+import { readText, writeText } from "../tree/files.js";
+import { blameLine } from "./blame.js";
+import { planPush } from "./ops/push.js";
+import { rewriteFromRecord } from "./rewrite.js";
+import type { Stack } from "./stack.js";
+import { statePaths } from "./state.js";
+
+export interface AbsorbHunk {
+  file: string;
+  /** Lines of the stack's version of the file the hunk replaces (1-based; count 0 = insertion after `line - 1`). */
+  line: number;
+  removed: number;
+  added: number;
+  owner?: string;
+  /** Why the hunk stays in the tree. */
+  reason?: string;
+}
+
+export interface AbsorbReport {
+  hunks: AbsorbHunk[];
+  /** Patches that received hunks, bottom first. */
+  patches: string[];
+  /** Patches above an owner that were refreshed because they then applied with offsets. */
+  refreshed: string[];
+  dryRun: boolean;
+}
+
+interface FileChange {
+  file: string;
+  /** What the applied patches leave (top of stack), and what the tree has. */
+  stackText: string;
+  treeText: string;
+  hunks: { hunk: Hunk; info: AbsorbHunk }[];
+}
+
+interface Pending {
+  file: string;
+  stackText: string | null;
+  treeText: string | null;
+}
+
+async function unrefreshedChanges(stack: Stack): Promise<{ files: FileChange[]; skipped: AbsorbHunk[]; pending: Pending[] }> {
+  const status = await stack.status();
+  if (!status.top) throw new PqError("refused", "no patch is applied", ["absorb moves changes into applied patches"]);
+  if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh first`);
+  const git = await stack.repo();
+  const files: FileChange[] = [];
+  const skipped: AbsorbHunk[] = [];
+  const pending: Pending[] = [];
+  for (const file of status.pending) {
+    const owner = [...stack.appliedRecords()].reverse().find((r) => r.files[file]);
+    const stackText = owner ? stack.versionText(owner.files[file].post) : ((await git?.headContent(file)) ?? null);
+    const treeText = readText(join(stack.tree, file));
+    pending.push({ file, stackText, treeText });
+    if (stackText === null || treeText === null || isBinaryContent(stackText) || isBinaryContent(treeText)) {
+      skipped.push({ file, line: 0, removed: 0, added: 0, reason: "the file is created, deleted or binary: pq refresh it into a patch" });
+      continue;
+    }
+    const hunks = diffHunks(stackText, treeText, 0).map((hunk) => ({
+      hunk,
+      info: { file, line: hunk.oldLines ? hunk.oldStart : hunk.oldStart + 1, removed: hunk.oldLines, added: hunk.newLines } as AbsorbHunk,
+    }));
+    files.push({ file, stackText, treeText, hunks });
+  }
+  return { files, skipped, pending };
+}
+
+/** Decide each hunk's owner by blame; or give every hunk of the named files to one patch. */
+async function assignOwners(stack: Stack, files: FileChange[], forced?: string): Promise<void> {
+  if (forced) {
+    for (const f of files) for (const h of f.hunks) h.info.owner = forced;
+    return;
+  }
+  const patches: { name: string; files: FilePatch[] }[] = [];
+  for (const name of stack.applied()) patches.push({ name, files: parsePatch(await stack.currentPatchText(name)).files });
+  for (const f of files) {
+    const total = splitLines(f.stackText).length;
+    for (const { hunk, info } of f.hunks) {
+      // Replaced lines are blamed themselves; an insertion is blamed on its neighbours.
+      const lines = hunk.oldLines
+        ? Array.from({ length: hunk.oldLines }, (_, k) => hunk.oldStart + k)
+        : [hunk.oldStart, hunk.oldStart + 1].filter((n) => n >= 1 && n <= total);
+      const owners = new Set(lines.map((n) => blameLine(patches, f.file, n)));
+      if (owners.size === 1 && !owners.has(undefined)) info.owner = [...owners][0];
+      else info.reason = owners.has(undefined) ? "touches lines no applied patch added" : `touches lines of ${[...owners].join(" and ")}`;
+    }
+  }
+}
+
+/** The stack's version of the file with only `owner`'s hunks applied. */
+function withHunks(f: FileChange, owner: string): string {
+  const old = splitLines(f.stackText);
+  const out: string[] = [];
+  let at = 0; // 0-based next line of old
+  for (const { hunk, info } of f.hunks) {
+    if (info.owner !== owner) continue;
+    const start = hunk.oldLines ? hunk.oldStart - 1 : hunk.oldStart;
+    while (at < start) out.push(old[at++]);
+    at += hunk.oldLines;
+    for (const l of hunk.lines) if (l.op === "+") out.push(l.text);
+  }
+  while (at < old.length) out.push(old[at++]);
+  return out.join("");
+}
+
+export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: string; files?: string[] } = {}): Promise<AbsorbReport> {
+  let { files, skipped, pending } = await unrefreshedChanges(stack);
+  if (opts.into) {
+    if (!stack.applied().includes(opts.into)) throw new PqError("refused", `${opts.into} is not applied`, [`pq goto ${opts.into} first, or name an applied patch`]);
+    const wanted = new Set((opts.files ?? []).map((p) => p.replace(/^\.\//, "")));
+    if (!wanted.size) throw new PqError("usage", "name the files whose changes go into the patch");
+    const unknown = [...wanted].filter((p) => !files.some((f) => f.file === p));
+    const bad = skipped.filter((s) => wanted.has(s.file));
+    if (bad.length) throw new PqError("unsupported", `${bad[0].file}: ${bad[0].reason}`);
+    if (unknown.length) throw new PqError("usage", `no unrefreshed changes in ${unknown.join(", ")}`);
+    files = files.filter((f) => wanted.has(f.file));
+    skipped = [];
+  }
+  await assignOwners(stack, files, opts.into);
+  const hunks = [...files.flatMap((f) => f.hunks.map((h) => h.info)), ...skipped];
+  const order = stack.applied();
+  const owners = order.filter((n) => hunks.some((h) => h.owner === n));
+  const report: AbsorbReport = { hunks, patches: owners, refreshed: [], dryRun: Boolean(opts.dryRun) };
+  if (opts.dryRun || !owners.length) return report;
+
+  const top = order.at(-1)!;
+  // Keep the user's files: backed up first, written back at the end. Meanwhile every
+  // changed file is as the stack leaves it, so each refresh below takes only its hunks.
+  const backup = join(statePaths(stack.tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-absorb`);
+  for (const p of pending) if (p.treeText !== null) writeText(join(backup, p.file), p.treeText);
+  for (const p of pending) setFile(stack.tree, p.file, p.stackText);
+  const failWith = (what: string): never => {
+    throw new PqError("apply-failed", what, [`your changed files are saved in ${backup}`, "the stack is where it stopped: pq push -a (or pq goto) and copy them back"]);
+  };
+  await stack.pop({ target: owners[0] });
+  for (let i = order.indexOf(owners[0]); ; i++) {
+    const name = order[i];
+    if (owners.includes(name)) {
+      for (const f of files) {
+        if (!f.hunks.some((h) => h.info.owner === name)) continue;
+        const target = withHunks(f, name);
+        const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
+        const here = readText(join(stack.tree, f.file));
+        const applied = applyFilePatch(here, fp, { fuzz: 1 });
+        if (!applied.ok || applied.content === null) {
+          for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason: `does not apply to ${name}'s version of the file` });
+          continue;
+        }
+        writeText(join(stack.tree, f.file), applied.content);
+      }
+      if (hunks.some((h) => h.owner === name)) await stack.refresh();
+    }
+    if (name === top) break;
+    // Up to the next patch that takes hunks (or the top) in one transaction; patches that
+    // now apply with offsets are rewritten against their new context in it.
+    const next = owners.find((n) => order.indexOf(n) > i) ?? top;
+    try {
+      const moved = await stack.runPlanner(`absorb: push ${order[i + 1]}..${next}`, async (ctx) => {
+        const { report: pushed, failure } = await planPush(ctx, { target: next });
+        if (failure) throw failure;
+        const rewritten = pushed.pushed.filter((p) => p.notes.length).map((p) => p.name);
+        rewritten.forEach((n) => rewriteFromRecord(ctx, n));
+        return rewritten;
+      });
+      report.refreshed.push(...moved);
+    } catch (e) {
+      if (e instanceof PqError) failWith(`the patches above ${name} no longer apply after absorbing into it: ${e.message}`);
+      throw e;
+    }
+    i = order.indexOf(next) - 1;
+  }
+  for (const p of pending) setFile(stack.tree, p.file, p.treeText);
+  report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));
+  return report;
+}
+
+function setFile(tree: string, file: string, content: string | null): void {
+  if (content === null) rmSync(join(tree, file), { force: true });
+  else writeText(join(tree, file), content);
+}

@@ -1,0 +1,106 @@
+/**
+ * Read-only questions about the queue: which files a patch touches (with +/- counts),
+ * which patches touch a file, and a patch's text as `git show` would present it.
+ * Applied patches are read as they apply now (from their recorded file versions);
+ * unapplied ones as stored.
+ */
+import { PqError } from "../errors.js";
+import { parsePatch, type FilePatch } from "../patch/index.js";
+import type { Stack } from "./stack.js";
+
+export interface FileCount {
+  path: string;
+  /** The path before a rename/copy, when it differs. */
+  from?: string;
+  added: number;
+  removed: number;
+  binary: boolean;
+}
+
+export function countFile(fp: FilePatch): FileCount {
+  let added = 0;
+  let removed = 0;
+  for (const h of fp.hunks) for (const l of h.lines) if (l.op === "+") added++;
+  else if (l.op === "-") removed++;
+  const path = fp.newPath ?? fp.oldPath!;
+  return { path, ...(fp.oldPath && fp.newPath && fp.oldPath !== fp.newPath ? { from: fp.oldPath } : {}), added, removed, binary: Boolean(fp.binary) };
+}
+
+/** A patch name from the user (name, unique prefix, or 1-based position), or the top patch. */
+export function resolvePatch(stack: Stack, wanted: string | undefined): string {
+  const names = stack.series().map((e) => e.name);
+  if (wanted === undefined) {
+    const top = stack.applied().at(-1);
+    if (!top) throw new PqError("refused", "no patch is applied", ["name a patch (pq series lists them)"]);
+    return top;
+  }
+  if (names.includes(wanted)) return wanted;
+  if (/^\d+$/.test(wanted)) {
+    const n = Number(wanted);
+    if (n >= 1 && n <= names.length) return names[n - 1];
+    throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
+  }
+  const partial = names.filter((n) => n.startsWith(wanted) || n.replace(/\.(patch|diff)$/, "") === wanted);
+  if (partial.length === 1) return partial[0];
+  if (partial.length > 1) throw new PqError("usage", `${wanted} matches several patches: ${partial.join(", ")}`);
+  throw new PqError("not-found", `${wanted} is not in the series`, ["pq series lists the patches"]);
+}
+
+/** The patch's text as it applies now (applied: from its recorded versions). */
+export async function patchText(stack: Stack, name: string): Promise<string> {
+  return stack.applied().includes(name) ? stack.currentPatchText(name) : stack.readPatch(name);
+}
+
+export async function patchFiles(stack: Stack, name: string): Promise<FileCount[]> {
+  return parsePatch(await patchText(stack, name)).files.map(countFile);
+}
+
+export interface PatchTouch {
+  name: string;
+  applied: boolean;
+  added: number;
+  removed: number;
+}
+
+/** Every patch in the series that touches `path` (as source or target), in series order. */
+export async function patchesTouching(stack: Stack, path: string): Promise<PatchTouch[]> {
+  const file = path.replace(/^\.\//, "");
+  const applied = new Set(stack.applied());
+  const out: PatchTouch[] = [];
+  for (const { name } of stack.series()) {
+    let files: FilePatch[];
+    try {
+      files = parsePatch(await patchText(stack, name)).files;
+    } catch {
+      continue; // an unreadable patch cannot answer; pq push would name the problem
+    }
+    const hits = files.filter((f) => f.newPath === file || f.oldPath === file);
+    if (!hits.length) continue;
+    const counts = hits.map(countFile);
+    out.push({ name, applied: applied.has(name), added: counts.reduce((s, c) => s + c.added, 0), removed: counts.reduce((s, c) => s + c.removed, 0) });
+  }
+  return out;
+}
+
+const ESC = "\x1b[";
+const paint = (code: string, text: string) => `${ESC}${code}m${text}${ESC}m`;
+
+/** Colours a patch as git show does: meta bold, hunk headers cyan, -/+ red/green. */
+export function colourPatch(text: string): string {
+  let inDiff = false;
+  return text
+    .split("\n")
+    .map((line) => {
+      if (/^diff (--git|-r) /.test(line)) inDiff = true;
+      if (!inDiff) return /^(From|Subject|Date): /.test(line) ? paint("33", line) : line;
+      if (/^(diff |index |--- |\+\+\+ |(new|deleted) file mode|old mode|new mode|similarity|rename |copy )/.test(line)) return paint("1", line);
+      if (line.startsWith("@@")) {
+        const m = /^(@@[^@]*@@)(.*)$/.exec(line);
+        return m ? paint("36", m[1]) + m[2] : line;
+      }
+      if (line.startsWith("+")) return paint("32", line);
+      if (line.startsWith("-")) return paint("31", line);
+      return line;
+    })
+    .join("\n");
+}

@@ -1,0 +1,103 @@
+/**
+ * Moving the stack's base as one transaction: pop the applied patches and move the branch
+ * (and the index and the tree's files) from the old base commit to a new one. Being a
+ * transaction, it is journaled, logged and undoable like every other stack change (the
+ * way finish moves the branch), not a `git reset` pq cannot take back. A rebase's abort
+ * is the same move the other way, with the queue's files put back in it.
+ */
+import { spawnSync } from "node:child_process";
+import { PqError } from "../errors.js";
+import type { OpContext } from "./ops/context.js";
+import { planPop } from "./ops/pop.js";
+import { Series } from "./series.js";
+import type { IndexEntry } from "./transaction.js";
+import { gitOut } from "./git-cli.js";
+
+interface TreeEntry {
+  mode: string;
+  blob: string;
+}
+
+/** ls-tree entries of `commit` for these tree-relative paths (absent: not in the map). */
+function entriesAt(tree: string, prefix: string, commit: string, paths: string[]): Map<string, TreeEntry> {
+  const map = new Map<string, TreeEntry>();
+  for (let i = 0; i < paths.length; i += 500) {
+    const out = gitOut(tree, ["-c", "core.quotePath=false", "ls-tree", "-z", "--full-tree", commit, "--", ...paths.slice(i, i + 500).map((p) => prefix + p)], "latin1");
+    for (const rec of out.split("\0").filter(Boolean)) {
+      const [meta, path] = [rec.slice(0, rec.indexOf("\t")), rec.slice(rec.indexOf("\t") + 1)];
+      const [mode, , blob] = meta.split(" ");
+      map.set(path.slice(prefix.length), { mode, blob });
+    }
+  }
+  return map;
+}
+
+/** Blob contents (latin1) through one `git cat-file --batch`. */
+function blobs(tree: string, ids: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!ids.length) return map;
+  const r = spawnSync("git", ["cat-file", "--batch"], { cwd: tree, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+  const buf = r.stdout;
+  let at = 0;
+  for (const id of ids) {
+    const nl = buf.indexOf(10, at);
+    const [, type, size] = buf.toString("latin1", at, nl).split(" ");
+    if (type !== "blob") throw new PqError("git", `${id} is not a blob`);
+    map.set(id, buf.toString("latin1", nl + 1, nl + 1 + Number(size)));
+    at = nl + 1 + Number(size) + 1;
+  }
+  return map;
+}
+
+export interface BaseMove {
+  popped: string[];
+  from: string;
+  to: string;
+  files: number;
+}
+
+/**
+ * Plan: pop every applied patch (with force: drop a conflicted one, backing up the files),
+ * then move HEAD's branch from the current commit to `to`, with the index entries and
+ * tree files that differ between the two. `queue` puts queue files back in the same
+ * transaction (abort).
+ */
+export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: boolean; queue?: { series: string; patches: Record<string, string> } } = {}): Promise<BaseMove> {
+  const git = await ctx.repo();
+  if (!git) throw new PqError("no-queue", "moving the base needs a git work tree");
+  const popped = planPop(ctx, { all: true, force: opts.force }).popped;
+  const from = await git.readRef("HEAD");
+  if (!from) throw new PqError("refused", "HEAD has no commit yet");
+  const ref = await git.headRef();
+  const changed = gitOut(ctx.tree, ["-c", "core.quotePath=false", "diff", "--name-only", "-z", "--no-renames", "--relative", from, to, "--", "."], "latin1")
+    .split("\0")
+    .filter(Boolean);
+  const before = entriesAt(ctx.tree, git.prefix, from, changed);
+  const after = entriesAt(ctx.tree, git.prefix, to, changed);
+  const odd = [...before, ...after].find(([, e]) => e.mode === "120000" || e.mode === "160000");
+  if (odd) throw new PqError("unsupported", `${odd[0]} is a symlink or submodule that changes upstream; pq moves only regular files`, ["git rebase the branch by hand"]);
+  // A new upstream file must not replace an untracked one of the user's (git reset --keep refuses too).
+  const clobbered = changed.find((p) => !before.has(p) && ctx.tx.ws.version(p) !== null);
+  if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
+  const contents = blobs(ctx.tree, [...new Set([...after.values()].map((e) => e.blob))]);
+  for (const path of changed) {
+    const e = after.get(path);
+    ctx.tx.ws.set(path, e ? contents.get(e.blob)! : null, e?.mode === "100755");
+  }
+  const index = await git.indexEntries(changed.map((p) => git.prefix + p));
+  ctx.tx.git = {
+    ref,
+    from,
+    to,
+    index: changed.map((p): [string, IndexEntry, IndexEntry] => {
+      const e = after.get(p);
+      return [git.prefix + p, index.get(git.prefix + p) ?? null, e ? `${e.mode} ${e.blob}` : null];
+    }),
+  };
+  if (opts.queue) {
+    ctx.tx.setSeries(Series.parse(opts.queue.series));
+    for (const [name, text] of Object.entries(opts.queue.patches)) if (ctx.tx.queueFile(name) !== text) ctx.tx.writePatch(name, text);
+  }
+  return { popped, from, to, files: changed.length };
+}

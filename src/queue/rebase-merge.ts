@@ -1,0 +1,170 @@
+/**
+ * The two questions a rebase asks of each patch on the new base, answered from pq's
+ * recorded file versions (the exact pre- and post-image of every file the patch touched
+ * when it was last applied), not from `index` lines that may name blobs git never saw:
+ *  - does upstream already contain the patch's change? (drop it)
+ *  - if it no longer applies, what does a real three-way merge make of it?
+ */
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { GitRepo } from "../git/repo.js";
+import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, type FilePatch } from "../patch/index.js";
+import { readText } from "../tree/files.js";
+import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
+import { versionExec, type AppliedPatch, type Version } from "./state.js";
+
+type Content = (v: Version) => string | null;
+
+const current = (tree: string, path: string) => readText(join(tree, path));
+
+/**
+ * Upstream contains the change when every file the patch touched already has its
+ * recorded post-image, or (without a record, or when upstream changed the files further)
+ * when the patch applies in reverse exactly and no longer applies forward.
+ */
+export function containedUpstream(tree: string | ((path: string) => string | null), text: string, record: AppliedPatch | undefined, content: Content): boolean {
+  const now = typeof tree === "string" ? (path: string) => current(tree, path) : tree;
+  if (record) {
+    const paths = Object.keys(record.files);
+    if (paths.length && paths.every((p) => now(p) === content(record.files[p].post))) return true;
+  }
+  let files: FilePatch[];
+  try {
+    files = parsePatch(text).files;
+  } catch {
+    return false;
+  }
+  if (!files.length || files.some((f) => f.binary || f.kind === "rename" || f.kind === "copy" || !f.hunks.length)) return false;
+  let forwardFails = false;
+  for (const fp of files) {
+    const here = now((fp.newPath ?? fp.oldPath)!);
+    const back = applyFilePatch(here, reverseFilePatch(fp), { fuzz: 0 });
+    if (!back.ok || back.hunks.some((h) => h.status === "fuzz")) return false;
+    if (!applyFilePatch(fp.kind === "create" ? here : now(fp.oldPath!), fp, { fuzz: 0 }).ok) forwardFails = true;
+  }
+  return forwardFails;
+}
+
+/** The upstream commit that brought a dropped patch's change: same subject, else one that added its longest line. */
+export async function upstreamCommitFor(git: GitRepo, range: string, subjects: Map<string, string>, subject: string | undefined, text: string): Promise<string | null> {
+  if (subject && subjects.has(subject)) return subjects.get(subject)!;
+  let best: { line: string; path: string } | null = null;
+  try {
+    for (const fp of parsePatch(text).files) {
+      for (const h of fp.hunks) for (const l of h.lines) {
+        const line = l.text.replace(/\r?\n$/, "");
+        if (l.op === "+" && line.trim().length > (best?.line.trim().length ?? 0)) best = { line, path: (fp.newPath ?? fp.oldPath)! };
+      }
+    }
+  } catch {
+    return null;
+  }
+  if (!best) return null;
+  try {
+    const out = await git.run(["log", "--reverse", "--format=%H %s", `-S${best.line}`, range, "--", git.prefix + best.path]);
+    return out.split("\n").find(Boolean) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * git's own test for "already upstream" (what git rebase uses): the patch id, a hash of
+ * the diff without line numbers or whitespace. Returns patch id -> upstream commit for
+ * the commits in `range` (merges as their first-parent diff).
+ */
+export function upstreamPatchIds(tree: string, range: string): Map<string, string> {
+  const log = spawnSync("git", ["log", "-p", "--no-color", "--no-ext-diff", "--diff-merges=first-parent", "--format=commit %H", range], { cwd: tree, encoding: "latin1", maxBuffer: 1 << 30 });
+  const ids = new Map<string, string>();
+  if (log.status !== 0) return ids;
+  for (const [id, commit] of patchIds(tree, log.stdout)) if (!ids.has(id)) ids.set(id, commit);
+  return ids;
+}
+
+/** Patch ids of patch texts (their diffs only; headers could hold lines patch-id takes for commit ids). */
+export function patchIdsOf(tree: string, texts: string[]): (string | undefined)[] {
+  const fake = (i: number) => i.toString(16).padStart(40, "0");
+  const input = texts.map((t, i) => `commit ${fake(i + 1)}\n${diffOf(t)}`).join("");
+  const out: (string | undefined)[] = texts.map(() => undefined);
+  for (const [id, commit] of patchIds(tree, input)) out[parseInt(commit, 16) - 1] = id;
+  return out;
+}
+
+function patchIds(tree: string, input: string): [string, string][] {
+  const r = spawnSync("git", ["patch-id", "--stable"], { cwd: tree, input: Buffer.from(input, "latin1"), encoding: "latin1", maxBuffer: 1 << 30 });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(" ") as [string, string]);
+}
+
+export interface MergeResult {
+  /** The patch rewritten against the current tree (empty diff: nothing left to apply). */
+  text: string;
+  conflicts: string[];
+  empty: boolean;
+}
+
+/**
+ * Three-way merge of a patch onto the current tree, file by file: base = the recorded
+ * pre-image, theirs = the recorded post-image, ours = the file as upstream has it now.
+ * Returns the patch re-made as "current tree -> merged result", so a push applies it exactly.
+ */
+export async function mergePatch(git: GitRepo, tree: string, name: string, text: string, record: AppliedPatch, content: Content): Promise<MergeResult> {
+  const conflicts: string[] = [];
+  const parts: string[] = [];
+  const renames = new Map((record.renames ?? []).map(([from, to]) => [to, from]));
+  const renamedAway = new Set(renames.values());
+  const mode = (v: Version) => (versionExec(v) ? "100755" : "100644");
+  for (const path of Object.keys(record.files).sort()) {
+    if (renamedAway.has(path)) continue; // handled with its target
+    const source = renames.get(path) ?? path;
+    const { post } = record.files[path];
+    const pre = record.files[source].pre;
+    const base = content(pre);
+    const theirs = content(post);
+    const ours = current(tree, source);
+    let merged: string | null;
+    if (ours === base) merged = theirs;
+    else if (ours === theirs) merged = ours;
+    else if (theirs === null) {
+      conflicts.push(`${path}: the patch deletes it, but upstream changed it (kept upstream's version)`);
+      merged = ours;
+    } else if (ours === null && base !== null) {
+      conflicts.push(`${path}: upstream deleted it, the patch changes it (kept the patch's version)`);
+      merged = theirs;
+    } else if (isBinaryContent(ours) || isBinaryContent(base) || isBinaryContent(theirs)) {
+      conflicts.push(`${path}: binary file changed both upstream and by the patch (kept upstream's version)`);
+      merged = ours;
+    } else {
+      const m = await git.mergeFile(ours ?? "", base ?? "", theirs, ["upstream", `${name} (before)`, name]);
+      if (m.conflicts) conflicts.push(`${path}: ${m.conflicts} conflict(s), markers in the file`);
+      merged = m.content;
+    }
+    const oldPath = ours === null ? null : source;
+    if (oldPath === path && merged === ours && mode(post) === modeOfTree(tree, source)) continue;
+    if (oldPath === null && merged === null) continue;
+    parts.push(
+      createFilePatch({
+        oldPath,
+        newPath: merged === null ? null : path,
+        oldContent: ours,
+        newContent: merged,
+        oldMode: ours === null ? undefined : modeOfTree(tree, source),
+        newMode: merged === null ? undefined : mode(post),
+      }),
+    );
+  }
+  const diff = parts.join("");
+  return { text: joinHeaderAndDiff(dropDiffstat(headerOf(text)), diff), conflicts, empty: diff === "" && diffOf(text) !== "" };
+}
+
+function modeOfTree(tree: string, path: string): string {
+  try {
+    return statSync(join(tree, path)).mode & 0o111 ? "100755" : "100644";
+  } catch {
+    return "100644";
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * pq rebase (StGit rebase, hg mq's qsave/update/qpush -m ritual in one command): pop the
+ * applied patches, move the base to a new upstream commit, and push them back one by one.
+ * A patch that no longer applies is merged three ways from its recorded file versions; a
+ * patch whose change upstream already has is dropped, naming the commit; each patch that
+ * needed offsets is refreshed so the queue is clean afterwards. A conflict stops the
+ * rebase (--continue after fixing and pq refresh; --abort puts base, queue and tree back).
+ *
+ * Everything needed to go back is saved in .pq/rebase.json before anything changes.
+ */
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { parseHeader } from "../mail/header.js";
+import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { planPush } from "./ops/push.js";
+import { rewriteFromRecord } from "./rewrite.js";
+import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
+import { headerOf } from "./patch-text.js";
+import type { Stack } from "./stack.js";
+import { statePaths, type AppliedPatch } from "./state.js";
+import { planMoveBase } from "./rebase-base.js";
+import { gitOut, stagedChanges } from "./git-cli.js";
+
+export type RebaseOutcome = "clean" | "offsets" | "merged" | "conflicted" | "resolved" | "dropped";
+
+export interface RebaseStep {
+  name: string;
+  outcome: RebaseOutcome;
+  /** offsets: the hunks that moved; merged/conflicted: per-file notes; dropped: the upstream commit. */
+  notes: string[];
+  commit?: string;
+}
+
+interface RebasePlan {
+  version: 1;
+  oldHead: string;
+  newHead: string;
+  upstream: string;
+  series: string;
+  /** Every patch file in the queue, byte for byte, as it was before. */
+  patches: Record<string, string>;
+  applied: string[];
+  /** The applied patches' recorded file versions (the merge bases). */
+  records: AppliedPatch[];
+  todo: string[];
+  done: RebaseStep[];
+  /** The patch the rebase stopped at. */
+  stopped?: string;
+}
+
+/** Where the queue as it was before the last finished rebase is kept (pq range-diff OLD NEW compares queue directories). */
+export const oldQueueDir = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-last");
+
+function keepOldQueue(stack: Stack, plan: RebasePlan): void {
+  const dir = oldQueueDir(stack);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(join(dir, "series"), plan.series);
+  for (const [name, text] of Object.entries(plan.patches)) writeAtomic(join(dir, name), text);
+}
+
+export interface RebaseReport {
+  upstream: string;
+  oldHead: string;
+  newHead: string;
+  steps: RebaseStep[];
+  /** Set when the rebase stopped at a conflicted patch. */
+  stopped?: string;
+  /** The stack was already on the upstream commit: nothing was done. */
+  upToDate?: boolean;
+}
+
+const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
+/** What the rebase started from (queue files, records): big, written once. */
+const savedPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-saved.json");
+const SAVED = ["series", "patches", "records"] as const;
+
+function loadPlan(stack: Stack): RebasePlan | null {
+  const text = readText(planPath(stack));
+  const saved = readText(savedPath(stack));
+  if (text === null || saved === null) return null;
+  return { ...(JSON.parse(text) as RebasePlan), ...(JSON.parse(saved) as Pick<RebasePlan, (typeof SAVED)[number]>) };
+}
+
+/** The progress after every step; the saved queue only when the rebase starts. */
+function savePlan(stack: Stack, plan: RebasePlan, start = false): void {
+  const { series, patches, records, ...progress } = plan;
+  if (start) writeAtomic(savedPath(stack), JSON.stringify({ series, patches, records }) + "\n", true);
+  writeAtomic(planPath(stack), JSON.stringify(progress) + "\n", true);
+}
+
+function dropPlan(stack: Stack): void {
+  rmSync(planPath(stack), { force: true });
+  rmSync(savedPath(stack), { force: true });
+}
+
+export function rebaseInProgress(stack: Stack): boolean {
+  return existsSync(planPath(stack));
+}
+
+/** One line for pq status while a rebase is under way. */
+export function rebaseStatus(stack: Stack): string | null {
+  const text = readText(planPath(stack));
+  if (text === null) return null;
+  const plan = JSON.parse(text) as Pick<RebasePlan, "upstream" | "stopped" | "todo">;
+  const where = plan.stopped ? `stopped at ${plan.stopped}` : "interrupted";
+  return `rebase onto ${plan.upstream} in progress, ${where}, ${plan.todo.length} patch(es) to go: pq rebase --continue (after pq refresh) or pq rebase --abort`;
+}
+
+async function requireGit(stack: Stack) {
+  const git = await stack.repo();
+  if (!git) throw new PqError("no-queue", "rebase needs a git work tree");
+  return git;
+}
+
+/** The default upstream: the current branch's upstream, after fetching it. */
+function defaultUpstream(tree: string): string {
+  let name: string;
+  try {
+    name = gitOut(tree, ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]).trim();
+  } catch {
+    throw new PqError("usage", "the current branch has no upstream branch", ["name the commit to rebase onto: pq rebase UPSTREAM (or git branch --set-upstream-to)"]);
+  }
+  const remote = gitOut(tree, ["config", "--get", `branch.${gitOut(tree, ["symbolic-ref", "--short", "HEAD"]).trim()}.remote`]).trim();
+  if (remote && remote !== ".") gitOut(tree, ["fetch", "--quiet", remote]);
+  return name;
+}
+
+export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  if (rebaseInProgress(stack)) throw new PqError("refused", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
+  const git = await requireGit(stack);
+  if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
+  const status = await stack.status();
+  if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh before a rebase`);
+  const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
+  if (pending.length) {
+    throw new PqError("dirty", `the tree has changes that are in no patch: ${pending.slice(0, 8).join(", ")}`, ["pq refresh them into a patch (or git stash them) first"]);
+  }
+  const upstream = opts.upstream ?? defaultUpstream(stack.tree);
+  let newHead: string;
+  try {
+    newHead = gitOut(stack.tree, ["rev-parse", "--verify", "--quiet", `${upstream}^{commit}`]).trim();
+  } catch {
+    throw new PqError("not-found", `${upstream} is not a commit`);
+  }
+  const oldHead = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  if (oldHead === newHead) return { upstream, oldHead, newHead, steps: [], upToDate: true };
+  const applied = stack.applied();
+  const patches: Record<string, string> = {};
+  for (const { name } of stack.series()) {
+    const text = readText(stack.patchPath(name));
+    if (text !== null) patches[name] = text;
+  }
+  const plan: RebasePlan = {
+    version: 1,
+    oldHead,
+    newHead,
+    upstream,
+    series: readText(join(stack.queueDir, "series")) ?? "",
+    patches,
+    applied,
+    records: stack.appliedRecords().map((r) => JSON.parse(JSON.stringify(r)) as AppliedPatch),
+    todo: [...applied],
+    done: [],
+  };
+  savePlan(stack, plan, true);
+  try {
+    // Pop and move the branch, index and files in one transaction (undoable like any other).
+    await stack.runPlanner(`rebase: base ${oldHead.slice(0, 12)} -> ${upstream}`, (ctx) => planMoveBase(ctx, newHead));
+  } catch (e) {
+    dropPlan(stack); // the transaction changed nothing
+    throw e;
+  }
+  return run(stack, plan, opts.onStep);
+}
+
+export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  const plan = loadPlan(stack);
+  if (!plan) throw new PqError("refused", "no rebase is in progress");
+  const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  if (head !== plan.newHead) {
+    // Interrupted before the base moved: move it now (the transaction is all or nothing).
+    if (head !== plan.oldHead) throw new PqError("refused", `HEAD is at ${head.slice(0, 12)}, neither the old base nor ${plan.upstream}`, ["pq rebase --abort puts everything back"]);
+    await stack.runPlanner(`rebase: base ${plan.oldHead.slice(0, 12)} -> ${plan.upstream}`, (ctx) => planMoveBase(ctx, plan.newHead));
+  }
+  if (plan.stopped) {
+    const record = stack.appliedRecords().find((r) => r.name === plan.stopped);
+    if (!record) {
+      throw new PqError("refused", `the rebase stopped at ${plan.stopped}, which is not applied now`, [
+        `pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue (or pq rebase --abort)`,
+      ]);
+    }
+    if (record.needsRefresh) throw new PqError("needs-refresh", `${record.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
+    const status = await stack.status();
+    if (status.pending.length) throw new PqError("dirty", `unrefreshed changes in ${status.pending.join(", ")}`, ["pq refresh first"]);
+    const step: RebaseStep = { name: plan.stopped, outcome: "resolved", notes: [] };
+    plan.done.push(step);
+    opts.onStep?.(step);
+    plan.todo.shift();
+    delete plan.stopped;
+    savePlan(stack, plan);
+  }
+  return run(stack, plan, opts.onStep);
+}
+
+/** Put base, queue files and tree back as they were before the rebase started. */
+export async function abortRebase(stack: Stack): Promise<RebaseReport> {
+  const plan = loadPlan(stack);
+  if (!plan) throw new PqError("refused", "no rebase is in progress");
+  await restore(stack, plan);
+  return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [] };
+}
+
+async function restore(stack: Stack, plan: RebasePlan): Promise<void> {
+  for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
+  // One transaction: pop what the rebase pushed, move the branch back, put the queue files back.
+  await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
+    planMoveBase(ctx, plan.oldHead, { force: true, queue: { series: plan.series, patches: plan.patches } }),
+  );
+  if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
+  dropPlan(stack);
+}
+
+async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => void): Promise<RebaseReport> {
+  const git = await requireGit(stack);
+  const range = `${plan.oldHead}..${plan.newHead}`;
+  const subjects = new Map<string, string>();
+  for (const line of gitOut(stack.tree, ["log", "--reverse", "--format=%H %s", range]).split("\n").filter(Boolean)) {
+    const subject = line.slice(41);
+    if (!subjects.has(subject)) subjects.set(subject, line);
+  }
+  // Patches pushed by hand while stopped (or before an interruption) are done already.
+  const applied = new Set(stack.applied());
+  const inSeries = new Set(stack.series().map((e) => e.name));
+  while (plan.todo.length && (applied.has(plan.todo[0]) || !inSeries.has(plan.todo[0]))) {
+    const name = plan.todo.shift()!;
+    const step: RebaseStep = applied.has(name)
+      ? { name, outcome: "clean", notes: ["already applied when the rebase went on"] }
+      : { name, outcome: "dropped", notes: ["no longer in the series"] };
+    plan.done.push(step);
+    onStep?.(step);
+  }
+  const records = new Map(plan.records.map((r) => [r.name, r]));
+  // Patches upstream took as they were (git rebase's test), found in one pass.
+  const upstreamIds = upstreamPatchIds(stack.tree, range);
+  const todoTexts = await Promise.all(plan.todo.map((n) => stack.readPatch(n)));
+  const byPatchId = new Map<string, string>();
+  if (upstreamIds.size) {
+    patchIdsOf(stack.tree, todoTexts).forEach((id, i) => {
+      const commit = id && upstreamIds.get(id);
+      if (commit) byPatchId.set(plan.todo[i], commit);
+    });
+  }
+  const content = (v: string | null) => stack.versionText(v);
+  const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
+  const finishStep = (step: RebaseStep) => {
+    plan.done.push(step);
+    plan.todo.shift();
+    savePlan(stack, plan);
+    onStep?.(step);
+  };
+
+  while (plan.todo.length) {
+    const name = plan.todo[0];
+    if (byPatchId.has(name)) {
+      await dropByPatchId(stack, plan, byPatchId, onStep);
+      continue;
+    }
+    if (await pushRun(stack, plan, byPatchId, onStep)) continue;
+    const text = await stack.readPatch(name);
+    // A record describes this patch only if the file is the one it was made from.
+    const saved = records.get(name);
+    const record = saved && saved.hash === sha1(text) ? saved : undefined;
+    if (containedUpstream(stack.tree, text, record, content)) {
+      const subject = parseHeader(headerOf(text)).subject;
+      const commit = await upstreamCommitFor(git, range, subjects, subject, text);
+      await stack.deletePatches([name]);
+      finishStep({ name, outcome: "dropped", notes: [commit ? `upstream has it: ${commit.slice(0, 12)} ${commit.slice(41)}` : "upstream already contains its change"], ...(commit ? { commit: commit.slice(0, 40) } : {}) });
+      continue;
+    }
+    try {
+      const pushed = (await stack.push({ target: name, fuzz: 0 })).pushed[0];
+      if (pushed.notes.length) {
+        await stack.refresh();
+        finishStep({ name, outcome: "offsets", notes: pushed.notes });
+      } else finishStep({ name, outcome: "clean", notes: [] });
+      continue;
+    } catch (e) {
+      if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
+    }
+    if (!record) {
+      // No recorded versions to merge from: apply what applies and leave .rej files.
+      const pushed = (await stack.push({ target: name, force: true })).pushed[0];
+      plan.stopped = name;
+      savePlan(stack, plan);
+      const step: RebaseStep = { name, outcome: "conflicted", notes: [...pushed.notes, "no recorded versions to merge from: rejected hunks are in .rej files"] };
+      onStep?.(step);
+      return { ...report(), steps: [...plan.done, step] };
+    }
+    const merged = await mergePatch(git, stack.tree, name, text, record, content);
+    if (merged.empty) {
+      await stack.deletePatches([name]);
+      finishStep({ name, outcome: "dropped", notes: ["the merge left nothing to change: upstream already contains it"] });
+      continue;
+    }
+    await stack.writePatch(name, merged.text);
+    await stack.push({ target: name });
+    if (merged.conflicts.length) {
+      await stack.markConflicted(name);
+      plan.stopped = name;
+      savePlan(stack, plan);
+      const step: RebaseStep = { name, outcome: "conflicted", notes: merged.conflicts };
+      onStep?.(step);
+      return { ...report(), steps: [...plan.done, step] };
+    }
+    finishStep({ name, outcome: "merged", notes: [] });
+  }
+  keepOldQueue(stack, plan);
+  dropPlan(stack);
+  return report();
+}
+
+/**
+ * Push the next patches in one transaction with fuzz 0, up to the first that does not
+ * apply (it takes the careful way, alone), and rewrite those that needed offsets from
+ * the exact file versions they produced (a refresh, for patches that are not on top).
+ * A rebase of a long queue is mostly such runs. Returns whether any patch was pushed.
+ */
+async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<boolean> {
+  let end = plan.todo.findIndex((n) => byPatchId.has(n));
+  if (end === -1) end = plan.todo.length;
+  const names = plan.todo.slice(0, Math.min(end, 1000));
+  const steps = await stack.runPlanner(`rebase: push ${names[0]}..`, async (ctx) => {
+    const { report } = await planPush(ctx, { target: names.at(-1)!, fuzz: 0 });
+    const out: RebaseStep[] = [];
+    for (const pushed of report.pushed) {
+      if (pushed.notes.length) rewriteFromRecord(ctx, pushed.name);
+      out.push({ name: pushed.name, outcome: pushed.notes.length ? "offsets" : "clean", notes: pushed.notes });
+    }
+    if (out.length) ctx.tx.label = `rebase: push ${names[0]}${out.length > 1 ? `..${out.at(-1)!.name}` : ""}`;
+    return out;
+  });
+  for (const step of steps) {
+    plan.done.push(step);
+    plan.todo.shift();
+    onStep?.(step);
+  }
+  if (steps.length) savePlan(stack, plan);
+  return steps.length > 0;
+}
+
+
+/** Drop the run of next patches whose patch id an upstream commit has, in one operation. */
+async function dropByPatchId(stack: Stack, plan: RebasePlan, byPatchId: Map<string, string>, onStep?: (s: RebaseStep) => void): Promise<void> {
+  let end = plan.todo.findIndex((n) => !byPatchId.has(n));
+  if (end === -1) end = plan.todo.length;
+  const names = plan.todo.slice(0, end);
+  const commits = names.map((n) => byPatchId.get(n)!);
+  const subjects = new Map(
+    gitOut(stack.tree, ["log", "--no-walk=unsorted", "--format=%H %s", ...new Set(commits)])
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => [l.slice(0, 40), l.slice(41)]),
+  );
+  await stack.deletePatches(names);
+  for (const [i, name] of names.entries()) {
+    const step: RebaseStep = { name, outcome: "dropped", notes: [`upstream has it: ${commits[i].slice(0, 12)} ${subjects.get(commits[i]) ?? ""}`.trimEnd()], commit: commits[i] };
+    plan.done.push(step);
+    plan.todo.shift();
+    onStep?.(step);
+  }
+  savePlan(stack, plan);
+}

@@ -1,0 +1,18 @@
+/**
+ * Re-making an applied patch's text inside a transaction from the exact file versions it
+ * produced: what a refresh writes, for a patch that is not the top one (a push run that
+ * applied it with offsets leaves the tree exactly as a refresh would want it).
+ */
+import { sha1 } from "../tree/files.js";
+import { versionContent, type OpContext } from "./ops/context.js";
+import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
+import { buildPatchDiff } from "./refresh-diff.js";
+
+/** An applied patch's text re-made from the file versions it produced: its diff against today's context. */
+export function rewriteFromRecord(ctx: OpContext, name: string): void {
+  const record = ctx.tx.state.applied.find((a) => a.name === name)!;
+  const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v));
+  const text = joinHeaderAndDiff(dropDiffstat(headerOf(ctx.tx.patchText(name))), diff);
+  ctx.tx.writePatch(name, text);
+  record.hash = sha1(text);
+}

@@ -1,0 +1,105 @@
+/**
+ * pq uncommit (hg qimport -r, StGit uncommit): the top commits of the branch become
+ * applied patches at the bottom of the stack, with their messages, authors and dates;
+ * HEAD moves back to the parent of the oldest. The inverse of finish: finishing the
+ * same patches again makes commits with the same trees, messages and authors.
+ */
+import { existsSync } from "node:fs";
+import { PqError } from "../errors.js";
+import { formatHeader } from "../mail/header.js";
+import { patchNameFromSubject } from "../mail/mbox.js";
+import { joinHeaderAndDiff } from "./patch-text.js";
+import { gitOut, stagedChanges } from "./git-cli.js";
+import { planMoveBase } from "./rebase-base.js";
+import type { Stack } from "./stack.js";
+
+export interface UncommitReport {
+  patches: { name: string; commit: string }[];
+  base: string;
+}
+
+/** The commits to uncommit, oldest first: the top `count`, or those in REV..HEAD. */
+function pickCommits(tree: string, opts: { count?: number; range?: string }): string[] {
+  let list: string[];
+  if (opts.range !== undefined) {
+    const m = /^(.+)\.\.(HEAD)?$/.exec(opts.range);
+    if (!m) throw new PqError("usage", `${opts.range} is not a range REV.. (commits after REV up to HEAD)`);
+    let rev: string;
+    try {
+      rev = gitOut(tree, ["rev-parse", "--verify", "--quiet", `${m[1]}^{commit}`]).trim();
+    } catch {
+      throw new PqError("not-found", `${m[1]} is not a commit`);
+    }
+    try {
+      gitOut(tree, ["merge-base", "--is-ancestor", rev, "HEAD"]);
+    } catch {
+      throw new PqError("usage", `${m[1]} is not an ancestor of HEAD`, ["uncommit takes commits from the current branch only"]);
+    }
+    list = gitOut(tree, ["rev-list", "--reverse", `${rev}..HEAD`]).split("\n").filter(Boolean);
+    if (list.length && gitOut(tree, ["rev-parse", `${list[0]}^`]).trim() !== rev) {
+      throw new PqError("unsupported", `${m[1]}..HEAD is not a straight line of commits (it contains merged history)`, ["name a range without merges"]);
+    }
+  } else {
+    const n = opts.count ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new PqError("usage", `-n needs a positive number, not ${n}`);
+    list = gitOut(tree, ["rev-list", "--first-parent", "-n", String(n), "HEAD"]).split("\n").filter(Boolean).reverse();
+    if (list.length < n) throw new PqError("usage", `the branch has only ${list.length} commit(s)`);
+  }
+  if (!list.length) throw new PqError("usage", "no commits to uncommit");
+  for (const c of list) {
+    const parents = gitOut(tree, ["rev-list", "--parents", "-n", "1", c]).trim().split(" ").length - 1;
+    if (parents > 1) throw new PqError("unsupported", `${c.slice(0, 12)} is a merge; pq uncommit only turns single-parent commits into patches`);
+    if (parents === 0) throw new PqError("unsupported", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
+  }
+  return list;
+}
+
+/** A commit as a patch file: its author, date and message over its diff (git's, exact and binary-safe). */
+export function commitAsPatch(tree: string, commit: string, prefix: string): { subject: string; text: string } {
+  const [author, date, ...message] = gitOut(tree, ["show", "-s", "--format=%an <%ae>%x00%aD%x00%B", commit]).split("\0");
+  const raw = message.join("\0").replace(/\n+$/, "");
+  const [subject, ...rest] = raw.split("\n");
+  const header = formatHeader({ author, date, subject, body: rest.join("\n").trim() });
+  const diffArgs = ["diff", "--binary", "--full-index", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"];
+  if (prefix) diffArgs.push(`--relative=${prefix}`);
+  const diff = gitOut(tree, [...diffArgs, `${commit}^`, commit], "latin1");
+  return { subject, text: joinHeaderAndDiff(header, diff) };
+}
+
+export async function uncommit(stack: Stack, opts: { count?: number; range?: string } = {}): Promise<UncommitReport> {
+  const git = await stack.repo();
+  if (!git) throw new PqError("no-queue", "uncommit needs a git work tree");
+  if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
+  const status = await stack.status();
+  if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh first`);
+  const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
+  if (pending.length) {
+    throw new PqError("dirty", `unrefreshed changes in ${pending.slice(0, 8).join(", ")}`, ["pq refresh them into the top patch (or git stash them) first"]);
+  }
+  const commits = pickCommits(stack.tree, opts);
+  const base = gitOut(stack.tree, ["rev-parse", `${commits[0]}^`]).trim();
+  if (commits.some((c) => gitOut(stack.tree, ["diff", "--name-only", `${c}^`, c, "--", "."]).trim() === "")) {
+    // A commit that changes nothing inside this tree would become an empty patch that finish cannot recreate.
+    const empty = commits.find((c) => gitOut(stack.tree, ["diff", "--name-only", `${c}^`, c, "--", "."]).trim() === "")!;
+    throw new PqError("unsupported", `${empty.slice(0, 12)} changes nothing in this tree; pq would turn it into an empty patch`);
+  }
+
+  const taken = new Set([...stack.series().map((e) => e.name), "series", "status", "guards"]);
+  const items = commits.map((commit) => {
+    const { subject, text } = commitAsPatch(stack.tree, commit, git.prefix);
+    let name = patchNameFromSubject(subject, taken);
+    while (existsSync(stack.patchPath(name))) name = patchNameFromSubject(subject, taken);
+    return { name, text, commit };
+  });
+
+  const wasApplied = stack.applied();
+  // Pop and move the branch back in one transaction (logged and undoable): the tree then
+  // holds the base, and pushing the new patches brings it back to what it was.
+  await stack.runPlanner(`uncommit: base ${commits.at(-1)!.slice(0, 12)} -> ${base.slice(0, 12)}`, (ctx) => planMoveBase(ctx, base));
+  await stack.insertPatches(items.map(({ name, text }) => ({ name, text, guards: [] })));
+  const report = await stack.push({ target: items.at(-1)!.name });
+  const inexact = report.pushed.find((p) => p.notes.length);
+  if (inexact) throw new PqError("internal", `${inexact.name} did not apply exactly after uncommit: ${inexact.notes.join("; ")}`);
+  if (wasApplied.length) await stack.push({ target: wasApplied.at(-1)! });
+  return { patches: items.map(({ name, commit }) => ({ name, commit })), base };
+}

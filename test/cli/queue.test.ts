@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+describe("pq queue: several queues on one tree", () => {
+  it("lists, creates, switches (refusing while applied unless --pop) and deletes queues", async () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "fix-a", "-m", "Fix a");
+    write(dir, "a.txt", "a fixed\n");
+    await pq(dir, "refresh");
+    expect((await pq(dir, "queue", "list")).out).toBe("* patches  (1 patch, patches)\n");
+
+    expect((await pq(dir, "queue", "create", "feature")).out).toContain("created queue feature in patches-feature");
+    expect(existsSync(join(dir, "patches-feature", "series"))).toBe(true);
+    expect((await pq(dir, "queue", "create", "feature")).code).toBe(3);
+    expect((await pq(dir, "queue", "create", "bad/name")).code).toBe(2);
+
+    const refused = await pq(dir, "queue", "switch", "feature");
+    expect(refused.code).toBe(12);
+    expect(refused.err).toContain("1 patch(es) of the active queue are applied");
+    expect(read(dir, "a.txt")).toBe("a fixed\n");
+
+    const switched = await pq(dir, "queue", "switch", "feature", "--pop");
+    expect(switched.code).toBe(0);
+    expect(switched.out).toBe("popped 1 patch(es)\nnow on queue feature\n");
+    expect(read(dir, "a.txt")).toBe("a\n");
+    expect((await pq(dir, "series")).out).toBe("");
+    await pq(dir, "new", "feat-b", "-m", "Feature on b");
+    write(dir, "b.txt", "b feature\n");
+    await pq(dir, "refresh");
+    expect(read(join(dir, "patches-feature"), "series")).toBe("feat-b\n");
+    expect((await pq(dir, "queue", "list")).out).toBe("* feature  (1 patch, patches-feature)\n  patches  (1 patch, patches)\n");
+
+    await pq(dir, "pop", "-a");
+    expect((await pq(dir, "queue", "switch", "patches")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(read(dir, "a.txt")).toBe("a fixed\n");
+    expect(read(dir, "b.txt")).toBe("b\n");
+
+    expect((await pq(dir, "queue", "delete", "patches")).err).toContain("is the active queue");
+    expect((await pq(dir, "queue", "switch", "nope")).code).toBe(3);
+    const del = await pq(dir, "queue", "delete", "feature", "--purge");
+    expect(del.code).toBe(0);
+    expect(existsSync(join(dir, "patches-feature"))).toBe(false);
+    expect((await pq(dir, "queue", "list")).out).toBe("* patches  (1 patch, patches)\n");
+  });
+});

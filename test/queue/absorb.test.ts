@@ -1,0 +1,104 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const lines = (tag: string, n = 30) => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+const edit = (text: string, from: string, to: string) => {
+  if (!text.includes(from)) throw new Error(`no ${from}`);
+  return text.replace(from, to);
+};
+
+/** p1: a.c lines 5 and 10; p2: b.c line 10; p3: a.c line 6 and c.c line 15; p4 (top): d.c line 3 and b.c line 20. */
+async function fourPatches(): Promise<string> {
+  const dir = makeRepo({ "a.c": lines("a"), "b.c": lines("b"), "c.c": lines("c"), "d.c": lines("d") });
+  dirs.push(dir);
+  await pq(dir, "init");
+  const step = async (name: string, edits: [string, string, string][]) => {
+    await pq(dir, "new", name, "-m", `Patch ${name}`);
+    for (const [f, from, to] of edits) write(dir, f, edit(read(dir, f), from, to));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+  };
+  await step("p1", [["a.c", "a 5\n", "a five\n"], ["a.c", "a 10\n", "a ten\n"]]);
+  await step("p2", [["b.c", "b 10\n", "b ten\n"]]);
+  await step("p3", [["a.c", "a 6\n", "a six\n"], ["c.c", "c 15\n", "c fifteen\n"]]);
+  await step("p4", [["d.c", "d 3\n", "d three\n"], ["b.c", "b 20\n", "b twenty\n"]]);
+  return dir;
+}
+
+/** The work tree's files without the queue directory (patch files change by design). */
+const tree = (dir: string) => Object.fromEntries(Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/")));
+const patchText = (dir: string, name: string) => read(join(dir, "patches"), name);
+
+describe("pq absorb", () => {
+  it("routes hunks in 3 files to 3 lower patches, leaves ambiguous hunks in the tree, and every patch pushes cleanly", async () => {
+    const dir = await fourPatches();
+    write(dir, "a.c", edit(edit(edit(read(dir, "a.c"), "a five\na six\n", "a FIVE\na SIX\n"), "a ten\n", "a TEN\n"), "a 18\n", "a eighteen\n"));
+    write(dir, "b.c", edit(read(dir, "b.c"), "b ten\n", "b TEN\nb more\n"));
+    write(dir, "c.c", edit(read(dir, "c.c"), "c fifteen\n", "c FIFTEEN\nc more\n"));
+    const edited = tree(dir);
+    const p4 = patchText(dir, "p4");
+
+    const dry = await pq(dir, "absorb", "--dry-run");
+    expect(dry.out).toBe(
+      [
+        "left in the tree: a.c:5-6 (-2 +2): touches lines of p1 and p3",
+        "would absorb a.c:10 (-1 +1) into p1",
+        "left in the tree: a.c:18 (-1 +1): touches lines no applied patch added",
+        "would absorb b.c:10 (-1 +2) into p2",
+        "would absorb c.c:15 (-1 +2) into p3",
+        "",
+      ].join("\n"),
+    );
+    expect(tree(dir)).toEqual(edited);
+
+    const r = await pq(dir, "absorb");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("absorbed a.c:10 (-1 +1) into p1\n");
+    // The tree is exactly as the user left it; only the ambiguous hunks are still unrefreshed.
+    expect(tree(dir)).toEqual(edited);
+    expect(patchText(dir, "p1")).toContain("-a 10\n+a TEN\n");
+    expect(patchText(dir, "p2")).toContain("-b 10\n+b TEN\n+b more\n");
+    expect(patchText(dir, "p3")).toContain("-c 15\n+c FIFTEEN\n+c more\n");
+    // p4's b.c hunk moved down a line: it is rewritten against its new context.
+    expect(r.out).toContain("refreshed p4 (it applied with offsets above the changed patches)\n");
+    const noIndex = (t: string) => t.replace(/^index .*\n/gm, "");
+    expect(noIndex(patchText(dir, "p4"))).toBe(noIndex(p4).replace("@@ -17,7 +17,7 @@", "@@ -18,7 +18,7 @@"));
+    expect((await pq(dir, "top")).out).toBe("p4\n");
+    const diff = (await pq(dir, "diff")).out;
+    expect(diff).toContain("-a five\n-a six\n+a FIVE\n+a SIX\n");
+    expect(diff).toContain("-a 18\n+a eighteen\n");
+    expect(diff).not.toContain("TEN");
+
+    // Every patch pops and pushes exactly, without offsets.
+    await pq(dir, "refresh");
+    const top = tree(dir);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect(read(dir, "a.c")).toBe(lines("a"));
+    const pushed = await pq(dir, "push", "-a");
+    expect(pushed.code).toBe(0);
+    expect(pushed.out).not.toMatch(/offset|fuzz/);
+    expect(tree(dir)).toEqual(top);
+  });
+
+  it("refresh -p PATCH FILES puts the named files' changes into a lower patch", async () => {
+    const dir = await fourPatches();
+    write(dir, "d.c", edit(read(dir, "d.c"), "d 20\n", "d twenty\n"));
+    write(dir, "b.c", edit(read(dir, "b.c"), "b 2\n", "b two\n"));
+    const edited = tree(dir);
+    const r = await pq(dir, "refresh", "-p", "p2", "d.c");
+    expect(r.code).toBe(0);
+    expect(r.out).toBe("absorbed d.c:20 (-1 +1) into p2\n");
+    expect(tree(dir)).toEqual(edited);
+    expect(patchText(dir, "p2")).toContain("-d 20\n+d twenty\n");
+    expect(patchText(dir, "p2")).not.toContain("b two");
+    expect((await pq(dir, "status")).out).toContain("b.c");
+    expect((await pq(dir, "refresh", "-p", "p2", "zzz.c")).err).toContain("no unrefreshed changes in zzz.c");
+    expect((await pq(dir, "refresh", "-p", "nope", "b.c")).code).toBe(3);
+  });
+});

@@ -1,0 +1,239 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const pad = (i: number) => String(i).padStart(2, "0");
+const file = (i: number) => `src/f${pad(i)}.c`;
+const lines = (i: number) => Array.from({ length: 40 }, (_, n) => `f${pad(i)} line ${n + 1}\n`).join("");
+/** What patch i does to its file: line 20 rewritten. */
+const patched = (text: string, i: number) => text.replace(`f${pad(i)} line 20\n`, `f${pad(i)} line 20 (patch ${i})\n`);
+
+/** A repo with 20 files and a queue of 20 applied patches, one per file; `main` stays at the base. */
+async function queueOf20(): Promise<string> {
+  const files: Record<string, string> = { "other.txt": "other\n" };
+  for (let i = 1; i <= 20; i++) files[file(i)] = lines(i);
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  git(dir, "branch", "upstream");
+  expect((await pq(dir, "init")).code).toBe(0);
+  for (let i = 1; i <= 20; i++) {
+    await pq(dir, "new", `p${pad(i)}`, "-m", `Patch ${i}\n\nChanges line 20 of f${pad(i)}.`);
+    write(dir, file(i), patched(lines(i), i));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+  }
+  return dir;
+}
+
+/** Commit on the upstream branch (in a second worktree, so the queue's tree is untouched). */
+function upstreamCommit(dir: string, message: string, edits: Record<string, string>): string {
+  const wt = `${dir}-up`;
+  if (!dirs.includes(wt)) {
+    git(dir, "worktree", "add", "-q", wt, "upstream");
+    dirs.push(wt);
+  }
+  for (const [p, c] of Object.entries(edits)) write(wt, p, c);
+  git(wt, "add", "-A");
+  git(wt, "commit", "-q", "-m", message);
+  return git(wt, "rev-parse", "HEAD").trim();
+}
+
+/** Everything a rebase may change: tree bytes (queue files included), HEAD, and which patches are applied. */
+async function fullState(dir: string) {
+  return { tree: snapshot(dir), head: git(dir, "rev-parse", "HEAD"), applied: (await pq(dir, "applied")).out, series: (await pq(dir, "series")).out };
+}
+
+describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
+  it("carries patches over unrelated changes, moved lines and merged-upstream changes; the queue is clean afterwards", async () => {
+    const dir = await queueOf20();
+    const before = { series: read(join(dir, "patches"), "series"), p12: read(join(dir, "patches"), "p12") };
+    upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n", "docs/new.txt": "new\n" });
+    upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3), [file(4)]: lines(4).replace("f04 line 2\n", "f04 line 2\nextra\nextra\n") });
+    upstreamCommit(dir, "Touch the context of patch 8", { [file(8)]: lines(8).replace("f08 line 18\n", "f08 line eighteen\n") });
+    // Upstream takes p12's change along with one of its own (so not p12's patch id): found by applying p12 in reverse.
+    const f12 = patched(lines(12), 12).replace("f12 line 35\n", "f12 line 35 (upstream)\n");
+    const taken = upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: f12 });
+
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^offsets   p03\n/m);
+    expect(r.out).toMatch(/^offsets   p04\n/m);
+    expect(r.out).toMatch(/^merged    p08\n/m);
+    expect(r.out).toContain(`dropped   p12\n          upstream has it: ${taken.slice(0, 12)} Upstream takes the f12 fix\n`);
+    expect(r.out).toMatch(/^clean     p01\n/m);
+    expect(r.out).toContain("rebased onto upstream");
+    expect(r.out).toContain("16 clean, 2 offsets, 1 merged, 1 dropped");
+    expect(git(dir, "rev-parse", "HEAD")).toBe(git(dir, "rev-parse", "upstream"));
+    expect((await pq(dir, "series")).out).not.toContain("p12");
+    expect((await pq(dir, "applied")).out.split("\n").filter(Boolean)).toHaveLength(19);
+
+    // The tree is upstream plus every patch.
+    expect(read(dir, "other.txt")).toBe("other, changed\n");
+    expect(read(dir, file(3))).toBe(patched("/* header */\n".repeat(5) + lines(3), 3));
+    expect(read(dir, file(8))).toBe(patched(lines(8).replace("f08 line 18\n", "f08 line eighteen\n"), 8));
+    expect(read(dir, file(12))).toBe(f12);
+    // Refreshed against the new context: every patch now pops and pushes without offsets.
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    const again = await pq(dir, "push", "-a");
+    expect(again.code).toBe(0);
+    expect(again.out).not.toMatch(/offset|fuzz/);
+    expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
+    // The queue as it was is kept for comparison (pq range-diff takes queue directories).
+    expect(read(join(dir, ".pq", "rebase-last"), "series")).toBe(before.series);
+    expect(read(join(dir, ".pq", "rebase-last"), "p12")).toBe(before.p12);
+  });
+
+  it("stops at a conflicting patch; --abort puts base, queue and tree back byte for byte", async () => {
+    const dir = await queueOf20();
+    const before = await fullState(dir);
+    const patchFiles = Object.fromEntries(readdirSync(join(dir, "patches")).map((n) => [n, read(join(dir, "patches"), n)]));
+    upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
+    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
+
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(6);
+    expect(r.out).toMatch(/^CONFLICT  p07\n          src\/f07.c: 1 conflict\(s\), markers in the file\n/m);
+    expect(r.out).toContain("rebase stopped at p07 (6 clean, 1 conflicted)");
+    expect(read(dir, file(7))).toContain("<<<<<<< upstream\nf07 line 20 (upstream)\n=======\nf07 line 20 (patch 7)\n>>>>>>> p07\n");
+    expect((await pq(dir, "top")).out).toBe("p07\n");
+    expect((await pq(dir, "push")).code).toBe(5); // conflicted: nothing goes on top of it
+    expect((await pq(dir, "rebase", "upstream")).err).toContain("already in progress");
+    expect((await pq(dir, "rebase", "--continue")).err).toContain("still has conflicts");
+    expect((await pq(dir, "status")).out).toContain("rebase onto upstream in progress, stopped at p07, 14 patch(es) to go");
+
+    const a = await pq(dir, "rebase", "--abort");
+    expect(a.code).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+    expect(Object.fromEntries(readdirSync(join(dir, "patches")).map((n) => [n, read(join(dir, "patches"), n)]))).toEqual(patchFiles);
+    expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
+  });
+
+  it("--continue after fixing the conflict and pq refresh finishes the rebase", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const resolved = lines(7).replace("f07 line 20\n", "f07 line 20 (upstream, patch 7)\n");
+    write(dir, file(7), resolved);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0); // by hand: the rebase takes it as done
+    const c = await pq(dir, "rebase", "--continue");
+    expect(c.err).toBe("");
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/^resolved  p07\n/m);
+    expect(c.out).toContain("clean     p08\n          already applied when the rebase went on\n");
+    expect(c.out).toContain("19 clean, 1 resolved");
+    expect(read(dir, file(7))).toBe(resolved);
+    const p07 = read(join(dir, "patches"), "p07");
+    expect(p07).toContain("Subject: Patch 7");
+    expect(p07).toContain("-f07 line 20 (upstream)\n+f07 line 20 (upstream, patch 7)\n");
+    for (let i = 8; i <= 20; i++) expect(read(dir, file(i))).toBe(patched(lines(i), i));
+    expect(snapshot(dir)["other.txt"]).toBe("other\n");
+    expect((await pq(dir, "applied")).out.split("\n").filter(Boolean)).toHaveLength(20);
+    expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
+  });
+
+  it("drops a patch upstream took and then changed further (found by patch id), naming the commit", async () => {
+    const dir = await queueOf20();
+    const took = upstreamCommit(dir, "Upstream's own subject for it", { [file(15)]: patched(lines(15), 15) });
+    upstreamCommit(dir, "Then reworded it", { [file(15)]: lines(15).replace("f15 line 20\n", "f15 line 20 (reworded upstream)\n") });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`dropped   p15\n          upstream has it: ${took.slice(0, 12)} Upstream's own subject for it\n`);
+    expect(r.out).toContain("19 clean, 1 dropped");
+    expect(read(dir, file(15))).toBe(lines(15).replace("f15 line 20\n", "f15 line 20 (reworded upstream)\n"));
+  });
+
+  it("merges a renaming patch three ways and leaves unapplied patches as they were", async () => {
+    const dir = makeRepo({ "old.c": lines(1), "keep.c": lines(2) });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    await pq(dir, "init");
+    const hunk = [17, 18, 19].map((n) => ` f01 line ${n}\n`).join("") + "-f01 line 20\n+f01 line 20 (patch 1)\n" + [21, 22, 23].map((n) => ` f01 line ${n}\n`).join("");
+    const rename =
+      "Subject: Rename old.c and change its line 20\n\n" +
+      "diff --git a/old.c b/new.c\nsimilarity index 95%\nrename from old.c\nrename to new.c\n--- a/old.c\n+++ b/new.c\n@@ -17,7 +17,7 @@\n" +
+      hunk;
+    write(`${dir}-patch`, "move", rename);
+    dirs.push(`${dir}-patch`);
+    expect((await pq(dir, "import", "-P", join(`${dir}-patch`, "move"))).code).toBe(0);
+    expect(read(dir, "new.c")).toBe(patched(lines(1), 1));
+    await pq(dir, "new", "later", "-m", "Not applied during the rebase");
+    write(dir, "keep.c", patched(lines(2), 2));
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    const later = read(join(dir, "patches"), "later");
+    upstreamCommit(dir, "Change line 17 of old.c", { "old.c": lines(1).replace("f01 line 17\n", "f01 line seventeen\n") });
+
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/^merged    move\n/m);
+    expect(read(dir, "new.c")).toBe(patched(lines(1).replace("f01 line 17\n", "f01 line seventeen\n"), 1));
+    expect(snapshot(dir)["old.c"]).toBeUndefined();
+    expect(read(join(dir, "patches"), "move")).toContain("rename from old.c\nrename to new.c\n");
+    expect((await pq(dir, "applied")).out).toBe("move\n");
+    expect(read(join(dir, "patches"), "later")).toBe(later);
+    expect((await pq(dir, "push")).code).toBe(0);
+  });
+
+  it("refuses unrefreshed changes and defaults to the branch's upstream", async () => {
+    const dir = await queueOf20();
+    write(dir, file(20), "dirty\n");
+    const dirty = await pq(dir, "rebase", "upstream");
+    expect(dirty.code).toBe(5);
+    expect(dirty.err).toContain("changes that are in no patch");
+    await pq(dir, "refresh");
+    const none = await pq(dir, "rebase");
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("no upstream branch");
+    upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
+    git(dir, "branch", "--set-upstream-to=upstream");
+    const before = await fullState(dir);
+    const ops = JSON.parse((await pq(dir, "oplog", "--json")).out).length;
+    const r = await pq(dir, "rebase");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("20 clean");
+    expect(read(dir, "other.txt")).toBe("other, changed\n");
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no", "--", "other.txt")).toBe("");
+
+    // The rebase is a few logged operations (the base move is one): undoing them all goes back.
+    const log = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string }[];
+    const mine = log.slice(0, log.length - ops).map((e) => e.op); // newest first
+    expect(mine.at(-1)).toMatch(/^rebase: base [0-9a-f]{12} -> upstream$/);
+    expect(mine).toEqual(["rebase: push p01..p20", mine.at(-1)]);
+    expect((await pq(dir, "rebase")).out).toMatch(/^already based on upstream \([0-9a-f]{12}\): nothing to do\n$/);
+    const undo = await pq(dir, "undo", String(log.length - ops));
+    expect(undo.err).toBe("");
+    expect(await fullState(dir)).toEqual(before);
+  });
+
+  it("killed (SIGKILL) at any point of the base move, pq rebase --continue ends where an uninterrupted rebase does", async () => {
+    const PQ = resolve("bin/pq.js");
+    const ends: string[] = [];
+    for (const failpoint of ["", "journal-written", "git-moved", "tree-half", "state-written"]) {
+      const dir = await queueOf20();
+      upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3), "other.txt": "changed\n" });
+      upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: patched(lines(12), 12) });
+      const killed = spawnSync(process.execPath, [PQ, "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: failpoint } });
+      if (failpoint) {
+        expect(killed.signal, failpoint).toBe("SIGKILL");
+        expect(existsSync(join(dir, ".pq", "rebase.json"))).toBe(true);
+        const c = await pq(dir, "rebase", "--continue");
+        expect(c.err, failpoint).toBe("");
+        expect(c.code).toBe(0);
+      } else expect(killed.status).toBe(0);
+      expect(existsSync(join(dir, ".pq", "rebase.json"))).toBe(false);
+      const tree = Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/"));
+      ends.push(JSON.stringify({ tree, head: git(dir, "rev-parse", "HEAD^{tree}"), applied: (await pq(dir, "applied")).out, p03: read(join(dir, "patches"), "p03").split("diff --git")[1] }));
+    }
+    expect(new Set(ends).size).toBe(1);
+    expect(ends[0]).not.toContain("p12\\n");
+  });
+});

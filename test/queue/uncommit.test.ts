@@ -1,0 +1,108 @@
+import { chmodSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+
+function commitAs(dir: string, author: string, date: string, message: string): void {
+  git(dir, "add", "-A");
+  git(dir, "-c", "core.autocrlf=false", "commit", "-q", `--author=${author}`, `--date=${date}`, "-m", message);
+}
+
+/** Tree, author, author date and message of each commit in a range: what a round trip must keep. */
+const history = (dir: string, range: string) => git(dir, "log", "--reverse", "--format=%T %an <%ae> %ad%n%B%x00", "--date=raw", range);
+
+describe("pq uncommit", () => {
+  it("turns the top commits into applied patches below the stack; finish round-trips them exactly", async () => {
+    const dir = makeRepo({ "a.c": lines(20, "a"), "old.txt": "old\n", "gone.txt": "bye\n" });
+    dirs.push(dir);
+    write(dir, "a.c", lines(20, "a").replace("a 3\n", "a three\n"));
+    write(dir, "new file.txt", "caf\xc3\xa9 \xff bytes\r\n");
+    commitAs(dir, "Ada Example <ada@example.org>", "2021-03-04T05:06:07+0530", "Change a.c and add a file\n\nA body with two paragraphs.\n\nSigned-off-by: Ada Example <ada@example.org>");
+    git(dir, "mv", "old.txt", "renamed.txt");
+    git(dir, "rm", "-q", "gone.txt");
+    write(dir, "run.sh", "#!/bin/sh\necho hi\n");
+    chmodSync(join(dir, "run.sh"), 0o755);
+    write(dir, "blob.bin", "\x00\x01\x02binary\x00");
+    commitAs(dir, "Béa Example <bea@example.org>", "2022-01-01T00:00:00-0800", "Rename, delete, exec and binary");
+    write(dir, "a.c", lines(20, "a").replace("a 3\n", "a three\n").replace("a 18\n", "a eighteen\n"));
+    commitAs(dir, "Cy Example <cy@example.org>", "2023-06-07T08:09:10+0000", "Third: one line");
+    const before = history(dir, "HEAD~3..HEAD");
+    const base = git(dir, "rev-parse", "HEAD~3").trim();
+    const files = snapshot(dir);
+
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "mine", "-m", "Work in progress");
+    write(dir, "a.c", read(dir, "a.c").replace("a 10\n", "a ten\n"));
+    await pq(dir, "refresh");
+
+    const r = await pq(dir, "uncommit", "-n", "3");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD").trim()).toBe(base);
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+    expect((await pq(dir, "series")).out).toBe("Change-a.c-and-add-a-file.patch\nRename-delete-exec-and-binary.patch\nThird-one-line.patch\nmine\n");
+    expect((await pq(dir, "applied")).out).toBe("Change-a.c-and-add-a-file.patch\nRename-delete-exec-and-binary.patch\nThird-one-line.patch\nmine\n");
+    const header = read(join(dir, "patches"), "Change-a.c-and-add-a-file.patch");
+    expect(header).toContain("From: Ada Example <ada@example.org>");
+    expect(header).toContain("Date: Thu, 4 Mar 2021 05:06:07 +0530");
+    // The tree did not change: the commits' changes are now the patches'.
+    const now = Object.fromEntries(Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/")));
+    expect(now).toEqual({ ...files, "a.c": files["a.c"].replace("a 10\n", "a ten\n") });
+
+    // Pop and push everything: the patches reproduce the commits' bytes.
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect(read(dir, "old.txt")).toBe("old\n");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+
+    expect((await pq(dir, "finish", "Third-one-line.patch")).code).toBe(0);
+    expect(history(dir, `${base}..HEAD`)).toBe(before);
+    expect((await pq(dir, "series")).out).toBe("mine\n");
+    expect(git(dir, "ls-tree", "HEAD", "run.sh")).toMatch(/^100755 /);
+  });
+
+  it("takes REV.. ranges, and refuses merges, a staged index and unrefreshed changes", async () => {
+    const dir = makeRepo({ "f.txt": lines(5) });
+    dirs.push(dir);
+    git(dir, "checkout", "-q", "-b", "side");
+    write(dir, "side.txt", "side\n");
+    commitAs(dir, "Di Example <di@example.org>", "2020-01-01T00:00:00+0000", "Side");
+    git(dir, "checkout", "-q", "main");
+    write(dir, "f.txt", lines(5).replace("line 1\n", "first\n"));
+    commitAs(dir, "Di Example <di@example.org>", "2020-01-02T00:00:00+0000", "Main one");
+    git(dir, "merge", "-q", "--no-ff", "-m", "Merge side", "side");
+    write(dir, "f.txt", lines(5).replace("line 1\n", "first\n").replace("line 5\n", "last\n"));
+    commitAs(dir, "Di Example <di@example.org>", "2020-01-03T00:00:00+0000", "After the merge");
+    await pq(dir, "init");
+
+    const merge = await pq(dir, "uncommit", "-n", "2");
+    expect(merge.code).toBe(7);
+    expect(merge.err).toContain("is a merge");
+
+    write(dir, "f.txt", "dirty\n");
+    const dirty = await pq(dir, "uncommit");
+    expect(dirty.code).toBe(5);
+    git(dir, "add", "f.txt");
+    expect((await pq(dir, "uncommit")).err).toContain("staged changes");
+    git(dir, "checkout", "-q", "HEAD", "--", "f.txt");
+
+    const head = git(dir, "rev-parse", "HEAD");
+    const ops = JSON.parse((await pq(dir, "oplog", "--json")).out).length;
+    const ok = await pq(dir, "uncommit", "HEAD~1..");
+    expect(ok.code).toBe(0);
+    expect((await pq(dir, "series")).out).toBe("After-the-merge.patch\n");
+    expect(git(dir, "log", "-1", "--format=%s")).toBe("Merge side\n");
+    // Logged operations like any other: undoing them puts the commit back on the branch.
+    const added = JSON.parse((await pq(dir, "oplog", "--json")).out).length - ops;
+    expect((await pq(dir, "undo", String(added))).code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    expect((await pq(dir, "series")).out).toBe("");
+    expect(git(dir, "status", "--porcelain")).toBe("?? patches/\n");
+  });
+});
