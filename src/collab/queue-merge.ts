@@ -42,8 +42,8 @@ async function merge3(o: string | null, b: string | null, t: string | null, svc:
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
   const same = (a: QueueVersion, b: QueueVersion) =>
     a.series === b.series && Object.keys(a.patches).length === Object.keys(b.patches).length && Object.entries(a.patches).every(([n, t]) => b.patches[n] === t);
-  if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [] };
-  if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [] };
+  if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [], renamed: {} };
+  if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: {} };
 
   const guards = svc.guards ?? [];
   const entries = { base: parseSeries(base.series, "base"), ours: parseSeries(ours.series, "our"), theirs: parseSeries(theirs.series, "their") };
@@ -68,6 +68,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   // What each patch becomes.
   const decisions = new Map<string, Decision>();
+  const renamed: Record<string, string> = {};
   const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
   for (const id of allIds) {
     const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
@@ -75,6 +76,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     const name = !eo ? et!.name : !et || eo.name !== eb?.name ? eo.name : et.name;
     if (eo && et && eb && eo.name !== eb.name && et.name !== eb.name && eo.name !== et.name) notes.push(`${eb.name} was renamed to ${eo.name} here and to ${et.name} there: kept ${eo.name}`);
     else if (eb && eo && et && name !== eb.name) notes.push(`${eb.name} was renamed to ${name}; the other side's changes to it were kept`);
+    if (eo && eo.name !== name) renamed[eo.name] = name;
     const guardsOf = (e?: SeriesEntry) => e?.guards ?? [];
     const g = mergeGuards(guardsOf(eb), guardsOf(eo ?? eb), guardsOf(et ?? eb));
     const d = (side: Side, text: string, sideName: string): Decision => ({ id, name, guards: g, side, sideName, text });
@@ -230,5 +232,5 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   const sameEntries = (a: SeriesEntry[]) => a.length === mergedEntries.length && a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
   const series = sameEntries(entries.ours) ? ours.series : sameEntries(entries.theirs) ? theirs.series : serializeEntries(mergedEntries);
-  return { queue: { series, patches }, conflicts, notes };
+  return { queue: { series, patches }, conflicts, notes, renamed };
 }

@@ -98,11 +98,14 @@ export function mergeOrder(base: string[], ours: string[], theirs: string[], sur
   const movedT = new Set(theirs.filter((id) => inBase.has(id) && inO.has(id) && !stillT.has(id)));
   const movedBoth = [...movedO].filter((id) => movedT.has(id));
   const order = base.filter((id) => survivors.has(id) && !movedO.has(id) && !movedT.has(id));
-  const place = (side: string[], wanted: (id: string) => boolean) => {
+  // An added or moved id goes after its nearest predecessor on its side, skipping
+  // predecessors the other side moved away (they no longer mark the same place).
+  const place = (side: string[], wanted: (id: string) => boolean, otherMoved: Set<string> = new Set()) => {
     for (const [i, id] of side.entries()) {
       if (!survivors.has(id) || !wanted(id) || order.includes(id)) continue;
       let at = 0;
       for (let j = i - 1; j >= 0; j--) {
+        if (otherMoved.has(side[j])) continue;
         const k = order.indexOf(side[j]);
         if (k !== -1) {
           at = k + 1;
@@ -112,8 +115,8 @@ export function mergeOrder(base: string[], ours: string[], theirs: string[], sur
       order.splice(at, 0, id);
     }
   };
-  place(theirs, (id) => !inBase.has(id) || (movedT.has(id) && !movedO.has(id)));
-  place(ours, (id) => !inBase.has(id) || movedO.has(id));
+  place(theirs, (id) => !inBase.has(id) || (movedT.has(id) && !movedO.has(id)), movedO);
+  place(ours, (id) => !inBase.has(id) || movedO.has(id), movedT);
   // Kept ids that only one side still has and nobody placed (e.g. a delete/modify conflict).
   for (const id of survivors) if (!order.includes(id)) place(inO.has(id) ? ours : theirs, (x) => x === id);
   return { order, movedBoth };

@@ -33,6 +33,8 @@ export interface MergeOutcome {
   conflicts: QueueConflict[];
   /** What the merge did that a user may want to know (renames followed, patches regenerated). */
   notes: string[];
+  /** Our patch names that the merge renamed (theirs renamed them): ours → merged. */
+  renamed: Record<string, string>;
 }
 
 export const CONFLICT_LABELS: [string, string, string] = ["ours", "base", "theirs"];

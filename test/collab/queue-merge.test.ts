@@ -149,3 +149,10 @@ describe("mergeQueues", () => {
     await expect(mergeQueues(base, { series: "p1\n", patches: base.patches }, theirs, svc)).rejects.toThrow(/their series: series line 1/);
   });
 });
+
+describe("series order merge with a reorder on one side and an addition on the other", () => {
+  it("puts the addition where it was relative to the patches that did not move", () => {
+    const r = mergeOrder(["p1", "p2"], ["p2", "p1"], ["p1", "p2", "n3"], new Set(["p1", "p2", "n3"]));
+    expect(r.order).toEqual(["p2", "p1", "n3"]);
+  });
+});
