@@ -4,6 +4,7 @@
  * queue/ does in this project). Everything here addresses only the queue directory's
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
@@ -70,12 +71,10 @@ export class QueueRepo {
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
-    try {
-      await this.git.git.raw(["merge-base", "--is-ancestor", a, b]);
-      return true;
-    } catch {
-      return false;
-    }
+    // The answer is the exit status alone (1 = no), which simple-git does not report.
+    const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
+    if (r.status !== 0 && r.status !== 1) throw new PqError("git", `git merge-base failed: ${String(r.stderr).trim()}`);
+    return r.status === 0;
   }
 
   async mergeBase(a: string, b: string): Promise<string | null> {

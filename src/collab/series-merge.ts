@@ -77,8 +77,8 @@ function unmoved(base: string[], side: string[]): Set<string> {
       keep.add(x[i]);
       i++;
       j++;
-    } else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
-    else j++;
+    } else if (dp[i + 1][j] > dp[i][j + 1]) i++;
+    else j++; // on a tie keep the base's earlier patch in place: the one brought forward is the one that moved
   }
   return keep;
 }
