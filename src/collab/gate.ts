@@ -36,15 +36,21 @@ export async function checkVersions(baseTree: string, before: QueueVersion | nul
       return runCi({ tree: baseTree, queue: join(dir, name), backends, jobs: 1 });
     };
     const afterReport = await run(after, "after");
-    const failedBefore = new Set<string>();
+    const beforeOutcome = new Map<string, boolean>(); // key -> failed
     if (before && afterReport.cells.some((c) => FAILING.has(c.outcome))) {
       const beforeReport = await run(before, "before");
-      for (const c of beforeReport.cells) if (FAILING.has(c.outcome)) failedBefore.add(key(beforeReport, c.state, c.backend));
+      for (const c of beforeReport.cells) beforeOutcome.set(key(beforeReport, c.state, c.backend), FAILING.has(c.outcome));
     }
+    const failedAfter = new Set(afterReport.cells.filter((c) => FAILING.has(c.outcome)).map((c) => `${c.state}\0${c.backend}`));
     const failing = afterReport.cells.filter((c) => FAILING.has(c.outcome));
-    const blocking = failing.filter((c) => !failedBefore.has(key(afterReport, c.state, c.backend)));
+    // A known state blocks when it passed before; a new state (a new patch) blocks when the
+    // state under it does not fail, i.e. the new patch itself broke it.
+    const blocking = failing.filter((c) => {
+      const was = beforeOutcome.get(key(afterReport, c.state, c.backend));
+      return was === undefined ? !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
+    });
     const lines = [renderMatrix(afterReport)];
-    if (failing.length > blocking.length) lines.push(`${failing.length - blocking.length} failing cell(s) already failed before (not blocking)`);
+    if (failing.length > blocking.length) lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
     if (blocking.length) {
       lines.push(`newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) on ${c.backend}: ${c.outcome}`).join("; ")}`);
       const first = blocking[0];

@@ -180,14 +180,15 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
     }
     const head = await qr.head();
     if (!head || head === theirs) return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
-      const verdict = await opts.gate(theirs ? await qr.versionAt(theirs) : null, await qr.versionAt(head));
-      if (!verdict.ok) return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate: verdict, ...(restacked ? { restack: restacked } : {}) };
+      gate = await opts.gate(theirs ? await qr.versionAt(theirs) : null, await qr.versionAt(head));
+      if (!gate.ok) return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate, ...(restacked ? { restack: restacked } : {}) };
     }
     emit({ kind: "sync", message: `pushing to ${up.remote}` });
     const pushed = await qr.git.pushRef(up.remote, `HEAD:refs/heads/${up.branch}`);
-    if (pushed.ok) return { result: "pushed", attempts: attempt, head, conflicts: [], notes, pushMessage: pushed.message, ...(restacked ? { restack: restacked } : {}) };
+    if (pushed.ok) return { result: "pushed", attempts: attempt, head, conflicts: [], notes, pushMessage: pushed.message, ...(gate ? { gate } : {}), ...(restacked ? { restack: restacked } : {}) };
     if (!pushed.rejected) throw new PqError("git", `the remote refused the push`, pushed.message.split("\n"));
     emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);

@@ -58,6 +58,7 @@ export default defineCommand({
       ]);
     }
     if (args.json) return;
+    if (report.gate && /not blocking/.test(report.gate.report)) io.out(report.gate.report);
     const what = { "up-to-date": "already up to date", "fast-forward": "took the remote's changes (nothing of yours to push)", pushed: "merged and pushed", conflicts: "", "gate-failed": "" }[report.result];
     io.out(`${what}${report.attempts > 1 ? ` (after ${report.attempts - 1} lost push race(s))` : ""}; queue at ${report.head?.slice(0, 12) ?? "(empty)"}`);
   },
