@@ -43,7 +43,9 @@ export class QueueRepo {
   }
 
   async head(): Promise<string | null> {
-    return (await this.git.hasHead()) ? (await this.run(["rev-parse", "HEAD"])).trim() : null;
+    // Exit status 1 with no output means "no commit yet", which simple-git does not report.
+    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? r.stdout.trim() : null;
   }
 
   async branch(): Promise<string> {
@@ -63,11 +65,8 @@ export class QueueRepo {
   }
 
   async resolve(rev: string): Promise<string | null> {
-    try {
-      return (await this.run(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])).trim() || null;
-    } catch {
-      return null;
-    }
+    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? r.stdout.trim() || null : null;
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
@@ -118,22 +117,40 @@ export class QueueRepo {
     if (readText(join(this.queueDir, "series")) !== version.series) writeAtomic(join(this.queueDir, "series"), version.series);
   }
 
-  /** Queue files that differ from HEAD (new, changed or deleted). */
-  async uncommitted(): Promise<string[]> {
-    const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
-    return out
-      .split("\0")
-      .filter((f) => f.length > 3)
-      .map((f) => f.slice(3))
-      .filter((p) => !p.split("/").some((c) => c.startsWith(".")) || p.endsWith(".gitignore"));
+  /** Every file under the queue directory (subdirectories too, .git aside), by relative path. */
+  diskFiles(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (dir: string, rel: string) => {
+      for (const name of readdirSync(dir)) {
+        if (name === ".git") continue;
+        const full = join(dir, name);
+        const st = statSync(full);
+        if (st.isDirectory()) walk(full, `${rel}${name}/`);
+        else if (st.isFile()) out[`${rel}${name}`] = readText(full)!;
+      }
+    };
+    walk(this.queueDir, "");
+    return out;
   }
 
-  /** Commit the queue directory's changes, and only them, with the user's identity. */
+  /**
+   * Queue files that differ from HEAD (new, changed or deleted), by content: git's stat
+   * check can miss a rewrite of the same size within one timestamp tick.
+   */
+  async uncommitted(): Promise<string[]> {
+    const head = await this.head();
+    const committed = head ? await this.git.filesAt(head) : {};
+    const disk = this.diskFiles();
+    return [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
+  }
+
+  /** Commit the queue directory as it is on disk, and nothing else, with the user's identity. */
   async commit(message: string): Promise<string | null> {
     if (!(await this.uncommitted()).length) return null;
-    await this.run(["add", "-A", "--", "."]);
-    await this.run(["commit", "-q", "-m", message, "--", "."]);
-    return this.head();
+    const head = await this.head();
+    const commit = await this.git.commitDirectory(head, this.prefix, this.diskFiles(), head ? [head] : [], message);
+    await this.moveHead(commit, head);
+    return commit;
   }
 
   /** Move HEAD (its branch) to `commit` and make the index's queue entries match it. */

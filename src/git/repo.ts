@@ -208,7 +208,7 @@ export class GitRepo {
    * A commit whose tree is `baseRev`'s with the directory `dir` replaced by `files`, with
    * these parents; built in a temporary index so neither the work tree nor the index change.
    */
-  async commitDirectory(baseRev: string, dir: string, files: Record<string, string>, parents: string[], message: string): Promise<string> {
+  async commitDirectory(baseRev: string | null, dir: string, files: Record<string, string>, parents: string[], message: string): Promise<string> {
     const top = (await this.git.revparse(["--show-toplevel"])).trim();
     const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
@@ -218,9 +218,10 @@ export class GitRepo {
       return r.stdout;
     };
     try {
-      git(["read-tree", baseRev]);
-      if (dir) git(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", dir]);
-      else git(["read-tree", "--empty"]);
+      if (baseRev && dir) {
+        git(["read-tree", baseRev]);
+        git(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", dir]);
+      } else git(["read-tree", "--empty"]);
       const paths = Object.keys(files).sort();
       const ids: string[] = [];
       // hash-object --stdin-paths needs files on disk; write the blobs through a scratch directory.

@@ -47,7 +47,7 @@ export default defineCommand({
     if (args.json && !args["patch-diff"]) return void io.out(JSON.stringify(entries, null, 2));
     const svc = args["patch-diff"] ? await mergeServices(stack) : null;
     for (const e of entries) {
-      io.out(`commit ${e.commit}\nAuthor: ${e.author}\nDate:   ${e.date}\n\n${e.message.split("\n").map((l) => `    ${l}`.trimEnd()).join("\n")}\n`);
+      io.out(`commit ${e.commit}\nAuthor: ${e.author}\nDate:   ${e.date}\n\n${e.message.split("\n").map((l) => `    ${l}`.trimEnd()).join("\n")}\n\n`);
       if (!svc) continue;
       const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
       if (!name) {
