@@ -115,8 +115,10 @@ export function mergeOrder(base: string[], ours: string[], theirs: string[], sur
       order.splice(at, 0, id);
     }
   };
-  place(theirs, (id) => !inBase.has(id) || (movedT.has(id) && !movedO.has(id)), movedO);
+  // Ours first: an insertion goes right after its anchor, so at the same anchor theirs
+  // (already published) ends up before ours, as a rebase of ours onto theirs would.
   place(ours, (id) => !inBase.has(id) || movedO.has(id), movedT);
+  place(theirs, (id) => !inBase.has(id) || (movedT.has(id) && !movedO.has(id)), movedO);
   // Kept ids that only one side still has and nobody placed (e.g. a delete/modify conflict).
   for (const id of survivors) if (!order.includes(id)) place(inO.has(id) ? ours : theirs, (x) => x === id);
   return { order, movedBoth };

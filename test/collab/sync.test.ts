@@ -226,7 +226,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(report.result).toBe("pushed");
     expect(report.attempts).toBe(2);
     expect(report.notes.join("\n")).toContain("attempt 1: the push lost a race; merged again");
-    expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\nb3.patch\na3.patch\n");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\na3.patch\nb3.patch\n");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);
   });

@@ -32,6 +32,8 @@ export default defineCommand({
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
       .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed" })
+      .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: (git user.name/user.email)" })
+      .option("user", { alias: "u", type: "string", describe: "make AUTHOR (\"Name <mail>\") the patch's author" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -42,7 +44,21 @@ export default defineCommand({
       const { parseHeader } = await import("../../mail/header.js");
       header = parseHeader(edited);
     }
-    const report = await stack.refresh({ message: args.message, header, files: args.files, force: args.force });
+    if ((args.signoff || args.user) && stack.top()) {
+      // A shared queue's refresh: the patch keeps its From: unless -u says otherwise.
+      const { addSignoff } = await import("../../collab/signoff.js");
+      const { splitMessage } = await import("../../queue/patch-text.js");
+      header ??= await stack.patchHeader(stack.top() ?? "");
+      if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
+      if (args.user) header = { ...header, author: String(args.user) };
+      if (args.signoff) {
+        const git = await stack.repo();
+        const who = git ? `${(await git.run(["config", "user.name"])).trim()} <${(await git.run(["config", "user.email"])).trim()}>` : "";
+        if (!/^.+ <.+>$/.test(who)) throw new PqError("usage", "refresh -s needs your git identity (git config user.name / user.email)");
+        header = addSignoff(header, who);
+      }
+    }
+    const report = await stack.refresh({ message: header ? undefined : args.message, header, files: args.files, force: args.force });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
       return;
