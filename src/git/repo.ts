@@ -235,6 +235,31 @@ export class GitRepo {
     }
   }
 
+  /** Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD). */
+  async headContents(paths: string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    if (!paths.length) return out;
+    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
+    const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    const buf = r.stdout;
+    let at = 0;
+    for (const p of paths) {
+      const nl = buf.indexOf(10, at);
+      const head = buf.subarray(at, nl).toString("latin1").split(" ");
+      if (head[1] !== "blob") {
+        out.set(p, null);
+        at = nl + 1;
+        continue;
+      }
+      const size = Number(head[2]);
+      out.set(p, buf.subarray(nl + 1, nl + 1 + size).toString("latin1"));
+      at = nl + 1 + size + 1;
+    }
+    return out;
+  }
+
   /** Push without force; a refusal comes back with git's own words instead of throwing. */
   async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
     const top = (await this.git.revparse(["--show-toplevel"])).trim();

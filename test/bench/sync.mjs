@@ -93,9 +93,9 @@ const pick = (xs, from, count, gap = 1) => {
   }
   return out;
 };
-// Ann works in the first half, Bob in the second: different patches.
+// Different patches for Ann and Bob (files touched by no later patch cluster near the end).
 const annEdits = pick(editable, Math.floor(N * 0.1), 10);
-const bobEdits = pick(editable, Math.floor(N * 0.55), 10);
+const bobEdits = pick(editable.filter((e) => !annEdits.some((a) => Math.abs(a.i - e.i) <= 1)), Math.floor(N * 0.1), 10);
 const used = new Set([...annEdits, ...bobEdits].map((e) => e.i));
 const annSwaps = pick(swappable.filter((i) => !used.has(i) && !used.has(i + 1)), Math.floor(N * 0.2), 5, 2);
 const bobSwaps = pick(swappable.filter((i) => !used.has(i) && !used.has(i + 1)), Math.floor(N * 0.7), 5, 2);
@@ -178,6 +178,10 @@ const danTree = treeOf(dan.dir);
 
 const result = {
   repo: REPO,
+  annEdits: annEdits.map((e) => e.i + 1),
+  bobEdits: bobEdits.map((e) => e.i + 1),
+  annSwaps: annSwaps.map((i) => i + 1),
+  bobSwaps: bobSwaps.map((i) => i + 1),
   patches: names.length,
   base: base.slice(0, 12),
   coldPushAllMs: Math.round(cold.ms),

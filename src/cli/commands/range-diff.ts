@@ -32,7 +32,7 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const [a, b] = await Promise.all([version(String(args.old), io.cwd, stack.queueDir), version(String(args.new), io.cwd, stack.queueDir)]);
-    const lines = await rangeDiff(a, b, await mergeServices(stack));
+    const lines = await rangeDiff(a, b, await mergeServices(stack, [a, b]));
     if (args.json) return void printJson(io, lines);
     io.out(renderRangeDiff(lines).trimEnd());
   },
