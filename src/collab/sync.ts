@@ -14,7 +14,8 @@ import { readText, writeAtomic } from "../tree/files.js";
 import { mergeQueues } from "./queue-merge.js";
 import { QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
-import { simulateQueue } from "./simulate.js";
+import { parsePatch } from "../patch/index.js";
+import { parseSeries, simulateQueue } from "./simulate.js";
 import type { MergeServices, QueueConflict, QueueVersion } from "./types.js";
 
 export interface GateVerdict {
@@ -146,6 +147,25 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
   } else clearSyncState(stack.tree);
 }
 
+/**
+ * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
+ * that is missing or cannot be parsed) before anything is written: named, never half-applied.
+ */
+export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string): void {
+  const entries = parseSeries(v.series, where);
+  for (const e of entries) {
+    const text = v.patches[e.name];
+    if (text === undefined) throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
+    if (known.patches[e.name] === text) continue;
+    try {
+      parsePatch(text);
+    } catch (err) {
+      if (err instanceof PqError) throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [...err.details, "nothing was changed; ask whoever pushed it to fix it"]);
+      throw err;
+    }
+  }
+}
+
 async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: string; branch: string }, opts: SyncOptions, notes: string[]): Promise<SyncReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const max = opts.maxRetries ?? 5;
@@ -165,9 +185,11 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
           "pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync",
         ]);
       }
+      const incoming = await qr.versionAt(theirs);
+      validateIncoming(incoming, await qr.versionAt(ours), "the remote's");
       if (!ours || (await qr.isAncestor(ours, theirs))) {
         emit({ kind: "sync", message: "fast-forward" });
-        restacked = await integrate(stack, qr, await qr.versionAt(theirs), theirs, ours, base);
+        restacked = await integrate(stack, qr, incoming, theirs, ours, base);
         if (result === "up-to-date") result = "fast-forward";
       } else {
         emit({ kind: "sync", message: "merging" });

@@ -12,26 +12,27 @@ let w: ReturnType<typeof world>;
 let ann: Person;
 let bob: Person;
 
-/** Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and pushes everything. */
-beforeEach(async () => {
-  w = world();
-  ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-  await ok(ann.tree, "new", "p1.patch", "-m", "one: change line 5");
-  editLine(ann.tree, "a.c", 5, "five");
-  await ok(ann.tree, "refresh");
-  await ok(ann.tree, "new", "p2.patch", "-m", "two: change bee 3");
-  editLine(ann.tree, "b.c", 3, "three");
-  await ok(ann.tree, "refresh");
-  await ok(ann.tree, "commit", "-m", "p1 and p2");
-  await ok(ann.tree, "sync");
-  bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-  await ok(bob.tree, "push", "-a");
-});
 afterEach(() => cleanup(w.root));
 
 const series = (p: Person) => read(p.queue, "series");
 
 describe("pq sync between two contributors (bare remote over a path)", () => {
+  /** Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and pushes everything. */
+  beforeEach(async () => {
+    w = world();
+    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one: change line 5");
+    editLine(ann.tree, "a.c", 5, "five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "new", "p2.patch", "-m", "two: change bee 3");
+    editLine(ann.tree, "b.c", 3, "three");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1 and p2");
+    await ok(ann.tree, "sync");
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+  });
+
   it("keeps patches added at different positions on both sides", async () => {
     await ok(ann.tree, "pop");
     await ok(ann.tree, "new", "n1.patch", "-m", "n1");
@@ -100,7 +101,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(6);
-    expect(r.err).toContain("p1.patch: p1.patch: both versions are kept with conflict markers in a.c");
+    expect(r.err).toContain("  p1.patch: both versions are kept with conflict markers in a.c");
     expect(remoteQueue(w.remote)).toEqual(remoteBefore);
     expect(read(bob.tree, "a.c")).toMatch(/<<<<<<< ours\nfive \(bob\)\n=======\nfive \(ann\)\n>>>>>>> theirs\n/);
     const st = JSON.parse((await ok(bob.tree, "status", "--json")).out);
@@ -240,5 +241,45 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const u = await pq(bob.tree, "sync");
     expect(u.code).toBe(5);
     expect(u.err).toContain("the queue has uncommitted changes: p2.patch");
+  });
+});
+
+describe("damaged queue versions from the remote", () => {
+  beforeEach(async () => {
+    w = world();
+    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    editLine(ann.tree, "a.c", 5, "five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    await ok(ann.tree, "sync");
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+  });
+
+  /** Ann bypasses pq: a hand edit committed and pushed with plain git. */
+  function handPush(file: string, content: string): void {
+    write(ann.queue, file, content);
+    execFileSync("git", ["-C", ann.queue, "commit", "-qam", "hand edit"]);
+    execFileSync("git", ["-C", ann.queue, "push", "-q", "origin", "HEAD:main"]);
+  }
+
+  it("names a series it cannot read and changes nothing", async () => {
+    handPush("series", "p1.patch -p3\n");
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("the remote's series: series line 1: unsupported option -p3 after p1.patch");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+  });
+
+  it("names a damaged patch and never applies it half-way", async () => {
+    handPush("p1.patch", read(ann.queue, "p1.patch").replace(/@@ -2,7 \+2,7 @@/, "@@ -2,9 +2,7 @@"));
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("p1.patch (the remote's version): the hunk at line");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
   });
 });

@@ -47,7 +47,7 @@ export default defineCommand({
     }
     if (report.result === "conflicts") {
       throw new PqError("conflict", `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`, [
-        ...report.conflicts.map((c) => `${c.patch}: ${c.message}`),
+        ...report.conflicts.map((c) => c.message),
         "edit the conflicted files (pq goto PATCH if it is not applied), pq refresh, then pq sync --continue; or pq sync --abort",
       ]);
     }
