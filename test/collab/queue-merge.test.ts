@@ -156,3 +156,19 @@ describe("series order merge with a reorder on one side and an addition on the o
     expect(r.order).toEqual(["p2", "p1", "n3"]);
   });
 });
+
+describe("guards and headers in the merge", () => {
+  it("keeps a guard change on one side and a refresh with a new trailer on the other", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+    const ours = { series: "p1 #+xen\np2\n", patches: { p1, p2 } };
+    const refreshed = patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 9, "nine"))], "Signed-off-by: Bob Example <bob@example.org>");
+    const theirs = { series: "p1\np2 #-vmi\n", patches: { p1: refreshed, p2 } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1 #+xen\np2 #-vmi\n");
+    expect(r.queue.patches.p1).toBe(refreshed);
+  });
+});

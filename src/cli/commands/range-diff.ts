@@ -1,7 +1,7 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
-import { QueueRepo } from "../../collab/queue-repo.js";
+import { QueueRepo, splitVersion } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { mergeServices } from "../../collab/sync.js";
 import type { QueueVersion } from "../../collab/types.js";
@@ -13,8 +13,6 @@ async function version(spec: string, cwd: string, queueDir: string): Promise<Que
   if (existsSync(join(dir, "series")) && statSync(dir).isDirectory()) {
     const qr = await QueueRepo.open(dir);
     if (qr && qr.queueDir === dir) return qr.readDisk();
-    const { splitVersion } = await import("../../collab/queue-repo.js");
-    const { readdirSync, readFileSync } = await import("node:fs");
     const files: Record<string, string> = {};
     for (const n of readdirSync(dir)) if (statSync(join(dir, n)).isFile()) files[n] = readFileSync(join(dir, n), "latin1");
     return splitVersion(files);

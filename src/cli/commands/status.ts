@@ -20,6 +20,7 @@ export default defineCommand({
       const where = shared.kind === "own" ? "its own git repository" : "the tree's git repository";
       const track = shared.upstream ? `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}` : "; no upstream";
       io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
+      if (shared.syncInProgress && !shared.conflicted.length) io.out("a sync was interrupted: pq sync completes it");
       if (shared.conflicted.length) io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: resolve, pq refresh, pq sync --continue (or --abort)`);
     }
     if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
