@@ -8,6 +8,7 @@ import React, { useState } from "react";
 import { Box, Text, useApp, useInput } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { useStack, type SeriesRow } from "./use-stack.js";
+import { SharedLine } from "./shared-line.js";
 
 const MARK: Record<SeriesRow["state"], string> = { applied: "A", unapplied: "U", guarded: "G" };
 const COLOUR: Record<SeriesRow["state"], string> = { applied: "green", unapplied: "white", guarded: "gray" };
@@ -75,6 +76,7 @@ export function App({ stack }: { stack: Stack }) {
       <Text bold>
         pq · {stack.queueDir} · {view.status ? `${view.status.applied} applied, ${view.status.unapplied} unapplied` : "…"}
       </Text>
+      <SharedLine shared={view.shared ?? null} />
       <SeriesList rows={view.rows} cursor={Math.min(cursor, last)} top={stack.top()} />
       <StatusLine
         busy={view.busy}

@@ -7,6 +7,7 @@ import type { ProgressEvent } from "../core/events.js";
 import { isPqError } from "../errors.js";
 import { isPushable } from "../queue/series.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
+import { sharedStatus, type SharedStatus } from "../collab/status.js";
 
 export interface SeriesRow {
   name: string;
@@ -17,6 +18,8 @@ export interface SeriesRow {
 export interface StackView {
   rows: SeriesRow[];
   status: StackStatus | null;
+  /** The shared queue's state (null when the queue is not versioned). */
+  shared?: SharedStatus | null;
   busy: string | null;
   progress: ProgressEvent | null;
   message: string | null;
@@ -35,7 +38,8 @@ export function useStack(stack: Stack) {
 
   const reload = useCallback(async (message: string | null = null, error: string | null = null) => {
     const status = await stack.status().catch(() => null);
-    setView({ rows: snapshotRows(stack), status, busy: null, progress: null, message, error });
+    const shared = await sharedStatus(stack).catch(() => null);
+    setView({ rows: snapshotRows(stack), status, shared, busy: null, progress: null, message, error });
   }, [stack]);
 
   useEffect(() => {
