@@ -11,7 +11,7 @@
 import { isPushable, type SeriesEntry } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders } from "./header-merge.js";
-import { detectRenames, mergeGuards, mergeOrder, serializeEntries } from "./series-merge.js";
+import { detectRenames, mergeGuards, mergeOrder, rewriteSeries } from "./series-merge.js";
 import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
 import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
@@ -26,7 +26,8 @@ interface Decision {
   sideName: string;
   text: string;
   /** Both sides changed the diff: merged through the files' images. */
-  both?: { base: string; ours: string; theirs: string };
+  /** base null: both sides added a patch of this name (merged as changes of the same files). */
+  both?: { base: string | null; ours: string; theirs: string };
   conflict?: QueueConflict;
 }
 
@@ -91,8 +92,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     }
     if (!eb) {
       if (eo && et && to !== tt) {
-        const dec = d("ours", to!, eo.name);
-        dec.conflict = { patch: name, kind: "add-add", message: `both sides added a different ${name}: ours is kept, theirs is in the merge commit's other parent` };
+        const h = mergeHeaders("", headerOf(to!), headerOf(tt!));
+        if (h.clashes.length) notes.push(`${name}: added on both sides with a different ${h.clashes.join(", ")}; ours was kept`);
+        const dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), diffOf(to!)), eo.name);
+        if (diffOf(to!) !== diffOf(tt!)) dec.both = { base: null, ours: eo.name, theirs: et.name };
         decisions.set(id, dec);
       } else decisions.set(id, eo ? d("ours", to!, eo.name) : d("theirs", tt!, et!.name));
       continue;
@@ -157,9 +160,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (dec.both) {
       // Both sides changed the diff: merge the images of every file either version touches.
       const paths = new Set<string>();
-      const runs = await Promise.all((["base", "ours", "theirs"] as const).map(async (s) => (await sim(s)).runs.get(dec.both![s])));
+      const sides = (["base", "ours", "theirs"] as const).filter((s) => dec.both![s] !== null);
+      const runs = await Promise.all(sides.map(async (s) => (await sim(s)).runs.get(dec.both![s]!)));
       for (const r of runs) if (r) for (const p of [...r.pre.keys(), ...r.post.keys()]) paths.add(p);
-      const [ib, io, it] = await Promise.all((["base", "ours", "theirs"] as const).map((s) => imagesOf(s, dec.both![s], paths)));
+      const io = await imagesOf("ours", dec.both.ours, paths);
+      const it = await imagesOf("theirs", dec.both.theirs, paths);
+      // Added on both sides: the common ancestor is "no change" on our files as they were before it.
+      const ib = dec.both.base !== null ? await imagesOf("base", dec.both.base, paths) : io && { ...io, post: io.pre };
       if (ib && io && it) {
         const pre: Files = new Map();
         const post: Files = new Map();
@@ -179,7 +186,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         }
         text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches]));
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
-        if (!conflictFiles.length) notes.push(`${dec.name}: changed on both sides, merged`);
+        if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
       } else if (!app.ok) {
         conflicts.push({ patch: dec.name, kind: "apply", message: `${dec.name} changed on both sides and does not apply on one of them; ours is kept`, files: app.failures });
       }
@@ -231,6 +238,6 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   }
 
   const sameEntries = (a: SeriesEntry[]) => a.length === mergedEntries.length && a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
-  const series = sameEntries(entries.ours) ? ours.series : sameEntries(entries.theirs) ? theirs.series : serializeEntries(mergedEntries);
+  const series = sameEntries(entries.ours) ? ours.series : sameEntries(entries.theirs) ? theirs.series : rewriteSeries(ours.series, mergedEntries, renamed);
   return { queue: { series, patches }, conflicts, notes, renamed };
 }

@@ -5,7 +5,7 @@
  * all of them are kept unless both sides did different things to the same patch.
  */
 import { diffOf } from "../queue/patch-text.js";
-import type { SeriesEntry } from "../queue/series.js";
+import { Series, type SeriesEntry } from "../queue/series.js";
 
 /** How alike two patches' diffs are: 1 for identical, else the share of common lines. */
 export function similarity(a: string, b: string): number {
@@ -133,6 +133,23 @@ export function mergeGuards(base: string[], ours: string[], theirs: string[]): s
   return [...new Set([...ours, ...theirs])].filter((g) => !removed.has(g));
 }
 
-export function serializeEntries(entries: SeriesEntry[]): string {
-  return entries.map((e) => [e.name, ...e.guards.map((g) => `#${g}`)].join(" ") + "\n").join("");
+/**
+ * Our series text edited into the merged order: comments, blank lines and a patch line's
+ * own comment stay where they were, instead of a series written anew.
+ */
+export function rewriteSeries(oursText: string, merged: SeriesEntry[], renamed: Record<string, string>): string {
+  const series = Series.parse(oursText);
+  for (const [from, to] of Object.entries(renamed)) if (series.has(from) && !series.has(to)) series.rename(from, to);
+  const wanted = new Set(merged.map((e) => e.name));
+  for (const name of series.names()) if (!wanted.has(name)) series.remove(name);
+  let prev: string | null = null;
+  for (const e of merged) {
+    const names = series.names();
+    const inPlace = names.indexOf(e.name) === (prev === null ? 0 : names.indexOf(prev) + 1);
+    if (!series.has(e.name)) series.insertAfter(prev, { name: e.name, guards: [] });
+    else if (!inPlace) series.move(e.name, prev);
+    series.setGuards(e.name, e.guards);
+    prev = e.name;
+  }
+  return series.serialize();
 }

@@ -19,7 +19,7 @@ export interface MergeServices {
   guards?: string[];
 }
 
-export type ConflictKind = "content" | "delete-modify" | "add-add" | "apply" | "header";
+export type ConflictKind = "content" | "delete-modify" | "apply";
 
 export interface QueueConflict {
   patch: string;

@@ -172,3 +172,34 @@ describe("guards and headers in the merge", () => {
     expect(r.queue.patches.p1).toBe(refreshed);
   });
 });
+
+describe("the same patch name added on both sides", () => {
+  it("merges the two additions as changes of the same files, and marks a clash with both versions", async () => {
+    const pre = BASE_TREE["a.c"];
+    const base: QueueVersion = { series: "", patches: {} };
+    const ours = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 3, "three (ann)"))]) } };
+    const theirs = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (bob)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.notes).toContain("fix: added on both sides, merged");
+    expect((await finalTree(r.queue))["a.c"]).toBe(edit(edit(edit(pre, 5, "five"), 3, "three (ann)"), 30, "thirty (bob)"));
+    const clash = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (bob)"))]) } };
+    const c = await mergeQueues(base, { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (ann)"))]) } }, clash, svc);
+    expect(c.conflicts.map((x) => [x.patch, x.kind])).toEqual([["fix", "content"]]);
+    expect(c.queue.patches.fix).toMatch(/\+<<<<<<< ours\n\+five \(ann\)\n\+=======\n\+five \(bob\)\n\+>>>>>>> theirs\n/);
+  });
+});
+
+describe("series comments", () => {
+  it("stay where they were when both sides changed the series", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+    const n = patch("n", B, [mod("b.c", edit(BASE_TREE["b.c"], 3, "three"), edit(edit(BASE_TREE["b.c"], 3, "three"), 12, "twelve"))]);
+    const base: QueueVersion = { series: "# core\np1 # the first\n\n# drivers\np2\n", patches: { p1, p2 } };
+    const ours = { series: "# core\np1 #+xen # the first\n\n# drivers\np2\n", patches: { p1, p2 } };
+    const theirs = { series: "# core\np1 # the first\n\n# drivers\np2\nn\n", patches: { p1, p2, n } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.queue.series).toBe("# core\np1 #+xen # the first\n\n# drivers\np2\nn\n");
+  });
+});
