@@ -45,7 +45,12 @@ export interface SyncReport {
 /** What an interrupted or conflicted sync left behind. */
 export interface SyncState {
   version: 1;
-  phase: "conflicts" | "integrating";
+  /**
+   * stopping: the conflicted merge is being written (a kill here is rolled back and the
+   * sync redone); conflicts: written, waiting for --continue/--abort; integrating: moving
+   * to a finished merge (a kill here is completed).
+   */
+  phase: "stopping" | "conflicts" | "integrating";
   origHead: string | null;
   theirs: string;
   origTop: string | null;
@@ -131,6 +136,11 @@ export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncRe
     throw new PqError("conflict", "a sync stopped on conflicts and is not finished", ["resolve them, pq refresh, then pq sync --continue; or pq sync --abort"]);
   }
   if (pending?.phase === "integrating") await recoverIntegration(stack, qr, pending);
+  if (pending?.phase === "stopping") {
+    // Killed while writing a conflicted merge: put everything back, then sync afresh.
+    opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
+    await syncAbort(stack);
+  }
   const dirty = await qr.uncommitted();
   if (dirty.length) throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
   await refuseUnrefreshed(stack, "sync");
@@ -198,7 +208,7 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
         const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
-          const state: SyncState = { ...base, phase: "conflicts", conflicts: merged.conflicts, renamed: merged.renamed };
+          const state: SyncState = { ...base, phase: "stopping", conflicts: merged.conflicts, renamed: merged.renamed };
           saveSyncState(stack.tree, state);
           const disk = qr.readDisk();
           restacked = await restack(stack, merged.queue, () => qr.writeDisk(merged.queue, disk), {
@@ -206,6 +216,7 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
             renamed: merged.renamed,
             stopAt: merged.conflicts.map((c) => c.patch),
           });
+          saveSyncState(stack.tree, { ...state, phase: "conflicts" });
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }
         const message = mergeMessage(theirs, up, merged.notes);
@@ -240,6 +251,7 @@ const MARKER = /^\+(<<<<<<<|>>>>>>>) /m;
 export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
+  if (state?.phase === "stopping") throw new PqError("usage", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") throw new PqError("usage", "no sync is waiting to be continued");
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();

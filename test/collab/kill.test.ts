@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanup, pq, read } from "../helpers/repo.js";
-import { editLine, expectConverged, join_, ok, remoteQueue, world } from "./shared-helpers.js";
+import { editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world } from "./shared-helpers.js";
 
 const PQ = resolve("bin/pq.js");
 
@@ -49,6 +49,46 @@ describe("a sync killed at any point", () => {
       expect((await ok(bob.tree, "top")).out.trim()).toBe("bob.patch");
       expect(read(bob.tree, "a.c")).toMatch(/two \(ann\)[^]*five[^]*thirty \(bob\)/);
       await expectConverged(w.remote, [ann, bob], w.base);
+      cleanup(w.root);
+    }
+  }, 240_000);
+
+  it("that was stopping on a conflict is rolled back and redone: the conflict is reported again, --abort restores", async () => {
+    for (const ms of [100, 300, 500, 800]) {
+      const w = world();
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "p1.patch", "-m", "one");
+      editLine(ann.tree, "a.c", 5, "five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "new", "p2.patch", "-m", "two");
+      editLine(ann.tree, "b.c", 5, "bee five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1, p2");
+      await ok(ann.tree, "sync");
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      await ok(ann.tree, "goto", "p1.patch");
+      editLine(ann.tree, "a.c", 5, "five (ann)");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "ann");
+      await ok(ann.tree, "sync");
+      await ok(bob.tree, "goto", "p1.patch");
+      editLine(bob.tree, "a.c", 5, "five (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "bob");
+      await ok(bob.tree, "push", "-a");
+      const before = fullSnapshot(bob.tree);
+      const remoteBefore = remoteQueue(w.remote);
+
+      await killedSync(bob.tree, ms);
+      const again = await pq(bob.tree, "sync");
+      expect(again.code, `killed after ${ms} ms: ${again.err}`).toBe(6);
+      // Rolled back and redone, or (if the kill came after it stopped) still stopped: the same conflict either way.
+      expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.conflicted).toEqual(["p1.patch"]);
+      expect(read(bob.tree, "a.c")).toMatch(/<<<<<<< ours\nfive \(bob\)\n=======\nfive \(ann\)\n>>>>>>> theirs\n/);
+      expect(remoteQueue(w.remote)).toEqual(remoteBefore);
+      await ok(bob.tree, "sync", "--abort");
+      expect(fullSnapshot(bob.tree), `killed after ${ms} ms`).toEqual(before);
       cleanup(w.root);
     }
   }, 240_000);
