@@ -45,6 +45,17 @@ describe("pq log -p: the change of the change", () => {
       entry(2, "add p1") +
       "p1.patch: first version\n";
     expect(r.out).toBe(expected);
+
+    // The same last change as a range-diff of two revisions of the queue repository.
+    const rd = await ok(tree, "range-diff", "HEAD~1", "HEAD");
+    expect(rd.out).toBe(
+      "1: p1.patch ! 1: p1.patch\n" +
+        `    diff --git a/a.c b/a.c\n    index ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n    --- a/a.c\n    +++ b/a.c\n` +
+        "    @@ -2,7 +2,7 @@\n     line 2\n     line 3\n     line 4\n    -five\n    +FIVE\n     line 6\n     line 7\n     line 8\n",
+    );
+    // The whole queue's log, newest first, with a subject line per commit.
+    const all = await ok(tree, "log", "--json");
+    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual(["p1: five in capitals", "p1: also line 20", "add p1", "pq: start the shared queue"]);
   });
 });
 
