@@ -53,9 +53,18 @@ describe("pq log -p: the change of the change", () => {
         `    diff --git a/a.c b/a.c\n    index ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n    --- a/a.c\n    +++ b/a.c\n` +
         "    @@ -2,7 +2,7 @@\n     line 2\n     line 3\n     line 4\n    -five\n    +FIVE\n     line 6\n     line 7\n     line 8\n",
     );
+    // A rename keeps the patch's history, and a change made with it shows as an interdiff.
+    await ok(tree, "rename", "p1.patch", "p1-five.patch");
+    write(queue, "p1-five.patch", patchText("one", mod(A, v3.replace("line 21\n", "twenty-one\n"))));
+    await ok(tree, "commit", "-m", "p1: renamed, line 21");
+    const followed = await ok(tree, "log", "p1-five.patch", "-p");
+    expect(followed.out.match(/^commit /gm)?.length).toBe(4);
+    expect(followed.out).toContain("    p1: renamed, line 21\n\np1.patch renamed to p1-five.patch\ndiff --git a/a.c b/a.c\n");
+    expect(followed.out).toContain("-line 21\n+twenty-one\n");
+    expect(followed.out).toContain("p1.patch: first version\n");
     // The whole queue's log, newest first, with a subject line per commit.
     const all = await ok(tree, "log", "--json");
-    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual(["p1: five in capitals", "p1: also line 20", "add p1", "pq: start the shared queue"]);
+    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual(["p1: renamed, line 21", "p1: five in capitals", "p1: also line 20", "add p1", "pq: start the shared queue"]);
   });
 });
 

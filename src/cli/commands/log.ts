@@ -14,18 +14,33 @@ interface LogEntry {
   author: string;
   date: string;
   message: string;
+  /** For one patch's log: its name in this commit, and in the parent when the commit renamed it. */
+  name?: string;
+  renamedFrom?: string;
 }
 
-export async function queueLog(qr: QueueRepo, path: string): Promise<LogEntry[]> {
+/**
+ * The queue's history, or one patch's (followed across renames: a patch renamed in the
+ * queue keeps its history).
+ */
+export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
   if (!(await qr.head())) return [];
-  const out = await qr.run(["log", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1e", "--", path]);
+  const follow = patch ? ["--follow", "--name-status"] : [];
+  const out = await qr.run(["log", ...follow, "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1d", "--", patch ?? "."]);
   return out
     .split("\x1e")
-    .map((r) => r.replace(/^\n/, ""))
-    .filter(Boolean)
+    .filter((r) => r.includes("\x1d"))
     .map((r) => {
-      const [commit, parents, author, date, message] = r.split("\x1f");
-      return { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
+      const [head, files] = r.split("\x1d");
+      const [commit, parents, author, date, message] = head.split("\x1f");
+      const entry: LogEntry = { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
+      if (patch) {
+        const change = files.split("\n").find((l) => /^[A-Z]\d*\t/.test(l))?.split("\t") ?? [];
+        const base = (p: string) => p.slice(qr.prefix.length);
+        entry.name = base(change.at(-1) ?? patch);
+        if (change[0]?.startsWith("R")) entry.renamedFrom = base(change[1]);
+      }
+      return entry;
     });
 }
 
@@ -42,7 +57,7 @@ export default defineCommand({
     const qr = await QueueRepo.require(stack.queueDir);
     const name = args.patch ? String(args.patch) : null;
     if (name && (name.includes("/") || name === "series")) throw new PqError("usage", `${name} is not a patch name`);
-    const entries = await queueLog(qr, name ?? ".");
+    const entries = await queueLog(qr, name);
     if (!entries.length) throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
     if (args.json && !args["patch-diff"]) return void io.out(JSON.stringify(entries, null, 2));
     const svc = args["patch-diff"] ? await mergeServices(stack) : null;
@@ -54,24 +69,26 @@ export default defineCommand({
         io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
         continue;
       }
-      io.out(await versionDiff(name, older, newer, svc));
+      io.out(await versionDiff(e.renamedFrom ?? e.name ?? name, e.name ?? name, older, newer, svc));
     }
   },
 });
 
-async function versionDiff(name: string, older: QueueVersion, newer: QueueVersion, svc: Awaited<ReturnType<typeof mergeServices>>): Promise<string> {
-  const a = older.patches[name];
+async function versionDiff(oldName: string, name: string, older: QueueVersion, newer: QueueVersion, svc: Awaited<ReturnType<typeof mergeServices>>): Promise<string> {
+  const a = older.patches[oldName];
   const b = newer.patches[name];
+  const renamed = oldName !== name ? `${oldName} renamed to ${name}` : "";
   if (a === undefined && b === undefined) return "";
   if (a === undefined) return `${name}: first version\n`;
   if (b === undefined) return `${name}: deleted\n`;
-  if (a === b) return `${name}: unchanged (the series changed)\n`;
+  if (a === b) return `${renamed || `${name}: unchanged (the series changed)`}\n`;
   // Every patch is applied (guards aside) so the images exist whatever the selection.
   const all = (v: QueueVersion) => ({ ...v, series: v.series.replace(/#[+-]\S+/g, "") });
   const [simA, simB] = await Promise.all([simulateQueue(all(older), svc.baseFile), simulateQueue(all(newer), svc.baseFile)]);
   const paths = new Set<string>();
-  for (const r of [simA.runs.get(name), simB.runs.get(name)]) for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
-  const [ia, ib] = await Promise.all([imagesIn(simA, name, a, paths), imagesIn(simB, name, b, paths)]);
-  if (!ia || !ib) return `${name}: changed (one of the versions does not apply over this tree: no interdiff)\n`;
-  return (await interdiff(ia, ib, svc)) || `${name}: the same change (only its context or position moved)\n`;
+  for (const r of [simA.runs.get(oldName), simB.runs.get(name)]) for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
+  const [ia, ib] = await Promise.all([imagesIn(simA, oldName, a, paths), imagesIn(simB, name, b, paths)]);
+  const prefix = renamed ? `${renamed}\n` : "";
+  if (!ia || !ib) return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff)\n`;
+  return prefix + ((await interdiff(ia, ib, svc)) || `${name}: the same change (only its context or position moved)\n`);
 }
