@@ -122,6 +122,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const c = await ok(bob.tree, "sync", "--continue");
     expect(c.out).toContain("merged and pushed");
     expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
+    // The resolution is in the patch's history: the merge commit, as an interdiff against Bob's version.
+    const log = await ok(bob.tree, "log", "p1.patch", "-p");
+    expect(log.out).toMatch(/Author: Bob Example <bob@example.org>\n[^]*pq sync: merge origin\/main[^]*-five \(bob\)\n\+five \(ann and bob\)\n/);
     await ok(ann.tree, "sync");
     await ok(ann.tree, "push", "-a");
     expect(read(ann.tree, "a.c")).toContain("five (ann and bob)\n");

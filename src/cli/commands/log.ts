@@ -19,29 +19,44 @@ interface LogEntry {
   renamedFrom?: string;
 }
 
+async function logOf(qr: QueueRepo, rev: string, path: string): Promise<LogEntry[]> {
+  const out = await qr.run(["log", "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B", rev, "--", path]);
+  return out
+    .split("\x1e")
+    .filter(Boolean)
+    .map((r) => {
+      const [commit, parents, author, date, message] = r.split("\x1f");
+      return { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
+    });
+}
+
 /**
- * The queue's history, or one patch's (followed across renames: a patch renamed in the
- * queue keeps its history).
+ * The queue's history, or one patch's. Merge commits that changed the patch (a sync's
+ * semantic merge, a resolved conflict) are in it, and a renamed patch keeps its history:
+ * git's --follow would drop both, so renames are followed here one step at a time.
  */
 export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
   if (!(await qr.head())) return [];
-  const follow = patch ? ["--follow", "--name-status"] : [];
-  const out = await qr.run(["log", ...follow, "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1d", "--", patch ?? "."]);
-  return out
-    .split("\x1e")
-    .filter((r) => r.includes("\x1d"))
-    .map((r) => {
-      const [head, files] = r.split("\x1d");
-      const [commit, parents, author, date, message] = head.split("\x1f");
-      const entry: LogEntry = { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
-      if (patch) {
-        const change = files.split("\n").find((l) => /^[A-Z]\d*\t/.test(l))?.split("\t") ?? [];
-        const base = (p: string) => p.slice(qr.prefix.length);
-        entry.name = base(change.at(-1) ?? patch);
-        if (change[0]?.startsWith("R")) entry.renamedFrom = base(change[1]);
-      }
-      return entry;
-    });
+  if (!patch) return logOf(qr, "HEAD", ".");
+  const entries: LogEntry[] = [];
+  let name = patch;
+  let rev = "HEAD";
+  for (let hops = 0; hops < 100; hops++) {
+    const chunk = (await logOf(qr, rev, name)).map((e) => ({ ...e, name }));
+    entries.push(...chunk);
+    const oldest = chunk.at(-1);
+    if (!oldest?.parent) break;
+    const changes = await qr.run(["diff", "--name-status", "-M", oldest.parent, oldest.commit, "--", "."]);
+    const rename = changes
+      .split("\n")
+      .map((l) => l.split("\t"))
+      .find((f) => f[0].startsWith("R") && f[2] === qr.prefix + name);
+    if (!rename) break;
+    oldest.renamedFrom = rename[1].slice(qr.prefix.length);
+    name = oldest.renamedFrom;
+    rev = oldest.parent;
+  }
+  return entries;
 }
 
 export default defineCommand({
