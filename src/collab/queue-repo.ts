@@ -25,12 +25,21 @@ export class QueueRepo {
   static async open(queueDir: string): Promise<QueueRepo | null> {
     const git = await GitRepo.open(queueDir);
     if (!git) return null;
-    return new QueueRepo(git, queueDir, git.prefix === "" ? "own" : "in-tree");
+    if (git.prefix === "") return new QueueRepo(git, queueDir, "own");
+    // Inside the tree's repository it is versioned only if git tracks it (an untracked
+    // patches/ is an ordinary, unshared queue).
+    const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
+    return tracked.status === 0 && tracked.stdout.trim() ? new QueueRepo(git, queueDir, "in-tree") : null;
   }
 
   static async require(queueDir: string): Promise<QueueRepo> {
     const repo = await QueueRepo.open(queueDir);
-    if (!repo) throw new PqError("no-queue", `the queue ${queueDir} is not in a git repository`, ["pq init --shared makes it one (or clones a shared queue: pq init --shared URL)"]);
+    if (!repo) {
+      throw new PqError("no-queue", `the queue ${queueDir} is not versioned`, [
+        "pq init --shared makes it a git repository of its own (pq init --shared URL clones a shared queue)",
+        "or commit it into the tree's repository (git add QUEUE && git commit) to share it with the tree",
+      ]);
+    }
     return repo;
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, git, read, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 import { BASE_FILES, editLine, join_, ok, setIdentity, world } from "./shared-helpers.js";
 
 let root: string;
@@ -63,5 +63,15 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     const annHeader = read(ann, "queue/bob.patch");
     expect(annHeader).toContain("From: Bob Example <bob@example.org>");
     expect(annHeader).toMatch(/Signed-off-by: Bob Example <bob@example.org>\nSigned-off-by: Ann Example <ann@example.org>\n/);
+  });
+
+  it("an untracked patches/ is an ordinary queue, not a shared one", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    await ok(dir, "init");
+    expect(JSON.parse((await ok(dir, "status", "--json")).out).shared).toBeUndefined();
+    const c = await pq(dir, "commit", "-m", "x");
+    expect(c.code).toBe(3);
+    expect(c.err).toContain("is not versioned");
+    cleanup(dir);
   });
 });
