@@ -145,7 +145,7 @@ describe("mergeQueues", () => {
   });
 
   it("names a corrupt series from the other side", async () => {
-    const theirs = { series: "p1 -p3\n", patches: base.patches };
+    const theirs = { series: "p1 -R\n", patches: base.patches };
     await expect(mergeQueues(base, { series: "p1\n", patches: base.patches }, theirs, svc)).rejects.toThrow(/their series: series line 1/);
   });
 });

@@ -268,11 +268,11 @@ describe("damaged queue versions from the remote", () => {
   }
 
   it("names a series it cannot read and changes nothing", async () => {
-    handPush("series", "p1.patch -p3\n");
+    handPush("series", "p1.patch -R\n");
     const before = fullSnapshot(bob.tree);
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(7);
-    expect(r.err).toContain("the remote's series: series line 1: unsupported option -p3 after p1.patch");
+    expect(r.err).toContain("the remote's series: series line 1: option -R after p1.patch is not supported");
     expect(fullSnapshot(bob.tree)).toEqual(before);
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
   });
