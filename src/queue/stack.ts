@@ -4,7 +4,7 @@
  * journal if there is one, plans its changes in memory (WorkingSet), and only then writes
  * through the journal. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
@@ -20,7 +20,8 @@ import { PushCache, StatCache } from "./caches.js";
 import { commitWrites, recoverJournal } from "./journal.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { baselineVersion, expectedVersions, planRefresh, type PlanContext } from "./refresh-plan.js";
-import { isPushable, Series, validateGuardName, validatePatchName, type SeriesEntry } from "./series.js";
+import { isPushable, Series, validateGuardName, type SeriesEntry } from "./series.js";
+import { flattenName, movePatchFile, movePatchOut, resolveName, validatePatchName } from "./names.js";
 import { ensureStateDir, loadState, saveState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "./state.js";
 import { WorkingSet } from "./workset.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, replaceMessage, splitMessage } from "./patch-text.js";
@@ -534,7 +535,7 @@ export class Stack {
       const series = this.readSeries();
       if (existsSync(this.patchPath(to))) throw new PqError("exists", `${this.patchPath(to)} already exists`);
       series.rename(from, to);
-      renameSync(this.patchPath(from), this.patchPath(to));
+      movePatchFile(this.queueDir, from, to);
       this.writeSeries(series);
       const record = this.state.applied.find((a) => a.name === from);
       if (record) {
@@ -730,17 +731,7 @@ export class Stack {
   }
 
   private resolveName(series: Series, target: StackTarget): string {
-    const names = series.names();
-    if (typeof target === "number" || /^\d+$/.test(target)) {
-      const n = Number(target);
-      if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
-      return names[n - 1];
-    }
-    if (names.includes(target)) return target;
-    const partial = names.filter((n) => n.startsWith(target) || n.replace(/\.(patch|diff)$/, "") === target);
-    if (partial.length === 1) return partial[0];
-    if (partial.length > 1) throw new PqError("usage", `${target} matches several patches: ${partial.join(", ")}`);
-    throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"]);
+    return resolveName(series.names(), target);
   }
 
   private requireTop(): AppliedPatch {
@@ -808,8 +799,8 @@ export class Stack {
   private moveToTrash(name: string): string {
     const dir = statePaths(this.tree).trash;
     mkdirSync(dir, { recursive: true });
-    const dest = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${name}`);
-    renameSync(this.patchPath(name), dest);
+    const dest = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(name)}`);
+    movePatchOut(this.queueDir, name, dest);
     return dest;
   }
 

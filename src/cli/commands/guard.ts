@@ -1,3 +1,4 @@
+import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -20,8 +21,9 @@ export default defineCommand({
       for (const e of entries) io.out(`${e.name}: ${e.guards.length ? e.guards.join(" ") : "unguarded"}`);
       return;
     }
-    const names = new Set(entries.map((e) => e.name));
-    const name = rest.length && names.has(rest[0]) ? rest.shift()! : stack.top();
+    // A first argument that is not a guard (+g/-g) names the patch: exactly, by position or by a unique part.
+    const named = rest.length > 0 && !/^[+-]/.test(rest[0]);
+    const name = named ? resolveName(entries.map((e) => e.name), rest.shift()!) : stack.top();
     if (!name) {
       io.err("pq: no patch named and none applied");
       return 2;

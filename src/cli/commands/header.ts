@@ -1,4 +1,5 @@
 import { formatHeader, parseHeader } from "../../mail/header.js";
+import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { editText } from "./refresh.js";
@@ -15,7 +16,7 @@ export default defineCommand({
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const name = args.name ?? stack.top();
+    const name = args.name !== undefined ? resolveName(stack.series().map((e) => e.name), String(args.name)) : stack.top();
     if (!name) {
       io.err("pq: no patch named and none applied");
       return 2;
