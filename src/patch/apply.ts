@@ -4,9 +4,9 @@
  * same with up to `fuzz` outer context lines ignored. Each hunk's fate is reported, and
  * the hunks that fit are applied even when others fail (for --force and .rej files).
  */
-import { PqError } from "../errors.js";
 import { applyBinary } from "./binary.js";
 import { splitLines } from "./parse.js";
+import { quotePath } from "./paths.js";
 import type { FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
 
 const stripEol = (s: string) => (s.endsWith("\r\n") ? s.slice(0, -2) : s.endsWith("\n") ? s.slice(0, -1) : s);
@@ -94,9 +94,7 @@ function dominantEol(file: string[], pos: number, len: number): "\n" | "\r\n" {
 export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: { fuzz?: number } = {}): FileApplyResult {
   const maxFuzz = Math.max(0, Math.min(opts.fuzz ?? 2, 3));
   if (fp.binary) {
-    if (!fp.binary.forward) {
-      throw new PqError("unsupported", `${fp.newPath ?? fp.oldPath}: the patch only says "Binary files differ" and carries no data`, ["re-create it with git format-patch --binary (or git diff --binary)"]);
-    }
+    if (!fp.binary.forward) return applyWithoutData(oldContent, fp);
     if (fp.kind === "delete") return { ok: true, content: null, hunks: [] };
     return { ok: true, content: applyBinary(oldContent, fp.binary.forward), hunks: [] };
   }
@@ -146,6 +144,18 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
   return { ok, content, hunks: results };
 }
 
+/**
+ * "Binary files a/x and b/x differ" says a file changed but not how. GNU patch (and so
+ * quilt) creates a new file empty (or leaves one that exists), keeps a changed file as it
+ * is (a rename or copy still moves or copies it), and deletes a file only when it is empty.
+ */
+function applyWithoutData(old: string | null, fp: FilePatch): FileApplyResult {
+  if (fp.binary?.plain || fp.kind === "create") return { ok: true, content: fp.binary?.plain ? old : (old ?? ""), hunks: [] };
+  if (old === null) return { ok: false, content: null, hunks: [] };
+  if (fp.kind === "delete") return old === "" ? { ok: true, content: null, hunks: [] } : { ok: false, content: old, hunks: [] };
+  return { ok: true, content: old, hunks: [] };
+}
+
 function convertEol(text: string, ending: "\n" | "\r\n"): string {
   if (!text.endsWith("\n")) return text;
   return stripEol(text) + ending;
@@ -184,8 +194,7 @@ export function describeHunkResult(r: HunkResult): string {
 /** The failed hunks in unified format, as GNU patch writes a .rej file. */
 export function formatRejects(fp: FilePatch, results: HunkResult[]): string {
   const failed = new Set(results.filter((r) => r.status === "failed").map((r) => r.index));
-  const path = fp.newPath ?? fp.oldPath ?? "";
-  let text = `--- ${fp.oldPath === null ? "/dev/null" : `a/${fp.oldPath}`}\n+++ ${fp.newPath === null ? "/dev/null" : `b/${path}`}\n`;
+  let text = `--- ${fp.oldPath === null ? "/dev/null" : quotePath(fp.oldPath, "a/")}\n+++ ${fp.newPath === null ? "/dev/null" : quotePath(fp.newPath, "b/")}\n`;
   fp.hunks.forEach((h, i) => {
     if (!failed.has(i + 1)) return;
     text += formatHunk(h);

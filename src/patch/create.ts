@@ -8,6 +8,7 @@ import { diffArrays } from "diff";
 import { formatBinaryPatch, isBinaryContent } from "./binary.js";
 import { formatHunk } from "./apply.js";
 import { splitLines } from "./parse.js";
+import { quotePath } from "./paths.js";
 import type { Hunk, HunkLine } from "./types.js";
 
 /** The id git gives a blob with this content. */
@@ -16,25 +17,8 @@ export function gitBlobId(content: string | null): string {
   return createHash("sha1").update(`blob ${content.length}\0`, "latin1").update(content, "latin1").digest("hex");
 }
 
-/** git's path quoting: C escapes and octal for bytes outside printable ASCII. */
-export function quotePath(path: string): string {
-  if (!/[\x00-\x1f"\\\x7f-\xff]/.test(path)) return path;
-  let out = '"';
-  for (const c of path) {
-    const code = c.charCodeAt(0);
-    if (c === '"' || c === "\\") out += "\\" + c;
-    else if (c === "\n") out += "\\n";
-    else if (c === "\t") out += "\\t";
-    else if (code < 0x20 || code >= 0x7f) out += "\\" + code.toString(8).padStart(3, "0");
-    else out += c;
-  }
-  return out + '"';
-}
-
-const prefixed = (prefix: string, path: string) => {
-  const q = quotePath(path);
-  return q.startsWith('"') ? `"${prefix}${q.slice(1)}` : `${prefix}${q}`;
-};
+/** A ---/+++ line's name: git ends it with a TAB when it holds a space, so patch(1) reads it whole. */
+const headerName = (prefix: string, path: string) => quotePath(path, prefix) + (path.includes(" ") ? "\t" : "");
 
 /** Line hunks between two texts (unified diff with `context` lines). */
 export function diffHunks(oldText: string, newText: string, context = 3): Hunk[] {
@@ -113,7 +97,7 @@ export function createFilePatch(a: {
   const newPath = a.newPath ?? a.oldPath!;
   const oldMode = a.oldMode ?? "100644";
   const newMode = a.newMode ?? "100644";
-  let text = `diff --git ${prefixed("a/", oldPath)} ${prefixed("b/", newPath)}\n`;
+  let text = `diff --git ${quotePath(oldPath, "a/")} ${quotePath(newPath, "b/")}\n`;
   if (a.oldPath === null) text += `new file mode ${newMode}\n`;
   else if (a.newPath === null) text += `deleted file mode ${oldMode}\n`;
   else if (oldMode !== newMode) text += `old mode ${oldMode}\nnew mode ${newMode}\n`;
@@ -124,12 +108,15 @@ export function createFilePatch(a: {
   }
   if (a.oldContent === a.newContent && a.oldPath !== null && a.newPath !== null) return text;
   const modeSuffix = a.oldPath !== null && a.newPath !== null && oldMode === newMode ? ` ${oldMode}` : "";
-  text += `index ${gitBlobId(a.oldContent).slice(0, 12)}..${gitBlobId(a.newContent).slice(0, 12)}${modeSuffix}\n`;
-  if (isBinaryContent(a.oldContent) || isBinaryContent(a.newContent)) return text + formatBinaryPatch(a.oldContent, a.newContent);
+  // git apply refuses a binary patch "without full index line": binary files get whole ids, as format-patch --binary writes them.
+  const binary = isBinaryContent(a.oldContent) || isBinaryContent(a.newContent);
+  const idLength = binary ? 40 : 12;
+  text += `index ${gitBlobId(a.oldContent).slice(0, idLength)}..${gitBlobId(a.newContent).slice(0, idLength)}${modeSuffix}\n`;
+  if (binary) return text + formatBinaryPatch(a.oldContent, a.newContent);
   const hunks = diffHunks(a.oldContent ?? "", a.newContent ?? "", a.context ?? 3);
   if (!hunks.length) return text;
-  text += `--- ${a.oldPath === null ? "/dev/null" : prefixed("a/", oldPath)}\n`;
-  text += `+++ ${a.newPath === null ? "/dev/null" : prefixed("b/", newPath)}\n`;
+  text += `--- ${a.oldPath === null ? "/dev/null" : headerName("a/", oldPath)}\n`;
+  text += `+++ ${a.newPath === null ? "/dev/null" : headerName("b/", newPath)}\n`;
   for (const h of hunks) text += formatHunk(h);
   return text;
 }

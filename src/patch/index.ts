@@ -1,5 +1,6 @@
 export * from "./types.js";
-export { parsePatch, splitLines, unquotePath } from "./parse.js";
+export { parsePatch, splitLines } from "./parse.js";
+export { bytesToName, nameToBytes, quotePath, unquotePath } from "./paths.js";
 export { applyFilePatch, reverseFilePatch, describeHunkResult, formatRejects, formatHunk } from "./apply.js";
-export { createFilePatch, diffHunks, gitBlobId, quotePath } from "./create.js";
+export { createFilePatch, diffHunks, gitBlobId } from "./create.js";
 export { applyBinary, formatBinaryPatch, isBinaryContent } from "./binary.js";

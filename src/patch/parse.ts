@@ -5,6 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import { parseBinaryPatch } from "./binary.js";
+import { bytesToName, unquoteBytes } from "./paths.js";
 import type { FilePatch, Hunk, HunkLine, ParsedPatch } from "./types.js";
 
 export function splitLines(text: string): string[] {
@@ -24,29 +25,11 @@ export function splitLines(text: string): string[] {
 
 const eol = (line: string) => line.replace(/\r?\n$/, "");
 
-/** Undo git's C-style path quoting ("a/t\303\251st" → latin1 bytes). */
-export function unquotePath(raw: string): string {
-  if (!raw.startsWith('"')) return raw;
-  let out = "";
-  for (let i = 1; i < raw.length - 1; i++) {
-    const c = raw[i];
-    if (c !== "\\") {
-      out += c;
-      continue;
-    }
-    const n = raw[++i];
-    if (/[0-7]/.test(n)) {
-      out += String.fromCharCode(parseInt(raw.slice(i, i + 3), 8));
-      i += 2;
-    } else out += ({ n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", '"': '"', "\\": "\\" } as Record<string, string>)[n] ?? n;
-  }
-  return out;
-}
-
+/** The file name a patch path stands for: `strip` leading components dropped, its UTF-8 bytes decoded. */
 function stripComponents(path: string, strip: number, lineNo: number): string {
   const parts = path.split("/");
   if (parts.length <= strip) throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, ["the patch needs a/ b/ prefixes (-p1)"]);
-  return parts.slice(strip).join("/");
+  return bytesToName(parts.slice(strip).join("/"));
 }
 
 /** A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null. */
@@ -54,7 +37,7 @@ function headerPath(rest: string, strip: number, lineNo: number): string | null 
   let p = eol(rest);
   const quoted = /^"(?:[^"\\]|\\.)*"/.exec(p);
   if (quoted) {
-    p = unquotePath(quoted[0]);
+    p = unquoteBytes(quoted[0]);
   } else {
     const tab = p.indexOf("\t");
     if (tab !== -1) p = p.slice(0, tab);
@@ -70,7 +53,7 @@ function gitLinePaths(rest: string, strip: number, lineNo: number): [string, str
   if (line.startsWith('"')) {
     const m = /^("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*"|\S.*)$/.exec(line);
     if (!m) return null;
-    return [stripComponents(unquotePath(m[1]), strip, lineNo), stripComponents(unquotePath(m[2]), strip, lineNo)];
+    return [stripComponents(unquoteBytes(m[1]), strip, lineNo), stripComponents(unquoteBytes(m[2]), strip, lineNo)];
   }
   // "a/x b/x": without quotes the split is ambiguous if names contain " b/"; both halves are the same path for non-renames.
   const half = (line.length - 1) / 2;
@@ -95,6 +78,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
 
   while (i < lines.length) {
     if (!isStart(i)) {
+      // Between files, plain diff's no-data line for a binary file (after its "diff -r" line).
+      if (headerEnd !== -1 && lines[i].startsWith("Binary files ")) files.push(plainBinary(lines[i], null, strip));
       i++;
       continue;
     }
@@ -102,7 +87,14 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     const fp: FilePatch = { oldPath: null, newPath: null, kind: "modify", hunks: [] };
     let sawGit = false;
     let gitPaths: [string, string] | null = null;
-    if (lines[i].startsWith("Index: ")) i += 2;
+    if (lines[i].startsWith("Index: ")) {
+      const indexName = eol(lines[i].slice(7));
+      i += 2;
+      if (i < lines.length && lines[i].startsWith("Binary files ")) {
+        files.push(plainBinary(lines[i++], indexName, strip));
+        continue;
+      }
+    }
     if (lines[i].startsWith("diff --git ")) {
       sawGit = true;
       gitPaths = gitLinePaths(lines[i].slice(11), strip, i + 1);
@@ -122,12 +114,12 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
         } else if ((m = /^(?:similarity|dissimilarity) index (\d+)%$/.exec(l))) fp.similarity = Number(m[1]);
         else if ((m = /^rename from (.*)$/.exec(l))) {
           fp.kind = "rename";
-          fp.oldPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
-        } else if ((m = /^rename to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+          fp.oldPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
+        } else if ((m = /^rename to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
         else if ((m = /^copy from (.*)$/.exec(l))) {
           fp.kind = "copy";
-          fp.oldPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
-        } else if ((m = /^copy to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquotePath(m[1]), 1, i + 1);
+          fp.oldPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
+        } else if ((m = /^copy to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
         else if ((m = /^index ([0-9a-f]+)\.\.([0-9a-f]+)(?: (\d+))?$/.exec(l))) {
           fp.index = { oldBlob: m[1], newBlob: m[2] };
           if (m[3] && !fp.oldMode) fp.oldMode = fp.newMode = m[3];
@@ -169,6 +161,22 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     files.push(fp);
   }
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
+}
+
+/**
+ * A "Binary files A and B differ" line without a git header (quilt's and plain diff's
+ * output): GNU patch skips it, pq keeps it only to name the file in a warning.
+ */
+function plainBinary(line: string, indexName: string | null, strip: number): FilePatch {
+  const m = /^Binary files (.+) and (.+) differ$/.exec(eol(line));
+  const raw = m ? (m[2] === "/dev/null" ? m[1] : m[2]) : (indexName ?? "");
+  let path: string;
+  try {
+    path = stripComponents(unquoteBytes(raw), strip, 0);
+  } catch {
+    path = bytesToName(indexName ?? raw);
+  }
+  return { oldPath: path, newPath: path, kind: "modify", binary: { forward: null, reverse: null, plain: true }, hunks: [] };
 }
 
 function parseHunk(lines: string[], at: number): [Hunk, number] {

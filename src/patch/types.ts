@@ -28,9 +28,14 @@ export interface BinaryBlock {
 }
 
 export interface BinaryPatch {
-  /** null for "Binary files ... differ" with no data: it cannot be applied. */
+  /**
+   * null for "Binary files ... differ" with no data: applied as GNU patch does (a new file
+   * is created empty, a changed one is left as it is, only an empty file is deleted).
+   */
   forward: BinaryBlock | null;
   reverse: BinaryBlock | null;
+  /** The no-data line came without a git header (plain `diff`, quilt's `Index:`): GNU patch skips it. */
+  plain?: boolean;
 }
 
 export interface FilePatch {

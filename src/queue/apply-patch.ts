@@ -25,6 +25,11 @@ export interface PatchApplication {
   failed: boolean;
   conflicts: boolean;
   fuzzy: boolean;
+  /**
+   * Files whose diff said only "Binary files ... differ": applied as GNU patch and quilt do
+   * (a new one created empty, a changed one left as it was), so the tree lacks their content.
+   */
+  binaryWithoutData: string[];
 }
 
 export interface ApplyOptions {
@@ -38,9 +43,15 @@ const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
   const parsed = parsePatch(text);
-  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false };
-  // Check every path before applying anything: a bad path refuses the whole patch.
+  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [] };
+  // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
+  const files: FilePatch[] = [];
   for (const fp of parsed.files) {
+    if (fp.binary?.plain) result.binaryWithoutData.push(fp.newPath!);
+    else files.push(fp);
+  }
+  // Check every path before applying anything: a bad path refuses the whole patch.
+  for (const fp of files) {
     if (fp.oldPath !== null) checkTreePath(ws.tree, fp.oldPath, `${name}: source path`);
     if (fp.newPath !== null) checkTreePath(ws.tree, fp.newPath, `${name}: target path`);
     if (fp.newMode === "120000" || fp.oldMode === "120000") {
@@ -50,7 +61,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   const touch = (path: string) => {
     if (!result.files[path]) result.files[path] = { pre: ws.preserve(path), post: ws.version(path) };
   };
-  for (const fp of parsed.files) {
+  for (const fp of files) {
     const source = fp.oldPath ?? fp.newPath!;
     const target = fp.newPath ?? fp.oldPath!;
     touch(source);
@@ -59,6 +70,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     const oldExec = versionExec(ws.version(source));
     let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, { fuzz: opts.fuzz });
     let status: FileOutcome["status"] = outcome.ok ? "applied" : "failed";
+    if (fp.binary && !fp.binary.forward) result.binaryWithoutData.push(target);
     let content = outcome.content;
     if (!outcome.ok && opts.merge && opts.git && fp.index) {
       const merged = await threeWayMerge(opts.git, fp, old, name);
@@ -73,7 +85,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (status === "failed") {
       result.failed = true;
       if (opts.force) {
-        result.rejects[target] = formatRejects(fp, outcome.hunks);
+        if (fp.hunks.length) result.rejects[target] = formatRejects(fp, outcome.hunks);
         // GNU patch writes the hunks that did apply even when others fail.
         content = outcome.content ?? old;
       } else {
@@ -85,7 +97,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       ws.set(source, null, false);
       result.renames.push([source, target]);
     }
-    if (fp.kind === "delete") ws.set(source, null, false);
+    // A forced delete that failed keeps the file with the hunks that fit, as GNU patch does.
+    if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
     else ws.set(target, content, exec);
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
@@ -112,7 +125,9 @@ export function describeFailures(app: PatchApplication): string[] {
       continue;
     }
     for (const h of o.hunks) if (h.status === "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);
-    if (!o.hunks.length) lines.push(`${o.path}: the file is not in the state the patch expects`);
+    if (!o.hunks.length && app.binaryWithoutData.includes(o.path)) {
+      lines.push(`${o.path}: a binary diff without data can only delete an empty file or change one that exists (as GNU patch)`);
+    } else if (!o.hunks.length) lines.push(`${o.path}: the file is not in the state the patch expects`);
   }
   return lines;
 }

@@ -7,7 +7,7 @@
  *   fast-forward of stored commits, without commits).
  */
 import { appendFileSync } from "node:fs";
-import { readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import type { Version } from "./state.js";
 
 /**
@@ -57,7 +57,7 @@ export class StatCache {
     if (!this.dirty) return;
     // Saved after the files it describes were written; lookups trust entries older than this.
     this.savedAt = Date.now();
-    writeAtomic(this.file, JSON.stringify({ savedAt: this.savedAt, entries: this.entries }));
+    writeAtomic(this.file, asciiJson({ savedAt: this.savedAt, entries: this.entries }));
     this.dirty = false;
   }
 }
@@ -98,8 +98,8 @@ export class PushCache {
 
   add(patchHash: string, entry: PushCacheEntry): void {
     const list = this.load().get(patchHash) ?? [];
-    const key = JSON.stringify(entry);
-    if (list.some((e) => JSON.stringify(e) === key)) return;
+    const key = asciiJson(entry);
+    if (list.some((e) => asciiJson(e) === key)) return;
     list.push(entry);
     this.load().set(patchHash, list);
     this.pending.push(`${patchHash}\t${key}\n`);

@@ -7,7 +7,7 @@
  */
 import { chmodSync, rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileStat, readText, removeFile, writeAtomic, writeTextAsync } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeTextAsync } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import { StatCache } from "./caches.js";
 import { saveState, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
@@ -27,7 +27,7 @@ export async function commitWrites(
 ): Promise<void> {
   const paths = statePaths(tree);
   store.flush(); // every version the journal names must be durable before it is
-  writeAtomic(paths.journal, JSON.stringify(journal), true);
+  writeAtomic(paths.journal, asciiJson(journal), true);
   await applyJournal(tree, store, statCache, journal, onFile);
   rmSync(paths.journal, { force: true });
 }

@@ -45,6 +45,8 @@ export interface PushedPatch {
   notes: string[];
   needsRefresh?: "forced" | "conflict";
   rejects?: string[];
+  /** Files whose diff carried no data ("Binary files ... differ"): created empty or left as they were. */
+  binaryWithoutData?: string[];
 }
 
 export interface PushReport {
@@ -307,8 +309,10 @@ export class Stack {
         const pushed: PushedPatch = { name, cached: false, notes: describeFuzz(app), ...(needsRefresh ? { needsRefresh } : {}) };
         if (Object.keys(app.rejects).length) pushed.rejects = Object.keys(app.rejects).map((p) => `${p}.rej`);
         if (needsRefresh) pushed.notes.push(...describeFailures(app));
+        if (app.binaryWithoutData.length) pushed.binaryWithoutData = app.binaryWithoutData;
         report.pushed.push(pushed);
-        if (!needsRefresh && !app.fuzzy) {
+        // Not cached when there is something to report: a reused push reports nothing.
+        if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length) {
           this.pushCache.add(hash, { files: Object.fromEntries(Object.entries(app.files).map(([p, c]) => [p, [c.pre, c.post]])), ...(app.renames.length ? { renames: app.renames } : {}) });
         }
         if (needsRefresh) {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 
 /**
  * A file version: a blob id in the object store, with ":x" appended when executable;
@@ -74,7 +74,7 @@ export function loadState(tree: string): StackState | null {
 }
 
 export function saveState(tree: string, state: StackState): void {
-  writeAtomic(statePaths(tree).state, JSON.stringify(state, null, 1) + "\n", true);
+  writeAtomic(statePaths(tree).state, asciiJson(state, 1) + "\n", true);
 }
 
 export function ensureStateDir(tree: string): void {

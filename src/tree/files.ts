@@ -78,3 +78,12 @@ export function fileStat(path: string): { size: number; mtimeMs: number; mode: n
     return null;
   }
 }
+
+/**
+ * JSON for pq's own files, written with every non-ASCII character as a \u escape: the
+ * files are written and read as latin1 like everything else, and an escaped file is the
+ * same valid JSON in any encoding, so a file name like `€.txt` survives exactly.
+ */
+export function asciiJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -59,6 +60,31 @@ describe("import and export", () => {
     expect(read(am, "a.txt")).toBe("a2\n");
   });
 
+  it("a patch with binary files exported with --dir is taken by git am (full index lines)", async () => {
+    const blob = (seed: number) => Array.from({ length: 600 }, (_, i) => String.fromCharCode((i * seed) % 256)).join("");
+    const base = { "fw.bin": blob(7), "gone.bin": blob(3), "a.txt": "a\n" };
+    const tree = repo(base);
+    await pq(tree, "init");
+    await pq(tree, "new", "bin.patch", "-m", "Binary changes");
+    write(tree, "fw.bin", blob(11));
+    write(tree, "new.bin", blob(5));
+    cleanup(join(tree, "gone.bin"));
+    write(tree, "a.txt", "a2\n");
+    await pq(tree, "add", "new.bin");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(tree, "patches/bin.patch")).toMatch(/^index [0-9a-f]{40}\.\.[0-9a-f]{40} 100644$/m);
+    const out = tempDir("pq-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
+    const am = repo(base);
+    const mails = readdirSync(out).filter((f) => f.endsWith(".patch")).sort().map((f) => join(out, f));
+    const r = spawnSync("git", ["am", "-q", ...mails], { cwd: am, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const withoutQueue = (root: string) => Object.fromEntries(Object.entries(snapshot(root)).filter(([p]) => !p.startsWith("patches/")));
+    expect(withoutQueue(am)).toEqual(withoutQueue(tree));
+  });
+
   it("header edits the message and author of a patch", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
@@ -66,6 +92,112 @@ describe("import and export", () => {
     expect((await pq(tree, "header", "-m", "new subject\n\nnew body", "-u", "New Author <n@example.org>")).code).toBe(0);
     const h = JSON.parse((await pq(tree, "header", "--json")).out);
     expect(h).toMatchObject({ subject: "new subject", body: "new body", author: "New Author <n@example.org>" });
+  });
+});
+
+describe("non-ASCII file names", () => {
+  it("refresh writes git's quoting, state.json stays valid JSON, and pop/push restore the same names", async () => {
+    const tree = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "names.patch", "-m", "names");
+    write(tree, "\u00e9.txt", "new\n");
+    write(tree, "\u20ac b.txt", "changed\n");
+    expect((await pq(tree, "add", "\u00e9.txt")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(tree, "patches/names.patch");
+    expect(patch).toContain('diff --git "a/\\303\\251.txt" "b/\\303\\251.txt"');
+    expect(patch).toContain('+++ "b/\\342\\202\\254 b.txt"\t\n');
+    // Valid UTF-8 JSON (pure ASCII), naming the files as they are on disk.
+    const stateBytes = readFileSync(join(tree, ".pq/state.json"));
+    expect(stateBytes.every((b) => b < 0x80)).toBe(true);
+    expect(Object.keys(JSON.parse(stateBytes.toString("utf8")).applied[0].files).sort()).toEqual(["\u00e9.txt", "\u20ac b.txt"]);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(existsSync(join(tree, "\u00e9.txt"))).toBe(false);
+    expect(read(tree, "\u20ac b.txt")).toBe("old\n");
+    // Once through the push cache, once through the patch text itself.
+    for (const fresh of [false, true]) {
+      if (fresh) await pq(tree, "pop");
+      if (fresh) cleanup(join(tree, ".pq/pushcache.log"));
+      expect((await pq(tree, "push")).code).toBe(0);
+      expect(readdirSync(tree).sort()).toEqual([".git", ".pq", "patches", "x.txt", "\u00e9.txt", "\u20ac b.txt"].sort());
+      expect(read(tree, "\u00e9.txt")).toBe("new\n");
+      expect(read(tree, "\u20ac b.txt")).toBe("changed\n");
+    }
+    // git apply and GNU patch take it on a clean copy of the base.
+    const other = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });
+    write(other, "p.diff", patch);
+    git(other, "apply", "--check", "p.diff");
+    expect(spawnSync("patch", ["-p1", "-i", "p.diff"], { cwd: other }).status).toBe(0);
+    expect(read(other, "\u00e9.txt")).toBe("new\n");
+  });
+});
+
+describe("binary diffs without data, against real quilt", () => {
+  const quilt = (cwd: string, ...args: string[]) =>
+    spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
+  const base = { "mod.bin": "a\0b", "mode.bin": "m\0", "empty.bin": "", "ren.bin": "r\0r", "del.bin": "d\0e", "t.txt": "t\n" };
+  const gitBinary = (path: string, header: string, from = `a/${path}`, to = `b/${path}`) => `diff --git a/${path} b/${path}\n${header}Binary files ${from} and ${to} differ\n`;
+  const textChange = "diff --git a/t.txt b/t.txt\n--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-t\n+t2\n";
+  const good =
+    "Binary files without data, as git diff writes them without --binary.\n\n" +
+    gitBinary("new.bin", "new file mode 100755\nindex 0000000..0f4ca97\n", "/dev/null") +
+    gitBinary("mod.bin", "index 20b5be9..88f3700 100644\n") +
+    gitBinary("mode.bin", "old mode 100644\nnew mode 100755\nindex 20b5be9..88f3700\n") +
+    gitBinary("empty.bin", "deleted file mode 100644\nindex e69de29..0000000\n", "a/empty.bin", "/dev/null") +
+    "diff --git a/ren.bin b/moved.bin\nsimilarity index 60%\nrename from ren.bin\nrename to moved.bin\nindex 20b5be9..88f3700 100644\nBinary files a/ren.bin and b/moved.bin differ\n" +
+    textChange +
+    "Index: q.bin\n===================================================================\nBinary files a/q.bin and b/q.bin differ\n";
+  const bad = "Deletes a binary file that is not empty.\n\n" + gitBinary("del.bin", "deleted file mode 100644\nindex d39dc42..0000000\n", "a/del.bin", "/dev/null") + textChange;
+
+  /** A copy of the base with patches/series listing `patch`; returns [quilt's dir, pq's git tree]. */
+  const setup = (patch: string): [string, string] => {
+    const qdir = tempDir("pq-quilt-bin-");
+    dirs.push(qdir);
+    for (const [p, c] of Object.entries(base)) write(qdir, p, c);
+    write(qdir, "patches/series", "p.diff\n");
+    write(qdir, "patches/p.diff", patch);
+    const tree = repo(base);
+    return [qdir, tree];
+  };
+  const modes = (root: string) => Object.fromEntries(Object.keys(snapshot(root)).map((f) => [f, statSync(join(root, f)).mode & 0o777]));
+  const tree = (root: string) => {
+    const all = snapshot(root);
+    return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith("patches/") && !p.startsWith(".pc/")));
+  };
+
+  it("push makes quilt's tree (new file empty and executable, changed ones kept, mode, rename, empty file deleted) and names them", async () => {
+    const [qdir, mine] = setup(good);
+    expect(quilt(qdir, "push", "-a").status).toBe(0);
+    await pq(mine, "init");
+    expect((await pq(mine, "import", "--quilt", qdir)).code).toBe(0);
+    const pushed = await pq(mine, "push", "--json");
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.out).pushed[0].binaryWithoutData.sort()).toEqual(["empty.bin", "mod.bin", "mode.bin", "moved.bin", "new.bin", "q.bin"]);
+    expect(tree(mine)).toEqual(tree(qdir));
+    const quiltModes = modes(qdir);
+    for (const [f, m] of Object.entries(modes(mine))) if (!f.startsWith("patches/")) expect([f, m]).toEqual([f, quiltModes[f]]);
+    // Popped and pushed again: still reported (not silently reused from the push cache).
+    await pq(mine, "pop");
+    expect(snapshot(mine)).toMatchObject(base);
+    const again = await pq(mine, "push");
+    expect(again.out).toContain("warning: binary diff without data");
+    expect(again.out).toContain("new.bin");
+  });
+
+  it("a delete of a binary file that is not empty fails as under quilt; --force keeps the file as quilt push -f does", async () => {
+    const [qdir, mine] = setup(bad);
+    expect(quilt(qdir, "push").status).not.toBe(0);
+    await pq(mine, "init");
+    await pq(mine, "import", "--quilt", qdir);
+    const refused = await pq(mine, "push");
+    expect(refused.code).toBe(6);
+    expect(refused.err).toContain("del.bin: a binary diff without data");
+    expect(tree(mine)).toEqual(base);
+    expect(quilt(qdir, "push", "-f").stdout).toContain("forced");
+    const forced = await pq(mine, "push", "--force");
+    expect(forced.code).toBe(6);
+    expect(tree(mine)).toEqual(tree(qdir));
+    expect(existsSync(join(mine, "del.bin.rej"))).toBe(false);
   });
 });
 

@@ -41,7 +41,7 @@ describe("parse", () => {
     expect(byPath["new name.txt"]).toMatchObject({ kind: "rename", oldPath: "old name.txt", similarity: 100 });
     expect(byPath["gone.txt"]).toMatchObject({ kind: "delete", newPath: null });
     expect(byPath["run.sh"]).toMatchObject({ oldMode: "100644", newMode: "100755" });
-    expect(Object.keys(byPath)).toContain(Buffer.from("t\u00e9st.txt", "utf8").toString("latin1"));
+    expect(Object.keys(byPath)).toContain("t\u00e9st.txt");
     // The signature after the last hunk is not read as context.
     expect(p.files.every((f) => f.hunks.every((h) => h.lines.every((l) => !l.text.startsWith("2.39"))))).toBe(true);
   });
@@ -138,17 +138,20 @@ describe("binary patches", () => {
     expect(Buffer.from(applyFilePatch(blob.toString("latin1"), fp).content!, "latin1").equals(changed)).toBe(true);
   });
 
-  it("refuses 'Binary files differ' with no data, saying what to do", () => {
-    const p = "diff --git a/x.bin b/x.bin\nindex 1234567..89abcde 100644\nBinary files a/x.bin and b/x.bin differ\n";
-    const err = (() => {
-      try {
-        applyFilePatch("old", only(p));
-      } catch (e) {
-        return e as PqError;
-      }
-    })();
-    expect(err?.code).toBe("unsupported");
-    expect(err?.details.join(" ")).toContain("--binary");
+  it("'Binary files differ' without data applies as GNU patch does: new file empty, changed file kept, only an empty file deleted", () => {
+    const nodata = (header: string, from = "a/x.bin", to = "b/x.bin") => only(`diff --git a/x.bin b/x.bin\n${header}Binary files ${from} and ${to} differ\n`);
+    expect(applyFilePatch(null, nodata("new file mode 100644\nindex 0000000..89abcde\n", "/dev/null"))).toMatchObject({ ok: true, content: "" });
+    expect(applyFilePatch("a\0b", nodata("index 1234567..89abcde 100644\n"))).toMatchObject({ ok: true, content: "a\0b" });
+    expect(applyFilePatch(null, nodata("index 1234567..89abcde 100644\n")).ok).toBe(false);
+    const del = nodata("deleted file mode 100644\nindex 1234567..0000000\n", "a/x.bin", "/dev/null");
+    expect(applyFilePatch("", del)).toMatchObject({ ok: true, content: null });
+    expect(applyFilePatch("d\0e", del)).toMatchObject({ ok: false, content: "d\0e" });
+    // Without a git header (quilt's Index: sections, plain diff -r): named, but GNU patch skips it.
+    const quiltStyle = parsePatch("Index: x.bin\n===================================================================\nBinary files a/x.bin and b/x.bin differ\n");
+    expect(quiltStyle.files).toMatchObject([{ newPath: "x.bin", binary: { forward: null, plain: true } }]);
+    expect(applyFilePatch(null, quiltStyle.files[0])).toMatchObject({ ok: true, content: null });
+    const plain = parsePatch("--- a/t\n+++ b/t\n@@ -1 +1 @@\n-t\n+u\ndiff -urN a/y.bin b/y.bin\nBinary files a/y.bin and b/y.bin differ\n");
+    expect(plain.files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([["t", false], ["y.bin", true]]);
   });
 });
 
@@ -204,5 +207,46 @@ describe("create", () => {
       }
     }
     for (const [path, content] of Object.entries(files)) expect(content).toBe(read(dir, path));
+  });
+});
+
+describe("file names", () => {
+  // Names git has to quote: UTF-8, control characters with and without a letter escape, quote, backslash, space.
+  const names = ["\u00e9.txt", "dir/\u20ac sp\u00e4ce.txt", "tab\there", "c\x07\x0b\x0c\rd", 'q"uo\\te', "del\x7f", "plain name.txt", "\ud83d\ude00.md"];
+
+  it("are quoted exactly as git quotes them (UTF-8 bytes in octal) in diff --git, ---/+++ and rename lines", () => {
+    const dir = makeRepo({});
+    dirs.push(dir);
+    for (const n of names) write(dir, n, "x\n");
+    git(dir, "add", "-A");
+    const headers = (text: string) => text.split("\n").filter((l) => /^(diff --git|--- |\+\+\+ |rename (from|to) )/.test(l));
+    const fromGit = git(dir, "-c", "core.quotePath=true", "diff", "--cached", "--no-renames");
+    const mine = [...names].sort().map((n) => createFilePatch({ oldPath: null, newPath: n, oldContent: null, newContent: "x\n" })).join("");
+    expect(headers(mine).sort()).toEqual(headers(fromGit).sort());
+    git(dir, "commit", "-qm", "names");
+    git(dir, "mv", "\u00e9.txt", "\u00e8 moved.txt");
+    const renamed = git(dir, "diff", "--cached", "-M");
+    const myRename = createFilePatch({ oldPath: "\u00e9.txt", newPath: "\u00e8 moved.txt", oldContent: "x\n", newContent: "x\n" });
+    expect(headers(myRename)).toEqual(headers(renamed));
+  });
+
+  it("read back from git's quoted headers as the names on disk, and applied by git apply and patch -p1", () => {
+    const dir = makeRepo(Object.fromEntries(names.map((n) => [n, "one\n"])));
+    dirs.push(dir);
+    for (const n of names) write(dir, n, "two\n");
+    const fromGit = parsePatch(git(dir, "diff"));
+    expect(fromGit.files.map((f) => f.newPath).sort()).toEqual([...names].sort());
+    const mine = names.map((n) => createFilePatch({ oldPath: n, newPath: n, oldContent: "one\n", newContent: "two\n" })).join("");
+    expect(parsePatch(mine).files.map((f) => f.oldPath)).toEqual(names);
+    git(dir, "checkout", "-q", "--", ".");
+    write(dir, "p.diff", mine);
+    git(dir, "apply", "--check", "p.diff");
+    const r = spawnSync("patch", ["-p1", "--no-backup-if-mismatch", "-i", "p.diff"], { cwd: dir, encoding: "latin1" });
+    expect(r.status).toBe(0);
+    for (const n of names) expect(read(dir, n)).toBe("two\n");
+  });
+
+  it("refuses a damaged quoted name with a PqError", () => {
+    expect(() => parsePatch('diff --git "a/x\\q" "b/x\\q"\nnew file mode 100644\n--- /dev/null\n+++ "b/x\\q"\n@@ -0,0 +1 @@\n+x\n')).toThrow(PqError);
   });
 });

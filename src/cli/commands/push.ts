@@ -9,6 +9,9 @@ export function printPushReport(io: CliIO, report: PushReport): void {
     io.out(`applying ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
     for (const note of p.notes) io.out(`  ${note}`);
     if (p.rejects?.length) io.out(`  rejects written: ${p.rejects.join(", ")}`);
+    if (p.binaryWithoutData?.length) {
+      io.out(`  warning: binary diff without data (created empty or left as it was, as quilt does): ${p.binaryWithoutData.join(", ")}`);
+    }
     if (p.needsRefresh) io.out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
   }
   io.out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
