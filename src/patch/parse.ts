@@ -32,8 +32,12 @@ function stripComponents(path: string, strip: number, lineNo: number): string {
   return bytesToName(parts.slice(strip).join("/"));
 }
 
-/** A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null. */
-function headerPath(rest: string, strip: number, lineNo: number): string | null {
+/**
+ * A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null.
+ * In a plain (non-git) diff an unquoted name without a TAB after it ends at the first
+ * space, as GNU patch reads it (and so quilt and dpkg-source): `+++ b/New Dir/x` patches `New`.
+ */
+function headerPath(rest: string, strip: number, lineNo: number, plain = false): string | null {
   let p = eol(rest);
   const quoted = /^"(?:[^"\\]|\\.)*"/.exec(p);
   if (quoted) {
@@ -41,6 +45,7 @@ function headerPath(rest: string, strip: number, lineNo: number): string | null 
   } else {
     const tab = p.indexOf("\t");
     if (tab !== -1) p = p.slice(0, tab);
+    else if (plain) p = p.split(/\s/)[0];
     p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
   }
   if (p === "/dev/null") return null;
@@ -127,8 +132,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       }
     }
     if (i < lines.length && lines[i].startsWith("--- ") && i + 1 < lines.length && lines[i + 1].startsWith("+++ ")) {
-      const oldP = headerPath(lines[i].slice(4), strip, i + 1);
-      const newP = headerPath(lines[i + 1].slice(4), strip, i + 2);
+      const oldP = headerPath(lines[i].slice(4), strip, i + 1, !sawGit);
+      const newP = headerPath(lines[i + 1].slice(4), strip, i + 2, !sawGit);
       if (fp.kind !== "rename" && fp.kind !== "copy") {
         fp.oldPath = oldP;
         fp.newPath = newP;
