@@ -134,9 +134,14 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     if (i < lines.length && lines[i].startsWith("--- ") && i + 1 < lines.length && lines[i + 1].startsWith("+++ ")) {
       const oldP = headerPath(lines[i].slice(4), strip, i + 1, !sawGit);
       const newP = headerPath(lines[i + 1].slice(4), strip, i + 2, !sawGit);
+      // GNU patch (so quilt) takes a rename's names from these lines, not from "rename from/to":
+      // they differ in diffs made with a path prefix (qemu's submodule diffs in Debian).
       if (fp.kind !== "rename" && fp.kind !== "copy") {
         fp.oldPath = oldP;
         fp.newPath = newP;
+      } else {
+        if (oldP !== null) fp.oldPath = oldP;
+        if (newP !== null) fp.newPath = newP;
       }
       if (oldP === null && newP !== null) fp.kind = "create";
       if (newP === null && oldP !== null) fp.kind = "delete";
@@ -153,6 +158,9 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       i = next;
     } else if (!sawGit) {
       throw new PqError("bad-patch", `a diff header without --- / +++ lines at line ${i + 1} of the patch`);
+    } else if ((fp.kind === "rename" || fp.kind === "copy") && gitPaths) {
+      // A rename without ---/+++ lines: GNU patch names it after the diff --git line, for the same reason.
+      [fp.oldPath, fp.newPath] = gitPaths;
     }
     if (sawGit && (fp.oldPath === null || fp.newPath === null) && fp.kind !== "create" && fp.kind !== "delete") {
       if (!gitPaths) throw new PqError("bad-patch", `cannot read the paths of the diff --git line before line ${i + 1}`);

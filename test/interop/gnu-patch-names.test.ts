@@ -34,3 +34,31 @@ describe("file names with spaces in plain diffs (real GNU patch)", () => {
     });
   }
 });
+
+/**
+ * A git rename whose "rename from/to" lines name other paths than its diff --git and
+ * ---/+++ lines (a diff made with a path prefix, as Debian's qemu has for a submodule):
+ * GNU patch goes by ---/+++, or by the diff --git line when there are none.
+ */
+describe("renames whose rename from/to lines disagree with the other names (real GNU patch)", () => {
+  const base = { "sub/ci/old.yml": "name: one\nversion: 35\nend\n", "sub/ci/pure.yml": "kept\n" };
+  const cases: Record<string, string> = {
+    "with hunks": "diff --git a/sub/ci/old.yml b/sub/ci/new.yml\nsimilarity index 80%\nrename from ci/old.yml\nrename to ci/new.yml\n--- a/sub/ci/old.yml\n+++ b/sub/ci/new.yml\n@@ -1,3 +1,3 @@\n name: one\n-version: 35\n+version: 37\n end\n",
+    "a pure rename": "diff --git a/sub/ci/pure.yml b/sub/ci/moved.yml\nsimilarity index 100%\nrename from ci/pure.yml\nrename to ci/moved.yml\n",
+  };
+  for (const [what, patch] of Object.entries(cases)) {
+    it(what, async () => {
+      const gnu = makeRepo(base);
+      const mine = makeRepo(base);
+      dirs.push(gnu, mine);
+      execFileSync("patch", ["-p1", "-s", "-f"], { cwd: gnu, input: patch });
+      write(mine, "p.diff", patch);
+      await pq(mine, "init");
+      expect((await pq(mine, "import", "p.diff", "--push")).code).toBe(0);
+      const [a, b] = [snapshot(gnu), snapshot(mine)];
+      delete b["p.diff"];
+      for (const k of Object.keys(b)) if (k.startsWith("patches/")) delete b[k];
+      expect(b).toEqual(a);
+    });
+  }
+});
