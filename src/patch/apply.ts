@@ -34,7 +34,8 @@ function matchesAt(file: string[], pos: number, old: string[], top: number, bott
     const a = file[pos + k];
     const b = old[k];
     if (a === b) continue;
-    if (!loose || stripEol(a) !== stripEol(b)) return false;
+    // Loosely, CRLF matches LF; a line without its newline (end of file) still matches only its like, as in GNU patch.
+    if (!loose || stripEol(a) !== stripEol(b) || a.endsWith("\n") !== b.endsWith("\n")) return false;
   }
   return true;
 }
@@ -75,7 +76,9 @@ function findHunk(file: string[], hunk: Hunk, old: string[], expected: number, m
       const hit = tryPos(expected);
       if (hit) return hit;
       const span = Math.max(expected - minPos, file.length - expected);
-      for (let d = 1; d <= span; d++) {
+      // Start where a candidate can first be inside the file: a hunk header may state line 2^31.
+      const first = Math.max(1, expected > file.length ? expected - file.length : expected < minPos ? minPos - expected : 1);
+      for (let d = first; d <= span; d++) {
         const after = tryPos(expected + d);
         if (after) return after;
         const before = tryPos(expected - d);

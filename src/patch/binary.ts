@@ -73,6 +73,9 @@ export function parseBinaryPatch(lines: string[], at: number): [BinaryPatch, num
   return [{ forward, reverse }, i];
 }
 
+/** Larger binary files than this (1 GiB) are refused rather than allocated. */
+const MAX_BINARY = 2 ** 30;
+
 function readVarint(buf: Uint8Array, pos: { at: number }): number {
   let value = 0;
   let shift = 0;
@@ -89,6 +92,7 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   const srcSize = readVarint(delta, pos);
   const dstSize = readVarint(delta, pos);
   if (srcSize !== base.length) throw new PqError("apply-failed", `binary delta expects a ${srcSize}-byte file, found ${base.length} bytes`);
+  if (dstSize > MAX_BINARY) throw new PqError("bad-patch", `binary delta claims a ${dstSize}-byte result, more than pq handles`);
   const out = new Uint8Array(dstSize);
   let o = 0;
   while (pos.at < delta.length) {
@@ -104,6 +108,7 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
       out.set(base.subarray(off, off + size), o);
       o += size;
     } else if (cmd) {
+      if (pos.at + cmd > delta.length || o + cmd > dstSize) throw new PqError("bad-patch", "binary delta inserts more data than it has or than its result holds");
       out.set(delta.subarray(pos.at, pos.at + cmd), o);
       pos.at += cmd;
       o += cmd;
@@ -115,7 +120,14 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
 
 /** The new content of a binary file, or null if the block cannot produce it from `old`. */
 export function applyBinary(old: string | null, block: BinaryBlock): string {
-  const data = inflateSync(block.data);
+  if (block.size > MAX_BINARY) throw new PqError("bad-patch", `binary ${block.kind} of ${block.size} bytes is more than pq handles`);
+  let data: Buffer;
+  try {
+    // Inflating never runs past the size the patch states (a damaged or hostile stream stops there).
+    data = inflateSync(block.data, { maxOutputLength: Math.max(block.size, 1) });
+  } catch (e) {
+    throw new PqError("bad-patch", `damaged binary patch data (${(e as Error).message})`);
+  }
   if (block.kind === "literal") {
     if (data.length !== block.size) throw new PqError("bad-patch", "binary literal has the wrong size");
     return data.toString("latin1");

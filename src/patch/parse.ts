@@ -44,9 +44,10 @@ function headerPath(rest: string, strip: number, lineNo: number, plain = false):
     p = unquoteBytes(quoted[0]);
   } else {
     const tab = p.indexOf("\t");
+    // After a TAB comes the timestamp (or nothing: git's marker for a name with spaces); the name keeps its own spaces.
     if (tab !== -1) p = p.slice(0, tab);
     else if (plain) p = p.split(/\s/)[0];
-    p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
+    else p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
   }
   if (p === "/dev/null") return null;
   return stripComponents(p, strip, lineNo);
@@ -99,6 +100,7 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
         files.push(plainBinary(lines[i++], indexName, strip));
         continue;
       }
+      if (i >= lines.length) throw new PqError("bad-patch", `the patch ends after "Index: ${indexName}" with no diff`);
     }
     if (lines[i].startsWith("diff --git ")) {
       sawGit = true;
@@ -169,6 +171,9 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     }
     if (sawGit && fp.kind === "create" && fp.newPath === null && gitPaths) fp.newPath = gitPaths[1];
     if (sawGit && fp.kind === "delete" && fp.oldPath === null && gitPaths) fp.oldPath = gitPaths[0];
+    // "--- src/x.c.orig / +++ src/x.c" names one file two ways, not a rename: GNU patch picks one
+    // (an Index: name counts only when both are missing, which a ---/+++ pair never is).
+    if (!sawGit && fp.kind === "modify" && fp.oldPath !== fp.newPath) fp.candidates = [fp.oldPath!, fp.newPath!];
     if (fp.kind === "create") fp.oldPath = null;
     if (fp.kind === "delete") fp.newPath = null;
     files.push(fp);
@@ -190,6 +195,23 @@ function plainBinary(line: string, indexName: string | null, strip: number): Fil
     path = bytesToName(indexName ?? raw);
   }
   return { oldPath: path, newPath: path, kind: "modify", binary: { forward: null, reverse: null, plain: true }, hunks: [] };
+}
+
+/**
+ * GNU patch's choice between a plain diff's old and new names: of those that exist,
+ * the fewest directory components, then the shortest base name, then the shortest name,
+ * then the first. When none exists, the same rule over all of them.
+ */
+export function bestName(candidates: string[], exists: (path: string) => boolean): string {
+  const present = candidates.filter(exists);
+  const pool = present.length ? present : candidates;
+  const key = (p: string) => [p.split("/").length, p.slice(p.lastIndexOf("/") + 1).length, p.length];
+  let best = pool[0];
+  for (const p of pool.slice(1)) {
+    const [a, b] = [key(p), key(best)];
+    if (a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))) best = p;
+  }
+  return best;
 }
 
 function parseHunk(lines: string[], at: number): [Hunk, number] {

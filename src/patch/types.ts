@@ -48,6 +48,11 @@ export interface FilePatch {
   index?: { oldBlob: string; newBlob: string };
   binary?: BinaryPatch;
   hunks: Hunk[];
+  /**
+   * A plain (non-git) diff whose ---/+++ names differ, like `x.c.orig` and
+   * `x.c`: one file, which GNU patch chooses by what exists (see bestName).
+   */
+  candidates?: string[];
 }
 
 export interface ParsedPatch {

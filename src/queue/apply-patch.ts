@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
 import { checkTreePath } from "../tree/paths.js";
 import { versionExec, type FileChange } from "./state.js";
 import type { WorkingSet } from "./workset.js";
@@ -37,18 +37,32 @@ export interface ApplyOptions {
   merge?: boolean;
   fuzz?: number;
   git?: GitRepo | null;
+  /** Leading path components to drop from the patch's file names (quilt's -pN; default 1). */
+  strip?: number;
 }
 
 const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode ? (parseInt(mode, 8) & 0o111) !== 0 : fallback);
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
-  const parsed = parsePatch(text);
+  const parsed = parsePatch(text, { strip: opts.strip });
   const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [] };
   // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
   const files: FilePatch[] = [];
   for (const fp of parsed.files) {
     if (fp.binary?.plain) result.binaryWithoutData.push(fp.newPath!);
-    else files.push(fp);
+    else if (fp.candidates) {
+      // Only names inside the tree are looked up; an unsafe choice is refused by the checks below.
+      const inTree = (p: string) => {
+        try {
+          checkTreePath(ws.tree, p);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const path = bestName(fp.candidates, (p) => inTree(p) && ws.version(p) !== null);
+      files.push({ ...fp, oldPath: path, newPath: path });
+    } else files.push(fp);
   }
   // Check every path before applying anything: a bad path refuses the whole patch.
   for (const fp of files) {

@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
+import { bytesToName } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
@@ -15,6 +16,8 @@ export interface ImportItem {
   name: string;
   text: string;
   guards: string[];
+  /** quilt's -pN from the series line, when it has one. */
+  strip?: number;
 }
 
 /** Patch files and mail files/mboxes (one patch per mail). */
@@ -41,7 +44,9 @@ export function readQueueDir(dir: string): ImportItem[] {
   let queue = dir;
   if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
   else if (!existsSync(join(dir, "series")) && existsSync(join(dir, "patches", "series"))) queue = join(dir, "patches");
-  const seriesText = readText(join(queue, "series"));
+  const raw = readText(join(queue, "series"));
+  // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
+  const seriesText = raw === null ? null : bytesToName(raw);
   if (seriesText === null || !statSync(queue).isDirectory()) {
     throw new PqError("not-found", `no series file in ${dir} (looked in it, its patches/ and .hg/patches/)`);
   }
@@ -50,6 +55,6 @@ export function readQueueDir(dir: string): ImportItem[] {
     .map((e) => {
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
-      return { name: e.name, text, guards: e.guards };
+      return { name: e.name, text, guards: e.guards, ...(e.strip === undefined ? {} : { strip: e.strip }) };
     });
 }

@@ -10,6 +10,8 @@ import { clashingName, validatePatchName } from "./names.js";
 export interface SeriesEntry {
   name: string;
   guards: string[]; // "+foo" / "-bar"
+  /** quilt's per-patch `-pN` (path components to strip); absent means the default, 1. */
+  strip?: number;
 }
 
 type SeriesLine =
@@ -31,14 +33,8 @@ export class Series {
         lines.push({ kind: "other", text: line });
         return;
       }
-      // quilt allows "-pN" options after the name; we only accept -p1 (or -p0-free trees) and keep it in the comment.
       const [name, ...opts] = body.split(/\s+/);
-      const bad = opts.filter((o) => o !== "-p1");
-      if (bad.length) {
-        throw new PqError("bad-patch", `series line ${i + 1}: unsupported option ${bad.join(" ")} after ${name}`, [
-          "pq applies patches with -p1; re-create the patch with a/ b/ prefixes",
-        ]);
-      }
+      const strip = parseOptions(opts, name, i + 1);
       const after = hash === -1 ? "" : line.slice(hash);
       const guards = [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]);
       const comment = after.replace(/#[+-][^\s#]+/g, "").trim();
@@ -46,7 +42,7 @@ export class Series {
       validatePatchName(name, `series line ${i + 1}: `);
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`);
       seen.add(name);
-      lines.push({ kind: "patch", entry: { name, guards }, comment });
+      lines.push({ kind: "patch", entry: strip === undefined ? { name, guards } : { name, guards, strip }, comment });
     });
     return new Series(lines);
   }
@@ -56,7 +52,7 @@ export class Series {
   }
 
   entries(): SeriesEntry[] {
-    return this.lines.flatMap((l) => (l.kind === "patch" ? [{ name: l.entry.name, guards: [...l.entry.guards] }] : []));
+    return this.lines.flatMap((l) => (l.kind === "patch" ? [{ ...l.entry, guards: [...l.entry.guards] }] : []));
   }
 
   names(): string[] {
@@ -107,7 +103,7 @@ export class Series {
     return this.lines
       .map((l) => {
         if (l.kind === "other") return l.text;
-        const parts = [l.entry.name, ...l.entry.guards.map((g) => `#${g}`)];
+        const parts = [l.entry.name, ...(l.entry.strip === undefined ? [] : [`-p${l.entry.strip}`]), ...l.entry.guards.map((g) => `#${g}`)];
         if (l.comment) parts.push(l.comment);
         return parts.join(" ");
       })
@@ -121,6 +117,20 @@ export class Series {
     if (other) throw new PqError("exists", `${name} clashes with ${other}: a patch name cannot also be a directory of patches`, ["pick another name"]);
   }
 
+  /** How many leading path components the patch's file names carry (quilt's -pN; default 1). */
+  stripOf(name: string): number {
+    const line = this.lines[this.lineOf(name)];
+    return line.kind === "patch" ? (line.entry.strip ?? 1) : 1;
+  }
+
+  /** A refreshed patch is written with a/ b/ prefixes: its entry loses any other -pN. */
+  setStrip(name: string, strip: number): void {
+    const line = this.lines[this.lineOf(name)];
+    if (line.kind !== "patch") return;
+    if (strip === 1) delete line.entry.strip;
+    else line.entry.strip = strip;
+  }
+
   private lineOf(name: string): number {
     const i = this.lines.findIndex((l) => l.kind === "patch" && l.entry.name === name);
     if (i === -1) throw new PqError("not-found", `${name} is not in the series`);
@@ -131,6 +141,32 @@ export class Series {
     const i = this.lines.findIndex((l) => l.kind === "patch");
     return i === -1 ? this.lines.length : i;
   }
+}
+
+/**
+ * The options quilt allows after a patch name (it hands them to GNU patch): `-pN` is kept;
+ * the others change how the patch applies in ways pq does not model, so they are refused
+ * by name rather than ignored.
+ */
+function parseOptions(opts: string[], name: string, lineNo: number): number | undefined {
+  let strip: number | undefined;
+  for (const o of opts) {
+    const p = /^-p(\d{1,3})$/.exec(o);
+    if (p) {
+      strip = Number(p[1]);
+      continue;
+    }
+    const why =
+      o === "-R" || o === "--reverse"
+        ? "pq does not apply a patch reversed; replace the file with the reversed patch and drop -R"
+        : /^(-F|--fuzz)/.test(o)
+          ? "a per-patch fuzz is not supported; drop it and use pq push --fuzz N"
+          : /^-p/.test(o)
+            ? "the strip level must be written -pN with a number, e.g. -p0"
+            : "pq understands only -pN after a patch name";
+    throw new PqError("bad-patch", `series line ${lineNo}: option ${o} after ${name} is not supported: ${why}`);
+  }
+  return strip;
 }
 
 /**

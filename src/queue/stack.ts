@@ -10,7 +10,7 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { GitRepo } from "../git/repo.js";
 import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
-import { parsePatch } from "../patch/index.js";
+import { bytesToName, nameToBytes, parsePatch } from "../patch/index.js";
 import { fileStat, readText, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
@@ -296,7 +296,13 @@ export class Stack {
           continue;
         }
         ws.begin();
-        const app = await applyPatchText(ws, name, text ?? (await this.readPatch(name)), { force: opts.force, merge: opts.merge, fuzz: opts.fuzz, git: opts.merge ? await this.repo() : null });
+        const app = await applyPatchText(ws, name, text ?? (await this.readPatch(name)), {
+          force: opts.force,
+          merge: opts.merge,
+          fuzz: opts.fuzz,
+          git: opts.merge ? await this.repo() : null,
+          strip: series.stripOf(name),
+        });
         const stuck = app.failed && !opts.force;
         if (stuck) {
           ws.rollback();
@@ -450,6 +456,12 @@ export class Stack {
       else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
       const text = joinHeaderAndDiff(header, plan.diff);
       writeAtomic(this.patchPath(top.name), text);
+      // The diff is written with a/ b/ prefixes now: a quilt -pN entry becomes the default.
+      const series = this.readSeries();
+      if (series.has(top.name) && series.stripOf(top.name) !== 1) {
+        series.setStrip(top.name, 1);
+        this.writeSeries(series);
+      }
       top.files = plan.files;
       top.hash = sha1(text);
       delete top.needsRefresh;
@@ -491,23 +503,23 @@ export class Stack {
   }
 
   /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */
-  async insertPatches(items: { name: string; text: string }[], opts: { push?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | null> {
+  async insertPatches(items: { name: string; text: string; strip?: number }[], opts: { push?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | null> {
     await this.withLock(async () => {
       const series = this.readSeries();
-      for (const { name, text } of items) {
+      for (const { name, text, strip } of items) {
         validatePatchName(name);
         if (series.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"]);
         const existing = readText(this.patchPath(name));
         if (existing !== null && existing !== text) throw new PqError("exists", `${this.patchPath(name)} exists with other content`, ["import it under another name"]);
-        parsePatch(text); // refuse what cannot be parsed before the queue changes
+        parsePatch(text, { strip }); // refuse what cannot be parsed before the queue changes
       }
       let after = this.top();
       const unappliedBefore = this.pushCandidates(series);
       // Insert after the last applied patch, before the patches that were waiting.
       if (unappliedBefore.length === 0 && series.names().length) after = series.names().at(-1)!;
-      for (const { name, text } of items) {
+      for (const { name, text, strip } of items) {
         writeAtomic(this.patchPath(name), text);
-        series.insertAfter(after, { name, guards: [] });
+        series.insertAfter(after, { name, guards: [], ...(strip === undefined ? {} : { strip }) });
         after = name;
       }
       this.writeSeries(series);
@@ -591,7 +603,7 @@ export class Stack {
       const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
       for (const name of names) {
         const text = await this.readPatch(name);
-        const app = await applyPatchText(ws, name, text, {});
+        const app = await applyPatchText(ws, name, text, { strip: series.stripOf(name) });
         if (app.failed) throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app));
         for (const [path, change] of Object.entries(app.files)) {
           updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
@@ -719,11 +731,12 @@ export class Stack {
   }
 
   private readSeries(): Series {
-    return Series.parse(readText(join(this.queueDir, "series")) ?? "");
+    // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
+    return Series.parse(bytesToName(readText(join(this.queueDir, "series")) ?? ""));
   }
 
   private writeSeries(series: Series): void {
-    writeAtomic(join(this.queueDir, "series"), series.serialize());
+    writeAtomic(join(this.queueDir, "series"), nameToBytes(series.serialize()));
   }
 
   private pushCandidates(series = this.readSeries()): string[] {

@@ -132,6 +132,35 @@ describe("non-ASCII file names", () => {
   });
 });
 
+describe("non-ASCII patch names", () => {
+  it("the series file is UTF-8 both ways: quilt pushes pq's queue and pq imports quilt's", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "new", "caf\u00e9.patch")).code).toBe(0);
+    write(tree, "a.txt", "a1\n");
+    await pq(tree, "refresh");
+    expect((await pq(tree, "new", "\u20ac-fix.patch")).code).toBe(0);
+    write(tree, "a.txt", "a2\n");
+    await pq(tree, "refresh");
+    expect(readFileSync(join(tree, "patches/series"), "utf8")).toBe("caf\u00e9.patch\n\u20ac-fix.patch\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).out).toContain("now at: \u20ac-fix.patch");
+
+    const other = repo({ "a.txt": "a\n" });
+    cleanup(join(other, ".git"));
+    for (const f of readdirSync(join(tree, "patches"))) write(other, `patches/${f}`, read(tree, `patches/${f}`));
+    const env = { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" };
+    expect(spawnSync("quilt", ["push", "-a"], { cwd: other, env }).status).toBe(0);
+    expect(read(other, "a.txt")).toBe("a2\n");
+
+    const third = repo({ "a.txt": "a\n" });
+    await pq(third, "init");
+    expect((await pq(third, "import", "--quilt", other, "--push")).code).toBe(0);
+    expect((await pq(third, "series")).out).toBe("caf\u00e9.patch\n\u20ac-fix.patch\n");
+    expect(read(third, "a.txt")).toBe("a2\n");
+  });
+});
+
 describe("binary diffs without data, against real quilt", () => {
   const quilt = (cwd: string, ...args: string[]) =>
     spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
@@ -198,6 +227,67 @@ describe("binary diffs without data, against real quilt", () => {
     expect(forced.code).toBe(6);
     expect(tree(mine)).toEqual(tree(qdir));
     expect(existsSync(join(mine, "del.bin.rej"))).toBe(false);
+  });
+});
+
+describe("quilt series options", () => {
+  const quilt = (cwd: string, ...args: string[]) =>
+    spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
+  const base = { "src/main.c": "int main(void)\n{\n\treturn 0;\n}\n", "doc/README": "readme\n", "lib/deep/x.h": "#define X 1\n" };
+
+  it("-p0 and -p2 entries push to quilt's tree, are kept in pq's series, and a refresh makes the entry -p1", async () => {
+    const qdir = tempDir("pq-quilt-p0-");
+    dirs.push(qdir);
+    for (const [p, c] of Object.entries(base)) write(qdir, p, c);
+    write(qdir, "patches/zero.patch", "Plain -p0 diff.\n\n--- src/main.c.orig\n+++ src/main.c\n@@ -1,4 +1,4 @@\n int main(void)\n {\n-\treturn 0;\n+\treturn 1;\n }\n");
+    write(qdir, "patches/one.patch", "--- a/doc/README\n+++ b/doc/README\n@@ -1 +1,2 @@\n readme\n+more\n");
+    write(qdir, "patches/two.patch", "--- old/tree/lib/deep/x.h\n+++ new/tree/lib/deep/x.h\n@@ -1 +1 @@\n-#define X 1\n+#define X 2\n");
+    write(qdir, "patches/series", "zero.patch -p0\none.patch\ntwo.patch -p2 # from another tree\n");
+    expect(quilt(qdir, "push", "-a").status).toBe(0);
+
+    const tree = repo(base);
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", qdir)).code).toBe(0);
+    expect(read(tree, "patches/series")).toBe("zero.patch -p0\none.patch\ntwo.patch -p2\n");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    for (const f of Object.keys(base)) expect([f, read(tree, f)]).toEqual([f, read(qdir, f)]);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(snapshot(tree)).toMatchObject(base);
+
+    // Refreshed, zero.patch is a -p1 diff: its entry drops -p0, and quilt still pushes it.
+    await pq(tree, "push");
+    write(tree, "src/main.c", read(tree, "src/main.c").replace("return 1", "return 2"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(tree, "patches/series").split("\n")[0]).toBe("zero.patch");
+    expect(read(tree, "patches/zero.patch")).toContain("+++ b/src/main.c");
+    await pq(tree, "pop", "-a");
+    await pq(tree, "push", "-a");
+    expect(read(tree, "src/main.c")).toContain("return 2");
+    const check = tempDir("pq-quilt-p0-check-");
+    dirs.push(check);
+    for (const [p, c] of Object.entries(base)) write(check, p, c);
+    for (const f of ["series", "zero.patch", "one.patch", "two.patch"]) write(check, `patches/${f}`, read(tree, `patches/${f}`));
+    expect(quilt(check, "push", "-a").status).toBe(0);
+    for (const f of Object.keys(base)) expect([f, read(check, f)]).toEqual([f, read(tree, f)]);
+  });
+
+  it("options pq does not model (-R, --fuzz) are refused by name, with the reason", async () => {
+    for (const [option, reason] of [
+      ["-R", "does not apply a patch reversed"],
+      ["--fuzz=3", "pq push --fuzz"],
+      ["-p", "-pN with a number"],
+    ]) {
+      const qdir = tempDir("pq-quilt-opt-");
+      dirs.push(qdir);
+      write(qdir, "patches/one.patch", "--- a/doc/README\n+++ b/doc/README\n@@ -1 +1,2 @@\n readme\n+more\n");
+      write(qdir, "patches/series", `one.patch ${option}\n`);
+      const tree = repo(base);
+      await pq(tree, "init");
+      const r = await pq(tree, "import", "--quilt", qdir);
+      expect(r.code).toBe(7);
+      expect(r.err).toContain(`option ${option} after one.patch`);
+      expect(r.err).toContain(reason);
+    }
   });
 });
 

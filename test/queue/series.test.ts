@@ -33,9 +33,12 @@ describe("series file", () => {
     expect(() => s.insertAfter(null, { name: "new", guards: [] })).toThrow(/already in the series/);
   });
 
-  it("refuses a name listed twice and quilt options it cannot honour", () => {
+  it("refuses a name listed twice and quilt options it cannot honour; keeps -pN", () => {
     expect(() => Series.parse("a\na\n")).toThrow(/listed twice/);
-    expect(() => Series.parse("a -p0\n")).toThrow(/-p0/);
-    expect(Series.parse("a -p1\n").names()).toEqual(["a"]);
+    expect(() => Series.parse("a -R\n")).toThrow(/option -R after a/);
+    const s = Series.parse("a -p0 #+g\nb -p1\nc\n");
+    expect(s.names()).toEqual(["a", "b", "c"]);
+    expect(["a", "b", "c"].map((n) => s.stripOf(n))).toEqual([0, 1, 1]);
+    expect(s.serialize()).toBe("a -p0 #+g\nb -p1\nc\n");
   });
 });
