@@ -12,7 +12,8 @@
  *   npm run corpus                      # every package
  *   npm run corpus -- linux curl        # some of them
  *   options: --cache DIR (default ~/.cache/pq-corpus), --json FILE, --md FILE, --keep (keep unpacked trees),
- *            --runs N (time N cold rounds of each tool and keep the best: the figures are steadier)
+ *            --runs N (time N cold rounds of each tool and keep the best: the figures are steadier),
+ *            --report FILE.json (only print the table of an earlier run's --json file)
  *
  * Needs deb-src entries in apt's sources, dpkg-dev (dpkg-source) and quilt, and a built
  * pq (npm run build).
@@ -20,7 +21,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { homedir } from "node:os";
+import { cpus, homedir, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -88,6 +89,8 @@ const MD_OUT = opt("--md");
 const RUNS = Number(opt("--runs") ?? 1);
 const KEEP = args.includes("--keep") ? (args.splice(args.indexOf("--keep"), 1), true) : false;
 const only = new Set(args);
+const LOAD_AT_START = loadavg()[0];
+const REPORT_ONLY = opt("--report");
 const QUILTRC = ["--quiltrc", "/dev/null"]; // the user's ~/.quiltrc must not change quilt's behaviour
 
 function sh(cmd, argv, o = {}) {
@@ -318,10 +321,16 @@ function report(rows) {
     "",
     `${same.length} of ${pushed.length} series reproduce quilt's tree; pq median ${ratio("push")}x faster (push -a, wall clock; ${ratio("pushCpu")}x in CPU time)`,
   );
+  if (!REPORT_ONLY) lines.push(`load average (1 min) at start and end: ${LOAD_AT_START.toFixed(1)}, ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
   if (big.length) lines.push(`series of 40 patches or more (${big.length}): pq median ${bigRatio}x faster (push -a, wall clock)`);
   return lines.join("\n");
 }
 
+if (REPORT_ONLY) {
+  // Reprint the table of an earlier run (its --json file) without measuring anything.
+  console.log(report(JSON.parse(readFileSync(REPORT_ONLY, "latin1"))));
+  process.exit(0);
+}
 mkdirSync(join(CACHE, "work"), { recursive: true });
 if (!existsSync(join(ROOT, "dist"))) throw new Error("build pq first: npm run build");
 const rows = [];
