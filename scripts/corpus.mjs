@@ -27,7 +27,12 @@ import { fileURLToPath } from "node:url";
 
 /** name=version pins what this corpus was measured on; `extra` queues are appended to debian/patches. */
 const PACKAGES = [
-  { name: "linux", version: "6.1.8-1", extra: ["debian/patches-rt"], why: "kernel: 108 patches in subdirectories + 50 PREEMPT_RT, offsets and fuzz" },
+  {
+    name: "linux",
+    version: "6.1.8-1",
+    extra: ["debian/patches-rt"],
+    why: "kernel: 108 patches in subdirectories + 50 PREEMPT_RT, offsets and fuzz",
+  },
   { name: "glibc", why: "subdirectories, git binary diffs without data" },
   { name: "imagemagick", why: "193 patches, many on the same files" },
   { name: "python3.11", why: "83 patches" },
@@ -120,7 +125,8 @@ function fetchSource(pkg) {
     .filter((b) => b.startsWith(`Package: ${pkg.name}\n`))
     .map((b) => /^Version: (.*)$/m.exec(b)?.[1])
     .filter(Boolean);
-  if (!versions.length) throw new Error(`apt knows no source for ${pkg.name}: add deb-src entries (see notes/corpus.md) and apt-get update`);
+  if (!versions.length)
+    throw new Error(`apt knows no source for ${pkg.name}: add deb-src entries (see notes/corpus.md) and apt-get update`);
   const tries = [pkg.version, ...versions.sort().reverse()].filter(Boolean);
   for (const v of tries) {
     const r = spawnSync("apt-get", ["source", "--download-only", `${pkg.name}=${v}`], { cwd: dir, encoding: "latin1" });
@@ -146,7 +152,13 @@ function treeHash(dir) {
       else if (st.isDirectory()) {
         entries.set(path, "dir");
         walk(path);
-      } else entries.set(path, `${st.mode & 0o111 ? "x" : "-"} ${createHash("sha1").update(readFileSync(join(dir, path))).digest("hex")}`);
+      } else
+        entries.set(
+          path,
+          `${st.mode & 0o111 ? "x" : "-"} ${createHash("sha1")
+            .update(readFileSync(join(dir, path)))
+            .digest("hex")}`,
+        );
     }
   };
   walk("");
@@ -179,7 +191,9 @@ function makeQueue(pkg, tree, work) {
 }
 
 function countPatches(queue) {
-  return readFileSync(join(queue, "series"), "latin1").split("\n").filter((l) => l.trim() && !l.trim().startsWith("#")).length;
+  return readFileSync(join(queue, "series"), "latin1")
+    .split("\n")
+    .filter((l) => l.trim() && !l.trim().startsWith("#")).length;
 }
 
 function runPackage(pkg) {
@@ -220,7 +234,8 @@ function measure(pkg, work) {
   const quiltPopDiffs = qPop.ok ? treeDiff(pristine, treeHash(qTree)) : ["quilt pop -a failed"];
 
   // pq keeps its patches on top of a git tree; the commit is setup, not measured.
-  const git = (...a) => sh("git", ["-c", "user.name=Corpus", "-c", "user.email=corpus@example.org", "-c", "core.autocrlf=false", ...a], { cwd: pTree });
+  const git = (...a) =>
+    sh("git", ["-c", "user.name=Corpus", "-c", "user.email=corpus@example.org", "-c", "core.autocrlf=false", ...a], { cwd: pTree });
   git("init", "-q");
   git("add", "-A", "-f", ".");
   git("commit", "-q", "-m", "pristine", "--no-verify");
@@ -250,10 +265,13 @@ function measure(pkg, work) {
   row.popSame = popDiffs.length === 0;
   row.quiltPopSame = quiltPopDiffs.length === 0;
   row.status = row.pushSame && row.popSame ? "same" : "differs";
-  if (!row.pushSame || !row.popSame) row.detail = [...pushDiffs.slice(0, 5), ...popDiffs.slice(0, 5).map((d) => `after pop: ${d}`)].join(" / ");
+  if (!row.pushSame || !row.popSame)
+    row.detail = [...pushDiffs.slice(0, 5), ...popDiffs.slice(0, 5).map((d) => `after pop: ${d}`)].join(" / ");
   const pushOut = steps[2][1].out.split("\n");
   row.fuzzy = pushOut.filter((l) => /succeeded at .*(offset|fuzz)/.test(l)).length;
-  row.noData = pushOut.filter((l) => /binary diff without data/.test(l)).reduce((n, l) => n + l.slice(l.lastIndexOf("):") + 2).split(",").length, 0);
+  row.noData = pushOut
+    .filter((l) => /binary diff without data/.test(l))
+    .reduce((n, l) => n + l.slice(l.lastIndexOf("):") + 2).split(",").length, 0);
   if (row.status === "same") for (let run = 1; run < RUNS; run++) remeasure(row, { qTree, quiltEnv, pTree, pqQueue, queueP, pq });
   return row;
 }
@@ -321,7 +339,8 @@ function report(rows) {
     "",
     `${same.length} of ${pushed.length} series reproduce quilt's tree; pq median ${ratio("push")}x faster (push -a, wall clock; ${ratio("pushCpu")}x in CPU time)`,
   );
-  if (!REPORT_ONLY) lines.push(`load average (1 min) at start and end: ${LOAD_AT_START.toFixed(1)}, ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
+  if (!REPORT_ONLY)
+    lines.push(`load average (1 min) at start and end: ${LOAD_AT_START.toFixed(1)}, ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
   if (big.length) lines.push(`series of 40 patches or more (${big.length}): pq median ${bigRatio}x faster (push -a, wall clock)`);
   return lines.join("\n");
 }

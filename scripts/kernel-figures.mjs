@@ -42,9 +42,13 @@ export function parseBootLog(log) {
     if (line.startsWith("pq: bench op=")) ops[f.op] = { raw: +f.raw, call: +f.call, site: +f.site };
     else if (line.startsWith("pq: bench calibration ")) calibration = { tenNops: +f["ten-nops"], tenMovs: +f["ten-movs"] };
     else if (line.startsWith("pq: lmbench counts ")) {
-      counts[f.bench] = { iterations: f.iterations === undefined ? undefined : +f.iterations, ticks: f.ticks === undefined ? undefined : +f.ticks };
+      counts[f.bench] = {
+        iterations: f.iterations === undefined ? undefined : +f.iterations,
+        ticks: f.ticks === undefined ? undefined : +f.ticks,
+      };
       for (const g of GROUPS) counts[f.bench][g] = +f[g];
-    } else if (line.startsWith("pq: lmbench insns ")) insns[f.bench] = { total: +f.total, perIteration: +f["per-iteration"], ticks: +f.ticks };
+    } else if (line.startsWith("pq: lmbench insns "))
+      insns[f.bench] = { total: +f.total, perIteration: +f["per-iteration"], ticks: +f.ticks };
     else if (line.startsWith("pq: lmbench workload ")) workload = { total: +f.total, sites: f.sites };
   }
   return { ops, counts, insns, workload, calibration };
@@ -59,7 +63,9 @@ export async function collectFigures() {
     const tree = join(work, "tree");
     cpSync(join(root, "kernel-model"), tree, { recursive: true });
     execFileSync("git", ["init", "-q"], { cwd: tree });
-    const series = readFileSync(join(root, "queue/series"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+    const series = readFileSync(join(root, "queue/series"), "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     for (const p of series) execFileSync("git", ["apply", join(root, "queue", p)], { cwd: tree });
     const built = await buildTree({ tree, cacheDir: join(work, "cache") });
     if (!built.ok) throw new Error(`the top of the series does not build:\n${built.log}`);
@@ -90,7 +96,11 @@ export function renderFigures(fig) {
     const cells = BACKENDS.map((b) => `${p[b].ops[op].call} / ${p[b].ops[op].site}`);
     out.push(`| ${op} | ${p.native.ops[op].raw} | ${cells.join(" | ")} |`);
   }
-  out.push("", "Op calls by group in the lmbench-like workload (patched boots' counting pass; ticks: timer interrupts that landed in it):", "");
+  out.push(
+    "",
+    "Op calls by group in the lmbench-like workload (patched boots' counting pass; ticks: timer interrupts that landed in it):",
+    "",
+  );
   out.push("| backend | benchmark | iterations | irq | cpu | mmu | io | ticks |", "|---|---|---|---|---|---|---|---|");
   for (const b of BACKENDS) {
     for (const bench of BENCHES) {

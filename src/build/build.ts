@@ -67,7 +67,9 @@ export function readBuildDescription(tree: string): BuildDescription {
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new PqError("build-failed", `cannot read ${file}: ${(e as Error).message}`, ["a tree pq builds describes itself in build.json (output, cflags, asflags, ldflags, linkerScript, sources)"]);
+    throw new PqError("build-failed", `cannot read ${file}: ${(e as Error).message}`, [
+      "a tree pq builds describes itself in build.json (output, cflags, asflags, ldflags, linkerScript, sources)",
+    ]);
   }
   const d = raw as Partial<BuildDescription>;
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -102,7 +104,9 @@ function run(cmd: string, args: string[], cwd: string): Promise<Run> {
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => resolvePromise({ code: 127, stdout: "", stderr: String(e.message) }));
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) =>
+      resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }),
+    );
   });
 }
 
@@ -174,7 +178,15 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const hit = images?.get(key);
   if (hit?.failed) {
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
-    return { ok: false, diagnostics, log: decorate(hit.log, diagnostics), compiled: 0, cached: 0, ms: Date.now() - started, reusedImage: true };
+    return {
+      ok: false,
+      diagnostics,
+      log: decorate(hit.log, diagnostics),
+      compiled: 0,
+      cached: 0,
+      ms: Date.now() - started,
+      reusedImage: true,
+    };
   }
   if (hit) {
     const kernelPath = join(outDir, desc.output);
@@ -183,11 +195,26 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     renameSync(tmp, kernelPath);
     writeFileSync(join(outDir, "build.log"), hit.log);
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
-    return { ok: true, kernelPath, diagnostics, log: hit.log, compiled: 0, cached: desc.sources.length, ms: Date.now() - started, imageSha: hit.imageSha, reusedImage: true };
+    return {
+      ok: true,
+      kernelPath,
+      diagnostics,
+      log: hit.log,
+      compiled: 0,
+      cached: desc.sources.length,
+      ms: Date.now() - started,
+      imageSha: hit.imageSha,
+      reusedImage: true,
+    };
   }
   const missing = desc.sources.filter((s) => !existsSync(join(tree, s)));
   if (missing.length) {
-    const diagnostics = missing.map((m) => ({ file: "build.json", line: 1, severity: "error" as const, message: `source ${m} does not exist` }));
+    const diagnostics = missing.map((m) => ({
+      file: "build.json",
+      line: 1,
+      severity: "error" as const,
+      message: `source ${m} does not exist`,
+    }));
     return { ok: false, diagnostics, log: diagnostics.map(formatDiagnostic).join("\n"), compiled, cached, ms: Date.now() - started };
   }
 

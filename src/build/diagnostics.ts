@@ -18,7 +18,13 @@ export function parseDiagnostics(output: string, blame?: (file: string, line: nu
     let m = GCC_LINE.exec(line);
     let d: Diagnostic | null = null;
     if (m) {
-      d = { file: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined, severity: m[4] === "fatal error" ? "error" : (m[4] as Diagnostic["severity"]), message: m[5] };
+      d = {
+        file: m[1],
+        line: Number(m[2]),
+        column: m[3] ? Number(m[3]) : undefined,
+        severity: m[4] === "fatal error" ? "error" : (m[4] as Diagnostic["severity"]),
+        message: m[5],
+      };
     } else if ((m = LD_LINE.exec(line)) && /undefined reference|multiple definition|relocation/.test(m[3])) {
       d = { file: m[1], line: Number(m[2]), severity: "error", message: m[3] };
     }

@@ -46,18 +46,35 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
   const gcc = which("gcc", env);
   const ld = which("ld", env);
   let found: Toolchain | null = null;
-  if (gcc && ld && (firstLine(ld, ["-V"], env) !== null) && /elf_i386/.test(spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)) {
-    found = { kind: "gcc", cc: gcc, ld, identity: `${gcc} ${firstLine(gcc, ["--version"], env)}`, ccFlags: ["-m32"], ldFlags: ["-m", "elf_i386"] };
+  if (gcc && ld && firstLine(ld, ["-V"], env) !== null && /elf_i386/.test(spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)) {
+    found = {
+      kind: "gcc",
+      cc: gcc,
+      ld,
+      identity: `${gcc} ${firstLine(gcc, ["--version"], env)}`,
+      ccFlags: ["-m32"],
+      ldFlags: ["-m", "elf_i386"],
+    };
   }
   if (!found) {
     const clang = which("clang", env);
     const lld = which("ld.lld", env);
-    if (clang && lld) found = { kind: "clang", cc: clang, ld: lld, identity: `${clang} ${firstLine(clang, ["--version"], env)}`, ccFlags: ["--target=i386-elf", "-march=i386"], ldFlags: ["-m", "elf_i386"] };
+    if (clang && lld)
+      found = {
+        kind: "clang",
+        cc: clang,
+        ld: lld,
+        identity: `${clang} ${firstLine(clang, ["--version"], env)}`,
+        ccFlags: ["--target=i386-elf", "-march=i386"],
+        ldFlags: ["-m", "elf_i386"],
+      };
   }
   if (!found) {
-    throw new PqError("toolchain", "no compiler that targets i386 ELF was found (looked for gcc -m32 with ld -m elf_i386, and clang --target=i386-elf with ld.lld)", [
-      "install one: apt-get install gcc binutils (or clang lld), and make sure it is on PATH",
-    ]);
+    throw new PqError(
+      "toolchain",
+      "no compiler that targets i386 ELF was found (looked for gcc -m32 with ld -m elf_i386, and clang --target=i386-elf with ld.lld)",
+      ["install one: apt-get install gcc binutils (or clang lld), and make sure it is on PATH"],
+    );
   }
   cache.set(key, found);
   return found;

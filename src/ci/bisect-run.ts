@@ -62,7 +62,8 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       const bad = cells.find((c) => FAILING.has(c.outcome));
       if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
-      else if (bad) failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
+      else if (bad)
+        failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
       return bad ? "bad" : "good";
     };
     const result = await bisectStates(patches.length, evaluate);

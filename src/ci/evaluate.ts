@@ -70,17 +70,30 @@ export class StateEvaluator {
   async evaluate(state: number, stack: Stack, onCell: (cell: Cell) => void = () => {}): Promise<StateEvaluation> {
     this.stats.states++;
     // A queue kept inside the tree (the current stack's patches/) is no compile input: an edited patch header must not change every state's key.
-    const built = await buildTree({ tree: stack.tree, cacheDir: this.cacheDir, stateCache: !this.opts.noCache, notInputs: [stack.queueDir] });
+    const built = await buildTree({
+      tree: stack.tree,
+      cacheDir: this.cacheDir,
+      stateCache: !this.opts.noCache,
+      notInputs: [stack.queueDir],
+    });
     if (!built.ok) {
       // Blame only costs something when there is an error to blame.
       const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));
-      const errors = diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("\n");
+      const errors = diagnostics
+        .filter((d) => d.severity === "error")
+        .map(formatDiagnostic)
+        .join("\n");
       // A remembered failure (same tree, same toolchain) is reused like a verdict.
       const reused = !!built.reusedImage;
       if (reused) this.stats.reusedImages++;
-      const cells = this.opts.backends.map(
-        (backend): Cell => ({ state, backend, outcome: "build-error", reason: "the build failed", log: tail(errors || built.log), ...(reused ? { reused: true } : { ms: built.ms }) }),
-      );
+      const cells = this.opts.backends.map((backend): Cell => ({
+        state,
+        backend,
+        outcome: "build-error",
+        reason: "the build failed",
+        log: tail(errors || built.log),
+        ...(reused ? { reused: true } : { ms: built.ms }),
+      }));
       cells.forEach(onCell);
       return { state, built: false, reusedImage: reused, cells: Promise.resolve(cells) };
     }

@@ -2,7 +2,15 @@
 import { quotedLog } from "../core/log-tail.js";
 import { FAILING, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
 
-const LABEL: Record<Outcome, string> = { pass: "PASS", fail: "FAIL", skip: "skip", panic: "PANIC", hang: "HANG", crash: "CRASH", "build-error": "BUILD" };
+const LABEL: Record<Outcome, string> = {
+  pass: "PASS",
+  fail: "FAIL",
+  skip: "skip",
+  panic: "PANIC",
+  hang: "HANG",
+  crash: "CRASH",
+  "build-error": "BUILD",
+};
 
 function cellAt(report: CiReport, state: number, backend: string): Cell | undefined {
   return report.cells.find((c) => c.state === state && c.backend === backend);
@@ -23,13 +31,22 @@ export function renderMatrix(report: CiReport): string {
   const failed = failedCells(report);
   const counts = report.cells.reduce<Record<string, number>>((acc, c) => ((acc[c.outcome] = (acc[c.outcome] ?? 0) + 1), acc), {});
   lines.push("");
-  lines.push(`${report.cells.length} cells: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  lines.push(
+    `${report.cells.length} cells: ${Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}`,
+  );
   const reused = reusedCells(report).length;
-  if (reused) lines.push(`* reused: ${reused} of ${report.cells.length} cells were judged before (same kernel image, backend, command line, limit and emulator) and not booted again`);
+  if (reused)
+    lines.push(
+      `* reused: ${reused} of ${report.cells.length} cells were judged before (same kernel image, backend, command line, limit and emulator) and not booted again`,
+    );
   if (failed.length) {
     const f = failed[0];
     const s = report.states[f.state];
-    lines.push(`first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) on ${f.backend}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`);
+    lines.push(
+      `first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) on ${f.backend}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`,
+    );
     if (f.log) lines.push(quotedLog(f.log, 15));
   }
   return lines.join("\n");
@@ -56,7 +73,8 @@ export function renderJUnit(report: CiReport): string {
     }
     out += ">\n";
     // Whether this run booted the cell or reused an earlier verdict of the same image.
-    if (c.reused) out += `      <properties><property name="pq.reused" value="true"/>${c.image ? `<property name="pq.image" value="${xml(c.image)}"/>` : ""}</properties>\n`;
+    if (c.reused)
+      out += `      <properties><property name="pq.reused" value="true"/>${c.image ? `<property name="pq.image" value="${xml(c.image)}"/>` : ""}</properties>\n`;
     if (c.outcome === "pass") {
       out += "    </testcase>\n";
       continue;
@@ -73,7 +91,15 @@ export function renderJUnit(report: CiReport): string {
   return out;
 }
 
-const COLOURS: Record<Outcome, string> = { pass: "#2da44e", fail: "#cf222e", skip: "#d0d7de", panic: "#8250df", hang: "#bf8700", crash: "#a40e26", "build-error": "#e16f24" };
+const COLOURS: Record<Outcome, string> = {
+  pass: "#2da44e",
+  fail: "#cf222e",
+  skip: "#d0d7de",
+  panic: "#8250df",
+  hang: "#bf8700",
+  crash: "#a40e26",
+  "build-error": "#e16f24",
+};
 
 export function renderHtml(report: CiReport): string {
   const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);

@@ -79,7 +79,13 @@ export function mergeReports(reports: CiReport[]): CiReport {
       cells.push(c);
     }
   const shards = reports.map((r) => r.shard).filter(Boolean);
-  const merged: CiReport = { version: 1, queueId: first.queueId, backends: first.backends, states: first.states, cells: sortCells(cells, first.backends) };
+  const merged: CiReport = {
+    version: 1,
+    queueId: first.queueId,
+    backends: first.backends,
+    states: first.states,
+    cells: sortCells(cells, first.backends),
+  };
   const expected = first.states.length * first.backends.length;
   if (cells.length !== expected) merged.shard = `partial:${shards.join(",")}`;
   return merged;

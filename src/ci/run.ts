@@ -52,7 +52,13 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
     const record = (cell: Cell) => {
       cells.push(cell);
       done++;
-      emit({ kind: "ci-cell", message: `state ${cell.state} ${cell.backend}: ${cell.outcome}${cell.reused ? " (reused)" : ""}`, current: done, total, data: { cell } });
+      emit({
+        kind: "ci-cell",
+        message: `state ${cell.state} ${cell.backend}: ${cell.outcome}${cell.reused ? " (reused)" : ""}`,
+        current: done,
+        total,
+        data: { cell },
+      });
     };
     for (const s of wanted) {
       await stack.goto(s.index === 0 ? 0 : patches[s.index - 1], { force: true });
@@ -60,7 +66,13 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
       pending.push((await evaluator.evaluate(s.index, stack, record)).cells);
     }
     await Promise.all(pending);
-    const report: CiReport = { version: 1, queueId: scratch.queueId, backends: opts.backends, states, cells: sortCells(cells, opts.backends) };
+    const report: CiReport = {
+      version: 1,
+      queueId: scratch.queueId,
+      backends: opts.backends,
+      states,
+      cells: sortCells(cells, opts.backends),
+    };
     if (opts.shard) report.shard = `${opts.shard.index}/${opts.shard.count}`;
     return report;
   } finally {

@@ -35,14 +35,33 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
       // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
       // to: the scratch copy is a repository of its own, so none of them may leak in.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k)));
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([k]) =>
+            !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k),
+        ),
+      );
       const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
       git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
       git(["add", "-A"]);
-      git(["-c", "user.name=pq", "-c", "user.email=pq@localhost", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty", "-m", "base"]);
+      git([
+        "-c",
+        "user.name=pq",
+        "-c",
+        "user.email=pq@localhost",
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "-q",
+        "--no-verify",
+        "--allow-empty",
+        "-m",
+        "base",
+      ]);
       stack = await Stack.init({ tree: dir, queue: resolve(opts.queue) });
     } else {
-      if (!existsSync(statePaths(tree).state)) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init, or pass --queue DIR --tree DIR"]);
+      if (!existsSync(statePaths(tree).state))
+        throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init, or pass --queue DIR --tree DIR"]);
       // The current stack: tree and state as they are (the queue too when it lives inside).
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src) });
       stack = await Stack.open({ tree: dir });
@@ -51,7 +70,12 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
     if (opts.select) await stack.select(opts.select);
     const patches = stack.pushable();
     const hash = createHash("sha1");
-    for (const name of patches) hash.update(name).update("\0").update(readText(stack.patchPath(name)) ?? "", "latin1").update("\0");
+    for (const name of patches)
+      hash
+        .update(name)
+        .update("\0")
+        .update(readText(stack.patchPath(name)) ?? "", "latin1")
+        .update("\0");
     return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), dispose };
   } catch (e) {
     dispose();

@@ -38,7 +38,15 @@ export class VerdictCache {
     const e = this.store.get(key);
     const m = e?.meta;
     // A well-formed file with a nonsensical body is as untrustworthy as a torn one.
-    if (!m || typeof m !== "object" || !VERDICTS.has(m.verdict) || typeof m.backend !== "string" || typeof m.log !== "string" || typeof m.msToVerdict !== "number") return null;
+    if (
+      !m ||
+      typeof m !== "object" ||
+      !VERDICTS.has(m.verdict) ||
+      typeof m.backend !== "string" ||
+      typeof m.log !== "string" ||
+      typeof m.msToVerdict !== "number"
+    )
+      return null;
     return m;
   }
 

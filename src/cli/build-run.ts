@@ -21,7 +21,13 @@ export async function buildCommand(args: GlobalOptions & { jobs?: number; out?: 
   const tree = resolve(io.cwd, args.tree ?? ".");
   const sink = progressSink(io);
   try {
-    return await buildTree({ tree, jobs: args.jobs, outDir: args.out ? resolve(io.cwd, args.out) : undefined, blame: await blameFor(tree), onEvent: sink });
+    return await buildTree({
+      tree,
+      jobs: args.jobs,
+      outDir: args.out ? resolve(io.cwd, args.out) : undefined,
+      blame: await blameFor(tree),
+      onEvent: sink,
+    });
   } finally {
     sink.done();
   }

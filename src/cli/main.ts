@@ -7,7 +7,9 @@ declare const PQ_VERSION: string | undefined;
 
 /** Every command name and alias, for "did you mean". */
 function commandNames(): string[] {
-  return commands.flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command ?? ""]).map((s) => String(s).split(" ")[0])).filter(Boolean);
+  return commands
+    .flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command ?? ""]).map((s) => String(s).split(" ")[0]))
+    .filter(Boolean);
 }
 
 /** Levenshtein distance, for git's "Did you mean" suggestion. */
@@ -15,7 +17,8 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   }
   return d[a.length][b.length];
 }
@@ -25,7 +28,19 @@ function unknownCommand(name: string): PqError {
     .map((c) => ({ c, d: distance(name, c) }))
     .filter((s) => s.d <= 2)
     .sort((x, y) => x.d - y.d);
-  const hint = scored.length ? [`Did you mean ${scored.length > 1 && scored[1].d === scored[0].d ? "one of " + scored.filter((s) => s.d === scored[0].d).map((s) => s.c).join(", ") : scored[0].c}?`] : [];
+  const hint = scored.length
+    ? [
+        `Did you mean ${
+          scored.length > 1 && scored[1].d === scored[0].d
+            ? "one of " +
+              scored
+                .filter((s) => s.d === scored[0].d)
+                .map((s) => s.c)
+                .join(", ")
+            : scored[0].c
+        }?`,
+      ]
+    : [];
   return new PqError("usage", `'${name}' is not a pq command. See 'pq --help'.`, hint, { command: name });
 }
 
@@ -65,7 +80,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .epilog(EXIT_LEGEND)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new PqError("usage", msg ?? "invalid arguments", [`run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`]);
+      throw new PqError("usage", msg ?? "invalid arguments", [
+        `run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`,
+      ]);
     })
     .exitProcess(false);
   for (const command of commands) parser = parser.command(command as never);

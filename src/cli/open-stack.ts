@@ -21,7 +21,6 @@ export function parseTarget(value: string | number | undefined): string | number
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-
 /**
  * Paths the user typed, relative to where they typed them (as git and quilt take them),
  * turned into paths relative to the stack's tree.

@@ -17,7 +17,9 @@ export function printPushReport(io: CliIO, report: PushReport): void {
     }
     if (p.rejects?.length) io.out(`  rejects written: ${p.rejects.join(", ")}`);
     if (p.needsRefresh) {
-      io.out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
+      io.out(
+        `  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`,
+      );
     }
   }
   if (report.wouldFail) {

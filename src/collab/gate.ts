@@ -28,7 +28,12 @@ function writeQueue(dir: string, v: QueueVersion): void {
 const key = (r: CiReport, state: number, backend: string) => `${r.states[state]?.patch ?? "(base tree)"}\0${backend}`;
 
 /** Runs ci on both versions over a plain directory of base files and compares them cell by cell. */
-export async function checkVersions(baseTree: string, before: QueueVersion | null, after: QueueVersion, backends = ALL): Promise<GateVerdict> {
+export async function checkVersions(
+  baseTree: string,
+  before: QueueVersion | null,
+  after: QueueVersion,
+  backends = ALL,
+): Promise<GateVerdict> {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
   try {
     const run = async (v: QueueVersion, name: string) => {
@@ -50,11 +55,21 @@ export async function checkVersions(baseTree: string, before: QueueVersion | nul
       return was === undefined ? !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
     });
     const lines = [renderMatrix(afterReport)];
-    if (failing.length > blocking.length) lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
+    if (failing.length > blocking.length)
+      lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
     if (blocking.length) {
-      lines.push(`newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) on ${c.backend}: ${c.outcome}`).join("; ")}`);
+      lines.push(
+        `newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) on ${c.backend}: ${c.outcome}`).join("; ")}`,
+      );
       const first = blocking[0];
-      if (first.log) lines.push(`first failing log (state ${first.state}, ${first.backend}):`, ...first.log.split("\n").slice(-20).map((l) => `    | ${l}`));
+      if (first.log)
+        lines.push(
+          `first failing log (state ${first.state}, ${first.backend}):`,
+          ...first.log
+            .split("\n")
+            .slice(-20)
+            .map((l) => `    | ${l}`),
+        );
     }
     return { ok: blocking.length === 0, report: lines.join("\n") };
   } finally {
@@ -65,7 +80,9 @@ export async function checkVersions(baseTree: string, before: QueueVersion | nul
 /** The files of a commit's tree (under `sub`) exported to a new directory. */
 export function exportTree(gitArgs: string[], rev: string, sub: string): string {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-tree-"));
-  const archive = spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], { maxBuffer: 1 << 30 });
+  const archive = spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], {
+    maxBuffer: 1 << 30,
+  });
   if (archive.status !== 0) throw new PqError("git", `git archive failed: ${String(archive.stderr).trim()}`);
   const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (tar.status !== 0) throw new PqError("internal", `tar failed: ${String(tar.stderr).trim()}`);

@@ -11,7 +11,9 @@ import { QueueRepo } from "./queue-repo.js";
 export async function prepareSharedQueue(queueDir: string, url: string | null): Promise<{ describe: string; finish(): Promise<void> }> {
   if (url) {
     if (existsSync(queueDir) && readdirSync(queueDir).length) {
-      throw new PqError("exists", `${queueDir} exists and is not empty; cannot clone the shared queue into it`, ["pass --queue DIR to clone into another directory"]);
+      throw new PqError("exists", `${queueDir} exists and is not empty; cannot clone the shared queue into it`, [
+        "pass --queue DIR to clone into another directory",
+      ]);
     }
     const r = spawnSync("git", ["clone", "--quiet", url, queueDir], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));

@@ -51,7 +51,9 @@ export async function interdiff(a: PatchImages, b: PatchImages, svc: Pick<MergeS
     else if (preA === null || postA === null || preB === null) carried = postA;
     else carried = (await svc.mergeFile(preB, preA, postA, ["new-base", "old-base", "old-patch"])).content;
     if (carried === postB) continue;
-    out.push(createFilePatch({ oldPath: carried === null ? null : p, newPath: postB === null ? null : p, oldContent: carried, newContent: postB }));
+    out.push(
+      createFilePatch({ oldPath: carried === null ? null : p, newPath: postB === null ? null : p, oldContent: carried, newContent: postB }),
+    );
   }
   return out.join("");
 }

@@ -31,7 +31,13 @@ interface Decision {
   conflict?: QueueConflict;
 }
 
-async function merge3(o: string | null, b: string | null, t: string | null, svc: MergeServices, labels = CONFLICT_LABELS): Promise<{ content: string | null; conflict: boolean }> {
+async function merge3(
+  o: string | null,
+  b: string | null,
+  t: string | null,
+  svc: MergeServices,
+  labels = CONFLICT_LABELS,
+): Promise<{ content: string | null; conflict: boolean }> {
   if (o === t) return { content: o, conflict: false };
   if (o === b) return { content: t, conflict: false };
   if (t === b) return { content: o, conflict: false };
@@ -42,12 +48,18 @@ async function merge3(o: string | null, b: string | null, t: string | null, svc:
 
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
   const same = (a: QueueVersion, b: QueueVersion) =>
-    a.series === b.series && Object.keys(a.patches).length === Object.keys(b.patches).length && Object.entries(a.patches).every(([n, t]) => b.patches[n] === t);
+    a.series === b.series &&
+    Object.keys(a.patches).length === Object.keys(b.patches).length &&
+    Object.entries(a.patches).every(([n, t]) => b.patches[n] === t);
   if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [], renamed: {} };
   if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: {} };
 
   const guards = svc.guards ?? [];
-  const entries = { base: parseSeries(base.series, "base"), ours: parseSeries(ours.series, "our"), theirs: parseSeries(theirs.series, "their") };
+  const entries = {
+    base: parseSeries(base.series, "base"),
+    ours: parseSeries(ours.series, "our"),
+    theirs: parseSeries(theirs.series, "their"),
+  };
   const versions = { base, ours, theirs };
   const notes: string[] = [];
   const conflicts: QueueConflict[] = [];
@@ -59,7 +71,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   for (const e of entries.base) byId.base.set(e.name, e);
   for (const side of ["ours", "theirs"] as const) {
     const names = entries[side].map((e) => e.name);
-    const renames = detectRenames(baseNames, names, (n) => base.patches[n] ?? "", (n) => versions[side].patches[n] ?? "");
+    const renames = detectRenames(
+      baseNames,
+      names,
+      (n) => base.patches[n] ?? "",
+      (n) => versions[side].patches[n] ?? "",
+    );
     for (const e of entries[side]) {
       const id = renames.get(e.name) ?? e.name;
       idOf[side].set(e.name, id);
@@ -75,7 +92,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
     const [tb, to, tt] = [eb && base.patches[eb.name], eo && ours.patches[eo.name], et && theirs.patches[et.name]];
     const name = !eo ? et!.name : !et || eo.name !== eb?.name ? eo.name : et.name;
-    if (eo && et && eb && eo.name !== eb.name && et.name !== eb.name && eo.name !== et.name) notes.push(`${eb.name} was renamed to ${eo.name} here and to ${et.name} there: kept ${eo.name}`);
+    if (eo && et && eb && eo.name !== eb.name && et.name !== eb.name && eo.name !== et.name)
+      notes.push(`${eb.name} was renamed to ${eo.name} here and to ${et.name} there: kept ${eo.name}`);
     else if (eb && eo && et && name !== eb.name) notes.push(`${eb.name} was renamed to ${name}; the other side's changes to it were kept`);
     if (eo && eo.name !== name) renamed[eo.name] = name;
     const guardsOf = (e?: SeriesEntry) => e?.guards ?? [];
@@ -86,7 +104,11 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       const [keeper, kept, side] = eo ? [eo, to!, "ours" as const] : [et!, tt!, "theirs" as const];
       if (kept === tb) continue; // deleted on one side, untouched on the other
       const dec = d(side, kept, keeper.name);
-      dec.conflict = { patch: name, kind: "delete-modify", message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}: the changed version is kept; pq delete it if it should go` };
+      dec.conflict = {
+        patch: name,
+        kind: "delete-modify",
+        message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}: the changed version is kept; pq delete it if it should go`,
+      };
       decisions.set(id, dec);
       continue;
     }
@@ -129,10 +151,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   // The three sides applied in memory, only when a patch needs its images.
   const simCache = new Map<Side, Promise<TreeSim>>();
   const sim = (side: Side) => {
-    if (!simCache.has(side)) simCache.set(side, simulateQueue(versions[side], svc.baseFile, guards, side === "base" ? "base" : side === "ours" ? "our" : "their"));
+    if (!simCache.has(side))
+      simCache.set(side, simulateQueue(versions[side], svc.baseFile, guards, side === "base" ? "base" : side === "ours" ? "our" : "their"));
     return simCache.get(side)!;
   };
-  const imagesOf = async (side: Side, name: string, paths: Iterable<string>): Promise<{ run: PatchRun; pre: Files; post: Files } | null> => {
+  const imagesOf = async (
+    side: Side,
+    name: string,
+    paths: Iterable<string>,
+  ): Promise<{ run: PatchRun; pre: Files; post: Files } | null> => {
     const s = await sim(side);
     const run = s.runs.get(name);
     if (!run || !run.ok) return null;
@@ -188,7 +215,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
       } else if (!app.ok) {
-        conflicts.push({ patch: dec.name, kind: "apply", message: `${dec.name} changed on both sides and does not apply on one of them; ours is kept`, files: app.failures });
+        conflicts.push({
+          patch: dec.name,
+          kind: "apply",
+          message: `${dec.name} changed on both sides and does not apply on one of them; ours is kept`,
+          files: app.failures,
+        });
       }
     } else if (app.ok && !app.exact) {
       // Context moved under it because of the merge: regenerate so it applies exactly,
@@ -217,11 +249,21 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: rebased (it no longer applied as it was)`);
       } else {
-        conflicts.push({ patch: dec.name, kind: "apply", message: `${dec.name} does not apply in the merged queue (nor on its own side): ${app.failures.join("; ")}`, files: app.failures });
+        conflicts.push({
+          patch: dec.name,
+          kind: "apply",
+          message: `${dec.name} does not apply in the merged queue (nor on its own side): ${app.failures.join("; ")}`,
+          files: app.failures,
+        });
       }
     }
     if (conflictFiles.length) {
-      conflicts.push({ patch: dec.name, kind: "content", message: `${dec.name}: both versions are kept with conflict markers in ${conflictFiles.join(", ")}`, files: conflictFiles });
+      conflicts.push({
+        patch: dec.name,
+        kind: "content",
+        message: `${dec.name}: both versions are kept with conflict markers in ${conflictFiles.join(", ")}`,
+        files: conflictFiles,
+      });
     }
     if (dec.conflict) conflicts.push(dec.conflict);
     patches[dec.name] = text;
@@ -233,11 +275,18 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   for (const f of new Set([...Object.keys(base.patches), ...Object.keys(ours.patches), ...Object.keys(theirs.patches)])) {
     if (listed.has(f)) continue;
     const r = await merge3(ours.patches[f] ?? null, base.patches[f] ?? null, theirs.patches[f] ?? null, svc);
-    if (r.conflict) conflicts.push({ patch: f, kind: "content", message: `${f} (not in the series) was changed on both sides`, files: [f] });
+    if (r.conflict)
+      conflicts.push({ patch: f, kind: "content", message: `${f} (not in the series) was changed on both sides`, files: [f] });
     if (r.content !== null) patches[f] = r.content;
   }
 
-  const sameEntries = (a: SeriesEntry[]) => a.length === mergedEntries.length && a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
-  const series = sameEntries(entries.ours) ? ours.series : sameEntries(entries.theirs) ? theirs.series : rewriteSeries(ours.series, mergedEntries, renamed);
+  const sameEntries = (a: SeriesEntry[]) =>
+    a.length === mergedEntries.length &&
+    a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
+  const series = sameEntries(entries.ours)
+    ? ours.series
+    : sameEntries(entries.theirs)
+      ? theirs.series
+      : rewriteSeries(ours.series, mergedEntries, renamed);
   return { queue: { series, patches }, conflicts, notes, renamed };
 }

@@ -122,7 +122,8 @@ export class QueueRepo {
   /** Make the queue directory hold exactly `version` (files of `previous` it lacks are removed). */
   writeDisk(version: QueueVersion, previous: QueueVersion): void {
     for (const name of Object.keys(previous.patches)) if (!(name in version.patches)) unlinkSync(join(this.queueDir, name));
-    for (const [name, text] of Object.entries(version.patches)) if (readText(join(this.queueDir, name)) !== text) writeAtomic(join(this.queueDir, name), text);
+    for (const [name, text] of Object.entries(version.patches))
+      if (readText(join(this.queueDir, name)) !== text) writeAtomic(join(this.queueDir, name), text);
     if (readText(join(this.queueDir, "series")) !== version.series) writeAtomic(join(this.queueDir, "series"), version.series);
   }
 
@@ -172,7 +173,9 @@ export class QueueRepo {
     try {
       await this.git.git.raw(["fetch", "--quiet", remote]);
     } catch (e) {
-      throw new PqError("git", `git fetch ${remote} failed: ${(e as Error).message.trim()}`, ["check the remote (git -C QUEUE remote -v) and your access to it"]);
+      throw new PqError("git", `git fetch ${remote} failed: ${(e as Error).message.trim()}`, [
+        "check the remote (git -C QUEUE remote -v) and your access to it",
+      ]);
     }
   }
 

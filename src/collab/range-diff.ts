@@ -61,7 +61,13 @@ export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServ
   }
 
   // Guards dropped: every patch is shown, so every patch is applied.
-  const everything = (v: QueueVersion) => ({ ...v, series: parseSeries(v.series, "").map((e) => e.name).join("\n") + "\n" });
+  const everything = (v: QueueVersion) => ({
+    ...v,
+    series:
+      parseSeries(v.series, "")
+        .map((e) => e.name)
+        .join("\n") + "\n",
+  });
   const [simA, simB] = await Promise.all([simulateQueue(everything(a), svc.baseFile), simulateQueue(everything(b), svc.baseFile)]);
 
   const pairsInNewOrder = newNames.filter((n) => pairOf.has(n));
@@ -77,11 +83,21 @@ export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServ
     }
     const oldText = a.patches[o] ?? "";
     const newText = b.patches[n] ?? "";
-    const line: RangeLine = { old: { index: oldNames.indexOf(o) + 1, name: o }, new: { index: j + 1, name: n }, status: oldText === newText ? "=" : "!", moved: movedNames.has(n) };
+    const line: RangeLine = {
+      old: { index: oldNames.indexOf(o) + 1, name: o },
+      new: { index: j + 1, name: n },
+      status: oldText === newText ? "=" : "!",
+      moved: movedNames.has(n),
+    };
     if (line.status === "!") {
       const runA = simA.runs.get(o);
       const runB = simB.runs.get(n);
-      const paths = new Set([...(runA?.pre.keys() ?? []), ...(runA?.post.keys() ?? []), ...(runB?.pre.keys() ?? []), ...(runB?.post.keys() ?? [])]);
+      const paths = new Set([
+        ...(runA?.pre.keys() ?? []),
+        ...(runA?.post.keys() ?? []),
+        ...(runB?.pre.keys() ?? []),
+        ...(runB?.post.keys() ?? []),
+      ]);
       const [ia, ib] = await Promise.all([imagesIn(simA, o, oldText, paths), imagesIn(simB, n, newText, paths)]);
       line.interdiff = ia && ib ? await interdiff(ia, ib, svc) : "(one of the versions does not apply: no interdiff)\n";
     }
@@ -106,12 +122,20 @@ export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServ
 export function renderRangeDiff(lines: RangeLine[]): string {
   const w = Math.max(1, ...lines.map((l) => String(Math.max(l.old?.index ?? 0, l.new?.index ?? 0)).length));
   const side = (s: { index: number; name: string } | null, nameWidth: number) =>
-    s ? `${String(s.index).padStart(w)}: ${s.name.padEnd(nameWidth)}` : `${"-".padStart(w)}: ${"-".repeat(Math.max(5, Math.min(nameWidth, 10))).padEnd(nameWidth)}`;
+    s
+      ? `${String(s.index).padStart(w)}: ${s.name.padEnd(nameWidth)}`
+      : `${"-".padStart(w)}: ${"-".repeat(Math.max(5, Math.min(nameWidth, 10))).padEnd(nameWidth)}`;
   const nameWidth = Math.max(5, ...lines.map((l) => l.old?.name.length ?? 0));
   const out: string[] = [];
   for (const l of lines) {
     out.push(`${side(l.old, nameWidth)} ${l.status} ${side(l.new, 0).trimEnd()}${l.moved ? " (moved)" : ""}`);
-    if (l.interdiff) out.push(...l.interdiff.trimEnd().split("\n").map((x) => `    ${x}`));
+    if (l.interdiff)
+      out.push(
+        ...l.interdiff
+          .trimEnd()
+          .split("\n")
+          .map((x) => `    ${x}`),
+      );
   }
   return out.join("\n") + "\n";
 }

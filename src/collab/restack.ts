@@ -23,7 +23,8 @@ export interface RestackReport {
 /** Refuse before anything changes if the tree has edits that a pop would lose. */
 export async function refuseUnrefreshed(stack: Stack, what: string): Promise<void> {
   const s = await stack.status();
-  if (s.needsRefresh) throw new PqError("needs-refresh", `${s.top} needs a refresh before you can ${what}`, ["resolve its conflicts, then pq refresh"]);
+  if (s.needsRefresh)
+    throw new PqError("needs-refresh", `${s.top} needs a refresh before you can ${what}`, ["resolve its conflicts, then pq refresh"]);
   if (s.pending.length) {
     throw new PqError("dirty", `unrefreshed changes in ${s.pending.slice(0, 8).join(", ")}; ${what} would have to pop them`, [
       "pq refresh to keep them in the top patch (then pq commit), or undo them first",
@@ -41,7 +42,13 @@ export async function restack(
   const entries = parseSeries(next.series, "the merged");
   const pushable = entries.filter((e) => isPushable(e, stack.selectedGuards())).map((e) => e.name);
   let keep = 0;
-  while (keep < applied.length && applied[keep].name === pushable[keep] && next.patches[pushable[keep]] !== undefined && sha1(next.patches[pushable[keep]]) === applied[keep].hash) keep++;
+  while (
+    keep < applied.length &&
+    applied[keep].name === pushable[keep] &&
+    next.patches[pushable[keep]] !== undefined &&
+    sha1(next.patches[pushable[keep]]) === applied[keep].hash
+  )
+    keep++;
   const report: RestackReport = { popped: [], pushed: [], top: stack.top() };
   if (keep < applied.length) {
     const r = await stack.pop(keep === 0 ? { all: true, force: opts.force } : { target: applied[keep - 1].name, force: opts.force });

@@ -33,16 +33,22 @@ export const RENAME_THRESHOLD = 0.5;
  * Renames on one side: base names that are gone, paired with new names whose patch text
  * is the most similar (identical content first). Returns new name → base name.
  */
-export function detectRenames(baseNames: string[], sideNames: string[], baseText: (n: string) => string, sideText: (n: string) => string): Map<string, string> {
+export function detectRenames(
+  baseNames: string[],
+  sideNames: string[],
+  baseText: (n: string) => string,
+  sideText: (n: string) => string,
+): Map<string, string> {
   const inSide = new Set(sideNames);
   const inBase = new Set(baseNames);
   const gone = baseNames.filter((n) => !inSide.has(n));
   const added = sideNames.filter((n) => !inBase.has(n));
   const pairs: [number, string, string][] = [];
-  for (const g of gone) for (const a of added) {
-    const s = similarity(baseText(g), sideText(a));
-    if (s >= RENAME_THRESHOLD) pairs.push([s, a, g]);
-  }
+  for (const g of gone)
+    for (const a of added) {
+      const s = similarity(baseText(g), sideText(a));
+      if (s >= RENAME_THRESHOLD) pairs.push([s, a, g]);
+    }
   pairs.sort((x, y) => y[0] - x[0]);
   const result = new Map<string, string>();
   const used = new Set<string>();
@@ -71,8 +77,9 @@ function unmoved(base: string[], side: string[]): Set<string> {
   const n = x.length;
   const m = y.length;
   const dp = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i][j] = x[i] === y[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-  for (let i = 0, j = 0; i < n && j < m; ) {
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) dp[i][j] = x[i] === y[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  for (let i = 0, j = 0; i < n && j < m;) {
     if (x[i] === y[j]) {
       keep.add(x[i]);
       i++;
@@ -88,7 +95,12 @@ function unmoved(base: string[], side: string[]): Set<string> {
  * neither side moved keep the base order; ids a side added or moved go after the id
  * that precedes them on that side (ours wins when both sides moved the same id).
  */
-export function mergeOrder(base: string[], ours: string[], theirs: string[], survivors: Set<string>): { order: string[]; movedBoth: string[] } {
+export function mergeOrder(
+  base: string[],
+  ours: string[],
+  theirs: string[],
+  survivors: Set<string>,
+): { order: string[]; movedBoth: string[] } {
   const stillO = unmoved(base, ours);
   const stillT = unmoved(base, theirs);
   const inBase = new Set(base);

@@ -60,7 +60,8 @@ export async function applyText(text: string, get: (path: string) => Promise<str
     if (!r.ok) {
       result.ok = false;
       const failed = r.hunks.filter((h) => h.status === "failed").map((h) => `#${h.index}`);
-      if (failed.length || !result.failures.length) result.failures.push(`${target}: ${failed.length ? `hunk ${failed.join(", ")} failed` : "does not apply"}`);
+      if (failed.length || !result.failures.length)
+        result.failures.push(`${target}: ${failed.length ? `hunk ${failed.join(", ")} failed` : "does not apply"}`);
       continue;
     }
     if (r.hunks.some((h) => h.status !== "exact")) result.exact = false;
@@ -127,13 +128,25 @@ export function parseSeries(text: string, which: string): SeriesEntry[] {
 }
 
 /** Applies every pushable patch of a queue version in series order (failures are recorded, not fatal). */
-export async function simulateQueue(q: QueueVersion, baseFile: (path: string) => Promise<string | null>, guards: string[] = [], which = "the"): Promise<TreeSim> {
+export async function simulateQueue(
+  q: QueueVersion,
+  baseFile: (path: string) => Promise<string | null>,
+  guards: string[] = [],
+  which = "the",
+): Promise<TreeSim> {
   const entries = parseSeries(q.series, which);
   const sim = new TreeSim(baseFile, entries);
   for (const [index, e] of entries.entries()) {
     const text = q.patches[e.name];
     if (text === undefined) {
-      sim.record(e.name, index, false, { ok: false, exact: false, pre: new Map(), post: new Map(), failures: [`${e.name} is in the ${which} series but its file is missing`], filePatches: [] });
+      sim.record(e.name, index, false, {
+        ok: false,
+        exact: false,
+        pre: new Map(),
+        post: new Map(),
+        failures: [`${e.name} is in the ${which} series but its file is missing`],
+        filePatches: [],
+      });
       continue;
     }
     const pushable = isPushable(e, guards);
@@ -161,7 +174,16 @@ export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): str
       const from = fp.oldPath;
       const to = fp.newPath;
       if (pre.get(from) != null && post.get(from) === null && post.get(to) != null && (pre.get(to) ?? null) === null) {
-        parts.push(createFilePatch({ oldPath: from, newPath: to, oldContent: pre.get(from)!, newContent: post.get(to)!, oldMode: fp.oldMode, newMode: fp.newMode }));
+        parts.push(
+          createFilePatch({
+            oldPath: from,
+            newPath: to,
+            oldContent: pre.get(from)!,
+            newContent: post.get(to)!,
+            oldMode: fp.oldMode,
+            newMode: fp.newMode,
+          }),
+        );
         done.add(from).add(to);
       }
     }

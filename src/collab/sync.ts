@@ -81,7 +81,8 @@ function pathsIn(versions: QueueVersion[]): string[] {
   const paths = new Set<string>();
   for (const v of versions) {
     for (const text of Object.values(v.patches)) {
-      for (const m of text.matchAll(/^(?:diff --git a\/(\S+) b\/(\S+)|[-+]{3} [ab]\/(\S+))$/gm)) for (const p of m.slice(1)) if (p) paths.add(p);
+      for (const m of text.matchAll(/^(?:diff --git a\/(\S+) b\/(\S+)|[-+]{3} [ab]\/(\S+))$/gm))
+        for (const p of m.slice(1)) if (p) paths.add(p);
     }
   }
   return [...paths];
@@ -113,7 +114,14 @@ async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersi
 }
 
 /** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
-async function integrate(stack: Stack, qr: QueueRepo, version: QueueVersion, commit: string, expected: string | null, state: Omit<SyncState, "phase" | "target">): Promise<RestackReport> {
+async function integrate(
+  stack: Stack,
+  qr: QueueRepo,
+  version: QueueVersion,
+  commit: string,
+  expected: string | null,
+  state: Omit<SyncState, "phase" | "target">,
+): Promise<RestackReport> {
   saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
   const disk = qr.readDisk();
   const r = await restack(stack, version, () => qr.writeDisk(version, disk), { top: state.origTop, renamed: state.renamed });
@@ -125,7 +133,10 @@ async function integrate(stack: Stack, qr: QueueRepo, version: QueueVersion, com
 async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<Awaited<ReturnType<QueueRepo["upstream"]>>> }> {
   const qr = await QueueRepo.require(stack.queueDir);
   const up = await qr.upstream();
-  if (!up) throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, ["git -C QUEUE remote add origin URL, then git -C QUEUE push -u origin HEAD (or pq init --shared URL)"]);
+  if (!up)
+    throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, [
+      "git -C QUEUE remote add origin URL, then git -C QUEUE push -u origin HEAD (or pq init --shared URL)",
+    ]);
   return { qr, up };
 }
 
@@ -133,7 +144,9 @@ export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncRe
   const { qr, up } = await prepare(stack);
   const pending = loadSyncState(stack.tree);
   if (pending?.phase === "conflicts") {
-    throw new PqError("conflict", "a sync stopped on conflicts and is not finished", ["resolve them, pq refresh, then pq sync --continue; or pq sync --abort"]);
+    throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
+      "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
+    ]);
   }
   if (pending?.phase === "integrating") await recoverIntegration(stack, qr, pending);
   if (pending?.phase === "stopping") {
@@ -142,7 +155,8 @@ export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncRe
     await syncAbort(stack);
   }
   const dirty = await qr.uncommitted();
-  if (dirty.length) throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
+  if (dirty.length)
+    throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
   await refuseUnrefreshed(stack, "sync");
   return loop(stack, qr, up, opts, []);
 }
@@ -165,18 +179,29 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
   const entries = parseSeries(v.series, where);
   for (const e of entries) {
     const text = v.patches[e.name];
-    if (text === undefined) throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
+    if (text === undefined)
+      throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
     if (known.patches[e.name] === text) continue;
     try {
       parsePatch(text);
     } catch (err) {
-      if (err instanceof PqError) throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [...err.details, "nothing was changed; ask whoever pushed it to fix it"]);
+      if (err instanceof PqError)
+        throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [
+          ...err.details,
+          "nothing was changed; ask whoever pushed it to fix it",
+        ]);
       throw err;
     }
   }
 }
 
-async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: string; branch: string }, opts: SyncOptions, notes: string[]): Promise<SyncReport> {
+async function loop(
+  stack: Stack,
+  qr: QueueRepo,
+  up: { remote: string; ref: string; branch: string },
+  opts: SyncOptions,
+  notes: string[],
+): Promise<SyncReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const max = opts.maxRetries ?? 5;
   let result: SyncReport["result"] = "up-to-date";
@@ -187,7 +212,15 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
     const ours = await qr.head();
     const theirs = await qr.resolve(up.ref);
     const origTop = stack.top();
-    const base = { version: 1 as const, origHead: ours, theirs: theirs ?? "", origTop, origApplied: stack.applied(), conflicts: [], renamed: {} };
+    const base = {
+      version: 1 as const,
+      origHead: ours,
+      theirs: theirs ?? "",
+      origTop,
+      origApplied: stack.applied(),
+      conflicts: [],
+      renamed: {},
+    };
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
       const outside = ours ? await qr.changesOutsideQueue(ours, theirs) : [];
       if (outside.length) {
@@ -225,16 +258,28 @@ async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: stri
       }
     }
     const head = await qr.head();
-    if (!head || head === theirs) return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    if (!head || head === theirs)
+      return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
     let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
       gate = await opts.gate(theirs ? await qr.versionAt(theirs) : null, await qr.versionAt(head));
-      if (!gate.ok) return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate, ...(restacked ? { restack: restacked } : {}) };
+      if (!gate.ok)
+        return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate, ...(restacked ? { restack: restacked } : {}) };
     }
     emit({ kind: "sync", message: `pushing to ${up.remote}` });
     const pushed = await qr.git.pushRef(up.remote, `HEAD:refs/heads/${up.branch}`);
-    if (pushed.ok) return { result: "pushed", attempts: attempt, head, conflicts: [], notes, pushMessage: pushed.message, ...(gate ? { gate } : {}), ...(restacked ? { restack: restacked } : {}) };
+    if (pushed.ok)
+      return {
+        result: "pushed",
+        attempts: attempt,
+        head,
+        conflicts: [],
+        notes,
+        pushMessage: pushed.message,
+        ...(gate ? { gate } : {}),
+        ...(restacked ? { restack: restacked } : {}),
+      };
     if (!pushed.rejected) throw new PqError("git", `the remote refused the push`, pushed.message.split("\n"));
     emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
@@ -251,11 +296,14 @@ const MARKER = /^\+(<<<<<<<|>>>>>>>) /m;
 export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
-  if (state?.phase === "stopping") throw new PqError("usage", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
+  if (state?.phase === "stopping")
+    throw new PqError("usage", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") throw new PqError("usage", "no sync is waiting to be continued");
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
-  const left = state.conflicts.filter((c) => c.kind === "content" && disk.patches[c.patch] !== undefined && MARKER.test(disk.patches[c.patch]));
+  const left = state.conflicts.filter(
+    (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && MARKER.test(disk.patches[c.patch]),
+  );
   if (left.length) {
     throw new PqError("conflict", `conflict markers are still in ${left.map((c) => c.patch).join(", ")}`, [
       "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
@@ -268,7 +316,13 @@ export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promis
       "fix those patches (pq goto, edit, pq refresh), then pq sync --continue; or pq sync --abort",
     ]);
   }
-  const commit = await commitVersion(qr, state.origHead ?? state.theirs, disk, state.origHead ? [state.origHead, state.theirs] : [state.theirs], mergeMessage(state.theirs, up, ["conflicts resolved by hand"]));
+  const commit = await commitVersion(
+    qr,
+    state.origHead ?? state.theirs,
+    disk,
+    state.origHead ? [state.origHead, state.theirs] : [state.theirs],
+    mergeMessage(state.theirs, up, ["conflicts resolved by hand"]),
+  );
   await qr.moveHead(commit, state.origHead);
   clearSyncState(stack.tree);
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;

@@ -38,7 +38,6 @@ export interface BootResult {
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 5000;
 
-
 let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = null;
 let wasmModule: Promise<WebAssembly.Module> | null = null;
 
@@ -72,7 +71,13 @@ function exposeInstructionCounter(cpu: CounterCpu | undefined): boolean {
   const counter = cpu?.instruction_counter;
   if (!cpu?.io || !counter) return false;
   const read = () => counter[0] >>> 0;
-  cpu.io.register_read(ICOUNT_PORT, {}, () => read() & 0xff, () => read() & 0xffff, read);
+  cpu.io.register_read(
+    ICOUNT_PORT,
+    {},
+    () => read() & 0xff,
+    () => read() & 0xffff,
+    read,
+  );
   return true;
 }
 

@@ -33,7 +33,10 @@ interface Cpu {
   reg32: Int32Array;
   memory_size: Uint32Array;
   instruction_counter?: Uint32Array;
-  io?: { register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void; port_read32(port: number): number };
+  io?: {
+    register_read(port: number, device: unknown, r8?: () => number, r16?: () => number, r32?: () => number): void;
+    port_read32(port: number): number;
+  };
   zero_memory(offset: number, length: number): void;
   load_multiboot_option_rom(buffer: ArrayBuffer, initrd: undefined, cmdline: string): unknown;
   update_state_flags(): void;

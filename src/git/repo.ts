@@ -24,7 +24,9 @@ export class GitRepo {
   static async open(tree: string): Promise<GitRepo | null> {
     const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false });
     try {
-      const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split("\n");
+      const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split(
+        "\n",
+      );
       if (inside.trim() !== "true") return null;
       return new GitRepo(git, (prefix ?? "").trim(), root.trim());
     } catch {
@@ -93,7 +95,12 @@ export class GitRepo {
    * Three-way merge of one file with `git merge-file`: returns the merged text (with
    * conflict markers when needed) and the number of conflicts.
    */
-  async mergeFile(ours: string, base: string, theirs: string, labels: [string, string, string]): Promise<{ content: string; conflicts: number }> {
+  async mergeFile(
+    ours: string,
+    base: string,
+    theirs: string,
+    labels: [string, string, string],
+  ): Promise<{ content: string; conflicts: number }> {
     const dir = mkdtempSync(join(tmpdir(), "pq-merge-"));
     try {
       const files = [join(dir, "ours"), join(dir, "base"), join(dir, "theirs")];
@@ -185,7 +192,8 @@ export class GitRepo {
         "git",
         args,
         { cwd: this.root, env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: "latin1" },
-        (err, stdout, stderr) => (err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout)),
+        (err, stdout, stderr) =>
+          err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout),
       );
       // git may not read stdin at all (read-tree): a closed pipe is not an error here.
       child.stdin!.on("error", () => undefined);
@@ -288,7 +296,11 @@ export class GitRepo {
     if (!entries.length) return out;
     // One cat-file process for all blobs: a 1000-patch queue is one round trip.
     const top = (await this.git.revparse(["--show-toplevel"])).trim();
-    const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: entries.map((e) => e.id).join("\n") + "\n", maxBuffer: 1 << 30 });
+    const r = spawnSync("git", ["cat-file", "--batch"], {
+      cwd: top,
+      input: entries.map((e) => e.id).join("\n") + "\n",
+      maxBuffer: 1 << 30,
+    });
     if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
     const buf = r.stdout;
     let at = 0;
@@ -305,7 +317,13 @@ export class GitRepo {
    * A commit whose tree is `baseRev`'s with the directory `dir` replaced by `files`, with
    * these parents; built in a temporary index so neither the work tree nor the index change.
    */
-  async commitDirectory(baseRev: string | null, dir: string, files: Record<string, string>, parents: string[], message: string): Promise<string> {
+  async commitDirectory(
+    baseRev: string | null,
+    dir: string,
+    files: Record<string, string>,
+    parents: string[],
+    message: string,
+  ): Promise<string> {
     const top = (await this.git.revparse(["--show-toplevel"])).trim();
     const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
@@ -323,7 +341,12 @@ export class GitRepo {
       const ids: string[] = [];
       // hash-object --stdin-paths needs files on disk; write the blobs through a scratch directory.
       for (const [i, p] of paths.entries()) writeFileSync(join(tmp, `b${i}`), files[p], "latin1");
-      if (paths.length) ids.push(...git(["hash-object", "-w", "--stdin-paths"], paths.map((_, i) => join(tmp, `b${i}`)).join("\n") + "\n").trim().split("\n"));
+      if (paths.length)
+        ids.push(
+          ...git(["hash-object", "-w", "--stdin-paths"], paths.map((_, i) => join(tmp, `b${i}`)).join("\n") + "\n")
+            .trim()
+            .split("\n"),
+        );
       git(["update-index", "--add", "-z", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${dir}${p}\0`).join(""));
       const tree = git(["write-tree"]).trim();
       return git(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
@@ -363,6 +386,10 @@ export class GitRepo {
     const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "latin1" });
     const message = `${r.stdout}${r.stderr}`.trim();
     if (r.status === 0) return { ok: true, rejected: false, message };
-    return { ok: false, rejected: /\[rejected\]|non-fast-forward|fetch first/.test(message) && !/pre-receive hook declined|hook declined/.test(message), message };
+    return {
+      ok: false,
+      rejected: /\[rejected\]|non-fast-forward|fetch first/.test(message) && !/pre-receive hook declined|hook declined/.test(message),
+      message,
+    };
   }
 }

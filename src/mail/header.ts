@@ -24,7 +24,10 @@ function decodeWords(value: string): string {
     const bytes =
       enc.toLowerCase() === "b"
         ? Buffer.from(data, "base64")
-        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+        : Buffer.from(
+            data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+            "latin1",
+          );
     return /utf-?8/i.test(charset) ? bytes.toString("utf8") : bytes.toString("latin1");
   });
 }
@@ -33,7 +36,13 @@ function encodeWord(value: string): string {
   if (!/[^\x20-\x7e]/.test(value)) return value;
   const bytes = Buffer.from(value, "utf8");
   let q = "";
-  for (const b of bytes) q += (b >= 0x21 && b <= 0x7e && b !== 0x3d && b !== 0x3f && b !== 0x5f) ? String.fromCharCode(b) : b === 0x20 ? "_" : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (const b of bytes)
+    q +=
+      b >= 0x21 && b <= 0x7e && b !== 0x3d && b !== 0x3f && b !== 0x5f
+        ? String.fromCharCode(b)
+        : b === 0x20
+          ? "_"
+          : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
   return `=?UTF-8?q?${q}?=`;
 }
 
@@ -60,7 +69,8 @@ export function parseHeader(text: string): PatchHeader {
   const lines = toUtf8(text).replace(/\r\n/g, "\n").split("\n");
   const h: PatchHeader = { body: "" };
   let i = 0;
-  if (lines[0]?.startsWith("From ") && /^From \S+ /.test(lines[0]) && !lines[0].includes(":")) i++; // mbox separator
+  if (lines[0]?.startsWith("From ") && /^From \S+ /.test(lines[0]) && !lines[0].includes(":"))
+    i++; // mbox separator
   else if (/^From [0-9a-f]{40} /.test(lines[0] ?? "")) i++;
 
   if (lines[i] === "# HG changeset patch") {
@@ -142,7 +152,8 @@ export function formatMail(h: PatchHeader, diff: string, opts: { index?: number;
   text += `From: ${encodeAuthor(h.author ?? "Unknown <unknown@unknown>")}\n`;
   text += `Date: ${h.date ?? new Date().toUTCString().replace("GMT", "+0000")}\n`;
   text += `Subject: ${tag} ${encodeWord(h.subject ?? "")}\n`;
-  if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? ""))) text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";
+  if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? "")))
+    text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";
   text += "\n";
   if (h.body.trim()) text += h.body.trim() + "\n";
   text += "---\n\n";

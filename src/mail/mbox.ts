@@ -21,12 +21,13 @@ export function isMbox(text: string): boolean {
 
 /** A file name from a subject, as git format-patch makes them (without the number). */
 export function patchNameFromSubject(subject: string, taken: Set<string>): string {
-  const base = subject
-    .replace(/[^A-Za-z0-9._-]+/g, "-")
-    .replace(/\.+/g, ".")
-    .replace(/^[-.]+|[-.]+$/g, "")
-    .slice(0, 52)
-    .replace(/[-.]+$/, "") || "patch";
+  const base =
+    subject
+      .replace(/[^A-Za-z0-9._-]+/g, "-")
+      .replace(/\.+/g, ".")
+      .replace(/^[-.]+|[-.]+$/g, "")
+      .slice(0, 52)
+      .replace(/[-.]+$/, "") || "patch";
   let name = `${base}.patch`;
   for (let n = 2; taken.has(name); n++) name = `${base}-${n}.patch`;
   taken.add(name);

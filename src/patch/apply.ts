@@ -102,10 +102,18 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     return { ok: true, content: applyBinary(oldContent, fp.binary.forward), hunks: [] };
   }
   if (fp.kind === "create" && oldContent !== null && oldContent !== "") {
-    return { ok: false, content: oldContent, hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: 1 })) };
+    return {
+      ok: false,
+      content: oldContent,
+      hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: 1 })),
+    };
   }
   if (fp.kind !== "create" && oldContent === null) {
-    return { ok: false, content: null, hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: fp.hunks[i].oldStart })) };
+    return {
+      ok: false,
+      content: null,
+      hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: fp.hunks[i].oldStart })),
+    };
   }
   const file = splitLines(oldContent ?? "");
   const out: string[] = [];
@@ -128,14 +136,21 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     const body: HunkLine[] = hunk.lines.slice(top, hunk.lines.length - bottom);
     let filePos = match.pos + top;
     for (const l of body) {
-      if (l.op === " ") out.push(file[filePos++]); // keep the file's own bytes for context
+      if (l.op === " ")
+        out.push(file[filePos++]); // keep the file's own bytes for context
       else if (l.op === "-") filePos++;
       else out.push(match.eolConvert ? convertEol(l.text, match.eolConvert) : l.text);
     }
     cursor = match.pos + old.length - bottom;
     const offset = match.pos - stated;
     lastOffset = offset;
-    results.push({ index: i + 1, status: match.fuzz ? "fuzz" : offset ? "offset" : "exact", offset, fuzz: match.fuzz, line: match.pos + 1 });
+    results.push({
+      index: i + 1,
+      status: match.fuzz ? "fuzz" : offset ? "offset" : "exact",
+      offset,
+      fuzz: match.fuzz,
+      line: match.pos + 1,
+    });
   });
   for (let k = cursor; k < file.length; k++) out.push(file[k]);
   const ok = results.every((r) => r.status !== "failed");

@@ -108,7 +108,8 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
       out.set(base.subarray(off, off + size), o);
       o += size;
     } else if (cmd) {
-      if (pos.at + cmd > delta.length || o + cmd > dstSize) throw new PqError("bad-patch", "binary delta inserts more data than it has or than its result holds");
+      if (pos.at + cmd > delta.length || o + cmd > dstSize)
+        throw new PqError("bad-patch", "binary delta inserts more data than it has or than its result holds");
       out.set(delta.subarray(pos.at, pos.at + cmd), o);
       pos.at += cmd;
       o += cmd;

@@ -28,7 +28,10 @@ const eol = (line: string) => line.replace(/\r?\n$/, "");
 /** The file name a patch path stands for: `strip` leading components dropped, its UTF-8 bytes decoded. */
 function stripComponents(path: string, strip: number, lineNo: number): string {
   const parts = path.split("/");
-  if (parts.length <= strip) throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, ["the patch needs a/ b/ prefixes (-p1)"]);
+  if (parts.length <= strip)
+    throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, [
+      "the patch needs a/ b/ prefixes (-p1)",
+    ]);
   return bytesToName(parts.slice(strip).join("/"));
 }
 
@@ -80,7 +83,10 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
   let headerEnd = -1;
 
   const isPlainStart = (k: number) => lines[k].startsWith("--- ") && k + 1 < lines.length && lines[k + 1].startsWith("+++ ");
-  const isStart = (k: number) => lines[k].startsWith("diff --git ") || isPlainStart(k) || (lines[k].startsWith("Index: ") && k + 1 < lines.length && /^={20,}/.test(lines[k + 1]));
+  const isStart = (k: number) =>
+    lines[k].startsWith("diff --git ") ||
+    isPlainStart(k) ||
+    (lines[k].startsWith("Index: ") && k + 1 < lines.length && /^={20,}/.test(lines[k + 1]));
 
   while (i < lines.length) {
     if (!isStart(i)) {
@@ -153,7 +159,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
         fp.hunks.push(hunk);
         i = next;
       }
-      if (!fp.hunks.length) throw new PqError("bad-patch", `no hunks after the +++ line at line ${i} of the patch`, ["the patch is truncated or damaged"]);
+      if (!fp.hunks.length)
+        throw new PqError("bad-patch", `no hunks after the +++ line at line ${i} of the patch`, ["the patch is truncated or damaged"]);
     } else if (i < lines.length && (lines[i].startsWith("GIT binary patch") || lines[i].startsWith("Binary files "))) {
       const [binary, next] = parseBinaryPatch(lines, i);
       fp.binary = binary;
@@ -216,7 +223,8 @@ export function bestName(candidates: string[], exists: (path: string) => boolean
 
 function parseHunk(lines: string[], at: number): [Hunk, number] {
   const m = HUNK_RE.exec(eol(lines[at]));
-  if (!m) throw new PqError("bad-patch", `malformed hunk header at line ${at + 1} of the patch: ${JSON.stringify(eol(lines[at]).slice(0, 60))}`);
+  if (!m)
+    throw new PqError("bad-patch", `malformed hunk header at line ${at + 1} of the patch: ${JSON.stringify(eol(lines[at]).slice(0, 60))}`);
   const hunk: Hunk = {
     oldStart: Number(m[1]),
     oldLines: m[2] === undefined ? 1 : Number(m[2]),
@@ -229,7 +237,12 @@ function parseHunk(lines: string[], at: number): [Hunk, number] {
   let newLeft = hunk.newLines;
   let i = at + 1;
   while (oldLeft > 0 || newLeft > 0) {
-    if (i >= lines.length) throw new PqError("bad-patch", `the hunk at line ${at + 1} of the patch ends early (${oldLeft} old and ${newLeft} new lines missing)`, ["the patch is truncated"]);
+    if (i >= lines.length)
+      throw new PqError(
+        "bad-patch",
+        `the hunk at line ${at + 1} of the patch ends early (${oldLeft} old and ${newLeft} new lines missing)`,
+        ["the patch is truncated"],
+      );
     const line = lines[i];
     const op = line[0];
     let hl: HunkLine;
@@ -240,10 +253,16 @@ function parseHunk(lines: string[], at: number): [Hunk, number] {
       noNewline(hunk, i);
       i++;
       continue;
-    } else throw new PqError("bad-patch", `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`, ["hunk header counts do not match its lines; the patch may have been edited by hand"]);
+    } else
+      throw new PqError(
+        "bad-patch",
+        `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`,
+        ["hunk header counts do not match its lines; the patch may have been edited by hand"],
+      );
     if (hl.op !== "+") oldLeft--;
     if (hl.op !== "-") newLeft--;
-    if (oldLeft < 0 || newLeft < 0) throw new PqError("bad-patch", `the hunk at line ${at + 1} of the patch has more lines than its header says`);
+    if (oldLeft < 0 || newLeft < 0)
+      throw new PqError("bad-patch", `the hunk at line ${at + 1} of the patch has more lines than its header says`);
     hunk.lines.push(hl);
     i++;
   }

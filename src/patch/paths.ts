@@ -51,7 +51,8 @@ const UNESCAPE: Record<string, string> = { a: "\x07", b: "\b", t: "\t", n: "\n",
 /** Undo git's C quoting: `"a/t\303\251st"` → the bytes `a/t\xc3\xa9st` (not yet decoded). */
 export function unquoteBytes(raw: string): string {
   if (!raw.startsWith('"')) return raw;
-  if (raw.length < 2 || !raw.endsWith('"')) throw new PqError("bad-patch", `unterminated quoted file name ${JSON.stringify(raw.slice(0, 60))} in the patch`);
+  if (raw.length < 2 || !raw.endsWith('"'))
+    throw new PqError("bad-patch", `unterminated quoted file name ${JSON.stringify(raw.slice(0, 60))} in the patch`);
   let out = "";
   for (let i = 1; i < raw.length - 1; i++) {
     const c = raw[i];

@@ -4,7 +4,19 @@
  * Synchronous on purpose: a push touches thousands of small files and the sync calls
  * are several times cheaper than promise round-trips for that pattern.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, rmdirSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  rmdirSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";

@@ -53,7 +53,8 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
     } catch {
       break; // does not exist yet: nothing below it exists either
     }
-    if (st.isSymbolicLink()) refuse(i === parts.length - 1 ? "is a symlink" : `goes through the symlink ${parts.slice(0, i + 1).join("/")}`);
+    if (st.isSymbolicLink())
+      refuse(i === parts.length - 1 ? "is a symlink" : `goes through the symlink ${parts.slice(0, i + 1).join("/")}`);
   }
   return normal;
 }

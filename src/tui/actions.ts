@@ -70,7 +70,10 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
       run(`edit ${name}`, async () => {
         const text = await stack.readPatch(name);
         const header = parseHeader(headerOf(text));
-        const current = [header.subject ?? "", header.body].filter((x) => x !== undefined).join("\n\n").trim();
+        const current = [header.subject ?? "", header.body]
+          .filter((x) => x !== undefined)
+          .join("\n\n")
+          .trim();
         const edited = editText(current, suspend);
         if (edited === null) return "the editor failed: message unchanged";
         if (!edited) return "empty message: unchanged";
@@ -119,7 +122,10 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
       }),
     select: (text: string) =>
       run("select", async () => {
-        const guards = text.split(/[\s,]+/).filter(Boolean).map((g) => g.replace(/^\+/, ""));
+        const guards = text
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((g) => g.replace(/^\+/, ""));
         const stale = await stack.select(guards);
         const now = guards.length ? `selected: ${guards.join(" ")}` : "no guards selected";
         return stale.length ? `${now}; applied but now guarded off: ${stale.join(", ")} (pop them)` : now;

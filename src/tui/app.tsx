@@ -78,7 +78,9 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
   const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
-  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(null);
+  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(
+    null,
+  );
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
     nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };
@@ -110,12 +112,15 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     void storedVerdicts(stack).then((stored) => stored.size && setBadges((b) => new Map([...stored, ...b])));
   }, [stack, view.generation]);
 
-  const setCursor = useCallback((to: number, resetPreview = true) => {
-    const c = Math.max(0, Math.min(to, Math.max(0, view.rows.length - 1)));
-    if (c !== nav.current!.cursor && resetPreview) nav.current!.preview = 0;
-    nav.current!.cursor = c;
-    redraw();
-  }, [view.rows.length]);
+  const setCursor = useCallback(
+    (to: number, resetPreview = true) => {
+      const c = Math.max(0, Math.min(to, Math.max(0, view.rows.length - 1)));
+      if (c !== nav.current!.cursor && resetPreview) nav.current!.preview = 0;
+      nav.current!.cursor = c;
+      redraw();
+    },
+    [view.rows.length],
+  );
   const scrollPreview = (delta: number) => {
     nav.current!.preview = Math.max(0, Math.min(nav.current!.preview + delta, Math.max(0, preview.lines.length - (previewHeight - 1))));
     redraw();
@@ -234,10 +239,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
-    else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, { before: view.rows[nav.current!.cursor - 1].name }, follow(name));
+    else if (input === "[" && name && nav.current!.cursor > 0)
+      void actions.move(name, { before: view.rows[nav.current!.cursor - 1].name }, follow(name));
     else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1)
       void actions.move(name, { after: view.rows[nav.current!.cursor + 1].name }, follow(name));
-    else if (input === "s" && name) ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), row!.guards.join(" "));
+    else if (input === "s" && name)
+      ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), row!.guards.join(" "));
     else if (input === "S") ask("select guards (empty selects none):", (g) => void actions.select(g), view.selected.join(" "));
     else if (input === "b") startJob("buildAndBoot");
     else if (input === "C") startJob("ci");
@@ -248,7 +255,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const onInput = useCallback((input: string, key: Key) => handler.current(input, key), []);
   useInput(onInput);
 
-  const log = jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;
+  const log =
+    jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;
   const series = (
     <SeriesPane
       rows={view.rows}
@@ -266,7 +274,16 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       theme={theme}
     />
   );
-  const previewPane = <PreviewPane preview={preview} offset={n.preview} height={previewHeight} width={previewWidth} focused={focus === "preview"} theme={theme} />;
+  const previewPane = (
+    <PreviewPane
+      preview={preview}
+      offset={n.preview}
+      height={previewHeight}
+      width={previewWidth}
+      focused={focus === "preview"}
+      theme={theme}
+    />
+  );
 
   return (
     <Box flexDirection="column" width={size.columns} height={rows}>

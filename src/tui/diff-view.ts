@@ -128,7 +128,9 @@ export function formatDiffstat(stats: FileStat[], width: number): string[] {
   });
   const added = stats.reduce((a, s) => a + s.added, 0);
   const removed = stats.reduce((a, s) => a + s.removed, 0);
-  lines.push(` ${stats.length} file${stats.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`);
+  lines.push(
+    ` ${stats.length} file${stats.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`,
+  );
   return lines;
 }
 

@@ -26,7 +26,11 @@ export function errorView(e: unknown): ErrorView {
     // it and the details do not already name that file.
     const data = (e as { data?: Record<string, unknown> }).data;
     if (data && typeof data.file === "string" && !details.some((d) => d.includes(data.file as string))) {
-      const where = [data.file, typeof data.hunk === "number" ? `hunk #${data.hunk}` : null, typeof data.line === "number" ? `at line ${data.line}` : null];
+      const where = [
+        data.file,
+        typeof data.hunk === "number" ? `hunk #${data.hunk}` : null,
+        typeof data.line === "number" ? `at line ${data.line}` : null,
+      ];
       details.unshift(where.filter(Boolean).join(" ") + " does not apply");
     }
     return { code: e.code, message: e.message, details };

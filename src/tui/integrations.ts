@@ -79,7 +79,14 @@ export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
     if (!r) return null;
     const n = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
     const conflicted = Array.isArray(r.conflicted) ? r.conflicted.map(String) : [];
-    return { upstream: typeof r.upstream === "string" ? r.upstream : null, ahead: n(r.ahead), behind: n(r.behind), uncommitted: n(r.uncommitted), conflicted, syncInProgress: !!r.syncInProgress };
+    return {
+      upstream: typeof r.upstream === "string" ? r.upstream : null,
+      ahead: n(r.ahead),
+      behind: n(r.behind),
+      uncommitted: n(r.uncommitted),
+      conflicted,
+      syncInProgress: !!r.syncInProgress,
+    };
   } catch {
     return null;
   }
@@ -106,7 +113,8 @@ export async function storedVerdicts(stack: Stack): Promise<Badges> {
   if (typeof fn !== "function") return out;
   try {
     const r = (await fn.call(stack)) as unknown;
-    const entries: [string, Record<string, string>][] = r instanceof Map ? [...r.entries()] : r && typeof r === "object" ? Object.entries(r as Loose) : [];
+    const entries: [string, Record<string, string>][] =
+      r instanceof Map ? [...r.entries()] : r && typeof r === "object" ? Object.entries(r as Loose) : [];
     for (const [patch, cells] of entries) out.set(patch, { ...(cells as Record<string, Cell["outcome"]>) });
   } catch {
     // verdicts are decoration: a failure to read them must not stop the TUI

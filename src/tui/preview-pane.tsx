@@ -21,7 +21,21 @@ const COLOUR: Record<DiffLine["kind"], string | undefined> = {
 
 export const PreviewPane = React.memo(PreviewPaneImpl);
 
-function PreviewPaneImpl({ preview, offset, height, width, focused, theme }: { preview: Preview; offset: number; height: number; width: number; focused: boolean; theme: Theme }) {
+function PreviewPaneImpl({
+  preview,
+  offset,
+  height,
+  width,
+  focused,
+  theme,
+}: {
+  preview: Preview;
+  offset: number;
+  height: number;
+  width: number;
+  focused: boolean;
+  theme: Theme;
+}) {
   const cache = useRef({ lines: null as DiffLine[] | null, words: new Map<number, Segment[]>() });
   if (cache.current.lines !== preview.lines) cache.current = { lines: preview.lines, words: new Map() };
   const c = theme.color;

@@ -7,7 +7,14 @@ import type { Stack } from "../queue/stack.js";
 import { displaySubject, shortAuthor, type HeaderInfo } from "./use-headers.js";
 import type { SeriesRow } from "./use-stack.js";
 
-export async function findMatch(stack: Stack, rows: SeriesRow[], headers: Map<string, HeaderInfo>, term: string, from: number, dir: 1 | -1): Promise<number | null> {
+export async function findMatch(
+  stack: Stack,
+  rows: SeriesRow[],
+  headers: Map<string, HeaderInfo>,
+  term: string,
+  from: number,
+  dir: 1 | -1,
+): Promise<number | null> {
   const needle = term.toLowerCase();
   const total = rows.length;
   for (let step = 1; step <= total; step++) {

@@ -98,7 +98,9 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
         return (
           <Text key={row.name} inverse={isCursor} wrap="truncate">
             <Text color={c("cyan")}>{isCursor ? "▶" : " "}</Text>
-            <Text color={c("yellow")} bold>{isTop ? ">" : " "}</Text>
+            <Text color={c("yellow")} bold>
+              {isTop ? ">" : " "}
+            </Text>
             <Text dimColor> {String(index + 1).padStart(idxWidth)} </Text>
             <Text color={c(COLOUR[row.state])} bold={isTop}>
               {MARK[row.state]} {fit(row.name, nameWidth)}{" "}

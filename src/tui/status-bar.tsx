@@ -14,12 +14,28 @@ function syncText(s: SyncStatus): string {
   const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : `${s.ahead} ahead, ${s.behind} behind`;
   const extra = [
     s.uncommitted ? `${s.uncommitted} uncommitted` : null,
-    s.conflicted.length ? `sync stopped on conflicts in ${s.conflicted.join(", ")}` : s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
+    s.conflicted.length
+      ? `sync stopped on conflicts in ${s.conflicted.join(", ")}`
+      : s.syncInProgress
+        ? "a sync was interrupted (pq sync)"
+        : null,
   ].filter(Boolean);
   return `shared: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
 }
 
-export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
+export function HeaderBar({
+  view,
+  queue,
+  sync,
+  width,
+  theme,
+}: {
+  view: StackView;
+  queue: string;
+  sync: SyncStatus | null;
+  width: number;
+  theme: Theme;
+}) {
   const c = theme.color;
   const applied = view.rows.filter((r) => r.state === "applied").length;
   // Most telling first: a narrow terminal cuts the end (the queue's path).

@@ -49,7 +49,12 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
         if (lines.length) lines[lines.length - 1] += parts.shift();
         lines.push(...parts);
       }
-      return { ...j, log: lines.slice(-LOG_KEEP), progress: p.progress ?? j.progress, cells: p.cells.length ? [...j.cells, ...p.cells] : j.cells };
+      return {
+        ...j,
+        log: lines.slice(-LOG_KEEP),
+        progress: p.progress ?? j.progress,
+        cells: p.cells.length ? [...j.cells, ...p.cells] : j.cells,
+      };
     });
   }, []);
   const later = useCallback(() => {
@@ -79,11 +84,19 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
     const top = stack.top();
     if (!start("boot", `build + boot of ${top ?? "the base tree"}`)) return null;
     try {
-      const built = await buildTree({ tree: stack.tree, blame: await stackBlame(stack), onEvent: (e) => progress(`build: ${e.current ? `${e.current}/${e.total} ` : ""}${e.message}`) });
+      const built = await buildTree({
+        tree: stack.tree,
+        blame: await stackBlame(stack),
+        onEvent: (e) => progress(`build: ${e.current ? `${e.current}/${e.total} ` : ""}${e.message}`),
+      });
       if (!built.ok) {
         const errors = built.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
         append(errors.join("\n") || built.log);
-        const view = { code: "build-failed", message: `the build failed (${errors.length} error(s)); the log pane (l) has them`, details: errors.slice(0, 2) };
+        const view = {
+          code: "build-failed",
+          message: `the build failed (${errors.length} error(s)); the log pane (l) has them`,
+          details: errors.slice(0, 2),
+        };
         finish(`build failed (${errors.length} error(s))`, view);
         throw new PqError("build-failed", view.message, view.details);
       }

@@ -16,7 +16,11 @@ export interface Preview {
 
 const SETTLE_MS = 25;
 
-export async function loadPreview(stack: Stack, name: string, opts: { applied: boolean; isTop: boolean; pending: number; width: number }): Promise<DiffLine[]> {
+export async function loadPreview(
+  stack: Stack,
+  name: string,
+  opts: { applied: boolean; isTop: boolean; pending: number; width: number },
+): Promise<DiffLine[]> {
   const text = opts.applied ? await stack.currentPatchText(name) : await stack.readPatch(name);
   const header = headerOf(text)
     .replace(/\n---\n[\s\S]*$/, "\n") // the diffstat written in the file: ours is fresh
@@ -44,7 +48,11 @@ export async function loadPreview(stack: Stack, name: string, opts: { applied: b
   return out;
 }
 
-export function usePreview(stack: Stack, name: string | null, opts: { applied: boolean; isTop: boolean; pending: number; width: number; generation: number; enabled: boolean }): Preview {
+export function usePreview(
+  stack: Stack,
+  name: string | null,
+  opts: { applied: boolean; isTop: boolean; pending: number; width: number; generation: number; enabled: boolean },
+): Preview {
   const [preview, setPreview] = useState<Preview>({ name: null, lines: [] });
   useEffect(() => {
     if (!opts.enabled || !name) {

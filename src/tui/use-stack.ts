@@ -88,29 +88,42 @@ export function useStack(stack: Stack) {
    * coalesce into one more run; a failed look keeps the last status.
    */
   const statusRun = useRef({ running: false, again: false });
-  const refreshStatus = useCallback(async (delayMs = 0) => {
-    const s = statusRun.current;
-    if (s.running) {
-      s.again = true;
-      return;
-    }
-    s.running = true;
-    try {
-      do {
-        s.again = false;
-        // Let the frame with the new rows go out first, and a burst of keys ("ppp") finish.
-        await new Promise((r) => setTimeout(r, delayMs));
-        const status = await stack.status().catch(() => undefined);
-        if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
-      } while (s.again);
-    } finally {
-      s.running = false;
-    }
-  }, [stack]);
+  const refreshStatus = useCallback(
+    async (delayMs = 0) => {
+      const s = statusRun.current;
+      if (s.running) {
+        s.again = true;
+        return;
+      }
+      s.running = true;
+      try {
+        do {
+          s.again = false;
+          // Let the frame with the new rows go out first, and a burst of keys ("ppp") finish.
+          await new Promise((r) => setTimeout(r, delayMs));
+          const status = await stack.status().catch(() => undefined);
+          if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
+        } while (s.again);
+      } finally {
+        s.running = false;
+      }
+    },
+    [stack],
+  );
 
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
-      setView((v) => ({ ...v, rows: snapshotRows(stack), top: stack.top(), selected: stack.selectedGuards(), busy: null, progress: null, message, error, generation: v.generation + 1 }));
+      setView((v) => ({
+        ...v,
+        rows: snapshotRows(stack),
+        top: stack.top(),
+        selected: stack.selectedGuards(),
+        busy: null,
+        progress: null,
+        message,
+        error,
+        generation: v.generation + 1,
+      }));
       void refreshStatus(STATUS_AFTER_OP_MS);
     },
     [stack, refreshStatus],
@@ -170,7 +183,10 @@ export function useStack(stack: Stack) {
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
-  const setBusy = useCallback((busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })), []);
+  const setBusy = useCallback(
+    (busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })),
+    [],
+  );
   return { view, run, reload, say, setBusy, busyRef };
 }
 

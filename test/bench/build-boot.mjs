@@ -22,7 +22,9 @@ const work = mkdtempSync(join(tmpdir(), "pq-bench-bb-"));
 const tree = join(work, "tree");
 cpSync(join(root, "kernel-model"), tree, { recursive: true });
 // The top of the bundled series: apply it with git apply (the real tool), outside the timing.
-const series = readFileSync(join(root, "queue/series"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+const series = readFileSync(join(root, "queue/series"), "utf8")
+  .split("\n")
+  .filter((l) => l && !l.startsWith("#"));
 execFileSync("git", ["init", "-q"], { cwd: tree });
 for (const p of series) execFileSync("git", ["apply", join(root, "queue", p)], { cwd: tree });
 const cacheDir = join(work, "cache");

@@ -43,7 +43,10 @@ function ci(label, ...extra) {
   const cpuS = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
   const cells = /(\d+) cells: (.*)/.exec(r.stdout)?.[0] ?? r.stderr.slice(0, 200);
   const ran = /(\d+) cells run, (\d+) reused/.exec(r.stdout);
-  if (label) console.log(`${label.padEnd(34)} ${s.toFixed(2)} s wall, ${cpuS.toFixed(2)} s CPU  exit ${r.status}  ${cells}  (${ran ? `${ran[1]} run, ${ran[2]} reused` : "?"})`);
+  if (label)
+    console.log(
+      `${label.padEnd(34)} ${s.toFixed(2)} s wall, ${cpuS.toFixed(2)} s CPU  exit ${r.status}  ${cells}  (${ran ? `${ran[1]} run, ${ran[2]} reused` : "?"})`,
+    );
   return { s, cpuS, run: ran ? Number(ran[1]) : NaN };
 }
 
@@ -52,30 +55,36 @@ console.log(`pq ci --jobs 2 over the bundled series (${cpus()} cores, load ${loa
 if (!bootsOnly) await ciFigures();
 
 async function ciFigures() {
-ci("cold (empty cache)");
-ci("--no-cache (objects warm)", "--no-cache");
-const warm = [];
-for (let i = 0; i < RUNS; i++) warm.push(ci(""));
-const wall = warm.map((w) => w.s);
-const cpuTimes = warm.map((w) => w.cpuS);
-console.log(`${"warm, nothing changed".padEnd(34)} ${median(wall).toFixed(2)} s wall, ${median(cpuTimes).toFixed(2)} s CPU, medians of ${RUNS} (wall ${wall.map((s) => s.toFixed(2)).join(" ")})`);
+  ci("cold (empty cache)");
+  ci("--no-cache (objects warm)", "--no-cache");
+  const warm = [];
+  for (let i = 0; i < RUNS; i++) warm.push(ci(""));
+  const wall = warm.map((w) => w.s);
+  const cpuTimes = warm.map((w) => w.cpuS);
+  console.log(
+    `${"warm, nothing changed".padEnd(34)} ${median(wall).toFixed(2)} s wall, ${median(cpuTimes).toFixed(2)} s CPU, medians of ${RUNS} (wall ${wall.map((s) => s.toFixed(2)).join(" ")})`,
+  );
 
-// Refresh the 7th patch with a code change in a C file no later patch touches.
-const scratch = await openScratch({ tree, queue });
-{
-  const { stack, patches } = scratch;
-  const touched = (p) => [...readFileSync(stack.patchPath(p), "latin1").matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1]);
-  const later = new Set(patches.slice(7).flatMap(touched));
-  await stack.goto(patches[6], { force: true });
-  const file = readBuildDescription(stack.tree).sources.find((s) => s.endsWith(".c") && !later.has(s));
-  const path = join(stack.tree, file);
-  writeFileSync(path, readFileSync(path, "latin1") + "\nint pq_bench_changed(void);\nint pq_bench_changed(void) { return 7; }\n", "latin1");
-  await stack.refresh({ files: [file] });
-  console.log(`(patch 7, ${patches[6]}, refreshed with a new function in ${file})`);
-}
-scratch.dispose();
-ci("warm, after a one-patch change");
-ci("warm again after it");
+  // Refresh the 7th patch with a code change in a C file no later patch touches.
+  const scratch = await openScratch({ tree, queue });
+  {
+    const { stack, patches } = scratch;
+    const touched = (p) => [...readFileSync(stack.patchPath(p), "latin1").matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1]);
+    const later = new Set(patches.slice(7).flatMap(touched));
+    await stack.goto(patches[6], { force: true });
+    const file = readBuildDescription(stack.tree).sources.find((s) => s.endsWith(".c") && !later.has(s));
+    const path = join(stack.tree, file);
+    writeFileSync(
+      path,
+      readFileSync(path, "latin1") + "\nint pq_bench_changed(void);\nint pq_bench_changed(void) { return 7; }\n",
+      "latin1",
+    );
+    await stack.refresh({ files: [file] });
+    console.log(`(patch 7, ${patches[6]}, refreshed with a new function in ${file})`);
+  }
+  scratch.dispose();
+  ci("warm, after a one-patch change");
+  ci("warm again after it");
 }
 
 // Warm boot to verdict: the top state's kernel, sequential boots after a warm-up.
@@ -84,7 +93,10 @@ await top.stack.goto(top.patches.at(-1), { force: true });
 const built = await buildTree({ tree: top.stack.tree, cacheDir: cache });
 const kernel = new Uint8Array(readFileSync(built.kernelPath));
 top.dispose();
-for (const [label, freshInstance] of [["reused emulator", false], ["fresh instance", true]]) {
+for (const [label, freshInstance] of [
+  ["reused emulator", false],
+  ["fresh instance", true],
+]) {
   await bootKernel(kernel, { backend: "native", freshInstance }); // compile the module, build a machine
   const verdict = [];
   const first = [];

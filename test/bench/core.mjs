@@ -32,7 +32,8 @@ const time = (fn) => {
   const r = fn();
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, r };
 };
-const sh = (cwd, cmd, env = {}) => spawnSync("bash", ["-c", cmd], { cwd, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+const sh = (cwd, cmd, env = {}) =>
+  spawnSync("bash", ["-c", cmd], { cwd, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
 
 // ---- export the series
 const commits = git(REPO, "rev-list", "--first-parent", "-n", String(N), "HEAD").trim().split("\n").reverse();
@@ -86,9 +87,17 @@ for (let run = 0; run < RUNS; run++) {
     const cache = join(work, `pq-cache-${run}`);
     const env = { PQ_CACHE_DIR: cache };
     execFileSync(process.execPath, [PQ, "init", "--queue", q], { cwd: dir });
-    const cold = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} import --quilt ${queue} >/dev/null && /usr/bin/time -f 'maxrss %M' node ${PQ} push -a >/dev/null`, env));
+    const cold = time(() =>
+      sh(
+        dir,
+        `/usr/bin/time -f 'maxrss %M' node ${PQ} import --quilt ${queue} >/dev/null && /usr/bin/time -f 'maxrss %M' node ${PQ} push -a >/dev/null`,
+        env,
+      ),
+    );
     const rss = Math.max(...[...cold.r.stderr.matchAll(/maxrss (\d+)/g)].map((m) => Number(m[1]) / 1024));
-    record("pq import + push -a (cold)", cold.ms, cold.r.status === 0 && reproduces(dir), { rssMB: Math.max(rss, results["pq import + push -a (cold)"]?.rssMB ?? 0) });
+    record("pq import + push -a (cold)", cold.ms, cold.r.status === 0 && reproduces(dir), {
+      rssMB: Math.max(rss, results["pq import + push -a (cold)"]?.rssMB ?? 0),
+    });
     git(dir, "reset", "-q");
     const pop = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} pop -a >/dev/null`));
     const popRss = Number(/maxrss (\d+)/.exec(pop.r.stderr)?.[1] ?? 0) / 1024;
@@ -112,7 +121,9 @@ for (let run = 0; run < RUNS; run++) {
   // git apply, one process per patch, as a loop would run it.
   {
     const dir = freshClone("apply");
-    const t = time(() => sh(dir, `while read p; do git apply --binary --allow-empty --whitespace=nowarn "${queue}/$p" || exit 1; done < "${queue}/series"`));
+    const t = time(() =>
+      sh(dir, `while read p; do git apply --binary --allow-empty --whitespace=nowarn "${queue}/$p" || exit 1; done < "${queue}/series"`),
+    );
     record("git apply loop", t.ms, t.r.status === 0 && reproduces(dir));
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,7 +156,9 @@ for (let run = 0; run < RUNS; run++) {
 const applyMs = median(results["git apply loop"].ms);
 const checkoutMs = median(results["git checkout base<->head (one switch)"].ms);
 console.log("");
-console.log(`${"tool".padEnd(44)} ${"median".padStart(9)}  ${"vs git apply".padStart(12)}  ${"vs checkout".padStart(11)}  reproduced HEAD  peak RSS`);
+console.log(
+  `${"tool".padEnd(44)} ${"median".padStart(9)}  ${"vs git apply".padStart(12)}  ${"vs checkout".padStart(11)}  reproduced HEAD  peak RSS`,
+);
 for (const [name, r] of Object.entries(results)) {
   const m = median(r.ms);
   console.log(

@@ -56,7 +56,9 @@ commits.forEach((c, i) => {
   if (parents.length === 1) text = git(REPO, "format-patch", "-1", "--stdout", "--no-signature", "--binary", c);
   else {
     const who = git(REPO, "log", "-1", "--format=%an <%ae>%n%aD%n%s", c).split("\n");
-    text = `From ${c} Mon Sep 17 00:00:00 2001\nFrom: ${who[0]}\nDate: ${who[1]}\nSubject: [PATCH] ${who[2]}\n\n---\n` + git(REPO, "diff", "--binary", "--full-index", parents[0], c);
+    text =
+      `From ${c} Mon Sep 17 00:00:00 2001\nFrom: ${who[0]}\nDate: ${who[1]}\nSubject: [PATCH] ${who[2]}\n\n---\n` +
+      git(REPO, "diff", "--binary", "--full-index", parents[0], c);
   }
   writeFileSync(join(queue, name), text, "latin1");
   names.push(name);
@@ -64,16 +66,24 @@ commits.forEach((c, i) => {
 writeFileSync(join(queue, "series"), names.join("\n") + "\n");
 const merges = commits.filter((c) => git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").length > 2).length;
 
-
 const source = SHIFT ? join(work, "source") : REPO;
 if (SHIFT) {
   // The shift commit, and the tree the series should end at: the last commit's, shifted.
   git(work, "clone", "-q", "--shared", "--no-checkout", REPO, source);
-  const touched = [...new Set(git(REPO, "diff", "--name-only", "--diff-filter=AM", commits[AHEAD - 1], commits.at(-1)).split("\n").filter((p) => /\.(c|h)$/.test(p)))];
-  const shifted = touched.filter((p) => git(REPO, "ls-tree", commits[AHEAD - 1], "--", p).trim() && git(REPO, "ls-tree", commits.at(-1), "--", p).trim());
+  const touched = [
+    ...new Set(
+      git(REPO, "diff", "--name-only", "--diff-filter=AM", commits[AHEAD - 1], commits.at(-1))
+        .split("\n")
+        .filter((p) => /\.(c|h)$/.test(p)),
+    ),
+  ];
+  const shifted = touched.filter(
+    (p) => git(REPO, "ls-tree", commits[AHEAD - 1], "--", p).trim() && git(REPO, "ls-tree", commits.at(-1), "--", p).trim(),
+  );
   const shift = (rev, label) => {
     git(source, "checkout", "-q", "--detach", rev);
-    for (const p of shifted) writeFileSync(join(source, p), "/* shifted by the rebase bench */\n" + git(source, "show", `${rev}:${p}`), "latin1");
+    for (const p of shifted)
+      writeFileSync(join(source, p), "/* shifted by the rebase bench */\n" + git(source, "show", `${rev}:${p}`), "latin1");
     git(source, "add", "-A");
     git(source, "commit", "-q", "-m", `bench: shift ${label}`);
     return git(source, "rev-parse", "HEAD").trim();
@@ -135,5 +145,7 @@ console.log(
     `tree = last commit's: ${pqOk}; hunks still needing offset/fuzz after pop -a, push -a: ${offsetsLeft}`,
 );
 console.log(`git am of the ${N} mails (setup): ${am.s.toFixed(1)} s`);
-console.log(`git rebase: ${gr.s.toFixed(1)} s  ${kept} commits replayed, ${N - kept} dropped as already upstream; tree = last commit's: ${gitOk}`);
+console.log(
+  `git rebase: ${gr.s.toFixed(1)} s  ${kept} commits replayed, ${N - kept} dropped as already upstream; tree = last commit's: ${gitOk}`,
+);
 rmSync(work, { recursive: true, force: true });

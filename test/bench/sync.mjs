@@ -61,7 +61,9 @@ commits.forEach((c, i) => {
 });
 
 // ---- which patches can be changed or swapped without touching any other patch
-const filesOf = names.map((n) => [...readFileSync(join(exported, n), "latin1").matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)].flatMap((m) => [m[1], m[2]]));
+const filesOf = names.map((n) =>
+  [...readFileSync(join(exported, n), "latin1").matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)].flatMap((m) => [m[1], m[2]]),
+);
 const lastTouch = new Map();
 filesOf.forEach((fs, i) => fs.forEach((f) => lastTouch.set(f, i)));
 const editable = [];
@@ -95,11 +97,26 @@ const pick = (xs, from, count, gap = 1) => {
 };
 // Different patches for Ann and Bob (files touched by no later patch cluster near the end).
 const annEdits = pick(editable, Math.floor(N * 0.1), 10);
-const bobEdits = pick(editable.filter((e) => !annEdits.some((a) => Math.abs(a.i - e.i) <= 1)), Math.floor(N * 0.1), 10);
+const bobEdits = pick(
+  editable.filter((e) => !annEdits.some((a) => Math.abs(a.i - e.i) <= 1)),
+  Math.floor(N * 0.1),
+  10,
+);
 const used = new Set([...annEdits, ...bobEdits].map((e) => e.i));
-const annSwaps = pick(swappable.filter((i) => !used.has(i) && !used.has(i + 1)), Math.floor(N * 0.2), 5, 2);
-const bobSwaps = pick(swappable.filter((i) => !used.has(i) && !used.has(i + 1)), Math.floor(N * 0.7), 5, 2);
-if (annEdits.length < 10 || bobEdits.length < 10 || annSwaps.length < 5 || bobSwaps.length < 5) throw new Error("not enough independent patches to change in this history");
+const annSwaps = pick(
+  swappable.filter((i) => !used.has(i) && !used.has(i + 1)),
+  Math.floor(N * 0.2),
+  5,
+  2,
+);
+const bobSwaps = pick(
+  swappable.filter((i) => !used.has(i) && !used.has(i + 1)),
+  Math.floor(N * 0.7),
+  5,
+  2,
+);
+if (annEdits.length < 10 || bobEdits.length < 10 || annSwaps.length < 5 || bobSwaps.length < 5)
+  throw new Error("not enough independent patches to change in this history");
 
 /** A refresh-like change: the first added line of the file gets a trailing comment. */
 function refreshPatch(queue, name, file, who) {
@@ -164,7 +181,9 @@ const applied = pq(bob.dir, "applied").out.trim().split("\n").length;
 const series = readFileSync(join(bob.queue, "series"), "latin1").trim().split("\n");
 const remoteSeries = git(remote, "show", "main:series").trim().split("\n");
 const mergedOk = series.join("\n") === remoteSeries.join("\n");
-const changedInMerge = [...annEdits, ...bobEdits].every((e) => /\/\* (ann|bob) \*\//.test(readFileSync(join(bob.queue, names[e.i]), "latin1")));
+const changedInMerge = [...annEdits, ...bobEdits].every((e) =>
+  /\/\* (ann|bob) \*\//.test(readFileSync(join(bob.queue, names[e.i]), "latin1")),
+);
 // Every state applies: a fresh clone pushes the whole merged queue.
 const dan = contributor("Dan", "dan@example.org");
 const danPush = pq(dan.dir, "push", "-a");

@@ -125,14 +125,23 @@ async function bench(n) {
 }
 
 const { loadavg, cpus } = await import("node:os");
-console.log(`pq tui latency (node ${process.version}, ${MOVES} moves, ${OPS} push + ${OPS} pop per size; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`);
+console.log(
+  `pq tui latency (node ${process.version}, ${MOVES} moves, ${OPS} push + ${OPS} pop per size; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`,
+);
 for (const n of sizes) {
   const r = await bench(n);
   console.log(`\n${n} patches, top at ${n / 2} (setup: push ${n / 2} in ${fmt(r.setupMs)} ms)`);
   console.log(`  first frame with the top's subject: ${fmt(r.firstFrame)} ms`);
-  console.log(`  cursor move, key -> frame:          median ${fmt(median(r.moves))} ms (p90 ${fmt(p90(r.moves))}), CPU median ${fmt(median(r.moveCpu))} ms`);
-  for (const [name, x] of [["push", r.push], ["pop ", r.pop]]) {
-    console.log(`  ${name}: operation ${fmt(median(x.op))} ms; operation done -> frame: median ${fmt(median(x.lag))} ms (p90 ${fmt(p90(x.lag))}), CPU median ${fmt(median(x.cpu))} ms`);
+  console.log(
+    `  cursor move, key -> frame:          median ${fmt(median(r.moves))} ms (p90 ${fmt(p90(r.moves))}), CPU median ${fmt(median(r.moveCpu))} ms`,
+  );
+  for (const [name, x] of [
+    ["push", r.push],
+    ["pop ", r.pop],
+  ]) {
+    console.log(
+      `  ${name}: operation ${fmt(median(x.op))} ms; operation done -> frame: median ${fmt(median(x.lag))} ms (p90 ${fmt(p90(x.lag))}), CPU median ${fmt(median(x.cpu))} ms`,
+    );
   }
 }
 process.exit(0);

@@ -100,7 +100,9 @@ describe("the state-level build cache", () => {
     const blame = (file: string, line: number) => (file === "main.c" && line === 4 ? "broken.patch" : undefined);
     const again = await buildTree({ tree, cacheDir, blame });
     expect([again.ok, again.reusedImage, again.compiled]).toEqual([false, true, 0]);
-    expect(again.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`)).toEqual(first.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`));
+    expect(again.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`)).toEqual(
+      first.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`),
+    );
     expect(again.log).toContain("last touched by patch broken.patch");
   });
 });

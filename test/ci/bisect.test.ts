@@ -53,7 +53,12 @@ describe("pq bisect --run on a 1000-patch series", () => {
     for (let k = 1; k <= 1000; k++) {
       const next = content + (k === bad ? `entry ${k} BAD\n` : `entry ${k}\n`);
       const name = `${String(k).padStart(4, "0")}-entry.patch`;
-      write(queue, name, `From: Author ${k} <a${k}@example.org>\nSubject: entry ${k}\n\n---\n` + createFilePatch({ oldPath: "log.txt", newPath: "log.txt", oldContent: content, newContent: next }));
+      write(
+        queue,
+        name,
+        `From: Author ${k} <a${k}@example.org>\nSubject: entry ${k}\n\n---\n` +
+          createFilePatch({ oldPath: "log.txt", newPath: "log.txt", oldContent: content, newContent: next }),
+      );
       names.push(name);
       content = next;
     }

@@ -78,7 +78,11 @@ describe("pq ci through the caches", () => {
     const ws = workspace();
     const n = baseline.states.length - 1;
     expect(n).toBeGreaterThanOrEqual(7);
-    await refreshWith(ws, 7, (f) => `\nint pq_cache_test_${f.replace(/\W/g, "_")}(void);\nint pq_cache_test_${f.replace(/\W/g, "_")}(void) { return 7; }\n`);
+    await refreshWith(
+      ws,
+      7,
+      (f) => `\nint pq_cache_test_${f.replace(/\W/g, "_")}(void);\nint pq_cache_test_${f.replace(/\W/g, "_")}(void) { return 7; }\n`,
+    );
     const r = await ci(ws);
     expect(ranStates(r)).toEqual(Array.from({ length: n - 6 }, (_, i) => 7 + i));
     for (let s = 7; s <= n; s++) expect(imageOf(r, s)).not.toBe(imageOf(baseline, s));
@@ -106,13 +110,24 @@ describe("pq ci through the caches", () => {
     try {
       const { stack, patches } = scratch;
       await stack.goto(patches.at(-1)!, { force: true });
-      const files = readBuildDescription(stack.tree).sources.filter((s) => s.endsWith(".c")).slice(-2);
+      const files = readBuildDescription(stack.tree)
+        .sources.filter((s) => s.endsWith(".c"))
+        .slice(-2);
       expect(files).toHaveLength(2);
       files.forEach((file, i) => {
         const old = readFileSync(join(stack.tree, file), "latin1");
         const fn = `pq_cache_test_${"ab"[i]}`;
-        const diff = createFilePatch({ oldPath: file, newPath: file, oldContent: old, newContent: `${old}\nint ${fn}(void);\nint ${fn}(void) { return ${i + 1}; }\n` });
-        writeFileSync(join(ws.queue, names[i]), `From: Cache Tester <cache@example.org>\nSubject: test patch ${"ab"[i]}\n\n---\n${diff}`, "latin1");
+        const diff = createFilePatch({
+          oldPath: file,
+          newPath: file,
+          oldContent: old,
+          newContent: `${old}\nint ${fn}(void);\nint ${fn}(void) { return ${i + 1}; }\n`,
+        });
+        writeFileSync(
+          join(ws.queue, names[i]),
+          `From: Cache Tester <cache@example.org>\nSubject: test patch ${"ab"[i]}\n\n---\n${diff}`,
+          "latin1",
+        );
       });
     } finally {
       scratch.dispose();
@@ -137,7 +152,11 @@ describe("pq ci through the caches", () => {
     const dir = join(ws.cacheDir, "verdicts");
     const victim = readdirSync(dir).sort()[0];
     const text = readFileSync(join(dir, victim), "latin1");
-    writeFileSync(join(dir, victim), text.replace(/"verdict":"(\w+)"/, (_m, v) => `"verdict":"${v === "pass" ? "fail" : "pass"}"`), "latin1");
+    writeFileSync(
+      join(dir, victim),
+      text.replace(/"verdict":"(\w+)"/, (_m, v) => `"verdict":"${v === "pass" ? "fail" : "pass"}"`),
+      "latin1",
+    );
     const r = await ci(ws);
     expect(r.cells.filter((c) => !c.reused)).toHaveLength(1);
     expect(withoutTimings(r)).toEqual(withoutTimings(baseline));
@@ -160,10 +179,14 @@ describe("pq ci through the caches", () => {
     const out = temp("pq-ci-concurrent-");
     const run = (i: number) =>
       new Promise<number>((done) => {
-        const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", QUEUE, "--tree", TREE, "--timeout", "20", "--json", join(out, `r${i}.json`)], {
-          env: { ...process.env, PQ_CACHE_DIR: cacheDir },
-          stdio: "ignore",
-        });
+        const child = spawn(
+          process.execPath,
+          [resolve("bin/pq.js"), "ci", "--queue", QUEUE, "--tree", TREE, "--timeout", "20", "--json", join(out, `r${i}.json`)],
+          {
+            env: { ...process.env, PQ_CACHE_DIR: cacheDir },
+            stdio: "ignore",
+          },
+        );
         child.on("close", (code) => done(code ?? 1));
       });
     expect(await Promise.all([run(1), run(2)])).toEqual([0, 0]);
@@ -178,7 +201,8 @@ describe("pq ci through the caches", () => {
   it("a hang is booted again unless --reuse-failures", async () => {
     const queue = resolve("test/fixtures/queue-xen-hang");
     const cacheDir = temp("pq-cache-hang-");
-    const run = (reuseFailures = false) => runCi({ tree: TREE, queue, backends: ["xen"], jobs: 2, cacheDir, timeoutMs: 1500, reuseFailures });
+    const run = (reuseFailures = false) =>
+      runCi({ tree: TREE, queue, backends: ["xen"], jobs: 2, cacheDir, timeoutMs: 1500, reuseFailures });
     const first = await run();
     const hangs = first.cells.filter((c) => c.outcome === "hang").map((c) => c.state);
     expect(hangs.length).toBeGreaterThan(0);

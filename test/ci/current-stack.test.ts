@@ -21,7 +21,7 @@ describe("pq ci and bisect on the current stack", () => {
     write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
     await pq(tree, "refresh");
     await pq(tree, "new", "break-it.patch", "-m", "Break the verdict", "-u", "Bad Author <bad@example.org>");
-    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("pq: smoke=pass", "pq: smoke=fail reason=\\\"broken\\\""));
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("pq: smoke=pass", 'pq: smoke=fail reason=\\"broken\\"'));
     await pq(tree, "refresh");
     await pq(tree, "pop");
     write(tree, "notes.txt", "unrefreshed work\n");

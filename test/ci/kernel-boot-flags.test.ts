@@ -32,7 +32,8 @@ async function buildState(queue: string, n: number): Promise<string> {
   return built.kernelPath;
 }
 
-const boot = (kernel: string, backend: string, extraCmdline = ""): Promise<BootResult> => bootKernel(kernel, { backend, extraCmdline, timeoutMs: 30_000 });
+const boot = (kernel: string, backend: string, extraCmdline = ""): Promise<BootResult> =>
+  bootKernel(kernel, { backend, extraCmdline, timeoutMs: 30_000 });
 
 describe("injected defect: queue-wrong-clobber (shows only with pvdebug)", () => {
   const dir = resolve("test/fixtures/queue-wrong-clobber");

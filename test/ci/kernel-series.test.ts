@@ -40,7 +40,8 @@ describe("the bundled paravirt series", () => {
 
   it("shards 1/3, 2/3, 3/3 merge to the unsharded report, and JUnit reads back", async () => {
     const shards = [];
-    for (const index of [1, 2, 3]) shards.push(await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: HANG_MS, shard: { index, count: 3 } }));
+    for (const index of [1, 2, 3])
+      shards.push(await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: HANG_MS, shard: { index, count: 3 } }));
     expect(withoutTimings(mergeReports(shards))).toEqual(withoutTimings(clean));
     const junit = (await parse(renderJUnit(clean))) as { tests: number; failures: number; errors: number };
     expect([junit.tests, junit.failures, junit.errors]).toEqual([clean.cells.length, 0, 0]);

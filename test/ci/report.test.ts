@@ -9,7 +9,14 @@ const outcomes: Outcome[] = ["pass", "fail", "skip", "panic", "hang", "crash", "
 function synthetic(states: number): CiReport {
   const cells: Cell[] = [];
   for (let s = 0; s <= states; s++)
-    for (const [b, backend] of backends.entries()) cells.push({ state: s, backend, outcome: outcomes[(s * 3 + b) % outcomes.length], ms: 10 + s, ...(s % 2 ? { log: "pq: smoke=fail <&>\x01" } : {}) });
+    for (const [b, backend] of backends.entries())
+      cells.push({
+        state: s,
+        backend,
+        outcome: outcomes[(s * 3 + b) % outcomes.length],
+        ms: 10 + s,
+        ...(s % 2 ? { log: "pq: smoke=fail <&>\x01" } : {}),
+      });
   return {
     version: 1,
     queueId: "abc",
@@ -38,7 +45,13 @@ describe("ci reports", () => {
   it("JUnit output is read back by a JUnit parser with the right counts", async () => {
     const report = synthetic(4);
     const xml = renderJUnit(report);
-    const parsed = (await parse(xml)) as { tests: number; failures: number; errors: number; skipped: number; testsuite: { testcase: { name: string; classname: string; failure?: unknown; error?: unknown; skipped?: unknown }[] }[] };
+    const parsed = (await parse(xml)) as {
+      tests: number;
+      failures: number;
+      errors: number;
+      skipped: number;
+      testsuite: { testcase: { name: string; classname: string; failure?: unknown; error?: unknown; skipped?: unknown }[] }[];
+    };
     expect(parsed.tests).toBe(15);
     const count = (o: Outcome[]) => report.cells.filter((c) => o.includes(c.outcome)).length;
     expect(parsed.failures).toBe(count(["fail", "panic"]));

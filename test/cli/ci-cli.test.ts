@@ -44,7 +44,11 @@ describe("pq ci and pq bisect from the command line", () => {
     const names = [];
     for (let k = 1; k <= 20; k++) {
       const name = `step-${k}.patch`;
-      write(queue, name, `From: Dev ${k} <dev${k}@example.org>\nSubject: step ${k}\n\ndiff --git a/n.txt b/n.txt\n--- a/n.txt\n+++ b/n.txt\n@@ -1 +1 @@\n-${k - 1}\n+${k}\n`);
+      write(
+        queue,
+        name,
+        `From: Dev ${k} <dev${k}@example.org>\nSubject: step ${k}\n\ndiff --git a/n.txt b/n.txt\n--- a/n.txt\n+++ b/n.txt\n@@ -1 +1 @@\n-${k - 1}\n+${k}\n`,
+      );
       names.push(name);
     }
     write(queue, "series", names.join("\n") + "\n");

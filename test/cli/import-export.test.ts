@@ -19,8 +19,16 @@ describe("import and export", () => {
     const hg = tempDir("pq-hg-");
     dirs.push(hg);
     write(hg, ".hg/patches/series", "one.diff\ntwo.diff #+experimental\n");
-    write(hg, ".hg/patches/one.diff", "# HG changeset patch\n# User Xena Eventchan <xena.eventchan@example.org>\n# Date 1165000000 28800\n# Parent  0000000000000000000000000000000000000000\nxen: first\n\nWhy.\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
-    write(hg, ".hg/patches/two.diff", "From: Vera Romscan <vera.romscan@example.org>\nSubject: vmi: second\n\ndiff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n");
+    write(
+      hg,
+      ".hg/patches/one.diff",
+      "# HG changeset patch\n# User Xena Eventchan <xena.eventchan@example.org>\n# Date 1165000000 28800\n# Parent  0000000000000000000000000000000000000000\nxen: first\n\nWhy.\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n",
+    );
+    write(
+      hg,
+      ".hg/patches/two.diff",
+      "From: Vera Romscan <vera.romscan@example.org>\nSubject: vmi: second\n\ndiff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n",
+    );
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
     expect((await pq(tree, "import", "--hg", hg)).code).toBe(0);
@@ -77,7 +85,10 @@ describe("import and export", () => {
     dirs.push(out);
     expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
     const am = repo(base);
-    const mails = readdirSync(out).filter((f) => f.endsWith(".patch")).sort().map((f) => join(out, f));
+    const mails = readdirSync(out)
+      .filter((f) => f.endsWith(".patch"))
+      .sort()
+      .map((f) => join(out, f));
     const r = spawnSync("git", ["am", "-q", ...mails], { cwd: am, encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -165,7 +176,8 @@ describe("binary diffs without data, against real quilt", () => {
   const quilt = (cwd: string, ...args: string[]) =>
     spawnSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
   const base = { "mod.bin": "a\0b", "mode.bin": "m\0", "empty.bin": "", "ren.bin": "r\0r", "del.bin": "d\0e", "t.txt": "t\n" };
-  const gitBinary = (path: string, header: string, from = `a/${path}`, to = `b/${path}`) => `diff --git a/${path} b/${path}\n${header}Binary files ${from} and ${to} differ\n`;
+  const gitBinary = (path: string, header: string, from = `a/${path}`, to = `b/${path}`) =>
+    `diff --git a/${path} b/${path}\n${header}Binary files ${from} and ${to} differ\n`;
   const textChange = "diff --git a/t.txt b/t.txt\n--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-t\n+t2\n";
   const good =
     "Binary files without data, as git diff writes them without --binary.\n\n" +
@@ -176,7 +188,10 @@ describe("binary diffs without data, against real quilt", () => {
     "diff --git a/ren.bin b/moved.bin\nsimilarity index 60%\nrename from ren.bin\nrename to moved.bin\nindex 20b5be9..88f3700 100644\nBinary files a/ren.bin and b/moved.bin differ\n" +
     textChange +
     "Index: q.bin\n===================================================================\nBinary files a/q.bin and b/q.bin differ\n";
-  const bad = "Deletes a binary file that is not empty.\n\n" + gitBinary("del.bin", "deleted file mode 100644\nindex d39dc42..0000000\n", "a/del.bin", "/dev/null") + textChange;
+  const bad =
+    "Deletes a binary file that is not empty.\n\n" +
+    gitBinary("del.bin", "deleted file mode 100644\nindex d39dc42..0000000\n", "a/del.bin", "/dev/null") +
+    textChange;
 
   /** A copy of the base with patches/series listing `patch`; returns [quilt's dir, pq's git tree]. */
   const setup = (patch: string): [string, string] => {
@@ -201,7 +216,14 @@ describe("binary diffs without data, against real quilt", () => {
     expect((await pq(mine, "import", "--quilt", qdir)).code).toBe(0);
     const pushed = await pq(mine, "push", "--json");
     expect(pushed.code).toBe(0);
-    expect(JSON.parse(pushed.out).pushed[0].binaryWithoutData.sort()).toEqual(["empty.bin", "mod.bin", "mode.bin", "moved.bin", "new.bin", "q.bin"]);
+    expect(JSON.parse(pushed.out).pushed[0].binaryWithoutData.sort()).toEqual([
+      "empty.bin",
+      "mod.bin",
+      "mode.bin",
+      "moved.bin",
+      "new.bin",
+      "q.bin",
+    ]);
     expect(tree(mine)).toEqual(tree(qdir));
     const quiltModes = modes(qdir);
     for (const [f, m] of Object.entries(modes(mine))) if (!f.startsWith("patches/")) expect([f, m]).toEqual([f, quiltModes[f]]);
@@ -239,7 +261,11 @@ describe("quilt series options", () => {
     const qdir = tempDir("pq-quilt-p0-");
     dirs.push(qdir);
     for (const [p, c] of Object.entries(base)) write(qdir, p, c);
-    write(qdir, "patches/zero.patch", "Plain -p0 diff.\n\n--- src/main.c.orig\n+++ src/main.c\n@@ -1,4 +1,4 @@\n int main(void)\n {\n-\treturn 0;\n+\treturn 1;\n }\n");
+    write(
+      qdir,
+      "patches/zero.patch",
+      "Plain -p0 diff.\n\n--- src/main.c.orig\n+++ src/main.c\n@@ -1,4 +1,4 @@\n int main(void)\n {\n-\treturn 0;\n+\treturn 1;\n }\n",
+    );
     write(qdir, "patches/one.patch", "--- a/doc/README\n+++ b/doc/README\n@@ -1 +1,2 @@\n readme\n+more\n");
     write(qdir, "patches/two.patch", "--- old/tree/lib/deep/x.h\n+++ new/tree/lib/deep/x.h\n@@ -1 +1 @@\n-#define X 1\n+#define X 2\n");
     write(qdir, "patches/series", "zero.patch -p0\none.patch\ntwo.patch -p2 # from another tree\n");
@@ -295,7 +321,10 @@ describe("a missing compiler", () => {
   it("pq build with no gcc or clang on PATH says what to install and exits 8", () => {
     const empty = tempDir("pq-empty-path-");
     dirs.push(empty);
-    const r = spawnSync(process.execPath, [resolve("bin/pq.js"), "build", "--tree", resolve("kernel-model")], { encoding: "utf8", env: { PATH: empty, HOME: process.env.HOME } });
+    const r = spawnSync(process.execPath, [resolve("bin/pq.js"), "build", "--tree", resolve("kernel-model")], {
+      encoding: "utf8",
+      env: { PATH: empty, HOME: process.env.HOME },
+    });
     expect(r.status).toBe(8);
     expect(r.stderr).toContain("no compiler that targets i386 ELF");
     expect(r.stderr).toContain("apt-get install gcc binutils");

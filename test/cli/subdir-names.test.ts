@@ -13,16 +13,28 @@ const repo = (files: Record<string, string>) => {
   return d;
 };
 
-const base = { "timer.c": "int ticks;\nint hz = 100;\n", "driver.c": "void probe(void) {}\n", "Makefile": "all:\n" };
+const base = { "timer.c": "int ticks;\nint hz = 100;\n", "driver.c": "void probe(void) {}\n", Makefile: "all:\n" };
 const diff = (path: string, from: string, to: string) => `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
 
 /** A hand-written quilt queue whose names have directories, as distribution series do. */
 function quiltQueue(): string {
   const q = tempDir("pq-quilt-");
   dirs.push(q);
-  write(q, "patches/series", "# topic directories\nbugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n");
-  write(q, "patches/bugfix/x86/timer-ticks.patch", "From: Ann Example <ann@example.org>\nSubject: timer: long ticks\n\n" + diff("timer.c", "int ticks;", "long ticks;"));
-  write(q, "patches/features/all/driver-probe.patch", "Subject: driver: probe returns int\n\n" + diff("driver.c", "void probe(void) {}", "int probe(void) { return 0; }"));
+  write(
+    q,
+    "patches/series",
+    "# topic directories\nbugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n",
+  );
+  write(
+    q,
+    "patches/bugfix/x86/timer-ticks.patch",
+    "From: Ann Example <ann@example.org>\nSubject: timer: long ticks\n\n" + diff("timer.c", "int ticks;", "long ticks;"),
+  );
+  write(
+    q,
+    "patches/features/all/driver-probe.patch",
+    "Subject: driver: probe returns int\n\n" + diff("driver.c", "void probe(void) {}", "int probe(void) { return 0; }"),
+  );
   write(q, "patches/debian/makefile.diff", diff("Makefile", "all:", "all: timer.o"));
   return q;
 }
@@ -37,7 +49,10 @@ describe("patch names with directories", () => {
     expect(imported.code).toBe(0);
     expect(await series(tree)).toEqual(["bugfix/x86/timer-ticks.patch", "features/all/driver-probe.patch", "debian/makefile.diff"]);
     expect(read(tree, "patches/features/all/driver-probe.patch")).toContain("int probe(void)");
-    expect(JSON.parse((await pq(tree, "guard", "features/all/driver-probe.patch", "--json")).out)).toEqual({ name: "features/all/driver-probe.patch", guards: ["+drivers"] });
+    expect(JSON.parse((await pq(tree, "guard", "features/all/driver-probe.patch", "--json")).out)).toEqual({
+      name: "features/all/driver-probe.patch",
+      guards: ["+drivers"],
+    });
 
     await pq(tree, "select", "drivers");
     expect((await pq(tree, "push", "features/all/driver-probe")).out).toContain("now at: features/all/driver-probe.patch");
@@ -52,8 +67,13 @@ describe("patch names with directories", () => {
     expect((await pq(tree, "guard", "bugfix/x86/timer-ticks.patch", "+x86")).code).toBe(0);
     expect((await pq(tree, "series", "-v")).out).toContain("bugfix/x86/timer-ticks.patch  #+x86");
     expect((await pq(tree, "header", "2", "-m", "driver: probe reports success")).code).toBe(0);
-    expect(JSON.parse((await pq(tree, "header", "features/all/driver-probe.patch", "--json")).out)).toMatchObject({ subject: "driver: probe reports success" });
-    expect(JSON.parse((await pq(tree, "header", "timer-ticks", "--json")).out)).toMatchObject({ author: "Ann Example <ann@example.org>", subject: "timer: long ticks" });
+    expect(JSON.parse((await pq(tree, "header", "features/all/driver-probe.patch", "--json")).out)).toMatchObject({
+      subject: "driver: probe reports success",
+    });
+    expect(JSON.parse((await pq(tree, "header", "timer-ticks", "--json")).out)).toMatchObject({
+      author: "Ann Example <ann@example.org>",
+      subject: "timer: long ticks",
+    });
   });
 
   it("new, refresh, rename across directories, delete and fold keep every file and prune emptied directories", async () => {
@@ -95,7 +115,12 @@ describe("patch names with directories", () => {
     expect(read(out, "q/series")).toBe("bugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n");
     expect(read(out, "q/features/all/driver-probe.patch")).toContain("+int probe(void) { return 0; }");
     expect((await pq(tree, "export", "--dir", join(out, "mails"))).code).toBe(0);
-    expect(readdirSync(join(out, "mails")).sort()).toEqual(["0001-bugfix_x86_timer-ticks.patch", "0002-features_all_driver-probe.patch", "0003-debian_makefile.patch", "series"]);
+    expect(readdirSync(join(out, "mails")).sort()).toEqual([
+      "0001-bugfix_x86_timer-ticks.patch",
+      "0002-features_all_driver-probe.patch",
+      "0003-debian_makefile.patch",
+      "series",
+    ]);
     expect((await pq(tree, "export", "--quilt", join(out, "x"), "--dir", join(out, "y"))).code).toBe(2);
   });
 
@@ -103,7 +128,11 @@ describe("patch names with directories", () => {
     const hg = tempDir("pq-hg-");
     dirs.push(hg);
     write(hg, ".hg/patches/series", "topic/one.diff\n");
-    write(hg, ".hg/patches/topic/one.diff", "# HG changeset patch\n# User Ann Example <ann@example.org>\ntimer\n\n" + diff("timer.c", "int ticks;", "long ticks;"));
+    write(
+      hg,
+      ".hg/patches/topic/one.diff",
+      "# HG changeset patch\n# User Ann Example <ann@example.org>\ntimer\n\n" + diff("timer.c", "int ticks;", "long ticks;"),
+    );
     const tree = repo(base);
     await pq(tree, "init");
     expect((await pq(tree, "import", "--hg", hg, "--push")).code).toBe(0);
@@ -114,7 +143,14 @@ describe("patch names with directories", () => {
   it("refuses names that escape the queue directory, from the command line or a series file", async () => {
     const tree = repo(base);
     await pq(tree, "init");
-    for (const [name, code] of [["../x.patch", 7], ["/abs.patch", 7], ["a/../../x", 7], ["a//b", 2], [".pq/x", 2], ["series", 2]] as const) {
+    for (const [name, code] of [
+      ["../x.patch", 7],
+      ["/abs.patch", 7],
+      ["a/../../x", 7],
+      ["a//b", 2],
+      [".pq/x", 2],
+      ["series", 2],
+    ] as const) {
       const r = await pq(tree, "new", name);
       expect(r.code, name).toBe(code);
       expect(r.err, name).toMatch(/patch name/);

@@ -11,7 +11,7 @@ afterEach(() => {
 
 describe("a new user's first session (the README's walk-through)", () => {
   it("init, new, edit, refresh, pop, push, fold, reorder, guard, export, and git am of the export", async () => {
-    const dir = makeRepo({ "greeting": "hello\n", "src/main.c": "int main(void)\n{\n\treturn 0;\n}\n" });
+    const dir = makeRepo({ greeting: "hello\n", "src/main.c": "int main(void)\n{\n\treturn 0;\n}\n" });
     dirs.push(dir);
     expect((await pq(dir, "init")).code).toBe(0);
     expect((await pq(dir, "new", "fix-greeting", "-m", "Greet the world\n\nA friendlier greeting.")).code).toBe(0);
@@ -54,7 +54,10 @@ describe("a new user's first session (the README's walk-through)", () => {
     const clone = tempDir();
     dirs.push(clone);
     git(clone, "clone", "-q", dir, ".");
-    const mails = readdirSync(out).filter((f) => f.endsWith(".patch")).sort().map((f) => join(out, f));
+    const mails = readdirSync(out)
+      .filter((f) => f.endsWith(".patch"))
+      .sort()
+      .map((f) => join(out, f));
     git(clone, "am", "-q", ...mails);
     expect(read(clone, "greeting")).toBe(read(dir, "greeting"));
     expect(read(clone, "src/main.c")).toBe("/* demo */\nint main(void)\n{\n\treturn 1;\n}\n");

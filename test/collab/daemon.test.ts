@@ -25,7 +25,18 @@ beforeAll(async () => {
   w = world();
   pidFile = join(w.root, "daemon.pid");
   const port = await freePort();
-  execFileSync("git", ["daemon", "--export-all", "--enable=receive-pack", `--base-path=${w.root}`, "--listen=127.0.0.1", `--port=${port}`, "--detach", `--pid-file=${pidFile}`, "--reuseaddr", w.root]);
+  execFileSync("git", [
+    "daemon",
+    "--export-all",
+    "--enable=receive-pack",
+    `--base-path=${w.root}`,
+    "--listen=127.0.0.1",
+    `--port=${port}`,
+    "--detach",
+    `--pid-file=${pidFile}`,
+    "--reuseaddr",
+    w.root,
+  ]);
   url = `git://127.0.0.1:${port}/queue.git`;
   for (let i = 0; i < 50; i++) {
     if (spawnSync("git", ["ls-remote", url]).status === 0) return;

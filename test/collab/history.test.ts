@@ -31,10 +31,14 @@ describe("pq log -p: the change of the change", () => {
     await ok(tree, "commit", "-m", "p1: also line 20");
     write(queue, "p1.patch", patchText("one", mod(A, v3)));
     await ok(tree, "commit", "-m", "p1: five in capitals");
-    const ids = execFileSync("git", ["-C", queue, "log", "--format=%H %aD", "--", "p1.patch"], { encoding: "utf8" }).trim().split("\n").map((l) => [l.slice(0, 40), l.slice(41)]);
+    const ids = execFileSync("git", ["-C", queue, "log", "--format=%H %aD", "--", "p1.patch"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(0, 40), l.slice(41)]);
 
     const r = await ok(tree, "log", "p1.patch", "-p");
-    const entry = (i: number, message: string) => `commit ${ids[i][0]}\nAuthor: Ann Example <ann@example.org>\nDate:   ${ids[i][1]}\n\n    ${message}\n\n`;
+    const entry = (i: number, message: string) =>
+      `commit ${ids[i][0]}\nAuthor: Ann Example <ann@example.org>\nDate:   ${ids[i][1]}\n\n    ${message}\n\n`;
     const expected =
       entry(0, "p1: five in capitals") +
       `diff --git a/a.c b/a.c\nindex ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n--- a/a.c\n+++ b/a.c\n` +
@@ -64,7 +68,13 @@ describe("pq log -p: the change of the change", () => {
     expect(followed.out).toContain("p1.patch: first version\n");
     // The whole queue's log, newest first, with a subject line per commit.
     const all = await ok(tree, "log", "--json");
-    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual(["p1: renamed, line 21", "p1: five in capitals", "p1: also line 20", "add p1", "pq: start the shared queue"]);
+    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual([
+      "p1: renamed, line 21",
+      "p1: five in capitals",
+      "p1: also line 20",
+      "add p1",
+      "pq: start the shared queue",
+    ]);
   });
 });
 
@@ -75,10 +85,16 @@ describe("pq range-diff", () => {
     const bee = lines(10, "bee");
     const p1 = patchText("one", mod(A, set(A, 5, "five")));
     const p1b = patchText("one", mod(A, set(set(A, 5, "five"), 6, "six")));
-    const p2 = patchText("two", createFilePatch({ oldPath: "b.c", newPath: "b.c", oldContent: bee, newContent: bee.replace("bee 2\n", "two\n") }));
+    const p2 = patchText(
+      "two",
+      createFilePatch({ oldPath: "b.c", newPath: "b.c", oldContent: bee, newContent: bee.replace("bee 2\n", "two\n") }),
+    );
     const p3 = patchText("three", mod(set(A, 5, "five"), set(set(A, 5, "five"), 30, "thirty")));
     const old = patchText("old", mod(set(set(A, 5, "five"), 30, "thirty"), set(set(set(A, 5, "five"), 30, "thirty"), 35, "old")));
-    const nw = patchText("new", mod(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), set(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), 38, "new")));
+    const nw = patchText(
+      "new",
+      mod(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), set(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), 38, "new")),
+    );
     const dirA = join(t, "qa");
     const dirB = join(t, "qb");
     write(dirA, "series", "p1.patch\np2.patch\np3.patch\nold.patch\n");

@@ -42,7 +42,10 @@ describe("pq sync over smart HTTP (git http-backend behind node on 127.0.0.1)", 
     await ok(bob.tree, "commit", "-m", "bob");
     expect((await ok(bob.tree, "sync")).out).toContain("merged and pushed");
     await ok(ann.tree, "sync");
-    const expected = BASE_FILES["a.c"].replace("line 1\n", "one (ann)\n").replace("line 5\n", "five\n").replace("line 40\n", "forty (bob)\n");
+    const expected = BASE_FILES["a.c"]
+      .replace("line 1\n", "one (ann)\n")
+      .replace("line 5\n", "five\n")
+      .replace("line 40\n", "forty (bob)\n");
     expect(read(ann.tree, "a.c")).toBe(expected);
     expect(read(bob.tree, "a.c")).toBe(expected);
     await expectConverged(w.remote, [ann, bob], w.base);

@@ -22,7 +22,10 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     execFileSync("git", ["clone", "-q", "--bare", origin, remote]);
 
     const people = [];
-    for (const [name, email] of [["Ann Example", "ann@example.org"], ["Bob Example", "bob@example.org"]]) {
+    for (const [name, email] of [
+      ["Ann Example", "ann@example.org"],
+      ["Bob Example", "bob@example.org"],
+    ]) {
       const dir = join(root, name.split(" ")[0]);
       execFileSync("git", ["clone", "-q", remote, dir]);
       setIdentity(dir, name, email);
@@ -38,7 +41,10 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     await ok(ann, "refresh");
     const c = await ok(ann, "commit", "-m", "ann adds a patch");
     expect(c.out).toContain("committed 2 queue file(s)");
-    expect(execFileSync("git", ["-C", ann, "show", "--name-only", "--format=", "HEAD"], { encoding: "utf8" }).trim().split("\n")).toEqual(["queue/ann.patch", "queue/series"]);
+    expect(execFileSync("git", ["-C", ann, "show", "--name-only", "--format=", "HEAD"], { encoding: "utf8" }).trim().split("\n")).toEqual([
+      "queue/ann.patch",
+      "queue/series",
+    ]);
     expect(JSON.parse((await ok(ann, "status", "--json")).out).shared).toMatchObject({ ahead: 1, behind: 0 });
     await ok(ann, "sync");
 

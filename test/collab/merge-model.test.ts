@@ -33,7 +33,10 @@ function queueOf(order: Model[], baseText: Map<string, string>, changed: Set<str
   for (const p of order) {
     const before = render(applied);
     for (const [l, t] of p.edits) applied.set(l, t);
-    patches[p.name] = !changed.has(p.name) && baseText.has(p.name) ? baseText.get(p.name)! : `Subject: ${p.name}\n\n` + createFilePatch({ oldPath: "a.c", newPath: "a.c", oldContent: before, newContent: render(applied) });
+    patches[p.name] =
+      !changed.has(p.name) && baseText.has(p.name)
+        ? baseText.get(p.name)!
+        : `Subject: ${p.name}\n\n` + createFilePatch({ oldPath: "a.c", newPath: "a.c", oldContent: before, newContent: render(applied) });
   }
   return { series: order.map((p) => p.name).join("\n") + "\n", patches };
 }
@@ -41,14 +44,13 @@ function queueOf(order: Model[], baseText: Map<string, string>, changed: Set<str
 let dir: string;
 let svc: MergeServices;
 beforeAll(async () => {
-  dir = makeRepo({ "x": "x\n" });
+  dir = makeRepo({ x: "x\n" });
   const git = (await GitRepo.open(dir))!;
   svc = { baseFile: async (p) => (p === "a.c" ? BASE.join("") : null), mergeFile: (o, b, t, l) => git.mergeFile(o, b, t, l) };
 });
 afterAll(() => cleanup(dir));
 
 const op = fc.constantFrom("keep", "keep", "ours-refresh", "theirs-refresh", "both-refresh", "ours-delete", "theirs-delete");
-
 
 describe.each([
   ["far apart (contexts never overlap)", 8, false],
@@ -99,11 +101,13 @@ describe.each([
           const ours = side("ours");
           const theirs = side("theirs");
           // Only sides whose own queue applies (a move across a neighbouring change may not).
-          for (const v of [ours.version, theirs.version]) fc.pre([...(await simulateQueue(v, svc.baseFile)).runs.values()].every((x) => x.ok));
+          for (const v of [ours.version, theirs.version])
+            fc.pre([...(await simulateQueue(v, svc.baseFile)).runs.values()].every((x) => x.ok));
           const r = await mergeQueues(queueOf(base, new Map(), new Set()), ours.version, theirs.version, svc);
           if (conflictsAllowed && r.conflicts.length) {
             // Stopped, never silently wrong: every conflict names its patch and keeps both versions.
-            for (const c of r.conflicts) expect(c.kind === "content" ? /^\+<<<<<<< /m.test(r.queue.patches[c.patch]) : true, c.message).toBe(true);
+            for (const c of r.conflicts)
+              expect(c.kind === "content" ? /^\+<<<<<<< /m.test(r.queue.patches[c.patch]) : true, c.message).toBe(true);
             return;
           }
           expect(r.conflicts).toEqual([]);

@@ -20,7 +20,8 @@ const edit = (text: string, at: number, replacement: string) => {
 function patch(subject: string, author: string, diffs: string[], body = ""): string {
   return `From: ${author}\nSubject: ${subject}\n\n${body ? body + "\n\n" : ""}${diffs.join("")}`;
 }
-const mod = (path: string, before: string, after: string) => createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after });
+const mod = (path: string, before: string, after: string) =>
+  createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after });
 
 let dir: string;
 let svc: MergeServices;
@@ -59,10 +60,15 @@ describe("header merge", () => {
   it("merges subject on one side and an added trailer on the other", () => {
     const base = "From: Ann Example <ann@example.org>\nSubject: fix it\n\nWhy.\n\nSigned-off-by: Ann Example <ann@example.org>\n";
     const ours = base.replace("fix it", "fix the thing");
-    const theirs = base.replace("Signed-off-by: Ann Example <ann@example.org>\n", "Signed-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n");
+    const theirs = base.replace(
+      "Signed-off-by: Ann Example <ann@example.org>\n",
+      "Signed-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n",
+    );
     const r = mergeHeaders(base, ours, theirs);
     expect(r.clashes).toEqual([]);
-    expect(r.header).toBe("From: Ann Example <ann@example.org>\nSubject: fix the thing\n\nWhy.\n\nSigned-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n");
+    expect(r.header).toBe(
+      "From: Ann Example <ann@example.org>\nSubject: fix the thing\n\nWhy.\n\nSigned-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n",
+    );
   });
 });
 
@@ -73,7 +79,9 @@ describe("mergeQueues", () => {
 
   it("adds patches inserted at different positions on both sides", async () => {
     const n1 = patch("new one", A, [mod("a.c", edit(BASE_TREE["a.c"], 5, "five"), edit(edit(BASE_TREE["a.c"], 5, "five"), 30, "thirty"))]);
-    const n2 = patch("new two", B, [mod("b.c", edit(BASE_TREE["b.c"], 3, "three"), edit(edit(BASE_TREE["b.c"], 3, "three"), 15, "fifteen"))]);
+    const n2 = patch("new two", B, [
+      mod("b.c", edit(BASE_TREE["b.c"], 3, "three"), edit(edit(BASE_TREE["b.c"], 3, "three"), 15, "fifteen")),
+    ]);
     const ours = { series: "p1\nn1\np2\n", patches: { p1, p2, n1 } };
     const theirs = { series: "p1\np2\nn2\n", patches: { p1, p2, n2 } };
     const r = await mergeQueues(base, ours, theirs, svc);
@@ -86,7 +94,10 @@ describe("mergeQueues", () => {
     const pre = BASE_TREE["a.c"];
     const post = edit(pre, 5, "five");
     const ours = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(post, 2, "two (ours)"))]) } };
-    const theirs = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(post, 35, "thirty-five (theirs)"))]) } };
+    const theirs = {
+      series: base.series,
+      patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(post, 35, "thirty-five (theirs)"))]) },
+    };
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.conflicts).toEqual([]);
     const tree = await finalTree(r.queue);
@@ -97,7 +108,10 @@ describe("mergeQueues", () => {
   it("reports the same lines changed on both sides as a conflict with both versions in the patch", async () => {
     const pre = BASE_TREE["a.c"];
     const ours = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five (ours)"))]) } };
-    const theirs = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five (theirs)"))]) } };
+    const theirs = {
+      series: base.series,
+      patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five (theirs)"))]) },
+    };
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p1", "content"]]);
     expect(r.queue.patches.p1).toContain("+<<<<<<< ours");
@@ -134,7 +148,10 @@ describe("mergeQueues", () => {
     const b2 = { series: "p1\nlater\n", patches: { p1, later } };
     const grown = edit(post1, 2, "two\nextra 1\nextra 2");
     const ours = { series: b2.series, patches: { p1: patch("one", A, [mod("a.c", pre, grown)]), later } };
-    const theirs = { series: "p1\nlater\nnew\n", patches: { p1, later, new: patch("new", B, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 1, "uno"))]) } };
+    const theirs = {
+      series: "p1\nlater\nnew\n",
+      patches: { p1, later, new: patch("new", B, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 1, "uno"))]) },
+    };
     const r = await mergeQueues(b2, ours, theirs, svc);
     expect(r.conflicts).toEqual([]);
     expect(r.queue.patches.later).not.toBe(later);
@@ -164,7 +181,12 @@ describe("guards and headers in the merge", () => {
     const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
     const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
     const ours = { series: "p1 #+xen\np2\n", patches: { p1, p2 } };
-    const refreshed = patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 9, "nine"))], "Signed-off-by: Bob Example <bob@example.org>");
+    const refreshed = patch(
+      "one",
+      A,
+      [mod("a.c", pre, edit(edit(pre, 5, "five"), 9, "nine"))],
+      "Signed-off-by: Bob Example <bob@example.org>",
+    );
     const theirs = { series: "p1\np2 #-vmi\n", patches: { p1: refreshed, p2 } };
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.conflicts).toEqual([]);
@@ -178,13 +200,21 @@ describe("the same patch name added on both sides", () => {
     const pre = BASE_TREE["a.c"];
     const base: QueueVersion = { series: "", patches: {} };
     const ours = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 3, "three (ann)"))]) } };
-    const theirs = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (bob)"))]) } };
+    const theirs = {
+      series: "fix\n",
+      patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (bob)"))]) },
+    };
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.conflicts).toEqual([]);
     expect(r.notes).toContain("fix: added on both sides, merged");
     expect((await finalTree(r.queue))["a.c"]).toBe(edit(edit(edit(pre, 5, "five"), 3, "three (ann)"), 30, "thirty (bob)"));
     const clash = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (bob)"))]) } };
-    const c = await mergeQueues(base, { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (ann)"))]) } }, clash, svc);
+    const c = await mergeQueues(
+      base,
+      { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (ann)"))]) } },
+      clash,
+      svc,
+    );
     expect(c.conflicts.map((x) => [x.patch, x.kind])).toEqual([["fix", "content"]]);
     expect(c.queue.patches.fix).toMatch(/\+<<<<<<< ours\n\+five \(ann\)\n\+=======\n\+five \(bob\)\n\+>>>>>>> theirs\n/);
   });

@@ -54,7 +54,8 @@ export async function join_(w: { root: string; base: string }, url: string, name
 
 export function readQueueDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const n of readdirSync(dir)) if (!n.startsWith(".") && statSync(join(dir, n)).isFile()) out[n] = readFileSync(join(dir, n), "latin1");
+  for (const n of readdirSync(dir))
+    if (!n.startsWith(".") && statSync(join(dir, n)).isFile()) out[n] = readFileSync(join(dir, n), "latin1");
   return out;
 }
 
@@ -82,7 +83,13 @@ export function remoteQueue(remote: string): { series: string; patches: Record<s
 export async function expectConverged(remote: string, people: Person[], base: string): Promise<void> {
   const r = remoteQueue(remote);
   for (const p of people) {
-    expect({ series: readFileSync(join(p.queue, "series"), "latin1"), patches: Object.fromEntries(Object.entries(readQueueDir(p.queue)).filter(([n]) => n !== "series")) }, p.name).toEqual(r);
+    expect(
+      {
+        series: readFileSync(join(p.queue, "series"), "latin1"),
+        patches: Object.fromEntries(Object.entries(readQueueDir(p.queue)).filter(([n]) => n !== "series")),
+      },
+      p.name,
+    ).toEqual(r);
   }
   const repo = (await GitRepo.open(base))!;
   const sim = await simulateQueue(r, (path) => repo.headContent(path));

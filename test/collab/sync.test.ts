@@ -75,7 +75,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "commit", "-m", "p1: line 35");
     const r = await ok(bob.tree, "sync");
     expect(r.out).toContain("p1.patch: changed on both sides, merged");
-    const expected = BASE_FILES["a.c"].replace("line 2\n", "two (ann)\n").replace("line 5\n", "five\n").replace("line 35\n", "thirty-five (bob)\n");
+    const expected = BASE_FILES["a.c"]
+      .replace("line 2\n", "two (ann)\n")
+      .replace("line 5\n", "five\n")
+      .replace("line 35\n", "thirty-five (bob)\n");
     expect(read(bob.tree, "a.c")).toBe(expected);
     await ok(ann.tree, "sync");
     await ok(ann.tree, "goto", "p1.patch");
@@ -124,7 +127,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
     // The resolution is in the patch's history: the merge commit, as an interdiff against Bob's version.
     const log = await ok(bob.tree, "log", "p1.patch", "-p");
-    expect(log.out).toMatch(/Author: Bob Example <bob@example.org>\n[^]*pq sync: merge origin\/main[^]*-five \(bob\)\n\+five \(ann and bob\)\n/);
+    expect(log.out).toMatch(
+      /Author: Bob Example <bob@example.org>\n[^]*pq sync: merge origin\/main[^]*-five \(bob\)\n\+five \(ann and bob\)\n/,
+    );
     await ok(ann.tree, "sync");
     await ok(ann.tree, "push", "-a");
     expect(read(ann.tree, "a.c")).toContain("five (ann and bob)\n");

@@ -67,7 +67,9 @@ describe("reused emulator instances", () => {
     dirs.push(...trees);
     const cacheDir = tempDir("pq-cache-");
     dirs.push(cacheDir);
-    const [spin, crash, pass, fail] = await Promise.all(trees.map(async (tree) => new Uint8Array(readFileSync((await buildTree({ tree, cacheDir })).kernelPath!))));
+    const [spin, crash, pass, fail] = await Promise.all(
+      trees.map(async (tree) => new Uint8Array(readFileSync((await buildTree({ tree, cacheDir })).kernelPath!))),
+    );
     expect((await bootKernel(spin, { backend: "native", timeoutMs: 600 })).verdict).toBe("hang");
     expect((await bootKernel(pass, { backend: "native" })).verdict).toBe("pass");
     expect((await bootKernel(crash, { backend: "native", timeoutMs: 3000 })).verdict).toBe("crash");

@@ -103,7 +103,8 @@ if (!isMainThread) {
       worker.on("message", (m) => {
         ready = true;
         if (m.type === "failure") record(m.i, m.failure);
-        else if (m.type === "progress") process.stderr.write(`${m.i - start} inputs, ${failures.length} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        else if (m.type === "progress")
+          process.stderr.write(`${m.i - start} inputs, ${failures.length} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
         else if (m.type === "done") {
           clearInterval(watch);
           resolveRun({ slowest: m.slowest });

@@ -13,7 +13,13 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "latin1",
-    env: { ...process.env, GIT_AUTHOR_NAME: "Test Author", GIT_AUTHOR_EMAIL: "author@example.org", GIT_COMMITTER_NAME: "Test Author", GIT_COMMITTER_EMAIL: "author@example.org" },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "Test Author",
+      GIT_AUTHOR_EMAIL: "author@example.org",
+      GIT_COMMITTER_NAME: "Test Author",
+      GIT_COMMITTER_EMAIL: "author@example.org",
+    },
   });
 }
 
@@ -64,7 +70,12 @@ export interface CliRun {
 export async function pq(cwd: string, ...argv: string[]): Promise<CliRun> {
   let out = "";
   let err = "";
-  const io: CliIO = { out: (t) => void (out += t.endsWith("\n") ? t : t + "\n"), err: (t) => void (err += t.endsWith("\n") ? t : t + "\n"), isTTY: false, cwd };
+  const io: CliIO = {
+    out: (t) => void (out += t.endsWith("\n") ? t : t + "\n"),
+    err: (t) => void (err += t.endsWith("\n") ? t : t + "\n"),
+    isTTY: false,
+    cwd,
+  };
   const code = await main(argv, io);
   return { code, out, err };
 }

@@ -15,8 +15,10 @@ afterEach(() => {
 describe("file names with spaces in plain diffs (real GNU patch)", () => {
   const cases: Record<string, string> = {
     "no TAB: the name ends at the space": "--- /dev/null\n+++ b/News Dir/entry one.rst\n@@ -0,0 +1 @@\n+new entry\n",
-    "TAB after the name: the whole name": "--- /dev/null\n+++ b/News Dir/entry two.rst\t2023-07-18 16:13:51.000000000 +0000\n@@ -0,0 +1 @@\n+second\n",
-    "space and a timestamp, no TAB": "--- a/plain.txt 2023-07-18 16:13:51.000000000 +0000\n+++ b/plain.txt 2023-07-18 16:13:51.000000000 +0000\n@@ -1 +1 @@\n-old\n+new\n",
+    "TAB after the name: the whole name":
+      "--- /dev/null\n+++ b/News Dir/entry two.rst\t2023-07-18 16:13:51.000000000 +0000\n@@ -0,0 +1 @@\n+second\n",
+    "space and a timestamp, no TAB":
+      "--- a/plain.txt 2023-07-18 16:13:51.000000000 +0000\n+++ b/plain.txt 2023-07-18 16:13:51.000000000 +0000\n@@ -1 +1 @@\n-old\n+new\n",
   };
   for (const [what, patch] of Object.entries(cases)) {
     it(what, async () => {
@@ -43,8 +45,10 @@ describe("file names with spaces in plain diffs (real GNU patch)", () => {
 describe("renames whose rename from/to lines disagree with the other names (real GNU patch)", () => {
   const base = { "sub/ci/old.yml": "name: one\nversion: 35\nend\n", "sub/ci/pure.yml": "kept\n" };
   const cases: Record<string, string> = {
-    "with hunks": "diff --git a/sub/ci/old.yml b/sub/ci/new.yml\nsimilarity index 80%\nrename from ci/old.yml\nrename to ci/new.yml\n--- a/sub/ci/old.yml\n+++ b/sub/ci/new.yml\n@@ -1,3 +1,3 @@\n name: one\n-version: 35\n+version: 37\n end\n",
-    "a pure rename": "diff --git a/sub/ci/pure.yml b/sub/ci/moved.yml\nsimilarity index 100%\nrename from ci/pure.yml\nrename to ci/moved.yml\n",
+    "with hunks":
+      "diff --git a/sub/ci/old.yml b/sub/ci/new.yml\nsimilarity index 80%\nrename from ci/old.yml\nrename to ci/new.yml\n--- a/sub/ci/old.yml\n+++ b/sub/ci/new.yml\n@@ -1,3 +1,3 @@\n name: one\n-version: 35\n+version: 37\n end\n",
+    "a pure rename":
+      "diff --git a/sub/ci/pure.yml b/sub/ci/moved.yml\nsimilarity index 100%\nrename from ci/pure.yml\nrename to ci/moved.yml\n",
   };
   for (const [what, patch] of Object.entries(cases)) {
     it(what, async () => {

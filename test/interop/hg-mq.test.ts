@@ -11,7 +11,11 @@ afterEach(() => {
 
 /** Real Mercurial with the mq extension (.ci/run installs Debian's mercurial). */
 const hg = (cwd: string, ...args: string[]) =>
-  execFileSync("hg", ["--config", "extensions.mq=", "--config", "ui.username=hg user <hg@example.org>", ...args], { cwd, encoding: "utf8", env: { ...process.env, HGPLAIN: "1" } });
+  execFileSync("hg", ["--config", "extensions.mq=", "--config", "ui.username=hg user <hg@example.org>", ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, HGPLAIN: "1" },
+  });
 
 function hgRepo(files: Record<string, string>): string {
   const dir = tempDir("pq-hg-");
@@ -42,7 +46,11 @@ describe("hg mq interoperability (real hg)", () => {
     await pq(tree, "init");
     expect((await pq(tree, "import", "--hg", repo)).code).toBe(0);
     expect((await pq(tree, "guard", "second.patch")).out.trim()).toBe("second.patch: +xen");
-    expect(JSON.parse((await pq(tree, "header", "first.patch", "--json")).out)).toMatchObject({ subject: "paravirt: first", body: "Why it matters.", author: "hg user <hg@example.org>" });
+    expect(JSON.parse((await pq(tree, "header", "first.patch", "--json")).out)).toMatchObject({
+      subject: "paravirt: first",
+      body: "Why it matters.",
+      author: "hg user <hg@example.org>",
+    });
     await pq(tree, "select", "xen");
     expect((await pq(tree, "push", "-a")).out).toContain("now at: second.patch");
     for (const f of ["arch/irq.c", "arch/xen.c"]) expect(read(tree, f)).toBe(read(repo, f));
@@ -64,6 +72,8 @@ describe("hg mq interoperability (real hg)", () => {
     cpSync(join(tree, "patches"), join(repo, ".hg", "patches"), { recursive: true });
     expect(hg(repo, "qpush", "-a")).toContain("now at: added.patch");
     for (const f of ["arch/irq.c", "arch/new.c"]) expect(read(repo, f)).toBe(read(tree, f));
-    expect(hg(repo, "log", "-r", "ops.patch", "--template", "{author}|{desc}")).toBe("Corin Paravirt <corin.paravirt@example.org>|paravirt: ops struct");
+    expect(hg(repo, "log", "-r", "ops.patch", "--template", "{author}|{desc}")).toBe(
+      "Corin Paravirt <corin.paravirt@example.org>|paravirt: ops struct",
+    );
   });
 });

@@ -12,7 +12,7 @@ const hasQuilt = spawnSync("quilt", ["--version"]).status === 0;
 const quilt = (cwd: string, ...args: string[]) =>
   execFileSync("quilt", args, { cwd, encoding: "utf8", env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } });
 
-const base = { "drivers/serial.c": Array.from({ length: 30 }, (_, i) => `serial line ${i}\n`).join(""), "README": "model\n" };
+const base = { "drivers/serial.c": Array.from({ length: 30 }, (_, i) => `serial line ${i}\n`).join(""), README: "model\n" };
 
 describe("quilt interoperability (real quilt)", () => {
   it("quilt is installed (by .ci/run)", () => {

@@ -15,21 +15,28 @@ let steps = 0;
 describe("the stack against its reference model", () => {
   it(`${runs} random sequences (seed ${seed})`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: Number(process.env.PQ_MODEL_LENGTH ?? 40), size: "max" }), async (cmds) => {
-        const real = await setupReal();
-        try {
-          await fc.asyncModelRun(() => ({ model: newModel(), real }), [...cmds].map((c) => {
-            const run = c.run.bind(c);
-            c.run = async (m, r) => {
-              if (++steps % 1000 === 0 && process.env.PQ_MODEL_PROGRESS) appendFileSync(process.env.PQ_MODEL_PROGRESS, `${new Date().toISOString()} ${steps} steps\n`);
-              await run(m, r);
-            };
-            return c;
-          }));
-        } finally {
-          cleanupReal(real.dir);
-        }
-      }),
+      fc.asyncProperty(
+        fc.commands(commandArbitraries(), { maxCommands: Number(process.env.PQ_MODEL_LENGTH ?? 40), size: "max" }),
+        async (cmds) => {
+          const real = await setupReal();
+          try {
+            await fc.asyncModelRun(
+              () => ({ model: newModel(), real }),
+              [...cmds].map((c) => {
+                const run = c.run.bind(c);
+                c.run = async (m, r) => {
+                  if (++steps % 1000 === 0 && process.env.PQ_MODEL_PROGRESS)
+                    appendFileSync(process.env.PQ_MODEL_PROGRESS, `${new Date().toISOString()} ${steps} steps\n`);
+                  await run(m, r);
+                };
+                return c;
+              }),
+            );
+          } finally {
+            cleanupReal(real.dir);
+          }
+        },
+      ),
       { numRuns: runs, seed, endOnFailure: process.env.PQ_MODEL_SHRINK !== "1" },
     );
     console.log(`model: ${runs} sequences, ${steps} steps, seed ${seed}`);

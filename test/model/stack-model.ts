@@ -64,7 +64,14 @@ export function baseTree(): Map<string, string> {
 const slotLine = (slot: number) => 3 + slot * 8;
 
 export function clonePatch(p: PatchModel): PatchModel {
-  return { ...p, guards: [...p.guards], slots: new Map(p.slots), created: new Map(p.created), deleted: new Set(p.deleted), renamed: new Map(p.renamed) };
+  return {
+    ...p,
+    guards: [...p.guards],
+    slots: new Map(p.slots),
+    created: new Map(p.created),
+    deleted: new Set(p.deleted),
+    renamed: new Map(p.renamed),
+  };
 }
 
 function snapshotOf(m: Model): Snapshot {
@@ -95,7 +102,16 @@ function applyPatchModel(tree: Map<string, string>, p: Pick<PatchModel, "slots" 
 }
 
 export function newModel(): Model {
-  return { series: [], applied: [], guards: [], tree: baseTree(), pending: { slots: new Map(), created: new Map() }, history: [], undone: [], counter: 0 };
+  return {
+    series: [],
+    applied: [],
+    guards: [],
+    tree: baseTree(),
+    pending: { slots: new Map(), created: new Map() },
+    history: [],
+    undone: [],
+    counter: 0,
+  };
 }
 
 export async function setupReal(): Promise<{ dir: string; stack: Stack }> {
@@ -209,7 +225,10 @@ class NewPatch implements Cmd {
 }
 
 class EditSlot implements Cmd {
-  constructor(readonly pick: number, readonly text: string) {}
+  constructor(
+    readonly pick: number,
+    readonly text: string,
+  ) {}
   check = (m: Model) => topPatch(m) !== null;
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const top = topPatch(m)!;
@@ -240,7 +259,8 @@ class CreateFile implements Cmd {
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const n = ++m.counter;
     const path = this.kind === "unicode" ? `new-ü€${n}.txt` : `new${n}.${this.kind === "binary" ? "bin" : "txt"}`;
-    const content = this.kind === "binary" ? String.fromCharCode(...Array.from({ length: 64 }, (_, i) => (i * 37 + n) % 256)) : `created ${n}\n`;
+    const content =
+      this.kind === "binary" ? String.fromCharCode(...Array.from({ length: 64 }, (_, i) => (i * 37 + n) % 256)) : `created ${n}\n`;
     write(r.dir, path, content);
     const added = await attempt(() => r.stack.add([path]));
     expect(added).toEqual([path]);
@@ -311,7 +331,13 @@ class Push implements Cmd {
     const treeBefore = new Map(m.tree);
     const result = await attempt(() => r.stack.push({ all: this.all }));
     const going = this.all ? next : next.slice(0, 1);
-    const touched = new Set(going.flatMap((p) => [...p.slots.keys()].map((k) => k.split(":")[0]).concat([...p.created.keys()], [...p.deleted], [...p.renamed.keys()], [...p.renamed.values()])));
+    const touched = new Set(
+      going.flatMap((p) =>
+        [...p.slots.keys()]
+          .map((k) => k.split(":")[0])
+          .concat([...p.created.keys()], [...p.deleted], [...p.renamed.keys()], [...p.renamed.values()]),
+      ),
+    );
     const dirtyTouched = [...touched].some((f) => m.tree.get(f) !== computeTree(m).get(f));
     if (going.length && dirtyTouched) {
       expect(result).toBeInstanceOf(PqError);
@@ -363,7 +389,9 @@ class Pop implements Cmd {
 }
 
 const filesOf = (p: PatchModel): string[] =>
-  [...p.slots.keys()].map((k) => k.split(":")[0]).concat([...p.created.keys()], [...p.deleted], [...p.renamed.keys()], [...p.renamed.values()]);
+  [...p.slots.keys()]
+    .map((k) => k.split(":")[0])
+    .concat([...p.created.keys()], [...p.deleted], [...p.renamed.keys()], [...p.renamed.values()]);
 
 function overlayPending(tree: Map<string, string>, pending: Model["pending"]): Map<string, string> {
   applyPatchModel(tree, { slots: pending.slots, created: pending.created, deleted: new Set(), renamed: new Map() });
@@ -386,7 +414,10 @@ function derivePending(m: Model): void {
 }
 
 class Guard implements Cmd {
-  constructor(readonly pick: number, readonly guard: string) {}
+  constructor(
+    readonly pick: number,
+    readonly guard: string,
+  ) {}
   check = (m: Model) => m.series.some((p) => !m.applied.includes(p.name));
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const unapplied = m.series.filter((p) => !m.applied.includes(p.name));
@@ -417,7 +448,10 @@ class Select implements Cmd {
 }
 
 class Reorder implements Cmd {
-  constructor(readonly pick: number, readonly first: boolean) {}
+  constructor(
+    readonly pick: number,
+    readonly first: boolean,
+  ) {}
   check = (m: Model) => m.series.filter((p) => !m.applied.includes(p.name)).length >= 2;
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const unapplied = m.series.filter((p) => !m.applied.includes(p.name));
@@ -534,7 +568,10 @@ const POINTS = ["journal-written", "tree-written", "queue-written", "state-writt
  * completes the journal: the model moves as if the command had run whole.
  */
 class KilledAndConcurrent implements Cmd {
-  constructor(readonly args: string[], readonly point: number) {}
+  constructor(
+    readonly args: string[],
+    readonly point: number,
+  ) {}
   check = (m: Model) => !hasPending(m);
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const before = snapshotOf(m);
@@ -594,7 +631,11 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.boolean().map((r) => new Undo(r)),
     ...(process.env.PQ_MODEL_KILLS === "0"
       ? []
-      : [fc.tuple(fc.constantFrom(["push"], ["push", "-a"], ["pop"], ["pop", "-a"]), fc.nat()).map(([a, p]) => new KilledAndConcurrent([...a], p))]),
+      : [
+          fc
+            .tuple(fc.constantFrom(["push"], ["push", "-a"], ["pop"], ["pop", "-a"]), fc.nat())
+            .map(([a, p]) => new KilledAndConcurrent([...a], p)),
+        ]),
   ];
 }
 

@@ -16,7 +16,10 @@ function gnuPatch(original: string, patchText: string, fuzz = 2): { content: str
   dirs.push(dir);
   write(dir, "f.txt", original);
   write(dir, "p.diff", patchText);
-  const r = spawnSync("patch", ["-p1", `-F${fuzz}`, "--no-backup-if-mismatch", "-r", "-", "-i", "p.diff"], { cwd: dir, encoding: "latin1" });
+  const r = spawnSync("patch", ["-p1", `-F${fuzz}`, "--no-backup-if-mismatch", "-r", "-", "-i", "p.diff"], {
+    cwd: dir,
+    encoding: "latin1",
+  });
   return { content: read(dir, "f.txt"), output: r.stdout + r.stderr, ok: r.status === 0 };
 }
 
@@ -47,7 +50,8 @@ describe("parse", () => {
   });
 
   it("reads plain diff -u with timestamps, and refuses damaged patches with a line number", () => {
-    const plain = "--- a/f.txt\t2024-01-01 10:00:00.000000000 +0000\n+++ b/f.txt\t2024-01-02 10:00:00.000000000 +0000\n@@ -1,2 +1,2 @@\n-a\n+b\n c\n";
+    const plain =
+      "--- a/f.txt\t2024-01-01 10:00:00.000000000 +0000\n+++ b/f.txt\t2024-01-02 10:00:00.000000000 +0000\n@@ -1,2 +1,2 @@\n-a\n+b\n c\n";
     expect(only(plain)).toMatchObject({ oldPath: "f.txt", newPath: "f.txt", kind: "modify" });
     const short = "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n-a\n+b\n";
     expect(() => parsePatch(short)).toThrow(PqError);
@@ -139,19 +143,28 @@ describe("binary patches", () => {
   });
 
   it("'Binary files differ' without data applies as GNU patch does: new file empty, changed file kept, only an empty file deleted", () => {
-    const nodata = (header: string, from = "a/x.bin", to = "b/x.bin") => only(`diff --git a/x.bin b/x.bin\n${header}Binary files ${from} and ${to} differ\n`);
-    expect(applyFilePatch(null, nodata("new file mode 100644\nindex 0000000..89abcde\n", "/dev/null"))).toMatchObject({ ok: true, content: "" });
+    const nodata = (header: string, from = "a/x.bin", to = "b/x.bin") =>
+      only(`diff --git a/x.bin b/x.bin\n${header}Binary files ${from} and ${to} differ\n`);
+    expect(applyFilePatch(null, nodata("new file mode 100644\nindex 0000000..89abcde\n", "/dev/null"))).toMatchObject({
+      ok: true,
+      content: "",
+    });
     expect(applyFilePatch("a\0b", nodata("index 1234567..89abcde 100644\n"))).toMatchObject({ ok: true, content: "a\0b" });
     expect(applyFilePatch(null, nodata("index 1234567..89abcde 100644\n")).ok).toBe(false);
     const del = nodata("deleted file mode 100644\nindex 1234567..0000000\n", "a/x.bin", "/dev/null");
     expect(applyFilePatch("", del)).toMatchObject({ ok: true, content: null });
     expect(applyFilePatch("d\0e", del)).toMatchObject({ ok: false, content: "d\0e" });
     // Without a git header (quilt's Index: sections, plain diff -r): named, but GNU patch skips it.
-    const quiltStyle = parsePatch("Index: x.bin\n===================================================================\nBinary files a/x.bin and b/x.bin differ\n");
+    const quiltStyle = parsePatch(
+      "Index: x.bin\n===================================================================\nBinary files a/x.bin and b/x.bin differ\n",
+    );
     expect(quiltStyle.files).toMatchObject([{ newPath: "x.bin", binary: { forward: null, plain: true } }]);
     expect(applyFilePatch(null, quiltStyle.files[0])).toMatchObject({ ok: true, content: null });
     const plain = parsePatch("--- a/t\n+++ b/t\n@@ -1 +1 @@\n-t\n+u\ndiff -urN a/y.bin b/y.bin\nBinary files a/y.bin and b/y.bin differ\n");
-    expect(plain.files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([["t", false], ["y.bin", true]]);
+    expect(plain.files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([
+      ["t", false],
+      ["y.bin", true],
+    ]);
   });
 });
 
@@ -229,7 +242,17 @@ describe("create", () => {
 
 describe("file names", () => {
   // Names git has to quote: UTF-8, control characters with and without a letter escape, quote, backslash, space.
-  const names = ["\u00e9.txt", "dir/\u20ac sp\u00e4ce.txt", "tab\there", "c\x07\x0b\x0c\rd", 'q"uo\\te', "del\x7f", "plain name.txt", "\ud83d\ude00.md", "trailing space "];
+  const names = [
+    "\u00e9.txt",
+    "dir/\u20ac sp\u00e4ce.txt",
+    "tab\there",
+    "c\x07\x0b\x0c\rd",
+    'q"uo\\te',
+    "del\x7f",
+    "plain name.txt",
+    "\ud83d\ude00.md",
+    "trailing space ",
+  ];
 
   it("are quoted exactly as git quotes them (UTF-8 bytes in octal) in diff --git, ---/+++ and rename lines", () => {
     const dir = makeRepo({});
@@ -238,7 +261,10 @@ describe("file names", () => {
     git(dir, "add", "-A");
     const headers = (text: string) => text.split("\n").filter((l) => /^(diff --git|--- |\+\+\+ |rename (from|to) )/.test(l));
     const fromGit = git(dir, "-c", "core.quotePath=true", "diff", "--cached", "--no-renames");
-    const mine = [...names].sort().map((n) => createFilePatch({ oldPath: null, newPath: n, oldContent: null, newContent: "x\n" })).join("");
+    const mine = [...names]
+      .sort()
+      .map((n) => createFilePatch({ oldPath: null, newPath: n, oldContent: null, newContent: "x\n" }))
+      .join("");
     expect(headers(mine).sort()).toEqual(headers(fromGit).sort());
     git(dir, "commit", "-qm", "names");
     git(dir, "mv", "\u00e9.txt", "\u00e8 moved.txt");
@@ -260,7 +286,11 @@ describe("file names", () => {
     git(dir, "apply", "--check", "p.diff");
     // GNU patch drops a name's trailing spaces (git apply and pq keep them): leave that one out for it.
     const forGnu = names.filter((n) => !n.endsWith(" "));
-    write(dir, "gnu.diff", forGnu.map((n) => createFilePatch({ oldPath: n, newPath: n, oldContent: "one\n", newContent: "two\n" })).join(""));
+    write(
+      dir,
+      "gnu.diff",
+      forGnu.map((n) => createFilePatch({ oldPath: n, newPath: n, oldContent: "one\n", newContent: "two\n" })).join(""),
+    );
     const r = spawnSync("patch", ["-p1", "--no-backup-if-mismatch", "-i", "gnu.diff"], { cwd: dir, encoding: "latin1" });
     expect(r.status).toBe(0);
     for (const n of forGnu) expect(read(dir, n)).toBe("two\n");
@@ -269,6 +299,8 @@ describe("file names", () => {
   });
 
   it("refuses a damaged quoted name with a PqError", () => {
-    expect(() => parsePatch('diff --git "a/x\\q" "b/x\\q"\nnew file mode 100644\n--- /dev/null\n+++ "b/x\\q"\n@@ -0,0 +1 @@\n+x\n')).toThrow(PqError);
+    expect(() =>
+      parsePatch('diff --git "a/x\\q" "b/x\\q"\nnew file mode 100644\n--- /dev/null\n+++ "b/x\\q"\n@@ -0,0 +1 @@\n+x\n'),
+    ).toThrow(PqError);
   });
 });

@@ -53,7 +53,9 @@ describe("patch fuzz findings", () => {
   });
 
   it("an Index: line with nothing after it is a bad-patch error (was a TypeError)", () => {
-    expect(pqErrorOf(() => parsePatch("Index: f.c\n===================================================================\n"))?.code).toBe("bad-patch");
+    expect(pqErrorOf(() => parsePatch("Index: f.c\n===================================================================\n"))?.code).toBe(
+      "bad-patch",
+    );
   });
 
   it("a patch line with a newline does not match a last line without one, as in GNU patch (broke reverse round trips)", () => {

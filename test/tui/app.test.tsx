@@ -22,7 +22,10 @@ function mount(stack: Stack, env: NodeJS.ProcessEnv = {}) {
   return ui;
 }
 
-const seriesFile = (dir: string) => readFileSync(join(dir, "patches", "series"), "utf8").trim().split("\n");
+const seriesFile = (dir: string) =>
+  readFileSync(join(dir, "patches", "series"), "utf8")
+    .trim()
+    .split("\n");
 
 async function threePatches() {
   const dir = makeRepo({ "a.txt": "a\n" });
@@ -345,7 +348,8 @@ describe("pq tui: a long series", () => {
     expect(ui.lastFrame()).toMatch(/p\/o push\/pop · P\/O all · ⏎ goto · r refresh/);
     ui.stdin.write("?");
     const frame = await settle(ui.lastFrame, /pq tui keys/);
-    for (const k of ["push / pop one patch", "build and boot", "undo / redo", "fold the patch", "select guards", "\\$EDITOR"]) expect(frame).toMatch(new RegExp(k));
+    for (const k of ["push / pop one patch", "build and boot", "undo / redo", "fold the patch", "select guards", "\\$EDITOR"])
+      expect(frame).toMatch(new RegExp(k));
     ui.stdin.write("x");
     await settle(ui.lastFrame, /series 0\/5/);
     expect(ui.lastFrame()).not.toMatch(/pq tui keys/);
@@ -377,7 +381,15 @@ describe("pq tui: seams for sync and stored verdicts", () => {
     dirs.push(dir);
     // The shapes the shared-queue and ci-cache work report; attached to the real stack here.
     Object.assign(stack, {
-      syncStatus: async () => ({ kind: "own", upstream: "origin/main", ahead: 2, behind: 1, uncommitted: [], conflicted: ["p1.patch"], syncInProgress: true }),
+      syncStatus: async () => ({
+        kind: "own",
+        upstream: "origin/main",
+        ahead: 2,
+        behind: 1,
+        uncommitted: [],
+        conflicted: ["p1.patch"],
+        syncInProgress: true,
+      }),
       ciVerdicts: async () => new Map([[patchName(1), { native: "pass", xen: "fail" }]]),
     });
     const ui = mount(stack);

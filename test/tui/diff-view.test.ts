@@ -28,7 +28,24 @@ const DIFF = [
 describe("diff view", () => {
   it("classifies lines and pairs removed with added lines", () => {
     const lines = classify(DIFF);
-    expect(lines.map((l) => l.kind)).toEqual(["file", "meta", "meta", "hunk", "ctx", "del", "del", "add", "ctx", "file", "meta", "meta", "meta", "hunk", "add", "add"]);
+    expect(lines.map((l) => l.kind)).toEqual([
+      "file",
+      "meta",
+      "meta",
+      "hunk",
+      "ctx",
+      "del",
+      "del",
+      "add",
+      "ctx",
+      "file",
+      "meta",
+      "meta",
+      "meta",
+      "hunk",
+      "add",
+      "add",
+    ]);
     expect(lines[5].pair).toBe(7);
     expect(lines[7].pair).toBe(5);
     expect(lines[6].pair).toBeUndefined();

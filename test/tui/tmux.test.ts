@@ -42,7 +42,11 @@ describe("pq tui in a real terminal (tmux)", () => {
     pq("goto", "500");
     // Patch 503 will not apply: its removed line is not in notes.txt.
     const broken = join(dir, "patches", patchName(503));
-    writeFileSync(broken, readFileSync(broken, "latin1").replace("-version = 502 (build 502)", "-version = 502 (a line nobody wrote)"), "latin1");
+    writeFileSync(
+      broken,
+      readFileSync(broken, "latin1").replace("-version = 502 (build 502)", "-version = 502 (a line nobody wrote)"),
+      "latin1",
+    );
 
     // The shell line after the TUI reports its exit code on the normal screen.
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);

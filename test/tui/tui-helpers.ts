@@ -15,7 +15,18 @@ export async function settle(frame: () => string | undefined, want: RegExp, ms =
 
 export const tick = (ms = 40) => new Promise((r) => setTimeout(r, ms));
 
-export const KEY = { down: "\x1b[B", up: "\x1b[A", pgdn: "\x1b[6~", pgup: "\x1b[5~", home: "\x1b[H", end: "\x1b[F", enter: "\r", tab: "\t", esc: "\x1b", backspace: "\x7f" };
+export const KEY = {
+  down: "\x1b[B",
+  up: "\x1b[A",
+  pgdn: "\x1b[6~",
+  pgup: "\x1b[5~",
+  home: "\x1b[H",
+  end: "\x1b[F",
+  enter: "\r",
+  tab: "\t",
+  esc: "\x1b",
+  backspace: "\x7f",
+};
 
 /** A generated series of `count` patches with a stack on it, pushed up to `top`. */
 export async function seriesStack(count: number, top: number): Promise<{ dir: string; stack: Stack }> {

@@ -3,8 +3,12 @@ import { defineCommand, type CliIO } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
 export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
-  const where = (h: AbsorbReport["hunks"][number]) => `${h.file}:${h.line}${h.removed > 1 ? `-${h.line + h.removed - 1}` : ""} (-${h.removed} +${h.added})`;
-  for (const h of report.hunks) io.out(h.owner ? `${report.dryRun ? "would absorb" : "absorbed"} ${where(h)} into ${h.owner}` : `left in the tree: ${where(h)}: ${h.reason}`);
+  const where = (h: AbsorbReport["hunks"][number]) =>
+    `${h.file}:${h.line}${h.removed > 1 ? `-${h.line + h.removed - 1}` : ""} (-${h.removed} +${h.added})`;
+  for (const h of report.hunks)
+    io.out(
+      h.owner ? `${report.dryRun ? "would absorb" : "absorbed"} ${where(h)} into ${h.owner}` : `left in the tree: ${where(h)}: ${h.reason}`,
+    );
   for (const name of report.refreshed) io.out(`refreshed ${name} (it applied with offsets above the changed patches)`);
   if (!report.hunks.length) io.out("no unrefreshed changes");
 }
@@ -12,7 +16,10 @@ export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
 export default defineCommand({
   command: "absorb",
   describe: "move each hunk of the unrefreshed changes into the applied patch that last touched its lines",
-  builder: (y) => y.option("dry-run", { alias: "n", type: "boolean", describe: "only show where each hunk would go" }).option("json", { type: "boolean" }),
+  builder: (y) =>
+    y
+      .option("dry-run", { alias: "n", type: "boolean", describe: "only show where each hunk would go" })
+      .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const report = await absorb(await openStack(args, io), { dryRun: args["dry-run"] });
     if (args.json) printJson(io, report);

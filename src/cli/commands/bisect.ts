@@ -38,7 +38,8 @@ export default defineCommand({
     const n = report.evaluations.length;
     const fresh = args.run ? "" : `, ${n - report.reused.length} new, ${report.reused.length} reused from the cache`;
     if (report.firstBad === null) {
-      if (report.candidates?.length) io.out(`could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`);
+      if (report.candidates?.length)
+        io.out(`could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`);
       else io.out(`no bad state: all ${report.patches} patches pass (${n} evaluations${fresh})`);
       return 0;
     }

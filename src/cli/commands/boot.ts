@@ -8,7 +8,6 @@ import { printJson } from "../open-stack.js";
 import { buildCommand, defaultKernelPath } from "../build-run.js";
 import { ALL_BACKENDS } from "../ci-options.js";
 
-
 export default defineCommand({
   command: "boot",
   describe: "smoke-boot the built kernel on the v86 emulator and print a verdict per backend",
@@ -39,7 +38,11 @@ export default defineCommand({
     const pool = new BootPool({ workers: Math.min(args.jobs ?? 1, backends.length) });
     let results: BootResult[];
     try {
-      results = await Promise.all(backends.map((backend) => pool.boot(kernel, { backend, extraCmdline: args.cmdline, timeoutMs: Math.round((args.timeout ?? 5) * 1000) })));
+      results = await Promise.all(
+        backends.map((backend) =>
+          pool.boot(kernel, { backend, extraCmdline: args.cmdline, timeoutMs: Math.round((args.timeout ?? 5) * 1000) }),
+        ),
+      );
     } finally {
       await pool.close();
     }

@@ -24,4 +24,3 @@ export default defineCommand({
     return result.ok ? 0 : 9;
   },
 });
-

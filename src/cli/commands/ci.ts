@@ -15,7 +15,11 @@ function writeReports(report: CiReport, args: { json?: string; junit?: string; h
   if (args.html) writeFileSync(resolve(io.cwd, args.html), renderHtml(report));
 }
 
-const reportOptions = { json: { type: "string", describe: "write the JSON report (the form ci merge reads)" }, junit: { type: "string", describe: "write a JUnit XML report" }, html: { type: "string", describe: "write a self-contained HTML matrix" } } as const;
+const reportOptions = {
+  json: { type: "string", describe: "write the JSON report (the form ci merge reads)" },
+  junit: { type: "string", describe: "write a JUnit XML report" },
+  html: { type: "string", describe: "write a self-contained HTML matrix" },
+} as const;
 
 const merge = defineCommand({
   command: "merge <reports..>",
@@ -74,7 +78,9 @@ export default defineCommand({
     writeReports(report, args, io);
     io.out(renderMatrix(report));
     const reused = report.cells.filter((c) => c.reused).length;
-    io.out(`(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""}; ${report.cells.length - reused} cells run, ${reused} reused)`);
+    io.out(
+      `(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""}; ${report.cells.length - reused} cells run, ${reused} reused)`,
+    );
     return failedCells(report).length ? 1 : 0;
   },
 });

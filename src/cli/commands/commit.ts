@@ -11,7 +11,8 @@ export default defineCommand({
     const qr = await QueueRepo.require(stack.queueDir);
     const changed = await qr.uncommitted();
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
-    const message = args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
+    const message =
+      args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
     const id = await qr.commit(message);
     io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
   },

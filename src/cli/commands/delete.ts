@@ -5,7 +5,10 @@ import { openStack } from "../open-stack.js";
 export default defineCommand({
   command: "delete <names..>",
   describe: "remove unapplied patches from the series (files go to .pq/trash unless --keep)",
-  builder: (y) => y.positional("names", { type: "string", array: true, demandOption: true }).option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
+  builder: (y) =>
+    y
+      .positional("names", { type: "string", array: true, demandOption: true })
+      .option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const series = stack.series().map((e) => e.name);

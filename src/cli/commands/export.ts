@@ -37,7 +37,10 @@ export default defineCommand({
       const text = await stack.currentPatchText(name);
       const header = parseHeader(headerOf(text));
       const num = String(i + 1).padStart(4, "0");
-      mails.push({ file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`, text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), { index: i + 1, total: names.length }) });
+      mails.push({
+        file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
+        text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), { index: i + 1, total: names.length }),
+      });
     }
     if (args.mbox) {
       writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
@@ -46,9 +49,11 @@ export default defineCommand({
       const dir = resolve(io.cwd, args.dir!);
       const inside = (parent: string) => dir === parent || dir.startsWith(parent + "/");
       if (inside(stack.queueDir) || inside(join(stack.tree, ".pq")) || inside(join(stack.tree, ".git"))) {
-        throw new PqError("usage", `${args.dir} is the queue directory or pq's or git's own: exporting there would overwrite the series and patches`, [
-          "export into a new directory, e.g. pq export --dir out",
-        ]);
+        throw new PqError(
+          "usage",
+          `${args.dir} is the queue directory or pq's or git's own: exporting there would overwrite the series and patches`,
+          ["export into a new directory, e.g. pq export --dir out"],
+        );
       }
       mkdirSync(dir, { recursive: true });
       for (const m of mails) writeFileSync(join(dir, m.file), m.text, "latin1");

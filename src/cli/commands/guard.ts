@@ -15,7 +15,10 @@ export default defineCommand({
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const rest = [...((args.args as string[] | undefined) ?? []), ...(((args as unknown as Record<string, unknown>)["--"] as string[] | undefined) ?? [])].map(String);
+    const rest = [
+      ...((args.args as string[] | undefined) ?? []),
+      ...(((args as unknown as Record<string, unknown>)["--"] as string[] | undefined) ?? []),
+    ].map(String);
     const entries = stack.series();
     if (args.list) {
       if (args.json) return void printJson(io, entries);

@@ -30,6 +30,13 @@ export default defineCommand({
     io.out(`Author: ${header.author ?? "(none)"}`);
     if (header.date) io.out(`Date:   ${header.date}`);
     io.out(`\n    ${header.subject ?? ""}`);
-    if (header.body) io.out("\n" + header.body.split("\n").map((l) => `    ${l}`).join("\n"));
+    if (header.body)
+      io.out(
+        "\n" +
+          header.body
+            .split("\n")
+            .map((l) => `    ${l}`)
+            .join("\n"),
+      );
   },
 });

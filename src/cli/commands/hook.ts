@@ -23,11 +23,16 @@ const install = defineCommand({
     y
       .positional("dir", { type: "string", demandOption: true, describe: "the bare repository" })
       .option("base", { type: "string", demandOption: true, describe: "directory with the tree the queue applies to" })
-      .option("subdir", { type: "string", default: "", describe: "the queue's directory inside the repository (in-tree queues), e.g. queue/" })
+      .option("subdir", {
+        type: "string",
+        default: "",
+        describe: "the queue's directory inside the repository (in-tree queues), e.g. queue/",
+      })
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi" }),
   run: async (args, io) => {
     const dir = resolve(io.cwd, String(args.dir));
-    if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects"))) throw new PqError("not-found", `${dir} is not a bare git repository`);
+    if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
+      throw new PqError("not-found", `${dir} is not a bare git repository`);
     const base = resolve(io.cwd, String(args.base));
     if (!existsSync(base)) throw new PqError("not-found", `${base} does not exist`);
     const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
@@ -35,7 +40,24 @@ const install = defineCommand({
     if (existsSync(hook) && !readFileSync(hook, "latin1").includes("installed by pq hook install")) {
       throw new PqError("exists", `${hook} exists and was not written by pq`, ["move it away first, or call pq hook check from it"]);
     }
-    const cmd = [process.execPath, pqScript(), "hook", "check", "--git-dir", '"$PWD"', "--old", '"$old"', "--new", '"$new"', "--base", base, "--subdir", sub || "''", "--backends", String(args.backends)]
+    const cmd = [
+      process.execPath,
+      pqScript(),
+      "hook",
+      "check",
+      "--git-dir",
+      '"$PWD"',
+      "--old",
+      '"$old"',
+      "--new",
+      '"$new"',
+      "--base",
+      base,
+      "--subdir",
+      sub || "''",
+      "--backends",
+      String(args.backends),
+    ]
       .map((a) => (a.startsWith('"') || a === "''" ? a : shq(a)))
       .join(" ");
     const script = `#!/bin/sh
@@ -68,7 +90,12 @@ const check = defineCommand({
     const sub = String(args.subdir ?? "");
     const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
-    const verdict = await checkVersions(resolve(io.cwd, String(args.base)), before, after, String(args.backends).split(",").filter(Boolean));
+    const verdict = await checkVersions(
+      resolve(io.cwd, String(args.base)),
+      before,
+      after,
+      String(args.backends).split(",").filter(Boolean),
+    );
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
       return 0;
@@ -82,6 +109,10 @@ const check = defineCommand({
 export default defineCommand({
   command: "hook",
   describe: "the shared queue's server-side gate (pq hook install DIR --base TREE)",
-  builder: (y) => y.command(install as never).command(check as never).demandCommand(1, "pq hook install DIR --base TREE"),
+  builder: (y) =>
+    y
+      .command(install as never)
+      .command(check as never)
+      .demandCommand(1, "pq hook install DIR --base TREE"),
   run: async () => undefined,
 });

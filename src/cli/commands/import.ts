@@ -23,11 +23,16 @@ export default defineCommand({
     const queueDir = args.quilt ?? args.hg;
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
-      : readPatchFiles(((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))), { name: args.name, taken });
+      : readPatchFiles(
+          ((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))),
+          { name: args.name, taken },
+        );
     if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
     const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
     sink.done();
-    io.out(`imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`);
+    io.out(
+      `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
+    );
     if (report) printPushReport(io, report);
   },
 });

@@ -6,7 +6,10 @@ export default defineCommand({
   command: "init",
   describe: "start a patch stack in this git tree (queue directory: --queue, default patches/)",
   builder: (y) =>
-    y.option("shared", { type: "string", describe: "version the queue in its own git repository; with a URL, clone a shared queue into it" }),
+    y.option("shared", {
+      type: "string",
+      describe: "version the queue in its own git repository; with a URL, clone a shared queue into it",
+    }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
     const queue = args.queue ? resolve(io.cwd, args.queue) : undefined;
@@ -16,7 +19,9 @@ export default defineCommand({
       const how = await prepareSharedQueue(resolve(tree, queue ?? "patches"), args.shared || null);
       const stack = await Stack.init({ tree, queue });
       await how.finish();
-      io.out(`initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${stack.series().length} patches)`);
+      io.out(
+        `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${stack.series().length} patches)`,
+      );
       return;
     }
     const stack = await Stack.init({ tree, queue });

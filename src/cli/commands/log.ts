@@ -65,7 +65,11 @@ export default defineCommand({
   builder: (y) =>
     y
       .positional("patch", { type: "string", describe: "a patch name (default: the whole queue)" })
-      .option("patch-diff", { alias: "p", type: "boolean", describe: "show what each version changed about the patch (interdiff), or per commit a range-diff" })
+      .option("patch-diff", {
+        alias: "p",
+        type: "boolean",
+        describe: "show what each version changed about the patch (interdiff), or per commit a range-diff",
+      })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -73,11 +77,17 @@ export default defineCommand({
     const name = args.patch ? String(args.patch) : null;
     if (name && (name.includes("/") || name === "series")) throw new PqError("usage", `${name} is not a patch name`);
     const entries = await queueLog(qr, name);
-    if (!entries.length) throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
+    if (!entries.length)
+      throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
     if (args.json && !args["patch-diff"]) return void io.out(JSON.stringify(entries, null, 2));
     const svc = args["patch-diff"] ? await mergeServices(stack) : null;
     for (const e of entries) {
-      io.out(`commit ${e.commit}\nAuthor: ${e.author}\nDate:   ${e.date}\n\n${e.message.split("\n").map((l) => `    ${l}`.trimEnd()).join("\n")}\n\n`);
+      io.out(
+        `commit ${e.commit}\nAuthor: ${e.author}\nDate:   ${e.date}\n\n${e.message
+          .split("\n")
+          .map((l) => `    ${l}`.trimEnd())
+          .join("\n")}\n\n`,
+      );
       if (!svc) continue;
       const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
       if (!name) {
@@ -89,7 +99,13 @@ export default defineCommand({
   },
 });
 
-async function versionDiff(oldName: string, name: string, older: QueueVersion, newer: QueueVersion, svc: Awaited<ReturnType<typeof mergeServices>>): Promise<string> {
+async function versionDiff(
+  oldName: string,
+  name: string,
+  older: QueueVersion,
+  newer: QueueVersion,
+  svc: Awaited<ReturnType<typeof mergeServices>>,
+): Promise<string> {
   const a = older.patches[oldName];
   const b = newer.patches[name];
   const renamed = oldName !== name ? `${oldName} renamed to ${name}` : "";
@@ -101,7 +117,8 @@ async function versionDiff(oldName: string, name: string, older: QueueVersion, n
   const all = (v: QueueVersion) => ({ ...v, series: v.series.replace(/#[+-]\S+/g, "") });
   const [simA, simB] = await Promise.all([simulateQueue(all(older), svc.baseFile), simulateQueue(all(newer), svc.baseFile)]);
   const paths = new Set<string>();
-  for (const r of [simA.runs.get(oldName), simB.runs.get(name)]) for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
+  for (const r of [simA.runs.get(oldName), simB.runs.get(name)])
+    for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
   const [ia, ib] = await Promise.all([imagesIn(simA, oldName, a, paths), imagesIn(simB, name, b, paths)]);
   const prefix = renamed ? `${renamed}\n` : "";
   if (!ia || !ib) return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff)\n`;

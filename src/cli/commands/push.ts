@@ -22,7 +22,7 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     try {
       const fuzz = args.fuzz === undefined ? undefined : Number(args.fuzz);
-      if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3) ) {
+      if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3)) {
         throw new PqError("usage", `--fuzz takes a whole number from 0 to 3, not ${JSON.stringify(args.fuzz)}`);
       }
       const report = await stack.push({

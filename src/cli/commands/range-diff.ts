@@ -26,10 +26,17 @@ async function version(spec: string, cwd: string, queueDir: string): Promise<Que
 export default defineCommand({
   command: "range-diff <old> <new>",
   describe: "compare two versions of the series (queue revisions or queue directories) patch by patch",
-  builder: (y) => y.positional("old", { type: "string", demandOption: true }).positional("new", { type: "string", demandOption: true }).option("json", { type: "boolean" }),
+  builder: (y) =>
+    y
+      .positional("old", { type: "string", demandOption: true })
+      .positional("new", { type: "string", demandOption: true })
+      .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const [a, b] = await Promise.all([version(String(args.old), io.cwd, stack.queueDir), version(String(args.new), io.cwd, stack.queueDir)]);
+    const [a, b] = await Promise.all([
+      version(String(args.old), io.cwd, stack.queueDir),
+      version(String(args.new), io.cwd, stack.queueDir),
+    ]);
     const lines = await rangeDiff(a, b, await mergeServices(stack, [a, b]));
     if (args.json) return void printJson(io, lines);
     io.out(renderRangeDiff(lines).trimEnd());

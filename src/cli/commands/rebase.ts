@@ -18,14 +18,18 @@ function printStep(io: CliIO, step: RebaseStep): void {
 
 function printSummary(io: CliIO, report: RebaseReport): void {
   const count = (o: RebaseStep["outcome"]) => report.steps.filter((s) => s.outcome === o).length;
-  const parts = (["clean", "offsets", "merged", "resolved", "dropped", "conflicted"] as const).filter((o) => count(o)).map((o) => `${count(o)} ${o}`);
+  const parts = (["clean", "offsets", "merged", "resolved", "dropped", "conflicted"] as const)
+    .filter((o) => count(o))
+    .map((o) => `${count(o)} ${o}`);
   if (report.upToDate) return void io.out(`already based on ${report.upstream} (${report.newHead.slice(0, 12)}): nothing to do`);
   if (report.stopped) {
     io.out(`rebase stopped at ${report.stopped} (${parts.join(", ")})`);
     io.out(`  fix the conflicts in the tree, pq refresh, then pq rebase --continue (or pq rebase --abort to put everything back)`);
   } else {
     io.out(`rebased onto ${report.upstream} (${report.newHead.slice(0, 12)}): ${parts.join(", ") || "no patches applied"}`);
-    io.out(`  the queue as it was is in .pq/rebase-last (compare: pq range-diff .pq/rebase-last QUEUE_DIR; pq oplog lists the operations, pq undo N takes them back)`);
+    io.out(
+      `  the queue as it was is in .pq/rebase-last (compare: pq range-diff .pq/rebase-last QUEUE_DIR; pq oplog lists the operations, pq undo N takes them back)`,
+    );
   }
 }
 

@@ -14,17 +14,28 @@ export default defineCommand({
       .positional("files", { type: "string", array: true, describe: "extra files (e.g. new ones) to take" })
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
-      .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed, or .rej files are left" })
-      .option("patch", { alias: "p", type: "string", describe: "put the named files' changes into this lower applied patch instead of the top one" })
+      .option("force", {
+        alias: "f",
+        type: "boolean",
+        describe: "refresh even if the patch file changed in the queue since it was pushed, or .rej files are left",
+      })
+      .option("patch", {
+        alias: "p",
+        type: "string",
+        describe: "put the named files' changes into this lower applied patch instead of the top one",
+      })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
-      .option("user", { alias: "u", type: "string", describe: "make AUTHOR (\"Name <mail>\") the patch's author" })
+      .option("user", { alias: "u", type: "string", describe: 'make AUTHOR ("Name <mail>") the patch\'s author' })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     if (args.patch !== undefined) {
       const { absorb } = await import("../../queue/absorb.js");
       const { printAbsorbReport } = await import("./absorb.js");
-      const report = await absorb(stack, { into: resolvePatch(stack, args.patch), files: treePaths(stack, io, (args.files as string[] | undefined) ?? []) });
+      const report = await absorb(stack, {
+        into: resolvePatch(stack, args.patch),
+        files: treePaths(stack, io, (args.files as string[] | undefined) ?? []),
+      });
       if (args.json) io.out(JSON.stringify(report, null, 2));
       else printAbsorbReport(io, report);
       return;
@@ -46,7 +57,13 @@ export default defineCommand({
       if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
     }
     const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
-    const report = await stack.refresh({ message: header ? undefined : args.message, header, files, force: args.force, signoff: args.signoff });
+    const report = await stack.refresh({
+      message: header ? undefined : args.message,
+      header,
+      files,
+      force: args.force,
+      signoff: args.signoff,
+    });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
       return;

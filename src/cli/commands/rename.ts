@@ -10,7 +10,11 @@ export default defineCommand({
     const stack = await openStack(args, io);
     let [from, to] = [args.from, args.to];
     if (to === undefined) [from, to] = [stack.top() ?? "", from];
-    else from = resolveName(stack.series().map((e) => e.name), from);
+    else
+      from = resolveName(
+        stack.series().map((e) => e.name),
+        from,
+      );
     await stack.renamePatch(from, to);
     io.out(`renamed ${from} to ${to}`);
   },

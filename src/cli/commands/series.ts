@@ -19,7 +19,10 @@ export default defineCommand({
     if (args.json) return void printJson(io, rows);
     for (const r of rows) {
       if (!args.verbose) io.out(r.name);
-      else io.out(`${String(r.index).padStart(3)} ${r.state === "applied" ? "A" : r.state === "guarded" ? "G" : "U"} ${r.name}${r.guards.length ? `  ${r.guards.map((g) => "#" + g).join(" ")}` : ""}`);
+      else
+        io.out(
+          `${String(r.index).padStart(3)} ${r.state === "applied" ? "A" : r.state === "guarded" ? "G" : "U"} ${r.name}${r.guards.length ? `  ${r.guards.map((g) => "#" + g).join(" ")}` : ""}`,
+        );
     }
   },
 });

@@ -6,7 +6,9 @@ export default defineCommand({
   command: "show [patch]",
   describe: "show a patch's header and diff (default: the top patch), coloured on a terminal as git show",
   builder: (y) =>
-    y.positional("patch", { type: "string", describe: "patch name or 1-based series position" }).option("color", { type: "boolean", describe: "force colour on (or off with --no-color)" }),
+    y
+      .positional("patch", { type: "string", describe: "patch name or 1-based series position" })
+      .option("color", { type: "boolean", describe: "force colour on (or off with --no-color)" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const text = await patchText(stack, resolvePatch(stack, args.patch));

@@ -19,7 +19,10 @@ export default defineCommand({
     y
       .option("continue", { type: "boolean", describe: "finish a sync that stopped on conflicts (after pq refresh)" })
       .option("abort", { type: "boolean", describe: "undo a sync that stopped on conflicts: queue and tree as before" })
-      .option("check", { type: "boolean", describe: "run pq ci on the merged queue and refuse to push a state that passed before and fails now" })
+      .option("check", {
+        type: "boolean",
+        describe: "run pq ci on the merged queue and refuse to push a state that passed before and fails now",
+      })
       .option("backends", { alias: "b", type: "string", describe: "backends for --check (default: all)" })
       .option("retries", { type: "number", default: 5, describe: "how many times to merge again after losing a push race" })
       .option("json", { type: "boolean" })
@@ -35,7 +38,11 @@ export default defineCommand({
     const sink = progressSink(io, args.json ? [] : ["sync"]);
     let report: SyncReport;
     try {
-      const opts = { maxRetries: args.retries, onEvent: sink, gate: args.check ? ciGate(stack, { backends: args.backends?.split(",").filter(Boolean) }) : undefined };
+      const opts = {
+        maxRetries: args.retries,
+        onEvent: sink,
+        gate: args.check ? ciGate(stack, { backends: args.backends?.split(",").filter(Boolean) }) : undefined,
+      };
       report = args.continue ? await syncContinue(stack, opts) : await sync(stack, opts);
     } finally {
       sink.done();
@@ -59,7 +66,15 @@ export default defineCommand({
     }
     if (args.json) return;
     if (report.gate && /not blocking/.test(report.gate.report)) io.out(report.gate.report);
-    const what = { "up-to-date": "already up to date", "fast-forward": "took the remote's changes (nothing of yours to push)", pushed: "merged and pushed", conflicts: "", "gate-failed": "" }[report.result];
-    io.out(`${what}${report.attempts > 1 ? ` (after ${report.attempts - 1} lost push race(s))` : ""}; queue at ${report.head?.slice(0, 12) ?? "(empty)"}`);
+    const what = {
+      "up-to-date": "already up to date",
+      "fast-forward": "took the remote's changes (nothing of yours to push)",
+      pushed: "merged and pushed",
+      conflicts: "",
+      "gate-failed": "",
+    }[report.result];
+    io.out(
+      `${what}${report.attempts > 1 ? ` (after ${report.attempts - 1} lost push race(s))` : ""}; queue at ${report.head?.slice(0, 12) ?? "(empty)"}`,
+    );
   },
 });

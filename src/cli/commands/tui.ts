@@ -8,7 +8,8 @@ export default defineCommand({
   describe: "an interactive view of the stack: move, push, pop, goto and refresh with single keys",
   builder: (y) => y,
   run: async (args, io) => {
-    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
+    if (!process.stdin.isTTY || !process.stdout.isTTY)
+      throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
     const stack = await openStack(args, io);
     // React's development build checks every render and costs the TUI frames; pq ships none of it.
     process.env.NODE_ENV ??= "production";
