@@ -379,7 +379,7 @@ export class Stack {
             "pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)",
           ]);
         }
-        backup = this.backupFiles(dirty, `pop-${top.name}`);
+        backup = this.backupFiles(dirty, `pop-${flattenName(top.name)}`);
       }
       for (const [path, version] of restore) ws.setVersion(path, version);
       emit({ kind: "pop", message: `popping ${popping.length} patch(es)`, current: popping.length, total: popping.length });
