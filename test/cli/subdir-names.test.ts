@@ -101,6 +101,11 @@ describe("patch names with directories", () => {
     expect(trash.some((f) => f.endsWith("-extra_a_three.patch"))).toBe(true);
     expect(trash.some((f) => f.endsWith("-extra_a_two.patch"))).toBe(true);
     expect(await series(tree)).toEqual(["features/arch/x86-one.patch"]);
+
+    // A forced pop over unrefreshed changes backs them up under a flat name too.
+    write(tree, "timer.c", "short ticks;\nint hz = 100;\n");
+    expect((await pq(tree, "pop", "--force")).code).toBe(0);
+    expect(readdirSync(join(tree, ".pq/backups")).some((d) => d.endsWith("-pop-features_arch_x86-one.patch"))).toBe(true);
   });
 
   it("export --quilt writes the series with its directories and --dir flattens names into mail files", async () => {

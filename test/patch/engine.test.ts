@@ -149,6 +149,11 @@ describe("binary patches", () => {
       ok: true,
       content: "",
     });
+    // GNU patch: "The next patch would create the file x.bin, which already exists!  Applying it anyway." and leaves it.
+    expect(applyFilePatch("x\0y", nodata("new file mode 100644\nindex 0000000..89abcde\n", "/dev/null"))).toMatchObject({
+      ok: true,
+      content: "x\0y",
+    });
     expect(applyFilePatch("a\0b", nodata("index 1234567..89abcde 100644\n"))).toMatchObject({ ok: true, content: "a\0b" });
     expect(applyFilePatch(null, nodata("index 1234567..89abcde 100644\n")).ok).toBe(false);
     const del = nodata("deleted file mode 100644\nindex 1234567..0000000\n", "a/x.bin", "/dev/null");

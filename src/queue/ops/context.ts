@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
-import { resolveName as resolveNameIn } from "../names.js";
+import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
 import { readText, writeText } from "../../tree/files.js";
@@ -82,7 +82,7 @@ export function pushCandidates(state: StackState, series: Series): string[] {
 
 /** Copies files as they are on disk into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from = tree): string {
-  const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${label.replace(/\//g, "%")}`);
+  const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
   for (const path of paths) {
     const content = readText(join(from, path));
     if (content !== null) writeText(join(dir, path), content);
