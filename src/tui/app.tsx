@@ -77,7 +77,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const page = Math.max(1, (focus === "series" || !wide ? seriesHeight : previewHeight) - 2);
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
-  const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
+  const topIndex = view.topIndex;
   const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(null);
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
@@ -258,6 +258,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       width={seriesWidth}
       top={view.top}
       selected={view.selected}
+      applied={view.appliedCount}
       headers={headers}
       headersVersion={headersVersion}
       badges={badges}

@@ -21,7 +21,7 @@ function syncText(s: SyncStatus): string {
 
 export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
   const c = theme.color;
-  const applied = view.rows.filter((r) => r.state === "applied").length;
+  const applied = view.appliedCount;
   // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
     `pq · ${applied}/${view.rows.length} applied`,

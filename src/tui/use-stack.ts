@@ -21,6 +21,9 @@ export interface SeriesRow {
 export interface StackView {
   rows: SeriesRow[];
   top: string | null;
+  /** Derived once per snapshot, not per frame: a frame must not walk 10,000 rows. */
+  appliedCount: number;
+  topIndex: number;
   selected: string[];
   status: StackStatus | null;
   busy: string | null;
@@ -52,6 +55,12 @@ function seriesEntries(stack: Stack): SeriesEntry[] {
   return entries;
 }
 
+function snapshot(stack: Stack) {
+  const rows = snapshotRows(stack);
+  const top = stack.top();
+  return { rows, top, appliedCount: stack.applied().length, topIndex: top ? rows.findIndex((r) => r.name === top) : -1, selected: stack.selectedGuards() };
+}
+
 export function snapshotRows(stack: Stack): SeriesRow[] {
   const applied = new Set(stack.applied());
   const guards = stack.selectedGuards();
@@ -69,9 +78,7 @@ export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>
 
 export function useStack(stack: Stack) {
   const [view, setView] = useState<StackView>(() => ({
-    rows: snapshotRows(stack),
-    top: stack.top(),
-    selected: stack.selectedGuards(),
+    ...snapshot(stack),
     status: null,
     busy: null,
     progress: null,
@@ -110,7 +117,7 @@ export function useStack(stack: Stack) {
 
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
-      setView((v) => ({ ...v, rows: snapshotRows(stack), top: stack.top(), selected: stack.selectedGuards(), busy: null, progress: null, message, error, generation: v.generation + 1 }));
+      setView((v) => ({ ...v, ...snapshot(stack), busy: null, progress: null, message, error, generation: v.generation + 1 }));
       void refreshStatus(STATUS_AFTER_OP_MS);
     },
     [stack, refreshStatus],
