@@ -46,7 +46,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
   const size = useTerminalSize();
-  const { view, run, reload, say } = useStack(stack);
+  const { view, run, reload, say, keyPressed } = useStack(stack);
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
@@ -245,7 +245,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   // The handler of the latest render, through a ref: keys must never act on a stale cursor.
   const handler = useRef(handleKey);
   handler.current = handleKey;
-  const onInput = useCallback((input: string, key: Key) => handler.current(input, key), []);
+  const onInput = useCallback(
+    (input: string, key: Key) => {
+      keyPressed();
+      handler.current(input, key);
+    },
+    [keyPressed],
+  );
   useInput(onInput);
 
   const log = jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;

@@ -87,6 +87,11 @@ export function useStack(stack: Stack) {
     generation: 0,
   }));
   const busyRef = useRef(false);
+  /** When the last key arrived (App calls `keyPressed`). */
+  const lastKey = useRef(0);
+  const keyPressed = useCallback(() => {
+    lastKey.current = Date.now();
+  }, []);
 
   /**
    * The tree's status (what a refresh would take) is computed apart from the operations:
@@ -134,7 +139,8 @@ export function useStack(stack: Stack) {
     let stopped = false;
     const poll = async () => {
       const started = Date.now();
-      if (!busyRef.current) await refreshStatus();
+      // Not while keys are coming (someone scrolling): the look would compete with frames.
+      if (!busyRef.current && started - lastKey.current > STATUS_POLL_MS) await refreshStatus();
       if (!stopped) timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
     };
     timer = setTimeout(poll, STATUS_POLL_MS);
@@ -178,7 +184,7 @@ export function useStack(stack: Stack) {
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
   const setBusy = useCallback((busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })), []);
-  return { view, run, reload, say, setBusy, busyRef };
+  return { view, run, reload, say, setBusy, busyRef, keyPressed };
 }
 
 export function describePush(r: { pushed: { name: string; cached: boolean; needsRefresh?: string }[]; top: string | null }): string {
