@@ -33,7 +33,10 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
-      const git = (args: string[]) => execFileSync("git", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+      // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
+      // to: the scratch copy is a repository of its own, so none of them may leak in.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k)));
+      const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
       git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
       git(["add", "-A"]);
       git(["-c", "user.name=pq", "-c", "user.email=pq@localhost", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "--allow-empty", "-m", "base"]);

@@ -273,4 +273,96 @@ export class GitRepo {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  // --- added for the shared queue (issue 10): reading and writing whole queue versions
+  // without touching the work tree or the user's index, and pushing without force.
+
+  /** Every file under the repository path `dir` (relative to the root) at `rev`, by path relative to `dir`. */
+  async filesAt(rev: string, dir = this.prefix): Promise<Record<string, string>> {
+    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir || "."]);
+    const entries: { path: string; id: string }[] = [];
+    for (const rec of listing.split("\0")) {
+      const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+      if (m && m[2].startsWith(dir)) entries.push({ id: m[1], path: m[2].slice(dir.length) });
+    }
+    const out: Record<string, string> = {};
+    if (!entries.length) return out;
+    // One cat-file process for all blobs: a 1000-patch queue is one round trip.
+    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: entries.map((e) => e.id).join("\n") + "\n", maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    const buf = r.stdout;
+    let at = 0;
+    for (const e of entries) {
+      const nl = buf.indexOf(10, at);
+      const size = Number(buf.subarray(at, nl).toString("latin1").split(" ")[2]);
+      out[e.path] = buf.subarray(nl + 1, nl + 1 + size).toString("latin1");
+      at = nl + 1 + size + 1;
+    }
+    return out;
+  }
+
+  /**
+   * A commit whose tree is `baseRev`'s with the directory `dir` replaced by `files`, with
+   * these parents; built in a temporary index so neither the work tree nor the index change.
+   */
+  async commitDirectory(baseRev: string | null, dir: string, files: Record<string, string>, parents: string[], message: string): Promise<string> {
+    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
+    const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
+    const git = (args: string[], input?: string) => {
+      const r = spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });
+      if (r.status !== 0) throw new PqError("git", `git ${args[0]} failed: ${String(r.stderr).trim()}`);
+      return r.stdout;
+    };
+    try {
+      if (baseRev && dir) {
+        git(["read-tree", baseRev]);
+        git(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", dir]);
+      } else git(["read-tree", "--empty"]);
+      const paths = Object.keys(files).sort();
+      const ids: string[] = [];
+      // hash-object --stdin-paths needs files on disk; write the blobs through a scratch directory.
+      for (const [i, p] of paths.entries()) writeFileSync(join(tmp, `b${i}`), files[p], "latin1");
+      if (paths.length) ids.push(...git(["hash-object", "-w", "--stdin-paths"], paths.map((_, i) => join(tmp, `b${i}`)).join("\n") + "\n").trim().split("\n"));
+      git(["update-index", "--add", "-z", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${dir}${p}\0`).join(""));
+      const tree = git(["write-tree"]).trim();
+      return git(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD). */
+  async headContents(paths: string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    if (!paths.length) return out;
+    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
+    const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    const buf = r.stdout;
+    let at = 0;
+    for (const p of paths) {
+      const nl = buf.indexOf(10, at);
+      const head = buf.subarray(at, nl).toString("latin1").split(" ");
+      if (head[1] !== "blob") {
+        out.set(p, null);
+        at = nl + 1;
+        continue;
+      }
+      const size = Number(head[2]);
+      out.set(p, buf.subarray(nl + 1, nl + 1 + size).toString("latin1"));
+      at = nl + 1 + size + 1;
+    }
+    return out;
+  }
+
+  /** Push without force; a refusal comes back with git's own words instead of throwing. */
+  async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
+    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "latin1" });
+    const message = `${r.stdout}${r.stderr}`.trim();
+    if (r.status === 0) return { ok: true, rejected: false, message };
+    return { ok: false, rejected: /\[rejected\]|non-fast-forward|fetch first/.test(message) && !/pre-receive hook declined|hook declined/.test(message), message };
+  }
 }

@@ -32,8 +32,12 @@ function stripComponents(path: string, strip: number, lineNo: number): string {
   return bytesToName(parts.slice(strip).join("/"));
 }
 
-/** A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null. */
-function headerPath(rest: string, strip: number, lineNo: number): string | null {
+/**
+ * A path from a ---/+++ line: drop the timestamp after a TAB, unquote, /dev/null → null.
+ * In a plain (non-git) diff an unquoted name without a TAB after it ends at the first
+ * space, as GNU patch reads it (and so quilt and dpkg-source): `+++ b/New Dir/x` patches `New`.
+ */
+function headerPath(rest: string, strip: number, lineNo: number, plain = false): string | null {
   let p = eol(rest);
   const quoted = /^"(?:[^"\\]|\\.)*"/.exec(p);
   if (quoted) {
@@ -42,6 +46,7 @@ function headerPath(rest: string, strip: number, lineNo: number): string | null 
     const tab = p.indexOf("\t");
     // After a TAB comes the timestamp (or nothing: git's marker for a name with spaces); the name keeps its own spaces.
     if (tab !== -1) p = p.slice(0, tab);
+    else if (plain) p = p.split(/\s/)[0];
     else p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, "").trimEnd();
   }
   if (p === "/dev/null") return null;
@@ -129,11 +134,16 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       }
     }
     if (i < lines.length && lines[i].startsWith("--- ") && i + 1 < lines.length && lines[i + 1].startsWith("+++ ")) {
-      const oldP = headerPath(lines[i].slice(4), strip, i + 1);
-      const newP = headerPath(lines[i + 1].slice(4), strip, i + 2);
+      const oldP = headerPath(lines[i].slice(4), strip, i + 1, !sawGit);
+      const newP = headerPath(lines[i + 1].slice(4), strip, i + 2, !sawGit);
+      // GNU patch (so quilt) takes a rename's names from these lines, not from "rename from/to":
+      // they differ in diffs made with a path prefix (qemu's submodule diffs in Debian).
       if (fp.kind !== "rename" && fp.kind !== "copy") {
         fp.oldPath = oldP;
         fp.newPath = newP;
+      } else {
+        if (oldP !== null) fp.oldPath = oldP;
+        if (newP !== null) fp.newPath = newP;
       }
       if (oldP === null && newP !== null) fp.kind = "create";
       if (newP === null && oldP !== null) fp.kind = "delete";
@@ -150,6 +160,9 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       i = next;
     } else if (!sawGit) {
       throw new PqError("bad-patch", `a diff header without --- / +++ lines at line ${i + 1} of the patch`);
+    } else if ((fp.kind === "rename" || fp.kind === "copy") && gitPaths) {
+      // A rename without ---/+++ lines: GNU patch names it after the diff --git line, for the same reason.
+      [fp.oldPath, fp.newPath] = gitPaths;
     }
     if (sawGit && (fp.oldPath === null || fp.newPath === null) && fp.kind !== "create" && fp.kind !== "delete") {
       if (!gitPaths) throw new PqError("bad-patch", `cannot read the paths of the diff --git line before line ${i + 1}`);

@@ -5,6 +5,7 @@
  * what the command meant to change.
  */
 import { PqError } from "../errors.js";
+import { clashingName, validatePatchName } from "./names.js";
 
 export interface SeriesEntry {
   name: string;
@@ -37,6 +38,8 @@ export class Series {
       const after = hash === -1 ? "" : line.slice(hash);
       const guards = [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]);
       const comment = after.replace(/#[+-][^\s#]+/g, "").trim();
+      // A series file can come from anyone who shares the queue: its names are checked like typed ones.
+      validatePatchName(name, `series line ${i + 1}: `);
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`);
       seen.add(name);
       lines.push({ kind: "patch", entry: strip === undefined ? { name, guards } : { name, guards, strip }, comment });
@@ -67,6 +70,7 @@ export class Series {
   /** Insert a patch after `after` (or at the start when null). */
   insertAfter(after: string | null, entry: SeriesEntry): void {
     if (this.has(entry.name)) throw new PqError("exists", `${entry.name} is already in the series`);
+    this.refuseClash(entry.name);
     const at = after === null ? this.firstPatchLine() : this.lineOf(after) + 1;
     this.lines.splice(at, 0, { kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: "" });
   }
@@ -77,6 +81,7 @@ export class Series {
 
   rename(from: string, to: string): void {
     if (this.has(to)) throw new PqError("exists", `${to} is already in the series`);
+    this.refuseClash(to, from);
     const line = this.lines[this.lineOf(from)];
     if (line.kind === "patch") line.entry.name = to;
   }
@@ -104,6 +109,12 @@ export class Series {
       })
       .map((s) => s + "\n")
       .join("");
+  }
+
+  /** `a` and `a/b.patch` cannot both exist: one would have to be a file and a directory. */
+  private refuseClash(name: string, leaving?: string): void {
+    const other = clashingName(this.names().filter((n) => n !== leaving), name);
+    if (other) throw new PqError("exists", `${name} clashes with ${other}: a patch name cannot also be a directory of patches`, ["pick another name"]);
   }
 
   /** How many leading path components the patch's file names carry (quilt's -pN; default 1). */
@@ -173,16 +184,5 @@ export function isPushable(entry: SeriesEntry, selected: readonly string[]): boo
 export function validateGuardName(guard: string): void {
   if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard)) {
     throw new PqError("usage", `invalid guard name "${guard}": use letters, digits, '_', '.', '-' (not starting with '-')`);
-  }
-}
-
-export function validatePatchName(name: string): void {
-  if (Buffer.byteLength(name, "latin1") > 200) {
-    throw new PqError("usage", `patch name too long (${name.length} characters; at most 200)`, ["pick a shorter name (pq rename)"]);
-  }
-  if (!name || name.startsWith(".") || name.includes("/") || name.includes("\\") || /[\s#]/.test(name) || name === "series" || name === "status" || name === "guards") {
-    throw new PqError("usage", `invalid patch name "${name}"`, [
-      "a patch name is a single file name without spaces, '#' or '/', not starting with '.', and not 'series'/'status'/'guards'",
-    ]);
   }
 }

@@ -14,6 +14,7 @@ import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";
 import { statePaths, type StackState } from "./state.js";
+import { flattenName } from "./names.js";
 import { WorkingSet } from "./workset.js";
 
 /** An index entry as git's `update-index --index-info` reads it: "100644 <blob>", or null (removed). */
@@ -92,7 +93,7 @@ export class Transaction {
     let dest: string | null = null;
     if (trash && readQueueFile(this.queueDir, name) !== null) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-      dest = join(statePaths(this.tree).trash, `${stamp}-${name.replace(/\//g, "%")}`);
+      dest = join(statePaths(this.tree).trash, `${stamp}-${flattenName(name)}`);
       this.trashed.set(name, dest);
     }
     this.queueEdits.set(name, null);

@@ -64,4 +64,31 @@ describe("quilt interoperability (real quilt)", () => {
     for (const f of ["drivers/serial.c", "added.c"]) expect(quiltTree[f]).toBe(pqTop[f]);
     git(other, "status", "--short");
   });
+
+  it("a queue with names in directories: quilt's pushes under pq, and pq export --quilt pushes under quilt, to the same tree", async () => {
+    const qdir = makeRepo(base);
+    dirs.push(qdir);
+    quilt(qdir, "new", "bugfix/serial/one.patch");
+    quilt(qdir, "add", "drivers/serial.c");
+    write(qdir, "drivers/serial.c", read(qdir, "drivers/serial.c").replace("serial line 3\n", "serial line three\n"));
+    quilt(qdir, "refresh");
+    quilt(qdir, "new", "features/all/two.patch");
+    quilt(qdir, "add", "README");
+    write(qdir, "README", "model kernel\n");
+    quilt(qdir, "refresh");
+    const quiltTop = snapshot(qdir);
+
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", qdir, "--push")).out).toContain("now at: features/all/two.patch");
+    for (const f of ["drivers/serial.c", "README"]) expect(snapshot(tree)[f]).toBe(quiltTop[f]);
+
+    const other = makeRepo(base);
+    dirs.push(other);
+    expect((await pq(tree, "export", "--quilt", join(other, "patches"))).code).toBe(0);
+    expect(quilt(other, "push", "-a")).toContain("Now at patch features/all/two.patch");
+    const again = snapshot(other);
+    for (const f of ["drivers/serial.c", "README"]) expect(again[f]).toBe(quiltTop[f]);
+  });
 });

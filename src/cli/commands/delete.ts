@@ -1,3 +1,4 @@
+import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -6,8 +7,11 @@ export default defineCommand({
   describe: "remove unapplied patches from the series (files go to .pq/trash unless --keep)",
   builder: (y) => y.positional("names", { type: "string", array: true, demandOption: true }).option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
-    const moved = await (await openStack(args, io)).deletePatches(args.names as string[], { keep: args.keep });
-    for (const name of args.names as string[]) io.out(`deleted ${name}`);
+    const stack = await openStack(args, io);
+    const series = stack.series().map((e) => e.name);
+    const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
+    const moved = await stack.deletePatches(names, { keep: args.keep });
+    for (const name of names) io.out(`deleted ${name}`);
     for (const path of moved) io.out(`  (file kept at ${path})`);
   },
 });

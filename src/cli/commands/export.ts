@@ -1,36 +1,43 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, parseHeader } from "../../mail/header.js";
+import { flattenName, resolveName } from "../../queue/names.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, type CliIO } from "../io.js";
+import type { Stack } from "../../queue/stack.js";
 import { openStack } from "../open-stack.js";
 
 export default defineCommand({
   command: "export [patches..]",
-  describe: "write patches (default: the applied ones) as format-patch mails in a directory, or one mbox",
+  describe: "write patches (default: the applied ones) as format-patch mails in a directory, one mbox, or a quilt series",
   builder: (y) =>
     y
       .positional("patches", { type: "string", array: true, describe: "names (default: every applied patch)" })
       .option("dir", { alias: "o", type: "string", describe: "directory for numbered mails plus a series file" })
       .option("mbox", { type: "string", describe: "write one mbox file instead" })
+      .option("quilt", { type: "string", describe: "write a quilt queue: DIR/series and the patch files under their names" })
       .option("all", { alias: "a", type: "boolean", describe: "every patch in the series, applied or not" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
+    const series = stack.series().map((e) => e.name);
     const names = ((args.patches as string[] | undefined)?.map(String) ?? []).length
-      ? (args.patches as string[]).map(String)
+      ? (args.patches as string[]).map((n) => resolveName(series, String(n)))
       : args.all
         ? stack.series().map((e) => e.name)
         : stack.applied();
     if (!names.length) throw new PqError("usage", "nothing to export: no patch is applied", ["name patches, or use --all"]);
-    if (!args.dir && !args.mbox) throw new PqError("usage", "say where: --dir DIR or --mbox FILE");
+    if ([args.dir, args.mbox, args.quilt].filter((a) => a !== undefined).length !== 1) {
+      throw new PqError("usage", "say where, once: --dir DIR, --mbox FILE or --quilt DIR");
+    }
+    if (args.quilt !== undefined) return void (await exportQuilt(stack, names, resolve(io.cwd, args.quilt), io));
     const mails: { file: string; text: string }[] = [];
     for (const [i, name] of names.entries()) {
       // Applied patches are written as they apply now, so git am reproduces this tree exactly.
       const text = await stack.currentPatchText(name);
       const header = parseHeader(headerOf(text));
       const num = String(i + 1).padStart(4, "0");
-      mails.push({ file: `${num}-${name.replace(/\.(patch|diff)$/, "")}.patch`, text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), { index: i + 1, total: names.length }) });
+      mails.push({ file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`, text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), { index: i + 1, total: names.length }) });
     }
     if (args.mbox) {
       writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
@@ -50,3 +57,21 @@ export default defineCommand({
     }
   },
 });
+
+/**
+ * A quilt queue quilt itself can push: the patch files under their names (directories and
+ * all) and a series listing them. Applied patches are written as they apply now (no fuzz
+ * left for quilt to find); guards are kept as hg mq's `#+g` comments, which quilt ignores.
+ */
+async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO): Promise<void> {
+  const guards = new Map(stack.series().map((e) => [e.name, e.guards]));
+  const lines: string[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, await stack.currentPatchText(name), "latin1");
+    lines.push([name, ...(guards.get(name) ?? []).map((g) => `#${g}`)].join(" "));
+  }
+  writeFileSync(join(dir, "series"), lines.map((l) => `${l}\n`).join(""));
+  io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
+}

@@ -1,3 +1,4 @@
+import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -10,7 +11,10 @@ export default defineCommand({
       .option("message", { alias: "m", type: "string", describe: "message for the folded patch" })
       .option("keep", { alias: "k", type: "boolean", describe: "keep the folded patch files in the queue directory" }),
   run: async (args, io) => {
-    const report = await (await openStack(args, io)).fold(args.names as string[], { message: args.message, keep: args.keep });
-    io.out(`folded ${(args.names as string[]).join(", ")} into ${report.name}: ${report.files.join(", ")}`);
+    const stack = await openStack(args, io);
+    const series = stack.series().map((e) => e.name);
+    const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
+    const report = await stack.fold(names, { message: args.message, keep: args.keep });
+    io.out(`folded ${names.join(", ")} into ${report.name}: ${report.files.join(", ")}`);
   },
 });

@@ -2,6 +2,7 @@ import type { CommandModule } from "yargs";
 import add from "./add.js";
 import applied from "./applied.js";
 import bisect from "./bisect.js";
+import commit from "./commit.js";
 import boot from "./boot.js";
 import build from "./build.js";
 import ci from "./ci.js";
@@ -12,20 +13,24 @@ import finish from "./finish.js";
 import fold from "./fold.js";
 import goto from "./goto.js";
 import guard from "./guard.js";
+import hook from "./hook.js";
 import header from "./header.js";
 import importCmd from "./import.js";
+import log from "./log.js";
 import init from "./init.js";
 import newCmd from "./new.js";
 import next from "./next.js";
 import pop from "./pop.js";
 import prev from "./prev.js";
 import push from "./push.js";
+import rangeDiff from "./range-diff.js";
 import refresh from "./refresh.js";
 import rename from "./rename.js";
 import reorder from "./reorder.js";
 import select from "./select.js";
 import series from "./series.js";
 import status from "./status.js";
+import sync from "./sync.js";
 import top from "./top.js";
 import tui from "./tui.js";
 import unapplied from "./unapplied.js";
@@ -83,4 +88,9 @@ export const commands: CommandModule<any, any>[] = [
   rebase,
   absorb,
   queue,
+  commit,
+  sync,
+  log,
+  rangeDiff,
+  hook,
 ];

@@ -5,9 +5,21 @@ import { defineCommand } from "../io.js";
 export default defineCommand({
   command: "init",
   describe: "start a patch stack in this git tree (queue directory: --queue, default patches/)",
-  builder: (y) => y,
+  builder: (y) =>
+    y.option("shared", { type: "string", describe: "version the queue in its own git repository; with a URL, clone a shared queue into it" }),
   run: async (args, io) => {
-    const stack = await Stack.init({ tree: resolve(io.cwd, args.tree ?? "."), queue: args.queue ? resolve(io.cwd, args.queue) : undefined });
+    const tree = resolve(io.cwd, args.tree ?? ".");
+    const queue = args.queue ? resolve(io.cwd, args.queue) : undefined;
+    if (args.shared !== undefined) {
+      // Clone (or git init) first: Stack.init keeps a series the clone brought.
+      const { prepareSharedQueue } = await import("../../collab/init-shared.js");
+      const how = await prepareSharedQueue(resolve(tree, queue ?? "patches"), args.shared || null);
+      const stack = await Stack.init({ tree, queue });
+      await how.finish();
+      io.out(`initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${stack.series().length} patches)`);
+      return;
+    }
+    const stack = await Stack.init({ tree, queue });
     io.out(`initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir} (${stack.series().length} patches in its series)`);
   },
 });

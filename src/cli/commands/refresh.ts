@@ -3,6 +3,7 @@ import { formatHeader } from "../../mail/header.js";
 import { defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
+import { splitMessage } from "../../queue/patch-text.js";
 import { resolvePatch } from "../../queue/queries.js";
 
 export default defineCommand({
@@ -16,6 +17,7 @@ export default defineCommand({
       .option("force", { alias: "f", type: "boolean", describe: "refresh even if the patch file changed in the queue since it was pushed, or .rej files are left" })
       .option("patch", { alias: "p", type: "string", describe: "put the named files' changes into this lower applied patch instead of the top one" })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
+      .option("user", { alias: "u", type: "string", describe: "make AUTHOR (\"Name <mail>\") the patch's author" })
       .option("json", { type: "boolean" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -36,8 +38,15 @@ export default defineCommand({
       const { parseHeader } = await import("../../mail/header.js");
       header = parseHeader(edited);
     }
+    if (args.user !== undefined) {
+      // A patch keeps its From: author unless -u changes it (a shared queue's refresh).
+      const top = stack.top();
+      if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
+      header = { ...(header ?? (await stack.patchHeader(top))), author: String(args.user) };
+      if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
+    }
     const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
-    const report = await stack.refresh({ message: args.message, header, files, force: args.force, signoff: args.signoff });
+    const report = await stack.refresh({ message: header ? undefined : args.message, header, files, force: args.force, signoff: args.signoff });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
       return;

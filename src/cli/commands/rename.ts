@@ -1,3 +1,4 @@
+import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -9,6 +10,7 @@ export default defineCommand({
     const stack = await openStack(args, io);
     let [from, to] = [args.from, args.to];
     if (to === undefined) [from, to] = [stack.top() ?? "", from];
+    else from = resolveName(stack.series().map((e) => e.name), from);
     await stack.renamePatch(from, to);
     io.out(`renamed ${from} to ${to}`);
   },

@@ -1,4 +1,5 @@
 import { defineCommand } from "../io.js";
+import { sharedStatus } from "../../collab/status.js";
 import { openStack, printJson } from "../open-stack.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 
@@ -9,7 +10,8 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const s = await stack.status();
-    if (args.json) return void printJson(io, s);
+    const shared = await sharedStatus(stack);
+    if (args.json) return void printJson(io, shared ? { ...s, shared } : s);
     io.out(`queue: ${stack.queueDir}`);
     io.out(`applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`);
     if (s.topChangedInQueue) io.out(`${s.top} changed in the queue since it was pushed (pull?): pop and push to apply the new version`);
@@ -17,6 +19,13 @@ export default defineCommand({
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
     const rebasing = rebaseStatus(stack);
     if (rebasing) io.out(rebasing);
+    if (shared) {
+      const where = shared.kind === "own" ? "its own git repository" : "the tree's git repository";
+      const track = shared.upstream ? `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}` : "; no upstream";
+      io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
+      if (shared.syncInProgress && !shared.conflicted.length) io.out("a sync was interrupted: pq sync completes it");
+      if (shared.conflicted.length) io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: resolve, pq refresh, pq sync --continue (or --abort)`);
+    }
     if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
   },
 });

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
+import { resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
 import { readText, writeText } from "../../tree/files.js";
@@ -44,25 +45,9 @@ export function appliedNames(state: StackState): string[] {
   return state.applied.map((a) => a.name);
 }
 
-/** A name, a 1-based position, a unique prefix, or the name without .patch/.diff. */
+/** What a user typed (a name, a position, a unique part) resolved against the series (names.ts). */
 export function resolveName(series: Series, target: StackTarget): string {
-  const names = series.names();
-  if (typeof target === "number" || /^\d+$/.test(target)) {
-    const n = Number(target);
-    if (n < 1 || n > names.length) {
-      throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`, ["pq series -v shows the positions"], {
-        position: n,
-      });
-    }
-    return names[n - 1];
-  }
-  if (names.includes(target)) return target;
-  const partial = names.filter((n) => n.startsWith(target) || n.replace(/\.(patch|diff)$/, "") === target);
-  if (partial.length === 1) return partial[0];
-  if (partial.length > 1) {
-    throw new PqError("usage", `${target} matches several patches: ${partial.join(", ")}`, ["give more of the name"], { candidates: partial });
-  }
-  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"], { patch: target });
+  return resolveNameIn(series.names(), target);
 }
 
 export function requireTop(state: StackState): AppliedPatch {

@@ -10,7 +10,7 @@ import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
-import { validatePatchName } from "../series.js";
+import { validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

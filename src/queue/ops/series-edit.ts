@@ -5,7 +5,8 @@
 import { PqError } from "../../errors.js";
 import { parsePatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
-import { isPushable, validateGuardName, validatePatchName } from "../series.js";
+import { isPushable, validateGuardName } from "../series.js";
+import { validatePatchName } from "../names.js";
 import { appliedNames, pushCandidates, resolveName, type OpContext } from "./context.js";
 
 export interface ImportItem {

@@ -1,0 +1,18 @@
+import { QueueRepo } from "../../collab/queue-repo.js";
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+export default defineCommand({
+  command: "commit",
+  describe: "commit the queue's changes (series and patch files, nothing else of the tree) with your git identity",
+  builder: (y) => y.option("message", { alias: "m", type: "string", describe: "the commit message (default: the patches that changed)" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const qr = await QueueRepo.require(stack.queueDir);
+    const changed = await qr.uncommitted();
+    if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
+    const message = args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
+    const id = await qr.commit(message);
+    io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
+  },
+});

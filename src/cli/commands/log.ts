@@ -1,0 +1,109 @@
+import { PqError } from "../../errors.js";
+import { imagesIn, interdiff } from "../../collab/interdiff.js";
+import { QueueRepo } from "../../collab/queue-repo.js";
+import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
+import { simulateQueue } from "../../collab/simulate.js";
+import { mergeServices } from "../../collab/sync.js";
+import type { QueueVersion } from "../../collab/types.js";
+import { defineCommand } from "../io.js";
+import { openStack } from "../open-stack.js";
+
+interface LogEntry {
+  commit: string;
+  parent: string | null;
+  author: string;
+  date: string;
+  message: string;
+  /** For one patch's log: its name in this commit, and in the parent when the commit renamed it. */
+  name?: string;
+  renamedFrom?: string;
+}
+
+async function logOf(qr: QueueRepo, rev: string, path: string): Promise<LogEntry[]> {
+  const out = await qr.run(["log", "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B", rev, "--", path]);
+  return out
+    .split("\x1e")
+    .filter(Boolean)
+    .map((r) => {
+      const [commit, parents, author, date, message] = r.split("\x1f");
+      return { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
+    });
+}
+
+/**
+ * The queue's history, or one patch's. Merge commits that changed the patch (a sync's
+ * semantic merge, a resolved conflict) are in it, and a renamed patch keeps its history:
+ * git's --follow would drop both, so renames are followed here one step at a time.
+ */
+export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
+  if (!(await qr.head())) return [];
+  if (!patch) return logOf(qr, "HEAD", ".");
+  const entries: LogEntry[] = [];
+  let name = patch;
+  let rev = "HEAD";
+  for (let hops = 0; hops < 100; hops++) {
+    const chunk = (await logOf(qr, rev, name)).map((e) => ({ ...e, name }));
+    entries.push(...chunk);
+    const oldest = chunk.at(-1);
+    if (!oldest?.parent) break;
+    const changes = await qr.run(["diff", "--name-status", "-M", oldest.parent, oldest.commit, "--", "."]);
+    const rename = changes
+      .split("\n")
+      .map((l) => l.split("\t"))
+      .find((f) => f[0].startsWith("R") && f[2] === qr.prefix + name);
+    if (!rename) break;
+    oldest.renamedFrom = rename[1].slice(qr.prefix.length);
+    name = oldest.renamedFrom;
+    rev = oldest.parent;
+  }
+  return entries;
+}
+
+export default defineCommand({
+  command: "log [patch]",
+  describe: "the queue's history (of one patch): who changed it, when, why; -p shows the interdiff between versions",
+  builder: (y) =>
+    y
+      .positional("patch", { type: "string", describe: "a patch name (default: the whole queue)" })
+      .option("patch-diff", { alias: "p", type: "boolean", describe: "show what each version changed about the patch (interdiff), or per commit a range-diff" })
+      .option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const qr = await QueueRepo.require(stack.queueDir);
+    const name = args.patch ? String(args.patch) : null;
+    if (name && (name.includes("/") || name === "series")) throw new PqError("usage", `${name} is not a patch name`);
+    const entries = await queueLog(qr, name);
+    if (!entries.length) throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
+    if (args.json && !args["patch-diff"]) return void io.out(JSON.stringify(entries, null, 2));
+    const svc = args["patch-diff"] ? await mergeServices(stack) : null;
+    for (const e of entries) {
+      io.out(`commit ${e.commit}\nAuthor: ${e.author}\nDate:   ${e.date}\n\n${e.message.split("\n").map((l) => `    ${l}`.trimEnd()).join("\n")}\n\n`);
+      if (!svc) continue;
+      const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
+      if (!name) {
+        io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
+        continue;
+      }
+      io.out(await versionDiff(e.renamedFrom ?? e.name ?? name, e.name ?? name, older, newer, svc));
+    }
+  },
+});
+
+async function versionDiff(oldName: string, name: string, older: QueueVersion, newer: QueueVersion, svc: Awaited<ReturnType<typeof mergeServices>>): Promise<string> {
+  const a = older.patches[oldName];
+  const b = newer.patches[name];
+  const renamed = oldName !== name ? `${oldName} renamed to ${name}` : "";
+  if (a === undefined && b === undefined) return "";
+  if (a === undefined) return `${name}: first version\n`;
+  if (b === undefined) return `${name}: deleted\n`;
+  if (a === b) return `${renamed || `${name}: unchanged (the series changed)`}\n`;
+  // Every patch is applied (guards aside) so the images exist whatever the selection.
+  const all = (v: QueueVersion) => ({ ...v, series: v.series.replace(/#[+-]\S+/g, "") });
+  const [simA, simB] = await Promise.all([simulateQueue(all(older), svc.baseFile), simulateQueue(all(newer), svc.baseFile)]);
+  const paths = new Set<string>();
+  for (const r of [simA.runs.get(oldName), simB.runs.get(name)]) for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
+  const [ia, ib] = await Promise.all([imagesIn(simA, oldName, a, paths), imagesIn(simB, name, b, paths)]);
+  const prefix = renamed ? `${renamed}\n` : "";
+  if (!ia || !ib) return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff)\n`;
+  return prefix + ((await interdiff(ia, ib, svc)) || `${name}: the same change (only its context or position moved)\n`);
+}

@@ -1,0 +1,37 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { PqError } from "../../errors.js";
+import { QueueRepo, splitVersion } from "../../collab/queue-repo.js";
+import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
+import { mergeServices } from "../../collab/sync.js";
+import type { QueueVersion } from "../../collab/types.js";
+import { defineCommand } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+
+async function version(spec: string, cwd: string, queueDir: string): Promise<QueueVersion> {
+  const dir = resolve(cwd, spec);
+  if (existsSync(join(dir, "series")) && statSync(dir).isDirectory()) {
+    const qr = await QueueRepo.open(dir);
+    if (qr && qr.queueDir === dir) return qr.readDisk();
+    const files: Record<string, string> = {};
+    for (const n of readdirSync(dir)) if (statSync(join(dir, n)).isFile()) files[n] = readFileSync(join(dir, n), "latin1");
+    return splitVersion(files);
+  }
+  const qr = await QueueRepo.require(queueDir);
+  const rev = await qr.resolve(spec);
+  if (!rev) throw new PqError("not-found", `${spec} is neither a queue directory nor a revision of the queue repository`);
+  return qr.versionAt(rev);
+}
+
+export default defineCommand({
+  command: "range-diff <old> <new>",
+  describe: "compare two versions of the series (queue revisions or queue directories) patch by patch",
+  builder: (y) => y.positional("old", { type: "string", demandOption: true }).positional("new", { type: "string", demandOption: true }).option("json", { type: "boolean" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const [a, b] = await Promise.all([version(String(args.old), io.cwd, stack.queueDir), version(String(args.new), io.cwd, stack.queueDir)]);
+    const lines = await rangeDiff(a, b, await mergeServices(stack, [a, b]));
+    if (args.json) return void printJson(io, lines);
+    io.out(renderRangeDiff(lines).trimEnd());
+  },
+});

@@ -1,0 +1,65 @@
+import { PqError } from "../../errors.js";
+import { ciGate } from "../../collab/gate.js";
+import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
+import type { RestackReport } from "../../collab/restack.js";
+import { defineCommand, type CliIO } from "../io.js";
+import { openStack, printJson } from "../open-stack.js";
+import { progressSink } from "../progress.js";
+
+function printRestack(io: CliIO, r: RestackReport | undefined): void {
+  if (!r || (!r.popped.length && !r.pushed.length)) return;
+  io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
+  if (r.error) io.out(`stopped at ${r.stoppedAt ?? "the base"}: ${r.error}`);
+}
+
+export default defineCommand({
+  command: "sync",
+  describe: "fetch the shared queue, merge it with yours patch by patch, push; your applied stack follows",
+  builder: (y) =>
+    y
+      .option("continue", { type: "boolean", describe: "finish a sync that stopped on conflicts (after pq refresh)" })
+      .option("abort", { type: "boolean", describe: "undo a sync that stopped on conflicts: queue and tree as before" })
+      .option("check", { type: "boolean", describe: "run pq ci on the merged queue and refuse to push a state that passed before and fails now" })
+      .option("backends", { alias: "b", type: "string", describe: "backends for --check (default: all)" })
+      .option("retries", { type: "number", default: 5, describe: "how many times to merge again after losing a push race" })
+      .option("json", { type: "boolean" })
+      .conflicts("continue", "abort"),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    if (args.abort) {
+      const r = await syncAbort(stack);
+      if (args.json) return void printJson(io, r);
+      io.out(`sync aborted: the queue and the tree are as before${r.top ? ` (top: ${r.top})` : ""}`);
+      return;
+    }
+    const sink = progressSink(io, args.json ? [] : ["sync"]);
+    let report: SyncReport;
+    try {
+      const opts = { maxRetries: args.retries, onEvent: sink, gate: args.check ? ciGate(stack, { backends: args.backends?.split(",").filter(Boolean) }) : undefined };
+      report = args.continue ? await syncContinue(stack, opts) : await sync(stack, opts);
+    } finally {
+      sink.done();
+    }
+    if (args.json) printJson(io, report);
+    else {
+      for (const n of report.notes) io.out(`note: ${n}`);
+      printRestack(io, report.restack);
+    }
+    if (report.result === "conflicts") {
+      throw new PqError("conflict", `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`, [
+        ...report.conflicts.map((c) => c.message),
+        "edit the conflicted files (pq goto PATCH if it is not applied), pq refresh, then pq sync --continue; or pq sync --abort",
+      ]);
+    }
+    if (report.result === "gate-failed") {
+      if (!args.json) io.out(report.gate!.report);
+      throw new PqError("ci-failed", "the merged queue breaks a state that passed before; nothing was pushed", [
+        "fix the failing patch (pq goto, edit, pq refresh, pq commit) and pq sync --check again",
+      ]);
+    }
+    if (args.json) return;
+    if (report.gate && /not blocking/.test(report.gate.report)) io.out(report.gate.report);
+    const what = { "up-to-date": "already up to date", "fast-forward": "took the remote's changes (nothing of yours to push)", pushed: "merged and pushed", conflicts: "", "gate-failed": "" }[report.result];
+    io.out(`${what}${report.attempts > 1 ? ` (after ${report.attempts - 1} lost push race(s))` : ""}; queue at ${report.head?.slice(0, 12) ?? "(empty)"}`);
+  },
+});

@@ -1,0 +1,104 @@
+/**
+ * The gate that keeps a shared queue green: run pq ci on the queue before and after a
+ * change and refuse when a cell that did not fail before fails now (cells that were
+ * already failing are reported, not blocking). Used by `pq sync --check` on the merged
+ * queue and by the pre-receive hook on every pushed queue version.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { renderMatrix } from "../ci/render.js";
+import { FAILING, type CiReport } from "../ci/report.js";
+import { runCi } from "../ci/run.js";
+import type { Stack } from "../queue/stack.js";
+import { splitVersion } from "./queue-repo.js";
+import type { Gate, GateVerdict } from "./sync.js";
+import type { QueueVersion } from "./types.js";
+
+const ALL = ["native", "xen", "vmi"];
+
+function writeQueue(dir: string, v: QueueVersion): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "series"), v.series, "latin1");
+  for (const [name, text] of Object.entries(v.patches)) writeFileSync(join(dir, name), text, "latin1");
+}
+
+const key = (r: CiReport, state: number, backend: string) => `${r.states[state]?.patch ?? "(base tree)"}\0${backend}`;
+
+/** Runs ci on both versions over a plain directory of base files and compares them cell by cell. */
+export async function checkVersions(baseTree: string, before: QueueVersion | null, after: QueueVersion, backends = ALL): Promise<GateVerdict> {
+  const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
+  try {
+    const run = async (v: QueueVersion, name: string) => {
+      writeQueue(join(dir, name), v);
+      return runCi({ tree: baseTree, queue: join(dir, name), backends, jobs: 1 });
+    };
+    const afterReport = await run(after, "after");
+    const beforeOutcome = new Map<string, boolean>(); // key -> failed
+    if (before && afterReport.cells.some((c) => FAILING.has(c.outcome))) {
+      const beforeReport = await run(before, "before");
+      for (const c of beforeReport.cells) beforeOutcome.set(key(beforeReport, c.state, c.backend), FAILING.has(c.outcome));
+    }
+    const failedAfter = new Set(afterReport.cells.filter((c) => FAILING.has(c.outcome)).map((c) => `${c.state}\0${c.backend}`));
+    const failing = afterReport.cells.filter((c) => FAILING.has(c.outcome));
+    // A known state blocks when it passed before; a new state (a new patch) blocks when the
+    // state under it does not fail, i.e. the new patch itself broke it.
+    const blocking = failing.filter((c) => {
+      const was = beforeOutcome.get(key(afterReport, c.state, c.backend));
+      return was === undefined ? !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
+    });
+    const lines = [renderMatrix(afterReport)];
+    if (failing.length > blocking.length) lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
+    if (blocking.length) {
+      lines.push(`newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) on ${c.backend}: ${c.outcome}`).join("; ")}`);
+      const first = blocking[0];
+      if (first.log) lines.push(`first failing log (state ${first.state}, ${first.backend}):`, ...first.log.split("\n").slice(-20).map((l) => `    | ${l}`));
+    }
+    return { ok: blocking.length === 0, report: lines.join("\n") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The files of a commit's tree (under `sub`) exported to a new directory. */
+export function exportTree(gitArgs: string[], rev: string, sub: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "pq-gate-tree-"));
+  const archive = spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], { maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new PqError("git", `git archive failed: ${String(archive.stderr).trim()}`);
+  const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  if (tar.status !== 0) throw new PqError("internal", `tar failed: ${String(tar.stderr).trim()}`);
+  return dir;
+}
+
+/** The gate for pq sync --check: the base tree is the tree's git HEAD. */
+export function ciGate(stack: Stack, opts: { backends?: string[] } = {}): Gate {
+  return async (before, after) => {
+    const git = await stack.repo();
+    if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
+    const top = (await git.run(["rev-parse", "--show-toplevel"])).trim();
+    const tree = exportTree(["-C", top], "HEAD", git.prefix);
+    try {
+      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  };
+}
+
+/** A queue version read straight from a (bare) repository, as a pre-receive hook sees it. */
+export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVersion {
+  const git = (args: string[], input?: string) => spawnSync("git", ["--git-dir", gitDir, ...args], { input, maxBuffer: 1 << 30 });
+  const ls = git(["ls-tree", "-r", "-z", rev, ...(sub ? ["--", sub] : [])]);
+  if (ls.status !== 0) throw new PqError("git", `git ls-tree ${rev} failed: ${String(ls.stderr).trim()}`);
+  const entries = ls.stdout
+    .toString("latin1")
+    .split("\0")
+    .map((rec) => /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec))
+    .filter((m): m is RegExpExecArray => m !== null && m[2].startsWith(sub))
+    .map((m) => ({ id: m[1], path: m[2].slice(sub.length) }));
+  const files: Record<string, string> = {};
+  for (const e of entries) files[e.path] = git(["cat-file", "blob", e.id]).stdout.toString("latin1");
+  return splitVersion(files);
+}

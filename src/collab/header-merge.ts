@@ -1,0 +1,55 @@
+/**
+ * Patch headers merged field by field: author, date, subject, the message and its
+ * trailers (Signed-off-by: and friends) each three-way, so one side's new subject and
+ * the other's added Acked-by: both survive.
+ */
+import { dropDiffstat } from "../queue/patch-text.js";
+import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
+
+const TRAILER = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
+
+export function splitTrailers(body: string): { message: string; trailers: string[] } {
+  const lines = body.trimEnd().split("\n");
+  let i = lines.length;
+  while (i > 0 && TRAILER.test(lines[i - 1])) i--;
+  if (i === lines.length) return { message: body.trim(), trailers: [] };
+  return { message: lines.slice(0, i).join("\n").trim(), trailers: lines.slice(i) };
+}
+
+function scalar<T>(b: T, o: T, t: T): { value: T; clash: boolean } {
+  if (o === b || o === t) return { value: t === b ? o : t, clash: false };
+  if (t === b) return { value: o, clash: false };
+  return { value: o, clash: true };
+}
+
+function trailers(b: string[], o: string[], t: string[]): string[] {
+  const removed = new Set([...b.filter((x) => !o.includes(x)), ...b.filter((x) => !t.includes(x))]);
+  return [...new Set([...o, ...t])].filter((x) => !removed.has(x));
+}
+
+/**
+ * Returns the merged header text and the fields both sides changed differently (ours is
+ * kept for those). Unchanged headers come back byte for byte.
+ */
+export function mergeHeaders(base: string, ours: string, theirs: string): { header: string; clashes: string[] } {
+  if (ours === theirs || theirs === base) return { header: ours, clashes: [] };
+  if (ours === base) return { header: theirs, clashes: [] };
+  const [hb, ho, ht] = [base, ours, theirs].map((h) => parseHeader(dropDiffstat(h)));
+  const clashes: string[] = [];
+  const field = <K extends "author" | "date" | "subject">(k: K): PatchHeader[K] => {
+    const r = scalar(hb[k], ho[k], ht[k]);
+    if (r.clash && k !== "date") clashes.push(k);
+    return r.value;
+  };
+  const [sb, so, st] = [hb, ho, ht].map((h) => splitTrailers(h.body));
+  const message = scalar(sb.message, so.message, st.message);
+  if (message.clash) clashes.push("message");
+  const merged: PatchHeader = {
+    author: field("author"),
+    date: field("date"),
+    subject: field("subject"),
+    body: [message.value, trailers(sb.trailers, so.trailers, st.trailers).join("\n")].filter(Boolean).join("\n\n"),
+  };
+  if (ho.hg) merged.hg = ho.hg;
+  return { header: formatHeader(merged), clashes };
+}

@@ -1,0 +1,30 @@
+/**
+ * pq init --shared [URL]: the queue directory becomes its own git repository (as
+ * `hg qinit -c`), or a clone of an existing shared queue.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { PqError } from "../errors.js";
+import { GitRepo } from "../git/repo.js";
+import { QueueRepo } from "./queue-repo.js";
+
+export async function prepareSharedQueue(queueDir: string, url: string | null): Promise<{ describe: string; finish(): Promise<void> }> {
+  if (url) {
+    if (existsSync(queueDir) && readdirSync(queueDir).length) {
+      throw new PqError("exists", `${queueDir} exists and is not empty; cannot clone the shared queue into it`, ["pass --queue DIR to clone into another directory"]);
+    }
+    const r = spawnSync("git", ["clone", "--quiet", url, queueDir], { encoding: "latin1" });
+    if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
+    return { describe: `cloned from ${url}`, finish: async () => undefined };
+  }
+  return {
+    describe: "its own git repository",
+    finish: async () => {
+      const existing = await QueueRepo.open(queueDir);
+      if (existing?.kind === "own") return;
+      await GitRepo.init(queueDir);
+      const qr = (await QueueRepo.open(queueDir))!;
+      await qr.commit("pq: start the shared queue");
+    },
+  };
+}

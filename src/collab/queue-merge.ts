@@ -1,0 +1,243 @@
+/**
+ * mergeQueues(base, ours, theirs): the semantic three-way merge of two versions of a
+ * shared queue. The series is merged as an ordered list (series-merge.ts); each patch as
+ * a change to files, not as text: when both sides changed a patch, the files it touches
+ * before and after it are rebuilt in memory for base, ours and theirs, the pre- and
+ * post-images are merged with the three-way file merge, and the diff is regenerated.
+ * Then the merged queue is applied in memory from the base tree: a patch that no longer
+ * applies exactly is regenerated (or rebased three-way from its own side), and what
+ * cannot be is a conflict, with markers in the patch's resulting files.
+ */
+import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
+import { mergeHeaders } from "./header-merge.js";
+import { detectRenames, mergeGuards, mergeOrder, rewriteSeries } from "./series-merge.js";
+import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
+import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
+
+type Side = "base" | "ours" | "theirs";
+
+interface Decision {
+  id: string;
+  name: string;
+  guards: string[];
+  /** Where the text came from (its pre/post images are looked up there when rebasing). */
+  side: Side;
+  sideName: string;
+  text: string;
+  /** Both sides changed the diff: merged through the files' images. */
+  /** base null: both sides added a patch of this name (merged as changes of the same files). */
+  both?: { base: string | null; ours: string; theirs: string };
+  conflict?: QueueConflict;
+}
+
+async function merge3(o: string | null, b: string | null, t: string | null, svc: MergeServices, labels = CONFLICT_LABELS): Promise<{ content: string | null; conflict: boolean }> {
+  if (o === t) return { content: o, conflict: false };
+  if (o === b) return { content: t, conflict: false };
+  if (t === b) return { content: o, conflict: false };
+  if (o === null || t === null) return { content: o ?? t, conflict: true };
+  const r = await svc.mergeFile(o, b ?? "", t, labels);
+  return { content: r.content, conflict: r.conflicts > 0 };
+}
+
+export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
+  const same = (a: QueueVersion, b: QueueVersion) =>
+    a.series === b.series && Object.keys(a.patches).length === Object.keys(b.patches).length && Object.entries(a.patches).every(([n, t]) => b.patches[n] === t);
+  if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [], renamed: {} };
+  if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: {} };
+
+  const guards = svc.guards ?? [];
+  const entries = { base: parseSeries(base.series, "base"), ours: parseSeries(ours.series, "our"), theirs: parseSeries(theirs.series, "their") };
+  const versions = { base, ours, theirs };
+  const notes: string[] = [];
+  const conflicts: QueueConflict[] = [];
+
+  // Patch identities: a base patch keeps its base name as id even when a side renamed it.
+  const baseNames = entries.base.map((e) => e.name);
+  const idOf = { base: new Map(baseNames.map((n) => [n, n])), ours: new Map<string, string>(), theirs: new Map<string, string>() };
+  const byId = { base: new Map<string, SeriesEntry>(), ours: new Map<string, SeriesEntry>(), theirs: new Map<string, SeriesEntry>() };
+  for (const e of entries.base) byId.base.set(e.name, e);
+  for (const side of ["ours", "theirs"] as const) {
+    const names = entries[side].map((e) => e.name);
+    const renames = detectRenames(baseNames, names, (n) => base.patches[n] ?? "", (n) => versions[side].patches[n] ?? "");
+    for (const e of entries[side]) {
+      const id = renames.get(e.name) ?? e.name;
+      idOf[side].set(e.name, id);
+      byId[side].set(id, e);
+    }
+  }
+
+  // What each patch becomes.
+  const decisions = new Map<string, Decision>();
+  const renamed: Record<string, string> = {};
+  const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
+  for (const id of allIds) {
+    const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
+    const [tb, to, tt] = [eb && base.patches[eb.name], eo && ours.patches[eo.name], et && theirs.patches[et.name]];
+    const name = !eo ? et!.name : !et || eo.name !== eb?.name ? eo.name : et.name;
+    if (eo && et && eb && eo.name !== eb.name && et.name !== eb.name && eo.name !== et.name) notes.push(`${eb.name} was renamed to ${eo.name} here and to ${et.name} there: kept ${eo.name}`);
+    else if (eb && eo && et && name !== eb.name) notes.push(`${eb.name} was renamed to ${name}; the other side's changes to it were kept`);
+    if (eo && eo.name !== name) renamed[eo.name] = name;
+    const guardsOf = (e?: SeriesEntry) => e?.guards ?? [];
+    const g = mergeGuards(guardsOf(eb), guardsOf(eo ?? eb), guardsOf(et ?? eb));
+    const d = (side: Side, text: string, sideName: string): Decision => ({ id, name, guards: g, side, sideName, text });
+    if (eb && !eo && !et) continue;
+    if (eb && (!eo || !et)) {
+      const [keeper, kept, side] = eo ? [eo, to!, "ours" as const] : [et!, tt!, "theirs" as const];
+      if (kept === tb) continue; // deleted on one side, untouched on the other
+      const dec = d(side, kept, keeper.name);
+      dec.conflict = { patch: name, kind: "delete-modify", message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}: the changed version is kept; pq delete it if it should go` };
+      decisions.set(id, dec);
+      continue;
+    }
+    if (!eb) {
+      if (eo && et && to !== tt) {
+        const h = mergeHeaders("", headerOf(to!), headerOf(tt!));
+        if (h.clashes.length) notes.push(`${name}: added on both sides with a different ${h.clashes.join(", ")}; ours was kept`);
+        const dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), diffOf(to!)), eo.name);
+        if (diffOf(to!) !== diffOf(tt!)) dec.both = { base: null, ours: eo.name, theirs: et.name };
+        decisions.set(id, dec);
+      } else decisions.set(id, eo ? d("ours", to!, eo.name) : d("theirs", tt!, et!.name));
+      continue;
+    }
+    // In all three.
+    if (to === tt || tt === tb) decisions.set(id, d("ours", to!, eo!.name));
+    else if (to === tb) decisions.set(id, d("theirs", tt!, et!.name));
+    else {
+      const h = mergeHeaders(headerOf(tb!), headerOf(to!), headerOf(tt!));
+      if (h.clashes.length) notes.push(`${name}: both sides changed its ${h.clashes.join(", ")}; ours was kept`);
+      const [db, dO, dt] = [diffOf(tb!), diffOf(to!), diffOf(tt!)];
+      if (dO === dt || dt === db) decisions.set(id, d("ours", joinHeaderAndDiff(h.header, dO), eo!.name));
+      else if (dO === db) decisions.set(id, d("theirs", joinHeaderAndDiff(h.header, dt), et!.name));
+      else {
+        const dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), dO), eo!.name);
+        dec.both = { base: eb.name, ours: eo!.name, theirs: et!.name };
+        decisions.set(id, dec);
+      }
+    }
+  }
+
+  const survivors = new Set(decisions.keys());
+  const { order, movedBoth } = mergeOrder(
+    entries.base.map((e) => e.name),
+    entries.ours.map((e) => idOf.ours.get(e.name)!),
+    entries.theirs.map((e) => idOf.theirs.get(e.name)!),
+    survivors,
+  );
+  for (const id of movedBoth) notes.push(`${decisions.get(id)!.name} was moved on both sides: our position was kept`);
+
+  // The three sides applied in memory, only when a patch needs its images.
+  const simCache = new Map<Side, Promise<TreeSim>>();
+  const sim = (side: Side) => {
+    if (!simCache.has(side)) simCache.set(side, simulateQueue(versions[side], svc.baseFile, guards, side === "base" ? "base" : side === "ours" ? "our" : "their"));
+    return simCache.get(side)!;
+  };
+  const imagesOf = async (side: Side, name: string, paths: Iterable<string>): Promise<{ run: PatchRun; pre: Files; post: Files } | null> => {
+    const s = await sim(side);
+    const run = s.runs.get(name);
+    if (!run || !run.ok) return null;
+    const pre: Files = new Map();
+    const post: Files = new Map();
+    for (const p of paths) {
+      const before = run.pre.has(p) ? run.pre.get(p)! : await s.before(run.index, p);
+      pre.set(p, before);
+      post.set(p, run.post.has(p) ? run.post.get(p)! : before);
+    }
+    return { run, pre, post };
+  };
+
+  const merged = new TreeSim(svc.baseFile);
+  const mergedEntries: SeriesEntry[] = [];
+  const patches: Record<string, string> = {};
+  for (const [index, id] of order.entries()) {
+    const dec = decisions.get(id)!;
+    const entry = { name: dec.name, guards: dec.guards };
+    mergedEntries.push(entry);
+    const pushable = isPushable(entry, guards);
+    let text = dec.text;
+    let app: Application = await merged.tryApply(text);
+    let conflictFiles: string[] = [];
+    if (dec.both) {
+      // Both sides changed the diff: merge the images of every file either version touches.
+      const paths = new Set<string>();
+      const sides = (["base", "ours", "theirs"] as const).filter((s) => dec.both![s] !== null);
+      const runs = await Promise.all(sides.map(async (s) => (await sim(s)).runs.get(dec.both![s]!)));
+      for (const r of runs) if (r) for (const p of [...r.pre.keys(), ...r.post.keys()]) paths.add(p);
+      const io = await imagesOf("ours", dec.both.ours, paths);
+      const it = await imagesOf("theirs", dec.both.theirs, paths);
+      // Added on both sides: the common ancestor is "no change" on our files as they were before it.
+      const ib = dec.both.base !== null ? await imagesOf("base", dec.both.base, paths) : io && { ...io, post: io.pre };
+      if (ib && io && it) {
+        const pre: Files = new Map();
+        const post: Files = new Map();
+        for (const p of paths) {
+          const mPre = await merge3(io.pre.get(p)!, ib.pre.get(p)!, it.pre.get(p)!, svc);
+          const mPost = await merge3(io.post.get(p)!, ib.post.get(p)!, it.post.get(p)!, svc);
+          const now = await merged.current(p);
+          let out = mPost;
+          if (mPre.conflict) out = await merge3(now, io.pre.get(p)!, mPost.content, svc, ["merged", "ours-before", "patch"]);
+          else if (now !== mPre.content) {
+            const r = await merge3(now, mPre.content, mPost.content, svc, ["merged", "before", "patch"]);
+            out = { content: r.content, conflict: r.conflict || mPost.conflict };
+          }
+          if (out.conflict) conflictFiles.push(p);
+          pre.set(p, now);
+          post.set(p, out.content);
+        }
+        text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches]));
+        app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
+        if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
+      } else if (!app.ok) {
+        conflicts.push({ patch: dec.name, kind: "apply", message: `${dec.name} changed on both sides and does not apply on one of them; ours is kept`, files: app.failures });
+      }
+    } else if (app.ok && !app.exact) {
+      // Context moved under it because of the merge: regenerate so it applies exactly,
+      // unless it never applied exactly, in the base or on its own side (then leave its bytes alone).
+      const own = (await sim(dec.side)).runs.get(dec.sideName);
+      const inBase = byId.base.get(id);
+      if (own?.exact || (inBase && (await sim("base")).runs.get(inBase.name)?.exact)) {
+        text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(app.pre, app.post, app.filePatches));
+        notes.push(`${dec.name}: regenerated (its context moved)`);
+      }
+    } else if (!app.ok && pushable) {
+      // Rebase it three-way from the images it had on its own side.
+      const own = (await sim(dec.side)).runs.get(dec.sideName);
+      const img = own ? await imagesOf(dec.side, dec.sideName, new Set([...own.pre.keys(), ...own.post.keys()])) : null;
+      if (img) {
+        const pre: Files = new Map();
+        const post: Files = new Map();
+        for (const p of img.pre.keys()) {
+          const now = await merged.current(p);
+          const r = await merge3(now, img.pre.get(p)!, img.post.get(p)!, svc, ["merged", "before", dec.name]);
+          if (r.conflict) conflictFiles.push(p);
+          pre.set(p, now);
+          post.set(p, r.content);
+        }
+        text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(pre, post, img.run.filePatches));
+        app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
+        if (!conflictFiles.length) notes.push(`${dec.name}: rebased (it no longer applied as it was)`);
+      } else {
+        conflicts.push({ patch: dec.name, kind: "apply", message: `${dec.name} does not apply in the merged queue (nor on its own side): ${app.failures.join("; ")}`, files: app.failures });
+      }
+    }
+    if (conflictFiles.length) {
+      conflicts.push({ patch: dec.name, kind: "content", message: `${dec.name}: both versions are kept with conflict markers in ${conflictFiles.join(", ")}`, files: conflictFiles });
+    }
+    if (dec.conflict) conflicts.push(dec.conflict);
+    patches[dec.name] = text;
+    if (pushable && app.ok) merged.commit(index, app.post);
+  }
+
+  // Files of the queue directory that are not patches of any series: merged as files.
+  const listed = new Set([...Object.values(entries).flatMap((es) => es.map((e) => e.name)), ...Object.keys(patches)]);
+  for (const f of new Set([...Object.keys(base.patches), ...Object.keys(ours.patches), ...Object.keys(theirs.patches)])) {
+    if (listed.has(f)) continue;
+    const r = await merge3(ours.patches[f] ?? null, base.patches[f] ?? null, theirs.patches[f] ?? null, svc);
+    if (r.conflict) conflicts.push({ patch: f, kind: "content", message: `${f} (not in the series) was changed on both sides`, files: [f] });
+    if (r.content !== null) patches[f] = r.content;
+  }
+
+  const sameEntries = (a: SeriesEntry[]) => a.length === mergedEntries.length && a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
+  const series = sameEntries(entries.ours) ? ours.series : sameEntries(entries.theirs) ? theirs.series : rewriteSeries(ours.series, mergedEntries, renamed);
+  return { queue: { series, patches }, conflicts, notes, renamed };
+}

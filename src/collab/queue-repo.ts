@@ -1,0 +1,192 @@
+/**
+ * The shared queue's git repository: either the queue directory's own repository (as
+ * `hg qinit -c` makes) or the tree's repository when the queue lives inside it (as
+ * queue/ does in this project). Everything here addresses only the queue directory's
+ * paths, so a commit, a merge or a reset never takes anything else of the tree.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+import { GitRepo } from "../git/repo.js";
+import { readText, writeAtomic } from "../tree/files.js";
+import type { QueueVersion } from "./types.js";
+
+export type QueueRepoKind = "own" | "in-tree";
+
+export class QueueRepo {
+  private constructor(
+    readonly git: GitRepo,
+    readonly queueDir: string,
+    readonly kind: QueueRepoKind,
+  ) {}
+
+  /** The repository that versions `queueDir`, or null when it is not in one. */
+  static async open(queueDir: string): Promise<QueueRepo | null> {
+    const git = await GitRepo.open(queueDir);
+    if (!git) return null;
+    if (git.prefix === "") return new QueueRepo(git, queueDir, "own");
+    // Inside the tree's repository it is versioned only if git tracks it (an untracked
+    // patches/ is an ordinary, unshared queue).
+    const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
+    return tracked.status === 0 && tracked.stdout.trim() ? new QueueRepo(git, queueDir, "in-tree") : null;
+  }
+
+  static async require(queueDir: string): Promise<QueueRepo> {
+    const repo = await QueueRepo.open(queueDir);
+    if (!repo) {
+      throw new PqError("no-queue", `the queue ${queueDir} is not versioned`, [
+        "pq init --shared makes it a git repository of its own (pq init --shared URL clones a shared queue)",
+        "or commit it into the tree's repository (git add QUEUE && git commit) to share it with the tree",
+      ]);
+    }
+    return repo;
+  }
+
+  get prefix(): string {
+    return this.git.prefix;
+  }
+
+  run(args: string[]): Promise<string> {
+    return this.git.run(args);
+  }
+
+  async head(): Promise<string | null> {
+    // Exit status 1 with no output means "no commit yet", which simple-git does not report.
+    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? r.stdout.trim() : null;
+  }
+
+  async branch(): Promise<string> {
+    return (await this.run(["symbolic-ref", "--short", "HEAD"])).trim();
+  }
+
+  /** The remote-tracking branch (e.g. origin/main) and its remote, if one is configured. */
+  async upstream(): Promise<{ remote: string; ref: string; branch: string } | null> {
+    try {
+      const branch = await this.branch();
+      const remote = (await this.run(["config", `branch.${branch}.remote`])).trim();
+      const merge = (await this.run(["config", `branch.${branch}.merge`])).trim().replace(/^refs\/heads\//, "");
+      return remote ? { remote, ref: `refs/remotes/${remote}/${merge}`, branch: merge } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async resolve(rev: string): Promise<string | null> {
+    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? r.stdout.trim() || null : null;
+  }
+
+  async isAncestor(a: string, b: string): Promise<boolean> {
+    // The answer is the exit status alone (1 = no), which simple-git does not report.
+    const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
+    if (r.status !== 0 && r.status !== 1) throw new PqError("git", `git merge-base failed: ${String(r.stderr).trim()}`);
+    return r.status === 0;
+  }
+
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    try {
+      return (await this.run(["merge-base", a, b])).trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
+  async aheadBehind(): Promise<{ ahead: number; behind: number } | null> {
+    const up = await this.upstream();
+    if (!up || !(await this.resolve(up.ref)) || !(await this.head())) return null;
+    const [ahead, behind] = (await this.run(["rev-list", "--left-right", "--count", `HEAD...${up.ref}`])).trim().split(/\s+/).map(Number);
+    return { ahead, behind };
+  }
+
+  /** The queue as committed at `rev` (the empty queue for null). */
+  async versionAt(rev: string | null): Promise<QueueVersion> {
+    if (!rev) return { series: "", patches: {} };
+    const files = await this.git.filesAt(rev);
+    return splitVersion(files);
+  }
+
+  /** The queue directory as it is on disk. */
+  readDisk(): QueueVersion {
+    const files: Record<string, string> = {};
+    for (const name of readdirSync(this.queueDir)) {
+      if (name.startsWith(".")) continue;
+      const full = join(this.queueDir, name);
+      if (!statSync(full).isFile()) continue;
+      files[name] = readText(full)!;
+    }
+    return splitVersion(files);
+  }
+
+  /** Make the queue directory hold exactly `version` (files of `previous` it lacks are removed). */
+  writeDisk(version: QueueVersion, previous: QueueVersion): void {
+    for (const name of Object.keys(previous.patches)) if (!(name in version.patches)) unlinkSync(join(this.queueDir, name));
+    for (const [name, text] of Object.entries(version.patches)) if (readText(join(this.queueDir, name)) !== text) writeAtomic(join(this.queueDir, name), text);
+    if (readText(join(this.queueDir, "series")) !== version.series) writeAtomic(join(this.queueDir, "series"), version.series);
+  }
+
+  /** Every file under the queue directory (subdirectories too, .git aside), by relative path. */
+  diskFiles(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (dir: string, rel: string) => {
+      for (const name of readdirSync(dir)) {
+        if (name === ".git") continue;
+        const full = join(dir, name);
+        const st = statSync(full);
+        if (st.isDirectory()) walk(full, `${rel}${name}/`);
+        else if (st.isFile()) out[`${rel}${name}`] = readText(full)!;
+      }
+    };
+    walk(this.queueDir, "");
+    return out;
+  }
+
+  /**
+   * Queue files that differ from HEAD (new, changed or deleted), by content: git's stat
+   * check can miss a rewrite of the same size within one timestamp tick.
+   */
+  async uncommitted(): Promise<string[]> {
+    const head = await this.head();
+    const committed = head ? await this.git.filesAt(head) : {};
+    const disk = this.diskFiles();
+    return [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
+  }
+
+  /** Commit the queue directory as it is on disk, and nothing else, with the user's identity. */
+  async commit(message: string): Promise<string | null> {
+    if (!(await this.uncommitted()).length) return null;
+    const head = await this.head();
+    const commit = await this.git.commitDirectory(head, this.prefix, this.diskFiles(), head ? [head] : [], message);
+    await this.moveHead(commit, head);
+    return commit;
+  }
+
+  /** Move HEAD (its branch) to `commit` and make the index's queue entries match it. */
+  async moveHead(commit: string, expected: string | null): Promise<void> {
+    await this.run(["update-ref", "-m", "pq sync", "HEAD", commit, ...(expected ? [expected] : [])]);
+    await this.run(["reset", "-q", "HEAD", "--", "."]);
+  }
+
+  async fetch(remote: string): Promise<void> {
+    try {
+      await this.git.git.raw(["fetch", "--quiet", remote]);
+    } catch (e) {
+      throw new PqError("git", `git fetch ${remote} failed: ${(e as Error).message.trim()}`, ["check the remote (git -C QUEUE remote -v) and your access to it"]);
+    }
+  }
+
+  /** Paths outside the queue directory that differ between two commits (in-tree queues only). */
+  async changesOutsideQueue(a: string, b: string): Promise<string[]> {
+    if (this.kind === "own") return [];
+    const out = await this.run(["diff", "--name-only", "-z", a, b, "--", ":/", `:(exclude,top)${this.prefix}`]);
+    return out.split("\0").filter(Boolean);
+  }
+}
+
+export function splitVersion(files: Record<string, string>): QueueVersion {
+  const { series = "", ...rest } = files;
+  const patches: Record<string, string> = {};
+  for (const [name, text] of Object.entries(rest)) if (!name.includes("/") && !name.startsWith(".")) patches[name] = text;
+  return { series, patches };
+}

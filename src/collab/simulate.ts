@@ -1,0 +1,188 @@
+/**
+ * A queue applied in memory on top of the base tree's files: no checkout, no disk.
+ * Only the files the patches touch are ever read. For every patch it keeps what the
+ * touched files were before and after it, and per path the history of its contents,
+ * so "this file just before patch k" is a lookup.
+ */
+import { PqError } from "../errors.js";
+import { applyFilePatch, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
+import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
+import type { QueueVersion } from "./types.js";
+
+export type Files = Map<string, string | null>;
+
+export interface Application {
+  ok: boolean;
+  /** Every hunk applied where the patch says (no offset, no fuzz). */
+  exact: boolean;
+  pre: Files;
+  post: Files;
+  failures: string[];
+  filePatches: FilePatch[];
+}
+
+export interface PatchRun extends Application {
+  index: number;
+  pushable: boolean;
+}
+
+/** Applies a patch text to files read through `get`; nothing is committed anywhere. */
+export async function applyText(text: string, get: (path: string) => Promise<string | null>): Promise<Application> {
+  let filePatches: FilePatch[];
+  try {
+    filePatches = parsePatch(text).files;
+  } catch (e) {
+    return { ok: false, exact: false, pre: new Map(), post: new Map(), failures: [(e as Error).message], filePatches: [] };
+  }
+  const pre: Files = new Map();
+  const post: Files = new Map();
+  const cur = async (p: string) => {
+    if (!post.has(p)) {
+      const v = await get(p);
+      pre.set(p, v);
+      post.set(p, v);
+    }
+    return post.get(p)!;
+  };
+  const result: Application = { ok: true, exact: true, pre, post, failures: [], filePatches };
+  for (const fp of filePatches) {
+    const source = fp.oldPath ?? fp.newPath!;
+    const target = fp.newPath ?? fp.oldPath!;
+    const srcContent = await cur(source);
+    const old = fp.kind === "create" ? await cur(target) : srcContent;
+    let r;
+    try {
+      r = applyFilePatch(old, fp);
+    } catch (e) {
+      r = { ok: false, content: old, hunks: [] };
+      result.failures.push(`${target}: ${(e as Error).message}`);
+    }
+    if (!r.ok) {
+      result.ok = false;
+      const failed = r.hunks.filter((h) => h.status === "failed").map((h) => `#${h.index}`);
+      if (failed.length || !result.failures.length) result.failures.push(`${target}: ${failed.length ? `hunk ${failed.join(", ")} failed` : "does not apply"}`);
+      continue;
+    }
+    if (r.hunks.some((h) => h.status !== "exact")) result.exact = false;
+    if (fp.kind === "rename" && source !== target) post.set(source, null);
+    post.set(target, fp.kind === "delete" ? null : r.content);
+  }
+  if (!result.ok) result.exact = false;
+  return result;
+}
+
+export class TreeSim {
+  private files: Files = new Map();
+  private history = new Map<string, [number, string | null][]>();
+  readonly runs = new Map<string, PatchRun>();
+  readonly entries: SeriesEntry[];
+
+  constructor(
+    private baseFile: (path: string) => Promise<string | null>,
+    entries: SeriesEntry[] = [],
+  ) {
+    this.entries = entries;
+  }
+
+  async current(path: string): Promise<string | null> {
+    if (!this.files.has(path)) this.files.set(path, await this.baseFile(path));
+    return this.files.get(path)!;
+  }
+
+  /** The file as it was just before the patch at position `index` was applied. */
+  async before(index: number, path: string): Promise<string | null> {
+    const h = this.history.get(path);
+    if (h) for (let i = h.length - 1; i >= 0; i--) if (h[i][0] < index) return h[i][1];
+    return this.baseFile(path);
+  }
+
+  tryApply(text: string): Promise<Application> {
+    return applyText(text, (p) => this.current(p));
+  }
+
+  /** Make `post` the current content (the patch at `index` is applied). */
+  commit(index: number, post: Files): void {
+    for (const [path, content] of post) {
+      this.files.set(path, content);
+      let h = this.history.get(path);
+      if (!h) this.history.set(path, (h = []));
+      h.push([index, content]);
+    }
+  }
+
+  record(name: string, index: number, pushable: boolean, app: Application): PatchRun {
+    const run = { ...app, index, pushable };
+    this.runs.set(name, run);
+    return run;
+  }
+}
+
+export function parseSeries(text: string, which: string): SeriesEntry[] {
+  try {
+    return Series.parse(text).entries();
+  } catch (e) {
+    if (e instanceof PqError) throw new PqError("bad-patch", `${which} series: ${e.message}`, e.details);
+    throw e;
+  }
+}
+
+/** Applies every pushable patch of a queue version in series order (failures are recorded, not fatal). */
+export async function simulateQueue(q: QueueVersion, baseFile: (path: string) => Promise<string | null>, guards: string[] = [], which = "the"): Promise<TreeSim> {
+  const entries = parseSeries(q.series, which);
+  const sim = new TreeSim(baseFile, entries);
+  for (const [index, e] of entries.entries()) {
+    const text = q.patches[e.name];
+    if (text === undefined) {
+      sim.record(e.name, index, false, { ok: false, exact: false, pre: new Map(), post: new Map(), failures: [`${e.name} is in the ${which} series but its file is missing`], filePatches: [] });
+      continue;
+    }
+    const pushable = isPushable(e, guards);
+    const app = await sim.tryApply(text);
+    sim.record(e.name, index, pushable, app);
+    if (pushable && app.ok) sim.commit(index, app.post);
+  }
+  return sim;
+}
+
+/**
+ * A diff turning `pre` into `post`, file by file in the order the hint patches list them
+ * (then sorted), keeping their renames and modes.
+ */
+export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): string {
+  const parts: string[] = [];
+  const done = new Set<string>();
+  const order: string[] = [];
+  const modes = new Map<string, { oldMode?: string; newMode?: string }>();
+  for (const fp of hints) {
+    for (const p of [fp.oldPath, fp.newPath]) if (p !== null && !order.includes(p)) order.push(p);
+    const target = fp.newPath ?? fp.oldPath!;
+    modes.set(target, { oldMode: fp.oldMode, newMode: fp.newMode });
+    if (fp.kind === "rename" && fp.oldPath && fp.newPath && !done.has(fp.oldPath)) {
+      const from = fp.oldPath;
+      const to = fp.newPath;
+      if (pre.get(from) != null && post.get(from) === null && post.get(to) != null && (pre.get(to) ?? null) === null) {
+        parts.push(createFilePatch({ oldPath: from, newPath: to, oldContent: pre.get(from)!, newContent: post.get(to)!, oldMode: fp.oldMode, newMode: fp.newMode }));
+        done.add(from).add(to);
+      }
+    }
+  }
+  const rest = [...new Set([...pre.keys(), ...post.keys()])].filter((p) => !order.includes(p)).sort();
+  for (const path of [...order, ...rest]) {
+    if (done.has(path)) continue;
+    const a = pre.get(path) ?? null;
+    const b = post.has(path) ? post.get(path)! : a;
+    if (a === b) continue;
+    const m = modes.get(path) ?? {};
+    parts.push(
+      createFilePatch({
+        oldPath: a === null ? null : path,
+        newPath: b === null ? null : path,
+        oldContent: a,
+        newContent: b,
+        oldMode: a === null ? undefined : m.oldMode,
+        newMode: b === null ? undefined : (m.newMode ?? m.oldMode),
+      }),
+    );
+  }
+  return parts.join("");
+}

@@ -1,0 +1,291 @@
+/**
+ * pq sync: fetch, merge (the semantic merge, not git's text merge), commit the merge,
+ * push; a lost push race means fetch and merge again, a bounded number of times, never
+ * force. The applied stack follows the merged queue (restack.ts). Conflicts stop before
+ * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
+ */
+import { existsSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ignoreEvents, type EventSink } from "../core/events.js";
+import { PqError } from "../errors.js";
+import type { Stack } from "../queue/stack.js";
+import { statePaths } from "../queue/state.js";
+import { readText, writeAtomic } from "../tree/files.js";
+import { mergeQueues } from "./queue-merge.js";
+import { QueueRepo } from "./queue-repo.js";
+import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
+import { parsePatch } from "../patch/index.js";
+import { parseSeries, simulateQueue } from "./simulate.js";
+import type { MergeServices, QueueConflict, QueueVersion } from "./types.js";
+
+export interface GateVerdict {
+  ok: boolean;
+  /** The matrix (and the first failing log) to show the user. */
+  report: string;
+}
+export type Gate = (before: QueueVersion | null, after: QueueVersion) => Promise<GateVerdict>;
+
+export interface SyncOptions {
+  maxRetries?: number;
+  gate?: Gate;
+  onEvent?: EventSink;
+}
+
+export interface SyncReport {
+  result: "up-to-date" | "pushed" | "fast-forward" | "conflicts" | "gate-failed";
+  attempts: number;
+  head: string | null;
+  conflicts: QueueConflict[];
+  notes: string[];
+  restack?: RestackReport;
+  gate?: GateVerdict;
+  pushMessage?: string;
+}
+
+/** What an interrupted or conflicted sync left behind. */
+export interface SyncState {
+  version: 1;
+  /**
+   * stopping: the conflicted merge is being written (a kill here is rolled back and the
+   * sync redone); conflicts: written, waiting for --continue/--abort; integrating: moving
+   * to a finished merge (a kill here is completed).
+   */
+  phase: "stopping" | "conflicts" | "integrating";
+  origHead: string | null;
+  theirs: string;
+  origTop: string | null;
+  origApplied: string[];
+  conflicts: QueueConflict[];
+  renamed: Record<string, string>;
+  /** phase integrating: the commit the queue is being moved to. */
+  target?: string;
+}
+
+export const syncStatePath = (tree: string) => join(statePaths(tree).dir, "sync.json");
+
+export function loadSyncState(tree: string): SyncState | null {
+  const text = readText(syncStatePath(tree));
+  return text === null ? null : (JSON.parse(text) as SyncState);
+}
+
+function saveSyncState(tree: string, s: SyncState): void {
+  writeAtomic(syncStatePath(tree), JSON.stringify(s, null, 1) + "\n", true);
+}
+
+function clearSyncState(tree: string): void {
+  if (existsSync(syncStatePath(tree))) unlinkSync(syncStatePath(tree));
+}
+
+/** Paths a queue version's patches name (diff headers), to read them from git in one go. */
+function pathsIn(versions: QueueVersion[]): string[] {
+  const paths = new Set<string>();
+  for (const v of versions) {
+    for (const text of Object.values(v.patches)) {
+      for (const m of text.matchAll(/^(?:diff --git a\/(\S+) b\/(\S+)|[-+]{3} [ab]\/(\S+))$/gm)) for (const p of m.slice(1)) if (p) paths.add(p);
+    }
+  }
+  return [...paths];
+}
+
+export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = []): Promise<MergeServices> {
+  const git = await stack.repo();
+  if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
+  const cache = new Map<string, Promise<string | null>>();
+  // One git process for every file the queues touch, instead of one per file.
+  for (const [p, content] of await git.headContents(pathsIn(prefetch))) cache.set(p, Promise.resolve(content));
+  return {
+    baseFile: (p) => {
+      if (!cache.has(p)) cache.set(p, git.headContent(p));
+      return cache.get(p)!;
+    },
+    mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),
+    guards: stack.selectedGuards(),
+  };
+}
+
+/** Every file of the queue directory at `rev` that is not part of the queue version (e.g. .gitignore), kept as it is. */
+async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersion, parents: string[], message: string): Promise<string> {
+  const all = await qr.git.filesAt(baseRev);
+  const files: Record<string, string> = {};
+  for (const [p, t] of Object.entries(all)) if (p.includes("/") || p.startsWith(".")) files[p] = t;
+  Object.assign(files, version.patches, { series: version.series });
+  return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);
+}
+
+/** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
+async function integrate(stack: Stack, qr: QueueRepo, version: QueueVersion, commit: string, expected: string | null, state: Omit<SyncState, "phase" | "target">): Promise<RestackReport> {
+  saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
+  const disk = qr.readDisk();
+  const r = await restack(stack, version, () => qr.writeDisk(version, disk), { top: state.origTop, renamed: state.renamed });
+  await qr.moveHead(commit, expected);
+  clearSyncState(stack.tree);
+  return r;
+}
+
+async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<Awaited<ReturnType<QueueRepo["upstream"]>>> }> {
+  const qr = await QueueRepo.require(stack.queueDir);
+  const up = await qr.upstream();
+  if (!up) throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, ["git -C QUEUE remote add origin URL, then git -C QUEUE push -u origin HEAD (or pq init --shared URL)"]);
+  return { qr, up };
+}
+
+export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+  const { qr, up } = await prepare(stack);
+  const pending = loadSyncState(stack.tree);
+  if (pending?.phase === "conflicts") {
+    throw new PqError("conflict", "a sync stopped on conflicts and is not finished", ["resolve them, pq refresh, then pq sync --continue; or pq sync --abort"]);
+  }
+  if (pending?.phase === "integrating") await recoverIntegration(stack, qr, pending);
+  if (pending?.phase === "stopping") {
+    // Killed while writing a conflicted merge: put everything back, then sync afresh.
+    opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
+    await syncAbort(stack);
+  }
+  const dirty = await qr.uncommitted();
+  if (dirty.length) throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
+  await refuseUnrefreshed(stack, "sync");
+  return loop(stack, qr, up, opts, []);
+}
+
+/** Finish moving to a merge that was fully computed when the process died. */
+async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<void> {
+  const head = await qr.head();
+  if (head !== s.target) {
+    const version = await qr.versionAt(s.target!);
+    const { phase: _p, target: _t, ...rest } = s;
+    await integrate(stack, qr, version, s.target!, head, rest);
+  } else clearSyncState(stack.tree);
+}
+
+/**
+ * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
+ * that is missing or cannot be parsed) before anything is written: named, never half-applied.
+ */
+export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string): void {
+  const entries = parseSeries(v.series, where);
+  for (const e of entries) {
+    const text = v.patches[e.name];
+    if (text === undefined) throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
+    if (known.patches[e.name] === text) continue;
+    try {
+      parsePatch(text);
+    } catch (err) {
+      if (err instanceof PqError) throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [...err.details, "nothing was changed; ask whoever pushed it to fix it"]);
+      throw err;
+    }
+  }
+}
+
+async function loop(stack: Stack, qr: QueueRepo, up: { remote: string; ref: string; branch: string }, opts: SyncOptions, notes: string[]): Promise<SyncReport> {
+  const emit = opts.onEvent ?? ignoreEvents;
+  const max = opts.maxRetries ?? 5;
+  let result: SyncReport["result"] = "up-to-date";
+  let restacked: RestackReport | undefined;
+  for (let attempt = 1; attempt <= max + 1; attempt++) {
+    emit({ kind: "sync", message: `fetching ${up.remote}` });
+    await qr.fetch(up.remote);
+    const ours = await qr.head();
+    const theirs = await qr.resolve(up.ref);
+    const origTop = stack.top();
+    const base = { version: 1 as const, origHead: ours, theirs: theirs ?? "", origTop, origApplied: stack.applied(), conflicts: [], renamed: {} };
+    if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
+      const outside = ours ? await qr.changesOutsideQueue(ours, theirs) : [];
+      if (outside.length) {
+        throw new PqError("usage", `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`, [
+          "pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync",
+        ]);
+      }
+      const incoming = await qr.versionAt(theirs);
+      validateIncoming(incoming, await qr.versionAt(ours), "the remote's");
+      if (!ours || (await qr.isAncestor(ours, theirs))) {
+        emit({ kind: "sync", message: "fast-forward" });
+        restacked = await integrate(stack, qr, incoming, theirs, ours, base);
+        if (result === "up-to-date") result = "fast-forward";
+      } else {
+        emit({ kind: "sync", message: "merging" });
+        const mb = await qr.mergeBase(ours, theirs);
+        const [vb, vo, vt] = await Promise.all([qr.versionAt(mb), qr.versionAt(ours), qr.versionAt(theirs)]);
+        const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
+        notes.push(...merged.notes);
+        if (merged.conflicts.length) {
+          const state: SyncState = { ...base, phase: "stopping", conflicts: merged.conflicts, renamed: merged.renamed };
+          saveSyncState(stack.tree, state);
+          const disk = qr.readDisk();
+          restacked = await restack(stack, merged.queue, () => qr.writeDisk(merged.queue, disk), {
+            top: origTop,
+            renamed: merged.renamed,
+            stopAt: merged.conflicts.map((c) => c.patch),
+          });
+          saveSyncState(stack.tree, { ...state, phase: "conflicts" });
+          return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
+        }
+        const message = mergeMessage(theirs, up, merged.notes);
+        const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message);
+        restacked = await integrate(stack, qr, merged.queue, commit, ours, { ...base, renamed: merged.renamed });
+      }
+    }
+    const head = await qr.head();
+    if (!head || head === theirs) return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    let gate: GateVerdict | undefined;
+    if (opts.gate) {
+      emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
+      gate = await opts.gate(theirs ? await qr.versionAt(theirs) : null, await qr.versionAt(head));
+      if (!gate.ok) return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate, ...(restacked ? { restack: restacked } : {}) };
+    }
+    emit({ kind: "sync", message: `pushing to ${up.remote}` });
+    const pushed = await qr.git.pushRef(up.remote, `HEAD:refs/heads/${up.branch}`);
+    if (pushed.ok) return { result: "pushed", attempts: attempt, head, conflicts: [], notes, pushMessage: pushed.message, ...(gate ? { gate } : {}), ...(restacked ? { restack: restacked } : {}) };
+    if (!pushed.rejected) throw new PqError("git", `the remote refused the push`, pushed.message.split("\n"));
+    emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
+    notes.push(`attempt ${attempt}: the push lost a race; merged again`);
+  }
+  throw new PqError("git", `the push lost the race ${max + 1} times; nothing was forced`, ["run pq sync again"]);
+}
+
+function mergeMessage(theirs: string, up: { remote: string; branch: string }, notes: string[]): string {
+  return [`pq sync: merge ${up.remote}/${up.branch} (${theirs.slice(0, 12)})`, "", ...notes.map((n) => `- ${n}`)].join("\n").trim() + "\n";
+}
+
+const MARKER = /^\+(<<<<<<<|>>>>>>>) /m;
+
+export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+  const { qr, up } = await prepare(stack);
+  const state = loadSyncState(stack.tree);
+  if (state?.phase === "stopping") throw new PqError("usage", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
+  if (!state || state.phase !== "conflicts") throw new PqError("usage", "no sync is waiting to be continued");
+  await refuseUnrefreshed(stack, "continue the sync");
+  const disk = qr.readDisk();
+  const left = state.conflicts.filter((c) => c.kind === "content" && disk.patches[c.patch] !== undefined && MARKER.test(disk.patches[c.patch]));
+  if (left.length) {
+    throw new PqError("conflict", `conflict markers are still in ${left.map((c) => c.patch).join(", ")}`, [
+      "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
+    ]);
+  }
+  const sim = await simulateQueue(disk, (await mergeServices(stack, [disk])).baseFile, stack.selectedGuards());
+  const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
+  if (broken.length) {
+    throw new PqError("apply-failed", `the queue does not apply: ${broken.map(([n, r]) => `${n} (${r.failures.join("; ")})`).join(", ")}`, [
+      "fix those patches (pq goto, edit, pq refresh), then pq sync --continue; or pq sync --abort",
+    ]);
+  }
+  const commit = await commitVersion(qr, state.origHead ?? state.theirs, disk, state.origHead ? [state.origHead, state.theirs] : [state.theirs], mergeMessage(state.theirs, up, ["conflicts resolved by hand"]));
+  await qr.moveHead(commit, state.origHead);
+  clearSyncState(stack.tree);
+  const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
+  const r = await restack(stack, disk, () => undefined, { top });
+  const report = await loop(stack, qr, up, opts, [`conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`]);
+  return { ...report, restack: report.restack ?? r };
+}
+
+export async function syncAbort(stack: Stack): Promise<RestackReport> {
+  const qr = await QueueRepo.require(stack.queueDir);
+  const state = loadSyncState(stack.tree);
+  if (!state) throw new PqError("usage", "no sync to abort");
+  const orig = await qr.versionAt(state.origHead);
+  const disk = qr.readDisk();
+  const r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });
+  if (state.origHead && (await qr.head()) !== state.origHead) await qr.moveHead(state.origHead, null);
+  else await qr.run(["reset", "-q", "HEAD", "--", "."]);
+  clearSyncState(stack.tree);
+  return r;
+}

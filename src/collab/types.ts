@@ -1,0 +1,40 @@
+/**
+ * The shared queue's vocabulary. A queue version is what one commit of the queue
+ * repository holds: the series text and the patch files by name (latin1 strings).
+ * The merge is pure apart from two injected services: the base tree's files and a
+ * three-way file merge (git merge-file in production), so it can be tested and later
+ * driven by the stack's transaction executor without touching the disk itself.
+ */
+export interface QueueVersion {
+  series: string;
+  patches: Record<string, string>;
+}
+
+export interface MergeServices {
+  /** A file of the tree the queue applies to (git HEAD), null when absent. */
+  baseFile(path: string): Promise<string | null>;
+  /** Three-way merge of one file's text (ours, base, theirs), conflict markers labelled. */
+  mergeFile(ours: string, base: string, theirs: string, labels: [string, string, string]): Promise<{ content: string; conflicts: number }>;
+  /** Guards selected in the tree: only pushable patches are applied when checking states. */
+  guards?: string[];
+}
+
+export type ConflictKind = "content" | "delete-modify" | "apply";
+
+export interface QueueConflict {
+  patch: string;
+  kind: ConflictKind;
+  message: string;
+  files?: string[];
+}
+
+export interface MergeOutcome {
+  queue: QueueVersion;
+  conflicts: QueueConflict[];
+  /** What the merge did that a user may want to know (renames followed, patches regenerated). */
+  notes: string[];
+  /** Our patch names that the merge renamed (theirs renamed them): ours → merged. */
+  renamed: Record<string, string>;
+}
+
+export const CONFLICT_LABELS: [string, string, string] = ["ours", "base", "theirs"];

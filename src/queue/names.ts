@@ -1,0 +1,104 @@
+/**
+ * Patch names. A name is a path relative to the queue directory and may have directories
+ * (`bugfix/x86/foo.patch`, as Debian's and the kernel's quilt series use), but it must
+ * always stay inside the queue directory and out of the queue's own files: every name that
+ * reaches the file system (from the command line, an import or a series file pulled from
+ * someone else) goes through validatePatchName first.
+ */
+import { mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PqError } from "../errors.js";
+
+/** Files of the queue directory itself; a patch may not take their names. */
+const RESERVED = new Set(["series", "status", "guards"]);
+
+export function validatePatchName(name: string, where = ""): void {
+  const unsafe = (why: string): never => {
+    throw new PqError("unsafe-path", `${where}patch name ${JSON.stringify(name)} ${why}`, [
+      "a patch name is a path inside the queue directory: no absolute paths, '..', backslashes or NUL",
+    ]);
+  };
+  const invalid = (why: string): never => {
+    throw new PqError("usage", `${where}invalid patch name ${JSON.stringify(name)}: ${why}`, [
+      "a patch name is a relative path like fix-foo.patch or bugfix/x86/foo.patch: no spaces or '#', " +
+        "no component starting with '.', not 'series'/'status'/'guards'",
+    ]);
+  };
+  if (!name) invalid("it is empty");
+  if (name.includes("\0")) unsafe("contains NUL");
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) unsafe("is absolute");
+  if (name.includes("\\")) unsafe("contains a backslash");
+  const parts = name.split("/");
+  if (parts.includes("..")) unsafe("contains a '..' component");
+  if (parts.some((p) => p === "")) invalid("it has an empty component ('//' or a trailing '/')");
+  if (parts.some((p) => p.startsWith("."))) invalid("a component starts with '.'");
+  if (/[\s#]/.test(name)) invalid("it contains a space or '#'");
+  if (parts.some((p) => Buffer.byteLength(p, "utf8") > 200)) invalid("a component is longer than 200 bytes (file systems stop at 255)");
+  if (RESERVED.has(parts[0]) && parts.length === 1) invalid(`'${name}' is one of the queue's own files`);
+}
+
+/**
+ * Two names clash on disk when one is a directory of the other (`a` and `a/b.patch`):
+ * a file and a directory cannot share a path.
+ */
+export function clashingName(names: readonly string[], name: string): string | undefined {
+  return names.find((n) => n !== name && (n.startsWith(`${name}/`) || name.startsWith(`${n}/`)));
+}
+
+/** A name as one file name (trash entries, mail files): the directories joined with '_'. */
+export function flattenName(name: string): string {
+  return name.split("/").join("_");
+}
+
+/** Remove the directories a patch file leaves empty, up to (not including) the queue directory. */
+export function pruneEmptyDirs(queueDir: string, name: string): void {
+  const parts = name.split("/").slice(0, -1);
+  while (parts.length) {
+    try {
+      rmdirSync(join(queueDir, ...parts));
+    } catch {
+      return; // not empty (or already gone): everything above it stays too
+    }
+    parts.pop();
+  }
+}
+
+/** Move a patch file to another name in the queue (directories created and emptied as needed). */
+export function movePatchFile(queueDir: string, from: string, to: string): void {
+  mkdirSync(dirname(join(queueDir, to)), { recursive: true });
+  renameSync(join(queueDir, from), join(queueDir, to));
+  pruneEmptyDirs(queueDir, from);
+}
+
+/** Move a patch file out of the queue to `dest` (a flat file name), pruning emptied directories. */
+export function movePatchOut(queueDir: string, name: string, dest: string): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  renameSync(join(queueDir, name), dest);
+  pruneEmptyDirs(queueDir, name);
+}
+
+/**
+ * Find a patch by what a user typed: the exact name, a 1-based position, the name without
+ * .patch/.diff, a unique prefix, or (for names with directories) a unique last component,
+ * with or without its extension.
+ */
+export function resolveName(names: readonly string[], target: string | number): string {
+  if (typeof target === "number" || /^\d+$/.test(target)) {
+    const n = Number(target);
+    if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
+    return names[n - 1];
+  }
+  if (names.includes(target)) return target;
+  const bare = (n: string) => n.replace(/\.(patch|diff)$/, "");
+  const pick = (found: string[]): string | undefined => {
+    if (found.length === 1) return found[0];
+    if (found.length > 1) throw new PqError("usage", `${target} matches several patches: ${found.slice(0, 10).join(", ")}${found.length > 10 ? ", ..." : ""}`);
+    return undefined;
+  };
+  const hit =
+    pick(names.filter((n) => bare(n) === target)) ??
+    pick(names.filter((n) => n.startsWith(target))) ??
+    (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
+  if (hit) return hit;
+  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"]);
+}

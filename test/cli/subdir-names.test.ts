@@ -1,0 +1,136 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+const repo = (files: Record<string, string>) => {
+  const d = makeRepo(files);
+  dirs.push(d);
+  return d;
+};
+
+const base = { "timer.c": "int ticks;\nint hz = 100;\n", "driver.c": "void probe(void) {}\n", "Makefile": "all:\n" };
+const diff = (path: string, from: string, to: string) => `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
+
+/** A hand-written quilt queue whose names have directories, as distribution series do. */
+function quiltQueue(): string {
+  const q = tempDir("pq-quilt-");
+  dirs.push(q);
+  write(q, "patches/series", "# topic directories\nbugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n");
+  write(q, "patches/bugfix/x86/timer-ticks.patch", "From: Ann Example <ann@example.org>\nSubject: timer: long ticks\n\n" + diff("timer.c", "int ticks;", "long ticks;"));
+  write(q, "patches/features/all/driver-probe.patch", "Subject: driver: probe returns int\n\n" + diff("driver.c", "void probe(void) {}", "int probe(void) { return 0; }"));
+  write(q, "patches/debian/makefile.diff", diff("Makefile", "all:", "all: timer.o"));
+  return q;
+}
+
+const series = async (tree: string) => (await pq(tree, "series")).out.trim().split("\n");
+
+describe("patch names with directories", () => {
+  it("import --quilt keeps the names; series, push/pop/goto by name and position, guard and header take them", async () => {
+    const tree = repo(base);
+    await pq(tree, "init");
+    const imported = await pq(tree, "import", "--quilt", quiltQueue());
+    expect(imported.code).toBe(0);
+    expect(await series(tree)).toEqual(["bugfix/x86/timer-ticks.patch", "features/all/driver-probe.patch", "debian/makefile.diff"]);
+    expect(read(tree, "patches/features/all/driver-probe.patch")).toContain("int probe(void)");
+    expect(JSON.parse((await pq(tree, "guard", "features/all/driver-probe.patch", "--json")).out)).toEqual({ name: "features/all/driver-probe.patch", guards: ["+drivers"] });
+
+    await pq(tree, "select", "drivers");
+    expect((await pq(tree, "push", "features/all/driver-probe")).out).toContain("now at: features/all/driver-probe.patch");
+    expect(read(tree, "driver.c")).toBe("int probe(void) { return 0; }\n");
+    expect((await pq(tree, "pop", "1")).out).toContain("bugfix/x86/timer-ticks.patch");
+    expect((await pq(tree, "goto", "3")).code).toBe(0);
+    expect((await pq(tree, "top")).out.trim()).toBe("debian/makefile.diff");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "makefile")).out).toContain("now at: debian/makefile.diff"); // the last component is enough when unique
+    expect(read(tree, "Makefile")).toBe("all: timer.o\n");
+
+    expect((await pq(tree, "guard", "bugfix/x86/timer-ticks.patch", "+x86")).code).toBe(0);
+    expect((await pq(tree, "series", "-v")).out).toContain("bugfix/x86/timer-ticks.patch  #+x86");
+    expect((await pq(tree, "header", "2", "-m", "driver: probe reports success")).code).toBe(0);
+    expect(JSON.parse((await pq(tree, "header", "features/all/driver-probe.patch", "--json")).out)).toMatchObject({ subject: "driver: probe reports success" });
+    expect(JSON.parse((await pq(tree, "header", "timer-ticks", "--json")).out)).toMatchObject({ author: "Ann Example <ann@example.org>", subject: "timer: long ticks" });
+  });
+
+  it("new, refresh, rename across directories, delete and fold keep every file and prune emptied directories", async () => {
+    const tree = repo(base);
+    await pq(tree, "init");
+    expect((await pq(tree, "new", "bugfix/x86/one.patch", "-m", "one")).code).toBe(0);
+    write(tree, "timer.c", "long ticks;\nint hz = 100;\n");
+    await pq(tree, "refresh");
+    expect(read(tree, "patches/bugfix/x86/one.patch")).toContain("+long ticks;");
+
+    expect((await pq(tree, "rename", "bugfix/x86/one.patch", "features/arch/x86-one.patch")).code).toBe(0);
+    expect(existsSync(join(tree, "patches/features/arch/x86-one.patch"))).toBe(true);
+    expect(existsSync(join(tree, "patches/bugfix"))).toBe(false); // emptied directories go
+    expect((await pq(tree, "top")).out.trim()).toBe("features/arch/x86-one.patch");
+
+    // Two unapplied patches in a directory: delete one, fold the other into the top.
+    write(tree, "patches/extra/a/two.patch", "Subject: two\n\n" + diff("driver.c", "void probe(void) {}", "void probe(int x) {}"));
+    write(tree, "patches/extra/a/three.patch", "Subject: three\n\n" + diff("Makefile", "all:", "all: driver.o"));
+    write(tree, "patches/series", read(tree, "patches/series") + "extra/a/two.patch\nextra/a/three.patch\n");
+    expect((await pq(tree, "delete", "extra/a/three")).code).toBe(0);
+    expect((await pq(tree, "fold", "extra/a/two.patch")).code).toBe(0);
+    expect(read(tree, "driver.c")).toBe("void probe(int x) {}\n");
+    expect(existsSync(join(tree, "patches/extra"))).toBe(false);
+    const trash = readdirSync(join(tree, ".pq/trash"));
+    expect(trash.some((f) => f.endsWith("-extra_a_three.patch"))).toBe(true);
+    expect(trash.some((f) => f.endsWith("-extra_a_two.patch"))).toBe(true);
+    expect(await series(tree)).toEqual(["features/arch/x86-one.patch"]);
+  });
+
+  it("export --quilt writes the series with its directories and --dir flattens names into mail files", async () => {
+    const tree = repo(base);
+    await pq(tree, "init");
+    await pq(tree, "import", "--quilt", quiltQueue());
+    await pq(tree, "select", "drivers");
+    await pq(tree, "push", "-a");
+    const out = tempDir("pq-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--quilt", join(out, "q"))).code).toBe(0);
+    expect(read(out, "q/series")).toBe("bugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n");
+    expect(read(out, "q/features/all/driver-probe.patch")).toContain("+int probe(void) { return 0; }");
+    expect((await pq(tree, "export", "--dir", join(out, "mails"))).code).toBe(0);
+    expect(readdirSync(join(out, "mails")).sort()).toEqual(["0001-bugfix_x86_timer-ticks.patch", "0002-features_all_driver-probe.patch", "0003-debian_makefile.patch", "series"]);
+    expect((await pq(tree, "export", "--quilt", join(out, "x"), "--dir", join(out, "y"))).code).toBe(2);
+  });
+
+  it("import --hg keeps names with directories", async () => {
+    const hg = tempDir("pq-hg-");
+    dirs.push(hg);
+    write(hg, ".hg/patches/series", "topic/one.diff\n");
+    write(hg, ".hg/patches/topic/one.diff", "# HG changeset patch\n# User Ann Example <ann@example.org>\ntimer\n\n" + diff("timer.c", "int ticks;", "long ticks;"));
+    const tree = repo(base);
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--hg", hg, "--push")).code).toBe(0);
+    expect(await series(tree)).toEqual(["topic/one.diff"]);
+    expect(read(tree, "timer.c")).toBe("long ticks;\nint hz = 100;\n");
+  });
+
+  it("refuses names that escape the queue directory, from the command line or a series file", async () => {
+    const tree = repo(base);
+    await pq(tree, "init");
+    for (const [name, code] of [["../x.patch", 7], ["/abs.patch", 7], ["a/../../x", 7], ["a//b", 2], [".pq/x", 2], ["series", 2]] as const) {
+      const r = await pq(tree, "new", name);
+      expect(r.code, name).toBe(code);
+      expect(r.err, name).toMatch(/patch name/);
+    }
+    await pq(tree, "new", "ok.patch");
+    expect((await pq(tree, "rename", "ok.patch", "../../escaped.patch")).code).toBe(7);
+    expect(existsSync(join(tree, "patches/ok.patch"))).toBe(true);
+
+    const evil = tempDir("pq-evil-");
+    dirs.push(evil);
+    write(evil, "patches/series", "fine.patch\n../../outside.patch\n");
+    write(evil, "patches/fine.patch", diff("timer.c", "int ticks;", "long ticks;"));
+    const r = await pq(tree, "import", "--quilt", evil);
+    expect(r.code).toBe(7);
+    expect(r.err).toMatch(/series line 2/);
+    expect(await series(tree)).toEqual(["ok.patch"]);
+    expect((await pq(tree, "import", join(evil, "patches/fine.patch"), "--name", "a/../../x.patch")).code).toBe(7);
+  });
+});

@@ -1,0 +1,90 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { join_, ok, remoteQueue } from "./shared-helpers.js";
+
+let root: string;
+let base: string;
+const PANIC = read("test/fixtures/kernels/variants", "panic.c");
+
+beforeAll(() => {
+  root = tempDir("pq-gate-");
+  process.env.PQ_CACHE_DIR = join(root, "cache");
+  base = fixtureKernelTree("pass", join(root, "base"));
+  git(base, "init", "-q", "-b", "main");
+  git(base, "add", "-A");
+  git(base, "commit", "-q", "-m", "fixture kernel");
+});
+afterAll(() => cleanup(root));
+
+function bare(name: string): string {
+  const dir = join(root, name);
+  execFileSync("git", ["init", "-q", "--bare", "-b", "main", dir]);
+  return dir;
+}
+
+describe("the gate: pq hook install and pq sync --check", () => {
+  it("a pre-receive hook accepts a green queue and rejects a push that breaks a state, with the matrix", async () => {
+    const remote = bare("hooked.git");
+    const inst = await ok(root, "hook", "install", remote, "--base", base, "--backends", "native");
+    expect(inst.out).toContain("installed");
+    const w = { root: join(root, "h"), base };
+    execFileSync("mkdir", ["-p", w.root]);
+    const ann = await join_(w, remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "comment.patch", "-m", "a harmless comment");
+    write(ann.tree, "main.c", read(ann.tree, "main.c") + "/* harmless */\n");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "good");
+    const good = await ok(ann.tree, "sync");
+    expect(good.out).toContain("merged and pushed");
+    expect(remoteQueue(remote).series).toBe("comment.patch\n");
+
+    await ok(ann.tree, "new", "panic.patch", "-m", "this one panics");
+    write(ann.tree, "main.c", PANIC);
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "bad");
+    const bad = await pq(ann.tree, "sync");
+    expect(bad.code).toBe(11);
+    expect(bad.err).toContain("the remote refused the push");
+    expect(bad.err).toContain("refusing");
+    expect(bad.err).toMatch(/2 +panic\.patch +PANIC/);
+    expect(bad.err).toContain("fixture panic");
+    expect(bad.err).toContain("pre-receive hook declined");
+    expect(remoteQueue(remote).series).toBe("comment.patch\n");
+  }, 180_000);
+
+  it("pq sync --check refuses to push a merged queue whose states newly fail, and reports old failures without blocking", async () => {
+    const remote = bare("checked.git");
+    const w = { root: join(root, "c"), base };
+    execFileSync("mkdir", ["-p", w.root]);
+    const ann = await join_(w, remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "comment.patch", "-m", "a harmless comment");
+    write(ann.tree, "main.c", read(ann.tree, "main.c") + "/* harmless */\n");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "good");
+    expect((await ok(ann.tree, "sync", "--check", "--backends", "native")).out).toContain("merged and pushed");
+
+    await ok(ann.tree, "new", "panic.patch", "-m", "this one panics");
+    write(ann.tree, "main.c", PANIC);
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "bad");
+    const bad = await pq(ann.tree, "sync", "--check", "--backends", "native");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("breaks a state that passed before; nothing was pushed");
+    expect(bad.out).toMatch(/newly failing: state 2 \(panic\.patch\) on native: panic/);
+    expect(remoteQueue(remote).series).toBe("comment.patch\n");
+
+    // Pushed anyway without the gate: from now on that failure is known, and does not block others.
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "new", "another.patch", "-m", "another comment");
+    write(ann.tree, "main.c", read(ann.tree, "main.c") + "/* another */\n");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "another");
+    const known = await ok(ann.tree, "sync", "--check", "--backends", "native");
+    expect(known.out).toContain("merged and pushed");
+    expect(known.out).toContain("2 failing cell(s) already failed before or sit on a failing state (not blocking)");
+    expect(remoteQueue(remote).series).toBe("comment.patch\npanic.patch\nanother.patch\n");
+  }, 180_000);
+});

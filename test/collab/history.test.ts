@@ -1,0 +1,116 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFilePatch, gitBlobId } from "../../src/patch/index.js";
+import { cleanup, makeRepo, write } from "../helpers/repo.js";
+import { lines, ok, setIdentity } from "./shared-helpers.js";
+
+const A = lines(40);
+const set = (text: string, at: number, value: string) => text.replace(`line ${at}\n`, `${value}\n`);
+const mod = (before: string, after: string) => createFilePatch({ oldPath: "a.c", newPath: "a.c", oldContent: before, newContent: after });
+const patchText = (subject: string, diff: string) => `From: Ann Example <ann@example.org>\nSubject: ${subject}\n\n${diff}`;
+
+let tree: string;
+beforeAll(() => {
+  tree = makeRepo({ "a.c": A, "b.c": lines(10, "bee") });
+});
+afterAll(() => cleanup(tree));
+
+describe("pq log -p: the change of the change", () => {
+  it("shows each version of a patch as an interdiff of its post-images", async () => {
+    await ok(tree, "init", "--shared");
+    const queue = join(tree, "patches");
+    setIdentity(queue, "Ann Example", "ann@example.org");
+    const v1 = set(A, 5, "five");
+    const v2 = set(v1, 20, "twenty");
+    const v3 = v2.replace("five\n", "FIVE\n");
+    write(queue, "p1.patch", patchText("one", mod(A, v1)));
+    write(queue, "series", "p1.patch\n");
+    await ok(tree, "commit", "-m", "add p1");
+    write(queue, "p1.patch", patchText("one", mod(A, v2)));
+    await ok(tree, "commit", "-m", "p1: also line 20");
+    write(queue, "p1.patch", patchText("one", mod(A, v3)));
+    await ok(tree, "commit", "-m", "p1: five in capitals");
+    const ids = execFileSync("git", ["-C", queue, "log", "--format=%H %aD", "--", "p1.patch"], { encoding: "utf8" }).trim().split("\n").map((l) => [l.slice(0, 40), l.slice(41)]);
+
+    const r = await ok(tree, "log", "p1.patch", "-p");
+    const entry = (i: number, message: string) => `commit ${ids[i][0]}\nAuthor: Ann Example <ann@example.org>\nDate:   ${ids[i][1]}\n\n    ${message}\n\n`;
+    const expected =
+      entry(0, "p1: five in capitals") +
+      `diff --git a/a.c b/a.c\nindex ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n--- a/a.c\n+++ b/a.c\n` +
+      "@@ -2,7 +2,7 @@\n line 2\n line 3\n line 4\n-five\n+FIVE\n line 6\n line 7\n line 8\n" +
+      entry(1, "p1: also line 20") +
+      `diff --git a/a.c b/a.c\nindex ${gitBlobId(v1).slice(0, 12)}..${gitBlobId(v2).slice(0, 12)} 100644\n--- a/a.c\n+++ b/a.c\n` +
+      "@@ -17,7 +17,7 @@\n line 17\n line 18\n line 19\n-line 20\n+twenty\n line 21\n line 22\n line 23\n" +
+      entry(2, "add p1") +
+      "p1.patch: first version\n";
+    expect(r.out).toBe(expected);
+
+    // The same last change as a range-diff of two revisions of the queue repository.
+    const rd = await ok(tree, "range-diff", "HEAD~1", "HEAD");
+    expect(rd.out).toBe(
+      "1: p1.patch ! 1: p1.patch\n" +
+        `    diff --git a/a.c b/a.c\n    index ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n    --- a/a.c\n    +++ b/a.c\n` +
+        "    @@ -2,7 +2,7 @@\n     line 2\n     line 3\n     line 4\n    -five\n    +FIVE\n     line 6\n     line 7\n     line 8\n",
+    );
+    // A rename keeps the patch's history, and a change made with it shows as an interdiff.
+    await ok(tree, "rename", "p1.patch", "p1-five.patch");
+    write(queue, "p1-five.patch", patchText("one", mod(A, v3.replace("line 21\n", "twenty-one\n"))));
+    await ok(tree, "commit", "-m", "p1: renamed, line 21");
+    const followed = await ok(tree, "log", "p1-five.patch", "-p");
+    expect(followed.out.match(/^commit /gm)?.length).toBe(4);
+    expect(followed.out).toContain("    p1: renamed, line 21\n\np1.patch renamed to p1-five.patch\ndiff --git a/a.c b/a.c\n");
+    expect(followed.out).toContain("-line 21\n+twenty-one\n");
+    expect(followed.out).toContain("p1.patch: first version\n");
+    // The whole queue's log, newest first, with a subject line per commit.
+    const all = await ok(tree, "log", "--json");
+    expect(JSON.parse(all.out).map((e: { message: string }) => e.message)).toEqual(["p1: renamed, line 21", "p1: five in capitals", "p1: also line 20", "add p1", "pq: start the shared queue"]);
+  });
+});
+
+describe("pq range-diff", () => {
+  it("pairs by name and by content, and shows moved, changed, renamed, dropped and added patches", async () => {
+    const t = makeRepo({ "a.c": A, "b.c": lines(10, "bee") });
+    await ok(t, "init");
+    const bee = lines(10, "bee");
+    const p1 = patchText("one", mod(A, set(A, 5, "five")));
+    const p1b = patchText("one", mod(A, set(set(A, 5, "five"), 6, "six")));
+    const p2 = patchText("two", createFilePatch({ oldPath: "b.c", newPath: "b.c", oldContent: bee, newContent: bee.replace("bee 2\n", "two\n") }));
+    const p3 = patchText("three", mod(set(A, 5, "five"), set(set(A, 5, "five"), 30, "thirty")));
+    const old = patchText("old", mod(set(set(A, 5, "five"), 30, "thirty"), set(set(set(A, 5, "five"), 30, "thirty"), 35, "old")));
+    const nw = patchText("new", mod(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), set(set(set(set(A, 5, "five"), 6, "six"), 30, "thirty"), 38, "new")));
+    const dirA = join(t, "qa");
+    const dirB = join(t, "qb");
+    write(dirA, "series", "p1.patch\np2.patch\np3.patch\nold.patch\n");
+    Object.entries({ "p1.patch": p1, "p2.patch": p2, "p3.patch": p3, "old.patch": old }).forEach(([n, c]) => write(dirA, n, c));
+    write(dirB, "series", "p2.patch\np1.patch\np3-renamed.patch\nnew.patch\n");
+    Object.entries({ "p1.patch": p1b, "p2.patch": p2, "p3-renamed.patch": p3, "new.patch": nw }).forEach(([n, c]) => write(dirB, n, c));
+    const r = await ok(t, "range-diff", "qa", "qb");
+    const v1 = set(A, 5, "five");
+    const v2 = set(v1, 6, "six");
+    expect(r.out).toBe(
+      [
+        "2: p2.patch  = 1: p2.patch (moved)",
+        "1: p1.patch  ! 2: p1.patch",
+        "    diff --git a/a.c b/a.c",
+        `    index ${gitBlobId(v1).slice(0, 12)}..${gitBlobId(v2).slice(0, 12)} 100644`,
+        "    --- a/a.c",
+        "    +++ b/a.c",
+        "    @@ -3,7 +3,7 @@",
+        "     line 3",
+        "     line 4",
+        "     five",
+        "    -line 6",
+        "    +six",
+        "     line 7",
+        "     line 8",
+        "     line 9",
+        "3: p3.patch  = 3: p3-renamed.patch",
+        "4: old.patch < -: -----",
+        "-: --------- > 4: new.patch",
+        "",
+      ].join("\n"),
+    );
+    cleanup(t);
+  });
+});

@@ -1,0 +1,95 @@
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cleanup, pq, read } from "../helpers/repo.js";
+import { editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world } from "./shared-helpers.js";
+
+const PQ = resolve("bin/pq.js");
+
+/** Starts `pq sync` as a real process and SIGKILLs it after `ms` (it may finish first). */
+async function killedSync(cwd: string, ms: number): Promise<void> {
+  const child = spawn(process.execPath, [PQ, "sync"], { cwd, stdio: "ignore" });
+  const exited = new Promise((r) => child.on("exit", r));
+  await new Promise((r) => setTimeout(r, ms));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+describe("a sync killed at any point", () => {
+  it("is completed by the next pq sync, with nothing lost on either side", async () => {
+    for (const ms of [60, 150, 250, 350, 500, 700]) {
+      const w = world();
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "p1.patch", "-m", "one");
+      editLine(ann.tree, "a.c", 5, "five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1");
+      await ok(ann.tree, "sync");
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      editLine(ann.tree, "a.c", 2, "two (ann)");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "ann refreshes p1");
+      await ok(ann.tree, "sync");
+      editLine(bob.tree, "a.c", 30, "thirty (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "new", "bob.patch", "-m", "bob's");
+      editLine(bob.tree, "b.c", 9, "nine (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "bob refreshes p1, adds bob.patch");
+
+      await killedSync(bob.tree, ms);
+      const again = await pq(bob.tree, "sync");
+      expect(again.code, `killed after ${ms} ms: ${again.err}`).toBe(0);
+      await ok(ann.tree, "sync");
+      const p1 = remoteQueue(w.remote).patches["p1.patch"];
+      expect(p1, `killed after ${ms} ms`).toContain("+two (ann)");
+      expect(p1).toContain("+thirty (bob)");
+      expect(remoteQueue(w.remote).series).toBe("p1.patch\nbob.patch\n");
+      expect((await ok(bob.tree, "top")).out.trim()).toBe("bob.patch");
+      expect(read(bob.tree, "a.c")).toMatch(/two \(ann\)[^]*five[^]*thirty \(bob\)/);
+      await expectConverged(w.remote, [ann, bob], w.base);
+      cleanup(w.root);
+    }
+  }, 240_000);
+
+  it("that was stopping on a conflict is rolled back and redone: the conflict is reported again, --abort restores", async () => {
+    for (const ms of [100, 300, 500, 800]) {
+      const w = world();
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "p1.patch", "-m", "one");
+      editLine(ann.tree, "a.c", 5, "five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "new", "p2.patch", "-m", "two");
+      editLine(ann.tree, "b.c", 5, "bee five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1, p2");
+      await ok(ann.tree, "sync");
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      await ok(ann.tree, "goto", "p1.patch");
+      editLine(ann.tree, "a.c", 5, "five (ann)");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "ann");
+      await ok(ann.tree, "sync");
+      await ok(bob.tree, "goto", "p1.patch");
+      editLine(bob.tree, "a.c", 5, "five (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "bob");
+      await ok(bob.tree, "push", "-a");
+      const before = fullSnapshot(bob.tree);
+      const remoteBefore = remoteQueue(w.remote);
+
+      await killedSync(bob.tree, ms);
+      const again = await pq(bob.tree, "sync");
+      expect(again.code, `killed after ${ms} ms: ${again.err}`).toBe(6);
+      // Rolled back and redone, or (if the kill came after it stopped) still stopped: the same conflict either way.
+      expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.conflicted).toEqual(["p1.patch"]);
+      expect(read(bob.tree, "a.c")).toMatch(/<<<<<<< ours\nfive \(bob\)\n=======\nfive \(ann\)\n>>>>>>> theirs\n/);
+      expect(remoteQueue(w.remote)).toEqual(remoteBefore);
+      await ok(bob.tree, "sync", "--abort");
+      expect(fullSnapshot(bob.tree), `killed after ${ms} ms`).toEqual(before);
+      cleanup(w.root);
+    }
+  }, 240_000);
+});

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitRepo } from "../../src/git/repo.js";
+import { createFilePatch } from "../../src/patch/index.js";
+import { mergeQueues } from "../../src/collab/queue-merge.js";
+import { mergeOrder } from "../../src/collab/series-merge.js";
+import { mergeHeaders } from "../../src/collab/header-merge.js";
+import { simulateQueue } from "../../src/collab/simulate.js";
+import type { MergeServices, QueueVersion } from "../../src/collab/types.js";
+import { cleanup, makeRepo } from "../helpers/repo.js";
+
+const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+const BASE_TREE: Record<string, string> = { "a.c": lines(40), "b.c": lines(20, "bee") };
+
+const edit = (text: string, at: number, replacement: string) => {
+  const ls = text.split("\n");
+  ls[at - 1] = replacement;
+  return ls.join("\n");
+};
+
+function patch(subject: string, author: string, diffs: string[], body = ""): string {
+  return `From: ${author}\nSubject: ${subject}\n\n${body ? body + "\n\n" : ""}${diffs.join("")}`;
+}
+const mod = (path: string, before: string, after: string) => createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after });
+
+let dir: string;
+let svc: MergeServices;
+beforeAll(async () => {
+  dir = makeRepo({ "x.txt": "x\n" });
+  const git = (await GitRepo.open(dir))!;
+  svc = { baseFile: async (p) => BASE_TREE[p] ?? null, mergeFile: (o, b, t, l) => git.mergeFile(o, b, t, l) };
+});
+afterAll(() => cleanup(dir));
+
+const A = "Ann Example <ann@example.org>";
+const B = "Bob Example <bob@example.org>";
+
+/** Applies a queue in memory and returns the final files. */
+async function finalTree(q: QueueVersion): Promise<Record<string, string | null>> {
+  const sim = await simulateQueue(q, svc.baseFile);
+  const out: Record<string, string | null> = {};
+  for (const [name, run] of sim.runs) expect(run.ok, `${name}: ${run.failures.join("; ")}`).toBe(true);
+  for (const p of Object.keys(BASE_TREE)) out[p] = await sim.current(p);
+  return out;
+}
+
+describe("series order merge", () => {
+  it("keeps insertions from both sides, a reorder on one side, and deletions", () => {
+    const base = ["a", "b", "c", "d"];
+    const ours = ["a", "x", "b", "c", "d"]; // x inserted after a
+    const theirs = ["d", "a", "b", "y", "c"].filter((n) => n !== "c").concat(["c"]); // d moved first, y added after b
+    const r = mergeOrder(base, ours, theirs, new Set(["a", "b", "c", "d", "x", "y"]));
+    expect(r.order).toEqual(["d", "a", "x", "b", "y", "c"]);
+    const del = mergeOrder(base, ["a", "c", "d"], theirs, new Set(["a", "c", "d", "y"]));
+    expect(del.order).toEqual(["d", "a", "y", "c"]);
+  });
+});
+
+describe("header merge", () => {
+  it("merges subject on one side and an added trailer on the other", () => {
+    const base = "From: Ann Example <ann@example.org>\nSubject: fix it\n\nWhy.\n\nSigned-off-by: Ann Example <ann@example.org>\n";
+    const ours = base.replace("fix it", "fix the thing");
+    const theirs = base.replace("Signed-off-by: Ann Example <ann@example.org>\n", "Signed-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n");
+    const r = mergeHeaders(base, ours, theirs);
+    expect(r.clashes).toEqual([]);
+    expect(r.header).toBe("From: Ann Example <ann@example.org>\nSubject: fix the thing\n\nWhy.\n\nSigned-off-by: Ann Example <ann@example.org>\nAcked-by: Bob Example <bob@example.org>\n");
+  });
+});
+
+describe("mergeQueues", () => {
+  const p1 = patch("one", A, [mod("a.c", BASE_TREE["a.c"], edit(BASE_TREE["a.c"], 5, "five"))]);
+  const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+  const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+
+  it("adds patches inserted at different positions on both sides", async () => {
+    const n1 = patch("new one", A, [mod("a.c", edit(BASE_TREE["a.c"], 5, "five"), edit(edit(BASE_TREE["a.c"], 5, "five"), 30, "thirty"))]);
+    const n2 = patch("new two", B, [mod("b.c", edit(BASE_TREE["b.c"], 3, "three"), edit(edit(BASE_TREE["b.c"], 3, "three"), 15, "fifteen"))]);
+    const ours = { series: "p1\nn1\np2\n", patches: { p1, p2, n1 } };
+    const theirs = { series: "p1\np2\nn2\n", patches: { p1, p2, n2 } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1\nn1\np2\nn2\n");
+    expect(r.queue.patches).toEqual({ p1, p2, n1, n2 });
+  });
+
+  it("merges one patch refreshed on both sides in different hunks: the result is the tree with both edits", async () => {
+    const pre = BASE_TREE["a.c"];
+    const post = edit(pre, 5, "five");
+    const ours = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(post, 2, "two (ours)"))]) } };
+    const theirs = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(post, 35, "thirty-five (theirs)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    const tree = await finalTree(r.queue);
+    expect(tree["a.c"]).toBe(edit(edit(post, 2, "two (ours)"), 35, "thirty-five (theirs)"));
+    expect(tree["b.c"]).toBe(edit(BASE_TREE["b.c"], 3, "three"));
+  });
+
+  it("reports the same lines changed on both sides as a conflict with both versions in the patch", async () => {
+    const pre = BASE_TREE["a.c"];
+    const ours = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five (ours)"))]) } };
+    const theirs = { series: base.series, patches: { ...base.patches, p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five (theirs)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p1", "content"]]);
+    expect(r.queue.patches.p1).toContain("+<<<<<<< ours");
+    expect(r.queue.patches.p1).toContain("+five (ours)");
+    expect(r.queue.patches.p1).toContain("+five (theirs)");
+  });
+
+  it("follows a rename on one side while the other refreshed the patch", async () => {
+    const pre = BASE_TREE["a.c"];
+    const refreshed = patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 6, "six"))]);
+    const ours = { series: "p1-renamed\np2\n", patches: { "p1-renamed": p1, p2 } };
+    const theirs = { series: base.series, patches: { ...base.patches, p1: refreshed } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1-renamed\np2\n");
+    expect(r.queue.patches).toEqual({ "p1-renamed": refreshed, p2 });
+  });
+
+  it("keeps the refresh when the other side deleted the patch, as a conflict", async () => {
+    const pre = BASE_TREE["b.c"];
+    const refreshed = patch("two", A, [mod("b.c", pre, edit(edit(pre, 3, "three"), 4, "four"))]);
+    const ours = { series: "p1\n", patches: { p1 } };
+    const theirs = { series: base.series, patches: { ...base.patches, p2: refreshed } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p2", "delete-modify"]]);
+    expect(r.queue.patches.p2).toBe(refreshed);
+    expect(r.queue.series).toBe("p1\np2\n");
+  });
+
+  it("regenerates a later patch whose context moved because an earlier one grew", async () => {
+    const pre = BASE_TREE["a.c"];
+    const post1 = edit(pre, 5, "five");
+    const later = patch("later", B, [mod("a.c", post1, edit(post1, 30, "thirty"))]);
+    const b2 = { series: "p1\nlater\n", patches: { p1, later } };
+    const grown = edit(post1, 2, "two\nextra 1\nextra 2");
+    const ours = { series: b2.series, patches: { p1: patch("one", A, [mod("a.c", pre, grown)]), later } };
+    const theirs = { series: "p1\nlater\nnew\n", patches: { p1, later, new: patch("new", B, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 1, "uno"))]) } };
+    const r = await mergeQueues(b2, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.patches.later).not.toBe(later);
+    expect(r.queue.patches.later).toContain("@@ -29,");
+    expect(r.notes.join("\n")).toContain("later: regenerated");
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect([...sim.runs.values()].every((x) => x.exact)).toBe(true);
+  });
+
+  it("names a corrupt series from the other side", async () => {
+    const theirs = { series: "p1 -R\n", patches: base.patches };
+    await expect(mergeQueues(base, { series: "p1\n", patches: base.patches }, theirs, svc)).rejects.toThrow(/their series: series line 1/);
+  });
+});
+
+describe("series order merge with a reorder on one side and an addition on the other", () => {
+  it("puts the addition where it was relative to the patches that did not move", () => {
+    const r = mergeOrder(["p1", "p2"], ["p2", "p1"], ["p1", "p2", "n3"], new Set(["p1", "p2", "n3"]));
+    expect(r.order).toEqual(["p2", "p1", "n3"]);
+  });
+});
+
+describe("guards and headers in the merge", () => {
+  it("keeps a guard change on one side and a refresh with a new trailer on the other", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+    const ours = { series: "p1 #+xen\np2\n", patches: { p1, p2 } };
+    const refreshed = patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 9, "nine"))], "Signed-off-by: Bob Example <bob@example.org>");
+    const theirs = { series: "p1\np2 #-vmi\n", patches: { p1: refreshed, p2 } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1 #+xen\np2 #-vmi\n");
+    expect(r.queue.patches.p1).toBe(refreshed);
+  });
+});
+
+describe("the same patch name added on both sides", () => {
+  it("merges the two additions as changes of the same files, and marks a clash with both versions", async () => {
+    const pre = BASE_TREE["a.c"];
+    const base: QueueVersion = { series: "", patches: {} };
+    const ours = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 3, "three (ann)"))]) } };
+    const theirs = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (bob)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.notes).toContain("fix: added on both sides, merged");
+    expect((await finalTree(r.queue))["a.c"]).toBe(edit(edit(edit(pre, 5, "five"), 3, "three (ann)"), 30, "thirty (bob)"));
+    const clash = { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (bob)"))]) } };
+    const c = await mergeQueues(base, { series: "fix\n", patches: { fix: patch("fix", A, [mod("a.c", pre, edit(pre, 5, "five (ann)"))]) } }, clash, svc);
+    expect(c.conflicts.map((x) => [x.patch, x.kind])).toEqual([["fix", "content"]]);
+    expect(c.queue.patches.fix).toMatch(/\+<<<<<<< ours\n\+five \(ann\)\n\+=======\n\+five \(bob\)\n\+>>>>>>> theirs\n/);
+  });
+});
+
+describe("series comments", () => {
+  it("stay where they were when both sides changed the series", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+    const n = patch("n", B, [mod("b.c", edit(BASE_TREE["b.c"], 3, "three"), edit(edit(BASE_TREE["b.c"], 3, "three"), 12, "twelve"))]);
+    const base: QueueVersion = { series: "# core\np1 # the first\n\n# drivers\np2\n", patches: { p1, p2 } };
+    const ours = { series: "# core\np1 #+xen # the first\n\n# drivers\np2\n", patches: { p1, p2 } };
+    const theirs = { series: "# core\np1 # the first\n\n# drivers\np2\nn\n", patches: { p1, p2, n } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.queue.series).toBe("# core\np1 #+xen # the first\n\n# drivers\np2\nn\n");
+  });
+});

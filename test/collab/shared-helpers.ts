@@ -1,0 +1,97 @@
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { GitRepo } from "../../src/git/repo.js";
+import { simulateQueue } from "../../src/collab/simulate.js";
+import { versionInGitDir } from "../../src/collab/gate.js";
+import { git, pq, tempDir, write, type CliRun } from "../helpers/repo.js";
+
+export const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+export const BASE_FILES = { "a.c": lines(40), "b.c": lines(20, "bee") };
+
+export interface Person {
+  name: string;
+  email: string;
+  tree: string;
+  queue: string;
+}
+
+/** Runs pq and fails the test with its stderr when it does not exit 0. */
+export async function ok(cwd: string, ...argv: string[]): Promise<CliRun> {
+  const r = await pq(cwd, ...argv);
+  if (r.code !== 0) throw new Error(`pq ${argv.join(" ")} exited ${r.code}\n${r.out}\n${r.err}`);
+  return r;
+}
+
+export function setIdentity(dir: string, name: string, email: string): void {
+  execFileSync("git", ["-C", dir, "config", "user.name", name]);
+  execFileSync("git", ["-C", dir, "config", "user.email", email]);
+}
+
+/** A bare remote and the tree everyone's patches apply to. */
+export function world(): { root: string; remote: string; base: string } {
+  const root = tempDir("pq-shared-");
+  const remote = join(root, "queue.git");
+  execFileSync("git", ["init", "-q", "--bare", "-b", "main", remote]);
+  const base = join(root, "base");
+  execFileSync("git", ["init", "-q", "-b", "main", base]);
+  for (const [p, c] of Object.entries(BASE_FILES)) write(base, p, c);
+  git(base, "add", "-A");
+  git(base, "commit", "-q", "-m", "base tree");
+  return { root, remote, base };
+}
+
+export async function join_(w: { root: string; base: string }, url: string, name: string, email: string): Promise<Person> {
+  const tree = join(w.root, name.split(" ")[0].toLowerCase());
+  execFileSync("git", ["clone", "-q", w.base, tree]);
+  setIdentity(tree, name, email);
+  await ok(tree, "init", "--shared", url);
+  const queue = join(tree, "patches");
+  setIdentity(queue, name, email);
+  return { name, email, tree, queue };
+}
+
+export function readQueueDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir)) if (!n.startsWith(".") && statSync(join(dir, n)).isFile()) out[n] = readFileSync(join(dir, n), "latin1");
+  return out;
+}
+
+/** Every file of a tree (its queue too), except git and pq internals. */
+export function fullSnapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir)) {
+      if (name === ".git" || (rel === "" && name === ".pq")) continue;
+      const full = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(full).isDirectory()) walk(full, r);
+      else out[r] = readFileSync(full, "latin1");
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+export function remoteQueue(remote: string): { series: string; patches: Record<string, string> } {
+  return versionInGitDir(remote, "main");
+}
+
+/** Nobody's change is missing: every clone's queue equals the remote's, and every state applies. */
+export async function expectConverged(remote: string, people: Person[], base: string): Promise<void> {
+  const r = remoteQueue(remote);
+  for (const p of people) {
+    expect({ series: readFileSync(join(p.queue, "series"), "latin1"), patches: Object.fromEntries(Object.entries(readQueueDir(p.queue)).filter(([n]) => n !== "series")) }, p.name).toEqual(r);
+  }
+  const repo = (await GitRepo.open(base))!;
+  const sim = await simulateQueue(r, (path) => repo.headContent(path));
+  for (const [name, run] of sim.runs) expect(run.ok, `${name}: ${run.failures.join("; ")}`).toBe(true);
+}
+
+/** Replace line `at` (1-based) of a tree file. */
+export function editLine(dir: string, path: string, at: number, text: string): void {
+  const content = readFileSync(join(dir, path), "latin1").split("\n");
+  content[at - 1] = text;
+  write(dir, path, content.join("\n"));
+}

@@ -1,0 +1,288 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Stack } from "../../src/queue/stack.js";
+import { sync } from "../../src/collab/sync.js";
+import { simulateQueue } from "../../src/collab/simulate.js";
+import { GitRepo } from "../../src/git/repo.js";
+import { cleanup, pq, read, write } from "../helpers/repo.js";
+import { BASE_FILES, editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world, type Person } from "./shared-helpers.js";
+
+let w: ReturnType<typeof world>;
+let ann: Person;
+let bob: Person;
+
+afterEach(() => cleanup(w.root));
+
+const series = (p: Person) => read(p.queue, "series");
+
+describe("pq sync between two contributors (bare remote over a path)", () => {
+  /** Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and pushes everything. */
+  beforeEach(async () => {
+    w = world();
+    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one: change line 5");
+    editLine(ann.tree, "a.c", 5, "five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "new", "p2.patch", "-m", "two: change bee 3");
+    editLine(ann.tree, "b.c", 3, "three");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1 and p2");
+    await ok(ann.tree, "sync");
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+  });
+
+  it("keeps patches added at different positions on both sides", async () => {
+    await ok(ann.tree, "pop");
+    await ok(ann.tree, "new", "n1.patch", "-m", "n1");
+    editLine(ann.tree, "a.c", 30, "thirty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "add n1");
+    await ok(ann.tree, "sync");
+
+    await ok(bob.tree, "new", "n2.patch", "-m", "n2");
+    editLine(bob.tree, "b.c", 15, "fifteen");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add n2");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain("merged and pushed");
+    expect(series(bob)).toBe("p1.patch\nn1.patch\np2.patch\nn2.patch\n");
+    // Bob's stack followed: n1 arrived under his top, so it is applied too.
+    expect((await ok(bob.tree, "applied")).out.trim().split("\n")).toEqual(["p1.patch", "n1.patch", "p2.patch", "n2.patch"]);
+    expect(read(bob.tree, "a.c")).toContain("thirty\n");
+    expect(read(bob.tree, "b.c")).toContain("fifteen\n");
+    // The merge commit has both parents and Bob as its author.
+    const parents = execFileSync("git", ["-C", w.remote, "log", "-1", "--format=%P %an", "main"], { encoding: "utf8" }).trim().split(" ");
+    expect(parents.length).toBe(4);
+    expect(parents.slice(2).join(" ")).toBe("Bob Example");
+
+    const a = await ok(ann.tree, "sync");
+    expect(a.out).toContain("took the remote's changes");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("merges the same patch refreshed on both sides in different hunks", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 2, "two (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: line 2");
+    await ok(ann.tree, "sync");
+
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "a.c", 35, "thirty-five (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p1: line 35");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain("p1.patch: changed on both sides, merged");
+    const expected = BASE_FILES["a.c"].replace("line 2\n", "two (ann)\n").replace("line 5\n", "five\n").replace("line 35\n", "thirty-five (bob)\n");
+    expect(read(bob.tree, "a.c")).toBe(expected);
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "goto", "p1.patch");
+    expect(read(ann.tree, "a.c")).toBe(expected);
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("stops on the same lines changed on both sides: nothing pushed, --abort restores, --continue finishes", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 5, "five (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: ann's five");
+    await ok(ann.tree, "sync");
+    const remoteBefore = remoteQueue(w.remote);
+
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "a.c", 5, "five (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p1: bob's five");
+    await ok(bob.tree, "push", "-a");
+    const before = fullSnapshot(bob.tree);
+    const head = execFileSync("git", ["-C", bob.queue, "rev-parse", "HEAD"], { encoding: "utf8" });
+
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("  p1.patch: both versions are kept with conflict markers in a.c");
+    expect(remoteQueue(w.remote)).toEqual(remoteBefore);
+    expect(read(bob.tree, "a.c")).toMatch(/<<<<<<< ours\nfive \(bob\)\n=======\nfive \(ann\)\n>>>>>>> theirs\n/);
+    const st = JSON.parse((await ok(bob.tree, "status", "--json")).out);
+    expect(st.shared).toMatchObject({ kind: "own", conflicted: ["p1.patch"], syncInProgress: true });
+    expect(st.top).toBe("p1.patch");
+
+    await ok(bob.tree, "sync", "--abort");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect(execFileSync("git", ["-C", bob.queue, "rev-parse", "HEAD"], { encoding: "utf8" })).toBe(head);
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    const early = await pq(bob.tree, "sync", "--continue");
+    expect(early.code).toBe(6);
+    expect(early.err).toContain("conflict markers are still in p1.patch");
+    write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
+    await ok(bob.tree, "refresh");
+    const c = await ok(bob.tree, "sync", "--continue");
+    expect(c.out).toContain("merged and pushed");
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
+    // The resolution is in the patch's history: the merge commit, as an interdiff against Bob's version.
+    const log = await ok(bob.tree, "log", "p1.patch", "-p");
+    expect(log.out).toMatch(/Author: Bob Example <bob@example.org>\n[^]*pq sync: merge origin\/main[^]*-five \(bob\)\n\+five \(ann and bob\)\n/);
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "push", "-a");
+    expect(read(ann.tree, "a.c")).toContain("five (ann and bob)\n");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "delete", "p2.patch");
+    await ok(ann.tree, "commit", "-m", "drop p2");
+    await ok(ann.tree, "sync");
+
+    editLine(bob.tree, "b.c", 4, "four (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p2: line 4");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("was deleted there but changed here: the changed version is kept");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
+    const c = await ok(bob.tree, "sync", "--continue");
+    expect(c.out).toContain("merged and pushed");
+    expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+four (bob)");
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("follows a rename on one side while the other refreshed the patch", async () => {
+    await ok(ann.tree, "rename", "p2.patch", "p2-bee.patch");
+    await ok(ann.tree, "commit", "-m", "rename p2");
+    await ok(ann.tree, "sync");
+
+    editLine(bob.tree, "b.c", 4, "four (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p2: line 4");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain("p2.patch was renamed to p2-bee.patch");
+    expect(series(bob)).toBe("p1.patch\np2-bee.patch\n");
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("p2-bee.patch");
+    expect(read(bob.queue, "p2-bee.patch")).toContain("+four (bob)");
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("keeps a reorder on one side and a patch added on the other", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "reorder", "p2.patch", "--first");
+    await ok(ann.tree, "commit", "-m", "p2 first");
+    await ok(ann.tree, "sync");
+
+    await ok(bob.tree, "new", "n3.patch", "-m", "n3");
+    editLine(bob.tree, "a.c", 20, "twenty");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add n3");
+    await ok(bob.tree, "sync");
+    expect(series(bob)).toBe("p2.patch\np1.patch\nn3.patch\n");
+    expect((await ok(bob.tree, "applied")).out.trim().split("\n")).toEqual(["p2.patch", "p1.patch", "n3.patch"]);
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("regenerates a later patch whose context moved when an earlier one was refreshed", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    write(ann.tree, "a.c", "new first line\nanother\n" + read(ann.tree, "a.c"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1 grows");
+    await ok(ann.tree, "sync");
+
+    await ok(bob.tree, "new", "later.patch", "-m", "later");
+    editLine(bob.tree, "a.c", 30, "thirty (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add later");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain("later.patch: regenerated (its context moved)");
+    expect(read(bob.queue, "later.patch")).toContain("@@ -29,7 +29,7 @@");
+    const repo = (await GitRepo.open(w.base))!;
+    const sim = await simulateQueue(remoteQueue(w.remote), (p) => repo.headContent(p));
+    expect([...sim.runs.values()].every((x) => x.exact)).toBe(true);
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("merges again when the push loses a race (and never forces)", async () => {
+    await ok(ann.tree, "new", "a3.patch", "-m", "a3");
+    editLine(ann.tree, "a.c", 12, "twelve (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "add a3");
+    await ok(bob.tree, "new", "b3.patch", "-m", "b3");
+    editLine(bob.tree, "b.c", 18, "eighteen (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add b3");
+    await ok(bob.tree, "pop", "-a"); // an unapplied change on a third side, to be merged on the retry
+    await ok(bob.tree, "push", "-a");
+
+    // Ann pushes between Bob's merge and Bob's push: the gate hook is the one moment in between.
+    let calls = 0;
+    const stack = await Stack.open({ tree: bob.tree });
+    const report = await sync(stack, {
+      gate: async () => {
+        if (calls++ === 0) await ok(ann.tree, "sync");
+        return { ok: true, report: "" };
+      },
+    });
+    expect(report.result).toBe("pushed");
+    expect(report.attempts).toBe(2);
+    expect(report.notes.join("\n")).toContain("attempt 1: the push lost a race; merged again");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\na3.patch\nb3.patch\n");
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("refuses to sync over unrefreshed edits and uncommitted queue changes", async () => {
+    editLine(bob.tree, "b.c", 9, "nine (unrefreshed)");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in b.c");
+    await ok(bob.tree, "refresh");
+    const u = await pq(bob.tree, "sync");
+    expect(u.code).toBe(5);
+    expect(u.err).toContain("the queue has uncommitted changes: p2.patch");
+  });
+});
+
+describe("damaged queue versions from the remote", () => {
+  beforeEach(async () => {
+    w = world();
+    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    editLine(ann.tree, "a.c", 5, "five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    await ok(ann.tree, "sync");
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+  });
+
+  /** Ann bypasses pq: a hand edit committed and pushed with plain git. */
+  function handPush(file: string, content: string): void {
+    write(ann.queue, file, content);
+    execFileSync("git", ["-C", ann.queue, "commit", "-qam", "hand edit"]);
+    execFileSync("git", ["-C", ann.queue, "push", "-q", "origin", "HEAD:main"]);
+  }
+
+  it("names a series it cannot read and changes nothing", async () => {
+    handPush("series", "p1.patch -R\n");
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("the remote's series: series line 1: option -R after p1.patch is not supported");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+  });
+
+  it("names a damaged patch and never applies it half-way", async () => {
+    handPush("p1.patch", read(ann.queue, "p1.patch").replace(/@@ -2,7 \+2,7 @@/, "@@ -2,9 +2,7 @@"));
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("p1.patch (the remote's version): the hunk at line");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { clashingName, flattenName, resolveName, validatePatchName } from "../../src/queue/names.js";
+import { Series } from "../../src/queue/series.js";
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PqError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+describe("patch names", () => {
+  it("accepts names with directories, as quilt series use them", () => {
+    for (const name of ["fix.patch", "bugfix/x86/fix-timer.patch", "features/all/new-driver.diff", "debian/series-fix.patch", "a/series", "0001-x.patch"]) {
+      expect(codeOf(() => validatePatchName(name)), name).toBeUndefined();
+    }
+  });
+
+  it("refuses names that would leave the queue directory as unsafe-path", () => {
+    for (const name of ["../x.patch", "/abs.patch", "a/../../x", "a/..", "..", "a\\b.patch", "C:/x.patch", "a\0b"]) {
+      expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("unsafe-path");
+    }
+  });
+
+  it("refuses empty components, dot names, spaces, '#' and the queue's own files as usage errors", () => {
+    for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards"]) {
+      expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("usage");
+    }
+  });
+
+  it("finds a patch by exact name, position, name without extension, unique prefix or unique last component", () => {
+    const names = ["bugfix/x86/timer.patch", "bugfix/arm/timer.patch", "features/all/driver.diff", "debian/version.patch"];
+    expect(resolveName(names, "features/all/driver.diff")).toBe("features/all/driver.diff");
+    expect(resolveName(names, 2)).toBe("bugfix/arm/timer.patch");
+    expect(resolveName(names, "3")).toBe("features/all/driver.diff");
+    expect(resolveName(names, "bugfix/x86/timer")).toBe("bugfix/x86/timer.patch");
+    expect(resolveName(names, "deb")).toBe("debian/version.patch");
+    expect(resolveName(names, "driver")).toBe("features/all/driver.diff");
+    expect(resolveName(names, "version.patch")).toBe("debian/version.patch");
+    expect(codeOf(() => resolveName(names, "bugfix/"))).toBe("usage"); // two patches start with it
+    expect(codeOf(() => resolveName(names, "timer"))).toBe("usage"); // two last components are timer.patch
+    expect(codeOf(() => resolveName(names, "5"))).toBe("not-found");
+    expect(codeOf(() => resolveName(names, "nothing"))).toBe("not-found");
+  });
+
+  it("flattens a name into one file name and spots a name that is another's directory", () => {
+    expect(flattenName("bugfix/x86/timer.patch")).toBe("bugfix_x86_timer.patch");
+    expect(clashingName(["a/b.patch"], "a")).toBe("a/b.patch");
+    expect(clashingName(["a"], "a/b.patch")).toBe("a");
+    expect(clashingName(["ab.patch"], "a")).toBeUndefined();
+  });
+
+  it("the series refuses escaping names from a series file and clashing names on insert or rename", () => {
+    expect(codeOf(() => Series.parse("ok.patch\n../x.patch\n"))).toBe("unsafe-path");
+    expect(() => Series.parse("ok.patch\n/abs.patch\n")).toThrow(/series line 2/);
+    expect(codeOf(() => Series.parse("a//b\n"))).toBe("usage");
+    const s = Series.parse("bugfix/one.patch #+x86\nfeatures/two.patch\n");
+    expect(s.entries()[0]).toEqual({ name: "bugfix/one.patch", guards: ["+x86"] });
+    expect(codeOf(() => s.insertAfter(null, { name: "bugfix", guards: [] }))).toBe("exists");
+    expect(codeOf(() => s.rename("features/two.patch", "bugfix/one.patch/x"))).toBe("exists");
+    s.rename("features/two.patch", "bugfix/two.patch");
+    expect(s.serialize()).toBe("bugfix/one.patch #+x86\nbugfix/two.patch\n");
+  });
+});
