@@ -10,13 +10,15 @@ import type { SyncStatus } from "./integrations.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
+/** The shared queue's facts, as `pq status` gives them. */
 function syncText(s: SyncStatus): string {
-  const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : `${s.ahead} ahead, ${s.behind} behind`;
+  const where = s.kind === "own" ? " (own repository)" : s.kind === "in-tree" ? " (in the tree's repository)" : "";
+  const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : "no upstream";
   const extra = [
     s.uncommitted ? `${s.uncommitted} uncommitted` : null,
     s.conflicted.length ? `sync stopped on conflicts in ${s.conflicted.join(", ")}` : s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
   ].filter(Boolean);
-  return `shared: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
+  return `shared${where}: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
 }
 
 export function HeaderBar({ view, queue, sync, width, theme }: { view: StackView; queue: string; sync: SyncStatus | null; width: number; theme: Theme }) {
