@@ -46,7 +46,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
   const size = useTerminalSize();
-  const { view, run, reload, say } = useStack(stack);
+  const { view, run, reload, say, keyPressed } = useStack(stack);
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
@@ -77,10 +77,15 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const page = Math.max(1, (focus === "series" || !wide ? seriesHeight : previewHeight) - 2);
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
+<<<<<<< HEAD
   const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
   const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(
     null,
   );
+=======
+  const topIndex = view.topIndex;
+  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(null);
+>>>>>>> tui
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
     nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };
@@ -252,7 +257,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   // The handler of the latest render, through a ref: keys must never act on a stale cursor.
   const handler = useRef(handleKey);
   handler.current = handleKey;
-  const onInput = useCallback((input: string, key: Key) => handler.current(input, key), []);
+  const onInput = useCallback(
+    (input: string, key: Key) => {
+      keyPressed();
+      handler.current(input, key);
+    },
+    [keyPressed],
+  );
   useInput(onInput);
 
   const log =
@@ -266,6 +277,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       width={seriesWidth}
       top={view.top}
       selected={view.selected}
+      applied={view.appliedCount}
       headers={headers}
       headersVersion={headersVersion}
       badges={badges}

@@ -51,6 +51,8 @@ export function undoSupport(stack: Stack): UndoSupport {
 
 /** What the header shows about a shared queue; null when sync is not available or not set up. */
 export interface SyncStatus {
+  /** own: the queue is a repository of its own; in-tree: versioned with the tree. */
+  kind: string | null;
   upstream: string | null;
   ahead: number;
   behind: number;
@@ -79,6 +81,7 @@ export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
     if (!r) return null;
     const n = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
     const conflicted = Array.isArray(r.conflicted) ? r.conflicted.map(String) : [];
+<<<<<<< HEAD
     return {
       upstream: typeof r.upstream === "string" ? r.upstream : null,
       ahead: n(r.ahead),
@@ -87,6 +90,9 @@ export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
       conflicted,
       syncInProgress: !!r.syncInProgress,
     };
+=======
+    return { kind: typeof r.kind === "string" ? r.kind : null, upstream: typeof r.upstream === "string" ? r.upstream : null, ahead: n(r.ahead), behind: n(r.behind), uncommitted: n(r.uncommitted), conflicted, syncInProgress: !!r.syncInProgress };
+>>>>>>> tui
   } catch {
     return null;
   }

@@ -42,6 +42,7 @@ export interface SeriesPaneProps {
   width: number;
   top: string | null;
   selected: string[];
+  applied: number;
   headers: Map<string, HeaderInfo>;
   /** Changes when `headers` (filled in place) got new entries: memo compares it. */
   headersVersion: number;
@@ -79,7 +80,7 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
   const guardWidth = Math.min(24, Math.max(0, ...visible.map((r) => (r.guards.length ? guardText(r.guards, p.selected).length + 1 : 0))));
   const badgeWidth = Math.max(0, ...visible.map((r) => badgeList(p.badges.get(r.name)).length * 3 + (p.badges.has(r.name) ? 1 : 0)));
   const subjectWidth = Math.max(0, p.width - fixed - guardWidth - badgeWidth);
-  const applied = p.rows.filter((r) => r.state === "applied").length;
+  const applied = p.applied;
   const title = `series ${applied}/${total} · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;
 
   return (

@@ -10,8 +10,10 @@ import type { SyncStatus } from "./integrations.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
+/** The shared queue's facts, as `pq status` gives them. */
 function syncText(s: SyncStatus): string {
-  const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : `${s.ahead} ahead, ${s.behind} behind`;
+  const where = s.kind === "own" ? " (own repository)" : s.kind === "in-tree" ? " (in the tree's repository)" : "";
+  const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : "no upstream";
   const extra = [
     s.uncommitted ? `${s.uncommitted} uncommitted` : null,
     s.conflicted.length
@@ -20,7 +22,7 @@ function syncText(s: SyncStatus): string {
         ? "a sync was interrupted (pq sync)"
         : null,
   ].filter(Boolean);
-  return `shared: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
+  return `shared${where}: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
 }
 
 export function HeaderBar({
@@ -37,7 +39,7 @@ export function HeaderBar({
   theme: Theme;
 }) {
   const c = theme.color;
-  const applied = view.rows.filter((r) => r.state === "applied").length;
+  const applied = view.appliedCount;
   // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
     `pq · ${applied}/${view.rows.length} applied`,

@@ -21,6 +21,9 @@ export interface SeriesRow {
 export interface StackView {
   rows: SeriesRow[];
   top: string | null;
+  /** Derived once per snapshot, not per frame: a frame must not walk 10,000 rows. */
+  appliedCount: number;
+  topIndex: number;
   selected: string[];
   status: StackStatus | null;
   busy: string | null;
@@ -52,6 +55,12 @@ function seriesEntries(stack: Stack): SeriesEntry[] {
   return entries;
 }
 
+function snapshot(stack: Stack) {
+  const rows = snapshotRows(stack);
+  const top = stack.top();
+  return { rows, top, appliedCount: stack.applied().length, topIndex: top ? rows.findIndex((r) => r.name === top) : -1, selected: stack.selectedGuards() };
+}
+
 export function snapshotRows(stack: Stack): SeriesRow[] {
   const applied = new Set(stack.applied());
   const guards = stack.selectedGuards();
@@ -69,9 +78,7 @@ export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>
 
 export function useStack(stack: Stack) {
   const [view, setView] = useState<StackView>(() => ({
-    rows: snapshotRows(stack),
-    top: stack.top(),
-    selected: stack.selectedGuards(),
+    ...snapshot(stack),
     status: null,
     busy: null,
     progress: null,
@@ -80,6 +87,11 @@ export function useStack(stack: Stack) {
     generation: 0,
   }));
   const busyRef = useRef(false);
+  /** When the last key arrived (App calls `keyPressed`). */
+  const lastKey = useRef(0);
+  const keyPressed = useCallback(() => {
+    lastKey.current = Date.now();
+  }, []);
 
   /**
    * The tree's status (what a refresh would take) is computed apart from the operations:
@@ -113,6 +125,7 @@ export function useStack(stack: Stack) {
 
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
+<<<<<<< HEAD
       setView((v) => ({
         ...v,
         rows: snapshotRows(stack),
@@ -124,6 +137,9 @@ export function useStack(stack: Stack) {
         error,
         generation: v.generation + 1,
       }));
+=======
+      setView((v) => ({ ...v, ...snapshot(stack), busy: null, progress: null, message, error, generation: v.generation + 1 }));
+>>>>>>> tui
       void refreshStatus(STATUS_AFTER_OP_MS);
     },
     [stack, refreshStatus],
@@ -140,7 +156,8 @@ export function useStack(stack: Stack) {
     let stopped = false;
     const poll = async () => {
       const started = Date.now();
-      if (!busyRef.current) await refreshStatus();
+      // Not while keys are coming (someone scrolling): the look would compete with frames.
+      if (!busyRef.current && started - lastKey.current > STATUS_POLL_MS) await refreshStatus();
       if (!stopped) timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
     };
     timer = setTimeout(poll, STATUS_POLL_MS);
@@ -183,11 +200,16 @@ export function useStack(stack: Stack) {
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
+<<<<<<< HEAD
   const setBusy = useCallback(
     (busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })),
     [],
   );
   return { view, run, reload, say, setBusy, busyRef };
+=======
+  const setBusy = useCallback((busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })), []);
+  return { view, run, reload, say, setBusy, busyRef, keyPressed };
+>>>>>>> tui
 }
 
 export function describePush(r: { pushed: { name: string; cached: boolean; needsRefresh?: string }[]; top: string | null }): string {

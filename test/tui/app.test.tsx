@@ -5,7 +5,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { App } from "../../src/tui/app.js";
-import { cleanup, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
 import { notesAfter, patchName } from "../helpers/series.mjs";
 import { answer, KEY, seriesStack, settle, tick } from "./tui-helpers.js";
 
@@ -395,8 +395,20 @@ describe("pq tui: seams for sync and stored verdicts", () => {
     const ui = mount(stack);
     Object.defineProperty(ui.stdout, "columns", { value: 140, configurable: true });
     ui.stdout.emit("resize");
-    await settle(ui.lastFrame, /shared: 2 ahead, 1 behind origin\/main · sync stopped on conflicts in p1\.patch/);
+    await settle(ui.lastFrame, /shared \(own repository\): 2 ahead, 1 behind origin\/main · sync stopped on conflicts in p1\.patch/);
     await settle(ui.lastFrame, /00001-change-1\.patch\s.*n\+ x!/);
     expect(read(dir, "notes.txt")).toBe(notesAfter(2));
+  });
+
+  it("shows a queue versioned in the tree's repository as shared (src/collab/status)", async () => {
+    const { dir, stack } = await seriesStack(3, 1);
+    dirs.push(dir);
+    git(dir, "add", "patches");
+    git(dir, "commit", "-qm", "share the queue");
+    write(dir, "patches/00003-change-3.patch", read(dir, "patches/00003-change-3.patch") + "\n");
+    const ui = mount(stack);
+    Object.defineProperty(ui.stdout, "columns", { value: 140, configurable: true });
+    ui.stdout.emit("resize");
+    await settle(ui.lastFrame, /shared \(in the tree's repository\): no upstream · 1 uncommitted/);
   });
 });
