@@ -77,15 +77,10 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const page = Math.max(1, (focus === "series" || !wide ? seriesHeight : previewHeight) - 2);
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
-<<<<<<< HEAD
-  const topIndex = view.top ? view.rows.findIndex((r) => r.name === view.top) : 0;
+  const topIndex = view.topIndex;
   const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(
     null,
   );
-=======
-  const topIndex = view.topIndex;
-  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(null);
->>>>>>> tui
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
     nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };

@@ -81,8 +81,8 @@ export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
     if (!r) return null;
     const n = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === "number" ? v : 0);
     const conflicted = Array.isArray(r.conflicted) ? r.conflicted.map(String) : [];
-<<<<<<< HEAD
     return {
+      kind: typeof r.kind === "string" ? r.kind : null,
       upstream: typeof r.upstream === "string" ? r.upstream : null,
       ahead: n(r.ahead),
       behind: n(r.behind),
@@ -90,9 +90,6 @@ export async function syncStatus(stack: Stack): Promise<SyncStatus | null> {
       conflicted,
       syncInProgress: !!r.syncInProgress,
     };
-=======
-    return { kind: typeof r.kind === "string" ? r.kind : null, upstream: typeof r.upstream === "string" ? r.upstream : null, ahead: n(r.ahead), behind: n(r.behind), uncommitted: n(r.uncommitted), conflicted, syncInProgress: !!r.syncInProgress };
->>>>>>> tui
   } catch {
     return null;
   }

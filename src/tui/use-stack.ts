@@ -58,7 +58,13 @@ function seriesEntries(stack: Stack): SeriesEntry[] {
 function snapshot(stack: Stack) {
   const rows = snapshotRows(stack);
   const top = stack.top();
-  return { rows, top, appliedCount: stack.applied().length, topIndex: top ? rows.findIndex((r) => r.name === top) : -1, selected: stack.selectedGuards() };
+  return {
+    rows,
+    top,
+    appliedCount: stack.applied().length,
+    topIndex: top ? rows.findIndex((r) => r.name === top) : -1,
+    selected: stack.selectedGuards(),
+  };
 }
 
 export function snapshotRows(stack: Stack): SeriesRow[] {
@@ -125,21 +131,7 @@ export function useStack(stack: Stack) {
 
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
-<<<<<<< HEAD
-      setView((v) => ({
-        ...v,
-        rows: snapshotRows(stack),
-        top: stack.top(),
-        selected: stack.selectedGuards(),
-        busy: null,
-        progress: null,
-        message,
-        error,
-        generation: v.generation + 1,
-      }));
-=======
       setView((v) => ({ ...v, ...snapshot(stack), busy: null, progress: null, message, error, generation: v.generation + 1 }));
->>>>>>> tui
       void refreshStatus(STATUS_AFTER_OP_MS);
     },
     [stack, refreshStatus],
@@ -200,16 +192,11 @@ export function useStack(stack: Stack) {
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
-<<<<<<< HEAD
   const setBusy = useCallback(
     (busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })),
     [],
   );
-  return { view, run, reload, say, setBusy, busyRef };
-=======
-  const setBusy = useCallback((busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })), []);
   return { view, run, reload, say, setBusy, busyRef, keyPressed };
->>>>>>> tui
 }
 
 export function describePush(r: { pushed: { name: string; cached: boolean; needsRefresh?: string }[]; top: string | null }): string {
