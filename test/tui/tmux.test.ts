@@ -123,7 +123,8 @@ describe("pq tui in a real terminal (tmux)", () => {
       tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", dir, `${env}node ${PQ} tui; sleep 60`);
       const until = Date.now() + 20_000;
       let s = "";
-      while (!/change number 10 of the series/.test(s) && Date.now() < until) {
+      // The preview loads a moment after the series pane: wait for both.
+      while (!(/change number 10 of the series/.test(s) && /-version = \x1b\[[0-9;]*7m9\b/.test(s)) && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 50));
         s = tmux("capture-pane", "-p", "-e", "-t", name);
       }
