@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
-import { statePaths } from "../queue/state.js";
+import { loadState, statePaths } from "../queue/state.js";
 import { readText } from "../tree/files.js";
 
 export interface ScratchStack {
@@ -29,7 +29,11 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
     let stack: Stack;
-    if (opts.queue) {
+    // --queue naming the tree's own stack's queue is the current stack: its applied patches
+    // are in the tree, so the tree is not the base to push them onto.
+    const own = loadState(tree);
+    const ownQueue = own ? resolve(tree, own.queue) : null;
+    if (opts.queue && resolve(opts.queue) !== ownQueue) {
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
