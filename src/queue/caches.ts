@@ -119,7 +119,8 @@ export class PushCache {
 
   /**
    * Replay a remembered push on the working set if the files are still exactly its inputs
-   * and its results are still readable (`readable` checks the object store); returns the
+   * and its results are still in the object store (`readable`: the executor then reads back
+   * the versions it writes, and pop rebuilds any lost one from the patches); returns the
    * patch's file changes, or null when the patch has to be applied.
    */
   replay(

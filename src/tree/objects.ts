@@ -27,6 +27,8 @@ export class ObjectStore {
   private seq = 0;
   /** Contents read and verified during this operation: planning, checking and writing read each once. */
   private verified = new Map<string, string>();
+  /** Ids this process flushed (fsynced) itself. */
+  private written = new Set<string>();
 
   constructor(readonly dir: string) {}
 
@@ -96,6 +98,8 @@ export class ObjectStore {
 
   /** Is the object present and intact (its bytes read back and hash to its id)? */
   verify(id: string): boolean {
+    // Written and fsynced by this process: known good without reading it back.
+    if (this.pending.has(id) || this.written.has(id)) return true;
     try {
       this.get(id);
       return true;
@@ -149,6 +153,7 @@ export class ObjectStore {
     } finally {
       closeSync(ifd);
     }
+    for (const id of this.pending.keys()) this.written.add(id);
     this.pending.clear();
     this.pendingBytes = 0;
   }
