@@ -8,7 +8,18 @@
  * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
  * not thousands (one file per object cost more than applying the patches).
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { sha1 } from "./files.js";
@@ -27,6 +38,7 @@ export class ObjectStore {
   private seq = 0;
   /** Contents read and verified during this operation: planning, checking and writing read each once. */
   private verified = new Map<string, string>();
+  private packSizes = new Map<string, number>();
   /** Ids this process flushed (fsynced) itself. */
   private written = new Set<string>();
 
@@ -53,6 +65,8 @@ export class ObjectStore {
 
   put(content: string): string {
     const id = sha1(content);
+    // A copy the index knows of in a truncated pack is as good as none: store it again.
+    if (!this.pending.has(id) && this.load().has(id) && !this.present(id)) this.load().delete(id);
     if (!this.pending.has(id) && !this.load().has(id)) {
       this.pending.set(id, content);
       this.pendingBytes += content.length;
@@ -94,6 +108,27 @@ export class ObjectStore {
     if (n !== at.length || sha1(content) !== id) throw this.damaged(id);
     this.verified.set(id, content);
     return content;
+  }
+
+  /**
+   * Is the object in the store with all its bytes (the pack is long enough), without reading
+   * it? Cheap enough to ask for every version a cached push would reuse; a truncated pack
+   * is caught here, a corrupted one when the executor reads back what it writes.
+   */
+  present(id: string): boolean {
+    if (this.pending.has(id) || this.written.has(id)) return true;
+    const at = this.load().get(id);
+    if (!at) return this.has(id);
+    let size = this.packSizes.get(at.pack);
+    if (size === undefined) {
+      try {
+        size = statSync(join(this.dir, at.pack)).size;
+      } catch {
+        size = -1;
+      }
+      this.packSizes.set(at.pack, size);
+    }
+    return at.offset + at.length <= size;
   }
 
   /** Is the object present and intact (its bytes read back and hash to its id)? */
@@ -162,6 +197,7 @@ export class ObjectStore {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     this.verified.clear();
+    this.packSizes.clear();
   }
 
   private damaged(id: string): PqError {

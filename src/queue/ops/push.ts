@@ -145,7 +145,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
     const text = known ? null : tx.patchText(name);
     const hash = known ?? rememberPatchHash(ctx, name, text!);
-    const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.has(id));
+    const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.present(id));
     if (hit) {
       refuseOverEdits(ctx, name, Object.keys(hit.files), expected, planned);
       Object.keys(hit.files).forEach((p) => planned.add(p));
