@@ -12,7 +12,14 @@ export interface StateInfo {
   patch: string | null;
   author?: string;
   subject?: string;
+  /**
+   * sha1 over the names and bytes of the patches up to this state, chained: a later look
+   * (the TUI's badges) knows the verdict still describes this state only if it matches.
+   */
+  chain?: string;
 }
+
+export { chainState } from "../core/state-chain.js";
 
 export interface Cell {
   state: number;

@@ -6,7 +6,7 @@
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { StateEvaluator } from "./evaluate.js";
 import { openScratch } from "./scratch.js";
-import { sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
+import { chainState, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
 export interface CiOptions {
   tree: string;
@@ -39,10 +39,18 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
   });
   try {
     const { stack, patches } = scratch;
-    const states: StateInfo[] = [{ index: 0, patch: null }];
+    const states: StateInfo[] = [{ index: 0, patch: null, chain: "" }];
+    let chain = "";
     for (const [i, name] of patches.entries()) {
       const h = await stack.patchHeader(name).catch(() => ({ author: undefined, subject: undefined }));
-      states.push({ index: i + 1, patch: name, ...(h.author ? { author: h.author } : {}), ...(h.subject ? { subject: h.subject } : {}) });
+      chain = chainState(chain, name, await stack.readPatch(name).catch(() => ""));
+      states.push({
+        index: i + 1,
+        patch: name,
+        chain,
+        ...(h.author ? { author: h.author } : {}),
+        ...(h.subject ? { subject: h.subject } : {}),
+      });
     }
     const wanted = states.filter((s) => !opts.shard || stateInShard(s.index, opts.shard));
     const total = wanted.length * opts.backends.length;

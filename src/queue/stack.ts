@@ -19,6 +19,7 @@ import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, recover, type ExecContext } from "./executor.js";
 import { readOplog, type OplogEntry } from "./oplog.js";
+import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { planRefresh } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
@@ -257,6 +258,37 @@ export class Stack {
     const tx = this.transaction("diff");
     const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top);
     return plan.diff;
+  }
+
+  /**
+   * Verdicts of the last `pq ci` of this stack (.pq/ci-last.json), by patch and backend, for
+   * the states it still describes: a state counts while every patch up to it has the same
+   * name and bytes as when ci ran (the chain in the report), so an edited or reordered
+   * patch, and everything above it, loses its badges.
+   */
+  ciVerdicts(): Map<string, Record<string, string>> {
+    const out = new Map<string, Record<string, string>>();
+    let report: { states?: { index: number; patch: string | null; chain?: string }[]; cells?: { state: number; backend: string; outcome: string }[] };
+    try {
+      report = JSON.parse(readText(join(statePaths(this.tree).dir, "ci-last.json")) ?? "{}");
+    } catch {
+      return out; // damaged: the badges are decoration
+    }
+    let chain = "";
+    const valid = new Map<number, string>();
+    for (const s of report.states ?? []) {
+      if (s.patch === null) continue;
+      const text = readText(this.patchPath(s.patch));
+      if (text === null || s.chain === undefined) break;
+      chain = chainState(chain, s.patch, text);
+      if (chain !== s.chain) break;
+      valid.set(s.index, s.patch);
+    }
+    for (const c of report.cells ?? []) {
+      const patch = valid.get(c.state);
+      if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: c.outcome });
+    }
+    return out;
   }
 
   /** The operation log, oldest first. */

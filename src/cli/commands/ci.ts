@@ -1,13 +1,26 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
+import { loadState, statePaths } from "../../queue/state.js";
+import { writeAtomic } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { judgingArgs, judgingOptions } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
+
+/**
+ * A run over the tree's own stack is kept (without logs) in .pq/ci-last.json: the TUI shows
+ * its verdicts next to the patches whose states it still describes (Stack.ciVerdicts).
+ */
+function rememberForTree(tree: string, queue: string | undefined, report: CiReport): void {
+  const state = loadState(tree);
+  if (!state || (queue && resolve(tree, state.queue) !== queue)) return;
+  const slim = { ...report, cells: report.cells.map(({ log: _log, ...cell }) => cell) };
+  writeAtomic(join(statePaths(tree).dir, "ci-last.json"), JSON.stringify(slim));
+}
 
 function writeReports(report: CiReport, args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
   if (args.json) writeFileSync(resolve(io.cwd, args.json), JSON.stringify(report, null, 1) + "\n");
@@ -76,6 +89,7 @@ export default defineCommand({
       sink.done();
     }
     writeReports(report, args, io);
+    if (!shard) rememberForTree(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
     io.out(renderMatrix(report));
     const reused = report.cells.filter((c) => c.reused).length;
     io.out(

@@ -1,0 +1,42 @@
+/**
+ * `pq ci` of the current stack is remembered for the TUI's badges: Stack.ciVerdicts()
+ * gives each patch's verdicts while the patches up to it are byte for byte those ci ran,
+ * and drops them for an edited patch and every patch above it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Stack } from "../../src/queue/stack.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, git, pq, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+describe("ci verdicts kept for the stack", () => {
+  it("badges the states ci judged, until a patch changes", async () => {
+    const tree = fixtureKernelTree("pass");
+    const cache = tempDir("pq-badge-cache-");
+    dirs.push(tree, cache);
+    process.env.PQ_CACHE_DIR = cache;
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "base");
+    await pq(tree, "init");
+    const main = () => readFileSync(join(tree, "main.c"), "utf8");
+    await pq(tree, "new", "more.patch", "-m", "Say more");
+    write(tree, "main.c", main().replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
+    await pq(tree, "refresh");
+    await pq(tree, "new", "break.patch", "-m", "Break it");
+    write(tree, "main.c", main().replace("pq: smoke=pass", 'pq: smoke=fail reason=\\"broken\\"'));
+    await pq(tree, "refresh");
+    const ci = await pq(tree, "ci", "-b", "native", "--timeout", "20");
+    expect(ci.code).toBe(1);
+    const stack = await Stack.open({ tree });
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
+    // Editing the lower patch invalidates it and everything above it.
+    await pq(tree, "pop");
+    await pq(tree, "header", "more.patch", "-m", "Say more, reworded");
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
+  });
+});
