@@ -115,7 +115,7 @@ export class Transaction {
       this.ws.plannedWrites().length === 0 &&
       [...this.queueEdits].every(([path, text]) => readQueueFile(this.queueDir, path) === text) &&
       !this.git &&
-      JSON.stringify(before) === JSON.stringify(this.state)
+      canonical(before) === canonical(this.state)
     );
   }
 }
@@ -127,4 +127,11 @@ function readQueueFile(queueDir: string, path: string): string | null {
     if ((e as NodeJS.ErrnoException).code === "EISDIR") return null;
     throw e;
   }
+}
+
+/** JSON with object keys sorted: two states that mean the same compare equal whatever order they were built in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

@@ -37,7 +37,13 @@ describe("the stack against its reference model", () => {
           }
         },
       ),
-      { numRuns: runs, seed, endOnFailure: process.env.PQ_MODEL_SHRINK !== "1" },
+      {
+        numRuns: runs,
+        seed,
+        endOnFailure: process.env.PQ_MODEL_SHRINK !== "1",
+        // Replays one failure: the seed and path fast-check printed.
+        ...(process.env.PQ_MODEL_PATH ? { path: process.env.PQ_MODEL_PATH } : {}),
+      },
     );
     console.log(`model: ${runs} sequences, ${steps} steps, seed ${seed}`);
   }, 3_600_000);

@@ -48,6 +48,8 @@ export interface Model {
   history: { before: Snapshot; after: Snapshot; treeBefore: Map<string, string>; treeAfter: Map<string, string>; structural?: boolean }[];
   undone: Model["history"];
   counter: number;
+  /** How many entries pq's operation log had after the last recorded operation. */
+  logged: number;
 }
 
 type Snapshot = Pick<Model, "series" | "applied" | "guards">;
@@ -111,6 +113,7 @@ export function newModel(): Model {
     history: [],
     undone: [],
     counter: 0,
+    logged: 0,
   };
 }
 
@@ -143,6 +146,7 @@ export function checkInvariants(m: Model, dir: string, stack: Stack): void {
   expect(stack.series().map((e) => e.name)).toEqual(m.series.map((p) => p.name));
   expect(stack.applied()).toEqual(m.applied);
   expect(stack.series().map((e) => e.guards)).toEqual(m.series.map((p) => p.guards));
+  expect(stack.selectedGuards()).toEqual(m.guards);
 }
 
 /** Runs a real operation; a PqError is a refusal (returned), anything else fails the test. */
@@ -186,10 +190,17 @@ function usedDeletable(m: Model): Set<string> {
 }
 
 /** Record an operation for undo: the model before/after and which tree it left. */
-function record(m: Model, before: Snapshot, treeBefore: Map<string, string>): void {
+function record(m: Model, before: Snapshot, treeBefore: Map<string, string>, r: { stack: Stack }): void {
   const after = snapshotOf(m);
-  // pq logs nothing for an operation that changes nothing (select of what is selected ...).
-  if (sameSnapshot(before, after) && sameTree(treeBefore, m.tree)) return;
+  // Whether pq logged the operation is its own business (an operation that changes nothing is
+  // not logged; a refresh that only rewrites a patch's text is): the oplog says, and undo then
+  // moves the model back exactly as far as pq moves the stack.
+  const logged = r.stack.oplog().length;
+  if (logged === m.logged) {
+    expect(sameSnapshot(before, after) && sameTree(treeBefore, m.tree)).toBe(true);
+    return;
+  }
+  m.logged = logged;
   m.history.push({ before, after, treeBefore, treeAfter: new Map(m.tree) });
   m.undone = [];
 }
@@ -218,7 +229,7 @@ class NewPatch implements Cmd {
     const at = m.applied.length ? m.series.findIndex((p) => p.name === m.applied.at(-1)) + 1 : 0;
     m.series.splice(at, 0, { name, guards: [], slots: new Map(), created: new Map(), deleted: new Set(), renamed: new Map() });
     m.applied.push(name);
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `new`;
@@ -282,7 +293,7 @@ class Refresh implements Cmd {
     for (const [k, v] of m.pending.slots) top.slots.set(k, v);
     for (const [k, v] of m.pending.created) top.created.set(k, v);
     m.pending = { slots: new Map(), created: new Map() };
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `refresh`;
@@ -314,7 +325,7 @@ class DeleteOrRename implements Cmd {
     }
     const result = await attempt(() => r.stack.refresh());
     expect(result).not.toBeInstanceOf(PqError);
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     m.history.at(-1)!.structural = true;
     checkInvariants(m, r.dir, r.stack);
   }
@@ -348,7 +359,7 @@ class Push implements Cmd {
         m.applied.push(p.name);
         applyPatchModel(m.tree, p);
       }
-      if (going.length) record(m, before, treeBefore);
+      if (going.length) record(m, before, treeBefore, r);
     }
     checkInvariants(m, r.dir, r.stack);
   }
@@ -381,7 +392,7 @@ class Pop implements Cmd {
       expect(result).not.toBeInstanceOf(PqError);
       m.applied = this.all ? [] : m.applied.slice(0, -1);
       m.tree = overlayPending(computeTree(m), m.pending);
-      record(m, before, treeBefore);
+      record(m, before, treeBefore, r);
     }
     checkInvariants(m, r.dir, r.stack);
   }
@@ -427,7 +438,7 @@ class Guard implements Cmd {
     const guards = this.guard ? [this.guard] : [];
     expect(await attempt(() => r.stack.setGuards(p.name, guards))).toBeUndefined();
     p.guards = guards;
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `guard(${this.pick}, ${this.guard})`;
@@ -441,7 +452,7 @@ class Select implements Cmd {
     const treeBefore = new Map(m.tree);
     expect(await attempt(() => r.stack.select(this.guards))).not.toBeInstanceOf(PqError);
     m.guards = [...new Set(this.guards)].sort();
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `select(${this.guards.join(",")})`;
@@ -464,7 +475,7 @@ class Reorder implements Cmd {
       const at = m.applied.length ? m.series.findIndex((x) => x.name === m.applied.at(-1)) + 1 : 0;
       m.series.splice(at, 0, p);
     } else m.series.push(p);
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `reorder(${this.pick}, ${this.first ? "first" : "last"})`;
@@ -481,7 +492,7 @@ class RenamePatch implements Cmd {
     expect(await attempt(() => r.stack.renamePatch(p.name, to))).toBeUndefined();
     m.applied = m.applied.map((n) => (n === p.name ? to : n));
     p.name = to;
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `rename(${this.pick})`;
@@ -497,7 +508,7 @@ class DeletePatch implements Cmd {
     const treeBefore = new Map(m.tree);
     expect(await attempt(() => r.stack.deletePatches([p.name]))).not.toBeInstanceOf(PqError);
     m.series = m.series.filter((x) => x !== p);
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `delete(${this.pick})`;
@@ -521,7 +532,7 @@ class Fold implements Cmd {
     for (const d of p.deleted) top.deleted.add(d);
     for (const [k, v] of p.renamed) top.renamed.set(k, v);
     m.series = m.series.filter((x) => x !== p);
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `fold(${this.pick})`;
@@ -551,6 +562,7 @@ class Undo implements Cmd {
     derivePending(m);
     if (this.redo) m.history.push(h);
     else m.undone.push(h);
+    m.logged = r.stack.oplog().length;
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => (this.redo ? "redo" : "undo");
@@ -604,7 +616,7 @@ class KilledAndConcurrent implements Cmd {
       m.applied = all ? [] : m.applied.slice(0, -1);
       m.tree = computeTree(m);
     }
-    record(m, before, treeBefore);
+    record(m, before, treeBefore, r);
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => `killed(${this.args.join(" ")} at ${POINTS[this.point % POINTS.length]})`;
