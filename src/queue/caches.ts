@@ -20,19 +20,24 @@ import type { WorkingSet } from "./workset.js";
 const RACY_MS = 10;
 
 export class StatCache {
-  private entries: Record<string, [number, number, string]>;
-  private savedAt: number;
+  private loaded: Record<string, [number, number, string]> | null = null;
+  private savedAt = 0;
   private dirty = false;
-  constructor(private file: string) {
-    const text = readText(file);
+  constructor(private file: string) {}
+
+  /** Read on first use: a stack is opened (and its caches re-opened under the lock) more often than it is used. */
+  private get entries(): Record<string, [number, number, string]> {
+    if (this.loaded) return this.loaded;
+    const text = readText(this.file);
     let parsed: { savedAt?: number; entries?: Record<string, [number, number, string]> } = {};
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
       /* damaged: start empty, it is only an accelerator */
     }
-    this.entries = parsed.entries ?? {};
     this.savedAt = parsed.savedAt ?? 0;
+    this.loaded = parsed.entries ?? {};
+    return this.loaded;
   }
 
   lookup(path: string, size: number, mtimeMs: number): Version | undefined {
