@@ -1,3 +1,5 @@
+import { expect } from "vitest";
+import { PqError } from "../../src/errors.js";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,4 +84,16 @@ export async function pq(cwd: string, ...argv: string[]): Promise<CliRun> {
 
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Awaits p and expects it to fail with a PqError of this code; returns the error. */
+export async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(PqError);
+    expect((e as PqError).code).toBe(code);
+    return e as PqError;
+  }
+  throw new Error(`expected a PqError ${code}`);
 }

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
-import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,16 +20,6 @@ function repo(files: Record<string, string>): string {
   return d;
 }
 const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
-async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PqError);
-    expect((e as PqError).code).toBe(code);
-    return e as PqError;
-  }
-  throw new Error(`expected a PqError ${code}`);
-}
 const PQ = resolve("bin/pq.js");
 const runPq = (cwd: string, args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [PQ, ...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } });

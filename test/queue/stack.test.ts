@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
-import { cleanup, git, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, read, snapshot, tempDir, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,16 +18,6 @@ function repo(files: Record<string, string>): string {
 
 const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
 
-async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PqError);
-    expect((e as PqError).code).toBe(code);
-    return e as PqError;
-  }
-  throw new Error(`expected a PqError ${code}`);
-}
 
 describe("stack basics", () => {
   it("new, edit, refresh, pop, push round-trips bytes exactly", async () => {

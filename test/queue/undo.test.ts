@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
-import { cleanup, git, makeRepo, read, snapshot, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,16 +33,6 @@ function observe(dir: string) {
 
 const queueOf = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith("patches/")));
 
-async function expectPqError(p: Promise<unknown>, code: string): Promise<PqError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PqError);
-    expect((e as PqError).code).toBe(code);
-    return e as PqError;
-  }
-  throw new Error(`expected a PqError ${code}`);
-}
 
 const operations: [string, (s: Stack, dir: string) => Promise<unknown>][] = [
   ["new", (s) => s.newPatch("p9", { message: "ninth" })],
