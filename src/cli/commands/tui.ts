@@ -14,7 +14,24 @@ export default defineCommand({
     // React's development build checks every render and costs the TUI frames; pq ships none of it.
     process.env.NODE_ENV ??= "production";
     // Loaded here, not at start-up: ink and react cost every other command ~100 ms.
-    const { runTui } = (await import(distModule(import.meta.url, "tui/run.js"))) as typeof import("../../tui/run.js");
+    const { runTui } = await loadTuiOnTerminal();
     await runTui(stack);
   },
 });
+
+/**
+ * ink decides once, when it is loaded, whether it runs in CI (CI or CONTINUOUS_INTEGRATION
+ * set), and then draws only the last frame at exit: on a terminal that is a blank screen.
+ * pq tui only ever runs on a terminal, so ink is loaded with those variables hidden; they
+ * are put back at once for the git and gcc processes the TUI starts.
+ */
+async function loadTuiOnTerminal(): Promise<typeof import("../../tui/run.js")> {
+  const hidden = ["CI", "CONTINUOUS_INTEGRATION"] as const;
+  const saved = hidden.map((key) => [key, process.env[key]] as const);
+  for (const key of hidden) delete process.env[key];
+  try {
+    return (await import(distModule(import.meta.url, "tui/run.js"))) as typeof import("../../tui/run.js");
+  } finally {
+    for (const [key, value] of saved) if (value !== undefined) process.env[key] = value;
+  }
+}
