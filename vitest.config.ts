@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // vitest 4 defaults to one worker on a 2-core machine; most tests wait on git, gcc and emulated timers, so two overlap well.
+    maxWorkers: 2,
     watch: false,
   },
 });
