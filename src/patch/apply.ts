@@ -5,11 +5,36 @@
  * the hunks that fit are applied even when others fail (for --force and .rej files).
  */
 import { applyBinary } from "./binary.js";
-import { splitLines } from "./parse.js";
 import { quotePath } from "./paths.js";
 import type { FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
 
 const stripEol = (s: string) => (s.endsWith("\r\n") ? s.slice(0, -2) : s.endsWith("\n") ? s.slice(0, -1) : s);
+
+/**
+ * A file's text with where each line starts: lines are compared and copied in place, never
+ * split into strings of their own. (Splitting every version of every file a long series
+ * touches cost more than the matching, and line strings sliced from a text keep all of it
+ * alive; a patch's output is pieces of its input joined once.)
+ */
+export interface LineIndex {
+  text: string;
+  /** Start offset of each line, then `text.length`: line k is text[starts[k], starts[k + 1]). */
+  starts: Int32Array;
+}
+
+export function indexLines(text: string): LineIndex {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) count++;
+  const partial = text.length > 0 && !text.endsWith("\n");
+  const starts = new Int32Array(count + (partial ? 1 : 0) + 1);
+  let k = 1;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) starts[k++] = at + 1;
+  starts[starts.length - 1] = text.length;
+  return { text, starts };
+}
+
+const lineCount = (f: LineIndex) => f.starts.length - 1;
+const lineAt = (f: LineIndex, k: number) => f.text.slice(f.starts[k], f.starts[k + 1]);
 
 interface Match {
   pos: number;
@@ -27,15 +52,18 @@ function contextCounts(hunk: Hunk): [number, number] {
   return [lead, trail];
 }
 
-function matchesAt(file: string[], pos: number, old: string[], top: number, bottom: number, loose: boolean): boolean {
+function matchesAt(file: LineIndex, pos: number, old: string[], top: number, bottom: number, loose: boolean): boolean {
   const end = old.length - bottom;
-  if (pos + top < 0 || pos + end > file.length) return false;
+  if (pos + top < 0 || pos + end > lineCount(file)) return false;
+  const { text, starts } = file;
   for (let k = top; k < end; k++) {
-    const a = file[pos + k];
     const b = old[k];
-    if (a === b) continue;
+    const from = starts[pos + k];
+    if (starts[pos + k + 1] - from === b.length && text.startsWith(b, from)) continue;
+    if (!loose) return false;
     // Loosely, CRLF matches LF; a line without its newline (end of file) still matches only its like, as in GNU patch.
-    if (!loose || stripEol(a) !== stripEol(b) || a.endsWith("\n") !== b.endsWith("\n")) return false;
+    const a = lineAt(file, pos + k);
+    if (stripEol(a) !== stripEol(b) || a.endsWith("\n") !== b.endsWith("\n")) return false;
   }
   return true;
 }
@@ -57,8 +85,9 @@ export function fuzzShape(lead: number, trail: number, fuzz: number): { top: num
   };
 }
 
-function findHunk(file: string[], hunk: Hunk, old: string[], expected: number, minPos: number, maxFuzz: number): Match | null {
+function findHunk(file: LineIndex, hunk: Hunk, old: string[], expected: number, minPos: number, maxFuzz: number): Match | null {
   const [lead, trail] = contextCounts(hunk);
+  const lines = lineCount(file);
   const tried = new Set<string>();
   for (let fuzz = 0; fuzz <= maxFuzz; fuzz++) {
     const { top, bottom, atStart, atEnd } = fuzzShape(lead, trail, fuzz);
@@ -69,15 +98,15 @@ function findHunk(file: string[], hunk: Hunk, old: string[], expected: number, m
       const tryPos = (pos: number): Match | null => {
         if (pos < minPos) return null;
         if (atStart && pos !== 0) return null;
-        if (atEnd && pos + old.length !== file.length) return null;
+        if (atEnd && pos + old.length !== lines) return null;
         if (!matchesAt(file, pos, old, top, bottom, loose)) return null;
         return { pos, fuzz: top + bottom === 0 ? 0 : fuzz, eolConvert: loose ? dominantEol(file, pos, old.length) : null };
       };
       const hit = tryPos(expected);
       if (hit) return hit;
-      const span = Math.max(expected - minPos, file.length - expected);
+      const span = Math.max(expected - minPos, lines - expected);
       // Start where a candidate can first be inside the file: a hunk header may state line 2^31.
-      const first = Math.max(1, expected > file.length ? expected - file.length : expected < minPos ? minPos - expected : 1);
+      const first = Math.max(1, expected > lines ? expected - lines : expected < minPos ? minPos - expected : 1);
       for (let d = first; d <= span; d++) {
         const after = tryPos(expected + d);
         if (after) return after;
@@ -89,12 +118,19 @@ function findHunk(file: string[], hunk: Hunk, old: string[], expected: number, m
   return null;
 }
 
-function dominantEol(file: string[], pos: number, len: number): "\n" | "\r\n" {
-  const sample = file.slice(Math.max(0, pos), pos + Math.max(len, 1)).concat(file.slice(0, 1));
-  return sample.some((l) => l.endsWith("\r\n")) ? "\r\n" : "\n";
+function dominantEol(file: LineIndex, pos: number, len: number): "\n" | "\r\n" {
+  const lines = lineCount(file);
+  const sample: number[] = [];
+  for (let k = Math.max(0, pos); k < Math.min(lines, pos + Math.max(len, 1)); k++) sample.push(k);
+  if (lines) sample.push(0);
+  return sample.some((k) => lineAt(file, k).endsWith("\r\n")) ? "\r\n" : "\n";
 }
 
-export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: { fuzz?: number } = {}): FileApplyResult {
+/**
+ * `opts.index` is `oldContent`'s line index when the caller kept it (a file changed by many
+ * patches of a push is indexed once); the result's `index` is the new content's.
+ */
+export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: { fuzz?: number; index?: LineIndex } = {}): FileApplyResult {
   const maxFuzz = Math.max(0, Math.min(opts.fuzz ?? 2, 3));
   if (fp.binary) {
     if (!fp.binary.forward) return applyWithoutData(oldContent, fp);
@@ -115,8 +151,8 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: fp.hunks[i].oldStart })),
     };
   }
-  const file = splitLines(oldContent ?? "");
-  const out: string[] = [];
+  const file = opts.index && opts.index.text === oldContent ? opts.index : indexLines(oldContent ?? "");
+  const out = new Output(file, fp.hunks);
   const results: HunkResult[] = [];
   let cursor = 0; // next unconsumed line of the old file
   let lastOffset = 0;
@@ -132,14 +168,14 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     const [lead, trail] = contextCounts(hunk);
     const { top, bottom } = fuzzShape(lead, trail, match.fuzz);
     // Copy the file up to the match and the ignored leading context as the file has it.
-    for (let k = cursor; k < match.pos + top; k++) out.push(file[k]);
+    out.copy(cursor, match.pos + top);
     const body: HunkLine[] = hunk.lines.slice(top, hunk.lines.length - bottom);
     let filePos = match.pos + top;
     for (const l of body) {
       if (l.op === " ")
-        out.push(file[filePos++]); // keep the file's own bytes for context
+        out.copy(filePos, ++filePos); // keep the file's own bytes for context
       else if (l.op === "-") filePos++;
-      else out.push(match.eolConvert ? convertEol(l.text, match.eolConvert) : l.text);
+      else out.insert(match.eolConvert ? convertEol(l.text, match.eolConvert) : l.text);
     }
     cursor = match.pos + old.length - bottom;
     const offset = match.pos - stated;
@@ -152,14 +188,71 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       line: match.pos + 1,
     });
   });
-  for (let k = cursor; k < file.length; k++) out.push(file[k]);
+  out.copy(cursor, lineCount(file));
   const ok = results.every((r) => r.status !== "failed");
-  let content: string | null = out.join("");
+  const index = out.finish();
+  let content: string | null = index.text;
   if (fp.kind === "delete" && ok) {
     if (content !== "") return { ok: false, content: oldContent, hunks: results.map((r) => ({ ...r, status: "failed" })) };
     content = null;
   }
-  return { ok, content, hunks: results };
+  return { ok, content, hunks: results, ...(content !== null ? { index } : {}) };
+}
+
+/** A patched file being built: runs of the old file's lines copied as one piece, added lines between them. */
+class Output {
+  private pieces: string[] = [];
+  private starts: Int32Array;
+  private lines = 0;
+  private length = 0;
+  /** The run of old lines being copied, not yet cut out of the old text. */
+  private runFrom = -1;
+  private runTo = -1;
+
+  constructor(
+    private file: LineIndex,
+    hunks: Hunk[],
+  ) {
+    let added = 0;
+    for (const h of hunks) for (const l of h.lines) if (l.op === "+") added++;
+    this.starts = new Int32Array(lineCount(file) + added + 1);
+  }
+
+  copy(from: number, to: number): void {
+    if (to <= from) return;
+    if (this.runTo !== from) {
+      this.cut();
+      this.runFrom = from;
+    }
+    const shift = this.length - this.file.starts[from];
+    for (let k = from; k < to; k++) this.starts[this.lines++] = this.file.starts[k] + shift;
+    this.length += this.file.starts[to] - this.file.starts[from];
+    this.runTo = to;
+  }
+
+  insert(text: string): void {
+    this.cut();
+    this.starts[this.lines++] = this.length;
+    this.pieces.push(text);
+    this.length += text.length;
+  }
+
+  private cut(): void {
+    if (this.runFrom === -1) return;
+    this.pieces.push(this.file.text.slice(this.file.starts[this.runFrom], this.file.starts[this.runTo]));
+    this.runFrom = this.runTo = -1;
+  }
+
+  finish(): LineIndex {
+    this.cut();
+    const text = this.pieces.length === 1 ? this.pieces[0] : this.pieces.join("");
+    const starts = this.starts.slice(0, this.lines + 1);
+    starts[this.lines] = text.length;
+    // Every line but the last ends in a newline, or two pieces ran together into one line (a
+    // line without its newline in the middle of a hunk): then index the text afresh.
+    for (let k = 1; k < this.lines; k++) if (text.charCodeAt(starts[k] - 1) !== 10) return indexLines(text);
+    return { text, starts };
+  }
 }
 
 /**

@@ -76,4 +76,6 @@ export interface FileApplyResult {
   /** The new content (null: the file is deleted). When !ok, the hunks that did apply. */
   content: string | null;
   hunks: HunkResult[];
+  /** Where each line of `content` starts, when the result was built line by line. */
+  index?: { text: string; starts: Int32Array };
 }

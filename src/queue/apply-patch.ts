@@ -6,7 +6,6 @@
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
-import { checkTreePath } from "../tree/paths.js";
 import { versionExec, type FileChange } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -54,7 +53,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       // Only names inside the tree are looked up; an unsafe choice is refused by the checks below.
       const inTree = (p: string) => {
         try {
-          checkTreePath(ws.tree, p);
+          ws.checkPath(p, "path");
           return true;
         } catch {
           return false;
@@ -66,8 +65,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   }
   // Check every path before applying anything: a bad path refuses the whole patch.
   for (const fp of files) {
-    if (fp.oldPath !== null) checkTreePath(ws.tree, fp.oldPath, `${name}: source path`, ws.reserved);
-    if (fp.newPath !== null) checkTreePath(ws.tree, fp.newPath, `${name}: target path`, ws.reserved);
+    if (fp.oldPath !== null) ws.checkPath(fp.oldPath, `${name}: source path`);
+    if (fp.newPath !== null) ws.checkPath(fp.newPath, `${name}: target path`);
     if (fp.newMode === "120000" || fp.oldMode === "120000") {
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
     }
@@ -80,9 +79,11 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     const target = fp.newPath ?? fp.oldPath!;
     touch(source);
     touch(target);
-    const old = fp.kind === "create" ? ws.content(target) : ws.content(source);
+    const from = fp.kind === "create" ? target : source;
+    const old = ws.content(from);
     const oldExec = versionExec(ws.version(source));
-    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, { fuzz: opts.fuzz });
+    // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.
+    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, { fuzz: opts.fuzz, index: ws.lineIndex(from) });
     let status: FileOutcome["status"] = outcome.ok ? "applied" : "failed";
     if (fp.binary && !fp.binary.forward) result.binaryWithoutData.push(target);
     let content = outcome.content;
@@ -113,7 +114,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
     // A forced delete that failed keeps the file with the hunks that fit, as GNU patch does.
     if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
-    else ws.set(target, content, exec);
+    else ws.set(target, content, exec, outcome.index);
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
   // Drop paths the patch named but left as they were (e.g. a source of a copy).

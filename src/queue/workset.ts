@@ -6,6 +6,8 @@
 import { join } from "node:path";
 import { readText, fileStat, sha1 } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
+import type { LineIndex } from "../patch/apply.js";
+import { checkTreePath } from "../tree/paths.js";
 import { StatCache } from "./caches.js";
 import { makeVersion, versionId, type Version } from "./state.js";
 
@@ -13,12 +15,16 @@ interface Entry {
   version: Version;
   /** Loaded lazily: a cached push knows versions without reading contents. */
   content?: string | null;
+  /** Where the content's lines start, when a patch produced it (the next patch on the file reuses it). */
+  index?: LineIndex;
 }
 
 export class WorkingSet {
   private planned = new Map<string, Entry>();
   private undo: Map<string, Entry | undefined> | null = null;
   private seen = new Map<string, Entry>();
+  /** Paths that passed checkTreePath in this operation (the tree does not change until the executor runs). */
+  private checked = new Set<string>();
   /** Tree paths no patch may write (the queue directory when it lives in the tree). */
   reserved: string[] = [];
 
@@ -42,12 +48,28 @@ export class WorkingSet {
     return id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
   }
 
-  /** Plan a new content for a path; returns its version. Contents enter the object store now. */
-  set(path: string, content: string | null, exec: boolean): Version {
+  /** The line index of a path's planned content, if a patch of this operation produced it. */
+  lineIndex(path: string): LineIndex | undefined {
+    return this.entry(path).index;
+  }
+
+  /**
+   * Plan a new content for a path; returns its version. Contents enter the object store now.
+   * The latest planned content of each path stays in memory (the next patch on it reads it);
+   * `index`, when given, is that content's line index.
+   */
+  set(path: string, content: string | null, exec: boolean, index?: LineIndex): Version {
     const version = content === null ? null : makeVersion(this.store.put(content), exec);
     this.remember(path);
-    this.planned.set(path, { version });
+    this.planned.set(path, { version, content, ...(index && content !== null && index.text === content ? { index } : {}) });
     return version;
+  }
+
+  /** checkTreePath, remembered for the operation: a push checks the same paths patch after patch. */
+  checkPath(path: string, what: string): void {
+    if (this.checked.has(path)) return;
+    checkTreePath(this.tree, path, what, this.reserved);
+    this.checked.add(path);
   }
 
   /** Plan a version already in the store (cache hits, pops). */
@@ -66,7 +88,8 @@ export class WorkingSet {
     if (e.version !== null && !this.store.has(versionId(e.version)!)) {
       this.store.put(this.content(path)!);
     }
-    if (e.version !== null) delete e.content; // the store has it now
+    // The store has it now: forget a copy read from disk (a planned one is what the next patch reads).
+    if (e.version !== null && !this.planned.has(path)) delete e.content;
     return e.version;
   }
 

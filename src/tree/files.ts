@@ -82,6 +82,10 @@ export function sha1(content: string): string {
   return createHash("sha1").update(content, "latin1").digest("hex");
 }
 
+export function sha1Bytes(bytes: Uint8Array): string {
+  return createHash("sha1").update(bytes).digest("hex");
+}
+
 export function fileStat(path: string): { size: number; mtimeMs: number; mode: number } | null {
   try {
     const st = statSync(path);

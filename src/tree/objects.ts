@@ -17,12 +17,13 @@ import {
   openSync,
   readFileSync,
   readSync,
+  rmSync,
   statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { sha1 } from "./files.js";
+import { sha1, sha1Bytes } from "./files.js";
 
 interface Location {
   pack: string;
@@ -32,8 +33,19 @@ interface Location {
 
 export class ObjectStore {
   private index: Map<string, Location> | null = null;
+  /**
+   * Objects put but not yet on disk. Kept as strings, not Buffers: a Buffer's memory is
+   * returned only when the garbage collector gets to it; a string is converted into a
+   * temporary that is freed at once.
+   */
   private pending = new Map<string, string>();
   private pendingBytes = 0;
+  /**
+   * The pack this operation appends to: objects beyond a small amount are written to it
+   * as they come (not yet fsynced, not yet in the index, so nothing can refer to them),
+   * which keeps a big push's memory flat; `flush` makes them durable with one fsync.
+   */
+  private spill: { pack: string; fd: number; size: number; lines: string[]; ids: Map<string, Location> } | null = null;
   private fds = new Map<string, number>();
   private seq = 0;
   /** Contents read and verified during this operation: planning, checking and writing read each once. */
@@ -43,6 +55,11 @@ export class ObjectStore {
   private written = new Set<string>();
 
   constructor(readonly dir: string) {}
+
+  /** Put, or spilled to this operation's pack, and not yet flushed. */
+  private unflushed(id: string): boolean {
+    return this.pending.has(id) || (this.spill?.ids.has(id) ?? false);
+  }
 
   private load(): Map<string, Location> {
     if (this.index) return this.index;
@@ -65,16 +82,36 @@ export class ObjectStore {
 
   put(content: string): string {
     const id = sha1(content);
+    if (this.unflushed(id)) return id;
     // A copy the index knows of in a truncated pack is as good as none: store it again.
-    if (!this.pending.has(id) && this.load().has(id) && !this.present(id)) this.load().delete(id);
-    if (!this.pending.has(id) && !this.load().has(id)) {
+    if (this.load().has(id) && !this.present(id)) this.load().delete(id);
+    if (!this.load().has(id)) {
       this.pending.set(id, content);
       this.pendingBytes += content.length;
-      // Bound memory on big pushes: objects may reach the disk early, nothing refers to
-      // them until the journal does.
-      if (this.pendingBytes > 8 * 1024 * 1024) this.flush();
+      if (this.pendingBytes > 1024 * 1024) this.spillPending();
     }
     return id;
+  }
+
+  /** Append the pending objects to this operation's pack (no fsync: nothing refers to them yet). */
+  private spillPending(): void {
+    if (!this.pending.size) return;
+    if (!this.spill) {
+      mkdirSync(this.dir, { recursive: true });
+      const pack = `pack-${Date.now().toString(36)}-${process.pid}-${this.seq++}`;
+      this.spill = { pack, fd: openSync(join(this.dir, pack), "w+"), size: 0, lines: [], ids: new Map() };
+    }
+    const spill = this.spill;
+    for (const [id, content] of this.pending) {
+      writeAll(spill.fd, content);
+      // latin1: one byte per character, so the string's length is the object's length.
+      const at = { pack: spill.pack, offset: spill.size, length: content.length };
+      spill.ids.set(id, at);
+      spill.lines.push(`${id} ${spill.pack} ${at.offset} ${at.length}\n`);
+      spill.size += content.length;
+    }
+    this.pending.clear();
+    this.pendingBytes = 0;
   }
 
   /**
@@ -83,13 +120,17 @@ export class ObjectStore {
    */
   putChecked(content: string): string {
     const id = sha1(content);
-    if (!this.pending.has(id) && this.load().has(id)) this.verify(id);
+    if (!this.unflushed(id) && this.load().has(id)) this.verify(id);
     return this.put(content);
   }
 
   get(id: string): string {
-    const pending = this.pending.get(id) ?? this.verified.get(id);
+    const verified = this.verified.get(id);
+    if (verified !== undefined) return verified;
+    const pending = this.pending.get(id);
     if (pending !== undefined) return pending;
+    const spilled = this.spill?.ids.get(id);
+    if (spilled) return this.readAt(this.spill!.fd, spilled, id);
     const at = this.load().get(id);
     if (!at) {
       // Stores written before packs kept one file per object: still readable.
@@ -102,11 +143,17 @@ export class ObjectStore {
       fd = openSync(join(this.dir, at.pack), "r");
       this.fds.set(at.pack, fd);
     }
+    return this.readAt(fd, at, id);
+  }
+
+  private readAt(fd: number, at: Location, id: string): string {
     const buf = Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
-    const content = buf.toString("latin1", 0, n);
-    if (n !== at.length || sha1(content) !== id) throw this.damaged(id);
-    this.verified.set(id, content);
+    if (n !== at.length || sha1Bytes(buf) !== id) throw this.damaged(id);
+    const content = buf.toString("latin1");
+    // Kept for the operation only when small: a push of a thousand patches reads back
+    // tens of megabytes, which the working set already holds where it needs them.
+    if (content.length <= 64 * 1024) this.verified.set(id, content);
     return content;
   }
 
@@ -116,7 +163,7 @@ export class ObjectStore {
    * is caught here, a corrupted one when the executor reads back what it writes.
    */
   present(id: string): boolean {
-    if (this.pending.has(id) || this.written.has(id)) return true;
+    if (this.unflushed(id) || this.written.has(id)) return true;
     const at = this.load().get(id);
     if (!at) return this.has(id);
     let size = this.packSizes.get(at.pack);
@@ -134,7 +181,7 @@ export class ObjectStore {
   /** Is the object present and intact (its bytes read back and hash to its id)? */
   verify(id: string): boolean {
     // Written and fsynced by this process: known good without reading it back.
-    if (this.pending.has(id) || this.written.has(id)) return true;
+    if (this.unflushed(id) || this.written.has(id)) return true;
     try {
       this.get(id);
       return true;
@@ -146,7 +193,7 @@ export class ObjectStore {
   }
 
   has(id: string): boolean {
-    return this.pending.has(id) || this.load().has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
+    return this.unflushed(id) || this.load().has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
   }
 
   private readLegacy(id: string): string | null {
@@ -158,39 +205,29 @@ export class ObjectStore {
     }
   }
 
-  /** Make every object put so far durable: one pack file and its index lines. */
+  /** Make every object put so far durable: one pack file (fsynced), then its index lines. */
   flush(): void {
-    if (!this.pending.size) return;
-    mkdirSync(this.dir, { recursive: true });
-    const pack = `pack-${Date.now().toString(36)}-${process.pid}-${this.seq++}`;
-    const chunks: Buffer[] = [];
-    const lines: string[] = [];
-    let offset = 0;
-    for (const [id, content] of this.pending) {
-      const buf = Buffer.from(content, "latin1");
-      chunks.push(buf);
-      lines.push(`${id} ${pack} ${offset} ${buf.length}\n`);
-      this.load().set(id, { pack, offset, length: buf.length });
-      offset += buf.length;
-    }
-    const fd = openSync(join(this.dir, pack), "w");
+    this.spillPending();
+    const spill = this.spill;
+    if (!spill) return;
+    this.spill = null;
     try {
-      for (const c of chunks) writeSync(fd, c);
-      fsyncSync(fd);
+      fsyncSync(spill.fd);
     } finally {
-      closeSync(fd);
+      closeSync(spill.fd);
     }
     const indexFile = join(this.dir, "index");
-    appendFileSync(indexFile, lines.join(""), "latin1");
+    appendFileSync(indexFile, spill.lines.join(""), "latin1");
     const ifd = openSync(indexFile, "r+");
     try {
       fsyncSync(ifd);
     } finally {
       closeSync(ifd);
     }
-    for (const id of this.pending.keys()) this.written.add(id);
-    this.pending.clear();
-    this.pendingBytes = 0;
+    for (const [id, at] of spill.ids) {
+      this.load().set(id, at);
+      this.written.add(id);
+    }
   }
 
   close(): void {
@@ -198,6 +235,14 @@ export class ObjectStore {
     this.fds.clear();
     this.verified.clear();
     this.packSizes.clear();
+    // Objects never flushed belong to an operation that did not happen: nothing refers to them.
+    if (this.spill) {
+      closeSync(this.spill.fd);
+      rmSync(join(this.dir, this.spill.pack), { force: true });
+      this.spill = null;
+    }
+    this.pending.clear();
+    this.pendingBytes = 0;
   }
 
   private damaged(id: string): PqError {
@@ -205,4 +250,10 @@ export class ObjectStore {
       "the state in .pq/ is damaged; the patches in the queue directory are intact",
     ]);
   }
+}
+
+/** Writes a latin1 string in full (a write may take fewer bytes than asked). */
+function writeAll(fd: number, content: string): void {
+  let done = writeSync(fd, content, null, "latin1");
+  while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");
 }
