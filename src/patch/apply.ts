@@ -6,7 +6,7 @@
  */
 import { applyBinary } from "./binary.js";
 import { quotePath } from "./paths.js";
-import type { FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
+import type { DeltaPiece, FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
 
 const stripEol = (s: string) => (s.endsWith("\r\n") ? s.slice(0, -2) : s.endsWith("\n") ? s.slice(0, -1) : s);
 
@@ -196,12 +196,14 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     if (content !== "") return { ok: false, content: oldContent, hunks: results.map((r) => ({ ...r, status: "failed" })) };
     content = null;
   }
-  return { ok, content, hunks: results, ...(content !== null ? { index } : {}) };
+  return { ok, content, hunks: results, ...(content !== null ? { index, delta: out.delta } : {}) };
 }
 
 /** A patched file being built: runs of the old file's lines copied as one piece, added lines between them. */
 class Output {
   private pieces: string[] = [];
+  /** The same output as ranges of the old text and added text (the object store keeps it as a delta). */
+  readonly delta: DeltaPiece[] = [];
   private starts: Int32Array;
   private lines = 0;
   private length = 0;
@@ -235,11 +237,16 @@ class Output {
     this.starts[this.lines++] = this.length;
     this.pieces.push(text);
     this.length += text.length;
+    const last = this.delta.length - 1;
+    if (last >= 0 && typeof this.delta[last] === "string") this.delta[last] += text;
+    else this.delta.push(text);
   }
 
   private cut(): void {
     if (this.runFrom === -1) return;
-    this.pieces.push(this.file.text.slice(this.file.starts[this.runFrom], this.file.starts[this.runTo]));
+    const [from, to] = [this.file.starts[this.runFrom], this.file.starts[this.runTo]];
+    this.pieces.push(this.file.text.slice(from, to));
+    this.delta.push([from, to]);
     this.runFrom = this.runTo = -1;
   }
 

@@ -78,4 +78,9 @@ export interface FileApplyResult {
   hunks: HunkResult[];
   /** Where each line of `content` starts, when the result was built line by line. */
   index?: { text: string; starts: Int32Array };
+  /** `content` as ranges of the old content and added text, when it was built that way. */
+  delta?: DeltaPiece[];
 }
+
+/** A piece of a patched file: [start, end) of the old content, or added text. */
+export type DeltaPiece = readonly [number, number] | string;

@@ -6,7 +6,7 @@
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
-import { versionExec, type FileChange } from "./state.js";
+import { versionExec, versionId, type FileChange } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface FileOutcome {
@@ -114,7 +114,11 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
     // A forced delete that failed keeps the file with the hunks that fit, as GNU patch does.
     if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
-    else ws.set(target, content, exec, outcome.index);
+    else {
+      // Stored as a delta against the version it was made from (touch() stored that one).
+      const base = outcome.delta && content === outcome.content && old !== null ? versionId(ws.version(from)) : null;
+      ws.set(target, content, exec, outcome.index, base ? { base, pieces: outcome.delta! } : undefined);
+    }
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
   // Drop paths the patch named but left as they were (e.g. a source of a copy).

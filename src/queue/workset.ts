@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readText, fileStat, sha1 } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import type { LineIndex } from "../patch/apply.js";
+import type { DeltaPiece } from "../patch/types.js";
 import { checkTreePath } from "../tree/paths.js";
 import { StatCache } from "./caches.js";
 import { makeVersion, versionId, type Version } from "./state.js";
@@ -56,10 +57,12 @@ export class WorkingSet {
   /**
    * Plan a new content for a path; returns its version. Contents enter the object store now.
    * The latest planned content of each path stays in memory (the next patch on it reads it);
-   * `index`, when given, is that content's line index.
+   * `index`, when given, is that content's line index; `delta`, that content as pieces of
+   * the stored version `base` (kept that way in the store).
    */
-  set(path: string, content: string | null, exec: boolean, index?: LineIndex): Version {
-    const version = content === null ? null : makeVersion(this.store.put(content), exec);
+  set(path: string, content: string | null, exec: boolean, index?: LineIndex, delta?: { base: string; pieces: DeltaPiece[] }): Version {
+    const id = content === null ? null : delta ? this.store.putDelta(content, delta.base, delta.pieces) : this.store.put(content);
+    const version = id === null ? null : makeVersion(id, exec);
     this.remember(path);
     this.planned.set(path, { version, content, ...(index && content !== null && index.text === content ? { index } : {}) });
     return version;

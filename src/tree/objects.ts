@@ -29,7 +29,15 @@ interface Location {
   pack: string;
   offset: number;
   length: number;
+  /** Stored as a delta against this object (see `encodeDelta`). */
+  base?: string;
 }
+
+/** A new version as pieces of an older one: [start, end) of the base's text, or added text. */
+export type DeltaPiece = readonly [number, number] | string;
+
+/** Deltas on deltas read back in a chain: past this length a version is stored whole. */
+const MAX_DELTA_DEPTH = 8;
 
 export class ObjectStore {
   private index: Map<string, Location> | null = null;
@@ -38,7 +46,9 @@ export class ObjectStore {
    * returned only when the garbage collector gets to it; a string is converted into a
    * temporary that is freed at once.
    */
-  private pending = new Map<string, string>();
+  private pending = new Map<string, { data: string; base?: string }>();
+  /** Chain lengths of the deltas this process stored or looked up. */
+  private depths = new Map<string, number>();
   private pendingBytes = 0;
   /**
    * The pack this operation appends to: objects beyond a small amount are written to it
@@ -71,11 +81,12 @@ export class ObjectStore {
       /* a new store */
     }
     for (const line of text.split("\n")) {
-      const [id, pack, offset, length] = line.split(" ");
+      const [id, pack, offset, length, base] = line.split(" ");
       // A line torn by a crash is incomplete; its objects were never referenced (the
       // journal is written only after the index is durable).
       if (!length || !/^[0-9a-f]{40}$/.test(id)) continue;
-      this.index.set(id, { pack, offset: Number(offset), length: Number(length) });
+      if (base !== undefined && !/^[0-9a-f]{40}$/.test(base)) continue;
+      this.index.set(id, { pack, offset: Number(offset), length: Number(length), ...(base ? { base } : {}) });
     }
     return this.index;
   }
@@ -85,12 +96,57 @@ export class ObjectStore {
     if (this.unflushed(id)) return id;
     // A copy the index knows of in a truncated pack is as good as none: store it again.
     if (this.load().has(id) && !this.present(id)) this.load().delete(id);
-    if (!this.load().has(id)) {
-      this.pending.set(id, content);
-      this.pendingBytes += content.length;
-      if (this.pendingBytes > 1024 * 1024) this.spillPending();
-    }
+    if (!this.load().has(id)) this.addPending(id, content);
     return id;
+  }
+
+  /**
+   * put, for a version made from another stored one (a patch applied to it): written as the
+   * pieces that differ, so a push of a long series stores its intermediate versions in a
+   * fraction of their size. Whole when the base is not stored, the chain is long, or the
+   * delta would not be much smaller.
+   */
+  putDelta(content: string, baseId: string, pieces: readonly DeltaPiece[]): string {
+    const id = sha1(content);
+    if (this.unflushed(id)) return id;
+    if (this.load().has(id) && !this.present(id)) this.load().delete(id);
+    if (this.load().has(id)) return id;
+    const depth = this.has(baseId) ? this.depthOf(baseId) + 1 : Infinity;
+    const data = depth <= MAX_DELTA_DEPTH ? encodeDelta(pieces) : null;
+    if (data === null || data.length * 2 > content.length) {
+      this.addPending(id, content);
+      return id;
+    }
+    this.depths.set(id, depth);
+    this.addPending(id, data, baseId);
+    return id;
+  }
+
+  private addPending(id: string, data: string, base?: string): void {
+    this.pending.set(id, base ? { data, base } : { data });
+    this.pendingBytes += data.length;
+    if (this.pendingBytes > 1024 * 1024) this.spillPending();
+  }
+
+  /** How many deltas reading the object resolves (0 for a whole object). */
+  private depthOf(id: string): number {
+    let depth = 0;
+    const chain: string[] = [];
+    for (let at: string | undefined = id; at !== undefined;) {
+      const known = this.depths.get(at);
+      if (known !== undefined) {
+        depth += known;
+        break;
+      }
+      const base: string | undefined = this.pending.get(at)?.base ?? this.spill?.ids.get(at)?.base ?? this.load().get(at)?.base;
+      if (base === undefined) break;
+      chain.push(at);
+      depth++;
+      if (chain.length > 64) break; // a cycle would be a damaged index: stop counting
+      at = base;
+    }
+    chain.forEach((at, i) => this.depths.set(at, depth - i));
+    return depth;
   }
 
   /** Append the pending objects to this operation's pack (no fsync: nothing refers to them yet). */
@@ -102,13 +158,13 @@ export class ObjectStore {
       this.spill = { pack, fd: openSync(join(this.dir, pack), "w+"), size: 0, lines: [], ids: new Map() };
     }
     const spill = this.spill;
-    for (const [id, content] of this.pending) {
-      writeAll(spill.fd, content);
+    for (const [id, { data, base }] of this.pending) {
+      writeAll(spill.fd, data);
       // latin1: one byte per character, so the string's length is the object's length.
-      const at = { pack: spill.pack, offset: spill.size, length: content.length };
+      const at: Location = { pack: spill.pack, offset: spill.size, length: data.length, ...(base ? { base } : {}) };
       spill.ids.set(id, at);
-      spill.lines.push(`${id} ${spill.pack} ${at.offset} ${at.length}\n`);
-      spill.size += content.length;
+      spill.lines.push(`${id} ${spill.pack} ${at.offset} ${at.length}${base ? ` ${base}` : ""}\n`);
+      spill.size += data.length;
     }
     this.pending.clear();
     this.pendingBytes = 0;
@@ -125,12 +181,20 @@ export class ObjectStore {
   }
 
   get(id: string): string {
+    return this.read(id, true);
+  }
+
+  /**
+   * An object's content; `check` hashes it against its id. A delta's bases are read
+   * unchecked: the check of the version asked for covers every link of its chain.
+   */
+  private read(id: string, check: boolean): string {
     const verified = this.verified.get(id);
     if (verified !== undefined) return verified;
     const pending = this.pending.get(id);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) return pending.base ? this.resolve(id, pending.data, pending.base, check) : pending.data;
     const spilled = this.spill?.ids.get(id);
-    if (spilled) return this.readAt(this.spill!.fd, spilled, id);
+    if (spilled) return this.readAt(this.spill!.fd, spilled, id, check);
     const at = this.load().get(id);
     if (!at) {
       // Stores written before packs kept one file per object: still readable.
@@ -143,17 +207,27 @@ export class ObjectStore {
       fd = openSync(join(this.dir, at.pack), "r");
       this.fds.set(at.pack, fd);
     }
-    return this.readAt(fd, at, id);
+    return this.readAt(fd, at, id, check);
   }
 
-  private readAt(fd: number, at: Location, id: string): string {
+  private readAt(fd: number, at: Location, id: string, check: boolean): string {
     const buf = Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
-    if (n !== at.length || sha1Bytes(buf) !== id) throw this.damaged(id);
+    if (n !== at.length) throw this.damaged(id);
+    if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, check);
+    if (check && sha1Bytes(buf) !== id) throw this.damaged(id);
     const content = buf.toString("latin1");
     // Kept for the operation only when small: a push of a thousand patches reads back
     // tens of megabytes, which the working set already holds where it needs them.
-    if (content.length <= 64 * 1024) this.verified.set(id, content);
+    if (check && content.length <= 64 * 1024) this.verified.set(id, content);
+    return content;
+  }
+
+  /** A delta's content, made from its base. */
+  private resolve(id: string, data: string, baseId: string, check: boolean): string {
+    const content = decodeDelta(data, this.read(baseId, false));
+    if (content === null || (check && sha1(content) !== id)) throw this.damaged(id);
+    if (check && content.length <= 64 * 1024) this.verified.set(id, content);
     return content;
   }
 
@@ -164,7 +238,7 @@ export class ObjectStore {
    */
   present(id: string): boolean {
     if (this.unflushed(id) || this.written.has(id)) return true;
-    const at = this.load().get(id);
+    const at: Location | undefined = this.load().get(id);
     if (!at) return this.has(id);
     let size = this.packSizes.get(at.pack);
     if (size === undefined) {
@@ -175,7 +249,7 @@ export class ObjectStore {
       }
       this.packSizes.set(at.pack, size);
     }
-    return at.offset + at.length <= size;
+    return at.offset + at.length <= size && (at.base === undefined || this.present(at.base));
   }
 
   /** Is the object present and intact (its bytes read back and hash to its id)? */
@@ -256,4 +330,39 @@ export class ObjectStore {
 function writeAll(fd: number, content: string): void {
   let done = writeSync(fd, content, null, "latin1");
   while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");
+}
+
+/**
+ * A delta as text: `c<start>,<end>\n` copies that range of the base, `i<length>\n` followed
+ * by that many characters adds them. Null when there is nothing to encode.
+ */
+export function encodeDelta(pieces: readonly DeltaPiece[]): string | null {
+  if (!pieces.length) return null;
+  const out: string[] = [];
+  for (const p of pieces) out.push(typeof p === "string" ? `i${p.length}\n${p}` : `c${p[0]},${p[1]}\n`);
+  return out.join("");
+}
+
+/** The content a delta makes of its base; null when the delta does not parse or reaches outside the base. */
+export function decodeDelta(data: string, base: string): string | null {
+  const out: string[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const nl = data.indexOf("\n", at);
+    if (nl === -1) return null;
+    const op = data[at];
+    const arg = data.slice(at + 1, nl);
+    if (op === "c") {
+      const [start, end] = arg.split(",").map(Number);
+      if (!(start >= 0 && end >= start && end <= base.length)) return null;
+      out.push(base.slice(start, end));
+      at = nl + 1;
+    } else if (op === "i") {
+      const length = Number(arg);
+      if (!(length >= 0) || nl + 1 + length > data.length) return null;
+      out.push(data.slice(nl + 1, nl + 1 + length));
+      at = nl + 1 + length;
+    } else return null;
+  }
+  return out.join("");
 }

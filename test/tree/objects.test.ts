@@ -1,0 +1,119 @@
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { indexLines } from "../../src/patch/apply.js";
+import { applyFilePatch, parsePatch } from "../../src/patch/index.js";
+import { sha1 } from "../../src/tree/files.js";
+import { decodeDelta, encodeDelta, ObjectStore } from "../../src/tree/objects.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+const store = () => {
+  const dir = tempDir("pq-objects-");
+  dirs.push(dir);
+  return new ObjectStore(join(dir, "objects"));
+};
+const numbered = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
+
+/** A patch changing line `at` of a numbered file (1-based), as a version's next version would. */
+function patchLine(at: number, text: string): string {
+  return `--- a/f\n+++ b/f\n@@ -${at},1 +${at},1 @@\n-line ${at}\n+${text}\n`;
+}
+
+describe("object store deltas", () => {
+  it("stores a patched version as a delta against its base and reads back the exact bytes, also after a reopen", () => {
+    const objects = store();
+    let content = numbered(2000);
+    let id = objects.put(content);
+    const ids = [id];
+    const contents = [content];
+    for (let k = 1; k <= 20; k++) {
+      const fp = parsePatch(patchLine(k * 50, `changed ${k} \u00e9`)).files[0];
+      const r = applyFilePatch(content, fp, { index: indexLines(content) });
+      expect(r.ok).toBe(true);
+      id = objects.putDelta(r.content!, id, r.delta!);
+      expect(id).toBe(sha1(r.content!));
+      content = r.content!;
+      ids.push(id);
+      contents.push(content);
+    }
+    objects.flush();
+    // Twenty versions of a 2000-line file take little more than one: deltas, a whole copy every few.
+    const dir = objects.dir;
+    const packBytes = readdirSync(dir)
+      .filter((f) => f.startsWith("pack-"))
+      .reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
+    expect(packBytes).toBeLessThan(contents[0].length * 5);
+    const index = readFileSync(join(dir, "index"), "latin1");
+    expect(index.split("\n").filter((l) => l.split(" ").length === 5).length).toBeGreaterThan(10);
+    objects.close();
+    const reopened = new ObjectStore(dir);
+    ids.forEach((i, k) => expect(reopened.get(i)).toBe(contents[k]));
+  });
+
+  it("a damaged base makes its deltas read as damaged, never as wrong content", () => {
+    const objects = store();
+    const base = numbered(500);
+    const baseId = objects.put(base);
+    objects.flush();
+    const r = applyFilePatch(base, parsePatch(patchLine(10, "ten")).files[0]);
+    const id = objects.putDelta(r.content!, baseId, r.delta!);
+    objects.flush();
+    objects.close();
+    const basePack = readdirSync(objects.dir).find(
+      (f) => f.startsWith("pack-") && readFileSync(join(objects.dir, f), "latin1").startsWith("line 1\n"),
+    )!;
+    const bytes = readFileSync(join(objects.dir, basePack), "latin1");
+    writeFileSync(join(objects.dir, basePack), bytes.replace("line 20\n", "line 2O\n"), "latin1");
+    const reopened = new ObjectStore(objects.dir);
+    expect(() => reopened.get(id)).toThrow(PqError);
+    // A truncated base pack: the delta is not present (a cached push would store it again).
+    truncateSync(join(objects.dir, basePack), 10);
+    expect(new ObjectStore(objects.dir).present(id)).toBe(false);
+  });
+
+  it("keeps a version whole when the delta would not be smaller", () => {
+    const objects = store();
+    const baseId = objects.put("a\n");
+    const id = objects.putDelta("b\n", baseId, ["b\n"]);
+    objects.flush();
+    const line = readFileSync(join(objects.dir, "index"), "latin1")
+      .split("\n")
+      .find((l) => l.startsWith(id))!;
+    expect(line.split(" ")).toHaveLength(4);
+    expect(new ObjectStore(objects.dir).get(id)).toBe("b\n");
+  });
+
+  it("encodes and decodes pieces, refusing a delta that reaches outside its base", () => {
+    const base = "0123456789";
+    const data = encodeDelta([[0, 3], "xy\nz", [7, 10]])!;
+    expect(decodeDelta(data, base)).toBe("012xy\nz789");
+    expect(decodeDelta("c5,11\n", base)).toBeNull();
+    expect(decodeDelta("i9\nab", base)).toBeNull();
+    expect(decodeDelta("q\n", base)).toBeNull();
+  });
+});
+
+describe("line index", () => {
+  it("a result's index is the index of its content, so the next patch can reuse it", () => {
+    const texts = ["", "a", "a\n", "a\r\nb\n", "x\ny", numbered(30)];
+    for (const t of texts) {
+      const idx = indexLines(t);
+      const lines = Array.from({ length: idx.starts.length - 1 }, (_, k) => t.slice(idx.starts[k], idx.starts[k + 1]));
+      expect(lines.join("")).toBe(t);
+      lines.slice(0, -1).forEach((l) => expect(l.endsWith("\n")).toBe(true));
+    }
+    let content = numbered(30);
+    let index = indexLines(content);
+    for (const k of [3, 17, 30]) {
+      const r = applyFilePatch(content, parsePatch(patchLine(k, `new ${k}`)).files[0], { index });
+      expect(r.ok).toBe(true);
+      expect(Array.from(r.index!.starts)).toEqual(Array.from(indexLines(r.content!).starts));
+      content = r.content!;
+      index = r.index!;
+    }
+    expect(content).toBe(numbered(30).replace("line 3\n", "new 3\n").replace("line 17\n", "new 17\n").replace("line 30\n", "new 30\n"));
+  });
+});
