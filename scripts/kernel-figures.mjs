@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const BACKENDS = ["native", "xen", "vmi"];
 const OPS = ["irq_disable", "irq_enable", "save_fl", "restore_fl", "save_fl_irq_disable", "iret"];
-const BENCHES = ["null-syscall", "ctx-switch", "page-fault"];
+const BENCHES = ["null-syscall", "sysenter-null", "ctx-switch", "page-fault"];
 const GROUPS = ["irq", "cpu", "mmu", "io"];
 
 function fields(line) {
@@ -116,7 +116,10 @@ export function renderFigures(fig) {
     out.push(`| ${b} | ${c.irq} | ${c.cpu + c.mmu + c.io} | ${ratio(c)} | ${ratio(fig.nopatch[b].counts.all)} |`);
   }
   out.push("", "Instructions of the lmbench-like workload, patched vs nopatch (per iteration, and the whole run):", "");
-  out.push("| backend | null-syscall | ctx-switch | page-fault | whole workload | patched vs nopatch |", "|---|---|---|---|---|---|");
+  out.push(
+    `| backend | ${BENCHES.join(" | ")} | whole workload | patched vs nopatch |`,
+    `|---|${BENCHES.map(() => "---|").join("")}---|---|`,
+  );
   for (const b of BACKENDS) {
     const cells = BENCHES.map((bench) => `${p[b].insns[bench].perIteration} / ${fig.nopatch[b].insns[bench].perIteration}`);
     const [pt, nt] = [p[b].workload.total, fig.nopatch[b].workload.total];

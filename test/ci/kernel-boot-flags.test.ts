@@ -8,7 +8,8 @@ import { cleanup, tempDir } from "../helpers/repo.js";
 
 /**
  * Defects and checks that only show under a boot flag, which `pq ci` cells do not pass:
- * the wrong clobber declaration that pvdebug exposes, and the VMI scan past a bad ROM.
+ * the wrong clobber declaration that pvdebug exposes, and the VMI scan past a bad ROM; and
+ * a missed sysexit site, booted at two states only (cheaper than ci + bisect).
  * Each state is built from kernel-model plus the first N patches of a series (git apply).
  */
 const dirs: string[] = [];
@@ -52,6 +53,24 @@ describe("injected defect: queue-wrong-clobber (shows only with pvdebug)", () =>
       const r = await boot(top, backend, expected.cmdline);
       expect(r.verdict, backend).toBe(expected.failing.outcome);
       expect(r.log).toContain("check name=irq-save-restore failed");
+    }
+  }, 240_000);
+});
+
+describe("injected defect: queue-missed-sysexit (an unrecorded sysexit site)", () => {
+  const dir = resolve("test/fixtures/queue-missed-sysexit");
+  const expected = JSON.parse(readFileSync(join(dir, "EXPECTED.json"), "utf8"));
+
+  // Cheaper than a ci + bisect run: the state before the bad patch and the bad state, booted.
+  it("passes before the bad patch and panics on the poisoned op from it on, on every backend", async () => {
+    expect(seriesOf(dir)[expected.badState - 1]).toBe(expected.badPatch);
+    const before = await buildState(dir, expected.badState - 1);
+    const bad = await buildState(dir, expected.badState);
+    for (const backend of expected.failing.backends as string[]) {
+      expect((await boot(before, backend)).verdict, backend).toBe("pass");
+      const r = await boot(bad, backend);
+      expect(r.verdict, backend).toBe(expected.failing.outcome);
+      expect(r.log).toContain("a sysexit site was missed by patching");
     }
   }, 240_000);
 });

@@ -48,7 +48,7 @@ describe("kernel figures (scripts/kernel-figures.mjs)", () => {
       expect(fig.patched[b].workload.sites).toBe("patched");
       expect(fig.nopatch[b].workload.sites).toBe("unpatched");
       expect(fig.patched[b].workload.total, b).toBeLessThan(fig.nopatch[b].workload.total);
-      for (const bench of ["null-syscall", "ctx-switch", "page-fault"])
+      for (const bench of ["null-syscall", "sysenter-null", "ctx-switch", "page-fault"])
         expect(fig.patched[b].insns[bench].perIteration, `${b} ${bench}`).toBeLessThanOrEqual(fig.nopatch[b].insns[bench].perIteration);
     }
   });
@@ -57,13 +57,15 @@ describe("kernel figures (scripts/kernel-figures.mjs)", () => {
     for (const b of BACKENDS as string[]) {
       const c = fig.patched[b].counts;
       expect(c["null-syscall"].cpu + c["null-syscall"].mmu).toBe(0);
+      expect(c["sysenter-null"].cpu + c["sysenter-null"].mmu).toBe(0);
+      expect(c["sysenter-null"].irq, b).toBeGreaterThanOrEqual(3 * c["sysenter-null"].iterations); // enable, disable, sysexit
       expect(c["ctx-switch"].cpu, b).toBeGreaterThanOrEqual(2 * c["ctx-switch"].iterations); // a cr3 write per switch
       expect(c["page-fault"].mmu, b).toBeGreaterThanOrEqual(3 * c["page-fault"].iterations); // set_pte, flush, unmap
       expect(c.all.irq, b).toBeGreaterThan(c.all.cpu + c.all.mmu + c.all.io);
     }
     const table = renderFigures(fig);
     expect(table).toContain("| op | raw | native call / patched | xen call / patched | vmi call / patched |");
-    expect(table.split("\n").filter((l: string) => l.startsWith("| native |")).length).toBe(5);
+    expect(table.split("\n").filter((l: string) => l.startsWith("| native |")).length).toBe(6);
   });
 
   it("the README carries the per-op table exactly as the script prints it now", () => {

@@ -17,17 +17,17 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(a.out).toContain("shard 1/2");
     const merged = await pq(out, "ci", "merge", "a.json", "b.json", "--junit", "j.xml", "--html", "m.html", "--json", "all.json");
     expect(merged.code).toBe(0);
-    expect(merged.out).toMatch(/36 cells: 23 pass, 13 skip/);
+    expect(merged.out).toMatch(/39 cells: 26 pass, 13 skip/);
     const junit = (await parse(readFileSync(join(out, "j.xml"), "utf8"))) as { tests: number; failures: number };
-    expect([junit.tests, junit.failures]).toEqual([36, 0]);
+    expect([junit.tests, junit.failures]).toEqual([39, 0]);
     expect(readFileSync(join(out, "m.html"), "utf8")).toContain("all passing");
     expect(JSON.parse(readFileSync(join(out, "all.json"), "utf8")).shard).toBeUndefined();
     // The shards filled the cache: a full run reuses every cell and says so; bisect probes from the cache too.
     const warm = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", join(out, "warm.json"));
     expect(warm.code).toBe(0);
     expect(warm.out).toContain("PASS*");
-    expect(warm.out).toContain("* reused: 36 of 36 cells");
-    expect(warm.out).toContain("0 cells run, 36 reused");
+    expect(warm.out).toContain("* reused: 39 of 39 cells");
+    expect(warm.out).toContain("0 cells run, 39 reused");
     expect(JSON.parse(readFileSync(join(out, "warm.json"), "utf8")).cells.every((c: { reused?: boolean }) => c.reused)).toBe(true);
     const bisect = await pq(root, "bisect", "--queue", "queue", "--tree", "kernel-model");
     expect(bisect.code).toBe(0);
