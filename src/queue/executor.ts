@@ -53,6 +53,8 @@ export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState,
   for (const [path, after] of tx.ws.plannedWrites()) {
     const was = tx.ws.originalVersion(path);
     if (was !== after) tree.push([path, was, after]);
+    const content = tx.ws.plannedContent(path);
+    if (after !== null && typeof content === "string") store.keepWhole(versionId(after)!, content);
   }
   const queue: [string, string | null, string | null][] = [];
   for (const [path, text] of tx.queueWrites()) {

@@ -49,6 +49,11 @@ export class WorkingSet {
     return id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
   }
 
+  /** The content planned for a path, when this operation made it in memory (not for cache hits or pops). */
+  plannedContent(path: string): string | null | undefined {
+    return this.planned.get(path)?.content;
+  }
+
   /** The line index of a path's planned content, if a patch of this operation produced it. */
   lineIndex(path: string): LineIndex | undefined {
     return this.entry(path).index;

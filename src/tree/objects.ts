@@ -122,6 +122,25 @@ export class ObjectStore {
     return id;
   }
 
+  /**
+   * A version an operation leaves in the tree is stored whole as well, when this operation
+   * stored it as a delta: the next operation that writes it (a warm push to the same top,
+   * an undo) then reads it in one piece instead of resolving its chain. The later index
+   * line wins when the index is read.
+   */
+  keepWhole(id: string, content: string): void {
+    const pending = this.pending.get(id);
+    if (pending?.base) {
+      this.pendingBytes += content.length - pending.data.length;
+      this.pending.set(id, { data: content });
+      this.depths.set(id, 0);
+    } else if (this.spill?.ids.get(id)?.base) {
+      this.spill.ids.delete(id);
+      this.addPending(id, content);
+      this.depths.set(id, 0);
+    }
+  }
+
   private addPending(id: string, data: string, base?: string): void {
     this.pending.set(id, base ? { data, base } : { data });
     this.pendingBytes += data.length;
