@@ -181,7 +181,21 @@ describe("pq ci through the caches", () => {
       new Promise<number>((done) => {
         const child = spawn(
           process.execPath,
-          [resolve("bin/pq.js"), "ci", "--queue", QUEUE, "--tree", TREE, "--timeout", "20", "--json", join(out, `r${i}.json`)],
+          // One backend: the race is over the shared cache's entries, and three backends only triple the boots.
+          [
+            resolve("bin/pq.js"),
+            "ci",
+            "--queue",
+            QUEUE,
+            "--tree",
+            TREE,
+            "--backends",
+            "native",
+            "--timeout",
+            "20",
+            "--json",
+            join(out, `r${i}.json`),
+          ],
           {
             env: { ...process.env, PQ_CACHE_DIR: cacheDir },
             stdio: "ignore",
@@ -190,11 +204,12 @@ describe("pq ci through the caches", () => {
         child.on("close", (code) => done(code ?? 1));
       });
     expect(await Promise.all([run(1), run(2)])).toEqual([0, 0]);
+    const nativeCells = (r: CiReport) => withoutTimings(r).cells.filter((c) => c.backend === "native");
     for (const i of [1, 2]) {
       const r = JSON.parse(readFileSync(join(out, `r${i}.json`), "utf8")) as CiReport;
-      expect(withoutTimings(r)).toEqual(withoutTimings(baseline));
+      expect(nativeCells(r)).toEqual(nativeCells(baseline));
     }
-    const third = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir, timeoutMs: 20_000 });
+    const third = await runCi({ tree: TREE, queue: QUEUE, backends: ["native"], jobs: 2, cacheDir, timeoutMs: 20_000 });
     expect(third.cells.every((c) => c.reused)).toBe(true);
   }, 300_000);
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
 }, 180_000);
 
 // Lines whose numbers count timer ticks or events that raced them: they differ between two fresh boots too.
-const TIMING = /\b(ticks|halts|held|pending|events-held-while-masked|still-pending|cycles|insns|ms)=/;
+const TIMING = /\b(ticks|halts|held|pending|events-held-while-masked|still-pending|interrupts-from-user|cycles|insns|ms)=/;
 const comparable = (r: BootResult) => ({
   verdict: r.verdict,
   reason: r.reason,
