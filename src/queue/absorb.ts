@@ -5,21 +5,22 @@
  * recorded versions, so exact); a hunk touching lines no patch added, or lines of two
  * patches, has no single owner and stays in the tree.
  *
- * The work: put the touched files back to what the stack leaves, pop to the lowest
- * owner, apply its hunks and refresh, push up patch by patch doing the same for each
- * owner (refreshing patches that then need offsets), and finally write the user's files
- * back as they were: the tree never changes, only which patch holds the change.
+ * The work, planned as one transaction: put the touched files back to what the stack
+ * leaves, pop to the lowest owner, apply its hunks and refresh, push up patch by patch
+ * doing the same for each owner (refreshing patches that then need offsets), and put the
+ * user's files back as they were: the tree never changes, only which patch holds the change.
  */
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { applyFilePatch, diffHunks, isBinaryContent, parsePatch, splitLines, type FilePatch, type Hunk } from "../patch/index.js";
-import { readText, writeText } from "../tree/files.js";
+import { readText } from "../tree/files.js";
 import { blameLine } from "./blame.js";
+import { planPop } from "./ops/pop.js";
 import { planPush } from "./ops/push.js";
+import { planRefreshTop } from "./ops/refresh.js";
 import { rewriteFromRecord } from "./rewrite.js";
 import type { Stack } from "./stack.js";
-import { statePaths } from "./state.js";
+import { versionExec } from "./state.js";
 
 export interface AbsorbHunk {
   file: string;
@@ -140,57 +141,54 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   if (opts.dryRun || !owners.length) return report;
 
   const top = order.at(-1)!;
-  // Keep the user's files: backed up first, written back at the end. Meanwhile every
-  // changed file is as the stack leaves it, so each refresh below takes only its hunks.
-  const backup = join(statePaths(stack.tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-absorb`);
-  for (const p of pending) if (p.treeText !== null) writeText(join(backup, p.file), p.treeText);
-  for (const p of pending) setFile(stack.tree, p.file, p.stackText);
-  const failWith = (what: string): never => {
-    throw new PqError("apply-failed", what, [`your changed files are saved in ${backup}`, "the stack is where it stopped: pq push -a (or pq goto) and copy them back"]);
-  };
-  await stack.pop({ target: owners[0] });
-  for (let i = order.indexOf(owners[0]); ; i++) {
-    const name = order[i];
-    if (owners.includes(name)) {
-      for (const f of files) {
-        if (!f.hunks.some((h) => h.info.owner === name)) continue;
-        const target = withHunks(f, name);
-        const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
-        const here = readText(join(stack.tree, f.file));
-        const applied = applyFilePatch(here, fp, { fuzz: 1 });
-        if (!applied.ok || applied.content === null) {
-          for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason: `does not apply to ${name}'s version of the file` });
-          continue;
+  // One transaction: the user's changed files are planned back to what the stack leaves (so
+  // each refresh takes only its own hunks), the stack pops to the lowest owner and pushes
+  // back up taking the hunks, and the files are planned as the user had them again. The net
+  // effect on the tree is nothing; on the queue, the new patch texts; and a kill anywhere
+  // leaves all of it or none, and one pq undo takes it back.
+  const moved = await stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx) => {
+    const ws = ctx.tx.ws;
+    const execOf = (file: string) => versionExec(ws.version(file));
+    const userExec = new Map(pending.map((p) => [p.file, execOf(p.file)]));
+    for (const p of pending) ws.set(p.file, p.stackText, userExec.get(p.file)!);
+    planPop(ctx, { target: owners[0] });
+    const refreshed: string[] = [];
+    for (let i = order.indexOf(owners[0]); ; i++) {
+      const name = order[i];
+      if (owners.includes(name)) {
+        for (const f of files) {
+          if (!f.hunks.some((h) => h.info.owner === name)) continue;
+          const target = withHunks(f, name);
+          const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
+          const here = ws.content(f.file);
+          const applied = applyFilePatch(here, fp, { fuzz: 1 });
+          if (!applied.ok || applied.content === null) {
+            for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason: `does not apply to ${name}'s version of the file` });
+            continue;
+          }
+          ws.set(f.file, applied.content, execOf(f.file));
         }
-        writeText(join(stack.tree, f.file), applied.content);
+        if (hunks.some((h) => h.owner === name)) await planRefreshTop(ctx, {});
       }
-      if (hunks.some((h) => h.owner === name)) await stack.refresh();
+      if (name === top) break;
+      // Up to the next patch that takes hunks (or the top); patches that now apply with
+      // offsets are rewritten against their new context.
+      const next = owners.find((n) => order.indexOf(n) > i) ?? top;
+      const { report: pushed, failure } = await planPush(ctx, { target: next });
+      if (failure) {
+        throw new PqError("apply-failed", `the patches above ${name} no longer apply after absorbing into it: ${failure.message}`, [
+          "nothing was changed: the stack, the queue and your files are as they were",
+        ]);
+      }
+      const rewritten = pushed.pushed.filter((p) => p.notes.length).map((p) => p.name);
+      rewritten.forEach((n) => rewriteFromRecord(ctx, n));
+      refreshed.push(...rewritten);
+      i = order.indexOf(next) - 1;
     }
-    if (name === top) break;
-    // Up to the next patch that takes hunks (or the top) in one transaction; patches that
-    // now apply with offsets are rewritten against their new context in it.
-    const next = owners.find((n) => order.indexOf(n) > i) ?? top;
-    try {
-      const moved = await stack.runPlanner(`absorb: push ${order[i + 1]}..${next}`, async (ctx) => {
-        const { report: pushed, failure } = await planPush(ctx, { target: next });
-        if (failure) throw failure;
-        const rewritten = pushed.pushed.filter((p) => p.notes.length).map((p) => p.name);
-        rewritten.forEach((n) => rewriteFromRecord(ctx, n));
-        return rewritten;
-      });
-      report.refreshed.push(...moved);
-    } catch (e) {
-      if (e instanceof PqError) failWith(`the patches above ${name} no longer apply after absorbing into it: ${e.message}`);
-      throw e;
-    }
-    i = order.indexOf(next) - 1;
-  }
-  for (const p of pending) setFile(stack.tree, p.file, p.treeText);
+    for (const p of pending) ws.set(p.file, p.treeText, userExec.get(p.file)!);
+    return refreshed;
+  });
+  report.refreshed.push(...moved);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));
   return report;
-}
-
-function setFile(tree: string, file: string, content: string | null): void {
-  if (content === null) rmSync(join(tree, file), { force: true });
-  else writeText(join(tree, file), content);
 }

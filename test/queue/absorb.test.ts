@@ -101,4 +101,25 @@ describe("pq absorb", () => {
     expect((await pq(dir, "refresh", "-p", "p2", "zzz.c")).err).toContain("no unrefreshed changes in zzz.c");
     expect((await pq(dir, "refresh", "-p", "nope", "b.c")).code).toBe(3);
   });
+
+  it("is one transaction: one oplog entry, and one pq undo puts every patch back with the user's edits untouched", async () => {
+    const dir = await fourPatches();
+    write(dir, "b.c", edit(read(dir, "b.c"), "b ten\n", "b TEN\n"));
+    write(dir, "c.c", edit(read(dir, "c.c"), "c fifteen\n", "c FIFTEEN\n"));
+    const edited = tree(dir);
+    const before = snapshot(join(dir, "patches"));
+    const entries = async () => (JSON.parse((await pq(dir, "oplog", "--json")).out) as unknown[]).length;
+    const logged = await entries();
+    expect((await pq(dir, "absorb")).code).toBe(0);
+    expect(await entries()).toBe(logged + 1);
+    expect(patchText(dir, "p2")).toContain("+b TEN\n");
+    expect(tree(dir)).toEqual(edited);
+    // No --force needed: absorb wrote nothing to the tree outside its transaction.
+    const undo = await pq(dir, "undo");
+    expect(undo.err).toBe("");
+    expect(undo.code).toBe(0);
+    expect(snapshot(join(dir, "patches"))).toEqual(before);
+    expect(tree(dir)).toEqual(edited);
+    expect((await pq(dir, "top")).out).toBe("p4\n");
+  });
 });

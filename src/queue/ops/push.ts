@@ -12,7 +12,7 @@ import { fileStat, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import type { AppliedPatch, Version } from "../state.js";
+import type { AppliedPatch, FileChange, Version } from "../state.js";
 import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -114,8 +114,9 @@ function fatesOf(app: PatchApplication): FileFate[] {
  * Unrefreshed edits to a file the stack already changed would be folded into the pushed
  * patch's pre-image, and a later pop would restore the version below them: refuse, as hg does.
  */
-function refuseOverEdits(ctx: OpContext, name: string, paths: string[], expected: Map<string, Version>, planned: Set<string>): void {
-  const dirty = paths.filter((p) => expected.has(p) && !planned.has(p) && ctx.tx.ws.originalVersion(p) !== expected.get(p));
+function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, FileChange>, expected: Map<string, Version>, planned: Set<string>): void {
+  // `pre`: the version just before this patch, as this transaction sees it (on disk, or as an earlier step of the same transaction left it, as in absorb).
+  const dirty = Object.keys(files).filter((p) => expected.has(p) && !planned.has(p) && files[p].pre !== expected.get(p));
   if (dirty.length) {
     throw new PqError(
       "dirty",
@@ -147,7 +148,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const hash = known ?? rememberPatchHash(ctx, name, text!);
     const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.present(id));
     if (hit) {
-      refuseOverEdits(ctx, name, Object.keys(hit.files), expected, planned);
+      refuseOverEdits(ctx, name, hit.files, expected, planned);
       Object.keys(hit.files).forEach((p) => planned.add(p));
       tx.state.applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
       report.pushed.push({ name, cached: true, notes: [] });
@@ -161,7 +162,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       git,
       strip: series.stripOf(name),
     });
-    if (!app.failed || opts.force) refuseOverEdits(ctx, name, Object.keys(app.files), expected, planned);
+    if (!app.failed || opts.force) refuseOverEdits(ctx, name, app.files, expected, planned);
     if (app.failed && !opts.force) {
       ws.rollback();
       const pushedNote = report.pushed.length
