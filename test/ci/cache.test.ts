@@ -33,6 +33,13 @@ beforeAll(async () => {
   baseline = await runCi({ tree: TREE, queue: QUEUE, backends, jobs: 2, cacheDir: baseCache });
 }, 300_000);
 
+/** A private copy of the warm cache. */
+function seededCache(prefix: string): string {
+  const dir = join(temp(prefix), "cache");
+  cpSync(baseCache, dir, { recursive: true });
+  return dir;
+}
+
 /** A private copy of the series, the tree and the warm cache for one test. */
 function workspace() {
   const root = temp("pq-ci-cache-ws-");
@@ -215,7 +222,8 @@ describe("pq ci through the caches", () => {
 
   it("a hang is booted again unless --reuse-failures", async () => {
     const queue = resolve("test/fixtures/queue-xen-hang");
-    const cacheDir = temp("pq-cache-hang-");
+    // Seeded with the series' warm cache: the states before the defect are the series' own.
+    const cacheDir = seededCache("pq-cache-hang-");
     const run = (reuseFailures = false) =>
       runCi({ tree: TREE, queue, backends: ["xen"], jobs: 2, cacheDir, timeoutMs: 1500, reuseFailures });
     const first = await run();
@@ -231,7 +239,7 @@ describe("pq ci through the caches", () => {
 
   it("a state that fails to build is remembered: the next ci and a bisect compile nothing", async () => {
     const queue = resolve("test/fixtures/queue-broken-build");
-    const cacheDir = temp("pq-cache-broken-");
+    const cacheDir = seededCache("pq-cache-broken-");
     const first = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
     const broken = first.cells.filter((c) => c.outcome === "build-error").map((c) => c.state);
     expect(broken.length).toBeGreaterThan(0);
