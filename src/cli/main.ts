@@ -86,6 +86,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     })
     .exitProcess(false);
   for (const command of commands) parser = parser.command(command as never);
+  // yargs renders the whole help text after every command, in case the command fails later and
+  // help is to be shown then; pq never shows help on a failure (its errors say what to do next),
+  // so that rendering (about 20 ms of every command) is skipped.
+  const internals = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internals.getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
   try {
     let helpShown = false;
     await parser.parseAsync(argv, {}, (_err, _argv, output) => {
