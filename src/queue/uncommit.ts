@@ -10,6 +10,8 @@ import { formatHeader } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
 import { joinHeaderAndDiff } from "./patch-text.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
+import { planPush } from "./ops/push.js";
+import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
 
@@ -93,13 +95,23 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
   });
 
   const wasApplied = stack.applied();
-  // Pop and move the branch back in one transaction (logged and undoable): the tree then
-  // holds the base, and pushing the new patches brings it back to what it was.
-  await stack.runPlanner(`uncommit: base ${commits.at(-1)!.slice(0, 12)} -> ${base.slice(0, 12)}`, (ctx) => planMoveBase(ctx, base));
-  await stack.insertPatches(items.map(({ name, text }) => ({ name, text, guards: [] })));
-  const report = await stack.push({ target: items.at(-1)!.name });
-  const inexact = report.pushed.find((p) => p.notes.length);
-  if (inexact) throw new PqError("internal", `${inexact.name} did not apply exactly after uncommit: ${inexact.notes.join("; ")}`);
-  if (wasApplied.length) await stack.push({ target: wasApplied.at(-1)! });
+  // One transaction (one oplog entry, one undo): pop, move the branch back to the base, put
+  // the new patches at the bottom of the series, push them (which brings the tree back to
+  // what the commits made) and push the patches that were applied before.
+  await stack.runPlanner(`uncommit ${items.map((i) => i.name).join(" ")}: base ${commits.at(-1)!.slice(0, 12)} -> ${base.slice(0, 12)}`, async (ctx) => {
+    await planMoveBase(ctx, base);
+    planInsert(
+      ctx,
+      items.map(({ name, text }) => ({ name, text, guards: [] })),
+    );
+    const { report, failure } = await planPush(ctx, { target: items.at(-1)!.name });
+    if (failure) throw failure;
+    const inexact = report.pushed.find((p) => p.notes.length);
+    if (inexact) throw new PqError("internal", `${inexact.name} did not apply exactly after uncommit: ${inexact.notes.join("; ")}`);
+    if (wasApplied.length) {
+      const again = await planPush(ctx, { target: wasApplied.at(-1)! });
+      if (again.failure) throw again.failure;
+    }
+  });
   return { patches: items.map(({ name, commit }) => ({ name, commit })), base };
 }

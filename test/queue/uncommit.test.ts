@@ -56,6 +56,19 @@ describe("pq uncommit", () => {
     const now = Object.fromEntries(Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/")));
     expect(now).toEqual({ ...files, "a.c": files["a.c"].replace("a 10\n", "a ten\n") });
 
+    // One transaction: one undo puts the branch, the series and the tree back; redo does it again.
+    const head = (await pq(dir, "oplog", "--json")).out;
+    expect((JSON.parse(head) as { op: string }[])[0].op).toMatch(/^uncommit /); // newest first
+    const undone = await pq(dir, "undo");
+    expect(undone.err).toBe("");
+    expect(git(dir, "rev-parse", "HEAD~3").trim()).toBe(base);
+    expect((await pq(dir, "series")).out).toBe("mine\n");
+    expect((await pq(dir, "applied")).out).toBe("mine\n");
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD").trim()).toBe(base);
+    expect((await pq(dir, "applied")).out).toBe("Change-a.c-and-add-a-file.patch\nRename-delete-exec-and-binary.patch\nThird-one-line.patch\nmine\n");
+    expect(Object.fromEntries(Object.entries(snapshot(dir)).filter(([p]) => !p.startsWith("patches/")))).toEqual(now);
+
     // Pop and push everything: the patches reproduce the commits' bytes.
     expect((await pq(dir, "pop", "-a")).code).toBe(0);
     expect(read(dir, "old.txt")).toBe("old\n");
