@@ -75,11 +75,13 @@ const commands: [string, string[]][] = [
   ["import --push", ["import", "extra.patch", "--push"]],
   ["finish", ["finish", "p1"]],
   ["undo", ["undo"]],
+  ["absorb", ["absorb"]],
+  ["uncommit", ["uncommit"]],
 ];
 
 const allPoints = ["journal-written", "tree-written", "queue-written", "git-moved", "state-written", "oplog-appended"];
 /** Every point for the commands that write everything; three spread out for the rest (time). */
-const pointsFor = (label: string) => (["push -a", "finish", "undo"].includes(label) ? allPoints : ["journal-written", "queue-written", "oplog-appended"]);
+const pointsFor = (label: string) => (["push -a", "finish", "undo", "uncommit"].includes(label) ? allPoints : ["journal-written", "queue-written", "oplog-appended"]);
 
 describe("SIGKILL at every point of every mutating command", () => {
   let template: string;
@@ -93,6 +95,14 @@ describe("SIGKILL at every point of every mutating command", () => {
       cpSync(template, base, { recursive: true });
       // An unrefreshed edit for refresh to take.
       if (label === "refresh") write(base, "a.txt", readFileSync(join(base, "a.txt"), "latin1").replace("line 1\n", "line one\n"));
+      // An edit to a line p1 added, for absorb to move into p1.
+      if (label === "absorb") write(base, "a.txt", readFileSync(join(base, "a.txt"), "latin1").replace("line 5 by p1\n", "line 5 by P1\n"));
+      // A commit on the branch for uncommit to turn into a patch.
+      if (label === "uncommit") {
+        write(base, "c.txt", "c\n");
+        git(base, "add", "c.txt");
+        git(base, "commit", "-q", "-m", "add c");
+      }
       const reference = tempDir();
       dirs.push(reference);
       cpSync(base, reference, { recursive: true });
