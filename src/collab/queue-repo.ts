@@ -5,11 +5,11 @@
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync, unlinkSync } from "node:fs";
+import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import type { QueueVersion } from "./types.js";
 
 export type QueueRepoKind = "own" | "in-tree";
@@ -109,19 +109,13 @@ export class QueueRepo {
 
   /** The queue directory as it is on disk. */
   readDisk(): QueueVersion {
-    const files: Record<string, string> = {};
-    for (const name of readdirSync(this.queueDir)) {
-      if (name.startsWith(".")) continue;
-      const full = join(this.queueDir, name);
-      if (!statSync(full).isFile()) continue;
-      files[name] = readText(full)!;
-    }
-    return splitVersion(files);
+    return splitVersion(this.diskFiles());
   }
 
   /** Make the queue directory hold exactly `version` (files of `previous` it lacks are removed). */
   writeDisk(version: QueueVersion, previous: QueueVersion): void {
-    for (const name of Object.keys(previous.patches)) if (!(name in version.patches)) unlinkSync(join(this.queueDir, name));
+    // A patch in a directory (bugfix/x86/fix.patch) takes its emptied directories with it.
+    for (const name of Object.keys(previous.patches)) if (!(name in version.patches)) removeFile(join(this.queueDir, name), this.queueDir);
     for (const [name, text] of Object.entries(version.patches))
       if (readText(join(this.queueDir, name)) !== text) writeAtomic(join(this.queueDir, name), text);
     if (readText(join(this.queueDir, "series")) !== version.series) writeAtomic(join(this.queueDir, "series"), version.series);
@@ -134,7 +128,8 @@ export class QueueRepo {
       for (const name of readdirSync(dir)) {
         if (name === ".git") continue;
         const full = join(dir, name);
-        const st = statSync(full);
+        // lstat: a symlink in the queue directory is not followed (it could point anywhere, or loop).
+        const st = lstatSync(full);
         if (st.isDirectory()) walk(full, `${rel}${name}/`);
         else if (st.isFile()) out[`${rel}${name}`] = readText(full)!;
       }
@@ -187,9 +182,13 @@ export class QueueRepo {
   }
 }
 
+/** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */
+export const isQueueExtra = (path: string) => path.split("/").some((c) => c.startsWith("."));
+
 export function splitVersion(files: Record<string, string>): QueueVersion {
   const { series = "", ...rest } = files;
   const patches: Record<string, string> = {};
-  for (const [name, text] of Object.entries(rest)) if (!name.includes("/") && !name.startsWith(".")) patches[name] = text;
+  // Patch names may have directories (Debian's bugfix/x86/foo.patch): every other file is a patch file.
+  for (const [name, text] of Object.entries(rest)) if (!isQueueExtra(name)) patches[name] = text;
   return { series, patches };
 }

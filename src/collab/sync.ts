@@ -12,7 +12,7 @@ import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
 import { readText, writeAtomic } from "../tree/files.js";
 import { mergeQueues } from "./queue-merge.js";
-import { QueueRepo } from "./queue-repo.js";
+import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { parseSeries, simulateQueue } from "./simulate.js";
@@ -108,7 +108,7 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
 async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersion, parents: string[], message: string): Promise<string> {
   const all = await qr.git.filesAt(baseRev);
   const files: Record<string, string> = {};
-  for (const [p, t] of Object.entries(all)) if (p.includes("/") || p.startsWith(".")) files[p] = t;
+  for (const [p, t] of Object.entries(all)) if (isQueueExtra(p)) files[p] = t;
   Object.assign(files, version.patches, { series: version.series });
   return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);
 }
@@ -140,7 +140,7 @@ async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<A
   return { qr, up };
 }
 
-export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const pending = loadSyncState(stack.tree);
   if (pending?.phase === "conflicts") {
@@ -152,7 +152,7 @@ export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncRe
   if (pending?.phase === "stopping") {
     // Killed while writing a conflicted merge: put everything back, then sync afresh.
     opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
-    await syncAbort(stack);
+    await abortOnce(stack);
   }
   const dirty = await qr.uncommitted();
   if (dirty.length)
@@ -164,11 +164,22 @@ export async function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncRe
 /** Finish moving to a merge that was fully computed when the process died. */
 async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<void> {
   const head = await qr.head();
-  if (head !== s.target) {
-    const version = await qr.versionAt(s.target!);
-    const { phase: _p, target: _t, ...rest } = s;
-    await integrate(stack, qr, version, s.target!, head, rest);
-  } else clearSyncState(stack.tree);
+  if (head === s.target) return clearSyncState(stack.tree);
+  // The queue's HEAD is where the sync left it, or it moved since (a commit made by hand):
+  // completing the move would drop that commit from the branch, so stop and say so.
+  if (head !== s.origHead) {
+    throw new PqError(
+      "refused",
+      `the queue's branch moved to ${head?.slice(0, 12)} after a sync was interrupted; completing that sync would drop it`,
+      [
+        `pq sync --abort puts the queue back to ${s.origHead?.slice(0, 12) ?? "its state"} before the sync (the newer commit stays reachable: git -C QUEUE reflog)`,
+        "then re-apply that commit's change (git -C QUEUE cherry-pick) and pq sync again",
+      ],
+    );
+  }
+  const version = await qr.versionAt(s.target!);
+  const { phase: _p, target: _t, ...rest } = s;
+  await integrate(stack, qr, version, s.target!, s.origHead, rest);
 }
 
 /**
@@ -293,7 +304,7 @@ function mergeMessage(theirs: string, up: { remote: string; branch: string }, no
 
 const MARKER = /^\+(<<<<<<<|>>>>>>>) /m;
 
-export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
   if (state?.phase === "stopping")
@@ -331,7 +342,7 @@ export async function syncContinue(stack: Stack, opts: SyncOptions = {}): Promis
   return { ...report, restack: report.restack ?? r };
 }
 
-export async function syncAbort(stack: Stack): Promise<RestackReport> {
+async function abortOnce(stack: Stack): Promise<RestackReport> {
   const qr = await QueueRepo.require(stack.queueDir);
   const state = loadSyncState(stack.tree);
   if (!state) throw new PqError("usage", "no sync to abort");
@@ -342,4 +353,27 @@ export async function syncAbort(stack: Stack): Promise<RestackReport> {
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);
   return r;
+}
+
+/** pq sync's own pops and pushes are not refused as changes made during an interrupted sync. */
+async function asSync<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
+  const was = stack.syncing;
+  stack.syncing = true;
+  try {
+    return await fn();
+  } finally {
+    stack.syncing = was;
+  }
+}
+
+export function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+  return asSync(stack, () => syncOnce(stack, opts));
+}
+
+export function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
+  return asSync(stack, () => continueOnce(stack, opts));
+}
+
+export function syncAbort(stack: Stack): Promise<RestackReport> {
+  return asSync(stack, () => abortOnce(stack));
 }

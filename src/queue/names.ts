@@ -5,7 +5,7 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { lstatSync, mkdirSync, renameSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PqError } from "../errors.js";
 
@@ -34,7 +34,30 @@ export function validatePatchName(name: string, where = ""): void {
   if (parts.some((p) => p.startsWith("."))) invalid("a component starts with '.'");
   if (/[\s#]/.test(name)) invalid("it contains a space or '#'");
   if (parts.some((p) => Buffer.byteLength(p, "utf8") > 200)) invalid("a component is longer than 200 bytes (file systems stop at 255)");
-  if (RESERVED.has(parts[0]) && parts.length === 1) invalid(`'${name}' is one of the queue's own files`);
+  if (RESERVED.has(parts[0])) invalid(`'${parts[0]}' is one of the queue's own files${parts.length > 1 ? ", not a directory" : ""}`);
+}
+
+/**
+ * A name is checked as text by validatePatchName; on disk, a directory of it that is a
+ * symlink could lead anywhere (`patches/link -> /tmp`): refuse to write or remove through one.
+ */
+export function checkNameOnDisk(queueDir: string, name: string): void {
+  const parts = name.split("/");
+  let at = queueDir;
+  for (let i = 0; i < parts.length - 1; i++) {
+    at = join(at, parts[i]);
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch {
+      return; // does not exist yet: nothing below it does either
+    }
+    if (st.isSymbolicLink()) {
+      throw new PqError("unsafe-path", `patch name ${JSON.stringify(name)} goes through the symlink ${parts.slice(0, i + 1).join("/")} in the queue directory`, [
+        "pq writes patch files only inside the queue directory; replace the symlink with a real directory",
+      ]);
+    }
+  }
 }
 
 /**

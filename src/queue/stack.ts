@@ -23,7 +23,17 @@ import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { planRefresh } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
-import { ensureStateDir, loadState, saveState, statePaths, versionId, type AppliedPatch, type StackState, type Version } from "./state.js";
+import {
+  ensureStateDir,
+  loadState,
+  refuseDuringInterruptedSync,
+  saveState,
+  statePaths,
+  versionId,
+  type AppliedPatch,
+  type StackState,
+  type Version,
+} from "./state.js";
 import { Transaction } from "./transaction.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
@@ -68,6 +78,8 @@ export class Stack {
   private statCache!: StatCache;
   private pushCache!: PushCache;
   private lock: TreeLock | null = null;
+  /** Set by pq sync while it completes or rolls back itself: its own pops and pushes are not refused. */
+  syncing = false;
   /** Opened on first use: push and pop never need git, and starting it costs a process. */
   private gitRepo: Promise<GitRepo | null> | undefined;
   command: string;
@@ -125,7 +137,7 @@ export class Stack {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command);
-    if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined);
+    if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     return stack;
   }
 
@@ -417,7 +429,7 @@ export class Stack {
   // ---------------------------------------------------------------- internals
 
   /** Run fn under the lock with a fresh state: another pq may have changed it meanwhile. */
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(fn: () => Promise<T>, opts: { changes?: boolean } = {}): Promise<T> {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
@@ -425,6 +437,7 @@ export class Stack {
       this.openCaches();
       const replayed = await recover(this.execContext());
       if (replayed) this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
+      if (opts.changes !== false && !this.syncing) refuseDuringInterruptedSync(this.tree, "the change");
       this.reload();
       return await fn();
     } finally {

@@ -59,7 +59,28 @@ export function statePaths(tree: string) {
     trash: join(dir, "trash"),
     backups: join(dir, "backups"),
     oplog: join(dir, "oplog"),
+    /** Written by pq sync while it moves the queue and the stack to a merged version (src/collab/sync.ts). */
+    sync: join(dir, "sync.json"),
   };
+}
+
+/**
+ * A sync killed while it moved the queue and the stack to a merged version: until pq sync
+ * completes it, another change would be made on a half-moved queue and then overwritten.
+ */
+export function refuseDuringInterruptedSync(tree: string, what: string): void {
+  const text = readText(statePaths(tree).sync);
+  if (text === null) return;
+  let phase: unknown;
+  try {
+    phase = (JSON.parse(text) as { phase?: unknown }).phase;
+  } catch {
+    return; // pq sync itself reports a damaged sync state
+  }
+  if (phase !== "integrating" && phase !== "stopping") return;
+  throw new PqError("refused", `a pq sync was interrupted while it moved the queue to the merged version; ${what} would be lost when it completes`, [
+    "pq sync completes it first (nothing of yours is lost), then run this again",
+  ]);
 }
 
 export function loadState(tree: string): StackState | null {

@@ -14,7 +14,7 @@ import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";
 import { statePaths, type StackState } from "./state.js";
-import { flattenName } from "./names.js";
+import { checkNameOnDisk, flattenName } from "./names.js";
 import { WorkingSet } from "./workset.js";
 
 /** An index entry as git's `update-index --index-info` reads it: "100644 <blob>", or null (removed). */
@@ -81,6 +81,7 @@ export class Transaction {
   }
 
   writePatch(name: string, text: string): void {
+    checkNameOnDisk(this.queueDir, name);
     this.queueEdits.set(name, text);
     this.trashed.delete(name);
   }
@@ -90,6 +91,7 @@ export class Transaction {
    * Returns the trash file it will be kept in.
    */
   removePatch(name: string, trash: boolean): string | null {
+    checkNameOnDisk(this.queueDir, name);
     let dest: string | null = null;
     if (trash && readQueueFile(this.queueDir, name) !== null) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");

@@ -295,6 +295,16 @@ describe("quilt series options", () => {
     for (const f of ["series", "zero.patch", "one.patch", "two.patch"]) write(check, `patches/${f}`, read(tree, `patches/${f}`));
     expect(quilt(check, "push", "-a").status).toBe(0);
     for (const f of Object.keys(base)) expect([f, read(check, f)]).toEqual([f, read(tree, f)]);
+
+    // export --quilt keeps an unapplied patch's -pN (its text is copied as it is) and writes an applied one as -p1.
+    await pq(tree, "pop", "one.patch");
+    const out = tempDir("pq-quilt-p0-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--quilt", join(out, "patches"), "-a")).code).toBe(0);
+    expect(read(out, "patches/series")).toBe("zero.patch\none.patch\ntwo.patch -p2\n");
+    for (const [p, c] of Object.entries(base)) write(out, p, c);
+    expect(quilt(out, "push", "-a").status).toBe(0);
+    for (const f of Object.keys(base)) expect([f, read(out, f)]).toEqual([f, read(check, f)]);
   });
 
   it("options pq does not model (-R, --fuzz) are refused by name, with the reason", async () => {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cleanup, pq, read } from "../helpers/repo.js";
+import { cleanup, git, pq, read, write } from "../helpers/repo.js";
 import { editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world } from "./shared-helpers.js";
 
 const PQ = resolve("bin/pq.js");
@@ -14,6 +14,52 @@ async function killedSync(cwd: string, ms: number): Promise<void> {
   child.kill("SIGKILL");
   await exited;
 }
+
+describe("a sync interrupted while it moved the queue to the merged version", () => {
+  it("refuses other changes until pq sync completes it, and never drops a commit made since", async () => {
+    const w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    editLine(ann.tree, "a.c", 5, "five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    await ok(ann.tree, "sync");
+    const head = git(ann.queue, "rev-parse", "HEAD").trim();
+    // What a sync killed mid-integration leaves: the phase and the commit it was moving to.
+    const state = {
+      version: 1,
+      phase: "integrating",
+      origHead: head,
+      theirs: head,
+      origTop: "p1.patch",
+      origApplied: ["p1.patch"],
+      conflicts: [],
+      renamed: {},
+    };
+    const interrupted = (target: string) => write(ann.tree, ".pq/sync.json", JSON.stringify({ ...state, target }));
+    interrupted(head);
+    editLine(ann.tree, "a.c", 9, "nine");
+    const refresh = await pq(ann.tree, "refresh");
+    expect(refresh.code).toBe(12);
+    expect(refresh.err).toContain("pq sync completes it first");
+    const commit = await pq(ann.tree, "commit", "-m", "meanwhile");
+    expect(commit.code).toBe(12);
+    // A commit made by hand since: completing the interrupted move would drop it, so sync stops and says so.
+    git(ann.queue, "commit", "-q", "--allow-empty", "-m", "by hand");
+    const byHand = git(ann.queue, "rev-parse", "HEAD").trim();
+    write(
+      ann.tree,
+      ".pq/sync.json",
+      JSON.stringify({ ...state, target: git(ann.queue, "commit-tree", "-p", head, "-m", "merge", `${head}^{tree}`).trim() }),
+    );
+    const s = await pq(ann.tree, "sync");
+    expect(s.code).toBe(12);
+    expect(s.err).toContain("completing that sync would drop it");
+    expect(git(ann.queue, "rev-parse", "HEAD").trim()).toBe(byHand);
+    expect(read(ann.tree, "a.c")).toContain("nine\n");
+    cleanup(w.root);
+  }, 60_000);
+});
 
 describe("a sync killed at any point", () => {
   it("is completed by the next pq sync, with nothing lost on either side", async () => {

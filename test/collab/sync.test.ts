@@ -33,6 +33,33 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "push", "-a");
   });
 
+  it("syncs patches whose names have directories (Debian's bugfix/x86/foo.patch), both ways", async () => {
+    await ok(ann.tree, "new", "bugfix/x86/fix.patch", "-m", "a fix in a directory");
+    editLine(ann.tree, "a.c", 20, "twenty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "add bugfix/x86/fix.patch");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "new", "b.patch", "-m", "bob's");
+    editLine(bob.tree, "b.c", 12, "twelve");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add b.patch");
+    await ok(bob.tree, "sync");
+    expect(series(bob)).toBe("p1.patch\np2.patch\nbugfix/x86/fix.patch\nb.patch\n");
+    expect(read(bob.queue, "bugfix/x86/fix.patch")).toContain("+twenty\n");
+    const a = await ok(ann.tree, "sync");
+    expect(a.err).toBe("");
+    expect(series(ann)).toBe("p1.patch\np2.patch\nbugfix/x86/fix.patch\nb.patch\n");
+    // A patch in a directory deleted on one side goes away on the other, its directory with it.
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "delete", "bugfix/x86/fix.patch");
+    await ok(ann.tree, "commit", "-m", "drop the fix");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "pop", "-a");
+    await ok(bob.tree, "sync");
+    expect(series(bob)).toBe("p1.patch\np2.patch\nb.patch\n");
+    expect(() => read(bob.queue, "bugfix/x86/fix.patch")).toThrow();
+  });
+
   it("keeps patches added at different positions on both sides", async () => {
     await ok(ann.tree, "pop");
     await ok(ann.tree, "new", "n1.patch", "-m", "n1");

@@ -1,7 +1,10 @@
+import { readdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { clashingName, flattenName, resolveName, validatePatchName } from "../../src/queue/names.js";
 import { Series } from "../../src/queue/series.js";
+import { cleanup, makeRepo, pq, tempDir } from "../helpers/repo.js";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -27,7 +30,7 @@ describe("patch names", () => {
   });
 
   it("refuses empty components, dot names, spaces, '#' and the queue's own files as usage errors", () => {
-    for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards"]) {
+    for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards", "series/x.patch", "guards/a/b"]) {
       expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("usage");
     }
   });
@@ -52,6 +55,23 @@ describe("patch names", () => {
     expect(clashingName(["a/b.patch"], "a")).toBe("a/b.patch");
     expect(clashingName(["a"], "a/b.patch")).toBe("a");
     expect(clashingName(["ab.patch"], "a")).toBeUndefined();
+  });
+
+  it("refuses a name whose directory is a symlink in the queue directory (it could lead anywhere)", async () => {
+    const dir = makeRepo({ "b.txt": "b\n" });
+    const outside = tempDir("pq-outside-");
+    try {
+      expect((await pq(dir, "init")).code).toBe(0);
+      symlinkSync(outside, join(dir, "patches", "link"));
+      const r = await pq(dir, "new", "link/x.patch");
+      expect(r.code).toBe(7);
+      expect(r.err).toContain("goes through the symlink link");
+      expect(readdirSync(outside)).toEqual([]);
+      expect((await pq(dir, "series")).out).toBe("");
+    } finally {
+      cleanup(dir);
+      cleanup(outside);
+    }
   });
 
   it("the series refuses escaping names from a series file and clashing names on insert or rename", () => {

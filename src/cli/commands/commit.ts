@@ -1,4 +1,5 @@
 import { QueueRepo } from "../../collab/queue-repo.js";
+import { refuseDuringInterruptedSync } from "../../queue/state.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -8,6 +9,7 @@ export default defineCommand({
   builder: (y) => y.option("message", { alias: "m", type: "string", describe: "the commit message (default: the patches that changed)" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
+    refuseDuringInterruptedSync(stack.tree, "a commit made now");
     const qr = await QueueRepo.require(stack.queueDir);
     const changed = await qr.uncommitted();
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");

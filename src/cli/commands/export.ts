@@ -69,13 +69,19 @@ export default defineCommand({
  * left for quilt to find); guards are kept as hg mq's `#+g` comments, which quilt ignores.
  */
 async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO): Promise<void> {
-  const guards = new Map(stack.series().map((e) => [e.name, e.guards]));
+  const entries = new Map(stack.series().map((e) => [e.name, e]));
+  const applied = new Set(stack.applied());
   const lines: string[] = [];
   for (const name of names) {
     const file = join(dir, name);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, await stack.currentPatchText(name), "latin1");
-    lines.push([name, ...(guards.get(name) ?? []).map((g) => `#${g}`)].join(" "));
+    const entry = entries.get(name);
+    // An applied patch is written as pq regenerates it (a/ b/ prefixes, -p1); any other keeps its text and so its -pN.
+    const strip = applied.has(name) && !stack.appliedRecords().find((r) => r.name === name)?.needsRefresh ? undefined : entry?.strip;
+    lines.push(
+      [name, ...(strip !== undefined && strip !== 1 ? [`-p${strip}`] : []), ...(entry?.guards ?? []).map((g) => `#${g}`)].join(" "),
+    );
   }
   writeFileSync(join(dir, "series"), lines.map((l) => `${l}\n`).join(""));
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
