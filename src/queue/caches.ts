@@ -71,6 +71,8 @@ export class StatCache {
 export interface PushCacheEntry {
   files: Record<string, [Version, Version]>;
   renames?: [string, string][];
+  /** Hunks that applied with an offset ("f.c: Hunk #1 succeeded at 14 (offset 2 lines)."): a reused push reports them too. */
+  notes?: string[];
 }
 
 export class PushCache {
@@ -117,9 +119,13 @@ export class PushCache {
   }
 
   /** Remember that this patch turns these versions into these (a push or a refresh made it so). */
-  record(patchHash: string, files: Record<string, FileChange>, renames: [string, string][]): void {
+  record(patchHash: string, files: Record<string, FileChange>, renames: [string, string][], notes: string[] = []): void {
     const changed = Object.entries(files).filter(([, c]) => c.pre !== c.post);
-    this.add(patchHash, { files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])), ...(renames.length ? { renames } : {}) });
+    this.add(patchHash, {
+      files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])),
+      ...(renames.length ? { renames } : {}),
+      ...(notes.length ? { notes } : {}),
+    });
   }
 
   /**
@@ -132,7 +138,7 @@ export class PushCache {
     ws: WorkingSet,
     patchHash: string,
     readable: (id: string) => boolean,
-  ): { files: Record<string, FileChange>; renames?: [string, string][] } | null {
+  ): { files: Record<string, FileChange>; renames?: [string, string][]; notes?: string[] } | null {
     for (const entry of this.candidates(patchHash)) {
       const paths = Object.keys(entry.files);
       if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
@@ -144,7 +150,7 @@ export class PushCache {
         ws.setVersion(p, post);
         files[p] = { pre, post };
       }
-      return { files, renames: entry.renames };
+      return { files, renames: entry.renames, notes: entry.notes };
     }
     return null;
   }

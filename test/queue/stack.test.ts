@@ -46,6 +46,19 @@ describe("stack basics", () => {
     git(dir, "apply", "--check", join(dir, "patches", "first"));
   });
 
+  it("a push reused from the cache reports the offsets the first one found", async () => {
+    const dir = repo({ "a.c": lines(30) });
+    const stack = await Stack.init({ tree: dir });
+    // A patch written for a file two lines shorter at the top: it applies 2 lines further down.
+    write(join(dir, "patches"), "moved.patch", "--- a/a.c\n+++ b/a.c\n@@ -8,3 +8,3 @@\n line 10\n-line 11\n+line eleven\n line 12\n");
+    write(join(dir, "patches"), "series", "moved.patch\n");
+    const first = await stack.push();
+    expect(first.pushed[0]).toMatchObject({ cached: false, notes: ["a.c: Hunk #1 succeeded at 10 (offset 2 lines)."] });
+    await stack.pop();
+    const again = await stack.push();
+    expect(again.pushed[0]).toMatchObject({ cached: true, notes: ["a.c: Hunk #1 succeeded at 10 (offset 2 lines)."] });
+  });
+
   it("creates, deletes and renames files, and restores them on pop", async () => {
     const dir = repo({ "old.txt": "old\n", "gone.txt": "bye\n", "keep.txt": "k\n" });
     const stack = await Stack.init({ tree: dir });

@@ -151,7 +151,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       refuseOverEdits(ctx, name, hit.files, expected, planned);
       Object.keys(hit.files).forEach((p) => planned.add(p));
       tx.state.applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
-      report.pushed.push({ name, cached: true, notes: [] });
+      // A reused push reports what the first one did (offsets), so rebase and the user see the same.
+      report.pushed.push({ name, cached: true, notes: hit.notes ?? [] });
       continue;
     }
     ws.begin();
@@ -206,7 +207,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     report.pushed.push(pushed);
     // Not cached when there is something to report: a reused push reports nothing.
     if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
-      ctx.pushCache.record(hash, app.files, app.renames);
+      ctx.pushCache.record(hash, app.files, app.renames, pushed.notes);
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
