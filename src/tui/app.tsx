@@ -8,7 +8,7 @@ import { Box, useApp, useInput, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { stackActions, type Suspend } from "./actions.js";
 import { errorView } from "./error-view.js";
-import { HelpOverlay } from "./help-overlay.js";
+import { HelpOverlay, helpLayout } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
 import { LogPane } from "./log-pane.js";
 import { PreviewPane } from "./preview-pane.js";
@@ -59,6 +59,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     redraw();
   };
   const [help, setHelp] = useState(false);
+  const [helpOffset, setHelpOffset] = useState(0);
   const promptRef = useRef<PromptState | null>(null);
   const prompt = promptRef.current;
   const [search, setSearch] = useState<string | null>(null);
@@ -175,7 +176,18 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   const handleKey = (input: string, key: Key): void => {
     if (help) {
-      setHelp(false);
+      // A help that does not fit scrolls; any other key closes it.
+      const { maxOffset } = helpLayout(size.columns, paneHeight);
+      const down = key.downArrow || input === "j" || input === " " || key.pageDown;
+      const up = key.upArrow || input === "k" || key.pageUp;
+      if (maxOffset && (down || up))
+        setHelpOffset((o) =>
+          Math.min(maxOffset, Math.max(0, o + (down ? 1 : -1) * (key.pageDown || key.pageUp || input === " " ? 10 : 1))),
+        );
+      else {
+        setHelp(false);
+        setHelpOffset(0);
+      }
       return;
     }
     const mouse = parseMouse(input);
@@ -296,7 +308,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     <Box flexDirection="column" width={size.columns} height={rows}>
       <HeaderBar view={view} queue={stack.queueDir} sync={sync} width={size.columns} theme={theme} />
       {help ? (
-        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} />
+        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} offset={helpOffset} />
       ) : wide ? (
         <Box flexDirection="row" height={paneHeight}>
           {series}
