@@ -6,6 +6,7 @@
  */
 import { similarity, RENAME_THRESHOLD } from "./series-merge.js";
 import { imagesIn, interdiff } from "./interdiff.js";
+import { diffHunks, formatHunk } from "../patch/index.js";
 import { parseSeries, simulateQueue } from "./simulate.js";
 import type { MergeServices, QueueVersion } from "./types.js";
 
@@ -99,7 +100,9 @@ export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServ
         ...(runB?.post.keys() ?? []),
       ]);
       const [ia, ib] = await Promise.all([imagesIn(simA, o, oldText, paths), imagesIn(simB, n, newText, paths)]);
-      line.interdiff = ia && ib ? await interdiff(ia, ib, svc) : "(one of the versions does not apply: no interdiff)\n";
+      // When a version does not apply (a patch resolved by hand on a new base), compare the
+      // two diffs as text, as git range-diff does: what changed in the patch itself.
+      line.interdiff = ia && ib ? await interdiff(ia, ib, svc) : diffOfDiffs(oldText, newText);
     }
     lines.push(line);
   }
@@ -138,4 +141,12 @@ export function renderRangeDiff(lines: RangeLine[]): string {
       );
   }
   return out.join("\n") + "\n";
+}
+
+/** The diff between two patch texts, index lines aside (they change with every base): git range-diff's view. */
+function diffOfDiffs(oldText: string, newText: string): string {
+  const body = (t: string) => t.replace(/^index [0-9a-f]+\.\.[0-9a-f]+.*\n/gm, "");
+  const hunks = diffHunks(body(oldText), body(newText), 3);
+  if (!hunks.length) return "(the two versions differ only in their index lines)\n";
+  return "(one of the versions does not apply on its base: the diff of the two patch texts)\n" + hunks.map(formatHunk).join("");
 }
