@@ -199,10 +199,24 @@ export function useStack(stack: Stack) {
   return { view, run, reload, say, setBusy, busyRef, keyPressed };
 }
 
-export function describePush(r: { pushed: { name: string; cached: boolean; needsRefresh?: string }[]; top: string | null }): string {
+export function describePush(r: {
+  pushed: { name: string; cached: boolean; needsRefresh?: string; notes?: string[]; binaryWithoutData?: string[] }[];
+  top: string | null;
+}): string {
   if (!r.pushed.length) return "nothing to push";
   const forced = r.pushed.filter((p) => p.needsRefresh).map((p) => p.name);
-  return `pushed ${r.pushed.length} (${r.pushed.filter((p) => p.cached).length} reused); now at: ${r.top}${forced.length ? ` (needs refresh: ${forced.join(", ")})` : ""}`;
+  // As the command line does: hunks that needed an offset or fuzz, and binary diffs that carried no data.
+  const inexact = r.pushed.filter((p) => p.notes?.length && !p.needsRefresh);
+  const notes = inexact.flatMap((p) => p.notes!.map((n) => `${p.name}: ${n}`));
+  const noData = r.pushed.flatMap((p) => p.binaryWithoutData ?? []);
+  return (
+    `pushed ${r.pushed.length} (${r.pushed.filter((p) => p.cached).length} reused); now at: ${r.top}` +
+    (forced.length ? ` (needs refresh: ${forced.join(", ")})` : "") +
+    (notes.length
+      ? `; ${notes.length} hunk(s) with offset or fuzz: ${notes.slice(0, 2).join("; ")}${notes.length > 2 ? "; ..." : ""}`
+      : "") +
+    (noData.length ? `; binary diff without data: ${noData.join(", ")}` : "")
+  );
 }
 
 export function describePop(r: { popped: string[]; top: string | null; backup?: string }): string {

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { describePush } from "../../src/tui/use-stack.js";
+
+describe("the TUI's push report", () => {
+  it("says what the command line says: offsets and fuzz, patches needing a refresh, binary diffs without data", () => {
+    expect(describePush({ pushed: [], top: null })).toBe("nothing to push");
+    const line = describePush({
+      pushed: [
+        { name: "a.patch", cached: false, notes: ["f.c: Hunk #1 succeeded at 14 with fuzz 1."] },
+        { name: "b.patch", cached: true, notes: [], binaryWithoutData: ["logo.png"] },
+      ],
+      top: "b.patch",
+    });
+    expect(line).toBe(
+      "pushed 2 (1 reused); now at: b.patch; 1 hunk(s) with offset or fuzz: a.patch: f.c: Hunk #1 succeeded at 14 with fuzz 1.; binary diff without data: logo.png",
+    );
+  });
+});
