@@ -14,10 +14,13 @@ import { PqError } from "../errors.js";
  * HFS+ ignores some invisible Unicode code points. Paths are byte strings: decode UTF-8.
  */
 export function isGitDirAlias(component: string): boolean {
-  let c = Buffer.from(component, "latin1").toString("utf8");
-  c = c.replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, "").toLowerCase();
-  c = c.replace(/:.*$/, "").replace(/[. ]+$/, "");
-  return c === ".git" || c === "git~1";
+  // A name may reach here as decoded text or as UTF-8 bytes held one per character: try both.
+  const readings = [component, Buffer.from(component, "latin1").toString("utf8")];
+  return readings.some((reading) => {
+    let c = reading.replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, "").toLowerCase();
+    c = c.replace(/:.*$/, "").replace(/[. ]+$/, "");
+    return c === ".git" || c === "git~1";
+  });
 }
 
 /**

@@ -122,8 +122,10 @@ describe("edits are never lost", () => {
 });
 
 describe("no write where none belongs", () => {
-  const evil = (path: string) => `--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+#!/bin/sh\n`;
-  for (const path of ["vendor/.git/hooks/post-checkout", ".GIT/hooks/pre-commit", "sub/.Git/config", "git~1/config", ".git./config", "x/.git ./y"]) {
+  // Patch texts are bytes (held one per character): a name is written as its UTF-8 bytes.
+  const evil = (path: string) => `--- /dev/null\n+++ b/${Buffer.from(path, "utf8").toString("latin1")}\n@@ -0,0 +1 @@\n+#!/bin/sh\n`;
+  const invisible = [".git\u200c/hooks/x", ".g\u200cit/x", ".GIT\ufeff/x", "sub/.g\u206fit/x"];
+  for (const path of ["vendor/.git/hooks/post-checkout", ".GIT/hooks/pre-commit", "sub/.Git/config", "git~1/config", ".git./config", "x/.git ./y", ...invisible]) {
     it(`refuses ${path}`, async () => {
       const dir = repo({ "a.txt": "a\n" });
       const stack = await Stack.init({ tree: dir });
