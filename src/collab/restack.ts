@@ -36,7 +36,7 @@ export async function restack(
   stack: Stack,
   next: QueueVersion,
   write: () => void,
-  opts: { top: string | null; renamed?: Record<string, string>; stopAt?: string[]; force?: boolean },
+  opts: { top: string | null; renamed?: Record<string, string>; stopAt?: string[]; upToStop?: boolean; force?: boolean },
 ): Promise<RestackReport> {
   const applied = stack.appliedRecords();
   const entries = parseSeries(next.series, "the merged");
@@ -61,7 +61,9 @@ export async function restack(
     target = pushable[Math.min(applied.length, pushable.length) - 1] ?? null;
   }
   const at = target ? pushable.indexOf(target) : -1;
-  const stop = (opts.stopAt ?? []).map((n) => pushable.indexOf(n)).filter((i) => i !== -1 && i <= at);
+  // A conflicted patch is where the user has work to do: the stack goes up to the lowest one
+  // (even above the old top, so its markers are in the tree), never past it.
+  const stop = (opts.stopAt ?? []).map((n) => pushable.indexOf(n)).filter((i) => i !== -1 && (opts.upToStop || i <= at));
   if (stop.length) {
     target = pushable[Math.min(...stop)];
     report.stoppedAt = target;

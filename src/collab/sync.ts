@@ -259,7 +259,13 @@ async function loop(
             top: origTop,
             renamed: merged.renamed,
             stopAt: merged.conflicts.map((c) => c.patch),
+            upToStop: true,
           });
+          // Marked as push --merge marks a conflicted patch: pop and push refuse until pq refresh.
+          const stopped = restacked.stoppedAt;
+          if (stopped && stack.top() === stopped && merged.conflicts.some((c) => c.patch === stopped && c.kind === "content")) {
+            await stack.markConflicted(stopped);
+          }
           saveSyncState(stack.tree, { ...state, phase: "conflicts" });
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }

@@ -138,7 +138,6 @@ export class Stack {
     }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command);
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
-    else TreeLock.clearStale(statePaths(tree).lock);
     return stack;
   }
 

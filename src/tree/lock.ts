@@ -43,17 +43,6 @@ export class TreeLock {
     throw new PqError("locked", `could not take the lock ${path}`, ["try again"]);
   }
 
-  /** Remove a lock whose process is gone (a read-only command tidies up after a killed pq). */
-  static clearStale(path: string): void {
-    let pid: number;
-    try {
-      pid = parseInt(readFileSync(path, "utf8"), 10);
-    } catch {
-      return; // no lock
-    }
-    if (Number.isFinite(pid) && pid !== process.pid && !alive(pid)) rmSync(path, { force: true });
-  }
-
   release(): void {
     rmSync(this.path, { force: true });
   }

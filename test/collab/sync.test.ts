@@ -144,9 +144,12 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
 
     expect((await pq(bob.tree, "sync")).code).toBe(6);
+    // The conflicted patch is marked as push --merge marks one: pop and --continue wait for a refresh.
+    expect((await pq(bob.tree, "top")).out.trim()).toBe("p1.patch");
+    expect((await pq(bob.tree, "pop")).code).toBe(5);
     const early = await pq(bob.tree, "sync", "--continue");
-    expect(early.code).toBe(6);
-    expect(early.err).toContain("conflict markers are still in p1.patch");
+    expect(early.code).toBe(5);
+    expect(early.err).toContain("p1.patch needs a refresh");
     write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
     await ok(bob.tree, "refresh");
     const c = await ok(bob.tree, "sync", "--continue");

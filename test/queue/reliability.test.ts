@@ -3,7 +3,7 @@
  * crashes instead of messages. Each runs on a real temporary git repository.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -118,6 +118,17 @@ describe("edits are never lost", () => {
     const r = await pq(dir, "export", "--dir", "patches");
     expect(r.code).toBe(2);
     expect(read(join(dir, "patches"), "series")).toBe(seriesBefore);
+    // Nor with --quilt or --mbox, nor through a symlink, nor into git's own files.
+    symlinkSync(join(dir, "patches"), join(dir, "alias"));
+    const config = read(join(dir, ".git"), "config");
+    for (const args of [["--quilt", "patches"], ["--mbox", "patches/series"], ["--dir", "alias"], ["--quilt", "alias/sub"], ["--mbox", ".git/config"], ["--mbox", ".pq/state.json"]]) {
+      const refused = await pq(dir, "export", "-a", ...args);
+      expect(refused.code, args.join(" ")).toBe(2);
+      expect(refused.err).toContain("exporting there would overwrite");
+    }
+    expect(read(join(dir, "patches"), "series")).toBe(seriesBefore);
+    expect(read(join(dir, ".git"), "config")).toBe(config);
+    expect((await pq(dir, "export", "--mbox", "out.mbox")).code).toBe(0);
   });
 });
 

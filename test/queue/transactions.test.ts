@@ -81,7 +81,12 @@ const commands: [string, string[]][] = [
 
 const allPoints = ["journal-written", "tree-written", "queue-written", "git-moved", "state-written", "oplog-appended"];
 /** Every point for the commands that write everything; three spread out for the rest (time). */
-const pointsFor = (label: string) => (["push -a", "finish", "undo", "uncommit"].includes(label) ? allPoints : ["journal-written", "queue-written", "oplog-appended"]);
+const pointsFor = (label: string) =>
+  ["push -a", "finish", "undo"].includes(label)
+    ? allPoints
+    : label === "uncommit"
+      ? ["journal-written", "git-moved", "oplog-appended"]
+      : ["journal-written", "queue-written", "oplog-appended"];
 
 describe("SIGKILL at every point of every mutating command", () => {
   let template: string;

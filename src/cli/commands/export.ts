@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, parseHeader } from "../../mail/header.js";
 import { flattenName, resolveName } from "../../queue/names.js";
@@ -30,7 +30,9 @@ export default defineCommand({
     if ([args.dir, args.mbox, args.quilt].filter((a) => a !== undefined).length !== 1) {
       throw new PqError("usage", "say where, once: --dir DIR, --mbox FILE or --quilt DIR");
     }
-    if (args.quilt !== undefined) return void (await exportQuilt(stack, names, resolve(io.cwd, args.quilt), io));
+    const target = resolve(io.cwd, String(args.quilt ?? args.mbox ?? args.dir));
+    refuseOwnPlace(stack, target, String(args.quilt ?? args.mbox ?? args.dir));
+    if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io));
     const mails: { file: string; text: string }[] = [];
     for (const [i, name] of names.entries()) {
       // Applied patches are written as they apply now, so git am reproduces this tree exactly.
@@ -46,15 +48,7 @@ export default defineCommand({
       writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
-      const dir = resolve(io.cwd, args.dir!);
-      const inside = (parent: string) => dir === parent || dir.startsWith(parent + "/");
-      if (inside(stack.queueDir) || inside(join(stack.tree, ".pq")) || inside(join(stack.tree, ".git"))) {
-        throw new PqError(
-          "usage",
-          `${args.dir} is the queue directory or pq's or git's own: exporting there would overwrite the series and patches`,
-          ["export into a new directory, e.g. pq export --dir out"],
-        );
-      }
+      const dir = target;
       mkdirSync(dir, { recursive: true });
       for (const m of mails) writeFileSync(join(dir, m.file), m.text, "latin1");
       writeFileSync(join(dir, "series"), mails.map((m) => m.file).join("\n") + "\n");
@@ -85,4 +79,36 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
   }
   writeFileSync(join(dir, "series"), lines.map((l) => `${l}\n`).join(""));
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
+}
+
+/** A path with its symlinks resolved, also when its last parts do not exist yet. */
+function realPath(path: string): string {
+  const rest: string[] = [];
+  let at = path;
+  for (;;) {
+    try {
+      return join(realpathSync(at), ...rest.reverse());
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return path;
+      rest.push(basename(at));
+      at = parent;
+    }
+  }
+}
+
+/**
+ * An export never writes into the queue directory, pq's state or git's (a --mbox over the
+ * series, a --dir or --quilt onto the queue, through a symlink or not): the queue would be lost.
+ */
+function refuseOwnPlace(stack: Stack, target: string, typed: string): void {
+  const real = realPath(target);
+  const own = [stack.queueDir, join(stack.tree, ".pq"), join(stack.tree, ".git")].map(realPath);
+  if (own.some((parent) => real === parent || real.startsWith(parent + "/"))) {
+    throw new PqError(
+      "usage",
+      `${typed} is in the queue directory or pq's or git's own: exporting there would overwrite the series and patches`,
+      ["export into a new directory, e.g. pq export --dir out"],
+    );
+  }
 }
