@@ -185,6 +185,13 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       refreshed.push(...rewritten);
       i = order.indexOf(next) - 1;
     }
+    // refresh -p PATCH FILES asked for these changes in PATCH: if none of them fit, say so (nothing is written).
+    if (opts.into && !hunks.some((h) => h.owner === opts.into)) {
+      const why = hunks.find((h) => h.reason)?.reason ?? "they do not apply to it";
+      throw new PqError("apply-failed", `none of the changes went into ${opts.into}: ${why}`, [
+        "nothing was changed; pq refresh takes them into the top patch instead",
+      ]);
+    }
     for (const p of pending) ws.set(p.file, p.treeText, userExec.get(p.file)!);
     return refreshed;
   });

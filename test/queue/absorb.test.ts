@@ -100,6 +100,15 @@ describe("pq absorb", () => {
     expect((await pq(dir, "status")).out).toContain("b.c");
     expect((await pq(dir, "refresh", "-p", "p2", "zzz.c")).err).toContain("no unrefreshed changes in zzz.c");
     expect((await pq(dir, "refresh", "-p", "nope", "b.c")).code).toBe(3);
+    // A change to lines only a later patch has (p4's "b twenty") cannot go into p1: refused, nothing written.
+    write(dir, "b.c", edit(read(dir, "b.c"), "b twenty\n", "b TWENTY\n"));
+    const queueBefore = snapshot(join(dir, "patches"));
+    const treeBefore = tree(dir);
+    const misfit = await pq(dir, "refresh", "-p", "p1", "b.c");
+    expect(misfit.code).toBe(6);
+    expect(misfit.err).toContain("none of the changes went into p1");
+    expect(snapshot(join(dir, "patches"))).toEqual(queueBefore);
+    expect(tree(dir)).toEqual(treeBefore);
   });
 
   it("is one transaction: one oplog entry, and one pq undo puts every patch back with the user's edits untouched", async () => {
