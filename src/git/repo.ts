@@ -262,7 +262,7 @@ export class GitRepo {
   async makeCommit(
     parent: string | null,
     entries: [string, string | null][],
-    commit: { message: string; author?: string; date?: string },
+    commit: { message: string; author?: string; date?: string; committer?: string },
   ): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), "pq-index-"));
     const env: Record<string, string> = { GIT_INDEX_FILE: join(dir, "index") };
@@ -275,6 +275,9 @@ export class GitRepo {
       const author = commit.author ? /^(.*?)\s*<([^>]*)>$/.exec(commit.author) : null;
       if (author) Object.assign(env, { GIT_AUTHOR_NAME: author[1], GIT_AUTHOR_EMAIL: author[2] });
       if (commit.date) env.GIT_AUTHOR_DATE = commit.date;
+      const committer = commit.committer ? /^(.*?)\s*<([^>]*)>\s+(\d+ [+-]\d{4})$/.exec(commit.committer) : null;
+      if (committer)
+        Object.assign(env, { GIT_COMMITTER_NAME: committer[1], GIT_COMMITTER_EMAIL: committer[2], GIT_COMMITTER_DATE: committer[3] });
       const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
       return (await this.runWithInput(args, Buffer.from(commit.message, "utf8").toString("latin1"), env)).trim();
     } finally {

@@ -13,6 +13,12 @@ export interface PatchHeader {
   /** The description after the subject, trimmed; Signed-off-by lines included. */
   body: string;
   hg?: { user?: string; date?: string; nodeId?: string; parent?: string };
+  /**
+   * The committer of the commit pq uncommit made this patch from, as git writes it ("Name
+   * <mail> 1614814567 +0530"): pq finish of the unchanged patch commits it the same way, so
+   * uncommit then finish gives back the very same commit. A refresh that changes the patch drops it.
+   */
+  committer?: string;
 }
 
 const toUtf8 = (latin1: string) => Buffer.from(latin1, "latin1").toString("utf8");
@@ -99,6 +105,7 @@ export function parseHeader(text: string): PatchHeader {
     if (key === "from") h.author = decodeAuthor(value);
     else if (key === "date") h.date = value.trim();
     else if (key === "subject") h.subject = stripPatchTag(decodeWords(value));
+    else if (key === "x-committer") h.committer = decodeWords(value).trim();
     sawHeader = true;
   }
   if (sawHeader && lines[i] === "") i++;
@@ -138,6 +145,7 @@ export function formatHeader(h: PatchHeader): string {
   let text = "";
   if (h.author) text += `From: ${encodeAuthor(h.author)}\n`;
   if (h.date) text += `Date: ${h.date}\n`;
+  if (h.committer) text += `X-Committer: ${h.committer}\n`;
   text += `Subject: ${encodeWord(h.subject ?? "")}\n\n`;
   if (h.body.trim()) text += h.body.trim() + "\n";
   // No "---" separator: hg mq would take it into the commit message; git am and quilt

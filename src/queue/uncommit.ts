@@ -58,10 +58,13 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
 
 /** A commit as a patch file: its author, date and message over its diff (git's, exact and binary-safe). */
 export function commitAsPatch(tree: string, commit: string, prefix: string): { subject: string; text: string } {
-  const [author, date, ...message] = gitOut(tree, ["show", "-s", "--format=%an <%ae>%x00%aD%x00%B", commit]).split("\0");
+  const [author, date, committer, ...message] = gitOut(tree, ["show", "-s", "--date=raw", "--format=%an <%ae>%x00%aD%x00%cn <%ce> %cd%x00%B", commit]).split(
+    "\0",
+  );
   const raw = message.join("\0").replace(/\n+$/, "");
   const [subject, ...rest] = raw.split("\n");
-  const header = formatHeader({ author, date, subject, body: rest.join("\n").trim() });
+  // The committer too: finishing the unchanged patch makes the very same commit again.
+  const header = formatHeader({ author, date, subject, body: rest.join("\n").trim(), committer });
   const diffArgs = ["diff", "--binary", "--full-index", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"];
   if (prefix) diffArgs.push(`--relative=${prefix}`);
   const diff = gitOut(tree, [...diffArgs, `${commit}^`, commit], "latin1");

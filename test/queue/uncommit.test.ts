@@ -34,6 +34,7 @@ describe("pq uncommit", () => {
     write(dir, "a.c", lines(20, "a").replace("a 3\n", "a three\n").replace("a 18\n", "a eighteen\n"));
     commitAs(dir, "Cy Example <cy@example.org>", "2023-06-07T08:09:10+0000", "Third: one line");
     const before = history(dir, "HEAD~3..HEAD");
+    const commitIds = git(dir, "rev-list", "HEAD~3..HEAD");
     const base = git(dir, "rev-parse", "HEAD~3").trim();
     const files = snapshot(dir);
 
@@ -76,6 +77,8 @@ describe("pq uncommit", () => {
 
     expect((await pq(dir, "finish", "Third-one-line.patch")).code).toBe(0);
     expect(history(dir, `${base}..HEAD`)).toBe(before);
+    // The very same commits: trees, authors, messages and committers (uncommit kept them in X-Committer:).
+    expect(git(dir, "rev-list", `${base}..HEAD`)).toBe(commitIds);
     expect((await pq(dir, "series")).out).toBe("mine\n");
     expect(git(dir, "ls-tree", "HEAD", "run.sh")).toMatch(/^100755 /);
   });

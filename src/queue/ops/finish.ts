@@ -47,7 +47,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
       finalEntries.set(git.prefix + path, entry);
     }
     const message = [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
-    parent = await git.makeCommit(parent, entries, { message, author: header.author, date: header.date });
+    parent = await git.makeCommit(parent, entries, { message, author: header.author, date: header.date, committer: header.committer });
     commits.push({ name: record.name, commit: parent });
     series.remove(record.name);
     tx.removePatch(record.name, true);

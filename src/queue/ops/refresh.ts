@@ -68,6 +68,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   const plan = await planRefresh(await planContext(ctx), tx.ws, top);
   let header = dropDiffstat(headerOf(onDisk ?? ""));
+  // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
+  if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
   if (opts.header) header = formatHeader(opts.header);
   else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
   if (opts.signoff) header = await withSignoff(ctx, header);
