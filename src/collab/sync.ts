@@ -5,7 +5,6 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
@@ -61,7 +60,7 @@ export interface SyncState {
   target?: string;
 }
 
-export const syncStatePath = (tree: string) => join(statePaths(tree).dir, "sync.json");
+export const syncStatePath = (tree: string) => statePaths(tree).sync;
 
 export function loadSyncState(tree: string): SyncState | null {
   const text = readText(syncStatePath(tree));

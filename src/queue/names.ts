@@ -5,9 +5,10 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { lstatSync, mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { mkdirSync, renameSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PqError } from "../errors.js";
+import { firstSymlink } from "../tree/paths.js";
 
 /** Files of the queue directory itself; a patch may not take their names. */
 const RESERVED = new Set(["series", "status", "guards"]);
@@ -43,20 +44,12 @@ export function validatePatchName(name: string, where = ""): void {
  */
 export function checkNameOnDisk(queueDir: string, name: string): void {
   const parts = name.split("/");
-  let at = queueDir;
-  for (let i = 0; i < parts.length - 1; i++) {
-    at = join(at, parts[i]);
-    let st;
-    try {
-      st = lstatSync(at);
-    } catch {
-      return; // does not exist yet: nothing below it does either
-    }
-    if (st.isSymbolicLink()) {
-      throw new PqError("unsafe-path", `patch name ${JSON.stringify(name)} goes through the symlink ${parts.slice(0, i + 1).join("/")} in the queue directory`, [
-        "pq writes patch files only inside the queue directory; replace the symlink with a real directory",
-      ]);
-    }
+  // The directories only: the patch file itself is replaced, not written through.
+  const link = firstSymlink(queueDir, parts.slice(0, -1));
+  if (link !== null) {
+    throw new PqError("unsafe-path", `patch name ${JSON.stringify(name)} goes through the symlink ${parts.slice(0, link).join("/")} in the queue directory`, [
+      "pq writes patch files only inside the queue directory; replace the symlink with a real directory",
+    ]);
   }
 }
 

@@ -47,17 +47,25 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
     if (normal === r || normal.startsWith(r + "/")) refuse(`is inside the queue directory ${r}/`);
   }
   // Any existing ancestor that is a symlink could point anywhere: refuse to write through it.
-  let at = tree;
+  const link = firstSymlink(tree, parts);
+  if (link !== null) refuse(link === parts.length ? "is a symlink" : `goes through the symlink ${parts.slice(0, link).join("/")}`);
+  return normal;
+}
+
+/**
+ * How many leading components of `parts` (under `root`) reach the first one that exists as a
+ * symlink, or null if none does. Stops at the first component that does not exist: nothing
+ * below it exists either.
+ */
+export function firstSymlink(root: string, parts: readonly string[]): number | null {
+  let at = root;
   for (let i = 0; i < parts.length; i++) {
     at = join(at, parts[i]);
-    let st;
     try {
-      st = lstatSync(at);
+      if (lstatSync(at).isSymbolicLink()) return i + 1;
     } catch {
-      break; // does not exist yet: nothing below it exists either
+      return null;
     }
-    if (st.isSymbolicLink())
-      refuse(i === parts.length - 1 ? "is a symlink" : `goes through the symlink ${parts.slice(0, i + 1).join("/")}`);
   }
-  return normal;
+  return null;
 }

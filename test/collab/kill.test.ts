@@ -15,15 +15,21 @@ async function killedSync(cwd: string, ms: number): Promise<void> {
   await exited;
 }
 
+/** A shared queue whose remote has p1.patch (a.c line 5), from Ann's clone. */
+async function annSharesP1() {
+  const w = world();
+  const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+  await ok(ann.tree, "new", "p1.patch", "-m", "one");
+  editLine(ann.tree, "a.c", 5, "five");
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "p1");
+  await ok(ann.tree, "sync");
+  return { w, ann };
+}
+
 describe("a sync interrupted while it moved the queue to the merged version", () => {
   it("refuses other changes until pq sync completes it, and never drops a commit made since", async () => {
-    const w = world();
-    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    await ok(ann.tree, "new", "p1.patch", "-m", "one");
-    editLine(ann.tree, "a.c", 5, "five");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1");
-    await ok(ann.tree, "sync");
+    const { w, ann } = await annSharesP1();
     const head = git(ann.queue, "rev-parse", "HEAD").trim();
     // What a sync killed mid-integration leaves: the phase and the commit it was moving to.
     const state = {
@@ -64,13 +70,7 @@ describe("a sync interrupted while it moved the queue to the merged version", ()
 describe("a sync killed at any point", () => {
   it("is completed by the next pq sync, with nothing lost on either side", async () => {
     for (const ms of [60, 250, 450, 700]) {
-      const w = world();
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "p1.patch", "-m", "one");
-      editLine(ann.tree, "a.c", 5, "five");
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "p1");
-      await ok(ann.tree, "sync");
+      const { w, ann } = await annSharesP1();
       const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
       await ok(bob.tree, "push", "-a");
       editLine(ann.tree, "a.c", 2, "two (ann)");
