@@ -3,7 +3,7 @@
 // single-file bundle when it is there, else the plain tsc output.
 import { existsSync } from "node:fs";
 
-const bundle = new URL("../dist/cli/pq.mjs", import.meta.url);
+const bundle = new URL("../dist/bundle/pq.js", import.meta.url);
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => {

@@ -1,16 +1,9 @@
 import yargs from "yargs";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
-import { commands } from "./commands/index.js";
+import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
 
 declare const PQ_VERSION: string | undefined;
-
-/** Every command name and alias, for "did you mean". */
-function commandNames(): string[] {
-  return commands
-    .flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command ?? ""]).map((s) => String(s).split(" ")[0]))
-    .filter(Boolean);
-}
 
 /** Levenshtein distance, for git's "Did you mean" suggestion. */
 function distance(a: string, b: string): number {
@@ -42,6 +35,15 @@ function unknownCommand(name: string): PqError {
       ]
     : [];
   return new PqError("usage", `'${name}' is not a pq command. See 'pq --help'.`, hint, { command: name });
+}
+
+/** The command an argument list names: its first word that is neither an option nor a global option's value. */
+function commandWord(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--tree" || argv[i] === "--queue") i++;
+    else if (!argv[i].startsWith("-")) return argv[i];
+  }
+  return undefined;
 }
 
 function version(): string {
@@ -85,7 +87,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       ]);
     })
     .exitProcess(false);
-  for (const command of commands) parser = parser.command(command as never);
+  // Only the named command is loaded and registered; `pq --help` loads them all.
+  for (const command of await loadCommands(commandWord(argv))) parser = parser.command(command as never);
   // yargs renders the whole help text after every command, in case the command fails later and
   // help is to be shown then; pq never shows help on a failure (its errors say what to do next),
   // so that rendering (about 20 ms of every command) is skipped.

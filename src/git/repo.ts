@@ -45,6 +45,22 @@ export class GitRepo {
     return this.parseStatus(out).map((e) => e.path);
   }
 
+  /**
+   * Which of these files (relative to the tree) differ from HEAD, in the index or the work
+   * tree. git answers from the index's stat data, without reading unchanged files.
+   * Null when there is no HEAD to compare with.
+   */
+  async changedSinceHead(paths: string[]): Promise<Set<string> | null> {
+    if (!paths.length) return new Set();
+    let out: string;
+    try {
+      out = await this.git.raw(["--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", "--relative", "HEAD", "--", ...paths]);
+    } catch {
+      return null;
+    }
+    return new Set(out.split("\0").filter(Boolean));
+  }
+
   /** Untracked, not ignored files, relative to the tree. */
   async untrackedFiles(): Promise<string[]> {
     const out = await this.run(["ls-files", "-z", "--others", "--exclude-standard", "--", "."]);

@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import { parseBinaryPatch } from "./binary.js";
-import { bytesToName, unquoteBytes } from "./paths.js";
+import { bytesToName, patchPathToName, unquoteBytes } from "./paths.js";
 import type { FilePatch, Hunk, HunkLine, ParsedPatch } from "./types.js";
 
 export function splitLines(text: string): string[] {
@@ -32,7 +32,7 @@ function stripComponents(path: string, strip: number, lineNo: number): string {
     throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, [
       "the patch needs a/ b/ prefixes (-p1)",
     ]);
-  return bytesToName(parts.slice(strip).join("/"));
+  return patchPathToName(parts.slice(strip).join("/"));
 }
 
 /**
@@ -198,7 +198,8 @@ function plainBinary(line: string, indexName: string | null, strip: number): Fil
   let path: string;
   try {
     path = stripComponents(unquoteBytes(raw), strip, 0);
-  } catch {
+  } catch (e) {
+    if (e instanceof PqError && e.code === "unsafe-path") throw e;
     path = bytesToName(indexName ?? raw);
   }
   return { oldPath: path, newPath: path, kind: "modify", binary: { forward: null, reverse: null, plain: true }, hunks: [] };

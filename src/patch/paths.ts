@@ -7,9 +7,24 @@
  */
 import { PqError } from "../errors.js";
 
+/**
+ * A file name whose bytes are not UTF-8 (a latin1 name on disk) reaches pq as U+FFFD from
+ * Node and git's decoders, and from a patch as bytes with no code points: either way pq
+ * cannot name the file exactly, so it refuses instead of writing another name.
+ */
+export function refuseNonUtf8Name(name: string, where: string): void {
+  if (name.includes("\ufffd")) {
+    throw new PqError("unsafe-path", `the file name ${JSON.stringify(name)} (${where}) is not valid UTF-8; nothing was changed`, [
+      "pq handles UTF-8 file names only: rename the file (convmv or iconv convert names), or use git apply for this patch",
+    ]);
+  }
+}
+
 /** A name's UTF-8 bytes, one char per byte. */
 export function nameToBytes(name: string): string {
-  return /^[\x00-\x7f]*$/.test(name) ? name : Buffer.from(name, "utf8").toString("latin1");
+  if (/^[\x00-\x7f]*$/.test(name)) return name;
+  refuseNonUtf8Name(name, "in the tree");
+  return Buffer.from(name, "utf8").toString("latin1");
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -71,7 +86,23 @@ export function unquoteBytes(raw: string): string {
   return out;
 }
 
+/** A file name from a patch's path bytes; bytes that are not UTF-8 are refused (see refuseNonUtf8Name). */
+export function patchPathToName(bytes: string): string {
+  const name = bytesToName(bytes);
+  if (name === bytes && /[\x80-\xff]/.test(bytes)) {
+    throw new PqError("unsafe-path", `the file name ${quoteBytes(bytes)} in the patch is not UTF-8; nothing was changed`, [
+      "pq handles UTF-8 file names only: rename the file in the patch (as its UTF-8 name), or use git apply for this patch",
+    ]);
+  }
+  return name;
+}
+
+/** Bytes as git quotes them, for a message. */
+function quoteBytes(bytes: string): string {
+  return '"' + [...bytes].map((c) => (c.charCodeAt(0) >= 0x80 ? "\\" + c.charCodeAt(0).toString(8) : c)).join("") + '"';
+}
+
 /** A quoted or plain path from a patch, as a file name. */
 export function unquotePath(raw: string): string {
-  return bytesToName(unquoteBytes(raw));
+  return patchPathToName(unquoteBytes(raw));
 }

@@ -7,6 +7,7 @@
 import { isAbsolute, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
+import { refuseNonUtf8Name } from "../patch/paths.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
@@ -63,6 +64,7 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   for (const path of [...candidates].sort()) {
     if (isPqOwnPath(ctx, path)) continue;
+    refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
     const pre = mine ? mine.pre : await baselineVersion(ctx, path, below);
     const now = ws.preserve(path);

@@ -119,6 +119,11 @@ export class WorkingSet {
     return e.version;
   }
 
+  /** The version a path had on disk when this operation first read it (undefined: not read). */
+  diskVersion(path: string): Version | undefined {
+    return this.seen.get(path)?.version;
+  }
+
   plannedWrites(): [string, Version][] {
     return [...this.planned].map(([p, e]) => [p, e.version]);
   }

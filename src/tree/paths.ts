@@ -6,6 +6,7 @@
 import { lstatSync } from "node:fs";
 import { join, posix } from "node:path";
 import { PqError } from "../errors.js";
+import { refuseNonUtf8Name } from "../patch/paths.js";
 
 /**
  * git's own rule (verify_path with core.protectNTFS and core.protectHFS): no component may
@@ -34,6 +35,7 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
     ]);
   };
   if (!path || path.includes("\0")) refuse("is empty or contains NUL");
+  refuseNonUtf8Name(path, what);
   if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) refuse("is absolute");
   if (path.includes("\\")) refuse("contains a backslash");
   const normal = posix.normalize(path);

@@ -18,7 +18,8 @@ import { spawn } from "node:child_process";
 import { expect } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
-import { makeRepo, write } from "../helpers/repo.js";
+import { main } from "../../src/cli/main.js";
+import { makeRepo, tempDir, write } from "../helpers/repo.js";
 
 export const FILES = ["a.txt", "b.c", "crlf.txt", "dir/d.txt"];
 export const LINES = 64;
@@ -334,8 +335,9 @@ class DeleteOrRename implements Cmd {
 
 class Push implements Cmd {
   constructor(readonly all: boolean) {}
-  // Pushing over edits is refused or folds them into a pre-image: covered by regression tests.
-  check = (m: Model) => !hasPending(m);
+  // Over unrefreshed edits: refused when a pushed patch touches an edited file, else the edits
+  // stay in the tree and belong to the new top. Files `pq add`ed to the top stay with it.
+  check = (m: Model) => m.pending.created.size === 0;
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const next = candidates(m);
     const before = snapshotOf(m);
@@ -568,6 +570,138 @@ class Undo implements Cmd {
   toString = () => (this.redo ? "redo" : "undo");
 }
 
+/**
+ * goto NAME: pops down to an applied patch or pushes up to a pushable one, with the same
+ * refusals as pop and push: edits in a file a moving patch touches stop it, other edits
+ * stay in the tree and belong to the new top.
+ */
+class Goto implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (m: Model) => m.applied.length + candidates(m).length > 0 && m.pending.created.size === 0;
+  async run(m: Model, r: { dir: string; stack: Stack }) {
+    const targets = [...m.applied, ...candidates(m).map((p) => p.name)];
+    const target = targets[this.pick % targets.length];
+    const before = snapshotOf(m);
+    const treeBefore = new Map(m.tree);
+    const result = await attempt(() => r.stack.goto(target));
+    const comp = computeTree(m);
+    const popping = m.applied.includes(target);
+    const going = popping
+      ? m.series.filter((p) => m.applied.slice(m.applied.indexOf(target) + 1).includes(p.name))
+      : candidates(m).slice(0, candidates(m).findIndex((p) => p.name === target) + 1);
+    const dirty = going.flatMap(filesOf).some((f) => m.tree.get(f) !== comp.get(f));
+    if (going.length && dirty) {
+      expect(result).toBeInstanceOf(PqError);
+      expect((result as PqError).code).toBe("dirty");
+    } else {
+      expect(result).not.toBeInstanceOf(PqError);
+      if (popping) {
+        m.applied = m.applied.slice(0, m.applied.indexOf(target) + 1);
+        m.tree = overlayPending(computeTree(m), m.pending);
+      } else
+        for (const p of going) {
+          m.applied.push(p.name);
+          applyPatchModel(m.tree, p);
+        }
+      record(m, before, treeBefore, r);
+    }
+    checkInvariants(m, r.dir, r.stack);
+  }
+  toString = () => `goto(${this.pick})`;
+}
+
+/** Runs the CLI in-process on a tree; returns the exit code and what it printed. */
+async function cli(dir: string, args: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const io = { out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, cwd: dir };
+  return { code: await main(args, io), out };
+}
+
+/**
+ * export --quilt -a, then import into a fresh clone of the base and push -a with the same
+ * guards: the fresh tree must be what the model says the whole pushable series makes
+ * (binary, CRLF, non-ASCII names, renames and deletions survive the round trip).
+ * Nothing in the original tree or queue changes.
+ */
+class ExportImport implements Cmd {
+  check = (m: Model) => m.series.length > 0 && !hasPending(m);
+  async run(m: Model, r: { dir: string; stack: Stack }) {
+    const out = tempDir();
+    const fresh = makeRepo(Object.fromEntries(baseTree()));
+    try {
+      const exported = await cli(r.dir, ["export", "--quilt", join(out, "q"), "-a"]);
+      expect(exported.out).not.toMatch(/internal error|\n\s+at /);
+      expect(exported.code).toBe(0);
+      expect((await cli(fresh, ["init"])).code).toBe(0);
+      const imported = await cli(fresh, ["import", "--quilt", join(out, "q")]);
+      expect(imported.code, imported.out).toBe(0);
+      if (m.guards.length) expect((await cli(fresh, ["select", ...m.guards])).code).toBe(0);
+      const pushed = await cli(fresh, ["push", "-a"]);
+      const pushable = m.series.filter((p) => isPushable(p, m.guards));
+      expect(pushed.code, pushed.out).toBe(0);
+      const other = await Stack.open({ tree: fresh });
+      expect(other.series().map((e) => e.name)).toEqual(m.series.map((p) => p.name));
+      expect(other.series().map((e) => e.guards)).toEqual(m.series.map((p) => p.guards));
+      expect(other.applied()).toEqual(pushable.map((p) => p.name));
+      const want = computeTree({ series: m.series, applied: pushable.map((p) => p.name) });
+      expect(Object.fromEntries([...realTree(fresh)].sort())).toEqual(Object.fromEntries([...want].sort()));
+    } finally {
+      cleanupReal(out);
+      cleanupReal(fresh);
+    }
+    checkInvariants(m, r.dir, r.stack);
+  }
+  toString = () => "export --quilt -a | import --quilt | push -a";
+}
+
+/**
+ * Two writers at once: a second pq process runs `pq new` while this one runs newPatch.
+ * The lock lets both through one after the other or refuses one ("locked", exit 4); either
+ * way no series entry is lost and the tree is whole.
+ */
+class ConcurrentNew implements Cmd {
+  check = (m: Model) => !topPatch(m) || !hasPending(m);
+  async run(m: Model, r: { dir: string; stack: Stack }) {
+    const theirs = `c${++m.counter}.patch`;
+    const ours = `o${++m.counter}.patch`;
+    const before = snapshotOf(m);
+    const treeBefore = new Map(m.tree);
+    const child = new Promise<{ code: number | null; err: string }>((res) => {
+      const c = spawn(process.execPath, [PQ_BIN, "new", theirs, "-m", `patch ${theirs}`], { cwd: r.dir });
+      let err = "";
+      c.stderr.on("data", (d) => (err += d));
+      c.on("exit", (code) => res({ code, err }));
+    });
+    const mine = await attempt(() => r.stack.newPatch(ours, { message: `patch ${ours}` }));
+    const other = await child;
+    expect(other.err).not.toMatch(/\n\s+at |internal error/);
+    expect([0, 4]).toContain(other.code);
+    if (mine instanceof PqError) expect(mine.code).toBe("locked");
+    r.stack.reload();
+    const made = [...(other.code === 0 ? [theirs] : []), ...(mine instanceof PqError ? [] : [ours])];
+    // Whichever took the lock first is lower in the stack.
+    made.sort((a, b) => r.stack.applied().indexOf(a) - r.stack.applied().indexOf(b));
+    const at = m.applied.length ? m.series.findIndex((p) => p.name === m.applied.at(-1)) + 1 : 0;
+    const fresh = made.map((name) => ({
+      name,
+      guards: [],
+      slots: new Map(),
+      created: new Map(),
+      deleted: new Set<string>(),
+      renamed: new Map(),
+    }));
+    m.series.splice(at, 0, ...fresh);
+    m.applied.push(...made);
+    if (made.length) {
+      record(m, before, treeBefore, r);
+      // Two operations in one step: undo is exercised on single ones.
+      m.history.at(-1)!.structural = true;
+    }
+    checkInvariants(m, r.dir, r.stack);
+  }
+  toString = () => "new || pq new";
+}
+
 /** Non-ASCII file names join once byte-exact path handling lands (the patch-engine work). */
 const CREATE_KINDS = process.env.PQ_MODEL_UNICODE === "0" ? ["text", "binary"] : ["text", "binary", "unicode"];
 
@@ -640,6 +774,10 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.nat().map((p) => new RenamePatch(p)),
     fc.nat().map((p) => new DeletePatch(p)),
     fc.nat().map((p) => new Fold(p)),
+    fc.nat().map((p) => new Goto(p)),
+    fc.nat().map((p) => new Goto(p)),
+    fc.constant(new ExportImport()),
+    fc.constant(new ConcurrentNew()),
     fc.boolean().map((r) => new Undo(r)),
     ...(process.env.PQ_MODEL_KILLS === "0"
       ? []

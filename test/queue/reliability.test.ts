@@ -43,6 +43,34 @@ describe("edits are never lost", () => {
     expect(read(dir, "a.txt")).toContain("my edit\n");
   });
 
+  it("push refuses over edits since HEAD to a file no applied patch changes, cached push or not, goto too", async () => {
+    const dir = repo({ "a.txt": lines(40), "b.txt": lines(5, "b") });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("one");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 30\n", "thirty\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 5\n", "my edit\n"));
+    // Twice: the second push would be a reuse of the first one's result, were the file unchanged.
+    for (const attempt of [() => stack.push(), () => stack.goto("one"), () => stack.push({ dryRun: true })]) {
+      const e = await expectPqError(attempt(), "dirty");
+      expect(e.data).toMatchObject({ patch: "one", files: ["a.txt"] });
+      expect(e.details.join("\n")).toMatch(/git stash/);
+    }
+    expect(read(dir, "a.txt")).toContain("my edit\n");
+    expect(stack.applied()).toEqual([]);
+    // A staged edit is an edit too; an edit elsewhere is not in the way.
+    git(dir, "checkout", "a.txt");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 6\n", "staged\n"));
+    git(dir, "add", "a.txt");
+    await expectPqError(stack.push(), "dirty");
+    git(dir, "reset", "-q", "--hard");
+    write(dir, "b.txt", "edited b\n");
+    await stack.push();
+    expect(read(dir, "a.txt")).toContain("thirty\n");
+    expect(read(dir, "b.txt")).toBe("edited b\n");
+  });
+
   it("two Stack objects on one tree: the second sees the first one's push before it refreshes", async () => {
     const dir = repo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
     const first = await Stack.init({ tree: dir });
@@ -152,6 +180,41 @@ describe("no write where none belongs", () => {
     await stack.insertPatches([{ name: "sneaky", text: "--- a/patches/series\n+++ b/patches/series\n@@ -1 +1,2 @@\n sneaky\n+other\n", guards: [] }]);
     await expectPqError(stack.push(), "unsafe-path");
     expect(read(join(dir, "patches"), "series")).toBe("sneaky\n");
+  });
+});
+
+describe("file names that are not UTF-8", () => {
+  // pq names files by their UTF-8 decoding; a latin1 name cannot be named exactly, so it is
+  // refused where it enters, rather than written (or recorded) under another name.
+  it("a patch naming a latin1 file is refused at import; nothing is written", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    const text = 'diff --git "a/caf\\351.txt" "b/caf\\351.txt"\nnew file mode 100644\n--- /dev/null\n+++ "b/caf\\351.txt"\n@@ -0,0 +1 @@\n+hi\n';
+    const e = await expectPqError(stack.insertPatches([{ name: "latin1", text, guards: [] }]), "unsafe-path");
+    expect(e.message).toContain('"caf\\351.txt"');
+    expect(readdirSync(dir).sort()).toEqual([".git", ".pq", "a.txt", "patches"]);
+    // The same bytes unquoted (+++ b/caf\xe9.txt), through the CLI.
+    const file = join(dir, ".git", "latin1.patch");
+    writeFileSync(file, "--- /dev/null\n+++ b/caf\xe9.txt\n@@ -0,0 +1 @@\n+hi\n", "latin1");
+    const imported = runPq(dir, ["import", file]);
+    expect(imported.status).toBe(7);
+    expect(imported.stderr).toMatch(/not UTF-8/);
+    expect(stack.series()).toEqual([]);
+  });
+
+  it("pq add and refresh refuse a latin1 file in the tree instead of dropping it silently", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    const name = Buffer.from("na\xefve", "latin1");
+    writeFileSync(Buffer.concat([Buffer.from(dir + "/"), name]), "x\n");
+    const added = runPq(dir, ["add", Buffer.from("na\xefve", "latin1").toString("latin1")]);
+    expect(added.stderr).not.toMatch(/\n\s+at /);
+    git(dir, "add", "-A");
+    const refreshed = runPq(dir, ["refresh"]);
+    expect(refreshed.status).toBe(7);
+    expect(refreshed.stderr).toMatch(/is not valid UTF-8; nothing was changed/);
+    expect(read(join(dir, "patches"), "p")).not.toMatch(/^diff/m);
   });
 });
 

@@ -1,96 +1,64 @@
 import type { CommandModule } from "yargs";
-import add from "./add.js";
-import applied from "./applied.js";
-import bisect from "./bisect.js";
-import commit from "./commit.js";
-import boot from "./boot.js";
-import build from "./build.js";
-import ci from "./ci.js";
-import deleteCmd from "./delete.js";
-import diff from "./diff.js";
-import exportCmd from "./export.js";
-import finish from "./finish.js";
-import fold from "./fold.js";
-import goto from "./goto.js";
-import guard from "./guard.js";
-import hook from "./hook.js";
-import header from "./header.js";
-import importCmd from "./import.js";
-import log from "./log.js";
-import init from "./init.js";
-import newCmd from "./new.js";
-import next from "./next.js";
-import pop from "./pop.js";
-import prev from "./prev.js";
-import push from "./push.js";
-import rangeDiff from "./range-diff.js";
-import refresh from "./refresh.js";
-import rename from "./rename.js";
-import reorder from "./reorder.js";
-import select from "./select.js";
-import series from "./series.js";
-import status from "./status.js";
-import sync from "./sync.js";
-import top from "./top.js";
-import tui from "./tui.js";
-import unapplied from "./unapplied.js";
-import undo from "./undo.js";
-import redo from "./redo.js";
-import oplog from "./oplog.js";
-import files from "./files.js";
-import patches from "./patches.js";
-import show from "./show.js";
-import uncommit from "./uncommit.js";
-import rebase from "./rebase.js";
-import absorb from "./absorb.js";
-import queue from "./queue.js";
 
-// One module per command. Add one import line and one entry per command.
+// One module per command, loaded only when it runs: `pq pop` loads pop's module and what
+// it needs, not the build, boot, ci or sync code (start-up is most of a warm push or pop).
+// A command's name here is the first word of its module's `command` (a test checks it).
+// Add one line per command; the order is the order of `pq --help`.
 
-export const commands: CommandModule<any, any>[] = [
-  init,
-  newCmd,
-  add,
-  refresh,
-  push,
-  pop,
-  goto,
-  series,
-  applied,
-  unapplied,
-  top,
-  next,
-  prev,
-  diff,
-  status,
-  deleteCmd,
-  rename,
-  fold,
-  reorder,
-  guard,
-  select,
-  header,
-  importCmd,
-  exportCmd,
-  finish,
-  build,
-  boot,
-  ci,
-  bisect,
-  tui,
-  undo,
-  redo,
-  oplog,
-  files,
-  patches,
-  show,
-  uncommit,
-  rebase,
-  absorb,
-  queue,
-  commit,
-  sync,
-  log,
-  rangeDiff,
-  hook,
+type Loader = () => Promise<{ default: CommandModule<any, any> }>;
+
+export const commandLoaders: [name: string, load: Loader][] = [
+  ["init", () => import("./init.js")],
+  ["new", () => import("./new.js")],
+  ["add", () => import("./add.js")],
+  ["refresh", () => import("./refresh.js")],
+  ["push", () => import("./push.js")],
+  ["pop", () => import("./pop.js")],
+  ["goto", () => import("./goto.js")],
+  ["series", () => import("./series.js")],
+  ["applied", () => import("./applied.js")],
+  ["unapplied", () => import("./unapplied.js")],
+  ["top", () => import("./top.js")],
+  ["next", () => import("./next.js")],
+  ["prev", () => import("./prev.js")],
+  ["diff", () => import("./diff.js")],
+  ["status", () => import("./status.js")],
+  ["delete", () => import("./delete.js")],
+  ["rename", () => import("./rename.js")],
+  ["fold", () => import("./fold.js")],
+  ["reorder", () => import("./reorder.js")],
+  ["guard", () => import("./guard.js")],
+  ["select", () => import("./select.js")],
+  ["header", () => import("./header.js")],
+  ["import", () => import("./import.js")],
+  ["export", () => import("./export.js")],
+  ["finish", () => import("./finish.js")],
+  ["build", () => import("./build.js")],
+  ["boot", () => import("./boot.js")],
+  ["ci", () => import("./ci.js")],
+  ["bisect", () => import("./bisect.js")],
+  ["tui", () => import("./tui.js")],
+  ["undo", () => import("./undo.js")],
+  ["redo", () => import("./redo.js")],
+  ["oplog", () => import("./oplog.js")],
+  ["files", () => import("./files.js")],
+  ["patches", () => import("./patches.js")],
+  ["show", () => import("./show.js")],
+  ["uncommit", () => import("./uncommit.js")],
+  ["rebase", () => import("./rebase.js")],
+  ["absorb", () => import("./absorb.js")],
+  ["queue", () => import("./queue.js")],
+  ["commit", () => import("./commit.js")],
+  ["sync", () => import("./sync.js")],
+  ["log", () => import("./log.js")],
+  ["range-diff", () => import("./range-diff.js")],
+  ["hook", () => import("./hook.js")],
 ];
+
+export const commandNames = (): string[] => commandLoaders.map(([name]) => name);
+
+/** The named command's module, or every command's (for --help) when name is not one. */
+export async function loadCommands(name?: string): Promise<CommandModule<any, any>[]> {
+  const chosen = commandLoaders.filter(([n]) => n === name);
+  return Promise.all((chosen.length ? chosen : commandLoaders).map(async ([, load]) => (await load()).default));
+}

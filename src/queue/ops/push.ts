@@ -8,7 +8,8 @@
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
-import { fileStat, sha1 } from "../../tree/files.js";
+import { join } from "node:path";
+import { fileStat, readText, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
@@ -127,6 +128,37 @@ function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, Fil
   }
 }
 
+/**
+ * The other half of the rule above, for files no applied patch changes: their base is
+ * HEAD, so a file the user edited since HEAD (and the push reads as it is on disk) would
+ * become the pushed patch's pre-image, and the edit would ride along in its context.
+ * hg refuses any push over local changes; pq refuses the ones in files the push touches.
+ */
+async function refuseOverBaseEdits(ctx: OpContext, firstTouch: Map<string, { patch: string; pre: Version }>, hadTop: boolean): Promise<void> {
+  const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
+  if (!onDisk.length) return;
+  const git = await ctx.repo();
+  const listed = git ? [...((await git.changedSinceHead(onDisk)) ?? [])].filter((p) => firstTouch.has(p)) : [];
+  if (!listed.length) return;
+  // git lists by index and stat data: a path the index no longer has (a staged git mv that a
+  // refresh recorded and a pop undid) is listed though its bytes are HEAD's. The bytes decide.
+  const head = await git!.headContents(listed);
+  const dirty = listed.filter((p) => head.get(p) !== readText(join(ctx.tree, p)));
+  if (!dirty.length) return;
+  const patch = firstTouch.get(dirty[0])!.patch;
+  const files = dirty.filter((p) => firstTouch.get(p)!.patch === patch);
+  throw new PqError(
+    "dirty",
+    `unrefreshed changes in ${files.join(", ")}, which ${patch} also changes`,
+    [
+      hadTop
+        ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
+        : "commit or stash them first (git stash), or make them a patch with pq new and pq refresh",
+    ],
+    { patch, files },
+  );
+}
+
 export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
   const { tx } = ctx;
   const emit = opts.onEvent ?? ctx.emit;
@@ -138,6 +170,12 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   const series = tx.series();
   const expected = expectedVersions(tx.state.applied);
   const planned = new Set<string>();
+  const hadTop = tx.state.applied.length > 0;
+  // Files no applied patch changes, with the first pushed patch that reads them.
+  const firstTouch = new Map<string, { patch: string; pre: Version }>();
+  const noteTouches = (name: string, files: Record<string, FileChange>) => {
+    for (const [p, f] of Object.entries(files)) if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: name, pre: f.pre });
+  };
   const git = opts.merge ? await ctx.repo() : null;
   for (const [i, name] of list.entries()) {
     emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
@@ -149,6 +187,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.present(id));
     if (hit) {
       refuseOverEdits(ctx, name, hit.files, expected, planned);
+      noteTouches(name, hit.files);
       Object.keys(hit.files).forEach((p) => planned.add(p));
       tx.state.applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
       // A reused push reports what the first one did (offsets), so rebase and the user see the same.
@@ -164,6 +203,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       strip: series.stripOf(name),
     });
     if (!app.failed || opts.force) refuseOverEdits(ctx, name, app.files, expected, planned);
+    if (!app.failed || opts.force) noteTouches(name, app.files);
     if (app.failed && !opts.force) {
       ws.rollback();
       const pushedNote = report.pushed.length
@@ -182,6 +222,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
       );
       report.top = tx.state.applied.at(-1)?.name ?? null;
+      await refuseOverBaseEdits(ctx, firstTouch, hadTop);
       return { report, failure };
     }
     Object.keys(app.files).forEach((p) => planned.add(p));
@@ -211,6 +252,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
+  await refuseOverBaseEdits(ctx, firstTouch, hadTop);
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
 }
