@@ -45,22 +45,6 @@ export class GitRepo {
     return this.parseStatus(out).map((e) => e.path);
   }
 
-  /**
-   * Which of these files (relative to the tree) differ from HEAD, in the index or the work
-   * tree. git answers from the index's stat data, without reading unchanged files.
-   * Null when there is no HEAD to compare with.
-   */
-  async changedSinceHead(paths: string[]): Promise<Set<string> | null> {
-    if (!paths.length) return new Set();
-    let out: string;
-    try {
-      out = await this.git.raw(["--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames", "--relative", "HEAD", "--", ...paths]);
-    } catch {
-      return null;
-    }
-    return new Set(out.split("\0").filter(Boolean));
-  }
-
   /** Untracked, not ignored files, relative to the tree. */
   async untrackedFiles(): Promise<string[]> {
     const out = await this.run(["ls-files", "-z", "--others", "--exclude-standard", "--", "."]);
@@ -372,6 +356,29 @@ export class GitRepo {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The blob ids of these files (relative to the tree) at HEAD, null for a file HEAD does not
+   * have, in one `git cat-file --batch-check` round trip that reads no file contents; null
+   * for the whole answer when there is no HEAD yet.
+   */
+  async headBlobIds(paths: string[]): Promise<Map<string, string | null> | null> {
+    const out = new Map<string, string | null>();
+    const r = spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
+      cwd: this.rootDir,
+      input: ["HEAD", ...paths.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
+      maxBuffer: 1 << 28,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    const lines = r.stdout.split("\n");
+    if (!/ commit$/.test(lines[0])) return null;
+    paths.forEach((p, i) => {
+      const [id, type] = lines[i + 1].split(" ");
+      out.set(p, type === "blob" ? id : null);
+    });
+    return out;
   }
 
   /** Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD). */

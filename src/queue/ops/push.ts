@@ -8,12 +8,14 @@
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileStat, readText, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
+import { readHeadCommit } from "../../git/head.js";
 import { isPushable } from "../series.js";
-import type { AppliedPatch, FileChange, Version } from "../state.js";
+import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -134,16 +136,29 @@ function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, Fil
  * become the pushed patch's pre-image, and the edit would ride along in its context.
  * hg refuses any push over local changes; pq refuses the ones in files the push touches.
  */
-async function refuseOverBaseEdits(ctx: OpContext, firstTouch: Map<string, { patch: string; pre: Version }>, hadTop: boolean): Promise<void> {
+async function refuseOverBaseEdits(
+  ctx: OpContext,
+  firstTouch: Map<string, { patch: string; pre: Version }>,
+  hadTop: boolean,
+  dryRun: boolean,
+): Promise<void> {
   const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
   if (!onDisk.length) return;
+  // A (path, version) found equal to HEAD's file at HEAD commit C stays so while HEAD is C:
+  // the stat cache keeps the answer, so a warm push starts no git at all.
+  const headCommit = readHeadCommit(ctx.tree);
+  const verdictKey = (path: string) => `\0head/${path}`;
+  const verified = (path: string) => headCommit !== null && ctx.statCache.lookup(verdictKey(path), 0, 0) === `${headCommit} ${firstTouch.get(path)!.pre}`;
+  const unverified = onDisk.filter((path) => !verified(path));
+  if (!unverified.length) return;
   const git = await ctx.repo();
-  const listed = git ? [...((await git.changedSinceHead(onDisk)) ?? [])].filter((p) => firstTouch.has(p)) : [];
-  if (!listed.length) return;
-  // git lists by index and stat data: a path the index no longer has (a staged git mv that a
-  // refresh recorded and a pop undid) is listed though its bytes are HEAD's. The bytes decide.
-  const head = await git!.headContents(listed);
-  const dirty = listed.filter((p) => head.get(p) !== readText(join(ctx.tree, p)));
+  // HEAD's blob ids against the git blob ids of what the push read: git reads no file.
+  const head = git ? await git.headBlobIds(unverified) : null;
+  if (!head) return;
+  const dirty = unverified.filter((path) => head.get(path) !== gitBlobIdOf(ctx, path, firstTouch.get(path)!.pre));
+  if (headCommit !== null && !dryRun) {
+    for (const path of unverified) if (!dirty.includes(path)) ctx.statCache.record(verdictKey(path), 0, 0, `${headCommit} ${firstTouch.get(path)!.pre}`);
+  }
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
   const files = dirty.filter((p) => firstTouch.get(p)!.patch === patch);
@@ -157,6 +172,14 @@ async function refuseOverBaseEdits(ctx: OpContext, firstTouch: Map<string, { pat
     ],
     { patch, files },
   );
+}
+
+/** git's blob id for a stored version (null for no file). */
+function gitBlobIdOf(ctx: OpContext, path: string, version: Version): string | null {
+  const id = versionId(version);
+  if (id === null) return null;
+  const content = ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? "");
+  return createHash("sha1").update(`blob ${content.length}\0`).update(content, "latin1").digest("hex");
 }
 
 export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
@@ -222,7 +245,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
       );
       report.top = tx.state.applied.at(-1)?.name ?? null;
-      await refuseOverBaseEdits(ctx, firstTouch, hadTop);
+      await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
       return { report, failure };
     }
     Object.keys(app.files).forEach((p) => planned.add(p));
@@ -252,7 +275,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
-  await refuseOverBaseEdits(ctx, firstTouch, hadTop);
+  await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
 }

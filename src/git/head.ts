@@ -1,0 +1,60 @@
+/**
+ * HEAD's commit id read from the repository's files, without starting git: pq asks it on
+ * every push to know whether what it verified against HEAD before still holds. Anything
+ * unusual (no .git found, a symbolic ref it cannot follow, a reftable repository) answers
+ * null, and the caller asks git itself.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+
+const HEX = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+function readTrimmed(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The git directory for a work tree: `.git` in it or an ancestor, following a `gitdir:` file. */
+function gitDirOf(tree: string): string | null {
+  for (let dir = resolve(tree); ; dir = dirname(dir)) {
+    const dotGit = join(dir, ".git");
+    try {
+      if (statSync(dotGit).isDirectory()) return dotGit;
+      const link = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
+      if (link) return isAbsolute(link[1]) ? link[1] : resolve(dir, link[1]);
+      return null;
+    } catch {
+      /* not here */
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function resolveRef(gitDir: string, commonDir: string, ref: string): string | null {
+  for (const dir of [gitDir, commonDir]) {
+    const loose = readTrimmed(join(dir, ref));
+    if (loose !== null) return HEX.test(loose) ? loose : null;
+  }
+  const packed = readTrimmed(join(commonDir, "packed-refs"));
+  if (packed === null) return null;
+  for (const line of packed.split("\n")) {
+    const [id, name] = line.split(" ");
+    if (name === ref && HEX.test(id)) return id;
+  }
+  return null;
+}
+
+export function readHeadCommit(tree: string): string | null {
+  const gitDir = gitDirOf(tree);
+  if (!gitDir) return null;
+  const common = readTrimmed(join(gitDir, "commondir"));
+  const commonDir = common === null ? gitDir : resolve(gitDir, common);
+  const head = readTrimmed(join(gitDir, "HEAD"));
+  if (head === null) return null;
+  if (HEX.test(head)) return head;
+  const ref = /^ref: (refs\/\S+)$/.exec(head);
+  return ref ? resolveRef(gitDir, commonDir, ref[1]) : null;
+}
