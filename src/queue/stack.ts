@@ -130,6 +130,7 @@ export class Stack {
 
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);
+    const stamp = stateStamp(tree);
     const state = loadState(tree);
     if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
     const queueDir = resolve(tree, state.queue);
@@ -137,6 +138,7 @@ export class Stack {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command);
+    stack.readStamp = stamp;
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     return stack;
   }
@@ -160,9 +162,20 @@ export class Stack {
     return this.gitRepo;
   }
 
-  /** Re-read the state from disk (another pq may have changed it since this one opened). */
+  /** state.json's identity when this object last read it (see stateStamp). */
+  private readStamp: string | null = null;
+
+  /**
+   * Re-read the state from disk (another pq may have changed it since this one opened).
+   * Skipped when the file is the very one read last: state.json is replaced by rename, so
+   * a write gives it a new inode, size or mtime (a file modified within the last few
+   * milliseconds is read again, git's racy rule). Parsing a 1000-patch state costs ~7 ms.
+   */
   reload(): void {
+    const stamp = stateStamp(this.tree);
+    if (stamp !== null && stamp === this.readStamp) return;
     this.state = loadState(this.tree) ?? this.state;
+    this.readStamp = stamp;
   }
 
   series(): SeriesEntry[] {
@@ -509,6 +522,7 @@ export class Stack {
     );
     this.pushCache.flush();
     this.state = tx.state;
+    this.readStamp = null; // written just now: the next reload reads it
   }
 
   private resolveIn(ctx: OpContext, target: StackTarget): string {
@@ -547,3 +561,9 @@ export class Stack {
 
 /** "a" for one patch, "a..c" for several. */
 const span = (first: string, last: string): string => (first === last ? first : `${first}..${last}`);
+
+/** state.json's inode, size and mtime, or null when it was modified too recently to tell (or is missing). */
+function stateStamp(tree: string): string | null {
+  const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
+  return st && st.mtimeMs < Date.now() - 10 ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
+}
