@@ -6,7 +6,7 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, renameSync, rmSync } from "node:fs";
 
 // string-width (yargs' help layout) makes an Intl.Segmenter when it loads: ICU's segmenter
 // costs 13-19 ms of every pq start, for help text that most commands never print. Made on
@@ -25,7 +25,10 @@ const lazySegmenter = {
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = join(root, "dist/bundle");
+const finalDir = join(root, "dist/bundle");
+// Built aside and swapped in, so that a pq started meanwhile (tests run several at once)
+// never sees half a bundle: for the moment there is none, bin/pq.js runs dist/cli/main.js.
+const outdir = `${finalDir}.new-${process.pid}`;
 rmSync(outdir, { recursive: true, force: true });
 rmSync(join(root, "dist/cli/pq.mjs"), { force: true }); // the single-file bundle of earlier versions
 await build({
@@ -47,3 +50,11 @@ await build({
   plugins: [lazySegmenter],
   logLevel: "warning",
 });
+const old = `${finalDir}.old-${process.pid}`;
+try {
+  renameSync(finalDir, old);
+} catch {
+  /* first build */
+}
+renameSync(outdir, finalDir);
+rmSync(old, { recursive: true, force: true });
