@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The compiled CLI lives in dist/ (built by `npm ci` through the prepare script): the
-// single-file bundle when it is there, else the plain tsc output.
-import { existsSync } from "node:fs";
+// one-file bundle when it is there, else the plain tsc output.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 
-const bundle = new URL("../dist/bundle/pq.js", import.meta.url);
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => {
@@ -11,5 +14,53 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
-const { main } = await import(existsSync(bundle) ? bundle.href : new URL("../dist/cli/main.js", import.meta.url).href);
-process.exitCode = await main(process.argv.slice(2));
+
+const bundle = fileURLToPath(new URL("../dist/bundle/pq.cjs", import.meta.url));
+const argv = process.argv.slice(2);
+if (existsSync(bundle)) {
+  process.exitCode = await runBundle(bundle, argv);
+} else {
+  const { main } = await import(new URL("../dist/cli/main.js", import.meta.url).href);
+  process.exitCode = await main(argv);
+}
+
+/**
+ * Runs the bundle as Node runs a CommonJS module, but compiled through vm.Script with V8's
+ * code cache (what Node 22's module.enableCompileCache does; Node 20 has no such API): the
+ * first run of a command writes what V8 compiled for it, later runs read it back instead of
+ * parsing and compiling the bundle again. V8 checks the cache against the source and its own
+ * version and flags and rejects a stale one, which is then rewritten. No cache (a read-only
+ * install) only costs the compile.
+ */
+async function runBundle(file, args) {
+  const source = readFileSync(file, "utf8");
+  // The command's name (after --tree/--queue and their values): one cache per command.
+  const word = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--tree" && args[i - 1] !== "--queue") ?? "";
+  const cacheFile = join(dirname(file), "cache", `${/^[a-z-]{1,20}$/.test(word) ? word : "other"}.${process.version}.v8cache`);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run of this command */
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  // Node 20 drops a cached script's import() loader: the bundle imports through this module's.
+  globalThis.__pqImport = (specifier) => import(specifier);
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  const code = await module.exports.main(args);
+  if (!cachedData || script.cachedDataRejected) {
+    try {
+      mkdirSync(dirname(cacheFile), { recursive: true });
+      const tmp = `${cacheFile}.${process.pid}`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      /* not writable: run without a cache */
+    }
+  }
+  return code;
+}

@@ -1,12 +1,14 @@
-// Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: an entry file, pq.js, plus
-// chunks that load only when a command needs them (each command is a dynamic import in
-// src/cli/commands/index.ts). Loading a few bundled files instead of a few hundred modules,
-// and only the code the command runs, is most of pq's start-up, which is most of a warm push
-// or pop. v86, ink and react stay outside: they load only when a command needs them.
+// Bundles the compiled CLI (dist/cli/main.js) into one CommonJS file, dist/bundle/pq.cjs,
+// which bin/pq.js loads through a V8 code cache (dist/bundle/cache/, one file per command,
+// written by the first run of that command). Start-up is most of a warm push or pop: one
+// file instead of a few hundred modules, each command's module initialised only when it
+// runs (its import() in src/cli/commands/index.ts becomes a lazy initialiser), and compiled
+// code read back instead of compiled again. v86, ink and react stay outside: they load only
+// when a command needs them.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 
 // string-width (yargs' help layout) makes an Intl.Segmenter when it loads: ICU's segmenter
 // costs 13-19 ms of every pq start, for help text that most commands never print. Made on
@@ -32,24 +34,27 @@ const outdir = `${finalDir}.new-${process.pid}`;
 rmSync(outdir, { recursive: true, force: true });
 rmSync(join(root, "dist/cli/pq.mjs"), { force: true }); // the single-file bundle of earlier versions
 await build({
-  entryPoints: { pq: join(root, "dist/cli/main.js") },
-  outdir,
-  // Every file in one directory: src/core/layout.ts finds dist/ as "../" from any of them.
-  chunkNames: "[name]-[hash]",
+  entryPoints: [join(root, "dist/cli/main.js")],
+  outfile: join(outdir, "pq.cjs"),
   bundle: true,
-  splitting: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
   // Node 20 has regexp set notation (/v): kept as a literal, V8 compiles string-width's
   // \p{RGI_Emoji} pattern only if it is used (help text), instead of at every start (18 ms).
   supported: { "regexp-set-notation": true },
   external: ["v86", "ink", "react", "react/*"],
-  define: { PQ_BUNDLE: "true", PQ_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
-  banner: { js: "import { createRequire as __pqCreateRequire } from 'node:module'; const require = __pqCreateRequire(import.meta.url);" },
+  define: {
+    PQ_BUNDLE: "true",
+    PQ_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version),
+    // src/core/layout.ts and friends find dist/ from their own URL: the bundle's.
+    "import.meta.url": "__pqModuleUrl",
+  },
+  banner: { js: 'var __pqModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazySegmenter],
   logLevel: "warning",
 });
+mkdirSync(join(outdir, "cache"));
 const old = `${finalDir}.old-${process.pid}`;
 try {
   renameSync(finalDir, old);

@@ -1,7 +1,7 @@
 /**
  * Where pq's compiled modules live, for the few places that load one at run time by
  * path (boot workers, the TUI). The CLI normally runs as one bundled file
- * (dist/bundle/, made by scripts/bundle.mjs, which defines PQ_BUNDLE); tests run the
+ * (dist/bundle/pq.cjs, made by scripts/bundle.mjs, which defines PQ_BUNDLE); tests run the
  * TypeScript sources, whose compiled twins are in dist/.
  */
 declare const PQ_BUNDLE: boolean | undefined;

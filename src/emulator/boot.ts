@@ -10,6 +10,7 @@ import { PqError } from "../errors.js";
 import { v86Dir } from "./identity.js";
 import { Machine, type V86Like } from "./machine.js";
 import { parseProtocolLine, verdictOf, type ProtocolLine, type Verdict } from "./protocol.js";
+import { importModule } from "../core/dynamic-import.js";
 
 export interface BootOptions {
   backend: string;
@@ -42,7 +43,7 @@ let v86Module: { V86: new (opts: Record<string, unknown>) => V86Like } | null = 
 let wasmModule: Promise<WebAssembly.Module> | null = null;
 
 async function loadV86() {
-  if (!v86Module) v86Module = (await import("v86")) as unknown as typeof v86Module;
+  if (!v86Module) v86Module = await importModule<typeof v86Module>("v86");
   return v86Module!;
 }
 

@@ -2,6 +2,7 @@ import { distModule } from "../../core/layout.js";
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
+import { importModule } from "../../core/dynamic-import.js";
 
 export default defineCommand({
   command: "tui",
@@ -30,7 +31,7 @@ async function loadTuiOnTerminal(): Promise<typeof import("../../tui/run.js")> {
   const saved = hidden.map((key) => [key, process.env[key]] as const);
   for (const key of hidden) delete process.env[key];
   try {
-    return (await import(distModule(import.meta.url, "tui/run.js"))) as typeof import("../../tui/run.js");
+    return await importModule<typeof import("../../tui/run.js")>(distModule(import.meta.url, "tui/run.js"));
   } finally {
     for (const [key, value] of saved) if (value !== undefined) process.env[key] = value;
   }
