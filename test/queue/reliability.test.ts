@@ -265,7 +265,7 @@ describe("damage and bad input get messages, not stack traces", () => {
     const empty = runPq(dir, ["import", "nodiff.patch"]);
     expect(empty.status).toBe(7);
     expect(empty.stderr).toContain("contains no diff");
-    for (const fuzz of ["9", "abc", "-1", "1.5"]) expect(runPq(dir, ["push", "--fuzz", fuzz]).status).toBe(2);
+    for (const fuzz of ["9", "abc", "-1", "1.5", "", " "]) expect(runPq(dir, ["push", "--fuzz", fuzz]).status).toBe(2);
     expect(runPq(dir, ["new", "g"]).status).toBe(0);
     expect(runPq(dir, ["guard", "g", "--", "-neg", "+pos"]).stdout).toContain("g: -neg +pos");
     const emptyMsg = runPq(dir, ["header", "g", "-e"], { EDITOR: "truncate -s 0" });
@@ -289,6 +289,8 @@ describe("damage and bad input get messages, not stack traces", () => {
     expect(r.stdout).toContain("added sub/new.txt");
     expect(runPq(join(dir, "sub"), ["refresh"]).status).toBe(0);
     expect(read(join(dir, "patches"), "p")).toContain("b/sub/new.txt");
+    const touching = runPq(join(dir, "sub"), ["patches", "new.txt"]);
+    expect(touching.stdout).toMatch(/^A p /m);
   });
 
   it("git's conventions: --version, help CMD, a misspelt command", () => {

@@ -19,7 +19,7 @@ export default defineCommand({
   builder: (y) =>
     y
       .option("dry-run", { alias: "n", type: "boolean", describe: "only show where each hunk would go" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const report = await absorb(await openStack(args, io), { dryRun: args["dry-run"] });
     if (args.json) printJson(io, report);

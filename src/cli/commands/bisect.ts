@@ -14,7 +14,7 @@ export default defineCommand({
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot at each probed state" })
       .option("run", { type: "string", describe: "judge each state by this shell command: 0 good, 125 skip, 1-127 bad, >127 abort" })
       .option("select", { type: "string", array: true, describe: "guards to select" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const sink = progressSink(io, ["bisect-step"]);
     let report;

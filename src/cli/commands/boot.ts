@@ -20,7 +20,7 @@ export default defineCommand({
       .option("kernel", { type: "string", describe: "boot this ELF instead of building the tree" })
       .option("cmdline", { type: "string", describe: "extra kernel command line (e.g. nopatch, bench)" })
       .option("jobs", { alias: "j", type: "number", default: 1, describe: "boots at once (worker threads)" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
     let kernel = args.kernel ? resolve(io.cwd, args.kernel) : defaultKernelPath(tree);

@@ -10,7 +10,7 @@ export default defineCommand({
     y
       .option("jobs", { alias: "j", type: "number", describe: "parallel compilers (default: cores)" })
       .option("out", { type: "string", describe: "output directory (default: <tree>/.pq/build)" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const result = await buildCommand(args, io);
     if (args.json) printJson(io, result);

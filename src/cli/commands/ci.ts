@@ -37,7 +37,10 @@ const reportOptions = {
 const merge = defineCommand({
   command: "merge <reports..>",
   describe: "combine shard reports (--json from each shard) into one report",
-  builder: (y) => y.positional("reports", { type: "string", array: true, demandOption: true }).options(reportOptions),
+  builder: (y) =>
+    y
+      .positional("reports", { type: "string", array: true, demandOption: true, describe: "JSON reports of ci shards (--json)" })
+      .options(reportOptions),
   run: async (args, io) => {
     const reports = (args.reports as string[]).map((f) => JSON.parse(readFileSync(resolve(io.cwd, String(f)), "utf8")) as CiReport);
     let merged: CiReport;

@@ -7,7 +7,7 @@ export default defineCommand({
   describe: "remove unapplied patches from the series (files go to .pq/trash unless --keep)",
   builder: (y) =>
     y
-      .positional("names", { type: "string", array: true, demandOption: true })
+      .positional("names", { type: "string", array: true, demandOption: true, describe: "unapplied patches to remove from the series" })
       .option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);

@@ -6,7 +6,9 @@ export default defineCommand({
   command: "files [patch]",
   describe: "list the files a patch touches (default: the top patch), with lines added and removed",
   builder: (y) =>
-    y.positional("patch", { type: "string", describe: "patch name or 1-based series position" }).option("json", { type: "boolean" }),
+    y
+      .positional("patch", { type: "string", describe: "patch name or 1-based series position" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const files = await patchFiles(stack, resolvePatch(stack, args.patch));

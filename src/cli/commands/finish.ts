@@ -4,7 +4,10 @@ import { openStack, parseTarget } from "../open-stack.js";
 export default defineCommand({
   command: "finish [target]",
   describe: "turn the applied patches up to TARGET (or --all) into git commits and drop them from the queue",
-  builder: (y) => y.positional("target", { type: "string" }).option("all", { alias: "a", type: "boolean" }),
+  builder: (y) =>
+    y
+      .positional("target", { type: "string", describe: "finish the applied patches up to this one (name or position)" })
+      .option("all", { alias: "a", type: "boolean", describe: "finish every applied patch" }),
   run: async (args, io) => {
     const { commits } = await (await openStack(args, io)).finish({ target: parseTarget(args.target), all: args.all });
     for (const c of commits) io.out(`${c.commit.slice(0, 12)} ${c.name}`);

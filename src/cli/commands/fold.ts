@@ -7,7 +7,7 @@ export default defineCommand({
   describe: "fold unapplied patches into the top patch (changes and messages)",
   builder: (y) =>
     y
-      .positional("names", { type: "string", array: true, demandOption: true })
+      .positional("names", { type: "string", array: true, demandOption: true, describe: "unapplied patches to fold into the top one" })
       .option("message", { alias: "m", type: "string", describe: "message for the folded patch" })
       .option("keep", { alias: "k", type: "boolean", describe: "keep the folded patch files in the queue directory" }),
   run: async (args, io) => {

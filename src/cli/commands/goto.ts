@@ -7,7 +7,7 @@ export default defineCommand({
   describe: "push or pop until TARGET is the top patch (0: nothing applied)",
   builder: (y) =>
     y
-      .positional("target", { type: "string", demandOption: true })
+      .positional("target", { type: "string", demandOption: true, describe: "patch name or 1-based series position (0: none applied)" })
       .option("force", { alias: "f", type: "boolean", describe: "pop over unrefreshed changes (backed up)" }),
   run: async (args, io) => {
     const sink = progressSink(io);

@@ -9,10 +9,10 @@ export default defineCommand({
     y
       // hg's syntax: "pq guard NAME -- -neg"; guards that start with "-" look like options.
       .parserConfiguration({ "unknown-options-as-args": true, "populate--": true })
-      .positional("args", { type: "string", array: true })
+      .positional("args", { type: "string", array: true, describe: "[PATCH] then guards, +g or -g (as in hg: pq guard NAME -- -g)" })
       .option("none", { type: "boolean", describe: "remove all guards" })
       .option("list", { alias: "l", type: "boolean", describe: "list every patch's guards" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const rest = [

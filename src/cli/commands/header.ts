@@ -9,11 +9,11 @@ export default defineCommand({
   describe: "show or change a patch's message and author (default: the top patch)",
   builder: (y) =>
     y
-      .positional("name", { type: "string" })
+      .positional("name", { type: "string", describe: "patch (default: the top one)" })
       .option("message", { alias: "m", type: "string", describe: "new message (first line: subject)" })
       .option("author", { alias: "u", type: "string", describe: "new author, 'Name <email>'" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the header in $EDITOR" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const name = args.name !== undefined ? stack.resolve(args.name) : stack.top();

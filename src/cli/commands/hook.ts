@@ -28,7 +28,7 @@ const install = defineCommand({
         default: "",
         describe: "the queue's directory inside the repository (in-tree queues), e.g. queue/",
       })
-      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi" }),
+      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" }),
   run: async (args, io) => {
     const dir = resolve(io.cwd, String(args.dir));
     if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
@@ -79,12 +79,12 @@ const check = defineCommand({
   describe: "check one pushed queue version against the previous one (what the pre-receive hook runs)",
   builder: (y) =>
     y
-      .option("git-dir", { type: "string", demandOption: true })
-      .option("old", { type: "string", demandOption: true })
-      .option("new", { type: "string", demandOption: true })
-      .option("base", { type: "string", demandOption: true })
-      .option("subdir", { type: "string", default: "" })
-      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi" }),
+      .option("git-dir", { type: "string", demandOption: true, describe: "the repository receiving the push (set by the hook)" })
+      .option("old", { type: "string", demandOption: true, describe: "the queue branch before the push" })
+      .option("new", { type: "string", demandOption: true, describe: "the queue branch after the push" })
+      .option("base", { type: "string", demandOption: true, describe: "the tree the queue applies to" })
+      .option("subdir", { type: "string", default: "", describe: "the queue's directory inside the repository" })
+      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" }),
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
     const sub = String(args.subdir ?? "");

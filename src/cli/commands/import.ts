@@ -11,7 +11,7 @@ export default defineCommand({
   describe: "add patches after the top: patch files, format-patch mails, mboxes, or a quilt/hg mq queue",
   builder: (y) =>
     y
-      .positional("files", { type: "string", array: true })
+      .positional("files", { type: "string", array: true, describe: "patch files, format-patch mails or mboxes" })
       .option("name", { alias: "n", type: "string", describe: "name for a single imported patch" })
       .option("quilt", { type: "string", describe: "import a quilt queue (a tree with patches/series, or the patches dir)" })
       .option("hg", { type: "string", describe: "import an hg mq queue (a repo with .hg/patches, or the queue dir)" })

@@ -70,7 +70,7 @@ export default defineCommand({
         type: "boolean",
         describe: "show what each version changed about the patch (interdiff), or per commit a range-diff",
       })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const qr = await QueueRepo.require(stack.queueDir);

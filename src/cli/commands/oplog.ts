@@ -5,7 +5,10 @@ import { openStack, printJson } from "../open-stack.js";
 export default defineCommand({
   command: "oplog",
   describe: "list the operations pq did in this tree, newest first (what undo and redo move through)",
-  builder: (y) => y.option("limit", { alias: "n", type: "number", describe: "show at most N entries" }).option("json", { type: "boolean" }),
+  builder: (y) =>
+    y
+      .option("limit", { alias: "n", type: "number", describe: "show at most N entries" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const entries = stack.oplog();

@@ -10,7 +10,7 @@ export default defineCommand({
       .positional("target", { type: "string", describe: "patch name or 1-based series position (0: all)" })
       .option("all", { alias: "a", type: "boolean", describe: "unapply every patch" })
       .option("force", { alias: "f", type: "boolean", describe: "pop even over unrefreshed changes (they are backed up)" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);

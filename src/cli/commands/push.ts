@@ -16,12 +16,12 @@ export default defineCommand({
       .option("move", { type: "boolean", describe: "move TARGET to just after the top and push it" })
       .option("fuzz", { type: "string", describe: "most context lines to ignore when matching (0-3, default 2)" })
       .option("dry-run", { alias: "n", type: "boolean", describe: "say what would apply, hunk by hunk, and write nothing" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const sink = progressSink(io, []);
     const stack = await openStack(args, io, sink);
     try {
-      const fuzz = args.fuzz === undefined ? undefined : Number(args.fuzz);
+      const fuzz = args.fuzz === undefined ? undefined : /^\s*\d+\s*$/.test(String(args.fuzz)) ? Number(args.fuzz) : NaN;
       if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3)) {
         throw new PqError("usage", `--fuzz takes a whole number from 0 to 3, not ${JSON.stringify(args.fuzz)}`);
       }

@@ -8,12 +8,17 @@ export default defineCommand({
   describe: "several queues on one tree (hg qqueue): list, create NAME, switch NAME, delete NAME",
   builder: (y) =>
     y
-      .positional("action", { type: "string", choices: ["list", "create", "switch", "delete"] as const, demandOption: true })
-      .positional("name", { type: "string" })
+      .positional("action", {
+        type: "string",
+        choices: ["list", "create", "switch", "delete"] as const,
+        demandOption: true,
+        describe: "what to do",
+      })
+      .positional("name", { type: "string", describe: "the queue's name" })
       .option("pop", { type: "boolean", describe: "switch: pop the active queue's patches first" })
       .option("dir", { type: "string", describe: "create: the new queue's directory (default: patches-NAME next to the active queue)" })
       .option("purge", { type: "boolean", describe: "delete: also move the queue's directory to .pq/trash" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     if (args.action === "list") {

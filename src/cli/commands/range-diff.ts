@@ -28,9 +28,9 @@ export default defineCommand({
   describe: "compare two versions of the series (queue revisions or queue directories) patch by patch",
   builder: (y) =>
     y
-      .positional("old", { type: "string", demandOption: true })
-      .positional("new", { type: "string", demandOption: true })
-      .option("json", { type: "boolean" }),
+      .positional("old", { type: "string", demandOption: true, describe: "the queue's older version (a git revision of the queue)" })
+      .positional("new", { type: "string", demandOption: true, describe: "the newer version" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const [a, b] = await Promise.all([

@@ -42,7 +42,7 @@ export default defineCommand({
       .option("continue", { type: "boolean", describe: "go on after fixing a conflicted patch and pq refresh" })
       .option("abort", { type: "boolean", describe: "put the base, the queue files and the tree back as they were" })
       .conflicts("continue", "abort")
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const onStep = args.json ? undefined : (s: RebaseStep) => printStep(io, s);

@@ -9,7 +9,7 @@ export default defineCommand({
     y
       .positional("count", { type: "number", describe: "how many operations to re-do (default 1)" })
       .option("force", { alias: "f", type: "boolean", describe: "redo over files changed since (they are backed up)" })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const report = await stack.redo({ count: args.count ?? 1, force: args.force });

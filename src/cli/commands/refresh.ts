@@ -26,7 +26,7 @@ export default defineCommand({
       })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
       .option("user", { alias: "u", type: "string", describe: 'make AUTHOR ("Name <mail>") the patch\'s author' })
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     if (args.patch !== undefined) {

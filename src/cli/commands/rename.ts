@@ -5,7 +5,10 @@ import { openStack } from "../open-stack.js";
 export default defineCommand({
   command: "rename <from> [to]",
   describe: "rename a patch (with one name: the top patch)",
-  builder: (y) => y.positional("from", { type: "string", demandOption: true }).positional("to", { type: "string" }),
+  builder: (y) =>
+    y
+      .positional("from", { type: "string", demandOption: true, describe: "patch to rename (the new name alone renames the top one)" })
+      .positional("to", { type: "string", describe: "new name" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     let [from, to] = [args.from, args.to];

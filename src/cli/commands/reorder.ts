@@ -6,9 +6,9 @@ export default defineCommand({
   describe: "move an unapplied patch within the series",
   builder: (y) =>
     y
-      .positional("name", { type: "string", demandOption: true })
-      .option("after", { type: "string" })
-      .option("before", { type: "string" })
+      .positional("name", { type: "string", demandOption: true, describe: "unapplied patch to move" })
+      .option("after", { type: "string", describe: "put it right after this patch" })
+      .option("before", { type: "string", describe: "put it right before this patch" })
       .option("first", { type: "boolean", describe: "make it the next patch to push" })
       .option("last", { type: "boolean", describe: "move it to the end of the series" }),
   run: async (args, io) => {

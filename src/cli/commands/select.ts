@@ -5,7 +5,10 @@ export default defineCommand({
   command: "select [guards..]",
   describe: "show or set the selected guards (--none to clear)",
   builder: (y) =>
-    y.positional("guards", { type: "string", array: true }).option("none", { type: "boolean" }).option("json", { type: "boolean" }),
+    y
+      .positional("guards", { type: "string", array: true, describe: "guards to select (replacing the selection)" })
+      .option("none", { type: "boolean", describe: "select no guard" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const guards = ((args.guards as string[] | undefined) ?? []).map(String);

@@ -5,7 +5,10 @@ import { openStack, printJson } from "../open-stack.js";
 export default defineCommand({
   command: "series",
   describe: "list the patches in the series (-v: position, state and guards)",
-  builder: (y) => y.option("verbose", { alias: "v", type: "boolean" }).option("json", { type: "boolean" }),
+  builder: (y) =>
+    y
+      .option("verbose", { alias: "v", type: "boolean", describe: "positions, applied/unapplied, guards and subjects" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const applied = new Set(stack.applied());

@@ -6,7 +6,7 @@ import { rebaseStatus } from "../../queue/rebase.js";
 export default defineCommand({
   command: "status",
   describe: "where the stack is, and what a refresh would take",
-  builder: (y) => y.option("json", { type: "boolean" }),
+  builder: (y) => y.option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const s = await stack.status();

@@ -25,7 +25,7 @@ export default defineCommand({
       })
       .option("backends", { alias: "b", type: "string", describe: "backends for --check (default: all)" })
       .option("retries", { type: "number", default: 5, describe: "how many times to merge again after losing a push race" })
-      .option("json", { type: "boolean" })
+      .option("json", { type: "boolean", describe: "print the result as JSON" })
       .conflicts("continue", "abort"),
   run: async (args, io) => {
     const stack = await openStack(args, io);

@@ -10,7 +10,7 @@ export default defineCommand({
       .positional("range", { type: "string", describe: "REV..: the commits after REV up to HEAD" })
       .option("number", { alias: "n", type: "number", describe: "how many commits (default 1)" })
       .conflicts("range", "number")
-      .option("json", { type: "boolean" }),
+      .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const report = await uncommit(stack, { count: args.number, range: args.range });
