@@ -12,6 +12,7 @@ import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
 import { loadState, statePaths } from "../queue/state.js";
 import { readText } from "../tree/files.js";
+import { repositoryFreeEnv } from "../git/repo.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -39,12 +40,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
       // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
       // to: the scratch copy is a repository of its own, so none of them may leak in.
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(
-          ([k]) =>
-            !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k),
-        ),
-      );
+      const env = repositoryFreeEnv();
       const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
       git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
       git(["add", "-A"]);

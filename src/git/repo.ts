@@ -12,6 +12,19 @@ import type { SimpleGit } from "simple-git";
 const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
 import { PqError } from "../errors.js";
 
+/**
+ * The environment without the variables that point git at a repository: a git hook runs pq
+ * with GIT_DIR and friends set for the repository being pushed to, while pq names its
+ * repository by directory (the scratch trees of pq ci and the gate are repositories of their own).
+ */
+export function repositoryFreeEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k),
+    ),
+  );
+}
+
 export class GitRepo {
   private constructor(
     readonly git: SimpleGit,
@@ -367,6 +380,7 @@ export class GitRepo {
     const out = new Map<string, string | null>();
     const r = spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
       cwd: this.rootDir,
+      env: repositoryFreeEnv(),
       input: ["HEAD", ...paths.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
       maxBuffer: 1 << 28,
       encoding: "utf8",

@@ -1,8 +1,12 @@
 /**
  * One pq process per tree. The lock file holds the owner's pid; a lock whose process is
  * gone (killed, crashed) is taken over, and the journal then repairs what it left.
+ *
+ * The file appears with its pid already in it (written aside, then hard-linked into place,
+ * which fails if a lock exists): a lock created empty and filled a moment later was read
+ * as "no owner" by a second pq, which removed it and went ahead beside the first.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { PqError } from "../errors.js";
 
 function alive(pid: number): boolean {
@@ -14,31 +18,78 @@ function alive(pid: number): boolean {
   }
 }
 
+function ownerOf(path: string): number | null {
+  try {
+    const pid = parseInt(readFileSync(path, "utf8"), 10);
+    return Number.isFinite(pid) ? pid : NaN;
+  } catch {
+    return null; // gone
+  }
+}
+
+/** Creates the lock file with our pid in it, atomically; false if one exists. */
+function create(path: string): boolean {
+  const aside = `${path}.${process.pid}`;
+  writeFileSync(aside, `${process.pid}\n`);
+  try {
+    linkSync(aside, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw e;
+    // A file system without hard links: exclusive create, then the pid (a short window).
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e2;
+    }
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+const locked = (path: string, pid: number | null) =>
+  new PqError("locked", pid ? `the tree is locked by pid ${pid} (another pq is running)` : `the tree is locked (another pq is starting)`, [
+    `wait for it to finish; if no pq is running, remove ${path}`,
+  ]);
+
 export class TreeLock {
   private constructor(private path: string) {}
 
   static acquire(path: string): TreeLock {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (create(path)) return new TreeLock(path);
+      const pid = ownerOf(path);
+      if (pid === null) continue; // released meanwhile: try again
+      if (Number.isNaN(pid)) {
+        // No pid: an older pq between creating and filling it, or a crash in that instant.
+        const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+        if (age < 5000) throw locked(path, null);
+      } else if (pid !== process.pid && alive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
+      // back if what was moved is not the dead owner's lock after all.
+      const moved = `${path}.stale-${process.pid}`;
       try {
-        const fd = openSync(path, "wx");
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return new TreeLock(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        let pid = NaN;
-        try {
-          pid = parseInt(readFileSync(path, "utf8"), 10);
-        } catch {
-          /* vanished meanwhile: retry */
-        }
-        if (Number.isFinite(pid) && pid !== process.pid && alive(pid)) {
-          throw new PqError("locked", `the tree is locked by pid ${pid} (another pq is running)`, [
-            `wait for it to finish; if no pq is running, remove ${path}`,
-          ]);
-        }
-        rmSync(path, { force: true }); // stale: its owner is gone
+        renameSync(path, moved);
+      } catch {
+        continue; // another pq took it over first
       }
+      const movedPid = ownerOf(moved);
+      if (movedPid !== pid && !(Number.isNaN(movedPid) && Number.isNaN(pid))) {
+        try {
+          linkSync(moved, path);
+        } catch {
+          /* a third pq holds it now */
+        }
+        rmSync(moved, { force: true });
+        throw locked(path, movedPid);
+      }
+      rmSync(moved, { force: true });
     }
     throw new PqError("locked", `could not take the lock ${path}`, ["try again"]);
   }
