@@ -3,7 +3,10 @@
  * either the whole new file (literal) or a delta against the old one, so a format-patch
  * series that touches an image or a firmware blob still applies byte for byte.
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { createRequire } from "node:module";
+
+// zlib is loaded when a binary patch is met: loading it costs every pq start a few ms.
+const zlib = (): typeof import("node:zlib") => createRequire(import.meta.url)("node:zlib");
 import { PqError } from "../errors.js";
 import type { BinaryBlock, BinaryPatch } from "./types.js";
 
@@ -125,7 +128,7 @@ export function applyBinary(old: string | null, block: BinaryBlock): string {
   let data: Buffer;
   try {
     // Inflating never runs past the size the patch states (a damaged or hostile stream stops there).
-    data = inflateSync(block.data, { maxOutputLength: Math.max(block.size, 1) });
+    data = zlib().inflateSync(block.data, { maxOutputLength: Math.max(block.size, 1) });
   } catch (e) {
     throw new PqError("bad-patch", `damaged binary patch data (${(e as Error).message})`);
   }
@@ -144,7 +147,7 @@ export function isBinaryContent(content: string | null): boolean {
 export function formatBinaryPatch(oldContent: string | null, newContent: string | null): string {
   const block = (content: string | null) => {
     const raw = Buffer.from(content ?? "", "latin1");
-    const packed = deflateSync(raw);
+    const packed = zlib().deflateSync(raw);
     let text = `literal ${raw.length}\n`;
     for (let k = 0; k < packed.length; k += 52) text += encodeLine(packed.subarray(k, k + 52));
     return text + "\n";

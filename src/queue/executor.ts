@@ -17,7 +17,7 @@ import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeText, writ
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
-import { saveState, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
+import { saveStateText, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
 export interface ExecContext {
@@ -138,7 +138,7 @@ async function applyEntry(ctx: ExecContext, entry: OplogEntry, onFile?: (done: n
   failpoint("queue-written");
   if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
   failpoint("git-moved");
-  saveState(ctx.tree, JSON.parse(ctx.store.get(entry.state[1])) as StackState);
+  saveStateText(ctx.tree, ctx.store.get(entry.state[1]));
   ctx.statCache.save();
 }
 

@@ -116,7 +116,12 @@ function checkState(state: StackState): void {
 }
 
 export function saveState(tree: string, state: StackState): void {
-  writeAtomic(statePaths(tree).state, asciiJson(state, 1) + "\n", true);
+  saveStateText(tree, asciiJson(state));
+}
+
+/** A state already serialised (the executor has the text it stored with the journal). */
+export function saveStateText(tree: string, text: string): void {
+  writeAtomic(statePaths(tree).state, text + "\n", true);
 }
 
 export function ensureStateDir(tree: string): void {
