@@ -181,6 +181,16 @@ function usedSlots(m: Model): Set<string> {
   for (const k of m.pending.slots.keys()) used.add(k);
   return used;
 }
+/**
+ * An unrefreshed edit of a line a patch already owns: pushed over, it would belong to the new
+ * top, which would then change the lower patch's line (a real dependency between the two,
+ * which the model's independent slots do not describe). Such pushes are left to the tests
+ * of conflicts; the model pushes over edits of free lines only.
+ */
+function pendingInOwnedSlot(m: Model): boolean {
+  return [...m.pending.slots.keys()].some((k) => m.series.some((p) => p.slots.has(k)));
+}
+
 function usedDeletable(m: Model): Set<string> {
   const used = new Set<string>();
   for (const p of m.series) {
@@ -337,7 +347,7 @@ class Push implements Cmd {
   constructor(readonly all: boolean) {}
   // Over unrefreshed edits: refused when a pushed patch touches an edited file, else the edits
   // stay in the tree and belong to the new top. Files `pq add`ed to the top stay with it.
-  check = (m: Model) => m.pending.created.size === 0;
+  check = (m: Model) => m.pending.created.size === 0 && !pendingInOwnedSlot(m);
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const next = candidates(m);
     const before = snapshotOf(m);
@@ -577,7 +587,7 @@ class Undo implements Cmd {
  */
 class Goto implements Cmd {
   constructor(readonly pick: number) {}
-  check = (m: Model) => m.applied.length + candidates(m).length > 0 && m.pending.created.size === 0;
+  check = (m: Model) => m.applied.length + candidates(m).length > 0 && m.pending.created.size === 0 && !pendingInOwnedSlot(m);
   async run(m: Model, r: { dir: string; stack: Stack }) {
     const targets = [...m.applied, ...candidates(m).map((p) => p.name)];
     const target = targets[this.pick % targets.length];
