@@ -80,7 +80,7 @@ export class TreeLock {
         continue; // another pq took it over first
       }
       const movedPid = ownerOf(moved);
-      if (movedPid !== pid && !(Number.isNaN(movedPid) && Number.isNaN(pid))) {
+      if (!Object.is(movedPid, pid)) {
         try {
           linkSync(moved, path);
         } catch {

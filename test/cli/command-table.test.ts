@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { commandLoaders, loadCommands } from "../../src/cli/commands/index.js";
-import { main } from "../../src/cli/main.js";
+import { pq } from "../helpers/repo.js";
 
 describe("the command table", () => {
   it("names every command module by its own command word, once", async () => {
@@ -19,12 +19,11 @@ describe("the command table", () => {
   });
 
   it("finds the command after global options, and --help still lists every command", async () => {
-    let out = "";
-    const io = { out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, cwd: process.cwd() };
-    expect(await main(["--tree", "/nonexistent-pq-tree", "series"], io)).not.toBe(2);
-    expect(out).not.toMatch(/Unknown|not a pq command/);
-    out = "";
-    expect(await main(["--help"], io)).toBe(0);
-    for (const [name] of commandLoaders) expect(out).toContain(`pq ${name}`);
+    const series = await pq(process.cwd(), "--tree", "/nonexistent-pq-tree", "series");
+    expect(series.code).not.toBe(2);
+    expect(series.out + series.err).not.toMatch(/Unknown|not a pq command/);
+    const help = await pq(process.cwd(), "--help");
+    expect(help.code).toBe(0);
+    for (const [name] of commandLoaders) expect(help.out + help.err).toContain(`pq ${name}`);
   });
 });

@@ -18,8 +18,7 @@ import { spawn } from "node:child_process";
 import { expect } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
-import { main } from "../../src/cli/main.js";
-import { makeRepo, tempDir, write } from "../helpers/repo.js";
+import { makeRepo, pq, tempDir, write } from "../helpers/repo.js";
 
 export const FILES = ["a.txt", "b.c", "crlf.txt", "dir/d.txt"];
 export const LINES = 64;
@@ -620,11 +619,10 @@ class Goto implements Cmd {
   toString = () => `goto(${this.pick})`;
 }
 
-/** Runs the CLI in-process on a tree; returns the exit code and what it printed. */
+/** The CLI in-process on a tree: its exit code and everything it printed. */
 async function cli(dir: string, args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const io = { out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, cwd: dir };
-  return { code: await main(args, io), out };
+  const r = await pq(dir, ...args);
+  return { code: r.code, out: r.out + r.err };
 }
 
 /**

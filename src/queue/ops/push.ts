@@ -7,8 +7,7 @@
  */
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import type { HunkResult } from "../../patch/index.js";
-import { createHash } from "node:crypto";
+import { gitBlobId, type HunkResult } from "../../patch/index.js";
 import { join } from "node:path";
 import { fileStat, readText, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
@@ -120,14 +119,20 @@ function fatesOf(app: PatchApplication): FileFate[] {
 function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, FileChange>, expected: Map<string, Version>, planned: Set<string>): void {
   // `pre`: the version just before this patch, as this transaction sees it (on disk, or as an earlier step of the same transaction left it, as in absorb).
   const dirty = Object.keys(files).filter((p) => expected.has(p) && !planned.has(p) && files[p].pre !== expected.get(p));
-  if (dirty.length) {
-    throw new PqError(
-      "dirty",
-      `unrefreshed changes in ${dirty.join(", ")}, which ${name} also changes`,
-      ["pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"],
-      { patch: name, files: dirty },
-    );
-  }
+  if (dirty.length) throw overEdits(name, dirty, true);
+}
+
+function overEdits(patch: string, files: string[], hadTop: boolean): PqError {
+  return new PqError(
+    "dirty",
+    `unrefreshed changes in ${files.join(", ")}, which ${patch} also changes`,
+    [
+      hadTop
+        ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
+        : "commit or stash them first (git stash), or make them a patch with pq new and pq refresh",
+    ],
+    { patch, files },
+  );
 }
 
 /**
@@ -147,39 +152,30 @@ async function refuseOverBaseEdits(
   // A (path, version) found equal to HEAD's file at HEAD commit C stays so while HEAD is C:
   // the stat cache keeps the answer, so a warm push starts no git at all.
   const headCommit = readHeadCommit(ctx.tree);
-  const verdictKey = (path: string) => `\0head/${path}`;
-  const verified = (path: string) => headCommit !== null && ctx.statCache.lookup(verdictKey(path), 0, 0) === `${headCommit} ${firstTouch.get(path)!.pre}`;
-  const unverified = onDisk.filter((path) => !verified(path));
+  const key = (path: string) => `\0head/${path}`;
+  const verdict = (path: string) => `${headCommit} ${firstTouch.get(path)!.pre}`;
+  const unverified = onDisk.filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
   if (!unverified.length) return;
   const git = await ctx.repo();
   // HEAD's blob ids against the git blob ids of what the push read: git reads no file.
   const head = git ? await git.headBlobIds(unverified) : null;
   if (!head) return;
-  const dirty = unverified.filter((path) => head.get(path) !== gitBlobIdOf(ctx, path, firstTouch.get(path)!.pre));
-  if (headCommit !== null && !dryRun) {
-    for (const path of unverified) if (!dirty.includes(path)) ctx.statCache.record(verdictKey(path), 0, 0, `${headCommit} ${firstTouch.get(path)!.pre}`);
-  }
+  const dirty = unverified.filter((path) => head.get(path) !== blobIdOf(ctx, path, firstTouch.get(path)!.pre));
+  if (headCommit !== null && !dryRun) for (const path of unverified) if (!dirty.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
-  const files = dirty.filter((p) => firstTouch.get(p)!.patch === patch);
-  throw new PqError(
-    "dirty",
-    `unrefreshed changes in ${files.join(", ")}, which ${patch} also changes`,
-    [
-      hadTop
-        ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
-        : "commit or stash them first (git stash), or make them a patch with pq new and pq refresh",
-    ],
-    { patch, files },
+  throw overEdits(
+    patch,
+    dirty.filter((p) => firstTouch.get(p)!.patch === patch),
+    hadTop,
   );
 }
 
 /** git's blob id for a stored version (null for no file). */
-function gitBlobIdOf(ctx: OpContext, path: string, version: Version): string | null {
+function blobIdOf(ctx: OpContext, path: string, version: Version): string | null {
   const id = versionId(version);
   if (id === null) return null;
-  const content = ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? "");
-  return createHash("sha1").update(`blob ${content.length}\0`).update(content, "latin1").digest("hex");
+  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
 }
 
 export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
@@ -225,8 +221,10 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       git,
       strip: series.stripOf(name),
     });
-    if (!app.failed || opts.force) refuseOverEdits(ctx, name, app.files, expected, planned);
-    if (!app.failed || opts.force) noteTouches(name, app.files);
+    if (!app.failed || opts.force) {
+      refuseOverEdits(ctx, name, app.files, expected, planned);
+      noteTouches(name, app.files);
+    }
     if (app.failed && !opts.force) {
       ws.rollback();
       const pushedNote = report.pushed.length
