@@ -10,18 +10,32 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 
-// string-width (yargs' help layout) makes an Intl.Segmenter when it loads: ICU's segmenter
-// costs 13-19 ms of every pq start, for help text that most commands never print. Made on
-// first use instead; if a new string-width no longer matches, the bundle is only slower.
-const lazySegmenter = {
-  name: "lazy-segmenter",
+// string-width (yargs' help layout) makes an Intl.Segmenter and a \p{RGI_Emoji} regexp when
+// it loads: ICU's segmenter costs 13-19 ms of every pq start and the regexp 11-19 ms (a
+// regexp literal read back from V8's code cache is built when it is evaluated, not when it
+// is first used), for help text that most commands never print. Both are made on first use
+// instead; if a new string-width no longer matches, the bundle is only slower.
+const deferredInStringWidth = [
+  {
+    eager: "const segmenter = new Intl.Segmenter();",
+    lazy: "let madeSegmenter; const segmenter = { segment: (s) => (madeSegmenter ??= new Intl.Segmenter()).segment(s) };",
+  },
+  {
+    eager: "const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;",
+    optional: true, // the older copies under cliui and wrap-ansi use emoji-regex instead
+    lazy: 'let madeRgiEmojiRegex; const rgiEmojiRegex = { test: (s) => (madeRgiEmojiRegex ??= new RegExp("^\\\\p{RGI_Emoji}$", "v")).test(s) };',
+  },
+];
+const lazyStringWidth = {
+  name: "lazy-string-width",
   setup(b) {
     b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
-      const source = readFileSync(path, "utf8");
-      const eager = "const segmenter = new Intl.Segmenter();";
-      if (!source.includes(eager)) console.warn(`bundle: ${path} has no eager Intl.Segmenter to defer`);
-      const lazy = "let madeSegmenter; const segmenter = { segment: (s) => (madeSegmenter ??= new Intl.Segmenter()).segment(s) };";
-      return { contents: source.replace(eager, lazy), loader: "js" };
+      let source = readFileSync(path, "utf8");
+      for (const { eager, lazy, optional } of deferredInStringWidth) {
+        if (source.includes(eager)) source = source.replace(eager, lazy);
+        else if (!optional) console.warn(`bundle: ${path} has no \`${eager}\` to defer`);
+      }
+      return { contents: source, loader: "js" };
     });
   },
 };
@@ -40,8 +54,8 @@ await build({
   platform: "node",
   format: "cjs",
   target: "node20",
-  // Node 20 has regexp set notation (/v): kept as a literal, V8 compiles string-width's
-  // \p{RGI_Emoji} pattern only if it is used (help text), instead of at every start (18 ms).
+  // Node 20 has regexp set notation (/v): string-width's /v literals are kept as written
+  // instead of being turned into eagerly built `new RegExp` calls.
   supported: { "regexp-set-notation": true },
   external: ["v86", "ink", "react", "react/*"],
   define: {
@@ -51,7 +65,7 @@ await build({
     "import.meta.url": "__pqModuleUrl",
   },
   banner: { js: 'var __pqModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazySegmenter],
+  plugins: [lazyStringWidth],
   logLevel: "warning",
 });
 mkdirSync(join(outdir, "cache"));

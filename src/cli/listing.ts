@@ -3,16 +3,23 @@ import { defineCommand } from "./io.js";
 import { openStack, printJson } from "./open-stack.js";
 
 /** A command that prints one patch name (top, next, prev): exit 1 when there is none, as hg does. */
-export function singleNameCommand(command: string, describe: string, pick: (stack: Stack) => string | null) {
+/** A command that prints one patch name; `none` says why there is none, as hg's qtop/qnext/qprev do. */
+export function singleNameCommand(
+  command: string,
+  describe: string,
+  pick: (stack: Stack) => string | null,
+  none: (stack: Stack) => string,
+) {
   return defineCommand({
     command,
     describe,
     builder: (y) => y.option("json", { type: "boolean" }),
     run: async (args, io) => {
-      const name = pick(await openStack(args, io));
+      const stack = await openStack(args, io);
+      const name = pick(stack);
       if (args.json) return void printJson(io, { name });
       if (name === null) {
-        io.err("pq: no such patch");
+        io.err(`pq: ${none(stack)}`);
         return 1;
       }
       io.out(name);

@@ -1,3 +1,8 @@
 import { singleNameCommand } from "../listing.js";
 
-export default singleNameCommand("top", "print the top applied patch", (stack) => stack.top());
+export default singleNameCommand(
+  "top",
+  "print the top applied patch",
+  (stack) => stack.top(),
+  () => "no patches applied",
+);
