@@ -106,6 +106,11 @@ export class Transaction {
     return [...this.queueEdits];
   }
 
+  /** Does this transaction write (or remove) this file of the queue directory? */
+  writesQueueFile(path: string): boolean {
+    return this.queueEdits.has(path);
+  }
+
   /** Patch files to keep in the trash: queue path and trash file. */
   trash(): [string, string][] {
     return [...this.trashed];

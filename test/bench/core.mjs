@@ -6,8 +6,12 @@
 // Exports the last N first-parent commits of REPO as a patch series (git format-patch
 // mails; a merge commit becomes one mail holding its first-parent diff, so the series
 // reproduces HEAD exactly), then, in fresh clones at the base, times (median of RUNS):
-// pq import, cold push -a, pq pop -a, warm pq push -a, a git apply loop, quilt push -a
-// and git checkout between the two trees, and checks which reproduced HEAD's tree.
+// pq import, cold push -a, pq pop -a, warm pq push -a, pq undo, a git apply loop and quilt
+// push -a, and checks which reproduced the exact tree. Each warm pq run is followed at once
+// by a git checkout between the same two trees in another clone (three per run), so that
+// the "vs checkout" ratios compare runs made under the same conditions; CPU time (user +
+// system, from /usr/bin/time) is reported beside wall time, as it varies less on a busy
+// machine. `node -e 0` is timed too: the start-up every pq command pays before any work.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -73,48 +77,79 @@ function reproduces(dir) {
 
 const results = {};
 const record = (name, ms, ok, extra = {}) => {
-  results[name] ??= { ms: [], ok: true, ...extra };
+  results[name] ??= { ms: [], cpu: [], ok: true, ...extra };
   results[name].ms.push(ms);
   results[name].ok &&= ok;
   Object.assign(results[name], extra);
 };
+const recordCpu = (name, ms) => results[name].cpu.push(ms);
+
+/** Runs a shell command under /usr/bin/time: wall ms, CPU ms (user + system), peak RSS MB. */
+function timed(cwd, cmd, env = {}) {
+  const t = time(() => sh(cwd, `/usr/bin/time -f 'pqbench %U %S %M' ${cmd}`, env));
+  const m = /pqbench ([\d.]+) ([\d.]+) (\d+)/.exec(t.r.stderr ?? "");
+  return { ms: t.ms, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, rssMB: m ? Number(m[3]) / 1024 : 0, status: t.r.status };
+}
+const treeIs = (dir, commit) => {
+  git(dir, "add", "-A", "-f", "--", ".", ":!.pq");
+  const ok = git(dir, "write-tree").trim() === git(dir, "rev-parse", `${commit}^{tree}`).trim();
+  git(dir, "reset", "-q");
+  return ok;
+};
 
 for (let run = 0; run < RUNS; run++) {
-  // pq: import, cold push -a, then pop -a and warm push -a.
+  // pq: import, cold push -a, then pop -a, warm push -a and undo, each followed at once by a
+  // git checkout between the same two trees in a second clone, so that each pq figure has a
+  // checkout measured under the same conditions (page cache, writeback, other load) beside it.
   {
     const dir = freshClone("pq");
+    const co = freshClone("checkout");
+    const head = commits.at(-1);
+    // Warm the checkout clone once both ways (its first checkout fills the index).
+    sh(co, `git checkout -q ${head} && git checkout -q ${base}`);
+    let coAt = base;
+    const checkoutSwitch = () => {
+      coAt = coAt === base ? head : base;
+      const r = timed(co, `git checkout -q ${coAt}`);
+      record("git checkout base<->head (one switch)", r.ms, r.status === 0 && treeIs(co, coAt), {
+        note: "interleaved with pq's warm runs",
+      });
+      recordCpu("git checkout base<->head (one switch)", r.cpuMs);
+    };
     const q = join(work, `pq-queue-${run}`);
     const cache = join(work, `pq-cache-${run}`);
     const env = { PQ_CACHE_DIR: cache };
     execFileSync(process.execPath, [PQ, "init", "--queue", q], { cwd: dir });
     // Import and the first (cold) push are timed apart: the git apply loop has no import step.
-    const imp = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} import --quilt ${queue} >/dev/null`, env));
-    const impRss = Number(/maxrss (\d+)/.exec(imp.r.stderr)?.[1] ?? 0) / 1024;
-    record("pq import --quilt", imp.ms, imp.r.status === 0, { rssMB: Math.max(impRss, results["pq import --quilt"]?.rssMB ?? 0) });
-    const cold = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} push -a >/dev/null`, env));
-    const rss = Number(/maxrss (\d+)/.exec(cold.r.stderr)?.[1] ?? 0) / 1024;
-    record("pq push -a (cold)", cold.ms, cold.r.status === 0 && reproduces(dir), {
-      rssMB: Math.max(rss, results["pq push -a (cold)"]?.rssMB ?? 0),
+    const imp = timed(dir, `node ${PQ} import --quilt ${queue} >/dev/null`, env);
+    record("pq import --quilt", imp.ms, imp.status === 0, { rssMB: Math.max(imp.rssMB, results["pq import --quilt"]?.rssMB ?? 0) });
+    recordCpu("pq import --quilt", imp.cpuMs);
+    const cold = timed(dir, `node ${PQ} push -a >/dev/null`, env);
+    record("pq push -a (cold)", cold.ms, cold.status === 0 && reproduces(dir), {
+      rssMB: Math.max(cold.rssMB, results["pq push -a (cold)"]?.rssMB ?? 0),
     });
+    recordCpu("pq push -a (cold)", cold.cpuMs);
     git(dir, "reset", "-q");
-    const pop = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} pop -a >/dev/null`));
-    const popRss = Number(/maxrss (\d+)/.exec(pop.r.stderr)?.[1] ?? 0) / 1024;
-    git(dir, "add", "-A", "-f", "--", ".", ":!.pq");
-    const popOk = git(dir, "write-tree").trim() === git(dir, "rev-parse", `${base}^{tree}`).trim();
-    git(dir, "reset", "-q");
-    record("pq pop -a", pop.ms, pop.r.status === 0 && popOk, { rssMB: popRss });
-    const warm = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} push -a >/dev/null`));
-    const warmRss = Number(/maxrss (\d+)/.exec(warm.r.stderr)?.[1] ?? 0) / 1024;
-    record("pq push -a (warm)", warm.ms, warm.r.status === 0 && reproduces(dir), { rssMB: warmRss });
+    const pop = timed(dir, `node ${PQ} pop -a >/dev/null`);
+    checkoutSwitch();
+    record("pq pop -a", pop.ms, pop.status === 0 && treeIs(dir, base), { rssMB: pop.rssMB });
+    recordCpu("pq pop -a", pop.cpuMs);
+    const warm = timed(dir, `node ${PQ} push -a >/dev/null`);
+    checkoutSwitch();
+    record("pq push -a (warm)", warm.ms, warm.status === 0 && reproduces(dir), { rssMB: warm.rssMB });
+    recordCpu("pq push -a (warm)", warm.cpuMs);
     git(dir, "reset", "-q");
     // Undo of that push -a: the same file writes as a pop, from the operation log.
-    const undo = time(() => sh(dir, `/usr/bin/time -f 'maxrss %M' node ${PQ} undo >/dev/null`));
-    const undoRss = Number(/maxrss (\d+)/.exec(undo.r.stderr)?.[1] ?? 0) / 1024;
-    git(dir, "add", "-A", "-f", "--", ".", ":!.pq");
-    const undoOk = git(dir, "write-tree").trim() === git(dir, "rev-parse", `${base}^{tree}`).trim();
-    git(dir, "reset", "-q");
-    record("pq undo (of push -a)", undo.ms, undo.r.status === 0 && undoOk, { rssMB: undoRss });
+    const undo = timed(dir, `node ${PQ} undo >/dev/null`);
+    checkoutSwitch();
+    record("pq undo (of push -a)", undo.ms, undo.status === 0 && treeIs(dir, base), { rssMB: undo.rssMB });
+    recordCpu("pq undo (of push -a)", undo.cpuMs);
+    // The floor under every pq command: Node starting and exiting, with no work.
+    const node = timed(dir, `node -e 0`);
+    record("node -e 0 (start-up floor)", node.ms, node.status === 0);
+    recordCpu("node -e 0 (start-up floor)", node.cpuMs);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(co, { recursive: true, force: true });
   }
   // git apply, one process per patch, as a loop would run it.
   {
@@ -135,32 +170,23 @@ for (let run = 0; run < RUNS; run++) {
     record("quilt push -a", t.ms, t.r.status === 0 && reproduces(dir), stopped ? { note: `stopped after ${stopped} patches` } : {});
     rmSync(dir, { recursive: true, force: true });
   }
-  // git checkout between the two trees: what "about a checkout" means. Warm it up once,
-  // then take the median of several switches (a single one varies with the page cache).
-  {
-    const dir = freshClone("checkout");
-    const head = commits.at(-1);
-    sh(dir, `git checkout -q ${head} && git checkout -q ${base}`);
-    const switches = [];
-    for (let k = 0; k < 3; k++) {
-      switches.push(time(() => sh(dir, `git checkout -q ${head}`)).ms);
-      switches.push(time(() => sh(dir, `git checkout -q ${base}`)).ms);
-    }
-    record("git checkout base<->head (one switch)", median(switches), true, { note: "median of 6 switches" });
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 const applyMs = median(results["git apply loop"].ms);
 const checkoutMs = median(results["git checkout base<->head (one switch)"].ms);
+const checkoutCpu = median(results["git checkout base<->head (one switch)"].cpu);
 console.log("");
 console.log(
-  `${"tool".padEnd(44)} ${"median".padStart(9)}  ${"vs git apply".padStart(12)}  ${"vs checkout".padStart(11)}  reproduced HEAD  peak RSS`,
+  `${"tool".padEnd(36)} ${"median".padStart(9)}  ${"vs git apply".padStart(12)}  ${"vs checkout".padStart(11)}  ${"CPU".padStart(8)}  ${"CPU vs checkout".padStart(15)}  reproduced  peak RSS`,
 );
 for (const [name, r] of Object.entries(results)) {
   const m = median(r.ms);
+  const cpu = r.cpu.length ? median(r.cpu) : NaN;
+  const cpuCols = Number.isNaN(cpu)
+    ? `${"".padStart(8)}  ${"".padStart(15)}`
+    : `${(cpu.toFixed(0) + " ms").padStart(8)}  ${(cpu / checkoutCpu).toFixed(2).padStart(14)}x`;
   console.log(
-    `${name.padEnd(44)} ${(m.toFixed(0) + " ms").padStart(9)}  ${(m / applyMs).toFixed(2).padStart(11)}x  ${(m / checkoutMs).toFixed(2).padStart(10)}x  ${(r.ok ? "yes" : "NO").padEnd(15)}  ${r.rssMB ? `${r.rssMB.toFixed(0)} MB` : ""}${r.note ? `  (${r.note})` : ""}`,
+    `${name.padEnd(36)} ${(m.toFixed(0) + " ms").padStart(9)}  ${(m / applyMs).toFixed(2).padStart(11)}x  ${(m / checkoutMs).toFixed(2).padStart(10)}x  ${cpuCols}  ${(r.ok ? "yes" : "NO").padEnd(10)}  ${r.rssMB ? `${r.rssMB.toFixed(0)} MB` : ""}${r.note ? `  (${r.note})` : ""}`,
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -94,7 +94,7 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
 
 /** A patch file's sha1 from the stat cache, if the file has not changed since it was hashed. */
 function knownPatchHash(ctx: OpContext, name: string): string | null {
-  if (ctx.tx.queueWrites().some(([p]) => p === name)) return null; // planned in this transaction
+  if (ctx.tx.writesQueueFile(name)) return null; // planned in this transaction
   const st = fileStat(`${ctx.queueDir}/${name}`);
   if (!st) return null;
   return ctx.statCache.lookup(`\0queue/${name}`, st.size, st.mtimeMs) ?? null;
@@ -102,7 +102,7 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
 
 function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
   const hash = sha1(text);
-  if (ctx.tx.queueWrites().some(([p]) => p === name)) return hash;
+  if (ctx.tx.writesQueueFile(name)) return hash;
   const st = fileStat(`${ctx.queueDir}/${name}`);
   if (st) ctx.statCache.record(`\0queue/${name}`, st.size, st.mtimeMs, hash);
   return hash;
