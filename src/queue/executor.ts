@@ -47,7 +47,13 @@ let seq = 0;
 const newId = () => `${Date.now().toString(36)}-${process.pid.toString(36)}-${(seq++).toString(36)}`;
 
 /** Turns a planned transaction into a journal entry: every version stored and checked. */
-export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState, extra: Partial<OplogEntry> = {}): OplogEntry {
+export function journalOf(
+  ctx: ExecContext,
+  tx: Transaction,
+  before: StackState,
+  extra: Partial<OplogEntry> = {},
+  beforeText: string = asciiJson(before),
+): OplogEntry {
   const { store } = ctx;
   const tree: [string, Version, Version][] = [];
   for (const [path, after] of tx.ws.plannedWrites()) {
@@ -79,7 +85,7 @@ export function journalOf(ctx: ExecContext, tx: Transaction, before: StackState,
     tree,
     queue,
     trash,
-    state: [store.putChecked(asciiJson(before)), store.putChecked(asciiJson(tx.state))],
+    state: [store.putChecked(beforeText), store.putChecked(asciiJson(tx.state))],
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };
@@ -104,14 +110,19 @@ function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
   }
 }
 
+/**
+ * Writes a transaction. `beforeText`, when the caller has it, is the text `before` was read
+ * from (see loadStateAndText); otherwise `before` is serialised.
+ */
 export async function execute(
   ctx: ExecContext,
   tx: Transaction,
   before: StackState,
   extra: Partial<OplogEntry> = {},
   onFile?: (done: number, total: number) => void,
+  beforeText?: string,
 ): Promise<OplogEntry> {
-  const entry = journalOf(ctx, tx, before, extra);
+  const entry = journalOf(ctx, tx, before, extra, beforeText);
   ctx.store.flush();
   verifyVersions(ctx.store, entry);
   const paths = statePaths(ctx.tree);

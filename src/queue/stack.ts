@@ -26,6 +26,7 @@ import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   ensureStateDir,
   loadState,
+  loadStateAndText,
   refuseDuringInterruptedSync,
   saveState,
   statePaths,
@@ -131,14 +132,16 @@ export class Stack {
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);
     const stamp = stateStamp(tree);
-    const state = loadState(tree);
-    if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    const loaded = loadStateAndText(tree);
+    const state = loaded?.state;
+    if (!loaded || !state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
     const queueDir = resolve(tree, state.queue);
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command);
     stack.readStamp = stamp;
+    stack.stateText = loaded;
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     return stack;
   }
@@ -174,9 +177,16 @@ export class Stack {
   reload(): void {
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
-    this.state = loadState(this.tree) ?? this.state;
+    const loaded = loadStateAndText(this.tree);
+    if (loaded) {
+      this.state = loaded.state;
+      this.stateText = loaded;
+    }
     this.readStamp = stamp;
   }
+
+  /** The text this.state was read from, while this.state is that very object (see execute). */
+  private stateText: { state: StackState; text: string } | null = null;
 
   series(): SeriesEntry[] {
     return this.readSeries().entries();
@@ -517,8 +527,13 @@ export class Stack {
     tx.label = label;
     if (!always && tx.isEmpty(this.state)) return;
     const emit = onEvent ?? this.onEvent;
-    await execute(this.execContext(), tx, this.state, { op: label, ...(backup ? { backup } : {}), ...extra }, (done, total) =>
-      emit({ kind: "write", message: "writing files", current: done, total }),
+    await execute(
+      this.execContext(),
+      tx,
+      this.state,
+      { op: label, ...(backup ? { backup } : {}), ...extra },
+      (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
+      this.stateText?.state === this.state ? this.stateText.text : undefined,
     );
     this.pushCache.flush();
     this.state = tx.state;

@@ -84,12 +84,21 @@ export function refuseDuringInterruptedSync(tree: string, what: string): void {
 }
 
 export function loadState(tree: string): StackState | null {
+  return loadStateAndText(tree)?.state ?? null;
+}
+
+/**
+ * The state and the text it was read from (without the final newline): the executor logs
+ * that text as the operation's before-state instead of serialising the state again, and
+ * it is byte for byte the previous operation's after-state, so the store keeps one copy.
+ */
+export function loadStateAndText(tree: string): { state: StackState; text: string } | null {
   const text = readText(statePaths(tree).state);
   if (text === null) return null;
   try {
     const state = JSON.parse(text) as StackState;
     checkState(state);
-    return state;
+    return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {
     throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
       "pq undo cannot help here; the patches themselves are intact in the queue directory",

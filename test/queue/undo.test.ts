@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
+import { readOplog } from "../../src/queue/oplog.js";
 import { Stack } from "../../src/queue/stack.js";
 import { cleanup, git, makeRepo, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
@@ -156,6 +157,19 @@ describe("undo chains and refusals", () => {
     expect(git(dir, "rev-parse", "HEAD")).toBe(head);
     expect(stack.applied()).toEqual(["p1", "p2"]);
     expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+  });
+
+  it("each operation's before-state is the previous one's after-state, one stored object", async () => {
+    const { dir, stack } = await fourPatches();
+    await stack.push();
+    await stack.pop({ all: true });
+    // A second process (a fresh Stack) logs the state text it read, not a re-serialisation.
+    await (await Stack.open({ tree: dir })).push({ all: true });
+    const log = readOplog(join(dir, ".pq/oplog"));
+    expect(log.length).toBeGreaterThan(4);
+    for (let i = 1; i < log.length; i++) expect(log[i].state[0]).toBe(log[i - 1].state[1]);
+    await stack.undo();
+    expect(observe(dir).applied).toEqual([]);
   });
 
   it("nothing to undo in a fresh stack", async () => {
