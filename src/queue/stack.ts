@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
-import { GitRepo } from "../git/repo.js";
+import type { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
@@ -74,6 +74,15 @@ export interface StackStatus {
   guards: string[];
 }
 
+/**
+ * The git adapter, loaded when an operation first needs git: it brings child_process (and
+ * with it net and dgram), which a warm pop or push never uses.
+ */
+async function openGitRepo(tree: string): Promise<GitRepo | null> {
+  const { GitRepo } = await import("../git/repo.js");
+  return GitRepo.open(tree);
+}
+
 export class Stack {
   private store!: ObjectStore;
   private statCache!: StatCache;
@@ -113,7 +122,7 @@ export class Stack {
     if (loadState(tree)) {
       throw new PqError("exists", `${tree} already has a pq stack`, ["use it as it is, or remove .pq/ to start over (pop -a first)"]);
     }
-    const git = await GitRepo.open(tree);
+    const git = await openGitRepo(tree);
     if (!git) throw new PqError("no-queue", `${tree} is not a git work tree`, ["run git init first: pq keeps its patches on top of a git tree"]);
     const queueAbs = resolve(tree, opts.queue ?? "patches");
     const rel = relative(tree, queueAbs);
@@ -161,7 +170,7 @@ export class Stack {
 
   /** The git repository around the tree, if any. */
   repo(): Promise<GitRepo | null> {
-    this.gitRepo ??= GitRepo.open(this.tree);
+    this.gitRepo ??= openGitRepo(this.tree);
     return this.gitRepo;
   }
 
