@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportSeries } from "./series-export.mjs";
 
 const [repoArg, nArg, runsArg] = process.argv.slice(2);
 if (!repoArg || !nArg) {
@@ -40,25 +41,9 @@ const sh = (cwd, cmd, env = {}) =>
   spawnSync("bash", ["-c", cmd], { cwd, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
 
 // ---- export the series
-const commits = git(REPO, "rev-list", "--first-parent", "-n", String(N), "HEAD").trim().split("\n").reverse();
-const base = git(REPO, "rev-parse", `${commits[0]}^`).trim();
-const headTree = git(REPO, "rev-parse", "HEAD^{tree}").trim();
 const queue = join(work, "series");
-mkdirSync(queue);
-const names = [];
-commits.forEach((c, i) => {
-  const parents = git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").slice(1);
-  const name = `${String(i + 1).padStart(4, "0")}-${c.slice(0, 10)}.patch`;
-  let text;
-  if (parents.length === 1) text = git(REPO, "format-patch", "-1", "--stdout", "--no-signature", "--binary", c);
-  else {
-    const who = git(REPO, "log", "-1", "--format=%an <%ae>%n%ad%n%s", c).split("\n");
-    text = `From: ${who[0]}\nDate: ${who[1]}\nSubject: ${who[2]}\n\n---\n` + git(REPO, "diff", "--binary", "--full-index", parents[0], c);
-  }
-  writeFileSync(join(queue, name), text, "latin1");
-  names.push(name);
-});
-writeFileSync(join(queue, "series"), names.join("\n") + "\n");
+const { commits, base, names } = exportSeries(REPO, N, queue);
+const headTree = git(REPO, "rev-parse", "HEAD^{tree}").trim();
 console.log(`series: ${names.length} patches of ${REPO} (base ${base.slice(0, 10)}), ${RUNS} runs each`);
 
 function freshClone(label) {

@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportSeries } from "./series-export.mjs";
 
 const SHIFT = process.argv.includes("--shift");
 const [repoArg, nArg, aheadArg] = process.argv.slice(2).filter((a) => a !== "--shift");
@@ -42,28 +43,11 @@ const time = (fn) => {
 };
 
 // ---- the series
-const commits = git(REPO, "rev-list", "--first-parent", "-n", String(N), "HEAD").trim().split("\n").reverse();
-const base = git(REPO, "rev-parse", `${commits[0]}^`).trim();
+const queue = join(work, "series");
+const { commits, base, names } = exportSeries(REPO, N, queue);
 let upstream = commits[AHEAD - 1];
 let lastTree = git(REPO, "rev-parse", `${commits.at(-1)}^{tree}`).trim();
-const queue = join(work, "series");
-mkdirSync(queue);
-const names = [];
-commits.forEach((c, i) => {
-  const parents = git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").slice(1);
-  const name = `${String(i + 1).padStart(4, "0")}-${c.slice(0, 10)}.patch`;
-  let text;
-  if (parents.length === 1) text = git(REPO, "format-patch", "-1", "--stdout", "--no-signature", "--binary", c);
-  else {
-    const who = git(REPO, "log", "-1", "--format=%an <%ae>%n%aD%n%s", c).split("\n");
-    text =
-      `From ${c} Mon Sep 17 00:00:00 2001\nFrom: ${who[0]}\nDate: ${who[1]}\nSubject: [PATCH] ${who[2]}\n\n---\n` +
-      git(REPO, "diff", "--binary", "--full-index", parents[0], c);
-  }
-  writeFileSync(join(queue, name), text, "latin1");
-  names.push(name);
-});
-writeFileSync(join(queue, "series"), names.join("\n") + "\n");
+
 const merges = commits.filter((c) => git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").length > 2).length;
 
 const source = SHIFT ? join(work, "source") : REPO;

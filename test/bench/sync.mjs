@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportSeries } from "./series-export.mjs";
 
 const [repoArg, nArg] = process.argv.slice(2);
 if (!repoArg) {
@@ -42,23 +43,8 @@ function pq(cwd, ...args) {
 }
 
 // ---- export the series
-const commits = git(REPO, "rev-list", "--first-parent", "-n", String(N), "HEAD").trim().split("\n").reverse();
-const base = git(REPO, "rev-parse", `${commits[0]}^`).trim();
 const exported = join(work, "export");
-mkdirSync(exported);
-const names = [];
-commits.forEach((c, i) => {
-  const parents = git(REPO, "rev-list", "--parents", "-n", "1", c).trim().split(" ").slice(1);
-  const name = `${String(i + 1).padStart(4, "0")}-${c.slice(0, 10)}.patch`;
-  let text;
-  if (parents.length === 1) text = git(REPO, "format-patch", "-1", "--stdout", "--no-signature", "--binary", c);
-  else {
-    const who = git(REPO, "log", "-1", "--format=%an <%ae>%n%ad%n%s", c).split("\n");
-    text = `From: ${who[0]}\nDate: ${who[1]}\nSubject: ${who[2]}\n\n---\n` + git(REPO, "diff", "--binary", "--full-index", parents[0], c);
-  }
-  writeFileSync(join(exported, name), text, "latin1");
-  names.push(name);
-});
+const { commits, base, names } = exportSeries(REPO, N, exported);
 
 // ---- which patches can be changed or swapped without touching any other patch
 const filesOf = names.map((n) =>

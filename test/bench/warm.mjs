@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Warm pop and push against git checkout, in clones that have settled.
+//
+//   node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120]
+//
+// core.mjs compares in fresh clones, where (on this machine's ext4) creating and removing
+// files stays several times slower for about a minute after a clone wrote its tree, and git
+// checkout (which removes and creates every file it changes) pays for it more than pq,
+// which rewrites files in place. This benchmark prepares one pq clone (series imported,
+// pushed once, popped and pushed once more) and one checkout clone, waits SETTLE_SECONDS,
+// then alternates: pq pop -a, git checkout, pq push -a, git checkout, ROUNDS times, and
+// reports medians of wall and CPU time (user + system), with `node -e 0` as the floor
+// every Node program pays.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exportSeries } from "./series-export.mjs";
+
+const [repoArg, nArg, roundsArg, settleArg] = process.argv.slice(2);
+if (!repoArg || !nArg) {
+  console.error("usage: node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120]");
+  process.exit(2);
+}
+const REPO = resolve(repoArg);
+const ROUNDS = Number(roundsArg ?? 9);
+const SETTLE = Number(settleArg ?? 120);
+const PQ = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/pq.js");
+const work = mkdtempSync(join(tmpdir(), "pq-bench-warm-"));
+const git = (cwd, ...args) => execFileSync("git", args, { cwd, encoding: "latin1", maxBuffer: 1 << 30 });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Wall and CPU (user + system) milliseconds of one command, from /usr/bin/time. */
+function timed(cwd, cmd) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync("bash", ["-c", `/usr/bin/time -f 'pqbench %U %S' ${cmd} >/dev/null`], { cwd, encoding: "utf8" });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} failed in ${cwd}:\n${r.stderr}`);
+  const m = /pqbench ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms, cpu: (Number(m[1]) + Number(m[2])) * 1000 };
+}
+
+const queue = join(work, "series");
+const { commits, base } = exportSeries(REPO, Number(nArg), queue);
+const head = commits.at(-1);
+const clone = (label) => {
+  const dir = join(work, label);
+  git(work, "clone", "-q", "--shared", "--no-checkout", REPO, dir);
+  git(dir, "checkout", "-q", base);
+  return dir;
+};
+const pqDir = clone("pq");
+const coDir = clone("checkout");
+execFileSync(process.execPath, [PQ, "init", "--queue", join(work, "queue")], { cwd: pqDir });
+for (const args of [
+  ["import", "--quilt", queue],
+  ["push", "-a"],
+  ["pop", "-a"],
+  ["push", "-a"],
+]) {
+  execFileSync(process.execPath, [PQ, ...args], { cwd: pqDir, stdio: "ignore" });
+}
+git(coDir, "checkout", "-q", head);
+git(coDir, "checkout", "-q", base);
+console.log(`series: ${commits.length} patches of ${REPO}; settling ${SETTLE} s, then ${ROUNDS} rounds`);
+for (let left = SETTLE; left > 0; left -= 60) {
+  spawnSync("sleep", [String(Math.min(60, left))]);
+  if (left > 60) console.log(`  ${left - 60} s to go`);
+}
+
+const rows = { "pq pop -a": [], "pq push -a (warm)": [], "git checkout (one switch)": [], "node -e 0 (start-up floor)": [] };
+for (let r = 0; r < ROUNDS; r++) {
+  rows["pq pop -a"].push(timed(pqDir, `node ${PQ} pop -a`));
+  rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${head}`));
+  rows["pq push -a (warm)"].push(timed(pqDir, `node ${PQ} push -a`));
+  rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${base}`));
+  rows["node -e 0 (start-up floor)"].push(timed(pqDir, "node -e 0"));
+}
+git(pqDir, "add", "-A", "-f", "--", ".", ":!.pq");
+const reproduced = git(pqDir, "write-tree").trim() === git(REPO, "rev-parse", `${head}^{tree}`).trim();
+
+const co = rows["git checkout (one switch)"];
+const coMs = median(co.map((x) => x.ms));
+const coCpu = median(co.map((x) => x.cpu));
+console.log("");
+console.log(`${"".padEnd(28)} ${"wall".padStart(8)}  ${"vs checkout".padStart(11)}  ${"CPU".padStart(8)}  ${"vs checkout".padStart(11)}`);
+for (const [name, xs] of Object.entries(rows)) {
+  const ms = median(xs.map((x) => x.ms));
+  const cpu = median(xs.map((x) => x.cpu));
+  console.log(
+    `${name.padEnd(28)} ${(ms.toFixed(0) + " ms").padStart(8)}  ${(ms / coMs).toFixed(2).padStart(10)}x  ${(cpu.toFixed(0) + " ms").padStart(8)}  ${(cpu / coCpu).toFixed(2).padStart(10)}x`,
+  );
+}
+console.log(`\npq's last push reproduced ${head.slice(0, 10)}'s tree: ${reproduced ? "yes" : "NO"}`);
+rmSync(work, { recursive: true, force: true });
