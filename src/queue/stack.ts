@@ -197,6 +197,10 @@ export class Stack {
   /** The text this.state was read from, while this.state is that very object (see execute). */
   private stateText: { state: StackState; text: string } | null = null;
 
+  private stateTextOf(state: StackState): string | undefined {
+    return this.stateText?.state === state ? this.stateText.text : undefined;
+  }
+
   series(): SeriesEntry[] {
     return this.readSeries().entries();
   }
@@ -495,7 +499,7 @@ export class Stack {
   }
 
   private transaction(label: string): Transaction {
-    const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, this.state);
+    const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, this.state, this.stateTextOf(this.state));
     tx.ws.reserved = this.reservedPaths();
     return tx;
   }
@@ -542,7 +546,7 @@ export class Stack {
       this.state,
       { op: label, ...(backup ? { backup } : {}), ...extra },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
-      this.stateText?.state === this.state ? this.stateText.text : undefined,
+      this.stateTextOf(this.state),
     );
     this.pushCache.flush();
     this.state = tx.state;
