@@ -128,7 +128,7 @@ export async function execute(
   const paths = statePaths(ctx.tree);
   writeAtomic(paths.journal, asciiJson(entry), true);
   failpoint("journal-written");
-  await applyEntry(ctx, entry, onFile);
+  await applyEntry(ctx, entry, false, onFile);
   failpoint("state-written");
   appendOplog(paths.oplog, entry);
   failpoint("oplog-appended");
@@ -136,9 +136,12 @@ export async function execute(
   return entry;
 }
 
-/** Writes an entry's after side (forward). Every step is safe to repeat. */
-async function applyEntry(ctx: ExecContext, entry: OplogEntry, onFile?: (done: number, total: number) => void): Promise<void> {
-  await writeTree(ctx, entry.tree, onFile);
+/**
+ * Writes an entry's after side (forward). Every step is safe to repeat. `replaying`: a
+ * journal left by a killed pq, whose files may be written already.
+ */
+async function applyEntry(ctx: ExecContext, entry: OplogEntry, replaying: boolean, onFile?: (done: number, total: number) => void): Promise<void> {
+  await writeTree(ctx, entry.tree, replaying, onFile);
   failpoint("tree-written");
   for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
   for (const [path, , after] of entry.queue) {
@@ -169,7 +172,12 @@ async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, 
 /** Writes runs this many at a time: the kernel overlaps them on the thread pool. */
 const PARALLEL_WRITES = 16;
 
-async function writeTree(ctx: ExecContext, writes: [string, Version, Version][], onFile?: (done: number, total: number) => void): Promise<void> {
+async function writeTree(
+  ctx: ExecContext,
+  writes: [string, Version, Version][],
+  replaying: boolean,
+  onFile?: (done: number, total: number) => void,
+): Promise<void> {
   const { tree, store, statCache } = ctx;
   const total = writes.length;
   let done = 0;
@@ -193,9 +201,10 @@ async function writeTree(ctx: ExecContext, writes: [string, Version, Version][],
       const [path, , version] = pending[next++];
       const full = join(tree, path);
       const exec = versionExec(version);
-      const before = fileStat(full);
+      // A replayed journal skips files already written (which also keeps their mtimes, and so
+      // build caches, stable); a fresh plan lists only files whose version on disk differs.
+      const before = replaying ? fileStat(full) : null;
       let after = before;
-      // Skip identical content: cheaper, and it keeps mtimes (and so build caches) stable.
       if (!(before && statCache.lookup(path, before.size, before.mtimeMs) === version)) {
         await writeTextAsync(full, store.get(versionId(version)!));
         after = fileStat(full)!;
@@ -227,7 +236,7 @@ export async function recover(ctx: ExecContext): Promise<string | null> {
     rmSync(paths.journal, { force: true });
     return "incomplete journal (discarded; the tree was not touched)";
   }
-  await applyEntry(ctx, entry);
+  await applyEntry(ctx, entry, true);
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
   return entry.op;
