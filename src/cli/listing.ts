@@ -2,8 +2,10 @@ import type { Stack } from "../queue/stack.js";
 import { defineCommand } from "./io.js";
 import { openStack, printJson } from "./open-stack.js";
 
-/** A command that prints one patch name (top, next, prev): exit 1 when there is none, as hg does. */
-/** A command that prints one patch name; `none` says why there is none, as hg's qtop/qnext/qprev do. */
+/**
+ * A command that prints one patch name (top, next, prev): exit 1 when there is none, with
+ * `none` saying why, as hg's qtop/qnext/qprev do.
+ */
 export function singleNameCommand(
   command: string,
   describe: string,

@@ -142,8 +142,8 @@ export class Stack {
     const tree = resolve(opts.tree);
     const stamp = stateStamp(tree);
     const loaded = loadStateAndText(tree);
-    const state = loaded?.state;
-    if (!loaded || !state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    if (!loaded) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    const { state } = loaded;
     const queueDir = resolve(tree, state.queue);
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
@@ -174,6 +174,9 @@ export class Stack {
     return this.gitRepo;
   }
 
+  /** The text this.state was read from, while this.state is that very object (see execute). */
+  private stateText: { state: StackState; text: string } | null = null;
+
   /** state.json's identity when this object last read it (see stateStamp). */
   private readStamp: string | null = null;
 
@@ -193,9 +196,6 @@ export class Stack {
     }
     this.readStamp = stamp;
   }
-
-  /** The text this.state was read from, while this.state is that very object (see execute). */
-  private stateText: { state: StackState; text: string } | null = null;
 
   private stateTextOf(state: StackState): string | undefined {
     return this.stateText?.state === state ? this.stateText.text : undefined;
