@@ -360,12 +360,15 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   return r;
 }
 
-/** pq sync's own pops and pushes are not refused as changes made during an interrupted sync. */
+/**
+ * pq sync's own pops and pushes are not refused as changes made during an interrupted sync,
+ * and the operation log marks them as one command (one undo takes them back).
+ */
 async function asSync<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
   const was = stack.syncing;
   stack.syncing = true;
   try {
-    return await fn();
+    return await stack.asOneCommand(fn);
   } finally {
     stack.syncing = was;
   }

@@ -31,6 +31,11 @@ export interface OplogEntry {
   redoes?: string[];
   /** Where changed files were backed up before being overwritten (pop --force, undo --force). */
   backup?: string;
+  /**
+   * Shared by the transactions of one command made of several (a rebase: base move, pushes,
+   * refreshes, drops; a sync): undo and redo take such a run back and forward as one.
+   */
+  group?: string;
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {
@@ -54,6 +59,29 @@ export function readOplog(file: string): OplogEntry[] {
     }
   }
   return entries;
+}
+
+/**
+ * How many entries the first `commands` commands of `candidates` (newest first for undo,
+ * the next to redo first for redo) span: consecutive entries of one group count once.
+ * Null when there are fewer commands than asked for.
+ */
+export function entriesOfCommands(candidates: OplogEntry[], commands: number): number | null {
+  let entries = 0;
+  for (let taken = 0; taken < commands; taken++) {
+    if (entries >= candidates.length) return null;
+    const group = candidates[entries].group;
+    entries++;
+    while (group !== undefined && entries < candidates.length && candidates[entries].group === group) entries++;
+  }
+  return entries;
+}
+
+/** How many commands the candidates hold (see entriesOfCommands). */
+export function commandCount(candidates: OplogEntry[]): number {
+  let commands = 0;
+  for (let i = 0; i < candidates.length; i++) if (i === 0 || candidates[i].group === undefined || candidates[i].group !== candidates[i - 1].group) commands++;
+  return commands;
 }
 
 export function lastOplogId(file: string): string | null {

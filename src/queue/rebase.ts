@@ -127,7 +127,23 @@ function defaultUpstream(tree: string): string {
   return name;
 }
 
-export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+/**
+ * A rebase, its --continue and its --abort are each one command in the operation log (the
+ * base move, pushes, refreshes and drops together): one pq undo takes a finished rebase back.
+ */
+export function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  return stack.asOneCommand(() => startRebase(stack, opts));
+}
+
+export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  return stack.asOneCommand(() => resumeRebase(stack, opts));
+}
+
+export function abortRebase(stack: Stack): Promise<RebaseReport> {
+  return stack.asOneCommand(() => rollBackRebase(stack));
+}
+
+async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {
   if (rebaseInProgress(stack)) throw new PqError("refused", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
   const git = await requireGit(stack);
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
@@ -175,7 +191,7 @@ export async function rebase(stack: Stack, opts: { upstream?: string; onStep?: (
   return run(stack, plan, opts.onStep);
 }
 
-export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
   const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
@@ -205,7 +221,7 @@ export async function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseSt
 }
 
 /** Put base, queue files and tree back as they were before the rebase started. */
-export async function abortRebase(stack: Stack): Promise<RebaseReport> {
+async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
   await restore(stack, plan);

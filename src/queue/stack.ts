@@ -83,6 +83,8 @@ async function openGitRepo(tree: string): Promise<GitRepo | null> {
   return GitRepo.open(tree);
 }
 
+let groupSeq = 0;
+
 export class Stack {
   private store!: ObjectStore;
   private statCache!: StatCache;
@@ -173,6 +175,9 @@ export class Stack {
     this.gitRepo ??= openGitRepo(this.tree);
     return this.gitRepo;
   }
+
+  /** Set while a command of several operations runs (see asOneCommand). */
+  private group: string | null = null;
 
   /** The text this.state was read from, while this.state is that very object (see execute). */
   private stateText: { state: StackState; text: string } | null = null;
@@ -446,7 +451,22 @@ export class Stack {
     return this.transact("finish", (ctx) => planFinish(ctx, opts), opts.onEvent);
   }
 
-  /** Take back the last `count` operations (or re-do the last undone ones) as one transaction. */
+  /**
+   * Runs a command made of several operations (rebase, sync) so that the operation log
+   * marks them as one: undo and redo then take them back and forward together. Nested
+   * calls join the outer group.
+   */
+  async asOneCommand<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.group) return fn();
+    this.group = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(groupSeq++).toString(36)}`;
+    try {
+      return await fn();
+    } finally {
+      this.group = null;
+    }
+  }
+
+  /** Take back the last `count` commands (or re-do the last undone ones) as one transaction. */
   async undo(opts: { count?: number; force?: boolean; redo?: boolean; onEvent?: EventSink } = {}): Promise<UndoReport> {
     const direction = opts.redo ? "redo" : "undo";
     return this.withLock(async () => {
@@ -544,7 +564,7 @@ export class Stack {
       this.execContext(),
       tx,
       this.state,
-      { op: label, ...(backup ? { backup } : {}), ...extra },
+      { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...extra },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
       this.stateTextOf(this.state),
     );

@@ -139,6 +139,32 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
   });
 
+  it("one pq undo takes a finished rebase back (base move, pushes, refreshes, drops), one pq redo re-does it", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3) });
+    upstreamCommit(dir, "Touch the context of patch 8", { [file(8)]: lines(8).replace("f08 line 18\n", "f08 line eighteen\n") });
+    upstreamCommit(dir, "Upstream takes the f12 fix", { [file(12)]: patched(lines(12), 12) });
+    const before = await fullState(dir);
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("1 dropped");
+    const after = await fullState(dir);
+    expect(after.head).not.toBe(before.head);
+    // The rebase is several operations in the log, each naming the command they belong to.
+    const log = (await pq(dir, "oplog")).out.trim().split("\n");
+    const ofRebase = log.filter((l) => l.endsWith("[pq rebase upstream]"));
+    expect(ofRebase.length).toBeGreaterThan(2);
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(after);
+    // A later command is one operation again: undo takes back only it.
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(after);
+  });
+
   it("drops a patch upstream took and then changed further (found by patch id), naming the commit", async () => {
     const dir = await queueOf20();
     const took = upstreamCommit(dir, "Upstream's own subject for it", { [file(15)]: patched(lines(15), 15) });
@@ -203,13 +229,15 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
     expect(git(dir, "status", "--porcelain", "--untracked-files=no", "--", "other.txt")).toBe("");
 
-    // The rebase is a few logged operations (the base move is one): undoing them all goes back.
-    const log = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string }[];
-    const mine = log.slice(0, log.length - ops).map((e) => e.op); // newest first
-    expect(mine.at(-1)).toMatch(/^rebase: base [0-9a-f]{12} -> upstream$/);
-    expect(mine).toEqual(["rebase: push p01..p20", mine.at(-1)]);
+    // The rebase is a few logged operations (the base move is one) of one command: one undo goes back.
+    const log = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string; group?: string }[];
+    const mine = log.slice(0, log.length - ops); // newest first
+    expect(mine.at(-1)!.op).toMatch(/^rebase: base [0-9a-f]{12} -> upstream$/);
+    expect(mine.map((e) => e.op)).toEqual(["rebase: push p01..p20", mine.at(-1)!.op]);
+    expect(mine[0].group).toBeDefined();
+    expect(mine[1].group).toBe(mine[0].group);
     expect((await pq(dir, "rebase")).out).toMatch(/^already based on upstream \([0-9a-f]{12}\): nothing to do\n$/);
-    const undo = await pq(dir, "undo", String(log.length - ops));
+    const undo = await pq(dir, "undo");
     expect(undo.err).toBe("");
     expect(await fullState(dir)).toEqual(before);
   });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { readOplog } from "../../src/queue/oplog.js";
+import { commandCount, entriesOfCommands, readOplog, type OplogEntry } from "../../src/queue/oplog.js";
 import { Stack } from "../../src/queue/stack.js";
 import { cleanup, git, makeRepo, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
@@ -224,3 +224,19 @@ function snapshotPq(dir: string): Record<string, string> {
   }
   return out;
 }
+
+describe("commands in the operation log", () => {
+  const entry = (id: string, group?: string) => ({ id, ...(group ? { group } : {}) }) as OplogEntry;
+  // Newest first, as undo sees them: a rebase (r, three entries), a push, a sync (s, two), a pop.
+  const log = [entry("r3", "r"), entry("r2", "r"), entry("r1", "r"), entry("push"), entry("s2", "s"), entry("s1", "s"), entry("pop")];
+
+  it("a run of one group's entries is one command; ungrouped entries are one each", () => {
+    expect(commandCount(log)).toBe(4);
+    expect(entriesOfCommands(log, 1)).toBe(3);
+    expect(entriesOfCommands(log, 2)).toBe(4);
+    expect(entriesOfCommands(log, 3)).toBe(6);
+    expect(entriesOfCommands(log, 4)).toBe(7);
+    expect(entriesOfCommands(log, 5)).toBeNull();
+    expect(entriesOfCommands([entry("a"), entry("b")], 1)).toBe(1);
+  });
+});

@@ -28,13 +28,18 @@ export default defineCommand({
           files: e.tree.length,
           queueFiles: e.queue.map(([p]) => p),
           ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),
+          ...(e.group ? { group: e.group } : {}),
         })),
       );
     }
     if (!shown.length) return void io.out("no operations yet");
     for (const e of shown) {
       const files = e.tree.length ? `, ${e.tree.length} file(s)` : "";
-      io.out(`${e.id}  ${e.time.replace("T", " ").slice(0, 19)}  ${e.user}  ${e.op}${files}${undoneIds.has(e.id) ? "  (undone)" : ""}`);
+      // The operations of one command (a rebase, a sync) name it: undo takes them back together.
+      const of = e.group !== undefined ? `  [${e.command}]` : "";
+      io.out(
+        `${e.id}  ${e.time.replace("T", " ").slice(0, 19)}  ${e.user}  ${e.op}${files}${of}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
+      );
     }
   },
 });

@@ -7,7 +7,7 @@ export default defineCommand({
   describe: "re-do what the last undo took back",
   builder: (y) =>
     y
-      .positional("count", { type: "number", describe: "how many operations to re-do (default 1)" })
+      .positional("count", { type: "number", describe: "how many commands to re-do (default 1; a rebase or a sync counts as one)" })
       .option("force", { alias: "f", type: "boolean", describe: "redo over files changed since (they are backed up)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {

@@ -4,10 +4,10 @@ import { printUndoReport } from "../reports.js";
 
 export default defineCommand({
   command: "undo [count]",
-  describe: "take back the last operation (or the last COUNT) on the tree, the queue and the state",
+  describe: "take back the last command (or the last COUNT) on the tree, the queue and the state",
   builder: (y) =>
     y
-      .positional("count", { type: "number", describe: "how many operations to take back (default 1)" })
+      .positional("count", { type: "number", describe: "how many commands to take back (default 1; a rebase or a sync counts as one)" })
       .option("force", { alias: "f", type: "boolean", describe: "undo over files changed since (they are backed up)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { readText, sha1 } from "../../tree/files.js";
-import { readOplog, undoHistory, type OplogEntry } from "../oplog.js";
+import { commandCount, entriesOfCommands, readOplog, undoHistory, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import { backupFiles, type OpContext } from "./context.js";
@@ -33,12 +33,14 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       direction === "undo" ? "pq oplog lists what pq did in this tree" : "redo follows an undo, before any other operation",
     ]);
   }
-  if (count > candidates.length) {
-    throw new PqError("refused", `only ${candidates.length} operation(s) can be ${direction === "undo" ? "undone" : "redone"}`, ["pq oplog lists them"]);
+  // `count` counts commands: the transactions of a rebase or a sync go back together.
+  const entries = entriesOfCommands(candidates, count);
+  if (entries === null) {
+    throw new PqError("refused", `only ${commandCount(candidates)} operation(s) can be ${direction === "undo" ? "undone" : "redone"}`, ["pq oplog lists them"]);
   }
   // Undo: newest first, each step back to `before`. Redo: the most recently undone first
   // (the oldest of them), each step forward to `after`.
-  const ordered = candidates.slice(0, count);
+  const ordered = candidates.slice(0, entries);
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
   const queueRequired = new Map<string, string | null>();
