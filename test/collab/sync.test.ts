@@ -100,8 +100,16 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     editLine(bob.tree, "a.c", 35, "thirty-five (bob)");
     await ok(bob.tree, "refresh");
     await ok(bob.tree, "commit", "-m", "p1: line 35");
+    const oplog = async () => JSON.parse((await pq(bob.tree, "oplog", "--json")).out) as { op: string; group?: string }[];
+    const logged = (await oplog()).length;
     const r = await ok(bob.tree, "sync");
     expect(r.out).toContain("p1.patch: changed on both sides, merged");
+    // The sync's pops and pushes are one command in the log (one pq undo takes them back).
+    const now = await oplog(); // newest first
+    const bySync = now.slice(0, now.length - logged);
+    expect(bySync.length).toBeGreaterThan(1);
+    expect(bySync[0].group).toBeDefined();
+    expect(new Set(bySync.map((e) => e.group)).size).toBe(1);
     const expected = BASE_FILES["a.c"]
       .replace("line 2\n", "two (ann)\n")
       .replace("line 5\n", "five\n")
