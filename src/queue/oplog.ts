@@ -62,26 +62,21 @@ export function readOplog(file: string): OplogEntry[] {
 }
 
 /**
- * How many entries the first `commands` commands of `candidates` (newest first for undo,
- * the next to redo first for redo) span: consecutive entries of one group count once.
- * Null when there are fewer commands than asked for.
+ * Where each command starts in `candidates` (newest first for undo, the next to redo first
+ * for redo): consecutive entries of one group are one command, every other entry is one.
  */
-export function entriesOfCommands(candidates: OplogEntry[], commands: number): number | null {
-  let entries = 0;
-  for (let taken = 0; taken < commands; taken++) {
-    if (entries >= candidates.length) return null;
-    const group = candidates[entries].group;
-    entries++;
-    while (group !== undefined && entries < candidates.length && candidates[entries].group === group) entries++;
-  }
-  return entries;
+function commandStarts(candidates: OplogEntry[]): number[] {
+  return candidates.flatMap((e, i) => (i === 0 || e.group === undefined || e.group !== candidates[i - 1].group ? [i] : []));
 }
 
-/** How many commands the candidates hold (see entriesOfCommands). */
+/** How many entries the first `commands` commands span; null when there are fewer commands. */
+export function entriesOfCommands(candidates: OplogEntry[], commands: number): number | null {
+  const starts = commandStarts(candidates);
+  return commands > starts.length ? null : (starts[commands] ?? candidates.length);
+}
+
 export function commandCount(candidates: OplogEntry[]): number {
-  let commands = 0;
-  for (let i = 0; i < candidates.length; i++) if (i === 0 || candidates[i].group === undefined || candidates[i].group !== candidates[i - 1].group) commands++;
-  return commands;
+  return commandStarts(candidates).length;
 }
 
 export function lastOplogId(file: string): string | null {
