@@ -7,6 +7,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 
+// bin/pq, the launcher, started this Node without NODE_EXTRA_CA_CERTS (pq opens no TLS
+// connection, and Node 20 parses those certificates at every start): what pq runs gets it back.
+if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.PQ_NODE_EXTRA_CA_CERTS;
+  delete process.env.PQ_NODE_EXTRA_CA_CERTS;
+}
+
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => {

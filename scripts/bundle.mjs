@@ -17,26 +17,43 @@ import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 // instead; if a new string-width no longer matches, the bundle is only slower.
 const deferredInStringWidth = [
   {
-    eager: "const segmenter = new Intl.Segmenter();",
-    lazy: "let madeSegmenter; const segmenter = { segment: (s) => (madeSegmenter ??= new Intl.Segmenter()).segment(s) };",
+    from: "const segmenter = new Intl.Segmenter();",
+    to: "let madeSegmenter; const segmenter = { segment: (s) => (madeSegmenter ??= new Intl.Segmenter()).segment(s) };",
   },
   {
-    eager: "const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;",
+    from: "const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;",
     optional: true, // the older copies under cliui and wrap-ansi use emoji-regex instead
-    lazy: 'let madeRgiEmojiRegex; const rgiEmojiRegex = { test: (s) => (madeRgiEmojiRegex ??= new RegExp("^\\\\p{RGI_Emoji}$", "v")).test(s) };',
+    to: 'let madeRgiEmojiRegex; const rgiEmojiRegex = { test: (s) => (madeRgiEmojiRegex ??= new RegExp("^\\\\p{RGI_Emoji}$", "v")).test(s) };',
   },
 ];
-const lazyStringWidth = {
-  name: "lazy-string-width",
+// yargs finds "the program's package.json" upwards from its shim's node_modules, or from the
+// current directory when there is none, which in the bundle is always: every command read
+// the directories from the user's tree up to / (and the package.json of any JavaScript
+// project on the way, for the --version that pq turns off), then built an AssertionError.
+// The bundle's shim starts from pq's own package instead (dist/bundle/../..).
+const yargsMainFilename = {
+  from: "mainFilename: mainFilename || process.cwd(),",
+  to: 'mainFilename: require("node:path").join(__dirname, "..", ".."),',
+};
+
+/** Replaces each `from` text of the matching dependency source by its `to`. */
+const sourcePatches = [
+  { file: /[\\/]string-width[\\/]index\.js$/, patches: deferredInStringWidth },
+  { file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, patches: [yargsMainFilename] },
+];
+const patchSources = {
+  name: "patch-sources",
   setup(b) {
-    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, ({ path }) => {
-      let source = readFileSync(path, "utf8");
-      for (const { eager, lazy, optional } of deferredInStringWidth) {
-        if (source.includes(eager)) source = source.replace(eager, lazy);
-        else if (!optional) console.warn(`bundle: ${path} has no \`${eager}\` to defer`);
-      }
-      return { contents: source, loader: "js" };
-    });
+    for (const { file, patches } of sourcePatches) {
+      b.onLoad({ filter: file }, ({ path }) => {
+        let source = readFileSync(path, "utf8");
+        for (const { from, to, optional } of patches) {
+          if (source.includes(from)) source = source.replace(from, to);
+          else if (!optional) console.warn(`bundle: ${path} has no \`${from}\` to replace`);
+        }
+        return { contents: source, loader: "js" };
+      });
+    }
   },
 };
 
@@ -65,7 +82,7 @@ await build({
     "import.meta.url": "__pqModuleUrl",
   },
   banner: { js: 'var __pqModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyStringWidth],
+  plugins: [patchSources],
   logLevel: "warning",
 });
 mkdirSync(join(outdir, "cache"));

@@ -2,6 +2,7 @@ import yargs from "yargs";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
+import { mark } from "../core/timings.js";
 
 declare const PQ_VERSION: string | undefined;
 
@@ -56,6 +57,7 @@ function version(): string {
  * No stack trace ever reaches the user (PQ_DEBUG=1 shows one for an internal error).
  */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  mark("main");
   invocation.io = io;
   invocation.exitCode = 0;
   invocation.command = ["pq", ...argv].join(" ");
@@ -95,6 +97,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const internals = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
   const usage = internals.getInternalMethods?.().getUsageInstance?.();
   if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+  mark("command loaded");
   try {
     let helpShown = false;
     await parser.parseAsync(argv, {}, (_err, _argv, output) => {
@@ -103,6 +106,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         io.out(output);
       }
     });
+    mark("command done");
     return helpShown ? EXIT.ok : invocation.exitCode;
   } catch (e) {
     return report(io, e);

@@ -8,29 +8,31 @@ import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
 
 export function printPushReport(io: CliIO, report: PushReport): void {
+  // One write for the whole report: a push of a thousand patches prints a thousand lines.
+  const lines: string[] = [];
+  const out = (line: string) => void lines.push(line);
   for (const p of report.pushed) {
-    io.out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
-    if (report.dryRun) for (const f of p.files ?? []) for (const h of f.hunks) io.out(`  ${f.path}: ${describeHunkResult(h)}`);
-    else for (const note of p.notes) io.out(`  ${note}`);
+    out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
+    if (report.dryRun) for (const f of p.files ?? []) for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
+    else for (const note of p.notes) out(`  ${note}`);
     if (p.binaryWithoutData?.length) {
-      io.out(`  warning: binary diff without data (created empty or left as it was, as quilt does): ${p.binaryWithoutData.join(", ")}`);
+      out(`  warning: binary diff without data (created empty or left as it was, as quilt does): ${p.binaryWithoutData.join(", ")}`);
     }
-    if (p.rejects?.length) io.out(`  rejects written: ${p.rejects.join(", ")}`);
+    if (p.rejects?.length) out(`  rejects written: ${p.rejects.join(", ")}`);
     if (p.needsRefresh) {
-      io.out(
-        `  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`,
-      );
+      out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
   if (report.wouldFail) {
-    io.out(`would stop at ${report.wouldFail.name}:`);
+    out(`would stop at ${report.wouldFail.name}:`);
     for (const f of report.wouldFail.files ?? []) {
-      if (f.status === "conflict") io.out(`  ${f.path}: a three-way merge would leave conflict markers`);
-      for (const h of f.hunks) io.out(`  ${f.path}: ${describeHunkResult(h)}`);
+      if (f.status === "conflict") out(`  ${f.path}: a three-way merge would leave conflict markers`);
+      for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
     }
   }
-  if (report.dryRun) io.out("(dry run: nothing was written)");
-  else io.out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
+  if (report.dryRun) out("(dry run: nothing was written)");
+  else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
+  io.out(lines.join("\n"));
 }
 
 export function printUndoReport(io: CliIO, verb: string, report: UndoReport, json?: boolean): void {

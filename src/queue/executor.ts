@@ -12,6 +12,7 @@ import { chmodSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
+import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -122,17 +123,24 @@ export async function execute(
   onFile?: (done: number, total: number) => void,
   beforeText?: string,
 ): Promise<OplogEntry> {
+  mark("planned");
   const entry = journalOf(ctx, tx, before, extra, beforeText);
+  mark("journal made");
   ctx.store.flush();
+  mark("objects flushed");
   verifyVersions(ctx.store, entry);
+  mark("versions verified");
   const paths = statePaths(ctx.tree);
   writeAtomic(paths.journal, asciiJson(entry), true);
+  mark("journal written");
   failpoint("journal-written");
   await applyEntry(ctx, entry, false, onFile);
+  mark("tree, queue and state written");
   failpoint("state-written");
   appendOplog(paths.oplog, entry);
   failpoint("oplog-appended");
   rmSync(paths.journal, { force: true });
+  mark("logged");
   return entry;
 }
 
@@ -142,6 +150,7 @@ export async function execute(
  */
 async function applyEntry(ctx: ExecContext, entry: OplogEntry, replaying: boolean, onFile?: (done: number, total: number) => void): Promise<void> {
   await writeTree(ctx, entry.tree, replaying, onFile);
+  mark("tree written");
   failpoint("tree-written");
   for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
   for (const [path, , after] of entry.queue) {

@@ -33,11 +33,12 @@ export class Series {
         lines.push({ kind: "other", text: line });
         return;
       }
-      const [name, ...opts] = body.split(/\s+/);
-      const strip = parseOptions(opts, name, i + 1);
+      // Most lines are a bare name: no options to split off, no guards or comment.
+      const [name, ...opts] = /\s/.test(body) ? body.split(/\s+/) : [body];
+      const strip = opts.length ? parseOptions(opts, name, i + 1) : undefined;
       const after = hash === -1 ? "" : line.slice(hash);
-      const guards = [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]);
-      const comment = after.replace(/#[+-][^\s#]+/g, "").trim();
+      const guards = after ? [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]) : [];
+      const comment = after ? after.replace(/#[+-][^\s#]+/g, "").trim() : "";
       // A series file can come from anyone who shares the queue: its names are checked like typed ones.
       validatePatchName(name, `series line ${i + 1}: `);
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`);

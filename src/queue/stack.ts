@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
@@ -487,6 +488,7 @@ export class Stack {
   /** Run fn under the lock with a fresh state: another pq may have changed it meanwhile. */
   async withLock<T>(fn: () => Promise<T>, opts: { changes?: boolean } = {}): Promise<T> {
     if (this.lock) return fn(); // re-entrant: an operation built from others
+    mark("stack opened");
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
       // Another pq may have written objects and caches since this one read them.
@@ -495,11 +497,14 @@ export class Stack {
       if (replayed) this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
       if (opts.changes !== false && !this.syncing) refuseDuringInterruptedSync(this.tree, "the change");
       this.reload();
+      mark("locked, caches and state read");
       return await fn();
     } finally {
+      mark("operation done");
       this.store.close();
       this.lock.release();
       this.lock = null;
+      mark("unlocked");
     }
   }
 

@@ -28,6 +28,10 @@ const REPO = resolve(repoArg);
 const N = Number(nArg);
 const RUNS = Number(runsArg ?? 3);
 const PQ = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/pq.js");
+// Timed runs go through bin/pq, the command `npm link` installs, as a user's `pq` would.
+const PQ_COMMAND = resolve(dirname(PQ), "pq");
+// The start-up floor as bin/pq starts Node (without NODE_EXTRA_CA_CERTS, see bin/pq).
+const NODE_FLOOR = "env -u NODE_EXTRA_CA_CERTS node -e 0";
 const work = mkdtempSync(join(tmpdir(), "pq-bench-core-"));
 
 const git = (cwd, ...args) => execFileSync("git", args, { cwd, encoding: "latin1", maxBuffer: 1 << 30 });
@@ -106,31 +110,31 @@ for (let run = 0; run < RUNS; run++) {
     const env = { PQ_CACHE_DIR: cache };
     execFileSync(process.execPath, [PQ, "init", "--queue", q], { cwd: dir });
     // Import and the first (cold) push are timed apart: the git apply loop has no import step.
-    const imp = timed(dir, `node ${PQ} import --quilt ${queue} >/dev/null`, env);
+    const imp = timed(dir, `${PQ_COMMAND} import --quilt ${queue} >/dev/null`, env);
     record("pq import --quilt", imp.ms, imp.status === 0, { rssMB: Math.max(imp.rssMB, results["pq import --quilt"]?.rssMB ?? 0) });
     recordCpu("pq import --quilt", imp.cpuMs);
-    const cold = timed(dir, `node ${PQ} push -a >/dev/null`, env);
+    const cold = timed(dir, `${PQ_COMMAND} push -a >/dev/null`, env);
     record("pq push -a (cold)", cold.ms, cold.status === 0 && reproduces(dir), {
       rssMB: Math.max(cold.rssMB, results["pq push -a (cold)"]?.rssMB ?? 0),
     });
     recordCpu("pq push -a (cold)", cold.cpuMs);
     git(dir, "reset", "-q");
-    const pop = timed(dir, `node ${PQ} pop -a >/dev/null`);
+    const pop = timed(dir, `${PQ_COMMAND} pop -a >/dev/null`);
     checkoutSwitch();
     record("pq pop -a", pop.ms, pop.status === 0 && treeIs(dir, base), { rssMB: pop.rssMB });
     recordCpu("pq pop -a", pop.cpuMs);
-    const warm = timed(dir, `node ${PQ} push -a >/dev/null`);
+    const warm = timed(dir, `${PQ_COMMAND} push -a >/dev/null`);
     checkoutSwitch();
     record("pq push -a (warm)", warm.ms, warm.status === 0 && reproduces(dir), { rssMB: warm.rssMB });
     recordCpu("pq push -a (warm)", warm.cpuMs);
     git(dir, "reset", "-q");
     // Undo of that push -a: the same file writes as a pop, from the operation log.
-    const undo = timed(dir, `node ${PQ} undo >/dev/null`);
+    const undo = timed(dir, `${PQ_COMMAND} undo >/dev/null`);
     checkoutSwitch();
     record("pq undo (of push -a)", undo.ms, undo.status === 0 && treeIs(dir, base), { rssMB: undo.rssMB });
     recordCpu("pq undo (of push -a)", undo.cpuMs);
     // The floor under every pq command: Node starting and exiting, with no work.
-    const node = timed(dir, `node -e 0`);
+    const node = timed(dir, NODE_FLOOR);
     record("node -e 0 (start-up floor)", node.ms, node.status === 0);
     recordCpu("node -e 0 (start-up floor)", node.cpuMs);
     rmSync(dir, { recursive: true, force: true });

@@ -27,6 +27,10 @@ const REPO = resolve(repoArg);
 const ROUNDS = Number(roundsArg ?? 9);
 const SETTLE = Number(settleArg ?? 120);
 const PQ = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/pq.js");
+// Timed runs go through bin/pq, the command `npm link` installs, as a user's `pq` would.
+const PQ_COMMAND = resolve(dirname(PQ), "pq");
+// The start-up floor as bin/pq starts Node (without NODE_EXTRA_CA_CERTS, see bin/pq).
+const NODE_FLOOR = "env -u NODE_EXTRA_CA_CERTS node -e 0";
 const work = mkdtempSync(join(tmpdir(), "pq-bench-warm-"));
 const git = (cwd, ...args) => execFileSync("git", args, { cwd, encoding: "latin1", maxBuffer: 1 << 30 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -71,11 +75,11 @@ for (let left = SETTLE; left > 0; left -= 60) {
 
 const rows = { "pq pop -a": [], "pq push -a (warm)": [], "git checkout (one switch)": [], "node -e 0 (start-up floor)": [] };
 for (let r = 0; r < ROUNDS; r++) {
-  rows["pq pop -a"].push(timed(pqDir, `node ${PQ} pop -a`));
+  rows["pq pop -a"].push(timed(pqDir, `${PQ_COMMAND} pop -a`));
   rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${head}`));
-  rows["pq push -a (warm)"].push(timed(pqDir, `node ${PQ} push -a`));
+  rows["pq push -a (warm)"].push(timed(pqDir, `${PQ_COMMAND} push -a`));
   rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${base}`));
-  rows["node -e 0 (start-up floor)"].push(timed(pqDir, "node -e 0"));
+  rows["node -e 0 (start-up floor)"].push(timed(pqDir, NODE_FLOOR));
 }
 git(pqDir, "add", "-A", "-f", "--", ".", ":!.pq");
 const reproduced = git(pqDir, "write-tree").trim() === git(REPO, "rev-parse", `${head}^{tree}`).trim();

@@ -18,7 +18,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe("patch names", () => {
   it("accepts names with directories, as quilt series use them", () => {
-    for (const name of ["fix.patch", "bugfix/x86/fix-timer.patch", "features/all/new-driver.diff", "debian/series-fix.patch", "a/series", "0001-x.patch"]) {
+    for (const name of ["fix.patch", "bugfix/x86/fix-timer.patch", "features/all/new-driver.diff", "debian/series-fix.patch", "a/series", "0001-x.patch", "-x.patch", "a,b=c@d%e~f+g.patch", `d/${"x".repeat(200)}`, "héllo.patch"]) {
       expect(codeOf(() => validatePatchName(name)), name).toBeUndefined();
     }
   });
@@ -30,7 +30,7 @@ describe("patch names", () => {
   });
 
   it("refuses empty components, dot names, spaces, '#' and the queue's own files as usage errors", () => {
-    for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards", "series/x.patch", "guards/a/b"]) {
+    for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards", "series/x.patch", "guards/a/b", "x".repeat(201), `a/${"é".repeat(101)}`, "a\tb"]) {
       expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("usage");
     }
   });

@@ -1,0 +1,45 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
+
+const LAUNCHER = resolve("bin/pq");
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+describe("bin/pq, the installed command", () => {
+  it("runs pq through a relative symlink (as npm links it) and hands NODE_EXTRA_CA_CERTS to what pq runs", () => {
+    const repo = makeRepo({ a: "one\n" });
+    const links = tempDir();
+    dirs.push(repo, links);
+    // npm's node_modules/.bin/pq is a relative symlink to the package's bin/pq.
+    mkdirSync(join(links, ".bin"));
+    symlinkSync(relative(join(links, ".bin"), LAUNCHER), join(links, ".bin", "pq"));
+    const run = (...args: string[]) =>
+      spawnSync(join(links, ".bin", "pq"), args, {
+        cwd: repo,
+        encoding: "utf8",
+        // The "editor" writes what it saw of the two variables as the new message.
+        env: {
+          ...process.env,
+          NODE_EXTRA_CA_CERTS: "/nonexistent/extra-ca.pem",
+          EDITOR: `sh -c 'printf "certs=%s saved=%s\\n" "$NODE_EXTRA_CA_CERTS" "\${PQ_NODE_EXTRA_CA_CERTS-unset}" > "$0"'`,
+        },
+      });
+    expect(run("init").status).toBe(0);
+    expect(run("new", "p", "-m", "first").status).toBe(0);
+    write(repo, "a", "two\n");
+    expect(run("refresh").status).toBe(0);
+    const edited = run("header", "-e");
+    expect(edited.stderr).toBe("");
+    expect(edited.status).toBe(0);
+    expect(edited.stdout).toContain("certs=/nonexistent/extra-ca.pem saved=unset");
+    // A failing command still reaches the user as pq's error, with its exit code.
+    const missing = run("push", "no-such-patch");
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toMatch(/^pq: /);
+  });
+});

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { PqError } from "../../src/errors.js";
+import { ensureStateDir, loadState, saveState, saveStateText, type StackState } from "../../src/queue/state.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const A = "a".repeat(40);
+const B = "0123456789abcdef0123456789abcdef01234567";
+
+function stateWith(pre: unknown, post: unknown): StackState {
+  return {
+    version: 1,
+    queue: "/q",
+    guards: [],
+    applied: [
+      { name: "one.patch", hash: A, files: { "x.c": { pre: A, post: B } } },
+      { name: "two.patch", hash: B, files: { "x.c": { pre: B, post: `${A}:x` }, "y.c": { pre: pre as string, post: post as string } } },
+    ],
+  } as StackState;
+}
+
+describe("state.json is checked before anything trusts it", () => {
+  it("reads back a state with new, deleted and executable versions", () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    ensureStateDir(tree);
+    const state = stateWith(null, `${B}:x`);
+    saveState(tree, state);
+    expect(loadState(tree)).toEqual(state);
+  });
+
+  it("refuses, as damaged and naming the patch, a version that is not a blob id", () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    ensureStateDir(tree);
+    const bad: [unknown, unknown][] = [
+      [A.slice(1) + "g", B], // not hex
+      [A + "0", B], // 41 digits
+      [`${A}:y`, B], // not the executable mark
+      [A, ""],
+      [A, 7],
+      [[A], B], // an array that joins to a valid id
+      [A, `${B.slice(0, 39)}\n${A}`],
+      [undefined, B],
+    ];
+    for (const [pre, post] of bad) {
+      saveStateText(tree, JSON.stringify(stateWith(pre, post)));
+      let error: unknown;
+      try {
+        loadState(tree);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify([pre, post])).toBeInstanceOf(PqError);
+      expect((error as PqError).code).toBe("damaged");
+      expect((error as PqError).message).toContain("applied patch 2 (two.patch)");
+    }
+    // A missing change record is damage too.
+    const noChange = stateWith(A, B);
+    (noChange.applied[1].files as Record<string, unknown>)["y.c"] = null;
+    saveStateText(tree, JSON.stringify(noChange));
+    expect(() => loadState(tree)).toThrow(/applied patch 2 \(two.patch\) has a bad entry for y.c/);
+  });
+});
