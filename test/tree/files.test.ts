@@ -1,0 +1,36 @@
+import { linkSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { replaceFileAsync } from "../../src/tree/files.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+describe("replacing a tree file (as git checkout does)", () => {
+  it("creates a new file: a hard link to the old one keeps the old content", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, "a.c");
+    writeFileSync(file, "old\n");
+    linkSync(file, join(dir, "elsewhere.c"));
+    const inode = statSync(file).ino;
+    await replaceFileAsync(file, "new\n", false);
+    expect(readFileSync(file, "latin1")).toBe("new\n");
+    expect(readFileSync(join(dir, "elsewhere.c"), "latin1")).toBe("old\n");
+    expect(statSync(file).ino).not.toBe(inode);
+  });
+
+  it("sets the executable bit as asked, creates missing directories and keeps every byte", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
+    await replaceFileAsync(join(dir, "x", "y", "run.sh"), bytes, true);
+    expect(readFileSync(join(dir, "x", "y", "run.sh"), "latin1")).toBe(bytes);
+    expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o100).toBe(0o100);
+    await replaceFileAsync(join(dir, "x", "y", "run.sh"), "plain\n", false);
+    expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o111).toBe(0);
+  });
+});
