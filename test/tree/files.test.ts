@@ -2,7 +2,8 @@ import { linkSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { replaceFileAsync } from "../../src/tree/files.js";
-import { cleanup, tempDir } from "../helpers/repo.js";
+import { execFileSync } from "node:child_process";
+import { cleanup, makeRepo, pq, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,5 +33,22 @@ describe("replacing a tree file (as git checkout does)", () => {
     expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o100).toBe(0o100);
     await replaceFileAsync(join(dir, "x", "y", "run.sh"), "plain\n", false);
     expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o111).toBe(0);
+  });
+
+  it("pq push and pop leave a hard-linked copy of the tree (cp -al) as it was", async () => {
+    const tree = makeRepo({ "main.c": "int main(void) { return 0; }\n" });
+    const copy = tempDir();
+    dirs.push(tree, copy);
+    await pq(tree, "init");
+    await pq(tree, "new", "exit-one");
+    write(tree, "main.c", "int main(void) { return 1; }\n");
+    await pq(tree, "refresh");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    execFileSync("cp", ["-al", `${tree}/.`, copy]);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(readFileSync(join(tree, "main.c"), "latin1")).toBe("int main(void) { return 1; }\n");
+    expect(readFileSync(join(copy, "main.c"), "latin1")).toBe("int main(void) { return 0; }\n");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(readFileSync(join(copy, "main.c"), "latin1")).toBe("int main(void) { return 0; }\n");
   });
 });
