@@ -4,9 +4,8 @@
 //   node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120]
 //
 // core.mjs compares in fresh clones, where (on this machine's ext4) creating and removing
-// files stays several times slower for about a minute after a clone wrote its tree, and git
-// checkout (which removes and creates every file it changes) pays for it more than pq,
-// which rewrites files in place. This benchmark prepares one pq clone (series imported,
+// files stays several times slower for about a minute after a clone wrote its tree, which
+// makes any one run's checkout time an accident of timing. This benchmark prepares one pq clone (series imported,
 // pushed once, popped and pushed once more) and one checkout clone, waits SETTLE_SECONDS,
 // then alternates: pq pop -a, git checkout, pq push -a, git checkout, ROUNDS times, and
 // reports medians of wall and CPU time (user + system), with `node -e 0` as the floor
