@@ -6,6 +6,11 @@ import { spawnSync } from "node:child_process";
  * finds type errors; those are reported by `npm run typecheck`, not here.
  */
 export default function setup(): void {
+  // The suite starts Node (workers, `node bin/pq.js`) thousands of times and makes no TLS
+  // connection. Node 20 parses the CA bundle NODE_EXTRA_CA_CERTS names at every start (75-80
+  // ms on a machine that sets it, nodejs/node#40524), as bin/pq avoids for users: the
+  // workers, forked after this, and everything they start do without it.
+  delete process.env.NODE_EXTRA_CA_CERTS;
   // Long runs started side by side (npm run fuzz with several seeds) build once beforehand.
   if (process.env.PQ_SKIP_BUILD === "1") return;
   const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { encoding: "utf8" });
