@@ -2,7 +2,7 @@ import yargs from "yargs";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
-import { mark } from "../core/timings.js";
+import { mark, timingLines, timingsEnabled } from "../core/timings.js";
 
 declare const PQ_VERSION: string | undefined;
 
@@ -56,7 +56,17 @@ function version(): string {
  * exits: library code throws PqError and this maps it to a message and an exit code.
  * No stack trace ever reaches the user (PQ_DEBUG=1 shows one for an internal error).
  */
+/** PQ_TIMINGS=1: the phase marks go to stderr at exit (once, however often main runs in a process). */
+let timingsHooked = false;
+
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  if (timingsEnabled && !timingsHooked) {
+    timingsHooked = true;
+    process.on("exit", () => {
+      mark("exit");
+      for (const line of timingLines()) io.err(line);
+    });
+  }
   mark("main");
   invocation.io = io;
   invocation.exitCode = 0;

@@ -1,22 +1,22 @@
 /**
- * PQ_TIMINGS=1 prints, at exit, when each phase of the command started (ms since the process
- * started) to stderr: how the speed work finds where a command's time goes without a profiler
- * (a profiler's own start-up and sampling distort a 200 ms command).
+ * Phase marks for speed work: with PQ_TIMINGS=1 the CLI prints, at exit, when each phase of
+ * the command started (ms since the process started). Finding where a 200 ms command's time
+ * goes needs no profiler this way (a profiler's own start-up and sampling distort it). The
+ * marks are only recorded here; printing them is the CLI's business.
  */
-const enabled = Boolean(process.env.PQ_TIMINGS);
+export const timingsEnabled = Boolean(process.env.PQ_TIMINGS);
 const marks: [string, number][] = [];
 
 export function mark(phase: string): void {
-  if (!enabled) return;
-  if (marks.length === 0) process.on("exit", report);
-  marks.push([phase, performance.now()]);
+  if (timingsEnabled) marks.push([phase, performance.now()]);
 }
 
-function report(): void {
-  marks.push(["exit", performance.now()]);
+/** One line per mark so far: when it started and how long after the previous one. */
+export function timingLines(): string[] {
   let previous = 0;
-  for (const [phase, at] of marks) {
-    process.stderr.write(`pq timings: ${at.toFixed(1).padStart(7)} ms  (+${(at - previous).toFixed(1).padStart(5)})  ${phase}\n`);
+  return marks.map(([phase, at]) => {
+    const line = `pq timings: ${at.toFixed(1).padStart(7)} ms  (+${(at - previous).toFixed(1).padStart(5)})  ${phase}`;
     previous = at;
-  }
+    return line;
+  });
 }

@@ -42,4 +42,21 @@ describe("bin/pq, the installed command", () => {
     expect(missing.status).toBe(3);
     expect(missing.stderr).toMatch(/^pq: /);
   });
+
+  it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {
+    const repo = makeRepo({ a: "one\n" });
+    dirs.push(repo);
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      spawnSync(LAUNCHER, args, { cwd: repo, encoding: "utf8", env: { ...process.env, ...env } });
+    expect(run({}, "init").status).toBe(0);
+    expect(run({}, "new", "p").stderr).toBe("");
+    const timed = run({ PQ_TIMINGS: "1" }, "pop");
+    expect(timed.status).toBe(0);
+    expect(timed.stdout).not.toContain("pq timings");
+    const phases = [...timed.stderr.matchAll(/^pq timings: +[\d.]+ ms {2}\(\+ *[\d.]+\) {2}(.+)$/gm)].map((m) => m[1]);
+    expect(phases).toEqual(
+      expect.arrayContaining(["main", "stack opened", "planned", "journal written", "tree written", "logged", "exit"]),
+    );
+    expect(phases.at(-1)).toBe("exit");
+  });
 });
