@@ -124,16 +124,20 @@ function checkState(state: StackState): void {
     digits.length = 0;
     for (const path in a.files) {
       const change = a.files[path];
-      for (const v of change ? [change.pre, change.post] : [undefined]) {
-        if (v === null) continue;
-        if (typeof v !== "string" || !(v.length === 40 || (v.length === 42 && v.endsWith(":x")))) {
-          throw new Error(`${where} (${a.name}) has a bad entry for ${path}`);
-        }
-        digits.push(v.length === 40 ? v : v.slice(0, 40));
+      if (!change || !collectDigits(change.pre, digits) || !collectDigits(change.post, digits)) {
+        throw new Error(`${where} (${a.name}) has a bad entry for ${path}`);
       }
     }
     if (!/^[0-9a-f]*$/.test(digits.join(""))) throw new Error(`${where} (${a.name}) has a version that is not a blob id`);
   });
+}
+
+/** A version's shape (null, or 40 characters and an optional ":x"); its digits go to `digits`, checked later. */
+function collectDigits(v: unknown, digits: string[]): boolean {
+  if (v === null) return true;
+  if (typeof v !== "string" || !(v.length === 40 || (v.length === 42 && v.endsWith(":x")))) return false;
+  digits.push(v.length === 40 ? v : v.slice(0, 40));
+  return true;
 }
 
 export function saveState(tree: string, state: StackState): void {

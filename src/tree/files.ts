@@ -2,7 +2,8 @@
  * File access for the working tree and pq's state. Contents are latin1 strings (one char
  * per byte) so that every byte, line ending and encoding survives unchanged.
  * Synchronous on purpose: a push touches thousands of small files and the sync calls
- * are several times cheaper than promise round-trips for that pattern.
+ * are several times cheaper than promise round-trips for that pattern. The one exception is
+ * replaceFileAsync, for the executor's tree writes, which keeps many in flight.
  */
 import {
   closeSync,
