@@ -1,7 +1,7 @@
 import { linkSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { replaceFileAsync } from "../../src/tree/files.js";
+import { replaceFile } from "../../src/tree/files.js";
 import { execFileSync } from "node:child_process";
 import { cleanup, makeRepo, pq, tempDir, write } from "../helpers/repo.js";
 
@@ -18,8 +18,12 @@ describe("replacing a tree file (as git checkout does)", () => {
     writeFileSync(file, "old\n");
     linkSync(file, join(dir, "elsewhere.c"));
     const inode = statSync(file).ino;
-    await replaceFileAsync(file, "new\n", false);
+    const stat = replaceFile(file, "new\n", false);
     expect(readFileSync(file, "latin1")).toBe("new\n");
+    // The stat it returns (taken before close) is what the stat cache records: it must be the file's.
+    expect(stat.size).toBe(4);
+    expect(stat.mtimeMs).toBe(statSync(file).mtimeMs);
+    expect(stat.mode).toBe(statSync(file).mode);
     expect(readFileSync(join(dir, "elsewhere.c"), "latin1")).toBe("old\n");
     expect(statSync(file).ino).not.toBe(inode);
   });
@@ -28,10 +32,10 @@ describe("replacing a tree file (as git checkout does)", () => {
     const dir = tempDir();
     dirs.push(dir);
     const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
-    await replaceFileAsync(join(dir, "x", "y", "run.sh"), bytes, true);
+    replaceFile(join(dir, "x", "y", "run.sh"), bytes, true);
     expect(readFileSync(join(dir, "x", "y", "run.sh"), "latin1")).toBe(bytes);
     expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o100).toBe(0o100);
-    await replaceFileAsync(join(dir, "x", "y", "run.sh"), "plain\n", false);
+    replaceFile(join(dir, "x", "y", "run.sh"), "plain\n", false);
     expect(statSync(join(dir, "x", "y", "run.sh")).mode & 0o111).toBe(0);
   });
 
