@@ -135,3 +135,9 @@ export function replaceFile(path: string, content: string, executable: boolean):
     closeSync(fd);
   }
 }
+
+/** Writes a latin1 string in full (a write may take fewer bytes than asked); no Buffer is made for it. */
+export function writeAll(fd: number, content: string): void {
+  let done = writeSync(fd, content, null, "latin1");
+  while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");
+}

@@ -8,22 +8,10 @@
  * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
  * not thousands (one file per object cost more than applying the patches).
  */
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { sha1, sha1Bytes } from "./files.js";
+import { sha1, sha1Bytes, writeAll } from "./files.js";
 
 interface Location {
   pack: string;
@@ -354,12 +342,6 @@ export class ObjectStore {
       "the state in .pq/ is damaged; the patches in the queue directory are intact",
     ]);
   }
-}
-
-/** Writes a latin1 string in full (a write may take fewer bytes than asked). */
-function writeAll(fd: number, content: string): void {
-  let done = writeSync(fd, content, null, "latin1");
-  while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");
 }
 
 /**

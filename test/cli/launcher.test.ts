@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
@@ -58,5 +58,18 @@ describe("bin/pq, the installed command", () => {
       expect.arrayContaining(["main", "stack opened", "planned", "journal written", "tree written", "logged", "exit"]),
     );
     expect(phases.at(-1)).toBe("exit");
+  });
+
+  it("exits at once when done, yet a slow reader of a pipe still gets every line", () => {
+    const repo = makeRepo({ a: "one\n" });
+    dirs.push(repo);
+    expect(spawnSync(LAUNCHER, ["init"], { cwd: repo }).status).toBe(0);
+    // 6000 names: about 140 KB, more than a pipe holds, so pq's writes wait for the reader.
+    const names = Array.from({ length: 6000 }, (_, i) => `patch-number-${String(i).padStart(5, "0")}.diff`);
+    for (const name of names) writeFileSync(join(repo, "patches", name), "");
+    writeFileSync(join(repo, "patches", "series"), names.join("\n") + "\n");
+    const piped = spawnSync("sh", ["-c", `"$0" series | (sleep 0.5; cat)`, LAUNCHER], { cwd: repo, encoding: "utf8", maxBuffer: 1 << 24 });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout.split("\n").filter(Boolean)).toEqual(names);
   });
 });
