@@ -4,8 +4,8 @@
  * queue files and the state as object ids, the git branch). Undo and redo are just
  * transactions built from these lines, so every operation can be taken back.
  */
-import { appendFileSync, closeSync, fsyncSync, openSync } from "node:fs";
-import { asciiJson, readText } from "../tree/files.js";
+import { appendFileSync, closeSync, fstatSync, fsyncSync, openSync, readSync } from "node:fs";
+import { asciiJson } from "../tree/files.js";
 import type { Version } from "./state.js";
 import type { GitMove } from "./transaction.js";
 
@@ -48,19 +48,6 @@ export function appendOplog(file: string, entry: OplogEntry): void {
   }
 }
 
-export function readOplog(file: string): OplogEntry[] {
-  const entries: OplogEntry[] = [];
-  for (const line of (readText(file) ?? "").split("\n")) {
-    if (!line) continue;
-    try {
-      entries.push(JSON.parse(line) as OplogEntry);
-    } catch {
-      // A line torn by a crash was never the last word: its journal is replayed and re-logged.
-    }
-  }
-  return entries;
-}
-
 /**
  * Where each command starts in `candidates` (newest first for undo, the next to redo first
  * for redo): consecutive entries of one group are one command, every other entry is one.
@@ -80,30 +67,151 @@ export function commandCount(candidates: OplogEntry[]): number {
 }
 
 export function lastOplogId(file: string): string | null {
-  return readOplog(file).at(-1)?.id ?? null;
+  return new OplogReader(file).older()?.id ?? null;
+}
+
+/** Read from the end of the log: a long-lived tree's log holds megabytes that undo never needs. */
+const BACKWARD_CHUNK = 1 << 20;
+
+/** The log's lines from the newest, read in chunks from the end of the file. */
+function* linesBackward(file: string): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return;
+  }
+  try {
+    let pos = fstatSync(fd).size;
+    // The start of the oldest line read so far, whose beginning is in an earlier chunk.
+    let partial = "";
+    while (pos > 0) {
+      const length = Math.min(BACKWARD_CHUNK, pos);
+      pos -= length;
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, pos + got);
+        if (n === 0) break;
+        got += n;
+      }
+      const lines = (buf.toString("latin1", 0, got) + partial).split("\n");
+      partial = lines.shift()!;
+      for (let i = lines.length - 1; i >= 0; i--) if (lines[i]) yield lines[i];
+    }
+    if (partial) yield partial;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
- * Which operations are in effect and which were undone (newest last), reading undo and
- * redo entries as moves between the two: a new operation clears what could be redone.
+ * The log read lazily from its newest entry back. Undo, redo and `pq oplog -n N` look at the
+ * last few commands; reading and parsing every line made undo cost more with every operation
+ * ever done in the tree (a 1000-patch push -a logs about 200 KB).
  */
-export function undoHistory(entries: OplogEntry[]): { done: OplogEntry[]; undone: OplogEntry[] } {
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  let done: OplogEntry[] = [];
-  let undone: OplogEntry[] = [];
-  for (const e of entries) {
+export class OplogReader {
+  private lines: Generator<string>;
+  private byId = new Map<string, OplogEntry>();
+  private exhausted = false;
+
+  constructor(file: string) {
+    this.lines = linesBackward(file);
+  }
+
+  /** The next older entry; null at the start of the log. Torn lines are skipped, as readOplog does. */
+  older(): OplogEntry | null {
+    while (!this.exhausted) {
+      const next = this.lines.next();
+      if (next.done) {
+        this.exhausted = true;
+        break;
+      }
+      let entry: OplogEntry;
+      try {
+        entry = JSON.parse(next.value) as OplogEntry;
+      } catch {
+        continue;
+      }
+      this.byId.set(entry.id, entry);
+      return entry;
+    }
+    return null;
+  }
+
+  /** An entry by id, reading further back until it is found. */
+  entry(id: string): OplogEntry | undefined {
+    while (!this.byId.has(id) && this.older() !== null);
+    return this.byId.get(id);
+  }
+}
+
+/**
+ * The operations in effect, newest first, as undoHistory's `done` reversed, found by walking
+ * back from the newest entry: a normal entry is in effect unless a later undo took it back;
+ * a redo puts the entries it re-did at its own place; the first (newest) word on an entry wins.
+ */
+export function* doneNewestFirst(reader: OplogReader): Generator<OplogEntry> {
+  const decided = new Set<string>();
+  for (let e = reader.older(); e !== null; e = reader.older()) {
     if (e.undoes) {
-      const ids = new Set(e.undoes);
-      done = done.filter((d) => !ids.has(d.id));
-      for (const id of e.undoes) if (byId.has(id)) undone.push(byId.get(id)!);
+      for (const id of e.undoes) decided.add(id);
     } else if (e.redoes) {
-      const ids = new Set(e.redoes);
-      undone = undone.filter((d) => !ids.has(d.id));
-      for (const id of e.redoes) if (byId.has(id)) done.push(byId.get(id)!);
-    } else {
-      done.push(e);
-      undone = [];
+      for (const id of [...e.redoes].reverse()) {
+        if (decided.has(id)) continue;
+        decided.add(id);
+        const redone = reader.entry(id);
+        if (redone) yield redone;
+      }
+    } else if (!decided.has(e.id)) {
+      decided.add(e.id);
+      yield e;
     }
   }
-  return { done, undone };
+}
+
+/**
+ * What redo can re-do, newest undone first (undoHistory's `undone` reversed): only the undo
+ * and redo entries since the last normal operation count, since a new operation clears redo.
+ */
+export function undoneNewestFirst(reader: OplogReader): OplogEntry[] {
+  const moves: OplogEntry[] = [];
+  for (let e = reader.older(); e !== null && (e.undoes || e.redoes); e = reader.older()) moves.push(e);
+  let undone: string[] = [];
+  for (const m of moves.reverse()) {
+    if (m.undoes) undone.push(...m.undoes);
+    else {
+      const ids = new Set(m.redoes);
+      undone = undone.filter((id) => !ids.has(id));
+    }
+  }
+  return undone
+    .map((id) => reader.entry(id))
+    .filter((e): e is OplogEntry => e !== undefined)
+    .reverse();
+}
+
+/** The newest `limit` entries (all when no limit), newest first, and which of them are undone. */
+export function recentOperations(file: string, limit = Infinity): { entries: OplogEntry[]; undone: Set<string> } {
+  const reader = new OplogReader(file);
+  const entries: OplogEntry[] = [];
+  for (let e = entries.length < limit ? reader.older() : null; e !== null; e = entries.length < limit ? reader.older() : null) entries.push(e);
+  const undone = new Set(undoneNewestFirst(new OplogReader(file)).map((e) => e.id));
+  return { entries, undone };
+}
+
+/**
+ * The first entries of `candidates` (newest first) that cover `commands` commands, with one
+ * entry more when there is one (it shows where the last command's group ends).
+ */
+export function takeCommands(candidates: Iterable<OplogEntry>, commands: number): OplogEntry[] {
+  const taken: OplogEntry[] = [];
+  let started = 0;
+  for (const e of candidates) {
+    const previous = taken.at(-1);
+    if (!previous || e.group === undefined || e.group !== previous.group) started++;
+    taken.push(e);
+    if (started > commands) break;
+  }
+  return taken;
 }

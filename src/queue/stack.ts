@@ -19,7 +19,7 @@ import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, recover, type ExecContext } from "./executor.js";
-import { readOplog, type OplogEntry } from "./oplog.js";
+import { recentOperations, type OplogEntry } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { planRefresh } from "./refresh-plan.js";
@@ -345,9 +345,9 @@ export class Stack {
     return out;
   }
 
-  /** The operation log, oldest first. */
-  oplog(): OplogEntry[] {
-    return readOplog(statePaths(this.tree).oplog);
+  /** The newest `limit` operations (all without a limit), newest first, and which of them are undone. */
+  recentOperations(limit?: number): { entries: OplogEntry[]; undone: Set<string> } {
+    return recentOperations(statePaths(this.tree).oplog, limit);
   }
 
   // ---------------------------------------------------------------- operations

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { commandCount, entriesOfCommands, readOplog, type OplogEntry } from "../../src/queue/oplog.js";
+import { commandCount, entriesOfCommands, recentOperations, type OplogEntry } from "../../src/queue/oplog.js";
 import { Stack } from "../../src/queue/stack.js";
 import { cleanup, git, makeRepo, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
@@ -165,7 +165,7 @@ describe("undo chains and refusals", () => {
     await stack.pop({ all: true });
     // A second process (a fresh Stack) logs the state text it read, not a re-serialisation.
     await (await Stack.open({ tree: dir })).push({ all: true });
-    const log = readOplog(join(dir, ".pq/oplog"));
+    const log = recentOperations(join(dir, ".pq/oplog")).entries.reverse();
     expect(log.length).toBeGreaterThan(4);
     for (let i = 1; i < log.length; i++) expect(log[i].state[0]).toBe(log[i - 1].state[1]);
     await stack.undo();

@@ -1,4 +1,4 @@
-import { undoHistory } from "../../queue/oplog.js";
+import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -10,11 +10,12 @@ export default defineCommand({
       .option("limit", { alias: "n", type: "number", describe: "show at most N entries" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0)) {
+      throw new PqError("usage", `--limit takes a positive number of entries, not ${args.limit}`, ["pq oplog -n 10 shows the last ten"]);
+    }
     const stack = await openStack(args, io);
-    const entries = stack.oplog();
-    const { undone } = undoHistory(entries);
-    const undoneIds = new Set(undone.map((e) => e.id));
-    const shown = entries.slice(-(args.limit ?? entries.length)).reverse();
+    // Read from the end of the log: -n N costs the same however long the tree's history is.
+    const { entries: shown, undone: undoneIds } = stack.recentOperations(args.limit);
     if (args.json) {
       return void printJson(
         io,

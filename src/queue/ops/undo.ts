@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { readText, sha1 } from "../../tree/files.js";
-import { commandCount, entriesOfCommands, readOplog, undoHistory, type OplogEntry } from "../oplog.js";
+import { commandCount, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import { backupFiles, type OpContext } from "./context.js";
@@ -19,15 +19,20 @@ export interface UndoReport {
   backup?: string;
 }
 
-export function undoCandidates(tree: string, direction: "undo" | "redo"): OplogEntry[] {
-  const { done, undone } = undoHistory(readOplog(statePaths(tree).oplog));
-  return direction === "undo" ? [...done].reverse() : [...undone].reverse();
+/**
+ * The entries the next `commands` commands of undo (newest first) or redo (the most recently
+ * undone first) would move through, and one more when there is one; all of them when there
+ * are fewer. Read from the end of the log, so the cost does not grow with its length.
+ */
+export function undoCandidates(tree: string, direction: "undo" | "redo", commands: number): OplogEntry[] {
+  const reader = new OplogReader(statePaths(tree).oplog);
+  return takeCommands(direction === "undo" ? doneNewestFirst(reader) : undoneNewestFirst(reader), commands);
 }
 
 export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count: number, force: boolean): Promise<{ report: UndoReport; ids: string[] }> {
   const { tx, store } = ctx;
   if (!Number.isInteger(count) || count < 1) throw new PqError("usage", `${direction} takes a positive number of operations, not ${count}`);
-  const candidates = undoCandidates(ctx.tree, direction);
+  const candidates = undoCandidates(ctx.tree, direction, count);
   if (!candidates.length) {
     throw new PqError("refused", direction === "undo" ? "nothing to undo" : "nothing to redo", [
       direction === "undo" ? "pq oplog lists what pq did in this tree" : "redo follows an undo, before any other operation",
