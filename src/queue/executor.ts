@@ -149,7 +149,7 @@ export async function execute(
  * journal left by a killed pq, whose files may be written already.
  */
 async function applyEntry(ctx: ExecContext, entry: OplogEntry, replaying: boolean, onFile?: (done: number, total: number) => void): Promise<void> {
-  writeTree(ctx, entry.tree, replaying, onFile);
+  await writeTree(ctx, entry.tree, replaying, onFile);
   mark("tree written");
   failpoint("tree-written");
   for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
@@ -184,9 +184,15 @@ async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, 
  * a write and a close, every one a round trip to a pool thread), 10 alternating rounds on a
  * settled 1000-patch clone with git checkouts between: pop 124 ms against 142, push 152
  * against 172; with another process writing and fsyncing 100 MB in a loop: pop 208 against
- * 227, push 210 against 258 (notes/perf.md, December 2, fifth session).
+ * 227, push 210 against 258 (notes/perf.md, December 2, fifth session). Every 256 files the
+ * event loop gets a turn, so that a TUI running the operation can draw its progress.
  */
-function writeTree(ctx: ExecContext, writes: [string, Version, Version][], replaying: boolean, onFile?: (done: number, total: number) => void): void {
+async function writeTree(
+  ctx: ExecContext,
+  writes: [string, Version, Version][],
+  replaying: boolean,
+  onFile?: (done: number, total: number) => void,
+): Promise<void> {
   const { tree, store, statCache } = ctx;
   const total = writes.length;
   let done = 0;
@@ -203,7 +209,9 @@ function writeTree(ctx: ExecContext, writes: [string, Version, Version][], repla
   }
   const pending = writes.filter(([, , v]) => v !== null) as [string, Version, string][];
   const half = Math.ceil(pending.length / 2);
-  pending.forEach(([path, , version], i) => {
+  for (let i = 0; i < pending.length; i++) {
+    const [path, , version] = pending[i];
+    if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     const full = join(tree, path);
     const exec = versionExec(version);
     // A replayed journal skips files already written (which also keeps their mtimes, and so
@@ -219,7 +227,7 @@ function writeTree(ctx: ExecContext, writes: [string, Version, Version][], repla
     statCache.record(path, after.size, after.mtimeMs, version);
     progress();
     if (i + 1 === half) failpoint("tree-half");
-  });
+  }
 }
 
 /** Replays an interrupted operation. Returns its name when there was one. */
