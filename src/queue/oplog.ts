@@ -119,7 +119,7 @@ export class OplogReader {
     this.lines = linesBackward(file);
   }
 
-  /** The next older entry; null at the start of the log. Torn lines are skipped, as readOplog does. */
+  /** The next older entry; null at the start of the log. A line torn by a crash is skipped: its journal was replayed and logged again. */
   older(): OplogEntry | null {
     while (!this.exhausted) {
       const next = this.lines.next();
@@ -147,9 +147,12 @@ export class OplogReader {
 }
 
 /**
- * The operations in effect, newest first, as undoHistory's `done` reversed, found by walking
- * back from the newest entry: a normal entry is in effect unless a later undo took it back;
- * a redo puts the entries it re-did at its own place; the first (newest) word on an entry wins.
+ * The operations in effect, newest first. Read forward, the log is a list of moves: a normal
+ * entry is done (and clears what could be redone), an undo moves the entries it names from
+ * done to undone, a redo moves them back to the end of done. Walking back from the newest
+ * entry gives the same list: a normal entry is in effect unless a later undo took it back, a
+ * redo puts the entries it re-did at its own place, and the newest word on an entry wins
+ * (test/queue/oplog.test.ts checks this against the forward reading on random logs).
  */
 export function* doneNewestFirst(reader: OplogReader): Generator<OplogEntry> {
   const decided = new Set<string>();
@@ -171,8 +174,8 @@ export function* doneNewestFirst(reader: OplogReader): Generator<OplogEntry> {
 }
 
 /**
- * What redo can re-do, newest undone first (undoHistory's `undone` reversed): only the undo
- * and redo entries since the last normal operation count, since a new operation clears redo.
+ * What redo can re-do, the most recently undone first: only the undo and redo entries since
+ * the last normal operation count, since a new operation clears redo.
  */
 export function undoneNewestFirst(reader: OplogReader): OplogEntry[] {
   const moves: OplogEntry[] = [];

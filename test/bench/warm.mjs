@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Warm pop and push against git checkout, in clones that have settled.
 //
-//   node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120]
+//   node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120] [--compare OTHER/bin/pq]
+//
+// --compare times a second pq build (another checkout's bin/pq, built) in the same rounds and
+// the same clone, for before/after figures of a change from one run.
 //
 // core.mjs compares in fresh clones, where (on this machine's ext4) creating and removing
 // files stays several times slower for about a minute after a clone wrote its tree, which
@@ -20,9 +23,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exportSeries } from "./series-export.mjs";
 
-const [repoArg, nArg, roundsArg, settleArg] = process.argv.slice(2);
+const compareAt = process.argv.indexOf("--compare");
+const OTHER = compareAt === -1 ? null : resolve(process.argv[compareAt + 1]);
+const [repoArg, nArg, roundsArg, settleArg] = process.argv
+  .slice(2)
+  .filter((_, i, all) => all[i] !== "--compare" && all[i - 1] !== "--compare");
 if (!repoArg || !nArg) {
-  console.error("usage: node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120]");
+  console.error("usage: node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120] [--compare OTHER/bin/pq]");
   process.exit(2);
 }
 const REPO = resolve(repoArg);
@@ -84,11 +91,26 @@ for (let r = 0; r < 2; r++) {
 }
 
 const rows = { "pq pop -a": [], "pq push -a (warm)": [], "git checkout (one switch)": [], "node -e 0 (start-up floor)": [] };
+if (OTHER) Object.assign(rows, { "other pq pop -a": [], "other pq push -a (warm)": [] });
 for (let r = 0; r < ROUNDS; r++) {
-  rows["pq pop -a"].push(timed(pqDir, `${PQ_COMMAND} pop -a`));
-  rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${head}`));
-  rows["pq push -a (warm)"].push(timed(pqDir, `${PQ_COMMAND} push -a`));
-  rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${base}`));
+  // With --compare, the two builds take turns going first.
+  const builds = OTHER
+    ? r % 2
+      ? [
+          ["other ", OTHER],
+          ["", PQ_COMMAND],
+        ]
+      : [
+          ["", PQ_COMMAND],
+          ["other ", OTHER],
+        ]
+    : [["", PQ_COMMAND]];
+  for (const [label, command] of builds) {
+    rows[`${label}pq pop -a`].push(timed(pqDir, `${command} pop -a`));
+    rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${head}`));
+    rows[`${label}pq push -a (warm)`].push(timed(pqDir, `${command} push -a`));
+    rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${base}`));
+  }
   rows["node -e 0 (start-up floor)"].push(timed(pqDir, NODE_FLOOR));
 }
 git(pqDir, "add", "-A", "-f", "--", ".", ":!.pq");
@@ -106,5 +128,6 @@ for (const [name, xs] of Object.entries(rows)) {
     `${name.padEnd(28)} ${(ms.toFixed(0) + " ms").padStart(8)}  ${(ms / coMs).toFixed(2).padStart(10)}x  ${(cpu.toFixed(0) + " ms").padStart(8)}  ${(cpu / coCpu).toFixed(2).padStart(10)}x`,
   );
 }
+if (OTHER) console.log(`\nother: ${OTHER}`);
 console.log(`\npq's last push reproduced ${head.slice(0, 10)}'s tree: ${reproduced ? "yes" : "NO"}`);
 rmSync(work, { recursive: true, force: true });

@@ -205,7 +205,7 @@ function record(m: Model, before: Snapshot, treeBefore: Map<string, string>, r: 
   // Whether pq logged the operation is its own business (an operation that changes nothing is
   // not logged; a refresh that only rewrites a patch's text is): the oplog says, and undo then
   // moves the model back exactly as far as pq moves the stack.
-  const logged = r.stack.oplog().length;
+  const logged = r.stack.recentOperations().entries.length;
   if (logged === m.logged) {
     expect(sameSnapshot(before, after) && sameTree(treeBefore, m.tree)).toBe(true);
     return;
@@ -573,7 +573,7 @@ class Undo implements Cmd {
     derivePending(m);
     if (this.redo) m.history.push(h);
     else m.undone.push(h);
-    m.logged = r.stack.oplog().length;
+    m.logged = r.stack.recentOperations().entries.length;
     checkInvariants(m, r.dir, r.stack);
   }
   toString = () => (this.redo ? "redo" : "undo");
