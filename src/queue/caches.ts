@@ -7,20 +7,24 @@
  *   fast-forward of stored commits, without commits).
  */
 import { appendFileSync } from "node:fs";
-import { asciiJson, readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, fileStat, readText, writeAtomic } from "../tree/files.js";
 import { versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 /**
- * A recorded (size, mtime) proves the content only if the file could not have been
- * modified again within the same clock tick: entries are trusted when the file's mtime is
- * at least this much older than the moment the cache was saved (git's "racy" rule; file
- * system timestamps move in steps of a few milliseconds).
+ * The stat cache, like git's index, trusts a recorded (size, mtime) only for files whose
+ * mtime is older than the cache file's own mtime: a file changed again within the same
+ * clock tick as pq's write would keep both, and the cache file, written after every file it
+ * describes, marks the last tick that can be trusted (git's "racy" rule). Both times come
+ * from the file system's clock, so no margin for its granularity is needed; with the
+ * fine-grained timestamps of recent Linux kernels every file pq wrote before the cache is
+ * trusted. (Until December 2 the rule compared with Date.now() minus 10 ms, which left a
+ * pop right after a push of 1000 patches reading and hashing the 100-150 files the push
+ * wrote last.)
  */
-const RACY_MS = 10;
-
 export class StatCache {
   private loaded: Record<string, [number, number, string]> | null = null;
+  /** The cache file's mtime when it was read or last written. */
   private savedAt = 0;
   private dirty = false;
   constructor(private file: string) {}
@@ -28,21 +32,23 @@ export class StatCache {
   /** Read on first use: a stack is opened (and its caches re-opened under the lock) more often than it is used. */
   private get entries(): Record<string, [number, number, string]> {
     if (this.loaded) return this.loaded;
+    // The mtime first: should the file be replaced in between, the older time only trusts less.
+    const savedAt = fileStat(this.file)?.mtimeMs ?? 0;
     const text = readText(this.file);
-    let parsed: { savedAt?: number; entries?: Record<string, [number, number, string]> } = {};
+    let parsed: { entries?: Record<string, [number, number, string]> } = {};
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
       /* damaged: start empty, it is only an accelerator */
     }
-    this.savedAt = parsed.savedAt ?? 0;
+    this.savedAt = savedAt;
     this.loaded = parsed.entries ?? {};
     return this.loaded;
   }
 
   lookup(path: string, size: number, mtimeMs: number): Version | undefined {
     const e = this.entries[path];
-    if (e && e[0] === size && e[1] === mtimeMs && mtimeMs < this.savedAt - RACY_MS) return e[2];
+    if (e && e[0] === size && e[1] === mtimeMs && mtimeMs < this.savedAt) return e[2];
     return undefined;
   }
 
@@ -59,11 +65,12 @@ export class StatCache {
     }
   }
 
+  /** Written after the files it describes; its mtime is then the line lookups trust below. */
   save(): void {
     if (!this.dirty) return;
-    // Saved after the files it describes were written; lookups trust entries older than this.
-    this.savedAt = Date.now();
-    writeAtomic(this.file, asciiJson({ savedAt: this.savedAt, entries: this.entries }));
+    // savedAt is what pq before December 2 compared with (minus 10 ms); kept for it, unread now.
+    writeAtomic(this.file, asciiJson({ savedAt: Date.now(), entries: this.entries }));
+    this.savedAt = fileStat(this.file)?.mtimeMs ?? 0;
     this.dirty = false;
   }
 }
