@@ -112,15 +112,30 @@ function* linesBackward(file: string): Generator<string> {
  */
 export class OplogReader {
   private lines: Generator<string>;
+  /** Entries parsed so far, newest first; `older` walks them, `entry` may parse ahead of it. */
+  private parsed: OplogEntry[] = [];
   private byId = new Map<string, OplogEntry>();
+  private cursor = 0;
   private exhausted = false;
 
   constructor(file: string) {
     this.lines = linesBackward(file);
   }
 
-  /** The next older entry; null at the start of the log. A line torn by a crash is skipped: its journal was replayed and logged again. */
+  /** The next older entry; null at the start of the log. */
   older(): OplogEntry | null {
+    if (this.cursor === this.parsed.length && !this.parseNext()) return null;
+    return this.parsed[this.cursor++];
+  }
+
+  /** An entry by id, reading further back until it is found (without moving `older`'s place). */
+  entry(id: string): OplogEntry | undefined {
+    while (!this.byId.has(id) && this.parseNext());
+    return this.byId.get(id);
+  }
+
+  /** Parses one more line; false at the start of the log. A line torn by a crash is skipped: its journal was replayed and logged again. */
+  private parseNext(): boolean {
     while (!this.exhausted) {
       const next = this.lines.next();
       if (next.done) {
@@ -133,16 +148,11 @@ export class OplogReader {
       } catch {
         continue;
       }
+      this.parsed.push(entry);
       this.byId.set(entry.id, entry);
-      return entry;
+      return true;
     }
-    return null;
-  }
-
-  /** An entry by id, reading further back until it is found. */
-  entry(id: string): OplogEntry | undefined {
-    while (!this.byId.has(id) && this.older() !== null);
-    return this.byId.get(id);
+    return false;
   }
 }
 
