@@ -127,8 +127,7 @@ export function replaceFile(path: string, content: string, executable: boolean):
     fd = openSync(path, "wx", mode);
   }
   try {
-    const bytes = Buffer.from(content, "latin1");
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    writeAll(fd, content);
     const st = fstatSync(fd);
     return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
   } finally {
