@@ -17,7 +17,7 @@ import {
   undoneNewestFirst,
   type OplogEntry,
 } from "../../src/queue/oplog.js";
-import { cleanup, tempDir } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -167,5 +167,21 @@ describe("the operation log read from its end", () => {
     appendFileSync(file, JSON.stringify(entry("a", {}, 3)) + "\n" + JSON.stringify(entry("b", {}, 3)));
     expect(lastOplogId(file)).toBe("b");
     expect([...doneNewestFirst(new OplogReader(file))].map((e) => e.id)).toEqual(["b", "a"]);
+  });
+
+  it("pq oplog -n N shows the N newest operations, marks the undone ones, and refuses -n 0", async () => {
+    const repo = makeRepo({ "a.c": "one\n" });
+    dirs.push(repo);
+    for (const args of [["init"], ["new", "p1"], ["new", "p2"], ["undo"]]) expect((await pq(repo, ...args)).code).toBe(0);
+    const shown = await pq(repo, "oplog", "-n", "2", "--json");
+    expect(shown.code).toBe(0);
+    const entries = JSON.parse(shown.out) as { op: string; undone: boolean }[];
+    expect(entries.map((e) => [e.op.split(" ")[0], e.undone])).toEqual([
+      ["undo", false],
+      ["new", true],
+    ]);
+    const refused = await pq(repo, "oplog", "-n", "0");
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--limit takes a positive number/);
   });
 });
