@@ -128,6 +128,11 @@ export class OplogReader {
     return this.parsed[this.cursor++];
   }
 
+  /** Start `older` again from the newest entry (what was parsed is kept). */
+  rewind(): void {
+    this.cursor = 0;
+  }
+
   /** An entry by id, reading further back until it is found (without moving `older`'s place). */
   entry(id: string): OplogEntry | undefined {
     while (!this.byId.has(id) && this.parseNext());
@@ -209,7 +214,8 @@ export function recentOperations(file: string, limit = Infinity): { entries: Opl
   const reader = new OplogReader(file);
   const entries: OplogEntry[] = [];
   for (let e = entries.length < limit ? reader.older() : null; e !== null; e = entries.length < limit ? reader.older() : null) entries.push(e);
-  const undone = new Set(undoneNewestFirst(new OplogReader(file)).map((e) => e.id));
+  reader.rewind();
+  const undone = new Set(undoneNewestFirst(reader).map((e) => e.id));
   return { entries, undone };
 }
 
