@@ -218,7 +218,7 @@ async function writeTree(
     // build caches, stable); a fresh plan lists only files whose version on disk differs.
     let after = replaying ? fileStat(full) : null;
     if (!(after && statCache.lookup(path, after.size, after.mtimeMs) === version)) {
-      after = replaceFile(full, store.get(versionId(version)!), exec);
+      after = replaceFile(full, store.bytes(versionId(version)!), exec);
     }
     if (((after.mode & 0o111) !== 0) !== exec) {
       chmodSync(full, exec ? after.mode | 0o111 : after.mode & ~0o111);

@@ -111,7 +111,7 @@ export function asciiJson(value: unknown, space?: number): string {
  * way (/proc/diskstats; the wall time did not change measurably). Returns the new file's
  * stat, taken before it is closed (closing changes neither size nor times).
  */
-export function replaceFile(path: string, content: string, executable: boolean): FileStat {
+export function replaceFile(path: string, content: string | Uint8Array, executable: boolean): FileStat {
   try {
     unlinkSync(path);
   } catch (e) {
@@ -127,7 +127,8 @@ export function replaceFile(path: string, content: string, executable: boolean):
     fd = openSync(path, "wx", mode);
   }
   try {
-    writeAll(fd, content);
+    if (typeof content === "string") writeAll(fd, content);
+    else for (let at = 0; at < content.length;) at += writeSync(fd, content, at, content.length - at);
     const st = fstatSync(fd);
     return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
   } finally {

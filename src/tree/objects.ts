@@ -49,8 +49,12 @@ export class ObjectStore {
   private spill: { pack: string; fd: number; size: number; lines: string[]; ids: Map<string, Location> } | null = null;
   private fds = new Map<string, number>();
   private seq = 0;
-  /** Contents read and verified during this operation: planning, checking and writing read each once. */
-  private verified = new Map<string, string>();
+  /**
+   * Contents read and verified during this operation: planning, checking and writing read
+   * each once. Read from a pack they stay bytes until someone asks for a string: a pop or a
+   * cached push only checks them and writes them to the tree.
+   */
+  private verified = new Map<string, string | Buffer>();
   private packSizes = new Map<string, number>();
   /** Ids `present` found whole: a warm push asks again for every delta base of a chain. */
   private presentIds = new Set<string>();
@@ -195,6 +199,16 @@ export class ObjectStore {
   }
 
   get(id: string): string {
+    const content = this.read(id, true);
+    if (typeof content === "string") return content;
+    const made = content.toString("latin1");
+    // Asked for as a string once, likely again (a patch applied to it, a merge): keep the string.
+    if (this.verified.get(id) === content) this.verified.set(id, made);
+    return made;
+  }
+
+  /** The content as it was read: bytes when it came from a pack (for writing to a file, no string is made). */
+  bytes(id: string): string | Buffer {
     return this.read(id, true);
   }
 
@@ -202,7 +216,7 @@ export class ObjectStore {
    * An object's content; `check` hashes it against its id. A delta's bases are read
    * unchecked: the check of the version asked for covers every link of its chain.
    */
-  private read(id: string, check: boolean): string {
+  private read(id: string, check: boolean): string | Buffer {
     const verified = this.verified.get(id);
     if (verified !== undefined) return verified;
     const pending = this.pending.get(id);
@@ -224,22 +238,21 @@ export class ObjectStore {
     return this.readAt(fd, at, id, check);
   }
 
-  private readAt(fd: number, at: Location, id: string, check: boolean): string {
+  private readAt(fd: number, at: Location, id: string, check: boolean): string | Buffer {
     const buf = Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
     if (n !== at.length) throw this.damaged(id);
     if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, check);
     if (check && sha1Bytes(buf) !== id) throw this.damaged(id);
-    const content = buf.toString("latin1");
     // Kept for the operation only when small: a push of a thousand patches reads back
     // tens of megabytes, which the working set already holds where it needs them.
-    if (check && content.length <= 64 * 1024) this.verified.set(id, content);
-    return content;
+    if (check && buf.length <= 64 * 1024) this.verified.set(id, buf);
+    return buf;
   }
 
   /** A delta's content, made from its base. */
   private resolve(id: string, data: string, baseId: string, check: boolean): string {
-    const content = decodeDelta(data, this.read(baseId, false));
+    const content = decodeDelta(data, text(this.read(baseId, false)));
     if (content === null || (check && sha1(content) !== id)) throw this.damaged(id);
     if (check && content.length <= 64 * 1024) this.verified.set(id, content);
     return content;
@@ -273,7 +286,7 @@ export class ObjectStore {
     // Written and fsynced by this process: known good without reading it back.
     if (this.unflushed(id) || this.written.has(id)) return true;
     try {
-      this.get(id);
+      this.read(id, true);
       return true;
     } catch {
       // Forget the damaged copy, so that a put of the same content stores it again.
@@ -342,6 +355,11 @@ export class ObjectStore {
       "the state in .pq/ is damaged; the patches in the queue directory are intact",
     ]);
   }
+}
+
+/** A content read as bytes, as the latin1 string the rest of pq works with. */
+function text(content: string | Buffer): string {
+  return typeof content === "string" ? content : content.toString("latin1");
 }
 
 /**
