@@ -47,7 +47,7 @@ export function writeAtomic(path: string, content: string, durable = false): voi
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(tmp, "w");
   try {
-    writeSync(fd, content, null, "latin1");
+    writeAll(fd, content);
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
