@@ -26,12 +26,14 @@ export type DeltaPiece = readonly [number, number] | string;
 
 /** An index line: id, pack, offset, length and, for a delta, its base's id. */
 const INDEX_LINE = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?$/gm;
+/** The same line, matched where one starts (`lastIndex`). */
+const INDEX_LINE_AT = /([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?(?:\n|$)/y;
 
 /** Deltas on deltas read back in a chain: past this length a version is stored whole. */
 const MAX_DELTA_DEPTH = 8;
 
 export class ObjectStore {
-  private index: Map<string, Location> | null = null;
+  private index: PackIndex | null = null;
   /**
    * Objects put but not yet on disk. Kept as strings, not Buffers: a Buffer's memory is
    * returned only when the garbage collector gets to it; a string is converted into a
@@ -68,25 +70,15 @@ export class ObjectStore {
     return this.pending.has(id) || (this.spill?.ids.has(id) ?? false);
   }
 
-  private load(): Map<string, Location> {
+  private load(): PackIndex {
     if (this.index) return this.index;
-    this.index = new Map();
     let text = "";
     try {
       text = readFileSync(join(this.dir, "index"), "latin1");
     } catch {
       /* a new store */
     }
-    // One regexp over the whole index (a warm push reads thousands of lines; splitting each
-    // cost twice as much). A line torn by a crash does not match and is skipped: its objects
-    // were never referenced (the journal is written only after the index is durable).
-    for (const m of text.matchAll(INDEX_LINE)) {
-      const [, id, pack, offset, length, base] = m;
-      this.index.set(
-        id,
-        base ? { pack, offset: Number(offset), length: Number(length), base } : { pack, offset: Number(offset), length: Number(length) },
-      );
-    }
+    this.index = new PackIndex(text);
     return this.index;
   }
 
@@ -395,4 +387,72 @@ export function decodeDelta(data: string, base: string): string | null {
     } else return null;
   }
   return out.join("");
+}
+
+/**
+ * The object index, read once per operation. A pop or a warm push asks for a few hundred of
+ * its thousands of lines: one scan finds where each id's line starts (a later line for the
+ * same id wins, as `keepWhole` needs), and a line is parsed when its object is asked for.
+ * Matching every line with a regexp up front cost 4-7 ms of every such command.
+ */
+class PackIndex {
+  private readonly locations = new Map<string, Location | number>();
+  /** Set when a line did not parse: the whole index was then read the careful way. */
+  private parsedAll = false;
+
+  constructor(private readonly text: string) {
+    for (let at = 0, end: number; at < text.length; at = end + 1) {
+      end = text.indexOf("\n", at);
+      if (end === -1) end = text.length;
+      // A line torn by a crash is caught when parsed: see `parseAll`.
+      if (end - at >= 47) this.locations.set(text.slice(at, at + 40), at);
+    }
+  }
+
+  get(id: string): Location | undefined {
+    const found = this.locations.get(id);
+    if (typeof found !== "number") return found;
+    INDEX_LINE_AT.lastIndex = found;
+    const m = INDEX_LINE_AT.exec(this.text);
+    if (m && m[1] === id) {
+      const at = locationOf(m);
+      this.locations.set(id, at);
+      return at;
+    }
+    // Not a whole line: a crash tore it (its objects were never referenced, as the journal
+    // is written only after the index is durable). An earlier line for the id may be good.
+    this.parseAll();
+    return this.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: string, at: Location): void {
+    this.locations.set(id, at);
+  }
+
+  delete(id: string): void {
+    this.locations.delete(id);
+  }
+
+  /** Every line matched whole, torn ones skipped; entries already resolved or changed stay. */
+  private parseAll(): void {
+    if (this.parsedAll) return;
+    this.parsedAll = true;
+    const whole = new Map<string, Location>();
+    for (const m of this.text.matchAll(INDEX_LINE)) whole.set(m[1], locationOf(m));
+    for (const [id, found] of this.locations) {
+      if (typeof found !== "number") continue;
+      const at = whole.get(id);
+      if (at) this.locations.set(id, at);
+      else this.locations.delete(id);
+    }
+  }
+}
+
+function locationOf(m: RegExpMatchArray): Location {
+  const [, , pack, offset, length, base] = m;
+  return base ? { pack, offset: Number(offset), length: Number(length), base } : { pack, offset: Number(offset), length: Number(length) };
 }

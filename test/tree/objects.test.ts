@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -84,6 +84,34 @@ describe("object store deltas", () => {
       .find((l) => l.startsWith(id))!;
     expect(line.split(" ")).toHaveLength(4);
     expect(new ObjectStore(objects.dir).get(id)).toBe("b\n");
+  });
+
+  it("reads an index with torn and damaged lines as the lines that are whole, a later whole line winning", () => {
+    const objects = store();
+    const contents = ["one\n", "two\n", "three\n", "four\n"];
+    const ids = contents.map((c) => objects.put(c));
+    objects.flush();
+    objects.close();
+    const indexFile = join(objects.dir, "index");
+    const lines = readFileSync(indexFile, "latin1").split("\n").filter(Boolean);
+    const lineOf = (id: string) => lines.find((l) => l.startsWith(id))!;
+    // A crash tore a later line for ids[0] (the earlier one stays good), then the next
+    // operation appended after the torn text, gluing its first line to it; then garbage.
+    const [id0, pack0] = lineOf(ids[0]).split(" ");
+    const glued = `${ids[3]} ${pack0} 999`;
+    const rest = lines.filter((l) => !l.startsWith(ids[3]));
+    writeFileSync(indexFile, rest.join("\n") + "\n", "latin1");
+    appendFileSync(indexFile, `${id0} ${pack0} 12` + `${glued}\n` + "zz not a line at all, but long enough to look like one\n", "latin1");
+    appendFileSync(indexFile, `${lineOf(ids[2])}\n`, "latin1");
+    const reopened = new ObjectStore(objects.dir);
+    expect(reopened.get(ids[0])).toBe(contents[0]);
+    expect(reopened.get(ids[1])).toBe(contents[1]);
+    expect(reopened.get(ids[2])).toBe(contents[2]);
+    // ids[3]'s only line was glued to a torn one: not in the index, so stored again by a put.
+    expect(reopened.has(ids[3])).toBe(false);
+    expect(reopened.put(contents[3])).toBe(ids[3]);
+    reopened.flush();
+    expect(new ObjectStore(objects.dir).get(ids[3])).toBe(contents[3]);
   });
 
   it("encodes and decodes pieces, refusing a delta that reaches outside its base", () => {

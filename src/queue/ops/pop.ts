@@ -10,7 +10,6 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
-import { expectedVersions } from "../refresh-plan.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { backupFiles, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -52,9 +51,18 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
     );
   }
   const ws = tx.ws;
-  const expected = expectedVersions(applied);
+  // Every path the popped patches touched: the version the topmost of them left (what the
+  // tree should hold) and the one from before the lowest (what the pop restores). Only the
+  // popped patches are read: popping one of a thousand looks at one.
+  const expected = new Map<string, Version>();
   const restore = new Map<string, Version>();
-  for (const record of [...popping].reverse()) for (const [path, change] of Object.entries(record.files)) restore.set(path, change.pre);
+  for (let i = popping.length - 1; i >= 0; i--) {
+    const files = popping[i].files;
+    for (const path in files) {
+      if (!expected.has(path)) expected.set(path, files[path].post);
+      restore.set(path, files[path].pre);
+    }
+  }
   // Pops restore bytes from the object store, so anything on disk that pq did not write would be lost: check first.
   const dirty = [...restore.keys()].filter((p) => ws.version(p) !== expected.get(p));
   let backup: string | undefined;
