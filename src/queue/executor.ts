@@ -54,6 +54,7 @@ export function journalOf(
   before: StackState,
   extra: Partial<OplogEntry> = {},
   beforeText: string = asciiJson(before),
+  afterText: string = asciiJson(tx.state),
 ): OplogEntry {
   const { store } = ctx;
   const tree: [string, Version, Version][] = [];
@@ -86,11 +87,17 @@ export function journalOf(
     tree,
     queue,
     trash,
-    state: [store.putChecked(beforeText), store.putChecked(asciiJson(tx.state))],
+    state: stateIds(store, beforeText, afterText),
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };
   return entry;
+}
+
+/** The before and after states as objects, the after one as its difference from the before. */
+function stateIds(store: ObjectStore, beforeText: string, afterText: string): [string, string] {
+  const before = store.putChecked(beforeText);
+  return [before, store.putCheckedLike(afterText, before, beforeText)];
 }
 
 /** Every version a journal will write must be readable before the journal exists. */
@@ -124,7 +131,8 @@ export async function execute(
   beforeText?: string,
 ): Promise<OplogEntry> {
   mark("planned");
-  const entry = journalOf(ctx, tx, before, extra, beforeText);
+  const afterText = asciiJson(tx.state);
+  const entry = journalOf(ctx, tx, before, extra, beforeText, afterText);
   mark("journal made");
   ctx.store.flush();
   mark("objects flushed");
@@ -134,7 +142,7 @@ export async function execute(
   writeAtomic(paths.journal, asciiJson(entry), true);
   mark("journal written");
   failpoint("journal-written");
-  await applyEntry(ctx, entry, false, onFile);
+  await applyEntry(ctx, entry, false, onFile, afterText);
   mark("tree, queue and state written");
   failpoint("state-written");
   appendOplog(paths.oplog, entry);
@@ -148,7 +156,14 @@ export async function execute(
  * Writes an entry's after side (forward). Every step is safe to repeat. `replaying`: a
  * journal left by a killed pq, whose files may be written already.
  */
-async function applyEntry(ctx: ExecContext, entry: OplogEntry, replaying: boolean, onFile?: (done: number, total: number) => void): Promise<void> {
+async function applyEntry(
+  ctx: ExecContext,
+  entry: OplogEntry,
+  replaying: boolean,
+  onFile?: (done: number, total: number) => void,
+  /** The after state's text, when the caller has it (a fresh plan): not read back from the store. */
+  stateText?: string,
+): Promise<void> {
   await writeTree(ctx, entry.tree, replaying, onFile);
   mark("tree written");
   failpoint("tree-written");
@@ -161,7 +176,7 @@ async function applyEntry(ctx: ExecContext, entry: OplogEntry, replaying: boolea
   failpoint("queue-written");
   if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
   failpoint("git-moved");
-  saveStateText(ctx.tree, ctx.store.get(entry.state[1]));
+  saveStateText(ctx.tree, stateText ?? ctx.store.get(entry.state[1]));
   ctx.statCache.save();
 }
 

@@ -32,6 +32,8 @@ function observe(dir: string) {
   return { files: snapshot(dir), applied: state.applied.map((a: { name: string }) => a.name), guards: state.guards, log: git(dir, "log", "--format=%H %s") };
 }
 
+const snapshotBytes = (dir: string) => Object.values(snapshot(dir)).reduce((n, text) => n + text.length, 0);
+
 const queueOf = (files: Record<string, string>) => Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith("patches/")));
 
 
@@ -170,6 +172,36 @@ describe("undo chains and refusals", () => {
     for (let i = 1; i < log.length; i++) expect(log[i].state[0]).toBe(log[i - 1].state[1]);
     await stack.undo();
     expect(observe(dir).applied).toEqual([]);
+  });
+
+  it("stores each after-state as its difference from the state before; undo brings every one back exactly", async () => {
+    // 120 patches, so that the state is far bigger than one patch's record in it.
+    const count = 120;
+    const dir = makeRepo(Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}.txt`, lines(3, `f${i}`)])));
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    for (let i = 0; i < count; i++) await stack.newPatch(`p${i}`, { message: `patch ${i}` });
+    await stack.pop({ all: true });
+    for (let i = 0; i < count; i++) write(dir, `patches/p${i}`, `--- a/f${i}.txt\n+++ b/f${i}.txt\n@@ -1,1 +1,1 @@\n-f${i} 1\n+f${i} one\n`);
+    await stack.push({ all: true });
+    const objectBytes = () => snapshotBytes(join(dir, ".pq/objects"));
+    const states: string[] = [];
+    const sizes: number[] = [];
+    for (let k = 0; k < 12; k++) {
+      states.push(readFileSync(join(dir, ".pq/state.json"), "latin1"));
+      const before = objectBytes();
+      write(dir, "f0.txt", read(dir, "f0.txt") + `edit ${k}\n`);
+      await stack.refresh();
+      sizes.push(objectBytes() - before);
+    }
+    const stateSize = readFileSync(join(dir, ".pq/state.json")).length;
+    expect(stateSize).toBeGreaterThan(20_000);
+    // Twelve refreshes, whole copies at most every ninth (the delta chain's limit): far below twelve states.
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThan(3 * stateSize);
+    for (let k = 11; k >= 0; k--) {
+      await stack.undo();
+      expect(readFileSync(join(dir, ".pq/state.json"), "latin1")).toBe(states[k]);
+    }
   });
 
   it("nothing to undo in a fresh stack", async () => {

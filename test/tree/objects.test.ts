@@ -5,7 +5,7 @@ import { PqError } from "../../src/errors.js";
 import { indexLines } from "../../src/patch/apply.js";
 import { applyFilePatch, parsePatch } from "../../src/patch/index.js";
 import { sha1 } from "../../src/tree/files.js";
-import { decodeDelta, encodeDelta, ObjectStore } from "../../src/tree/objects.js";
+import { decodeDelta, differingMiddle, encodeDelta, ObjectStore } from "../../src/tree/objects.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -112,6 +112,28 @@ describe("object store deltas", () => {
     expect(reopened.put(contents[3])).toBe(ids[3]);
     reopened.flush();
     expect(new ObjectStore(objects.dir).get(ids[3])).toBe(contents[3]);
+  });
+
+  it("differingMiddle: the pieces rebuild the text from any base, sharing the common start and end", () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const alphabet = "ab\n";
+    const word = (n: number) => Array.from({ length: n }, () => alphabet[random(3)]).join("");
+    for (let k = 0; k < 400; k++) {
+      // Lengths around the 4096-character blocks, edits at the start, the end, the middle, none.
+      const base = word([0, 1, 4095, 4096, 4097, 9000][random(6)] + random(3));
+      const at = random(base.length + 1);
+      const cut = random(Math.min(20, base.length - at) + 1);
+      const text = base.slice(0, at) + word(random(5)) + base.slice(at + cut);
+      const pieces = differingMiddle(base, text);
+      const decoded = pieces.length ? decodeDelta(encodeDelta(pieces)!, base) : "";
+      expect(decoded).toBe(text);
+      const copied = pieces.reduce((n, p) => n + (typeof p === "string" ? 0 : p[1] - p[0]), 0);
+      expect(copied).toBeGreaterThanOrEqual(Math.min(base.length, text.length) - 25);
+    }
   });
 
   it("encodes and decodes pieces, refusing a delta that reaches outside its base", () => {
