@@ -6,8 +6,7 @@
  *   so a push whose inputs are unchanged is a checkout instead of an apply (StGit's
  *   fast-forward of stored commits, without commits).
  */
-import { appendFileSync } from "node:fs";
-import { asciiJson, fileStat, readText, writeAtomic } from "../tree/files.js";
+import { appendLines, asciiJson, fileStat, readText, writeAtomic } from "../tree/files.js";
 import { versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -121,7 +120,7 @@ export class PushCache {
   }
 
   flush(): void {
-    if (this.pending.length) appendFileSync(this.file, this.pending.join(""));
+    if (this.pending.length) appendLines(this.file, this.pending.join(""), false);
     this.pending = [];
   }
 

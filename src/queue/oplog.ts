@@ -4,8 +4,8 @@
  * queue files and the state as object ids, the git branch). Undo and redo are just
  * transactions built from these lines, so every operation can be taken back.
  */
-import { appendFileSync, closeSync, fstatSync, fsyncSync, openSync, readSync } from "node:fs";
-import { asciiJson } from "../tree/files.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { appendLines, asciiJson } from "../tree/files.js";
 import type { Version } from "./state.js";
 import type { GitMove } from "./transaction.js";
 
@@ -39,13 +39,7 @@ export interface OplogEntry {
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {
-  appendFileSync(file, asciiJson(entry) + "\n", "latin1");
-  const fd = openSync(file, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  appendLines(file, asciiJson(entry) + "\n", true);
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   rmdirSync,
   unlinkSync,
   fstatSync,
+  readSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
@@ -137,6 +138,25 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
 }
 
 /** Writes a latin1 string in full (a write may take fewer bytes than asked); no Buffer is made for it. */
+/**
+ * Append whole lines to a line-oriented log (the object index, the operation log, the push
+ * cache). A crash while appending may leave the last line without its newline; what is
+ * appended next then starts on a line of its own instead of being glued to the torn one
+ * (and lost with it, as readers skip lines that do not parse). `durable`: fsynced.
+ */
+export function appendLines(path: string, lines: string, durable: boolean): void {
+  const fd = openSync(path, "a+");
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    writeAll(fd, torn ? "\n" + lines : lines);
+    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function writeAll(fd: number, content: string): void {
   let done = writeSync(fd, content, null, "latin1");
   while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");

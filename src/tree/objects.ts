@@ -8,10 +8,10 @@
  * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
  * not thousands (one file per object cost more than applying the patches).
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { sha1, sha1Bytes, writeAll } from "./files.js";
+import { appendLines, sha1, sha1Bytes, writeAll } from "./files.js";
 
 interface Location {
   pack: string;
@@ -24,10 +24,13 @@ interface Location {
 /** A new version as pieces of an older one: [start, end) of the base's text, or added text. */
 export type DeltaPiece = readonly [number, number] | string;
 
-/** An index line: id, pack, offset, length and, for a delta, its base's id. */
-const INDEX_LINE = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?$/gm;
+/**
+ * An index line: id, pack, offset, length and, for a delta, its base's id, and its newline:
+ * every line is written with one, so a last line without it was torn (its length may be cut short).
+ */
+const INDEX_LINE = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?\n/gm;
 /** The same line, matched where one starts (`lastIndex`). */
-const INDEX_LINE_AT = /([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?(?:\n|$)/y;
+const INDEX_LINE_AT = /([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?\n/y;
 
 /** Deltas on deltas read back in a chain: past this length a version is stored whole. */
 const MAX_DELTA_DEPTH = 8;
@@ -324,14 +327,7 @@ export class ObjectStore {
     } finally {
       closeSync(spill.fd);
     }
-    const indexFile = join(this.dir, "index");
-    appendFileSync(indexFile, spill.lines.join(""), "latin1");
-    const ifd = openSync(indexFile, "r+");
-    try {
-      fsyncSync(ifd);
-    } finally {
-      closeSync(ifd);
-    }
+    appendLines(join(this.dir, "index"), spill.lines.join(""), true);
     for (const [id, at] of spill.ids) {
       this.load().set(id, at);
       this.written.add(id);

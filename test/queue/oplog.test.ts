@@ -8,6 +8,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  appendOplog,
   doneNewestFirst,
   entriesOfCommands,
   lastOplogId,
@@ -167,6 +168,21 @@ describe("the operation log read from its end", () => {
     appendFileSync(file, JSON.stringify(entry("a", {}, 3)) + "\n" + JSON.stringify(entry("b", {}, 3)));
     expect(lastOplogId(file)).toBe("b");
     expect([...doneNewestFirst(new OplogReader(file))].map((e) => e.id)).toEqual(["b", "a"]);
+  });
+
+  it("an entry appended after a torn last line starts a line of its own (a replayed journal's entry is not lost)", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, "oplog");
+    const torn = JSON.stringify(entry("t", {}, 3));
+    writeFileSync(file, JSON.stringify(entry("a", {}, 3)) + "\n" + torn.slice(0, torn.length / 2));
+    appendOplog(file, entry("c", {}, 3));
+    expect(lastOplogId(file)).toBe("c");
+    expect([...doneNewestFirst(new OplogReader(file))].map((e) => e.id)).toEqual(["c", "a"]);
+    // A whole last line without its newline stays whole too.
+    writeFileSync(file, JSON.stringify(entry("a", {}, 3)));
+    appendOplog(file, entry("d", {}, 3));
+    expect([...doneNewestFirst(new OplogReader(file))].map((e) => e.id)).toEqual(["d", "a"]);
   });
 
   it("pq oplog -n N shows the N newest operations, marks the undone ones, and refuses -n 0", async () => {

@@ -103,6 +103,15 @@ describe("object store deltas", () => {
     writeFileSync(indexFile, rest.join("\n") + "\n", "latin1");
     appendFileSync(indexFile, `${id0} ${pack0} 12` + `${glued}\n` + "zz not a line at all, but long enough to look like one\n", "latin1");
     appendFileSync(indexFile, `${lineOf(ids[2])}\n`, "latin1");
+    // Torn last: the line of a fifth object, its length cut short and no newline.
+    const fifth = "five, long enough that its length has two digits\n";
+    const extra = new ObjectStore(objects.dir);
+    const id5 = extra.put(fifth);
+    extra.flush();
+    extra.close();
+    const full = readFileSync(indexFile, "latin1");
+    writeFileSync(indexFile, full.slice(0, full.length - 2), "latin1");
+    expect(new ObjectStore(objects.dir).has(id5)).toBe(false);
     const reopened = new ObjectStore(objects.dir);
     expect(reopened.get(ids[0])).toBe(contents[0]);
     expect(reopened.get(ids[1])).toBe(contents[1]);
