@@ -10,6 +10,13 @@ import type { SimpleGit } from "simple-git";
 
 /** simple-git is loaded on first use: push and pop never need git, and loading it costs start-up time. */
 const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
+/**
+ * A git command is done when its output streams close. simple-git 3's default also arms a
+ * 50 ms timer at the child's exit, as a fallback for streams that never close; that timer
+ * kept every pq that ran git alive up to 50 ms after its work was done (a refresh's last
+ * git call is near its end: 27 ms of its exit, measured).
+ */
+const completion = { onClose: true, onExit: false } as const;
 import { PqError } from "../errors.js";
 
 /**
@@ -35,7 +42,7 @@ export class GitRepo {
   ) {}
 
   static async open(tree: string): Promise<GitRepo | null> {
-    const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false });
+    const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false, completion });
     try {
       const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split(
         "\n",
@@ -48,7 +55,7 @@ export class GitRepo {
   }
 
   static async init(dir: string): Promise<GitRepo> {
-    await (await loadSimpleGit())({ baseDir: dir }).init();
+    await (await loadSimpleGit())({ baseDir: dir, completion }).init();
     return (await GitRepo.open(dir))!;
   }
 
@@ -56,6 +63,18 @@ export class GitRepo {
   async changedTrackedFiles(): Promise<string[]> {
     const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=no", "--", "."]);
     return this.parseStatus(out).map((e) => e.path);
+  }
+
+  /**
+   * Both of the above from one `git status` (a refresh needs both: one git process fewer,
+   * 8-10 ms of a refresh on this machine).
+   */
+  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[] }> {
+    const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
+    const changed: string[] = [];
+    const untracked: string[] = [];
+    for (const e of this.parseStatus(out)) (e.code === "??" ? untracked : changed).push(e.path);
+    return { changed, untracked };
   }
 
   /** Untracked, not ignored files, relative to the tree. */

@@ -42,6 +42,11 @@ export async function baselineVersion(ctx: PlanContext, path: string, below: num
     const change = ctx.applied[i].files[path];
     if (change) return change.post;
   }
+  return headVersion(ctx, path);
+}
+
+/** The version of a path in HEAD (stored), or null when HEAD has no such file. */
+async function headVersion(ctx: PlanContext, path: string): Promise<Version> {
   const head = ctx.git ? await ctx.git.headContent(path) : null;
   return head === null ? null : ctx.store.put(head);
 }
@@ -56,9 +61,13 @@ export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: s
 export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
-  for (const p of ctx.git ? await ctx.git.changedTrackedFiles() : []) candidates.add(p);
+  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [] };
+  for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
+  // What the patches below left of each file, found in one pass (asked per file, a
+  // thousand-patch stack walked down the stack for each of its hundreds of files).
+  const lower = expectedVersions(ctx.applied.slice(0, below));
   const files: Record<string, FileChange> = {};
   const changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
@@ -66,13 +75,13 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
     if (isPqOwnPath(ctx, path)) continue;
     refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
-    const pre = mine ? mine.pre : await baselineVersion(ctx, path, below);
+    const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);
     const now = ws.preserve(path);
     if (mine ? mine.post !== now : pre !== now) changed.push(path);
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
     if (pre !== now || mine || renamed(path)) files[path] = { pre, post: now };
   }
-  const untracked = ctx.git ? (await ctx.git.untrackedFiles()).filter((p) => !candidates.has(p) && !isPqOwnPath(ctx, p)) : [];
+  const untracked = status.untracked.filter((p) => !candidates.has(p) && !isPqOwnPath(ctx, p));
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   return { diff: buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked };
 }

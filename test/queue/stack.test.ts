@@ -101,6 +101,20 @@ describe("stack basics", () => {
     await stack.add(["stray.txt"]);
     expect((await stack.refresh()).files).toEqual(["stray.txt"]);
   });
+
+  it("in a tree that is a subdirectory of its repository, refresh takes changed files and reports untracked ones, both as tree paths", async () => {
+    const root = repo({ "outside.txt": "o\n", "sub/a.txt": "a\n", "sub/d/b.txt": "b\n" });
+    const dir = join(root, "sub");
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "d/b.txt", "b changed\n");
+    write(dir, "d/stray.txt", "x\n");
+    write(root, "outside.txt", "o changed\n");
+    write(root, "outside-stray.txt", "y\n");
+    const r = await stack.refresh();
+    expect(r.files).toEqual(["d/b.txt"]);
+    expect(r.untracked).toEqual(["d/stray.txt"]);
+  });
 });
 
 describe("never lose work", () => {
