@@ -99,3 +99,23 @@ export class PqError extends Error {
 export function isPqError(e: unknown): e is PqError {
   return e instanceof PqError;
 }
+
+/**
+ * A git command failed. When git could not take one of its lock files (another git is
+ * running, or a killed one left it), git's paragraph about it is replaced by what to do.
+ */
+export function gitFailed(what: string, output: string, details: string[] = []): PqError {
+  const text = output.trim();
+  const lock = /Unable to create '([^']+\.lock)': File exists/.exec(text);
+  if (!lock) return new PqError("git", `${what} failed: ${text}`, details, { output: text });
+  const firstLine = text.split("\n")[0];
+  return new PqError(
+    "git",
+    `${what} failed: git's lock file ${lock[1]} exists (${firstLine.replace(/^(fatal|error): /, "")})`,
+    [
+      "another git is working in that repository (an editor, an IDE, a prompt): wait for it, then run the pq command again",
+      `if no git is running, a killed one left the lock: remove ${lock[1]}, then run the pq command again`,
+    ],
+    { output: text, lock: lock[1] },
+  );
+}

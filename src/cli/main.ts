@@ -78,7 +78,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const names = new Set(commandNames());
-  if (argv[0] && !argv[0].startsWith("-") && !names.has(argv[0])) return report(io, unknownCommand(argv[0]));
+  // `--json` (a flag everywhere but `pq ci`, where it names a report file): a refusal is printed
+  // on stdout as JSON too, so that a script reads its code and data instead of an empty output.
+  const jsonErrors = argv.includes("--json") && commandWord(argv) !== "ci";
+  if (argv[0] && !argv[0].startsWith("-") && !names.has(argv[0])) return report(io, unknownCommand(argv[0]), jsonErrors);
 
   let parser = yargs(argv)
     .scriptName("pq")
@@ -119,14 +122,15 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     mark("command done");
     return helpShown ? EXIT.ok : invocation.exitCode;
   } catch (e) {
-    return report(io, e);
+    return report(io, e, jsonErrors);
   }
 }
 
-function report(io: CliIO, e: unknown): number {
+function report(io: CliIO, e: unknown, json = false): number {
   if (e instanceof PqError) {
     io.err(`pq: ${e.message}`);
     for (const line of e.details) io.err(`  ${line}`);
+    if (json) io.out(JSON.stringify(e, null, 2));
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;

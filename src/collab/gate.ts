@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PqError } from "../errors.js";
+import { gitFailed, PqError } from "../errors.js";
 import { renderMatrix } from "../ci/render.js";
 import { FAILING, type CiReport } from "../ci/report.js";
 import { runCi } from "../ci/run.js";
@@ -83,7 +83,7 @@ export function exportTree(gitArgs: string[], rev: string, sub: string): string 
   const archive = spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], {
     maxBuffer: 1 << 30,
   });
-  if (archive.status !== 0) throw new PqError("git", `git archive failed: ${String(archive.stderr).trim()}`);
+  if (archive.status !== 0) throw gitFailed(`git archive`, String(archive.stderr).trim());
   const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (tar.status !== 0) throw new PqError("internal", `tar failed: ${String(tar.stderr).trim()}`);
   return dir;
@@ -108,7 +108,7 @@ export function ciGate(stack: Stack, opts: { backends?: string[] } = {}): Gate {
 export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVersion {
   const git = (args: string[], input?: string) => spawnSync("git", ["--git-dir", gitDir, ...args], { input, maxBuffer: 1 << 30 });
   const ls = git(["ls-tree", "-r", "-z", rev, ...(sub ? ["--", sub] : [])]);
-  if (ls.status !== 0) throw new PqError("git", `git ls-tree ${rev} failed: ${String(ls.stderr).trim()}`);
+  if (ls.status !== 0) throw gitFailed(`git ls-tree ${rev}`, String(ls.stderr).trim());
   const entries = ls.stdout
     .toString("latin1")
     .split("\0")

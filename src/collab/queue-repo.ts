@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { PqError } from "../errors.js";
+import { gitFailed, PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import type { QueueVersion } from "./types.js";
@@ -81,7 +81,7 @@ export class QueueRepo {
   async isAncestor(a: string, b: string): Promise<boolean> {
     // The answer is the exit status alone (1 = no), which simple-git does not report.
     const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
-    if (r.status !== 0 && r.status !== 1) throw new PqError("git", `git merge-base failed: ${String(r.stderr).trim()}`);
+    if (r.status !== 0 && r.status !== 1) throw gitFailed(`git merge-base`, String(r.stderr).trim());
     return r.status === 0;
   }
 
@@ -168,9 +168,7 @@ export class QueueRepo {
     try {
       await this.git.git.raw(["fetch", "--quiet", remote]);
     } catch (e) {
-      throw new PqError("git", `git fetch ${remote} failed: ${(e as Error).message.trim()}`, [
-        "check the remote (git -C QUEUE remote -v) and your access to it",
-      ]);
+      throw gitFailed(`git fetch ${remote}`, (e as Error).message, ["check the remote (git -C QUEUE remote -v) and your access to it"]);
     }
   }
 

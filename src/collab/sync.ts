@@ -123,7 +123,25 @@ async function integrate(
 ): Promise<RestackReport> {
   saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
   const disk = qr.readDisk();
-  const r = await restack(stack, version, () => qr.writeDisk(version, disk), { top: state.origTop, renamed: state.renamed });
+  let wrote = false;
+  let r: RestackReport;
+  try {
+    r = await restack(
+      stack,
+      version,
+      () => {
+        wrote = true;
+        qr.writeDisk(version, disk);
+      },
+      { top: state.origTop, renamed: state.renamed },
+    );
+  } catch (e) {
+    // The pop refused (edits made in the tree since the sync began): nothing was changed, so
+    // there is no interrupted sync to complete; the user refreshes and syncs again. Left
+    // marked, every command would refuse until a sync that refuses the same way.
+    if (!wrote) clearSyncState(stack.tree);
+    throw e;
+  }
   await qr.moveHead(commit, expected);
   clearSyncState(stack.tree);
   return r;
@@ -234,7 +252,7 @@ async function loop(
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
       const outside = ours ? await qr.changesOutsideQueue(ours, theirs) : [];
       if (outside.length) {
-        throw new PqError("usage", `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`, [
+        throw new PqError("refused", `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`, [
           "pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync",
         ]);
       }
@@ -313,8 +331,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
   if (state?.phase === "stopping")
-    throw new PqError("usage", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
-  if (!state || state.phase !== "conflicts") throw new PqError("usage", "no sync is waiting to be continued");
+    throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
+  if (!state || state.phase !== "conflicts") throw new PqError("refused", "no sync is waiting to be continued", ["pq sync starts one"]);
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
   const left = state.conflicts.filter(
@@ -350,7 +368,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
 async function abortOnce(stack: Stack): Promise<RestackReport> {
   const qr = await QueueRepo.require(stack.queueDir);
   const state = loadSyncState(stack.tree);
-  if (!state) throw new PqError("usage", "no sync to abort");
+  if (!state) throw new PqError("refused", "no sync to abort", ["pq status shows where the stack and the queue are"]);
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
   const r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });
@@ -362,13 +380,15 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
 
 /**
  * pq sync's own pops and pushes are not refused as changes made during an interrupted sync,
- * and the operation log marks them as one command (one undo takes them back).
+ * and the operation log marks them as one command (one undo takes them back). The tree lock
+ * is held from the fetch to the end: a refresh or a new patch made in another terminal while
+ * the sync fetched was popped and overwritten by the sync, which had read the stack before.
  */
 async function asSync<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
   const was = stack.syncing;
   stack.syncing = true;
   try {
-    return await stack.asOneCommand(fn);
+    return await stack.withLock(() => stack.asOneCommand(fn), { changes: false });
   } finally {
     stack.syncing = was;
   }

@@ -17,7 +17,7 @@ const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
  * git call is near its end: 27 ms of its exit, measured).
  */
 const completion = { onClose: true, onExit: false } as const;
-import { PqError } from "../errors.js";
+import { gitFailed, PqError } from "../errors.js";
 
 /**
  * The environment without the variables that point git at a repository: a git hook runs pq
@@ -142,7 +142,7 @@ export class GitRepo {
       // merge-file's exit status is the number of conflicts, which simple-git would hide.
       const r = spawnSync("git", ["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files], { cwd: dir });
       const conflicts = r.status ?? 255;
-      if (conflicts < 0 || conflicts > 127) throw new PqError("git", `git merge-file failed: ${String(r.stderr).trim()}`);
+      if (conflicts < 0 || conflicts > 127) throw gitFailed(`git merge-file`, String(r.stderr).trim());
       return { content: readFileSync(files[0], "latin1"), conflicts };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -204,14 +204,14 @@ export class GitRepo {
       const cwd = await this.git.revparse(["--show-toplevel"]);
       return new Promise((resolve, reject) =>
         execFile("git", args, { cwd: cwd.trim(), env: { ...process.env, ...env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) =>
-          err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout),
+          err ? reject(gitFailed(`git ${args[0]}`, String(stderr || err.message).trim())) : resolve(stdout),
         ),
       );
     }
     try {
       return await this.git.raw(args);
     } catch (e) {
-      throw new PqError("git", `git ${args[0]} failed: ${(e as Error).message.trim()}`);
+      throw gitFailed(`git ${args[0]}`, (e as Error).message.trim());
     }
   }
 
@@ -224,8 +224,7 @@ export class GitRepo {
         "git",
         args,
         { cwd: this.root, env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: "latin1" },
-        (err, stdout, stderr) =>
-          err ? reject(new PqError("git", `git ${args[0]} failed: ${String(stderr || err.message).trim()}`)) : resolve(stdout),
+        (err, stdout, stderr) => (err ? reject(gitFailed(`git ${args[0]}`, String(stderr || err.message).trim())) : resolve(stdout)),
       );
       // git may not read stdin at all (read-tree): a closed pipe is not an error here.
       child.stdin!.on("error", () => undefined);
@@ -336,7 +335,7 @@ export class GitRepo {
       input: entries.map((e) => e.id).join("\n") + "\n",
       maxBuffer: 1 << 30,
     });
-    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const buf = r.stdout;
     let at = 0;
     for (const e of entries) {
@@ -364,7 +363,7 @@ export class GitRepo {
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
     const git = (args: string[], input?: string) => {
       const r = spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });
-      if (r.status !== 0) throw new PqError("git", `git ${args[0]} failed: ${String(r.stderr).trim()}`);
+      if (r.status !== 0) throw gitFailed(`git ${args[0]}`, String(r.stderr).trim());
       return r.stdout;
     };
     try {
@@ -404,7 +403,7 @@ export class GitRepo {
       maxBuffer: 1 << 28,
       encoding: "utf8",
     });
-    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const lines = r.stdout.split("\n");
     if (!/ commit$/.test(lines[0])) return null;
     paths.forEach((p, i) => {
@@ -421,7 +420,7 @@ export class GitRepo {
     const top = (await this.git.revparse(["--show-toplevel"])).trim();
     const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
     const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+    if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const buf = r.stdout;
     let at = 0;
     for (const p of paths) {

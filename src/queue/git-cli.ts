@@ -3,7 +3,7 @@
  * as latin1 bytes (patch text) rather than decoded.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { PqError } from "../errors.js";
+import { gitFailed, PqError } from "../errors.js";
 
 /** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
 export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {
@@ -11,7 +11,7 @@ export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" 
     return execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new PqError("git", `git ${args[0]} failed: ${String(err.stderr || err.message).trim()}`);
+    throw gitFailed(`git ${args[0]}`, String(err.stderr || err.message).trim());
   }
 }
 

@@ -6,7 +6,7 @@
  * is the same move the other way, with the queue's files put back in it.
  */
 import { spawnSync } from "node:child_process";
-import { PqError } from "../errors.js";
+import { gitFailed, PqError } from "../errors.js";
 import type { OpContext } from "./ops/context.js";
 import { planPop } from "./ops/pop.js";
 import { Series } from "./series.js";
@@ -37,7 +37,7 @@ function blobs(tree: string, ids: string[]): Map<string, string> {
   const map = new Map<string, string>();
   if (!ids.length) return map;
   const r = spawnSync("git", ["cat-file", "--batch"], { cwd: tree, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new PqError("git", `git cat-file failed: ${String(r.stderr).trim()}`);
+  if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
   const buf = r.stdout;
   let at = 0;
   for (const id of ids) {

@@ -130,17 +130,19 @@ function defaultUpstream(tree: string): string {
 /**
  * A rebase, its --continue and its --abort are each one command in the operation log (the
  * base move, pushes, refreshes and drops together): one pq undo takes a finished rebase back.
+ * Each holds the tree lock from start to end: a pq started meanwhile (another terminal, the
+ * TUI) is told the tree is locked instead of changing the stack under the rebase.
  */
 export function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return stack.asOneCommand(() => startRebase(stack, opts));
+  return stack.withLock(() => stack.asOneCommand(() => startRebase(stack, opts)));
 }
 
 export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return stack.asOneCommand(() => resumeRebase(stack, opts));
+  return stack.withLock(() => stack.asOneCommand(() => resumeRebase(stack, opts)));
 }
 
 export function abortRebase(stack: Stack): Promise<RebaseReport> {
-  return stack.asOneCommand(() => rollBackRebase(stack));
+  return stack.withLock(() => stack.asOneCommand(() => rollBackRebase(stack)));
 }
 
 async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {

@@ -12,9 +12,16 @@ import { PqError } from "../errors.js";
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed pq whose parent has not reaped it yet is a zombie: it answers signal 0 but will
+  // never release the lock (a shell's `timeout -s KILL` leaves one for a moment).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all there is
   }
 }
 

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { gitFailed } from "../../src/errors.js";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -78,6 +79,33 @@ describe("a new user's first session (the README's walk-through)", () => {
     expect(bad.code).toBe(7);
     expect(bad.err).toMatch(/hunk .* ends early|truncated/);
     expect(existsSync(join(dir, "patches", "bad.patch"))).toBe(false);
+  });
+
+  it("--json refusals are JSON on stdout too (code, message, details, data), as well as text on stderr", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    const r = await pq(dir, "push", "--json", "nonexistent");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("nonexistent is not in the series");
+    const parsed = JSON.parse(r.out);
+    expect(parsed).toMatchObject({ error: "not-found", exitCode: 3 });
+    expect(parsed.message).toContain("nonexistent");
+    // Without --json, stdout stays empty.
+    expect((await pq(dir, "push", "nonexistent")).out).toBe("");
+  });
+
+  it("names a git lock file that is in the way, instead of git's paragraph", () => {
+    const e = gitFailed(
+      "git update-index",
+      "fatal: Unable to create '/x/.git/index.lock': File exists.\n\nAnother git process seems to be running in this repository, e.g.\nan editor opened by 'git commit'.",
+    );
+    expect(e.message).toBe(
+      "git update-index failed: git's lock file /x/.git/index.lock exists (Unable to create '/x/.git/index.lock': File exists.)",
+    );
+    expect(e.details.join("\n")).toContain("remove /x/.git/index.lock");
+    expect(e.data.lock).toBe("/x/.git/index.lock");
+    expect(gitFailed("git fetch origin", "fatal: no such remote").message).toBe("git fetch origin failed: fatal: no such remote");
   });
 
   it("runs as a real command: bin/pq.js --help and a refusal's exit code", () => {

@@ -1,5 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { sync } from "../../src/collab/sync.js";
@@ -274,6 +275,40 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(report.attempts).toBe(2);
     expect(report.notes.join("\n")).toContain("attempt 1: the push lost a race; merged again");
     expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\na3.patch\nb3.patch\n");
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
+    editLine(ann.tree, "a.c", 20, "twenty (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann: a.c line 20");
+    await ok(ann.tree, "sync");
+    // A slow network, stood in for by a hook in Bob's own queue repository: each ref update of the fetch waits.
+    const hook = join(bob.queue, ".git/hooks/reference-transaction");
+    writeFileSync(hook, "#!/bin/sh\nsleep 2\n", { mode: 0o755 });
+    const child = spawn(process.execPath, [resolve("bin/pq.js"), "sync"], { cwd: bob.tree, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const exited = new Promise<number>((r) => child.on("exit", (code) => r(code ?? -1)));
+    // Wait until the sync is fetching (it says so), then work in the tree as a second terminal would.
+    while (!out.includes("fetching")) await new Promise((r) => setTimeout(r, 50));
+    editLine(bob.tree, "b.c", 30, "thirty (bob)");
+    const refresh = await pq(bob.tree, "refresh");
+    expect(refresh.code).toBe(4);
+    expect(refresh.err).toContain("locked by pid");
+    expect((await pq(bob.tree, "new", "p3.patch")).code).toBe(4);
+    // Taking Ann's p1 means popping p2, whose file b.c now has an edit the sync did not see
+    // when it started: the pop refuses (exit 5), nothing is changed, and no half sync is left.
+    expect(await exited).toBe(5);
+    rmSync(hook);
+    expect(read(bob.tree, "b.c")).toContain("thirty (bob)");
+    expect(existsSync(join(bob.tree, ".pq/sync.json"))).toBe(false);
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob: b.c line 30");
+    await ok(bob.tree, "sync");
+    expect(read(bob.tree, "a.c")).toContain("twenty (ann)");
+    expect(read(bob.queue, "p2.patch")).toContain("+thirty (bob)");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);
   });

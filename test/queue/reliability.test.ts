@@ -91,6 +91,24 @@ describe("edits are never lost", () => {
     expect(read(join(dir, "patches"), "p2")).toContain("+more p2");
   });
 
+  it("a lock whose owner is a zombie (killed, not yet reaped) is taken over", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    // sh starts a child that exits at once, then becomes \`sleep\` (exec), which never reaps it.
+    const parent = require("node:child_process").spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+    const zombie = await new Promise<number>((res) => parent.stdout.once("data", (d: Buffer) => res(parseInt(String(d), 10))));
+    try {
+      for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, "latin1").includes(") Z "); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${zombie}/stat`, "latin1")).toContain(") Z ");
+      writeFileSync(join(dir, ".pq/lock"), `${zombie}\n`);
+      const r = runPq(dir, ["new", "after-zombie"]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    } finally {
+      parent.kill("SIGKILL");
+    }
+  });
+
   it("concurrent pq new from two processes keep both series entries", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
