@@ -68,6 +68,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     });
   }
   mark("main");
+  // With --json a refusal is printed as JSON on stdout, unless the command printed its own
+  // JSON report there already (sync --json stopping on conflicts): one document either way.
+  let printedOut = false;
+  const caller = io;
+  io = { ...io, out: (text) => ((printedOut = true), caller.out(text)) };
   invocation.io = io;
   invocation.exitCode = 0;
   invocation.command = ["pq", ...argv].join(" ");
@@ -122,7 +127,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     mark("command done");
     return helpShown ? EXIT.ok : invocation.exitCode;
   } catch (e) {
-    return report(io, e, jsonErrors);
+    return report(io, e, jsonErrors && !printedOut);
   }
 }
 

@@ -17,7 +17,12 @@ export interface RestackReport {
   top: string | null;
   /** Set when the push back stopped early (a conflicted patch, or one that does not apply). */
   stoppedAt?: string;
+  /** Why the push back stopped, when it failed: the refusal's message, code and advice. */
   error?: string;
+  errorCode?: PqError["code"];
+  errorDetails?: string[];
+  /** Where a forced pop (an abort) saved files with edits before putting the tree back. */
+  backup?: string;
 }
 
 /** Refuse before anything changes if the tree has edits that a pop would lose. */
@@ -53,6 +58,7 @@ export async function restack(
   if (keep < applied.length) {
     const r = await stack.pop(keep === 0 ? { all: true, force: opts.force } : { target: applied[keep - 1].name, force: opts.force });
     report.popped = r.popped;
+    if (r.backup) report.backup = r.backup;
   }
   write();
   let target = opts.top ? (opts.renamed?.[opts.top] ?? opts.top) : null;
@@ -74,10 +80,36 @@ export async function restack(
       report.pushed = r.pushed.map((p) => p.name);
     } catch (e) {
       if (!(e instanceof PqError)) throw e;
+      // A push refused as a whole (edits in the way of one patch): go up as far as the patch before it.
+      const blocked = typeof e.data.patch === "string" ? pushable.indexOf(e.data.patch) : -1;
+      const below = blocked > 0 ? pushable[blocked - 1] : null;
+      if (below && !stack.applied().includes(below)) {
+        try {
+          report.pushed = (await stack.push({ target: below })).pushed.map((p) => p.name);
+        } catch (again) {
+          if (!(again instanceof PqError)) throw again;
+        }
+      }
       report.error = e.message;
+      report.errorCode = e.code;
+      report.errorDetails = e.details;
       report.stoppedAt = stack.top() ?? undefined;
     }
   }
   report.top = stack.top();
   return report;
+}
+
+/**
+ * A restack that could not bring the stack back up: the queue's change stands, the stack is
+ * lower than it was. Refused with the push's own code and advice, so that a script sees it.
+ */
+export function restackFailure(r: RestackReport | undefined, data: Record<string, unknown> = {}): PqError | null {
+  if (!r?.error) return null;
+  return new PqError(
+    r.errorCode ?? "refused",
+    `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
+    [...(r.errorDetails ?? []), "then pq push (or pq goto) up to the patch you were on"],
+    { stoppedAt: r.stoppedAt ?? null, ...data },
+  );
 }

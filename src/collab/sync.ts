@@ -165,7 +165,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
       "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
     ]);
   }
-  if (pending?.phase === "integrating") await recoverIntegration(stack, qr, pending);
+  const recovered = pending?.phase === "integrating" ? await recoverIntegration(stack, qr, pending) : undefined;
   if (pending?.phase === "stopping") {
     // Killed while writing a conflicted merge: put everything back, then sync afresh.
     opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
@@ -175,13 +175,23 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
   await refuseUnrefreshed(stack, "sync");
-  return loop(stack, qr, up, opts, []);
+  const report = await loop(stack, qr, up, opts, []);
+  // The completed sync's restack is the one to report when this one moved nothing, or when
+  // it could not bring the stack back (the caller reports that as a refusal).
+  if (recovered && (!report.restack || recovered.error)) report.restack = recovered;
+  return report;
 }
 
 /** Finish moving to a merge that was fully computed when the process died. */
-async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<void> {
+async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<RestackReport | undefined> {
   const head = await qr.head();
-  if (head === s.target) return clearSyncState(stack.tree);
+  if (head === s.target) {
+    // Killed between moving the branch and resetting the index to it: the index still holds
+    // the queue files from before the merge, and a plain git commit would revert the merge.
+    await qr.run(["reset", "-q", "HEAD", "--", "."]);
+    clearSyncState(stack.tree);
+    return undefined;
+  }
   // The queue's HEAD is where the sync left it, or it moved since (a commit made by hand):
   // completing the move would drop that commit from the branch, so stop and say so.
   if (head !== s.origHead) {
@@ -196,7 +206,7 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
   }
   const version = await qr.versionAt(s.target!);
   const { phase: _p, target: _t, ...rest } = s;
-  await integrate(stack, qr, version, s.target!, s.origHead, rest);
+  return integrate(stack, qr, version, s.target!, s.origHead, rest);
 }
 
 /**
@@ -265,6 +275,21 @@ async function loop(
       } else {
         emit({ kind: "sync", message: "merging" });
         const mb = await qr.mergeBase(ours, theirs);
+        // No history in common: the remote's branch was rewritten (a new root, force-pushed).
+        // Merged against an empty base, everything on both sides counts as added, and a patch
+        // dropped on purpose comes back; git pull refuses such a merge too.
+        if (mb === null) {
+          throw new PqError(
+            "refused",
+            `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) has no history in common with yours: it was rewritten and force-pushed`,
+            [
+              "nothing was changed",
+              `to take the remote's queue: pq pop -a, git -C QUEUE reset --hard ${up.remote}/${up.branch}, then pq push -a`,
+              "to keep yours: agree with whoever rewrote it; pq sync never forces a push",
+            ],
+            { theirs, ours },
+          );
+        }
         const [vb, vo, vt] = await Promise.all([qr.versionAt(mb), qr.versionAt(ours), qr.versionAt(theirs)]);
         const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
         notes.push(...merged.notes);
@@ -350,14 +375,22 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
       "fix those patches (pq goto, edit, pq refresh), then pq sync --continue; or pq sync --abort",
     ]);
   }
+  // Commits made on the queue's branch since the sync stopped (git commit by hand) are kept:
+  // the merge goes on top of them.
+  const head = await qr.head();
+  let ours = state.origHead;
+  if (head !== ours) {
+    if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(head, ours, "continue");
+    ours = head;
+  }
   const commit = await commitVersion(
     qr,
-    state.origHead ?? state.theirs,
+    ours ?? state.theirs,
     disk,
-    state.origHead ? [state.origHead, state.theirs] : [state.theirs],
+    ours ? [ours, state.theirs] : [state.theirs],
     mergeMessage(state.theirs, up, ["conflicts resolved by hand"]),
   );
-  await qr.moveHead(commit, state.origHead);
+  await qr.moveHead(commit, ours);
   clearSyncState(stack.tree);
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
   const r = await restack(stack, disk, () => undefined, { top });
@@ -365,10 +398,27 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   return { ...report, restack: report.restack ?? r };
 }
 
+function branchMoved(head: string | null, orig: string | null, what: "continue" | "abort"): PqError {
+  return new PqError(
+    "refused",
+    `the queue's branch moved to ${head?.slice(0, 12) ?? "(none)"} since the sync stopped (it was at ${orig?.slice(0, 12) ?? "(none)"})`,
+    what === "abort"
+      ? [
+          "pq sync --continue makes the merge on top of that commit (it is kept)",
+          `or, to drop it: git -C QUEUE reset --hard ${orig?.slice(0, 12) ?? "ORIG"}, then pq sync --abort`,
+        ]
+      : [`the new commit does not descend from ${orig?.slice(0, 12) ?? "the branch"}: pq sync --abort, then pq sync`],
+    { head, orig },
+  );
+}
+
 async function abortOnce(stack: Stack): Promise<RestackReport> {
   const qr = await QueueRepo.require(stack.queueDir);
   const state = loadSyncState(stack.tree);
   if (!state) throw new PqError("refused", "no sync to abort", ["pq status shows where the stack and the queue are"]);
+  const head = await qr.head();
+  // A commit made on the branch since the sync stopped would be dropped by moving it back.
+  if (head !== state.origHead && head !== (state.target ?? null)) throw branchMoved(head, state.origHead, "abort");
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
   const r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });

@@ -55,6 +55,8 @@ export interface BaseMove {
   from: string;
   to: string;
   files: number;
+  /** Where a forced pop saved files with edits (abort over a stopped rebase's work). */
+  backup?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface BaseMove {
 export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: boolean; queue?: { series: string; patches: Record<string, string> } } = {}): Promise<BaseMove> {
   const git = await ctx.repo();
   if (!git) throw new PqError("no-queue", "moving the base needs a git work tree");
-  const popped = planPop(ctx, { all: true, force: opts.force }).popped;
+  const { popped, backup } = planPop(ctx, { all: true, force: opts.force });
   const from = await git.readRef("HEAD");
   if (!from) throw new PqError("refused", "HEAD has no commit yet");
   const ref = await git.headRef();
@@ -99,5 +101,5 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
     ctx.tx.setSeries(Series.parse(opts.queue.series));
     for (const [name, text] of Object.entries(opts.queue.patches)) if (ctx.tx.queueFile(name) !== text) ctx.tx.writePatch(name, text);
   }
-  return { popped, from, to, files: changed.length };
+  return { popped, from, to, files: changed.length, ...(backup ? { backup } : {}) };
 }

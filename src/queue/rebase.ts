@@ -69,6 +69,8 @@ export interface RebaseReport {
   stopped?: string;
   /** The stack was already on the upstream commit: nothing was done. */
   upToDate?: boolean;
+  /** --abort: where edits made while the rebase was stopped were saved before the tree was put back. */
+  backup?: string;
 }
 
 const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
@@ -226,18 +228,20 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
 async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
-  await restore(stack, plan);
-  return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [] };
+  const backup = await restore(stack, plan);
+  return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [], ...(backup ? { backup } : {}) };
 }
 
-async function restore(stack: Stack, plan: RebasePlan): Promise<void> {
+/** Puts base, queue and stack back; returns where edits in the way were saved, if any were. */
+async function restore(stack: Stack, plan: RebasePlan): Promise<string | undefined> {
   for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
   // One transaction: pop what the rebase pushed, move the branch back, put the queue files back.
-  await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
+  const moved = await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
     planMoveBase(ctx, plan.oldHead, { force: true, queue: { series: plan.series, patches: plan.patches } }),
   );
   if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
   dropPlan(stack);
+  return moved.backup;
 }
 
 async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => void): Promise<RebaseReport> {

@@ -14,7 +14,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
-import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
@@ -29,6 +29,7 @@ import {
   loadState,
   loadStateAndText,
   refuseDuringInterruptedSync,
+  refuseDuringStoppedSync,
   saveState,
   statePaths,
   versionId,
@@ -66,6 +67,8 @@ export interface StackStatus {
   top: string | null;
   /** The top patch's file differs from the version that was applied (e.g. after a pull). */
   topChangedInQueue?: boolean;
+  /** Every applied patch whose file differs from the version that was applied, bottom first. */
+  changedInQueue?: string[];
   applied: number;
   unapplied: number;
   needsRefresh?: "forced" | "conflict";
@@ -294,9 +297,11 @@ export class Stack {
     const ctx = this.opContext(tx);
     const preview = top ? await planRefresh(await planContext(ctx, this.state.applied), tx.ws, top) : null;
     const onDisk = top ? readText(this.patchPath(top.name)) : null;
+    const changedInQueue = this.appliedChangedInQueue();
     return {
       top: top?.name ?? null,
       ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
+      ...(changedInQueue.length ? { changedInQueue } : {}),
       applied: this.state.applied.length,
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,
@@ -304,6 +309,26 @@ export class Stack {
       untracked: preview ? preview.untracked : ((await (await this.repo())?.untrackedFiles()) ?? []),
       guards: this.selectedGuards(),
     };
+  }
+
+  /**
+   * Applied patches whose file in the queue is not the text that was applied (a pull, an
+   * undone sync, an edit by hand). A file unchanged since pq last hashed it is known from the
+   * stat cache, so a thousand-patch stack reads only the files that changed.
+   */
+  private appliedChangedInQueue(): string[] {
+    const changed: string[] = [];
+    for (const record of this.state.applied) {
+      const path = this.patchPath(record.name);
+      const st = fileStat(path);
+      let hash = st ? this.statCache.lookup(`\0queue/${record.name}`, st.size, st.mtimeMs) : null;
+      if (!hash) {
+        const text = readText(path);
+        hash = text === null ? null : sha1(text);
+      }
+      if (hash !== record.hash) changed.push(record.name);
+    }
+    return changed;
   }
 
   /** What the top patch would contain after a refresh (hg qdiff). */
@@ -470,6 +495,7 @@ export class Stack {
   /** Take back the last `count` commands (or re-do the last undone ones) as one transaction. */
   async undo(opts: { count?: number; force?: boolean; redo?: boolean; onEvent?: EventSink } = {}): Promise<UndoReport> {
     const direction = opts.redo ? "redo" : "undo";
+    refuseDuringStoppedSync(this.tree, `pq ${direction}`);
     return this.withLock(async () => {
       const tx = this.transaction(direction);
       const { report, ids } = await planUndo(this.opContext(tx, opts.onEvent), direction, opts.count ?? 1, Boolean(opts.force));

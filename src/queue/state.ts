@@ -68,15 +68,31 @@ export function statePaths(tree: string) {
  * A sync killed while it moved the queue and the stack to a merged version: until pq sync
  * completes it, another change would be made on a half-moved queue and then overwritten.
  */
-export function refuseDuringInterruptedSync(tree: string, what: string): void {
+/** The phase of a sync that is not finished (.pq/sync.json), or null. */
+function syncPhase(tree: string): unknown {
   const text = readText(statePaths(tree).sync);
-  if (text === null) return;
-  let phase: unknown;
+  if (text === null) return null;
   try {
-    phase = (JSON.parse(text) as { phase?: unknown }).phase;
+    return (JSON.parse(text) as { phase?: unknown }).phase ?? null;
   } catch {
-    return; // pq sync itself reports a damaged sync state
+    return null; // pq sync itself reports a damaged sync state
   }
+}
+
+/**
+ * Undo and redo while a sync is stopped on conflicts would take back its pops and pushes but
+ * not its queue files and its record: --abort is the way back from a stopped sync.
+ */
+export function refuseDuringStoppedSync(tree: string, what: string): void {
+  if (syncPhase(tree) !== "conflicts") return;
+  throw new PqError("refused", `a pq sync stopped on conflicts; ${what} would take back only part of it`, [
+    "pq sync --abort puts the queue, the tree and the stack back as they were before the sync",
+    "or resolve, pq refresh, then pq sync --continue",
+  ]);
+}
+
+export function refuseDuringInterruptedSync(tree: string, what: string): void {
+  const phase = syncPhase(tree);
   if (phase !== "integrating" && phase !== "stopping") return;
   throw new PqError("refused", `a pq sync was interrupted while it moved the queue to the merged version; ${what} would be lost when it completes`, [
     "pq sync completes it first (nothing of yours is lost), then run this again",

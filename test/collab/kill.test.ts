@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, write } from "../helpers/repo.js";
 import { editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world } from "./shared-helpers.js";
@@ -63,6 +64,36 @@ describe("a sync interrupted while it moved the queue to the merged version", ()
     expect(s.err).toContain("completing that sync would drop it");
     expect(git(ann.queue, "rev-parse", "HEAD").trim()).toBe(byHand);
     expect(read(ann.tree, "a.c")).toContain("nine\n");
+    cleanup(w.root);
+  }, 60_000);
+});
+
+describe("a sync killed between moving the queue's branch and resetting its index", () => {
+  it("is finished by the next pq sync: the index matches the branch, so a plain git commit reverts nothing", async () => {
+    const { w, ann } = await annSharesP1();
+    const before = git(ann.queue, "rev-parse", "HEAD").trim();
+    editLine(ann.tree, "a.c", 20, "twenty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: line 20");
+    const head = git(ann.queue, "rev-parse", "HEAD").trim();
+    // The branch is at the merge's commit; the index still holds the queue files from before.
+    git(ann.queue, "read-tree", before);
+    expect(git(ann.queue, "status", "--porcelain")).not.toBe("");
+    const state = {
+      version: 1,
+      phase: "integrating",
+      origHead: before,
+      theirs: head,
+      origTop: "p1.patch",
+      origApplied: ["p1.patch"],
+      conflicts: [],
+      renamed: {},
+      target: head,
+    };
+    write(ann.tree, ".pq/sync.json", JSON.stringify(state));
+    await ok(ann.tree, "sync");
+    expect(git(ann.queue, "status", "--porcelain")).toBe("");
+    expect(existsSync(join(ann.tree, ".pq/sync.json"))).toBe(false);
     cleanup(w.root);
   }, 60_000);
 });

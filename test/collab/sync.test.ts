@@ -6,7 +6,7 @@ import { Stack } from "../../src/queue/stack.js";
 import { sync } from "../../src/collab/sync.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
 import { GitRepo } from "../../src/git/repo.js";
-import { cleanup, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, pq, read, write } from "../helpers/repo.js";
 import { BASE_FILES, editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world, type Person } from "./shared-helpers.js";
 
 let w: ReturnType<typeof world>;
@@ -173,6 +173,112 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "push", "-a");
     expect(read(ann.tree, "a.c")).toContain("five (ann and bob)\n");
     await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  describe("a sync stopped on conflicts", () => {
+    /** Ann and Bob both change a.c line 5 in p1.patch; Bob's sync stops (exit 6) with p2.patch applied before. */
+    async function stopped(): Promise<string> {
+      await ok(ann.tree, "goto", "p1.patch");
+      editLine(ann.tree, "a.c", 5, "five (ann)");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1: ann's five");
+      await ok(ann.tree, "sync");
+      await ok(bob.tree, "goto", "p1.patch");
+      editLine(bob.tree, "a.c", 5, "five (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "p1: bob's five");
+      await ok(bob.tree, "push", "-a");
+      const head = git(bob.queue, "rev-parse", "HEAD").trim();
+      expect((await pq(bob.tree, "sync")).code).toBe(6);
+      return head;
+    }
+    const resolve_ = () => write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (both)\n"));
+
+    it("pq commit and pq undo refuse (the merge commits the resolution; --abort takes the sync back)", async () => {
+      await stopped();
+      resolve_();
+      await ok(bob.tree, "refresh");
+      const commit = await pq(bob.tree, "commit", "-m", "resolved");
+      expect(commit.code).toBe(12);
+      expect(commit.err).toContain("pq sync --continue");
+      const undo = await pq(bob.tree, "undo");
+      expect(undo.code).toBe(12);
+      expect(undo.err).toContain("pq sync --abort");
+      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("merged and pushed");
+      expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
+    });
+
+    it("a commit made by hand on the queue's branch meanwhile: --continue merges on top of it, --abort refuses to drop it", async () => {
+      const head = await stopped();
+      resolve_();
+      await ok(bob.tree, "refresh");
+      git(bob.queue, "commit", "-qam", "resolved by hand");
+      const handCommit = git(bob.queue, "rev-parse", "HEAD").trim();
+      const abort = await pq(bob.tree, "sync", "--abort");
+      expect(abort.code).toBe(12);
+      expect(abort.err).toContain(`moved to ${handCommit.slice(0, 12)}`);
+      expect(abort.err).toContain(`git -C QUEUE reset --hard ${head.slice(0, 12)}`);
+      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("merged and pushed");
+      // The hand commit is the merge's first parent: nothing was dropped.
+      expect(git(bob.queue, "rev-parse", "HEAD^1").trim()).toBe(handCommit);
+      expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
+    });
+
+    it("--abort says where edits made meanwhile went, and fails (exit 5) when the stack cannot be put back", async () => {
+      await stopped();
+      // While resolving, Bob types into b.c, a file of p2.patch (applied before the sync, popped by it).
+      editLine(bob.tree, "b.c", 30, "thirty (typed while resolving)");
+      const r = await pq(bob.tree, "sync", "--abort");
+      expect(r.code).toBe(5);
+      expect(r.out).toContain("the queue is as before, the applied stack is not");
+      expect(r.err).toContain("the applied stack could not be put back (it stopped at p1.patch)");
+      expect(r.err).toContain("b.c");
+      expect(read(bob.tree, "b.c")).toContain("thirty (typed while resolving)");
+      // An edit in the conflicted patch's own file is overwritten by the abort: saved, and said where.
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "p2: line 30");
+      expect((await pq(bob.tree, "sync")).code).toBe(6);
+      editLine(bob.tree, "a.c", 30, "thirty (an hour of work)");
+      const again = await ok(bob.tree, "sync", "--abort");
+      const saved = /saved in (\S+)/.exec(again.out)?.[1];
+      expect(saved).toBeTruthy();
+      expect(read(saved!, "a.c")).toContain("thirty (an hour of work)");
+    });
+  });
+
+  it("refuses a remote queue rewritten with no history in common (force-pushed from a new root)", async () => {
+    const before = git(bob.queue, "rev-parse", "HEAD").trim();
+    // Ann restarts the shared queue without p2.patch and force-pushes it.
+    await ok(ann.tree, "pop", "-a");
+    git(ann.queue, "checkout", "-q", "--orphan", "fresh");
+    git(ann.queue, "rm", "-q", "--cached", "p2.patch");
+    rmSync(join(ann.queue, "p2.patch"));
+    write(ann.queue, "series", "p1.patch\n");
+    git(ann.queue, "add", "series", "p1.patch");
+    git(ann.queue, "commit", "-qm", "restart without p2");
+    git(ann.queue, "push", "-q", "-f", "origin", "fresh:main");
+    editLine(bob.tree, "b.c", 30, "thirty (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob p2");
+    const after = git(bob.queue, "rev-parse", "HEAD").trim();
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("no history in common");
+    expect(git(bob.queue, "rev-parse", "HEAD").trim()).toBe(after);
+    expect(after).not.toBe(before);
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
+  });
+
+  it("status names every applied patch whose queue file changed (a pull of the queue by hand), not only the top", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 20, "twenty (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: line 20");
+    await ok(ann.tree, "sync");
+    git(bob.queue, "pull", "-q");
+    const st = await ok(bob.tree, "status");
+    expect(st.out).toContain("p1.patch changed in the queue since it was pushed");
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).changedInQueue).toEqual(["p1.patch"]);
   });
 
   it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {

@@ -1,4 +1,6 @@
 import { QueueRepo } from "../../collab/queue-repo.js";
+import { loadSyncState } from "../../collab/sync.js";
+import { PqError } from "../../errors.js";
 import { refuseDuringInterruptedSync } from "../../queue/state.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -10,6 +12,11 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     refuseDuringInterruptedSync(stack.tree, "a commit made now");
+    if (loadSyncState(stack.tree)?.phase === "conflicts") {
+      throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
+        "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
+      ]);
+    }
     const qr = await QueueRepo.require(stack.queueDir);
     const changed = await qr.uncommitted();
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");

@@ -49,7 +49,10 @@ export default defineCommand({
     if (args.abort) {
       const r = await abortRebase(stack);
       if (args.json) printJson(io, r);
-      else io.out(`rebase aborted: back on ${r.oldHead.slice(0, 12)} with the queue as it was`);
+      else {
+        io.out(`rebase aborted: back on ${r.oldHead.slice(0, 12)} with the queue as it was`);
+        if (r.backup) io.out(`files you had changed since the rebase stopped were saved in ${r.backup}`);
+      }
       return 0;
     }
     const report = args.continue ? await continueRebase(stack, { onStep }) : await rebase(stack, { upstream: args.upstream, onStep });

@@ -16,7 +16,16 @@ export default defineCommand({
     io.out(
       `applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`,
     );
-    if (s.topChangedInQueue) io.out(`${s.top} changed in the queue since it was pushed (pull?): pop and push to apply the new version`);
+    const changed = s.changedInQueue ?? [];
+    if (changed.length) {
+      const below = changed[0];
+      io.out(
+        `${changed.join(", ")} changed in the queue since ${changed.length === 1 ? "it was" : "they were"} pushed (a pull?): ` +
+          (changed.length === 1 && below === s.top
+            ? "pop and push to apply the new version"
+            : `pop below ${below} (pq goto the patch before it, or pq pop -a) and push back up to apply the new versions`),
+      );
+    }
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);

@@ -1,15 +1,15 @@
 import { PqError } from "../../errors.js";
 import { ciGate } from "../../collab/gate.js";
 import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
-import type { RestackReport } from "../../collab/restack.js";
+import { restackFailure, type RestackReport } from "../../collab/restack.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 
 function printRestack(io: CliIO, r: RestackReport | undefined): void {
+  if (r?.backup) io.out(`files you had changed were saved in ${r.backup} before the tree was put back`);
   if (!r || (!r.popped.length && !r.pushed.length)) return;
   io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
-  if (r.error) io.out(`stopped at ${r.stoppedAt ?? "the base"}: ${r.error}`);
 }
 
 export default defineCommand({
@@ -31,8 +31,19 @@ export default defineCommand({
     const stack = await openStack(args, io);
     if (args.abort) {
       const r = await syncAbort(stack);
-      if (args.json) return void printJson(io, r);
-      io.out(`sync aborted: the queue and the tree are as before${r.top ? ` (top: ${r.top})` : ""}`);
+      const failed = restackFailure(r, { restack: r });
+      if (args.json) {
+        if (failed) throw failed; // one JSON document: the refusal, with the report in its data
+        return void printJson(io, r);
+      } else {
+        printRestack(io, r);
+        io.out(
+          r.error
+            ? "sync aborted: the queue is as before, the applied stack is not (below)"
+            : `sync aborted: the queue and the tree are as before${r.top ? ` (top: ${r.top})` : ""}`,
+        );
+      }
+      if (failed) throw failed;
       return;
     }
     const sink = progressSink(io, args.json ? [] : ["sync"]);
@@ -47,8 +58,10 @@ export default defineCommand({
     } finally {
       sink.done();
     }
-    if (args.json) printJson(io, report);
-    else {
+    const failed = restackFailure(report.restack, { sync: report });
+    if (args.json) {
+      if (!failed) printJson(io, report);
+    } else {
       for (const n of report.notes) io.out(`note: ${n}`);
       printRestack(io, report.restack);
     }
@@ -64,7 +77,10 @@ export default defineCommand({
         "fix the failing patch (pq goto, edit, pq refresh, pq commit) and pq sync --check again",
       ]);
     }
-    if (args.json) return;
+    if (args.json) {
+      if (failed) throw failed;
+      return;
+    }
     if (report.gate && /not blocking/.test(report.gate.report)) io.out(report.gate.report);
     const what = {
       "up-to-date": "already up to date",
@@ -76,5 +92,6 @@ export default defineCommand({
     io.out(
       `${what}${report.attempts > 1 ? ` (after ${report.attempts - 1} lost push race(s))` : ""}; queue at ${report.head?.slice(0, 12) ?? "(empty)"}`,
     );
+    if (failed) throw failed;
   },
 });
