@@ -1,10 +1,12 @@
+import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { defineCommand } from "./io.js";
 import { openStack, printJson } from "./open-stack.js";
 
 /**
- * A command that prints one patch name (top, next, prev): exit 1 when there is none, with
- * `none` saying why, as hg's qtop/qnext/qprev do.
+ * A command that prints one patch name (top, next, prev). When there is none, `none` says
+ * why and the exit code is the table's "refused in this state" (hg's qtop says 1; pq's
+ * codes come from one table).
  */
 export function singleNameCommand(
   command: string,
@@ -20,10 +22,7 @@ export function singleNameCommand(
       const stack = await openStack(args, io);
       const name = pick(stack);
       if (args.json) return void printJson(io, { name });
-      if (name === null) {
-        io.err(`pq: ${none(stack)}`);
-        return 1;
-      }
+      if (name === null) throw new PqError("refused", none(stack));
       io.out(name);
     },
   });

@@ -107,6 +107,8 @@ export function movePatchOut(queueDir: string, name: string, dest: string): void
  * with or without its extension.
  */
 export function resolveName(names: readonly string[], target: string | number): string {
+  // An empty name is a prefix of every name: a script's unset "$P" must not pick one.
+  if (target === "") throw new PqError("usage", "an empty patch name names no patch", ["name a patch or give its number (pq series -v lists them)"]);
   if (typeof target === "number" || /^\d+$/.test(target)) {
     const n = Number(target);
     if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);

@@ -2,6 +2,7 @@
  * A patch file is a header (mail headers and description) followed by its diff. These
  * helpers split and join the two without touching either's bytes.
  */
+import { PqError } from "../errors.js";
 import { formatHeader, parseHeader } from "../mail/header.js";
 
 /** The part of a patch file before its first diff. */
@@ -48,4 +49,28 @@ export function splitMessage(message: string): { subject: string; body: string }
 export function replaceMessage(header: string, message: string): string {
   const parsed = parseHeader(header);
   return formatHeader({ ...parsed, ...splitMessage(message) });
+}
+
+/**
+ * A description is written above the diff, and pq, git am and patch(1) all take the first
+ * line that starts a diff as the start of the diff: a message quoting one (`diff --git`, or
+ * `---` then `+++`) would have its quote applied as code, and a `---` line ends the message
+ * (what follows is taken for a diffstat and dropped at the next refresh). Such a message is
+ * refused, with the line, rather than written.
+ */
+export function refuseDiffInMessage(message: string, where = "the message"): void {
+  const lines = message.split("\n");
+  const at = lines.findIndex(
+    (line, i) => /^(diff --git |diff -r |Index: )/.test(line) || (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) || /^---\r?$/.test(line),
+  );
+  if (at === -1) return;
+  const line = lines[at].replace(/\r$/, "");
+  throw new PqError(
+    "usage",
+    line.startsWith("---") && line.length === 3
+      ? `line ${at + 1} of ${where} is "---", which ends a patch's description (git am cuts there too): what follows would be lost`
+      : `line ${at + 1} of ${where} ("${line.slice(0, 40)}") would be read as the start of the patch's diff and applied as code`,
+    ["indent that line (a leading space keeps it as text), then run the command again"],
+    { line: at + 1 },
+  );
 }

@@ -6,6 +6,7 @@
  */
 import { PqError } from "../errors.js";
 import { parsePatch, type FilePatch } from "../patch/index.js";
+import { resolveName } from "./names.js";
 import type { Stack } from "./stack.js";
 
 export interface FileCount {
@@ -34,16 +35,7 @@ export function resolvePatch(stack: Stack, wanted: string | undefined): string {
     if (!top) throw new PqError("refused", "no patch is applied", ["name a patch (pq series lists them)"]);
     return top;
   }
-  if (names.includes(wanted)) return wanted;
-  if (/^\d+$/.test(wanted)) {
-    const n = Number(wanted);
-    if (n >= 1 && n <= names.length) return names[n - 1];
-    throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
-  }
-  const partial = names.filter((n) => n.startsWith(wanted) || n.replace(/\.(patch|diff)$/, "") === wanted);
-  if (partial.length === 1) return partial[0];
-  if (partial.length > 1) throw new PqError("usage", `${wanted} matches several patches: ${partial.join(", ")}`);
-  throw new PqError("not-found", `${wanted} is not in the series`, ["pq series lists the patches"]);
+  return resolveName(names, wanted);
 }
 
 /** The patch's text as it applies now (applied: from its recorded versions). */

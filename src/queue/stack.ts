@@ -130,6 +130,15 @@ export class Stack {
     }
     const git = await openGitRepo(tree);
     if (!git) throw new PqError("no-queue", `${tree} is not a git work tree`, ["run git init first: pq keeps its patches on top of a git tree"]);
+    // Every command run here finds an enclosing tree's stack: a second stack inside it would
+    // claim the same files, and hide the first from this directory.
+    for (let dir = resolve(tree, ".."); resolve(dir, "..") !== dir && relative(git.rootDir, dir).startsWith("..") === false; dir = resolve(dir, "..")) {
+      if (existsSync(statePaths(dir).state)) {
+        throw new PqError("exists", `${dir}, which contains ${tree}, already has a pq stack`, [
+          "pq commands run in this directory use that stack (pq status shows it)",
+        ]);
+      }
+    }
     const queueAbs = resolve(tree, opts.queue ?? "patches");
     const rel = relative(tree, queueAbs);
     if (rel === ".pq" || rel.startsWith(".pq/") || rel === ".git" || rel.startsWith(".git/")) {

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { PqError } from "../errors.js";
 import { formatHeader } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
-import { joinHeaderAndDiff } from "./patch-text.js";
+import { joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
 import { planPush } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
@@ -62,6 +62,7 @@ export function commitAsPatch(tree: string, commit: string, prefix: string): { s
     "\0",
   );
   const raw = message.join("\0").replace(/\n+$/, "");
+  refuseDiffInMessage(raw, `${commit.slice(0, 12)}'s message`);
   const [subject, ...rest] = raw.split("\n");
   // The committer too: finishing the unchanged patch makes the very same commit again.
   const header = formatHeader({ author, date, subject, body: rest.join("\n").trim(), committer });

@@ -3,7 +3,9 @@
  * operation has planned but not yet written. Nothing touches the disk until `plannedWrites`
  * is handed to the journal, so a refused operation leaves the tree exactly as it was.
  */
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { PqError } from "../errors.js";
 import { readText, fileStat, sha1 } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import type { LineIndex } from "../patch/apply.js";
@@ -161,10 +163,36 @@ export class WorkingSet {
     const exec = (st.mode & 0o111) !== 0;
     const cached = this.statCache.lookup(path, st.size, st.mtimeMs);
     if (cached !== undefined && cached !== null) return { version: makeVersion(versionId(cached)!, exec) };
+    refuseNonFile(full, path);
     const content = readText(full);
     if (content === null) return { version: null, content: null };
     const version = makeVersion(sha1(content), exec);
     this.statCache.record(path, st.size, st.mtimeMs, version);
     return { version, content };
+  }
+}
+
+/**
+ * pq's patches hold regular files. A symlink would be read through (its target's bytes, from
+ * anywhere, written into a patch as a file) and a directory cannot be read: both are refused
+ * by name before anything is planned, as pq add refuses them.
+ */
+function refuseNonFile(full: string, path: string): void {
+  const st = lstatSync(full, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    throw new PqError(
+      "unsupported",
+      `${path} is a symlink; pq's patches hold regular files only, and a link is not followed`,
+      ["replace it with a regular file, or take it out of git's index (git rm --cached) and of the patch, then run the command again"],
+      { file: path },
+    );
+  }
+  if (st?.isDirectory()) {
+    throw new PqError(
+      "unsupported",
+      `${path} is a directory where pq expects a file (or no file)`,
+      ["move the directory away, or name the files in it (pq add DIR/FILE); if pq add took the directory itself, pq undo takes that back"],
+      { file: path },
+    );
   }
 }

@@ -21,6 +21,12 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     const taken = new Set(stack.series().map((e) => e.name));
     const queueDir = args.quilt ?? args.hg;
+    const files = (args.files as string[] | undefined) ?? [];
+    if (args.name !== undefined && (queueDir || files.length !== 1)) {
+      throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
+        "import several without --name, then pq rename",
+      ]);
+    }
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
       : readPatchFiles(

@@ -1,3 +1,4 @@
+import { PqError } from "../../errors.js";
 import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -12,8 +13,11 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     let [from, to] = [args.from, args.to];
-    if (to === undefined) [from, to] = [stack.top() ?? "", from];
-    else
+    if (to === undefined) {
+      const top = stack.top();
+      if (!top) throw new PqError("refused", "no patch is applied to rename", ["name both: pq rename OLD NEW"]);
+      [from, to] = [top, from];
+    } else
       from = resolveName(
         stack.series().map((e) => e.name),
         from,

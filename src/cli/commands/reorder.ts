@@ -10,7 +10,8 @@ export default defineCommand({
       .option("after", { type: "string", describe: "put it right after this patch" })
       .option("before", { type: "string", describe: "put it right before this patch" })
       .option("first", { type: "boolean", describe: "make it the next patch to push" })
-      .option("last", { type: "boolean", describe: "move it to the end of the series" }),
+      .option("last", { type: "boolean", describe: "move it to the end of the series" })
+      .conflicts({ first: ["last", "after", "before"], last: ["after", "before"], after: "before" }),
   run: async (args, io) => {
     await (await openStack(args, io)).reorder(args.name, { after: args.after, before: args.before, first: args.first, last: args.last });
     io.out(`moved ${args.name}`);

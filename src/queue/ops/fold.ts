@@ -7,7 +7,7 @@ import { PqError } from "../../errors.js";
 import { formatHeader, parseHeader, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
-import { dropDiffstat, headerOf, joinHeaderAndDiff, splitMessage } from "../patch-text.js";
+import { dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
 import type { AppliedPatch } from "../state.js";
 import { appliedNames, planContext, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
@@ -21,6 +21,17 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const names = targets.map((t) => resolveName(series, t));
   for (const name of names) {
     if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [], { patch: name });
+  }
+  // The top patch is rewritten from the tree: edits not yet refreshed would ride along into
+  // it unasked. hg qfold refuses over local changes; so does pq.
+  const pending = (await planRefresh(await planContext(ctx), tx.ws, top)).changed;
+  if (pending.length) {
+    throw new PqError(
+      "dirty",
+      `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: the fold would take them into ${top.name}`,
+      ["pq refresh first to keep them in it (or undo them), then pq fold"],
+      { files: pending, patch: top.name },
+    );
   }
   const headers: PatchHeader[] = [];
   const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
@@ -40,6 +51,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
   const own = parseHeader(headerOf(tx.patchText(top.name)));
   const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
+  if (opts.message) refuseDiffInMessage(opts.message);
   const header = formatHeader({ ...own, ...(opts.message ? splitMessage(opts.message) : { body }) });
   const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
   tx.writePatch(top.name, text);

@@ -68,6 +68,13 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
   if (opts.target !== undefined && opts.move && !opts.all) {
     const name = resolveName(series, opts.target);
     if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [], { patch: name });
+    const entry = series.entries().find((e) => e.name === name)!;
+    // hg's qpush --move refuses a guarded patch too: moving it does not change what is selected.
+    if (!isPushable(entry, tx.state.guards)) {
+      throw new PqError("refused", `${name} is guarded (${entry.guards.join(" ")}) and the selected guards exclude it`, [
+        "pq select to change the selected guards, or pq guard to change its guards, then pq push --move",
+      ], { patch: name, guards: entry.guards });
+    }
     series.move(name, tx.state.applied.at(-1)?.name ?? null);
     tx.setSeries(series);
     return [name];
@@ -81,7 +88,7 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
       throw new PqError(
         "refused",
         `${name} is guarded (${entry.guards.join(" ")}) and the selected guards exclude it`,
-        ["pq select to change the selected guards, or pq push --move after changing its guards"],
+        ["pq select to change the selected guards, or pq guard to change its guards"],
         { patch: name, guards: entry.guards },
       );
     }

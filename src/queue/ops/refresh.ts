@@ -8,11 +8,11 @@ import { formatHeader, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
-import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, replaceMessage } from "../patch-text.js";
+import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
 import { validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export interface RefreshOptions {
@@ -70,8 +70,13 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
   if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
-  if (opts.header) header = formatHeader(opts.header);
-  else if (opts.message !== undefined) header = replaceMessage(header, opts.message);
+  if (opts.header) {
+    refuseDiffInMessage(`${opts.header.subject}\n${opts.header.body}`);
+    header = formatHeader(opts.header);
+  } else if (opts.message !== undefined) {
+    refuseDiffInMessage(opts.message);
+    header = replaceMessage(header, opts.message);
+  }
   if (opts.signoff) header = await withSignoff(ctx, header);
   const text = joinHeaderAndDiff(header, plan.diff);
   tx.writePatch(top.name, text);
@@ -105,6 +110,11 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
   const added: string[] = [];
   for (const raw of paths) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
+    if (path === "" || statSync(join(ctx.tree, path), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PqError("usage", `${path || "the tree's root"} is a directory; pq add takes files`, ["name the files in it (pq add DIR/FILE ...)"], {
+        file: path,
+      });
+    }
     if (top.files[path]) continue;
     const base = await baselineVersion(await planContext(ctx), path, tx.state.applied.length - 1);
     top.files[path] = { pre: base, post: base };
@@ -122,6 +132,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
   if (tx.queueFile(name) !== null || existsSync(join(ctx.queueDir, name))) {
     throw new PqError("exists", `${join(ctx.queueDir, name)} already exists`, ["pick another name, or pq import it"], { patch: name });
   }
+  refuseDiffInMessage(opts.message ?? "");
   const author = opts.author ?? (await defaultAuthor(await ctx.repo()));
   const [subject, ...rest] = (opts.message ?? "").split("\n");
   const text = formatHeader({ author, date: new Date().toUTCString().replace("GMT", "+0000"), subject: subject || name, body: rest.join("\n").trim() });
@@ -135,6 +146,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
 export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader): void {
   const { tx } = ctx;
   if (!tx.series().has(name)) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
+  refuseDiffInMessage(`${header.subject}\n${header.body}`);
   const updated = joinHeaderAndDiff(formatHeader(header), diffOf(tx.patchText(name)));
   tx.writePatch(name, updated);
   const record = tx.state.applied.find((a) => a.name === name);

@@ -1,0 +1,161 @@
+/**
+ * Refusals found by a hostile tester (December 2): each was accepted before, and either
+ * changed what a patch does, read outside the tree, acted on a patch nobody named, or
+ * wedged the stack behind a raw system error.
+ */
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+async function stack(
+  files: Record<string, string> = { "a.txt": "line1\nline2\nline3\n", "main.c": "int main(void)\n{\n\treturn 0;\n}\n" },
+) {
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  expect((await pq(dir, "init")).code).toBe(0);
+  return dir;
+}
+
+const quotedDiff =
+  "Fix a.txt\n\nThe earlier attempt was:\ndiff --git a/main.c b/main.c\n--- a/main.c\n+++ b/main.c\n@@ -1 +1 @@\n-int main(void)\n+int main(int argc)\n";
+
+describe("messages that would be read as a diff", () => {
+  it("new -m, header -m and refresh -m refuse a message quoting a diff or holding a --- line, and change nothing", async () => {
+    const dir = await stack();
+    const r = await pq(dir, "new", "fix", "-m", quotedDiff);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('line 4 of the message ("diff --git a/main.c b/main.c") would be read as the start of the patch\'s diff');
+    expect(r.err).toContain("indent that line");
+    expect((await pq(dir, "series")).out).toBe("");
+    expect((await pq(dir, "new", "fix", "-m", "Fix a.txt")).code).toBe(0);
+    write(dir, "a.txt", "line1\nline2\nline3\nx\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const before = snapshot(dir);
+    expect((await pq(dir, "header", "fix", "-m", quotedDiff)).code).toBe(2);
+    expect((await pq(dir, "refresh", "-m", "Fix\n\nBackground:\n---\nafter the line")).code).toBe(2);
+    // A "--- " line quoted without its "+++ " is plain text, and indented quotes are fine.
+    expect((await pq(dir, "header", "fix", "-m", "Fix\n\n--- not a diff\n diff --git a/x b/x")).code).toBe(0);
+    expect(snapshot(dir)["main.c"]).toBe(before["main.c"]);
+    await pq(dir, "pop");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(read(dir, "main.c")).toBe("int main(void)\n{\n\treturn 0;\n}\n");
+  });
+});
+
+describe("what pq's patches hold: regular files", () => {
+  it("refresh refuses a staged symlink and a tracked file replaced by one (nothing read through the link)", async () => {
+    const dir = await stack();
+    const outside = makeRepo({ "secret.txt": "not for the patch\n" });
+    dirs.push(outside);
+    await pq(dir, "new", "s");
+    symlinkSync(join(outside, "secret.txt"), join(dir, "secret"));
+    git(dir, "add", "secret");
+    const r = await pq(dir, "refresh");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("secret is a symlink");
+    expect(read(join(dir, "patches"), "s")).not.toContain("not for the patch");
+    git(dir, "rm", "-q", "--cached", "secret");
+    rmSync(join(dir, "secret"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    // A tracked file replaced by a link to a file outside the tree.
+    rmSync(join(dir, "a.txt"));
+    symlinkSync(join(outside, "secret.txt"), join(dir, "a.txt"));
+    const r3 = await pq(dir, "refresh");
+    expect(r3.code).toBe(7);
+    expect(r3.err).toContain("a.txt is a symlink");
+    expect(readFileSync(join(dir, "patches", "s"), "latin1")).not.toContain("not for the patch");
+  });
+
+  it("add refuses a directory (it used to wedge every later command on EISDIR)", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    mkdirSync(join(dir, "d"));
+    write(dir, "d/f1", "1\n");
+    const r = await pq(dir, "add", "d");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("d is a directory; pq add takes files");
+    expect((await pq(dir, "add", "d/f1")).code).toBe(0);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "status")).code).toBe(0);
+  });
+});
+
+describe("names nobody gave", () => {
+  it("an empty name is refused, and rename with one name and nothing applied says so", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "important-work");
+    write(dir, "a.txt", "changed\n");
+    await pq(dir, "refresh");
+    for (const cmd of [
+      ["finish", ""],
+      ["delete", ""],
+      ["header", "", "-m", "clobbered"],
+      ["push", ""],
+    ]) {
+      const r = await pq(dir, ...cmd);
+      expect(r.code, cmd.join(" ")).toBe(2);
+      expect(r.err).toContain("an empty patch name names no patch");
+    }
+    expect(read(join(dir, "patches"), "important-work")).toContain("Subject: important-work");
+    expect(git(dir, "log", "--format=%s", "-1").trim()).not.toBe("important-work");
+    await pq(dir, "pop");
+    const rename = await pq(dir, "rename", "newname");
+    expect(rename.code).toBe(12);
+    expect(rename.err).toContain("no patch is applied to rename");
+    expect((await pq(dir, "series")).out).toBe("important-work\n");
+  });
+});
+
+describe("commands that did more than asked", () => {
+  it("fold refuses over unrefreshed edits instead of taking them into the top patch", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    write(dir, "a.txt", "line1\nline2\nline3\np1\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2");
+    await pq(dir, "pop");
+    write(dir, "main.c", "int main(void)\n{\n\treturn 0; /* half-done experiment */\n}\n");
+    const r = await pq(dir, "fold", "p2");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in main.c: the fold would take them into p1");
+    expect(read(join(dir, "patches"), "p1")).not.toContain("experiment");
+    expect((await pq(dir, "series")).out).toBe("p1\np2\n");
+  });
+
+  it("push --move refuses a patch its guards exclude; reorder and import refuse options that contradict", async () => {
+    const dir = await stack();
+    for (const n of ["p1", "p2", "p3"]) await pq(dir, "new", n);
+    await pq(dir, "pop", "-a");
+    await pq(dir, "guard", "p3", "+xen");
+    const r = await pq(dir, "push", "--move", "p3");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("p3 is guarded (+xen)");
+    expect((await pq(dir, "applied")).out).toBe("");
+    expect((await pq(dir, "reorder", "p2", "--first", "--last")).code).toBe(2);
+    write(dir, "one.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-line1\n+LINE1\n");
+    write(dir, "two.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-line1\n+LINE1\n");
+    const imp = await pq(dir, "import", "-n", "wanted", "one.patch", "two.patch");
+    expect(imp.code).toBe(2);
+    expect(imp.err).toContain("--name names one imported patch");
+    expect((await pq(dir, "series")).out).toBe("p1\np2\np3\n");
+  });
+
+  it("init in a directory of a tree that has a stack refuses (a second stack would claim the same files)", async () => {
+    const dir = await stack({ "src/s.c": "s\n" });
+    const r = await pq(join(dir, "src"), "init");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`${dir}, which contains ${join(dir, "src")}, already has a pq stack`);
+  });
+
+  it("top, next and prev with nothing to name exit with the table's 'refused' (12)", async () => {
+    const dir = await stack();
+    expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });
+    expect(JSON.parse((await pq(dir, "top", "--json")).out)).toEqual({ name: null });
+  });
+});
