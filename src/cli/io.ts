@@ -1,3 +1,4 @@
+import { PqError } from "../errors.js";
 import type { Argv, CommandModule } from "yargs";
 
 /** Where a command writes. Tests pass their own to capture output in-process. */
@@ -44,4 +45,13 @@ export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalOpti
       invocation.exitCode = code ?? 0;
     },
   };
+}
+
+/** A count the user typed ("3"), or `fallback` when none was given; anything else is refused as typed. */
+export function positiveCount(value: string | number | undefined, what: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const text = String(value);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new PqError("usage", `${what} takes a positive whole number, not ${JSON.stringify(text)}`);
+  return Number(text);
 }

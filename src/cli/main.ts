@@ -47,6 +47,13 @@ function commandWord(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** The mark of a word that came after "--" (see main). */
+const LITERAL = "\u0001";
+function unmarked(value: unknown): unknown {
+  if (typeof value === "string") return value.startsWith(LITERAL) ? value.slice(1) : value;
+  return Array.isArray(value) ? value.map(unmarked) : value;
+}
+
 function version(): string {
   return typeof PQ_VERSION !== "undefined" ? PQ_VERSION : (process.env.npm_package_version ?? "dev");
 }
@@ -88,7 +95,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const jsonErrors = argv.includes("--json") && commandWord(argv) !== "ci";
   if (argv[0] && !argv[0].startsWith("-") && !names.has(argv[0])) return report(io, unknownCommand(argv[0]), jsonErrors);
 
-  let parser = yargs(argv)
+  // After "--" every word is an argument, even one starting with "-" (a patch named -fix).
+  // yargs leaves such words unbound to the command's positionals: they are marked here so
+  // that it takes them as plain words, and unmarked before the command sees them.
+  const endOfOptions = argv.indexOf("--");
+  const words = endOfOptions === -1 ? argv : [...argv.slice(0, endOfOptions), ...argv.slice(endOfOptions + 1).map((a) => LITERAL + a)];
+  let parser = yargs(words)
     .scriptName("pq")
     .usage("pq <command> [options]\n\nA patch queue whose every state is built and booted.")
     .option("tree", { type: "string", describe: "working tree (default: the current directory)", global: true })
@@ -106,7 +118,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         `run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`,
       ]);
     })
-    .exitProcess(false);
+    .exitProcess(false)
+    .middleware((parsed) => {
+      for (const key of Object.keys(parsed)) parsed[key] = unmarked(parsed[key]);
+    }, true);
   // Only the named command is loaded and registered; `pq --help` loads them all.
   for (const command of await loadCommands(commandWord(argv))) parser = parser.command(command as never);
   // yargs renders the whole help text after every command, in case the command fails later and
@@ -118,7 +133,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   mark("command loaded");
   try {
     let helpShown = false;
-    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+    await parser.parseAsync(words, {}, (_err, _argv, output) => {
       if (output) {
         helpShown = true;
         io.out(output);

@@ -69,12 +69,22 @@ export class GitRepo {
    * Both of the above from one `git status` (a refresh needs both: one git process fewer,
    * 8-10 ms of a refresh on this machine).
    */
-  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[] }> {
+  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[]; staged: string[] }> {
     const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
     const changed: string[] = [];
     const untracked: string[] = [];
-    for (const e of this.parseStatus(out)) (e.code === "??" ? untracked : changed).push(e.path);
-    return { changed, untracked };
+    const staged: string[] = [];
+    for (const e of this.parseStatus(out)) {
+      (e.code === "??" ? untracked : changed).push(e.path);
+      if (e.code !== "??" && e.code[0] !== " ") staged.push(e.path);
+    }
+    return { changed, untracked, staged };
+  }
+
+  /** Make the index entries of these paths (tree-relative) match HEAD again (git reset -- paths). */
+  async unstage(paths: string[]): Promise<void> {
+    for (let i = 0; i < paths.length; i += 500)
+      await this.run(["reset", "-q", "--", ...paths.slice(i, i + 500).map((p) => `:(top,literal)${this.prefix}${p}`)]);
   }
 
   /** Untracked, not ignored files, relative to the tree. */

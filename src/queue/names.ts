@@ -5,7 +5,7 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { mkdirSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PqError } from "../errors.js";
 import { firstSymlink } from "../tree/paths.js";
@@ -19,6 +19,20 @@ const RESERVED = new Set(["series", "status", "guards"]);
  * every real name is one, and a series of a thousand is checked at every command.
  */
 const PLAIN_NAME = /^[\w+=,@%~-][\w+=,@%~.-]{0,199}(?:\/[\w+=,@%~-][\w+=,@%~.-]{0,199})*$/;
+
+/** A name whose directory part is a file of the queue (a patch called x, for x/y) cannot be made. */
+export function refuseNameUnderFile(queueDir: string, name: string): void {
+  const parts = name.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    const st = statSync(join(queueDir, prefix), { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) {
+      throw new PqError("exists", `${prefix} is a file in the queue (a patch), so ${name} cannot be made under it`, ["pick another name"], {
+        patch: name,
+      });
+    }
+  }
+}
 
 export function validatePatchName(name: string, where = ""): void {
   if (PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0])) return;

@@ -27,6 +27,8 @@ export interface RefreshPlan {
   changed: string[];
   /** Untracked files the refresh does not take (pq add them). */
   untracked: string[];
+  /** Files of the refreshed patch that git's index has staged (git add, rm, mv): unstaged once in the patch. */
+  staged: string[];
 }
 
 /** For every path touched by applied patches: the version the topmost one left. */
@@ -61,7 +63,7 @@ export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: s
 export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
-  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [] };
+  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [] };
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
@@ -83,5 +85,6 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   }
   const untracked = status.untracked.filter((p) => !candidates.has(p) && !isPqOwnPath(ctx, p));
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
-  return { diff: buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked };
+  const staged = status.staged.filter((p) => files[p] !== undefined);
+  return { diff: buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, staged };
 }

@@ -145,6 +145,9 @@ export class Stack {
       throw new PqError("usage", `the queue cannot live in ${rel}`, ["pick another directory, e.g. patches/"]);
     }
     const queue = rel.startsWith("..") || isAbsolute(rel) ? queueAbs : rel || ".";
+    if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
+      throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
+    }
     mkdirSync(queueAbs, { recursive: true });
     if (!existsSync(join(queueAbs, "series"))) writeAtomic(join(queueAbs, "series"), "");
     ensureStateDir(tree);
@@ -426,11 +429,15 @@ export class Stack {
   }
 
   async refresh(opts: RefreshOptions = {}): Promise<RefreshReport> {
-    return this.transact("refresh", async (ctx) => {
+    const report = await this.transact("refresh", async (ctx) => {
       const report = await planRefreshTop(ctx, opts);
       ctx.tx.label = `refresh ${report.name}`;
       return report;
     });
+    // Changes staged with git add/rm/mv are in the patch now. Left staged, a pop would leave
+    // them in the index, and the next unrelated git commit would take part of the patch.
+    if (report.staged?.length) await (await this.repo())?.unstage(report.staged);
+    return report;
   }
 
   async setHeader(name: string, header: PatchHeader): Promise<void> {

@@ -125,7 +125,7 @@ export function loadStateAndText(tree: string): { state: StackState; text: strin
 
 /** A hand-edited or truncated state must not reach the code that trusts it. */
 function checkState(state: StackState): void {
-  if (state.version !== 1 || typeof state.queue !== "string" || !Array.isArray(state.applied) || !Array.isArray(state.guards)) {
+  if (!state || typeof state !== "object" || state.version !== 1 || typeof state.queue !== "string" || !Array.isArray(state.applied) || !Array.isArray(state.guards)) {
     throw new Error("unknown format");
   }
   // A version is 40 hex digits, then ":x" when executable. The digits of all of a patch's

@@ -86,6 +86,24 @@ describe("what pq's patches hold: regular files", () => {
   });
 });
 
+describe("git's index", () => {
+  it("changes staged with git add/rm are unstaged once refresh took them: pop leaves nothing for an unrelated git commit", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    write(dir, "new.c", "work in progress\n");
+    git(dir, "add", "new.c");
+    git(dir, "rm", "-q", "a.txt");
+    expect((await pq(dir, "refresh")).out).toContain("refreshed p1: a.txt, new.c");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+    write(dir, "main.c", "int main(void)\n{\n\treturn 1;\n}\n");
+    git(dir, "commit", "-qam", "unrelated fix");
+    expect(git(dir, "show", "--name-only", "--format=", "HEAD").trim()).toBe("main.c");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(read(dir, "new.c")).toBe("work in progress\n");
+  });
+});
+
 describe("names nobody gave", () => {
   it("an empty name is refused, and rename with one name and nothing applied says so", async () => {
     const dir = await stack();
@@ -109,6 +127,38 @@ describe("names nobody gave", () => {
     expect(rename.code).toBe(12);
     expect(rename.err).toContain("no patch is applied to rename");
     expect((await pq(dir, "series")).out).toBe("important-work\n");
+  });
+});
+
+describe("the command line", () => {
+  it('"--" ends the options: the words after it are names, even ones starting with "-"', async () => {
+    const dir = await stack();
+    for (const n of ["p1", "p2", "p3"]) await pq(dir, "new", n);
+    await pq(dir, "pop", "-a");
+    expect((await pq(dir, "push", "--", "p3")).code).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("p1\np2\np3\n");
+    expect((await pq(dir, "pop", "--", "p1")).code).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("p1\n");
+    expect((await pq(dir, "new", "--", "-fix")).code).toBe(0);
+    expect((await pq(dir, "top")).out).toBe("-fix\n");
+  });
+
+  it("raw system errors become pq's: a name under a patch file, a queue that is a file, a state that is null", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "x");
+    const under = await pq(dir, "new", "x/y");
+    expect(under.code).toBe(3);
+    expect(under.err).toContain("x is a file in the queue (a patch), so x/y cannot be made under it");
+    expect((await pq(dir, "rename", "x", "x/z")).err).toContain("so x/z cannot be made under it");
+    const other = makeRepo({ q: "a file\n" });
+    dirs.push(other);
+    const init = await pq(other, "init", "--queue", "q");
+    expect(init.code).toBe(2);
+    expect(init.err).toContain("exists and is not a directory");
+    write(dir, ".pq/state.json", "null\n");
+    const top = await pq(dir, "top");
+    expect(top.code).toBe(13);
+    expect(top.err).toContain("unreadable (unknown format)");
   });
 });
 

@@ -198,6 +198,7 @@ describe("the operation log read from its end", () => {
     ]);
     const refused = await pq(repo, "oplog", "-n", "0");
     expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/--limit takes a positive number/);
+    expect(refused.err).toContain(`--limit takes a positive whole number, not "0"`);
+    expect((await pq(repo, "undo", "abc")).err).toContain(`undo takes a positive whole number, not "abc"`);
   });
 });

@@ -1,5 +1,4 @@
-import { PqError } from "../../errors.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, positiveCount } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
 export default defineCommand({
@@ -7,15 +6,13 @@ export default defineCommand({
   describe: "list the operations pq did in this tree, newest first (what undo and redo move through)",
   builder: (y) =>
     y
-      .option("limit", { alias: "n", type: "number", describe: "show at most N entries" })
+      .option("limit", { alias: "n", type: "string", describe: "show at most N entries" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
-    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0)) {
-      throw new PqError("usage", `--limit takes a positive number of entries, not ${args.limit}`, ["pq oplog -n 10 shows the last ten"]);
-    }
+    const limit = positiveCount(args.limit, "--limit");
     const stack = await openStack(args, io);
     // Read from the end of the log: -n N costs the same however long the tree's history is.
-    const { entries: shown, undone: undoneIds } = stack.recentOperations(args.limit);
+    const { entries: shown, undone: undoneIds } = stack.recentOperations(limit);
     if (args.json) {
       return void printJson(
         io,

@@ -20,7 +20,15 @@ export default defineCommand({
       if (args.json) return void io.out(JSON.stringify(report, null, 2));
       for (const name of report.popped) io.out(`popping ${name}`);
       if (report.backup) io.out(`unrefreshed changes were saved in ${report.backup}`);
-      io.out(report.popped.length ? (report.top ? `now at: ${report.top}` : "patch queue now empty") : "no patches applied");
+      io.out(
+        report.popped.length
+          ? report.top
+            ? `now at: ${report.top}`
+            : "patch queue now empty"
+          : report.top
+            ? `nothing to pop: the top is already ${report.top}`
+            : "no patches applied",
+      );
     } finally {
       sink.done();
     }

@@ -1,4 +1,4 @@
-import { defineCommand } from "../io.js";
+import { defineCommand, positiveCount } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { printUndoReport } from "../reports.js";
 
@@ -7,12 +7,12 @@ export default defineCommand({
   describe: "re-do what the last undo took back",
   builder: (y) =>
     y
-      .positional("count", { type: "number", describe: "how many commands to re-do (default 1; a rebase or a sync counts as one)" })
+      .positional("count", { type: "string", describe: "how many commands to re-do (default 1; a rebase or a sync counts as one)" })
       .option("force", { alias: "f", type: "boolean", describe: "redo over files changed since (they are backed up)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const report = await stack.redo({ count: args.count ?? 1, force: args.force });
+    const report = await stack.redo({ count: positiveCount(args.count, "redo", 1), force: args.force });
     printUndoReport(io, "redid", report, args.json);
   },
 });

@@ -1,4 +1,4 @@
-import { defineCommand } from "../io.js";
+import { defineCommand, positiveCount } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { printUndoReport } from "../reports.js";
 
@@ -7,12 +7,12 @@ export default defineCommand({
   describe: "take back the last command (or the last COUNT) on the tree, the queue and the state",
   builder: (y) =>
     y
-      .positional("count", { type: "number", describe: "how many commands to take back (default 1; a rebase or a sync counts as one)" })
+      .positional("count", { type: "string", describe: "how many commands to take back (default 1; a rebase or a sync counts as one)" })
       .option("force", { alias: "f", type: "boolean", describe: "undo over files changed since (they are backed up)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const report = await stack.undo({ count: args.count ?? 1, force: args.force });
+    const report = await stack.undo({ count: positiveCount(args.count, "undo", 1), force: args.force });
     printUndoReport(io, "undid", report, args.json);
   },
 });

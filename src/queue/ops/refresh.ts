@@ -10,7 +10,7 @@ import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
-import { validatePatchName } from "../names.js";
+import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +29,8 @@ export interface RefreshReport {
   files: string[];
   /** Untracked files that were not taken (pq add them). */
   untracked: string[];
+  /** Files of the patch that git's index had staged; the caller unstages them (see Stack.refresh). */
+  staged?: string[];
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -92,7 +94,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.rejects;
   // The new patch turns exactly these versions into these: a later push of it is a checkout.
   ctx.pushCache.record(top.hash, plan.files, top.renames ?? []);
-  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(plan.staged.length ? { staged: plan.staged } : {}) };
 }
 
 async function withSignoff(ctx: OpContext, header: string): Promise<string> {
@@ -129,6 +131,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
   refuseIfTopNeedsRefresh(tx.state, "create a new patch over it", false);
   const series = tx.series();
   if (series.has(name)) throw new PqError("exists", `${name} is already in the series`, ["pick another name"], { patch: name });
+  refuseNameUnderFile(ctx.queueDir, name);
   if (tx.queueFile(name) !== null || existsSync(join(ctx.queueDir, name))) {
     throw new PqError("exists", `${join(ctx.queueDir, name)} already exists`, ["pick another name, or pq import it"], { patch: name });
   }

@@ -6,7 +6,7 @@ import { PqError } from "../../errors.js";
 import { parsePatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
 import { isPushable, validateGuardName } from "../series.js";
-import { validatePatchName } from "../names.js";
+import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { appliedNames, pushCandidates, resolveName, type OpContext } from "./context.js";
 
 export interface ImportItem {
@@ -79,6 +79,7 @@ export function planRename(ctx: OpContext, from: string, to: string): { from: st
   const series = tx.series();
   const name = resolveName(series, from);
   if (name === to) return { from: name, to };
+  refuseNameUnderFile(ctx.queueDir, to);
   if (series.has(to) || tx.queueFile(to) !== null) throw new PqError("exists", `${to} already exists in the queue`, ["pick another name"], { patch: to });
   const text = tx.patchText(name);
   series.rename(name, to);
