@@ -107,7 +107,9 @@ export function rebaseStatus(stack: Stack): string | null {
   if (text === null) return null;
   const plan = JSON.parse(text) as Pick<RebasePlan, "upstream" | "stopped" | "todo">;
   const where = plan.stopped ? `stopped at ${plan.stopped}` : "interrupted";
-  return `rebase onto ${plan.upstream} in progress, ${where}, ${plan.todo.length} patch(es) to go: pq rebase --continue (after pq refresh) or pq rebase --abort`;
+  // The patch it stopped at is still on the to-do list: count the ones after it.
+  const left = plan.stopped ? `${plan.todo.filter((n) => n !== plan.stopped).length} more patch(es) after it` : `${plan.todo.length} patch(es) to go`;
+  return `rebase onto ${plan.upstream} in progress, ${where}, ${left}: pq rebase --continue (after pq refresh) or pq rebase --abort`;
 }
 
 async function requireGit(stack: Stack) {
@@ -189,8 +191,18 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
     // Pop and move the branch, index and files in one transaction (undoable like any other).
     await stack.runPlanner(`rebase: base ${oldHead.slice(0, 12)} -> ${upstream}`, (ctx) => planMoveBase(ctx, newHead));
   } catch (e) {
-    dropPlan(stack); // the transaction changed nothing
-    throw e;
+    // Refused while planning: nothing changed, no rebase to remember. Failed after its
+    // journal was written (git's index locked by another git, say): the next pq completes
+    // the move, so the rebase stays in progress for --continue and --abort.
+    if (!existsSync(statePaths(stack.tree).journal)) {
+      dropPlan(stack);
+      throw e;
+    }
+    if (!(e instanceof PqError)) throw e;
+    throw new PqError(e.code, `${e.message} (while moving the base: the rebase is in progress)`, [
+      ...e.details,
+      "once that is fixed, pq rebase --continue completes the move and goes on (or pq rebase --abort puts everything back)",
+    ], e.data);
   }
   return run(stack, plan, opts.onStep);
 }

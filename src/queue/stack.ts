@@ -22,7 +22,7 @@ import { execute, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { planRefresh } from "./refresh-plan.js";
+import { isPqOwnPath, planRefresh } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   ensureStateDir,
@@ -318,7 +318,9 @@ export class Stack {
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,
       pending: preview ? preview.changed : [],
-      untracked: preview ? preview.untracked : ((await (await this.repo())?.untrackedFiles()) ?? []),
+      untracked: preview
+        ? preview.untracked
+        : ((await (await this.repo())?.untrackedFiles()) ?? []).filter((p) => !isPqOwnPath(this, p.replace(/\/$/, ""))),
       guards: this.selectedGuards(),
     };
   }

@@ -279,6 +279,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const st = await ok(bob.tree, "status");
     expect(st.out).toContain("p1.patch changed in the queue since it was pushed");
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).changedInQueue).toEqual(["p1.patch"]);
+    // With nothing applied, the queue's own repository is not listed as an untracked file of the tree.
+    await ok(bob.tree, "pop", "-a");
+    expect((await ok(bob.tree, "status")).out).not.toContain("untracked");
   });
 
   it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -106,7 +106,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect((await pq(dir, "push")).code).toBe(5); // conflicted: nothing goes on top of it
     expect((await pq(dir, "rebase", "upstream")).err).toContain("already in progress");
     expect((await pq(dir, "rebase", "--continue")).err).toContain("still has conflicts");
-    expect((await pq(dir, "status")).out).toContain("rebase onto upstream in progress, stopped at p07, 14 patch(es) to go");
+    expect((await pq(dir, "status")).out).toContain("rebase onto upstream in progress, stopped at p07, 13 more patch(es) after it");
 
     const a = await pq(dir, "rebase", "--abort");
     expect(a.code).toBe(0);
@@ -206,6 +206,24 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect((await pq(dir, "applied")).out).toBe("move\n");
     expect(read(join(dir, "patches"), "later")).toBe(later);
     expect((await pq(dir, "push")).code).toBe(0);
+  });
+
+  it("git's index locked by another git during the base move: the rebase stays in progress, --continue finishes it", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
+    write(dir, ".git/index.lock", "");
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("git's lock file");
+    expect(r.err).toContain("the rebase is in progress");
+    expect(r.err).toContain("pq rebase --continue");
+    rmSync(join(dir, ".git/index.lock"));
+    const c = await pq(dir, "rebase", "--continue");
+    expect(c.code).toBe(0);
+    expect((await pq(dir, "applied")).out.trim().split("\n")).toHaveLength(20);
+    expect(read(dir, "other.txt")).toBe("other, changed\n");
+    expect(read(dir, file(7))).toBe(patched(lines(7), 7));
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no").split("\n").filter(Boolean).length).toBe(20);
   });
 
   it("refuses unrefreshed changes and defaults to the branch's upstream", async () => {
