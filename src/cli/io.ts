@@ -55,3 +55,14 @@ export function positiveCount(value: string | number | undefined, what: string, 
     throw new PqError("usage", `${what} takes a positive whole number, not ${JSON.stringify(text)}`);
   return Number(text);
 }
+
+/** An author the user typed: "Name <address>" on one line, as a From: line and git need it. */
+export function authorArg(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[^<>\r\n]*[^<>\s][^<>\r\n]* <[^<>\s]+>$/.test(value)) {
+    throw new PqError("usage", `${option} takes an author as 'Name <address>', not ${JSON.stringify(value)}`, [
+      `e.g. ${option} 'Ann Example <ann@example.org>'`,
+    ]);
+  }
+  return value;
+}

@@ -51,7 +51,7 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
   for (const c of list) {
     const parents = gitOut(tree, ["rev-list", "--parents", "-n", "1", c]).trim().split(" ").length - 1;
     if (parents > 1) throw new PqError("unsupported", `${c.slice(0, 12)} is a merge; pq uncommit only turns single-parent commits into patches`);
-    if (parents === 0) throw new PqError("unsupported", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
+    if (parents === 0) throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
   }
   return list;
 }

@@ -203,6 +203,17 @@ describe("commands that did more than asked", () => {
     expect(r.err).toContain(`${dir}, which contains ${join(dir, "src")}, already has a pq stack`);
   });
 
+  it("an author must be 'Name <address>' on one line", async () => {
+    const dir = await stack();
+    for (const bad of ["bad author", "Ann <a@example.org>\nX-Evil: 1", "<a@example.org>"]) {
+      const r = await pq(dir, "new", "p", "-u", bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err).toContain("takes an author as 'Name <address>'");
+    }
+    expect((await pq(dir, "new", "p", "-u", "Ann Example <ann@example.org>")).code).toBe(0);
+    expect(read(join(dir, "patches"), "p")).toContain("From: Ann Example <ann@example.org>");
+  });
+
   it("top, next and prev with nothing to name exit with the table's 'refused' (12)", async () => {
     const dir = await stack();
     expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });

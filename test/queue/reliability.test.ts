@@ -177,6 +177,15 @@ describe("edits are never lost", () => {
     expect(read(join(dir, "patches"), "series")).toBe(seriesBefore);
     expect(read(join(dir, ".git"), "config")).toBe(config);
     expect((await pq(dir, "export", "--mbox", "out.mbox")).code).toBe(0);
+    // An existing mbox or another queue's series is not replaced without --force.
+    const again = await pq(dir, "export", "--mbox", "out.mbox");
+    expect(again.code).toBe(12);
+    expect(again.err).toContain("out.mbox exists; the export would overwrite it");
+    write(dir, "other/series", "theirs.patch\n");
+    expect((await pq(dir, "export", "--quilt", "other")).code).toBe(12);
+    expect(read(join(dir, "other"), "series")).toBe("theirs.patch\n");
+    expect((await pq(dir, "export", "--quilt", "other", "--force")).code).toBe(0);
+    expect(read(join(dir, "other"), "series")).toBe("x\n");
   });
 });
 

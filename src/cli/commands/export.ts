@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, parseHeader } from "../../mail/header.js";
@@ -17,7 +17,8 @@ export default defineCommand({
       .option("dir", { alias: "o", type: "string", describe: "directory for numbered mails plus a series file" })
       .option("mbox", { type: "string", describe: "write one mbox file instead" })
       .option("quilt", { type: "string", describe: "write a quilt queue: DIR/series and the patch files under their names" })
-      .option("all", { alias: "a", type: "boolean", describe: "every patch in the series, applied or not" }),
+      .option("all", { alias: "a", type: "boolean", describe: "every patch in the series, applied or not" })
+      .option("force", { alias: "f", type: "boolean", describe: "overwrite an existing mbox, or a series file already in DIR" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const series = stack.series().map((e) => e.name);
@@ -32,6 +33,18 @@ export default defineCommand({
     }
     const target = resolve(io.cwd, String(args.quilt ?? args.mbox ?? args.dir));
     refuseOwnPlace(stack, target, String(args.quilt ?? args.mbox ?? args.dir));
+    // Another queue's series (or an mbox) would be replaced without a word, as cp would.
+    const clobbered = args.mbox !== undefined ? target : join(target, "series");
+    if (!args.force && existsSync(clobbered)) {
+      throw new PqError(
+        "refused",
+        `${clobbered} exists; the export would overwrite it`,
+        ["pick another place, or pq export --force to overwrite"],
+        {
+          file: clobbered,
+        },
+      );
+    }
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io));
     const mails: { file: string; text: string }[] = [];
     for (const [i, name] of names.entries()) {

@@ -1,5 +1,5 @@
 import { formatHeader, parseHeader } from "../../mail/header.js";
-import { defineCommand } from "../io.js";
+import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { PqError } from "../../errors.js";
@@ -24,7 +24,7 @@ export default defineCommand({
       const [subject, ...rest] = args.message.split("\n");
       header = { ...header, subject: subject.trim(), body: rest.join("\n").trim() };
     }
-    if (args.author !== undefined) header = { ...header, author: args.author };
+    if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
     if (args.edit || args.message !== undefined || args.author !== undefined) await stack.setHeader(name, header);
     if (args.json) return void printJson(io, { name, ...header });
     io.out(`Author: ${header.author ?? "(none)"}`);

@@ -1,4 +1,4 @@
-import { defineCommand } from "../io.js";
+import { authorArg, defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
 export default defineCommand({
@@ -11,7 +11,7 @@ export default defineCommand({
       .option("author", { alias: "u", type: "string", describe: "author, as 'Name <email>'" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    await stack.newPatch(args.name, { message: args.message, author: args.author });
+    await stack.newPatch(args.name, { message: args.message, author: authorArg(args.author, "--author") });
     io.out(`now at: ${args.name}`);
   },
 });

@@ -1,6 +1,6 @@
 import { PqError } from "../../errors.js";
 import { formatHeader } from "../../mail/header.js";
-import { defineCommand } from "../io.js";
+import { authorArg, defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { splitMessage } from "../../queue/patch-text.js";
@@ -53,7 +53,7 @@ export default defineCommand({
       // A patch keeps its From: author unless -u changes it (a shared queue's refresh).
       const top = stack.top();
       if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
-      header = { ...(header ?? (await stack.patchHeader(top))), author: String(args.user) };
+      header = { ...(header ?? (await stack.patchHeader(top))), author: authorArg(String(args.user), "--user")! };
       if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
     }
     const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
