@@ -123,11 +123,60 @@ describe("object store deltas", () => {
     expect(new ObjectStore(objects.dir).get(ids[3])).toBe(contents[3]);
   });
 
+  it("reads each index line as the whole-line pattern does, on 2,000 random and damaged lines", () => {
+    const objects = store();
+    objects.put("x\n");
+    objects.flush();
+    objects.close();
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[random(16)]).join("");
+    const pattern = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?$/;
+    const fields = () => {
+      const f = [`pack-${hex(3)}`, String(random(100000)), String(random(5000))];
+      if (random(3) === 0) f.push(hex(40));
+      // Damage: a field emptied, a letter in a number, a short base, a doubled or trailing space, an extra field.
+      switch (random(8)) {
+        case 0:
+          f[random(f.length)] = "";
+          break;
+        case 1:
+          f[1 + random(2)] += "e";
+          break;
+        case 2:
+          f.push(hex(39));
+          break;
+        case 3:
+          return f.join("  ");
+        case 4:
+          return f.join(" ") + " ";
+        case 5:
+          f.push(hex(40), hex(40));
+          break;
+      }
+      return f.join(" ");
+    };
+    const lines = Array.from({ length: 2000 }, () => `${hex(40)} ${fields()}`);
+    appendFileSync(join(objects.dir, "index"), lines.join("\n") + "\n", "latin1");
+    const reopened = new ObjectStore(objects.dir);
+    let whole = 0;
+    for (const line of lines) {
+      const expected = pattern.test(line);
+      if (expected) whole++;
+      expect(reopened.has(line.slice(0, 40)), line).toBe(expected);
+    }
+    expect(whole).toBeGreaterThan(300);
+    expect(whole).toBeLessThan(1700);
+  });
+
   it("differingMiddle: the pieces rebuild the text from any base, sharing the common start and end", () => {
     let seed = 7;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      return Math.floor((seed / 2147483648) * n);
     };
     const alphabet = "ab\n";
     const word = (n: number) => Array.from({ length: n }, () => alphabet[random(3)]).join("");
