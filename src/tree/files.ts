@@ -6,6 +6,7 @@
  */
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -20,7 +21,7 @@ import {
   fstatSync,
   readSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { createHash } from "node:crypto";
 
 export function readText(path: string): string | null {
@@ -39,6 +40,29 @@ export function writeText(path: string, content: string, mode?: number): void {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { encoding: "latin1", mode });
+  }
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest directory that exists. Node 20's recursive
+ * mkdirSync loops forever where mkdir keeps answering ENOENT (under /proc: a `pq export --dir
+ * /proc/x` spun at full CPU until killed); here such a path fails with that error.
+ */
+export function makeDirs(path: string): void {
+  const missing: string[] = [];
+  let dir = resolve(path);
+  while (!existsSync(dir)) {
+    missing.push(dir);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
   }
 }
 

@@ -143,6 +143,14 @@ describe("the command line", () => {
     expect((await pq(dir, "top")).out).toBe("-fix\n");
   });
 
+  it("export to a directory mkdir can never make (under /proc) fails at once instead of spinning", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    const r = await pq(dir, "export", "--dir", "/proc/pq-no-such-dir/out");
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("/proc/pq-no-such-dir");
+  });
+
   it("raw system errors become pq's: a name under a patch file, a queue that is a file, a state that is null", async () => {
     const dir = await stack();
     await pq(dir, "new", "x");

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { makeDirs } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, parseHeader } from "../../mail/header.js";
@@ -62,7 +63,7 @@ export default defineCommand({
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
       const dir = target;
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       for (const m of mails) writeFileSync(join(dir, m.file), m.text, "latin1");
       writeFileSync(join(dir, "series"), mails.map((m) => m.file).join("\n") + "\n");
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
@@ -81,7 +82,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
   const lines: string[] = [];
   for (const name of names) {
     const file = join(dir, name);
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirs(dirname(file));
     writeFileSync(file, await stack.currentPatchText(name), "latin1");
     const entry = entries.get(name);
     // An applied patch is written as pq regenerates it (a/ b/ prefixes, -p1); any other keeps its text and so its -pN.
