@@ -60,7 +60,8 @@ export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: s
   return !queue.startsWith("..") && !isAbsolute(queue) && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/"));
 }
 
-export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch): Promise<RefreshPlan> {
+/** `preview`: for pq status, which reports what a refresh would take and never refuses for it. */
+export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch, opts: { preview?: boolean } = {}): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
   const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [] };
@@ -75,6 +76,10 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   for (const path of [...candidates].sort()) {
     if (isPqOwnPath(ctx, path)) continue;
+    if (opts.preview && path.includes("\ufffd")) {
+      changed.push(path); // shown as a change a refresh would have to take (and refuses to)
+      continue;
+    }
     refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
     const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);

@@ -307,7 +307,7 @@ export class Stack {
     const top = this.state.applied.at(-1);
     const tx = this.transaction("status");
     const ctx = this.opContext(tx);
-    const preview = top ? await planRefresh(await planContext(ctx, this.state.applied), tx.ws, top) : null;
+    const preview = top ? await planRefresh(await planContext(ctx, this.state.applied), tx.ws, top, { preview: true }) : null;
     const onDisk = top ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = this.appliedChangedInQueue();
     return {

@@ -3,7 +3,7 @@
  * changed what a patch does, read outside the tree, acted on a patch nobody named, or
  * wedged the stack behind a raw system error.
  */
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -149,6 +149,17 @@ describe("the command line", () => {
     const r = await pq(dir, "export", "--dir", "/proc/pq-no-such-dir/out");
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("/proc/pq-no-such-dir");
+  });
+
+  it("status, read-only, reports a staged file whose name is not UTF-8 instead of refusing like refresh", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    writeFileSync(Buffer.from(join(dir, "caf\xe9.txt"), "latin1"), "x\n");
+    git(dir, "add", "-A", ".");
+    const st = await pq(dir, "status");
+    expect(st.code).toBe(0);
+    expect(st.out).toContain("unrefreshed changes: caf\ufffd.txt");
+    expect((await pq(dir, "refresh")).code).toBe(7);
   });
 
   it("raw system errors become pq's: a name under a patch file, a queue that is a file, a state that is null", async () => {
