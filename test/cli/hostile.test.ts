@@ -162,6 +162,17 @@ describe("the command line", () => {
     expect((await pq(dir, "refresh")).code).toBe(7);
   });
 
+  it("status says when a series edited by hand lists applied patches out of their applied order", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    await pq(dir, "new", "p2");
+    expect((await pq(dir, "status")).out).not.toContain("another order");
+    write(dir, "patches/series", "p2\np1\n");
+    expect((await pq(dir, "status")).out).toContain(
+      "the series lists the applied patches in another order than they were applied (p1, p2)",
+    );
+  });
+
   it("raw system errors become pq's: a name under a patch file, a queue that is a file, a state that is null", async () => {
     const dir = await stack();
     await pq(dir, "new", "x");

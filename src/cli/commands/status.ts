@@ -29,6 +29,17 @@ export default defineCommand({
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    // A series edited by hand can list applied patches in another order than they were applied
+    // (pop goes by the order they were applied): say so, since series -v cannot show it.
+    const applied = stack.applied();
+    const listed = stack
+      .series()
+      .map((e) => e.name)
+      .filter((n) => applied.includes(n));
+    if (listed.join("\n") !== applied.filter((n) => listed.includes(n)).join("\n"))
+      io.out(
+        `the series lists the applied patches in another order than they were applied (${applied.slice(0, 8).join(", ")}${applied.length > 8 ? ", ..." : ""}): pq pop -a, then push`,
+      );
     const rebasing = rebaseStatus(stack);
     if (rebasing) io.out(rebasing);
     if (shared) {
