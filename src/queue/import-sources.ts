@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
+import { decodeMail, isCoverLetter } from "../mail/mime.js";
 import { bytesToName } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
@@ -15,8 +16,12 @@ import { Series } from "./series.js";
 import type { ImportItem } from "./ops/series-edit.js";
 export type { ImportItem } from "./ops/series-edit.js";
 
-/** Patch files and mail files/mboxes (one patch per mail). */
-export function readPatchFiles(files: string[], opts: { name?: string; taken: Set<string> }): ImportItem[] {
+/**
+ * Patch files and mail files/mboxes (one patch per mail). A mail's body is decoded as git am
+ * decodes it (quoted-printable, base64, an attached diff); a `[PATCH 0/N]` cover letter with
+ * no diff is left out and named in `skipped`.
+ */
+export function readPatchFiles(files: string[], opts: { name?: string; taken: Set<string>; skipped?: string[] }): ImportItem[] {
   const items: ImportItem[] = [];
   for (const file of files) {
     if (existsSync(file) && statSync(file).isDirectory()) {
@@ -25,11 +30,19 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
     const text = readText(file);
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
     const mails = isMbox(text) ? splitMbox(text) : [text];
-    for (const mail of mails) {
+    for (const raw of mails) {
+      const mail = decodeMail(raw);
+      const subject = parseHeader(headerOf(mail)).subject;
+      // The numbering is in the raw Subject: line ("[PATCH 0/3] ..."); parseHeader strips it.
+      const rawSubject = /^Subject:[ \t]*(.*)$/im.exec(headerOf(mail))?.[1]?.trim();
+      if (isCoverLetter(rawSubject, mail)) {
+        opts.skipped?.push(`${basename(file)}: ${rawSubject}`);
+        continue;
+      }
       let name: string;
       if (opts.name && files.length === 1 && mails.length === 1) name = opts.name;
       else if (mails.length === 1 && !isMbox(text)) name = basename(file);
-      else name = patchNameFromSubject(parseHeader(headerOf(mail)).subject ?? "patch", opts.taken);
+      else name = patchNameFromSubject(subject ?? "patch", opts.taken);
       opts.taken.add(name);
       items.push({ name, text: mail, guards: [] });
     }

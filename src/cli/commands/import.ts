@@ -15,7 +15,8 @@ export default defineCommand({
       .option("name", { alias: "n", type: "string", describe: "name for a single imported patch" })
       .option("quilt", { type: "string", describe: "import a quilt queue (a tree with patches/series, or the patches dir)" })
       .option("hg", { type: "string", describe: "import an hg mq queue (a repo with .hg/patches, or the queue dir)" })
-      .option("push", { alias: "P", type: "boolean", describe: "push the imported patches" }),
+      .option("push", { alias: "P", type: "boolean", describe: "push the imported patches" })
+      .conflicts("quilt", "hg"),
   run: async (args, io) => {
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
@@ -27,12 +28,14 @@ export default defineCommand({
         "import several without --name, then pq rename",
       ]);
     }
+    const skipped: string[] = [];
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
       : readPatchFiles(
           ((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))),
-          { name: args.name, taken },
+          { name: args.name, taken, skipped },
         );
+    for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);
     if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
     const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
     sink.done();

@@ -1,0 +1,106 @@
+/**
+ * The body of a patch mail as git mailinfo reads it: a quoted-printable or base64 body is
+ * decoded, and a multipart mail (`git format-patch --attach`, a mailer's attachment) becomes
+ * its text part followed by the attached diff. Everything is bytes in latin1 strings, as in
+ * the rest of pq: a decoded UTF-8 body stays UTF-8 bytes.
+ */
+
+interface Part {
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** A mail (headers, blank line, body) as header fields (lower-cased names, unfolded) and body. */
+function splitPart(text: string): Part {
+  const m = /\r?\n\r?\n/.exec(text);
+  const head = m ? text.slice(0, m.index) : text;
+  const body = m ? text.slice(m.index + m[0].length) : "";
+  const headers = new Map<string, string>();
+  for (const line of head.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { headers, body };
+}
+
+function decodeQuotedPrintable(body: string): string {
+  return body.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** A part's body with its Content-Transfer-Encoding undone (7bit, 8bit and binary are as they are). */
+function decodedBody(part: Part): string {
+  const encoding = (part.headers.get("content-transfer-encoding") ?? "").toLowerCase();
+  if (encoding === "quoted-printable") return decodeQuotedPrintable(part.body);
+  if (encoding === "base64") return Buffer.from(part.body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("latin1");
+  return part.body;
+}
+
+function boundaryOf(contentType: string): string | null {
+  const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  return m ? (m[1] ?? m[2]) : null;
+}
+
+/** The parts of a multipart body (nested multiparts flattened), in order. */
+function partsOf(body: string, boundary: string): Part[] {
+  const parts: Part[] = [];
+  const chunks = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:--)?[ \\t]*\\r?$\\n?`, "m"));
+  // chunks[0] is the preamble ("This is a multi-part message in MIME format."), the last the epilogue.
+  for (const chunk of chunks.slice(1, -1)) {
+    const part = splitPart(chunk);
+    const inner = boundaryOf(part.headers.get("content-type") ?? "");
+    if (inner && /^multipart\//i.test(part.headers.get("content-type") ?? "")) parts.push(...partsOf(part.body, inner));
+    else parts.push(part);
+  }
+  return parts;
+}
+
+const HEADER_FIELDS_DROPPED = /^(content-type|content-transfer-encoding|mime-version|content-disposition):/i;
+
+/** The mail's own header lines, without the MIME fields that described the body decoded here. */
+function headerLines(mail: string): string {
+  const m = /\r?\n\r?\n/.exec(mail);
+  const head = m ? mail.slice(0, m.index) : mail;
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of head.split(/\n/)) {
+    if (/^[ \t]/.test(line)) {
+      if (!dropping) kept.push(line);
+      continue;
+    }
+    dropping = HEADER_FIELDS_DROPPED.test(line);
+    if (!dropping) kept.push(line);
+  }
+  return kept.join("\n");
+}
+
+/**
+ * The mail with its body decoded, ready for the patch parser; the mail itself when there is
+ * nothing to decode (no MIME, or 7bit/8bit text).
+ */
+export function decodeMail(mail: string): string {
+  const top = splitPart(mail);
+  const contentType = top.headers.get("content-type") ?? "";
+  const boundary = /^multipart\//i.test(contentType) ? boundaryOf(contentType) : null;
+  if (boundary) {
+    const parts = partsOf(top.body, boundary);
+    const text = (p: Part) => /^text\/plain/i.test(p.headers.get("content-type") ?? "text/plain");
+    const attached = (p: Part) =>
+      /attachment|filename=/i.test(`${p.headers.get("content-disposition") ?? ""} ${p.headers.get("content-type") ?? ""}`);
+    const isDiff = (p: Part) =>
+      /^(text\/x-(patch|diff)|text\/x-diff|application\/x-patch)/i.test(p.headers.get("content-type") ?? "") ||
+      /^(diff --git |--- \S|Index: )/m.test(decodedBody(p));
+    const message = parts.find((p) => text(p) && !attached(p) && !/^diff --git /m.test(decodedBody(p)));
+    const diffs = parts.filter((p) => p !== message && isDiff(p));
+    if (!message && !diffs.length) return mail;
+    const body = [message ? decodedBody(message).replace(/\s+$/, "") + "\n" : "", ...diffs.map(decodedBody)].join("\n");
+    return `${headerLines(mail)}\n\n${body}`;
+  }
+  const encoding = (top.headers.get("content-transfer-encoding") ?? "").toLowerCase();
+  if (encoding !== "quoted-printable" && encoding !== "base64") return mail;
+  return `${headerLines(mail)}\n\n${decodedBody(top)}`;
+}
+
+/** A `[PATCH 0/N]` cover letter: the series' introduction, with no diff of its own. */
+export function isCoverLetter(subject: string | undefined, mail: string): boolean {
+  return /\[[^\]]*\b0+\/\d+\]/.test(subject ?? "") && !/^(diff --git |--- \S|Index: )/m.test(mail);
+}

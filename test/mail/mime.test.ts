@@ -1,0 +1,119 @@
+/**
+ * Patch mails as mailers send them: quoted-printable, base64, attachments, cover letters.
+ * The references are what git am makes of the same mail, run here on a scratch repository.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
+import { cleanup, git, makeRepo, pq, read, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const qpMail = `From 1234567890abcdef1234567890abcdef12345678 Mon Sep 17 00:00:00 2001
+From: Test User <test@example.org>
+Date: Wed, 2 Dec 2026 17:18:52 +0000
+Subject: [PATCH] add config
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+Add a config file with caf=C3=A9.
+
+---
+diff --git a/conf b/conf
+new file mode 100644
+--- /dev/null
++++ b/conf
+@@ -0,0 +1,2 @@
++x =3D 1
++name =3D caf=C3=A9 and a long line soft-wrapped by the mail=
+er here
+`;
+
+function base64Mail(): string {
+  const body = "Add a file.\n\n---\ndiff --git a/conf b/conf\nnew file mode 100644\n--- /dev/null\n+++ b/conf\n@@ -0,0 +1 @@\n+hello\n";
+  const encoded = Buffer.from(body).toString("base64").replace(/.{76}/g, "$&\n");
+  return `From 1234567890abcdef1234567890abcdef12345678 Mon Sep 17 00:00:00 2001
+From: Test User <test@example.org>
+Date: Wed, 2 Dec 2026 17:18:52 +0000
+Subject: [PATCH] b64
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: base64
+
+${encoded}
+`;
+}
+
+/** The tree pq makes of a mail next to the one git am makes of it. */
+async function pqAndGitAm(mail: string, files: string[], base: Record<string, string> = { base: "base\n" }) {
+  const dir = tempDir();
+  dirs.push(dir);
+  writeFileSync(join(dir, "mail.eml"), mail, "latin1");
+  const mine = makeRepo(base);
+  const theirs = makeRepo(base);
+  dirs.push(mine, theirs);
+  await pq(mine, "init");
+  const imported = await pq(mine, "import", join(dir, "mail.eml"));
+  expect(imported.code, imported.err).toBe(0);
+  expect((await pq(mine, "push")).code).toBe(0);
+  execFileSync("git", ["am", "-q", join(dir, "mail.eml")], { cwd: theirs });
+  for (const f of files) expect(read(mine, f), f).toBe(read(theirs, f));
+  return { mine, theirs };
+}
+
+describe("mail bodies decoded as git am decodes them", () => {
+  it("quoted-printable: the file gets the decoded bytes, soft line breaks joined, the message decoded", async () => {
+    const { mine, theirs } = await pqAndGitAm(qpMail, ["conf"]);
+    expect(read(mine, "conf")).toBe("x = 1\nname = caf\u00c3\u00a9 and a long line soft-wrapped by the mailer here\n");
+    const header = (await pq(mine, "header")).out;
+    expect(header).toContain("Add a config file with caf");
+    expect(header).not.toContain("=C3");
+    expect(git(theirs, "log", "-1", "--format=%b")).toContain("caf");
+  });
+
+  it("base64: the patch is the decoded diff, not an empty patch", async () => {
+    const { mine } = await pqAndGitAm(base64Mail(), ["conf"]);
+    expect(read(mine, "conf")).toBe("hello\n");
+  });
+
+  it("format-patch --attach: the text part is the message, the attachment the diff", async () => {
+    const src = makeRepo({ f: "1\n2\n3\n" });
+    dirs.push(src);
+    execFileSync("git", ["-C", src, "commit", "-qam", "x", "--allow-empty"]);
+    writeFileSync(join(src, "f"), "1\ntwo\n3\n");
+    execFileSync("git", ["-C", src, "commit", "-qam", "change two", "-m", "Body line."]);
+    const mail = execFileSync("git", ["-C", src, "format-patch", "-q", "--attach", "-1", "--stdout"], { encoding: "latin1" });
+    const decoded = decodeMail(mail);
+    expect(decoded).not.toContain("multi-part message");
+    expect(decoded).not.toMatch(/^Content-Type:/im);
+    const { mine } = await pqAndGitAm(mail, ["f"], { f: "1\n2\n3\n" });
+    expect(read(mine, "f")).toBe("1\ntwo\n3\n");
+    const header = (await pq(mine, "header")).out;
+    expect(header).toContain("change two");
+    expect(header).toContain("Body line.");
+    expect(header).not.toContain("Content-Type");
+  });
+
+  it("a [PATCH 0/N] cover letter without a diff is skipped and named", async () => {
+    expect(isCoverLetter("[PATCH 0/3] the series", "Subject: x\n\nblurb\n")).toBe(true);
+    expect(isCoverLetter("[PATCH 1/3] one", "Subject: x\n\nblurb\n")).toBe(false);
+    expect(isCoverLetter("[PATCH 0/3] odd", "diff --git a/x b/x\n")).toBe(false);
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFileSync(join(dir, "0000-cover.patch"), "From: Test User <test@example.org>\nSubject: [PATCH 0/1] the series\n\nBlurb.\n");
+    writeFileSync(join(dir, "0001-one.patch"), qpMail);
+    const tree = makeRepo({ base: "base\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    const r = await pq(tree, "import", join(dir, "0000-cover.patch"), join(dir, "0001-one.patch"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("skipped a cover letter (no diff): 0000-cover.patch: [PATCH 0/1] the series");
+    expect((await pq(tree, "series")).out).toBe("add-config.patch\n");
+  });
+});
