@@ -17,7 +17,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
 import { sha256 } from "./lru-store.js";
-import { ImageCache, stateKey } from "./state-cache.js";
+import { fileSetDigest, ImageCache, stateKey } from "./state-cache.js";
 
 export interface BuildDescription {
   output: string;
@@ -76,9 +76,25 @@ export function readBuildDescription(tree: string): BuildDescription {
   if (!strings(d.sources) || !d.sources!.length || typeof d.linkerScript !== "string") {
     throw new PqError("build-failed", `${file} needs "sources" (a list of .c/.S files) and "linkerScript"`);
   }
+  // A patch can change build.json: nothing it names may lead out of the tree (a build in pq
+  // ci's scratch copy wrote its image wherever "output" pointed, ../ included).
+  const outside = (p: string) => isAbsolute(p) || p.split("/").includes("..");
   for (const s of d.sources!) {
-    if (isAbsolute(s) || s.split("/").includes("..")) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
+    if (outside(s)) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
     if (!/\.(c|S)$/.test(s)) throw new PqError("build-failed", `${file}: ${s} is neither a .c nor a .S file`);
+  }
+  if (d.output !== undefined && (typeof d.output !== "string" || !d.output || outside(d.output))) {
+    throw new PqError("unsafe-path", `${file}: output ${JSON.stringify(d.output)} is not a file name inside the build directory`);
+  }
+  if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
+  for (const key of ["cflags", "asflags", "ldflags"] as const) {
+    for (const flag of strings(d[key]) ? d[key]! : []) {
+      // The value after an option's name (-I../x, -Wl,-Map=/x): no absolute path, no "..".
+      const values = flag.replace(/^-{1,2}[A-Za-z][A-Za-z-]*=?/, "").split(/[=,]/);
+      if (values.some((v) => v !== "" && outside(v))) {
+        throw new PqError("unsafe-path", `${file}: the ${key} entry ${JSON.stringify(flag)} names a path outside the tree`);
+      }
+    }
   }
   return {
     output: d.output ?? "kernel.elf",
@@ -137,6 +153,14 @@ async function pooled<T, R>(items: T[], jobs: number, fn: (item: T, i: number) =
 interface DepRecord {
   objectKey: string;
   deps: Record<string, string>; // path (absolute or tree-relative) → content sha
+  /**
+   * The names of the tree's files when the record was made (fileSetDigest). The dependency
+   * list says which files a compile read, not which it looked for and did not find: a header
+   * added since, earlier on the include path (an arch override) or tested with
+   * __has_include, changes the object without changing any listed file. Any file added or
+   * removed sends the source to level 2, which preprocesses and sees it.
+   */
+  fileSet?: string;
 }
 
 function depsFromMakefile(text: string): string[] {
@@ -218,6 +242,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     return { ok: false, diagnostics, log: diagnostics.map(formatDiagnostic).join("\n"), compiled, cached, ms: Date.now() - started };
   }
 
+  const fileSet = fileSetDigest(tree, [outDir, ...(opts.notInputs ?? [])]);
   const objects = await pooled(desc.sources, jobs, async (source, i) => {
     const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
     const depKey = sha(tc.identity, flags.join(" "), tree, source);
@@ -226,7 +251,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     try {
       const rec = JSON.parse(readFileSync(depFile, "utf8")) as DepRecord;
       const obj = join(objDir, `${rec.objectKey}.o`);
-      if (existsSync(obj) && Object.entries(rec.deps).every(([p, h]) => fileSha(resolve(tree, p)) === h)) {
+      if (rec.fileSet === fileSet && existsSync(obj) && Object.entries(rec.deps).every(([p, h]) => fileSha(resolve(tree, p)) === h)) {
         cached++;
         return obj;
       }
@@ -254,13 +279,13 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       }
       renameSync(tmp, obj);
       compiled++;
-      recordDeps(dep, depFile, objectKey, tree);
+      recordDeps(dep, depFile, objectKey, tree, fileSet);
     } else {
       cached++;
       // Refresh the level-1 record from the preprocessor's view of dependencies.
       const dep = join(depDir, `${depKey}.tmp-${uniq()}.d`);
       const r = await run(tc.cc, [...flags, "-M", "-MF", dep, source], tree);
-      if (r.code === 0) recordDeps(dep, depFile, objectKey, tree);
+      if (r.code === 0) recordDeps(dep, depFile, objectKey, tree, fileSet);
     }
     return obj;
   });
@@ -303,7 +328,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
 }
 
-function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string): void {
+function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string, fileSet: string): void {
   try {
     const deps: Record<string, string> = {};
     for (const p of depsFromMakefile(readFileSync(depMake, "utf8"))) {
@@ -311,7 +336,7 @@ function recordDeps(depMake: string, depFile: string, objectKey: string, tree: s
       if (h) deps[p] = h;
     }
     const tmp = `${depFile}.tmp-${uniq()}`;
-    writeFileSync(tmp, JSON.stringify({ objectKey, deps } satisfies DepRecord));
+    writeFileSync(tmp, JSON.stringify({ objectKey, deps, fileSet } satisfies DepRecord));
     renameSync(tmp, depFile);
   } finally {
     rmSync(depMake, { force: true });

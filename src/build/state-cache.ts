@@ -12,10 +12,11 @@ import { LruStore, sha256 } from "./lru-store.js";
 import type { Toolchain } from "./toolchain.js";
 
 /** Bump when what goes into an image changes in a way the key does not see. */
-const STATE_KEY_VERSION = "pq-state-key-1";
+const STATE_KEY_VERSION = "pq-state-key-2"; // 2: images built while level 1 missed new headers are not reused
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-export function stateKey(tree: string, tc: Toolchain, skip: string[] = []): string {
+/** Every file of the tree that can be a build input (.git, the tree's .pq and `skip` aside), as full paths. */
+export function treeFiles(tree: string, skip: string[] = []): string[] {
   const root = resolve(tree);
   const skipped = new Set(skip.map((s) => resolve(s)));
   const files: string[] = [];
@@ -30,6 +31,23 @@ export function stateKey(tree: string, tc: Toolchain, skip: string[] = []): stri
     }
   };
   walk(root);
+  return files;
+}
+
+/** The names (not contents) of the tree's input files: what an include search can find. */
+export function fileSetDigest(tree: string, skip: string[] = []): string {
+  const root = resolve(tree);
+  return sha256(
+    treeFiles(tree, skip)
+      .map((f) => relative(root, f).split("\\").join("/"))
+      .sort()
+      .join("\n"),
+  );
+}
+
+export function stateKey(tree: string, tc: Toolchain, skip: string[] = []): string {
+  const root = resolve(tree);
+  const files = treeFiles(tree, skip);
   const lines = files.map((f) => {
     let h: string;
     try {

@@ -52,7 +52,12 @@ export function renderMatrix(report: CiReport): string {
   return lines.join("\n");
 }
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
+// XML 1.0 has no way to write most control characters, even escaped: a kernel's panic text
+// can hold any byte, so they are shown as \xNN (in attributes) or dropped (in CDATA).
+const xml = (s: string) =>
+  s
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+    .replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
 // Control characters are not allowed in XML 1.0 even inside CDATA.
 const cdata = (s: string) => `<![CDATA[${s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "").replace(/]]>/g, "]]]]><![CDATA[>")}]]>`;
 

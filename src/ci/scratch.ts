@@ -35,6 +35,13 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
     const own = loadState(tree);
     const ownQueue = own ? resolve(tree, own.queue) : null;
     if (opts.queue && resolve(opts.queue) !== ownQueue) {
+      // A queue is a directory with a series file: a mistyped --queue must not become a new,
+      // empty queue (created on the spot, and a green run of the base tree alone).
+      if (!existsSync(join(resolve(opts.queue), "series"))) {
+        throw new PqError("not-found", `no queue at ${resolve(opts.queue)} (a directory with a series file)`, [
+          "check the --queue path; pq ci and pq bisect never create a queue",
+        ]);
+      }
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).

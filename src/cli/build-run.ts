@@ -3,6 +3,7 @@
  * blame for compiler errors, progress, and where the kernel image goes.
  */
 import { existsSync } from "node:fs";
+import { jobCount } from "./ci-options.js";
 import { join, resolve } from "node:path";
 import { buildTree } from "../build/index.js";
 import { stackBlame } from "../queue/blame.js";
@@ -23,7 +24,7 @@ export async function buildCommand(args: GlobalOptions & { jobs?: number; out?: 
   try {
     return await buildTree({
       tree,
-      jobs: args.jobs,
+      jobs: jobCount(args.jobs),
       outDir: args.out ? resolve(io.cwd, args.out) : undefined,
       blame: await blameFor(tree),
       onEvent: sink,

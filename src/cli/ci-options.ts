@@ -1,5 +1,6 @@
 /** Options pq ci and pq bisect share: how a state is judged and how far the caches are trusted. */
 import type { Argv } from "yargs";
+import { PqError } from "../errors.js";
 
 export function judgingOptions<T>(y: Argv<T>) {
   return y
@@ -17,8 +18,36 @@ export function judgingOptions<T>(y: Argv<T>) {
 }
 
 export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFailures?: boolean }) {
+  if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
+    throw new PqError("usage", `--timeout takes a positive number of seconds, not ${String(args.timeout)}`);
+  }
   return { timeoutMs: Math.round((args.timeout ?? 5) * 1000), noCache: args.cache === false, reuseFailures: Boolean(args.reuseFailures) };
 }
 
 /** Every backend the kernel model knows, in matrix order. */
 export const ALL_BACKENDS = ["native", "xen", "vmi"];
+
+/**
+ * A --backends list as typed: each one the kernel model knows, none twice, at least one. A
+ * typo ("xne") would otherwise be a column of skips, which reads like a kernel without it.
+ */
+export function backendList(value: unknown, option = "--backends"): string[] {
+  const names = String(value ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const unknown = names.filter((b) => !ALL_BACKENDS.includes(b));
+  if (unknown.length)
+    throw new PqError("usage", `${option}: no backend named ${unknown.join(", ")}`, [`the backends are ${ALL_BACKENDS.join(", ")}`]);
+  if (!names.length) throw new PqError("usage", `${option} names no backend`, [`the backends are ${ALL_BACKENDS.join(", ")}`]);
+  return [...new Set(names)];
+}
+
+/** A --jobs value: a positive whole number (yargs hands "abc" over as NaN). */
+export function jobCount(value: unknown, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new PqError("usage", `--jobs takes a positive whole number, not ${JSON.stringify(String(value))}`);
+  }
+  return value;
+}

@@ -5,6 +5,7 @@
  * queue and by the pre-receive hook on every pushed queue version.
  */
 import { spawnSync } from "node:child_process";
+import { visible } from "../core/log-tail.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,7 +66,7 @@ export async function checkVersions(
       if (first.log)
         lines.push(
           `first failing log (state ${first.state}, ${first.backend}):`,
-          ...first.log
+          ...visible(first.log)
             .split("\n")
             .slice(-20)
             .map((l) => `    | ${l}`),

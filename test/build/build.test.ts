@@ -1,4 +1,4 @@
-import { utimesSync, writeFileSync, readFileSync } from "node:fs";
+import { rmSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
@@ -27,6 +27,44 @@ describe("pq build", () => {
     // Touching without changing content recompiles nothing.
     utimesSync(join(tree, "main.c"), new Date(), new Date(Date.now() + 5000));
     expect((await buildTree({ tree, cacheDir })).compiled).toBe(0);
+  });
+
+  it("a header that appears where the include search looks first is noticed (no stale object), also with --no-cache's state cache off", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const main = readFileSync(join(tree, "main.c"), "utf8");
+    writeFileSync(join(tree, "main.c"), `#if __has_include("pq-extra.h")\n#include "pq-extra.h"\n#endif\n${main}`);
+    for (const stateCache of [true, false]) {
+      const cache = tempDir("pq-cache-shadow-");
+      dirs.push(cache);
+      rmSync(join(tree, "pq-extra.h"), { force: true });
+      expect((await buildTree({ tree, cacheDir: cache, stateCache })).ok).toBe(true);
+      // Not among the files the first compile read: only a new look at the tree finds it.
+      writeFileSync(join(tree, "pq-extra.h"), '#error "the new header is used"\n');
+      const second = await buildTree({ tree, cacheDir: cache, stateCache });
+      expect(second.ok, `state cache ${stateCache}`).toBe(false);
+      expect(second.log).toContain("the new header is used");
+    }
+  });
+
+  it("build.json may not name paths outside the tree (a patch could otherwise make pq ci write the image anywhere)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    for (const [field, value] of [
+      ["output", "../../../victim"],
+      ["output", "/tmp/victim"],
+      ["linkerScript", "../kernel.ld"],
+      ["ldflags", ["-Map=/tmp/victim.map"]],
+      ["cflags", ["-I../outside"]],
+    ] as const) {
+      writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
+      const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+      expect(err, `${field} ${JSON.stringify(value)}`).toBeInstanceOf(PqError);
+      expect((err as PqError).code).toBe("unsafe-path");
+    }
+    writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
+    expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
   });
 
   it("a compile error is a failed build with file:line diagnostics", async () => {

@@ -42,6 +42,16 @@ describe("ci reports", () => {
     expect(mergeReports([shards[0]]).shard).toMatch(/^partial/);
   });
 
+  it("JUnit stays well-formed when a failure's reason holds control characters (a kernel's panic text)", async () => {
+    const report = synthetic(2);
+    for (const c of report.cells) if (c.outcome !== "pass" && c.outcome !== "skip") c.reason = "bad \x1b[31m\x01 state <&>";
+    const xml = renderJUnit(report);
+    expect(xml).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/);
+    expect(xml).toContain("bad \\x1b[31m\\x01 state &lt;&amp;&gt;");
+    const parsed = (await parse(xml)) as { tests: number };
+    expect(parsed.tests).toBe(report.cells.length);
+  });
+
   it("JUnit output is read back by a JUnit parser with the right counts", async () => {
     const report = synthetic(4);
     const xml = renderJUnit(report);

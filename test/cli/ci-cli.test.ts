@@ -35,7 +35,36 @@ describe("pq ci and pq bisect from the command line", () => {
     const bad = await pq(out, "ci", "--shard", "3/2");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--shard wants K/N");
+    // A shard's report missing: the merge is not green; a file that is no report is named.
+    const partial = await pq(out, "ci", "merge", "a.json");
+    expect(partial.code).toBe(12);
+    expect(partial.err).toContain("the merged report is incomplete");
+    write(out, "junk.json", "not json\n");
+    write(out, "empty.json", "{}\n");
+    for (const f of ["junk.json", "empty.json", "missing.json"]) {
+      const r = await pq(out, "ci", "merge", f);
+      expect(r.code, f).toBe(2);
+      expect(r.err).toContain(`${f} is not a pq ci report`);
+    }
   }, 120_000);
+
+  it("refuses options that would test something else than asked: a mistyped queue, backends, jobs, timeout", async () => {
+    const typo = join(out, "no", "such", "queue");
+    const r = await pq(root, "ci", "--queue", typo, "--tree", "kernel-model");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`no queue at ${typo}`);
+    expect(existsSync(join(out, "no"))).toBe(false);
+    expect((await pq(root, "bisect", "--queue", typo, "--tree", "kernel-model")).code).toBe(3);
+    const backends = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--backends", "xne,vmi");
+    expect(backends.code).toBe(2);
+    expect(backends.err).toContain("no backend named xne");
+    expect((await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--backends", ",")).code).toBe(2);
+    const jobs = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--jobs", "abc");
+    expect(jobs.code).toBe(2);
+    expect(jobs.err).toContain("--jobs takes a positive whole number");
+    expect((await pq(root, "build", "--tree", "kernel-model", "-j", "0")).code).toBe(2);
+    expect((await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--timeout", "-1")).code).toBe(2);
+  });
 
   it("bisect --run names the first bad patch, with its author, and exits 1", async () => {
     const tree = tempDir("pq-bisect-cli-tree-");

@@ -4,7 +4,7 @@ import { runBisect } from "../../ci/bisect-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
-import { judgingArgs, judgingOptions } from "../ci-options.js";
+import { backendList, judgingArgs, judgingOptions } from "../ci-options.js";
 
 export default defineCommand({
   command: "bisect",
@@ -22,7 +22,7 @@ export default defineCommand({
       report = await runBisect({
         tree: resolve(io.cwd, args.tree ?? "."),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
-        backends: String(args.backends).split(",").filter(Boolean),
+        backends: backendList(args.backends),
         run: args.run,
         select: (args.select as string[] | undefined)?.map(String),
         ...judgingArgs(args),

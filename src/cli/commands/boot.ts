@@ -6,7 +6,7 @@ import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { buildCommand, defaultKernelPath } from "../build-run.js";
-import { ALL_BACKENDS } from "../ci-options.js";
+import { ALL_BACKENDS, backendList, jobCount } from "../ci-options.js";
 
 export default defineCommand({
   command: "boot",
@@ -34,8 +34,8 @@ export default defineCommand({
       kernel = built.kernelPath!;
     }
     if (!existsSync(kernel)) throw new PqError("not-found", `no kernel at ${kernel}`, ["run pq build first, or pass --kernel"]);
-    const backends = args.all ? ALL_BACKENDS : ((args.backend as string[] | undefined) ?? ["native"]).flatMap((b) => String(b).split(","));
-    const pool = new BootPool({ workers: Math.min(args.jobs ?? 1, backends.length) });
+    const backends = args.all ? ALL_BACKENDS : backendList(((args.backend as string[] | undefined) ?? ["native"]).join(","), "--backend");
+    const pool = new BootPool({ workers: Math.min(jobCount(args.jobs, 1)!, backends.length) });
     let results: BootResult[];
     try {
       results = await Promise.all(

@@ -8,7 +8,7 @@ import { loadState, statePaths } from "../../queue/state.js";
 import { writeAtomic } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
-import { judgingArgs, judgingOptions } from "../ci-options.js";
+import { backendList, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
 
 /**
@@ -34,6 +34,24 @@ const reportOptions = {
   html: { type: "string", describe: "write a self-contained HTML matrix" },
 } as const;
 
+/** A shard's --json report, or a refusal naming the file. */
+function readReport(path: string, shown: string): CiReport {
+  let report: Partial<CiReport>;
+  try {
+    report = JSON.parse(readFileSync(path, "utf8")) as Partial<CiReport>;
+  } catch (e) {
+    const why =
+      (e as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : `it is not JSON (${(e as Error).message.split("\n")[0]})`;
+    throw new PqError("usage", `${shown} is not a pq ci report: ${why}`, ["pass the files pq ci --json wrote"]);
+  }
+  if (!report || report.version !== 1 || !Array.isArray(report.cells) || !Array.isArray(report.backends) || !Array.isArray(report.states)) {
+    throw new PqError("usage", `${shown} is not a pq ci report (no version 1 with states, backends and cells)`, [
+      "pass the files pq ci --json wrote",
+    ]);
+  }
+  return report as CiReport;
+}
+
 const merge = defineCommand({
   command: "merge <reports..>",
   describe: "combine shard reports (--json from each shard) into one report",
@@ -42,7 +60,7 @@ const merge = defineCommand({
       .positional("reports", { type: "string", array: true, demandOption: true, describe: "JSON reports of ci shards (--json)" })
       .options(reportOptions),
   run: async (args, io) => {
-    const reports = (args.reports as string[]).map((f) => JSON.parse(readFileSync(resolve(io.cwd, String(f)), "utf8")) as CiReport);
+    const reports = (args.reports as string[]).map((f) => readReport(resolve(io.cwd, String(f)), String(f)));
     let merged: CiReport;
     try {
       merged = mergeReports(reports);
@@ -51,7 +69,12 @@ const merge = defineCommand({
     }
     writeReports(merged, args, io);
     io.out(renderMatrix(merged));
-    if (merged.shard) io.err(`pq: warning: the merged report is incomplete (${merged.shard})`);
+    // A shard that produced no report leaves cells unjudged: that run is not green.
+    if (merged.shard) {
+      throw new PqError("refused", `the merged report is incomplete (${merged.shard}): a shard's report is missing`, [
+        "merge the reports of every shard (--shard K/N for K = 1..N); the reports written here hold what there is",
+      ]);
+    }
     return failedCells(merged).length ? 1 : 0;
   },
 });
@@ -81,8 +104,8 @@ export default defineCommand({
       report = await runCi({
         tree: resolve(io.cwd, args.tree ?? "."),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
-        backends: String(args.backends).split(",").filter(Boolean),
-        jobs: args.jobs,
+        backends: backendList(args.backends),
+        jobs: jobCount(args.jobs, 2),
         select: (args.select as string[] | undefined)?.map(String),
         shard,
         ...judgingArgs(args),

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { backendList } from "../ci-options.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PqError } from "../../errors.js";
@@ -90,12 +91,7 @@ const check = defineCommand({
     const sub = String(args.subdir ?? "");
     const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
-    const verdict = await checkVersions(
-      resolve(io.cwd, String(args.base)),
-      before,
-      after,
-      String(args.backends).split(",").filter(Boolean),
-    );
+    const verdict = await checkVersions(resolve(io.cwd, String(args.base)), before, after, backendList(args.backends));
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
       return 0;

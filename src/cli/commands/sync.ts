@@ -1,4 +1,5 @@
 import { PqError } from "../../errors.js";
+import { backendList } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
 import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
 import { restackFailure, type RestackReport } from "../../collab/restack.js";
@@ -52,7 +53,7 @@ export default defineCommand({
       const opts = {
         maxRetries: args.retries,
         onEvent: sink,
-        gate: args.check ? ciGate(stack, { backends: args.backends?.split(",").filter(Boolean) }) : undefined,
+        gate: args.check ? ciGate(stack, { backends: args.backends === undefined ? undefined : backendList(args.backends) }) : undefined,
       };
       report = args.continue ? await syncContinue(stack, opts) : await sync(stack, opts);
     } finally {
