@@ -5,6 +5,7 @@
  * was judged before under the same conditions, otherwise by booting it.
  */
 import { logTail } from "../core/log-tail.js";
+import { PqError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
 import { BootPool, type BootOptions, type BootResult } from "../emulator/index.js";
@@ -70,12 +71,23 @@ export class StateEvaluator {
   async evaluate(state: number, stack: Stack, onCell: (cell: Cell) => void = () => {}): Promise<StateEvaluation> {
     this.stats.states++;
     // A queue kept inside the tree (the current stack's patches/) is no compile input: an edited patch header must not change every state's key.
-    const built = await buildTree({
-      tree: stack.tree,
-      cacheDir: this.cacheDir,
-      stateCache: !this.opts.noCache,
-      notInputs: [stack.queueDir],
-    });
+    let built: Awaited<ReturnType<typeof buildTree>>;
+    try {
+      built = await buildTree({
+        tree: stack.tree,
+        cacheDir: this.cacheDir,
+        stateCache: !this.opts.noCache,
+        notInputs: [stack.queueDir],
+      });
+    } catch (e) {
+      // The state's build.json is unreadable or unsafe (a patch broke it): that state fails
+      // to build, like a compile error; the run goes on and the matrix shows it.
+      if (!(e instanceof PqError) || (e.code !== "build-failed" && e.code !== "unsafe-path")) throw e;
+      const reason = e.message.split(`${stack.tree}/`).join("");
+      const cells = this.opts.backends.map((backend): Cell => ({ state, backend, outcome: "build-error", reason, log: reason }));
+      cells.forEach(onCell);
+      return { state, built: false, reusedImage: false, cells: Promise.resolve(cells) };
+    }
     if (!built.ok) {
       // Blame only costs something when there is an error to blame.
       const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));

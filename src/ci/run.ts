@@ -4,6 +4,7 @@
  * Boots of a state run in the background while the next state is pushed and built.
  */
 import { ignoreEvents, type EventSink } from "../core/events.js";
+import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
 import { openScratch } from "./scratch.js";
 import { chainState, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
@@ -68,8 +69,31 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
         data: { cell },
       });
     };
+    // A patch that does not apply ends the series there: its state and every later one are
+    // shown as not built, with the hunks that failed, and the states before it keep their verdicts.
+    let blocked: { patch: string; state: number; why: string } | null = null;
     for (const s of wanted) {
-      await stack.goto(s.index === 0 ? 0 : patches[s.index - 1], { force: true });
+      if (!blocked) {
+        try {
+          await stack.goto(s.index === 0 ? 0 : patches[s.index - 1], { force: true });
+        } catch (e) {
+          if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
+          const patch = typeof e.data.patch === "string" ? e.data.patch : (s.patch ?? "?");
+          blocked = {
+            patch,
+            state: patches.indexOf(patch) + 1,
+            why: [`${patch} does not apply`, ...e.details.filter((d) => !/^pq push/.test(d))].join("\n"),
+          };
+        }
+      }
+      if (blocked && s.index >= blocked.state) {
+        const reason =
+          s.index === blocked.state
+            ? `${blocked.patch} does not apply`
+            : `not built: ${blocked.patch} (state ${blocked.state}) does not apply`;
+        for (const backend of opts.backends) record({ state: s.index, backend, outcome: "build-error", reason, log: blocked.why });
+        continue;
+      }
       emit({ kind: "ci-build", message: `building state ${s.index}${s.patch ? ` (${s.patch})` : ""}`, current: done, total });
       pending.push((await evaluator.evaluate(s.index, stack, record)).cells);
     }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -46,6 +46,40 @@ describe("pq ci and pq bisect from the command line", () => {
       expect(r.code, f).toBe(2);
       expect(r.err).toContain(`${f} is not a pq ci report`);
     }
+  }, 120_000);
+
+  it("a patch that breaks build.json or does not apply is a red state in the matrix, and the run still reports", async () => {
+    const q = join(out, "q-broken");
+    cpSync(join(root, "queue"), q, { recursive: true });
+    write(
+      q,
+      "zz-break-build-json.patch",
+      'From: Test User <test@example.org>\nSubject: build: typo in build.json\n\n---\ndiff --git a/build.json b/build.json\n--- a/build.json\n+++ b/build.json\n@@ -1,3 +1,3 @@\n {\n-  "output": "kernel.elf",\n+  "output": "kernel.elf"\n   "cflags": [\n',
+    );
+    write(q, "series", readFileSync(join(q, "series"), "utf8") + "zz-break-build-json.patch\n");
+    const r = await pq(root, "ci", "--queue", q, "--tree", "kernel-model", "-b", "native", "--json", join(out, "broken.json"));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/zz-break-build-json\.patch +BUILD/);
+    const cells = JSON.parse(readFileSync(join(out, "broken.json"), "utf8")).cells as { state: number; outcome: string; reason?: string }[];
+    expect(cells.at(-1)).toMatchObject({ outcome: "build-error" });
+    expect(cells.at(-1)!.reason).toContain("cannot read build.json");
+    expect(cells.filter((c) => c.outcome === "pass").length).toBe(cells.length - 1);
+    // A patch dropped from the middle of the series: the next one no longer applies.
+    const series = readFileSync(join(root, "queue", "series"), "utf8")
+      .split("\n")
+      .filter(Boolean);
+    const dropped = series.indexOf("vmi-backend.patch");
+    write(q, "series", series.filter((n) => n !== "vmi-backend.patch").join("\n") + "\n");
+    const r2 = await pq(root, "ci", "--queue", q, "--tree", "kernel-model", "-b", "native", "--json", join(out, "noapply.json"));
+    expect(r2.code).toBe(1);
+    const cells2 = JSON.parse(readFileSync(join(out, "noapply.json"), "utf8")).cells as {
+      state: number;
+      outcome: string;
+      reason?: string;
+    }[];
+    expect(cells2[dropped + 1]).toMatchObject({ outcome: "build-error", reason: "paravirt-iret.patch does not apply" });
+    expect(cells2.slice(0, dropped + 1).every((c) => c.outcome === "pass")).toBe(true);
+    expect(cells2.at(-1)!.reason).toContain("not built: paravirt-iret.patch");
   }, 120_000);
 
   it("refuses options that would test something else than asked: a mistyped queue, backends, jobs, timeout", async () => {
