@@ -51,7 +51,7 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
     const { stack, patches } = scratch;
     const evaluate = async (state: number): Promise<Judgement> => {
       await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
-      emit({ kind: "bisect-step", message: `testing state ${state} (${patches[state - 1]})` });
+      emit({ kind: "bisect-step", message: `testing state ${state} (${state === 0 ? "the base tree" : patches[state - 1]})` });
       if (opts.run) {
         const r = await runShell(opts.run, stack.tree);
         const j = judgeExitCode(r.code, opts.run);
@@ -75,7 +75,7 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       if (header.author) report.author = header.author;
       if (header.subject) report.subject = header.subject;
       report.failure = failures.get(result.firstBad);
-    }
+    } else if (result.baseBad) report.failure = failures.get(0);
     return report;
   } finally {
     await evaluator.close();

@@ -1,7 +1,8 @@
 /**
- * Finding the first bad state of a series. State 0 (the base tree) is taken as good; the
- * answer is a state in 1..n, or "none". Searching n+1 possibilities takes at most
- * ceil(log2(n+1)) evaluations, plus one for each state that cannot be tested (skip).
+ * Finding the first bad state of a series. As git bisect needs a bad and a good end, the
+ * top state is judged first (passing: nothing to look for) and then the base tree (failing:
+ * no patch is to blame); in between, a binary search, at most ceil(log2(n)) more
+ * evaluations plus one for each state that cannot be tested (skip).
  */
 import { spawn } from "node:child_process";
 import { PqError } from "../errors.js";
@@ -11,6 +12,10 @@ export type Judgement = "good" | "bad" | "skip";
 export interface BisectResult {
   /** The first bad state (1-based: the patch that made it bad), or null when none is bad. */
   firstBad: number | null;
+  /** The top state passes: nothing to look for (a failure in between that a later patch fixes is not seen). */
+  topGood?: boolean;
+  /** The base tree (state 0) fails already: no patch is to blame. */
+  baseBad?: boolean;
   /** When skips hide the answer: the states it could be. */
   candidates?: number[];
   evaluations: { state: number; judgement: Judgement }[];
@@ -21,6 +26,17 @@ export async function bisectStates(n: number, evaluate: (state: number) => Promi
   let hi = n + 1; // hi = n+1 means "no bad state"
   const skipped = new Set<number>();
   const evaluations: BisectResult["evaluations"] = [];
+  if (n >= 1) {
+    const top = await evaluate(n);
+    evaluations.push({ state: n, judgement: top });
+    if (top === "good") return { firstBad: null, topGood: true, evaluations };
+    if (top === "bad") {
+      const base = await evaluate(0);
+      evaluations.push({ state: 0, judgement: base });
+      if (base === "bad") return { firstBad: null, baseBad: true, evaluations };
+      hi = n;
+    } else skipped.add(n);
+  }
   while (lo < hi) {
     const mid = pickProbe(lo, hi, skipped);
     if (mid === null) {

@@ -10,22 +10,28 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
 describe("bisect search", () => {
-  it("finds any bad position among 1000 in at most ceil(log2(1001)) = 10 evaluations", async () => {
+  it("finds any bad position among 1000 in at most 2 + ceil(log2(1000)) = 12 evaluations (the two ends first)", async () => {
     for (let trial = 0; trial < 200; trial++) {
       const bad = 1 + Math.floor(Math.random() * 1000);
       const r = await bisectStates(1000, async (k) => (k >= bad ? "bad" : "good"));
       expect(r.firstBad).toBe(bad);
-      expect(r.evaluations.length).toBeLessThanOrEqual(10);
+      expect(r.evaluations.length).toBeLessThanOrEqual(12);
+      expect(r.evaluations.slice(0, 2).map((e) => e.state)).toEqual([1000, 0]);
     }
-    const none = await bisectStates(1000, async () => "good");
-    expect(none.firstBad).toBeNull();
+    // The top passes: nothing to look for, in one evaluation (a failure in between that a later patch fixes is not bisect's to find).
+    const none = await bisectStates(1000, async (k) => (k === 4 ? "bad" : "good"));
+    expect(none).toMatchObject({ firstBad: null, topGood: true });
+    expect(none.evaluations).toHaveLength(1);
+    // The base fails as well as the top: no patch is to blame.
+    const base = await bisectStates(10, async () => "bad");
+    expect(base).toMatchObject({ firstBad: null, baseBad: true });
   });
 
   it("steps around untestable states, paying one evaluation per skip", async () => {
     const skips = new Set([500, 501, 750]);
     const r = await bisectStates(1000, async (k) => (skips.has(k) ? "skip" : k >= 600 ? "bad" : "good"));
     expect(r.firstBad).toBe(600);
-    expect(r.evaluations.length).toBeLessThanOrEqual(10 + r.evaluations.filter((e) => e.judgement === "skip").length);
+    expect(r.evaluations.length).toBeLessThanOrEqual(12 + r.evaluations.filter((e) => e.judgement === "skip").length);
     // State 2 cannot be tested and 3 is bad: the culprit is 2 or 3, as git bisect would say.
     const hidden = await bisectStates(4, async (k) => (k === 2 ? "skip" : k >= 2 ? "bad" : "good"));
     expect(hidden.firstBad).toBeNull();
@@ -42,7 +48,7 @@ describe("bisect search", () => {
 });
 
 describe("pq bisect --run on a 1000-patch series", () => {
-  it("names the bad patch through the real stack in at most 11 evaluations", async () => {
+  it("names the bad patch through the real stack in at most 12 evaluations (the two ends, then halving)", async () => {
     const tree = tempDir("pq-bisect-tree-");
     const queue = tempDir("pq-bisect-queue-");
     dirs.push(tree, queue);
@@ -67,6 +73,6 @@ describe("pq bisect --run on a 1000-patch series", () => {
     const report = await runBisect({ tree, queue, backends: [], run: "! grep -q BAD log.txt" });
     expect(report.patch).toBe(names[bad - 1]);
     expect(report.author).toBe(`Author ${bad} <a${bad}@example.org>`);
-    expect(report.evaluations.length).toBeLessThanOrEqual(11);
+    expect(report.evaluations.length).toBeLessThanOrEqual(12);
   }, 120_000);
 });

@@ -31,7 +31,7 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(JSON.parse(readFileSync(join(out, "warm.json"), "utf8")).cells.every((c: { reused?: boolean }) => c.reused)).toBe(true);
     const bisect = await pq(root, "bisect", "--queue", "queue", "--tree", "kernel-model");
     expect(bisect.code).toBe(0);
-    expect(bisect.out).toMatch(/no bad state: all \d+ patches pass \((\d+) evaluations, 0 new, \1 reused from the cache\)/);
+    expect(bisect.out).toMatch(/no bad state to find: the top state \(\d+\) passes \(1 evaluation, 0 new, 1 reused from the cache\)/);
     const bad = await pq(out, "ci", "--shard", "3/2");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--shard wants K/N");
@@ -119,7 +119,18 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("first bad patch: step-13.patch (state 13 of 20");
     expect(r.out).toContain("author: Dev 13 <dev13@example.org>");
-    expect(r.out).toMatch(/found in [1-5] evaluations/);
+    expect(r.out).toMatch(/found in [1-7] evaluations/);
+    // A failure from the base tree on is no patch's fault; a passing top leaves nothing to find
+    // (even with a bad state in between); untestable everywhere is no answer.
+    const base = await pq(out, "bisect", "--queue", queue, "--tree", tree, "--run", "false");
+    expect(base.code).toBe(1);
+    expect(base.out).toContain("the base tree (state 0) already fails");
+    const top = await pq(out, "bisect", "--queue", queue, "--tree", tree, "--run", "test $(cat n.txt) -ne 4");
+    expect(top.code).toBe(0);
+    expect(top.out).toContain("no bad state to find: the top state (20) passes (1 evaluation)");
+    const skip = await pq(out, "bisect", "--queue", queue, "--tree", tree, "--run", "exit 125");
+    expect(skip.code).toBe(12);
+    expect(skip.out).toContain("could not decide: no state could be tested");
     expect(existsSync(join(tree, ".pq"))).toBe(false); // the tree itself was never touched
     cleanup(tree);
     cleanup(queue);

@@ -31,17 +31,31 @@ export default defineCommand({
     } finally {
       sink.done();
     }
+    // 0: the top passes, nothing to find; 1: a failure found (a first bad patch, or a broken
+    // base); 12: the untestable states hide the answer.
+    const seenBad = report.evaluations.some((e) => e.judgement === "bad");
+    const code = report.firstBad !== null || report.baseBad ? 1 : report.candidates?.length ? (seenBad ? 1 : 12) : 0;
     if (args.json) {
       printJson(io, report);
-      return report.firstBad === null ? 0 : 1;
+      return code;
     }
     const n = report.evaluations.length;
     const fresh = args.run ? "" : `, ${n - report.reused.length} new, ${report.reused.length} reused from the cache`;
+    if (report.baseBad) {
+      io.out(`the base tree (state 0) already fails, as does the top: no patch is to blame (${n} evaluations${fresh})`);
+      if (report.failure) io.out(quotedLog(report.failure.log, 20));
+      return code;
+    }
     if (report.firstBad === null) {
       if (report.candidates?.length)
-        io.out(`could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`);
-      else io.out(`no bad state: all ${report.patches} patches pass (${n} evaluations${fresh})`);
-      return 0;
+        io.out(
+          `could not decide: ${seenBad ? "the first bad patch is one of" : "no state could be tested; the answer is among"} states ${report.candidates.join(", ")} (untestable states were skipped)`,
+        );
+      else
+        io.out(
+          `no bad state to find: the top state (${report.patches}) passes (${n} evaluation${n === 1 ? "" : "s"}${fresh}); bisect assumes a failure stays once it appears, pq ci checks every state`,
+        );
+      return code;
     }
     io.out(`first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations${fresh})`);
     if (report.author) io.out(`author: ${report.author}`);
