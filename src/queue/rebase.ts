@@ -226,6 +226,14 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
     if (record.needsRefresh) throw new PqError("needs-refresh", `${record.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
     const status = await stack.status();
     if (status.pending.length) throw new PqError("dirty", `unrefreshed changes in ${status.pending.join(", ")}`, ["pq refresh first"]);
+    // The conflicted result is written into the queue with its markers; a pop --force and a
+    // push re-applies that text as it is, so the patch itself is checked, as sync --continue does.
+    const text = (await stack.readPatch(plan.stopped).catch(() => "")) ?? "";
+    if (/^\+(<<<<<<<|>>>>>>>) /m.test(text) && /^\+=======$/m.test(text)) {
+      throw new PqError("conflict", `conflict markers are still in ${plan.stopped}`, [
+        `edit the marked files (pq goto ${plan.stopped} if it is not on top), pq refresh, then pq rebase --continue; or pq rebase --abort`,
+      ], { patch: plan.stopped });
+    }
     const step: RebaseStep = { name: plan.stopped, outcome: "resolved", notes: [] };
     plan.done.push(step);
     opts.onStep?.(step);

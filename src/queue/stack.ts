@@ -514,6 +514,11 @@ export class Stack {
   async undo(opts: { count?: number; force?: boolean; redo?: boolean; onEvent?: EventSink } = {}): Promise<UndoReport> {
     const direction = opts.redo ? "redo" : "undo";
     refuseDuringStoppedSync(this.tree, `pq ${direction}`);
+    if (existsSync(join(statePaths(this.tree).dir, "rebase.json"))) {
+      throw new PqError("refused", `a pq rebase is in progress; pq ${direction} would take back only part of it`, [
+        "pq rebase --abort puts the base, the queue and the tree back as they were; or finish it with pq rebase --continue",
+      ]);
+    }
     return this.withLock(async () => {
       const tx = this.transaction(direction);
       const { report, ids } = await planUndo(this.opContext(tx, opts.onEvent), direction, opts.count ?? 1, Boolean(opts.force));

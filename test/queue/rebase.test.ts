@@ -115,6 +115,26 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
   });
 
+  it("a stopped rebase: undo refuses, markers carried through pop --force and push are refused by --continue, an abort is not undone", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(12);
+    expect(undo.err).toContain("a pq rebase is in progress");
+    // The path pq's own refusal offers: pop --force drops the partial application; the queue's p07 has the markers.
+    expect((await pq(dir, "pop", "--force")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const c = await pq(dir, "rebase", "--continue");
+    expect(c.code).toBe(6);
+    expect(c.err).toContain("conflict markers are still in p07");
+    expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    const again = await pq(dir, "undo");
+    expect(again.code).toBe(12);
+    expect(again.err).toContain("a rebase --abort cannot be undone");
+  });
+
   it("--continue after fixing the conflict and pq refresh finishes the rebase", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });

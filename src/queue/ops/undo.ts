@@ -46,6 +46,13 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   // Undo: newest first, each step back to `before`. Redo: the most recently undone first
   // (the oldest of them), each step forward to `after`.
   const ordered = candidates.slice(0, entries);
+  // A rebase --abort's record of the rebase (.pq/rebase.json) is gone and not in the log:
+  // taking the abort back would leave a stopped rebase that neither --continue nor --abort knows.
+  if (direction === "undo" && ordered.some((e) => e.op.startsWith("rebase --abort"))) {
+    throw new PqError("refused", "a rebase --abort cannot be undone (the stopped rebase it ended is not in the log)", [
+      "pq rebase UPSTREAM starts the rebase again",
+    ]);
+  }
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
   const queueRequired = new Map<string, string | null>();
