@@ -208,6 +208,24 @@ describe("commands that did more than asked", () => {
     expect((await pq(dir, "series")).out).toBe("p1\np2\n");
   });
 
+  it("push over an unrefreshed edit that is in the patch's way says so (exit 5), also with --force, and nothing joins the patch", async () => {
+    const dir = await stack({ a: Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("") });
+    await pq(dir, "new", "p1");
+    write(dir, "a", read(dir, "a").replace("\n5\n", "\nfive\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "a", read(dir, "a").replace("\n15\n", "\nfifteen\n").replace("\n5\n", "\nFIVE\n"));
+    const before = read(dir, "a");
+    for (const args of [["push"], ["push", "--force"]]) {
+      const r = await pq(dir, ...args);
+      expect(r.code, args.join(" ")).toBe(5);
+      expect(r.err).toContain("unrefreshed changes in a, which p1 also changes");
+    }
+    expect(read(dir, "a")).toBe(before);
+    expect((await pq(dir, "applied")).out).toBe("");
+    expect(read(join(dir, "patches"), "p1")).not.toContain("fifteen");
+  });
+
   it("push --move refuses a patch its guards exclude; reorder and import refuse options that contradict", async () => {
     const dir = await stack();
     for (const n of ["p1", "p2", "p3"]) await pq(dir, "new", n);

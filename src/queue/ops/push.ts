@@ -228,6 +228,20 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       git,
       strip: series.stripOf(name),
     });
+    if (app.failed) {
+      // Edits not refreshed yet in a file of the failing patch are the likelier reason it does
+      // not apply: say that (exit 5), before --force would apply over them and the next
+      // refresh take them into this patch.
+      const touched = app.outcomes.map((o) => o.path).filter((p) => !planned.has(p));
+      const onDisk = (p: string) => ws.diskVersion(p) ?? null;
+      const edited = touched.filter((p) => expected.has(p) && onDisk(p) !== expected.get(p));
+      if (edited.length) {
+        ws.rollback();
+        throw overEdits(name, edited, hadTop);
+      }
+      const base = new Map(touched.filter((p) => !expected.has(p)).map((p) => [p, { patch: name, pre: onDisk(p) }]));
+      if (base.size) await refuseOverBaseEdits(ctx, base, hadTop, Boolean(opts.dryRun));
+    }
     if (!app.failed || opts.force) {
       refuseOverEdits(ctx, name, app.files, expected, planned);
       noteTouches(name, app.files);
