@@ -94,22 +94,35 @@ export function parseHeader(text: string): PatchHeader {
   }
 
   // Mail-style headers (git format-patch, quilt, hg mq): Key: value lines, possibly folded.
+  // Debian's DEP-3 headers name the same things Author: and Description: (whose indented
+  // continuation lines are the long description).
   let sawHeader = false;
+  let longDescription: string[] | null = null;
   for (; i < lines.length; i++) {
     const line = lines[i];
     const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(line);
     if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
     let value = m[2];
-    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) value += " " + lines[++i].trim();
     const key = m[1].toLowerCase();
+    const continuation: string[] = [];
+    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) continuation.push(lines[++i].trim());
+    if (key !== "description") value = [value, ...continuation].join(" ");
     if (key === "from") h.author = decodeAuthor(value);
+    else if (key === "author" && h.author === undefined) h.author = decodeAuthor(value);
     else if (key === "date") h.date = value.trim();
     else if (key === "subject") h.subject = stripPatchTag(decodeWords(value));
-    else if (key === "x-committer") h.committer = decodeWords(value).trim();
+    else if (key === "description" && h.subject === undefined) {
+      h.subject = decodeWords(value).trim();
+      longDescription = continuation.map((l) => (l === "." ? "" : l));
+    } else if (key === "x-committer") h.committer = decodeWords(value).trim();
     sawHeader = true;
   }
   if (sawHeader && lines[i] === "") i++;
   const rest = lines.slice(i);
+  if (longDescription !== null) {
+    const after = bodyOf(rest);
+    return { ...h, body: [longDescription.join("\n").trim(), after].filter(Boolean).join("\n\n") };
+  }
   return h.subject !== undefined ? { ...h, body: bodyOf(rest) } : withMessage(h, rest);
 }
 

@@ -35,10 +35,18 @@ export function joinHeaderAndDiff(header: string, diff: string): string {
   return h.endsWith("\n\n") || h.endsWith("---\n") ? h + diff : h + "\n" + diff;
 }
 
-/** A mail header's diffstat (after the "---" line) is stale once the diff changes. */
+/**
+ * A mail header's diffstat (after the "---" line) is stale once the diff changes. Only a
+ * diffstat goes: text after a "---" that is not one (a quilt or DEP-3 header's notes, which
+ * quilt refresh keeps) stays.
+ */
 export function dropDiffstat(header: string): string {
   const m = /^---\r?\n/m.exec(header);
-  return m ? header.slice(0, m.index + m[0].length) : header;
+  if (!m) return header;
+  const after = header.slice(m.index + m[0].length);
+  const statLine = (l: string) =>
+    !l.trim() || /^ \S.*\|\s+(\d+ ?[+-]*|Bin\b.*)\s*$/.test(l) || /^ \d+ files? changed/.test(l) || /^ (create|delete|rename|mode change) /.test(l);
+  return after.split(/\r?\n/).every(statLine) ? header.slice(0, m.index + m[0].length) : header;
 }
 
 export function splitMessage(message: string): { subject: string; body: string } {

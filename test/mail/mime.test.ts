@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
-import { cleanup, git, makeRepo, pq, read, tempDir } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -115,5 +115,37 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("skipped a cover letter (no diff): 0000-cover.patch: [PATCH 0/1] the series");
     expect((await pq(tree, "series")).out).toBe("add-config.patch\n");
+  });
+});
+
+describe("Debian's DEP-3 patch headers", () => {
+  it("Author: and Description: are the author and message; refresh keeps the notes after ---, export carries them", async () => {
+    const q = tempDir();
+    dirs.push(q);
+    write(
+      q,
+      "patches/dep3.patch",
+      "Description: Fix the thing\n The long description,\n .\n second paragraph.\nAuthor: Jane Roe <jane@example.org>\nForwarded: not-needed\n---\nNotes for the Debian maintainer, kept by quilt refresh.\n\nIndex: pkg/f\n===================================================================\n--- pkg.orig/f\n+++ pkg/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
+    );
+    write(q, "patches/series", "dep3.patch\n");
+    const tree = makeRepo({ f: Array.from({ length: 10 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(tree);
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    const header = (await pq(tree, "header")).out;
+    expect(header).toContain("Author: Jane Roe <jane@example.org>");
+    expect(header).toContain("Fix the thing");
+    expect(header).toContain("second paragraph.");
+    write(tree, "f", read(tree, "f").replace("7\n", "seven\n"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const text = read(join(tree, "patches"), "dep3.patch");
+    expect(text).toContain("Notes for the Debian maintainer, kept by quilt refresh.");
+    expect(text).toContain("+seven");
+    const mails = join(q, "mails");
+    expect((await pq(tree, "export", "--dir", mails)).code).toBe(0);
+    const mail = read(mails, "0001-dep3.patch");
+    expect(mail).toContain("From: Jane Roe <jane@example.org>");
+    expect(mail).toContain("Subject: [PATCH] Fix the thing");
   });
 });
