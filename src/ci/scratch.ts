@@ -27,7 +27,18 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
   const tree = resolve(opts.tree);
   if (!existsSync(tree)) throw new PqError("not-found", `${tree} does not exist`);
   const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-`));
-  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  // Ctrl-C or a kill during a run left a whole copy of the tree in the temp folder, every
+  // time: the copy goes with the process (the exit code is the shell's for the signal).
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15));
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
+  const dispose = () => {
+    for (const signal of signals) process.off(signal, onSignal);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     let stack: Stack;
     // --queue naming the tree's own stack's queue is the current stack: its applied patches
@@ -69,6 +80,20 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
     } else {
       if (!existsSync(statePaths(tree).state))
         throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init, or pass --queue DIR --tree DIR"]);
+      // Edits in no patch would be dropped from some states (a file the patches own is put
+      // back by the pop below) and baked into all of them, base included, elsewhere: the
+      // verdicts would depend on where an edit happens to be. Refused, as git bisect refuses.
+      const real = await Stack.open({ tree });
+      const status = await real.status();
+      const pending = status.top ? status.pending : ((await (await real.repo())?.changedTrackedFiles()) ?? []);
+      if (pending.length) {
+        throw new PqError(
+          "dirty",
+          `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: pq ci tests the queue's patches, not edits that are in none`,
+          ["pq refresh them into a patch (or git stash them), then pq ci"],
+          { files: pending },
+        );
+      }
       // The current stack: tree and state as they are (the queue too when it lives inside).
       cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src) });
       stack = await Stack.open({ tree: dir });

@@ -37,4 +37,21 @@ describe("pq ci and bisect on the current stack", () => {
     expect(snapshot(tree)).toEqual(before);
     expect(readFileSync(join(tree, ".pq/state.json"), "utf8")).toBe(state);
   }, 60_000);
+
+  it("refuses a tree with edits in no patch (they would be dropped from some states and baked into others)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    await pq(tree, "init");
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8") + "/* an edit in no patch */\n");
+    const none = await pq(tree, "ci", "-b", "native");
+    expect(none.code).toBe(5);
+    expect(none.err).toContain("unrefreshed changes in main.c: pq ci tests the queue's patches");
+    await pq(tree, "new", "p.patch");
+    const some = await pq(tree, "ci", "-b", "native");
+    expect(some.code).toBe(5);
+    expect(readFileSync(join(tree, "main.c"), "utf8")).toContain("an edit in no patch");
+  }, 60_000);
 });

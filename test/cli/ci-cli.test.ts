@@ -1,4 +1,5 @@
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,6 +82,36 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(cells2.slice(0, dropped + 1).every((c) => c.outcome === "pass")).toBe(true);
     expect(cells2.at(-1)!.reason).toContain("not built: paravirt-iret.patch");
   }, 120_000);
+
+  it("checks report paths before the run, and leaves no scratch copy behind when interrupted", async () => {
+    const r = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", join(out, "no", "such", "r.json"));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("cannot write into");
+    expect(r.out).toBe("");
+    const tmp = tempDir("pq-ci-sigint-");
+    const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", "queue", "--tree", "kernel-model", "--no-cache"], {
+      cwd: root,
+      env: { ...process.env, TMPDIR: tmp, PQ_CACHE_DIR: join(tmp, "cache") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    let done = false;
+    const exited = new Promise<number | null>((res) =>
+      child.on("exit", (code) => {
+        done = true;
+        res(code);
+      }),
+    );
+    // Once its scratch copy exists the run is under way (a cold run of 39 cells takes seconds).
+    while (!readdirSync(tmp).some((n) => n.startsWith("pq-scratch-")) && !done) await new Promise((res) => setTimeout(res, 20));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(done, err).toBe(false);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(readdirSync(tmp).filter((n) => n.startsWith("pq-scratch-"))).toEqual([]);
+    cleanup(tmp);
+  }, 60_000);
 
   it("refuses options that would test something else than asked: a mistyped queue, backends, jobs, timeout", async () => {
     const typo = join(out, "no", "such", "queue");

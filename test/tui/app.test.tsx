@@ -108,7 +108,10 @@ describe("pq tui: the stack from single keys", () => {
   it("shows the failing file and hunk of a push that does not apply", async () => {
     const { dir, stack } = await seriesStack(5, 0);
     dirs.push(dir);
+    // The base itself moved (committed): the patch no longer fits. (An edit that is not
+    // committed is reported as unrefreshed changes in the patch's way instead.)
     write(dir, "notes.txt", "a different\nfile\naltogether\n");
+    git(dir, "commit", "-qam", "notes rewritten upstream");
     const before = snapshot(dir);
     const ui = mount(stack);
     await settle(ui.lastFrame, /0\/5 applied/);

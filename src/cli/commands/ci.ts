@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
@@ -20,6 +20,28 @@ function rememberForTree(tree: string, queue: string | undefined, report: CiRepo
   if (!state || (queue && resolve(tree, state.queue) !== queue)) return;
   const slim = { ...report, cells: report.cells.map(({ log: _log, ...cell }) => cell) };
   writeAtomic(join(statePaths(tree).dir, "ci-last.json"), JSON.stringify(slim));
+}
+
+/**
+ * Report files are checked before a run, not after: a directory that does not exist (or is
+ * not writable) is refused at once instead of costing the whole run and hiding its matrix.
+ */
+function refuseUnwritableReports(args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
+  for (const [option, path] of [
+    ["--json", args.json],
+    ["--junit", args.junit],
+    ["--html", args.html],
+  ] as const) {
+    if (path === undefined) continue;
+    const dir = dirname(resolve(io.cwd, path));
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new PqError("usage", `${option} ${path}: cannot write into ${dir} (it does not exist or is not writable)`, [
+        "name a report file in a directory that exists",
+      ]);
+    }
+  }
 }
 
 function writeReports(report: CiReport, args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
@@ -61,6 +83,7 @@ const merge = defineCommand({
       .options(reportOptions),
   run: async (args, io) => {
     const reports = (args.reports as string[]).map((f) => readReport(resolve(io.cwd, String(f)), String(f)));
+    refuseUnwritableReports(args, io);
     let merged: CiReport;
     try {
       merged = mergeReports(reports);
@@ -97,6 +120,7 @@ export default defineCommand({
     } catch (e) {
       throw new PqError("usage", (e as Error).message);
     }
+    refuseUnwritableReports(args, io);
     const sink = progressSink(io, ["ci-build"]);
     const started = Date.now();
     let report: CiReport;
