@@ -138,7 +138,11 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   const order = stack.applied();
   const owners = order.filter((n) => hunks.some((h) => h.owner === n));
   const report: AbsorbReport = { hunks, patches: owners, refreshed: [], dryRun: Boolean(opts.dryRun) };
-  if (opts.dryRun || !owners.length) return report;
+  if (!owners.length) return report;
+  // A dry run plans the same transaction (so it reports what the real run would do, hunks
+  // that do not apply to their patch's version included) and drops it; so does a run in
+  // which no hunk found its place (nothing to write, nothing for the log and for undo).
+  const planOnly = new Error("pq absorb: plan only");
 
   const top = order.at(-1)!;
   // One transaction: the user's changed files are planned back to what the stack leaves (so
@@ -146,7 +150,7 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   // back up taking the hunks, and the files are planned as the user had them again. The net
   // effect on the tree is nothing; on the queue, the new patch texts; and a kill anywhere
   // leaves all of it or none, and one pq undo takes it back.
-  const moved = await stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx) => {
+  const moved = await stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx): Promise<string[]> => {
     const ws = ctx.tx.ws;
     const execOf = (file: string) => versionExec(ws.version(file));
     const userExec = new Map(pending.map((p) => [p.file, execOf(p.file)]));
@@ -192,8 +196,12 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
         "nothing was changed; pq refresh takes them into the top patch instead",
       ]);
     }
+    if (opts.dryRun || !hunks.some((h) => h.owner)) throw planOnly;
     for (const p of pending) ws.set(p.file, p.treeText, userExec.get(p.file)!);
     return refreshed;
+  }).catch((e: unknown) => {
+    if (e === planOnly) return [] as string[];
+    throw e;
   });
   report.refreshed.push(...moved);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));

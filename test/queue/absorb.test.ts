@@ -131,4 +131,26 @@ describe("pq absorb", () => {
     expect(tree(dir)).toEqual(edited);
     expect((await pq(dir, "top")).out).toBe("p4\n");
   });
+
+  it("a hunk that does not apply to its patch's version: the dry run says so too, and nothing is logged when nothing moved", async () => {
+    const dir = makeRepo({ f: Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1");
+    write(dir, "f", read(dir, "f").replace("\n5\n", "\nfive\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2");
+    write(dir, "f", read(dir, "f").replace("\n7\n", "\nseven\n"));
+    await pq(dir, "refresh");
+    // Line 5 is p1's, but the hunk's context holds p2's "seven": it does not apply to p1's version.
+    write(dir, "f", read(dir, "f").replace("\nfive\n", "\nFIVE\n"));
+    const dry = await pq(dir, "absorb", "--dry-run");
+    const real = await pq(dir, "absorb");
+    expect(dry.out.replace(/would absorb/g, "absorbed")).toContain("left in the tree: f:5");
+    expect(real.out).toContain("left in the tree: f:5");
+    const log = (await pq(dir, "oplog", "-n", "1")).out;
+    expect(log).toContain("refresh p2");
+    expect(log).not.toContain("absorb");
+    expect(read(dir, "f")).toContain("FIVE");
+  });
 });
