@@ -260,6 +260,15 @@ function parseHunk(lines: string[], at: number): [Hunk, number] {
         `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`,
         ["hunk header counts do not match its lines; the patch may have been edited by hand"],
       );
+    // The patch's last line cut off in the middle (no newline, no "\ No newline" marker after
+    // it): git apply calls it corrupt and GNU patch malformed; applied, its text would be half a line.
+    if (!line.endsWith("\n") && !(i + 1 < lines.length && lines[i + 1][0] === "\\")) {
+      throw new PqError(
+        "bad-patch",
+        `the patch ends in the middle of line ${i + 1} (no newline, no "\\ No newline at end of file" marker)`,
+        ["the patch is truncated"],
+      );
+    }
     if (hl.op !== "+") oldLeft--;
     if (hl.op !== "-") newLeft--;
     if (oldLeft < 0 || newLeft < 0)

@@ -241,6 +241,21 @@ describe("commands that did more than asked", () => {
     const imp = await pq(dir, "import", "-n", "wanted", "one.patch", "two.patch");
     expect(imp.code).toBe(2);
     expect(imp.err).toContain("--name names one imported patch");
+    write(
+      dir,
+      "two.mbox",
+      ["1", "2"]
+        .map(
+          (k) =>
+            `From 1234567890abcdef1234567890abcdef12345678 Mon Sep 17 00:00:00 2001\nFrom: Test User <test@example.org>\nSubject: [PATCH] m${k}\n\n---\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-line1\n+LINE${k}\n`,
+        )
+        .join(""),
+    );
+    expect((await pq(dir, "import", "-n", "wanted", "two.mbox")).err).toContain("two.mbox holds 2");
+    write(dir, "cut.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n line1\n+two");
+    const cut = await pq(dir, "import", "cut.patch");
+    expect(cut.code).toBe(7);
+    expect(cut.err).toContain("the patch ends in the middle of line 5");
     expect((await pq(dir, "series")).out).toBe("p1\np2\np3\n");
   });
 

@@ -28,6 +28,12 @@ export default defineCommand({
         "import several without --name, then pq rename",
       ]);
     }
+    if (queueDir && files.length) {
+      throw new PqError(
+        "usage",
+        `--${args.quilt !== undefined ? "quilt" : "hg"} imports a whole queue: import the patch files in a second pq import`,
+      );
+    }
     const skipped: string[] = [];
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
@@ -37,6 +43,11 @@ export default defineCommand({
         );
     for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);
     if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
+    if (args.name !== undefined && items.length !== 1) {
+      throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [
+        "import them without --name, then pq rename",
+      ]);
+    }
     const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
     sink.done();
     io.out(
