@@ -259,6 +259,36 @@ describe("commands that did more than asked", () => {
     expect((await pq(dir, "series")).out).toBe("p1\np2\np3\n");
   });
 
+  it("export --dir of an unapplied quilt -p0 patch writes a mail git am applies", async () => {
+    const q = makeRepo({ x: "x\n" });
+    dirs.push(q);
+    write(q, "patches/fix.patch", "Index: src/a.txt\n--- src/a.txt.orig\n+++ src/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
+    write(q, "patches/series", "fix.patch -p0\n");
+    const dir = makeRepo({ "src/a.txt": "one\ntwo\nthree\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    expect((await pq(dir, "import", "--quilt", join(q, "patches"))).code).toBe(0);
+    const mails = join(q, "mails");
+    expect((await pq(dir, "export", "-a", "--dir", mails)).code).toBe(0);
+    const clone = makeRepo({ "src/a.txt": "one\ntwo\nthree\n" });
+    dirs.push(clone);
+    git(clone, "am", "-q", join(mails, "0001-fix.patch"));
+    expect(read(clone, "src/a.txt")).toBe("one\nTWO\nthree\n");
+  });
+
+  it("import --quilt of this very tree while quilt has patches applied refuses (they are in the files already)", async () => {
+    const dir = makeRepo({ f: "1\n2\n3\n" });
+    dirs.push(dir);
+    write(dir, "patches/one.patch", "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n");
+    write(dir, "patches/series", "one.patch\n");
+    write(dir, ".pc/applied-patches", "one.patch\n");
+    await pq(dir, "init", "--queue", "pq-patches");
+    const r = await pq(dir, "import", "--quilt", ".");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("quilt has 1 patch(es) applied in this tree");
+    expect((await pq(dir, "series")).out).toBe("");
+  });
+
   it("init in a directory of a tree that has a stack refuses (a second stack would claim the same files)", async () => {
     const dir = await stack({ "src/s.c": "s\n" });
     const r = await pq(join(dir, "src"), "init");

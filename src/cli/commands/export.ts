@@ -5,6 +5,8 @@ import { PqError } from "../../errors.js";
 import { formatMail, parseHeader } from "../../mail/header.js";
 import { flattenName, resolveName } from "../../queue/names.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
+import { joinHeaderAndDiff } from "../../queue/patch-text.js";
+import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
 import { defineCommand, type CliIO } from "../io.js";
 import type { Stack } from "../../queue/stack.js";
 import { openStack } from "../open-stack.js";
@@ -50,7 +52,14 @@ export default defineCommand({
     const mails: { file: string; text: string }[] = [];
     for (const [i, name] of names.entries()) {
       // Applied patches are written as they apply now, so git am reproduces this tree exactly.
-      const text = await stack.currentPatchText(name);
+      // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
+      // a/ and b/ names, or git am would look for the wrong files.
+      const strip = stack.series().find((e) => e.name === name)?.strip;
+      const applied = stack.applied().includes(name);
+      const text =
+        !applied && strip !== undefined && strip !== 1
+          ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
+          : await stack.currentPatchText(name);
       const header = parseHeader(headerOf(text));
       const num = String(i + 1).padStart(4, "0");
       mails.push({
@@ -125,4 +134,19 @@ function refuseOwnPlace(stack: Stack, target: string, typed: string): void {
       ["export into a new directory, e.g. pq export --dir out"],
     );
   }
+}
+
+/** A plain diff read with strip level `strip`, written again with git's a/ and b/ names (-p1). */
+function asGitPaths(text: string, strip: number, tree: string): string {
+  const parsed = parsePatch(text, { strip });
+  if (parsed.files.some((f) => f.binary)) return text;
+  const diff = parsed.files
+    .map((f) => {
+      const chosen = f.candidates?.length ? bestName(f.candidates, (p) => existsSync(join(tree, p))) : null;
+      const oldPath = f.kind === "create" ? "/dev/null" : `a/${chosen ?? f.oldPath}`;
+      const newPath = f.kind === "delete" ? "/dev/null" : `b/${chosen ?? f.newPath}`;
+      return `--- ${oldPath}\n+++ ${newPath}\n${f.hunks.map(formatHunk).join("")}`;
+    })
+    .join("");
+  return joinHeaderAndDiff(headerOf(text), diff);
 }

@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { readText } from "../../tree/files.js";
 import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -27,6 +28,21 @@ export default defineCommand({
       throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
         "import several without --name, then pq rename",
       ]);
+    }
+    // quilt keeps what it has applied in .pc/: in this very tree those patches are in the files
+    // already, and pq would import them as unapplied (a push then fails, or worse, fits twice).
+    if (args.quilt !== undefined) {
+      const applied =
+        readText(join(resolve(io.cwd, args.quilt), ".pc", "applied-patches"))
+          ?.split("\n")
+          .filter(Boolean) ?? [];
+      if (applied.length && resolve(io.cwd, args.quilt) === stack.tree) {
+        throw new PqError(
+          "refused",
+          `quilt has ${applied.length} patch(es) applied in this tree (.pc/applied-patches: ${applied.slice(0, 3).join(", ")}${applied.length > 3 ? ", ..." : ""})`,
+          ["run quilt pop -a first, then pq import --quilt . and pq push -a"],
+        );
+      }
     }
     if (queueDir && files.length) {
       throw new PqError(
