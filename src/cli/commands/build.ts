@@ -19,7 +19,9 @@ export default defineCommand({
       io.out(`built ${result.kernelPath} (${result.compiled} compiled, ${result.cached} from cache, ${result.ms} ms)`);
     } else {
       io.err(result.log.trimEnd());
-      io.err(`pq: build failed (${result.diagnostics.filter((d) => d.severity === "error").length} error(s))`);
+      const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+      // A linker's or a killed compiler's failure names no file:line: say where to look instead of "0 errors".
+      io.err(`pq: build failed (${errors ? `${errors} error(s)` : "see the log above: no error names a file and line"})`);
     }
     return result.ok ? 0 : 9;
   },
