@@ -89,9 +89,7 @@ export function readBuildDescription(tree: string): BuildDescription {
   if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
   for (const key of ["cflags", "asflags", "ldflags"] as const) {
     for (const flag of strings(d[key]) ? d[key]! : []) {
-      // The value after an option's name (-I../x, -Wl,-Map=/x): no absolute path, no "..".
-      const values = flag.replace(/^-{1,2}[A-Za-z][A-Za-z-]*=?/, "").split(/[=,]/);
-      if (values.some((v) => v !== "" && outside(v))) {
+      if (flagValues(flag).some((v) => v !== "" && outside(v))) {
         throw new PqError("unsafe-path", `${file}: the ${key} entry ${JSON.stringify(flag)} names a path outside the tree`);
       }
     }
@@ -104,6 +102,20 @@ export function readBuildDescription(tree: string): BuildDescription {
     linkerScript: d.linkerScript!,
     sources: d.sources!,
   };
+}
+
+/**
+ * The values a compiler or linker flag carries, which may be paths: -Iinclude's "include",
+ * -Wl,-Map=x's "-Map=x" and "x", -o's next argument (an entry of its own), --opt=value's value.
+ */
+function flagValues(flag: string): string[] {
+  const split = (v: string) => v.split(/[=,]/);
+  if (/^-W[la],/.test(flag) || flag.startsWith("-Xlinker")) return split(flag.slice(flag.indexOf(",") + 1));
+  const attached = /^-(isystem|iquote|idirafter|include|imacros|MF|MT|MQ|I|L|B|o)(.+)$/.exec(flag);
+  if (attached) return split(attached[2].replace(/^=/, ""));
+  if (!flag.startsWith("-")) return split(flag); // the argument of the entry before (-o FILE, -z ARG)
+  const eq = flag.indexOf("=");
+  return eq === -1 ? [] : split(flag.slice(eq + 1));
 }
 
 interface Run {

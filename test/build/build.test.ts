@@ -63,6 +63,12 @@ describe("pq build", () => {
       expect(err, `${field} ${JSON.stringify(value)}`).toBeInstanceOf(PqError);
       expect((err as PqError).code).toBe("unsafe-path");
     }
+    // Paths inside the tree pass, attached to their option or not.
+    writeFileSync(
+      join(tree, "build.json"),
+      JSON.stringify({ ...desc, cflags: [...(desc.cflags ?? []), "-Iarch/i386/include", "-isystem", "include"] }),
+    );
+    expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
     writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
     expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
   });
