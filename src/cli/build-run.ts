@@ -18,7 +18,7 @@ export async function blameFor(tree: string) {
   return stackBlame(await Stack.open({ tree }));
 }
 
-export async function buildCommand(args: GlobalOptions & { jobs?: number; out?: string; json?: boolean }, io: CliIO) {
+export async function buildCommand(args: GlobalOptions & { jobs?: number | string; out?: string; json?: boolean }, io: CliIO) {
   const tree = resolve(io.cwd, args.tree ?? ".");
   const sink = progressSink(io);
   try {

@@ -43,11 +43,11 @@ export function backendList(value: unknown, option = "--backends"): string[] {
   return [...new Set(names)];
 }
 
-/** A --jobs value: a positive whole number (yargs hands "abc" over as NaN). */
+/** A --jobs value as typed: a positive whole number. */
 export function jobCount(value: unknown, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new PqError("usage", `--jobs takes a positive whole number, not ${JSON.stringify(String(value))}`);
-  }
-  return value;
+  const text = String(value);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new PqError("usage", `--jobs takes a positive whole number, not ${JSON.stringify(text)}`);
+  return Number(text);
 }

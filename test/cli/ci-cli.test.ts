@@ -126,7 +126,7 @@ describe("pq ci and pq bisect from the command line", () => {
     expect((await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--backends", ",")).code).toBe(2);
     const jobs = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--jobs", "abc");
     expect(jobs.code).toBe(2);
-    expect(jobs.err).toContain("--jobs takes a positive whole number");
+    expect(jobs.err).toContain(`--jobs takes a positive whole number, not "abc"`);
     expect((await pq(root, "build", "--tree", "kernel-model", "-j", "0")).code).toBe(2);
     expect((await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--timeout", "-1")).code).toBe(2);
   });

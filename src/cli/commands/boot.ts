@@ -19,7 +19,7 @@ export default defineCommand({
       .option("log", { type: "boolean", describe: "print every boot's serial log" })
       .option("kernel", { type: "string", describe: "boot this ELF instead of building the tree" })
       .option("cmdline", { type: "string", describe: "extra kernel command line (e.g. nopatch, bench)" })
-      .option("jobs", { alias: "j", type: "number", default: 1, describe: "boots at once (worker threads)" })
+      .option("jobs", { alias: "j", type: "string", default: 1, describe: "boots at once (worker threads)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");

@@ -8,7 +8,7 @@ export default defineCommand({
   describe: "compile the tree (build.json) for i386 with gcc/ld, through the shared object cache",
   builder: (y) =>
     y
-      .option("jobs", { alias: "j", type: "number", describe: "parallel compilers (default: cores)" })
+      .option("jobs", { alias: "j", type: "string", describe: "parallel compilers (default: cores)" })
       .option("out", { type: "string", describe: "output directory (default: <tree>/.pq/build)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {

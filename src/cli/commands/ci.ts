@@ -109,7 +109,7 @@ export default defineCommand({
     judgingOptions(y)
       .command(merge as never)
       .option("backends", { alias: "b", type: "string", default: ALL_BACKENDS.join(","), describe: "comma-separated backends" })
-      .option("jobs", { alias: "j", type: "number", default: 2, describe: "boots at once (worker threads)" })
+      .option("jobs", { alias: "j", type: "string", default: 2, describe: "boots at once (worker threads)" })
       .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack" })
       .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N" })
       .options(reportOptions),
