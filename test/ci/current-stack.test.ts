@@ -9,14 +9,20 @@ import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
+/** The fixture kernel committed as a git tree with an empty pq stack on it. */
+async function stackOnFixture(): Promise<string> {
+  const tree = fixtureKernelTree("pass");
+  dirs.push(tree);
+  git(tree, "init", "-q", "-b", "main");
+  git(tree, "add", "-A");
+  git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+  await pq(tree, "init");
+  return tree;
+}
+
 describe("pq ci and bisect on the current stack", () => {
   it("run in a scratch copy: the user's tree, stack and unrefreshed edits are untouched", async () => {
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
-    await pq(tree, "init");
+    const tree = await stackOnFixture();
     await pq(tree, "new", "say-more.patch", "-m", "Say more", "-u", "Good Author <good@example.org>");
     write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
     await pq(tree, "refresh");
@@ -39,12 +45,7 @@ describe("pq ci and bisect on the current stack", () => {
   }, 60_000);
 
   it("refuses a tree with edits in no patch (they would be dropped from some states and baked into others)", async () => {
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
-    await pq(tree, "init");
+    const tree = await stackOnFixture();
     write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8") + "/* an edit in no patch */\n");
     const none = await pq(tree, "ci", "-b", "native");
     expect(none.code).toBe(5);
