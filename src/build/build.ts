@@ -17,7 +17,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
 import { sha256 } from "./lru-store.js";
-import { fileSetDigest, ImageCache, stateKey } from "./state-cache.js";
+import { fileSetDigest, ImageCache, stateKey, treeFiles } from "./state-cache.js";
 
 export interface BuildDescription {
   output: string;
@@ -210,7 +210,8 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   let cached = 0;
   let log = "";
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
-  const key = images ? stateKey(tree, tc, [outDir, ...(opts.notInputs ?? [])]) : "";
+  const inputs = treeFiles(tree, [outDir, ...(opts.notInputs ?? [])]);
+  const key = images ? stateKey(tree, tc, [], inputs) : "";
   const hit = images?.get(key);
   if (hit?.failed) {
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
@@ -254,7 +255,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     return { ok: false, diagnostics, log: diagnostics.map(formatDiagnostic).join("\n"), compiled, cached, ms: Date.now() - started };
   }
 
-  const fileSet = fileSetDigest(tree, [outDir, ...(opts.notInputs ?? [])]);
+  const fileSet = fileSetDigest(tree, inputs);
   const objects = await pooled(desc.sources, jobs, async (source, i) => {
     const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
     const depKey = sha(tc.identity, flags.join(" "), tree, source);

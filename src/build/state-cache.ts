@@ -34,20 +34,20 @@ export function treeFiles(tree: string, skip: string[] = []): string[] {
   return files;
 }
 
-/** The names (not contents) of the tree's input files: what an include search can find. */
-export function fileSetDigest(tree: string, skip: string[] = []): string {
+/** The names (not contents) of the tree's input files (`treeFiles`): what an include search can find. */
+export function fileSetDigest(tree: string, files: string[]): string {
   const root = resolve(tree);
   return sha256(
-    treeFiles(tree, skip)
+    files
       .map((f) => relative(root, f).split("\\").join("/"))
       .sort()
       .join("\n"),
   );
 }
 
-export function stateKey(tree: string, tc: Toolchain, skip: string[] = []): string {
+/** `files`: the tree's files when the caller has listed them already (one walk per build). */
+export function stateKey(tree: string, tc: Toolchain, skip: string[] = [], files: string[] = treeFiles(tree, skip)): string {
   const root = resolve(tree);
-  const files = treeFiles(tree, skip);
   const lines = files.map((f) => {
     let h: string;
     try {
