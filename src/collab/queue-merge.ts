@@ -98,6 +98,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (eo && eo.name !== name) renamed[eo.name] = name;
     const guardsOf = (e?: SeriesEntry) => e?.guards ?? [];
     const g = mergeGuards(guardsOf(eb), guardsOf(eo ?? eb), guardsOf(et ?? eb));
+    // Both sides changed the guards differently: the union is kept, a combination neither side
+    // wrote, so the sync says so (and what each side had).
+    const [gb, go, gt] = [guardsOf(eb), guardsOf(eo ?? eb), guardsOf(et ?? eb)].map((x) => x.join(" "));
+    if (eb && eo && et && go !== gb && gt !== gb && go !== gt)
+      notes.push(
+        `${name}: guards changed on both sides (here "${go || "none"}", there "${gt || "none"}"): kept "${g.join(" ") || "none"}"; pq guard ${name} to choose`,
+      );
     const d = (side: Side, text: string, sideName: string): Decision => ({ id, name, guards: g, side, sideName, text });
     if (eb && !eo && !et) continue;
     if (eb && (!eo || !et)) {

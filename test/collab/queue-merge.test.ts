@@ -192,6 +192,18 @@ describe("guards and headers in the merge", () => {
     expect(r.conflicts).toEqual([]);
     expect(r.queue.series).toBe("p1 #+xen\np2 #-vmi\n");
     expect(r.queue.patches.p1).toBe(refreshed);
+    expect(r.notes.filter((n) => n.includes("guards changed on both sides"))).toEqual([]);
+  });
+
+  it("guards changed differently on both sides: the union is kept and the sync says so", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const r = await mergeQueues(base, { series: "p1 #-native\n", patches: { p1 } }, { series: "p1 #+xen\n", patches: { p1 } }, svc);
+    expect(r.queue.series).toBe("p1 #-native #+xen\n");
+    expect(r.notes).toContain(
+      'p1: guards changed on both sides (here "-native", there "+xen"): kept "-native +xen"; pq guard p1 to choose',
+    );
   });
 });
 
