@@ -193,6 +193,21 @@ describe("the command line", () => {
 });
 
 describe("commands that did more than asked", () => {
+  it("fold keeps the folded patches' authors as Co-developed-by trailers", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1", "-u", "Ann Example <ann@example.org>");
+    write(dir, "a.txt", "line1\nline2\nline3\np1\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2", "-m", "second", "-u", "Bob Example <bob@example.org>");
+    write(dir, "main.c", "int main(void)\n{\n\treturn 2;\n}\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    expect((await pq(dir, "fold", "p2")).code).toBe(0);
+    const text = read(join(dir, "patches"), "p1");
+    expect(text).toContain("From: Ann Example <ann@example.org>");
+    expect(text).toContain("Co-developed-by: Bob Example <bob@example.org>");
+  });
+
   it("fold refuses over unrefreshed edits instead of taking them into the top patch", async () => {
     const dir = await stack();
     await pq(dir, "new", "p1");

@@ -51,8 +51,14 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
   const own = parseHeader(headerOf(tx.patchText(top.name)));
   const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
+  // The folded patches' authors stay on the result, as the kernel credits joint work.
+  const credits = [...new Set(headers.map((h) => h.author).filter((a): a is string => Boolean(a) && a !== own.author))]
+    .map((a) => `Co-developed-by: ${a}`)
+    .filter((line) => !body.split("\n").includes(line));
   if (opts.message) refuseDiffInMessage(opts.message);
-  const header = formatHeader({ ...own, ...(opts.message ? splitMessage(opts.message) : { body }) });
+  const message = opts.message ? splitMessage(opts.message) : { body };
+  if (credits.length) message.body = [message.body, credits.join("\n")].filter(Boolean).join("\n\n");
+  const header = formatHeader({ ...own, ...message });
   const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
   tx.writePatch(top.name, text);
   updated.files = plan.files;
