@@ -166,11 +166,20 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
           const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
           const here = ws.content(f.file);
           const applied = applyFilePatch(here, fp, { fuzz: 1 });
-          if (!applied.ok || applied.content === null) {
+          let content = applied.ok ? applied.content : null;
+          // The hunk's context can hold a line an upper patch changed (an edit two lines from
+          // another patch's change): merged three ways instead (git merge-file), as hg absorb
+          // does, the edit lands in this patch's version when the two changes do not touch.
+          if (content === null && here !== null) {
+            const git = await ctx.repo();
+            const merged = git ? await git.mergeFile(here, f.stackText, target, [name, "stack", "edit"]) : null;
+            if (merged && merged.conflicts === 0) content = merged.content;
+          }
+          if (content === null) {
             for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason: `does not apply to ${name}'s version of the file` });
             continue;
           }
-          ws.set(f.file, applied.content, execOf(f.file));
+          ws.set(f.file, content, execOf(f.file));
         }
         if (hunks.some((h) => h.owner === name)) await planRefreshTop(ctx, {});
       }

@@ -132,7 +132,7 @@ describe("pq absorb", () => {
     expect((await pq(dir, "top")).out).toBe("p4\n");
   });
 
-  it("a hunk that does not apply to its patch's version: the dry run says so too, and nothing is logged when nothing moved", async () => {
+  it("an edit two lines from an upper patch's change is merged into its patch; one that touches it stays, and is not logged", async () => {
     const dir = makeRepo({ f: Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("") });
     dirs.push(dir);
     await pq(dir, "init");
@@ -142,15 +142,25 @@ describe("pq absorb", () => {
     await pq(dir, "new", "p2");
     write(dir, "f", read(dir, "f").replace("\n7\n", "\nseven\n"));
     await pq(dir, "refresh");
-    // Line 5 is p1's, but the hunk's context holds p2's "seven": it does not apply to p1's version.
+    // Line 5 is p1's; the hunk's context holds p2's "seven", so it is merged three ways into p1's version.
     write(dir, "f", read(dir, "f").replace("\nfive\n", "\nFIVE\n"));
     const dry = await pq(dir, "absorb", "--dry-run");
+    expect(dry.out).toContain("into p1");
+    expect(dry.out).not.toContain("left in the tree");
     const real = await pq(dir, "absorb");
-    expect(dry.out.replace(/would absorb/g, "absorbed")).toContain("left in the tree: f:5");
-    expect(real.out).toContain("left in the tree: f:5");
-    const log = (await pq(dir, "oplog", "-n", "1")).out;
-    expect(log).toContain("refresh p2");
-    expect(log).not.toContain("absorb");
-    expect(read(dir, "f")).toContain("FIVE");
+    expect(real.code).toBe(0);
+    expect(real.out).not.toContain("left in the tree");
+    expect(read(join(dir, "patches"), "p1")).toContain("+FIVE");
+    expect(read(join(dir, "patches"), "p2")).not.toContain("+FIVE"); // context only
+    expect((await pq(dir, "status")).out).not.toContain("unrefreshed");
+    // p2 now changes line 6 too: an edit of line 5 touches its change and cannot be separated.
+    await pq(dir, "goto", "p2");
+    write(dir, "f", read(dir, "f").replace("\n6\n", "\nsix\n"));
+    await pq(dir, "refresh");
+    write(dir, "f", read(dir, "f").replace("\nFIVE\n", "\nFive\n"));
+    const left = await pq(dir, "absorb");
+    expect(left.out).toContain("left in the tree: f:5");
+    expect((await pq(dir, "oplog", "-n", "1")).out).toContain("refresh p2");
+    expect(read(dir, "f")).toContain("Five");
   });
 });
