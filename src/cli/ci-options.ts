@@ -1,6 +1,7 @@
 /** Options pq ci and pq bisect share: how a state is judged and how far the caches are trusted. */
 import type { Argv } from "yargs";
 import { PqError } from "../errors.js";
+import { positiveCount } from "./io.js";
 
 export function judgingOptions<T>(y: Argv<T>) {
   return y
@@ -45,9 +46,5 @@ export function backendList(value: unknown, option = "--backends"): string[] {
 
 /** A --jobs value as typed: a positive whole number. */
 export function jobCount(value: unknown, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const text = String(value);
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new PqError("usage", `--jobs takes a positive whole number, not ${JSON.stringify(text)}`);
-  return Number(text);
+  return positiveCount(value === undefined ? undefined : String(value), "--jobs", fallback);
 }

@@ -5,6 +5,7 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
+import { addsConflictMarkers } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
@@ -350,8 +351,6 @@ function mergeMessage(theirs: string, up: { remote: string; branch: string }, no
   return [`pq sync: merge ${up.remote}/${up.branch} (${theirs.slice(0, 12)})`, "", ...notes.map((n) => `- ${n}`)].join("\n").trim() + "\n";
 }
 
-const MARKER = /^\+(<<<<<<<|>>>>>>>) /m;
-
 async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
@@ -361,7 +360,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
   const left = state.conflicts.filter(
-    (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && MARKER.test(disk.patches[c.patch]),
+    (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && addsConflictMarkers(disk.patches[c.patch]),
   );
   if (left.length) {
     throw new PqError("conflict", `conflict markers are still in ${left.map((c) => c.patch).join(", ")}`, [

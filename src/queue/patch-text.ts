@@ -82,3 +82,8 @@ export function refuseDiffInMessage(message: string, where = "the message"): voi
     { line: at + 1 },
   );
 }
+
+/** Does a patch add conflict-marker lines (a merge's result written with its markers)? */
+export function addsConflictMarkers(text: string): boolean {
+  return /^\+(<<<<<<<|>>>>>>>) /m.test(text);
+}

@@ -9,6 +9,7 @@
  * Everything needed to go back is saved in .pq/rebase.json before anything changes.
  */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { addsConflictMarkers } from "./patch-text.js";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
@@ -229,7 +230,7 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
     // The conflicted result is written into the queue with its markers; a pop --force and a
     // push re-applies that text as it is, so the patch itself is checked, as sync --continue does.
     const text = (await stack.readPatch(plan.stopped).catch(() => "")) ?? "";
-    if (/^\+(<<<<<<<|>>>>>>>) /m.test(text) && /^\+=======$/m.test(text)) {
+    if (addsConflictMarkers(text) && /^\+=======$/m.test(text)) {
       throw new PqError("conflict", `conflict markers are still in ${plan.stopped}`, [
         `edit the marked files (pq goto ${plan.stopped} if it is not on top), pq refresh, then pq rebase --continue; or pq rebase --abort`,
       ], { patch: plan.stopped });
