@@ -36,10 +36,23 @@ const yargsMainFilename = {
   to: 'mainFilename: require("node:path").join(__dirname, "..", ".."),',
 };
 
+// yargs' shim imports node:assert for two checks it makes at every parse (strictEqual and
+// notStrictEqual, which compare with Object.is); loading assert and its error, colour and
+// call-tracker modules cost every command ~3 ms. The shim makes the comparison itself and
+// loads assert only to throw its AssertionError when a check fails.
+const lazyAssertInYargs = {
+  from: "import { notStrictEqual, strictEqual } from 'assert'",
+  to: [
+    'const assertionFailed = (actual, expected, operator, message) => { const { AssertionError } = require("node:assert"); return new AssertionError({ actual, expected, operator, message }); };',
+    'const notStrictEqual = (actual, expected, message) => { if (Object.is(actual, expected)) throw assertionFailed(actual, expected, "notStrictEqual", message); };',
+    'const strictEqual = (actual, expected, message) => { if (!Object.is(actual, expected)) throw assertionFailed(actual, expected, "strictEqual", message); };',
+  ].join("\n"),
+};
+
 /** Replaces each `from` text of the matching dependency source by its `to`. */
 const sourcePatches = [
   { file: /[\\/]string-width[\\/]index\.js$/, patches: deferredInStringWidth },
-  { file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, patches: [yargsMainFilename] },
+  { file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, patches: [yargsMainFilename, lazyAssertInYargs] },
 ];
 const patchSources = {
   name: "patch-sources",

@@ -6,7 +6,8 @@
  *   so a push whose inputs are unchanged is a checkout instead of an apply (StGit's
  *   fast-forward of stored commits, without commits).
  */
-import { appendLines, asciiJson, fileStat, readText, writeAtomic } from "../tree/files.js";
+import { statSync, type Stats } from "node:fs";
+import { appendLines, asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -25,14 +26,28 @@ export class StatCache {
   private loaded: Record<string, [number, number, string]> | null = null;
   /** The cache file's mtime when it was read or last written. */
   private savedAt = 0;
+  /** The cache file's inode, size and mtime when it was read or last written. */
+  private fileId: string | null = null;
   private dirty = false;
   constructor(private file: string) {}
+
+  /**
+   * Is what this object holds still the file on disk (nothing recorded since it was read
+   * or saved, and the file not replaced)? Then a stack re-opening its caches keeps it.
+   */
+  unchangedOnDisk(): boolean {
+    if (this.dirty) return false;
+    if (this.loaded === null) return true;
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    return this.fileId !== null && st !== undefined && this.fileId === identity(st);
+  }
 
   /** Read on first use: a stack is opened (and its caches re-opened under the lock) more often than it is used. */
   private get entries(): Record<string, [number, number, string]> {
     if (this.loaded) return this.loaded;
     // The mtime first: should the file be replaced in between, the older time only trusts less.
-    const savedAt = fileStat(this.file)?.mtimeMs ?? 0;
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    const savedAt = st?.mtimeMs ?? 0;
     const text = readText(this.file);
     let parsed: { entries?: Record<string, [number, number, string]> } = {};
     try {
@@ -41,6 +56,7 @@ export class StatCache {
       /* damaged: start empty, it is only an accelerator */
     }
     this.savedAt = savedAt;
+    this.fileId = st ? identity(st) : null;
     this.loaded = parsed.entries ?? {};
     return this.loaded;
   }
@@ -69,9 +85,16 @@ export class StatCache {
     if (!this.dirty) return;
     // savedAt is what pq before December 2 compared with (minus 10 ms); kept for it, unread now.
     writeAtomic(this.file, asciiJson({ savedAt: Date.now(), entries: this.entries }));
-    this.savedAt = fileStat(this.file)?.mtimeMs ?? 0;
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    this.savedAt = st?.mtimeMs ?? 0;
+    this.fileId = st ? identity(st) : null;
     this.dirty = false;
   }
+}
+
+/** A file's inode, size and mtime: another process's save (a rename) changes the inode. */
+function identity(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 export interface PushCacheEntry {

@@ -18,7 +18,7 @@ import { asciiJson, fileStat, readText, removeFile, replaceFile, writeAtomic, wr
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
-import { saveStateText, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
+import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
 export interface ExecContext {
@@ -177,6 +177,7 @@ async function applyEntry(
   if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
   failpoint("git-moved");
   saveStateText(ctx.tree, stateText ?? ctx.store.get(entry.state[1]));
+  recordStateWritten(ctx.tree, ctx.statCache);
   ctx.statCache.save();
 }
 

@@ -107,8 +107,10 @@ export class Stack {
     git: GitRepo | null | undefined,
     private onEvent: EventSink,
     command: string | undefined,
+    statCache?: StatCache,
   ) {
     if (git !== undefined) this.gitRepo = Promise.resolve(git);
+    if (statCache) this.statCache = statCache;
     this.openCaches();
     this.command = command ?? "pq";
   }
@@ -116,7 +118,10 @@ export class Stack {
   private openCaches(): void {
     const p = statePaths(this.tree);
     this.store = new ObjectStore(p.objects);
-    this.statCache = new StatCache(p.statCache);
+    // The stat cache read when the stack was opened is kept if its file is the same one
+    // (it is replaced by rename, so another pq's save gives it a new inode): a 1000-patch
+    // tree's cache is ~190 KB of JSON.
+    if (!this.statCache?.unchangedOnDisk()) this.statCache = new StatCache(p.statCache);
     this.pushCache = new PushCache(p.pushCache);
   }
 
@@ -159,14 +164,15 @@ export class Stack {
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);
     const stamp = stateStamp(tree);
-    const loaded = loadStateAndText(tree);
+    const statCache = new StatCache(statePaths(tree).statCache);
+    const loaded = loadStateAndText(tree, statCache);
     if (!loaded) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
     const { state } = loaded;
     const queueDir = resolve(tree, state.queue);
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
-    const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command);
+    const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
     stack.readStamp = stamp;
     stack.stateText = loaded;
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
@@ -210,7 +216,7 @@ export class Stack {
   reload(): void {
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
-    const loaded = loadStateAndText(this.tree);
+    const loaded = loadStateAndText(this.tree, this.statCache);
     if (loaded) {
       this.state = loaded.state;
       this.stateText = loaded;

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { asciiJson, readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, fileStat, readText, writeAtomic, type FileStat } from "../tree/files.js";
+import type { StatCache } from "./caches.js";
 
 /**
  * A file version: a blob id in the object store, with ":x" appended when executable;
@@ -108,12 +109,15 @@ export function loadState(tree: string): StackState | null {
  * that text as the operation's before-state instead of serialising the state again, and
  * it is byte for byte the previous operation's after-state, so the store keeps one copy.
  */
-export function loadStateAndText(tree: string): { state: StackState; text: string } | null {
-  const text = readText(statePaths(tree).state);
+export function loadStateAndText(tree: string, statCache?: StatCache): { state: StackState; text: string } | null {
+  const file = statePaths(tree).state;
+  // The stat first: should the file be replaced in between, the check runs on the new text.
+  const st = statCache ? fileStat(file) : null;
+  const text = readText(file);
   if (text === null) return null;
   try {
     const state = JSON.parse(text) as StackState;
-    checkState(state);
+    if (!(st && wroteState(statCache!, st))) checkState(state);
     return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {
     throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
@@ -121,6 +125,25 @@ export function loadStateAndText(tree: string): { state: StackState; text: strin
       "move .pq/ away, git checkout the files the applied patches touched, and run pq init to start over",
     ]);
   }
+}
+
+/**
+ * state.json as pq's executor wrote it (a state that passed the check when it was planned)
+ * is recorded in the stat cache, under git's racy rule like every entry there: a 1000-patch
+ * state costs 5-7 ms to check, at every command. Any other write (a hand edit, a copy, a
+ * truncation) changes its size or mtime, and the check runs again.
+ */
+const STATE_KEY = "\0state.json";
+const WRITTEN_BY_PQ = "written-by-pq";
+
+function wroteState(statCache: StatCache, st: FileStat): boolean {
+  return statCache.lookup(STATE_KEY, st.size, st.mtimeMs) === WRITTEN_BY_PQ;
+}
+
+/** Records that state.json, as it is on disk now, is the text the executor wrote. */
+export function recordStateWritten(tree: string, statCache: StatCache): void {
+  const st = fileStat(statePaths(tree).state);
+  if (st) statCache.record(STATE_KEY, st.size, st.mtimeMs, WRITTEN_BY_PQ);
 }
 
 /** A hand-edited or truncated state must not reach the code that trusts it. */

@@ -94,6 +94,9 @@ export class WorkingSet {
 
   /** Make sure the current on-disk content of a path is in the store (so it can be restored). */
   preserve(path: string): Version {
+    // A planned version is in the store already: put there by set, or checked present by a cache hit.
+    const planned = this.planned.get(path);
+    if (planned) return planned.version;
     const e = this.entry(path);
     if (e.version !== null && !this.store.has(versionId(e.version)!)) {
       this.store.put(this.content(path)!);

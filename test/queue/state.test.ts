@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { ensureStateDir, loadState, saveState, saveStateText, type StackState } from "../../src/queue/state.js";
+import { utimesSync } from "node:fs";
+import { join } from "node:path";
+import { StatCache } from "../../src/queue/caches.js";
+import { ensureStateDir, loadState, loadStateAndText, recordStateWritten, saveState, saveStateText, statePaths, type StackState } from "../../src/queue/state.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -66,3 +69,28 @@ describe("state.json is checked before anything trusts it", () => {
     expect(() => loadState(tree)).toThrow(/applied patch 2 \(two.patch\) has a bad entry for y.c/);
   });
 });
+
+describe("a state.json the executor wrote is not checked again", () => {
+  it("trusts the file pq recorded by its size and mtime, and checks it again once anything else wrote it", () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    ensureStateDir(tree);
+    const cacheFile = statePaths(tree).statCache;
+    // A text the check refuses, recorded as if pq had written it: loading it without the
+    // check proves the check is skipped (pq's own states always pass it).
+    saveStateText(tree, JSON.stringify(stateWith("g".repeat(40), B)));
+    utimesSync(statePaths(tree).state, 1_000_000, 1_000_000);
+    const cache = new StatCache(cacheFile);
+    recordStateWritten(tree, cache);
+    cache.save();
+    expect(loadStateAndText(tree, new StatCache(cacheFile))?.state.applied).toHaveLength(2);
+    // Without the stat cache (or with a file touched since), the check runs.
+    expect(() => loadStateAndText(tree)).toThrow(/applied patch 2 \(two.patch\)/);
+    utimesSync(statePaths(tree).state, 1_000_001, 1_000_001);
+    expect(() => loadStateAndText(tree, new StatCache(cacheFile))).toThrow(/applied patch 2 \(two.patch\)/);
+    // Written again by something else, same size: a new mtime, checked.
+    saveStateText(tree, JSON.stringify(stateWith("h".repeat(40), B)));
+    expect(() => loadStateAndText(tree, new StatCache(join(tree, ".pq", "statcache.json")))).toThrow(PqError);
+  });
+});
+

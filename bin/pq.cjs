@@ -1,0 +1,90 @@
+// pq's launcher, as CommonJS: an ES module entry point makes Node set up its ESM loader
+// (and with it fs/promises, readline and the stream modules) before any of pq runs, 8-10 ms
+// of every command here. bin/pq starts this file; bin/pq.js imports it for `node bin/pq.js`.
+//
+// The compiled CLI lives in dist/ (built by `npm ci` through the prepare script): the
+// one-file bundle when it is there, else the plain tsc output.
+"use strict";
+const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { dirname, join } = require("node:path");
+const vm = require("node:vm");
+
+// bin/pq, the launcher, started this Node without NODE_EXTRA_CA_CERTS (pq opens no TLS
+// connection, and Node 20 parses those certificates at every start): what pq runs gets it back.
+if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.PQ_NODE_EXTRA_CA_CERTS;
+  delete process.env.PQ_NODE_EXTRA_CA_CERTS;
+}
+
+// A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+const bundle = join(__dirname, "..", "dist", "bundle", "pq.cjs");
+const argv = process.argv.slice(2);
+const run = existsSync(bundle)
+  ? runBundle(bundle, argv)
+  : import(require("node:url").pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then(({ main }) => main(argv));
+run.then((code) => {
+  process.exitCode = code;
+  exitIfIdle();
+});
+
+/**
+ * A finished command leaves V8 an idle event loop, which it uses for garbage collection (a
+ * scavenge and the end of an incremental mark, 8-10 ms after a pop of 1000 patches) before
+ * Node exits; nothing needs that memory any more. So pq exits at once when nothing is left in
+ * flight: only the standard streams (written synchronously on Linux, for files, pipes and
+ * terminals alike) and the close of the file Node read this script from. A child process, a
+ * timer, a socket or a pending write keeps the normal exit, which waits for them.
+ */
+function exitIfIdle() {
+  const idle = new Set(["TTYWrap", "PipeWrap", "CloseReq"]);
+  if (process.getActiveResourcesInfo().every((resource) => idle.has(resource))) process.exit();
+}
+
+/**
+ * Runs the bundle as Node runs a CommonJS module, but compiled through vm.Script with V8's
+ * code cache (what Node 22's module.enableCompileCache does; Node 20 has no such API): the
+ * first run of a command writes what V8 compiled for it, later runs read it back instead of
+ * parsing and compiling the bundle again. V8 checks the cache against the source and its own
+ * version and flags and rejects a stale one, which is then rewritten. No cache (a read-only
+ * install) only costs the compile.
+ */
+async function runBundle(file, args) {
+  const source = readFileSync(file, "utf8");
+  // The command's name (after --tree/--queue and their values): one cache per command.
+  const word = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--tree" && args[i - 1] !== "--queue") ?? "";
+  const cacheFile = join(dirname(file), "cache", `${/^[a-z-]{1,20}$/.test(word) ? word : "other"}.${process.version}.v8cache`);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run of this command */
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  // Node 20 drops a cached script's import() loader: the bundle imports through this module's.
+  globalThis.__pqImport = (specifier) => import(specifier);
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  const code = await module.exports.main(args);
+  if (!cachedData || script.cachedDataRejected) {
+    try {
+      mkdirSync(dirname(cacheFile), { recursive: true });
+      const tmp = `${cacheFile}.${process.pid}`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      /* not writable: run without a cache */
+    }
+  }
+  return code;
+}
