@@ -9,7 +9,6 @@
 import { statSync, type Stats } from "node:fs";
 import { appendLines, asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { versionId, type FileChange, type Version } from "./state.js";
-import type { WorkingSet } from "./workset.js";
 
 /**
  * The stat cache, like git's index, trusts a recorded (size, mtime) only for files whose
@@ -158,28 +157,16 @@ export class PushCache {
   }
 
   /**
-   * Replay a remembered push on the working set if the files are still exactly its inputs
-   * and its results are still in the object store (`readable`: the executor then reads back
-   * the versions it writes, and pop rebuilds any lost one from the patches); returns the
-   * patch's file changes, or null when the patch has to be applied.
+   * A remembered push of this patch whose inputs are exactly the versions `versionOf` gives
+   * (the files as the push has planned them so far), or null when the patch has to be
+   * applied. With `readable`, only an entry whose results are all still in the object store.
    */
-  replay(
-    ws: WorkingSet,
-    patchHash: string,
-    readable: (id: string) => boolean,
-  ): { files: Record<string, FileChange>; renames?: [string, string][]; notes?: string[] } | null {
+  match(patchHash: string, versionOf: (path: string) => Version, readable?: (id: string) => boolean): PushCacheEntry | null {
     for (const entry of this.candidates(patchHash)) {
       const paths = Object.keys(entry.files);
-      if (!paths.every((p) => ws.version(p) === entry.files[p][0])) continue;
-      if (!paths.every((p) => entry.files[p][1] === null || readable(versionId(entry.files[p][1])!))) continue;
-      const files: Record<string, FileChange> = {};
-      for (const p of paths) {
-        const [pre, post] = entry.files[p];
-        ws.preserve(p);
-        ws.setVersion(p, post);
-        files[p] = { pre, post };
-      }
-      return { files, renames: entry.renames, notes: entry.notes };
+      if (!paths.every((p) => versionOf(p) === entry.files[p][0])) continue;
+      if (readable && !paths.every((p) => entry.files[p][1] === null || readable(versionId(entry.files[p][1])!))) continue;
+      return entry;
     }
     return null;
   }

@@ -263,6 +263,36 @@ describe("series operations", () => {
     expect(snapshot(dir)).toEqual(top);
   });
 
+  it("warm push: a result the store lost is made again; one in between is rebuilt by the pop that needs it", async () => {
+    const { dir, stack } = await threePatches();
+    const top = snapshot(dir);
+    await stack.goto("p1");
+    const atP1 = snapshot(dir);
+    await stack.push({ all: true });
+    const state = JSON.parse(read(dir, ".pq/state.json"));
+    const post = (i: number) => state.applied[i].files["a.txt"].post as string;
+    // Forget objects the way a damaged store loses them: their index lines gone.
+    const forget = (id: string) => {
+      const index = read(dir, ".pq/objects/index");
+      writeFileSync(join(dir, ".pq/objects/index"), index.split("\n").filter((line) => !line.startsWith(id)).join("\n"));
+    };
+    await stack.pop({ all: true });
+    // The version p3 leaves (the one the push writes): p3 is applied again, not reused.
+    forget(post(2));
+    let r = await stack.push({ all: true });
+    expect(r.pushed.map((p) => [p.name, p.cached])).toEqual([["p1", true], ["p2", true], ["p3", false]]);
+    expect(snapshot(dir)).toEqual(top);
+    await stack.pop({ all: true });
+    // The version p1 leaves, overwritten by p2 within the push: the push reuses all three,
+    // and the pop back to p1, which restores it, rebuilds it from the patches.
+    forget(post(0));
+    r = await stack.push({ all: true });
+    expect(r.pushed.every((p) => p.cached)).toBe(true);
+    expect(snapshot(dir)).toEqual(top);
+    await stack.goto("p1");
+    expect(snapshot(dir)).toEqual(atP1);
+  });
+
   it("goto, rename, reorder, delete and fold", async () => {
     const { dir, stack } = await threePatches();
     await stack.goto("p1");

@@ -14,6 +14,7 @@ import { applyPatchText, describeFailures, describeFuzz, type PatchApplication }
 import { expectedVersions } from "../refresh-plan.js";
 import { readHeadCommit } from "../../git/head.js";
 import { isPushable } from "../series.js";
+import type { PushCacheEntry } from "../caches.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -203,23 +204,79 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     for (const [p, f] of Object.entries(files)) if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: name, pre: f.pre });
   };
   const git = opts.merge ? await ctx.repo() : null;
-  for (const [i, name] of list.entries()) {
+  // Cache hits in a row are planned in `run` and `chain` (each path's version after them)
+  // and go into the working set together, before the next patch that has to be applied and
+  // at the end: a warm push of a thousand patches passes ~2,700 file versions through its
+  // hits, and the working set's bookkeeping for each cost more than the rest of the replay.
+  let run: { index: number; name: string; hash: string; entry: PushCacheEntry }[] = [];
+  const chain = new Map<string, Version>();
+  const versionNow = (path: string): Version => (chain.has(path) ? chain.get(path)! : ws.version(path));
+  /** Patches whose remembered results were found missing from the store: replayed only from an entry that has them all. */
+  const careful = new Set<number>();
+  /**
+   * Plans the run of hits; returns where the push goes on: after the run, or at the first
+   * hit whose results the object store lost (then replayed carefully or applied again).
+   */
+  const commitRun = (next: number): number => {
+    if (!run.length) return next;
+    // The versions the run leaves are the ones the executor writes or the next patch reads:
+    // they must be in the store. Those in between are read only by a pop into the middle of
+    // the run, which checks them and rebuilds a lost one from the patches.
+    let kept = run.length;
+    if (![...chain.values()].every((v) => v === null || ctx.store.present(versionId(v)!))) {
+      kept = run.findIndex((hit) => Object.values(hit.entry.files).some(([, post]) => post !== null && !ctx.store.present(versionId(post)!)));
+      careful.add(run[kept].index);
+    }
+    const last = new Map<string, Version>();
+    for (const { name, hash, entry } of run.slice(0, kept)) {
+      const files: Record<string, FileChange> = {};
+      for (const [path, [pre, post]] of Object.entries(entry.files)) {
+        files[path] = { pre, post };
+        // The version on disk before the push: stored, so that a pop or an undo can restore it.
+        if (!last.has(path)) ws.preserve(path);
+        last.set(path, post);
+      }
+      refuseOverEdits(ctx, name, files, expected, planned);
+      noteTouches(name, files);
+      Object.keys(files).forEach((p) => planned.add(p));
+      tx.state.applied.push({ name, hash, files, ...(entry.renames?.length ? { renames: entry.renames } : {}) });
+      // A reused push reports what the first one did (offsets), so rebase and the user see the same.
+      report.pushed.push({ name, cached: true, notes: entry.notes ?? [] });
+    }
+    for (const [path, version] of last) ws.setVersion(path, version);
+    const resume = kept < run.length ? run[kept].index : next;
+    run = [];
+    chain.clear();
+    return resume;
+  };
+  for (let i = 0; i <= list.length; i++) {
+    if (i === list.length) {
+      // The end: the last run of hits goes in (or the push goes back to a hit it cannot reuse).
+      const resume = commitRun(i);
+      if (resume < i) i = resume - 1;
+      continue;
+    }
+    const name = list[i];
     emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
     // The patch's hash comes from the stat cache when the file is unchanged: a warm push
     // reads no patch at all.
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
     const text = known ? null : tx.patchText(name);
     const hash = known ?? rememberPatchHash(ctx, name, text!);
-    const hit = opts.dryRun ? null : ctx.pushCache.replay(ws, hash, (id) => ctx.store.present(id));
-    if (hit) {
-      refuseOverEdits(ctx, name, hit.files, expected, planned);
-      noteTouches(name, hit.files);
-      Object.keys(hit.files).forEach((p) => planned.add(p));
-      tx.state.applied.push({ name, hash, files: hit.files, ...(hit.renames?.length ? { renames: hit.renames } : {}) });
-      // A reused push reports what the first one did (offsets), so rebase and the user see the same.
-      report.pushed.push({ name, cached: true, notes: hit.notes ?? [] });
+    const entry = opts.dryRun
+      ? null
+      : ctx.pushCache.match(hash, versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
+    if (entry) {
+      run.push({ index: i, name, hash, entry });
+      for (const [path, [, post]] of Object.entries(entry.files)) chain.set(path, post);
+      if (!careful.has(i)) continue;
+    }
+    const resume = commitRun(i);
+    if (resume < i) {
+      i = resume - 1;
       continue;
     }
+    if (entry) continue; // a careful replay, planned
     ws.begin();
     const app = await applyPatchText(ws, name, text ?? tx.patchText(name), {
       force: opts.force,
