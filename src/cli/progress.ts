@@ -16,7 +16,12 @@ export function progressSink(io: CliIO, plainKinds: string[] = []): EventSink & 
     drawn = true;
   };
   const sink = ((e: ProgressEvent) => {
-    if (io.isTTY) bar(e);
+    // An interrupted operation completed (and where edits were saved) is news, not progress:
+    // always a line of its own, on stderr, whatever the output is.
+    if (e.kind === "recover") {
+      sink.done();
+      io.err(`pq: ${e.message}`);
+    } else if (io.isTTY) bar(e);
     else if (plainKinds.includes(e.kind)) io.out(e.message);
   }) as EventSink & { done(): void };
   sink.done = () => {

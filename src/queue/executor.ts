@@ -14,7 +14,8 @@ import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
-import { asciiJson, fileStat, readText, removeFile, replaceFile, writeAtomic, writeText } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText } from "../tree/files.js";
+import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
@@ -163,7 +164,8 @@ async function applyEntry(
   onFile?: (done: number, total: number) => void,
   /** The after state's text, when the caller has it (a fresh plan): not read back from the store. */
   stateText?: string,
-): Promise<void> {
+): Promise<string[]> {
+  const backups = replaying ? saveEditsMadeSince(ctx, entry) : [];
   await writeTree(ctx, entry.tree, replaying, onFile);
   mark("tree written");
   failpoint("tree-written");
@@ -179,6 +181,42 @@ async function applyEntry(
   saveStateText(ctx.tree, stateText ?? ctx.store.get(entry.state[1]));
   recordStateWritten(ctx.tree, ctx.statCache);
   ctx.statCache.save();
+  return backups;
+}
+
+/**
+ * A pq killed after its journal was written may have left the tree as it was, or half
+ * written; the user may have gone on editing before the next command replays the journal.
+ * A tree or queue file that is neither the operation's before nor its after version is such
+ * an edit (or the one file the killed pq was writing): it is copied to .pq/backups before the
+ * replay overwrites it. Returns the backup directories made.
+ */
+function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
+  const contentId = (full: string): string | null => {
+    const text = readText(full);
+    return text === null ? null : sha1(text);
+  };
+  const treeEdits = entry.tree
+    .filter(([path, was, after]) => {
+      const full = join(ctx.tree, path);
+      const st = fileStat(full);
+      if (!st) return false; // nothing there to lose
+      const known = ctx.statCache.lookup(path, st.size, st.mtimeMs);
+      if (known !== undefined && (known === was || known === after)) return false;
+      const id = contentId(full);
+      return id !== versionId(was) && id !== versionId(after);
+    })
+    .map(([path]) => path);
+  const queueEdits = entry.queue
+    .filter(([path, before, after]) => {
+      const id = contentId(join(ctx.queueDir, path));
+      return id !== null && id !== before && id !== after;
+    })
+    .map(([path]) => path);
+  const backups: string[] = [];
+  if (treeEdits.length) backups.push(backupFiles(ctx.tree, treeEdits, "recover"));
+  if (queueEdits.length) backups.push(backupFiles(ctx.tree, queueEdits, "recover-queue", ctx.queueDir));
+  return backups;
 }
 
 async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, index: [string, string | null][]): Promise<void> {
@@ -246,8 +284,14 @@ async function writeTree(
   }
 }
 
-/** Replays an interrupted operation. Returns its name when there was one. */
-export async function recover(ctx: ExecContext): Promise<string | null> {
+/** What replaying an interrupted operation did: its name, and where edits made since were saved. */
+export interface Recovery {
+  op: string;
+  backups: string[];
+}
+
+/** Replays an interrupted operation, if there is one. */
+export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   const paths = statePaths(ctx.tree);
   if (!existsSync(paths.journal)) return null;
   const text = readText(paths.journal);
@@ -259,10 +303,10 @@ export async function recover(ctx: ExecContext): Promise<string | null> {
     // Torn before it was complete: nothing of it reached the tree (files are written only
     // after the journal is durable), so dropping it loses nothing.
     rmSync(paths.journal, { force: true });
-    return "incomplete journal (discarded; the tree was not touched)";
+    return { op: "incomplete journal (discarded; the tree was not touched)", backups: [] };
   }
-  await applyEntry(ctx, entry, true);
+  const backups = await applyEntry(ctx, entry, true);
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
-  return entry.op;
+  return { op: entry.op, backups };
 }

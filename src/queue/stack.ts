@@ -549,7 +549,10 @@ export class Stack {
       // Another pq may have written objects and caches since this one read them.
       this.openCaches();
       const replayed = await recover(this.execContext());
-      if (replayed) this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed})` });
+      if (replayed) {
+        const saved = replayed.backups.length ? `; files changed since it began were saved in ${replayed.backups.join(" and ")}` : "";
+        this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed.op})${saved}` });
+      }
       if (opts.changes !== false && !this.syncing) refuseDuringInterruptedSync(this.tree, "the change");
       this.reload();
       mark("locked, caches and state read");

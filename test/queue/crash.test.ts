@@ -85,3 +85,77 @@ describe("SIGKILL in the middle of push -a / pop -a", () => {
     expect(seen.size).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe("edits made between a kill and the next command", () => {
+  it("are saved in .pq/backups before the journal's replay overwrites them, and the command says so", () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      write(dir, "n.txt", "new\n");
+      expect(runPq(dir, "add", "n.txt").status).toBe(0);
+      expect(runPq(dir, "refresh").status).toBe(0);
+      // Killed after its journal: the tree still looks as before the pop, and the user goes on.
+      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      write(dir, "a.txt", "a\np1 line\nmy important edit\n");
+      write(dir, "n.txt", "new\nmore work\n");
+      write(dir, "patches/p1", readFileSync(join(dir, "patches/p1"), "utf8") + "a note in the patch\n");
+      const status = runPq(dir, "status");
+      expect(status.status).toBe(0);
+      const saved = /completed an interrupted operation \(pop p1\); files changed since it began were saved in (\S+)$/m.exec(status.stderr);
+      expect(saved, status.stderr).not.toBeNull();
+      // The pop is complete, and nothing typed after the kill is lost.
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+      expect(existsSync(join(dir, "n.txt"))).toBe(false);
+      expect(readFileSync(join(saved![1], "a.txt"), "utf8")).toBe("a\np1 line\nmy important edit\n");
+      expect(readFileSync(join(saved![1], "n.txt"), "utf8")).toBe("new\nmore work\n");
+      // A pop writes no queue file: the note stays where it was typed.
+      expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("a note in the patch");
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  it("a patch file edited by hand after a killed refresh is saved before the replay writes the refreshed one", () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1\n");
+      const killed = spawnSync(process.execPath, [PQ, "refresh"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      const edited = readFileSync(join(dir, "patches/p1"), "utf8") + "my notes\n";
+      write(dir, "patches/p1", edited);
+      const next = runPq(dir, "series");
+      const saved = /files changed since it began were saved in (\S+)$/m.exec(next.stderr);
+      expect(saved, next.stderr).not.toBeNull();
+      expect(readFileSync(join(saved![1], "p1"), "utf8")).toBe(edited);
+      expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("+p1");
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  it("a replay over files as the kill left them saves nothing", () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      for (const point of ["journal-written", "tree-written"]) {
+        const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: point } });
+        expect(killed.signal).toBe("SIGKILL");
+        const next = runPq(dir, "series");
+        expect(next.stderr).toContain("completed an interrupted operation (pop p1)");
+        expect(next.stderr).not.toContain("saved in");
+        expect(runPq(dir, "push").status).toBe(0);
+      }
+      expect(existsSync(join(dir, ".pq/backups"))).toBe(false);
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
