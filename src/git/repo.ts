@@ -263,6 +263,15 @@ export class GitRepo {
     }
   }
 
+  /** The branch HEAD is on ("refs/heads/main"), or null when HEAD is detached. */
+  async symbolicHead(): Promise<string | null> {
+    try {
+      return (await this.git.raw(["symbolic-ref", "-q", "HEAD"])).trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Move a ref only if it still points at `from` (git's own compare-and-swap). */
   async updateRef(ref: string, to: string, from: string): Promise<void> {
     await this.run(["update-ref", "-m", "pq", ref, to, from]);

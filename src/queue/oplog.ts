@@ -5,6 +5,7 @@
  * transactions built from these lines, so every operation can be taken back.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { PqError } from "../errors.js";
 import { appendLines, asciiJson } from "../tree/files.js";
 import type { Version } from "./state.js";
 import type { GitMove } from "./transaction.js";
@@ -133,7 +134,15 @@ export class OplogReader {
     return this.byId.get(id);
   }
 
-  /** Parses one more line; false at the start of the log. A line torn by a crash is skipped: its journal was replayed and logged again. */
+  /**
+   * Lines that are not entries, newest first, as "line N from the end". A line torn by a
+   * crash is not one of them: the next command replayed its journal and logged the whole
+   * entry again after it, and that entry (read first, going back) names the same id.
+   */
+  readonly damaged: string[] = [];
+  private lineNumber = 0;
+
+  /** Parses one more line; false at the start of the log. */
   private parseNext(): boolean {
     while (!this.exhausted) {
       const next = this.lines.next();
@@ -141,10 +150,16 @@ export class OplogReader {
         this.exhausted = true;
         break;
       }
-      let entry: OplogEntry;
+      this.lineNumber++;
+      let entry: unknown;
       try {
-        entry = JSON.parse(next.value) as OplogEntry;
+        entry = JSON.parse(next.value);
       } catch {
+        entry = undefined;
+      }
+      if (!isEntry(entry)) {
+        const id = /^\{"id":"([^"]+)"/.exec(next.value)?.[1];
+        if (!(entry === undefined && id !== undefined && this.byId.has(id))) this.damaged.push(`line ${this.lineNumber} from the end`);
         continue;
       }
       this.parsed.push(entry);
@@ -153,6 +168,39 @@ export class OplogReader {
     }
     return false;
   }
+}
+
+/** The shape every logged entry has: what undo, redo and pq oplog read without checking again. */
+function isEntry(e: unknown): e is OplogEntry {
+  if (!e || typeof e !== "object" || Array.isArray(e)) return false;
+  const x = e as Partial<Record<keyof OplogEntry, unknown>>;
+  const tuples = (v: unknown, length: number) => Array.isArray(v) && v.every((t) => Array.isArray(t) && t.length === length && typeof t[0] === "string");
+  return (
+    typeof x.id === "string" &&
+    typeof x.op === "string" &&
+    typeof x.time === "string" &&
+    tuples(x.tree, 3) &&
+    tuples(x.queue, 3) &&
+    (x.trash === undefined || tuples(x.trash, 3)) &&
+    Array.isArray(x.state) &&
+    x.state.length === 2 &&
+    x.state.every((id) => typeof id === "string") &&
+    (x.undoes === undefined || (Array.isArray(x.undoes) && x.undoes.every((id) => typeof id === "string"))) &&
+    (x.redoes === undefined || (Array.isArray(x.redoes) && x.redoes.every((id) => typeof id === "string")))
+  );
+}
+
+/** The refusal for a log whose lines undo or redo would have to read past. */
+export function damagedLog(file: string, damaged: string[]): PqError {
+  return new PqError(
+    "damaged",
+    `${file} has ${damaged.length} damaged line(s) (${damaged.slice(0, 3).join(", ")}): what they held cannot be taken back or re-done`,
+    [
+      "nothing was changed; pq oplog lists the entries that can still be read",
+      "the patches and the tree are intact: pq pop, push and refresh still work",
+    ],
+    { file, damaged },
+  );
 }
 
 /**
@@ -203,14 +251,33 @@ export function undoneNewestFirst(reader: OplogReader): OplogEntry[] {
     .reverse();
 }
 
-/** The newest `limit` entries (all when no limit), newest first, and which of them are undone. */
-export function recentOperations(file: string, limit = Infinity): { entries: OplogEntry[]; undone: Set<string> } {
+export interface RecentOperations {
+  /** The newest entries, newest first. */
+  entries: OplogEntry[];
+  /** Those of them not in effect: taken back by an undo and not re-done since. */
+  undone: Set<string>;
+  /** What redo can re-do now (a new operation clears it). */
+  redoable: Set<string>;
+  /** Lines that are not entries (see OplogReader.damaged). */
+  damaged: string[];
+}
+
+/** The newest `limit` entries (all when no limit), and which of them are undone. */
+export function recentOperations(file: string, limit = Infinity): RecentOperations {
   const reader = new OplogReader(file);
   const entries: OplogEntry[] = [];
   for (let e = entries.length < limit ? reader.older() : null; e !== null; e = entries.length < limit ? reader.older() : null) entries.push(e);
+  // An undo or redo always comes after what it names: the listed entries, read from the
+  // oldest, hold every move that decides whether one of them is in effect.
+  const undone = new Set<string>();
+  for (const e of [...entries].reverse()) {
+    for (const id of e.undoes ?? []) undone.add(id);
+    for (const id of e.redoes ?? []) undone.delete(id);
+  }
+  const damaged = [...reader.damaged];
   reader.rewind();
-  const undone = new Set(undoneNewestFirst(reader).map((e) => e.id));
-  return { entries, undone };
+  const redoable = new Set(undoneNewestFirst(reader).map((e) => e.id));
+  return { entries, undone, redoable, damaged };
 }
 
 /**

@@ -19,7 +19,7 @@ import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, recover, type ExecContext } from "./executor.js";
-import { recentOperations, type OplogEntry } from "./oplog.js";
+import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { isPqOwnPath, planRefresh } from "./refresh-plan.js";
@@ -391,7 +391,7 @@ export class Stack {
   }
 
   /** The newest `limit` operations (all without a limit), newest first, and which of them are undone. */
-  recentOperations(limit?: number): { entries: OplogEntry[]; undone: Set<string> } {
+  recentOperations(limit?: number): RecentOperations {
     return recentOperations(statePaths(this.tree).oplog, limit);
   }
 

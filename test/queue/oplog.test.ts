@@ -119,7 +119,12 @@ describe("the operation log read from its end", () => {
       }
       const recent = recentOperations(file, 5);
       expect(ids(recent.entries)).toEqual(ids([...ref.all].reverse().slice(0, 5)));
-      expect([...recent.undone].sort()).toEqual(ids(ref.undone).sort());
+      expect([...recent.redoable].sort()).toEqual(ids(ref.undone).sort());
+      // Undone: listed, not an undo or redo itself, and not in effect.
+      const done = new Set(ids(ref.done));
+      expect([...recent.undone].filter((id) => recent.entries.some((e) => e.id === id)).sort()).toEqual(
+        recent.entries.filter((e) => !e.undoes && !e.redoes && !done.has(e.id)).map((e) => e.id).sort(),
+      );
       expect(ids(recentOperations(file).entries)).toEqual(ids([...ref.all].reverse()));
       expect(lastOplogId(file)).toBe(ref.all.at(-1)?.id ?? null);
     });

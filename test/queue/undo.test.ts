@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { commandCount, entriesOfCommands, recentOperations, type OplogEntry } from "../../src/queue/oplog.js";
 import { Stack } from "../../src/queue/stack.js";
-import { cleanup, git, makeRepo, read, snapshot, write, expectPqError } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -270,5 +270,135 @@ describe("commands in the operation log", () => {
     expect(entriesOfCommands(log, 4)).toBe(7);
     expect(entriesOfCommands(log, 5)).toBeNull();
     expect(entriesOfCommands([entry("a"), entry("b")], 1)).toBe(1);
+  });
+});
+
+describe("undo and redo trust the log only where it is whole and in step with the stack", () => {
+  async function oneQueue(): Promise<string> {
+    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    return dir;
+  }
+
+  it("refuses to undo across a queue switch (the recorded moves belong to the other queue)", async () => {
+    const dir = await oneQueue();
+    expect((await pq(dir, "queue", "create", "other")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", lines(10) + "p1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect((await pq(dir, "guard", "p1", "+x")).code).toBe(0);
+    expect((await pq(dir, "queue", "switch", "other")).code).toBe(0);
+    const otherSeries = read(dir, "patches-other/series");
+    const before = snapshot(dir);
+    const r = await pq(dir, "undo");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("not in the state that");
+    expect(snapshot(dir)).toEqual(before);
+    expect(read(dir, "patches-other/series")).toBe(otherSeries);
+    // Back on the queue the operations changed, they undo as before.
+    expect((await pq(dir, "queue", "switch", "patches")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(read(dir, "patches/series")).toBe("p1\n");
+  });
+
+  it("a damaged line in the log is named by pq oplog and stops undo, a wrong-shaped one too", async () => {
+    const dir = await oneQueue();
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", lines(10) + "p1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    const log = read(dir, ".pq/oplog").split("\n");
+    // The newest line (the pop) cut in half, with nothing logged after it.
+    write(dir, ".pq/oplog", [...log.slice(0, -2), log.at(-2)!.slice(0, 60), ""].join("\n"));
+    const listed = await pq(dir, "oplog");
+    expect(listed.code).toBe(0);
+    expect(listed.err).toContain("1 damaged line(s) (line 1 from the end)");
+    const before = snapshot(dir);
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(13);
+    expect(undo.err).toContain("damaged line");
+    expect(snapshot(dir)).toEqual(before);
+    for (const wrong of ["{}", "null", "[]", "42", '{"id":"zz","op":"x"}']) {
+      write(dir, ".pq/oplog", log.join("\n") + wrong + "\n");
+      for (const command of ["oplog", "undo", "redo"]) {
+        const r = await pq(dir, command);
+        expect(r.err, `${wrong} ${command}`).not.toContain("internal error");
+        if (command !== "oplog") expect(r.code, `${wrong} ${command}`).toBe(13);
+      }
+    }
+  });
+
+  it("pq oplog marks an undone operation as undone after later operations too, and says what redo can re-do", async () => {
+    const dir = await oneQueue();
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", lines(10) + "p1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    let ops = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string; undone: boolean; redoable: boolean }[];
+    expect(ops.find((o) => o.op === "refresh p1")).toMatchObject({ undone: true, redoable: true });
+    expect((await pq(dir, "new", "p2")).code).toBe(0);
+    ops = JSON.parse((await pq(dir, "oplog", "--json")).out);
+    expect(ops.find((o) => o.op === "refresh p1")).toMatchObject({ undone: true, redoable: false });
+    expect((await pq(dir, "oplog")).out).toMatch(/refresh p1.*\(undone\)/);
+  });
+});
+
+describe("undo of finish with another branch checked out, and where --force saved what", () => {
+  it("refuses to move the finished branch or touch the index while another branch is checked out", async () => {
+    const dir = makeRepo({ "a.txt": lines(5) });
+    dirs.push(dir);
+    git(dir, "checkout", "-q", "-b", "other");
+    write(dir, "a.txt", "other\n");
+    git(dir, "commit", "-qam", "other work");
+    git(dir, "checkout", "-q", "-");
+    const main = git(dir, "symbolic-ref", "--short", "HEAD").trim();
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", lines(5) + "p1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    const finished = git(dir, "rev-parse", main);
+    for (const away of [["checkout", "-q", "other"], ["switch", "-q", "-c", "feature", main]]) {
+      git(dir, ...away);
+      const r = await pq(dir, "undo");
+      expect(r.code, away.join(" ")).toBe(12);
+      expect(r.err).toContain("is checked out");
+      expect(git(dir, "rev-parse", main)).toBe(finished);
+      expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+      git(dir, "checkout", "-q", main);
+    }
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(git(dir, "rev-parse", main)).not.toBe(finished);
+  });
+
+  it("undo --force names every directory it saved files in, and only ones it made", async () => {
+    const dir = makeRepo({ "a.txt": lines(5) });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", lines(5) + "p1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    write(dir, "patches/p1", read(dir, "patches/p1") + "# a note\n");
+    let r = await pq(dir, "undo", "--force");
+    expect(r.code).toBe(0);
+    let saved = /saved in (.+)$/m.exec(r.out)![1].split(" and ");
+    expect(saved).toHaveLength(1);
+    expect(read(saved[0], "p1")).toContain("# a note");
+    // An import --push writes both a patch file and the tree: both edited, both saved.
+    write(dir, "x.patch", "--- a/b.txt\n+++ b/b.txt\n@@ -1 +1,2 @@\n b\n+imported\n");
+    write(dir, "b.txt", "b\n");
+    git(dir, "add", "b.txt");
+    git(dir, "commit", "-qm", "b");
+    expect((await pq(dir, "import", "--push", "x.patch")).code).toBe(0);
+    write(dir, "patches/x.patch", read(dir, "patches/x.patch") + "# another\n");
+    write(dir, "b.txt", "b\nimported\nmore\n");
+    r = await pq(dir, "undo", "--force");
+    expect(r.code).toBe(0);
+    saved = /saved in (.+)$/m.exec(r.out)![1].split(" and ");
+    expect(saved).toHaveLength(2);
+    expect(read(saved[0], "b.txt")).toContain("more");
+    expect(read(saved[1], "x.patch")).toContain("# another");
   });
 });

@@ -12,7 +12,9 @@ export default defineCommand({
     const limit = positiveCount(args.limit, "--limit");
     const stack = await openStack(args, io);
     // Read from the end of the log: -n N costs the same however long the tree's history is.
-    const { entries: shown, undone: undoneIds } = stack.recentOperations(limit);
+    const { entries: shown, undone: undoneIds, redoable, damaged } = stack.recentOperations(limit);
+    // Damage is named: the lines are skipped, and undo and redo refuse to read past them.
+    if (damaged.length) io.err(`pq: .pq/oplog has ${damaged.length} damaged line(s) (${damaged.slice(0, 3).join(", ")}), not listed`);
     if (args.json) {
       return void printJson(
         io,
@@ -23,6 +25,7 @@ export default defineCommand({
           op: e.op,
           command: e.command,
           undone: undoneIds.has(e.id),
+          redoable: redoable.has(e.id),
           files: e.tree.length,
           queueFiles: e.queue.map(([p]) => p),
           ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),

@@ -7,8 +7,8 @@
  */
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
-import { readText, sha1 } from "../../tree/files.js";
-import { commandCount, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
+import { asciiJson, readText, sha1 } from "../../tree/files.js";
+import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import { backupFiles, type OpContext } from "./context.js";
@@ -25,8 +25,41 @@ export interface UndoReport {
  * are fewer. Read from the end of the log, so the cost does not grow with its length.
  */
 export function undoCandidates(tree: string, direction: "undo" | "redo", commands: number): OplogEntry[] {
-  const reader = new OplogReader(statePaths(tree).oplog);
-  return takeCommands(direction === "undo" ? doneNewestFirst(reader) : undoneNewestFirst(reader), commands);
+  const file = statePaths(tree).oplog;
+  const reader = new OplogReader(file);
+  const taken = takeCommands(direction === "undo" ? doneNewestFirst(reader) : undoneNewestFirst(reader), commands);
+  // A line it could not read may be an operation in between: what it did cannot be known.
+  if (reader.damaged.length) throw damagedLog(file, reader.damaged);
+  return taken;
+}
+
+/**
+ * Undo takes the stack from the state the newest of its entries left, redo from the state
+ * the first of its entries started from, and each entry must start where the next leaves
+ * off: anything else means the stack changed outside the log (a queue switch, a hand-edited
+ * state or log), and the recorded moves would land on the wrong files or the wrong queue.
+ */
+function refuseBrokenChain(current: StackState, ordered: OplogEntry[], direction: "undo" | "redo"): void {
+  const [from, to] = direction === "undo" ? [1, 0] : [0, 1];
+  let expected = sha1(asciiJson(current));
+  for (const e of ordered) {
+    if (e.state[from] !== expected) {
+      const first = e === ordered[0];
+      throw new PqError(
+        "refused",
+        first
+          ? `the stack is not in the state that ${direction === "undo" ? `"${e.op}" left` : `"${e.op}" started from`}: something changed it outside pq's log since`
+          : `the log does not go straight from "${e.op}" to the operation after it: something changed the stack in between`,
+        [
+          "nothing was changed",
+          "pq queue switch changes the stack outside the log: switch back to the queue those operations changed, then run this again",
+          "pq oplog lists the operations",
+        ],
+        { entry: e.id },
+      );
+    }
+    expected = e.state[to];
+  }
 }
 
 export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count: number, force: boolean): Promise<{ report: UndoReport; ids: string[] }> {
@@ -53,6 +86,7 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       "pq rebase UPSTREAM starts the rebase again",
     ]);
   }
+  refuseBrokenChain(tx.state, ordered, direction);
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
   const queueRequired = new Map<string, string | null>();
@@ -87,8 +121,10 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
     }
-    backup = backupFiles(ctx.tree, dirty, direction);
-    if (queueDirty.length) backupFiles(ctx.tree, queueDirty.map(([p]) => p), `${direction}-queue`, ctx.queueDir);
+    const dirs: string[] = [];
+    if (dirty.length) dirs.push(backupFiles(ctx.tree, dirty, direction));
+    if (queueDirty.length) dirs.push(backupFiles(ctx.tree, queueDirty.map(([p]) => p), `${direction}-queue`, ctx.queueDir));
+    backup = dirs.join(" and ");
   }
   for (const [path, v] of final) {
     const id = versionId(v);
@@ -116,6 +152,16 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
   const first = moves[0];
   const last = moves.at(-1)!;
   const [expect, target] = direction === "undo" ? [first.to, last.from] : [first.from, last.to];
+  // The branch's files go into the index of whatever is checked out: that must be the branch.
+  const head = await git.symbolicHead();
+  if (head !== first.ref) {
+    throw new PqError(
+      "refused",
+      `${direction} would move ${first.ref.replace(/^refs\/heads\//, "")}, but ${head ? head.replace(/^refs\/heads\//, "") : "a detached HEAD"} is checked out`,
+      [`nothing was changed; git checkout ${first.ref.replace(/^refs\/heads\//, "")}, then pq ${direction} again`],
+      { ref: first.ref, head },
+    );
+  }
   const now = await git.readRef(first.ref);
   if (now !== expect) {
     throw new PqError(
