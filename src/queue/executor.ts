@@ -32,9 +32,13 @@ export interface ExecContext {
   command: string;
 }
 
-/** Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point. */
+/**
+ * Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point;
+ * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would.
+ */
 function failpoint(name: string): void {
   if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
+  if (process.env.PQ_FAILPOINT === `${name}:eio`) throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
 }
 
 function currentUser(): string {
@@ -143,7 +147,11 @@ export async function execute(
   writeAtomic(paths.journal, asciiJson(entry), true);
   mark("journal written");
   failpoint("journal-written");
-  await applyEntry(ctx, entry, false, onFile, afterText);
+  try {
+    await applyEntry(ctx, entry, false, onFile, afterText);
+  } catch (e) {
+    throw halfDone(entry.op, e, "stopped half way");
+  }
   mark("tree, queue and state written");
   failpoint("state-written");
   appendOplog(paths.oplog, entry);
@@ -284,6 +292,26 @@ async function writeTree(
   }
 }
 
+/**
+ * An operating-system error (a full disk, a read-only directory) once the journal is durable:
+ * the operation is neither before nor after, and the next command completes it from the
+ * journal, once the cause is fixed. Said as it is, instead of "nothing was changed".
+ */
+function halfDone(op: string, e: unknown, how: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof PqError || !(err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code))) return e;
+  const cause = `${err.message.replace(/^[A-Z]+: /, "")}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ""}`;
+  return new PqError(
+    "damaged",
+    `${op} ${how}: ${cause}`,
+    [
+      "its journal (.pq/journal.json) holds the whole operation: once the cause is fixed (free space, permissions), any pq command completes it",
+      "files changed by hand since are saved in .pq/backups before that, and the command says where",
+    ],
+    { op, cause: err.code, file: err.path },
+  );
+}
+
 /** What replaying an interrupted operation did: its name, and where edits made since were saved. */
 export interface Recovery {
   op: string;
@@ -305,7 +333,12 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
     rmSync(paths.journal, { force: true });
     return { op: "incomplete journal (discarded; the tree was not touched)", backups: [] };
   }
-  const backups = await applyEntry(ctx, entry, true);
+  let backups: string[];
+  try {
+    backups = await applyEntry(ctx, entry, true);
+  } catch (e) {
+    throw halfDone(entry.op, e, "was interrupted earlier and cannot be completed now");
+  }
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
   return { op: entry.op, backups };

@@ -159,3 +159,32 @@ describe("edits made between a kill and the next command", () => {
     }
   });
 });
+
+describe("an I/O error after the journal is written", () => {
+  it("says the operation stopped half way and will be completed, exits 13, and the next command completes it", () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      for (const f of ["a.txt", "b.txt", "c.txt"]) write(dir, f, `${f} changed\n`);
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const failed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "tree-half:eio" } });
+      expect(failed.status).toBe(13);
+      expect(failed.stderr).toContain("pop p1 stopped half way: i/o error");
+      expect(failed.stderr).toContain(".pq/journal.json");
+      expect(failed.stderr).not.toContain("nothing was changed");
+      // While the cause lasts, every command says so (and what will happen).
+      const still = spawnSync(process.execPath, [PQ, "series"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "tree-half:eio" } });
+      expect(still.status).toBe(13);
+      expect(still.stderr).toContain("pop p1 was interrupted earlier and cannot be completed now: i/o error");
+      const next = runPq(dir, "series", "-v");
+      expect(next.status).toBe(0);
+      expect(next.stderr).toContain("completed an interrupted operation (pop p1)");
+      expect(next.stderr).not.toContain("saved in");
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+      expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("c\n");
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
