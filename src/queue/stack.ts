@@ -41,7 +41,7 @@ import { Transaction } from "./transaction.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
-import { planPop, type PopOptions, type PopReport } from "./ops/pop.js";
+import { planPop, refuseCommitsOnTop, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
@@ -413,7 +413,10 @@ export class Stack {
   async pop(opts: PopOptions = {}): Promise<PopReport> {
     return this.withLock(async () => {
       const tx = this.transaction("pop");
-      const report = planPop(this.opContext(tx, opts.onEvent), opts);
+      const before = tx.state.applied;
+      const ctx = this.opContext(tx, opts.onEvent);
+      const report = planPop(ctx, opts);
+      await refuseCommitsOnTop(ctx, before, report.popped);
       if (report.popped.length) await this.run(tx, `pop ${span(report.popped[0], report.popped.at(-1)!)}`, opts.onEvent, report.backup);
       return report;
     });

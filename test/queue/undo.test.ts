@@ -402,3 +402,27 @@ describe("undo of finish with another branch checked out, and where --force save
     expect(read(saved[1], "x.patch")).toContain("# another");
   });
 });
+
+describe("a pop over patches committed by hand", () => {
+  it("refuses instead of leaving the user's commit reverted in the tree, and pops once the commit is taken back", async () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", "a\np1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    // A warm pop and push first: the answers it keeps must not hide the commit made later.
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+    write(dir, "b.txt", "b\nwork\n");
+    git(dir, "commit", "-qam", "hand commit");
+    const r = await pq(dir, "pop");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("HEAD has commits that change a.txt");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    git(dir, "reset", "-q", "--soft", "HEAD~1");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(read(dir, "a.txt")).toBe("a\n");
+    expect(read(dir, "b.txt")).toBe("b\nwork\n");
+  });
+});

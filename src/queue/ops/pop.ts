@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { applyFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { readHeadCommit } from "../../git/head.js";
 import { readText } from "../../tree/files.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { backupFiles, resolveName, type OpContext, type StackTarget } from "./context.js";
@@ -125,3 +126,58 @@ function rebuildLostVersion(ctx: OpContext, popping: AppliedPatch[], path: strin
   }
   if (content === null ? wanted !== null : ctx.store.put(content) !== versionId(wanted)) throw lost();
 }
+
+/**
+ * Patches are not commits: a `git commit -a` made while they are applied puts their changes
+ * (and the user's) into HEAD, and a pop restoring the versions from below the stack would
+ * then leave an uncommitted revert of that commit in the tree. hg qpop refuses ("popping
+ * would remove a revision not managed by this patch queue"); so does pq, for the files the
+ * pop restores whose version at HEAD is no longer the one below the stack. Known answers are
+ * kept in the stat cache per HEAD commit, as push keeps them: a warm pop starts no git.
+ */
+export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[], popped: string[]): Promise<void> {
+  if (!popped.length) return;
+  const poppedSet = new Set(popped);
+  // Each restored path's version below the whole stack: the pre of the lowest patch touching it.
+  const below = new Map<string, Version>();
+  const restored = new Set<string>();
+  for (const record of before) {
+    for (const path in record.files) {
+      if (!below.has(path)) below.set(path, record.files[path].pre);
+      if (poppedSet.has(record.name)) restored.add(path);
+    }
+  }
+  const headCommit = readHeadCommit(ctx.tree);
+  const key = (path: string) => `\0head/${path}`;
+  const verdict = (path: string) => `${headCommit} ${below.get(path)}`;
+  const unverified = [...restored].filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
+  if (!unverified.length) return;
+  const git = await ctx.repo();
+  const head = git ? await git.headBlobIds(unverified) : null;
+  if (!head) return;
+  const committed = unverified.filter((path) => {
+    const atHead = head.get(path) ?? null;
+    // No file at HEAD: untracked below the stack (or created by a patch), not a commit on top.
+    if (atHead === null) return false;
+    return atHead !== blobId(ctx, path, below.get(path)!);
+  });
+  if (headCommit !== null) for (const path of unverified) if (!committed.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
+  if (!committed.length) return;
+  throw new PqError(
+    "refused",
+    `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: popping would leave those commits reverted in the tree`,
+    [
+      "were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq pop",
+      "or make the commits patches: pq uncommit",
+    ],
+    { files: committed },
+  );
+}
+
+/** git's blob id of a stored version (null for no file). */
+function blobId(ctx: OpContext, path: string, version: Version): string | null {
+  const id = versionId(version);
+  if (id === null) return null;
+  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
+}
+
