@@ -25,7 +25,7 @@ const toUtf8 = (latin1: string) => Buffer.from(latin1, "latin1").toString("utf8"
 const toLatin1 = (utf8: string) => Buffer.from(utf8, "utf8").toString("latin1");
 
 /** RFC 2047 encoded words (=?UTF-8?q?...?= / =?UTF-8?b?...?=) as git format-patch writes them. */
-function decodeWords(value: string): string {
+export function decodeWords(value: string): string {
   return value.replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=(\s+(?==\?))?/g, (_m, charset: string, enc: string, data: string) => {
     const bytes =
       enc.toLowerCase() === "b"

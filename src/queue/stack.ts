@@ -217,6 +217,13 @@ export class Stack {
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
     const loaded = loadStateAndText(this.tree, this.statCache);
+    // A long-lived stack (the TUI) opened on one queue: after a pq queue switch elsewhere, the
+    // state belongs to another queue, and this stack's operations would mix the two.
+    if (loaded && resolve(this.tree, loaded.state.queue) !== this.queueDir) {
+      throw new PqError("refused", `the tree's active queue is now ${resolve(this.tree, loaded.state.queue)} (pq queue switch), not ${this.queueDir}`, [
+        "nothing was changed; start the command again (pq tui too) to work on the active queue",
+      ]);
+    }
     if (loaded) {
       this.state = loaded.state;
       this.stateText = loaded;

@@ -105,12 +105,20 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
         },
         onDone,
       ),
-    move: (name: string, where: { before?: string; after?: string }, onDone?: () => void) =>
+    /**
+     * One place up (-1) or down (+1) in the series as it is when the move runs: "[[" moves
+     * twice, the second from where the first left the patch.
+     */
+    move: (name: string, by: -1 | 1, onDone?: () => void) =>
       run(
         `move ${name}`,
         async () => {
+          const names = stack.series().map((e) => e.name);
+          const neighbour = names[names.indexOf(name) + by];
+          if (!neighbour) return `${name} is already ${by < 0 ? "first" : "last"}`;
+          const where = by < 0 ? { before: neighbour } : { after: neighbour };
           await stack.reorder(name, where);
-          return `moved ${name} ${where.before ? `before ${where.before}` : `after ${where.after}`}`;
+          return `moved ${name} ${by < 0 ? `before ${neighbour}` : `after ${neighbour}`}`;
         },
         onDone,
       ),

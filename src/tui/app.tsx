@@ -22,6 +22,7 @@ import { usePreview } from "./use-preview.js";
 import { useStack } from "./use-stack.js";
 import { parseMouse, useTerminalSize } from "./use-terminal.js";
 import { findMatch } from "./search.js";
+import { isPaste, pastedLine, splitChunk } from "./key-chunk.js";
 
 export interface AppProps {
   stack: Stack;
@@ -30,15 +31,6 @@ export interface AppProps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** What ink would have reported for one character of a multi-key chunk. */
-function charKey(ch: string): [string, Key] {
-  const code = ch.charCodeAt(0);
-  if (ch === "\r" || ch === "\n") return ["", { return: true } as Key];
-  if (ch === "\t") return ["", { tab: true } as Key];
-  if (ch === "\x7f" || ch === "\b") return ["", { backspace: true } as Key];
-  if (code < 0x20) return [String.fromCharCode(code + 96), { ctrl: true } as Key];
-  return [ch, {} as Key];
-}
 /** One-pane layout below this width. */
 export const WIDE = 100;
 
@@ -46,7 +38,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
   const size = useTerminalSize();
-  const { view, run, reload, say, keyPressed } = useStack(stack);
+  const { view, run, reload, say, keyPressed, quit, busyRef, inTurn } = useStack(stack);
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
@@ -153,7 +145,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   const startJob = (which: "buildAndBoot" | "ci") => {
     setShowLog(true);
-    jobs[which]().then(
+    // In turn with push and pop: the job builds the state the keys before it left.
+    inTurn(() => jobs[which]()).then(
       (msg) => (msg === null ? say("busy: a build, boot or ci run is still going") : say(msg)),
       (e) => say(null, errorView(e)),
     );
@@ -199,17 +192,34 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
       else setCursor(nav.current!.cursor + delta);
       return;
     }
-    // Keys that arrive in one chunk ("jjj", or tmux send-keys "pp") come as one string.
-    if (input.length > 1 && !key.ctrl && !key.meta && !/[\x1b\[]/.test(input)) {
-      for (const ch of input) handleKey(...charKey(ch));
-      return;
+    if (input.length > 1 && !key.ctrl && !key.meta) {
+      // A paste is text: typed into an open prompt (nothing submitted), never run as keys.
+      if (isPaste(input)) {
+        if (promptRef.current) {
+          promptRef.current.value += pastedLine(input);
+          redraw();
+        } else say(`a paste of ${input.length} characters was not taken as keys`);
+        return;
+      }
+      // Keys that arrive in one chunk ("jjj", "[[", tmux send-keys "pp") come as one string.
+      const keys = splitChunk(input);
+      if (keys.length > 1) {
+        for (const [k, flags] of keys) handleKey(k, flags);
+        return;
+      }
+      [input, key] = keys[0] ?? [input, key];
     }
+    // Ctrl-C quits from a prompt too.
+    if (key.ctrl && input === "c") promptRef.current = null;
     if (promptRef.current) return promptInput(promptRef.current, input, key);
     // The row under the cursor now: an earlier key of the same chunk may have moved it.
     const row = view.rows[nav.current!.cursor] ?? null;
     const name = row?.name ?? null;
-    if (input === "q" || (key.ctrl && input === "c")) exit();
-    else if (input === "?") setHelp(true);
+    if (input === "q" || (key.ctrl && input === "c")) {
+      // The screen stays until a running operation ends; queued ones are dropped.
+      if (busyRef.current) say("quitting when the running operation ends (operations queued after it are dropped)");
+      void quit().then(() => exit());
+    } else if (input === "?") setHelp(true);
     else if (key.escape) {
       setShowLog(false);
       say(null);
@@ -251,10 +261,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
-    else if (input === "[" && name && nav.current!.cursor > 0)
-      void actions.move(name, { before: view.rows[nav.current!.cursor - 1].name }, follow(name));
-    else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1)
-      void actions.move(name, { after: view.rows[nav.current!.cursor + 1].name }, follow(name));
+    else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, -1, follow(name));
+    else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1) void actions.move(name, 1, follow(name));
     else if (input === "s" && name)
       ask(`guards for ${name} (+a -b, empty clears):`, (g) => void actions.setGuards(name, g), row!.guards.join(" "));
     else if (input === "S") ask("select guards (empty selects none):", (g) => void actions.select(g), view.selected.join(" "));

@@ -33,10 +33,21 @@ export async function runTui(stack: Stack): Promise<void> {
   };
 
   const app = render(<App stack={stack} suspend={suspend} />, { exitOnCtrlC: false, maxFps: 60 });
+  // Killed (kill, a closed terminal): the shell gets its screen back, without mouse reports,
+  // and the exit status a shell expects for the signal. A stack operation under way is
+  // completed or rolled back by the next pq command, from its journal.
+  const onSignal = (signal: NodeJS.Signals) => {
+    app.unmount();
+    restore();
+    process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+  };
+  const signals: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGINT"];
+  for (const signal of signals) process.once(signal, onSignal);
   try {
     await app.waitUntilExit();
   } finally {
     restore();
     process.off("exit", restore);
+    for (const signal of signals) process.off(signal, onSignal);
   }
 }

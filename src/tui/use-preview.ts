@@ -7,6 +7,7 @@
 import { useEffect, useState } from "react";
 import type { Stack } from "../queue/stack.js";
 import { diffOf, headerOf } from "../queue/patch-text.js";
+import { decodeWords } from "../mail/header.js";
 import { classify, diffstat, formatDiffstat, markFresh, type DiffLine } from "./diff-view.js";
 
 export interface Preview {
@@ -45,7 +46,17 @@ export async function loadPreview(
   if (note) out.push({ kind: "hunk", text: note });
   const base = out.length;
   for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
+  for (const l of out) l.text = printable(l.kind === "header" && /^(Subject|From):/i.test(l.text) ? decodeWords(l.text) : l.text);
   return out;
+}
+
+/**
+ * A patch's text as the terminal may show it: control characters in caret notation, as
+ * less does (^M, ^H, ^[), since a carriage return, backspaces or an escape sequence in a
+ * patch from someone else would otherwise redraw the screen, hide lines or retitle it.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => (c === "\x7f" ? "^?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`));
 }
 
 export function usePreview(

@@ -129,13 +129,48 @@ export function useStack(stack: Stack) {
     [stack],
   );
 
+  /**
+   * The stack as it is on disk now (another terminal may have pushed, popped or switched
+   * queues), or the refusal that says why it cannot be shown (a series file with a bad
+   * line): the refusal goes to the status line and the last good rows stay.
+   */
+  const fresh = useCallback((): { view?: ReturnType<typeof snapshot>; error?: ErrorView } => {
+    try {
+      if (!busyRef.current) stack.reload();
+      return { view: snapshot(stack) };
+    } catch (e) {
+      return { error: errorView(e) };
+    }
+  }, [stack]);
+
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
-      setView((v) => ({ ...v, ...snapshot(stack), busy: null, progress: null, message, error, generation: v.generation + 1 }));
+      const now = fresh();
+      setView((v) => ({
+        ...v,
+        ...(now.view ?? {}),
+        busy: null,
+        progress: null,
+        message: now.error ? null : message,
+        error: now.error ?? error,
+        generation: v.generation + 1,
+      }));
       void refreshStatus(STATUS_AFTER_OP_MS);
     },
-    [stack, refreshStatus],
+    [fresh, refreshStatus],
   );
+
+  /** What another terminal's command would change: the applied patches and the series file. */
+  const diskSignature = useCallback((): string => {
+    try {
+      stack.reload();
+      const st = statSync(join(stack.queueDir, "series"), { bigint: true });
+      return `${stack.applied().join("\n")}|${stack.selectedGuards().join(" ")}|${st.ino}:${st.mtimeNs}:${st.size}`;
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  }, [stack]);
+  const lastSignature = useRef<string | null>(null);
 
   useEffect(() => {
     void reload();
@@ -149,7 +184,13 @@ export function useStack(stack: Stack) {
     const poll = async () => {
       const started = Date.now();
       // Not while keys are coming (someone scrolling): the look would compete with frames.
-      if (!busyRef.current && started - lastKey.current > STATUS_POLL_MS) await refreshStatus();
+      if (!busyRef.current && started - lastKey.current > STATUS_POLL_MS) {
+        // A command in another terminal changed the stack: show it (not only on ^l).
+        const signature = diskSignature();
+        if (lastSignature.current !== null && signature !== lastSignature.current) await reload();
+        lastSignature.current = signature;
+        await refreshStatus();
+      }
       if (!stopped) timer = setTimeout(poll, Math.max(STATUS_POLL_MS, 10 * (Date.now() - started)));
     };
     timer = setTimeout(poll, STATUS_POLL_MS);
@@ -157,7 +198,7 @@ export function useStack(stack: Stack) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [refreshStatus]);
+  }, [refreshStatus, diskSignature, reload]);
 
   /**
    * Run operations one at a time, in the order their keys came: "pp" pushes two. Each
@@ -165,11 +206,14 @@ export function useStack(stack: Stack) {
    */
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const queued = useRef(0);
+  /** Set on quit: operations not started yet are dropped. */
+  const quitting = useRef(false);
   const run = useCallback(
     (label: string, op: Operation, onDone?: () => void): Promise<boolean> => {
       queued.current++;
       const next = chain.current.then(async () => {
         queued.current--;
+        if (quitting.current) return false;
         busyRef.current = true;
         const more = queued.current ? ` (+${queued.current} queued)` : "";
         setView((v) => ({ ...v, busy: label + more, progress: null, message: null, error: null }));
@@ -196,7 +240,28 @@ export function useStack(stack: Stack) {
     (busy: string | null, progress: ProgressEvent | null = null) => setView((v) => ({ ...v, busy, progress })),
     [],
   );
-  return { view, run, reload, say, setBusy, busyRef, keyPressed };
+  /**
+   * Runs `fn` in the same queue as the operations, without taking the status line: a build
+   * and boot started after a push sees the tree the push left, and a pop pressed during the
+   * build waits until the build has finished reading it.
+   */
+  const inTurn = useCallback(<T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.current.then(fn);
+    chain.current = next.catch(() => undefined);
+    return next;
+  }, []);
+
+  /**
+   * Quit: operations queued behind the running one are dropped (the user left before they
+   * started); resolves when the running one, if any, has finished, with how many were dropped.
+   */
+  const quit = useCallback(async (): Promise<number> => {
+    const dropped = queued.current;
+    quitting.current = true;
+    await chain.current.catch(() => undefined);
+    return dropped;
+  }, []);
+  return { view, run, reload, say, setBusy, busyRef, keyPressed, quit, inTurn };
 }
 
 export function describePush(r: {

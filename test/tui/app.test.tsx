@@ -424,3 +424,83 @@ describe("pq tui: seams for sync and stored verdicts", () => {
     await settle(ui.lastFrame, /shared \(in the tree's repository\): no upstream · 1 uncommitted/);
   });
 });
+
+describe("pq tui against what a hostile tester tried", () => {
+  it("an emoji is a key like any other (no crash), and a pasted message is text, not keys", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("😀");
+    await tick();
+    ui.stdin.write("c");
+    await settle(ui.lastFrame, /new patch name:/);
+    await answer(ui, "m1");
+    await settle(ui.lastFrame, /message for m1:/);
+    await tick();
+    // A paste of two paragraphs whose words are all keys (O p o P u ...): none runs.
+    ui.stdin.write("Fix the frobnicator\n\nOn top of that, Pop it all and push a couple.");
+    await tick(100);
+    ui.stdin.write("\r");
+    await settle(ui.lastFrame, /created m1/);
+    expect(stack.applied()).toEqual(["m1"]);
+    expect(read(join(dir, "patches"), "m1")).toContain("Fix the frobnicator");
+    const ops = stack.recentOperations().entries.map((e) => e.op);
+    // Nothing after the new patch: no push, pop or undo ran from the paste.
+    expect(ops[0]).toBe("new m1");
+  });
+
+  it("[[ in one read moves the patch up twice", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("G");
+    await tick();
+    ui.stdin.write("[[");
+    await settle(ui.lastFrame, /1 U three/);
+    expect(seriesFile(dir)).toEqual(["three", "one", "two"]);
+  });
+
+  it("follows commands run in another terminal, and shows a broken series file as a refusal, not an exit", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    const other = await Stack.open({ tree: dir });
+    await other.push({ all: true });
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /3\/3 applied/);
+    write(join(dir, "patches"), "series", "one\ntwo\nthree\none\n");
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /listed twice/);
+    write(join(dir, "patches"), "series", "one\ntwo\nthree\n");
+    ui.stdin.write("o");
+    await settle(ui.lastFrame, /now at: two/);
+  });
+
+  it("after pq queue switch elsewhere, a push from the TUI refuses instead of mixing the queues", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    const { createQueue, switchQueue } = await import("../../src/queue/queues.js");
+    const other = await Stack.open({ tree: dir });
+    createQueue(other, "other");
+    await switchQueue(other, "other");
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /active queue is now/);
+    const state = JSON.parse(read(dir, ".pq/state.json"));
+    expect(state.applied).toEqual([]);
+  });
+
+  it("shows control characters of a patch in caret notation, never raw", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("evil");
+    write(dir, "a.txt", "a\nrm -rf ~ # evil\rok\n\x1b]0;title\x07tail\n");
+    await stack.refresh();
+    const ui = mount(stack);
+    const frame = await settle(ui.lastFrame, /\^M/);
+    expect(frame).toContain("rm -rf ~ # evil^Mok");
+    expect(frame).toContain("^[]0;title^Gtail");
+    expect(frame).not.toContain("\x1b]0");
+  });
+});

@@ -136,6 +136,23 @@ describe("pq tui in a real terminal (tmux)", () => {
     }
   });
 
+  it("killed (SIGTERM), gives the shell its screen back without mouse reports", async () => {
+    const dir = seriesRepo(5);
+    dirs.push(dir);
+    execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
+    tmux("new-session", "-d", "-s", "term", "-x", "100", "-y", "30", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
+    const until = Date.now() + 20_000;
+    while (!/series 1\/5/.test(tmux("capture-pane", "-p", "-t", "term")) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const pid = tmux("display", "-p", "-t", "term", "#{pane_pid}").trim();
+    // The shell's child: node running pq tui.
+    const node = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" }).trim().split("\n")[0];
+    process.kill(Number(node), "SIGTERM");
+    const end = Date.now() + 10_000;
+    while (!/pq exited 143/.test(tmux("capture-pane", "-p", "-t", "term")) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(tmux("capture-pane", "-p", "-t", "term")).toContain("pq exited 143");
+    expect(tmux("display", "-p", "-t", "term", "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
+  });
+
   it("refuses to start without a terminal", () => {
     const dir = seriesRepo(3);
     dirs.push(dir);

@@ -1,0 +1,89 @@
+/**
+ * A terminal delivers keys typed (or sent) quickly together as one read, which ink hands
+ * over as one string. This splits such a chunk the way the terminal produced it: escape
+ * sequences whole (arrows, page keys, mouse reports), every other character one code point
+ * (an emoji is one key, not two halves), so "[[" is two keys and "G[" is G then [.
+ */
+import type { Key } from "ink";
+
+/** Keys of a chunk, each as ink would have reported it alone. */
+export function splitChunk(input: string): [string, Key][] {
+  const keys: [string, Key][] = [];
+  for (let i = 0; i < input.length;) {
+    if (input[i] === "\x1b") {
+      let end = i + 1;
+      if (input[end] === "[") {
+        end++;
+        // A CSI sequence: parameter and intermediate bytes, then one final byte.
+        while (end < input.length && !(input.charCodeAt(end) >= 0x40 && input.charCodeAt(end) <= 0x7e)) end++;
+        end++;
+      } else if (input[end] === "O") end += 2;
+      else end++;
+      keys.push(sequenceKey(input.slice(i, Math.min(end, input.length))));
+      i = end;
+      continue;
+    }
+    const ch = String.fromCodePoint(input.codePointAt(i)!);
+    keys.push(charKey(ch));
+    i += ch.length;
+  }
+  return keys;
+}
+
+/** What ink reports for one character. */
+export function charKey(ch: string): [string, Key] {
+  const code = ch.charCodeAt(0);
+  if (ch === "\r" || ch === "\n") return ["", { return: true } as Key];
+  if (ch === "\t") return ["", { tab: true } as Key];
+  if (ch === "\x7f" || ch === "\b") return ["", { backspace: true } as Key];
+  if (code < 0x20) return [String.fromCharCode(code + 96), { ctrl: true } as Key];
+  return [ch, {} as Key];
+}
+
+const SEQUENCES: Record<string, Partial<Key>> = {
+  "[A": { upArrow: true },
+  "[B": { downArrow: true },
+  "[C": { rightArrow: true },
+  "[D": { leftArrow: true },
+  "[H": { home: true },
+  "[F": { end: true },
+  OA: { upArrow: true },
+  OB: { downArrow: true },
+  OH: { home: true },
+  OF: { end: true },
+  "[5~": { pageUp: true },
+  "[6~": { pageDown: true },
+  "[1~": { home: true },
+  "[4~": { end: true },
+  "[3~": { delete: true },
+};
+
+/** An escape sequence as a key: the ones pq uses by name, a mouse report as its text, anything else a key that does nothing. */
+function sequenceKey(sequence: string): [string, Key] {
+  const body = sequence.slice(1);
+  if (body === "") return ["", { escape: true, meta: true } as Key];
+  const known = SEQUENCES[body];
+  if (known) return ["", known as Key];
+  // Mouse reports are read from their text (parseMouse), as ink passes them.
+  if (body.startsWith("[<")) return [body, {} as Key];
+  return ["", { meta: true } as Key];
+}
+
+/**
+ * A chunk that is text rather than keys: lines (a line break with more after it), or words
+ * (a space in several characters). Keys typed fast ("jjj", "cname" and Enter) are neither.
+ * A paste into a prompt is typed into it (its line breaks as spaces, nothing submitted);
+ * outside a prompt it is not run as keys.
+ */
+export function isPaste(input: string): boolean {
+  if (input.includes("\x1b")) return false;
+  return /[\r\n][^]/.test(input) || (input.length > 3 && input.includes(" "));
+}
+
+/** Pasted text as one line for a prompt: line breaks become spaces, other control characters go. */
+export function pastedLine(input: string): string {
+  return input
+    .replace(/\r\n?|\n/g, " ")
+    .replace(/[\x00-\x1f\x7f]/g, "")
+    .replace(/ +$/, "");
+}

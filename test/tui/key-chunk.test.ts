@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { isPaste, pastedLine, splitChunk } from "../../src/tui/key-chunk.js";
+
+describe("a chunk of keys split as the terminal sent them", () => {
+  it("splits brackets, letters and escape sequences one key each", () => {
+    expect(splitChunk("[[").map(([k]) => k)).toEqual(["[", "["]);
+    expect(splitChunk("G[").map(([k]) => k)).toEqual(["G", "["]);
+    const keys = splitChunk("j\x1b[Ak\x1b[6~");
+    expect(keys.map(([k]) => k)).toEqual(["j", "", "k", ""]);
+    expect(keys[1][1].upArrow).toBe(true);
+    expect(keys[3][1].pageDown).toBe(true);
+    expect(splitChunk("j\r")[1][1].return).toBe(true);
+    // A mouse report stays whole, as its text.
+    expect(splitChunk("j\x1b[<64;10;5M").map(([k]) => k)).toEqual(["j", "[<64;10;5M"]);
+  });
+
+  it("keeps a character outside the BMP (an emoji) as one key", () => {
+    expect(splitChunk("🚀")).toEqual([["🚀", {}]]);
+    expect(splitChunk("a😀b").map(([k]) => k)).toEqual(["a", "😀", "b"]);
+  });
+
+  it("tells pasted text from fast keys", () => {
+    expect(isPaste("Fix the frobnicator\n\nOn top of that, Pop it all")).toBe(true);
+    expect(isPaste("fix [bug] here\r")).toBe(true);
+    expect(isPaste("jjjj")).toBe(false);
+    expect(isPaste("cname\r")).toBe(false);
+    expect(isPaste("pp")).toBe(false);
+    expect(pastedLine("Fix it\r\n\r\nbody\x07 text\n")).toBe("Fix it  body text");
+  });
+});
+
+describe("series columns in terminal cells", () => {
+  it("pads and cuts wide characters by the cells they take", async () => {
+    const { fit } = await import("../../src/tui/series-pane.js");
+    expect(fit("ünï-名前", 10)).toBe("ünï-名前  ");
+    expect(fit("名前名前名前", 7)).toBe("名前名…");
+    expect(fit("名前名前名前", 8)).toBe("名前名… ");
+    expect(fit("plain", 3)).toBe("pl…");
+    expect(fit("ab", 4)).toBe("ab  ");
+  });
+});
