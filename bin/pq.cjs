@@ -1,6 +1,6 @@
 // pq's launcher, as CommonJS: an ES module entry point makes Node set up its ESM loader
-// (and with it fs/promises, readline and the stream modules) before any of pq runs, 8-10 ms
-// of every command here. bin/pq starts this file; bin/pq.js imports it for `node bin/pq.js`.
+// (and with it fs/promises, readline and the stream modules) before any of pq runs: 10-20 ms
+// of every command here (README, Set up). bin/pq starts this file; bin/pq.js imports it for `node bin/pq.js`.
 //
 // The compiled CLI lives in dist/ (built by `npm ci` through the prepare script): the
 // one-file bundle when it is there, else the plain tsc output.

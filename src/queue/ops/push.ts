@@ -225,7 +225,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     let kept = run.length;
     if (![...chain.values()].every((v) => v === null || ctx.store.present(versionId(v)!))) {
       kept = run.findIndex((hit) => Object.values(hit.entry.files).some(([, post]) => post !== null && !ctx.store.present(versionId(post)!)));
-      careful.add(run[kept].index);
+      // (Always found: every version in the chain is some hit's result.)
+      if (kept === -1) kept = run.length;
+      else careful.add(run[kept].index);
     }
     const last = new Map<string, Version>();
     for (const { name, hash, entry } of run.slice(0, kept)) {
