@@ -4,7 +4,7 @@
  * action is one key (`?` lists them) and calls the same library operations as the CLI.
  */
 import React, { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
-import { Box, useApp, useInput, type Key } from "ink";
+import { Box, Text, useApp, useInput, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { stackActions, type Suspend } from "./actions.js";
 import { errorView } from "./error-view.js";
@@ -33,6 +33,9 @@ export interface AppProps {
 
 /** One-pane layout below this width. */
 export const WIDE = 100;
+/** The smallest terminal the layout fits in (header, five rows, the status lines, the keys). */
+export const MIN_ROWS = 11;
+export const MIN_COLUMNS = 30;
 
 export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppProps) {
   const { exit } = useApp();
@@ -60,6 +63,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
 
   // Layout: one line spare so ink never takes the clear-the-whole-screen path.
   const rows = Math.max(10, size.rows - 1);
+  // Below this the frame would be taller than the terminal and its top (the header, the cursor row) scroll away.
+  const tooSmall = size.rows < MIN_ROWS || size.columns < MIN_COLUMNS;
   const wide = size.columns >= WIDE;
   const paneHeight = rows - 1 - (STATUS_LINES + 1);
   const seriesWidth = wide ? Math.floor(size.columns * 0.5) : size.columns;
@@ -168,6 +173,11 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
   };
 
   const handleKey = (input: string, key: Key): void => {
+    // Too small to show the cursor row: only quitting, nothing acts on a patch unseen.
+    if (tooSmall) {
+      if (input === "q" || (key.ctrl && input === "c")) void quit().then(() => exit());
+      return;
+    }
     if (help) {
       // A help that does not fit scrolls; any other key closes it.
       const { maxOffset } = helpLayout(size.columns, paneHeight);
@@ -312,6 +322,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppPro
     />
   );
 
+  if (tooSmall) {
+    return (
+      <Text wrap="wrap">
+        pq tui needs at least {MIN_COLUMNS}x{MIN_ROWS}; this terminal is {size.columns}x{size.rows}. Make it bigger, or q to quit.
+      </Text>
+    );
+  }
   return (
     <Box flexDirection="column" width={size.columns} height={rows}>
       <HeaderBar view={view} queue={stack.queueDir} sync={sync} width={size.columns} theme={theme} />

@@ -142,7 +142,8 @@ describe("pq tui in a real terminal (tmux)", () => {
     execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
     tmux("new-session", "-d", "-s", "term", "-x", "100", "-y", "30", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
     const until = Date.now() + 20_000;
-    while (!/series 1\/5/.test(tmux("capture-pane", "-p", "-t", "term")) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (!/0\/5 applied/.test(tmux("capture-pane", "-p", "-t", "term")) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     const pid = tmux("display", "-p", "-t", "term", "#{pane_pid}").trim();
     // The shell's child: node running pq tui.
     const node = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" }).trim().split("\n")[0];
@@ -151,6 +152,29 @@ describe("pq tui in a real terminal (tmux)", () => {
     while (!/pq exited 143/.test(tmux("capture-pane", "-p", "-t", "term")) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(tmux("capture-pane", "-p", "-t", "term")).toContain("pq exited 143");
     expect(tmux("display", "-p", "-t", "term", "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
+  });
+
+  it("in a terminal too small for the layout, says so and acts on no key but q; back to size, draws again", async () => {
+    const dir = seriesRepo(5);
+    dirs.push(dir);
+    execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
+    tmux("new-session", "-d", "-s", "small", "-x", "80", "-y", "30", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
+    const waitIn = async (want: RegExp) => {
+      const until = Date.now() + 20_000;
+      let s = "";
+      while (!want.test((s = tmux("capture-pane", "-p", "-t", "small"))) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(s).toMatch(want);
+    };
+    await waitIn(/0\/5 applied/);
+    tmux("resize-window", "-t", "small", "-x", "80", "-y", "6");
+    await waitIn(/needs at least 30x11; this terminal is 80x6/);
+    tmux("send-keys", "-t", "small", "P");
+    await new Promise((r) => setTimeout(r, 300));
+    tmux("resize-window", "-t", "small", "-x", "80", "-y", "30");
+    await waitIn(/0\/5 applied/);
+    expect(execFileSync(process.execPath, [PQ, "applied"], { cwd: dir, encoding: "utf8" }).trim()).toBe("");
+    tmux("send-keys", "-t", "small", "q");
+    await waitIn(/pq exited 0/);
   });
 
   it("refuses to start without a terminal", () => {
