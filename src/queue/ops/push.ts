@@ -260,6 +260,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     const name = list[i];
     emit({ kind: "push", message: `applying ${name}`, current: i + 1, total: list.length });
+    // Every 64 patches the event loop gets a turn: a TUI running the push draws its progress
+    // and reads keys meanwhile (a cold push of thousands plans for seconds).
+    if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
     // The patch's hash comes from the stat cache when the file is unchanged: a warm push
     // reads no patch at all.
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
