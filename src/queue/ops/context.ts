@@ -10,6 +10,8 @@ import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
 import { readText, writeText } from "../../tree/files.js";
+import { readHeadCommit } from "../../git/head.js";
+import { gitBlobId } from "../../patch/index.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import type { PushCache, StatCache } from "../caches.js";
 import type { PlanContext } from "../refresh-plan.js";
@@ -100,3 +102,41 @@ export async function defaultAuthor(git: GitRepo | null): Promise<string | undef
     return undefined;
   }
 }
+
+/**
+ * The paths whose file at HEAD is not the given version (compared as git blob ids, so git
+ * reads no file). A path found equal at HEAD commit C stays so while HEAD is C: the answer
+ * is kept in the stat cache (unless `remember` is false, for dry runs), so a warm push or
+ * pop starts no git at all. `missingAtHead`: whether a path HEAD does not have counts as
+ * differing (push: an untracked file was edited since HEAD) or not (pop: untracked below
+ * the stack is not a commit on top).
+ */
+export async function differFromHead(
+  ctx: OpContext,
+  wanted: Map<string, Version>,
+  opts: { missingAtHead: "differs" | "agrees"; remember: boolean },
+): Promise<string[]> {
+  const headCommit = readHeadCommit(ctx.tree);
+  const key = (path: string) => `\0head/${path}`;
+  const verdict = (path: string) => `${headCommit} ${wanted.get(path)}`;
+  const unverified = [...wanted.keys()].filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
+  if (!unverified.length) return [];
+  const git = await ctx.repo();
+  const head = git ? await git.headBlobIds(unverified) : null;
+  if (!head) return [];
+  const differing = unverified.filter((path) => {
+    const atHead = head.get(path) ?? null;
+    if (atHead === null && opts.missingAtHead === "agrees") return false;
+    return atHead !== blobIdOf(ctx, path, wanted.get(path)!);
+  });
+  if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
+  return differing;
+}
+
+/** git's blob id for a stored version (null for no file). */
+function blobIdOf(ctx: OpContext, path: string, version: Version): string | null {
+  const id = versionId(version);
+  if (id === null) return null;
+  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
+}
+

@@ -8,11 +8,10 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { applyFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
-import { readHeadCommit } from "../../git/head.js";
+import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
-import { backupFiles, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { backupFiles, differFromHead, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -147,21 +146,10 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
       if (poppedSet.has(record.name)) restored.add(path);
     }
   }
-  const headCommit = readHeadCommit(ctx.tree);
-  const key = (path: string) => `\0head/${path}`;
-  const verdict = (path: string) => `${headCommit} ${below.get(path)}`;
-  const unverified = [...restored].filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
-  if (!unverified.length) return;
-  const git = await ctx.repo();
-  const head = git ? await git.headBlobIds(unverified) : null;
-  if (!head) return;
-  const committed = unverified.filter((path) => {
-    const atHead = head.get(path) ?? null;
-    // No file at HEAD: untracked below the stack (or created by a patch), not a commit on top.
-    if (atHead === null) return false;
-    return atHead !== blobId(ctx, path, below.get(path)!);
+  const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), {
+    missingAtHead: "agrees",
+    remember: true,
   });
-  if (headCommit !== null) for (const path of unverified) if (!committed.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   if (!committed.length) return;
   throw new PqError(
     "refused",
@@ -174,10 +162,4 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   );
 }
 
-/** git's blob id of a stored version (null for no file). */
-function blobId(ctx: OpContext, path: string, version: Version): string | null {
-  const id = versionId(version);
-  if (id === null) return null;
-  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
-}
 

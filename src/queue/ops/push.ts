@@ -7,16 +7,14 @@
  */
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { gitBlobId, type HunkResult } from "../../patch/index.js";
-import { join } from "node:path";
-import { fileStat, readText, sha1 } from "../../tree/files.js";
+import type { HunkResult } from "../../patch/index.js";
+import { fileStat, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
-import { readHeadCommit } from "../../git/head.js";
 import { isPushable } from "../series.js";
 import type { PushCacheEntry } from "../caches.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -157,19 +155,10 @@ async function refuseOverBaseEdits(
 ): Promise<void> {
   const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
   if (!onDisk.length) return;
-  // A (path, version) found equal to HEAD's file at HEAD commit C stays so while HEAD is C:
-  // the stat cache keeps the answer, so a warm push starts no git at all.
-  const headCommit = readHeadCommit(ctx.tree);
-  const key = (path: string) => `\0head/${path}`;
-  const verdict = (path: string) => `${headCommit} ${firstTouch.get(path)!.pre}`;
-  const unverified = onDisk.filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
-  if (!unverified.length) return;
-  const git = await ctx.repo();
-  // HEAD's blob ids against the git blob ids of what the push read: git reads no file.
-  const head = git ? await git.headBlobIds(unverified) : null;
-  if (!head) return;
-  const dirty = unverified.filter((path) => head.get(path) !== blobIdOf(ctx, path, firstTouch.get(path)!.pre));
-  if (headCommit !== null && !dryRun) for (const path of unverified) if (!dirty.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
+  const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), {
+    missingAtHead: "differs",
+    remember: !dryRun,
+  });
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
   throw overEdits(
@@ -179,12 +168,6 @@ async function refuseOverBaseEdits(
   );
 }
 
-/** git's blob id for a stored version (null for no file). */
-function blobIdOf(ctx: OpContext, path: string, version: Version): string | null {
-  const id = versionId(version);
-  if (id === null) return null;
-  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
-}
 
 export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
   const { tx } = ctx;
