@@ -186,8 +186,9 @@ async function applyEntry(
   failpoint("queue-written");
   if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
   failpoint("git-moved");
-  saveStateText(ctx.tree, stateText ?? ctx.store.get(entry.state[1]));
-  recordStateWritten(ctx.tree, ctx.statCache);
+  const state = stateText ?? ctx.store.get(entry.state[1]);
+  saveStateText(ctx.tree, state);
+  recordStateWritten(ctx.tree, ctx.statCache, `${state}\n`);
   ctx.statCache.save();
   return backups;
 }

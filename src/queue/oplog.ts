@@ -141,6 +141,20 @@ export class OplogReader {
    */
   readonly damaged: string[] = [];
   private lineNumber = 0;
+  /** The line read just before (the next one in the file). */
+  private newerLine: string | undefined;
+
+  /**
+   * A line cut short by a crash: the start of the line after it (the journal's entry logged
+   * again), the start of an entry whose id was read already, or the zero bytes a file system
+   * can leave where a write was under way.
+   */
+  private tornAndLoggedAgain(line: string, newer: string | undefined): boolean {
+    if (newer !== undefined && newer.startsWith(line)) return true;
+    if (/^\0+$/.test(line)) return true;
+    const id = /^\{"id":"([^"]+)"/.exec(line)?.[1];
+    return id !== undefined && this.byId.has(id);
+  }
 
   /** Parses one more line; false at the start of the log. */
   private parseNext(): boolean {
@@ -157,9 +171,10 @@ export class OplogReader {
       } catch {
         entry = undefined;
       }
+      const newer = this.newerLine;
+      this.newerLine = next.value;
       if (!isEntry(entry)) {
-        const id = /^\{"id":"([^"]+)"/.exec(next.value)?.[1];
-        if (!(entry === undefined && id !== undefined && this.byId.has(id))) this.damaged.push(`line ${this.lineNumber} from the end`);
+        if (!(entry === undefined && this.tornAndLoggedAgain(next.value, newer))) this.damaged.push(`line ${this.lineNumber} from the end`);
         continue;
       }
       this.parsed.push(entry);

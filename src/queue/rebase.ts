@@ -169,6 +169,20 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
   }
   const oldHead = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
   if (oldHead === newHead) return { upstream, oldHead, newHead, steps: [], upToDate: true };
+  // The base move resets the branch to the upstream: commits of its own (a pq finish, a hand
+  // commit) would be dropped from it without a word. git rebase would carry them; pq refuses.
+  const local = gitOut(stack.tree, ["log", "--format=%h %s", `${newHead}..${oldHead}`]).trim().split("\n").filter(Boolean);
+  if (local.length) {
+    throw new PqError(
+      "refused",
+      `the branch has ${local.length} commit(s) that ${upstream} does not: ${local.slice(0, 3).join("; ")}${local.length > 3 ? "; ..." : ""}; moving the base to ${upstream} would drop them`,
+      [
+        "nothing was changed",
+        `pq uncommit turns finished commits back into patches (then pq rebase carries them), or pq pop -a, git rebase ${upstream}, pq push -a`,
+      ],
+      { commits: local },
+    );
+  }
   const applied = stack.applied();
   const patches: Record<string, string> = {};
   for (const { name } of stack.series()) {

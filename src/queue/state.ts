@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { asciiJson, fileStat, readText, writeAtomic, type FileStat } from "../tree/files.js";
+import { asciiJson, fileStat, readText, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import type { StatCache } from "./caches.js";
 
 /**
@@ -117,7 +117,7 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
   if (text === null) return null;
   try {
     const state = JSON.parse(text) as StackState;
-    if (!(st && wroteState(statCache!, st))) checkState(state);
+    if (!(st && wroteState(statCache!, st, text))) checkState(state);
     return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {
     throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
@@ -129,21 +129,22 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
 
 /**
  * state.json as pq's executor wrote it (a state that passed the check when it was planned)
- * is recorded in the stat cache, under git's racy rule like every entry there: a 1000-patch
- * state costs 5-7 ms to check, at every command. Any other write (a hand edit, a copy, a
- * truncation) changes its size or mtime, and the check runs again.
+ * is recorded in the stat cache with the text's SHA-1: a 1000-patch state costs 5-7 ms to
+ * check at every command, and ~1 ms to hash. Any other text (a hand edit, even one that
+ * keeps the size and the mtime, a copy, a truncation) is checked again.
  */
 const STATE_KEY = "\0state.json";
-const WRITTEN_BY_PQ = "written-by-pq";
+const writtenByPq = (text: string) => `written-by-pq ${sha1(text)}`;
 
-function wroteState(statCache: StatCache, st: FileStat): boolean {
-  return statCache.lookup(STATE_KEY, st.size, st.mtimeMs) === WRITTEN_BY_PQ;
+function wroteState(statCache: StatCache, st: FileStat, text: string): boolean {
+  const recorded = statCache.lookup(STATE_KEY, st.size, st.mtimeMs);
+  return recorded !== undefined && recorded === writtenByPq(text);
 }
 
-/** Records that state.json, as it is on disk now, is the text the executor wrote. */
-export function recordStateWritten(tree: string, statCache: StatCache): void {
+/** Records that state.json, as it is on disk now, is `text`, which the executor wrote. */
+export function recordStateWritten(tree: string, statCache: StatCache, text: string): void {
   const st = fileStat(statePaths(tree).state);
-  if (st) statCache.record(STATE_KEY, st.size, st.mtimeMs, WRITTEN_BY_PQ);
+  if (st) statCache.record(STATE_KEY, st.size, st.mtimeMs, writtenByPq(text));
 }
 
 /** A hand-edited or truncated state must not reach the code that trusts it. */

@@ -305,3 +305,26 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(ends[0]).not.toContain("p12\\n");
   });
 });
+
+describe("rebase and commits of the branch's own", () => {
+  it("refuses to move the base over a finished commit the upstream does not have, naming it", async () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "fin", "-m", "to be finished")).code).toBe(0);
+    write(dir, "b.txt", "b\nfinished\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    git(dir, "checkout", "-q", "upstream");
+    write(dir, "a.txt", "a\nup\n");
+    git(dir, "commit", "-qam", "up1");
+    git(dir, "checkout", "-q", "-");
+    const head = git(dir, "rev-parse", "HEAD");
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("to be finished");
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    expect(read(dir, "b.txt")).toBe("b\nfinished\n");
+  });
+});

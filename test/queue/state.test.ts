@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { utimesSync } from "node:fs";
+import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatCache } from "../../src/queue/caches.js";
 import { ensureStateDir, loadState, loadStateAndText, recordStateWritten, saveState, saveStateText, statePaths, type StackState } from "../../src/queue/state.js";
-import { cleanup, tempDir } from "../helpers/repo.js";
+import { cleanup, read, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -81,12 +81,19 @@ describe("a state.json the executor wrote is not checked again", () => {
     saveStateText(tree, JSON.stringify(stateWith("g".repeat(40), B)));
     utimesSync(statePaths(tree).state, 1_000_000, 1_000_000);
     const cache = new StatCache(cacheFile);
-    recordStateWritten(tree, cache);
+    recordStateWritten(tree, cache, read(tree, ".pq/state.json"));
     cache.save();
     expect(loadStateAndText(tree, new StatCache(cacheFile))?.state.applied).toHaveLength(2);
     // Without the stat cache (or with a file touched since), the check runs.
     expect(() => loadStateAndText(tree)).toThrow(/applied patch 2 \(two.patch\)/);
     utimesSync(statePaths(tree).state, 1_000_001, 1_000_001);
+    expect(() => loadStateAndText(tree, new StatCache(cacheFile))).toThrow(/applied patch 2 \(two.patch\)/);
+    // The same size and mtime but other bytes (a hand edit with the mtime put back): checked.
+    utimesSync(statePaths(tree).state, 1_000_000, 1_000_000);
+    expect(loadStateAndText(tree, new StatCache(cacheFile))?.state.applied).toHaveLength(2);
+    const same = read(tree, ".pq/state.json").replace("gggg", "gggh");
+    writeFileSync(statePaths(tree).state, same);
+    utimesSync(statePaths(tree).state, 1_000_000, 1_000_000);
     expect(() => loadStateAndText(tree, new StatCache(cacheFile))).toThrow(/applied patch 2 \(two.patch\)/);
     // Written again by something else, same size: a new mtime, checked.
     saveStateText(tree, JSON.stringify(stateWith("h".repeat(40), B)));

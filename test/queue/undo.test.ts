@@ -426,3 +426,63 @@ describe("a pop over patches committed by hand", () => {
     expect(read(dir, "b.txt")).toBe("b\nwork\n");
   });
 });
+
+describe("no false refusals from the log and HEAD checks (round 3 of hostile testing)", () => {
+  async function tree(): Promise<string> {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", "a\np1\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    return dir;
+  }
+
+  it("undo of a finish made on a detached HEAD", async () => {
+    const dir = await tree();
+    git(dir, "checkout", "-q", "--detach");
+    const before = git(dir, "rev-parse", "HEAD");
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD")).not.toBe(before);
+    const r = await pq(dir, "undo");
+    expect(r.code, r.err).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD")).toBe(before);
+  });
+
+  it("a torn log line (a prefix, or zero bytes) followed by its entry logged again does not stop undo", async () => {
+    const dir = await tree();
+    for (const torn of [(line: string) => line.slice(0, 7), () => "\0\0\0\0"]) {
+      const lines = read(dir, ".pq/oplog").split("\n").filter(Boolean);
+      const last = lines.at(-1)!;
+      write(dir, ".pq/oplog", [...lines.slice(0, -1), torn(last), last].join("\n") + "\n");
+      const listed = await pq(dir, "oplog");
+      expect(listed.err).toBe("");
+      const r = await pq(dir, "undo");
+      expect(r.code, r.err).toBe(0);
+      expect((await pq(dir, "redo")).code).toBe(0);
+    }
+  });
+
+  it("redo and undo over a state.json written in another layout (indented, as older pq wrote it)", async () => {
+    const dir = await tree();
+    expect((await pq(dir, "undo")).code).toBe(0);
+    write(dir, ".pq/state.json", JSON.stringify(JSON.parse(read(dir, ".pq/state.json")), null, 2) + "\n");
+    const r = await pq(dir, "redo");
+    expect(r.code, r.err).toBe(0);
+    expect(read(dir, "patches/p1")).toContain("+p1");
+  });
+
+  it("pop refuses over a hand commit of a patch that deletes a file", async () => {
+    const dir = makeRepo({ "a.txt": "a\n", "gone.txt": "bye\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "rm")).code).toBe(0);
+    git(dir, "rm", "-q", "gone.txt");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    git(dir, "commit", "-qam", "hand commit");
+    const r = await pq(dir, "pop");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("gone.txt");
+    expect(existsSync(join(dir, "gone.txt"))).toBe(false);
+  });
+});

@@ -107,15 +107,9 @@ export async function defaultAuthor(git: GitRepo | null): Promise<string | undef
  * The paths whose file at HEAD is not the given version (compared as git blob ids, so git
  * reads no file). A path found equal at HEAD commit C stays so while HEAD is C: the answer
  * is kept in the stat cache (unless `remember` is false, for dry runs), so a warm push or
- * pop starts no git at all. `missingAtHead`: whether a path HEAD does not have counts as
- * differing (push: an untracked file was edited since HEAD) or not (pop: untracked below
- * the stack is not a commit on top).
+ * pop starts no git at all. A path HEAD does not have agrees only with no file.
  */
-export async function differFromHead(
-  ctx: OpContext,
-  wanted: Map<string, Version>,
-  opts: { missingAtHead: "differs" | "agrees"; remember: boolean },
-): Promise<string[]> {
+export async function differFromHead(ctx: OpContext, wanted: Map<string, Version>, opts: { remember: boolean }): Promise<string[]> {
   const headCommit = readHeadCommit(ctx.tree);
   const key = (path: string) => `\0head/${path}`;
   const verdict = (path: string) => `${headCommit} ${wanted.get(path)}`;
@@ -124,11 +118,7 @@ export async function differFromHead(
   const git = await ctx.repo();
   const head = git ? await git.headBlobIds(unverified) : null;
   if (!head) return [];
-  const differing = unverified.filter((path) => {
-    const atHead = head.get(path) ?? null;
-    if (atHead === null && opts.missingAtHead === "agrees") return false;
-    return atHead !== blobIdOf(ctx, path, wanted.get(path)!);
-  });
+  const differing = unverified.filter((path) => (head.get(path) ?? null) !== blobIdOf(ctx, path, wanted.get(path)!));
   if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   return differing;
 }

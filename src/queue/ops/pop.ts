@@ -146,10 +146,9 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
       if (poppedSet.has(record.name)) restored.add(path);
     }
   }
-  const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), {
-    missingAtHead: "agrees",
-    remember: true,
-  });
+  // A file below the stack that HEAD no longer has was deleted by a commit (push refuses a
+  // patch over a file HEAD does not have, so it was there when the stack was pushed).
+  const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), { remember: true });
   if (!committed.length) return;
   throw new PqError(
     "refused",

@@ -155,10 +155,7 @@ async function refuseOverBaseEdits(
 ): Promise<void> {
   const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
   if (!onDisk.length) return;
-  const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), {
-    missingAtHead: "differs",
-    remember: !dryRun,
-  });
+  const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), { remember: !dryRun });
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
   throw overEdits(

@@ -11,6 +11,7 @@ import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
+import type { ObjectStore } from "../../tree/objects.js";
 import { backupFiles, type OpContext } from "./context.js";
 
 export interface UndoReport {
@@ -39,11 +40,28 @@ export function undoCandidates(tree: string, direction: "undo" | "redo", command
  * off: anything else means the stack changed outside the log (a queue switch, a hand-edited
  * state or log), and the recorded moves would land on the wrong files or the wrong queue.
  */
-function refuseBrokenChain(current: StackState, ordered: OplogEntry[], direction: "undo" | "redo"): void {
+function refuseBrokenChain(store: ObjectStore, current: StackState, ordered: OplogEntry[], direction: "undo" | "redo"): void {
   const [from, to] = direction === "undo" ? [1, 0] : [0, 1];
+  // States are compared as pq writes them: a state.json in another layout (written indented by
+  // an older pq, or reformatted by hand) is the same state.
+  const canonical = new Map<string, string | null>();
+  const canonicalOf = (id: string): string | null => {
+    if (!canonical.has(id)) {
+      let text: string | null = null;
+      try {
+        text = sha1(asciiJson(JSON.parse(store.get(id))));
+      } catch {
+        /* not readable: compared by id only */
+      }
+      canonical.set(id, text);
+    }
+    return canonical.get(id)!;
+  };
+  const same = (a: string, b: string) => a === b || (canonicalOf(a) ?? a) === (canonicalOf(b) ?? b);
   let expected = sha1(asciiJson(current));
+  canonical.set(expected, expected);
   for (const e of ordered) {
-    if (e.state[from] !== expected) {
+    if (!same(e.state[from], expected)) {
       const first = e === ordered[0];
       throw new PqError(
         "refused",
@@ -86,7 +104,7 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       "pq rebase UPSTREAM starts the rebase again",
     ]);
   }
-  refuseBrokenChain(tx.state, ordered, direction);
+  refuseBrokenChain(store, tx.state, ordered, direction);
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
   const queueRequired = new Map<string, string | null>();
@@ -154,7 +172,8 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
   const [expect, target] = direction === "undo" ? [first.to, last.from] : [first.from, last.to];
   // The branch's files go into the index of whatever is checked out: that must be the branch.
   const head = await git.symbolicHead();
-  if (head !== first.ref) {
+  // A finish on a detached HEAD moved HEAD itself.
+  if (head !== first.ref && !(head === null && first.ref === "HEAD")) {
     throw new PqError(
       "refused",
       `${direction} would move ${first.ref.replace(/^refs\/heads\//, "")}, but ${head ? head.replace(/^refs\/heads\//, "") : "a detached HEAD"} is checked out`,
