@@ -125,6 +125,11 @@ export class Stack {
     this.pushCache = new PushCache(p.pushCache);
   }
 
+  /** Where events of this stack's own doing go from now on (the TUI takes them over from the CLI's sink). */
+  setEventSink(sink: EventSink): void {
+    this.onEvent = sink;
+  }
+
   // ---------------------------------------------------------------- opening
 
   static async init(opts: StackOptions): Promise<Stack> {

@@ -29,6 +29,8 @@ export interface AppProps {
   /** Runs `fn` with the terminal handed over (for $EDITOR); run.tsx leaves ink's screen meanwhile. */
   suspend?: Suspend;
   env?: NodeJS.ProcessEnv;
+  /** Shown in the status line at start (an interrupted operation the opening completed). */
+  startMessage?: string | null;
 }
 
 /** One-pane layout below this width. */
@@ -37,11 +39,11 @@ export const WIDE = 100;
 export const MIN_ROWS = 11;
 export const MIN_COLUMNS = 30;
 
-export function App({ stack, suspend = (fn) => fn(), env = process.env }: AppProps) {
+export function App({ stack, suspend = (fn) => fn(), env = process.env, startMessage = null }: AppProps) {
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
   const size = useTerminalSize();
-  const { view, run, reload, say, keyPressed, quit, busyRef, inTurn } = useStack(stack);
+  const { view, run, reload, say, keyPressed, quit, busyRef, inTurn } = useStack(stack, startMessage);
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);

@@ -13,7 +13,7 @@ const ALT_OFF = "\x1b[?1049l";
 const CURSOR_SHOW = "\x1b[?25h";
 const CURSOR_HIDE = "\x1b[?25l";
 
-export async function runTui(stack: Stack): Promise<void> {
+export async function runTui(stack: Stack, startMessage: string | null = null): Promise<void> {
   const { stdin, stdout } = process;
   const restore = () => stdout.write(MOUSE_OFF + ALT_OFF + CURSOR_SHOW);
   stdout.write(ALT_ON + MOUSE_ON);
@@ -32,7 +32,7 @@ export async function runTui(stack: Stack): Promise<void> {
     }
   };
 
-  const app = render(<App stack={stack} suspend={suspend} />, { exitOnCtrlC: false, maxFps: 60 });
+  const app = render(<App stack={stack} suspend={suspend} startMessage={startMessage} />, { exitOnCtrlC: false, maxFps: 60 });
   // Killed (kill, a closed terminal): the shell gets its screen back, without mouse reports,
   // and the exit status a shell expects for the signal. A stack operation under way is
   // completed or rolled back by the next pq command, from its journal.

@@ -82,13 +82,13 @@ const STATUS_AFTER_OP_MS = 200;
 
 export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>;
 
-export function useStack(stack: Stack) {
+export function useStack(stack: Stack, startMessage: string | null = null) {
   const [view, setView] = useState<StackView>(() => ({
     ...snapshot(stack),
     status: null,
     busy: null,
     progress: null,
-    message: null,
+    message: startMessage,
     error: null,
     generation: 0,
   }));
@@ -143,8 +143,23 @@ export function useStack(stack: Stack) {
     }
   }, [stack]);
 
+  /**
+   * An interrupted operation completed by the next one the TUI runs (and where edits made
+   * since were saved) is news the status line keeps, ahead of that operation's own result.
+   */
+  const recovered = useRef<string | null>(null);
+  useEffect(() => {
+    stack.setEventSink((e) => {
+      if (e.kind === "recover") recovered.current = e.message;
+    });
+  }, [stack]);
+
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null) => {
+      if (recovered.current) {
+        message = message ? `${recovered.current} · then ${message}` : recovered.current;
+        recovered.current = null;
+      }
       const now = fresh();
       setView((v) => ({
         ...v,
@@ -173,7 +188,8 @@ export function useStack(stack: Stack) {
   const lastSignature = useRef<string | null>(null);
 
   useEffect(() => {
-    void reload();
+    void reload(startMessage);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [reload]);
 
   // Edits made in another window show up as "unrefreshed" without a key press. The next

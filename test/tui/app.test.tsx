@@ -504,3 +504,23 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(frame).not.toContain("\x1b]0");
   });
 });
+
+describe("pq tui and an operation killed in another terminal", () => {
+  it("says on the status line that it completed it and where edits made since were saved", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { resolve } = await import("node:path");
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "push"], {
+      cwd: dir,
+      env: { ...process.env, PQ_FAILPOINT: "journal-written" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    write(dir, "a.txt", "a\nmy edit\n");
+    ui.stdin.write("p");
+    const frame = await settle(ui.lastFrame, /completed an interrupted operation/);
+    expect(frame).toMatch(/saved in/);
+    expect(existsSync(join(dir, ".pq/backups"))).toBe(true);
+  });
+});

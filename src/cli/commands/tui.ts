@@ -11,12 +11,16 @@ export default defineCommand({
   run: async (args, io) => {
     if (!process.stdin.isTTY || !process.stdout.isTTY)
       throw new PqError("usage", "pq tui needs a terminal", ["run it in an interactive terminal; scripts use the other commands"]);
-    const stack = await openStack(args, io);
+    // An interrupted operation completed while opening is said on the TUI's status line.
+    let recovered: string | null = null;
+    const stack = await openStack(args, io, (e) => {
+      if (e.kind === "recover") recovered = e.message;
+    });
     // React's development build checks every render and costs the TUI frames; pq ships none of it.
     process.env.NODE_ENV ??= "production";
     // Loaded here, not at start-up: ink and react cost every other command ~100 ms.
     const { runTui } = await loadTuiOnTerminal();
-    await runTui(stack);
+    await runTui(stack, recovered);
   },
 });
 
