@@ -184,7 +184,7 @@ async function applyEntry(
     else writeAtomic(full, ctx.store.get(after));
   }
   failpoint("queue-written");
-  if (entry.git) await moveGit(ctx, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]));
+  if (entry.git) await moveGit(ctx, entry.op, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]), replaying);
   failpoint("git-moved");
   const state = stateText ?? ctx.store.get(entry.state[1]);
   saveStateText(ctx.tree, state);
@@ -228,12 +228,33 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   return backups;
 }
 
-async function moveGit(ctx: ExecContext, ref: string, from: string, to: string, index: [string, string | null][]): Promise<void> {
+async function moveGit(
+  ctx: ExecContext,
+  op: string,
+  ref: string,
+  from: string,
+  to: string,
+  index: [string, string | null][],
+  replaying: boolean,
+): Promise<void> {
   const git = await ctx.repo();
   if (!git) throw new PqError("git", "this operation moves a git branch, but the tree is no longer a git work tree");
   const now = await git.readRef(ref);
   if (now === from) await git.updateRef(ref, to, from);
-  else if (now !== to) {
+  else if (now !== to && replaying) {
+    // Killed before the branch moved, and a commit made since: the queue half of the
+    // operation is written, the branch half cannot be (it would drop that commit).
+    const branch = ref.replace(/^refs\/heads\//, "");
+    throw new PqError(
+      "refused",
+      `${op} was interrupted before it moved ${branch}, and ${branch} has moved since (now ${now?.slice(0, 12)}): pq cannot complete it without dropping that commit`,
+      [
+        `git reset --soft ${from.slice(0, 12)} takes the new commit(s) back, keeping their changes staged; the next pq command then completes ${op}`,
+        "then commit your changes again (git commit)",
+      ],
+      { ref, expected: from, actual: now, op },
+    );
+  } else if (now !== to) {
     throw new PqError("git", `${ref} moved to ${now} while pq was moving it from ${from} to ${to}`, [
       "pq changed nothing else; check git log and run the command again",
     ]);

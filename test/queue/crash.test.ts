@@ -188,3 +188,31 @@ describe("an I/O error after the journal is written", () => {
     }
   });
 });
+
+describe("a finish killed before it moved the branch, then a commit made by hand", () => {
+  it("is refused with the way out (git reset --soft), which then completes it", () => {
+    const dir = makeRepo({ "a.txt": "a\n", "u.txt": "u\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const base = git(dir, "rev-parse", "HEAD").trim();
+      const killed = spawnSync(process.execPath, [PQ, "finish", "-a"], { cwd: dir, env: { ...process.env, PQ_FAILPOINT: "queue-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      write(dir, "u.txt", "u\nmine\n");
+      git(dir, "commit", "-qm", "mine", "u.txt");
+      const stuck = runPq(dir, "top");
+      expect(stuck.status).toBe(12);
+      expect(stuck.stderr).toContain(`git reset --soft ${base.slice(0, 12)}`);
+      git(dir, "reset", "-q", "--soft", base);
+      const next = runPq(dir, "series");
+      expect(next.status).toBe(0);
+      expect(next.stderr).toContain("completed an interrupted operation (finish");
+      expect(git(dir, "log", "-1", "--format=%s").trim()).toBe("p1");
+      expect(git(dir, "diff", "--cached", "--name-only").trim()).toBe("u.txt");
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
