@@ -18,10 +18,19 @@ if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
 }
 
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
+// Output that cannot be written otherwise (a full disk, a closed descriptor) is a failure,
+// said on stderr, with the exit code of pq's other operating-system refusals (2).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
+    if (stream === process.stdout) {
+      try {
+        process.stderr.write(`pq: cannot write the output: ${e.message}\n`);
+      } catch {
+        /* stderr is gone too */
+      }
+    }
+    process.exit(2);
   });
 }
 
@@ -30,8 +39,10 @@ const argv = process.argv.slice(2);
 const run = existsSync(bundle)
   ? runBundle(bundle, argv)
   : import(require("node:url").pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then(({ main }) => main(argv));
-run.then((code) => {
+run.then(async (code) => {
   process.exitCode = code;
+  // A failed write of the output reports its error on the next tick: let it come first.
+  await new Promise((resolve) => setImmediate(resolve));
   exitIfIdle();
 });
 

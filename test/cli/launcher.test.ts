@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
@@ -41,6 +41,31 @@ describe("bin/pq, the installed command", () => {
     const missing = run("push", "no-such-patch");
     expect(missing.status).toBe(3);
     expect(missing.stderr).toMatch(/^pq: /);
+  });
+
+  it("output that cannot be written (a full disk) is a failure said on stderr, as git's; a closed pipe stays quiet", () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    expect(spawnSync(LAUNCHER, ["init"], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(LAUNCHER, ["new", "p1"], { cwd: dir }).status).toBe(0);
+    write(dir, "a.txt", "a\nchanged\n");
+    expect(spawnSync(LAUNCHER, ["refresh"], { cwd: dir }).status).toBe(0);
+    write(dir, "a.txt", "a\nchanged\nagain\n");
+    const full = openSync("/dev/full", "w");
+    try {
+      for (const args of [["series"], ["diff"], ["show", "p1"]]) {
+        const r = spawnSync(LAUNCHER, args, { cwd: dir, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+        expect(r.status, args.join(" ")).toBe(2);
+        expect(r.stderr).toContain("pq: cannot write the output: ENOSPC");
+      }
+    } finally {
+      closeSync(full);
+    }
+    const piped = spawnSync("sh", ["-c", `${LAUNCHER} series | head -c 1 >/dev/null; echo "\${PIPESTATUS:-0}"`], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(piped.stderr).toBe("");
   });
 
   it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {
