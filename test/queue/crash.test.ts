@@ -86,10 +86,19 @@ describe("SIGKILL in the middle of push -a / pop -a", () => {
   }, 120_000);
 });
 
+/** Runs `fn` in a fresh repository with `files`, removed afterwards. */
+function inRepo(files: Record<string, string>, fn: (dir: string) => void): void {
+  const dir = makeRepo(files);
+  try {
+    fn(dir);
+  } finally {
+    cleanup(dir);
+  }
+}
+
 describe("edits made between a kill and the next command", () => {
   it("are saved in .pq/backups before the journal's replay overwrites them, and the command says so", () => {
-    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
-    try {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1 line\n");
@@ -113,14 +122,11 @@ describe("edits made between a kill and the next command", () => {
       expect(readFileSync(join(saved![1], "n.txt"), "utf8")).toBe("new\nmore work\n");
       // A pop writes no queue file: the note stays where it was typed.
       expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("a note in the patch");
-    } finally {
-      cleanup(dir);
-    }
+    });
   });
 
   it("a patch file edited by hand after a killed refresh is saved before the replay writes the refreshed one", () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    try {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1\n");
@@ -133,14 +139,11 @@ describe("edits made between a kill and the next command", () => {
       expect(saved, next.stderr).not.toBeNull();
       expect(readFileSync(join(saved![1], "p1"), "utf8")).toBe(edited);
       expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("+p1");
-    } finally {
-      cleanup(dir);
-    }
+    });
   });
 
   it("a replay over files as the kill left them saves nothing", () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    try {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1\n");
@@ -154,16 +157,13 @@ describe("edits made between a kill and the next command", () => {
         expect(runPq(dir, "push").status).toBe(0);
       }
       expect(existsSync(join(dir, ".pq/backups"))).toBe(false);
-    } finally {
-      cleanup(dir);
-    }
+    });
   });
 });
 
 describe("an I/O error after the journal is written", () => {
   it("says the operation stopped half way and will be completed, exits 13, and the next command completes it", () => {
-    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
-    try {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       for (const f of ["a.txt", "b.txt", "c.txt"]) write(dir, f, `${f} changed\n`);
@@ -183,16 +183,13 @@ describe("an I/O error after the journal is written", () => {
       expect(next.stderr).not.toContain("saved in");
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
       expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("c\n");
-    } finally {
-      cleanup(dir);
-    }
+    });
   });
 });
 
 describe("a finish killed before it moved the branch, then a commit made by hand", () => {
   it("is refused with the way out (git reset --soft), which then completes it", () => {
-    const dir = makeRepo({ "a.txt": "a\n", "u.txt": "u\n" });
-    try {
+    inRepo({ "a.txt": "a\n", "u.txt": "u\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1\n");
@@ -211,8 +208,6 @@ describe("a finish killed before it moved the branch, then a commit made by hand
       expect(next.stderr).toContain("completed an interrupted operation (finish");
       expect(git(dir, "log", "-1", "--format=%s").trim()).toBe("p1");
       expect(git(dir, "diff", "--cached", "--name-only").trim()).toBe("u.txt");
-    } finally {
-      cleanup(dir);
-    }
+    });
   });
 });

@@ -273,6 +273,17 @@ describe("commands in the operation log", () => {
   });
 });
 
+/** A tree with `files` (a.txt among them), pq init, and a refreshed patch p1 that adds a line to a.txt. */
+async function treeWithP1(files: Record<string, string>): Promise<string> {
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  expect((await pq(dir, "init")).code).toBe(0);
+  expect((await pq(dir, "new", "p1")).code).toBe(0);
+  write(dir, "a.txt", files["a.txt"] + "p1\n");
+  expect((await pq(dir, "refresh")).code).toBe(0);
+  return dir;
+}
+
 describe("undo and redo trust the log only where it is whole and in step with the stack", () => {
   async function oneQueue(): Promise<string> {
     const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
@@ -304,10 +315,7 @@ describe("undo and redo trust the log only where it is whole and in step with th
   });
 
   it("a damaged line in the log is named by pq oplog and stops undo, a wrong-shaped one too", async () => {
-    const dir = await oneQueue();
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.txt", lines(10) + "p1\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await treeWithP1({ "a.txt": lines(10), "b.txt": lines(10, "b") });
     expect((await pq(dir, "pop")).code).toBe(0);
     const log = read(dir, ".pq/oplog").split("\n");
     // The newest line (the pop) cut in half, with nothing logged after it.
@@ -331,10 +339,7 @@ describe("undo and redo trust the log only where it is whole and in step with th
   });
 
   it("pq oplog marks an undone operation as undone after later operations too, and says what redo can re-do", async () => {
-    const dir = await oneQueue();
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.txt", lines(10) + "p1\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await treeWithP1({ "a.txt": lines(10), "b.txt": lines(10, "b") });
     expect((await pq(dir, "undo")).code).toBe(0);
     let ops = JSON.parse((await pq(dir, "oplog", "--json")).out) as { op: string; undone: boolean; redoable: boolean }[];
     expect(ops.find((o) => o.op === "refresh p1")).toMatchObject({ undone: true, redoable: true });
@@ -374,12 +379,7 @@ describe("undo of finish with another branch checked out, and where --force save
   });
 
   it("undo --force names every directory it saved files in, and only ones it made", async () => {
-    const dir = makeRepo({ "a.txt": lines(5) });
-    dirs.push(dir);
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.txt", lines(5) + "p1\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await treeWithP1({ "a.txt": lines(5) });
     write(dir, "patches/p1", read(dir, "patches/p1") + "# a note\n");
     let r = await pq(dir, "undo", "--force");
     expect(r.code).toBe(0);
@@ -405,12 +405,7 @@ describe("undo of finish with another branch checked out, and where --force save
 
 describe("a pop over patches committed by hand", () => {
   it("refuses instead of leaving the user's commit reverted in the tree, and pops once the commit is taken back", async () => {
-    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
-    dirs.push(dir);
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.txt", "a\np1\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await treeWithP1({ "a.txt": "a\n", "b.txt": "b\n" });
     // A warm pop and push first: the answers it keeps must not hide the commit made later.
     expect((await pq(dir, "pop")).code).toBe(0);
     expect((await pq(dir, "push")).code).toBe(0);
@@ -428,15 +423,7 @@ describe("a pop over patches committed by hand", () => {
 });
 
 describe("no false refusals from the log and HEAD checks (round 3 of hostile testing)", () => {
-  async function tree(): Promise<string> {
-    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
-    dirs.push(dir);
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.txt", "a\np1\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
-    return dir;
-  }
+  const tree = () => treeWithP1({ "a.txt": "a\n", "b.txt": "b\n" });
 
   it("undo of a finish made on a detached HEAD", async () => {
     const dir = await tree();
