@@ -8,6 +8,7 @@ import { withoutTimings, type CiReport } from "../../src/ci/report.js";
 import { runCi } from "../../src/ci/run.js";
 import { openScratch } from "../../src/ci/scratch.js";
 import { createFilePatch } from "../../src/patch/index.js";
+import { seriesPrefix } from "../helpers/kernels.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
 
 /**
@@ -81,19 +82,23 @@ describe("pq ci through the caches", () => {
     expect(withoutTimings(again)).toEqual(withoutTimings(baseline));
   }, 120_000);
 
-  it("a code change refreshed into the 7th patch reboots exactly the states from 7 on; --no-cache reboots all", async () => {
+  // The third patch from the top: its states and the two above it are rebuilt, and the rest of the series shows what is kept.
+  const changedPatch = () => baseline.states.length - 3;
+
+  it("a code change refreshed into a patch reboots exactly the states from it on; --no-cache reboots all", async () => {
     const ws = workspace();
     const n = baseline.states.length - 1;
-    expect(n).toBeGreaterThanOrEqual(7);
+    const k = changedPatch();
+    expect(k).toBeGreaterThanOrEqual(7);
     await refreshWith(
       ws,
-      7,
+      k,
       (f) => `\nint pq_cache_test_${f.replace(/\W/g, "_")}(void);\nint pq_cache_test_${f.replace(/\W/g, "_")}(void) { return 7; }\n`,
     );
     const r = await ci(ws);
-    expect(ranStates(r)).toEqual(Array.from({ length: n - 6 }, (_, i) => 7 + i));
-    for (let s = 7; s <= n; s++) expect(imageOf(r, s)).not.toBe(imageOf(baseline, s));
-    expect(r.cells.filter((c) => c.state < 7).every((c) => c.reused)).toBe(true);
+    expect(ranStates(r)).toEqual(Array.from({ length: n - k + 1 }, (_, i) => k + i));
+    for (let s = k; s <= n; s++) expect(imageOf(r, s)).not.toBe(imageOf(baseline, s));
+    expect(r.cells.filter((c) => c.state < k).every((c) => c.reused)).toBe(true);
     expect(r.cells.map((c) => c.outcome)).toEqual(baseline.cells.map((c) => c.outcome));
 
     // One backend is enough to see that nothing is reused (and spares 26 boots).
@@ -104,7 +109,7 @@ describe("pq ci through the caches", () => {
 
   it("a comment-only refresh reboots nothing: the images are unchanged", async () => {
     const ws = workspace();
-    await refreshWith(ws, 7, () => "\n/* pq cache test: a comment changes no code */\n");
+    await refreshWith(ws, changedPatch(), () => "\n/* pq cache test: a comment changes no code */\n");
     const r = await ci(ws);
     expect(ranStates(r)).toEqual([]);
     for (const s of r.states) expect(imageOf(r, s.index)).toBe(imageOf(baseline, s.index));
@@ -228,8 +233,10 @@ describe("pq ci through the caches", () => {
   }, 300_000);
 
   it("a hang is booted again unless --reuse-failures", async () => {
-    const queue = resolve("test/fixtures/queue-xen-hang");
-    const expected = JSON.parse(readFileSync(join(queue, "EXPECTED.json"), "utf8")) as { failing: { fromState: number } };
+    const fixture = resolve("test/fixtures/queue-xen-hang");
+    const expected = JSON.parse(readFileSync(join(fixture, "EXPECTED.json"), "utf8")) as { failing: { fromState: number } };
+    // Two hanging states (the bad patch and one above it) are enough, and each one waits out the limit twice.
+    const queue = seriesPrefix(fixture, expected.failing.fromState + 1, temp("pq-queue-hang-"));
     // Seeded with the series' warm cache: the states before the defect are the series' own.
     const cacheDir = seededCache("pq-cache-hang-");
     const run = (reuseFailures = false) =>
