@@ -112,8 +112,15 @@ export class GitRepo {
 
   /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */
   async headContent(path: string): Promise<string | null> {
+    return this.contentAt("HEAD", path);
+  }
+
+  /** A tree-relative file at a commit as git checkout would write it, or null when the commit has no such file. */
+  async contentAt(rev: string, path: string): Promise<string | null> {
     try {
-      const buf = await this.git.binaryCatFile(["blob", `HEAD:${this.prefix}${path}`]);
+      // --filters: as git checkout would write the file (eol=crlf, core.autocrlf, filter drivers),
+      // so that a patch made against it and a pop that restores it match the checkout's bytes.
+      const buf = await this.git.binaryCatFile(["--filters", `${rev}:${this.prefix}${path}`]);
       return Buffer.from(buf).toString("latin1");
     } catch {
       return null;
@@ -299,9 +306,42 @@ export class GitRepo {
     return map;
   }
 
-  /** Store a blob in git and return its id. */
-  async writeBlob(content: string): Promise<string> {
-    return (await this.runWithInput(["hash-object", "-w", "--stdin"], content)).trim();
+  /**
+   * Store a work-tree file's content as git would commit it at `path` (tree-relative): its clean
+   * filters applied (eol=crlf and core.autocrlf turn CRLF back into LF), so that a finished patch's
+   * commit holds what `git add` would have. Returns the blob id.
+   */
+  async writeBlob(content: string, path: string): Promise<string> {
+    return (await this.runWithInput(["hash-object", "-w", `--path=${this.prefix}${path}`, "--stdin"], content)).trim();
+  }
+
+  /** The blob id a work-tree file's content would have if added at `path` (tree-relative), without storing it. */
+  async cleanBlobId(content: string, path: string): Promise<string> {
+    return (await this.runWithInput(["hash-object", `--path=${this.prefix}${path}`, "--stdin"], content)).trim();
+  }
+
+  /**
+   * The tree-relative paths among these that git converts between blob and work tree (an eol,
+   * text, filter, ident or working-tree-encoding attribute, or core.autocrlf): their blobs are not
+   * their work-tree bytes.
+   */
+  async convertedPaths(paths: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (!paths.length) return out;
+    const autocrlf = spawnSync("git", ["config", "--get", "core.autocrlf"], { cwd: this.rootDir, encoding: "utf8" }).stdout.trim();
+    if (autocrlf === "true" || autocrlf === "input") return new Set(paths);
+    const attrs = ["text", "eol", "filter", "ident", "working-tree-encoding"];
+    const r = spawnSync("git", ["check-attr", "-z", "--stdin", ...attrs], {
+      cwd: this.rootDir,
+      input: paths.map((p) => this.prefix + p).join("\0") + "\0",
+      encoding: "latin1",
+      maxBuffer: 1 << 28,
+    });
+    if (r.status !== 0) throw gitFailed("git check-attr", String(r.stderr).trim());
+    const fields = r.stdout.split("\0");
+    // Any of them set (even text=auto, which normalizes on add) may make a blob differ from its file.
+    for (let i = 0; i + 2 < fields.length; i += 3) if (fields[i + 2] !== "unspecified") out.add(fields[i].slice(this.prefix.length));
+    return out;
   }
 
   /**
@@ -454,6 +494,8 @@ export class GitRepo {
       out.set(p, buf.subarray(nl + 1, nl + 1 + size).toString("latin1"));
       at = nl + 1 + size + 1;
     }
+    // git 2.39's cat-file cannot apply filters in batch mode: converted files are read one by one.
+    for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) out.set(p, await this.headContent(p));
     return out;
   }
 

@@ -83,9 +83,12 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
   const clobbered = changed.find((p) => !before.has(p) && ctx.tx.ws.version(p) !== null);
   if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
   const contents = blobs(ctx.tree, [...new Set([...after.values()].map((e) => e.blob))]);
+  // Files git converts on checkout (eol=crlf, core.autocrlf) are written as a checkout would write them.
+  const converted = await git.convertedPaths(changed.filter((p) => after.has(p)));
   for (const path of changed) {
     const e = after.get(path);
-    ctx.tx.ws.set(path, e ? contents.get(e.blob)! : null, e?.mode === "100755");
+    const content = e ? (converted.has(path) ? await git.contentAt(to, path) : contents.get(e.blob)!) : null;
+    ctx.tx.ws.set(path, content, e?.mode === "100755");
   }
   const index = await git.indexEntries(changed.map((p) => git.prefix + p));
   ctx.tx.git = {

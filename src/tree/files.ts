@@ -6,7 +6,9 @@
  */
 import {
   closeSync,
+  constants,
   existsSync,
+  ftruncateSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -127,16 +129,24 @@ export function asciiJson(value: unknown, space?: number): string {
 }
 
 /**
- * Puts a new file at `path`, as git checkout and GNU patch do: the old one is removed and a
- * new one created (mode from the umask, executable or not). So a tree made with `cp -al`
- * (hard links, the kernel developer's cheap copy) is never changed through the other tree,
- * as rewriting the file in place would. On ext4 it also spares the disk: a file truncated
- * and rewritten makes ext4 start writing its data back at close (auto_da_alloc), and a pop
- * of 473 files sent 8,500-10,800 sectors to the disk while it ran, against 760-2,100 this
- * way (/proc/diskstats; the wall time did not change measurably). Returns the new file's
- * stat, taken before it is closed (closing changes neither size nor times).
+ * Puts new content at `path`. A regular file with one link and the wanted executable bit is
+ * rewritten in place: the new bytes over the old, then cut to their length. Other files are
+ * replaced as git checkout and GNU patch do: the old one removed and a new one created (mode
+ * from the umask, executable or not). So a tree made with `cp -al` (hard links, the kernel
+ * developer's cheap copy) is never changed through the other tree, a symlink is never
+ * followed, and a read-only or running file is replaced, not refused.
+ *
+ * Why in place: on this machine's ext4 creating a file in a tree that was written recently
+ * costs 200-450 us (strace -T of git checkout and of pq push alike), and rewriting one costs
+ * a tenth of that; a warm push or pop of a long series writes hundreds of files. The new
+ * bytes go over the old before the cut, never after a cut to zero: a file truncated to zero
+ * and rewritten makes ext4 write its data back at close (auto_da_alloc), which sent 5-10x
+ * more sectors to the disk in a pop of 473 files (/proc/diskstats). Returns the file's stat,
+ * taken before it is closed (closing changes neither size nor times).
  */
 export function replaceFile(path: string, content: string | Uint8Array, executable: boolean): FileStat {
+  const rewritten = rewriteInPlace(path, content, executable);
+  if (rewritten) return rewritten;
   try {
     unlinkSync(path);
   } catch (e) {
@@ -161,7 +171,27 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
   }
 }
 
-/** Writes a latin1 string in full (a write may take fewer bytes than asked); no Buffer is made for it. */
+/** The in-place half of replaceFile; null when the file is not one to rewrite (or cannot be opened for writing). */
+function rewriteInPlace(path: string, content: string | Uint8Array, executable: boolean): FileStat | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const before = fstatSync(fd);
+    if (!before.isFile() || before.nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return null;
+    if (typeof content === "string") writeAll(fd, content, 0);
+    else for (let at = 0; at < content.length;) at += writeSync(fd, content, at, content.length - at, at);
+    if (before.size > content.length) ftruncateSync(fd, content.length);
+    const st = fstatSync(fd);
+    return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Append whole lines to a line-oriented log (the object index, the operation log, the push
  * cache). A crash while appending may leave the last line without its newline; what is
@@ -181,7 +211,8 @@ export function appendLines(path: string, lines: string, durable: boolean): void
   }
 }
 
-export function writeAll(fd: number, content: string): void {
-  let done = writeSync(fd, content, null, "latin1");
-  while (done < content.length) done += writeSync(fd, content.slice(done), null, "latin1");
+/** Writes a latin1 string in full (a write may take fewer bytes than asked), from `position` or the file's offset; no Buffer is made for it. */
+export function writeAll(fd: number, content: string, position: number | null = null): void {
+  let done = writeSync(fd, content, position, "latin1");
+  while (done < content.length) done += writeSync(fd, content.slice(done), position === null ? null : position + done, "latin1");
 }

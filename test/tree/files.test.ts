@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { replaceFile } from "../../src/tree/files.js";
@@ -10,7 +10,7 @@ afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
-describe("replacing a tree file (as git checkout does)", () => {
+describe("replacing a tree file", () => {
   it("creates a new file: a hard link to the old one keeps the old content", async () => {
     const dir = tempDir();
     dirs.push(dir);
@@ -26,6 +26,41 @@ describe("replacing a tree file (as git checkout does)", () => {
     expect(stat.mode).toBe(statSync(file).mode);
     expect(readFileSync(join(dir, "elsewhere.c"), "latin1")).toBe("old\n");
     expect(statSync(file).ino).not.toBe(inode);
+  });
+
+  it("rewrites a file with one link in place, shorter or longer, and returns its stat", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, "a.c");
+    writeFileSync(file, "a long old line that the new content is shorter than\n");
+    const inode = statSync(file).ino;
+    for (const content of ["short\n", "x".repeat(70_000) + "\n", ""]) {
+      const stat = replaceFile(file, content, false);
+      expect(readFileSync(file, "latin1")).toBe(content);
+      expect(statSync(file).ino).toBe(inode);
+      expect(stat).toEqual({ size: content.length, mtimeMs: statSync(file).mtimeMs, mode: statSync(file).mode });
+    }
+    replaceFile(file, new Uint8Array([0, 255, 10]), false);
+    expect([...readFileSync(file)]).toEqual([0, 255, 10]);
+  });
+
+  it("never writes through a symlink, and replaces a read-only file or one whose executable bit changes", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFileSync(join(dir, "target.txt"), "outside\n");
+    symlinkSync(join(dir, "target.txt"), join(dir, "link.c"));
+    replaceFile(join(dir, "link.c"), "inside\n", false);
+    expect(lstatSync(join(dir, "link.c")).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dir, "link.c"), "latin1")).toBe("inside\n");
+    expect(readFileSync(join(dir, "target.txt"), "latin1")).toBe("outside\n");
+    const locked = join(dir, "locked.c");
+    writeFileSync(locked, "old\n", { mode: 0o444 });
+    replaceFile(locked, "new\n", false);
+    expect(readFileSync(locked, "latin1")).toBe("new\n");
+    const script = join(dir, "run.sh");
+    writeFileSync(script, "echo\n");
+    replaceFile(script, "echo hi\n", true);
+    expect(statSync(script).mode & 0o100).toBe(0o100);
   });
 
   it("sets the executable bit as asked, creates missing directories and keeps every byte", async () => {

@@ -118,15 +118,28 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const git = await ctx.repo();
   const head = git ? await git.headBlobIds(unverified) : null;
   if (!head) return [];
-  const differing = unverified.filter((path) => (head.get(path) ?? null) !== blobIdOf(ctx, path, wanted.get(path)!));
+  const differing: string[] = [];
+  for (const path of unverified) {
+    const headId = head.get(path) ?? null;
+    const version = wanted.get(path)!;
+    if (headId === blobIdOf(ctx, path, version)) continue;
+    // A checkout git converts (eol=crlf, core.autocrlf, a filter driver) holds other bytes than
+    // its blobs: the version is the same file when git would store it as HEAD's blob.
+    if (headId !== null && versionId(version) !== null && (await git!.cleanBlobId(contentOf(ctx, path, version), path)) === headId) continue;
+    differing.push(path);
+  }
   if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   return differing;
 }
 
 /** git's blob id for a stored version (null for no file). */
 function blobIdOf(ctx: OpContext, path: string, version: Version): string | null {
-  const id = versionId(version);
-  if (id === null) return null;
-  return gitBlobId(ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? ""));
+  return versionId(version) === null ? null : gitBlobId(contentOf(ctx, path, version));
+}
+
+/** A file version's bytes (from the store, else the file on disk it was taken from). */
+function contentOf(ctx: OpContext, path: string, version: Version): string {
+  const id = versionId(version)!;
+  return ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? "");
 }
 

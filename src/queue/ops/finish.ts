@@ -42,7 +42,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     const entries: [string, IndexEntry][] = [];
     for (const [path, change] of Object.entries(record.files)) {
       const content = versionContent(ctx, change.post);
-      const entry = content === null ? null : `${versionExec(change.post) ? "100755" : "100644"} ${await git.writeBlob(content)}`;
+      const entry = content === null ? null : `${versionExec(change.post) ? "100755" : "100644"} ${await git.writeBlob(content, path)}`;
       entries.push([git.prefix + path, entry]);
       finalEntries.set(git.prefix + path, entry);
     }

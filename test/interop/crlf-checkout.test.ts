@@ -1,0 +1,83 @@
+/**
+ * Checkouts whose files git converts: `eol=crlf` in .gitattributes or core.autocrlf, where
+ * a file holds CRLF lines and its blob LF ones. pq works on the file's bytes, as quilt does,
+ * and asks git for HEAD's files as a checkout writes them and stores commits as `git add`
+ * would: a refresh is the line changed, a pop leaves git status clean, finish commits LF.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+/** A repository committed with LF files and checked out again under `convert` (attributes or config). */
+function convertingCheckout(convert: "attributes" | "autocrlf"): string {
+  const dir = makeRepo({
+    "f.txt": "a\nb\nc\n",
+    "g.txt": "x\ny\n",
+    ...(convert === "attributes" ? { ".gitattributes": "*.txt text eol=crlf\n" } : {}),
+  });
+  dirs.push(dir);
+  if (convert === "autocrlf") git(dir, "config", "core.autocrlf", "true");
+  for (const f of ["f.txt", "g.txt"]) rmSync(join(dir, f));
+  git(dir, "checkout", "--", "f.txt", "g.txt");
+  write(dir, ".git/info/exclude", "patches/\n");
+  expect(read(dir, "f.txt")).toBe("a\r\nb\r\nc\r\n");
+  return dir;
+}
+
+describe.each(["attributes", "autocrlf"] as const)("a checkout git converts to CRLF (%s)", (convert) => {
+  it("refresh records only the changed line, pop leaves nothing modified, finish commits what git add would", async () => {
+    const dir = convertingCheckout(convert);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "f.txt", "a\r\nB\r\nc\r\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const patch = read(dir, "patches/p1");
+    expect(patch).toContain("@@ -1,3 +1,3 @@\n a\r\n-b\r\n+B\r\n c\r\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\r\nb\r\nc\r\n");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "show", "HEAD:f.txt")).toBe("a\nB\nc\n");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
+  it("a clone pushes and pops an imported CRLF patch without calling the checkout's files edits", async () => {
+    const dir = convertingCheckout(convert);
+    const queue = tempDir("pq-crlf-queue-");
+    dirs.push(queue);
+    write(queue, "series", "g.patch\n");
+    write(queue, "g.patch", "Subject: g\n\n--- a/g.txt\n+++ b/g.txt\n@@ -1,2 +1,2 @@\n x\r\n-y\r\n+Y\r\n");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "import", "--quilt", queue)).code).toBe(0);
+    const pushed = await pq(dir, "push");
+    expect(pushed.err).toBe("");
+    expect(pushed.code).toBe(0);
+    expect(read(dir, "g.txt")).toBe("x\r\nY\r\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
+  it("a rebase writes the new upstream's files as a checkout would", async () => {
+    const dir = convertingCheckout(convert);
+    git(dir, "checkout", "-q", "-b", "upstream");
+    write(dir, "g.txt", "x\r\ny\r\nz\r\n");
+    git(dir, "commit", "-q", "-am", "upstream: z");
+    git(dir, "checkout", "-q", "main");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "f.txt", "a\r\nB\r\nc\r\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const rebased = await pq(dir, "rebase", "upstream");
+    expect(rebased.err).toBe("");
+    expect(read(dir, "g.txt")).toBe("x\r\ny\r\nz\r\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+});
