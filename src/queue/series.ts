@@ -52,6 +52,11 @@ export class Series {
     return new Series([]);
   }
 
+  /** An independent copy (editing one leaves the other as it was). */
+  clone(): Series {
+    return new Series(this.lines.map((l) => (l.kind === "patch" ? { ...l, entry: { ...l.entry, guards: [...l.entry.guards] } } : { ...l })));
+  }
+
   entries(): SeriesEntry[] {
     return this.lines.flatMap((l) => (l.kind === "patch" ? [{ ...l.entry, guards: [...l.entry.guards] }] : []));
   }
