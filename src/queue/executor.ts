@@ -210,10 +210,12 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       const full = join(ctx.tree, path);
       const st = fileStat(full);
       if (!st) return false; // nothing there to lose
-      const known = ctx.statCache.lookup(path, st.size, st.mtimeMs);
-      if (known !== undefined && (known === was || known === after)) return false;
+      // The executable bit is part of a version: a chmod since the kill is an edit too (a chmod leaves the mtime).
+      const exec = (st.mode & 0o111) !== 0;
+      const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && versionExec(v) === exec;
+      if (isEither(ctx.statCache.lookup(path, st.size, st.mtimeMs))) return false;
       const id = contentId(full);
-      return id !== versionId(was) && id !== versionId(after);
+      return !((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec));
     })
     .map(([path]) => path);
   const queueEdits = entry.queue

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -139,6 +139,24 @@ describe("edits made between a kill and the next command", () => {
       expect(saved, next.stderr).not.toBeNull();
       expect(readFileSync(join(saved![1], "p1"), "utf8")).toBe(edited);
       expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("+p1");
+    });
+  });
+
+  it("a chmod made since the kill is saved too: the backup keeps the executable bit", () => {
+    inRepo({ "run.sh": "echo\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "run.sh", "echo p1\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      chmodSync(join(dir, "run.sh"), 0o755);
+      const next = runPq(dir, "series");
+      const saved = /files changed since it began were saved in (\S+)$/m.exec(next.stderr);
+      expect(saved, next.stderr).not.toBeNull();
+      expect(readFileSync(join(saved![1], "run.sh"), "utf8")).toBe("echo p1\n");
+      expect(statSync(join(saved![1], "run.sh")).mode & 0o100).toBe(0o100);
+      expect(readFileSync(join(dir, "run.sh"), "utf8")).toBe("echo\n");
     });
   });
 

@@ -4,12 +4,13 @@
  * (so an operation built from others, such as import --push, sees its own plan) and never
  * write anything themselves.
  */
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
-import { readText, writeText } from "../../tree/files.js";
+import { fileStat, readText, writeText } from "../../tree/files.js";
 import { readHeadCommit } from "../../git/head.js";
 import { gitBlobId } from "../../patch/index.js";
 import type { ObjectStore } from "../../tree/objects.js";
@@ -82,12 +83,15 @@ export function pushCandidates(state: StackState, series: Series): string[] {
     .map((e) => e.name);
 }
 
-/** Copies files as they are on disk into .pq/backups/<time>-<label>/; returns the directory. */
+/** Copies files as they are on disk, executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from = tree): string {
   const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
   for (const path of paths) {
     const content = readText(join(from, path));
-    if (content !== null) writeText(join(dir, path), content);
+    if (content === null) continue;
+    writeText(join(dir, path), content);
+    const mode = fileStat(join(from, path))?.mode ?? 0;
+    if (mode & 0o111) chmodSync(join(dir, path), 0o755);
   }
   return dir;
 }
