@@ -329,7 +329,7 @@ export class GitRepo {
     const out = new Set<string>();
     if (!paths.length) return out;
     const autocrlf = spawnSync("git", ["config", "--get", "core.autocrlf"], { cwd: this.rootDir, encoding: "utf8" }).stdout.trim();
-    if (autocrlf === "true" || autocrlf === "input") return new Set(paths);
+    if (/^(true|yes|on|1|input)$/i.test(autocrlf)) return new Set(paths);
     const attrs = ["text", "eol", "filter", "ident", "working-tree-encoding"];
     const r = spawnSync("git", ["check-attr", "-z", "--stdin", ...attrs], {
       cwd: this.rootDir,

@@ -175,7 +175,9 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
 function rewriteInPlace(path: string, content: string | Uint8Array, executable: boolean): FileStat | null {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO put where a file was must not block pq until someone reads it (it is
+    // refused with ENXIO, or found not a regular file, and replaced).
+    fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return null;
   }

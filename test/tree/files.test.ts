@@ -44,7 +44,7 @@ describe("replacing a tree file", () => {
     expect([...readFileSync(file)]).toEqual([0, 255, 10]);
   });
 
-  it("never writes through a symlink, and replaces a read-only file or one whose executable bit changes", async () => {
+  it("never writes through a symlink or into a FIFO, and replaces a read-only file or one whose executable bit changes", async () => {
     const dir = tempDir();
     dirs.push(dir);
     writeFileSync(join(dir, "target.txt"), "outside\n");
@@ -53,6 +53,11 @@ describe("replacing a tree file", () => {
     expect(lstatSync(join(dir, "link.c")).isSymbolicLink()).toBe(false);
     expect(readFileSync(join(dir, "link.c"), "latin1")).toBe("inside\n");
     expect(readFileSync(join(dir, "target.txt"), "latin1")).toBe("outside\n");
+    // A FIFO where a file was: replaced, without waiting for a reader.
+    execFileSync("mkfifo", [join(dir, "fifo.c")]);
+    replaceFile(join(dir, "fifo.c"), "plain\n", false);
+    expect(lstatSync(join(dir, "fifo.c")).isFile()).toBe(true);
+    expect(readFileSync(join(dir, "fifo.c"), "latin1")).toBe("plain\n");
     const locked = join(dir, "locked.c");
     writeFileSync(locked, "old\n", { mode: 0o444 });
     replaceFile(locked, "new\n", false);
