@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/sequencer.js";
 
 export default defineConfig({
   test: {
@@ -11,5 +12,6 @@ export default defineConfig({
     // vitest 4 defaults to one worker on a 2-core machine; most tests wait on git, gcc and emulated timers, so two overlap well.
     maxWorkers: 2,
     watch: false,
+    sequence: { sequencer: LongestFirst },
   },
 });
