@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * CLI tests that spawn `node bin/pq.js` (SIGKILL, a real terminal, interop with other
@@ -13,9 +15,28 @@ export default function setup(): void {
   delete process.env.NODE_EXTRA_CA_CERTS;
   // Long runs started side by side (npm run fuzz with several seeds) build once beforehand.
   if (process.env.PQ_SKIP_BUILD === "1") return;
+  // `npm ci` has just built it (CI runs the tests right after): a bundle newer than every input
+  // is current, and compiling again would cost every run ~12 s before any test starts.
+  if (mtime("dist/bundle/pq.cjs") > Math.max(newest("src"), ...["tsconfig.json", "scripts/bundle.mjs", "package-lock.json"].map(mtime)))
+    return;
   const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { encoding: "utf8" });
   if (r.status !== 0) process.stderr.write(`warning: tsc reported errors while building dist/:\n${r.stdout.slice(0, 2000)}\n`);
   // bin/pq.js runs the bundle when there is one: rebuild it too, or tests would run a stale CLI.
   const b = spawnSync(process.execPath, ["scripts/bundle.mjs"], { encoding: "utf8" });
   if (b.status !== 0) throw new Error(`bundling the CLI failed:\n${b.stderr}`);
+}
+
+/** A file's modification time in ms, 0 when it is missing. */
+function mtime(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+}
+
+/** The newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  let latest = mtime(dir);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : mtime(path));
+  }
+  return latest;
 }
