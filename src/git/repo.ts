@@ -166,39 +166,6 @@ export class GitRepo {
     }
   }
 
-  async hashObject(content: string): Promise<string> {
-    const dir = mkdtempSync(join(tmpdir(), "pq-blob-"));
-    try {
-      const file = join(dir, "blob");
-      writeFileSync(file, content, "latin1");
-      return (await this.git.raw(["hash-object", "-w", "--", file])).trim();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  /**
-   * Commit exactly these file versions on top of HEAD (nothing else from the work tree),
-   * with the given message, author and author date; returns the new commit id.
-   */
-  async commitFiles(
-    files: { path: string; content: string | null; exec: boolean }[],
-    commit: { message: string; author?: string; date?: string },
-  ): Promise<string> {
-    for (const f of files) {
-      const full = this.prefix + f.path;
-      if (f.content === null) await this.run(["update-index", "--force-remove", "--", full]);
-      else {
-        const blob = await this.hashObject(f.content);
-        await this.run(["update-index", "--add", "--cacheinfo", `${f.exec ? "100755" : "100644"},${blob},${full}`]);
-      }
-    }
-    const args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", commit.message];
-    if (commit.author) args.push(`--author=${commit.author}`);
-    await this.run(args, commit.date ? { GIT_AUTHOR_DATE: commit.date } : {});
-    return (await this.run(["rev-parse", "HEAD"])).trim();
-  }
-
   /** Does the index differ from HEAD? (simple-git does not fail on exit 1, so git is run directly.) */
   async stagedChanges(): Promise<boolean> {
     const r = spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: this.rootDir });
@@ -433,10 +400,13 @@ export class GitRepo {
       const paths = Object.keys(files).sort();
       const ids: string[] = [];
       // hash-object --stdin-paths needs files on disk; write the blobs through a scratch directory.
+      // --no-filters: queue files are stored byte for byte. With core.autocrlf a patch's CRLF lines
+      // (a patch to a CRLF file) were committed as LF: what colleagues pulled no longer applied, and the
+      // queue never looked committed.
       for (const [i, p] of paths.entries()) writeFileSync(join(tmp, `b${i}`), files[p], "latin1");
       if (paths.length)
         ids.push(
-          ...git(["hash-object", "-w", "--stdin-paths"], paths.map((_, i) => join(tmp, `b${i}`)).join("\n") + "\n")
+          ...git(["hash-object", "-w", "--no-filters", "--stdin-paths"], paths.map((_, i) => join(tmp, `b${i}`)).join("\n") + "\n")
             .trim()
             .split("\n"),
         );
