@@ -82,9 +82,9 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
   // A new upstream file must not replace an untracked one of the user's (git reset --keep refuses too).
   const clobbered = changed.find((p) => !before.has(p) && ctx.tx.ws.version(p) !== null);
   if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
-  const contents = blobs(ctx.tree, [...new Set([...after.values()].map((e) => e.blob))]);
-  // Files git converts on checkout (eol=crlf, core.autocrlf) are written as a checkout would write them.
+  // Files git converts on checkout (eol=crlf, core.autocrlf) are written as a checkout would write them; the rest from their blobs.
   const converted = await git.convertedPaths(changed.filter((p) => after.has(p)));
+  const contents = blobs(ctx.tree, [...new Set([...after].filter(([p]) => !converted.has(p)).map(([, e]) => e.blob))]);
   for (const path of changed) {
     const e = after.get(path);
     const content = e ? (converted.has(path) ? await git.contentAt(to, path) : contents.get(e.blob)!) : null;

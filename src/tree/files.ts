@@ -162,8 +162,7 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
     fd = openSync(path, "wx", mode);
   }
   try {
-    if (typeof content === "string") writeAll(fd, content);
-    else for (let at = 0; at < content.length;) at += writeSync(fd, content, at, content.length - at);
+    writeAll(fd, content);
     const st = fstatSync(fd);
     return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
   } finally {
@@ -184,8 +183,7 @@ function rewriteInPlace(path: string, content: string | Uint8Array, executable: 
   try {
     const before = fstatSync(fd);
     if (!before.isFile() || before.nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return null;
-    if (typeof content === "string") writeAll(fd, content, 0);
-    else for (let at = 0; at < content.length;) at += writeSync(fd, content, at, content.length - at, at);
+    writeAll(fd, content, 0);
     if (before.size > content.length) ftruncateSync(fd, content.length);
     const st = fstatSync(fd);
     return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
@@ -213,8 +211,16 @@ export function appendLines(path: string, lines: string, durable: boolean): void
   }
 }
 
-/** Writes a latin1 string in full (a write may take fewer bytes than asked), from `position` or the file's offset; no Buffer is made for it. */
-export function writeAll(fd: number, content: string, position: number | null = null): void {
+/**
+ * Writes a latin1 string or bytes in full (a write may take fewer bytes than asked), from
+ * `position` or the file's offset; no Buffer is made for a string.
+ */
+export function writeAll(fd: number, content: string | Uint8Array, position: number | null = null): void {
+  const at = (done: number) => (position === null ? null : position + done);
+  if (typeof content !== "string") {
+    for (let done = 0; done < content.length;) done += writeSync(fd, content, done, content.length - done, at(done));
+    return;
+  }
   let done = writeSync(fd, content, position, "latin1");
-  while (done < content.length) done += writeSync(fd, content.slice(done), position === null ? null : position + done, "latin1");
+  while (done < content.length) done += writeSync(fd, content.slice(done), at(done), "latin1");
 }

@@ -122,14 +122,15 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const git = await ctx.repo();
   const head = git ? await git.headBlobIds(unverified) : null;
   if (!head) return [];
-  let differing = unverified.filter((path) => (head.get(path) ?? null) !== blobIdOf(ctx, path, wanted.get(path)!));
+  const unlikeBlob = unverified.filter((path) => (head.get(path) ?? null) !== blobIdOf(ctx, path, wanted.get(path)!));
   // A file git converts (eol=crlf, core.autocrlf, a filter driver) holds other bytes than its
   // blob: its version is HEAD's file when git would store it as HEAD's blob.
-  const comparable = differing.filter((path) => head.get(path) && versionId(wanted.get(path)!) !== null);
-  const converted = comparable.length ? await git!.convertedPaths(comparable) : new Set<string>();
-  for (const path of converted) {
-    if ((await git!.cleanBlobId(contentOf(ctx, path, wanted.get(path)!), path)) === head.get(path)) differing = differing.filter((p) => p !== path);
+  const comparable = unlikeBlob.filter((path) => head.get(path) && versionId(wanted.get(path)!) !== null);
+  const sameOnceCleaned = new Set<string>();
+  for (const path of comparable.length ? await git!.convertedPaths(comparable) : []) {
+    if ((await git!.cleanBlobId(contentOf(ctx, path, wanted.get(path)!), path)) === head.get(path)) sameOnceCleaned.add(path);
   }
+  const differing = unlikeBlob.filter((path) => !sameOnceCleaned.has(path));
   if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   return differing;
 }
