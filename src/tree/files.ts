@@ -196,9 +196,10 @@ function rewriteInPlace(path: string, content: string | Uint8Array, executable: 
  * Append whole lines to a line-oriented log (the object index, the operation log, the push
  * cache). A crash while appending may leave the last line without its newline; what is
  * appended next then starts on a line of its own instead of being glued to the torn one
- * (and lost with it, as readers skip lines that do not parse). `durable`: fsynced.
+ * (and lost with it, as readers skip lines that do not parse). `durable`: fsynced. Returns
+ * the offset in the file where `lines` begin.
  */
-export function appendLines(path: string, lines: string, durable: boolean): void {
+export function appendLines(path: string, lines: string, durable: boolean): number {
   const fd = openSync(path, "a+");
   try {
     const size = fstatSync(fd).size;
@@ -206,6 +207,7 @@ export function appendLines(path: string, lines: string, durable: boolean): void
     const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
     writeAll(fd, torn ? "\n" + lines : lines);
     if (durable) fsyncSync(fd);
+    return torn ? size + 1 : size;
   } finally {
     closeSync(fd);
   }

@@ -7,8 +7,15 @@
  * Objects are appended to pack files, one per operation, with an index of
  * (id, pack, offset, length) lines: a push of a thousand patches writes two files here,
  * not thousands (one file per object cost more than applying the patches).
+ *
+ * Every object read is checked against its id, except from a pack that is exactly as pq
+ * left it: `seals` records, for each pack pq fsynced, the pack's inode, size, mtime and
+ * ctime and the SHA-1 of the index lines written with it. A pop or a warm push of a
+ * thousand patches reads 5-15 MB of objects, and hashing them all again cost 8-15 ms of
+ * each; any write to a pack (ctime cannot be set back) or any change to its index lines
+ * puts its objects back under the hash check.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { appendLines, sha1, sha1Bytes, writeAll } from "./files.js";
@@ -19,6 +26,21 @@ interface Location {
   length: number;
   /** Stored as a delta against this object (see `encodeDelta`). */
   base?: string;
+  /** Where its line starts in the index file, when it was read from there. */
+  line?: number;
+}
+
+/** What `flush` recorded of a pack it had fsynced: the pack's identity then, and its index lines. */
+interface Seal {
+  identity: string;
+  linesAt: number;
+  linesLength: number;
+  linesSha1: string;
+}
+
+/** A pack's inode, size, mtime and ctime: a write to it changes the ctime, which nothing can set back. */
+function packIdentity(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 /** A new version as pieces of an older one: [start, end) of the base's text, or added text. */
@@ -58,7 +80,11 @@ export class ObjectStore {
    * cached push only checks them and writes them to the tree.
    */
   private verified = new Map<string, string | Buffer>();
-  private packSizes = new Map<string, number>();
+  /** Each pack's stat, once per operation (null: gone). */
+  private packStats = new Map<string, Stats | null>();
+  /** The seals file, read on first use; and per pack, whether it is still as sealed. */
+  private seals: Map<string, Seal> | null = null;
+  private sealIntact = new Map<string, boolean>();
   /** Ids `present` found whole: a warm push asks again for every delta base of a chain. */
   private presentIds = new Set<string>();
   /** Ids this process flushed (fsynced) itself. */
@@ -240,27 +266,81 @@ export class ObjectStore {
       fd = openSync(join(this.dir, at.pack), "r");
       this.fds.set(at.pack, fd);
     }
-    return this.readAt(fd, at, id, check);
+    return this.readAt(fd, at, id, check, check && !this.sealedChain(id));
   }
 
-  private readAt(fd: number, at: Location, id: string, check: boolean): string | Buffer {
+  /** `keep`: the version asked for, kept for the operation; `hash`: checked against its id. */
+  private readAt(fd: number, at: Location, id: string, keep: boolean, hash: boolean = keep): string | Buffer {
     const buf = Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
     if (n !== at.length) throw this.damaged(id);
-    if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, check);
-    if (check && sha1Bytes(buf) !== id) throw this.damaged(id);
+    if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, keep, hash);
+    if (hash && sha1Bytes(buf) !== id) throw this.damaged(id);
     // Kept for the operation only when small: a push of a thousand patches reads back
     // tens of megabytes, which the working set already holds where it needs them.
-    if (check && buf.length <= 64 * 1024) this.verified.set(id, buf);
+    if (keep && buf.length <= 64 * 1024) this.verified.set(id, buf);
     return buf;
   }
 
   /** A delta's content, made from its base. */
-  private resolve(id: string, data: string, baseId: string, check: boolean): string {
+  private resolve(id: string, data: string, baseId: string, keep: boolean, hash: boolean = keep): string {
     const content = decodeDelta(data, text(this.read(baseId, false)));
-    if (content === null || (check && sha1(content) !== id)) throw this.damaged(id);
-    if (check && content.length <= 64 * 1024) this.verified.set(id, content);
+    if (content === null || (hash && sha1(content) !== id)) throw this.damaged(id);
+    if (keep && content.length <= 64 * 1024) this.verified.set(id, content);
     return content;
+  }
+
+  private packStat(pack: string): Stats | null {
+    let st = this.packStats.get(pack);
+    if (st === undefined) {
+      st = statSync(join(this.dir, pack), { throwIfNoEntry: false }) ?? null;
+      this.packStats.set(pack, st);
+    }
+    return st;
+  }
+
+  private loadSeals(): Map<string, Seal> {
+    if (this.seals) return this.seals;
+    this.seals = new Map();
+    let text = "";
+    try {
+      text = readFileSync(join(this.dir, "seals"), "latin1");
+    } catch {
+      /* none yet (or a store older than seals): every object is hashed */
+    }
+    for (const line of text.split("\n")) {
+      const [pack, identity, linesAt, linesLength, linesSha1, more] = line.split(" ");
+      // A torn or damaged line seals nothing.
+      if (more !== undefined || !linesSha1 || !HEX40.test(linesSha1) || !/^\d+$/.test(linesAt) || !/^\d+$/.test(linesLength)) continue;
+      this.seals.set(pack, { identity, linesAt: Number(linesAt), linesLength: Number(linesLength), linesSha1 });
+    }
+    return this.seals;
+  }
+
+  /** Was this location read from a pack, and from index lines, exactly as pq sealed them? */
+  private sealed(at: Location): boolean {
+    if (at.line === undefined) return false;
+    const seal = this.loadSeals().get(at.pack);
+    if (!seal || at.line < seal.linesAt || at.line >= seal.linesAt + seal.linesLength) return false;
+    let intact = this.sealIntact.get(at.pack);
+    if (intact === undefined) {
+      const st = this.packStat(at.pack);
+      intact =
+        st !== null && packIdentity(st) === seal.identity && sha1(this.load().slice(seal.linesAt, seal.linesLength)) === seal.linesSha1;
+      this.sealIntact.set(at.pack, intact);
+    }
+    return intact;
+  }
+
+  /** An object, and every base of its delta chain, read from sealed packs: its content needs no hashing. */
+  private sealedChain(id: string): boolean {
+    let at = this.load().get(id);
+    for (let depth = 0; at && depth <= 64; depth++) {
+      if (!this.sealed(at)) return false;
+      if (at.base === undefined) return true;
+      at = this.load().get(at.base);
+    }
+    return false;
   }
 
   /**
@@ -272,15 +352,7 @@ export class ObjectStore {
     if (this.unflushed(id) || this.written.has(id) || this.presentIds.has(id)) return true;
     const at: Location | undefined = this.load().get(id);
     if (!at) return this.has(id);
-    let size = this.packSizes.get(at.pack);
-    if (size === undefined) {
-      try {
-        size = statSync(join(this.dir, at.pack)).size;
-      } catch {
-        size = -1;
-      }
-      this.packSizes.set(at.pack, size);
-    }
+    const size = this.packStat(at.pack)?.size ?? -1;
     const whole = at.offset + at.length <= size && (at.base === undefined || this.present(at.base));
     if (whole) this.presentIds.add(id);
     return whole;
@@ -290,6 +362,8 @@ export class ObjectStore {
   verify(id: string): boolean {
     // Written and fsynced by this process: known good without reading it back.
     if (this.unflushed(id) || this.written.has(id)) return true;
+    // In sealed packs: as good as read back; whoever needs the bytes reads them once.
+    if (this.sealedChain(id) && this.present(id)) return true;
     try {
       this.read(id, true);
       return true;
@@ -325,10 +399,26 @@ export class ObjectStore {
     } finally {
       closeSync(spill.fd);
     }
-    appendLines(join(this.dir, "index"), spill.lines.join(""), true);
+    const lines = spill.lines.join("");
+    const linesAt = appendLines(join(this.dir, "index"), lines, true);
     for (const [id, at] of spill.ids) {
       this.load().set(id, at);
       this.written.add(id);
+    }
+    this.seal(spill.pack, linesAt, lines);
+  }
+
+  /**
+   * Records the pack as flushed: its identity now, and its index lines. Not fsynced: a seal
+   * lost in a crash only means that pack's objects are hashed when read.
+   */
+  private seal(pack: string, linesAt: number, lines: string): void {
+    try {
+      const st = statSync(join(this.dir, pack));
+      appendLines(join(this.dir, "seals"), `${pack} ${packIdentity(st)} ${linesAt} ${lines.length} ${sha1(lines)}\n`, false);
+      this.seals = null;
+    } catch {
+      /* only an accelerator */
     }
   }
 
@@ -336,7 +426,9 @@ export class ObjectStore {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     this.verified.clear();
-    this.packSizes.clear();
+    this.packStats.clear();
+    this.sealIntact.clear();
+    this.seals = null;
     this.presentIds.clear();
     // Objects never flushed belong to an operation that did not happen: nothing refers to them.
     if (this.spill) {
@@ -478,9 +570,14 @@ class PackIndex {
     const length = digits(t, lengthAt, baseAt - 1);
     if (offset < 0 || length < 0) return null;
     const pack = t.slice(packAt, offsetAt - 1);
-    if (baseAt > end) return { pack, offset, length };
+    if (baseAt > end) return { pack, offset, length, line: start };
     const base = t.slice(baseAt, end);
-    return HEX40.test(base) ? { pack, offset, length, base } : null;
+    return HEX40.test(base) ? { pack, offset, length, base, line: start } : null;
+  }
+
+  /** The index text from `start`, `length` characters (bytes: it is read as latin1). */
+  slice(start: number, length: number): string {
+    return this.text.slice(start, start + length);
   }
 
   set(id: string, at: Location): void {
@@ -522,5 +619,7 @@ function digits(text: string, from: number, to: number): number {
 
 function locationOf(m: RegExpMatchArray): Location {
   const [, , pack, offset, length, base] = m;
-  return base ? { pack, offset: Number(offset), length: Number(length), base } : { pack, offset: Number(offset), length: Number(length) };
+  const at: Location = { pack, offset: Number(offset), length: Number(length), line: m.index };
+  if (base) at.base = base;
+  return at;
 }
