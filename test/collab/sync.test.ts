@@ -393,9 +393,13 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "refresh");
     await ok(ann.tree, "commit", "-m", "ann: a.c line 20");
     await ok(ann.tree, "sync");
-    // A slow network, stood in for by a hook in Bob's own queue repository: each ref update of the fetch waits.
+    // A slow network, stood in for by a hook in Bob's own queue repository: each ref update of the
+    // fetch waits until the test has tried its commands (a file appears), at most a minute.
     const hook = join(bob.queue, ".git/hooks/reference-transaction");
-    writeFileSync(hook, "#!/bin/sh\nsleep 2\n", { mode: 0o755 });
+    const release = join(bob.queue, ".git/release-fetch");
+    writeFileSync(hook, `#!/bin/sh\ni=0\nwhile [ ! -e '${release}' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\n`, {
+      mode: 0o755,
+    });
     const child = spawn(process.execPath, [resolve("bin/pq.js"), "sync"], { cwd: bob.tree, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -407,6 +411,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(refresh.code).toBe(4);
     expect(refresh.err).toContain("locked by pid");
     expect((await pq(bob.tree, "new", "p3.patch")).code).toBe(4);
+    writeFileSync(release, "");
     // Taking Ann's p1 means popping p2, whose file b.c now has an edit the sync did not see
     // when it started: the pop refuses (exit 5), nothing is changed, and no half sync is left.
     expect(await exited).toBe(5);
