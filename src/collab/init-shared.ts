@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
-import { QueueRepo } from "./queue-repo.js";
+import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
 
 export async function prepareSharedQueue(queueDir: string, url: string | null): Promise<{ describe: string; finish(): Promise<void> }> {
   if (url) {
@@ -15,8 +15,15 @@ export async function prepareSharedQueue(queueDir: string, url: string | null): 
         "pass --queue DIR to clone into another directory",
       ]);
     }
-    const r = spawnSync("git", ["clone", "--quiet", url, queueDir], { encoding: "latin1" });
+    // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
+    const r = spawnSync("git", ["clone", "--quiet", "--no-checkout", url, queueDir], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
+    keepQueueBytesExact(queueDir);
+    const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: queueDir, encoding: "latin1" });
+    if (head.status === 0) {
+      const co = spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: queueDir, encoding: "latin1" });
+      if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
+    }
     return { describe: `cloned from ${url}`, finish: async () => undefined };
   }
   return {
@@ -25,6 +32,7 @@ export async function prepareSharedQueue(queueDir: string, url: string | null): 
       const existing = await QueueRepo.open(queueDir);
       if (existing?.kind === "own") return;
       await GitRepo.init(queueDir);
+      keepQueueBytesExact(queueDir);
       const qr = (await QueueRepo.open(queueDir))!;
       await qr.commit("pq: start the shared queue");
     },

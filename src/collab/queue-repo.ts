@@ -5,8 +5,8 @@
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
 import { spawnSync } from "node:child_process";
-import { lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
@@ -25,7 +25,10 @@ export class QueueRepo {
   static async open(queueDir: string): Promise<QueueRepo | null> {
     const git = await GitRepo.open(queueDir);
     if (!git) return null;
-    if (git.prefix === "") return new QueueRepo(git, queueDir, "own");
+    if (git.prefix === "") {
+      keepQueueBytesExact(queueDir);
+      return new QueueRepo(git, queueDir, "own");
+    }
     // Inside the tree's repository it is versioned only if git tracks it (an untracked
     // patches/ is an ordinary, unshared queue).
     const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
@@ -181,6 +184,33 @@ export class QueueRepo {
 }
 
 /** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */
+/** What the queue's own repository holds in info/attributes: no file is converted on checkout or commit. */
+const EXACT_ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding";
+
+/**
+ * A queue's own repository checks out and compares its files byte for byte, whatever the
+ * user's git would convert: with `core.autocrlf=true` in ~/.gitconfig (common where the same
+ * account is used from Windows) a clone wrote every patch with CRLF line ends, which no
+ * longer matched the committed blobs (`pq status`: "uncommitted" for every patch) and changed
+ * what the patches said about CRLF files. info/attributes takes precedence over any
+ * .gitattributes a colleague commits, and core.autocrlf is set to false for the repository.
+ * Written once (a repository made by an older pq gets it at its next open).
+ */
+export function keepQueueBytesExact(queueDir: string): void {
+  const dotGit = join(queueDir, ".git");
+  const fast = join(dotGit, "info", "attributes");
+  if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && (readText(fast) ?? "").split("\n").includes(EXACT_ATTRIBUTES)) return;
+  const path = spawnSync("git", ["rev-parse", "--git-path", "info/attributes"], { cwd: queueDir, encoding: "latin1" });
+  if (path.status !== 0) return;
+  const file = resolve(queueDir, path.stdout.trim());
+  const now = readText(file) ?? "";
+  if (!now.split("\n").includes(EXACT_ATTRIBUTES)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeAtomic(file, `${now}${now && !now.endsWith("\n") ? "\n" : ""}# pq: queue files are kept byte for byte\n${EXACT_ATTRIBUTES}\n`);
+  }
+  spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: queueDir });
+}
+
 export const isQueueExtra = (path: string) => path.split("/").some((c) => c.startsWith("."));
 
 export function splitVersion(files: Record<string, string>): QueueVersion {

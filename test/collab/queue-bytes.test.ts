@@ -3,9 +3,12 @@
  * core.autocrlf set in the queue's repository, a patch to a CRLF file (its lines end in CR LF)
  * reaches a colleague with its CRs, and applies there.
  */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, read, write } from "../helpers/repo.js";
-import { join_, ok, world } from "./shared-helpers.js";
+import { join_, ok, setIdentity, world } from "./shared-helpers.js";
 
 let root: string | undefined;
 afterEach(() => {
@@ -49,5 +52,58 @@ describe("a shared queue in a repository with core.autocrlf", () => {
     expect(git(bob.queue, "status", "--porcelain")).toBe("");
     await ok(bob.tree, "push", "-a");
     expect(read(bob.tree, "dos.txt")).toBe("one\r\n2\r\nthree\r\n");
+  });
+
+  it("a colleague whose git converts line ends (core.autocrlf in ~/.gitconfig, a committed eol=crlf) still clones and syncs it byte for byte", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "three\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    // Someone commits a .gitattributes asking for CRLF into the queue with plain git.
+    write(ann.queue, ".gitattributes", "* text eol=crlf\n");
+    git(ann.queue, "add", ".gitattributes");
+    git(ann.queue, "commit", "-q", "-m", "line ends");
+    await ok(ann.tree, "sync");
+    const patch = read(ann.queue, "p1.patch");
+    expect(patch).not.toContain("\r");
+
+    // Bob's ~/.gitconfig says core.autocrlf=true (his tree is checked out before, without it).
+    const bobTree = join(w.root, "bob");
+    execFileSync("git", ["clone", "-q", w.base, bobTree]);
+    setIdentity(bobTree, "Bob Example", "bob@example.org");
+    const globalConfig = join(w.root, "bob.gitconfig");
+    writeFileSync(globalConfig, "[core]\n\tautocrlf = true\n");
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = globalConfig;
+    try {
+      await ok(bobTree, "init", "--shared", w.remote);
+      const bobQueue = join(bobTree, "patches");
+      setIdentity(bobQueue, "Bob Example", "bob@example.org");
+      expect(read(bobQueue, "p1.patch")).toBe(patch);
+      expect(read(bobQueue, "series")).toBe(read(ann.queue, "series"));
+      expect((await ok(bobTree, "status")).out).not.toContain("uncommitted");
+      expect(git(bobQueue, "status", "--porcelain")).toBe("");
+      await ok(bobTree, "push", "-a");
+      expect(read(bobTree, "a.c")).toContain("three\n");
+
+      // A new version through pq sync arrives as exactly.
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1: five");
+      await ok(ann.tree, "sync");
+      await ok(bobTree, "pop", "-a");
+      await ok(bobTree, "sync");
+      expect(read(bobQueue, "p1.patch")).toBe(read(ann.queue, "p1.patch"));
+      expect(read(bobQueue, "p1.patch")).not.toContain("\r");
+      expect(git(bobQueue, "status", "--porcelain")).toBe("");
+      await ok(bobTree, "push", "-a");
+      expect(read(bobTree, "a.c")).toContain("five\n");
+    } finally {
+      if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = saved;
+    }
   });
 });
