@@ -26,7 +26,11 @@ export class QueueRepo {
     const git = await GitRepo.open(queueDir);
     if (!git) return null;
     if (git.prefix === "") {
-      keepQueueBytesExact(queueDir);
+      try {
+        keepQueueBytesExact(queueDir);
+      } catch {
+        // A repository this user may not write (read-only, another owner): read as it is.
+      }
       return new QueueRepo(git, queueDir, "own");
     }
     // Inside the tree's repository it is versioned only if git tracks it (an untracked
