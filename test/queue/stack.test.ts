@@ -77,6 +77,32 @@ describe("stack basics", () => {
     expect(existsSync(join(dir, "gone.txt"))).toBe(false);
   });
 
+  it("refresh FILE refuses a file that is neither in the tree nor below the patch (a patch name, quilt's habit), changing nothing", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("one.patch");
+    write(dir, "a.txt", "A\n");
+    await stack.refresh();
+    await stack.newPatch("two.patch");
+    write(dir, "a.txt", "AA\n");
+    const queueBefore = read(join(dir, "patches"), "two.patch");
+    const stateBefore = read(dir, ".pq/state.json");
+    for (const name of ["one.patch", "missing.c"]) {
+      const e = await stack.refresh({ files: [name] }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(PqError);
+      expect((e as PqError).code).toBe("not-found");
+      expect((e as PqError).message).toContain(`${name}: no such file in the tree`);
+      if (name === "one.patch") expect((e as PqError).details.join("\n")).toContain("pq goto one.patch, then pq refresh");
+    }
+    expect(read(join(dir, "patches"), "two.patch")).toBe(queueBefore);
+    expect(read(dir, ".pq/state.json")).toBe(stateBefore);
+    // A file deleted from the tree that exists below is a deletion to take; a file pq add named first is taken.
+    await stack.add(["later.c"]);
+    expect((await stack.refresh({ files: ["later.c"] })).files).toEqual(["a.txt", "later.c"]);
+    rmSync(join(dir, "a.txt"));
+    expect((await stack.refresh({ files: ["a.txt"] })).files).toContain("a.txt");
+  });
+
   it("refresh takes edits to files a lower patch created (untracked in git)", async () => {
     const dir = repo({ "a.txt": "a\n" });
     const stack = await Stack.init({ tree: dir });

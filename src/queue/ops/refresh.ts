@@ -66,7 +66,12 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   const below = tx.state.applied.length - 1;
   for (const raw of opts.files ?? []) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
-    if (!top.files[path]) top.files[path] = { pre: await baselineVersion(await planContext(ctx), path, below), post: null };
+    if (top.files[path]) continue;
+    const pre = await baselineVersion(await planContext(ctx), path, below);
+    // Neither in the tree nor below the patch: nothing to take (as `git add` says of a pathspec
+    // that matches no file). Taken, it became an empty entry in the patch's file list.
+    if (pre === null && tx.ws.version(path) === null) throw noSuchFile(ctx, raw, top.name);
+    top.files[path] = { pre, post: null };
   }
   const plan = await planRefresh(await planContext(ctx), tx.ws, top);
   let header = dropDiffstat(headerOf(onDisk ?? ""));
@@ -95,6 +100,19 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // The new patch turns exactly these versions into these: a later push of it is a checkout.
   ctx.pushCache.record(top.hash, plan.files, top.renames ?? []);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(plan.staged.length ? { staged: plan.staged } : {}) };
+}
+
+function noSuchFile(ctx: OpContext, raw: string, top: string): PqError {
+  const isPatch = ctx.tx.series().has(raw);
+  return new PqError(
+    "not-found",
+    `${raw}: no such file in the tree, nor in the patches below ${top}; pq refresh FILE... takes files into the top patch`,
+    [
+      ...(isPatch ? [`${raw} is a patch of the series: to refresh it (quilt's refresh PATCH), pq goto ${raw}, then pq refresh`] : []),
+      "to take a file you are about to create, pq add FILE first",
+    ],
+    { file: raw },
+  );
 }
 
 async function withSignoff(ctx: OpContext, header: string): Promise<string> {
