@@ -48,7 +48,7 @@ export class Transaction {
     statCache: StatCache,
     before: StackState,
     /** The text `before` was read from, when the caller has it: parsing it again is three times cheaper than structuredClone. */
-    beforeText?: string,
+    readonly beforeText?: string,
   ) {
     this.ws = new WorkingSet(tree, store, statCache);
     this.state = beforeText === undefined ? structuredClone(before) : (JSON.parse(beforeText) as StackState);
