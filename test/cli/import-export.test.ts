@@ -66,6 +66,12 @@ describe("import and export", () => {
     const am = repo({ "a.txt": "a\n" });
     expect(spawnSync("git", ["am", "-q", mbox], { cwd: am }).status).toBe(0);
     expect(read(am, "a.txt")).toBe("a2\n");
+    // import --mbox FILE, as export --mbox FILE wrote it, is the same import.
+    const third = repo({ "a.txt": "a\n" });
+    await pq(third, "init");
+    expect((await pq(third, "import", "--mbox", mbox, "-P")).out).toContain("imported 2 patch(es)");
+    expect((await pq(third, "series")).out).toBe((await pq(other, "series")).out);
+    expect(read(third, "a.txt")).toBe("a2\n");
   });
 
   it("a patch with binary files exported with --dir is taken by git am (full index lines)", async () => {

@@ -16,6 +16,7 @@ export default defineCommand({
       .option("name", { alias: "n", type: "string", describe: "name for a single imported patch" })
       .option("quilt", { type: "string", describe: "import a quilt queue (a tree with patches/series, or the patches dir)" })
       .option("hg", { type: "string", describe: "import an hg mq queue (a repo with .hg/patches, or the queue dir)" })
+      .option("mbox", { type: "string", array: true, describe: "an mbox of patches (what pq export --mbox writes): the same as naming it" })
       .option("push", { alias: "P", type: "boolean", describe: "push the imported patches" })
       .conflicts("quilt", "hg"),
   run: async (args, io) => {
@@ -23,7 +24,7 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     const taken = new Set(stack.series().map((e) => e.name));
     const queueDir = args.quilt ?? args.hg;
-    const files = (args.files as string[] | undefined) ?? [];
+    const files = [...((args.files as string[] | undefined) ?? []), ...((args.mbox as string[] | undefined) ?? [])];
     if (args.name !== undefined && (queueDir || files.length !== 1)) {
       throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
         "import several without --name, then pq rename",
@@ -54,7 +55,7 @@ export default defineCommand({
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
       : readPatchFiles(
-          ((args.files as string[] | undefined) ?? []).map((f) => resolve(io.cwd, String(f))),
+          files.map((f) => resolve(io.cwd, String(f))),
           { name: args.name, taken, skipped },
         );
     for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);
