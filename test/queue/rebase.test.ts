@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -15,19 +15,32 @@ const lines = (i: number) => Array.from({ length: 40 }, (_, n) => `f${pad(i)} li
 /** What patch i does to its file: line 20 rewritten. */
 const patched = (text: string, i: number) => text.replace(`f${pad(i)} line 20\n`, `f${pad(i)} line 20 (patch ${i})\n`);
 
-/** A repo with 20 files and a queue of 20 applied patches, one per file; `main` stays at the base. */
+/**
+ * A repo with 20 files and a queue of 20 applied patches, one per file; `main` stays at the base.
+ * Made once (40 pq commands) and copied for each test: nothing in the repository or in .pq/ names
+ * its own path, and the copy keeps the timestamps the stat caches hold.
+ */
+let madeQueueOf20: string | null = null;
+afterAll(() => {
+  if (madeQueueOf20) cleanup(madeQueueOf20);
+});
 async function queueOf20(): Promise<string> {
-  const files: Record<string, string> = { "other.txt": "other\n" };
-  for (let i = 1; i <= 20; i++) files[file(i)] = lines(i);
-  const dir = makeRepo(files);
-  dirs.push(dir);
-  git(dir, "branch", "upstream");
-  expect((await pq(dir, "init")).code).toBe(0);
-  for (let i = 1; i <= 20; i++) {
-    await pq(dir, "new", `p${pad(i)}`, "-m", `Patch ${i}\n\nChanges line 20 of f${pad(i)}.`);
-    write(dir, file(i), patched(lines(i), i));
-    expect((await pq(dir, "refresh")).code).toBe(0);
+  if (!madeQueueOf20) {
+    const files: Record<string, string> = { "other.txt": "other\n" };
+    for (let i = 1; i <= 20; i++) files[file(i)] = lines(i);
+    const made = makeRepo(files);
+    git(made, "branch", "upstream");
+    expect((await pq(made, "init")).code).toBe(0);
+    for (let i = 1; i <= 20; i++) {
+      await pq(made, "new", `p${pad(i)}`, "-m", `Patch ${i}\n\nChanges line 20 of f${pad(i)}.`);
+      write(made, file(i), patched(lines(i), i));
+      expect((await pq(made, "refresh")).code).toBe(0);
+    }
+    madeQueueOf20 = made;
   }
+  const dir = tempDir("pq-rebase-");
+  cpSync(madeQueueOf20, dir, { recursive: true, preserveTimestamps: true });
+  dirs.push(dir);
   return dir;
 }
 
