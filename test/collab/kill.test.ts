@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, write } from "../helpers/repo.js";
@@ -14,6 +14,30 @@ async function killedSync(cwd: string, ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
   child.kill("SIGKILL");
   await exited;
+}
+
+/**
+ * Runs `each` once per value, each time on a fresh copy of the world `prepare` made once: the copy
+ * goes back to the same paths (git's remotes and pq's state name them) with timestamps kept.
+ */
+async function fromOneStart<T extends { w: { root: string } }>(
+  prepare: () => Promise<T>,
+  values: number[],
+  each: (made: T, value: number) => Promise<void>,
+) {
+  const made = await prepare();
+  const copy = `${made.w.root}.start`;
+  cpSync(made.w.root, copy, { recursive: true, preserveTimestamps: true });
+  try {
+    for (const value of values) {
+      rmSync(made.w.root, { recursive: true, force: true });
+      cpSync(copy, made.w.root, { recursive: true, preserveTimestamps: true });
+      await each(made, value);
+    }
+  } finally {
+    cleanup(made.w.root);
+    cleanup(copy);
+  }
 }
 
 /** A shared queue whose remote has p1.patch (a.c line 5), from Ann's clone. */
@@ -100,7 +124,7 @@ describe("a sync killed between moving the queue's branch and resetting its inde
 
 describe("a sync killed at any point", () => {
   it("is completed by the next pq sync, with nothing lost on either side", async () => {
-    for (const ms of [60, 250, 450, 700]) {
+    const prepare = async () => {
       const { w, ann } = await annSharesP1();
       const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
       await ok(bob.tree, "push", "-a");
@@ -114,7 +138,9 @@ describe("a sync killed at any point", () => {
       editLine(bob.tree, "b.c", 9, "nine (bob)");
       await ok(bob.tree, "refresh");
       await ok(bob.tree, "commit", "-m", "bob refreshes p1, adds bob.patch");
-
+      return { w, ann, bob };
+    };
+    await fromOneStart(prepare, [60, 250, 450, 700], async ({ w, ann, bob }, ms) => {
       await killedSync(bob.tree, ms);
       const again = await pq(bob.tree, "sync");
       expect(again.code, `killed after ${ms} ms: ${again.err}`).toBe(0);
@@ -126,12 +152,11 @@ describe("a sync killed at any point", () => {
       expect((await ok(bob.tree, "top")).out.trim()).toBe("bob.patch");
       expect(read(bob.tree, "a.c")).toMatch(/two \(ann\)[^]*five[^]*thirty \(bob\)/);
       await expectConverged(w.remote, [ann, bob], w.base);
-      cleanup(w.root);
-    }
+    });
   }, 240_000);
 
   it("that was stopping on a conflict is rolled back and redone: the conflict is reported again, --abort restores", async () => {
-    for (const ms of [150, 500, 800]) {
+    const prepare = async () => {
       const w = world();
       const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
       await ok(ann.tree, "new", "p1.patch", "-m", "one");
@@ -154,6 +179,9 @@ describe("a sync killed at any point", () => {
       await ok(bob.tree, "refresh");
       await ok(bob.tree, "commit", "-m", "bob");
       await ok(bob.tree, "push", "-a");
+      return { w, ann, bob };
+    };
+    await fromOneStart(prepare, [150, 500, 800], async ({ w, bob }, ms) => {
       const before = fullSnapshot(bob.tree);
       const remoteBefore = remoteQueue(w.remote);
 
@@ -166,7 +194,6 @@ describe("a sync killed at any point", () => {
       expect(remoteQueue(w.remote)).toEqual(remoteBefore);
       await ok(bob.tree, "sync", "--abort");
       expect(fullSnapshot(bob.tree), `killed after ${ms} ms`).toEqual(before);
-      cleanup(w.root);
-    }
+    });
   }, 240_000);
 });
