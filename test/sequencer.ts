@@ -9,16 +9,16 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 const LONGEST_FIRST = [
   "test/ci/kernel-series.test.ts",
   "test/collab/sync.test.ts",
-  "test/queue/rebase.test.ts",
   "test/collab/kill.test.ts",
   "test/queue/transactions.test.ts",
-  "test/cli/ci-cli.test.ts",
-  "test/queue/crash.test.ts",
-  "test/emulator/reuse.test.ts",
-  "test/tui/tmux.test.ts",
   "test/tui/app.test.tsx",
-  "test/ci/kernel-boot-flags.test.ts",
+  "test/cli/ci-cli.test.ts",
+  "test/tui/tmux.test.ts",
+  "test/queue/rebase.test.ts",
+  "test/queue/crash.test.ts",
   "test/queue/undo.test.ts",
+  "test/emulator/reuse.test.ts",
+  "test/ci/kernel-boot-flags.test.ts",
 ];
 
 /** vitest's order, with the files known to be long moved to the front (a stable sort keeps the rest as they were). */
