@@ -4,6 +4,12 @@ import type { Argv, CommandModule } from "yargs";
 /** Where a command writes. Tests pass their own to capture output in-process. */
 export interface CliIO {
   out(text: string): void;
+  /**
+   * Patch text as the bytes it holds: pq reads files as latin1 strings, one character per byte,
+   * and writes them back as those bytes. Decoding them as UTF-8 first turned a byte that is not
+   * UTF-8 (a latin1 source file) into U+FFFD, so `pq diff > fix.patch` no longer applied.
+   */
+  outBytes(text: string): void;
   err(text: string): void;
   /** Is stdout a terminal (progress bars, colour)? */
   isTTY: boolean;
@@ -12,6 +18,7 @@ export interface CliIO {
 
 export const processIO = (): CliIO => ({
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+  outBytes: (text) => process.stdout.write(Buffer.from(text.endsWith("\n") ? text : text + "\n", "latin1")),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
   isTTY: Boolean(process.stdout.isTTY),
   cwd: process.cwd(),

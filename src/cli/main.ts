@@ -79,7 +79,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // JSON report there already (sync --json stopping on conflicts): one document either way.
   let printedOut = false;
   const caller = io;
-  io = { ...io, out: (text) => ((printedOut = true), caller.out(text)) };
+  io = { ...io, out: (text) => ((printedOut = true), caller.out(text)), outBytes: (text) => ((printedOut = true), caller.outBytes(text)) };
   invocation.io = io;
   invocation.exitCode = 0;
   invocation.command = ["pq", ...argv].join(" ");

@@ -74,6 +74,8 @@ export async function pq(cwd: string, ...argv: string[]): Promise<CliRun> {
   let err = "";
   const io: CliIO = {
     out: (t) => void (out += t.endsWith("\n") ? t : t + "\n"),
+    // As a terminal shows the bytes: UTF-8 text reads as text (tests of bytes spawn the CLI).
+    outBytes: (t) => void (out += Buffer.from(t.endsWith("\n") ? t : t + "\n", "latin1").toString("utf8")),
     err: (t) => void (err += t.endsWith("\n") ? t : t + "\n"),
     isTTY: false,
     cwd,

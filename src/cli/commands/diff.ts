@@ -7,7 +7,6 @@ export default defineCommand({
   builder: (y) => y,
   run: async (args, io) => {
     const text = await (await openStack(args, io)).diff();
-    // Patch text is latin1-decoded bytes; re-decode as UTF-8 so the terminal sees the original bytes.
-    if (text) io.out(Buffer.from(text, "latin1").toString("utf8").replace(/\n$/, ""));
+    if (text) io.outBytes(text.replace(/\n$/, ""));
   },
 });

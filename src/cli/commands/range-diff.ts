@@ -39,6 +39,7 @@ export default defineCommand({
     ]);
     const lines = await rangeDiff(a, b, await mergeServices(stack, [a, b]));
     if (args.json) return void printJson(io, lines);
-    io.out(renderRangeDiff(lines).trimEnd());
+    // Patch lines are bytes (latin1 strings): written as they are, UTF-8 or not.
+    io.outBytes(renderRangeDiff(lines).trimEnd());
   },
 });

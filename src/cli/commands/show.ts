@@ -13,8 +13,7 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const text = await patchText(stack, resolvePatch(stack, args.patch));
     const colour = args.color ?? (io.isTTY && !process.env.NO_COLOR);
-    // Patch text is latin1-decoded bytes; re-decode as UTF-8 so the terminal sees the original bytes.
-    const shown = Buffer.from(text, "latin1").toString("utf8").replace(/\n$/, "");
-    io.out(colour ? colourPatch(shown) : shown);
+    const shown = text.replace(/\n$/, "");
+    io.outBytes(colour ? colourPatch(shown) : shown);
   },
 });
