@@ -478,8 +478,16 @@ export class Stack {
       const ctx = this.opContext(tx, opts.onEvent);
       planInsert(ctx, items);
       let outcome: Awaited<ReturnType<typeof planPush>> | null = null;
-      // The push is planned in the same transaction: the guards are already in its series.
-      if (opts.push && items.length) outcome = await planPush(ctx, { target: items.at(-1)!.name, onEvent: opts.onEvent });
+      // The push is planned in the same transaction: the guards are already in its series. It goes
+      // up to the last imported patch the selected guards let through (push -a skips the others
+      // the same way); with none, the import alone is done.
+      if (opts.push && items.length) {
+        const entries = new Map(tx.series().entries().map((e) => [e.name, e]));
+        const target = [...items].reverse().find((i) => isPushable(entries.get(i.name)!, tx.state.guards))?.name;
+        outcome = target
+          ? await planPush(ctx, { target, onEvent: opts.onEvent })
+          : { report: { pushed: [], top: tx.state.applied.at(-1)?.name ?? null } };
+      }
       await this.run(tx, tx.label, opts.onEvent);
       if (outcome?.failure) throw outcome.failure;
       return outcome?.report ?? null;

@@ -54,6 +54,18 @@ describe("hg mq interoperability (real hg)", () => {
     await pq(tree, "select", "xen");
     expect((await pq(tree, "push", "-a")).out).toContain("now at: second.patch");
     for (const f of ["arch/irq.c", "arch/xen.c"]) expect(read(tree, f)).toBe(read(repo, f));
+
+    // import --push with no guard selected: both imported, the first pushed, and the guarded one named
+    // (it used to refuse the whole import, as a push of that one patch by name would).
+    const other = makeRepo(base);
+    dirs.push(other);
+    await pq(other, "init");
+    const imported = await pq(other, "import", "--hg", repo, "--push");
+    expect(imported.code, imported.err).toBe(0);
+    expect(imported.out).toContain("now at: first.patch");
+    expect(imported.out).toContain("not pushed: second.patch is guarded (+xen) and the selected guards (none) exclude it");
+    expect((await pq(other, "series")).out).toBe("first.patch\nsecond.patch\n");
+    expect((await pq(other, "applied")).out).toBe("first.patch\n");
   });
 
   it("pq's queue directory pushes under hg qpush -a, with pq's authors and messages", async () => {

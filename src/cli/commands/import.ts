@@ -6,6 +6,7 @@ import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
 import { PqError } from "../../errors.js";
+import { isPushable } from "../../queue/series.js";
 
 export default defineCommand({
   command: "import [files..]",
@@ -71,5 +72,16 @@ export default defineCommand({
       `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
     );
     if (report) printPushReport(io, report);
+    if (args.push) {
+      // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.
+      const applied = new Set(stack.applied());
+      const imported = new Set(items.map((i) => i.name));
+      for (const e of stack.series())
+        if (imported.has(e.name) && !applied.has(e.name) && e.guards.length && !isPushable(e, stack.selectedGuards())) {
+          io.out(
+            `not pushed: ${e.name} is guarded (${e.guards.join(" ")}) and the selected guards (${stack.selectedGuards().join(" ") || "none"}) exclude it`,
+          );
+        }
+    }
   },
 });

@@ -7,7 +7,7 @@ export default defineCommand({
   builder: (y) =>
     y
       .positional("guards", { type: "string", array: true, describe: "guards to select (replacing the selection)" })
-      .option("none", { type: "boolean", describe: "select no guard" })
+      .option("none", { alias: "n", type: "boolean", describe: "select no guard" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
