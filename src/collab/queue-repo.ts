@@ -187,7 +187,6 @@ export class QueueRepo {
   }
 }
 
-/** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */
 /** What the queue's own repository holds in info/attributes: no file is converted on checkout or commit. */
 const EXACT_ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding";
 
@@ -215,6 +214,7 @@ export function keepQueueBytesExact(queueDir: string): void {
   spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: queueDir });
 }
 
+/** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */
 export const isQueueExtra = (path: string) => path.split("/").some((c) => c.startsWith("."));
 
 export function splitVersion(files: Record<string, string>): QueueVersion {
