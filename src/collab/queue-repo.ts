@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
-import { readText, removeFile, writeAtomic } from "../tree/files.js";
+import { readText, removeFile, sha1, writeAtomic } from "../tree/files.js";
 import type { QueueVersion } from "./types.js";
 
 export type QueueRepoKind = "own" | "in-tree";
@@ -36,7 +36,13 @@ export class QueueRepo {
     // Inside the tree's repository it is versioned only if git tracks it (an untracked
     // patches/ is an ordinary, unshared queue).
     const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
-    return tracked.status === 0 && tracked.stdout.trim() ? new QueueRepo(git, queueDir, "in-tree") : null;
+    if (!(tracked.status === 0 && tracked.stdout.trim())) return null;
+    try {
+      keepQueueBytesExact(queueDir, git.prefix);
+    } catch {
+      // A repository this user may not write: read as it is.
+    }
+    return new QueueRepo(git, queueDir, "in-tree");
   }
 
   static async require(queueDir: string): Promise<QueueRepo> {
@@ -187,31 +193,95 @@ export class QueueRepo {
   }
 }
 
-/** What the queue's own repository holds in info/attributes: no file is converted on checkout or commit. */
-const EXACT_ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding";
+/** The attributes pq gives the queue's files (in info/attributes): none is converted on checkout or commit. */
+const EXACT_ATTRIBUTES = "-text -eol -filter -ident -working-tree-encoding";
 
 /**
- * A queue's own repository checks out and compares its files byte for byte, whatever the
- * user's git would convert: with `core.autocrlf=true` in ~/.gitconfig (common where the same
- * account is used from Windows) a clone wrote every patch with CRLF line ends, which no
- * longer matched the committed blobs (`pq status`: "uncommitted" for every patch) and changed
- * what the patches said about CRLF files. info/attributes takes precedence over any
- * .gitattributes a colleague commits, and core.autocrlf is set to false for the repository.
- * Written once (a repository made by an older pq gets it at its next open).
+ * A queue's files are checked out and compared byte for byte, whatever the user's git would
+ * convert. With `core.autocrlf=true` (common where the same account is used from Windows) a
+ * clone wrote every patch with CRLF line ends: they no longer matched the committed blobs
+ * (`pq status`: "uncommitted" for every patch, and `pq commit` would have committed the
+ * CRs) and changed what the patches said about CRLF files. info/attributes takes precedence
+ * over any .gitattributes in the repository: `* ...` in a queue's own repository (with
+ * core.autocrlf=false as well), `/QUEUE/** ...` for a queue inside the tree's repository,
+ * whose other files keep the user's settings. Written once; copies an earlier checkout
+ * converted (same blob once converted back) are then rewritten with the committed bytes.
  */
-export function keepQueueBytesExact(queueDir: string): void {
-  const dotGit = join(queueDir, ".git");
-  const fast = join(dotGit, "info", "attributes");
-  if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && (readText(fast) ?? "").split("\n").includes(EXACT_ATTRIBUTES)) return;
-  const path = spawnSync("git", ["rev-parse", "--git-path", "info/attributes"], { cwd: queueDir, encoding: "latin1" });
+export function keepQueueBytesExact(queueDir: string, prefix = ""): void {
+  // A directory name an attributes pattern cannot spell plainly (spaces, quotes, globs) is left as it is.
+  if (prefix !== "" && !/^[A-Za-z0-9._/-]+\/$/.test(prefix)) return;
+  const line = `${prefix === "" ? "*" : `/${prefix}**`} ${EXACT_ATTRIBUTES}`;
+  const top =
+    prefix === ""
+      ? queueDir
+      : resolve(
+          queueDir,
+          ...prefix
+            .split("/")
+            .filter(Boolean)
+            .map(() => ".."),
+        );
+  const dotGit = join(top, ".git");
+  const has = (text: string | null) => (text ?? "").split("\n").includes(line);
+  if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && has(readText(join(dotGit, "info", "attributes")))) return;
+  const path = spawnSync("git", ["rev-parse", "--git-path", "info/attributes"], { cwd: top, encoding: "latin1" });
   if (path.status !== 0) return;
-  const file = resolve(queueDir, path.stdout.trim());
-  const now = readText(file) ?? "";
-  if (!now.split("\n").includes(EXACT_ATTRIBUTES)) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeAtomic(file, `${now}${now && !now.endsWith("\n") ? "\n" : ""}# pq: queue files are kept byte for byte\n${EXACT_ATTRIBUTES}\n`);
+  const file = resolve(top, path.stdout.trim());
+  const now = readText(file);
+  if (has(now)) return;
+  const converted = convertedCopies(top, prefix);
+  mkdirSync(dirname(file), { recursive: true });
+  writeAtomic(file, `${now ?? ""}${now && !now.endsWith("\n") ? "\n" : ""}# pq: queue files are kept byte for byte\n${line}\n`);
+  if (prefix === "") spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: top });
+  for (const [rel, content] of converted) writeAtomic(join(top, rel), content);
+  // git's index still holds the converted copies' sizes, so git status would call them modified
+  // (with an empty diff): index entries that are HEAD's blob are re-read; a staged change stays.
+  const rewritten = converted.map(([rel]) => rel);
+  if (rewritten.length) {
+    const staged = spawnSync("git", ["ls-files", "-s", "-z", "--", ...rewritten], { cwd: top, encoding: "latin1" }).stdout;
+    const indexIds = new Map<string, string>();
+    for (const e of staged.split("\0")) {
+      const m = /^\d+ ([0-9a-f]{40}) 0\t(.*)$/.exec(e);
+      if (m) indexIds.set(m[2], m[1]);
+    }
+    const heads = new Map(converted.map(([rel, content]) => [rel, sha1(`blob ${content.length}\0${content}`)]));
+    const refresh = rewritten.filter((rel) => indexIds.get(rel) === heads.get(rel));
+    if (refresh.length) spawnSync("git", ["update-index", "-q", "--", ...refresh], { cwd: top });
   }
-  spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: queueDir });
+}
+
+/**
+ * The queue files (under `prefix`) whose copy on disk differs from HEAD's blob only by git's
+ * conversion: their bytes are not the blob's, but git would store them as that blob. Returns
+ * each with the blob's bytes. Paths that are not plain ASCII are left out (and left alone).
+ */
+function convertedCopies(top: string, prefix: string): [string, string][] {
+  const run = (args: string[], input?: string) => spawnSync("git", args, { cwd: top, encoding: "latin1", input, maxBuffer: 1 << 30 });
+  const tree = run(["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix]);
+  if (tree.status !== 0) return []; // no commit yet
+  const differing: { path: string; id: string; size: number }[] = [];
+  for (const entry of tree.stdout.split("\0")) {
+    const m = /^100644 blob ([0-9a-f]{40})\t([\x20-\x7e]+)$/.exec(entry);
+    if (!m) continue;
+    const text = readText(join(top, m[2]));
+    if (text !== null && sha1(`blob ${text.length}\0${text}`) !== m[1]) differing.push({ path: m[2], id: m[1], size: text.length });
+  }
+  if (!differing.length) return [];
+  // As git add would store each copy, with the conversion in force before the attributes change.
+  const stored = run(["hash-object", "--stdin-paths"], differing.map((d) => d.path).join("\n") + "\n").stdout.split("\n");
+  const same = differing.filter((d, i) => stored[i] === d.id);
+  if (!same.length) return [];
+  const blobs = run(["cat-file", "--batch"], same.map((d) => d.id).join("\n") + "\n").stdout;
+  const out: [string, string][] = [];
+  let at = 0;
+  for (const d of same) {
+    const header = blobs.indexOf("\n", at);
+    const size = Number(/ blob (\d+)$/.exec(blobs.slice(at, header))?.[1]);
+    if (!Number.isFinite(size)) return out;
+    out.push([d.path, blobs.slice(header + 1, header + 1 + size)]);
+    at = header + 1 + size + 1;
+  }
+  return out;
 }
 
 /** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */

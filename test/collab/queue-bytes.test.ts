@@ -106,4 +106,65 @@ describe("a shared queue in a repository with core.autocrlf", () => {
       else process.env.GIT_CONFIG_GLOBAL = saved;
     }
   });
+
+  /** Runs `fn` with git's global config saying core.autocrlf=true (as ~/.gitconfig would). */
+  async function withGlobalAutocrlf(dir: string, fn: () => Promise<void>): Promise<void> {
+    const globalConfig = join(dir, "autocrlf.gitconfig");
+    writeFileSync(globalConfig, "[core]\n\tautocrlf = true\n");
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = globalConfig;
+    try {
+      await fn();
+    } finally {
+      if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+  }
+
+  it("a queue checked out converted (a plain git clone under core.autocrlf) is put back to its committed bytes, own or in the tree's repository", async () => {
+    const w = world();
+    root = w.root;
+    // A queue inside the project's repository, committed with the tree.
+    const project = join(w.root, "project");
+    execFileSync("git", ["clone", "-q", w.base, project]);
+    setIdentity(project, "Ann Example", "ann@example.org");
+    await ok(project, "init", "--queue", "queue");
+    await ok(project, "new", "p1.patch", "-m", "one");
+    write(project, "a.c", read(project, "a.c").replace("line 3\n", "three\n"));
+    await ok(project, "refresh");
+    await ok(project, "pop");
+    git(project, "add", "queue");
+    git(project, "commit", "-q", "-m", "the queue");
+    const committed = read(project, "queue/p1.patch");
+    // A shared queue of its own, on the remote.
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p2.patch", "-m", "two");
+    write(ann.tree, "b.c", read(ann.tree, "b.c").replace("bee 3\n", "bee three\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+
+    await withGlobalAutocrlf(w.root, async () => {
+      // Plain git clones: every queue file is checked out with CRLF line ends.
+      const inTree = join(w.root, "in-tree");
+      execFileSync("git", ["clone", "-q", project, inTree]);
+      const own = join(w.root, "own");
+      execFileSync("git", ["clone", "-q", w.base, own]);
+      execFileSync("git", ["clone", "-q", w.remote, join(own, "patches")]);
+      expect(read(inTree, "queue/p1.patch")).toContain("\r\n");
+      expect(read(join(own, "patches"), "p2.patch")).toContain("\r\n");
+
+      await ok(inTree, "init", "--queue", "queue");
+      expect((await ok(inTree, "status")).out).not.toContain("uncommitted");
+      expect(read(inTree, "queue/p1.patch")).toBe(committed);
+      expect(git(inTree, "status", "--porcelain")).toBe("");
+      await ok(inTree, "push", "-a");
+      expect(read(inTree, "a.c")).toContain("three");
+
+      await ok(own, "init", "--shared");
+      expect((await ok(own, "status")).out).not.toContain("uncommitted");
+      expect(read(join(own, "patches"), "p2.patch")).toBe(read(ann.queue, "p2.patch"));
+      expect(git(join(own, "patches"), "status", "--porcelain")).toBe("");
+    });
+  });
 });
