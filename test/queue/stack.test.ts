@@ -206,6 +206,29 @@ describe("never lose work", () => {
     expect(merged).toContain("<<<<<<< current");
     expect(merged).toContain("patched 6");
     expect(merged).toContain(">>>>>>> edit");
+    // A refresh over the markers is refused, and changes nothing; resolved, it refreshes.
+    const patchBefore = read(join(dir, "patches"), "edit");
+    const refused = await expectPqError(stack.refresh(), "conflict");
+    expect(refused.message).toContain("conflict markers are still in a.txt");
+    expect(read(join(dir, "patches"), "edit")).toBe(patchBefore);
+    write(dir, "a.txt", lines(12).replace(/line [5-7]\n/g, (m) => `upstream ${m}`).replace("upstream line 6\n", "patched 6\n"));
+    expect((await stack.refresh()).files).toEqual(["a.txt"]);
+    expect(read(join(dir, "patches"), "edit")).toContain("+patched 6\n");
+    expect(read(join(dir, "patches"), "edit")).not.toContain("<<<<<<<");
+  });
+
+  it("refresh --force takes conflict markers into the patch as they are", async () => {
+    const dir = repo({ "a.txt": lines(12) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("edit");
+    write(dir, "a.txt", lines(12).replace("line 6\n", "patched 6\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "a.txt", lines(12).replace("line 6\n", "upstream 6\n"));
+    git(dir, "commit", "-qam", "upstream");
+    await stack.push({ merge: true });
+    await stack.refresh({ force: true });
+    expect(read(join(dir, "patches"), "edit")).toContain("+<<<<<<< current\n");
   });
 
   it("pop refuses over unrefreshed changes, and --force keeps a backup", async () => {

@@ -8,7 +8,7 @@ import { formatHeader, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
-import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
+import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
@@ -74,6 +74,22 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     top.files[path] = { pre, post: null };
   }
   const plan = await planRefresh(await planContext(ctx), tx.ws, top);
+  // A push --merge left conflict markers in the tree: a refresh that takes them puts them into
+  // the patch (StGit refuses to refresh over unresolved conflicts). --force takes them as they are.
+  if (top.needsRefresh === "conflict" && !opts.force && addsConflictMarkers(plan.diff) && /^\+=======$/m.test(plan.diff)) {
+    const marked = Object.keys(plan.files)
+      .filter((p) => /^<<<<<<< /m.test(tx.ws.content(p) ?? ""))
+      .sort();
+    throw new PqError(
+      "conflict",
+      `conflict markers are still in ${marked.join(", ") || "the tree"}, which ${top.name}'s three-way merge left`,
+      [
+        "edit the marked places (keep what the patch should do, drop the <<<<<<< ======= >>>>>>> lines), then pq refresh",
+        "pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)",
+      ],
+      { patch: top.name, files: marked },
+    );
+  }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
   if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
