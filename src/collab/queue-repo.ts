@@ -27,7 +27,7 @@ export class QueueRepo {
     if (!git) return null;
     if (git.prefix === "") {
       try {
-        keepQueueBytesExact(queueDir);
+        keepQueueBytesExact(queueDir, "", git.rootDir);
       } catch {
         // A repository this user may not write (read-only, another owner): read as it is.
       }
@@ -38,7 +38,7 @@ export class QueueRepo {
     const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
     if (!(tracked.status === 0 && tracked.stdout.trim())) return null;
     try {
-      keepQueueBytesExact(queueDir, git.prefix);
+      keepQueueBytesExact(queueDir, git.prefix, git.rootDir);
     } catch {
       // A repository this user may not write: read as it is.
     }
@@ -204,23 +204,14 @@ const EXACT_ATTRIBUTES = "-text -eol -filter -ident -working-tree-encoding";
  * CRs) and changed what the patches said about CRLF files. info/attributes takes precedence
  * over any .gitattributes in the repository: `* ...` in a queue's own repository (with
  * core.autocrlf=false as well), `/QUEUE/** ...` for a queue inside the tree's repository,
- * whose other files keep the user's settings. Written once; copies an earlier checkout
+ * whose other files keep the user's settings. `top` is the repository's top directory (git's
+ * answer, not a path walked up from the queue's, which a symlink would mislead). Written once; copies an earlier checkout
  * converted (same blob once converted back) are then rewritten with the committed bytes.
  */
-export function keepQueueBytesExact(queueDir: string, prefix = ""): void {
+export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDir): void {
   // A directory name an attributes pattern cannot spell plainly (spaces, quotes, globs) is left as it is.
   if (prefix !== "" && !/^[A-Za-z0-9._/-]+\/$/.test(prefix)) return;
   const line = `${prefix === "" ? "*" : `/${prefix}**`} ${EXACT_ATTRIBUTES}`;
-  const top =
-    prefix === ""
-      ? queueDir
-      : resolve(
-          queueDir,
-          ...prefix
-            .split("/")
-            .filter(Boolean)
-            .map(() => ".."),
-        );
   const dotGit = join(top, ".git");
   const has = (text: string | null) => (text ?? "").split("\n").includes(line);
   if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && has(readText(join(dotGit, "info", "attributes")))) return;
