@@ -135,7 +135,7 @@ function overEdits(patch: string, files: string[], hadTop: boolean): PqError {
     [
       hadTop
         ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
-        : "commit or stash them first (git stash), or make them a patch with pq new and pq refresh",
+        : "commit or stash them first (git stash; git stash -u for a file git does not track, or move it away), or make them a patch with pq new and pq refresh",
     ],
     { patch, files },
   );
