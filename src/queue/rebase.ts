@@ -158,7 +158,14 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
   if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh before a rebase`);
   const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
   if (pending.length) {
-    throw new PqError("dirty", `the tree has changes that are in no patch: ${pending.slice(0, 8).join(", ")}`, ["pq refresh them into a patch (or git stash them) first"]);
+    throw new PqError(
+      "dirty",
+      stack.applied().length
+        ? `unrefreshed changes in ${pending.slice(0, 8).join(", ")}: the tree is not what the applied patches make it`
+        : `the tree has changes that are in no patch: ${pending.slice(0, 8).join(", ")}`,
+      ["pq refresh them into a patch (or git stash them) first; pq diff shows what a refresh would take"],
+      { files: pending },
+    );
   }
   const upstream = opts.upstream ?? defaultUpstream(stack.tree);
   let newHead: string;

@@ -264,7 +264,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     write(dir, file(20), "dirty\n");
     const dirty = await pq(dir, "rebase", "upstream");
     expect(dirty.code).toBe(5);
-    expect(dirty.err).toContain("changes that are in no patch");
+    expect(dirty.err).toContain(`unrefreshed changes in ${file(20)}`);
     await pq(dir, "refresh");
     const none = await pq(dir, "rebase");
     expect(none.code).toBe(2);
