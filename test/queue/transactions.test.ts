@@ -22,6 +22,21 @@ function pqRun(cwd: string, args: string[], env: Record<string, string> = {}) {
   });
 }
 
+/** pqRun's environment, for a pq run in this process (the uninterrupted reference run needs no process of its own). */
+async function inProcess(cwd: string, args: string[]) {
+  const pinned: Record<string, string> = { EDITOR: "true", GIT_AUTHOR_DATE: "2020-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2020-01-01T00:00:00Z" };
+  const saved = Object.fromEntries(Object.keys(pinned).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, pinned);
+  try {
+    return await pq(cwd, ...args);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
 
 /** A stack with p1, p2 applied and p3, p4 unapplied, plus an edit to refresh. */
@@ -114,8 +129,8 @@ describe("SIGKILL at every point of every mutating command", () => {
       const reference = tempDir();
       dirs.push(reference);
       cpSync(base, reference, { recursive: true });
-      const done = pqRun(reference, args);
-      expect(done.status, done.stderr).toBe(0);
+      const done = await inProcess(reference, args);
+      expect(done.code, done.err).toBe(0);
       const expected = observe(reference);
       for (const point of pointsFor(label)) {
         const victim = tempDir();
