@@ -112,9 +112,12 @@ for (const fixture of ["queue-broken-build", "queue-xen-hang", "queue-missed-ire
   describe(`injected defect: ${fixture}`, () => {
     const full = resolve("test/fixtures", fixture);
     const expected = JSON.parse(readFileSync(join(full, "EXPECTED.json"), "utf8"));
-    // Every hanging state waits out the hang limit: a hang fixture is cut two patches above its bad one
-    // (the rest of the series adds only waiting). The other defects run on the whole series.
-    const dir = expected.failing.outcome === "hang" ? seriesPrefix(full, expected.failing.fromState + 2, join(cutQueues, fixture)) : full;
+    // A fixture is cut two patches above its bad one: the rest of the series adds only more of the
+    // same failure (for a hang, waiting out the hang limit at every state; for a build error, one
+    // more failed compile each).
+    const keep = expected.failing.fromState + 2;
+    const series = readFileSync(join(full, "series"), "utf8").split("\n").filter(Boolean);
+    const dir = keep < series.length ? seriesPrefix(full, keep, join(cutQueues, fixture)) : full;
 
     it("ci marks exactly the expected cells, and bisect names the injected patch", async () => {
       const report = await runCi({ tree: TREE, queue: dir, backends, jobs: 2, cacheDir });
