@@ -75,7 +75,30 @@ function gitLinePaths(rest: string, strip: number, lineNo: number): [string, str
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
+/**
+ * A context diff's file and first hunk (`diff -c`): "*** old", "--- new", the row of stars,
+ * "*** 9,15 ****". Unified lines never start so, and a description would have to quote all four.
+ */
+const CONTEXT_DIFF = /^\*\*\* [^\n]*\n--- [^\n]*\n\*{15}\r?\n\*\*\* \d+(?:,\d+)? \*\*\*\*\r?$/m;
+
+/** parsePatch, with the patch's name in front of what a refusal says (an import or a push reads many). */
+export function parseNamedPatch(name: string, text: string, opts: { strip?: number } = {}): ParsedPatch {
+  try {
+    return parsePatch(text, opts);
+  } catch (e) {
+    if (e instanceof PqError && e.code === "bad-patch")
+      throw new PqError("bad-patch", `${name}: ${e.message}`, e.details, { ...e.data, patch: name });
+    throw e;
+  }
+}
+
 export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedPatch {
+  // Read as no diff at all, a context diff was imported as an empty patch, and pushing it changed nothing.
+  if (CONTEXT_DIFF.test(text)) {
+    throw new PqError("bad-patch", "it is a context diff (diff -c): pq reads unified diffs (diff -u, git diff), as git apply does", [
+      "convert it, e.g. with patchutils: filterdiff --format=unified FILE > FILE.diff, or make it again with diff -u",
+    ]);
+  }
   const strip = opts.strip ?? 1;
   const lines = splitLines(text);
   const files: FilePatch[] = [];

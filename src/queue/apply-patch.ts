@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, bestName, describeHunkResult, formatRejects, parsePatch, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FilePatch, type HunkResult } from "../patch/index.js";
 import { versionExec, versionId, type FileChange } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -43,7 +43,7 @@ export interface ApplyOptions {
 const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode ? (parseInt(mode, 8) & 0o111) !== 0 : fallback);
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
-  const parsed = parsePatch(text, { strip: opts.strip });
+  const parsed = parseNamedPatch(name, text, { strip: opts.strip });
   const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [] };
   // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
   const files: FilePatch[] = [];

@@ -112,6 +112,43 @@ describe("import and export", () => {
   });
 });
 
+describe("context diffs (diff -c)", () => {
+  it("are refused by name on import, from a file or a quilt series, and on push; nothing is imported", async () => {
+    const numbered = Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("");
+    const tree = repo({ "a.c": numbered });
+    await pq(tree, "init");
+    // What `diff -c a.c.orig a.c` prints for line 12 changed (GNU patch applies it).
+    const context =
+      "*** a.c.orig\t2026-12-03 07:45:01.253466805 +0000\n--- a.c\t2026-12-03 07:45:01.256029933 +0000\n***************\n*** 9,15 ****\n  9\n  10\n  11\n! 12\n  13\n  14\n  15\n--- 9,15 ----\n  9\n  10\n  11\n! twelve\n  13\n  14\n  15\n";
+    const outside = tempDir("pq-ctx-");
+    dirs.push(outside);
+    write(outside, "ctx.diff", context);
+    write(outside, "q/patches/old.diff", context);
+    write(outside, "q/patches/series", "old.diff\n");
+    const gnu = makeRepo({ "a.c": numbered });
+    dirs.push(gnu);
+    expect(spawnSync("patch", ["-p0", "--dry-run", "-i", join(outside, "ctx.diff")], { cwd: gnu }).status).toBe(0);
+
+    for (const args of [
+      ["import", join(outside, "ctx.diff")],
+      ["import", "--quilt", join(outside, "q")],
+    ]) {
+      const r = await pq(tree, ...args);
+      expect(r.code).toBe(7);
+      expect(r.err).toMatch(/(ctx|old)\.diff: it is a context diff \(diff -c\)/);
+      expect(r.err).toContain("filterdiff --format=unified");
+    }
+    expect((await pq(tree, "series")).out).toBe("");
+    // Put in the queue by hand, it is refused when pushed, by name, and the tree is left as it was.
+    write(tree, "patches/hand.diff", context);
+    write(tree, "patches/series", "hand.diff\n");
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(7);
+    expect(push.err).toContain("hand.diff: it is a context diff");
+    expect(read(tree, "a.c")).toBe(numbered);
+  });
+});
+
 describe("non-ASCII file names", () => {
   it("refresh writes git's quoting, state.json stays valid JSON, and pop/push restore the same names", async () => {
     const tree = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });

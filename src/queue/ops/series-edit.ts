@@ -3,7 +3,7 @@
  * guard selection. They change the queue and the state, never the tree.
  */
 import { PqError } from "../../errors.js";
-import { parsePatch } from "../../patch/index.js";
+import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
 import { isPushable, validateGuardName } from "../series.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
@@ -33,7 +33,7 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
       throw new PqError("exists", `${name} exists in the queue directory with other content`, ["import it under another name (--name)"], { patch: name });
     }
     guards.forEach((g) => checkGuard(g));
-    const parsed = parsePatch(text, { strip }); // refuse what cannot be parsed before the queue changes
+    const parsed = parseNamedPatch(name, text, { strip }); // refuse what cannot be parsed before the queue changes
     // An empty commit's mail (From:/Subject: and no diff) is a patch; a file with neither is a mistake.
     const looksLikePatch = /^(From [0-9a-f]{40} |From: |Subject: |# HG changeset patch)/m.test(text);
     if (!parsed.files.length && !diffOf(text) && !looksLikePatch && !fromSeries) {
