@@ -190,15 +190,21 @@ describe("never lose work", () => {
     expect(read(dir, "a.txt")).toBe(lines(30).replace(/line 2[3-7]\n/g, "other\n"));
   });
 
-  it("--merge falls back to a three-way merge with conflict markers", async () => {
+  /** A patch "edit" (line 6 of a.txt), popped, and an upstream commit that changes the lines it needs. */
+  async function overtakenPatch(upstream: (text: string) => string) {
     const dir = repo({ "a.txt": lines(12) });
     const stack = await Stack.init({ tree: dir });
     await stack.newPatch("edit");
     write(dir, "a.txt", lines(12).replace("line 6\n", "patched 6\n"));
     await stack.refresh();
     await stack.pop();
-    write(dir, "a.txt", lines(12).replace(/line [5-7]\n/g, (m) => `upstream ${m}`));
+    write(dir, "a.txt", upstream(lines(12)));
     git(dir, "commit", "-qam", "upstream");
+    return { dir, stack };
+  }
+
+  it("--merge falls back to a three-way merge with conflict markers", async () => {
+    const { dir, stack } = await overtakenPatch((text) => text.replace(/line [5-7]\n/g, (m) => `upstream ${m}`));
     await expectPqError(stack.push(), "apply-failed");
     const report = await stack.push({ merge: true });
     expect(report.pushed[0].needsRefresh).toBe("conflict");
@@ -218,14 +224,7 @@ describe("never lose work", () => {
   });
 
   it("refresh --force takes conflict markers into the patch as they are", async () => {
-    const dir = repo({ "a.txt": lines(12) });
-    const stack = await Stack.init({ tree: dir });
-    await stack.newPatch("edit");
-    write(dir, "a.txt", lines(12).replace("line 6\n", "patched 6\n"));
-    await stack.refresh();
-    await stack.pop();
-    write(dir, "a.txt", lines(12).replace("line 6\n", "upstream 6\n"));
-    git(dir, "commit", "-qam", "upstream");
+    const { dir, stack } = await overtakenPatch((text) => text.replace("line 6\n", "upstream 6\n"));
     await stack.push({ merge: true });
     await stack.refresh({ force: true });
     expect(read(join(dir, "patches"), "edit")).toContain("+<<<<<<< current\n");
