@@ -8,8 +8,9 @@ import { spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
-import { GitRepo } from "../git/repo.js";
-import { readText, removeFile, sha1, writeAtomic } from "../tree/files.js";
+import { GitRepo, readBlobs } from "../git/repo.js";
+import { readText, removeFile, writeAtomic } from "../tree/files.js";
+import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
 
 export type QueueRepoKind = "own" | "in-tree";
@@ -224,19 +225,20 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
   mkdirSync(dirname(file), { recursive: true });
   writeAtomic(file, `${now ?? ""}${now && !now.endsWith("\n") ? "\n" : ""}# pq: queue files are kept byte for byte\n${line}\n`);
   if (prefix === "") spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: top });
-  for (const [rel, content] of converted) writeAtomic(join(top, rel), content);
+  for (const c of converted) writeAtomic(join(top, c.path), c.content);
   // git's index still holds the converted copies' sizes, so git status would call them modified
   // (with an empty diff): index entries that are HEAD's blob are re-read; a staged change stays.
-  const rewritten = converted.map(([rel]) => rel);
-  if (rewritten.length) {
-    const staged = spawnSync("git", ["ls-files", "-s", "-z", "--", ...rewritten], { cwd: top, encoding: "latin1" }).stdout;
+  if (converted.length) {
+    const staged = spawnSync("git", ["ls-files", "-s", "-z", "--", ...converted.map((c) => c.path)], {
+      cwd: top,
+      encoding: "latin1",
+    }).stdout;
     const indexIds = new Map<string, string>();
     for (const e of staged.split("\0")) {
       const m = /^\d+ ([0-9a-f]{40}) 0\t(.*)$/.exec(e);
       if (m) indexIds.set(m[2], m[1]);
     }
-    const heads = new Map(converted.map(([rel, content]) => [rel, sha1(`blob ${content.length}\0${content}`)]));
-    const refresh = rewritten.filter((rel) => indexIds.get(rel) === heads.get(rel));
+    const refresh = converted.filter((c) => indexIds.get(c.path) === c.id).map((c) => c.path);
     if (refresh.length) spawnSync("git", ["update-index", "-q", "--", ...refresh], { cwd: top });
   }
 }
@@ -244,35 +246,31 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
 /**
  * The queue files (under `prefix`) whose copy on disk differs from HEAD's blob only by git's
  * conversion: their bytes are not the blob's, but git would store them as that blob. Returns
- * each with the blob's bytes. Paths that are not plain ASCII are left out (and left alone).
+ * each with its blob's id and bytes. Paths that are not plain ASCII are left out (and alone).
  */
-function convertedCopies(top: string, prefix: string): [string, string][] {
-  const run = (args: string[], input?: string) => spawnSync("git", args, { cwd: top, encoding: "latin1", input, maxBuffer: 1 << 30 });
-  const tree = run(["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix]);
+function convertedCopies(top: string, prefix: string): { path: string; id: string; content: string }[] {
+  const tree = spawnSync("git", ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix], {
+    cwd: top,
+    encoding: "latin1",
+  });
   if (tree.status !== 0) return []; // no commit yet
-  const differing: { path: string; id: string; size: number }[] = [];
+  const differing: { path: string; id: string }[] = [];
   for (const entry of tree.stdout.split("\0")) {
     const m = /^100644 blob ([0-9a-f]{40})\t([\x20-\x7e]+)$/.exec(entry);
     if (!m) continue;
     const text = readText(join(top, m[2]));
-    if (text !== null && sha1(`blob ${text.length}\0${text}`) !== m[1]) differing.push({ path: m[2], id: m[1], size: text.length });
+    if (text !== null && gitBlobId(text) !== m[1]) differing.push({ path: m[2], id: m[1] });
   }
   if (!differing.length) return [];
   // As git add would store each copy, with the conversion in force before the attributes change.
-  const stored = run(["hash-object", "--stdin-paths"], differing.map((d) => d.path).join("\n") + "\n").stdout.split("\n");
+  const input = differing.map((d) => d.path).join("\n") + "\n";
+  const stored = spawnSync("git", ["hash-object", "--stdin-paths"], { cwd: top, encoding: "latin1", input }).stdout.split("\n");
   const same = differing.filter((d, i) => stored[i] === d.id);
-  if (!same.length) return [];
-  const blobs = run(["cat-file", "--batch"], same.map((d) => d.id).join("\n") + "\n").stdout;
-  const out: [string, string][] = [];
-  let at = 0;
-  for (const d of same) {
-    const header = blobs.indexOf("\n", at);
-    const size = Number(/ blob (\d+)$/.exec(blobs.slice(at, header))?.[1]);
-    if (!Number.isFinite(size)) return out;
-    out.push([d.path, blobs.slice(header + 1, header + 1 + size)]);
-    at = header + 1 + size + 1;
-  }
-  return out;
+  const blobs = readBlobs(
+    top,
+    same.map((d) => d.id),
+  );
+  return same.map((d) => ({ ...d, content: blobs.get(d.id)! }));
 }
 
 /** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */

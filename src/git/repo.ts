@@ -32,6 +32,24 @@ export function repositoryFreeEnv(): NodeJS.ProcessEnv {
   );
 }
 
+/** Blob contents (latin1) by id, through one `git cat-file --batch` run in `cwd` (any directory of the repository). */
+export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!ids.length) return map;
+  const r = spawnSync("git", ["cat-file", "--batch"], { cwd, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
+  const buf = r.stdout;
+  let at = 0;
+  for (const id of ids) {
+    const nl = buf.indexOf(10, at);
+    const [, type, size] = buf.toString("latin1", at, nl).split(" ");
+    if (type !== "blob") throw new PqError("git", `${id} is not a blob`);
+    map.set(id, buf.toString("latin1", nl + 1, nl + 1 + Number(size)));
+    at = nl + 1 + Number(size) + 1;
+  }
+  return map;
+}
+
 export class GitRepo {
   private constructor(
     readonly git: SimpleGit,
@@ -355,21 +373,11 @@ export class GitRepo {
     const out: Record<string, string> = {};
     if (!entries.length) return out;
     // One cat-file process for all blobs: a 1000-patch queue is one round trip.
-    const top = (await this.git.revparse(["--show-toplevel"])).trim();
-    const r = spawnSync("git", ["cat-file", "--batch"], {
-      cwd: top,
-      input: entries.map((e) => e.id).join("\n") + "\n",
-      maxBuffer: 1 << 30,
-    });
-    if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
-    const buf = r.stdout;
-    let at = 0;
-    for (const e of entries) {
-      const nl = buf.indexOf(10, at);
-      const size = Number(buf.subarray(at, nl).toString("latin1").split(" ")[2]);
-      out[e.path] = buf.subarray(nl + 1, nl + 1 + size).toString("latin1");
-      at = nl + 1 + size + 1;
-    }
+    const contents = readBlobs(
+      this.rootDir,
+      entries.map((e) => e.id),
+    );
+    for (const e of entries) out[e.path] = contents.get(e.id)!;
     return out;
   }
 

@@ -5,13 +5,13 @@
  * way finish moves the branch), not a `git reset` pq cannot take back. A rebase's abort
  * is the same move the other way, with the queue's files put back in it.
  */
-import { spawnSync } from "node:child_process";
-import { gitFailed, PqError } from "../errors.js";
+import { PqError } from "../errors.js";
 import type { OpContext } from "./ops/context.js";
 import { planPop } from "./ops/pop.js";
 import { Series } from "./series.js";
 import type { IndexEntry } from "./transaction.js";
 import { gitOut } from "./git-cli.js";
+import { readBlobs } from "../git/repo.js";
 
 interface TreeEntry {
   mode: string;
@@ -28,24 +28,6 @@ function entriesAt(tree: string, prefix: string, commit: string, paths: string[]
       const [mode, , blob] = meta.split(" ");
       map.set(path.slice(prefix.length), { mode, blob });
     }
-  }
-  return map;
-}
-
-/** Blob contents (latin1) through one `git cat-file --batch`. */
-function blobs(tree: string, ids: string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  if (!ids.length) return map;
-  const r = spawnSync("git", ["cat-file", "--batch"], { cwd: tree, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
-  const buf = r.stdout;
-  let at = 0;
-  for (const id of ids) {
-    const nl = buf.indexOf(10, at);
-    const [, type, size] = buf.toString("latin1", at, nl).split(" ");
-    if (type !== "blob") throw new PqError("git", `${id} is not a blob`);
-    map.set(id, buf.toString("latin1", nl + 1, nl + 1 + Number(size)));
-    at = nl + 1 + Number(size) + 1;
   }
   return map;
 }
@@ -84,7 +66,7 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
   if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
   // Files git converts on checkout (eol=crlf, core.autocrlf) are written as a checkout would write them; the rest from their blobs.
   const converted = await git.convertedPaths(changed.filter((p) => after.has(p)));
-  const contents = blobs(ctx.tree, [...new Set([...after].filter(([p]) => !converted.has(p)).map(([, e]) => e.blob))]);
+  const contents = readBlobs(ctx.tree, [...new Set([...after].filter(([p]) => !converted.has(p)).map(([, e]) => e.blob))]);
   for (const path of changed) {
     const e = after.get(path);
     const content = e ? (converted.has(path) ? await git.contentAt(to, path) : contents.get(e.blob)!) : null;

@@ -6,7 +6,6 @@ import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
 import { PqError } from "../../errors.js";
-import { isPushable } from "../../queue/series.js";
 
 export default defineCommand({
   command: "import [files..]",
@@ -75,12 +74,12 @@ export default defineCommand({
     if (args.push) {
       // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.
       const applied = new Set(stack.applied());
+      const pushable = new Set(stack.pushable());
       const imported = new Set(items.map((i) => i.name));
+      const selected = stack.selectedGuards().join(" ") || "none";
       for (const e of stack.series())
-        if (imported.has(e.name) && !applied.has(e.name) && e.guards.length && !isPushable(e, stack.selectedGuards())) {
-          io.out(
-            `not pushed: ${e.name} is guarded (${e.guards.join(" ")}) and the selected guards (${stack.selectedGuards().join(" ") || "none"}) exclude it`,
-          );
+        if (imported.has(e.name) && !applied.has(e.name) && !pushable.has(e.name)) {
+          io.out(`not pushed: ${e.name} is guarded (${e.guards.join(" ")}) and the selected guards (${selected}) exclude it`);
         }
     }
   },
