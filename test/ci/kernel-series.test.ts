@@ -332,11 +332,14 @@ describe("pq ci through the caches", () => {
   }, 180_000);
 
   it("a state that fails to build is remembered: the next ci and a bisect compile nothing", async () => {
-    const queue = resolve("test/fixtures/queue-broken-build");
+    const fixture = resolve("test/fixtures/queue-broken-build");
+    const expected = JSON.parse(readFileSync(join(fixture, "EXPECTED.json"), "utf8")) as { failing: { fromState: number } };
+    // Two broken states (the bad patch and one above it): the rest of the series only fails to compile again.
+    const queue = seriesPrefix(fixture, expected.failing.fromState + 1, temp("pq-queue-broken-"));
     const cacheDir = seededCache("pq-cache-broken-");
     const first = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
     const broken = first.cells.filter((c) => c.outcome === "build-error").map((c) => c.state);
-    expect(broken.length).toBeGreaterThan(0);
+    expect(broken).toEqual([expected.failing.fromState, expected.failing.fromState + 1]);
     const again = await runCi({ tree: TREE, queue, backends: ["native"], jobs: 2, cacheDir });
     expect(ranStates(again)).toEqual([]);
     expect(withoutTimings(again)).toEqual(withoutTimings(first));

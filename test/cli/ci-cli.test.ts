@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -57,8 +57,9 @@ describe("pq ci and pq bisect from the command line", () => {
   }, 120_000);
 
   it("a patch that breaks build.json or does not apply is a red state in the matrix, and the run still reports", async () => {
-    const q = join(out, "q-broken");
-    cpSync(join(root, "queue"), q, { recursive: true });
+    // The five patches the first test booted (in the cache) and a sixth that breaks the build:
+    // only the broken state is new.
+    const q = seriesPrefix(join(root, "queue"), 5, join(out, "q-broken"));
     write(
       q,
       "zz-break-build-json.patch",
@@ -72,11 +73,13 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(cells.at(-1)).toMatchObject({ outcome: "build-error" });
     expect(cells.at(-1)!.reason).toContain("cannot read build.json");
     expect(cells.filter((c) => c.outcome === "pass").length).toBe(cells.length - 1);
-    // A patch dropped from the middle of the series: the next one no longer applies.
+    // A patch dropped from the middle of the series: the next one no longer applies, and the
+    // one after it is not built. The series is cut after that one: the rest would only build.
     const series = readFileSync(join(root, "queue", "series"), "utf8")
       .split("\n")
       .filter(Boolean);
     const dropped = series.indexOf("vmi-backend.patch");
+    series.splice(dropped + 3);
     write(q, "series", series.filter((n) => n !== "vmi-backend.patch").join("\n") + "\n");
     const r2 = await pq(root, "ci", "--queue", q, "--tree", "kernel-model", "-b", "native", "--json", join(out, "noapply.json"));
     expect(r2.code).toBe(1);
