@@ -19,7 +19,7 @@ interface TreeEntry {
 }
 
 /** ls-tree entries of `commit` for these tree-relative paths (absent: not in the map). */
-function entriesAt(tree: string, prefix: string, commit: string, paths: string[]): Map<string, TreeEntry> {
+export function entriesAt(tree: string, prefix: string, commit: string, paths: string[]): Map<string, TreeEntry> {
   const map = new Map<string, TreeEntry>();
   for (let i = 0; i < paths.length; i += 500) {
     const out = gitOut(tree, ["-c", "core.quotePath=false", "ls-tree", "-z", "--full-tree", commit, "--", ...paths.slice(i, i + 500).map((p) => prefix + p)], "latin1");

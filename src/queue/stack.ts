@@ -6,7 +6,7 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
@@ -32,12 +32,14 @@ import {
   refuseDuringStoppedSync,
   saveState,
   statePaths,
+  STATE_DIR,
   versionId,
   type AppliedPatch,
   type StackState,
   type Version,
 } from "./state.js";
 import { Transaction } from "./transaction.js";
+import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
@@ -158,13 +160,34 @@ export class Stack {
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
       throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
     }
+    const quilt = quiltAppliedStack(tree);
+    if (quilt) checkQuiltQueue(tree, quilt, queueAbs);
+    const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: !existsSync(join(tree, STATE_DIR)) };
     mkdirSync(queueAbs, { recursive: true });
-    if (!existsSync(join(queueAbs, "series"))) writeAtomic(join(queueAbs, "series"), "");
+    if (made.series) writeAtomic(join(queueAbs, "series"), "");
     ensureStateDir(tree);
     const state: StackState = { version: 1, queue, guards: [], applied: [] };
     saveState(tree, state);
-    return new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
+    const stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
+    if (quilt) {
+      try {
+        stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) => planQuiltTakeover(ctx, quilt));
+      } catch (e) {
+        // A transaction that stopped half way left its journal: the next command completes it.
+        if (existsSync(statePaths(tree).journal)) throw e;
+        // Refused: nothing of the stack stays, so that quilt (or pq init after quilt pop -a) finds the tree as it was.
+        if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
+        else rmSync(statePaths(tree).state, { force: true });
+        if (made.series) rmSync(join(queueAbs, "series"), { force: true });
+        if (made.queue) rmSync(queueAbs, { recursive: true, force: true });
+        throw e;
+      }
+    }
+    return stack;
   }
+
+  /** The patches `init` took over from quilt (applied, as quilt had them), if any. */
+  takenOverFromQuilt: string[] = [];
 
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -90,5 +91,84 @@ describe("quilt interoperability (real quilt)", () => {
     expect(quilt(other, "push", "-a")).toContain("Now at patch features/all/two.patch");
     const again = snapshot(other);
     for (const f of ["drivers/serial.c", "README"]) expect(again[f]).toBe(quiltTop[f]);
+  });
+});
+
+describe("pq init in a tree where quilt has patches applied (real quilt)", () => {
+  const withoutPc = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([p]) => !p.startsWith(".pc/")));
+  /** The files the patches change: no queue, no .pc/. */
+  const sources = (s: Record<string, string>) =>
+    Object.fromEntries(Object.entries(withoutPc(s)).filter(([p]) => !p.startsWith("patches/")));
+
+  /** Three quilt patches, the first two applied: edits, a new file in a new directory, a deletion, a file two patches change. */
+  function quiltStack(): { tree: string; baseTree: Record<string, string> } {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    const baseTree = snapshot(tree);
+    quilt(tree, "new", "one.patch");
+    quilt(tree, "add", "drivers/serial.c", "drivers/new/port.c");
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 3\n", "serial line three\n"));
+    write(tree, "drivers/new/port.c", "int port;\n");
+    quilt(tree, "refresh");
+    quilt(tree, "new", "two.patch");
+    quilt(tree, "add", "drivers/serial.c", "README");
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 20\n", "serial line twenty\n"));
+    execFileSync("rm", [join(tree, "README")]);
+    quilt(tree, "refresh");
+    quilt(tree, "new", "three.patch");
+    quilt(tree, "add", "drivers/serial.c");
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 27\n", "serial line 27 (three)\n"));
+    quilt(tree, "refresh");
+    quilt(tree, "pop");
+    return { tree, baseTree };
+  }
+
+  it("takes the applied patches over without touching the tree; pop, push and undo work from there", async () => {
+    const { tree, baseTree } = quiltStack();
+    const before = snapshot(tree);
+    const init = await pq(tree, "init");
+    expect(init.code, init.err).toBe(0);
+    expect(init.out).toContain("took over the 2 patch(es) quilt had applied, up to two.patch");
+    // The tree is exactly as quilt left it, without quilt's .pc/ (pq's now).
+    expect(snapshot(tree)).toEqual(withoutPc(before));
+    expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\n");
+    expect((await pq(tree, "status")).out).not.toContain("untracked");
+    // Popping restores the base quilt saved (README back, the new directory gone)...
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(sources(snapshot(tree))).toEqual(baseTree);
+    // ...and pushing the whole series makes the tree quilt makes.
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    const other = makeRepo(base);
+    dirs.push(other);
+    execFileSync("cp", ["-r", join(tree, "patches"), join(other, "patches")]);
+    quilt(other, "push", "-a");
+    expect(snapshot(tree)).toEqual(withoutPc(snapshot(other)));
+    // Undo back past the takeover: .pc/ returns, and quilt pops with its own backups.
+    for (let i = 0; i < 3; i++) expect((await pq(tree, "undo")).code).toBe(0);
+    expect(snapshot(tree)).toEqual(before);
+    quilt(tree, "pop", "-a");
+    expect(sources(snapshot(tree))).toEqual(baseTree);
+  });
+
+  it("refuses, and leaves everything as it was, over unrefreshed changes in quilt's top patch or another queue", async () => {
+    const { tree } = quiltStack();
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 25\n", "serial line 25 (not refreshed)\n"));
+    const before = snapshot(tree);
+    const r = await pq(tree, "init");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("quilt's applied patches do not make the tree as it is: drivers/serial.c differ");
+    expect(r.err).toContain("quilt refresh");
+    expect(snapshot(tree)).toEqual(before);
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    expect(read(tree, "patches/series")).toBe("one.patch\ntwo.patch\nthree.patch\n");
+    const elsewhere = await pq(tree, "init", "--queue", "mine");
+    expect(elsewhere.code).toBe(12);
+    expect(elsewhere.err).toContain("quilt has 2 patch(es) applied here from patches/");
+    expect(existsSync(join(tree, "mine"))).toBe(false);
+    // Done quilt's way, the takeover goes through, with the edit now in two.patch.
+    quilt(tree, "refresh");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "top")).out).toBe("two.patch\n");
+    expect((await pq(tree, "diff")).out).toContain("+serial line 25 (not refreshed)");
   });
 });

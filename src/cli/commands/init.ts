@@ -26,5 +26,11 @@ export default defineCommand({
     }
     const stack = await Stack.init({ tree, queue });
     io.out(`initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir} (${stack.series().length} patches in its series)`);
+    const taken = stack.takenOverFromQuilt;
+    if (taken.length) {
+      io.out(
+        `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}: pq pops and pushes them now; quilt's .pc/ is removed (pq undo brings it back)`,
+      );
+    }
   },
 });

@@ -1,0 +1,150 @@
+/**
+ * Taking over a stack quilt has applied: `pq init` in a tree whose `.pc/applied-patches`
+ * lists patches. Without this, pq would see the applied patches' changes as edits nobody
+ * refreshed and refuse to push them again (pointing at git stash, which would hide them).
+ *
+ * quilt keeps, for every applied patch, each file as it was before that patch
+ * (`.pc/PATCH/FILE`, an empty file standing for one that did not exist). The bottom-most
+ * backup of each file is the tree's base; from that base pq pushes the same patches in
+ * memory, and takes them over only when the result is exactly the tree on disk: every
+ * difference (a patch quilt applied with fuzz that pq applies differently, unrefreshed
+ * edits in quilt's top patch, a file changed by hand) is refused with the way out, and
+ * nothing is written. Taken over, the tree stays as it is and `.pc/` is removed in the
+ * same transaction (quilt's backups would restore files under pq's feet); `pq undo`
+ * brings it back.
+ */
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { PqError } from "../errors.js";
+import { readText } from "../tree/files.js";
+import type { OpContext } from "./ops/context.js";
+import { planPush } from "./ops/push.js";
+import { entriesAt } from "./rebase-base.js";
+
+export interface QuiltStack {
+  /** The patches quilt has applied, bottom first. */
+  applied: string[];
+  /** quilt's patches directory, absolute. */
+  patchesDir: string;
+}
+
+const PC = ".pc";
+
+/** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
+export function quiltAppliedStack(tree: string): QuiltStack | null {
+  const applied = (readText(join(tree, PC, "applied-patches")) ?? "").split("\n").filter((l) => l.trim() !== "");
+  if (!applied.length) return null;
+  const patches = (readText(join(tree, PC, ".quilt_patches")) ?? "patches").trim() || "patches";
+  return { applied, patchesDir: resolve(tree, patches) };
+}
+
+/** Refusals before anything is planned: the queue pq uses must be quilt's, and quilt's series the one pq reads. */
+export function checkQuiltQueue(tree: string, quilt: QuiltStack, queueDir: string): void {
+  const n = quilt.applied.length;
+  const rel = relative(tree, quilt.patchesDir) || ".";
+  if (resolve(queueDir) !== quilt.patchesDir) {
+    throw new PqError("refused", `quilt has ${n} patch(es) applied here from ${rel}/, not from the queue ${queueDir}`, [
+      `pq init --queue ${rel} takes quilt's applied patches over, or quilt pop -a first`,
+    ]);
+  }
+  const seriesName = (readText(join(tree, PC, ".quilt_series")) ?? "series").trim() || "series";
+  if (seriesName !== "series") {
+    throw new PqError("unsupported", `quilt's series file here is ${seriesName}; pq reads a queue's series from the file named series`, [
+      "quilt pop -a, then rename it to series (QUILT_SERIES), then pq init",
+    ]);
+  }
+}
+
+/** Every backup file quilt saved for `patch`, as tree-relative paths. */
+function backupsOf(tree: string, patch: string): string[] {
+  const root = join(tree, PC, patch);
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, d.name);
+      if (d.isDirectory()) walk(path);
+      else if (!(dir === root && d.name === ".timestamp")) out.push(relative(root, path));
+    }
+  };
+  try {
+    walk(root);
+  } catch (e) {
+    throw new PqError("refused", `quilt's backups of ${patch} (${PC}/${patch}/) cannot be read: ${(e as Error).message}`, [
+      "quilt pop -a (with quilt's own backups), then pq init",
+    ]);
+  }
+  return out;
+}
+
+/** Every file under .pc/, tree-relative: removed once pq has taken the stack over. */
+function pcFiles(tree: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of readdirSync(join(tree, dir), { withFileTypes: true })) {
+      const path = `${dir}/${d.name}`;
+      if (d.isDirectory()) walk(path);
+      else out.push(path);
+    }
+  };
+  walk(PC);
+  return out;
+}
+
+/**
+ * Plans the takeover: the base from quilt's backups, the applied patches pushed on it, a
+ * check that this reproduces the tree, and the removal of .pc/. Returns the patches taken.
+ */
+export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Promise<string[]> {
+  const { tx } = ctx;
+  const series = tx.series().names();
+  const way = "quilt pop -a (quilt refresh first, if its top patch has changes to keep), then pq push to apply them with pq";
+  quilt.applied.forEach((name, i) => {
+    if (series[i] !== name) {
+      throw new PqError("refused", `quilt's applied patches are not the start of the series (${name} is applied, the series has ${series[i] ?? "nothing"} there)`, [way]);
+    }
+  });
+  const top = quilt.applied.at(-1)!;
+  if (readText(join(ctx.tree, PC, `${top}~refresh`)) !== null) {
+    throw new PqError("needs-refresh", `quilt pushed ${top} with rejects, and it needs a quilt refresh`, ["quilt refresh (or quilt pop -f) first, then pq init"]);
+  }
+  // The base: each file as it was before the lowest applied patch that touches it.
+  const base = new Map<string, { content: string | null; exec: boolean }>();
+  for (const patch of quilt.applied) {
+    for (const path of backupsOf(ctx.tree, patch)) {
+      if (base.has(path)) continue;
+      const file = join(ctx.tree, PC, patch, path);
+      const st = lstatSync(file);
+      if (!st.isFile()) throw new PqError("unsupported", `quilt's backup ${PC}/${patch}/${path} is not a regular file`, [way]);
+      base.set(path, { content: st.size ? readFileSync(file, "latin1") : null, exec: (st.mode & 0o111) !== 0 });
+    }
+  }
+  // An empty backup stands for a file that did not exist, or for an empty one: HEAD tells which.
+  const git = await ctx.repo();
+  const empty = [...base].filter(([, b]) => b.content === null).map(([p]) => p);
+  if (git && empty.length) {
+    for (const [path, e] of entriesAt(ctx.tree, git.prefix, "HEAD", empty)) base.set(path, { content: "", exec: e.mode === "100755" });
+  }
+  for (const [path, b] of base) {
+    tx.ws.checkPath(path, "file");
+    tx.ws.set(path, b.content, b.exec);
+  }
+  const { failure } = await planPush(ctx, { target: top });
+  if (failure) {
+    throw new PqError("refused", `quilt's applied ${failure.data?.patch ?? "patch"} does not apply to the files quilt saved before it: ${failure.message}`, [
+      way,
+    ]);
+  }
+  // The pushed stack must be the tree as it is.
+  const differ: string[] = [];
+  for (const [path, version] of tx.ws.plannedWrites()) if (tx.ws.originalVersion(path) !== version) differ.push(path);
+  if (differ.length) {
+    throw new PqError(
+      "dirty",
+      `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ (unrefreshed changes in quilt's top patch, or applied with fuzz)`,
+      [way],
+      { files: differ },
+    );
+  }
+  for (const path of pcFiles(ctx.tree)) tx.ws.set(path, null, false);
+  return quilt.applied;
+}
