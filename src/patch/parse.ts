@@ -5,6 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import { parseBinaryPatch } from "./binary.js";
+import { contextToUnified, isContextDiff } from "./context-diff.js";
 import { bytesToName, patchPathToName, unquoteBytes } from "./paths.js";
 import type { FilePatch, Hunk, HunkLine, ParsedPatch } from "./types.js";
 
@@ -56,6 +57,23 @@ function headerPath(rest: string, strip: number, lineNo: number, plain = false):
   return stripComponents(p, strip, lineNo);
 }
 
+/**
+ * Whether a ---/+++ line's time, after its TAB, is the epoch: "1970-01-01 00:00:00.000000000 +0000"
+ * (or the same instant in another zone, "1969-12-31 19:00:00 -0500"), or "Thu Jan  1 00:00:00 1970".
+ */
+function isEpochStamp(line: string): boolean {
+  const tab = line.indexOf("\t");
+  if (tab === -1) return false;
+  const stamp = eol(line.slice(tab + 1)).trim();
+  const iso = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d+)?(?: ([+-])(\d\d)(\d\d))?$/.exec(stamp);
+  if (iso) {
+    const [y, mo, d, h, mi, sec] = iso.slice(1, 7).map(Number);
+    const offset = iso[7] ? (iso[7] === "-" ? -1 : 1) * (Number(iso[8]) * 60 + Number(iso[9])) : 0;
+    return Date.UTC(y, mo - 1, d, h, mi, sec) - offset * 60_000 === 0;
+  }
+  return /^\w{3} Jan +1 00:00:00(?:\.\d+)? 1970$/.test(stamp);
+}
+
 /** The two paths of a "diff --git a/X b/Y" line (used when no ---/+++ lines follow). */
 function gitLinePaths(rest: string, strip: number, lineNo: number): [string, string] | null {
   const line = eol(rest);
@@ -75,12 +93,6 @@ function gitLinePaths(rest: string, strip: number, lineNo: number): [string, str
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
-/**
- * A context diff's file and first hunk (`diff -c`): "*** old", "--- new", the row of stars,
- * "*** 9,15 ****". Unified lines never start so, and a description would have to quote all four.
- */
-const CONTEXT_DIFF = /^\*\*\* [^\n]*\n--- [^\n]*\n\*{15}\r?\n\*\*\* \d+(?:,\d+)? \*\*\*\*\r?$/m;
-
 /** parsePatch, with the patch's name in front of what a refusal says (an import or a push reads many). */
 export function parseNamedPatch(name: string, text: string, opts: { strip?: number } = {}): ParsedPatch {
   try {
@@ -93,12 +105,8 @@ export function parseNamedPatch(name: string, text: string, opts: { strip?: numb
 }
 
 export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedPatch {
-  // Read as no diff at all, a context diff was imported as an empty patch, and pushing it changed nothing.
-  if (CONTEXT_DIFF.test(text)) {
-    throw new PqError("bad-patch", "it is a context diff (diff -c): pq reads unified diffs (diff -u, git diff), as git apply does", [
-      "convert it, e.g. with patchutils: filterdiff --format=unified FILE > FILE.diff, or make it again with diff -u",
-    ]);
-  }
+  // Context diffs (diff -c) are read as the unified diffs they stand for, as GNU patch reads them.
+  if (isContextDiff(text)) text = contextToUnified(text);
   const strip = opts.strip ?? 1;
   const lines = splitLines(text);
   const files: FilePatch[] = [];
@@ -176,6 +184,7 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       }
       if (oldP === null && newP !== null) fp.kind = "create";
       if (newP === null && oldP !== null) fp.kind = "delete";
+      const [oldLine, newLine] = [lines[i], lines[i + 1]];
       i += 2;
       while (i < lines.length && lines[i].startsWith("@@")) {
         const [hunk, next] = parseHunk(lines, i);
@@ -184,6 +193,11 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       }
       if (!fp.hunks.length)
         throw new PqError("bad-patch", `no hunks after the +++ line at line ${i} of the patch`, ["the patch is truncated or damaged"]);
+      // diff -N (diff -Nurp, the kernel's way) names a missing file with the epoch as its time, not /dev/null: GNU patch reads that side as no file.
+      if (!sawGit && fp.kind === "modify") {
+        if (isEpochStamp(oldLine) && fp.hunks.every((h) => h.oldLines === 0)) fp.kind = "create";
+        else if (isEpochStamp(newLine) && fp.hunks.every((h) => h.newLines === 0)) fp.kind = "delete";
+      }
     } else if (i < lines.length && (lines[i].startsWith("GIT binary patch") || lines[i].startsWith("Binary files "))) {
       const [binary, next] = parseBinaryPatch(lines, i);
       fp.binary = binary;

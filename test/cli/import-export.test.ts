@@ -112,40 +112,57 @@ describe("import and export", () => {
   });
 });
 
-describe("context diffs (diff -c)", () => {
-  it("are refused by name on import, from a file or a quilt series, and on push; nothing is imported", async () => {
+describe("plain diffs as GNU patch reads them: context diffs (diff -c), and diff -N's files with the epoch for a time", () => {
+  it("import (a file with -p0, a quilt series) and push them to the tree GNU patch makes", async () => {
     const numbered = Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("");
-    const tree = repo({ "a.c": numbered });
-    await pq(tree, "init");
-    // What `diff -c a.c.orig a.c` prints for line 12 changed (GNU patch applies it).
-    const context =
-      "*** a.c.orig\t2026-12-03 07:45:01.253466805 +0000\n--- a.c\t2026-12-03 07:45:01.256029933 +0000\n***************\n*** 9,15 ****\n  9\n  10\n  11\n! 12\n  13\n  14\n  15\n--- 9,15 ----\n  9\n  10\n  11\n! twelve\n  13\n  14\n  15\n";
+    const files = { "a.c": numbered, "drivers/old.c": "int old;\n" };
+    // diff -c of a.c.orig against a.c (line 12 changed), as a -p0 patch; diff -Nurp of two trees, the kernel's way:
+    // a new file and a removed one, each named with the epoch as its time instead of /dev/null.
+    const made = tempDir("pq-plain-diffs-");
+    dirs.push(made);
+    write(made, "a.c.orig", numbered);
+    write(made, "a.c", numbered.replace("12\n", "twelve\n"));
+    write(made, "old/drivers/old.c", "int old;\n");
+    write(made, "new/drivers/new.c", "int new;\n");
+    const diff = (...args: string[]) => spawnSync("diff", args, { cwd: made, encoding: "latin1" }).stdout;
+    const context = diff("-c", "a.c.orig", "a.c");
+    const kernelStyle = diff("-Nurp", "old", "new");
+    expect(context).toContain("*** 9,15 ****");
+    expect(kernelStyle).toMatch(/^--- old\/drivers\/new\.c\t1970-01-01 00:00:00/m);
     const outside = tempDir("pq-ctx-");
     dirs.push(outside);
     write(outside, "ctx.diff", context);
+    write(outside, "nurp.diff", kernelStyle);
     write(outside, "q/patches/old.diff", context);
-    write(outside, "q/patches/series", "old.diff\n");
-    const gnu = makeRepo({ "a.c": numbered });
+    write(outside, "q/patches/nurp.diff", kernelStyle);
+    write(outside, "q/patches/series", "old.diff -p0\nnurp.diff\n");
+    // GNU patch's tree: the oracle.
+    const gnu = makeRepo(files);
     dirs.push(gnu);
-    expect(spawnSync("patch", ["-p0", "--dry-run", "-i", join(outside, "ctx.diff")], { cwd: gnu }).status).toBe(0);
+    expect(spawnSync("patch", ["-p0", "-i", join(outside, "ctx.diff")], { cwd: gnu }).status).toBe(0);
+    expect(spawnSync("patch", ["-p1", "-i", join(outside, "nurp.diff")], { cwd: gnu }).status).toBe(0);
+    const gnuTree = snapshot(gnu);
+    expect(Object.keys(gnuTree).sort()).toEqual(["a.c", "drivers/new.c"]);
 
-    for (const args of [
-      ["import", join(outside, "ctx.diff")],
-      ["import", "--quilt", join(outside, "q")],
-    ]) {
-      const r = await pq(tree, ...args);
-      expect(r.code).toBe(7);
-      expect(r.err).toMatch(/(ctx|old)\.diff: it is a context diff \(diff -c\)/);
-      expect(r.err).toContain("filterdiff --format=unified");
+    const fromFiles = repo(files);
+    await pq(fromFiles, "init");
+    expect((await pq(fromFiles, "import", "-p0", join(outside, "ctx.diff"))).code).toBe(0);
+    expect(read(fromFiles, "patches/series")).toBe("ctx.diff -p0\n");
+    expect((await pq(fromFiles, "import", join(outside, "nurp.diff"))).code).toBe(0);
+    const fromQuilt = repo(files);
+    await pq(fromQuilt, "init");
+    expect((await pq(fromQuilt, "import", "--quilt", join(outside, "q"))).code).toBe(0);
+    for (const tree of [fromFiles, fromQuilt]) {
+      const pushed = await pq(tree, "push", "-a");
+      expect(pushed.code, pushed.err).toBe(0);
+      const mine = snapshot(tree);
+      expect(Object.fromEntries(Object.entries(mine).filter(([p]) => !p.startsWith("patches/")))).toEqual(gnuTree);
+      expect((await pq(tree, "pop", "-a")).code).toBe(0);
+      expect(snapshot(tree)).toEqual({ ...files, ...Object.fromEntries(Object.entries(mine).filter(([p]) => p.startsWith("patches/"))) });
     }
-    expect((await pq(tree, "series")).out).toBe("");
-    // Put in the queue by hand, it is refused when pushed, by name, and the tree is left as it was.
-    write(tree, "patches/hand.diff", context);
-    write(tree, "patches/series", "hand.diff\n");
-    const push = await pq(tree, "push");
-    expect(push.code).toBe(7);
-    expect(push.err).toContain("hand.diff: it is a context diff");
-    expect(read(tree, "a.c")).toBe(numbered);
+    // -p for a queue that carries its own strip levels is refused.
+    const both = await pq(fromQuilt, "import", "-p0", "--quilt", join(outside, "q"));
+    expect(both.code).toBe(2);
   });
 });
 

@@ -18,7 +18,13 @@ export default defineCommand({
       .option("hg", { type: "string", describe: "import an hg mq queue (a repo with .hg/patches, or the queue dir)" })
       .option("mbox", { type: "string", array: true, describe: "an mbox of patches (what pq export --mbox writes): the same as naming it" })
       .option("push", { alias: "P", type: "boolean", describe: "push the imported patches" })
-      .conflicts("quilt", "hg"),
+      .option("strip", {
+        alias: "p",
+        type: "number",
+        describe: "path components to strip from the patch files' names (quilt import -p; kept in the series as -pN; default 1)",
+      })
+      .conflicts("quilt", "hg")
+      .conflicts("strip", ["quilt", "hg"]),
   run: async (args, io) => {
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
@@ -58,6 +64,11 @@ export default defineCommand({
           files.map((f) => resolve(io.cwd, String(f))),
           { name: args.name, taken, skipped },
         );
+    if (args.strip !== undefined) {
+      if (!Number.isInteger(args.strip) || args.strip < 0)
+        throw new PqError("usage", `-p wants a number of path components (0, 1, ...), not ${args.strip}`);
+      if (args.strip !== 1) for (const item of items) item.strip = args.strip;
+    }
     for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);
     if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
     if (args.name !== undefined && items.length !== 1) {
