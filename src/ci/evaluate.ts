@@ -8,11 +8,11 @@ import { logTail } from "../core/log-tail.js";
 import { PqError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
-import { BootPool, type BootOptions, type BootResult } from "../emulator/index.js";
+import { BootPool, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
 import type { Cell, Outcome } from "./report.js";
-import { VerdictCache, verdictKey, type CachedBoot } from "./verdict-cache.js";
+import { validFor, VerdictCache, verdictKey } from "./verdict-cache.js";
 
 export interface EvaluateOptions {
   backends: string[];
@@ -42,7 +42,7 @@ const FLAKY: ReadonlySet<Outcome> = new Set(["hang", "crash"]);
 
 const tail = (log: string) => logTail(log, 40);
 
-export function cellFromBoot(state: number, r: CachedBoot, extra: { reused?: boolean; image?: string } = {}): Cell {
+export function cellFromBoot(state: number, r: Omit<BootResult, "lines">, extra: { reused?: boolean; image?: string } = {}): Cell {
   const cell: Cell = { state, backend: r.backend, outcome: r.verdict };
   if (r.reason) cell.reason = r.reason;
   if (r.verdict !== "pass" && r.verdict !== "skip") cell.log = tail(r.log);
@@ -126,9 +126,10 @@ export class StateEvaluator {
 
   private async verdict(state: number, kernel: Uint8Array, imageSha: string, boot: BootOptions): Promise<Cell> {
     const key = verdictKey(imageSha, boot);
+    const limit = boot.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
     if (!this.opts.noCache) {
       const known = this.verdicts.get(key);
-      if (known && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
+      if (known && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
         this.stats.reusedVerdicts++;
         return cellFromBoot(state, known, { reused: true, image: imageSha });
       }
@@ -147,7 +148,7 @@ export class StateEvaluator {
     this.stats.booted++;
     const r = await running;
     try {
-      this.verdicts.put(key, r);
+      this.verdicts.put(key, r, limit);
     } catch {
       /* a read-only or full cache folder only costs the next run this boot */
     }

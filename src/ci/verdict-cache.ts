@@ -1,9 +1,12 @@
 /**
  * Boot verdicts remembered by what decides them: the kernel image's bytes (by hash), the
- * backend, the full command line, the hang limit, the memory size and the emulator's
- * identity. Patch names and positions are not part of the key, so a renamed or reordered
- * patch whose state links the same image reuses its verdict. Stored next to the object
- * cache ($PQ_CACHE_DIR/verdicts), bounded, least recently used first out.
+ * backend, the full command line, the memory size and the emulator's identity. Patch names
+ * and positions are not part of the key, so a renamed or reordered patch whose state links
+ * the same image reuses its verdict. The hang limit is not in the key either but kept with
+ * the verdict: a verdict reached within a run's limit holds for it, and a hang for any limit
+ * up to the one it waited out (`validFor`). So a run with a longer limit (a loaded machine,
+ * `--timeout`) reuses what a run with the default judged. Stored next to the object cache
+ * ($PQ_CACHE_DIR/verdicts), bounded, least recently used first out.
  */
 import { join } from "node:path";
 import { LruStore, sha256 } from "../build/lru-store.js";
@@ -13,18 +16,29 @@ import { emulatorIdentity } from "../emulator/identity.js";
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const VERDICTS = new Set(["pass", "fail", "skip", "panic", "hang", "crash"]);
 
-export type CachedBoot = Omit<BootResult, "lines">;
+export type CachedBoot = Omit<BootResult, "lines"> & {
+  /** The hang limit the boot ran under. */
+  timeoutMs: number;
+};
 
 export function verdictKey(imageSha: string, opts: BootOptions): string {
   const parts = {
     image: imageSha,
     backend: opts.backend,
     cmdline: bootCmdline(opts),
-    timeoutMs: opts.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
     memoryMB: opts.memoryMB ?? 32,
     emulator: emulatorIdentity(),
   };
   return sha256(JSON.stringify(parts));
+}
+
+/**
+ * Whether a remembered boot decides a boot under the hang limit `timeoutMs`: a verdict came
+ * within that limit (its time counts from before the emulator started, more than the limit
+ * counts), or a hang waited out at least that long.
+ */
+export function validFor(known: Pick<CachedBoot, "verdict" | "msToVerdict" | "timeoutMs">, timeoutMs: number): boolean {
+  return known.verdict === "hang" ? known.timeoutMs >= timeoutMs : known.msToVerdict <= timeoutMs;
 }
 
 export class VerdictCache {
@@ -44,15 +58,16 @@ export class VerdictCache {
       !VERDICTS.has(m.verdict) ||
       typeof m.backend !== "string" ||
       typeof m.log !== "string" ||
-      typeof m.msToVerdict !== "number"
+      typeof m.msToVerdict !== "number" ||
+      typeof m.timeoutMs !== "number"
     )
       return null;
     return m;
   }
 
-  put(key: string, result: BootResult): void {
+  put(key: string, result: BootResult, timeoutMs: number): void {
     const { lines: _lines, ...kept } = result;
-    this.store.put(key, kept);
+    this.store.put(key, { ...kept, timeoutMs });
   }
 
   prune() {

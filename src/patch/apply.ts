@@ -144,7 +144,9 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       hunks: fp.hunks.map((_, i) => ({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: 1 })),
     };
   }
-  if (fp.kind !== "create" && oldContent === null) {
+  // A plain diff whose one hunk adds to nothing ("@@ -0,0 +1,3 @@") creates a file that is missing, as GNU patch does.
+  const createsMissing = fp.kind === "modify" && fp.hunks.length === 1 && fp.hunks[0].oldLines === 0;
+  if (fp.kind !== "create" && oldContent === null && !createsMissing) {
     return {
       ok: false,
       content: null,

@@ -16,8 +16,10 @@ describe("pq ci and pq bisect from the command line", () => {
     // The first five patches: shards, merging and the reports are the subject here; the whole
     // series is built and booted in test/ci/kernel-series.test.ts. Six states, three backends.
     const queue = seriesPrefix(join(root, "queue"), 5, join(out, "queue-5"));
-    const a = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", "--shard", "1/2", "--json", join(out, "a.json"));
-    const b = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", "--shard", "2/2", "--json", join(out, "b.json"));
+    // A generous hang limit: a loaded machine must not turn a healthy boot into a hang here (the ci tests of hangs set their own).
+    const slow = ["--timeout", "20"];
+    const a = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", ...slow, "--shard", "1/2", "--json", join(out, "a.json"));
+    const b = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", ...slow, "--shard", "2/2", "--json", join(out, "b.json"));
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.out).toContain("shard 1/2");
     const merged = await pq(out, "ci", "merge", "a.json", "b.json", "--junit", "j.xml", "--html", "m.html", "--json", "all.json");
@@ -31,13 +33,13 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(readFileSync(join(out, "m.html"), "utf8")).toContain("all passing");
     expect(JSON.parse(readFileSync(join(out, "all.json"), "utf8")).shard).toBeUndefined();
     // The shards filled the cache: a full run reuses every cell and says so; bisect probes from the cache too.
-    const warm = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", "--json", join(out, "warm.json"));
+    const warm = await pq(root, "ci", "--queue", queue, "--tree", "kernel-model", ...slow, "--json", join(out, "warm.json"));
     expect(warm.code).toBe(0);
     expect(warm.out).toContain("PASS*");
     expect(warm.out).toContain("* reused: 18 of 18 cells");
     expect(warm.out).toContain("0 cells run, 18 reused");
     expect(JSON.parse(readFileSync(join(out, "warm.json"), "utf8")).cells.every((c: { reused?: boolean }) => c.reused)).toBe(true);
-    const bisect = await pq(root, "bisect", "--queue", queue, "--tree", "kernel-model");
+    const bisect = await pq(root, "bisect", "--queue", queue, "--tree", "kernel-model", ...slow);
     expect(bisect.code).toBe(0);
     expect(bisect.out).toMatch(/no bad state to find: the top state \(\d+\) passes \(1 evaluation, 0 new, 1 reused from the cache\)/);
     const bad = await pq(out, "ci", "--shard", "3/2");

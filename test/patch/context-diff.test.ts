@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -91,6 +91,19 @@ describe("context diffs (diff -c), read as GNU patch reads them", () => {
       }
     }
     expect(compared).toBeGreaterThan(1000);
+  });
+
+  it("a plain diff whose one hunk adds to nothing creates the missing file, as GNU patch does", () => {
+    const dir = tempDir("pq-creates-");
+    dirs.push(dir);
+    const text =
+      "--- a/brandnew.c\t2026-12-01 10:00:00.000000000 +0000\n+++ b/brandnew.c\t2026-12-01 10:00:00.000000000 +0000\n@@ -0,0 +1,2 @@\n+int a;\n+int b;\n";
+    writeFileSync(join(dir, "p.diff"), text);
+    expect(spawnSync("patch", ["-p1", "-i", "p.diff"], { cwd: dir }).status).toBe(0);
+    const fp = parsePatch(text).files[0];
+    expect(applyFilePatch(null, fp)).toMatchObject({ ok: true, content: readFileSync(join(dir, "brandnew.c"), "latin1") });
+    // A hunk with old lines still needs its file.
+    expect(applyFilePatch(null, parsePatch(text.replace("@@ -0,0 +1,2 @@\n", "@@ -1 +1,2 @@\n-x\n")).files[0]).ok).toBe(false);
   });
 
   it("a hunk whose counts do not match its lines is refused by where it is", () => {
