@@ -29,7 +29,7 @@ export default defineCommand({
     const taken = stack.takenOverFromQuilt;
     if (taken.length) {
       io.out(
-        `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}: pq pops and pushes them now; quilt's .pc/ is removed (pq undo brings it back)`,
+        `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}, as applied patches of this stack; quilt's .pc/ is removed (pq undo brings it back)`,
       );
     }
   },
