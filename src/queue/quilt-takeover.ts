@@ -38,6 +38,22 @@ export function quiltAppliedStack(tree: string): QuiltStack | null {
   return { applied, patchesDir: resolve(tree, patches) };
 }
 
+/**
+ * A push refused over "unrefreshed changes" in a stack made before quilt pushed patches of
+ * its own: the changes are quilt's, which git stash (the usual way out) would hide.
+ */
+export function withQuiltHint(tree: string, e: unknown): unknown {
+  if (!(e instanceof PqError) || e.code !== "dirty") return e;
+  const quilt = quiltAppliedStack(tree);
+  if (!quilt) return e;
+  return new PqError(
+    e.code,
+    e.message,
+    [`quilt has ${quilt.applied.length} patch(es) applied here (${PC}/applied-patches): these may be their changes; quilt pop -a first`, ...e.details],
+    e.data,
+  );
+}
+
 /** Refusals before anything is planned: the queue pq uses must be quilt's, and quilt's series the one pq reads. */
 export function checkQuiltQueue(tree: string, quilt: QuiltStack, queueDir: string): void {
   const n = quilt.applied.length;

@@ -39,7 +39,7 @@ import {
   type Version,
 } from "./state.js";
 import { Transaction } from "./transaction.js";
-import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack } from "./quilt-takeover.js";
+import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
@@ -436,7 +436,9 @@ export class Stack {
   async push(opts: PushOptions = {}): Promise<PushReport> {
     return this.withLock(async () => {
       const tx = this.transaction("push");
-      const { report, failure } = await planPush(this.opContext(tx, opts.onEvent), opts);
+      const { report, failure } = await planPush(this.opContext(tx, opts.onEvent), opts).catch((e: unknown) => {
+        throw withQuiltHint(this.tree, e);
+      });
       if (!opts.dryRun && report.pushed.length) {
         await this.run(tx, `push ${span(report.pushed[0].name, report.pushed.at(-1)!.name)}`, opts.onEvent);
       }

@@ -150,6 +150,22 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(sources(snapshot(tree))).toEqual(baseTree);
   });
 
+  it("a stack made before quilt pushed: pq push over quilt's changes names quilt, not git stash", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    expect((await pq(tree, "init")).code).toBe(0);
+    quilt(tree, "new", "q.patch");
+    quilt(tree, "add", "README");
+    write(tree, "README", "model (quilt)\n");
+    quilt(tree, "refresh");
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("quilt has 1 patch(es) applied here (.pc/applied-patches): these may be their changes; quilt pop -a first");
+    quilt(tree, "pop", "-a");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "README")).toBe("model (quilt)\n");
+  });
+
   it("refuses, and leaves everything as it was, over unrefreshed changes in quilt's top patch or another queue", async () => {
     const { tree } = quiltStack();
     write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 25\n", "serial line 25 (not refreshed)\n"));
