@@ -49,7 +49,9 @@ export default defineCommand({
     if (report.firstBad === null) {
       if (report.candidates?.length)
         io.out(
-          `could not decide: ${seenBad ? "the first bad patch is one of" : "no state could be tested; the answer is among"} states ${report.candidates.join(", ")} (untestable states were skipped)`,
+          seenBad
+            ? `could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`
+            : `could not decide: states ${report.candidates.join(", ")} could not be tested (all skipped), so whether one of them fails is unknown`,
         );
       else
         io.out(
