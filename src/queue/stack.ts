@@ -35,6 +35,7 @@ import {
   STATE_DIR,
   versionId,
   type AppliedPatch,
+  type FileChange,
   type StackState,
   type Version,
 } from "./state.js";
@@ -387,11 +388,25 @@ export class Stack {
   }
 
   /** What the top patch would contain after a refresh (hg qdiff). */
-  async diff(): Promise<string> {
+  /**
+   * The top patch as a refresh would write it; `sinceRefresh` (quilt diff -z): only the
+   * changes made since the last refresh, against what the patches left; `files`: only these.
+   */
+  async diff(opts: { sinceRefresh?: boolean; files?: string[] } = {}): Promise<string> {
     const top = requireTop(this.state);
     const tx = this.transaction("diff");
     const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top);
-    return plan.diff;
+    const wanted = opts.files?.length ? new Set(opts.files) : null;
+    if (!opts.sinceRefresh && !wanted) return plan.diff;
+    const files: Record<string, FileChange> = {};
+    for (const path of opts.sinceRefresh ? plan.changed : Object.keys(plan.files)) {
+      if (wanted && !wanted.has(path)) continue;
+      const change = plan.files[path];
+      if (!change) continue;
+      files[path] = opts.sinceRefresh ? { pre: top.files[path]?.post ?? change.pre, post: change.post } : change;
+    }
+    const renames = opts.sinceRefresh ? [] : (top.renames ?? []).filter((r) => r.some((p) => files[p] !== undefined));
+    return buildPatchDiff(files, renames, (v) => this.versionContent(v));
   }
 
   /**
