@@ -76,6 +76,7 @@ function observe(dir: string) {
 const commands: [string, string[]][] = [
   ["new", ["new", "p9", "-m", "ninth"]],
   ["refresh", ["refresh"]],
+  ["revert", ["revert", "a.txt"]],
   ["push", ["push"]],
   ["push -a", ["push", "-a"]],
   ["pop", ["pop"]],
@@ -116,8 +117,8 @@ describe("SIGKILL at every point of every mutating command", () => {
       const base = tempDir();
       dirs.push(base);
       cpSync(template, base, { recursive: true });
-      // An unrefreshed edit for refresh to take.
-      if (label === "refresh") write(base, "a.txt", readFileSync(join(base, "a.txt"), "latin1").replace("line 1\n", "line one\n"));
+      // An unrefreshed edit for refresh to take (and revert to drop).
+      if (label === "refresh" || label === "revert") write(base, "a.txt", readFileSync(join(base, "a.txt"), "latin1").replace("line 1\n", "line one\n"));
       // An edit to a line p1 added, for absorb to move into p1.
       if (label === "absorb") write(base, "a.txt", readFileSync(join(base, "a.txt"), "latin1").replace("line 5 by p1\n", "line 5 by P1\n"));
       // A commit on the branch for uncommit to turn into a patch.

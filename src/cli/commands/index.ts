@@ -12,6 +12,7 @@ export const commandLoaders: [name: string, load: Loader][] = [
   ["new", () => import("./new.js")],
   ["add", () => import("./add.js")],
   ["refresh", () => import("./refresh.js")],
+  ["revert", () => import("./revert.js")],
   ["push", () => import("./push.js")],
   ["pop", () => import("./pop.js")],
   ["goto", () => import("./goto.js")],

@@ -11,7 +11,8 @@ import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, type OpContext } from "./context.js";
+import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
+import { versionExec } from "../state.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -157,6 +158,35 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
     added.push(path);
   }
   return added;
+}
+
+/**
+ * quilt revert: files put back as the applied patches left them (a lower patch's result,
+ * else HEAD's), their unrefreshed changes dropped. Being a transaction, `pq undo` brings the
+ * changes back. Returns the files that changed; refuses a file nothing could restore.
+ */
+export async function planRevert(ctx: OpContext, paths: string[]): Promise<string[]> {
+  const { tx } = ctx;
+  const planCtx = await planContext(ctx);
+  const reverted: string[] = [];
+  for (const raw of paths) {
+    const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
+    if (path === "" || statSync(join(ctx.tree, path), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PqError("usage", `${path || "the tree's root"} is a directory; pq revert takes files`, ["name the files in it"], { file: path });
+    }
+    const expected = await baselineVersion(planCtx, path, tx.state.applied.length);
+    const now = tx.ws.version(path);
+    if (expected === now) continue;
+    const known = tx.state.applied.some((a) => a.files[path]);
+    if (expected === null && !known) {
+      throw new PqError("not-found", `${path} is in no applied patch and not in git's HEAD: there is nothing to put it back to`, [
+        "remove it yourself, or pq add it to the top patch to keep it",
+      ], { file: path });
+    }
+    tx.ws.set(path, versionContent(ctx, expected), versionExec(expected));
+    reverted.push(path);
+  }
+  return reverted;
 }
 
 export async function planNew(ctx: OpContext, name: string, opts: { message?: string; author?: string }): Promise<void> {
