@@ -45,7 +45,7 @@ import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
 import { planPop, refuseCommitsOnTop, type PopOptions, type PopReport } from "./ops/pop.js";
-import { planAdd, planNew, planRefreshTop, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
+import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
@@ -489,6 +489,11 @@ export class Stack {
   /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */
   async add(paths: string[]): Promise<string[]> {
     return this.transact("add", (ctx) => planAdd(ctx, paths));
+  }
+
+  /** Take files out of the top patch (quilt remove); pq undo puts them back. */
+  async remove(paths: string[]): Promise<string[]> {
+    return this.transact(`remove ${paths.join(" ")}`, (ctx) => planRemove(ctx, paths));
   }
 
   /** Drop the unrefreshed changes of these files (quilt revert); pq undo brings them back. */

@@ -77,6 +77,7 @@ const commands: [string, string[]][] = [
   ["new", ["new", "p9", "-m", "ninth"]],
   ["refresh", ["refresh"]],
   ["revert", ["revert", "a.txt"]],
+  ["remove", ["remove", "a.txt"]],
   ["push", ["push"]],
   ["push -a", ["push", "-a"]],
   ["pop", ["pop"]],

@@ -11,6 +11,7 @@ export const commandLoaders: [name: string, load: Loader][] = [
   ["init", () => import("./init.js")],
   ["new", () => import("./new.js")],
   ["add", () => import("./add.js")],
+  ["remove", () => import("./remove.js")],
   ["refresh", () => import("./refresh.js")],
   ["revert", () => import("./revert.js")],
   ["push", () => import("./push.js")],

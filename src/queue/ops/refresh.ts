@@ -10,6 +10,7 @@ import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, planRefresh } from "../refresh-plan.js";
+import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { versionExec } from "../state.js";
@@ -187,6 +188,48 @@ export async function planRevert(ctx: OpContext, paths: string[]): Promise<strin
     reverted.push(path);
   }
   return reverted;
+}
+
+/**
+ * quilt remove: files taken out of the top patch, each put back as it was below the patch
+ * (unrefreshed changes to it go too), and the patch rewritten without them from the
+ * versions it last refreshed (the other files' unrefreshed changes stay unrefreshed).
+ */
+export function planRemove(ctx: OpContext, paths: string[]): string[] {
+  const { tx } = ctx;
+  const top = requireTop(tx.state);
+  const onDisk = tx.queueFile(top.name);
+  if (onDisk !== null && sha1(onDisk) !== top.hash) {
+    throw new PqError("dirty", `${top.name} changed in the queue since it was pushed; removing a file would rewrite it from the pushed version`, [
+      "pq pop, then pq push to apply the queue's version first",
+    ], { patch: top.name });
+  }
+  if (top.needsRefresh) throw new PqError("needs-refresh", `${top.name} needs a refresh first (its push was forced or merged)`, ["pq refresh, then pq remove"], { patch: top.name });
+  const removed: string[] = [];
+  for (const raw of paths) {
+    const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
+    const change = top.files[path];
+    if (!change) throw new PqError("not-found", `${path} is not in ${top.name}`, ["pq files lists the top patch's files"], { file: path, patch: top.name });
+    if ((top.renames ?? []).some((r) => r.includes(path))) {
+      throw new PqError("unsupported", `${path} is half of a rename in ${top.name}; pq remove takes out whole files`, ["edit the rename by hand, then pq refresh"], {
+        file: path,
+      });
+    }
+    tx.ws.set(path, versionContent(ctx, change.pre), versionExec(change.pre));
+    delete top.files[path];
+    removed.push(path);
+  }
+  const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v));
+  const text = joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff);
+  tx.writePatch(top.name, text);
+  const series = tx.series();
+  if (series.has(top.name) && series.stripOf(top.name) !== 1) {
+    series.setStrip(top.name, 1);
+    tx.setSeries(series);
+  }
+  top.hash = sha1(text);
+  ctx.pushCache.record(top.hash, top.files, top.renames ?? []);
+  return removed;
 }
 
 export async function planNew(ctx: OpContext, name: string, opts: { message?: string; author?: string }): Promise<void> {

@@ -1,0 +1,14 @@
+import { defineCommand } from "../io.js";
+import { openStack, treePaths } from "../open-stack.js";
+
+export default defineCommand({
+  command: "remove <files..>",
+  describe: "take files out of the top patch, each back as it was below it (quilt remove; pq undo puts them back)",
+  builder: (y) =>
+    y.positional("files", { type: "string", array: true, demandOption: true, describe: "files to take out of the top patch" }),
+  run: async (args, io) => {
+    const stack = await openStack(args, io);
+    const removed = await stack.remove(treePaths(stack, io, args.files as string[]));
+    io.out(`removed ${removed.join(", ")} from ${stack.top()}`);
+  },
+});
