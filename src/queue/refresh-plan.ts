@@ -55,12 +55,21 @@ async function headVersion(ctx: PlanContext, path: string): Promise<Version> {
 
 /** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
 export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: string): boolean {
-  if (path === ".pq" || path.startsWith(".pq/")) return true;
-  const queue = relative(ctx.tree, ctx.queueDir);
-  return !queue.startsWith("..") && !isAbsolute(queue) && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/"));
+  return pqOwnPaths(ctx)(path);
 }
 
-/** `preview`: for pq status, which reports what a refresh would take and never refuses for it. */
+/** isPqOwnPath for many paths: the queue's place in the tree worked out once. */
+function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string) => boolean {
+  const queue = relative(ctx.tree, ctx.queueDir);
+  const inTree = !queue.startsWith("..") && !isAbsolute(queue);
+  return (path) =>
+    path === ".pq" || path.startsWith(".pq/") || (inTree && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/")));
+}
+
+/**
+ * `preview`: for pq status, which reports what a refresh would take and never refuses for it;
+ * it stores nothing and builds no diff (`diff` is empty).
+ */
 export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch, opts: { preview?: boolean } = {}): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
@@ -74,8 +83,9 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   const files: Record<string, FileChange> = {};
   const changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
+  const isOwn = pqOwnPaths(ctx);
   for (const path of [...candidates].sort()) {
-    if (isPqOwnPath(ctx, path)) continue;
+    if (isOwn(path)) continue;
     if (opts.preview && path.includes("\ufffd")) {
       changed.push(path); // shown as a change a refresh would have to take (and refuses to)
       continue;
@@ -83,13 +93,13 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
     refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
     const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);
-    const now = ws.preserve(path);
+    const now = opts.preview ? ws.version(path) : ws.preserve(path);
     if (mine ? mine.post !== now : pre !== now) changed.push(path);
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
     if (pre !== now || mine || renamed(path)) files[path] = { pre, post: now };
   }
-  const untracked = status.untracked.filter((p) => !candidates.has(p) && !isPqOwnPath(ctx, p));
+  const untracked = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   const staged = status.staged.filter((p) => files[p] !== undefined);
-  return { diff: buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, staged };
+  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, staged };
 }

@@ -375,7 +375,8 @@ export class Stack {
   private appliedChangedInQueue(): string[] {
     const changed: string[] = [];
     for (const record of this.state.applied) {
-      const path = this.patchPath(record.name);
+      // Names are checked relative paths: no join (and its normalising) for each of a thousand.
+      const path = `${this.queueDir}/${record.name}`;
       const st = fileStat(path);
       let hash = st ? this.statCache.lookup(`\0queue/${record.name}`, st.size, st.mtimeMs) : null;
       if (!hash) {
@@ -387,9 +388,8 @@ export class Stack {
     return changed;
   }
 
-  /** What the top patch would contain after a refresh (hg qdiff). */
   /**
-   * The top patch as a refresh would write it; `sinceRefresh` (quilt diff -z): only the
+   * What the top patch would contain after a refresh (hg qdiff); `sinceRefresh` (quilt diff -z): only the
    * changes made since the last refresh, against what the patches left; `files`: only these.
    */
   async diff(opts: { sinceRefresh?: boolean; files?: string[] } = {}): Promise<string> {
@@ -713,9 +713,15 @@ export class Stack {
     return resolveName(ctx.tx.series(), target);
   }
 
+  /** The last series read and its text: queries read the file each time, and parse it again only when it changed. */
+  private seriesRead: { text: string; series: Series } | null = null;
+
   private readSeries(): Series {
     // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
-    return Series.parse(bytesToName(readText(join(this.queueDir, "series")) ?? ""));
+    const text = readText(join(this.queueDir, "series")) ?? "";
+    // Callers only read it (entries() hands out copies); edits go through a transaction's own Series.
+    if (this.seriesRead?.text !== text) this.seriesRead = { text, series: Series.parse(bytesToName(text)) };
+    return this.seriesRead.series;
   }
 
   private versionContent(v: Version): string | null {

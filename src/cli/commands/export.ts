@@ -50,12 +50,14 @@ export default defineCommand({
     }
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io));
     const mails: { file: string; text: string }[] = [];
+    const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
+    const isApplied = new Set(stack.applied());
     for (const [i, name] of names.entries()) {
       // Applied patches are written as they apply now, so git am reproduces this tree exactly.
       // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
       // a/ and b/ names, or git am would look for the wrong files.
-      const strip = stack.series().find((e) => e.name === name)?.strip;
-      const applied = stack.applied().includes(name);
+      const strip = stripOf.get(name);
+      const applied = isApplied.has(name);
       const text =
         !applied && strip !== undefined && strip !== 1
           ? asGitPaths(await stack.readPatch(name), strip, stack.tree)

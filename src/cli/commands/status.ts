@@ -32,11 +32,13 @@ export default defineCommand({
     // A series edited by hand can list applied patches in another order than they were applied
     // (pop goes by the order they were applied): say so, since series -v cannot show it.
     const applied = stack.applied();
+    const isApplied = new Set(applied);
     const listed = stack
       .series()
       .map((e) => e.name)
-      .filter((n) => applied.includes(n));
-    if (listed.join("\n") !== applied.filter((n) => listed.includes(n)).join("\n"))
+      .filter((n) => isApplied.has(n));
+    const isListed = new Set(listed);
+    if (listed.join("\n") !== applied.filter((n) => isListed.has(n)).join("\n"))
       io.out(
         `the series lists the applied patches in another order than they were applied (${applied.slice(0, 8).join(", ")}${applied.length > 8 ? ", ..." : ""}): pq pop -a, then push`,
       );
