@@ -71,39 +71,29 @@ export function checkQuiltQueue(tree: string, quilt: QuiltStack, queueDir: strin
   }
 }
 
-/** Every backup file quilt saved for `patch`, as tree-relative paths. */
-function backupsOf(tree: string, patch: string): string[] {
-  const root = join(tree, PC, patch);
+/** Every file under `root` (not following symlinks), as paths relative to it. */
+function filesUnder(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, d.name);
       if (d.isDirectory()) walk(path);
-      else if (!(dir === root && d.name === ".timestamp")) out.push(relative(root, path));
+      else out.push(relative(root, path));
     }
   };
+  walk(root);
+  return out;
+}
+
+/** Every backup file quilt saved for `patch`, as tree-relative paths. */
+function backupsOf(tree: string, patch: string): string[] {
   try {
-    walk(root);
+    return filesUnder(join(tree, PC, patch)).filter((p) => p !== ".timestamp");
   } catch (e) {
     throw new PqError("refused", `quilt's backups of ${patch} (${PC}/${patch}/) cannot be read: ${(e as Error).message}`, [
       "quilt pop -a (with quilt's own backups), then pq init",
     ]);
   }
-  return out;
-}
-
-/** Every file under .pc/, tree-relative: removed once pq has taken the stack over. */
-function pcFiles(tree: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const d of readdirSync(join(tree, dir), { withFileTypes: true })) {
-      const path = `${dir}/${d.name}`;
-      if (d.isDirectory()) walk(path);
-      else out.push(path);
-    }
-  };
-  walk(PC);
-  return out;
 }
 
 /**
@@ -161,6 +151,7 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
       { files: differ },
     );
   }
-  for (const path of pcFiles(ctx.tree)) tx.ws.set(path, null, false);
+  // Every file under .pc/ goes, so that quilt no longer thinks it has patches applied.
+  for (const path of filesUnder(join(ctx.tree, PC))) tx.ws.set(`${PC}/${path}`, null, false);
   return quilt.applied;
 }

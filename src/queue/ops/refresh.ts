@@ -13,7 +13,7 @@ import { baselineVersion, planRefresh } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
-import { versionExec } from "../state.js";
+import { versionExec, type AppliedPatch } from "../state.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -103,20 +103,10 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     header = replaceMessage(header, opts.message);
   }
   if (opts.signoff) header = await withSignoff(ctx, header);
-  const text = joinHeaderAndDiff(header, plan.diff);
-  tx.writePatch(top.name, text);
-  // The diff is written with a/ b/ prefixes now: a quilt -pN entry becomes the default.
-  const series = tx.series();
-  if (series.has(top.name) && series.stripOf(top.name) !== 1) {
-    series.setStrip(top.name, 1);
-    tx.setSeries(series);
-  }
   top.files = plan.files;
-  top.hash = sha1(text);
   delete top.needsRefresh;
   delete top.rejects;
-  // The new patch turns exactly these versions into these: a later push of it is a checkout.
-  ctx.pushCache.record(top.hash, plan.files, top.renames ?? []);
+  writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(plan.staged.length ? { staged: plan.staged } : {}) };
 }
 
@@ -220,16 +210,22 @@ export function planRemove(ctx: OpContext, paths: string[]): string[] {
     removed.push(path);
   }
   const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v));
-  const text = joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff);
-  tx.writePatch(top.name, text);
-  const series = tx.series();
+  writeTopText(ctx, top, joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff));
+  return removed;
+}
+
+/** The top patch's new text, made from its record's versions (a refresh, a remove), written and recorded. */
+function writeTopText(ctx: OpContext, top: AppliedPatch, text: string): void {
+  ctx.tx.writePatch(top.name, text);
+  // The diff is written with a/ b/ prefixes now: a quilt -pN entry becomes the default.
+  const series = ctx.tx.series();
   if (series.has(top.name) && series.stripOf(top.name) !== 1) {
     series.setStrip(top.name, 1);
-    tx.setSeries(series);
+    ctx.tx.setSeries(series);
   }
   top.hash = sha1(text);
+  // The new patch turns exactly these versions into these: a later push of it is a checkout.
   ctx.pushCache.record(top.hash, top.files, top.renames ?? []);
-  return removed;
 }
 
 export async function planNew(ctx: OpContext, name: string, opts: { message?: string; author?: string }): Promise<void> {
