@@ -92,6 +92,28 @@ export class QueueRepo {
     return r.status === 0 ? r.stdout.trim() || null : null;
   }
 
+  /**
+   * Whether any value `ref` has had here is in the history of `ours`: whether this queue was
+   * cloned from that branch or ever merged it. The values are read from the ref's reflog file,
+   * both sides of each entry: a clone leaves no reflog for its remote-tracking refs, but the
+   * first fetch that moves one records the value the clone gave it as the old side.
+   */
+  async everMerged(ref: string, ours: string): Promise<boolean> {
+    const log = spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
+    const text = log.status === 0 ? readText(resolve(this.queueDir, log.stdout.trim())) : null;
+    const values = new Set<string>();
+    for (const line of (text ?? "").split("\n")) {
+      const [from, to] = line.split(" ", 2);
+      for (const v of [from, to]) if (v && /^[0-9a-f]{40,64}$/.test(v) && !/^0+$/.test(v)) values.add(v);
+    }
+    const now = await this.resolve(ref);
+    if (now) values.add(now);
+    if (!values.size) return false;
+    const history = spawnSync("git", ["rev-list", ours, "--"], { cwd: this.queueDir, encoding: "latin1", maxBuffer: 1 << 28 });
+    if (history.status !== 0) throw gitFailed("git rev-list", String(history.stderr).trim());
+    return history.stdout.split("\n").some((c) => values.has(c));
+  }
+
   async isAncestor(a: string, b: string): Promise<boolean> {
     // The answer is the exit status alone (1 = no), which simple-git does not report.
     const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });

@@ -276,21 +276,27 @@ async function loop(
       } else {
         emit({ kind: "sync", message: "merging" });
         const mb = await qr.mergeBase(ours, theirs);
-        // No history in common: the remote's branch was rewritten (a new root, force-pushed).
-        // Merged against an empty base, everything on both sides counts as added, and a patch
-        // dropped on purpose comes back; git pull refuses such a merge too.
-        if (mb === null) {
+        // No history in common with a branch this queue had merged before: it was rewritten (a
+        // new root, force-pushed). Merged against an empty base, everything on both sides counts
+        // as added, and a patch dropped on purpose comes back; git pull refuses such a merge too.
+        const startedApart = mb === null && !(await qr.everMerged(up.ref, ours));
+        if (mb === null && !startedApart) {
           throw new PqError(
             "refused",
             `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) has no history in common with yours: it was rewritten and force-pushed`,
             [
               "nothing was changed",
-              `to take the remote's queue: pq pop -a, git -C QUEUE reset --hard ${up.remote}/${up.branch}, then pq push -a`,
+              `to take the remote's queue, keeping yours on a branch: git -C ${qr.queueDir} branch my-queue, pq pop -a, git -C ${qr.queueDir} reset --hard ${up.remote}/${up.branch}, then pq push -a`,
               "to keep yours: agree with whoever rewrote it; pq sync never forces a push",
             ],
             { theirs, ours },
           );
         }
+        // No value the remote's branch ever had is in this queue's history: both queues were
+        // started apart (pq init --shared on an empty remote, each before the other pushed).
+        // Nothing was dropped on either side, so an empty base is right: every patch on each
+        // side is new, as in git merge --allow-unrelated-histories.
+        if (startedApart) notes.push(`${up.remote}/${up.branch} and this queue were started apart: merged with nothing in common`);
         const [vb, vo, vt] = await Promise.all([qr.versionAt(mb), qr.versionAt(ours), qr.versionAt(theirs)]);
         const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
         notes.push(...merged.notes);

@@ -283,6 +283,42 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
   });
 
+  it("merges two queues started apart on an empty remote (each pq init --shared before either pushed)", async () => {
+    const w2 = world();
+    try {
+      const carol = await join_(w2, w2.remote, "Carol Example", "carol@example.org");
+      const dave = await join_(w2, w2.remote, "Dave Example", "dave@example.org");
+      for (const [who, file, line] of [
+        [carol, "a.c", 7],
+        [dave, "b.c", 9],
+      ] as const) {
+        await ok(who.tree, "new", `${who.name.split(" ")[0].toLowerCase()}.patch`, "-m", who.name);
+        editLine(who.tree, file, line, `${line} (${who.name})`);
+        await ok(who.tree, "refresh");
+        await ok(who.tree, "commit", "-m", `${who.name}'s patch`);
+      }
+      await ok(carol.tree, "sync");
+      // Dave's queue has never merged anything of the remote's: not a rewrite, so merged with nothing in common.
+      const r = await ok(dave.tree, "sync");
+      expect(r.out).toContain("origin/main and this queue were started apart: merged with nothing in common");
+      expect(remoteQueue(w2.remote).series).toBe("carol.patch\ndave.patch\n");
+      await ok(carol.tree, "sync");
+      await ok(carol.tree, "push", "-a");
+      await expectConverged(w2.remote, [carol, dave], w2.base);
+      // From then on they share history: a rewrite of the remote is refused again.
+      git(carol.queue, "checkout", "-q", "--orphan", "fresh");
+      git(carol.queue, "commit", "-qm", "restart");
+      git(carol.queue, "push", "-q", "-f", "origin", "fresh:main");
+      await ok(dave.tree, "new", "more.patch", "-m", "more");
+      await ok(dave.tree, "commit", "-m", "more");
+      const again = await pq(dave.tree, "sync");
+      expect(again.code).toBe(12);
+      expect(again.err).toContain("no history in common");
+    } finally {
+      cleanup(w2.root);
+    }
+  });
+
   it("status names every applied patch whose queue file changed (a pull of the queue by hand), not only the top", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
