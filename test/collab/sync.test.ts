@@ -288,6 +288,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     try {
       const carol = await join_(w2, w2.remote, "Carol Example", "carol@example.org");
       const dave = await join_(w2, w2.remote, "Dave Example", "dave@example.org");
+      // Each queue starts the empty remote with a first commit, made as the person in that tree.
+      expect(git(dave.queue, "log", "--format=%an %s")).toBe("Dave Example pq: start the shared queue\n");
       for (const [who, file, line] of [
         [carol, "a.c", 7],
         [dave, "b.c", 9],

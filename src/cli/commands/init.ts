@@ -16,7 +16,7 @@ export default defineCommand({
     if (args.shared !== undefined) {
       // Clone (or git init) first: Stack.init keeps a series the clone brought.
       const { prepareSharedQueue } = await import("../../collab/init-shared.js");
-      const how = await prepareSharedQueue(resolve(tree, queue ?? "patches"), args.shared || null);
+      const how = await prepareSharedQueue(tree, resolve(tree, queue ?? "patches"), args.shared || null);
       const stack = await Stack.init({ tree, queue });
       await how.finish();
       io.out(
