@@ -216,6 +216,16 @@ export class QueueRepo {
   }
 }
 
+/**
+ * The attributes pattern for everything under the directory `prefix` ("dir/"): its glob
+ * characters escaped, and the whole C-quoted when it has a space or a quote (git unquotes a
+ * pattern that starts with a double quote, then matches it as a glob).
+ */
+export function attributesPattern(prefix: string): string {
+  const glob = `/${prefix.replace(/[\\*?[]/g, (c) => `\\${c}`)}**`;
+  return /[\s"]/.test(glob) ? `"${glob.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : glob;
+}
+
 /** The attributes pq gives the queue's files (in info/attributes): none is converted on checkout or commit. */
 const EXACT_ATTRIBUTES = "-text -eol -filter -ident -working-tree-encoding";
 
@@ -232,9 +242,9 @@ const EXACT_ATTRIBUTES = "-text -eol -filter -ident -working-tree-encoding";
  * converted (same blob once converted back) are then rewritten with the committed bytes.
  */
 export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDir): void {
-  // A directory name an attributes pattern cannot spell plainly (spaces, quotes, globs) is left as it is.
-  if (prefix !== "" && !/^[A-Za-z0-9._/-]+\/$/.test(prefix)) return;
-  const line = `${prefix === "" ? "*" : `/${prefix}**`} ${EXACT_ATTRIBUTES}`;
+  // A directory name with a tab or a newline is left as it is (git would need it C-quoted with escapes).
+  if (/[\x00-\x1f\x7f]/.test(prefix)) return;
+  const line = `${prefix === "" ? "*" : attributesPattern(prefix)} ${EXACT_ATTRIBUTES}`;
   const dotGit = join(top, ".git");
   const has = (text: string | null) => (text ?? "").split("\n").includes(line);
   if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && has(readText(join(dotGit, "info", "attributes")))) return;

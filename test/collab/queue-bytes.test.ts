@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, read, write } from "../helpers/repo.js";
+import { attributesPattern } from "../../src/collab/queue-repo.js";
+import { cleanup, git, read, tempDir, write } from "../helpers/repo.js";
 import { join_, ok, setIdentity, world } from "./shared-helpers.js";
 
 let root: string | undefined;
@@ -166,5 +167,21 @@ describe("a shared queue in a repository with core.autocrlf", () => {
       expect(read(join(own, "patches"), "p2.patch")).toBe(read(ann.queue, "p2.patch"));
       expect(git(join(own, "patches"), "status", "--porcelain")).toBe("");
     });
+  });
+});
+
+describe("the attributes pattern of a queue directory inside the tree's repository", () => {
+  it("matches exactly that directory, whatever its name: spaces, quotes, glob characters, backslashes, UTF-8", () => {
+    const dir = tempDir("pq-attr-");
+    root = dir;
+    git(dir, "init", "-q");
+    const names = ["my queue/", "my[q]/", "st*r/", 'q"uote/', "back\\slash/", "caf\u00e9 q/", "a?b/", "debian/patches/"];
+    writeFileSync(join(dir, ".git/info/attributes"), names.map((n) => `${attributesPattern(n)} -text\n`).join(""));
+    const textAttr = (path: string) =>
+      execFileSync("git", ["check-attr", "-z", "text", "--", path], { cwd: dir, encoding: "utf8" }).split("\0")[2];
+    for (const n of names) expect(textAttr(`${n}x.patch`), n).toBe("unset");
+    // Only those: the glob characters are escaped, and a sibling is not matched.
+    for (const other of ["stxr/x.patch", "myq/x.patch", "aXb/x.patch", "my queue2/x.patch", "debian/x.patch"])
+      expect(textAttr(other), other).toBe("unspecified");
   });
 });
