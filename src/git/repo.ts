@@ -330,35 +330,74 @@ export class GitRepo {
   }
 
   /**
-   * Make a commit on top of `parent` whose tree is the parent's with these entries changed,
-   * without touching the index or the work tree (a private index file): the commit exists,
-   * but no branch points at it until the transaction moves one.
+   * A chain of commits on `parent`, each changing these index entries ("mode blob", or null to
+   * delete) of its parent's tree, with its own message, author, date and committer (git's own
+   * when absent). One scratch index for the chain: the user's index and work tree are never
+   * touched. Returns the commits in order.
    */
-  async makeCommit(
+  async makeCommits(
     parent: string | null,
-    entries: [string, string | null][],
-    commit: { message: string; author?: string; date?: string; committer?: string },
-  ): Promise<string> {
+    chain: { entries: [string, string | null][]; message: string; author?: string; date?: string; committer?: string }[],
+  ): Promise<string[]> {
     const dir = mkdtempSync(join(tmpdir(), "pq-index-"));
-    const env: Record<string, string> = { GIT_INDEX_FILE: join(dir, "index") };
+    const index = { GIT_INDEX_FILE: join(dir, "index") };
     try {
-      if (parent) await this.runWithInput(["read-tree", parent], "", env);
-      else await this.runWithInput(["read-tree", "--empty"], "", env);
-      const lines = entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}` : `${entry}\t${path}`));
-      if (lines.length) await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("\0") + "\0", env);
-      const tree = (await this.runWithInput(["write-tree"], "", env)).trim();
-      const author = commit.author ? /^(.*?)\s*<([^>]*)>$/.exec(commit.author) : null;
-      if (author) Object.assign(env, { GIT_AUTHOR_NAME: author[1], GIT_AUTHOR_EMAIL: author[2] });
-      if (commit.date) env.GIT_AUTHOR_DATE = commit.date;
-      const committer = commit.committer ? /^(.*?)\s*<([^>]*)>\s+(\d+ [+-]\d{4})$/.exec(commit.committer) : null;
-      if (committer)
-        Object.assign(env, { GIT_COMMITTER_NAME: committer[1], GIT_COMMITTER_EMAIL: committer[2], GIT_COMMITTER_DATE: committer[3] });
-      const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
-      return (await this.runWithInput(args, Buffer.from(commit.message, "utf8").toString("latin1"), env)).trim();
+      if (parent) await this.runWithInput(["read-tree", parent], "", index);
+      else await this.runWithInput(["read-tree", "--empty"], "", index);
+      const made: string[] = [];
+      for (const commit of chain) {
+        const lines = commit.entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}` : `${entry}\t${path}`));
+        if (lines.length) await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("\0") + "\0", index);
+        const tree = (await this.runWithInput(["write-tree"], "", index)).trim();
+        const env: Record<string, string> = { ...index };
+        const author = commit.author ? /^(.*?)\s*<([^>]*)>$/.exec(commit.author) : null;
+        if (author) Object.assign(env, { GIT_AUTHOR_NAME: author[1], GIT_AUTHOR_EMAIL: author[2] });
+        if (commit.date) env.GIT_AUTHOR_DATE = commit.date;
+        const committer = commit.committer ? /^(.*?)\s*<([^>]*)>\s+(\d+ [+-]\d{4})$/.exec(commit.committer) : null;
+        if (committer)
+          Object.assign(env, { GIT_COMMITTER_NAME: committer[1], GIT_COMMITTER_EMAIL: committer[2], GIT_COMMITTER_DATE: committer[3] });
+        const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
+        parent = (await this.runWithInput(args, Buffer.from(commit.message, "utf8").toString("latin1"), env)).trim();
+        made.push(parent);
+      }
+      return made;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+
+  /**
+   * Stores these contents as blobs, as `git add` would store them at their paths (tree-relative);
+   * returns their ids in order. Contents git stores as they are go through one `hash-object
+   * --stdin-paths`; a path git converts (eol, filters, core.autocrlf) through its own, with --path.
+   */
+  async writeBlobs(items: { content: string; path: string }[]): Promise<string[]> {
+    const ids: string[] = new Array(items.length);
+    const converted = await this.convertedPaths([...new Set(items.map((i) => i.path))]);
+    const plain: number[] = [];
+    for (const [i, item] of items.entries()) {
+      if (converted.has(item.path)) ids[i] = await this.writeBlob(item.content, item.path);
+      else plain.push(i);
+    }
+    if (plain.length) {
+      const dir = mkdtempSync(join(tmpdir(), "pq-blobs-"));
+      try {
+        const files = plain.map((i, k) => {
+          const file = join(dir, `b${k}`);
+          writeFileSync(file, items[i].content, "latin1");
+          return file;
+        });
+        const out = (await this.runWithInput(["hash-object", "-w", "--no-filters", "--stdin-paths"], files.join("\n") + "\n"))
+          .trim()
+          .split("\n");
+        plain.forEach((i, k) => (ids[i] = out[k]));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return ids;
+  }
+
   // --- added for the shared queue (issue 10): reading and writing whole queue versions
   // without touching the work tree or the user's index, and pushing without force.
 

@@ -32,23 +32,32 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   if (bad) throw new PqError("needs-refresh", `${bad.name} needs a refresh before it can be finished`, [], { patch: bad.name });
   const ref = await git.headRef();
   const from = await git.readRef("HEAD");
-  let parent = from;
-  const commits: { name: string; commit: string }[] = [];
   const finalEntries = new Map<string, IndexEntry>();
   const series = tx.series();
-  for (const [i, record] of finishing.entries()) {
-    ctx.emit({ kind: "finish", message: `committing ${record.name}`, current: i + 1, total: finishing.length });
-    const header = parseHeader(headerOf(tx.patchText(record.name)));
-    const entries: [string, IndexEntry][] = [];
-    for (const [path, change] of Object.entries(record.files)) {
+  // Every blob of every commit in one go, then the chain of commits on one scratch index: a few
+  // git processes per patch instead of one per file and five per commit.
+  const blobs: { content: string; path: string }[] = [];
+  const files = finishing.map((record) =>
+    Object.entries(record.files).map(([path, change]) => {
       const content = versionContent(ctx, change.post);
-      const entry = content === null ? null : `${versionExec(change.post) ? "100755" : "100644"} ${await git.writeBlob(content, path)}`;
-      entries.push([git.prefix + path, entry]);
-      finalEntries.set(git.prefix + path, entry);
-    }
+      if (content !== null) blobs.push({ content, path });
+      return { path, exec: versionExec(change.post), blob: content === null ? -1 : blobs.length - 1 };
+    }),
+  );
+  ctx.emit({ kind: "finish", message: `storing ${blobs.length} file version(s)`, current: 0, total: finishing.length });
+  const ids = await git.writeBlobs(blobs);
+  const chain = finishing.map((record, i) => {
+    const header = parseHeader(headerOf(tx.patchText(record.name)));
+    const entries = files[i].map(({ path, exec, blob }): [string, IndexEntry] => [git.prefix + path, blob === -1 ? null : `${exec ? "100755" : "100644"} ${ids[blob]}`]);
+    for (const [path, entry] of entries) finalEntries.set(path, entry);
     const message = [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
-    parent = await git.makeCommit(parent, entries, { message, author: header.author, date: header.date, committer: header.committer });
-    commits.push({ name: record.name, commit: parent });
+    return { entries, message, author: header.author, date: header.date, committer: header.committer };
+  });
+  ctx.emit({ kind: "finish", message: `committing ${finishing.length} patch(es)`, current: finishing.length, total: finishing.length });
+  const made = await git.makeCommits(from, chain);
+  const commits = finishing.map((record, i) => ({ name: record.name, commit: made[i] }));
+  const parent = made.at(-1);
+  for (const record of finishing) {
     series.remove(record.name);
     tx.removePatch(record.name, true);
   }
