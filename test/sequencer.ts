@@ -9,15 +9,15 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 const LONGEST_FIRST = [
   "test/ci/kernel-series.test.ts",
   "test/collab/sync.test.ts",
-  "test/collab/kill.test.ts",
   "test/queue/transactions.test.ts",
-  "test/tui/app.test.tsx",
-  "test/cli/ci-cli.test.ts",
-  "test/tui/tmux.test.ts",
-  "test/queue/rebase.test.ts",
-  "test/queue/crash.test.ts",
+  "test/collab/kill.test.ts",
   "test/queue/undo.test.ts",
-  "test/emulator/reuse.test.ts",
+  "test/tui/tmux.test.ts",
+  "test/tui/app.test.tsx",
+  "test/queue/crash.test.ts",
+  "test/queue/rebase.test.ts",
+  "test/queue/reliability.test.ts",
+  "test/cli/ci-cli.test.ts",
   "test/ci/kernel-boot-flags.test.ts",
 ];
 
