@@ -28,7 +28,8 @@ export interface QuiltStack {
   patchesDir: string;
 }
 
-const PC = ".pc";
+/** quilt's state directory: .pc, or what QUILT_PC names (quilt reads it from the environment and .quiltrc). */
+const PC = process.env.QUILT_PC || ".pc";
 
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
 export function quiltAppliedStack(tree: string): QuiltStack | null {

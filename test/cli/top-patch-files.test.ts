@@ -92,6 +92,9 @@ describe("pq revert (quilt revert)", () => {
     expect(stray.code).toBe(3);
     expect(stray.err).toContain("stray.c is in no applied patch and not in git's HEAD");
     expect(read(tree, "a.c")).toBe(edited.a);
+    const unsafe = await pq(tree, "revert", ".pq/state.json");
+    expect(unsafe.code).toBe(7);
+    expect(unsafe.err).toContain("name a file of the working tree, outside .git, .pq and the queue directory");
   });
 });
 
