@@ -33,12 +33,13 @@ export function verdictKey(imageSha: string, opts: BootOptions): string {
 }
 
 /**
- * Whether a remembered boot decides a boot under the hang limit `timeoutMs`: a verdict came
- * within that limit (its time counts from before the emulator started, more than the limit
- * counts), or a hang waited out at least that long.
+ * Whether a remembered boot decides a boot under the hang limit `timeoutMs`. A verdict does when
+ * it came under a limit no longer than this one, or within this one by its own time (which
+ * counts from before the emulator started, more than the limit counts). A hang does when it
+ * waited out at least this long.
  */
 export function validFor(known: Pick<CachedBoot, "verdict" | "msToVerdict" | "timeoutMs">, timeoutMs: number): boolean {
-  return known.verdict === "hang" ? known.timeoutMs >= timeoutMs : known.msToVerdict <= timeoutMs;
+  return known.verdict === "hang" ? known.timeoutMs >= timeoutMs : known.timeoutMs <= timeoutMs || known.msToVerdict <= timeoutMs;
 }
 
 export class VerdictCache {

@@ -19,6 +19,9 @@ describe("remembered boot verdicts across hang limits", () => {
     expect(validFor({ verdict: "pass", msToVerdict: 800, timeoutMs: 20_000 }, 5000)).toBe(true);
     expect(validFor({ verdict: "fail", msToVerdict: 6000, timeoutMs: 20_000 }, 5000)).toBe(false);
     expect(validFor({ verdict: "fail", msToVerdict: 6000, timeoutMs: 20_000 }, 20_000)).toBe(true);
+    // Reached under the same or a shorter limit, even if start-up made it take longer than the limit.
+    expect(validFor({ verdict: "pass", msToVerdict: 1900, timeoutMs: 1500 }, 1500)).toBe(true);
+    expect(validFor({ verdict: "pass", msToVerdict: 1900, timeoutMs: 1500 }, 5000)).toBe(true);
     expect(validFor({ verdict: "hang", msToVerdict: 5200, timeoutMs: 5000 }, 1500)).toBe(true);
     expect(validFor({ verdict: "hang", msToVerdict: 5200, timeoutMs: 5000 }, 20_000)).toBe(false);
   });
