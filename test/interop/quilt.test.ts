@@ -158,6 +158,9 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     quilt(tree, "add", "README");
     write(tree, "README", "model (quilt)\n");
     quilt(tree, "refresh");
+    expect((await pq(tree, "status")).out).toContain(
+      "quilt has 1 patch(es) applied here (up to q.patch): quilt pop -a before pq pushes over them",
+    );
     const r = await pq(tree, "push");
     expect(r.code).toBe(5);
     expect(r.err).toContain("quilt has 1 patch(es) applied here (.pc/applied-patches): these may be their changes; quilt pop -a first");

@@ -2,6 +2,7 @@ import { defineCommand } from "../io.js";
 import { sharedStatus } from "../../collab/status.js";
 import { openStack, printJson } from "../open-stack.js";
 import { rebaseStatus } from "../../queue/rebase.js";
+import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 
 export default defineCommand({
   command: "status",
@@ -29,6 +30,12 @@ export default defineCommand({
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    // quilt pushed in this tree after pq init: its changes show as unrefreshed, and pq would refuse to push over them.
+    const quilt = quiltAppliedStack(stack.tree);
+    if (quilt)
+      io.out(
+        `quilt has ${quilt.applied.length} patch(es) applied here (up to ${quilt.applied.at(-1)}): quilt pop -a before pq pushes over them`,
+      );
     // A series edited by hand can list applied patches in another order than they were applied
     // (pop goes by the order they were applied): say so, since series -v cannot show it.
     const applied = stack.applied();
