@@ -114,10 +114,10 @@ for (const fixture of ["queue-broken-build", "queue-xen-hang", "queue-missed-ire
   describe(`injected defect: ${fixture}`, () => {
     const full = resolve("test/fixtures", fixture);
     const expected = JSON.parse(readFileSync(join(full, "EXPECTED.json"), "utf8"));
-    // A fixture is cut two patches above its bad one: the rest of the series adds only more of the
-    // same failure (for a hang, waiting out the hang limit at every state; for a build error, one
-    // more failed compile each).
-    const keep = expected.failing.fromState + 2;
+    // A fixture is cut one patch above its bad one: that state shows the failure stays, and the
+    // rest of the series adds only more of the same (for a hang, waiting out the hang limit at
+    // every state; for a build error, one more failed compile each).
+    const keep = expected.failing.fromState + 1;
     const series = readFileSync(join(full, "series"), "utf8").split("\n").filter(Boolean);
     const dir = keep < series.length ? seriesPrefix(full, keep, join(cutQueues, fixture)) : full;
 
