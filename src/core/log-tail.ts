@@ -15,8 +15,11 @@ export function visible(text: string): string {
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/** The tail as a quoted block; a log with nothing in it says so instead of quoting one empty line. */
 export function quotedLog(log: string, lines = 40): string {
-  return logTail(log, lines)
+  const tail = logTail(log, lines);
+  if (tail.trim() === "") return "    (no output)";
+  return tail
     .split("\n")
     .map((l) => `    | ${l}`)
     .join("\n");
