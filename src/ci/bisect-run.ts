@@ -4,9 +4,10 @@
  */
 import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
-import { bisectStates, judgeExitCode, runShell, type BisectResult, type Judgement } from "./bisect.js";
+import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
+import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { openScratch } from "./scratch.js";
+import { openScratch, refuseWithoutBuild } from "./scratch.js";
 import { FAILING } from "./report.js";
 
 export interface BisectOptions {
@@ -37,6 +38,7 @@ export interface BisectReport extends BisectResult {
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "bisect");
   const evaluator = new StateEvaluator({
     backends: opts.backends,
     jobs: opts.jobs ?? Math.min(2, opts.backends.length),
@@ -53,7 +55,7 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
       await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
       emit({ kind: "bisect-step", message: `testing state ${state} (${state === 0 ? "the base tree" : patches[state - 1]})` });
       if (opts.run) {
-        const r = await runShell(opts.run, stack.tree);
+        const r = await runCommand(opts.run, stack.tree, { env: stateEnv(state, state === 0 ? null : patches[state - 1]) });
         const j = judgeExitCode(r.code, opts.run);
         if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;

@@ -4,7 +4,6 @@
  * no patch is to blame); in between, a binary search, at most ceil(log2(n)) more
  * evaluations plus one for each state that cannot be tested (skip).
  */
-import { spawn } from "node:child_process";
 import { PqError } from "../errors.js";
 
 export type Judgement = "good" | "bad" | "skip";
@@ -69,14 +68,4 @@ export function judgeExitCode(code: number, cmd: string): Judgement {
   if (code === 125) return "skip";
   if (code >= 1 && code <= 127) return "bad";
   throw new PqError("usage", `bisect aborted: "${cmd}" exited with ${code} (above 127 means abort, as in git bisect run)`);
-}
-
-export function runShell(cmd: string, cwd: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, { cwd, shell: true, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (b: Buffer) => (output += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (output += b.toString()));
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 + 9 : 1), output }));
-  });
 }

@@ -1,6 +1,6 @@
 /** The CI report as a text matrix, JUnit XML, and a self-contained HTML page. */
 import { quotedLog } from "../core/log-tail.js";
-import { FAILING, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
+import { FAILING, RUN_COLUMN, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
 
 const LABEL: Record<Outcome, string> = {
   pass: "PASS",
@@ -45,7 +45,7 @@ export function renderMatrix(report: CiReport): string {
     const f = failed[0];
     const s = report.states[f.state];
     lines.push(
-      `first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) on ${f.backend}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`,
+      `first failure: state ${f.state} (${s.patch ?? "base tree"}${s.author ? `, ${s.author}` : ""}) ${f.backend === RUN_COLUMN ? "by the command" : `on ${f.backend}`}: ${LABEL[f.outcome]}${f.reason ? ` - ${f.reason}` : ""}`,
     );
     if (f.log) lines.push(quotedLog(f.log, 15));
   }

@@ -4,6 +4,9 @@
  */
 export type Outcome = "pass" | "fail" | "skip" | "panic" | "hang" | "crash" | "build-error";
 
+/** The one column of a report judged by a command (pq ci --run) instead of backends. */
+export const RUN_COLUMN = "run";
+
 export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "panic", "hang", "crash", "build-error"]);
 
 export interface StateInfo {

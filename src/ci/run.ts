@@ -3,11 +3,13 @@
  * backend through the shared caches (src/ci/evaluate.ts): one cell per (state, backend).
  * Boots of a state run in the background while the next state is pushed and built.
  */
+import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { openScratch } from "./scratch.js";
-import { chainState, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
+import { openScratch, refuseWithoutBuild } from "./scratch.js";
+import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
+import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
 export interface CiOptions {
   tree: string;
@@ -22,6 +24,11 @@ export interface CiOptions {
   noCache?: boolean;
   /** Reuse remembered hang and crash verdicts too. */
   reuseFailures?: boolean;
+  /**
+   * Judge each state by this shell command instead of building and booting it: one column,
+   * "run". Never cached: a command's result can depend on more than the tree.
+   */
+  run?: string;
   onEvent?: EventSink;
 }
 
@@ -30,6 +37,8 @@ export { cellFromBoot } from "./evaluate.js";
 export async function runCi(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
+  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "ci");
   const evaluator = new StateEvaluator({
     backends: opts.backends,
     jobs: opts.jobs,
@@ -54,7 +63,7 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
       });
     }
     const wanted = states.filter((s) => !opts.shard || stateInShard(s.index, opts.shard));
-    const total = wanted.length * opts.backends.length;
+    const total = wanted.length * backends.length;
     let done = 0;
     const cells: Cell[] = [];
     const pending: Promise<Cell[]>[] = [];
@@ -91,7 +100,19 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
           s.index === blocked.state
             ? `${blocked.patch} does not apply`
             : `not built: ${blocked.patch} (state ${blocked.state}) does not apply`;
-        for (const backend of opts.backends) record({ state: s.index, backend, outcome: "build-error", reason, log: blocked.why });
+        for (const backend of backends) record({ state: s.index, backend, outcome: "build-error", reason, log: blocked.why });
+        continue;
+      }
+      if (opts.run !== undefined) {
+        emit({
+          kind: "ci-build",
+          message: `running the command at state ${s.index}${s.patch ? ` (${s.patch})` : ""}`,
+          current: done,
+          total,
+        });
+        record(
+          commandCell(s.index, await runCommand(opts.run, stack.tree, { timeoutMs: opts.timeoutMs, env: stateEnv(s.index, s.patch) })),
+        );
         continue;
       }
       emit({ kind: "ci-build", message: `building state ${s.index}${s.patch ? ` (${s.patch})` : ""}`, current: done, total });
@@ -101,9 +122,9 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
     const report: CiReport = {
       version: 1,
       queueId: scratch.queueId,
-      backends: opts.backends,
+      backends,
       states,
-      cells: sortCells(cells, opts.backends),
+      cells: sortCells(cells, backends),
     };
     if (opts.shard) report.shard = `${opts.shard.index}/${opts.shard.count}`;
     return report;
@@ -111,4 +132,20 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
     await evaluator.close();
     scratch.dispose();
   }
+}
+
+/**
+ * A --run command's verdict on one state, with git bisect run's exit codes: 0 passes, 125
+ * cannot be tested (skip), 1-127 fails; a command killed by a signal crashed, and one still
+ * running at the limit hangs.
+ */
+export function commandCell(state: number, r: CommandResult): Cell {
+  const cell: Cell = { state, backend: RUN_COLUMN, outcome: "pass", ms: r.ms };
+  if (r.timedOut) Object.assign(cell, { outcome: "hang", reason: `still running after ${(r.ms / 1000).toFixed(1)} s (--timeout); killed` });
+  else if (r.signal || r.code > 127)
+    Object.assign(cell, { outcome: "crash", reason: r.signal ? `killed by ${r.signal}` : `exit ${r.code}` });
+  else if (r.code === 125) Object.assign(cell, { outcome: "skip", reason: "exit 125: cannot be tested" });
+  else if (r.code !== 0) Object.assign(cell, { outcome: "fail", reason: `exit ${r.code}` });
+  if (cell.outcome !== "pass" && cell.outcome !== "skip") cell.log = logTail(r.output, 40);
+  return cell;
 }

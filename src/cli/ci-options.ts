@@ -5,7 +5,11 @@ import { positiveCount } from "./io.js";
 
 export function judgingOptions<T>(y: Argv<T>) {
   return y
-    .option("timeout", { type: "number", default: 5, describe: "seconds without a verdict before a boot counts as a hang" })
+    .option("timeout", {
+      type: "number",
+      describe:
+        "seconds without a verdict before a boot counts as a hang [default: 5]; with pq ci --run, the limit of each command [default: none]",
+    })
     .option("cache", {
       type: "boolean",
       default: true,

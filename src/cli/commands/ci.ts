@@ -50,6 +50,14 @@ function writeReports(report: CiReport, args: { json?: string; junit?: string; h
   if (args.html) writeFileSync(resolve(io.cwd, args.html), renderHtml(report));
 }
 
+/** A --run value as typed: a command, not an empty string (which a shell runs as success). */
+function commandText(value: unknown): string {
+  const cmd = String(value ?? "");
+  if (!cmd.trim())
+    throw new PqError("usage", "--run names no command", ["pq ci --run 'make check' judges each state by the command's exit code"]);
+  return cmd;
+}
+
 const reportOptions = {
   json: { type: "string", describe: "write the JSON report (the form ci merge reads)" },
   junit: { type: "string", describe: "write a JUnit XML report" },
@@ -112,6 +120,11 @@ export default defineCommand({
       .option("jobs", { alias: "j", type: "string", default: 2, describe: "boots at once (worker threads)" })
       .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack" })
       .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N" })
+      .option("run", {
+        type: "string",
+        describe:
+          "judge each state by this shell command instead of build and boot: 0 passes, 125 skips, 1-127 fails (one column, never cached)",
+      })
       .options(reportOptions),
   run: async (args, io) => {
     let shard;
@@ -133,6 +146,10 @@ export default defineCommand({
         select: (args.select as string[] | undefined)?.map(String),
         shard,
         ...judgingArgs(args),
+        // A command has no limit unless one is given (a build may take minutes); a boot's is 5 s.
+        ...(args.run !== undefined
+          ? { run: commandText(args.run), timeoutMs: args.timeout === undefined ? undefined : judgingArgs(args).timeoutMs }
+          : {}),
         onEvent: sink,
       });
     } finally {

@@ -1,0 +1,91 @@
+/**
+ * A user's shell command run against one state of a series (`pq bisect --run`, `pq ci --run`):
+ * in the scratch tree, with the state named in its environment, its output kept for the
+ * report. Only the end of the output is kept: a build of a large project prints megabytes,
+ * and a report shows its last lines.
+ */
+import { spawn } from "node:child_process";
+
+export interface CommandResult {
+  /** The exit code; 128 + N for a command killed by signal N, as a shell reports it. */
+  code: number;
+  /** The signal that ended it, if one did. */
+  signal?: NodeJS.Signals;
+  /** It was still running at the limit and was killed. */
+  timedOut: boolean;
+  /** The end of its stdout and stderr, interleaved as they came. */
+  output: string;
+  ms: number;
+}
+
+/** How much of a command's output is kept (its end). */
+const KEPT_OUTPUT = 64 * 1024;
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGTERM: 15,
+};
+
+export function runCommand(
+  cmd: string,
+  cwd: string,
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<CommandResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    // Its own process group when there is a limit: a command that hangs is killed with
+    // everything it started (make's compilers, a test's server), not only its shell.
+    const group = opts.timeoutMs !== undefined;
+    const child = spawn(cmd, {
+      cwd,
+      shell: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...opts.env },
+      detached: group,
+    });
+    let output = "";
+    const take = (b: Buffer) => {
+      output += b.toString("latin1");
+      if (output.length > 2 * KEPT_OUTPUT) output = output.slice(-KEPT_OUTPUT);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(group ? -child.pid : child.pid, "SIGKILL");
+      } catch {
+        /* gone already */
+      }
+    };
+    // pq stopped by Ctrl-C or a kill leaves no command of its own group running.
+    if (group) process.on("exit", killGroup);
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            timedOut = true;
+            killGroup();
+          }, opts.timeoutMs);
+    const finish = (code: number, signal?: NodeJS.Signals) => {
+      if (timer) clearTimeout(timer);
+      if (group) process.off("exit", killGroup);
+      resolve({ code, ...(signal ? { signal } : {}), timedOut, output: output.slice(-KEPT_OUTPUT), ms: Date.now() - started });
+    };
+    child.on("error", (e) => {
+      output += `${e.message}\n`;
+      finish(127);
+    });
+    child.on("close", (code, signal) => finish(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 9) : 1), signal ?? undefined));
+  });
+}
+
+/** What a command learns of the state it judges: PQ_STATE (0 = the base tree) and PQ_PATCH (the top patch, empty at the base). */
+export function stateEnv(state: number, patch: string | null): Record<string, string> {
+  return { PQ_STATE: String(state), PQ_PATCH: patch ?? "" };
+}

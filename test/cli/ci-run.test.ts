@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "junit2json";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CiReport } from "../../src/ci/report.js";
+import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+/**
+ * pq ci and pq bisect on a project that is not the kernel model: each state judged by the
+ * user's command (git bisect run's exit codes), and a clear refusal without --run.
+ */
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+/** Four patches on version.txt: 2 breaks the check, 3 is marked untestable, 4 hangs. */
+async function series(): Promise<string> {
+  const tree = makeRepo({ "version.txt": "1\n", "check.sh": "exit 0\n" });
+  dirs.push(tree);
+  await pq(tree, "init");
+  const steps: [string, string][] = [
+    ["one.patch", "exit 0"],
+    ["two.patch", 'echo "check: version 2 is wrong" >&2; exit 3'],
+    ["three.patch", "exit 125"],
+    ["four.patch", "sleep 30"],
+  ];
+  for (const [name, check] of steps) {
+    await pq(tree, "new", name);
+    write(tree, "check.sh", `${check}\n`);
+    write(tree, "version.txt", `${name}\n`);
+    await pq(tree, "refresh", "check.sh", "version.txt");
+  }
+  return tree;
+}
+
+describe("pq ci --run", () => {
+  it("judges every state by the command: pass, fail with its output, skip, and a hang killed at --timeout", async () => {
+    const tree = await series();
+    const r = await pq(tree, "ci", "--run", "sh check.sh", "--timeout", "2", "--json", "r.json", "--junit", "r.xml");
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(readFileSync(join(tree, "r.json"), "utf8")) as CiReport;
+    expect(report.backends).toEqual(["run"]);
+    expect(report.cells.map((c) => `${c.state}:${c.outcome}`)).toEqual(["0:pass", "1:pass", "2:fail", "3:skip", "4:hang"]);
+    expect(report.cells[2].reason).toBe("exit 3");
+    expect(report.cells[2].log).toContain("check: version 2 is wrong");
+    expect(report.cells[4].reason).toMatch(/--timeout/);
+    expect(r.out).toMatch(/first failure: state 2 \(two\.patch, .*\) by the command: FAIL - exit 3/);
+    expect(r.out).toContain("| check: version 2 is wrong");
+    const junit = (await parse(readFileSync(join(tree, "r.xml"), "utf8"))) as { tests: number; failures: number; errors: number };
+    expect([junit.tests, junit.failures, junit.errors]).toEqual([5, 1, 1]);
+    // The user's tree and stack are untouched: ci works in a scratch copy.
+    expect(read(tree, "version.txt")).toBe("four.patch\n");
+    expect((await pq(tree, "status")).out).toContain("applied 4");
+  }, 60_000);
+
+  it("tells the command which state it judges (PQ_STATE, PQ_PATCH) and runs it in that state's tree", async () => {
+    const tree = await series();
+    const out = join(tree, "seen.txt");
+    const r = await pq(tree, "ci", "--run", `echo "$PQ_STATE $PQ_PATCH $(cat version.txt)" >> ${out}`, "--shard", "1/2");
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe("0  1\n2 two.patch two.patch\n4 four.patch four.patch\n");
+  }, 60_000);
+
+  it("without --run, a tree with no build.json is refused at once with the way to use a command (exit 12)", async () => {
+    const tree = await series();
+    for (const command of ["ci", "bisect"]) {
+      const r = await pq(tree, command);
+      expect(r.code).toBe(12);
+      expect(r.err).toContain("has no build.json");
+      expect(r.err).toContain(`pq ${command} --run`);
+    }
+    expect((await pq(tree, "ci", "--run", " ")).code).toBe(2);
+  }, 60_000);
+});
