@@ -52,3 +52,12 @@ export function backendList(value: unknown, option = "--backends"): string[] {
 export function jobCount(value: unknown, fallback?: number): number | undefined {
   return positiveCount(value === undefined ? undefined : String(value), "--jobs", fallback);
 }
+
+/** A --run value as typed: a command, not an empty string (which a shell runs as success); undefined when not given. */
+export function commandText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const cmd = String(value);
+  if (!cmd.trim())
+    throw new PqError("usage", "--run names no command", ["--run 'make check' judges each state by the command's exit code"]);
+  return cmd;
+}

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { renderMatrix } from "../ci/render.js";
-import { FAILING, type CiReport } from "../ci/report.js";
+import { FAILING, RUN_COLUMN, type CiReport } from "../ci/report.js";
 import { runCi } from "../ci/run.js";
 import type { Stack } from "../queue/stack.js";
 import { splitVersion } from "./queue-repo.js";
@@ -34,12 +34,14 @@ export async function checkVersions(
   before: QueueVersion | null,
   after: QueueVersion,
   backends = ALL,
+  /** Judge each state by this shell command instead of build and boot (pq ci --run). */
+  command?: string,
 ): Promise<GateVerdict> {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
   try {
     const run = async (v: QueueVersion, name: string) => {
       writeQueue(join(dir, name), v);
-      return runCi({ tree: baseTree, queue: join(dir, name), backends, jobs: 1 });
+      return runCi({ tree: baseTree, queue: join(dir, name), backends, jobs: 1, ...(command !== undefined ? { run: command } : {}) });
     };
     const afterReport = await run(after, "after");
     const beforeOutcome = new Map<string, boolean>(); // key -> failed
@@ -60,7 +62,7 @@ export async function checkVersions(
       lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
     if (blocking.length) {
       lines.push(
-        `newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) on ${c.backend}: ${c.outcome}`).join("; ")}`,
+        `newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) ${c.backend === RUN_COLUMN ? "by the command" : `on ${c.backend}`}: ${c.outcome}`).join("; ")}`,
       );
       const first = blocking[0];
       if (first.log)
@@ -91,14 +93,14 @@ export function exportTree(gitArgs: string[], rev: string, sub: string): string 
 }
 
 /** The gate for pq sync --check: the base tree is the tree's git HEAD. */
-export function ciGate(stack: Stack, opts: { backends?: string[] } = {}): Gate {
+export function ciGate(stack: Stack, opts: { backends?: string[]; run?: string } = {}): Gate {
   return async (before, after) => {
     const git = await stack.repo();
     if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
     const top = (await git.run(["rev-parse", "--show-toplevel"])).trim();
     const tree = exportTree(["-C", top], "HEAD", git.prefix);
     try {
-      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL);
+      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL, opts.run);
     } finally {
       rmSync(tree, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
-import { join_, ok, remoteQueue } from "./shared-helpers.js";
+import { join_, ok, remoteQueue, world } from "./shared-helpers.js";
 
 let root: string;
 let base: string;
@@ -87,4 +87,38 @@ describe("the gate: pq hook install and pq sync --check", () => {
     expect(known.out).toContain("2 failing cell(s) already failed before or sit on a failing state (not blocking)");
     expect(remoteQueue(remote).series).toBe("comment.patch\npanic.patch\nanother.patch\n");
   }, 180_000);
+
+  it("a project that is not the kernel model gates by a command: hook install --run and sync --check --run", async () => {
+    const w = world();
+    try {
+      const check = "! grep -q BROKEN a.c";
+      const hooked = w.remote;
+      const inst = await ok(w.root, "hook", "install", hooked, "--base", w.base, "--run", check);
+      expect(inst.out).toContain(`checks each state with ${check}`);
+      const ann = await join_(w, hooked, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "fine.patch", "-m", "a fine change");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "line three\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "fine");
+      expect((await ok(ann.tree, "sync")).out).toContain("merged and pushed");
+
+      await ok(ann.tree, "new", "broken.patch", "-m", "breaks the check");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 30\n", "BROKEN\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "broken");
+      const refused = await pq(ann.tree, "sync");
+      expect(refused.code).toBe(11);
+      expect(refused.err).toMatch(/2 +broken\.patch +FAIL/);
+      expect(refused.err).toContain("newly failing: state 2 (broken.patch) by the command: fail");
+      expect(remoteQueue(hooked).series).toBe("fine.patch\n");
+
+      // The same check on the contributor's side, before anything is pushed.
+      const gated = await pq(ann.tree, "sync", "--check", "--run", check);
+      expect(gated.code).toBe(1);
+      expect(gated.out).toContain("newly failing: state 2 (broken.patch) by the command: fail");
+      expect(remoteQueue(hooked).series).toBe("fine.patch\n");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
 });

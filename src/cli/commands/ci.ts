@@ -8,7 +8,7 @@ import { loadState, statePaths } from "../../queue/state.js";
 import { writeAtomic } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
-import { backendList, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";
+import { backendList, commandText, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
 
 /**
@@ -48,14 +48,6 @@ function writeReports(report: CiReport, args: { json?: string; junit?: string; h
   if (args.json) writeFileSync(resolve(io.cwd, args.json), JSON.stringify(report, null, 1) + "\n");
   if (args.junit) writeFileSync(resolve(io.cwd, args.junit), renderJUnit(report));
   if (args.html) writeFileSync(resolve(io.cwd, args.html), renderHtml(report));
-}
-
-/** A --run value as typed: a command, not an empty string (which a shell runs as success). */
-function commandText(value: unknown): string {
-  const cmd = String(value ?? "");
-  if (!cmd.trim())
-    throw new PqError("usage", "--run names no command", ["pq ci --run 'make check' judges each state by the command's exit code"]);
-  return cmd;
 }
 
 const reportOptions = {
@@ -148,7 +140,7 @@ export default defineCommand({
         ...judgingArgs(args),
         // A command has no limit unless one is given (a build may take minutes); a boot's is 5 s.
         ...(args.run !== undefined
-          ? { run: commandText(args.run), timeoutMs: args.timeout === undefined ? undefined : judgingArgs(args).timeoutMs }
+          ? { run: commandText(args.run)!, timeoutMs: args.timeout === undefined ? undefined : judgingArgs(args).timeoutMs }
           : {}),
         onEvent: sink,
       });

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { backendList } from "../ci-options.js";
+import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PqError } from "../../errors.js";
@@ -29,8 +29,10 @@ const install = defineCommand({
         default: "",
         describe: "the queue's directory inside the repository (in-tree queues), e.g. queue/",
       })
-      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" }),
+      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
+      .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot (as pq ci --run)" }),
   run: async (args, io) => {
+    const run = commandText(args.run);
     const dir = resolve(io.cwd, String(args.dir));
     if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
       throw new PqError("not-found", `${dir} is not a bare git repository`);
@@ -58,6 +60,7 @@ const install = defineCommand({
       sub || "''",
       "--backends",
       String(args.backends),
+      ...(run !== undefined ? ["--run", run] : []),
     ]
       .map((a) => (a.startsWith('"') || a === "''" ? a : shq(a)))
       .join(" ");
@@ -71,7 +74,7 @@ done
 `;
     writeFileSync(hook, script);
     chmodSync(hook, 0o755);
-    io.out(`installed ${hook} (checks ${args.backends} over ${base})`);
+    io.out(`installed ${hook} (checks ${run !== undefined ? `each state with ${run}` : args.backends} over ${base})`);
   },
 });
 
@@ -85,13 +88,20 @@ const check = defineCommand({
       .option("new", { type: "string", demandOption: true, describe: "the queue branch after the push" })
       .option("base", { type: "string", demandOption: true, describe: "the tree the queue applies to" })
       .option("subdir", { type: "string", default: "", describe: "the queue's directory inside the repository" })
-      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" }),
+      .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
+      .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot" }),
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
     const sub = String(args.subdir ?? "");
     const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
-    const verdict = await checkVersions(resolve(io.cwd, String(args.base)), before, after, backendList(args.backends));
+    const verdict = await checkVersions(
+      resolve(io.cwd, String(args.base)),
+      before,
+      after,
+      backendList(args.backends),
+      commandText(args.run),
+    );
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
       return 0;

@@ -1,5 +1,5 @@
 import { PqError } from "../../errors.js";
-import { backendList } from "../ci-options.js";
+import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
 import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
 import { restackFailure, type RestackReport } from "../../collab/restack.js";
@@ -25,6 +25,10 @@ export default defineCommand({
         describe: "run pq ci on the merged queue and refuse to push a state that passed before and fails now",
       })
       .option("backends", { alias: "b", type: "string", describe: "backends for --check (default: all)" })
+      .option("run", {
+        type: "string",
+        describe: "with --check: judge each state by this shell command instead of build and boot (as pq ci --run)",
+      })
       .option("retries", { type: "number", default: 5, describe: "how many times to merge again after losing a push race" })
       .option("json", { type: "boolean", describe: "print the result as JSON" })
       .conflicts("continue", "abort"),
@@ -53,7 +57,9 @@ export default defineCommand({
       const opts = {
         maxRetries: args.retries,
         onEvent: sink,
-        gate: args.check ? ciGate(stack, { backends: args.backends === undefined ? undefined : backendList(args.backends) }) : undefined,
+        gate: args.check
+          ? ciGate(stack, { backends: args.backends === undefined ? undefined : backendList(args.backends), run: commandText(args.run) })
+          : undefined,
       };
       report = args.continue ? await syncContinue(stack, opts) : await sync(stack, opts);
     } finally {
