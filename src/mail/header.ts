@@ -5,6 +5,7 @@
  * Texts are latin1-decoded bytes like everywhere in pq; header values are decoded from
  * UTF-8 and RFC 2047 words for people, and encoded back when written.
  */
+import { startsDiff } from "../patch/parse.js";
 
 export interface PatchHeader {
   author?: string;
@@ -136,8 +137,7 @@ function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
 
 /** The description ends at the "---" line before a diffstat. */
 function bodyOf(lines: string[]): string {
-  // "diff -r ..." is how hg (without git diffs) starts each file.
-  const end = lines.findIndex((l) => l === "---" || l === "--- " || /^diff (--git |-r )/.test(l) || /^Index: /.test(l));
+  const end = lines.findIndex((l, i) => l === "---" || l === "--- " || startsDiff(l, lines[i + 1] ?? ""));
   return (end === -1 ? lines : lines.slice(0, end)).join("\n").trim();
 }
 

@@ -91,6 +91,19 @@ function gitLinePaths(rest: string, strip: number, lineNo: number): [string, str
   return m ? [stripComponents(m[1], strip, lineNo), stripComponents(m[2], strip, lineNo)] : null;
 }
 
+/**
+ * Whether a line (with the one after it) starts a patch's diff, as quilt's patch_header and
+ * GNU patch see it: any diff command line ("diff --git", hg's "diff -r", "diff -Naurp a b"
+ * from a tarball diff), "Index:", a unified file header ("--- " then "+++ "), a context one
+ * ("*** " then "--- "), or plain diff's line for a binary file that comes first.
+ */
+export function startsDiff(line: string, next: string): boolean {
+  if (/^(diff -|Index: )/.test(line)) return true;
+  if (line.startsWith("--- ")) return next.startsWith("+++ ");
+  if (line.startsWith("*** ")) return next.startsWith("--- ");
+  return /^Binary files .+ differ\r?$/.test(line);
+}
+
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
 
 /** parsePatch, with the patch's name in front of what a refusal says (an import or a push reads many). */
@@ -121,6 +134,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
 
   while (i < lines.length) {
     if (!isStart(i)) {
+      // The description ends where quilt's ends (a "diff -Naurp a b" line, or a binary file's line first).
+      if (headerEnd === -1 && startsDiff(eol(lines[i]), i + 1 < lines.length ? eol(lines[i + 1]) : "")) headerEnd = i;
       // Between files, plain diff's no-data line for a binary file (after its "diff -r" line).
       if (headerEnd !== -1 && lines[i].startsWith("Binary files ")) files.push(plainBinary(lines[i], null, strip));
       i++;

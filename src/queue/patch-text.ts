@@ -4,6 +4,7 @@
  */
 import { PqError } from "../errors.js";
 import { formatHeader, parseHeader } from "../mail/header.js";
+import { startsDiff } from "../patch/parse.js";
 
 /** The part of a patch file before its first diff. */
 export function headerOf(text: string): string {
@@ -17,13 +18,15 @@ export function diffOf(text: string): string {
 }
 
 function firstDiffOffset(text: string): number {
-  // A file's diff starts at "diff --git", at hg's "diff -r" line, at "Index:", or at a
-  // "--- " line that a "+++ " line follows.
-  const re = /^(diff --git |diff -r |--- |Index: )/gm;
+  const lineEnd = (at: number) => {
+    const nl = text.indexOf("\n", at);
+    return nl === -1 ? text.length : nl;
+  };
+  const re = /^(?:diff -|Index: |--- |\*\*\* |Binary files )/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m[1] !== "--- ") return m.index;
-    const nl = text.indexOf("\n", m.index);
-    if (nl !== -1 && text.startsWith("+++ ", nl + 1)) return m.index;
+    const end = lineEnd(m.index);
+    const next = end < text.length ? text.slice(end + 1, lineEnd(end + 1)) : "";
+    if (startsDiff(text.slice(m.index, end), next)) return m.index;
   }
   return -1;
 }
@@ -68,9 +71,7 @@ export function replaceMessage(header: string, message: string): string {
  */
 export function refuseDiffInMessage(message: string, where = "the message"): void {
   const lines = message.split("\n");
-  const at = lines.findIndex(
-    (line, i) => /^(diff --git |diff -r |Index: )/.test(line) || (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) || /^---\r?$/.test(line),
-  );
+  const at = lines.findIndex((line, i) => startsDiff(line, lines[i + 1] ?? "") || /^---\r?$/.test(line));
   if (at === -1) return;
   const line = lines[at].replace(/\r$/, "");
   throw new PqError(

@@ -166,6 +166,53 @@ describe("plain diffs as GNU patch reads them: context diffs (diff -c), and diff
   });
 });
 
+describe("where a description ends, as quilt's patch_header sees it", () => {
+  it("a context diff, a 'diff -Naurp a b' line and a binary file's line end it; refresh keeps only the description above", async () => {
+    const numbered = Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("");
+    const made = tempDir("pq-desc-");
+    dirs.push(made);
+    write(made, "a/a.c", numbered);
+    write(made, "b/a.c", numbered.replace("12\n", "twelve\n"));
+    write(made, "a/0logo.bin", "x\0y");
+    write(made, "b/0logo.bin", "x\0z");
+    const diff = (...args: string[]) => spawnSync("diff", args, { cwd: made, encoding: "latin1" }).stdout;
+    const patches: Record<string, string> = {
+      // Context diff, no description: all of it is diff.
+      "ctx.diff": diff("-c", "a/a.c", "b/a.c"),
+      // A description, then a tarball diff's command line and its unified diff.
+      "naurp.diff": `Twelve in words\n\nBecause numbers are hard.\n\n${diff("-Naurp", "a/a.c", "b/a.c").replace(/^/, "diff -Naurp a/a.c b/a.c\n")}`,
+      // diff -ruN of the two trees: the binary file's line comes first.
+      "bin-first.diff": diff("-ruN", "a", "b"),
+    };
+    expect(patches["bin-first.diff"]).toMatch(/^Binary files a\/0logo\.bin and b\/0logo\.bin differ\n/);
+    for (const [name, text] of Object.entries(patches)) {
+      const tree = repo({ "a.c": numbered, "0logo.bin": "x\0y" });
+      await pq(tree, "init");
+      write(made, name, text);
+      expect((await pq(tree, "import", join(made, name))).code).toBe(0);
+      const pushed = await pq(tree, "push");
+      expect(pushed.code, pushed.err).toBe(0);
+      if (name === "bin-first.diff")
+        expect(pushed.out).toContain("binary diff without data (created empty or left as it was, as quilt does): 0logo.bin");
+      const header = await pq(tree, "header");
+      expect(header.out).not.toMatch(/\*\*\*|diff -|Binary files/);
+      if (name === "naurp.diff") expect(header.out).toContain("Twelve in words");
+      expect((await pq(tree, "refresh")).code).toBe(0);
+      const refreshed = read(tree, `patches/${name}`);
+      expect(
+        refreshed.startsWith(
+          name === "naurp.diff" ? "Twelve in words\n\nBecause numbers are hard.\n\ndiff --git a/a.c b/a.c\n" : "diff --git a/a.c b/a.c\n",
+        ),
+      ).toBe(true);
+      expect(refreshed.match(/twelve/g)).toHaveLength(1);
+      // The refreshed patch applies with GNU patch to the base as the original did.
+      const gnu = repo({ "a.c": numbered });
+      expect(spawnSync("patch", ["-p1"], { cwd: gnu, input: refreshed }).status).toBe(0);
+      expect(read(gnu, "a.c")).toBe(read(tree, "a.c"));
+    }
+  });
+});
+
 describe("non-ASCII file names", () => {
   it("refresh writes git's quoting, state.json stays valid JSON, and pop/push restore the same names", async () => {
     const tree = repo({ "\u20ac b.txt": "old\n", "x.txt": "x\n" });
