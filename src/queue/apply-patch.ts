@@ -6,7 +6,7 @@
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FilePatch, type HunkResult } from "../patch/index.js";
-import { versionExec, versionId, type FileChange } from "./state.js";
+import { versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface FileOutcome {
@@ -38,6 +38,8 @@ export interface ApplyOptions {
   git?: GitRepo | null;
   /** Leading path components to drop from the patch's file names (quilt's -pN; default 1). */
   strip?: number;
+  /** Whether a path is a file the stack's patches change (applied, or earlier in this operation). */
+  stackFile?: (path: string) => boolean;
 }
 
 const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode ? (parseInt(mode, 8) & 0o111) !== 0 : fallback);
@@ -71,19 +73,31 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
     }
   }
+  refuseFileAncestors(ws, name, files, opts.stackFile);
   const touch = (path: string) => {
     if (!result.files[path]) result.files[path] = { pre: ws.preserve(path), post: ws.version(path) };
   };
+  // A copy or rename reads its source as it was before this patch, as git apply and GNU patch
+  // do, even when the same patch also changes the source (and git lists that change first).
+  const preimages = new Map<string, { content: string | null; version: Version }>();
+  for (const fp of files)
+    if ((fp.kind === "copy" || fp.kind === "rename") && fp.oldPath !== null && !preimages.has(fp.oldPath))
+      preimages.set(fp.oldPath, { content: ws.content(fp.oldPath), version: ws.version(fp.oldPath) });
   for (const fp of files) {
     const source = fp.oldPath ?? fp.newPath!;
     const target = fp.newPath ?? fp.oldPath!;
     touch(source);
     touch(target);
     const from = fp.kind === "create" ? target : source;
-    const old = ws.content(from);
-    const oldExec = versionExec(ws.version(source));
+    const preimage = fp.kind === "copy" || fp.kind === "rename" ? preimages.get(source) : undefined;
+    const fromVersion = preimage ? preimage.version : ws.version(from);
+    const old = preimage ? preimage.content : ws.content(from);
+    const oldExec = versionExec(preimage ? preimage.version : ws.version(source));
     // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.
-    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, { fuzz: opts.fuzz, index: ws.lineIndex(from) });
+    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, {
+      fuzz: opts.fuzz,
+      index: preimage && preimage.version !== ws.version(from) ? undefined : ws.lineIndex(from),
+    });
     let status: FileOutcome["status"] = outcome.ok ? "applied" : "failed";
     if (fp.binary && !fp.binary.forward) result.binaryWithoutData.push(target);
     let content = outcome.content;
@@ -116,7 +130,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
     else {
       // Stored as a delta against the version it was made from (touch() stored that one).
-      const base = outcome.delta && content === outcome.content && old !== null ? versionId(ws.version(from)) : null;
+      const base = outcome.delta && content === outcome.content && old !== null ? versionId(fromVersion) : null;
       ws.set(target, content, exec, outcome.index, base ? { base, pieces: outcome.delta! } : undefined);
     }
   }
@@ -155,4 +169,36 @@ export function describeFuzz(app: PatchApplication): string[] {
   const lines: string[] = [];
   for (const o of app.outcomes) for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset") lines.push(`${o.path}: ${describeHunkResult(h)}`);
   return lines;
+}
+
+/**
+ * A patch may not put a file under a path that is a file: on disk now, changed by this patch,
+ * or changed by a patch of the stack. The push itself could half happen (the journal then
+ * stops on "not a directory"), and a stack holding a file turned into a directory could never
+ * be popped (restoring the file finds a directory). Refused before anything is planned, with
+ * --dry-run too, as the opposite case (a directory where a file is expected) is.
+ */
+function refuseFileAncestors(ws: WorkingSet, name: string, files: FilePatch[], stackFile?: (path: string) => boolean): void {
+  const ownFiles = new Set(files.flatMap((fp) => [fp.oldPath, fp.newPath]).filter((p): p is string => p !== null));
+  for (const fp of files) {
+    if (fp.newPath === null) continue;
+    const parts = fp.newPath.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      const why = ownFiles.has(dir)
+        ? "a file this patch also changes"
+        : stackFile?.(dir)
+          ? "a file the applied patches change"
+          : ws.isFile(dir)
+            ? "a file in the tree"
+            : null;
+      if (!why) continue;
+      throw new PqError(
+        "unsupported",
+        `${name}: ${fp.newPath} would be created inside ${dir}, ${why}; pq does not turn a file into a directory (the patch could not be popped again)`,
+        [`make that change outside the stack (git rm ${dir}, then commit), or change the patch to leave ${dir} a file`],
+        { patch: name, file: fp.newPath, conflictsWith: dir },
+      );
+    }
+  }
 }

@@ -28,6 +28,8 @@ export class WorkingSet {
   private seen = new Map<string, Entry>();
   /** Paths that passed checkTreePath in this operation (the tree does not change until the executor runs). */
   private checked = new Set<string>();
+  /** Paths isFile found to be directories on disk. */
+  private directories = new Set<string>();
   /** Tree paths no patch may write (the queue directory when it lives in the tree). */
   reserved: string[] = [];
 
@@ -122,6 +124,20 @@ export class WorkingSet {
       if (content !== null) this.store.put(content);
     }
     return e.version;
+  }
+
+  /**
+   * Whether a path is a file as the operation sees it: planned as one, or a regular file on
+   * disk that nothing planned replaces. A directory is not (and is not read, unlike version()).
+   */
+  isFile(path: string): boolean {
+    const planned = this.planned.get(path);
+    if (planned) return planned.version !== null;
+    if (this.directories.has(path)) return false;
+    const st = lstatSync(join(this.tree, path), { throwIfNoEntry: false });
+    // The tree does not change until the executor runs: a directory stays one for this operation.
+    if (st?.isDirectory()) this.directories.add(path);
+    return st?.isFile() ?? false;
   }
 
   /** The version a path had on disk when this operation first read it (undefined: not read). */

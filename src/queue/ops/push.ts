@@ -269,6 +269,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       fuzz: opts.fuzz,
       git,
       strip: series.stripOf(name),
+      stackFile: (path) => expected.has(path) || planned.has(path),
     });
     if (app.failed) {
       // Edits not refreshed yet in a file of the failing patch are the likelier reason it does

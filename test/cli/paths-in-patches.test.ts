@@ -1,0 +1,99 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
+
+/** Patches whose paths need care: a file where a directory would go, and a copy of a file the same patch changes. */
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+const repo = (files: Record<string, string>) => {
+  const d = makeRepo(files);
+  dirs.push(d);
+  return d;
+};
+
+/** A git diff of the index against HEAD, made in a scratch clone of `tree` by `change`. */
+function gitDiff(tree: string, change: (clone: string) => void): string {
+  const clone = join(tempDir("pq-paths-clone-"), "c");
+  dirs.push(clone);
+  git(tree, "clone", "-q", tree, clone);
+  change(clone);
+  git(clone, "add", "-A");
+  return git(clone, "diff", "--cached", "-C", "--find-copies-harder");
+}
+
+describe("a file under a path that is a file", () => {
+  it("is refused before anything is written, by push and push --dry-run alike (exit 7), and the stack stays usable", async () => {
+    const tree = repo({ "a.txt": "one\n", "b.txt": "alpha\n" });
+    await pq(tree, "init");
+    const diff =
+      "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+ONE\n" +
+      "diff --git a/b.txt/x b/b.txt/x\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt/x\n@@ -0,0 +1 @@\n+x\n";
+    write(tree, "under.diff", diff);
+    expect((await pq(tree, "import", join(tree, "under.diff"))).code).toBe(0);
+    const before = snapshot(tree);
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(tree, ...args);
+      expect(r.code, r.err).toBe(7);
+      expect(r.err).toContain("b.txt/x would be created inside b.txt, a file in the tree");
+    }
+    expect(snapshot(tree)).toEqual(before);
+    expect((await pq(tree, "series")).code).toBe(0);
+  });
+
+  it("a patch that turns a file into a directory is refused: it could never be popped", async () => {
+    const tree = repo({ "a.txt": "one\n", "b.txt": "alpha\n" });
+    await pq(tree, "init");
+    const diff = gitDiff(tree, (c) => {
+      git(c, "rm", "-q", "b.txt");
+      write(c, "b.txt/x", "x\n");
+    });
+    expect(diff).toContain("deleted file mode");
+    write(tree, "file2dir.diff", diff);
+    await pq(tree, "import", join(tree, "file2dir.diff"));
+    const before = snapshot(tree);
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("a file this patch also changes");
+    expect(snapshot(tree)).toEqual(before);
+    expect((await pq(tree, "status")).code).toBe(0);
+  });
+
+  it("new files in new and existing directories, beside files of similar names, are still created", async () => {
+    const tree = repo({ "src/a.c": "a\n", "b.txt": "alpha\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "nested.patch");
+    write(tree, "src/deep/new.c", "new\n");
+    write(tree, "b.txt.d/x", "x\n");
+    expect((await pq(tree, "add", "src/deep/new.c", "b.txt.d/x")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    const r = await pq(tree, "push");
+    expect(r.code, r.err).toBe(0);
+    expect(read(tree, "src/deep/new.c")).toBe("new\n");
+  });
+});
+
+describe("a copy of a file the same patch changes", () => {
+  it("copies the file as it was before the patch, as git apply and GNU patch do", async () => {
+    const numbers = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("");
+    const tree = repo({ "big.txt": numbers });
+    await pq(tree, "init");
+    const diff = gitDiff(tree, (c) => {
+      write(c, "copy.txt", numbers.replace("3\n", "three\n"));
+      write(c, "big.txt", numbers.replace("20\n", "twenty\n"));
+    });
+    expect(diff).toContain("copy from big.txt");
+    write(tree, "copy.diff", diff);
+    await pq(tree, "import", join(tree, "copy.diff"));
+    const pushed = await pq(tree, "push");
+    expect(pushed.code, pushed.err).toBe(0);
+    const gnu = repo({ "big.txt": numbers });
+    expect(spawnSync("patch", ["-p1"], { cwd: gnu, input: diff }).status).toBe(0);
+    expect(read(tree, "copy.txt")).toBe(read(gnu, "copy.txt"));
+    expect(read(tree, "copy.txt")).toBe(numbers.replace("3\n", "three\n"));
+    expect(read(tree, "big.txt")).toBe(numbers.replace("20\n", "twenty\n"));
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(read(tree, "big.txt")).toBe(numbers);
+  });
+});
