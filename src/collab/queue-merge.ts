@@ -8,9 +8,10 @@
  * applies exactly is regenerated (or rebased three-way from its own side), and what
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
-import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
-import { mergeHeaders } from "./header-merge.js";
+import { mergeHeaders, splitTrailers } from "./header-merge.js";
+import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { detectRenames, mergeGuards, mergeOrder, rewriteSeries } from "./series-merge.js";
 import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
 import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
@@ -55,13 +56,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: {} };
 
   const guards = svc.guards ?? [];
+  const apart = keepApartAdds(base, ours, theirs);
+  ours = apart.ours;
   const entries = {
     base: parseSeries(base.series, "base"),
     ours: parseSeries(ours.series, "our"),
     theirs: parseSeries(theirs.series, "their"),
   };
   const versions = { base, ours, theirs };
-  const notes: string[] = [];
+  const notes: string[] = [...apart.notes];
   const conflicts: QueueConflict[] = [];
 
   // Patch identities: a base patch keeps its base name as id even when a side renamed it.
@@ -86,7 +89,9 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   // What each patch becomes.
   const decisions = new Map<string, Decision>();
-  const renamed: Record<string, string> = {};
+  /** Files of one side kept beside a same-named patch of the other (name conflicts). */
+  const strays: Record<string, string> = {};
+  const renamed: Record<string, string> = { ...apart.renamed };
   const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
   for (const id of allIds) {
     const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
@@ -122,11 +127,25 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (!eb) {
       if (eo && et && to !== tt) {
         const h = mergeHeaders("", headerOf(to!), headerOf(tt!));
-        if (h.clashes.length) notes.push(`${name}: added on both sides with a different ${h.clashes.join(", ")}; ours was kept`);
         const dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), diffOf(to!)), eo.name);
+        if (h.clashes.length) dec.conflict = headerConflict(name, h.clashes, headerOf(to!), headerOf(tt!), "added on both sides");
         if (diffOf(to!) !== diffOf(tt!)) dec.both = { base: null, ours: eo.name, theirs: et.name };
         decisions.set(id, dec);
-      } else decisions.set(id, eo ? d("ours", to!, eo.name) : d("theirs", tt!, et!.name));
+      } else {
+        const dec = eo ? d("ours", to!, eo.name) : d("theirs", tt!, et!.name);
+        // A patch one side added under the name of a file the other side keeps outside its series.
+        const other = eo ? theirs.patches[eo.name] : ours.patches[et!.name];
+        if (other !== undefined && other !== dec.text && other !== base.patches[dec.sideName]) {
+          const kept = `${dec.sideName}.${eo ? "theirs" : "ours"}`;
+          strays[kept] = other;
+          dec.conflict = {
+            patch: name,
+            kind: "name",
+            message: `${name} was added to the series ${eo ? "here" : "there"}, and ${eo ? "their" : "your"} queue has a different file of that name in no series: that file is kept as ${kept}; compare the two, keep what is needed, delete ${kept}, then pq sync --continue`,
+          };
+        }
+        decisions.set(id, dec);
+      }
       continue;
     }
     // In all three.
@@ -134,15 +153,16 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     else if (to === tb) decisions.set(id, d("theirs", tt!, et!.name));
     else {
       const h = mergeHeaders(headerOf(tb!), headerOf(to!), headerOf(tt!));
-      if (h.clashes.length) notes.push(`${name}: both sides changed its ${h.clashes.join(", ")}; ours was kept`);
       const [db, dO, dt] = [diffOf(tb!), diffOf(to!), diffOf(tt!)];
-      if (dO === dt || dt === db) decisions.set(id, d("ours", joinHeaderAndDiff(h.header, dO), eo!.name));
-      else if (dO === db) decisions.set(id, d("theirs", joinHeaderAndDiff(h.header, dt), et!.name));
+      let dec: Decision;
+      if (dO === dt || dt === db) dec = d("ours", joinHeaderAndDiff(h.header, dO), eo!.name);
+      else if (dO === db) dec = d("theirs", joinHeaderAndDiff(h.header, dt), et!.name);
       else {
-        const dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), dO), eo!.name);
+        dec = d("ours", joinHeaderAndDiff(dropDiffstat(h.header), dO), eo!.name);
         dec.both = { base: eb.name, ours: eo!.name, theirs: et!.name };
-        decisions.set(id, dec);
       }
+      if (h.clashes.length) dec.conflict = headerConflict(name, h.clashes, headerOf(to!), headerOf(tt!), "both sides changed it");
+      decisions.set(id, dec);
     }
   }
 
@@ -287,6 +307,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (r.content !== null) patches[f] = r.content;
   }
 
+  for (const [f, text] of Object.entries(strays)) if (patches[f] === undefined) patches[f] = text;
+
   const sameEntries = (a: SeriesEntry[]) =>
     a.length === mergedEntries.length &&
     a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
@@ -296,4 +318,61 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       ? theirs.series
       : rewriteSeries(ours.series, mergedEntries, renamed);
   return { queue: { series, patches }, conflicts, notes, renamed };
+}
+
+/**
+ * Both sides changed the same field of a patch's header (or added a patch of the same name with
+ * different ones): ours stays in the patch and the sync stops, with theirs in the message, so
+ * nobody's subject, message or authorship is dropped without a person deciding.
+ */
+function headerConflict(name: string, clashes: string[], ours: string, theirs: string, how: string): QueueConflict {
+  const [ho, ht] = [ours, theirs].map((h) => parseHeader(dropDiffstat(h)));
+  const show = (h: PatchHeader, field: string) =>
+    field === "message"
+      ? splitTrailers(h.body).message.replace(/\n/g, "\n      ") || "(none)"
+      : String(h[field as "author" | "subject"] ?? "(none)");
+  const lines = clashes.map((f) => `  ${f}: yours "${show(ho, f)}", theirs "${show(ht, f)}"`);
+  return {
+    patch: name,
+    kind: "header",
+    message: `${name}: ${how} with a different ${clashes.join(", ")}; yours is in the patch:\n${lines.join("\n")}\n  pq header ${name} -m/-u to choose (or keep yours), then pq sync --continue`,
+  };
+}
+
+/**
+ * Two different patches added under one name (their authors or subjects differ: two people's
+ * work, not one patch changed twice) are both kept: ours takes a free name, which the sync's
+ * notes give, instead of the two being fused into one patch under one author.
+ */
+function keepApartAdds(
+  base: QueueVersion,
+  ours: QueueVersion,
+  theirs: QueueVersion,
+): { ours: QueueVersion; renamed: Record<string, string>; notes: string[] } {
+  const [nb, no, nt] = [base, ours, theirs].map((v, i) => new Set(parseSeries(v.series, ["base", "our", "their"][i]).map((e) => e.name)));
+  const taken = new Set([...nb, ...no, ...nt, ...Object.keys(ours.patches), ...Object.keys(theirs.patches), ...Object.keys(base.patches)]);
+  const renamed: Record<string, string> = {};
+  const notes: string[] = [];
+  let series: Series | null = null;
+  const patches = { ...ours.patches };
+  for (const name of no) {
+    if (nb.has(name) || !nt.has(name) || ours.patches[name] === theirs.patches[name]) continue;
+    const [ho, ht] = [ours.patches[name], theirs.patches[name]].map((t) => parseHeader(dropDiffstat(headerOf(t ?? ""))));
+    if (ho.author === ht.author && ho.subject === ht.subject) continue;
+    const dot = name.lastIndexOf(".");
+    const [stem, ext] = dot > name.lastIndexOf("/") + 1 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+    let n = 2;
+    while (taken.has(`${stem}-${n}${ext}`)) n++;
+    const to = `${stem}-${n}${ext}`;
+    taken.add(to);
+    series ??= Series.parse(ours.series);
+    series.rename(name, to);
+    patches[to] = patches[name];
+    delete patches[name];
+    renamed[name] = to;
+    notes.push(
+      `${name}: added on both sides as two different patches (yours by ${ho.author ?? "?"}, "${ho.subject ?? ""}"; theirs by ${ht.author ?? "?"}, "${ht.subject ?? ""}"): yours is now ${to}; pq rename it to choose another name`,
+    );
+  }
+  return series ? { ours: { series: series.serialize(), patches }, renamed, notes } : { ours, renamed, notes };
 }

@@ -304,11 +304,14 @@ async function loop(
           const state: SyncState = { ...base, phase: "stopping", conflicts: merged.conflicts, renamed: merged.renamed };
           saveSyncState(stack.tree, state);
           const disk = qr.readDisk();
+          // The stack goes up to the first patch whose files need editing; a header or a name
+          // to decide needs no patch applied, so the applied stack only follows.
+          const toEdit = merged.conflicts.filter((c) => c.kind !== "header" && c.kind !== "name").map((c) => c.patch);
           restacked = await restack(stack, merged.queue, () => qr.writeDisk(merged.queue, disk), {
             top: origTop,
             renamed: merged.renamed,
-            stopAt: merged.conflicts.map((c) => c.patch),
-            upToStop: true,
+            stopAt: toEdit,
+            upToStop: toEdit.length > 0,
           });
           // Marked as push --merge marks a conflicted patch: pop and push refuse until pq refresh.
           const stopped = restacked.stoppedAt;

@@ -19,7 +19,13 @@ export interface MergeServices {
   guards?: string[];
 }
 
-export type ConflictKind = "content" | "delete-modify" | "apply";
+/**
+ * content: markers in files; delete-modify: deleted on one side, changed on the other; apply:
+ * does not apply; header: both sides changed the same header field (ours is in the patch,
+ * theirs in the message); name: a patch of theirs and a file of ours (or the other way round)
+ * share a name (the other is kept beside it).
+ */
+export type ConflictKind = "content" | "delete-modify" | "apply" | "header" | "name";
 
 export interface QueueConflict {
   patch: string;

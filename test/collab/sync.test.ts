@@ -356,6 +356,53 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("stops on a header field changed on both sides (theirs in the message), and keeps two patches added under one name", async () => {
+    await ok(ann.tree, "header", "p1.patch", "-m", "one: Ann's subject");
+    await ok(ann.tree, "new", "fix.patch", "-m", "Ann: fix line 10");
+    editLine(ann.tree, "a.c", 10, "ten");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "header", "p1.patch", "-m", "one: Bob's subject");
+    await ok(bob.tree, "new", "fix.patch", "-m", "Bob: fix line 30");
+    editLine(bob.tree, "a.c", 30, "thirty");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    const stopped = await pq(bob.tree, "sync");
+    expect(stopped.code).toBe(6);
+    expect(stopped.err).toContain(`subject: yours "one: Bob's subject", theirs "one: Ann's subject"`);
+    expect(stopped.out).toContain("fix.patch: added on both sides as two different patches");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\nfix.patch\n");
+    await ok(bob.tree, "header", "p1.patch", "-m", "one: Ann's subject");
+    await ok(bob.tree, "sync", "--continue");
+    const remote = remoteQueue(w.remote);
+    expect(remote.series).toBe("p1.patch\np2.patch\nfix.patch\nfix-2.patch\n");
+    expect(remote.patches["p1.patch"]).toContain("Subject: one: Ann's subject");
+    expect(remote.patches["fix.patch"]).toMatch(/From: Ann Example[\s\S]*\+ten\n/);
+    expect(remote.patches["fix.patch"]).not.toContain("thirty");
+    expect(remote.patches["fix-2.patch"]).toMatch(/From: Bob Example[\s\S]*\+thirty\n/);
+    expect(read(bob.tree, "a.c")).toContain("thirty");
+  });
+
+  it("a patch of theirs named like a file of ours that is in no series: both kept, a conflict to decide", async () => {
+    await ok(bob.tree, "pop", "-a");
+    write(bob.queue, "p3.patch", "Bob's draft, saved from a mail\n");
+    await ok(bob.tree, "commit", "-m", "draft");
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 20, "twenty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    const stopped = await pq(bob.tree, "sync");
+    expect(stopped.code).toBe(6);
+    expect(stopped.err).toContain("that file is kept as p3.patch.ours");
+    expect(read(bob.queue, "p3.patch.ours")).toBe("Bob's draft, saved from a mail\n");
+    expect(read(bob.queue, "p3.patch")).toContain("+twenty");
+    rmSync(join(bob.queue, "p3.patch.ours"));
+    await ok(bob.tree, "sync", "--continue");
+    expect(Object.keys(remoteQueue(w.remote).patches).sort()).toEqual(["p1.patch", "p2.patch", "p3.patch"]);
+  });
+
   it("follows a rename on one side while the other refreshed the patch", async () => {
     await ok(ann.tree, "rename", "p2.patch", "p2-bee.patch");
     await ok(ann.tree, "commit", "-m", "rename p2");

@@ -75,7 +75,9 @@ export default defineCommand({
     if (report.result === "conflicts") {
       throw new PqError("conflict", `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`, [
         ...report.conflicts.map((c) => c.message),
-        "edit the conflicted files (pq goto PATCH if it is not applied), pq refresh, then pq sync --continue; or pq sync --abort",
+        report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
+          ? "edit the conflicted files (pq goto PATCH if it is not applied), pq refresh, then pq sync --continue; or pq sync --abort"
+          : "decide as said above, then pq sync --continue; or pq sync --abort",
       ]);
     }
     if (report.result === "gate-failed") {
