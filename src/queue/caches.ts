@@ -103,6 +103,14 @@ export interface PushCacheEntry {
   notes?: string[];
 }
 
+/**
+ * The push cache's key for a patch: its bytes' hash, and the strip level when the series gives
+ * one (quilt's -pN): the same bytes read with another -p patch other files.
+ */
+export function pushCacheKey(patchHash: string, strip = 1): string {
+  return strip === 1 ? patchHash : `${patchHash}-p${strip}`;
+}
+
 export class PushCache {
   private byPatch: Map<string, PushCacheEntry[]> | null = null;
   private pending: string[] = [];

@@ -9,11 +9,12 @@
  * either all before or all after an operation.
  */
 import { chmodSync, existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
+import { checkTreePath, ParentDirs, throughSymlink } from "../tree/paths.js";
 import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -142,6 +143,7 @@ export async function execute(
   ctx.store.flush();
   mark("objects flushed");
   verifyVersions(ctx.store, entry);
+  refuseBlockedWrites(ctx.tree, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);
   writeAtomic(paths.journal, asciiJson(entry), true);
@@ -357,6 +359,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
     rmSync(paths.journal, { force: true });
     return { op: "incomplete journal (discarded; the tree was not touched)", backups: [] };
   }
+  refuseForeignJournal(ctx, entry);
   let backups: string[];
   try {
     backups = await applyEntry(ctx, entry, true);
@@ -366,4 +369,55 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
   return { op: entry.op, backups };
+}
+
+/**
+ * Before the journal: every tree path the operation writes or deletes is checked on disk for
+ * a parent that is a symlink (a directory replaced by one since a push cache, the log or the
+ * stack recorded the path) or a file where a directory must be (an untracked file named like
+ * a directory the operation creates). Either is refused with nothing written; once the journal
+ * exists, such an obstacle would stop the operation half way.
+ */
+function refuseBlockedWrites(tree: string, entry: OplogEntry): void {
+  const parents = new ParentDirs(tree);
+  for (const [path, , after] of entry.tree) {
+    const b = parents.blocker(path);
+    if (!b) continue;
+    if (b.what === "symlink") throw throughSymlink(path, b.at);
+    if (after === null) continue; // nothing to delete under a file
+    throw new PqError(
+      "dirty",
+      `${b.at} is a file, and ${entry.op} would create ${path} inside it (a directory there); nothing was changed`,
+      [`move ${b.at} away (it is in no patch: git stash -u, or rename it), then run the command again`],
+      { file: b.at, blocks: path },
+    );
+  }
+}
+
+/**
+ * A journal is pq's own file, but .pq/ can come from elsewhere (a tree copied or unpacked from
+ * someone else's): before one is replayed, every path it names must be one pq could have
+ * written: tree and queue paths inside their directories, trash copies inside .pq/trash.
+ */
+function refuseForeignJournal(ctx: ExecContext, entry: OplogEntry): void {
+  const trashDir = resolve(statePaths(ctx.tree).dir, "trash");
+  const foreign = (why: string) =>
+    new PqError("damaged", `.pq/journal.json names ${why}: pq never writes such a journal, so it was not replayed and nothing was changed`, [
+      "if you did not expect it (a tree copied from someone else), remove it: rm .pq/journal.json; pq then goes on from .pq/state.json",
+    ]);
+  const checkers = new Map<string, ParentDirs>();
+  const inside = (root: string, path: unknown) => {
+    if (typeof path !== "string") return false;
+    try {
+      checkTreePath("", path, "journal path");
+    } catch {
+      return false;
+    }
+    if (!checkers.has(root)) checkers.set(root, new ParentDirs(root));
+    return checkers.get(root)!.blocker(path)?.what !== "symlink";
+  };
+  for (const [path] of entry.tree) if (!inside(ctx.tree, path)) throw foreign(`the tree path ${JSON.stringify(path)}`);
+  for (const [path] of entry.queue ?? []) if (!inside(ctx.queueDir, path)) throw foreign(`the queue path ${JSON.stringify(path)}`);
+  for (const [, dest] of entry.trash ?? [])
+    if (typeof dest !== "string" || !resolve(dest).startsWith(trashDir + sep)) throw foreign(`the trash copy ${JSON.stringify(dest)}`);
 }

@@ -10,7 +10,7 @@ import { readText, fileStat, sha1 } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import type { LineIndex } from "../patch/apply.js";
 import type { DeltaPiece } from "../patch/types.js";
-import { checkTreePath } from "../tree/paths.js";
+import { checkTreePath, ParentDirs } from "../tree/paths.js";
 import { StatCache } from "./caches.js";
 import { makeVersion, versionId, type Version } from "./state.js";
 
@@ -28,6 +28,8 @@ export class WorkingSet {
   private seen = new Map<string, Entry>();
   /** Paths that passed checkTreePath in this operation (the tree does not change until the executor runs). */
   private checked = new Set<string>();
+  /** Parent directories checked for symlinks, once each per operation. */
+  private parents: ParentDirs;
   /** Paths isFile found to be directories on disk. */
   private directories = new Set<string>();
   /** Tree paths no patch may write (the queue directory when it lives in the tree). */
@@ -37,7 +39,9 @@ export class WorkingSet {
     readonly tree: string,
     private store: ObjectStore,
     private statCache: StatCache,
-  ) {}
+  ) {
+    this.parents = new ParentDirs(tree);
+  }
 
   /** The version of a path as the operation sees it (planned, else on disk). */
   version(path: string): Version {
@@ -176,6 +180,8 @@ export class WorkingSet {
   }
 
   private readDisk(path: string): Entry {
+    // Paths from a push cache, the log or a pop were checked when recorded; a directory may have become a symlink since.
+    this.parents.refuseSymlink(path);
     const full = join(this.tree, path);
     const st = fileStat(full);
     if (!st) return { version: null, content: null };

@@ -51,6 +51,7 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
   for (const r of reserved) {
     if (normal === r || normal.startsWith(r + "/")) refuse(`is inside the queue directory ${r}/`);
   }
+  if (!tree) return normal;
   // Any existing ancestor that is a symlink could point anywhere: refuse to write through it.
   const link = firstSymlink(tree, parts);
   if (link !== null) refuse(link === parts.length ? "is a symlink" : `goes through the symlink ${parts.slice(0, link).join("/")}`);
@@ -73,4 +74,45 @@ export function firstSymlink(root: string, parts: readonly string[]): number | n
     }
   }
   return null;
+}
+
+/**
+ * What stands in a path's way on disk, checked once per directory for a whole operation: the
+ * first parent that is a symlink (it could lead anywhere) or a file (nothing can be created
+ * under it). Planning checks each path a patch names; this guards every read and write of an
+ * operation, whose paths may come from a push cache, the log (undo, redo) or a journal, and a
+ * directory may have been replaced by a symlink since they were recorded.
+ */
+export class ParentDirs {
+  private directories = new Set<string>();
+  constructor(private root: string) {}
+
+  blocker(path: string): { at: string; what: "symlink" | "file" } | null {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const at = parts.slice(0, i).join("/");
+      if (this.directories.has(at)) continue;
+      const st = lstatSync(join(this.root, at), { throwIfNoEntry: false });
+      if (!st) return null; // nothing below a missing directory exists either
+      if (st.isSymbolicLink()) return { at, what: "symlink" };
+      if (!st.isDirectory()) return { at, what: "file" };
+      this.directories.add(at);
+    }
+    return null;
+  }
+
+  /** Refuses a path under a symlinked directory (reads and writes alike), naming it. */
+  refuseSymlink(path: string): void {
+    const b = this.blocker(path);
+    if (b?.what === "symlink") throw throughSymlink(path, b.at);
+  }
+}
+
+export function throughSymlink(path: string, link: string): PqError {
+  return new PqError(
+    "unsafe-path",
+    `${path} goes through the symlink ${link}; pq reads and writes only inside the working tree, and nothing was changed`,
+    [`replace the symlink ${link} with the directory it stood for (or take it out of the tree), then run the command again`],
+    { file: path, symlink: link },
+  );
 }

@@ -3,7 +3,7 @@
  * crashes instead of messages. Each runs on a real temporary git repository.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -202,6 +202,83 @@ describe("no write where none belongs", () => {
       expect(readdirSync(dir).sort()).toEqual([".git", ".pq", "a.txt", "patches"]);
     });
   }
+
+  it("a directory replaced by a symlink since its paths were recorded: cached push, refresh, diff, pop and undo read and write nothing through it", async () => {
+    const outside = join(repo({}), "out");
+    write(outside, "f.txt", "outside\n");
+    const dir = repo({ "d/f.txt": "hello\n" });
+    await pq(dir, "init");
+    await pq(dir, "new", "p");
+    write(dir, "d/f.txt", "patched\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    await pq(dir, "push");
+    // Applied: d swapped for a link to a directory outside the tree.
+    git(dir, "mv", "d", "d.real");
+    symlinkSync(outside, join(dir, "d"));
+    for (const args of [["refresh"], ["diff"], ["pop"], ["pop", "--force"]]) {
+      const r = await pq(dir, ...args);
+      expect(r.code, args.join(" ")).toBe(7);
+      expect(r.err).toContain("d/f.txt goes through the symlink d");
+    }
+    expect(read(dir, "patches/p")).not.toContain("outside");
+    // Popped, then the link: the cached push and the undo of the pop refuse too.
+    rmSync(join(dir, "d"));
+    git(dir, "mv", "d.real", "d");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    git(dir, "mv", "d", "d.real");
+    symlinkSync(outside, join(dir, "d"));
+    for (const args of [["push"], ["undo"]]) expect((await pq(dir, ...args)).code, args.join(" ")).toBe(7);
+    expect(readFileSync(join(outside, "f.txt"), "utf8")).toBe("outside\n");
+  });
+
+  it("a journal naming paths outside the tree is not replayed (exit 13), and writes nothing", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    const id = "0".repeat(40);
+    for (const [tree, queue, trash] of [
+      [[["../owned.txt", null, id]], [], []],
+      [[], [["../../owned.txt", null, id]], []],
+      [[], [], [["p", join(dir, "..", "owned.txt"), id]]],
+    ]) {
+      writeFileSync(join(dir, ".pq", "journal.json"), JSON.stringify({ id: "x", op: "push", tree, queue, trash, state: [id, id] }));
+      const r = await pq(dir, "series");
+      expect(r.code).toBe(13);
+      expect(r.err).toContain("pq never writes such a journal");
+      expect(existsSync(join(dir, "..", "owned.txt"))).toBe(false);
+    }
+  });
+
+  it("an untracked file where a cached push or an undo must make a directory: refused before the journal, the file kept", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    await pq(dir, "new", "nd");
+    write(dir, "newdir/deep/x", "deep\n");
+    await pq(dir, "add", "newdir/deep/x");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "newdir", "user file\n");
+    for (const args of [["push"], ["undo"]]) {
+      const r = await pq(dir, ...args);
+      expect(r.code, r.err).toBe(5);
+      expect(r.err).toContain("newdir is a file, and");
+      expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+    }
+    expect(read(dir, "newdir")).toBe("user file\n");
+    expect((await pq(dir, "series")).code).toBe(0);
+  });
+
+  it("the push cache tells strip levels apart: the same bytes with -p2 patch another file", async () => {
+    const dir = repo({ "dir/f.txt": "hello\n", "f.txt": "hello\n" });
+    await pq(dir, "init");
+    await pq(dir, "new", "fix");
+    write(dir, "dir/f.txt", "bye\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "patches/series", "fix -p2\n");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect([read(dir, "f.txt"), read(dir, "dir/f.txt")]).toEqual(["bye\n", "hello\n"]);
+  });
 
   it("refuses a patch that writes into the queue directory inside the tree", async () => {
     const dir = repo({ "a.txt": "a\n" });

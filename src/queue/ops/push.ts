@@ -12,7 +12,7 @@ import { fileStat, sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import type { PushCacheEntry } from "../caches.js";
+import { pushCacheKey, type PushCacheEntry } from "../caches.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -250,7 +250,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const hash = known ?? rememberPatchHash(ctx, name, text!);
     const entry = opts.dryRun
       ? null
-      : ctx.pushCache.match(hash, versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
+      : ctx.pushCache.match(pushCacheKey(hash, series.stripOf(name)), versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
     if (entry) {
       run.push({ index: i, name, hash, entry });
       for (const [path, [, post]] of Object.entries(entry.files)) chain.set(path, post);
@@ -333,7 +333,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     report.pushed.push(pushed);
     // Not cached when there is something to report: a reused push reports nothing.
     if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
-      ctx.pushCache.record(hash, app.files, app.renames, pushed.notes);
+      ctx.pushCache.record(pushCacheKey(hash, series.stripOf(name)), app.files, app.renames, pushed.notes);
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
