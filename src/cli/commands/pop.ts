@@ -1,3 +1,4 @@
+import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack, parseTarget } from "../open-stack.js";
 import { progressSink } from "../progress.js";
@@ -15,8 +16,15 @@ export default defineCommand({
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
     try {
-      const report = await stack.pop({ target: parseTarget(args.target), all: args.all, force: args.force });
+      const target = parseTarget(args.target);
+      const report = await stack.pop({ target, all: args.all, force: args.force });
       sink.done();
+      // As hg's qpop: nothing to pop is a refusal (exit 12), so `while pq pop; do ...; done` ends; pop -a stays repeatable.
+      if (!report.popped.length && !report.top && !args.all) {
+        if (target !== undefined && target !== 0)
+          throw new PqError("refused", `${stack.resolve(target)} is not applied (no patch is)`, ["pq push NAME applies up to it"]);
+        throw new PqError("refused", "no patches applied", ["pq push applies the next one; pq series lists them"]);
+      }
       if (args.json) return void io.out(JSON.stringify(report, null, 2));
       // One write: a pop of a thousand patches printed line by line cost 5-6 ms of write calls.
       const lines = report.popped.map((name) => `popping ${name}`);

@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack, parseTarget } from "../open-stack.js";
+import type { Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
 import { PqError, EXIT } from "../../errors.js";
@@ -35,6 +36,8 @@ export default defineCommand({
         dryRun: args["dry-run"],
       });
       sink.done();
+      // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
+      if (!report.pushed.length && !report.dryRun && !args.all && args.target === undefined) throw nothingToPush(stack);
       if (args.json) io.out(JSON.stringify(report, null, 2));
       else printPushReport(io, report);
       if (report.wouldFail) return EXIT.applyFailed;
@@ -44,3 +47,19 @@ export default defineCommand({
     }
   },
 });
+
+/** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
+function nothingToPush(stack: Stack): PqError {
+  const guarded = stack.unapplied().filter((name) => !stack.pushable().includes(name));
+  const top = stack.top();
+  if (!guarded.length)
+    return new PqError("refused", `nothing to push: every patch is applied${top ? ` (top: ${top})` : ""}`, [
+      "pq new NAME starts a new patch",
+    ]);
+  return new PqError(
+    "refused",
+    `nothing to push: the unapplied patches are guarded off by the selected guards: ${guarded.slice(0, 8).join(", ")}${guarded.length > 8 ? ", ..." : ""}`,
+    ["pq select GUARD to select their guards (pq guard NAME shows a patch's guards)"],
+    { guarded },
+  );
+}

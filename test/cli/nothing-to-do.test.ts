@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq } from "../helpers/repo.js";
+
+/** quilt's and hg's loop idioms (`while pq push; do make || break; done`) need "nothing to do" to be a refusal. */
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+describe("push and pop with nothing to do", () => {
+  it("refuse with exit 12 (pop -a and push -a stay repeatable), naming guarded patches and an unapplied target", async () => {
+    const tree = makeRepo({ "a.txt": "a\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    const pop = await pq(tree, "pop");
+    expect([pop.code, pop.err]).toEqual([12, expect.stringContaining("no patches applied")]);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    await pq(tree, "new", "p1");
+    const push = await pq(tree, "push");
+    expect([push.code, push.err]).toEqual([12, expect.stringContaining("every patch is applied (top: p1)")]);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    await pq(tree, "pop");
+    const target = await pq(tree, "pop", "p1");
+    expect([target.code, target.err]).toEqual([12, expect.stringContaining("p1 is not applied")]);
+    await pq(tree, "guard", "p1", "+xen");
+    const guarded = await pq(tree, "push");
+    expect([guarded.code, guarded.err]).toEqual([12, expect.stringContaining("guarded off by the selected guards: p1")]);
+    // The loop idiom ends.
+    let rounds = 0;
+    await pq(tree, "select", "xen");
+    while ((await pq(tree, "push")).code === 0 && rounds < 5) rounds++;
+    expect(rounds).toBe(1);
+  });
+});
