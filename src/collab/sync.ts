@@ -349,7 +349,11 @@ async function loop(
         ...(gate ? { gate } : {}),
         ...(restacked ? { restack: restacked } : {}),
       };
-    if (!pushed.rejected) throw new PqError("git", `the remote refused the push`, pushed.message.split("\n"));
+    if (!pushed.rejected)
+      throw new PqError("git", `the remote refused the push`, [
+        ...pushed.message.split("\n"),
+        `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
+      ]);
     emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
   }

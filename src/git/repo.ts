@@ -522,10 +522,12 @@ export class GitRepo {
     const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "latin1" });
     const message = `${r.stdout}${r.stderr}`.trim();
     if (r.status === 0) return { ok: true, rejected: false, message };
-    return {
-      ok: false,
-      rejected: /\[rejected\]|non-fast-forward|fetch first/.test(message) && !/pre-receive hook declined|hook declined/.test(message),
-      message,
-    };
+    // A lost race: refused as not a fast-forward, or (the branch moved while the remote's
+    // pre-receive hook ran, a ci gate takes seconds) the remote could not update its ref from
+    // the value the push started from. Either way: fetch, merge again, retry.
+    const lostRace =
+      /\[rejected\]|non-fast-forward|fetch first/.test(message) ||
+      (/failed to update ref|failed to lock/.test(message) && /cannot lock ref .*(but expected|is at)/.test(message));
+    return { ok: false, rejected: lostRace && !/pre-receive hook declined|hook declined/.test(message), message };
   }
 }

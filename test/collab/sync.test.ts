@@ -487,6 +487,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("merges again when the branch moved while the remote's hook ran (git: cannot lock ref)", async () => {
+    // Ann's queue commit reaches the remote on a side branch; the remote's pre-receive hook moves
+    // main to it during Bob's first push, as a colleague's push landing during a slow ci gate does.
+    await ok(ann.tree, "new", "a3.patch", "-m", "a3");
+    editLine(ann.tree, "a.c", 12, "twelve (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "add a3");
+    git(ann.queue, "push", "-q", w.remote, "HEAD:refs/heads/ann-side");
+    const hook = join(w.remote, "hooks", "pre-receive");
+    writeFileSync(
+      hook,
+      // (Outside the push's quarantine, which forbids ref updates: as another receive-pack would.)
+      `#!/bin/sh\nif [ ! -e moved ]; then touch moved; env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref refs/heads/main refs/heads/ann-side; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    await ok(bob.tree, "new", "b3.patch", "-m", "b3");
+    editLine(bob.tree, "b.c", 18, "eighteen (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add b3");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain("the push lost a race; merged again");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\na3.patch\nb3.patch\n");
+  });
+
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
     await ok(ann.tree, "refresh");
