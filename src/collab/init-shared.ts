@@ -3,7 +3,7 @@
  * `hg qinit -c`), or a clone of an existing shared queue.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
@@ -26,6 +26,15 @@ export async function prepareSharedQueue(
     inheritIdentity(tree, queueDir);
     const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: queueDir, encoding: "latin1" });
     if (head.status === 0) {
+      // A queue's branch has a series file at its top. Anything else (the project's own code,
+      // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
+      const series = spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: queueDir });
+      if (series.status !== 0) {
+        rmSync(queueDir, { recursive: true, force: true });
+        throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
+          "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
+        ]);
+      }
       const co = spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: queueDir, encoding: "latin1" });
       if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
       return { describe: `cloned from ${url}`, finish: async () => undefined };

@@ -511,6 +511,16 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\na3.patch\nb3.patch\n");
   });
 
+  it("init --shared refuses a repository that is not a queue (the project's own), leaving nothing behind", async () => {
+    const tree = join(w.root, "cy");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    const r = await pq(tree, "init", "--shared", w.base);
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("is not a pq queue");
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+  });
+
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
     await ok(ann.tree, "refresh");
