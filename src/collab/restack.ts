@@ -30,10 +30,21 @@ export async function refuseUnrefreshed(stack: Stack, what: string): Promise<voi
   const s = await stack.status();
   if (s.needsRefresh)
     throw new PqError("needs-refresh", `${s.top} needs a refresh before you can ${what}`, ["resolve its conflicts, then pq refresh"]);
-  if (s.pending.length) {
-    throw new PqError("dirty", `unrefreshed changes in ${s.pending.slice(0, 8).join(", ")}; ${what} would have to pop them`, [
-      "pq refresh to keep them in the top patch (then pq commit), or undo them first",
-    ]);
+  // Only files the applied patches change are popped (and would lose the edit); an edit in any
+  // other file stays where it is, as pq pop leaves it, and a pushed patch that needs it refuses itself.
+  const popped = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
+  const inTheWay = s.pending.filter((p) => popped.has(p));
+  if (inTheWay.length) {
+    throw new PqError(
+      "dirty",
+      `unrefreshed changes in ${inTheWay.slice(0, 8).join(", ")}, which the applied patches change: ${what} would have to pop them`,
+      [
+        what === "sync"
+          ? "pq refresh to keep them in the top patch (then pq commit), or undo them first"
+          : "pq refresh to keep them in the top patch (the merge commits them), or undo them first",
+      ],
+      { files: inTheWay },
+    );
   }
 }
 

@@ -570,6 +570,20 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(u.code).toBe(5);
     expect(u.err).toContain("the queue has uncommitted changes: p2.patch");
   });
+
+  it("syncs over an edit to a tracked file no applied patch changes, and leaves it as pq pop does", async () => {
+    write(bob.tree, "notes.txt", "notes\n");
+    git(bob.tree, "add", "notes.txt");
+    git(bob.tree, "commit", "-qm", "notes");
+    write(bob.tree, "notes.txt", "notes\nmore\n");
+    editLine(ann.tree, "a.c", 30, "thirty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "thirty");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    expect(read(bob.tree, "notes.txt")).toBe("notes\nmore\n");
+    expect(read(bob.tree, "a.c")).toContain("thirty");
+  });
 });
 
 describe("damaged queue versions from the remote", () => {
