@@ -69,6 +69,14 @@ describe("edits are never lost", () => {
     await stack.push();
     expect(read(dir, "a.txt")).toContain("thirty\n");
     expect(read(dir, "b.txt")).toBe("edited b\n");
+    // With a patch applied, the advice for a file no applied patch changes is still to stash, not a forced pop (which would not touch it).
+    await stack.newPatch("bee");
+    await stack.refresh({ files: ["b.txt"] });
+    await stack.pop();
+    write(dir, "b.txt", "edited b again\n");
+    const e = await expectPqError(stack.push(), "dirty");
+    expect(e.details.join("\n")).not.toContain("pop --force");
+    expect(e.details.join("\n")).toContain("git stash");
   });
 
   it("two Stack objects on one tree: the second sees the first one's push before it refreshes", async () => {

@@ -128,14 +128,21 @@ function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, Fil
   if (dirty.length) throw overEdits(name, dirty, true);
 }
 
-function overEdits(patch: string, files: string[], hadTop: boolean): PqError {
+/**
+ * `inApplied`: the files are ones the applied patches change (a forced pop of those patches
+ * takes the edits away, with a backup); otherwise no pop touches them.
+ */
+function overEdits(patch: string, files: string[], hadTop: boolean, inApplied = hadTop): PqError {
+  const stash = "commit or stash them first (git stash; git stash -u for a file git does not track, or move it away)";
   return new PqError(
     "dirty",
     `unrefreshed changes in ${files.join(", ")}, which ${patch} also changes`,
     [
-      hadTop
+      inApplied
         ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
-        : "commit or stash them first (git stash; git stash -u for a file git does not track, or move it away), or make them a patch with pq new and pq refresh",
+        : hadTop
+          ? `pq refresh to keep them in the top patch, or ${stash}`
+          : `${stash}, or make them a patch with pq new and pq refresh`,
     ],
     { patch, files },
   );
@@ -162,6 +169,7 @@ async function refuseOverBaseEdits(
     patch,
     dirty.filter((p) => firstTouch.get(p)!.patch === patch),
     hadTop,
+    false,
   );
 }
 
