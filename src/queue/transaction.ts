@@ -6,6 +6,7 @@
  * it through the journal and the operation log, so every command is all-or-nothing and
  * undoable in the same way (StGit's transaction, jj's operation log).
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { readText } from "../tree/files.js";
@@ -102,7 +103,11 @@ export class Transaction {
     let dest: string | null = null;
     if (trash && readQueueFile(this.queueDir, name) !== null) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-      dest = join(statePaths(this.tree).trash, `${stamp}-${flattenName(name)}`);
+      const base = join(statePaths(this.tree).trash, `${stamp}-${flattenName(name)}`);
+      // Names that flatten alike (x/p and x_p) in the same millisecond, or a copy left there: a number keeps each.
+      const taken = new Set(this.trashed.values());
+      dest = base;
+      for (let n = 2; taken.has(dest) || existsSync(dest); n++) dest = `${base}-${n}`;
       this.trashed.set(name, dest);
     }
     this.queueEdits.set(name, null);

@@ -164,6 +164,21 @@ describe("edits are never lost", () => {
     expect(existsSync(join(dir, "doomed.txt.rej"))).toBe(true);
   });
 
+  it("deleting patches whose names flatten alike (x/p and x_p) keeps each in the trash", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    await pq(dir, "new", "x/p", "-m", "slash");
+    await pq(dir, "new", "x_p", "-m", "underscore");
+    await pq(dir, "pop", "-a");
+    const r = await pq(dir, "delete", "x/p", "x_p");
+    expect(r.code, r.err).toBe(0);
+    const trash = join(dir, ".pq", "trash");
+    const kept = readdirSync(trash).map((f) => readFileSync(join(trash, f), "utf8"));
+    expect(kept).toHaveLength(2);
+    expect(kept.some((t) => t.includes("Subject: slash"))).toBe(true);
+    expect(kept.some((t) => t.includes("Subject: underscore"))).toBe(true);
+  });
+
   it("pq export into the queue directory is refused", async () => {
     const dir = repo({ "a.txt": "a\n" });
     await pq(dir, "init");
