@@ -142,7 +142,10 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       throw new PqError(
         "dirty",
         `${what.length} file(s) changed since that operation: ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`,
-        [`pq refresh first, or pq ${direction} --force (the changed files are backed up)`],
+        // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
+        [
+          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them (pq diff -z shows the edits); or take the edits back out first`,
+        ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
     }
