@@ -38,7 +38,7 @@ export interface BisectReport extends BisectResult {
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
-  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "bisect");
+  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   const evaluator = new StateEvaluator({
     backends: opts.backends,
     jobs: opts.jobs ?? Math.min(2, opts.backends.length),

@@ -29,6 +29,8 @@ export interface CiOptions {
    * "run". Never cached: a command's result can depend on more than the tree.
    */
   run?: string;
+  /** How a refusal names the tree and the command (pq sync --check runs ci on a temporary copy). */
+  describe?: { tree: string; command: string };
   onEvent?: EventSink;
 }
 
@@ -38,7 +40,7 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
-  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "ci");
+  if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");
   const evaluator = new StateEvaluator({
     backends: opts.backends,
     jobs: opts.jobs,

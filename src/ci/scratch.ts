@@ -120,17 +120,15 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
  * does); without one every state would be a column of build errors that say nothing about the
  * patches. A patch may add it, so the base alone is not enough to refuse.
  */
-export function refuseWithoutBuild(scratch: ScratchStack, tree: string, command: "ci" | "bisect"): void {
+export function refuseWithoutBuild(scratch: ScratchStack, tree: string, command: string): void {
   const { stack, patches } = scratch;
   if (existsSync(join(stack.tree, "build.json"))) return;
   if (patches.some((p) => /^\+\+\+ (b\/)?build\.json(\s|$)/m.test(readText(stack.patchPath(p)) ?? ""))) return;
   scratch.dispose();
   throw new PqError(
     "refused",
-    `${tree} has no build.json: pq ${command} builds and boots trees that describe their build in one (the kernel model's)`,
-    [
-      `for any other project, judge each state by a command: pq ${command} --run 'make && make check' (exit 0 passes, 125 skips, 1-127 fails)`,
-    ],
+    `${tree} has no build.json: ${command} builds and boots trees that describe their build in one (the kernel model's)`,
+    [`for any other project, judge each state by a command: ${command} --run 'make && make check' (exit 0 passes, 125 skips, 1-127 fails)`],
     { missing: "build.json" },
   );
 }

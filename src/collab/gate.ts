@@ -36,12 +36,21 @@ export async function checkVersions(
   backends = ALL,
   /** Judge each state by this shell command instead of build and boot (pq ci --run). */
   command?: string,
+  /** How a refusal names the base tree and the command that checks. */
+  describe?: { tree: string; command: string },
 ): Promise<GateVerdict> {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
   try {
     const run = async (v: QueueVersion, name: string) => {
       writeQueue(join(dir, name), v);
-      return runCi({ tree: baseTree, queue: join(dir, name), backends, jobs: 1, ...(command !== undefined ? { run: command } : {}) });
+      return runCi({
+        tree: baseTree,
+        queue: join(dir, name),
+        backends,
+        jobs: 1,
+        ...(command !== undefined ? { run: command } : {}),
+        ...(describe ? { describe } : {}),
+      });
     };
     const afterReport = await run(after, "after");
     const beforeOutcome = new Map<string, boolean>(); // key -> failed
@@ -100,7 +109,10 @@ export function ciGate(stack: Stack, opts: { backends?: string[]; run?: string }
     const top = (await git.run(["rev-parse", "--show-toplevel"])).trim();
     const tree = exportTree(["-C", top], "HEAD", git.prefix);
     try {
-      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL, opts.run);
+      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL, opts.run, {
+        tree: `${stack.tree} (its git HEAD)`,
+        command: "pq sync --check",
+      });
     } finally {
       rmSync(tree, { recursive: true, force: true });
     }

@@ -93,6 +93,9 @@ describe("the gate: pq hook install and pq sync --check", () => {
     try {
       const check = "! grep -q BROKEN a.c";
       const hooked = w.remote;
+      // Without --run a base with no build.json is refused at install, not at every push.
+      const noBuild = await pq(w.root, "hook", "install", hooked, "--base", w.base);
+      expect([noBuild.code, noBuild.err]).toEqual([2, expect.stringContaining("has no build.json")]);
       const inst = await ok(w.root, "hook", "install", hooked, "--base", w.base, "--run", check);
       expect(inst.out).toContain(`checks each state with ${check}`);
       const ann = await join_(w, hooked, "Ann Example", "ann@example.org");
@@ -117,6 +120,11 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(gated.code).toBe(1);
       expect(gated.out).toContain("newly failing: state 2 (broken.patch) by the command: fail");
       expect(remoteQueue(hooked).series).toBe("fine.patch\n");
+      // Without --run, sync --check names the tree and its own --run, not a temporary copy.
+      const unbuildable = await pq(ann.tree, "sync", "--check");
+      expect(unbuildable.code).toBe(12);
+      expect(unbuildable.err).toContain(`${ann.tree} (its git HEAD) has no build.json`);
+      expect(unbuildable.err).toContain("pq sync --check --run");
     } finally {
       cleanup(w.root);
     }

@@ -38,6 +38,12 @@ const install = defineCommand({
       throw new PqError("not-found", `${dir} is not a bare git repository`);
     const base = resolve(io.cwd, String(args.base));
     if (!existsSync(base)) throw new PqError("not-found", `${base} does not exist`);
+    // Checked now, not at the first push: a hook that cannot build the base refuses every push.
+    if (run === undefined && !existsSync(join(base, "build.json"))) {
+      throw new PqError("usage", `${base} has no build.json: the hook could not build and boot its states`, [
+        "pass --run CMD to check each state with a command instead (exit 0 passes, 125 skips, 1-127 fails)",
+      ]);
+    }
     const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
     const hook = join(dir, "hooks", "pre-receive");
     if (existsSync(hook) && !readFileSync(hook, "latin1").includes("installed by pq hook install")) {
@@ -101,6 +107,7 @@ const check = defineCommand({
       after,
       backendList(args.backends),
       commandText(args.run),
+      { tree: resolve(io.cwd, String(args.base)), command: "pq hook install" },
     );
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
