@@ -418,6 +418,17 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(read(bob.queue, "p2-bee.patch")).toContain("+four (bob)");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);
+    // The patch's log has both sides: Bob's refresh (under the old name) and Ann's rename, each under its author.
+    const log = JSON.parse((await ok(ann.tree, "log", "p2-bee.patch", "--json")).out) as {
+      message: string;
+      author: string;
+      name: string;
+      parents: string[];
+    }[];
+    expect(log.map((e) => `${e.message.split("\n")[0]} | ${e.author.split(" <")[0]} | ${e.name}`)).toEqual(
+      expect.arrayContaining(["p2: line 4 | Bob Example | p2.patch", "rename p2 | Ann Example | p2-bee.patch"]),
+    );
+    expect(log[0].parents).toHaveLength(2);
   });
 
   it("keeps a reorder on one side and a patch added on the other", async () => {

@@ -10,7 +10,9 @@ import { openStack } from "../open-stack.js";
 
 interface LogEntry {
   commit: string;
+  /** The first parent (the side the commit was made on); `parents` has them all. */
   parent: string | null;
+  parents: string[];
   author: string;
   date: string;
   message: string;
@@ -19,32 +21,49 @@ interface LogEntry {
   renamedFrom?: string;
 }
 
-async function logOf(qr: QueueRepo, rev: string, path: string): Promise<LogEntry[]> {
-  const out = await qr.run(["log", "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B", rev, "--", path]);
+/** Commits that touched any of `paths` (queue-relative), newest first, with which of them each touched. */
+async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: boolean): Promise<(LogEntry & { touched: string[] })[]> {
+  const out = await qr.run([
+    "log",
+    ...(fullHistory ? ["--full-history"] : []),
+    "--name-only",
+    "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1d",
+    rev,
+    "--",
+    ...paths,
+  ]);
   return out
     .split("\x1e")
     .filter(Boolean)
     .map((r) => {
-      const [commit, parents, author, date, message] = r.split("\x1f");
-      return { commit, parent: parents.split(" ")[0] || null, author, date, message: message.trim() };
+      const [head, names = ""] = r.split("\x1d");
+      const [commit, parentList, author, date, message] = head.split("\x1f");
+      const parents = parentList.split(" ").filter(Boolean);
+      const touched = names
+        .split("\n")
+        .filter(Boolean)
+        .map((n) => (n.startsWith(qr.prefix) ? n.slice(qr.prefix.length) : n));
+      return { commit, parent: parents[0] ?? null, parents, author, date, message: message.trim(), touched };
     });
 }
 
 /**
- * The queue's history, or one patch's. Merge commits that changed the patch (a sync's
- * semantic merge, a resolved conflict) are in it, and a renamed patch keeps its history:
- * git's --follow would drop both, so renames are followed here one step at a time.
+ * The queue's history, or one patch's. Renames are followed (git's --follow would drop merge
+ * commits), and every side of a merge is walked (--full-history): a colleague's commit that
+ * changed the patch on the other side of a sync's merge is in the log under its own author,
+ * even when the merge's result equals one side's (a deletion confirmed over a refresh).
  */
 export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
   if (!(await qr.head())) return [];
-  if (!patch) return logOf(qr, "HEAD", ".");
-  const entries: LogEntry[] = [];
-  let name = patch;
+  const strip = ({ touched: _touched, ...e }: LogEntry & { touched: string[] }): LogEntry => e;
+  if (!patch) return (await logOf(qr, "HEAD", ["."], false)).map(strip);
+  // The names it had, newest first, and the commits that renamed it.
+  const names = [patch];
+  const renamedAt = new Map<string, string>();
   let rev = "HEAD";
   for (let hops = 0; hops < 100; hops++) {
-    const chunk = (await logOf(qr, rev, name)).map((e) => ({ ...e, name }));
-    entries.push(...chunk);
-    const oldest = chunk.at(-1);
+    const name = names.at(-1)!;
+    const oldest = (await logOf(qr, rev, [name], false)).at(-1);
     if (!oldest?.parent) break;
     const changes = await qr.run(["diff", "--name-status", "-M", oldest.parent, oldest.commit, "--", "."]);
     const rename = changes
@@ -52,11 +71,16 @@ export async function queueLog(qr: QueueRepo, patch: string | null): Promise<Log
       .map((l) => l.split("\t"))
       .find((f) => f[0].startsWith("R") && f[2] === qr.prefix + name);
     if (!rename) break;
-    oldest.renamedFrom = rename[1].slice(qr.prefix.length);
-    name = oldest.renamedFrom;
+    const from = rename[1].slice(qr.prefix.length);
+    renamedAt.set(oldest.commit, from);
+    names.push(from);
     rev = oldest.parent;
   }
-  return entries;
+  return (await logOf(qr, "HEAD", names, true)).map((e) => {
+    const name = names.find((n) => e.touched.includes(n)) ?? patch;
+    const from = renamedAt.get(e.commit);
+    return { ...strip(e), name, ...(from ? { renamedFrom: from } : {}) };
+  });
 }
 
 export default defineCommand({
