@@ -450,7 +450,7 @@ async function asSync<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
   const was = stack.syncing;
   stack.syncing = true;
   try {
-    return await stack.withLock(() => stack.asOneCommand(fn), { changes: false });
+    return await stack.withLock(() => stack.asOneCommand(fn, "sync"), { changes: false });
   } finally {
     stack.syncing = was;
   }

@@ -37,6 +37,8 @@ export interface OplogEntry {
    * refreshes, drops; a sync): undo and redo take such a run back and forward as one.
    */
   group?: string;
+  /** Set on the transactions of pq sync (its restacks): undo refuses them, the queue moved in git. */
+  source?: "sync";
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {

@@ -229,6 +229,8 @@ export class Stack {
 
   /** Set while a command of several operations runs (see asOneCommand). */
   private group: string | null = null;
+  /** What runs the current group's operations, recorded with each (see OplogEntry.source). */
+  private source: "sync" | null = null;
 
   /** The text this.state was read from, while this.state is that very object (see execute). */
   private stateText: { state: StackState; text: string } | null = null;
@@ -579,13 +581,15 @@ export class Stack {
    * marks them as one: undo and redo then take them back and forward together. Nested
    * calls join the outer group.
    */
-  async asOneCommand<T>(fn: () => Promise<T>): Promise<T> {
+  async asOneCommand<T>(fn: () => Promise<T>, source?: "sync"): Promise<T> {
     if (this.group) return fn();
     this.group = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(groupSeq++).toString(36)}`;
+    this.source = source ?? null;
     try {
       return await fn();
     } finally {
       this.group = null;
+      this.source = null;
     }
   }
 
@@ -700,7 +704,7 @@ export class Stack {
       this.execContext(),
       tx,
       this.state,
-      { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...extra },
+      { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...(this.source ? { source: this.source } : {}), ...extra },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
       this.stateTextOf(this.state),
     );

@@ -165,6 +165,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(fullSnapshot(bob.tree)).toEqual(before);
     expect(execFileSync("git", ["-C", bob.queue, "rev-parse", "HEAD"], { encoding: "utf8" })).toBe(head);
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+    // The abort is not undone (that would bring back the conflicted tree without the stopped sync).
+    const undoAbort = await pq(bob.tree, "undo");
+    expect([undoAbort.code, undoAbort.err]).toEqual([12, expect.stringContaining("a pq sync cannot be undone")]);
+    expect(fullSnapshot(bob.tree)).toEqual(before);
 
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     // The conflicted patch is marked as push --merge marks one: pop and --continue wait for a refresh.

@@ -111,6 +111,14 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       "pq rebase UPSTREAM starts the rebase again",
     ]);
   }
+  // A sync's pops and pushes followed the shared queue, which moved in git (and was pushed):
+  // taking them back would leave the tree on versions the queue no longer has, and the sync's
+  // own record (a stopped sync, its abort) out of step.
+  if (ordered.some((e) => e.source === "sync" || e.command.startsWith("pq sync"))) {
+    throw new PqError("refused", `a pq sync cannot be ${direction === "undo" ? "undone" : "redone"}: the shared queue it followed moved in git`, [
+      "pq log shows the queue's history; change what you need (pq header, pq refresh, pq delete), pq commit and pq sync; a sync stopped on conflicts is taken back with pq sync --abort",
+    ]);
+  }
   refuseBrokenChain(store, tx.state, tx.beforeText, ordered, direction);
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
