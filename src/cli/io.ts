@@ -73,3 +73,12 @@ export function authorArg(value: string | undefined, option: string): string | u
   }
   return value;
 }
+
+/** A list of patch names or files as typed: one named twice is refused by name (fold p2 p2 read as a failed apply). */
+export function refuseNamedTwice(names: readonly string[], what = "patch"): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new PqError("usage", `${what} ${name} is named twice`, [`name each ${what} once`]);
+    seen.add(name);
+  }
+}

@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve } from "node:path";
+import { lstatSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import type { EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
@@ -32,6 +33,15 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
     const rel = relative(stack.tree, resolve(io.cwd, String(f)));
     if (rel.startsWith("..") || isAbsolute(rel)) {
       throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
+    }
+    // The tree itself (".") or any directory: pq's patches hold files, named one by one.
+    if (rel === "" || lstatSync(join(stack.tree, rel), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PqError(
+        "usage",
+        `${f} is a directory; pq takes files, named one by one`,
+        [`name the files in it (${rel ? `${rel}/` : ""}FILE ...)`],
+        { file: f },
+      );
     }
     return rel;
   });

@@ -86,6 +86,7 @@ export async function restack(
     report.stoppedAt = target;
   }
   if (target && !stack.applied().includes(target)) {
+    const before = new Set(stack.applied());
     try {
       const r: PushReport = await stack.push({ target });
       report.pushed = r.pushed.map((p) => p.name);
@@ -101,6 +102,8 @@ export async function restack(
           if (!(again instanceof PqError)) throw again;
         }
       }
+      // A push that stopped at a patch keeps the ones before it: they count as pushed.
+      report.pushed = stack.applied().filter((name) => !before.has(name));
       report.error = e.message;
       report.errorCode = e.code;
       report.errorDetails = e.details;

@@ -329,6 +329,7 @@ async function loop(
     const head = await qr.head();
     if (!head || head === theirs)
       return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    await refuseNewlyBroken(stack, qr, theirs, head);
     let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
@@ -466,4 +467,32 @@ export function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<Sync
 
 export function syncAbort(stack: Stack): Promise<RestackReport> {
   return asSync(stack, () => abortOnce(stack));
+}
+
+/**
+ * The queue about to be pushed, applied in memory from the tree's HEAD: a patch that no longer
+ * applies there (a lower patch refreshed while it was not applied, its context changed) but
+ * did in the remote's version would reach everyone broken. Refused before the push, naming it;
+ * nothing is pushed, and the local queue and tree stay as they are.
+ */
+async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string): Promise<void> {
+  const [mine, remote] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
+  const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
+  const guards = stack.selectedGuards();
+  const sim = await simulateQueue(mine, svc.baseFile, guards, "your");
+  const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
+  if (!failing.length) return;
+  const before = remote ? await simulateQueue(remote, svc.baseFile, guards, "the remote's") : null;
+  const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
+  if (!broken) return;
+  const run = sim.runs.get(broken)!;
+  throw new PqError(
+    "apply-failed",
+    `${broken} does not apply in the queue you would push (a patch below it changed): nothing was pushed`,
+    [
+      ...run.failures.slice(0, 5),
+      `pq goto ${broken} (with --force it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`,
+    ],
+    { patch: broken, files: run.failures },
+  );
 }

@@ -79,7 +79,8 @@ describe("what pq's patches hold: regular files", () => {
     write(dir, "d/f1", "1\n");
     const r = await pq(dir, "add", "d");
     expect(r.code).toBe(2);
-    expect(r.err).toContain("d is a directory; pq add takes files");
+    expect(r.err).toContain("d is a directory; pq takes files, named one by one");
+    expect((await pq(dir, "add", ".")).err).toContain(". is a directory");
     expect((await pq(dir, "add", "d/f1")).code).toBe(0);
     expect((await pq(dir, "refresh")).code).toBe(0);
     expect((await pq(dir, "status")).code).toBe(0);
@@ -327,5 +328,34 @@ describe("commands that did more than asked", () => {
     const dir = await stack();
     expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });
     expect(JSON.parse((await pq(dir, "top", "--json")).out)).toEqual({ name: null });
+  });
+});
+
+describe("what a name or a place given twice, empty or unwritable gets (December 3)", () => {
+  it("fold, delete and import refuse a name given twice; export refuses an empty place and an mbox it cannot write, before any work", async () => {
+    const dir = await stack();
+    for (const n of ["p1", "p2"]) {
+      await pq(dir, "new", n);
+      write(dir, `${n}.txt`, `${n}\n`);
+      await pq(dir, "add", `${n}.txt`);
+      await pq(dir, "refresh");
+    }
+    await pq(dir, "pop");
+    for (const args of [
+      ["fold", "p2", "p2"],
+      ["delete", "p2", "p2"],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err]).toEqual([2, expect.stringContaining("patch p2 is named twice")]);
+    }
+    write(dir, "u.diff", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-line1\n+LINE1\n");
+    const twice = await pq(dir, "import", "u.diff", "u.diff");
+    expect([twice.code, twice.err]).toEqual([2, expect.stringContaining("is named twice")]);
+    const before = snapshot(dir);
+    const empty = await pq(dir, "export", "--dir", "");
+    expect([empty.code, empty.err]).toEqual([2, expect.stringContaining("--dir names no place")]);
+    const nowhere = await pq(dir, "export", "--mbox", join(dir, "no", "such", "x.mbox"));
+    expect([nowhere.code, nowhere.err]).toEqual([2, expect.stringContaining("cannot write into")]);
+    expect(snapshot(dir)).toEqual(before);
   });
 });

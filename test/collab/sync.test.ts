@@ -536,6 +536,31 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(existsSync(join(tree, ".pq"))).toBe(false);
   });
 
+  it("refuses to push a queue in which a patch above a refreshed one no longer applies; pop then says how to keep edits over a patch the queue changed", async () => {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 7, "seven");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "a.c", 6, "six");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p1: six");
+    const before = remoteQueue(w.remote);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("p3.patch does not apply in the queue you would push");
+    expect(remoteQueue(w.remote)).toEqual(before);
+
+    // Bob puts his queue back as the remote has it, by hand, under his applied p1, and edits on.
+    git(bob.queue, "reset", "-q", "--hard", "origin/main");
+    editLine(bob.tree, "a.c", 12, "twelve");
+    const popped = await pq(bob.tree, "pop");
+    expect(popped.code).toBe(5);
+    expect(popped.err).toContain("p1.patch changed in the queue since it was pushed, so pq refresh cannot keep them there");
+  });
+
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
     await ok(ann.tree, "refresh");

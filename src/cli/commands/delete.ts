@@ -1,5 +1,5 @@
 import { resolveName } from "../../queue/names.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 
 export default defineCommand({
@@ -13,6 +13,7 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const series = stack.series().map((e) => e.name);
     const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
+    refuseNamedTwice(names);
     const moved = await stack.deletePatches(names, { keep: args.keep });
     for (const name of names) io.out(`deleted ${name}`);
     for (const path of moved) io.out(`  (file kept at ${path})`);

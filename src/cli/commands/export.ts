@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, realpathSync, writeFileSync } from "node:fs";
 import { makeDirs } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
@@ -34,7 +34,23 @@ export default defineCommand({
     if ([args.dir, args.mbox, args.quilt].filter((a) => a !== undefined).length !== 1) {
       throw new PqError("usage", "say where, once: --dir DIR, --mbox FILE or --quilt DIR");
     }
-    const target = resolve(io.cwd, String(args.quilt ?? args.mbox ?? args.dir));
+    const where = String(args.quilt ?? args.mbox ?? args.dir);
+    if (!where.trim())
+      throw new PqError("usage", `--${args.quilt !== undefined ? "quilt" : args.mbox !== undefined ? "mbox" : "dir"} names no place`, [
+        "give a directory (or, for --mbox, a file)",
+      ]);
+    // Refused before anything is read or written: a file in a directory that does not exist or cannot be written.
+    if (args.mbox !== undefined) {
+      const parent = dirname(resolve(io.cwd, where));
+      try {
+        accessSync(parent, constants.W_OK);
+      } catch {
+        throw new PqError("usage", `--mbox ${where}: cannot write into ${parent} (it does not exist or is not writable)`, [
+          "name a file in a directory that exists",
+        ]);
+      }
+    }
+    const target = resolve(io.cwd, where);
     refuseOwnPlace(stack, target, String(args.quilt ?? args.mbox ?? args.dir));
     // Another queue's series (or an mbox) would be replaced without a word, as cp would.
     const clobbered = args.mbox !== undefined ? target : join(target, "series");

@@ -1,5 +1,5 @@
 import { resolveName } from "../../queue/names.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 
 export default defineCommand({
@@ -14,6 +14,7 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const series = stack.series().map((e) => e.name);
     const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
+    refuseNamedTwice(names);
     const report = await stack.fold(names, { message: args.message, keep: args.keep });
     io.out(`folded ${names.join(", ")} into ${report.name}: ${report.files.join(", ")}`);
   },

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { readText } from "../../tree/files.js";
 import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
@@ -58,6 +58,10 @@ export default defineCommand({
       );
     }
     const skipped: string[] = [];
+    refuseNamedTwice(
+      files.map((f) => resolve(io.cwd, String(f))),
+      "file",
+    );
     const items = queueDir
       ? readQueueDir(resolve(io.cwd, queueDir))
       : readPatchFiles(
@@ -66,7 +70,7 @@ export default defineCommand({
         );
     if (args.strip !== undefined) {
       if (!Number.isInteger(args.strip) || args.strip < 0)
-        throw new PqError("usage", `-p wants a number of path components (0, 1, ...), not ${args.strip}`);
+        throw new PqError("usage", "-p wants a whole number of path components (0, 1, ...)", ["as quilt import -p: pq import -p0 FILE"]);
       if (args.strip !== 1) for (const item of items) item.strip = args.strip;
     }
     for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
-import { readText } from "../../tree/files.js";
+import { readText, sha1 } from "../../tree/files.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { backupFiles, differFromHead, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -71,7 +71,12 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
       throw new PqError(
         "dirty",
         `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,
-        ["pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)"],
+        [
+          topChangedInQueue(ctx, top.name, top.hash)
+            ? // A refresh would overwrite the queue's new version of the top patch (a pull), and refuses.
+              `${top.name} changed in the queue since it was pushed, so pq refresh cannot keep them there: pq new NAME and pq refresh keep them as a patch of their own, then pq pop -a and pq push -a take the new version with them on top; or pq pop --force (the changed files are backed up)`
+            : "pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)",
+        ],
         { files: dirty },
       );
     }
@@ -161,4 +166,11 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   );
 }
 
-
+/** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
+function topChangedInQueue(ctx: OpContext, name: string, hash: string): boolean {
+  try {
+    return sha1(ctx.tx.patchText(name)) !== hash;
+  } catch {
+    return false;
+  }
+}
