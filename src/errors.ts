@@ -24,6 +24,7 @@ export type PqErrorCode =
   | "ci-failed" // at least one CI cell failed
   | "git" // git itself failed
   | "damaged" // pq's own state (.pq/) is damaged
+  | "system" // the operating system refused (a full disk, a permission, a missing directory)
   | "internal";
 
 /** Exit codes, the only place they are defined (the README and --help list them). */
@@ -42,6 +43,7 @@ export const EXIT = {
   git: 11,
   refused: 12,
   damaged: 13,
+  system: 14,
   internal: 70,
 } as const;
 
@@ -65,6 +67,7 @@ const EXIT_CODES: Record<PqErrorCode, number> = {
   "ci-failed": EXIT.failures,
   git: EXIT.git,
   damaged: EXIT.damaged,
+  system: EXIT.system,
   internal: EXIT.internal,
 };
 
@@ -73,7 +76,7 @@ export const EXIT_LEGEND =
   "Exit codes: 0 ok, 1 ci/bisect found failures, 2 usage, 3 unknown or already existing patch, or no stack, 4 locked, " +
   "5 unrefreshed changes / needs refresh, 6 patch does not apply or conflicts, 7 bad or unsafe patch, " +
   "8 no toolchain, 9 build failed, 10 boot failed, 11 git failed, 12 refused in this state, " +
-  "13 pq's state damaged, 70 internal error (a bug).";
+  "13 pq's state damaged (or an operation stopped half way), 14 the operating system refused (disk full, permissions), 70 internal error (a bug).";
 
 export class PqError extends Error {
   readonly code: PqErrorCode;

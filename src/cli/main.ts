@@ -159,7 +159,7 @@ function report(io: CliIO, e: unknown, json = false): number {
     const where = err.path ? ` (${err.path})` : "";
     io.err(`pq: ${err.code === "ENAMETOOLONG" ? "a file name is too long" : err.message.replace(/^[A-Z]+: /, "")}${where}`);
     io.err("  nothing was changed unless the message above says otherwise");
-    return EXIT.usage;
+    return EXIT.system;
   }
   io.err(`pq: internal error: ${err?.message ?? String(e)}`);
   io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");

@@ -156,7 +156,13 @@ export async function execute(
   }
   mark("tree, queue and state written");
   failpoint("state-written");
-  appendOplog(paths.oplog, entry);
+  try {
+    appendOplog(paths.oplog, entry);
+  } catch (e) {
+    // The tree, queue and state are the operation's after: only its log line is missing, and
+    // the journal (kept) gives it to the next command, which logs it.
+    throw halfDone(entry.op, e, "was done, but could not be added to the operation log (.pq/oplog)");
+  }
   failpoint("oplog-appended");
   rmSync(paths.journal, { force: true });
   mark("logged");

@@ -179,6 +179,24 @@ describe("edits are never lost", () => {
     expect(kept.some((t) => t.includes("Subject: underscore"))).toBe(true);
   });
 
+  it("an operation whose log line cannot be written says it was done (exit 13), and the next command logs it; other system refusals exit 14", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    const oplog = join(dir, ".pq", "oplog");
+    rmSync(oplog, { force: true });
+    mkdirSync(oplog);
+    const r = await pq(dir, "new", "p1");
+    expect(r.code).toBe(13);
+    expect(r.err).toContain("new p1 was done, but could not be added to the operation log");
+    rmSync(oplog, { recursive: true });
+    const next = await pq(dir, "series");
+    expect(next.code, next.err).toBe(0);
+    expect(next.out).toContain("p1");
+    expect(readFileSync(oplog, "utf8")).toContain('"op":"new p1"');
+    const system = await pq(dir, "export", "--dir", join(dir, "a.txt", "out"));
+    expect(system.code).toBe(14);
+  });
+
   it("pq export into the queue directory is refused", async () => {
     const dir = repo({ "a.txt": "a\n" });
     await pq(dir, "init");
