@@ -72,6 +72,12 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (fp.newMode === "120000" || fp.oldMode === "120000") {
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
     }
+    // A gitlink is a commit id, not a file: applied as a file change it would silently do nothing.
+    if (fp.newMode === "160000" || fp.oldMode === "160000") {
+      throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a submodule (git mode 160000); pq does not apply submodule changes`, [
+        "move the submodule with git (git submodule update, a commit) and keep the patch to files",
+      ]);
+    }
   }
   refuseFileAncestors(ws, name, files, opts.stackFile);
   const touch = (path: string) => {

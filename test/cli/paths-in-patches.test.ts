@@ -97,3 +97,14 @@ describe("a copy of a file the same patch changes", () => {
     expect(read(tree, "big.txt")).toBe(numbers);
   });
 });
+
+describe("a submodule (gitlink) in a patch", () => {
+  it("is refused (exit 7) instead of applied as a file change that does nothing", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    write(tree, "gl.diff", "Subject: s\n\ndiff --git a/a.txt b/a.txt\nold mode 100644\nnew mode 160000\n");
+    await pq(tree, "import", join(tree, "gl.diff"));
+    const r = await pq(tree, "push");
+    expect([r.code, r.err]).toEqual([7, expect.stringContaining("is a submodule")]);
+  });
+});
