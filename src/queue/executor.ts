@@ -347,6 +347,8 @@ function halfDone(op: string, e: unknown, how: string): unknown {
 /** What replaying an interrupted operation did: its name, and where edits made since were saved. */
 export interface Recovery {
   op: string;
+  /** The journal was torn before it was complete: dropped, nothing of it had reached the tree. */
+  discarded?: boolean;
   backups: string[];
 }
 
@@ -363,7 +365,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
     // Torn before it was complete: nothing of it reached the tree (files are written only
     // after the journal is durable), so dropping it loses nothing.
     rmSync(paths.journal, { force: true });
-    return { op: "incomplete journal (discarded; the tree was not touched)", backups: [] };
+    return { op: "", discarded: true, backups: [] };
   }
   refuseForeignJournal(ctx, entry);
   let backups: string[];

@@ -628,7 +628,12 @@ export class Stack {
       const replayed = await recover(this.execContext());
       if (replayed) {
         const saved = replayed.backups.length ? `; files changed since it began were saved in ${replayed.backups.join(" and ")}` : "";
-        this.onEvent({ kind: "recover", message: `completed an interrupted operation (${replayed.op})${saved}` });
+        this.onEvent({
+          kind: "recover",
+          message: replayed.discarded
+            ? "dropped the journal of an operation interrupted before it began writing (the tree was not touched)"
+            : `completed an interrupted operation (${replayed.op})${saved}`,
+        });
       }
       if (opts.changes !== false && !this.syncing) refuseDuringInterruptedSync(this.tree, "the change");
       this.reload();

@@ -98,7 +98,14 @@ export class TreeLock {
       }
       rmSync(moved, { force: true });
     }
-    throw new PqError("locked", `could not take the lock ${path}`, ["try again"]);
+    // Not a file pq left (a directory, or something it cannot read): trying again would not help.
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+      throw new PqError("locked", `${path} is a directory, not pq's lock file`, [
+        `remove it (rmdir ${path}) if no pq is running, then try again`,
+      ]);
+    throw new PqError("locked", `could not take the lock ${path}`, [
+      "try again; if it keeps failing, look at what is there and remove it when no pq is running",
+    ]);
   }
 
   release(): void {

@@ -16,6 +16,6 @@ export default defineCommand({
     const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
     refuseNamedTwice(names);
     const report = await stack.fold(names, { message: args.message, keep: args.keep });
-    io.out(`folded ${names.join(", ")} into ${report.name}: ${report.files.join(", ")}`);
+    io.out(`folded ${names.join(", ")} into ${report.name}: ${report.files.join(", ") || "no files changed"}`);
   },
 });
