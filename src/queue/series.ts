@@ -123,6 +123,13 @@ export class Series {
     if (other) throw new PqError("exists", `${name} clashes with ${other}: a patch name cannot also be a directory of patches`, ["pick another name"]);
   }
 
+  /** The -pN of every entry that has one (quilt's per-patch strip level), by name. */
+  stripLevels(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const l of this.lines) if (l.kind === "patch" && l.entry.strip !== undefined) out.set(l.entry.name, l.entry.strip);
+    return out;
+  }
+
   /** How many leading path components the patch's file names carry (quilt's -pN; default 1). */
   stripOf(name: string): number {
     const line = this.lines[this.lineOf(name)];

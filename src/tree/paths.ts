@@ -88,6 +88,9 @@ export class ParentDirs {
   constructor(private root: string) {}
 
   blocker(path: string): { at: string; what: "symlink" | "file" } | null {
+    const slash = path.lastIndexOf("/");
+    // Most paths share their directory with one checked before: one lookup.
+    if (slash === -1 || this.directories.has(path.slice(0, slash))) return null;
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const at = parts.slice(0, i).join("/");

@@ -183,6 +183,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   if (!list.length) return { report };
   const ws = tx.ws;
   const series = tx.series();
+  // Each patch's -pN, looked up once per push (Series.stripOf searches the lines: 1000 patches made it quadratic).
+  const strips = series.stripLevels();
+  const stripOf = (name: string) => strips.get(name) ?? 1;
   const expected = expectedVersions(tx.state.applied);
   const planned = new Set<string>();
   const hadTop = tx.state.applied.length > 0;
@@ -258,7 +261,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const hash = known ?? rememberPatchHash(ctx, name, text!);
     const entry = opts.dryRun
       ? null
-      : ctx.pushCache.match(pushCacheKey(hash, series.stripOf(name)), versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
+      : ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
     if (entry) {
       run.push({ index: i, name, hash, entry });
       for (const [path, [, post]] of Object.entries(entry.files)) chain.set(path, post);
@@ -276,7 +279,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       merge: opts.merge,
       fuzz: opts.fuzz,
       git,
-      strip: series.stripOf(name),
+      strip: stripOf(name),
       stackFile: (path) => expected.has(path) || planned.has(path),
     });
     if (app.failed) {
@@ -341,7 +344,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     report.pushed.push(pushed);
     // Not cached when there is something to report: a reused push reports nothing.
     if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
-      ctx.pushCache.record(pushCacheKey(hash, series.stripOf(name)), app.files, app.renames, pushed.notes);
+      ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), app.files, app.renames, pushed.notes);
     }
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
