@@ -129,6 +129,12 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     const unknown = [...wanted].filter((p) => !files.some((f) => f.file === p));
     const bad = skipped.filter((s) => wanted.has(s.file));
     if (bad.length) throw new PqError("unsupported", `${bad[0].file}: ${bad[0].reason}`);
+    // A file no patch and no commit has (untracked): its whole content would be a creation, which refresh -p does not move.
+    const created = unknown.find((p) => readText(join(stack.tree, p)) !== null && !stack.appliedRecords().some((r) => r.files[p]));
+    if (created)
+      throw new PqError("unsupported", `${created} is a new file, in no patch and not in git: refresh -p moves changes to existing files`, [
+        `to put it in ${opts.into}: pq goto ${opts.into}, pq add ${created}, pq refresh`,
+      ]);
     if (unknown.length) throw new PqError("usage", `no unrefreshed changes in ${unknown.join(", ")}`);
     files = files.filter((f) => wanted.has(f.file));
     skipped = [];

@@ -358,4 +358,23 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     expect([nowhere.code, nowhere.err]).toEqual([2, expect.stringContaining("cannot write into")]);
     expect(snapshot(dir)).toEqual(before);
   });
+
+  it("goto --force names its backup, which lists a deleted file; refresh -p of a new file says how to add it", async () => {
+    const dir = await stack();
+    for (const n of ["p1", "p2"]) {
+      await pq(dir, "new", n);
+      write(dir, `${n}.txt`, `${n}\n`);
+      await pq(dir, "add", `${n}.txt`);
+      await pq(dir, "refresh");
+    }
+    write(dir, "n.txt", "new\n");
+    const fresh = await pq(dir, "refresh", "-p", "p1", "n.txt");
+    expect([fresh.code, fresh.err]).toEqual([7, expect.stringContaining("pq goto p1, pq add n.txt, pq refresh")]);
+    rmSync(join(dir, "p1.txt"));
+    const g = await pq(dir, "goto", "--force", "0");
+    expect(g.code, g.err).toBe(0);
+    const saved = /unrefreshed changes were saved in (\S+)/.exec(g.out)?.[1];
+    expect(saved).toBeDefined();
+    expect(readFileSync(join(saved!, ".pq-deleted-files"), "utf8")).toBe("p1.txt\n");
+  });
 });

@@ -12,11 +12,15 @@ export default defineCommand({
   run: async (args, io) => {
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
+    let backup: string | undefined;
     try {
-      await stack.goto(parseTarget(args.target)!, { force: args.force });
+      const report = await stack.goto(parseTarget(args.target)!, { force: args.force });
+      if ("backup" in report) backup = report.backup;
     } finally {
       sink.done();
     }
+    // As pop --force says: where the unrefreshed changes it took out of the tree were saved.
+    if (backup) io.out(`unrefreshed changes were saved in ${backup}`);
     io.out(stack.top() ? `now at: ${stack.top()}` : "patch queue now empty");
   },
 });

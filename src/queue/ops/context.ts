@@ -86,13 +86,19 @@ export function pushCandidates(state: StackState, series: Series): string[] {
 /** Copies files as they are on disk, executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from = tree): string {
   const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
+  const deleted: string[] = [];
   for (const path of paths) {
     const content = readText(join(from, path));
-    if (content === null) continue;
+    if (content === null) {
+      deleted.push(path);
+      continue;
+    }
     writeText(join(dir, path), content);
     const mode = fileStat(join(from, path))?.mode ?? 0;
     if (mode & 0o111) chmodSync(join(dir, path), 0o755);
   }
+  // A deletion is an edit too: listed, so the backup the command names exists and says what it holds.
+  if (deleted.length) writeText(join(dir, ".pq-deleted-files"), deleted.map((p) => `${p}\n`).join(""));
   return dir;
 }
 
