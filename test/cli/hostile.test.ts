@@ -377,4 +377,23 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     expect(saved).toBeDefined();
     expect(readFileSync(join(saved!, ".pq-deleted-files"), "utf8")).toBe("p1.txt\n");
   });
+
+  it("a failed push suggests --merge only when git has the blob the patch started from", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "mine");
+    write(dir, "a.txt", "line1\nMINE\nline3\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "plain.diff", "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n line1\n-nothing like this\n+PLAIN\n line3\n");
+    await pq(dir, "import", join(dir, "plain.diff"));
+    // The committed a.txt changed under both: mine (made by pq, with an index line git knows) and a plain diff.
+    write(dir, "a.txt", "line1\nline2 changed\nline3\n");
+    git(dir, "commit", "-qam", "upstream");
+    // (pq import puts plain.diff first, as hg's qimport inserts above the top.)
+    const plain = await pq(dir, "push", "plain.diff");
+    expect([plain.code, plain.err]).toEqual([6, expect.stringContaining("pq push --merge cannot help here (the patch names no blob")]);
+    await pq(dir, "reorder", "plain.diff", "--last");
+    const withBlob = await pq(dir, "push", "mine");
+    expect([withBlob.code, withBlob.err]).toEqual([6, expect.stringContaining("pq push --merge tries a three-way merge")]);
+  });
 });

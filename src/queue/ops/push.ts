@@ -9,6 +9,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1 } from "../../tree/files.js";
+import { parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
@@ -313,7 +314,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         `${name} does not apply (${pushedNote})`,
         [
           ...describeFailures(app),
-          `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : "; pq push --merge tries a three-way merge"}`,
+          `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, text ?? tx.patchText(name), stripOf(name), failed?.path)}`,
         ],
         { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
       );
@@ -351,4 +352,21 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
+}
+
+/**
+ * Whether --merge can help a patch that failed on `path`: a three-way merge needs the blob its
+ * index line names for that file, in the tree's git (a patch made elsewhere, or by a plain diff,
+ * has none). Said only when it can; otherwise the hint says why not.
+ */
+async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined): Promise<string> {
+  let blob: string | undefined;
+  try {
+    blob = parsePatch(text, { strip }).files.find((f) => f.newPath === path || f.oldPath === path)?.index?.oldBlob;
+  } catch {
+    blob = undefined;
+  }
+  const git = blob ? await ctx.repo() : null;
+  if (blob && git && (await git.blob(blob)) !== null) return "; pq push --merge tries a three-way merge";
+  return `; pq push --merge cannot help here (${blob ? `git does not have the blob ${blob} the patch started from` : "the patch names no blob to merge from"})`;
 }
