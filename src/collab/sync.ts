@@ -10,7 +10,8 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
@@ -246,6 +247,7 @@ async function loop(
   let result: SyncReport["result"] = "up-to-date";
   let restacked: RestackReport | undefined;
   for (let attempt = 1; attempt <= max + 1; attempt++) {
+    let mergedHere = false;
     emit({ kind: "sync", message: `fetching ${up.remote}` });
     await qr.fetch(up.remote);
     const ours = await qr.head();
@@ -275,6 +277,7 @@ async function loop(
         if (result === "up-to-date") result = "fast-forward";
       } else {
         emit({ kind: "sync", message: "merging" });
+        mergedHere = true;
         const mb = await qr.mergeBase(ours, theirs);
         // No history in common with a branch this queue had merged before: it was rewritten (a
         // new root, force-pushed). Merged against an empty base, everything on both sides counts
@@ -329,7 +332,8 @@ async function loop(
     const head = await qr.head();
     if (!head || head === theirs)
       return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
-    await refuseNewlyBroken(stack, qr, theirs, head);
+    // A merge applied the whole merged queue in memory already (what does not apply is a conflict).
+    if (!mergedHere) await refuseNewlyBroken(stack, qr, theirs, head);
     let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
@@ -477,6 +481,7 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
  */
 async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string): Promise<void> {
   const [mine, remote] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
+  if (appliedStackVouches(stack, mine, remote)) return;
   const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
   const guards = stack.selectedGuards();
   const sim = await simulateQueue(mine, svc.baseFile, guards, "your");
@@ -495,4 +500,29 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     ],
     { patch: broken, files: run.failures },
   );
+}
+
+/**
+ * Whether the tree's applied stack already shows that the queue to push applies: every patch
+ * from the first one that differs from the remote's version (by name, place or text) on is
+ * applied, exactly as the queue has it. Then nothing can newly fail, and the queue need not be
+ * applied again in memory (a second of a 1000-patch sync). Guards are the tree's selection.
+ */
+function appliedStackVouches(stack: Stack, mine: QueueVersion, remote: QueueVersion | null): boolean {
+  const guards = stack.selectedGuards();
+  const pushable = (v: QueueVersion) =>
+    parseSeries(v.series, "the")
+      .filter((e) => isPushable(e, guards))
+      .map((e) => e.name);
+  const names = pushable(mine);
+  const theirs = remote ? pushable(remote) : [];
+  let first = 0;
+  while (first < names.length && names[first] === theirs[first] && mine.patches[names[first]] === remote?.patches[names[first]]) first++;
+  const applied = stack.appliedRecords();
+  for (let i = first; i < names.length; i++) {
+    const record = applied[i];
+    const text = mine.patches[names[i]];
+    if (!record || record.name !== names[i] || text === undefined || sha1(text) !== record.hash) return false;
+  }
+  return true;
 }
