@@ -5,6 +5,7 @@
  * and a report shows its last lines.
  */
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 
 export interface CommandResult {
   /** The exit code; 128 + N for a command killed by signal N, as a shell reports it. */
@@ -20,16 +21,6 @@ export interface CommandResult {
 
 /** How much of a command's output is kept (its end). */
 const KEPT_OUTPUT = 64 * 1024;
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGTERM: 15,
-};
 
 export function runCommand(
   cmd: string,
@@ -81,7 +72,7 @@ export function runCommand(
       output += `${e.message}\n`;
       finish(127);
     });
-    child.on("close", (code, signal) => finish(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 9) : 1), signal ?? undefined));
+    child.on("close", (code, signal) => finish(code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 1), signal ?? undefined));
   });
 }
 

@@ -33,12 +33,15 @@ export async function checkVersions(
   baseTree: string,
   before: QueueVersion | null,
   after: QueueVersion,
-  backends = ALL,
-  /** Judge each state by this shell command instead of build and boot (pq ci --run). */
-  command?: string,
-  /** How a refusal names the base tree and the command that checks. */
-  describe?: { tree: string; command: string },
+  opts: {
+    backends?: string[];
+    /** Judge each state by this shell command instead of build and boot (pq ci --run). */
+    run?: string;
+    /** How a refusal names the base tree and the command that checks. */
+    describe?: { tree: string; command: string };
+  } = {},
 ): Promise<GateVerdict> {
+  const { backends = ALL, run: command, describe } = opts;
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
   try {
     const run = async (v: QueueVersion, name: string) => {
@@ -48,8 +51,8 @@ export async function checkVersions(
         queue: join(dir, name),
         backends,
         jobs: 1,
-        ...(command !== undefined ? { run: command } : {}),
-        ...(describe ? { describe } : {}),
+        run: command,
+        describe,
       });
     };
     const afterReport = await run(after, "after");
@@ -109,9 +112,10 @@ export function ciGate(stack: Stack, opts: { backends?: string[]; run?: string }
     const top = (await git.run(["rev-parse", "--show-toplevel"])).trim();
     const tree = exportTree(["-C", top], "HEAD", git.prefix);
     try {
-      return await checkVersions(tree, before, after, opts.backends?.length ? opts.backends : ALL, opts.run, {
-        tree: `${stack.tree} (its git HEAD)`,
-        command: "pq sync --check",
+      return await checkVersions(tree, before, after, {
+        backends: opts.backends?.length ? opts.backends : ALL,
+        run: opts.run,
+        describe: { tree: `${stack.tree} (its git HEAD)`, command: "pq sync --check" },
       });
     } finally {
       rmSync(tree, { recursive: true, force: true });

@@ -30,8 +30,6 @@ export class WorkingSet {
   private checked = new Set<string>();
   /** Parent directories checked for symlinks, once each per operation. */
   private parents: ParentDirs;
-  /** Paths isFile found to be directories on disk. */
-  private directories = new Set<string>();
   /** Tree paths no patch may write (the queue directory when it lives in the tree). */
   reserved: string[] = [];
 
@@ -137,11 +135,8 @@ export class WorkingSet {
   isFile(path: string): boolean {
     const planned = this.planned.get(path);
     if (planned) return planned.version !== null;
-    if (this.directories.has(path)) return false;
-    const st = lstatSync(join(this.tree, path), { throwIfNoEntry: false });
-    // The tree does not change until the executor runs: a directory stays one for this operation.
-    if (st?.isDirectory()) this.directories.add(path);
-    return st?.isFile() ?? false;
+    // The tree does not change until the executor runs: what is on disk stays so for this operation.
+    return this.parents.kindOf(path) === "file";
   }
 
   /** The version a path had on disk when this operation first read it (undefined: not read). */

@@ -94,14 +94,22 @@ export class ParentDirs {
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const at = parts.slice(0, i).join("/");
-      if (this.directories.has(at)) continue;
-      const st = lstatSync(join(this.root, at), { throwIfNoEntry: false });
-      if (!st) return null; // nothing below a missing directory exists either
-      if (st.isSymbolicLink()) return { at, what: "symlink" };
-      if (!st.isDirectory()) return { at, what: "file" };
-      this.directories.add(at);
+      const kind = this.kindOf(at);
+      if (kind === null) return null; // nothing below a missing directory exists either
+      if (kind !== "directory") return { at, what: kind };
     }
     return null;
+  }
+
+  /** What is at a tree path on disk (not followed if a link); a directory is remembered for the operation. */
+  kindOf(at: string): "directory" | "symlink" | "file" | null {
+    if (this.directories.has(at)) return "directory";
+    const st = lstatSync(join(this.root, at), { throwIfNoEntry: false });
+    if (!st) return null;
+    if (st.isSymbolicLink()) return "symlink";
+    if (!st.isDirectory()) return "file";
+    this.directories.add(at);
+    return "directory";
   }
 
   /** Refuses a path under a symlinked directory (reads and writes alike), naming it. */

@@ -331,15 +331,21 @@ describe("commands that did more than asked", () => {
   });
 });
 
+/** A stack with p1 and p2 applied, each creating its own file (p1.txt, p2.txt). */
+async function twoNewFilePatches(): Promise<string> {
+  const dir = await stack();
+  for (const n of ["p1", "p2"]) {
+    await pq(dir, "new", n);
+    write(dir, `${n}.txt`, `${n}\n`);
+    await pq(dir, "add", `${n}.txt`);
+    await pq(dir, "refresh");
+  }
+  return dir;
+}
+
 describe("what a name or a place given twice, empty or unwritable gets (December 3)", () => {
   it("fold, delete and import refuse a name given twice; export refuses an empty place and an mbox it cannot write, before any work", async () => {
-    const dir = await stack();
-    for (const n of ["p1", "p2"]) {
-      await pq(dir, "new", n);
-      write(dir, `${n}.txt`, `${n}\n`);
-      await pq(dir, "add", `${n}.txt`);
-      await pq(dir, "refresh");
-    }
+    const dir = await twoNewFilePatches();
     await pq(dir, "pop");
     for (const args of [
       ["fold", "p2", "p2"],
@@ -360,13 +366,7 @@ describe("what a name or a place given twice, empty or unwritable gets (December
   });
 
   it("goto --force names its backup, which lists a deleted file; refresh -p of a new file says how to add it", async () => {
-    const dir = await stack();
-    for (const n of ["p1", "p2"]) {
-      await pq(dir, "new", n);
-      write(dir, `${n}.txt`, `${n}\n`);
-      await pq(dir, "add", `${n}.txt`);
-      await pq(dir, "refresh");
-    }
+    const dir = await twoNewFilePatches();
     write(dir, "n.txt", "new\n");
     const fresh = await pq(dir, "refresh", "-p", "p1", "n.txt");
     expect([fresh.code, fresh.err]).toEqual([7, expect.stringContaining("pq goto p1, pq add n.txt, pq refresh")]);

@@ -101,14 +101,12 @@ const check = defineCommand({
     const sub = String(args.subdir ?? "");
     const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
-    const verdict = await checkVersions(
-      resolve(io.cwd, String(args.base)),
-      before,
-      after,
-      backendList(args.backends),
-      commandText(args.run),
-      { tree: resolve(io.cwd, String(args.base)), command: "pq hook install" },
-    );
+    const base = resolve(io.cwd, String(args.base));
+    const verdict = await checkVersions(base, before, after, {
+      backends: backendList(args.backends),
+      run: commandText(args.run),
+      describe: { tree: base, command: "pq hook install" },
+    });
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
       return 0;
