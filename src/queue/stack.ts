@@ -79,6 +79,11 @@ export interface StackStatus {
   pending: string[];
   untracked: string[];
   guards: string[];
+  /**
+   * Why the tree could not be read for `pending` (a directory became a symlink, a file a
+   * directory): status reports it where the other commands refuse, so the stack stays visible.
+   */
+  unreadable?: { message: string; details: string[]; data: Record<string, unknown> };
 }
 
 /**
@@ -347,11 +352,23 @@ export class Stack {
     return this.state.applied.at(-2)?.name ?? null;
   }
 
-  async status(): Promise<StackStatus> {
+  /**
+   * `reportUnreadable`: a tree pq cannot read (a symlinked directory) is reported in
+   * `unreadable` instead of refused, for those who only show the status (pq status, the TUI);
+   * the operations that go on from a status (rebase, absorb, sync) keep the refusal.
+   */
+  async status(opts: { reportUnreadable?: boolean } = {}): Promise<StackStatus> {
     const top = this.state.applied.at(-1);
     const tx = this.transaction("status");
     const ctx = this.opContext(tx);
-    const preview = top ? await planRefresh(await planContext(ctx, this.state.applied), tx.ws, top, { preview: true }) : null;
+    let preview: Awaited<ReturnType<typeof planRefresh>> | null = null;
+    let unreadable: StackStatus["unreadable"];
+    try {
+      preview = top ? await planRefresh(await planContext(ctx, this.state.applied), tx.ws, top, { preview: true }) : null;
+    } catch (e) {
+      if (!opts.reportUnreadable || !(e instanceof PqError) || (e.code !== "unsafe-path" && e.code !== "unsupported")) throw e;
+      unreadable = { message: e.message, details: e.details, data: e.data };
+    }
     const onDisk = top ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = this.appliedChangedInQueue();
     return {
@@ -364,8 +381,11 @@ export class Stack {
       pending: preview ? preview.changed : [],
       untracked: preview
         ? preview.untracked
+        : unreadable
+          ? []
         : ((await (await this.repo())?.untrackedFiles()) ?? []).filter((p) => !isPqOwnPath(this, p.replace(/\/$/, ""))),
       guards: this.selectedGuards(),
+      ...(unreadable ? { unreadable } : {}),
     };
   }
 

@@ -95,11 +95,13 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       ? `the top patch needs a refresh (${s.needsRefresh})`
       : s.topChangedInQueue
         ? "the top patch changed in the queue since it was pushed"
-        : s.pending.length
-          ? `unrefreshed: ${s.pending.join(", ")}`
-          : "no unrefreshed changes";
+        : s.unreadable
+          ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}`
+          : s.pending.length
+            ? `unrefreshed: ${s.pending.join(", ")}`
+            : "no unrefreshed changes";
     lines.push(
-      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue ? "red" : "gray")} wrap="truncate">
+      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable ? "red" : "gray")} wrap="truncate">
         {text}
       </Text>,
     );

@@ -119,7 +119,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
           s.again = false;
           // Let the frame with the new rows go out first, and a burst of keys ("ppp") finish.
           await new Promise((r) => setTimeout(r, delayMs));
-          const status = await stack.status().catch(() => undefined);
+          const status = await stack.status({ reportUnreadable: true }).catch(() => undefined);
           if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
         } while (s.again);
       } finally {

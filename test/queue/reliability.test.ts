@@ -263,6 +263,11 @@ describe("no write where none belongs", () => {
       expect(r.err).toContain("d/f.txt goes through the symlink d");
     }
     expect(read(dir, "patches/p")).not.toContain("outside");
+    // status reports what it cannot read instead of refusing: the stack stays visible.
+    const status = await pq(dir, "status", "--json");
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ top: "p", pending: [], unreadable: { data: { file: "d/f.txt", symlink: "d" } } });
+    expect((await pq(dir, "status")).out).toContain("unrefreshed changes unknown: d/f.txt goes through the symlink d");
     // Popped, then the link: the cached push and the undo of the pop refuse too.
     rmSync(join(dir, "d"));
     git(dir, "mv", "d.real", "d");

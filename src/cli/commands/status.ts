@@ -10,7 +10,7 @@ export default defineCommand({
   builder: (y) => y.option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const s = await stack.status();
+    const s = await stack.status({ reportUnreadable: true });
     const shared = await sharedStatus(stack);
     if (args.json) return void printJson(io, shared ? { ...s, shared } : s);
     io.out(`queue: ${stack.queueDir}`);
@@ -30,6 +30,10 @@ export default defineCommand({
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    if (s.unreadable)
+      io.out(
+        `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}\n  ${s.unreadable.details.join("\n  ")}`,
+      );
     // quilt pushed in this tree after pq init: its changes show as unrefreshed, and pq would refuse to push over them.
     const quilt = quiltAppliedStack(stack.tree);
     if (quilt)
