@@ -405,7 +405,11 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     ours ?? state.theirs,
     disk,
     ours ? [ours, state.theirs] : [state.theirs],
-    mergeMessage(state.theirs, up, ["conflicts resolved by hand"]),
+    mergeMessage(
+      state.theirs,
+      up,
+      state.conflicts.map((c) => `${c.patch}: ${c.kind} conflict${c.files?.length ? ` in ${c.files.join(", ")}` : ""}, resolved by hand`),
+    ),
   );
   await qr.moveHead(commit, ours);
   clearSyncState(stack.tree);

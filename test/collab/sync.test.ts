@@ -187,6 +187,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(log.out).toMatch(
       /Author: Bob Example <bob@example.org>\n[^]*pq sync: merge origin\/main[^]*-five \(bob\)\n\+five \(ann and bob\)\n/,
     );
+    // The merge commit names what was resolved by hand.
+    expect(execFileSync("git", ["-C", bob.queue, "log", "-1", "--format=%B"], { encoding: "utf8" })).toContain(
+      "- p1.patch: content conflict in a.c, resolved by hand\n",
+    );
     await ok(ann.tree, "sync");
     await ok(ann.tree, "push", "-a");
     expect(read(ann.tree, "a.c")).toContain("five (ann and bob)\n");
