@@ -23,6 +23,12 @@ export interface RestackReport {
   errorDetails?: string[];
   /** Where a forced pop (an abort) saved files with edits before putting the tree back. */
   backup?: string;
+  /**
+   * Patches that were applied here and are not now: deleted there (or renamed and changed,
+   * which looks the same), renamed (`now`: the same text under a new name, above where the
+   * stack went back up to), or guarded off by the selected guards. Their changes left the tree.
+   */
+  left?: { name: string; why: "not-in-series" | "renamed" | "guarded"; now?: string }[];
 }
 
 /** Refuse before anything changes if the tree has edits that a pop would lose. */
@@ -111,7 +117,39 @@ export async function restack(
     }
   }
   report.top = stack.top();
+  const hashOf = new Map(applied.map((r) => [r.name, r.hash]));
+  const left = leftBehind(report.popped, hashOf, stack.applied(), entries, pushable, next, opts.renamed ?? {});
+  if (left.length) report.left = left;
   return report;
+}
+
+/** Popped patches that are not applied again, and why (see RestackReport.left). */
+function leftBehind(
+  popped: string[],
+  hashOf: Map<string, string>,
+  appliedNow: string[],
+  entries: { name: string }[],
+  pushable: string[],
+  next: QueueVersion,
+  renamed: Record<string, string>,
+): NonNullable<RestackReport["left"]> {
+  const applied = new Set(appliedNow);
+  const listed = new Set(entries.map((e) => e.name));
+  const nameOfText = new Map(Object.entries(next.patches).map(([name, text]) => [sha1(text), name]));
+  const left: NonNullable<RestackReport["left"]> = [];
+  for (const name of popped) {
+    if (applied.has(name)) continue;
+    if (listed.has(name)) {
+      // Guarded off now; otherwise above where the stack went back up to.
+      if (!pushable.includes(name)) left.push({ name, why: "guarded" });
+      continue;
+    }
+    const hash = hashOf.get(name);
+    const now = renamed[name] ?? (hash !== undefined ? nameOfText.get(hash) : undefined);
+    if (now === undefined || !listed.has(now)) left.push({ name, why: "not-in-series" });
+    else if (!applied.has(now)) left.push({ name, why: "renamed", now });
+  }
+  return left;
 }
 
 /**

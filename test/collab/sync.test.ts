@@ -75,6 +75,29 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(() => read(bob.queue, "bugfix/x86/fix.patch")).toThrow();
   });
 
+  it("names the applied patches a sync takes out of the stack: deleted, renamed or guarded off there", async () => {
+    // Ann: p1 renamed, p2 guarded off; Bob has both applied.
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "rename", "p1.patch", "p1b.patch");
+    await ok(ann.tree, "guard", "p2.patch", "+xen");
+    await ok(ann.tree, "commit", "-m", "rename p1, guard p2");
+    await ok(ann.tree, "sync");
+    const r = await ok(bob.tree, "sync", "--json");
+    const report = JSON.parse(r.out);
+    // The rename went back up under its new name: not reported as gone.
+    expect(report.restack.left).toEqual([{ name: "p2.patch", why: "guarded" }]);
+    expect((await ok(bob.tree, "applied")).out).toBe("p1b.patch\n");
+    // Then p1b deleted there.
+    await ok(ann.tree, "delete", "p1b.patch");
+    await ok(ann.tree, "commit", "-m", "drop p1b");
+    await ok(ann.tree, "sync");
+    const d = await ok(bob.tree, "sync");
+    expect(d.out).toContain(
+      "p1b.patch, applied here, is no longer in the queue's series (deleted, or renamed and changed, there): its changes left the tree",
+    );
+    expect(read(bob.tree, "a.c")).not.toContain("five\n");
+  });
+
   it("keeps patches added at different positions on both sides", async () => {
     await ok(ann.tree, "pop");
     await ok(ann.tree, "new", "n1.patch", "-m", "n1");

@@ -11,6 +11,15 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
   if (r?.backup) io.out(`files you had changed were saved in ${r.backup} before the tree was put back`);
   if (!r || (!r.popped.length && !r.pushed.length)) return;
   io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
+  for (const l of r.left ?? []) {
+    const why =
+      l.why === "renamed"
+        ? `was renamed ${l.now} in the queue, and the stack did not go back up to it`
+        : l.why === "guarded"
+          ? "is guarded off by the selected guards in the new queue"
+          : "is no longer in the queue's series (deleted, or renamed and changed, there)";
+    io.out(`${l.name}, applied here, ${why}: its changes left the tree`);
+  }
 }
 
 export default defineCommand({
