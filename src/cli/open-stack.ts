@@ -17,13 +17,6 @@ export function printJson(io: CliIO, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }
 
-/** "12" → 12 (a series position), anything else stays a name. */
-export function parseTarget(value: string | number | undefined): string | number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === "number") return value;
-  return /^\d+$/.test(value) ? Number(value) : value;
-}
-
 /**
  * Paths the user typed, relative to where they typed them (as git and quilt take them),
  * turned into paths relative to the stack's tree.

@@ -123,12 +123,15 @@ export function movePatchOut(queueDir: string, name: string, dest: string): void
 export function resolveName(names: readonly string[], target: string | number): string {
   // An empty name is a prefix of every name: a script's unset "$P" must not pick one.
   if (target === "") throw new PqError("usage", "an empty patch name names no patch", ["name a patch or give its number (pq series -v lists them)"]);
+  // A patch's own name comes first, as in hg (procmail's series names its patches 00..31):
+  // a number is a position only when no patch is called that. The operations hand resolved
+  // names to one another (goto to push), so a name must resolve to itself.
+  if (typeof target === "string" && names.includes(target)) return target;
   if (typeof target === "number" || /^\d+$/.test(target)) {
     const n = Number(target);
     if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
     return names[n - 1];
   }
-  if (names.includes(target)) return target;
   const bare = (n: string) => n.replace(/\.(patch|diff)$/, "");
   const pick = (found: string[]): string | undefined => {
     if (found.length === 1) return found[0];

@@ -42,7 +42,7 @@ import {
 import { Transaction } from "./transaction.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
-import { planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
+import { namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
 import { planPop, refuseCommitsOnTop, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
@@ -497,7 +497,7 @@ export class Stack {
   }
 
   async goto(target: StackTarget, opts: { force?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | PopReport> {
-    if (target === 0 || target === "0") return this.pop({ all: true, ...opts });
+    if (namesNothing(this.readSeries(), target)) return this.pop({ all: true, ...opts });
     const name = this.resolve(target);
     if (this.withFreshState().applied.some((a) => a.name === name)) return this.pop({ target: name, ...opts });
     // --force is for the pop side only: a goto never force-applies a patch with rejects.

@@ -1,5 +1,5 @@
 import { defineCommand } from "../io.js";
-import { openStack, parseTarget } from "../open-stack.js";
+import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 
 export default defineCommand({
@@ -14,7 +14,7 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     let backup: string | undefined;
     try {
-      const report = await stack.goto(parseTarget(args.target)!, { force: args.force });
+      const report = await stack.goto(args.target, { force: args.force });
       if ("backup" in report) backup = report.backup;
     } finally {
       sink.done();

@@ -1,6 +1,6 @@
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
-import { openStack, parseTarget } from "../open-stack.js";
+import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 
 export default defineCommand({
@@ -16,12 +16,12 @@ export default defineCommand({
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
     try {
-      const target = parseTarget(args.target);
+      const target = args.target;
       const report = await stack.pop({ target, all: args.all, force: args.force });
       sink.done();
       // As hg's qpop: nothing to pop is a refusal (exit 12), so `while pq pop; do ...; done` ends; pop -a stays repeatable.
       if (!report.popped.length && !report.top && !args.all) {
-        if (target !== undefined && target !== 0)
+        if (target !== undefined && !(target === "0" && !stack.series().some((e) => e.name === "0")))
           throw new PqError("refused", `${stack.resolve(target)} is not applied (no patch is)`, ["pq push NAME applies up to it"]);
         throw new PqError("refused", "no patches applied", ["pq push applies the next one; pq series lists them"]);
       }

@@ -1,5 +1,5 @@
 import { defineCommand } from "../io.js";
-import { openStack, parseTarget } from "../open-stack.js";
+import { openStack } from "../open-stack.js";
 import type { Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
@@ -27,7 +27,7 @@ export default defineCommand({
         throw new PqError("usage", `--fuzz takes a whole number from 0 to 3, not ${JSON.stringify(args.fuzz)}`);
       }
       const report = await stack.push({
-        target: parseTarget(args.target),
+        target: args.target,
         all: args.all,
         force: args.force,
         merge: args.merge,

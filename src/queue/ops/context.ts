@@ -48,6 +48,11 @@ export function appliedNames(state: StackState): string[] {
   return state.applied.map((a) => a.name);
 }
 
+/** Position 0, "nothing applied" (pop 0, goto 0), unless a patch is called "0". */
+export function namesNothing(series: Series, target: StackTarget | undefined): boolean {
+  return target === 0 || (target === "0" && !series.names().includes("0"));
+}
+
 /** What a user typed (a name, a position, a unique part) resolved against the series (names.ts). */
 export function resolveName(series: Series, target: StackTarget): string {
   return resolveNameIn(series.names(), target);

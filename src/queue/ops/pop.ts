@@ -11,7 +11,7 @@ import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
-import { backupFiles, differFromHead, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { backupFiles, differFromHead, namesNothing, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -32,7 +32,7 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
   const applied = tx.state.applied;
   if (!applied.length) return { popped: [], top: null };
   let keep: number;
-  if (opts.all || opts.target === 0) keep = 0;
+  if (opts.all || namesNothing(tx.series(), opts.target)) keep = 0;
   else if (opts.target !== undefined) {
     const name = resolveName(tx.series(), opts.target);
     const at = applied.findIndex((a) => a.name === name);
