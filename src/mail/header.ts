@@ -166,6 +166,120 @@ export function formatHeader(h: PatchHeader): string {
   return toLatin1(text);
 }
 
+/** The field block at the top of a header, as parseHeader reads it: each field with its continuation lines. */
+function headerFields(lines: string[]): { fields: { key: string; lines: string[] }[]; end: number } {
+  const fields: { key: string; lines: string[] }[] = [];
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
+    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
+    const field = { key: m[1].toLowerCase(), lines: [lines[i]] };
+    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
+    fields.push(field);
+  }
+  return { fields, end: i };
+}
+
+/**
+ * A header's fields that PatchHeader does not hold (DEP-3's Origin:, Bug-Debian:, Forwarded:,
+ * Last-Update:, a second Author:), one line each, as UTF-8: a fold keeps them in the message
+ * of the patch it folds in, and a mail export in the message it sends.
+ */
+export function unmodelledFields(header: string): string[] {
+  const lines = toUtf8(header).replace(/\r\n/g, "\n").split("\n");
+  if (/^From \S+ /.test(lines[0] ?? "") && !(lines[0] ?? "").includes(":")) lines.shift();
+  if (lines[0] === "# HG changeset patch") return [];
+  const modelled = new Set(["from", "subject", "date", "description", "x-committer"]);
+  let authorSeen = false;
+  const out: string[] = [];
+  for (const f of headerFields(lines).fields) {
+    if (f.key === "author" && !authorSeen) authorSeen = true;
+    else if (!modelled.has(f.key)) out.push(f.lines.map((l) => l.trim()).join(" "));
+  }
+  return out;
+}
+
+/**
+ * `next` written over an existing header, keeping what pq does not model: a DEP-3 header
+ * (Description:, Author:, Origin:, Bug-Debian:, Forwarded:, Last-Update:, notes after "---")
+ * stays DEP-3, a mail header keeps its other fields, and a field whose value did not change
+ * keeps its bytes. A header with no fields (a plain description, quilt's) or an hg one is
+ * written afresh by formatHeader.
+ */
+export function rewriteHeader(original: string, next: PatchHeader): string {
+  const crlf = original.includes("\r\n");
+  const lines = original.replace(/\r\n/g, "\n").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const before: string[] = [];
+  if (/^From \S+ /.test(lines[0] ?? "") && !(lines[0] ?? "").includes(":")) before.push(lines.shift()!);
+  else if (/^From [0-9a-f]{40} /.test(lines[0] ?? "")) before.push(lines.shift()!);
+  const { fields, end: i } = headerFields(lines);
+  if (!fields.length || lines[0] === "# HG changeset patch") return formatHeader(next);
+  const rest = lines.slice(i);
+  // What follows the description: a "---" line and the notes after it (a diffstat was dropped before).
+  const dashes = rest.findIndex((l) => l === "---" || l === "--- ");
+  const bodyLines = dashes === -1 ? rest : rest.slice(0, dashes);
+  const notes = dashes === -1 ? [] : rest.slice(dashes);
+  const keptNotes = notes.slice(1).some((l) => l.trim()) ? notes : [];
+  const old = parseHeader(original);
+  const dep3 = fields.some((f) => f.key === "description") && !fields.some((f) => f.key === "subject");
+  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
+  const l1 = (utf8: string) => toLatin1(utf8);
+  const out: string[] = [...before];
+  let authorDone = false;
+  let dateDone = false;
+  for (const f of fields) {
+    if (f.key === "description" && dep3 && messageChanged) {
+      out.push(l1(`Description: ${next.subject ?? ""}`));
+      for (const line of next.body.trim() ? next.body.trim().split("\n") : []) out.push(l1(line.trim() ? ` ${line}` : " ."));
+    } else if (f.key === "subject" && messageChanged) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
+    else if ((f.key === "from" || (f.key === "author" && dep3)) && !authorDone) {
+      authorDone = true;
+      if (next.author === undefined) continue;
+      const keep =
+        f.key === "from" ? old.author === next.author : decodeAuthor(toUtf8(f.lines.join(" ").replace(/^Author:\s?/i, ""))) === next.author;
+      out.push(...(keep ? f.lines : [f.key === "from" ? `From: ${l1(encodeAuthor(next.author))}` : l1(`Author: ${next.author}`)]));
+    } else if (f.key === "date" && !dateDone) {
+      dateDone = true;
+      if (next.date === undefined) continue;
+      out.push(...(next.date === old.date ? f.lines : [`Date: ${next.date}`]));
+    } else if (f.key === "x-committer") {
+      if (next.committer !== undefined) out.push(...(next.committer === old.committer ? f.lines : [l1(`X-Committer: ${next.committer}`)]));
+    } else out.push(...f.lines);
+  }
+  if (!authorDone && next.author !== undefined)
+    out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(encodeAuthor(next.author))}`);
+  if (!dateDone && next.date !== undefined && !dep3) out.push(`Date: ${next.date}`);
+  if (!dep3 && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
+  // The description: a mail header's is the text after the fields; a DEP-3 one's is in Description:.
+  if (!messageChanged) out.push(...bodyLines);
+  else if (!dep3) out.push("", ...(next.body.trim() ? l1(next.body.trim()).split("\n") : []));
+  while (out.length && out.at(-1) === "") out.pop();
+  if (keptNotes.length) out.push(...keptNotes);
+  while (out.length && out.at(-1) === "") out.pop();
+  const text = out.join("\n") + "\n";
+  return crlf ? text.replace(/\n/g, "\r\n") : text;
+}
+
+/**
+ * A trailer line (Signed-off-by:) added to a DEP-3 header: after its fields and description,
+ * before its "---" notes, where DEP-3 puts such fields; null for any other header (the
+ * trailer then goes at the end of the message).
+ */
+export function addDep3Trailer(header: string, trailer: string): string | null {
+  const crlf = header.includes("\r\n");
+  const lines = header.replace(/\r\n/g, "\n").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const { fields, end } = headerFields(lines);
+  if (!fields.some((f) => f.key === "description") || fields.some((f) => f.key === "subject")) return null;
+  const dashes = lines.findIndex((l, i) => i >= end && (l === "---" || l === "--- "));
+  let at = dashes === -1 ? lines.length : dashes;
+  while (at > end && lines[at - 1] === "") at--;
+  lines.splice(at, 0, toLatin1(trailer));
+  const text = lines.join("\n") + "\n";
+  return crlf ? text.replace(/\n/g, "\r\n") : text;
+}
+
 /** A git format-patch style mail (the form `git am` reads). */
 export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number } = {}): string {
   const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";

@@ -3,7 +3,7 @@
  * helpers split and join the two without touching either's bytes.
  */
 import { PqError } from "../errors.js";
-import { formatHeader, parseHeader } from "../mail/header.js";
+import { parseHeader, rewriteHeader } from "../mail/header.js";
 import { startsDiff } from "../patch/parse.js";
 
 /** The part of a patch file before its first diff. */
@@ -58,8 +58,7 @@ export function splitMessage(message: string): { subject: string; body: string }
 }
 
 export function replaceMessage(header: string, message: string): string {
-  const parsed = parseHeader(header);
-  return formatHeader({ ...parsed, ...splitMessage(message) });
+  return rewriteHeader(header, { ...parseHeader(header), ...splitMessage(message) });
 }
 
 /**

@@ -147,5 +147,44 @@ describe("Debian's DEP-3 patch headers", () => {
     const mail = read(mails, "0001-dep3.patch");
     expect(mail).toContain("From: Jane Roe <jane@example.org>");
     expect(mail).toContain("Subject: [PATCH] Fix the thing");
+    // Fields a mail has no header for go into its message.
+    expect(mail).toContain("\nForwarded: not-needed\n");
+  });
+
+  it("refresh -m, refresh -s, header -u and fold keep a DEP-3 header DEP-3, with every field pq does not model", async () => {
+    const fields =
+      "Author: Bob Roe <bob@example.org>\nOrigin: upstream, https://example.org/c/123\nBug-Debian: https://bugs.example.org/1\nLast-Update: 2023-01-01\n";
+    const dep3 = (subject: string, from: string, to: string) =>
+      `Description: ${subject}\n Longer text.\nAuthor: Jane Roe <jane@example.org>\n${fields}---\nNotes after the dashes.\n--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-${from}\n+${to}\n 3\n`;
+    const tree = makeRepo({ f: "1\n2\n3\n4\n5\n6\n" });
+    dirs.push(tree);
+    git(tree, "config", "user.name", "Sam Signer");
+    git(tree, "config", "user.email", "sam@example.org");
+    write(tree, "debian/patches/one.patch", dep3("Fix two", "2", "two"));
+    write(
+      tree,
+      "debian/patches/two.patch",
+      dep3("Fix two again", "two", "TWO").replace("Last-Update: 2023-01-01", "Last-Update: 2024-02-02"),
+    );
+    write(tree, "debian/patches/series", "one.patch\ntwo.patch\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "queue");
+    await pq(tree, "init", "--queue", "debian/patches");
+    expect((await pq(tree, "push")).code).toBe(0);
+    const patch = () => read(tree, "debian/patches/one.patch");
+    expect((await pq(tree, "refresh", "-m", "Fix two properly")).code).toBe(0);
+    expect(patch()).toMatch(
+      new RegExp(`^Description: Fix two properly\nAuthor: Jane Roe <jane@example.org>\n${fields}---\nNotes after the dashes.\n`),
+    );
+    expect((await pq(tree, "header", "-u", "Carol Roe <carol@example.org>", "one.patch")).code).toBe(0);
+    expect(patch()).toMatch(new RegExp(`^Description: Fix two properly\nAuthor: Carol Roe <carol@example.org>\n${fields}---\n`));
+    expect((await pq(tree, "refresh", "-s")).code).toBe(0);
+    expect(patch()).toContain(`${fields}Signed-off-by: Sam Signer <sam@example.org>\n---\nNotes after the dashes.\n`);
+    // The folded patch's own fields stay, in the folded part of the description.
+    expect((await pq(tree, "fold", "two.patch")).code).toBe(0);
+    expect(patch()).toMatch(/^Description: Fix two properly\n/);
+    expect(patch()).toContain("Last-Update: 2023-01-01\n");
+    expect(patch()).toContain(" Last-Update: 2024-02-02\n");
+    expect(patch()).toContain("+TWO\n");
   });
 });

@@ -4,7 +4,7 @@
  * state; the tree itself is never written by them.
  */
 import { PqError } from "../../errors.js";
-import { formatHeader, type PatchHeader } from "../../mail/header.js";
+import { addDep3Trailer, formatHeader, rewriteHeader, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
@@ -97,7 +97,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
   if (opts.header) {
     refuseDiffInMessage(`${opts.header.subject}\n${opts.header.body}`);
-    header = formatHeader(opts.header);
+    header = rewriteHeader(header, opts.header);
   } else if (opts.message !== undefined) {
     refuseDiffInMessage(opts.message);
     header = replaceMessage(header, opts.message);
@@ -129,7 +129,9 @@ async function withSignoff(ctx: OpContext, header: string): Promise<string> {
   const parsed = parseHeader(header);
   const line = `Signed-off-by: ${who}`;
   if (parsed.body.split("\n").includes(line)) return header;
-  return formatHeader({ ...parsed, body: parsed.body ? `${parsed.body}\n${/^[A-Za-z-]+-by: /m.test(parsed.body.split("\n").at(-1) ?? "") ? "" : "\n"}${line}` : line });
+  const dep3 = addDep3Trailer(header, line);
+  if (dep3 !== null) return dep3;
+  return rewriteHeader(header, { ...parsed, body: parsed.body ? `${parsed.body}\n${/^[A-Za-z-]+-by: /m.test(parsed.body.split("\n").at(-1) ?? "") ? "" : "\n"}${line}` : line });
 }
 
 export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]> {
@@ -253,7 +255,8 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader)
   const { tx } = ctx;
   if (!tx.series().has(name)) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
   refuseDiffInMessage(`${header.subject}\n${header.body}`);
-  const updated = joinHeaderAndDiff(formatHeader(header), diffOf(tx.patchText(name)));
+  const text = tx.patchText(name);
+  const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), header), diffOf(text));
   tx.writePatch(name, updated);
   const record = tx.state.applied.find((a) => a.name === name);
   if (record) record.hash = sha1(updated);
