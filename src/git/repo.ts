@@ -105,6 +105,28 @@ export class GitRepo {
       await this.run(["reset", "-q", "--", ...paths.slice(i, i + 500).map((p) => `:(top,literal)${this.prefix}${p}`)]);
   }
 
+  /**
+   * Which of these paths (relative to the tree, not tracked) git's ignore rules ignore, in one
+   * `git check-ignore` round trip (exit 1: none is).
+   */
+  async ignoredPaths(paths: string[]): Promise<Set<string>> {
+    if (!paths.length) return new Set();
+    const r = spawnSync("git", ["check-ignore", "-z", "--stdin"], {
+      cwd: this.rootDir,
+      env: repositoryFreeEnv(),
+      input: paths.map((p) => `${this.prefix}${p}\0`).join(""),
+      maxBuffer: 1 << 28,
+      encoding: "utf8",
+    });
+    if (r.status !== 0 && r.status !== 1) throw gitFailed("git check-ignore", String(r.stderr).trim());
+    return new Set(
+      r.stdout
+        .split("\0")
+        .filter((p) => p.startsWith(this.prefix) && p.length > this.prefix.length)
+        .map((p) => p.slice(this.prefix.length)),
+    );
+  }
+
   /** Untracked, not ignored files, relative to the tree. */
   async untrackedFiles(): Promise<string[]> {
     const out = await this.run(["ls-files", "-z", "--others", "--exclude-standard", "--", "."]);

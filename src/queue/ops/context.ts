@@ -141,7 +141,12 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   for (const path of comparable.length ? await git!.convertedPaths(comparable) : []) {
     if ((await git!.cleanBlobId(contentOf(ctx, path, wanted.get(path)!), path)) === head.get(path)) sameOnceCleaned.add(path);
   }
-  const differing = unlikeBlob.filter((path) => !sameOnceCleaned.has(path));
+  // A file HEAD does not have that git ignores (a generated configure or aclocal.m4 a release
+  // tarball ships and upstream's .gitignore lists, patched by Debian's queue): no commit can
+  // have changed it, so it is taken as it is on disk, as quilt takes it.
+  const absent = unlikeBlob.filter((path) => !head.get(path) && versionId(wanted.get(path)!) !== null);
+  const ignored = absent.length ? await git!.ignoredPaths(absent) : new Set<string>();
+  const differing = unlikeBlob.filter((path) => !sameOnceCleaned.has(path) && !ignored.has(path));
   if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
   return differing;
 }

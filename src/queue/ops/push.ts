@@ -166,6 +166,19 @@ async function refuseOverBaseEdits(
   const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), { remember: !dryRun });
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
+  // Files git does not track at all: no stash or refresh helps, committing them does.
+  const head = await (await ctx.repo())?.headBlobIds(dirty);
+  const untracked = dirty.filter((p) => firstTouch.get(p)!.patch === patch && head?.get(p) === null && firstTouch.get(p)!.pre !== null);
+  if (untracked.length) {
+    throw new PqError(
+      "dirty",
+      `${untracked.join(", ")}, which ${patch} changes, ${untracked.length === 1 ? "is" : "are"} not in git's HEAD (untracked): pq would take your copy as the patch's base and could not tell your edits from it`,
+      [
+        `git add and commit ${untracked.length === 1 ? "it" : "them"} first (or, for a generated file the project ignores, list it in .gitignore: ignored files are taken as they are), then pq push`,
+      ],
+      { patch, files: untracked },
+    );
+  }
   throw overEdits(
     patch,
     dirty.filter((p) => firstTouch.get(p)!.patch === patch),

@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+/**
+ * rsync's Debian queue patches aclocal.m4 and configure.sh, which the release tarball ships
+ * and upstream's .gitignore lists: committed with a plain `git add -A`, they are ignored files.
+ */
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+describe("a patch over a file git does not track", () => {
+  it("an ignored file is taken as it is (push, pop); an untracked one is refused with what to do", async () => {
+    const tree = makeRepo({ ".gitignore": "configure\n", "a.txt": "a\n" });
+    dirs.push(tree);
+    write(tree, "configure", "a\nb\n");
+    write(tree, "debian/patches/fix.patch", "--- a/configure\n+++ b/configure\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n");
+    write(tree, "debian/patches/series", "fix.patch\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "queue");
+    await pq(tree, "init", "--queue", "debian/patches");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "configure")).toBe("a\nB\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(read(tree, "configure")).toBe("a\nb\n");
+    // Not ignored any more: untracked, and refused by name.
+    write(tree, ".gitignore", "");
+    git(tree, "commit", "-qam", "ignore nothing");
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("configure, which fix.patch changes, is not in git's HEAD (untracked)");
+    expect(r.err).toContain("git add and commit it first");
+    expect(read(tree, "configure")).toBe("a\nb\n");
+  });
+});
