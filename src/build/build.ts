@@ -50,8 +50,12 @@ export interface BuildOptions {
   toolchain?: Toolchain;
   blame?: (file: string, line: number) => string | undefined;
   onEvent?: EventSink;
-  /** Reuse (and record) whole images by the state-level key; default true. */
-  stateCache?: boolean;
+  /**
+   * Reuse (and record) whole images by the state-level key; default true. "refresh": build
+   * afresh and record the result over what the cache held (ci --no-cache: a stale entry,
+   * from a toolchain change the key could not see, is replaced, not served again).
+   */
+  stateCache?: boolean | "refresh";
   /** Folders inside the tree that are no compile input (a queue kept in the tree), left out of the state key. */
   notInputs?: string[];
 }
@@ -212,7 +216,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
   const inputs = treeFiles(tree, [outDir, ...(opts.notInputs ?? [])]);
   const key = images ? stateKey(tree, tc, [], inputs) : "";
-  const hit = images?.get(key);
+  const hit = opts.stateCache === "refresh" ? undefined : images?.get(key);
   if (hit?.failed) {
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
     return {
@@ -258,7 +262,9 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const fileSet = fileSetDigest(tree, inputs);
   const objects = await pooled(desc.sources, jobs, async (source, i) => {
     const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
-    const depKey = sha(tc.identity, flags.join(" "), tree, source);
+    // Not the tree's path: ci builds in a new scratch folder every run, and the record's
+    // dependencies (tree-relative, with the file set) say whether its object still holds.
+    const depKey = sha(tc.identity, flags.join(" "), source);
     const depFile = join(depDir, `${depKey}.json`);
     // Level 1: nothing this source read last time has changed.
     try {

@@ -4,7 +4,7 @@
  * ld.lld second.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PqError } from "../errors.js";
 
@@ -12,7 +12,12 @@ export interface Toolchain {
   kind: "gcc" | "clang";
   cc: string;
   ld: string;
-  /** Compiler version and path: part of every object's cache key. */
+  /**
+   * What the build's output depends on besides the tree and the flags: the compiler's and the
+   * linker's paths, versions and binaries, and the environment variables gcc and ld read
+   * (with the files under the include directories they name). Part of every object's and
+   * image's cache key, so an upgraded binutils or a CPATH header never serves a stale image.
+   */
   identity: string;
   ccFlags: string[];
   ldFlags: string[];
@@ -37,12 +42,84 @@ const firstLine = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
   return r.status === 0 ? (r.stdout || r.stderr).split("\n")[0].trim() : null;
 };
 
+/** Variables that change what gcc finds or writes, or what ld links (gcc(1) ENVIRONMENT, ld(1)). */
+const BUILD_ENV = [
+  "CPATH",
+  "C_INCLUDE_PATH",
+  "CPLUS_INCLUDE_PATH",
+  "OBJC_INCLUDE_PATH",
+  "GCC_EXEC_PREFIX",
+  "COMPILER_PATH",
+  "LIBRARY_PATH",
+  "GCC_COMPARE_DEBUG",
+  "SOURCE_DATE_EPOCH",
+  "DEPENDENCIES_OUTPUT",
+  "SUNPRO_DEPENDENCIES",
+  "LD_RUN_PATH",
+];
+const INCLUDE_ENV = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
+
+/** A binary as it is now: where it resolves to, its size and modification time. */
+function binaryStamp(path: string): string {
+  try {
+    const real = realpathSync(path);
+    const st = statSync(real);
+    return `${real} ${st.size} ${st.mtimeMs}`;
+  } catch {
+    return `${path} ?`;
+  }
+}
+
+/** Names, sizes and times of the files under the include directories the environment adds (bounded: a fingerprint, not a copy). */
+function includeDirStamp(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 8 || out.length > 20_000) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) walk(full, depth + 1);
+      else {
+        try {
+          const st = statSync(full);
+          out.push(`${full} ${st.size} ${st.mtimeMs}`);
+        } catch {
+          out.push(`${full} ?`);
+        }
+      }
+    }
+  };
+  for (const name of INCLUDE_ENV) for (const dir of (env[name] ?? "").split(delimiter)) if (dir) walk(dir, 0);
+  return out.sort();
+}
+
+function identityOf(cc: string, ld: string, env: NodeJS.ProcessEnv): string {
+  return [
+    `${cc} ${firstLine(cc, ["--version"], env)}`,
+    `${ld} ${firstLine(ld, ["-V"], env) ?? firstLine(ld, ["--version"], env)}`,
+    binaryStamp(cc),
+    binaryStamp(ld),
+    ...BUILD_ENV.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`),
+  ].join("\n");
+}
+
 const cache = new Map<string, Toolchain>();
 
 export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain> {
-  const key = env.PATH ?? "";
+  // The variables the identity reads are part of the key: one process may build for two environments.
+  const key = [env.PATH ?? "", ...BUILD_ENV.map((name) => env[name] ?? "")].join("\0");
+  // The files under CPATH and its kind change without the variables changing: looked at every time.
+  const withIncludes = (tc: Toolchain): Toolchain => {
+    const stamp = includeDirStamp(env);
+    return stamp.length ? { ...tc, identity: [tc.identity, ...stamp].join("\n") } : tc;
+  };
   const known = cache.get(key);
-  if (known) return known;
+  if (known) return withIncludes(known);
   const gcc = which("gcc", env);
   const ld = which("ld", env);
   let found: Toolchain | null = null;
@@ -51,7 +128,7 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
       kind: "gcc",
       cc: gcc,
       ld,
-      identity: `${gcc} ${firstLine(gcc, ["--version"], env)}`,
+      identity: identityOf(gcc, ld, env),
       ccFlags: ["-m32"],
       ldFlags: ["-m", "elf_i386"],
     };
@@ -64,7 +141,7 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
         kind: "clang",
         cc: clang,
         ld: lld,
-        identity: `${clang} ${firstLine(clang, ["--version"], env)}`,
+        identity: identityOf(clang, lld, env),
         ccFlags: ["--target=i386-elf", "-march=i386"],
         ldFlags: ["-m", "elf_i386"],
       };
@@ -77,5 +154,5 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
     );
   }
   cache.set(key, found);
-  return found;
+  return withIncludes(found);
 }

@@ -3,6 +3,7 @@
  * either through the same evaluation (and caches) as pq ci, or by a command's exit code.
  */
 import { logTail } from "../core/log-tail.js";
+import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
@@ -52,10 +53,28 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   try {
     const { stack, patches } = scratch;
     const evaluate = async (state: number): Promise<Judgement> => {
-      await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
+      try {
+        await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
+      } catch (e) {
+        // A patch on the way that does not apply: that state is bad, as pq ci marks it (no
+        // build, no command), and so is every one above it.
+        if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
+        emit({ kind: "bisect-step", message: `state ${state}: ${e.message}` });
+        // (Its advice, pq push --force and the like, is for a stack the user has, not this scratch copy.)
+        failures.set(state, { outcome: "does not apply", log: [e.message, ...e.details.filter((d) => !/^pq /.test(d))].join("\n") });
+        return "bad";
+      }
       emit({ kind: "bisect-step", message: `testing state ${state} (${state === 0 ? "the base tree" : patches[state - 1]})` });
       if (opts.run) {
-        const r = await runCommand(opts.run, stack.tree, { env: stateEnv(state, state === 0 ? null : patches[state - 1]) });
+        const r = await runCommand(opts.run, stack.tree, {
+          env: stateEnv(state, state === 0 ? null : patches[state - 1]),
+          timeoutMs: opts.timeoutMs,
+        });
+        // Killed at the limit: a hang, bad (as ci --run counts it).
+        if (r.timedOut) {
+          failures.set(state, { outcome: "hang", log: logTail(r.output, 30) });
+          return "bad";
+        }
         const j = judgeExitCode(r.code, opts.run);
         if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;

@@ -29,12 +29,14 @@ export async function bisectStates(n: number, evaluate: (state: number) => Promi
     const top = await evaluate(n);
     evaluations.push({ state: n, judgement: top });
     if (top === "good") return { firstBad: null, topGood: true, evaluations };
-    if (top === "bad") {
-      const base = await evaluate(0);
-      evaluations.push({ state: 0, judgement: base });
-      if (base === "bad") return { firstBad: null, baseBad: true, evaluations };
-      hi = n;
-    } else skipped.add(n);
+    // The search needs a good end: the base tree, judged even when the top could not be
+    // (a base that fails blames no patch; an untestable one is taken for good, as git
+    // bisect takes the good commit it is given).
+    const base = await evaluate(0);
+    evaluations.push({ state: 0, judgement: base });
+    if (base === "bad") return { firstBad: null, baseBad: true, evaluations };
+    if (top === "bad") hi = n;
+    else skipped.add(n);
   }
   while (lo < hi) {
     const mid = pickProbe(lo, hi, skipped);

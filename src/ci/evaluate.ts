@@ -76,7 +76,7 @@ export class StateEvaluator {
       built = await buildTree({
         tree: stack.tree,
         cacheDir: this.cacheDir,
-        stateCache: !this.opts.noCache,
+        stateCache: this.opts.noCache ? "refresh" : true,
         notInputs: [stack.queueDir],
       });
     } catch (e) {

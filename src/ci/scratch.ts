@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
@@ -85,7 +85,10 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // verdicts would depend on where an edit happens to be. Refused, as git bisect refuses.
       const real = await Stack.open({ tree });
       const status = await real.status();
-      const pending = status.top ? status.pending : ((await (await real.repo())?.changedTrackedFiles()) ?? []);
+      // The queue's own files (a queue committed inside the tree) are the patches under test, not edits.
+      const queuePrefix = relative(tree, real.queueDir).split(sep).join("/") + "/";
+      const inQueue = (p: string) => !queuePrefix.startsWith("../") && !isAbsolute(queuePrefix) && p.startsWith(queuePrefix);
+      const pending = (status.top ? status.pending : ((await (await real.repo())?.changedTrackedFiles()) ?? [])).filter((p) => !inQueue(p));
       if (pending.length) {
         throw new PqError(
           "dirty",

@@ -2,6 +2,7 @@ import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync 
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree } from "../../src/build/index.js";
+import { detectToolchain } from "../../src/build/toolchain.js";
 import { LruStore, sha256 } from "../../src/build/lru-store.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
@@ -104,5 +105,24 @@ describe("the state-level build cache", () => {
       first.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.file}:${d.line}`),
     );
     expect(again.log).toContain("last touched by patch broken.patch");
+  });
+
+  it("a header reached through CPATH, and a linker that changed in place, are part of the key; a refresh build replaces a stale entry", async () => {
+    const cacheDir = dir("pq-cache-");
+    const tree = fixtureKernelTree("pass", dir("pq-tree-env-"));
+    const include = dir("pq-cpath-");
+    writeFileSync(join(include, "extra.h"), "#define EXTRA 1\n");
+    const withCpath = await detectToolchain({ ...process.env, CPATH: include });
+    const plain = await detectToolchain(process.env);
+    expect(withCpath.identity).not.toBe(plain.identity);
+    writeFileSync(join(include, "extra.h"), "#define EXTRA 22\n");
+    expect((await detectToolchain({ ...process.env, CPATH: include })).identity).not.toBe(withCpath.identity);
+    // ld -V's version and the binary's stamp are in the identity (an upgrade at the same path).
+    expect(plain.identity).toContain(`${plain.ld} GNU ld`);
+    expect(plain.identity.split("\n").filter((l) => /^\/\S+ \d+ [\d.]+$/.test(l))).toHaveLength(2);
+    const first = await buildTree({ tree, cacheDir, toolchain: plain });
+    const stale = await buildTree({ tree, cacheDir, toolchain: plain, stateCache: "refresh" });
+    expect([first.reusedImage, stale.reusedImage]).toEqual([false, false]);
+    expect((await buildTree({ tree, cacheDir, toolchain: plain })).reusedImage).toBe(true);
   });
 });

@@ -36,6 +36,9 @@ describe("bisect search", () => {
     const hidden = await bisectStates(4, async (k) => (k === 2 ? "skip" : k >= 2 ? "bad" : "good"));
     expect(hidden.firstBad).toBeNull();
     expect(hidden.candidates).toEqual([2, 3]);
+    // The top cannot be tested and the base fails: still no patch to blame (the base is judged either way).
+    const skippedTop = await bisectStates(12, async (k) => (k === 12 ? "skip" : "bad"));
+    expect(skippedTop).toMatchObject({ firstBad: null, baseBad: true });
   });
 
   it("follows git bisect run's exit codes", () => {

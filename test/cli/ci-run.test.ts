@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parse } from "junit2json";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CiReport } from "../../src/ci/report.js";
-import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
 /**
  * pq ci and pq bisect on a project that is not the kernel model: each state judged by the
@@ -58,6 +58,34 @@ describe("pq ci --run", () => {
     const r = await pq(tree, "ci", "--run", `echo "$PQ_STATE $PQ_PATCH $(cat version.txt)" >> ${out}`, "--shard", "1/2");
     expect(r.code, r.err).toBe(0);
     expect(readFileSync(out, "utf8")).toBe("0  1\n2 two.patch two.patch\n4 four.patch four.patch\n");
+  }, 60_000);
+
+  it("bisect --run: --timeout counts a hang as bad, a patch that does not apply is the bad one, --json keeps stdout for the report", async () => {
+    const tree = await series();
+    // four.patch's check sleeps 30 s: killed at 2 s, a hang, bad; two.patch is the first bad one either way.
+    const r = await pq(tree, "bisect", "--run", "sh check.sh", "--timeout", "2", "--json");
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out);
+    expect(report.patch).toBe("two.patch");
+    expect(r.err).toContain("testing state 4 (four.patch)");
+    // three.patch broken so that it no longer applies: bad from there on, as ci marks it.
+    write(tree, "patches/three.patch", read(tree, "patches/three.patch").replace(/^-two\.patch$/m, "-not-what-is-there"));
+    await pq(tree, "pop", "-a");
+    const na = await pq(tree, "bisect", "--run", "true");
+    expect(na.code).toBe(1);
+    expect(na.out).toContain("first bad patch: three.patch");
+    expect(na.out).toContain("failure: does not apply");
+    expect(na.out).not.toContain("pq push --force");
+  }, 60_000);
+
+  it("a queue committed inside the tree: an edited patch is what ci tests, not an unrefreshed change", async () => {
+    const tree = await series();
+    await pq(tree, "pop", "-a");
+    git(tree, "add", "patches");
+    git(tree, "commit", "-qm", "the queue");
+    expect((await pq(tree, "header", "one.patch", "-m", "one: a new description")).code).toBe(0);
+    const r = await pq(tree, "ci", "--run", "true");
+    expect(r.code, r.err).toBe(0);
   }, 60_000);
 
   it("without --run, a tree with no build.json is refused at once with the way to use a command (exit 12)", async () => {

@@ -16,7 +16,8 @@ export default defineCommand({
       .option("select", { type: "string", array: true, describe: "guards to select" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
-    const sink = progressSink(io, ["bisect-step"]);
+    // With --json, stdout holds the report alone: the steps go to stderr.
+    const sink = progressSink(args.json ? { ...io, isTTY: false, out: io.err } : io, ["bisect-step"]);
     let report;
     try {
       report = await runBisect({
@@ -42,8 +43,12 @@ export default defineCommand({
     const n = report.evaluations.length;
     const fresh = args.run ? "" : `, ${n - report.reused.length} new, ${report.reused.length} reused from the cache`;
     if (report.baseBad) {
-      io.out(`the base tree (state 0) already fails, as does the top: no patch is to blame (${n} evaluations${fresh})`);
-      if (report.failure) io.out(quotedLog(report.failure.log, 20));
+      const topBad = report.evaluations[0]?.judgement === "bad";
+      io.out(`the base tree (state 0) already fails${topBad ? ", as does the top" : ""}: no patch is to blame (${n} evaluations${fresh})`);
+      if (report.failure) {
+        io.out(`failure: ${report.failure.backend ? `${report.failure.backend} ` : ""}${report.failure.outcome}`);
+        io.out(quotedLog(report.failure.log, 20));
+      }
       return code;
     }
     if (report.firstBad === null) {
