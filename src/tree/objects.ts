@@ -57,6 +57,8 @@ const MAX_DELTA_DEPTH = 8;
 
 export class ObjectStore {
   private index: PackIndex | null = null;
+  /** The index file's length when it was read (latin1: one character per byte). */
+  private indexSize = -1;
   /**
    * Objects put but not yet on disk. Kept as strings, not Buffers: a Buffer's memory is
    * returned only when the garbage collector gets to it; a string is converted into a
@@ -97,6 +99,23 @@ export class ObjectStore {
     return this.pending.has(id) || (this.spill?.ids.has(id) ?? false);
   }
 
+  /**
+   * The index read again when it grew since it was read: a long-lived store (the TUI's) asked
+   * for an object another pq process stored meanwhile. Null when it has not grown.
+   */
+  private reloadedIndex(): PackIndex | null {
+    if (this.index === null) return null;
+    let size: number;
+    try {
+      size = statSync(join(this.dir, "index")).size;
+    } catch {
+      return null;
+    }
+    if (size === this.indexSize) return null;
+    this.index = null;
+    return this.load();
+  }
+
   private load(): PackIndex {
     if (this.index) return this.index;
     let text = "";
@@ -106,6 +125,7 @@ export class ObjectStore {
       /* a new store */
     }
     this.index = new PackIndex(text);
+    this.indexSize = text.length;
     return this.index;
   }
 
@@ -254,7 +274,7 @@ export class ObjectStore {
     if (pending !== undefined) return pending.base ? this.resolve(id, pending.data, pending.base, check) : pending.data;
     const spilled = this.spill?.ids.get(id);
     if (spilled) return this.readAt(this.spill!.fd, spilled, id, check);
-    const at = this.load().get(id);
+    const at = this.load().get(id) ?? this.reloadedIndex()?.get(id);
     if (!at) {
       // Stores written before packs kept one file per object: still readable.
       const legacy = this.readLegacy(id);

@@ -46,8 +46,21 @@ export async function loadPreview(
   if (note) out.push({ kind: "hunk", text: note });
   const base = out.length;
   for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
-  for (const l of out) l.text = printable(l.kind === "header" && /^(Subject|From):/i.test(l.text) ? decodeWords(l.text) : l.text);
+  for (const l of out) {
+    const text = asUtf8(l.text);
+    l.text = printable(l.kind === "header" && /^(Subject|From):/i.test(text) ? decodeWords(text) : text);
+  }
   return out;
+}
+
+/**
+ * Patch text is held as bytes (one latin1 character each): a line that is valid UTF-8 is shown
+ * as the characters it encodes (a comment in "naïve café"), any other line byte for byte.
+ */
+export function asUtf8(bytes: string): string {
+  if (!/[\x80-\xff]/.test(bytes)) return bytes;
+  const text = Buffer.from(bytes, "latin1").toString("utf8");
+  return text.includes("\ufffd") ? bytes : text;
 }
 
 /**

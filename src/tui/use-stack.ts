@@ -134,10 +134,15 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    * queues), or the refusal that says why it cannot be shown (a series file with a bad
    * line): the refusal goes to the status line and the last good rows stay.
    */
+  const lastSignature = useRef<string | null>(null);
   const fresh = useCallback((): { view?: ReturnType<typeof snapshot>; error?: ErrorView } => {
     try {
       if (!busyRef.current) stack.reload();
-      return { view: snapshot(stack) };
+      const view = snapshot(stack);
+      // What the rows now show is what the next poll compares with: a change made between
+      // this read and that poll (in the TUI's first seconds, say) is seen, not taken as given.
+      lastSignature.current = safeSignature(stack);
+      return { view };
     } catch (e) {
       return { error: errorView(e) };
     }
@@ -175,17 +180,15 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     [fresh, refreshStatus],
   );
 
-  /** What another terminal's command would change: the applied patches and the series file. */
+  /** What another terminal's command would change: the applied patches, the series file, the patch files. */
   const diskSignature = useCallback((): string => {
     try {
       stack.reload();
-      const st = statSync(join(stack.queueDir, "series"), { bigint: true });
-      return `${stack.applied().join("\n")}|${stack.selectedGuards().join(" ")}|${st.ino}:${st.mtimeNs}:${st.size}`;
+      return signatureOf(stack);
     } catch (e) {
       return `error: ${(e as Error).message}`;
     }
   }, [stack]);
-  const lastSignature = useRef<string | null>(null);
 
   useEffect(() => {
     void reload(startMessage);
@@ -303,4 +306,33 @@ export function describePush(r: {
 export function describePop(r: { popped: string[]; top: string | null; backup?: string }): string {
   if (!r.popped.length) return "no patches applied";
   return `popped ${r.popped.length}; ${r.top ? `now at: ${r.top}` : "queue empty"}${r.backup ? ` (backup in ${r.backup})` : ""}`;
+}
+
+/**
+ * The stack's state as a string that changes when another pq changes it: the applied patches,
+ * the selected guards, the series file, and the queue's directories (pq writes a patch file by
+ * renaming a new one into place, which changes its directory; so do most editors).
+ */
+function signatureOf(stack: Stack): string {
+  const stamp = (path: string) => {
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.mtimeNs}:${st.size}` : "-";
+  };
+  const dirs = new Set([""]);
+  for (const e of stack.series())
+    for (let at = e.name.indexOf("/"); at !== -1; at = e.name.indexOf("/", at + 1)) dirs.add(e.name.slice(0, at));
+  return [
+    stack.applied().join("\n"),
+    stack.selectedGuards().join(" "),
+    stamp(join(stack.queueDir, "series")),
+    ...[...dirs].sort().map((d) => `${d}=${stamp(join(stack.queueDir, d))}`),
+  ].join("|");
+}
+
+function safeSignature(stack: Stack): string {
+  try {
+    return signatureOf(stack);
+  } catch (e) {
+    return `error: ${(e as Error).message}`;
+  }
 }

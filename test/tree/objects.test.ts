@@ -294,3 +294,20 @@ describe("line index", () => {
     expect(content).toBe(numbered(30).replace("line 3\n", "new 3\n").replace("line 17\n", "new 17\n").replace("line 30\n", "new 30\n"));
   });
 });
+
+describe("a long-lived store", () => {
+  it("reads an object another process stored after it had read the index (the TUI's store, a pq run beside it)", () => {
+    const dir = tempDir("pq-objects-shared-");
+    dirs.push(dir);
+    const mine = new ObjectStore(dir);
+    const first = mine.put("first version\n");
+    mine.flush();
+    expect(mine.get(first)).toBe("first version\n");
+    const other = new ObjectStore(dir);
+    const second = other.put("second version, stored by another process\n");
+    other.flush();
+    expect(mine.get(second)).toBe("second version, stored by another process\n");
+    expect(mine.get(first)).toBe("first version\n");
+    expect(() => mine.get("0".repeat(40))).toThrow(/missing or damaged/);
+  });
+});

@@ -476,6 +476,17 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /now at: two/);
   });
 
+  it("shows, without a key, a change made elsewhere before its first look, and a subject changed elsewhere", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    // Right after the first frame, before the first poll: another pq pushes and rewrites a header.
+    const other = await Stack.open({ tree: dir });
+    await other.push({ all: true });
+    await other.setHeader("one", { ...(await other.patchHeader("one")), subject: "one, renamed elsewhere" });
+    await settle(ui.lastFrame, /3\/3 applied/, 10_000);
+    await settle(ui.lastFrame, /one, renamed elsewhere/, 10_000);
+  });
+
   it("after pq queue switch elsewhere, a push from the TUI refuses instead of mixing the queues", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
