@@ -29,7 +29,8 @@ export interface QuiltStack {
 }
 
 /** quilt's state directory: .pc, or what QUILT_PC names (quilt reads it from the environment and .quiltrc). */
-const PC = process.env.QUILT_PC || ".pc";
+export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
+const PC = QUILT_STATE_DIR;
 
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
 export function quiltAppliedStack(tree: string): QuiltStack | null {

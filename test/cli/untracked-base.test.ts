@@ -32,3 +32,21 @@ describe("a patch over a file git does not track", () => {
     expect(read(tree, "configure")).toBe("a\nb\n");
   });
 });
+
+describe("quilt's settings", () => {
+  it("pq init takes the queue from QUILT_PATCHES when no --queue is given, as quilt does", async () => {
+    const tree = makeRepo({ "a.txt": "a\n" });
+    dirs.push(tree);
+    write(tree, "debian/patches/one.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    write(tree, "debian/patches/series", "one.patch\n");
+    process.env.QUILT_PATCHES = "debian/patches";
+    try {
+      const r = await pq(tree, "init");
+      expect(r.out).toContain(`with the queue ${tree}/debian/patches (QUILT_PATCHES) (1 patches in its series)`);
+    } finally {
+      delete process.env.QUILT_PATCHES;
+    }
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("b\n");
+  });
+});

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
+import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
 import { defineCommand } from "../io.js";
 
 export default defineCommand({
@@ -12,7 +13,9 @@ export default defineCommand({
     }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
-    const queue = args.queue ? resolve(io.cwd, args.queue) : undefined;
+    // quilt's own setting for where the series lives (Debian's quiltrc sets debian/patches), as quilt reads it: relative to the tree.
+    const fromQuilt = !args.queue && process.env.QUILT_PATCHES ? resolve(tree, process.env.QUILT_PATCHES) : undefined;
+    const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
     if (args.shared !== undefined) {
       // Clone (or git init) first: Stack.init keeps a series the clone brought.
       const { prepareSharedQueue } = await import("../../collab/init-shared.js");
@@ -25,11 +28,13 @@ export default defineCommand({
       return;
     }
     const stack = await Stack.init({ tree, queue });
-    io.out(`initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir} (${stack.series().length} patches in its series)`);
+    io.out(
+      `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${stack.series().length} patches in its series)`,
+    );
     const taken = stack.takenOverFromQuilt;
     if (taken.length) {
       io.out(
-        `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}, as applied patches of this stack; quilt's .pc/ is removed (pq undo brings it back)`,
+        `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}, as applied patches of this stack; quilt's ${QUILT_STATE_DIR}/ is removed (pq undo brings it back)`,
       );
     }
   },
