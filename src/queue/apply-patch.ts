@@ -70,7 +70,13 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (fp.oldPath !== null) ws.checkPath(fp.oldPath, `${name}: source path`);
     if (fp.newPath !== null) ws.checkPath(fp.newPath, `${name}: target path`);
     if (fp.newMode === "120000" || fp.oldMode === "120000") {
-      throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a symlink; pq does not apply symlink patches`);
+      const what = fp.oldMode === "120000" ? "changes the symlink" : "makes a symlink of";
+      throw new PqError(
+        "unsupported",
+        `${name}: ${what} ${fp.newPath ?? fp.oldPath}; pq does not apply symlink patches (a link could lead out of the tree)`,
+        ["apply that part by hand (quilt or git apply can), or take it out of the patch and make the link in the build"],
+        { patch: name, file: fp.newPath ?? fp.oldPath },
+      );
     }
     // A gitlink is a commit id, not a file: applied as a file change it would silently do nothing.
     if (fp.newMode === "160000" || fp.oldMode === "160000") {

@@ -115,6 +115,9 @@ function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
   return hash;
 }
 
+/** Refusals of one patch (not of the tree or the stack): a push -a stops before that patch. */
+const PATCH_REFUSALS = new Set<PqError["code"]>(["not-found", "unsupported", "bad-patch", "unsafe-path"]);
+
 function fatesOf(app: PatchApplication): FileFate[] {
   return app.outcomes.map((o) => ({ path: o.path, status: o.status, hunks: o.hunks }));
 }
@@ -256,6 +259,19 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     chain.clear();
     return resume;
   };
+  /**
+   * The push stopped at patch `at` by a refusal of that patch alone: the outcome with the
+   * patches before it pushed (null: the refusal stands for the whole push, as when nothing
+   * was pushed before it or a dry run asked).
+   */
+  const stopBefore = async (e: unknown, at: number): Promise<PushOutcome | null> => {
+    if (!(e instanceof PqError) || !PATCH_REFUSALS.has(e.code) || opts.dryRun) return null;
+    if (commitRun(at) < at || !report.pushed.length) return null;
+    await refuseOverBaseEdits(ctx, firstTouch, hadTop, false);
+    report.top = tx.state.applied.at(-1)?.name ?? null;
+    const note = `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}`;
+    return { report, failure: new PqError(e.code, `${e.message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
+  };
   for (let i = 0; i <= list.length; i++) {
     if (i === list.length) {
       // The end: the last run of hits goes in (or the push goes back to a hit it cannot reuse).
@@ -271,7 +287,15 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // The patch's hash comes from the stat cache when the file is unchanged: a warm push
     // reads no patch at all.
     const known = opts.dryRun ? null : knownPatchHash(ctx, name);
-    const text = known ? null : tx.patchText(name);
+    let text: string | null = null;
+    try {
+      text = known ? null : tx.patchText(name);
+    } catch (e) {
+      // A patch file that is missing: the push goes up to the patch before it, as quilt's does.
+      const stopped = await stopBefore(e, i);
+      if (stopped) return stopped;
+      throw e;
+    }
     const hash = known ?? rememberPatchHash(ctx, name, text!);
     const entry = opts.dryRun
       ? null
@@ -288,14 +312,24 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     if (entry) continue; // a careful replay, planned
     ws.begin();
-    const app = await applyPatchText(ws, name, text ?? tx.patchText(name), {
-      force: opts.force,
-      merge: opts.merge,
-      fuzz: opts.fuzz,
-      git,
-      strip: stripOf(name),
-      stackFile: (path) => expected.has(path) || planned.has(path),
-    });
+    let app: PatchApplication;
+    try {
+      app = await applyPatchText(ws, name, text ?? tx.patchText(name), {
+        force: opts.force,
+        merge: opts.merge,
+        fuzz: opts.fuzz,
+        git,
+        strip: stripOf(name),
+        stackFile: (path) => expected.has(path) || planned.has(path),
+      });
+    } catch (e) {
+      // A patch pq refuses as a whole (a symlink, a path out of the tree, an unreadable diff):
+      // the ones before it are pushed, as when a hunk fails; the refusal says why it stopped.
+      ws.rollback();
+      const stopped = await stopBefore(e, i);
+      if (stopped) return stopped;
+      throw e;
+    }
     if (app.failed) {
       // Edits not refreshed yet in a file of the failing patch are the likelier reason it does
       // not apply: say that (exit 5), before --force would apply over them and the next

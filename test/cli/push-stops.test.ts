@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+/** quilt push -a applies up to a patch it cannot take; so does pq, for a refusal of that patch alone. */
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+describe("push -a up to a patch pq refuses", () => {
+  it("a missing patch file, or a patch that makes a symlink: the patches before it are pushed, the refusal names it", async () => {
+    const tree = makeRepo({ y: "q\n", "src/x.c": "a\n" });
+    dirs.push(tree);
+    write(tree, "patches/ok.patch", "--- a/y\n+++ b/y\n@@ -1 +1 @@\n-q\n+q1\n");
+    write(
+      tree,
+      "patches/link.patch",
+      "diff --git a/src/link b/src/link\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/src/link\n@@ -0,0 +1 @@\n+x.c\n\\ No newline at end of file\n",
+    );
+    write(tree, "patches/series", "ok.patch\nlink.patch\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "queue");
+    await pq(tree, "init");
+    const link = await pq(tree, "push", "-a");
+    expect(link.code).toBe(7);
+    expect(link.err).toContain("link.patch: makes a symlink of src/link");
+    expect(link.err).toContain("1 patch(es) before it were applied; the top is now ok.patch");
+    expect((await pq(tree, "applied")).out).toBe("ok.patch\n");
+    expect(read(tree, "y")).toBe("q1\n");
+    await pq(tree, "pop", "-a");
+    write(tree, "patches/series", "ok.patch\nmissing.patch\n");
+    const missing = await pq(tree, "push", "-a");
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain("missing.patch is missing (1 patch(es) before it were applied");
+    expect((await pq(tree, "applied")).out).toBe("ok.patch\n");
+    // Nothing pushed before it: the refusal is the whole push's, nothing changed.
+    await pq(tree, "pop", "-a");
+    write(tree, "patches/series", "missing.patch\nok.patch\n");
+    expect((await pq(tree, "push", "-a")).code).toBe(3);
+    expect((await pq(tree, "applied")).out).toBe("");
+  });
+});
