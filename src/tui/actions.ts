@@ -55,6 +55,7 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
       run("refresh", async () => {
         const r = await stack.refresh();
         const extra = r.untracked.length ? ` (untracked, not taken: ${r.untracked.join(", ")})` : "";
+        if (r.unchanged) return `${r.name} is unchanged: nothing to refresh${extra}`;
         return `refreshed ${r.name}: ${r.files.length ? r.files.join(", ") : "no changes"}${extra}`;
       }),
     newPatch: (name: string, message: string, onDone?: () => void) =>

@@ -197,6 +197,11 @@ describe("where a description ends, as quilt's patch_header sees it", () => {
       const header = await pq(tree, "header");
       expect(header.out).not.toMatch(/\*\*\*|diff -|Binary files/);
       if (name === "naurp.diff") expect(header.out).toContain("Twelve in words");
+      // With nothing to take, a refresh leaves the file as it is (quilt's "unchanged").
+      const imported = read(tree, `patches/${name}`);
+      expect((await pq(tree, "refresh")).out).toContain(`${name} is unchanged`);
+      expect(read(tree, `patches/${name}`)).toBe(imported);
+      write(tree, "a.c", read(tree, "a.c").replace("15\n", "fifteen\n"));
       expect((await pq(tree, "refresh")).code).toBe(0);
       const refreshed = read(tree, `patches/${name}`);
       expect(

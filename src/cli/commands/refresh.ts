@@ -68,7 +68,11 @@ export default defineCommand({
       io.out(JSON.stringify(report, null, 2));
       return;
     }
-    io.out(`refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`);
+    io.out(
+      report.unchanged
+        ? `${report.name} is unchanged (nothing to refresh; the patch file was left as it is)`
+        : `refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`,
+    );
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${report.untracked.join(", ")}`);
   },
 });

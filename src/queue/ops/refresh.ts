@@ -13,7 +13,7 @@ import { baselineVersion, planRefresh } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
-import { versionExec, type AppliedPatch } from "../state.js";
+import { versionExec, type AppliedPatch, type FileChange } from "../state.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -33,6 +33,8 @@ export interface RefreshReport {
   untracked: string[];
   /** Files of the patch that git's index had staged; the caller unstages them (see Stack.refresh). */
   staged?: string[];
+  /** Nothing to refresh: the patch file was left as it is. */
+  unchanged?: true;
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -92,6 +94,22 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       { patch: top.name, files: marked },
     );
   }
+  // Nothing to take and nothing asked of the header: the patch file stays as it is, byte for
+  // byte (quilt says "unchanged" too). Rewritten, a Debian queue's patch would change its hunk
+  // headings, diffstat and spacing in the packaging diff for no change of the patch.
+  if (
+    !plan.changed.length &&
+    !opts.header &&
+    opts.message === undefined &&
+    !opts.signoff &&
+    !top.needsRefresh &&
+    !top.rejects?.length &&
+    onDisk !== null &&
+    sha1(onDisk) === top.hash &&
+    sameChanges(plan.files, top.files)
+  ) {
+    return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, unchanged: true, ...(plan.staged.length ? { staged: plan.staged } : {}) };
+  }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
   if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
@@ -108,6 +126,12 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.rejects;
   writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(plan.staged.length ? { staged: plan.staged } : {}) };
+}
+
+/** The same files with the same versions before and after. */
+function sameChanges(a: Record<string, FileChange>, b: Record<string, FileChange>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((p) => b[p] !== undefined && a[p].pre === b[p].pre && a[p].post === b[p].post);
 }
 
 function noSuchFile(ctx: OpContext, raw: string, top: string): PqError {
