@@ -20,6 +20,22 @@ export function gitBlobId(content: string | null): string {
 /** A ---/+++ line's name: git ends it with a TAB when it holds a space, so patch(1) reads it whole. */
 const headerName = (prefix: string, path: string) => quotePath(path, prefix) + (path.includes(" ") ? "\t" : "");
 
+/**
+ * git's default hunk heading: the nearest line above the hunk's first one that starts with a
+ * letter, '_' or '$' (xdiff's default function-name rule), cut at 80 bytes, trailing blanks
+ * dropped. Written as git writes it, a refreshed patch keeps the headings a git-made one had.
+ */
+function hunkHeading(lines: string[], firstLine: number): string {
+  for (let k = firstLine - 2; k >= 0; k--) {
+    if (/^[A-Za-z_$]/.test(lines[k]))
+      return lines[k]
+        .replace(/\r?\n$/, "")
+        .slice(0, 80)
+        .replace(/\s+$/, "");
+  }
+  return "";
+}
+
 /** Line hunks between two texts (unified diff with `context` lines). */
 export function diffHunks(oldText: string, newText: string, context = 3): Hunk[] {
   const a = splitLines(oldText);
@@ -75,7 +91,7 @@ export function diffHunks(oldText: string, newText: string, context = 3): Hunk[]
       oldLines: oldCount,
       newStart: newCount === 0 ? newAt[start] - 1 : newAt[start],
       newLines: newCount,
-      section: "",
+      section: hunkHeading(a, oldAt[start]),
       lines,
     });
     i = end;

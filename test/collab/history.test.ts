@@ -42,10 +42,10 @@ describe("pq log -p: the change of the change", () => {
     const expected =
       entry(0, "p1: five in capitals") +
       `diff --git a/a.c b/a.c\nindex ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n--- a/a.c\n+++ b/a.c\n` +
-      "@@ -2,7 +2,7 @@\n line 2\n line 3\n line 4\n-five\n+FIVE\n line 6\n line 7\n line 8\n" +
+      "@@ -2,7 +2,7 @@ line 1\n line 2\n line 3\n line 4\n-five\n+FIVE\n line 6\n line 7\n line 8\n" +
       entry(1, "p1: also line 20") +
       `diff --git a/a.c b/a.c\nindex ${gitBlobId(v1).slice(0, 12)}..${gitBlobId(v2).slice(0, 12)} 100644\n--- a/a.c\n+++ b/a.c\n` +
-      "@@ -17,7 +17,7 @@\n line 17\n line 18\n line 19\n-line 20\n+twenty\n line 21\n line 22\n line 23\n" +
+      "@@ -17,7 +17,7 @@ line 16\n line 17\n line 18\n line 19\n-line 20\n+twenty\n line 21\n line 22\n line 23\n" +
       entry(2, "add p1") +
       "p1.patch: first version\n";
     expect(r.out).toBe(expected);
@@ -55,7 +55,7 @@ describe("pq log -p: the change of the change", () => {
     expect(rd.out).toBe(
       "1: p1.patch ! 1: p1.patch\n" +
         `    diff --git a/a.c b/a.c\n    index ${gitBlobId(v2).slice(0, 12)}..${gitBlobId(v3).slice(0, 12)} 100644\n    --- a/a.c\n    +++ b/a.c\n` +
-        "    @@ -2,7 +2,7 @@\n     line 2\n     line 3\n     line 4\n    -five\n    +FIVE\n     line 6\n     line 7\n     line 8\n",
+        "    @@ -2,7 +2,7 @@ line 1\n     line 2\n     line 3\n     line 4\n    -five\n    +FIVE\n     line 6\n     line 7\n     line 8\n",
     );
     // A rename keeps the patch's history, and a change made with it shows as an interdiff.
     await ok(tree, "rename", "p1.patch", "p1-five.patch");
@@ -112,7 +112,7 @@ describe("pq range-diff", () => {
         `    index ${gitBlobId(v1).slice(0, 12)}..${gitBlobId(v2).slice(0, 12)} 100644`,
         "    --- a/a.c",
         "    +++ b/a.c",
-        "    @@ -3,7 +3,7 @@",
+        "    @@ -3,7 +3,7 @@ line 2",
         "     line 3",
         "     line 4",
         "     five",
