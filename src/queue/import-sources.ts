@@ -61,11 +61,13 @@ export function readQueueDir(dir: string): ImportItem[] {
   if (seriesText === null || !statSync(queue).isDirectory()) {
     throw new PqError("not-found", `no series file in ${dir} (looked in it, its patches/ and .hg/patches/)`);
   }
+  // Comments (a patch commented out, the reason one is there) stay in the series, where they were.
   return Series.parse(seriesText)
-    .entries()
-    .map((e) => {
+    .annotated()
+    .map(({ entry: e, notes }) => {
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
-      return { name: e.name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }) };
+      const kept = notes.before?.length || notes.comment || notes.after?.length;
+      return { name: e.name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), ...(kept ? { notes } : {}) };
     });
 }

@@ -14,6 +14,13 @@ export interface SeriesEntry {
   strip?: number;
 }
 
+/** The lines of a series that are not patches, as they travel with one (import, export). */
+export interface SeriesNotes {
+  before?: string[];
+  comment?: string;
+  after?: string[];
+}
+
 type SeriesLine =
   | { kind: "patch"; entry: SeriesEntry; comment: string }
   | { kind: "other"; text: string };
@@ -73,12 +80,41 @@ export class Series {
     return this.names().indexOf(name);
   }
 
-  /** Insert a patch after `after` (or at the start when null). */
-  insertAfter(after: string | null, entry: SeriesEntry): void {
+  /**
+   * Insert a patch after `after` (or at the start when null). `notes`: lines that come with it
+   * from another series (comments and blank lines before it, its end-of-line comment, and
+   * after it those that ended that series), kept as quilt keeps them.
+   */
+  insertAfter(after: string | null, entry: SeriesEntry, notes: SeriesNotes = {}): void {
     if (this.has(entry.name)) throw new PqError("exists", `${entry.name} is already in the series`);
     this.refuseClash(entry.name);
     const at = after === null ? this.firstPatchLine() : this.lineOf(after) + 1;
-    this.lines.splice(at, 0, { kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: "" });
+    const other = (text: string): SeriesLine => ({ kind: "other", text });
+    this.lines.splice(
+      at,
+      0,
+      ...(notes.before ?? []).map(other),
+      { kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: notes.comment ?? "" },
+      ...(notes.after ?? []).map(other),
+    );
+  }
+
+  /**
+   * Each patch with the comment and blank lines just before it and its end-of-line comment;
+   * the lines after the last patch go with it as `after`.
+   */
+  annotated(): { entry: SeriesEntry; notes: SeriesNotes }[] {
+    const out: { entry: SeriesEntry; notes: SeriesNotes }[] = [];
+    let before: string[] = [];
+    for (const l of this.lines) {
+      if (l.kind === "other") before.push(l.text);
+      else {
+        out.push({ entry: { ...l.entry, guards: [...l.entry.guards] }, notes: { before, comment: l.comment } });
+        before = [];
+      }
+    }
+    if (before.length && out.length) out[out.length - 1].notes.after = before;
+    return out;
   }
 
   remove(name: string): void {

@@ -275,6 +275,11 @@ export class Stack {
     return this.readSeries().entries();
   }
 
+  /** The series with its comment and blank lines, each patch with those around it (export --quilt keeps them). */
+  annotatedSeries(): ReturnType<Series["annotated"]> {
+    return this.readSeries().annotated();
+  }
+
   applied(): string[] {
     return this.state.applied.map((a) => a.name);
   }

@@ -386,7 +386,7 @@ describe("quilt series options", () => {
     const tree = repo(base);
     await pq(tree, "init");
     expect((await pq(tree, "import", "--quilt", qdir)).code).toBe(0);
-    expect(read(tree, "patches/series")).toBe("zero.patch -p0\none.patch\ntwo.patch -p2\n");
+    expect(read(tree, "patches/series")).toBe("zero.patch -p0\none.patch\ntwo.patch -p2 # from another tree\n");
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     for (const f of Object.keys(base)) expect([f, read(tree, f)]).toEqual([f, read(qdir, f)]);
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
@@ -413,7 +413,7 @@ describe("quilt series options", () => {
     const out = tempDir("pq-quilt-p0-export-");
     dirs.push(out);
     expect((await pq(tree, "export", "--quilt", join(out, "patches"), "-a")).code).toBe(0);
-    expect(read(out, "patches/series")).toBe("zero.patch\none.patch\ntwo.patch -p2\n");
+    expect(read(out, "patches/series")).toBe("zero.patch\none.patch\ntwo.patch -p2 # from another tree\n");
     for (const [p, c] of Object.entries(base)) write(out, p, c);
     expect(quilt(out, "push", "-a").status).toBe(0);
     for (const f of Object.keys(base)) expect([f, read(out, f)]).toEqual([f, read(check, f)]);
@@ -436,6 +436,26 @@ describe("quilt series options", () => {
       expect(r.err).toContain(`option ${option} after one.patch`);
       expect(r.err).toContain(reason);
     }
+  });
+});
+
+describe("series comments", () => {
+  it("import --quilt keeps a series' comments and commented-out patches where they were, and export --quilt writes them back", async () => {
+    const q = tempDir("pq-series-notes-");
+    dirs.push(q);
+    const series =
+      "# Debian fixes\nfix1.patch\n\n# Regression from CVE-2024-12087 (#1093052)\nfix2.patch -p0 # why it is here\n#26_kfreebsd.patch\n";
+    write(q, "series", series);
+    write(q, "fix1.patch", "--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+A\n");
+    write(q, "fix2.patch", "--- b\n+++ b\n@@ -1 +1 @@\n-b\n+B\n");
+    const tree = repo({ a: "a\n", b: "b\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
+    expect(read(tree, "patches/series")).toBe(series);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    const out = join(q, "exported");
+    expect((await pq(tree, "export", "--quilt", out, "-a")).code).toBe(0);
+    expect(read(out, "series")).toBe(series.replace("fix2.patch -p0", "fix2.patch"));
   });
 });
 

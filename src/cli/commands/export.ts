@@ -108,6 +108,7 @@ export default defineCommand({
  */
 async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO): Promise<void> {
   const entries = new Map(stack.series().map((e) => [e.name, e]));
+  const notes = new Map(stack.annotatedSeries().map((a) => [a.entry.name, a.notes]));
   const applied = new Set(stack.applied());
   const lines: string[] = [];
   for (const name of names) {
@@ -117,9 +118,18 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     const entry = entries.get(name);
     // An applied patch is written as pq regenerates it (a/ b/ prefixes, -p1); any other keeps its text and so its -pN.
     const strip = applied.has(name) && !stack.appliedRecords().find((r) => r.name === name)?.needsRefresh ? undefined : entry?.strip;
+    // The series' comments go with the patch they stand by (a commented-out patch, a note on why one is there).
+    const note = notes.get(name) ?? {};
+    lines.push(...(note.before ?? []));
     lines.push(
-      [name, ...(strip !== undefined && strip !== 1 ? [`-p${strip}`] : []), ...(entry?.guards ?? []).map((g) => `#${g}`)].join(" "),
+      [
+        name,
+        ...(strip !== undefined && strip !== 1 ? [`-p${strip}`] : []),
+        ...(entry?.guards ?? []).map((g) => `#${g}`),
+        ...(note.comment ? [note.comment] : []),
+      ].join(" "),
     );
+    lines.push(...(note.after ?? []));
   }
   writeFileSync(join(dir, "series"), lines.map((l) => `${l}\n`).join(""));
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);

@@ -5,7 +5,7 @@
 import { PqError } from "../../errors.js";
 import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
-import { isPushable, validateGuardName } from "../series.js";
+import { isPushable, validateGuardName, type SeriesNotes } from "../series.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { appliedNames, pushCandidates, resolveName, type OpContext } from "./context.js";
 
@@ -17,6 +17,8 @@ export interface ImportItem {
   strip?: number;
   /** Listed in a quilt or hg series: an empty patch there is a patch (quilt new, then no refresh). */
   fromSeries?: boolean;
+  /** That series' comment and blank lines around the entry, kept in ours. */
+  notes?: SeriesNotes;
 }
 
 /** Add patches to the series after the top applied patch (hg qimport), with their guards. */
@@ -46,9 +48,9 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   // Insert after the last applied patch, before the patches that were waiting; with none
   // waiting, at the end of the series (after guarded-out patches too).
   if (pushCandidates(tx.state, series).length === 0 && series.names().length) after = series.names().at(-1)!;
-  for (const { name, text, guards, strip } of items) {
+  for (const { name, text, guards, strip, notes } of items) {
     tx.writePatch(name, text);
-    series.insertAfter(after, { name, guards: [...guards], ...(strip === undefined ? {} : { strip }) });
+    series.insertAfter(after, { name, guards: [...guards], ...(strip === undefined ? {} : { strip }) }, notes);
     after = name;
   }
   tx.setSeries(series);
