@@ -310,6 +310,19 @@ export class Stack {
       .map((e) => e.name);
   }
 
+  /**
+   * Unapplied patches the selected guards let through that come before the top patch in the
+   * series (skipped while guarded off, or listed there by hand): a push never goes back down to them.
+   */
+  skippedBelowTop(): string[] {
+    const top = this.top();
+    if (!top) return [];
+    const applied = new Set(this.applied());
+    const names = this.series().map((e) => e.name);
+    const topAt = names.indexOf(top);
+    return this.pushable().filter((n) => !applied.has(n) && names.indexOf(n) < topAt);
+  }
+
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
   resolve(target: StackTarget): string {
     return resolveName(this.readSeries(), target);

@@ -29,4 +29,22 @@ describe("push and pop with nothing to do", () => {
     while ((await pq(tree, "push")).code === 0 && rounds < 5) rounds++;
     expect(rounds).toBe(1);
   });
+
+  it("a patch unguarded below the top (skipped while guarded off) is named, with the way to apply it", async () => {
+    const tree = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    await pq(tree, "new", "p2");
+    await pq(tree, "pop", "-a");
+    await pq(tree, "guard", "p1", "+xen");
+    await pq(tree, "push", "-a");
+    expect((await pq(tree, "applied")).out).toBe("p2\n");
+    await pq(tree, "guard", "--none", "p1");
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(12);
+    expect(push.err).toContain("p1 is unapplied below it (skipped while guarded off, or added there)");
+    expect(push.err).toContain("pq push --move p1");
+    expect((await pq(tree, "next")).out + (await pq(tree, "next")).err).toContain("unapplied below it: p1");
+  });
 });

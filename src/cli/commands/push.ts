@@ -50,8 +50,18 @@ export default defineCommand({
 
 /** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
 function nothingToPush(stack: Stack): PqError {
-  const guarded = stack.unapplied().filter((name) => !stack.pushable().includes(name));
+  const pushable = new Set(stack.pushable());
+  const guarded = stack.unapplied().filter((name) => !pushable.has(name));
   const top = stack.top();
+  // Pushable now but below the top: skipped while guarded off (or listed there by hand); a push never goes back down.
+  const below = stack.skippedBelowTop();
+  if (below.length)
+    return new PqError(
+      "refused",
+      `nothing to push above the top (${top}); ${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below it (skipped while guarded off, or added there)`,
+      [`pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`],
+      { below },
+    );
   if (!guarded.length)
     return new PqError("refused", `nothing to push: every patch is applied${top ? ` (top: ${top})` : ""}`, [
       "pq new NAME starts a new patch",
