@@ -267,10 +267,15 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     else if (input === "c")
       ask("new patch name:", (patch) => {
         if (!patch) return;
+        // Refused now, not after the message is typed.
+        if (view.rows.some((r) => r.name === patch))
+          return say(null, { code: "exists", message: `${patch} is already in the series`, details: ["pick another name"] });
         ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
       });
     else if (input === "e" && name) void actions.editMessage(name, suspend);
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
+    else if (input === "D" && name && row?.state === "applied")
+      say(null, { code: "refused", message: `${name} is applied`, details: ["pop it first (o pops the top), then delete it"] });
     else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
     else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, -1, follow(name));

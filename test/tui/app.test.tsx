@@ -131,6 +131,13 @@ describe("pq tui: editing the series", () => {
 
     ui.stdin.write("p");
     await settle(ui.lastFrame, /now at: one/);
+    // Refused before anything more is asked: a name already taken, a delete of an applied patch.
+    ui.stdin.write("c");
+    await settle(ui.lastFrame, /new patch name:/);
+    await answer(ui, "two");
+    await settle(ui.lastFrame, /✗ two is already in the series/);
+    ui.stdin.write("D");
+    await settle(ui.lastFrame, /✗ one is applied/);
     ui.stdin.write("c");
     await settle(ui.lastFrame, /new patch name:/);
     await answer(ui, "fresh");
