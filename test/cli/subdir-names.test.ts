@@ -117,7 +117,9 @@ describe("patch names with directories", () => {
     const out = tempDir("pq-export-");
     dirs.push(out);
     expect((await pq(tree, "export", "--quilt", join(out, "q"))).code).toBe(0);
-    expect(read(out, "q/series")).toBe("bugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n");
+    expect(read(out, "q/series")).toBe(
+      "# topic directories\nbugfix/x86/timer-ticks.patch\nfeatures/all/driver-probe.patch #+drivers\ndebian/makefile.diff\n",
+    );
     expect(read(out, "q/features/all/driver-probe.patch")).toContain("+int probe(void) { return 0; }");
     expect((await pq(tree, "export", "--dir", join(out, "mails"))).code).toBe(0);
     expect(readdirSync(join(out, "mails")).sort()).toEqual([
