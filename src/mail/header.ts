@@ -250,7 +250,8 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (!authorDone && next.author !== undefined)
     out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(encodeAuthor(next.author))}`);
   if (!dateDone && next.date !== undefined && !dep3) out.push(`Date: ${next.date}`);
-  if (!dep3 && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
+  // A subject read from the first line of the description stays there unless the message changes.
+  if (!dep3 && messageChanged && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
   // The description: a mail header's is the text after the fields; a DEP-3 one's is in Description:.
   if (!messageChanged) out.push(...bodyLines);
   else if (!dep3) out.push("", ...(next.body.trim() ? l1(next.body.trim()).split("\n") : []));

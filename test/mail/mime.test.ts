@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseHeader, rewriteHeader } from "../../src/mail/header.js";
 import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
@@ -186,5 +187,13 @@ describe("Debian's DEP-3 patch headers", () => {
     expect(patch()).toContain("Last-Update: 2023-01-01\n");
     expect(patch()).toContain(" Last-Update: 2024-02-02\n");
     expect(patch()).toContain("+TWO\n");
+  });
+
+  it("a header with fields but no Subject: keeps its first description line as the subject when only the author changes", () => {
+    const header = "From: Jane Roe <jane@example.org>\n\nFix the frobnicator\n\nIt frobbed twice.\n";
+    const next = { ...parseHeader(header), author: "Bob Roe <bob@example.org>" };
+    const text = rewriteHeader(header, next);
+    expect(text).toBe("From: Bob Roe <bob@example.org>\n\nFix the frobnicator\n\nIt frobbed twice.\n");
+    expect(parseHeader(text)).toMatchObject({ subject: "Fix the frobnicator", body: "It frobbed twice." });
   });
 });
