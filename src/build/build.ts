@@ -260,22 +260,25 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
 
   const fileSet = fileSetDigest(tree, inputs);
+  // Each file hashed once per build, however many records of however many sources name it.
+  const shas = new Map<string, string | null>();
+  const shaOf = (path: string) => {
+    if (!shas.has(path)) shas.set(path, fileSha(path));
+    return shas.get(path)!;
+  };
   const objects = await pooled(desc.sources, jobs, async (source, i) => {
     const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
     // Not the tree's path: ci builds in a new scratch folder every run, and the record's
     // dependencies (tree-relative, with the file set) say whether its object still holds.
     const depKey = sha(tc.identity, flags.join(" "), source);
     const depFile = join(depDir, `${depKey}.json`);
-    // Level 1: nothing this source read last time has changed.
-    try {
-      const rec = JSON.parse(readFileSync(depFile, "utf8")) as DepRecord;
+    // Level 1: nothing this source read when one of its recorded builds was made has changed.
+    for (const rec of readDepRecords(depFile)) {
       const obj = join(objDir, `${rec.objectKey}.o`);
-      if (rec.fileSet === fileSet && existsSync(obj) && Object.entries(rec.deps).every(([p, h]) => fileSha(resolve(tree, p)) === h)) {
+      if (rec.fileSet === fileSet && Object.entries(rec.deps).every(([p, h]) => shaOf(resolve(tree, p)) === h) && existsSync(obj)) {
         cached++;
         return obj;
       }
-    } catch {
-      /* no record yet */
     }
     // Level 2: the preprocessed source names the object.
     const pre = await run(tc.cc, [...flags, "-E", source], tree);
@@ -347,6 +350,23 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
 }
 
+/**
+ * A source's dependency records, newest first: one per variant of its inputs (each state of a
+ * series builds the source against other headers), so ci over a whole series finds each
+ * state's objects by level 1 the next time. An old single-record file reads as one.
+ */
+function readDepRecords(depFile: string): DepRecord[] {
+  try {
+    const parsed = JSON.parse(readFileSync(depFile, "utf8")) as DepRecord | DepRecord[];
+    return Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    return []; // no record yet (or a torn one: rebuilt from the next compile)
+  }
+}
+
+/** How many variants of one source's inputs are remembered (a series of a few dozen states builds most sources in few). */
+const DEP_RECORDS_KEPT = 32;
+
 function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string, fileSet: string): void {
   try {
     const deps: Record<string, string> = {};
@@ -354,8 +374,11 @@ function recordDeps(depMake: string, depFile: string, objectKey: string, tree: s
       const h = fileSha(resolve(tree, p));
       if (h) deps[p] = h;
     }
+    const record: DepRecord = { objectKey, deps, fileSet };
+    const same = (r: DepRecord) => r.objectKey === objectKey && r.fileSet === fileSet && JSON.stringify(r.deps) === JSON.stringify(deps);
+    const records = [record, ...readDepRecords(depFile).filter((r) => !same(r))].slice(0, DEP_RECORDS_KEPT);
     const tmp = `${depFile}.tmp-${uniq()}`;
-    writeFileSync(tmp, JSON.stringify({ objectKey, deps, fileSet } satisfies DepRecord));
+    writeFileSync(tmp, JSON.stringify(records));
     renameSync(tmp, depFile);
   } finally {
     rmSync(depMake, { force: true });

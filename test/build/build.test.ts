@@ -29,6 +29,36 @@ describe("pq build", () => {
     expect((await buildTree({ tree, cacheDir })).compiled).toBe(0);
   });
 
+  it("the object cache's dependency records hold every variant a source was built in, wherever the tree is: back at a state, nothing is preprocessed", async () => {
+    const log = join(tempDir("pq-cc-log-"), "cc.log");
+    dirs.push(join(log, ".."));
+    const wrapper = join(tempDir("pq-cc-"), "cc");
+    dirs.push(join(wrapper, ".."));
+    const real = await detectToolchain();
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${log}\nexec ${real.cc} "$@"\n`, { mode: 0o755 });
+    const toolchain = { ...real, cc: wrapper };
+    const cache = tempDir("pq-cache-variants-");
+    dirs.push(cache);
+    const tree = (header: string) => {
+      const t = fixtureKernelTree("pass");
+      dirs.push(t);
+      writeFileSync(join(t, "serial.h"), readFileSync(join(t, "serial.h"), "utf8") + header);
+      return t;
+    };
+    // Two states of a series (a header differs), each built in a new scratch folder, then the first again.
+    for (const variant of ["", "/* state two */\n", ""])
+      await buildTree({ tree: tree(variant), cacheDir: cache, stateCache: false, toolchain });
+    expect(readFileSync(log, "utf8")).toMatch(/ -E /); // the wrapper is the compiler the builds ran
+    writeFileSync(log, "");
+    const again = await buildTree({ tree: tree("/* state two */\n"), cacheDir: cache, stateCache: false, toolchain });
+    expect(again.ok).toBe(true);
+    expect(
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => / -E /.test(` ${l} `)),
+    ).toEqual([]);
+  });
+
   it("a header that appears where the include search looks first is noticed (no stale object), also with --no-cache's state cache off", async () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
