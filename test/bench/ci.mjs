@@ -5,11 +5,12 @@
 //   --no-cache      objects warm, every state linked and booted again (what ci cost before verdicts were cached)
 //   warm            nothing changed: every cell reused from the cache (median of RUNS)
 //   one patch       the 7th patch refreshed with a code change: only its states are linked and booted
+//   comment-only    a comment added to kernel/panic.c: no boots, and only panic.c preprocessed in each state
 //   boot            warm boot to verdict of the top state's kernel, reused emulator vs fresh instance
 //
 //   npm run build && node test/bench/ci.mjs [RUNS] [BOOTS] [boots-only]
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +86,35 @@ async function ciFigures() {
   scratch.dispose();
   ci("warm, after a one-patch change");
   ci("warm again after it");
+
+  // A comment-only line in a base-tree C file: every state's images stay the same, and the
+  // object cache's records (one per input variant of each source) spare every other source's
+  // preprocessing. A gcc on PATH that logs its calls counts the -E runs.
+  const bin = join(work, "bin");
+  const log = join(work, "gcc.log");
+  const gcc = spawnSync("sh", ["-c", "command -v gcc"], { encoding: "utf8" }).stdout.trim();
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "gcc"), `#!/bin/sh\necho "$*" >> ${log}\nexec ${gcc} "$@"\n`, { mode: 0o755 });
+  const logged = { PATH: `${bin}:${process.env.PATH}` };
+  ciWith(logged, "gcc wrapper on PATH (new identity)");
+  const panic = join(tree, "kernel/panic.c");
+  writeFileSync(panic, readFileSync(panic, "latin1") + "/* pq bench: a comment-only line */\n", "latin1");
+  writeFileSync(log, "");
+  ciWith(logged, "warm, after a comment-only change");
+  const runs = readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => / -E /.test(` ${l} `)).length;
+  console.log(`${"  preprocessor runs in it".padEnd(34)} ${runs} (panic.c in each of the 13 states)`);
+}
+
+function ciWith(env, label) {
+  const saved = process.env.PATH;
+  process.env.PATH = env.PATH;
+  try {
+    return ci(label);
+  } finally {
+    process.env.PATH = saved;
+  }
 }
 
 // Warm boot to verdict: the top state's kernel, sequential boots after a warm-up.
