@@ -4,7 +4,7 @@
  * base) or of any queue over any tree (--queue/--tree).
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
@@ -23,10 +23,45 @@ export interface ScratchStack {
   dispose(): void;
 }
 
+/**
+ * Scratch copies left by runs that were killed outright (SIGKILL, a crash of the machine):
+ * removed when their process is gone and they have not changed for an hour (a process of
+ * another PID namespace sharing /tmp may still be using a young one). Best effort.
+ */
+function sweepAbandonedScratches(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  const hourAgo = Date.now() - 3600_000;
+  for (const name of names) {
+    const m = /^pq-scratch-.*-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // alive (or someone else's)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") continue;
+    }
+    try {
+      const full = join(tmpdir(), name);
+      // A run moves its stack all the time: its state file is the copy's heartbeat.
+      const touched = Math.max(statSync(full).mtimeMs, statSync(join(full, ".pq", "state.json"), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      if (touched < hourAgo) rmSync(full, { recursive: true, force: true });
+    } catch {
+      /* another user's, or gone meanwhile */
+    }
+  }
+}
+
 export async function openScratch(opts: { tree: string; queue?: string; select?: string[] }): Promise<ScratchStack> {
   const tree = resolve(opts.tree);
   if (!existsSync(tree)) throw new PqError("not-found", `${tree} does not exist`);
-  const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-`));
+  sweepAbandonedScratches();
+  // The pid in the name: a run killed with SIGKILL (no handler runs) leaves its copy, and a later run removes it.
+  const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-${process.pid}-`));
   // Ctrl-C or a kill during a run left a whole copy of the tree in the temp folder, every
   // time: the copy goes with the process (the exit code is the shell's for the signal).
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "junit2json";
 import { afterEach, describe, expect, it } from "vitest";
@@ -78,14 +80,26 @@ describe("pq ci --run", () => {
     expect(na.out).not.toContain("pq push --force");
   }, 60_000);
 
-  it("a queue committed inside the tree: an edited patch is what ci tests, not an unrefreshed change", async () => {
+  it("a queue committed inside the tree: an edited patch is what ci tests, not an unrefreshed change; a killed run's scratch copy is removed", async () => {
     const tree = await series();
+    // A scratch copy a killed run left (its process gone, unchanged for an hour) goes; a live one's stays.
+    const dead = spawnSync("true").pid!;
+    const left = join(tmpdir(), `pq-scratch-left-${dead}-abcdef`);
+    const live = join(tmpdir(), `pq-scratch-live-${process.ppid}-abcdef`);
+    for (const d of [left, live]) {
+      mkdirSync(d, { recursive: true });
+      const old = new Date(Date.now() - 2 * 3600_000);
+      utimesSync(d, old, old);
+      dirs.push(d);
+    }
     await pq(tree, "pop", "-a");
     git(tree, "add", "patches");
     git(tree, "commit", "-qm", "the queue");
     expect((await pq(tree, "header", "one.patch", "-m", "one: a new description")).code).toBe(0);
     const r = await pq(tree, "ci", "--run", "true");
     expect(r.code, r.err).toBe(0);
+    expect(existsSync(left)).toBe(false);
+    expect(existsSync(live)).toBe(true);
   }, 60_000);
 
   it("without --run, a tree with no build.json is refused at once with the way to use a command (exit 12)", async () => {
