@@ -17,7 +17,7 @@ import { SeriesPane, windowStart } from "./series-pane.js";
 import { HeaderBar, STATUS_LINES, StatusBar } from "./status-bar.js";
 import { makeTheme } from "./theme.js";
 import { useHeaders } from "./use-headers.js";
-import { useJobs } from "./use-jobs.js";
+import { appliedChain, useJobs } from "./use-jobs.js";
 import { usePreview } from "./use-preview.js";
 import { useStack } from "./use-stack.js";
 import { parseMouse, useTerminalSize } from "./use-terminal.js";
@@ -109,7 +109,16 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
 
   useEffect(() => {
     void syncStatus(stack).then(setSync);
-    void storedVerdicts(stack).then((stored) => stored.size && setBadges((b) => new Map([...stored, ...b])));
+    // The stored verdicts say which states they still describe (Stack.ciVerdicts checks each
+    // patch below); a build + boot badge of this session holds while its applied stack does.
+    // While a job runs, its cells arriving are kept too.
+    void storedVerdicts(stack).then((stored) =>
+      setBadges((b) => {
+        if (jobs.running.current) return new Map([...stored, ...b]);
+        const live = [...b].filter(([name]) => jobs.bootChains.current.get(name) === appliedChain(stack, name));
+        return new Map([...stored, ...live]);
+      }),
+    );
   }, [stack, view.generation]);
 
   const setCursor = useCallback(

@@ -7,6 +7,7 @@
 import { useCallback, useRef, useState } from "react";
 import { buildTree, formatDiagnostic } from "../build/index.js";
 import { runCi } from "../ci/run.js";
+import { rememberLastRun } from "../ci/last-run.js";
 import type { Cell } from "../ci/report.js";
 import { bootKernel } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
@@ -34,6 +35,8 @@ export interface Job {
 export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) => void) {
   const [job, setJob] = useState<Job | null>(null);
   const running = useRef(false);
+  /** The applied stack (names and patch hashes) each build + boot badge was earned on: it holds while that stays. */
+  const bootChains = useRef(new Map<string, string>());
   const pending = useRef<{ log: string; progress?: string; cells: Cell[] }>({ log: "", cells: [] });
   const timer = useRef<NodeJS.Timeout | null>(null);
 
@@ -109,7 +112,10 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
         verdicts[backend] = r.verdict;
         append(`\n=> ${backend} ${r.verdict.toUpperCase()} in ${r.msToVerdict} ms${r.reason ? `: ${r.reason}` : ""}\n`);
       }
-      if (top) onBadges((b) => new Map(b).set(top, verdicts));
+      if (top) {
+        bootChains.current.set(top, appliedChain(stack, top) ?? "");
+        onBadges((b) => new Map(b).set(top, verdicts));
+      }
       const summary = BACKENDS.map((b) => `${b} ${verdicts[b]}`).join(", ");
       finish(`done: ${summary}`);
       return `${top ?? "base"}: ${summary}`;
@@ -144,6 +150,12 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
         },
       });
       const failed = report.cells.filter((c) => c.outcome !== "pass" && c.outcome !== "skip").length;
+      // Kept as pq ci keeps it: the badges outlive this session, and go when a patch under them changes.
+      try {
+        rememberLastRun(stack.tree, undefined, report);
+      } catch {
+        /* a read-only .pq only costs the badges of the next session */
+      }
       onBadges((b) => badgesFromCells(b, report.states, report.cells));
       finish(`ci done: ${report.cells.length} cells, ${failed} failing`);
       return `ci: ${report.cells.length} cells, ${failed} failing`;
@@ -154,5 +166,19 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
     }
   }, [stack, progress, finish, onBadges]);
 
-  return { job, buildAndBoot, ci, running };
+  return { job, buildAndBoot, ci, running, bootChains };
+}
+
+/**
+ * The applied patches up to `top` (by name and file hash), what that state's verdict depends on
+ * in the queue; null when `top` is not applied.
+ */
+export function appliedChain(stack: Stack, top: string): string | null {
+  const records = stack.appliedRecords();
+  const at = records.findIndex((r) => r.name === top);
+  if (at === -1) return null;
+  return records
+    .slice(0, at + 1)
+    .map((r) => `${r.name}\0${r.hash}`)
+    .join("\n");
 }

@@ -56,7 +56,7 @@ export default defineCommand({
         io.out(
           seenBad
             ? `could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`
-            : `could not decide: ${report.candidates.length === 1 ? "state" : "states"} ${report.candidates.join(", ")} could not be tested (skipped), so whether ${report.candidates.length === 1 ? "it fails" : "one of them fails"} is unknown`,
+            : `could not decide: ${report.candidates.length === 1 ? "state" : "states"} ${report.candidates.join(", ")} could not be tested (${report.candidates.length === 1 ? "skipped), so whether it fails" : "all skipped), so whether one of them fails"} is unknown`,
         );
       else
         io.out(

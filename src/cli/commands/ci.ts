@@ -4,23 +4,13 @@ import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
+import { rememberLastRun } from "../../ci/last-run.js";
 import { loadState, statePaths } from "../../queue/state.js";
 import { writeAtomic } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { backendList, commandText, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
-
-/**
- * A run over the tree's own stack is kept (without logs) in .pq/ci-last.json: the TUI shows
- * its verdicts next to the patches whose states it still describes (Stack.ciVerdicts).
- */
-function rememberForTree(tree: string, queue: string | undefined, report: CiReport): void {
-  const state = loadState(tree);
-  if (!state || (queue && resolve(tree, state.queue) !== queue)) return;
-  const slim = { ...report, cells: report.cells.map(({ log: _log, ...cell }) => cell) };
-  writeAtomic(join(statePaths(tree).dir, "ci-last.json"), JSON.stringify(slim));
-}
 
 /**
  * Report files are checked before a run, not after: a directory that does not exist (or is
@@ -148,7 +138,7 @@ export default defineCommand({
       sink.done();
     }
     writeReports(report, args, io);
-    if (!shard) rememberForTree(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
+    if (!shard) rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
     io.out(renderMatrix(report));
     const reused = report.cells.filter((c) => c.reused).length;
     io.out(
