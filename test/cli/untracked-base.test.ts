@@ -50,3 +50,23 @@ describe("quilt's settings", () => {
     expect(read(tree, "a.txt")).toBe("b\n");
   });
 });
+
+describe("a tree committed with its patches applied", () => {
+  it("at the repository's first commit: pop's refusal says there is no commit below, and the way through quilt", async () => {
+    const tree = makeRepo({ f: "b\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    write(tree, "patches/p.patch", "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n");
+    write(tree, "patches/series", "p.patch\n");
+    // As if pushed and committed: the stack records p as applied over a tree whose HEAD already has it.
+    write(tree, "f", "a\n");
+    git(tree, "commit", "-qam", "base without p");
+    expect((await pq(tree, "push")).code).toBe(0);
+    git(tree, "reset", "-q", "--soft", "HEAD~1");
+    git(tree, "commit", "-q", "--amend", "-am", "everything at the root");
+    const r = await pq(tree, "pop");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("HEAD is the repository's first commit");
+    expect(r.err).not.toContain("git reset --soft");
+  });
+});

@@ -155,13 +155,21 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   // patch over a file HEAD does not have, so it was there when the stack was pushed).
   const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), { remember: true });
   if (!committed.length) return;
+  // HEAD the repository's only commit: there is no commit below to go back to. The tree was
+  // committed with its patches applied (a dgit-style tree), before pq took them over.
+  const rootOnly = (await (await ctx.repo())?.readRef("HEAD^")) === null;
   throw new PqError(
     "refused",
     `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: popping would leave those commits reverted in the tree`,
-    [
-      "were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq pop",
-      "or make the commits patches: pq uncommit",
-    ],
+    rootOnly
+      ? [
+          "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
+          "if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, git commit -a, then pq push -a",
+        ]
+      : [
+          "were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq pop",
+          "or make the commits patches: pq uncommit",
+        ],
     { files: committed },
   );
 }
