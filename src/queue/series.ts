@@ -48,7 +48,7 @@ export class Series {
       const comment = after ? after.replace(/#[+-][^\s#]+/g, "").trim() : "";
       // A series file can come from anyone who shares the queue: its names are checked like typed ones.
       validatePatchName(name, `series line ${i + 1}: `);
-      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (pq changes nothing until then)"], { patch: name, line: i + 1 });
+      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses whatever reads the series; pop, which goes by what is applied, still works)"], { patch: name, line: i + 1 });
       seen.add(name);
       lines.push({ kind: "patch", entry: strip === undefined ? { name, guards } : { name, guards, strip }, comment });
     });
