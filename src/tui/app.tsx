@@ -365,7 +365,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
           {log}
         </Box>
       )}
-      <StatusBar view={view} width={size.columns} theme={theme} prompt={prompt ? <Prompt state={prompt} theme={theme} /> : null} />
+      <StatusBar
+        view={view}
+        width={size.columns}
+        theme={theme}
+        prompt={prompt ? <Prompt state={prompt} theme={theme} width={size.columns} /> : null}
+      />
     </Box>
   );
 }
