@@ -12,7 +12,7 @@ import { HelpOverlay, helpLayout } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
 import { LogPane } from "./log-pane.js";
 import { PreviewPane } from "./preview-pane.js";
-import { Prompt, promptKey, type PromptState } from "./prompt.js";
+import { Prompt, promptKey, typeInto, type PromptState } from "./prompt.js";
 import { SeriesPane, windowStart } from "./series-pane.js";
 import { HeaderBar, STATUS_LINES, StatusBar } from "./status-bar.js";
 import { makeTheme } from "./theme.js";
@@ -217,7 +217,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       // A paste is text: typed into an open prompt (nothing submitted), never run as keys.
       if (isPaste(input)) {
         if (promptRef.current) {
-          promptRef.current.value += pastedLine(input);
+          typeInto(promptRef.current, pastedLine(input));
           redraw();
         } else say(`a paste of ${input.length} characters was not taken as keys`);
         return;

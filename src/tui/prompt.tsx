@@ -1,6 +1,6 @@
 /**
  * A one-line text prompt inside the TUI (patch names, messages, guards, search). Enter
- * submits, Escape cancels, Backspace deletes, ctrl-u clears. Its keys come through the
+ * submits, Escape cancels, and the line edits as readline's does (see promptKey). Its keys come through the
  * App's one input handler (`promptKey`), so keys typed right after the one that opened
  * it, even in the same input chunk, land in it.
  */
@@ -17,27 +17,74 @@ export interface PromptSpec {
 export interface PromptState {
   spec: PromptSpec;
   value: string;
+  /** Where typing goes, in code points from the start; the end when absent. */
+  cursor?: number;
 }
 
-/** Applies one key to the prompt: "submit", "cancel", or null (still editing). */
+/** Text typed into the prompt at its cursor (a paste too). */
+export function typeInto(state: PromptState, text: string): void {
+  const chars = [...state.value];
+  const at = Math.min(state.cursor ?? chars.length, chars.length);
+  chars.splice(at, 0, ...text);
+  state.value = chars.join("");
+  state.cursor = at + [...text].length;
+}
+
+/**
+ * Applies one key to the prompt: "submit", "cancel", or null (still editing). Readline's
+ * basics: ←/→, Home/End and ctrl-a/ctrl-e move; Backspace deletes before the cursor; ctrl-u
+ * clears, ctrl-w deletes the word before the cursor.
+ */
 export function promptKey(state: PromptState, input: string, key: Key): "submit" | "cancel" | null {
   if (key.return) return "submit";
   if (key.escape) return "cancel";
-  if (key.backspace || key.delete) state.value = state.value.slice(0, -1);
-  else if (key.ctrl && input === "u") state.value = "";
-  else if (!key.ctrl && !key.meta && input && !/^\[<\d/.test(input)) state.value += input;
+  const chars = [...state.value];
+  const at = Math.min(state.cursor ?? chars.length, chars.length);
+  const set = (next: string[], cursor: number) => {
+    state.value = next.join("");
+    state.cursor = Math.max(0, Math.min(cursor, next.length));
+  };
+  if (key.leftArrow) state.cursor = Math.max(0, at - 1);
+  else if (key.rightArrow) state.cursor = Math.min(chars.length, at + 1);
+  else if (key.home || (key.ctrl && input === "a")) state.cursor = 0;
+  else if (key.end || (key.ctrl && input === "e")) state.cursor = chars.length;
+  // ink reports the Backspace key as delete on many terminals: both delete before the cursor.
+  else if (key.backspace || key.delete) set([...chars.slice(0, Math.max(0, at - 1)), ...chars.slice(at)], at - 1);
+  else if (key.ctrl && input === "u") set([], 0);
+  else if (key.ctrl && input === "w") {
+    let start = at;
+    while (start > 0 && chars[start - 1] === " ") start--;
+    while (start > 0 && chars[start - 1] !== " ") start--;
+    set([...chars.slice(0, start), ...chars.slice(at)], start);
+  } else if (!key.ctrl && !key.meta && input && !/^\[<\d/.test(input)) typeInto(state, input);
   return null;
 }
 
 export function Prompt({ state, theme, width }: { state: PromptState; theme: Theme; width?: number }) {
-  const { label, value } = fitPrompt(state.spec.label, state.value, width ?? Infinity);
+  const chars = [...state.value];
+  const at = Math.min(state.cursor ?? chars.length, chars.length);
+  if (at >= chars.length) {
+    const { label, value } = fitPrompt(state.spec.label, state.value, width ?? Infinity);
+    return (
+      <Text wrap="truncate">
+        <Text color={theme.color("cyan")} bold>
+          {label}{" "}
+        </Text>
+        {value}
+        <Text inverse> </Text>
+      </Text>
+    );
+  }
+  // The cursor inside the text: the character under it shown inverse (the line fitted up to it).
+  const { label, value } = fitPrompt(state.spec.label, chars.slice(0, at).join(""), (width ?? Infinity) - (chars.length - at));
   return (
     <Text wrap="truncate">
       <Text color={theme.color("cyan")} bold>
         {label}{" "}
       </Text>
       {value}
-      <Text inverse> </Text>
+      <Text inverse>{chars[at]}</Text>
+      {chars.slice(at + 1).join("")}
     </Text>
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fitPrompt } from "../../src/tui/prompt.js";
+import type { Key } from "ink";
+import { fitPrompt, promptKey, type PromptState } from "../../src/tui/prompt.js";
 
 const long = "this-is-a-really-long-patch-name-that-goes-on-and-on-past-the-width-of-any-terminal.patch";
 
@@ -14,5 +15,29 @@ describe("a prompt on one line", () => {
     expect(typed.value).toBe("y");
     expect(typed.label.endsWith("y to confirm:")).toBe(true);
     expect([...typed.label].length + 1).toBeLessThanOrEqual(58);
+  });
+});
+
+describe("editing a prompt's line", () => {
+  it("moves with the arrows, Home/End and ctrl-a/ctrl-e, types at the cursor, deletes before it, ctrl-w a word", () => {
+    const state: PromptState = { spec: { label: "message:", onSubmit: () => {} }, value: "" };
+    const key = (flags: Partial<Key> = {}) => flags as Key;
+    for (const ch of "Hello wrld") promptKey(state, ch, key());
+    for (let i = 0; i < 3; i++) promptKey(state, "", key({ leftArrow: true }));
+    promptKey(state, "o", key());
+    expect(state.value).toBe("Hello world");
+    promptKey(state, "a", key({ ctrl: true }));
+    promptKey(state, "¡", key());
+    promptKey(state, "", key({ end: true }));
+    promptKey(state, "!", key());
+    expect(state.value).toBe("¡Hello world!");
+    promptKey(state, "", key({ backspace: true }));
+    promptKey(state, "w", key({ ctrl: true }));
+    expect(state.value).toBe("¡Hello ");
+    promptKey(state, "", key({ home: true }));
+    promptKey(state, "", key({ rightArrow: true }));
+    promptKey(state, "", key({ delete: true }));
+    expect([state.value, state.cursor]).toEqual(["Hello ", 0]);
+    expect(promptKey(state, "", key({ return: true }))).toBe("submit");
   });
 });
