@@ -4,6 +4,7 @@
  * demand, only for the lines on screen).
  */
 import { diffWords } from "diff";
+import { unquoteBytes } from "../patch/paths.js";
 
 export type LineKind = "file" | "hunk" | "del" | "add" | "ctx" | "meta" | "header";
 
@@ -94,16 +95,29 @@ export function wordSegments(lines: DiffLine[], index: number, cache: Map<number
   return mine;
 }
 
+/** A ---/+++ line's file name as the diffstat shows it: git's C quoting undone (the bytes, shown as UTF-8 later), its a/ or b/ dropped. */
+function statName(raw: string, prefix: string): string {
+  let name = raw.split("\t")[0];
+  if (name.startsWith('"')) {
+    try {
+      name = unquoteBytes(name);
+    } catch {
+      /* shown as it is written */
+    }
+  }
+  return name.startsWith(prefix) ? name.slice(prefix.length) : name;
+}
+
 export function diffstat(lines: DiffLine[]): FileStat[] {
   const stats: FileStat[] = [];
   let current: FileStat | null = null;
   for (const l of lines) {
     if (l.kind === "meta" && l.text.startsWith("+++ ")) {
-      const path = l.text.slice(4).replace(/^b\//, "").split("\t")[0];
+      const path = statName(l.text.slice(4), "b/");
       if (current && (current.path === "" || path !== "/dev/null")) current.path = path;
       else if (!current) stats.push((current = { path, added: 0, removed: 0 }));
     } else if (l.kind === "meta" && l.text.startsWith("--- ") && !current) {
-      stats.push((current = { path: l.text.slice(4).replace(/^a\//, "").split("\t")[0], added: 0, removed: 0 }));
+      stats.push((current = { path: statName(l.text.slice(4), "a/"), added: 0, removed: 0 }));
     } else if (l.kind === "file") {
       const m = /^diff --git a\/(.*) b\/(.*)$/.exec(l.text);
       stats.push((current = { path: m ? m[2] : l.text.replace(/^Index: /, ""), added: 0, removed: 0 }));

@@ -69,6 +69,10 @@ describe("diff view", () => {
       { path: "new.txt", added: 2, removed: 0 },
     ]);
     expect(formatDiffstat(stats, 60).at(-1)).toBe(" 2 files changed, 3 insertions(+), 2 deletions(-)");
+    // git quotes a non-ASCII name: the diffstat shows the name (its bytes), not the octal escapes.
+    const quoted =
+      'diff --git "a/\\321\\204.txt" "b/\\321\\204.txt"\nnew file mode 100644\n--- /dev/null\n+++ "b/\\321\\204.txt"\n@@ -0,0 +1 @@\n+x\n';
+    expect(diffstat(classify(quoted)).map((s) => Buffer.from(s.path, "latin1").toString("utf8"))).toEqual(["ф.txt"]);
   });
 });
 
