@@ -9,6 +9,7 @@ import type { SeriesRow } from "./use-stack.js";
 import type { HeaderInfo } from "./use-headers.js";
 import type { Badges } from "./integrations.js";
 import type { Theme } from "./theme.js";
+import { cellWidth, fit } from "./cells.js";
 
 const MARK: Record<SeriesRow["state"], string> = { applied: "A", unapplied: "U", guarded: "G" };
 const COLOUR: Record<SeriesRow["state"], string> = { applied: "green", unapplied: "white", guarded: "gray" };
@@ -56,47 +57,6 @@ const guardText = (guards: string[], selected: string[]) => guards.map((g) => `$
 const badgeList = (badges: Record<string, string> | undefined) =>
   badges ? Object.entries(badges).sort(([a], [b]) => backendOrder(a) - backendOrder(b) || a.localeCompare(b)) : [];
 
-/** Terminal cells a character takes: two for East Asian wide ones and emoji, none for combining marks. */
-function cellsOf(cp: number): number {
-  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
-  const wide =
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd);
-  return wide ? 2 : 1;
-}
-
-/** Text cut or padded to `width` terminal cells (a wide character counts two). */
-export function fit(text: string, width: number): string {
-  if (width <= 0) return "";
-  let used = 0;
-  let out = "";
-  for (const ch of text) {
-    const w = cellsOf(ch.codePointAt(0)!);
-    if (used + w > width) {
-      // No room for the rest: end with "…" in the last cell.
-      let cut = "";
-      let cutUsed = 0;
-      for (const c of out) {
-        const cw = cellsOf(c.codePointAt(0)!);
-        if (cutUsed + cw > width - 1) break;
-        cut += c;
-        cutUsed += cw;
-      }
-      return cut + "…" + " ".repeat(Math.max(0, width - 1 - cutUsed));
-    }
-    out += ch;
-    used += w;
-  }
-  return out + " ".repeat(width - used);
-}
-
 /** Memoised: a preview or status update does not re-render the list. */
 export const SeriesPane = React.memo(SeriesPaneImpl);
 
@@ -108,7 +68,7 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
   const above = p.offset;
   const below = Math.max(0, total - p.offset - visible.length);
   const idxWidth = String(total).length;
-  const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => r.name.length)));
+  const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => cellWidth(r.name))));
   const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
   const fixed = 3 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
   // Guard and badge columns as wide as the widest on screen, so every row lines up.

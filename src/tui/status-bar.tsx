@@ -7,6 +7,7 @@ import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
 import type { SyncStatus } from "./integrations.js";
+import { fit } from "./cells.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
@@ -50,7 +51,7 @@ export function HeaderBar({
   ].filter(Boolean);
   return (
     <Text bold color={c("white")} backgroundColor={c(sync?.conflicted.length ? "red" : "blue")} wrap="truncate">
-      {parts.join("  ·  ").padEnd(width).slice(0, width)}
+      {fit(parts.join("  ·  "), width)}
     </Text>
   );
 }

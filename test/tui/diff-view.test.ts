@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classify, diffstat, formatDiffstat, wordSegments } from "../../src/tui/diff-view.js";
 import { windowStart } from "../../src/tui/series-pane.js";
+import { cellWidth, fit } from "../../src/tui/cells.js";
 import { parseMouse } from "../../src/tui/use-terminal.js";
 import { makeTheme } from "../../src/tui/theme.js";
 import { displaySubject, shortAuthor } from "../../src/tui/use-headers.js";
@@ -73,6 +74,15 @@ describe("diff view", () => {
     const quoted =
       'diff --git "a/\\321\\204.txt" "b/\\321\\204.txt"\nnew file mode 100644\n--- /dev/null\n+++ "b/\\321\\204.txt"\n@@ -0,0 +1 @@\n+x\n';
     expect(diffstat(classify(quoted)).map((s) => Buffer.from(s.path, "latin1").toString("utf8"))).toEqual(["ф.txt"]);
+  });
+});
+
+describe("terminal cells", () => {
+  it("measures and cuts wide characters as two cells", () => {
+    expect(cellWidth("p8-ünïcode-文件")).toBe(15);
+    expect(fit("p8-ünïcode-文件", 15)).toBe("p8-ünïcode-文件");
+    expect(fit("p8-ünïcode-文件", 14)).toBe("p8-ünïcode-文…");
+    expect(fit("ab", 4)).toBe("ab  ");
   });
 });
 

@@ -31,7 +31,7 @@ describe("a chunk of keys split as the terminal sent them", () => {
 
 describe("series columns in terminal cells", () => {
   it("pads and cuts wide characters by the cells they take", async () => {
-    const { fit } = await import("../../src/tui/series-pane.js");
+    const { fit } = await import("../../src/tui/cells.js");
     expect(fit("ünï-名前", 10)).toBe("ünï-名前  ");
     expect(fit("名前名前名前", 7)).toBe("名前名…");
     expect(fit("名前名前名前", 8)).toBe("名前名… ");
