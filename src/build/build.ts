@@ -188,6 +188,21 @@ function depsFromMakefile(text: string): string[] {
     .filter(Boolean);
 }
 
+/** An object file in the cache with its checksum beside it (`.sum`), and its bytes match it. */
+function objectMatchesSum(obj: string): boolean {
+  try {
+    return readFileSync(`${obj}.sum`, "utf8").trim() === sha(readFileSync(obj));
+  } catch {
+    return false; // no object, or one from before checksums (compiled again once)
+  }
+}
+
+function writeObjectSum(obj: string, bytes: Buffer): void {
+  const tmp = `${obj}.sum.tmp-${uniq()}`;
+  writeFileSync(tmp, sha(bytes) + "\n");
+  renameSync(tmp, `${obj}.sum`);
+}
+
 function fileSha(path: string): string | null {
   try {
     return sha(readFileSync(path));
@@ -260,6 +275,13 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
 
   const fileSet = fileSetDigest(tree, inputs);
+  // Each cached object checked once per build against the checksum written with it: a
+  // truncated or damaged one (a full disk, a copy cut short) is compiled again, not linked.
+  const intact = new Map<string, boolean>();
+  const intactObject = (obj: string): boolean => {
+    if (!intact.has(obj)) intact.set(obj, objectMatchesSum(obj));
+    return intact.get(obj)!;
+  };
   // Each file hashed once per build, however many records of however many sources name it.
   const shas = new Map<string, string | null>();
   const shaOf = (path: string) => {
@@ -275,7 +297,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     // Level 1: nothing this source read when one of its recorded builds was made has changed.
     for (const rec of readDepRecords(depFile)) {
       const obj = join(objDir, `${rec.objectKey}.o`);
-      if (rec.fileSet === fileSet && Object.entries(rec.deps).every(([p, h]) => shaOf(resolve(tree, p)) === h) && existsSync(obj)) {
+      if (rec.fileSet === fileSet && Object.entries(rec.deps).every(([p, h]) => shaOf(resolve(tree, p)) === h) && intactObject(obj)) {
         cached++;
         return obj;
       }
@@ -288,7 +310,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     }
     const objectKey = sha(tc.identity, flags.join(" "), source.endsWith(".S") ? "S" : "c", pre.stdout);
     const obj = join(objDir, `${objectKey}.o`);
-    if (!existsSync(obj)) {
+    if (!intactObject(obj)) {
       emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
       const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
@@ -299,6 +321,8 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
         rmSync(dep, { force: true });
         return null;
       }
+      // Its checksum first, then the object: an object is used only with a checksum it matches.
+      writeObjectSum(obj, readFileSync(tmp));
       renameSync(tmp, obj);
       compiled++;
       recordDeps(dep, depFile, objectKey, tree, fileSet);

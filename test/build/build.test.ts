@@ -1,4 +1,4 @@
-import { rmSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
+import { readdirSync, rmSync, truncateSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
@@ -27,6 +27,22 @@ describe("pq build", () => {
     // Touching without changing content recompiles nothing.
     utimesSync(join(tree, "main.c"), new Date(), new Date(Date.now() + 5000));
     expect((await buildTree({ tree, cacheDir })).compiled).toBe(0);
+  });
+
+  it("a cached object that no longer matches its checksum (truncated) is compiled again, not linked", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-sums-");
+    dirs.push(cache);
+    const cold = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect(cold.ok).toBe(true);
+    const coldImage = readFileSync(cold.kernelPath!);
+    const objects = readdirSync(join(cache, "objects")).filter((n) => n.endsWith(".o"));
+    expect(objects.length).toBe(2);
+    for (const o of objects) truncateSync(join(cache, "objects", o), 10);
+    const again = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect([again.ok, again.compiled]).toEqual([true, 2]);
+    expect(readFileSync(again.kernelPath!)).toEqual(coldImage);
   });
 
   it("the object cache's dependency records hold every variant a source was built in, wherever the tree is: back at a state, nothing is preprocessed", async () => {
