@@ -121,8 +121,9 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       const real = await Stack.open({ tree });
       const status = await real.status();
       // The queue's own files (a queue committed inside the tree) are the patches under test, not edits.
-      const queuePrefix = relative(tree, real.queueDir).split(sep).join("/") + "/";
-      const inQueue = (p: string) => !queuePrefix.startsWith("../") && !isAbsolute(queuePrefix) && p.startsWith(queuePrefix);
+      const queueInTree = relative(tree, real.queueDir).split(sep).join("/");
+      const queuePrefix = queueInTree.startsWith("../") || isAbsolute(queueInTree) ? null : `${queueInTree}/`;
+      const inQueue = (p: string) => queuePrefix !== null && p.startsWith(queuePrefix);
       const pending = (status.top ? status.pending : ((await (await real.repo())?.changedTrackedFiles()) ?? [])).filter((p) => !inQueue(p));
       if (pending.length) {
         throw new PqError(

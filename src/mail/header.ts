@@ -71,14 +71,48 @@ function stripPatchTag(subject: string): string {
   return subject.replace(/^(\s*\[[^\]]*PATCH[^\]]*\]\s*)+/i, "").trim();
 }
 
+/** git format-patch's and mbox's "From <id> <date>" line, which comes before a mail's headers. */
+function isMboxSeparator(line: string | undefined): boolean {
+  return line !== undefined && ((/^From \S+ /.test(line) && !line.includes(":")) || /^From [0-9a-f]{40} /.test(line));
+}
+
+interface HeaderField {
+  /** Lower case. */
+  key: string;
+  /** The first line's value. */
+  value: string;
+  /** The field's lines as written: its own and its continuation lines. */
+  lines: string[];
+}
+
+/**
+ * The block of Key: value fields (each with its indented continuation lines) from `start`,
+ * up to the first line that is not one or a trailer (Signed-off-by: and the like, which
+ * belong to the message); `end`: the line after it.
+ */
+function headerFields(lines: string[], start = 0): { fields: HeaderField[]; end: number } {
+  const fields: HeaderField[] = [];
+  let i = start;
+  for (; i < lines.length; i++) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
+    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
+    const field = { key: m[1].toLowerCase(), value: m[2], lines: [lines[i]] };
+    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
+    fields.push(field);
+  }
+  return { fields, end: i };
+}
+
+/** Debian's DEP-3 form: a Description: field (the message) and no Subject:. */
+function isDep3(fields: HeaderField[]): boolean {
+  return fields.some((f) => f.key === "description") && !fields.some((f) => f.key === "subject");
+}
+
 /** Reads the header part of a patch file (everything before its first diff). */
 export function parseHeader(text: string): PatchHeader {
   const lines = toUtf8(text).replace(/\r\n/g, "\n").split("\n");
   const h: PatchHeader = { body: "" };
-  let i = 0;
-  if (lines[0]?.startsWith("From ") && /^From \S+ /.test(lines[0]) && !lines[0].includes(":"))
-    i++; // mbox separator
-  else if (/^From [0-9a-f]{40} /.test(lines[0] ?? "")) i++;
+  let i = isMboxSeparator(lines[0]) ? 1 : 0;
 
   if (lines[i] === "# HG changeset patch") {
     h.hg = {};
@@ -97,17 +131,11 @@ export function parseHeader(text: string): PatchHeader {
   // Mail-style headers (git format-patch, quilt, hg mq): Key: value lines, possibly folded.
   // Debian's DEP-3 headers name the same things Author: and Description: (whose indented
   // continuation lines are the long description).
-  let sawHeader = false;
   let longDescription: string[] | null = null;
-  for (; i < lines.length; i++) {
-    const line = lines[i];
-    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(line);
-    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
-    let value = m[2];
-    const key = m[1].toLowerCase();
-    const continuation: string[] = [];
-    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) continuation.push(lines[++i].trim());
-    if (key !== "description") value = [value, ...continuation].join(" ");
+  const { fields, end } = headerFields(lines, i);
+  for (const { key, value: first, lines: fieldLines } of fields) {
+    const continuation = fieldLines.slice(1).map((l) => l.trim());
+    const value = key === "description" ? first : [first, ...continuation].join(" ");
     if (key === "from") h.author = decodeAuthor(value);
     else if (key === "author" && h.author === undefined) h.author = decodeAuthor(value);
     else if (key === "date") h.date = value.trim();
@@ -116,9 +144,9 @@ export function parseHeader(text: string): PatchHeader {
       h.subject = decodeWords(value).trim();
       longDescription = continuation.map((l) => (l === "." ? "" : l));
     } else if (key === "x-committer") h.committer = decodeWords(value).trim();
-    sawHeader = true;
   }
-  if (sawHeader && lines[i] === "") i++;
+  i = end;
+  if (fields.length && lines[i] === "") i++;
   const rest = lines.slice(i);
   if (longDescription !== null) {
     const after = bodyOf(rest);
@@ -166,37 +194,31 @@ export function formatHeader(h: PatchHeader): string {
   return toLatin1(text);
 }
 
-/** The field block at the top of a header, as parseHeader reads it: each field with its continuation lines. */
-function headerFields(lines: string[]): { fields: { key: string; lines: string[] }[]; end: number } {
-  const fields: { key: string; lines: string[] }[] = [];
-  let i = 0;
-  for (; i < lines.length; i++) {
-    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
-    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
-    const field = { key: m[1].toLowerCase(), lines: [lines[i]] };
-    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
-    fields.push(field);
-  }
-  return { fields, end: i };
-}
-
 /**
- * A header's fields that PatchHeader does not hold (DEP-3's Origin:, Bug-Debian:, Forwarded:,
+ * A DEP-3 header's fields that PatchHeader does not hold (Origin:, Bug-Debian:, Forwarded:,
  * Last-Update:, a second Author:), one line each, as UTF-8: a fold keeps them in the message
  * of the patch it folds in, and a mail export in the message it sends.
  */
-export function unmodelledFields(header: string): string[] {
+function unmodelledFields(header: string): string[] {
   const lines = toUtf8(header).replace(/\r\n/g, "\n").split("\n");
-  if (/^From \S+ /.test(lines[0] ?? "") && !(lines[0] ?? "").includes(":")) lines.shift();
+  if (isMboxSeparator(lines[0])) lines.shift();
   if (lines[0] === "# HG changeset patch") return [];
+  const { fields } = headerFields(lines);
   const modelled = new Set(["from", "subject", "date", "description", "x-committer"]);
   let authorSeen = false;
   const out: string[] = [];
-  for (const f of headerFields(lines).fields) {
+  for (const f of fields) {
     if (f.key === "author" && !authorSeen) authorSeen = true;
     else if (!modelled.has(f.key)) out.push(f.lines.map((l) => l.trim()).join(" "));
   }
   return out;
+}
+
+/** A header as parseHeader reads it, with its unmodelled fields (unmodelledFields) kept as the message's last paragraph. */
+export function parseHeaderKeepingFields(header: string): PatchHeader {
+  const parsed = parseHeader(header);
+  const extra = unmodelledFields(header);
+  return extra.length ? { ...parsed, body: [parsed.body, extra.join("\n")].filter(Boolean).join("\n\n") } : parsed;
 }
 
 /**
@@ -210,9 +232,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const crlf = original.includes("\r\n");
   const lines = original.replace(/\r\n/g, "\n").split("\n");
   if (lines.at(-1) === "") lines.pop();
-  const before: string[] = [];
-  if (/^From \S+ /.test(lines[0] ?? "") && !(lines[0] ?? "").includes(":")) before.push(lines.shift()!);
-  else if (/^From [0-9a-f]{40} /.test(lines[0] ?? "")) before.push(lines.shift()!);
+  const before = isMboxSeparator(lines[0]) ? [lines.shift()!] : [];
   const { fields, end: i } = headerFields(lines);
   if (!fields.length || lines[0] === "# HG changeset patch") return formatHeader(next);
   const rest = lines.slice(i);
@@ -222,7 +242,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const notes = dashes === -1 ? [] : rest.slice(dashes);
   const keptNotes = notes.slice(1).some((l) => l.trim()) ? notes : [];
   const old = parseHeader(original);
-  const dep3 = fields.some((f) => f.key === "description") && !fields.some((f) => f.key === "subject");
+  const dep3 = isDep3(fields);
   const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
   const l1 = (utf8: string) => toLatin1(utf8);
   const out: string[] = [...before];
@@ -272,7 +292,7 @@ export function addDep3Trailer(header: string, trailer: string): string | null {
   const lines = header.replace(/\r\n/g, "\n").split("\n");
   if (lines.at(-1) === "") lines.pop();
   const { fields, end } = headerFields(lines);
-  if (!fields.some((f) => f.key === "description") || fields.some((f) => f.key === "subject")) return null;
+  if (!isDep3(fields)) return null;
   const dashes = lines.findIndex((l, i) => i >= end && (l === "---" || l === "--- "));
   let at = dashes === -1 ? lines.length : dashes;
   while (at > end && lines[at - 1] === "") at--;

@@ -318,9 +318,9 @@ export class Stack {
     const top = this.top();
     if (!top) return [];
     const applied = new Set(this.applied());
+    const pushable = new Set(this.pushable());
     const names = this.series().map((e) => e.name);
-    const topAt = names.indexOf(top);
-    return this.pushable().filter((n) => !applied.has(n) && names.indexOf(n) < topAt);
+    return names.slice(0, names.indexOf(top)).filter((n) => pushable.has(n) && !applied.has(n));
   }
 
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
@@ -514,8 +514,13 @@ export class Stack {
     });
   }
 
+  /** Whether a target means "nothing applied" (0, unless a patch is called that), as pop and goto take it. */
+  meansNothing(target: StackTarget): boolean {
+    return namesNothing(this.readSeries(), target);
+  }
+
   async goto(target: StackTarget, opts: { force?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | PopReport> {
-    if (namesNothing(this.readSeries(), target)) return this.pop({ all: true, ...opts });
+    if (this.meansNothing(target)) return this.pop({ all: true, ...opts });
     const name = this.resolve(target);
     if (this.withFreshState().applied.some((a) => a.name === name)) return this.pop({ target: name, ...opts });
     // --force is for the pop side only: a goto never force-applies a patch with rejects.

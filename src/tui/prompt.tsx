@@ -63,28 +63,17 @@ export function promptKey(state: PromptState, input: string, key: Key): "submit"
 export function Prompt({ state, theme, width }: { state: PromptState; theme: Theme; width?: number }) {
   const chars = [...state.value];
   const at = Math.min(state.cursor ?? chars.length, chars.length);
-  if (at >= chars.length) {
-    const { label, value } = fitPrompt(state.spec.label, state.value, width ?? Infinity);
-    return (
-      <Text wrap="truncate">
-        <Text color={theme.color("cyan")} bold>
-          {label}{" "}
-        </Text>
-        {value}
-        <Text inverse> </Text>
-      </Text>
-    );
-  }
-  // The cursor inside the text: the character under it shown inverse (the line fitted up to it).
-  const { label, value } = fitPrompt(state.spec.label, chars.slice(0, at).join(""), (width ?? Infinity) - (chars.length - at));
+  // The character under the cursor shown inverse (a space at the end); the line fitted up to it.
+  const after = chars.slice(at + 1).join("");
+  const { label, value } = fitPrompt(state.spec.label, chars.slice(0, at).join(""), (width ?? Infinity) - [...after].length);
   return (
     <Text wrap="truncate">
       <Text color={theme.color("cyan")} bold>
         {label}{" "}
       </Text>
       {value}
-      <Text inverse>{chars[at]}</Text>
-      {chars.slice(at + 1).join("")}
+      <Text inverse>{chars[at] ?? " "}</Text>
+      {after}
     </Text>
   );
 }

@@ -56,7 +56,9 @@ export default defineCommand({
         io.out(
           seenBad
             ? `could not decide: the first bad patch is one of states ${report.candidates.join(", ")} (untestable states were skipped)`
-            : `could not decide: ${report.candidates.length === 1 ? "state" : "states"} ${report.candidates.join(", ")} could not be tested (${report.candidates.length === 1 ? "skipped), so whether it fails" : "all skipped), so whether one of them fails"} is unknown`,
+            : report.candidates.length === 1
+              ? `could not decide: state ${report.candidates[0]} could not be tested (skipped), so whether it fails is unknown`
+              : `could not decide: states ${report.candidates.join(", ")} could not be tested (all skipped), so whether one of them fails is unknown`,
         );
       else
         io.out(

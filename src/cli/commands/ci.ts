@@ -5,8 +5,6 @@ import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/r
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
 import { rememberLastRun } from "../../ci/last-run.js";
-import { loadState, statePaths } from "../../queue/state.js";
-import { writeAtomic } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { backendList, commandText, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, realpathSync, writeFileSync } from "
 import { makeDirs } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
-import { formatMail, parseHeader, unmodelledFields } from "../../mail/header.js";
+import { formatMail, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName, resolveName } from "../../queue/names.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
@@ -78,10 +78,8 @@ export default defineCommand({
         !applied && strip !== undefined && strip !== 1
           ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
           : await stack.currentPatchText(name);
-      const parsed = parseHeader(headerOf(text));
       // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
-      const extra = unmodelledFields(dropDiffstat(headerOf(text)));
-      const header = extra.length ? { ...parsed, body: [parsed.body, extra.join("\n")].filter(Boolean).join("\n\n") } : parsed;
+      const header = parseHeaderKeepingFields(dropDiffstat(headerOf(text)));
       const num = String(i + 1).padStart(4, "0");
       mails.push({
         file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,

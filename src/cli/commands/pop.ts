@@ -21,7 +21,7 @@ export default defineCommand({
       sink.done();
       // As hg's qpop: nothing to pop is a refusal (exit 12), so `while pq pop; do ...; done` ends; pop -a stays repeatable.
       if (!report.popped.length && !report.top && !args.all) {
-        if (target !== undefined && !(target === "0" && !stack.series().some((e) => e.name === "0")))
+        if (target !== undefined && !stack.meansNothing(target))
           throw new PqError("refused", `${stack.resolve(target)} is not applied (no patch is)`, ["pq push NAME applies up to it"]);
         throw new PqError("refused", "no patches applied", ["pq push applies the next one; pq series lists them"]);
       }

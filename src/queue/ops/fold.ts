@@ -4,7 +4,7 @@
  * result, all in one transaction with the folded files moved to the trash.
  */
 import { PqError } from "../../errors.js";
-import { parseHeader, rewriteHeader, unmodelledFields, type PatchHeader } from "../../mail/header.js";
+import { parseHeader, parseHeaderKeepingFields, rewriteHeader, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
@@ -44,15 +44,14 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
     updated.renames!.push(...app.renames);
     // Fields the header model does not hold (DEP-3's Origin:, Last-Update:) stay in the folded message.
-    const folded = parseHeader(headerOf(text));
-    const extra = unmodelledFields(dropDiffstat(headerOf(text)));
-    headers.push(extra.length ? { ...folded, body: [folded.body, extra.join("\n")].filter(Boolean).join("\n\n") } : folded);
+    headers.push(parseHeaderKeepingFields(dropDiffstat(headerOf(text))));
   }
   if (!updated.renames!.length) delete updated.renames;
   tx.state.applied[tx.state.applied.length - 1] = updated;
   // The top patch is rewritten from the tree as the fold leaves it (a refresh, planned).
   const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
-  const own = parseHeader(headerOf(tx.patchText(top.name)));
+  const ownHeader = dropDiffstat(headerOf(tx.patchText(top.name)));
+  const own = parseHeader(ownHeader);
   const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
   // The folded patches' authors stay on the result, as the kernel credits joint work.
   const credits = [...new Set(headers.map((h) => h.author).filter((a): a is string => Boolean(a) && a !== own.author))]
@@ -61,7 +60,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (opts.message) refuseDiffInMessage(opts.message);
   const message = opts.message ? splitMessage(opts.message) : { body };
   if (credits.length) message.body = [message.body, credits.join("\n")].filter(Boolean).join("\n\n");
-  const header = rewriteHeader(dropDiffstat(headerOf(tx.patchText(top.name))), { ...own, ...message });
+  const header = rewriteHeader(ownHeader, { ...own, ...message });
   const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
   tx.writePatch(top.name, text);
   updated.files = plan.files;
