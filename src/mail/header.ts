@@ -202,8 +202,9 @@ export function formatHeader(h: PatchHeader): string {
 function unmodelledFields(header: string): string[] {
   const lines = toUtf8(header).replace(/\r\n/g, "\n").split("\n");
   if (isMboxSeparator(lines[0])) lines.shift();
-  if (lines[0] === "# HG changeset patch") return [];
   const { fields } = headerFields(lines);
+  // Only a DEP-3 header's fields are the patch's: a mail's others (MIME-Version:, Message-Id:) are its transport's.
+  if (!isDep3(fields)) return [];
   const modelled = new Set(["from", "subject", "date", "description", "x-committer"]);
   let authorSeen = false;
   const out: string[] = [];

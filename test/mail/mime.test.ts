@@ -196,4 +196,23 @@ describe("Debian's DEP-3 patch headers", () => {
     expect(text).toBe("From: Bob Roe <bob@example.org>\n\nFix the frobnicator\n\nIt frobbed twice.\n");
     expect(parseHeader(text)).toMatchObject({ subject: "Fix the frobnicator", body: "It frobbed twice." });
   });
+
+  it("a mail's transport headers (MIME-Version:, Message-Id:) are not taken into an exported mail's message", async () => {
+    const tree = makeRepo({ f: "1\n2\n3\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    write(
+      tree,
+      "patches/mail.patch",
+      "From: Jane Roe <jane@example.org>\nSubject: [PATCH] Fix two\nMessage-Id: <1@example.org>\nMIME-Version: 1.0\n\nWhy.\n---\n--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
+    );
+    write(tree, "patches/series", "mail.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    const out = tempDir("pq-mails-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
+    const mail = read(out, "0001-mail.patch");
+    expect(mail).toContain("\nWhy.\n");
+    expect(mail).not.toContain("Message-Id: <1@example.org>");
+  });
 });
