@@ -69,5 +69,12 @@ export function judgeExitCode(code: number, cmd: string): Judgement {
   if (code === 0) return "good";
   if (code === 125) return "skip";
   if (code >= 1 && code <= 127) return "bad";
-  throw new PqError("usage", `bisect aborted: "${cmd}" exited with ${code} (above 127 means abort, as in git bisect run)`);
+  // The command asked to stop (or died of a signal, which a shell reports as 128+N): not a
+  // usage error, and no verdict; the bisection stops where it is, as git bisect run does.
+  throw new PqError(
+    "refused",
+    `bisect aborted: "${cmd}" exited with ${code} (above 127 means abort, as in git bisect run)`,
+    ["make the command exit 0 (good), 1-127 (bad) or 125 (cannot test), then run pq bisect again"],
+    { command: cmd, exitCode: code },
+  );
 }

@@ -43,6 +43,8 @@ export interface CiReport {
   version: 1;
   /** Identifies the series that was run (sha1 of the series and patch bytes). */
   queueId: string;
+  /** Identifies the base tree (its files' paths, modes and bytes); absent in reports of pq before December 3. */
+  baseId?: string;
   backends: string[];
   states: StateInfo[];
   cells: Cell[];
@@ -78,6 +80,8 @@ export function mergeReports(reports: CiReport[]): CiReport {
   for (const r of reports) {
     if (r.queueId !== first.queueId) throw new Error(`reports are from different series (${r.queueId} vs ${first.queueId})`);
     if (r.backends.join() !== first.backends.join()) throw new Error("reports ran different backends");
+    const base = reports.find((other) => other.baseId !== undefined && r.baseId !== undefined && other.baseId !== r.baseId);
+    if (base) throw new Error(`reports are of the same series over different base trees (${r.baseId} vs ${base.baseId})`);
   }
   const seen = new Set<string>();
   const cells: Cell[] = [];
@@ -89,9 +93,11 @@ export function mergeReports(reports: CiReport[]): CiReport {
       cells.push(c);
     }
   const shards = reports.map((r) => r.shard).filter(Boolean);
+  const baseId = reports.find((r) => r.baseId !== undefined)?.baseId;
   const merged: CiReport = {
     version: 1,
     queueId: first.queueId,
+    ...(baseId !== undefined ? { baseId } : {}),
     backends: first.backends,
     states: first.states,
     cells: sortCells(cells, first.backends),

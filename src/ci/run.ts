@@ -124,6 +124,7 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
     const report: CiReport = {
       version: 1,
       queueId: scratch.queueId,
+      baseId: scratch.baseId,
       backends,
       states,
       cells: sortCells(cells, backends),

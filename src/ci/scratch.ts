@@ -4,7 +4,7 @@
  * base) or of any queue over any tree (--queue/--tree).
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
@@ -20,6 +20,8 @@ export interface ScratchStack {
   /** Pushable patches in order: state k is after the first k of them. */
   patches: string[];
   queueId: string;
+  /** Identifies the base tree the states are built on (sha1 of its files' paths, modes and bytes). */
+  baseId: string;
   dispose(): void;
 }
 
@@ -147,11 +149,40 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         .update("\0")
         .update(readText(stack.patchPath(name)) ?? "", "latin1")
         .update("\0");
-    return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), dispose };
+    return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), baseId: baseTreeId(dir, stack.queueDir), dispose };
   } catch (e) {
     dispose();
     throw e;
   }
+}
+
+/**
+ * The base tree's identity, for telling shard reports of different trees apart: every file
+ * under `dir` but git's and pq's own directories and the queue (when it lives inside), by
+ * path, executable bit (or link target) and content. The scratch copy is at the base when
+ * this runs (popped, or not yet pushed).
+ */
+export function baseTreeId(dir: string, queueDir: string): string {
+  const hash = createHash("sha1");
+  const skip = new Set([join(dir, ".git"), join(dir, ".pq"), resolve(queueDir)]);
+  const walk = (at: string, prefix: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const full = join(at, entry.name);
+      if (skip.has(full)) continue;
+      const path = prefix + entry.name;
+      if (entry.isDirectory()) walk(full, `${path}/`);
+      else if (entry.isSymbolicLink()) hash.update(`l ${path}\0${readlinkSync(full)}\0`);
+      else if (entry.isFile()) {
+        const executable = (statSync(full).mode & 0o111) !== 0;
+        hash
+          .update(`${executable ? "x" : "f"} ${path}\0`)
+          .update(readFileSync(full))
+          .update("\0");
+      }
+    }
+  };
+  walk(dir, "");
+  return hash.digest("hex").slice(0, 16);
 }
 
 /**

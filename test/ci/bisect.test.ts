@@ -47,6 +47,10 @@ describe("bisect search", () => {
     expect(judgeExitCode(1, "x")).toBe("bad");
     expect(judgeExitCode(127, "x")).toBe("bad");
     expect(() => judgeExitCode(128, "x")).toThrow(/abort/);
+    // An abort is no usage error: exit 12, with the command and its code as data.
+    expect(() => judgeExitCode(130, "x")).toThrow(
+      expect.objectContaining({ code: "refused", exitCode: 12, data: { command: "x", exitCode: 130 } }),
+    );
   });
 });
 

@@ -40,6 +40,11 @@ describe("ci reports", () => {
     expect(() => mergeReports([shards[0], shards[0]])).toThrow(/appears in two reports/);
     expect(() => mergeReports([shards[0], { ...shards[1], queueId: "other" }])).toThrow(/different series/);
     expect(mergeReports([shards[0]]).shard).toMatch(/^partial/);
+    // The same series over two base trees; a report without a base id (pq before December 3) is taken.
+    expect(() => mergeReports([{ ...shards[0], baseId: "1111" }, { ...shards[1], baseId: "2222" }, shards[2]])).toThrow(
+      /different base trees/,
+    );
+    expect(mergeReports([{ ...shards[0], baseId: "1111" }, shards[1], { ...shards[2], baseId: "1111" }]).baseId).toBe("1111");
   });
 
   it("JUnit stays well-formed when a failure's reason holds control characters (a kernel's panic text)", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -142,6 +142,29 @@ describe("pq ci and pq bisect from the command line", () => {
     expect((await pq(root, "build", "--tree", "kernel-model", "-j", "0")).code).toBe(2);
     expect((await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--timeout", "-1")).code).toBe(2);
   });
+
+  it("ci merge refuses shards of one series run over different base trees", async () => {
+    const queue = seriesPrefix(join(root, "queue"), 3, join(out, "queue-base"));
+    const other = join(out, "tree-other");
+    cpSync(join(root, "kernel-model"), other, { recursive: true });
+    write(other, "kernel/panic.c", readFileSync(join(other, "kernel/panic.c"), "utf8") + "int tester_base_diff(void) { return 5; }\n");
+    const shard = async (tree: string, k: number, file: string) => {
+      const r = await pq(root, "ci", "--queue", queue, "--tree", tree, "--run", "true", "--shard", `${k}/2`, "--json", join(out, file));
+      expect(r.code, r.err).toBe(0);
+    };
+    await shard("kernel-model", 1, "base-1.json");
+    await shard("kernel-model", 2, "base-2.json");
+    await shard(other, 2, "other-2.json");
+    const ids = ["base-1.json", "base-2.json", "other-2.json"].map((f) => JSON.parse(readFileSync(join(out, f), "utf8")).baseId);
+    expect(ids[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+    const same = await pq(out, "ci", "merge", "base-1.json", "base-2.json");
+    expect(same.code, same.err).toBe(0);
+    const mixed = await pq(out, "ci", "merge", "base-1.json", "other-2.json");
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toContain("different base trees");
+  }, 60_000);
 
   it("bisect --run names the first bad patch, with its author, and exits 1", async () => {
     const tree = tempDir("pq-bisect-cli-tree-");
