@@ -17,9 +17,10 @@ import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { readText } from "../tree/files.js";
-import type { OpContext } from "./ops/context.js";
+import { differFromHead, type OpContext } from "./ops/context.js";
 import { planPush } from "./ops/push.js";
 import { entriesAt } from "./rebase-base.js";
+import type { Version } from "./state.js";
 
 export interface QuiltStack {
   /** The patches quilt has applied, bottom first. */
@@ -98,11 +99,18 @@ function backupsOf(tree: string, patch: string): string[] {
   }
 }
 
+export interface QuiltTakeover {
+  /** The patches taken over as applied. */
+  taken: string[];
+  /** Files whose version at HEAD is not the one below the patches: HEAD already holds their changes. */
+  inHead: string[];
+}
+
 /**
  * Plans the takeover: the base from quilt's backups, the applied patches pushed on it, a
- * check that this reproduces the tree, and the removal of .pc/. Returns the patches taken.
+ * check that this reproduces the tree, and the removal of .pc/.
  */
-export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Promise<string[]> {
+export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Promise<QuiltTakeover> {
   const { tx } = ctx;
   const series = tx.series().names();
   const way = "quilt pop -a (quilt refresh first, if its top patch has changes to keep), then pq push to apply them with pq";
@@ -155,5 +163,11 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   }
   // Every file under .pc/ goes, so that quilt no longer thinks it has patches applied.
   for (const path of filesUnder(join(ctx.tree, PC))) tx.ws.set(`${PC}/${path}`, null, false);
-  return quilt.applied;
+  // A tree committed with its patches applied (dgit's way, or a git commit -a after quilt
+  // push): HEAD already holds them, and pq pop would leave a revert of HEAD in the tree, so
+  // pop refuses. Said now, while pq undo can still give the tree back to quilt.
+  const below = new Map<string, Version>();
+  for (const record of tx.state.applied) for (const path in record.files) if (!below.has(path)) below.set(path, record.files[path].pre);
+  const inHead = await differFromHead(ctx, below, { remember: false });
+  return { taken: quilt.applied, inHead };
 }

@@ -40,7 +40,7 @@ import {
   type Version,
 } from "./state.js";
 import { Transaction } from "./transaction.js";
-import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint } from "./quilt-takeover.js";
+import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
@@ -177,7 +177,9 @@ export class Stack {
     const stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
     if (quilt) {
       try {
-        stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) => planQuiltTakeover(ctx, quilt));
+        stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) =>
+          planQuiltTakeover(ctx, quilt),
+        );
       } catch (e) {
         // A transaction that stopped half way left its journal: the next command completes it.
         if (existsSync(statePaths(tree).journal)) throw e;
@@ -192,8 +194,8 @@ export class Stack {
     return stack;
   }
 
-  /** The patches `init` took over from quilt (applied, as quilt had them), if any. */
-  takenOverFromQuilt: string[] = [];
+  /** What `init` took over from quilt: the patches (applied, as quilt had them), and files HEAD already holds them in. */
+  takenOverFromQuilt: QuiltTakeover = { taken: [], inHead: [] };
 
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);

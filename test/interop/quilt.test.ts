@@ -150,6 +150,30 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(sources(snapshot(tree))).toEqual(baseTree);
   });
 
+  it("warns at takeover when HEAD already holds the applied patches (a tree committed with them applied), and the way it gives works", async () => {
+    const { tree, baseTree } = quiltStack();
+    write(tree, ".gitignore", ".pc/\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "patches applied, as dgit commits them");
+    const init = await pq(tree, "init");
+    expect(init.code, init.err).toBe(0);
+    expect(init.err).toContain("HEAD already holds the applied patches' changes to drivers/new/port.c, drivers/serial.c, README");
+    expect((await pq(tree, "pop")).code).toBe(12);
+    // The way out it names: quilt gets its state back, pops, and the tree is committed without the patches.
+    expect((await pq(tree, "undo")).code).toBe(0);
+    quilt(tree, "pop", "-a");
+    git(tree, "add", "-A");
+    git(tree, "reset", "-q", "--", ".pc");
+    git(tree, "commit", "-qm", "patches unapplied");
+    expect(sources(snapshot(tree))).toEqual({ ...baseTree, ".gitignore": ".pc/\n" });
+    expect(init.err).toContain(
+      "pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's .pc/ (git add -A; git reset -q -- .pc; git commit), then pq push -a",
+    );
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    // An ordinary takeover (HEAD below the patches) says nothing of the kind: the test above.
+  });
+
   it("a stack made before quilt pushed: pq push over quilt's changes names quilt, not git stash", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

@@ -31,10 +31,17 @@ export default defineCommand({
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${stack.series().length} patches in its series)`,
     );
-    const taken = stack.takenOverFromQuilt;
+    const { taken, inHead } = stack.takenOverFromQuilt;
     if (taken.length) {
       io.out(
         `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}, as applied patches of this stack; quilt's ${QUILT_STATE_DIR}/ is removed (pq undo brings it back)`,
+      );
+    }
+    if (inHead.length) {
+      const files = `${inHead.slice(0, 5).join(", ")}${inHead.length > 5 ? ", ..." : ""}`;
+      io.err(
+        `pq: warning: HEAD already holds the applied patches' changes to ${files} (the tree was committed with them applied): pq pop will refuse, since it would leave those commits reverted in the tree\n` +
+          `  to work on the patches with pq: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
       );
     }
   },

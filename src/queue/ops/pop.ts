@@ -10,6 +10,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
+import { QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { backupFiles, differFromHead, namesNothing, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -164,7 +165,7 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
     rootOnly
       ? [
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
-          "if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, git commit -a, then pq push -a",
+          `if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
         ]
       : [
           "were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq pop",
