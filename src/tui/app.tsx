@@ -22,7 +22,7 @@ import { usePreview } from "./use-preview.js";
 import { useStack } from "./use-stack.js";
 import { parseMouse, useTerminalSize } from "./use-terminal.js";
 import { findMatch } from "./search.js";
-import { isPaste, pastedLine, splitChunk } from "./key-chunk.js";
+import { PASTE_END, PASTE_START, pastedLine, splitChunk } from "./key-chunk.js";
 
 export interface AppProps {
   stack: Stack;
@@ -183,7 +183,31 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     };
   };
 
+  /** Text between the terminal's bracketed-paste marks, while a paste is arriving (null otherwise). */
+  const pasteRef = useRef<string | null>(null);
+
   const handleKey = (input: string, key: Key): void => {
+    // A paste (run.tsx turns bracketed paste on) is text, whatever it holds: typed into an open
+    // prompt (its line breaks as spaces, nothing submitted), never run as keys. Only the
+    // terminal's marks say what is a paste: keys typed ahead or sent in one burst ("cnewp",
+    // Enter, "msg", Enter) are keys, Enters included.
+    if (input === PASTE_START) {
+      pasteRef.current = "";
+      return;
+    }
+    if (pasteRef.current !== null) {
+      if (input !== PASTE_END) {
+        pasteRef.current += key.return ? "\n" : key.tab ? "\t" : input;
+        return;
+      }
+      const text = pasteRef.current;
+      pasteRef.current = null;
+      if (promptRef.current) {
+        typeInto(promptRef.current, pastedLine(text));
+        redraw();
+      } else if (text) say(`a paste of ${text.length} characters was not taken as keys`);
+      return;
+    }
     // Too small to show the cursor row: only quitting, nothing acts on a patch unseen.
     if (tooSmall) {
       if (input === "q" || (key.ctrl && input === "c")) void quit().then(() => exit());
@@ -214,14 +238,6 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       return;
     }
     if (input.length > 1 && !key.ctrl && !key.meta) {
-      // A paste is text: typed into an open prompt (nothing submitted), never run as keys.
-      if (isPaste(input)) {
-        if (promptRef.current) {
-          typeInto(promptRef.current, pastedLine(input));
-          redraw();
-        } else say(`a paste of ${input.length} characters was not taken as keys`);
-        return;
-      }
       // Keys that arrive in one chunk ("jjj", "[[", tmux send-keys "pp") come as one string.
       const keys = splitChunk(input);
       if (keys.length > 1) {

@@ -70,15 +70,12 @@ function sequenceKey(sequence: string): [string, Key] {
 }
 
 /**
- * A chunk that is text rather than keys: lines (a line break with more after it), or words
- * (a space in several characters). Keys typed fast ("jjj", "cname" and Enter) are neither.
- * A paste into a prompt is typed into it (its line breaks as spaces, nothing submitted);
- * outside a prompt it is not run as keys.
+ * Bracketed paste (turned on by run.tsx): the terminal marks pasted text with these, and ink
+ * hands each mark over alone, its ESC removed. Only marked text is a paste: a burst of keys
+ * (typed ahead while the TUI was busy, or coalesced by ssh or tmux) is keys, Enter included.
  */
-export function isPaste(input: string): boolean {
-  if (input.includes("\x1b")) return false;
-  return /[\r\n][^]/.test(input) || (input.length > 3 && input.includes(" "));
-}
+export const PASTE_START = "[200~";
+export const PASTE_END = "[201~";
 
 /** Pasted text as one line for a prompt: line breaks become spaces, other control characters go. */
 export function pastedLine(input: string): string {

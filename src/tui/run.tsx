@@ -1,13 +1,16 @@
 /**
  * Starts the TUI on the real terminal: the alternate screen (the shell's scrollback stays
- * as it was), mouse wheel reports on, and a clean hand-over of the terminal to $EDITOR.
+ * as it was), mouse wheel reports and bracketed paste on, and a clean hand-over of the terminal to $EDITOR.
  */
 import React from "react";
 import { render } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { App } from "./app.js";
-import { MOUSE_OFF, MOUSE_ON } from "./use-terminal.js";
+import { MOUSE_OFF, MOUSE_ON, PASTE_OFF, PASTE_ON } from "./use-terminal.js";
 
+// The TUI's input modes: mouse wheel reports and bracketed paste (pasted text marked as such).
+const INPUT_ON = MOUSE_ON + PASTE_ON;
+const INPUT_OFF = PASTE_OFF + MOUSE_OFF;
 const ALT_ON = "\x1b[?1049h\x1b[2J\x1b[H";
 const ALT_OFF = "\x1b[?1049l";
 const CURSOR_SHOW = "\x1b[?25h";
@@ -15,20 +18,20 @@ const CURSOR_HIDE = "\x1b[?25l";
 
 export async function runTui(stack: Stack, startMessage: string | null = null): Promise<void> {
   const { stdin, stdout } = process;
-  const restore = () => stdout.write(MOUSE_OFF + ALT_OFF + CURSOR_SHOW);
-  stdout.write(ALT_ON + MOUSE_ON);
+  const restore = () => stdout.write(INPUT_OFF + ALT_OFF + CURSOR_SHOW);
+  stdout.write(ALT_ON + INPUT_ON);
   process.once("exit", restore);
 
   // The editor gets a cooked terminal and the normal screen; the TUI redraws from a clean
   // alternate screen afterwards (the next frame repaints everything from the top).
   const suspend = <T,>(fn: () => T): T => {
-    stdout.write(MOUSE_OFF + ALT_OFF + CURSOR_SHOW);
+    stdout.write(INPUT_OFF + ALT_OFF + CURSOR_SHOW);
     if (stdin.isTTY) stdin.setRawMode(false);
     try {
       return fn();
     } finally {
       if (stdin.isTTY) stdin.setRawMode(true);
-      stdout.write(ALT_ON + MOUSE_ON + CURSOR_HIDE);
+      stdout.write(ALT_ON + INPUT_ON + CURSOR_HIDE);
     }
   };
 

@@ -8,6 +8,9 @@ import { useStdout } from "ink";
 
 export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
 export const MOUSE_OFF = "\x1b[?1006l\x1b[?1000l";
+/** Bracketed paste: pasted text arrives between ESC[200~ and ESC[201~ (key-chunk.ts). */
+export const PASTE_ON = "\x1b[?2004h";
+export const PASTE_OFF = "\x1b[?2004l";
 
 export interface Size {
   columns: number;

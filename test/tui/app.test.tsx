@@ -445,15 +445,31 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /message for m1:/);
     await tick();
     // A paste of two paragraphs whose words are all keys (O p o P u ...): none runs.
-    ui.stdin.write("Fix the frobnicator\n\nOn top of that, Pop it all and push a couple.");
+    // The terminal marks it (bracketed paste, which the TUI turns on).
+    ui.stdin.write("\x1b[200~Fix the frobnicator\n\nOn top of that, Pop it all and push a couple.\x1b[201~");
     await tick(100);
     ui.stdin.write("\r");
     await settle(ui.lastFrame, /created m1/);
     expect(stack.applied()).toEqual(["m1"]);
-    expect(read(join(dir, "patches"), "m1")).toContain("Fix the frobnicator");
+    expect(read(join(dir, "patches"), "m1")).toContain("Fix the frobnicator  On top of that, Pop it all and push a couple.");
+    // Outside a prompt a paste is not run as keys either.
+    ui.stdin.write("\x1b[200~oooo pppp\x1b[201~");
+    await settle(ui.lastFrame, /a paste of 9 characters was not taken as keys/);
     const ops = stack.recentOperations().entries.map((e) => e.op);
-    // Nothing after the new patch: no push, pop or undo ran from the paste.
+    // Nothing after the new patch: no push, pop or undo ran from the pastes.
     expect(ops[0]).toBe("new m1");
+    expect(stack.applied()).toEqual(["m1"]);
+  });
+
+  it("keys sent in one burst are keys, Enters and spaces included: a prompt answered and submitted (tui-2 #6)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    // What tmux send-keys, ssh or a busy TUI deliver as one read: c, a name, Enter, a message with a space, Enter.
+    ui.stdin.write("cnewp\rfirst words\r");
+    await settle(ui.lastFrame, /created newp/);
+    expect(stack.applied()).toEqual(["newp"]);
+    expect(read(join(dir, "patches"), "newp")).toContain("first words");
   });
 
   it("[[ in one read moves the patch up twice", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPaste, pastedLine, splitChunk } from "../../src/tui/key-chunk.js";
+import { pastedLine, splitChunk } from "../../src/tui/key-chunk.js";
 
 describe("a chunk of keys split as the terminal sent them", () => {
   it("splits brackets, letters and escape sequences one key each", () => {
@@ -19,12 +19,7 @@ describe("a chunk of keys split as the terminal sent them", () => {
     expect(splitChunk("a😀b").map(([k]) => k)).toEqual(["a", "😀", "b"]);
   });
 
-  it("tells pasted text from fast keys", () => {
-    expect(isPaste("Fix the frobnicator\n\nOn top of that, Pop it all")).toBe(true);
-    expect(isPaste("fix [bug] here\r")).toBe(true);
-    expect(isPaste("jjjj")).toBe(false);
-    expect(isPaste("cname\r")).toBe(false);
-    expect(isPaste("pp")).toBe(false);
+  it("makes pasted text one line for a prompt", () => {
     expect(pastedLine("Fix it\r\n\r\nbody\x07 text\n")).toBe("Fix it  body text");
   });
 });
