@@ -7,8 +7,8 @@ import React, { useCallback, useEffect, useMemo, useReducer, useRef, useState } 
 import { Box, Text, useApp, useInput, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { stackActions, type Suspend } from "./actions.js";
-import { errorView } from "./error-view.js";
-import { HelpOverlay, helpLayout } from "./help-overlay.js";
+import { errorLines, errorView } from "./error-view.js";
+import { HelpOverlay, helpLayout, type OverlayText } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
 import { LogPane } from "./log-pane.js";
 import { PreviewPane } from "./preview-pane.js";
@@ -55,7 +55,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     focusRef.current = f;
     redraw();
   };
-  const [help, setHelp] = useState(false);
+  /** The overlay in the panes' place: the keys (?), or the last error in full (!). */
+  const [help, setHelp] = useState<false | "keys" | "error">(false);
   const [helpOffset, setHelpOffset] = useState(0);
   const promptRef = useRef<PromptState | null>(null);
   const prompt = promptRef.current;
@@ -183,6 +184,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     };
   };
 
+  /** The last error, whole, for the overlay `!` opens (the status lines show what fits). */
+  const overlayText: OverlayText | undefined =
+    help === "error" && view.error
+      ? { title: "the last error", lines: errorLines(view.error, size.columns - 2).map((text) => ({ text })) }
+      : undefined;
+
   /** Text between the terminal's bracketed-paste marks, while a paste is arriving (null otherwise). */
   const pasteRef = useRef<string | null>(null);
 
@@ -215,7 +222,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     }
     if (help) {
       // A help that does not fit scrolls; any other key closes it.
-      const { maxOffset } = helpLayout(size.columns, paneHeight);
+      const { maxOffset } = helpLayout(size.columns, paneHeight, overlayText);
       const down = key.downArrow || input === "j" || input === " " || key.pageDown;
       const up = key.upArrow || input === "k" || key.pageUp;
       if (maxOffset && (down || up))
@@ -256,8 +263,11 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       // The screen stays until a running operation ends; queued ones are dropped.
       if (busyRef.current) say("quitting when the running operation ends (operations queued after it are dropped)");
       void quit().then(() => exit());
-    } else if (input === "?") setHelp(true);
-    else if (key.escape) {
+    } else if (input === "?") setHelp("keys");
+    else if (input === "!") {
+      if (view.error) setHelp("error");
+      else say("no error to show");
+    } else if (key.escape) {
       setShowLog(false);
       say(null);
     } else if (key.tab) setFocus(focusRef.current === "series" ? "preview" : "series");
@@ -365,7 +375,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     <Box flexDirection="column" width={size.columns} height={rows}>
       <HeaderBar view={view} queue={stack.queueDir} sync={sync} width={size.columns} theme={theme} />
       {help ? (
-        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} offset={helpOffset} />
+        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} offset={helpOffset} text={overlayText} />
       ) : wide ? (
         <Box flexDirection="row" height={paneHeight}>
           {series}

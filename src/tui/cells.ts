@@ -50,3 +50,35 @@ export function fit(text: string, width: number): string {
   }
   return out + " ".repeat(width - used);
 }
+
+/**
+ * Text broken into lines of at most `width` cells: at spaces where it can be, inside a word
+ * only when the word alone is wider than a line. `indent` starts every line after the first.
+ */
+export function wrapCells(text: string, width: number, indent = ""): string[] {
+  const lines: string[] = [];
+  let line = "";
+  let used = 0;
+  const indentWidth = cellWidth(indent);
+  const room = Math.max(1, width);
+  const newLine = () => {
+    lines.push(line.replace(/ +$/, ""));
+    line = indent;
+    used = indentWidth;
+  };
+  for (const word of text.split(/(?<= )/)) {
+    const w = cellWidth(word.replace(/ +$/, ""));
+    if (used + w > room && used > indentWidth) newLine();
+    for (const ch of word) {
+      const cw = cellsOf(ch.codePointAt(0)!);
+      if (used + cw > room && used > indentWidth) {
+        if (ch === " ") continue;
+        newLine();
+      }
+      line += ch;
+      used += cw;
+    }
+  }
+  if (line.trim() || !lines.length) lines.push(line.replace(/ +$/, ""));
+  return lines;
+}

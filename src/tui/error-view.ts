@@ -4,6 +4,7 @@
  * carries one), never parsed out of the message text.
  */
 import type { PqError } from "../errors.js";
+import { wrapCells } from "./cells.js";
 
 /**
  * A PqError by shape, not by class: the CLI runs as one bundled file and loads the TUI's
@@ -37,4 +38,9 @@ export function errorView(e: unknown): ErrorView {
   }
   const err = e as Error;
   return { code: "internal", message: String(err?.message ?? e), details: [] };
+}
+
+/** The error as lines of at most `width` cells: "✗ message", then each detail indented. */
+export function errorLines(error: ErrorView, width: number): string[] {
+  return [...wrapCells(`✗ ${error.message}`, width, "  "), ...error.details.flatMap((d) => wrapCells(`  ${d}`, width, "    "))];
 }

@@ -11,9 +11,15 @@ const GROUPS: [string, string][] = [
   ["run", "Build, boot, ci"],
 ];
 
-interface HelpLine {
+export interface HelpLine {
   text: string;
   title?: boolean;
+}
+
+/** What an overlay shows instead of the keys: a title and its lines (the last error in full). */
+export interface OverlayText {
+  title: string;
+  lines: HelpLine[];
 }
 
 function helpLines(): HelpLine[] {
@@ -30,21 +36,37 @@ function helpLines(): HelpLine[] {
  * How the keys are laid out in a pane of this size: two columns when one does not fit and
  * two fit without cutting any description short; otherwise one column that scrolls.
  */
-export function helpLayout(width: number, height: number): { columns: number; rows: number; lines: HelpLine[]; maxOffset: number } {
-  const lines = helpLines();
+export function helpLayout(
+  width: number,
+  height: number,
+  text?: OverlayText,
+): { columns: number; rows: number; lines: HelpLine[]; maxOffset: number } {
+  const lines = text?.lines ?? helpLines();
   const rows = Math.max(1, height - 4); // border, title line and the hint line
   const longest = Math.max(...lines.map((l) => l.text.length));
-  const columns = lines.length > rows && lines.length <= rows * 2 && Math.floor((width - 2) / 2) >= longest + 1 ? 2 : 1;
+  const columns = !text && lines.length > rows && lines.length <= rows * 2 && Math.floor((width - 2) / 2) >= longest + 1 ? 2 : 1;
   const maxOffset = columns === 2 ? 0 : Math.max(0, lines.length - rows);
   return { columns, rows, lines, maxOffset };
 }
 
 /**
- * Every key, grouped; it takes the panes' place. When the keys do not fit, ↓/j/space and
- * ↑/k scroll it; any other key closes it.
+ * Every key, grouped (or the given text); it takes the panes' place. When the lines do not
+ * fit, ↓/j/space and ↑/k scroll it; any other key closes it.
  */
-export function HelpOverlay({ width, height, theme, offset = 0 }: { width: number; height: number; theme: Theme; offset?: number }) {
-  const { columns, rows, lines, maxOffset } = helpLayout(width, height);
+export function HelpOverlay({
+  width,
+  height,
+  theme,
+  offset = 0,
+  text,
+}: {
+  width: number;
+  height: number;
+  theme: Theme;
+  offset?: number;
+  text?: OverlayText;
+}) {
+  const { columns, rows, lines, maxOffset } = helpLayout(width, height, text);
   const from = Math.min(Math.max(0, offset), maxOffset);
   const shown = columns === 2 ? lines : lines.slice(from, from + rows);
   const perColumn = Math.ceil(shown.length / columns);
@@ -55,7 +77,7 @@ export function HelpOverlay({ width, height, theme, offset = 0 }: { width: numbe
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={theme.color("cyan")}>
       <Text bold color={theme.color("cyan")} wrap="truncate">
-        pq tui keys
+        {text?.title ?? "pq tui keys"}
       </Text>
       <Box flexDirection="row" height={rows}>
         {Array.from({ length: columns }, (_, c) => (

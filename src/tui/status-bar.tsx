@@ -8,6 +8,7 @@ import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
 import type { SyncStatus } from "./integrations.js";
 import { fit } from "./cells.js";
+import { errorLines } from "./error-view.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
@@ -70,16 +71,14 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     );
   }
   if (view.error) {
-    lines.push(
-      <Text key="err" color={c("red")} wrap="truncate">
-        ✗ {view.error.message}
-      </Text>,
-    );
-    for (const [i, d] of view.error.details.slice(0, STATUS_LINES - lines.length).entries()) {
+    // Wrapped over the lines there are; what does not fit is one key away (!).
+    const all = errorLines(view.error, width);
+    const room = STATUS_LINES - lines.length;
+    const shown = all.length > room ? [...all.slice(0, room - 1), `${fit(all[room - 1], width - 13).trimEnd()}  (! for all)`] : all;
+    for (const [i, text] of shown.entries()) {
       lines.push(
-        <Text key={`d${i}`} color={c("red")} wrap="truncate">
-          {"  "}
-          {d}
+        <Text key={`e${i}`} color={c("red")} wrap="truncate">
+          {text}
         </Text>,
       );
     }

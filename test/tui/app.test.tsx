@@ -123,6 +123,37 @@ describe("pq tui: the stack from single keys", () => {
   });
 });
 
+describe("pq tui: a refusal longer than a line (tui-2 #8)", () => {
+  it("wraps over the status lines, and ! shows it whole", async () => {
+    const dir = makeRepo({ "a.txt": "a\nb\nc\n" });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    const long = `${"a-really-long-patch-name-".repeat(4)}end`;
+    await stack.newPatch(long, { message: "change b" });
+    write(dir, "a.txt", "a\nB\nc\n");
+    await stack.refresh();
+    await stack.pop({ all: true });
+    write(dir, "a.txt", "x\ny\nz\n");
+    git(dir, "commit", "-qam", "a.txt rewritten upstream");
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/1 applied/);
+    ui.stdin.write("p");
+    // The message's end, past the first line's 100 columns, is on screen.
+    let frame = await settle(ui.lastFrame, /does not apply \(nothing was changed\)/);
+    expect(frame).toContain(`✗ ${long.slice(0, 90)}`);
+    expect(frame).toContain("(! for all)");
+    ui.stdin.write("!");
+    frame = await settle(ui.lastFrame, /the last error/);
+    expect(frame).toContain("a.txt: Hunk #1 FAILED");
+    expect(frame).toContain("pq push --force applies the hunks that fit");
+    // Any other key closes it; the error stays in the status lines.
+    ui.stdin.write("x");
+    frame = await settle(ui.lastFrame, /1 U a-really/);
+    expect(frame).not.toContain("the last error");
+    expect(frame).toContain("(! for all)");
+  });
+});
+
 describe("pq tui: editing the series", () => {
   it("creates, renames, moves, guards, selects, folds and deletes patches from prompts", async () => {
     const { dir, stack } = await threePatches();

@@ -25,6 +25,16 @@ describe("a chunk of keys split as the terminal sent them", () => {
 });
 
 describe("series columns in terminal cells", () => {
+  it("wraps text at spaces by cells, a word wider than a line inside it", async () => {
+    const { wrapCells, cellWidth } = await import("../../src/tui/cells.js");
+    expect(wrapCells("one two three four", 9)).toEqual(["one two", "three", "four"]);
+    expect(wrapCells("one two three four", 9, "  ")).toEqual(["one two", "  three", "  four"]);
+    expect(wrapCells("abcdefghijkl", 5)).toEqual(["abcde", "fghij", "kl"]);
+    expect(wrapCells("名前名前 x", 5)).toEqual(["名前", "名前", "x"]);
+    expect(wrapCells("", 5)).toEqual([""]);
+    for (const line of wrapCells("a b ".repeat(50) + "名".repeat(30), 7, " ")) expect(cellWidth(line)).toBeLessThanOrEqual(7);
+  });
+
   it("pads and cuts wide characters by the cells they take", async () => {
     const { fit } = await import("../../src/tui/cells.js");
     expect(fit("ünï-名前", 10)).toBe("ünï-名前  ");
