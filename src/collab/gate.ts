@@ -8,12 +8,13 @@ import { spawnSync } from "node:child_process";
 import { visible } from "../core/log-tail.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { renderMatrix } from "../ci/render.js";
 import { FAILING, RUN_COLUMN, type CiReport } from "../ci/report.js";
 import { runCi } from "../ci/run.js";
 import type { Stack } from "../queue/stack.js";
+import { validatePatchName } from "../queue/names.js";
 import { splitVersion } from "./queue-repo.js";
 import type { Gate, GateVerdict } from "./sync.js";
 import type { QueueVersion } from "./types.js";
@@ -23,7 +24,12 @@ const ALL = ["native", "xen", "vmi"];
 function writeQueue(dir: string, v: QueueVersion): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "series"), v.series, "latin1");
-  for (const [name, text] of Object.entries(v.patches)) writeFileSync(join(dir, name), text, "latin1");
+  for (const [name, text] of Object.entries(v.patches)) {
+    // A name may have directories (debian/foo.patch), and must stay inside (a pushed queue is anyone's).
+    validatePatchName(name);
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text, "latin1");
+  }
 }
 
 const key = (r: CiReport, state: number, backend: string) => `${r.states[state]?.patch ?? "(base tree)"}\0${backend}`;

@@ -4,7 +4,7 @@
  * the other's added Acked-by: both survive.
  */
 import { dropDiffstat } from "../queue/patch-text.js";
-import { formatHeader, parseHeader, type PatchHeader } from "../mail/header.js";
+import { parseHeader, rewriteHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 
 const TRAILER = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
 
@@ -29,7 +29,8 @@ function trailers(b: string[], o: string[], t: string[]): string[] {
 
 /**
  * Returns the merged header text and the fields both sides changed differently (ours is
- * kept for those). Unchanged headers come back byte for byte.
+ * kept for those). Unchanged headers come back byte for byte; a merged one is written over the
+ * form of one side (rewriteHeader), so a DEP-3 header stays DEP-3.
  */
 export function mergeHeaders(base: string, ours: string, theirs: string): { header: string; clashes: string[] } {
   if (ours === theirs || theirs === base) return { header: ours, clashes: [] };
@@ -51,5 +52,11 @@ export function mergeHeaders(base: string, ours: string, theirs: string): { head
     body: [message.value, trailers(sb.trailers, so.trailers, st.trailers).join("\n")].filter(Boolean).join("\n\n"),
   };
   if (ho.hg) merged.hg = ho.hg;
-  return { header: formatHeader(merged), clashes };
+  // Fields pq does not model (a DEP-3 header's Origin:, Forwarded:, Bug-Debian:) and the form of
+  // the header come from the side that changed them, or ours; changed on both sides differently,
+  // they clash. (A clean three-way merge of the header text, tried first by mergeQueues, keeps both.)
+  const [ub, uo, ut] = [base, ours, theirs].map((h) => unmodelledFields(dropDiffstat(h)).join("\n"));
+  if (uo !== ub && ut !== ub && uo !== ut) clashes.push("other fields");
+  const form = uo === ub && ut !== ub ? theirs : ours;
+  return { header: rewriteHeader(dropDiffstat(form), merged), clashes };
 }

@@ -8,15 +8,18 @@
  * applies exactly is regenerated (or rebased three-way from its own side), and what
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
-import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
+import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers } from "./header-merge.js";
-import { parseHeader, type PatchHeader } from "../mail/header.js";
-import { detectRenames, mergeGuards, mergeOrder, rewriteSeries } from "./series-merge.js";
+import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
+import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
 import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
 import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
 type Side = "base" | "ours" | "theirs";
+
+/** Series notes compared as what they say: none at all is the same as empty ones. */
+const notesKey = (n: SeriesNotes | undefined) => JSON.stringify([n?.before ?? [], n?.comment ?? ""]);
 
 interface Decision {
   id: string;
@@ -26,6 +29,10 @@ interface Decision {
   side: Side;
   sideName: string;
   text: string;
+  /** The comment and blank lines before its series line, and its line's own comment (three-way). */
+  notes?: SeriesNotes;
+  /** The -pN of the side the text came from (quilt's strip level; absent: 1). */
+  strip?: number;
   /** Both sides changed the diff: merged through the files' images. */
   /** base null: both sides added a patch of this name (merged as changes of the same files). */
   both?: { base: string | null; ours: string; theirs: string };
@@ -45,6 +52,25 @@ async function merge3(
   if (o === null || t === null) return { content: o ?? t, conflict: true };
   const r = await svc.mergeFile(o, b ?? "", t, labels);
   return { content: r.content, conflict: r.conflicts > 0 };
+}
+
+/**
+ * A header both sides changed: first three-way as text (git merge-file), which keeps every
+ * line either side changed, fields pq does not model included (a DEP-3 header's Origin:,
+ * Forwarded:); where the two edits touch the same lines, field by field (mergeHeaders).
+ */
+async function mergeHeaderTexts(
+  base: string,
+  ours: string,
+  theirs: string,
+  svc: MergeServices,
+): Promise<{ header: string; clashes: string[] }> {
+  const fielded = mergeHeaders(base, ours, theirs);
+  if (ours === theirs || theirs === base || ours === base) return fielded;
+  const [b, o, t] = [base, ours, theirs].map(dropDiffstat);
+  const text = await merge3(o, b, t, svc);
+  if (!text.conflict && text.content !== null) return { header: text.content, clashes: [] };
+  return fielded;
 }
 
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
@@ -87,6 +113,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     }
   }
 
+  // The lines of each series that are not patches: with the patch they precede (or its line), and after the last.
+  const parsed = { base: Series.parse(base.series), ours: Series.parse(ours.series), theirs: Series.parse(theirs.series) };
+  const notesOfSide = (side: Side) =>
+    new Map(parsed[side].annotated().map((a) => [a.entry.name, { before: a.notes.before ?? [], comment: a.notes.comment ?? "" }]));
+  const notesBy = { base: notesOfSide("base"), ours: notesOfSide("ours"), theirs: notesOfSide("theirs") };
+
   // What each patch becomes.
   const decisions = new Map<string, Decision>();
   /** Files of one side kept beside a same-named patch of the other (name conflicts). */
@@ -110,7 +142,16 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       notes.push(
         `${name}: guards changed on both sides (here "${go || "none"}", there "${gt || "none"}"): kept "${g.join(" ") || "none"}"; pq guard ${name} to choose`,
       );
-    const d = (side: Side, text: string, sideName: string): Decision => ({ id, name, guards: g, side, sideName, text });
+    const lineNotes = pick3(
+      notesBy.base.get(eb?.name ?? ""),
+      notesBy.ours.get(eo?.name ?? ""),
+      notesBy.theirs.get(et?.name ?? ""),
+      notesKey,
+    );
+    const d = (side: Side, text: string, sideName: string): Decision => {
+      const strip = byId[side].get(id)?.strip;
+      return { id, name, guards: g, side, sideName, text, notes: lineNotes, ...(strip !== undefined ? { strip } : {}) };
+    };
     if (eb && !eo && !et) continue;
     if (eb && (!eo || !et)) {
       const [keeper, kept, side] = eo ? [eo, to!, "ours" as const] : [et!, tt!, "theirs" as const];
@@ -152,7 +193,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (to === tt || tt === tb) decisions.set(id, d("ours", to!, eo!.name));
     else if (to === tb) decisions.set(id, d("theirs", tt!, et!.name));
     else {
-      const h = mergeHeaders(headerOf(tb!), headerOf(to!), headerOf(tt!));
+      const h = await mergeHeaderTexts(headerOf(tb!), headerOf(to!), headerOf(tt!), svc);
       const [db, dO, dt] = [diffOf(tb!), diffOf(to!), diffOf(tt!)];
       let dec: Decision;
       if (dO === dt || dt === db) dec = d("ours", joinHeaderAndDiff(h.header, dO), eo!.name);
@@ -201,15 +242,17 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   };
 
   const merged = new TreeSim(svc.baseFile);
-  const mergedEntries: SeriesEntry[] = [];
+  const mergedEntries: { entry: SeriesEntry; notes: SeriesNotes }[] = [];
   const patches: Record<string, string> = {};
   for (const [index, id] of order.entries()) {
     const dec = decisions.get(id)!;
-    const entry = { name: dec.name, guards: dec.guards };
-    mergedEntries.push(entry);
+    const entry: SeriesEntry = { name: dec.name, guards: dec.guards };
+    mergedEntries.push({ entry, notes: dec.notes ?? {} });
     const pushable = isPushable(entry, guards);
     let text = dec.text;
-    let app: Application = await merged.tryApply(text);
+    // A regenerated diff has a/ and b/ prefixes: its entry loses any other -pN.
+    let strip = dec.strip;
+    let app: Application = await merged.tryApply(text, strip ?? 1);
     let conflictFiles: string[] = [];
     if (dec.both) {
       // Both sides changed the diff: merge the images of every file either version touches.
@@ -239,6 +282,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           post.set(p, out.content);
         }
         text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches]));
+        strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
       } else if (!app.ok) {
@@ -256,6 +300,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       const inBase = byId.base.get(id);
       if (own?.exact || (inBase && (await sim("base")).runs.get(inBase.name)?.exact)) {
         text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(app.pre, app.post, app.filePatches));
+        strip = undefined;
         notes.push(`${dec.name}: regenerated (its context moved)`);
       }
     } else if (!app.ok && pushable) {
@@ -273,6 +318,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           post.set(p, r.content);
         }
         text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(pre, post, img.run.filePatches));
+        strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: rebased (it no longer applied as it was)`);
       } else {
@@ -293,6 +339,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       });
     }
     if (dec.conflict) conflicts.push(dec.conflict);
+    if (strip !== undefined && strip !== 1) entry.strip = strip;
     patches[dec.name] = text;
     if (pushable && app.ok) merged.commit(index, app.post);
   }
@@ -309,14 +356,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   for (const [f, text] of Object.entries(strays)) if (patches[f] === undefined) patches[f] = text;
 
-  const sameEntries = (a: SeriesEntry[]) =>
-    a.length === mergedEntries.length &&
-    a.every((e, i) => e.name === mergedEntries[i].name && e.guards.join(" ") === mergedEntries[i].guards.join(" "));
-  const series = sameEntries(entries.ours)
-    ? ours.series
-    : sameEntries(entries.theirs)
-      ? theirs.series
-      : rewriteSeries(ours.series, mergedEntries, renamed);
+  const trailing = pick3(parsed.base.trailing(), parsed.ours.trailing(), parsed.theirs.trailing(), (t) => JSON.stringify(t ?? [])) ?? [];
+  const series = buildMergedSeries(mergedEntries, trailing, [ours.series, theirs.series]);
   return { queue: { series, patches }, conflicts, notes, renamed };
 }
 
@@ -327,11 +368,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
  */
 function headerConflict(name: string, clashes: string[], ours: string, theirs: string, how: string): QueueConflict {
   const [ho, ht] = [ours, theirs].map((h) => parseHeader(dropDiffstat(h)));
-  const show = (h: PatchHeader, field: string) =>
+  const show = (h: PatchHeader, field: string, text: string) =>
     field === "message"
       ? splitTrailers(h.body).message.replace(/\n/g, "\n      ") || "(none)"
-      : String(h[field as "author" | "subject"] ?? "(none)");
-  const lines = clashes.map((f) => `  ${f}: yours "${show(ho, f)}", theirs "${show(ht, f)}"`);
+      : field === "other fields"
+        ? unmodelledFields(dropDiffstat(text)).join("; ") || "(none)"
+        : String(h[field as "author" | "subject"] ?? "(none)");
+  const lines = clashes.map((f) => `  ${f}: yours "${show(ho, f, ours)}", theirs "${show(ht, f, theirs)}"`);
   return {
     patch: name,
     kind: "header",

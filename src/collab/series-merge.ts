@@ -5,7 +5,7 @@
  * all of them are kept unless both sides did different things to the same patch.
  */
 import { diffOf } from "../queue/patch-text.js";
-import { Series, type SeriesEntry } from "../queue/series.js";
+import { Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 
 /** How alike two patches' diffs are: 1 for identical, else the share of common lines. */
 export function similarity(a: string, b: string): number {
@@ -146,22 +146,30 @@ export function mergeGuards(base: string[], ours: string[], theirs: string[]): s
 }
 
 /**
- * Our series text edited into the merged order: comments, blank lines and a patch line's
- * own comment stay where they were, instead of a series written anew.
+ * The merged series: its patches in the merged order, each with the comment and blank lines
+ * that go with it (SeriesNotes, merged three-way like the rest), then the trailing lines.
+ * When that is what one side's series already says, that side's bytes are kept.
  */
-export function rewriteSeries(oursText: string, merged: SeriesEntry[], renamed: Record<string, string>): string {
-  const series = Series.parse(oursText);
-  for (const [from, to] of Object.entries(renamed)) if (series.has(from) && !series.has(to)) series.rename(from, to);
-  const wanted = new Set(merged.map((e) => e.name));
-  for (const name of series.names()) if (!wanted.has(name)) series.remove(name);
+export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNotes }[], trailing: string[], sides: string[]): string {
+  const series = Series.empty();
   let prev: string | null = null;
-  for (const e of merged) {
-    const names = series.names();
-    const inPlace = names.indexOf(e.name) === (prev === null ? 0 : names.indexOf(prev) + 1);
-    if (!series.has(e.name)) series.insertAfter(prev, { name: e.name, guards: [] });
-    else if (!inPlace) series.move(e.name, prev);
-    series.setGuards(e.name, e.guards);
-    prev = e.name;
+  for (const { entry, notes } of merged) {
+    series.insertAfter(prev, entry, notes);
+    prev = entry.name;
   }
-  return series.serialize();
+  series.setTrailing(trailing);
+  const text = series.serialize();
+  return sides.find((side) => Series.parse(side).serialize() === text) ?? text;
+}
+
+/** Three-way choice of a value compared by `key`: theirs when ours did not change it, else ours. */
+export function pick3<T>(
+  base: T | undefined,
+  ours: T | undefined,
+  theirs: T | undefined,
+  key: (v: T | undefined) => string,
+): T | undefined {
+  if (ours === undefined) return theirs;
+  if (theirs === undefined) return ours;
+  return key(ours) === key(base) ? theirs : ours;
 }

@@ -26,11 +26,11 @@ export interface PatchRun extends Application {
   pushable: boolean;
 }
 
-/** Applies a patch text to files read through `get`; nothing is committed anywhere. */
-export async function applyText(text: string, get: (path: string) => Promise<string | null>): Promise<Application> {
+/** Applies a patch text (its paths with `strip` components to drop, quilt's -pN) to files read through `get`; nothing is committed anywhere. */
+export async function applyText(text: string, get: (path: string) => Promise<string | null>, strip = 1): Promise<Application> {
   let filePatches: FilePatch[];
   try {
-    filePatches = parsePatch(text).files;
+    filePatches = parsePatch(text, { strip }).files;
   } catch (e) {
     return { ok: false, exact: false, pre: new Map(), post: new Map(), failures: [(e as Error).message], filePatches: [] };
   }
@@ -97,8 +97,8 @@ export class TreeSim {
     return this.baseFile(path);
   }
 
-  tryApply(text: string): Promise<Application> {
-    return applyText(text, (p) => this.current(p));
+  tryApply(text: string, strip = 1): Promise<Application> {
+    return applyText(text, (p) => this.current(p), strip);
   }
 
   /** Make `post` the current content (the patch at `index` is applied). */
@@ -150,7 +150,7 @@ export async function simulateQueue(
       continue;
     }
     const pushable = isPushable(e, guards);
-    const app = await sim.tryApply(text);
+    const app = await sim.tryApply(text, e.strip ?? 1);
     sim.record(e.name, index, pushable, app);
     if (pushable && app.ok) sim.commit(index, app.post);
   }

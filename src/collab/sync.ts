@@ -223,7 +223,8 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
     if (known.patches[e.name] === text) continue;
     try {
-      parsePatch(text);
+      // Read as the series says (quilt's -pN): a -p0 patch has no a/ b/ to strip.
+      parsePatch(text, { strip: e.strip ?? 1 });
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [
@@ -485,25 +486,43 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
  */
 async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string): Promise<void> {
   const [mine, remote] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
-  if (appliedStackVouches(stack, mine, remote)) return;
-  const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
   const guards = stack.selectedGuards();
-  const sim = await simulateQueue(mine, svc.baseFile, guards, "your");
-  const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
-  if (!failing.length) return;
-  const before = remote ? await simulateQueue(remote, svc.baseFile, guards, "the remote's") : null;
-  const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
-  if (!broken) return;
-  const run = sim.runs.get(broken)!;
-  throw new PqError(
-    "apply-failed",
-    `${broken} does not apply in the queue you would push (a patch below it changed): nothing was pushed`,
-    [
-      ...run.failures.slice(0, 5),
-      `pq goto ${broken} (with --force it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`,
-    ],
-    { patch: broken, files: run.failures },
-  );
+  // A patch guarded off here is someone else's on: each guard the series turns on and this tree
+  // does not select is checked too, with that guard selected (at most 8; the paravirt queue has two).
+  const others = [
+    ...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.filter((g) => g.startsWith("+")).map((g) => g.slice(1)))),
+  ]
+    .filter((g) => !guards.includes(g))
+    .sort()
+    .slice(0, 8);
+  const selections: { guards: string[]; extra?: string }[] = [
+    ...(appliedStackVouches(stack, mine, remote) ? [] : [{ guards }]),
+    ...others.map((g) => ({ guards: [...guards, g], extra: g })),
+  ];
+  if (!selections.length) return;
+  const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
+  for (const selection of selections) {
+    const sim = await simulateQueue(mine, svc.baseFile, selection.guards, "your");
+    const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
+    if (!failing.length) continue;
+    const before = remote ? await simulateQueue(remote, svc.baseFile, selection.guards, "the remote's") : null;
+    const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
+    if (!broken) continue;
+    const run = sim.runs.get(broken)!;
+    // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
+    const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
+    const below = pushable[pushable.indexOf(broken) - 1];
+    const select = selection.extra ? `pq select ${selection.guards.join(" ")}, ` : "";
+    const reach = below
+      ? `${select}pq goto ${below}, then pq push --force ${broken}`
+      : `${select}pq pop -a, then pq push --force ${broken}`;
+    throw new PqError(
+      "apply-failed",
+      `${broken} does not apply in the queue you would push (a patch below it changed)${selection.extra ? ` when the guard ${selection.extra} is selected` : ""}: nothing was pushed`,
+      [...run.failures.slice(0, 5), `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`],
+      { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
+    );
+  }
 }
 
 /**

@@ -199,7 +199,7 @@ export function formatHeader(h: PatchHeader): string {
  * Last-Update:, a second Author:), one line each, as UTF-8: a fold keeps them in the message
  * of the patch it folds in, and a mail export in the message it sends.
  */
-function unmodelledFields(header: string): string[] {
+export function unmodelledFields(header: string): string[] {
   const lines = toUtf8(header).replace(/\r\n/g, "\n").split("\n");
   if (isMboxSeparator(lines[0])) lines.shift();
   const { fields } = headerFields(lines);

@@ -117,6 +117,18 @@ export class Series {
     return out;
   }
 
+  /** The comment and blank lines after the last patch (every line, in a series without patches). */
+  trailing(): string[] {
+    const last = this.lastPatchLine();
+    return this.lines.slice(last + 1).map((l) => (l.kind === "other" ? l.text : ""));
+  }
+
+  /** Replaces the lines after the last patch. */
+  setTrailing(lines: string[]): void {
+    const last = this.lastPatchLine();
+    this.lines.splice(last + 1, this.lines.length - last - 1, ...lines.map((text): SeriesLine => ({ kind: "other", text })));
+  }
+
   remove(name: string): void {
     this.lines.splice(this.lineOf(name), 1);
   }
@@ -183,6 +195,12 @@ export class Series {
   private lineOf(name: string): number {
     const i = this.lines.findIndex((l) => l.kind === "patch" && l.entry.name === name);
     if (i === -1) throw new PqError("not-found", `${name} is not in the series`);
+    return i;
+  }
+
+  private lastPatchLine(): number {
+    let i = this.lines.length - 1;
+    while (i >= 0 && this.lines[i].kind !== "patch") i--;
     return i;
   }
 

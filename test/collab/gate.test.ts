@@ -88,7 +88,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
     expect(remoteQueue(remote).series).toBe("comment.patch\npanic.patch\nanother.patch\n");
   }, 180_000);
 
-  it("a project that is not the kernel model gates by a command: hook install --run and sync --check --run", async () => {
+  it("a project that is not the kernel model gates by a command: hook install --run and sync --check --run (a patch in a directory)", async () => {
     const w = world();
     try {
       const check = "! grep -q BROKEN a.c";
@@ -99,11 +99,13 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const inst = await ok(w.root, "hook", "install", hooked, "--base", w.base, "--run", check);
       expect(inst.out).toContain(`checks each state with ${check}`);
       const ann = await join_(w, hooked, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "fine.patch", "-m", "a fine change");
+      await ok(ann.tree, "new", "debian/fine.patch", "-m", "a fine change");
       write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "line three\n"));
       await ok(ann.tree, "refresh");
       await ok(ann.tree, "commit", "-m", "fine");
       expect((await ok(ann.tree, "sync")).out).toContain("merged and pushed");
+      // A name with a directory (as Debian's queues have) goes through the gate and has a history (shared-3 #4, #10).
+      expect((await ok(ann.tree, "log", "debian/fine.patch")).out).toContain("fine");
 
       await ok(ann.tree, "new", "broken.patch", "-m", "breaks the check");
       write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 30\n", "BROKEN\n"));
@@ -113,13 +115,13 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(refused.code).toBe(11);
       expect(refused.err).toMatch(/2 +broken\.patch +FAIL/);
       expect(refused.err).toContain("newly failing: state 2 (broken.patch) by the command: fail");
-      expect(remoteQueue(hooked).series).toBe("fine.patch\n");
+      expect(remoteQueue(hooked).series).toBe("debian/fine.patch\n");
 
       // The same check on the contributor's side, before anything is pushed.
       const gated = await pq(ann.tree, "sync", "--check", "--run", check);
       expect(gated.code).toBe(1);
       expect(gated.out).toContain("newly failing: state 2 (broken.patch) by the command: fail");
-      expect(remoteQueue(hooked).series).toBe("fine.patch\n");
+      expect(remoteQueue(hooked).series).toBe("debian/fine.patch\n");
       // Without --run, sync --check names the tree and its own --run, not a temporary copy.
       const unbuildable = await pq(ann.tree, "sync", "--check");
       expect(unbuildable.code).toBe(12);

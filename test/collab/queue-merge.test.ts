@@ -5,6 +5,7 @@ import { mergeQueues } from "../../src/collab/queue-merge.js";
 import { mergeOrder } from "../../src/collab/series-merge.js";
 import { mergeHeaders } from "../../src/collab/header-merge.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
+import { validateIncoming } from "../../src/collab/sync.js";
 import type { MergeServices, QueueVersion } from "../../src/collab/types.js";
 import { cleanup, makeRepo } from "../helpers/repo.js";
 
@@ -243,5 +244,73 @@ describe("series comments", () => {
     const theirs = { series: "# core\np1 # the first\n\n# drivers\np2\nn\n", patches: { p1, p2, n } };
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.queue.series).toBe("# core\np1 #+xen # the first\n\n# drivers\np2\nn\n");
+  });
+
+  it("are kept from the side that added them, when the other side changed a patch (shared-3 #2)", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const refreshed = patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty"))]);
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const theirs = { series: "# upstream: 2.6.20\np1 # see LKML\n# the end\n", patches: { p1 } };
+    const ours = { series: "p1\n", patches: { p1: refreshed } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("# upstream: 2.6.20\np1 # see LKML\n# the end\n");
+    expect(r.queue.patches.p1).toBe(refreshed);
+    // And a patch added on our side keeps its place under their comments.
+    const n = patch("n", B, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 12, "twelve"))]);
+    const added = await mergeQueues(base, { series: "p1\nn # ours\n", patches: { p1, n } }, theirs, svc);
+    expect(added.queue.series).toBe("# upstream: 2.6.20\np1 # see LKML\nn # ours\n# the end\n");
+  });
+
+  it("keep a patch's -pN through a merge, and the merge applies it so (shared-3 #5)", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p0 = `From: ${B}\nSubject: p0\n\n--- a.c\n+++ a.c\n@@ -10 +10 @@\n-line 10\n+ten\n`;
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const theirs = { series: "p1\np0 -p0\n", patches: { p1, p0 } };
+    const ours = { series: "p1\n", patches: { p1: patch("one, renamed", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1\np0 -p0\n");
+    expect(r.queue.patches.p0).toBe(p0);
+    const sim = await simulateQueue(r.queue, async (path) => BASE_TREE[path] ?? null);
+    expect(sim.runs.get("p0")!.ok).toBe(true);
+    // A colleague's sync reads the incoming -p0 patch as -p0 (it refused it, exit 7, as a -p1 patch without prefixes).
+    expect(() => validateIncoming(theirs, base, "the remote's")).not.toThrow();
+    expect(() => validateIncoming({ series: "p1\np0\n", patches: { p1, p0 } }, base, "the remote's")).toThrow(/fewer than 2 components/);
+  });
+});
+
+describe("DEP-3 headers changed on both sides (shared-3 #1)", () => {
+  const diff = mod("a.c", BASE_TREE["a.c"], edit(BASE_TREE["a.c"], 10, "ten"));
+  const dep3 = (origin: string, forwarded: string) =>
+    `Description: Fix line ten\n Longer text.\nAuthor: Ann Example <ann@example.org>\nOrigin: ${origin}\nBug-Debian: https://bugs.example.org/123\nForwarded: ${forwarded}\nLast-Update: 2026-11-30\n---\n${diff}`;
+
+  it("keeps both edits of different fields, and every other field, as DEP-3", async () => {
+    const base: QueueVersion = { series: "ten\n", patches: { ten: dep3("vendor", "no") } };
+    const ours = { series: "ten\n", patches: { ten: dep3("upstream", "no") } };
+    const theirs = { series: "ten\n", patches: { ten: dep3("vendor", "yes") } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.patches.ten).toBe(dep3("upstream", "yes"));
+  });
+
+  it("stops on the same field changed differently, keeping our fields and the others", async () => {
+    const base: QueueVersion = { series: "ten\n", patches: { ten: dep3("vendor", "no") } };
+    const ours = { series: "ten\n", patches: { ten: dep3("upstream", "no") } };
+    const theirs = { series: "ten\n", patches: { ten: dep3("other", "no") } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["ten", "header"]]);
+    expect(r.conflicts[0].message).toContain("other fields");
+    for (const field of [
+      "Description: Fix line ten\n Longer text.\n",
+      "Author: Ann",
+      "Origin: upstream\n",
+      "Bug-Debian:",
+      "Forwarded: no\n",
+      "Last-Update:",
+    ])
+      expect(r.queue.patches.ten).toContain(field);
   });
 });

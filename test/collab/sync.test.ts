@@ -578,6 +578,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(6);
     expect(r.err).toContain("p3.patch does not apply in the queue you would push");
+    // Advice that works when followed (goto --force only pops over edits; push --force writes .rej files).
+    expect(r.err).toContain("pq goto p2.patch, then pq push --force p3.patch (it writes .rej files)");
     expect(remoteQueue(w.remote)).toEqual(before);
 
     // Bob puts his queue back as the remote has it, by hand, under his applied p1, and edits on.
@@ -586,6 +588,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const popped = await pq(bob.tree, "pop");
     expect(popped.code).toBe(5);
     expect(popped.err).toContain("p1.patch changed in the queue since it was pushed, so pq refresh cannot keep them there");
+  });
+
+  it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
+    // A +xen patch over p1's line, which Ann does not select: Bob does.
+    await ok(ann.tree, "new", "xen.patch", "-m", "xen");
+    editLine(ann.tree, "a.c", 5, "five xen");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "pop");
+    await ok(ann.tree, "guard", "xen.patch", "+xen");
+    await ok(ann.tree, "commit", "-m", "xen");
+    await ok(ann.tree, "sync");
+    // Ann refreshes p1 under it; the xen patch no longer applies, though nothing she selects shows it.
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 5, "FIVE");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: FIVE");
+    const before = remoteQueue(w.remote);
+    const r = await pq(ann.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain(
+      "xen.patch does not apply in the queue you would push (a patch below it changed) when the guard xen is selected",
+    );
+    expect(r.err).toContain("pq select xen, pq goto p2.patch, then pq push --force xen.patch");
+    expect(remoteQueue(w.remote)).toEqual(before);
   });
 
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {

@@ -5,6 +5,7 @@ import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { simulateQueue } from "../../collab/simulate.js";
 import { mergeServices } from "../../collab/sync.js";
 import type { QueueVersion } from "../../collab/types.js";
+import { validatePatchName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -99,7 +100,8 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const qr = await QueueRepo.require(stack.queueDir);
     const name = args.patch ? String(args.patch) : null;
-    if (name && (name.includes("/") || name === "series")) throw new PqError("usage", `${name} is not a patch name`);
+    // A name may have directories (debian/foo.patch), as everywhere else; the queue's own files are no patches.
+    if (name) validatePatchName(name);
     const entries = await queueLog(qr, name);
     if (!entries.length)
       throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
