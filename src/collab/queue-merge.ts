@@ -8,6 +8,7 @@
  * applies exactly is regenerated (or rebased three-way from its own side), and what
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
+import { bytesToName, nameToBytes } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers } from "./header-merge.js";
@@ -114,7 +115,11 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   }
 
   // The lines of each series that are not patches: with the patch they precede (or its line), and after the last.
-  const parsed = { base: Series.parse(base.series), ours: Series.parse(ours.series), theirs: Series.parse(theirs.series) };
+  const parsed = {
+    base: Series.parse(bytesToName(base.series)),
+    ours: Series.parse(bytesToName(ours.series)),
+    theirs: Series.parse(bytesToName(theirs.series)),
+  };
   const notesOfSide = (side: Side) =>
     new Map(parsed[side].annotated().map((a) => [a.entry.name, { before: a.notes.before ?? [], comment: a.notes.comment ?? "" }]));
   const notesBy = { base: notesOfSide("base"), ours: notesOfSide("ours"), theirs: notesOfSide("theirs") };
@@ -408,7 +413,7 @@ function keepApartAdds(
     while (taken.has(`${stem}-${n}${ext}`)) n++;
     const to = `${stem}-${n}${ext}`;
     taken.add(to);
-    series ??= Series.parse(ours.series);
+    series ??= Series.parse(bytesToName(ours.series));
     series.rename(name, to);
     patches[to] = patches[name];
     delete patches[name];
@@ -417,5 +422,5 @@ function keepApartAdds(
       `${name}: added on both sides as two different patches (yours by ${ho.author ?? "?"}, "${ho.subject ?? ""}"; theirs by ${ht.author ?? "?"}, "${ht.subject ?? ""}"): yours is now ${to}; pq rename it to choose another name`,
     );
   }
-  return series ? { ours: { series: series.serialize(), patches }, renamed, notes } : { ours, renamed, notes };
+  return series ? { ours: { series: nameToBytes(series.serialize()), patches }, renamed, notes } : { ours, renamed, notes };
 }

@@ -5,6 +5,7 @@
  * all of them are kept unless both sides did different things to the same patch.
  */
 import { diffOf } from "../queue/patch-text.js";
+import { bytesToName, nameToBytes } from "../patch/paths.js";
 import { Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 
 /** How alike two patches' diffs are: 1 for identical, else the share of common lines. */
@@ -158,8 +159,9 @@ export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNot
     prev = entry.name;
   }
   series.setTrailing(trailing);
+  // Names are UTF-8 in the file; the versions hold the file's bytes (latin1).
   const text = series.serialize();
-  return sides.find((side) => Series.parse(side).serialize() === text) ?? text;
+  return sides.find((side) => Series.parse(bytesToName(side)).serialize() === text) ?? nameToBytes(text);
 }
 
 /** Three-way choice of a value compared by `key`: theirs when ours did not change it, else ours. */

@@ -6,6 +6,7 @@
  */
 import { PqError } from "../errors.js";
 import { applyFilePatch, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
+import { bytesToName } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
 
@@ -120,7 +121,8 @@ export class TreeSim {
 
 export function parseSeries(text: string, which: string): SeriesEntry[] {
   try {
-    return Series.parse(text).entries();
+    // The series is UTF-8 text, held here as its bytes (latin1): names are decoded as the stack decodes them.
+    return Series.parse(bytesToName(text)).entries();
   } catch (e) {
     if (e instanceof PqError) throw new PqError("bad-patch", `${which} series: ${e.message}`, e.details);
     throw e;

@@ -456,7 +456,7 @@ export class GitRepo {
     const top = (await this.git.revparse(["--show-toplevel"])).trim();
     const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
-    const git = (args: string[], input?: string) => {
+    const git = (args: string[], input?: string | Buffer) => {
       const r = spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });
       if (r.status !== 0) throw gitFailed(`git ${args[0]}`, String(r.stderr).trim());
       return r.stdout;
@@ -479,7 +479,11 @@ export class GitRepo {
             .trim()
             .split("\n"),
         );
-      git(["update-index", "--add", "-z", "--index-info"], paths.map((p, i) => `100644 ${ids[i]}\t${dir}${p}\0`).join(""));
+      // Paths as UTF-8, as the file system names them (a string input would go as latin1: ü became one byte).
+      git(
+        ["update-index", "--add", "-z", "--index-info"],
+        Buffer.from(paths.map((p, i) => `100644 ${ids[i]}\t${dir}${p}\0`).join(""), "utf8"),
+      );
       const tree = git(["write-tree"]).trim();
       return git(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
     } finally {

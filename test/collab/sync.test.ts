@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
@@ -588,6 +588,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const popped = await pq(bob.tree, "pop");
     expect(popped.code).toBe(5);
     expect(popped.err).toContain("p1.patch changed in the queue since it was pushed, so pq refresh cannot keep them there");
+  });
+
+  it("syncs a patch whose name is not ASCII, committed by pq or by plain git (shared-3 #3)", async () => {
+    await ok(ann.tree, "new", "ünïcødé.patch", "-m", "uni");
+    editLine(ann.tree, "a.c", 30, "thirty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "uni");
+    expect(git(ann.queue, "status", "--porcelain")).toBe("");
+    // Stored under its UTF-8 bytes (the helper reads git's output as latin1).
+    expect(git(ann.queue, "ls-tree", "--name-only", "-z", "HEAD").split("\0")).toContain(Buffer.from("ünïcødé.patch").toString("latin1"));
+    await ok(ann.tree, "sync");
+    expect((await ok(ann.tree, "sync")).out).toContain("up to date");
+    // Another, committed with git itself (UTF-8 names, as git stores them).
+    await ok(ann.tree, "new", "ä/ö.patch", "-m", "umlauts");
+    editLine(ann.tree, "a.c", 33, "thirty-three");
+    await ok(ann.tree, "refresh");
+    git(ann.queue, "add", "-A");
+    git(ann.queue, "commit", "-qm", "umlauts by git");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    expect(readFileSync(join(bob.queue, "series"), "utf8")).toBe("p1.patch\np2.patch\nünïcødé.patch\nä/ö.patch\n");
+    expect(read(bob.tree, "a.c")).toContain("thirty-three");
+    expect((await ok(bob.tree, "log", "ünïcødé.patch")).out).toContain("uni");
   });
 
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
