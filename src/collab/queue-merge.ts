@@ -46,13 +46,13 @@ async function merge3(
   t: string | null,
   svc: MergeServices,
   labels = CONFLICT_LABELS,
-): Promise<{ content: string | null; conflict: boolean }> {
+): Promise<{ content: string | null; conflict: boolean; binary?: boolean }> {
   if (o === t) return { content: o, conflict: false };
   if (o === b) return { content: t, conflict: false };
   if (t === b) return { content: o, conflict: false };
   if (o === null || t === null) return { content: o ?? t, conflict: true };
   const r = await svc.mergeFile(o, b ?? "", t, labels);
-  return { content: r.content, conflict: r.conflicts > 0 };
+  return { content: r.content, conflict: r.conflicts > 0, ...(r.binary ? { binary: true } : {}) };
 }
 
 /**
@@ -259,6 +259,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     let strip = dec.strip;
     let app: Application = await merged.tryApply(text, strip ?? 1);
     let conflictFiles: string[] = [];
+    /** Of those, binary files: git cannot merge them, ours is kept whole. */
+    const binaryFiles: string[] = [];
     if (dec.both) {
       // Both sides changed the diff: merge the images of every file either version touches.
       const paths = new Set<string>();
@@ -280,9 +282,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           if (mPre.conflict) out = await merge3(now, io.pre.get(p)!, mPost.content, svc, ["merged", "ours-before", "patch"]);
           else if (now !== mPre.content) {
             const r = await merge3(now, mPre.content, mPost.content, svc, ["merged", "before", "patch"]);
-            out = { content: r.content, conflict: r.conflict || mPost.conflict };
+            out = { content: r.content, conflict: r.conflict || mPost.conflict, binary: r.binary || mPost.binary };
           }
           if (out.conflict) conflictFiles.push(p);
+          if (out.binary) binaryFiles.push(p);
           pre.set(p, now);
           post.set(p, out.content);
         }
@@ -319,6 +322,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           const now = await merged.current(p);
           const r = await merge3(now, img.pre.get(p)!, img.post.get(p)!, svc, ["merged", "before", dec.name]);
           if (r.conflict) conflictFiles.push(p);
+          if (r.binary) binaryFiles.push(p);
           pre.set(p, now);
           post.set(p, r.content);
         }
@@ -335,12 +339,21 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         });
       }
     }
-    if (conflictFiles.length) {
+    const marked = conflictFiles.filter((p) => !binaryFiles.includes(p));
+    if (marked.length) {
       conflicts.push({
         patch: dec.name,
         kind: "content",
-        message: `${dec.name}: both versions are kept with conflict markers in ${conflictFiles.join(", ")}`,
-        files: conflictFiles,
+        message: `${dec.name}: both versions are kept with conflict markers in ${marked.join(", ")}`,
+        files: marked,
+      });
+    }
+    if (binaryFiles.length) {
+      conflicts.push({
+        patch: dec.name,
+        kind: "content",
+        message: `${dec.name}: ${binaryFiles.join(", ")} changed on both sides and git cannot merge binary files: yours is kept; pq log -p ${dec.name} shows theirs`,
+        files: binaryFiles,
       });
     }
     if (dec.conflict) conflicts.push(dec.conflict);

@@ -14,7 +14,13 @@ export interface MergeServices {
   /** A file of the tree the queue applies to (git HEAD), null when absent. */
   baseFile(path: string): Promise<string | null>;
   /** Three-way merge of one file's text (ours, base, theirs), conflict markers labelled. */
-  mergeFile(ours: string, base: string, theirs: string, labels: [string, string, string]): Promise<{ content: string; conflicts: number }>;
+  /** `binary`: git cannot merge the file (a NUL in it); `content` is then ours, and the merge one conflict. */
+  mergeFile(
+    ours: string,
+    base: string,
+    theirs: string,
+    labels: [string, string, string],
+  ): Promise<{ content: string; conflicts: number; binary?: boolean }>;
   /** Guards selected in the tree: only pushable patches are applied when checking states. */
   guards?: string[];
 }

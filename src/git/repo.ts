@@ -189,7 +189,10 @@ export class GitRepo {
     base: string,
     theirs: string,
     labels: [string, string, string],
-  ): Promise<{ content: string; conflicts: number }> {
+  ): Promise<{ content: string; conflicts: number; binary?: boolean }> {
+    // A binary file (a NUL in its first 8000 bytes, as git tells them) has no lines to merge:
+    // git merge-file refuses it. Ours stays, as one conflict, as git merge keeps ours.
+    if ([ours, base, theirs].some((text) => text.slice(0, 8000).includes("\0"))) return { content: ours, conflicts: 1, binary: true };
     const dir = mkdtempSync(join(tmpdir(), "pq-merge-"));
     try {
       const files = [join(dir, "ours"), join(dir, "base"), join(dir, "theirs")];

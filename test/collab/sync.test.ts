@@ -614,6 +614,35 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "log", "ünïcødé.patch")).out).toContain("uni");
   });
 
+  it("a binary file changed on both sides is a conflict that keeps ours, not a failure of git (shared-3 #6)", async () => {
+    const blob = (tail: string) => Buffer.concat([Buffer.from([0, 1, 2, 255, 0, 7]), Buffer.from("x".repeat(300) + tail)]);
+    await ok(ann.tree, "new", "blob.patch", "-m", "a binary file");
+    writeFileSync(join(ann.tree, "blob.bin"), blob(""));
+    await ok(ann.tree, "add", "blob.bin");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "blob");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    writeFileSync(join(ann.tree, "blob.bin"), blob("A"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann: blob");
+    await ok(ann.tree, "sync");
+    writeFileSync(join(bob.tree, "blob.bin"), blob("B"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob: blob");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("blob.patch: blob.bin changed on both sides and git cannot merge binary files: yours is kept");
+    expect(readFileSync(join(bob.tree, "blob.bin"))).toEqual(blob("B"));
+    // Keeping ours is a resolution like any other: refresh, continue.
+    await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
+    expect((await ok(ann.tree, "sync")).code).toBe(0);
+    await ok(ann.tree, "push", "-a");
+    expect(readFileSync(join(ann.tree, "blob.bin"))).toEqual(blob("B"));
+  });
+
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
     // A +xen patch over p1's line, which Ann does not select: Bob does.
     await ok(ann.tree, "new", "xen.patch", "-m", "xen");
