@@ -5,7 +5,7 @@
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
 import { spawnSync } from "node:child_process";
-import { lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
@@ -59,6 +59,31 @@ export class QueueRepo {
 
   get prefix(): string {
     return this.git.prefix;
+  }
+
+  /**
+   * A git merge, rebase, cherry-pick or revert left unfinished in the queue's repository (a
+   * `git pull` that conflicted): its conflicted files are no patches to commit or sync.
+   */
+  refuseUnfinishedGitOperation(what: string): void {
+    const ops: [string, string, string][] = [
+      ["MERGE_HEAD", "a merge (a git pull?)", "merge --abort"],
+      ["rebase-merge", "a rebase", "rebase --abort"],
+      ["rebase-apply", "a rebase or git am", "rebase --abort (or git am --abort)"],
+      ["CHERRY_PICK_HEAD", "a cherry-pick", "cherry-pick --abort"],
+      ["REVERT_HEAD", "a revert", "revert --abort"],
+    ];
+    for (const [file, op, abort] of ops) {
+      const r = spawnSync("git", ["rev-parse", "--git-path", file], { cwd: this.queueDir, encoding: "utf8" });
+      if (r.status !== 0 || !existsSync(resolve(this.queueDir, r.stdout.trim()))) continue;
+      throw new PqError(
+        "refused",
+        `the queue's git repository is in the middle of ${op}: ${what} would take its half-done files for the queue`,
+        [
+          `git -C ${this.queueDir} ${abort}, then pq sync: it merges the queue patch by patch, and stops on a real conflict with pq's own resolution`,
+        ],
+      );
+    }
   }
 
   run(args: string[]): Promise<string> {

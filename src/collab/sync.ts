@@ -173,6 +173,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
     await abortOnce(stack);
   }
+  qr.refuseUnfinishedGitOperation("a sync");
   const dirty = await qr.uncommitted();
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawnSync, spawn } from "node:child_process";
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -641,6 +641,40 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(ann.tree, "sync")).code).toBe(0);
     await ok(ann.tree, "push", "-a");
     expect(readFileSync(join(ann.tree, "blob.bin"))).toEqual(blob("B"));
+  });
+
+  it("after a git pull that conflicted in the queue, commit and sync say how out, and commit refuses a patch with conflict markers (shared-3 #7)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 5, "five (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "a.c", 5, "five (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    spawnSync("git", ["-C", bob.queue, "pull", "--no-rebase", "-q"]);
+    for (const cmd of ["sync", "commit"]) {
+      const r = await pq(bob.tree, cmd);
+      expect(r.code, cmd).toBe(12);
+      expect(r.err).toContain("the queue's git repository is in the middle of a merge (a git pull?)");
+      expect(r.err).toContain(`git -C ${bob.queue} merge --abort, then pq sync`);
+    }
+    // Followed: the sync merges patch by patch and stops on the real conflict, with pq's resolution.
+    git(bob.queue, "merge", "--abort");
+    const synced = await pq(bob.tree, "sync");
+    expect(synced.code).toBe(6);
+    expect(synced.err).toContain("p1.patch: both versions are kept with conflict markers in a.c");
+    // A patch file with a merge's markers is never committed.
+    await ok(bob.tree, "sync", "--abort");
+    write(
+      bob.queue,
+      "p2.patch",
+      read(bob.queue, "p2.patch").replace("\n+three\n", "\n<<<<<<< HEAD\n+three\n=======\n+3\n>>>>>>> origin/main\n"),
+    );
+    const bad = await pq(bob.tree, "commit");
+    expect(bad.code).toBe(7);
+    expect(bad.err).toContain("p2.patch does not parse as a patch");
   });
 
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {

@@ -2,6 +2,8 @@ import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
 import { refuseDuringInterruptedSync } from "../../queue/state.js";
+import { parsePatch } from "../../patch/index.js";
+import { readText } from "../../tree/files.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -18,8 +20,27 @@ export default defineCommand({
       ]);
     }
     const qr = await QueueRepo.require(stack.queueDir);
+    qr.refuseUnfinishedGitOperation("a commit");
     const changed = await qr.uncommitted();
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
+    // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
+    // unusable; an incoming one is refused the same way (exit 7).
+    const entries = new Map(stack.series().map((e) => [e.name, e]));
+    for (const name of changed) {
+      const entry = entries.get(name);
+      if (!entry) continue;
+      try {
+        parsePatch(readText(stack.patchPath(name)) ?? "", { strip: entry.strip ?? 1 });
+      } catch (e) {
+        if (!(e instanceof PqError)) throw e;
+        throw new PqError(
+          "bad-patch",
+          `${name} does not parse as a patch: ${e.message}; nothing was committed`,
+          ["fix the file (a merge's conflict markers?) or put it back (git -C QUEUE checkout -- NAME), then pq commit"],
+          { patch: name },
+        );
+      }
+    }
     const message =
       args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
     const id = await qr.commit(message);
