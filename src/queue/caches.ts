@@ -22,7 +22,8 @@ import { versionId, type FileChange, type Version } from "./state.js";
  * wrote last.)
  */
 export class StatCache {
-  private loaded: Record<string, [number, number, string]> | null = null;
+  /** Per path: size, mtime, version, ctime, inode (entries of pq before December 3 have no ctime or inode: they miss once). */
+  private loaded: Record<string, CacheEntry> | null = null;
   /** The cache file's mtime when it was read or last written. */
   private savedAt = 0;
   /** The cache file's inode, size and mtime when it was read or last written. */
@@ -42,13 +43,13 @@ export class StatCache {
   }
 
   /** Read on first use: a stack is opened (and its caches re-opened under the lock) more often than it is used. */
-  private get entries(): Record<string, [number, number, string]> {
+  private get entries(): Record<string, CacheEntry> {
     if (this.loaded) return this.loaded;
     // The mtime first: should the file be replaced in between, the older time only trusts less.
     const st = statSync(this.file, { throwIfNoEntry: false });
     const savedAt = st?.mtimeMs ?? 0;
     const text = readText(this.file);
-    let parsed: { entries?: Record<string, [number, number, string]> } = {};
+    let parsed: { entries?: Record<string, CacheEntry> } = {};
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
@@ -60,16 +61,29 @@ export class StatCache {
     return this.loaded;
   }
 
-  lookup(path: string, size: number, mtimeMs: number): Version | undefined {
+  /**
+   * The version recorded for a file whose stat is still `st`: size, mtime, ctime and inode. The
+   * last two change on any write, a write that puts the old size and mtime back included.
+   */
+  lookup(path: string, st: StatStamp): Version | undefined {
     const e = this.entries[path];
-    if (e && e[0] === size && e[1] === mtimeMs && mtimeMs < this.savedAt) return e[2];
+    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && st.mtimeMs < this.savedAt) return e[2];
     return undefined;
   }
 
-  record(path: string, size: number, mtimeMs: number, version: Version): void {
+  record(path: string, st: StatStamp, version: Version): void {
     if (version === null) return this.forget(path);
-    this.entries[path] = [size, mtimeMs, version];
+    this.entries[path] = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];
     this.dirty = true;
+  }
+
+  /** A remembered answer that depends on no file (HEAD's verdicts): looked up by key alone. */
+  lookupKey(key: string): Version | undefined {
+    return this.lookup(key, NO_FILE);
+  }
+
+  recordKey(key: string, value: Version): void {
+    this.record(key, NO_FILE, value);
   }
 
   forget(path: string): void {
@@ -90,6 +104,19 @@ export class StatCache {
     this.dirty = false;
   }
 }
+
+type CacheEntry = [size: number, mtimeMs: number, version: string, ctimeMs?: number, ino?: number];
+
+/** What the cache compares of a file's stat. */
+export interface StatStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** The stamp of keyed answers that stand for no file (always older than the cache file). */
+const NO_FILE: StatStamp = { size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
 
 /** A file's inode, size and mtime: another process's save (a rename) changes the inode. */
 function identity(st: Stats): string {

@@ -221,7 +221,7 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       // The executable bit is part of a version: a chmod since the kill is an edit too (a chmod leaves the mtime).
       const exec = (st.mode & 0o111) !== 0;
       const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && versionExec(v) === exec;
-      if (isEither(ctx.statCache.lookup(path, st.size, st.mtimeMs))) return false;
+      if (isEither(ctx.statCache.lookup(path, st))) return false;
       const id = contentId(full);
       return !((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec));
     })
@@ -311,14 +311,14 @@ async function writeTree(
     // A replayed journal skips files already written (which also keeps their mtimes, and so
     // build caches, stable); a fresh plan lists only files whose version on disk differs.
     let after = replaying ? fileStat(full) : null;
-    if (!(after && statCache.lookup(path, after.size, after.mtimeMs) === version)) {
+    if (!(after && statCache.lookup(path, after) === version)) {
       after = replaceFile(full, store.bytes(versionId(version)!), exec);
     }
     if (((after.mode & 0o111) !== 0) !== exec) {
       chmodSync(full, exec ? after.mode | 0o111 : after.mode & ~0o111);
       after = fileStat(full)!;
     }
-    statCache.record(path, after.size, after.mtimeMs, version);
+    statCache.record(path, after, version);
     progress();
     if (i + 1 === half) failpoint("tree-half");
   }

@@ -137,14 +137,14 @@ const STATE_KEY = "\0state.json";
 const writtenByPq = (text: string) => `written-by-pq ${sha1(text)}`;
 
 function wroteState(statCache: StatCache, st: FileStat, text: string): boolean {
-  const recorded = statCache.lookup(STATE_KEY, st.size, st.mtimeMs);
+  const recorded = statCache.lookup(STATE_KEY, st);
   return recorded !== undefined && recorded === writtenByPq(text);
 }
 
 /** Records that state.json, as it is on disk now, is `text`, which the executor wrote. */
 export function recordStateWritten(tree: string, statCache: StatCache, text: string): void {
   const st = fileStat(statePaths(tree).state);
-  if (st) statCache.record(STATE_KEY, st.size, st.mtimeMs, writtenByPq(text));
+  if (st) statCache.record(STATE_KEY, st, writtenByPq(text));
 }
 
 /** A hand-edited or truncated state must not reach the code that trusts it. */

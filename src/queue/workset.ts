@@ -181,13 +181,13 @@ export class WorkingSet {
     const st = fileStat(full);
     if (!st) return { version: null, content: null };
     const exec = (st.mode & 0o111) !== 0;
-    const cached = this.statCache.lookup(path, st.size, st.mtimeMs);
+    const cached = this.statCache.lookup(path, st);
     if (cached !== undefined && cached !== null) return { version: makeVersion(versionId(cached)!, exec) };
     refuseNonFile(full, path);
     const content = readText(full);
     if (content === null) return { version: null, content: null };
     const version = makeVersion(sha1(content), exec);
-    this.statCache.record(path, st.size, st.mtimeMs, version);
+    this.statCache.record(path, st, version);
     return { version, content };
   }
 }

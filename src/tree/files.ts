@@ -107,13 +107,16 @@ export function sha1Bytes(bytes: Uint8Array): string {
 export interface FileStat {
   size: number;
   mtimeMs: number;
+  /** The inode change time and the inode: an edit that keeps size and mtime (cp -p, rsync -a, tar x, touch -r) changes them, as git's index knows. */
+  ctimeMs: number;
+  ino: number;
   mode: number;
 }
 
 export function fileStat(path: string): FileStat | null {
   try {
     const st = statSync(path);
-    return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
+    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
   } catch {
     return null;
   }
@@ -164,7 +167,7 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
   try {
     writeAll(fd, content);
     const st = fstatSync(fd);
-    return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
+    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
   } finally {
     closeSync(fd);
   }
@@ -186,7 +189,7 @@ function rewriteInPlace(path: string, content: string | Uint8Array, executable: 
     writeAll(fd, content, 0);
     if (before.size > content.length) ftruncateSync(fd, content.length);
     const st = fstatSync(fd);
-    return { size: st.size, mtimeMs: st.mtimeMs, mode: st.mode };
+    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
   } finally {
     closeSync(fd);
   }

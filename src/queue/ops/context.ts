@@ -128,7 +128,7 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const headCommit = readHeadCommit(ctx.tree);
   const key = (path: string) => `\0head/${path}`;
   const verdict = (path: string) => `${headCommit} ${wanted.get(path)}`;
-  const unverified = [...wanted.keys()].filter((path) => headCommit === null || ctx.statCache.lookup(key(path), 0, 0) !== verdict(path));
+  const unverified = [...wanted.keys()].filter((path) => headCommit === null || ctx.statCache.lookupKey(key(path)) !== verdict(path));
   if (!unverified.length) return [];
   const git = await ctx.repo();
   const head = git ? await git.headBlobIds(unverified) : null;
@@ -147,7 +147,7 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const absent = unlikeBlob.filter((path) => !head.get(path) && versionId(wanted.get(path)!) !== null);
   const ignored = absent.length ? await git!.ignoredPaths(absent) : new Set<string>();
   const differing = unlikeBlob.filter((path) => !sameOnceCleaned.has(path) && !ignored.has(path));
-  if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.record(key(path), 0, 0, verdict(path));
+  if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.recordKey(key(path), verdict(path));
   return differing;
 }
 

@@ -104,14 +104,14 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
   if (ctx.tx.writesQueueFile(name)) return null; // planned in this transaction
   const st = fileStat(`${ctx.queueDir}/${name}`);
   if (!st) return null;
-  return ctx.statCache.lookup(`\0queue/${name}`, st.size, st.mtimeMs) ?? null;
+  return ctx.statCache.lookup(`\0queue/${name}`, st) ?? null;
 }
 
 function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
   const hash = sha1(text);
   if (ctx.tx.writesQueueFile(name)) return hash;
   const st = fileStat(`${ctx.queueDir}/${name}`);
-  if (st) ctx.statCache.record(`\0queue/${name}`, st.size, st.mtimeMs, hash);
+  if (st) ctx.statCache.record(`\0queue/${name}`, st, hash);
   return hash;
 }
 

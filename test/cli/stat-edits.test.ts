@@ -1,0 +1,58 @@
+/**
+ * Edits that keep a file's size and mtime (cp -p, rsync -a, tar x, touch -r) are edits: pq's
+ * stat cache compares the ctime and inode too, as git's index does (stack-3 #1).
+ */
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+/** Rewrites `path` with the same number of bytes and puts its old mtime back. */
+function sneakyEdit(tree: string, path: string, from: string, to: string): void {
+  const full = join(tree, path);
+  const before = statSync(full);
+  const text = read(tree, path).replace(from, to);
+  expect(text.length).toBe(before.size);
+  writeFileSync(full, text);
+  utimesSync(full, before.atime, before.mtime);
+}
+
+describe("an edit that keeps size and mtime", () => {
+  it("shows in status and refresh, and pop refuses over it", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\nthree\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "msg");
+    write(tree, "a.txt", "ONE\ntwo\nthree\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "status")).out).not.toContain("a.txt");
+    sneakyEdit(tree, "a.txt", "two", "TWO");
+    expect((await pq(tree, "status")).out).toContain("a.txt");
+    const pop = await pq(tree, "pop");
+    expect(pop.code).toBe(5);
+    expect(read(tree, "a.txt")).toBe("ONE\nTWO\nthree\n");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed p");
+    expect(read(join(tree, "patches"), "p")).toContain("+TWO");
+  });
+
+  it("is not overwritten by a push that reuses a cached result", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\nthree\neight\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "msg");
+    write(tree, "a.txt", "ONE\ntwo\nthree\neight\n");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    await pq(tree, "status");
+    sneakyEdit(tree, "a.txt", "eight", "EIGHT");
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(5);
+    expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nEIGHT\n");
+    expect(existsSync(join(tree, ".pq", "backups")) ? readdirSync(join(tree, ".pq", "backups")) : []).toEqual([]);
+  });
+});
