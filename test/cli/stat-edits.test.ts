@@ -2,7 +2,7 @@
  * Edits that keep a file's size and mtime (cp -p, rsync -a, tar x, touch -r) are edits: pq's
  * stat cache compares the ctime and inode too, as git's index does (stack-3 #1).
  */
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -54,5 +54,25 @@ describe("an edit that keeps size and mtime", () => {
     expect(push.code).toBe(5);
     expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nEIGHT\n");
     expect(existsSync(join(tree, ".pq", "backups")) ? readdirSync(join(tree, ".pq", "backups")) : []).toEqual([]);
+  });
+});
+
+describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
+  it("writes the deletion into the patch, not only into pq's state", async () => {
+    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "alpha\nbeta\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "msg");
+    write(tree, "a.txt", "ONE\n");
+    await pq(tree, "refresh");
+    rmSync(join(tree, "b.txt"));
+    const r = await pq(tree, "refresh", "b.txt");
+    expect(r.out).toContain("refreshed p: a.txt, b.txt");
+    expect(read(join(tree, "patches"), "p")).toContain("diff --git a/b.txt b/b.txt\ndeleted file mode 100644");
+    // Popped and pushed again, the deletion is still the patch's.
+    await pq(tree, "pop");
+    expect(existsSync(join(tree, "b.txt"))).toBe(true);
+    await pq(tree, "push");
+    expect(existsSync(join(tree, "b.txt"))).toBe(false);
   });
 });

@@ -68,6 +68,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     );
   }
   const below = tx.state.applied.length - 1;
+  // What the patch held before the files named here were added to it: "unchanged" is against this.
+  const recorded = { ...top.files };
   for (const raw of opts.files ?? []) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
     if (top.files[path]) continue;
@@ -106,8 +108,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     !top.rejects?.length &&
     onDisk !== null &&
     sha1(onDisk) === top.hash &&
-    sameChanges(plan.files, top.files)
+    sameChanges(plan.files, recorded)
   ) {
+    top.files = recorded;
     return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, unchanged: true, ...(plan.staged.length ? { staged: plan.staged } : {}) };
   }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
