@@ -445,7 +445,8 @@ export class Stack {
       if (wanted && !wanted.has(path)) continue;
       const change = plan.files[path];
       if (!change) continue;
-      files[path] = opts.sinceRefresh ? { pre: top.files[path]?.post ?? change.pre, post: change.post } : change;
+      // Since the refresh: from what the top patch left (null, a file it deletes, included).
+      files[path] = opts.sinceRefresh ? { pre: path in top.files ? top.files[path].post : change.pre, post: change.post } : change;
     }
     const renames = opts.sinceRefresh ? [] : (top.renames ?? []).filter((r) => r.some((p) => files[p] !== undefined));
     return buildPatchDiff(files, renames, (v) => this.versionContent(v));

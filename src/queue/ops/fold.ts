@@ -41,7 +41,8 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     if (app.failed) {
       throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app), { patch: name });
     }
-    for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: updated.files[path]?.pre ?? change.pre, post: change.post };
+    // The version below the top patch stays the pre-image; null (a file the top patch creates) is one too.
+    for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: path in updated.files ? updated.files[path].pre : change.pre, post: change.post };
     updated.renames!.push(...app.renames);
     // Fields the header model does not hold (DEP-3's Origin:, Last-Update:) stay in the folded message.
     headers.push(parseHeaderKeepingFields(dropDiffstat(headerOf(text))));

@@ -1,6 +1,7 @@
 /**
- * Edits that keep a file's size and mtime (cp -p, rsync -a, tar x, touch -r) are edits: pq's
- * stat cache compares the ctime and inode too, as git's index does (stack-3 #1).
+ * Stack edge cases a black-box tester found (findings/stack-3.md): edits that keep a file's
+ * size and mtime (cp -p, rsync -a, tar x, touch -r) are edits, as git's index knows from the
+ * ctime and inode; refresh FILE of a deleted file; fold over a file the top patch creates.
  */
 import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -74,5 +75,28 @@ describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
     expect(existsSync(join(tree, "b.txt"))).toBe(true);
     await pq(tree, "push");
     expect(existsSync(join(tree, "b.txt"))).toBe(false);
+  });
+});
+
+describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)", () => {
+  it("keeps the creation: the folded patch creates the file with both changes, and pops", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1", "-m", "p1");
+    write(tree, "n.txt", "n1\n");
+    await pq(tree, "add", "n.txt");
+    await pq(tree, "refresh");
+    await pq(tree, "new", "p2", "-m", "p2");
+    write(tree, "n.txt", "n1\nn2\n");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    expect((await pq(tree, "fold", "p2")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).toContain("new file mode 100644");
+    expect(read(join(tree, "patches"), "p1")).toContain("+n1\n+n2\n");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(existsSync(join(tree, "n.txt"))).toBe(false);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "n.txt")).toBe("n1\nn2\n");
   });
 });
