@@ -171,7 +171,7 @@ export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): str
   for (const fp of hints) {
     for (const p of [fp.oldPath, fp.newPath]) if (p !== null && !order.includes(p)) order.push(p);
     const target = fp.newPath ?? fp.oldPath!;
-    modes.set(target, { oldMode: fp.oldMode, newMode: fp.newMode });
+    modes.set(target, { oldMode: fp.oldMode ?? fp.index?.mode, newMode: fp.newMode ?? fp.index?.mode });
     if (fp.kind === "rename" && fp.oldPath && fp.newPath && !done.has(fp.oldPath)) {
       const from = fp.oldPath;
       const to = fp.newPath;

@@ -290,7 +290,7 @@ export function reverseFilePatch(fp: FilePatch): FilePatch {
     newPath: fp.oldPath,
     oldMode: fp.newMode,
     newMode: fp.oldMode,
-    index: fp.index ? { oldBlob: fp.index.newBlob, newBlob: fp.index.oldBlob } : undefined,
+    index: fp.index ? { ...fp.index, oldBlob: fp.index.newBlob, newBlob: fp.index.oldBlob } : undefined,
     binary: fp.binary ? { forward: fp.binary.reverse, reverse: fp.binary.forward } : undefined,
     hunks: fp.hunks.map((h) => ({
       oldStart: h.newStart,

@@ -180,8 +180,7 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
           fp.oldPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
         } else if ((m = /^copy to (.*)$/.exec(l))) fp.newPath = stripComponents("x/" + unquoteBytes(m[1]), 1, i + 1);
         else if ((m = /^index ([0-9a-f]+)\.\.([0-9a-f]+)(?: (\d+))?$/.exec(l))) {
-          fp.index = { oldBlob: m[1], newBlob: m[2] };
-          if (m[3] && !fp.oldMode) fp.oldMode = fp.newMode = m[3];
+          fp.index = { oldBlob: m[1], newBlob: m[2], ...(m[3] ? { mode: m[3] } : {}) };
         } else break;
       }
     }

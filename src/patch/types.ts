@@ -45,7 +45,12 @@ export interface FilePatch {
   oldMode?: string;
   newMode?: string;
   similarity?: number;
-  index?: { oldBlob: string; newBlob: string };
+  /**
+   * git's index line. Its mode (`index a..b 100755`) only says what the file was where the
+   * patch was made: a patch without old/new mode lines changes content, never the mode, as
+   * git apply and GNU patch read it.
+   */
+  index?: { oldBlob: string; newBlob: string; mode?: string };
   binary?: BinaryPatch;
   hunks: Hunk[];
   /**

@@ -69,8 +69,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   for (const fp of files) {
     if (fp.oldPath !== null) ws.checkPath(fp.oldPath, `${name}: source path`);
     if (fp.newPath !== null) ws.checkPath(fp.newPath, `${name}: target path`);
-    if (fp.newMode === "120000" || fp.oldMode === "120000") {
-      const what = fp.oldMode === "120000" ? "changes the symlink" : "makes a symlink of";
+    if (fp.newMode === "120000" || fp.oldMode === "120000" || fp.index?.mode === "120000") {
+      const what = fp.oldMode === "120000" || fp.index?.mode === "120000" ? "changes the symlink" : "makes a symlink of";
       throw new PqError(
         "unsupported",
         `${name}: ${what} ${fp.newPath ?? fp.oldPath}; pq does not apply symlink patches (a link could lead out of the tree)`,
@@ -79,7 +79,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       );
     }
     // A gitlink is a commit id, not a file: applied as a file change it would silently do nothing.
-    if (fp.newMode === "160000" || fp.oldMode === "160000") {
+    if (fp.newMode === "160000" || fp.oldMode === "160000" || fp.index?.mode === "160000") {
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a submodule (git mode 160000); pq does not apply submodule changes`, [
         "move the submodule with git (git submodule update, a commit) and keep the patch to files",
       ]);

@@ -3,10 +3,10 @@
  * size and mtime (cp -p, rsync -a, tar x, touch -r) are edits, as git's index knows from the
  * ctime and inode; refresh FILE of a deleted file; fold over a file the top patch creates.
  */
-import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -98,5 +98,34 @@ describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)"
     expect(existsSync(join(tree, "n.txt"))).toBe(false);
     expect((await pq(tree, "push")).code).toBe(0);
     expect(read(tree, "n.txt")).toBe("n1\nn2\n");
+  });
+});
+
+describe("a content-only patch and the file's mode (stack-3 #5)", () => {
+  it("keeps the executable bit upstream gave the file, and does not set one from the index line", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\n", "b.txt": "alpha\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    write(tree, "a.txt", "ONE\ntwo\n");
+    await pq(tree, "refresh");
+    expect(read(join(tree, "patches"), "p")).toMatch(/^index [0-9a-f]+\.\.[0-9a-f]+ 100644$/m);
+    await pq(tree, "pop");
+    chmodSync(join(tree, "a.txt"), 0o755);
+    git(tree, "commit", "-qam", "upstream makes a.txt executable");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(statSync(join(tree, "a.txt")).mode & 0o111).not.toBe(0);
+    expect(git(tree, "status", "--short", "a.txt")).toBe(" M a.txt\n");
+    expect(git(tree, "diff", "a.txt")).not.toContain("mode");
+    // A colleague's patch made where the file was executable does not make ours so.
+    await pq(tree, "pop");
+    write(
+      join(tree, "patches"),
+      "x755",
+      "diff --git a/b.txt b/b.txt\nindex 0000000..1111111 100755\n--- a/b.txt\n+++ b/b.txt\n@@ -1 +1 @@\n-alpha\n+ALPHA\n",
+    );
+    write(join(tree, "patches"), "series", "p\nx755\n");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(statSync(join(tree, "b.txt")).mode & 0o111).toBe(0);
   });
 });
