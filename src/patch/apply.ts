@@ -5,6 +5,7 @@
  * the hunks that fit are applied even when others fail (for --force and .rej files).
  */
 import { applyBinary } from "./binary.js";
+import { gitBlobId } from "./create.js";
 import { quotePath } from "./paths.js";
 import type { DeltaPiece, FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
 
@@ -127,6 +128,22 @@ function dominantEol(file: LineIndex, pos: number, len: number): "\n" | "\r\n" {
 }
 
 /**
+ * Whether a binary patch's pre-image is `old`: by the index line's full blob id (format-patch
+ * --binary and pq write 40 digits), else by the reverse literal (the old bytes themselves).
+ * A patch with neither (an abbreviated index, a reverse delta) cannot tell, and is applied.
+ */
+function binaryPreimageMatches(old: string | null, fp: FilePatch): boolean {
+  const oldBlob = fp.index?.oldBlob;
+  if (oldBlob && /^[0-9a-f]{40}$/.test(oldBlob)) {
+    if (/^0+$/.test(oldBlob)) return old === null || old === "";
+    return old !== null && gitBlobId(old) === oldBlob;
+  }
+  const reverse = fp.binary?.reverse;
+  if (reverse?.kind === "literal" && fp.kind !== "create") return old !== null && applyBinary(null, reverse) === old;
+  return true;
+}
+
+/**
  * `opts.index` is `oldContent`'s line index when the caller kept it (a file changed by many
  * patches of a push is indexed once); the result's `index` is the new content's.
  */
@@ -134,6 +151,11 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
   const maxFuzz = Math.max(0, Math.min(opts.fuzz ?? 2, 3));
   if (fp.binary) {
     if (!fp.binary.forward) return applyWithoutData(oldContent, fp);
+    // A binary hunk has no context: only its pre-image tells whether the file is still the one
+    // it was made from, as git apply checks (a changed binary was overwritten silently).
+    if (!binaryPreimageMatches(oldContent, fp)) {
+      return { ok: false, content: oldContent, hunks: [{ index: 1, status: "failed", offset: 0, fuzz: 0, line: 1 }] };
+    }
     if (fp.kind === "delete") return { ok: true, content: null, hunks: [] };
     return { ok: true, content: applyBinary(oldContent, fp.binary.forward), hunks: [] };
   }

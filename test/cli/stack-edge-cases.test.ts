@@ -3,7 +3,7 @@
  * size and mtime (cp -p, rsync -a, tar x, touch -r) are edits, as git's index knows from the
  * ctime and inode; refresh FILE of a deleted file; fold over a file the top patch creates.
  */
-import { chmodSync, existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -127,5 +127,33 @@ describe("a content-only patch and the file's mode (stack-3 #5)", () => {
     write(join(tree, "patches"), "series", "p\nx755\n");
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect(statSync(join(tree, "b.txt")).mode & 0o111).toBe(0);
+  });
+});
+
+describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
+  it("does not apply: its pre-image (the index line's blob) is checked, as git apply does", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    writeFileSync(join(tree, "small.bin"), Buffer.from("\x00\x01\x02base", "latin1"));
+    git(tree, "add", "small.bin");
+    git(tree, "commit", "-qm", "bin");
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    writeFileSync(join(tree, "small.bin"), Buffer.from("\x00\x01\x02mine-version", "latin1"));
+    await pq(tree, "refresh");
+    expect(read(join(tree, "patches"), "p")).toContain("GIT binary patch");
+    await pq(tree, "pop");
+    writeFileSync(join(tree, "small.bin"), Buffer.from("\x00\x01\x02upstream-changed", "latin1"));
+    git(tree, "commit", "-qam", "upstream changes the binary");
+    const dry = await pq(tree, "push", "--dry-run");
+    expect(dry.code).toBe(6);
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(6);
+    expect(push.err).toContain("small.bin: Hunk #1 FAILED");
+    expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02upstream-changed");
+    // On the file it was made from, it applies.
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02mine-version");
   });
 });
