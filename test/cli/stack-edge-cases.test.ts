@@ -157,3 +157,23 @@ describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
     expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02mine-version");
   });
 });
+
+describe("pq undo of a push after the patch was committed by hand (stack-3 #8)", () => {
+  it("refuses as pop does, instead of leaving the commit reverted in the tree", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "msg");
+    write(tree, "a.txt", "ONE\ntwo\n");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    await pq(tree, "push");
+    git(tree, "commit", "-qam", "committed by hand");
+    expect((await pq(tree, "pop")).code).toBe(12);
+    const undo = await pq(tree, "undo");
+    expect(undo.code).toBe(12);
+    expect(undo.err).toContain("HEAD has commits that change a.txt");
+    expect(read(tree, "a.txt")).toBe("ONE\ntwo\n");
+    expect(git(tree, "status", "--short", "a.txt")).toBe("");
+  });
+});

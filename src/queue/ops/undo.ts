@@ -13,6 +13,7 @@ import { statePaths, versionId, type StackState, type Version } from "../state.j
 import type { IndexEntry } from "../transaction.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import { backupFiles, type OpContext } from "./context.js";
+import { refuseCommitsOnTop } from "./pop.js";
 
 export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
@@ -174,7 +175,17 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
     else tx.writePatch(path, store.get(id));
   }
   const last = ordered.at(-1)!;
+  const was = tx.state;
   tx.state = JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState;
+  // Patches the move takes off the stack (the undo of a push is a pop) put their files back to
+  // below the stack: with commits made since that change them (the patches committed by hand),
+  // the tree would be left with those commits reverted, which pop refuses; so does undo. An
+  // undo or redo that moves the branch itself (finish, uncommit) is checked by planGit.
+  if (!ordered.some((e) => e.git)) {
+    const stays = new Set(tx.state.applied.map((a) => `${a.name}\0${a.hash}`));
+    const off = was.applied.filter((a) => !stays.has(`${a.name}\0${a.hash}`)).map((a) => a.name);
+    await refuseCommitsOnTop(ctx, was.applied, off);
+  }
   await planGit(ctx, ordered, direction);
   const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
   return { report, ids: ordered.map((e) => e.id) };
