@@ -177,3 +177,35 @@ describe("pq undo of a push after the patch was committed by hand (stack-3 #8)",
     expect(git(tree, "status", "--short", "a.txt")).toBe("");
   });
 });
+
+describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {
+  it("is refused as -m is, and the text is saved where the refusal says", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    const before = read(join(tree, "patches"), "p");
+    const script = join(tree, "..", `editor-${Date.now()}.sh`);
+    writeFileSync(script, `#!/bin/sh\nprintf 'Subject: subj\\n\\nbody\\n---\\nafter text that must not be lost\\n' > "$1"\n`, {
+      mode: 0o755,
+    });
+    process.env.EDITOR = script;
+    try {
+      for (const cmd of [
+        ["header", "-e"],
+        ["refresh", "-e"],
+      ]) {
+        const r = await pq(tree, ...cmd);
+        expect(r.code, cmd.join(" ")).toBe(2);
+        expect(r.err).toContain('is "---", which ends a patch\'s description');
+        const saved = /your text is saved in (\S+)/.exec(r.err)![1];
+        expect(readFileSync(saved, "utf8")).toContain("after text that must not be lost");
+        rmSync(saved);
+        expect(read(join(tree, "patches"), "p")).toBe(before);
+      }
+    } finally {
+      delete process.env.EDITOR;
+      rmSync(script);
+    }
+  });
+});
