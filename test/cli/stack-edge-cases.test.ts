@@ -209,3 +209,29 @@ describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {
     }
   });
 });
+
+describe("pq rebase --abort after series edits made while it was stopped (stack-3 #9)", () => {
+  it("puts the queue back as it was; the patches made meanwhile go to the trash", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\n", "b.txt": "alpha\nbeta\n" });
+    dirs.push(tree);
+    git(tree, "checkout", "-qb", "up");
+    write(tree, "b.txt", "ALPHA-up\nbeta\n");
+    git(tree, "commit", "-qam", "upstream");
+    git(tree, "checkout", "-q", "main");
+    await pq(tree, "init");
+    await pq(tree, "new", "fb", "-m", "fb");
+    write(tree, "b.txt", "ALPHA-mine\nbeta\n");
+    await pq(tree, "refresh");
+    const queueBefore = readdirSync(join(tree, "patches")).sort();
+    const seriesBefore = read(join(tree, "patches"), "series");
+    write(tree, "../zwei.diff", "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+zwei\n");
+    expect((await pq(tree, "rebase", "up")).code).toBe(6);
+    expect((await pq(tree, "rename", "fb", "fb2")).code).toBe(0);
+    expect((await pq(tree, "import", join(tree, "../zwei.diff"))).code).toBe(0);
+    expect((await pq(tree, "rebase", "--abort")).code).toBe(0);
+    expect(readdirSync(join(tree, "patches")).sort()).toEqual(queueBefore);
+    expect(read(join(tree, "patches"), "series")).toBe(seriesBefore);
+    expect(readdirSync(join(tree, ".pq", "trash")).some((f) => f.endsWith("fb2"))).toBe(true);
+    expect((await pq(tree, "rename", "fb", "fb2")).code).toBe(0);
+  });
+});
