@@ -83,6 +83,10 @@ export async function restack(
     // The old top is gone: go back up as far as the old stack was high.
     target = pushable[Math.min(applied.length, pushable.length) - 1] ?? null;
   }
+  // Every patch that was applied comes back (a colleague moved one down, below ones we had on
+  // top of it: going up to the old top alone left those out), as StGit's pull keeps them.
+  const highest = Math.max(-1, ...applied.map((r) => pushable.indexOf(opts.renamed?.[r.name] ?? r.name)));
+  if (target && highest > pushable.indexOf(target)) target = pushable[highest];
   const at = target ? pushable.indexOf(target) : -1;
   // A conflicted patch is where the user has work to do: the stack goes up to the lowest one
   // (even above the old top, so its markers are in the tree), never past it.

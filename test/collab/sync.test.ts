@@ -677,6 +677,23 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(bad.err).toContain("p2.patch does not parse as a patch");
   });
 
+  it("keeps every applied patch applied when a colleague moves one below the others (shared-3 #9)", async () => {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 30, "thirty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "reorder", "p3.patch", "--first");
+    await ok(ann.tree, "commit", "-m", "p3 first");
+    await ok(ann.tree, "sync");
+    const r = await ok(bob.tree, "sync", "--json");
+    expect(JSON.parse(r.out).restack.left).toBeUndefined();
+    expect((await ok(bob.tree, "applied")).out).toBe("p3.patch\np1.patch\np2.patch\n");
+  });
+
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
     // A +xen patch over p1's line, which Ann does not select: Bob does.
     await ok(ann.tree, "new", "xen.patch", "-m", "xen");
