@@ -160,7 +160,20 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (eb && !eo && !et) continue;
     if (eb && (!eo || !et)) {
       const [keeper, kept, side] = eo ? [eo, to!, "ours" as const] : [et!, tt!, "theirs" as const];
-      if (kept === tb) continue; // deleted on one side, untouched on the other
+      if (kept === tb) {
+        // Deleted on one side, its text untouched on the other: deleted. A rename or a guard
+        // change made on the other side goes with it, and the sync says so.
+        const where = eo ? ["there", "here"] : ["here", "there"];
+        const what = [
+          keeper.name !== eb.name ? `renamed to ${keeper.name}` : null,
+          keeper.guards.join(" ") !== eb.guards.join(" ") ? `guarded ${keeper.guards.join(" ") || "(none)"}` : null,
+        ].filter(Boolean);
+        if (what.length)
+          notes.push(
+            `${eb.name} was deleted ${where[0]}; it was ${what.join(" and ")} ${where[1]}, which went with it (pq log ${eb.name} shows its history)`,
+          );
+        continue;
+      }
       const dec = d(side, kept, keeper.name);
       dec.conflict = {
         patch: name,

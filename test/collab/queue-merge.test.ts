@@ -314,3 +314,20 @@ describe("DEP-3 headers changed on both sides (shared-3 #1)", () => {
       expect(r.queue.patches.ten).toContain(field);
   });
 });
+
+describe("a patch deleted on one side", () => {
+  it("takes a rename or guard change made on the other side with it, and says so (shared-3 #13)", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", A, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 3, "three"))]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+    const theirs = { series: "p1\n", patches: { p1 } };
+    const ours = { series: "p1 #+xen\nkeep-me\n", patches: { p1, "keep-me": p2 } };
+    const merged = await mergeQueues(base, ours, theirs, svc);
+    expect(merged.conflicts).toEqual([]);
+    expect(merged.queue.series).toBe("p1 #+xen\n");
+    expect(merged.notes).toContain(
+      "p2 was deleted there; it was renamed to keep-me here, which went with it (pq log p2 shows its history)",
+    );
+  });
+});
