@@ -3,7 +3,9 @@
  * `hg qinit -c`), or a clone of an existing shared queue.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
@@ -72,4 +74,65 @@ function inheritIdentity(tree: string, queueDir: string): void {
 async function startQueue(queueDir: string): Promise<void> {
   const qr = (await QueueRepo.open(queueDir))!;
   await qr.commit("pq: start the shared queue");
+}
+
+/**
+ * pq init --shared [URL] in a tree that already has a stack (hg qinit -c on an existing queue):
+ * its queue directory becomes a git repository of its own with the patches committed, and
+ * with URL, an empty remote the next pq sync pushes to. Returns what was done.
+ */
+export async function shareExistingQueue(tree: string, queueDir: string, url: string | null): Promise<string> {
+  const existing = await QueueRepo.open(queueDir);
+  if (existing && existing.kind !== "own") {
+    throw new PqError("refused", `the queue ${queueDir} is versioned in the tree's own repository already`, [
+      "share it with the tree: git commit it there and push the tree's branch (pq sync follows that branch)",
+    ]);
+  }
+  const git = (args: string[], cwd = queueDir) => spawnSync("git", args, { cwd, encoding: "utf8" });
+  // The remote is checked before anything is made: a refusal leaves the queue as it was.
+  if (url) {
+    const origin = existing ? git(["remote", "get-url", "origin"]) : null;
+    if (origin?.status === 0) {
+      throw new PqError("exists", `the queue already has a remote, origin (${origin.stdout.trim()})`, [
+        `git -C ${queueDir} remote set-url origin ${url} to change it, then pq sync`,
+      ]);
+    }
+    const heads = git(["ls-remote", "--heads", url], tree);
+    if (heads.status !== 0) throw new PqError("git", `git ls-remote ${url} failed`, String(heads.stderr).trim().split("\n"));
+    if (heads.stdout.trim()) {
+      throw new PqError("refused", `${url} is not empty: it holds a queue (or something else) that this one would have to be merged into`, [
+        "to join that queue, start from it: pq init --shared URL in a tree without a stack (or with --queue DIR), then pq import your patches",
+      ]);
+    }
+  }
+  // The branch an empty remote's HEAD names (what a colleague's clone will check out), as a clone of it learns it.
+  let remoteBranch: string | null = null;
+  if (url) {
+    const probe = mkdtempSync(join(tmpdir(), "pq-remote-"));
+    try {
+      if (git(["clone", "--quiet", "--no-checkout", url, join(probe, "q")], tree).status === 0)
+        remoteBranch = git(["symbolic-ref", "--short", "HEAD"], join(probe, "q")).stdout.trim() || null;
+    } finally {
+      rmSync(probe, { recursive: true, force: true });
+    }
+  }
+  if (!existing) {
+    await GitRepo.init(queueDir);
+    keepQueueBytesExact(queueDir);
+    inheritIdentity(tree, queueDir);
+    await startQueue(queueDir);
+  }
+  const made = existing ? "its own git repository already" : "now its own git repository, its patches committed";
+  if (!url) return made;
+  let branch = git(["symbolic-ref", "--short", "HEAD"]).stdout.trim() || "main";
+  if (remoteBranch && remoteBranch !== branch && git(["branch", "-m", remoteBranch]).status === 0) branch = remoteBranch;
+  for (const args of [
+    ["remote", "add", "origin", url],
+    ["config", `branch.${branch}.remote`, "origin"],
+    ["config", `branch.${branch}.merge`, `refs/heads/${branch}`],
+  ]) {
+    const r = git(args);
+    if (r.status !== 0) throw new PqError("git", `git ${args.join(" ")} failed`, String(r.stderr).trim().split("\n"));
+  }
+  return `${made}, with ${url} as its remote (empty: the next pq sync pushes this queue to it)`;
 }

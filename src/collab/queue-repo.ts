@@ -50,7 +50,7 @@ export class QueueRepo {
     const repo = await QueueRepo.open(queueDir);
     if (!repo) {
       throw new PqError("no-queue", `the queue ${queueDir} is not versioned`, [
-        "pq init --shared makes it a git repository of its own (pq init --shared URL clones a shared queue)",
+        "pq init --shared makes it a git repository of its own (pq init --shared URL also makes an empty remote at URL its upstream, which the next pq sync pushes to)",
         "or commit it into the tree's repository (git add QUEUE && git commit) to share it with the tree",
       ]);
     }

@@ -694,6 +694,33 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "applied")).out).toBe("p3.patch\np1.patch\np2.patch\n");
   });
 
+  it("pq init --shared URL shares the queue of a stack that exists already, as sync's advice says (shared-3 #11)", async () => {
+    const tree = join(w.root, "cid");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    git(tree, "config", "user.name", "Cid Example");
+    git(tree, "config", "user.email", "cid@example.org");
+    await ok(tree, "init");
+    await ok(tree, "new", "c.patch", "-m", "cid's");
+    editLine(tree, "a.c", 9, "nine");
+    await ok(tree, "refresh");
+    const unshared = await pq(tree, "sync");
+    expect(unshared.err).toContain("pq init --shared makes it a git repository");
+    const empty = join(w.root, "cid.git");
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", empty]);
+    // A remote that holds something is refused, and nothing is made.
+    const full = await pq(tree, "init", "--shared", w.remote);
+    expect(full.code).toBe(12);
+    expect(existsSync(join(tree, "patches", ".git"))).toBe(false);
+    const r = await ok(tree, "init", "--shared", "../cid.git");
+    expect(r.out).toContain("is now its own git repository, its patches committed, with");
+    expect((await ok(tree, "sync")).out).toContain("pushed");
+    expect(remoteQueue(empty).series).toBe("c.patch\n");
+    // A colleague joins it as any shared queue.
+    const dan = await join_({ root: w.root, base: w.base }, empty, "Dan Example", "dan@example.org");
+    await ok(dan.tree, "push", "-a");
+    expect(read(dan.tree, "a.c")).toContain("nine");
+  });
+
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
     // A +xen patch over p1's line, which Ann does not select: Bob does.
     await ok(ann.tree, "new", "xen.patch", "-m", "xen");

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
+import { loadState } from "../../queue/state.js";
 import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
 import { defineCommand } from "../io.js";
 
@@ -16,6 +17,18 @@ export default defineCommand({
     // quilt's own setting for where the series lives (Debian's quiltrc sets debian/patches), as quilt reads it: relative to the tree.
     const fromQuilt = !args.queue && process.env.QUILT_PATCHES ? resolve(tree, process.env.QUILT_PATCHES) : undefined;
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
+    if (args.shared !== undefined && loadState(tree)) {
+      // A stack that exists already: its queue becomes shared (hg qinit -c on an existing queue).
+      const stack = await Stack.open({ tree });
+      const { shareExistingQueue } = await import("../../collab/init-shared.js");
+      // A path is the remote's from here, not from the queue directory git runs in.
+      const url =
+        args.shared && !/^[a-z][a-z0-9+.-]*:\/\//i.test(args.shared) && !/^[^/]+:/.test(args.shared)
+          ? resolve(io.cwd, args.shared)
+          : args.shared || null;
+      io.out(`the queue ${stack.queueDir} is ${await shareExistingQueue(tree, stack.queueDir, url)}`);
+      return;
+    }
     if (args.shared !== undefined) {
       // Clone (or git init) first: Stack.init keeps a series the clone brought.
       const { prepareSharedQueue } = await import("../../collab/init-shared.js");
