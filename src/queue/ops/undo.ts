@@ -12,8 +12,8 @@ import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogRead
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { ObjectStore } from "../../tree/objects.js";
-import { backupFiles, type OpContext } from "./context.js";
-import { refuseCommitsOnTop } from "./pop.js";
+import { expectedVersions } from "../refresh-plan.js";
+import { backupFiles, differFromHead, type OpContext } from "./context.js";
 
 export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
@@ -177,14 +177,29 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   const last = ordered.at(-1)!;
   const was = tx.state;
   tx.state = JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState;
-  // Patches the move takes off the stack (the undo of a push is a pop) put their files back to
-  // below the stack: with commits made since that change them (the patches committed by hand),
-  // the tree would be left with those commits reverted, which pop refuses; so does undo. An
-  // undo or redo that moves the branch itself (finish, uncommit) is checked by planGit.
+  // A file the move puts back to below the stack (the undo of a push is a pop) must be HEAD's:
+  // with commits made since that change it (the patches committed by hand), the tree would be
+  // left with those commits reverted, which pop refuses; so do undo and redo. One that moves
+  // the branch itself (finish, uncommit) is checked by planGit.
   if (!ordered.some((e) => e.git)) {
-    const stays = new Set(tx.state.applied.map((a) => `${a.name}\0${a.hash}`));
-    const off = was.applied.filter((a) => !stays.has(`${a.name}\0${a.hash}`)).map((a) => a.name);
-    await refuseCommitsOnTop(ctx, was.applied, off);
+    const inStack = expectedVersions(tx.state.applied);
+    const below = new Map<string, Version>();
+    for (const record of was.applied) for (const path in record.files) if (!below.has(path)) below.set(path, record.files[path].pre);
+    const toBase = new Map(
+      [...final].filter(([path, v]) => !inStack.has(path) && below.has(path) && below.get(path) === v && tx.ws.diskVersion(path) !== v),
+    );
+    const committed = toBase.size ? await differFromHead(ctx, toBase, { remember: false }) : [];
+    if (committed.length) {
+      throw new PqError(
+        "refused",
+        `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${direction} would leave those commits reverted in the tree`,
+        [
+          `were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq ${direction}`,
+          "or make the commits patches: pq uncommit",
+        ],
+        { files: committed },
+      );
+    }
   }
   await planGit(ctx, ordered, direction);
   const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
