@@ -1,6 +1,7 @@
 /**
  * mbox files as git format-patch and mail clients write them: mails separated by
- * "From " lines; ">From " quoting inside bodies is undone (mboxrd).
+ * "From " lines. A ">From " line stays as it is, as git am (mailsplit without --mboxrd) and
+ * pq export --mbox, which quotes nothing, have it: export then import gives the message back.
  */
 const SEPARATOR = /^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
 
@@ -10,7 +11,7 @@ export function splitMbox(text: string): string[] {
   for (const line of lines) {
     if (SEPARATOR.test(line) || (!mails.length && line.trim())) mails.push([]);
     if (!mails.length) continue;
-    mails[mails.length - 1].push(/^>+From /.test(line) ? line.slice(1) : line);
+    mails[mails.length - 1].push(line);
   }
   return mails.map((m) => m.join("")).filter((m) => m.trim());
 }

@@ -235,3 +235,41 @@ describe("pq rebase --abort after series edits made while it was stopped (stack-
     expect((await pq(tree, "rename", "fb", "fb2")).code).toBe(0);
   });
 });
+
+describe("pop's way out of a hand commit, followed (stack-3 #12)", () => {
+  it("leaves git's index clean: a mixed reset, not --soft", async () => {
+    const tree = makeRepo({ "a.txt": "one\ntwo\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "msg");
+    write(tree, "a.txt", "ONE\ntwo\n");
+    await pq(tree, "refresh");
+    git(tree, "commit", "-qam", "by hand");
+    const refused = await pq(tree, "pop");
+    expect(refused.err).toContain("git reset to the commit below them (a mixed reset");
+    git(tree, "reset", "-q", "HEAD~1");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--short", "a.txt")).toBe("");
+  });
+});
+
+describe("an mbox round trip through pq (stack-3 #13)", () => {
+  it("keeps a '>From ' line of a message as it is, as git am does", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "subject\n\nFrom now on we do X.\n>From quoted already\nend");
+    write(tree, "a.txt", "ONE\n");
+    await pq(tree, "refresh");
+    const mbox = join(tree, "..", `mb-${Date.now()}.mbox`);
+    expect((await pq(tree, "export", "--mbox", mbox)).code).toBe(0);
+    const other = makeRepo({ "a.txt": "one\n" });
+    dirs.push(other);
+    await pq(other, "init");
+    expect((await pq(other, "import", "--mbox", mbox)).code).toBe(0);
+    rmSync(mbox);
+    const name = read(join(other, "patches"), "series").split("\n")[0];
+    const header = (await pq(other, "header", "--json", name)).out;
+    expect(JSON.parse(header).body).toBe("From now on we do X.\n>From quoted already\nend");
+  });
+});

@@ -168,7 +168,7 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
           `if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
         ]
       : [
-          "were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq pop",
+          "were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq pop",
           "or make the commits patches: pq uncommit",
         ],
     { files: committed },

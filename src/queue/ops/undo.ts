@@ -194,7 +194,7 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
         "refused",
         `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${direction} would leave those commits reverted in the tree`,
         [
-          `were the patches committed by hand (git commit -a)? git reset --soft to the commit below them keeps their changes in the tree; then pq ${direction}`,
+          `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${direction}`,
           "or make the commits patches: pq uncommit",
         ],
         { files: committed },
