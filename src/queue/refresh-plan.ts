@@ -4,10 +4,12 @@
  * below or HEAD left), and the resulting diff. Read-only: `pq diff` and `pq status` use
  * it as it is, `pq refresh` then records it.
  */
-import { isAbsolute, relative } from "node:path";
+import { lstatSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
+import { entriesAt } from "./rebase-base.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
@@ -27,6 +29,8 @@ export interface RefreshPlan {
   changed: string[];
   /** Untracked files the refresh does not take (pq add them). */
   untracked: string[];
+  /** Changed files git tracks that are no regular files (a re-pointed symlink), which no patch holds: left out, not refused. */
+  notFiles: string[];
   /** Files of the refreshed patch that git's index has staged (git add, rm, mv): unstaged once in the patch. */
   staged: string[];
 }
@@ -84,8 +88,30 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   const changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   const isOwn = pqOwnPaths(ctx);
+  const stackKnows = new Set([...Object.keys(top.files), ...expectedVersions(ctx.applied).keys()]);
+  const notFiles: string[] = [];
   for (const path of [...candidates].sort()) {
     if (isOwn(path)) continue;
+    // A changed symlink (or other non-file) git tracks and no patch touches: pq's patches hold
+    // regular files only, so it is left out and said, as an untracked file is, not a refusal of the whole refresh.
+    if (!stackKnows.has(path) && !isRegularOrMissing(join(ctx.tree, path))) {
+      notFiles.push(path);
+      continue;
+    }
+    // A symlink git tracks and the tree no longer has: its deletion is no regular file's (a pop
+    // would put back a file holding the link's target name). Left out the same way.
+    if (!stackKnows.has(path) && ctx.git && !lstatSync(join(ctx.tree, path), { throwIfNoEntry: false })) {
+      let mode: string | undefined;
+      try {
+        mode = entriesAt(ctx.tree, ctx.git.prefix, "HEAD", [path]).get(path)?.mode;
+      } catch {
+        mode = undefined; // no commit yet
+      }
+      if (mode === "120000") {
+        notFiles.push(path);
+        continue;
+      }
+    }
     if (opts.preview && path.includes("\ufffd")) {
       changed.push(path); // shown as a change a refresh would have to take (and refuses to)
       continue;
@@ -98,8 +124,16 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
     if (pre !== now || mine || renamed(path)) files[path] = { pre, post: now };
   }
-  const untracked = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
+  const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
+  // An untracked symlink is no file pq add could take: said with the other non-files.
+  const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
+  notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p)));
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   const staged = status.staged.filter((p) => files[p] !== undefined);
-  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, staged };
+  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, notFiles, staged };
+}
+
+function isRegularOrMissing(full: string): boolean {
+  const st = lstatSync(full, { throwIfNoEntry: false });
+  return !st || st.isFile();
 }

@@ -3,7 +3,18 @@
  * size and mtime (cp -p, rsync -a, tar x, touch -r) are edits, as git's index knows from the
  * ctime and inode; refresh FILE of a deleted file; fold over a file the top patch creates.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -271,5 +282,32 @@ describe("an mbox round trip through pq (stack-3 #13)", () => {
     const name = read(join(other, "patches"), "series").split("\n")[0];
     const header = (await pq(other, "header", "--json", name)).out;
     expect(JSON.parse(header).body).toBe("From now on we do X.\n>From quoted already\nend");
+  });
+});
+
+describe("a tracked symlink no patch touches (stack-3 #6, #10)", () => {
+  it("re-pointed or deleted, it is left out of the refresh and said, not a refusal, and pop keeps it a link", async () => {
+    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "bee\n" });
+    dirs.push(tree);
+    symlinkSync("a.txt", join(tree, "link"));
+    git(tree, "add", "link");
+    git(tree, "commit", "-qm", "link");
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    write(tree, "a.txt", "ONE\n");
+    rmSync(join(tree, "link"));
+    symlinkSync("b.txt", join(tree, "link"));
+    const named = await pq(tree, "refresh", "a.txt");
+    expect(named.code, named.err).toBe(0);
+    expect(named.out).toContain("left out (symlinks or other non-files; pq's patches hold regular files only): link");
+    expect((await pq(tree, "status")).code).toBe(0);
+    // Deleted: not recorded as a regular file's deletion.
+    rmSync(join(tree, "link"));
+    const r = await pq(tree, "refresh");
+    expect(r.out).toContain("left out (symlinks");
+    expect(read(join(tree, "patches"), "p")).not.toContain("b/link");
+    git(tree, "checkout", "link");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(lstatSync(join(tree, "link")).isSymbolicLink()).toBe(true);
   });
 });

@@ -74,5 +74,7 @@ export default defineCommand({
         : `refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`,
     );
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${report.untracked.join(", ")}`);
+    if (report.notFiles?.length)
+      io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${report.notFiles.join(", ")}`);
   },
 });

@@ -31,6 +31,8 @@ export interface RefreshReport {
   files: string[];
   /** Untracked files that were not taken (pq add them). */
   untracked: string[];
+  /** Changed paths that are no regular files (symlinks), left out of the patch. */
+  notFiles?: string[];
   /** Files of the patch that git's index had staged; the caller unstages them (see Stack.refresh). */
   staged?: string[];
   /** Nothing to refresh: the patch file was left as it is. */
@@ -111,7 +113,14 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     sameChanges(plan.files, recorded)
   ) {
     top.files = recorded;
-    return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, unchanged: true, ...(plan.staged.length ? { staged: plan.staged } : {}) };
+    return {
+      name: top.name,
+      files: Object.keys(plan.files).sort(),
+      untracked: plan.untracked,
+      unchanged: true,
+      ...(plan.staged.length ? { staged: plan.staged } : {}),
+      ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
+    };
   }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
@@ -128,7 +137,13 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.needsRefresh;
   delete top.rejects;
   writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
-  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(plan.staged.length ? { staged: plan.staged } : {}) };
+  return {
+    name: top.name,
+    files: Object.keys(plan.files).sort(),
+    untracked: plan.untracked,
+    ...(plan.staged.length ? { staged: plan.staged } : {}),
+    ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
+  };
 }
 
 /** The same files with the same versions before and after. */
