@@ -311,3 +311,21 @@ describe("a tracked symlink no patch touches (stack-3 #6, #10)", () => {
     expect(lstatSync(join(tree, "link")).isSymbolicLink()).toBe(true);
   });
 });
+
+describe("pq add of a file inside a path the stack has as a file (stack-3 #11)", () => {
+  it("is refused at once, with a way that works, instead of wedging refresh and pop", async () => {
+    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "alpha\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "A", "-m", "A");
+    git(tree, "rm", "-q", "b.txt");
+    await pq(tree, "refresh");
+    await pq(tree, "new", "B", "-m", "B");
+    write(tree, "b.txt/x", "x\n");
+    const add = await pq(tree, "add", "b.txt/x");
+    expect(add.code).toBe(7);
+    expect(add.err).toContain("b.txt/x is inside b.txt, which the applied patches have as a file");
+    rmSync(join(tree, "b.txt"), { recursive: true });
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+  });
+});

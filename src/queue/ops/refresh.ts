@@ -9,7 +9,7 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, planRefresh } from "../refresh-plan.js";
+import { baselineVersion, expectedVersions, planRefresh } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -188,6 +188,20 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
       });
     }
     if (top.files[path]) continue;
+    // A file inside a path the stack knows as a file (a patch deleted b.txt, and b.txt/x is new):
+    // the stack could not be popped again (restoring b.txt finds a directory). Said now, as push says it.
+    const known = expectedVersions(tx.state.applied);
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (!known.has(dir)) continue;
+      throw new PqError(
+        "unsupported",
+        `${path} is inside ${dir}, which the applied patches have as a file; pq does not turn a file into a directory (the stack could not be popped again)`,
+        [`make that change outside the stack (pq pop the patch that deletes ${dir}, git rm ${dir}, commit), or leave ${dir} a file`],
+        { file: path, conflictsWith: dir },
+      );
+    }
     const base = await baselineVersion(await planContext(ctx), path, tx.state.applied.length - 1);
     top.files[path] = { pre: base, post: base };
     added.push(path);
