@@ -329,3 +329,19 @@ describe("pq add of a file inside a path the stack has as a file (stack-3 #11)",
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
   });
 });
+
+describe("series edits that change nothing (stack-3 #15)", () => {
+  it("are refused as nothing to do, so the next undo takes back the command the user meant", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    await pq(tree, "new", "p2");
+    await pq(tree, "pop");
+    const reorder = await pq(tree, "reorder", "p2", "--first");
+    expect([reorder.code, reorder.err]).toEqual([12, expect.stringContaining("p2 is already there; nothing was moved")]);
+    const rename = await pq(tree, "rename", "p1", "p1");
+    expect([rename.code, rename.err]).toEqual([12, expect.stringContaining("p1 is already called p1")]);
+    expect((await pq(tree, "undo")).out).toContain("undid pop p2");
+  });
+});

@@ -80,7 +80,7 @@ export function planRename(ctx: OpContext, from: string, to: string): { from: st
   validatePatchName(to);
   const series = tx.series();
   const name = resolveName(series, from);
-  if (name === to) return { from: name, to };
+  if (name === to) throw new PqError("refused", `${name} is already called ${to}; nothing was renamed`, [], { patch: name });
   refuseNameUnderFile(ctx.queueDir, to);
   if (series.has(to) || tx.queueFile(to) !== null) throw new PqError("exists", `${to} already exists in the queue`, ["pick another name"], { patch: to });
   const text = tx.patchText(name);
@@ -120,7 +120,11 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   if (top && (after === null || series.indexOf(after) < series.indexOf(top))) {
     throw new PqError("refused", `that would move ${name} below the applied patches`, ["pop them first"], { patch: name });
   }
+  const before = series.names().join("\n");
   series.move(name, after);
+  // Nothing moves: said as a refusal (nothing to do), not "moved", and no operation is logged
+  // (the next undo would otherwise take back the command before it).
+  if (series.names().join("\n") === before) throw new PqError("refused", `${name} is already there; nothing was moved`, [], { patch: name });
   tx.setSeries(series);
 }
 
