@@ -222,8 +222,14 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       const exec = (st.mode & 0o111) !== 0;
       const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && versionExec(v) === exec;
       if (isEither(ctx.statCache.lookup(path, st))) return false;
-      const id = contentId(full);
-      return !((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec));
+      const text = readText(full);
+      const id = text === null ? null : sha1(text);
+      if ((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec)) return false;
+      // The one file the killed pq was writing: the after version's first bytes over the before
+      // version's (a rewrite in place from offset 0, or a new file not yet whole). pq's own, no edit.
+      // (Content that is one of the two whole versions with another executable bit is a chmod: an edit.)
+      const whole = id === versionId(was) || id === versionId(after);
+      return !(text !== null && !whole && halfWritten(text, storedText(ctx, was), storedText(ctx, after)));
     })
     .map(([path]) => path);
   const queueEdits = entry.queue
@@ -236,6 +242,25 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   if (treeEdits.length) backups.push(backupFiles(ctx.tree, treeEdits, "recover"));
   if (queueEdits.length) backups.push(backupFiles(ctx.tree, queueEdits, "recover-queue", ctx.queueDir));
   return backups;
+}
+
+/** A version's bytes from the store, or null (no file, or not in the store). */
+function storedText(ctx: ExecContext, v: Version): string | null {
+  const id = versionId(v);
+  if (id === null) return null;
+  try {
+    return ctx.store.get(id);
+  } catch {
+    return null;
+  }
+}
+
+/** Is `text` what a write of `after` over `before` leaves when it stops part way (after's first k bytes, then before's from k on)? */
+export function halfWritten(text: string, before: string | null, after: string | null): boolean {
+  if (after === null) return false;
+  let k = 0;
+  while (k < text.length && k < after.length && text.charCodeAt(k) === after.charCodeAt(k)) k++;
+  return text.slice(k) === (before ?? "").slice(k);
 }
 
 async function moveGit(

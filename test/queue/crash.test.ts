@@ -236,3 +236,19 @@ describe("a finish killed before it moved the branch, then a commit made by hand
     });
   });
 });
+
+describe("recovery tells pq's own half-written file from an edit (stack-3 #14)", () => {
+  it("a prefix of the after version over the before version is pq's write; anything else is an edit", async () => {
+    const { halfWritten } = await import("../../src/queue/executor.js");
+    // A new file cut short, an in-place rewrite stopped after 3 bytes, and one stopped at 0.
+    expect(halfWritten("", null, "whole file\n")).toBe(true);
+    expect(halfWritten("who", null, "whole file\n")).toBe(true);
+    expect(halfWritten("NEWold text\n", "old old text\n".slice(0, 12), "NEW text\n")).toBe(false);
+    expect(halfWritten("NEWold text\n", "xxxold text\n", "NEW text\n")).toBe(true);
+    expect(halfWritten("abc", "abc", "abd")).toBe(true);
+    // A user's edit is neither.
+    expect(halfWritten("who edited\n", null, "whole file\n")).toBe(false);
+    expect(halfWritten("NEW", "old text\n", "NEW text\n")).toBe(false);
+    expect(halfWritten("x", "old", null)).toBe(false);
+  });
+});
