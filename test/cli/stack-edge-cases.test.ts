@@ -24,6 +24,21 @@ afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
+/** A repository with these files and a pq stack, cleaned up after the test. */
+async function stackTree(files: Record<string, string>): Promise<string> {
+  const tree = makeRepo(files);
+  dirs.push(tree);
+  await pq(tree, "init");
+  return tree;
+}
+
+/** A new top patch holding these edits, refreshed. */
+async function patchWith(tree: string, name: string, edits: Record<string, string>, message = name): Promise<void> {
+  await pq(tree, "new", name, "-m", message);
+  for (const [path, content] of Object.entries(edits)) write(tree, path, content);
+  await pq(tree, "refresh");
+}
+
 /** Rewrites `path` with the same number of bytes and puts its old mtime back. */
 function sneakyEdit(tree: string, path: string, from: string, to: string): void {
   const full = join(tree, path);
@@ -36,9 +51,7 @@ function sneakyEdit(tree: string, path: string, from: string, to: string): void 
 
 describe("an edit that keeps size and mtime", () => {
   it("shows in status and refresh, and pop refuses over it", async () => {
-    const tree = makeRepo({ "a.txt": "one\ntwo\nthree\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\n" });
     await pq(tree, "new", "p", "-m", "msg");
     write(tree, "a.txt", "ONE\ntwo\nthree\n");
     expect((await pq(tree, "refresh")).code).toBe(0);
@@ -53,12 +66,8 @@ describe("an edit that keeps size and mtime", () => {
   });
 
   it("is not overwritten by a push that reuses a cached result", async () => {
-    const tree = makeRepo({ "a.txt": "one\ntwo\nthree\neight\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "msg");
-    write(tree, "a.txt", "ONE\ntwo\nthree\neight\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\neight\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\ntwo\nthree\neight\n" }, "msg");
     await pq(tree, "pop");
     await pq(tree, "status");
     sneakyEdit(tree, "a.txt", "eight", "EIGHT");
@@ -71,12 +80,8 @@ describe("an edit that keeps size and mtime", () => {
 
 describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
   it("writes the deletion into the patch, not only into pq's state", async () => {
-    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "alpha\nbeta\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "msg");
-    write(tree, "a.txt", "ONE\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "alpha\nbeta\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\n" }, "msg");
     rmSync(join(tree, "b.txt"));
     const r = await pq(tree, "refresh", "b.txt");
     expect(r.out).toContain("refreshed p: a.txt, b.txt");
@@ -91,16 +96,12 @@ describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
 
 describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)", () => {
   it("keeps the creation: the folded patch creates the file with both changes, and pops", async () => {
-    const tree = makeRepo({ "a.txt": "one\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
+    const tree = await stackTree({ "a.txt": "one\n" });
     await pq(tree, "new", "p1", "-m", "p1");
     write(tree, "n.txt", "n1\n");
     await pq(tree, "add", "n.txt");
     await pq(tree, "refresh");
-    await pq(tree, "new", "p2", "-m", "p2");
-    write(tree, "n.txt", "n1\nn2\n");
-    await pq(tree, "refresh");
+    await patchWith(tree, "p2", { "n.txt": "n1\nn2\n" }, "p2");
     await pq(tree, "pop");
     expect((await pq(tree, "fold", "p2")).code).toBe(0);
     expect(read(join(tree, "patches"), "p1")).toContain("new file mode 100644");
@@ -114,12 +115,8 @@ describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)"
 
 describe("a content-only patch and the file's mode (stack-3 #5)", () => {
   it("keeps the executable bit upstream gave the file, and does not set one from the index line", async () => {
-    const tree = makeRepo({ "a.txt": "one\ntwo\n", "b.txt": "alpha\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "p");
-    write(tree, "a.txt", "ONE\ntwo\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "alpha\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\ntwo\n" }, "p");
     expect(read(join(tree, "patches"), "p")).toMatch(/^index [0-9a-f]+\.\.[0-9a-f]+ 100644$/m);
     await pq(tree, "pop");
     chmodSync(join(tree, "a.txt"), 0o755);
@@ -171,12 +168,8 @@ describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
 
 describe("pq undo of a push after the patch was committed by hand (stack-3 #8)", () => {
   it("refuses as pop does, instead of leaving the commit reverted in the tree", async () => {
-    const tree = makeRepo({ "a.txt": "one\ntwo\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "msg");
-    write(tree, "a.txt", "ONE\ntwo\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\ntwo\n" }, "msg");
     await pq(tree, "pop");
     await pq(tree, "push");
     git(tree, "commit", "-qam", "committed by hand");
@@ -191,9 +184,7 @@ describe("pq undo of a push after the patch was committed by hand (stack-3 #8)",
 
 describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {
   it("is refused as -m is, and the text is saved where the refusal says", async () => {
-    const tree = makeRepo({ "a.txt": "one\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
+    const tree = await stackTree({ "a.txt": "one\n" });
     await pq(tree, "new", "p", "-m", "p");
     const before = read(join(tree, "patches"), "p");
     const script = join(tree, "..", `editor-${Date.now()}.sh`);
@@ -230,9 +221,7 @@ describe("pq rebase --abort after series edits made while it was stopped (stack-
     git(tree, "commit", "-qam", "upstream");
     git(tree, "checkout", "-q", "main");
     await pq(tree, "init");
-    await pq(tree, "new", "fb", "-m", "fb");
-    write(tree, "b.txt", "ALPHA-mine\nbeta\n");
-    await pq(tree, "refresh");
+    await patchWith(tree, "fb", { "b.txt": "ALPHA-mine\nbeta\n" }, "fb");
     const queueBefore = readdirSync(join(tree, "patches")).sort();
     const seriesBefore = read(join(tree, "patches"), "series");
     write(tree, "../zwei.diff", "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n one\n-two\n+zwei\n");
@@ -249,12 +238,8 @@ describe("pq rebase --abort after series edits made while it was stopped (stack-
 
 describe("pop's way out of a hand commit, followed (stack-3 #12)", () => {
   it("leaves git's index clean: a mixed reset, not --soft", async () => {
-    const tree = makeRepo({ "a.txt": "one\ntwo\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "msg");
-    write(tree, "a.txt", "ONE\ntwo\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\ntwo\n" }, "msg");
     git(tree, "commit", "-qam", "by hand");
     const refused = await pq(tree, "pop");
     expect(refused.err).toContain("git reset to the commit below them (a mixed reset");
@@ -266,12 +251,8 @@ describe("pop's way out of a hand commit, followed (stack-3 #12)", () => {
 
 describe("an mbox round trip through pq (stack-3 #13)", () => {
   it("keeps a '>From ' line of a message as it is, as git am does", async () => {
-    const tree = makeRepo({ "a.txt": "one\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p", "-m", "subject\n\nFrom now on we do X.\n>From quoted already\nend");
-    write(tree, "a.txt", "ONE\n");
-    await pq(tree, "refresh");
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\n" }, "subject\n\nFrom now on we do X.\n>From quoted already\nend");
     const mbox = join(tree, "..", `mb-${Date.now()}.mbox`);
     expect((await pq(tree, "export", "--mbox", mbox)).code).toBe(0);
     const other = makeRepo({ "a.txt": "one\n" });
@@ -314,9 +295,7 @@ describe("a tracked symlink no patch touches (stack-3 #6, #10)", () => {
 
 describe("pq add of a file inside a path the stack has as a file (stack-3 #11)", () => {
   it("is refused at once, with a way that works, instead of wedging refresh and pop", async () => {
-    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "alpha\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "alpha\n" });
     await pq(tree, "new", "A", "-m", "A");
     git(tree, "rm", "-q", "b.txt");
     await pq(tree, "refresh");
@@ -332,9 +311,7 @@ describe("pq add of a file inside a path the stack has as a file (stack-3 #11)",
 
 describe("series edits that change nothing (stack-3 #15)", () => {
   it("are refused as nothing to do, so the next undo takes back the command the user meant", async () => {
-    const tree = makeRepo({ "a.txt": "one\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
+    const tree = await stackTree({ "a.txt": "one\n" });
     await pq(tree, "new", "p1");
     await pq(tree, "new", "p2");
     await pq(tree, "pop");
