@@ -61,7 +61,7 @@ export const STATUS_LINES = 3;
 
 export function StatusBar({ view, width, theme, prompt }: { view: StackView; width: number; theme: Theme; prompt?: React.ReactNode }) {
   const c = theme.color;
-  const lines: React.ReactNode[] = prompt ? [prompt] : [];
+  const lines: React.ReactNode[] = prompt ? [<React.Fragment key="prompt">{prompt}</React.Fragment>] : [];
   const p = view.progress;
   if (view.busy) {
     lines.push(
