@@ -41,6 +41,8 @@ export interface SyncReport {
   restack?: RestackReport;
   gate?: GateVerdict;
   pushMessage?: string;
+  /** false: the push needed no merge (the remote had nothing new). */
+  merged?: boolean;
 }
 
 /** What an interrupted or conflicted sync left behind. */
@@ -248,6 +250,7 @@ async function loop(
   const max = opts.maxRetries ?? 5;
   let result: SyncReport["result"] = "up-to-date";
   let restacked: RestackReport | undefined;
+  let mergedAny = false;
   for (let attempt = 1; attempt <= max + 1; attempt++) {
     let mergedHere = false;
     emit({ kind: "sync", message: `fetching ${up.remote}` });
@@ -280,6 +283,7 @@ async function loop(
       } else {
         emit({ kind: "sync", message: "merging" });
         mergedHere = true;
+        mergedAny = true;
         const mb = await qr.mergeBase(ours, theirs);
         // No history in common with a branch this queue had merged before: it was rewritten (a
         // new root, force-pushed). Merged against an empty base, everything on both sides counts
@@ -353,6 +357,7 @@ async function loop(
         conflicts: [],
         notes,
         pushMessage: pushed.message,
+        merged: mergedAny,
         ...(gate ? { gate } : {}),
         ...(restacked ? { restack: restacked } : {}),
       };

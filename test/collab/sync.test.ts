@@ -104,12 +104,13 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     editLine(ann.tree, "a.c", 30, "thirty");
     await ok(ann.tree, "refresh");
     await ok(ann.tree, "commit", "-m", "add n1");
-    await ok(ann.tree, "sync");
+    expect((await ok(ann.tree, "sync")).out).toContain("pushed (nothing to merge)");
 
     await ok(bob.tree, "new", "n2.patch", "-m", "n2");
     editLine(bob.tree, "b.c", 15, "fifteen");
     await ok(bob.tree, "refresh");
     await ok(bob.tree, "commit", "-m", "add n2");
+    // Ann's sync had nothing to merge; Bob's merges hers.
     const r = await ok(bob.tree, "sync");
     expect(r.out).toContain("merged and pushed");
     expect(series(bob)).toBe("p1.patch\nn1.patch\np2.patch\nn2.patch\n");
@@ -203,7 +204,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
     await ok(bob.tree, "refresh");
     const c = await ok(bob.tree, "sync", "--continue");
-    expect(c.out).toContain("merged and pushed");
+    expect(c.out).toContain("pushed");
     expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
     // The resolution is in the patch's history: the merge commit, as an interdiff against Bob's version.
     const log = await ok(bob.tree, "log", "p1.patch", "-p");
@@ -249,7 +250,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       const undo = await pq(bob.tree, "undo");
       expect(undo.code).toBe(12);
       expect(undo.err).toContain("pq sync --abort");
-      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("merged and pushed");
+      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
       expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
     });
 
@@ -263,7 +264,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(abort.code).toBe(12);
       expect(abort.err).toContain(`moved to ${handCommit.slice(0, 12)}`);
       expect(abort.err).toContain(`git -C QUEUE reset --hard ${head.slice(0, 12)}`);
-      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("merged and pushed");
+      expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
       // The hand commit is the merge's first parent: nothing was dropped.
       expect(git(bob.queue, "rev-parse", "HEAD^1").trim()).toBe(handCommit);
       expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
@@ -381,7 +382,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain("was deleted there but changed here: the changed version is kept");
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
     const c = await ok(bob.tree, "sync", "--continue");
-    expect(c.out).toContain("merged and pushed");
+    expect(c.out).toContain("pushed");
     expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+four (bob)");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);

@@ -103,7 +103,7 @@ export default defineCommand({
     const what = {
       "up-to-date": "already up to date",
       "fast-forward": "took the remote's changes (nothing of yours to push)",
-      pushed: "merged and pushed",
+      pushed: report.merged === false ? "pushed (nothing to merge)" : "merged and pushed",
       conflicts: "",
       "gate-failed": "",
     }[report.result];
