@@ -117,6 +117,41 @@ async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersi
 }
 
 /** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
+/**
+ * Unrefreshed edits in files no applied patch changes, which a patch the sync brings (new or
+ * changed, and pushed back by the restack) also changes: its push would refuse only after the
+ * whole stack was popped. Refused first, with nothing changed.
+ */
+async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, next: QueueVersion): Promise<void> {
+  const applied = stack.applied();
+  if (!applied.length) return;
+  const pending = new Set((await stack.status()).pending);
+  if (!pending.size) return;
+  const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
+  const highest = Math.max(-1, ...applied.map((name) => pushable.findIndex((e) => e.name === name)));
+  for (const entry of pushable.slice(0, highest + 1)) {
+    const text = next.patches[entry.name];
+    if (text === undefined || text === current.patches[entry.name]) continue;
+    let paths: string[];
+    try {
+      paths = parsePatch(text, { strip: entry.strip ?? 1 })
+        .files.flatMap((fp) => [fp.oldPath, fp.newPath])
+        .filter((p): p is string => p !== null);
+    } catch {
+      continue; // refused as a damaged patch elsewhere
+    }
+    const hit = [...new Set(paths)].filter((p) => pending.has(p));
+    if (hit.length) {
+      throw new PqError(
+        "dirty",
+        `unrefreshed changes in ${hit.join(", ")}, which ${entry.name} (new or changed there) also changes: the sync would pop your stack and then stop there; nothing was changed`,
+        ["commit or stash them (git stash), or make them a patch (pq new, pq refresh, pq commit), then pq sync"],
+        { patch: entry.name, files: hit },
+      );
+    }
+  }
+}
+
 async function integrate(
   stack: Stack,
   qr: QueueRepo,
@@ -125,6 +160,7 @@ async function integrate(
   expected: string | null,
   state: Omit<SyncState, "phase" | "target">,
 ): Promise<RestackReport> {
+  await refuseEditsUnderIncoming(stack, qr.readDisk(), version);
   saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
   const disk = qr.readDisk();
   let wrote = false;

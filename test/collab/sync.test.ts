@@ -722,6 +722,23 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(read(dan.tree, "a.c")).toContain("nine");
   });
 
+  it("refuses before popping anything when a patch it brings changes a file with unrefreshed edits (shared-3 #14)", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "new", "lower.patch", "-m", "lower");
+    editLine(ann.tree, "b.c", 10, "ten");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "pop");
+    await ok(ann.tree, "commit", "-m", "lower first");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "pop");
+    editLine(bob.tree, "b.c", 10, "bob's ten");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in b.c, which lower.patch (new or changed there) also changes");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
+    expect(read(bob.tree, "b.c")).toContain("bob's ten");
+  });
+
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
     // A +xen patch over p1's line, which Ann does not select: Bob does.
     await ok(ann.tree, "new", "xen.patch", "-m", "xen");
