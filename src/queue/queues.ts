@@ -93,6 +93,10 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
 export async function switchQueue(stack: Stack, name: string, opts: { pop?: boolean } = {}): Promise<{ popped: string[] }> {
   const reg = readRegistry(stack.tree);
   if (!reg[name]) throw new PqError("not-found", `there is no queue named ${name}`, ["pq queue list shows them; pq queue create NAME makes one"]);
+  // Switching to the queue in use changes nothing: --pop does not pop its patches for it.
+  if (resolve(stack.tree, reg[name]) === resolve(stack.tree, activeDir(stack.tree))) {
+    throw new PqError("refused", `${name} is the queue in use already; nothing was changed`, [], { queue: name });
+  }
   let popped: string[] = [];
   if (stack.applied().length) {
     if (!opts.pop) {

@@ -541,12 +541,12 @@ export class Stack {
 
   /** Take files out of the top patch (quilt remove); pq undo puts them back. */
   async remove(paths: string[]): Promise<string[]> {
-    return this.transact(`remove ${paths.join(" ")}`, (ctx) => planRemove(ctx, paths));
+    return this.transact(`remove ${listed(paths)}`, (ctx) => planRemove(ctx, paths));
   }
 
   /** Drop the unrefreshed changes of these files (quilt revert); pq undo brings them back. */
   async revert(paths: string[]): Promise<string[]> {
-    return this.transact(`revert ${paths.join(" ")}`, (ctx) => planRevert(ctx, paths));
+    return this.transact(`revert ${listed(paths)}`, (ctx) => planRevert(ctx, paths));
   }
 
   async refresh(opts: RefreshOptions = {}): Promise<RefreshReport> {
@@ -593,7 +593,7 @@ export class Stack {
   }
 
   async deletePatches(names: string[], opts: { keep?: boolean } = {}): Promise<string[]> {
-    return this.transact(`delete ${names.join(" ")}`, (ctx) => planDelete(ctx, names, opts));
+    return this.transact(`delete ${listed(names)}`, (ctx) => planDelete(ctx, names, opts));
   }
 
   async renamePatch(from: string, to: string): Promise<void> {
@@ -605,7 +605,7 @@ export class Stack {
   }
 
   async fold(names: string[], opts: { message?: string; keep?: boolean; onEvent?: EventSink } = {}): Promise<RefreshReport> {
-    return this.transact(`fold ${names.join(" ")}`, (ctx) => planFold(ctx, names, opts), opts.onEvent);
+    return this.transact(`fold ${listed(names)}`, (ctx) => planFold(ctx, names, opts), opts.onEvent);
   }
 
   async setGuards(name: string, guards: string[]): Promise<void> {
@@ -806,6 +806,9 @@ export class Stack {
 
 /** "a" for one patch, "a..c" for several. */
 const span = (first: string, last: string): string => (first === last ? first : `${first}..${last}`);
+
+/** Names in an operation's name: a few as they are, many as first..last with their count (a fold of 399 made a 5 KB line). */
+const listed = (names: string[]): string => (names.length <= 4 ? names.join(" ") : `${span(names[0], names.at(-1)!)} (${names.length})`);
 
 /** state.json's inode, size and mtime, or null when it was modified too recently to tell (or is missing). */
 function stateStamp(tree: string): string | null {

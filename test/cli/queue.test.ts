@@ -23,6 +23,9 @@ describe("pq queue: several queues on one tree", () => {
     expect((await pq(dir, "queue", "create", "feature")).code).toBe(3);
     expect((await pq(dir, "queue", "create", "bad/name")).code).toBe(2);
 
+    // The queue in use: nothing to switch to, and --pop pops nothing for it (stack-3 #15).
+    const same = await pq(dir, "queue", "switch", "--pop", "patches");
+    expect([same.code, same.err]).toEqual([12, expect.stringContaining("patches is the queue in use already")]);
     const refused = await pq(dir, "queue", "switch", "feature");
     expect(refused.code).toBe(12);
     expect(refused.err).toContain("1 patch(es) of the active queue are applied");

@@ -322,3 +322,13 @@ describe("series edits that change nothing (stack-3 #15)", () => {
     expect((await pq(tree, "undo")).out).toContain("undid pop p2");
   });
 });
+
+describe("operation names of many patches (stack-3 #15)", () => {
+  it("name the first and last and the count, not every patch", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    for (const n of ["p1", "p2", "p3", "p4", "p5"]) await pq(tree, "new", n);
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "delete", "p1", "p2", "p3", "p4", "p5")).code).toBe(0);
+    expect((await pq(tree, "oplog")).out).toContain("delete p1..p5 (5)");
+  });
+});

@@ -9,7 +9,7 @@ export default defineCommand({
       .option("limit", { alias: "n", type: "string", describe: "show at most N entries" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
-    const limit = positiveCount(args.limit, "--limit");
+    const limit = positiveCount(args.limit, "-n/--limit");
     const stack = await openStack(args, io);
     // Read from the end of the log: -n N costs the same however long the tree's history is.
     const { entries: shown, undone: undoneIds, redoable, damaged } = stack.recentOperations(limit);
