@@ -48,6 +48,9 @@ export function validatePatchName(name: string, where = ""): void {
     ]);
   };
   if (!name) invalid("it is empty");
+  // Bytes that are not UTF-8 arrive as U+FFFD (the shell passed them, Node decoded them): the
+  // series is UTF-8 text, so such a name could not be written back as it was typed.
+  if (name.includes("\ufffd")) invalid("it is not valid UTF-8 (or holds U+FFFD)");
   if (name.includes("\0")) unsafe("contains NUL");
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) unsafe("is absolute");
   if (name.includes("\\")) unsafe("contains a backslash");

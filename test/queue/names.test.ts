@@ -86,3 +86,9 @@ describe("patch names", () => {
     expect(s.serialize()).toBe("bugfix/one.patch #+x86\nbugfix/two.patch\n");
   });
 });
+
+describe("a patch name typed with bytes that are not UTF-8 (stack-3 #15)", () => {
+  it("is refused as a name, not reported as a tree file named after the series", () => {
+    expect(() => validatePatchName("bad\ufffd")).toThrow(/not valid UTF-8/);
+  });
+});
