@@ -332,3 +332,18 @@ describe("operation names of many patches (stack-3 #15)", () => {
     expect((await pq(tree, "oplog")).out).toContain("delete p1..p5 (5)");
   });
 });
+
+describe("a file where a queue directory is expected (stack-3 #15)", () => {
+  it("import --quilt FILE and export --dir FILE are usage errors (exit 2), not the operating system's", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await pq(tree, "new", "p");
+    for (const args of [
+      ["import", "--quilt", "a.txt"],
+      ["export", "--dir", "a.txt"],
+      ["export", "--quilt", "a.txt"],
+    ]) {
+      const r = await pq(tree, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([2, expect.stringContaining("a.txt is a file")]);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, realpathSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { makeDirs } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
@@ -52,6 +52,11 @@ export default defineCommand({
     }
     const target = resolve(io.cwd, where);
     refuseOwnPlace(stack, target, String(args.quilt ?? args.mbox ?? args.dir));
+    if (args.mbox === undefined && statSync(target, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new PqError("usage", `${where} is a file; --${args.quilt !== undefined ? "quilt" : "dir"} writes into a directory`, [
+        "name a new or existing directory (pq export --mbox FILE writes one file)",
+      ]);
+    }
     // Another queue's series (or an mbox) would be replaced without a word, as cp would.
     const clobbered = args.mbox !== undefined ? target : join(target, "series");
     if (!args.force && existsSync(clobbered)) {

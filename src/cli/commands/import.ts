@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readText } from "../../tree/files.js";
 import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
@@ -34,6 +35,12 @@ export default defineCommand({
     if (args.name !== undefined && (queueDir || files.length !== 1)) {
       throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
         "import several without --name, then pq rename",
+      ]);
+    }
+    // A queue is a directory: a file named instead is a usage error (it read as the OS refusing a path under it).
+    if (queueDir !== undefined && statSync(resolve(io.cwd, queueDir), { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new PqError("usage", `${queueDir} is a file; --${args.quilt !== undefined ? "quilt" : "hg"} takes the queue's directory`, [
+        "pq import FILE imports one patch file",
       ]);
     }
     // quilt keeps what it has applied in .pc/: in this very tree those patches are in the files

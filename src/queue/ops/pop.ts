@@ -47,7 +47,7 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
     throw new PqError(
       "needs-refresh",
       `${top.name} was ${top.needsRefresh === "conflict" ? "merged with conflicts" : "force-applied with rejects"} and needs a refresh`,
-      ["resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (a backup is kept)"],
+      ["resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (edits you made since are backed up)"],
       { patch: top.name, reason: top.needsRefresh },
     );
   }
