@@ -375,6 +375,8 @@ export interface Recovery {
   /** The journal was torn before it was complete: dropped, nothing of it had reached the tree. */
   discarded?: boolean;
   backups: string[];
+  /** Where the operation itself saved the edits it overwrote (pop --force, undo --force), before it was killed. */
+  ownBackup?: string;
 }
 
 /** Replays an interrupted operation, if there is one. */
@@ -401,7 +403,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   }
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
-  return { op: entry.op, backups };
+  return { op: entry.op, backups, ...(entry.backup ? { ownBackup: entry.backup } : {}) };
 }
 
 /**

@@ -673,7 +673,10 @@ export class Stack {
       this.openCaches();
       const replayed = await recover(this.execContext());
       if (replayed) {
-        const saved = replayed.backups.length ? `; files changed since it began were saved in ${replayed.backups.join(" and ")}` : "";
+        const saved = [
+          replayed.ownBackup ? `; the unrefreshed edits it overwrote are in ${replayed.ownBackup}` : "",
+          replayed.backups.length ? `; files changed since it began were saved in ${replayed.backups.join(" and ")}` : "",
+        ].join("");
         this.onEvent({
           kind: "recover",
           message: replayed.discarded

@@ -103,6 +103,29 @@ function inRepo(files: Record<string, string>, fn: (dir: string) => void): void 
   }
 }
 
+describe("a pop --force killed after its journal (stack-3 #14)", () => {
+  it("is completed by the next command, which says where the pop saved the unrefreshed edits", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\nunrefreshed edit\n");
+      const killed = spawnSync(process.execPath, [PQ, "pop", "--force"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "journal-written" },
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      const status = runPq(dir, "status");
+      const saved = /the unrefreshed edits it overwrote are in (\S+?);?$/m.exec(status.stderr);
+      expect(saved, status.stderr).not.toBeNull();
+      expect(readFileSync(join(saved![1].replace(/;$/, ""), "a.txt"), "utf8")).toBe("a\np1 line\nunrefreshed edit\n");
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+    });
+  });
+});
+
 describe("edits made between a kill and the next command", () => {
   it("are saved in .pq/backups before the journal's replay overwrites them, and the command says so", () => {
     inRepo({ "a.txt": "a\n", "b.txt": "b\n" }, (dir) => {
