@@ -49,7 +49,8 @@ export class QueueRepo {
   static async require(queueDir: string): Promise<QueueRepo> {
     const repo = await QueueRepo.open(queueDir);
     if (!repo) {
-      throw new PqError("no-queue", `the queue ${queueDir} is not versioned`, [
+      // A stack with a queue that is not shared: refused in this state (12), not "no stack" (3).
+      throw new PqError("refused", `the queue ${queueDir} is not versioned`, [
         "pq init --shared makes it a git repository of its own (pq init --shared URL also makes an empty remote at URL its upstream, which the next pq sync pushes to)",
         "or commit it into the tree's repository (git add QUEUE && git commit) to share it with the tree",
       ]);

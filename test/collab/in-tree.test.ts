@@ -76,7 +76,7 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     await ok(dir, "init");
     expect(JSON.parse((await ok(dir, "status", "--json")).out).shared).toBeUndefined();
     const c = await pq(dir, "commit", "-m", "x");
-    expect(c.code).toBe(3);
+    expect(c.code).toBe(12);
     expect(c.err).toContain("is not versioned");
     cleanup(dir);
   });
