@@ -176,13 +176,16 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
           // The hunk's context can hold a line an upper patch changed (an edit two lines from
           // another patch's change): merged three ways instead (git merge-file), as hg absorb
           // does, the edit lands in this patch's version when the two changes do not touch.
+          let reason = `does not apply to ${name}'s version of the file`;
           if (content === null && here !== null) {
             const git = await ctx.repo();
             const merged = git ? await git.mergeFile(here, f.stackText, target, [name, "stack", "edit"]) : null;
             if (merged && merged.conflicts === 0) content = merged.content;
+            // The edit touches lines next to a change of a patch above: git merge-file cannot keep both.
+            else if (merged) reason = `touches lines next to a change a patch above ${name} makes, so it cannot go into ${name} alone`;
           }
           if (content === null) {
-            for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason: `does not apply to ${name}'s version of the file` });
+            for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason });
             continue;
           }
           ws.set(f.file, content, execOf(f.file));

@@ -66,7 +66,7 @@ describe("pq absorb", () => {
     expect(patchText(dir, "p2")).toContain("-b 10\n+b TEN\n+b more\n");
     expect(patchText(dir, "p3")).toContain("-c 15\n+c FIFTEEN\n+c more\n");
     // p4's b.c hunk moved down a line: it is rewritten against its new context.
-    expect(r.out).toContain("refreshed p4 (it applied with offsets above the changed patches)\n");
+    expect(r.out).toContain("refreshed p4 (its context changed below it: rewritten against the new one)\n");
     const noIndex = (t: string) => t.replace(/^index .*\n/gm, "");
     expect(noIndex(patchText(dir, "p4"))).toBe(noIndex(p4).replace("@@ -17,7 +17,7 @@", "@@ -18,7 +18,7 @@"));
     expect((await pq(dir, "top")).out).toBe("p4\n");
@@ -162,5 +162,24 @@ describe("pq absorb", () => {
     expect(left.out).toContain("left in the tree: f:5");
     expect((await pq(dir, "oplog", "-n", "1")).out).toContain("refresh p2");
     expect(read(dir, "f")).toContain("Five");
+  });
+});
+
+describe("an edit next to an upper patch's change (stack-3 #15)", () => {
+  it("is left in the tree with the reason: the line next to it belongs to a patch above", async () => {
+    const tree = makeRepo({ "n.txt": Array.from({ length: 40 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(tree);
+    const p = (...a: string[]) => pq(tree, ...a);
+    await p("init");
+    await p("new", "p1");
+    write(tree, "n.txt", read(tree, "n.txt").replace(/^5$/m, "five"));
+    await p("refresh");
+    await p("new", "p2");
+    write(tree, "n.txt", read(tree, "n.txt").replace(/^6$/m, "six"));
+    await p("refresh");
+    write(tree, "n.txt", read(tree, "n.txt").replace(/^five$/m, "FIVE"));
+    const r = await p("absorb");
+    expect(r.out).toContain("touches lines next to a change a patch above p1 makes, so it cannot go into p1 alone");
+    expect(read(tree, "n.txt")).toContain("FIVE");
   });
 });

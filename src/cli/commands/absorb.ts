@@ -9,7 +9,7 @@ export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
     io.out(
       h.owner ? `${report.dryRun ? "would absorb" : "absorbed"} ${where(h)} into ${h.owner}` : `left in the tree: ${where(h)}: ${h.reason}`,
     );
-  for (const name of report.refreshed) io.out(`refreshed ${name} (it applied with offsets above the changed patches)`);
+  for (const name of report.refreshed) io.out(`refreshed ${name} (its context changed below it: rewritten against the new one)`);
   if (!report.hunks.length) io.out("no unrefreshed changes");
 }
 
