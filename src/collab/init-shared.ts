@@ -89,7 +89,9 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     ]);
   }
   const git = (args: string[], cwd = queueDir) => spawnSync("git", args, { cwd, encoding: "utf8" });
-  // The remote is checked before anything is made: a refusal leaves the queue as it was.
+  // The remote is checked before anything is made: a refusal leaves the queue as it was. An
+  // empty one's HEAD names the branch a colleague's clone will check out, as a clone learns it.
+  let remoteBranch: string | null = null;
   if (url) {
     const origin = existing ? git(["remote", "get-url", "origin"]) : null;
     if (origin?.status === 0) {
@@ -104,10 +106,6 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
         "to join that queue, start from it: pq init --shared URL in a tree without a stack (or with --queue DIR), then pq import your patches",
       ]);
     }
-  }
-  // The branch an empty remote's HEAD names (what a colleague's clone will check out), as a clone of it learns it.
-  let remoteBranch: string | null = null;
-  if (url) {
     const probe = mkdtempSync(join(tmpdir(), "pq-remote-"));
     try {
       if (git(["clone", "--quiet", "--no-checkout", url, join(probe, "q")], tree).status === 0)

@@ -66,12 +66,12 @@ async function mergeHeaderTexts(
   theirs: string,
   svc: MergeServices,
 ): Promise<{ header: string; clashes: string[] }> {
-  const fielded = mergeHeaders(base, ours, theirs);
-  if (ours === theirs || theirs === base || ours === base) return fielded;
-  const [b, o, t] = [base, ours, theirs].map(dropDiffstat);
-  const text = await merge3(o, b, t, svc);
-  if (!text.conflict && text.content !== null) return { header: text.content, clashes: [] };
-  return fielded;
+  if (ours !== theirs && theirs !== base && ours !== base) {
+    const [b, o, t] = [base, ours, theirs].map(dropDiffstat);
+    const text = await merge3(o, b, t, svc);
+    if (!text.conflict && text.content !== null) return { header: text.content, clashes: [] };
+  }
+  return mergeHeaders(base, ours, theirs);
 }
 
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {

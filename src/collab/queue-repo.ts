@@ -74,9 +74,12 @@ export class QueueRepo {
       ["CHERRY_PICK_HEAD", "a cherry-pick", "cherry-pick --abort"],
       ["REVERT_HEAD", "a revert", "revert --abort"],
     ];
-    for (const [file, op, abort] of ops) {
-      const r = spawnSync("git", ["rev-parse", "--git-path", file], { cwd: this.queueDir, encoding: "utf8" });
-      if (r.status !== 0 || !existsSync(resolve(this.queueDir, r.stdout.trim()))) continue;
+    // One git for all five paths (sync and commit ask every time).
+    const r = spawnSync("git", ["rev-parse", ...ops.flatMap(([file]) => ["--git-path", file])], { cwd: this.queueDir, encoding: "utf8" });
+    if (r.status !== 0) return;
+    const paths = r.stdout.split("\n");
+    for (const [i, [, op, abort]] of ops.entries()) {
+      if (!paths[i] || !existsSync(resolve(this.queueDir, paths[i]))) continue;
       throw new PqError(
         "refused",
         `the queue's git repository is in the middle of ${op}: ${what} would take its half-done files for the queue`,

@@ -85,7 +85,8 @@ export async function restack(
   }
   // Every patch that was applied comes back (a colleague moved one down, below ones we had on
   // top of it: going up to the old top alone left those out), as StGit's pull keeps them.
-  const highest = Math.max(-1, ...applied.map((r) => pushable.indexOf(opts.renamed?.[r.name] ?? r.name)));
+  const position = new Map(pushable.map((name, i) => [name, i]));
+  const highest = Math.max(-1, ...applied.map((r) => position.get(opts.renamed?.[r.name] ?? r.name) ?? -1));
   if (target && highest > pushable.indexOf(target)) target = pushable[highest];
   const at = target ? pushable.indexOf(target) : -1;
   // A conflicted patch is where the user has work to do: the stack goes up to the lowest one

@@ -128,7 +128,8 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   const pending = new Set((await stack.status()).pending);
   if (!pending.size) return;
   const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
-  const highest = Math.max(-1, ...applied.map((name) => pushable.findIndex((e) => e.name === name)));
+  const position = new Map(pushable.map((e, i) => [e.name, i]));
+  const highest = Math.max(-1, ...applied.map((name) => position.get(name) ?? -1));
   for (const entry of pushable.slice(0, highest + 1)) {
     const text = next.patches[entry.name];
     if (text === undefined || text === current.patches[entry.name]) continue;

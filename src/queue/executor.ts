@@ -224,12 +224,12 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       if (isEither(ctx.statCache.lookup(path, st))) return false;
       const text = readText(full);
       const id = text === null ? null : sha1(text);
-      if ((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec)) return false;
+      // One of the two versions: an edit only if its executable bit is the other's (a chmod).
+      if (id === versionId(was)) return versionExec(was) !== exec && !(id === versionId(after) && versionExec(after) === exec);
+      if (id === versionId(after)) return versionExec(after) !== exec;
       // The one file the killed pq was writing: the after version's first bytes over the before
       // version's (a rewrite in place from offset 0, or a new file not yet whole). pq's own, no edit.
-      // (Content that is one of the two whole versions with another executable bit is a chmod: an edit.)
-      const whole = id === versionId(was) || id === versionId(after);
-      return !(text !== null && !whole && halfWritten(text, storedText(ctx, was), storedText(ctx, after)));
+      return !(text !== null && halfWritten(text, storedText(ctx, was), storedText(ctx, after)));
     })
     .map(([path]) => path);
   const queueEdits = entry.queue

@@ -20,7 +20,7 @@ import { readText } from "../tree/files.js";
 import { differFromHead, type OpContext } from "./ops/context.js";
 import { planPush } from "./ops/push.js";
 import { entriesAt } from "./rebase-base.js";
-import type { Version } from "./state.js";
+import { versionsBelowStack } from "./refresh-plan.js";
 
 export interface QuiltStack {
   /** The patches quilt has applied, bottom first. */
@@ -166,8 +166,6 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   // A tree committed with its patches applied (dgit's way, or a git commit -a after quilt
   // push): HEAD already holds them, and pq pop would leave a revert of HEAD in the tree, so
   // pop refuses. Said now, while pq undo can still give the tree back to quilt.
-  const below = new Map<string, Version>();
-  for (const record of tx.state.applied) for (const path in record.files) if (!below.has(path)) below.set(path, record.files[path].pre);
-  const inHead = await differFromHead(ctx, below, { remember: false });
+  const inHead = await differFromHead(ctx, versionsBelowStack(tx.state.applied), { remember: false });
   return { taken: quilt.applied, inHead };
 }

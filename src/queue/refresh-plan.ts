@@ -42,6 +42,13 @@ export function expectedVersions(applied: readonly AppliedPatch[]): Map<string, 
   return expected;
 }
 
+/** For every path touched by applied patches: the version below the whole stack (the lowest one's pre-image). */
+export function versionsBelowStack(applied: readonly AppliedPatch[]): Map<string, Version> {
+  const below = new Map<string, Version>();
+  for (const record of applied) for (const path in record.files) if (!below.has(path)) below.set(path, record.files[path].pre);
+  return below;
+}
+
 /** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
 export async function baselineVersion(ctx: PlanContext, path: string, below: number): Promise<Version> {
   for (let i = below - 1; i >= 0; i--) {

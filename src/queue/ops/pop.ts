@@ -12,6 +12,7 @@ import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.
 import { readText, sha1 } from "../../tree/files.js";
 import { QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
+import { versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, namesNothing, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
@@ -144,31 +145,32 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   if (!popped.length) return;
   const poppedSet = new Set(popped);
   // Each restored path's version below the whole stack: the pre of the lowest patch touching it.
-  const below = new Map<string, Version>();
-  const restored = new Set<string>();
-  for (const record of before) {
-    for (const path in record.files) {
-      if (!below.has(path)) below.set(path, record.files[path].pre);
-      if (poppedSet.has(record.name)) restored.add(path);
-    }
-  }
+  const below = versionsBelowStack(before);
+  const restored = new Set(before.filter((record) => poppedSet.has(record.name)).flatMap((record) => Object.keys(record.files)));
   // A file below the stack that HEAD no longer has was deleted by a commit (push refuses a
   // patch over a file HEAD does not have, so it was there when the stack was pushed).
   const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), { remember: true });
-  if (!committed.length) return;
+  if (committed.length) throw await commitsOnTop(ctx, committed, "popping", "pop");
+}
+
+/**
+ * The refusal of a move that would leave HEAD's commits to `committed` reverted in the tree
+ * (pop, and the undo or redo that pops). `doing` names the move in the message, `command` in the advice.
+ */
+export async function commitsOnTop(ctx: OpContext, committed: string[], doing: string, command: string): Promise<PqError> {
   // HEAD the repository's only commit: there is no commit below to go back to. The tree was
   // committed with its patches applied (a dgit-style tree), before pq took them over.
   const rootOnly = (await (await ctx.repo())?.readRef("HEAD^")) === null;
-  throw new PqError(
+  return new PqError(
     "refused",
-    `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: popping would leave those commits reverted in the tree`,
+    `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${doing} would leave those commits reverted in the tree`,
     rootOnly
       ? [
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
         ]
       : [
-          "were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq pop",
+          `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
           "or make the commits patches: pq uncommit",
         ],
     { files: committed },

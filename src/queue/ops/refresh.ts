@@ -9,7 +9,7 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, expectedVersions, planRefresh } from "../refresh-plan.js";
+import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -113,14 +113,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     sameChanges(plan.files, recorded)
   ) {
     top.files = recorded;
-    return {
-      name: top.name,
-      files: Object.keys(plan.files).sort(),
-      untracked: plan.untracked,
-      unchanged: true,
-      ...(plan.staged.length ? { staged: plan.staged } : {}),
-      ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
-    };
+    return { ...reportOf(top.name, plan), unchanged: true };
   }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
@@ -137,8 +130,13 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.needsRefresh;
   delete top.rejects;
   writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
+  return reportOf(top.name, plan);
+}
+
+/** What a refresh of `name` by `plan` reports (its files, and the ones it did not take). */
+function reportOf(name: string, plan: RefreshPlan): RefreshReport {
   return {
-    name: top.name,
+    name,
     files: Object.keys(plan.files).sort(),
     untracked: plan.untracked,
     ...(plan.staged.length ? { staged: plan.staged } : {}),
@@ -180,6 +178,8 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
   const { tx } = ctx;
   const top = requireTop(tx.state);
   const added: string[] = [];
+  // What the applied patches have as files: a new file inside one of them is refused below.
+  const known = expectedVersions(tx.state.applied);
   for (const raw of paths) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
     if (path === "" || statSync(join(ctx.tree, path), { throwIfNoEntry: false })?.isDirectory()) {
@@ -190,7 +190,6 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
     if (top.files[path]) continue;
     // A file inside a path the stack knows as a file (a patch deleted b.txt, and b.txt/x is new):
     // the stack could not be popped again (restoring b.txt finds a directory). Said now, as push says it.
-    const known = expectedVersions(tx.state.applied);
     const parts = path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");

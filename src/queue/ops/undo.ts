@@ -12,8 +12,9 @@ import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogRead
 import { statePaths, versionId, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { ObjectStore } from "../../tree/objects.js";
-import { expectedVersions } from "../refresh-plan.js";
+import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, type OpContext } from "./context.js";
+import { commitsOnTop } from "./pop.js";
 
 export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
@@ -183,23 +184,12 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   // the branch itself (finish, uncommit) is checked by planGit.
   if (!ordered.some((e) => e.git)) {
     const inStack = expectedVersions(tx.state.applied);
-    const below = new Map<string, Version>();
-    for (const record of was.applied) for (const path in record.files) if (!below.has(path)) below.set(path, record.files[path].pre);
+    const below = versionsBelowStack(was.applied);
     const toBase = new Map(
       [...final].filter(([path, v]) => !inStack.has(path) && below.has(path) && below.get(path) === v && tx.ws.diskVersion(path) !== v),
     );
     const committed = toBase.size ? await differFromHead(ctx, toBase, { remember: false }) : [];
-    if (committed.length) {
-      throw new PqError(
-        "refused",
-        `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${direction} would leave those commits reverted in the tree`,
-        [
-          `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${direction}`,
-          "or make the commits patches: pq uncommit",
-        ],
-        { files: committed },
-      );
-    }
+    if (committed.length) throw await commitsOnTop(ctx, committed, direction, direction);
   }
   await planGit(ctx, ordered, direction);
   const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
