@@ -115,8 +115,7 @@ export function ciGate(stack: Stack, opts: { backends?: string[]; run?: string }
   return async (before, after) => {
     const git = await stack.repo();
     if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
-    const top = (await git.run(["rev-parse", "--show-toplevel"])).trim();
-    const tree = exportTree(["-C", top], "HEAD", git.prefix);
+    const tree = exportTree(["-C", git.rootDir], "HEAD", git.prefix);
     try {
       return await checkVersions(tree, before, after, {
         backends: opts.backends?.length ? opts.backends : ALL,

@@ -15,6 +15,13 @@ import type { QueueVersion } from "./types.js";
 
 export type QueueRepoKind = "own" | "in-tree";
 
+/** What a commit of the queue would take: HEAD then, the queue's files on disk, and those that differ. */
+export interface PendingQueue {
+  head: string | null;
+  disk: Record<string, string>;
+  changed: string[];
+}
+
 export class QueueRepo {
   private constructor(
     readonly git: GitRepo,
@@ -108,8 +115,16 @@ export class QueueRepo {
   async upstream(): Promise<{ remote: string; ref: string; branch: string } | null> {
     try {
       const branch = await this.branch();
-      const remote = (await this.run(["config", `branch.${branch}.remote`])).trim();
-      const merge = (await this.run(["config", `branch.${branch}.merge`])).trim().replace(/^refs\/heads\//, "");
+      // Both settings in one git: the key is a pattern, so the branch name's own dots and
+      // other pattern characters are escaped.
+      const key = `^branch\\.${branch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(remote|merge)$`;
+      const values = new Map<string, string>();
+      for (const line of (await this.run(["config", "--get-regexp", key])).split("\n")) {
+        const space = line.indexOf(" ");
+        if (space > 0) values.set(line.slice(line.lastIndexOf(".", space) + 1, space), line.slice(space + 1));
+      }
+      const remote = values.get("remote") ?? "";
+      const merge = (values.get("merge") ?? "").replace(/^refs\/heads\//, "");
       return remote ? { remote, ref: `refs/remotes/${remote}/${merge}`, branch: merge } : null;
     } catch {
       return null;
@@ -158,8 +173,9 @@ export class QueueRepo {
     }
   }
 
-  async aheadBehind(): Promise<{ ahead: number; behind: number } | null> {
-    const up = await this.upstream();
+  /** Commits HEAD has that `up` (default: the upstream) lacks, and the other way round. */
+  async aheadBehind(up?: { ref: string } | null): Promise<{ ahead: number; behind: number } | null> {
+    if (up === undefined) up = await this.upstream();
     if (!up || !(await this.resolve(up.ref)) || !(await this.head())) return null;
     const [ahead, behind] = (await this.run(["rev-list", "--left-right", "--count", `HEAD...${up.ref}`])).trim().split(/\s+/).map(Number);
     return { ahead, behind };
@@ -208,17 +224,26 @@ export class QueueRepo {
    * check can miss a rewrite of the same size within one timestamp tick.
    */
   async uncommitted(): Promise<string[]> {
+    return (await this.pending()).changed;
+  }
+
+  /** HEAD, the queue directory as it is on disk, and the files that differ between the two. */
+  async pending(): Promise<PendingQueue> {
     const head = await this.head();
     const committed = head ? await this.git.filesAt(head) : {};
     const disk = this.diskFiles();
-    return [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
+    const changed = [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
+    return { head, disk, changed };
   }
 
-  /** Commit the queue directory as it is on disk, and nothing else, with the user's identity. */
-  async commit(message: string): Promise<string | null> {
-    if (!(await this.uncommitted()).length) return null;
-    const head = await this.head();
-    const commit = await this.git.commitDirectory(head, this.prefix, this.diskFiles(), head ? [head] : [], message);
+  /**
+   * Commit the queue directory, and nothing else, with the user's identity: as `seen` found it
+   * (what the caller checked), else as it is on disk now.
+   */
+  async commit(message: string, seen?: PendingQueue): Promise<string | null> {
+    const { head, disk, changed } = seen ?? (await this.pending());
+    if (!changed.length) return null;
+    const commit = await this.git.commitDirectory(head, this.prefix, disk, head ? [head] : [], message);
     await this.moveHead(commit, head);
     return commit;
   }

@@ -20,7 +20,7 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
   const qr = await QueueRepo.open(stack.queueDir);
   if (!qr) return null;
   const up = await qr.upstream();
-  const ab = await qr.aheadBehind();
+  const ab = await qr.aheadBehind(up);
   const sync = loadSyncState(stack.tree);
   return {
     kind: qr.kind,

@@ -50,6 +50,10 @@ export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
   return map;
 }
 
+/** Queue versions by commit, newest last: the few a sync or a commit reads more than once. */
+const filesAtCommit = new Map<string, Record<string, string>>();
+const FILES_AT_KEPT = 4;
+
 export class GitRepo {
   private constructor(
     readonly git: SimpleGit,
@@ -228,9 +232,8 @@ export class GitRepo {
     if (env) {
       // simple-git refuses some variables (EDITOR, ...) in a custom environment; commits with
       // an author date need one, so those calls go straight to git.
-      const cwd = await this.git.revparse(["--show-toplevel"]);
       return new Promise((resolve, reject) =>
-        execFile("git", args, { cwd: cwd.trim(), env: { ...process.env, ...env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) =>
+        execFile("git", args, { cwd: this.rootDir, env: { ...process.env, ...env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) =>
           err ? reject(gitFailed(`git ${args[0]}`, String(stderr || err.message).trim())) : resolve(stdout),
         ),
       );
@@ -428,6 +431,21 @@ export class GitRepo {
 
   /** Every file under the repository path `dir` (relative to the root) at `rev`, by path relative to `dir`. */
   async filesAt(rev: string, dir = this.prefix): Promise<Record<string, string>> {
+    // A commit id names the same files for ever: a sync or a commit asks for HEAD's queue
+    // several times (is anything uncommitted, what was the base, what is ours), and each answer
+    // was an ls-tree and a cat-file. Revisions given by name are read every time.
+    const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(rev) ? `${this.rootDir}\0${rev}\0${dir}` : null;
+    const known = key === null ? undefined : filesAtCommit.get(key);
+    if (known) return { ...known };
+    const files = await this.readFilesAt(rev, dir);
+    if (key !== null) {
+      if (filesAtCommit.size >= FILES_AT_KEPT) filesAtCommit.delete(filesAtCommit.keys().next().value!);
+      filesAtCommit.set(key, files);
+    }
+    return { ...files };
+  }
+
+  private async readFilesAt(rev: string, dir: string): Promise<Record<string, string>> {
     const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir || "."]);
     const entries: { path: string; id: string }[] = [];
     for (const rec of listing.split("\0")) {
@@ -456,7 +474,7 @@ export class GitRepo {
     parents: string[],
     message: string,
   ): Promise<string> {
-    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const top = this.rootDir;
     const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
     const git = (args: string[], input?: string | Buffer) => {
@@ -522,7 +540,7 @@ export class GitRepo {
   async headContents(paths: string[]): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     if (!paths.length) return out;
-    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const top = this.rootDir;
     const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
     const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
     if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
@@ -547,7 +565,7 @@ export class GitRepo {
 
   /** Push without force; a refusal comes back with git's own words instead of throwing. */
   async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
-    const top = (await this.git.revparse(["--show-toplevel"])).trim();
+    const top = this.rootDir;
     const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "latin1" });
     const message = `${r.stdout}${r.stderr}`.trim();
     if (r.status === 0) return { ok: true, rejected: false, message };

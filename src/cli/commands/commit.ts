@@ -21,7 +21,8 @@ export default defineCommand({
     }
     const qr = await QueueRepo.require(stack.queueDir);
     qr.refuseUnfinishedGitOperation("a commit");
-    const changed = await qr.uncommitted();
+    const pending = await qr.pending();
+    const changed = pending.changed;
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
     // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
     // unusable; an incoming one is refused the same way (exit 7).
@@ -43,7 +44,7 @@ export default defineCommand({
     }
     const message =
       args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
-    const id = await qr.commit(message);
+    const id = await qr.commit(message, pending);
     io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
   },
 });
