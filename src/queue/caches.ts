@@ -7,8 +7,8 @@
  *   fast-forward of stored commits, without commits).
  */
 import { statSync, type Stats } from "node:fs";
-import { appendLines, asciiJson, readText, writeAtomic } from "../tree/files.js";
-import { versionId, type FileChange, type Version } from "./state.js";
+import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
+import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
 /**
  * The stat cache, like git's index, trusts a recorded (size, mtime) only for files whose
@@ -138,42 +138,103 @@ export function pushCacheKey(patchHash: string, strip = 1): string {
   return strip === 1 ? patchHash : `${patchHash}-p${strip}`;
 }
 
+/**
+ * A whole push remembered at once: a warm `push -a` of a thousand patches replayed hit by hit
+ * still matched ~2,700 file versions and rebuilt each patch's record; a run that pushes the
+ * same patches over the same versions again is this one value. Stored as an object (a
+ * thousand patches' records are about the size of the stack's state); the push cache holds
+ * its key and id.
+ */
+export interface PushRun {
+  /** Per path the run changes: its version before the run's first patch and after its last. */
+  files: Record<string, [Version, Version]>;
+  /** The patches' records, in order, as the stack's state holds them. */
+  applied: AppliedPatch[];
+  /** Per patch, what its push reported (offsets). */
+  notes: string[][];
+}
+
+/** The key of a run: the patches' names and push-cache keys, in order. */
+export function pushRunKey(patches: { name: string; key: string }[]): string {
+  return `run:${sha1(patches.map((p) => `${p.name}\0${p.key}`).join("\n"))}`;
+}
+
 export class PushCache {
-  private byPatch: Map<string, PushCacheEntry[]> | null = null;
+  /** Per key, its lines' JSON as written (parsed when that key is asked for: a push asks for few). */
+  private byPatch: Map<string, string[]> | null = null;
+  private parsed = new Map<string, PushCacheEntry[]>();
+  private newestRun: string | null = null;
   private pending: string[] = [];
   constructor(private file: string) {}
 
-  private load(): Map<string, PushCacheEntry[]> {
+  private load(): Map<string, string[]> {
     if (this.byPatch) return this.byPatch;
     this.byPatch = new Map();
     const text = readText(this.file) ?? "";
-    for (const line of text.split("\n")) {
-      const tab = line.indexOf("\t");
-      if (tab === -1) continue;
-      try {
-        const entry = JSON.parse(line.slice(tab + 1)) as PushCacheEntry;
-        const key = line.slice(0, tab);
-        const list = this.byPatch.get(key) ?? [];
-        list.push(entry);
-        this.byPatch.set(key, list);
-      } catch {
-        // A line torn by a crash: ignore it, the cache is only an accelerator.
-      }
+    for (let at = 0, end: number; at < text.length; at = end + 1) {
+      end = text.indexOf("\n", at);
+      if (end === -1) end = text.length;
+      const tab = text.indexOf("\t", at);
+      if (tab === -1 || tab > end) continue;
+      const key = text.slice(at, tab);
+      if (key.startsWith("run:")) this.newestRun = /"object":"([0-9a-f]{40})"/.exec(text.slice(tab, end))?.[1] ?? this.newestRun;
+      const list = this.byPatch.get(key);
+      if (list) list.push(text.slice(tab + 1, end));
+      else this.byPatch.set(key, [text.slice(tab + 1, end)]);
     }
     return this.byPatch;
   }
 
   candidates(patchHash: string): PushCacheEntry[] {
-    return this.load().get(patchHash) ?? [];
+    const known = this.parsed.get(patchHash);
+    if (known) return known;
+    const entries: PushCacheEntry[] = [];
+    for (const line of this.load().get(patchHash) ?? []) {
+      try {
+        entries.push(JSON.parse(line) as PushCacheEntry);
+      } catch {
+        // A line torn by a crash: ignore it, the cache is only an accelerator.
+      }
+    }
+    this.parsed.set(patchHash, entries);
+    return entries;
   }
 
   add(patchHash: string, entry: PushCacheEntry): void {
-    const list = this.load().get(patchHash) ?? [];
-    const key = asciiJson(entry);
-    if (list.some((e) => asciiJson(e) === key)) return;
-    list.push(entry);
-    this.load().set(patchHash, list);
-    this.pending.push(`${patchHash}\t${key}\n`);
+    if (this.addLine(patchHash, asciiJson(entry))) this.parsed.get(patchHash)?.push(entry);
+  }
+
+  /** Adds a line unless the key has it already; says whether it did. */
+  private addLine(key: string, line: string): boolean {
+    const list = this.load().get(key) ?? [];
+    if (list.includes(line)) return false;
+    list.push(line);
+    this.load().set(key, list);
+    this.pending.push(`${key}\t${line}\n`);
+    return true;
+  }
+
+  /** The object id of the run remembered under `key` (the newest, if several). */
+  runObject(key: string): string | null {
+    const lines = this.load().get(key);
+    for (let i = (lines?.length ?? 0) - 1; i >= 0; i--) {
+      const m = /^\{"object":"([0-9a-f]{40})"\}$/.exec(lines![i]);
+      if (m) return m[1];
+    }
+    return null;
+  }
+
+  /** Remember that the run `key` is stored as the object `id`. */
+  addRun(key: string, id: string): void {
+    if (this.runObject(key) === id) return;
+    this.addLine(key, `{"object":"${id}"}`);
+    this.newestRun = id;
+  }
+
+  /** The run remembered last (a new run is stored as its difference from it). */
+  lastRunObject(): string | null {
+    this.load();
+    return this.newestRun;
   }
 
   flush(): void {

@@ -8,12 +8,12 @@
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
-import { fileStat, sha1 } from "../../tree/files.js";
+import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
 import { parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import { pushCacheKey, type PushCacheEntry } from "../caches.js";
+import { pushCacheKey, pushRunKey, type PushCacheEntry, type PushRun } from "../caches.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -264,6 +264,53 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    * patches before it pushed (null: the refusal stands for the whole push, as when nothing
    * was pushed before it or a dry run asked).
    */
+  // Each patch's hash from the stat cache when its file is unchanged (a warm push reads no
+  // patch), asked once: the whole-run lookup below asks for all of them first.
+  const knownHashes = new Map<string, string | null>();
+  const hashKnown = (name: string): string | null => {
+    if (!knownHashes.has(name)) knownHashes.set(name, opts.dryRun ? null : knownPatchHash(ctx, name));
+    return knownHashes.get(name)!;
+  };
+  /**
+   * The whole push as a remembered run (see PushRun): taken when the same patches were
+   * pushed over the same versions before, every result is still stored and no version is
+   * over an unrefreshed edit. Anything else goes patch by patch, which says what is wrong.
+   */
+  const replayRun = (): boolean => {
+    if (opts.dryRun || list.length < RUN_MIN) return false;
+    const keys: { name: string; key: string }[] = [];
+    for (const name of list) {
+      const hash = hashKnown(name);
+      if (hash === null) return false;
+      keys.push({ name, key: pushCacheKey(hash, stripOf(name)) });
+    }
+    const id = ctx.pushCache.runObject(pushRunKey(keys));
+    if (id === null || !ctx.store.present(id)) return false;
+    let run: PushRun;
+    try {
+      run = JSON.parse(ctx.store.get(id)) as PushRun;
+    } catch {
+      return false; // unreadable or damaged: an accelerator only
+    }
+    if (run.applied?.length !== list.length || run.applied.some((r, i) => r.name !== list[i] || r.hash !== knownHashes.get(r.name))) return false;
+    const files = Object.entries(run.files);
+    for (const [path, [pre, post]] of files) {
+      if (ws.version(path) !== pre || (expected.has(path) && expected.get(path) !== pre)) return false;
+      if (post !== null && !ctx.store.present(versionId(post)!)) return false;
+    }
+    for (const [path] of files) ws.preserve(path);
+    for (const [i, record] of run.applied.entries()) {
+      noteTouches(record.name, record.files);
+      Object.keys(record.files).forEach((p) => planned.add(p));
+      tx.state.applied.push(record);
+      report.pushed.push({ name: record.name, cached: true, notes: run.notes[i] ?? [] });
+    }
+    for (const [path, [, post]] of files) ws.setVersion(path, post);
+    emit({ kind: "push", message: `applying ${list.at(-1)}`, current: list.length, total: list.length });
+    return true;
+  };
+  /** Whether every patch of this push had a result the push cache would keep (no fuzz, refresh or missing data). */
+  let cacheable = true;
   const stopBefore = async (e: unknown, at: number): Promise<PushOutcome | null> => {
     if (!(e instanceof PqError) || !PATCH_REFUSALS.has(e.code) || opts.dryRun) return null;
     if (commitRun(at) < at || !report.pushed.length) return null;
@@ -272,7 +319,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const note = `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}`;
     return { report, failure: new PqError(e.code, `${e.message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
   };
-  for (let i = 0; i <= list.length; i++) {
+  const replayed = replayRun();
+  for (let i = replayed ? list.length + 1 : 0; i <= list.length; i++) {
     if (i === list.length) {
       // The end: the last run of hits goes in (or the push goes back to a hit it cannot reuse).
       const resume = commitRun(i);
@@ -286,7 +334,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
     // The patch's hash comes from the stat cache when the file is unchanged: a warm push
     // reads no patch at all.
-    const known = opts.dryRun ? null : knownPatchHash(ctx, name);
+    const known = hashKnown(name);
     let text: string | null = null;
     try {
       text = known ? null : tx.patchText(name);
@@ -393,12 +441,45 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // Not cached when there is something to report: a reused push reports nothing.
     if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
       ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), app.files, app.renames, pushed.notes);
-    }
+    } else cacheable = false;
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
   await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
+  if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes));
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
+}
+
+/**
+ * Pushes of fewer patches are replayed patch by patch: remembering them as a run would cost
+ * more than it saves.
+ */
+const RUN_MIN = 16;
+
+/** Remember the push just planned (the last `list.length` records of the state) as one run. */
+function rememberRun(ctx: OpContext, list: string[], stripOf: (name: string) => number, notes: string[][]): void {
+  const pushed = ctx.tx.state.applied.slice(-list.length);
+  const files: Record<string, [Version, Version]> = {};
+  for (const record of pushed) {
+    for (const [path, change] of Object.entries(record.files)) {
+      if (files[path]) files[path][1] = change.post;
+      else files[path] = [change.pre, change.post];
+    }
+  }
+  const run: PushRun = { files, applied: pushed, notes };
+  const key = pushRunKey(pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })));
+  const text = asciiJson(run);
+  // Stored as its difference from the last run (most of a thousand patches' records are the
+  // same from one push -a to the next): whole, each new run would grow .pq/objects by the
+  // size of the stack's state.
+  const last = ctx.pushCache.lastRunObject();
+  let base: string | null = null;
+  try {
+    base = last !== null && ctx.store.present(last) ? ctx.store.get(last) : null;
+  } catch {
+    base = null; // damaged: stored whole
+  }
+  ctx.pushCache.addRun(key, base === null ? ctx.store.put(text) : ctx.store.putCheckedLike(text, last!, base));
 }
 
 /**

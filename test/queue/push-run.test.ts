@@ -1,0 +1,115 @@
+/**
+ * A push of many patches is remembered as one run (PushRun in src/queue/caches.ts): the next
+ * push of the same patches over the same versions replays it whole. These tests check that
+ * the replay is taken, that it leaves exactly what a patch-by-patch push leaves, and that
+ * anything that changed (a patch, a file under the stack, a lost object) sends the push
+ * back to the patch-by-patch path, with its refusals.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+const PATCHES = 20;
+const lines = (tag: string) => Array.from({ length: 30 }, (_, i) => `${tag} line ${i + 1}\n`).join("");
+
+/** A tree with three files and PATCHES patches, each changing one line of one of them; all popped. */
+async function stackOf20(): Promise<string> {
+  const files = { "a.c": lines("a"), "b.c": lines("b"), "c.c": lines("c") };
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  expect((await pq(dir, "init")).code).toBe(0);
+  for (let i = 1; i <= PATCHES; i++) {
+    const file = ["a.c", "b.c", "c.c"][i % 3];
+    expect((await pq(dir, "new", `p${String(i).padStart(2, "0")}`, "-m", `change ${i}`)).code).toBe(0);
+    write(dir, file, read(dir, file).replace(`line ${i}\n`, `line ${i} changed by p${i}\n`));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+  }
+  expect((await pq(dir, "pop", "-a")).code).toBe(0);
+  return dir;
+}
+
+const pushCacheLog = (dir: string) => join(dir, ".pq", "pushcache.log");
+const runLines = (dir: string) => readFileSync(pushCacheLog(dir), "latin1").split("\n").filter((l) => l.startsWith("run:"));
+
+/** Keep only the run lines of the push cache: a push that still reports every patch as cached replayed the run. */
+function onlyRuns(dir: string): void {
+  writeFileSync(pushCacheLog(dir), runLines(dir).map((l) => `${l}\n`).join(""), "latin1");
+}
+
+describe("a push remembered as one run", () => {
+  it("is replayed whole, and leaves the tree and the state a patch-by-patch push leaves", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(runLines(dir)).toHaveLength(1);
+    const tree = snapshot(dir);
+    const state = read(dir, ".pq/state.json");
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    onlyRuns(dir);
+    const again = await pq(dir, "push", "-a", "--json");
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.out) as { pushed: { name: string; cached: boolean }[] };
+    expect(report.pushed.map((p) => p.name)).toEqual(Array.from({ length: PATCHES }, (_, i) => `p${String(i + 1).padStart(2, "0")}`));
+    expect(report.pushed.every((p) => p.cached)).toBe(true);
+    expect(snapshot(dir)).toEqual(tree);
+    expect(read(dir, ".pq/state.json")).toBe(state);
+    // The replay is one transaction like any push: undo and pop take it back.
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(read(dir, "a.c")).toBe(lines("a"));
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(snapshot(dir)).toEqual(tree);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect(read(dir, "b.c")).toBe(lines("b"));
+  });
+
+  it("is not taken when a patch in the middle changed: that patch is applied afresh", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // p10 now changes line 10 differently (a.c: 10 % 3 = 1 → b.c).
+    const p10 = join(dir, "patches", "p10");
+    writeFileSync(p10, readFileSync(p10, "latin1").replace("changed by p10", "rewritten in p10"), "latin1");
+    const r = await pq(dir, "push", "-a", "--json");
+    expect(r.code).toBe(0);
+    const pushed = (JSON.parse(r.out) as { pushed: { name: string; cached: boolean }[] }).pushed;
+    expect(pushed.find((p) => p.name === "p10")!.cached).toBe(false);
+    expect(read(dir, "b.c")).toContain("b line 10 rewritten in p10\n");
+    expect(read(dir, "b.c")).toContain("b line 13 changed by p13\n");
+  });
+
+  it("is not taken over an edit to a file it changes: the push refuses as a patch-by-patch push does", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    onlyRuns(dir);
+    write(dir, "c.c", lines("c").replace("c line 30\n", "c line 30 edited by hand\n"));
+    const r = await pq(dir, "push", "-a");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in c.c");
+    expect(read(dir, "c.c")).toContain("edited by hand");
+    expect(read(dir, "a.c")).toBe(lines("a"));
+  });
+
+  it("is not taken when its object is gone or damaged: the push goes patch by patch", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const tree = snapshot(dir);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // The run line now names an object the store does not have.
+    writeFileSync(pushCacheLog(dir), readFileSync(pushCacheLog(dir), "latin1").replace(/("object":")[0-9a-f]{40}/, `$1${"0".repeat(40)}`), "latin1");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(snapshot(dir)).toEqual(tree);
+  });
+
+  it("is neither taken nor recorded by a dry run, which writes nothing", async () => {
+    const dir = await stackOf20();
+    const log = readFileSync(pushCacheLog(dir), "latin1");
+    const r = await pq(dir, "push", "-a", "--dry-run");
+    expect(r.code).toBe(0);
+    expect(readFileSync(pushCacheLog(dir), "latin1")).toBe(log);
+    expect(git(dir, "status", "--porcelain")).toBe("?? patches/\n");
+  });
+});
