@@ -83,6 +83,7 @@ export async function checkVersions(
         `newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) ${c.backend === RUN_COLUMN ? "by the command" : `on ${c.backend}`}: ${c.outcome}`).join("; ")}`,
       );
       const first = blocking[0];
+      lines.push(changesBelow(before, after, afterReport, first.state));
       if (first.log)
         lines.push(
           `first failing log (state ${first.state}, ${first.backend}):`,
@@ -96,6 +97,23 @@ export async function checkVersions(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What this change did to the patches at or below a newly failing state. The state names
+ * its own patch, but the patch that broke it can be a lower one someone rewrote (the push's
+ * author, not the failing patch's): the line says which were added, rewritten or taken out.
+ */
+function changesBelow(before: QueueVersion | null, after: QueueVersion, report: CiReport, state: number): string {
+  const below = report.states.slice(1, state + 1).flatMap((s) => (s.patch ? [s.patch] : []));
+  const how = (name: string) =>
+    before?.patches[name] === undefined ? "new" : before.patches[name] !== after.patches[name] ? "rewritten" : null;
+  const changed = below.flatMap((name) => (how(name) ? [`${name} (${how(name)})`] : []));
+  const removed = before ? Object.keys(before.patches).filter((name) => !(name in after.patches)) : [];
+  const parts = [...changed, ...removed.map((name) => `${name} (taken out)`)];
+  return parts.length
+    ? `changed by this version at or below state ${state}: ${parts.join(", ")}`
+    : `no patch at or below state ${state} is new or rewritten: the series order or the guards changed what it applies`;
 }
 
 /** The files of a commit's tree (under `sub`) exported to a new directory. */

@@ -121,6 +121,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const gated = await pq(ann.tree, "sync", "--check", "--run", check);
       expect(gated.code).toBe(1);
       expect(gated.out).toContain("newly failing: state 2 (broken.patch) by the command: fail");
+      expect(gated.out).toContain("changed by this version at or below state 2: broken.patch (new)");
       expect(remoteQueue(hooked).series).toBe("debian/fine.patch\n");
       // Without --run, sync --check names the tree and its own --run, not a temporary copy.
       const unbuildable = await pq(ann.tree, "sync", "--check");
@@ -131,4 +132,33 @@ describe("the gate: pq hook install and pq sync --check", () => {
       cleanup(w.root);
     }
   }, 120_000);
+
+  it("names the lower patch a change rewrote when the state of an upper, unchanged patch newly fails", async () => {
+    const w = world();
+    try {
+      const check = "! (grep -q LOWER a.c && grep -q UPPER a.c)";
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "lower.patch", "-m", "lower");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "line three\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "new", "upper.patch", "-m", "upper");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 30\n", "UPPER\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "two patches");
+      await ok(ann.tree, "sync");
+      // Ann rewrites the lower patch: its own state passes, the upper patch's state now fails.
+      await ok(ann.tree, "goto", "lower.patch");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line three\n", "LOWER\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "push", "-a");
+      await ok(ann.tree, "commit", "-m", "rewrite the lower patch");
+      const gated = await pq(ann.tree, "sync", "--check", "--run", check);
+      expect(gated.code).toBe(1);
+      expect(gated.out).toContain("newly failing: state 2 (upper.patch) by the command: fail");
+      expect(gated.out).toContain("changed by this version at or below state 2: lower.patch (rewritten)");
+      expect(remoteQueue(w.remote).patches["lower.patch"]).toContain("+line three");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 60_000);
 });
