@@ -20,6 +20,8 @@ export interface PendingQueue {
   head: string | null;
   disk: Record<string, string>;
   changed: string[];
+  /** Symlinks in the queue directory: not part of it (see refuseSymlinks). */
+  links: string[];
 }
 
 export class QueueRepo {
@@ -204,7 +206,13 @@ export class QueueRepo {
 
   /** Every file under the queue directory (subdirectories too, .git aside), by relative path. */
   diskFiles(): Record<string, string> {
-    const out: Record<string, string> = {};
+    return this.walkDisk().files;
+  }
+
+  /** The queue directory's regular files, and the symlinks in it (which a queue does not hold). */
+  private walkDisk(): { files: Record<string, string>; links: string[] } {
+    const files: Record<string, string> = {};
+    const links: string[] = [];
     const walk = (dir: string, rel: string) => {
       for (const name of readdirSync(dir)) {
         if (name === ".git") continue;
@@ -212,11 +220,30 @@ export class QueueRepo {
         // lstat: a symlink in the queue directory is not followed (it could point anywhere, or loop).
         const st = lstatSync(full);
         if (st.isDirectory()) walk(full, `${rel}${name}/`);
-        else if (st.isFile()) out[`${rel}${name}`] = readText(full)!;
+        else if (st.isFile()) files[`${rel}${name}`] = readText(full)!;
+        else if (st.isSymbolicLink()) links.push(`${rel}${name}`);
       }
     };
     walk(this.queueDir, "");
-    return out;
+    return { files, links: links.sort() };
+  }
+
+  /**
+   * A symlink in the queue directory (made by hand, or committed with plain git) is no queue
+   * file: committed, it would point into each colleague's own file system; left out, a commit
+   * would delete it from the queue's history without a word. Refused, with the way out.
+   */
+  refuseSymlinks(links: string[], what: string): void {
+    if (!links.length) return;
+    const [first] = links;
+    throw new PqError(
+      "refused",
+      `${links.join(", ")} in the queue directory ${links.length === 1 ? "is a symlink" : "are symlinks"}: a shared queue holds regular files only, so ${what} would leave ${links.length === 1 ? "it" : "them"} out`,
+      [
+        `replace ${links.length === 1 ? "it" : "each"} by a copy of what it points to (cp --remove-destination "$(readlink -f ${first})" ${first}) or remove it (git -C ${this.queueDir} rm ${first}), then run the command again`,
+      ],
+      { files: links },
+    );
   }
 
   /**
@@ -231,9 +258,9 @@ export class QueueRepo {
   async pending(): Promise<PendingQueue> {
     const head = await this.head();
     const committed = head ? await this.git.filesAt(head) : {};
-    const disk = this.diskFiles();
+    const { files: disk, links } = this.walkDisk();
     const changed = [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
-    return { head, disk, changed };
+    return { head, disk, changed, links };
   }
 
   /**
@@ -241,7 +268,8 @@ export class QueueRepo {
    * (what the caller checked), else as it is on disk now.
    */
   async commit(message: string, seen?: PendingQueue): Promise<string | null> {
-    const { head, disk, changed } = seen ?? (await this.pending());
+    const { head, disk, changed, links } = seen ?? (await this.pending());
+    this.refuseSymlinks(links, "a commit");
     if (!changed.length) return null;
     const commit = await this.git.commitDirectory(head, this.prefix, disk, head ? [head] : [], message);
     await this.moveHead(commit, head);

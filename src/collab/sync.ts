@@ -213,7 +213,8 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     await abortOnce(stack);
   }
   qr.refuseUnfinishedGitOperation("a sync");
-  const dirty = await qr.uncommitted();
+  const { changed: dirty, links } = await qr.pending();
+  qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
   await refuseUnrefreshed(stack, "sync");

@@ -4,11 +4,11 @@
  * reaches a colleague with its CRs, and applies there.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { attributesPattern } from "../../src/collab/queue-repo.js";
-import { cleanup, git, read, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
 import { join_, ok, setIdentity, world } from "./shared-helpers.js";
 
 let root: string | undefined;
@@ -183,5 +183,34 @@ describe("the attributes pattern of a queue directory inside the tree's reposito
     // Only those: the glob characters are escaped, and a sibling is not matched.
     for (const other of ["stxr/x.patch", "myq/x.patch", "aXb/x.patch", "my queue2/x.patch", "debian/x.patch"])
       expect(textAttr(other), other).toBe("unspecified");
+  });
+});
+
+describe("a symlink in the shared queue's directory", () => {
+  it("is refused by pq commit and pq sync with the way out, made by hand or committed with plain git; nothing is committed or pushed", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "sync");
+    writeFileSync(join(w.root, "notes.txt"), "notes kept outside\n");
+    symlinkSync(join(w.root, "notes.txt"), join(ann.queue, "notes"));
+    const head = git(ann.queue, "rev-parse", "HEAD");
+    const commit = await pq(ann.tree, "commit", "-m", "add notes");
+    expect(commit.code).toBe(12);
+    expect(commit.err).toContain("notes in the queue directory is a symlink: a shared queue holds regular files only");
+    expect(commit.err).toContain('cp --remove-destination "$(readlink -f notes)" notes');
+    expect(git(ann.queue, "rev-parse", "HEAD")).toBe(head);
+    // Committed with plain git: pq sync refuses before it pushes anything.
+    git(ann.queue, "add", "notes");
+    git(ann.queue, "commit", "-q", "-m", "a link by hand");
+    const sync = await pq(ann.tree, "sync");
+    expect(sync.code).toBe(12);
+    expect(sync.err).toContain("notes in the queue directory is a symlink");
+    expect(git(w.remote, "rev-parse", "--verify", "--quiet", "main^{commit}").trim()).toBe(head.trim());
+    // The way out the refusal gives: a copy of the file, committed and synced as a regular file.
+    execFileSync("sh", ["-c", 'cp --remove-destination "$(readlink -f notes)" notes'], { cwd: ann.queue });
+    await ok(ann.tree, "commit", "-m", "notes as a file");
+    await ok(ann.tree, "sync");
+    expect(git(w.remote, "ls-tree", "main", "notes")).toMatch(/^100644 blob /);
   });
 });

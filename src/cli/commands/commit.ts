@@ -22,6 +22,7 @@ export default defineCommand({
     const qr = await QueueRepo.require(stack.queueDir);
     qr.refuseUnfinishedGitOperation("a commit");
     const pending = await qr.pending();
+    qr.refuseSymlinks(pending.links, "a commit");
     const changed = pending.changed;
     if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
     // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
