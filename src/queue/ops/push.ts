@@ -8,12 +8,13 @@
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
-import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
+import { fileStat, sha1 } from "../../tree/files.js";
 import { parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import { pushCacheKey, pushRunKey, type PushCacheEntry, type PushRun } from "../caches.js";
+import { pushCacheKey, type PushCacheEntry } from "../caches.js";
+import { matchingRun, rememberRun, RUN_MIN } from "./push-run.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -272,32 +273,13 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     return knownHashes.get(name)!;
   };
   /**
-   * The whole push as a remembered run (see PushRun): taken when the same patches were
-   * pushed over the same versions before, every result is still stored and no version is
-   * over an unrefreshed edit. Anything else goes patch by patch, which says what is wrong.
+   * The whole push as a remembered run (see push-run.ts), when it applies as it is: its
+   * records go in at once, as a run of push-cache hits would (see commitRun).
    */
   const replayRun = (): boolean => {
-    if (opts.dryRun || list.length < RUN_MIN) return false;
-    const keys: { name: string; key: string }[] = [];
-    for (const name of list) {
-      const hash = hashKnown(name);
-      if (hash === null) return false;
-      keys.push({ name, key: pushCacheKey(hash, stripOf(name)) });
-    }
-    const id = ctx.pushCache.runObject(pushRunKey(keys));
-    if (id === null || !ctx.store.present(id)) return false;
-    let run: PushRun;
-    try {
-      run = JSON.parse(ctx.store.get(id)) as PushRun;
-    } catch {
-      return false; // unreadable or damaged: an accelerator only
-    }
-    if (run.applied?.length !== list.length || run.applied.some((r, i) => r.name !== list[i] || r.hash !== knownHashes.get(r.name))) return false;
+    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
+    if (!run) return false;
     const files = Object.entries(run.files);
-    for (const [path, [pre, post]] of files) {
-      if (ws.version(path) !== pre || (expected.has(path) && expected.get(path) !== pre)) return false;
-      if (post !== null && !ctx.store.present(versionId(post)!)) return false;
-    }
     for (const [path] of files) ws.preserve(path);
     for (const [i, record] of run.applied.entries()) {
       noteTouches(record.name, record.files);
@@ -448,38 +430,6 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes));
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
-}
-
-/**
- * Pushes of fewer patches are replayed patch by patch: remembering them as a run would cost
- * more than it saves.
- */
-const RUN_MIN = 16;
-
-/** Remember the push just planned (the last `list.length` records of the state) as one run. */
-function rememberRun(ctx: OpContext, list: string[], stripOf: (name: string) => number, notes: string[][]): void {
-  const pushed = ctx.tx.state.applied.slice(-list.length);
-  const files: Record<string, [Version, Version]> = {};
-  for (const record of pushed) {
-    for (const [path, change] of Object.entries(record.files)) {
-      if (files[path]) files[path][1] = change.post;
-      else files[path] = [change.pre, change.post];
-    }
-  }
-  const run: PushRun = { files, applied: pushed, notes };
-  const key = pushRunKey(pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })));
-  const text = asciiJson(run);
-  // Stored as its difference from the last run (most of a thousand patches' records are the
-  // same from one push -a to the next): whole, each new run would grow .pq/objects by the
-  // size of the stack's state.
-  const last = ctx.pushCache.lastRunObject();
-  let base: string | null = null;
-  try {
-    base = last !== null && ctx.store.present(last) ? ctx.store.get(last) : null;
-  } catch {
-    base = null; // damaged: stored whole
-  }
-  ctx.pushCache.addRun(key, base === null ? ctx.store.put(text) : ctx.store.putCheckedLike(text, last!, base));
 }
 
 /**

@@ -1,0 +1,83 @@
+/**
+ * A push of many patches remembered as one run (PushRun in ../caches.ts): found again when
+ * the same patches, byte for byte, are pushed over the same file versions, and checked
+ * before it is trusted. Planning and refusals stay in push.ts; this module only says
+ * whether a remembered run applies as it is, and remembers a new one.
+ */
+import { asciiJson } from "../../tree/files.js";
+import { pushCacheKey, pushRunKey, type PushRun } from "../caches.js";
+import { versionId, type Version } from "../state.js";
+import type { OpContext } from "./context.js";
+
+/**
+ * Pushes of fewer patches are replayed patch by patch: remembering them as a run would cost
+ * more than it saves.
+ */
+export const RUN_MIN = 16;
+
+export interface RunQuery {
+  /** The patches to push, in order. */
+  list: string[];
+  /** A patch file's hash when the stat cache knows it unchanged (null: it has to be read). */
+  hashOf: (name: string) => string | null;
+  stripOf: (name: string) => number;
+  /** The version a path has for this push (on disk, as the transaction sees it). */
+  versionOf: (path: string) => Version;
+  /** Versions the applied patches left (a run over an unrefreshed edit to one is not taken). */
+  expected: Map<string, Version>;
+}
+
+/**
+ * The remembered run for exactly this push, when every patch is unchanged, every path the
+ * run changes is at the version the run started from (no unrefreshed edit), and every result
+ * is still in the object store. Null sends the push patch by patch, which says what is wrong.
+ */
+export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
+  if (q.list.length < RUN_MIN) return null;
+  const keys: { name: string; key: string }[] = [];
+  for (const name of q.list) {
+    const hash = q.hashOf(name);
+    if (hash === null) return null;
+    keys.push({ name, key: pushCacheKey(hash, q.stripOf(name)) });
+  }
+  const id = ctx.pushCache.runObject(pushRunKey(keys));
+  if (id === null || !ctx.store.present(id)) return null;
+  let run: PushRun;
+  try {
+    run = JSON.parse(ctx.store.get(id)) as PushRun;
+  } catch {
+    return null; // unreadable or damaged: an accelerator only
+  }
+  if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
+  for (const [path, [pre, post]] of Object.entries(run.files)) {
+    if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
+    if (post !== null && !ctx.store.present(versionId(post)!)) return null;
+  }
+  return run;
+}
+
+/** Remember the push just planned (the last `list.length` records of the state) as one run. */
+export function rememberRun(ctx: OpContext, list: string[], stripOf: (name: string) => number, notes: string[][]): void {
+  const pushed = ctx.tx.state.applied.slice(-list.length);
+  const files: Record<string, [Version, Version]> = {};
+  for (const record of pushed) {
+    for (const [path, change] of Object.entries(record.files)) {
+      if (files[path]) files[path][1] = change.post;
+      else files[path] = [change.pre, change.post];
+    }
+  }
+  const run: PushRun = { files, applied: pushed, notes };
+  const key = pushRunKey(pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })));
+  const text = asciiJson(run);
+  // Stored as its difference from the last run (most of a thousand patches' records are the
+  // same from one push -a to the next): whole, each new run would grow .pq/objects by the
+  // size of the stack's state.
+  const last = ctx.pushCache.lastRunObject();
+  let base: string | null = null;
+  try {
+    base = last !== null && ctx.store.present(last) ? ctx.store.get(last) : null;
+  } catch {
+    base = null; // damaged: stored whole
+  }
+  ctx.pushCache.addRun(key, base === null ? ctx.store.put(text) : ctx.store.putCheckedLike(text, last!, base));
+}
