@@ -6,8 +6,13 @@
  */
 declare const PQ_BUNDLE: boolean | undefined;
 
+/** Whether this code runs from one of pq's bundles (dist/bundle/), not from dist/ or src/. */
+export function inBundle(): boolean {
+  return typeof PQ_BUNDLE !== "undefined" && Boolean(PQ_BUNDLE);
+}
+
 export function distModule(fromHere: string, relativeToDist: string): string {
-  if (typeof PQ_BUNDLE !== "undefined" && PQ_BUNDLE) return new URL(`../${relativeToDist}`, fromHere).href;
+  if (inBundle()) return new URL(`../${relativeToDist}`, fromHere).href;
   if (fromHere.endsWith(".ts") || fromHere.endsWith(".tsx")) {
     const src = fromHere.slice(0, fromHere.lastIndexOf("/src/") + 1);
     return new URL(`dist/${relativeToDist}`, src).href;

@@ -1,4 +1,4 @@
-import { distModule } from "../../core/layout.js";
+import { distModule, inBundle } from "../../core/layout.js";
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -35,7 +35,8 @@ async function loadTuiOnTerminal(): Promise<typeof import("../../tui/run.js")> {
   const saved = hidden.map((key) => [key, process.env[key]] as const);
   for (const key of hidden) delete process.env[key];
   try {
-    return await importModule<typeof import("../../tui/run.js")>(distModule(import.meta.url, "tui/run.js"));
+    // The bundled TUI when pq runs from its bundle (one file instead of some two hundred modules).
+    return await importModule<typeof import("../../tui/run.js")>(distModule(import.meta.url, inBundle() ? "bundle/tui.mjs" : "tui/run.js"));
   } finally {
     for (const [key, value] of saved) if (value !== undefined) process.env[key] = value;
   }
