@@ -190,10 +190,13 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     }
   }, [stack]);
 
+  // The first rows came from the snapshot the state started with: the mount only notes what
+  // they show (for the poll) and looks at the tree's status. A reload here drew the same rows
+  // again and read their headers twice, a frame of the TUI's first second on a busy machine.
   useEffect(() => {
-    void reload(startMessage);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [reload]);
+    lastSignature.current = safeSignature(stack);
+    void refreshStatus(STATUS_AFTER_OP_MS);
+  }, [stack, refreshStatus]);
 
   // Edits made in another window show up as "unrefreshed" without a key press. The next
   // look waits ten times as long as the last one took, so polling never hogs the loop.
