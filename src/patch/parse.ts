@@ -230,8 +230,11 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     if (sawGit && fp.kind === "create" && fp.newPath === null && gitPaths) fp.newPath = gitPaths[1];
     if (sawGit && fp.kind === "delete" && fp.oldPath === null && gitPaths) fp.oldPath = gitPaths[0];
     // "--- src/x.c.orig / +++ src/x.c" names one file two ways, not a rename: GNU patch picks one
-    // (an Index: name counts only when both are missing, which a ---/+++ pair never is).
-    if (!sawGit && fp.kind === "modify" && fp.oldPath !== fp.newPath) fp.candidates = [fp.oldPath!, fp.newPath!];
+    // (an Index: name counts only when both are missing, which a ---/+++ pair never is). A git
+    // diff names a rename with "rename from/to" lines; without them, two names mean a strip
+    // level the patch was not made for (a/f.c and b/f.c read with -p0), which GNU patch (and so
+    // quilt) also resolves by picking the existing one.
+    if (fp.kind === "modify" && fp.oldPath !== fp.newPath) fp.candidates = [fp.oldPath!, fp.newPath!];
     if (fp.kind === "create") fp.oldPath = null;
     if (fp.kind === "delete") fp.newPath = null;
     files.push(fp);

@@ -29,6 +29,12 @@ export interface PatchApplication {
    * (a new one created empty, a changed one left as it was), so the tree lacks their content.
    */
   binaryWithoutData: string[];
+  /**
+   * A file was chosen among the names a diff gives it (--- x.c / +++ src/x.c) by which of them
+   * exist: another tree may choose another, so the push cache, which checks only the chosen
+   * file, must not keep this result.
+   */
+  namesChosen: boolean;
 }
 
 export interface ApplyOptions {
@@ -46,7 +52,7 @@ const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
   const parsed = parseNamedPatch(name, text, { strip: opts.strip });
-  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [] };
+  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [], namesChosen: false };
   // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
   const files: FilePatch[] = [];
   for (const fp of parsed.files) {
@@ -62,6 +68,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
         }
       };
       const path = bestName(fp.candidates, (p) => inTree(p) && ws.version(p) !== null);
+      result.namesChosen = true;
       files.push({ ...fp, oldPath: path, newPath: path });
     } else files.push(fp);
   }

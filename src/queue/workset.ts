@@ -3,7 +3,7 @@
  * operation has planned but not yet written. Nothing touches the disk until `plannedWrites`
  * is handed to the journal, so a refused operation leaves the tree exactly as it was.
  */
-import { lstatSync } from "node:fs";
+import { lstatSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { readText, fileStat, sha1 } from "../tree/files.js";
@@ -52,7 +52,19 @@ export class WorkingSet {
     const id = versionId(e.version);
     // Not kept in memory once stored (big pushes would hold every version); known only
     // through the stat cache means the store may not hold it yet, but the disk does.
-    return id === null ? null : this.store.has(id) ? this.store.get(id) : readText(join(this.tree, path));
+    if (id === null) return null;
+    if (!this.store.has(id)) return readText(join(this.tree, path));
+    try {
+      return this.store.get(id);
+    } catch (err) {
+      // The store lost it (a pack gone): a version read from disk is still on disk, and is
+      // stored again by preserve (a planned one is in memory, so this is the disk's).
+      if (!(err instanceof PqError) || err.code !== "damaged" || this.planned.has(path)) throw err;
+      const text = readText(join(this.tree, path));
+      if (text === null || sha1(text) !== id) throw err;
+      this.store.forget(id);
+      return text;
+    }
   }
 
   /** The content planned for a path, when this operation made it in memory (not for cache hits or pops). */
@@ -102,7 +114,8 @@ export class WorkingSet {
     const planned = this.planned.get(path);
     if (planned) return planned.version;
     const e = this.entry(path);
-    if (e.version !== null && !this.store.has(versionId(e.version)!)) {
+    // present, not has: a version whose pack is gone is stored again from the disk.
+    if (e.version !== null && !this.store.present(versionId(e.version)!)) {
       this.store.put(this.content(path)!);
     }
     // The store has it now: forget a copy read from disk (a planned one is what the next patch reads).
@@ -121,7 +134,7 @@ export class WorkingSet {
       this.seen.set(path, e);
     }
     const id = versionId(e.version);
-    if (id !== null && !this.store.has(id)) {
+    if (id !== null && !this.store.present(id)) {
       const content = e.content ?? readText(join(this.tree, path));
       if (content !== null) this.store.put(content);
     }
@@ -179,7 +192,11 @@ export class WorkingSet {
     this.parents.refuseSymlink(path);
     const full = join(this.tree, path);
     const st = fileStat(full);
-    if (!st) return { version: null, content: null };
+    if (!st) {
+      // Nothing there, or a symlink to nothing (stat follows links): a link is refused as any other.
+      refuseNonFile(full, path);
+      return { version: null, content: null };
+    }
     const exec = (st.mode & 0o111) !== 0;
     const cached = this.statCache.lookup(path, st);
     if (cached !== undefined && cached !== null) return { version: makeVersion(versionId(cached)!, exec) };
@@ -198,12 +215,28 @@ export class WorkingSet {
  * by name before anything is planned, as pq add refuses them.
  */
 function refuseNonFile(full: string, path: string): void {
-  const st = lstatSync(full, { throwIfNoEntry: false });
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(full, { throwIfNoEntry: false });
+  } catch (e) {
+    // A file where a parent directory should be (ENOTDIR): nothing at this path; the executor refuses the write.
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return;
+    throw e;
+  }
   if (st?.isSymbolicLink()) {
     throw new PqError(
       "unsupported",
       `${path} is a symlink; pq's patches hold regular files only, and a link is not followed`,
       ["replace it with a regular file, or take it out of git's index (git rm --cached) and of the patch, then run the command again"],
+      { file: path },
+    );
+  }
+  if (st && !st.isFile() && !st.isDirectory()) {
+    // Opened to be read, a FIFO would wait for a writer for ever.
+    throw new PqError(
+      "unsupported",
+      `${path} is not a regular file (a FIFO, a socket or a device); pq's patches hold regular files only`,
+      ["move it away, then run the command again"],
       { file: path },
     );
   }

@@ -283,7 +283,14 @@ export class ObjectStore {
     }
     let fd = this.fds.get(at.pack);
     if (fd === undefined) {
-      fd = openSync(join(this.dir, at.pack), "r");
+      try {
+        fd = openSync(join(this.dir, at.pack), "r");
+      } catch (e) {
+        // A pack the index names is gone (a partial clean-up, a restore of .pq/ from a backup):
+        // its objects are lost, as a damaged copy's would be, not an error of the system.
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw this.damaged(id);
+        throw e;
+      }
       this.fds.set(at.pack, fd);
     }
     return this.readAt(fd, at, id, check, check && !this.sealedChain(id));
@@ -402,6 +409,14 @@ export class ObjectStore {
 
   has(id: string): boolean {
     return this.unflushed(id) || this.load().has(id) || existsSync(join(this.dir, id.slice(0, 2), id.slice(2)));
+  }
+
+  /** Forget an object found lost or damaged: a put of the same content then stores it again. */
+  forget(id: string): void {
+    if (this.unflushed(id)) return;
+    this.load().delete(id);
+    this.presentIds.delete(id);
+    this.verified.delete(id);
   }
 
   private readLegacy(id: string): string | null {

@@ -5,7 +5,8 @@
  * anything that changed (a patch, a file under the stack, a lost object) sends the push
  * back to the patch-by-patch path, with its refusals.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -16,7 +17,7 @@ afterEach(() => dirs.splice(0).forEach(cleanup));
 const PATCHES = 20;
 const lines = (tag: string) => Array.from({ length: 30 }, (_, i) => `${tag} line ${i + 1}\n`).join("");
 
-/** A tree with three files and PATCHES patches, each changing one line of one of them; all popped. */
+/** A tree with three files and PATCHES patches, each changing one line of one of them (p07 and p14 create a file too); all popped. */
 async function stackOf20(): Promise<string> {
   const files = { "a.c": lines("a"), "b.c": lines("b"), "c.c": lines("c") };
   const dir = makeRepo(files);
@@ -26,11 +27,18 @@ async function stackOf20(): Promise<string> {
     const file = ["a.c", "b.c", "c.c"][i % 3];
     expect((await pq(dir, "new", `p${String(i).padStart(2, "0")}`, "-m", `change ${i}`)).code).toBe(0);
     write(dir, file, read(dir, file).replace(`line ${i}\n`, `line ${i} changed by p${i}\n`));
+    // p07 and p14 also create a file (in a directory of its own).
+    if (i % 7 === 0) {
+      write(dir, `nd${i}/new${i}.txt`, `made by p${i}\n`);
+      expect((await pq(dir, "add", `nd${i}/new${i}.txt`)).code).toBe(0);
+    }
     expect((await pq(dir, "refresh")).code).toBe(0);
   }
   expect((await pq(dir, "pop", "-a")).code).toBe(0);
   return dir;
 }
+
+const applied = async (dir: string) => (await pq(dir, "applied")).out.split("\n").filter(Boolean);
 
 const pushCacheLog = (dir: string) => join(dir, ".pq", "pushcache.log");
 const runLines = (dir: string) => readFileSync(pushCacheLog(dir), "latin1").split("\n").filter((l) => l.startsWith("run:"));
@@ -104,6 +112,63 @@ describe("a push remembered as one run", () => {
     expect(snapshot(dir)).toEqual(tree);
   });
 
+  it("refuses by name, as a patch-by-patch push does, a symlink, a FIFO or a directory where a patch creates a file, after pushing the patches before it (stack-4 #1, #3, #4)", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    const target = join(dir, "nd7", "new7.txt");
+    const obstacles: [string, () => void, RegExp][] = [
+      ["a dangling symlink", () => symlinkSync("../../somewhere/config", target), /target path "nd7\/new7\.txt" is a symlink/],
+      ["a FIFO", () => execFileSync("mkfifo", [target]), /nd7\/new7\.txt is not a regular file \(a FIFO/],
+      ["a directory", () => mkdirSync(join(target, "inside"), { recursive: true }), /nd7\/new7\.txt is a directory where pq expects a file/],
+    ];
+    for (const [what, make, refusal] of obstacles) {
+      mkdirSync(join(dir, "nd7"), { recursive: true });
+      make();
+      const r = await pq(dir, "push", "-a");
+      expect([r.code, what]).toEqual([7, what]);
+      expect(r.err).toMatch(refusal);
+      expect(r.err).toContain("6 patch(es) before it were applied; the top is now p06");
+      expect(await applied(dir)).toHaveLength(6);
+      if (what === "a dangling symlink") expect(lstatSync(target).isSymbolicLink()).toBe(true);
+      expect((await pq(dir, "pop", "-a")).code).toBe(0);
+      rmSync(join(dir, "nd7"), { recursive: true, force: true });
+    }
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(read(dir, "nd7/new7.txt")).toBe("made by p7\n");
+  });
+
+  it("does not write into the queue directory when it lives where a patch writes (stack-4 #7)", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect((await pq(dir, "queue", "create", "other", "--dir", join(dir, "nd7"))).code).toBe(0);
+    mkdirSync(join(dir, "nd7"), { recursive: true });
+    for (const name of readFileSync(join(dir, "patches", "series"), "latin1").split("\n").filter(Boolean))
+      writeFileSync(join(dir, "nd7", name), readFileSync(join(dir, "patches", name)));
+    writeFileSync(join(dir, "nd7", "series"), readFileSync(join(dir, "patches", "series")));
+    expect((await pq(dir, "queue", "switch", "other")).code).toBe(0);
+    const r = await pq(dir, "push", "-a");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('target path "nd7/new7.txt" is inside the queue directory nd7/');
+    expect(await applied(dir)).toHaveLength(6);
+  });
+
+  it("is rebuilt from the tree when the object store lost its packs: the push and its undo work (stack-4 #5)", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const tree = snapshot(dir);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    for (const f of readdirSync(join(dir, ".pq", "objects"))) if (f.startsWith("pack-")) rmSync(join(dir, ".pq", "objects", f));
+    const r = await pq(dir, "push", "-a");
+    expect([r.code, r.err]).toEqual([0, ""]);
+    expect(snapshot(dir)).toEqual(tree);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(read(dir, "a.c")).toBe(lines("a"));
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(snapshot(dir)).toEqual(tree);
+  });
+
   it("is neither taken nor recorded by a dry run, which writes nothing", async () => {
     const dir = await stackOf20();
     const log = readFileSync(pushCacheLog(dir), "latin1");
@@ -111,5 +176,44 @@ describe("a push remembered as one run", () => {
     expect(r.code).toBe(0);
     expect(readFileSync(pushCacheLog(dir), "latin1")).toBe(log);
     expect(git(dir, "status", "--porcelain")).toBe("?? patches/\n");
+  });
+});
+
+describe("a patch whose file is chosen among two names", () => {
+  it("patches the name that exists now, not the one a remembered push chose (stack-4 #6)", async () => {
+    const dir = await stackOf20();
+    write(dir, "src/x.c", lines("x"));
+    git(dir, "add", "src/x.c");
+    git(dir, "commit", "-q", "-m", "add src/x.c");
+    // A plain diff naming one file two ways (--- x.c / +++ src/x.c), as old kernel and distro patches do.
+    const fix = join(dir, "..", `xfix-${Date.now()}.patch`);
+    writeFileSync(fix, `--- a/x.c\n+++ b/src/x.c\n@@ -9,3 +9,3 @@\n x line 9\n-x line 10\n+x line 10 fixed\n x line 11\n`);
+    dirs.push(fix);
+    expect((await pq(dir, "import", fix)).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(read(dir, "src/x.c")).toContain("x line 10 fixed\n");
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // A second candidate appears: GNU patch (and quilt) take the one with fewer directories.
+    write(dir, "x.c", lines("x"));
+    git(dir, "add", "x.c");
+    git(dir, "commit", "-q", "-m", "a vendored copy");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(read(dir, "x.c")).toContain("x line 10 fixed\n");
+    expect(read(dir, "src/x.c")).toBe(lines("x"));
+  });
+
+  it("reads a git diff with -p0 as GNU patch does: the existing a/ name is patched, nothing is created (stack-4 #2)", async () => {
+    const dir = makeRepo({ "f.txt": "x\ny\n", "a/f.txt": "x\ny\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "q", "-m", "q")).code).toBe(0);
+    write(dir, "f.txt", "x\ny\nz\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    writeFileSync(join(dir, "patches", "series"), "q -p0\n");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(read(dir, "a/f.txt")).toBe("x\ny\nz\n");
+    expect(read(dir, "f.txt")).toBe("x\ny\n");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=all", "--", "a", "b")).toBe(" M a/f.txt\n");
   });
 });

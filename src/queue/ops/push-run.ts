@@ -4,6 +4,7 @@
  * before it is trusted. Planning and refusals stay in push.ts; this module only says
  * whether a remembered run applies as it is, and remembers a new one.
  */
+import { PqError } from "../../errors.js";
 import { asciiJson } from "../../tree/files.js";
 import { pushCacheKey, pushRunKey, type PushRun } from "../caches.js";
 import { versionId, type Version } from "../state.js";
@@ -21,7 +22,7 @@ export interface RunQuery {
   /** A patch file's hash when the stat cache knows it unchanged (null: it has to be read). */
   hashOf: (name: string) => string | null;
   stripOf: (name: string) => number;
-  /** The version a path has for this push (on disk, as the transaction sees it). */
+  /** The version a path has for this push (on disk, as the transaction sees it); throws a PqError for a path a patch may not touch. */
   versionOf: (path: string) => Version;
   /** Versions the applied patches left (a run over an unrefreshed edit to one is not taken). */
   expected: Map<string, Version>;
@@ -49,9 +50,15 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
     return null; // unreadable or damaged: an accelerator only
   }
   if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
-  for (const [path, [pre, post]] of Object.entries(run.files)) {
-    if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
-    if (post !== null && !ctx.store.present(versionId(post)!)) return null;
+  try {
+    for (const [path, [pre, post]] of Object.entries(run.files)) {
+      if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
+      if (post !== null && !ctx.store.present(versionId(post)!)) return null;
+    }
+  } catch (e) {
+    // A path refused (a symlink, a FIFO, the queue directory): patch by patch, it is refused by name.
+    if (e instanceof PqError) return null;
+    throw e;
   }
   return run;
 }

@@ -219,7 +219,25 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   // hits, and the working set's bookkeeping for each cost more than the rest of the replay.
   let run: { index: number; name: string; hash: string; entry: PushCacheEntry }[] = [];
   const chain = new Map<string, Version>();
-  const versionNow = (path: string): Version => (chain.has(path) ? chain.get(path)! : ws.version(path));
+  /**
+   * A path's version for a cache hit, checked as an applied patch's paths are (inside the tree,
+   * not in the queue directory, not through a symlink, a regular file or none): a refusal here
+   * means no hit, and the patch is applied, which refuses it by name (see cachedEntry).
+   */
+  const versionNow = (path: string): Version => {
+    if (chain.has(path)) return chain.get(path)!;
+    ws.checkPath(path, "path");
+    return ws.version(path);
+  };
+  /** The push cache's entry for this patch over the versions so far, or null (also when one of its paths is refused). */
+  const cachedEntry = (name: string, hash: string, careful: boolean): PushCacheEntry | null => {
+    try {
+      return ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful ? (id) => ctx.store.present(id) : undefined);
+    } catch (e) {
+      if (e instanceof PqError) return null;
+      throw e;
+    }
+  };
   /** Patches whose remembered results were found missing from the store: replayed only from an entry that has them all. */
   const careful = new Set<number>();
   /**
@@ -277,7 +295,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    * records go in at once, as a run of push-cache hits would (see commitRun).
    */
   const replayRun = (): boolean => {
-    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
+    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: versionNow, expected });
     if (!run) return false;
     const files = Object.entries(run.files);
     for (const [path] of files) ws.preserve(path);
@@ -327,9 +345,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       throw e;
     }
     const hash = known ?? rememberPatchHash(ctx, name, text!);
-    const entry = opts.dryRun
-      ? null
-      : ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful.has(i) ? (id) => ctx.store.present(id) : undefined);
+    const entry = opts.dryRun ? null : cachedEntry(name, hash, careful.has(i));
     if (entry) {
       run.push({ index: i, name, hash, entry });
       for (const [path, [, post]] of Object.entries(entry.files)) chain.set(path, post);
@@ -421,7 +437,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (needsRefresh) pushed.notes.push(...describeFailures(app));
     report.pushed.push(pushed);
     // Not cached when there is something to report: a reused push reports nothing.
-    if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !opts.dryRun) {
+    if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !app.namesChosen && !opts.dryRun) {
       ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), app.files, app.renames, pushed.notes);
     } else cacheable = false;
     if (needsRefresh) break; // the tree needs the user before anything goes on top
