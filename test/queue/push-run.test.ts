@@ -217,3 +217,26 @@ describe("a patch whose file is chosen among two names", () => {
     expect(git(dir, "status", "--porcelain", "--untracked-files=all", "--", "a", "b")).toBe(" M a/f.txt\n");
   });
 });
+
+describe("a stack whose object store is lost", () => {
+  it("is healed by pop -a and push -a: the top patch's before-versions are stored again, so refresh and diff work (readme-4 #16)", async () => {
+    const dir = makeRepo({ a: Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    for (let i = 1; i <= 3; i++) {
+      expect((await pq(dir, "new", `p${i}`, "-m", `p${i}`)).code).toBe(0);
+      write(dir, "a", read(dir, "a").replace(`\n${i * 5}\n`, `\nx${i}\n`));
+      expect((await pq(dir, "refresh")).code).toBe(0);
+    }
+    rmSync(join(dir, ".pq", "objects"), { recursive: true });
+    const broken = await pq(dir, "diff");
+    expect(broken.code).toBe(13);
+    expect(broken.err).toContain("pq pop -a, then pq push -a");
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    write(dir, "a", read(dir, "a") + "edit\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect(read(dir, "patches/p3")).toContain("+edit\n");
+    expect((await pq(dir, "diff")).code).toBe(0);
+  });
+});

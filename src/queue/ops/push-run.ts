@@ -55,6 +55,9 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
       if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
       if (post !== null && !ctx.store.present(versionId(post)!)) return null;
     }
+    // The top patch's before-versions (what a refresh or a diff of it reads) made by the run itself.
+    for (const [path, change] of Object.entries(run.applied.at(-1)!.files))
+      if (change.pre !== null && change.pre !== run.files[path]?.[0] && !ctx.store.present(versionId(change.pre)!)) return null;
   } catch (e) {
     // A path refused (a symlink, a FIFO, the queue directory): patch by patch, it is refused by name.
     if (e instanceof PqError) return null;

@@ -246,11 +246,13 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    */
   const commitRun = (next: number): number => {
     if (!run.length) return next;
-    // The versions the run leaves are the ones the executor writes or the next patch reads:
+    // The versions the run leaves are the ones the executor writes or the next patch reads,
+    // and the last patch's own before-versions are what a refresh or a diff of the top reads:
     // they must be in the store. Those in between are read only by a pop into the middle of
     // the run, which checks them and rebuilds a lost one from the patches.
     let kept = run.length;
-    if (![...chain.values()].every((v) => v === null || ctx.store.present(versionId(v)!))) {
+    const needed = [...chain.values(), ...Object.values(run.at(-1)!.entry.files).map(([pre]) => pre)];
+    if (!needed.every((v) => v === null || ctx.store.present(versionId(v)!))) {
       kept = run.findIndex((hit) => Object.values(hit.entry.files).some(([, post]) => post !== null && !ctx.store.present(versionId(post)!)));
       // (Always found: every version in the chain is some hit's result.)
       if (kept === -1) kept = run.length;
