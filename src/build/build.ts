@@ -65,6 +65,22 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "pq");
 }
 
+/**
+ * For pq build, pq boot and the TUI's build key: a tree with no build.json has nothing to
+ * build, a refusal of the tree (12, as ci and bisect give), not a failed build (9). In a ci
+ * state a patch that deletes it is that state's build error instead (readBuildDescription).
+ */
+export function requireBuildDescription(tree: string): void {
+  if (existsSync(join(tree, "build.json"))) return;
+  throw new PqError(
+    "refused",
+    `${tree} has no build.json: pq builds and boots trees that describe their build in one (the kernel model's)`,
+    [
+      "for any other project, pq ci --run 'make && make check' judges every state of the stack by a command (exit 0 passes, 125 skips, 1-127 fails)",
+    ],
+  );
+}
+
 export function readBuildDescription(tree: string): BuildDescription {
   const file = join(tree, "build.json");
   let raw: unknown;

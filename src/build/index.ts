@@ -1,3 +1,11 @@
-export { buildTree, defaultCacheDir, readBuildDescription, type BuildDescription, type BuildOptions, type BuildResult } from "./build.js";
+export {
+  buildTree,
+  defaultCacheDir,
+  readBuildDescription,
+  requireBuildDescription,
+  type BuildDescription,
+  type BuildOptions,
+  type BuildResult,
+} from "./build.js";
 export { detectToolchain, type Toolchain } from "./toolchain.js";
 export { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";

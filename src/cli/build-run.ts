@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { jobCount } from "./ci-options.js";
 import { join, resolve } from "node:path";
-import { buildTree } from "../build/index.js";
+import { buildTree, requireBuildDescription } from "../build/index.js";
 import { stackBlame } from "../queue/blame.js";
 import { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
@@ -20,6 +20,7 @@ export async function blameFor(tree: string) {
 
 export async function buildCommand(args: GlobalOptions & { jobs?: number | string; out?: string; json?: boolean }, io: CliIO) {
   const tree = resolve(io.cwd, args.tree ?? ".");
+  requireBuildDescription(tree);
   const sink = progressSink(io);
   try {
     return await buildTree({

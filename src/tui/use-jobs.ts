@@ -5,7 +5,7 @@
  * ticks), and their output reaches React at most every 50 ms, so the screen stays live.
  */
 import { useCallback, useRef, useState } from "react";
-import { buildTree, formatDiagnostic } from "../build/index.js";
+import { buildTree, formatDiagnostic, requireBuildDescription } from "../build/index.js";
 import { runCi } from "../ci/run.js";
 import { rememberLastRun } from "../ci/last-run.js";
 import type { Cell } from "../ci/report.js";
@@ -87,6 +87,7 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
     const top = stack.top();
     if (!start("boot", `build + boot of ${top ?? "the base tree"}`)) return null;
     try {
+      requireBuildDescription(stack.tree);
       const built = await buildTree({
         tree: stack.tree,
         blame: await stackBlame(stack),

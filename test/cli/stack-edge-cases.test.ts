@@ -347,3 +347,20 @@ describe("a file where a queue directory is expected (stack-3 #15)", () => {
     }
   });
 });
+
+describe("pq build and pq boot where there is nothing to build (readme-4 #7, #15)", () => {
+  it("refuse a tree without build.json (12, as ci does), and boot refuses a --timeout that is no positive number (2)", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    for (const cmd of ["build", "boot"]) {
+      const r = await pq(tree, cmd);
+      expect([cmd, r.code]).toEqual([cmd, 12]);
+      expect(r.err).toContain("has no build.json: pq builds and boots trees that describe their build in one");
+      expect(r.err).not.toContain("ENOENT");
+    }
+    for (const timeout of ["abc", "-1", "0"]) {
+      const r = await pq(tree, "boot", "--timeout", timeout);
+      expect([timeout, r.code]).toEqual([timeout, 2]);
+      expect(r.err).toContain("--timeout takes a positive number of seconds");
+    }
+  });
+});

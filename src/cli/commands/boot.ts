@@ -6,7 +6,7 @@ import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { buildCommand, defaultKernelPath } from "../build-run.js";
-import { ALL_BACKENDS, backendList, jobCount } from "../ci-options.js";
+import { ALL_BACKENDS, backendList, jobCount, judgingArgs } from "../ci-options.js";
 
 export default defineCommand({
   command: "boot",
@@ -22,6 +22,8 @@ export default defineCommand({
       .option("jobs", { alias: "j", type: "string", default: 1, describe: "boots at once (worker threads)" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    // As ci and bisect check it: a typo must not boot a healthy kernel into a "hang".
+    const { timeoutMs } = judgingArgs({ timeout: args.timeout });
     const tree = resolve(io.cwd, args.tree ?? ".");
     let kernel = args.kernel ? resolve(io.cwd, args.kernel) : defaultKernelPath(tree);
     if (!args.kernel) {
@@ -38,11 +40,7 @@ export default defineCommand({
     const pool = new BootPool({ workers: Math.min(jobCount(args.jobs, 1)!, backends.length) });
     let results: BootResult[];
     try {
-      results = await Promise.all(
-        backends.map((backend) =>
-          pool.boot(kernel, { backend, extraCmdline: args.cmdline, timeoutMs: Math.round((args.timeout ?? 5) * 1000) }),
-        ),
-      );
+      results = await Promise.all(backends.map((backend) => pool.boot(kernel, { backend, extraCmdline: args.cmdline, timeoutMs })));
     } finally {
       await pool.close();
     }
