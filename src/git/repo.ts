@@ -3,7 +3,7 @@
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SimpleGit } from "simple-git";
@@ -64,6 +64,8 @@ export class GitRepo {
   ) {}
 
   static async open(tree: string): Promise<GitRepo | null> {
+    // simple-git throws at once, outside the try below, for a directory that does not exist.
+    if (!existsSync(tree)) return null;
     const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false, completion });
     try {
       const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split(

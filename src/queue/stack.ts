@@ -208,6 +208,19 @@ export class Stack {
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
+    // Removed behind pq's back (git clean -fd takes an untracked patches/): every command would
+    // otherwise act on a stack whose patches are gone, or fail on the first file it reads.
+    if (!existsSync(join(queueDir, "series"))) {
+      throw new PqError(
+        "damaged",
+        `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue)`,
+        [
+          "pq restore-queue writes back every queue file pq wrote, from its operation log and object store",
+          "a queue that is committed or shared comes back with git instead (git checkout, or git clone of the queue's remote)",
+        ],
+        { queue: queueDir },
+      );
+    }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
     stack.readStamp = stamp;
     stack.stateText = loaded;

@@ -364,3 +364,28 @@ describe("pq build and pq boot where there is nothing to build (readme-4 #7, #15
     }
   });
 });
+
+describe("a queue directory removed behind pq's back (readme-4 #18)", () => {
+  it("is named by every command (exit 13, not a crash), and pq restore-queue writes back every file pq wrote", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "first", { "a.txt": "one\ntwo\nthree\n" });
+    await patchWith(tree, "second", { "a.txt": "one\ntwo\nthree\nfour\n" });
+    expect((await pq(tree, "pop")).code).toBe(0);
+    const queue = join(tree, "patches");
+    const before = { series: read(queue, "series"), first: read(queue, "first"), second: read(queue, "second") };
+    git(tree, "clean", "-fdq");
+    for (const cmd of [["status"], ["series"], ["pop"], ["push"]]) {
+      const r = await pq(tree, ...cmd);
+      expect([cmd[0], r.code]).toEqual([cmd[0], 13]);
+      expect(r.err).toContain("patches is missing (git clean -fd removes an untracked queue)");
+      expect(r.err).toContain("pq restore-queue");
+    }
+    const restored = await pq(tree, "restore-queue");
+    expect(restored.code).toBe(0);
+    expect(restored.out).toContain("restored 3 file(s)");
+    expect({ series: read(queue, "series"), first: read(queue, "first"), second: read(queue, "second") }).toEqual(before);
+    expect((await pq(tree, "restore-queue")).out).toContain("nothing to restore");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nfour\n");
+  });
+});

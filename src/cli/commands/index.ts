@@ -43,6 +43,7 @@ export const commandLoaders: [name: string, load: Loader][] = [
   ["undo", () => import("./undo.js")],
   ["redo", () => import("./redo.js")],
   ["oplog", () => import("./oplog.js")],
+  ["restore-queue", () => import("./restore-queue.js")],
   ["files", () => import("./files.js")],
   ["patches", () => import("./patches.js")],
   ["show", () => import("./show.js")],

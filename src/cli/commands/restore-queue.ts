@@ -1,0 +1,25 @@
+import { resolve } from "node:path";
+import { PqError } from "../../errors.js";
+import { loadState } from "../../queue/state.js";
+import { restoreQueue } from "../../queue/restore-queue.js";
+import { defineCommand } from "../io.js";
+
+export default defineCommand({
+  command: "restore-queue",
+  describe: "write back the queue files pq wrote that are missing (a git clean -fd removed the queue directory), from its operation log",
+  builder: (y) => y,
+  run: async (args, io) => {
+    const tree = resolve(io.cwd, args.tree ?? ".");
+    const state = loadState(tree);
+    if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run it in the tree whose queue is missing (or pass --tree DIR)"]);
+    const queueDir = resolve(tree, state.queue);
+    const { restored, lost } = restoreQueue(tree, queueDir, state);
+    if (!restored.length && !lost.length) return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+    if (restored.length) io.out(`restored ${restored.length} file(s) in ${queueDir}: ${restored.join(", ")}`);
+    if (lost.length) {
+      throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
+        "their changes are still in the tree: pq new NAME and pq refresh make a patch of them again (after pq pop of the patches above)",
+      ]);
+    }
+  },
+});

@@ -1,0 +1,55 @@
+/**
+ * The queue directory rebuilt from pq's own records after something outside pq removed it
+ * (`git clean -fd` deletes an untracked patches/, as it would quilt's). Every patch text and
+ * series pq wrote went through a transaction: the operation log names each queue file's last
+ * version, and the object store holds it; an applied patch pq never wrote (taken over from
+ * quilt) is found by the hash the state records for it. Only missing files are written:
+ * nothing that is there is ever replaced.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ObjectStore } from "../tree/objects.js";
+import { writeAtomic } from "../tree/files.js";
+import { OplogReader } from "./oplog.js";
+import { statePaths, type StackState } from "./state.js";
+
+export interface QueueRestore {
+  /** Queue files written back (series and patch files, relative to the queue directory). */
+  restored: string[];
+  /** Applied patches whose text pq has no copy of. */
+  lost: string[];
+}
+
+export function restoreQueue(tree: string, queueDir: string, state: StackState): QueueRestore {
+  const paths = statePaths(tree);
+  const store = new ObjectStore(paths.objects);
+  // Newest first: the first time a path is seen gives its last version (null: deleted last).
+  const latest = new Map<string, string | null>();
+  const log = new OplogReader(paths.oplog);
+  for (let entry = log.older(); entry; entry = log.older()) for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
+  for (const patch of state.applied) if (!latest.has(patch.name) || latest.get(patch.name) === null) latest.set(patch.name, patch.hash);
+  const restored: string[] = [];
+  const lost: string[] = [];
+  try {
+    for (const [path, id] of latest) {
+      if (id === null || existsSync(join(queueDir, path))) continue;
+      let text: string;
+      try {
+        text = store.get(id);
+      } catch {
+        if (state.applied.some((p) => p.name === path)) lost.push(path);
+        continue;
+      }
+      writeAtomic(join(queueDir, path), text);
+      restored.push(path);
+    }
+  } finally {
+    store.close();
+  }
+  // No series in the log (a queue pq took over and never changed): the applied patches, in order.
+  if (!existsSync(join(queueDir, "series")) && state.applied.length) {
+    writeAtomic(join(queueDir, "series"), state.applied.map((p) => `${p.name}\n`).join(""));
+    restored.push("series");
+  }
+  return { restored: restored.sort(), lost };
+}
