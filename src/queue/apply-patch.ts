@@ -35,6 +35,11 @@ export interface PatchApplication {
    * file, must not keep this result.
    */
   namesChosen: boolean;
+  /**
+   * Files the patch named and left as they were, with their version: a copy's source, a file
+   * whose mode change was already made. The push cache checks them before it reuses the result.
+   */
+  reads: Record<string, Version>;
 }
 
 export interface ApplyOptions {
@@ -52,7 +57,7 @@ const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
   const parsed = parseNamedPatch(name, text, { strip: opts.strip });
-  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [], namesChosen: false };
+  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [], namesChosen: false, reads: {} };
   // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
   const files: FilePatch[] = [];
   for (const fp of parsed.files) {
@@ -154,8 +159,13 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
-  // Drop paths the patch named but left as they were (e.g. a source of a copy).
-  for (const [path, change] of Object.entries(result.files)) if (change.pre === change.post && !result.renames.some((r) => r.includes(path))) delete result.files[path];
+  // Drop paths the patch named but left as they were (e.g. a source of a copy): they are no
+  // part of the patch's change, but its result depends on them (see `reads`).
+  for (const [path, change] of Object.entries(result.files)) {
+    if (change.pre !== change.post || result.renames.some((r) => r.includes(path))) continue;
+    result.reads[path] = change.pre;
+    delete result.files[path];
+  }
   return result;
 }
 

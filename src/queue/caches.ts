@@ -135,7 +135,9 @@ export interface PushCacheEntry {
  * one (quilt's -pN): the same bytes read with another -p patch other files.
  */
 export function pushCacheKey(patchHash: string, strip = 1): string {
-  return strip === 1 ? patchHash : `${patchHash}-p${strip}`;
+  // ".2": entries since December 3 keep the files a patch reads but leaves as they were (a copy's
+  // source, a mode change that was already made); older ones lack them and are not trusted.
+  return `${strip === 1 ? patchHash : `${patchHash}-p${strip}`}.2`;
 }
 
 /**
@@ -158,6 +160,9 @@ export interface PushRun {
 export function pushRunKey(patches: { name: string; key: string }[]): string {
   return `run:${sha1(patches.map((p) => `${p.name}\0${p.key}`).join("\n"))}`;
 }
+
+/** How many runs of the same patches (over different bases) a push tries, newest first. */
+const RUNS_PER_KEY = 4;
 
 export class PushCache {
   /** Per key, its lines' JSON as written (parsed when that key is asked for: a push asks for few). */
@@ -214,19 +219,23 @@ export class PushCache {
     return true;
   }
 
-  /** The object id of the run remembered under `key` (the newest, if several). */
-  runObject(key: string): string | null {
-    const lines = this.load().get(key);
-    for (let i = (lines?.length ?? 0) - 1; i >= 0; i--) {
-      const m = /^\{"object":"([0-9a-f]{40})"\}$/.exec(lines![i]);
-      if (m) return m[1];
+  /**
+   * The object ids of the runs remembered under `key`, newest first: the same patches pushed
+   * over different bases (two branches in turn) are different runs.
+   */
+  runObjects(key: string): string[] {
+    const lines = this.load().get(key) ?? [];
+    const ids: string[] = [];
+    for (let i = lines.length - 1; i >= 0 && ids.length < RUNS_PER_KEY; i--) {
+      const m = /^\{"object":"([0-9a-f]{40})"\}$/.exec(lines[i]);
+      if (m) ids.push(m[1]);
     }
-    return null;
+    return ids;
   }
 
   /** Remember that the run `key` is stored as the object `id`. */
   addRun(key: string, id: string): void {
-    if (this.runObject(key) === id) return;
+    if (this.runObjects(key).includes(id)) return;
     this.addLine(key, `{"object":"${id}"}`);
     this.newestRun = id;
   }
@@ -242,11 +251,14 @@ export class PushCache {
     this.pending = [];
   }
 
-  /** Remember that this patch turns these versions into these (a push or a refresh made it so). */
+  /**
+   * Remember that this patch turns these versions into these (a push or a refresh made it so).
+   * Files it left as they were are kept too (pre = post): the result depends on them (a copy
+   * reads its source; a mode change already made did nothing), so a hit checks them as well.
+   */
   record(patchHash: string, files: Record<string, FileChange>, renames: [string, string][], notes: string[] = []): void {
-    const changed = Object.entries(files).filter(([, c]) => c.pre !== c.post);
     this.add(patchHash, {
-      files: Object.fromEntries(changed.map(([p, c]) => [p, [c.pre, c.post]])),
+      files: Object.fromEntries(Object.entries(files).map(([p, c]) => [p, [c.pre, c.post]])),
       ...(renames.length ? { renames } : {}),
       ...(notes.length ? { notes } : {}),
     });

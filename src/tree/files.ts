@@ -203,9 +203,19 @@ function rewriteInPlace(path: string, content: string | Uint8Array, executable: 
  * the offset in the file where `lines` begin.
  */
 export function appendLines(path: string, lines: string, durable: boolean): number {
-  const fd = openSync(path, "a+");
+  let fd = openSync(path, "a+");
   try {
-    const size = fstatSync(fd).size;
+    let st = fstatSync(fd);
+    if (st.nlink > 1) {
+      // Shared with a hard-linked copy of the tree (cp -al): appended in place, the other tree's
+      // log and object index would grow with lines about this one. This tree gets its own copy
+      // first, as a tree file written by pq does.
+      closeSync(fd);
+      writeAtomic(path, readFileSync(path, "latin1"), durable);
+      fd = openSync(path, "a+");
+      st = fstatSync(fd);
+    }
+    const size = st.size;
     const last = Buffer.alloc(1);
     const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
     writeAll(fd, torn ? "\n" + lines : lines);

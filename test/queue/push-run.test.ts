@@ -240,3 +240,108 @@ describe("a stack whose object store is lost", () => {
     expect((await pq(dir, "diff")).code).toBe(0);
   });
 });
+
+describe("what a reused push depends on besides the files it changes (stack-4 #8-#13)", () => {
+  /** stackOf20 with one more patch, first in the series, made from `text`. */
+  async function withFirst(dir: string, name: string, text: string): Promise<void> {
+    const file = join(dir, "..", `${name}-${Date.now()}.patch`);
+    writeFileSync(file, text);
+    dirs.push(file);
+    expect((await pq(dir, "import", file)).code).toBe(0);
+    const series = read(dir, "patches/series").split("\n").filter(Boolean);
+    writeFileSync(join(dir, "patches", "series"), [series.at(-1), ...series.slice(0, -1)].map((n) => `${n}\n`).join(""));
+  }
+
+  it("a copy's source changed upstream: the copy is made again from the new source (#9)", async () => {
+    const dir = await stackOf20();
+    write(dir, "src.txt", lines("src"));
+    git(dir, "add", "src.txt");
+    git(dir, "commit", "-q", "-m", "src.txt");
+    await withFirst(dir, "copy", "diff --git a/src.txt b/dst.txt\nsimilarity index 90%\ncopy from src.txt\ncopy to dst.txt\n--- a/src.txt\n+++ b/dst.txt\n@@ -4,3 +4,3 @@\n src line 4\n-src line 5\n+dst line 5\n src line 6\n");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    write(dir, "src.txt", lines("src").replace("src line 1\n", "src line 1 upstream\n"));
+    git(dir, "commit", "-q", "-a", "-m", "upstream edits src.txt");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(read(dir, "dst.txt").split("\n").slice(0, 5)).toEqual(["src line 1 upstream", "src line 2", "src line 3", "src line 4", "dst line 5"]);
+  });
+
+  it("a mode change that did nothing when remembered is made when the mode changed since (#10)", async () => {
+    const dir = await stackOf20();
+    write(dir, "run.sh", "#!/bin/sh\n");
+    git(dir, "add", "run.sh");
+    git(dir, "update-index", "--chmod=+x", "run.sh");
+    execFileSync("chmod", ["+x", join(dir, "run.sh")]);
+    git(dir, "commit", "-q", "-m", "run.sh");
+    await withFirst(dir, "mode", "diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    execFileSync("chmod", ["-x", join(dir, "run.sh")]);
+    git(dir, "update-index", "--chmod=-x", "run.sh");
+    git(dir, "commit", "-q", "-m", "not executable");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect(lstatSync(join(dir, "run.sh")).mode & 0o111).not.toBe(0);
+  });
+
+  it("a three-way merge's result is not reused by a push without --merge (#11)", async () => {
+    const dir = await stackOf20();
+    write(dir, "m.txt", lines("m"));
+    git(dir, "add", "m.txt");
+    git(dir, "commit", "-q", "-m", "m.txt");
+    expect((await pq(dir, "new", "mp", "-m", "mp")).code).toBe(0);
+    write(dir, "m.txt", lines("m").replace("m line 15\n", "m line 15 patched\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    // Upstream changes the lines around the hunk: without fuzz only a three-way merge applies it.
+    write(dir, "m.txt", lines("m").replace("m line 13\n", "m line 13 up\n").replace("m line 17\n", "m line 17 up\n"));
+    git(dir, "commit", "-q", "-a", "-m", "upstream");
+    expect((await pq(dir, "push", "-a", "--fuzz", "0")).code).toBe(6);
+    expect((await pq(dir, "push", "-a", "--fuzz", "0", "--merge")).code).toBe(0);
+    expect(read(dir, "m.txt")).toContain("m line 15 patched\n");
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect((await pq(dir, "push", "-a", "--fuzz", "0")).code).toBe(6);
+  });
+
+  it("a file made inside a directory that an applied patch has as a file is refused, not replayed (#12)", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    write(dir, "nd7", "upstream file\n");
+    git(dir, "add", "nd7");
+    git(dir, "commit", "-q", "-m", "nd7");
+    expect((await pq(dir, "new", "del0", "-m", "delete nd7")).code).toBe(0);
+    git(dir, "rm", "-q", "nd7");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const r = await pq(dir, "push", "-a");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("nd7/new7.txt would be created inside nd7, a file the applied patches change");
+    expect(await applied(dir)).toHaveLength(7);
+  });
+
+  it("a hard-linked copy of the tree (cp -al) keeps its own log and cache (#8)", async () => {
+    const dir = await stackOf20();
+    const copy = `${dir}-copy`;
+    dirs.push(copy);
+    execFileSync("cp", ["-al", dir, copy]);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    for (const f of ["oplog", "pushcache.log", "objects/index"]) expect(lstatSync(join(copy, ".pq", f)).nlink).toBe(1);
+    expect((await pq(copy, "oplog")).out).not.toContain("push p01..p20");
+    expect((await pq(copy, "push", "-a")).code).toBe(0);
+  });
+
+  it("the same patches pushed over two bases in turn replay either run (#13)", async () => {
+    const dir = await stackOf20();
+    const first = git(dir, "rev-parse", "HEAD").trim();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    write(dir, "c.c", read(dir, "c.c").replace("c line 30\n", "c line thirty\n"));
+    git(dir, "commit", "-q", "-a", "-m", "second base");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    git(dir, "reset", "-q", "--hard", first);
+    onlyRuns(dir);
+    const r = await pq(dir, "push", "-a", "--json");
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { pushed: { cached: boolean }[] }).pushed.every((p) => p.cached)).toBe(true);
+  });
+});

@@ -41,8 +41,16 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
     if (hash === null) return null;
     keys.push({ name, key: pushCacheKey(hash, q.stripOf(name)) });
   }
-  const id = ctx.pushCache.runObject(pushRunKey(keys));
-  if (id === null || !ctx.store.present(id)) return null;
+  for (const id of ctx.pushCache.runObjects(pushRunKey(keys))) {
+    const run = usableRun(ctx, q, id);
+    if (run) return run;
+  }
+  return null;
+}
+
+/** The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun). */
+function usableRun(ctx: OpContext, q: RunQuery, id: string): PushRun | null {
+  if (!ctx.store.present(id)) return null;
   let run: PushRun;
   try {
     run = JSON.parse(ctx.store.get(id)) as PushRun;
@@ -53,6 +61,8 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
   try {
     for (const [path, [pre, post]] of Object.entries(run.files)) {
       if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
+      // A file made inside a directory that is a file of the applied patches: refused patch by patch.
+      if (pre === null && post !== null && underStackFile(path, q.expected)) return null;
       if (post !== null && !ctx.store.present(versionId(post)!)) return null;
     }
     // The top patch's before-versions (what a refresh or a diff of it reads) made by the run itself.
@@ -66,8 +76,20 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
   return run;
 }
 
+/** Whether a directory above `path` is a file of the applied patches (`files`). */
+export function underStackFile(path: string, files: { has(path: string): boolean }): boolean {
+  for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) if (files.has(path.slice(0, at))) return true;
+  return false;
+}
+
 /** Remember the push just planned (the last `list.length` records of the state) as one run. */
-export function rememberRun(ctx: OpContext, list: string[], stripOf: (name: string) => number, notes: string[][]): void {
+export function rememberRun(
+  ctx: OpContext,
+  list: string[],
+  stripOf: (name: string) => number,
+  notes: string[][],
+  reads: Map<string, Version>,
+): void {
   const pushed = ctx.tx.state.applied.slice(-list.length);
   const files: Record<string, [Version, Version]> = {};
   for (const record of pushed) {
@@ -76,6 +98,8 @@ export function rememberRun(ctx: OpContext, list: string[], stripOf: (name: stri
       else files[path] = [change.pre, change.post];
     }
   }
+  // Files read and not changed (a copy's source): the run holds only if they are as they were.
+  for (const [path, version] of reads) if (!files[path]) files[path] = [version, version];
   const run: PushRun = { files, applied: pushed, notes };
   const key = pushRunKey(pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })));
   const text = asciiJson(run);

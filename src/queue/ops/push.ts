@@ -14,7 +14,7 @@ import { applyPatchText, describeFailures, describeFuzz, type PatchApplication }
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry } from "../caches.js";
-import { matchingRun, rememberRun, RUN_MIN } from "./push-run.js";
+import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
@@ -232,12 +232,18 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   /** The push cache's entry for this patch over the versions so far, or null (also when one of its paths is refused). */
   const cachedEntry = (name: string, hash: string, careful: boolean): PushCacheEntry | null => {
     try {
-      return ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful ? (id) => ctx.store.present(id) : undefined);
+      const entry = ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful ? (id) => ctx.store.present(id) : undefined);
+      // A file made inside a directory that is a file of the stack: applied, the patch is refused by name.
+      const stackFiles = { has: (p: string) => expected.has(p) || planned.has(p) || chain.has(p) };
+      if (entry && Object.entries(entry.files).some(([path, [pre, post]]) => pre === null && post !== null && underStackFile(path, stackFiles))) return null;
+      return entry;
     } catch (e) {
       if (e instanceof PqError) return null;
       throw e;
     }
   };
+  /** Files the pushed patches read and left as they were, with the version first read (see PatchApplication.reads). */
+  const reads = new Map<string, Version>();
   /** Patches whose remembered results were found missing from the store: replayed only from an entry that has them all. */
   const careful = new Set<number>();
   /**
@@ -262,6 +268,11 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     for (const { name, hash, entry } of run.slice(0, kept)) {
       const files: Record<string, FileChange> = {};
       for (const [path, [pre, post]] of Object.entries(entry.files)) {
+        // Read, not changed (a copy's source): checked by the match, no part of the record.
+        if (pre === post) {
+          if (!reads.has(path)) reads.set(path, pre);
+          continue;
+        }
         files[path] = { pre, post };
         // The version on disk before the push: stored, so that a pop or an undo can restore it.
         if (!last.has(path)) ws.preserve(path);
@@ -439,13 +450,17 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (needsRefresh) pushed.notes.push(...describeFailures(app));
     report.pushed.push(pushed);
     // Not cached when there is something to report: a reused push reports nothing.
-    if (!needsRefresh && !app.fuzzy && !app.binaryWithoutData.length && !app.namesChosen && !opts.dryRun) {
-      ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), app.files, app.renames, pushed.notes);
+    // Nor a three-way merge's result: a later push without --merge would take it as if the patch applied.
+    const merged = app.outcomes.some((o) => o.status === "merged");
+    for (const [path, version] of Object.entries(app.reads)) if (!reads.has(path)) reads.set(path, version);
+    if (!needsRefresh && !app.fuzzy && !merged && !app.binaryWithoutData.length && !app.namesChosen && !opts.dryRun) {
+      const readFiles = Object.fromEntries(Object.entries(app.reads).map(([path, v]) => [path, { pre: v, post: v }]));
+      ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), { ...readFiles, ...app.files }, app.renames, pushed.notes);
     } else cacheable = false;
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
   await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
-  if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes));
+  if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes), reads);
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
 }

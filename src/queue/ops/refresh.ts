@@ -3,6 +3,7 @@
  * and edit patch files (new, header): each fills the transaction's queue writes and
  * state; the tree itself is never written by them.
  */
+import { pushCacheKey } from "../caches.js";
 import { PqError } from "../../errors.js";
 import { addDep3Trailer, formatHeader, rewriteHeader, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
@@ -282,7 +283,7 @@ function writeTopText(ctx: OpContext, top: AppliedPatch, text: string): void {
   }
   top.hash = sha1(text);
   // The new patch turns exactly these versions into these: a later push of it is a checkout.
-  ctx.pushCache.record(top.hash, top.files, top.renames ?? []);
+  ctx.pushCache.record(pushCacheKey(top.hash), top.files, top.renames ?? []);
 }
 
 export async function planNew(ctx: OpContext, name: string, opts: { message?: string; author?: string }): Promise<void> {
