@@ -8,7 +8,7 @@
  * (roll forward: every step is idempotent), so the tree, queue and state are always
  * either all before or all after an operation.
  */
-import { chmodSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
@@ -403,7 +403,38 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   }
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
+  removeDeadTemporaries(paths.dir, () => true);
+  const queueFiles = new Set(["series", ...entry.queue.map(([path]) => path)]);
+  removeDeadTemporaries(ctx.queueDir, (name) => queueFiles.has(name));
   return { op: entry.op, backups, ...(entry.backup ? { ownBackup: entry.backup } : {}) };
+}
+
+/**
+ * The temporary copies (`NAME.tmp-PID`, see writeAtomic) a killed pq left in `dir`: removed
+ * when their process is gone and `ours(NAME)` says the file is one pq writes there (in the
+ * queue directory, only the series and the patch files the interrupted operation wrote).
+ */
+function removeDeadTemporaries(dir: string, ours: (name: string) => boolean): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(.+)\.tmp-(\d+)$/.exec(name);
+    if (!m || !ours(m[1]) || processAlive(Number(m[2]))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**

@@ -585,7 +585,7 @@ export class Stack {
   /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */
   async insertPatches(items: ImportItem[], opts: { push?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | null> {
     return this.withLock(async () => {
-      const tx = this.transaction(`import ${items.map((i) => i.name).join(" ")}`);
+      const tx = this.transaction(`import ${listed(items.map((i) => i.name))}`);
       const ctx = this.opContext(tx, opts.onEvent);
       planInsert(ctx, items);
       let outcome: Awaited<ReturnType<typeof planPush>> | null = null;

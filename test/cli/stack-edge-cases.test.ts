@@ -389,3 +389,41 @@ describe("a queue directory removed behind pq's back (readme-4 #18)", () => {
     expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nfour\n");
   });
 });
+
+describe("smaller things a README reader met (readme-4 #1, #2, #4, #6)", () => {
+  it("push of the top is nothing to do; a lower one names goto; -m counts the lines typed; GIT_AUTHOR_* names the author; an import of many is named by its first and last", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\n" });
+    await patchWith(tree, "first", { "a.txt": "ONE\ntwo\nthree\n" });
+    await patchWith(tree, "second", { "a.txt": "ONE\ntwo\nTHREE\n" });
+    const top = await pq(tree, "push", "second");
+    expect([top.code, top.out.trim()]).toEqual([0, "nothing to push: the top is already second"]);
+    const lower = await pq(tree, "push", "first");
+    expect(lower.code).toBe(12);
+    expect(lower.err).toContain("pq goto first pops back to it");
+    const typed = await pq(tree, "header", "second", "-m", "subject\n\nbody one\nbody two\ndiff --git a/x b/x\n");
+    expect(typed.code).toBe(2);
+    expect(typed.err).toContain('line 5 of the message ("diff --git a/x b/x")');
+    const saved = { name: process.env.GIT_AUTHOR_NAME, email: process.env.GIT_AUTHOR_EMAIL };
+    process.env.GIT_AUTHOR_NAME = "Env Author";
+    process.env.GIT_AUTHOR_EMAIL = "env.author@example.org";
+    try {
+      expect((await pq(tree, "new", "third", "-m", "third")).code).toBe(0);
+    } finally {
+      for (const [key, value] of [
+        ["GIT_AUTHOR_NAME", saved.name],
+        ["GIT_AUTHOR_EMAIL", saved.email],
+      ] as const)
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+    }
+    expect(read(join(tree, "patches"), "third")).toMatch(/^From: Env Author <env\.author@example\.org>$/m);
+    const files = ["x1", "x2", "x3", "x4", "x5"].map((n) => {
+      const file = join(tree, "..", `${n}-${Date.now()}.patch`);
+      writeFileSync(file, `--- a/${n}.txt\n+++ b/${n}.txt\n@@ -0,0 +1 @@\n+${n}\n`);
+      dirs.push(file);
+      return file;
+    });
+    expect((await pq(tree, "import", ...files)).code).toBe(0);
+    expect((await pq(tree, "oplog", "-n", "1")).out).toMatch(/import x1-\d+\.patch\.\.x5-\d+\.patch \(5\)/);
+  });
+});

@@ -1,4 +1,5 @@
 import { formatHeader, parseHeader } from "../../mail/header.js";
+import { refuseDiffInMessage } from "../../queue/patch-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { editText } from "../editor.js";
@@ -21,6 +22,8 @@ export default defineCommand({
     let header = await stack.patchHeader(name);
     if (args.edit) header = parseHeader(editText(formatHeader(header).replace(/---\n$/, ""), io.cwd));
     if (args.message !== undefined) {
+      // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
+      refuseDiffInMessage(args.message);
       const [subject, ...rest] = args.message.split("\n");
       header = { ...header, subject: subject.trim(), body: rest.join("\n").trim() };
     }

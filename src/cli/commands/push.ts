@@ -39,6 +39,7 @@ export default defineCommand({
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
       if (!report.pushed.length && !report.dryRun && !args.all && args.target === undefined) throw nothingToPush(stack);
       if (args.json) io.out(JSON.stringify(report, null, 2));
+      else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
       else printPushReport(io, report);
       if (report.wouldFail) return EXIT.applyFailed;
       return report.pushed.some((p) => p.needsRefresh) ? EXIT.applyFailed : EXIT.ok;

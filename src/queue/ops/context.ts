@@ -108,6 +108,9 @@ export function backupFiles(tree: string, paths: string[], label: string, from =
 }
 
 export async function defaultAuthor(git: GitRepo | null): Promise<string | undefined> {
+  // As git commit takes them: the environment's author first, then the configuration.
+  const { GIT_AUTHOR_NAME: envName, GIT_AUTHOR_EMAIL: envEmail } = process.env;
+  if (envName?.trim() && envEmail?.trim()) return `${envName.trim()} <${envEmail.trim()}>`;
   if (!git) return undefined;
   try {
     const name = (await git.run(["config", "user.name"])).trim();

@@ -83,7 +83,11 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
   let list = pushCandidates(tx.state, series);
   if (opts.target !== undefined) {
     const name = resolveName(series, opts.target);
-    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, ["pq pop to go back to it"], { patch: name });
+    if (applied.includes(name)) {
+      // The top already: nothing to do, as hg's qpush says (and pq pop and goto of the top).
+      if (applied.at(-1) === name) return [];
+      throw new PqError("refused", `${name} is already applied, below the top`, [`pq goto ${name} pops back to it`], { patch: name });
+    }
     const entry = series.entries().find((e) => e.name === name)!;
     if (!isPushable(entry, tx.state.guards)) {
       throw new PqError(
