@@ -19,7 +19,7 @@ if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
 
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
 // Output that cannot be written otherwise (a full disk, a closed descriptor) is a failure,
-// said on stderr, with the exit code of pq's other operating-system refusals (2).
+// said on stderr, with the exit code of pq's other operating-system refusals (14).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
@@ -30,7 +30,8 @@ for (const stream of [process.stdout, process.stderr]) {
         /* stderr is gone too */
       }
     }
-    process.exit(2);
+    // The operating system refused (a full disk, a closed descriptor): pq's exit code for that, 14.
+    process.exit(14);
   });
 }
 

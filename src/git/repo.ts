@@ -568,7 +568,8 @@ export class GitRepo {
   /** Push without force; a refusal comes back with git's own words instead of throwing. */
   async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
     const top = this.rootDir;
-    const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "latin1" });
+    // utf8: git's and the remote hook's messages (a gate's compiler log with gcc's quotes) are shown as they were written.
+    const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "utf8" });
     const message = `${r.stdout}${r.stderr}`.trim();
     if (r.status === 0) return { ok: true, rejected: false, message };
     // A lost race: refused as not a fast-forward, or (the branch moved while the remote's

@@ -137,8 +137,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   };
   const move = (delta: number) => (focusRef.current === "preview" ? scrollPreview(delta) : setCursor(nav.current!.cursor + delta));
 
-  const ask = (label: string, onSubmit: (v: string) => void, initial = "") => {
-    promptRef.current = { spec: { label, onSubmit }, value: initial };
+  const ask = (label: string, onSubmit: (v: string) => void, initial = "", oneKey = false) => {
+    promptRef.current = { spec: { label, onSubmit, ...(oneKey ? { oneKey } : {}) }, value: initial };
     redraw();
   };
   const promptInput = (p: PromptState, input: string, key: Key) => {
@@ -311,7 +311,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name && row?.state === "applied")
       say(null, { code: "refused", message: `${name} is applied`, details: ["pop it first (o pops the top), then delete it"] });
-    else if (input === "D" && name) ask(`delete ${name}? y to confirm:`, (v) => /^y/i.test(v) && void actions.remove(name));
+    else if (input === "D" && name)
+      ask(`delete ${name}? (y deletes, any other key keeps it)`, (v) => /^y$/i.test(v) && void actions.remove(name), "", true);
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
     else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, -1, follow(name));
     else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1) void actions.move(name, 1, follow(name));

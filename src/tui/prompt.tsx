@@ -12,6 +12,8 @@ export interface PromptSpec {
   label: string;
   onSubmit: (value: string) => void;
   onCancel?: () => void;
+  /** A yes/no question: the first key is the answer (submitted at once, as a confirmation reads), Escape cancels. */
+  oneKey?: boolean;
 }
 
 export interface PromptState {
@@ -36,8 +38,12 @@ export function typeInto(state: PromptState, text: string): void {
  * clears, ctrl-w deletes the word before the cursor.
  */
 export function promptKey(state: PromptState, input: string, key: Key): "submit" | "cancel" | null {
-  if (key.return) return "submit";
   if (key.escape) return "cancel";
+  if (state.spec.oneKey) {
+    state.value = key.return ? "" : input;
+    return "submit";
+  }
+  if (key.return) return "submit";
   const chars = [...state.value];
   const at = Math.min(state.cursor ?? chars.length, chars.length);
   const set = (next: string[], cursor: number) => {

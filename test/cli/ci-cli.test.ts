@@ -97,7 +97,7 @@ describe("pq ci and pq bisect from the command line", () => {
 
   it("checks report paths before the run, and leaves no scratch copy behind when interrupted", async () => {
     const r = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", join(out, "no", "such", "r.json"));
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(14);
     expect(r.err).toContain("cannot write into");
     expect(r.out).toBe("");
     const tmp = tempDir("pq-ci-sigint-");

@@ -360,7 +360,7 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     const empty = await pq(dir, "export", "--dir", "");
     expect([empty.code, empty.err]).toEqual([2, expect.stringContaining("--dir names no place")]);
     const nowhere = await pq(dir, "export", "--mbox", join(dir, "no", "such", "x.mbox"));
-    expect([nowhere.code, nowhere.err]).toEqual([2, expect.stringContaining("cannot write into")]);
+    expect([nowhere.code, nowhere.err]).toEqual([14, expect.stringContaining("cannot write into")]);
     expect(snapshot(dir)).toEqual(before);
   });
 

@@ -55,7 +55,7 @@ describe("bin/pq, the installed command", () => {
     try {
       for (const args of [["series"], ["diff"], ["show", "p1"]]) {
         const r = spawnSync(LAUNCHER, args, { cwd: dir, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
-        expect(r.status, args.join(" ")).toBe(2);
+        expect(r.status, args.join(" ")).toBe(14);
         expect(r.stderr).toContain("pq: cannot write the output: ENOSPC");
       }
     } finally {

@@ -225,17 +225,20 @@ describe("pq tui: editing the series", () => {
     expect(read(dir, "a.txt")).toBe("a\none\ntwo\n");
     expect(readFileSync(stack.patchPath("renamed"), "latin1")).toMatch(/^\+two$/m);
 
-    // Delete "three" (asks first: "n" keeps it, "y" deletes).
+    // Delete "three" (asks first, one key: "n" keeps it, "y" deletes; no Enter, so the next key acts).
     ui.stdin.write("G");
     await settle(ui.lastFrame, /▶ +3 U three/);
     ui.stdin.write("D");
-    await settle(ui.lastFrame, /delete three\? y to confirm/);
-    await answer(ui, "n");
+    await settle(ui.lastFrame, /delete three\? \(y deletes, any other key keeps it\)/);
+    await tick();
+    ui.stdin.write("n");
     await tick(100);
     expect(seriesFile(dir)).toEqual(["one", "renamed", "three #+extra"]);
+    expect(ui.lastFrame()).not.toMatch(/delete three\?/);
     ui.stdin.write("D");
-    await settle(ui.lastFrame, /delete three\? y to confirm/);
-    await answer(ui, "y");
+    await settle(ui.lastFrame, /delete three\? \(y deletes/);
+    await tick();
+    ui.stdin.write("y");
     await settle(ui.lastFrame, /deleted three/);
     expect(seriesFile(dir)).toEqual(["one", "renamed"]);
     expect(existsSync(stack.patchPath("three"))).toBe(false);

@@ -25,7 +25,7 @@ function refuseUnwritableReports(args: { json?: string; junit?: string; html?: s
     try {
       accessSync(dir, constants.W_OK);
     } catch {
-      throw new PqError("usage", `${option} ${path}: cannot write into ${dir} (it does not exist or is not writable)`, [
+      throw new PqError("system", `${option} ${path}: cannot write into ${dir} (it does not exist or is not writable)`, [
         "name a report file in a directory that exists",
       ]);
     }

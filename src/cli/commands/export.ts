@@ -45,7 +45,7 @@ export default defineCommand({
       try {
         accessSync(parent, constants.W_OK);
       } catch {
-        throw new PqError("usage", `--mbox ${where}: cannot write into ${parent} (it does not exist or is not writable)`, [
+        throw new PqError("system", `--mbox ${where}: cannot write into ${parent} (it does not exist or is not writable)`, [
           "name a file in a directory that exists",
         ]);
       }

@@ -12,7 +12,7 @@ export default defineCommand({
     y
       .positional("name", { type: "string", describe: "patch (default: the top one)" })
       .option("message", { alias: "m", type: "string", describe: "new message (first line: subject)" })
-      .option("author", { alias: "u", type: "string", describe: "new author, 'Name <email>'" })
+      .option("author", { alias: ["u", "user"], type: "string", describe: "new author, 'Name <email>'" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the header in $EDITOR" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {

@@ -8,7 +8,7 @@ export default defineCommand({
     y
       .positional("name", { type: "string", demandOption: true, describe: "patch file name" })
       .option("message", { alias: "m", type: "string", describe: "commit message (first line is the subject)" })
-      .option("author", { alias: "u", type: "string", describe: "author, as 'Name <email>'" }),
+      .option("author", { alias: ["u", "user"], type: "string", describe: "author, as 'Name <email>'" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     await stack.newPatch(args.name, { message: args.message, author: authorArg(args.author, "--author") });

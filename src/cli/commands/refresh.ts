@@ -25,7 +25,7 @@ export default defineCommand({
         describe: "put the named files' changes into this lower applied patch instead of the top one",
       })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
-      .option("user", { alias: "u", type: "string", describe: 'make AUTHOR ("Name <mail>") the patch\'s author' })
+      .option("user", { alias: ["u", "author"], type: "string", describe: 'make AUTHOR ("Name <mail>") the patch\'s author' })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);

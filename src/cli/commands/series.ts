@@ -7,7 +7,7 @@ export default defineCommand({
   describe: "list the patches in the series (-v: position, state and guards)",
   builder: (y) =>
     y
-      .option("verbose", { alias: "v", type: "boolean", describe: "positions, applied/unapplied, guards and subjects" })
+      .option("verbose", { alias: "v", type: "boolean", describe: "positions, applied/unapplied and guards" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
