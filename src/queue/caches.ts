@@ -156,9 +156,13 @@ export interface PushRun {
   notes: string[][];
 }
 
-/** The key of a run: the patches' names and push-cache keys, in order. */
-export function pushRunKey(patches: { name: string; key: string }[]): string {
-  return `run:${sha1(patches.map((p) => `${p.name}\0${p.key}`).join("\n"))}`;
+/**
+ * The key of a run: the patches' names and push-cache keys, in order, and the tree paths no
+ * patch may write (the queue directory when it is in the tree): a run whose paths were
+ * checked against those holds while they are the same, so a replay need not check each path again.
+ */
+export function pushRunKey(patches: { name: string; key: string }[], reserved: string[]): string {
+  return `run:${sha1(`${reserved.join("\0")}\n${patches.map((p) => `${p.name}\0${p.key}`).join("\n")}`)}`;
 }
 
 /** How many runs of the same patches (over different bases) a push tries, newest first. */

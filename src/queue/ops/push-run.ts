@@ -22,7 +22,7 @@ export interface RunQuery {
   /** A patch file's hash when the stat cache knows it unchanged (null: it has to be read). */
   hashOf: (name: string) => string | null;
   stripOf: (name: string) => number;
-  /** The version a path has for this push (on disk, as the transaction sees it); throws a PqError for a path a patch may not touch. */
+  /** The version a path has for this push (on disk, as the transaction sees it); throws a PqError for a path it cannot read (a symlink, a FIFO). */
   versionOf: (path: string) => Version;
   /** Versions the applied patches left (a run over an unrefreshed edit to one is not taken). */
   expected: Map<string, Version>;
@@ -41,7 +41,7 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
     if (hash === null) return null;
     keys.push({ name, key: pushCacheKey(hash, q.stripOf(name)) });
   }
-  for (const id of ctx.pushCache.runObjects(pushRunKey(keys))) {
+  for (const id of ctx.pushCache.runObjects(pushRunKey(keys, ctx.tx.ws.reserved))) {
     const run = usableRun(ctx, q, id);
     if (run) return run;
   }
@@ -101,7 +101,10 @@ export function rememberRun(
   // Files read and not changed (a copy's source): the run holds only if they are as they were.
   for (const [path, version] of reads) if (!files[path]) files[path] = [version, version];
   const run: PushRun = { files, applied: pushed, notes };
-  const key = pushRunKey(pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })));
+  const key = pushRunKey(
+    pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })),
+    ctx.tx.ws.reserved,
+  );
   const text = asciiJson(run);
   // Stored as its difference from the last run (most of a thousand patches' records are the
   // same from one push -a to the next): whole, each new run would grow .pq/objects by the

@@ -312,7 +312,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    * records go in at once, as a run of push-cache hits would (see commitRun).
    */
   const replayRun = (): boolean => {
-    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: versionNow, expected });
+    // The run's paths were checked against the same reserved paths (they are in its key): read, not checked again.
+    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
     if (!run) return false;
     const files = Object.entries(run.files);
     for (const [path] of files) ws.preserve(path);
