@@ -10,6 +10,7 @@ const LONGEST_FIRST = [
   "test/ci/kernel-series.test.ts",
   "test/collab/sync.test.ts",
   "test/queue/transactions.test.ts",
+  "test/queue/push-run.test.ts",
   "test/collab/kill.test.ts",
   "test/queue/undo.test.ts",
   "test/tui/tmux.test.ts",

@@ -6,10 +6,10 @@
  * back to the patch-by-patch path, with its refusals.
  */
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach(cleanup));
@@ -17,11 +17,24 @@ afterEach(() => dirs.splice(0).forEach(cleanup));
 const PATCHES = 20;
 const lines = (tag: string) => Array.from({ length: 30 }, (_, i) => `${tag} line ${i + 1}\n`).join("");
 
-/** A tree with three files and PATCHES patches, each changing one line of one of them (p07 and p14 create a file too); all popped. */
+/**
+ * A tree with three files and PATCHES patches, each changing one line of one of them (p07 and
+ * p14 create a file too); all popped. Built once, and copied for each test (building it was
+ * most of this file's time); the copy's files have new inodes, so pq's stat cache reads them
+ * once, as it would after any copy of a tree.
+ */
+let template: Promise<string> | null = null;
 async function stackOf20(): Promise<string> {
+  template ??= buildStackOf20();
+  const dir = tempDir("pq-run-");
+  dirs.push(dir);
+  cpSync(await template, dir, { recursive: true, preserveTimestamps: true });
+  return dir;
+}
+
+async function buildStackOf20(): Promise<string> {
   const files = { "a.c": lines("a"), "b.c": lines("b"), "c.c": lines("c") };
   const dir = makeRepo(files);
-  dirs.push(dir);
   expect((await pq(dir, "init")).code).toBe(0);
   for (let i = 1; i <= PATCHES; i++) {
     const file = ["a.c", "b.c", "c.c"][i % 3];
@@ -37,6 +50,9 @@ async function stackOf20(): Promise<string> {
   expect((await pq(dir, "pop", "-a")).code).toBe(0);
   return dir;
 }
+afterAll(async () => {
+  if (template) cleanup(await template);
+});
 
 const applied = async (dir: string) => (await pq(dir, "applied")).out.split("\n").filter(Boolean);
 

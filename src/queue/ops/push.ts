@@ -295,11 +295,6 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     chain.clear();
     return resume;
   };
-  /**
-   * The push stopped at patch `at` by a refusal of that patch alone: the outcome with the
-   * patches before it pushed (null: the refusal stands for the whole push, as when nothing
-   * was pushed before it or a dry run asked).
-   */
   // Each patch's hash from the stat cache when its file is unchanged (a warm push reads no
   // patch), asked once: the whole-run lookup below asks for all of them first.
   const knownHashes = new Map<string, string | null>();
@@ -329,6 +324,11 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   };
   /** Whether every patch of this push had a result the push cache would keep (no fuzz, refresh or missing data). */
   let cacheable = true;
+  /**
+   * The push stopped at patch `at` by a refusal of that patch alone: the outcome with the
+   * patches before it pushed (null: the refusal stands for the whole push, as when nothing
+   * was pushed before it or a dry run asked).
+   */
   const stopBefore = async (e: unknown, at: number): Promise<PushOutcome | null> => {
     if (!(e instanceof PqError) || !PATCH_REFUSALS.has(e.code) || opts.dryRun) return null;
     if (commitRun(at) < at || !report.pushed.length) return null;
