@@ -13,6 +13,8 @@ export interface FileOutcome {
   path: string;
   hunks: HunkResult[];
   status: "applied" | "failed" | "merged" | "conflict";
+  /** The patch changes a file the tree does not have (GNU patch: "can't find file to patch"). */
+  missing?: boolean;
 }
 
 export interface PatchApplication {
@@ -133,7 +135,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
         if (merged.conflicts) result.conflicts = true;
       }
     }
-    result.outcomes.push({ path: target, hunks: outcome.hunks, status });
+    const missing = status === "failed" && old === null && fp.kind !== "create";
+    result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}) });
     if (outcome.hunks.some((h) => h.status === "fuzz")) result.fuzzy = true;
     if (status === "failed") {
       result.failed = true;
@@ -184,6 +187,11 @@ export function describeFailures(app: PatchApplication): string[] {
     if (o.status === "applied" || o.status === "merged") continue;
     if (o.status === "conflict") {
       lines.push(`${o.path}: three-way merge left conflict markers`);
+      continue;
+    }
+    if (o.missing) {
+      // Every hunk fails for want of the file: one line, and the likelier cause (a name the strip level got wrong).
+      lines.push(`${o.path}: no such file to patch (GNU patch: "can't find file to patch"); is the series' -pN right for this patch?`);
       continue;
     }
     for (const h of o.hunks) if (h.status === "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);

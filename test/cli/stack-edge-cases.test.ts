@@ -427,3 +427,21 @@ describe("smaller things a README reader met (readme-4 #1, #2, #4, #6)", () => {
     expect((await pq(tree, "oplog", "-n", "1")).out).toMatch(/import x1-\d+\.patch\.\.x5-\d+\.patch \(5\)/);
   });
 });
+
+describe("a patch to a file the tree does not have (stack-4 #13)", () => {
+  it("says there is no such file to patch, and asks about -pN, instead of listing every hunk as failed", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    const file = join(tree, "..", `missing-${Date.now()}.patch`);
+    writeFileSync(
+      file,
+      "--- a/src/gone.c\n+++ b/src/gone.c\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n@@ -10,2 +10,2 @@\n ten\n-eleven\n+ELEVEN\n",
+    );
+    dirs.push(file);
+    expect((await pq(tree, "import", file)).code).toBe(0);
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("src/gone.c: no such file to patch");
+    expect(r.err).toContain("-pN");
+    expect(r.err).not.toContain("Hunk #2 FAILED");
+  });
+});

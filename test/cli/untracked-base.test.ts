@@ -42,7 +42,7 @@ describe("quilt's settings", () => {
     process.env.QUILT_PATCHES = "debian/patches";
     try {
       const r = await pq(tree, "init");
-      expect(r.out).toContain(`with the queue ${tree}/debian/patches (QUILT_PATCHES) (1 patches in its series)`);
+      expect(r.out).toContain(`with the queue ${tree}/debian/patches (QUILT_PATCHES) (1 patch in its series)`);
     } finally {
       delete process.env.QUILT_PATCHES;
     }

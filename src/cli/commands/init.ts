@@ -36,13 +36,13 @@ export default defineCommand({
       const stack = await Stack.init({ tree, queue });
       await how.finish();
       io.out(
-        `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${stack.series().length} patches)`,
+        `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${plural(stack.series().length, "patch", "patches")})`,
       );
       return;
     }
     const stack = await Stack.init({ tree, queue });
     io.out(
-      `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${stack.series().length} patches in its series)`,
+      `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
     const { taken, inHead } = stack.takenOverFromQuilt;
     if (taken.length) {
@@ -59,3 +59,5 @@ export default defineCommand({
     }
   },
 });
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

@@ -17,7 +17,8 @@ export default defineCommand({
       .option("force", {
         alias: "f",
         type: "boolean",
-        describe: "refresh even if the patch file changed in the queue since it was pushed, or .rej files are left",
+        describe:
+          "refresh even if the patch file changed in the queue since it was pushed, .rej files are left, or a push --merge's conflict markers are still in the files",
       })
       .option("patch", {
         alias: "p",
