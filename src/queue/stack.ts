@@ -22,7 +22,7 @@ import { execute, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { isPqOwnPath, planRefresh } from "./refresh-plan.js";
+import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   ensureStateDir,
@@ -42,7 +42,7 @@ import {
 import { Transaction } from "./transaction.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
-import { namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
+import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
 import { planPop, refuseCommitsOnTop, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
@@ -84,6 +84,12 @@ export interface StackStatus {
    * directory): status reports it where the other commands refuse, so the stack stays visible.
    */
   unreadable?: { message: string; details: string[]; data: Record<string, unknown> };
+  /**
+   * Files the applied patches change that HEAD's commits changed since the stack was pushed
+   * (the patches committed by hand with git commit -a, or a pull under them): pop refuses
+   * over them, and status says so first.
+   */
+  committedUnder?: string[];
 }
 
 /**
@@ -404,6 +410,8 @@ export class Stack {
     }
     const onDisk = top ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = this.appliedChangedInQueue();
+    // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
+    const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     return {
       top: top?.name ?? null,
       ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
@@ -419,6 +427,7 @@ export class Stack {
         : ((await (await this.repo())?.untrackedFiles()) ?? []).filter((p) => !isPqOwnPath(this, p.replace(/\/$/, ""))),
       guards: this.selectedGuards(),
       ...(unreadable ? { unreadable } : {}),
+      ...(committedUnder.length ? { committedUnder } : {}),
     };
   }
 

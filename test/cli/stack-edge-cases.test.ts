@@ -445,3 +445,17 @@ describe("a patch to a file the tree does not have (stack-4 #13)", () => {
     expect(r.err).not.toContain("Hunk #2 FAILED");
   });
 });
+
+describe("pq status over applied patches committed by hand (readme-4 #10)", () => {
+  it("says HEAD's commits change the applied patches' files, as pop would refuse, in text and --json", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "first", { "a.txt": "one\nTWO\n" });
+    expect((await pq(tree, "status", "--json")).out).not.toContain("committedUnder");
+    git(tree, "commit", "-q", "-a", "-m", "committed by hand");
+    const r = await pq(tree, "status");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("HEAD has commits that change a.txt, which the applied patches change too");
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).committedUnder).toEqual(["a.txt"]);
+    expect((await pq(tree, "pop")).code).toBe(12);
+  });
+});

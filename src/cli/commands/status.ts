@@ -27,6 +27,10 @@ export default defineCommand({
             : `pop below ${below} (pq goto the patch before it, or pq pop -a) and push back up to apply the new versions`),
       );
     }
+    if (s.committedUnder?.length)
+      io.out(
+        `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too (committed by hand with git commit -a?): pq pop would refuse; git reset to the commit below them (a mixed reset), or pq uncommit to make the commits patches`,
+      );
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
