@@ -90,16 +90,21 @@ const finalDir = join(root, "dist/bundle");
 const outdir = `${finalDir}.new-${process.pid}`;
 rmSync(outdir, { recursive: true, force: true });
 rmSync(join(root, "dist/cli/pq.mjs"), { force: true }); // the single-file bundle of earlier versions
-await build({
-  entryPoints: [join(root, "dist/cli/main.js")],
-  outfile: join(outdir, "pq.cjs"),
+/** What both bundles share: one file for Node 20. */
+const forNode = {
   bundle: true,
   platform: "node",
-  format: "cjs",
   target: "node20",
   // Node 20 has regexp set notation (/v): string-width's /v literals are kept as written
   // instead of being turned into eagerly built `new RegExp` calls.
   supported: { "regexp-set-notation": true },
+  logLevel: "warning",
+};
+await build({
+  ...forNode,
+  entryPoints: [join(root, "dist/cli/main.js")],
+  outfile: join(outdir, "pq.cjs"),
+  format: "cjs",
   external: ["v86", "ink", "react", "react/*"],
   define: {
     PQ_BUNDLE: "true",
@@ -109,7 +114,6 @@ await build({
   },
   banner: { js: 'var __pqModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [patchSources],
-  logLevel: "warning",
 });
 
 // The TUI (dist/tui/run.js with ink, react and yoga) as one ES module, dist/bundle/tui.mjs,
@@ -118,13 +122,10 @@ await build({
 // machine with two other jobs running, against 0.23-0.25 s for the one file. ES module, not
 // CommonJS like pq.cjs: yoga-layout loads its WebAssembly with a top-level await.
 await build({
+  ...forNode,
   entryPoints: [join(root, "dist/tui/run.js")],
   outfile: join(outdir, "tui.mjs"),
-  bundle: true,
-  platform: "node",
   format: "esm",
-  target: "node20",
-  supported: { "regexp-set-notation": true },
   external: ["v86"],
   define: {
     PQ_BUNDLE: "true",
@@ -134,7 +135,6 @@ await build({
   // CommonJS dependencies (react, signal-exit) call require() for Node's modules.
   banner: { js: 'import { createRequire as __pqCreateRequire } from "node:module"; const require = __pqCreateRequire(import.meta.url);' },
   plugins: [patchSources, withoutDevtools],
-  logLevel: "warning",
 });
 mkdirSync(join(outdir, "cache"));
 const old = `${finalDir}.old-${process.pid}`;

@@ -165,6 +165,10 @@ export function pushRunKey(patches: { name: string; key: string }[], reserved: s
   return `run:${sha1(`${reserved.join("\0")}\n${patches.map((p) => `${p.name}\0${p.key}`).join("\n")}`)}`;
 }
 
+/** A run's line in the push cache names its object; `runObjectOf` reads it back (null: not such a line). */
+const runLine = (id: string) => `{"object":"${id}"}`;
+const runObjectOf = (line: string): string | null => /^\{"object":"([0-9a-f]{40})"\}$/.exec(line)?.[1] ?? null;
+
 /** How many runs of the same patches (over different bases) a push tries, newest first. */
 const RUNS_PER_KEY = 4;
 
@@ -186,7 +190,7 @@ export class PushCache {
       const tab = text.indexOf("\t", at);
       if (tab === -1 || tab > end) continue;
       const key = text.slice(at, tab);
-      if (key.startsWith("run:")) this.newestRun = /"object":"([0-9a-f]{40})"/.exec(text.slice(tab, end))?.[1] ?? this.newestRun;
+      if (key.startsWith("run:")) this.newestRun = runObjectOf(text.slice(tab + 1, end)) ?? this.newestRun;
       const list = this.byPatch.get(key);
       if (list) list.push(text.slice(tab + 1, end));
       else this.byPatch.set(key, [text.slice(tab + 1, end)]);
@@ -231,8 +235,8 @@ export class PushCache {
     const lines = this.load().get(key) ?? [];
     const ids: string[] = [];
     for (let i = lines.length - 1; i >= 0 && ids.length < RUNS_PER_KEY; i--) {
-      const m = /^\{"object":"([0-9a-f]{40})"\}$/.exec(lines[i]);
-      if (m) ids.push(m[1]);
+      const id = runObjectOf(lines[i]);
+      if (id) ids.push(id);
     }
     return ids;
   }
@@ -240,7 +244,7 @@ export class PushCache {
   /** Remember that the run `key` is stored as the object `id`. */
   addRun(key: string, id: string): void {
     if (this.runObjects(key).includes(id)) return;
-    this.addLine(key, `{"object":"${id}"}`);
+    this.addLine(key, runLine(id));
     this.newestRun = id;
   }
 

@@ -1,3 +1,4 @@
+import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { sharedStatus } from "../../collab/status.js";
 import { openStack, printJson } from "../open-stack.js";
@@ -29,7 +30,10 @@ export default defineCommand({
     }
     if (s.committedUnder?.length)
       io.out(
-        `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too (committed by hand with git commit -a?): pq pop would refuse; git reset to the commit below them (a mixed reset), or pq uncommit to make the commits patches`,
+        [
+          `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: pq pop would refuse`,
+          ...handCommitAdvice("status"),
+        ].join("\n  "),
       );
     if (s.needsRefresh)
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);

@@ -169,12 +169,17 @@ export async function commitsOnTop(ctx: OpContext, committed: string[], doing: s
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
         ]
-      : [
-          `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
-          "or make the commits patches: pq uncommit",
-        ],
+      : handCommitAdvice(command),
     { files: committed },
   );
+}
+
+/** The way out of applied patches committed by hand, for pop's refusal and status's warning; `command` is run after it. */
+export function handCommitAdvice(command: string): string[] {
+  return [
+    `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
+    "or make the commits patches: pq uncommit",
+  ];
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */

@@ -216,6 +216,14 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   const noteTouches = (name: string, files: Record<string, FileChange>) => {
     for (const [p, f] of Object.entries(files)) if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: name, pre: f.pre });
   };
+  /** A reused result (a cache hit, or a patch of a remembered run) goes on the stack, reported as cached. */
+  const admitReused = (record: AppliedPatch, notes: string[]) => {
+    noteTouches(record.name, record.files);
+    Object.keys(record.files).forEach((p) => planned.add(p));
+    tx.state.applied.push(record);
+    // A reused push reports what the first one did (offsets), so rebase and the user see the same.
+    report.pushed.push({ name: record.name, cached: true, notes });
+  };
   const git = opts.merge ? await ctx.repo() : null;
   // Cache hits in a row are planned in `run` and `chain` (each path's version after them)
   // and go into the working set together, before the next patch that has to be applied and
@@ -283,11 +291,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         last.set(path, post);
       }
       refuseOverEdits(ctx, name, files, expected, planned);
-      noteTouches(name, files);
-      Object.keys(files).forEach((p) => planned.add(p));
-      tx.state.applied.push({ name, hash, files, ...(entry.renames?.length ? { renames: entry.renames } : {}) });
-      // A reused push reports what the first one did (offsets), so rebase and the user see the same.
-      report.pushed.push({ name, cached: true, notes: entry.notes ?? [] });
+      admitReused({ name, hash, files, ...(entry.renames?.length ? { renames: entry.renames } : {}) }, entry.notes ?? []);
     }
     for (const [path, version] of last) ws.setVersion(path, version);
     const resume = kept < run.length ? run[kept].index : next;
@@ -312,12 +316,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (!run) return false;
     const files = Object.entries(run.files);
     for (const [path] of files) ws.preserve(path);
-    for (const [i, record] of run.applied.entries()) {
-      noteTouches(record.name, record.files);
-      Object.keys(record.files).forEach((p) => planned.add(p));
-      tx.state.applied.push(record);
-      report.pushed.push({ name: record.name, cached: true, notes: run.notes[i] ?? [] });
-    }
+    for (const [i, record] of run.applied.entries()) admitReused(record, run.notes[i] ?? []);
     for (const [path, [, post]] of files) ws.setVersion(path, post);
     emit({ kind: "push", message: `applying ${list.at(-1)}`, current: list.length, total: list.length });
     return true;
