@@ -86,13 +86,21 @@ export function writeAtomic(path: string, content: string, durable = false): voi
 export function removeFile(path: string, stopAt: string): void {
   rmSync(path, { force: true });
   let dir = dirname(path);
-  while (dir.length > stopAt.length && dir.startsWith(stopAt)) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      break;
+  // Most directories are not empty, and the refused rmdir's error is the expected answer:
+  // made without a stack trace, it costs half as much (a pop of a long series removes hundreds of files).
+  const traceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    while (dir.length > stopAt.length && dir.startsWith(stopAt)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+      dir = dirname(dir);
     }
-    dir = dirname(dir);
+  } finally {
+    Error.stackTraceLimit = traceLimit;
   }
 }
 
@@ -115,8 +123,10 @@ export interface FileStat {
 
 export function fileStat(path: string): FileStat | null {
   try {
-    const st = statSync(path);
-    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
+    // No exception for a missing file: a push of a series that creates files asks about
+    // hundreds of them, and a thrown error costs ten times the stat (its stack trace).
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode } : null;
   } catch {
     return null;
   }

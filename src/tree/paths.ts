@@ -68,9 +68,11 @@ export function firstSymlink(root: string, parts: readonly string[]): number | n
   for (let i = 0; i < parts.length; i++) {
     at = join(at, parts[i]);
     try {
-      if (lstatSync(at).isSymbolicLink()) return i + 1;
+      const st = lstatSync(at, { throwIfNoEntry: false });
+      if (!st) return null;
+      if (st.isSymbolicLink()) return i + 1;
     } catch {
-      return null;
+      return null; // a file where a directory would be (ENOTDIR): nothing below it exists
     }
   }
   return null;
