@@ -14,7 +14,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -84,7 +83,13 @@ export function writeAtomic(path: string, content: string, durable = false): voi
 
 /** Remove a file and then any directories it leaves empty, up to (not including) `stopAt`. */
 export function removeFile(path: string, stopAt: string): void {
-  rmSync(path, { force: true });
+  // unlink, not rmSync: rmSync goes through Node's rimraf (a stat and a retry loop first),
+  // which cost a pop of a thousand patches more than the unlinks themselves.
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
   let dir = dirname(path);
   // Most directories are not empty, and the refused rmdir's error is the expected answer:
   // made without a stack trace, it costs half as much (a pop of a long series removes hundreds of files).
