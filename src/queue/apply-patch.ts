@@ -15,6 +15,11 @@ export interface FileOutcome {
   status: "applied" | "failed" | "merged" | "conflict";
   /** The patch changes a file the tree does not have (GNU patch: "can't find file to patch"). */
   missing?: boolean;
+  /**
+   * The patch creates a file the tree already has (git apply: "already exists in working
+   * directory"): "same" when it holds exactly what the patch would create.
+   */
+  exists?: "same" | "different";
 }
 
 export interface PatchApplication {
@@ -119,6 +124,16 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     const fromVersion = preimage ? preimage.version : ws.version(from);
     const old = preimage ? preimage.content : ws.content(from);
     const oldExec = versionExec(preimage ? preimage.version : ws.version(source));
+    if (fp.kind === "create" && old !== null && old.length > 0) {
+      // Not applied over the file that is there (GNU patch asks "Assume -R?", git apply refuses):
+      // its hunks are reported as failed, and --force leaves the file as it is, with a .rej.
+      const made = applyFilePatch(null, fp, { fuzz: opts.fuzz });
+      const hunks = made.hunks.map((h): HunkResult => ({ ...h, status: "failed" }));
+      result.outcomes.push({ path: target, hunks, status: "failed", exists: made.ok && made.content === old ? "same" : "different" });
+      result.failed = true;
+      if (opts.force && fp.hunks.length) result.rejects[target] = formatRejects(fp, hunks);
+      continue;
+    }
     // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.
     let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, {
       fuzz: opts.fuzz,
@@ -192,6 +207,15 @@ export function describeFailures(app: PatchApplication): string[] {
     if (o.missing) {
       // Every hunk fails for want of the file: one line, and the likelier cause (a name the strip level got wrong).
       lines.push(`${o.path}: no such file to patch (GNU patch: "can't find file to patch"); is the series' -pN right for this patch?`);
+      continue;
+    }
+    if (o.exists) {
+      // Said once for the file, with what to do: no hunk of a new file can apply over another.
+      lines.push(
+        o.exists === "same"
+          ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (or git rm it), then push again`
+          : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (or git rm it), then push again`,
+      );
       continue;
     }
     for (const h of o.hunks) if (h.status === "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);

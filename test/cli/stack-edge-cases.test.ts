@@ -459,3 +459,33 @@ describe("pq status over applied patches committed by hand (readme-4 #10)", () =
     expect((await pq(tree, "pop")).code).toBe(12);
   });
 });
+
+describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
+  it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await pq(tree, "new", "adds-b", "-m", "adds b");
+    write(tree, "b.txt", "new\n");
+    await pq(tree, "add", "b.txt");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "b.txt", "mine\n");
+    const dry = await pq(tree, "push", "--dry-run");
+    expect(dry.code).toBe(6);
+    expect(dry.out).toContain("b.txt: the patch creates this file, but the tree already has one");
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("b.txt: the patch creates this file, but the tree already has one");
+    expect(r.err).toContain("move yours away");
+    // Not the advice for an edited file (committing it would not help), nor --force or --merge.
+    expect(r.err).not.toContain("git add and commit");
+    expect(r.err).not.toContain("--force");
+    expect(read(tree, "b.txt")).toBe("mine\n");
+    expect((await pq(tree, "applied")).out).toBe("");
+    // The very content the patch makes (a leftover of an earlier push): said so.
+    write(tree, "b.txt", "new\n");
+    expect((await pq(tree, "push")).err).toContain("already has it with the very content the patch makes");
+    rmSync(join(tree, "b.txt"));
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "b.txt")).toBe("new\n");
+  });
+});

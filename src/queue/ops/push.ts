@@ -33,6 +33,9 @@ export interface FileFate {
   path: string;
   status: "applied" | "failed" | "merged" | "conflict";
   hunks: HunkResult[];
+  /** Failed as a whole: the file is not there to patch, or the patch creates one that is (see FileOutcome). */
+  missing?: boolean;
+  exists?: "same" | "different";
 }
 
 export interface PushedPatch {
@@ -124,7 +127,13 @@ function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
 const PATCH_REFUSALS = new Set<PqError["code"]>(["not-found", "unsupported", "bad-patch", "unsafe-path"]);
 
 function fatesOf(app: PatchApplication): FileFate[] {
-  return app.outcomes.map((o) => ({ path: o.path, status: o.status, hunks: o.hunks }));
+  return app.outcomes.map((o) => ({
+    path: o.path,
+    status: o.status,
+    hunks: o.hunks,
+    ...(o.missing ? { missing: true } : {}),
+    ...(o.exists ? { exists: o.exists } : {}),
+  }));
 }
 
 /**
@@ -397,7 +406,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // Edits not refreshed yet in a file of the failing patch are the likelier reason it does
       // not apply: say that (exit 5), before --force would apply over them and the next
       // refresh take them into this patch.
-      const touched = app.outcomes.map((o) => o.path).filter((p) => !planned.has(p));
+      // A file the patch creates that is there already is the reason itself, not an edit to it.
+      const touched = app.outcomes.filter((o) => !o.exists).map((o) => o.path).filter((p) => !planned.has(p));
       const onDisk = (p: string) => ws.diskVersion(p) ?? null;
       const edited = touched.filter((p) => expected.has(p) && onDisk(p) !== expected.get(p));
       if (edited.length) {
@@ -419,13 +429,14 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const failed = app.outcomes.find((o) => o.status === "failed" || o.status === "conflict");
       const hunk = failed?.hunks.find((h) => h.status === "failed");
       if (opts.dryRun) report.wouldFail = { name, cached: false, notes: describeFailures(app), files: fatesOf(app) };
+      // A new file where the tree has one: neither --force (a .rej of the whole file) nor a merge helps.
+      const generic = failed?.exists
+        ? []
+        : [`pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, text ?? tx.patchText(name), stripOf(name), failed?.path)}`];
       const failure = new PqError(
         "apply-failed",
         `${name} does not apply (${pushedNote})`,
-        [
-          ...describeFailures(app),
-          `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, text ?? tx.patchText(name), stripOf(name), failed?.path)}`,
-        ],
+        [...describeFailures(app), ...generic],
         { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
       );
       report.top = tx.state.applied.at(-1)?.name ?? null;
@@ -481,6 +492,8 @@ async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: st
   } catch {
     blob = undefined;
   }
+  // An all-zero blob is git's "no file before": a new file has nothing to merge from.
+  if (blob && /^0+$/.test(blob)) return "; pq push --merge cannot help here (the patch creates the file: there is no earlier version to merge from)";
   const git = blob ? await ctx.repo() : null;
   if (blob && git && (await git.blob(blob)) !== null) return "; pq push --merge tries a three-way merge";
   return `; pq push --merge cannot help here (${blob ? `git does not have the blob ${blob} the patch started from` : "the patch names no blob to merge from"})`;
