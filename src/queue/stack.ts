@@ -505,6 +505,43 @@ export class Stack {
     return out;
   }
 
+  /**
+   * A rename changes no state's tree: the last ci run's verdicts (ciVerdicts) still describe
+   * them. Its states are re-keyed to the new name, each still valid state's chain made again
+   * with it; states that no longer held before the rename stay as they were (still invalid).
+   * A decoration outside the transaction: undoing the rename only costs the badges.
+   */
+  private carryCiVerdicts(from: string, to: string): void {
+    const file = join(statePaths(this.tree).dir, "ci-last.json");
+    let report: { states?: { index: number; patch: string | null; chain?: string }[] };
+    try {
+      const text = readText(file);
+      if (text === null) return;
+      report = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!report.states?.some((s) => s.patch === from)) return;
+    let oldChain = "";
+    let newChain = "";
+    for (const s of report.states) {
+      if (s.patch === null) continue;
+      const renamed = s.patch === from ? to : s.patch;
+      const text = readText(this.patchPath(renamed));
+      if (text === null || s.chain === undefined) break;
+      oldChain = chainState(oldChain, s.patch, text);
+      if (oldChain !== s.chain) break;
+      newChain = chainState(newChain, renamed, text);
+      s.patch = renamed;
+      s.chain = newChain;
+    }
+    try {
+      writeAtomic(file, JSON.stringify(report));
+    } catch {
+      /* a read-only .pq: the badges go, nothing else */
+    }
+  }
+
   /** The newest `limit` operations (all without a limit), newest first, and which of them are undone. */
   recentOperations(limit?: number): RecentOperations {
     return recentOperations(statePaths(this.tree).oplog, limit);
@@ -620,6 +657,7 @@ export class Stack {
 
   async renamePatch(from: string, to: string): Promise<void> {
     await this.transact(`rename ${from} ${to}`, (ctx) => planRename(ctx, from, to));
+    this.carryCiVerdicts(from, to);
   }
 
   async reorder(name: string, where: ReorderWhere): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * `pq ci` of the current stack is remembered for the TUI's badges: Stack.ciVerdicts()
  * gives each patch's verdicts while the patches up to it are byte for byte those ci ran,
- * and drops them for an edited patch and every patch above it.
+ * and drops them for an edited patch and every patch above it; a rename keeps them.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,9 +34,12 @@ describe("ci verdicts kept for the stack", () => {
     expect(ci.code).toBe(1);
     const stack = await Stack.open({ tree });
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
+    // A rename changes no state: the verdicts follow the new name (readme-4 #21).
+    expect((await pq(tree, "rename", "more.patch", "saying-more.patch")).code).toBe(0);
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "saying-more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
     // Editing the lower patch invalidates it and everything above it.
     await pq(tree, "pop");
-    await pq(tree, "header", "more.patch", "-m", "Say more, reworded");
+    await pq(tree, "header", "saying-more.patch", "-m", "Say more, reworded");
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
   });
 });

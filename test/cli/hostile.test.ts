@@ -208,6 +208,21 @@ describe("commands that did more than asked", () => {
     expect(text).toContain("Co-developed-by: Bob Example <bob@example.org>");
   });
 
+  it("fold puts a co-author's Co-developed-by right before that author's own sign-off (the kernel's rule)", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1", "-m", "first\n\nSigned-off-by: Ann Example <ann@example.org>", "-u", "Ann Example <ann@example.org>");
+    write(dir, "a.txt", "line1\nline2\nline3\np1\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2", "-m", "second\n\nSigned-off-by: Bob Example <bob@example.org>", "-u", "Bob Example <bob@example.org>");
+    write(dir, "main.c", "int main(void)\n{\n\treturn 2;\n}\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    expect((await pq(dir, "fold", "p2")).code).toBe(0);
+    const text = read(join(dir, "patches"), "p1");
+    expect(text).toContain("Co-developed-by: Bob Example <bob@example.org>\nSigned-off-by: Bob Example <bob@example.org>");
+    expect(text.match(/Co-developed-by/g)).toHaveLength(1);
+  });
+
   it("fold refuses over unrefreshed edits instead of taking them into the top patch", async () => {
     const dir = await stack();
     await pq(dir, "new", "p1");

@@ -405,6 +405,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(stopped.err).toContain(`subject: yours "one: Bob's subject", theirs "one: Ann's subject"`);
     expect(stopped.out).toContain("fix.patch: added on both sides as two different patches");
     expect(remoteQueue(w.remote).series).toBe("p1.patch\np2.patch\nfix.patch\n");
+    // status says how a header conflict is resolved (pq header), not "refresh" (readme-4 #21).
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "sync stopped on conflicts in p1.patch: choose p1.patch's header with pq header NAME -m/-u; then pq sync --continue",
+    );
     await ok(bob.tree, "header", "p1.patch", "-m", "one: Ann's subject");
     await ok(bob.tree, "sync", "--continue");
     const remote = remoteQueue(w.remote);

@@ -14,6 +14,7 @@ describe("the TUI's shared-queue line", () => {
           behind: 2,
           uncommitted: [],
           conflicted: ["p1.patch"],
+          conflicts: [{ patch: "p1.patch", kind: "content" }],
           syncInProgress: true,
         }}
       />,

@@ -1,6 +1,6 @@
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
-import { sharedStatus } from "../../collab/status.js";
+import { conflictAdvice, sharedStatus } from "../../collab/status.js";
 import { openStack, printJson } from "../open-stack.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
@@ -69,7 +69,7 @@ export default defineCommand({
       io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
       if (shared.syncInProgress && !shared.conflicted.length) io.out("a sync was interrupted: pq sync completes it");
       if (shared.conflicted.length)
-        io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: resolve, pq refresh, pq sync --continue (or --abort)`);
+        io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: ${conflictAdvice(shared.conflicts)}`);
     }
     if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
   },

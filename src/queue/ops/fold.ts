@@ -55,12 +55,12 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const own = parseHeader(ownHeader);
   const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
   // The folded patches' authors stay on the result, as the kernel credits joint work.
-  const credits = [...new Set(headers.map((h) => h.author).filter((a): a is string => Boolean(a) && a !== own.author))]
-    .map((a) => `Co-developed-by: ${a}`)
-    .filter((line) => !body.split("\n").includes(line));
+  const coAuthors = [...new Set(headers.map((h) => h.author).filter((a): a is string => Boolean(a) && a !== own.author))].filter(
+    (a) => !body.split("\n").includes(`Co-developed-by: ${a}`),
+  );
   if (opts.message) refuseDiffInMessage(opts.message);
   const message = opts.message ? splitMessage(opts.message) : { body };
-  if (credits.length) message.body = [message.body, credits.join("\n")].filter(Boolean).join("\n\n");
+  message.body = withCoDevelopers(message.body ?? "", coAuthors);
   const header = rewriteHeader(ownHeader, { ...own, ...message });
   const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
   tx.writePatch(top.name, text);
@@ -72,4 +72,22 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   }
   tx.setSeries(series);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+}
+
+/**
+ * Credits co-authors as the kernel asks (submitting-patches: "Co-developed-by: must be
+ * immediately followed by a Signed-off-by: of the associated co-author"): before that author's
+ * own sign-off when the message carries one (a folded patch's), else at the end. pq never
+ * writes a sign-off for someone: that is theirs to give.
+ */
+export function withCoDevelopers(body: string, authors: string[]): string {
+  const lines = body.split("\n");
+  const unsigned: string[] = [];
+  for (const author of authors) {
+    const signed = lines.findIndex((line) => line.trim() === `Signed-off-by: ${author}`);
+    if (signed === -1) unsigned.push(`Co-developed-by: ${author}`);
+    else lines.splice(signed, 0, `Co-developed-by: ${author}`);
+  }
+  const credited = lines.join("\n");
+  return unsigned.length ? [credited, unsigned.join("\n")].filter(Boolean).join("\n\n") : credited;
 }
