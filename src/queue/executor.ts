@@ -20,7 +20,7 @@ import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
-import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type StackState, type Version } from "./state.js";
+import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
 export interface ExecContext {
@@ -54,14 +54,7 @@ let seq = 0;
 const newId = () => `${Date.now().toString(36)}-${process.pid.toString(36)}-${(seq++).toString(36)}`;
 
 /** Turns a planned transaction into a journal entry: every version stored and checked. */
-export function journalOf(
-  ctx: ExecContext,
-  tx: Transaction,
-  before: StackState,
-  extra: Partial<OplogEntry> = {},
-  beforeText: string = asciiJson(before),
-  afterText: string = asciiJson(tx.state),
-): OplogEntry {
+export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<OplogEntry> = {}, afterText: string = asciiJson(tx.state)): OplogEntry {
   const { store } = ctx;
   const tree: [string, Version, Version][] = [];
   for (const [path, after] of tx.ws.plannedWrites()) {
@@ -93,7 +86,7 @@ export function journalOf(
     tree,
     queue,
     trash,
-    state: stateIds(store, beforeText, afterText),
+    state: stateIds(store, tx.beforeText, afterText),
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };
@@ -124,21 +117,16 @@ function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
   }
 }
 
-/**
- * Writes a transaction. `beforeText`, when the caller has it, is the text `before` was read
- * from (see loadStateAndText); otherwise `before` is serialised.
- */
+/** Writes a transaction (its before state is tx.beforeText). */
 export async function execute(
   ctx: ExecContext,
   tx: Transaction,
-  before: StackState,
   extra: Partial<OplogEntry> = {},
   onFile?: (done: number, total: number) => void,
-  beforeText?: string,
 ): Promise<OplogEntry> {
   mark("planned");
   const afterText = asciiJson(tx.state);
-  const entry = journalOf(ctx, tx, before, extra, beforeText, afterText);
+  const entry = journalOf(ctx, tx, extra, afterText);
   mark("journal made");
   ctx.store.flush();
   mark("objects flushed");

@@ -14,7 +14,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
-import { fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
+import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
@@ -117,12 +117,13 @@ export class Stack {
   private constructor(
     readonly tree: string,
     readonly queueDir: string,
-    private state: StackState,
+    state: StackState,
     git: GitRepo | null | undefined,
     private onEvent: EventSink,
     command: string | undefined,
     statCache?: StatCache,
   ) {
+    this.parsedState = state;
     if (git !== undefined) this.gitRepo = Promise.resolve(git);
     if (statCache) this.statCache = statCache;
     this.openCaches();
@@ -229,7 +230,7 @@ export class Stack {
     }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
     stack.readStamp = stamp;
-    stack.stateText = loaded;
+    stack.stateSource = { text: loaded.text, state: loaded.state };
     if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     return stack;
   }
@@ -258,8 +259,25 @@ export class Stack {
   /** What runs the current group's operations, recorded with each (see OplogEntry.source). */
   private source: "sync" | null = null;
 
-  /** The text this.state was read from, while this.state is that very object (see execute). */
-  private stateText: { state: StackState; text: string } | null = null;
+  /**
+   * The stack's state: parsed, or null while the object parsed last is lent to a transaction
+   * (lendState), when `state` parses stateSource's text again if anyone asks.
+   */
+  private parsedState: StackState | null;
+  /** The text of state.json as read, and the object parsed from it while that object is this.state. */
+  private stateSource: { text: string; state: StackState | null } | null = null;
+
+  private get state(): StackState {
+    if (this.parsedState === null) {
+      const source = this.stateSource!;
+      source.state = this.parsedState = JSON.parse(source.text) as StackState;
+    }
+    return this.parsedState;
+  }
+
+  private set state(state: StackState) {
+    this.parsedState = state;
+  }
 
   /** state.json's identity when this object last read it (see stateStamp). */
   private readStamp: string | null = null;
@@ -283,13 +301,29 @@ export class Stack {
     }
     if (loaded) {
       this.state = loaded.state;
-      this.stateText = loaded;
+      this.stateSource = { text: loaded.text, state: loaded.state };
     }
     this.readStamp = stamp;
   }
 
-  private stateTextOf(state: StackState): string | undefined {
-    return this.stateText?.state === state ? this.stateText.text : undefined;
+  /** The state's text as read (serialised when it was not read but made, as by init). */
+  private stateText(): string {
+    const source = this.stateSource;
+    if (source && (this.parsedState === null || source.state === this.parsedState)) return source.text;
+    return asciiJson(this.state);
+  }
+
+  /**
+   * The state for a transaction to change, with its text. Parsing a thousand-patch state
+   * costs 4-8 ms; rather than a copy, the transaction gets the object itself, and this stack
+   * parses the text again only if it is asked for its state before the transaction is done.
+   */
+  private lendState(): { state: StackState; text: string } {
+    const text = this.stateText();
+    const state = this.state;
+    this.parsedState = null;
+    this.stateSource = { text, state: null };
+    return { state, text };
   }
 
   series(): SeriesEntry[] {
@@ -773,7 +807,8 @@ export class Stack {
   }
 
   private transaction(label: string): Transaction {
-    const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, this.state, this.stateTextOf(this.state));
+    const before = this.lendState();
+    const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, before.state, before.text);
     tx.ws.reserved = this.reservedPaths();
     return tx;
   }
@@ -785,10 +820,14 @@ export class Stack {
   }
 
   private opContext(tx: Transaction, onEvent?: EventSink): OpContext {
+    const stack = this;
     return {
       tree: this.tree,
       queueDir: this.queueDir,
-      state: this.state,
+      // The state before the operation, parsed again only if a planner asks (see lendState).
+      get state() {
+        return stack.state;
+      },
       store: this.store,
       statCache: this.statCache,
       pushCache: this.pushCache,
@@ -812,15 +851,13 @@ export class Stack {
     always = false,
   ): Promise<void> {
     tx.label = label;
-    if (!always && tx.isEmpty(this.state)) return;
+    if (!always && tx.isEmpty()) return;
     const emit = onEvent ?? this.onEvent;
     await execute(
       this.execContext(),
       tx,
-      this.state,
       { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...(this.source ? { source: this.source } : {}), ...extra },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
-      this.stateTextOf(this.state),
     );
     this.pushCache.flush();
     this.state = tx.state;

@@ -47,12 +47,13 @@ export class Transaction {
     readonly tree: string,
     store: ObjectStore,
     statCache: StatCache,
+    /** The state before, the transaction's own to change (Stack.lendState: no copy is made). */
     before: StackState,
-    /** The text `before` was read from, when the caller has it: parsing it again is three times cheaper than structuredClone. */
-    readonly beforeText?: string,
+    /** The text `before` was read from (what the journal and the log record as the before state). */
+    readonly beforeText: string,
   ) {
     this.ws = new WorkingSet(tree, store, statCache);
-    this.state = beforeText === undefined ? structuredClone(before) : (JSON.parse(beforeText) as StackState);
+    this.state = before;
   }
 
   /** A queue file as the transaction sees it (planned, else on disk). */
@@ -129,12 +130,12 @@ export class Transaction {
   }
 
   /** Does the transaction change anything at all? (A no-op is not logged.) */
-  isEmpty(before: StackState): boolean {
+  isEmpty(): boolean {
     return (
       this.ws.plannedWrites().length === 0 &&
       [...this.queueEdits].every(([path, text]) => readQueueFile(this.queueDir, path) === text) &&
       !this.git &&
-      canonical(before) === canonical(this.state)
+      canonical(JSON.parse(this.beforeText)) === canonical(this.state)
     );
   }
 }
