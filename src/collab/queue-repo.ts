@@ -215,7 +215,8 @@ export class QueueRepo {
     const links: string[] = [];
     const walk = (dir: string, rel: string) => {
       for (const name of readdirSync(dir)) {
-        if (name === ".git") continue;
+        // A `NAME.tmp-PID` is a write of pq in flight (writeAtomic), or left by a killed one: never a queue file.
+        if (name === ".git" || /\.tmp-\d+$/.test(name)) continue;
         const full = join(dir, name);
         // lstat: a symlink in the queue directory is not followed (it could point anywhere, or loop).
         const st = lstatSync(full);

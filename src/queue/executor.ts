@@ -15,6 +15,7 @@ import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink } from "../tree/paths.js";
+import { processAlive } from "../tree/lock.js";
 import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -416,14 +417,6 @@ function removeDeadTemporaries(dir: string, ours: (name: string) => boolean): vo
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Before the journal: every tree path the operation writes or deletes is checked on disk for

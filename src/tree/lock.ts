@@ -9,7 +9,8 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { PqError } from "../errors.js";
 
-function alive(pid: number): boolean {
+/** Whether a process is running (a zombie, killed and not yet reaped, is not: it will never act again). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -37,8 +38,9 @@ function ownerOf(path: string): number | null {
 /** Creates the lock file with our pid in it, atomically; false if one exists. */
 function create(path: string): boolean {
   const aside = `${path}.${process.pid}`;
-  writeFileSync(aside, `${process.pid}\n`);
   try {
+    // Inside the try: a full disk fails this write, and the empty file must not stay behind.
+    writeFileSync(aside, `${process.pid}\n`);
     linkSync(aside, path);
     return true;
   } catch (e) {
@@ -60,10 +62,34 @@ function create(path: string): boolean {
   }
 }
 
-const locked = (path: string, pid: number | null) =>
-  new PqError("locked", pid ? `the tree is locked by pid ${pid} (another pq is running)` : `the tree is locked (another pq is starting)`, [
-    `wait for it to finish; if no pq is running, remove ${path}`,
-  ]);
+/** The command a process runs (Linux's /proc/PID/comm), or null when that cannot be read. */
+function commandOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "latin1").trim();
+  } catch {
+    return null;
+  }
+}
+
+const locked = (path: string, pid: number | null) => {
+  // pq runs in Node: a lock whose pid now belongs to another program (the pid reused after a
+  // kill or a reboot) is said to be so, not "another pq".
+  const command = pid ? commandOf(pid) : null;
+  const foreign = command !== null && !/node/i.test(command);
+  return new PqError(
+    "locked",
+    pid
+      ? foreign
+        ? `the tree is locked by pid ${pid}, which runs ${command}, not pq: a pq that held the lock was killed and its pid reused`
+        : `the tree is locked by pid ${pid} (another pq is running)`
+      : `the tree is locked (another pq is starting)`,
+    [
+      foreign
+        ? `if no pq is running, remove ${path} and run the command again`
+        : `wait for it to finish; if no pq is running, remove ${path}`,
+    ],
+  );
+};
 
 export class TreeLock {
   private constructor(private path: string) {}
@@ -77,7 +103,7 @@ export class TreeLock {
         // No pid: an older pq between creating and filling it, or a crash in that instant.
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < 5000) throw locked(path, null);
-      } else if (pid !== process.pid && alive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      } else if (pid !== process.pid && processAlive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;

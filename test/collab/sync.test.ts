@@ -75,6 +75,15 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(() => read(bob.queue, "bugfix/x86/fix.patch")).toThrow();
   });
 
+  it("pq commit leaves out the temporary file of a killed pq's write (NAME.tmp-PID, undo-5 #7)", async () => {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    writeFileSync(join(ann.queue, "p3.patch.tmp-4194303"), "");
+    const r = await ok(ann.tree, "commit", "-m", "add p3");
+    expect(r.out).not.toContain("tmp-");
+    expect(git(ann.queue, "ls-tree", "-r", "--name-only", "HEAD").split("\n")).not.toContain("p3.patch.tmp-4194303");
+    expect((await ok(ann.tree, "status")).out).not.toContain("tmp-");
+  });
+
   it("names the applied patches a sync takes out of the stack: deleted, renamed or guarded off there", async () => {
     // Ann: p1 renamed, p2 guarded off; Bob has both applied.
     await ok(ann.tree, "pop", "-a");

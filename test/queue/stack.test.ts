@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
+import { processAlive } from "../../src/tree/lock.js";
 import { cleanup, git, makeRepo, read, snapshot, tempDir, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -275,6 +277,30 @@ describe("never lose work", () => {
     writeFileSync(join(dir, ".pq", "lock"), "999999\n");
     await stack.newPatch("x");
     expect(stack.applied()).toEqual(["x"]);
+    // A pid that another program has now (reused after a kill): said so, not "another pq" (undo-5 #12).
+    const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      writeFileSync(join(dir, ".pq", "lock"), `${sleeper.pid}\n`);
+      const foreign = await expectPqError(stack.newPatch("y"), "locked");
+      expect(foreign.message).toContain(`locked by pid ${sleeper.pid}, which runs sleep, not pq`);
+      expect(foreign.details.join("\n")).toContain("if no pq is running, remove");
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it("a killed pq that nobody reaped (a zombie) counts as gone: its lock is taken over, its temporary files removed (undo-5 #7)", async () => {
+    // `sh -c 'sleep 0 & ...; exec sleep 30'`: the first sleep exits, and its parent (now the second sleep) never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (d: Buffer) => resolve(d.toString()))));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readFileSync(`/proc/${zombie}/stat`, "latin1")).toMatch(/\) Z /);
+      expect(processAlive(zombie)).toBe(false);
+      expect(processAlive(process.pid)).toBe(true);
+    } finally {
+      parent.kill();
+    }
   });
 });
 
