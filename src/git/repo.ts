@@ -538,6 +538,23 @@ export class GitRepo {
     return out;
   }
 
+  /** Which of these objects the repository does not have (git gc prunes what nothing reaches), in one `git cat-file --batch-check`. */
+  missingObjects(ids: string[]): string[] {
+    if (!ids.length) return [];
+    const r = spawnSync("git", ["cat-file", "--batch-check"], {
+      cwd: this.rootDir,
+      env: repositoryFreeEnv(),
+      input: ids.join("\n") + "\n",
+      maxBuffer: 1 << 28,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
+    return r.stdout
+      .split("\n")
+      .filter((line) => line.endsWith(" missing"))
+      .map((line) => line.slice(0, -" missing".length));
+  }
+
   /** Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD). */
   async headContents(paths: string[]): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();

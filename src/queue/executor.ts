@@ -100,6 +100,31 @@ function stateIds(store: ObjectStore, beforeText: string, afterText: string): [s
   return [before, store.putCheckedLike(afterText, before, beforeText)];
 }
 
+/**
+ * The commit a branch move goes to, and the blobs of the index entries it writes, must exist
+ * before the journal does. An undo of uncommit or a redo of finish moves the branch back to
+ * commits that were unreachable meanwhile, which git gc prunes: a journal naming one could
+ * never be completed, and every later command would stop on it.
+ */
+async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Promise<void> {
+  if (!entry.git) return;
+  const git = await ctx.repo();
+  if (!git) return; // moveGit says the tree is no longer a git work tree
+  const ids = [entry.git.to, ...entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id))];
+  const missing = git.missingObjects(ids);
+  if (!missing.length) return;
+  const commit = missing.includes(entry.git.to);
+  throw new PqError(
+    "damaged",
+    `${entry.op} would move ${entry.git.ref.replace(/^refs\/heads\//, "")} to ${commit ? `the commit ${entry.git.to.slice(0, 12)}` : `blobs (${missing[0].slice(0, 12)}...)`}, which git no longer has (git gc prunes what no branch or reflog reaches); nothing was changed`,
+    [
+      "the patches and the branch are as they were: pq status shows them",
+      "pq finish makes commits of the applied patches again, and pq uncommit takes commits back into patches",
+    ],
+    { op: entry.op, missing },
+  );
+}
+
 /** Every version a journal will write must be readable before the journal exists. */
 function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
   const missing: string[] = [];
@@ -133,6 +158,7 @@ export async function execute(
   mark("objects flushed");
   verifyVersions(ctx.store, entry);
   refuseBlockedWrites(ctx.tree, entry);
+  await refuseMissingGitObjects(ctx, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);
   writeAtomic(paths.journal, asciiJson(entry), true);

@@ -436,6 +436,22 @@ describe("no false refusals from the log and HEAD checks (round 3 of hostile tes
     expect(git(dir, "rev-parse", "HEAD")).toBe(before);
   });
 
+  it("redo of a finish whose commits git gc pruned is refused before anything is written (undo-5 #14)", async () => {
+    const dir = await tree();
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    const before = observe(dir);
+    git(dir, "reflog", "expire", "--expire=now", "--all");
+    git(dir, "gc", "-q", "--prune=now");
+    const r = await pq(dir, "redo");
+    expect(r.code).toBe(13);
+    expect(r.err).toContain("which git no longer has");
+    expect(r.err).toContain("nothing was changed");
+    expect(existsSync(join(dir, ".pq/journal.json"))).toBe(false);
+    expect(observe(dir)).toEqual(before);
+    expect((await pq(dir, "status")).code).toBe(0);
+  });
+
   it("a torn log line (a prefix, or zero bytes) followed by its entry logged again does not stop undo", async () => {
     const dir = await tree();
     for (const torn of [(line: string) => line.slice(0, 7), () => "\0\0\0\0"]) {
