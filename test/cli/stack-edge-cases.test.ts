@@ -180,6 +180,28 @@ describe("pq undo of a push after the patch was committed by hand (stack-3 #8)",
     expect(read(tree, "a.txt")).toBe("ONE\ntwo\n");
     expect(git(tree, "status", "--short", "a.txt")).toBe("");
   });
+
+  it("refuses too when a lower applied patch changes the same file, and so does the redo of a pop (undo-5 #1)", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\ntwo\nthree\n" });
+    await patchWith(tree, "p2", { "a.txt": "ONE\ntwo\nTHREE\n" });
+    await pq(tree, "pop");
+    await pq(tree, "push");
+    git(tree, "commit", "-qam", "committed by hand");
+    expect((await pq(tree, "pop")).code).toBe(12);
+    const undo = await pq(tree, "undo");
+    expect(undo.code).toBe(12);
+    expect(undo.err).toContain("undo would leave those commits reverted");
+    expect(git(tree, "status", "--short", "a.txt")).toBe("");
+    // The redo of a pop is a pop.
+    git(tree, "reset", "-q", "HEAD~1");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "undo")).code).toBe(0);
+    git(tree, "commit", "-qam", "committed by hand again");
+    const redo = await pq(tree, "redo");
+    expect(redo.code).toBe(12);
+    expect(git(tree, "status", "--short", "a.txt")).toBe("");
+  });
 });
 
 describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {

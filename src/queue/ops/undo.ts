@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
-import { statePaths, versionId, type StackState, type Version } from "../state.js";
+import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { ObjectStore } from "../../tree/objects.js";
-import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
+import { versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, type OpContext } from "./context.js";
 import { commitsOnTop } from "./pop.js";
 
@@ -178,17 +178,20 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   const last = ordered.at(-1)!;
   const was = tx.state;
   tx.state = JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState;
-  // A file the move puts back to below the stack (the undo of a push is a pop) must be HEAD's:
-  // with commits made since that change it (the patches committed by hand), the tree would be
-  // left with those commits reverted, which pop refuses; so do undo and redo. One that moves
-  // the branch itself (finish, uncommit) is checked by planGit.
+  // A move that takes patches off a file (the undo of a push, the redo of a pop: a pop) is
+  // checked as pop checks it: HEAD must still have the file's version from below the stack.
+  // With commits made since that change it (the patches committed by hand), the tree would be
+  // left with those commits half reverted. Only files the move writes: the undo of a quilt
+  // takeover changes none. One that moves the branch itself (finish, uncommit) is checked by planGit.
   if (!ordered.some((e) => e.git)) {
-    const inStack = expectedVersions(tx.state.applied);
     const below = versionsBelowStack(was.applied);
-    const toBase = new Map(
-      [...final].filter(([path, v]) => !inStack.has(path) && below.has(path) && below.get(path) === v && tx.ws.diskVersion(path) !== v),
+    const [patchesBefore, patchesAfter] = [was.applied, tx.state.applied].map(patchesPerFile);
+    const popped = new Map(
+      [...final]
+        .filter(([path, v]) => below.has(path) && tx.ws.diskVersion(path) !== v && (patchesAfter.get(path) ?? 0) < (patchesBefore.get(path) ?? 0))
+        .map(([path]) => [path, below.get(path)!]),
     );
-    const committed = toBase.size ? await differFromHead(ctx, toBase, { remember: false }) : [];
+    const committed = popped.size ? await differFromHead(ctx, popped, { remember: false }) : [];
     if (committed.length) throw await commitsOnTop(ctx, committed, direction, direction);
   }
   await planGit(ctx, ordered, direction);
@@ -233,4 +236,11 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
     }
   }
   ctx.tx.git = { ref: first.ref, from: expect, to: target, index: [...index].map(([p, [f, t]]) => [p, f, t]) };
+}
+
+/** How many applied patches change each file. */
+function patchesPerFile(applied: AppliedPatch[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const record of applied) for (const path of Object.keys(record.files)) counts.set(path, (counts.get(path) ?? 0) + 1);
+  return counts;
 }
