@@ -33,7 +33,7 @@ export function printPushReport(io: CliIO, report: PushReport): void {
       else for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
     }
   }
-  if (report.dryRun) out("(dry run: nothing was written)");
+  if (report.dryRun) out(`${report.pushed.length || report.wouldFail ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
   io.out(lines.join("\n"));
 }

@@ -511,3 +511,18 @@ describe("a patch that creates a file the tree already has (readme-4 #17)", () =
     expect(read(tree, "b.txt")).toBe("new\n");
   });
 });
+
+describe("pq push --dry-run with nothing to push (undo-5 #2)", () => {
+  it("refuses as the push would (exit 12), and -a says there is nothing to push", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\n" });
+    const real = await pq(tree, "push");
+    const dry = await pq(tree, "push", "--dry-run");
+    expect(dry.code).toBe(real.code);
+    expect(dry.code).toBe(12);
+    expect(dry.err).toBe(real.err);
+    const all = await pq(tree, "push", "--dry-run", "-a");
+    expect(all.code).toBe(0);
+    expect(all.out).toBe("nothing to push (dry run: nothing was written)\n");
+  });
+});

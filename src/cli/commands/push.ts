@@ -37,7 +37,8 @@ export default defineCommand({
       });
       sink.done();
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
-      if (!report.pushed.length && !report.dryRun && !args.all && args.target === undefined) throw nothingToPush(stack);
+      // A dry run says what the push would: the same refusal.
+      if (!report.pushed.length && !report.wouldFail && !args.all && args.target === undefined) throw nothingToPush(stack);
       if (args.json) io.out(JSON.stringify(report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
       else printPushReport(io, report);
