@@ -227,6 +227,23 @@ describe("edits are never lost", () => {
     expect(read(join(dir, "other"), "series")).toBe("theirs.patch\n");
     expect((await pq(dir, "export", "--quilt", "other", "--force")).code).toBe(0);
     expect(read(join(dir, "other"), "series")).toBe("x\n");
+    // The same export again overwrites nothing that differs: taken.
+    expect((await pq(dir, "export", "--quilt", "other")).code).toBe(0);
+    // Nor any other file it would write: here a file named like the patch (interop-5 #39).
+    write(dir, "notes/x", "my only copy\n");
+    const clobber = await pq(dir, "export", "--quilt", "notes");
+    expect(clobber.code).toBe(12);
+    expect(clobber.err).toContain("would overwrite a file that holds something else");
+    expect(read(join(dir, "notes"), "x")).toBe("my only copy\n");
+    expect(existsSync(join(dir, "notes", "series"))).toBe(false);
+    // --dir --force over an earlier export: its mails the new series leaves out go (interop-5 #7).
+    write(dir, "mails/0002-gone.patch", "an earlier export's mail\n");
+    write(dir, "mails/series", "0001-x.patch\n0002-gone.patch\n");
+    expect((await pq(dir, "export", "--dir", "mails")).code).toBe(12);
+    expect((await pq(dir, "export", "--dir", "mails", "--force")).code).toBe(0);
+    expect(readdirSync(join(dir, "mails")).sort()).toEqual(["0001-x.patch", "series"]);
+    // An mbox into a directory: said so, not EISDIR (interop-5 #34).
+    expect((await pq(dir, "export", "--mbox", "mails", "--force")).code).toBe(2);
   });
 });
 

@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { makeDirs } from "../../tree/files.js";
+import { accessSync, constants, existsSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { makeDirs, readText } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, parseHeaderKeepingFields } from "../../mail/header.js";
@@ -57,19 +57,23 @@ export default defineCommand({
         "name a new or existing directory (pq export --mbox FILE writes one file)",
       ]);
     }
-    // Another queue's series (or an mbox) would be replaced without a word, as cp would.
-    const clobbered = args.mbox !== undefined ? target : join(target, "series");
-    if (!args.force && existsSync(clobbered)) {
+    if (args.mbox !== undefined && statSync(target, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PqError("usage", `${where} is a directory; --mbox writes one file`, [
+        "name a file (pq export --dir DIR writes one mail per patch into a directory)",
+      ]);
+    }
+    // An mbox would be replaced without a word, as cp would.
+    if (args.mbox !== undefined && !args.force && existsSync(target)) {
       throw new PqError(
         "refused",
-        `${clobbered} exists; the export would overwrite it`,
+        `${target} exists; the export would overwrite it`,
         ["pick another place, or pq export --force to overwrite"],
         {
-          file: clobbered,
+          file: target,
         },
       );
     }
-    if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io));
+    if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io, Boolean(args.force)));
     const mails: { file: string; text: string }[] = [];
     const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
     const isApplied = new Set(stack.applied());
@@ -96,9 +100,21 @@ export default defineCommand({
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
       const dir = target;
+      const files = [
+        ...mails.map((m) => ({ path: join(dir, m.file), text: m.text })),
+        { path: join(dir, "series"), text: mails.map((m) => m.file).join("\n") + "\n" },
+      ];
+      refuseOverwrites(files, Boolean(args.force));
+      // An export --force over an earlier one: its mails the new series does not list go, or
+      // `git am DIR/*.patch` would apply patches that are no longer in the export.
+      const earlier = readText(join(dir, "series"));
+      if (earlier !== null) {
+        const kept = new Set(mails.map((m) => m.file));
+        for (const old of earlier.split("\n"))
+          if (/^\d{4}-[^/]*\.patch$/.test(old) && !kept.has(old)) rmSync(join(dir, old), { force: true });
+      }
       makeDirs(dir);
-      for (const m of mails) writeFileSync(join(dir, m.file), m.text, "latin1");
-      writeFileSync(join(dir, "series"), mails.map((m) => m.file).join("\n") + "\n");
+      for (const f of files) writeFileSync(f.path, f.text, "latin1");
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
     }
   },
@@ -109,15 +125,14 @@ export default defineCommand({
  * all) and a series listing them. Applied patches are written as they apply now (no fuzz
  * left for quilt to find); guards are kept as hg mq's `#+g` comments, which quilt ignores.
  */
-async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO): Promise<void> {
+async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO, force: boolean): Promise<void> {
   const entries = new Map(stack.series().map((e) => [e.name, e]));
   const notes = new Map(stack.annotatedSeries().map((a) => [a.entry.name, a.notes]));
   const applied = new Set(stack.applied());
   const lines: string[] = [];
+  const files: { path: string; text: string }[] = [];
   for (const name of names) {
-    const file = join(dir, name);
-    makeDirs(dirname(file));
-    writeFileSync(file, await stack.currentPatchText(name), "latin1");
+    files.push({ path: join(dir, name), text: await stack.currentPatchText(name) });
     const entry = entries.get(name);
     // An applied patch is written as pq regenerates it (a/ b/ prefixes, -p1); any other keeps its text and so its -pN.
     const strip = applied.has(name) && !stack.appliedRecords().find((r) => r.name === name)?.needsRefresh ? undefined : entry?.strip;
@@ -134,8 +149,35 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     );
     lines.push(...(note.after ?? []));
   }
-  writeFileSync(join(dir, "series"), lines.map((l) => `${l}\n`).join(""));
+  files.push({ path: join(dir, "series"), text: lines.map((l) => `${l}\n`).join("") });
+  refuseOverwrites(files, force);
+  for (const f of files) {
+    makeDirs(dirname(f.path));
+    writeFileSync(f.path, f.text, "latin1");
+  }
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
+}
+
+/**
+ * An export writes over nothing that holds something else (another queue's series, a mail or
+ * patch of an earlier export, a file of the tree named like a patch) unless --force: the same
+ * bytes again are no loss. Checked for every file before the first is written.
+ */
+function refuseOverwrites(files: { path: string; text: string }[], force: boolean): void {
+  if (force) return;
+  const clobbered = files
+    .filter(({ path, text }) => {
+      const st = statSync(path, { throwIfNoEntry: false });
+      return st !== undefined && (!st.isFile() || readText(path) !== text);
+    })
+    .map(({ path }) => path);
+  if (!clobbered.length) return;
+  throw new PqError(
+    "refused",
+    `the export would overwrite ${clobbered.length === 1 ? "a file that holds" : `${clobbered.length} files that hold`} something else: ${clobbered.slice(0, 5).join(", ")}${clobbered.length > 5 ? ", ..." : ""}; nothing was written`,
+    ["pick another (or a new) directory, or pq export --force to overwrite them"],
+    { files: clobbered },
+  );
 }
 
 /** A path with its symlinks resolved, also when its last parts do not exist yet. */
