@@ -303,7 +303,23 @@ export function addDep3Trailer(header: string, trailer: string): string | null {
 }
 
 /** A git format-patch style mail (the form `git am` reads). */
-export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number } = {}): string {
+/**
+ * The notes of a header after its "---" line (a v2 changelog, links, git's Notes:), as bytes
+ * (latin1, as the patch file holds them); "" when there are none. A diffstat is dropped before (dropDiffstat).
+ */
+export function notesOf(header: string): string {
+  const lines = header.replace(/\r\n/g, "\n").split("\n");
+  const { end } = headerFields(lines);
+  const dashes = lines.findIndex((l, i) => i >= end && (l === "---" || l === "--- "));
+  if (dashes === -1) return "";
+  return lines
+    .slice(dashes + 1)
+    .join("\n")
+    .replace(/^\n+|\s+$/g, "");
+}
+
+/** `notes`: what goes between the mail's "---" and its diff (see notesOf), as bytes. */
+export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number; notes?: string } = {}): string {
   const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";
   let text = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n`;
   text += `From: ${encodeAuthor(h.author ?? "Unknown <unknown@unknown>")}\n`;
@@ -313,6 +329,6 @@ export function formatMail(h: PatchHeader, diff: string, opts: { index?: number;
     text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";
   text += "\n";
   if (h.body.trim()) text += h.body.trim() + "\n";
-  text += "---\n\n";
-  return toLatin1(text) + diff + (diff.endsWith("\n") ? "" : "\n") + "-- \npq\n\n";
+  text += "---\n";
+  return toLatin1(text) + (opts.notes ? `${opts.notes}\n\n` : "\n") + diff + (diff.endsWith("\n") ? "" : "\n") + "-- \npq\n\n";
 }

@@ -472,3 +472,40 @@ describe("a missing compiler", () => {
     expect(r.stderr).toContain("apt-get install gcc binutils");
   });
 });
+
+describe("export keeps a patch's notes (interop-5 #21)", () => {
+  it("puts the text after '---' (a v2 changelog, links) between the mail's '---' and its diff, where git am ignores it", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const file = join(tree, "..", `v2-${Date.now()}.patch`);
+    dirs.push(file);
+    write(
+      resolve(file, ".."),
+      file.split("/").pop()!,
+      "From: Ada Tester <ada@example.org>\nSubject: [PATCH v2] Change a\n\nWhy the change.\n---\nv2: reworded after review\nv1: https://lore.example.org/1\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n",
+    );
+    expect((await pq(tree, "import", file)).code).toBe(0);
+    const out = join(tree, "..", `mails-${Date.now()}`);
+    dirs.push(out);
+    expect((await pq(tree, "export", "-a", "--dir", out)).code).toBe(0);
+    const mail = read(
+      out,
+      readdirSync(out).find((f) => f.startsWith("0001-"))!,
+    );
+    expect(mail).toContain(
+      "Why the change.\n---\nv2: reworded after review\nv1: https://lore.example.org/1\n\ndiff --git a/a.txt b/a.txt\n",
+    );
+    // git am takes the message before '---' and applies the diff after the notes.
+    git(
+      tree,
+      "am",
+      "-q",
+      join(
+        out,
+        readdirSync(out).find((f) => f.startsWith("0001-"))!,
+      ),
+    );
+    expect(git(tree, "log", "-1", "--format=%s|%b").trim()).toBe("Change a|Why the change.");
+    expect(read(tree, "a.txt")).toBe("b\n");
+  });
+});

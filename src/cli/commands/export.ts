@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, realpathSync, rmSync, statSync, writ
 import { makeDirs, readText } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
-import { formatMail, parseHeaderKeepingFields } from "../../mail/header.js";
+import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName, resolveName } from "../../queue/names.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
@@ -88,11 +88,17 @@ export default defineCommand({
           ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
           : await stack.currentPatchText(name);
       // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
-      const header = parseHeaderKeepingFields(dropDiffstat(headerOf(text)));
+      const kept = dropDiffstat(headerOf(text));
+      const header = parseHeaderKeepingFields(kept);
       const num = String(i + 1).padStart(4, "0");
       mails.push({
         file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
-        text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), { index: i + 1, total: names.length }),
+        // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
+        text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), {
+          index: i + 1,
+          total: names.length,
+          notes: notesOf(kept),
+        }),
       });
     }
     if (args.mbox) {
