@@ -28,7 +28,7 @@ export function printPushReport(io: CliIO, report: PushReport): void {
     for (const f of report.wouldFail.files ?? []) {
       if (f.status === "conflict") out(`  ${f.path}: a three-way merge would leave conflict markers`);
       // A file that fails as a whole (missing, or created where one is): the one line the push says.
-      const whole = f.missing || f.exists ? report.wouldFail.notes.find((n) => n.startsWith(`${f.path}: `)) : undefined;
+      const whole = f.missing || f.exists || f.binary ? report.wouldFail.notes.find((n) => n.startsWith(`${f.path}: `)) : undefined;
       if (whole) out(`  ${whole}`);
       else for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
     }

@@ -20,6 +20,8 @@ export interface FileOutcome {
    * directory"): "same" when it holds exactly what the patch would create.
    */
   exists?: "same" | "different";
+  /** A git binary patch that does not fit the file (it has no hunks to report: its base is another version). */
+  binary?: boolean;
 }
 
 export interface PatchApplication {
@@ -151,7 +153,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       }
     }
     const missing = status === "failed" && old === null && fp.kind !== "create";
-    result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}) });
+    const binary = status === "failed" && !missing && fp.binary !== undefined && fp.binary.forward !== null;
+    result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}), ...(binary ? { binary } : {}) });
     if (outcome.hunks.some((h) => h.status === "fuzz")) result.fuzzy = true;
     if (status === "failed") {
       result.failed = true;
@@ -188,6 +191,9 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
 }
 
 async function threeWayMerge(git: GitRepo, fp: FilePatch, current: string | null, name: string): Promise<{ content: string; conflicts: number } | null> {
+  // A binary file has no lines to merge: git merge-file would report a conflict and keep ours,
+  // and a refresh of that "resolution" would empty the patch.
+  if (fp.binary) return null;
   const base = await git.blob(fp.index!.oldBlob);
   if (base === null || current === null) return null;
   const theirs = applyFilePatch(base, fp, { fuzz: 0 });
@@ -207,6 +213,10 @@ export function describeFailures(app: PatchApplication): string[] {
     if (o.missing) {
       // Every hunk fails for want of the file: one line, and the likelier cause (a name the strip level got wrong).
       lines.push(`${o.path}: no such file to patch (GNU patch: "can't find file to patch"); is the series' -pN right for this patch?`);
+      continue;
+    }
+    if (o.binary) {
+      lines.push(`${o.path}: the binary patch does not fit this file: it was made from another version of it (a binary file cannot be patched or merged in part)`);
       continue;
     }
     if (o.exists) {

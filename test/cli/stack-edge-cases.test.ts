@@ -157,7 +157,14 @@ describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
     expect(dry.code).toBe(6);
     const push = await pq(tree, "push");
     expect(push.code).toBe(6);
-    expect(push.err).toContain("small.bin: Hunk #1 FAILED");
+    expect(push.err).toContain("small.bin: the binary patch does not fit this file");
+    expect(push.err).toContain("pq push --merge cannot help here (a binary file cannot be merged)");
+    expect(dry.out).toContain("small.bin: the binary patch does not fit this file");
+    // --merge has no lines to merge: refused the same way, not a "conflict" whose refresh would empty the patch (interop-5 #24).
+    const merge = await pq(tree, "push", "--merge");
+    expect(merge.code).toBe(6);
+    expect(merge.err).not.toContain("conflict markers");
+    expect((await pq(tree, "applied")).out).toBe("");
     expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02upstream-changed");
     // On the file it was made from, it applies.
     git(tree, "reset", "-q", "--hard", "HEAD~1");

@@ -36,6 +36,7 @@ export interface FileFate {
   /** Failed as a whole: the file is not there to patch, or the patch creates one that is (see FileOutcome). */
   missing?: boolean;
   exists?: "same" | "different";
+  binary?: boolean;
 }
 
 export interface PushedPatch {
@@ -133,6 +134,7 @@ function fatesOf(app: PatchApplication): FileFate[] {
     hunks: o.hunks,
     ...(o.missing ? { missing: true } : {}),
     ...(o.exists ? { exists: o.exists } : {}),
+    ...(o.binary ? { binary: true } : {}),
   }));
 }
 
@@ -488,7 +490,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
 async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined): Promise<string> {
   let blob: string | undefined;
   try {
-    blob = parsePatch(text, { strip }).files.find((f) => f.newPath === path || f.oldPath === path)?.index?.oldBlob;
+    const file = parsePatch(text, { strip }).files.find((f) => f.newPath === path || f.oldPath === path);
+    if (file?.binary) return "; pq push --merge cannot help here (a binary file cannot be merged)";
+    blob = file?.index?.oldBlob;
   } catch {
     blob = undefined;
   }
