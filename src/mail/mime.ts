@@ -2,7 +2,8 @@
  * The body of a patch mail as git mailinfo reads it: a quoted-printable or base64 body is
  * decoded, and a multipart mail (`git format-patch --attach`, a mailer's attachment) becomes
  * its text part followed by the attached diff. Everything is bytes in latin1 strings, as in
- * the rest of pq: a decoded UTF-8 body stays UTF-8 bytes.
+ * the rest of pq: a decoded UTF-8 body stays UTF-8 bytes, and a message in another charset
+ * becomes UTF-8 (the diff keeps its bytes).
  */
 
 interface Part {
@@ -33,6 +34,30 @@ function decodedBody(part: Part): string {
   if (encoding === "quoted-printable") return decodeQuotedPrintable(part.body);
   if (encoding === "base64") return Buffer.from(part.body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("latin1");
   return part.body;
+}
+
+function charsetOf(contentType: string): string | null {
+  const m = /;\s*charset="?([^";\s]+)"?/i.exec(contentType);
+  return m ? m[1].toLowerCase() : null;
+}
+
+/**
+ * A message written in another charset than UTF-8 (charset=ISO-8859-1), as UTF-8 bytes, as git
+ * mailinfo re-encodes it: pq reads messages as UTF-8. Only the message: the diff after it keeps
+ * its bytes. A charset Node does not know leaves the body as it is.
+ */
+function messageAsUtf8(body: string, charset: string | null): string {
+  if (!charset || /^(utf-?8|us-ascii|ascii)$/.test(charset)) return body;
+  const at = body.search(/^(diff --git |--- \S|Index: )/m);
+  const message = at === -1 ? body : body.slice(0, at);
+  if (!/[\x80-\xff]/.test(message)) return body;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    return body;
+  }
+  return Buffer.from(decoder.decode(Buffer.from(message, "latin1")), "utf8").toString("latin1") + (at === -1 ? "" : body.slice(at));
 }
 
 function boundaryOf(contentType: string): string | null {
@@ -92,12 +117,17 @@ export function decodeMail(mail: string): string {
     const message = parts.find((p) => text(p) && !attached(p) && !/^diff --git /m.test(decodedBody(p)));
     const diffs = parts.filter((p) => p !== message && isDiff(p));
     if (!message && !diffs.length) return mail;
-    const body = [message ? decodedBody(message).replace(/\s+$/, "") + "\n" : "", ...diffs.map(decodedBody)].join("\n");
+    const messageText = message ? messageAsUtf8(decodedBody(message), charsetOf(message.headers.get("content-type") ?? "")) : "";
+    const body = [message ? messageText.replace(/\s+$/, "") + "\n" : "", ...diffs.map(decodedBody)].join("\n");
     return `${headerLines(mail)}\n\n${body}`;
   }
   const encoding = (top.headers.get("content-transfer-encoding") ?? "").toLowerCase();
-  if (encoding !== "quoted-printable" && encoding !== "base64") return mail;
-  return `${headerLines(mail)}\n\n${decodedBody(top)}`;
+  const charset = charsetOf(contentType);
+  if (encoding !== "quoted-printable" && encoding !== "base64") {
+    const converted = messageAsUtf8(top.body, charset);
+    return converted === top.body ? mail : `${headerLines(mail)}\n\n${converted}`;
+  }
+  return `${headerLines(mail)}\n\n${messageAsUtf8(decodedBody(top), charset)}`;
 }
 
 /** A `[PATCH 0/N]` cover letter: the series' introduction, with no diff of its own. */

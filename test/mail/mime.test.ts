@@ -78,6 +78,17 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(git(theirs, "log", "-1", "--format=%b")).toContain("caf");
   });
 
+  it("a message in ISO-8859-1 becomes UTF-8, as git mailinfo re-encodes it; the diff keeps its bytes (interop-5 #9)", () => {
+    const mail =
+      "From: Ada Tester <ada@example.org>\nSubject: [PATCH] fix\nMIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n\nMessage body: d\xe9j\xe0 vu.\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+caf\xe9\n";
+    const decoded = decodeMail(mail);
+    expect(Buffer.from(decoded, "latin1").toString("utf8")).toContain("Message body: d\u00e9j\u00e0 vu.");
+    expect(decoded).toContain("+caf\xe9\n");
+    expect(decoded).not.toContain("Content-Type");
+    // UTF-8 (or no charset) is left as it is.
+    expect(decodeMail(mail.replace("ISO-8859-1", "UTF-8"))).toBe(mail.replace("ISO-8859-1", "UTF-8"));
+  });
+
   it("base64: the patch is the decoded diff, not an empty patch", async () => {
     const { mine } = await pqAndGitAm(base64Mail(), ["conf"]);
     expect(read(mine, "conf")).toBe("hello\n");
