@@ -509,3 +509,23 @@ describe("export keeps a patch's notes (interop-5 #21)", () => {
     expect(read(tree, "a.txt")).toBe("b\n");
   });
 });
+
+describe("guards from a quilt series (interop-5 #10, #3)", () => {
+  it("import --quilt says a '#+g' comment is read as a guard, and push -a names the guarded patch it skips, as hg's qpush does", async () => {
+    const q = tempDir("pq-quilt-guard-");
+    dirs.push(q);
+    write(q, "x.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    write(q, "y.patch", "--- a/b.txt\n+++ b/b.txt\n@@ -1 +1 @@\n-b\n+c\n");
+    write(q, "series", "x.patch #+upstream-fixed\ny.patch\n");
+    const tree = repo({ "a.txt": "a\n", "b.txt": "b\n" });
+    await pq(tree, "init");
+    const imported = await pq(tree, "import", "--quilt", q);
+    expect(imported.out).toContain("note: x.patch: the series comment #+upstream-fixed is read as a guard");
+    const pushed = await pq(tree, "push", "-a");
+    expect(pushed.code).toBe(0);
+    expect(pushed.out).toContain("skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it");
+    expect((await pq(tree, "guard", "x.patch", "--none")).code).toBe(0);
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "push", "-a")).out).not.toContain("skipping");
+  });
+});

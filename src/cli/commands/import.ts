@@ -92,6 +92,14 @@ export default defineCommand({
     io.out(
       `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
     );
+    // quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards.
+    if (args.quilt !== undefined) {
+      for (const item of items.filter((i) => i.guards.length)) {
+        io.out(
+          `note: ${item.name}: the series comment ${item.guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${item.name} --none if it was only a comment`,
+        );
+      }
+    }
     if (report) printPushReport(io, report);
     if (args.push) {
       // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.

@@ -1,6 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
-import type { Stack } from "../../queue/stack.js";
+import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
 import { PqError, EXIT } from "../../errors.js";
@@ -41,7 +41,10 @@ export default defineCommand({
       if (!report.pushed.length && !report.wouldFail && !args.all && args.target === undefined) throw nothingToPush(stack);
       if (args.json) io.out(JSON.stringify(report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
-      else printPushReport(io, report);
+      else {
+        printPushReport(io, report);
+        skippedGuarded(stack, report, Boolean(args.all)).forEach((line) => io.out(line));
+      }
       if (report.wouldFail) return EXIT.applyFailed;
       return report.pushed.some((p) => p.needsRefresh) ? EXIT.applyFailed : EXIT.ok;
     } finally {
@@ -51,6 +54,28 @@ export default defineCommand({
 });
 
 /** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
+/**
+ * hg's qpush says "skipping NAME - guarded by ...": the guarded patches this push passed over
+ * (from its first patch up to its last, or to the end of the series with -a), each named.
+ */
+function skippedGuarded(stack: Stack, report: PushReport, all: boolean): string[] {
+  if (!report.pushed.length) return [];
+  const series = stack.series();
+  if (!series.some((e) => e.guards.length)) return [];
+  const pushed = new Set(report.pushed.map((p) => p.name));
+  // From just above the top before this push.
+  const before = stack.applied().filter((name) => !pushed.has(name));
+  const from = before.length ? series.findIndex((e) => e.name === before.at(-1)) + 1 : 0;
+  const to = all ? series.length : series.findIndex((e) => e.name === report.pushed.at(-1)!.name) + 1;
+  const applied = new Set(stack.applied());
+  const pushable = new Set(stack.pushable());
+  const selected = stack.selectedGuards().join(" ") || "none";
+  return series
+    .slice(Math.max(0, from), to)
+    .filter((e) => !applied.has(e.name) && !pushable.has(e.name))
+    .map((e) => `skipping ${e.name}: guarded (${e.guards.join(" ")}), and the selected guards (${selected}) exclude it`);
+}
+
 function nothingToPush(stack: Stack): PqError {
   const pushable = new Set(stack.pushable());
   const guarded = stack.unapplied().filter((name) => !pushable.has(name));
