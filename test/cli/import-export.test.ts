@@ -529,3 +529,22 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     expect((await pq(tree, "push", "-a")).out).not.toContain("skipping");
   });
 });
+
+describe("export of a patch without an author (interop-5 #13)", () => {
+  it("mails it as the exporting user (as quilt mail does), says so, and takes the subject from the name without .patch", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    write(tree, "patches/plain.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    write(tree, "patches/series", "plain.patch\n");
+    process.env.GIT_AUTHOR_NAME = "Exa Porter";
+    process.env.GIT_AUTHOR_EMAIL = "exa@example.org";
+    const out = join(tree, "..", `plain-${Date.now()}.mbox`);
+    dirs.push(out);
+    const r = await pq(tree, "export", "-a", "--mbox", out);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("note: plain.patch has no author: mailed as Exa Porter <exa@example.org>");
+    const mail = readFileSync(out, "latin1");
+    expect(mail).toContain("From: Exa Porter <exa@example.org>\n");
+    expect(mail).toContain("Subject: [PATCH] plain\n");
+  });
+});

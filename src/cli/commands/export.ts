@@ -10,6 +10,7 @@ import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
 import { defineCommand, type CliIO } from "../io.js";
 import type { Stack } from "../../queue/stack.js";
 import { openStack } from "../open-stack.js";
+import { defaultAuthor } from "../../queue/ops/context.js";
 
 export default defineCommand({
   command: "export [patches..]",
@@ -77,6 +78,10 @@ export default defineCommand({
     const mails: { file: string; text: string }[] = [];
     const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
     const isApplied = new Set(stack.applied());
+    // A patch without an author (a plain diff, quilt's) is mailed as the exporting user's, as
+    // quilt mail and hg export do: git am would commit whatever the From: line says.
+    let exporter: string | undefined | null = null;
+    const unauthored: string[] = [];
     for (const [i, name] of names.entries()) {
       // Applied patches are written as they apply now, so git am reproduces this tree exactly.
       // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
@@ -90,16 +95,26 @@ export default defineCommand({
       // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
       const kept = dropDiffstat(headerOf(text));
       const header = parseHeaderKeepingFields(kept);
+      if (!header.author) {
+        exporter ??= await defaultAuthor(await stack.repo());
+        if (exporter) header.author = exporter;
+        unauthored.push(name);
+      }
       const num = String(i + 1).padStart(4, "0");
       mails.push({
         file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
         // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
-        text: formatMail({ ...header, subject: header.subject ?? name }, diffOf(text), {
+        text: formatMail({ ...header, subject: header.subject ?? name.replace(/\.(patch|diff)$/, "") }, diffOf(text), {
           index: i + 1,
           total: names.length,
           notes: notesOf(kept),
         }),
       });
+    }
+    if (unauthored.length) {
+      io.err(
+        `note: ${unauthored.length <= 4 ? unauthored.join(", ") : `${unauthored.length} patches`} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
+      );
     }
     if (args.mbox) {
       writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
