@@ -3,7 +3,7 @@
  * tree's patches/series, an hg mq queue (.hg/patches with guards).
  */
 import { existsSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
@@ -36,7 +36,13 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
       // The numbering is in the raw Subject: line ("[PATCH 0/3] ..."); parseHeader strips it.
       const rawSubject = /^Subject:[ \t]*(.*)$/im.exec(headerOf(mail))?.[1]?.trim();
       if (isCoverLetter(rawSubject, mail)) {
-        opts.skipped?.push(`${basename(file)}: ${rawSubject}`);
+        opts.skipped?.push(`a cover letter (no diff): ${basename(file)}: ${rawSubject}`);
+        continue;
+      }
+      // A mail of an mbox with no diff at all (a reply, a mis-split mbox): git am refuses it as
+      // "Patch is empty"; left out and named, not imported as an empty patch.
+      if (mails.length > 1 && !/^(diff --git |--- \S|Index: |GIT binary patch)/m.test(mail)) {
+        opts.skipped?.push(`a mail with no diff: ${basename(file)}: ${rawSubject ?? "(no subject)"}`);
         continue;
       }
       let name: string;
@@ -53,13 +59,26 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
 /** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
 export function readQueueDir(dir: string): ImportItem[] {
   let queue = dir;
-  if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
-  else if (!existsSync(join(dir, "series")) && existsSync(join(dir, "patches", "series"))) queue = join(dir, "patches");
+  // hg's active queue (hg qqueue): .hg/patches.queue names it, and it lives in .hg/patches-NAME.
+  const active = readText(join(dir, ".hg", "patches.queue"))?.trim();
+  const quiltPatches = process.env.QUILT_PATCHES;
+  if (active && active !== "patches" && existsSync(join(dir, ".hg", `patches-${active}`, "series"))) queue = join(dir, ".hg", `patches-${active}`);
+  else if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
+  else if (!existsSync(join(dir, "series"))) {
+    // Where quilt looks in a tree: $QUILT_PATCHES, patches/, and a Debian source package's debian/patches/.
+    const found = [quiltPatches, "patches", join("debian", "patches")]
+      .filter((p): p is string => Boolean(p))
+      .map((p) => resolve(dir, p))
+      .find((p) => existsSync(join(p, "series")));
+    if (found) queue = found;
+  }
   const raw = readText(join(queue, "series"));
   // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
   const seriesText = raw === null ? null : bytesToName(raw);
   if (seriesText === null || !statSync(queue).isDirectory()) {
-    throw new PqError("not-found", `no series file in ${dir} (looked in it, its patches/ and .hg/patches/)`);
+    throw new PqError("not-found", `no series file in ${dir} (looked in it, its patches/, debian/patches/, $QUILT_PATCHES and .hg/patches/)`, [
+      "name the directory that holds the series file: pq import --quilt DIR (or --hg DIR)",
+    ]);
   }
   // Comments (a patch commented out, the reason one is there) stay in the series, where they were.
   return Series.parse(seriesText)

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -546,5 +546,49 @@ describe("export of a patch without an author (interop-5 #13)", () => {
     const mail = readFileSync(out, "latin1");
     expect(mail).toContain("From: Exa Porter <exa@example.org>\n");
     expect(mail).toContain("Subject: [PATCH] plain\n");
+  });
+});
+
+describe("where import finds a queue, and mails it leaves out (interop-5 #15, #6, #5)", () => {
+  const patch = (file: string, from: string, to: string) => `--- a/${file}\n+++ b/${file}\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
+
+  it("--hg takes hg's active queue (.hg/patches.queue), and --quilt a Debian tree's debian/patches", async () => {
+    const hg = tempDir("pq-hg-queues-");
+    dirs.push(hg);
+    write(hg, ".hg/patches/series", "d.patch\n");
+    write(hg, ".hg/patches/d.patch", patch("a.txt", "a", "default"));
+    write(hg, ".hg/patches-feature/series", "f.patch\n");
+    write(hg, ".hg/patches-feature/f.patch", patch("a.txt", "a", "feature"));
+    write(hg, ".hg/patches.queue", "feature\n");
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--hg", hg)).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("f.patch\n");
+
+    const deb = tempDir("pq-debian-");
+    dirs.push(deb);
+    write(deb, "debian/patches/series", "fix.patch\n");
+    write(deb, "debian/patches/fix.patch", patch("b.txt", "b", "fixed"));
+    expect((await pq(tree, "import", "--quilt", deb)).code).toBe(0);
+    // (Imported after the top: with nothing applied, first.)
+    expect((await pq(tree, "series")).out).toBe("fix.patch\nf.patch\n");
+  });
+
+  it("an mbox's mail with no diff is left out and named, as git am refuses it", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const mail = (subject: string, body: string) =>
+      `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Ada Tester <ada@example.org>\nDate: Fri, 4 Dec 2026 10:00:00 +0000\nSubject: ${subject}\n\n${body}`;
+    const mbox = join(tree, "..", `two-${Date.now()}.mbox`);
+    dirs.push(mbox);
+    writeFileSync(
+      mbox,
+      mail("[PATCH 1/2] Only words", "No diff here.\n\n") + mail("[PATCH 2/2] A change", `Why.\n---\n${patch("a.txt", "a", "b")}\n`),
+    );
+    const r = await pq(tree, "import", mbox);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("skipped a mail with no diff");
+    expect(r.out).toContain("[PATCH 1/2] Only words");
+    expect((await pq(tree, "series")).out).toBe("A-change.patch\n");
   });
 });

@@ -80,7 +80,7 @@ export default defineCommand({
         throw new PqError("usage", "-p wants a whole number of path components (0, 1, ...)", ["as quilt import -p: pq import -p0 FILE"]);
       if (args.strip !== 1) for (const item of items) item.strip = args.strip;
     }
-    for (const s of skipped) io.out(`skipped a cover letter (no diff): ${s}`);
+    for (const s of skipped) io.out(`skipped ${s}`);
     if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
     if (args.name !== undefined && items.length !== 1) {
       throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [
