@@ -84,6 +84,11 @@ export function readQueueDir(dir: string): ImportItem[] {
   return Series.parse(seriesText)
     .annotated()
     .map(({ entry: e, notes }) => {
+      if (statSync(join(queue, e.name), { throwIfNoEntry: false })?.isDirectory()) {
+        throw new PqError("bad-patch", `${e.name}, listed in ${join(queue, "series")}, is a directory, not a patch file`, [
+          "correct the series line (or remove it), then import again",
+        ]);
+      }
       const text = readText(join(queue, e.name));
       if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
       const kept = notes.before?.length || notes.comment || notes.after?.length;

@@ -680,7 +680,12 @@ export class Stack {
           : { report: { pushed: [], top: tx.state.applied.at(-1)?.name ?? null } };
       }
       await this.run(tx, tx.label, opts.onEvent);
-      if (outcome?.failure) throw outcome.failure;
+      if (outcome?.failure) {
+        // The import itself is done (pq undo takes it back): the refusal says so, not "nothing was changed".
+        const f = outcome.failure;
+        const imported = `imported ${listed(items.map((i) => i.name))}, but the push stopped: `;
+        throw new PqError(f.code, imported + f.message.replace(/ \(nothing was changed\)$/, " (it stays unapplied)"), f.details, f.data);
+      }
       return outcome?.report ?? null;
     });
   }

@@ -592,3 +592,36 @@ describe("where import finds a queue, and mails it leaves out (interop-5 #15, #6
     expect((await pq(tree, "series")).out).toBe("A-change.patch\n");
   });
 });
+
+describe("import and export refusals that name the cause (interop-5 #32, #33, #11, #22, #12)", () => {
+  it("says what each refusal is about and what to do", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const bad = join(tree, "..", `bad-${Date.now()}.patch`);
+    dirs.push(bad);
+    writeFileSync(bad, "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-zzz\n+c\n");
+    const pushed = await pq(tree, "import", "-P", bad);
+    expect(pushed.code).toBe(6);
+    expect(pushed.err).toMatch(/imported bad-\d+\.patch, but the push stopped: .* does not apply \(it stays unapplied\)/);
+    expect((await pq(tree, "series")).out).toMatch(/^bad-\d+\.patch\n$/);
+    const q = tempDir("pq-queue-dir-entry-");
+    dirs.push(q);
+    write(q, "series", "sub\n");
+    write(q, "sub/x", "x\n");
+    const dirEntry = await pq(tree, "import", "--quilt", q);
+    expect(dirEntry.code).toBe(7);
+    expect(dirEntry.err).toContain("sub, listed in");
+    expect(dirEntry.err).toContain("is a directory, not a patch file");
+    const noValue = await pq(tree, "import", "--quilt", "--push", q);
+    expect(noValue.code).toBe(2);
+    expect(noValue.err).toContain("--quilt needs the queue's directory right after it");
+    write(q, "series", "x.patch\n");
+    write(q, "x.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
+    const clash = await pq(tree, "import", "--quilt", q);
+    expect(clash.err).toContain("pq rename");
+    expect(clash.err).not.toContain("--name");
+    const none = await pq(tree, "export", "--dir", join(tree, "..", "never-written"));
+    expect(none.code).toBe(12);
+  });
+});

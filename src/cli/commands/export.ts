@@ -31,7 +31,7 @@ export default defineCommand({
       : args.all
         ? stack.series().map((e) => e.name)
         : stack.applied();
-    if (!names.length) throw new PqError("usage", "nothing to export: no patch is applied", ["name patches, or use --all"]);
+    if (!names.length) throw new PqError("refused", "nothing to export: no patch is applied", ["name patches, or use --all"]);
     if ([args.dir, args.mbox, args.quilt].filter((a) => a !== undefined).length !== 1) {
       throw new PqError("usage", "say where, once: --dir DIR, --mbox FILE or --quilt DIR");
     }

@@ -31,6 +31,11 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     const taken = new Set(stack.series().map((e) => e.name));
     const queueDir = args.quilt ?? args.hg;
+    // `--quilt --push DIR`: the option got no value (the next word was a flag), and DIR went to the files.
+    if (queueDir !== undefined && !String(queueDir).trim()) {
+      const option = args.quilt !== undefined ? "quilt" : "hg";
+      throw new PqError("usage", `--${option} needs the queue's directory right after it`, [`pq import --${option} DIR [--push]`]);
+    }
     const files = [...((args.files as string[] | undefined) ?? []), ...((args.mbox as string[] | undefined) ?? [])];
     if (args.name !== undefined && (queueDir || files.length !== 1)) {
       throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [

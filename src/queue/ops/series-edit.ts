@@ -28,7 +28,13 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   const seen = new Set<string>();
   for (const { name, text, guards, strip, fromSeries } of items) {
     validatePatchName(name);
-    if (series.has(name) || seen.has(name)) throw new PqError("exists", `${name} is already in the series`, ["import it under another name (--name)"], { patch: name });
+    if (series.has(name) || seen.has(name)) {
+      // --name takes one patch file; a queue's patches keep their names (its series names them).
+      const way = fromSeries
+        ? "rename the one in this queue first (pq rename), or import the queue into another pq queue (pq queue create NAME)"
+        : "import it under another name (pq import --name NEW FILE)";
+      throw new PqError("exists", `${name} is already in the series`, [way], { patch: name });
+    }
     seen.add(name);
     const existing = tx.queueFile(name);
     if (existing !== null && existing !== text) {
