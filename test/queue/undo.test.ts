@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -487,5 +487,38 @@ describe("no false refusals from the log and HEAD checks (round 3 of hostile tes
     expect(r.code).toBe(12);
     expect(r.err).toContain("gone.txt");
     expect(existsSync(join(dir, "gone.txt"))).toBe(false);
+  });
+});
+
+describe("undo over files already as the undo leaves them (undo-5 #10)", () => {
+  it("takes a deleted .rej or a file put back by hand as no edit in its way, and says 'deleted' for a deleted file", async () => {
+    const dir = makeRepo({ "n.txt": lines(30) });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1", "-m", "one");
+    write(dir, "n.txt", read(dir, "n.txt").replace("line 5\n", "five\n").replace("line 25\n", "twentyfive\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "n.txt", read(dir, "n.txt").replace("line 25\n", "XXV\n"));
+    git(dir, "commit", "-qam", "upstream");
+    expect((await pq(dir, "push", "--force")).code).toBe(6);
+    expect(existsSync(join(dir, "n.txt.rej"))).toBe(true);
+    rmSync(join(dir, "n.txt.rej"));
+    const r = await pq(dir, "undo");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain("saved in");
+    // A file put back by hand (git checkout) is what the undo of a push writes: no refusal either.
+    await pq(dir, "push", "--force");
+    await pq(dir, "refresh", "-f");
+    await pq(dir, "pop");
+    await pq(dir, "push");
+    git(dir, "checkout", "--", "n.txt");
+    expect((await pq(dir, "undo")).code).toBe(0);
+    // An edit in the way that is a deletion is named so.
+    await pq(dir, "redo");
+    rmSync(join(dir, "n.txt"));
+    const refused = await pq(dir, "undo");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("n.txt (deleted)");
   });
 });

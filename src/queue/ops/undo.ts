@@ -140,14 +140,17 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
       queueFinal.set(path, to);
     }
   }
-  const dirty = [...required].filter(([path, v]) => tx.ws.version(path) !== v).map(([p]) => p);
+  // A file already as the move leaves it (a .rej deleted by hand, a file put back with git
+  // checkout) is no edit in its way: nothing of it would be lost.
+  const dirty = [...required].filter(([path, v]) => tx.ws.version(path) !== v && tx.ws.version(path) !== final.get(path)).map(([p]) => p);
   const queueDirty = [...queueRequired].filter(([path, id]) => {
     const text = readText(join(ctx.queueDir, path));
-    return (text === null ? null : sha1(text)) !== id;
+    const now = text === null ? null : sha1(text);
+    return now !== id && now !== queueFinal.get(path);
   });
   let backup: string | undefined;
   if (dirty.length || queueDirty.length) {
-    const what = [...dirty, ...queueDirty.map(([p]) => `${p} (queue)`)];
+    const what = [...dirty.map((p) => (tx.ws.version(p) === null ? `${p} (deleted)` : p)), ...queueDirty.map(([p]) => `${p} (queue)`)];
     if (!force) {
       throw new PqError(
         "dirty",
