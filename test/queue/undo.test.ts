@@ -522,3 +522,26 @@ describe("undo over files already as the undo leaves them (undo-5 #10)", () => {
     expect(refused.err).toContain("n.txt (deleted)");
   });
 });
+
+describe("redo of a pop --force (undo-5 #11)", () => {
+  it("refuses to overwrite the unrefreshed edits the undo put back, and with --force saves them again", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1", "-m", "one");
+    write(dir, "f.txt", "a\nb\nc\nx\n");
+    await pq(dir, "refresh");
+    write(dir, "f.txt", "a\nb\nc\nx\nE1\n");
+    expect((await pq(dir, "pop", "--force")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\nx\nE1\n");
+    const refused = await pq(dir, "redo");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("overwrote unrefreshed edits");
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\nx\nE1\n");
+    const forced = await pq(dir, "redo", "--force");
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toContain(".pq/backups");
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
+  });
+});

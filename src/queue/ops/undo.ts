@@ -12,7 +12,7 @@ import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogRead
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { ObjectStore } from "../../tree/objects.js";
-import { versionsBelowStack } from "../refresh-plan.js";
+import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, type OpContext } from "./context.js";
 import { commitsOnTop } from "./pop.js";
 
@@ -148,6 +148,25 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
     const now = text === null ? null : sha1(text);
     return now !== id && now !== queueFinal.get(path);
   });
+  // The redo of a pop --force (or an undo --force) overwrites the unrefreshed edits that
+  // operation saved, which its undo put back: as pop does, refused, or with --force saved again.
+  if (direction === "redo") {
+    for (const e of ordered.filter((entry) => entry.backup)) {
+      const expected = expectedVersions((JSON.parse(store.get(e.state[0])) as StackState).applied);
+      for (const [path, before] of e.tree)
+        if (expected.has(path) && expected.get(path) !== before && tx.ws.version(path) === before && !dirty.includes(path)) {
+          if (!force) {
+            throw new PqError(
+              "dirty",
+              `${e.op} overwrote unrefreshed edits (it saved them in ${e.backup}), and its undo put them back in ${path}: the redo would overwrite them again`,
+              ["pq redo --force saves them to .pq/backups first, as that operation did; or pq refresh to keep them"],
+              { files: [path], op: e.op },
+            );
+          }
+          dirty.push(path);
+        }
+    }
+  }
   let backup: string | undefined;
   if (dirty.length || queueDirty.length) {
     const what = [...dirty.map((p) => (tx.ws.version(p) === null ? `${p} (deleted)` : p)), ...queueDirty.map(([p]) => `${p} (queue)`)];
