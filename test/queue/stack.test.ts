@@ -290,8 +290,10 @@ describe("never lose work", () => {
   });
 
   it("a killed pq that nobody reaped (a zombie) counts as gone: its lock is taken over, its temporary files removed (undo-5 #7)", async () => {
-    // `sh -c 'sleep 0 & ...; exec sleep 30'`: the first sleep exits, and its parent (now the second sleep) never reaps it.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    // A parent that forks a child which exits at once, and never waits for it (perl reaps nothing unasked).
+    const parent = spawn("perl", ["-e", '$| = 1; my $pid = fork; if ($pid) { print "$pid\\n"; sleep 30 } else { exit 0 }'], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (d: Buffer) => resolve(d.toString()))));
       await new Promise((resolve) => setTimeout(resolve, 200));
