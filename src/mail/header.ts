@@ -67,8 +67,18 @@ function decodeAuthor(value: string): string {
   return m ? `${m[1].replace(/\\(.)/g, "$1")} ${m[2]}` : decoded;
 }
 
+/**
+ * A mail's subject without what the mail added: leading "Re:"/"Fwd:" and [PATCH ...] / [RFC ...]
+ * tags ([RFC PATCH v2 1/3]), as git am drops them. Other brackets stay: a subject written as
+ * "[media] fix" is the patch's own (git am -k keeps it; pq writes no [PATCH] into its files).
+ */
 function stripPatchTag(subject: string): string {
-  return subject.replace(/^(\s*\[[^\]]*PATCH[^\]]*\]\s*)+/i, "").trim();
+  let s = subject.trim();
+  for (let before = ""; before !== s; ) {
+    before = s;
+    s = s.replace(/^(re|fwd?)\s*:\s*/i, "").replace(/^\[[^\]]*\b(PATCH|RFC)\b[^\]]*\]\s*/i, "");
+  }
+  return s.trim() || subject.trim();
 }
 
 /** git format-patch's and mbox's "From <id> <date>" line, which comes before a mail's headers. */

@@ -112,6 +112,11 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(header).not.toContain("Content-Type");
   });
 
+  it("a subject loses the mail's Re: and [RFC PATCH v2 1/3] tags, as git am drops them, and keeps its own [subsystem] tag (interop-5 #17)", () => {
+    expect(parseHeader("From: A <a@example.org>\nSubject: Re: [RFC PATCH v2 1/1] mm: fix it\n\n").subject).toBe("mm: fix it");
+    expect(parseHeader("From: A <a@example.org>\nSubject: [PATCH] [media] fix it\n\n").subject).toBe("[media] fix it");
+  });
+
   it("a [PATCH 0/N] cover letter without a diff is skipped and named", async () => {
     expect(isCoverLetter("[PATCH 0/3] the series", "Subject: x\n\nblurb\n")).toBe(true);
     expect(isCoverLetter("[PATCH 1/3] one", "Subject: x\n\nblurb\n")).toBe(false);
