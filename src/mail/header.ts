@@ -74,7 +74,7 @@ function decodeAuthor(value: string): string {
  */
 function stripPatchTag(subject: string): string {
   let s = subject.trim();
-  for (let before = ""; before !== s; ) {
+  for (let before = ""; before !== s;) {
     before = s;
     s = s.replace(/^(re|fwd?)\s*:\s*/i, "").replace(/^\[[^\]]*\b(PATCH|RFC)\b[^\]]*\]\s*/i, "");
   }

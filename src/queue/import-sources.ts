@@ -31,7 +31,7 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
     const mails = isMbox(text) ? splitMbox(text) : [text];
     for (const raw of mails) {
-      const mail = decodeMail(raw);
+      const mail = withInBodyHeaders(decodeMail(raw));
       const subject = parseHeader(headerOf(mail)).subject;
       // The numbering is in the raw Subject: line ("[PATCH 0/3] ..."); parseHeader strips it.
       const rawSubject = /^Subject:[ \t]*(.*)$/im.exec(headerOf(mail))?.[1]?.trim();
@@ -54,6 +54,31 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
     }
   }
   return items;
+}
+
+/**
+ * In-body headers, as git am reads them: a mail sent by someone other than the author starts
+ * its body with "From: Author" (git format-patch --from, git send-email), and may add "Date:"
+ * and "Subject:" lines; they replace the mail's own fields, and leave the body.
+ */
+function withInBodyHeaders(mail: string): string {
+  const gap = /\r?\n\r?\n/.exec(mail);
+  if (!gap) return mail;
+  let head = mail.slice(0, gap.index);
+  let body = mail.slice(gap.index + gap[0].length);
+  let found = false;
+  for (let m = /^(From|Date|Subject):[ \t]*(.*?)\r?\n/i.exec(body); m; m = /^(From|Date|Subject):[ \t]*(.*?)\r?\n/i.exec(body)) {
+    if (!m[2].trim()) break;
+    const field = m[1][0].toUpperCase() + m[1].slice(1).toLowerCase();
+    const line = `${field}: ${m[2]}`;
+    // The header's own field, with any folded continuation lines, is replaced (or the field added).
+    const own = new RegExp(`^${field}:.*(?:\\r?\\n[ \\t].*)*$`, "im");
+    head = own.test(head) ? head.replace(own, () => line) : `${head}\n${line}`;
+    body = body.slice(m[0].length);
+    found = true;
+  }
+  if (!found) return mail;
+  return `${head}\n\n${body.replace(/^\r?\n/, "")}`;
 }
 
 /** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */

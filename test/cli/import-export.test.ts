@@ -625,3 +625,19 @@ describe("import and export refusals that name the cause (interop-5 #32, #33, #1
     expect(none.code).toBe(12);
   });
 });
+
+describe("a mail sent by someone other than its author (interop-5 #16)", () => {
+  it("takes the in-body From: line as the author, as git am does, and leaves it out of the message", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const mail = join(tree, "..", `sent-${Date.now()}.patch`);
+    dirs.push(mail);
+    writeFileSync(
+      mail,
+      "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Sam Sender <sam@example.org>\nDate: Fri, 4 Dec 2026 10:00:00 +0000\nSubject: [PATCH] Change a\n\nFrom: Ada Author <ada@example.org>\n\nWhy it changes.\n---\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n",
+    );
+    expect((await pq(tree, "import", mail)).code).toBe(0);
+    const header = JSON.parse((await pq(tree, "header", "Change-a.patch", "--json")).out);
+    expect(header).toMatchObject({ author: "Ada Author <ada@example.org>", subject: "Change a", body: "Why it changes." });
+  });
+});
