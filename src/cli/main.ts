@@ -82,7 +82,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   io = { ...io, out: (text) => ((printedOut = true), caller.out(text)), outBytes: (text) => ((printedOut = true), caller.outBytes(text)) };
   invocation.io = io;
   invocation.exitCode = 0;
-  invocation.command = ["pq", ...argv].join(" ");
+  // Quoted as a shell would need it: the log's command line can be copied back, and `-m "a b"` is not `-m a b`.
+  invocation.command = ["pq", ...argv].map(shellQuoted).join(" ");
   if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
     io.out(`pq ${version()}`);
     return EXIT.ok;
@@ -165,4 +166,9 @@ function report(io: CliIO, e: unknown, json = false): number {
   io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");
   if (process.env.PQ_DEBUG) io.err(String(err?.stack ?? e));
   return EXIT.internal;
+}
+
+/** An argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
+function shellQuoted(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

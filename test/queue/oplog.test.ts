@@ -206,4 +206,15 @@ describe("the operation log read from its end", () => {
     expect(refused.err).toContain(`--limit takes a positive whole number, not "0"`);
     expect((await pq(repo, "undo", "abc")).err).toContain(`undo takes a positive whole number, not "abc"`);
   });
+
+  it("pq oplog shows each operation's command line, quoted as a shell reads it back, and times marked UTC (undo-5 #4)", async () => {
+    const repo = makeRepo({ "a.c": "one\n" });
+    dirs.push(repo);
+    for (const args of [["init"], ["new", "fix", "-m", "it's a \"quoted\" msg"]]) expect((await pq(repo, ...args)).code).toBe(0);
+    const listed = (await pq(repo, "oplog", "-n", "1")).out;
+    expect(listed).toMatch(/^\S+  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC  \S+  new fix\n/);
+    expect(listed).toContain(`    pq new fix -m 'it'\\''s a "quoted" msg'\n`);
+    const json = JSON.parse((await pq(repo, "oplog", "-n", "1", "--json")).out) as { command: string }[];
+    expect(json[0].command).toBe(`pq new fix -m 'it'\\''s a "quoted" msg'`);
+  });
 });

@@ -39,8 +39,11 @@ export default defineCommand({
       // The operations of one command (a rebase, a sync) name it: undo takes them back together.
       const of = e.group !== undefined ? `  [${e.command}]` : "";
       io.out(
-        `${e.id}  ${e.time.replace("T", " ").slice(0, 19)}  ${e.user}  ${e.op}${files}${of}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
+        `${e.id}  ${e.time.replace("T", " ").slice(0, 19)} UTC  ${e.user}  ${e.op}${files}${of}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
       );
+      // What was run, and a branch the operation moved (finish, uncommit): the ids to take it back by hand.
+      if (e.group === undefined && e.command) io.out(`    ${e.command}`);
+      if (e.git) io.out(`    ${e.git.ref.replace(/^refs\/heads\//, "")}: ${e.git.from.slice(0, 12)} -> ${e.git.to.slice(0, 12)}`);
     }
   },
 });
