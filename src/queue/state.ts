@@ -120,9 +120,12 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
     if (!(st && wroteState(statCache!, st, text))) checkState(state);
     return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {
-    throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${(e as Error).message})`, [
+    // One line: a JSON error quotes the text it stopped at, newlines and all.
+    const why = (e as Error).message.replace(/\s+/g, " ");
+    throw new PqError("damaged", `${statePaths(tree).state} is unreadable (${why})`, [
       "pq undo cannot help here; the patches themselves are intact in the queue directory",
-      "move .pq/ away, git checkout the files the applied patches touched, and run pq init to start over",
+      "keep your unrefreshed edits first (git stash, or git diff > ../edits.diff): the next step takes them out of the tree",
+      "then move only that file away (mv .pq/state.json ../state.json.damaged: the log, the objects and .pq/backups stay), git checkout the files the applied patches touched, and pq init: the queue is kept, nothing is applied, and pq push -a applies it again",
     ]);
   }
 }

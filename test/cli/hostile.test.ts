@@ -189,6 +189,12 @@ describe("the command line", () => {
     const top = await pq(dir, "top");
     expect(top.code).toBe(13);
     expect(top.err).toContain("unreadable (unknown format)");
+    // The way out keeps unrefreshed edits and .pq's log, objects and backups (undo-5 #6).
+    expect(top.err).toContain("keep your unrefreshed edits first");
+    expect(top.err).toContain("mv .pq/state.json");
+    expect(top.err).not.toContain("move .pq/ away");
+    write(dir, ".pq/state.json", "garbage{\n");
+    expect((await pq(dir, "top")).err.split("\n")[0]).toMatch(/unreadable \(.*garbage\{ .*\)$/);
   });
 });
 
