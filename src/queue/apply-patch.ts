@@ -137,10 +137,22 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       continue;
     }
     // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.
-    let outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, {
-      fuzz: opts.fuzz,
-      index: preimage && preimage.version !== ws.version(from) ? undefined : ws.lineIndex(from),
-    });
+    let outcome: ReturnType<typeof applyFilePatch>;
+    try {
+      outcome = applyFilePatch(fp.kind === "create" && old === null ? null : old, fp, {
+        fuzz: opts.fuzz,
+        index: preimage && preimage.version !== ws.version(from) ? undefined : ws.lineIndex(from),
+      });
+    } catch (e) {
+      // Damaged binary data: said with the patch and the file it is for.
+      if (!(e instanceof PqError) || e.code !== "bad-patch") throw e;
+      throw new PqError(
+        "bad-patch",
+        `${name}: ${target}: ${e.message}`,
+        ["the patch file was damaged (a cut or changed download): get it again (git format-patch --binary), or pq delete it"],
+        { patch: name, file: target },
+      );
+    }
     let status: FileOutcome["status"] = outcome.ok ? "applied" : "failed";
     if (fp.binary && !fp.binary.forward) result.binaryWithoutData.push(target);
     let content = outcome.content;

@@ -533,3 +533,28 @@ describe("pq push --dry-run with nothing to push (undo-5 #2)", () => {
     expect(all.out).toBe("nothing to push (dry run: nothing was written)\n");
   });
 });
+
+describe("a damaged binary patch (interop-5 #18)", () => {
+  it("is refused naming the patch and the file, with what to do", async () => {
+    const tree = makeRepo({ "a.txt": "one\n" });
+    dirs.push(tree);
+    writeFileSync(join(tree, "blob.bin"), Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37) % 256)));
+    git(tree, "add", "blob.bin");
+    git(tree, "commit", "-qm", "Add binary blob");
+    const text = git(tree, "format-patch", "-1", "--binary", "--stdout");
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("literal ")) + 2;
+    lines[at] = lines[at].slice(0, 10) + (lines[at][10] === "!" ? "#" : "!") + lines[at].slice(11);
+    const file = join(tree, "..", `damaged-${Date.now()}.patch`);
+    dirs.push(file);
+    writeFileSync(file, lines.join("\n"));
+    await pq(tree, "init");
+    expect((await pq(tree, "import", file)).code).toBe(0);
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("Add-binary-blob.patch: blob.bin: damaged binary patch data");
+    expect(r.err).toContain("get it again");
+    expect(existsSync(join(tree, "blob.bin"))).toBe(false);
+  });
+});
