@@ -40,7 +40,18 @@ export interface CommandSpec<A> {
 }
 
 /** The io and exit code of the command being run; set by main() for each invocation. */
-export const invocation: { io: CliIO; exitCode: number; command: string } = { io: processIO(), exitCode: 0, command: "pq" };
+export const invocation: { io: CliIO; exitCode: number; command: string; argv: string[] } = {
+  io: processIO(),
+  exitCode: 0,
+  command: "pq",
+  argv: [],
+};
+
+/** Whether the command line has a lone `-` (standard input or output, by convention), which the option parser drops. */
+export function namesStdio(): boolean {
+  const end = invocation.argv.indexOf("--");
+  return (end === -1 ? invocation.argv : invocation.argv.slice(0, end)).includes("-");
+}
 
 export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalOptions, A> {
   return {

@@ -84,6 +84,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   invocation.exitCode = 0;
   // Quoted as a shell would need it: the log's command line can be copied back, and `-m "a b"` is not `-m a b`.
   invocation.command = ["pq", ...argv].map(shellQuoted).join(" ");
+  invocation.argv = [...argv];
   if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
     io.out(`pq ${version()}`);
     return EXIT.ok;

@@ -641,3 +641,22 @@ describe("a mail sent by someone other than its author (interop-5 #16)", () => {
     expect(header).toMatchObject({ author: "Ada Author <ada@example.org>", subject: "Change a", body: "Why it changes." });
   });
 });
+
+describe("standard input and output as '-' (interop-5 #27, #20)", () => {
+  it("pq import - reads a patch from standard input, and pq export --mbox - writes the mbox to standard output for git am", () => {
+    const tree = repo({ "a.txt": "a\n" });
+    const bin = resolve("bin/pq");
+    const run = (args: string[], input?: string) => spawnSync(bin, args, { cwd: tree, input, encoding: "latin1" });
+    expect(run(["init"]).status).toBe(0);
+    const imported = run(["import", "-n", "from-stdin.patch", "-"], "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(run(["series"]).stdout).toBe("from-stdin.patch\n");
+    expect(run(["header", "from-stdin.patch", "-m", "Change a", "-u", "Ada Tester <ada@example.org>"]).status).toBe(0);
+    expect(run(["push"]).status).toBe(0);
+    const mbox = run(["export", "--mbox", "-"]);
+    expect(mbox.status, mbox.stderr).toBe(0);
+    expect(mbox.stdout).toMatch(/^From 0{40} /);
+    expect(mbox.stdout).toContain("Subject: [PATCH] Change a\n");
+    expect(existsSync(join(tree, "-"))).toBe(false);
+  });
+});

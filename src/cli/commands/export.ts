@@ -7,7 +7,7 @@ import { flattenName, resolveName } from "../../queue/names.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
 import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
-import { defineCommand, type CliIO } from "../io.js";
+import { defineCommand, namesStdio, type CliIO } from "../io.js";
 import type { Stack } from "../../queue/stack.js";
 import { openStack } from "../open-stack.js";
 import { defaultAuthor } from "../../queue/ops/context.js";
@@ -32,6 +32,11 @@ export default defineCommand({
         ? stack.series().map((e) => e.name)
         : stack.applied();
     if (!names.length) throw new PqError("refused", "nothing to export: no patch is applied", ["name patches, or use --all"]);
+    // `--mbox -`: the mbox on standard output, as git format-patch --stdout, for a pipe into git am.
+    if (args.mbox === "" && namesStdio() && args.dir === undefined && args.quilt === undefined) {
+      io.outBytes((await buildMails(stack, names, io)).map((m) => m.text).join(""));
+      return;
+    }
     if ([args.dir, args.mbox, args.quilt].filter((a) => a !== undefined).length !== 1) {
       throw new PqError("usage", "say where, once: --dir DIR, --mbox FILE or --quilt DIR");
     }
@@ -75,47 +80,7 @@ export default defineCommand({
       );
     }
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io, Boolean(args.force)));
-    const mails: { file: string; text: string }[] = [];
-    const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
-    const isApplied = new Set(stack.applied());
-    // A patch without an author (a plain diff, quilt's) is mailed as the exporting user's, as
-    // quilt mail and hg export do: git am would commit whatever the From: line says.
-    let exporter: string | undefined | null = null;
-    const unauthored: string[] = [];
-    for (const [i, name] of names.entries()) {
-      // Applied patches are written as they apply now, so git am reproduces this tree exactly.
-      // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
-      // a/ and b/ names, or git am would look for the wrong files.
-      const strip = stripOf.get(name);
-      const applied = isApplied.has(name);
-      const text =
-        !applied && strip !== undefined && strip !== 1
-          ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
-          : await stack.currentPatchText(name);
-      // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
-      const kept = dropDiffstat(headerOf(text));
-      const header = parseHeaderKeepingFields(kept);
-      if (!header.author) {
-        exporter ??= await defaultAuthor(await stack.repo());
-        if (exporter) header.author = exporter;
-        unauthored.push(name);
-      }
-      const num = String(i + 1).padStart(4, "0");
-      mails.push({
-        file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
-        // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
-        text: formatMail({ ...header, subject: header.subject ?? name.replace(/\.(patch|diff)$/, "") }, diffOf(text), {
-          index: i + 1,
-          total: names.length,
-          notes: notesOf(kept),
-        }),
-      });
-    }
-    if (unauthored.length) {
-      io.err(
-        `note: ${unauthored.length <= 4 ? unauthored.join(", ") : `${unauthored.length} patches`} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
-      );
-    }
+    const mails = await buildMails(stack, names, io);
     if (args.mbox) {
       writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
@@ -246,4 +211,50 @@ function asGitPaths(text: string, strip: number, tree: string): string {
     })
     .join("");
   return joinHeaderAndDiff(headerOf(text), diff);
+}
+
+/** The mails of an export, numbered, each as git format-patch writes one (notes on a missing author said on stderr). */
+async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ file: string; text: string }[]> {
+  const mails: { file: string; text: string }[] = [];
+  const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
+  const isApplied = new Set(stack.applied());
+  // A patch without an author (a plain diff, quilt's) is mailed as the exporting user's, as
+  // quilt mail and hg export do: git am would commit whatever the From: line says.
+  let exporter: string | undefined | null = null;
+  const unauthored: string[] = [];
+  for (const [i, name] of names.entries()) {
+    // Applied patches are written as they apply now, so git am reproduces this tree exactly.
+    // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
+    // a/ and b/ names, or git am would look for the wrong files.
+    const strip = stripOf.get(name);
+    const applied = isApplied.has(name);
+    const text =
+      !applied && strip !== undefined && strip !== 1
+        ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
+        : await stack.currentPatchText(name);
+    // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
+    const kept = dropDiffstat(headerOf(text));
+    const header = parseHeaderKeepingFields(kept);
+    if (!header.author) {
+      exporter ??= await defaultAuthor(await stack.repo());
+      if (exporter) header.author = exporter;
+      unauthored.push(name);
+    }
+    const num = String(i + 1).padStart(4, "0");
+    mails.push({
+      file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
+      // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
+      text: formatMail({ ...header, subject: header.subject ?? name.replace(/\.(patch|diff)$/, "") }, diffOf(text), {
+        index: i + 1,
+        total: names.length,
+        notes: notesOf(kept),
+      }),
+    });
+  }
+  if (unauthored.length) {
+    io.err(
+      `note: ${unauthored.length <= 4 ? unauthored.join(", ") : `${unauthored.length} patches`} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
+    );
+  }
+  return mails;
 }

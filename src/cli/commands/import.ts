@@ -1,8 +1,9 @@
-import { statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readText } from "../../tree/files.js";
 import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
-import { defineCommand, refuseNamedTwice } from "../io.js";
+import { defineCommand, namesStdio, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { printPushReport } from "../reports.js";
@@ -37,85 +38,100 @@ export default defineCommand({
       throw new PqError("usage", `--${option} needs the queue's directory right after it`, [`pq import --${option} DIR [--push]`]);
     }
     const files = [...((args.files as string[] | undefined) ?? []), ...((args.mbox as string[] | undefined) ?? [])];
-    if (args.name !== undefined && (queueDir || files.length !== 1)) {
-      throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
-        "import several without --name, then pq rename",
-      ]);
+    // `pq import -`: a patch or mail on standard input (a mail client's pipe, as git am reads it),
+    // read into a file of its own: a plain patch is named stdin.patch (or --name), a mail by its subject.
+    let fromStdin: string | null = null;
+    if (namesStdio()) {
+      fromStdin = mkdtempSync(join(tmpdir(), "pq-stdin-"));
+      writeFileSync(join(fromStdin, "stdin.patch"), readFileSync(0, "latin1"), "latin1");
+      files.push(join(fromStdin, "stdin.patch"));
     }
-    // A queue is a directory: a file named instead is a usage error (it read as the OS refusing a path under it).
-    if (queueDir !== undefined && statSync(resolve(io.cwd, queueDir), { throwIfNoEntry: false })?.isDirectory() === false) {
-      throw new PqError("usage", `${queueDir} is a file; --${args.quilt !== undefined ? "quilt" : "hg"} takes the queue's directory`, [
-        "pq import FILE imports one patch file",
-      ]);
+    try {
+      await importFiles();
+    } finally {
+      if (fromStdin) rmSync(fromStdin, { recursive: true, force: true });
     }
-    // quilt keeps what it has applied in .pc/: in this very tree those patches are in the files
-    // already, and pq would import them as unapplied (a push then fails, or worse, fits twice).
-    if (args.quilt !== undefined) {
-      const applied =
-        readText(join(resolve(io.cwd, args.quilt), ".pc", "applied-patches"))
-          ?.split("\n")
-          .filter(Boolean) ?? [];
-      if (applied.length && resolve(io.cwd, args.quilt) === stack.tree) {
-        throw new PqError(
-          "refused",
-          `quilt has ${applied.length} patch(es) applied in this tree (.pc/applied-patches: ${applied.slice(0, 3).join(", ")}${applied.length > 3 ? ", ..." : ""})`,
-          ["run quilt pop -a first, then pq import --quilt . and pq push -a"],
-        );
+    async function importFiles(): Promise<void> {
+      if (args.name !== undefined && (queueDir || files.length !== 1)) {
+        throw new PqError("usage", "--name names one imported patch: give exactly one patch file with it", [
+          "import several without --name, then pq rename",
+        ]);
       }
-    }
-    if (queueDir && files.length) {
-      throw new PqError(
-        "usage",
-        `--${args.quilt !== undefined ? "quilt" : "hg"} imports a whole queue: import the patch files in a second pq import`,
-      );
-    }
-    const skipped: string[] = [];
-    refuseNamedTwice(
-      files.map((f) => resolve(io.cwd, String(f))),
-      "file",
-    );
-    const items = queueDir
-      ? readQueueDir(resolve(io.cwd, queueDir))
-      : readPatchFiles(
-          files.map((f) => resolve(io.cwd, String(f))),
-          { name: args.name, taken, skipped },
-        );
-    if (args.strip !== undefined) {
-      if (!Number.isInteger(args.strip) || args.strip < 0)
-        throw new PqError("usage", "-p wants a whole number of path components (0, 1, ...)", ["as quilt import -p: pq import -p0 FILE"]);
-      if (args.strip !== 1) for (const item of items) item.strip = args.strip;
-    }
-    for (const s of skipped) io.out(`skipped ${s}`);
-    if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
-    if (args.name !== undefined && items.length !== 1) {
-      throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [
-        "import them without --name, then pq rename",
-      ]);
-    }
-    const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
-    sink.done();
-    io.out(
-      `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
-    );
-    // quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards.
-    if (args.quilt !== undefined) {
-      for (const item of items.filter((i) => i.guards.length)) {
-        io.out(
-          `note: ${item.name}: the series comment ${item.guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${item.name} --none if it was only a comment`,
-        );
+      // A queue is a directory: a file named instead is a usage error (it read as the OS refusing a path under it).
+      if (queueDir !== undefined && statSync(resolve(io.cwd, queueDir), { throwIfNoEntry: false })?.isDirectory() === false) {
+        throw new PqError("usage", `${queueDir} is a file; --${args.quilt !== undefined ? "quilt" : "hg"} takes the queue's directory`, [
+          "pq import FILE imports one patch file",
+        ]);
       }
-    }
-    if (report) printPushReport(io, report);
-    if (args.push) {
-      // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.
-      const applied = new Set(stack.applied());
-      const pushable = new Set(stack.pushable());
-      const imported = new Set(items.map((i) => i.name));
-      const selected = stack.selectedGuards().join(" ") || "none";
-      for (const e of stack.series())
-        if (imported.has(e.name) && !applied.has(e.name) && !pushable.has(e.name)) {
-          io.out(`not pushed: ${e.name} is guarded (${e.guards.join(" ")}) and the selected guards (${selected}) exclude it`);
+      // quilt keeps what it has applied in .pc/: in this very tree those patches are in the files
+      // already, and pq would import them as unapplied (a push then fails, or worse, fits twice).
+      if (args.quilt !== undefined) {
+        const applied =
+          readText(join(resolve(io.cwd, args.quilt), ".pc", "applied-patches"))
+            ?.split("\n")
+            .filter(Boolean) ?? [];
+        if (applied.length && resolve(io.cwd, args.quilt) === stack.tree) {
+          throw new PqError(
+            "refused",
+            `quilt has ${applied.length} patch(es) applied in this tree (.pc/applied-patches: ${applied.slice(0, 3).join(", ")}${applied.length > 3 ? ", ..." : ""})`,
+            ["run quilt pop -a first, then pq import --quilt . and pq push -a"],
+          );
         }
+      }
+      if (queueDir && files.length) {
+        throw new PqError(
+          "usage",
+          `--${args.quilt !== undefined ? "quilt" : "hg"} imports a whole queue: import the patch files in a second pq import`,
+        );
+      }
+      const skipped: string[] = [];
+      refuseNamedTwice(
+        files.map((f) => resolve(io.cwd, String(f))),
+        "file",
+      );
+      const items = queueDir
+        ? readQueueDir(resolve(io.cwd, queueDir))
+        : readPatchFiles(
+            files.map((f) => resolve(io.cwd, String(f))),
+            { name: args.name, taken, skipped },
+          );
+      if (args.strip !== undefined) {
+        if (!Number.isInteger(args.strip) || args.strip < 0)
+          throw new PqError("usage", "-p wants a whole number of path components (0, 1, ...)", ["as quilt import -p: pq import -p0 FILE"]);
+        if (args.strip !== 1) for (const item of items) item.strip = args.strip;
+      }
+      for (const s of skipped) io.out(`skipped ${s}`);
+      if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
+      if (args.name !== undefined && items.length !== 1) {
+        throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [
+          "import them without --name, then pq rename",
+        ]);
+      }
+      const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
+      sink.done();
+      io.out(
+        `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
+      );
+      // quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards.
+      if (args.quilt !== undefined) {
+        for (const item of items.filter((i) => i.guards.length)) {
+          io.out(
+            `note: ${item.name}: the series comment ${item.guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${item.name} --none if it was only a comment`,
+          );
+        }
+      }
+      if (report) printPushReport(io, report);
+      if (args.push) {
+        // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.
+        const applied = new Set(stack.applied());
+        const pushable = new Set(stack.pushable());
+        const imported = new Set(items.map((i) => i.name));
+        const selected = stack.selectedGuards().join(" ") || "none";
+        for (const e of stack.series())
+          if (imported.has(e.name) && !applied.has(e.name) && !pushable.has(e.name)) {
+            io.out(`not pushed: ${e.name} is guarded (${e.guards.join(" ")}) and the selected guards (${selected}) exclude it`);
+          }
+      }
     }
   },
 });
