@@ -558,3 +558,24 @@ describe("a damaged binary patch (interop-5 #18)", () => {
     expect(existsSync(join(tree, "blob.bin"))).toBe(false);
   });
 });
+
+describe("pq finish of a patch whose date git cannot read (interop-5 #25)", () => {
+  it("names the patch and the way to fix the date, and changes nothing", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    const file = join(tree, "..", `d5-${Date.now()}.patch`);
+    dirs.push(file);
+    writeFileSync(
+      file,
+      "From: Ada Tester <ada@example.org>\nDate: Tue, 14 Nov 23 21:13 +0000\nSubject: [PATCH] d5\n\n---\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+ONE\n",
+    );
+    await pq(tree, "import", "-n", "d5.patch", file);
+    expect((await pq(tree, "push")).code).toBe(0);
+    const head = git(tree, "rev-parse", "HEAD");
+    const r = await pq(tree, "finish", "d5.patch");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("d5.patch has a date git cannot read (Tue, 14 Nov 23 21:13 +0000)");
+    expect(r.err).toContain("pq header d5.patch -e");
+    expect(git(tree, "rev-parse", "HEAD")).toBe(head);
+    expect((await pq(tree, "applied")).out).toBe("d5.patch\n");
+  });
+});

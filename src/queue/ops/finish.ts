@@ -54,7 +54,21 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     return { entries, message, author: header.author, date: header.date, committer: header.committer };
   });
   ctx.emit({ kind: "finish", message: `committing ${finishing.length} patch(es)`, current: finishing.length, total: finishing.length });
-  const made = await git.makeCommits(from, chain);
+  let made: string[];
+  try {
+    made = await git.makeCommits(from, chain);
+  } catch (e) {
+    // A Date: line git cannot read (a two-digit year, a mailer's own form), taken as it was at import.
+    const bad = /invalid date format: (.*)/.exec((e as Error).message)?.[1]?.trim();
+    const at = bad === undefined ? -1 : chain.findIndex((c) => c.date?.trim() === bad);
+    if (at === -1) throw e;
+    throw new PqError(
+      "refused",
+      `${finishing[at].name} has a date git cannot read (${bad}), so its commit cannot be made; nothing was changed`,
+      [`pq header ${finishing[at].name} -e and write the Date: line as git does (say, Tue, 14 Nov 2023 21:13:00 +0000), then pq finish again`],
+      { patch: finishing[at].name, date: bad },
+    );
+  }
   const commits = finishing.map((record, i) => ({ name: record.name, commit: made[i] }));
   const parent = made.at(-1);
   for (const record of finishing) {
