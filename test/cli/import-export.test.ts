@@ -660,3 +660,25 @@ describe("standard input and output as '-' (interop-5 #27, #20)", () => {
     expect(existsSync(join(tree, "-"))).toBe(false);
   });
 });
+
+describe("export notes what the export leaves to the user (interop-5 #28, #1)", () => {
+  it("says when the top patch has unrefreshed changes, and when a quilt series holds git binary diffs", async () => {
+    const tree = repo({ "a.txt": "1\n2\n3\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    write(tree, "a.txt", "1\ntwo\n3\n");
+    await pq(tree, "refresh");
+    write(tree, "a.txt", "1\ntwo\n3\nforgot\n");
+    const out = join(tree, "..", `o-${Date.now()}.mbox`);
+    dirs.push(out);
+    const r = await pq(tree, "export", "--mbox", out);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("note: a.txt has changes not refreshed into p: they are not in the export (pq refresh first)");
+    writeFileSync(join(tree, "b.bin"), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
+    await pq(tree, "add", "b.bin");
+    await pq(tree, "refresh");
+    const q = join(tree, "..", `q-${Date.now()}`);
+    dirs.push(q);
+    expect((await pq(tree, "export", "--quilt", q)).err).toContain("note: p holds a git binary diff, which quilt (GNU patch) cannot apply");
+  });
+});

@@ -34,6 +34,7 @@ export default defineCommand({
     if (!names.length) throw new PqError("refused", "nothing to export: no patch is applied", ["name patches, or use --all"]);
     // `--mbox -`: the mbox on standard output, as git format-patch --stdout, for a pipe into git am.
     if (args.mbox === "" && namesStdio() && args.dir === undefined && args.quilt === undefined) {
+      await noteUnrefreshed(stack, names, io);
       io.outBytes((await buildMails(stack, names, io)).map((m) => m.text).join(""));
       return;
     }
@@ -79,6 +80,7 @@ export default defineCommand({
         },
       );
     }
+    await noteUnrefreshed(stack, names, io);
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io, Boolean(args.force)));
     const mails = await buildMails(stack, names, io);
     if (args.mbox) {
@@ -137,6 +139,12 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
   }
   files.push({ path: join(dir, "series"), text: lines.map((l) => `${l}\n`).join("") });
   refuseOverwrites(files, force);
+  // quilt applies with GNU patch, which refuses git's binary diffs: said before the user finds out.
+  const binary = names.filter((name, i) => /^GIT binary patch$/m.test(files[i].text));
+  if (binary.length)
+    io.err(
+      `note: ${binary.slice(0, 5).join(", ")}${binary.length > 5 ? ", ..." : ""} ${binary.length === 1 ? "holds a git binary diff" : "hold git binary diffs"}, which quilt (GNU patch) cannot apply; git apply and pq can`,
+    );
   for (const f of files) {
     makeDirs(dirname(f.path));
     writeFileSync(f.path, f.text, "latin1");
@@ -257,4 +265,15 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     );
   }
   return mails;
+}
+
+/** Changes not refreshed into the top patch are in no export (as git format-patch ignores the work tree): said, so a series is not sent without its last fix. */
+async function noteUnrefreshed(stack: Stack, names: string[], io: CliIO): Promise<void> {
+  const top = stack.top();
+  if (!top || !names.includes(top)) return;
+  const { pending } = await stack.status();
+  if (pending.length)
+    io.err(
+      `note: ${pending.slice(0, 5).join(", ")}${pending.length > 5 ? ", ..." : ""} ${pending.length === 1 ? "has" : "have"} changes not refreshed into ${top}: they are not in the export (pq refresh first)`,
+    );
 }
