@@ -68,9 +68,12 @@ function boundaryOf(contentType: string): string | null {
 /** The parts of a multipart body (nested multiparts flattened), in order. */
 function partsOf(body: string, boundary: string): Part[] {
   const parts: Part[] = [];
-  const chunks = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?:--)?[ \\t]*\\r?$\\n?`, "m"));
-  // chunks[0] is the preamble ("This is a multi-part message in MIME format."), the last the epilogue.
-  for (const chunk of chunks.slice(1, -1)) {
+  const quoted = boundary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const chunks = body.split(new RegExp(`^--${quoted}(?:--)?[ \\t]*\\r?$\\n?`, "m"));
+  // chunks[0] is the preamble ("This is a multi-part message in MIME format."), the last the
+  // epilogue; a mail without its closing boundary ends its last part instead, as git mailinfo reads it.
+  const closed = new RegExp(`^--${quoted}--[ \\t]*\\r?$`, "m").test(body);
+  for (const chunk of closed ? chunks.slice(1, -1) : chunks.slice(1)) {
     const part = splitPart(chunk);
     const inner = boundaryOf(part.headers.get("content-type") ?? "");
     if (inner && /^multipart\//i.test(part.headers.get("content-type") ?? "")) parts.push(...partsOf(part.body, inner));
@@ -130,7 +133,10 @@ export function decodeMail(mail: string): string {
   return `${headerLines(mail)}\n\n${messageAsUtf8(decodedBody(top), charset)}`;
 }
 
-/** A `[PATCH 0/N]` cover letter: the series' introduction, with no diff of its own. */
-export function isCoverLetter(subject: string | undefined, mail: string): boolean {
-  return /\[[^\]]*\b0+\/\d+\]/.test(subject ?? "") && !/^(diff --git |--- \S|Index: )/m.test(mail);
+/**
+ * A `[PATCH 0/N]` cover letter: the series' introduction, never a patch of it, whatever it
+ * carries (git format-patch --interdiff puts a diff between two versions of the series in it).
+ */
+export function isCoverLetter(subject: string | undefined): boolean {
+  return /\[[^\]]*\b0+\/\d+\]/.test(subject ?? "");
 }

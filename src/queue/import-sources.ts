@@ -4,6 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
@@ -35,8 +36,8 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
       const subject = parseHeader(headerOf(mail)).subject;
       // The numbering is in the raw Subject: line ("[PATCH 0/3] ..."); parseHeader strips it.
       const rawSubject = /^Subject:[ \t]*(.*)$/im.exec(headerOf(mail))?.[1]?.trim();
-      if (isCoverLetter(rawSubject, mail)) {
-        opts.skipped?.push(`a cover letter (no diff): ${basename(file)}: ${rawSubject}`);
+      if (isCoverLetter(rawSubject)) {
+        opts.skipped?.push(`a cover letter${/^(diff --git |--- \S|Index: )/m.test(mail) ? " (its interdiff is no patch of the series)" : " (no diff)"}: ${basename(file)}: ${rawSubject}`);
         continue;
       }
       // A mail of an mbox with no diff at all (a reply, a mis-split mbox): git am refuses it as
@@ -114,9 +115,23 @@ export function readQueueDir(dir: string): ImportItem[] {
           "correct the series line (or remove it), then import again",
         ]);
       }
-      const text = readText(join(queue, e.name));
-      if (text === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
+      const raw = readText(join(queue, e.name));
+      if (raw === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
+      // quilt reads gzip-, bzip2- and xz-compressed patches: a gzipped one is taken decompressed, under its name without .gz.
+      let [name, text] = [e.name, raw];
+      if (/\.gz$/.test(e.name)) {
+        try {
+          text = gunzipSync(Buffer.from(raw, "latin1")).toString("latin1");
+          name = e.name.replace(/\.gz$/, "");
+        } catch {
+          throw new PqError("bad-patch", `${e.name} is not a gzip file, though its name says so`, ["correct the file or its series line, then import again"]);
+        }
+      } else if (/\.(bz2|xz|lzma|zst)$/.test(e.name)) {
+        throw new PqError("unsupported", `${e.name} is compressed, and pq reads only gzip-compressed patches`, [
+          `decompress it (bunzip2, unxz), list the result in ${join(queue, "series")}, then import again`,
+        ]);
+      }
       const kept = notes.before?.length || notes.comment || notes.after?.length;
-      return { name: e.name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), ...(kept ? { notes } : {}) };
+      return { name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), ...(kept ? { notes } : {}) };
     });
 }

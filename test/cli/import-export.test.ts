@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { gzipSync } from "node:zlib";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -680,5 +681,27 @@ describe("export notes what the export leaves to the user (interop-5 #28, #1)", 
     const q = join(tree, "..", `q-${Date.now()}`);
     dirs.push(q);
     expect((await pq(tree, "export", "--quilt", q)).err).toContain("note: p holds a git binary diff, which quilt (GNU patch) cannot apply");
+  });
+});
+
+describe("compressed patches in a quilt series (interop-5 #30)", () => {
+  it("takes a gzipped patch decompressed (named without .gz) and refuses other compressions by name", async () => {
+    const q = tempDir("pq-quilt-gz-");
+    dirs.push(q);
+    writeFileSync(join(q, "x.patch.gz"), gzipSync(Buffer.from("--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n")));
+    write(q, "series", "x.patch.gz\n");
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("x.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("b\n");
+    write(q, "series", "y.patch.bz2\n");
+    write(q, "y.patch.bz2", "BZh9...");
+    const other = repo({ "a.txt": "a\n" });
+    await pq(other, "init");
+    const r = await pq(other, "import", "--quilt", q);
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("y.patch.bz2 is compressed, and pq reads only gzip-compressed patches");
   });
 });

@@ -112,15 +112,24 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(header).not.toContain("Content-Type");
   });
 
+  it("a multipart mail without its closing boundary keeps its last part, the diff (interop-5 #36)", () => {
+    const mail =
+      'From: X <x@example.org>\nSubject: multipart\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain\n\nmsg\n--BB\nContent-Type: text/x-patch\n\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n';
+    const decoded = decodeMail(mail);
+    expect(decoded).toContain("msg\n");
+    expect(decoded).toContain("diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n");
+  });
+
   it("a subject loses the mail's Re: and [RFC PATCH v2 1/3] tags, as git am drops them, and keeps its own [subsystem] tag (interop-5 #17)", () => {
     expect(parseHeader("From: A <a@example.org>\nSubject: Re: [RFC PATCH v2 1/1] mm: fix it\n\n").subject).toBe("mm: fix it");
     expect(parseHeader("From: A <a@example.org>\nSubject: [PATCH] [media] fix it\n\n").subject).toBe("[media] fix it");
   });
 
   it("a [PATCH 0/N] cover letter without a diff is skipped and named", async () => {
-    expect(isCoverLetter("[PATCH 0/3] the series", "Subject: x\n\nblurb\n")).toBe(true);
-    expect(isCoverLetter("[PATCH 1/3] one", "Subject: x\n\nblurb\n")).toBe(false);
-    expect(isCoverLetter("[PATCH 0/3] odd", "diff --git a/x b/x\n")).toBe(false);
+    expect(isCoverLetter("[PATCH 0/3] the series")).toBe(true);
+    expect(isCoverLetter("[PATCH 1/3] one")).toBe(false);
+    // One with an interdiff (git format-patch --interdiff) is a cover letter too (interop-5 #29).
+    expect(isCoverLetter("[PATCH v2 0/2] odd")).toBe(true);
     const dir = tempDir();
     dirs.push(dir);
     writeFileSync(join(dir, "0000-cover.patch"), "From: Test User <test@example.org>\nSubject: [PATCH 0/1] the series\n\nBlurb.\n");
