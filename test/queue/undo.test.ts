@@ -545,3 +545,28 @@ describe("redo of a pop --force (undo-5 #11)", () => {
     expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
   });
 });
+
+describe("undo of a finish over changes staged since (undo-5 #5)", () => {
+  it("refuses to reset them in git's index, and with --force saves the staged version", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const i of [1, 2]) {
+      await pq(dir, "new", `p${i}`, "-m", `msg ${i}`);
+      write(dir, "f.txt", read(dir, "f.txt") + `l${i}\n`);
+      await pq(dir, "refresh");
+    }
+    expect((await pq(dir, "finish", "p1")).code).toBe(0);
+    write(dir, "f.txt", read(dir, "f.txt") + "STAGED-ONLY\n");
+    git(dir, "add", "f.txt");
+    const refused = await pq(dir, "undo");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("f.txt has changes staged since that operation (git add)");
+    expect(git(dir, "diff", "--cached", "--stat")).toContain("f.txt");
+    const forced = await pq(dir, "undo", "--force");
+    expect(forced.code, forced.err).toBe(0);
+    const saved = /saved in (\S+)/.exec(forced.out)?.[1];
+    expect(saved).toBeDefined();
+    expect(readFileSync(join(dir, saved!.replace(/^.*?\.pq\//, ".pq/"), "f.txt"), "latin1")).toContain("STAGED-ONLY");
+  });
+});

@@ -5,9 +5,11 @@
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
-import { asciiJson, readText, sha1 } from "../../tree/files.js";
+import { asciiJson, readText, sha1, writeText } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
@@ -216,14 +218,16 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
     const committed = popped.size ? await differFromHead(ctx, popped, { remember: false }) : [];
     if (committed.length) throw await commitsOnTop(ctx, committed, direction, direction);
   }
-  await planGit(ctx, ordered, direction);
+  const staged = await planGit(ctx, ordered, direction, force);
+  if (staged) backup = backup ? `${backup} and ${staged}` : staged;
   const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
   return { report, ids: ordered.map((e) => e.id) };
 }
 
-async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" | "redo"): Promise<void> {
+/** Plans the branch move of a finish or uncommit taken back or re-done; returns where staged versions it drops were saved (--force). */
+async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" | "redo", force: boolean): Promise<string | undefined> {
   const moves = ordered.filter((e) => e.git).map((e) => e.git!);
-  if (!moves.length) return;
+  if (!moves.length) return undefined;
   const git = await ctx.repo();
   if (!git) throw new PqError("git", `${direction} would move a git branch, but the tree is not a git work tree any more`);
   const first = moves[0];
@@ -258,6 +262,31 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
     }
   }
   ctx.tx.git = { ref: first.ref, from: expect, to: target, index: [...index].map(([p, [f, t]]) => [p, f, t]) };
+  // What was staged since (git add) in a file whose index entry the move resets would be lost
+  // from the index without a word: refused as an edit in the tree is, or with --force saved.
+  const current = await git.indexEntries([...index.keys()]);
+  const staged = [...index].filter(([path, [from, to]]) => (current.get(path) ?? null) !== from && (current.get(path) ?? null) !== to).map(([path]) => path);
+  if (!staged.length) return undefined;
+  if (!force) {
+    throw new PqError(
+      "dirty",
+      `${staged.slice(0, 5).join(", ")}${staged.length > 5 ? ", ..." : ""} ${staged.length === 1 ? "has" : "have"} changes staged since that operation (git add): ${direction} would reset ${staged.length === 1 ? "it" : "them"} in git's index`,
+      [`commit or unstage them first (git stash; git restore --staged FILE), or pq ${direction} --force, which saves the staged versions to .pq/backups`],
+      { files: staged },
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), "pq-staged-"));
+  try {
+    const prefix = git.prefix;
+    for (const path of staged) {
+      const blob = current.get(path)?.split(" ")[1];
+      const content = blob ? await git.blob(blob) : null;
+      if (content !== null) writeText(join(dir, path.slice(prefix.length)), content);
+    }
+    return backupFiles(ctx.tree, staged.map((p) => p.slice(prefix.length)), `${direction}-staged`, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** How many applied patches change each file. */
