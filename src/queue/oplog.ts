@@ -116,6 +116,10 @@ export class OplogReader {
   /** Entries parsed so far, newest first; `older` walks them, `entry` may parse ahead of it. */
   private parsed: OplogEntry[] = [];
   private byId = new Map<string, OplogEntry>();
+  /** Each parsed entry's line, counted from the end (1: the newest). */
+  readonly lineOf = new Map<string, number>();
+  /** The damaged lines' numbers, counted from the end. */
+  readonly damagedAt: number[] = [];
   private cursor = 0;
   private exhausted = false;
 
@@ -180,11 +184,15 @@ export class OplogReader {
       const newer = this.newerLine;
       this.newerLine = next.value;
       if (!isEntry(entry)) {
-        if (!(entry === undefined && this.tornAndLoggedAgain(next.value, newer))) this.damaged.push(`line ${this.lineNumber} from the end`);
+        if (!(entry === undefined && this.tornAndLoggedAgain(next.value, newer))) {
+          this.damaged.push(`line ${this.lineNumber} from the end`);
+          this.damagedAt.push(this.lineNumber);
+        }
         continue;
       }
       this.parsed.push(entry);
       this.byId.set(entry.id, entry);
+      this.lineOf.set(entry.id, this.lineNumber);
       return true;
     }
     return false;

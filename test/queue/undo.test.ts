@@ -570,3 +570,26 @@ describe("undo of a finish over changes staged since (undo-5 #5)", () => {
     expect(readFileSync(join(dir, saved!.replace(/^.*?\.pq\//, ".pq/"), "f.txt"), "latin1")).toContain("STAGED-ONLY");
   });
 });
+
+describe("a damaged line in the log (undo-5 #3)", () => {
+  it("blocks undo past it, not of the operations logged after it", async () => {
+    const dir = makeRepo({ "f.txt": "a\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const i of [1, 2, 3]) {
+      await pq(dir, "new", `p${i}`, "-m", `m${i}`);
+      write(dir, "f.txt", read(dir, "f.txt") + `${i}\n`);
+      await pq(dir, "refresh");
+    }
+    const log = read(dir, ".pq/oplog");
+    write(dir, ".pq/oplog", log.slice(0, -50));
+    expect((await pq(dir, "undo")).code).toBe(13);
+    expect((await pq(dir, "new", "p4", "-m", "m4")).code).toBe(0);
+    const undone = await pq(dir, "undo");
+    expect(undone.code, undone.err).toBe(0);
+    expect(undone.out).toContain("undid new p4");
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect((await pq(dir, "undo", "2")).code).toBe(13);
+    expect((await pq(dir, "series")).out).toBe("p1\np2\np3\np4\n");
+  });
+});

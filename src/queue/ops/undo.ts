@@ -34,7 +34,15 @@ export function undoCandidates(tree: string, direction: "undo" | "redo", command
   const reader = new OplogReader(file);
   const taken = takeCommands(direction === "undo" ? doneNewestFirst(reader) : undoneNewestFirst(reader), commands);
   // A line it could not read may be an operation in between: what it did cannot be known.
-  if (reader.damaged.length) throw damagedLog(file, reader.damaged);
+  // Operations logged after every damaged line do not depend on it (unless the oldest of them
+  // belongs to a command whose other operations may be in the damaged line): those move.
+  if (reader.damaged.length) {
+    const used = entriesOfCommands(taken, commands);
+    const moved = used === null ? [] : taken.slice(0, used);
+    const oldest = Math.max(...moved.map((e) => reader.lineOf.get(e.id) ?? Infinity));
+    const clear = moved.length > 0 && moved.at(-1)!.group === undefined && reader.damagedAt.every((line) => line > oldest);
+    if (!clear) throw damagedLog(file, reader.damaged);
+  }
   return taken;
 }
 
