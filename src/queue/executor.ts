@@ -8,7 +8,7 @@
  * (roll forward: every step is idempotent), so the tree, queue and state are always
  * either all before or all after an operation.
  */
-import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
@@ -389,6 +389,8 @@ export interface Recovery {
   op: string;
   /** The journal was torn before it was complete: dropped, nothing of it had reached the tree. */
   discarded?: boolean;
+  /** Where a dropped journal was kept. */
+  kept?: string;
   backups: string[];
   /** Where the operation itself saved the edits it overwrote (pop --force, undo --force), before it was killed. */
   ownBackup?: string;
@@ -405,9 +407,11 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
     if (!Array.isArray(entry.tree) || !Array.isArray(entry.state)) throw new Error("not a journal");
   } catch {
     // Torn before it was complete: nothing of it reached the tree (files are written only
-    // after the journal is durable), so dropping it loses nothing.
-    rmSync(paths.journal, { force: true });
-    return { op: "", discarded: true, backups: [] };
+    // after the journal is durable), so dropping it loses nothing. Kept aside all the same: a
+    // journal damaged otherwise (by hand, by the disk) is looked at, not lost.
+    const kept = `${paths.journal}.unreadable-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    renameSync(paths.journal, kept);
+    return { op: "", discarded: true, backups: [], kept };
   }
   refuseForeignJournal(ctx, entry);
   let backups: string[];

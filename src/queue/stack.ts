@@ -209,7 +209,10 @@ export class Stack {
     const stamp = stateStamp(tree);
     const statCache = new StatCache(statePaths(tree).statCache);
     const loaded = loadStateAndText(tree, statCache);
-    if (!loaded) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    if (!loaded) {
+      if (!existsSync(tree)) throw new PqError("no-queue", `${tree} does not exist`, ["pass --tree DIR with a directory that has a pq stack, or run the command in one"]);
+      throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
+    }
     const { state } = loaded;
     const queueDir = resolve(tree, state.queue);
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
@@ -779,7 +782,7 @@ export class Stack {
         this.onEvent({
           kind: "recover",
           message: replayed.discarded
-            ? "dropped the journal of an operation interrupted before it began writing (the tree was not touched)"
+            ? `dropped an unreadable journal (an operation torn before its journal was whole, which writes nothing before it is: the tree was not touched); kept as ${replayed.kept}`
             : `completed an interrupted operation (${replayed.op})${saved}`,
         });
       }

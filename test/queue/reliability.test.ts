@@ -312,6 +312,22 @@ describe("no write where none belongs", () => {
     }
   });
 
+  it("an unreadable journal is dropped with what is known, and kept aside (undo-5 #9)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    await pq(dir, "init");
+    writeFileSync(join(dir, ".pq", "journal.json"), '{"bad":');
+    const r = await pq(dir, "series");
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("dropped an unreadable journal");
+    const kept = readdirSync(join(dir, ".pq")).filter((f) => f.startsWith("journal.json.unreadable-"));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(dir, ".pq", kept[0]), "utf8")).toBe('{"bad":');
+    expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+    const missing = await pq(dir, "series", "--tree", join(dir, "..", `no-such-dir-${Date.now()}`));
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain("does not exist");
+  });
+
   it("an untracked file where a cached push or an undo must make a directory: refused before the journal, the file kept", async () => {
     const dir = repo({ "a.txt": "a\n" });
     await pq(dir, "init");
