@@ -30,7 +30,7 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
     }
     const text = readText(file);
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
-    const mails = isMbox(text) ? splitMbox(text) : [text];
+    const mails = isMbox(text) ? splitMbox(text) : hgChangesets(text);
     for (const raw of mails) {
       const mail = withInBodyHeaders(decodeMail(raw));
       const subject = parseHeader(headerOf(mail)).subject;
@@ -48,13 +48,21 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
       }
       let name: string;
       if (opts.name && files.length === 1 && mails.length === 1) name = opts.name;
-      else if (mails.length === 1 && !isMbox(text)) name = basename(file);
+      else if (mails.length === 1 && !isMbox(text) && !/\.(mbox|eml)$/i.test(file)) name = basename(file);
       else name = patchNameFromSubject(subject ?? "patch", opts.taken);
       opts.taken.add(name);
       items.push({ name, text: mail, guards: [] });
     }
   }
   return items;
+}
+
+/** An `hg export` of several changesets in one file, one text per changeset (hg import makes one commit of each). */
+function hgChangesets(text: string): string[] {
+  const starts: number[] = [];
+  for (const m of text.matchAll(/^# HG changeset patch\r?$/gm)) starts.push(m.index);
+  if (starts.length < 2) return [text];
+  return starts.map((at, i) => text.slice(i === 0 ? 0 : at, starts[i + 1] ?? text.length));
 }
 
 /**
@@ -107,7 +115,8 @@ export function readQueueDir(dir: string): ImportItem[] {
     ]);
   }
   // Comments (a patch commented out, the reason one is there) stay in the series, where they were.
-  return Series.parse(seriesText)
+  // A line `./y.patch` names the file in the queue directory, as quilt reads it.
+  return Series.parse(seriesText.replace(/^(?:\.\/)+(?=[^\s#])/gm, ""))
     .annotated()
     .map(({ entry: e, notes }) => {
       if (statSync(join(queue, e.name), { throwIfNoEntry: false })?.isDirectory()) {
