@@ -711,10 +711,17 @@ describe("one file holding several patches (interop-5 #38, #37)", () => {
     const tree = repo({ "a.txt": "1\n2\n3\n" });
     await pq(tree, "init");
     const hg = (user: string, message: string, from: string, to: string) =>
-      `# HG changeset patch\n# User ${user}\n# Date 1165000000 0\n# Parent  0000000000000000000000000000000000000000\n${message}\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n${from}\n`.replace(`${from}\n`, `${from}${to}`);
+      `# HG changeset patch\n# User ${user}\n# Date 1165000000 0\n# Parent  0000000000000000000000000000000000000000\n${message}\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n${from}\n`.replace(
+        `${from}\n`,
+        `${from}${to}`,
+      );
     const multi = join(tree, "..", `multi-${Date.now()}.patch`);
     dirs.push(multi);
-    writeFileSync(multi, hg("Bob Example <bob@example.org>", "second", " 1\n-2\n+two\n 3", "\n") + hg("Ada Tester <ada@example.org>", "third", " 1\n two\n-3\n+three", "\n"));
+    writeFileSync(
+      multi,
+      hg("Bob Example <bob@example.org>", "second", " 1\n-2\n+two\n 3", "\n") +
+        hg("Ada Tester <ada@example.org>", "third", " 1\n two\n-3\n+three", "\n"),
+    );
     expect((await pq(tree, "import", multi)).code).toBe(0);
     expect((await pq(tree, "series")).out).toBe("second.patch\nthird.patch\n");
     expect(JSON.parse((await pq(tree, "header", "third.patch", "--json")).out).author).toBe("Ada Tester <ada@example.org>");
@@ -722,21 +729,18 @@ describe("one file holding several patches (interop-5 #38, #37)", () => {
     expect(read(tree, "a.txt")).toBe("1\ntwo\nthree\n");
     const mbox = join(tree, "..", `one-${Date.now()}.mbox`);
     dirs.push(mbox);
-    writeFileSync(mbox, "From: X <x@example.org>\nSubject: [PATCH] Fix the frobnicator\n\n---\n--- a/b.txt\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n");
+    writeFileSync(
+      mbox,
+      "From: X <x@example.org>\nSubject: [PATCH] Fix the frobnicator\n\n---\n--- a/b.txt\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n",
+    );
     expect((await pq(tree, "import", mbox)).code).toBe(0);
     expect((await pq(tree, "series")).out).toContain("Fix-the-frobnicator.patch");
     // A quilt series line `./y.patch` (quilt reads it) names y.patch (interop-5 #41).
     const q = tempDir("pq-quilt-dot-");
     dirs.push(q);
-    write(q, "y.patch", "--- a/c.txt
-+++ b/c.txt
-@@ -0,0 +1 @@
-+c
-");
-    write(q, "series", "./y.patch
-");
+    write(q, "y.patch", "--- a/c.txt\n+++ b/c.txt\n@@ -0,0 +1 @@\n+c\n");
+    write(q, "series", "./y.patch\n");
     expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
-    expect((await pq(tree, "series")).out).toContain("y.patch
-");
+    expect((await pq(tree, "series")).out).toContain("y.patch\n");
   });
 });
