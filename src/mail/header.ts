@@ -192,12 +192,23 @@ function hgDateToRfc(hgDate: string): string {
 }
 
 /** The header pq writes at the top of a patch file: "From/Date/Subject", a blank line, the body. */
+/**
+ * An author for a patch file's From: line: raw UTF-8, as hg mq, quilt and git am read 8-bit
+ * headers (encoded words are for mails, see formatMail); quoted where a mail parser needs it.
+ */
+function fileAuthor(author: string): string {
+  const m = /^(.*?)\s*<([^>]*)>$/.exec(author);
+  if (!m) return author;
+  const name = /[()<>@,;:\\".[\]]/.test(m[1]) ? `"${m[1].replace(/["\\]/g, "\\$&")}"` : m[1];
+  return `${name} <${m[2]}>`;
+}
+
 export function formatHeader(h: PatchHeader): string {
   let text = "";
-  if (h.author) text += `From: ${encodeAuthor(h.author)}\n`;
+  if (h.author) text += `From: ${fileAuthor(h.author)}\n`;
   if (h.date) text += `Date: ${h.date}\n`;
   if (h.committer) text += `X-Committer: ${h.committer}\n`;
-  text += `Subject: ${encodeWord(h.subject ?? "")}\n\n`;
+  text += `Subject: ${h.subject ?? ""}\n\n`;
   if (h.body.trim()) text += h.body.trim() + "\n";
   // No "---" separator: hg mq would take it into the commit message; git am and quilt
   // find the end of the message at the diff anyway (exported mails do get one).
@@ -263,13 +274,13 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
     if (f.key === "description" && dep3 && messageChanged) {
       out.push(l1(`Description: ${next.subject ?? ""}`));
       for (const line of next.body.trim() ? next.body.trim().split("\n") : []) out.push(l1(line.trim() ? ` ${line}` : " ."));
-    } else if (f.key === "subject" && messageChanged) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
+    } else if (f.key === "subject" && messageChanged) out.push(`Subject: ${l1(next.subject ?? "")}`);
     else if ((f.key === "from" || (f.key === "author" && dep3)) && !authorDone) {
       authorDone = true;
       if (next.author === undefined) continue;
       const keep =
         f.key === "from" ? old.author === next.author : decodeAuthor(toUtf8(f.lines.join(" ").replace(/^Author:\s?/i, ""))) === next.author;
-      out.push(...(keep ? f.lines : [f.key === "from" ? `From: ${l1(encodeAuthor(next.author))}` : l1(`Author: ${next.author}`)]));
+      out.push(...(keep ? f.lines : [f.key === "from" ? `From: ${l1(fileAuthor(next.author))}` : l1(`Author: ${next.author}`)]));
     } else if (f.key === "date" && !dateDone) {
       dateDone = true;
       if (next.date === undefined) continue;
@@ -279,10 +290,10 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
     } else out.push(...f.lines);
   }
   if (!authorDone && next.author !== undefined)
-    out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(encodeAuthor(next.author))}`);
+    out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(fileAuthor(next.author))}`);
   if (!dateDone && next.date !== undefined && !dep3) out.push(`Date: ${next.date}`);
   // A subject read from the first line of the description stays there unless the message changes.
-  if (!dep3 && messageChanged && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(encodeWord(next.subject ?? ""))}`);
+  if (!dep3 && messageChanged && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(next.subject ?? "")}`);
   // The description: a mail header's is the text after the fields; a DEP-3 one's is in Description:.
   if (!messageChanged) out.push(...bodyLines);
   else if (!dep3) out.push("", ...(next.body.trim() ? l1(next.body.trim()).split("\n") : []));

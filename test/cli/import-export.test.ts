@@ -744,3 +744,24 @@ describe("one file holding several patches (interop-5 #38, #37)", () => {
     expect((await pq(tree, "series")).out).toContain("y.patch\n");
   });
 });
+
+describe("non-ASCII headers in patch files (interop-5 #19)", () => {
+  it("are raw UTF-8 in the queue and in export --quilt (hg mq and quilt read them so), encoded only in mails", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "one", "-m", "\u00dcn\u00efcode subject\n\nBody.", "-u", "Zo\u00eb Author <zoe@example.org>");
+    write(tree, "a.txt", "b\n");
+    await pq(tree, "refresh");
+    const file = readFileSync(join(tree, "patches", "one"), "utf8");
+    expect(file).toContain("From: Zo\u00eb Author <zoe@example.org>\n");
+    expect(file).toContain("Subject: \u00dcn\u00efcode subject\n");
+    expect(JSON.parse((await pq(tree, "header", "one", "--json")).out)).toMatchObject({
+      author: "Zo\u00eb Author <zoe@example.org>",
+      subject: "\u00dcn\u00efcode subject",
+    });
+    const mbox = join(tree, "..", `u-${Date.now()}.mbox`);
+    dirs.push(mbox);
+    await pq(tree, "export", "--mbox", mbox);
+    expect(readFileSync(mbox, "latin1")).toContain("From: =?UTF-8?q?Zo=C3=AB_Author?= <zoe@example.org>");
+  });
+});
