@@ -256,7 +256,8 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (lines.at(-1) === "") lines.pop();
   const before = isMboxSeparator(lines[0]) ? [lines.shift()!] : [];
   const { fields, end: i } = headerFields(lines);
-  if (!fields.length || lines[0] === "# HG changeset patch") return formatHeader(next);
+  if (lines[0] === "# HG changeset patch") return rewriteHgHeader(before, lines, next, crlf);
+  if (!fields.length) return formatHeader(next);
   const rest = lines.slice(i);
   // What follows the description: a "---" line and the notes after it (a diffstat was dropped before).
   const dashes = rest.findIndex((l) => l === "---" || l === "--- ");
@@ -301,6 +302,42 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (keptNotes.length) out.push(...keptNotes);
   while (out.length && out.at(-1) === "") out.pop();
   const text = out.join("\n") + "\n";
+  return crlf ? text.replace(/\n/g, "\r\n") : text;
+}
+
+/**
+ * An hg changeset header (`# HG changeset patch`, `# User`, `# Date`, `# Parent`...) with the
+ * fields that changed written in its own form, and every other line kept: a patch from hg mq
+ * stays one hg reads (hg's # User is raw UTF-8). A date changed to one hg's form cannot hold
+ * (not RFC 2822) keeps hg's line.
+ */
+function rewriteHgHeader(before: string[], lines: string[], next: PatchHeader, crlf: boolean): string {
+  const old = parseHeader([...before, ...lines].join("\n"));
+  let end = 1;
+  while (end < lines.length && lines[end].startsWith("# ")) end++;
+  const hg = lines.slice(0, end);
+  const l1 = (utf8: string) => toLatin1(utf8);
+  if (next.author && next.author !== old.author) {
+    const at = hg.findIndex((l) => l.startsWith("# User "));
+    if (at === -1) hg.splice(1, 0, l1(`# User ${next.author}`));
+    else hg[at] = l1(`# User ${next.author}`);
+  }
+  const when = next.date && next.date !== old.date ? Date.parse(next.date) : NaN;
+  const zone = /([+-])(\d\d)(\d\d)\s*$/.exec(next.date ?? "");
+  if (!Number.isNaN(when)) {
+    // hg's offset is seconds west of UTC.
+    const west = zone ? -(zone[1] === "-" ? -1 : 1) * (Number(zone[2]) * 3600 + Number(zone[3]) * 60) : 0;
+    const line = `# Date ${Math.floor(when / 1000)} ${west}`;
+    const at = hg.findIndex((l) => l.startsWith("# Date "));
+    if (at === -1) hg.splice(1, 0, line);
+    else hg[at] = line;
+  }
+  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
+  const message = messageChanged
+    ? l1([next.subject ?? "", ...(next.body.trim() ? ["", next.body.trim()] : [])].join("\n")).split("\n")
+    : lines.slice(end);
+  while (message.length && message.at(-1) === "") message.pop();
+  const text = [...before, ...hg, ...message].join("\n") + "\n";
   return crlf ? text.replace(/\n/g, "\r\n") : text;
 }
 

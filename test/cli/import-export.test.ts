@@ -765,3 +765,26 @@ describe("non-ASCII headers in patch files (interop-5 #19)", () => {
     expect(readFileSync(mbox, "latin1")).toContain("From: =?UTF-8?q?Zo=C3=AB_Author?= <zoe@example.org>");
   });
 });
+
+describe("a patch from hg mq keeps its hg header through header edits (interop-5 #35)", () => {
+  it("rewrites # User and the message in hg's own form and keeps # Date and # Parent", async () => {
+    const hg = tempDir("pq-hg-edit-");
+    dirs.push(hg);
+    write(hg, ".hg/patches/series", "d.patch\n");
+    writeFileSync(
+      join(hg, ".hg/patches/d.patch"),
+      Buffer.from(
+        "# HG changeset patch\n# User \u00de\u00f3ra J\u00f3nsd\u00f3ttir <thora@example.org>\n# Date 1700000000 3600\n# Parent  0000000000000000000000000000000000000000\ndated patch\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n",
+        "utf8",
+      ),
+    );
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--hg", hg)).code).toBe(0);
+    expect((await pq(tree, "header", "d.patch", "-m", "new message", "-u", "Ada Tester <ada@example.org>")).code).toBe(0);
+    const text = readFileSync(join(tree, "patches", "d.patch"), "utf8");
+    expect(text).toMatch(
+      /^# HG changeset patch\n# User Ada Tester <ada@example.org>\n# Date 1700000000 3600\n# Parent {2}0{40}\nnew message\n\ndiff --git/,
+    );
+  });
+});
