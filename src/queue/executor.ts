@@ -88,6 +88,7 @@ export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<Oplo
     queue,
     trash,
     state: stateIds(store, tx.beforeText, afterText),
+    queueDir: tx.state.queue,
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };

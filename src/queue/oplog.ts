@@ -39,6 +39,8 @@ export interface OplogEntry {
   group?: string;
   /** Set on the transactions of pq sync (its restacks): undo refuses them, the queue moved in git. */
   source?: "sync";
+  /** The queue directory the operation changed (as state.json names it): several queues share one tree's log. */
+  queueDir?: string;
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {

@@ -357,6 +357,11 @@ export class Stack {
     return this.state.applied.at(-1)?.name ?? null;
   }
 
+  /** The queue directory as state.json names it (what the log records of each operation). */
+  queueName(): string {
+    return this.state.queue;
+  }
+
   selectedGuards(): string[] {
     return [...this.state.guards];
   }

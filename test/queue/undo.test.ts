@@ -306,6 +306,10 @@ describe("undo and redo trust the log only where it is whole and in step with th
     const r = await pq(dir, "undo");
     expect(r.code).toBe(12);
     expect(r.err).toContain("not in the state that");
+    // The refusal and the log name the queue those operations changed (undo-5 #13).
+    expect(r.err).toContain("changed the queue patches, and the tree now uses patches-other");
+    expect((await pq(dir, "oplog", "-n", "1")).out).toContain("(queue patches)");
+    expect(JSON.parse((await pq(dir, "oplog", "-n", "1", "--json")).out)[0].queue).toBe("patches");
     expect(snapshot(dir)).toEqual(before);
     expect(read(dir, "patches-other/series")).toBe(otherSeries);
     // Back on the queue the operations changed, they undo as before.

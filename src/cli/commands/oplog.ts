@@ -30,16 +30,20 @@ export default defineCommand({
           queueFiles: e.queue.map(([p]) => p),
           ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),
           ...(e.group ? { group: e.group } : {}),
+          ...(e.queueDir ? { queue: e.queueDir } : {}),
         })),
       );
     }
     if (!shown.length) return void io.out("no operations yet");
+    const current = stack.queueName();
     for (const e of shown) {
       const files = e.tree.length ? `, ${e.tree.length} file(s)` : "";
       // The operations of one command (a rebase, a sync) name it: undo takes them back together.
       const of = e.group !== undefined ? `  [${e.command}]` : "";
+      // Several queues share a tree's log (pq queue): an operation on another queue than the one in use says which.
+      const other = e.queueDir && e.queueDir !== current ? `  (queue ${e.queueDir})` : "";
       io.out(
-        `${e.id}  ${e.time.replace("T", " ").slice(0, 19)} UTC  ${e.user}  ${e.op}${files}${of}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
+        `${e.id}  ${e.time.replace("T", " ").slice(0, 19)} UTC  ${e.user}  ${e.op}${files}${of}${other}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
       );
       // What was run, and a branch the operation moved (finish, uncommit): the ids to take it back by hand.
       if (e.group === undefined && e.command) io.out(`    ${e.command}`);

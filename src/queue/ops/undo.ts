@@ -89,7 +89,9 @@ function refuseBrokenChain(store: ObjectStore, current: StackState, currentText:
           : `the log does not go straight from "${e.op}" to the operation after it: something changed the stack in between`,
         [
           "nothing was changed",
-          "pq queue switch changes the stack outside the log: switch back to the queue those operations changed, then run this again",
+          e.queueDir && e.queueDir !== current.queue
+            ? `"${e.op}" changed the queue ${e.queueDir}, and the tree now uses ${current.queue} (pq queue switch): switch back to it (pq queue list names it), then run this again`
+            : "pq queue switch changes the stack outside the log: switch back to the queue those operations changed, then run this again",
           "pq oplog lists the operations",
         ],
         { entry: e.id },
