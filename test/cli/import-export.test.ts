@@ -681,6 +681,14 @@ describe("export notes what the export leaves to the user (interop-5 #28, #1)", 
     const q = join(tree, "..", `q-${Date.now()}`);
     dirs.push(q);
     expect((await pq(tree, "export", "--quilt", q)).err).toContain("note: p holds a git binary diff, which quilt (GNU patch) cannot apply");
+    // CRLF lines need git am --keep-cr where git stores the CRs (interop-5 #8).
+    await pq(tree, "new", "crlf", "-m", "crlf");
+    writeFileSync(join(tree, "c.txt"), "x\r\ny\r\n");
+    await pq(tree, "add", "c.txt");
+    await pq(tree, "refresh");
+    const crlf = join(tree, "..", `c-${Date.now()}.mbox`);
+    dirs.push(crlf);
+    expect((await pq(tree, "export", "--mbox", crlf)).err).toContain("note: crlf changes lines that end in CRLF");
   });
 });
 

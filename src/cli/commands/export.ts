@@ -259,6 +259,13 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
       }),
     });
   }
+  // git am drops a mail's CRs unless told to keep them: say which mails carry CRLF lines.
+  const crlf = names.filter((_, i) => /\r\n/.test(diffOf(mails[i].text)));
+  if (crlf.length) {
+    io.err(
+      `note: ${crlf.length <= 4 ? crlf.join(", ") : `${crlf.length} patches`} ${crlf.length === 1 ? "changes" : "change"} lines that end in CRLF: where git stores those CRs (no eol conversion in the checkout), apply the mails with git am --keep-cr`,
+    );
+  }
   if (unauthored.length) {
     io.err(
       `note: ${unauthored.length <= 4 ? unauthored.join(", ") : `${unauthored.length} patches`} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
