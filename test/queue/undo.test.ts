@@ -597,3 +597,22 @@ describe("a damaged line in the log (undo-5 #3)", () => {
     expect((await pq(dir, "series")).out).toBe("p1\np2\np3\np4\n");
   });
 });
+
+describe("undo over a patch file edited by hand (undo-5 #9)", () => {
+  it("points at pq show for the patch file, not at pq diff -z", async () => {
+    const dir = makeRepo({ "f.txt": "a\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1", "-m", "one");
+    write(dir, "f.txt", "a\np1\n");
+    await pq(dir, "refresh");
+    write(dir, "f.txt", "a\np1\np1b\n");
+    await pq(dir, "refresh");
+    write(dir, "patches/p1", read(dir, "patches/p1").replace("Subject: one", "Subject: by hand"));
+    const r = await pq(dir, "undo");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("p1 (queue)");
+    expect(r.err).toContain("pq show NAME");
+    expect(r.err).not.toContain("pq diff -z");
+  });
+});

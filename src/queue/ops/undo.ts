@@ -188,7 +188,7 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
         `${what.length} file(s) changed since that operation: ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`,
         // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
         [
-          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them (pq diff -z shows the edits); or take the edits back out first`,
+          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? " (pq diff -z shows the tree's edits)" : ""}${queueDirty.length ? `; a patch file changed by hand shows with pq show NAME` : ""}; or take the edits back out first`,
         ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
@@ -201,7 +201,12 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   for (const [path, v] of final) {
     const id = versionId(v);
     if (id !== null && !store.verify(id)) {
-      throw new PqError("damaged", `the version of ${path} that ${direction} needs is missing from pq's object store`, ["nothing was changed"], { file: path });
+      throw new PqError(
+        "damaged",
+        `the version of ${path} that ${direction} needs is missing from pq's object store`,
+        ["nothing was changed", "pq pop and pq push still work: pop rebuilds a lost version from the patches when it can"],
+        { file: path },
+      );
     }
     tx.ws.setVersion(path, v);
   }
