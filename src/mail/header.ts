@@ -39,18 +39,33 @@ export function decodeWords(value: string): string {
   });
 }
 
+/**
+ * A header value as RFC 2047 encoded words, as git format-patch writes them: each word at most
+ * 75 characters (split between characters, never inside one's UTF-8 bytes), the words on
+ * folded lines, so no line of a long subject passes RFC 5322's 998 characters.
+ */
 function encodeWord(value: string): string {
   if (!/[^\x20-\x7e]/.test(value)) return value;
-  const bytes = Buffer.from(value, "utf8");
+  const words: string[] = [];
   let q = "";
-  for (const b of bytes)
-    q +=
-      b >= 0x21 && b <= 0x7e && b !== 0x3d && b !== 0x3f && b !== 0x5f
-        ? String.fromCharCode(b)
-        : b === 0x20
-          ? "_"
-          : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
-  return `=?UTF-8?q?${q}?=`;
+  for (const ch of value) {
+    let piece = "";
+    for (const b of Buffer.from(ch, "utf8"))
+      piece +=
+        b >= 0x21 && b <= 0x7e && b !== 0x3d && b !== 0x3f && b !== 0x5f
+          ? String.fromCharCode(b)
+          : b === 0x20
+            ? "_"
+            : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    // 75 in all: "=?UTF-8?q?" and "?=" leave 63 for the text.
+    if (q.length + piece.length > 63) {
+      words.push(q);
+      q = "";
+    }
+    q += piece;
+  }
+  words.push(q);
+  return words.map((w) => `=?UTF-8?q?${w}?=`).join("\n ");
 }
 
 /** Author "Name <mail>" with an encoded name, as git format-patch writes From:. */

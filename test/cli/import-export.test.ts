@@ -796,3 +796,27 @@ describe("a patch from hg mq keeps its hg header through header edits (interop-5
     );
   });
 });
+
+describe("long non-ASCII headers in mails (interop-5 #31)", () => {
+  it("are split into encoded words of at most 75 characters on folded lines, which git am and pq read back whole", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const subject = "\u00dcn\u00efc\u00f6d\u00e9 ".repeat(60).trim() + " \u20ac";
+    await pq(tree, "new", "p", "-m", subject, "-u", "Zo\u00eb Author <zoe@example.org>");
+    write(tree, "a.txt", "b\n");
+    await pq(tree, "refresh");
+    const mbox = join(tree, "..", `long-${Date.now()}.mbox`);
+    dirs.push(mbox);
+    expect((await pq(tree, "export", "--mbox", mbox)).code).toBe(0);
+    const text = readFileSync(mbox, "latin1");
+    expect(Math.max(...text.split("\n").map((l) => l.length))).toBeLessThanOrEqual(998);
+    expect(Math.max(...(text.match(/=\?UTF-8\?q\?[^?]*\?=/g) ?? []).map((w) => w.length))).toBeLessThanOrEqual(75);
+    const other = repo({ "a.txt": "a\n" });
+    git(other, "am", "-q", mbox);
+    expect(Buffer.from(git(other, "log", "-1", "--format=%s"), "latin1").toString("utf8")).toBe(`${subject}\n`);
+    await pq(other, "init");
+    git(other, "reset", "-q", "--hard", "HEAD~1");
+    expect((await pq(other, "import", mbox)).code).toBe(0);
+    expect(JSON.parse((await pq(other, "header", (await pq(other, "series")).out.trim(), "--json")).out).subject).toBe(subject);
+  });
+});
