@@ -820,3 +820,23 @@ describe("long non-ASCII headers in mails (interop-5 #31)", () => {
     expect(JSON.parse((await pq(other, "header", (await pq(other, "series")).out.trim(), "--json")).out).subject).toBe(subject);
   });
 });
+
+describe("export of a binary change without data (interop-5 #14)", () => {
+  it("says the mails cannot carry it", async () => {
+    const tree = repo({ "t.txt": "t\n" });
+    await pq(tree, "init");
+    const file = join(tree, "..", `nobin-${Date.now()}.patch`);
+    dirs.push(file);
+    writeFileSync(
+      file,
+      "diff --git a/n.bin b/n.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/n.bin differ\ndiff --git a/t.txt b/t.txt\n--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-t\n+u\n",
+    );
+    await pq(tree, "import", "-n", "nobin.patch", file);
+    expect((await pq(tree, "push")).code).toBe(0);
+    const out = join(tree, "..", `nb-${Date.now()}.mbox`);
+    dirs.push(out);
+    const r = await pq(tree, "export", "--mbox", out);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('note: nobin.patch has binary changes without data ("Binary files ... differ"): the mails cannot carry them');
+  });
+});

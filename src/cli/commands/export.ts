@@ -259,6 +259,15 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
       }),
     });
   }
+  // "Binary files a/x and b/x differ" carries no data: the mail cannot carry that change either
+  // (push applied it as quilt does: a new file empty, a changed one left as it was).
+  const dataless: string[] = [];
+  for (const name of names) if (/^Binary files .* differ\r?$/m.test(await stack.readPatch(name))) dataless.push(name);
+  if (dataless.length) {
+    io.err(
+      `note: ${dataless.slice(0, 4).join(", ")}${dataless.length > 4 ? ", ..." : ""} ${dataless.length === 1 ? "has" : "have"} binary changes without data ("Binary files ... differ"): the mails cannot carry them (a new file goes as empty, a changed one not at all); make the patch again with git diff --binary`,
+    );
+  }
   // git am drops a mail's CRs unless told to keep them: say which mails carry CRLF lines.
   const crlf = names.filter((_, i) => /\r\n/.test(diffOf(mails[i].text)));
   if (crlf.length) {
