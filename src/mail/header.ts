@@ -6,6 +6,7 @@
  * UTF-8 and RFC 2047 words for people, and encoded back when written.
  */
 import { startsDiff } from "../patch/parse.js";
+import { escapeFromLines } from "./mbox.js";
 
 export interface PatchHeader {
   author?: string;
@@ -403,5 +404,8 @@ export function formatMail(h: PatchHeader, diff: string, opts: { index?: number;
   text += "\n";
   if (h.body.trim()) text += h.body.trim() + "\n";
   text += "---\n";
-  return toLatin1(text) + (opts.notes ? `${opts.notes}\n\n` : "\n") + diff + (diff.endsWith("\n") ? "" : "\n") + "-- \npq\n\n";
+  // A message line that reads as an mbox separator would cut the mail in two (git am: "Patch is empty").
+  return (
+    escapeFromLines(toLatin1(text) + (opts.notes ? `${opts.notes}\n\n` : "\n")) + diff + (diff.endsWith("\n") ? "" : "\n") + "-- \npq\n\n"
+  );
 }

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseHeader, rewriteHeader } from "../../src/mail/header.js";
+import { formatMail, parseHeader, rewriteHeader } from "../../src/mail/header.js";
+import { splitMbox } from "../../src/mail/mbox.js";
 import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
@@ -118,6 +119,15 @@ describe("mail bodies decoded as git am decodes them", () => {
     const decoded = decodeMail(mail);
     expect(decoded).toContain("msg\n");
     expect(decoded).toContain("diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n");
+  });
+
+  it("a message line that reads as an mbox separator is quoted in the mail and read back whole (interop-5 #4)", () => {
+    const body = "The v1 mail began:\nFrom 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nend";
+    const mail = formatMail({ author: "A <a@example.org>", subject: "Subj", body }, "--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n");
+    expect(mail.split("\n").filter((l) => /^From \S+ +Mon /.test(l))).toHaveLength(1);
+    const back = splitMbox(mail + mail);
+    expect(back).toHaveLength(2);
+    expect(parseHeader(back[0]).body).toBe(body);
   });
 
   it("a subject loses the mail's Re: and [RFC PATCH v2 1/3] tags, as git am drops them, and keeps its own [subsystem] tag (interop-5 #17)", () => {
