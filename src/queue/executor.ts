@@ -14,7 +14,7 @@ import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
-import { checkTreePath, ParentDirs, throughSymlink } from "../tree/paths.js";
+import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
 import { processAlive } from "../tree/lock.js";
 import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
@@ -338,7 +338,7 @@ async function writeTree(
   // Deletions first: they remove emptied directories, which a later write may need again.
   for (const [path, , version] of writes) {
     if (version !== null) continue;
-    removeFile(join(tree, path), tree);
+    removeFile(underRoot(tree, path), tree);
     statCache.forget(path);
     progress();
   }
@@ -347,7 +347,7 @@ async function writeTree(
   for (let i = 0; i < pending.length; i++) {
     const [path, , version] = pending[i];
     if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
-    const full = join(tree, path);
+    const full = underRoot(tree, path);
     const exec = versionExec(version);
     // A replayed journal skips files already written (which also keeps their mtimes, and so
     // build caches, stable); a fresh plan lists only files whose version on disk differs.

@@ -4,13 +4,12 @@
  * is handed to the journal, so a refused operation leaves the tree exactly as it was.
  */
 import { lstatSync, type Stats } from "node:fs";
-import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { readText, fileStat, sha1 } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import type { LineIndex } from "../patch/apply.js";
 import type { DeltaPiece } from "../patch/types.js";
-import { checkTreePath, ParentDirs } from "../tree/paths.js";
+import { checkTreePath, ParentDirs, underRoot } from "../tree/paths.js";
 import { StatCache } from "./caches.js";
 import { makeVersion, versionId, type Version } from "./state.js";
 
@@ -53,14 +52,14 @@ export class WorkingSet {
     // Not kept in memory once stored (big pushes would hold every version); known only
     // through the stat cache means the store may not hold it yet, but the disk does.
     if (id === null) return null;
-    if (!this.store.has(id)) return readText(join(this.tree, path));
+    if (!this.store.has(id)) return readText(underRoot(this.tree, path));
     try {
       return this.store.get(id);
     } catch (err) {
       // The store lost it (a pack gone): a version read from disk is still on disk, and is
       // stored again by preserve (a planned one is in memory, so this is the disk's).
       if (!(err instanceof PqError) || err.code !== "damaged" || this.planned.has(path)) throw err;
-      const text = readText(join(this.tree, path));
+      const text = readText(underRoot(this.tree, path));
       if (text === null || sha1(text) !== id) throw err;
       this.store.forget(id);
       return text;
@@ -135,7 +134,7 @@ export class WorkingSet {
     }
     const id = versionId(e.version);
     if (id !== null && !this.store.present(id)) {
-      const content = e.content ?? readText(join(this.tree, path));
+      const content = e.content ?? readText(underRoot(this.tree, path));
       if (content !== null) this.store.put(content);
     }
     return e.version;
@@ -190,7 +189,7 @@ export class WorkingSet {
   private readDisk(path: string): Entry {
     // Paths from a push cache, the log or a pop were checked when recorded; a directory may have become a symlink since.
     this.parents.refuseSymlink(path);
-    const full = join(this.tree, path);
+    const full = underRoot(this.tree, path);
     const st = fileStat(full);
     if (!st) {
       // Nothing there, or a symlink to nothing (stat follows links): a link is refused as any other.

@@ -129,3 +129,12 @@ export function throughSymlink(path: string, link: string): PqError {
     { file: path, symlink: link },
   );
 }
+
+/**
+ * A tree-relative path under `root`: a plain concatenation for a normal path (no empty, "." or
+ * ".." component, not absolute), which every recorded path is, else path.join. A warm push asks
+ * for ~500 of them, and join's normalising cost more than the stat that follows (3-4 ms).
+ */
+export function underRoot(root: string, path: string): string {
+  return path && !/(^|\/)\.{0,2}(\/|$)/.test(path) ? `${root}/${path}` : join(root, path);
+}

@@ -97,3 +97,12 @@ describe("replacing a tree file", () => {
     expect(readFileSync(join(copy, "main.c"), "latin1")).toBe("int main(void) { return 0; }\n");
   });
 });
+
+describe("underRoot", () => {
+  it("joins a normal tree path by concatenation and anything else as path.join does", async () => {
+    const { underRoot } = await import("../../src/tree/paths.js");
+    const { join } = await import("node:path");
+    for (const p of ["a.c", "src/x.c", ".git/x", "a/.hidden", "src/..x", "a//b", "./a", "a/./b", "a/../b", "a/", ".."])
+      expect(underRoot("/t/tree", p)).toBe(join("/t/tree", p));
+  });
+});
