@@ -195,6 +195,8 @@ describe("edits are never lost", () => {
     expect(readFileSync(oplog, "utf8")).toContain('"op":"new p1"');
     const system = await pq(dir, "export", "--dir", join(dir, "a.txt", "out"));
     expect(system.code).toBe(14);
+    // An operating system's refusal says what to do next (undo-5 #9).
+    expect(system.err).toContain("a file stands where a directory is needed on that path: move it away");
   });
 
   it("pq export into the queue directory is refused", async () => {
