@@ -140,7 +140,7 @@ export function readQueueDir(dir: string): ImportItem[] {
           `decompress it (bunzip2, unxz), list the result in ${join(queue, "series")}, then import again`,
         ]);
       }
-      const kept = notes.before?.length || notes.comment || notes.after?.length;
-      return { name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), ...(kept ? { notes } : {}) };
+      // The notes carry the series line itself too: kept byte for byte while it reads the same.
+      return { name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), notes };
     });
 }

@@ -19,11 +19,21 @@ export interface SeriesNotes {
   before?: string[];
   comment?: string;
   after?: string[];
+  /** The patch's line as the series file had it (its spacing, an explicit -p1), written back while it says the same. */
+  line?: string;
 }
 
+/** `raw`: the line as read, kept while the entry still reads as it did (`canon`): a versioned series keeps its bytes. */
 type SeriesLine =
-  | { kind: "patch"; entry: SeriesEntry; comment: string }
+  | { kind: "patch"; entry: SeriesEntry; comment: string; raw?: string; canon?: string }
   | { kind: "other"; text: string };
+
+/** A patch line as pq writes it. */
+function canonicalLine(entry: SeriesEntry, comment: string): string {
+  const parts = [entry.name, ...(entry.strip === undefined ? [] : [`-p${entry.strip}`]), ...entry.guards.map((g) => `#${g}`)];
+  if (comment) parts.push(comment);
+  return parts.join(" ");
+}
 
 export class Series {
   private constructor(private lines: SeriesLine[]) {}
@@ -50,7 +60,8 @@ export class Series {
       validatePatchName(name, `series line ${i + 1}: `);
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses whatever reads the series; pop, which goes by what is applied, still works)"], { patch: name, line: i + 1 });
       seen.add(name);
-      lines.push({ kind: "patch", entry: strip === undefined ? { name, guards } : { name, guards, strip }, comment });
+      const entry: SeriesEntry = strip === undefined ? { name, guards } : { name, guards, strip };
+      lines.push({ kind: "patch", entry, comment, raw: line, canon: canonicalLine(entry, comment) });
     });
     return new Series(lines);
   }
@@ -94,7 +105,7 @@ export class Series {
       at,
       0,
       ...(notes.before ?? []).map(other),
-      { kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: notes.comment ?? "" },
+      withRaw({ kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: notes.comment ?? "" }, notes.line),
       ...(notes.after ?? []).map(other),
     );
   }
@@ -109,7 +120,8 @@ export class Series {
     for (const l of this.lines) {
       if (l.kind === "other") before.push(l.text);
       else {
-        out.push({ entry: { ...l.entry, guards: [...l.entry.guards] }, notes: { before, comment: l.comment } });
+        const line = l.raw !== undefined && canonicalLine(l.entry, l.comment) === l.canon ? l.raw : undefined;
+        out.push({ entry: { ...l.entry, guards: [...l.entry.guards] }, notes: { before, comment: l.comment, ...(line !== undefined ? { line } : {}) } });
         before = [];
       }
     }
@@ -157,9 +169,8 @@ export class Series {
     return this.lines
       .map((l) => {
         if (l.kind === "other") return l.text;
-        const parts = [l.entry.name, ...(l.entry.strip === undefined ? [] : [`-p${l.entry.strip}`]), ...l.entry.guards.map((g) => `#${g}`)];
-        if (l.comment) parts.push(l.comment);
-        return parts.join(" ");
+        const line = canonicalLine(l.entry, l.comment);
+        return l.raw !== undefined && line === l.canon ? l.raw : line;
       })
       .map((s) => s + "\n")
       .join("");
@@ -251,5 +262,28 @@ export function isPushable(entry: SeriesEntry, selected: readonly string[]): boo
 export function validateGuardName(guard: string): void {
   if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard)) {
     throw new PqError("usage", `invalid guard name "${guard}": use letters, digits, '_', '.', '-' (not starting with '-')`);
+  }
+}
+
+/** A new patch line with the series line it came from, when that line reads as the same entry. */
+function withRaw(l: Extract<SeriesLine, { kind: "patch" }>, raw: string | undefined): SeriesLine {
+  if (raw === undefined) return l;
+  let read: { entry: SeriesEntry; notes: SeriesNotes } | undefined;
+  try {
+    read = Series.parse(`${raw}\n`).annotated()[0];
+  } catch {
+    return l;
+  }
+  const canon = canonicalLine(l.entry, l.comment);
+  return read && canonicalLine(read.entry, read.notes.comment ?? "") === canon ? { ...l, raw, canon } : l;
+}
+
+/** A series line as pq would write it (the spacing and an explicit -p1 normalised); null for no patch line. */
+export function canonicalSeriesLine(raw: string): string | null {
+  try {
+    const read = Series.parse(`${raw}\n`).annotated()[0];
+    return read ? canonicalLine(read.entry, read.notes.comment ?? "") : null;
+  } catch {
+    return null;
   }
 }

@@ -840,3 +840,25 @@ describe("export of a binary change without data (interop-5 #14)", () => {
     expect(r.err).toContain('note: nobin.patch has binary changes without data ("Binary files ... differ"): the mails cannot carry them');
   });
 });
+
+describe("a quilt series' own lines (interop-5 #2)", () => {
+  it("keep their bytes through import and export while they say the same", async () => {
+    const q = tempDir("pq-quilt-spacing-");
+    dirs.push(q);
+    write(q, "x.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    write(q, "y.patch", "--- b.txt\n+++ b.txt\n@@ -1 +1 @@\n-b\n+c\n");
+    const series = "x.patch   # trailing comment, three spaces before it\ny.patch\t-p0\n";
+    write(q, "series", series);
+    const tree = repo({ "a.txt": "a\n", "b.txt": "b\n" });
+    await pq(tree, "init");
+    expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
+    expect(read(tree, "patches/series")).toBe(series);
+    const out = join(tree, "..", `q2-${Date.now()}`);
+    dirs.push(out);
+    expect((await pq(tree, "export", "-a", "--quilt", out)).code).toBe(0);
+    expect(read(out, "series")).toBe(series);
+    // A changed entry is written as pq writes lines.
+    await pq(tree, "guard", "x.patch", "+foo");
+    expect(read(tree, "patches/series")).toBe("x.patch #+foo # trailing comment, three spaces before it\ny.patch\t-p0\n");
+  });
+});

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName, resolveName } from "../../queue/names.js";
+import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
 import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
@@ -127,14 +128,14 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     // The series' comments go with the patch they stand by (a commented-out patch, a note on why one is there).
     const note = notes.get(name) ?? {};
     lines.push(...(note.before ?? []));
-    lines.push(
-      [
-        name,
-        ...(strip !== undefined && strip !== 1 ? [`-p${strip}`] : []),
-        ...(entry?.guards ?? []).map((g) => `#${g}`),
-        ...(note.comment ? [note.comment] : []),
-      ].join(" "),
-    );
+    const line = [
+      name,
+      ...(strip !== undefined && strip !== 1 ? [`-p${strip}`] : []),
+      ...(entry?.guards ?? []).map((g) => `#${g}`),
+      ...(note.comment ? [note.comment] : []),
+    ].join(" ");
+    // The queue's own line, byte for byte, when it says the same (a versioned debian/patches/series keeps its diff small).
+    lines.push(note.line !== undefined && canonicalSeriesLine(note.line) === line ? note.line : line);
     lines.push(...(note.after ?? []));
   }
   files.push({ path: join(dir, "series"), text: lines.map((l) => `${l}\n`).join("") });
