@@ -69,11 +69,16 @@ function encodeWord(value: string): string {
   return words.map((w) => `=?UTF-8?q?${w}?=`).join("\n ");
 }
 
-/** Author "Name <mail>" with an encoded name, as git format-patch writes From:. */
-function encodeAuthor(author: string): string {
+/**
+ * Author "Name <mail>" for a From: line, the name quoted where a mail parser needs it. `encoded`:
+ * a non-ASCII name as RFC 2047 words, as git format-patch writes mails; else raw UTF-8, as hg
+ * mq, quilt and git am read a patch file's 8-bit headers.
+ */
+function authorField(author: string, encoded: boolean): string {
   const m = /^(.*?)\s*<([^>]*)>$/.exec(author);
-  if (!m) return encodeWord(author);
-  const name = /[^\x20-\x7e]/.test(m[1]) ? encodeWord(m[1]) : /[()<>@,;:\\".[\]]/.test(m[1]) ? `"${m[1].replace(/["\\]/g, "\\$&")}"` : m[1];
+  if (!m) return encoded ? encodeWord(author) : author;
+  const name =
+    encoded && /[^\x20-\x7e]/.test(m[1]) ? encodeWord(m[1]) : /[()<>@,;:\\".[\]]/.test(m[1]) ? `"${m[1].replace(/["\\]/g, "\\$&")}"` : m[1];
   return `${name} <${m[2]}>`;
 }
 
@@ -208,20 +213,9 @@ function hgDateToRfc(hgDate: string): string {
 }
 
 /** The header pq writes at the top of a patch file: "From/Date/Subject", a blank line, the body. */
-/**
- * An author for a patch file's From: line: raw UTF-8, as hg mq, quilt and git am read 8-bit
- * headers (encoded words are for mails, see formatMail); quoted where a mail parser needs it.
- */
-function fileAuthor(author: string): string {
-  const m = /^(.*?)\s*<([^>]*)>$/.exec(author);
-  if (!m) return author;
-  const name = /[()<>@,;:\\".[\]]/.test(m[1]) ? `"${m[1].replace(/["\\]/g, "\\$&")}"` : m[1];
-  return `${name} <${m[2]}>`;
-}
-
 export function formatHeader(h: PatchHeader): string {
   let text = "";
-  if (h.author) text += `From: ${fileAuthor(h.author)}\n`;
+  if (h.author) text += `From: ${authorField(h.author, false)}\n`;
   if (h.date) text += `Date: ${h.date}\n`;
   if (h.committer) text += `X-Committer: ${h.committer}\n`;
   text += `Subject: ${h.subject ?? ""}\n\n`;
@@ -297,7 +291,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
       if (next.author === undefined) continue;
       const keep =
         f.key === "from" ? old.author === next.author : decodeAuthor(toUtf8(f.lines.join(" ").replace(/^Author:\s?/i, ""))) === next.author;
-      out.push(...(keep ? f.lines : [f.key === "from" ? `From: ${l1(fileAuthor(next.author))}` : l1(`Author: ${next.author}`)]));
+      out.push(...(keep ? f.lines : [f.key === "from" ? `From: ${l1(authorField(next.author, false))}` : l1(`Author: ${next.author}`)]));
     } else if (f.key === "date" && !dateDone) {
       dateDone = true;
       if (next.date === undefined) continue;
@@ -307,7 +301,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
     } else out.push(...f.lines);
   }
   if (!authorDone && next.author !== undefined)
-    out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(fileAuthor(next.author))}`);
+    out.splice(before.length, 0, dep3 ? l1(`Author: ${next.author}`) : `From: ${l1(authorField(next.author, false))}`);
   if (!dateDone && next.date !== undefined && !dep3) out.push(`Date: ${next.date}`);
   // A subject read from the first line of the description stays there unless the message changes.
   if (!dep3 && messageChanged && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(next.subject ?? "")}`);
@@ -396,7 +390,7 @@ export function notesOf(header: string): string {
 export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number; notes?: string } = {}): string {
   const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";
   let text = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n`;
-  text += `From: ${encodeAuthor(h.author ?? "Unknown <unknown@unknown>")}\n`;
+  text += `From: ${authorField(h.author ?? "Unknown <unknown@unknown>", true)}\n`;
   text += `Date: ${h.date ?? new Date().toUTCString().replace("GMT", "+0000")}\n`;
   text += `Subject: ${tag} ${encodeWord(h.subject ?? "")}\n`;
   if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? "")))

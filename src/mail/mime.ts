@@ -6,6 +6,9 @@
  * becomes UTF-8 (the diff keeps its bytes).
  */
 
+/** A line a diff starts with (git's, a plain diff -u's, quilt's Index:): whether a mail's text holds a diff, and where. */
+export const DIFF_LINE = /^(diff --git |--- \S|Index: )/m;
+
 interface Part {
   headers: Map<string, string>;
   body: string;
@@ -48,7 +51,7 @@ function charsetOf(contentType: string): string | null {
  */
 function messageAsUtf8(body: string, charset: string | null): string {
   if (!charset || /^(utf-?8|us-ascii|ascii)$/.test(charset)) return body;
-  const at = body.search(/^(diff --git |--- \S|Index: )/m);
+  const at = body.search(DIFF_LINE);
   const message = at === -1 ? body : body.slice(0, at);
   if (!/[\x80-\xff]/.test(message)) return body;
   let decoder: TextDecoder;
@@ -116,7 +119,7 @@ export function decodeMail(mail: string): string {
       /attachment|filename=/i.test(`${p.headers.get("content-disposition") ?? ""} ${p.headers.get("content-type") ?? ""}`);
     const isDiff = (p: Part) =>
       /^(text\/x-(patch|diff)|text\/x-diff|application\/x-patch)/i.test(p.headers.get("content-type") ?? "") ||
-      /^(diff --git |--- \S|Index: )/m.test(decodedBody(p));
+      DIFF_LINE.test(decodedBody(p));
     const message = parts.find((p) => text(p) && !attached(p) && !/^diff --git /m.test(decodedBody(p)));
     const diffs = parts.filter((p) => p !== message && isDiff(p));
     if (!message && !diffs.length) return mail;

@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
-import { decodeMail, isCoverLetter } from "../mail/mime.js";
+import { decodeMail, DIFF_LINE, isCoverLetter } from "../mail/mime.js";
 import { bytesToName } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
@@ -37,12 +37,12 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
       // The numbering is in the raw Subject: line ("[PATCH 0/3] ..."); parseHeader strips it.
       const rawSubject = /^Subject:[ \t]*(.*)$/im.exec(headerOf(mail))?.[1]?.trim();
       if (isCoverLetter(rawSubject)) {
-        opts.skipped?.push(`a cover letter${/^(diff --git |--- \S|Index: )/m.test(mail) ? " (its interdiff is no patch of the series)" : " (no diff)"}: ${basename(file)}: ${rawSubject}`);
+        opts.skipped?.push(`a cover letter${DIFF_LINE.test(mail) ? " (its interdiff is no patch of the series)" : " (no diff)"}: ${basename(file)}: ${rawSubject}`);
         continue;
       }
       // A mail of an mbox with no diff at all (a reply, a mis-split mbox): git am refuses it as
       // "Patch is empty"; left out and named, not imported as an empty patch.
-      if (mails.length > 1 && !/^(diff --git |--- \S|Index: |GIT binary patch)/m.test(mail)) {
+      if (mails.length > 1 && !DIFF_LINE.test(mail) && !/^GIT binary patch$/m.test(mail)) {
         opts.skipped?.push(`a mail with no diff: ${basename(file)}: ${rawSubject ?? "(no subject)"}`);
         continue;
       }

@@ -268,14 +268,8 @@ export function validateGuardName(guard: string): void {
 /** A new patch line with the series line it came from, when that line reads as the same entry. */
 function withRaw(l: Extract<SeriesLine, { kind: "patch" }>, raw: string | undefined): SeriesLine {
   if (raw === undefined) return l;
-  let read: { entry: SeriesEntry; notes: SeriesNotes } | undefined;
-  try {
-    read = Series.parse(`${raw}\n`).annotated()[0];
-  } catch {
-    return l;
-  }
   const canon = canonicalLine(l.entry, l.comment);
-  return read && canonicalLine(read.entry, read.notes.comment ?? "") === canon ? { ...l, raw, canon } : l;
+  return canonicalSeriesLine(raw) === canon ? { ...l, raw, canon } : l;
 }
 
 /** A series line as pq would write it (the spacing and an explicit -p1 normalised); null for no patch line. */

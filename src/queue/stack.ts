@@ -103,6 +103,17 @@ async function openGitRepo(tree: string): Promise<GitRepo | null> {
 
 let groupSeq = 0;
 
+/** What Stack reads of .pq/ci-last.json (see src/ci/last-run.ts). */
+interface CiLastState {
+  index: number;
+  patch: string | null;
+  chain?: string;
+}
+interface CiLastRun {
+  states?: CiLastState[];
+  cells?: { state: number; backend: string; outcome: string }[];
+}
+
 export class Stack {
   private store!: ObjectStore;
   private statCache!: StatCache;
@@ -524,22 +535,10 @@ export class Stack {
    */
   ciVerdicts(): Map<string, Record<string, string>> {
     const out = new Map<string, Record<string, string>>();
-    let report: { states?: { index: number; patch: string | null; chain?: string }[]; cells?: { state: number; backend: string; outcome: string }[] };
-    try {
-      report = JSON.parse(readText(join(statePaths(this.tree).dir, "ci-last.json")) ?? "{}");
-    } catch {
-      return out; // damaged: the badges are decoration
-    }
-    let chain = "";
+    const report = this.lastCiRun();
+    if (!report) return out; // none, or damaged: the badges are decoration
     const valid = new Map<number, string>();
-    for (const s of report.states ?? []) {
-      if (s.patch === null) continue;
-      const text = readText(this.patchPath(s.patch));
-      if (text === null || s.chain === undefined) break;
-      chain = chainState(chain, s.patch, text);
-      if (chain !== s.chain) break;
-      valid.set(s.index, s.patch);
-    }
+    for (const { state } of this.ciStatesStillValid(report)) valid.set(state.index, state.patch);
     for (const c of report.cells ?? []) {
       const patch = valid.get(c.state);
       if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: c.outcome });
@@ -554,33 +553,47 @@ export class Stack {
    * A decoration outside the transaction: undoing the rename only costs the badges.
    */
   private carryCiVerdicts(from: string, to: string): void {
-    const file = join(statePaths(this.tree).dir, "ci-last.json");
-    let report: { states?: { index: number; patch: string | null; chain?: string }[] };
-    try {
-      const text = readText(file);
-      if (text === null) return;
-      report = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!report.states?.some((s) => s.patch === from)) return;
-    let oldChain = "";
-    let newChain = "";
-    for (const s of report.states) {
-      if (s.patch === null) continue;
-      const renamed = s.patch === from ? to : s.patch;
-      const text = readText(this.patchPath(renamed));
-      if (text === null || s.chain === undefined) break;
-      oldChain = chainState(oldChain, s.patch, text);
-      if (oldChain !== s.chain) break;
-      newChain = chainState(newChain, renamed, text);
-      s.patch = renamed;
-      s.chain = newChain;
+    const report = this.lastCiRun();
+    if (!report?.states?.some((s) => s.patch === from)) return;
+    let chain = "";
+    for (const { state, name, text } of this.ciStatesStillValid(report, (n) => (n === from ? to : n))) {
+      chain = chainState(chain, name, text);
+      Object.assign(state, { patch: name, chain });
     }
     try {
-      writeAtomic(file, JSON.stringify(report));
+      writeAtomic(join(statePaths(this.tree).dir, "ci-last.json"), JSON.stringify(report));
     } catch {
       /* a read-only .pq: the badges go, nothing else */
+    }
+  }
+
+  /** The last ci run of this stack (.pq/ci-last.json), or null when there is none or it is damaged. */
+  private lastCiRun(): CiLastRun | null {
+    try {
+      const text = readText(join(statePaths(this.tree).dir, "ci-last.json"));
+      return text === null ? null : (JSON.parse(text) as CiLastRun);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The last ci run's states that still describe the stack, bottom first: each patch up to it
+   * byte for byte the one ci ran (its chain). `nameNow` maps a recorded name to the patch's name now.
+   */
+  private *ciStatesStillValid(
+    report: CiLastRun,
+    nameNow: (recorded: string) => string = (n) => n,
+  ): Generator<{ state: CiLastState & { patch: string }; name: string; text: string }> {
+    let chain = "";
+    for (const state of report.states ?? []) {
+      if (state.patch === null) continue;
+      const name = nameNow(state.patch);
+      const text = readText(this.patchPath(name));
+      if (text === null || state.chain === undefined) return;
+      chain = chainState(chain, state.patch, text);
+      if (chain !== state.chain) return;
+      yield { state: state as CiLastState & { patch: string }, name, text };
     }
   }
 

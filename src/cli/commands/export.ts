@@ -144,7 +144,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
   const binary = names.filter((name, i) => /^GIT binary patch$/m.test(files[i].text));
   if (binary.length)
     io.err(
-      `note: ${binary.slice(0, 5).join(", ")}${binary.length > 5 ? ", ..." : ""} ${binary.length === 1 ? "holds a git binary diff" : "hold git binary diffs"}, which quilt (GNU patch) cannot apply; git apply and pq can`,
+      `note: ${someOf(binary)} ${binary.length === 1 ? "holds a git binary diff" : "hold git binary diffs"}, which quilt (GNU patch) cannot apply; git apply and pq can`,
     );
   for (const f of files) {
     makeDirs(dirname(f.path));
@@ -169,7 +169,7 @@ function refuseOverwrites(files: { path: string; text: string }[], force: boolea
   if (!clobbered.length) return;
   throw new PqError(
     "refused",
-    `the export would overwrite ${clobbered.length === 1 ? "a file that holds" : `${clobbered.length} files that hold`} something else: ${clobbered.slice(0, 5).join(", ")}${clobbered.length > 5 ? ", ..." : ""}; nothing was written`,
+    `the export would overwrite ${clobbered.length === 1 ? "a file that holds" : `${clobbered.length} files that hold`} something else: ${someOf(clobbered)}; nothing was written`,
     ["pick another (or a new) directory, or pq export --force to overwrite them"],
     { files: clobbered },
   );
@@ -231,16 +231,19 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
   // quilt mail and hg export do: git am would commit whatever the From: line says.
   let exporter: string | undefined | null = null;
   const unauthored: string[] = [];
+  // "Binary files a/x and b/x differ" carries no data: the mail cannot carry that change either
+  // (push applied it as quilt does: a new file empty, a changed one left as it was).
+  const dataless: string[] = [];
   for (const [i, name] of names.entries()) {
+    const raw = await stack.readPatch(name);
+    if (/^Binary files .* differ\r?$/m.test(raw)) dataless.push(name);
     // Applied patches are written as they apply now, so git am reproduces this tree exactly.
     // An unapplied patch with another strip level than git am's -p1 (a quilt -p0 entry) gets
     // a/ and b/ names, or git am would look for the wrong files.
     const strip = stripOf.get(name);
     const applied = isApplied.has(name);
-    const text =
-      !applied && strip !== undefined && strip !== 1
-        ? asGitPaths(await stack.readPatch(name), strip, stack.tree)
-        : await stack.currentPatchText(name);
+    const text = !applied && strip !== undefined && strip !== 1 ? asGitPaths(raw, strip, stack.tree) : await stack.currentPatchText(name);
+    const stem = name.replace(/\.(patch|diff)$/, "");
     // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
     const kept = dropDiffstat(headerOf(text));
     const header = parseHeaderKeepingFields(kept);
@@ -251,34 +254,30 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     }
     const num = String(i + 1).padStart(4, "0");
     mails.push({
-      file: `${num}-${flattenName(name).replace(/\.(patch|diff)$/, "")}.patch`,
+      file: `${num}-${flattenName(stem)}.patch`,
       // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
-      text: formatMail({ ...header, subject: header.subject ?? name.replace(/\.(patch|diff)$/, "") }, diffOf(text), {
+      text: formatMail({ ...header, subject: header.subject ?? stem }, diffOf(text), {
         index: i + 1,
         total: names.length,
         notes: notesOf(kept),
       }),
     });
   }
-  // "Binary files a/x and b/x differ" carries no data: the mail cannot carry that change either
-  // (push applied it as quilt does: a new file empty, a changed one left as it was).
-  const dataless: string[] = [];
-  for (const name of names) if (/^Binary files .* differ\r?$/m.test(await stack.readPatch(name))) dataless.push(name);
   if (dataless.length) {
     io.err(
-      `note: ${dataless.slice(0, 4).join(", ")}${dataless.length > 4 ? ", ..." : ""} ${dataless.length === 1 ? "has" : "have"} binary changes without data ("Binary files ... differ"): the mails cannot carry them (a new file goes as empty, a changed one not at all); make the patch again with git diff --binary`,
+      `note: ${someOf(dataless, 4)} ${dataless.length === 1 ? "has" : "have"} binary changes without data ("Binary files ... differ"): the mails cannot carry them (a new file goes as empty, a changed one not at all); make the patch again with git diff --binary`,
     );
   }
   // git am drops a mail's CRs unless told to keep them: say which mails carry CRLF lines.
   const crlf = names.filter((_, i) => /\r\n/.test(diffOf(mails[i].text)));
   if (crlf.length) {
     io.err(
-      `note: ${crlf.length <= 4 ? crlf.join(", ") : `${crlf.length} patches`} ${crlf.length === 1 ? "changes" : "change"} lines that end in CRLF: where git stores those CRs (no eol conversion in the checkout), apply the mails with git am --keep-cr`,
+      `note: ${namedOrCounted(crlf)} ${crlf.length === 1 ? "changes" : "change"} lines that end in CRLF: where git stores those CRs (no eol conversion in the checkout), apply the mails with git am --keep-cr`,
     );
   }
   if (unauthored.length) {
     io.err(
-      `note: ${unauthored.length <= 4 ? unauthored.join(", ") : `${unauthored.length} patches`} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
+      `note: ${namedOrCounted(unauthored)} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
     );
   }
   return mails;
@@ -291,6 +290,16 @@ async function noteUnrefreshed(stack: Stack, names: string[], io: CliIO): Promis
   const { pending } = await stack.status();
   if (pending.length)
     io.err(
-      `note: ${pending.slice(0, 5).join(", ")}${pending.length > 5 ? ", ..." : ""} ${pending.length === 1 ? "has" : "have"} changes not refreshed into ${top}: they are not in the export (pq refresh first)`,
+      `note: ${someOf(pending)} ${pending.length === 1 ? "has" : "have"} changes not refreshed into ${top}: they are not in the export (pq refresh first)`,
     );
+}
+
+/** The first `max` names, and "..." when there are more: the notes and refusals of an export. */
+function someOf(names: string[], max = 5): string {
+  return `${names.slice(0, max).join(", ")}${names.length > max ? ", ..." : ""}`;
+}
+
+/** Up to four names, else how many patches. */
+function namedOrCounted(names: string[]): string {
+  return names.length <= 4 ? names.join(", ") : `${names.length} patches`;
 }

@@ -64,10 +64,11 @@ function skippedGuarded(stack: Stack, report: PushReport, all: boolean): string[
   if (!series.some((e) => e.guards.length)) return [];
   const pushed = new Set(report.pushed.map((p) => p.name));
   // From just above the top before this push.
-  const before = stack.applied().filter((name) => !pushed.has(name));
+  const appliedNow = stack.applied();
+  const before = appliedNow.filter((name) => !pushed.has(name));
   const from = before.length ? series.findIndex((e) => e.name === before.at(-1)) + 1 : 0;
   const to = all ? series.length : series.findIndex((e) => e.name === report.pushed.at(-1)!.name) + 1;
-  const applied = new Set(stack.applied());
+  const applied = new Set(appliedNow);
   const pushable = new Set(stack.pushable());
   const selected = stack.selectedGuards().join(" ") || "none";
   return series

@@ -88,19 +88,28 @@ export function pushCandidates(state: StackState, series: Series): string[] {
     .map((e) => e.name);
 }
 
-/** Copies files as they are on disk, executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
-export function backupFiles(tree: string, paths: string[], label: string, from = tree): string {
+/** Where a backup reads a file from, when not from a directory (a version git has staged): null for none. */
+export type BackupSource = (path: string) => { content: string; exec: boolean } | null;
+
+/** Copies files as they are on disk (or as `from` gives them), executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
+export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree): string {
   const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
+  const read: BackupSource =
+    typeof from === "string"
+      ? (path) => {
+          const content = readText(join(from, path));
+          return content === null ? null : { content, exec: ((fileStat(join(from, path))?.mode ?? 0) & 0o111) !== 0 };
+        }
+      : from;
   const deleted: string[] = [];
   for (const path of paths) {
-    const content = readText(join(from, path));
-    if (content === null) {
+    const file = read(path);
+    if (file === null) {
       deleted.push(path);
       continue;
     }
-    writeText(join(dir, path), content);
-    const mode = fileStat(join(from, path))?.mode ?? 0;
-    if (mode & 0o111) chmodSync(join(dir, path), 0o755);
+    writeText(join(dir, path), file.content);
+    if (file.exec) chmodSync(join(dir, path), 0o755);
   }
   // A deletion is an edit too: listed, so the backup the command names exists and says what it holds.
   if (deleted.length) writeText(join(dir, ".pq-deleted-files"), deleted.map((p) => `${p}\n`).join(""));

@@ -5,11 +5,9 @@
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
-import { asciiJson, readText, sha1, writeText } from "../../tree/files.js";
+import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
@@ -154,7 +152,12 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   }
   // A file already as the move leaves it (a .rej deleted by hand, a file put back with git
   // checkout) is no edit in its way: nothing of it would be lost.
-  const dirty = [...required].filter(([path, v]) => tx.ws.version(path) !== v && tx.ws.version(path) !== final.get(path)).map(([p]) => p);
+  const dirty = [...required]
+    .filter(([path, v]) => {
+      const now = tx.ws.version(path);
+      return now !== v && now !== final.get(path);
+    })
+    .map(([p]) => p);
   const queueDirty = [...queueRequired].filter(([path, id]) => {
     const text = readText(join(ctx.queueDir, path));
     const now = text === null ? null : sha1(text);
@@ -290,18 +293,19 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
       { files: staged },
     );
   }
-  const dir = mkdtempSync(join(tmpdir(), "pq-staged-"));
-  try {
-    const prefix = git.prefix;
-    for (const path of staged) {
-      const blob = current.get(path)?.split(" ")[1];
-      const content = blob ? await git.blob(blob) : null;
-      if (content !== null) writeText(join(dir, path.slice(prefix.length)), content);
-    }
-    return backupFiles(ctx.tree, staged.map((p) => p.slice(prefix.length)), `${direction}-staged`, dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // The staged versions, read from git and saved under their tree paths.
+  const versions = new Map<string, { content: string; exec: boolean }>();
+  for (const path of staged) {
+    const [mode, blob] = current.get(path)?.split(" ") ?? [];
+    const content = blob ? await git.blob(blob) : null;
+    if (content !== null) versions.set(path.slice(git.prefix.length), { content, exec: mode === "100755" });
   }
+  return backupFiles(
+    ctx.tree,
+    staged.map((p) => p.slice(git.prefix.length)),
+    `${direction}-staged`,
+    (path) => versions.get(path) ?? null,
+  );
 }
 
 /** How many applied patches change each file. */
