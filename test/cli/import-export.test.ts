@@ -9,6 +9,13 @@ const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
+/** A path next to the tree (a saved mail, an export's output), removed after the test. */
+function besideTree(tree: string, stem: string, ext = ""): string {
+  const path = join(tree, "..", `${stem}-${Date.now()}${ext}`);
+  dirs.push(path);
+  return path;
+}
+
 const repo = (files: Record<string, string>) => {
   const d = makeRepo(files);
   dirs.push(d);
@@ -478,16 +485,14 @@ describe("export keeps a patch's notes (interop-5 #21)", () => {
   it("puts the text after '---' (a v2 changelog, links) between the mail's '---' and its diff, where git am ignores it", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
-    const file = join(tree, "..", `v2-${Date.now()}.patch`);
-    dirs.push(file);
+    const file = besideTree(tree, "v2", ".patch");
     write(
       resolve(file, ".."),
       file.split("/").pop()!,
       "From: Ada Tester <ada@example.org>\nSubject: [PATCH v2] Change a\n\nWhy the change.\n---\nv2: reworded after review\nv1: https://lore.example.org/1\n\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n",
     );
     expect((await pq(tree, "import", file)).code).toBe(0);
-    const out = join(tree, "..", `mails-${Date.now()}`);
-    dirs.push(out);
+    const out = besideTree(tree, "mails");
     expect((await pq(tree, "export", "-a", "--dir", out)).code).toBe(0);
     const mail = read(
       out,
@@ -539,8 +544,7 @@ describe("export of a patch without an author (interop-5 #13)", () => {
     write(tree, "patches/series", "plain.patch\n");
     process.env.GIT_AUTHOR_NAME = "Exa Porter";
     process.env.GIT_AUTHOR_EMAIL = "exa@example.org";
-    const out = join(tree, "..", `plain-${Date.now()}.mbox`);
-    dirs.push(out);
+    const out = besideTree(tree, "plain", ".mbox");
     const r = await pq(tree, "export", "-a", "--mbox", out);
     expect(r.code).toBe(0);
     expect(r.err).toContain("note: plain.patch has no author: mailed as Exa Porter <exa@example.org>");
@@ -580,8 +584,7 @@ describe("where import finds a queue, and mails it leaves out (interop-5 #15, #6
     await pq(tree, "init");
     const mail = (subject: string, body: string) =>
       `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Ada Tester <ada@example.org>\nDate: Fri, 4 Dec 2026 10:00:00 +0000\nSubject: ${subject}\n\n${body}`;
-    const mbox = join(tree, "..", `two-${Date.now()}.mbox`);
-    dirs.push(mbox);
+    const mbox = besideTree(tree, "two", ".mbox");
     writeFileSync(
       mbox,
       mail("[PATCH 1/2] Only words", "No diff here.\n\n") + mail("[PATCH 2/2] A change", `Why.\n---\n${patch("a.txt", "a", "b")}\n`),
@@ -598,8 +601,7 @@ describe("import and export refusals that name the cause (interop-5 #32, #33, #1
   it("says what each refusal is about and what to do", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
-    const bad = join(tree, "..", `bad-${Date.now()}.patch`);
-    dirs.push(bad);
+    const bad = besideTree(tree, "bad", ".patch");
     writeFileSync(bad, "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-zzz\n+c\n");
     const pushed = await pq(tree, "import", "-P", bad);
     expect(pushed.code).toBe(6);
@@ -631,8 +633,7 @@ describe("a mail sent by someone other than its author (interop-5 #16)", () => {
   it("takes the in-body From: line as the author, as git am does, and leaves it out of the message", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");
-    const mail = join(tree, "..", `sent-${Date.now()}.patch`);
-    dirs.push(mail);
+    const mail = besideTree(tree, "sent", ".patch");
     writeFileSync(
       mail,
       "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Sam Sender <sam@example.org>\nDate: Fri, 4 Dec 2026 10:00:00 +0000\nSubject: [PATCH] Change a\n\nFrom: Ada Author <ada@example.org>\n\nWhy it changes.\n---\ndiff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n",
@@ -670,24 +671,21 @@ describe("export notes what the export leaves to the user (interop-5 #28, #1)", 
     write(tree, "a.txt", "1\ntwo\n3\n");
     await pq(tree, "refresh");
     write(tree, "a.txt", "1\ntwo\n3\nforgot\n");
-    const out = join(tree, "..", `o-${Date.now()}.mbox`);
-    dirs.push(out);
+    const out = besideTree(tree, "o", ".mbox");
     const r = await pq(tree, "export", "--mbox", out);
     expect(r.code).toBe(0);
     expect(r.err).toContain("note: a.txt has changes not refreshed into p: they are not in the export (pq refresh first)");
     writeFileSync(join(tree, "b.bin"), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
     await pq(tree, "add", "b.bin");
     await pq(tree, "refresh");
-    const q = join(tree, "..", `q-${Date.now()}`);
-    dirs.push(q);
+    const q = besideTree(tree, "q");
     expect((await pq(tree, "export", "--quilt", q)).err).toContain("note: p holds a git binary diff, which quilt (GNU patch) cannot apply");
     // CRLF lines need git am --keep-cr where git stores the CRs (interop-5 #8).
     await pq(tree, "new", "crlf", "-m", "crlf");
     writeFileSync(join(tree, "c.txt"), "x\r\ny\r\n");
     await pq(tree, "add", "c.txt");
     await pq(tree, "refresh");
-    const crlf = join(tree, "..", `c-${Date.now()}.mbox`);
-    dirs.push(crlf);
+    const crlf = besideTree(tree, "c", ".mbox");
     expect((await pq(tree, "export", "--mbox", crlf)).err).toContain("note: crlf changes lines that end in CRLF");
   });
 });
@@ -723,8 +721,7 @@ describe("one file holding several patches (interop-5 #38, #37)", () => {
         `${from}\n`,
         `${from}${to}`,
       );
-    const multi = join(tree, "..", `multi-${Date.now()}.patch`);
-    dirs.push(multi);
+    const multi = besideTree(tree, "multi", ".patch");
     writeFileSync(
       multi,
       hg("Bob Example <bob@example.org>", "second", " 1\n-2\n+two\n 3", "\n") +
@@ -735,8 +732,7 @@ describe("one file holding several patches (interop-5 #38, #37)", () => {
     expect(JSON.parse((await pq(tree, "header", "third.patch", "--json")).out).author).toBe("Ada Tester <ada@example.org>");
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe("1\ntwo\nthree\n");
-    const mbox = join(tree, "..", `one-${Date.now()}.mbox`);
-    dirs.push(mbox);
+    const mbox = besideTree(tree, "one", ".mbox");
     writeFileSync(
       mbox,
       "From: X <x@example.org>\nSubject: [PATCH] Fix the frobnicator\n\n---\n--- a/b.txt\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n",
@@ -767,8 +763,7 @@ describe("non-ASCII headers in patch files (interop-5 #19)", () => {
       author: "Zo\u00eb Author <zoe@example.org>",
       subject: "\u00dcn\u00efcode subject",
     });
-    const mbox = join(tree, "..", `u-${Date.now()}.mbox`);
-    dirs.push(mbox);
+    const mbox = besideTree(tree, "u", ".mbox");
     await pq(tree, "export", "--mbox", mbox);
     expect(readFileSync(mbox, "latin1")).toContain("From: =?UTF-8?q?Zo=C3=AB_Author?= <zoe@example.org>");
   });
@@ -805,8 +800,7 @@ describe("long non-ASCII headers in mails (interop-5 #31)", () => {
     await pq(tree, "new", "p", "-m", subject, "-u", "Zo\u00eb Author <zoe@example.org>");
     write(tree, "a.txt", "b\n");
     await pq(tree, "refresh");
-    const mbox = join(tree, "..", `long-${Date.now()}.mbox`);
-    dirs.push(mbox);
+    const mbox = besideTree(tree, "long", ".mbox");
     expect((await pq(tree, "export", "--mbox", mbox)).code).toBe(0);
     const text = readFileSync(mbox, "latin1");
     expect(Math.max(...text.split("\n").map((l) => l.length))).toBeLessThanOrEqual(998);
@@ -825,16 +819,14 @@ describe("export of a binary change without data (interop-5 #14)", () => {
   it("says the mails cannot carry it", async () => {
     const tree = repo({ "t.txt": "t\n" });
     await pq(tree, "init");
-    const file = join(tree, "..", `nobin-${Date.now()}.patch`);
-    dirs.push(file);
+    const file = besideTree(tree, "nobin", ".patch");
     writeFileSync(
       file,
       "diff --git a/n.bin b/n.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/n.bin differ\ndiff --git a/t.txt b/t.txt\n--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-t\n+u\n",
     );
     await pq(tree, "import", "-n", "nobin.patch", file);
     expect((await pq(tree, "push")).code).toBe(0);
-    const out = join(tree, "..", `nb-${Date.now()}.mbox`);
-    dirs.push(out);
+    const out = besideTree(tree, "nb", ".mbox");
     const r = await pq(tree, "export", "--mbox", out);
     expect(r.code).toBe(0);
     expect(r.err).toContain('note: nobin.patch has binary changes without data ("Binary files ... differ"): the mails cannot carry them');
@@ -853,8 +845,7 @@ describe("a quilt series' own lines (interop-5 #2)", () => {
     await pq(tree, "init");
     expect((await pq(tree, "import", "--quilt", q)).code).toBe(0);
     expect(read(tree, "patches/series")).toBe(series);
-    const out = join(tree, "..", `q2-${Date.now()}`);
-    dirs.push(out);
+    const out = besideTree(tree, "q2");
     expect((await pq(tree, "export", "-a", "--quilt", out)).code).toBe(0);
     expect(read(out, "series")).toBe(series);
     // A changed entry is written as pq writes lines.

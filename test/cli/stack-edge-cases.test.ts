@@ -24,6 +24,13 @@ afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
+/** A path next to the tree (a saved mail, an export's output), removed after the test. */
+function besideTree(tree: string, stem: string, ext = ""): string {
+  const path = join(tree, "..", `${stem}-${Date.now()}${ext}`);
+  dirs.push(path);
+  return path;
+}
+
 /** A repository with these files and a pq stack, cleaned up after the test. */
 async function stackTree(files: Record<string, string>): Promise<string> {
   const tree = makeRepo(files);
@@ -546,8 +553,7 @@ describe("a damaged binary patch (interop-5 #18)", () => {
     const lines = text.split("\n");
     const at = lines.findIndex((l) => l.startsWith("literal ")) + 2;
     lines[at] = lines[at].slice(0, 10) + (lines[at][10] === "!" ? "#" : "!") + lines[at].slice(11);
-    const file = join(tree, "..", `damaged-${Date.now()}.patch`);
-    dirs.push(file);
+    const file = besideTree(tree, "damaged", ".patch");
     writeFileSync(file, lines.join("\n"));
     await pq(tree, "init");
     expect((await pq(tree, "import", file)).code).toBe(0);
@@ -562,8 +568,7 @@ describe("a damaged binary patch (interop-5 #18)", () => {
 describe("pq finish of a patch whose date git cannot read (interop-5 #25)", () => {
   it("names the patch and the way to fix the date, and changes nothing", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });
-    const file = join(tree, "..", `d5-${Date.now()}.patch`);
-    dirs.push(file);
+    const file = besideTree(tree, "d5", ".patch");
     writeFileSync(
       file,
       "From: Ada Tester <ada@example.org>\nDate: Tue, 14 Nov 23 21:13 +0000\nSubject: [PATCH] d5\n\n---\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+ONE\n",

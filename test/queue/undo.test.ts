@@ -494,11 +494,24 @@ describe("no false refusals from the log and HEAD checks (round 3 of hostile tes
   });
 });
 
+/** A repository with these files and a pq stack, cleaned up after the test. */
+async function stackTree(files: Record<string, string>): Promise<string> {
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  await pq(dir, "init");
+  return dir;
+}
+
+/** A new top patch `name` (message `message`) that appends `added` to f.txt, refreshed. */
+async function appendPatch(dir: string, name: string, message: string, added: string): Promise<void> {
+  await pq(dir, "new", name, "-m", message);
+  write(dir, "f.txt", read(dir, "f.txt") + added);
+  await pq(dir, "refresh");
+}
+
 describe("undo over files already as the undo leaves them (undo-5 #10)", () => {
   it("takes a deleted .rej or a file put back by hand as no edit in its way, and says 'deleted' for a deleted file", async () => {
-    const dir = makeRepo({ "n.txt": lines(30) });
-    dirs.push(dir);
-    await pq(dir, "init");
+    const dir = await stackTree({ "n.txt": lines(30) });
     await pq(dir, "new", "p1", "-m", "one");
     write(dir, "n.txt", read(dir, "n.txt").replace("line 5\n", "five\n").replace("line 25\n", "twentyfive\n"));
     await pq(dir, "refresh");
@@ -529,12 +542,8 @@ describe("undo over files already as the undo leaves them (undo-5 #10)", () => {
 
 describe("redo of a pop --force (undo-5 #11)", () => {
   it("refuses to overwrite the unrefreshed edits the undo put back, and with --force saves them again", async () => {
-    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
-    dirs.push(dir);
-    await pq(dir, "init");
-    await pq(dir, "new", "p1", "-m", "one");
-    write(dir, "f.txt", "a\nb\nc\nx\n");
-    await pq(dir, "refresh");
+    const dir = await stackTree({ "f.txt": "a\nb\nc\n" });
+    await appendPatch(dir, "p1", "one", "x\n");
     write(dir, "f.txt", "a\nb\nc\nx\nE1\n");
     expect((await pq(dir, "pop", "--force")).code).toBe(0);
     expect((await pq(dir, "undo")).code).toBe(0);
@@ -552,14 +561,8 @@ describe("redo of a pop --force (undo-5 #11)", () => {
 
 describe("undo of a finish over changes staged since (undo-5 #5)", () => {
   it("refuses to reset them in git's index, and with --force saves the staged version", async () => {
-    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
-    dirs.push(dir);
-    await pq(dir, "init");
-    for (const i of [1, 2]) {
-      await pq(dir, "new", `p${i}`, "-m", `msg ${i}`);
-      write(dir, "f.txt", read(dir, "f.txt") + `l${i}\n`);
-      await pq(dir, "refresh");
-    }
+    const dir = await stackTree({ "f.txt": "a\nb\nc\n" });
+    for (const i of [1, 2]) await appendPatch(dir, `p${i}`, `msg ${i}`, `l${i}\n`);
     expect((await pq(dir, "finish", "p1")).code).toBe(0);
     write(dir, "f.txt", read(dir, "f.txt") + "STAGED-ONLY\n");
     git(dir, "add", "f.txt");
@@ -577,14 +580,8 @@ describe("undo of a finish over changes staged since (undo-5 #5)", () => {
 
 describe("a damaged line in the log (undo-5 #3)", () => {
   it("blocks undo past it, not of the operations logged after it", async () => {
-    const dir = makeRepo({ "f.txt": "a\n" });
-    dirs.push(dir);
-    await pq(dir, "init");
-    for (const i of [1, 2, 3]) {
-      await pq(dir, "new", `p${i}`, "-m", `m${i}`);
-      write(dir, "f.txt", read(dir, "f.txt") + `${i}\n`);
-      await pq(dir, "refresh");
-    }
+    const dir = await stackTree({ "f.txt": "a\n" });
+    for (const i of [1, 2, 3]) await appendPatch(dir, `p${i}`, `m${i}`, `${i}\n`);
     const log = read(dir, ".pq/oplog");
     write(dir, ".pq/oplog", log.slice(0, -50));
     expect((await pq(dir, "undo")).code).toBe(13);
@@ -600,12 +597,8 @@ describe("a damaged line in the log (undo-5 #3)", () => {
 
 describe("undo over a patch file edited by hand (undo-5 #9)", () => {
   it("points at pq show for the patch file, not at pq diff -z", async () => {
-    const dir = makeRepo({ "f.txt": "a\n" });
-    dirs.push(dir);
-    await pq(dir, "init");
-    await pq(dir, "new", "p1", "-m", "one");
-    write(dir, "f.txt", "a\np1\n");
-    await pq(dir, "refresh");
+    const dir = await stackTree({ "f.txt": "a\n" });
+    await appendPatch(dir, "p1", "one", "p1\n");
     write(dir, "f.txt", "a\np1\np1b\n");
     await pq(dir, "refresh");
     write(dir, "patches/p1", read(dir, "patches/p1").replace("Subject: one", "Subject: by hand"));
