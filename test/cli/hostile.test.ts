@@ -199,32 +199,31 @@ describe("the command line", () => {
 });
 
 describe("commands that did more than asked", () => {
-  it("fold keeps the folded patches' authors as Co-developed-by trailers", async () => {
+  /** Ann's p1 with Bob's p2 folded into it (`p1Message` and `p2Message`: their -m, if any); the folded patch's text. */
+  async function foldBobIntoAnn(p1Message: string[], p2Message: string): Promise<string> {
     const dir = await stack();
-    await pq(dir, "new", "p1", "-u", "Ann Example <ann@example.org>");
+    await pq(dir, "new", "p1", ...p1Message, "-u", "Ann Example <ann@example.org>");
     write(dir, "a.txt", "line1\nline2\nline3\np1\n");
     await pq(dir, "refresh");
-    await pq(dir, "new", "p2", "-m", "second", "-u", "Bob Example <bob@example.org>");
+    await pq(dir, "new", "p2", "-m", p2Message, "-u", "Bob Example <bob@example.org>");
     write(dir, "main.c", "int main(void)\n{\n\treturn 2;\n}\n");
     await pq(dir, "refresh");
     await pq(dir, "pop");
     expect((await pq(dir, "fold", "p2")).code).toBe(0);
-    const text = read(join(dir, "patches"), "p1");
+    return read(join(dir, "patches"), "p1");
+  }
+
+  it("fold keeps the folded patches' authors as Co-developed-by trailers", async () => {
+    const text = await foldBobIntoAnn([], "second");
     expect(text).toContain("From: Ann Example <ann@example.org>");
     expect(text).toContain("Co-developed-by: Bob Example <bob@example.org>");
   });
 
   it("fold puts a co-author's Co-developed-by right before that author's own sign-off (the kernel's rule)", async () => {
-    const dir = await stack();
-    await pq(dir, "new", "p1", "-m", "first\n\nSigned-off-by: Ann Example <ann@example.org>", "-u", "Ann Example <ann@example.org>");
-    write(dir, "a.txt", "line1\nline2\nline3\np1\n");
-    await pq(dir, "refresh");
-    await pq(dir, "new", "p2", "-m", "second\n\nSigned-off-by: Bob Example <bob@example.org>", "-u", "Bob Example <bob@example.org>");
-    write(dir, "main.c", "int main(void)\n{\n\treturn 2;\n}\n");
-    await pq(dir, "refresh");
-    await pq(dir, "pop");
-    expect((await pq(dir, "fold", "p2")).code).toBe(0);
-    const text = read(join(dir, "patches"), "p1");
+    const text = await foldBobIntoAnn(
+      ["-m", "first\n\nSigned-off-by: Ann Example <ann@example.org>"],
+      "second\n\nSigned-off-by: Bob Example <bob@example.org>",
+    );
     expect(text).toContain("Co-developed-by: Bob Example <bob@example.org>\nSigned-off-by: Bob Example <bob@example.org>");
     expect(text.match(/Co-developed-by/g)).toHaveLength(1);
   });
