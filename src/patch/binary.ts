@@ -143,14 +143,149 @@ export function isBinaryContent(content: string | null): boolean {
   return content !== null && content.slice(0, 8000).includes("\0");
 }
 
-/** A "GIT binary patch" body: literal new content, and literal old content as the reverse. */
+/**
+ * A "GIT binary patch" body: the new content, then the old as the reverse. Each is the
+ * whole file (literal) or, when the old and new files share enough to make it smaller once
+ * deflated, a delta against the other side, as git diff --binary chooses: a one-byte change
+ * to a 5 MB file is a few hundred bytes of patch, not two copies of the file (interop-5 #40).
+ */
 export function formatBinaryPatch(oldContent: string | null, newContent: string | null): string {
-  const block = (content: string | null) => {
-    const raw = Buffer.from(content ?? "", "latin1");
-    const packed = zlib().deflateSync(raw);
-    let text = `literal ${raw.length}\n`;
+  const oldBytes = Buffer.from(oldContent ?? "", "latin1");
+  const newBytes = Buffer.from(newContent ?? "", "latin1");
+  const block = (target: Buffer, source: Buffer) => {
+    let kind = "literal";
+    let size = target.length;
+    let packed = zlib().deflateSync(target);
+    // An empty side (a file made or removed) has nothing to copy from: literal, as git writes it.
+    if (source.length && target.length) {
+      const delta = makeDelta(source, target);
+      const packedDelta = zlib().deflateSync(delta);
+      // The stated size of a delta is the delta's own, before deflating.
+      if (packedDelta.length < packed.length) [kind, size, packed] = ["delta", delta.length, packedDelta];
+    }
+    let text = `${kind} ${size}\n`;
     for (let k = 0; k < packed.length; k += 52) text += encodeLine(packed.subarray(k, k + 52));
     return text + "\n";
   };
-  return `GIT binary patch\n${block(newContent)}${block(oldContent)}`;
+  return `GIT binary patch\n${block(newBytes, oldBytes)}${block(oldBytes, newBytes)}`;
+}
+
+/** Bytes compared as one block when looking for what a delta can copy from its source. */
+const DELTA_BLOCK = 16;
+/** git's delta opcodes: an insert carries at most 127 bytes, a copy at most 64 KiB. */
+const MAX_INSERT = 127;
+const MAX_COPY = 0x10000;
+
+/** Bytes appended into a buffer that doubles (a delta of a big file can be most of its size). */
+class ByteWriter {
+  private bytes = new Uint8Array(256);
+  private length = 0;
+  push(...values: number[]): void {
+    this.room(values.length);
+    for (const v of values) this.bytes[this.length++] = v;
+  }
+  pushBytes(from: Uint8Array, start: number, end: number): void {
+    this.room(end - start);
+    this.bytes.set(from.subarray(start, end), this.length);
+    this.length += end - start;
+  }
+  done(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+  private room(more: number): void {
+    if (this.length + more <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.length + more));
+    bigger.set(this.bytes.subarray(0, this.length));
+    this.bytes = bigger;
+  }
+}
+
+function writeVarint(out: ByteWriter, value: number): void {
+  while (value >= 0x80) {
+    out.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  out.push(value);
+}
+
+/**
+ * A git delta (the format applyDelta reads) that makes `target` from `source`: the source is
+ * indexed in blocks of DELTA_BLOCK bytes, a rolling hash over the target finds where a block
+ * recurs, each match is grown both ways and copied; the bytes between go as inserts.
+ */
+export function makeDelta(source: Uint8Array, target: Uint8Array): Uint8Array {
+  const out = new ByteWriter();
+  writeVarint(out, source.length);
+  writeVarint(out, target.length);
+  const PRIME = 0x01000193;
+  let power = 1; // PRIME ** (DELTA_BLOCK - 1), for taking the leaving byte out of the hash
+  for (let k = 1; k < DELTA_BLOCK; k++) power = Math.imul(power, PRIME);
+  const hashAt = (bytes: Uint8Array, at: number) => {
+    let h = 0;
+    for (let k = 0; k < DELTA_BLOCK; k++) h = (Math.imul(h, PRIME) + bytes[at + k]) | 0;
+    return h;
+  };
+  const index = new Map<number, number>();
+  for (let at = 0; at + DELTA_BLOCK <= source.length; at += DELTA_BLOCK) {
+    const h = hashAt(source, at);
+    if (!index.has(h)) index.set(h, at);
+  }
+  let pending = 0; // where the bytes not yet written (to go as inserts) begin
+  const insert = (end: number) => {
+    for (let at = pending; at < end; at += MAX_INSERT) {
+      const n = Math.min(MAX_INSERT, end - at);
+      out.push(n);
+      out.pushBytes(target, at, at + n);
+    }
+    pending = end;
+  };
+  const copy = (from: number, length: number) => {
+    for (let done = 0; done < length; done += MAX_COPY) {
+      const size = Math.min(MAX_COPY, length - done);
+      const offset = from + done;
+      const args: number[] = [];
+      let cmd = 0x80;
+      for (let k = 0; k < 4; k++) {
+        const byte = Math.floor(offset / 2 ** (8 * k)) & 0xff;
+        if (!byte) continue;
+        cmd |= 1 << k;
+        args.push(byte);
+      }
+      // A size of 64 KiB is written as no size bytes at all.
+      for (let k = 0; k < 3 && size !== MAX_COPY; k++) {
+        const byte = (size >> (8 * k)) & 0xff;
+        if (!byte) continue;
+        cmd |= 0x10 << k;
+        args.push(byte);
+      }
+      out.push(cmd, ...args);
+    }
+  };
+  let at = 0;
+  let h = target.length >= DELTA_BLOCK ? hashAt(target, 0) : 0;
+  while (at + DELTA_BLOCK <= target.length) {
+    const from = index.get(h);
+    if (from !== undefined && equalBytes(source, from, target, at, DELTA_BLOCK)) {
+      // Grown back over bytes not yet written, then forward as far as both agree.
+      let back = 0;
+      while (at - back > pending && from - back > 0 && source[from - back - 1] === target[at - back - 1]) back++;
+      let length = DELTA_BLOCK;
+      while (at + length < target.length && from + length < source.length && source[from + length] === target[at + length]) length++;
+      insert(at - back);
+      copy(from - back, back + length);
+      const end = at + length;
+      pending = at = end;
+      if (at + DELTA_BLOCK <= target.length) h = hashAt(target, at);
+      continue;
+    }
+    if (at + DELTA_BLOCK < target.length) h = (Math.imul(h - Math.imul(target[at], power), PRIME) + target[at + DELTA_BLOCK]) | 0;
+    at++;
+  }
+  insert(target.length);
+  return out.done();
+}
+
+function equalBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (a[aAt + k] !== b[bAt + k]) return false;
+  return true;
 }

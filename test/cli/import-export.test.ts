@@ -680,6 +680,15 @@ describe("export notes what the export leaves to the user (interop-5 #28, #1)", 
     await pq(tree, "refresh");
     const q = besideTree(tree, "q");
     expect((await pq(tree, "export", "--quilt", q)).err).toContain("note: p holds a git binary diff, which quilt (GNU patch) cannot apply");
+    // interop-5 #26: a change without a hunk on a name with a space.
+    writeFileSync(join(tree, "sp ace.txt"), "");
+    await pq(tree, "new", "empty", "-m", "an empty file");
+    await pq(tree, "add", "sp ace.txt");
+    await pq(tree, "refresh");
+    const q2 = besideTree(tree, "q2");
+    const spaced = await pq(tree, "export", "--quilt", q2);
+    expect(spaced.err).toContain("note: empty changes a file whose name has a space without a hunk");
+    expect(spaced.err).not.toContain("note: p changes");
     // CRLF lines need git am --keep-cr where git stores the CRs (interop-5 #8).
     await pq(tree, "new", "crlf", "-m", "crlf");
     writeFileSync(join(tree, "c.txt"), "x\r\ny\r\n");

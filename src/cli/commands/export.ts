@@ -146,11 +146,31 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     io.err(
       `note: ${someOf(binary)} ${binary.length === 1 ? "holds a git binary diff" : "hold git binary diffs"}, which quilt (GNU patch) cannot apply; git apply and pq can`,
     );
+  // GNU patch takes a git diff's names from its ---/+++ lines; a change with no hunk (a rename,
+  // a mode change, an empty file made or removed) has none, and the diff --git line cannot be
+  // split where a name has a space (interop-5 #26). Renames and mode changes cannot be written
+  // any other way that GNU patch 2.7 applies, so the export says so.
+  const spaced = names.filter((name, i) => hunklessOnSpacedName(files[i].text));
+  if (spaced.length)
+    io.err(
+      `note: ${someOf(spaced)} ${spaced.length === 1 ? "changes a file" : "change files"} whose name has a space without a hunk (a rename, a mode change, an empty file), which quilt (GNU patch) cannot apply; git apply and pq can`,
+    );
   for (const f of files) {
     makeDirs(dirname(f.path));
     writeFileSync(f.path, f.text, "latin1");
   }
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
+}
+
+/** Whether a patch has a git diff without hunks (and not binary) on a path with a space in it. */
+function hunklessOnSpacedName(text: string): boolean {
+  let parsed;
+  try {
+    parsed = parsePatch(text);
+  } catch {
+    return false; // not readable as a patch: the export writes it as it is, with nothing to say of it
+  }
+  return parsed.files.some((f) => !f.hunks.length && !f.binary && [f.oldPath, f.newPath].some((p) => p?.includes(" ")));
 }
 
 /**
