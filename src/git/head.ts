@@ -18,7 +18,7 @@ function readTrimmed(path: string): string | null {
 }
 
 /** The git directory for a work tree: `.git` in it or an ancestor, following a `gitdir:` file. */
-function gitDirOf(tree: string): string | null {
+export function gitDirOf(tree: string): string | null {
   for (let dir = resolve(tree); ; dir = dirname(dir)) {
     const dotGit = join(dir, ".git");
     try {

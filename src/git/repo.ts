@@ -93,16 +93,33 @@ export class GitRepo {
    * Both of the above from one `git status` (a refresh needs both: one git process fewer,
    * 8-10 ms of a refresh on this machine).
    */
-  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[]; staged: string[] }> {
+  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[]; staged: string[]; stagedApart: string[] }> {
     const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
     const changed: string[] = [];
     const untracked: string[] = [];
     const staged: string[] = [];
+    const stagedApart: string[] = [];
     for (const e of this.parseStatus(out)) {
       (e.code === "??" ? untracked : changed).push(e.path);
-      if (e.code !== "??" && e.code[0] !== " ") staged.push(e.path);
+      if (e.code === "??" || e.code[0] === " ") continue;
+      // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD").
+      (e.code[1] === " " ? staged : stagedApart).push(e.path);
     }
-    return { changed, untracked, staged };
+    return { changed, untracked, staged, stagedApart };
+  }
+
+  /**
+   * Paths of the tree (tree-relative) whose index entry differs from HEAD's: changes staged
+   * with git add, rm or mv, including one the work tree no longer shows.
+   */
+  async stagedPaths(): Promise<Set<string>> {
+    const out = await this.run(["diff", "--cached", "--name-only", "--no-renames", "-z", "--", `:(top,literal)${this.prefix}`]);
+    return new Set(
+      out
+        .split("\0")
+        .filter((p) => p.startsWith(this.prefix) && p.length > this.prefix.length)
+        .map((p) => p.slice(this.prefix.length)),
+    );
   }
 
   /** Make the index entries of these paths (tree-relative) match HEAD again (git reset -- paths). */

@@ -33,6 +33,11 @@ export interface RefreshPlan {
   notFiles: string[];
   /** Files of the refreshed patch that git's index has staged (git add, rm, mv): unstaged once in the patch. */
   staged: string[];
+  /**
+   * Files of the patch whose staged version is not the work tree's (staged, then edited
+   * again): the patch takes the work tree's, so the staged one is left staged, never dropped.
+   */
+  stagedApart: string[];
 }
 
 /** For every path touched by applied patches: the version the topmost one left. */
@@ -84,7 +89,7 @@ function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string)
 export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch, opts: { preview?: boolean } = {}): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
-  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [] };
+  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [], stagedApart: [] };
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
@@ -137,7 +142,8 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p)));
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   const staged = status.staged.filter((p) => files[p] !== undefined);
-  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, notFiles, staged };
+  const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
+  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, notFiles, staged, stagedApart };
 }
 
 function isRegularOrMissing(full: string): boolean {

@@ -584,3 +584,40 @@ describe("pq finish of a patch whose date git cannot read (interop-5 #25)", () =
     expect((await pq(tree, "applied")).out).toBe("d5.patch\n");
   });
 });
+
+describe("a change staged in git's index that the work tree does not have (dry-6 #15)", () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+
+  it("push and its dry run refuse it, and refresh never unstages a staged version the patch did not take", async () => {
+    const tree = await stackTree({ "a.txt": lines(30) });
+    await pq(tree, "new", "p1");
+    write(tree, "a.txt", lines(30).replace("10\n", "ten\n"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    // Staged, then the work tree put back to HEAD's: only the index has the change.
+    write(tree, "a.txt", lines(30) + "staged only\n");
+    git(tree, "add", "a.txt");
+    write(tree, "a.txt", lines(30));
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(tree, ...args);
+      expect(r.code, args.join(" ")).toBe(5);
+      expect(r.err).toContain("a.txt, which p1 changes, has a change staged in git's index that the work tree does not have");
+    }
+    expect(git(tree, "diff", "--cached")).toContain("+staged only");
+    git(tree, "restore", "--staged", "a.txt");
+    expect((await pq(tree, "push")).code).toBe(0);
+    // Staged, then edited again: the patch takes the work tree's version; the staged one stays.
+    write(tree, "a.txt", lines(30).replace("10\n", "ten\n").replace("20\n", "twenty\n"));
+    git(tree, "add", "a.txt");
+    write(tree, "a.txt", lines(30).replace("10\n", "ten\n").replace("25\n", "twenty-five\n"));
+    const refreshed = await pq(tree, "refresh");
+    expect(refreshed.code).toBe(0);
+    expect(refreshed.err).toContain("a different version staged in git's index stays staged");
+    expect(read(join(tree, "patches"), "p1")).toContain("+twenty-five");
+    expect(git(tree, "diff", "--cached")).toContain("+twenty");
+    // Staged as the work tree has it: in the patch now, so unstaged as before.
+    git(tree, "add", "a.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(git(tree, "diff", "--cached")).toBe("");
+  });
+});

@@ -74,6 +74,12 @@ export default defineCommand({
         ? `${report.name} is unchanged (nothing to refresh; the patch file was left as it is)`
         : `refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`,
     );
+    if (report.stagedApart?.length) {
+      const files = report.stagedApart.join(" ");
+      io.err(
+        `note: the patch took the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`,
+      );
+    }
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${report.untracked.join(", ")}`);
     if (report.notFiles?.length)
       io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${report.notFiles.join(", ")}`);

@@ -11,7 +11,7 @@ import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
 import { fileStat, readText, writeText } from "../../tree/files.js";
-import { readHeadCommit } from "../../git/head.js";
+import { gitDirOf, readHeadCommit } from "../../git/head.js";
 import { gitBlobId } from "../../patch/index.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import type { PushCache, StatCache } from "../caches.js";
@@ -161,6 +161,26 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const differing = unlikeBlob.filter((path) => !sameOnceCleaned.has(path) && !ignored.has(path));
   if (headCommit !== null && opts.remember) for (const path of unverified) if (!differing.includes(path)) ctx.statCache.recordKey(key(path), verdict(path));
   return differing;
+}
+
+/**
+ * Which of `paths` have a change staged in git's index (a git add of an edit the work tree
+ * has since lost, or a git rm of a file still there): the work tree alone does not show it.
+ * git is asked only when the index file changed since it was last found with nothing staged
+ * (its stamp is kept in the stat cache unless `remember` is false), so a warm push starts no git.
+ */
+export async function stagedAmong(ctx: OpContext, paths: string[], opts: { remember: boolean }): Promise<string[]> {
+  if (!paths.length) return [];
+  const gitDir = gitDirOf(ctx.tree);
+  const st = gitDir === null ? null : fileStat(join(gitDir, "index"));
+  if (!st) return []; // no index: nothing staged
+  const stamp = `${readHeadCommit(ctx.tree)} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}`;
+  if (ctx.statCache.lookupKey("\0index/nothing-staged") === stamp) return [];
+  const git = await ctx.repo();
+  if (!git) return [];
+  const staged = await git.stagedPaths();
+  if (!staged.size && opts.remember) ctx.statCache.recordKey("\0index/nothing-staged", stamp);
+  return paths.filter((p) => staged.has(p));
 }
 
 /** git's blob id for a stored version (null for no file). */

@@ -16,7 +16,7 @@ import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry } from "../caches.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, differFromHead, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -183,6 +183,19 @@ async function refuseOverBaseEdits(
   const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
   if (!onDisk.length) return;
   const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), { remember: !dryRun });
+  // A change staged in git's index and not in the work tree (dry-6 #15): the push would not
+  // take it, and a refresh would find the index apart from the patch.
+  const staged = (await stagedAmong(ctx, onDisk, { remember: !dryRun })).filter((p) => !dirty.includes(p));
+  if (staged.length) {
+    const patch = firstTouch.get(staged[0])!.patch;
+    const files = staged.filter((p) => firstTouch.get(p)!.patch === patch);
+    throw new PqError(
+      "dirty",
+      `${files.join(", ")}, which ${patch} changes, ${files.length === 1 ? "has a change" : "have changes"} staged in git's index that the work tree does not have`,
+      ["commit or stash them first (git stash), or unstage them (git restore --staged FILE drops the staged version), then pq push"],
+      { patch, files },
+    );
+  }
   if (!dirty.length) return;
   const patch = firstTouch.get(dirty[0])!.patch;
   // Files git does not track at all: no stash or refresh helps, committing them does.

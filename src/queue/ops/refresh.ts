@@ -36,6 +36,8 @@ export interface RefreshReport {
   notFiles?: string[];
   /** Files of the patch that git's index had staged; the caller unstages them (see Stack.refresh). */
   staged?: string[];
+  /** Files of the patch with a staged version other than the work tree's: left staged (see RefreshPlan.stagedApart). */
+  stagedApart?: string[];
   /** Nothing to refresh: the patch file was left as it is. */
   unchanged?: true;
 }
@@ -141,6 +143,7 @@ function reportOf(name: string, plan: RefreshPlan): RefreshReport {
     files: Object.keys(plan.files).sort(),
     untracked: plan.untracked,
     ...(plan.staged.length ? { staged: plan.staged } : {}),
+    ...(plan.stagedApart.length ? { stagedApart: plan.stagedApart } : {}),
     ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
   };
 }
