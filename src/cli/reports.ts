@@ -3,6 +3,8 @@
  * goto, import, undo, redo): commands never import each other.
  */
 import type { PushReport, UndoReport } from "../queue/stack.js";
+import type { FileFate } from "../queue/ops/push.js";
+import { MERGED_NOTE } from "../queue/apply-patch.js";
 import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
@@ -13,29 +15,40 @@ export function printPushReport(io: CliIO, report: PushReport): void {
   const out = (line: string) => void lines.push(line);
   for (const p of report.pushed) {
     out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
-    if (report.dryRun) for (const f of p.files ?? []) for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
+    if (report.dryRun) for (const f of p.files ?? []) for (const line of fileFate(f, p.notes)) out(`  ${line}`);
     else for (const note of p.notes) out(`  ${note}`);
     if (p.binaryWithoutData?.length) {
       out(`  warning: binary diff without data (created empty or left as it was, as quilt does): ${p.binaryWithoutData.join(", ")}`);
     }
-    if (p.rejects?.length) out(`  rejects written: ${p.rejects.join(", ")}`);
+    if (p.rejects?.length) out(`  ${report.dryRun ? "rejects it would write" : "rejects written"}: ${p.rejects.join(", ")}`);
+    if (p.rejectsReplaced?.length)
+      out(
+        `  ${p.rejectsReplaced.join(", ")} ${report.dryRun ? "would be" : p.rejectsReplaced.length === 1 ? "was" : "were"} written over: a file of that name was there already (pq undo of the push brings it back)`,
+      );
     if (p.needsRefresh) {
       out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
   if (report.wouldFail) {
     out(`would stop at ${report.wouldFail.name}:`);
-    for (const f of report.wouldFail.files ?? []) {
-      if (f.status === "conflict") out(`  ${f.path}: a three-way merge would leave conflict markers`);
-      // A file that fails as a whole (missing, or created where one is): the one line the push says.
-      const whole = f.missing || f.exists || f.binary ? report.wouldFail.notes.find((n) => n.startsWith(`${f.path}: `)) : undefined;
-      if (whole) out(`  ${whole}`);
-      else for (const h of f.hunks) out(`  ${f.path}: ${describeHunkResult(h)}`);
-    }
+    for (const f of report.wouldFail.files ?? []) for (const line of fileFate(f, report.wouldFail.notes)) out(`  ${line}`);
   }
   if (report.dryRun) out(`${report.pushed.length || report.wouldFail ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
   io.out(lines.join("\n"));
+}
+
+/**
+ * A dry run's lines for one file, in the words the push itself would print: each hunk's fate,
+ * or the one line for a file that fails or is merged as a whole (`notes`: the push's lines).
+ */
+function fileFate(f: FileFate, notes: string[]): string[] {
+  if (f.status === "conflict") return [`${f.path}: a three-way merge would leave conflict markers`];
+  if (f.status === "merged") return [MERGED_NOTE(f.path)];
+  // A file that fails as a whole (missing, created where one is, a binary that does not fit).
+  const whole = f.missing || f.exists || f.binary ? notes.find((n) => n.startsWith(`${f.path}: `)) : undefined;
+  if (whole) return [whole];
+  return f.hunks.map((h) => `${f.path}: ${describeHunkResult(h)}`);
 }
 
 export function printUndoReport(io: CliIO, verb: string, report: UndoReport, json?: boolean): void {

@@ -4,7 +4,7 @@
  * same with up to `fuzz` outer context lines ignored. Each hunk's fate is reported, and
  * the hunks that fit are applied even when others fail (for --force and .rej files).
  */
-import { applyBinary } from "./binary.js";
+import { applyBinary, formatBinaryBlocks } from "./binary.js";
 import { gitBlobId } from "./create.js";
 import { quotePath } from "./paths.js";
 import type { DeltaPiece, FileApplyResult, FilePatch, Hunk, HunkLine, HunkResult } from "./types.js";
@@ -335,6 +335,11 @@ export function describeHunkResult(r: HunkResult): string {
 
 /** The failed hunks in unified format, as GNU patch writes a .rej file. */
 export function formatRejects(fp: FilePatch, results: HunkResult[]): string {
+  // A binary change that did not fit is rejected whole, as a git diff git apply takes again.
+  if (fp.binary?.forward) {
+    const index = fp.index ? `index ${fp.index.oldBlob}..${fp.index.newBlob}${fp.index.mode ? ` ${fp.index.mode}` : ""}\n` : "";
+    return `diff --git ${quotePath(fp.oldPath ?? fp.newPath!, "a/")} ${quotePath(fp.newPath ?? fp.oldPath!, "b/")}\n${index}${formatBinaryBlocks(fp.binary)}`;
+  }
   const failed = new Set(results.filter((r) => r.status === "failed").map((r) => r.index));
   let text = `--- ${fp.oldPath === null ? "/dev/null" : quotePath(fp.oldPath, "a/")}\n+++ ${fp.newPath === null ? "/dev/null" : quotePath(fp.newPath, "b/")}\n`;
   fp.hunks.forEach((h, i) => {

@@ -76,6 +76,16 @@ export function parseBinaryPatch(lines: string[], at: number): [BinaryPatch, num
   return [{ forward, reverse }, i];
 }
 
+/** A binary patch's data as git writes it: "GIT binary patch", then each block in base85. */
+export function formatBinaryBlocks(binary: BinaryPatch): string {
+  const block = (b: BinaryBlock) => {
+    let text = `${b.kind} ${b.size}\n`;
+    for (let k = 0; k < b.data.length; k += 52) text += encodeLine(b.data.subarray(k, k + 52));
+    return text + "\n";
+  };
+  return `GIT binary patch\n${binary.forward ? block(binary.forward) : ""}${binary.reverse ? block(binary.reverse) : ""}`;
+}
+
 /** Larger binary files than this (1 GiB) are refused rather than allocated. */
 const MAX_BINARY = 2 ** 30;
 

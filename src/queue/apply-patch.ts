@@ -171,7 +171,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (status === "failed") {
       result.failed = true;
       if (opts.force) {
-        if (fp.hunks.length) result.rejects[target] = formatRejects(fp, outcome.hunks);
+        // A binary change that does not fit is kept whole in the .rej: a refresh must not drop it unsaid (dry-6 #5).
+        if (fp.hunks.length || binary) result.rejects[target] = formatRejects(fp, outcome.hunks);
         // GNU patch writes the hunks that did apply even when others fail.
         content = outcome.content ?? old;
       } else {
@@ -248,11 +249,18 @@ export function describeFailures(app: PatchApplication): string[] {
   return lines;
 }
 
+/** What a patch that applied did otherwise than exactly: offsets, fuzz, and files merged three-way. */
 export function describeFuzz(app: PatchApplication): string[] {
   const lines: string[] = [];
-  for (const o of app.outcomes) for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+  for (const o of app.outcomes) {
+    if (o.status === "merged") lines.push(MERGED_NOTE(o.path));
+    else for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+  }
   return lines;
 }
+
+/** A file whose hunks did not fit and that a three-way merge made without conflicts: worth a look (dry-6 #2). */
+export const MERGED_NOTE = (path: string) => `${path}: merged three-way (its hunks did not fit; review the result)`;
 
 /**
  * A patch may not put a file under a path that is a file: on disk now, changed by this patch,

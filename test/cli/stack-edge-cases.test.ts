@@ -173,6 +173,21 @@ describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
     expect(merge.err).not.toContain("conflict markers");
     expect((await pq(tree, "applied")).out).toBe("");
     expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02upstream-changed");
+    // --force keeps the binary change whole in a .rej, and refresh refuses to drop it unsaid (dry-6 #5).
+    const dryForced = await pq(tree, "push", "--force", "--dry-run");
+    expect(dryForced.out).toContain("small.bin: the binary patch does not fit this file");
+    expect(dryForced.out).toContain("rejects it would write: small.bin.rej");
+    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    const rej = read(tree, "small.bin.rej");
+    expect(rej).toMatch(/^diff --git a\/small.bin b\/small.bin\nindex [0-9a-f]{40}\.\.[0-9a-f]{40} 100644\nGIT binary patch\n/);
+    expect((await pq(tree, "refresh")).code).toBe(5);
+    expect(read(join(tree, "patches"), "p")).toContain("GIT binary patch");
+    // The .rej is a patch git apply takes on the file it was made from.
+    writeFileSync(join(tree, "small.bin"), Buffer.from("\x00\x01\x02base", "latin1"));
+    git(tree, "apply", "small.bin.rej");
+    expect(readFileSync(join(tree, "small.bin"), "latin1")).toBe("\x00\x01\x02mine-version");
+    expect((await pq(tree, "undo", "--force")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("");
     // On the file it was made from, it applies.
     git(tree, "reset", "-q", "--hard", "HEAD~1");
     expect((await pq(tree, "push")).code).toBe(0);
@@ -619,5 +634,35 @@ describe("a change staged in git's index that the work tree does not have (dry-6
     git(tree, "add", "a.txt");
     expect((await pq(tree, "refresh")).code).toBe(0);
     expect(git(tree, "diff", "--cached")).toBe("");
+  });
+});
+
+describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+
+  it("a file merged three-way is named as merged, by the dry run and the push; a .rej written over is named", async () => {
+    const tree = await stackTree({ "a.txt": lines(40) });
+    await pq(tree, "new", "p1");
+    write(tree, "a.txt", lines(40).replace("10\n", "ten\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(40).replace("8\n", "eight\n").replace("12\n", "twelve\n"));
+    git(tree, "commit", "-qam", "context moves");
+    const dry = await pq(tree, "push", "--dry-run", "--merge", "--fuzz", "0");
+    expect(dry.out).toContain("a.txt: merged three-way (its hunks did not fit; review the result)");
+    expect(dry.out).not.toContain("FAILED");
+    const push = await pq(tree, "push", "--merge", "--fuzz", "0");
+    expect(push.code).toBe(0);
+    expect(push.out).toContain("a.txt: merged three-way (its hunks did not fit; review the result)");
+    expect((await pq(tree, "pop", "--force")).code).toBe(0);
+    git(tree, "reset", "-q", "--hard");
+    write(tree, "a.txt", lines(40).replace("10\n", "TEN\n"));
+    git(tree, "commit", "-qam", "the same line changes");
+    write(tree, "a.txt.rej", "my notes\n");
+    const forced = await pq(tree, "push", "--force");
+    expect(forced.code).toBe(6);
+    expect(forced.out).toContain("a.txt.rej was written over: a file of that name was there already (pq undo of the push brings it back)");
+    expect((await pq(tree, "undo", "--force")).code).toBe(0);
+    expect(read(tree, "a.txt.rej")).toBe("my notes\n");
   });
 });

@@ -47,6 +47,8 @@ export interface PushedPatch {
   notes: string[];
   needsRefresh?: "forced" | "conflict";
   rejects?: string[];
+  /** .rej files that were there already, which the push wrote over (dry-6 #14). */
+  rejectsReplaced?: string[];
   /** Files whose diff carried no data ("Binary files ... differ"): created empty or left as they were. */
   binaryWithoutData?: string[];
   /** Per file, each hunk's fate (dry runs, and any patch that was actually applied). */
@@ -474,6 +476,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (app.binaryWithoutData.length) pushed.binaryWithoutData = app.binaryWithoutData;
     if (rejects.length) {
       pushed.rejects = rejects.map((p) => `${p}.rej`);
+      // GNU patch writes over a .rej that is there; pq says so (the undo of the push brings it back).
+      const replaced = pushed.rejects.filter((rej) => ws.version(rej) !== null);
+      if (replaced.length) pushed.rejectsReplaced = replaced;
       // The .rej files are part of the same transaction (and go away with its undo).
       for (const [path, rej] of Object.entries(app.rejects)) ws.set(`${path}.rej`, rej, false);
     }
