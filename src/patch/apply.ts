@@ -210,6 +210,7 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       offset,
       fuzz: match.fuzz,
       line: match.pos + 1,
+      ...(match.eolConvert ? { eol: match.eolConvert === "\r\n" ? ("crlf" as const) : ("lf" as const) } : {}),
     });
   });
   out.copy(cursor, lineCount(file));
@@ -328,9 +329,11 @@ export function reverseFilePatch(fp: FilePatch): FilePatch {
 /** GNU patch's wording for a hunk's fate. */
 export function describeHunkResult(r: HunkResult): string {
   if (r.status === "failed") return `Hunk #${r.index} FAILED at ${r.line ?? "?"}.`;
-  if (r.status === "exact") return `Hunk #${r.index} applied cleanly.`;
+  // GNU patch fails such a hunk "(different line endings)"; pq applies it and says so.
+  const eol = r.eol ? ` (different line endings: its added lines take the file's ${r.eol === "crlf" ? "CRLF" : "LF"})` : "";
+  if (r.status === "exact") return eol ? `Hunk #${r.index} succeeded at ${r.line}${eol}.` : `Hunk #${r.index} applied cleanly.`;
   const off = r.offset ? ` (offset ${r.offset} line${Math.abs(r.offset) === 1 ? "" : "s"})` : "";
-  return `Hunk #${r.index} succeeded at ${r.line}${r.fuzz ? ` with fuzz ${r.fuzz}` : ""}${off}.`;
+  return `Hunk #${r.index} succeeded at ${r.line}${r.fuzz ? ` with fuzz ${r.fuzz}` : ""}${off}${eol}.`;
 }
 
 /** The failed hunks in unified format, as GNU patch writes a .rej file. */

@@ -74,6 +74,11 @@ export interface HunkResult {
   fuzz: number;
   /** 1-based line where the hunk applied (or was expected, when it failed). */
   line?: number;
+  /**
+   * The hunk matched only with line endings set aside (an LF patch on a CRLF file, or the
+   * reverse), which GNU patch and git apply refuse: its added lines took the file's ending.
+   */
+  eol?: "crlf" | "lf";
 }
 
 export interface FileApplyResult {

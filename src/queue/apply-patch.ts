@@ -167,7 +167,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     const missing = status === "failed" && old === null && fp.kind !== "create";
     const binary = status === "failed" && !missing && fp.binary !== undefined && fp.binary.forward !== null;
     result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}), ...(binary ? { binary } : {}) });
-    if (outcome.hunks.some((h) => h.status === "fuzz")) result.fuzzy = true;
+    // Fuzz and line endings set aside are said at every push: such a result is not reused silently.
+    if (outcome.hunks.some((h) => h.status === "fuzz" || h.eol)) result.fuzzy = true;
     if (status === "failed") {
       result.failed = true;
       if (opts.force) {
@@ -254,7 +255,7 @@ export function describeFuzz(app: PatchApplication): string[] {
   const lines: string[] = [];
   for (const o of app.outcomes) {
     if (o.status === "merged") lines.push(MERGED_NOTE(o.path));
-    else for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+    else for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset" || h.eol) lines.push(`${o.path}: ${describeHunkResult(h)}`);
   }
   return lines;
 }

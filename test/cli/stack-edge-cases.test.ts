@@ -665,4 +665,21 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect((await pq(tree, "undo", "--force")).code).toBe(0);
     expect(read(tree, "a.txt.rej")).toBe("my notes\n");
   });
+
+  it("a hunk that matches only with line endings set aside is not called exact (dry-6 #6)", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await pq(tree, "new", "p1");
+    write(tree, "a.txt", lines(10).replace("5\n", "five\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(10).replace(/\n/g, "\r\n"));
+    git(tree, "commit", "-qam", "CRLF now");
+    const said = "a.txt: Hunk #1 succeeded at 2 (different line endings: its added lines take the file's CRLF).";
+    expect((await pq(tree, "push", "--dry-run")).out).toContain(said);
+    expect((await pq(tree, "push")).out).toContain(said);
+    expect(read(tree, "a.txt")).toBe(lines(10).replace(/\n/g, "\r\n").replace("5\r\n", "five\r\n"));
+    // Said again at the next push: such a result is not reused silently.
+    await pq(tree, "pop");
+    expect((await pq(tree, "push")).out).toContain(said);
+  });
 });
