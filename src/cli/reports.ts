@@ -29,11 +29,8 @@ export function printPushReport(io: CliIO, report: PushReport): void {
       out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
-  if (report.wouldFail) {
-    out(`would stop at ${report.wouldFail.name}:`);
-    for (const f of report.wouldFail.files ?? []) for (const line of fileFate(f, report.wouldFail.notes)) out(`  ${line}`);
-  }
-  if (report.dryRun) out(`${report.pushed.length || report.wouldFail ? "" : "nothing to push "}(dry run: nothing was written)`);
+  // A push that stops part way is printed up to the patch it stops at; the refusal (on stderr) names that one.
+  if (report.dryRun) out(`${report.pushed.length ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");
   io.out(lines.join("\n"));
 }

@@ -410,7 +410,7 @@ export class Stack {
     const text = readText(this.patchPath(name));
     if (text === null) {
       throw new PqError("not-found", `patch file ${this.patchPath(name)} is missing`, [
-        "restore it (e.g. from the queue's git history) or pq delete the patch",
+        "pq restore-queue writes back a patch file pq wrote, from its log; else restore it from the queue's git history, or pq delete the patch",
       ]);
     }
     return text;
@@ -614,7 +614,9 @@ export class Stack {
       if (!opts.dryRun && report.pushed.length) {
         await this.run(tx, `push ${span(report.pushed[0].name, report.pushed.at(-1)!.name)}`, opts.onEvent);
       }
-      if (failure && !opts.dryRun) throw failure;
+      // The refusal carries what was pushed before it (or would be, in a dry run): the CLI
+      // prints those patches' offsets and fuzz, and --json has them (dry-6 #1, #7).
+      if (failure) throw new PqError(failure.code, failure.message, failure.details, { ...failure.data, ...report });
       return report;
     });
   }

@@ -82,7 +82,7 @@ export class Transaction {
       throw new PqError(
         "not-found",
         `patch file ${join(this.queueDir, name)} is missing`,
-        ["restore it (e.g. from the queue's git history) or pq delete the patch"],
+        ["pq restore-queue writes back a patch file pq wrote, from its log; else restore it from the queue's git history, or pq delete the patch"],
         { patch: name },
       );
     }

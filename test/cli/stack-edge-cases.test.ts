@@ -166,7 +166,7 @@ describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
     expect(push.code).toBe(6);
     expect(push.err).toContain("small.bin: the binary patch does not fit this file");
     expect(push.err).toContain("pq push --merge cannot help here (a binary file cannot be merged)");
-    expect(dry.out).toContain("small.bin: the binary patch does not fit this file");
+    expect(dry.err).toContain("small.bin: the binary patch does not fit this file");
     // --merge has no lines to merge: refused the same way, not a "conflict" whose refresh would empty the patch (interop-5 #24).
     const merge = await pq(tree, "push", "--merge");
     expect(merge.code).toBe(6);
@@ -522,7 +522,7 @@ describe("a patch that creates a file the tree already has (readme-4 #17)", () =
     write(tree, "b.txt", "mine\n");
     const dry = await pq(tree, "push", "--dry-run");
     expect(dry.code).toBe(6);
-    expect(dry.out).toContain("b.txt: the patch creates this file, but the tree already has one");
+    expect(dry.err).toContain("b.txt: the patch creates this file, but the tree already has one");
     const r = await pq(tree, "push");
     expect(r.code).toBe(6);
     expect(r.err).toContain("b.txt: the patch creates this file, but the tree already has one");
@@ -681,5 +681,72 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     // Said again at the next push: such a result is not reused silently.
     await pq(tree, "pop");
     expect((await pq(tree, "push")).out).toContain(said);
+  });
+});
+
+describe("a push that stops part way says what it applied first (dry-6 #1, #7, #10)", () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+
+  it("prints the applied patches' fuzz before the refusal, in the dry run and the push, and --json has them in the error", async () => {
+    const tree = await stackTree({ "a.txt": lines(40) });
+    for (const [name, from, to] of [
+      ["p1", "10\n", "ten\n"],
+      ["p2", "25\n", "twenty-five\n"],
+      ["p3", "35\n", "thirty-five\n"],
+    ]) {
+      await pq(tree, "new", name);
+      write(tree, "a.txt", read(tree, "a.txt").replace(from, to));
+      await pq(tree, "refresh");
+    }
+    await pq(tree, "pop", "-a");
+    write(tree, "a.txt", lines(40).replace("7\n", "seven\n").replace("36\n", "X\n"));
+    git(tree, "commit", "-qam", "upstream");
+    const dry = await pq(tree, "push", "-a", "--dry-run");
+    const push = await pq(tree, "push", "-a");
+    for (const [r, verb] of [
+      [dry, "would apply"],
+      [push, "applying"],
+    ] as const) {
+      expect(r.code).toBe(6);
+      expect(r.out).toContain(`${verb} p1\n  a.txt: Hunk #1 succeeded at 7 with fuzz 1.`);
+      expect(r.out).toContain(`${verb} p2`);
+      expect(r.err).toContain("p3 does not apply (2 patch(es) before it");
+    }
+    await pq(tree, "pop", "-a");
+    for (const args of [
+      ["push", "-a", "--json"],
+      ["push", "-a", "--json", "--dry-run"],
+    ]) {
+      const r = await pq(tree, ...args);
+      const json = JSON.parse(r.out);
+      expect(json).toMatchObject({ error: "apply-failed", exitCode: 6, patch: "p3", file: "a.txt", hunk: 1 });
+      expect(json.pushed.map((p: { name: string }) => p.name)).toEqual(["p1", "p2"]);
+      if (args.includes("--dry-run")) expect(json.dryRun).toBe(true);
+      else await pq(tree, "pop", "-a");
+    }
+  });
+
+  it("a missing patch file stops the dry run where it stops the push", async () => {
+    const tree = await stackTree({ "f.txt": lines(10) });
+    for (const [name, from, to] of [
+      ["p1", "5\n", "five\n"],
+      ["p2", "8\n", "eight\n"],
+    ]) {
+      await pq(tree, "new", name);
+      write(tree, "f.txt", read(tree, "f.txt").replace(from, to));
+      await pq(tree, "refresh");
+    }
+    await pq(tree, "pop", "-a");
+    rmSync(join(tree, "patches", "p2"));
+    const dry = await pq(tree, "push", "-a", "--dry-run");
+    expect(dry.code).toBe(3);
+    expect(dry.out).toContain("would apply p1");
+    expect(dry.err).toContain("is missing (1 patch(es) before it would be applied; the top would be p1)");
+    expect(dry.err).toContain("pq restore-queue");
+    expect((await pq(tree, "applied")).out).toBe("");
+    const push = await pq(tree, "push", "-a");
+    expect(push.code).toBe(3);
+    expect(push.out).toContain("applying p1");
+    expect((await pq(tree, "applied")).out).toBe("p1\n");
   });
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { commandCount, entriesOfCommands, recentOperations, type OplogEntry } from "../../src/queue/oplog.js";
-import { Stack } from "../../src/queue/stack.js";
+import { Stack, type PushReport } from "../../src/queue/stack.js";
 import { cleanup, git, makeRepo, pq, read, snapshot, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -233,7 +233,11 @@ describe("push --dry-run", () => {
     write(dir, "b.txt", lines(30, "b").replace("b 13\n", "b 13 changed\n").replace("b 25\n", "b 25 upstream\n"));
     git(dir, "commit", "-qam", "upstream");
     const before = { tree: snapshot(dir), pq: snapshotPq(dir) };
-    const dry = await stack.push({ all: true, dryRun: true });
+    // A dry run that would stop refuses as the push would; its refusal carries the report (dry-6 #7).
+    const dryFailure = await stack.push({ all: true, dryRun: true }).catch((e: PqError) => e);
+    expect(dryFailure).toBeInstanceOf(PqError);
+    expect((dryFailure as PqError).code).toBe("apply-failed");
+    const dry = (dryFailure as PqError).data as unknown as PushReport;
     expect({ tree: snapshot(dir), pq: snapshotPq(dir) }).toEqual(before);
     expect(dry.pushed.map((p) => p.name)).toEqual(["offset", "fuzzy"]);
     expect(dry.wouldFail?.name).toBe("failing");
@@ -242,6 +246,7 @@ describe("push --dry-run", () => {
     const failure = real as PqError;
     expect(failure.data.patch).toBe("failing");
     expect(failure.data.files).toEqual(dry.wouldFail!.files);
+    expect((failure.data.pushed as PushReport["pushed"]).map((p) => p.name)).toEqual(["offset", "fuzzy"]);
     expect(stack.applied()).toEqual(["offset", "fuzzy"]);
     const fates = dry.pushed.map((p) => p.files!.flatMap((f) => f.hunks.map((h) => h.status)));
     expect(fates).toEqual([["offset"], ["fuzz"]]);

@@ -26,26 +26,34 @@ export default defineCommand({
       if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3)) {
         throw new PqError("usage", `--fuzz takes a whole number from 0 to 3, not ${JSON.stringify(args.fuzz)}`);
       }
-      const report = await stack.push({
-        target: args.target,
-        all: args.all,
-        force: args.force,
-        merge: args.merge,
-        move: args.move,
-        fuzz,
-        dryRun: args["dry-run"],
-      });
+      const report = await stack
+        .push({
+          target: args.target,
+          all: args.all,
+          force: args.force,
+          merge: args.merge,
+          move: args.move,
+          fuzz,
+          dryRun: args["dry-run"],
+        })
+        .catch((e: unknown) => {
+          sink.done();
+          // A push that stopped part way: the patches it applied (or would) are said first, with
+          // their offsets and fuzz; the refusal follows on stderr (with --json, its data has them).
+          const partial = e instanceof PqError ? (e.data as Partial<PushReport>) : undefined;
+          if (!args.json && partial?.pushed?.length) printPushReport(io, partial as PushReport);
+          throw e;
+        });
       sink.done();
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
       // A dry run says what the push would: the same refusal.
-      if (!report.pushed.length && !report.wouldFail && !args.all && args.target === undefined) throw nothingToPush(stack);
+      if (!report.pushed.length && !args.all && args.target === undefined) throw nothingToPush(stack);
       if (args.json) io.out(JSON.stringify(report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
       else {
         printPushReport(io, report);
         skippedGuarded(stack, report, Boolean(args.all)).forEach((line) => io.out(line));
       }
-      if (report.wouldFail) return EXIT.applyFailed;
       return report.pushed.some((p) => p.needsRefresh) ? EXIT.applyFailed : EXIT.ok;
     } finally {
       sink.done();

@@ -355,11 +355,15 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    * was pushed before it or a dry run asked).
    */
   const stopBefore = async (e: unknown, at: number): Promise<PushOutcome | null> => {
-    if (!(e instanceof PqError) || !PATCH_REFUSALS.has(e.code) || opts.dryRun) return null;
+    if (!(e instanceof PqError) || !PATCH_REFUSALS.has(e.code)) return null;
     if (commitRun(at) < at || !report.pushed.length) return null;
-    await refuseOverBaseEdits(ctx, firstTouch, hadTop, false);
+    await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
     report.top = tx.state.applied.at(-1)?.name ?? null;
-    const note = `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}`;
+    // A dry run stops where the push would, after the same patches (dry-6 #10).
+    if (opts.dryRun) report.wouldFail = { name: list[at], cached: false, notes: [e.message], files: [] };
+    const note = opts.dryRun
+      ? `${report.pushed.length} patch(es) before it would be applied; the top would be ${report.top}`
+      : `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}`;
     return { report, failure: new PqError(e.code, `${e.message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
   };
   const replayed = replayRun();
