@@ -6,11 +6,17 @@ import { Stack } from "../queue/stack.js";
 import { invocation, type CliIO, type GlobalOptions } from "./io.js";
 
 /** The stack of --tree (or the nearest enclosing tree that has one). */
-export function openStack(args: GlobalOptions, io: CliIO, onEvent?: EventSink): Promise<Stack> {
+export function openStack(args: GlobalOptions, io: CliIO, onEvent?: EventSink, opts: { leaveInterrupted?: boolean } = {}): Promise<Stack> {
   const tree = resolve(io.cwd, args.tree ?? ".");
   // Without a sink of its own, a command still says that it completed an interrupted operation.
   const events: EventSink = onEvent ?? ((e) => e.kind === "recover" && io.err(`pq: ${e.message}`));
-  return Stack.find({ tree, queue: args.queue ? resolve(io.cwd, args.queue) : undefined, onEvent: events, command: invocation.command });
+  return Stack.find({
+    tree,
+    queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
+    onEvent: events,
+    command: invocation.command,
+    ...opts,
+  });
 }
 
 export function printJson(io: CliIO, value: unknown): void {

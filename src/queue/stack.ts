@@ -64,6 +64,8 @@ export interface StackOptions {
   onEvent?: EventSink;
   /** The command line asking, recorded in the operation log. */
   command?: string;
+  /** A reader that must write nothing (a dry run): an interrupted operation is left for the next command, not completed at open. */
+  leaveInterrupted?: boolean;
 }
 
 export interface StackStatus {
@@ -245,7 +247,7 @@ export class Stack {
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
-    if (existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
+    if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     return stack;
   }
 
@@ -606,7 +608,8 @@ export class Stack {
 
   /** Apply patches. A patch that does not apply throws (those before it stay applied). */
   async push(opts: PushOptions = {}): Promise<PushReport> {
-    return this.withLock(async () => {
+    return this.withLock(
+      async () => {
       const tx = this.transaction("push");
       const { report, failure } = await planPush(this.opContext(tx, opts.onEvent), opts).catch((e: unknown) => {
         throw withQuiltHint(this.tree, e);
@@ -618,7 +621,9 @@ export class Stack {
       // prints those patches' offsets and fuzz, and --json has them (dry-6 #1, #7).
       if (failure) throw new PqError(failure.code, failure.message, failure.details, { ...failure.data, ...report });
       return report;
-    });
+    },
+      { dryRun: opts.dryRun },
+    );
   }
 
   async pop(opts: PopOptions = {}): Promise<PopReport> {
@@ -786,9 +791,15 @@ export class Stack {
   // ---------------------------------------------------------------- internals
 
   /** Run fn under the lock with a fresh state: another pq may have changed it meanwhile. */
-  async withLock<T>(fn: () => Promise<T>, opts: { changes?: boolean } = {}): Promise<T> {
+  async withLock<T>(fn: () => Promise<T>, opts: { changes?: boolean; dryRun?: boolean } = {}): Promise<T> {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     mark("stack opened");
+    // Completing an interrupted operation writes the tree, the queue and the state: no dry run does (dry-6 #8).
+    if (opts.dryRun && existsSync(statePaths(this.tree).journal)) {
+      throw new PqError("damaged", "an interrupted operation waits to be completed, and a dry run writes nothing, so it does not complete it", [
+        "pq status completes it (as any command does), then run the dry run again",
+      ]);
+    }
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {
       // Another pq may have written objects and caches since this one read them.

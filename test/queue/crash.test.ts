@@ -155,6 +155,25 @@ describe("edits made between a kill and the next command", () => {
     });
   });
 
+  it("a dry run leaves an interrupted operation as it is and says how to complete it (dry-6 #8)", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      const before = snapshot(dir);
+      const dry = runPq(dir, "push", "--dry-run");
+      expect(dry.status).toBe(13);
+      expect(dry.stderr).toContain("a dry run writes nothing, so it does not complete it");
+      expect(snapshot(dir)).toEqual(before);
+      expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(true);
+      expect(runPq(dir, "status").stderr).toContain("completed an interrupted operation (pop p1)");
+      expect(runPq(dir, "push", "--dry-run").status).toBe(0);
+    });
+  });
+
   it("a patch file edited by hand after a killed refresh is saved before the replay writes the refreshed one", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);

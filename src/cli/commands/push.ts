@@ -20,7 +20,7 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const sink = progressSink(io, []);
-    const stack = await openStack(args, io, sink);
+    const stack = await openStack(args, io, sink, { leaveInterrupted: Boolean(args["dry-run"]) });
     try {
       const fuzz = args.fuzz === undefined ? undefined : /^\s*\d+\s*$/.test(String(args.fuzz)) ? Number(args.fuzz) : NaN;
       if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3)) {
