@@ -9,7 +9,15 @@ import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
 
-export function printPushReport(io: CliIO, report: PushReport): void {
+/** A guarded patch a push passed over, as hg's qpush names it ("skipping NAME - guarded by ..."). */
+export interface SkippedPatch {
+  name: string;
+  guards: string[];
+  /** The guards selected when the push ran. */
+  selected: string[];
+}
+
+export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedPatch[] = []): void {
   // One write for the whole report: a push of a thousand patches prints a thousand lines.
   const lines: string[] = [];
   const out = (line: string) => void lines.push(line);
@@ -29,6 +37,8 @@ export function printPushReport(io: CliIO, report: PushReport): void {
       out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
+  for (const e of skipped)
+    out(`skipping ${e.name}: guarded (${e.guards.join(" ")}), and the selected guards (${e.selected.join(" ") || "none"}) exclude it`);
   // A push that stops part way is printed up to the patch it stops at; the refusal (on stderr) names that one.
   if (report.dryRun) out(`${report.pushed.length ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");

@@ -530,6 +530,15 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     const pushed = await pq(tree, "push", "-a");
     expect(pushed.code).toBe(0);
     expect(pushed.out).toContain("skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it");
+    // --json names it too, in the dry run and the push (dry-6 #3).
+    await pq(tree, "pop", "-a");
+    for (const args of [
+      ["push", "-a", "--json", "--dry-run"],
+      ["push", "-a", "--json"],
+    ]) {
+      const json = JSON.parse((await pq(tree, ...args)).out);
+      expect(json.skipped).toEqual([{ name: "x.patch", guards: ["+upstream-fixed"], selected: [] }]);
+    }
     expect((await pq(tree, "guard", "x.patch", "--none")).code).toBe(0);
     await pq(tree, "pop", "-a");
     expect((await pq(tree, "push", "-a")).out).not.toContain("skipping");

@@ -2,7 +2,7 @@ import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport } from "../reports.js";
+import { printPushReport, type SkippedPatch } from "../reports.js";
 import { PqError, EXIT } from "../../errors.js";
 
 export default defineCommand({
@@ -48,12 +48,10 @@ export default defineCommand({
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
       // A dry run says what the push would: the same refusal.
       if (!report.pushed.length && !args.all && args.target === undefined) throw nothingToPush(stack);
-      if (args.json) io.out(JSON.stringify(report, null, 2));
+      const skipped = skippedGuarded(stack, report, Boolean(args.all));
+      if (args.json) io.out(JSON.stringify(skipped.length ? { ...report, skipped } : report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
-      else {
-        printPushReport(io, report);
-        skippedGuarded(stack, report, Boolean(args.all)).forEach((line) => io.out(line));
-      }
+      else printPushReport(io, report, skipped);
       return report.pushed.some((p) => p.needsRefresh) ? EXIT.applyFailed : EXIT.ok;
     } finally {
       sink.done();
@@ -66,7 +64,7 @@ export default defineCommand({
  * hg's qpush says "skipping NAME - guarded by ...": the guarded patches this push passed over
  * (from its first patch up to its last, or to the end of the series with -a), each named.
  */
-function skippedGuarded(stack: Stack, report: PushReport, all: boolean): string[] {
+function skippedGuarded(stack: Stack, report: PushReport, all: boolean): SkippedPatch[] {
   if (!report.pushed.length) return [];
   const series = stack.series();
   if (!series.some((e) => e.guards.length)) return [];
@@ -78,11 +76,11 @@ function skippedGuarded(stack: Stack, report: PushReport, all: boolean): string[
   const to = all ? series.length : series.findIndex((e) => e.name === report.pushed.at(-1)!.name) + 1;
   const applied = new Set(appliedNow);
   const pushable = new Set(stack.pushable());
-  const selected = stack.selectedGuards().join(" ") || "none";
+  const selected = stack.selectedGuards();
   return series
     .slice(Math.max(0, from), to)
     .filter((e) => !applied.has(e.name) && !pushable.has(e.name))
-    .map((e) => `skipping ${e.name}: guarded (${e.guards.join(" ")}), and the selected guards (${selected}) exclude it`);
+    .map((e) => ({ name: e.name, guards: e.guards, selected }));
 }
 
 function nothingToPush(stack: Stack): PqError {
