@@ -88,8 +88,14 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   }
   // Check every path before applying anything: a bad path refuses the whole patch.
   for (const fp of files) {
-    if (fp.oldPath !== null) ws.checkPath(fp.oldPath, `${name}: source path`);
-    if (fp.newPath !== null) ws.checkPath(fp.newPath, `${name}: target path`);
+    try {
+      if (fp.oldPath !== null) ws.checkPath(fp.oldPath, `${name}: source path`);
+      if (fp.newPath !== null) ws.checkPath(fp.newPath, `${name}: target path`);
+    } catch (e) {
+      // The refusal's data names the patch as well as the path.
+      if (e instanceof PqError) throw new PqError(e.code, e.message, e.details, { patch: name, ...e.data });
+      throw e;
+    }
     if (fp.newMode === "120000" || fp.oldMode === "120000" || fp.index?.mode === "120000") {
       const what = fp.oldMode === "120000" || fp.index?.mode === "120000" ? "changes the symlink" : "makes a symlink of";
       throw new PqError(

@@ -146,5 +146,5 @@ export function resolveName(names: readonly string[], target: string | number): 
     pick(names.filter((n) => n.startsWith(target))) ??
     (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
   if (hit) return hit;
-  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"]);
+  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"], { patch: target });
 }

@@ -58,7 +58,7 @@ export class Series {
       const comment = after ? after.replace(/#[+-][^\s#]+/g, "").trim() : "";
       // A series file can come from anyone who shares the queue: its names are checked like typed ones.
       validatePatchName(name, `series line ${i + 1}: `);
-      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses whatever reads the series; pop, which goes by what is applied, still works)"], { patch: name, line: i + 1 });
+      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"], { patch: name, line: i + 1 });
       seen.add(name);
       const entry: SeriesEntry = strip === undefined ? { name, guards } : { name, guards, strip };
       lines.push({ kind: "patch", entry, comment, raw: line, canon: canonicalLine(entry, comment) });
@@ -205,7 +205,7 @@ export class Series {
 
   private lineOf(name: string): number {
     const i = this.lines.findIndex((l) => l.kind === "patch" && l.entry.name === name);
-    if (i === -1) throw new PqError("not-found", `${name} is not in the series`);
+    if (i === -1) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
     return i;
   }
 

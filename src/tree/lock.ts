@@ -88,6 +88,7 @@ const locked = (path: string, pid: number | null) => {
         ? `if no pq is running, remove ${path} and run the command again`
         : `wait for it to finish; if no pq is running, remove ${path}`,
     ],
+    { lock: path, ...(pid ? { pid } : {}), ...(command ? { command } : {}) },
   );
 };
 

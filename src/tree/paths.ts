@@ -30,12 +30,17 @@ export function isGitDirAlias(component: string): boolean {
  */
 export function checkTreePath(tree: string, path: string, what = "path", reserved: readonly string[] = []): string {
   const refuse = (why: string): never => {
-    throw new PqError("unsafe-path", `${what} ${JSON.stringify(path)} ${why}; nothing was changed`, [
-      // A file the user named (pq add, refresh, revert, remove) or one a patch names.
-      what === "file"
-        ? "name a file of the working tree, outside .git, .pq and the queue directory"
-        : "pq only writes inside the working tree; fix the patch's file names",
-    ]);
+    throw new PqError(
+      "unsafe-path",
+      `${what} ${JSON.stringify(path)} ${why}; nothing was changed`,
+      [
+        // A file the user named (pq add, refresh, revert, remove) or one a patch names.
+        what === "file"
+          ? "name a file of the working tree, outside .git, .pq and the queue directory"
+          : "pq only writes inside the working tree; fix the patch's file names",
+      ],
+      { path },
+    );
   };
   if (!path || path.includes("\0")) refuse("is empty or contains NUL");
   refuseNonUtf8Name(path, what);

@@ -15,6 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -748,5 +749,26 @@ describe("a push that stops part way says what it applied first (dry-6 #1, #7, #
     expect(push.code).toBe(3);
     expect(push.out).toContain("applying p1");
     expect((await pq(tree, "applied")).out).toBe("p1\n");
+  });
+});
+
+describe("refusals carry what they are about as data (dry-6 #12)", () => {
+  it("an unknown patch, a held lock and an unsafe path name the patch, the pid and the path in --json", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "p1");
+    await pq(tree, "pop");
+    expect(JSON.parse((await pq(tree, "push", "nosuch", "--json")).out)).toMatchObject({ error: "not-found", patch: "nosuch" });
+    const sleeper = spawn("sleep", ["30"]);
+    try {
+      writeFileSync(join(tree, ".pq", "lock"), `${sleeper.pid}\n`);
+      expect(JSON.parse((await pq(tree, "push", "--json")).out)).toMatchObject({ error: "locked", pid: sleeper.pid });
+    } finally {
+      sleeper.kill();
+      rmSync(join(tree, ".pq", "lock"), { force: true });
+    }
+    write(join(tree, "patches"), "unsafe", "--- a/../x\n+++ b/../x\n@@ -0,0 +1 @@\n+x\n");
+    writeFileSync(join(tree, "patches", "series"), "p1\nunsafe\n");
+    const unsafe = JSON.parse((await pq(tree, "push", "-a", "--json")).out);
+    expect(unsafe).toMatchObject({ error: "unsafe-path", patch: "unsafe", path: "../x" });
   });
 });
