@@ -180,13 +180,16 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
   const results: HunkResult[] = [];
   let cursor = 0; // next unconsumed line of the old file
   let lastOffset = 0;
+  // Lines the hunks applied so far added minus those they removed: GNU patch numbers a hunk's
+  // line in the file as patched so far (its out_offset), and pq says the same numbers.
+  let outDelta = 0;
   fp.hunks.forEach((hunk, i) => {
     const old = hunk.lines.filter((l) => l.op !== "+").map((l) => l.text);
     const stated = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
     const expected = Math.max(cursor, stated + lastOffset);
     const match = findHunk(file, hunk, old, expected, cursor, maxFuzz);
     if (!match) {
-      results.push({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: stated + lastOffset + 1 });
+      results.push({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: stated + 1 + outDelta });
       return;
     }
     const [lead, trail] = contextCounts(hunk);
@@ -209,9 +212,10 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       status: match.fuzz ? "fuzz" : offset ? "offset" : "exact",
       offset,
       fuzz: match.fuzz,
-      line: match.pos + 1,
+      line: match.pos + 1 + outDelta,
       ...(match.eolConvert ? { eol: match.eolConvert === "\r\n" ? ("crlf" as const) : ("lf" as const) } : {}),
     });
+    for (const l of body) outDelta += l.op === "+" ? 1 : l.op === "-" ? -1 : 0;
   });
   out.copy(cursor, lineCount(file));
   const ok = results.every((r) => r.status !== "failed");
@@ -332,7 +336,8 @@ export function describeHunkResult(r: HunkResult): string {
   // GNU patch fails such a hunk "(different line endings)"; pq applies it and says so.
   const eol = r.eol ? ` (different line endings: its added lines take the file's ${r.eol === "crlf" ? "CRLF" : "LF"})` : "";
   if (r.status === "exact") return eol ? `Hunk #${r.index} succeeded at ${r.line}${eol}.` : `Hunk #${r.index} applied cleanly.`;
-  const off = r.offset ? ` (offset ${r.offset} line${Math.abs(r.offset) === 1 ? "" : "s"})` : "";
+  // "line" only for +1, as GNU patch writes it ("offset -1 lines").
+  const off = r.offset ? ` (offset ${r.offset} line${r.offset === 1 ? "" : "s"})` : "";
   return `Hunk #${r.index} succeeded at ${r.line}${r.fuzz ? ` with fuzz ${r.fuzz}` : ""}${off}${eol}.`;
 }
 

@@ -72,7 +72,10 @@ export interface HunkResult {
   status: "exact" | "offset" | "fuzz" | "failed";
   offset: number;
   fuzz: number;
-  /** 1-based line where the hunk applied (or was expected, when it failed). */
+  /**
+   * 1-based line where the hunk applied (or was expected, when it failed), numbered as GNU
+   * patch numbers it: in the file as the hunks before it left it.
+   */
   line?: number;
   /**
    * The hunk matched only with line endings set aside (an LF patch on a CRLF file, or the

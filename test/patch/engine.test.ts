@@ -3,7 +3,15 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
-import { applyFilePatch, bestName, createFilePatch, parsePatch, reverseFilePatch, type FilePatch } from "../../src/patch/index.js";
+import {
+  applyFilePatch,
+  bestName,
+  createFilePatch,
+  describeHunkResult,
+  parsePatch,
+  reverseFilePatch,
+  type FilePatch,
+} from "../../src/patch/index.js";
 import { cleanup, git, makeRepo, read, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -86,6 +94,22 @@ describe("apply, compared with GNU patch", () => {
       }
     });
   }
+
+  it("numbers each hunk's line as GNU patch does, in the file as the hunks before it left it (dry-6 #9)", () => {
+    // Two hunks, the first removing a line; the file gained two lines on top, and one more above the second hunk.
+    const from = lines(60);
+    const to = from.replace("line 5\n", "").replace("line 30\n", "line thirty\n").replace("line 50\n", "line fifty\n");
+    const p = createFilePatch({ oldPath: "f.txt", newPath: "f.txt", oldContent: from, newContent: to });
+    const moved = "x\ny\n" + from.replace("line 40\n", "extra\nline 40\n");
+    const failing = "x\ny\n" + from.replace("line 30\n", "other\n");
+    for (const target of [moved, failing]) {
+      const mine = applyFilePatch(target, only(p));
+      const gnu = gnuPatch(target, p);
+      const said = mine.hunks.filter((h) => h.status !== "exact").map((h) => describeHunkResult(h));
+      const gnuSaid = gnu.output.split("\n").filter((l) => /^Hunk #/.test(l));
+      expect(said).toEqual(gnuSaid.map((l) => l.replace(/ \(different line endings\)/, "")));
+    }
+  });
 
   it("a 1-context hunk at the top of a file whose trailing context differs applies with fuzz 1, as GNU patch -F1", () => {
     const orig = "first\nsecond\nthird\nfourth\n";
