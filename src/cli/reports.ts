@@ -50,6 +50,27 @@ export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedP
  * or the one line for a file that fails or is merged as a whole (`notes`: the push's lines).
  */
 function fileFate(f: FileFate, notes: string[]): string[] {
+  // What the patch does besides its hunks, on a line of its own (dry-6 #13).
+  const c = f.change;
+  const what = c
+    ? [
+        c.kind === "create"
+          ? "created"
+          : c.kind === "delete"
+            ? "deleted"
+            : c.kind === "rename"
+              ? `renamed from ${c.from}`
+              : c.kind === "copy"
+                ? `copied from ${c.from}`
+                : "",
+        c.mode ? `mode ${c.mode[0]} -> ${c.mode[1]}` : "",
+        c.binary ? "binary content changed" : "",
+      ].filter(Boolean)
+    : [];
+  return [...(what.length ? [`${f.path}: ${what.join("; ")}`] : []), ...hunkFates(f, notes)];
+}
+
+function hunkFates(f: FileFate, notes: string[]): string[] {
   if (f.status === "conflict") return [`${f.path}: a three-way merge would leave conflict markers`];
   if (f.status === "merged") return [MERGED_NOTE(f.path)];
   // A file that fails as a whole (missing, created where one is, a binary that does not fit).

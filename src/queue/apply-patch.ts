@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -22,6 +22,29 @@ export interface FileOutcome {
   exists?: "same" | "different";
   /** A git binary patch that does not fit the file (it has no hunks to report: its base is another version). */
   binary?: boolean;
+  /** What the patch does to the file besides its hunks, when it does more than change lines (a dry run says it). */
+  change?: FileChangeSummary;
+}
+
+/** A file made, removed, renamed or copied, a mode changed, or binary content changed. */
+export interface FileChangeSummary {
+  kind: FileChangeKind;
+  /** The source of a rename or copy. */
+  from?: string;
+  /** Old and new git mode, when the patch changes the mode. */
+  mode?: [string, string];
+  binary?: true;
+}
+
+function changeSummary(fp: FilePatch): FileChangeSummary | undefined {
+  const mode: [string, string] | undefined = fp.oldMode && fp.newMode && fp.oldMode !== fp.newMode ? [fp.oldMode, fp.newMode] : undefined;
+  if (fp.kind === "modify" && !mode && !fp.binary) return undefined;
+  return {
+    kind: fp.kind,
+    ...((fp.kind === "rename" || fp.kind === "copy") && fp.oldPath ? { from: fp.oldPath } : {}),
+    ...(mode ? { mode } : {}),
+    ...(fp.binary ? { binary: true as const } : {}),
+  };
 }
 
 export interface PatchApplication {
@@ -137,7 +160,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       // its hunks are reported as failed, and --force leaves the file as it is, with a .rej.
       const made = applyFilePatch(null, fp, { fuzz: opts.fuzz });
       const hunks = made.hunks.map((h): HunkResult => ({ ...h, status: "failed" }));
-      result.outcomes.push({ path: target, hunks, status: "failed", exists: made.ok && made.content === old ? "same" : "different" });
+      result.outcomes.push({ path: target, hunks, status: "failed", exists: made.ok && made.content === old ? "same" : "different", change: changeSummary(fp) });
       result.failed = true;
       if (opts.force && fp.hunks.length) result.rejects[target] = formatRejects(fp, hunks);
       continue;
@@ -172,7 +195,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
     const missing = status === "failed" && old === null && fp.kind !== "create";
     const binary = status === "failed" && !missing && fp.binary !== undefined && fp.binary.forward !== null;
-    result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}), ...(binary ? { binary } : {}) });
+    const change = changeSummary(fp);
+    result.outcomes.push({ path: target, hunks: outcome.hunks, status, ...(missing ? { missing } : {}), ...(binary ? { binary } : {}), ...(change ? { change } : {}) });
     // Fuzz and line endings set aside are said at every push: such a result is not reused silently.
     if (outcome.hunks.some((h) => h.status === "fuzz" || h.eol)) result.fuzzy = true;
     if (status === "failed") {

@@ -772,3 +772,33 @@ describe("refusals carry what they are about as data (dry-6 #12)", () => {
     expect(unsafe).toMatchObject({ error: "unsafe-path", patch: "unsafe", path: "../x" });
   });
 });
+
+describe("a dry run names what a patch does besides its hunks (dry-6 #13)", () => {
+  it("renames, mode changes, binary changes and deletions, in the report and in --json", async () => {
+    const tree = await stackTree({ "a.txt": "1\n2\n3\n4\n5\n6\n", "s.sh": "echo\n" });
+    writeFileSync(join(tree, "bin"), Buffer.from("A\0B", "latin1"));
+    git(tree, "add", "bin");
+    git(tree, "commit", "-qm", "bin");
+    const rename = besideTree(tree, "ren", ".patch");
+    writeFileSync(rename, "Rename a\n\ndiff --git a/a.txt b/b.txt\nsimilarity index 100%\nrename from a.txt\nrename to b.txt\n");
+    expect((await pq(tree, "import", "-n", "ren", rename)).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    await pq(tree, "new", "mode");
+    chmodSync(join(tree, "s.sh"), 0o755);
+    await pq(tree, "refresh");
+    await pq(tree, "new", "binary");
+    writeFileSync(join(tree, "bin"), Buffer.from("A\0C", "latin1"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop", "-a");
+    const dry = await pq(tree, "push", "-a", "--dry-run");
+    expect(dry.out).toContain("would apply ren\n  b.txt: renamed from a.txt\n");
+    expect(dry.out).toContain("would apply mode\n  s.sh: mode 100644 -> 100755\n");
+    expect(dry.out).toContain("would apply binary\n  bin: binary content changed\n");
+    const json = JSON.parse((await pq(tree, "push", "-a", "--dry-run", "--json")).out);
+    expect(json.pushed.map((p: { files: { change?: unknown }[] }) => p.files[0].change)).toEqual([
+      { kind: "rename", from: "a.txt" },
+      { kind: "modify", mode: ["100644", "100755"] },
+      { kind: "modify", binary: true },
+    ]);
+  });
+});

@@ -22,6 +22,8 @@ export default defineCommand({
     const sink = progressSink(io, []);
     const stack = await openStack(args, io, sink, { leaveInterrupted: Boolean(args["dry-run"]) });
     try {
+      if (Array.isArray(args.fuzz))
+        throw new PqError("usage", "--fuzz is given more than once", ["give it once, with a whole number from 0 to 3"]);
       const fuzz = args.fuzz === undefined ? undefined : /^\s*\d+\s*$/.test(String(args.fuzz)) ? Number(args.fuzz) : NaN;
       if (fuzz !== undefined && !(Number.isInteger(fuzz) && fuzz >= 0 && fuzz <= 3)) {
         throw new PqError("usage", `--fuzz takes a whole number from 0 to 3, not ${JSON.stringify(args.fuzz)}`);

@@ -10,7 +10,7 @@ import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1 } from "../../tree/files.js";
 import { parsePatch } from "../../patch/index.js";
-import { applyPatchText, describeFailures, describeFuzz, type PatchApplication } from "../apply-patch.js";
+import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry } from "../caches.js";
@@ -37,6 +37,8 @@ export interface FileFate {
   missing?: boolean;
   exists?: "same" | "different";
   binary?: boolean;
+  /** A file made, removed, renamed or copied, a mode or binary content changed (see FileChangeSummary). */
+  change?: FileChangeSummary;
 }
 
 export interface PushedPatch {
@@ -137,6 +139,7 @@ function fatesOf(app: PatchApplication): FileFate[] {
     ...(o.missing ? { missing: true } : {}),
     ...(o.exists ? { exists: o.exists } : {}),
     ...(o.binary ? { binary: true } : {}),
+    ...(o.change ? { change: o.change } : {}),
   }));
 }
 
