@@ -254,6 +254,11 @@ export function describeFailures(app: PatchApplication): string[] {
       lines.push(`${o.path}: three-way merge left conflict markers`);
       continue;
     }
+    if (o.missing && o.change?.from !== undefined) {
+      // A rename or copy whose source is not there: the name to look for is the source's.
+      lines.push(`${o.path}: the ${o.change.kind} source ${o.change.from} does not exist`);
+      continue;
+    }
     if (o.missing) {
       // Every hunk fails for want of the file: one line, and the likelier cause (a name the strip level got wrong).
       lines.push(`${o.path}: no such file to patch (GNU patch: "can't find file to patch"); is the series' -pN right for this patch?`);

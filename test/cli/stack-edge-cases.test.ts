@@ -794,6 +794,15 @@ describe("a dry run names what a patch does besides its hunks (dry-6 #13)", () =
     expect(dry.out).toContain("would apply ren\n  b.txt: renamed from a.txt\n");
     expect(dry.out).toContain("would apply mode\n  s.sh: mode 100644 -> 100755\n");
     expect(dry.out).toContain("would apply binary\n  bin: binary content changed\n");
+    // A copy whose source is missing names the source (dry-6 #16).
+    const copy = besideTree(tree, "cp", ".patch");
+    writeFileSync(
+      copy,
+      "Copy\n\ndiff --git a/gone b/copy\nsimilarity index 90%\ncopy from gone\ncopy to copy\n--- a/gone\n+++ b/copy\n@@ -1,2 +1,2 @@\n 1\n-2\n+two\n",
+    );
+    expect((await pq(tree, "import", "-n", "cp", copy)).code).toBe(0);
+    expect((await pq(tree, "push", "cp", "--dry-run")).err).toContain("copy: the copy source gone does not exist");
+    await pq(tree, "delete", "cp");
     const json = JSON.parse((await pq(tree, "push", "-a", "--dry-run", "--json")).out);
     expect(json.pushed.map((p: { files: { change?: unknown }[] }) => p.files[0].change)).toEqual([
       { kind: "rename", from: "a.txt" },
