@@ -71,6 +71,16 @@ export class StatCache {
     return undefined;
   }
 
+  /**
+   * Whether `st` is exactly the stamp recorded for `path` with `version`: the file was not
+   * touched since pq recorded it (no racy-git window here: the question is "is it still the
+   * file pq looked at", not "is this content known from a stamp alone").
+   */
+  recordedAs(path: string, st: StatStamp, version: Version): boolean {
+    const e = this.entries[path];
+    return e !== undefined && e[2] === version && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino;
+  }
+
   record(path: string, st: StatStamp, version: Version): void {
     if (version === null) return this.forget(path);
     this.entries[path] = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];

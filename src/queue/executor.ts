@@ -8,6 +8,7 @@
  * (roll forward: every step is idempotent), so the tree, queue and state are always
  * either all before or all after an operation.
  */
+import { execSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
@@ -16,7 +17,7 @@ import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
 import { processAlive } from "../tree/lock.js";
-import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -36,10 +37,13 @@ export interface ExecContext {
 
 /**
  * Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point;
- * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would.
+ * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would;
+ * PQ_FAILPOINT=name:sh runs the shell command PQ_FAILPOINT_SH there and goes on.
  */
 function failpoint(name: string): void {
   if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
+  // Another process at work meanwhile (an editor's autosave): PQ_FAILPOINT_SH runs there.
+  if (process.env.PQ_FAILPOINT === `${name}:sh`) execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });
   if (process.env.PQ_FAILPOINT === `${name}:eio`) throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
 }
 
@@ -165,11 +169,15 @@ export async function execute(
   writeAtomic(paths.journal, asciiJson(entry), true);
   mark("journal written");
   failpoint("journal-written");
+  const saved: { dir?: string; queueDir?: string } = {};
   try {
-    await applyEntry(ctx, entry, false, onFile, afterText);
+    await applyEntry(ctx, entry, false, onFile, afterText, saved);
   } catch (e) {
     throw halfDone(entry.op, e, "stopped half way");
   }
+  // Logged with the operation: where the files changed while it ran were saved.
+  const savedDirs = [saved.dir, saved.queueDir].filter((d): d is string => d !== undefined);
+  if (savedDirs.length) entry.changedDuring = savedDirs.join(" and ");
   mark("tree, queue and state written");
   failpoint("state-written");
   try {
@@ -196,14 +204,22 @@ async function applyEntry(
   onFile?: (done: number, total: number) => void,
   /** The after state's text, when the caller has it (a fresh plan): not read back from the store. */
   stateText?: string,
+  /** For a fresh plan: where files changed since it was planned are saved (see keepEditMadeMeanwhile). */
+  saved?: { dir?: string; queueDir?: string },
 ): Promise<string[]> {
   const backups = replaying ? saveEditsMadeSince(ctx, entry) : [];
-  await writeTree(ctx, entry.tree, replaying, onFile);
+  await writeTree(ctx, entry.tree, replaying, onFile, saved);
   mark("tree written");
   failpoint("tree-written");
   for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
-  for (const [path, , after] of entry.queue) {
+  for (const [path, before, after] of entry.queue) {
     const full = join(ctx.queueDir, path);
+    // A patch file saved by an editor after the plan read it: kept, as a tree file is (see keepEditMadeMeanwhile).
+    if (saved && !replaying) {
+      const now = readText(full);
+      const id = now === null ? null : sha1(now);
+      if (id !== null && id !== before && id !== after) saved.queueDir = backupFiles(ctx.tree, [path], "queue-changed-during-operation", ctx.queueDir, saved.queueDir);
+    }
     if (after === null) removeFile(full, ctx.queueDir);
     else writeAtomic(full, ctx.store.get(after));
   }
@@ -327,6 +343,8 @@ async function writeTree(
   writes: [string, Version, Version][],
   replaying: boolean,
   onFile?: (done: number, total: number) => void,
+  /** Where files changed while the operation ran were saved (see keepEditMadeMeanwhile). */
+  saved?: { dir?: string },
 ): Promise<void> {
   const { tree, store, statCache } = ctx;
   const total = writes.length;
@@ -335,9 +353,15 @@ async function writeTree(
     done++;
     if (onFile && (done % 64 === 0 || done === total)) onFile(done, total);
   };
+  // A replay has checked every file against both versions already (saveEditsMadeSince).
+  const guard = !replaying && saved;
   // Deletions first: they remove emptied directories, which a later write may need again.
-  for (const [path, , version] of writes) {
+  for (const [path, was, version] of writes) {
     if (version !== null) continue;
+    if (guard) {
+      const st = fileStat(underRoot(tree, path));
+      if (st) keepEditMadeMeanwhile(ctx, path, st, was, version, saved);
+    }
     removeFile(underRoot(tree, path), tree);
     statCache.forget(path);
     progress();
@@ -345,7 +369,7 @@ async function writeTree(
   const pending = writes.filter(([, , v]) => v !== null) as [string, Version, string][];
   const half = Math.ceil(pending.length / 2);
   for (let i = 0; i < pending.length; i++) {
-    const [path, , version] = pending[i];
+    const [path, was, version] = pending[i];
     if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     const full = underRoot(tree, path);
     const exec = versionExec(version);
@@ -353,7 +377,8 @@ async function writeTree(
     // build caches, stable); a fresh plan lists only files whose version on disk differs.
     let after = replaying ? fileStat(full) : null;
     if (!(after && statCache.lookup(path, after) === version)) {
-      after = replaceFile(full, store.bytes(versionId(version)!), exec);
+      // The file is checked from the stat its write takes anyway: no extra system call.
+      after = replaceFile(full, store.bytes(versionId(version)!), exec, guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved) : undefined);
     }
     if (((after.mode & 0o111) !== 0) !== exec) {
       chmodSync(full, exec ? after.mode | 0o111 : after.mode & ~0o111);
@@ -363,6 +388,24 @@ async function writeTree(
     progress();
     if (i + 1 === half) failpoint("tree-half");
   }
+}
+
+/**
+ * The plan checked every file it overwrites (an unrefreshed edit is refused, or saved by
+ * --force), but tens of milliseconds pass between that check and the write: an editor's
+ * autosave or a build tool may change a file meanwhile (safe-6 #14). Right before it is
+ * overwritten, a file is checked again, by its stat against the one pq recorded for the
+ * planned version, and read only when that differs; a file that is neither the planned before
+ * nor the after version is copied to .pq/backups first, and the command says where.
+ */
+function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was: Version, after: Version, saved: { dir?: string }): void {
+  if (was !== null && ctx.statCache.recordedAs(path, st, was)) return;
+  const text = readText(underRoot(ctx.tree, path));
+  if (text === null) return;
+  const exec = (st.mode & 0o111) !== 0;
+  const id = sha1(text);
+  if ((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec)) return;
+  saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
 }
 
 /**

@@ -32,6 +32,8 @@ export interface OplogEntry {
   redoes?: string[];
   /** Where changed files were backed up before being overwritten (pop --force, undo --force). */
   backup?: string;
+  /** Where files changed by someone else while the operation ran (after its plan checked them) were saved. */
+  changedDuring?: string;
   /**
    * Shared by the transactions of one command made of several (a rebase: base move, pushes,
    * refreshes, drops; a sync): undo and redo take such a run back and forward as one.

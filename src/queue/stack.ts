@@ -892,12 +892,14 @@ export class Stack {
     tx.label = label;
     if (!always && tx.isEmpty()) return;
     const emit = onEvent ?? this.onEvent;
-    await execute(
+    const entry = await execute(
       this.execContext(),
       tx,
       { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...(this.source ? { source: this.source } : {}), ...extra },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
     );
+    // Said as a recovery is: on stderr, and on the TUI's status line.
+    if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring} before it overwrote them` });
     this.pushCache.flush();
     this.state = tx.state;
     this.readStamp = null; // written just now: the next reload reads it

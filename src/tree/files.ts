@@ -20,6 +20,7 @@ import {
   rmdirSync,
   unlinkSync,
   fstatSync,
+  lstatSync,
   readSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -162,9 +163,19 @@ export function asciiJson(value: unknown, space?: number): string {
  * more sectors to the disk in a pop of 473 files (/proc/diskstats). Returns the file's stat,
  * taken before it is closed (closing changes neither size nor times).
  */
-export function replaceFile(path: string, content: string | Uint8Array, executable: boolean): FileStat {
-  const rewritten = rewriteInPlace(path, content, executable);
-  if (rewritten) return rewritten;
+export function replaceFile(
+  path: string,
+  content: string | Uint8Array,
+  executable: boolean,
+  /** Shown the file about to be overwritten, before any byte of it changes (from the stat taken anyway). */
+  beforeOverwrite?: (st: FileStat) => void,
+): FileStat {
+  const rewritten = rewriteInPlace(path, content, executable, beforeOverwrite);
+  if (typeof rewritten === "object") return rewritten;
+  if (rewritten === "other" && beforeOverwrite) {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st?.isFile()) beforeOverwrite({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode });
+  }
   try {
     unlinkSync(path);
   } catch (e) {
@@ -188,19 +199,28 @@ export function replaceFile(path: string, content: string | Uint8Array, executab
   }
 }
 
-/** The in-place half of replaceFile; null when the file is not one to rewrite (or cannot be opened for writing). */
-function rewriteInPlace(path: string, content: string | Uint8Array, executable: boolean): FileStat | null {
+/**
+ * The in-place half of replaceFile. Not rewritten: "absent" when there is no file, "other"
+ * when there is one not to rewrite in place (or that cannot be opened for writing).
+ */
+function rewriteInPlace(
+  path: string,
+  content: string | Uint8Array,
+  executable: boolean,
+  beforeOverwrite?: (st: FileStat) => void,
+): FileStat | "absent" | "other" {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO put where a file was must not block pq until someone reads it (it is
     // refused with ENXIO, or found not a regular file, and replaced).
     fd = openSync(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "other";
   }
   try {
     const before = fstatSync(fd);
-    if (!before.isFile() || before.nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return null;
+    if (!before.isFile() || before.nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return "other";
+    beforeOverwrite?.({ size: before.size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, mode: before.mode });
     writeAll(fd, content, 0);
     if (before.size > content.length) ftruncateSync(fd, content.length);
     const st = fstatSync(fd);

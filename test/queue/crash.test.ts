@@ -294,3 +294,28 @@ describe("recovery tells pq's own half-written file from an edit (stack-3 #14)",
     expect(halfWritten("x", "old", null)).toBe(false);
   });
 });
+
+describe("a file changed while an operation runs, after its plan checked it (safe-6 #14)", () => {
+  it("is saved to .pq/backups before the write, the command says where, and the log records it", () => {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      write(dir, "b.txt", "b\np1 line\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      // An autosave lands between the pop's check and its write of a.txt.
+      const pop = spawnSync(process.execPath, [PQ, "pop"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "printf 'a\\np1 line\\nautosaved\\n' > a.txt" },
+      });
+      expect(pop.status, pop.stderr).toBe(0);
+      const saved = /files changed while pop p1 ran were saved in (\S+) before it overwrote them/.exec(pop.stderr);
+      expect(saved, pop.stderr).not.toBeNull();
+      expect(readFileSync(join(saved![1], "a.txt"), "utf8")).toBe("a\np1 line\nautosaved\n");
+      expect(existsSync(join(saved![1], "b.txt"))).toBe(false);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+      expect(runPq(dir, "oplog", "--json").stdout).toContain(saved![1]);
+    });
+  });
+});

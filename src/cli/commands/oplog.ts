@@ -31,6 +31,8 @@ export default defineCommand({
           ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),
           ...(e.group ? { group: e.group } : {}),
           ...(e.queueDir ? { queue: e.queueDir } : {}),
+          ...(e.backup ? { backup: e.backup } : {}),
+          ...(e.changedDuring ? { changedDuring: e.changedDuring } : {}),
         })),
       );
     }
@@ -48,6 +50,9 @@ export default defineCommand({
       // What was run, and a branch the operation moved (finish, uncommit): the ids to take it back by hand.
       if (e.group === undefined && e.command) io.out(`    ${e.command}`);
       if (e.git) io.out(`    ${e.git.ref.replace(/^refs\/heads\//, "")}: ${e.git.from.slice(0, 12)} -> ${e.git.to.slice(0, 12)}`);
+      // Where it saved what it overwrote: the user's edits (--force), or files changed while it ran.
+      if (e.backup) io.out(`    saved edits it overwrote in ${e.backup}`);
+      if (e.changedDuring) io.out(`    saved files changed while it ran in ${e.changedDuring}`);
     }
   },
 });

@@ -92,8 +92,8 @@ export function pushCandidates(state: StackState, series: Series): string[] {
 export type BackupSource = (path: string) => { content: string; exec: boolean } | null;
 
 /** Copies files as they are on disk (or as `from` gives them), executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
-export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree): string {
-  const dir = join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
+export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree, into?: string): string {
+  const dir = into ?? join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
   const read: BackupSource =
     typeof from === "string"
       ? (path) => {
