@@ -115,7 +115,9 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
   if (!entry.git) return;
   const git = await ctx.repo();
   if (!git) return; // moveGit says the tree is no longer a git work tree
-  const ids = [entry.git.to, ...entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id))];
+  const blobs = entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id));
+  // An index-only change moves no branch: only its blobs must be there.
+  const ids = entry.git.indexOnly ? blobs : [entry.git.to, ...blobs];
   const missing = git.missingObjects(ids);
   if (!missing.length) return;
   const commit = missing.includes(entry.git.to);
@@ -224,7 +226,8 @@ async function applyEntry(
     else writeAtomic(full, ctx.store.get(after));
   }
   failpoint("queue-written");
-  if (entry.git) await moveGit(ctx, entry.op, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]), replaying);
+  if (entry.git?.indexOnly) await (await gitFor(ctx)).updateIndex(entry.git.index.map(([p, , a]) => [p, a]));
+  else if (entry.git) await moveGit(ctx, entry.op, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]), replaying);
   failpoint("git-moved");
   const state = stateText ?? ctx.store.get(entry.state[1]);
   saveStateText(ctx.tree, state);
@@ -295,6 +298,12 @@ export function halfWritten(text: string, before: string | null, after: string |
   return text.slice(k) === (before ?? "").slice(k);
 }
 
+async function gitFor(ctx: ExecContext): Promise<GitRepo> {
+  const git = await ctx.repo();
+  if (!git) throw new PqError("git", "this operation changes git's branch or index, but the tree is no longer a git work tree");
+  return git;
+}
+
 async function moveGit(
   ctx: ExecContext,
   op: string,
@@ -304,8 +313,7 @@ async function moveGit(
   index: [string, string | null][],
   replaying: boolean,
 ): Promise<void> {
-  const git = await ctx.repo();
-  if (!git) throw new PqError("git", "this operation moves a git branch, but the tree is no longer a git work tree");
+  const git = await gitFor(ctx);
   const now = await git.readRef(ref);
   if (now === from) await git.updateRef(ref, to, from);
   else if (now !== to && replaying) {

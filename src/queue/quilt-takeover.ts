@@ -19,7 +19,7 @@ import { PqError } from "../errors.js";
 import { readText } from "../tree/files.js";
 import { differFromHead, type OpContext } from "./ops/context.js";
 import { planPush } from "./ops/push.js";
-import { entriesAt } from "./rebase-base.js";
+import { entriesAt } from "./git-cli.js";
 import { versionsBelowStack } from "./refresh-plan.js";
 
 export interface QuiltStack {

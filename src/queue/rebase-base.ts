@@ -10,27 +10,8 @@ import type { OpContext } from "./ops/context.js";
 import { planPop } from "./ops/pop.js";
 import { Series } from "./series.js";
 import type { IndexEntry } from "./transaction.js";
-import { gitOut } from "./git-cli.js";
+import { entriesAt, gitOut } from "./git-cli.js";
 import { readBlobs } from "../git/repo.js";
-
-interface TreeEntry {
-  mode: string;
-  blob: string;
-}
-
-/** ls-tree entries of `commit` for these tree-relative paths (absent: not in the map). */
-export function entriesAt(tree: string, prefix: string, commit: string, paths: string[]): Map<string, TreeEntry> {
-  const map = new Map<string, TreeEntry>();
-  for (let i = 0; i < paths.length; i += 500) {
-    const out = gitOut(tree, ["-c", "core.quotePath=false", "ls-tree", "-z", "--full-tree", commit, "--", ...paths.slice(i, i + 500).map((p) => prefix + p)], "latin1");
-    for (const rec of out.split("\0").filter(Boolean)) {
-      const [meta, path] = [rec.slice(0, rec.indexOf("\t")), rec.slice(rec.indexOf("\t") + 1)];
-      const [mode, , blob] = meta.split(" ");
-      map.set(path.slice(prefix.length), { mode, blob });
-    }
-  }
-  return map;
-}
 
 export interface BaseMove {
   popped: string[];

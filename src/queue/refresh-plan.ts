@@ -9,7 +9,7 @@ import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
-import { entriesAt } from "./rebase-base.js";
+import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";

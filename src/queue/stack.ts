@@ -676,9 +676,6 @@ export class Stack {
       ctx.tx.label = `refresh ${report.name}`;
       return report;
     });
-    // Changes staged with git add/rm/mv are in the patch now. Left staged, a pop would leave
-    // them in the index, and the next unrelated git commit would take part of the patch.
-    if (report.staged?.length) await (await this.repo())?.unstage(report.staged);
     return report;
   }
 

@@ -28,6 +28,11 @@ export interface GitMove {
   to: string;
   /** Index entries to change with the move (repository-relative paths), before and after. */
   index: [string, IndexEntry, IndexEntry][];
+  /**
+   * Only the index entries change (a refresh unstaging what it took): the branch stays where
+   * it is, whatever it is by then (from and to are HEAD as the plan found it).
+   */
+  indexOnly?: true;
 }
 
 export class Transaction {

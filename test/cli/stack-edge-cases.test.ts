@@ -811,3 +811,34 @@ describe("a dry run names what a patch does besides its hunks (dry-6 #13)", () =
     ]);
   });
 });
+
+describe("git's index follows revert, remove and refresh -p (safe-6 #7, #12)", () => {
+  it("a staged change leaves the index with the change revert or remove drops, and comes back with undo; refresh -p unstages what it took", async () => {
+    const tree = await stackTree({ "f.txt": "a\nb\nc\n", "g.txt": "x\n" });
+    await pq(tree, "new", "p1");
+    write(tree, "f.txt", "a\nb\nc\nA\n");
+    await pq(tree, "refresh");
+    write(tree, "f.txt", "a\nb\nc\nA\nB\n");
+    git(tree, "add", "f.txt");
+    expect((await pq(tree, "revert", "f.txt")).code).toBe(0);
+    expect(git(tree, "diff", "--cached")).toBe("");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(git(tree, "diff", "--cached")).toContain("+B");
+    git(tree, "reset", "-q");
+    write(tree, "g.txt", "x\nG\n");
+    await pq(tree, "refresh");
+    git(tree, "add", "f.txt");
+    expect((await pq(tree, "remove", "f.txt")).code).toBe(0);
+    expect(git(tree, "diff", "--cached")).toBe("");
+    // refresh -p PATCH FILE: the staged change goes into the lower patch and leaves the index.
+    await pq(tree, "new", "p2");
+    write(tree, "g.txt", "x\nG\nG2\n");
+    await pq(tree, "refresh");
+    write(tree, "g.txt", "x\nGG\nG2\n");
+    git(tree, "add", "g.txt");
+    expect((await pq(tree, "refresh", "-p", "p1", "g.txt")).code).toBe(0);
+    expect(git(tree, "diff", "--cached")).toBe("");
+    await pq(tree, "pop", "-a");
+    expect(git(tree, "status", "--porcelain", "--", "f.txt", "g.txt")).toBe("");
+  });
+});

@@ -319,3 +319,24 @@ describe("a file changed while an operation runs, after its plan checked it (saf
     });
   });
 });
+
+describe("a refresh's unstaging is part of its transaction (safe-6 #5, #6)", () => {
+  it("a killed refresh is completed with it, and undo stages the files again", () => {
+    inRepo({ "f.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "f.txt", "a\nA\n");
+      write(dir, "n.txt", "N\n");
+      git(dir, "add", "f.txt", "n.txt");
+      const killed = spawnSync(process.execPath, [PQ, "refresh"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      expect(runPq(dir, "status").stderr).toContain("completed an interrupted operation (refresh p1)");
+      const status = () => git(dir, "status", "--porcelain", "--", "f.txt", "n.txt");
+      expect(status()).toBe(" M f.txt\n?? n.txt\n");
+      expect(runPq(dir, "undo").status).toBe(0);
+      expect(status()).toBe("M  f.txt\nA  n.txt\n");
+      expect(runPq(dir, "redo").status).toBe(0);
+      expect(status()).toBe(" M f.txt\n?? n.txt\n");
+    });
+  });
+});

@@ -28,7 +28,16 @@ export default defineCommand({
           redoable: redoable.has(e.id),
           files: e.tree.length,
           queueFiles: e.queue.map(([p]) => p),
-          ...(e.git ? { git: { ref: e.git.ref, from: e.git.from, to: e.git.to } } : {}),
+          ...(e.git
+            ? {
+                git: {
+                  ref: e.git.ref,
+                  from: e.git.from,
+                  to: e.git.to,
+                  ...(e.git.indexOnly ? { indexOnly: true, index: e.git.index.length } : {}),
+                },
+              }
+            : {}),
           ...(e.group ? { group: e.group } : {}),
           ...(e.queueDir ? { queue: e.queueDir } : {}),
           ...(e.backup ? { backup: e.backup } : {}),
@@ -49,7 +58,8 @@ export default defineCommand({
       );
       // What was run, and a branch the operation moved (finish, uncommit): the ids to take it back by hand.
       if (e.group === undefined && e.command) io.out(`    ${e.command}`);
-      if (e.git) io.out(`    ${e.git.ref.replace(/^refs\/heads\//, "")}: ${e.git.from.slice(0, 12)} -> ${e.git.to.slice(0, 12)}`);
+      if (e.git?.indexOnly) io.out(`    git index: ${e.git.index.length} entr${e.git.index.length === 1 ? "y" : "ies"}`);
+      else if (e.git) io.out(`    ${e.git.ref.replace(/^refs\/heads\//, "")}: ${e.git.from.slice(0, 12)} -> ${e.git.to.slice(0, 12)}`);
       // Where it saved what it overwrote: the user's edits (--force), or files changed while it ran.
       if (e.backup) io.out(`    saved edits it overwrote in ${e.backup}`);
       if (e.changedDuring) io.out(`    saved files changed while it ran in ${e.changedDuring}`);

@@ -18,7 +18,8 @@ import type { PushCache, StatCache } from "../caches.js";
 import type { PlanContext } from "../refresh-plan.js";
 import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
-import type { Transaction } from "../transaction.js";
+import type { IndexEntry, Transaction } from "../transaction.js";
+import { entriesAt } from "../git-cli.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
 export type StackTarget = string | number;
@@ -181,6 +182,29 @@ export async function stagedAmong(ctx: OpContext, paths: string[], opts: { remem
   const staged = await git.stagedPaths();
   if (!staged.size && opts.remember) ctx.statCache.recordKey("\0index/nothing-staged", stamp);
   return paths.filter((p) => staged.has(p));
+}
+
+/**
+ * Plans putting these tree paths' index entries back to HEAD's (git reset -- paths) as part
+ * of the transaction: a kill cannot leave it out, and undo stages them again.
+ */
+export async function planUnstage(ctx: OpContext, paths: string[]): Promise<void> {
+  if (!paths.length) return;
+  const git = await ctx.repo();
+  if (!git) return;
+  const head = await git.readRef("HEAD");
+  const repoPaths = paths.map((p) => git.prefix + p);
+  const current = await git.indexEntries(repoPaths);
+  const atHead = head ? entriesAt(ctx.tree, git.prefix, head, paths) : new Map<string, { mode: string; blob: string }>();
+  const index = paths
+    .map((p, i): [string, IndexEntry, IndexEntry] => {
+      const h = atHead.get(p);
+      return [repoPaths[i], current.get(repoPaths[i]) ?? null, h ? `${h.mode} ${h.blob}` : null];
+    })
+    .filter(([, before, after]) => before !== after);
+  if (!index.length) return;
+  if (ctx.tx.git) ctx.tx.git.index.push(...index);
+  else ctx.tx.git = { ref: await git.headRef(), from: head ?? "0".repeat(40), to: head ?? "0".repeat(40), index, indexOnly: true };
 }
 
 /** git's blob id for a stored version (null for no file). */

@@ -13,7 +13,7 @@ import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff,
 import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, planContext, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
+import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { versionExec, type AppliedPatch, type FileChange } from "../state.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -116,6 +116,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     sameChanges(plan.files, recorded)
   ) {
     top.files = recorded;
+    await planUnstage(ctx, plan.staged);
     return { ...reportOf(top.name, plan), unchanged: true };
   }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
@@ -133,6 +134,10 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   delete top.needsRefresh;
   delete top.rejects;
   writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
+  // Changes staged with git add/rm/mv are in the patch now. Left staged, a pop would leave
+  // them in the index, and the next unrelated git commit would take part of the patch. In the
+  // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
+  await planUnstage(ctx, plan.staged);
   return reportOf(top.name, plan);
 }
 
@@ -238,6 +243,9 @@ export async function planRevert(ctx: OpContext, paths: string[]): Promise<strin
     tx.ws.set(path, versionContent(ctx, expected), versionExec(expected));
     reverted.push(path);
   }
+  // A change staged with git add is dropped from the index too (undo stages it again): left
+  // there, a later pop would leave it staged for an unrelated commit (safe-6 #7).
+  await planUnstage(ctx, reverted);
   return reverted;
 }
 
@@ -246,7 +254,7 @@ export async function planRevert(ctx: OpContext, paths: string[]): Promise<strin
  * (unrefreshed changes to it go too), and the patch rewritten without them from the
  * versions it last refreshed (the other files' unrefreshed changes stay unrefreshed).
  */
-export function planRemove(ctx: OpContext, paths: string[]): string[] {
+export async function planRemove(ctx: OpContext, paths: string[]): Promise<string[]> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
   const onDisk = tx.queueFile(top.name);
@@ -272,6 +280,8 @@ export function planRemove(ctx: OpContext, paths: string[]): string[] {
   }
   const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v));
   writeTopText(ctx, top, joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff));
+  // As revert: the files' staged changes leave the index with them (undo stages them again).
+  await planUnstage(ctx, removed);
   return removed;
 }
 

@@ -11,6 +11,7 @@ import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
+import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, type OpContext } from "./context.js";
@@ -225,7 +226,7 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   // With commits made since that change it (the patches committed by hand), the tree would be
   // left with those commits half reverted. Only files the move writes: the undo of a quilt
   // takeover changes none. One that moves the branch itself (finish, uncommit) is checked by planGit.
-  if (!ordered.some((e) => e.git)) {
+  if (!ordered.some((e) => e.git && !e.git.indexOnly)) {
     const below = versionsBelowStack(was.applied);
     const [patchesBefore, patchesAfter] = [was.applied, tx.state.applied].map(patchesPerFile);
     const popped = new Map(
@@ -248,8 +249,23 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
   if (!moves.length) return undefined;
   const git = await ctx.repo();
   if (!git) throw new PqError("git", `${direction} would move a git branch, but the tree is not a git work tree any more`);
-  const first = moves[0];
-  const last = moves.at(-1)!;
+  const index = new Map<string, [IndexEntry, IndexEntry]>();
+  for (const m of moves) {
+    for (const [path, before, after] of m.index) {
+      const [from, to] = direction === "undo" ? [after, before] : [before, after];
+      const seen = index.get(path);
+      index.set(path, [seen ? seen[0] : from, to]);
+    }
+  }
+  // Index entries alone (a refresh's unstaging): no branch moves, whatever it is on now.
+  const branchMoves = moves.filter((m) => !m.indexOnly);
+  if (!branchMoves.length) {
+    const head = (await git.readRef("HEAD")) ?? "0".repeat(40);
+    ctx.tx.git = { ref: await git.headRef(), from: head, to: head, index: [...index].map(([p, [f, t]]) => [p, f, t]), indexOnly: true };
+    return refuseStagedSince(ctx, git, index, direction, force);
+  }
+  const first = branchMoves[0];
+  const last = branchMoves.at(-1)!;
   const [expect, target] = direction === "undo" ? [first.to, last.from] : [first.from, last.to];
   // The branch's files go into the index of whatever is checked out: that must be the branch.
   const head = await git.symbolicHead();
@@ -271,17 +287,21 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
       { ref: first.ref, expected: expect, actual: now },
     );
   }
-  const index = new Map<string, [IndexEntry, IndexEntry]>();
-  for (const m of moves) {
-    for (const [path, before, after] of m.index) {
-      const [from, to] = direction === "undo" ? [after, before] : [before, after];
-      const seen = index.get(path);
-      index.set(path, [seen ? seen[0] : from, to]);
-    }
-  }
   ctx.tx.git = { ref: first.ref, from: expect, to: target, index: [...index].map(([p, [f, t]]) => [p, f, t]) };
-  // What was staged since (git add) in a file whose index entry the move resets would be lost
-  // from the index without a word: refused as an edit in the tree is, or with --force saved.
+  return refuseStagedSince(ctx, git, index, direction, force);
+}
+
+/**
+ * What was staged since (git add) in a file whose index entry the move resets would be lost
+ * from the index without a word: refused as an edit in the tree is, or with --force saved.
+ */
+async function refuseStagedSince(
+  ctx: OpContext,
+  git: GitRepo,
+  index: Map<string, [IndexEntry, IndexEntry]>,
+  direction: "undo" | "redo",
+  force: boolean,
+): Promise<string | undefined> {
   const current = await git.indexEntries([...index.keys()]);
   const staged = [...index].filter(([path, [from, to]]) => (current.get(path) ?? null) !== from && (current.get(path) ?? null) !== to).map(([path]) => path);
   if (!staged.length) return undefined;
