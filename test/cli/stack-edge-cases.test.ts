@@ -842,3 +842,20 @@ describe("git's index follows revert, remove and refresh -p (safe-6 #7, #12)", (
     expect(git(tree, "status", "--porcelain", "--", "f.txt", "g.txt")).toBe("");
   });
 });
+
+describe("pq finish after the patches were committed by hand (safe-6 #11)", () => {
+  it("refuses as pop does, instead of a commit that reverts the hand commit's other lines", async () => {
+    const tree = await stackTree({ "f.txt": "a\n" });
+    await pq(tree, "new", "p1", "-m", "add l1");
+    write(tree, "f.txt", "a\nl1\n");
+    await pq(tree, "refresh");
+    write(tree, "f.txt", "a\nl1\nmine\n");
+    git(tree, "commit", "-qam", "my work");
+    const head = git(tree, "rev-parse", "HEAD");
+    const r = await pq(tree, "finish", "p1");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("HEAD has commits that change f.txt, which the patches to finish change too");
+    expect(r.err).toContain("pq uncommit");
+    expect(git(tree, "rev-parse", "HEAD")).toBe(head);
+  });
+});

@@ -7,7 +7,9 @@
  */
 import { PqError } from "../../errors.js";
 import { versionExec } from "../state.js";
-import { resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { differFromHead, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { versionsBelowStack } from "../refresh-plan.js";
+import { handCommitAdvice } from "./pop.js";
 import { parseHeader } from "../../mail/header.js";
 import { headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
@@ -30,6 +32,20 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   const finishing = applied.slice(0, count);
   const bad = finishing.find((p) => p.needsRefresh);
   if (bad) throw new PqError("needs-refresh", `${bad.name} needs a refresh before it can be finished`, [], { patch: bad.name });
+  // Patches committed by hand (git commit -a) since they were pushed: their commits would be
+  // made again on top, as the patches' versions of the files, reverting whatever else the
+  // hand commit changed in them. Refused as pop refuses (safe-6 #11).
+  const below = versionsBelowStack(applied);
+  const touched = [...new Set(finishing.flatMap((record) => Object.keys(record.files)))];
+  const committed = await differFromHead(ctx, new Map(touched.map((path) => [path, below.get(path)!])), { remember: true });
+  if (committed.length) {
+    throw new PqError(
+      "refused",
+      `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
+      handCommitAdvice("finish"),
+      { files: committed },
+    );
+  }
   const ref = await git.headRef();
   const from = await git.readRef("HEAD");
   const finalEntries = new Map<string, IndexEntry>();
