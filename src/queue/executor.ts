@@ -543,7 +543,16 @@ function refuseForeignJournal(ctx: ExecContext, entry: OplogEntry): void {
       return false;
     }
     if (!checkers.has(root)) checkers.set(root, new ParentDirs(root));
-    return checkers.get(root)!.blocker(path)?.what !== "symlink";
+    const blocker = checkers.get(root)!.blocker(path);
+    // A directory replaced by a symlink since pq wrote the journal (safe-6 #8): pq's own journal,
+    // which completes once the directory is back; nothing is written through the link meanwhile.
+    if (blocker?.what === "symlink") {
+      const e = throughSymlink(path, blocker.at);
+      throw new PqError(e.code, `an interrupted operation (${entry.op}) cannot be completed: ${e.message}`, [
+        `${e.details[0]}; the next command then completes ${entry.op}`,
+      ], e.data);
+    }
+    return true;
   };
   for (const [path] of entry.tree) if (!inside(ctx.tree, path)) throw foreign(`the tree path ${JSON.stringify(path)}`);
   for (const [path] of entry.queue ?? []) if (!inside(ctx.queueDir, path)) throw foreign(`the queue path ${JSON.stringify(path)}`);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -337,6 +337,34 @@ describe("a refresh's unstaging is part of its transaction (safe-6 #5, #6)", () 
       expect(status()).toBe("M  f.txt\nA  n.txt\n");
       expect(runPq(dir, "redo").status).toBe(0);
       expect(status()).toBe(" M f.txt\n?? n.txt\n");
+    });
+  });
+});
+
+describe("a journal whose directory became a symlink since (safe-6 #8)", () => {
+  it("is named as pq's own, not replayed through the link, and completed once the directory is back", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "d/x.txt", "x\n");
+      expect(runPq(dir, "add", "d/x.txt").status).toBe(0);
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      const killed = spawnSync(process.execPath, [PQ, "push"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      expect(killed.signal).toBe("SIGKILL");
+      // Killed before the tree was written: d/ is not there yet, and a symlink takes its place.
+      expect(existsSync(join(dir, "d"))).toBe(false);
+      const outside = tempDir("pq-outside-");
+      symlinkSync(outside, join(dir, "d"));
+      const status = runPq(dir, "status");
+      expect(status.status).toBe(7);
+      expect(status.stderr).toContain("an interrupted operation (push p1) cannot be completed: d/x.txt goes through the symlink d");
+      expect(status.stderr).not.toContain("pq never writes");
+      expect(readdirSync(outside)).toEqual([]);
+      rmSync(join(dir, "d"));
+      expect(runPq(dir, "status").stderr).toContain("completed an interrupted operation (push p1)");
+      expect(readFileSync(join(dir, "d", "x.txt"), "utf8")).toBe("x\n");
+      cleanup(outside);
     });
   });
 });
