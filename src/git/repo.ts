@@ -3,7 +3,8 @@
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { processAlive } from "../tree/lock.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SimpleGit } from "simple-git";
@@ -48,6 +49,25 @@ export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
     at = nl + 1 + Number(size) + 1;
   }
   return map;
+}
+
+/**
+ * A scratch directory for git (a private index, merge inputs), named with pq's pid: the ones
+ * a killed pq left behind (a SIGKILL skips every cleanup) are removed the next time one is
+ * made (safe-6 #1).
+ */
+function scratchDir(kind: "index" | "merge" | "blobs"): string {
+  let names: string[] = [];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    /* no listing: nothing to tidy */
+  }
+  for (const name of names) {
+    const m = /^pq-(?:index|merge|blobs)-(\d+)-/.exec(name);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(tmpdir(), `pq-${kind}-${process.pid}-`));
 }
 
 /** Queue versions by commit, newest last: the few a sync or a commit reads more than once. */
@@ -216,7 +236,7 @@ export class GitRepo {
     // A binary file (a NUL in its first 8000 bytes, as git tells them) has no lines to merge:
     // git merge-file refuses it. Ours stays, as one conflict, as git merge keeps ours.
     if ([ours, base, theirs].some((text) => text.slice(0, 8000).includes("\0"))) return { content: ours, conflicts: 1, binary: true };
-    const dir = mkdtempSync(join(tmpdir(), "pq-merge-"));
+    const dir = scratchDir("merge");
     try {
       const files = [join(dir, "ours"), join(dir, "base"), join(dir, "theirs")];
       writeFileSync(files[0], ours, "latin1");
@@ -386,7 +406,7 @@ export class GitRepo {
     parent: string | null,
     chain: { entries: [string, string | null][]; message: string; author?: string; date?: string; committer?: string }[],
   ): Promise<string[]> {
-    const dir = mkdtempSync(join(tmpdir(), "pq-index-"));
+    const dir = scratchDir("index");
     const index = { GIT_INDEX_FILE: join(dir, "index") };
     try {
       if (parent) await this.runWithInput(["read-tree", parent], "", index);
@@ -427,7 +447,7 @@ export class GitRepo {
       else plain.push(i);
     }
     if (plain.length) {
-      const dir = mkdtempSync(join(tmpdir(), "pq-blobs-"));
+      const dir = scratchDir("blobs");
       try {
         const files = plain.map((i, k) => {
           const file = join(dir, `b${k}`);
@@ -494,7 +514,7 @@ export class GitRepo {
     message: string,
   ): Promise<string> {
     const top = this.rootDir;
-    const tmp = mkdtempSync(join(tmpdir(), "pq-index-"));
+    const tmp = scratchDir("index");
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
     const git = (args: string[], input?: string | Buffer) => {
       const r = spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });

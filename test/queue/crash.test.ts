@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -365,6 +366,23 @@ describe("a journal whose directory became a symlink since (safe-6 #8)", () => {
       expect(runPq(dir, "status").stderr).toContain("completed an interrupted operation (push p1)");
       expect(readFileSync(join(dir, "d", "x.txt"), "utf8")).toBe("x\n");
       cleanup(outside);
+    });
+  });
+});
+
+describe("scratch directories a killed pq left in the temporary directory (safe-6 #1)", () => {
+  it("are removed when the next one is made", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      // A pid that is surely gone: a process that ran and was reaped.
+      const gone = spawnSync("true").pid!;
+      const left = join(tmpdir(), `pq-index-${gone}-XyZ123`);
+      write(left, "index", "left by a killed pq\n");
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1", "-m", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\nb\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "finish", "-a").status).toBe(0);
+      expect(existsSync(left)).toBe(false);
     });
   });
 });
