@@ -40,7 +40,7 @@ export interface ExecContext {
  * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would;
  * PQ_FAILPOINT=name:sh runs the shell command PQ_FAILPOINT_SH there and goes on.
  */
-function failpoint(name: string): void {
+export function failpoint(name: string): void {
   if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
   // Another process at work meanwhile (an editor's autosave): PQ_FAILPOINT_SH runs there.
   if (process.env.PQ_FAILPOINT === `${name}:sh`) execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });

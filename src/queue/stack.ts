@@ -18,7 +18,7 @@ import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.
 import { TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
-import { execute, recover, type ExecContext } from "./executor.js";
+import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
@@ -163,6 +163,13 @@ export class Stack {
   static async init(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);
     if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new PqError("not-found", `${tree} is not a directory`);
+    // A pq init killed before its quilt take-over was journaled made a stack that is not whole
+    // (safe-6 #4): it starts over. Killed after, the take-over is completed by opening the stack.
+    const incomplete = existsSync(statePaths(tree).initIncomplete);
+    if (incomplete && !existsSync(statePaths(tree).journal)) {
+      rmSync(statePaths(tree).state, { force: true });
+      rmSync(statePaths(tree).initIncomplete, { force: true });
+    } else if (incomplete) await Stack.open({ tree });
     if (loadState(tree)) {
       throw new PqError("exists", `${tree} already has a pq stack`, ["use it as it is, or remove .pq/ to start over (pop -a first)"]);
     }
@@ -193,19 +200,23 @@ export class Stack {
     if (made.series) writeAtomic(join(queueAbs, "series"), "");
     ensureStateDir(tree);
     const state: StackState = { version: 1, queue, guards: [], applied: [] };
+    // The empty stack and the take-over are two steps: until the second is journaled, the stack is marked not whole.
+    if (quilt) writeAtomic(statePaths(tree).initIncomplete, "");
     saveState(tree, state);
+    failpoint("init-state-saved");
     const stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
     if (quilt) {
       try {
         stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) =>
           planQuiltTakeover(ctx, quilt),
         );
+        rmSync(statePaths(tree).initIncomplete, { force: true });
       } catch (e) {
         // A transaction that stopped half way left its journal: the next command completes it.
         if (existsSync(statePaths(tree).journal)) throw e;
         // Refused: nothing of the stack stays, so that quilt (or pq init after quilt pop -a) finds the tree as it was.
         if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
-        else rmSync(statePaths(tree).state, { force: true });
+        else for (const file of [statePaths(tree).state, statePaths(tree).initIncomplete]) rmSync(file, { force: true });
         if (made.series) rmSync(join(queueAbs, "series"), { force: true });
         if (made.queue) rmSync(queueAbs, { recursive: true, force: true });
         throw e;
@@ -248,6 +259,12 @@ export class Stack {
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
     if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
+    if (existsSync(statePaths(tree).initIncomplete)) {
+      // pq init was killed before it took over quilt's applied patches (after it, the journal just completed the take-over).
+      if (existsSync(statePaths(tree).journal)) throw new PqError("damaged", "pq init's take-over of quilt's applied patches is not complete", ["run the command again"]);
+      if (stack.state.applied.length) rmSync(statePaths(tree).initIncomplete, { force: true });
+      else throw new PqError("damaged", "pq init was interrupted before it took over quilt's applied patches", ["run pq init again (with the same --queue): it starts over"]);
+    }
     return stack;
   }
 

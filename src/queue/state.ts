@@ -62,6 +62,8 @@ export function statePaths(tree: string) {
     oplog: join(dir, "oplog"),
     /** Written by pq sync while it moves the queue and the stack to a merged version (src/collab/sync.ts). */
     sync: join(dir, "sync.json"),
+    /** There while pq init takes over quilt's applied patches: a stack that is not whole yet. */
+    initIncomplete: join(dir, "init-incomplete"),
   };
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
 
@@ -148,6 +148,26 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(snapshot(tree)).toEqual(before);
     quilt(tree, "pop", "-a");
     expect(sources(snapshot(tree))).toEqual(baseTree);
+  });
+
+  it("a pq init killed before its take-over is journaled starts over when run again, and the log keeps its command line (safe-6 #3, #4)", async () => {
+    const { tree } = quiltStack();
+    const before = snapshot(tree);
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "init"], {
+      cwd: tree,
+      encoding: "utf8",
+      env: { ...process.env, PQ_FAILPOINT: "init-state-saved" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(snapshot(tree)).toEqual(before);
+    const status = await pq(tree, "status");
+    expect(status.code).toBe(13);
+    expect(status.err).toContain("pq init was interrupted before it took over quilt's applied patches");
+    const again = await pq(tree, "init");
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain("took over the 2 patch(es) quilt had applied");
+    expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\n");
+    expect((await pq(tree, "oplog")).out).toContain("    pq init\n");
   });
 
   it("warns at takeover when HEAD already holds the applied patches (a tree committed with them applied), and the way it gives works", async () => {

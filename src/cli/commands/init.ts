@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
 import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, invocation } from "../io.js";
 
 export default defineCommand({
   command: "init",
@@ -33,14 +33,14 @@ export default defineCommand({
       // Clone (or git init) first: Stack.init keeps a series the clone brought.
       const { prepareSharedQueue } = await import("../../collab/init-shared.js");
       const how = await prepareSharedQueue(tree, resolve(tree, queue ?? "patches"), args.shared || null);
-      const stack = await Stack.init({ tree, queue });
+      const stack = await Stack.init({ tree, queue, command: invocation.command });
       await how.finish();
       io.out(
         `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${plural(stack.series().length, "patch", "patches")})`,
       );
       return;
     }
-    const stack = await Stack.init({ tree, queue });
+    const stack = await Stack.init({ tree, queue, command: invocation.command });
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
