@@ -3,9 +3,10 @@
  * `hg qinit -c`), or a clone of an existing shared queue.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { processAlive } from "../tree/lock.js";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
@@ -16,31 +17,19 @@ export async function prepareSharedQueue(
   url: string | null,
 ): Promise<{ describe: string; finish(): Promise<void> }> {
   if (url) {
-    if (existsSync(queueDir) && readdirSync(queueDir).length) {
+    removeDeadClones(queueDir);
+    // A clone a killed pq init left whole in place (the stack not made yet) is taken as it is.
+    const earlier = existsSync(queueDir) && readdirSync(queueDir).length ? cloneOf(queueDir) : null;
+    const reuse = earlier !== null && sameRemote(earlier, url);
+    if (existsSync(queueDir) && readdirSync(queueDir).length && !reuse) {
       throw new PqError("exists", `${queueDir} exists and is not empty; cannot clone the shared queue into it`, [
         "pass --queue DIR to clone into another directory",
       ]);
     }
-    // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
-    const r = spawnSync("git", ["clone", "--quiet", "--no-checkout", url, queueDir], { encoding: "latin1" });
-    if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
-    keepQueueBytesExact(queueDir);
+    if (!reuse) cloneInto(url, queueDir);
     inheritIdentity(tree, queueDir);
     const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: queueDir, encoding: "latin1" });
-    if (head.status === 0) {
-      // A queue's branch has a series file at its top. Anything else (the project's own code,
-      // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
-      const series = spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: queueDir });
-      if (series.status !== 0) {
-        rmSync(queueDir, { recursive: true, force: true });
-        throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
-          "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
-        ]);
-      }
-      const co = spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: queueDir, encoding: "latin1" });
-      if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
-      return { describe: `cloned from ${url}`, finish: async () => undefined };
-    }
+    if (head.status === 0) return { describe: `cloned from ${url}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
     return { describe: `cloned from ${url}, which was empty: this queue starts it`, finish: () => startQueue(queueDir) };
@@ -56,6 +45,61 @@ export async function prepareSharedQueue(
       await startQueue(queueDir);
     },
   };
+}
+
+/**
+ * Clones the shared queue into a directory beside `queueDir` and renames it into place once it
+ * is checked out and checked: a pq killed during the clone leaves no half-made queue where the
+ * next pq init --shared clones (safe-6 #13); the next clone removes such leftovers.
+ */
+function cloneInto(url: string, queueDir: string): void {
+  const scratch = join(dirname(queueDir), `${basename(queueDir)}.clone-tmp-${process.pid}`);
+  try {
+    // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
+    const r = spawnSync("git", ["clone", "--quiet", "--no-checkout", url, scratch], { encoding: "latin1" });
+    if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
+    keepQueueBytesExact(scratch);
+    const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: scratch, encoding: "latin1" });
+    if (head.status === 0) {
+      // A queue's branch has a series file at its top. Anything else (the project's own code,
+      // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
+      const series = spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });
+      if (series.status !== 0) {
+        throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
+          "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
+        ]);
+      }
+      const co = spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: scratch, encoding: "latin1" });
+      if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
+    }
+    if (existsSync(queueDir)) rmdirSync(queueDir); // empty (checked above)
+    renameSync(scratch, queueDir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Removes the scratch clones (QUEUE.clone-tmp-PID) of pq processes that were killed. */
+function removeDeadClones(queueDir: string): void {
+  const parent = dirname(queueDir);
+  const stem = `${basename(queueDir)}.clone-tmp-`;
+  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
+    const pid = name.startsWith(stem) ? Number(name.slice(stem.length)) : NaN;
+    if (Number.isInteger(pid) && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** Two remote URLs naming one repository: a local path as git stores it (joined to the directory git ran in) or as typed. */
+function sameRemote(a: string, b: string): boolean {
+  const local = (u: string) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u) && !/^[^/]+:/.test(u);
+  return a === b || (local(a) && local(b) && resolve(a) === resolve(b));
+}
+
+/** The URL a queue directory was cloned from by pq init --shared, or null (not such a clone). */
+function cloneOf(queueDir: string): string | null {
+  if (!existsSync(join(queueDir, ".git"))) return null;
+  const r = spawnSync("git", ["config", "--get", "remote.origin.url"], { cwd: queueDir, encoding: "latin1" });
+  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 /**

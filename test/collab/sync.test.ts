@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync, spawn } from "node:child_process";
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
@@ -575,6 +575,21 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain("is not a pq queue");
     expect(existsSync(join(tree, "patches"))).toBe(false);
     expect(existsSync(join(tree, ".pq"))).toBe(false);
+  });
+
+  it("init --shared clones beside the queue directory and renames it into place; a clone a killed init left is taken as it is (safe-6 #13)", async () => {
+    const tree = join(w.root, "cz");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    // What a pq killed during the clone leaves: a scratch clone named with its (now dead) pid.
+    const gone = spawnSync("true").pid!;
+    mkdirSync(join(tree, `patches.clone-tmp-${gone}`));
+    // What a pq killed after the rename leaves: the whole clone, no stack.
+    execFileSync("git", ["clone", "-q", w.remote, join(tree, "patches")]);
+    const r = await pq(tree, "init", "--shared", w.remote);
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(join(tree, `patches.clone-tmp-${gone}`))).toBe(false);
+    expect(readdirSync(tree).filter((n) => n.includes("clone-tmp"))).toEqual([]);
+    expect(existsSync(join(tree, ".pq", "state.json"))).toBe(true);
   });
 
   it("refuses to push a queue in which a patch above a refreshed one no longer applies; pop then says how to keep edits over a patch the queue changed", async () => {
