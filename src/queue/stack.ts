@@ -15,7 +15,7 @@ import type { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
 import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
-import { TreeLock } from "../tree/lock.js";
+import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, failpoint, recover, type ExecContext } from "./executor.js";
@@ -92,6 +92,12 @@ export interface StackStatus {
    * over them, and status says so first.
    */
   committedUnder?: string[];
+  /**
+   * Another pq holds the tree's lock: an operation is under way, and what status read may be
+   * half of it (a refreshed patch file beside the state from before). The queue's files are
+   * then not compared with the state (no topChangedInQueue, changedInQueue).
+   */
+  busy?: { pid: number };
 }
 
 /**
@@ -480,8 +486,10 @@ export class Stack {
       if (!opts.reportUnreadable || !(e instanceof PqError) || (e.code !== "unsafe-path" && e.code !== "unsupported")) throw e;
       unreadable = { message: e.message, details: e.details, data: e.data };
     }
-    const onDisk = top ? readText(this.patchPath(top.name)) : null;
-    const changedInQueue = this.appliedChangedInQueue();
+    // A reader takes no lock: one held by another pq means an operation is under way (safe-6 #2).
+    const holder = lockHolder(statePaths(this.tree).lock);
+    const onDisk = top && holder === null ? readText(this.patchPath(top.name)) : null;
+    const changedInQueue = holder === null ? this.appliedChangedInQueue() : [];
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     return {
@@ -500,6 +508,7 @@ export class Stack {
       guards: this.selectedGuards(),
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
+      ...(holder !== null ? { busy: { pid: holder } } : {}),
     };
   }
 

@@ -35,6 +35,12 @@ function ownerOf(path: string): number | null {
   }
 }
 
+/** The pid of another live process holding the lock at `path` (a reader's question: is an operation under way?), or null. */
+export function lockHolder(path: string): number | null {
+  const pid = ownerOf(path);
+  return pid !== null && !Number.isNaN(pid) && pid !== process.pid && processAlive(pid) ? pid : null;
+}
+
 /** Creates the lock file with our pid in it, atomically; false if one exists. */
 function create(path: string): boolean {
   const aside = `${path}.${process.pid}`;

@@ -859,3 +859,28 @@ describe("pq finish after the patches were committed by hand (safe-6 #11)", () =
     expect(git(tree, "rev-parse", "HEAD")).toBe(head);
   });
 });
+
+describe("pq status while another pq changes the stack (safe-6 #2)", () => {
+  it("says an operation is under way, and does not call the patch changed in the queue", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "p1");
+    write(tree, "a.txt", "a\nb\n");
+    await pq(tree, "refresh");
+    // Mid-refresh: the new patch file is written, the state not yet, and the other pq holds the lock.
+    write(join(tree, "patches"), "p1", read(join(tree, "patches"), "p1") + "a note\n");
+    const sleeper = spawn("sleep", ["30"]);
+    try {
+      writeFileSync(join(tree, ".pq", "lock"), `${sleeper.pid}\n`);
+      const status = await pq(tree, "status");
+      expect(status.out).toContain(`another pq (pid ${sleeper.pid}) is changing the stack now`);
+      expect(status.out).not.toContain("changed in the queue");
+      const json = JSON.parse((await pq(tree, "status", "--json")).out);
+      expect(json.busy).toEqual({ pid: sleeper.pid });
+      expect(json.topChangedInQueue).toBeUndefined();
+    } finally {
+      sleeper.kill();
+      rmSync(join(tree, ".pq", "lock"), { force: true });
+    }
+    expect((await pq(tree, "status")).out).toContain("changed in the queue");
+  });
+});

@@ -15,6 +15,10 @@ export default defineCommand({
     const shared = await sharedStatus(stack);
     if (args.json) return void printJson(io, shared ? { ...s, shared } : s);
     io.out(`queue: ${stack.queueDir}`);
+    if (s.busy)
+      io.out(
+        `another pq (pid ${s.busy.pid}) is changing the stack now: what follows may be half of its work; run pq status again when it is done`,
+      );
     io.out(
       `applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`,
     );
