@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { makeDirs, readText } from "../../tree/files.js";
+import { accessSync, constants, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { makeDirs, readText, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
@@ -85,7 +85,7 @@ export default defineCommand({
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io, Boolean(args.force)));
     const mails = await buildMails(stack, names, io);
     if (args.mbox) {
-      writeFileSync(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""), "latin1");
+      writeAtomic(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""));
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
       const dir = target;
@@ -103,7 +103,8 @@ export default defineCommand({
           if (/^\d{4}-[^/]*\.patch$/.test(old) && !kept.has(old)) rmSync(join(dir, old), { force: true });
       }
       makeDirs(dir);
-      for (const f of files) writeFileSync(f.path, f.text, "latin1");
+      // Each written whole under a temporary name, then renamed: a killed export leaves no cut mail (safe-6 #9).
+      for (const f of files) writeAtomic(f.path, f.text);
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
     }
   },
@@ -157,7 +158,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     );
   for (const f of files) {
     makeDirs(dirname(f.path));
-    writeFileSync(f.path, f.text, "latin1");
+    writeAtomic(f.path, f.text);
   }
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
 }
