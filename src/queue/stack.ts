@@ -253,8 +253,9 @@ export class Stack {
     if (!existsSync(join(queueDir, "series"))) {
       throw new PqError(
         "damaged",
-        `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue)`,
+        `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)`,
         [
+          "if git stash -u took it: git stash pop brings it back (run that, not restore-queue, or the stash's untracked files will not come back)",
           "pq restore-queue writes back every queue file pq wrote, from its operation log and object store",
           "a queue that is committed or shared comes back with git instead (git checkout, or git clone of the queue's remote)",
         ],

@@ -429,7 +429,7 @@ describe("a queue directory removed behind pq's back (readme-4 #18)", () => {
     for (const cmd of [["status"], ["series"], ["pop"], ["push"]]) {
       const r = await pq(tree, ...cmd);
       expect([cmd[0], r.code]).toEqual([cmd[0], 13]);
-      expect(r.err).toContain("patches is missing (git clean -fd removes an untracked queue)");
+      expect(r.err).toContain("patches is missing (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)");
       expect(r.err).toContain("pq restore-queue");
     }
     const restored = await pq(tree, "restore-queue");
