@@ -160,6 +160,12 @@ export class QueueRepo {
     return history.stdout.split("\n").some((c) => values.has(c));
   }
 
+  /** A commit's parents, in order (none for a root commit, or an unknown commit). */
+  parents(commit: string): string[] {
+    const r = spawnSync("git", ["rev-list", "--parents", "-n", "1", commit, "--"], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? r.stdout.trim().split(/\s+/).slice(1) : [];
+  }
+
   async isAncestor(a: string, b: string): Promise<boolean> {
     // The answer is the exit status alone (1 = no), which simple-git does not report.
     const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });

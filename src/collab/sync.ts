@@ -5,6 +5,7 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
+import { failpoint } from "../queue/executor.js";
 import { addsConflictMarkers } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
@@ -441,27 +442,52 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   // the merge goes on top of them.
   const head = await qr.head();
   let ours = state.origHead;
-  if (head !== ours) {
-    if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(head, ours, "continue");
-    ours = head;
+  // A --continue killed after it committed the merge (and before it cleared the sync's
+  // state): that merge is taken as made, not made a second time on top (safe-6 #15).
+  if (!(head && (await ownMerge(qr, head, state)))) {
+    if (head !== ours) {
+      if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(head, ours, "continue");
+      ours = head;
+    }
+    const commit = await commitVersion(
+      qr,
+      ours ?? state.theirs,
+      disk,
+      ours ? [ours, state.theirs] : [state.theirs],
+      mergeMessage(
+        state.theirs,
+        up,
+        state.conflicts.map((c) => `${c.patch}: ${c.kind} conflict${c.files?.length ? ` in ${c.files.join(", ")}` : ""}, resolved by hand`),
+      ),
+    );
+    await qr.moveHead(commit, ours);
+    failpoint("sync-merge-committed");
   }
-  const commit = await commitVersion(
-    qr,
-    ours ?? state.theirs,
-    disk,
-    ours ? [ours, state.theirs] : [state.theirs],
-    mergeMessage(
-      state.theirs,
-      up,
-      state.conflicts.map((c) => `${c.patch}: ${c.kind} conflict${c.files?.length ? ` in ${c.files.join(", ")}` : ""}, resolved by hand`),
-    ),
-  );
-  await qr.moveHead(commit, ours);
   clearSyncState(stack.tree);
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
   const r = await restack(stack, disk, () => undefined, { top });
   const report = await loop(stack, qr, up, opts, [`conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`]);
   return { ...report, restack: report.restack ?? r };
+}
+
+/** ownMerge for --abort, which can only drop a merge made right on the branch as the sync left it. */
+function parentsOnly(qr: QueueRepo, commit: string, state: SyncState): boolean {
+  const parents = qr.parents(commit);
+  return (
+    parents.at(-1) === state.theirs &&
+    (state.origHead === null ? parents.length === 1 : parents.length === 2 && parents[0] === state.origHead)
+  );
+}
+
+/**
+ * Whether `commit` is the merge this stopped sync's --continue makes: theirs as its last
+ * parent, and the branch as the sync left it (or a commit made on it since) as its first.
+ */
+async function ownMerge(qr: QueueRepo, commit: string, state: SyncState): Promise<boolean> {
+  const parents = qr.parents(commit);
+  if (parents.at(-1) !== state.theirs) return false;
+  if (state.origHead === null) return parents.length === 1;
+  return parents.length === 2 && (parents[0] === state.origHead || (await qr.isAncestor(state.origHead, parents[0])));
 }
 
 function branchMoved(head: string | null, orig: string | null, what: "continue" | "abort"): PqError {
@@ -483,8 +509,10 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   const state = loadSyncState(stack.tree);
   if (!state) throw new PqError("refused", "no sync to abort", ["pq status shows where the stack and the queue are"]);
   const head = await qr.head();
-  // A commit made on the branch since the sync stopped would be dropped by moving it back.
-  if (head !== state.origHead && head !== (state.target ?? null)) throw branchMoved(head, state.origHead, "abort");
+  // A commit made on the branch since the sync stopped would be dropped by moving it back; the
+  // sync's own merge (a --continue killed after committing it) is not the user's.
+  const own = head !== null && parentsOnly(qr, head, state);
+  if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(head, state.origHead, "abort");
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
   const r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });

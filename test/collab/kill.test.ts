@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -196,4 +196,52 @@ describe("a sync killed at any point", () => {
       expect(fullSnapshot(bob.tree), `killed after ${ms} ms`).toEqual(before);
     });
   }, 240_000);
+});
+
+describe("a sync --continue killed after it committed the merge (safe-6 #15)", () => {
+  it("is finished by the next --continue without a second merge, and --abort can still take it back", async () => {
+    const prepare = async () => {
+      const w = world();
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "p1.patch", "-m", "one");
+      editLine(ann.tree, "a.c", 5, "five");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p1");
+      await ok(ann.tree, "sync");
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      editLine(ann.tree, "a.c", 5, "five (ann)");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "ann");
+      await ok(ann.tree, "sync");
+      editLine(bob.tree, "a.c", 5, "five (bob)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "commit", "-m", "bob");
+      expect((await pq(bob.tree, "sync")).code).toBe(6);
+      write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
+      await ok(bob.tree, "refresh");
+      return { w, bob };
+    };
+    await fromOneStart(prepare, [0, 1], async ({ w, bob }, abort) => {
+      const killed = spawnSync(process.execPath, [PQ, "sync", "--continue"], {
+        cwd: bob.tree,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "sync-merge-committed" },
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      const queue = join(bob.tree, "patches");
+      const merge = git(queue, "rev-parse", "HEAD");
+      if (abort) {
+        const r = await pq(bob.tree, "sync", "--abort");
+        expect(r.code, r.err).toBe(0);
+        expect(git(queue, "rev-parse", "HEAD")).toBe(git(queue, "rev-parse", `${merge.trim()}^1`));
+        return;
+      }
+      const r = await pq(bob.tree, "sync", "--continue");
+      expect(r.code, r.err).toBe(0);
+      // The merge the killed --continue made is the one pushed: no second merge on top.
+      expect(git(w.remote, "rev-parse", "main").trim()).toBe(merge.trim());
+      expect(git(queue, "rev-list", "--merges", "--count", "HEAD").trim()).toBe("1");
+    });
+  }, 120_000);
 });
