@@ -11,6 +11,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
+import { OplogReader } from "../queue/oplog.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
@@ -470,6 +471,19 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   return { ...report, restack: report.restack ?? r };
 }
 
+/** The logged operations of the newest pq sync (one group of source "sync"), newest first. */
+function stoppedSyncIds(tree: string): string[] {
+  const reader = new OplogReader(statePaths(tree).oplog);
+  let group: string | undefined;
+  const ids: string[] = [];
+  for (let e = reader.older(); e !== null; e = reader.older()) {
+    if (group === undefined && e.source === "sync" && !e.undoes) group = e.group;
+    else if (group !== undefined && e.group !== group) break;
+    if (group !== undefined && e.group === group) ids.push(e.id);
+  }
+  return ids;
+}
+
 /** ownMerge for --abort, which can only drop a merge made right on the branch as the sync left it. */
 function parentsOnly(qr: QueueRepo, commit: string, state: SyncState): boolean {
   const parents = qr.parents(commit);
@@ -515,7 +529,15 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(head, state.origHead, "abort");
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
-  const r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });
+  // The abort takes the stopped sync's pops and pushes back, as an undo does: logged so, pq
+  // undo goes on to what came before the sync instead of refusing at it (safe-6 #10).
+  stack.takingBack = stoppedSyncIds(stack.tree);
+  let r: RestackReport;
+  try {
+    r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });
+  } finally {
+    stack.takingBack = null;
+  }
   if (state.origHead && (await qr.head()) !== state.origHead) await qr.moveHead(state.origHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);

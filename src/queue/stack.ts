@@ -298,6 +298,11 @@ export class Stack {
   private group: string | null = null;
   /** What runs the current group's operations, recorded with each (see OplogEntry.source). */
   private source: "sync" | null = null;
+  /**
+   * Set while pq sync --abort moves the stack back: the stopped sync's logged operations,
+   * which the abort's operations take back as an undo does (undo then reaches what came before).
+   */
+  takingBack: string[] | null = null;
 
   /**
    * The stack's state: parsed, or null while the object parsed last is lent to a transaction
@@ -919,7 +924,14 @@ export class Stack {
     const entry = await execute(
       this.execContext(),
       tx,
-      { op: label, ...(backup ? { backup } : {}), ...(this.group ? { group: this.group } : {}), ...(this.source ? { source: this.source } : {}), ...extra },
+      {
+        op: label,
+        ...(backup ? { backup } : {}),
+        ...(this.group ? { group: this.group } : {}),
+        ...(this.source ? { source: this.source } : {}),
+        ...(this.takingBack ? { undoes: this.takingBack } : {}),
+        ...extra,
+      },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
     );
     // Said as a recovery is: on stderr, and on the TUI's status line.

@@ -263,6 +263,20 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
     });
 
+    it("after --abort, pq undo reaches the operations before the sync (safe-6 #10)", async () => {
+      await stopped();
+      const before = fullSnapshot(bob.tree);
+      await ok(bob.tree, "sync", "--abort");
+      const oplog = await ok(bob.tree, "oplog");
+      expect(oplog.out).toContain("(undone)");
+      // Bob's push -a before the sync is what undo takes back now.
+      const undo = await pq(bob.tree, "undo");
+      expect(undo.code, undo.err).toBe(0);
+      expect(undo.out).toContain("undid push");
+      expect(fullSnapshot(bob.tree)).not.toEqual(before);
+      expect((await pq(bob.tree, "redo")).code).toBe(0);
+    });
+
     it("a commit made by hand on the queue's branch meanwhile: --continue merges on top of it, --abort refuses to drop it", async () => {
       const head = await stopped();
       resolve_();
