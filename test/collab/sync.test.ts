@@ -198,9 +198,13 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(fullSnapshot(bob.tree)).toEqual(before);
     expect(execFileSync("git", ["-C", bob.queue, "rev-parse", "HEAD"], { encoding: "utf8" })).toBe(head);
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
-    // The abort is not undone (that would bring back the conflicted tree without the stopped sync).
+    // The abort is not undone (that would bring back the conflicted tree without the stopped sync):
+    // it took the sync's moves back, and undo goes on to what came before them (safe-6 #10).
     const undoAbort = await pq(bob.tree, "undo");
-    expect([undoAbort.code, undoAbort.err]).toEqual([12, expect.stringContaining("a pq sync cannot be undone")]);
+    expect(undoAbort.code, undoAbort.err).toBe(0);
+    expect(undoAbort.out).toContain("undid push");
+    expect(read(bob.tree, "a.c")).not.toContain("<<<<<<<");
+    expect((await pq(bob.tree, "redo")).code).toBe(0);
     expect(fullSnapshot(bob.tree)).toEqual(before);
 
     expect((await pq(bob.tree, "sync")).code).toBe(6);
