@@ -201,13 +201,7 @@ describe("a sync killed at any point", () => {
 describe("a sync --continue killed after it committed the merge (safe-6 #15)", () => {
   it("is finished by the next --continue without a second merge, and --abort can still take it back", async () => {
     const prepare = async () => {
-      const w = world();
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "p1.patch", "-m", "one");
-      editLine(ann.tree, "a.c", 5, "five");
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "p1");
-      await ok(ann.tree, "sync");
+      const { w, ann } = await annSharesP1();
       const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
       await ok(bob.tree, "push", "-a");
       editLine(ann.tree, "a.c", 5, "five (ann)");

@@ -94,6 +94,11 @@ describe("SIGKILL in the middle of push -a / pop -a", () => {
   }, 120_000);
 });
 
+/** Runs pq in `dir` with PQ_FAILPOINT set (a kill, an I/O error or a command at that point; see executor.ts). */
+function atFailpoint(dir: string, point: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [PQ, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: point, ...env } });
+}
+
 /** Runs `fn` in a fresh repository with `files`, removed afterwards. */
 function inRepo(files: Record<string, string>, fn: (dir: string) => void): void {
   const dir = makeRepo(files);
@@ -137,7 +142,7 @@ describe("edits made between a kill and the next command", () => {
       expect(runPq(dir, "add", "n.txt").status).toBe(0);
       expect(runPq(dir, "refresh").status).toBe(0);
       // Killed after its journal: the tree still looks as before the pop, and the user goes on.
-      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["pop"]);
       expect(killed.signal).toBe("SIGKILL");
       write(dir, "a.txt", "a\np1 line\nmy important edit\n");
       write(dir, "n.txt", "new\nmore work\n");
@@ -162,7 +167,7 @@ describe("edits made between a kill and the next command", () => {
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1 line\n");
       expect(runPq(dir, "refresh").status).toBe(0);
-      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["pop"]);
       expect(killed.signal).toBe("SIGKILL");
       const before = snapshot(dir);
       const dry = runPq(dir, "push", "--dry-run");
@@ -180,7 +185,7 @@ describe("edits made between a kill and the next command", () => {
       expect(runPq(dir, "init").status).toBe(0);
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "a.txt", "a\np1\n");
-      const killed = spawnSync(process.execPath, [PQ, "refresh"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["refresh"]);
       expect(killed.signal).toBe("SIGKILL");
       const edited = readFileSync(join(dir, "patches/p1"), "utf8") + "my notes\n";
       write(dir, "patches/p1", edited);
@@ -198,7 +203,7 @@ describe("edits made between a kill and the next command", () => {
       expect(runPq(dir, "new", "p1").status).toBe(0);
       write(dir, "run.sh", "echo p1\n");
       expect(runPq(dir, "refresh").status).toBe(0);
-      const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["pop"]);
       expect(killed.signal).toBe("SIGKILL");
       chmodSync(join(dir, "run.sh"), 0o755);
       const next = runPq(dir, "series");
@@ -217,7 +222,7 @@ describe("edits made between a kill and the next command", () => {
       write(dir, "a.txt", "a\np1\n");
       expect(runPq(dir, "refresh").status).toBe(0);
       for (const point of ["journal-written", "tree-written"]) {
-        const killed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: point } });
+        const killed = atFailpoint(dir, point, ["pop"]);
         expect(killed.signal).toBe("SIGKILL");
         const next = runPq(dir, "series");
         expect(next.stderr).toContain("completed an interrupted operation (pop p1)");
@@ -236,13 +241,13 @@ describe("an I/O error after the journal is written", () => {
       expect(runPq(dir, "new", "p1").status).toBe(0);
       for (const f of ["a.txt", "b.txt", "c.txt"]) write(dir, f, `${f} changed\n`);
       expect(runPq(dir, "refresh").status).toBe(0);
-      const failed = spawnSync(process.execPath, [PQ, "pop"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "tree-half:eio" } });
+      const failed = atFailpoint(dir, "tree-half:eio", ["pop"]);
       expect(failed.status).toBe(13);
       expect(failed.stderr).toContain("pop p1 stopped half way: i/o error");
       expect(failed.stderr).toContain(".pq/journal.json");
       expect(failed.stderr).not.toContain("nothing was changed");
       // While the cause lasts, every command says so (and what will happen).
-      const still = spawnSync(process.execPath, [PQ, "series"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "tree-half:eio" } });
+      const still = atFailpoint(dir, "tree-half:eio", ["series"]);
       expect(still.status).toBe(13);
       expect(still.stderr).toContain("pop p1 was interrupted earlier and cannot be completed now: i/o error");
       const next = runPq(dir, "series", "-v");
@@ -305,11 +310,7 @@ describe("a file changed while an operation runs, after its plan checked it (saf
       write(dir, "b.txt", "b\np1 line\n");
       expect(runPq(dir, "refresh").status).toBe(0);
       // An autosave lands between the pop's check and its write of a.txt.
-      const pop = spawnSync(process.execPath, [PQ, "pop"], {
-        cwd: dir,
-        encoding: "utf8",
-        env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "printf 'a\\np1 line\\nautosaved\\n' > a.txt" },
-      });
+      const pop = atFailpoint(dir, "journal-written:sh", ["pop"], { PQ_FAILPOINT_SH: "printf 'a\\np1 line\\nautosaved\\n' > a.txt" });
       expect(pop.status, pop.stderr).toBe(0);
       const saved = /files changed while pop p1 ran were saved in (\S+) before it overwrote them/.exec(pop.stderr);
       expect(saved, pop.stderr).not.toBeNull();
@@ -329,7 +330,7 @@ describe("a refresh's unstaging is part of its transaction (safe-6 #5, #6)", () 
       write(dir, "f.txt", "a\nA\n");
       write(dir, "n.txt", "N\n");
       git(dir, "add", "f.txt", "n.txt");
-      const killed = spawnSync(process.execPath, [PQ, "refresh"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["refresh"]);
       expect(killed.signal).toBe("SIGKILL");
       expect(runPq(dir, "status").stderr).toContain("completed an interrupted operation (refresh p1)");
       const status = () => git(dir, "status", "--porcelain", "--", "f.txt", "n.txt");
@@ -351,7 +352,7 @@ describe("a journal whose directory became a symlink since (safe-6 #8)", () => {
       expect(runPq(dir, "add", "d/x.txt").status).toBe(0);
       expect(runPq(dir, "refresh").status).toBe(0);
       expect(runPq(dir, "pop").status).toBe(0);
-      const killed = spawnSync(process.execPath, [PQ, "push"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "journal-written" } });
+      const killed = atFailpoint(dir, "journal-written", ["push"]);
       expect(killed.signal).toBe("SIGKILL");
       // Killed before the tree was written: d/ is not there yet, and a symlink takes its place.
       expect(existsSync(join(dir, "d"))).toBe(false);
