@@ -44,7 +44,7 @@ import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, t
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
-import { planPop, refuseCommitsOnTop, type PopOptions, type PopReport } from "./ops/pop.js";
+import { planPop, refuseCommitsOnTop, unstagePoppedContent, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
@@ -665,6 +665,7 @@ export class Stack {
       const ctx = this.opContext(tx, opts.onEvent);
       const report = planPop(ctx, opts);
       await refuseCommitsOnTop(ctx, before, report.popped);
+      await unstagePoppedContent(ctx, before, report.popped);
       if (report.popped.length) await this.run(tx, `pop ${span(report.popped[0], report.popped.at(-1)!)}`, opts.onEvent, report.backup);
       return report;
     });

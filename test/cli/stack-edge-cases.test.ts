@@ -884,3 +884,19 @@ describe("pq status while another pq changes the stack (safe-6 #2)", () => {
     expect((await pq(tree, "status")).out).toContain("changed in the queue");
   });
 });
+
+describe("pop of a patch whose content was staged (safe-6 #7)", () => {
+  it("takes exactly that staged content out of the index with it, and undo stages it again", async () => {
+    const tree = await stackTree({ "f.txt": "a\n" });
+    await pq(tree, "new", "p1");
+    write(tree, "f.txt", "a\nA\n");
+    write(tree, "n.txt", "N\n");
+    await pq(tree, "add", "n.txt");
+    await pq(tree, "refresh");
+    git(tree, "add", "f.txt", "n.txt");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--", "f.txt", "n.txt")).toBe("");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--", "f.txt", "n.txt")).toBe("M  f.txt\nA  n.txt\n");
+  });
+});

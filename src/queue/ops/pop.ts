@@ -8,12 +8,12 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { applyFilePatch, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { applyFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
 import { QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
-import { versionsBelowStack } from "../refresh-plan.js";
-import { backupFiles, differFromHead, namesNothing, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
+import { backupFiles, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -151,6 +151,31 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   // patch over a file HEAD does not have, so it was there when the stack was pushed).
   const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), { remember: true });
   if (committed.length) throw await commitsOnTop(ctx, committed, "popping", "pop");
+}
+
+/**
+ * A popped patch's content staged with git add (git add -A while it was applied) would stay
+ * in the index after the pop, for the next unrelated commit: a file whose index entry is
+ * exactly the version the pop takes away is unstaged with it (undo stages it again). Any
+ * other staged version is the user's and stays. git is asked only when the index changed
+ * since it was last found with nothing staged (see stagedAmong).
+ */
+export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[], popped: string[]): Promise<void> {
+  if (!popped.length) return;
+  const poppedSet = new Set(popped);
+  const paths = [...new Set(before.filter((r) => poppedSet.has(r.name)).flatMap((r) => Object.keys(r.files)))];
+  const staged = await stagedAmong(ctx, paths, { remember: true });
+  if (!staged.length) return;
+  const git = await ctx.repo();
+  if (!git) return;
+  const leaving = expectedVersions(before);
+  const entries = await git.indexEntries(staged.map((p) => git.prefix + p));
+  const ours = staged.filter((path) => {
+    const version = leaving.get(path);
+    const blob = entries.get(git.prefix + path)?.split(" ")[1];
+    return version !== undefined && version !== null && blob !== undefined && blob === gitBlobId(versionContent(ctx, version) ?? "");
+  });
+  await planUnstage(ctx, ours);
 }
 
 /**
