@@ -158,7 +158,10 @@ export async function mergePatch(git: GitRepo, tree: string, name: string, text:
     );
   }
   const diff = parts.join("");
-  return { text: joinHeaderAndDiff(dropDiffstat(headerOf(text)), diff), conflicts, empty: diff === "" && diffOf(text) !== "" };
+  // Nothing left to change is "upstream has it" only without a conflict: a file kept as upstream
+  // has it because the patch's change could not be merged (a deletion of a file upstream
+  // changed, a binary both changed) leaves nothing here either, and is the user's to decide (stack-6 #1, #9).
+  return { text: joinHeaderAndDiff(dropDiffstat(headerOf(text)), diff), conflicts, empty: diff === "" && diffOf(text) !== "" && !conflicts.length };
 }
 
 function modeOfTree(tree: string, path: string): string {

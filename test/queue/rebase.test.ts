@@ -341,3 +341,36 @@ describe("rebase and commits of the branch's own", () => {
     expect(read(dir, "b.txt")).toBe("b\nfinished\n");
   });
 });
+
+describe("pq rebase never drops a patch whose change it could not merge (stack-6 #1, #9)", () => {
+  it("a deletion of a file upstream changed, and a binary both changed, stop as conflicts; --abort puts them back", async () => {
+    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\n", "bin.dat": "\0".repeat(300) });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "pdel", "-m", "remove b.c");
+    await pq(dir, "add", "b.c");
+    rmSync(join(dir, "b.c"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    await pq(dir, "new", "pbin", "-m", "edit bin");
+    write(dir, "bin.dat", "\0".repeat(100) + "ZZZZ" + "\0".repeat(196));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const before = await fullState(dir);
+    upstreamCommit(dir, "upstream edits both", { "b.c": "b 1\nb 2\nb 3\nb 4\nb five\n", "bin.dat": "HEAD" + "\0".repeat(296) });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(6);
+    expect(r.out).toContain("CONFLICT  pdel\n          b.c: the patch deletes it, but upstream changed it");
+    expect(r.out).not.toContain("dropped");
+    expect((await pq(dir, "series")).out).toBe("pdel\npbin\n");
+    expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+    // The binary alone: also a conflict, not "upstream already contains it".
+    await pq(dir, "pop", "-a");
+    await pq(dir, "delete", "pdel");
+    await pq(dir, "push", "-a");
+    const bin = await pq(dir, "rebase", "upstream");
+    expect(bin.code).toBe(6);
+    expect(bin.out).toContain("bin.dat: binary file changed both upstream and by the patch");
+    expect((await pq(dir, "series")).out).toBe("pbin\n");
+  });
+});
