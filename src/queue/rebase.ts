@@ -102,6 +102,18 @@ export function rebaseInProgress(stack: Stack): boolean {
   return existsSync(planPath(stack));
 }
 
+/**
+ * While a rebase is stopped, commands that move the branch (finish, uncommit) or change the
+ * patches it still has to carry over (delete, rename) would leave a plan --continue cannot
+ * follow (stack-6 #5, #14): refused, as undo is.
+ */
+export function refuseDuringRebase(stack: Stack, command: string): void {
+  if (!rebaseInProgress(stack)) return;
+  throw new PqError("refused", `a rebase is stopped; pq ${command} would leave it a plan it cannot follow`, [
+    "finish it first: fix the conflicts, pq refresh, pq rebase --continue; or pq rebase --abort",
+  ]);
+}
+
 /** One line for pq status while a rebase is under way. */
 export function rebaseStatus(stack: Stack): string | null {
   const text = readText(planPath(stack));
@@ -270,6 +282,20 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
 async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
+  // A commit made on the branch while the rebase was stopped would be dropped by moving the
+  // branch back: refused, as sync --abort refuses (stack-6 #10).
+  const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
+  if (head !== plan.newHead && head !== plan.oldHead) {
+    throw new PqError(
+      "refused",
+      `HEAD moved to ${head.slice(0, 12)} since the rebase stopped (it was at ${plan.newHead.slice(0, 12)}): the abort would drop that commit`,
+      [
+        `git reset --soft ${plan.newHead.slice(0, 12)} takes the commit back (its changes stay staged: commit them again after the abort), then pq rebase --abort`,
+        "or keep it and finish the rebase: pq rebase --continue",
+      ],
+      { head, expected: plan.newHead },
+    );
+  }
   const backup = await restore(stack, plan);
   return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [], ...(backup ? { backup } : {}) };
 }

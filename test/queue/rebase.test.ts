@@ -374,3 +374,29 @@ describe("pq rebase never drops a patch whose change it could not merge (stack-6
     expect((await pq(dir, "series")).out).toBe("pbin\n");
   });
 });
+
+describe("a stopped rebase is fenced off (stack-6 #5, #10, #14)", () => {
+  it("finish, uncommit, delete and rename are refused, and --abort refuses to drop a commit made meanwhile", async () => {
+    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\n" });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "p1", "-m", "p1");
+    write(dir, "b.c", "b 1\nb two\nb 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "b.c": "b 1\nb TWO\nb 3\n" });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    for (const args of [["finish", "-a"], ["uncommit"], ["delete", "p1"], ["rename", "p1", "p9"]]) {
+      const r = await pq(dir, ...args);
+      expect(r.code, args.join(" ")).toBe(12);
+      expect(r.err).toContain("a rebase is stopped");
+    }
+    write(dir, "mine.txt", "my work\n");
+    git(dir, "add", "mine.txt");
+    git(dir, "commit", "-qm", "made while stopped");
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code).toBe(12);
+    expect(abort.err).toContain("the abort would drop that commit");
+    expect(read(dir, "mine.txt")).toBe("my work\n");
+  });
+});

@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
+import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "finish [target]",
@@ -9,7 +10,9 @@ export default defineCommand({
       .positional("target", { type: "string", describe: "finish the applied patches up to this one (name or position)" })
       .option("all", { alias: "a", type: "boolean", describe: "finish every applied patch" }),
   run: async (args, io) => {
-    const { commits } = await (await openStack(args, io)).finish({ target: args.target, all: args.all });
+    const stack = await openStack(args, io);
+    refuseDuringRebase(stack, "finish");
+    const { commits } = await stack.finish({ target: args.target, all: args.all });
     for (const c of commits) io.out(`${c.commit.slice(0, 12)} ${c.name}`);
   },
 });
