@@ -43,6 +43,15 @@ export function joinHeaderAndDiff(header: string, diff: string): string {
  * diffstat goes: text after a "---" that is not one (a quilt or DEP-3 header's notes, which
  * quilt refresh keeps) stays.
  */
+/**
+ * A patch text pq writes anew (rewritten for new context, merged, given a new message, folded)
+ * is no longer the commit uncommit made it from: its X-Committer: line goes, so that finish
+ * commits it as the user, as git rebase and git commit --amend make you the committer (stack-6 #12).
+ */
+export function dropCommitter(header: string): string {
+  return header.replace(/^X-Committer: .*\n/m, "");
+}
+
 export function dropDiffstat(header: string): string {
   const m = /^---\r?\n/m.exec(header);
   if (!m) return header;

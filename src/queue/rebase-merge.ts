@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, type FilePatch } from "../patch/index.js";
 import { readText } from "../tree/files.js";
-import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
+import { diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { versionExec, type AppliedPatch, type Version } from "./state.js";
 
 type Content = (v: Version) => string | null;
@@ -161,7 +161,7 @@ export async function mergePatch(git: GitRepo, tree: string, name: string, text:
   // Nothing left to change is "upstream has it" only without a conflict: a file kept as upstream
   // has it because the patch's change could not be merged (a deletion of a file upstream
   // changed, a binary both changed) leaves nothing here either, and is the user's to decide (stack-6 #1, #9).
-  return { text: joinHeaderAndDiff(dropDiffstat(headerOf(text)), diff), conflicts, empty: diff === "" && diffOf(text) !== "" && !conflicts.length };
+  return { text: joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(text))), diff), conflicts, empty: diff === "" && diffOf(text) !== "" && !conflicts.length };
 }
 
 function modeOfTree(tree: string, path: string): string {

@@ -5,14 +5,20 @@
  */
 import { sha1 } from "../tree/files.js";
 import { versionContent, type OpContext } from "./ops/context.js";
-import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
+import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 
 /** An applied patch's text re-made from the file versions it produced: its diff against today's context. */
 export function rewriteFromRecord(ctx: OpContext, name: string): void {
   const record = ctx.tx.state.applied.find((a) => a.name === name)!;
   const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v));
-  const text = joinHeaderAndDiff(dropDiffstat(headerOf(ctx.tx.patchText(name))), diff);
+  const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(ctx.tx.patchText(name)))), diff);
   ctx.tx.writePatch(name, text);
   record.hash = sha1(text);
+  // Written with a/ b/ prefixes: a quilt -pN entry becomes the default, as a refresh makes it (stack-6 #7).
+  const series = ctx.tx.series();
+  if (series.has(name) && series.stripOf(name) !== 1) {
+    series.setStrip(name, 1);
+    ctx.tx.setSeries(series);
+  }
 }

@@ -15,7 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -899,5 +899,41 @@ describe("pop of a patch whose content was staged (safe-6 #7)", () => {
     expect(git(tree, "status", "--porcelain", "--", "f.txt", "n.txt")).toBe("");
     expect((await pq(tree, "undo")).code).toBe(0);
     expect(git(tree, "status", "--porcelain", "--", "f.txt", "n.txt")).toBe("M  f.txt\nA  n.txt\n");
+  });
+});
+
+describe("patches pq writes anew (stack-6 #7, #12)", () => {
+  it("lose the X-Committer: uncommit kept, and a -p0 entry becomes -p1 when rewritten with a/ b/ paths", async () => {
+    const tree = await stackTree({ "src/a.c": Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join("") });
+    // An uncommitted commit by someone else keeps its committer...
+    write(tree, "src/a.c", read(tree, "src/a.c").replace("line 20\n", "line 20 mine\n"));
+    git(tree, "add", "src/a.c");
+    execFileSync("git", ["commit", "-qm", "my commit"], {
+      cwd: tree,
+      env: {
+        ...process.env,
+        GIT_COMMITTER_NAME: "Old Committer",
+        GIT_COMMITTER_EMAIL: "old@example.org",
+        GIT_COMMITTER_DATE: "2019-01-01T00:00:00+0000",
+      },
+    });
+    expect((await pq(tree, "uncommit")).code).toBe(0);
+    const name = (await pq(tree, "top")).out.trim();
+    expect(read(join(tree, "patches"), name)).toContain("X-Committer: Old Committer");
+    // ...until its message changes: a new commit, made as the user.
+    expect((await pq(tree, "header", name, "-m", "reworded")).code).toBe(0);
+    expect(read(join(tree, "patches"), name)).not.toContain("X-Committer:");
+    // A -p0 patch above one that refresh -p changes is rewritten with a/ b/ paths: its entry becomes -p1.
+    await pq(tree, "pop", "-a");
+    const p0 = besideTree(tree, "p0", ".patch");
+    writeFileSync(p0, "--- src/a.c.orig\n+++ src/a.c\n@@ -7,3 +7,3 @@\n line 7\n-line 8\n+line eight\n line 9\n");
+    await pq(tree, "push", "-a");
+    expect((await pq(tree, "import", "-p0", "-n", "p0.patch", p0)).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    write(tree, "src/a.c", read(tree, "src/a.c").replace("line 5\n", "line 5\ninserted\n"));
+    expect((await pq(tree, "refresh", "-p", name, "src/a.c")).code).toBe(0);
+    expect(read(join(tree, "patches"), "series")).not.toContain("-p0");
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { PqError } from "../../errors.js";
 import { parseHeader, parseHeaderKeepingFields, rewriteHeader, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
-import { dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
+import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
 import type { AppliedPatch } from "../state.js";
 import { appliedNames, planContext, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
@@ -62,7 +62,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const message = opts.message ? splitMessage(opts.message) : { body };
   message.body = withCoDevelopers(message.body ?? "", coAuthors);
   const header = rewriteHeader(ownHeader, { ...own, ...message });
-  const text = joinHeaderAndDiff(dropDiffstat(header), plan.diff);
+  const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(header)), plan.diff);
   tx.writePatch(top.name, text);
   updated.files = plan.files;
   updated.hash = sha1(text);

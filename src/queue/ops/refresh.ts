@@ -9,7 +9,7 @@ import { addDep3Trailer, formatHeader, rewriteHeader, type PatchHeader } from ".
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
-import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
+import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
@@ -121,7 +121,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
-  if (plan.changed.length) header = header.replace(/^X-Committer: .*\n/m, "");
+  if (plan.changed.length || plan.diff !== diffOf(onDisk ?? "") || opts.header || opts.message !== undefined || opts.signoff) header = dropCommitter(header);
   if (opts.header) {
     refuseDiffInMessage(`${opts.header.subject}\n${opts.header.body}`);
     header = rewriteHeader(header, opts.header);
@@ -325,7 +325,10 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader)
   if (!tx.series().has(name)) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
   refuseDiffInMessage(`${header.subject}\n${header.body}`);
   const text = tx.patchText(name);
-  const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), header), diffOf(text));
+  // A new message makes a new commit of it: the committer uncommit kept goes (see dropCommitter).
+  const old = parseHeader(headerOf(text));
+  const reworded = old.subject !== header.subject || old.body !== header.body;
+  const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), reworded ? { ...header, committer: undefined } : header), diffOf(text));
   tx.writePatch(name, updated);
   const record = tx.state.applied.find((a) => a.name === name);
   if (record) record.hash = sha1(updated);
