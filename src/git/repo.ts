@@ -70,6 +70,14 @@ function scratchDir(kind: "index" | "merge" | "blobs"): string {
   return mkdtempSync(join(tmpdir(), `pq-${kind}-${process.pid}-`));
 }
 
+/**
+ * A path as the bytes git reads on its standard input and writes on its standard output, held
+ * in a latin1 string (how this adapter passes text through pipes), and back. pq's paths are
+ * the names' UTF-8 decoded; as command-line arguments they go to git as they are.
+ */
+export const gitBytes = (path: string): string => Buffer.from(path, "utf8").toString("latin1");
+export const fromGitBytes = (bytes: string): string => Buffer.from(bytes, "latin1").toString("utf8");
+
 /** Queue versions by commit, newest last: the few a sync or a commit reads more than once. */
 const filesAtCommit = new Map<string, Record<string, string>>();
 const FILES_AT_KEPT = 4;
@@ -338,7 +346,9 @@ export class GitRepo {
 
   /** Set index entries ("100644 <blob>" or null to remove) for repository-relative paths. */
   async updateIndex(entries: [string, string | null][]): Promise<void> {
-    const lines = entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}\n` : `${entry}\t${path}\n`));
+    const lines = entries.map(([path, entry]) =>
+      entry === null ? `0 ${"0".repeat(40)}\t${gitBytes(path)}\n` : `${entry}\t${gitBytes(path)}\n`,
+    );
     await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("").replace(/\n/g, "\0"));
   }
 
@@ -352,7 +362,7 @@ export class GitRepo {
       });
       for (const rec of out.split("\0")) {
         const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
-        if (m) map.set(m[3], `${m[1]} ${m[2]}`);
+        if (m) map.set(fromGitBytes(m[3]), `${m[1]} ${m[2]}`);
       }
     }
     return map;
@@ -413,7 +423,9 @@ export class GitRepo {
       else await this.runWithInput(["read-tree", "--empty"], "", index);
       const made: string[] = [];
       for (const commit of chain) {
-        const lines = commit.entries.map(([path, entry]) => (entry === null ? `0 ${"0".repeat(40)}\t${path}` : `${entry}\t${path}`));
+        const lines = commit.entries.map(([path, entry]) =>
+          entry === null ? `0 ${"0".repeat(40)}\t${gitBytes(path)}` : `${entry}\t${gitBytes(path)}`,
+        );
         if (lines.length) await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("\0") + "\0", index);
         const tree = (await this.runWithInput(["write-tree"], "", index)).trim();
         const env: Record<string, string> = { ...index };

@@ -33,7 +33,8 @@ export function entriesAt(tree: string, prefix: string, commit: string, paths: s
     for (const rec of out.split("\0").filter(Boolean)) {
       const [meta, path] = [rec.slice(0, rec.indexOf("\t")), rec.slice(rec.indexOf("\t") + 1)];
       const [mode, , blob] = meta.split(" ");
-      map.set(path.slice(prefix.length), { mode, blob });
+      // ls-tree's names are bytes (latin1 here): decoded as pq's paths are, the prefix taken off after.
+      map.set(Buffer.from(path, "latin1").toString("utf8").slice(prefix.length), { mode, blob });
     }
   }
   return map;

@@ -35,7 +35,8 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
   const from = await git.readRef("HEAD");
   if (!from) throw new PqError("refused", "HEAD has no commit yet");
   const ref = await git.headRef();
-  const changed = gitOut(ctx.tree, ["-c", "core.quotePath=false", "diff", "--name-only", "-z", "--no-renames", "--relative", from, to, "--", "."], "latin1")
+  // Names decoded as pq's paths are (UTF-8): they name tree files and go to git as arguments.
+  const changed = gitOut(ctx.tree, ["-c", "core.quotePath=false", "diff", "--name-only", "-z", "--no-renames", "--relative", from, to, "--", "."], "utf8")
     .split("\0")
     .filter(Boolean);
   const before = entriesAt(ctx.tree, git.prefix, from, changed);

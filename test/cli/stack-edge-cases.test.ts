@@ -937,3 +937,35 @@ describe("patches pq writes anew (stack-6 #7, #12)", () => {
     expect((await pq(tree, "push", "-a")).code).toBe(0);
   });
 });
+
+describe("non-ASCII file names in git's index and commits (verify-6 N11)", () => {
+  it("finish commits them under their UTF-8 names, refresh unstages them, and a rebase carries them", async () => {
+    const tree = await stackTree({ "ünï.txt": "one\n" });
+    await pq(tree, "new", "p1", "-m", "p1");
+    write(tree, "ünï.txt", "one\ntwo\n");
+    git(tree, "add", "ünï.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    // (the helper reads git's output as latin1: decoded here as the UTF-8 it is)
+    expect(
+      Buffer.from(git(tree, "-c", "core.quotePath=false", "show", "--name-only", "--format=", "HEAD"), "latin1").toString("utf8"),
+    ).toBe("ünï.txt\n");
+    expect(git(tree, "status", "--porcelain", "--", ".", ":!patches")).toBe("");
+    // A rebase onto an upstream that changes a non-ASCII file and adds one.
+    git(tree, "branch", "upstream", "HEAD");
+    await pq(tree, "new", "p2", "-m", "p2");
+    write(tree, "ünï.txt", "ONE\ntwo\n");
+    await pq(tree, "refresh");
+    const wt = besideTree(tree, "up");
+    git(tree, "worktree", "add", "-q", wt, "upstream");
+    write(wt, "ünï.txt", "one\ntwo\nthree\n");
+    write(wt, "nëw.txt", "new\n");
+    git(wt, "add", "-A");
+    git(wt, "commit", "-qm", "upstream");
+    expect((await pq(tree, "rebase", "upstream")).code).toBe(0);
+    expect(read(tree, "ünï.txt")).toBe("ONE\ntwo\nthree\n");
+    expect(read(tree, "nëw.txt")).toBe("new\n");
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+  });
+});
