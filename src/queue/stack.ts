@@ -481,6 +481,22 @@ export class Stack {
    * the operations that go on from a status (rebase, absorb, sync) keep the refusal.
    */
   async status(opts: { reportUnreadable?: boolean } = {}): Promise<StackStatus> {
+    if (!this.lock) this.reload();
+    const loadedFrom = rawStateStamp(this.tree);
+    const status = await this.statusOnce(opts);
+    // A reader takes no lock: another pq that began its operation while this status read the
+    // queue's files, or finished it, may have left it half of each (safe-6 #2, verify-6 N2).
+    const holder = lockHolder(statePaths(this.tree).lock);
+    if (holder !== null) {
+      const { topChangedInQueue: _t, changedInQueue: _c, ...rest } = status;
+      return { ...rest, busy: { pid: holder } };
+    }
+    if (rawStateStamp(this.tree) === loadedFrom) return status;
+    this.reload();
+    return this.statusOnce(opts);
+  }
+
+  private async statusOnce(opts: { reportUnreadable?: boolean }): Promise<StackStatus> {
     const top = this.state.applied.at(-1);
     const tx = this.transaction("status");
     const ctx = this.opContext(tx);
@@ -989,6 +1005,12 @@ const span = (first: string, last: string): string => (first === last ? first : 
 const listed = (names: string[]): string => (names.length <= 4 ? names.join(" ") : `${span(names[0], names.at(-1)!)} (${names.length})`);
 
 /** state.json's inode, size and mtime, or null when it was modified too recently to tell (or is missing). */
+/** state.json's identity now (inode, size, mtime), however recent. */
+function rawStateStamp(tree: string): string | null {
+  const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
+}
+
 function stateStamp(tree: string): string | null {
   const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
   return st && st.mtimeMs < Date.now() - 10 ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
