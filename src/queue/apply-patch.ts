@@ -162,7 +162,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       const hunks = made.hunks.map((h): HunkResult => ({ ...h, status: "failed" }));
       result.outcomes.push({ path: target, hunks, status: "failed", exists: made.ok && made.content === old ? "same" : "different", change: changeSummary(fp) });
       result.failed = true;
-      if (opts.force && fp.hunks.length) result.rejects[target] = formatRejects(fp, hunks);
+      // A binary file made whole goes to the .rej whole, as a changed one does (verify-6 N4).
+      if (opts.force && (fp.hunks.length || fp.binary?.forward)) result.rejects[target] = formatRejects(fp, hunks);
       continue;
     }
     // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.

@@ -969,3 +969,19 @@ describe("non-ASCII file names in git's index and commits (verify-6 N11)", () =>
     expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
   });
 });
+
+describe("push --force of a patch that creates a binary file the tree has (verify-6 N4)", () => {
+  it("keeps the binary file in a .rej, so refresh refuses to drop it", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "pb");
+    writeFileSync(join(tree, "b.bin"), Buffer.from("A\0B", "latin1"));
+    await pq(tree, "add", "b.bin");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    writeFileSync(join(tree, "b.bin"), Buffer.from("X\0Y", "latin1"));
+    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    expect(read(tree, "b.bin.rej")).toContain("GIT binary patch");
+    expect((await pq(tree, "refresh")).code).toBe(5);
+    expect(read(join(tree, "patches"), "pb")).toContain("GIT binary patch");
+  });
+});

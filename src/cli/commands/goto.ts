@@ -1,6 +1,13 @@
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
+import { PqError } from "../../errors.js";
+import type { PushReport } from "../../queue/stack.js";
+
+/** The pushed patches' offsets and fuzz, as push prints them (goto's own line says where it ended). */
+function printFuzzNotes(io: { out(text: string): void }, pushed: PushReport["pushed"]): void {
+  for (const p of pushed) if (p.notes.length) io.out([`applied ${p.name}`, ...p.notes.map((n) => `  ${n}`)].join("\n"));
+}
 
 export default defineCommand({
   command: "goto <target>",
@@ -14,8 +21,15 @@ export default defineCommand({
     const stack = await openStack(args, io, sink);
     let backup: string | undefined;
     try {
-      const report = await stack.goto(args.target, { force: args.force });
+      const report = await stack.goto(args.target, { force: args.force }).catch((e: unknown) => {
+        sink.done();
+        // As push: what it applied before it stopped, offsets and fuzz included (verify-6 N6).
+        const partial = e instanceof PqError ? (e.data as Partial<PushReport>) : undefined;
+        if (partial?.pushed?.length) printFuzzNotes(io, partial.pushed);
+        throw e;
+      });
       if ("backup" in report) backup = report.backup;
+      if ("pushed" in report) printFuzzNotes(io, report.pushed);
     } finally {
       sink.done();
     }
