@@ -871,3 +871,18 @@ describe("a quilt series' own lines (interop-5 #2)", () => {
     expect(read(tree, "patches/series")).toBe("x.patch #+foo # trailing comment, three spaces before it\ny.patch\t-p0\n");
   });
 });
+
+describe("a killed export's temporary files (verify-6 N5)", () => {
+  it("are removed by the next export to the same place", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    await pq(tree, "new", "p1", "-m", "p1");
+    write(tree, "a.txt", "a\nb\n");
+    await pq(tree, "refresh");
+    const out = besideTree(tree, "out");
+    const gone = spawnSync("true").pid!;
+    write(out, `0001-p1.patch.tmp-${gone}`, "");
+    expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["0001-p1.patch", "series"]);
+  });
+});
