@@ -103,9 +103,9 @@ export function rebaseInProgress(stack: Stack): boolean {
 }
 
 /**
- * While a rebase is stopped, commands that move the branch (finish, uncommit) or change the
- * patches it still has to carry over (delete, rename) would leave a plan --continue cannot
- * follow (stack-6 #5, #14): refused, as undo is.
+ * While a rebase is stopped, commands that move the branch (finish, uncommit), change the
+ * patches it still has to carry over (delete, rename) or what comes back applied (select)
+ * would leave a plan --continue or --abort cannot follow (stack-6 #3, #5, #14): refused, as undo is.
  */
 export function refuseDuringRebase(stack: Stack, command: string): void {
   if (!rebaseInProgress(stack)) return;

@@ -386,7 +386,7 @@ describe("a stopped rebase is fenced off (stack-6 #5, #10, #14)", () => {
     await pq(dir, "refresh");
     upstreamCommit(dir, "upstream", { "b.c": "b 1\nb TWO\nb 3\n" });
     expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
-    for (const args of [["finish", "-a"], ["uncommit"], ["delete", "p1"], ["rename", "p1", "p9"]]) {
+    for (const args of [["finish", "-a"], ["uncommit"], ["delete", "p1"], ["rename", "p1", "p9"], ["select", "xen"]]) {
       const r = await pq(dir, ...args);
       expect(r.code, args.join(" ")).toBe(12);
       expect(r.err).toContain("a rebase is stopped");
