@@ -985,3 +985,28 @@ describe("push --force of a patch that creates a binary file the tree has (verif
     expect(read(join(tree, "patches"), "pb")).toContain("GIT binary patch");
   });
 });
+
+describe("fold gathers the messages' trailers into one block at the end (stack-6 #4)", () => {
+  it("in the kernel's order: the co-author's Co-developed-by and sign-off, then the submitter's", async () => {
+    const tree = await stackTree({ "a.c": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" });
+    await pq(
+      tree,
+      "new",
+      "p1",
+      "-m",
+      "p1 subject\n\np1 body\n\nSigned-off-by: Alice A <alice@example.org>",
+      "-u",
+      "Alice A <alice@example.org>",
+    );
+    write(tree, "a.c", read(tree, "a.c").replace("2\n", "two\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "new", "p2", "-m", "p2 subject\n\np2 body\n\nSigned-off-by: Bob B <bob@example.org>", "-u", "Bob B <bob@example.org>");
+    write(tree, "a.c", read(tree, "a.c").replace("9\n", "nine\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    expect((await pq(tree, "fold", "p2")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).toContain(
+      "p1 body\n\n* * *\n\np2 subject\n\np2 body\n\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
+    );
+  });
+});

@@ -53,7 +53,17 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
   const ownHeader = dropDiffstat(headerOf(tx.patchText(top.name)));
   const own = parseHeader(ownHeader);
-  const body = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].filter(Boolean).join("\n\n* * *\n\n");
+  // The messages' trailer blocks (Signed-off-by:, Reviewed-by:, ...) gathered into one at the end,
+  // the folded patches' first and the top patch's own last: its author is the one who submits
+  // the result, whose sign-off ends the chain (stack-6 #4). In the middle of the text, git
+  // interpret-trailers, b4 and checkpatch would not see them.
+  const parts = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].map(splitTrailers);
+  const trailers = lastOfEach([...parts.slice(1), parts[0]].flatMap((p) => p.trailers));
+  const prose = parts
+    .map((p) => p.prose)
+    .filter(Boolean)
+    .join("\n\n* * *\n\n");
+  const body = [prose, trailers.join("\n")].filter(Boolean).join("\n\n");
   // The folded patches' authors stay on the result, as the kernel credits joint work.
   const coAuthors = [...new Set(headers.map((h) => h.author).filter((a): a is string => Boolean(a) && a !== own.author))].filter(
     (a) => !body.split("\n").includes(`Co-developed-by: ${a}`),
@@ -80,6 +90,20 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
  * own sign-off when the message carries one (a folded patch's), else at the end. pq never
  * writes a sign-off for someone: that is theirs to give.
  */
+/** A message's closing paragraph of trailers ("Key: value" lines, git's rule), apart from the rest. */
+function splitTrailers(message: string): { prose: string; trailers: string[] } {
+  const text = message.trim();
+  const cut = text.lastIndexOf("\n\n");
+  const last = (cut === -1 ? text : text.slice(cut + 2)).split("\n");
+  if (!text || !last.every((line) => /^[A-Za-z][A-Za-z0-9-]*: \S/.test(line))) return { prose: text, trailers: [] };
+  return { prose: cut === -1 ? "" : text.slice(0, cut).trim(), trailers: last };
+}
+
+/** The lines in order, each kept where it last occurs (a sign-off repeated ends up where its last signer put it). */
+function lastOfEach(lines: string[]): string[] {
+  return lines.filter((line, i) => lines.lastIndexOf(line) === i);
+}
+
 export function withCoDevelopers(body: string, authors: string[]): string {
   const lines = body.split("\n");
   const unsigned: string[] = [];
