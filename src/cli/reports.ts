@@ -17,6 +17,13 @@ export interface SkippedPatch {
   selected: string[];
 }
 
+/** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
+export function skippedLines(skipped: SkippedPatch[]): string[] {
+  return skipped.map(
+    (e) => `skipping ${e.name}: guarded (${e.guards.join(" ")}), and the selected guards (${e.selected.join(" ") || "none"}) exclude it`,
+  );
+}
+
 export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedPatch[] = []): void {
   // One write for the whole report: a push of a thousand patches prints a thousand lines.
   const lines: string[] = [];
@@ -37,8 +44,7 @@ export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedP
       out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
-  for (const e of skipped)
-    out(`skipping ${e.name}: guarded (${e.guards.join(" ")}), and the selected guards (${e.selected.join(" ") || "none"}) exclude it`);
+  for (const line of skippedLines(skipped)) out(line);
   // A push that stops part way is printed up to the patch it stops at; the refusal (on stderr) names that one.
   if (report.dryRun) out(`${report.pushed.length ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");

@@ -539,6 +539,14 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
       const json = JSON.parse((await pq(tree, ...args)).out);
       expect(json.skipped).toEqual([{ name: "x.patch", guards: ["+upstream-fixed"], selected: [] }]);
     }
+    // A push that stops part way names them too (verify-6 N10).
+    await pq(tree, "pop", "-a");
+    write(tree, "b.txt", "changed\n");
+    git(tree, "commit", "-qam", "b changes");
+    const stopped = await pq(tree, "push", "-a");
+    expect(stopped.code).toBe(6);
+    expect(stopped.out).toContain("skipping x.patch: guarded (+upstream-fixed)");
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
     expect((await pq(tree, "guard", "x.patch", "--none")).code).toBe(0);
     await pq(tree, "pop", "-a");
     expect((await pq(tree, "push", "-a")).out).not.toContain("skipping");

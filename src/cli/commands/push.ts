@@ -2,7 +2,7 @@ import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport, type SkippedPatch } from "../reports.js";
+import { printPushReport, skippedLines, type SkippedPatch } from "../reports.js";
 import { PqError, EXIT } from "../../errors.js";
 
 export default defineCommand({
@@ -43,8 +43,12 @@ export default defineCommand({
           // A push that stopped part way: the patches it applied (or would) are said first, with
           // their offsets and fuzz; the refusal follows on stderr (with --json, its data has them).
           const partial = e instanceof PqError ? (e.data as Partial<PushReport>) : undefined;
-          if (!args.json && partial?.pushed?.length) printPushReport(io, partial as PushReport);
-          throw e;
+          if (!(e instanceof PqError) || !Array.isArray(partial?.pushed)) throw e;
+          // The guarded patches it passed over on the way, as a push that ends names them (verify-6 N10).
+          const skipped = skippedGuarded(stack, partial as PushReport, false, typeof e.data.patch === "string" ? e.data.patch : undefined);
+          if (!args.json && partial.pushed.length) printPushReport(io, partial as PushReport, skipped);
+          else if (!args.json) for (const line of skippedLines(skipped)) io.out(line);
+          throw skipped.length ? new PqError(e.code, e.message, e.details, { ...e.data, skipped }) : e;
         });
       sink.done();
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
@@ -66,8 +70,8 @@ export default defineCommand({
  * hg's qpush says "skipping NAME - guarded by ...": the guarded patches this push passed over
  * (from its first patch up to its last, or to the end of the series with -a), each named.
  */
-function skippedGuarded(stack: Stack, report: PushReport, all: boolean): SkippedPatch[] {
-  if (!report.pushed.length) return [];
+function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedAt?: string): SkippedPatch[] {
+  if (!report.pushed.length && stoppedAt === undefined) return [];
   const series = stack.series();
   if (!series.some((e) => e.guards.length)) return [];
   const pushed = new Set(report.pushed.map((p) => p.name));
@@ -75,7 +79,8 @@ function skippedGuarded(stack: Stack, report: PushReport, all: boolean): Skipped
   const appliedNow = stack.applied();
   const before = appliedNow.filter((name) => !pushed.has(name));
   const from = before.length ? series.findIndex((e) => e.name === before.at(-1)) + 1 : 0;
-  const to = all ? series.length : series.findIndex((e) => e.name === report.pushed.at(-1)!.name) + 1;
+  // Up to the last patch pushed, or to the one a stopped push stopped at.
+  const to = all ? series.length : series.findIndex((e) => e.name === (stoppedAt ?? report.pushed.at(-1)!.name)) + 1;
   const applied = new Set(appliedNow);
   const pushable = new Set(stack.pushable());
   const selected = stack.selectedGuards();
