@@ -464,9 +464,12 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     await qr.moveHead(commit, ours);
     failpoint("sync-merge-committed");
   }
-  clearSyncState(stack.tree);
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
   const r = await restack(stack, disk, () => undefined, { top });
+  failpoint("sync-restacked");
+  // Cleared once the stack is back up: a --continue killed before that finds the sync still
+  // stopped, takes its merge as made (ownMerge) and restacks again (verify-6 N3).
+  clearSyncState(stack.tree);
   const report = await loop(stack, qr, up, opts, [`conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`]);
   return { ...report, restack: report.restack ?? r };
 }

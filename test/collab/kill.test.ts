@@ -216,11 +216,13 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       await ok(bob.tree, "refresh");
       return { w, bob };
     };
-    await fromOneStart(prepare, [0, 1], async ({ w, bob }, abort) => {
+    // 0: killed after the merge commit, then --continue; 1: the same, then --abort; 2: killed after the restack, then --continue (verify-6 N3).
+    await fromOneStart(prepare, [0, 1, 2], async ({ w, bob }, variant) => {
+      const abort = variant === 1;
       const killed = spawnSync(process.execPath, [PQ, "sync", "--continue"], {
         cwd: bob.tree,
         encoding: "utf8",
-        env: { ...process.env, PQ_FAILPOINT: "sync-merge-committed" },
+        env: { ...process.env, PQ_FAILPOINT: variant === 2 ? "sync-restacked" : "sync-merge-committed" },
       });
       expect(killed.signal).toBe("SIGKILL");
       const queue = join(bob.tree, "patches");
@@ -236,6 +238,7 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       // The merge the killed --continue made is the one pushed: no second merge on top.
       expect(git(w.remote, "rev-parse", "main").trim()).toBe(merge.trim());
       expect(git(queue, "rev-list", "--merges", "--count", "HEAD").trim()).toBe("1");
+      expect((await pq(bob.tree, "applied")).out).toBe("p1.patch\n");
     });
   }, 120_000);
 });
