@@ -213,7 +213,10 @@ async function applyEntry(
   await writeTree(ctx, entry.tree, replaying, onFile, saved);
   mark("tree written");
   failpoint("tree-written");
-  for (const [name, dest, id] of entry.trash) if (!existsSync(dest)) writeText(dest, ctx.store.get(id));
+  for (const [, dest, id] of entry.trash) {
+    const path = trashPath(ctx.tree, dest)!; // checked by refuseForeignJournal before a replay
+    if (!existsSync(path)) writeText(path, ctx.store.get(id));
+  }
   for (const [path, before, after] of entry.queue) {
     const full = join(ctx.queueDir, path);
     // A patch file saved by an editor after the plan read it: kept, as a tree file is (see keepEditMadeMeanwhile).
@@ -528,8 +531,21 @@ function refuseBlockedWrites(tree: string, entry: OplogEntry): void {
  * someone else's): before one is replayed, every path it names must be one pq could have
  * written: tree and queue paths inside their directories, trash copies inside .pq/trash.
  */
+/**
+ * Where a journal's trash copy goes: its path, inside .pq/trash; or, for a tree moved (mv)
+ * since the journal was written, the same place in the tree's trash now (safe-6 #8). Null
+ * for a path outside any .pq/trash, which pq never writes.
+ */
+function trashPath(tree: string, dest: unknown): string | null {
+  if (typeof dest !== "string") return null;
+  const trashDir = resolve(statePaths(tree).dir, "trash");
+  const path = resolve(dest);
+  if (path.startsWith(trashDir + sep)) return path;
+  const moved = /\/\.pq\/trash\/(.+)$/.exec(path);
+  return moved ? join(trashDir, moved[1]) : null;
+}
+
 function refuseForeignJournal(ctx: ExecContext, entry: OplogEntry): void {
-  const trashDir = resolve(statePaths(ctx.tree).dir, "trash");
   const foreign = (why: string) =>
     new PqError("damaged", `.pq/journal.json names ${why}: pq never writes such a journal, so it was not replayed and nothing was changed`, [
       "if you did not expect it (a tree copied from someone else), remove it: rm .pq/journal.json; pq then goes on from .pq/state.json",
@@ -556,6 +572,5 @@ function refuseForeignJournal(ctx: ExecContext, entry: OplogEntry): void {
   };
   for (const [path] of entry.tree) if (!inside(ctx.tree, path)) throw foreign(`the tree path ${JSON.stringify(path)}`);
   for (const [path] of entry.queue ?? []) if (!inside(ctx.queueDir, path)) throw foreign(`the queue path ${JSON.stringify(path)}`);
-  for (const [, dest] of entry.trash ?? [])
-    if (typeof dest !== "string" || !resolve(dest).startsWith(trashDir + sep)) throw foreign(`the trash copy ${JSON.stringify(dest)}`);
+  for (const [, dest] of entry.trash ?? []) if (trashPath(ctx.tree, dest) === null) throw foreign(`the trash copy ${JSON.stringify(dest)}`);
 }

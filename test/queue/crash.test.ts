@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -384,6 +384,26 @@ describe("scratch directories a killed pq left in the temporary directory (safe-
       expect(runPq(dir, "refresh").status).toBe(0);
       expect(runPq(dir, "finish", "-a").status).toBe(0);
       expect(existsSync(left)).toBe(false);
+    });
+  });
+});
+
+describe("a journal with trash copies, in a tree moved since (safe-6 #8)", () => {
+  it("is completed in the tree's new place", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      expect(atFailpoint(dir, "journal-written", ["delete", "p1"]).signal).toBe("SIGKILL");
+      const moved = `${dir}-moved`;
+      renameSync(dir, moved);
+      try {
+        const status = runPq(moved, "status");
+        expect(status.stderr).toContain("completed an interrupted operation (delete p1)");
+        expect(readdirSync(join(moved, ".pq", "trash")).some((f) => f.endsWith("p1"))).toBe(true);
+      } finally {
+        renameSync(moved, dir);
+      }
     });
   });
 });
