@@ -158,6 +158,37 @@ export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) =>
   return stack.withLock(() => stack.asOneCommand(() => resumeRebase(stack, opts)));
 }
 
+/**
+ * git rebase --skip: the patch the rebase stopped at is dropped (popped with its conflicts,
+ * edits in its files saved as pop --force saves them, the patch file kept in .pq/trash) and
+ * the rebase goes on with the next (stack-6 #15).
+ */
+export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
+  return stack.withLock(() =>
+    stack.asOneCommand(async () => {
+      const plan = loadPlan(stack);
+      if (!plan?.stopped) throw new PqError("refused", "no rebase is stopped at a patch", ["pq status shows where the stack is"]);
+      const name = plan.stopped;
+      if (stack.top() !== name) {
+        throw new PqError("refused", `the rebase stopped at ${name}, which is not the top patch now`, [`pq goto ${name}, then pq rebase --skip`], { patch: name });
+      }
+      const popped = await stack.pop({ force: true });
+      await stack.deletePatches([name]);
+      const step: RebaseStep = {
+        name,
+        outcome: "dropped",
+        notes: [`skipped (pq rebase --skip): the patch file is in .pq/trash${popped.backup ? `; your edits in its files were saved in ${popped.backup}` : ""}`],
+      };
+      plan.done.push(step);
+      opts.onStep?.(step);
+      plan.todo.shift();
+      delete plan.stopped;
+      savePlan(stack, plan);
+      return run(stack, plan, opts.onStep);
+    }),
+  );
+}
+
 export function abortRebase(stack: Stack): Promise<RebaseReport> {
   return stack.withLock(() => stack.asOneCommand(() => rollBackRebase(stack)));
 }

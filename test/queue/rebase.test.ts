@@ -400,3 +400,29 @@ describe("a stopped rebase is fenced off (stack-6 #5, #10, #14)", () => {
     expect(read(dir, "mine.txt")).toBe("my work\n");
   });
 });
+
+describe("pq rebase --skip (stack-6 #15)", () => {
+  it("drops the patch the rebase stopped at to the trash and goes on with the next", async () => {
+    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\nb 6\nb 7\nb 8\n" });
+    dirs.push(dir);
+    git(dir, "branch", "upstream");
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "p1", "-m", "p1");
+    write(dir, "b.c", read(dir, "b.c").replace("b 2\n", "b two\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2", "-m", "p2");
+    write(dir, "b.c", read(dir, "b.c").replace("b 7\n", "b seven\n"));
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "b.c": "b 1\nb TWO\nb 3\nb 4\nb 5\nb 6\nb 7\nb 8\n" });
+    const stopped = await pq(dir, "rebase", "upstream");
+    expect(stopped.code).toBe(6);
+    expect(stopped.out).toContain("pq rebase --skip to drop this patch");
+    const skip = await pq(dir, "rebase", "--skip");
+    expect(skip.code, skip.err).toBe(0);
+    expect(skip.out).toContain("dropped   p1\n          skipped (pq rebase --skip)");
+    expect((await pq(dir, "series")).out).toBe("p2\n");
+    expect(read(dir, "b.c")).toBe("b 1\nb TWO\nb 3\nb 4\nb 5\nb 6\nb seven\nb 8\n");
+    expect(readdirSync(join(dir, ".pq", "trash")).some((f) => f.endsWith("p1"))).toBe(true);
+    expect((await pq(dir, "status")).out).not.toContain("rebase");
+  });
+});

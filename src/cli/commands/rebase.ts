@@ -1,4 +1,4 @@
-import { abortRebase, continueRebase, rebase, type RebaseReport, type RebaseStep } from "../../queue/rebase.js";
+import { abortRebase, continueRebase, rebase, skipRebasePatch, type RebaseReport, type RebaseStep } from "../../queue/rebase.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -24,7 +24,9 @@ function printSummary(io: CliIO, report: RebaseReport): void {
   if (report.upToDate) return void io.out(`already based on ${report.upstream} (${report.newHead.slice(0, 12)}): nothing to do`);
   if (report.stopped) {
     io.out(`rebase stopped at ${report.stopped} (${parts.join(", ")})`);
-    io.out(`  fix the conflicts in the tree, pq refresh, then pq rebase --continue (or pq rebase --abort to put everything back)`);
+    io.out(
+      `  fix the conflicts in the tree, pq refresh, then pq rebase --continue (or pq rebase --skip to drop this patch, pq rebase --abort to put everything back)`,
+    );
   } else {
     io.out(`rebased onto ${report.upstream} (${report.newHead.slice(0, 12)}): ${parts.join(", ") || "no patches applied"}`);
     io.out(
@@ -41,7 +43,9 @@ export default defineCommand({
       .positional("upstream", { type: "string", describe: "commit or branch to rebase onto" })
       .option("continue", { type: "boolean", describe: "go on after fixing a conflicted patch and pq refresh" })
       .option("abort", { type: "boolean", describe: "put the base, the queue files and the tree back as they were" })
+      .option("skip", { type: "boolean", describe: "drop the patch the rebase stopped at (to .pq/trash) and go on" })
       .conflicts("continue", "abort")
+      .conflicts("skip", ["continue", "abort"])
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -55,7 +59,11 @@ export default defineCommand({
       }
       return 0;
     }
-    const report = args.continue ? await continueRebase(stack, { onStep }) : await rebase(stack, { upstream: args.upstream, onStep });
+    const report = args.skip
+      ? await skipRebasePatch(stack, { onStep })
+      : args.continue
+        ? await continueRebase(stack, { onStep })
+        : await rebase(stack, { upstream: args.upstream, onStep });
     if (args.json) printJson(io, report);
     else printSummary(io, report);
     return report.stopped ? 6 : 0;
