@@ -8,7 +8,14 @@ import { similarity, RENAME_THRESHOLD } from "./series-merge.js";
 import { imagesIn, interdiff } from "./interdiff.js";
 import { diffHunks, formatHunk } from "../patch/index.js";
 import { parseSeries, simulateQueue } from "./simulate.js";
+import { dropCommitter, dropDiffstat, headerOf } from "../queue/patch-text.js";
 import type { MergeServices, QueueVersion } from "./types.js";
+
+/** Whether two patch texts say the same above their diffs (a diffstat and an X-Committer: line set aside). */
+function sameMessage(a: string, b: string): boolean {
+  const message = (text: string) => dropCommitter(dropDiffstat(headerOf(text))).trim();
+  return message(a) === message(b);
+}
 
 export interface RangeLine {
   old: { index: number; name: string } | null;
@@ -103,6 +110,12 @@ export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServ
       // When a version does not apply (a patch resolved by hand on a new base), compare the
       // two diffs as text, as git range-diff does: what changed in the patch itself.
       line.interdiff = ia && ib ? await interdiff(ia, ib, svc) : diffOfDiffs(oldText, newText);
+      // Only moved (new hunk positions, index lines) with the same message: the same change, as
+      // git range-diff calls it, so that a rebase's one real change is not one "!" among many (stack-6 #11).
+      if (!line.interdiff?.trim() && sameMessage(oldText, newText)) {
+        line.status = "=";
+        delete line.interdiff;
+      }
     }
     lines.push(line);
   }

@@ -426,3 +426,16 @@ describe("pq rebase --skip (stack-6 #15)", () => {
     expect((await pq(dir, "status")).out).not.toContain("rebase");
   });
 });
+
+describe("range-diff after a rebase (stack-6 #11)", () => {
+  it("calls a patch that only moved the same change (=), as git range-diff does", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3) });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.out).toMatch(/^offsets   p03\n/m);
+    const rd = await pq(dir, "range-diff", ".pq/rebase-last", "patches");
+    expect(rd.code, rd.err).toBe(0);
+    expect(rd.out).toMatch(/p03 +=/);
+    expect(rd.out).not.toContain("!");
+  });
+});
