@@ -69,6 +69,11 @@ async function unrefreshedChanges(stack: Stack): Promise<{ files: FileChange[]; 
     const stackText = owner ? stack.versionText(owner.files[file].post) : ((await git?.headContent(file)) ?? null);
     const treeText = readText(join(stack.tree, file));
     pending.push({ file, stackText, treeText });
+    if (stackText !== null && stackText === treeText) {
+      // Pending with the same bytes: only the executable bit changed (stack-6 #8).
+      skipped.push({ file, line: 0, removed: 0, added: 0, reason: "only its mode changed: absorb moves lines; pq refresh takes the mode into the top patch" });
+      continue;
+    }
     if (stackText === null || treeText === null || isBinaryContent(stackText) || isBinaryContent(treeText)) {
       skipped.push({ file, line: 0, removed: 0, added: 0, reason: "the file is created, deleted or binary: pq refresh it into a patch" });
       continue;
@@ -128,7 +133,8 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     if (!wanted.size) throw new PqError("usage", "name the files whose changes go into the patch");
     const unknown = [...wanted].filter((p) => !files.some((f) => f.file === p));
     const bad = skipped.filter((s) => wanted.has(s.file));
-    if (bad.length) throw new PqError("unsupported", `${bad[0].file}: ${bad[0].reason}`);
+    // Refused in this state (exit 12), not a bad patch: the top patch's refresh takes such a change.
+    if (bad.length) throw new PqError("refused", `${bad[0].file}: ${bad[0].reason}`, [], { file: bad[0].file });
     // A file no patch and no commit has (untracked): its whole content would be a creation, which refresh -p does not move.
     const created = unknown.find((p) => readText(join(stack.tree, p)) !== null && !stack.appliedRecords().some((r) => r.files[p]));
     if (created)

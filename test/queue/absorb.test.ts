@@ -1,3 +1,4 @@
+import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -181,5 +182,27 @@ describe("an edit next to an upper patch's change (stack-3 #15)", () => {
     const r = await p("absorb");
     expect(r.out).toContain("touches lines next to a change a patch above p1 makes, so it cannot go into p1 alone");
     expect(read(tree, "n.txt")).toContain("FIVE");
+  });
+});
+
+describe("absorb and refresh -p over changes they do not move (stack-6 #8)", () => {
+  it("name a mode change as left in the tree, and refuse a created or deleted file as a refusal (12), not a bad patch", async () => {
+    const dir = makeRepo({ "a.c": Array.from({ length: 50 }, (_, i) => `line ${i + 1}\n`).join("") });
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "p1", "-m", "p1");
+    write(dir, "n.c", "new file\n");
+    await pq(dir, "add", "n.c");
+    write(dir, "a.c", read(dir, "a.c").replace("line 5\n", "line five\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2", "-m", "p2");
+    write(dir, "a.c", read(dir, "a.c").replace("line 40\n", "line forty\n"));
+    await pq(dir, "refresh");
+    chmodSync(join(dir, "a.c"), 0o755);
+    expect((await pq(dir, "absorb", "--dry-run")).out).toContain("a.c:0 (-0 +0): only its mode changed");
+    rmSync(join(dir, "n.c"));
+    const r = await pq(dir, "refresh", "-p", "p1", "n.c");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("n.c: the file is created, deleted or binary");
+    cleanup(dir);
   });
 });
