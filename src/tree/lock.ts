@@ -38,7 +38,10 @@ function ownerOf(path: string): number | null {
 /** The pid of another live process holding the lock at `path` (a reader's question: is an operation under way?), or null. */
 export function lockHolder(path: string): number | null {
   const pid = ownerOf(path);
-  return pid !== null && !Number.isNaN(pid) && pid !== process.pid && processAlive(pid) ? pid : null;
+  if (pid === null || Number.isNaN(pid) || pid === process.pid || !processAlive(pid)) return null;
+  // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
+  const command = commandOf(pid);
+  return command !== null && !/node/i.test(command) ? null : pid;
 }
 
 /** Creates the lock file with our pid in it, atomically; false if one exists. */

@@ -869,7 +869,8 @@ describe("pq status while another pq changes the stack (safe-6 #2)", () => {
     await pq(tree, "refresh");
     // Mid-refresh: the new patch file is written, the state not yet, and the other pq holds the lock.
     write(join(tree, "patches"), "p1", read(join(tree, "patches"), "p1") + "a note\n");
-    const sleeper = spawn("sleep", ["30"]);
+    // Another Node process stands for the other pq (a pid that runs anything else is a stale lock: verify-6 N9).
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"]);
     try {
       writeFileSync(join(tree, ".pq", "lock"), `${sleeper.pid}\n`);
       const status = await pq(tree, "status");
@@ -883,6 +884,14 @@ describe("pq status while another pq changes the stack (safe-6 #2)", () => {
       rmSync(join(tree, ".pq", "lock"), { force: true });
     }
     expect((await pq(tree, "status")).out).toContain("changed in the queue");
+    const other = spawn("sleep", ["30"]);
+    try {
+      writeFileSync(join(tree, ".pq", "lock"), `${other.pid}\n`);
+      expect((await pq(tree, "status")).out).not.toContain("another pq");
+    } finally {
+      other.kill();
+      rmSync(join(tree, ".pq", "lock"), { force: true });
+    }
   });
 });
 
