@@ -13,7 +13,13 @@ export default defineCommand({
       .option("last", { type: "boolean", describe: "move it to the end of the series" })
       .conflicts({ first: ["last", "after", "before"], last: ["after", "before"], after: "before" }),
   run: async (args, io) => {
-    await (await openStack(args, io)).reorder(args.name, { after: args.after, before: args.before, first: args.first, last: args.last });
-    io.out(`moved ${args.name}`);
+    const stack = await openStack(args, io);
+    const name = stack.resolve(args.name);
+    await stack.reorder(args.name, { after: args.after, before: args.before, first: args.first, last: args.last });
+    // Where it landed, said: --first puts it after the applied patches, not at the series' start (stack-6 #17c).
+    const names = stack.series().map((e) => e.name);
+    const at = names.indexOf(name);
+    const where = at <= 0 ? "first in the series" : `after ${names[at - 1]}`;
+    io.out(`moved ${name}: now ${where}${stack.next() === name ? " (the next patch to push)" : ""}`);
   },
 });
