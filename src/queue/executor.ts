@@ -9,15 +9,14 @@
  * either all before or all after an operation.
  */
 import { execSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
-import { processAlive } from "../tree/lock.js";
-import { asciiJson, fileStat, readText, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -483,24 +482,6 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   return { op: entry.op, backups, ...(entry.backup ? { ownBackup: entry.backup } : {}) };
 }
 
-/**
- * The temporary copies (`NAME.tmp-PID`, see writeAtomic) a killed pq left in `dir`: removed
- * when their process is gone and `ours(NAME)` says the file is one pq writes there (in the
- * queue directory, only the series and the patch files the interrupted operation wrote).
- */
-function removeDeadTemporaries(dir: string, ours: (name: string) => boolean): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^(.+)\.tmp-(\d+)$/.exec(name);
-    if (!m || !ours(m[1]) || processAlive(Number(m[2]))) continue;
-    rmSync(join(dir, name), { force: true });
-  }
-}
 
 
 /**

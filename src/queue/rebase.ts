@@ -179,11 +179,7 @@ export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) =
         outcome: "dropped",
         notes: [`skipped (pq rebase --skip): the patch file is in .pq/trash${popped.backup ? `; your edits in its files were saved in ${popped.backup}` : ""}`],
       };
-      plan.done.push(step);
-      opts.onStep?.(step);
-      plan.todo.shift();
-      delete plan.stopped;
-      savePlan(stack, plan);
+      closeStoppedStep(stack, plan, step, opts.onStep);
       return run(stack, plan, opts.onStep);
     }),
   );
@@ -299,14 +295,18 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
         `edit the marked files (pq goto ${plan.stopped} if it is not on top), pq refresh, then pq rebase --continue; or pq rebase --abort`,
       ], { patch: plan.stopped });
     }
-    const step: RebaseStep = { name: plan.stopped, outcome: "resolved", notes: [] };
-    plan.done.push(step);
-    opts.onStep?.(step);
-    plan.todo.shift();
-    delete plan.stopped;
-    savePlan(stack, plan);
+    closeStoppedStep(stack, plan, { name: plan.stopped, outcome: "resolved", notes: [] }, opts.onStep);
   }
   return run(stack, plan, opts.onStep);
+}
+
+/** The patch the rebase stopped at is done with (resolved by hand, or skipped): recorded, and the plan goes on from the next. */
+function closeStoppedStep(stack: Stack, plan: RebasePlan, step: RebaseStep, onStep?: (s: RebaseStep) => void): void {
+  plan.done.push(step);
+  onStep?.(step);
+  plan.todo.shift();
+  delete plan.stopped;
+  savePlan(stack, plan);
 }
 
 /** Put base, queue files and tree back as they were before the rebase started. */

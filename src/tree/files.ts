@@ -22,9 +22,12 @@ import {
   fstatSync,
   lstatSync,
   readSync,
+  readdirSync,
+  rmSync,
 } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
+import { processAlive } from "./lock.js";
 
 export function readText(path: string): string | null {
   try {
@@ -273,4 +276,23 @@ export function writeAll(fd: number, content: string | Uint8Array, position: num
   }
   let done = writeSync(fd, content, position, "latin1");
   while (done < content.length) done += writeSync(fd, content.slice(done), at(done), "latin1");
+}
+
+/**
+ * The temporary copies (`NAME.tmp-PID`, see writeAtomic) a killed pq left in `dir`: removed
+ * when their process is gone and `ours(NAME)` says the file is one pq writes there (in the
+ * queue directory, only the series and the patch files the interrupted operation wrote).
+ */
+export function removeDeadTemporaries(dir: string, ours: (name: string) => boolean): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(.+)\.tmp-(\d+)$/.exec(name);
+    if (!m || !ours(m[1]) || processAlive(Number(m[2]))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
 }

@@ -1,6 +1,5 @@
-import { accessSync, constants, existsSync, readdirSync, realpathSync, rmSync, statSync } from "node:fs";
-import { processAlive } from "../../tree/lock.js";
-import { makeDirs, readText, writeAtomic } from "../../tree/files.js";
+import { accessSync, constants, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
@@ -86,7 +85,7 @@ export default defineCommand({
     if (args.quilt !== undefined) return void (await exportQuilt(stack, names, target, io, Boolean(args.force)));
     const mails = await buildMails(stack, names, io);
     if (args.mbox) {
-      removeDeadTemporaries(resolve(io.cwd, args.mbox));
+      removeDeadTemporariesOf(resolve(io.cwd, args.mbox));
       writeAtomic(resolve(io.cwd, args.mbox), mails.map((m) => m.text).join(""));
       io.out(`wrote ${mails.length} mail(s) to ${args.mbox}`);
     } else {
@@ -107,7 +106,7 @@ export default defineCommand({
       makeDirs(dir);
       // Each written whole under a temporary name, then renamed: a killed export leaves no cut mail (safe-6 #9).
       for (const f of files) {
-        removeDeadTemporaries(f.path);
+        removeDeadTemporariesOf(f.path);
         writeAtomic(f.path, f.text);
       }
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
@@ -163,7 +162,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     );
   for (const f of files) {
     makeDirs(dirname(f.path));
-    removeDeadTemporaries(f.path);
+    removeDeadTemporariesOf(f.path);
     writeAtomic(f.path, f.text);
   }
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
@@ -178,25 +177,6 @@ function hunklessOnSpacedName(text: string): boolean {
     return false; // not readable as a patch: the export writes it as it is, with nothing to say of it
   }
   return parsed.files.some((f) => !f.hunks.length && !f.binary && [f.oldPath, f.newPath].some((p) => p?.includes(" ")));
-}
-
-/**
- * Removes what a killed export left beside a file it writes: NAME.tmp-PID of a pid that is
- * gone (writeAtomic's temporary name; safe-6 #9 made every file go through one, verify-6 N5).
- */
-function removeDeadTemporaries(path: string): void {
-  const dir = dirname(path);
-  const stem = `${basename(path)}.tmp-`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = name.startsWith(stem) ? Number(name.slice(stem.length)) : NaN;
-    if (Number.isInteger(pid) && !processAlive(pid)) rmSync(join(dir, name), { force: true });
-  }
 }
 
 /**
@@ -348,4 +328,9 @@ function someOf(names: string[], max = 5): string {
 /** Up to four names, else how many patches. */
 function namedOrCounted(names: string[]): string {
   return names.length <= 4 ? names.join(", ") : `${names.length} patches`;
+}
+
+/** What a killed export left beside a file it writes (writeAtomic's NAME.tmp-PID of a pid that is gone; verify-6 N5). */
+function removeDeadTemporariesOf(path: string): void {
+  removeDeadTemporaries(dirname(path), (name) => name === basename(path));
 }
