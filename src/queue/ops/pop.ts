@@ -203,7 +203,6 @@ export async function commitsOnTop(ctx: OpContext, committed: string[], doing: s
 export function handCommitAdvice(command: string): string[] {
   return [
     `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
-    "or make the commits patches: pq uncommit",
   ];
 }
 
