@@ -50,9 +50,9 @@ describe("pq tui in a real terminal (tmux)", () => {
 
     // The shell line after the TUI reports its exit code on the normal screen.
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-c", dir, `node ${PQ} tui; echo "pq exited $?"; sleep 60`);
-    // Waited for on the list's own row: the preview pane can show patch 500 a frame before the list has its cursor there.
-    let s = await waitFor(/▶> +500 A 00500-change-500\.patch/);
-    expect(s).toMatch(/change number 500 of the series/);
+    // Waited for until both panes show it: the list's cursor row and the preview are drawn in separate frames.
+    let s = await waitFor(/^(?=[^]*▶> +500 A 00500-change-500\.patch)(?=[^]*change number 500 of the series)/);
+    expect(s).toMatch(/▶> +500 A 00500-change-500\.patch/);
     expect(s).toMatch(/500\/1000 applied/);
     expect(s).toMatch(/series 500\/1000 · \d+ above · \d+ below/);
     // The preview of the top patch, with its diffstat and diff (it loads a moment after the series).
