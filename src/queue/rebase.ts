@@ -74,7 +74,7 @@ export interface RebaseReport {
   backup?: string;
 }
 
-const planPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase.json");
+const planPath = (stack: Stack) => statePaths(stack.tree).rebase;
 /** What the rebase started from (queue files, records): big, written once. */
 const savedPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-saved.json");
 const SAVED = ["series", "patches", "records"] as const;
@@ -102,17 +102,6 @@ export function rebaseInProgress(stack: Stack): boolean {
   return existsSync(planPath(stack));
 }
 
-/**
- * While a rebase is stopped, commands that move the branch (finish, uncommit), change the
- * patches it still has to carry over (delete, rename) or what comes back applied (select)
- * would leave a plan --continue or --abort cannot follow (stack-6 #3, #5, #14): refused, as undo is.
- */
-export function refuseDuringRebase(stack: Stack, command: string): void {
-  if (!rebaseInProgress(stack)) return;
-  throw new PqError("refused", `a rebase is stopped; pq ${command} would leave it a plan it cannot follow`, [
-    "finish it first: fix the conflicts, pq refresh, pq rebase --continue; or pq rebase --abort",
-  ]);
-}
 
 /** One line for pq status while a rebase is under way. */
 export function rebaseStatus(stack: Stack): string | null {
@@ -151,11 +140,22 @@ function defaultUpstream(tree: string): string {
  * TUI) is told the tree is locked instead of changing the stack under the rebase.
  */
 export function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return stack.withLock(() => stack.asOneCommand(() => startRebase(stack, opts)));
+  return asRebase(stack, () => startRebase(stack, opts));
+}
+
+/** One command in the log, under the lock, its own steps (drops) not fenced off as a stopped rebase fences others (Stack.rebasing). */
+async function asRebase<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
+  const was = stack.rebasing;
+  stack.rebasing = true;
+  try {
+    return await stack.withLock(() => stack.asOneCommand(fn));
+  } finally {
+    stack.rebasing = was;
+  }
 }
 
 export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return stack.withLock(() => stack.asOneCommand(() => resumeRebase(stack, opts)));
+  return asRebase(stack, () => resumeRebase(stack, opts));
 }
 
 /**
@@ -164,8 +164,7 @@ export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) =>
  * the rebase goes on with the next (stack-6 #15).
  */
 export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return stack.withLock(() =>
-    stack.asOneCommand(async () => {
+  return asRebase(stack, async () => {
       const plan = loadPlan(stack);
       if (!plan?.stopped) throw new PqError("refused", "no rebase is stopped at a patch", ["pq status shows where the stack is"]);
       const name = plan.stopped;
@@ -181,12 +180,11 @@ export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) =
       };
       closeStoppedStep(stack, plan, step, opts.onStep);
       return run(stack, plan, opts.onStep);
-    }),
-  );
+  });
 }
 
 export function abortRebase(stack: Stack): Promise<RebaseReport> {
-  return stack.withLock(() => stack.asOneCommand(() => rollBackRebase(stack)));
+  return asRebase(stack, () => rollBackRebase(stack));
 }
 
 async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {

@@ -19,7 +19,7 @@ import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, failpoint, recover, type ExecContext } from "./executor.js";
-import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
+import { recentOperations, type RecentOperations } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
@@ -29,6 +29,7 @@ import {
   loadState,
   loadStateAndText,
   refuseDuringInterruptedSync,
+  refuseDuringStoppedRebase,
   refuseDuringStoppedSync,
   saveState,
   statePaths,
@@ -303,6 +304,8 @@ export class Stack {
    * which the abort's operations take back as an undo does (undo then reaches what came before).
    */
   takingBack: string[] | null = null;
+  /** Set while pq rebase runs: its own steps (the patches it drops) pass the stopped-rebase fence. */
+  rebasing = false;
 
   /**
    * The stack's state: parsed, or null while the object parsed last is lent to a transaction
@@ -765,10 +768,12 @@ export class Stack {
   }
 
   async deletePatches(names: string[], opts: { keep?: boolean } = {}): Promise<string[]> {
+    if (!this.rebasing) refuseDuringStoppedRebase(this.tree, "delete");
     return this.transact(`delete ${listed(names)}`, (ctx) => planDelete(ctx, names, opts));
   }
 
   async renamePatch(from: string, to: string): Promise<void> {
+    refuseDuringStoppedRebase(this.tree, "rename");
     await this.transact(`rename ${from} ${to}`, (ctx) => planRename(ctx, from, to));
     this.carryCiVerdicts(from, to);
   }
@@ -787,11 +792,13 @@ export class Stack {
 
   /** Select guards; returns applied patches the new selection would not have pushed. */
   async select(guards: string[]): Promise<string[]> {
+    refuseDuringStoppedRebase(this.tree, "select");
     return this.transact(`select ${guards.join(" ")}`.trim(), (ctx) => planSelect(ctx, guards));
   }
 
   /** Turn the bottom applied patches, up to and including `target`, into git commits (hg qfinish). */
   async finish(opts: { target?: StackTarget; all?: boolean; onEvent?: EventSink } = {}): Promise<{ commits: { name: string; commit: string }[] }> {
+    refuseDuringStoppedRebase(this.tree, "finish");
     return this.transact("finish", (ctx) => planFinish(ctx, opts), opts.onEvent);
   }
 

@@ -62,6 +62,8 @@ export function statePaths(tree: string) {
     oplog: join(dir, "oplog"),
     /** Written by pq sync while it moves the queue and the stack to a merged version (src/collab/sync.ts). */
     sync: join(dir, "sync.json"),
+    /** Written by pq rebase while it runs or is stopped (src/queue/rebase.ts). */
+    rebase: join(dir, "rebase.json"),
     /** There while pq init takes over quilt's applied patches: a stack that is not whole yet. */
     initIncomplete: join(dir, "init-incomplete"),
   };
@@ -99,6 +101,19 @@ export function refuseDuringInterruptedSync(tree: string, what: string): void {
   if (phase !== "integrating" && phase !== "stopping") return;
   throw new PqError("refused", `a pq sync was interrupted while it moved the queue to the merged version; ${what} would be lost when it completes`, [
     "pq sync completes it first (nothing of yours is lost), then run this again",
+  ]);
+}
+
+/**
+ * While a rebase is stopped, commands that move the branch (finish, uncommit), change the
+ * patches it still has to carry over (delete, rename) or what comes back applied (select)
+ * would leave a plan --continue or --abort cannot follow (stack-6 #3, #5, #14): refused, as
+ * undo is, from the CLI and the TUI alike. The rebase's own steps are not (Stack.rebasing).
+ */
+export function refuseDuringStoppedRebase(tree: string, command: string): void {
+  if (!existsSync(statePaths(tree).rebase)) return;
+  throw new PqError("refused", `a rebase is stopped; pq ${command} would leave it a plan it cannot follow`, [
+    "finish it first: fix the conflicts, pq refresh, pq rebase --continue; or pq rebase --abort",
   ]);
 }
 

@@ -14,6 +14,7 @@ import { planPush } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
+import { refuseDuringStoppedRebase } from "./state.js";
 
 export interface UncommitReport {
   patches: { name: string; commit: string }[];
@@ -73,6 +74,7 @@ export function commitAsPatch(tree: string, commit: string, prefix: string): { s
 }
 
 export async function uncommit(stack: Stack, opts: { count?: number; range?: string } = {}): Promise<UncommitReport> {
+  refuseDuringStoppedRebase(stack.tree, "uncommit");
   const git = await stack.repo();
   if (!git) throw new PqError("no-queue", "uncommit needs a git work tree");
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);

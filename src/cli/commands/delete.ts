@@ -1,7 +1,6 @@
 import { resolveName } from "../../queue/names.js";
 import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
-import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "delete <names..>",
@@ -12,7 +11,6 @@ export default defineCommand({
       .option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    refuseDuringRebase(stack, "delete");
     const series = stack.series().map((e) => e.name);
     const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
     refuseNamedTwice(names);

@@ -1,6 +1,5 @@
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
-import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "finish [target]",
@@ -11,7 +10,6 @@ export default defineCommand({
       .option("all", { alias: "a", type: "boolean", describe: "finish every applied patch" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    refuseDuringRebase(stack, "finish");
     const { commits } = await stack.finish({ target: args.target, all: args.all });
     for (const c of commits) io.out(`${c.commit.slice(0, 12)} ${c.name}`);
   },

@@ -2,7 +2,6 @@ import { PqError } from "../../errors.js";
 import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
-import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "rename <from> [to]",
@@ -13,7 +12,6 @@ export default defineCommand({
       .positional("to", { type: "string", describe: "new name" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    refuseDuringRebase(stack, "rename");
     let [from, to] = [args.from, args.to];
     if (to === undefined) {
       const top = stack.top();

@@ -1,6 +1,5 @@
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
-import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "select [guards..]",
@@ -14,8 +13,6 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const guards = ((args.guards as string[] | undefined) ?? []).map(String);
     if (guards.length || args.none) {
-      // The abort pushes back what the selection lets through: a new one would change what comes back (stack-6 #3).
-      refuseDuringRebase(stack, "select");
       const excluded = await stack.select(args.none ? [] : guards);
       if (excluded.length) io.out(`applied but now guarded (pop and push to drop them): ${excluded.join(", ")}`);
     }

@@ -1,7 +1,6 @@
 import { uncommit } from "../../queue/uncommit.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
-import { refuseDuringRebase } from "../../queue/rebase.js";
 
 export default defineCommand({
   command: "uncommit [range]",
@@ -14,7 +13,6 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    refuseDuringRebase(stack, "uncommit");
     const report = await uncommit(stack, { count: args.number, range: args.range });
     if (args.json) return void printJson(io, report);
     for (const p of report.patches) io.out(`${p.commit.slice(0, 12)} -> ${p.name}`);
