@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { processAlive } from "../tree/lock.js";
+import { removeDeadLeftovers } from "../tree/files.js";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
@@ -81,12 +81,10 @@ function cloneInto(url: string, queueDir: string): void {
 
 /** Removes the scratch clones (QUEUE.clone-tmp-PID) of pq processes that were killed. */
 function removeDeadClones(queueDir: string): void {
-  const parent = dirname(queueDir);
   const stem = `${basename(queueDir)}.clone-tmp-`;
-  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
-    const pid = name.startsWith(stem) ? Number(name.slice(stem.length)) : NaN;
-    if (Number.isInteger(pid) && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
-  }
+  removeDeadLeftovers(dirname(queueDir), (name) =>
+    name.startsWith(stem) && /^\d+$/.test(name.slice(stem.length)) ? Number(name.slice(stem.length)) : null,
+  );
 }
 
 /** Two remote URLs naming one repository: a local path as git stores it (joined to the directory git ran in) or as typed. */

@@ -3,8 +3,8 @@
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import { processAlive } from "../tree/lock.js";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { removeDeadLeftovers } from "../tree/files.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SimpleGit } from "simple-git";
@@ -57,16 +57,10 @@ export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
  * made (safe-6 #1).
  */
 function scratchDir(kind: "index" | "merge" | "blobs"): string {
-  let names: string[] = [];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    /* no listing: nothing to tidy */
-  }
-  for (const name of names) {
+  removeDeadLeftovers(tmpdir(), (name) => {
     const m = /^pq-(?:index|merge|blobs)-(\d+)-/.exec(name);
-    if (m && !processAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
+    return m ? Number(m[1]) : null;
+  });
   return mkdtempSync(join(tmpdir(), `pq-${kind}-${process.pid}-`));
 }
 

@@ -3,7 +3,7 @@
  * as latin1 bytes (patch text) rather than decoded.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { gitFailed, PqError } from "../errors.js";
+import { gitFailed } from "../errors.js";
 
 /** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
 export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {

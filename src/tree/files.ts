@@ -284,15 +284,25 @@ export function writeAll(fd: number, content: string | Uint8Array, position: num
  * queue directory, only the series and the patch files the interrupted operation wrote).
  */
 export function removeDeadTemporaries(dir: string, ours: (name: string) => boolean): void {
+  removeDeadLeftovers(dir, (name) => {
+    const m = /^(.+)\.tmp-(\d+)$/.exec(name);
+    return m && ours(m[1]) ? Number(m[2]) : null;
+  });
+}
+
+/**
+ * Removes what processes that are gone left in `dir` (a SIGKILL skips every cleanup): each
+ * entry, file or directory, whose name `pidOf` reads a pid from (null: not such a leftover).
+ */
+export function removeDeadLeftovers(dir: string, pidOf: (name: string) => number | null): void {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return;
+    return; // no listing (no such directory): nothing to tidy
   }
   for (const name of names) {
-    const m = /^(.+)\.tmp-(\d+)$/.exec(name);
-    if (!m || !ours(m[1]) || processAlive(Number(m[2]))) continue;
-    rmSync(join(dir, name), { force: true });
+    const pid = pidOf(name);
+    if (pid !== null && !processAlive(pid)) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }

@@ -40,8 +40,12 @@ export function lockHolder(path: string): number | null {
   const pid = ownerOf(path);
   if (pid === null || Number.isNaN(pid) || pid === process.pid || !processAlive(pid)) return null;
   // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
-  const command = commandOf(pid);
-  return command !== null && !/node/i.test(command) ? null : pid;
+  return notPq(commandOf(pid)) ? null : pid;
+}
+
+/** Whether a process's command is another program's than pq's (pq runs in Node): a lock's pid reused after a kill or a reboot. */
+function notPq(command: string | null): boolean {
+  return command !== null && !/node/i.test(command);
 }
 
 /** Creates the lock file with our pid in it, atomically; false if one exists. */
@@ -84,7 +88,7 @@ const locked = (path: string, pid: number | null) => {
   // pq runs in Node: a lock whose pid now belongs to another program (the pid reused after a
   // kill or a reboot) is said to be so, not "another pq".
   const command = pid ? commandOf(pid) : null;
-  const foreign = command !== null && !/node/i.test(command);
+  const foreign = notPq(command);
   return new PqError(
     "locked",
     pid
