@@ -47,6 +47,16 @@ async function patchWith(tree: string, name: string, edits: Record<string, strin
   await pq(tree, "refresh");
 }
 
+/** Lines "1" to "n", one a line. */
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+
+/** A new patch that replaces `from` by `to` in `path`, refreshed. */
+async function patchReplacing(tree: string, name: string, path: string, from: string, to: string): Promise<void> {
+  await pq(tree, "new", name);
+  write(tree, path, read(tree, path).replace(from, to));
+  await pq(tree, "refresh");
+}
+
 /** Rewrites `path` with the same number of bytes and puts its old mtime back. */
 function sneakyEdit(tree: string, path: string, from: string, to: string): void {
   const full = join(tree, path);
@@ -603,8 +613,6 @@ describe("pq finish of a patch whose date git cannot read (interop-5 #25)", () =
 });
 
 describe("a change staged in git's index that the work tree does not have (dry-6 #15)", () => {
-  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
-
   it("push and its dry run refuse it, and refresh never unstages a staged version the patch did not take", async () => {
     const tree = await stackTree({ "a.txt": lines(30) });
     await pq(tree, "new", "p1");
@@ -640,8 +648,6 @@ describe("a change staged in git's index that the work tree does not have (dry-6
 });
 
 describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
-  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
-
   it("a file merged three-way is named as merged, by the dry run and the push; a .rej written over is named", async () => {
     const tree = await stackTree({ "a.txt": lines(40) });
     await pq(tree, "new", "p1");
@@ -687,8 +693,6 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
 });
 
 describe("a push that stops part way says what it applied first (dry-6 #1, #7, #10)", () => {
-  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
-
   it("prints the applied patches' fuzz before the refusal, in the dry run and the push, and --json has them in the error", async () => {
     const tree = await stackTree({ "a.txt": lines(40) });
     for (const [name, from, to] of [
@@ -696,9 +700,7 @@ describe("a push that stops part way says what it applied first (dry-6 #1, #7, #
       ["p2", "25\n", "twenty-five\n"],
       ["p3", "35\n", "thirty-five\n"],
     ]) {
-      await pq(tree, "new", name);
-      write(tree, "a.txt", read(tree, "a.txt").replace(from, to));
-      await pq(tree, "refresh");
+      await patchReplacing(tree, name, "a.txt", from, to);
     }
     await pq(tree, "pop", "-a");
     write(tree, "a.txt", lines(40).replace("7\n", "seven\n").replace("36\n", "X\n"));
@@ -734,9 +736,7 @@ describe("a push that stops part way says what it applied first (dry-6 #1, #7, #
       ["p1", "5\n", "five\n"],
       ["p2", "8\n", "eight\n"],
     ]) {
-      await pq(tree, "new", name);
-      write(tree, "f.txt", read(tree, "f.txt").replace(from, to));
-      await pq(tree, "refresh");
+      await patchReplacing(tree, name, "f.txt", from, to);
     }
     await pq(tree, "pop", "-a");
     rmSync(join(tree, "patches", "p2"));

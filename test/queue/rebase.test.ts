@@ -44,6 +44,15 @@ async function queueOf20(): Promise<string> {
   return dir;
 }
 
+/** A repository with these files, an "upstream" branch at its commit and a pq stack, removed after the test. */
+async function stackWithUpstream(files: Record<string, string>): Promise<string> {
+  const dir = makeRepo(files);
+  dirs.push(dir);
+  git(dir, "branch", "upstream");
+  expect((await pq(dir, "init")).code).toBe(0);
+  return dir;
+}
+
 /** Commit on the upstream branch (in a second worktree, so the queue's tree is untouched). */
 function upstreamCommit(dir: string, message: string, edits: Record<string, string>): string {
   const wt = `${dir}-up`;
@@ -321,10 +330,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
 
 describe("rebase and commits of the branch's own", () => {
   it("refuses to move the base over a finished commit the upstream does not have, naming it", async () => {
-    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
-    dirs.push(dir);
-    git(dir, "branch", "upstream");
-    expect((await pq(dir, "init")).code).toBe(0);
+    const dir = await stackWithUpstream({ "a.txt": "a\n", "b.txt": "b\n" });
     expect((await pq(dir, "new", "fin", "-m", "to be finished")).code).toBe(0);
     write(dir, "b.txt", "b\nfinished\n");
     expect((await pq(dir, "refresh")).code).toBe(0);
@@ -344,10 +350,7 @@ describe("rebase and commits of the branch's own", () => {
 
 describe("pq rebase never drops a patch whose change it could not merge (stack-6 #1, #9)", () => {
   it("a deletion of a file upstream changed, and a binary both changed, stop as conflicts; --abort puts them back", async () => {
-    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\n", "bin.dat": "\0".repeat(300) });
-    dirs.push(dir);
-    git(dir, "branch", "upstream");
-    expect((await pq(dir, "init")).code).toBe(0);
+    const dir = await stackWithUpstream({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\n", "bin.dat": "\0".repeat(300) });
     await pq(dir, "new", "pdel", "-m", "remove b.c");
     await pq(dir, "add", "b.c");
     rmSync(join(dir, "b.c"));
@@ -377,10 +380,7 @@ describe("pq rebase never drops a patch whose change it could not merge (stack-6
 
 describe("a stopped rebase is fenced off (stack-6 #5, #10, #14)", () => {
   it("finish, uncommit, delete and rename are refused, and --abort refuses to drop a commit made meanwhile", async () => {
-    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\n" });
-    dirs.push(dir);
-    git(dir, "branch", "upstream");
-    expect((await pq(dir, "init")).code).toBe(0);
+    const dir = await stackWithUpstream({ "b.c": "b 1\nb 2\nb 3\n" });
     await pq(dir, "new", "p1", "-m", "p1");
     write(dir, "b.c", "b 1\nb two\nb 3\n");
     await pq(dir, "refresh");
@@ -403,10 +403,7 @@ describe("a stopped rebase is fenced off (stack-6 #5, #10, #14)", () => {
 
 describe("pq rebase --skip (stack-6 #15)", () => {
   it("drops the patch the rebase stopped at to the trash and goes on with the next", async () => {
-    const dir = makeRepo({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\nb 6\nb 7\nb 8\n" });
-    dirs.push(dir);
-    git(dir, "branch", "upstream");
-    expect((await pq(dir, "init")).code).toBe(0);
+    const dir = await stackWithUpstream({ "b.c": "b 1\nb 2\nb 3\nb 4\nb 5\nb 6\nb 7\nb 8\n" });
     await pq(dir, "new", "p1", "-m", "p1");
     write(dir, "b.c", read(dir, "b.c").replace("b 2\n", "b two\n"));
     await pq(dir, "refresh");
