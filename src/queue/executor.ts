@@ -9,14 +9,14 @@
  * either all before or all after an operation.
  */
 import { execSync } from "node:child_process";
-import { chmodSync, existsSync, renameSync, rmSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
-import { asciiJson, fileStat, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
+import { asciiJson, deadLeftovers, fileStat, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -216,6 +216,7 @@ async function applyEntry(
     const path = trashPath(ctx.tree, dest)!; // checked by refuseForeignJournal before a replay
     if (!existsSync(path)) writeText(path, ctx.store.get(id));
   }
+  const held: HeldFile[] = [];
   for (const [path, before, after] of entry.queue) {
     const full = join(ctx.queueDir, path);
     // A patch file saved by an editor after the plan read it: kept, as a tree file is (see keepEditMadeMeanwhile).
@@ -223,6 +224,9 @@ async function applyEntry(
       const now = readText(full);
       const id = now === null ? null : sha1(now);
       if (id !== null && id !== before && id !== after) saved.queueDir = backupFiles(ctx.tree, [path], "queue-changed-during-operation", ctx.queueDir, saved.queueDir);
+      const link = holdFile(full);
+      if (link !== null) held.push({ path, link, seen: id });
+      failpoint("queue-held");
     }
     if (after === null) removeFile(full, ctx.queueDir);
     else writeAtomic(full, ctx.store.get(after));
@@ -235,7 +239,53 @@ async function applyEntry(
   saveStateText(ctx.tree, state);
   recordStateWritten(ctx.tree, ctx.statCache, `${state}\n`);
   ctx.statCache.save();
+  if (saved) keepLateQueueEdits(ctx, held, saved);
   return backups;
+}
+
+/** A queue file's old inode, kept reachable while the operation replaces or removes the file (see holdFile). */
+interface HeldFile {
+  path: string;
+  /** The hard link to the old inode. */
+  link: string;
+  /** The content id the check before the write found (null: no file). */
+  seen: string | null;
+}
+
+/** Where holdFile keeps a file's old inode: a writeAtomic temporary's name, so a killed pq's is found as one. */
+const heldName = (full: string, pid = process.pid) => `${full}.held.tmp-${pid}`;
+
+/**
+ * The check before a queue file is replaced cannot see an editor's save that lands after it:
+ * an editor appending to the file it opened writes into the old inode, which the rename then
+ * drops, and the save is gone with no trace (verify-6 N1). So the old inode gets a second
+ * name first; once the operation is written, keepLateQueueEdits reads it back. Null: no file
+ * there, or a file system without hard links (then only the check before the write guards it).
+ */
+function holdFile(full: string): string | null {
+  const link = heldName(full);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      linkSync(full, link);
+      return link;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" && attempt === 0) rmSync(link, { force: true });
+      else return null;
+    }
+  }
+  return null;
+}
+
+/** A held queue file written to after the check (see holdFile) is saved to the operation's backup, then every hold is let go. */
+function keepLateQueueEdits(ctx: ExecContext, held: HeldFile[], saved: { queueDir?: string }): void {
+  for (const { path, link, seen } of held) {
+    const text = readText(link);
+    if (text !== null && sha1(text) !== seen) {
+      saved.queueDir = backupFiles(ctx.tree, [path], "queue-changed-during-operation", () => ({ content: text, exec: false }), saved.queueDir);
+    }
+    rmSync(link, { force: true });
+  }
 }
 
 /**
@@ -278,6 +328,19 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   const backups: string[] = [];
   if (treeEdits.length) backups.push(backupFiles(ctx.tree, treeEdits, "recover"));
   if (queueEdits.length) backups.push(backupFiles(ctx.tree, queueEdits, "recover-queue", ctx.queueDir));
+  // A queue file's old inode the killed pq held (see holdFile): an editor's save into it is kept too.
+  for (const [path, before, after] of entry.queue) {
+    const full = join(ctx.queueDir, path);
+    const prefix = `${basename(full)}.held.tmp-`;
+    for (const link of deadLeftovers(dirname(full), (name) => (name.startsWith(prefix) ? Number(name.slice(prefix.length)) || null : null))) {
+      // Still the file at the path (killed before its rename): checked as the queue file above.
+      const stillThere = fileStat(link)?.ino === fileStat(full)?.ino;
+      const text = readText(link);
+      const id = text === null ? null : sha1(text);
+      if (!stillThere && text !== null && id !== before && id !== after) backups.push(backupFiles(ctx.tree, [path], "recover-queue", () => ({ content: text, exec: false })));
+      rmSync(link, { force: true });
+    }
+  }
   return backups;
 }
 

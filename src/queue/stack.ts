@@ -959,7 +959,7 @@ export class Stack {
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
     );
     // Said as a recovery is: on stderr, and on the TUI's status line.
-    if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring} before it overwrote them` });
+    if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring}: the operation wrote its own versions over them` });
     this.pushCache.flush();
     this.state = tx.state;
     this.readStamp = null; // written just now: the next reload reads it

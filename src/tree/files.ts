@@ -295,14 +295,21 @@ export function removeDeadTemporaries(dir: string, ours: (name: string) => boole
  * entry, file or directory, whose name `pidOf` reads a pid from (null: not such a leftover).
  */
 export function removeDeadLeftovers(dir: string, pidOf: (name: string) => number | null): void {
+  for (const path of deadLeftovers(dir, pidOf)) rmSync(path, { recursive: true, force: true });
+}
+
+/** The paths of the entries in `dir` whose name `pidOf` reads the pid of a process that is gone from. */
+export function deadLeftovers(dir: string, pidOf: (name: string) => number | null): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return; // no listing (no such directory): nothing to tidy
+    return []; // no listing (no such directory): nothing left there
   }
-  for (const name of names) {
-    const pid = pidOf(name);
-    if (pid !== null && !processAlive(pid)) rmSync(join(dir, name), { recursive: true, force: true });
-  }
+  return names
+    .filter((name) => {
+      const pid = pidOf(name);
+      return pid !== null && !processAlive(pid);
+    })
+    .map((name) => join(dir, name));
 }

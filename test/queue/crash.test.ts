@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -312,12 +312,60 @@ describe("a file changed while an operation runs, after its plan checked it (saf
       // An autosave lands between the pop's check and its write of a.txt.
       const pop = atFailpoint(dir, "journal-written:sh", ["pop"], { PQ_FAILPOINT_SH: "printf 'a\\np1 line\\nautosaved\\n' > a.txt" });
       expect(pop.status, pop.stderr).toBe(0);
-      const saved = /files changed while pop p1 ran were saved in (\S+) before it overwrote them/.exec(pop.stderr);
+      const saved = /files changed while pop p1 ran were saved in (\S+): the operation wrote its own versions over them/.exec(pop.stderr);
       expect(saved, pop.stderr).not.toBeNull();
       expect(readFileSync(join(saved![1], "a.txt"), "utf8")).toBe("a\np1 line\nautosaved\n");
       expect(existsSync(join(saved![1], "b.txt"))).toBe(false);
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
       expect(runPq(dir, "oplog", "--json").stdout).toContain(saved![1]);
+    });
+  });
+});
+
+describe("a patch file saved by an editor in the instant pq replaces it (verify-6 N1)", () => {
+  // The save lands after the check before the write, in the inode the rename then drops: the
+  // failpoint runs it between pq's check and its rename, as an editor's append would.
+  const lateSave = { PQ_FAILPOINT_SH: "printf '# my note, saved meanwhile\\n' >> patches/p1" };
+  const backupOf = (dir: string, stderr: string) => {
+    const saved = /files changed while .* ran were saved in (\S+): the operation wrote its own versions over them/.exec(stderr);
+    expect(saved, stderr).not.toBeNull();
+    return readFileSync(join(saved![1], "p1"), "utf8");
+  };
+  for (const args of [["refresh"], ["header", "-m", "new subject"]]) {
+    it(`is saved to .pq/backups by ${args[0]}, which says where`, () => {
+      inRepo({ "f.txt": "a\nb\n" }, (dir) => {
+        expect(runPq(dir, "init").status).toBe(0);
+        expect(runPq(dir, "new", "p1", "-m", "subject").status).toBe(0);
+        write(dir, "f.txt", "a\nB\n");
+        expect(runPq(dir, "refresh").status).toBe(0);
+        write(dir, "f.txt", "A\nB\n");
+        const run = atFailpoint(dir, "queue-held:sh", args, lateSave);
+        expect(run.status, run.stderr).toBe(0);
+        expect(backupOf(dir, run.stderr)).toContain("# my note, saved meanwhile");
+        expect(readFileSync(join(dir, "patches/p1"), "utf8")).not.toContain("my note");
+        // Nothing of the hold is left beside the patch.
+        expect(readdirSync(join(dir, "patches")).sort()).toEqual(["p1", "series"]);
+      });
+    });
+  }
+  it("a hold a killed pq left is read by the recovery, and an editor's save into it kept", () => {
+    inRepo({ "f.txt": "a\nb\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1", "-m", "subject").status).toBe(0);
+      write(dir, "f.txt", "a\nB\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      write(dir, "f.txt", "A\nB\n");
+      expect(atFailpoint(dir, "queue-written", ["refresh"]).status).not.toBe(0);
+      const holds = readdirSync(join(dir, "patches")).filter((name) => name.startsWith("p1.held.tmp-"));
+      expect(holds).toHaveLength(1);
+      // The editor had the old file open and saves into it after the rename.
+      writeFileSync(join(dir, "patches", holds[0]), "# my note, saved into the old file\n", { flag: "a" });
+      const next = runPq(dir, "status");
+      expect(next.status, next.stderr).toBe(0);
+      const saved = /saved in (\S+?recover-queue\S*)/.exec(next.stderr + next.stdout);
+      expect(saved, next.stderr).not.toBeNull();
+      expect(readFileSync(join(saved![1], "p1"), "utf8")).toContain("# my note, saved into the old file");
+      expect(readdirSync(join(dir, "patches")).sort()).toEqual(["p1", "series"]);
     });
   });
 });
