@@ -284,7 +284,8 @@ function keepLateQueueEdits(ctx: ExecContext, held: HeldFile[], saved: { queueDi
     if (text !== null && sha1(text) !== seen) {
       saved.queueDir = backupFiles(ctx.tree, [path], "queue-changed-during-operation", () => ({ content: text, exec: false }), saved.queueDir);
     }
-    rmSync(link, { force: true });
+    // With the directories a removed patch file left empty (the hold kept them).
+    removeFile(link, ctx.queueDir);
   }
 }
 
@@ -338,7 +339,7 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       const text = readText(link);
       const id = text === null ? null : sha1(text);
       if (!stillThere && text !== null && id !== before && id !== after) backups.push(backupFiles(ctx.tree, [path], "recover-queue", () => ({ content: text, exec: false })));
-      rmSync(link, { force: true });
+      removeFile(link, ctx.queueDir);
     }
   }
   return backups;

@@ -78,6 +78,8 @@ export interface StackStatus {
   applied: number;
   unapplied: number;
   needsRefresh?: "forced" | "conflict";
+  /** Applied patches whose file does not apply as it is (fuzz, line endings; see AppliedPatch.inexact), bottom first. */
+  inexact?: { name: string; reason: "fuzz" | "eol" }[];
   /** Files whose changes are not yet in the top patch (what refresh would take). */
   pending: string[];
   untracked: string[];
@@ -516,6 +518,7 @@ export class Stack {
     const onDisk = top && holder === null ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = holder === null ? this.appliedChangedInQueue() : [];
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
+    const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     return {
       top: top?.name ?? null,
@@ -524,6 +527,7 @@ export class Stack {
       applied: this.state.applied.length,
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,
+      ...(inexact.length ? { inexact } : {}),
       pending: preview ? preview.changed : [],
       untracked: preview
         ? preview.untracked

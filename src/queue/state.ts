@@ -35,6 +35,12 @@ export interface AppliedPatch {
   needsRefresh?: "forced" | "conflict";
   /** The .rej files a forced push wrote (refresh refuses while they exist). */
   rejects?: string[];
+  /**
+   * Its hunks matched only with fuzz or with line endings set aside: the patch file does not
+   * apply as it is (GNU patch at fuzz 0 and git apply refuse it), so a refresh rewrites it even
+   * when the tree has not changed since (verify-6 N7), as quilt's does.
+   */
+  inexact?: "fuzz" | "eol";
 }
 
 export interface StackState {

@@ -15,7 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -689,6 +689,32 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     // Said again at the next push: such a result is not reused silently.
     await pq(tree, "pop");
     expect((await pq(tree, "push")).out).toContain(said);
+    // The patch file, LF, does not apply as it is: status says so and refresh rewrites it in the file's endings (verify-6 N7).
+    const status = await pq(tree, "status");
+    expect(status.out).toContain(
+      "p1 applied only with its line endings set aside: its patch file does not apply as it is; pq refresh rewrites it",
+    );
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).inexact).toEqual([{ name: "p1", reason: "eol" }]);
+    const refresh = await pq(tree, "refresh");
+    expect(refresh.out).not.toContain("unchanged");
+    expect(read(tree, "patches/p1")).toContain("+five\r\n");
+    expect((await pq(tree, "status")).out).not.toContain("applied only");
+    await pq(tree, "pop");
+    expect(spawnSync("git", ["apply", "--check", "patches/p1"], { cwd: tree }).status).toBe(0);
+  });
+
+  it("a patch pushed with fuzz is rewritten by the next refresh, as quilt's refresh does (verify-6 N7)", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await patchReplacing(tree, "p1", "a.txt", "10\n", "ten\n");
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(20).replace("7\n", "seven\n"));
+    git(tree, "commit", "-qam", "upstream changes the context");
+    expect((await pq(tree, "push")).out).toContain("with fuzz 1");
+    expect((await pq(tree, "status")).out).toContain("p1 applied only with fuzz");
+    expect((await pq(tree, "refresh")).out).not.toContain("unchanged");
+    expect(read(tree, "patches/p1")).toContain(" seven\n");
+    await pq(tree, "pop");
+    expect(spawnSync("patch", ["-p1", "--dry-run", "-F0", "-i", "patches/p1"], { cwd: tree }).status).toBe(0);
   });
 });
 

@@ -470,6 +470,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     Object.keys(app.files).forEach((p) => planned.add(p));
     const needsRefresh = app.conflicts ? "conflict" : app.failed ? "forced" : undefined;
     const rejects = Object.keys(app.rejects);
+    const hunks = app.outcomes.flatMap((o) => o.hunks);
+    const inexact = hunks.some((h) => h.eol) ? "eol" : hunks.some((h) => h.status === "fuzz") ? "fuzz" : undefined;
     const record: AppliedPatch = {
       name,
       hash,
@@ -477,6 +479,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       ...(app.renames.length ? { renames: app.renames } : {}),
       ...(needsRefresh ? { needsRefresh } : {}),
       ...(rejects.length ? { rejects: rejects.map((p) => `${p}.rej`) } : {}),
+      ...(inexact ? { inexact } : {}),
     };
     tx.state.applied.push(record);
     const pushed: PushedPatch = { name, cached: false, notes: describeFuzz(app), files: fatesOf(app), ...(needsRefresh ? { needsRefresh } : {}) };

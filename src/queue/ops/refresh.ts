@@ -111,6 +111,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     !opts.signoff &&
     !top.needsRefresh &&
     !top.rejects?.length &&
+    !top.inexact &&
     onDisk !== null &&
     sha1(onDisk) === top.hash &&
     sameChanges(plan.files, recorded)
@@ -133,6 +134,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   top.files = plan.files;
   delete top.needsRefresh;
   delete top.rejects;
+  delete top.inexact;
   writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
   // Changes staged with git add/rm/mv are in the patch now. Left staged, a pop would leave
   // them in the index, and the next unrelated git commit would take part of the patch. In the
