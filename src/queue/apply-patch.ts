@@ -83,6 +83,11 @@ export interface ApplyOptions {
   strip?: number;
   /** Whether a path is a file the stack's patches change (applied, or earlier in this operation). */
   stackFile?: (path: string) => boolean;
+  /**
+   * For --merge, a base git does not have: the file version (bytes) whose git blob id starts
+   * with `blob`, from the versions pq recorded for `path` (see recordedBase in ops/push.ts).
+   */
+  recordedBase?: (path: string, blob: string) => string | null;
 }
 
 const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode ? (parseInt(mode, 8) & 0o111) !== 0 : fallback);
@@ -187,7 +192,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     if (fp.binary && !fp.binary.forward) result.binaryWithoutData.push(target);
     let content = outcome.content;
     if (!outcome.ok && opts.merge && opts.git && fp.index) {
-      const merged = await threeWayMerge(opts.git, fp, old, name);
+      const merged = await threeWayMerge(opts.git, fp, old, name, opts.recordedBase);
       if (merged) {
         content = merged.content;
         status = merged.conflicts ? "conflict" : "merged";
@@ -235,11 +240,18 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   return result;
 }
 
-async function threeWayMerge(git: GitRepo, fp: FilePatch, current: string | null, name: string): Promise<{ content: string; conflicts: number } | null> {
+async function threeWayMerge(
+  git: GitRepo,
+  fp: FilePatch,
+  current: string | null,
+  name: string,
+  recordedBase?: (path: string, blob: string) => string | null,
+): Promise<{ content: string; conflicts: number } | null> {
   // A binary file has no lines to merge: git merge-file would report a conflict and keep ours,
   // and a refresh of that "resolution" would empty the patch.
   if (fp.binary) return null;
-  const base = await git.blob(fp.index!.oldBlob);
+  // A version pq made (a patch below refreshed or absorbed into since) is in pq's store, not git's.
+  const base = (await git.blob(fp.index!.oldBlob)) ?? recordedBase?.(fp.oldPath ?? fp.newPath!, fp.index!.oldBlob) ?? null;
   if (base === null || current === null) return null;
   const theirs = applyFilePatch(base, fp, { fuzz: 0 });
   if (!theirs.ok || theirs.content === null) return null;

@@ -703,6 +703,24 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(spawnSync("git", ["apply", "--check", "patches/p1"], { cwd: tree }).status).toBe(0);
   });
 
+  it("push --merge merges from a pre-image pq made, which git never stored (stack-6 #16)", async () => {
+    const tree = await stackTree({ "a.c": lines(50) });
+    await patchReplacing(tree, "p1", "a.c", "10\n", "10 p1\n");
+    await patchReplacing(tree, "p2", "a.c", "30\n", "30 p2\n");
+    await patchReplacing(tree, "p3", "a.c", "13\n", "13 p3\n");
+    await pq(tree, "goto", "p2");
+    // p1 changes again inside p3's context: p3's index line names a version only pq has.
+    write(tree, "a.c", read(tree, "a.c").replace("10 p1\n", "10 p1 fixed\n"));
+    expect((await pq(tree, "refresh", "-p", "p1", "a.c")).code).toBe(0);
+    const plain = await pq(tree, "push", "--fuzz", "0");
+    expect(plain.code).toBe(6);
+    expect(plain.err).toContain("pq push --merge tries a three-way merge");
+    const merged = await pq(tree, "push", "--merge", "--fuzz", "0");
+    expect(merged.code, merged.err).toBe(0);
+    expect(merged.out).toContain("a.c: merged three-way");
+    expect(read(tree, "a.c")).toBe(lines(50).replace("10\n", "10 p1 fixed\n").replace("13\n", "13 p3\n").replace("30\n", "30 p2\n"));
+  });
+
   it("a patch pushed with fuzz is rewritten by the next refresh, as quilt's refresh does (verify-6 N7)", async () => {
     const tree = await stackTree({ "a.txt": lines(20) });
     await patchReplacing(tree, "p1", "a.txt", "10\n", "ten\n");

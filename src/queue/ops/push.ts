@@ -14,8 +14,9 @@ import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary,
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry } from "../caches.js";
+import { OplogReader } from "../oplog.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
-import { versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
+import { statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -417,6 +418,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         git,
         strip: stripOf(name),
         stackFile: (path) => expected.has(path) || planned.has(path),
+        recordedBase: (path, blob) => recordedBase(ctx, hash, stripOf(name), path, blob),
       });
     } catch (e) {
       // A patch pq refuses as a whole (a symlink, a path out of the tree, an unreadable diff):
@@ -510,6 +512,47 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   return { report };
 }
 
+/** How many operations back recordedBase looks for a file's versions. */
+const RECORDED_BASE_DEPTH = 500;
+
+/**
+ * The bytes of a version of `path` that pq recorded and whose git blob id starts with `blob`
+ * (a patch's `index` line names its pre-image so), or null. A patch above one that `refresh -p`
+ * or absorb changed (stack-6 #16), or above a refreshed one, was made on a version that pq
+ * wrote and git never stored: its push cache entries and the operation log's recent moves of
+ * the file hold it.
+ */
+export function recordedBase(ctx: OpContext, patchHash: string, strip: number, path: string, blob: string): string | null {
+  const prefix = blob.toLowerCase();
+  if (!/^[0-9a-f]{7,40}$/.test(prefix) || /^0+$/.test(prefix)) return null;
+  const tried = new Set<string>();
+  const matches = (version: Version | undefined): string | null => {
+    const id = version === undefined ? null : versionId(version);
+    if (id === null || tried.has(id)) return null;
+    tried.add(id);
+    let text: string;
+    try {
+      text = ctx.store.get(id);
+    } catch {
+      return null; // not in the store (or damaged): not a base
+    }
+    return sha1(`blob ${text.length}\0${text}`).startsWith(prefix) ? text : null;
+  };
+  for (const entry of ctx.pushCache.candidates(pushCacheKey(patchHash, strip))) {
+    const found = matches(entry.files[path]?.[0]);
+    if (found !== null) return found;
+  }
+  const log = new OplogReader(statePaths(ctx.tree).oplog);
+  for (let e = log.older(), n = 0; e !== null && n < RECORDED_BASE_DEPTH; e = log.older(), n++) {
+    for (const [p, before, after] of e.tree) {
+      if (p !== path) continue;
+      const found = matches(before) ?? matches(after);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
 /**
  * Whether --merge can help a patch that failed on `path`: a three-way merge needs the blob its
  * index line names for that file, in the tree's git (a patch made elsewhere, or by a plain diff,
@@ -527,6 +570,7 @@ async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: st
   // An all-zero blob is git's "no file before": a new file has nothing to merge from.
   if (blob && /^0+$/.test(blob)) return "; pq push --merge cannot help here (the patch creates the file: there is no earlier version to merge from)";
   const git = blob ? await ctx.repo() : null;
-  if (blob && git && (await git.blob(blob)) !== null) return "; pq push --merge tries a three-way merge";
+  if (blob && git && ((await git.blob(blob)) !== null || (path !== undefined && recordedBase(ctx, sha1(text), strip, path, blob) !== null)))
+    return "; pq push --merge tries a three-way merge";
   return `; pq push --merge cannot help here (${blob ? `git does not have the blob ${blob} the patch started from` : "the patch names no blob to merge from"})`;
 }
