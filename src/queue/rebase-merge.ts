@@ -100,10 +100,32 @@ function patchIds(tree: string, input: string): [string, string][] {
     .map((l) => l.split(" ") as [string, string]);
 }
 
+/**
+ * The files upstream renamed between two commits (old path -> new path), as git's rename
+ * detection sees them (git diff -M, 50% similar): a patch's change to the old name follows the
+ * file, as git rebase's merge does (stack-6 #2).
+ */
+export function upstreamRenames(tree: string, from: string, to: string): Map<string, string> {
+  const r = spawnSync("git", ["-c", "core.quotePath=false", "diff", "--name-status", "-M", "-z", "--no-ext-diff", from, to], { cwd: tree, encoding: "utf8", maxBuffer: 1 << 30 });
+  const renames = new Map<string, string>();
+  if (r.status !== 0) return renames;
+  const fields = r.stdout.split("\0");
+  for (let i = 0; i < fields.length - 1; ) {
+    const status = fields[i];
+    if (status.startsWith("R")) {
+      renames.set(fields[i + 1], fields[i + 2]);
+      i += 3;
+    } else i += status.startsWith("C") ? 3 : 2;
+  }
+  return renames;
+}
+
 export interface MergeResult {
   /** The patch rewritten against the current tree (empty diff: nothing left to apply). */
   text: string;
   conflicts: string[];
+  /** What the merge did that the user should know (a change that followed an upstream rename). */
+  notes: string[];
   empty: boolean;
 }
 
@@ -112,17 +134,31 @@ export interface MergeResult {
  * pre-image, theirs = the recorded post-image, ours = the file as upstream has it now.
  * Returns the patch re-made as "current tree -> merged result", so a push applies it exactly.
  */
-export async function mergePatch(git: GitRepo, tree: string, name: string, text: string, record: AppliedPatch, content: Content): Promise<MergeResult> {
+export async function mergePatch(
+  git: GitRepo,
+  tree: string,
+  name: string,
+  text: string,
+  record: AppliedPatch,
+  content: Content,
+  renamedUpstream: Map<string, string> = new Map(),
+): Promise<MergeResult> {
   const conflicts: string[] = [];
+  const notes: string[] = [];
   const parts: string[] = [];
   const renames = new Map((record.renames ?? []).map(([from, to]) => [to, from]));
   const renamedAway = new Set(renames.values());
   const mode = (v: Version) => (versionExec(v) ? "100755" : "100644");
   for (const path of Object.keys(record.files).sort()) {
     if (renamedAway.has(path)) continue; // handled with its target
-    const source = renames.get(path) ?? path;
     const { post } = record.files[path];
-    const pre = record.files[source].pre;
+    const pre = record.files[renames.get(path) ?? path].pre;
+    // A file the patch changes in place and upstream renamed away: the change goes to its new name.
+    const movedTo = !renames.has(path) && pre !== null && post !== null ? renamedUpstream.get(path) : undefined;
+    const follows = movedTo !== undefined && current(tree, path) === null && current(tree, movedTo) !== null;
+    if (follows) notes.push(`${path}: upstream renamed it to ${movedTo}; the change follows it there`);
+    const source = follows ? movedTo : (renames.get(path) ?? path);
+    const target = follows ? movedTo : path;
     const base = content(pre);
     const theirs = content(post);
     const ours = current(tree, source);
@@ -130,26 +166,26 @@ export async function mergePatch(git: GitRepo, tree: string, name: string, text:
     if (ours === base) merged = theirs;
     else if (ours === theirs) merged = ours;
     else if (theirs === null) {
-      conflicts.push(`${path}: the patch deletes it, but upstream changed it (kept upstream's version)`);
+      conflicts.push(`${target}: the patch deletes it, but upstream changed it (kept upstream's version)`);
       merged = ours;
     } else if (ours === null && base !== null) {
-      conflicts.push(`${path}: upstream deleted it, the patch changes it (kept the patch's version)`);
+      conflicts.push(`${target}: upstream deleted it, the patch changes it (kept the patch's version)`);
       merged = theirs;
     } else if (isBinaryContent(ours) || isBinaryContent(base) || isBinaryContent(theirs)) {
-      conflicts.push(`${path}: binary file changed both upstream and by the patch (kept upstream's version)`);
+      conflicts.push(`${target}: binary file changed both upstream and by the patch (kept upstream's version)`);
       merged = ours;
     } else {
       const m = await git.mergeFile(ours ?? "", base ?? "", theirs, ["upstream", `${name} (before)`, name]);
-      if (m.conflicts) conflicts.push(`${path}: ${m.conflicts} conflict(s), markers in the file`);
+      if (m.conflicts) conflicts.push(`${target}: ${m.conflicts} conflict(s), markers in the file`);
       merged = m.content;
     }
     const oldPath = ours === null ? null : source;
-    if (oldPath === path && merged === ours && mode(post) === modeOfTree(tree, source)) continue;
+    if (oldPath === target && merged === ours && mode(post) === modeOfTree(tree, source)) continue;
     if (oldPath === null && merged === null) continue;
     parts.push(
       createFilePatch({
         oldPath,
-        newPath: merged === null ? null : path,
+        newPath: merged === null ? null : target,
         oldContent: ours,
         newContent: merged,
         oldMode: ours === null ? undefined : modeOfTree(tree, source),
@@ -161,7 +197,12 @@ export async function mergePatch(git: GitRepo, tree: string, name: string, text:
   // Nothing left to change is "upstream has it" only without a conflict: a file kept as upstream
   // has it because the patch's change could not be merged (a deletion of a file upstream
   // changed, a binary both changed) leaves nothing here either, and is the user's to decide (stack-6 #1, #9).
-  return { text: joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(text))), diff), conflicts, empty: diff === "" && diffOf(text) !== "" && !conflicts.length };
+  return {
+    text: joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(text))), diff),
+    conflicts,
+    notes,
+    empty: diff === "" && diffOf(text) !== "" && !conflicts.length,
+  };
 }
 
 function modeOfTree(tree: string, path: string): string {

@@ -16,7 +16,7 @@ import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
 import { rewriteFromRecord } from "./rewrite.js";
-import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds } from "./rebase-merge.js";
+import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
@@ -372,6 +372,8 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     });
   }
   const content = (v: string | null) => stack.versionText(v);
+  // Upstream's renames, asked of git once, when a merge first needs them.
+  let renamed: Map<string, string> | undefined;
   const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
   const finishStep = (step: RebaseStep) => {
     plan.done.push(step);
@@ -417,7 +419,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       onStep?.(step);
       return { ...report(), steps: [...plan.done, step] };
     }
-    const merged = await mergePatch(git, stack.tree, name, text, record, content);
+    const merged = await mergePatch(git, stack.tree, name, text, record, content, (renamed ??= upstreamRenames(stack.tree, plan.oldHead, plan.newHead)));
     if (merged.empty) {
       await stack.deletePatches([name]);
       finishStep({ name, outcome: "dropped", notes: ["the merge left nothing to change: upstream already contains it"] });
@@ -429,11 +431,11 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       await stack.markConflicted(name);
       plan.stopped = name;
       savePlan(stack, plan);
-      const step: RebaseStep = { name, outcome: "conflicted", notes: merged.conflicts };
+      const step: RebaseStep = { name, outcome: "conflicted", notes: [...merged.notes, ...merged.conflicts] };
       onStep?.(step);
       return { ...report(), steps: [...plan.done, step] };
     }
-    finishStep({ name, outcome: "merged", notes: [] });
+    finishStep({ name, outcome: "merged", notes: merged.notes });
   }
   keepOldQueue(stack, plan);
   dropPlan(stack);

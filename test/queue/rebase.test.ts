@@ -54,13 +54,14 @@ async function stackWithUpstream(files: Record<string, string>): Promise<string>
 }
 
 /** Commit on the upstream branch (in a second worktree, so the queue's tree is untouched). */
-function upstreamCommit(dir: string, message: string, edits: Record<string, string>): string {
+function upstreamCommit(dir: string, message: string, edits: Record<string, string>, removed: string[] = []): string {
   const wt = `${dir}-up`;
   if (!dirs.includes(wt)) {
     git(dir, "worktree", "add", "-q", wt, "upstream");
     dirs.push(wt);
   }
   for (const [p, c] of Object.entries(edits)) write(wt, p, c);
+  for (const p of removed) rmSync(join(wt, p));
   git(wt, "add", "-A");
   git(wt, "commit", "-q", "-m", message);
   return git(wt, "rev-parse", "HEAD").trim();
@@ -434,5 +435,23 @@ describe("range-diff after a rebase (stack-6 #11)", () => {
     expect(rd.code, rd.err).toBe(0);
     expect(rd.out).toMatch(/p03 +=/);
     expect(rd.out).not.toContain("!");
+  });
+});
+
+describe("pq rebase follows a file upstream renamed (stack-6 #2)", () => {
+  it("a change to the old name is merged into the new one and the patch names it", async () => {
+    const text = Array.from({ length: 50 }, (_, i) => `line ${i + 1}\n`).join("");
+    const dir = await stackWithUpstream({ "a.c": text });
+    await pq(dir, "new", "pedit", "-m", "edit a");
+    write(dir, "a.c", text.replace("line 20\n", "line twenty\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    upstreamCommit(dir, "rename a.c to a2.c", { "a2.c": text.replace("line 45\n", "line 45 up\n") }, ["a.c"]);
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("a.c: upstream renamed it to a2.c; the change follows it there");
+    expect(existsSync(join(dir, "a.c"))).toBe(false);
+    expect(read(dir, "a2.c")).toBe(text.replace("line 20\n", "line twenty\n").replace("line 45\n", "line 45 up\n"));
+    expect(read(join(dir, "patches"), "pedit")).toContain("+++ b/a2.c");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe(" M a2.c\n");
   });
 });
