@@ -43,6 +43,13 @@ export interface OplogEntry {
   source?: "sync";
   /** The queue directory the operation changed (as state.json names it): several queues share one tree's log. */
   queueDir?: string;
+  /**
+   * On the first entry of a rebase command: the stopped rebase it went on from (object ids of
+   * .pq/rebase.json and .pq/rebase-saved.json, for --continue and --skip), or null (a rebase's
+   * start: none was in progress). An undo that takes the command back puts that back, so
+   * the rebase is stopped again where it was (stack-6 #6).
+   */
+  rebasePlan?: [string, string] | null;
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {

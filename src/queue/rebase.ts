@@ -76,7 +76,7 @@ export interface RebaseReport {
 
 const planPath = (stack: Stack) => statePaths(stack.tree).rebase;
 /** What the rebase started from (queue files, records): big, written once. */
-const savedPath = (stack: Stack) => join(statePaths(stack.tree).dir, "rebase-saved.json");
+const savedPath = (stack: Stack) => statePaths(stack.tree).rebaseSaved;
 const SAVED = ["series", "patches", "records"] as const;
 
 function loadPlan(stack: Stack): RebasePlan | null {
@@ -144,18 +144,19 @@ export function rebase(stack: Stack, opts: { upstream?: string; onStep?: (s: Reb
 }
 
 /** One command in the log, under the lock, its own steps (drops) not fenced off as a stopped rebase fences others (Stack.rebasing). */
-async function asRebase<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
+async function asRebase<T>(stack: Stack, fn: () => Promise<T>, goesOn = false): Promise<T> {
   const was = stack.rebasing;
   stack.rebasing = true;
   try {
-    return await stack.withLock(() => stack.asOneCommand(fn));
+    // The log's first entry of the command says what an undo of it goes back to: the stopped rebase it went on from, or none.
+    return await stack.withLock(() => stack.asOneCommand(fn, undefined, { rebasePlan: goesOn ? stack.rebasePlanIds() : null }));
   } finally {
     stack.rebasing = was;
   }
 }
 
 export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
-  return asRebase(stack, () => resumeRebase(stack, opts));
+  return asRebase(stack, () => resumeRebase(stack, opts), true);
 }
 
 /**
@@ -180,7 +181,7 @@ export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) =
       };
       closeStoppedStep(stack, plan, step, opts.onStep);
       return run(stack, plan, opts.onStep);
-  });
+  }, true);
 }
 
 export function abortRebase(stack: Stack): Promise<RebaseReport> {

@@ -19,7 +19,7 @@ import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, failpoint, recover, type ExecContext } from "./executor.js";
-import { recentOperations, type RecentOperations } from "./oplog.js";
+import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
@@ -301,6 +301,8 @@ export class Stack {
   private group: string | null = null;
   /** What runs the current group's operations, recorded with each (see OplogEntry.source). */
   private source: "sync" | null = null;
+  /** What the current group's first logged operation carries (see OplogEntry.rebasePlan). */
+  private groupFirst: Pick<OplogEntry, "rebasePlan"> | null = null;
   /**
    * Set while pq sync --abort moves the stack back: the stopped sync's logged operations,
    * which the abort's operations take back as an undo does (undo then reaches what came before).
@@ -811,16 +813,26 @@ export class Stack {
    * marks them as one: undo and redo then take them back and forward together. Nested
    * calls join the outer group.
    */
-  async asOneCommand<T>(fn: () => Promise<T>, source?: "sync"): Promise<T> {
+  async asOneCommand<T>(fn: () => Promise<T>, source?: "sync", first?: Pick<OplogEntry, "rebasePlan">): Promise<T> {
     if (this.group) return fn();
     this.group = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(groupSeq++).toString(36)}`;
     this.source = source ?? null;
+    this.groupFirst = first ?? null;
     try {
       return await fn();
     } finally {
       this.group = null;
       this.source = null;
+      this.groupFirst = null;
     }
+  }
+
+  /** The stopped rebase's files as object ids, for the log (see OplogEntry.rebasePlan); null when none is stopped. */
+  rebasePlanIds(): [string, string] | null {
+    const paths = statePaths(this.tree);
+    const plan = readText(paths.rebase);
+    const saved = readText(paths.rebaseSaved);
+    return plan === null || saved === null ? null : [this.store.putChecked(plan), this.store.putChecked(saved)];
   }
 
   /** Take back the last `count` commands (or re-do the last undone ones) as one transaction. */
@@ -834,9 +846,16 @@ export class Stack {
     }
     return this.withLock(async () => {
       const tx = this.transaction(direction);
-      const { report, ids } = await planUndo(this.opContext(tx, opts.onEvent), direction, opts.count ?? 1, Boolean(opts.force));
+      const { report, ids, rebasePlan } = await planUndo(this.opContext(tx, opts.onEvent), direction, opts.count ?? 1, Boolean(opts.force));
       const label = `${direction} ${report.entries.map((e) => e.op).join(", ")}`;
       await this.run(tx, label, opts.onEvent, report.backup, direction === "undo" ? { undoes: ids } : { redoes: ids }, true);
+      // A rebase's --continue (or --skip) taken back: the rebase is stopped again where it was.
+      if (direction === "undo" && rebasePlan) {
+        const paths = statePaths(this.tree);
+        writeAtomic(paths.rebaseSaved, this.store.get(rebasePlan[1]), true);
+        writeAtomic(paths.rebase, this.store.get(rebasePlan[0]), true);
+        report.rebaseStopped = true;
+      }
       return report;
     });
   }
@@ -958,10 +977,12 @@ export class Stack {
         ...(this.group ? { group: this.group } : {}),
         ...(this.source ? { source: this.source } : {}),
         ...(this.takingBack ? { undoes: this.takingBack } : {}),
+        ...(this.groupFirst ?? {}),
         ...extra,
       },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
     );
+    this.groupFirst = null;
     // Said as a recovery is: on stderr, and on the TUI's status line.
     if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring}: the operation wrote its own versions over them` });
     this.pushCache.flush();

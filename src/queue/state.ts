@@ -68,8 +68,9 @@ export function statePaths(tree: string) {
     oplog: join(dir, "oplog"),
     /** Written by pq sync while it moves the queue and the stack to a merged version (src/collab/sync.ts). */
     sync: join(dir, "sync.json"),
-    /** Written by pq rebase while it runs or is stopped (src/queue/rebase.ts). */
+    /** Written by pq rebase while it runs or is stopped (src/queue/rebase.ts): its progress, and the queue it started from. */
     rebase: join(dir, "rebase.json"),
+    rebaseSaved: join(dir, "rebase-saved.json"),
     /** There while pq init takes over quilt's applied patches: a stack that is not whole yet. */
     initIncomplete: join(dir, "init-incomplete"),
   };

@@ -182,6 +182,26 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
   });
 
+  it("pq undo of a --continue stops the rebase again where it was; --abort then puts everything back (stack-6 #6)", async () => {
+    const dir = await queueOf20();
+    const before = await fullState(dir);
+    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    write(dir, file(7), lines(7).replace("f07 line 20\n", "f07 line 20 (upstream, patch 7)\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const stopped = await fullState(dir);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    const undo = await pq(dir, "undo");
+    expect(undo.code, undo.err).toBe(0);
+    expect(undo.out).toContain("the rebase is stopped again where that --continue went on from");
+    expect((await pq(dir, "status")).out).toContain("rebase onto upstream in progress, stopped at p07");
+    expect(await fullState(dir)).toEqual(stopped);
+    // Going on again finishes it as before; or, as here, the abort takes the whole rebase back.
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+  });
+
   it("one pq undo takes a finished rebase back (base move, pushes, refreshes, drops), one pq redo re-does it", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3) });

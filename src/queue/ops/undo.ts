@@ -21,6 +21,8 @@ export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
   entries: { id: string; op: string; time: string }[];
   backup?: string;
+  /** The undo took back a rebase's --continue or --skip: the rebase is stopped again where it was. */
+  rebaseStopped?: true;
 }
 
 /**
@@ -100,7 +102,12 @@ function refuseBrokenChain(store: ObjectStore, current: StackState, currentText:
   }
 }
 
-export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count: number, force: boolean): Promise<{ report: UndoReport; ids: string[] }> {
+export async function planUndo(
+  ctx: OpContext,
+  direction: "undo" | "redo",
+  count: number,
+  force: boolean,
+): Promise<{ report: UndoReport; ids: string[]; rebasePlan?: [string, string] | null }> {
   const { tx, store } = ctx;
   if (!Number.isInteger(count) || count < 1) throw new PqError("usage", `${direction} takes a positive number of operations, not ${count}`);
   const candidates = undoCandidates(ctx.tree, direction, count);
@@ -240,7 +247,10 @@ export async function planUndo(ctx: OpContext, direction: "undo" | "redo", count
   const staged = await planGit(ctx, ordered, direction, force);
   if (staged) backup = backup ? `${backup} and ${staged}` : staged;
   const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
-  return { report, ids: ordered.map((e) => e.id) };
+  // The oldest rebase command taken back says whether a rebase was stopped before it (see OplogEntry.rebasePlan).
+  const rebasePlan = [...ordered].reverse().find((e) => e.rebasePlan !== undefined)?.rebasePlan;
+  if (rebasePlan) for (const id of rebasePlan) if (!store.verify(id)) throw new PqError("damaged", "pq's object store lacks the stopped rebase this undo would restore", ["nothing was changed; pq oplog lists the operations: an undo that takes the whole rebase back (its start too) needs no stopped rebase"]);
+  return { report, ids: ordered.map((e) => e.id), rebasePlan };
 }
 
 /** Plans the branch move of a finish or uncommit taken back or re-done; returns where staged versions it drops were saved (--force). */
