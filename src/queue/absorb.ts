@@ -97,25 +97,40 @@ async function assignOwners(stack: Stack, files: FileChange[], forced?: string):
   for (const name of stack.applied()) patches.push({ name, files: parsePatch(await stack.currentPatchText(name)).files });
   for (const f of files) {
     const total = splitLines(f.stackText).length;
-    for (const { hunk, info } of f.hunks) {
+    f.hunks = f.hunks.flatMap(({ hunk, info }) => {
       // Replaced lines are blamed themselves; an insertion is blamed on its neighbours.
       const lines = hunk.oldLines
         ? Array.from({ length: hunk.oldLines }, (_, k) => hunk.oldStart + k)
         : [hunk.oldStart, hunk.oldStart + 1].filter((n) => n >= 1 && n <= total);
-      const owners = new Set(lines.map((n) => blameLine(patches, f.file, n)));
+      const blamed = lines.map((n) => blameLine(patches, f.file, n));
+      const owners = new Set(blamed);
       if (owners.size === 1 && !owners.has(undefined)) info.owner = [...owners][0];
+      // As many new lines as old ones, each old line a patch's: line k's fix goes to line k's
+      // patch, as hg absorb maps such a chunk (stack-6 #13).
+      else if (!owners.has(undefined) && hunk.oldLines === hunk.newLines) return lineByLine(f.file, hunk, blamed as string[]);
       else info.reason = owners.has(undefined) ? "touches lines no applied patch added" : `touches lines of ${[...owners].join(" and ")}`;
-    }
+      return [{ hunk, info }];
+    });
   }
 }
 
+/** A replacement of N lines by N lines as N one-line hunks, line k's given to `owners[k]`. */
+function lineByLine(file: string, hunk: Hunk, owners: string[]): { hunk: Hunk; info: AbsorbHunk }[] {
+  const removed = hunk.lines.filter((l) => l.op === "-");
+  const added = hunk.lines.filter((l) => l.op === "+");
+  return owners.map((owner, k) => ({
+    hunk: { oldStart: hunk.oldStart + k, oldLines: 1, newStart: hunk.newStart + k, newLines: 1, section: hunk.section, lines: [removed[k], added[k]] },
+    info: { file, line: hunk.oldStart + k, removed: 1, added: 1, owner },
+  }));
+}
+
 /** The stack's version of the file with only `owner`'s hunks applied. */
-function withHunks(f: FileChange, owner: string): string {
+function withHunks(f: FileChange, chosen: AbsorbHunk[]): string {
   const old = splitLines(f.stackText);
   const out: string[] = [];
   let at = 0; // 0-based next line of old
   for (const { hunk, info } of f.hunks) {
-    if (info.owner !== owner) continue;
+    if (!chosen.includes(info)) continue;
     const start = hunk.oldLines ? hunk.oldStart - 1 : hunk.oldStart;
     while (at < start) out.push(old[at++]);
     at += hunk.oldLines;
@@ -173,28 +188,48 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       const name = order[i];
       if (owners.includes(name)) {
         for (const f of files) {
-          if (!f.hunks.some((h) => h.info.owner === name)) continue;
-          const target = withHunks(f, name);
-          const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
+          const mine = f.hunks.filter((h) => h.info.owner === name).map((h) => h.info);
+          if (!mine.length) continue;
           const here = ws.content(f.file);
-          const applied = applyFilePatch(here, fp, { fuzz: 1 });
-          let content = applied.ok ? applied.content : null;
-          // The hunk's context can hold a line an upper patch changed (an edit two lines from
-          // another patch's change): merged three ways instead (git merge-file), as hg absorb
-          // does, the edit lands in this patch's version when the two changes do not touch.
-          let reason = `does not apply to ${name}'s version of the file`;
-          if (content === null && here !== null) {
-            const git = await ctx.repo();
-            const merged = git ? await git.mergeFile(here, f.stackText, target, [name, "stack", "edit"]) : null;
-            if (merged && merged.conflicts === 0) content = merged.content;
+          /** The file at `name` with the chosen hunks in it, or why they do not go there. */
+          const place = async (chosen: AbsorbHunk[]): Promise<{ content: string | null; reason: string }> => {
+            const target = withHunks(f, chosen);
+            const fp: FilePatch = { oldPath: f.file, newPath: f.file, kind: "modify", hunks: diffHunks(f.stackText, target, 3) };
+            const applied = applyFilePatch(here, fp, { fuzz: 1 });
+            if (applied.ok) return { content: applied.content, reason: "" };
+            // The hunk's context can hold a line an upper patch changed (an edit two lines from
+            // another patch's change): merged three ways instead (git merge-file), as hg absorb
+            // does, the edit lands in this patch's version when the two changes do not touch.
+            const git = here === null ? null : await ctx.repo();
+            const merged = git ? await git.mergeFile(here!, f.stackText, target, [name, "stack", "edit"]) : null;
+            if (merged && merged.conflicts === 0) return { content: merged.content, reason: "" };
             // The edit touches lines next to a change of a patch above: git merge-file cannot keep both.
-            else if (merged) reason = `touches lines next to a change a patch above ${name} makes, so it cannot go into ${name} alone`;
-          }
-          if (content === null) {
-            for (const h of f.hunks) if (h.info.owner === name) Object.assign(h.info, { owner: undefined, reason });
+            return {
+              content: null,
+              reason: merged
+                ? `touches lines next to a change a patch above ${name} makes, so it cannot go into ${name} alone`
+                : `does not apply to ${name}'s version of the file`,
+            };
+          };
+          let placed = await place(mine);
+          if (placed.content === null && !opts.into) {
+            // Together they do not fit: each hunk that fits by itself still goes in, the others
+            // stay with why (refresh -p PATCH FILE moves the file's changes whole, or refuses).
+            const kept: AbsorbHunk[] = [];
+            for (const h of mine) {
+              const alone = mine.length > 1 ? await place([...kept, h]) : placed;
+              if (alone.content === null) Object.assign(h, { owner: undefined, reason: alone.reason });
+              else {
+                kept.push(h);
+                placed = alone;
+              }
+            }
+            if (!kept.length) continue;
+          } else if (placed.content === null) {
+            for (const h of mine) Object.assign(h, { owner: undefined, reason: placed.reason });
             continue;
           }
-          ws.set(f.file, content, execOf(f.file));
+          ws.set(f.file, placed.content!, execOf(f.file));
         }
         if (hunks.some((h) => h.owner === name)) await planRefreshTop(ctx, {});
       }

@@ -47,7 +47,10 @@ describe("pq absorb", () => {
     const dry = await pq(dir, "absorb", "--dry-run");
     expect(dry.out).toBe(
       [
-        "left in the tree: a.c:5-6 (-2 +2): touches lines of p1 and p3",
+        // A chunk of as many new lines as old, each old line a patch's, goes line by line (stack-6 #13):
+        // line 6 to p3; line 5 is next to p3's change, which p1 alone cannot hold.
+        "left in the tree: a.c:5 (-1 +1): touches lines next to a change a patch above p1 makes, so it cannot go into p1 alone",
+        "would absorb a.c:6 (-1 +1) into p3",
         "would absorb a.c:10 (-1 +1) into p1",
         "left in the tree: a.c:18 (-1 +1): touches lines no applied patch added",
         "would absorb b.c:10 (-1 +2) into p2",
@@ -72,7 +75,9 @@ describe("pq absorb", () => {
     expect(noIndex(patchText(dir, "p4"))).toBe(noIndex(p4).replace("@@ -17,7 +17,7 @@", "@@ -18,7 +18,7 @@"));
     expect((await pq(dir, "top")).out).toBe("p4\n");
     const diff = (await pq(dir, "diff")).out;
-    expect(diff).toContain("-a five\n-a six\n+a FIVE\n+a SIX\n");
+    expect(diff).toContain("-a five\n+a FIVE\n");
+    expect(diff).not.toContain("+a SIX");
+    expect(patchText(dir, "p3")).toContain("-a 6\n+a SIX\n");
     expect(diff).toContain("-a 18\n+a eighteen\n");
     expect(diff).not.toContain("TEN");
 
