@@ -92,3 +92,9 @@ export function printUndoReport(io: CliIO, verb: string, report: UndoReport, jso
   if (report.rebaseStopped)
     io.out("the rebase is stopped again where that --continue went on from: pq rebase --continue, --skip or --abort");
 }
+
+/** A file taken from the work tree whose other, staged version stays staged (refresh, absorb). */
+export function stagedApartNote(took: string, paths: string[]): string {
+  const files = paths.join(" ");
+  return `note: ${took} the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`;
+}

@@ -40,6 +40,8 @@ export interface AbsorbReport {
   /** Patches above an owner that were refreshed because they then applied with offsets. */
   refreshed: string[];
   dryRun: boolean;
+  /** Files absorbed from the work tree that git's index has another version of staged: it stays staged (as refresh leaves it). */
+  stagedApart?: string[];
 }
 
 interface FileChange {
@@ -264,5 +266,8 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   });
   report.refreshed.push(...moved);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));
+  const absorbedFiles = new Set(hunks.filter((h) => h.owner).map((h) => h.file));
+  const stagedApart = ((await (await stack.repo())?.changedAndUntrackedFiles())?.stagedApart ?? []).filter((p) => absorbedFiles.has(p));
+  if (stagedApart.length) report.stagedApart = stagedApart;
   return report;
 }

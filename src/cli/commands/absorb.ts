@@ -1,5 +1,6 @@
 import { absorb, type AbsorbReport } from "../../queue/absorb.js";
 import { defineCommand, type CliIO } from "../io.js";
+import { stagedApartNote } from "../reports.js";
 import { openStack, printJson } from "../open-stack.js";
 
 export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
@@ -10,6 +11,8 @@ export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
       h.owner ? `${report.dryRun ? "would absorb" : "absorbed"} ${where(h)} into ${h.owner}` : `left in the tree: ${where(h)}: ${h.reason}`,
     );
   for (const name of report.refreshed) io.out(`refreshed ${name} (its context changed below it: rewritten against the new one)`);
+  if (report.stagedApart?.length)
+    io.err(stagedApartNote(report.dryRun ? "the patches would take" : "the patches took", report.stagedApart));
   if (!report.hunks.length) io.out("no unrefreshed changes");
 }
 

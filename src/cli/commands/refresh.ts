@@ -5,6 +5,7 @@ import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { splitMessage } from "../../queue/patch-text.js";
 import { resolvePatch } from "../../queue/queries.js";
+import { stagedApartNote } from "../reports.js";
 
 export default defineCommand({
   command: "refresh [files..]",
@@ -75,10 +76,7 @@ export default defineCommand({
         : `refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`,
     );
     if (report.stagedApart?.length) {
-      const files = report.stagedApart.join(" ");
-      io.err(
-        `note: the patch took the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`,
-      );
+      io.err(stagedApartNote("the patch took", report.stagedApart));
     }
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${report.untracked.join(", ")}`);
     if (report.notFiles?.length)
