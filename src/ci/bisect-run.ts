@@ -8,7 +8,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { openScratch, refuseWithoutBuild } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild } from "./scratch.js";
 import { FAILING } from "./report.js";
 
 export interface BisectOptions {
@@ -39,6 +39,7 @@ export interface BisectReport extends BisectResult {
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   const evaluator = new StateEvaluator({
     backends: opts.backends,

@@ -7,7 +7,7 @@ import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { openScratch, refuseWithoutBuild } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
 import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
@@ -39,6 +39,7 @@ export { cellFromBoot } from "./evaluate.js";
 export async function runCi(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");
   const evaluator = new StateEvaluator({

@@ -22,6 +22,8 @@ export interface ScratchStack {
   queueId: string;
   /** Identifies the base tree the states are built on (sha1 of its files' paths, modes and bytes). */
   baseId: string;
+  /** Untracked files of the user's tree in no patch, left out of the copy (paths; a directory ends in "/"). */
+  leftOut: string[];
   dispose(): void;
 }
 
@@ -78,6 +80,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
   };
   try {
     let stack: Stack;
+    let leftOut: string[] = [];
     // --queue naming the tree's own stack's queue is the current stack: its applied patches
     // are in the tree, so the tree is not the base to push them onto.
     const own = loadState(tree);
@@ -91,7 +94,9 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         ]);
       }
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
-      cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
+      // Symlinks as they are (a relative one still relative): Node's default makes each an absolute
+      // link into the user's tree, which every state would then read and a --run could write (ci-7 #1).
+      cpSync(tree, dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
       // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
       // to: the scratch copy is a repository of its own, so none of them may leak in.
@@ -127,6 +132,10 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       const queuePrefix = queueInTree.startsWith("../") || isAbsolute(queueInTree) ? null : `${queueInTree}/`;
       const inQueue = (p: string) => queuePrefix !== null && p.startsWith(queuePrefix);
       const pending = (status.top ? status.pending : ((await (await real.repo())?.changedTrackedFiles()) ?? [])).filter((p) => !inQueue(p));
+      // An untracked file no patch adds (one refresh said it did not take) would be in every
+      // state, and a clone with the queue would not have it (ci-7 #8): left out of the copy,
+      // and said. Ignored files are the build's own: git's ignore rules keep them off this list.
+      leftOut = status.untracked.filter((p) => !inQueue(p));
       if (pending.length) {
         throw new PqError(
           "dirty",
@@ -136,7 +145,12 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         );
       }
       // The current stack: tree and state as they are (the queue too when it lives inside).
-      cpSync(tree, dir, { recursive: true, filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src) });
+      cpSync(tree, dir, {
+        recursive: true,
+        verbatimSymlinks: true,
+        filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src),
+      });
+      for (const p of leftOut) rmSync(join(dir, p), { recursive: true, force: true });
       stack = await Stack.open({ tree: dir });
       await stack.pop({ all: true, force: true });
     }
@@ -149,7 +163,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         .update("\0")
         .update(readText(stack.patchPath(name)) ?? "", "latin1")
         .update("\0");
-    return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), baseId: baseTreeId(dir, stack.queueDir), dispose };
+    return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), baseId: baseTreeId(dir, stack.queueDir), leftOut, dispose };
   } catch (e) {
     dispose();
     throw e;
@@ -201,4 +215,9 @@ export function refuseWithoutBuild(scratch: ScratchStack, tree: string, command:
     [`for any other project, judge each state by a command: ${command} --run 'make && make check' (exit 0 passes, 125 skips, 1-127 fails)`],
     { missing: "build.json" },
   );
+}
+
+/** What a run says of the untracked files it left out of its states. */
+export function leftOutNote(paths: string[]): string {
+  return `left out of every state: ${paths.slice(0, 8).join(", ")}${paths.length > 8 ? ", ..." : ""} (untracked and in no patch: a clone with the queue would not have ${paths.length === 1 ? "it" : "them"}; pq add and pq refresh put a file into a patch)`;
 }

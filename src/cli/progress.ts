@@ -18,7 +18,7 @@ export function progressSink(io: CliIO, plainKinds: string[] = []): EventSink & 
   const sink = ((e: ProgressEvent) => {
     // An interrupted operation completed (and where edits were saved) is news, not progress:
     // always a line of its own, on stderr, whatever the output is.
-    if (e.kind === "recover") {
+    if (e.kind === "recover" || e.kind === "note") {
       sink.done();
       io.err(`pq: ${e.message}`);
     } else if (io.isTTY) bar(e);

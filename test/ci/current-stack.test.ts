@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCi } from "../../src/ci/run.js";
@@ -34,8 +34,16 @@ describe("pq ci and bisect on the current stack", () => {
     const before = snapshot(tree);
     const state = readFileSync(join(tree, ".pq/state.json"), "utf8");
 
-    const report = await runCi({ tree, backends: ["native"], cacheDir: tempDir() });
+    const notes: string[] = [];
+    const report = await runCi({
+      tree,
+      backends: ["native"],
+      cacheDir: tempDir(),
+      onEvent: (e) => e.kind === "note" && notes.push(e.message),
+    });
     expect(report.cells.map((c) => `${c.state}:${c.outcome}`)).toEqual(["0:pass", "1:pass", "2:fail"]);
+    // The untracked file in no patch is not in the states, and the run says so (ci-7 #8).
+    expect(notes).toEqual([expect.stringContaining("left out of every state: notes.txt (untracked and in no patch")]);
     expect(report.states[2]).toMatchObject({ patch: "break-it.patch", author: "Bad Author <bad@example.org>" });
     const bisect = await runBisect({ tree, backends: ["native"], cacheDir: tempDir() });
     expect(bisect.patch).toBe("break-it.patch");
@@ -54,5 +62,34 @@ describe("pq ci and bisect on the current stack", () => {
     const some = await pq(tree, "ci", "-b", "native");
     expect(some.code).toBe(5);
     expect(readFileSync(join(tree, "main.c"), "utf8")).toContain("an edit in no patch");
+  }, 60_000);
+
+  it("states see their own files: a relative symlink stays relative, an untracked file in no patch is left out (ci-7 #1, #8)", async () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    git(tree, "init", "-q", "-b", "main");
+    mkdirSync(join(tree, "real"));
+    write(tree, "real/conf", "value=base\n");
+    symlinkSync("real/conf", join(tree, "conf"));
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    await pq(tree, "init");
+    await pq(tree, "new", "change-conf", "-m", "change conf");
+    write(tree, "real/conf", "value=patched\n");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "stray.txt", "in no patch\n");
+    const before = snapshot(tree);
+    // State 0 must read the base through its own link; the last state's command writes through it too.
+    const r = await pq(
+      tree,
+      "ci",
+      "--run",
+      'test "$(readlink conf)" = real/conf && test ! -e stray.txt && grep -q "value=$(test $PQ_STATE = 0 && echo base || echo patched)" conf && { test $PQ_STATE = 0 || echo scribbled > conf; }',
+    );
+    expect(r.out).toContain("2 cells: 2 pass");
+    expect(r.err).toContain("left out of every state: stray.txt");
+    expect(snapshot(tree)).toEqual(before);
+    expect(readFileSync(join(tree, "real/conf"), "utf8")).toBe("value=base\n");
   }, 60_000);
 });
