@@ -195,13 +195,44 @@ interface DepRecord {
   fileSet?: string;
 }
 
-function depsFromMakefile(text: string): string[] {
-  const body = text.replace(/\\\n/g, " ");
-  const colon = body.indexOf(": ");
-  return body
-    .slice(colon + 2)
-    .split(/\s+/)
-    .filter(Boolean);
+/**
+ * The prerequisites of the rule gcc -MD writes, unescaped as make reads them: gcc writes a
+ * space in a name as a backslash and a space, a # as a backslash and #, and a $ as "$$" (ci-7 #9: split on whitespace, a
+ * header named "pq val.h" became two names that do not exist, and dropped out of the record).
+ */
+export function depsFromMakefile(text: string): string[] {
+  const body = text.replace(/\\\r?\n/g, " ");
+  // The target ends at the first ": " (a colon in a name is escaped, and a Windows drive letter is not followed by a space).
+  const rest = body.slice(body.search(/:(\s|$)/) + 1);
+  const deps: string[] = [];
+  let name = "";
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
+    if (c === "\\" && (rest[i + 1] === " " || rest[i + 1] === "#" || rest[i + 1] === "\t")) name += rest[++i];
+    else if (c === "$" && rest[i + 1] === "$") name += rest[++i];
+    else if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+      if (name) deps.push(name);
+      name = "";
+    } else name += c;
+  }
+  if (name) deps.push(name);
+  return deps;
+}
+
+/**
+ * Files the assembler reads besides the source: `.incbin` data and `.include` files named in
+ * the preprocessed text (a .S file, or a C file's asm). gcc -MD does not list them and the
+ * preprocessed text does not hold their bytes, so an object keyed on those alone outlived a
+ * change to the blob (ci-7 #4). Looked up as GAS does: the build's directory, then -I folders.
+ */
+export function assemblerReads(preprocessed: string, tree: string, flags: string[]): string[] {
+  const dirs = ["", ...flags.flatMap((f) => /^(?:-Wa,)?-I(.+)$/.exec(f)?.[1] ?? [])];
+  const found = new Set<string>();
+  for (const m of preprocessed.matchAll(/\.(?:incbin|include)\s+\\?"([^"\\]+)\\?"/g)) {
+    const name = m[1];
+    found.add(isAbsolute(name) ? name : (dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p))) ?? name));
+  }
+  return [...found].sort();
 }
 
 /** An object file in the cache with its checksum beside it (`.sum`), and its bytes match it. */
@@ -324,7 +355,14 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       log += pre.stderr;
       return null;
     }
-    const objectKey = sha(tc.identity, flags.join(" "), source.endsWith(".S") ? "S" : "c", pre.stdout);
+    const reads = assemblerReads(pre.stdout, tree, flags);
+    const objectKey = sha(
+      tc.identity,
+      flags.join(" "),
+      source.endsWith(".S") ? "S" : "c",
+      pre.stdout,
+      ...reads.map((p) => `${p}\0${shaOf(resolve(tree, p)) ?? "missing"}`),
+    );
     const obj = join(objDir, `${objectKey}.o`);
     if (!intactObject(obj)) {
       emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
@@ -341,13 +379,13 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       writeObjectSum(obj, readFileSync(tmp));
       renameSync(tmp, obj);
       compiled++;
-      recordDeps(dep, depFile, objectKey, tree, fileSet);
+      recordDeps(dep, depFile, objectKey, tree, fileSet, reads);
     } else {
       cached++;
       // Refresh the level-1 record from the preprocessor's view of dependencies.
       const dep = join(depDir, `${depKey}.tmp-${uniq()}.d`);
       const r = await run(tc.cc, [...flags, "-M", "-MF", dep, source], tree);
-      if (r.code === 0) recordDeps(dep, depFile, objectKey, tree, fileSet);
+      if (r.code === 0) recordDeps(dep, depFile, objectKey, tree, fileSet, reads);
     }
     return obj;
   });
@@ -407,12 +445,14 @@ function readDepRecords(depFile: string): DepRecord[] {
 /** How many variants of one source's inputs are remembered (a series of a few dozen states builds most sources in few). */
 const DEP_RECORDS_KEPT = 32;
 
-function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string, fileSet: string): void {
+function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string, fileSet: string, assembled: string[]): void {
   try {
     const deps: Record<string, string> = {};
-    for (const p of depsFromMakefile(readFileSync(depMake, "utf8"))) {
+    for (const p of [...depsFromMakefile(readFileSync(depMake, "utf8")), ...assembled]) {
       const h = fileSha(resolve(tree, p));
-      if (h) deps[p] = h;
+      // A dependency it cannot read makes the record unusable: level 2 decides the next time.
+      if (!h) return;
+      deps[p] = h;
     }
     const record: DepRecord = { objectKey, deps, fileSet };
     const same = (r: DepRecord) => r.objectKey === objectKey && r.fileSet === fileSet && JSON.stringify(r.deps) === JSON.stringify(deps);

@@ -2,6 +2,7 @@ import { readdirSync, rmSync, truncateSync, utimesSync, writeFileSync, readFileS
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
+import { assemblerReads, depsFromMakefile } from "../../src/build/build.js";
 import { PqError } from "../../src/errors.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
 import { cleanup, pq, tempDir } from "../helpers/repo.js";
@@ -12,6 +13,38 @@ const cacheDir = tempDir("pq-cache-");
 dirs.push(cacheDir);
 
 describe("pq build", () => {
+  it("reads gcc's dependency rules as make does, and keys an object on the data .incbin pulls in (ci-7 #4, #9)", async () => {
+    expect(depsFromMakefile("obj.o: main.c include/pq\\ val.h \\\n include/a\\#b.h cost$$.h\n")).toEqual([
+      "main.c",
+      "include/pq val.h",
+      "include/a#b.h",
+      "cost$.h",
+    ]);
+    expect(assemblerReads('\t.incbin "blob.bin"\nasm(".include \\"macros.inc\\"");\n', "/nonexistent", [])).toEqual([
+      "blob.bin",
+      "macros.inc",
+    ]);
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-incbin-");
+    dirs.push(cache);
+    writeFileSync(join(tree, "blob.bin"), "OK");
+    writeFileSync(join(tree, "blob.S"), '\t.section .rodata\n\t.globl pq_blob\npq_blob:\n\t.incbin "blob.bin"\n');
+    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
+    description.sources.push("blob.S");
+    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    const first = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect(first.ok).toBe(true);
+    // Only the blob changes: the preprocessed source is the same, and the object must not be.
+    writeFileSync(join(tree, "blob.bin"), "NO");
+    const second = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect([second.ok, second.compiled]).toEqual([true, 1]);
+    expect(readFileSync(second.kernelPath!).includes("NO")).toBe(true);
+    // And back: the first object again, by its dependency record, nothing compiled.
+    writeFileSync(join(tree, "blob.bin"), "OK");
+    expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).compiled).toBe(0);
+  });
+
   it("builds, then takes every object from the cache, then recompiles exactly the changed file", async () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
