@@ -23,6 +23,8 @@ export interface RestackReport {
   errorDetails?: string[];
   /** Where a forced pop (an abort) saved files with edits before putting the tree back. */
   backup?: string;
+  /** Where sync --abort saved queue files changed while the sync was stopped (see SyncState.written). */
+  queueBackup?: string;
   /**
    * Patches that were applied here and are not now: deleted there (or renamed and changed,
    * which looks the same), renamed (`now`: the same text under a new name, above where the

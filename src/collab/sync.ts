@@ -11,6 +11,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
+import { backupFiles } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
@@ -64,6 +65,12 @@ export interface SyncState {
   renamed: Record<string, string>;
   /** phase integrating: the commit the queue is being moved to. */
   target?: string;
+  /**
+   * phase conflicts: the queue files as the stopped sync left them (path -> sha1, "series"
+   * included). --abort saves any file that is neither this nor the pre-sync version (work done
+   * while the sync was stopped: a refresh, a new patch) before it puts the queue back (collab-7 #3).
+   */
+  written?: Record<string, string>;
 }
 
 export const syncStatePath = (tree: string) => statePaths(tree).sync;
@@ -367,7 +374,8 @@ async function loop(
           if (stopped && stack.top() === stopped && merged.conflicts.some((c) => c.patch === stopped && c.kind === "content")) {
             await stack.markConflicted(stopped);
           }
-          saveSyncState(stack.tree, { ...state, phase: "conflicts" });
+          const written = Object.fromEntries(Object.entries(qr.diskFiles()).map(([path, text]) => [path, sha1(text)]));
+          saveSyncState(stack.tree, { ...state, phase: "conflicts", written });
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }
         const message = mergeMessage(theirs, up, merged.notes);
@@ -479,10 +487,19 @@ function stoppedSyncIds(tree: string): string[] {
   const reader = new OplogReader(statePaths(tree).oplog);
   let group: string | undefined;
   const ids: string[] = [];
+  // The user's own operations while the sync was stopped (a refresh, a new patch) are taken
+  // back by the abort too (their files saved first): logged so, undo after the abort does not
+  // stop at them as changes made outside the log (collab-7 #3).
+  const during: string[] = [];
   for (let e = reader.older(); e !== null; e = reader.older()) {
-    if (group === undefined && e.source === "sync" && !e.undoes) group = e.group;
-    else if (group !== undefined && e.group !== group) break;
-    if (group !== undefined && e.group === group) ids.push(e.id);
+    if (group === undefined && e.source === "sync" && !e.undoes) {
+      group = e.group;
+      ids.push(...during);
+    } else if (group === undefined) {
+      during.push(e.id);
+      continue;
+    } else if (e.group !== group) break;
+    if (e.group === group) ids.push(e.id);
   }
   return ids;
 }
@@ -532,6 +549,12 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(head, state.origHead, "abort");
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
+  // Work done while the sync was stopped is neither the queue before it nor what it wrote: saved before the queue is put back.
+  const origText = (path: string) => (path === "series" ? orig.series : (orig.patches[path] ?? null));
+  const madeMeanwhile = Object.entries(qr.diskFiles())
+    .filter(([path, text]) => text !== origText(path) && (state.written === undefined || sha1(text) !== state.written[path]))
+    .map(([path]) => path);
+  const queueBackup = madeMeanwhile.length ? backupFiles(stack.tree, madeMeanwhile, "sync-abort-queue", stack.queueDir) : undefined;
   // The abort takes the stopped sync's pops and pushes back, as an undo does: logged so, pq
   // undo goes on to what came before the sync instead of refusing at it (safe-6 #10).
   stack.takingBack = stoppedSyncIds(stack.tree);
@@ -544,7 +567,7 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   if (state.origHead && (await qr.head()) !== state.origHead) await qr.moveHead(state.origHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);
-  return r;
+  return queueBackup ? { ...r, queueBackup } : r;
 }
 
 /**

@@ -297,6 +297,28 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
     });
 
+    it("--abort saves the patches refreshed or made while the sync was stopped, and says where (collab-7 #3)", async () => {
+      await stopped();
+      resolve_();
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "push", "-a");
+      editLine(bob.tree, "b.c", 15, "fifteen (important work)");
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "new", "during.patch", "-m", "made during the stop");
+      editLine(bob.tree, "a.c", 30, "thirty (new work)");
+      await ok(bob.tree, "refresh");
+      const abort = await ok(bob.tree, "sync", "--abort");
+      const saved =
+        /queue files changed while the sync was stopped \(refreshed or new patches\) were saved in (\S+) before the queue was put back/.exec(
+          abort.out,
+        )?.[1];
+      expect(saved, abort.out).toBeTruthy();
+      expect(read(saved!, "p2.patch")).toContain("+fifteen (important work)");
+      expect(read(saved!, "during.patch")).toContain("+thirty (new work)");
+      expect(read(saved!, "p1.patch")).toContain("+five (both)");
+      expect(readdirSync(saved!).sort()).toEqual(["during.patch", "p1.patch", "p2.patch", "series"]);
+    });
+
     it("--abort says where edits made meanwhile went, and fails (exit 5) when the stack cannot be put back", async () => {
       await stopped();
       // While resolving, Bob types into b.c, a file of p2.patch (applied before the sync, popped by it).

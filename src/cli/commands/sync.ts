@@ -9,6 +9,10 @@ import { progressSink } from "../progress.js";
 
 function printRestack(io: CliIO, r: RestackReport | undefined): void {
   if (r?.backup) io.out(`files you had changed were saved in ${r.backup} before the tree was put back`);
+  if (r?.queueBackup)
+    io.out(
+      `queue files changed while the sync was stopped (refreshed or new patches) were saved in ${r.queueBackup} before the queue was put back`,
+    );
   if (!r || (!r.popped.length && !r.pushed.length)) return;
   io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
   for (const l of r.left ?? []) {
