@@ -260,6 +260,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   };
 
   const merged = new TreeSim(svc.baseFile);
+  /** Files a conflicted patch left with conflict markers in the merged tree (see the regeneration below). */
+  const markedFiles = new Set<string>();
   const mergedEntries: { entry: SeriesEntry; notes: SeriesNotes }[] = [];
   const patches: Record<string, string> = {};
   for (const [index, id] of order.entries()) {
@@ -317,9 +319,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     } else if (app.ok && !app.exact) {
       // Context moved under it because of the merge: regenerate so it applies exactly,
       // unless it never applied exactly, in the base or on its own side (then leave its bytes alone).
+      // Not over a lower patch's conflict markers (collab-7 #1): its context moved only by the
+      // marker lines, which the resolution takes away again; regenerated there, the patch would
+      // be pushed with the markers' line numbers and a pre-image that never existed.
       const own = (await sim(dec.side)).runs.get(dec.sideName);
       const inBase = byId.base.get(id);
-      if (own?.exact || (inBase && (await sim("base")).runs.get(inBase.name)?.exact)) {
+      const overMarkers = [...app.pre.keys()].some((p) => markedFiles.has(p));
+      if (!overMarkers && (own?.exact || (inBase && (await sim("base")).runs.get(inBase.name)?.exact))) {
         text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(app.pre, app.post, app.filePatches));
         strip = undefined;
         notes.push(`${dec.name}: regenerated (its context moved)`);
@@ -353,6 +359,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       }
     }
     const marked = conflictFiles.filter((p) => !binaryFiles.includes(p));
+    marked.forEach((p) => markedFiles.add(p));
     if (marked.length) {
       conflicts.push({
         patch: dec.name,
