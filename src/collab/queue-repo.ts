@@ -12,6 +12,7 @@ import { GitRepo, readBlobs } from "../git/repo.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
+import { failpoint } from "../queue/executor.js";
 
 export type QueueRepoKind = "own" | "in-tree";
 
@@ -286,6 +287,7 @@ export class QueueRepo {
   /** Move HEAD (its branch) to `commit` and make the index's queue entries match it. */
   async moveHead(commit: string, expected: string | null): Promise<void> {
     await this.run(["update-ref", "-m", "pq sync", "HEAD", commit, ...(expected ? [expected] : [])]);
+    failpoint("queue-head-moved");
     await this.run(["reset", "-q", "HEAD", "--", "."]);
   }
 

@@ -471,6 +471,10 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     );
     await qr.moveHead(commit, ours);
     failpoint("sync-merge-committed");
+  } else {
+    // Killed between moving the branch and resetting the index (moveHead's two steps): the
+    // index still holds the queue before the merge, and a plain git commit would revert it (collab-7 #2).
+    await qr.run(["reset", "-q", "HEAD", "--", "."]);
   }
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
   const r = await restack(stack, disk, () => undefined, { top });

@@ -216,13 +216,17 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       await ok(bob.tree, "refresh");
       return { w, bob };
     };
-    // 0: killed after the merge commit, then --continue; 1: the same, then --abort; 2: killed after the restack, then --continue (verify-6 N3).
-    await fromOneStart(prepare, [0, 1, 2], async ({ w, bob }, variant) => {
+    // 0: killed after the merge commit, then --continue; 1: the same, then --abort; 2: killed after the restack, then --continue (verify-6 N3);
+    // 3: killed between moving the queue's branch and resetting its index, then --continue (collab-7 #2).
+    await fromOneStart(prepare, [0, 1, 2, 3], async ({ w, bob }, variant) => {
       const abort = variant === 1;
       const killed = spawnSync(process.execPath, [PQ, "sync", "--continue"], {
         cwd: bob.tree,
         encoding: "utf8",
-        env: { ...process.env, PQ_FAILPOINT: variant === 2 ? "sync-restacked" : "sync-merge-committed" },
+        env: {
+          ...process.env,
+          PQ_FAILPOINT: ["sync-merge-committed", "sync-merge-committed", "sync-restacked", "queue-head-moved"][variant],
+        },
       });
       expect(killed.signal).toBe("SIGKILL");
       const queue = join(bob.tree, "patches");
@@ -239,6 +243,8 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       expect(git(w.remote, "rev-parse", "main").trim()).toBe(merge.trim());
       expect(git(queue, "rev-list", "--merges", "--count", "HEAD").trim()).toBe("1");
       expect((await pq(bob.tree, "applied")).out).toBe("p1.patch\n");
+      // The queue's index is the merge's: a plain git commit there has nothing to commit.
+      expect(git(queue, "status", "--porcelain", "--untracked-files=no")).toBe("");
     });
   }, 120_000);
 });
