@@ -43,14 +43,17 @@ export async function refuseUnrefreshed(stack: Stack, what: string): Promise<voi
   const popped = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
   const inTheWay = s.pending.filter((p) => popped.has(p));
   if (inTheWay.length) {
+    // The top patch changed in the queue (a git pull): a refresh would overwrite that new
+    // version, so it is no way out here (collab-7 #5); a patch of their own is.
+    const keep = s.topChangedInQueue
+      ? `${s.top} changed in the queue since it was pushed (a pull), so pq refresh would overwrite that version: pq new NAME and pq refresh keep your changes as a patch of their own${what === "sync" ? " (then pq commit)" : ""}, or pq pop --force saves them to .pq/backups and drops them`
+      : what === "sync"
+        ? "pq refresh to keep them in the top patch (then pq commit), or undo them first"
+        : "pq refresh to keep them in the top patch (the merge commits them), or undo them first";
     throw new PqError(
       "dirty",
       `unrefreshed changes in ${inTheWay.slice(0, 8).join(", ")}, which the applied patches change: ${what} would have to pop them`,
-      [
-        what === "sync"
-          ? "pq refresh to keep them in the top patch (then pq commit), or undo them first"
-          : "pq refresh to keep them in the top patch (the merge commits them), or undo them first",
-      ],
+      [keep],
       { files: inTheWay },
     );
   }

@@ -234,6 +234,33 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 20, "twenty (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: twenty");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    git(bob.queue, "pull", "-q");
+    editLine(bob.tree, "a.c", 30, "thirty (bob)");
+    const sync = await pq(bob.tree, "sync");
+    expect(sync.code).toBe(5);
+    expect(sync.err).toContain("pq new NAME and pq refresh keep your changes as a patch of their own");
+    const refresh = await pq(bob.tree, "refresh");
+    expect(refresh.code).toBe(5);
+    expect(refresh.err).toContain("pq new NAME and pq refresh make them a patch of their own");
+    expect(refresh.err).toContain("discards the change the new version brought");
+    // Following it works: the edit is a patch of its own, and pop and push take the new p1.patch under it.
+    await ok(bob.tree, "new", "mine.patch");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "mine");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "pop", "-a");
+    await ok(bob.tree, "push", "-a");
+    expect(read(bob.tree, "a.c")).toContain("twenty (ann)");
+    expect(read(bob.tree, "a.c")).toContain("thirty (bob)");
+  });
+
   it("a patch above a conflicted one is not regenerated over the conflict markers (collab-7 #1)", async () => {
     // p3.patch, above p1.patch in the same file, is Ann's and nobody changes it.
     await ok(ann.tree, "push", "-a");

@@ -55,8 +55,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       "dirty",
       `${top.name} changed in the queue since it was pushed (a pull, or an edit by hand); refreshing would overwrite that version`,
       [
-        "pq pop, then pq push to apply the new version and redo your changes on it (they stay in the tree only if you keep them)",
-        "or pq refresh --force to replace the queue's version with this tree's",
+        "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop and pq push apply the new version",
+        "or pq refresh --force to replace the queue's version with this tree's, which discards the change the new version brought (a colleague's, after a pull)",
       ],
       { patch: top.name },
     );
