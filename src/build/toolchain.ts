@@ -98,39 +98,62 @@ function includeDirStamp(env: NodeJS.ProcessEnv): string[] {
   return out.sort();
 }
 
-function identityOf(cc: string, ld: string, env: NodeJS.ProcessEnv): string {
+/**
+ * The programs gcc itself runs that make the objects: the assembler (gcc names it "as", run
+ * from PATH, so another binutils earlier on PATH is another assembler; ci-7 #3) and its
+ * compiler proper, cc1. Their paths, as gcc resolves them.
+ */
+function gccHelpers(cc: string, env: NodeJS.ProcessEnv): string[] {
+  const helpers: string[] = [];
+  for (const prog of ["as", "cc1"]) {
+    const named = firstLine(cc, [`-print-prog-name=${prog}`], env);
+    if (!named) continue;
+    const path = named.includes("/") ? named : which(named, env);
+    if (path) helpers.push(path);
+  }
+  return helpers;
+}
+
+/** The versions part of the identity (processes to run: asked once per environment, see detectToolchain). */
+function versionsOf(cc: string, ld: string, helpers: string[], env: NodeJS.ProcessEnv): string {
   return [
     `${cc} ${firstLine(cc, ["--version"], env)}`,
     `${ld} ${firstLine(ld, ["-V"], env) ?? firstLine(ld, ["--version"], env)}`,
-    binaryStamp(cc),
-    binaryStamp(ld),
+    ...helpers.filter((h) => /(^|\/)as$/.test(h)).map((h) => `${h} ${firstLine(h, ["--version"], env)}`),
     ...BUILD_ENV.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`),
   ].join("\n");
 }
 
-const cache = new Map<string, Toolchain>();
+/** The toolchain found for an environment, before the stamps that are read at every use (see detectToolchain). */
+interface Found {
+  tc: Omit<Toolchain, "identity">;
+  versions: string;
+  /** Every binary whose stamp is in the identity: compiler, linker, assembler, cc1. */
+  binaries: string[];
+}
+
+const cache = new Map<string, Found>();
 
 export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain> {
   // The variables the identity reads are part of the key: one process may build for two environments.
   const key = [env.PATH ?? "", ...BUILD_ENV.map((name) => env[name] ?? "")].join("\0");
-  // The files under CPATH and its kind change without the variables changing: looked at every time.
-  const withIncludes = (tc: Toolchain): Toolchain => {
-    const stamp = includeDirStamp(env);
-    return stamp.length ? { ...tc, identity: [tc.identity, ...stamp].join("\n") } : tc;
+  // The binaries (an in-place upgrade) and the files under CPATH change without the
+  // variables changing: looked at every time, so a long-running pq tui sees them (ci-7 #16).
+  const withStamps = (f: Found): Toolchain => {
+    const stamps = [...f.binaries.map(binaryStamp), ...includeDirStamp(env)];
+    return { ...f.tc, identity: [f.versions, ...stamps].join("\n") };
   };
   const known = cache.get(key);
-  if (known) return withIncludes(known);
+  if (known) return withStamps(known);
   const gcc = which("gcc", env);
   const ld = which("ld", env);
-  let found: Toolchain | null = null;
+  let found: Found | null = null;
   if (gcc && ld && firstLine(ld, ["-V"], env) !== null && /elf_i386/.test(spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)) {
+    const helpers = gccHelpers(gcc, env);
     found = {
-      kind: "gcc",
-      cc: gcc,
-      ld,
-      identity: identityOf(gcc, ld, env),
-      ccFlags: ["-m32"],
-      ldFlags: ["-m", "elf_i386"],
+      tc: { kind: "gcc", cc: gcc, ld, ccFlags: ["-m32"], ldFlags: ["-m", "elf_i386"] },
+      versions: versionsOf(gcc, ld, helpers, env),
+      binaries: [gcc, ld, ...helpers],
     };
   }
   if (!found) {
@@ -138,12 +161,9 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
     const lld = which("ld.lld", env);
     if (clang && lld)
       found = {
-        kind: "clang",
-        cc: clang,
-        ld: lld,
-        identity: identityOf(clang, lld, env),
-        ccFlags: ["--target=i386-elf", "-march=i386"],
-        ldFlags: ["-m", "elf_i386"],
+        tc: { kind: "clang", cc: clang, ld: lld, ccFlags: ["--target=i386-elf", "-march=i386"], ldFlags: ["-m", "elf_i386"] },
+        versions: versionsOf(clang, lld, [], env),
+        binaries: [clang, lld],
       };
   }
   if (!found) {
@@ -154,5 +174,5 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
     );
   }
   cache.set(key, found);
-  return withIncludes(found);
+  return withStamps(found);
 }

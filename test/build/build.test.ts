@@ -167,6 +167,20 @@ describe("pq build", () => {
     expect(cli.err).toContain("main.c:4");
   });
 
+  it("the toolchain's identity holds the assembler gcc runs from PATH, and sees a binary changed in place (ci-7 #3, #16)", async () => {
+    const dir = tempDir("pq-as-");
+    dirs.push(dir);
+    writeFileSync(join(dir, "as"), '#!/bin/sh\nexec /usr/bin/as "$@"\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+    const usual = (await detectToolchain()).identity;
+    const other = (await detectToolchain(env)).identity;
+    expect(other).not.toBe(usual);
+    expect(other).toContain(join(dir, "as"));
+    // The same process asks again after the assembler changed in place: a new identity.
+    writeFileSync(join(dir, "as"), '#!/bin/sh\n# upgraded\nexec /usr/bin/as "$@"\n', { mode: 0o755 });
+    expect((await detectToolchain(env)).identity).not.toBe(other);
+  });
+
   it("a PATH without a compiler gives a toolchain error naming the package", async () => {
     const empty = tempDir("pq-nopath-");
     dirs.push(empty);

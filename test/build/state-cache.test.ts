@@ -117,9 +117,10 @@ describe("the state-level build cache", () => {
     expect(withCpath.identity).not.toBe(plain.identity);
     writeFileSync(join(include, "extra.h"), "#define EXTRA 22\n");
     expect((await detectToolchain({ ...process.env, CPATH: include })).identity).not.toBe(withCpath.identity);
-    // ld -V's version and the binary's stamp are in the identity (an upgrade at the same path).
+    // ld -V's version and the binaries' stamps are in the identity (an upgrade at the same path):
+    // gcc, ld, and the assembler and cc1 gcc runs.
     expect(plain.identity).toContain(`${plain.ld} GNU ld`);
-    expect(plain.identity.split("\n").filter((l) => /^\/\S+ \d+ [\d.]+$/.test(l))).toHaveLength(2);
+    expect(plain.identity.split("\n").filter((l) => /^\/\S+ \d+ [\d.]+$/.test(l))).toHaveLength(4);
     const first = await buildTree({ tree, cacheDir, toolchain: plain });
     const stale = await buildTree({ tree, cacheDir, toolchain: plain, stateCache: "refresh" });
     expect([first.reusedImage, stale.reusedImage]).toEqual([false, false]);
