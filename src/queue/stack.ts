@@ -202,6 +202,17 @@ export class Stack {
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
       throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
     }
+    // A series pq cannot read (an option it does not support, a line twice) is refused before
+    // anything is made, as the other refusals here are: no half-made stack to remove (ci-7 #5).
+    const seriesText = readText(join(queueAbs, "series"));
+    if (seriesText !== null) {
+      try {
+        Series.parse(seriesText);
+      } catch (e) {
+        if (e instanceof PqError) throw new PqError(e.code, `${join(queueAbs, "series")}: ${e.message}`, [...e.details, "nothing was made: fix the series file, then pq init again"], e.data);
+        throw e;
+      }
+    }
     const quilt = quiltAppliedStack(tree);
     if (quilt) checkQuiltQueue(tree, quilt, queueAbs);
     const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: !existsSync(join(tree, STATE_DIR)) };

@@ -177,3 +177,24 @@ describe("patch names with directories", () => {
     expect((await pq(tree, "import", join(evil, "patches/fine.patch"), "--name", "a/../../x.patch")).code).toBe(7);
   });
 });
+
+describe("pq init over a series it cannot read (ci-7 #5)", () => {
+  it("refuses with nothing made, so pq init works once the series is fixed", async () => {
+    const tree = repo(base);
+    write(tree, "debian/patches/fix.patch", diff("Makefile", "all:", "all: fix"));
+    write(tree, "debian/patches/series", "fix.patch -R\n");
+    const refused = await pq(tree, "init", "--queue", "debian/patches");
+    expect(refused.code).toBe(7);
+    expect(refused.err).toContain("debian/patches/series: series line 1: option -R after fix.patch is not supported");
+    expect(refused.err).toContain("nothing was made");
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    write(tree, "debian/patches/series", "fix.patch\nfix.patch\n");
+    expect((await pq(tree, "init", "--queue", "debian/patches")).err).toContain("fix.patch is listed twice");
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    write(tree, "debian/patches/series", "fix.patch\n");
+    const init = await pq(tree, "init", "--queue", "debian/patches");
+    expect(init.code, init.err).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "Makefile")).toBe("all: fix\n");
+  });
+});
