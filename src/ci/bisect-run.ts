@@ -38,7 +38,7 @@ export interface BisectReport extends BisectResult {
 
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
-  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: "pq bisect" });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   const evaluator = new StateEvaluator({

@@ -38,7 +38,7 @@ export { cellFromBoot } from "./evaluate.js";
 
 export async function runCi(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
-  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select });
+  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: opts.describe?.command });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");

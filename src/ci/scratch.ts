@@ -60,8 +60,10 @@ function sweepAbandonedScratches(): void {
   }
 }
 
-export async function openScratch(opts: { tree: string; queue?: string; select?: string[] }): Promise<ScratchStack> {
+export async function openScratch(opts: { tree: string; queue?: string; select?: string[]; command?: string }): Promise<ScratchStack> {
   const tree = resolve(opts.tree);
+  // Which command's refusal this is (ci, bisect, sync --check): named in its advice.
+  const command = opts.command ?? "pq ci";
   if (!existsSync(tree)) throw new PqError("not-found", `${tree} does not exist`);
   sweepAbandonedScratches();
   // The pid in the name: a run killed with SIGKILL (no handler runs) leaves its copy, and a later run removes it.
@@ -139,8 +141,8 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       if (pending.length) {
         throw new PqError(
           "dirty",
-          `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: pq ci tests the queue's patches, not edits that are in none`,
-          ["pq refresh them into a patch (or git stash them), then pq ci"],
+          `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: ${command} tests the queue's patches, not edits that are in none`,
+          [`pq refresh them into a patch (or git stash them), then ${command}`],
           { files: pending },
         );
       }

@@ -98,3 +98,8 @@ export function stagedApartNote(took: string, paths: string[]): string {
   const files = paths.join(" ");
   return `note: ${took} the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`;
 }
+
+/** quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards: said where a quilt series comes in. */
+export function guardCommentNote(name: string, guards: string[]): string {
+  return `note: ${name}: the series comment ${guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${name} --none if it was only a comment`;
+}

@@ -273,9 +273,10 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const dashes = rest.findIndex((l) => l === "---" || l === "--- ");
   const bodyLines = dashes === -1 ? rest : rest.slice(0, dashes);
   const notes = dashes === -1 ? [] : rest.slice(dashes);
-  const keptNotes = notes.slice(1).some((l) => l.trim()) ? notes : [];
   const old = parseHeader(original);
   const dep3 = isDep3(fields);
+  // DEP-3's own separator, a lone "---" between the fields and the diff, stays too (ci-7 #6).
+  const keptNotes = notes.slice(1).some((l) => l.trim()) || (dep3 && notes.length) ? notes : [];
   const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
   const l1 = (utf8: string) => toLatin1(utf8);
   const out: string[] = [...before];

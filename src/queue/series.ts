@@ -24,9 +24,10 @@ export interface SeriesNotes {
 }
 
 /** `raw`: the line as read, kept while the entry still reads as it did (`canon`): a versioned series keeps its bytes. */
+/** `crlf`: whether the line ended in CR LF in the file read; it keeps that ending (ci-7 #13). A line pq adds has none. */
 type SeriesLine =
-  | { kind: "patch"; entry: SeriesEntry; comment: string; raw?: string; canon?: string }
-  | { kind: "other"; text: string };
+  | { kind: "patch"; entry: SeriesEntry; comment: string; raw?: string; canon?: string; crlf?: boolean }
+  | { kind: "other"; text: string; crlf?: boolean };
 
 /** A patch line as pq writes it. */
 function canonicalLine(entry: SeriesEntry, comment: string): string {
@@ -36,18 +37,28 @@ function canonicalLine(entry: SeriesEntry, comment: string): string {
 }
 
 export class Series {
-  private constructor(private lines: SeriesLine[]) {}
+  /** `crlf`: the file's lines mostly end in CR LF, and so do the lines pq adds. */
+  private constructor(
+    private lines: SeriesLine[],
+    private crlf = false,
+  ) {}
 
   static parse(text: string): Series {
     const lines: SeriesLine[] = [];
-    const raw = text.split(/\r?\n/);
+    const raw = text.split("\n");
     if (raw.length && raw[raw.length - 1] === "") raw.pop();
     const seen = new Set<string>();
-    raw.forEach((line, i) => {
+    let crlfLines = 0;
+    raw.forEach((whole, i) => {
+      // A CR LF series (quilt reads one) keeps its endings: only the line pq changes is written anew.
+      const crlf = whole.endsWith("\r");
+      const line = crlf ? whole.slice(0, -1) : whole;
+      const ending = { crlf };
+      if (crlf) crlfLines++;
       const hash = line.indexOf("#");
       const body = (hash === -1 ? line : line.slice(0, hash)).trim();
       if (!body) {
-        lines.push({ kind: "other", text: line });
+        lines.push({ kind: "other", text: line, ...ending });
         return;
       }
       // Most lines are a bare name: no options to split off, no guards or comment.
@@ -61,9 +72,9 @@ export class Series {
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"], { patch: name, line: i + 1 });
       seen.add(name);
       const entry: SeriesEntry = strip === undefined ? { name, guards } : { name, guards, strip };
-      lines.push({ kind: "patch", entry, comment, raw: line, canon: canonicalLine(entry, comment) });
+      lines.push({ kind: "patch", entry, comment, raw: line, canon: canonicalLine(entry, comment), ...ending });
     });
-    return new Series(lines);
+    return new Series(lines, crlfLines * 2 > raw.length);
   }
 
   static empty(): Series {
@@ -72,7 +83,10 @@ export class Series {
 
   /** An independent copy (editing one leaves the other as it was). */
   clone(): Series {
-    return new Series(this.lines.map((l) => (l.kind === "patch" ? { ...l, entry: { ...l.entry, guards: [...l.entry.guards] } } : { ...l })));
+    return new Series(
+      this.lines.map((l) => (l.kind === "patch" ? { ...l, entry: { ...l.entry, guards: [...l.entry.guards] } } : { ...l })),
+      this.crlf,
+    );
   }
 
   entries(): SeriesEntry[] {
@@ -168,11 +182,11 @@ export class Series {
   serialize(): string {
     return this.lines
       .map((l) => {
-        if (l.kind === "other") return l.text;
+        const end = (l.crlf ?? this.crlf) ? "\r\n" : "\n";
+        if (l.kind === "other") return l.text + end;
         const line = canonicalLine(l.entry, l.comment);
-        return l.raw !== undefined && line === l.canon ? l.raw : line;
+        return (l.raw !== undefined && line === l.canon ? l.raw : line) + end;
       })
-      .map((s) => s + "\n")
       .join("");
   }
 

@@ -155,6 +155,13 @@ describe("mail bodies decoded as git am decodes them", () => {
 });
 
 describe("Debian's DEP-3 patch headers", () => {
+  it("a new message keeps the lone --- that separates the fields from the diff (ci-7 #6)", () => {
+    const header = "Description: Fix foo\nAuthor: Upstream Dev <up@example.org>\nLast-Update: 2026-01-01\n---\n";
+    expect(rewriteHeader(header, { ...parseHeader(header), subject: "Fix foo again", body: "" })).toBe(
+      header.replace("Fix foo", "Fix foo again"),
+    );
+  });
+
   it("Author: and Description: are the author and message; refresh keeps the notes after ---, export carries them", async () => {
     const q = tempDir();
     dirs.push(q);

@@ -45,3 +45,16 @@ describe("series file", () => {
     expect(s.serialize()).toBe("a -p0 #+g\nb -p1\nc\n");
   });
 });
+
+describe("a CR LF series file (ci-7 #13)", () => {
+  it("keeps every line's ending; lines pq adds take the file's", () => {
+    const s = Series.parse("# comment\r\nsub/one.patch\r\ntwo.patch   \r\nlf.patch\n");
+    s.insertAfter("two.patch", { name: "three.patch", guards: [] });
+    s.setGuards("lf.patch", ["+xen"]);
+    expect(s.serialize()).toBe("# comment\r\nsub/one.patch\r\ntwo.patch   \r\nthree.patch\r\nlf.patch #+xen\n");
+    // An LF file stays LF.
+    const lf = Series.parse("a.patch\n");
+    lf.insertAfter("a.patch", { name: "b.patch", guards: [] });
+    expect(lf.serialize()).toBe("a.patch\nb.patch\n");
+  });
+});

@@ -6,7 +6,7 @@ import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
 import { defineCommand, namesStdio, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport } from "../reports.js";
+import { guardCommentNote, printPushReport } from "../reports.js";
 import { PqError } from "../../errors.js";
 
 export default defineCommand({
@@ -114,11 +114,7 @@ export default defineCommand({
       );
       // quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards.
       if (args.quilt !== undefined) {
-        for (const item of items.filter((i) => i.guards.length)) {
-          io.out(
-            `note: ${item.name}: the series comment ${item.guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${item.name} --none if it was only a comment`,
-          );
-        }
+        for (const item of items.filter((i) => i.guards.length)) io.out(guardCommentNote(item.name, item.guards));
       }
       if (report) printPushReport(io, report);
       if (args.push) {

@@ -3,6 +3,7 @@ import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
 import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
+import { guardCommentNote } from "../reports.js";
 
 export default defineCommand({
   command: "init",
@@ -44,6 +45,8 @@ export default defineCommand({
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
+    // A series pq takes as it is (quilt's, Debian's): a comment that reads as a guard is said, as import --quilt says it (ci-7 #10).
+    for (const entry of stack.series().filter((e) => e.guards.length)) io.out(guardCommentNote(entry.name, entry.guards));
     const { taken, inHead } = stack.takenOverFromQuilt;
     if (taken.length) {
       io.out(
