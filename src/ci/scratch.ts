@@ -4,7 +4,7 @@
  * base) or of any queue over any tree (--queue/--tree).
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
@@ -70,15 +70,30 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
   const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-${process.pid}-`));
   // Ctrl-C or a kill during a run left a whole copy of the tree in the temp folder, every
   // time: the copy goes with the process (the exit code is the shell's for the signal).
-  const onSignal = (signal: NodeJS.Signals) => {
+  /**
+   * A queue outside the tree is copied too, when the run starts: read live, a patch changed
+   * during a long run (a git pull, an editor) was tested in its new version and reported
+   * under the old one's name and hash (ci-7 #7). Named as a scratch copy, so a killed run's is swept too.
+   */
+  let queueCopy: string | null = null;
+  const snapshotQueue = (queue: string): string => {
+    queueCopy = mkdtempSync(join(tmpdir(), `pq-scratch-queue-${basename(tree)}-${process.pid}-`));
+    cpSync(queue, queueCopy, { recursive: true, verbatimSymlinks: true, filter: (src) => !/[/\\]\.git$/.test(src) });
+    return queueCopy;
+  };
+  const removeCopies = () => {
     rmSync(dir, { recursive: true, force: true });
+    if (queueCopy) rmSync(queueCopy, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeCopies();
     process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15));
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, onSignal);
   const dispose = () => {
     for (const signal of signals) process.off(signal, onSignal);
-    rmSync(dir, { recursive: true, force: true });
+    removeCopies();
   };
   try {
     let stack: Stack;
@@ -120,7 +135,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         "-m",
         "base",
       ]);
-      stack = await Stack.init({ tree: dir, queue: resolve(opts.queue) });
+      stack = await Stack.init({ tree: dir, queue: snapshotQueue(resolve(opts.queue)) });
     } else {
       if (!existsSync(statePaths(tree).state))
         throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init, or pass --queue DIR --tree DIR"]);
@@ -153,6 +168,13 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src),
       });
       for (const p of leftOut) rmSync(join(dir, p), { recursive: true, force: true });
+      if (queuePrefix === null) {
+        // The queue lives outside the tree: the copy's stack reads a snapshot of it (see snapshotQueue).
+        const statePath = statePaths(dir).state;
+        const copied = JSON.parse(readFileSync(statePath, "utf8")) as { queue: string };
+        copied.queue = snapshotQueue(real.queueDir);
+        writeFileSync(statePath, JSON.stringify(copied));
+      }
       stack = await Stack.open({ tree: dir });
       await stack.pop({ all: true, force: true });
     }

@@ -92,4 +92,45 @@ describe("pq ci and bisect on the current stack", () => {
     expect(snapshot(tree)).toEqual(before);
     expect(readFileSync(join(tree, "real/conf"), "utf8")).toBe("value=base\n");
   }, 60_000);
+
+  it("tests the queue as it was when the run started: a patch changed meanwhile is not what a later state applies (ci-7 #7)", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const tree = join(root, "t");
+    mkdirSync(tree);
+    git(tree, "init", "-q", "-b", "main");
+    write(tree, "v", "0\n");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    await pq(tree, "init", "--queue", "../q");
+    for (const i of [1, 2]) {
+      await pq(tree, "new", `p${i}`, "-m", `p${i} v1`);
+      write(tree, "v", `${i}\n`);
+      await pq(tree, "refresh");
+    }
+    await pq(tree, "pop", "-a");
+    // State 0's command rewrites p2 in the real queue, as a git pull during a long run would.
+    const p2 = join(root, "q", "p2");
+    const r = await pq(
+      root,
+      "ci",
+      "--queue",
+      "q",
+      "--tree",
+      "t",
+      "--json",
+      join(root, "r.json"),
+      "--run",
+      // Failing, so that every cell keeps its output.
+      `test $PQ_STATE != 0 || sed -i 's/^+2$/+22/' ${p2}; cat v; exit 1`,
+    );
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(readFileSync(join(root, "r.json"), "utf8")) as { cells: { state: number; log: string }[] };
+    expect(report.cells.map((c) => [c.state, c.log.trim()])).toEqual([
+      [0, "0"],
+      [1, "1"],
+      [2, "2"],
+    ]);
+    expect(readFileSync(p2, "utf8")).toContain("+22");
+  }, 60_000);
 });
