@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
+import { readText } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
@@ -109,6 +110,12 @@ export function readBuildDescription(tree: string): BuildDescription {
   if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
   for (const key of ["cflags", "asflags", "ldflags"] as const) {
     for (const flag of strings(d[key]) ? d[key]! : []) {
+      // A response file (@FILE) holds more flags, which no check here would see.
+      if (flag.startsWith("@"))
+        throw new PqError(
+          "unsafe-path",
+          `${file}: the ${key} entry ${JSON.stringify(flag)} is a response file, whose flags pq cannot check: write them into ${key} themselves`,
+        );
       if (flagValues(flag).some((v) => v !== "" && outside(v))) {
         throw new PqError("unsafe-path", `${file}: the ${key} entry ${JSON.stringify(flag)} names a path outside the tree`);
       }
@@ -130,7 +137,9 @@ export function readBuildDescription(tree: string): BuildDescription {
  */
 function flagValues(flag: string): string[] {
   const split = (v: string) => v.split(/[=,]/);
-  if (/^-W[la],/.test(flag) || flag.startsWith("-Xlinker")) return split(flag.slice(flag.indexOf(",") + 1));
+  // -Wp, (the preprocessor's options) too: -Wp,-I/abs read headers from anywhere (ci-7 #17).
+  if (/^-W[lap],/.test(flag)) return split(flag.slice(flag.indexOf(",") + 1)).flatMap((v) => [v, ...flagValues(v)]);
+  if (flag.startsWith("-Xlinker")) return split(flag.slice(flag.indexOf(",") + 1));
   const attached = /^-(isystem|iquote|idirafter|include|imacros|MF|MT|MQ|I|L|B|o)(.+)$/.exec(flag);
   if (attached) return split(attached[2].replace(/^=/, ""));
   if (!flag.startsWith("-")) return split(flag); // the argument of the entry before (-o FILE, -z ARG)
@@ -447,8 +456,11 @@ const DEP_RECORDS_KEPT = 32;
 
 function recordDeps(depMake: string, depFile: string, objectKey: string, tree: string, fileSet: string, assembled: string[]): void {
   try {
+    // No rule written (build.json's own -MD/-MF flags sent gcc's elsewhere, ci-7 #18): no record, level 2 decides next time.
+    const rules = readText(depMake);
+    if (rules === null) return;
     const deps: Record<string, string> = {};
-    for (const p of [...depsFromMakefile(readFileSync(depMake, "utf8")), ...assembled]) {
+    for (const p of [...depsFromMakefile(Buffer.from(rules, "latin1").toString("utf8")), ...assembled]) {
       const h = fileSha(resolve(tree, p));
       // A dependency it cannot read makes the record unusable: level 2 decides the next time.
       if (!h) return;

@@ -4,7 +4,18 @@
  * base) or of any queue over any tree (--queue/--tree).
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
@@ -101,8 +112,16 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
     // --queue naming the tree's own stack's queue is the current stack: its applied patches
     // are in the tree, so the tree is not the base to push them onto.
     const own = loadState(tree);
-    const ownQueue = own ? resolve(tree, own.queue) : null;
-    if (opts.queue && resolve(opts.queue) !== ownQueue) {
+    // Compared as real paths: the same directory through a symlink is the same queue (ci-7 #15).
+    const realPath = (p: string) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return resolve(p);
+      }
+    };
+    const ownQueue = own ? realPath(resolve(tree, own.queue)) : null;
+    if (opts.queue && realPath(resolve(opts.queue)) !== ownQueue) {
       // A queue is a directory with a series file: a mistyped --queue must not become a new,
       // empty queue (created on the spot, and a green run of the base tree alone).
       if (!existsSync(join(resolve(opts.queue), "series"))) {

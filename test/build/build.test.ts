@@ -136,16 +136,21 @@ describe("pq build", () => {
       ["linkerScript", "../kernel.ld"],
       ["ldflags", ["-Map=/tmp/victim.map"]],
       ["cflags", ["-I../outside"]],
+      // The preprocessor's own options and a response file (ci-7 #17).
+      ["cflags", ["-Wp,-I/tmp/outside"]],
+      ["cflags", ["-Wp,-MD,/tmp/victim.d"]],
+      ["cflags", ["@/tmp/opts"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
       expect(err, `${field} ${JSON.stringify(value)}`).toBeInstanceOf(PqError);
       expect((err as PqError).code).toBe("unsafe-path");
     }
-    // Paths inside the tree pass, attached to their option or not.
+    // Paths inside the tree pass, attached to their option or not; a dependency file of build.json's own
+    // (which displaces pq's) builds too, without a dependency record (ci-7 #18).
     writeFileSync(
       join(tree, "build.json"),
-      JSON.stringify({ ...desc, cflags: [...(desc.cflags ?? []), "-Iarch/i386/include", "-isystem", "include"] }),
+      JSON.stringify({ ...desc, cflags: [...(desc.cflags ?? []), "-Iarch/i386/include", "-isystem", "include", "-Wp,-MD,deps.d"] }),
     );
     expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
     writeFileSync(join(tree, "build.json"), JSON.stringify(desc));

@@ -133,4 +133,25 @@ describe("pq ci and bisect on the current stack", () => {
     ]);
     expect(readFileSync(p2, "utf8")).toContain("+22");
   }, 60_000);
+
+  it("--queue naming the tree's own queue through a symlink is the current stack (ci-7 #15)", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const tree = join(root, "t");
+    mkdirSync(tree);
+    git(tree, "init", "-q", "-b", "main");
+    write(tree, "v", "0\n");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    await pq(tree, "init");
+    for (const i of [1, 2]) {
+      await pq(tree, "new", `p${i}`);
+      write(tree, "v", `${i}\n`);
+      await pq(tree, "refresh");
+    }
+    symlinkSync("t/patches", join(root, "qlink"));
+    await pq(root, "ci", "--queue", "qlink", "--tree", "t", "--json", join(root, "r.json"), "--run", "cat v; exit 1");
+    const report = JSON.parse(readFileSync(join(root, "r.json"), "utf8")) as { cells: { state: number; log: string }[] };
+    expect(report.cells.map((c) => c.log.trim())).toEqual(["0", "1", "2"]);
+  }, 60_000);
 });
