@@ -386,6 +386,21 @@ async function loop(
     const head = await qr.head();
     if (!head || head === theirs)
       return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    // A queue inside the tree's repository pushes HEAD: the tree's own commits would ride along
+    // unchecked, a `git commit -a` of the applied patches among them (collab-7 #4). Refused, as
+    // the incoming direction refuses them; git push shares a tree commit meant for everyone.
+    const outgoing = theirs ? await qr.changesOutsideQueue(theirs, head) : [];
+    if (outgoing.length) {
+      throw new PqError(
+        "refused",
+        `your branch has commits that change files outside the queue (${outgoing.slice(0, 5).join(", ")}${outgoing.length > 5 ? ", ..." : ""}): pq sync shares the queue, not the tree`,
+        [
+          "git log shows them; patches committed by hand (git commit -a) are taken back with git reset to the commit below them (pq status says so)",
+          "a tree change meant for everyone: pq pop -a, git push it yourself, pq push -a, then pq sync",
+        ],
+        { files: outgoing },
+      );
+    }
     // A merge applied the whole merged queue in memory already (what does not apply is a conflict).
     if (!mergedHere) await refuseNewlyBroken(stack, qr, theirs, head);
     let gate: GateVerdict | undefined;

@@ -69,6 +69,17 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     const annHeader = read(ann, "queue/bob.patch");
     expect(annHeader).toContain("From: Bob Example <bob@example.org>");
     expect(annHeader).toMatch(/Signed-off-by: Bob Example <bob@example.org>\nSigned-off-by: Ann Example <ann@example.org>\n/);
+
+    // Applied patches committed into the tree by hand are not pushed with the queue (collab-7 #4).
+    await ok(ann, "commit", "-m", "ann signs bob's patch");
+    git(ann, "commit", "-qam", "wip oops");
+    const remoteHead = execFileSync("git", ["--git-dir", remote, "rev-parse", "main"], { encoding: "utf8" });
+    const refused = await pq(ann, "sync");
+    expect(refused.code).toBe(12);
+    expect(refused.err).toContain("your branch has commits that change files outside the queue (a.c, b.c)");
+    expect(execFileSync("git", ["--git-dir", remote, "rev-parse", "main"], { encoding: "utf8" })).toBe(remoteHead);
+    git(ann, "reset", "-q", "HEAD~1");
+    expect((await ok(ann, "sync")).out).toContain("pushed");
   });
 
   it("an untracked patches/ is an ordinary queue, not a shared one", async () => {
