@@ -25,6 +25,8 @@ export interface RestackReport {
   backup?: string;
   /** Where sync --abort saved queue files changed while the sync was stopped (see SyncState.written). */
   queueBackup?: string;
+  /** The top patch before the restack (named by the advice when the stack could not be put back). */
+  wasTop?: string | null;
   /**
    * Patches that were applied here and are not now: deleted there (or renamed and changed,
    * which looks the same), renamed (`now`: the same text under a new name, above where the
@@ -76,7 +78,7 @@ export async function restack(
     sha1(next.patches[pushable[keep]]) === applied[keep].hash
   )
     keep++;
-  const report: RestackReport = { popped: [], pushed: [], top: stack.top() };
+  const report: RestackReport = { popped: [], pushed: [], top: stack.top(), wasTop: stack.top() };
   if (keep < applied.length) {
     const r = await stack.pop(keep === 0 ? { all: true, force: opts.force } : { target: applied[keep - 1].name, force: opts.force });
     report.popped = r.popped;
@@ -171,7 +173,10 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   return new PqError(
     r.errorCode ?? "refused",
     `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
-    [...(r.errorDetails ?? []), "then pq push (or pq goto) up to the patch you were on"],
+    [
+      ...(r.errorDetails ?? []),
+      r.wasTop ? `then pq goto ${r.wasTop}, the patch you were on` : "then pq push (or pq goto) up to the patch you were on",
+    ],
     { stoppedAt: r.stoppedAt ?? null, ...data },
   );
 }

@@ -141,7 +141,9 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   const highest = Math.max(-1, ...applied.map((name) => position.get(name) ?? -1));
   for (const entry of pushable.slice(0, highest + 1)) {
     const text = next.patches[entry.name];
-    if (text === undefined || text === current.patches[entry.name]) continue;
+    // An applied patch the remote left as it is stays; one the sync will push anew (new, changed, or moved
+    // below your top or un-guarded there: collab-7 #6) meets the edits.
+    if (text === undefined || (text === current.patches[entry.name] && applied.includes(entry.name))) continue;
     let paths: string[];
     try {
       paths = parsePatch(text, { strip: entry.strip ?? 1 })
@@ -154,7 +156,7 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
     if (hit.length) {
       throw new PqError(
         "dirty",
-        `unrefreshed changes in ${hit.join(", ")}, which ${entry.name} (new or changed there) also changes: the sync would pop your stack and then stop there; nothing was changed`,
+        `unrefreshed changes in ${hit.join(", ")}, which ${entry.name} (new, changed or moved below your top there) also changes: the sync would pop your stack and then stop there; nothing was changed`,
         ["commit or stash them (git stash), or make them a patch (pq new, pq refresh, pq commit), then pq sync"],
         { patch: entry.name, files: hit },
       );

@@ -859,9 +859,24 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     editLine(bob.tree, "b.c", 10, "bob's ten");
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(5);
-    expect(r.err).toContain("unrefreshed changes in b.c, which lower.patch (new or changed there) also changes");
+    expect(r.err).toContain("unrefreshed changes in b.c, which lower.patch (new, changed or moved below your top there) also changes");
     expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
     expect(read(bob.tree, "b.c")).toContain("bob's ten");
+  });
+
+  it("refuses the same way when a colleague moved a patch below your top (collab-7 #6)", async () => {
+    // p2.patch (b.c) goes first in Ann's queue; Bob has only p1.patch applied and edits b.c.
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "reorder", "p2.patch", "--first");
+    await ok(ann.tree, "commit", "-m", "p2 first");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "b.c", 3, "bob's three");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in b.c, which p2.patch (new, changed or moved below your top there) also changes");
+    expect(r.err).toContain("nothing was changed");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
   });
 
   it("checks a patch guarded off here with its guard selected before pushing (shared-3 #8)", async () => {
