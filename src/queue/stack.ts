@@ -12,6 +12,7 @@ import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
+import { readHeadCommit } from "../git/head.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
 import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -121,6 +122,8 @@ interface CiLastState {
   chain?: string;
 }
 interface CiLastRun {
+  /** The tree's HEAD when ci ran (the base its states were built on). */
+  head?: string | null;
   states?: CiLastState[];
   cells?: { state: number; backend: string; outcome: string }[];
 }
@@ -655,6 +658,8 @@ export class Stack {
     report: CiLastRun,
     nameNow: (recorded: string) => string = (n) => n,
   ): Generator<{ state: CiLastState & { patch: string }; name: string; text: string }> {
+    // Another base under the stack: no state is what ci built.
+    if (report.head !== undefined && report.head !== readHeadCommit(this.tree)) return;
     let chain = "";
     for (const state of report.states ?? []) {
       if (state.patch === null) continue;

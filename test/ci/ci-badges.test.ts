@@ -37,6 +37,15 @@ describe("ci verdicts kept for the stack", () => {
     // A rename changes no state: the verdicts follow the new name (readme-4 #21).
     expect((await pq(tree, "rename", "more.patch", "saying-more.patch")).code).toBe(0);
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "saying-more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
+    // A commit under the stack is another base: no state is what ci built (ci-7 #11).
+    await pq(tree, "pop", "-a");
+    write(tree, "notes.txt", "a base change\n");
+    git(tree, "add", "notes.txt");
+    git(tree, "commit", "-qm", "base moves");
+    await pq(tree, "push", "-a");
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
+    git(tree, "reset", "-q", "HEAD~1");
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "saying-more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
     // Editing the lower patch invalidates it and everything above it.
     await pq(tree, "pop");
     await pq(tree, "header", "saying-more.patch", "-m", "Say more, reworded");
