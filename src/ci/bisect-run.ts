@@ -8,7 +8,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure } from "./scratch.js";
 import { FAILING } from "./report.js";
 
 export interface BisectOptions {
@@ -37,6 +37,14 @@ export interface BisectReport extends BisectResult {
 }
 
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
+  try {
+    return await bisectInScratch(opts);
+  } catch (e) {
+    throw scratchFailure(e, "pq bisect");
+  }
+}
+
+async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: "pq bisect" });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });

@@ -7,7 +7,7 @@ import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
 import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
@@ -37,6 +37,14 @@ export interface CiOptions {
 export { cellFromBoot } from "./evaluate.js";
 
 export async function runCi(opts: CiOptions): Promise<CiReport> {
+  try {
+    return await runInScratch(opts);
+  } catch (e) {
+    throw scratchFailure(e, opts.describe?.command ?? "pq ci");
+  }
+}
+
+async function runInScratch(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: opts.describe?.command });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });

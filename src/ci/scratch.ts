@@ -24,6 +24,7 @@ import { Stack } from "../queue/stack.js";
 import { loadState, statePaths } from "../queue/state.js";
 import { readText } from "../tree/files.js";
 import { repositoryFreeEnv } from "../git/repo.js";
+import { defaultCacheDir } from "../build/build.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -263,4 +264,33 @@ export function refuseWithoutBuild(scratch: ScratchStack, tree: string, command:
 /** What a run says of the untracked files it left out of its states. */
 export function leftOutNote(paths: string[]): string {
   return `left out of every state: ${paths.slice(0, 8).join(", ")}${paths.length > 8 ? ", ..." : ""} (untracked and in no patch: a clone with the queue would not have ${paths.length === 1 ? "it" : "them"}; pq add and pq refresh put a file into a patch)`;
+}
+
+/**
+ * A file system that refused during a ci or bisect run (a full disk, a quota, read-only) is
+ * said as that, exit 14, naming where: not as a half-done operation to complete (its journal
+ * was in the scratch copy, removed with it) nor as a bug of pq (a git commit that failed for
+ * want of space; ci-7 #14). The user's tree and stack were never written.
+ */
+export function scratchFailure(e: unknown, command: string): unknown {
+  const refusals = /No space left on device|Disk quota exceeded|Read-only file system|ENOSPC|EDQUOT|EROFS/;
+  const err = e as NodeJS.ErrnoException & { stderr?: unknown };
+  const cause = e instanceof PqError ? String(e.data.cause ?? "") : (err?.code ?? "");
+  const text = `${err?.message ?? ""} ${String(err?.stderr ?? "")}`;
+  if (!/^(ENOSPC|EDQUOT|EROFS)$/.test(cause) && !refusals.test(text)) return e;
+  const file = (e instanceof PqError ? e.data.file : err?.path) as string | undefined;
+  const reason = /EDQUOT|quota/i.test(cause + text)
+    ? "a disk quota is used up"
+    : /EROFS|Read-only/.test(cause + text)
+      ? "a file system is read-only"
+      : "no space left on device";
+  return new PqError(
+    "system",
+    `${command} stopped: ${reason}${file ? ` (writing ${file})` : ""}; it works in a scratch copy in ${tmpdir()} and keeps its caches in ${defaultCacheDir()}`,
+    [
+      `free space there, or set TMPDIR (and PQ_CACHE_DIR) to a file system with room, then run ${command} again`,
+      "your tree, queue and stack were not changed; nothing is left to complete",
+    ],
+    { cause: cause || undefined },
+  );
 }
