@@ -306,6 +306,12 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
       const full = join(ctx.tree, path);
       const st = fileStat(full);
       if (!st) return false; // nothing there to lose
+      // A directory made where the operation writes a file: named, with the way out (safe-6 #17f).
+      if ((st.mode & 0o170000) === 0o040000) {
+        throw new PqError("damaged", `${path} is a directory where the interrupted ${entry.op} writes a file (or no file)`, [
+          "move the directory away (pq leaves it and what is in it untouched), then any pq command completes the operation",
+        ], { file: path, op: entry.op });
+      }
       // The executable bit is part of a version: a chmod since the kill is an edit too (a chmod leaves the mtime).
       const exec = (st.mode & 0o111) !== 0;
       const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && versionExec(v) === exec;

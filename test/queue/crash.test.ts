@@ -322,6 +322,28 @@ describe("a file changed while an operation runs, after its plan checked it (saf
   });
 });
 
+describe("a directory made where an interrupted operation writes a file (safe-6 #17f)", () => {
+  it("is named, with the way out; once it is moved away the next command completes the operation", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\nA\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      expect(atFailpoint(dir, "journal-written", ["push"]).status).not.toBe(0);
+      rmSync(join(dir, "a.txt"));
+      write(dir, "a.txt/inner", "precious\n");
+      const blocked = runPq(dir, "status");
+      expect(blocked.status).toBe(13);
+      expect(blocked.stderr).toContain("a.txt is a directory where the interrupted push p1 writes a file (or no file)");
+      expect(readFileSync(join(dir, "a.txt/inner"), "utf8")).toBe("precious\n");
+      renameSync(join(dir, "a.txt"), join(dir, "moved"));
+      expect(runPq(dir, "status").status).toBe(0);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\nA\n");
+    });
+  });
+});
+
 describe("a patch file saved by an editor in the instant pq replaces it (verify-6 N1)", () => {
   // The save lands after the check before the write, in the inode the rename then drops: the
   // failpoint runs it between pq's check and its rename, as an editor's append would.
