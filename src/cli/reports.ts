@@ -15,6 +15,8 @@ export interface SkippedPatch {
   guards: string[];
   /** The guards selected when the push ran. */
   selected: string[];
+  /** The pushed patch it comes before in the series (null: after the last one pushed). */
+  before?: string | null;
 }
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
@@ -29,6 +31,7 @@ export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedP
   const lines: string[] = [];
   const out = (line: string) => void lines.push(line);
   for (const p of report.pushed) {
+    for (const line of skippedLines(skipped.filter((s) => s.before === p.name))) out(line);
     out(`${report.dryRun ? "would apply" : "applying"} ${p.name}${p.cached ? " (unchanged: reused)" : ""}`);
     if (report.dryRun) for (const f of p.files ?? []) for (const line of fileFate(f, p.notes)) out(`  ${line}`);
     else for (const note of p.notes) out(`  ${note}`);
@@ -44,7 +47,7 @@ export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedP
       out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
     }
   }
-  for (const line of skippedLines(skipped)) out(line);
+  for (const line of skippedLines(skipped.filter((s) => !s.before || !report.pushed.some((p) => p.name === s.before)))) out(line);
   // A push that stops part way is printed up to the patch it stops at; the refusal (on stderr) names that one.
   if (report.dryRun) out(`${report.pushed.length ? "" : "nothing to push "}(dry run: nothing was written)`);
   else out(report.pushed.length ? `now at: ${report.top}` : report.top ? `nothing to push; at: ${report.top}` : "nothing to push");

@@ -529,7 +529,8 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     expect(imported.out).toContain("note: x.patch: the series comment #+upstream-fixed is read as a guard");
     const pushed = await pq(tree, "push", "-a");
     expect(pushed.code).toBe(0);
-    expect(pushed.out).toContain("skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it");
+    // Where the series has it: before the patch pushed after it (stack-6 #17f).
+    expect(pushed.out).toContain("skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it\napplying y.patch");
     // --json names it too, in the dry run and the push (dry-6 #3).
     await pq(tree, "pop", "-a");
     for (const args of [
@@ -537,7 +538,7 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
       ["push", "-a", "--json"],
     ]) {
       const json = JSON.parse((await pq(tree, ...args)).out);
-      expect(json.skipped).toEqual([{ name: "x.patch", guards: ["+upstream-fixed"], selected: [] }]);
+      expect(json.skipped).toEqual([{ name: "x.patch", guards: ["+upstream-fixed"], selected: [], before: "y.patch" }]);
     }
     // A push that stops part way names them too (verify-6 N10).
     await pq(tree, "pop", "-a");

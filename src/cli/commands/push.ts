@@ -84,10 +84,12 @@ function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedA
   const applied = new Set(appliedNow);
   const pushable = new Set(stack.pushable());
   const selected = stack.selectedGuards();
-  return series
-    .slice(Math.max(0, from), to)
-    .filter((e) => !applied.has(e.name) && !pushable.has(e.name))
-    .map((e) => ({ name: e.name, guards: e.guards, selected }));
+  // Each is said where the series has it, before the next patch pushed (as hg's qpush says it; stack-6 #17f).
+  const range = series.slice(Math.max(0, from), to);
+  return range
+    .map((e, i) => ({ e, next: range.slice(i + 1).find((later) => pushed.has(later.name))?.name ?? null }))
+    .filter(({ e }) => !applied.has(e.name) && !pushable.has(e.name))
+    .map(({ e, next }) => ({ name: e.name, guards: e.guards, selected, before: next }));
 }
 
 function nothingToPush(stack: Stack): PqError {
