@@ -41,7 +41,7 @@ import {
   type StackState,
   type Version,
 } from "./state.js";
-import { Transaction } from "./transaction.js";
+import { missingPatchFile, Transaction } from "./transaction.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
@@ -460,11 +460,7 @@ export class Stack {
 
   async readPatch(name: string): Promise<string> {
     const text = readText(this.patchPath(name));
-    if (text === null) {
-      throw new PqError("not-found", `patch file ${this.patchPath(name)} is missing`, [
-        "pq restore-queue writes back a patch file pq wrote, from its log; else restore it from the queue's git history, or pq delete the patch",
-      ]);
-    }
+    if (text === null) throw missingPatchFile(this.queueDir, name);
     return text;
   }
 

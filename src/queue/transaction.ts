@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { readText } from "../tree/files.js";
+import { fileStat, readText } from "../tree/files.js";
 import { bytesToName, nameToBytes } from "../patch/index.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -83,14 +83,7 @@ export class Transaction {
 
   patchText(name: string): string {
     const text = this.queueFile(name);
-    if (text === null) {
-      throw new PqError(
-        "not-found",
-        `patch file ${join(this.queueDir, name)} is missing`,
-        ["pq restore-queue writes back a patch file pq wrote, from its log; else restore it from the queue's git history, or pq delete the patch"],
-        { patch: name },
-      );
-    }
+    if (text === null) throw missingPatchFile(this.queueDir, name);
     return text;
   }
 
@@ -158,5 +151,21 @@ function readQueueFile(queueDir: string, path: string): string | null {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** The refusal for a series entry with no patch file to read: missing, or a directory of that name (verify-6 N9). */
+export function missingPatchFile(queueDir: string, name: string): PqError {
+  const path = join(queueDir, name);
+  if (fileStat(path) && (fileStat(path)!.mode & 0o170000) === 0o040000) {
+    return new PqError("not-found", `${name} in the series is a directory, not a patch file (${path})`, [
+      "a series line names a patch file: fix the line in the series (a patch in that directory is named DIR/FILE), or pq delete the entry",
+    ], { patch: name });
+  }
+  return new PqError(
+    "not-found",
+    `patch file ${path} is missing`,
+    ["pq restore-queue writes back a patch file pq wrote, from its log; else restore it from the queue's git history, or pq delete the patch"],
+    { patch: name },
   );
 }

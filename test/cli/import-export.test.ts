@@ -530,7 +530,9 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     const pushed = await pq(tree, "push", "-a");
     expect(pushed.code).toBe(0);
     // Where the series has it: before the patch pushed after it (stack-6 #17f).
-    expect(pushed.out).toContain("skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it\napplying y.patch");
+    expect(pushed.out).toContain(
+      "skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it\napplying y.patch",
+    );
     // --json names it too, in the dry run and the push (dry-6 #3).
     await pq(tree, "pop", "-a");
     for (const args of [

@@ -1064,3 +1064,23 @@ describe("fold gathers the messages' trailers into one block at the end (stack-6
     );
   });
 });
+
+describe("refusals that say what they mean (verify-6 N9)", () => {
+  it("a series line naming a directory, and an unsafe patch after applied ones", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await patchReplacing(tree, "p1", "a.txt", "3\n", "three\n");
+    await pq(tree, "pop");
+    write(tree, "patches/evil", "--- a/../x\n+++ b/../x\n@@ -1 +1 @@\n-a\n+b\n");
+    write(tree, "patches/series", "p1\nevil\n");
+    const partial = await pq(tree, "push", "-a");
+    expect(partial.code).toBe(7);
+    expect(partial.err).toContain("(1 patch(es) before it were applied; the top is now p1)");
+    expect(partial.err).not.toContain("nothing was changed (");
+    await pq(tree, "pop", "-a");
+    write(tree, "patches/sub/inner.patch", "");
+    write(tree, "patches/series", "sub\n");
+    const dir = await pq(tree, "push");
+    expect(dir.code).toBe(3);
+    expect(dir.err).toContain("sub in the series is a directory, not a patch file");
+  });
+});

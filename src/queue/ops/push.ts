@@ -368,7 +368,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const note = opts.dryRun
       ? `${report.pushed.length} patch(es) before it would be applied; the top would be ${report.top}`
       : `${report.pushed.length} patch(es) before it were applied; the top is now ${report.top}`;
-    return { report, failure: new PqError(e.code, `${e.message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
+    // The refusal's own "nothing was changed" is of that patch alone: the patches before it were applied (verify-6 N9).
+    const message = e.message.replace(/(;|,)? (and )?nothing was changed$/, "");
+    return { report, failure: new PqError(e.code, `${message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
   };
   const replayed = replayRun();
   for (let i = replayed ? list.length + 1 : 0; i <= list.length; i++) {
