@@ -20,6 +20,25 @@ async function stackOnFixture(): Promise<string> {
   return tree;
 }
 
+/** ROOT/t, a git tree whose file v holds 0, with patches p1 and p2 (v = 1, then 2) applied; `init` are pq init's options. */
+async function twoPatchesOnV(init: string[]): Promise<{ root: string }> {
+  const root = tempDir();
+  dirs.push(root);
+  const tree = join(root, "t");
+  mkdirSync(tree);
+  git(tree, "init", "-q", "-b", "main");
+  write(tree, "v", "0\n");
+  git(tree, "add", "-A");
+  git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+  await pq(tree, "init", ...init);
+  for (const i of [1, 2]) {
+    await pq(tree, "new", `p${i}`, "-m", `p${i} v1`);
+    write(tree, "v", `${i}\n`);
+    await pq(tree, "refresh");
+  }
+  return { root };
+}
+
 describe("pq ci and bisect on the current stack", () => {
   it("run in a scratch copy: the user's tree, stack and unrefreshed edits are untouched", async () => {
     const tree = await stackOnFixture();
@@ -94,21 +113,8 @@ describe("pq ci and bisect on the current stack", () => {
   }, 60_000);
 
   it("tests the queue as it was when the run started: a patch changed meanwhile is not what a later state applies (ci-7 #7)", async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const tree = join(root, "t");
-    mkdirSync(tree);
-    git(tree, "init", "-q", "-b", "main");
-    write(tree, "v", "0\n");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
-    await pq(tree, "init", "--queue", "../q");
-    for (const i of [1, 2]) {
-      await pq(tree, "new", `p${i}`, "-m", `p${i} v1`);
-      write(tree, "v", `${i}\n`);
-      await pq(tree, "refresh");
-    }
-    await pq(tree, "pop", "-a");
+    const { root } = await twoPatchesOnV(["--queue", "../q"]);
+    await pq(join(root, "t"), "pop", "-a");
     // State 0's command rewrites p2 in the real queue, as a git pull during a long run would.
     const p2 = join(root, "q", "p2");
     const r = await pq(
@@ -135,20 +141,7 @@ describe("pq ci and bisect on the current stack", () => {
   }, 60_000);
 
   it("--queue naming the tree's own queue through a symlink is the current stack (ci-7 #15)", async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const tree = join(root, "t");
-    mkdirSync(tree);
-    git(tree, "init", "-q", "-b", "main");
-    write(tree, "v", "0\n");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
-    await pq(tree, "init");
-    for (const i of [1, 2]) {
-      await pq(tree, "new", `p${i}`);
-      write(tree, "v", `${i}\n`);
-      await pq(tree, "refresh");
-    }
+    const { root } = await twoPatchesOnV([]);
     symlinkSync("t/patches", join(root, "qlink"));
     await pq(root, "ci", "--queue", "qlink", "--tree", "t", "--json", join(root, "r.json"), "--run", "cat v; exit 1");
     const report = JSON.parse(readFileSync(join(root, "r.json"), "utf8")) as { cells: { state: number; log: string }[] };

@@ -109,6 +109,14 @@ function inRepo(files: Record<string, string>, fn: (dir: string) => void): void 
   }
 }
 
+/** pq init in `dir` and a patch p1 (made with `newArgs`) that makes `path` hold `content`. */
+function initWithP1(dir: string, path: string, content: string, ...newArgs: string[]): void {
+  expect(runPq(dir, "init").status).toBe(0);
+  expect(runPq(dir, "new", "p1", ...newArgs).status).toBe(0);
+  write(dir, path, content);
+  expect(runPq(dir, "refresh").status).toBe(0);
+}
+
 describe("a pop --force killed after its journal (stack-3 #14)", () => {
   it("is completed by the next command, which says where the pop saved the unrefreshed edits", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
@@ -325,10 +333,7 @@ describe("a file changed while an operation runs, after its plan checked it (saf
 describe("a directory made where an interrupted operation writes a file (safe-6 #17f)", () => {
   it("is named, with the way out; once it is moved away the next command completes the operation", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
-      expect(runPq(dir, "init").status).toBe(0);
-      expect(runPq(dir, "new", "p1").status).toBe(0);
-      write(dir, "a.txt", "a\nA\n");
-      expect(runPq(dir, "refresh").status).toBe(0);
+      initWithP1(dir, "a.txt", "a\nA\n");
       expect(runPq(dir, "pop").status).toBe(0);
       expect(atFailpoint(dir, "journal-written", ["push"]).status).not.toBe(0);
       rmSync(join(dir, "a.txt"));
@@ -356,10 +361,7 @@ describe("a patch file saved by an editor in the instant pq replaces it (verify-
   for (const args of [["refresh"], ["header", "-m", "new subject"]]) {
     it(`is saved to .pq/backups by ${args[0]}, which says where`, () => {
       inRepo({ "f.txt": "a\nb\n" }, (dir) => {
-        expect(runPq(dir, "init").status).toBe(0);
-        expect(runPq(dir, "new", "p1", "-m", "subject").status).toBe(0);
-        write(dir, "f.txt", "a\nB\n");
-        expect(runPq(dir, "refresh").status).toBe(0);
+        initWithP1(dir, "f.txt", "a\nB\n", "-m", "subject");
         write(dir, "f.txt", "A\nB\n");
         const run = atFailpoint(dir, "queue-held:sh", args, lateSave);
         expect(run.status, run.stderr).toBe(0);
@@ -372,10 +374,7 @@ describe("a patch file saved by an editor in the instant pq replaces it (verify-
   }
   it("a hold a killed pq left is read by the recovery, and an editor's save into it kept", () => {
     inRepo({ "f.txt": "a\nb\n" }, (dir) => {
-      expect(runPq(dir, "init").status).toBe(0);
-      expect(runPq(dir, "new", "p1", "-m", "subject").status).toBe(0);
-      write(dir, "f.txt", "a\nB\n");
-      expect(runPq(dir, "refresh").status).toBe(0);
+      initWithP1(dir, "f.txt", "a\nB\n", "-m", "subject");
       write(dir, "f.txt", "A\nB\n");
       expect(atFailpoint(dir, "queue-written", ["refresh"]).status).not.toBe(0);
       const holds = readdirSync(join(dir, "patches")).filter((name) => name.startsWith("p1.held.tmp-"));
