@@ -224,7 +224,8 @@ async function applyEntry(
       const now = readText(full);
       const id = now === null ? null : sha1(now);
       if (id !== null && id !== before && id !== after) saved.queueDir = backupFiles(ctx.tree, [path], "queue-changed-during-operation", ctx.queueDir, saved.queueDir);
-      const link = holdFile(full);
+      // Only a file that is there is held (a new patch file has no old inode to lose; a failed link costs an exception).
+      const link = id === null ? null : holdFile(full);
       if (link !== null) held.push({ path, link, seen: id });
       failpoint("queue-held");
     }
@@ -253,7 +254,8 @@ interface HeldFile {
 }
 
 /** Where holdFile keeps a file's old inode: a writeAtomic temporary's name, so a killed pq's is found as one. */
-const heldName = (full: string, pid = process.pid) => `${full}.held.tmp-${pid}`;
+const HELD = ".held.tmp-";
+const heldName = (full: string) => `${full}${HELD}${process.pid}`;
 
 /**
  * The check before a queue file is replaced cannot see an editor's save that lands after it:
@@ -338,7 +340,7 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   // A queue file's old inode the killed pq held (see holdFile): an editor's save into it is kept too.
   for (const [path, before, after] of entry.queue) {
     const full = join(ctx.queueDir, path);
-    const prefix = `${basename(full)}.held.tmp-`;
+    const prefix = `${basename(full)}${HELD}`;
     for (const link of deadLeftovers(dirname(full), (name) => (name.startsWith(prefix) ? Number(name.slice(prefix.length)) || null : null))) {
       // Still the file at the path (killed before its rename): checked as the queue file above.
       const stillThere = fileStat(link)?.ino === fileStat(full)?.ino;
