@@ -83,6 +83,18 @@ describe("pq uncommit", () => {
     expect(git(dir, "ls-tree", "HEAD", "run.sh")).toMatch(/^100755 /);
   });
 
+  it("a commit with an empty message comes back from uncommit and finish as the very same commit (stack-6 #17b)", async () => {
+    const dir = makeRepo({ "f.txt": lines(5) });
+    dirs.push(dir);
+    write(dir, "f.txt", lines(5).replace("line 2\n", "second\n"));
+    git(dir, "commit", "-qa", "--allow-empty-message", "-m", "");
+    const commit = git(dir, "rev-parse", "HEAD").trim();
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "uncommit")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "rev-parse", "HEAD").trim()).toBe(commit);
+  });
+
   it("takes REV.. ranges, and refuses merges, a staged index and unrefreshed changes", async () => {
     const dir = makeRepo({ "f.txt": lines(5) });
     dirs.push(dir);

@@ -66,7 +66,10 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     const header = parseHeader(headerOf(tx.patchText(record.name)));
     const entries = files[i].map(({ path, exec, blob }): [string, IndexEntry] => [git.prefix + path, blob === -1 ? null : `${exec ? "100755" : "100644"} ${ids[blob]}`]);
     for (const [path, entry] of entries) finalEntries.set(path, entry);
-    const message = [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
+    // A commit uncommit made with an empty message (git commit --allow-empty-message) is made again
+    // with one, not with the patch's file name (stack-6 #17b): the very same commit comes back.
+    const emptyAsCommitted = header.committer !== undefined && !header.subject && !header.body.trim();
+    const message = emptyAsCommitted ? "" : [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
     return { entries, message, author: header.author, date: header.date, committer: header.committer };
   });
   ctx.emit({ kind: "finish", message: `committing ${finishing.length} patch(es)`, current: finishing.length, total: finishing.length });
