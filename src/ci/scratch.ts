@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -14,10 +15,11 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
@@ -90,7 +92,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
   let queueCopy: string | null = null;
   const snapshotQueue = (queue: string): string => {
     queueCopy = mkdtempSync(join(tmpdir(), `pq-scratch-queue-${basename(tree)}-${process.pid}-`));
-    cpSync(queue, queueCopy, { recursive: true, verbatimSymlinks: true, filter: (src) => !/[/\\]\.git$/.test(src) });
+    copyKeepingLinks(queue, queueCopy, (src) => !/[/\\]\.git$/.test(src));
     return queueCopy;
   };
   const removeCopies = () => {
@@ -133,7 +135,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       // Symlinks as they are (a relative one still relative): Node's default makes each an absolute
       // link into the user's tree, which every state would then read and a --run could write (ci-7 #1).
-      cpSync(tree, dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !/[/\\]\.(git|pq)$/.test(src) });
+      copyKeepingLinks(tree, dir, (src) => !/[/\\]\.(git|pq)$/.test(src));
       // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
       // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
       // to: the scratch copy is a repository of its own, so none of them may leak in.
@@ -182,11 +184,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
         );
       }
       // The current stack: tree and state as they are (the queue too when it lives inside).
-      cpSync(tree, dir, {
-        recursive: true,
-        verbatimSymlinks: true,
-        filter: (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src),
-      });
+      copyKeepingLinks(tree, dir, (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src));
       for (const p of leftOut) rmSync(join(dir, p), { recursive: true, force: true });
       if (queuePrefix === null) {
         // The queue lives outside the tree: the copy's stack reads a snapshot of it (see snapshotQueue).
@@ -293,4 +291,34 @@ export function scratchFailure(e: unknown, command: string): unknown {
     ],
     { cause: cause || undefined },
   );
+}
+
+/**
+ * Copies `from` to `to` as the states must see it (ci-7 #1, verify-7 V11, V12): a symlink whose
+ * target is inside `from` stays as it is (a relative one then reads the copy's own file), one
+ * that leads out of it is made absolute to that same target, which is what the user's tree
+ * reads (copied as it was, a relative one would dangle, or read whatever sits beside the copy).
+ */
+function copyKeepingLinks(from: string, to: string, keep: (src: string) => boolean): void {
+  const links: [string, string][] = [];
+  cpSync(from, to, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src, dest) => {
+      if (!keep(src)) return false;
+      if (lstatSync(src).isSymbolicLink()) links.push([src, dest]);
+      return true;
+    },
+  });
+  const root = resolve(from);
+  for (const [src, dest] of links) {
+    const target = readlinkSync(src);
+    const resolved = resolve(dirname(src), target);
+    const inside = resolved === root || resolved.startsWith(root + sep);
+    if (inside && !isAbsolute(target)) continue;
+    // An absolute link into the tree points into the copy instead; any other goes where the user's does.
+    const now = inside ? join(to, relative(root, resolved)) : resolved;
+    rmSync(dest, { force: true });
+    symlinkSync(now, dest);
+  }
 }

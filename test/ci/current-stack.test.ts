@@ -147,4 +147,32 @@ describe("pq ci and bisect on the current stack", () => {
     const report = JSON.parse(readFileSync(join(root, "r.json"), "utf8")) as { cells: { state: number; log: string }[] };
     expect(report.cells.map((c) => c.log.trim())).toEqual(["0", "1", "2"]);
   }, 60_000);
+
+  it("a link leading out of the tree, and a queue's patch file that is a link, read what the user's tree reads (verify-7 V11, V12)", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    write(root, "data/conf", "shared\n");
+    write(root, "shared/p1.patch", "--- a/v\n+++ b/v\n@@ -1 +1 @@\n-0\n+1\n");
+    write(root, "q/series", "p1\n");
+    symlinkSync("../shared/p1.patch", join(root, "q/p1"));
+    const tree = join(root, "t");
+    mkdirSync(tree);
+    symlinkSync("../data", join(tree, "data"));
+    write(tree, "v", "0\n");
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    const r = await pq(
+      root,
+      "ci",
+      "--queue",
+      "q",
+      "--tree",
+      "t",
+      "--run",
+      'test "$(cat data/conf)" = shared && test "$(cat v)" = $PQ_STATE',
+    );
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain("2 cells: 2 pass");
+  }, 60_000);
 });
