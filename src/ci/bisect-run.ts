@@ -8,7 +8,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, undoCommandEdits } from "./scratch.js";
 import { FAILING } from "./report.js";
 
 export interface BisectOptions {
@@ -46,7 +46,13 @@ export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
 
 async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   const emit = opts.onEvent ?? ignoreEvents;
-  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: "pq bisect" });
+  const scratch = await openScratch({
+    tree: opts.tree,
+    queue: opts.queue,
+    select: opts.select,
+    command: "pq bisect",
+    forCommand: opts.run !== undefined,
+  });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   const evaluator = new StateEvaluator({
@@ -79,6 +85,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
           env: stateEnv(state, state === 0 ? null : patches[state - 1]),
           timeoutMs: opts.timeoutMs,
         });
+        await undoCommandEdits(stack);
         // Killed at the limit: a hang, bad (as ci --run counts it).
         if (r.timedOut) {
           failures.set(state, { outcome: "hang", log: logTail(r.output, 30) });

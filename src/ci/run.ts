@@ -7,7 +7,7 @@ import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, undoCommandEdits } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
 import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
@@ -46,7 +46,13 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
 
 async function runInScratch(opts: CiOptions): Promise<CiReport> {
   const emit = opts.onEvent ?? ignoreEvents;
-  const scratch = await openScratch({ tree: opts.tree, queue: opts.queue, select: opts.select, command: opts.describe?.command });
+  const scratch = await openScratch({
+    tree: opts.tree,
+    queue: opts.queue,
+    select: opts.select,
+    command: opts.describe?.command,
+    forCommand: opts.run !== undefined,
+  });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");
@@ -124,6 +130,7 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
         record(
           commandCell(s.index, await runCommand(opts.run, stack.tree, { timeoutMs: opts.timeoutMs, env: stateEnv(s.index, s.patch) })),
         );
+        await undoCommandEdits(stack);
         continue;
       }
       emit({ kind: "ci-build", message: `building state ${s.index}${s.patch ? ` (${s.patch})` : ""}`, current: done, total });

@@ -74,7 +74,14 @@ function sweepAbandonedScratches(): void {
   }
 }
 
-export async function openScratch(opts: { tree: string; queue?: string; select?: string[]; command?: string }): Promise<ScratchStack> {
+export async function openScratch(opts: {
+  tree: string;
+  queue?: string;
+  select?: string[];
+  command?: string;
+  /** States are judged by a --run command (see undoCommandEdits). */
+  forCommand?: boolean;
+}): Promise<ScratchStack> {
   const tree = resolve(opts.tree);
   // Which command's refusal this is (ci, bisect, sync --check): named in its advice.
   const command = opts.command ?? "pq ci";
@@ -136,27 +143,7 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       // Symlinks as they are (a relative one still relative): Node's default makes each an absolute
       // link into the user's tree, which every state would then read and a --run could write (ci-7 #1).
       copyKeepingLinks(tree, dir, (src) => !/[/\\]\.(git|pq)$/.test(src));
-      // The git CLI directly: three commands, nothing else (a warm pq ci spends a good part of its time here).
-      // A git hook runs pq with GIT_DIR and friends pointing at the repository being pushed
-      // to: the scratch copy is a repository of its own, so none of them may leak in.
-      const env = repositoryFreeEnv();
-      const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
-      git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
-      git(["add", "-A"]);
-      git([
-        "-c",
-        "user.name=pq",
-        "-c",
-        "user.email=pq@localhost",
-        "-c",
-        "commit.gpgsign=false",
-        "commit",
-        "-q",
-        "--no-verify",
-        "--allow-empty",
-        "-m",
-        "base",
-      ]);
+      commitBase(dir);
       stack = await Stack.init({ tree: dir, queue: snapshotQueue(resolve(opts.queue)) });
     } else {
       if (!existsSync(statePaths(tree).state))
@@ -195,6 +182,12 @@ export async function openScratch(opts: { tree: string; queue?: string; select?:
       }
       stack = await Stack.open({ tree: dir });
       await stack.pop({ all: true, force: true });
+      // A --run command may change tracked files; what each state must be is then told by git
+      // (see undoCommandEdits): the popped copy, the base, becomes the copy's first commit.
+      if (opts.forCommand) {
+        commitBase(dir);
+        stack = await Stack.open({ tree: dir });
+      }
     }
     if (opts.select) await stack.select(opts.select);
     const patches = stack.pushable();
@@ -321,4 +314,43 @@ function copyKeepingLinks(from: string, to: string, keep: (src: string) => boole
     rmSync(dest, { force: true });
     symlinkSync(now, dest);
   }
+}
+
+/**
+ * A --run command that changed files the stack or git tracks (a build regenerating a committed
+ * file, a test writing its fixture) left them so: the next state would be pushed over them and
+ * be refused as unrefreshed changes, or inherit them (verify-7 V2). They are put back, so each
+ * state is its base and patches alone; new untracked files (build output) stay.
+ */
+export async function undoCommandEdits(stack: Stack): Promise<void> {
+  const status = await stack.status();
+  const changed = status.top ? status.pending : ((await (await stack.repo())?.changedTrackedFiles()) ?? []);
+  if (changed.length) await stack.revert(changed);
+}
+
+/**
+ * Makes the scratch copy `dir` a git repository of its own whose one commit holds it as it is:
+ * the git CLI directly, three commands (a warm pq ci spends a good part of its time here). A
+ * git hook runs pq with GIT_DIR and friends pointing at the repository being pushed to: none
+ * of them may leak in.
+ */
+function commitBase(dir: string): void {
+  const env = repositoryFreeEnv();
+  const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+  git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
+  git(["add", "-A"]);
+  git([
+    "-c",
+    "user.name=pq",
+    "-c",
+    "user.email=pq@localhost",
+    "-c",
+    "commit.gpgsign=false",
+    "commit",
+    "-q",
+    "--no-verify",
+    "--allow-empty",
+    "-m",
+    "base",
+  ]);
 }

@@ -175,4 +175,18 @@ describe("pq ci and bisect on the current stack", () => {
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain("2 cells: 2 pass");
   }, 60_000);
+
+  it("a --run command that changes tracked files does not carry them into the next state (verify-7 V2)", async () => {
+    const { root } = await twoPatchesOnV([]);
+    const tree = join(root, "t");
+    write(tree, "counter", "1\n");
+    git(tree, "add", "counter");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "counter");
+    // Every state sees the committed counter and its own v, though each command changes both.
+    const r = await pq(tree, "ci", "--run", 'test "$(cat counter)" = 1 && test "$(cat v)" = $PQ_STATE && echo x >> counter && echo y >> v');
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain("3 cells: 3 pass");
+    const bisect = await pq(tree, "bisect", "--run", 'test "$(cat counter)" = 1 && echo x >> counter && test "$(cat v)" != 2');
+    expect(bisect.out + bisect.err).toContain("p2");
+  }, 60_000);
 });

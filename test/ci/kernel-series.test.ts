@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
@@ -8,7 +8,7 @@ import { runBisect } from "../../src/ci/bisect-run.js";
 import { mergeReports, withoutTimings, type CiReport } from "../../src/ci/report.js";
 import { renderJUnit } from "../../src/ci/render.js";
 import { runCi } from "../../src/ci/run.js";
-import { openScratch } from "../../src/ci/scratch.js";
+import { Stack } from "../../src/queue/stack.js";
 import { createFilePatch } from "../../src/patch/index.js";
 import { seriesPrefix } from "../helpers/kernels.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
@@ -70,9 +70,24 @@ const ranStates = (r: CiReport) => [...new Set(r.cells.filter((c) => !c.reused).
 const imageOf = (r: CiReport, state: number) => r.cells.find((c) => c.state === state)?.image;
 const touched = (patch: string) => [...patch.matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1]);
 
+/**
+ * A stack over a git copy of the workspace's tree that edits the workspace's queue itself (a
+ * ci scratch copy works on a copy of the queue, taken when it opens).
+ */
+async function editingStack(ws: ReturnType<typeof workspace>): Promise<{ stack: Stack; patches: string[]; dispose: () => void }> {
+  const dir = temp("pq-ci-edit-");
+  cpSync(ws.tree, dir, { recursive: true });
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
+  git("init", "-q");
+  git("add", "-A");
+  git("-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+  const stack = await Stack.init({ tree: dir, queue: ws.queue });
+  return { stack, patches: stack.pushable(), dispose: () => cleanup(dir) };
+}
+
 /** Appends text to a C source of the series' k-th state that no later patch touches, and refreshes patch k with it. */
 async function refreshWith(ws: ReturnType<typeof workspace>, k: number, text: (file: string) => string): Promise<string> {
-  const scratch = await openScratch({ tree: ws.tree, queue: ws.queue });
+  const scratch = await editingStack(ws);
   try {
     const { stack, patches } = scratch;
     const later = new Set(patches.slice(k).flatMap((p) => touched(readFileSync(stack.patchPath(p), "latin1"))));
@@ -195,7 +210,7 @@ describe("pq ci through the caches", () => {
   it("swapping two commuting patches reboots only the state whose image is new", async () => {
     const ws = workspace();
     // Two patches of our own at the top of the series, touching different files: they commute.
-    const scratch = await openScratch({ tree: ws.tree, queue: ws.queue });
+    const scratch = await editingStack(ws);
     const names = ["pq-test-a.patch", "pq-test-b.patch"];
     try {
       const { stack, patches } = scratch;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { scratchFailure } from "../../src/ci/scratch.js";
-import { EXIT, PqError } from "../../src/errors.js";
+import { PqError } from "../../src/errors.js";
 
 describe("a file system that refuses during pq ci", () => {
   it("is a system refusal naming where pq works, whatever shape the error took", () => {
@@ -23,7 +23,7 @@ describe("a file system that refuses during pq ci", () => {
       const said = scratchFailure(e, "pq ci") as PqError;
       expect(said).toBeInstanceOf(PqError);
       expect(said.code).toBe("system");
-      expect(EXIT[said.code]).toBe(14);
+      expect(said.exitCode).toBe(14);
       expect(said.message).toMatch(/^pq ci stopped: (no space left on device|a disk quota is used up)/);
       expect(said.details.join("\n")).toContain("nothing is left to complete");
     }
