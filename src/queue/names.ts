@@ -35,7 +35,7 @@ export function refuseNameUnderFile(queueDir: string, name: string): void {
 }
 
 export function validatePatchName(name: string, where = ""): void {
-  if (PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0])) return;
+  if (PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name)) return;
   const unsafe = (why: string): never => {
     throw new PqError("unsafe-path", `${where}patch name ${JSON.stringify(name)} ${why}`, [
       "a patch name is a path inside the queue directory: no absolute paths, '..', backslashes or NUL",
@@ -61,7 +61,12 @@ export function validatePatchName(name: string, where = ""): void {
   if (/[\s#]/.test(name)) invalid("it contains a space or '#'");
   if (parts.some((p) => Buffer.byteLength(p, "utf8") > 200)) invalid("a component is longer than 200 bytes (file systems stop at 255)");
   if (RESERVED.has(parts[0])) invalid(`'${parts[0]}' is one of the queue's own files${parts.length > 1 ? ", not a directory" : ""}`);
+  // pq's temporary files beside a queue file (writeAtomic's NAME.tmp-PID, a hold's NAME.held.tmp-PID):
+  // a patch so named would be taken for a killed pq's leftover and removed (verify-7 V7).
+  if (TEMPORARY.test(name)) invalid("it ends like pq's temporary files (.tmp- and digits)");
 }
+
+const TEMPORARY = /\.tmp-\d+$/;
 
 /**
  * A name is checked as text by validatePatchName; on disk, a directory of it that is a

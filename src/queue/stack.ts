@@ -80,7 +80,7 @@ export interface StackStatus {
   unapplied: number;
   needsRefresh?: "forced" | "conflict";
   /** Applied patches whose file does not apply as it is (fuzz, line endings; see AppliedPatch.inexact), bottom first. */
-  inexact?: { name: string; reason: "fuzz" | "eol" }[];
+  inexact?: { name: string; reason: "fuzz" | "eol" | "merge" }[];
   /** Files whose changes are not yet in the top patch (what refresh would take). */
   pending: string[];
   untracked: string[];

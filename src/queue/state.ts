@@ -36,11 +36,12 @@ export interface AppliedPatch {
   /** The .rej files a forced push wrote (refresh refuses while they exist). */
   rejects?: string[];
   /**
-   * Its hunks matched only with fuzz or with line endings set aside: the patch file does not
+   * Its hunks matched only with fuzz, with line endings set aside, or by a three-way merge (push
+   * --merge; verify-7 V10): the patch file does not
    * apply as it is (GNU patch at fuzz 0 and git apply refuse it), so a refresh rewrites it even
    * when the tree has not changed since (verify-6 N7), as quilt's does.
    */
-  inexact?: "fuzz" | "eol";
+  inexact?: "fuzz" | "eol" | "merge";
 }
 
 export interface StackState {

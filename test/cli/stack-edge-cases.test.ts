@@ -719,6 +719,11 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(merged.code, merged.err).toBe(0);
     expect(merged.out).toContain("a.c: merged three-way");
     expect(read(tree, "a.c")).toBe(lines(50).replace("10\n", "10 p1 fixed\n").replace("13\n", "13 p3\n").replace("30\n", "30 p2\n"));
+    // The merged patch's file does not apply as it is: status says so and refresh rewrites it (verify-7 V10).
+    expect((await pq(tree, "status")).out).toContain("p3 applied only by a three-way merge");
+    expect((await pq(tree, "refresh")).out).not.toContain("unchanged");
+    await pq(tree, "pop");
+    expect((await pq(tree, "push", "--fuzz", "0")).code).toBe(0);
   });
 
   it("a patch pushed with fuzz is rewritten by the next refresh, as quilt's refresh does (verify-6 N7)", async () => {

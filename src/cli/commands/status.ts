@@ -43,7 +43,7 @@ export default defineCommand({
       io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
     for (const { name, reason } of s.inexact ?? [])
       io.out(
-        `${name} applied only ${reason === "eol" ? "with its line endings set aside" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
+        `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
     if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
     if (s.unreadable)

@@ -475,7 +475,13 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const needsRefresh = app.conflicts ? "conflict" : app.failed ? "forced" : undefined;
     const rejects = Object.keys(app.rejects);
     const hunks = app.outcomes.flatMap((o) => o.hunks);
-    const inexact = hunks.some((h) => h.eol) ? "eol" : hunks.some((h) => h.status === "fuzz") ? "fuzz" : undefined;
+    const inexact = app.outcomes.some((o) => o.status === "merged")
+      ? "merge"
+      : hunks.some((h) => h.eol)
+        ? "eol"
+        : hunks.some((h) => h.status === "fuzz")
+          ? "fuzz"
+          : undefined;
     const record: AppliedPatch = {
       name,
       hash,
