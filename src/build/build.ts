@@ -110,8 +110,8 @@ export function readBuildDescription(tree: string): BuildDescription {
   if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
   for (const key of ["cflags", "asflags", "ldflags"] as const) {
     for (const flag of strings(d[key]) ? d[key]! : []) {
-      // A response file (@FILE) holds more flags, which no check here would see.
-      if (flag.startsWith("@"))
+      // A response file (@FILE, or passed on as -Wp,@FILE) holds more flags, which no check here would see (verify-7 V4).
+      if (flag.startsWith("@") || flagValues(flag).some((v) => v.startsWith("@")))
         throw new PqError(
           "unsafe-path",
           `${file}: the ${key} entry ${JSON.stringify(flag)} is a response file, whose flags pq cannot check: write them into ${key} themselves`,
@@ -237,10 +237,21 @@ export function depsFromMakefile(text: string): string[] {
 export function assemblerReads(preprocessed: string, tree: string, flags: string[]): string[] {
   const dirs = ["", ...flags.flatMap((f) => /^(?:-Wa,)?-I(.+)$/.exec(f)?.[1] ?? [])];
   const found = new Set<string>();
-  for (const m of preprocessed.matchAll(/\.(?:incbin|include)\s+\\?"([^"\\]+)\\?"/g)) {
-    const name = m[1];
-    found.add(isAbsolute(name) ? name : (dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p))) ?? name));
-  }
+  const scan = (text: string, depth: number) => {
+    // `.incbin "f"` in a .S file; in C asm(), `\"f\"`, or `\"" "f" "\"` when a macro's string is pasted in (verify-7 V3).
+    for (const m of text.matchAll(/\.(incbin|include)\s+\\?"(?:"\s*")*([^"\\]+)\\?"/g)) {
+      const name = m[2];
+      const path = isAbsolute(name) ? name : (dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p))) ?? name);
+      if (found.has(path)) continue;
+      found.add(path);
+      // An .include'd file's own .incbin and .include lines are read by the assembler too.
+      if (m[1] === "include" && depth < 8) {
+        const included = readText(resolve(tree, path));
+        if (included !== null) scan(included, depth + 1);
+      }
+    }
+  };
+  scan(preprocessed, 0);
   return [...found].sort();
 }
 

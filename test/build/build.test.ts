@@ -24,6 +24,12 @@ describe("pq build", () => {
       "blob.bin",
       "macros.inc",
     ]);
+    // A macro's string pasted into asm(), and an .incbin inside an .include'd file (verify-7 V3).
+    expect(assemblerReads('asm(".incbin \\"" "data/blob.bin" "\\"\\n");\n', "/nonexistent", [])).toEqual(["data/blob.bin"]);
+    const nest = tempDir("pq-asm-include-");
+    dirs.push(nest);
+    writeFileSync(join(nest, "blobdata.s"), '\t.incbin "inner.bin"\n');
+    expect(assemblerReads('\t.include "blobdata.s"\n', nest, [])).toEqual(["blobdata.s", "inner.bin"]);
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
     const cache = tempDir("pq-cache-incbin-");
@@ -140,6 +146,8 @@ describe("pq build", () => {
       ["cflags", ["-Wp,-I/tmp/outside"]],
       ["cflags", ["-Wp,-MD,/tmp/victim.d"]],
       ["cflags", ["@/tmp/opts"]],
+      ["cflags", ["-Wp,@/tmp/opts"]],
+      ["asflags", ["-Wa,@/tmp/opts"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
