@@ -82,10 +82,11 @@ export async function openScratch(opts: {
   /** States are judged by a --run command (see undoCommandEdits). */
   forCommand?: boolean;
 }): Promise<ScratchStack> {
-  const tree = resolve(opts.tree);
+  if (!existsSync(resolve(opts.tree))) throw new PqError("not-found", `${resolve(opts.tree)} does not exist`);
+  // The tree as a real path: given as a symlink (--tree LINK), the copy would take the link itself (verify-7 V1).
+  const tree = realpathSync(resolve(opts.tree));
   // Which command's refusal this is (ci, bisect, sync --check): named in its advice.
   const command = opts.command ?? "pq ci";
-  if (!existsSync(tree)) throw new PqError("not-found", `${tree} does not exist`);
   sweepAbandonedScratches();
   // The pid in the name: a run killed with SIGKILL (no handler runs) leaves its copy, and a later run removes it.
   const dir = mkdtempSync(join(tmpdir(), `pq-scratch-${basename(tree)}-${process.pid}-`));

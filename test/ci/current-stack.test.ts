@@ -146,6 +146,11 @@ describe("pq ci and bisect on the current stack", () => {
     await pq(root, "ci", "--queue", "qlink", "--tree", "t", "--json", join(root, "r.json"), "--run", "cat v; exit 1");
     const report = JSON.parse(readFileSync(join(root, "r.json"), "utf8")) as { cells: { state: number; log: string }[] };
     expect(report.cells.map((c) => c.log.trim())).toEqual(["0", "1", "2"]);
+    // The tree through a symlink too (verify-7 V1).
+    symlinkSync("t", join(root, "tlink"));
+    const linked = await pq(root, "ci", "--tree", "tlink", "--run", 'test "$(cat v)" = $PQ_STATE');
+    expect(linked.code, linked.err).toBe(0);
+    expect(linked.out).toContain("3 cells: 3 pass");
   }, 60_000);
 
   it("a link leading out of the tree, and a queue's patch file that is a link, read what the user's tree reads (verify-7 V11, V12)", async () => {
