@@ -20,7 +20,7 @@ import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConfl
 type Side = "base" | "ours" | "theirs";
 
 /** Series notes compared as what they say: none at all is the same as empty ones. */
-const notesKey = (n: SeriesNotes | undefined) => JSON.stringify([n?.before ?? [], n?.comment ?? ""]);
+const notesKey = (n: SeriesNotes | undefined) => JSON.stringify([n?.before ?? [], n?.comment ?? "", n?.line ?? null]);
 
 interface Decision {
   id: string;
@@ -120,8 +120,16 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     ours: Series.parse(bytesToName(ours.series)),
     theirs: Series.parse(bytesToName(theirs.series)),
   };
+  // A line's own bytes (its spacing, a tab before -p0) go with it, as a local edit keeps them (verify-7 V13).
   const notesOfSide = (side: Side) =>
-    new Map(parsed[side].annotated().map((a) => [a.entry.name, { before: a.notes.before ?? [], comment: a.notes.comment ?? "" }]));
+    new Map(
+      parsed[side]
+        .annotated()
+        .map((a) => [
+          a.entry.name,
+          { before: a.notes.before ?? [], comment: a.notes.comment ?? "", ...(a.notes.line !== undefined ? { line: a.notes.line } : {}) },
+        ]),
+    );
   const notesBy = { base: notesOfSide("base"), ours: notesOfSide("ours"), theirs: notesOfSide("theirs") };
 
   // What each patch becomes.

@@ -159,8 +159,10 @@ export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNot
     prev = entry.name;
   }
   series.setTrailing(trailing);
-  // Names are UTF-8 in the file; the versions hold the file's bytes (latin1).
-  const text = series.serialize();
+  // Names are UTF-8 in the file; the versions hold the file's bytes (latin1). A CR LF series
+  // (ours) stays CR LF (verify-7 V13).
+  const lf = series.serialize();
+  const text = sides[0] && crlfMostly(sides[0]) ? lf.replace(/\n/g, "\r\n") : lf;
   return sides.find((side) => Series.parse(bytesToName(side)).serialize() === text) ?? nameToBytes(text);
 }
 
@@ -174,4 +176,10 @@ export function pick3<T>(
   if (ours === undefined) return theirs;
   if (theirs === undefined) return ours;
   return key(ours) === key(base) ? theirs : ours;
+}
+
+/** Whether most of a text's lines end in CR LF. */
+function crlfMostly(text: string): boolean {
+  const lines = text.split("\n").length - 1;
+  return lines > 0 && (text.match(/\r\n/g)?.length ?? 0) * 2 > lines;
 }

@@ -5,7 +5,7 @@
  * so "this file just before patch k" is a lookup.
  */
 import { PqError } from "../errors.js";
-import { applyFilePatch, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, bestName, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
 import { bytesToName } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
@@ -47,8 +47,15 @@ export async function applyText(text: string, get: (path: string) => Promise<str
   };
   const result: Application = { ok: true, exact: true, pre, post, failures: [], filePatches };
   for (const fp of filePatches) {
-    const source = fp.oldPath ?? fp.newPath!;
-    const target = fp.newPath ?? fp.oldPath!;
+    let source = fp.oldPath ?? fp.newPath!;
+    let target = fp.newPath ?? fp.oldPath!;
+    // A plain diff naming two files (`--- a.c.orig`, `+++ a.c`, quilt's -p0 form) patches the one
+    // that exists, as GNU patch and pq's push choose it (verify-7 V14: the simulation took the first).
+    if (fp.candidates) {
+      const present = new Set<string>();
+      for (const c of fp.candidates) if (post.has(c) ? post.get(c) !== null : (await get(c)) !== null) present.add(c);
+      source = target = bestName(fp.candidates, (c) => present.has(c));
+    }
     const srcContent = await cur(source);
     const old = fp.kind === "create" ? await cur(target) : srcContent;
     let r;

@@ -331,3 +331,20 @@ describe("a patch deleted on one side", () => {
     );
   });
 });
+
+describe("a Debian-style series through a merge (verify-7 V13, V14)", () => {
+  it("keeps CR LF endings and each line's own bytes, and takes a -p0 patch's existing file", async () => {
+    // quilt's -p0 form: the old name is a backup that does not exist; the patch changes a.c.
+    const p0 = `Subject: pa\n\n--- a.c.orig\n+++ a.c\n@@ -4,3 +4,3 @@\n line 4\n-line 5\n+line FIVE\n line 6\n`;
+    const base: QueueVersion = { series: "# a series\r\npa.patch\t-p0\r\n", patches: { "pa.patch": p0 } };
+    const pb = patch("pb", A, [mod("b.c", lines(20, "bee"), edit(lines(20, "bee"), 3, "bee three"))]);
+    const pc = patch("pc", B, [mod("b.c", lines(20, "bee"), edit(lines(20, "bee"), 15, "bee fifteen"))]);
+    const ours: QueueVersion = { series: `${base.series}pb.patch\r\n`, patches: { ...base.patches, "pb.patch": pb } };
+    const theirs: QueueVersion = { series: `${base.series}pc.patch\r\n`, patches: { ...base.patches, "pc.patch": pc } };
+    const merged = await mergeQueues(base, ours, theirs, svc);
+    expect(merged.conflicts).toEqual([]);
+    expect(merged.queue.series).toBe("# a series\r\npa.patch\t-p0\r\npc.patch\r\npb.patch\r\n");
+    expect(merged.queue.patches["pa.patch"]).toBe(p0);
+    expect((await finalTree(merged.queue))["a.c"]).toBe(edit(lines(40), 5, "line FIVE"));
+  });
+});
