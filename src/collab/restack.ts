@@ -32,7 +32,7 @@ export interface RestackReport {
    * which looks the same), renamed (`now`: the same text under a new name, above where the
    * stack went back up to), or guarded off by the selected guards. Their changes left the tree.
    */
-  left?: { name: string; why: "not-in-series" | "renamed" | "guarded"; now?: string }[];
+  left?: { name: string; why: "not-in-series" | "renamed" | "guarded" | "made-meanwhile"; now?: string }[];
 }
 
 /** Refuse before anything changes if the tree has edits that a pop would lose. */

@@ -588,7 +588,10 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   if (state.origHead && (await qr.head()) !== state.origHead) await qr.moveHead(state.origHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);
-  return queueBackup ? { ...r, queueBackup } : r;
+  if (!queueBackup) return r;
+  // A patch made while the sync was stopped is not "deleted there": it goes with the abort, its file saved (verify-7 V6).
+  const made = new Set(madeMeanwhile.filter((p) => p !== "series" && origText(p) === null));
+  return { ...r, queueBackup, left: r.left?.map((l) => (made.has(l.name) ? { ...l, why: "made-meanwhile" as const } : l)) };
 }
 
 /**

@@ -362,6 +362,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(read(saved!, "during.patch")).toContain("+thirty (new work)");
       expect(read(saved!, "p1.patch")).toContain("+five (both)");
       expect(readdirSync(saved!).sort()).toEqual(["during.patch", "p1.patch", "p2.patch", "series"]);
+      expect(abort.out).toContain("during.patch, applied here, was made while the sync was stopped and goes with the abort");
     });
 
     it("--abort says where edits made meanwhile went, and fails (exit 5) when the stack cannot be put back", async () => {

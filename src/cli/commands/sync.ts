@@ -21,7 +21,9 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
         ? `was renamed ${l.now} in the queue, and the stack did not go back up to it`
         : l.why === "guarded"
           ? "is guarded off by the selected guards in the new queue"
-          : "is no longer in the queue's series (deleted, or renamed and changed, there)";
+          : l.why === "made-meanwhile"
+            ? `was made while the sync was stopped and goes with the abort (its file is in ${r.queueBackup})`
+            : "is no longer in the queue's series (deleted, or renamed and changed, there)";
     io.out(`${l.name}, applied here, ${why}: its changes left the tree`);
   }
 }
