@@ -385,7 +385,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       });
     }
     if (dec.conflict) conflicts.push(dec.conflict);
-    if (strip !== undefined && strip !== 1) entry.strip = strip;
+    // An explicit -p1 too: the line keeps its bytes (verify-8, V13 remaining).
+    if (strip !== undefined) entry.strip = strip;
     patches[dec.name] = text;
     if (pushable && app.ok) merged.commit(index, app.post);
   }

@@ -348,3 +348,15 @@ describe("a Debian-style series through a merge (verify-7 V13, V14)", () => {
     expect((await finalTree(merged.queue))["a.c"]).toBe(edit(lines(40), 5, "line FIVE"));
   });
 });
+
+describe("a series line's explicit -p1 through a merge (verify-8)", () => {
+  it("stays as it was written when neither side changed the line", async () => {
+    const pa = patch("pa", A, [mod("a.c", lines(40), edit(lines(40), 5, "line FIVE"))]);
+    const pb = patch("pb", A, [mod("b.c", lines(20, "bee"), edit(lines(20, "bee"), 3, "bee three"))]);
+    const pc = patch("pc", B, [mod("b.c", lines(20, "bee"), edit(lines(20, "bee"), 15, "bee fifteen"))]);
+    const base: QueueVersion = { series: "pa.patch\t-p1   \n", patches: { "pa.patch": pa } };
+    const ours: QueueVersion = { series: `${base.series}pb.patch\n`, patches: { ...base.patches, "pb.patch": pb } };
+    const theirs: QueueVersion = { series: `${base.series}pc.patch\n`, patches: { ...base.patches, "pc.patch": pc } };
+    expect((await mergeQueues(base, ours, theirs, svc)).queue.series).toBe("pa.patch\t-p1   \npc.patch\npb.patch\n");
+  });
+});
