@@ -23,10 +23,18 @@ const current = (tree: string, path: string) => readText(join(tree, path));
  * recorded post-image, or (without a record, or when upstream changed the files further)
  * when the patch applies in reverse exactly and no longer applies forward.
  */
-export function containedUpstream(tree: string | ((path: string) => string | null), text: string, record: AppliedPatch | undefined, content: Content): boolean {
+export function containedUpstream(
+  tree: string | ((path: string) => string | null),
+  text: string,
+  record: AppliedPatch | undefined,
+  content: Content,
+  /** Whether upstream renamed a file away: a deletion of one is not "already done" there (verify-8 W2). Asked only of deleted files. */
+  renamedUpstream: (path: string) => boolean = () => false,
+): boolean {
   const now = typeof tree === "string" ? (path: string) => current(tree, path) : tree;
   if (record) {
     const paths = Object.keys(record.files);
+    if (paths.some((p) => record.files[p].post === null && renamedUpstream(p))) return false;
     if (paths.length && paths.every((p) => now(p) === content(record.files[p].post))) return true;
   }
   let files: FilePatch[];
@@ -153,10 +161,11 @@ export async function mergePatch(
     if (renamedAway.has(path)) continue; // handled with its target
     const { post } = record.files[path];
     const pre = record.files[renames.get(path) ?? path].pre;
-    // A file the patch changes in place and upstream renamed away: the change goes to its new name.
-    const movedTo = !renames.has(path) && pre !== null && post !== null ? renamedUpstream.get(path) : undefined;
+    // A file the patch changes or deletes and upstream renamed away: the change goes to its new
+    // name (a deletion too: verify-8 W2, where it was taken as done, or left a copy beside the renamed file).
+    const movedTo = !renames.has(path) && pre !== null ? renamedUpstream.get(path) : undefined;
     const follows = movedTo !== undefined && current(tree, path) === null && current(tree, movedTo) !== null;
-    if (follows) notes.push(`${path}: upstream renamed it to ${movedTo}; the change follows it there`);
+    if (follows) notes.push(`${path}: upstream renamed it to ${movedTo}; the ${post === null ? "deletion" : "change"} follows it there`);
     const source = follows ? movedTo : (renames.get(path) ?? path);
     const target = follows ? movedTo : path;
     const base = content(pre);

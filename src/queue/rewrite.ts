@@ -15,6 +15,8 @@ export function rewriteFromRecord(ctx: OpContext, name: string): void {
   const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(ctx.tx.patchText(name)))), diff);
   ctx.tx.writePatch(name, text);
   record.hash = sha1(text);
+  // Made from the versions it produced: its file applies as it is now (verify-8 W3).
+  delete record.inexact;
   // Written with a/ b/ prefixes: a quilt -pN entry becomes the default, as a refresh makes it (stack-6 #7).
   const series = ctx.tx.series();
   if (series.has(name) && series.stripOf(name) !== 1) {

@@ -211,3 +211,21 @@ describe("absorb and refresh -p over changes they do not move (stack-6 #8)", () 
     cleanup(dir);
   });
 });
+
+describe("a patch absorb rewrites above the one it changed (verify-8 W3)", () => {
+  it("is not called inexact: its file applies as it is", async () => {
+    const dir = makeRepo({ "a.c": lines("line", 40) });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1");
+    write(dir, "a.c", edit(read(dir, "a.c"), "line 10\n", "line 10 p1\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2");
+    write(dir, "a.c", edit(read(dir, "a.c"), "line 13\n", "line 13 p2\n"));
+    await pq(dir, "refresh");
+    write(dir, "a.c", edit(read(dir, "a.c"), "line 10 p1\n", "line 10 p1 FIX\n"));
+    const r = await pq(dir, "absorb");
+    expect(r.out).toContain("refreshed p2 (its context changed below it");
+    expect(JSON.parse((await pq(dir, "status", "--json")).out).inexact).toBeUndefined();
+  });
+});

@@ -475,3 +475,29 @@ describe("pq rebase follows a file upstream renamed (stack-6 #2)", () => {
     expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe(" M a2.c\n");
   });
 });
+
+describe("pq rebase follows a file upstream renamed, for a deletion too (verify-8 W2)", () => {
+  const text = Array.from({ length: 50 }, (_, i) => `line ${i + 1}\n`).join("");
+  it("deletes the renamed file, or stops as a conflict when upstream also changed it", async () => {
+    const dir = await stackWithUpstream({ "a.c": text, "o.c": "o\n" });
+    await pq(dir, "new", "pdel", "-m", "remove a.c");
+    rmSync(join(dir, "a.c"));
+    write(dir, "o.c", "o changed\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const before = await fullState(dir);
+    upstreamCommit(dir, "rename a.c to src.c", { "src.c": text }, ["a.c"]);
+    const clean = await pq(dir, "rebase", "upstream");
+    expect(clean.code, clean.err).toBe(0);
+    expect(clean.out).toContain("a.c: upstream renamed it to src.c; the deletion follows it there");
+    expect(existsSync(join(dir, "src.c"))).toBe(false);
+    expect(read(dir, "o.c")).toBe("o changed\n");
+    // Upstream's rename with an edit: the deletion cannot be merged, and is not "contained upstream" either.
+    await pq(dir, "undo");
+    expect(await fullState(dir)).toEqual(before);
+    upstreamCommit(dir, "fix src.c", { "src.c": text.replace("line 30\n", "line 30 fixed\n") });
+    const conflict = await pq(dir, "rebase", "upstream");
+    expect(conflict.code).toBe(6);
+    expect(conflict.out).toContain("src.c: the patch deletes it, but upstream changed it");
+    expect((await pq(dir, "series")).out).toBe("pdel\n");
+  });
+});
