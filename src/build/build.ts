@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
@@ -99,7 +99,15 @@ export function readBuildDescription(tree: string): BuildDescription {
   }
   // A patch can change build.json: nothing it names may lead out of the tree (a build in pq
   // ci's scratch copy wrote its image wherever "output" pointed, ../ included).
-  const outside = (p: string) => isAbsolute(p) || p.split("/").includes("..");
+  // A path inside the tree by its name can still lead out through a symlink in it (-Iinclude/lnk, verify-8 W1).
+  const realTree = realpathOr(tree);
+  const outside = (p: string) => {
+    if (isAbsolute(p) || p.split("/").includes("..")) return true;
+    const full = resolve(tree, p);
+    if (!existsSync(full)) return false;
+    const real = realpathOr(full);
+    return real !== realTree && !real.startsWith(realTree + "/");
+  };
   for (const s of d.sources!) {
     if (outside(s)) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
     if (!/\.(c|S)$/.test(s)) throw new PqError("build-failed", `${file}: ${s} is neither a .c nor a .S file`);
@@ -493,4 +501,13 @@ function decorate(log: string, diagnostics: Diagnostic[]): string {
   const blamed = diagnostics.filter((d) => d.patch);
   if (!blamed.length) return log;
   return log + "\n" + blamed.map(formatDiagnostic).join("\n") + "\n";
+}
+
+/** A path's real path (symlinks followed), or the path itself when it cannot be resolved. */
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, truncateSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
+import { readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
@@ -136,6 +136,7 @@ describe("pq build", () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
     const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    symlinkSync(tempDir("pq-outside-include-"), join(tree, "include-link"));
     for (const [field, value] of [
       ["output", "../../../victim"],
       ["output", "/tmp/victim"],
@@ -148,6 +149,8 @@ describe("pq build", () => {
       ["cflags", ["@/tmp/opts"]],
       ["cflags", ["-Wp,@/tmp/opts"]],
       ["asflags", ["-Wa,@/tmp/opts"]],
+      // A folder inside the tree by name that is a symlink out of it (verify-8 W1).
+      ["cflags", ["-Iinclude-link"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
