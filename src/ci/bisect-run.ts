@@ -8,7 +8,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, undoCommandEdits } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { FAILING } from "./report.js";
 
 export interface BisectOptions {
@@ -81,11 +81,13 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       }
       emit({ kind: "bisect-step", message: `testing state ${state} (${state === 0 ? "the base tree" : patches[state - 1]})` });
       if (opts.run) {
-        const r = await runCommand(opts.run, stack.tree, {
-          env: stateEnv(state, state === 0 ? null : patches[state - 1]),
-          timeoutMs: opts.timeoutMs,
-        });
-        await undoCommandEdits(stack);
+        const command = opts.run;
+        const r = await aroundCommand(stack, () =>
+          runCommand(command, stack.tree, {
+            env: stateEnv(state, state === 0 ? null : patches[state - 1]),
+            timeoutMs: opts.timeoutMs,
+          }),
+        );
         // Killed at the limit: a hang, bad (as ci --run counts it).
         if (r.timedOut) {
           failures.set(state, { outcome: "hang", log: logTail(r.output, 30) });

@@ -7,7 +7,7 @@ import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, undoCommandEdits } from "./scratch.js";
+import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
 import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
@@ -127,10 +127,15 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
           current: done,
           total,
         });
+        const command = opts.run;
         record(
-          commandCell(s.index, await runCommand(opts.run, stack.tree, { timeoutMs: opts.timeoutMs, env: stateEnv(s.index, s.patch) })),
+          commandCell(
+            s.index,
+            await aroundCommand(stack, () =>
+              runCommand(command, stack.tree, { timeoutMs: opts.timeoutMs, env: stateEnv(s.index, s.patch) }),
+            ),
+          ),
         );
-        await undoCommandEdits(stack);
         continue;
       }
       emit({ kind: "ci-build", message: `building state ${s.index}${s.patch ? ` (${s.patch})` : ""}`, current: done, total });

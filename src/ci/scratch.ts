@@ -79,7 +79,7 @@ export async function openScratch(opts: {
   queue?: string;
   select?: string[];
   command?: string;
-  /** States are judged by a --run command (see undoCommandEdits). */
+  /** States are judged by a --run command (see aroundCommand). */
   forCommand?: boolean;
 }): Promise<ScratchStack> {
   if (!existsSync(resolve(opts.tree))) throw new PqError("not-found", `${resolve(opts.tree)} does not exist`);
@@ -184,7 +184,7 @@ export async function openScratch(opts: {
       stack = await Stack.open({ tree: dir });
       await stack.pop({ all: true, force: true });
       // A --run command may change tracked files; what each state must be is then told by git
-      // (see undoCommandEdits): the popped copy, the base, becomes the copy's first commit.
+      // (see aroundCommand): the popped copy, the base, becomes the copy's first commit.
       if (opts.forCommand) {
         commitBase(dir);
         stack = await Stack.open({ tree: dir });
@@ -318,15 +318,40 @@ function copyKeepingLinks(from: string, to: string, keep: (src: string) => boole
 }
 
 /**
- * A --run command that changed files the stack or git tracks (a build regenerating a committed
- * file, a test writing its fixture) left them so: the next state would be pushed over them and
- * be refused as unrefreshed changes, or inherit them (verify-7 V2). They are put back, so each
- * state is its base and patches alone; new untracked files (build output) stay.
+ * Runs a --run command on the state the scratch copy is in, and puts the copy back to exactly
+ * that state afterwards (verify-7 V2, verify-8 W4): a command that changes a tracked file's
+ * content, mode or type (a build regenerating a committed file, a test replacing one by a
+ * directory), writes a file a later patch adds, or edits the queue inside the tree, would
+ * otherwise leave it for the next state, which would inherit it, or be refused over it. The
+ * state is committed in the copy's own git repository for the command's time, checked out
+ * again afterwards (untracked files the command made removed; ignored ones, build output pq
+ * keeps in .pq, stay), and the commit dropped: the branch is the base again.
  */
-export async function undoCommandEdits(stack: Stack): Promise<void> {
-  const status = await stack.status();
-  const changed = status.top ? status.pending : ((await (await stack.repo())?.changedTrackedFiles()) ?? []);
-  if (changed.length) await stack.revert(changed);
+export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Promise<T> {
+  const env = repositoryFreeEnv();
+  const git = (args: string[]) => execFileSync("git", args, { cwd: stack.tree, env, stdio: ["ignore", "ignore", "pipe"] });
+  git(["add", "-A"]);
+  git([
+    "-c",
+    "user.name=pq",
+    "-c",
+    "user.email=pq@localhost",
+    "-c",
+    "commit.gpgsign=false",
+    "commit",
+    "-q",
+    "--no-verify",
+    "--allow-empty",
+    "-m",
+    "state",
+  ]);
+  try {
+    return await run();
+  } finally {
+    git(["reset", "-q", "--hard"]);
+    git(["clean", "-fdq"]);
+    git(["reset", "-q", "HEAD~1"]);
+  }
 }
 
 /**

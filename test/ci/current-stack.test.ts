@@ -191,6 +191,14 @@ describe("pq ci and bisect on the current stack", () => {
     const r = await pq(tree, "ci", "--run", 'test "$(cat counter)" = 1 && test "$(cat v)" = $PQ_STATE && echo x >> counter && echo y >> v');
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain("3 cells: 3 pass");
+    // A tracked file made a directory, a mode changed, a new file: all gone before the next state (verify-8 W4).
+    const types = await pq(
+      tree,
+      "ci",
+      "--run",
+      "test -f counter && test ! -e made && rm counter && mkdir counter && chmod 600 v && touch made",
+    );
+    expect(types.out).toContain("3 cells: 3 pass");
     const bisect = await pq(tree, "bisect", "--run", 'test "$(cat counter)" = 1 && echo x >> counter && test "$(cat v)" != 2');
     expect(bisect.out + bisect.err).toContain("p2");
   }, 60_000);
