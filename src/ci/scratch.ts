@@ -309,9 +309,10 @@ function copyKeepingLinks(from: string, to: string, keep: (src: string) => boole
     const target = readlinkSync(src);
     const resolved = resolve(dirname(src), target);
     const inside = resolved === root || resolved.startsWith(root + sep);
-    if (inside && !isAbsolute(target)) continue;
-    // An absolute link into the tree points into the copy instead; any other goes where the user's does.
-    const now = inside ? join(to, relative(root, resolved)) : resolved;
+    if (inside && !isAbsolute(target) && !leavesOnTheWay(relative(root, dirname(src)), target)) continue;
+    // A link into the tree by way of its own directory's name (../../t/v, verify-8 W5), or an
+    // absolute one, is made relative within the copy; any other goes where the user's does.
+    const now = inside ? relative(dirname(dest), join(to, relative(root, resolved))) || "." : resolved;
     rmSync(dest, { force: true });
     symlinkSync(now, dest);
   }
@@ -379,4 +380,15 @@ function commitBase(dir: string): void {
     "-m",
     "base",
   ]);
+}
+
+/** Whether a relative link's text, read from `dir` (relative to the tree), steps above the tree on its way. */
+function leavesOnTheWay(dir: string, target: string): boolean {
+  let depth = dir === "" ? 0 : dir.split(sep).length;
+  for (const part of target.split("/")) {
+    if (part === "..") depth--;
+    else if (part !== "." && part !== "") depth++;
+    if (depth < 0) return true;
+  }
+  return false;
 }

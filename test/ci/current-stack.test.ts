@@ -163,6 +163,9 @@ describe("pq ci and bisect on the current stack", () => {
     const tree = join(root, "t");
     mkdirSync(tree);
     symlinkSync("../data", join(tree, "data"));
+    // Into the tree by way of its own directory's name (verify-8 W5).
+    mkdirSync(join(tree, "sub"));
+    symlinkSync("../../t/v", join(tree, "sub/viaparent"));
     write(tree, "v", "0\n");
     git(tree, "init", "-q", "-b", "main");
     git(tree, "add", "-A");
@@ -175,7 +178,7 @@ describe("pq ci and bisect on the current stack", () => {
       "--tree",
       "t",
       "--run",
-      'test "$(cat data/conf)" = shared && test "$(cat v)" = $PQ_STATE',
+      'test "$(cat data/conf)" = shared && test "$(cat v)" = $PQ_STATE && test "$(cat sub/viaparent)" = $PQ_STATE',
     );
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain("2 cells: 2 pass");
