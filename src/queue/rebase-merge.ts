@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, type FilePatch } from "../patch/index.js";
 import { readText } from "../tree/files.js";
@@ -202,6 +202,7 @@ export async function mergePatch(
       }),
     );
   }
+  notes.push(...addedInMovedFolders(Object.keys(record.files).filter((p) => record.files[p].pre === null && record.files[p].post !== null), renamedUpstream));
   const diff = parts.join("");
   // Nothing left to change is "upstream has it" only without a conflict: a file kept as upstream
   // has it because the patch's change could not be merged (a deletion of a file upstream
@@ -220,4 +221,27 @@ function modeOfTree(tree: string, path: string): string {
   } catch {
     return "100644";
   }
+}
+
+/** Folders upstream renamed whole (every renamed file of a folder went to one other folder): old -> new. */
+function folderMoves(renames: Map<string, string>): Map<string, string> {
+  const to = new Map<string, string | null>();
+  for (const [from, dest] of renames) {
+    const [a, b] = [dirname(from), dirname(dest)];
+    if (a === b) continue;
+    to.set(a, to.has(a) && to.get(a) !== b ? null : b);
+  }
+  return new Map([...to].filter((e): e is [string, string] => e[1] !== null));
+}
+
+/**
+ * Notes for files a patch adds in a folder upstream renamed whole (git mv src lib): the file
+ * brings the old folder back, which git's merge stops on; said, the move left to the user (verify-8 W6).
+ */
+export function addedInMovedFolders(created: string[], renames: Map<string, string>): string[] {
+  const moved = folderMoves(renames);
+  return created.flatMap((path) => {
+    const to = moved.get(dirname(path));
+    return to === undefined ? [] : [`${path}: added in ${dirname(path)}/, which upstream renamed to ${to}/ (mv ${path} ${to}/${basename(path)}, pq add ${to}/${basename(path)} and pq refresh to follow it)`];
+  });
 }

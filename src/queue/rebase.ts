@@ -16,7 +16,7 @@ import { parseHeader } from "../mail/header.js";
 import { readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
 import { rewriteFromRecord } from "./rewrite.js";
-import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
+import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMovedFolders, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { statePaths, type AppliedPatch } from "./state.js";
@@ -403,10 +403,16 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     }
     try {
       const pushed = (await stack.push({ target: name, fuzz: 0 })).pushed[0];
+      // A file the patch adds in a folder upstream renamed (git mv src lib) brings the old folder
+      // back: said, as git's merge says it (verify-8 W6); moving it is the user's call.
+      const created = Object.entries(stack.appliedRecords().at(-1)?.files ?? {})
+        .filter(([, c]) => c.pre === null && c.post !== null)
+        .map(([path]) => path);
+      const stray = created.length ? addedInMovedFolders(created, (renamed ??= upstreamRenames(stack.tree, plan.oldHead, plan.newHead))) : [];
       if (pushed.notes.length) {
         await stack.refresh();
-        finishStep({ name, outcome: "offsets", notes: pushed.notes });
-      } else finishStep({ name, outcome: "clean", notes: [] });
+        finishStep({ name, outcome: "offsets", notes: [...pushed.notes, ...stray] });
+      } else finishStep({ name, outcome: "clean", notes: stray });
       continue;
     } catch (e) {
       if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
@@ -494,3 +500,4 @@ async function dropByPatchId(stack: Stack, plan: RebasePlan, byPatchId: Map<stri
   }
   savePlan(stack, plan);
 }
+

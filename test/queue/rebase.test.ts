@@ -501,3 +501,19 @@ describe("pq rebase follows a file upstream renamed, for a deletion too (verify-
     expect((await pq(dir, "series")).out).toBe("pdel\n");
   });
 });
+
+describe("pq rebase over a folder upstream renamed (verify-8 W6)", () => {
+  it("says so of a file the patch adds in the old folder", async () => {
+    const dir = await stackWithUpstream({ "src/x.c": "x 1\nx 2\nx 3\nx 4\nx 5\n", "src/y.c": "y\n" });
+    await pq(dir, "new", "p1", "-m", "p1");
+    write(dir, "src/x.c", "x 1\nx 2\nx 3\nx 4\nx five\n");
+    write(dir, "src/z.c", "new z\n");
+    await pq(dir, "add", "src/z.c");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    upstreamCommit(dir, "src -> lib", { "lib/x.c": "x 1\nx 2\nx 3\nx 4\nx 5\n", "lib/y.c": "y\n" }, ["src/x.c", "src/y.c"]);
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("src/z.c: added in src/, which upstream renamed to lib/");
+    expect(read(dir, "lib/x.c")).toContain("x five");
+  });
+});
