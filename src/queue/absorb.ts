@@ -245,7 +245,14 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
           "nothing was changed: the stack, the queue and your files are as they were",
         ]);
       }
-      const rewritten = pushed.pushed.filter((p) => p.notes.length).map((p) => p.name);
+      // A patch that now needs offsets is rewritten against its new context, so the queue pushes
+      // exactly; but one in another tool's form (quilt's Index: lines, a plain diff: a Debian
+      // queue's) keeps its bytes while it applies as it is, offsets and all (verify-8 W7), and is
+      // rewritten only when it no longer does (fuzz, line endings).
+      const inexact = new Set(ctx.tx.state.applied.filter((r) => r.inexact).map((r) => r.name));
+      const rewritten = pushed.pushed
+        .filter((p) => p.notes.length && (inexact.has(p.name) || /^diff --git /m.test(ctx.tx.patchText(p.name))))
+        .map((p) => p.name);
       rewritten.forEach((n) => rewriteFromRecord(ctx, n));
       refreshed.push(...rewritten);
       i = order.indexOf(next) - 1;

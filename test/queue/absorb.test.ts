@@ -229,3 +229,25 @@ describe("a patch absorb rewrites above the one it changed (verify-8 W3)", () =>
     expect(JSON.parse((await pq(dir, "status", "--json")).out).inexact).toBeUndefined();
   });
 });
+
+describe("a quilt-style patch above the one refresh -p changes (verify-8 W7)", () => {
+  it("keeps its bytes while it applies as it is, offsets and all", async () => {
+    const dir = makeRepo({ "a.c": lines("line", 60) });
+    dirs.push(dir);
+    const quilt = (subject: string, at: number, from: string, to: string) =>
+      `Description: ${subject}\n\nIndex: t/a.c\n===================================================================\n--- t.orig/a.c\n+++ t/a.c\n@@ -${at},3 +${at},3 @@\n line ${at}\n-${from}\n+${to}\n line ${at + 2}\n`;
+    write(dir, "debian/patches/01-low.patch", quilt("low", 9, "line 10", "line ten"));
+    write(dir, "debian/patches/02-high.patch", quilt("high", 39, "line 40", "line forty"));
+    write(dir, "debian/patches/series", "01-low.patch\n02-high.patch\n");
+    await pq(dir, "init", "--queue", "debian/patches");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const high = read(dir, "debian/patches/02-high.patch");
+    write(dir, "a.c", edit(read(dir, "a.c"), "line ten\n", "line ten\nline ten and a half\n"));
+    const r = await pq(dir, "refresh", "-p", "01-low.patch", "a.c");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain("refreshed 02-high.patch");
+    expect(read(dir, "debian/patches/02-high.patch")).toBe(high);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+  });
+});
