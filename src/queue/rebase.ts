@@ -432,7 +432,8 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       finishStep({ name, outcome: "dropped", notes: ["the merge left nothing to change: upstream already contains it"] });
       continue;
     }
-    await stack.writePatch(name, merged.text);
+    // Written with a/ b/ prefixes: a -p0 entry becomes -p1 with it, as a refresh makes it (verify-8 W8).
+    await stack.writePatch(name, merged.text, 1);
     await stack.push({ target: name });
     if (merged.conflicts.length) {
       await stack.markConflicted(name);

@@ -753,8 +753,8 @@ export class Stack {
     await this.transact(`header ${name}`, (ctx) => planSetHeader(ctx, this.resolveIn(ctx, name), header));
   }
 
-  async writePatch(name: string, text: string): Promise<void> {
-    await this.transact(`write ${name}`, (ctx) => planWritePatch(ctx, name, text));
+  async writePatch(name: string, text: string, strip?: number): Promise<void> {
+    await this.transact(`write ${name}`, (ctx) => planWritePatch(ctx, name, text, strip));
   }
 
   /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */

@@ -517,3 +517,26 @@ describe("pq rebase over a folder upstream renamed (verify-8 W6)", () => {
     expect(read(dir, "lib/x.c")).toContain("x five");
   });
 });
+
+describe("pq rebase of a -p0 patch it merges (verify-8 W8)", () => {
+  it("writes it as -p1 and says so in the series, so it pushes on its own file", async () => {
+    const text = Array.from({ length: 60 }, (_, i) => `line ${i + 1}\n`).join("");
+    const dir = await stackWithUpstream({ "a.c": text });
+    write(
+      dir,
+      "patches/p0.patch",
+      "Subject: p0\n\n--- a.c.orig\n+++ a.c\n@@ -7,7 +7,7 @@\n line 7\n line 8\n line 9\n-line 10\n+line ten\n line 11\n line 12\n line 13\n",
+    );
+    write(dir, "patches/series", "p0.patch -p0\n");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    // Its outermost context line changes: it does not apply at fuzz 0, and merges cleanly.
+    upstreamCommit(dir, "context", { "a.c": text.replace("line 7\n", "line 7 up\n") });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/merged\s+p0\.patch/);
+    expect(read(join(dir, "patches"), "series")).toBe("p0.patch\n");
+    expect(read(dir, "a.c")).toBe(text.replace("line 7\n", "line 7 up\n").replace("line 10\n", "line ten\n"));
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+  });
+});

@@ -337,8 +337,14 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader)
 }
 
 /** Write a patch file. An applied patch may only change its header this way. */
-export function planWritePatch(ctx: OpContext, name: string, text: string): void {
+/** `strip`: the -pN the new text is written for (a text with a/ b/ prefixes: 1), set in the series with it. */
+export function planWritePatch(ctx: OpContext, name: string, text: string, strip?: number): void {
   const { tx } = ctx;
+  const series = tx.series();
+  if (strip !== undefined && series.has(name) && series.stripOf(name) !== strip) {
+    series.setStrip(name, strip);
+    tx.setSeries(series);
+  }
   const record = tx.state.applied.find((a) => a.name === name);
   if (record) {
     if (diffOf(tx.patchText(name)) !== diffOf(text)) {
