@@ -165,7 +165,7 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   await assignOwners(stack, files, opts.into);
   const hunks = [...files.flatMap((f) => f.hunks.map((h) => h.info)), ...skipped];
   const order = stack.applied();
-  const owners = order.filter((n) => hunks.some((h) => h.owner === n));
+  let owners = order.filter((n) => hunks.some((h) => h.owner === n));
   const report: AbsorbReport = { hunks, patches: owners, refreshed: [], dryRun: Boolean(opts.dryRun) };
   if (!owners.length) return report;
   // A dry run plans the same transaction (so it reports what the real run would do, hunks
@@ -179,7 +179,27 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
   // back up taking the hunks, and the files are planned as the user had them again. The net
   // effect on the tree is nothing; on the queue, the new patch texts; and a kill anywhere
   // leaves all of it or none, and one pq undo takes it back.
-  const moved = await stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx): Promise<string[]> => {
+  // A patch above an owner that no longer applies over the hunks absorbed below it (a line in the
+  // middle of its hunk changed, verify-8 W9): those hunks stay in the tree, and the move is planned
+  // again without them, as often as that takes.
+  let moved: string[] = [];
+  for (let attempt = 0; owners.length && attempt <= hunks.length; attempt++) {
+    try {
+      moved = await planMove();
+      break;
+    } catch (e) {
+      if (!(e instanceof UpperWouldFail)) throw e;
+      // One hunk at a time, from the end of the file: the others may well fit.
+      const blamed = hunks
+        .filter((h) => h.owner && e.files.includes(h.file) && order.indexOf(h.owner) < order.indexOf(e.upper))
+        .sort((a, b) => b.line - a.line)[0];
+      if (!blamed) throw e.refusal;
+      Object.assign(blamed, { owner: undefined, reason: `${e.upper}, a patch above ${blamed.owner}, would no longer apply over it` });
+      owners = order.filter((n) => hunks.some((h) => h.owner === n));
+    }
+  }
+  async function planMove(): Promise<string[]> {
+    return stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx): Promise<string[]> => {
     const ws = ctx.tx.ws;
     const execOf = (file: string) => versionExec(ws.version(file));
     const userExec = new Map(pending.map((p) => [p.file, execOf(p.file)]));
@@ -239,11 +259,22 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       // Up to the next patch that takes hunks (or the top); patches that now apply with
       // offsets are rewritten against their new context.
       const next = owners.find((n) => order.indexOf(n) > i) ?? top;
-      const { report: pushed, failure } = await planPush(ctx, { target: next });
+      let outcome: Awaited<ReturnType<typeof planPush>>;
+      try {
+        outcome = await planPush(ctx, { target: next });
+      } catch (e) {
+        // Refused over the user's edits, which are what this move takes apart: the upper patch does not fit.
+        if (e instanceof PqError && e.code === "dirty" && typeof e.data.patch === "string") throw new UpperWouldFail(e.data.patch, (e.data.files as string[]) ?? [], e);
+        throw e;
+      }
+      const { report: pushed, failure } = outcome;
       if (failure) {
-        throw new PqError("apply-failed", `the patches above ${name} no longer apply after absorbing into it: ${failure.message}`, [
+        const refusal = new PqError("apply-failed", `the patches above ${name} no longer apply after absorbing into it: ${failure.message}`, [
           "nothing was changed: the stack, the queue and your files are as they were",
         ]);
+        const files = (failure.data.files as { path: string }[] | undefined)?.map((f) => f.path) ?? (typeof failure.data.file === "string" ? [failure.data.file] : []);
+        if (typeof failure.data.patch === "string" && files.length) throw new UpperWouldFail(failure.data.patch, files, refusal);
+        throw refusal;
       }
       // A patch that now needs offsets is rewritten against its new context, so the queue pushes
       // exactly; but one in another tool's form (quilt's Index: lines, a plain diff: a Debian
@@ -267,14 +298,27 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     if (opts.dryRun || !hunks.some((h) => h.owner)) throw planOnly;
     for (const p of pending) ws.set(p.file, p.treeText, userExec.get(p.file)!);
     return refreshed;
-  }).catch((e: unknown) => {
-    if (e === planOnly) return [] as string[];
-    throw e;
-  });
+    }).catch((e: unknown) => {
+      if (e === planOnly) return [] as string[];
+      throw e;
+    });
+  }
   report.refreshed.push(...moved);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));
   const absorbedFiles = new Set(hunks.filter((h) => h.owner).map((h) => h.file));
   const stagedApart = ((await (await stack.repo())?.changedAndUntrackedFiles())?.stagedApart ?? []).filter((p) => absorbedFiles.has(p));
   if (stagedApart.length) report.stagedApart = stagedApart;
   return report;
+}
+
+/** A patch above the ones absorbed into that would not apply over them (see absorb): which, over which files. */
+class UpperWouldFail extends Error {
+  constructor(
+    readonly upper: string,
+    readonly files: string[],
+    /** What to say when no absorbed hunk can be blamed. */
+    readonly refusal: PqError,
+  ) {
+    super(`${upper} would not apply`);
+  }
 }

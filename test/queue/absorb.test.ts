@@ -251,3 +251,25 @@ describe("a quilt-style patch above the one refresh -p changes (verify-8 W7)", (
     expect((await pq(dir, "push", "-a")).code).toBe(0);
   });
 });
+
+describe("a hunk an upper patch would not apply over (verify-8 W9)", () => {
+  it("stays in the tree with why, and the other hunks still go in", async () => {
+    const dir = makeRepo({ "a.c": lines("line", 40) });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1");
+    write(dir, "a.c", edit(edit(read(dir, "a.c"), "line 21\n", "line 21 p1\n"), "line 3\n", "line 3 p1\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "new", "p2");
+    // One hunk of p2 spans lines 17-24: line 21 is in its middle.
+    write(dir, "a.c", edit(edit(read(dir, "a.c"), "line 17\n", "line 17 p2\n"), "line 24\n", "line 24 p2\n"));
+    await pq(dir, "refresh");
+    write(dir, "a.c", edit(edit(read(dir, "a.c"), "line 21 p1\n", "line 21 p1 FIX\n"), "line 3 p1\n", "line 3 p1 FIX\n"));
+    const r = await pq(dir, "absorb");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("absorbed a.c:3 (-1 +1) into p1");
+    expect(r.out).toContain("left in the tree: a.c:21 (-1 +1): p2, a patch above p1, would no longer apply over it");
+    expect(patchText(dir, "p1")).toContain("+line 3 p1 FIX\n");
+    expect(read(dir, "a.c")).toContain("line 21 p1 FIX\n");
+  });
+});
