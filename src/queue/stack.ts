@@ -852,7 +852,7 @@ export class Stack {
     const direction = opts.redo ? "redo" : "undo";
     refuseDuringStoppedSync(this.tree, `pq ${direction}`);
     if (existsSync(join(statePaths(this.tree).dir, "rebase.json"))) {
-      throw new PqError("refused", `a pq rebase is in progress; pq ${direction} would take back only part of it`, [
+      throw new PqError("refused", `a pq rebase is in progress; pq ${direction} would ${direction === "undo" ? "take back" : "re-do"} only part of it`, [
         "pq rebase --abort puts the base, the queue and the tree back as they were; or finish it with pq rebase --continue",
       ]);
     }
