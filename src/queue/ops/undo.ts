@@ -92,7 +92,7 @@ function refuseBrokenChain(store: ObjectStore, current: StackState, currentText:
           "nothing was changed",
           e.queueDir && e.queueDir !== current.queue
             ? `"${e.op}" changed the queue ${e.queueDir}, and the tree now uses ${current.queue} (pq queue switch): switch back to it (pq queue list names it), then run this again`
-            : "pq queue switch changes the stack outside the log: switch back to the queue those operations changed, then run this again",
+            : "what moves the stack outside this chain: a pq sync (and its --abort, which puts the stack back its own way), a pq queue switch (switch back, then run this again), a hand edit of .pq/state.json",
           "pq oplog lists the operations",
         ],
         { entry: e.id },
