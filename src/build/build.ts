@@ -9,11 +9,11 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
-import { readText } from "../tree/files.js";
+import { readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
@@ -501,13 +501,4 @@ function decorate(log: string, diagnostics: Diagnostic[]): string {
   const blamed = diagnostics.filter((d) => d.patch);
   if (!blamed.length) return log;
   return log + "\n" + blamed.map(formatDiagnostic).join("\n") + "\n";
-}
-
-/** A path's real path (symlinks followed), or the path itself when it cannot be resolved. */
-function realpathOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }

@@ -12,7 +12,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -24,7 +23,7 @@ import { createHash } from "node:crypto";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
 import { loadState, statePaths } from "../queue/state.js";
-import { readText } from "../tree/files.js";
+import { readText, realpathOr } from "../tree/files.js";
 import { repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
 
@@ -84,7 +83,7 @@ export async function openScratch(opts: {
 }): Promise<ScratchStack> {
   if (!existsSync(resolve(opts.tree))) throw new PqError("not-found", `${resolve(opts.tree)} does not exist`);
   // The tree as a real path: given as a symlink (--tree LINK), the copy would take the link itself (verify-7 V1).
-  const tree = realpathSync(resolve(opts.tree));
+  const tree = realpathOr(resolve(opts.tree));
   // Which command's refusal this is (ci, bisect, sync --check): named in its advice.
   const command = opts.command ?? "pq ci";
   sweepAbandonedScratches();
@@ -124,15 +123,8 @@ export async function openScratch(opts: {
     // are in the tree, so the tree is not the base to push them onto.
     const own = loadState(tree);
     // Compared as real paths: the same directory through a symlink is the same queue (ci-7 #15).
-    const realPath = (p: string) => {
-      try {
-        return realpathSync(p);
-      } catch {
-        return resolve(p);
-      }
-    };
-    const ownQueue = own ? realPath(resolve(tree, own.queue)) : null;
-    if (opts.queue && realPath(resolve(opts.queue)) !== ownQueue) {
+    const ownQueue = own ? realpathOr(resolve(tree, own.queue)) : null;
+    if (opts.queue && realpathOr(resolve(opts.queue)) !== ownQueue) {
       // A queue is a directory with a series file: a mistyped --queue must not become a new,
       // empty queue (created on the spot, and a green run of the base tree alone).
       if (!existsSync(join(resolve(opts.queue), "series"))) {
@@ -141,8 +133,7 @@ export async function openScratch(opts: {
         ]);
       }
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
-      // Symlinks as they are (a relative one still relative): Node's default makes each an absolute
-      // link into the user's tree, which every state would then read and a --run could write (ci-7 #1).
+      // Links kept as the states must read them (see copyKeepingLinks).
       copyKeepingLinks(tree, dir, (src) => !/[/\\]\.(git|pq)$/.test(src));
       commitBase(dir);
       stack = await Stack.init({ tree: dir, queue: snapshotQueue(resolve(opts.queue)) });
@@ -329,23 +320,8 @@ function copyKeepingLinks(from: string, to: string, keep: (src: string) => boole
  * keeps in .pq, stay), and the commit dropped: the branch is the base again.
  */
 export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Promise<T> {
-  const env = repositoryFreeEnv();
-  const git = (args: string[]) => execFileSync("git", args, { cwd: stack.tree, env, stdio: ["ignore", "ignore", "pipe"] });
-  git(["add", "-A"]);
-  git([
-    "-c",
-    "user.name=pq",
-    "-c",
-    "user.email=pq@localhost",
-    "-c",
-    "commit.gpgsign=false",
-    "commit",
-    "-q",
-    "--no-verify",
-    "--allow-empty",
-    "-m",
-    "state",
-  ]);
+  const git = scratchGit(stack.tree);
+  commitAll(git, "state");
   try {
     return await run();
   } finally {
@@ -362,9 +338,19 @@ export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Pro
  * of them may leak in.
  */
 function commitBase(dir: string): void {
-  const env = repositoryFreeEnv();
-  const git = (args: string[]) => execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+  const git = scratchGit(dir);
   git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
+  commitAll(git, "base");
+}
+
+/** The git CLI in a scratch copy, with none of the caller's repository variables (see commitBase). */
+function scratchGit(dir: string): (args: string[]) => void {
+  const env = repositoryFreeEnv();
+  return (args) => void execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** Commits everything in the scratch copy as it is, as pq and without hooks or signing. */
+function commitAll(git: (args: string[]) => void, message: string): void {
   git(["add", "-A"]);
   git([
     "-c",
@@ -378,7 +364,7 @@ function commitBase(dir: string): void {
     "--no-verify",
     "--allow-empty",
     "-m",
-    "base",
+    message,
   ]);
 }
 

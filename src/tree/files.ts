@@ -13,6 +13,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   writeFileSync,
@@ -312,4 +313,13 @@ export function deadLeftovers(dir: string, pidOf: (name: string) => number | nul
       return pid !== null && !processAlive(pid);
     })
     .map((name) => join(dir, name));
+}
+
+/** A path's real path (symlinks followed), or the path itself when it cannot be resolved (it does not exist). */
+export function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
