@@ -982,14 +982,19 @@ describe("patches pq writes anew (stack-6 #7, #12)", () => {
     // ...until its message changes: a new commit, made as the user.
     expect((await pq(tree, "header", name, "-m", "reworded")).code).toBe(0);
     expect(read(join(tree, "patches"), name)).not.toContain("X-Committer:");
-    // A -p0 patch above one that refresh -p changes is rewritten with a/ b/ paths: its entry becomes -p1.
+    // A -p0 patch above one that refresh -p changes so that it no longer applies as it is (its context line
+    // changed: fuzz) is rewritten with a/ b/ paths: its entry becomes -p1. (Moved by an offset only, a plain
+    // diff keeps its bytes and its -p0: verify-8 W7.)
     await pq(tree, "pop", "-a");
     const p0 = besideTree(tree, "p0", ".patch");
-    writeFileSync(p0, "--- src/a.c.orig\n+++ src/a.c\n@@ -7,3 +7,3 @@\n line 7\n-line 8\n+line eight\n line 9\n");
+    writeFileSync(
+      p0,
+      "--- src/a.c.orig\n+++ src/a.c\n@@ -5,7 +5,7 @@\n line 5\n line 6\n line 7\n-line 8\n+line eight\n line 9\n line 10\n line 11\n",
+    );
     await pq(tree, "push", "-a");
     expect((await pq(tree, "import", "-p0", "-n", "p0.patch", p0)).code).toBe(0);
     expect((await pq(tree, "push")).code).toBe(0);
-    write(tree, "src/a.c", read(tree, "src/a.c").replace("line 5\n", "line 5\ninserted\n"));
+    write(tree, "src/a.c", read(tree, "src/a.c").replace("line 5\n", "line 5 changed\n"));
     expect((await pq(tree, "refresh", "-p", name, "src/a.c")).code).toBe(0);
     expect(read(join(tree, "patches"), "series")).not.toContain("-p0");
     await pq(tree, "pop", "-a");
