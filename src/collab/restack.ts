@@ -65,7 +65,15 @@ export async function restack(
   stack: Stack,
   next: QueueVersion,
   write: () => void,
-  opts: { top: string | null; renamed?: Record<string, string>; stopAt?: string[]; upToStop?: boolean; force?: boolean },
+  opts: {
+    top: string | null;
+    renamed?: Record<string, string>;
+    stopAt?: string[];
+    upToStop?: boolean;
+    force?: boolean;
+    /** Up to `top` and no further (sync --abort: the stack as it was before the sync, not as the stop left it). */
+    exactly?: boolean;
+  },
 ): Promise<RestackReport> {
   const applied = stack.appliedRecords();
   const entries = parseSeries(next.series, "the merged");
@@ -94,7 +102,7 @@ export async function restack(
   // top of it: going up to the old top alone left those out), as StGit's pull keeps them.
   const position = new Map(pushable.map((name, i) => [name, i]));
   const highest = Math.max(-1, ...applied.map((r) => position.get(opts.renamed?.[r.name] ?? r.name) ?? -1));
-  if (target && highest > pushable.indexOf(target)) target = pushable[highest];
+  if (target && !opts.exactly && highest > pushable.indexOf(target)) target = pushable[highest];
   const at = target ? pushable.indexOf(target) : -1;
   // A conflicted patch is where the user has work to do: the stack goes up to the lowest one
   // (even above the old top, so its markers are in the tree), never past it.

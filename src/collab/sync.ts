@@ -581,7 +581,8 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   stack.takingBack = stoppedSyncIds(stack.tree);
   let r: RestackReport;
   try {
-    r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true });
+    // Up to the top the sync started from: patches pushed while it was stopped are taken back with it.
+    r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true, exactly: true });
   } finally {
     stack.takingBack = null;
   }

@@ -363,6 +363,11 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(read(saved!, "p1.patch")).toContain("+five (both)");
       expect(readdirSync(saved!).sort()).toEqual(["during.patch", "p1.patch", "p2.patch", "series"]);
       expect(abort.out).toContain("during.patch, applied here, was made while the sync was stopped and goes with the abort");
+      // The stack is back at the top the sync started from (during.patch, pushed while it was stopped,
+      // goes), and pq undo reaches the operations before the sync (verify-7 V6).
+      expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\np2.patch\n");
+      const undo = await pq(bob.tree, "undo");
+      expect(undo.code, undo.err).toBe(0);
     });
 
     it("--abort says where edits made meanwhile went, and fails (exit 5) when the stack cannot be put back", async () => {
