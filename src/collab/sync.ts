@@ -5,8 +5,9 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import { failpoint } from "../queue/executor.js";
-import { addsConflictMarkers } from "../queue/patch-text.js";
+import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
@@ -19,7 +20,7 @@ import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
-import { parseSeries, simulateQueue } from "./simulate.js";
+import { parseSeries, regenerateDiff, simulateQueue } from "./simulate.js";
 import type { MergeServices, QueueConflict, QueueVersion } from "./types.js";
 
 export interface GateVerdict {
@@ -468,9 +469,24 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   // the merge goes on top of them.
   const head = await qr.head();
   let ours = state.origHead;
+  const regenerated: string[] = [];
   // A --continue killed after it committed the merge (and before it cleared the sync's
   // state): that merge is taken as made, not made a second time on top (safe-6 #15).
   if (!(head && (await ownMerge(qr, head, state)))) {
+    // Patches above a resolved conflict whose context the resolution moved (it changed the line
+    // count) are regenerated to apply exactly, as a merge without a conflict regenerates them
+    // (verify-7 V5); the stop had left their bytes alone (collab-7 #1).
+    const conflicted = new Set(state.conflicts.filter((c) => c.kind === "content").map((c) => c.patch));
+    let above = false;
+    for (const e of parseSeries(disk.series, "the merged")) {
+      if (conflicted.has(e.name)) above = true;
+      const run = sim.runs.get(e.name);
+      if (!above || conflicted.has(e.name) || !run?.ok || run.exact || (e.strip ?? 1) !== 1 || disk.patches[e.name] === undefined) continue;
+      const text = joinHeaderAndDiff(dropDiffstat(headerOf(disk.patches[e.name])), regenerateDiff(run.pre, run.post, run.filePatches));
+      disk.patches[e.name] = text;
+      writeAtomic(join(stack.queueDir, e.name), text);
+      regenerated.push(e.name);
+    }
     if (head !== ours) {
       if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(head, ours, "continue");
       ours = head;
@@ -499,7 +515,10 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   // Cleared once the stack is back up: a --continue killed before that finds the sync still
   // stopped, takes its merge as made (ownMerge) and restacks again (verify-6 N3).
   clearSyncState(stack.tree);
-  const report = await loop(stack, qr, up, opts, [`conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`]);
+  const report = await loop(stack, qr, up, opts, [
+    `conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`,
+    ...regenerated.map((name) => `${name}: regenerated (the resolution moved its context)`),
+  ]);
   return { ...report, restack: report.restack ?? r };
 }
 

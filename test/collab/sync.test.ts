@@ -298,6 +298,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       expect(remoteQueue(w.remote).patches["p3.patch"]).toBe(p3);
     });
 
+    it("a patch above the conflicted one is regenerated at --continue when the resolution moved its context (verify-7 V5)", async () => {
+      await ok(ann.tree, "push", "-a");
+      await ok(ann.tree, "new", "p3.patch", "-m", "three: line 30");
+      editLine(ann.tree, "a.c", 30, "thirty");
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "p3");
+      await ok(ann.tree, "sync");
+      await ok(bob.tree, "sync");
+      await stopped();
+      // The resolution is three lines longer than either side's.
+      write(
+        bob.tree,
+        "a.c",
+        read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (both)\nextra 1\nextra 2\nextra 3\n"),
+      );
+      await ok(bob.tree, "refresh");
+      const c = await ok(bob.tree, "sync", "--continue");
+      expect(c.out + c.err).toContain("p3.patch: regenerated (the resolution moved its context)");
+      await ok(ann.tree, "sync");
+      await ok(ann.tree, "pop", "-a");
+      const pushed = await ok(ann.tree, "push", "-a");
+      expect(pushed.out).not.toMatch(/offset|fuzz/);
+    });
+
     it("pq commit and pq undo refuse (the merge commits the resolution; --abort takes the sync back)", async () => {
       await stopped();
       resolve_();
