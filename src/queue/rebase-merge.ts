@@ -28,13 +28,18 @@ export function containedUpstream(
   text: string,
   record: AppliedPatch | undefined,
   content: Content,
-  /** Whether upstream renamed a file away: a deletion of one is not "already done" there (verify-8 W2). Asked only of deleted files. */
-  renamedUpstream: (path: string) => boolean = () => false,
+  /** Where upstream renamed a file to (undefined: it did not): a deletion of one is not "already done" there (verify-8 W2). Asked only of deleted files. */
+  renamedUpstream: (path: string) => string | undefined = () => undefined,
 ): boolean {
   const now = typeof tree === "string" ? (path: string) => current(tree, path) : tree;
   if (record) {
     const paths = Object.keys(record.files);
-    if (paths.some((p) => record.files[p].post === null && renamedUpstream(p))) return false;
+    // ...unless the patch makes that same move itself (it creates the file upstream renamed it to: verify-9 X4).
+    const movedAway = (p: string) => {
+      const to = record.files[p].post === null ? renamedUpstream(p) : undefined;
+      return to !== undefined && record.files[to]?.pre !== null;
+    };
+    if (paths.some(movedAway)) return false;
     if (paths.length && paths.every((p) => now(p) === content(record.files[p].post))) return true;
   }
   let files: FilePatch[];
@@ -164,11 +169,17 @@ export async function mergePatch(
     // A file the patch changes or deletes and upstream renamed away: the change goes to its new
     // name (a deletion too: verify-8 W2, where it was taken as done, or left a copy beside the renamed file).
     const movedTo = !renames.has(path) && pre !== null ? renamedUpstream.get(path) : undefined;
-    const follows = movedTo !== undefined && current(tree, path) === null && current(tree, movedTo) !== null;
+    // The patch makes the same move itself (deletes the old name, creates the new one): nothing to follow (verify-9 X4).
+    const sameMove = movedTo !== undefined && post === null && record.files[movedTo]?.pre === null;
+    const follows = movedTo !== undefined && !sameMove && current(tree, path) === null && current(tree, movedTo) !== null;
     if (follows) notes.push(`${path}: upstream renamed it to ${movedTo}; the ${post === null ? "deletion" : "change"} follows it there`);
     const source = follows ? movedTo : (renames.get(path) ?? path);
     const target = follows ? movedTo : path;
-    const base = content(pre);
+    // A file the patch creates where upstream moved the file the patch deletes (both made the same
+    // move): merged from that file's old version, so the patch's edits carry over (verify-9 X4).
+    const movedFrom =
+      pre === null ? Object.keys(record.files).find((p) => record.files[p].post === null && renamedUpstream.get(p) === path) : undefined;
+    const base = content(movedFrom !== undefined ? record.files[movedFrom].pre : pre);
     const theirs = content(post);
     const ours = current(tree, source);
     let merged: string | null;

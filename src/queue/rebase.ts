@@ -394,7 +394,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     // A record describes this patch only if the file is the one it was made from.
     const saved = records.get(name);
     const record = saved && saved.hash === sha1(text) ? saved : undefined;
-    if (containedUpstream(stack.tree, text, record, content, (path) => (renamed ??= upstreamRenames(stack.tree, plan.oldHead, plan.newHead)).has(path))) {
+    if (containedUpstream(stack.tree, text, record, content, (path) => (renamed ??= upstreamRenames(stack.tree, plan.oldHead, plan.newHead)).get(path))) {
       const subject = parseHeader(headerOf(text)).subject;
       const commit = await upstreamCommitFor(git, range, subjects, subject, text);
       await stack.deletePatches([name]);

@@ -540,3 +540,22 @@ describe("pq rebase of a -p0 patch it merges (verify-8 W8)", () => {
     expect((await pq(dir, "push")).code).toBe(0);
   });
 });
+
+describe("pq rebase when upstream made the same move the patch makes (verify-9 X4)", () => {
+  it("keeps the moved file, and carries the patch's edits of it over", async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join("");
+    const dir = await stackWithUpstream({ "src/a.c": text, "o.c": "o\n" });
+    await pq(dir, "new", "p1", "-m", "move a.c to lib/");
+    rmSync(join(dir, "src/a.c"));
+    write(dir, "lib/a.c", text.replace("line 5\n", "line five p1\n"));
+    write(dir, "o.c", "o changed\n");
+    await pq(dir, "add", "lib/a.c");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    upstreamCommit(dir, "move a.c to lib/", { "lib/a.c": text }, ["src/a.c"]);
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(read(dir, "lib/a.c")).toBe(text.replace("line 5\n", "line five p1\n"));
+    expect(read(dir, "o.c")).toBe("o changed\n");
+    expect(existsSync(join(dir, "src/a.c"))).toBe(false);
+  });
+});
