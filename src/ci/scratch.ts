@@ -8,6 +8,7 @@ import {
   cpSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -321,13 +322,34 @@ function copyKeepingLinks(from: string, to: string, keep: (src: string) => boole
  */
 export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Promise<T> {
   const git = scratchGit(stack.tree);
-  commitAll(git, "state");
+  // What git would leave out of the state by its ignore rules and pq needs back: the files the
+  // applied patches made or changed, and the queue when it is inside the tree (verify-9 X2, X5).
+  const queueInTree = relative(stack.tree, stack.queueDir);
+  const ours = [
+    ...new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files))),
+    ...(queueInTree.startsWith("..") || isAbsolute(queueInTree) ? [] : [queueInTree]),
+  ].filter((p) => existsSync(join(stack.tree, p)));
+  commitAll(git, "state", ours);
+  // By id: a command that commits or checks out in the copy moves HEAD (verify-9 X3).
+  const state = git(["rev-parse", "HEAD"]).trim();
+  const base = git(["rev-parse", "HEAD~1"]).trim();
   try {
     return await run();
   } finally {
-    git(["reset", "-q", "--hard"]);
-    git(["clean", "-fdq"]);
-    git(["reset", "-q", "HEAD~1"]);
+    try {
+      git(["reset", "-q", "--hard", state]);
+      // -ff: a repository the command made inside the copy (a test's git init) goes too.
+      git(["clean", "-ffdq"]);
+      git(["reset", "-q", base]);
+    } catch (e) {
+      throw new PqError(
+        "system",
+        `the command left the scratch copy so that git cannot put the state back: ${(e as Error).message.split("\n")[0]}`,
+        [
+          "a --run command that changes the copy's own git (its .git, pq's .pq) cannot be judged state by state; run such steps in a copy of their own",
+        ],
+      );
+    }
   }
 }
 
@@ -340,18 +362,25 @@ export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Pro
 function commitBase(dir: string): void {
   const git = scratchGit(dir);
   git(["init", "-q", "--template="]); // no sample hooks: fewer files to write and delete
+  // No .gitattributes conversion (eol=crlf, filters) either way: add and checkout keep the bytes.
+  mkdirSync(join(dir, ".git", "info"), { recursive: true });
+  writeFileSync(join(dir, ".git", "info", "attributes"), "* -text -eol -filter -ident -working-tree-encoding\n", { flag: "w" });
   commitAll(git, "base");
 }
 
 /** The git CLI in a scratch copy, with none of the caller's repository variables (see commitBase). */
-function scratchGit(dir: string): (args: string[]) => void {
+function scratchGit(dir: string): (args: string[], input?: string) => string {
   const env = repositoryFreeEnv();
-  return (args) => void execFileSync("git", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+  // No ignore rules of the user's own (their global excludes file), no line-ending conversion:
+  // the copy holds the states' bytes as they are (verify-9 X2, X9).
+  const config = ["-c", "core.excludesFile=/dev/null", "-c", "core.autocrlf=false", "-c", "core.safecrlf=false"];
+  return (args, input) =>
+    execFileSync("git", [...config, ...args], { cwd: dir, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
 }
-
-/** Commits everything in the scratch copy as it is, as pq and without hooks or signing. */
-function commitAll(git: (args: string[]) => void, message: string): void {
+/** Commits everything in the scratch copy as it is (and `force`, even where git's ignore rules leave it out), as pq and without hooks or signing. */
+function commitAll(git: (args: string[], input?: string) => string, message: string, force: string[] = []): void {
   git(["add", "-A"]);
+  if (force.length) git(["add", "-f", "--pathspec-from-file=-", "--pathspec-file-nul"], force.join("\0"));
   git([
     "-c",
     "user.name=pq",
@@ -367,7 +396,6 @@ function commitAll(git: (args: string[]) => void, message: string): void {
     message,
   ]);
 }
-
 /** Whether a relative link's text, read from `dir` (relative to the tree), steps above the tree on its way. */
 function leavesOnTheWay(dir: string, target: string): boolean {
   let depth = dir === "" ? 0 : dir.split(sep).length;

@@ -202,6 +202,21 @@ describe("pq ci and bisect on the current stack", () => {
       "test -f counter && test ! -e made && rm counter && mkdir counter && chmod 600 v && touch made",
     );
     expect(types.out).toContain("3 cells: 3 pass");
+    // A file git's ignore rules would leave out (p2 makes it), and a command that commits in the copy (verify-9 X2, X3).
+    await pq(tree, "new", "p3");
+    write(tree, "gen.h", "made by p3\n");
+    await pq(tree, "refresh", "gen.h");
+    write(tree, ".git/info/exclude", "gen.h\n");
+    const ignored = await pq(
+      tree,
+      "ci",
+      "--run",
+      'test $PQ_STATE != 3 || test "$(cat gen.h)" = "made by p3"; echo changed > gen.h; echo y >> v; git commit -qam "by the command"; true',
+    );
+    expect(ignored.code, ignored.out + ignored.err).toBe(0);
+    expect(ignored.out).toContain("4 cells: 4 pass");
+    const twice = await pq(tree, "ci", "--run", 'test $PQ_STATE != 3 || test "$(cat gen.h)" = "made by p3"');
+    expect(twice.out).toContain("4 cells: 4 pass");
     const bisect = await pq(tree, "bisect", "--run", 'test "$(cat counter)" = 1 && echo x >> counter && test "$(cat v)" != 2');
     expect(bisect.out + bisect.err).toContain("p2");
   }, 60_000);
