@@ -289,12 +289,7 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       i = order.indexOf(next) - 1;
     }
     // refresh -p PATCH FILES asked for these changes in PATCH: if none of them fit, say so (nothing is written).
-    if (opts.into && !hunks.some((h) => h.owner === opts.into)) {
-      const why = hunks.find((h) => h.reason)?.reason ?? "they do not apply to it";
-      throw new PqError("apply-failed", `none of the changes went into ${opts.into}: ${why}`, [
-        "nothing was changed; pq refresh takes them into the top patch instead",
-      ]);
-    }
+    if (opts.into && !hunks.some((h) => h.owner === opts.into)) throw noneWentInto(opts.into, hunks);
     if (opts.dryRun || !hunks.some((h) => h.owner)) throw planOnly;
     for (const p of pending) ws.set(p.file, p.treeText, userExec.get(p.file)!);
     return refreshed;
@@ -303,6 +298,8 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
       throw e;
     });
   }
+  // Every hunk given up on the way (see UpperWouldFail): refresh -p PATCH FILE moved nothing, and says so (verify-9 X7).
+  if (opts.into && !hunks.some((h) => h.owner === opts.into)) throw noneWentInto(opts.into, hunks);
   report.refreshed.push(...moved);
   report.patches = owners.filter((n) => hunks.some((h) => h.owner === n));
   const absorbedFiles = new Set(hunks.filter((h) => h.owner).map((h) => h.file));
@@ -321,4 +318,10 @@ class UpperWouldFail extends Error {
   ) {
     super(`${upper} would not apply`);
   }
+}
+
+/** refresh -p PATCH FILES asked for these changes in PATCH, and none of them fit: said, with why (nothing is written). */
+function noneWentInto(into: string, hunks: AbsorbHunk[]): PqError {
+  const why = hunks.find((h) => h.reason)?.reason ?? "they do not apply to it";
+  return new PqError("apply-failed", `none of the changes went into ${into}: ${why}`, ["nothing was changed; pq refresh takes them into the top patch instead"]);
 }

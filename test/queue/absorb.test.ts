@@ -271,5 +271,9 @@ describe("a hunk an upper patch would not apply over (verify-8 W9)", () => {
     expect(r.out).toContain("left in the tree: a.c:21 (-1 +1): p2, a patch above p1, would no longer apply over it");
     expect(patchText(dir, "p1")).toContain("+line 3 p1 FIX\n");
     expect(read(dir, "a.c")).toContain("line 21 p1 FIX\n");
+    // refresh -p of that hunk alone moves nothing, and says so (verify-9 X7).
+    const none = await pq(dir, "refresh", "-p", "p1", "a.c");
+    expect(none.code).toBe(6);
+    expect(none.err).toContain("none of the changes went into p1: p2, a patch above p1, would no longer apply over it");
   });
 });
