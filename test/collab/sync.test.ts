@@ -279,9 +279,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       return head;
     }
     const resolve_ = () => write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (both)\n"));
-
-    it("a patch above the conflicted one is not regenerated over the conflict markers (collab-7 #1)", async () => {
-      // p3.patch, above p1.patch in the same file, is Ann's and nobody changes it.
+    /** Ann adds p3.patch (a.c line 30, above p1.patch's line 5) and shares it; Bob takes it. */
+    async function annSharesP3(): Promise<void> {
       await ok(ann.tree, "push", "-a");
       await ok(ann.tree, "new", "p3.patch", "-m", "three: line 30");
       editLine(ann.tree, "a.c", 30, "thirty");
@@ -289,6 +288,11 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       await ok(ann.tree, "commit", "-m", "p3");
       await ok(ann.tree, "sync");
       await ok(bob.tree, "sync");
+    }
+
+    it("a patch above the conflicted one is not regenerated over the conflict markers (collab-7 #1)", async () => {
+      // p3.patch, above p1.patch in the same file, is Ann's and nobody changes it.
+      await annSharesP3();
       const p3 = read(bob.queue, "p3.patch");
       await stopped();
       resolve_();
@@ -299,13 +303,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     });
 
     it("a patch above the conflicted one is regenerated at --continue when the resolution moved its context (verify-7 V5)", async () => {
-      await ok(ann.tree, "push", "-a");
-      await ok(ann.tree, "new", "p3.patch", "-m", "three: line 30");
-      editLine(ann.tree, "a.c", 30, "thirty");
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "p3");
-      await ok(ann.tree, "sync");
-      await ok(bob.tree, "sync");
+      await annSharesP3();
       await stopped();
       // The resolution is three lines longer than either side's.
       write(
