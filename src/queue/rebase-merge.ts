@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, splitLines, type FilePatch } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { versionExec, type AppliedPatch, type Version } from "./state.js";
@@ -160,6 +160,9 @@ export async function mergePatch(
   const notes: string[] = [];
   const parts: string[] = [];
   const renames = new Map((record.renames ?? []).map(([from, to]) => [to, from]));
+  // A rename the patch holds as a deletion and a new file (mv, pq add): paired by similarity, as
+  // git does, so upstream's change to the old name is merged into the new one (verify-9 X4, X8).
+  for (const [from, to] of implicitRenames(record, content, renames, renamedUpstream)) renames.set(to, from);
   const renamedAway = new Set(renames.values());
   const mode = (v: Version) => (versionExec(v) ? "100755" : "100644");
   for (const path of Object.keys(record.files).sort()) {
@@ -255,4 +258,41 @@ export function addedInMovedFolders(created: string[], renames: Map<string, stri
     const to = moved.get(dirname(path));
     return to === undefined ? [] : [`${path}: added in ${dirname(path)}/, which upstream renamed to ${to}/ (mv ${path} ${to}/${basename(path)}, pq add ${to}/${basename(path)} and pq refresh to follow it)`];
   });
+}
+
+/**
+ * Deleted-and-created pairs of a patch's files that are one file moved (at least half of the
+ * lines the same), where neither side is already a rename: [from, to] pairs.
+ */
+function implicitRenames(record: AppliedPatch, content: Content, explicit: Map<string, string>, renamedUpstream: Map<string, string>): [string, string][] {
+  const files = Object.entries(record.files);
+  const taken = new Set([...explicit.keys(), ...explicit.values()]);
+  const deleted = files.filter(([p, c]) => c.pre !== null && c.post === null && !taken.has(p) && !renamedUpstream.has(p));
+  const created = files.filter(([p, c]) => c.pre === null && c.post !== null && !taken.has(p));
+  const out = new Map<string, string>();
+  for (const [to, c] of created) {
+    const made = content(c.post);
+    if (made === null || isBinaryContent(made)) continue;
+    const match = deleted.find(([from, d]) => ![...out.values()].includes(from) && similar(content(d.pre), made));
+    if (match) out.set(match[0], to);
+  }
+  return [...out];
+}
+
+/** Whether two texts share at least half of their lines (counted with repeats). */
+function similar(a: string | null, b: string): boolean {
+  if (a === null || isBinaryContent(a)) return false;
+  const count = new Map<string, number>();
+  const linesA = splitLines(a);
+  for (const l of linesA) count.set(l, (count.get(l) ?? 0) + 1);
+  let common = 0;
+  const linesB = splitLines(b);
+  for (const l of linesB) {
+    const n = count.get(l) ?? 0;
+    if (n > 0) {
+      common++;
+      count.set(l, n - 1);
+    }
+  }
+  return common * 2 >= Math.max(linesA.length, linesB.length, 1);
 }

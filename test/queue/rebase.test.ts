@@ -559,3 +559,20 @@ describe("pq rebase when upstream made the same move the patch makes (verify-9 X
     expect(existsSync(join(dir, "src/a.c"))).toBe(false);
   });
 });
+
+describe("pq rebase of a patch that moves a file upstream changed (verify-9 X8)", () => {
+  it("carries upstream's change into the moved file, as git rebase does", async () => {
+    const text = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join("");
+    const dir = await stackWithUpstream({ "a.c": text });
+    await pq(dir, "new", "pmv", "-m", "rename a.c to b.c");
+    rmSync(join(dir, "a.c"));
+    write(dir, "b.c", text);
+    await pq(dir, "add", "b.c");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    upstreamCommit(dir, "fix a.c", { "a.c": text.replace("line 30\n", "line 30 upstream fix\n") });
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(existsSync(join(dir, "a.c"))).toBe(false);
+    expect(read(dir, "b.c")).toBe(text.replace("line 30\n", "line 30 upstream fix\n"));
+  });
+});
