@@ -6,6 +6,7 @@
  */
 import { diffOf } from "../queue/patch-text.js";
 import { bytesToName, nameToBytes } from "../patch/paths.js";
+import { commonLines } from "../patch/overlap.js";
 import { Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 
 /** How alike two patches' diffs are: 1 for identical, else the share of common lines. */
@@ -13,19 +14,10 @@ export function similarity(a: string, b: string): number {
   const da = diffOf(a);
   const db = diffOf(b);
   if (da === db) return 1;
-  const count = (t: string) => {
-    const m = new Map<string, number>();
-    for (const l of t.split("\n")) if (/^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l)) m.set(l, (m.get(l) ?? 0) + 1);
-    return m;
-  };
-  const ca = count(da);
-  const cb = count(db);
-  let common = 0;
-  let total = 0;
-  for (const [l, n] of ca) common += Math.min(n, cb.get(l) ?? 0);
-  for (const n of ca.values()) total += n;
-  for (const n of cb.values()) total += n;
-  return total === 0 ? 0 : (2 * common) / total;
+  const changed = (t: string) => t.split("\n").filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l));
+  const [la, lb] = [changed(da), changed(db)];
+  const total = la.length + lb.length;
+  return total === 0 ? 0 : (2 * commonLines(la, lb)) / total;
 }
 
 export const RENAME_THRESHOLD = 0.5;
@@ -152,17 +144,16 @@ export function mergeGuards(base: string[], ours: string[], theirs: string[]): s
  * When that is what one side's series already says, that side's bytes are kept.
  */
 export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNotes }[], trailing: string[], sides: string[]): string {
-  const series = Series.empty();
+  // Names are UTF-8 in the file; the versions hold the file's bytes (latin1). A CR LF series
+  // (ours) stays CR LF (verify-7 V13).
+  const series = sides[0] ? Series.emptyLike(Series.parse(bytesToName(sides[0]))) : Series.empty();
   let prev: string | null = null;
   for (const { entry, notes } of merged) {
     series.insertAfter(prev, entry, notes);
     prev = entry.name;
   }
   series.setTrailing(trailing);
-  // Names are UTF-8 in the file; the versions hold the file's bytes (latin1). A CR LF series
-  // (ours) stays CR LF (verify-7 V13).
-  const lf = series.serialize();
-  const text = sides[0] && crlfMostly(sides[0]) ? lf.replace(/\n/g, "\r\n") : lf;
+  const text = series.serialize();
   return sides.find((side) => Series.parse(bytesToName(side)).serialize() === text) ?? nameToBytes(text);
 }
 
@@ -176,10 +167,4 @@ export function pick3<T>(
   if (ours === undefined) return theirs;
   if (theirs === undefined) return ours;
   return key(ours) === key(base) ? theirs : ours;
-}
-
-/** Whether most of a text's lines end in CR LF. */
-function crlfMostly(text: string): boolean {
-  const lines = text.split("\n").length - 1;
-  return lines > 0 && (text.match(/\r\n/g)?.length ?? 0) * 2 > lines;
 }

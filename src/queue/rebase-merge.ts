@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, splitLines, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, splitLines, commonLines, type FilePatch } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { versionExec, type AppliedPatch, type Version } from "./state.js";
@@ -279,20 +279,9 @@ function implicitRenames(record: AppliedPatch, content: Content, explicit: Map<s
   return [...out];
 }
 
-/** Whether two texts share at least half of their lines (counted with repeats). */
+/** Whether two texts share at least half of the longer one's lines (counted with repeats). */
 function similar(a: string | null, b: string): boolean {
   if (a === null || isBinaryContent(a)) return false;
-  const count = new Map<string, number>();
-  const linesA = splitLines(a);
-  for (const l of linesA) count.set(l, (count.get(l) ?? 0) + 1);
-  let common = 0;
-  const linesB = splitLines(b);
-  for (const l of linesB) {
-    const n = count.get(l) ?? 0;
-    if (n > 0) {
-      common++;
-      count.set(l, n - 1);
-    }
-  }
-  return common * 2 >= Math.max(linesA.length, linesB.length, 1);
+  const [la, lb] = [splitLines(a), splitLines(b)];
+  return commonLines(la, lb) * 2 >= Math.max(la.length, lb.length, 1);
 }

@@ -81,6 +81,11 @@ export class Series {
     return new Series([]);
   }
 
+  /** An empty series whose lines (all added later) end as `like`'s mostly do. */
+  static emptyLike(like: Series): Series {
+    return new Series([], like.crlf);
+  }
+
   /** An independent copy (editing one leaves the other as it was). */
   clone(): Series {
     return new Series(

@@ -13,11 +13,16 @@ afterAll(() => dirs.forEach(cleanup));
 async function stackOnFixture(): Promise<string> {
   const tree = fixtureKernelTree("pass");
   dirs.push(tree);
+  commitBase(tree);
+  await pq(tree, "init");
+  return tree;
+}
+
+/** `tree` as a git repository whose one commit, "base", holds every file in it. */
+function commitBase(tree: string): void {
   git(tree, "init", "-q", "-b", "main");
   git(tree, "add", "-A");
   git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
-  await pq(tree, "init");
-  return tree;
 }
 
 /** ROOT/t, a git tree whose file v holds 0, with patches p1 and p2 (v = 1, then 2) applied; `init` are pq init's options. */
@@ -26,10 +31,8 @@ async function twoPatchesOnV(init: string[]): Promise<{ root: string }> {
   dirs.push(root);
   const tree = join(root, "t");
   mkdirSync(tree);
-  git(tree, "init", "-q", "-b", "main");
   write(tree, "v", "0\n");
-  git(tree, "add", "-A");
-  git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+  commitBase(tree);
   await pq(tree, "init", ...init);
   for (const i of [1, 2]) {
     await pq(tree, "new", `p${i}`, "-m", `p${i} v1`);
@@ -86,12 +89,10 @@ describe("pq ci and bisect on the current stack", () => {
   it("states see their own files: a relative symlink stays relative, an untracked file in no patch is left out (ci-7 #1, #8)", async () => {
     const tree = tempDir();
     dirs.push(tree);
-    git(tree, "init", "-q", "-b", "main");
     mkdirSync(join(tree, "real"));
     write(tree, "real/conf", "value=base\n");
     symlinkSync("real/conf", join(tree, "conf"));
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    commitBase(tree);
     await pq(tree, "init");
     await pq(tree, "new", "change-conf", "-m", "change conf");
     write(tree, "real/conf", "value=patched\n");
@@ -167,9 +168,7 @@ describe("pq ci and bisect on the current stack", () => {
     mkdirSync(join(tree, "sub"));
     symlinkSync("../../t/v", join(tree, "sub/viaparent"));
     write(tree, "v", "0\n");
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
+    commitBase(tree);
     const r = await pq(
       root,
       "ci",

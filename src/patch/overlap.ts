@@ -1,0 +1,18 @@
+/**
+ * How many lines two texts have in common, counted with repeats (a multiset intersection):
+ * the measure behind pairing a deleted and a created file as one file moved, and two
+ * patches as one renamed. Callers choose the share that counts as alike.
+ */
+export function commonLines(a: Iterable<string>, b: Iterable<string>): number {
+  const count = new Map<string, number>();
+  for (const l of a) count.set(l, (count.get(l) ?? 0) + 1);
+  let common = 0;
+  for (const l of b) {
+    const n = count.get(l) ?? 0;
+    if (n > 0) {
+      common++;
+      count.set(l, n - 1);
+    }
+  }
+  return common;
+}
