@@ -67,6 +67,8 @@ export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<Oplo
     const content = tx.ws.plannedContent(path);
     if (after !== null && typeof content === "string") store.keepWhole(versionId(after)!, content);
   }
+  const written = new Set(tree.map(([path]) => path));
+  const taken = [...tx.taken].filter((path) => !written.has(path)).map((path): [string, Version] => [path, tx.ws.version(path)]);
   const queue: [string, string | null, string | null][] = [];
   for (const [path, text] of tx.queueWrites()) {
     let current: string | null;
@@ -92,6 +94,7 @@ export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<Oplo
     trash,
     state: stateIds(store, tx.beforeText, afterText),
     queueDir: tx.state.queue,
+    ...(taken.length ? { taken } : {}),
     ...(tx.git ? { git: tx.git } : {}),
     ...extra,
   };

@@ -20,6 +20,12 @@ export interface OplogEntry {
   time: string;
   /** Tree files: path, version before, version after. */
   tree: [string, Version, Version][];
+  /**
+   * Tree files the operation took into the queue as they were (a refresh's), path and version:
+   * no move of the tree, but the version an undo across the operation finds and a redo across
+   * it leaves (a conflict resolved by hand, refreshed, then a rebase --continue).
+   */
+  taken?: [string, Version][];
   /** Queue files (relative to the queue directory): path, content id before, after (null: absent). */
   queue: [string, string | null, string | null][];
   /** Patch files copied to the trash: queue path, trash file, content id. */

@@ -41,6 +41,12 @@ export class Transaction {
   state: StackState;
   private queueEdits = new Map<string, string | null>();
   private trashed = new Map<string, string>();
+  /**
+   * Tree files the new state takes as they are on disk (a refresh: the top patch's files), which
+   * no tree write records: the log keeps their versions so that a redo across this operation
+   * puts them back as they were (see OplogEntry.taken).
+   */
+  readonly taken = new Set<string>();
   git?: GitMove;
   /** Files the executor copies into a backup before overwriting (pop --force, undo --force). */
   backup?: { label: string; paths: string[] };

@@ -202,6 +202,25 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(await fullState(dir)).toEqual(before);
   });
 
+  it("pq undo 3 takes back a rebase, its resolution's refresh and the --continue without --force; pq redo 3 puts the resolution back (stack-6 #6a)", async () => {
+    const dir = await queueOf20();
+    const before = await fullState(dir);
+    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    write(dir, file(7), lines(7).replace("f07 line 20\n", "f07 line 20 (upstream, patch 7)\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    const after = await fullState(dir);
+    const undo = await pq(dir, "undo", "3");
+    expect(undo.code, undo.err).toBe(0);
+    expect(undo.out).not.toContain("saved");
+    expect(await fullState(dir)).toEqual(before);
+    const redo = await pq(dir, "redo", "3");
+    expect(redo.code, redo.err).toBe(0);
+    expect(await fullState(dir)).toEqual(after);
+    expect((await pq(dir, "status")).out).not.toContain("unrefreshed");
+  });
+
   it("one pq undo takes a finished rebase back (base move, pushes, refreshes, drops), one pq redo re-does it", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3) });

@@ -120,6 +120,20 @@ describe("undo chains and refusals", () => {
     await expectPqError(stack.redo(), "refused");
   });
 
+  it("redo across a refresh of edits made after a push puts the refreshed tree back, not the pushed one", async () => {
+    const { dir, stack } = await fourPatches();
+    await stack.push();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 2\n", "line two\n"));
+    await stack.refresh();
+    const after = observe(dir);
+    await stack.pop({ target: "p2" });
+    await stack.undo();
+    await stack.undo({ count: 2 });
+    await stack.redo({ count: 2 });
+    expect(observe(dir)).toEqual(after);
+    expect((await stack.status()).pending).toEqual([]);
+  });
+
   it("undo 3 takes back three operations at once; a new operation clears redo", async () => {
     const { dir, stack } = await fourPatches();
     const before = observe(dir);

@@ -132,6 +132,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   if (opts.signoff) header = await withSignoff(ctx, header);
   top.files = plan.files;
+  for (const path of Object.keys(plan.files)) tx.taken.add(path);
   delete top.needsRefresh;
   delete top.rejects;
   delete top.inexact;

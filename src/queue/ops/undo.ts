@@ -146,24 +146,35 @@ export async function planUndo(
   const queueFinal = new Map<string, string | null>();
   // Walk in the order the moves happen: for undo newest first (each step goes to `before`),
   // for redo in the order they are redone (each step goes to `after`).
+  // Paths some entry moves: a version a refresh took (`taken`) counts only on those.
+  const moved = new Set<string>();
   for (const e of ordered) {
-    for (const [path, before, after] of e.tree) {
+    const moves: [string, Version, Version][] = [...e.tree, ...(e.taken ?? []).map(([path, v]): [string, Version, Version] => [path, v, v])];
+    for (const [path, before, after] of moves) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
       if (!required.has(path)) required.set(path, from);
       final.set(path, to);
     }
+    for (const [path] of e.tree) moved.add(path);
     for (const [path, before, after] of e.queue) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
       if (!queueRequired.has(path)) queueRequired.set(path, from);
       queueFinal.set(path, to);
     }
   }
+  for (const path of [...required.keys()].filter((p) => !moved.has(p))) {
+    required.delete(path);
+    final.delete(path);
+  }
   // A file already as the move leaves it (a .rej deleted by hand, a file put back with git
-  // checkout) is no edit in its way: nothing of it would be lost.
+  // checkout) is no edit in its way: nothing of it would be lost. Nor is a file as the applied
+  // patches leave it now: a refresh took it into the queue (a rebase's conflict resolved,
+  // refreshed and continued, stack-6 #6), so the log holds it and a redo brings it back.
+  const stackNow = expectedVersions(tx.state.applied);
   const dirty = [...required]
     .filter(([path, v]) => {
       const now = tx.ws.version(path);
-      return now !== v && now !== final.get(path);
+      return now !== v && now !== final.get(path) && !(stackNow.has(path) && stackNow.get(path) === now);
     })
     .map(([p]) => p);
   const queueDirty = [...queueRequired].filter(([path, id]) => {
