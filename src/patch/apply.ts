@@ -209,7 +209,7 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     lastOffset = offset;
     results.push({
       index: i + 1,
-      status: match.fuzz ? "fuzz" : offset ? "offset" : "exact",
+      status: match.fuzz ? "fuzz" : match.eolConvert ? "eol" : offset ? "offset" : "exact",
       offset,
       fuzz: match.fuzz,
       line: match.pos + 1 + outDelta,
@@ -335,7 +335,7 @@ export function describeHunkResult(r: HunkResult): string {
   if (r.status === "failed") return `Hunk #${r.index} FAILED at ${r.line ?? "?"}.`;
   // GNU patch fails such a hunk "(different line endings)"; pq applies it and says so.
   const eol = r.eol ? ` (different line endings: its added lines take the file's ${r.eol === "crlf" ? "CRLF" : "LF"})` : "";
-  if (r.status === "exact") return eol ? `Hunk #${r.index} succeeded at ${r.line}${eol}.` : `Hunk #${r.index} applied cleanly.`;
+  if (r.status === "exact") return `Hunk #${r.index} applied cleanly.`;
   // "line" only for +1, as GNU patch writes it ("offset -1 lines").
   const off = r.offset ? ` (offset ${r.offset} line${r.offset === 1 ? "" : "s"})` : "";
   return `Hunk #${r.index} succeeded at ${r.line}${r.fuzz ? ` with fuzz ${r.fuzz}` : ""}${off}${eol}.`;

@@ -69,7 +69,8 @@ export interface ParsedPatch {
 export interface HunkResult {
   /** 1-based, as GNU patch numbers hunks. */
   index: number;
-  status: "exact" | "offset" | "fuzz" | "failed";
+  /** "eol": matched only with line endings set aside (see `eol`), at any offset and without fuzz; GNU patch fails such a hunk. */
+  status: "exact" | "offset" | "eol" | "fuzz" | "failed";
   offset: number;
   fuzz: number;
   /**

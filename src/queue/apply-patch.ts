@@ -303,7 +303,7 @@ export function describeFuzz(app: PatchApplication): string[] {
   const lines: string[] = [];
   for (const o of app.outcomes) {
     if (o.status === "merged") lines.push(MERGED_NOTE(o.path));
-    else for (const h of o.hunks) if (h.status === "fuzz" || h.status === "offset" || h.eol) lines.push(`${o.path}: ${describeHunkResult(h)}`);
+    else for (const h of o.hunks) if (h.status !== "exact" && h.status !== "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);
   }
   return lines;
 }

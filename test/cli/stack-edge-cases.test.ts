@@ -684,6 +684,9 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     git(tree, "commit", "-qam", "CRLF now");
     const said = "a.txt: Hunk #1 succeeded at 2 (different line endings: its added lines take the file's CRLF).";
     expect((await pq(tree, "push", "--dry-run")).out).toContain(said);
+    // In --json too: its own fate, not "exact" beside the line-ending note.
+    const hunk = JSON.parse((await pq(tree, "push", "--dry-run", "--json")).out).pushed[0].files[0].hunks[0];
+    expect(hunk).toMatchObject({ status: "eol", eol: "crlf", offset: 0, fuzz: 0 });
     expect((await pq(tree, "push")).out).toContain(said);
     expect(read(tree, "a.txt")).toBe(lines(10).replace(/\n/g, "\r\n").replace("5\r\n", "five\r\n"));
     // Said again at the next push: such a result is not reused silently.
