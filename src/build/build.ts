@@ -7,7 +7,7 @@
  * preprocessor costs a process per file, so a first-level key (the source and every
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
-import { spawn } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
@@ -163,7 +163,7 @@ interface Run {
 
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = childProcess().spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

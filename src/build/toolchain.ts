@@ -3,7 +3,7 @@
  * common Debian setup; freestanding code needs no multilib), clang --target=i386-elf with
  * ld.lld second.
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PqError } from "../errors.js";
@@ -38,7 +38,7 @@ function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 const firstLine = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env });
+  const r = childProcess().spawnSync(cmd, args, { encoding: "utf8", env });
   return r.status === 0 ? (r.stdout || r.stderr).split("\n")[0].trim() : null;
 };
 
@@ -148,7 +148,12 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
   const gcc = which("gcc", env);
   const ld = which("ld", env);
   let found: Found | null = null;
-  if (gcc && ld && firstLine(ld, ["-V"], env) !== null && /elf_i386/.test(spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)) {
+  if (
+    gcc &&
+    ld &&
+    firstLine(ld, ["-V"], env) !== null &&
+    /elf_i386/.test(childProcess().spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)
+  ) {
     const helpers = gccHelpers(gcc, env);
     found = {
       tc: { kind: "gcc", cc: gcc, ld, ccFlags: ["-m32"], ldFlags: ["-m", "elf_i386"] },

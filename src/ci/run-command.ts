@@ -4,7 +4,7 @@
  * report. Only the end of the output is kept: a build of a large project prints megabytes,
  * and a report shows its last lines.
  */
-import { spawn } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { constants } from "node:os";
 
 export interface CommandResult {
@@ -32,7 +32,7 @@ export function runCommand(
     // Its own process group when there is a limit: a command that hangs is killed with
     // everything it started (make's compilers, a test's server), not only its shell.
     const group = opts.timeoutMs !== undefined;
-    const child = spawn(cmd, {
+    const child = childProcess().spawn(cmd, {
       cwd,
       shell: true,
       stdio: ["ignore", "pipe", "pipe"],

@@ -3,7 +3,7 @@
  * stack, either of the current stack (its tree and state copied, then popped to the
  * base) or of any queue over any tree (--queue/--tree).
  */
-import { execFileSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import {
   cpSync,
   existsSync,
@@ -375,7 +375,7 @@ function scratchGit(dir: string): (args: string[], input?: string) => string {
   // the copy holds the states' bytes as they are (verify-9 X2, X9).
   const config = ["-c", "core.excludesFile=/dev/null", "-c", "core.autocrlf=false", "-c", "core.safecrlf=false"];
   return (args, input) =>
-    execFileSync("git", [...config, ...args], { cwd: dir, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    childProcess().execFileSync("git", [...config, ...args], { cwd: dir, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
 }
 /** Commits everything in the scratch copy as it is (and `force`, even where git's ignore rules leave it out), as pq and without hooks or signing. */
 function commitAll(git: (args: string[], input?: string) => string, message: string, force: string[] = []): void {

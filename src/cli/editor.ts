@@ -2,7 +2,7 @@
  * Editing a message in the user's editor, as git and hg do. An empty result aborts (git's
  * "Aborting commit due to empty commit message"): nothing is changed.
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ export function editText(initial: string, cwd: string): string {
   const file = join(dir, "PQ_EDITMSG");
   writeFileSync(file, initial + "\n# Lines starting with '#' are ignored; an empty message aborts.\n");
   try {
-    const r = spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit", cwd });
+    const r = childProcess().spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit", cwd });
     if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status}; nothing was changed`);
     const text = readFileSync(file, "utf8")
       .split("\n")

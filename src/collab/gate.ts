@@ -4,7 +4,7 @@
  * already failing are reported, not blocking). Used by `pq sync --check` on the merged
  * queue and by the pre-receive hook on every pushed queue version.
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { visible } from "../core/log-tail.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -119,11 +119,11 @@ function changesBelow(before: QueueVersion | null, after: QueueVersion, report: 
 /** The files of a commit's tree (under `sub`) exported to a new directory. */
 export function exportTree(gitArgs: string[], rev: string, sub: string): string {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-tree-"));
-  const archive = spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], {
+  const archive = childProcess().spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], {
     maxBuffer: 1 << 30,
   });
   if (archive.status !== 0) throw gitFailed(`git archive`, String(archive.stderr).trim());
-  const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  const tar = childProcess().spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (tar.status !== 0) throw new PqError("internal", `tar failed: ${String(tar.stderr).trim()}`);
   return dir;
 }
@@ -148,7 +148,8 @@ export function ciGate(stack: Stack, opts: { backends?: string[]; run?: string }
 
 /** A queue version read straight from a (bare) repository, as a pre-receive hook sees it. */
 export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVersion {
-  const git = (args: string[], input?: string) => spawnSync("git", ["--git-dir", gitDir, ...args], { input, maxBuffer: 1 << 30 });
+  const git = (args: string[], input?: string) =>
+    childProcess().spawnSync("git", ["--git-dir", gitDir, ...args], { input, maxBuffer: 1 << 30 });
   const ls = git(["ls-tree", "-r", "-z", rev, ...(sub ? ["--", sub] : [])]);
   if (ls.status !== 0) throw gitFailed(`git ls-tree ${rev}`, String(ls.stderr).trim());
   const entries = ls.stdout

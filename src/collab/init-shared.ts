@@ -2,7 +2,7 @@
  * pq init --shared [URL]: the queue directory becomes its own git repository (as
  * `hg qinit -c`), or a clone of an existing shared queue.
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -28,7 +28,10 @@ export async function prepareSharedQueue(
     }
     if (!reuse) cloneInto(url, queueDir);
     inheritIdentity(tree, queueDir);
-    const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: queueDir, encoding: "latin1" });
+    const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
+      cwd: queueDir,
+      encoding: "latin1",
+    });
     if (head.status === 0) return { describe: `cloned from ${url}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
@@ -56,20 +59,23 @@ function cloneInto(url: string, queueDir: string): void {
   const scratch = join(dirname(queueDir), `${basename(queueDir)}.clone-tmp-${process.pid}`);
   try {
     // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
-    const r = spawnSync("git", ["clone", "--quiet", "--no-checkout", url, scratch], { encoding: "latin1" });
+    const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", url, scratch], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
     keepQueueBytesExact(scratch);
-    const head = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: scratch, encoding: "latin1" });
+    const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
+      cwd: scratch,
+      encoding: "latin1",
+    });
     if (head.status === 0) {
       // A queue's branch has a series file at its top. Anything else (the project's own code,
       // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
-      const series = spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });
+      const series = childProcess().spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });
       if (series.status !== 0) {
         throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
           "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
         ]);
       }
-      const co = spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: scratch, encoding: "latin1" });
+      const co = childProcess().spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: scratch, encoding: "latin1" });
       if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
     }
     if (existsSync(queueDir)) rmdirSync(queueDir); // empty (checked above)
@@ -96,7 +102,7 @@ function sameRemote(a: string, b: string): boolean {
 /** The URL a queue directory was cloned from by pq init --shared, or null (not such a clone). */
 function cloneOf(queueDir: string): string | null {
   if (!existsSync(join(queueDir, ".git"))) return null;
-  const r = spawnSync("git", ["config", "--get", "remote.origin.url"], { cwd: queueDir, encoding: "latin1" });
+  const r = childProcess().spawnSync("git", ["config", "--get", "remote.origin.url"], { cwd: queueDir, encoding: "latin1" });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
@@ -107,9 +113,10 @@ function cloneOf(queueDir: string): string | null {
  */
 function inheritIdentity(tree: string, queueDir: string): void {
   for (const key of ["user.name", "user.email"]) {
-    if (spawnSync("git", ["config", "--local", "--get", key], { cwd: queueDir }).status === 0) continue;
-    const mine = spawnSync("git", ["config", "--local", "--get", key], { cwd: tree, encoding: "utf8" });
-    if (mine.status === 0 && mine.stdout.trim()) spawnSync("git", ["config", "--local", key, mine.stdout.trim()], { cwd: queueDir });
+    if (childProcess().spawnSync("git", ["config", "--local", "--get", key], { cwd: queueDir }).status === 0) continue;
+    const mine = childProcess().spawnSync("git", ["config", "--local", "--get", key], { cwd: tree, encoding: "utf8" });
+    if (mine.status === 0 && mine.stdout.trim())
+      childProcess().spawnSync("git", ["config", "--local", key, mine.stdout.trim()], { cwd: queueDir });
   }
 }
 
@@ -130,7 +137,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
       "share it with the tree: git commit it there and push the tree's branch (pq sync follows that branch)",
     ]);
   }
-  const git = (args: string[], cwd = queueDir) => spawnSync("git", args, { cwd, encoding: "utf8" });
+  const git = (args: string[], cwd = queueDir) => childProcess().spawnSync("git", args, { cwd, encoding: "utf8" });
   // The remote is checked before anything is made: a refusal leaves the queue as it was. An
   // empty one's HEAD names the branch a colleague's clone will check out, as a clone learns it.
   let remoteBranch: string | null = null;

@@ -4,7 +4,7 @@
  * queue/ does in this project). Everything here addresses only the queue directory's
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
@@ -46,7 +46,7 @@ export class QueueRepo {
     }
     // Inside the tree's repository it is versioned only if git tracks it (an untracked
     // patches/ is an ordinary, unshared queue).
-    const tracked = spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
+    const tracked = childProcess().spawnSync("git", ["ls-files", "--", "series"], { cwd: queueDir, encoding: "latin1" });
     if (!(tracked.status === 0 && tracked.stdout.trim())) return null;
     try {
       keepQueueBytesExact(queueDir, git.prefix, git.rootDir);
@@ -85,7 +85,10 @@ export class QueueRepo {
       ["REVERT_HEAD", "a revert", "revert --abort"],
     ];
     // One git for all five paths (sync and commit ask every time).
-    const r = spawnSync("git", ["rev-parse", ...ops.flatMap(([file]) => ["--git-path", file])], { cwd: this.queueDir, encoding: "utf8" });
+    const r = childProcess().spawnSync("git", ["rev-parse", ...ops.flatMap(([file]) => ["--git-path", file])], {
+      cwd: this.queueDir,
+      encoding: "utf8",
+    });
     if (r.status !== 0) return;
     const paths = r.stdout.split("\n");
     for (const [i, [, op, abort]] of ops.entries()) {
@@ -106,7 +109,10 @@ export class QueueRepo {
 
   async head(): Promise<string | null> {
     // Exit status 1 with no output means "no commit yet", which simple-git does not report.
-    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: this.queueDir, encoding: "latin1" });
+    const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
+      cwd: this.queueDir,
+      encoding: "latin1",
+    });
     return r.status === 0 ? r.stdout.trim() : null;
   }
 
@@ -135,7 +141,10 @@ export class QueueRepo {
   }
 
   async resolve(rev: string): Promise<string | null> {
-    const r = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: this.queueDir, encoding: "latin1" });
+    const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], {
+      cwd: this.queueDir,
+      encoding: "latin1",
+    });
     return r.status === 0 ? r.stdout.trim() || null : null;
   }
 
@@ -146,7 +155,7 @@ export class QueueRepo {
    * first fetch that moves one records the value the clone gave it as the old side.
    */
   async everMerged(ref: string, ours: string): Promise<boolean> {
-    const log = spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
+    const log = childProcess().spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
     const text = log.status === 0 ? readText(resolve(this.queueDir, log.stdout.trim())) : null;
     const values = new Set<string>();
     for (const line of (text ?? "").split("\n")) {
@@ -156,20 +165,27 @@ export class QueueRepo {
     const now = await this.resolve(ref);
     if (now) values.add(now);
     if (!values.size) return false;
-    const history = spawnSync("git", ["rev-list", ours, "--"], { cwd: this.queueDir, encoding: "latin1", maxBuffer: 1 << 28 });
+    const history = childProcess().spawnSync("git", ["rev-list", ours, "--"], {
+      cwd: this.queueDir,
+      encoding: "latin1",
+      maxBuffer: 1 << 28,
+    });
     if (history.status !== 0) throw gitFailed("git rev-list", String(history.stderr).trim());
     return history.stdout.split("\n").some((c) => values.has(c));
   }
 
   /** A commit's parents, in order (none for a root commit, or an unknown commit). */
   parents(commit: string): string[] {
-    const r = spawnSync("git", ["rev-list", "--parents", "-n", "1", commit, "--"], { cwd: this.queueDir, encoding: "latin1" });
+    const r = childProcess().spawnSync("git", ["rev-list", "--parents", "-n", "1", commit, "--"], {
+      cwd: this.queueDir,
+      encoding: "latin1",
+    });
     return r.status === 0 ? r.stdout.trim().split(/\s+/).slice(1) : [];
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
     // The answer is the exit status alone (1 = no), which simple-git does not report.
-    const r = spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
+    const r = childProcess().spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
     if (r.status !== 0 && r.status !== 1) throw gitFailed(`git merge-base`, String(r.stderr).trim());
     return r.status === 0;
   }
@@ -339,7 +355,7 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
   const dotGit = join(top, ".git");
   const has = (text: string | null) => (text ?? "").split("\n").includes(line);
   if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && has(readText(join(dotGit, "info", "attributes")))) return;
-  const path = spawnSync("git", ["rev-parse", "--git-path", "info/attributes"], { cwd: top, encoding: "latin1" });
+  const path = childProcess().spawnSync("git", ["rev-parse", "--git-path", "info/attributes"], { cwd: top, encoding: "latin1" });
   if (path.status !== 0) return;
   const file = resolve(top, path.stdout.trim());
   const now = readText(file);
@@ -347,12 +363,12 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
   const converted = convertedCopies(top, prefix);
   mkdirSync(dirname(file), { recursive: true });
   writeAtomic(file, `${now ?? ""}${now && !now.endsWith("\n") ? "\n" : ""}# pq: queue files are kept byte for byte\n${line}\n`);
-  if (prefix === "") spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: top });
+  if (prefix === "") childProcess().spawnSync("git", ["config", "core.autocrlf", "false"], { cwd: top });
   for (const c of converted) writeAtomic(join(top, c.path), c.content);
   // git's index still holds the converted copies' sizes, so git status would call them modified
   // (with an empty diff): index entries that are HEAD's blob are re-read; a staged change stays.
   if (converted.length) {
-    const staged = spawnSync("git", ["ls-files", "-s", "-z", "--", ...converted.map((c) => c.path)], {
+    const staged = childProcess().spawnSync("git", ["ls-files", "-s", "-z", "--", ...converted.map((c) => c.path)], {
       cwd: top,
       encoding: "latin1",
     }).stdout;
@@ -362,7 +378,7 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
       if (m) indexIds.set(m[2], m[1]);
     }
     const refresh = converted.filter((c) => indexIds.get(c.path) === c.id).map((c) => c.path);
-    if (refresh.length) spawnSync("git", ["update-index", "-q", "--", ...refresh], { cwd: top });
+    if (refresh.length) childProcess().spawnSync("git", ["update-index", "-q", "--", ...refresh], { cwd: top });
   }
 }
 
@@ -372,7 +388,7 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
  * each with its blob's id and bytes. Paths that are not plain ASCII are left out (and alone).
  */
 function convertedCopies(top: string, prefix: string): { path: string; id: string; content: string }[] {
-  const tree = spawnSync("git", ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix], {
+  const tree = childProcess().spawnSync("git", ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix], {
     cwd: top,
     encoding: "latin1",
   });
@@ -387,7 +403,9 @@ function convertedCopies(top: string, prefix: string): { path: string; id: strin
   if (!differing.length) return [];
   // As git add would store each copy, with the conversion in force before the attributes change.
   const input = differing.map((d) => d.path).join("\n") + "\n";
-  const stored = spawnSync("git", ["hash-object", "--stdin-paths"], { cwd: top, encoding: "latin1", input }).stdout.split("\n");
+  const stored = childProcess()
+    .spawnSync("git", ["hash-object", "--stdin-paths"], { cwd: top, encoding: "latin1", input })
+    .stdout.split("\n");
   const same = differing.filter((d, i) => stored[i] === d.id);
   const blobs = readBlobs(
     top,

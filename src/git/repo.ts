@@ -2,7 +2,7 @@
  * The git adapter: everything pq asks of git goes through here (simple-git underneath).
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { removeDeadLeftovers } from "../tree/files.js";
 import { tmpdir } from "node:os";
@@ -37,7 +37,7 @@ export function repositoryFreeEnv(): NodeJS.ProcessEnv {
 export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
   const map = new Map<string, string>();
   if (!ids.length) return map;
-  const r = spawnSync("git", ["cat-file", "--batch"], { cwd, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
+  const r = childProcess().spawnSync("git", ["cat-file", "--batch"], { cwd, input: ids.join("\n") + "\n", maxBuffer: 1 << 30 });
   if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
   const buf = r.stdout;
   let at = 0;
@@ -156,7 +156,7 @@ export class GitRepo {
    */
   async ignoredPaths(paths: string[]): Promise<Set<string>> {
     if (!paths.length) return new Set();
-    const r = spawnSync("git", ["check-ignore", "-z", "--stdin"], {
+    const r = childProcess().spawnSync("git", ["check-ignore", "-z", "--stdin"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
       input: paths.map((p) => `${this.prefix}${p}\0`).join(""),
@@ -245,7 +245,7 @@ export class GitRepo {
       writeFileSync(files[1], base, "latin1");
       writeFileSync(files[2], theirs, "latin1");
       // merge-file's exit status is the number of conflicts, which simple-git would hide.
-      const r = spawnSync("git", ["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files], { cwd: dir });
+      const r = childProcess().spawnSync("git", ["merge-file", "-L", labels[0], "-L", labels[1], "-L", labels[2], ...files], { cwd: dir });
       const conflicts = r.status ?? 255;
       if (conflicts < 0 || conflicts > 127) throw gitFailed(`git merge-file`, String(r.stderr).trim());
       return { content: readFileSync(files[0], "latin1"), conflicts };
@@ -256,7 +256,7 @@ export class GitRepo {
 
   /** Does the index differ from HEAD? (simple-git does not fail on exit 1, so git is run directly.) */
   async stagedChanges(): Promise<boolean> {
-    const r = spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: this.rootDir });
+    const r = childProcess().spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: this.rootDir });
     return r.status !== 0;
   }
 
@@ -274,8 +274,11 @@ export class GitRepo {
       // simple-git refuses some variables (EDITOR, ...) in a custom environment; commits with
       // an author date need one, so those calls go straight to git.
       return new Promise((resolve, reject) =>
-        execFile("git", args, { cwd: this.rootDir, env: { ...process.env, ...env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) =>
-          err ? reject(gitFailed(`git ${args[0]}`, String(stderr || err.message).trim())) : resolve(stdout),
+        childProcess().execFile(
+          "git",
+          args,
+          { cwd: this.rootDir, env: { ...process.env, ...env }, maxBuffer: 1 << 28 },
+          (err, stdout, stderr) => (err ? reject(gitFailed(`git ${args[0]}`, String(stderr || err.message).trim())) : resolve(stdout)),
         ),
       );
     }
@@ -291,7 +294,7 @@ export class GitRepo {
   /** git with bytes on stdin (simple-git has no stdin); rejects with git's own message. */
   private runWithInput(args: string[], input: string, env: Record<string, string> = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = execFile(
+      const child = childProcess().execFile(
         "git",
         args,
         { cwd: this.root, env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: "latin1" },
@@ -384,10 +387,12 @@ export class GitRepo {
   async convertedPaths(paths: string[]): Promise<Set<string>> {
     const out = new Set<string>();
     if (!paths.length) return out;
-    const autocrlf = spawnSync("git", ["config", "--get", "core.autocrlf"], { cwd: this.rootDir, encoding: "utf8" }).stdout.trim();
+    const autocrlf = childProcess()
+      .spawnSync("git", ["config", "--get", "core.autocrlf"], { cwd: this.rootDir, encoding: "utf8" })
+      .stdout.trim();
     if (/^(true|yes|on|1|input)$/i.test(autocrlf)) return new Set(paths);
     const attrs = ["text", "eol", "filter", "ident", "working-tree-encoding"];
-    const r = spawnSync("git", ["check-attr", "-z", "--stdin", ...attrs], {
+    const r = childProcess().spawnSync("git", ["check-attr", "-z", "--stdin", ...attrs], {
       cwd: this.rootDir,
       input: paths.map((p) => this.prefix + p).join("\0") + "\0",
       encoding: "latin1",
@@ -523,7 +528,7 @@ export class GitRepo {
     const tmp = scratchDir("index");
     const env = { ...process.env, GIT_INDEX_FILE: join(tmp, "index") };
     const git = (args: string[], input?: string | Buffer) => {
-      const r = spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });
+      const r = childProcess().spawnSync("git", args, { cwd: top, env, input, maxBuffer: 1 << 30, encoding: "latin1" });
       if (r.status !== 0) throw gitFailed(`git ${args[0]}`, String(r.stderr).trim());
       return r.stdout;
     };
@@ -564,7 +569,7 @@ export class GitRepo {
    */
   async headBlobIds(paths: string[]): Promise<Map<string, string | null> | null> {
     const out = new Map<string, string | null>();
-    const r = spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
+    const r = childProcess().spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
       input: ["HEAD", ...paths.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
@@ -584,7 +589,7 @@ export class GitRepo {
   /** Which of these objects the repository does not have (git gc prunes what nothing reaches), in one `git cat-file --batch-check`. */
   missingObjects(ids: string[]): string[] {
     if (!ids.length) return [];
-    const r = spawnSync("git", ["cat-file", "--batch-check"], {
+    const r = childProcess().spawnSync("git", ["cat-file", "--batch-check"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
       input: ids.join("\n") + "\n",
@@ -604,7 +609,7 @@ export class GitRepo {
     if (!paths.length) return out;
     const top = this.rootDir;
     const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
-    const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
+    const r = childProcess().spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
     if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const buf = r.stdout;
     let at = 0;
@@ -629,7 +634,7 @@ export class GitRepo {
   async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
     const top = this.rootDir;
     // utf8: git's and the remote hook's messages (a gate's compiler log with gcc's quotes) are shown as they were written.
-    const r = spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "utf8" });
+    const r = childProcess().spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "utf8" });
     const message = `${r.stdout}${r.stderr}`.trim();
     if (r.status === 0) return { ok: true, rejected: false, message };
     // A lost race: refused as not a fast-forward, or (the branch moved while the remote's

@@ -8,7 +8,7 @@
  * (roll forward: every step is idempotent), so the tree, queue and state are always
  * either all before or all after an operation.
  */
-import { execSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
@@ -42,7 +42,7 @@ export interface ExecContext {
 export function failpoint(name: string): void {
   if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
   // Another process at work meanwhile (an editor's autosave): PQ_FAILPOINT_SH runs there.
-  if (process.env.PQ_FAILPOINT === `${name}:sh`) execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });
+  if (process.env.PQ_FAILPOINT === `${name}:sh`) childProcess().execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });
   if (process.env.PQ_FAILPOINT === `${name}:eio`) throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
 }
 

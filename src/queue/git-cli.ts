@@ -2,13 +2,13 @@
  * git run directly, for what simple-git hides or decodes: exit statuses, and output kept
  * as latin1 bytes (patch text) rather than decoded.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { gitFailed } from "../errors.js";
 
 /** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
 export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {
   try {
-    return execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+    return childProcess().execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw gitFailed(`git ${args[0]}`, String(err.stderr || err.message).trim());
@@ -17,7 +17,7 @@ export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" 
 
 /** git diff --cached --quiet: exit status 1 means staged changes (simple-git's raw() hides it). */
 export function stagedChanges(tree: string): boolean {
-  return spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree }).status !== 0;
+  return childProcess().spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree }).status !== 0;
 }
 
 export interface TreeEntry {

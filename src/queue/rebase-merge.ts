@@ -5,7 +5,7 @@
  *  - does upstream already contain the patch's change? (drop it)
  *  - if it no longer applies, what does a real three-way merge make of it?
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
@@ -88,7 +88,7 @@ export async function upstreamCommitFor(git: GitRepo, range: string, subjects: M
  * the commits in `range` (merges as their first-parent diff).
  */
 export function upstreamPatchIds(tree: string, range: string): Map<string, string> {
-  const log = spawnSync("git", ["log", "-p", "--no-color", "--no-ext-diff", "--diff-merges=first-parent", "--format=commit %H", range], { cwd: tree, encoding: "latin1", maxBuffer: 1 << 30 });
+  const log = childProcess().spawnSync("git", ["log", "-p", "--no-color", "--no-ext-diff", "--diff-merges=first-parent", "--format=commit %H", range], { cwd: tree, encoding: "latin1", maxBuffer: 1 << 30 });
   const ids = new Map<string, string>();
   if (log.status !== 0) return ids;
   for (const [id, commit] of patchIds(tree, log.stdout)) if (!ids.has(id)) ids.set(id, commit);
@@ -105,7 +105,7 @@ export function patchIdsOf(tree: string, texts: string[]): (string | undefined)[
 }
 
 function patchIds(tree: string, input: string): [string, string][] {
-  const r = spawnSync("git", ["patch-id", "--stable"], { cwd: tree, input: Buffer.from(input, "latin1"), encoding: "latin1", maxBuffer: 1 << 30 });
+  const r = childProcess().spawnSync("git", ["patch-id", "--stable"], { cwd: tree, input: Buffer.from(input, "latin1"), encoding: "latin1", maxBuffer: 1 << 30 });
   if (r.status !== 0) return [];
   return r.stdout
     .split("\n")
@@ -119,7 +119,7 @@ function patchIds(tree: string, input: string): [string, string][] {
  * file, as git rebase's merge does (stack-6 #2).
  */
 export function upstreamRenames(tree: string, from: string, to: string): Map<string, string> {
-  const r = spawnSync("git", ["-c", "core.quotePath=false", "diff", "--name-status", "-M", "-z", "--no-ext-diff", from, to], { cwd: tree, encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = childProcess().spawnSync("git", ["-c", "core.quotePath=false", "diff", "--name-status", "-M", "-z", "--no-ext-diff", from, to], { cwd: tree, encoding: "utf8", maxBuffer: 1 << 30 });
   const renames = new Map<string, string>();
   if (r.status !== 0) return renames;
   const fields = r.stdout.split("\0");

@@ -2,7 +2,7 @@
  * What each key does to the stack: the same library calls as the CLI commands, run one
  * at a time through useStack's `run` (progress, status line, reload after).
  */
-import { spawnSync } from "node:child_process";
+import { childProcess } from "../core/child-process.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +26,7 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
   const file = join(dir, "MESSAGE");
   try {
     writeFileSync(file, text + "\n# Edit the message; the first line is the subject. Lines starting with # are dropped.\n", "utf8");
-    const r = suspend(() => spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));
+    const r = suspend(() => childProcess().spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));
     if (r.error) throw new PqError("usage", `the editor did not start: ${r.error.message}`, ["set $EDITOR to an editor that exists"]);
     if (r.status !== 0) return null;
     return readFileSync(file, "utf8")
