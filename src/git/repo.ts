@@ -6,7 +6,7 @@ import { childProcess } from "../core/child-process.js";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { removeDeadLeftovers } from "../tree/files.js";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { SimpleGit } from "simple-git";
 
 /** simple-git is loaded on first use: push and pop never need git, and loading it costs start-up time. */
@@ -584,6 +584,20 @@ export class GitRepo {
       out.set(p, type === "blob" ? id : null);
     });
     return out;
+  }
+
+  /**
+   * Whether another git holds the index (its index.lock exists: an editor's background
+   * `git status`, a commit in progress). An update of the index would fail on it.
+   */
+  indexLocked(): boolean {
+    const r = childProcess().spawnSync("git", ["rev-parse", "--git-path", "index.lock"], {
+      cwd: this.rootDir,
+      env: repositoryFreeEnv(),
+      encoding: "utf8",
+    });
+    if (r.status !== 0) return false; // git itself fails the update, and says why
+    return existsSync(resolve(this.rootDir, r.stdout.trim()));
   }
 
   /** Which of these objects the repository does not have (git gc prunes what nothing reaches), in one `git cat-file --batch-check`. */

@@ -117,6 +117,16 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
   if (!entry.git) return;
   const git = await ctx.repo();
   if (!git) return; // moveGit says the tree is no longer a git work tree
+  // Refused before the journal exists (verify-6 N9): found after it, the operation would be
+  // half done, and every command would stop on it until the other git finished.
+  if (entry.git.index.length && git.indexLocked()) {
+    throw new PqError(
+      "git",
+      `${entry.op} would update git's index, which another git holds now (index.lock exists); nothing was changed`,
+      ["run the pq command again once that git is done (if no git is running, a killed one left the lock: delete .git/index.lock)"],
+      { op: entry.op },
+    );
+  }
   const blobs = entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id));
   // An index-only change moves no branch: only its blobs must be there.
   const ids = entry.git.indexOnly ? blobs : [entry.git.to, ...blobs];

@@ -3,7 +3,7 @@
  * changed what a patch does, read outside the tree, acted on a patch nobody named, or
  * wedged the stack behind a raw system error.
  */
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -101,6 +101,24 @@ describe("git's index", () => {
     expect(git(dir, "show", "--name-only", "--format=", "HEAD").trim()).toBe("main.c");
     expect((await pq(dir, "push")).code).toBe(0);
     expect(read(dir, "new.c")).toBe("work in progress\n");
+  });
+
+  it("a refresh that would unstage meets git's index.lock: refused before anything is written, no journal left (verify-6 N9)", async () => {
+    const dir = await stack();
+    await pq(dir, "new", "p1");
+    const empty = read(join(dir, "patches"), "p1");
+    write(dir, "new.c", "work in progress\n");
+    git(dir, "add", "new.c");
+    write(dir, ".git/index.lock", "");
+    const r = await pq(dir, "refresh");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("index.lock exists); nothing was changed");
+    expect(read(join(dir, "patches"), "p1")).toBe(empty);
+    expect(existsSync(join(dir, ".pq/journal.json"))).toBe(false);
+    expect((await pq(dir, "status")).code).toBe(0);
+    rmSync(join(dir, ".git/index.lock"));
+    expect((await pq(dir, "refresh")).out).toContain("refreshed p1: new.c");
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
   });
 });
 

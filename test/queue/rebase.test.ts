@@ -290,11 +290,31 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect((await pq(dir, "push")).code).toBe(0);
   });
 
+  it("git's index locked by another git before the base move: refused, nothing changed, no rebase in progress (verify-6 N9)", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
+    const before = await fullState(dir);
+    write(dir, ".git/index.lock", "");
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("index.lock exists); nothing was changed");
+    rmSync(join(dir, ".git/index.lock"));
+    expect(await fullState(dir)).toEqual(before);
+    expect((await pq(dir, "status")).out).not.toContain("in progress");
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(0);
+    expect(read(dir, "other.txt")).toBe("other, changed\n");
+  });
+
   it("git's index locked by another git during the base move: the rebase stays in progress, --continue finishes it", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Unrelated work", { "other.txt": "other, changed\n" });
-    write(dir, ".git/index.lock", "");
-    const r = await pq(dir, "rebase", "upstream");
+    // The lock appears after the journal was written (the check before it found none).
+    process.env.PQ_FAILPOINT = "journal-written:sh";
+    process.env.PQ_FAILPOINT_SH = `touch '${join(dir, ".git/index.lock")}'`;
+    const r = await pq(dir, "rebase", "upstream").finally(() => {
+      delete process.env.PQ_FAILPOINT;
+      delete process.env.PQ_FAILPOINT_SH;
+    });
     expect(r.code).toBe(11);
     expect(r.err).toContain("git's lock file");
     expect(r.err).toContain("the rebase is in progress");
@@ -460,7 +480,7 @@ describe("pq rebase --skip (stack-6 #15)", () => {
     expect((await pq(dir, "series")).out).toBe("p2\n");
     expect(read(dir, "b.c")).toBe("b 1\nb TWO\nb 3\nb 4\nb 5\nb 6\nb seven\nb 8\n");
     expect(readdirSync(join(dir, ".pq", "trash")).some((f) => f.endsWith("p1"))).toBe(true);
-    expect((await pq(dir, "status")).out).not.toContain("rebase");
+    expect((await pq(dir, "status")).out).not.toContain("in progress");
   });
 });
 
