@@ -5,6 +5,7 @@
  * same patches again makes commits with the same trees, messages and authors.
  */
 import { existsSync } from "node:fs";
+import { handCommitAdvice } from "./ops/pop.js";
 import { PqError } from "../errors.js";
 import { formatHeader } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
@@ -80,9 +81,22 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
   const status = await stack.status();
   if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh first`);
+  // The applied patches committed by hand (git commit -a): pushed again over their own commit,
+  // they would not apply (stack-6 #17e). Refused as pop and finish refuse, with their way out.
+  if (status.committedUnder?.length) {
+    const files = status.committedUnder;
+    throw new PqError(
+      "refused",
+      `HEAD has commits that change ${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}, which the applied patches change too: uncommit would push the patches again over them`,
+      handCommitAdvice("status"),
+      { files },
+    );
+  }
   const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
   if (pending.length) {
-    throw new PqError("dirty", `unrefreshed changes in ${pending.slice(0, 8).join(", ")}`, ["pq refresh them into the top patch (or git stash them) first"]);
+    throw new PqError("dirty", `unrefreshed changes in ${pending.slice(0, 8).join(", ")}`, [
+      stack.applied().length ? "pq refresh them into the top patch (or git stash them) first" : "git stash them (or commit them) first",
+    ]);
   }
   const commits = pickCommits(stack.tree, opts);
   const base = gitOut(stack.tree, ["rev-parse", `${commits[0]}^`]).trim();

@@ -95,6 +95,29 @@ describe("pq uncommit", () => {
     expect(git(dir, "rev-parse", "HEAD").trim()).toBe(commit);
   });
 
+  it("refuses applied patches committed by hand with git reset's way out, not push's advice; an edit with no patch gets no refresh advice (stack-6 #17e)", async () => {
+    const dir = makeRepo({ "f.txt": lines(50) });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p1", "-m", "p1");
+    write(dir, "f.txt", lines(50).replace("line 5\n", "line five\n"));
+    await pq(dir, "refresh");
+    git(dir, "commit", "-qam", "oops");
+    const head = git(dir, "rev-parse", "HEAD");
+    const r = await pq(dir, "uncommit");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("HEAD has commits that change f.txt, which the applied patches change too");
+    expect(r.err).toContain("git reset to the commit below them");
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    git(dir, "reset", "-q", "HEAD^");
+    await pq(dir, "pop");
+    write(dir, "g.txt", "untracked\n");
+    write(dir, "f.txt", "edited\n");
+    const dirty = await pq(dir, "uncommit");
+    expect(dirty.code).toBe(5);
+    expect(dirty.err).not.toContain("pq refresh");
+  });
+
   it("takes REV.. ranges, and refuses merges, a staged index and unrefreshed changes", async () => {
     const dir = makeRepo({ "f.txt": lines(5) });
     dirs.push(dir);
