@@ -10,6 +10,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { isPushable, type SeriesEntry } from "../queue/series.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
+import { PqError } from "../errors.js";
 import { errorView, type ErrorView } from "./error-view.js";
 
 export interface SeriesRow {
@@ -236,6 +237,13 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
       const next = chain.current.then(async () => {
         queued.current--;
         if (quitting.current) return false;
+        // A command in another terminal changed the stack since this frame was drawn (the poll
+        // waits while keys come): the key was meant for what the screen showed, so the
+        // operation is refused and the screen brought up to date (tui-8 T3).
+        if (lastSignature.current !== null && diskSignature() !== lastSignature.current) {
+          await reload(null, errorView(staleScreen(stack)));
+          return false;
+        }
         busyRef.current = true;
         const more = queued.current ? ` (+${queued.current} queued)` : "";
         setView((v) => ({ ...v, busy: label + more, progress: null, message: null, error: null }));
@@ -254,7 +262,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
       chain.current = next;
       return next;
     },
-    [reload],
+    [reload, diskSignature],
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
@@ -284,6 +292,18 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     return dropped;
   }, []);
   return { view, run, reload, say, setBusy, busyRef, keyPressed, quit, inTurn };
+}
+
+function staleScreen(stack: Stack): PqError {
+  let now = "";
+  try {
+    now = ` (top now: ${stack.top() ?? "none"})`;
+  } catch {
+    /* unreadable now: the reload says why */
+  }
+  return new PqError("refused", `the stack changed in another terminal since this screen was drawn${now}; nothing was done`, [
+    "the screen shows it now: press the key again to act on it",
+  ]);
 }
 
 export function describePush(r: {

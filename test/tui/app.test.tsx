@@ -529,7 +529,25 @@ describe("pq tui against what a hostile tester tried", () => {
     ui.stdin.write("\x0c");
     await settle(ui.lastFrame, /listed twice/);
     write(join(dir, "patches"), "series", "one\ntwo\nthree\n");
+    // The series changed since the screen was drawn: the first key brings it up to date.
     ui.stdin.write("o");
+    await settle(ui.lastFrame, /changed in another terminal/);
+    ui.stdin.write("o");
+    await settle(ui.lastFrame, /now at: two/);
+  });
+
+  it("a key pressed before the screen showed another terminal's push acts on nothing and brings the screen up to date (tui-8 T3)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    const other = await Stack.open({ tree: dir });
+    await other.push();
+    // Before the poll saw it: the screen still says nothing is applied.
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /changed in another terminal since this screen was drawn \(top now: one\); nothing was done/);
+    expect(ui.lastFrame()).toMatch(/1\/3 applied/);
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one"]);
+    ui.stdin.write("p");
     await settle(ui.lastFrame, /now at: two/);
   });
 
