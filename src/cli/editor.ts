@@ -7,22 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
+import { withTextSaved } from "../core/refused-text.js";
 import { refuseDiffInMessage } from "../queue/patch-text.js";
-
-/**
- * A message the editor gave back that pq refuses (a "---" line, a quoted diff: the patch file
- * would cut it there) is not lost with the temporary file: it is saved, and the refusal says where.
- */
-function keepRefusedText(text: string, check: () => void): void {
-  try {
-    check();
-  } catch (e) {
-    if (!(e instanceof PqError)) throw e;
-    const saved = join(tmpdir(), `pq-message-${process.pid}-${Date.now()}.txt`);
-    writeFileSync(saved, text);
-    throw new PqError(e.code, `${e.message}; nothing was changed`, [...e.details, `your text is saved in ${saved}`], e.data);
-  }
-}
 
 export function editText(initial: string, cwd: string): string {
   const editor = process.env.VISUAL || process.env.EDITOR;
@@ -38,7 +24,11 @@ export function editText(initial: string, cwd: string): string {
       .filter((l) => !l.startsWith("#"))
       .join("\n");
     if (!text.trim()) throw new PqError("usage", "the message is empty: aborting, nothing was changed");
-    keepRefusedText(text, () => refuseDiffInMessage(text, "the edited message"));
+    try {
+      refuseDiffInMessage(text, "the edited message");
+    } catch (e) {
+      throw withTextSaved(e, text);
+    }
     return text;
   } finally {
     rmSync(dir, { recursive: true, force: true });

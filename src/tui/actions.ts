@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
+import { withTextSaved } from "../core/refused-text.js";
 import { parseHeader } from "../mail/header.js";
 import { headerOf } from "../queue/patch-text.js";
 import type { Stack } from "../queue/stack.js";
@@ -20,15 +21,15 @@ export function editorCommand(env = process.env): string {
   return env.VISUAL || env.EDITOR || "vi";
 }
 
-/** Opens `text` in the editor (the TUI suspended meanwhile) and returns what was saved. */
-export function editText(text: string, suspend: Suspend, env = process.env): string | null {
+/** Opens `text` in the editor (the TUI suspended meanwhile) and returns what was saved; an editor that fails is a refusal. */
+export function editText(text: string, suspend: Suspend, env = process.env): string {
   const dir = mkdtempSync(join(tmpdir(), "pq-msg-"));
   const file = join(dir, "MESSAGE");
   try {
     writeFileSync(file, text + "\n# Edit the message; the first line is the subject. Lines starting with # are dropped.\n", "utf8");
     const r = suspend(() => childProcess().spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));
     if (r.error) throw new PqError("usage", `the editor did not start: ${r.error.message}`, ["set $EDITOR to an editor that exists"]);
-    if (r.status !== 0) return null;
+    if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status ?? r.signal}: the message is unchanged`);
     return readFileSync(file, "utf8")
       .split("\n")
       .filter((l) => !l.startsWith("#"))
@@ -76,11 +77,15 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
           .join("\n\n")
           .trim();
         const edited = editText(current, suspend);
-        if (edited === null) return "the editor failed: message unchanged";
         if (!edited) return "empty message: unchanged";
         if (edited === current) return `${name}: message unchanged`;
         const [subject, ...rest] = edited.split("\n");
-        await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() });
+        try {
+          await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() });
+        } catch (e) {
+          // Refused (a line that would start the diff): what was typed is kept (tui-8 T1).
+          throw withTextSaved(e, edited);
+        }
         return `${name}: message updated`;
       }),
     rename: (from: string, to: string, onDone?: () => void) =>

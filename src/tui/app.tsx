@@ -63,6 +63,23 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   const [search, setSearch] = useState<string | null>(null);
   const [showLog, setShowLog] = useState(false);
   const [, redraw] = useReducer((x: number) => x + 1, 0);
+  // ^l, and the return from $EDITOR: the screen may hold what another program wrote, and ink
+  // writes only what changed since its last frame. An empty frame for a moment makes the next
+  // one a full repaint (tui-8 T5: after the editor, a refused frame stayed blank).
+  const [blank, setBlank] = useState(false);
+  useEffect(() => {
+    if (!blank) return;
+    // Longer than a frame at ink's 60 fps, so the empty one is written, not merged away.
+    const timer = setTimeout(() => setBlank(false), 40);
+    return () => clearTimeout(timer);
+  }, [blank]);
+  const suspendAndRepaint: Suspend = (fn) => {
+    try {
+      return suspend(fn);
+    } finally {
+      setBlank(true);
+    }
+  };
 
   // Layout: one line spare so ink never takes the clear-the-whole-screen path.
   const rows = Math.max(10, size.rows - 1);
@@ -289,8 +306,10 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       });
     else if (input === "n" && search) doSearch(search, 1);
     else if (input === "N" && search) doSearch(search, -1);
-    else if (key.ctrl && input === "l") void reload("reloaded");
-    else if (input === "l") setShowLog((s) => !s);
+    else if (key.ctrl && input === "l") {
+      setBlank(true);
+      void reload("reloaded");
+    } else if (input === "l") setShowLog((s) => !s);
     else if (input === "p") void actions.push(followTop());
     else if (input === "o") void actions.pop(followTop());
     else if (input === "P") void actions.pushAll(followTop());
@@ -307,7 +326,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
           return say(null, { code: "exists", message: `${patch} is already in the series`, details: ["pick another name"] });
         ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
       });
-    else if (input === "e" && name) void actions.editMessage(name, suspend);
+    else if (input === "e" && name) void actions.editMessage(name, suspendAndRepaint);
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name && row?.state === "applied")
       say(null, { code: "refused", message: `${name} is applied`, details: ["pop it first (o pops the top), then delete it"] });
@@ -365,6 +384,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     />
   );
 
+  if (blank) return null;
   if (tooSmall) {
     return (
       <Text wrap="wrap">

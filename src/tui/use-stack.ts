@@ -248,6 +248,9 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         const more = queued.current ? ` (+${queued.current} queued)` : "";
         setView((v) => ({ ...v, busy: label + more, progress: null, message: null, error: null }));
         try {
+          // After a pq queue switch elsewhere this refuses before the operation starts (an
+          // editor opened on the old queue's patch would lose what was typed: tui-8 T5).
+          stack.reload();
           const message = await op((e) => setView((v) => ({ ...v, progress: e })));
           onDone?.(); // before the new rows render (e.g. the cursor follows a moved patch)
           await reload(message);

@@ -287,6 +287,41 @@ describe("pq tui: editing the series", () => {
   });
 });
 
+describe("pq tui: a message pq refuses, an editor that fails (tui-8 T1, T2)", () => {
+  it("keeps the text typed in $EDITOR in a file the refusal names, and shows a failed editor as a refusal", async () => {
+    const { stack } = await threePatches();
+    const tools = tempDir("pq-editor-");
+    dirs.push(tools);
+    const quoting = join(tools, "quoting.sh");
+    // A message that quotes a diff: its "diff --git" line would start the patch.
+    writeFileSync(quoting, '#!/bin/sh\nprintf "subject kept\\n\\nsee this:\\ndiff --git a/x b/x\\n" > "$1"\n');
+    const failing = join(tools, "failing.sh");
+    writeFileSync(failing, '#!/bin/sh\necho garbage > "$1"\nexit 3\n');
+    chmodSync(quoting, 0o755);
+    chmodSync(failing, 0o755);
+    const before = readFileSync(stack.patchPath("one"), "latin1");
+    const ui = mount(stack);
+    const old = process.env.EDITOR;
+    try {
+      await settle(ui.lastFrame, /0\/3 applied/);
+      process.env.EDITOR = quoting;
+      ui.stdin.write("e");
+      await settle(ui.lastFrame, /your text is saved in/);
+      const saved = /your text is saved in (\S+)/.exec(ui.lastFrame()!.replace(/\s*\n\s*/g, ""))![1];
+      expect(readFileSync(saved, "utf8")).toContain("diff --git a/x b/x");
+      expect(ui.lastFrame()).toContain("✗");
+      process.env.EDITOR = failing;
+      ui.stdin.write("e");
+      await settle(ui.lastFrame, /the editor exited with 3: the message is unchanged/);
+      expect(ui.lastFrame()).toContain("✗");
+    } finally {
+      if (old === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = old;
+    }
+    expect(readFileSync(stack.patchPath("one"), "latin1")).toBe(before);
+  });
+});
+
 describe("pq tui: a long series", () => {
   it("starts on a 10,000-patch series at the top, reading only the headers on screen", async () => {
     const { dir, stack } = await seriesStack(10_000, 300);

@@ -1,0 +1,19 @@
+/**
+ * A message the user wrote in an editor that pq then refuses (a "---" line, a quoted diff: the
+ * patch file would cut it there) is not lost with the editor's temporary file: it is saved,
+ * and the refusal says where. The CLI's `-e` and the TUI's `e` both go through here.
+ */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PqError } from "../errors.js";
+
+/** The refusal `e` of `text`, with the text saved to a file it names (anything but a PqError is returned as it is). */
+export function withTextSaved(e: unknown, text: string): unknown {
+  if (!(e instanceof PqError)) return e;
+  const saved = join(tmpdir(), `pq-message-${process.pid}-${Date.now()}.txt`);
+  writeFileSync(saved, text);
+  const message = /nothing was changed$/.test(e.message) ? e.message : `${e.message}; nothing was changed`;
+  // First among the details: the TUI's status line shows the first ones.
+  return new PqError(e.code, message, [`your text is saved in ${saved}`, ...e.details], e.data);
+}
