@@ -91,20 +91,33 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
   }
   const s = view.status;
   if (lines.length < STATUS_LINES && s) {
+    const committed = s.committedUnder?.length
+      ? `HEAD has commits that change ${s.committedUnder.slice(0, 3).join(", ")}${s.committedUnder.length > 3 ? ", ..." : ""}, as the applied patches do (committed by hand? pq status says more): pop would refuse`
+      : null;
     const text = s.needsRefresh
       ? `the top patch needs a refresh (${s.needsRefresh})`
       : s.topChangedInQueue
         ? "the top patch changed in the queue since it was pushed"
         : s.unreadable
           ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}`
-          : s.pending.length
-            ? `unrefreshed: ${s.pending.join(", ")}`
-            : "no unrefreshed changes";
+          : committed
+            ? committed
+            : s.pending.length
+              ? `unrefreshed: ${s.pending.join(", ")}`
+              : "no unrefreshed changes";
     lines.push(
-      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable ? "red" : "gray")} wrap="truncate">
+      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable || committed ? "red" : "gray")} wrap="truncate">
         {text}
       </Text>,
     );
+    // As pq status says it: patches that applied only with fuzz, other line endings or a merge.
+    const inexact = s.inexact ?? [];
+    if (inexact.length && lines.length < STATUS_LINES)
+      lines.push(
+        <Text key="inexact" color={c("yellow")} wrap="truncate">
+          {`applied only with ${inexact[0].reason === "eol" ? "line endings set aside" : inexact[0].reason}: ${inexact.map((p) => p.name).join(", ")} (pq refresh rewrites the top one)`}
+        </Text>,
+      );
   }
   while (lines.length < STATUS_LINES) lines.push(<Text key={`pad${lines.length}`}> </Text>);
   return (

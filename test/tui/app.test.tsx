@@ -597,6 +597,35 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /one, renamed elsewhere/, 10_000);
   });
 
+  it("says what pq status says of patches committed by hand and of a patch applied with fuzz (tui-8 T4)", async () => {
+    const { dir, stack } = await threePatches();
+    await stack.push({ all: true });
+    git(dir, "commit", "-qam", "oops, committed the patches");
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /HEAD has commits that change a\.txt, as the applied patches do/);
+    git(dir, "reset", "-q", "HEAD^");
+    await settle(ui.lastFrame, /no unrefreshed changes/, 10_000);
+    // A patch whose first context line upstream changed: pushed again, it needs fuzz.
+    await stack.pop({ all: true });
+    await stack.newPatch("four");
+    const twenty = Array.from({ length: 20 }, (_, i) => `l${i + 1}\n`).join("");
+    write(dir, "b.txt", twenty);
+    git(dir, "add", "b.txt");
+    git(dir, "commit", "-qm", "b");
+    write(dir, "b.txt", twenty.replace("l10\n", "ten\n"));
+    await stack.refresh();
+    await stack.pop();
+    write(dir, "b.txt", twenty.replace("l7\n", "seven\n"));
+    git(dir, "commit", "-qam", "upstream changed line 7");
+    await stack.reload();
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /0\/4 applied/);
+    ui.stdin.write("G");
+    await tick();
+    ui.stdin.write("\r");
+    await settle(ui.lastFrame, /applied only with fuzz: four/, 10_000);
+  });
+
   it("after pq queue switch elsewhere, a push from the TUI refuses instead of mixing the queues", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
