@@ -229,14 +229,23 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    */
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const queued = useRef(0);
-  /** Set on quit: operations not started yet are dropped. */
+  /** Set on quit: operations queued behind the running one are dropped. */
   const quitting = useRef(false);
+  /**
+   * Operations by the order of their keys: `issued` numbers them, `keepThrough` is the last one
+   * started. On quit, the first one not started yet counts as running when nothing is: its key
+   * came before q in the same burst ("pq" pushes, then quits: tui-8 T6).
+   */
+  const issued = useRef(0);
+  const keepThrough = useRef(-1);
   const run = useCallback(
     (label: string, op: Operation, onDone?: () => void): Promise<boolean> => {
       queued.current++;
+      const seq = issued.current++;
       const next = chain.current.then(async () => {
         queued.current--;
-        if (quitting.current) return false;
+        if (quitting.current && seq > keepThrough.current) return false;
+        keepThrough.current = Math.max(keepThrough.current, seq);
         // A command in another terminal changed the stack since this frame was drawn (the poll
         // waits while keys come): the key was meant for what the screen showed, so the
         // operation is refused and the screen brought up to date (tui-8 T3).
@@ -289,7 +298,9 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    * started); resolves when the running one, if any, has finished, with how many were dropped.
    */
   const quit = useCallback(async (): Promise<number> => {
-    const dropped = queued.current;
+    // Nothing running: the next operation in line is the one running now, as far as q goes.
+    if (!busyRef.current && queued.current) keepThrough.current = issued.current - queued.current;
+    const dropped = issued.current - 1 - keepThrough.current;
     quitting.current = true;
     await chain.current.catch(() => undefined);
     return dropped;

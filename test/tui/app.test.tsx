@@ -541,6 +541,23 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(read(join(dir, "patches"), "newp")).toContain("first words");
   });
 
+  it("an operation key and q in one burst: the operation runs, then the TUI quits (tui-8 T6)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("pq");
+    const applied = () => JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name);
+    for (const until = Date.now() + 10_000; applied().length === 0 && Date.now() < until;) await tick();
+    expect(applied()).toEqual(["one"]);
+    // Keys behind the running one are still dropped: "ppq" pushes one.
+    const again = await threePatches();
+    const ui2 = mount(again.stack);
+    await settle(ui2.lastFrame, /0\/3 applied/);
+    ui2.stdin.write("ppq");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(JSON.parse(read(again.dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one"]);
+  });
+
   it("[[ in one read moves the patch up twice", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
