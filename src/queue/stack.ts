@@ -749,8 +749,9 @@ export class Stack {
     return report;
   }
 
-  async setHeader(name: string, header: PatchHeader): Promise<void> {
-    await this.transact(`header ${name}`, (ctx) => planSetHeader(ctx, this.resolveIn(ctx, name), header));
+  /** `was`: the header `header` was edited from (in $EDITOR); refused if the patch's header is another now. */
+  async setHeader(name: string, header: PatchHeader, opts: { was?: PatchHeader } = {}): Promise<void> {
+    await this.transact(`header ${name}`, (ctx) => planSetHeader(ctx, this.resolveIn(ctx, name), header, opts.was));
   }
 
   async writePatch(name: string, text: string, strip?: number): Promise<void> {

@@ -81,7 +81,7 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
         if (edited === current) return `${name}: message unchanged`;
         const [subject, ...rest] = edited.split("\n");
         try {
-          await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() });
+          await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() }, { was: header });
         } catch (e) {
           // Refused (a line that would start the diff): what was typed is kept (tui-8 T1).
           throw withTextSaved(e, edited);

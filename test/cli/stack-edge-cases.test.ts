@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
@@ -267,6 +267,51 @@ describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {
         rmSync(saved);
         expect(read(join(tree, "patches"), "p")).toBe(before);
       }
+    } finally {
+      delete process.env.EDITOR;
+      rmSync(script);
+    }
+  });
+});
+
+describe("a message edited in $EDITOR while another pq changes the stack (tui-8 T8, T9)", () => {
+  it("refresh -e refuses when the top moved or its header changed meanwhile, header -e when the header changed; the text is kept", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await pq(tree, "new", "p1", "-m", "first patch");
+    write(tree, "a.txt", lines(10).replace("2\n", "two\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "new", "p2", "-m", "second patch");
+    write(tree, "a.txt", read(tree, "a.txt").replace("8\n", "eight\n"));
+    await pq(tree, "refresh");
+    const p1 = read(join(tree, "patches"), "p1");
+    const p2 = read(join(tree, "patches"), "p2");
+    // The editor is a script that does what another terminal would do meanwhile, then saves.
+    const script = join(tree, "..", `editor-${Date.now()}.sh`);
+    const editor = (meanwhile: string) =>
+      writeFileSync(script, `#!/bin/sh\n${meanwhile}\nsed -i "1s/.*/Subject: typed in the editor/" "$1"\n`, { mode: 0o755 });
+    const bin = resolve("bin/pq");
+    process.env.EDITOR = script;
+    try {
+      editor(`'${bin}' pop >/dev/null`);
+      const moved = await pq(tree, "refresh", "-e");
+      expect(moved.code).toBe(12);
+      expect(moved.err).toContain("the top patch is p1 now, not p2, whose message was edited");
+      expect(readFileSync(/your text is saved in (\S+)/.exec(moved.err)![1], "utf8")).toContain("typed in the editor");
+      expect(read(join(tree, "patches"), "p1")).toBe(p1);
+      await pq(tree, "push");
+      editor(`'${bin}' header p2 -m "renamed elsewhere" >/dev/null`);
+      for (const cmd of [
+        ["refresh", "-e"],
+        ["header", "-e", "p2"],
+      ]) {
+        const changed = await pq(tree, ...cmd);
+        expect(changed.code, cmd.join(" ")).toBe(12);
+        expect(changed.err).toContain("p2's message or author changed while the editor was open");
+        expect(changed.err).toContain("your text is saved in");
+        expect(read(join(tree, "patches"), "p2")).toContain("Subject: renamed elsewhere");
+        await pq(tree, "header", "p2", "-m", "second patch");
+      }
+      expect(read(join(tree, "patches"), "p2")).toBe(p2);
     } finally {
       delete process.env.EDITOR;
       rmSync(script);

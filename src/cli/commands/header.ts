@@ -4,6 +4,7 @@ import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { PqError } from "../../errors.js";
+import { withTextSaved } from "../../core/refused-text.js";
 
 export default defineCommand({
   command: "header [name]",
@@ -19,8 +20,13 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const name = args.name !== undefined ? stack.resolve(args.name) : stack.top();
     if (!name) throw new PqError("refused", "no patch named and none applied", ["name a patch: pq header NAME"]);
-    let header = await stack.patchHeader(name);
-    if (args.edit) header = parseHeader(editText(formatHeader(header).replace(/---\n$/, ""), io.cwd));
+    const was = await stack.patchHeader(name);
+    let header = was;
+    let editedText: string | undefined;
+    if (args.edit) {
+      editedText = editText(formatHeader(header).replace(/---\n$/, ""), io.cwd);
+      header = parseHeader(editedText);
+    }
     if (args.message !== undefined) {
       // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
       refuseDiffInMessage(args.message);
@@ -28,7 +34,11 @@ export default defineCommand({
       header = { ...header, subject: subject.trim(), body: rest.join("\n").trim() };
     }
     if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
-    if (args.edit || args.message !== undefined || args.author !== undefined) await stack.setHeader(name, header);
+    if (args.edit || args.message !== undefined || args.author !== undefined) {
+      await stack.setHeader(name, header, editedText !== undefined ? { was } : {}).catch((e: unknown) => {
+        throw editedText !== undefined ? withTextSaved(e, editedText) : e;
+      });
+    }
     if (args.json) return void printJson(io, { name, ...header });
     io.out(`Author: ${header.author ?? "(none)"}`);
     if (header.date) io.out(`Date:   ${header.date}`);

@@ -1,5 +1,6 @@
 import { PqError } from "../../errors.js";
-import { formatHeader } from "../../mail/header.js";
+import { formatHeader, type PatchHeader } from "../../mail/header.js";
+import { withTextSaved } from "../../core/refused-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
@@ -43,13 +44,15 @@ export default defineCommand({
       return;
     }
     let header;
+    let edited: { text: string; top: string; was: PatchHeader } | undefined;
     if (args.edit) {
       const top = stack.top();
       if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
       const current = await stack.patchHeader(top);
-      const edited = editText(formatHeader(current).replace(/\n---\n$/, "\n"), io.cwd);
+      const text = editText(formatHeader(current).replace(/\n---\n$/, "\n"), io.cwd);
       const { parseHeader } = await import("../../mail/header.js");
-      header = parseHeader(edited);
+      header = parseHeader(text);
+      edited = { text, top, was: current };
     }
     if (args.user !== undefined) {
       // A patch keeps its From: author unless -u changes it (a shared queue's refresh).
@@ -59,13 +62,19 @@ export default defineCommand({
       if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
     }
     const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
-    const report = await stack.refresh({
-      message: header ? undefined : args.message,
-      header,
-      files,
-      force: args.force,
-      signoff: args.signoff,
-    });
+    const report = await stack
+      .refresh({
+        message: header ? undefined : args.message,
+        header,
+        files,
+        force: args.force,
+        signoff: args.signoff,
+        ...(edited ? { editedFrom: { top: edited.top, was: edited.was } } : {}),
+      })
+      .catch((e: unknown) => {
+        // What was typed in the editor is not lost with the refusal.
+        throw edited ? withTextSaved(e, edited.text) : e;
+      });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
       return;

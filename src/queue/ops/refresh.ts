@@ -21,6 +21,11 @@ import { join } from "node:path";
 export interface RefreshOptions {
   message?: string;
   header?: PatchHeader;
+  /**
+   * `header` was edited in $EDITOR from this patch's header `was`: refused when the top is another
+   * patch now (a pop while the editor was open: tui-8 T8) or its header changed meanwhile.
+   */
+  editedFrom?: { top: string; was: PatchHeader };
   files?: string[];
   force?: boolean;
   /** Add the refresher's Signed-off-by: trailer. */
@@ -47,6 +52,14 @@ const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
 export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Promise<RefreshReport> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
+  if (opts.editedFrom) {
+    if (top.name !== opts.editedFrom.top) {
+      throw new PqError("refused", `the top patch is ${top.name} now, not ${opts.editedFrom.top}, whose message was edited (the stack moved while the editor was open)`, [
+        `pq goto ${opts.editedFrom.top} and pq refresh -e again`,
+      ], { patch: opts.editedFrom.top });
+    }
+    refuseHeaderChangedMeanwhile(top.name, parseHeader(headerOf(tx.queueFile(top.name) ?? "")), opts.editedFrom.was);
+  }
   // In a shared queue a pull can bring a colleague's new version of the applied patch:
   // refreshing would overwrite it with ours. Refuse unless asked to.
   const onDisk = tx.queueFile(top.name);
@@ -142,6 +155,19 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
   await planUnstage(ctx, plan.staged);
   return reportOf(top.name, plan);
+}
+
+/**
+ * A message edited in $EDITOR is written only over the header it was edited from: another pq
+ * (a TUI, a colleague's sync) or a hand edit may have changed it while the editor was open,
+ * and writing over it would drop that change without a word (tui-8 T8, T9).
+ */
+function refuseHeaderChangedMeanwhile(name: string, now: PatchHeader, was: PatchHeader): void {
+  const key = (h: PatchHeader) => JSON.stringify([h.subject ?? "", h.body, h.author ?? "", h.date ?? ""]);
+  if (key(now) === key(was)) return;
+  throw new PqError("refused", `${name}'s message or author changed while the editor was open (another pq, or an edit by hand)`, [
+    `pq header ${name} shows it now; edit it again from there`,
+  ], { patch: name });
 }
 
 /** What a refresh of `name` by `plan` reports (its files, and the ones it did not take). */
@@ -323,13 +349,14 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
 }
 
 /** Replace a patch's header (message/author) without touching its diff. */
-export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader): void {
+export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader, was?: PatchHeader): void {
   const { tx } = ctx;
   if (!tx.series().has(name)) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
   refuseDiffInMessage(`${header.subject}\n${header.body}`);
   const text = tx.patchText(name);
   // A new message makes a new commit of it: the committer uncommit kept goes (see dropCommitter).
   const old = parseHeader(headerOf(text));
+  if (was) refuseHeaderChangedMeanwhile(name, old, was);
   const reworded = old.subject !== header.subject || old.body !== header.body;
   const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), reworded ? { ...header, committer: undefined } : header), diffOf(text));
   tx.writePatch(name, updated);
