@@ -8,6 +8,7 @@ import { Box, Text, useApp, useInput, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { stackActions, type Suspend } from "./actions.js";
 import { errorLines, errorView } from "./error-view.js";
+import { wrapCells } from "./cells.js";
 import { HelpOverlay, helpLayout, type OverlayText } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
 import { LogPane } from "./log-pane.js";
@@ -201,11 +202,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     };
   };
 
-  /** The last error, whole, for the overlay `!` opens (the status lines show what fits). */
+  /** The last error (else the last message), whole, for the overlay `!` opens (the status lines show what fits). */
   const overlayText: OverlayText | undefined =
     help === "error" && view.error
       ? { title: "the last error", lines: errorLines(view.error, size.columns - 2).map((text) => ({ text })) }
-      : undefined;
+      : help === "error" && view.message
+        ? { title: "the last message", lines: wrapCells(`✓ ${view.message}`, size.columns - 2, "  ").map((text) => ({ text })) }
+        : undefined;
 
   /** Text between the terminal's bracketed-paste marks, while a paste is arriving (null otherwise). */
   const pasteRef = useRef<string | null>(null);
@@ -282,8 +285,9 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       void quit().then(() => exit());
     } else if (input === "?") setHelp("keys");
     else if (input === "!") {
-      if (view.error) setHelp("error");
-      else say("no error to show");
+      // A long message (where a recovery saved edits, a long patch name) is cut on its line: ! shows it whole too (tui-8 T10).
+      if (view.error || view.message) setHelp("error");
+      else say("no error or message to show");
     } else if (key.escape) {
       setShowLog(false);
       say(null);

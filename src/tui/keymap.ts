@@ -35,7 +35,7 @@ export const KEYS: KeyHelp[] = [
   { keys: "C", what: "ci over the whole series", group: "run" },
   { keys: "l", what: "show / hide the boot / ci pane", group: "run" },
   { keys: "^l", what: "reload from disk", group: "view" },
-  { keys: "!", what: "the last error in full", group: "view" },
+  { keys: "!", what: "the last error (or message) in full", group: "view" },
   { keys: "?", what: "this help", group: "view", footer: "? help" },
   { keys: "q", what: "quit", group: "view", footer: "q quit" },
 ];

@@ -152,6 +152,24 @@ describe("pq tui: a refusal longer than a line (tui-2 #8)", () => {
     expect(frame).not.toContain("the last error");
     expect(frame).toContain("(! for all)");
   });
+
+  it("! shows the last message whole when there was no error (tui-8 T10)", async () => {
+    const { stack } = await threePatches();
+    const long = `${"a-really-long-patch-name-".repeat(5)}end`;
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("c");
+    await tick();
+    ui.stdin.write(long);
+    await tick();
+    ui.stdin.write("\r");
+    await tick();
+    ui.stdin.write("\r");
+    await settle(ui.lastFrame, /✓ created a-really/);
+    ui.stdin.write("!");
+    const frame = await settle(ui.lastFrame, /the last message/);
+    expect(frame.replace(/[│\s]+/g, "")).toContain(`now at: ${long}`.replace(/\s/g, ""));
+  });
 });
 
 describe("pq tui: editing the series", () => {
