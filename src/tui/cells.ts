@@ -19,6 +19,19 @@ function cellsOf(cp: number): number {
   return wide ? 2 : 1;
 }
 
+/**
+ * Text as the terminal may show it: control characters in caret notation, as less does (^M,
+ * ^H, ^[), since a carriage return, backspaces or an escape sequence in a patch, a subject or
+ * an author from someone else would otherwise redraw the screen, hide lines, conceal the rest
+ * of a row or retitle the terminal (tui-8 T11). C1 controls (U+0080-U+009F), which some
+ * terminals also obey, show as "?". Tabs stay: the preview expands them.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) =>
+    c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
+  );
+}
+
 /** How many terminal cells a text takes (a wide character two, a combining mark none). */
 export function cellWidth(text: string): number {
   let used = 0;
@@ -29,6 +42,7 @@ export function cellWidth(text: string): number {
 /** Text cut or padded to `width` terminal cells (a wide character counts two). */
 export function fit(text: string, width: number): string {
   if (width <= 0) return "";
+  text = printable(text.replace(/\t/g, " "));
   let used = 0;
   let out = "";
   for (const ch of text) {
@@ -56,6 +70,7 @@ export function fit(text: string, width: number): string {
  * only when the word alone is wider than a line. `indent` starts every line after the first.
  */
 export function wrapCells(text: string, width: number, indent = ""): string[] {
+  text = printable(text.replace(/\t/g, " "));
   const lines: string[] = [];
   let line = "";
   let used = 0;

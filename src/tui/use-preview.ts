@@ -4,6 +4,7 @@
  * refresh would make of it (Stack.diff). Loaded shortly after the cursor stops, so
  * holding j down never waits on file reads.
  */
+import { printable } from "./cells.js";
 import { useEffect, useState } from "react";
 import type { Stack } from "../queue/stack.js";
 import { diffOf, headerOf } from "../queue/patch-text.js";
@@ -61,15 +62,6 @@ export function asUtf8(bytes: string): string {
   if (!/[\x80-\xff]/.test(bytes)) return bytes;
   const text = Buffer.from(bytes, "latin1").toString("utf8");
   return text.includes("\ufffd") ? bytes : text;
-}
-
-/**
- * A patch's text as the terminal may show it: control characters in caret notation, as
- * less does (^M, ^H, ^[), since a carriage return, backspaces or an escape sequence in a
- * patch from someone else would otherwise redraw the screen, hide lines or retitle it.
- */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => (c === "\x7f" ? "^?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`));
 }
 
 export function usePreview(

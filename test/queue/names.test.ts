@@ -29,6 +29,12 @@ describe("patch names", () => {
     }
   });
 
+  it("refuses a name with a control character (an escape sequence every terminal listing it would obey: tui-8 T11)", () => {
+    for (const name of ["esc\x1b[7mname", "bell\x07name", "del\x7f", "csi\u009b7m"]) {
+      expect(() => validatePatchName(name), JSON.stringify(name)).toThrow(/contains a control character/);
+    }
+  });
+
   it("refuses empty components, dot names, spaces, '#' and the queue's own files as usage errors", () => {
     for (const name of ["", "a//b", "a/", "./x.patch", ".hidden", "a/.b", ".pq/trash/x", "a b", "x#1", "series", "status", "guards", "series/x.patch", "guards/a/b", "x".repeat(201), `a/${"é".repeat(101)}`, "a\tb"]) {
       expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("usage");

@@ -688,6 +688,19 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(frame).toContain("^[]0;title^Gtail");
     expect(frame).not.toContain("\x1b]0");
   });
+
+  it("shows a subject and an author with escape sequences in caret notation in the list too (tui-8 T11)", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("hidden", { message: "shown \x1b[8mconcealed\x07" });
+    await stack.setHeader("hidden", { ...(await stack.patchHeader("hidden")), author: "Mallory \x1b[7m <mallory@example.org>" });
+    const ui = mount(stack);
+    const frame = await settle(ui.lastFrame, /shown \^\[\[8mconcealed\^G/);
+    expect(frame).toContain("Mallory ^[[");
+    expect(frame).not.toContain("\x1b[8m");
+    expect(frame).not.toContain("\x07");
+  });
 });
 
 describe("pq tui and an operation killed in another terminal", () => {

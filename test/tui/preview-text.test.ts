@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { asUtf8, printable } from "../../src/tui/use-preview.js";
+import { asUtf8 } from "../../src/tui/use-preview.js";
+import { printable } from "../../src/tui/cells.js";
 
 const bytes = (text: string) => Buffer.from(text, "utf8").toString("latin1");
 
