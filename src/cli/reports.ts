@@ -3,21 +3,12 @@
  * goto, import, undo, redo): commands never import each other.
  */
 import type { PushReport, UndoReport } from "../queue/stack.js";
+import type { SkippedPatch } from "../queue/queries.js";
 import type { FileFate } from "../queue/ops/push.js";
 import { MERGED_NOTE } from "../queue/apply-patch.js";
 import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
-
-/** A guarded patch a push passed over, as hg's qpush names it ("skipping NAME - guarded by ..."). */
-export interface SkippedPatch {
-  name: string;
-  guards: string[];
-  /** The guards selected when the push ran. */
-  selected: string[];
-  /** The pushed patch it comes before in the series (null: after the last one pushed). */
-  before?: string | null;
-}
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
 export function skippedLines(skipped: SkippedPatch[]): string[] {

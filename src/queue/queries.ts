@@ -7,7 +7,7 @@
 import { PqError } from "../errors.js";
 import { parsePatch, type FilePatch } from "../patch/index.js";
 import { resolveName } from "./names.js";
-import type { Stack } from "./stack.js";
+import type { PushReport, Stack } from "./stack.js";
 
 export interface FileCount {
   path: string;
@@ -102,4 +102,40 @@ export function colourPatch(text: string): string {
       return line;
     })
     .join("\n");
+}
+
+/** A guarded patch a push passed over, as hg's qpush names it ("skipping NAME - guarded by ..."). */
+export interface SkippedPatch {
+  name: string;
+  guards: string[];
+  /** The guards selected when the push ran. */
+  selected: string[];
+  /** The pushed patch it comes before in the series (null: after the last one pushed). */
+  before?: string | null;
+}
+
+/**
+ * hg's qpush says "skipping NAME - guarded by ...": the guarded patches this push passed over
+ * (from its first patch up to its last, or to the end of the series with -a), each named.
+ */
+export function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedAt?: string): SkippedPatch[] {
+  if (!report.pushed.length && stoppedAt === undefined) return [];
+  const series = stack.series();
+  if (!series.some((e) => e.guards.length)) return [];
+  const pushed = new Set(report.pushed.map((p) => p.name));
+  // From just above the top before this push.
+  const appliedNow = stack.applied();
+  const before = appliedNow.filter((name) => !pushed.has(name));
+  const from = before.length ? series.findIndex((e) => e.name === before.at(-1)) + 1 : 0;
+  // Up to the last patch pushed, or to the one a stopped push stopped at.
+  const to = all ? series.length : series.findIndex((e) => e.name === (stoppedAt ?? report.pushed.at(-1)!.name)) + 1;
+  const applied = new Set(appliedNow);
+  const pushable = new Set(stack.pushable());
+  const selected = stack.selectedGuards();
+  // Each is said where the series has it, before the next patch pushed (as hg's qpush says it; stack-6 #17f).
+  const range = series.slice(Math.max(0, from), to);
+  return range
+    .map((e, i) => ({ e, next: range.slice(i + 1).find((later) => pushed.has(later.name))?.name ?? null }))
+    .filter(({ e }) => !applied.has(e.name) && !pushable.has(e.name))
+    .map(({ e, next }) => ({ name: e.name, guards: e.guards, selected, before: next }));
 }

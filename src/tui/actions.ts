@@ -10,7 +10,8 @@ import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { parseHeader } from "../mail/header.js";
 import { headerOf } from "../queue/patch-text.js";
-import type { Stack } from "../queue/stack.js";
+import type { PushReport, Stack } from "../queue/stack.js";
+import { skippedGuarded } from "../queue/queries.js";
 import { undoSupport } from "./integrations.js";
 import { describePop, describePush, type Operation } from "./use-stack.js";
 
@@ -40,16 +41,26 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
   }
 }
 
+function describeWithSkipped(stack: Stack, report: PushReport, all: boolean): string {
+  return describePush(
+    report,
+    skippedGuarded(stack, report, all).map((s) => s.name),
+  );
+}
+
 export function stackActions(stack: Stack, run: (label: string, op: Operation, onDone?: () => void) => Promise<boolean>) {
   const undo = undoSupport(stack);
   return {
-    push: (onDone?: () => void) => run("push", async (onEvent) => describePush(await stack.push({ onEvent })), onDone),
-    pushAll: (onDone?: () => void) => run("push -a", async (onEvent) => describePush(await stack.push({ all: true, onEvent })), onDone),
+    push: (onDone?: () => void) => run("push", async (onEvent) => describeWithSkipped(stack, await stack.push({ onEvent }), false), onDone),
+    pushAll: (onDone?: () => void) =>
+      run("push -a", async (onEvent) => describeWithSkipped(stack, await stack.push({ all: true, onEvent }), true), onDone),
     pop: (onDone?: () => void) => run("pop", async (onEvent) => describePop(await stack.pop({ onEvent })), onDone),
     popAll: (onDone?: () => void) => run("pop -a", async (onEvent) => describePop(await stack.pop({ all: true, onEvent })), onDone),
     goto: (name: string) =>
       run(`goto ${name}`, async (onEvent) => {
-        await stack.goto(name, { onEvent });
+        const report = await stack.goto(name, { onEvent });
+        // A goto up is a push: its offsets, fuzz and the guarded patches it passed over are said as p's are (tui-8 T7).
+        if ("pushed" in report) return describeWithSkipped(stack, report, false);
         return stack.top() ? `now at: ${stack.top()}` : "patch queue now empty";
       }),
     refresh: () =>

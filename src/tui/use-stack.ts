@@ -320,10 +320,14 @@ function staleScreen(stack: Stack): PqError {
   ]);
 }
 
-export function describePush(r: {
-  pushed: { name: string; cached: boolean; needsRefresh?: string; notes?: string[]; binaryWithoutData?: string[] }[];
-  top: string | null;
-}): string {
+export function describePush(
+  r: {
+    pushed: { name: string; cached: boolean; needsRefresh?: string; notes?: string[]; binaryWithoutData?: string[] }[];
+    top: string | null;
+  },
+  /** Guarded patches the push passed over (as pq push names them). */
+  skipped: string[] = [],
+): string {
   if (!r.pushed.length) return "nothing to push";
   const forced = r.pushed.filter((p) => p.needsRefresh).map((p) => p.name);
   // As the command line does: hunks that needed an offset or fuzz, and binary diffs that carried no data.
@@ -336,7 +340,8 @@ export function describePush(r: {
     (notes.length
       ? `; ${notes.length} hunk(s) with offset or fuzz: ${notes.slice(0, 2).join("; ")}${notes.length > 2 ? "; ..." : ""}`
       : "") +
-    (noData.length ? `; binary diff without data: ${noData.join(", ")}` : "")
+    (noData.length ? `; binary diff without data: ${noData.join(", ")}` : "") +
+    (skipped.length ? `; skipped, guarded: ${skipped.join(", ")}` : "")
   );
 }
 

@@ -533,6 +533,9 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     expect(pushed.out).toContain(
       "skipping x.patch: guarded (+upstream-fixed), and the selected guards (none) exclude it\napplying y.patch",
     );
+    // goto names it as push does (tui-8 T7).
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "goto", "y.patch")).out).toContain("skipping x.patch: guarded (+upstream-fixed)");
     // --json names it too, in the dry run and the push (dry-6 #3).
     await pq(tree, "pop", "-a");
     for (const args of [

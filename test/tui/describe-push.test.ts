@@ -15,4 +15,10 @@ describe("the TUI's push report", () => {
       "pushed 2 (1 reused); now at: b.patch; 1 hunk(s) with offset or fuzz: a.patch: f.c: Hunk #1 succeeded at 14 with fuzz 1.; binary diff without data: logo.png",
     );
   });
+
+  it("names the guarded patches the push passed over, as pq push does (tui-8 T7)", () => {
+    expect(describePush({ pushed: [{ name: "c.patch", cached: false }], top: "c.patch" }, ["xen-only.patch"])).toBe(
+      "pushed 1 (0 reused); now at: c.patch; skipped, guarded: xen-only.patch",
+    );
+  });
 });

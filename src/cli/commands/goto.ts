@@ -3,10 +3,18 @@ import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { PqError } from "../../errors.js";
 import type { PushReport } from "../../queue/stack.js";
+import { skippedGuarded, type SkippedPatch } from "../../queue/queries.js";
+import { skippedLines } from "../reports.js";
 
-/** The pushed patches' offsets and fuzz, as push prints them (goto's own line says where it ended). */
-function printFuzzNotes(io: { out(text: string): void }, pushed: PushReport["pushed"]): void {
-  for (const p of pushed) if (p.notes.length) io.out([`applied ${p.name}`, ...p.notes.map((n) => `  ${n}`)].join("\n"));
+/**
+ * The pushed patches' offsets and fuzz, as push prints them (goto's own line says where it
+ * ended), and the guarded patches it passed over, each where the series has it (tui-8 T7).
+ */
+function printFuzzNotes(io: { out(text: string): void }, pushed: PushReport["pushed"], skipped: SkippedPatch[]): void {
+  for (const p of pushed) {
+    for (const line of skippedLines(skipped.filter((s) => s.before === p.name))) io.out(line);
+    if (p.notes.length) io.out([`applied ${p.name}`, ...p.notes.map((n) => `  ${n}`)].join("\n"));
+  }
 }
 
 export default defineCommand({
@@ -25,11 +33,11 @@ export default defineCommand({
         sink.done();
         // As push: what it applied before it stopped, offsets and fuzz included (verify-6 N6).
         const partial = e instanceof PqError ? (e.data as Partial<PushReport>) : undefined;
-        if (partial?.pushed?.length) printFuzzNotes(io, partial.pushed);
+        if (partial?.pushed?.length) printFuzzNotes(io, partial.pushed, []);
         throw e;
       });
       if ("backup" in report) backup = report.backup;
-      if ("pushed" in report) printFuzzNotes(io, report.pushed);
+      if ("pushed" in report) printFuzzNotes(io, report.pushed, skippedGuarded(stack, report, false));
     } finally {
       sink.done();
     }

@@ -2,7 +2,8 @@ import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport, skippedLines, type SkippedPatch } from "../reports.js";
+import { printPushReport, skippedLines } from "../reports.js";
+import { skippedGuarded } from "../../queue/queries.js";
 import { PqError, EXIT } from "../../errors.js";
 
 export default defineCommand({
@@ -66,32 +67,6 @@ export default defineCommand({
 });
 
 /** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
-/**
- * hg's qpush says "skipping NAME - guarded by ...": the guarded patches this push passed over
- * (from its first patch up to its last, or to the end of the series with -a), each named.
- */
-function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedAt?: string): SkippedPatch[] {
-  if (!report.pushed.length && stoppedAt === undefined) return [];
-  const series = stack.series();
-  if (!series.some((e) => e.guards.length)) return [];
-  const pushed = new Set(report.pushed.map((p) => p.name));
-  // From just above the top before this push.
-  const appliedNow = stack.applied();
-  const before = appliedNow.filter((name) => !pushed.has(name));
-  const from = before.length ? series.findIndex((e) => e.name === before.at(-1)) + 1 : 0;
-  // Up to the last patch pushed, or to the one a stopped push stopped at.
-  const to = all ? series.length : series.findIndex((e) => e.name === (stoppedAt ?? report.pushed.at(-1)!.name)) + 1;
-  const applied = new Set(appliedNow);
-  const pushable = new Set(stack.pushable());
-  const selected = stack.selectedGuards();
-  // Each is said where the series has it, before the next patch pushed (as hg's qpush says it; stack-6 #17f).
-  const range = series.slice(Math.max(0, from), to);
-  return range
-    .map((e, i) => ({ e, next: range.slice(i + 1).find((later) => pushed.has(later.name))?.name ?? null }))
-    .filter(({ e }) => !applied.has(e.name) && !pushable.has(e.name))
-    .map(({ e, next }) => ({ name: e.name, guards: e.guards, selected, before: next }));
-}
-
 function nothingToPush(stack: Stack): PqError {
   const pushable = new Set(stack.pushable());
   const guarded = stack.unapplied().filter((name) => !pushable.has(name));
