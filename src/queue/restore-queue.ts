@@ -26,7 +26,18 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   // Newest first: the first time a path is seen gives its last version (null: deleted last).
   const latest = new Map<string, string | null>();
   const log = new OplogReader(paths.oplog);
-  for (let entry = log.older(); entry; entry = log.older()) for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
+  // The operations in effect: an undone one (and the undo and redo entries, which only move
+  // between versions those recorded) does not count. After an undo of the pq new that wrote a
+  // fresh series into a queue directory git clean had removed, the series before it comes
+  // back, not "deleted" (tui-8 T13).
+  const redone = new Set<string>();
+  const takenBack = new Set<string>();
+  for (let entry = log.older(); entry; entry = log.older()) {
+    for (const id of entry.redoes ?? []) redone.add(id);
+    for (const id of entry.undoes ?? []) if (!redone.has(id)) takenBack.add(id);
+    if (entry.undoes || entry.redoes || takenBack.has(entry.id)) continue;
+    for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
+  }
   for (const patch of state.applied) if (!latest.has(patch.name) || latest.get(patch.name) === null) latest.set(patch.name, patch.hash);
   const restored: string[] = [];
   const lost: string[] = [];

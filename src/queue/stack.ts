@@ -128,6 +128,24 @@ interface CiLastRun {
   cells?: { state: number; backend: string; outcome: string }[];
 }
 
+/**
+ * Removed behind pq's back (git clean -fd takes an untracked patches/): every command would
+ * otherwise act on a stack whose patches are gone, or fail on the first file it reads.
+ */
+function refuseMissingQueue(queueDir: string): void {
+  if (existsSync(join(queueDir, "series"))) return;
+  throw new PqError(
+    "damaged",
+    `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)`,
+    [
+      "if git stash -u took it: git stash pop brings it back (run that, not restore-queue, or the stash's untracked files will not come back)",
+      "pq restore-queue writes back every queue file pq wrote, from its operation log and object store",
+      "a queue that is committed or shared comes back with git instead (git checkout, or git clone of the queue's remote)",
+    ],
+    { queue: queueDir },
+  );
+}
+
 export class Stack {
   private store!: ObjectStore;
   private statCache!: StatCache;
@@ -265,20 +283,7 @@ export class Stack {
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
-    // Removed behind pq's back (git clean -fd takes an untracked patches/): every command would
-    // otherwise act on a stack whose patches are gone, or fail on the first file it reads.
-    if (!existsSync(join(queueDir, "series"))) {
-      throw new PqError(
-        "damaged",
-        `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)`,
-        [
-          "if git stash -u took it: git stash pop brings it back (run that, not restore-queue, or the stash's untracked files will not come back)",
-          "pq restore-queue writes back every queue file pq wrote, from its operation log and object store",
-          "a queue that is committed or shared comes back with git instead (git checkout, or git clone of the queue's remote)",
-        ],
-        { queue: queueDir },
-      );
-    }
+    refuseMissingQueue(queueDir);
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
@@ -355,9 +360,13 @@ export class Stack {
    * milliseconds is read again, git's racy rule). Parsing a 1000-patch state costs ~7 ms.
    */
   reload(): void {
+    // A long-lived stack (the TUI) checks again what open checked: git clean -fd takes an
+    // untracked queue, git clean -fdx the stack itself, without touching state.json's stamp (tui-8 T13, T17).
+    refuseMissingQueue(this.queueDir);
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
     const loaded = loadStateAndText(this.tree, this.statCache);
+    if (!loaded) throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
     // A long-lived stack (the TUI) opened on one queue: after a pq queue switch elsewhere, the
     // state belongs to another queue, and this stack's operations would mix the two.
     if (loaded && resolve(this.tree, loaded.state.queue) !== this.queueDir) {
@@ -888,6 +897,10 @@ export class Stack {
       throw new PqError("damaged", "an interrupted operation waits to be completed, and a dry run writes nothing, so it does not complete it", [
         "pq status completes it (as any command does), then run the dry run again",
       ]);
+    }
+    // A long-lived stack (the TUI's) after git clean -fdx took .pq/: said as such, not as the lock file's ENOENT (tui-8 T17).
+    if (!existsSync(statePaths(this.tree).state)) {
+      throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
     }
     this.lock = TreeLock.acquire(statePaths(this.tree).lock);
     try {

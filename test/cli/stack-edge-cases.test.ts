@@ -7,6 +7,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -19,6 +20,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { Stack } from "../../src/queue/stack.js";
+import type { PqError } from "../../src/errors.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -495,6 +498,38 @@ describe("a queue directory removed behind pq's back (readme-4 #18)", () => {
     expect((await pq(tree, "restore-queue")).out).toContain("nothing to restore");
     expect((await pq(tree, "push")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nfour\n");
+  });
+
+  it("a stack held open (the TUI's) refuses too; restore-queue brings back the series in effect, not one an undone operation wrote (tui-8 T13, T17)", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "first", { "a.txt": "one\ntwo\nthree\n" });
+    expect((await pq(tree, "pop")).code).toBe(0);
+    const queue = join(tree, "patches");
+    const series = read(queue, "series");
+    const held = await Stack.open({ tree });
+    git(tree, "clean", "-fdq");
+    const refused = await held.newPatch("after-clean").then(
+      () => null,
+      (e: unknown) => e as PqError,
+    );
+    expect(refused?.code).toBe("damaged");
+    expect(refused?.message).toContain("patches is missing");
+    expect(existsSync(queue)).toBe(false);
+    // A series made by hand meanwhile, a patch made in it and undone, the series removed again.
+    mkdirSync(queue);
+    write(queue, "series", "");
+    expect((await pq(tree, "new", "extra")).code).toBe(0);
+    expect((await pq(tree, "undo")).code).toBe(0);
+    rmSync(join(queue, "series"));
+    expect((await pq(tree, "restore-queue")).out).toContain("series");
+    expect(read(queue, "series")).toBe(series);
+    // git clean -fdx takes .pq/ too: a held stack says so, not ENOENT.
+    git(tree, "clean", "-fdxq");
+    const gone = await held.pop().then(
+      () => null,
+      (e: unknown) => e as PqError,
+    );
+    expect(gone?.message).toMatch(/patches is missing|no pq stack/);
   });
 });
 
