@@ -325,6 +325,17 @@ async function loop(
         ]);
       }
       const incoming = await qr.versionAt(theirs);
+      // Committed with plain git: a symlink would be taken as a patch whose text is its target's
+      // path, and the patch's change would leave everyone's tree without a word (collab-8 C2).
+      const links = await qr.git.symlinksAt(theirs);
+      if (links.length) {
+        throw new PqError(
+          "unsafe-path",
+          `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${links.length === 1 ? "a symlink" : "symlinks"}: ${links.slice(0, 5).join(", ")}; a shared queue holds regular files only`,
+          ["nothing was changed; ask whoever pushed it to commit the patch file itself instead (git log -- FILE in the queue's repository says who)"],
+          { files: links },
+        );
+      }
       validateIncoming(incoming, await qr.versionAt(ours), "the remote's");
       if (!ours || (await qr.isAncestor(ours, theirs))) {
         emit({ kind: "sync", message: "fast-forward" });

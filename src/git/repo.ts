@@ -495,12 +495,23 @@ export class GitRepo {
     return { ...files };
   }
 
+  /** The symlinks committed under `dir` at `rev` (relative to it), which filesAt leaves out. */
+  async symlinksAt(rev: string, dir = this.prefix): Promise<string[]> {
+    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir || "."]);
+    return listing
+      .split("\0")
+      .map((rec) => /^120000 blob [0-9a-f]+\t(.*)$/s.exec(rec)?.[1])
+      .filter((path): path is string => path !== undefined && path.startsWith(dir))
+      .map((path) => path.slice(dir.length));
+  }
+
   private async readFilesAt(rev: string, dir: string): Promise<Record<string, string>> {
     const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir || "."]);
     const entries: { path: string; id: string }[] = [];
     for (const rec of listing.split("\0")) {
-      const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
-      if (m && m[2].startsWith(dir)) entries.push({ id: m[1], path: m[2].slice(dir.length) });
+      // A symlink's blob is its target's path, no file's text: it is no file here (see symlinksAt).
+      const m = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+      if (m && m[1] !== "120000" && m[3].startsWith(dir)) entries.push({ id: m[2], path: m[3].slice(dir.length) });
     }
     const out: Record<string, string> = {};
     if (!entries.length) return out;

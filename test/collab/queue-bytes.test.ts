@@ -213,4 +213,31 @@ describe("a symlink in the shared queue's directory", () => {
     await ok(ann.tree, "sync");
     expect(git(w.remote, "ls-tree", "main", "notes")).toMatch(/^100644 blob /);
   });
+
+  it("coming from the remote (a patch replaced by a link and pushed with plain git) is refused before anything changes (collab-8 C2)", async () => {
+    const w = world();
+    root = w.root;
+    write(w.base, "b.c", "b1\nb2\nb3\n");
+    git(w.base, "add", "b.c");
+    git(w.base, "commit", "-q", "-m", "b.c");
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p3.patch", "-m", "b2 becomes bee");
+    write(ann.tree, "b.c", "b1\nbee\nb3\n");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    // Cy, with plain git: the patch becomes a link to a file outside.
+    const cy = join(w.root, "cy-queue");
+    git(w.root, "clone", "-q", w.remote, cy);
+    setIdentity(cy, "Cy Example", "cy@example.org");
+    writeFileSync(join(w.root, "victim.txt"), "not a patch\n");
+    execFileSync("sh", ["-c", `rm p3.patch && ln -s '${join(w.root, "victim.txt")}' p3.patch && git add -A && git commit -qm link && git push -q origin HEAD:main`], { cwd: cy });
+    const before = { patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") };
+    const sync = await pq(bob.tree, "sync");
+    expect(sync.code).toBe(7);
+    expect(sync.err).toContain("holds a symlink: p3.patch; a shared queue holds regular files only");
+    expect({ patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") }).toEqual(before);
+  });
 });
