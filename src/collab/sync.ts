@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { failpoint } from "../queue/executor.js";
 import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
+import { checkTreePath } from "../tree/paths.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
@@ -277,7 +278,10 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
     if (known.patches[e.name] === text) continue;
     try {
       // Read as the series says (quilt's -pN): a -p0 patch has no a/ b/ to strip.
-      parsePatch(text, { strip: e.strip ?? 1 });
+      // Its paths are checked as a push checks them: a merge would read a file out of the tree by
+      // such a path and stop on git's own error (collab-8 C4).
+      for (const fp of parsePatch(text, { strip: e.strip ?? 1 }).files)
+        for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [
@@ -332,7 +336,9 @@ async function loop(
         throw new PqError(
           "unsafe-path",
           `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${links.length === 1 ? "a symlink" : "symlinks"}: ${links.slice(0, 5).join(", ")}; a shared queue holds regular files only`,
-          ["nothing was changed; ask whoever pushed it to commit the patch file itself instead (git log -- FILE in the queue's repository says who)"],
+          [
+            "nothing was changed; ask whoever pushed it to commit the patch file itself instead (git log -- FILE in the queue's repository says who)",
+          ],
           { files: links },
         );
       }

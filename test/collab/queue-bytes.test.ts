@@ -214,7 +214,7 @@ describe("a symlink in the shared queue's directory", () => {
     expect(git(w.remote, "ls-tree", "main", "notes")).toMatch(/^100644 blob /);
   });
 
-  it("coming from the remote (a patch replaced by a link and pushed with plain git) is refused before anything changes (collab-8 C2)", async () => {
+  it("coming from the remote (a patch replaced by a link and pushed with plain git), or a remote patch naming a path out of the tree, is refused before anything changes (collab-8 C2, C4)", async () => {
     const w = world();
     root = w.root;
     write(w.base, "b.c", "b1\nb2\nb3\n");
@@ -233,11 +233,35 @@ describe("a symlink in the shared queue's directory", () => {
     git(w.root, "clone", "-q", w.remote, cy);
     setIdentity(cy, "Cy Example", "cy@example.org");
     writeFileSync(join(w.root, "victim.txt"), "not a patch\n");
-    execFileSync("sh", ["-c", `rm p3.patch && ln -s '${join(w.root, "victim.txt")}' p3.patch && git add -A && git commit -qm link && git push -q origin HEAD:main`], { cwd: cy });
+    execFileSync(
+      "sh",
+      [
+        "-c",
+        `rm p3.patch && ln -s '${join(w.root, "victim.txt")}' p3.patch && git add -A && git commit -qm link && git push -q origin HEAD:main`,
+      ],
+      { cwd: cy },
+    );
     const before = { patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") };
     const sync = await pq(bob.tree, "sync");
     expect(sync.code).toBe(7);
     expect(sync.err).toContain("holds a symlink: p3.patch; a shared queue holds regular files only");
     expect({ patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") }).toEqual(before);
+    // A patch whose diff names a path out of the tree: the unsafe-patch refusal, merging or not (collab-8 C4).
+    execFileSync(
+      "sh",
+      [
+        "-c",
+        "git rm -q p3.patch && git checkout -q HEAD~1 -- p3.patch && printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-not a patch\\n+pwned\\n' > p4.patch && echo p4.patch >> series && git add -A && git commit -qm p4 && git push -q origin HEAD:main",
+      ],
+      { cwd: cy },
+    );
+    await ok(bob.tree, "new", "bob.patch", "-m", "bob's own");
+    await ok(bob.tree, "commit", "-m", "bob's patch");
+    for (const person of [bob, ann]) {
+      const r = await pq(person.tree, "sync");
+      expect(r.code).toBe(7);
+      expect(r.err).toContain('p4.patch (the remote\'s version): path "../../victim.txt" leaves the tree');
+    }
+    expect(read(w.root, "victim.txt")).toBe("not a patch\n");
   });
 });
