@@ -16,6 +16,38 @@ beforeAll(() => {
 });
 afterAll(() => cleanup(tree));
 
+describe("pq log of a patch edited on a machine whose clock is behind (collab-8 C5)", () => {
+  it("lists every version above the one it was made from, not by commit date", async () => {
+    const skewed = makeRepo({ "a.c": A });
+    try {
+      await ok(skewed, "init", "--shared");
+      const queue = join(skewed, "patches");
+      setIdentity(queue, "Ann Example", "ann@example.org");
+      write(queue, "p1.patch", patchText("one", mod(A, set(A, 5, "five"))));
+      write(queue, "series", "p1.patch\n");
+      await ok(skewed, "commit", "-m", "add p1");
+      const qgit = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+        execFileSync("git", ["-C", queue, ...args], { env: { ...process.env, ...env } });
+      // Cy's clock is two hours behind: on a branch of his own, his edit is dated before the version it was made from.
+      const past = new Date(Date.now() - 2 * 3600_000).toISOString();
+      qgit(["checkout", "-q", "-b", "cy"]);
+      write(queue, "p1.patch", patchText("one", mod(A, set(set(A, 5, "five"), 30, "thirty"))));
+      qgit(["commit", "-qam", "cy: line 30"], { GIT_AUTHOR_DATE: past, GIT_COMMITTER_DATE: past });
+      qgit(["checkout", "-q", "-"]);
+      write(queue, "p1.patch", patchText("one", mod(A, set(set(A, 5, "five"), 22, "twenty-two"))));
+      qgit(["commit", "-qam", "bob: line 22"]);
+      // As a sync merges them (the merge's result taken by hand here).
+      qgit(["merge", "-q", "-s", "ours", "-m", "merge cy", "cy"]);
+      const log = JSON.parse((await ok(skewed, "log", "p1.patch", "--json")).out) as { message: string }[];
+      expect(log.at(-1)!.message).toBe("add p1");
+      expect(log.map((e) => e.message).sort()).toEqual(["add p1", "bob: line 22", "cy: line 30", "merge cy"]);
+      expect((await ok(skewed, "log", "p1.patch", "-p")).out).toMatch(/add p1\n\np1\.patch: first version\n$/);
+    } finally {
+      cleanup(skewed);
+    }
+  });
+});
+
 describe("pq log -p: the change of the change", () => {
   it("shows each version of a patch as an interdiff of its post-images", async () => {
     await ok(tree, "init", "--shared");

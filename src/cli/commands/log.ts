@@ -26,6 +26,9 @@ interface LogEntry {
 async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: boolean): Promise<(LogEntry & { touched: string[] })[]> {
   const out = await qr.run([
     "log",
+    // Every version above the one it was made from, whatever the clocks of the colleagues who
+    // made them said (git log's default is by commit date: collab-8 C5).
+    "--topo-order",
     ...(fullHistory ? ["--full-history"] : []),
     "--name-only",
     "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1d",
