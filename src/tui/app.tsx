@@ -4,7 +4,7 @@
  * action is one key (`?` lists them) and calls the same library operations as the CLI.
  */
 import React, { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
-import { Box, Text, useApp, useInput, type Key } from "ink";
+import { Box, Text, useApp, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { stackActions, type Suspend } from "./actions.js";
 import { errorLines, errorView } from "./error-view.js";
@@ -21,7 +21,7 @@ import { useHeaders } from "./use-headers.js";
 import { appliedChain, useJobs } from "./use-jobs.js";
 import { usePreview } from "./use-preview.js";
 import { useStack } from "./use-stack.js";
-import { parseMouse, useTerminalSize } from "./use-terminal.js";
+import { parseMouse, useTerminalInput, useTerminalSize } from "./use-terminal.js";
 import { findMatch } from "./search.js";
 import { PASTE_END, PASTE_START, pastedLine, splitChunk } from "./key-chunk.js";
 
@@ -355,7 +355,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     },
     [keyPressed],
   );
-  useInput(onInput);
+  useTerminalInput(onInput);
 
   const log =
     jobs.job && showLog ? <LogPane job={jobs.job} width={wide ? previewWidth : size.columns} height={logHeight} theme={theme} /> : null;

@@ -18,7 +18,13 @@ export function splitChunk(input: string): [string, Key][] {
         while (end < input.length && !(input.charCodeAt(end) >= 0x40 && input.charCodeAt(end) <= 0x7e)) end++;
         end++;
       } else if (input[end] === "O") end += 2;
-      else end++;
+      else if ("]P_^X".includes(input[end] ?? "")) {
+        // A string (OSC, DCS, APC, PM, SOS: a terminal's answer to a query) up to BEL or ESC \:
+        // none of its characters is a key.
+        const bel = input.indexOf("\x07", end);
+        const st = input.indexOf("\x1b\\", end);
+        end = bel !== -1 && (st === -1 || bel < st) ? bel + 1 : st !== -1 ? st + 2 : input.length;
+      } else end++;
       keys.push(sequenceKey(input.slice(i, Math.min(end, input.length))));
       i = end;
       continue;
@@ -64,14 +70,16 @@ function sequenceKey(sequence: string): [string, Key] {
   if (body === "") return ["", { escape: true, meta: true } as Key];
   const known = SEQUENCES[body];
   if (known) return ["", known as Key];
+  // Bracketed paste's marks, as app.tsx compares them (PASTE_START, PASTE_END).
+  if (body === PASTE_START || body === PASTE_END) return [body, {} as Key];
   // Mouse reports are read from their text (parseMouse), as ink passes them.
   if (body.startsWith("[<")) return [body, {} as Key];
   return ["", { meta: true } as Key];
 }
 
 /**
- * Bracketed paste (turned on by run.tsx): the terminal marks pasted text with these, and ink
- * hands each mark over alone, its ESC removed. Only marked text is a paste: a burst of keys
+ * Bracketed paste (turned on by run.tsx): the terminal marks pasted text with these (given
+ * here without their ESC). Only marked text is a paste: a burst of keys
  * (typed ahead while the TUI was busy, or coalesced by ssh or tmux) is keys, Enter included.
  */
 export const PASTE_START = "[200~";

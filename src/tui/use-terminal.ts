@@ -3,8 +3,9 @@
  * on while the TUI runs (run.tsx) and wheel events arrive through ink's input as CSI
  * sequences, which `parseMouse` recognises.
  */
-import { useEffect, useState } from "react";
-import { useStdout } from "ink";
+import { useEffect, useRef, useState } from "react";
+import { useStdin, useStdout, type Key } from "ink";
+import { splitChunk } from "./key-chunk.js";
 
 export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
 export const MOUSE_OFF = "\x1b[?1006l\x1b[?1000l";
@@ -45,4 +46,43 @@ export function parseMouse(input: string): MouseEvent | null {
   const button = Number(m[1]);
   const wheel = button & 64 ? (button & 1 ? "down" : "up") : null;
   return { wheel, x: Number(m[2]), y: Number(m[3]) };
+}
+
+/**
+ * The keys the terminal sends, each as one (input, key) pair: what ink's useInput gives, read
+ * from ink's stream of input events (escape sequences whole, text between them) through
+ * splitChunk instead of ink's key parser. That parser threw on a ctrl key it has no name for
+ * (Ctrl+F1: a TypeError that ended the TUI with a stack trace, tui-8 T19) and handed any
+ * sequence it does not know over as its text without the ESC, so Shift+F1 (ESC [1;2P) ran as
+ * `[` and `P`, push all (T20). Here a sequence pq does not use is a key that does nothing.
+ */
+export function useTerminalInput(handler: (input: string, key: Key) => void): void {
+  const { internal_eventEmitter: events, setRawMode, isRawModeSupported } = useStdin();
+  useEffect(() => {
+    if (!isRawModeSupported) return;
+    setRawMode(true);
+    return () => setRawMode(false);
+  }, [isRawModeSupported, setRawMode]);
+  // Inside a terminal's OSC answer (ESC ] ... BEL or ESC \), which ink hands over as "ESC ]"
+  // and then its text: none of that text is keys.
+  const inString = useRef(false);
+  useEffect(() => {
+    const onInput = (data: string) => {
+      if (inString.current) {
+        const end = /\x07|\x1b\\/.exec(data);
+        if (!end) return;
+        inString.current = false;
+        data = data.slice(end.index + end[0].length);
+      }
+      if (data === "\x1b]") {
+        inString.current = true;
+        return;
+      }
+      for (const [input, key] of splitChunk(data)) handler(input, key);
+    };
+    events.on("input", onInput);
+    return () => {
+      events.removeListener("input", onInput);
+    };
+  }, [events, handler]);
 }

@@ -576,6 +576,23 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(JSON.parse(read(again.dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one"]);
   });
 
+  it("function keys with modifiers, focus reports and a terminal's answers act on nothing and end nothing (tui-8 T19, T20)", async () => {
+    const { dir, stack } = await threePatches();
+    await stack.push();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/3 applied/);
+    // Shift+F1 (was [ then P: push all), Ctrl+F1 (was a TypeError), focus out (was O: pop all), a colour answer (was ?).
+    for (const sequence of ["\x1b[1;2P", "\x1b[1;5P", "\x1b[O", "\x1b]11;rgb:0000/0000/0000\x07", "\x1b[1;2R"]) {
+      ui.stdin.write(sequence);
+      await tick(60);
+    }
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /now at: two/);
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one", "two"]);
+    expect(ui.lastFrame()).not.toContain("rename");
+    expect(ui.lastFrame()).not.toContain("pq tui keys");
+  });
+
   it("[[ in one read moves the patch up twice", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);

@@ -44,3 +44,27 @@ describe("series columns in terminal cells", () => {
     expect(fit("ab", 4)).toBe("ab  ");
   });
 });
+
+describe("escape sequences pq does not use (tui-8 T19, T20)", () => {
+  it("are keys that do nothing, whole: function keys with modifiers, focus reports, a terminal's answers", () => {
+    for (const sequence of [
+      "\x1b[1;2P",
+      "\x1b[1;5P",
+      "\x1b[1;2Q",
+      "\x1b[15;2~",
+      "\x1b[O",
+      "\x1b[I",
+      "\x1b[G",
+      "\x1b[?1;2c",
+      "\x1b]11;rgb:0000/0000/0000\x07",
+      "\x1bP1$r0m\x1b\\",
+    ]) {
+      const keys = splitChunk(sequence);
+      expect(keys, JSON.stringify(sequence)).toHaveLength(1);
+      expect(keys[0][0], JSON.stringify(sequence)).toBe("");
+    }
+    // Between keys: the keys around it stay keys.
+    expect(splitChunk("j\x1b[1;2Pk").map(([input]) => input)).toEqual(["j", "", "k"]);
+    expect(splitChunk("\x1b[200~").map(([input]) => input)).toEqual(["[200~"]);
+  });
+});
