@@ -160,20 +160,26 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     });
   }, [stack]);
 
+  const errorFromDisk = useRef(false);
   const reload = useCallback(
-    async (message: string | null = null, error: ErrorView | null = null) => {
+    async (message: string | null = null, error: ErrorView | null = null, opts: { keepStatusLine?: boolean } = {}) => {
       if (recovered.current) {
         message = message ? `${recovered.current} · then ${message}` : recovered.current;
         recovered.current = null;
       }
       const now = fresh();
+      // An error the disk itself gave (a series that cannot be read) goes once the disk is right again.
+      const keepError = opts.keepStatusLine && !errorFromDisk.current;
+      errorFromDisk.current = Boolean(now.error);
       setView((v) => ({
         ...v,
         ...(now.view ?? {}),
         busy: null,
         progress: null,
-        message: now.error ? null : message,
-        error: now.error ?? error,
+        // A reload because another pq changed the stack keeps what the status line says (a
+        // refusal, where a recovery saved edits) until the next key's operation (tui-8 T14).
+        message: now.error ? null : opts.keepStatusLine && !message ? v.message : message,
+        error: now.error ?? (keepError && !error ? v.error : error),
         generation: v.generation + 1,
       }));
       void refreshStatus(STATUS_AFTER_OP_MS);
@@ -210,7 +216,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
       if (!busyRef.current && started - lastKey.current > STATUS_POLL_MS) {
         // A command in another terminal changed the stack: show it (not only on ^l).
         const signature = diskSignature();
-        if (lastSignature.current !== null && signature !== lastSignature.current) await reload();
+        if (lastSignature.current !== null && signature !== lastSignature.current) await reload(null, null, { keepStatusLine: true });
         lastSignature.current = signature;
         await refreshStatus();
       }

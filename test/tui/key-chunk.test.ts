@@ -42,6 +42,8 @@ describe("series columns in terminal cells", () => {
     expect(fit("名前名前名前", 8)).toBe("名前名… ");
     expect(fit("plain", 3)).toBe("pl…");
     expect(fit("ab", 4)).toBe("ab  ");
+    // Control characters in caret notation, a tab as a space (a subject or author from a mail: tui-8 T11).
+    expect(fit("Mallory \x1b[7m\x07\tx", 20)).toBe("Mallory ^[[7m^G x    ");
   });
 });
 
