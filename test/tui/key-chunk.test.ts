@@ -43,7 +43,7 @@ describe("series columns in terminal cells", () => {
     expect(fit("plain", 3)).toBe("pl…");
     expect(fit("ab", 4)).toBe("ab  ");
     // Control characters in caret notation, a tab as a space (a subject or author from a mail: tui-8 T11).
-    expect(fit("Mallory \x1b[7m\x07\tx", 20)).toBe("Mallory ^[[7m^G x    ");
+    expect(fit("Mallory \x1b[7m\x07\tx", 20)).toBe("Mallory ^[[7m^G x   ");
   });
 });
 
