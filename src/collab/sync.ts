@@ -270,6 +270,14 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
  * that is missing or cannot be parsed) before anything is written: named, never half-applied.
  */
 export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string): void {
+  // A series that is a directory (or under one): its files came in as patches, and the sync
+  // stopped half way writing them (collab-8 C15).
+  const inSeries = Object.keys(v.patches).filter((name) => name.startsWith("series/"));
+  if (inSeries.length) {
+    throw new PqError("bad-patch", `${where} queue has a directory named series (${inSeries[0]}), where its series file belongs`, [
+      "nothing was changed; ask whoever pushed it to restore the series file",
+    ]);
+  }
   const entries = parseSeries(v.series, where);
   for (const e of entries) {
     const text = v.patches[e.name];

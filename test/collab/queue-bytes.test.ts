@@ -264,4 +264,33 @@ describe("a symlink in the shared queue's directory", () => {
     }
     expect(read(w.root, "victim.txt")).toBe("not a patch\n");
   });
+
+  it("a remote series that is a directory is refused before the stack moves (collab-8 C15)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    write(ann.tree, "one.txt", "one\n");
+    await ok(ann.tree, "add", "one.txt");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    await ok(ann.tree, "sync");
+    const cy = join(w.root, "cy-queue");
+    git(w.root, "clone", "-q", w.remote, cy);
+    setIdentity(cy, "Cy Example", "cy@example.org");
+    execFileSync(
+      "sh",
+      [
+        "-c",
+        "git rm -q series && mkdir series && echo p1.patch > series/x && git add -A && git commit -qm dir && git push -q origin HEAD:main",
+      ],
+      { cwd: cy },
+    );
+    const top = (await pq(ann.tree, "top")).out;
+    const sync = await pq(ann.tree, "sync");
+    expect(sync.code).toBe(7);
+    expect(sync.err).toContain("the remote's queue has a directory named series (series/x)");
+    expect((await pq(ann.tree, "top")).out).toBe(top);
+    expect((await pq(ann.tree, "status")).out).not.toContain("interrupted");
+  });
 });
