@@ -86,8 +86,13 @@ export function formatBinaryBlocks(binary: BinaryPatch): string {
   return `GIT binary patch\n${binary.forward ? block(binary.forward) : ""}${binary.reverse ? block(binary.reverse) : ""}`;
 }
 
-/** Larger binary files than this (1 GiB) are refused rather than allocated. */
-const MAX_BINARY = 2 ** 30;
+/**
+ * Larger binary files than this (256 MiB) are refused rather than allocated. pq holds a file's
+ * content as one string, and V8's strings end at 512 MiB: a patch stating a 1 GiB file ended
+ * every colleague's sync with an internal error (collab-8 C11). The half left over is for the
+ * copies an apply makes (the old content, the new).
+ */
+const MAX_BINARY = 2 ** 28;
 
 function readVarint(buf: Uint8Array, pos: { at: number }): number {
   let value = 0;
@@ -105,7 +110,11 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   const srcSize = readVarint(delta, pos);
   const dstSize = readVarint(delta, pos);
   if (srcSize !== base.length) throw new PqError("apply-failed", `binary delta expects a ${srcSize}-byte file, found ${base.length} bytes`);
-  if (dstSize > MAX_BINARY) throw new PqError("bad-patch", `binary delta claims a ${dstSize}-byte result, more than pq handles`);
+  if (dstSize > MAX_BINARY)
+    throw new PqError(
+      "bad-patch",
+      `binary delta claims a ${dstSize}-byte result, more than pq handles (files up to ${MAX_BINARY / 2 ** 20} MiB)`,
+    );
   const out = new Uint8Array(dstSize);
   let o = 0;
   while (pos.at < delta.length) {
@@ -134,7 +143,11 @@ function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
 
 /** The new content of a binary file, or null if the block cannot produce it from `old`. */
 export function applyBinary(old: string | null, block: BinaryBlock): string {
-  if (block.size > MAX_BINARY) throw new PqError("bad-patch", `binary ${block.kind} of ${block.size} bytes is more than pq handles`);
+  if (block.size > MAX_BINARY)
+    throw new PqError(
+      "bad-patch",
+      `binary ${block.kind} of ${block.size} bytes is more than pq handles (files up to ${MAX_BINARY / 2 ** 20} MiB)`,
+    );
   let data: Buffer;
   try {
     // Inflating never runs past the size the patch states (a damaged or hostile stream stops there).

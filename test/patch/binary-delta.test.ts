@@ -75,3 +75,12 @@ describe("binary deltas (interop-5 #40)", () => {
     expect(createFilePatch({ oldPath: "n.bin", newPath: "n.bin", oldContent: latin1(a), newContent: latin1(b) })).not.toMatch(/^delta /m);
   });
 });
+
+describe("a binary patch stating a file larger than pq holds (collab-8 C11)", () => {
+  it("is refused as a bad patch before anything is inflated, not an internal error", async () => {
+    const data = deflateSync(Buffer.alloc(16));
+    for (const size of [2 ** 30, 2 ** 28 + 1]) {
+      expect(() => applyBinary(null, { kind: "literal", size, data })).toThrow(/more than pq handles \(files up to 256 MiB\)/);
+    }
+  });
+});
