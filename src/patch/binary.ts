@@ -63,7 +63,11 @@ function parseBlock(lines: string[], at: number): [BinaryBlock, number] {
     chunks.push(decodeLine(l, i + 1));
   }
   const data = Buffer.concat(chunks);
-  return [{ kind: m[1] as "literal" | "delta", size: Number(m[2]), data }, i + 1];
+  const size = Number(m[2]);
+  // Said when the patch is read (an import, a sync's check of the remote's queue), not when a push reaches it.
+  if (size > MAX_BINARY)
+    throw new PqError("bad-patch", `binary ${m[1]} of ${size} bytes is more than pq handles (files up to ${MAX_BINARY / 2 ** 20} MiB)`);
+  return [{ kind: m[1] as "literal" | "delta", size, data }, i + 1];
 }
 
 /** Parses from a "GIT binary patch" or "Binary files ... differ" line; returns the next line index. */

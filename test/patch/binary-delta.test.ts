@@ -84,3 +84,12 @@ describe("a binary patch stating a file larger than pq holds (collab-8 C11)", ()
     }
   });
 });
+
+describe("a binary patch stating a file larger than pq holds, read", () => {
+  it("is refused when the patch is parsed (an import, a sync's check of a remote queue)", () => {
+    const small = createFilePatch({ oldPath: null, newPath: "big.bin", oldContent: null, newContent: "\0\x01\x02 small\0" });
+    const text = small.replace(/^literal \d+$/m, "literal 1073741824");
+    expect(text).toContain("literal 1073741824");
+    expect(() => parsePatch(text)).toThrow(/binary literal of 1073741824 bytes is more than pq handles/);
+  });
+});
