@@ -86,6 +86,13 @@ export async function restack(
     sha1(next.patches[pushable[keep]]) === applied[keep].hash
   )
     keep++;
+  // Up to `top` and no further: patches above it the stop pushed go too, also when their text
+  // is the same (a patch deleted there and changed here, kept as ours: collab-8 C1).
+  if (opts.exactly) {
+    const exactTop = opts.top ? (opts.renamed?.[opts.top] ?? opts.top) : null;
+    const at = exactTop === null ? -1 : applied.findIndex((r) => r.name === exactTop);
+    if (exactTop === null || at !== -1) keep = Math.min(keep, at + 1);
+  }
   const report: RestackReport = { popped: [], pushed: [], top: stack.top(), wasTop: stack.top() };
   if (keep < applied.length) {
     const r = await stack.pop(keep === 0 ? { all: true, force: opts.force } : { target: applied[keep - 1].name, force: opts.force });

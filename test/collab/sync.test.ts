@@ -510,6 +510,29 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("sync --abort of that stop puts the stack back where it was, also when the sync pushed the kept patch (collab-8 C1)", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "delete", "p2.patch");
+    await ok(ann.tree, "commit", "-m", "drop p2");
+    await ok(ann.tree, "sync");
+
+    editLine(bob.tree, "b.c", 4, "four (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "goto", "p1.patch");
+    await ok(bob.tree, "new", "bob-new.patch", "-m", "bob: line 30");
+    editLine(bob.tree, "a.c", 30, "thirty (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    const before = { applied: (await ok(bob.tree, "applied")).out, a: read(bob.tree, "a.c"), b: read(bob.tree, "b.c") };
+    expect(before.applied).toBe("p1.patch\nbob-new.patch\n");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("was deleted there but changed here");
+    const abort = await ok(bob.tree, "sync", "--abort");
+    expect(abort.out).toContain("as before (top: bob-new.patch)");
+    expect({ applied: (await ok(bob.tree, "applied")).out, a: read(bob.tree, "a.c"), b: read(bob.tree, "b.c") }).toEqual(before);
+  });
+
   it("stops on a header field changed on both sides (theirs in the message), and keeps two patches added under one name", async () => {
     await ok(ann.tree, "header", "p1.patch", "-m", "one: Ann's subject");
     await ok(ann.tree, "new", "fix.patch", "-m", "Ann: fix line 10");
