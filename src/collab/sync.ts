@@ -475,6 +475,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   if (!state || state.phase !== "conflicts") throw new PqError("refused", "no sync is waiting to be continued", ["pq sync starts one"]);
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
+  const meanwhile = changedDuringStop(qr, state);
   const left = state.conflicts.filter(
     (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && addsConflictMarkers(disk.patches[c.patch]),
   );
@@ -543,8 +544,27 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const report = await loop(stack, qr, up, opts, [
     `conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`,
     ...regenerated.map((name) => `${name}: regenerated (the resolution moved its context)`),
+    ...(meanwhile.length ? [`also in the merge, as changed while the sync was stopped: ${meanwhile.join(", ")}`] : []),
   ]);
   return { ...report, restack: report.restack ?? r };
+}
+
+/**
+ * Queue files changed while the sync was stopped other than the conflicted patches and the
+ * series (a refreshed patch, a new one): --continue commits the queue as it is, so they go
+ * out with the merge, and it says so (collab-8 C8); --abort takes them back, saved first.
+ */
+function changedDuringStop(qr: QueueRepo, state: SyncState): string[] {
+  if (!state.written) return [];
+  const conflicted = new Set(state.conflicts.map((c) => c.patch));
+  const files = qr.diskFiles();
+  const changed = Object.entries(files)
+    .filter(([path, text]) => path !== "series" && !conflicted.has(path) && state.written![path] !== sha1(text))
+    .map(([path]) => (state.written![path] === undefined ? `${path} (new)` : path));
+  const removed = Object.keys(state.written)
+    .filter((path) => path !== "series" && !conflicted.has(path) && files[path] === undefined)
+    .map((path) => `${path} (deleted)`);
+  return [...changed, ...removed].sort();
 }
 
 /** The logged operations of the newest pq sync (one group of source "sync"), newest first. */

@@ -510,6 +510,24 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("sync --continue names the queue changes made during the stop that go out with the merge (collab-8 C8)", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "delete", "p2.patch");
+    await ok(ann.tree, "commit", "-m", "drop p2");
+    await ok(ann.tree, "sync");
+    editLine(bob.tree, "b.c", 4, "four (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p2: line 4");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    // While stopped: a new patch, not part of the resolution.
+    await ok(bob.tree, "new", "wip.patch", "-m", "wip");
+    editLine(bob.tree, "a.c", 33, "thirty-three (wip)");
+    await ok(bob.tree, "refresh");
+    const c = await ok(bob.tree, "sync", "--continue");
+    expect(c.out).toContain("also in the merge, as changed while the sync was stopped: wip.patch (new)");
+    expect(remoteQueue(w.remote).patches["wip.patch"]).toContain("+thirty-three (wip)");
+  });
+
   it("sync --abort of that stop puts the stack back where it was, also when the sync pushed the kept patch (collab-8 C1)", async () => {
     await ok(ann.tree, "pop", "-a");
     await ok(ann.tree, "delete", "p2.patch");
