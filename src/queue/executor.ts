@@ -227,7 +227,9 @@ async function applyEntry(
   failpoint("tree-written");
   for (const [, dest, id] of entry.trash) {
     const path = trashPath(ctx.tree, dest)!; // checked by refuseForeignJournal before a replay
-    if (!existsSync(path)) writeText(path, ctx.store.get(id));
+    // Written whole or not at all; a replay writes again a copy a kill cut short (verify-10 Y1).
+    if (!existsSync(path)) writeAtomic(path, ctx.store.get(id));
+    else if (replaying && sha1(readText(path) ?? "") !== id) writeAtomic(path, ctx.store.get(id));
   }
   const held: HeldFile[] = [];
   for (const [path, before, after] of entry.queue) {

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, snapshot, tempDir, write } from "../helpers/repo.js";
 
@@ -473,6 +473,29 @@ describe("a journal with trash copies, in a tree moved since (safe-6 #8)", () =>
       } finally {
         renameSync(moved, dir);
       }
+    });
+  });
+});
+
+describe("a trash copy a kill cut short (verify-10 Y1)", () => {
+  it("is written again, whole, by the command that completes the operation", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1", "-m", "a patch whose copy must survive").status).toBe(0);
+      write(dir, "a.txt", "a\nb\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      const text = readFileSync(join(dir, "patches", "p1"), "latin1");
+      expect(atFailpoint(dir, "tree-written", ["delete", "p1"]).signal).toBe("SIGKILL");
+      // As the kill left it in the middle of writing the copy: its first bytes only.
+      const journal = JSON.parse(readFileSync(join(dir, ".pq", "journal.json"), "utf8")) as { trash: [string, string, string][] };
+      const dest = journal.trash[0][1];
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, text.slice(0, 10), "latin1");
+      const status = runPq(dir, "status");
+      expect(status.stderr).toContain("completed an interrupted operation (delete p1)");
+      expect(readFileSync(dest, "latin1")).toBe(text);
+      expect(existsSync(join(dir, "patches", "p1"))).toBe(false);
     });
   });
 });
