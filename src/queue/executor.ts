@@ -71,11 +71,13 @@ export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<Oplo
   const taken = [...tx.taken].filter((path) => !written.has(path)).map((path): [string, Version] => [path, tx.ws.version(path)]);
   const queue: [string, string | null, string | null][] = [];
   for (const [path, text] of tx.queueWrites()) {
-    let current: string | null;
-    try {
-      current = readText(join(ctx.queueDir, path));
-    } catch {
-      current = null;
+    let current = tx.readBefore(path);
+    if (current === undefined) {
+      try {
+        current = readText(join(ctx.queueDir, path));
+      } catch {
+        current = null;
+      }
     }
     const was = current === null ? null : store.putChecked(current);
     const now = text === null ? null : store.putChecked(text);
@@ -170,6 +172,7 @@ export async function execute(
   onFile?: (done: number, total: number) => void,
 ): Promise<OplogEntry> {
   mark("planned");
+  failpoint("planned");
   const afterText = asciiJson(tx.state);
   const entry = journalOf(ctx, tx, extra, afterText);
   mark("journal made");

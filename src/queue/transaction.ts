@@ -70,7 +70,22 @@ export class Transaction {
   /** A queue file as the transaction sees it (planned, else on disk). */
   queueFile(path: string): string | null {
     if (this.queueEdits.has(path)) return this.queueEdits.get(path)!;
-    return readQueueFile(this.queueDir, path);
+    const text = readQueueFile(this.queueDir, path);
+    if (!this.firstRead.has(path)) this.firstRead.set(path, text);
+    return text;
+  }
+
+  /**
+   * Queue files as the plan first read them. The journal takes a file's "before" from here, not
+   * from the disk when it is written: an editor that saved the file while the plan ran (built
+   * from the version it read) is then seen by the executor's check and its version saved,
+   * where it was taken as the before and overwritten without a word (verify-10 Y8).
+   */
+  private firstRead = new Map<string, string | null>();
+
+  /** The version of a queue file the plan first read (undefined: it read none). */
+  readBefore(path: string): string | null | undefined {
+    return this.firstRead.get(path);
   }
 
   /** The series is UTF-8 text (quilt and hg read it so): names are decoded like file names. */

@@ -372,6 +372,15 @@ describe("a patch file saved by an editor in the instant pq replaces it (verify-
       });
     });
   }
+  it("a save made while the plan ran (after it read the patch, before the journal) is saved too (verify-10 Y8)", () => {
+    inRepo({ "f.txt": "a\nb\n" }, (dir) => {
+      initWithP1(dir, "f.txt", "a\nB\n", "-m", "subject");
+      write(dir, "f.txt", "A\nB\n");
+      const run = atFailpoint(dir, "planned:sh", ["refresh"], lateSave);
+      expect(run.status, run.stderr).toBe(0);
+      expect(backupOf(dir, run.stderr)).toContain("# my note, saved meanwhile");
+    });
+  });
   it("a hold a killed pq left is read by the recovery, and an editor's save into it kept", () => {
     inRepo({ "f.txt": "a\nb\n" }, (dir) => {
       initWithP1(dir, "f.txt", "a\nB\n", "-m", "subject");
