@@ -134,6 +134,22 @@ describe("undo chains and refusals", () => {
     expect((await stack.status()).pending).toEqual([]);
   });
 
+  it("redo of a refresh whose edits left the tree since is refused as changed since; --force puts them back (verify-10 Y5)", async () => {
+    const { dir, stack } = await fourPatches();
+    const before = read(dir, "a.txt");
+    write(dir, "a.txt", before.replace("line 2\n", "line two\n"));
+    await stack.refresh();
+    const refreshed = read(dir, "a.txt");
+    await stack.undo();
+    write(dir, "a.txt", before);
+    const e = await expectPqError(stack.redo(), "dirty");
+    expect(e.data.files).toEqual(["a.txt"]);
+    const report = await stack.redo({ force: true });
+    expect(report.backup).toBeDefined();
+    expect(read(dir, "a.txt")).toBe(refreshed);
+    expect((await stack.status()).pending).toEqual([]);
+  });
+
   it("undo 3 takes back three operations at once; a new operation clears redo", async () => {
     const { dir, stack } = await fourPatches();
     const before = observe(dir);

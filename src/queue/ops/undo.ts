@@ -162,7 +162,11 @@ export async function planUndo(
       queueFinal.set(path, to);
     }
   }
+  // A version a refresh took, on a path no entry moves: the tree is not written (an undo leaves
+  // the edits there, unrefreshed again; a redo takes them again, with any made since).
+  const takenOnly = new Map<string, Version>();
   for (const path of [...required.keys()].filter((p) => !moved.has(p))) {
+    takenOnly.set(path, final.get(path)!);
     required.delete(path);
     final.delete(path);
   }
@@ -182,6 +186,18 @@ export async function planUndo(
     const now = text === null ? null : sha1(text);
     return now !== id && now !== queueFinal.get(path);
   });
+  // A redo of a refresh whose edits are gone from the tree (the file put back as the stack
+  // leaves it): the patch would hold what the tree does not. Refused as changed since; --force
+  // puts the refreshed version back (verify-10 Y5).
+  if (direction === "redo") {
+    for (const [path, took] of takenOnly) {
+      const now = tx.ws.version(path);
+      if (now !== took && stackNow.has(path) && stackNow.get(path) === now) {
+        dirty.push(path);
+        final.set(path, took);
+      }
+    }
+  }
   // The redo of a pop --force (or an undo --force) overwrites the unrefreshed edits that
   // operation saved, which its undo put back: as pop does, refused, or with --force saved again.
   if (direction === "redo") {
