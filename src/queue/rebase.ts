@@ -447,6 +447,9 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
   }
   keepOldQueue(stack, plan);
   dropPlan(stack);
+  // A --continue with nothing left to push (the stop was at the top patch) is a command of the
+  // log all the same: its undo stops the rebase again, and pq undo N counts it (verify-10 Y4).
+  if (!stack.loggedInCommand()) await stack.logMarker("rebase: done");
   return report();
 }
 

@@ -849,6 +849,23 @@ export class Stack {
     }
   }
 
+  /**
+   * Logs an operation that changes nothing on disk (a rebase's end after its last stop): its
+   * entry carries what the command's first entry carries (the stopped rebase), so an undo of
+   * the command goes back through it.
+   */
+  async logMarker(label: string): Promise<void> {
+    await this.withLock(async () => {
+      const tx = this.transaction(label);
+      await this.run(tx, label, undefined, undefined, {}, true);
+    });
+  }
+
+  /** Whether the command under way (asOneCommand) has logged an operation yet. */
+  loggedInCommand(): boolean {
+    return this.group !== null && this.groupFirst === null;
+  }
+
   /** The stopped rebase's files as object ids, for the log (see OplogEntry.rebasePlan); null when none is stopped. */
   rebasePlanIds(): [string, string] | null {
     const paths = statePaths(this.tree);

@@ -78,12 +78,18 @@ export function writeAtomic(path: string, content: string, durable = false): voi
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(tmp, "w");
   try {
-    writeAll(fd, content);
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeAll(fd, content);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full disk: the part written goes, not left beside the file for good (verify-10 Y3).
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
 }
 
 /** Remove a file and then any directories it leaves empty, up to (not including) `stopAt`. */

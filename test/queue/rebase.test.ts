@@ -221,6 +221,23 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect((await pq(dir, "status")).out).not.toContain("unrefreshed");
   });
 
+  it("a --continue after a stop at the top patch is logged too: its undo stops the rebase again, undo 3 takes it all back (verify-10 Y4)", async () => {
+    const dir = await queueOf20();
+    const before = await fullState(dir);
+    upstreamCommit(dir, "Rewrite line 20 of f20", { [file(20)]: lines(20).replace("f20 line 20\n", "f20 line 20 (upstream)\n") });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    write(dir, file(20), lines(20).replace("f20 line 20\n", "f20 line 20 (upstream, patch 20)\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    const undo = await pq(dir, "undo");
+    expect(undo.out).toContain("the rebase is stopped again");
+    expect((await pq(dir, "status")).out).toContain("in progress, stopped at p20");
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    const all = await pq(dir, "undo", "3");
+    expect(all.code, all.err).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+  });
+
   it("one pq undo takes a finished rebase back (base move, pushes, refreshes, drops), one pq redo re-does it", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Move code down", { [file(3)]: "/* header */\n".repeat(5) + lines(3) });
