@@ -58,9 +58,9 @@ export function validatePatchName(name: string, where = ""): void {
   if (parts.includes("..")) unsafe("contains a '..' component");
   if (parts.some((p) => p === "")) invalid("it has an empty component ('//' or a trailing '/')");
   if (parts.some((p) => p.startsWith("."))) invalid("a component starts with '.'");
+  // An escape sequence in a name would be sent to every terminal that lists it (tui-8 T11); a line break is one too.
+  if (/[\x00-\x1f\x7f-\x9f]/.test(name)) invalid("it contains a control character (a line break, a tab, an escape)");
   if (/[\s#]/.test(name)) invalid("it contains a space or '#'");
-  // An escape sequence in a name would be sent to every terminal that lists it (tui-8 T11).
-  if (/[\x00-\x1f\x7f-\x9f]/.test(name)) invalid("it contains a control character");
   if (parts.some((p) => Buffer.byteLength(p, "utf8") > 200)) invalid("a component is longer than 200 bytes (file systems stop at 255)");
   if (RESERVED.has(parts[0])) invalid(`'${parts[0]}' is one of the queue's own files${parts.length > 1 ? ", not a directory" : ""}`);
   // pq's temporary files beside a queue file (writeAtomic's NAME.tmp-PID, a hold's NAME.held.tmp-PID):

@@ -736,7 +736,7 @@ export class Stack {
 
   /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */
   async add(paths: string[]): Promise<string[]> {
-    return this.transact("add", (ctx) => planAdd(ctx, paths));
+    return this.transact(`add ${listed(paths)}`, (ctx) => planAdd(ctx, paths));
   }
 
   /** Take files out of the top patch (quilt remove); pq undo puts them back. */

@@ -67,11 +67,15 @@ export class Transaction {
     this.state = before;
   }
 
-  /** A queue file as the transaction sees it (planned, else on disk). */
-  queueFile(path: string): string | null {
+  /**
+   * A queue file as the transaction sees it (planned, else on disk). `remember`: kept as the
+   * version the plan read (see firstRead); a push, which reads a thousand patches and writes
+   * none of them, does not keep them (they would add to a cold push's peak memory).
+   */
+  queueFile(path: string, remember = true): string | null {
     if (this.queueEdits.has(path)) return this.queueEdits.get(path)!;
     const text = readQueueFile(this.queueDir, path);
-    if (!this.firstRead.has(path)) this.firstRead.set(path, text);
+    if (remember && !this.firstRead.has(path)) this.firstRead.set(path, text);
     return text;
   }
 
@@ -102,8 +106,8 @@ export class Transaction {
     this.queueEdits.set("series", nameToBytes(series.serialize()));
   }
 
-  patchText(name: string): string {
-    const text = this.queueFile(name);
+  patchText(name: string, remember = true): string {
+    const text = this.queueFile(name, remember);
     if (text === null) throw missingPatchFile(this.queueDir, name);
     return text;
   }

@@ -45,7 +45,7 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     }
   } else {
     const n = opts.count ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new PqError("usage", `-n needs a positive number, not ${n}`);
+    if (!Number.isInteger(n) || n < 1) throw new PqError("usage", `-n needs a positive number${Number.isNaN(n) ? "" : `, not ${n}`}`);
     list = gitOut(tree, ["rev-list", "--first-parent", "-n", String(n), "HEAD"]).split("\n").filter(Boolean).reverse();
     if (list.length < n) throw new PqError("usage", `the branch has only ${list.length} commit(s)`);
   }

@@ -6,6 +6,7 @@
 import React, { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { Box, Text, useApp, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
+import { validatePatchName } from "../queue/names.js";
 import { stackActions, type Suspend } from "./actions.js";
 import { errorLines, errorView } from "./error-view.js";
 import { wrapCells } from "./cells.js";
@@ -328,6 +329,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
         // Refused now, not after the message is typed.
         if (view.rows.some((r) => r.name === patch))
           return say(null, { code: "exists", message: `${patch} is already in the series`, details: ["pick another name"] });
+        // A name pq refuses (a space, '..', a control character) too (tui-8 T16).
+        try {
+          validatePatchName(patch);
+        } catch (e) {
+          return say(null, errorView(e));
+        }
         ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
       });
     else if (input === "e" && name) void actions.editMessage(name, suspendAndRepaint);

@@ -262,6 +262,19 @@ describe("pq tui: editing the series", () => {
     expect(existsSync(stack.patchPath("three"))).toBe(false);
   });
 
+  it("refuses a name pq would refuse at the name prompt, before asking for the message (tui-8 T16)", async () => {
+    const { stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("c");
+    await tick();
+    ui.stdin.write("foo bar");
+    await tick();
+    ui.stdin.write("\r");
+    await settle(ui.lastFrame, /invalid patch name "foo bar": it contains a space/);
+    expect(ui.lastFrame()).not.toContain("message for");
+  });
+
   it("edits a message in $EDITOR", async () => {
     const { dir, stack } = await threePatches();
     const tools = tempDir("pq-editor-");

@@ -390,7 +390,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const known = hashKnown(name);
     let text: string | null = null;
     try {
-      text = known ? null : tx.patchText(name);
+      // Not kept as a version the plan read: a push writes no patch file (see Transaction.queueFile).
+      text = known ? null : tx.patchText(name, false);
     } catch (e) {
       // A patch file that is missing: the push goes up to the patch before it, as quilt's does.
       const stopped = await stopBefore(e, i);
@@ -413,7 +414,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     ws.begin();
     let app: PatchApplication;
     try {
-      app = await applyPatchText(ws, name, text ?? tx.patchText(name), {
+      app = await applyPatchText(ws, name, text ?? tx.patchText(name, false), {
         force: opts.force,
         merge: opts.merge,
         fuzz: opts.fuzz,
