@@ -490,15 +490,19 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "status")).out).not.toContain("untracked");
   });
 
-  it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {
+  /** Ann deletes p2.patch and syncs; Bob changes p2 (and, with `commit`, commits the queue). */
+  async function annDropsP2BobChangesIt(commit: boolean): Promise<void> {
     await ok(ann.tree, "pop", "-a");
     await ok(ann.tree, "delete", "p2.patch");
     await ok(ann.tree, "commit", "-m", "drop p2");
     await ok(ann.tree, "sync");
-
     editLine(bob.tree, "b.c", 4, "four (bob)");
     await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "p2: line 4");
+    if (commit) await ok(bob.tree, "commit", "-m", "p2: line 4");
+  }
+
+  it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {
+    await annDropsP2BobChangesIt(true);
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(6);
     expect(r.err).toContain("was deleted there but changed here: the changed version is kept");
@@ -511,13 +515,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("sync --continue names the queue changes made during the stop that go out with the merge (collab-8 C8)", async () => {
-    await ok(ann.tree, "pop", "-a");
-    await ok(ann.tree, "delete", "p2.patch");
-    await ok(ann.tree, "commit", "-m", "drop p2");
-    await ok(ann.tree, "sync");
-    editLine(bob.tree, "b.c", 4, "four (bob)");
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "p2: line 4");
+    await annDropsP2BobChangesIt(true);
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     // While stopped: a new patch, not part of the resolution.
     await ok(bob.tree, "new", "wip.patch", "-m", "wip");
@@ -529,13 +527,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("sync --abort of that stop puts the stack back where it was, also when the sync pushed the kept patch (collab-8 C1)", async () => {
-    await ok(ann.tree, "pop", "-a");
-    await ok(ann.tree, "delete", "p2.patch");
-    await ok(ann.tree, "commit", "-m", "drop p2");
-    await ok(ann.tree, "sync");
-
-    editLine(bob.tree, "b.c", 4, "four (bob)");
-    await ok(bob.tree, "refresh");
+    await annDropsP2BobChangesIt(false);
     await ok(bob.tree, "goto", "p1.patch");
     await ok(bob.tree, "new", "bob-new.patch", "-m", "bob: line 30");
     editLine(bob.tree, "a.c", 30, "thirty (bob)");

@@ -202,14 +202,20 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(await fullState(dir)).toEqual(before);
   });
 
+  /** Upstream rewrites line 20 of patch n's file; the rebase stops there; resolved, refreshed, continued. */
+  async function conflictResolvedAndContinued(dir: string, n: number): Promise<void> {
+    const name = `f${String(n).padStart(2, "0")}`;
+    upstreamCommit(dir, `Rewrite line 20 of ${name}`, { [file(n)]: lines(n).replace(`${name} line 20\n`, `${name} line 20 (upstream)\n`) });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    write(dir, file(n), lines(n).replace(`${name} line 20\n`, `${name} line 20 (upstream, patch ${n})\n`));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+  }
+
   it("pq undo 3 takes back a rebase, its resolution's refresh and the --continue without --force; pq redo 3 puts the resolution back (stack-6 #6a)", async () => {
     const dir = await queueOf20();
     const before = await fullState(dir);
-    upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
-    write(dir, file(7), lines(7).replace("f07 line 20\n", "f07 line 20 (upstream, patch 7)\n"));
-    expect((await pq(dir, "refresh")).code).toBe(0);
-    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    await conflictResolvedAndContinued(dir, 7);
     const after = await fullState(dir);
     const undo = await pq(dir, "undo", "3");
     expect(undo.code, undo.err).toBe(0);
@@ -224,11 +230,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
   it("a --continue after a stop at the top patch is logged too: its undo stops the rebase again, undo 3 takes it all back (verify-10 Y4)", async () => {
     const dir = await queueOf20();
     const before = await fullState(dir);
-    upstreamCommit(dir, "Rewrite line 20 of f20", { [file(20)]: lines(20).replace("f20 line 20\n", "f20 line 20 (upstream)\n") });
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
-    write(dir, file(20), lines(20).replace("f20 line 20\n", "f20 line 20 (upstream, patch 20)\n"));
-    expect((await pq(dir, "refresh")).code).toBe(0);
-    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    await conflictResolvedAndContinued(dir, 20);
     const undo = await pq(dir, "undo");
     expect(undo.out).toContain("the rebase is stopped again");
     expect((await pq(dir, "status")).out).toContain("in progress, stopped at p20");
