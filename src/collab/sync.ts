@@ -546,7 +546,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     ...regenerated.map((name) => `${name}: regenerated (the resolution moved its context)`),
     ...(meanwhile.length ? [`also in the merge, as changed while the sync was stopped: ${meanwhile.join(", ")}`] : []),
   ]);
-  return { ...report, restack: report.restack ?? r };
+  // The merge is --continue's own (the loop after it only pushes it): "merged and pushed", not "nothing to merge" (collab-8 C14).
+  return { ...report, merged: true, restack: report.restack ?? r };
 }
 
 /**

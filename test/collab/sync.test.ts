@@ -508,7 +508,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain("was deleted there but changed here: the changed version is kept");
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
     const c = await ok(bob.tree, "sync", "--continue");
-    expect(c.out).toContain("pushed");
+    expect(c.out).toContain("merged and pushed");
     expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+four (bob)");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);
