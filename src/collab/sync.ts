@@ -330,7 +330,11 @@ async function loop(
       renamed: {},
     };
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
-      const outside = ours ? await qr.changesOutsideQueue(ours, theirs) : [];
+      // Each side's own commits: a tree commit of yours is not "the remote's" (collab-8 C6).
+      const forkedAt = ours ? await qr.mergeBase(ours, theirs) : null;
+      const mine = ours && forkedAt ? await qr.changesOutsideQueue(forkedAt, ours) : [];
+      if (mine.length) throw ownTreeCommits(mine);
+      const outside = ours ? await qr.changesOutsideQueue(forkedAt ?? ours, theirs) : [];
       if (outside.length) {
         throw new PqError("refused", `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`, [
           "pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync",
@@ -359,7 +363,7 @@ async function loop(
         emit({ kind: "sync", message: "merging" });
         mergedHere = true;
         mergedAny = true;
-        const mb = await qr.mergeBase(ours, theirs);
+        const mb = forkedAt;
         // No history in common with a branch this queue had merged before: it was rewritten (a
         // new root, force-pushed). Merged against an empty base, everything on both sides counts
         // as added, and a patch dropped on purpose comes back; git pull refuses such a merge too.
@@ -418,17 +422,7 @@ async function loop(
     // unchecked, a `git commit -a` of the applied patches among them (collab-7 #4). Refused, as
     // the incoming direction refuses them; git push shares a tree commit meant for everyone.
     const outgoing = theirs ? await qr.changesOutsideQueue(theirs, head) : [];
-    if (outgoing.length) {
-      throw new PqError(
-        "refused",
-        `your branch has commits that change files outside the queue (${outgoing.slice(0, 5).join(", ")}${outgoing.length > 5 ? ", ..." : ""}): pq sync shares the queue, not the tree`,
-        [
-          "git log shows them; patches committed by hand (git commit -a) are taken back with git reset to the commit below them (pq status says so)",
-          "a tree change meant for everyone: pq pop -a, git push it yourself, pq push -a, then pq sync",
-        ],
-        { files: outgoing },
-      );
-    }
+    if (outgoing.length) throw ownTreeCommits(outgoing);
     // A merge applied the whole merged queue in memory already (what does not apply is a conflict).
     if (!mergedHere) await refuseNewlyBroken(stack, qr, theirs, head);
     let gate: GateVerdict | undefined;
@@ -461,6 +455,19 @@ async function loop(
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
   }
   throw new PqError("git", `the push lost the race ${max + 1} times; nothing was forced`, ["run pq sync again"]);
+}
+
+/** A queue inside the tree's repository: the branch's own commits change tree files, which a sync does not share. */
+function ownTreeCommits(files: string[]): PqError {
+  return new PqError(
+    "refused",
+    `your branch has commits that change files outside the queue (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}): pq sync shares the queue, not the tree`,
+    [
+      "git log shows them; patches committed by hand (git commit -a) are taken back with git reset to the commit below them (pq status says so)",
+      "a tree change meant for everyone: pq pop -a, git push it yourself, pq push -a, then pq sync",
+    ],
+    { files },
+  );
 }
 
 function mergeMessage(theirs: string, up: { remote: string; branch: string }, notes: string[]): string {

@@ -80,6 +80,20 @@ describe("a queue inside the tree's own repository (as queue/ in this project)",
     expect(execFileSync("git", ["--git-dir", remote, "rev-parse", "main"], { encoding: "utf8" })).toBe(remoteHead);
     git(ann, "reset", "-q", "HEAD~1");
     expect((await ok(ann, "sync")).out).toContain("pushed");
+
+    // Ann's own tree commit, while the remote has a queue commit of Bob's: hers, not "the remote's" (collab-8 C6).
+    await ok(bob, "sync");
+    await ok(bob, "header", "bob.patch", "-m", "bob's, reworded");
+    await ok(bob, "commit", "-m", "bob rewords");
+    await ok(bob, "sync");
+    await ok(ann, "pop", "-a");
+    write(ann, "new.c", "int new;\n");
+    git(ann, "add", "new.c");
+    git(ann, "commit", "-qm", "a tree change of ann's");
+    const own = await pq(ann, "sync");
+    expect(own.code).toBe(12);
+    expect(own.err).toContain("your branch has commits that change files outside the queue (new.c)");
+    expect(own.err).not.toContain("the remote branch");
   });
 
   it("an untracked patches/ is an ordinary queue, not a shared one", async () => {
