@@ -10,6 +10,7 @@ import { failpoint } from "../queue/executor.js";
 import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";
+import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
@@ -440,7 +441,7 @@ async function loop(
         attempts: attempt,
         head,
         conflicts: [],
-        notes,
+        notes: [...notes, ...(qr.kind === "own" ? treeAheadNote(stack.tree) : [])],
         pushMessage: pushed.message,
         merged: mergedAny,
         ...(gate ? { gate } : {}),
@@ -455,6 +456,23 @@ async function loop(
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
   }
   throw new PqError("git", `the push lost the race ${max + 1} times; nothing was forced`, ["run pq sync again"]);
+}
+
+/**
+ * The queue just pushed applies on this tree's HEAD; colleagues' trees are at its upstream. A
+ * tree commit not pushed (a pq finish makes one) is a base they do not have: said, so that the
+ * tree is pushed too (collab-8 C3: a finished patch left everyone's queue not applying).
+ */
+function treeAheadNote(tree: string): string[] {
+  const r = childProcess().spawnSync("git", ["rev-list", "--count", "@{upstream}..HEAD"], { cwd: tree, encoding: "utf8" });
+  const ahead = r.status === 0 ? Number(r.stdout.trim()) : 0;
+  if (!ahead) return [];
+  const upstream = childProcess()
+    .spawnSync("git", ["rev-parse", "--abbrev-ref", "@{upstream}"], { cwd: tree, encoding: "utf8" })
+    .stdout.trim();
+  return [
+    `your tree has ${ahead} commit(s) that ${upstream} does not (pq finish makes them): colleagues' trees lack them, and the queue pushed applies on them; git push the tree too`,
+  ];
 }
 
 /** A queue inside the tree's repository: the branch's own commits change tree files, which a sync does not share. */

@@ -501,6 +501,14 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     if (commit) await ok(bob.tree, "commit", "-m", "p2: line 4");
   }
 
+  it("says when the queue it pushed applies on a tree commit the tree's upstream lacks (a finished patch: collab-8 C3)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    await ok(ann.tree, "finish", "p1.patch");
+    await ok(ann.tree, "commit", "-m", "p1 finished");
+    const s = await ok(ann.tree, "sync");
+    expect(s.out).toMatch(/note: your tree has 1 commit\(s\) that origin\/\S+ does not \(pq finish makes them\)/);
+  });
+
   it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {
     await annDropsP2BobChangesIt(true);
     const r = await pq(bob.tree, "sync");
