@@ -21,7 +21,7 @@ import { makeTheme } from "./theme.js";
 import { useHeaders } from "./use-headers.js";
 import { appliedChain, useJobs } from "./use-jobs.js";
 import { usePreview } from "./use-preview.js";
-import { useStack } from "./use-stack.js";
+import { useStack, type StackView } from "./use-stack.js";
 import { parseMouse, useTerminalInput, useTerminalSize } from "./use-terminal.js";
 import { findMatch } from "./search.js";
 import { PASTE_END, PASTE_START, pastedLine, splitChunk } from "./key-chunk.js";
@@ -98,12 +98,17 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
 
   // Navigation lives in a ref: several keys in one input chunk each see the previous one's effect.
   const topIndex = view.topIndex;
-  const nav = useRef<{ cursor: number; offset: number; preview: number; follow: { name: string | null; after: number } | null } | null>(
-    null,
-  );
+  const nav = useRef<{
+    cursor: number;
+    offset: number;
+    preview: number;
+    follow: { name: string | null; after: number } | null;
+    /** The rows last drawn and the patch the cursor was on in them. */
+    drawn: { rows: StackView["rows"]; name: string | null } | null;
+  } | null>(null);
   if (!nav.current) {
     const cursor = Math.max(0, topIndex);
-    nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null };
+    nav.current = { cursor, offset: Math.max(0, cursor - Math.floor(seriesHeight / 2)), preview: 0, follow: null, drawn: null };
   }
   const n = nav.current;
   // Only rows read after the operation say where the followed patch went.
@@ -111,8 +116,14 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     const i = view.rows.findIndex((r) => r.name === n.follow!.name);
     if (i !== -1) n.cursor = i;
     n.follow = null;
+  } else if (n.drawn && n.drawn.rows !== view.rows && n.drawn.name !== null && view.rows[n.cursor]?.name !== n.drawn.name) {
+    // New rows (another terminal added, finished or reordered patches): the cursor stays on its
+    // patch, not on its row number, so Enter, D or F act on the patch it was on (tui-8 T22).
+    const i = view.rows.findIndex((r) => r.name === n.drawn!.name);
+    if (i !== -1) n.cursor = i;
   }
   n.cursor = Math.max(0, Math.min(n.cursor, view.rows.length - 1));
+  n.drawn = { rows: view.rows, name: view.rows[n.cursor]?.name ?? null };
   n.offset = windowStart(n.cursor, n.offset, Math.max(1, seriesHeight - 1), view.rows.length);
   const current = view.rows[n.cursor] ?? null;
 

@@ -652,6 +652,18 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /the last error/);
   });
 
+  it("keeps the cursor on its patch when another terminal adds a patch above it (tui-8 T22)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("G");
+    await settle(ui.lastFrame, /▶ +3 U three/);
+    const other = await Stack.open({ tree: dir });
+    await other.newPatch("inserted", { message: "from the shell" });
+    await settle(ui.lastFrame, /inserted/, 10_000);
+    expect(ui.lastFrame()).toMatch(/▶ +4 U three/);
+  });
+
   it("a key pressed before the screen showed another terminal's push acts on nothing and brings the screen up to date (tui-8 T3)", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
