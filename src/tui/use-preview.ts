@@ -4,6 +4,7 @@
  * refresh would make of it (Stack.diff). Loaded shortly after the cursor stops, so
  * holding j down never waits on file reads.
  */
+import { statSync } from "node:fs";
 import { printable } from "./cells.js";
 import { useEffect, useState } from "react";
 import type { Stack } from "../queue/stack.js";
@@ -23,15 +24,19 @@ export async function loadPreview(
   name: string,
   opts: { applied: boolean; isTop: boolean; pending: number; width: number },
 ): Promise<DiffLine[]> {
-  const text = opts.applied ? await stack.currentPatchText(name) : await stack.readPatch(name);
+  // A huge patch (a generated file, a big binary) is shown as stored and cut: built in full on
+  // the TUI's thread, its preview held every key for a second or two (tui-8 T12).
+  const huge = (statSync(stack.patchPath(name), { throwIfNoEntry: false })?.size ?? 0) > PREVIEW_BYTES;
+  const text = opts.applied && !huge ? await stack.currentPatchText(name) : await stack.readPatch(name);
   const header = headerOf(text)
     .replace(/\n---\n[\s\S]*$/, "\n") // the diffstat written in the file: ours is fresh
     .trimEnd();
-  let parsed = classify(diffOf(text));
+  const { diff, lines, cut } = previewPart(diffOf(text));
+  let parsed = classify(diff);
   let note: string | null = null;
   // The applied top with edits in the tree: show the patch as a refresh would make it,
   // with the edits it would take marked.
-  if (opts.isTop && opts.pending > 0) {
+  if (opts.isTop && opts.pending > 0 && !huge && !cut) {
     const after = await stack.diff().catch(() => null);
     if (after !== null) {
       const refreshed = classify(after);
@@ -42,16 +47,38 @@ export async function loadPreview(
   }
   const out: DiffLine[] = header ? header.split("\n").map((t) => ({ kind: "header" as const, text: t })) : [];
   out.push({ kind: "ctx", text: "" });
-  for (const t of formatDiffstat(diffstat(parsed), opts.width)) out.push({ kind: "meta", text: t });
+  if (cut)
+    out.push({
+      kind: "meta",
+      text: `the diff has ${lines} lines: the preview shows the first ${PREVIEW_LINES} (pq show ${name} shows it whole)`,
+    });
+  else for (const t of formatDiffstat(diffstat(parsed), opts.width)) out.push({ kind: "meta", text: t });
   out.push({ kind: "ctx", text: "" });
   if (note) out.push({ kind: "hunk", text: note });
   const base = out.length;
   for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
+  if (cut) out.push({ kind: "hunk", text: `── cut at line ${PREVIEW_LINES} of ${lines}: pq show ${name} shows the rest ──` });
   for (const l of out) {
     const text = asUtf8(l.text);
     l.text = printable(l.kind === "header" && /^(Subject|From):/i.test(text) ? decodeWords(text) : text);
   }
   return out;
+}
+
+/** Past this size a patch file is previewed as stored (not rebuilt from the versions it left), and past PREVIEW_LINES cut. */
+const PREVIEW_BYTES = 1 << 20;
+const PREVIEW_LINES = 20_000;
+
+/** The diff up to PREVIEW_LINES lines, how many it has (counted without splitting it), and whether it was cut. */
+function previewPart(diff: string): { diff: string; lines: number; cut: boolean } {
+  let lines = 0;
+  let end = -1;
+  for (let at = diff.indexOf("\n"); at !== -1; at = diff.indexOf("\n", at + 1)) {
+    lines++;
+    if (lines === PREVIEW_LINES) end = at + 1;
+  }
+  if (diff.length && !diff.endsWith("\n")) lines++;
+  return end === -1 || lines <= PREVIEW_LINES ? { diff, lines, cut: false } : { diff: diff.slice(0, end), lines, cut: true };
 }
 
 /**

@@ -12,3 +12,30 @@ describe("the preview's text", () => {
     expect(printable(asUtf8(bytes("+é\x1b[2J")))).toBe("+é^[[2J");
   });
 });
+
+describe("the preview of a huge patch (tui-8 T12)", () => {
+  it("shows its first 20,000 diff lines and says where the rest is", async () => {
+    const { loadPreview } = await import("../../src/tui/use-preview.js");
+    const { Stack } = await import("../../src/queue/stack.js");
+    const { cleanup, makeRepo, write } = await import("../helpers/repo.js");
+    const dir = makeRepo({ "a.txt": "a\n" });
+    try {
+      const stack = await Stack.init({ tree: dir });
+      await stack.newPatch("huge", { message: "a generated file" });
+      write(dir, "gen.txt", Array.from({ length: 30_000 }, (_, i) => `generated line ${i}\n`).join(""));
+      await stack.add(["gen.txt"]);
+      await stack.refresh();
+      for (const applied of [true, false]) {
+        if (!applied) await stack.pop();
+        const lines = await loadPreview(stack, "huge", { applied, isTop: applied, pending: 0, width: 80 });
+        expect(lines.length).toBeLessThan(20_100);
+        expect(
+          lines.some((l) => /the diff has 3000\d lines: the preview shows the first 20000 \(pq show huge shows it whole\)/.test(l.text)),
+        ).toBe(true);
+        expect(lines.at(-1)!.text).toMatch(/cut at line 20000 of 3000\d/);
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
