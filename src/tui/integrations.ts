@@ -25,7 +25,13 @@ const describe = (r: unknown, verb: string): string => {
     if (Array.isArray(o.entries)) {
       if (!o.entries.length) return `nothing to ${verb === "undid" ? "undo" : "redo"}`;
       const ops = o.entries.map((e: Loose) => String(e.op ?? e.id ?? "?")).join(", ");
-      return `${verb} ${ops}${typeof o.backup === "string" ? ` (files changed since were saved in ${o.backup})` : ""}`;
+      return (
+        `${verb} ${ops}${typeof o.backup === "string" ? ` (files changed since were saved in ${o.backup})` : ""}` +
+        // As pq undo says it (tui-8 T18): the undo of a --continue leaves the rebase stopped again.
+        (o.rebaseStopped
+          ? "; the rebase is stopped again where that --continue went on from (pq rebase --continue, --skip or --abort)"
+          : "")
+      );
     }
     if (typeof o.message === "string") return o.message;
     if (typeof o.op === "string") return `${verb} ${o.op}`;

@@ -110,6 +110,12 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         {text}
       </Text>,
     );
+    if (view.rebase && lines.length < STATUS_LINES)
+      lines.push(
+        <Text key="rebase" color={c("yellow")} wrap="truncate">
+          {view.rebase}
+        </Text>,
+      );
     // As pq status says it: patches that applied only with fuzz, other line endings or a merge.
     const inexact = s.inexact ?? [];
     if (inexact.length && lines.length < STATUS_LINES)

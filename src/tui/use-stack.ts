@@ -9,6 +9,7 @@ import type { ProgressEvent } from "../core/events.js";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { rebaseStatus } from "../queue/rebase.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
 import { PqError } from "../errors.js";
 import { errorView, type ErrorView } from "./error-view.js";
@@ -33,6 +34,8 @@ export interface StackView {
   error: ErrorView | null;
   /** Bumped after every operation: caches keyed on patch contents drop their entries. */
   generation: number;
+  /** A rebase under way, as pq status says it (null: none). */
+  rebase: string | null;
 }
 
 /**
@@ -65,7 +68,17 @@ function snapshot(stack: Stack) {
     appliedCount: stack.applied().length,
     topIndex: top ? rows.findIndex((r) => r.name === top) : -1,
     selected: stack.selectedGuards(),
+    rebase: safeRebaseStatus(stack),
   };
+}
+
+/** A stopped rebase, as pq status says it (tui-8 T18); an unreadable plan is pq status's to report. */
+function safeRebaseStatus(stack: Stack): string | null {
+  try {
+    return rebaseStatus(stack);
+  } catch {
+    return null;
+  }
 }
 
 export function snapshotRows(stack: Stack): SeriesRow[] {

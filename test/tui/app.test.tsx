@@ -690,6 +690,33 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /one, renamed elsewhere/, 10_000);
   });
 
+  it("says a rebase is stopped, and that u of its --continue stopped it again (tui-8 T18)", async () => {
+    const dir = makeRepo({ "a.txt": Array.from({ length: 30 }, (_, i) => `l${i + 1}\n`).join("") });
+    dirs.push(dir);
+    git(dir, "branch", "up");
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p1");
+    write(dir, "a.txt", read(dir, "a.txt").replace("l20\n", "twenty\n"));
+    await stack.refresh();
+    await stack.pop();
+    git(dir, "checkout", "-q", "up");
+    write(dir, "a.txt", read(dir, "a.txt").replace("l20\n", "TWENTY\n"));
+    git(dir, "commit", "-qam", "upstream");
+    git(dir, "checkout", "-q", "-");
+    await stack.push();
+    const { rebase, continueRebase } = await import("../../src/queue/rebase.js");
+    await rebase(stack, { upstream: "up" });
+    write(dir, "a.txt", read(dir, "a.txt").replace(/<<<<<<<[\s\S]*?>>>>>>> [^\n]*\n/, "twenty, merged\n"));
+    await stack.refresh();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /rebase onto up in progress, stopped at p1/);
+    await continueRebase(stack);
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /1\/1 applied/);
+    ui.stdin.write("u");
+    await settle(ui.lastFrame, /the rebase is stopped again/);
+  });
+
   it("says what pq status says of patches committed by hand and of a patch applied with fuzz (tui-8 T4)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });
