@@ -919,7 +919,7 @@ export class Stack {
     if (!existsSync(statePaths(this.tree).state)) {
       throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
     }
-    this.lock = TreeLock.acquire(statePaths(this.tree).lock);
+    this.lock = opts.dryRun ? TreeLock.acquireToRead(statePaths(this.tree).lock) : TreeLock.acquire(statePaths(this.tree).lock);
     try {
       // Another pq may have written objects and caches since this one read them.
       this.openCaches();

@@ -106,7 +106,23 @@ const locked = (path: string, pid: number | null) => {
 };
 
 export class TreeLock {
-  private constructor(private path: string) {}
+  /** `path` null: no lock file is held (see acquireToRead). */
+  private constructor(private path: string | null) {}
+
+  /**
+   * A reader's lock (a dry run): taken as any lock is, so that no operation changes the stack
+   * while it reads; where the stack's directory cannot be written at all (a read-only checkout,
+   * another user's tree), none is taken and the read goes on, as pq status does (verify-10 Y7).
+   */
+  static acquireToRead(path: string): TreeLock {
+    try {
+      return TreeLock.acquire(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EROFS" || code === "EPERM") return new TreeLock(null);
+      throw e;
+    }
+  }
 
   static acquire(path: string): TreeLock {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -149,6 +165,6 @@ export class TreeLock {
   }
 
   release(): void {
-    rmSync(this.path, { force: true });
+    if (this.path !== null) rmSync(this.path, { force: true });
   }
 }
