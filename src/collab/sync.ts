@@ -138,7 +138,8 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   const applied = stack.applied();
   if (!applied.length) return;
   const pending = new Set((await stack.status()).pending);
-  if (!pending.size) return;
+  // Files of the applied patches: a file one of them creates is the stack's, not in the way.
+  const stackFiles = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
   const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
   const position = new Map(pushable.map((e, i) => [e.name, i]));
   const highest = Math.max(-1, ...applied.map((name) => position.get(name) ?? -1));
@@ -148,12 +149,23 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
     // below your top or un-guarded there: collab-7 #6) meets the edits.
     if (text === undefined || (text === current.patches[entry.name] && applied.includes(entry.name))) continue;
     let paths: string[];
+    let created: string[];
     try {
-      paths = parsePatch(text, { strip: entry.strip ?? 1 })
-        .files.flatMap((fp) => [fp.oldPath, fp.newPath])
-        .filter((p): p is string => p !== null);
+      const files = parsePatch(text, { strip: entry.strip ?? 1 }).files;
+      paths = files.flatMap((fp) => [fp.oldPath, fp.newPath]).filter((p): p is string => p !== null);
+      created = files.filter((fp) => fp.kind === "create" && fp.newPath !== null).map((fp) => fp.newPath!);
     } catch {
       continue; // refused as a damaged patch elsewhere
+    }
+    // A file of yours (untracked) where the patch creates one: its push would stop there too (collab-8 C10).
+    const inTheWay = created.filter((p) => !stackFiles.has(p) && existsSync(join(stack.tree, p)));
+    if (inTheWay.length) {
+      throw new PqError(
+        "dirty",
+        `${inTheWay.join(", ")} ${inTheWay.length === 1 ? "is" : "are"} in your tree where ${entry.name} (new or changed there) creates ${inTheWay.length === 1 ? "it" : "them"}: the sync would pop your stack and then stop there; nothing was changed`,
+        ["move your copy away (or git add and commit it, if it is meant for everyone), then pq sync"],
+        { patch: entry.name, files: inTheWay },
+      );
     }
     const hit = [...new Set(paths)].filter((p) => pending.has(p));
     if (hit.length) {

@@ -509,6 +509,23 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(s.out).toMatch(/note: your tree has 1 commit\(s\) that origin\/\S+ does not \(pq finish makes them\)/);
   });
 
+  it("refuses up front, nothing changed, a file of yours where an incoming patch creates one (collab-8 C10)", async () => {
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "new", "mk-notes.patch", "-m", "notes");
+    write(ann.tree, "notes.txt", "ann's notes\n");
+    await ok(ann.tree, "add", "notes.txt");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "mk-notes");
+    await ok(ann.tree, "sync");
+    write(bob.tree, "notes.txt", "bob's own notes\n");
+    const applied = (await ok(bob.tree, "applied")).out;
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("notes.txt is in your tree where mk-notes.patch (new or changed there) creates it");
+    expect((await ok(bob.tree, "applied")).out).toBe(applied);
+    expect(read(bob.tree, "notes.txt")).toBe("bob's own notes\n");
+  });
+
   it("keeps the refresh when the other side deleted the patch (a conflict to confirm)", async () => {
     await annDropsP2BobChangesIt(true);
     const r = await pq(bob.tree, "sync");
