@@ -21,6 +21,33 @@ const completion = { onClose: true, onExit: false } as const;
 import { gitFailed, PqError } from "../errors.js";
 
 /**
+ * The user's git environment for the git simple-git runs. simple-git removes every ambient
+ * GIT_* variable unless it is named (a guard for services that run git on others' input);
+ * pq runs git on the user's own trees, as their git would run: a GIT_CONFIG_GLOBAL saying
+ * core.autocrlf=true went missing, so freshly converted checkouts read as edited everywhere
+ * (collab-8 C12). The variables that point git at a repository stay out (see
+ * repositoryFreeEnv), and so do the ones that run an editor, a pager or an external diff,
+ * which pq's non-interactive git never wants.
+ */
+function userEnvironment(): { allowEnvironment: string[]; unsafe: Record<string, boolean> } {
+  const withheld =
+    /^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR|EDITOR|SEQUENCE_EDITOR|PAGER|EXTERNAL_DIFF)$/i;
+  return {
+    allowEnvironment: Object.keys(process.env).filter((k) => /^GIT_/i.test(k) && !withheld.test(k)),
+    // What those variables may do, as plain git lets them (each flag matters only when its variable is set).
+    unsafe: {
+      allowUnsafeConfigPaths: true,
+      allowUnsafeConfigEnvCount: true,
+      allowUnsafeAskPass: true,
+      allowUnsafeSshCommand: true,
+      allowUnsafeGitProxy: true,
+      allowUnsafeExec: true,
+      allowUnsafeTemplateDir: true,
+    },
+  };
+}
+
+/**
  * The environment without the variables that point git at a repository: a git hook runs pq
  * with GIT_DIR and friends set for the repository being pushed to, while pq names its
  * repository by directory (the scratch trees of pq ci and the gate are repositories of their own).
@@ -88,7 +115,7 @@ export class GitRepo {
   static async open(tree: string): Promise<GitRepo | null> {
     // simple-git throws at once, outside the try below, for a directory that does not exist.
     if (!existsSync(tree)) return null;
-    const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false, completion });
+    const git = (await loadSimpleGit())({ baseDir: tree, trimmed: false, completion, ...userEnvironment() });
     try {
       const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split(
         "\n",
@@ -101,7 +128,7 @@ export class GitRepo {
   }
 
   static async init(dir: string): Promise<GitRepo> {
-    await (await loadSimpleGit())({ baseDir: dir, completion }).init();
+    await (await loadSimpleGit())({ baseDir: dir, completion, ...userEnvironment() }).init();
     return (await GitRepo.open(dir))!;
   }
 

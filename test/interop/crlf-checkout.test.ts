@@ -81,3 +81,28 @@ describe.each(["attributes", "autocrlf"] as const)("a checkout git converts to C
     expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
 });
+
+describe("core.autocrlf from the user's global git config (GIT_CONFIG_GLOBAL), right after a clone (collab-8 C12)", () => {
+  it("refresh takes the line changed, not every file the checkout converted", async () => {
+    const base = makeRepo({ "f.txt": "a\nb\nc\n", "g.txt": "x\ny\n", ".gitattributes": "*.bin binary\n" });
+    dirs.push(base);
+    const home = tempDir("pq-gitconfig-");
+    dirs.push(home);
+    write(home, "gitconfig", "[core]\n\tautocrlf = true\n");
+    const was = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = join(home, "gitconfig");
+    try {
+      const clone = join(home, "clone");
+      git(home, "clone", "-q", base, clone);
+      expect(read(clone, "g.txt")).toBe("x\r\ny\r\n");
+      expect((await pq(clone, "init")).code).toBe(0);
+      expect((await pq(clone, "new", "p1")).code).toBe(0);
+      write(clone, "f.txt", "a\r\nB\r\nc\r\n");
+      const r = await pq(clone, "refresh");
+      expect(r.out).toContain("refreshed p1: f.txt\n");
+    } finally {
+      if (was === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = was;
+    }
+  });
+});
