@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
 import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
@@ -40,6 +41,14 @@ export default defineCommand({
         `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${plural(stack.series().length, "patch", "patches")})`,
       );
       return;
+    }
+    // A queue the tree's repository versions (a shared queue inside the tree), as a clone under
+    // core.autocrlf wrote it: its committed bytes are put back before the stack reads it, not at
+    // the first pq status after a push has used the converted copies (collab-8 C13).
+    const queueDir = queue ?? resolve(tree, "patches");
+    if (existsSync(join(queueDir, "series")) && !loadState(tree)) {
+      const { QueueRepo } = await import("../../collab/queue-repo.js");
+      await QueueRepo.open(queueDir).catch(() => null);
     }
     const stack = await Stack.init({ tree, queue, command: invocation.command });
     io.out(
