@@ -10,10 +10,16 @@ import { PqError } from "../errors.js";
 
 /** The refusal `e` of `text`, with the text saved to a file it names (anything but a PqError is returned as it is). */
 export function withTextSaved(e: unknown, text: string): unknown {
-  if (!(e instanceof PqError)) return e;
+  // By shape, not class: the TUI is a bundle of its own, and the stack it drives throws the
+  // CLI bundle's PqError (see tui/error-view.ts); a class test let the TUI's refusals through unsaved (verify-11).
+  if (!isPqError(e)) return e;
   const saved = join(tmpdir(), `pq-message-${process.pid}-${Date.now()}.txt`);
   writeFileSync(saved, text);
   const message = /nothing was changed$/.test(e.message) ? e.message : `${e.message}; nothing was changed`;
   // First among the details: the TUI's status line shows the first ones.
   return new PqError(e.code, message, [`your text is saved in ${saved}`, ...e.details], e.data);
+}
+
+function isPqError(e: unknown): e is PqError {
+  return e instanceof Error && typeof (e as PqError).code === "string" && Array.isArray((e as PqError).details);
 }

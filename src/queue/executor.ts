@@ -567,6 +567,8 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });
   removeDeadTemporaries(paths.dir, () => true);
+  // A trash copy's temporary file the kill left (verify-11 Z3): the copy itself was written again above.
+  removeDeadTemporaries(join(paths.dir, "trash"), () => true);
   const queueFiles = new Set(["series", ...entry.queue.map(([path]) => path)]);
   removeDeadTemporaries(ctx.queueDir, (name) => queueFiles.has(name));
   return { op: entry.op, backups, ...(entry.backup ? { ownBackup: entry.backup } : {}) };

@@ -361,7 +361,11 @@ export class Stack {
    */
   reload(): void {
     // A long-lived stack (the TUI) checks again what open checked: git clean -fd takes an
-    // untracked queue, git clean -fdx the stack itself, without touching state.json's stamp (tui-8 T13, T17).
+    // untracked queue, git clean -fdx the stack itself, without touching state.json's stamp
+    // (tui-8 T13, T17). The stack first: with .pq/ gone too, restore-queue has nothing to restore from.
+    if (!existsSync(statePaths(this.tree).state)) {
+      throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
+    }
     refuseMissingQueue(this.queueDir);
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;

@@ -8,7 +8,7 @@ import { Box, Text, useApp, type Key } from "ink";
 import type { Stack } from "../queue/stack.js";
 import { validatePatchName } from "../queue/names.js";
 import { stackActions, type Suspend } from "./actions.js";
-import { errorLines, errorView } from "./error-view.js";
+import { errorLines, errorView, type ErrorView } from "./error-view.js";
 import { wrapCells } from "./cells.js";
 import { HelpOverlay, helpLayout, type OverlayText } from "./help-overlay.js";
 import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
@@ -171,6 +171,34 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     promptRef.current = { spec: { label, onSubmit, ...(oneKey ? { oneKey } : {}) }, value: initial };
     redraw();
   };
+  /**
+   * `c`: a name, then a message. A name pq would refuse (one in the series already, a space,
+   * '..', a control character) is refused at the name prompt (tui-8 T16), which opens again
+   * with it, so that what is typed next goes into the prompt, not to the keys (verify-11 Z2).
+   */
+  const askNewPatch = (initial: string) =>
+    ask(
+      "new patch name:",
+      (patch) => {
+        if (!patch) return;
+        let refusal: ErrorView | null = null;
+        if (view.rows.some((r) => r.name === patch))
+          refusal = { code: "exists", message: `${patch} is already in the series`, details: ["pick another name"] };
+        else {
+          try {
+            validatePatchName(patch);
+          } catch (e) {
+            refusal = errorView(e);
+          }
+        }
+        if (refusal) {
+          say(null, refusal);
+          return askNewPatch(patch);
+        }
+        ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
+      },
+      initial,
+    );
   const promptInput = (p: PromptState, input: string, key: Key) => {
     const outcome = promptKey(p, input, key);
     if (outcome) promptRef.current = null;
@@ -234,6 +262,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       pasteRef.current = "";
       return;
     }
+    // A paste's end mark with no paste begun (what a paste that held the mark left): no key.
+    if (input === PASTE_END && pasteRef.current === null) return;
     if (pasteRef.current !== null) {
       if (input !== PASTE_END) {
         pasteRef.current += key.return ? "\n" : key.tab ? "\t" : input;
@@ -334,20 +364,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     else if (input === "r") void actions.refresh();
     else if (input === "u") void actions.undo();
     else if (input === "U") void actions.redo();
-    else if (input === "c")
-      ask("new patch name:", (patch) => {
-        if (!patch) return;
-        // Refused now, not after the message is typed.
-        if (view.rows.some((r) => r.name === patch))
-          return say(null, { code: "exists", message: `${patch} is already in the series`, details: ["pick another name"] });
-        // A name pq refuses (a space, '..', a control character) too (tui-8 T16).
-        try {
-          validatePatchName(patch);
-        } catch (e) {
-          return say(null, errorView(e));
-        }
-        ask(`message for ${patch}:`, (message) => void actions.newPatch(patch, message, follow(patch)));
-      });
+    else if (input === "c") askNewPatch("");
     else if (input === "e" && name) void actions.editMessage(name, suspendAndRepaint);
     else if (input === "R" && name) ask(`rename ${name} to:`, (to) => to && to !== name && void actions.rename(name, to, follow(to)), name);
     else if (input === "D" && name && row?.state === "applied")

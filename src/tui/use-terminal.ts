@@ -66,6 +66,7 @@ export function useTerminalInput(handler: (input: string, key: Key) => void): vo
   // Inside a terminal's OSC answer (ESC ] ... BEL or ESC \), which ink hands over as "ESC ]"
   // and then its text: none of that text is keys.
   const inString = useRef(false);
+  const x10Bytes = useRef(0);
   useEffect(() => {
     const onInput = (data: string) => {
       if (inString.current) {
@@ -77,6 +78,17 @@ export function useTerminalInput(handler: (input: string, key: Key) => void): vo
       if (data === "\x1b]") {
         inString.current = true;
         return;
+      }
+      // An X10 mouse report (a terminal without SGR reports): ESC [ M and three bytes, none a key.
+      if (data === "\x1b[M") {
+        x10Bytes.current = 3;
+        return;
+      }
+      if (x10Bytes.current) {
+        const skip = Math.min(x10Bytes.current, data.length);
+        x10Bytes.current -= skip;
+        data = data.slice(skip);
+        if (!data) return;
       }
       for (const [input, key] of splitChunk(data)) handler(input, key);
     };

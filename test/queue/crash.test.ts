@@ -501,9 +501,12 @@ describe("a trash copy a kill cut short (verify-10 Y1)", () => {
       const dest = journal.trash[0][1];
       mkdirSync(dirname(dest), { recursive: true });
       writeFileSync(dest, text.slice(0, 10), "latin1");
+      // And the temporary file of a second attempt, killed too (its pid is no process's now).
+      writeFileSync(`${dest}.tmp-999999`, text.slice(0, 5), "latin1");
       const status = runPq(dir, "status");
       expect(status.stderr).toContain("completed an interrupted operation (delete p1)");
       expect(readFileSync(dest, "latin1")).toBe(text);
+      expect(existsSync(`${dest}.tmp-999999`)).toBe(false);
       expect(existsSync(join(dir, "patches", "p1"))).toBe(false);
     });
   });

@@ -273,6 +273,12 @@ describe("pq tui: editing the series", () => {
     ui.stdin.write("\r");
     await settle(ui.lastFrame, /invalid patch name "foo bar": it contains a space/);
     expect(ui.lastFrame()).not.toContain("message for");
+    // The prompt is open again with the name, so what is typed next is not run as keys (verify-11 Z2).
+    expect(ui.lastFrame()).toContain("new patch name:");
+    ui.stdin.write("\x7f\x7f\x7f\x7f-bar");
+    await tick();
+    ui.stdin.write("\r");
+    await settle(ui.lastFrame, /message for foo-bar:/);
   });
 
   it("edits a message in $EDITOR", async () => {
@@ -595,7 +601,17 @@ describe("pq tui against what a hostile tester tried", () => {
     const ui = mount(stack);
     await settle(ui.lastFrame, /1\/3 applied/);
     // Shift+F1 (was [ then P: push all), Ctrl+F1 (was a TypeError), focus out (was O: pop all), a colour answer (was ?).
-    for (const sequence of ["\x1b[1;2P", "\x1b[1;5P", "\x1b[O", "\x1b]11;rgb:0000/0000/0000\x07", "\x1b[1;2R"]) {
+    // And (verify-11) a stray paste-end mark (was [), an X10 mouse report (was !), an OSC answer ended by ESC \ (was b).
+    for (const sequence of [
+      "\x1b[1;2P",
+      "\x1b[1;5P",
+      "\x1b[O",
+      "\x1b]11;rgb:0000/0000/0000\x07",
+      "\x1b[1;2R",
+      "\x1b[201~",
+      "\x1b[M !!",
+      "\x1b]11;rgb:0000/0000/0000\x1b\\",
+    ]) {
       ui.stdin.write(sequence);
       await tick(60);
     }
@@ -604,6 +620,9 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one", "two"]);
     expect(ui.lastFrame()).not.toContain("rename");
     expect(ui.lastFrame()).not.toContain("pq tui keys");
+    expect(ui.lastFrame()).not.toContain("new patch name");
+    expect(ui.lastFrame()).not.toContain("build.json");
+    expect(read(join(dir, "patches"), "series")).toBe("one\ntwo\nthree\n");
   });
 
   it("[[ in one read moves the patch up twice", async () => {
