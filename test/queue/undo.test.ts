@@ -148,6 +148,13 @@ describe("undo chains and refusals", () => {
     expect(report.backup).toBeDefined();
     expect(read(dir, "a.txt")).toBe(refreshed);
     expect((await stack.status()).pending).toEqual([]);
+    // A file the refresh took new (no patch had it): the same, against HEAD's version (verify-11).
+    const b = read(dir, "b.txt");
+    write(dir, "b.txt", b.replace("b 1\n", "b one\n"));
+    await stack.refresh();
+    await stack.undo();
+    git(dir, "checkout", "--", "b.txt");
+    expect((await expectPqError(stack.redo(), "dirty")).data.files).toEqual(["b.txt"]);
   });
 
   it("undo 3 takes back three operations at once; a new operation clears redo", async () => {

@@ -189,10 +189,21 @@ export async function planUndo(
   // A redo of a refresh whose edits are gone from the tree (the file put back as the stack
   // leaves it): the patch would hold what the tree does not. Refused as changed since; --force
   // puts the refreshed version back (verify-10 Y5).
-  if (direction === "redo") {
+  if (direction === "redo" && takenOnly.size) {
+    // What the stack leaves a file no applied patch changes now: what the refresh found below the patch (HEAD's, for a file it took new).
+    let below: Map<string, Version> | null = null;
+    const belowOf = (path: string): Version | undefined => {
+      below ??= new Map(
+        ordered
+          .filter((e) => e.taken?.length)
+          .flatMap((e) => (JSON.parse(store.get(e.state[1])) as StackState).applied.flatMap((r) => Object.entries(r.files).map(([p, f]): [string, Version] => [p, f.pre]))),
+      );
+      return below.get(path);
+    };
     for (const [path, took] of takenOnly) {
       const now = tx.ws.version(path);
-      if (now !== took && stackNow.has(path) && stackNow.get(path) === now) {
+      const leftByStack = stackNow.has(path) ? stackNow.get(path) : belowOf(path);
+      if (now !== took && leftByStack !== undefined && leftByStack === now) {
         dirty.push(path);
         final.set(path, took);
       }
