@@ -34,15 +34,20 @@ export function refuseNameUnderFile(queueDir: string, name: string): void {
   }
 }
 
+/** A name in a message: JSON's quoting, and DEL and the C1 controls escaped too (JSON leaves them raw for the terminal). */
+export function quotedName(name: string): string {
+  return JSON.stringify(name).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function validatePatchName(name: string, where = ""): void {
   if (PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name)) return;
   const unsafe = (why: string): never => {
-    throw new PqError("unsafe-path", `${where}patch name ${JSON.stringify(name)} ${why}`, [
+    throw new PqError("unsafe-path", `${where}patch name ${quotedName(name)} ${why}`, [
       "a patch name is a path inside the queue directory: no absolute paths, '..', backslashes or NUL",
     ]);
   };
   const invalid = (why: string): never => {
-    throw new PqError("usage", `${where}invalid patch name ${JSON.stringify(name)}: ${why}`, [
+    throw new PqError("usage", `${where}invalid patch name ${quotedName(name)}: ${why}`, [
       "a patch name is a relative path like fix-foo.patch or bugfix/x86/foo.patch: no spaces or '#', " +
         "no component starting with '.', not 'series'/'status'/'guards'",
     ]);
@@ -79,7 +84,7 @@ export function checkNameOnDisk(queueDir: string, name: string): void {
   // The directories only: the patch file itself is replaced, not written through.
   const link = firstSymlink(queueDir, parts.slice(0, -1));
   if (link !== null) {
-    throw new PqError("unsafe-path", `patch name ${JSON.stringify(name)} goes through the symlink ${parts.slice(0, link).join("/")} in the queue directory`, [
+    throw new PqError("unsafe-path", `patch name ${quotedName(name)} goes through the symlink ${parts.slice(0, link).join("/")} in the queue directory`, [
       "pq writes patch files only inside the queue directory; replace the symlink with a real directory",
     ]);
   }

@@ -32,6 +32,8 @@ describe("patch names", () => {
   it("refuses a name with a control character (an escape sequence every terminal listing it would obey: tui-8 T11)", () => {
     for (const name of ["esc\x1b[7mname", "bell\x07name", "del\x7f", "csi\u009b7m"]) {
       expect(() => validatePatchName(name), JSON.stringify(name)).toThrow(/contains a control character/);
+      // The refusal itself sends none of them to the terminal (verify-11 Z4).
+      expect(() => validatePatchName(name)).toThrow(/^[^\x00-\x1f\x7f-\x9f]*$/);
     }
   });
 
