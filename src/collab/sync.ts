@@ -292,6 +292,28 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
     ]);
   }
   const entries = parseSeries(v.series, where);
+  // A patch file the series does not list is merged as a file too, and a merge reads the files
+  // its diff names: one naming a path out of the tree is refused as a listed one is (verify-11 Z1).
+  // One that does not parse as a patch is some other file of the queue's (notes): left alone.
+  const listed = new Set(entries.map((e) => e.name));
+  for (const [name, text] of Object.entries(v.patches)) {
+    if (listed.has(name) || known.patches[name] === text) continue;
+    let files;
+    try {
+      files = parsePatch(text).files;
+    } catch {
+      continue;
+    }
+    try {
+      for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
+    } catch (err) {
+      if (err instanceof PqError)
+        throw new PqError("bad-patch", `${name} (${where} version, not in its series): ${err.message}`, [
+          "ask whoever pushed it to fix it",
+        ]);
+      throw err;
+    }
+  }
   for (const e of entries) {
     const text = v.patches[e.name];
     if (text === undefined)
@@ -307,7 +329,9 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [
           ...err.details,
-          "nothing was changed; ask whoever pushed it to fix it",
+          /nothing was changed/.test(err.message)
+            ? "ask whoever pushed it to fix it"
+            : "nothing was changed; ask whoever pushed it to fix it",
         ]);
       throw err;
     }

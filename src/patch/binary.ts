@@ -177,6 +177,14 @@ export function isBinaryContent(content: string | null): boolean {
  * to a 5 MB file is a few hundred bytes of patch, not two copies of the file (interop-5 #40).
  */
 export function formatBinaryPatch(oldContent: string | null, newContent: string | null): string {
+  // A patch pq would then refuse to read back (a refresh of a 300 MB file: verify-11 Z8) is refused now.
+  const largest = Math.max(oldContent?.length ?? 0, newContent?.length ?? 0);
+  if (largest > MAX_BINARY)
+    throw new PqError(
+      "bad-patch",
+      `a binary file of ${largest} bytes is more than pq puts into a patch (files up to ${MAX_BINARY / 2 ** 20} MiB)`,
+      ["leave it out of the patch (git can carry it: commit it), or make it smaller"],
+    );
   const oldBytes = Buffer.from(oldContent ?? "", "latin1");
   const newBytes = Buffer.from(newContent ?? "", "latin1");
   const block = (target: Buffer, source: Buffer) => {

@@ -265,6 +265,27 @@ describe("a symlink in the shared queue's directory", () => {
     expect(read(w.root, "victim.txt")).toBe("not a patch\n");
   });
 
+  it("a remote patch file the series does not list, naming a path out of the tree, is refused too (verify-11 Z1)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "sync");
+    const cy = join(w.root, "cy-queue");
+    git(w.root, "clone", "-q", w.remote, cy);
+    setIdentity(cy, "Cy Example", "cy@example.org");
+    execFileSync(
+      "sh",
+      [
+        "-c",
+        "printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-x\\n+y\\n' > extra.patch && git add -A && git commit -qm extra && git push -q origin HEAD:main",
+      ],
+      { cwd: cy },
+    );
+    const r = await pq(ann.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('extra.patch (the remote\'s version, not in its series): path "../../victim.txt" leaves the tree');
+  });
+
   it("a remote series that is a directory is refused before the stack moves (collab-8 C15)", async () => {
     const w = world();
     root = w.root;

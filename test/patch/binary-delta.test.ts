@@ -93,3 +93,11 @@ describe("a binary patch stating a file larger than pq holds, read", () => {
     expect(() => parsePatch(text)).toThrow(/binary literal of 1073741824 bytes is more than pq handles/);
   });
 });
+
+describe("a binary file larger than pq holds, written into a patch (verify-11 Z8)", () => {
+  it("is refused when the patch is made, not when it is read back", async () => {
+    const { formatBinaryPatch } = await import("../../src/patch/binary.js");
+    const big = "\0".repeat(2 ** 28 + 1);
+    expect(() => formatBinaryPatch(null, big)).toThrow(/a binary file of 268435457 bytes is more than pq puts into a patch/);
+  });
+});
