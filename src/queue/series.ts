@@ -68,7 +68,17 @@ export class Series {
       const guards = after ? [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]) : [];
       const comment = after ? after.replace(/#[+-][^\s#]+/g, "").trim() : "";
       // A series file can come from anyone who shares the queue: its names are checked like typed ones.
-      validatePatchName(name, `series line ${i + 1}: `);
+      try {
+        validatePatchName(name, `series line ${i + 1}: `);
+      } catch (e) {
+        // A name in the series file itself (written by hand, or by an older pq that took control
+        // characters): no pq command reads the series until it is renamed, pq rename included (verify-11 Z7).
+        if (!(e instanceof PqError)) throw e;
+        throw new PqError(e.code, e.message, [
+          ...e.details,
+          "rename the patch by hand, the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
+        ], e.data);
+      }
       if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"], { patch: name, line: i + 1 });
       seen.add(name);
       const entry: SeriesEntry = strip === undefined ? { name, guards } : { name, guards, strip };
