@@ -883,9 +883,13 @@ export class Stack {
     const direction = opts.redo ? "redo" : "undo";
     refuseDuringStoppedSync(this.tree, `pq ${direction}`);
     if (existsSync(join(statePaths(this.tree).dir, "rebase.json"))) {
-      throw new PqError("refused", `a pq rebase is in progress; pq ${direction} would ${direction === "undo" ? "take back" : "re-do"} only part of it`, [
-        "pq rebase --abort puts the base, the queue and the tree back as they were; or finish it with pq rebase --continue",
-      ]);
+      throw new PqError(
+        "refused",
+        direction === "undo"
+          ? "a pq rebase is in progress; pq undo would take back only part of it"
+          : "a pq rebase is stopped; pq redo is refused while it is (a --continue it would re-do is pq rebase --continue itself)",
+        ["pq rebase --continue goes on (or finishes it); pq rebase --abort puts the base, the queue and the tree back as they were"],
+      );
     }
     return this.withLock(async () => {
       const tx = this.transaction(direction);
