@@ -4,7 +4,7 @@
  * reaches a colleague with its CRs, and applies there.
  */
 import { execFileSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { attributesPattern } from "../../src/collab/queue-repo.js";
@@ -15,6 +15,17 @@ let root: string | undefined;
 afterEach(() => {
   if (root) cleanup(root);
 });
+
+/** Cy, with plain git: clones the shared queue, runs `script` in the clone (a change pq would refuse), pushes. Returns the clone. */
+function cyPushesByHand(w: { root: string; remote: string }, script: string): string {
+  const cy = join(w.root, "cy-queue");
+  if (!existsSync(cy)) {
+    git(w.root, "clone", "-q", w.remote, cy);
+    setIdentity(cy, "Cy Example", "cy@example.org");
+  }
+  execFileSync("sh", ["-c", `${script} && git add -A && git commit -qm "by hand" && git push -q origin HEAD:main`], { cwd: cy });
+  return cy;
+}
 
 describe("a shared queue in a repository with core.autocrlf", () => {
   it("commits and syncs a patch with CRLF lines unchanged; nothing is left uncommitted", async () => {
@@ -229,31 +240,17 @@ describe("a symlink in the shared queue's directory", () => {
     const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
     await ok(bob.tree, "push", "-a");
     // Cy, with plain git: the patch becomes a link to a file outside.
-    const cy = join(w.root, "cy-queue");
-    git(w.root, "clone", "-q", w.remote, cy);
-    setIdentity(cy, "Cy Example", "cy@example.org");
     writeFileSync(join(w.root, "victim.txt"), "not a patch\n");
-    execFileSync(
-      "sh",
-      [
-        "-c",
-        `rm p3.patch && ln -s '${join(w.root, "victim.txt")}' p3.patch && git add -A && git commit -qm link && git push -q origin HEAD:main`,
-      ],
-      { cwd: cy },
-    );
+    cyPushesByHand(w, `rm p3.patch && ln -s '${join(w.root, "victim.txt")}' p3.patch`);
     const before = { patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") };
     const sync = await pq(bob.tree, "sync");
     expect(sync.code).toBe(7);
     expect(sync.err).toContain("holds a symlink: p3.patch; a shared queue holds regular files only");
     expect({ patch: read(bob.queue, "p3.patch"), tree: read(bob.tree, "b.c"), head: git(bob.queue, "rev-parse", "HEAD") }).toEqual(before);
     // A patch whose diff names a path out of the tree: the unsafe-patch refusal, merging or not (collab-8 C4).
-    execFileSync(
-      "sh",
-      [
-        "-c",
-        "git rm -q p3.patch && git checkout -q HEAD~1 -- p3.patch && printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-not a patch\\n+pwned\\n' > p4.patch && echo p4.patch >> series && git add -A && git commit -qm p4 && git push -q origin HEAD:main",
-      ],
-      { cwd: cy },
+    cyPushesByHand(
+      w,
+      "git rm -q p3.patch && git checkout -q HEAD~1 -- p3.patch && printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-not a patch\\n+pwned\\n' > p4.patch && echo p4.patch >> series",
     );
     await ok(bob.tree, "new", "bob.patch", "-m", "bob's own");
     await ok(bob.tree, "commit", "-m", "bob's patch");
@@ -270,17 +267,7 @@ describe("a symlink in the shared queue's directory", () => {
     root = w.root;
     const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
     await ok(ann.tree, "sync");
-    const cy = join(w.root, "cy-queue");
-    git(w.root, "clone", "-q", w.remote, cy);
-    setIdentity(cy, "Cy Example", "cy@example.org");
-    execFileSync(
-      "sh",
-      [
-        "-c",
-        "printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-x\\n+y\\n' > extra.patch && git add -A && git commit -qm extra && git push -q origin HEAD:main",
-      ],
-      { cwd: cy },
-    );
+    cyPushesByHand(w, "printf -- '--- a/../../victim.txt\\n+++ b/../../victim.txt\\n@@ -1 +1 @@\\n-x\\n+y\\n' > extra.patch");
     const r = await pq(ann.tree, "sync");
     expect(r.code).toBe(7);
     expect(r.err).toContain('extra.patch (the remote\'s version, not in its series): path "../../victim.txt" leaves the tree');
@@ -296,17 +283,7 @@ describe("a symlink in the shared queue's directory", () => {
     await ok(ann.tree, "refresh");
     await ok(ann.tree, "commit", "-m", "p1");
     await ok(ann.tree, "sync");
-    const cy = join(w.root, "cy-queue");
-    git(w.root, "clone", "-q", w.remote, cy);
-    setIdentity(cy, "Cy Example", "cy@example.org");
-    execFileSync(
-      "sh",
-      [
-        "-c",
-        "git rm -q series && mkdir series && echo p1.patch > series/x && git add -A && git commit -qm dir && git push -q origin HEAD:main",
-      ],
-      { cwd: cy },
-    );
+    cyPushesByHand(w, "git rm -q series && mkdir series && echo p1.patch > series/x");
     const top = (await pq(ann.tree, "top")).out;
     const sync = await pq(ann.tree, "sync");
     expect(sync.code).toBe(7);
