@@ -185,6 +185,10 @@ describe("pq tui: editing the series", () => {
     await settle(ui.lastFrame, /new patch name:/);
     await answer(ui, "two");
     await settle(ui.lastFrame, /✗ two is already in the series/);
+    // The name prompt is open again with "two" (verify-11 Z2): Esc leaves it.
+    expect(ui.lastFrame()).toContain("new patch name: two");
+    ui.stdin.write("\x1b");
+    await tick(80);
     ui.stdin.write("D");
     await settle(ui.lastFrame, /✗ one is applied/);
     ui.stdin.write("c");
