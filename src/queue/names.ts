@@ -57,7 +57,8 @@ export function validatePatchName(name: string, where = ""): void {
   // series is UTF-8 text, so such a name could not be written back as it was typed.
   if (name.includes("\ufffd")) invalid("it is not valid UTF-8 (or holds U+FFFD)");
   if (name.includes("\0")) unsafe("contains NUL");
-  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) unsafe("is absolute");
+  // A drive path (C:/...) is absolute too; a name with a colon elsewhere (x:y.patch) is a name (verify-11 Z9).
+  if (name.startsWith("/") || /^[A-Za-z]:\//.test(name)) unsafe("is absolute");
   if (name.includes("\\")) unsafe("contains a backslash");
   const parts = name.split("/");
   if (parts.includes("..")) unsafe("contains a '..' component");

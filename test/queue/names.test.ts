@@ -27,6 +27,8 @@ describe("patch names", () => {
     for (const name of ["../x.patch", "/abs.patch", "a/../../x", "a/..", "..", "a\\b.patch", "C:/x.patch", "a\0b"]) {
       expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("unsafe-path");
     }
+    // A colon after one letter is no drive unless a slash follows (verify-11 Z9).
+    for (const name of ["x:y.patch", "C:foo.patch"]) expect(() => validatePatchName(name), name).not.toThrow();
   });
 
   it("refuses a name with a control character (an escape sequence every terminal listing it would obey: tui-8 T11)", () => {
