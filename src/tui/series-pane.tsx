@@ -68,12 +68,15 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
   const above = p.offset;
   const below = Math.max(0, total - p.offset - visible.length);
   const idxWidth = String(total).length;
-  const nameWidth = Math.min(32, Math.max(8, ...visible.map((r) => cellWidth(r.name))));
   const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
-  const fixed = 3 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
   // Guard and badge columns as wide as the widest on screen, so every row lines up.
   const guardWidth = Math.min(24, Math.max(0, ...visible.map((r) => (r.guards.length ? guardText(r.guards, p.selected).length + 1 : 0))));
   const badgeWidth = Math.max(0, ...visible.map((r) => badgeList(p.badges.get(r.name)).length * 3 + (p.badges.has(r.name) ? 1 : 0)));
+  // The name column as wide as the widest name on screen (up to 32), but a narrow pane keeps
+  // 12 cells for the subject: at 37 columns a 32-cell name column left the subject a lone "…" (tui-8 T15).
+  const around = 3 + idxWidth + 3 + 1 + (authorWidth ? authorWidth + 1 : 0) + guardWidth + badgeWidth;
+  const nameWidth = Math.max(8, Math.min(32, p.width - around - 12, Math.max(8, ...visible.map((r) => cellWidth(r.name)))));
+  const fixed = 3 + idxWidth + 3 + nameWidth + 1 + (authorWidth ? authorWidth + 1 : 0);
   const subjectWidth = Math.max(0, p.width - fixed - guardWidth - badgeWidth);
   const applied = p.applied;
   const title = `series ${applied}/${total} · ${above} above · ${below} below${p.search ? ` · /${p.search}` : ""}`;

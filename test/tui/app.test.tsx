@@ -440,6 +440,19 @@ describe("pq tui: a long series", () => {
     await settle(ui.lastFrame, /▶ +14 U/);
   });
 
+  it("at 37 columns a long patch name leaves the subject room (tui-8 T15)", async () => {
+    const { stack } = await threePatches();
+    await stack.renamePatch("two", "a-patch-name-of-thirty-two-cells");
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    Object.defineProperty(ui.stdout, "columns", { value: 37, configurable: true });
+    ui.stdout.emit("resize");
+    await settle(ui.lastFrame, /series 0\/3/);
+    await tick(100);
+    // The row of "one": its subject ("add one to a") shows at least in part.
+    expect(ui.lastFrame()).toMatch(/1 U one +add one/);
+  });
+
   it("follows resizes: a narrow terminal shows one pane, Tab switches it", async () => {
     const { dir, stack } = await seriesStack(30, 5);
     dirs.push(dir);
