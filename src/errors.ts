@@ -99,8 +99,12 @@ export class PqError extends Error {
   }
 }
 
+/**
+ * A PqError by shape, not by class: the TUI runs as a bundle of its own, and the stack it
+ * drives throws the CLI bundle's PqError class, which `instanceof` of the TUI's does not know.
+ */
 export function isPqError(e: unknown): e is PqError {
-  return e instanceof PqError;
+  return e instanceof Error && typeof (e as PqError).code === "string" && Array.isArray((e as PqError).details);
 }
 
 /**

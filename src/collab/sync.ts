@@ -278,6 +278,11 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
   return integrate(stack, qr, version, s.target!, s.origHead, rest);
 }
 
+/** Refuses a patch's path out of the tree as a push refuses it (absolute, '..', .git, .pq). */
+function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | null }[]): void {
+  for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
+}
+
 /**
  * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
  * that is missing or cannot be parsed) before anything is written: named, never half-applied.
@@ -305,7 +310,7 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       continue;
     }
     try {
-      for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
+      refuseUnsafePaths(files);
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${name} (${where} version, not in its series): ${err.message}`, [
@@ -323,8 +328,7 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       // Read as the series says (quilt's -pN): a -p0 patch has no a/ b/ to strip.
       // Its paths are checked as a push checks them: a merge would read a file out of the tree by
       // such a path and stop on git's own error (collab-8 C4).
-      for (const fp of parsePatch(text, { strip: e.strip ?? 1 }).files)
-        for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
+      refuseUnsafePaths(parsePatch(text, { strip: e.strip ?? 1 }).files);
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [

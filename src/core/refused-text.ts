@@ -6,20 +6,16 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PqError } from "../errors.js";
+import { isPqError, PqError } from "../errors.js";
 
 /** The refusal `e` of `text`, with the text saved to a file it names (anything but a PqError is returned as it is). */
 export function withTextSaved(e: unknown, text: string): unknown {
   // By shape, not class: the TUI is a bundle of its own, and the stack it drives throws the
-  // CLI bundle's PqError (see tui/error-view.ts); a class test let the TUI's refusals through unsaved (verify-11).
+  // CLI bundle's PqError (see isPqError); a class test let the TUI's refusals through unsaved (verify-11).
   if (!isPqError(e)) return e;
   const saved = join(tmpdir(), `pq-message-${process.pid}-${Date.now()}.txt`);
   writeFileSync(saved, text);
   const message = /nothing was changed$/.test(e.message) ? e.message : `${e.message}; nothing was changed`;
   // First among the details: the TUI's status line shows the first ones.
   return new PqError(e.code, message, [`your text is saved in ${saved}`, ...e.details], e.data);
-}
-
-function isPqError(e: unknown): e is PqError {
-  return e instanceof Error && typeof (e as PqError).code === "string" && Array.isArray((e as PqError).details);
 }

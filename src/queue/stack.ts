@@ -128,6 +128,15 @@ interface CiLastRun {
   cells?: { state: number; backend: string; outcome: string }[];
 }
 
+/** A stack held open (the TUI's) whose .pq/ went since it was opened (git clean -fdx). */
+function goneStack(tree: string): PqError {
+  return new PqError("no-queue", `no pq stack in ${tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
+}
+
+function refuseGoneStack(tree: string): void {
+  if (!existsSync(statePaths(tree).state)) throw goneStack(tree);
+}
+
 /**
  * Removed behind pq's back (git clean -fd takes an untracked patches/): every command would
  * otherwise act on a stack whose patches are gone, or fail on the first file it reads.
@@ -363,14 +372,12 @@ export class Stack {
     // A long-lived stack (the TUI) checks again what open checked: git clean -fd takes an
     // untracked queue, git clean -fdx the stack itself, without touching state.json's stamp
     // (tui-8 T13, T17). The stack first: with .pq/ gone too, restore-queue has nothing to restore from.
-    if (!existsSync(statePaths(this.tree).state)) {
-      throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
-    }
+    refuseGoneStack(this.tree);
     refuseMissingQueue(this.queueDir);
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
     const loaded = loadStateAndText(this.tree, this.statCache);
-    if (!loaded) throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
+    if (!loaded) throw goneStack(this.tree);
     // A long-lived stack (the TUI) opened on one queue: after a pq queue switch elsewhere, the
     // state belongs to another queue, and this stack's operations would mix the two.
     if (loaded && resolve(this.tree, loaded.state.queue) !== this.queueDir) {
@@ -924,9 +931,7 @@ export class Stack {
       ]);
     }
     // A long-lived stack (the TUI's) after git clean -fdx took .pq/: said as such, not as the lock file's ENOENT (tui-8 T17).
-    if (!existsSync(statePaths(this.tree).state)) {
-      throw new PqError("no-queue", `no pq stack in ${this.tree} any more (its .pq/ is gone: git clean -fdx?)`, ["run pq init (or pass --tree DIR)"]);
-    }
+    refuseGoneStack(this.tree);
     this.lock = opts.dryRun ? TreeLock.acquireToRead(statePaths(this.tree).lock) : TreeLock.acquire(statePaths(this.tree).lock);
     try {
       // Another pq may have written objects and caches since this one read them.

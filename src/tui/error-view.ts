@@ -3,16 +3,8 @@
  * from PqError's structured fields (code, details, and a `data` object when the error
  * carries one), never parsed out of the message text.
  */
-import type { PqError } from "../errors.js";
+import { isPqError } from "../errors.js";
 import { wrapCells } from "./cells.js";
-
-/**
- * A PqError by shape, not by class: the CLI runs as one bundled file and loads the TUI's
- * modules separately (dist/tui), so the Stack throws the bundle's PqError class, not ours.
- */
-function isPqError(e: unknown): e is PqError {
-  return e instanceof Error && typeof (e as PqError).code === "string" && Array.isArray((e as PqError).details);
-}
 
 export interface ErrorView {
   code: string;
