@@ -20,7 +20,9 @@ if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
 // A reader that stops early (pq log -p | head) closes the pipe: stop quietly, as git does.
 // Output that cannot be written otherwise (a full disk, a closed descriptor) is a failure,
 // said on stderr, with the exit code of pq's other operating-system refusals (14).
-for (const stream of [process.stdout, process.stderr]) {
+// Attached when a stream is first made: pq writes a file, a pipe or /dev/null without Node's
+// stream objects (src/cli/io.ts), and making them costs about 2 ms of every start.
+function guardOutput(stream) {
   stream.on("error", (e) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     if (stream === process.stdout) {
@@ -32,6 +34,23 @@ for (const stream of [process.stdout, process.stderr]) {
     }
     // The operating system refused (a full disk, a closed descriptor): pq's exit code for that, 14.
     process.exit(14);
+  });
+}
+for (const name of ["stdout", "stderr"]) {
+  const made = Object.getOwnPropertyDescriptor(process, name);
+  if (!made?.get || !made.configurable) {
+    guardOutput(process[name]);
+    continue;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: made.enumerable,
+    get() {
+      const stream = made.get.call(process);
+      Object.defineProperty(process, name, { configurable: true, enumerable: made.enumerable, writable: true, value: stream });
+      guardOutput(stream);
+      return stream;
+    },
   });
 }
 
@@ -69,7 +88,8 @@ function exitIfIdle() {
  * install) only costs the compile.
  */
 async function runBundle(file, args) {
-  const source = readFileSync(file, "utf8");
+  // ASCII (the build checks it): read as latin1, which makes V8's one-byte string with no decoding.
+  const source = readFileSync(file, "latin1");
   // The command's name (after --tree/--queue and their values): one cache per command.
   const word = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--tree" && args[i - 1] !== "--queue") ?? "";
   const cacheFile = join(dirname(file), "cache", `${/^[a-z-]{1,20}$/.test(word) ? word : "other"}.${process.version}.v8cache`);

@@ -49,10 +49,17 @@ const lazyAssertInYargs = {
   ].join("\n"),
 };
 
+// yargs' shim reads process.stdout.columns when it loads, which makes Node's stdout stream:
+// pq writes a file or a pipe without one (src/cli/io.ts), so the width is read when yargs asks.
+const lazyColumnsInYargs = {
+  from: "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+  to: "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+};
+
 /** Replaces each `from` text of the matching dependency source by its `to`. */
 const sourcePatches = [
   { file: /[\\/]string-width[\\/]index\.js$/, patches: deferredInStringWidth },
-  { file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, patches: [yargsMainFilename, lazyAssertInYargs] },
+  { file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, patches: [yargsMainFilename, lazyAssertInYargs, lazyColumnsInYargs] },
 ];
 const patchSources = {
   name: "patch-sources",
@@ -136,6 +143,12 @@ await build({
   banner: { js: 'import { createRequire as __pqCreateRequire } from "node:module"; const require = __pqCreateRequire(import.meta.url);' },
   plugins: [patchSources, withoutDevtools],
 });
+// bin/pq.cjs reads pq.cjs as latin1 (a one-byte string, no UTF-8 decoding: about 1 ms of
+// every start for 1.1 MB): that reads it right only while it is ASCII, which esbuild's default
+// charset makes it (it escapes every other character). Checked, not assumed.
+if (/[^\x00-\x7f]/.test(readFileSync(join(outdir, "pq.cjs"), "latin1"))) {
+  throw new Error("dist/bundle/pq.cjs has a character beyond ASCII: bin/pq.cjs reads it as latin1");
+}
 mkdirSync(join(outdir, "cache"));
 const old = `${finalDir}.old-${process.pid}`;
 try {

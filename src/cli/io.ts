@@ -1,4 +1,5 @@
-import { PqError } from "../errors.js";
+import { fstatSync, writeSync } from "node:fs";
+import { EXIT, PqError } from "../errors.js";
 import type { Argv, CommandModule } from "yargs";
 
 /** Where a command writes. Tests pass their own to capture output in-process. */
@@ -16,13 +17,71 @@ export interface CliIO {
   cwd: string;
 }
 
-export const processIO = (): CliIO => ({
-  out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
-  outBytes: (text) => process.stdout.write(Buffer.from(text.endsWith("\n") ? text : text + "\n", "latin1")),
-  err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
-  isTTY: Boolean(process.stdout.isTTY),
-  cwd: process.cwd(),
-});
+export const processIO = (): CliIO => {
+  const line = (text: string) => (text.endsWith("\n") ? text : text + "\n");
+  // A terminal gets Node's stream (the progress bar and the TUI write there too); a file, a
+  // pipe or /dev/null is written directly, see plainFd.
+  const outPlain = plainFd(1);
+  const errPlain = plainFd(2);
+  return {
+    out: (text) => (outPlain ? writeFd(1, line(text)) : process.stdout.write(line(text))),
+    outBytes: (text) =>
+      outPlain ? writeFd(1, Buffer.from(line(text), "latin1")) : process.stdout.write(Buffer.from(line(text), "latin1")),
+    err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(line(text))),
+    isTTY: !outPlain && Boolean(process.stdout.isTTY),
+    cwd: process.cwd(),
+  };
+};
+
+/**
+ * Whether a standard stream's descriptor is surely not a terminal: not a character device, or
+ * (Linux) one of the memory devices, /dev/null among them. Such a stream is written with
+ * writeSync: making Node's process.stdout loads its stream modules (and for a pipe the
+ * network ones), about 2 ms of every command here, for writes that Node makes synchronous on
+ * Linux anyway.
+ */
+function plainFd(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice()) return true;
+    return process.platform === "linux" && st.rdev >> 8 === 1;
+  } catch {
+    return false; // closed or odd: Node's stream says what it is
+  }
+}
+
+/** Ends a wait of one millisecond (Atomics.wait needs a shared word to wait on). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * All of `data` to the descriptor, as Node's stream would: a pipe whose reader is gone (pq log
+ * | head) ends pq quietly, as git does; a descriptor another process made non-blocking is
+ * waited on; any other refusal (a full disk) is said on stderr and ends pq with exit 14, its
+ * code for the operating system's refusals.
+ */
+function writeFd(fd: number, data: string | Buffer): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  for (let done = 0; done < bytes.length;) {
+    try {
+      done += writeSync(fd, bytes, done);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        Atomics.wait(pause, 0, 0, 1);
+        continue;
+      }
+      if (code === "EPIPE") process.exit(process.exitCode ?? 0);
+      if (fd === 1) {
+        try {
+          writeSync(2, `pq: cannot write the output: ${(e as Error).message}\n`);
+        } catch {
+          /* stderr is gone too */
+        }
+      }
+      process.exit(EXIT.system);
+    }
+  }
+}
 
 /** Options every command understands. */
 export interface GlobalOptions {

@@ -112,7 +112,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .help()
     .alias("h", "help")
     .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, (io.isTTY && process.stdout.columns) || 100))
     .epilog(EXIT_LEGEND)
     .fail((msg, err) => {
       if (err) throw err;

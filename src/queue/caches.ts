@@ -190,10 +190,46 @@ export class PushCache {
   private pending: string[] = [];
   constructor(private file: string) {}
 
+  private text(): string {
+    this.fileText ??= readText(this.file) ?? "";
+    return this.fileText;
+  }
+
+  private fileText: string | null = null;
+  /** The run lines alone (key to lines), while the whole file has not been split: a warm push asks only for runs. */
+  private runLines: Map<string, string[]> | null = null;
+
+  private loadRuns(): Map<string, string[]> {
+    if (this.byPatch) return this.byPatch;
+    if (this.runLines) return this.runLines;
+    this.runLines = new Map();
+    const text = this.text();
+    const next = (from: number) => {
+      const at = text.indexOf("\nrun:", from);
+      return at === -1 ? -1 : at + 1;
+    };
+    for (let at = text.startsWith("run:") ? 0 : next(0); at !== -1; ) {
+      let end = text.indexOf("\n", at);
+      if (end === -1) end = text.length;
+      const tab = text.indexOf("\t", at);
+      if (tab !== -1 && tab < end) {
+        const key = text.slice(at, tab);
+        const line = text.slice(tab + 1, end);
+        this.newestRun = runObjectOf(line) ?? this.newestRun;
+        const list = this.runLines.get(key);
+        if (list) list.push(line);
+        else this.runLines.set(key, [line]);
+      }
+      at = next(end);
+    }
+    return this.runLines;
+  }
+
   private load(): Map<string, string[]> {
     if (this.byPatch) return this.byPatch;
     this.byPatch = new Map();
-    const text = readText(this.file) ?? "";
+    this.runLines = null;
+    const text = this.text();
     for (let at = 0, end: number; at < text.length; at = end + 1) {
       end = text.indexOf("\n", at);
       if (end === -1) end = text.length;
@@ -242,7 +278,7 @@ export class PushCache {
    * over different bases (two branches in turn) are different runs.
    */
   runObjects(key: string): string[] {
-    const lines = this.load().get(key) ?? [];
+    const lines = this.loadRuns().get(key) ?? [];
     const ids: string[] = [];
     for (let i = lines.length - 1; i >= 0 && ids.length < RUNS_PER_KEY; i--) {
       const id = runObjectOf(lines[i]);
@@ -260,7 +296,7 @@ export class PushCache {
 
   /** The run remembered last (a new run is stored as its difference from it). */
   lastRunObject(): string | null {
-    this.load();
+    this.loadRuns();
     return this.newestRun;
   }
 

@@ -39,8 +39,13 @@ export function quotedName(name: string): string {
   return JSON.stringify(name).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/** A name every rule accepts at a glance (most real names): validatePatchName would return at once. */
+export function isPlainName(name: string): boolean {
+  return PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name);
+}
+
 export function validatePatchName(name: string, where = ""): void {
-  if (PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name)) return;
+  if (isPlainName(name)) return;
   const unsafe = (why: string): never => {
     throw new PqError("unsafe-path", `${where}patch name ${quotedName(name)} ${why}`, [
       "a patch name is a path inside the queue directory: no absolute paths, '..', backslashes or NUL",

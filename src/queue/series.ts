@@ -5,7 +5,7 @@
  * what the command meant to change.
  */
 import { PqError } from "../errors.js";
-import { clashingName, validatePatchName } from "./names.js";
+import { clashingName, isPlainName, validatePatchName } from "./names.js";
 
 export interface SeriesEntry {
   name: string;
@@ -29,6 +29,15 @@ type SeriesLine =
   | { kind: "patch"; entry: SeriesEntry; comment: string; raw?: string; canon?: string; crlf?: boolean }
   | { kind: "other"; text: string; crlf?: boolean };
 
+function listedTwice(name: string, line: number): PqError {
+  return new PqError(
+    "bad-patch",
+    `series line ${line}: ${name} is listed twice`,
+    ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"],
+    { patch: name, line },
+  );
+}
+
 /** A patch line as pq writes it. */
 function canonicalLine(entry: SeriesEntry, comment: string): string {
   const parts = [entry.name, ...(entry.strip === undefined ? [] : [`-p${entry.strip}`]), ...entry.guards.map((g) => `#${g}`)];
@@ -50,6 +59,13 @@ export class Series {
     const seen = new Set<string>();
     let crlfLines = 0;
     raw.forEach((whole, i) => {
+      // Most lines are a bare plain name (no guards, options, comment or CR): taken as they are.
+      if (isPlainName(whole)) {
+        if (seen.has(whole)) throw listedTwice(whole, i + 1);
+        seen.add(whole);
+        lines.push({ kind: "patch", entry: { name: whole, guards: [] }, comment: "", raw: whole, canon: whole, crlf: false });
+        return;
+      }
       // A CR LF series (quilt reads one) keeps its endings: only the line pq changes is written anew.
       const crlf = whole.endsWith("\r");
       const line = crlf ? whole.slice(0, -1) : whole;
@@ -79,7 +95,7 @@ export class Series {
           "rename the patch by hand, the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
         ], e.data);
       }
-      if (seen.has(name)) throw new PqError("bad-patch", `series line ${i + 1}: ${name} is listed twice`, ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"], { patch: name, line: i + 1 });
+      if (seen.has(name)) throw listedTwice(name, i + 1);
       seen.add(name);
       const entry: SeriesEntry = strip === undefined ? { name, guards } : { name, guards, strip };
       lines.push({ kind: "patch", entry, comment, raw: line, canon: canonicalLine(entry, comment), ...ending });

@@ -96,5 +96,24 @@ describe("bin/pq, the installed command", () => {
     const piped = spawnSync("sh", ["-c", `"$0" series | (sleep 0.5; cat)`, LAUNCHER], { cwd: repo, encoding: "utf8", maxBuffer: 1 << 24 });
     expect(piped.status).toBe(0);
     expect(piped.stdout.split("\n").filter(Boolean)).toEqual(names);
+    // The same into a pipe another program made non-blocking (pq then meets EAGAIN when it is full, and waits).
+    const python = `import os, subprocess, sys, time
+r, w = os.pipe()
+os.set_blocking(w, False)
+child = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.5)
+data = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.buffer.write(data)
+sys.exit(child.wait())`;
+    const nonBlocking = spawnSync("python3", ["-c", python, LAUNCHER, "series"], { cwd: repo, encoding: "utf8", maxBuffer: 1 << 24 });
+    expect(nonBlocking.stderr).toBe("");
+    expect(nonBlocking.status).toBe(0);
+    expect(nonBlocking.stdout.split("\n").filter(Boolean)).toEqual(names);
   });
 });

@@ -17,6 +17,25 @@ describe("series file", () => {
     expect(s.serialize()).toBe("# the paravirt queue\np1.patch\np2.patch #+xen\n\np3.patch #+vmi # needs the ROM\n");
   });
 
+  it("reads bare names (taken at a glance) exactly as the lines around them, and finds one listed twice by its line", () => {
+    const text = "a.patch\r\nb.patch\n# note\nbugfix/x86/c.patch -p0 #+xen\nd.patch  # why\ne.patch\n\n";
+    const s = Series.parse(text);
+    expect(s.entries()).toEqual([
+      { name: "a.patch", guards: [] },
+      { name: "b.patch", guards: [] },
+      { name: "bugfix/x86/c.patch", guards: ["+xen"], strip: 0 },
+      { name: "d.patch", guards: [] },
+      { name: "e.patch", guards: [] },
+    ]);
+    expect(s.serialize()).toBe(text);
+    s.rename("e.patch", "f.patch");
+    expect(s.serialize()).toBe(text.replace("e.patch", "f.patch"));
+    expect(() => Series.parse("x.patch\ny.patch\nx.patch\n")).toThrow("series line 3: x.patch is listed twice");
+    // Names that are not plain still get the whole check.
+    expect(() => Series.parse("ok.patch\n../up.patch\n")).toThrow(/series line 2: .*'\.\.'/);
+    expect(() => Series.parse("ok.patch\nseries\n")).toThrow(/series line 2/);
+  });
+
   it("applies hg mq's guard rules", () => {
     const [p1, p2, p3] = Series.parse(text).entries();
     expect(isPushable(p1, [])).toBe(true);
