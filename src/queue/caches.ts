@@ -6,7 +6,7 @@
  *   so a push whose inputs are unchanged is a checkout instead of an apply (StGit's
  *   fast-forward of stored commits, without commits).
  */
-import { statSync, type Stats } from "node:fs";
+import { rmSync, statSync, type Stats } from "node:fs";
 import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
@@ -22,8 +22,10 @@ import { versionId, type AppliedPatch, type FileChange, type Version } from "./s
  * wrote last.)
  */
 export class StatCache {
-  /** Per path: size, mtime, version, ctime, inode (entries of pq before December 3 have no ctime or inode: they miss once). */
-  private loaded: Record<string, CacheEntry> | null = null;
+  /** The file as read (lines parsed when asked for), or an older pq's JSON read whole. */
+  private base: CacheLines | null = null;
+  /** Entries recorded (or, as null, forgotten) since the file was read. */
+  private changed = new Map<string, CacheEntry | null>();
   /** The cache file's mtime when it was read or last written. */
   private savedAt = 0;
   /** The cache file's inode, size and mtime when it was read or last written. */
@@ -37,28 +39,32 @@ export class StatCache {
    */
   unchangedOnDisk(): boolean {
     if (this.dirty) return false;
-    if (this.loaded === null) return true;
+    if (this.base === null) return true;
     const st = statSync(this.file, { throwIfNoEntry: false });
     return this.fileId !== null && st !== undefined && this.fileId === identity(st);
   }
 
   /** Read on first use: a stack is opened (and its caches re-opened under the lock) more often than it is used. */
-  private get entries(): Record<string, CacheEntry> {
-    if (this.loaded) return this.loaded;
+  private lines(): CacheLines {
+    if (this.base) return this.base;
     // The mtime first: should the file be replaced in between, the older time only trusts less.
     const st = statSync(this.file, { throwIfNoEntry: false });
-    const savedAt = st?.mtimeMs ?? 0;
-    const text = readText(this.file);
-    let parsed: { entries?: Record<string, CacheEntry> } = {};
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      /* damaged: start empty, it is only an accelerator */
-    }
-    this.savedAt = savedAt;
+    this.savedAt = st?.mtimeMs ?? 0;
     this.fileId = st ? identity(st) : null;
-    this.loaded = parsed.entries ?? {};
-    return this.loaded;
+    if (st !== undefined) this.base = new CacheLines(readText(this.file) ?? "");
+    else {
+      // No cache in this format yet: an older pq's JSON one, trusted below its own mtime.
+      const legacy = statSync(legacyFileOf(this.file), { throwIfNoEntry: false });
+      this.savedAt = legacy?.mtimeMs ?? 0;
+      this.base = CacheLines.fromLegacy(legacy ? readText(legacyFileOf(this.file)) : null);
+    }
+    return this.base;
+  }
+
+  private entry(path: string): CacheEntry | undefined {
+    const changed = this.changed.get(path);
+    if (changed !== undefined) return changed ?? undefined;
+    return this.lines().get(path);
   }
 
   /**
@@ -66,7 +72,7 @@ export class StatCache {
    * last two change on any write, a write that puts the old size and mtime back included.
    */
   lookup(path: string, st: StatStamp): Version | undefined {
-    const e = this.entries[path];
+    const e = this.entry(path);
     if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && st.mtimeMs < this.savedAt) return e[2];
     return undefined;
   }
@@ -77,13 +83,14 @@ export class StatCache {
    * file pq looked at", not "is this content known from a stamp alone").
    */
   recordedAs(path: string, st: StatStamp, version: Version): boolean {
-    const e = this.entries[path];
+    const e = this.entry(path);
     return e !== undefined && e[2] === version && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino;
   }
 
   record(path: string, st: StatStamp, version: Version): void {
     if (version === null) return this.forget(path);
-    this.entries[path] = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];
+    this.lines();
+    this.changed.set(path, [st.size, st.mtimeMs, version, st.ctimeMs, st.ino]);
     this.dirty = true;
   }
 
@@ -97,21 +104,124 @@ export class StatCache {
   }
 
   forget(path: string): void {
-    if (this.entries[path]) {
-      delete this.entries[path];
+    if (this.entry(path) !== undefined) {
+      this.changed.set(path, null);
       this.dirty = true;
     }
   }
 
-  /** Written after the files it describes; its mtime is then the line lookups trust below. */
+  /**
+   * Written after the files it describes; its mtime is then the line lookups trust below.
+   * The lines of entries nothing changed are copied as they were read.
+   */
   save(): void {
     if (!this.dirty) return;
-    // savedAt is what pq before December 2 compared with (minus 10 ms); kept for it, unread now.
-    writeAtomic(this.file, asciiJson({ savedAt: Date.now(), entries: this.entries }));
+    const base = this.lines();
+    const out = [CACHE_HEADER];
+    for (const [path, line] of base.lines()) if (!this.changed.has(path)) out.push(line);
+    for (const [path, e] of this.changed) if (e !== null) out.push(formatLine(path, e));
+    writeAtomic(this.file, out.join(""));
+    if (base.legacy) rmSync(legacyFileOf(this.file), { force: true }); // its entries are in the new file now
     const st = statSync(this.file, { throwIfNoEntry: false });
     this.savedAt = st?.mtimeMs ?? 0;
     this.fileId = st ? identity(st) : null;
+    // What was read stays the base, under every change since (written now too).
     this.dirty = false;
+  }
+}
+
+/**
+ * The stat cache's file: a header line, then one line per path: the path, size, mtime,
+ * version, ctime and inode, separated by tabs (a tab, a line break or a backslash in a path
+ * or version written as \t, \n, \\). Lines, not JSON (as until December 5): a command on a
+ * 1000-patch stack parsed and wrote ~230 KB of JSON for a few hundred lookups; now one scan
+ * finds where each path's line starts and a line is parsed when its path is asked for, and a
+ * save copies the lines nothing changed.
+ */
+const CACHE_HEADER = "pq stat cache 2\n";
+
+/** Where pq before December 5 kept the cache, as JSON (read once if the new file is not there yet, then removed). */
+function legacyFileOf(file: string): string {
+  return `${file}.json`;
+}
+
+/** A field as written: tab, line break and backslash escaped, and characters beyond latin1 (the file is bytes) as \\uXXXX. */
+function escapeField(text: string): string {
+  if (!/[\t\n\\\u0100-\uffff]/.test(text)) return text;
+  return text.replace(/[\t\n\\\u0100-\uffff]/g, (c) =>
+    c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function unescapeField(text: string): string {
+  if (!text.includes("\\")) return text;
+  return text.replace(/\\(u[0-9a-f]{4}|.)/g, (_, c: string) =>
+    c === "t" ? "\t" : c === "n" ? "\n" : c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c,
+  );
+}
+
+function formatLine(path: string, e: CacheEntry): string {
+  return `${escapeField(path)}\t${e[0]}\t${e[1]}\t${escapeField(e[2])}\t${e[3] ?? ""}\t${e[4] ?? ""}\n`;
+}
+
+/** The cache file's lines by path, each parsed when first asked for (see CACHE_HEADER). */
+class CacheLines {
+  private readonly at = new Map<string, number>();
+  private readonly parsed = new Map<string, CacheEntry | null>();
+  private legacyEntries: Map<string, CacheEntry> | null = null;
+
+  constructor(private readonly text: string) {
+    // Another header (a damaged file, a later format): read as empty, it is only an accelerator.
+    if (!text.startsWith(CACHE_HEADER)) return;
+    for (let start = CACHE_HEADER.length, end: number; start < text.length; start = end + 1) {
+      end = text.indexOf("\n", start);
+      // A line cut short (a full disk; the file is replaced whole, so not a crash): not an entry.
+      if (end === -1) break;
+      const tab = text.indexOf("\t", start);
+      if (tab !== -1 && tab < end) this.at.set(unescapeField(text.slice(start, tab)), start);
+    }
+  }
+
+  /** An older pq's JSON cache (`{"entries": {path: [size, mtime, version, ctime, ino]}}`), all read at once. */
+  static fromLegacy(json: string | null): CacheLines {
+    const lines = new CacheLines("");
+    let entries: Record<string, CacheEntry> = {};
+    try {
+      entries = json ? ((JSON.parse(json) as { entries?: Record<string, CacheEntry> }).entries ?? {}) : {};
+    } catch {
+      /* damaged: start empty */
+    }
+    lines.legacyEntries = new Map(Object.entries(entries));
+    return lines;
+  }
+
+  get legacy(): boolean {
+    return this.legacyEntries !== null;
+  }
+
+  get(path: string): CacheEntry | undefined {
+    if (this.legacyEntries) return this.legacyEntries.get(path);
+    const known = this.parsed.get(path);
+    if (known !== undefined) return known ?? undefined;
+    const start = this.at.get(path);
+    if (start === undefined) return undefined;
+    const fields = this.text.slice(start, this.text.indexOf("\n", start)).split("\t");
+    const [size, mtime, ctime, ino] = [fields[1], fields[2], fields[4], fields[5]].map((f) => (f === undefined || f === "" ? NaN : Number(f)));
+    const entry: CacheEntry | null =
+      fields.length === 6 && Number.isFinite(size) && Number.isFinite(mtime)
+        ? [size, mtime, unescapeField(fields[3]), Number.isFinite(ctime) ? ctime : undefined, Number.isFinite(ino) ? ino : undefined]
+        : null;
+    this.parsed.set(path, entry);
+    return entry ?? undefined;
+  }
+
+  /** Each path with its line as read (legacy entries formatted anew). */
+  *lines(): Generator<[string, string]> {
+    if (this.legacyEntries) {
+      for (const [path, e] of this.legacyEntries) if (Array.isArray(e) && typeof e[2] === "string") yield [path, formatLine(path, e)];
+      return;
+    }
+    for (const [path, start] of this.at) yield [path, this.text.slice(start, this.text.indexOf("\n", start) + 1)];
   }
 }
 

@@ -62,7 +62,7 @@ export function statePaths(tree: string) {
     journal: join(dir, "journal.json"),
     lock: join(dir, "lock"),
     objects: join(dir, "objects"),
-    statCache: join(dir, "statcache.json"),
+    statCache: join(dir, "statcache"),
     pushCache: join(dir, "pushcache.log"),
     trash: join(dir, "trash"),
     backups: join(dir, "backups"),

@@ -3,7 +3,7 @@
  * (git's racy rule, on the file system's clock): a file changed again in the same tick as
  * pq's write must be read, not trusted.
  */
-import { statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StatCache } from "../../src/queue/caches.js";
@@ -20,7 +20,7 @@ describe("the stat cache's racy rule", () => {
   it("trusts an entry older than the cache file, not one from the same tick or later", () => {
     const dir = tempDir();
     dirs.push(dir);
-    const cacheFile = join(dir, "statcache.json");
+    const cacheFile = join(dir, "statcache");
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     utimesSync(file, 1_000_000, 1_000_000);
@@ -49,21 +49,61 @@ describe("the stat cache's racy rule", () => {
   it("reads a missing or damaged cache as empty, and an entry without ctime and inode (pq before December 3) as a miss", () => {
     const dir = tempDir();
     dirs.push(dir);
-    const cacheFile = join(dir, "statcache.json");
+    // pq before December 5 kept the cache as JSON in statcache.json: read when there is no new file yet.
+    const cacheFile = join(dir, "statcache");
+    const legacyFile = join(dir, "statcache.json");
     const stamp = { size: 4, mtimeMs: 1000, ctimeMs: 1000, ino: 7 };
     expect(new StatCache(cacheFile).lookup("a.c", stamp)).toBeUndefined();
-    writeFileSync(cacheFile, JSON.stringify({ savedAt: 5_000_000_000_000, entries: { "a.c": [4, 1000, "v"], "b.c": [4, 1000, "w", 1000, 7] } }));
-    utimesSync(cacheFile, 2, 2);
+    writeFileSync(legacyFile, JSON.stringify({ savedAt: 5_000_000_000_000, entries: { "a.c": [4, 1000, "v"], "b.c": [4, 1000, "w", 1000, 7] } }));
+    utimesSync(legacyFile, 2, 2);
     expect(new StatCache(cacheFile).lookup("a.c", stamp)).toBeUndefined();
     expect(new StatCache(cacheFile).lookup("b.c", stamp)).toBe("w");
-    writeFileSync(cacheFile, "{ not json");
+    // The first save writes the new file, with the legacy entries, and removes the JSON.
+    const upgraded = new StatCache(cacheFile);
+    upgraded.record("c.c", stamp, "x");
+    upgraded.save();
+    expect(existsSync(legacyFile)).toBe(false);
+    utimesSync(cacheFile, 2, 2);
+    expect(["a.c", "b.c", "c.c"].map((p) => new StatCache(cacheFile).lookup(p, stamp))).toEqual([undefined, "w", "x"]);
+    writeFileSync(legacyFile, "{ not json");
+    rmSync(cacheFile);
     expect(new StatCache(cacheFile).lookup("b.c", stamp)).toBeUndefined();
+    // A damaged file in the new format: its whole lines count, nothing else.
+    writeFileSync(cacheFile, "pq stat cache 2\nb.c\t4\t1000\tw\t1000\t7\nd.c\tfour\t1000\tv\t1000\t7\ne.c\t4\t1000\tv\t1000\t7");
+    utimesSync(cacheFile, 2, 2);
+    expect(["b.c", "d.c", "e.c"].map((p) => new StatCache(cacheFile).lookup(p, stamp))).toEqual(["w", undefined, undefined]);
+    writeFileSync(cacheFile, "something else\nb.c\t4\t1000\tw\t1000\t7\n");
+    expect(new StatCache(cacheFile).lookup("b.c", stamp)).toBeUndefined();
+  });
+
+  it("keeps any path and version exactly (tabs, line breaks, backslashes, characters beyond latin1), and forgets", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const stamp = { size: 4, mtimeMs: 1000.25, ctimeMs: 999.125, ino: 7 };
+    const paths = ["plain.c", "tab\there.c", "line\nbreak.c", "back\\slash\\t.c", "caf\u00e9.c", "\u0141\u20ac.c", "\0head/x.c"];
+    const cache = new StatCache(cacheFile);
+    paths.forEach((p, i) => cache.record(p, stamp, `v${i}\t\\${p}`));
+    cache.record("gone.c", stamp, "g");
+    cache.save();
+    utimesSync(cacheFile, 2, 2);
+    const again = new StatCache(cacheFile);
+    expect(paths.map((p) => again.lookup(p, stamp))).toEqual(paths.map((p, i) => `v${i}\t\\${p}`));
+    expect(again.lookup("gone.c", stamp)).toBe("g");
+    again.forget("gone.c");
+    again.record("plain.c", { ...stamp, size: 5 }, "new");
+    again.save();
+    utimesSync(cacheFile, 2, 2);
+    const third = new StatCache(cacheFile);
+    expect(third.lookup("gone.c", stamp)).toBeUndefined();
+    expect(third.lookup("plain.c", { ...stamp, size: 5 })).toBe("new");
+    expect(third.lookup("tab\there.c", stamp)).toBe(`v1\t\\tab\there.c`);
   });
 
   it("misses an edit that puts the old size and mtime back (cp -p, rsync -a, touch -r): its ctime and inode changed (stack-3 #1)", () => {
     const dir = tempDir();
     dirs.push(dir);
-    const cacheFile = join(dir, "statcache.json");
+    const cacheFile = join(dir, "statcache");
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     utimesSync(file, 1_000_000, 1_000_000);

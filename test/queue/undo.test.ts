@@ -292,7 +292,7 @@ describe("push --dry-run", () => {
 
 function snapshotPq(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of ["state.json", "statcache.json", "pushcache.log", "oplog", "objects/index"]) {
+  for (const f of ["state.json", "statcache", "pushcache.log", "oplog", "objects/index"]) {
     const p = join(dir, ".pq", f);
     out[f] = existsSync(p) ? readFileSync(p, "latin1") : "";
   }
