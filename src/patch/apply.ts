@@ -285,8 +285,14 @@ class Output {
     const starts = this.starts.slice(0, this.lines + 1);
     starts[this.lines] = text.length;
     // Every line but the last ends in a newline, or two pieces ran together into one line (a
-    // line without its newline in the middle of a hunk): then index the text afresh.
-    for (let k = 1; k < this.lines; k++) if (text.charCodeAt(starts[k] - 1) !== 10) return indexLines(text);
+    // line without its newline in the middle of a hunk): then index the text afresh. Inside a
+    // piece every line but its last ends in one (a run of whole old lines, or one added line),
+    // so only the pieces' ends need a look: checking each line's cost a cold push of a
+    // thousand patches ~25 ms (2.7 million lines).
+    for (let i = 0; i < this.pieces.length - 1; i++) {
+      const piece = this.pieces[i];
+      if (piece.charCodeAt(piece.length - 1) !== 10) return indexLines(text);
+    }
     return { text, starts };
   }
 }

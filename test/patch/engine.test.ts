@@ -333,3 +333,45 @@ describe("file names", () => {
     ).toThrow(PqError);
   });
 });
+
+describe("the line index an apply hands on", () => {
+  it("is the index of its text, for random edits with and without final newlines, applied where they were made and shifted", () => {
+    // A seeded generator: the same cases every run.
+    let seed = 12345;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const text = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => `${tag}${next(4) === 0 ? "" : ` ${i}`}${next(9) === 0 ? "\r" : ""}\n`).join("");
+    const dropNewline = (t: string) => (t.endsWith("\n") && next(3) === 0 ? t.slice(0, -1) : t);
+    let checked = 0;
+    for (let round = 0; round < 300; round++) {
+      const oldText = dropNewline(text(1 + next(40), "a"));
+      const lines = oldText.split(/(?<=\n)/);
+      // Replace, delete and add lines at random places; sometimes change the last line's newline.
+      const out: string[] = [];
+      for (const line of lines) {
+        const roll = next(10);
+        if (roll === 0) continue;
+        if (roll === 1) out.push(`changed ${next(100)}\n`);
+        else out.push(line);
+        if (roll === 2) out.push(`added ${next(100)}\n`);
+      }
+      let newText = out.join("");
+      if (next(4) === 0) newText = newText.endsWith("\n") ? newText.slice(0, -1) : newText + "\n";
+      if (newText === oldText) continue;
+      const fp = parsePatch(createFilePatch({ oldPath: "f.txt", newPath: "f.txt", oldContent: oldText, newContent: newText })).files[0];
+      // As made, shifted down, and with lines after it (a line the patch leaves without its newline then lands mid-file).
+      const trailing = `${oldText}${oldText.endsWith("\n") ? "" : "\n"}trail 1\ntrail 2\n`;
+      for (const base of [oldText, `lead 1\nlead 2\n${oldText}`, trailing]) {
+        const r = applyFilePatch(base, fp, { fuzz: 0 });
+        if (!r.ok || r.index === undefined) continue;
+        const fresh: number[] = [0];
+        for (let at = r.index.text.indexOf("\n"); at !== -1 && at + 1 < r.index.text.length; at = r.index.text.indexOf("\n", at + 1))
+          fresh.push(at + 1);
+        fresh.push(r.index.text.length);
+        expect([...r.index.starts]).toEqual(r.index.text.length ? fresh : [0]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
+  });
+});

@@ -17,7 +17,7 @@ import { pushCacheKey, type PushCacheEntry } from "../caches.js";
 import { OplogReader } from "../oplog.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, askGitAhead, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -373,6 +373,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     return { report, failure: new PqError(e.code, `${message} (${note})`, e.details, { ...e.data, patch: e.data.patch ?? list[at] }) };
   };
   const replayed = replayRun();
+  let appliedHere = 0;
   for (let i = replayed ? list.length + 1 : 0; i <= list.length; i++) {
     if (i === list.length) {
       // The end: the last run of hits goes in (or the push goes back to a hit it cannot reuse).
@@ -411,6 +412,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       continue;
     }
     if (entry) continue; // a careful replay, planned
+    // A long push that applies patches will ask git at its end (see askGitAhead): ask now.
+    if (++appliedHere === ASK_GIT_AFTER) askGitAhead(ctx);
     ws.begin();
     let app: PatchApplication;
     try {
@@ -520,6 +523,12 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   report.top = tx.state.applied.at(-1)?.name ?? null;
   return { report };
 }
+
+/**
+ * Patches applied (not reused) before the push starts git's answers for its end: a short push
+ * whose answers are all remembered starts no git at all.
+ */
+const ASK_GIT_AFTER = 32;
 
 /** How many operations back recordedBase looks for a file's versions. */
 const RECORDED_BASE_DEPTH = 500;
