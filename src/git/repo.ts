@@ -19,6 +19,7 @@ const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
  */
 const completion = { onClose: true, onExit: false } as const;
 import { gitFailed, PqError } from "../errors.js";
+import { readHeadCommit } from "./head.js";
 
 /**
  * The user's git environment for the git simple-git runs. simple-git removes every ambient
@@ -606,6 +607,8 @@ export class GitRepo {
    * for the whole answer when there is no HEAD yet.
    */
   async headBlobIds(paths: string[]): Promise<Map<string, string | null> | null> {
+    const listed = await this.listedHeadBlobs(paths);
+    if (listed) return listed;
     const out = new Map<string, string | null>();
     const r = childProcess().spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
       cwd: this.rootDir,
@@ -622,6 +625,44 @@ export class GitRepo {
       out.set(p, type === "blob" ? id : null);
     });
     return out;
+  }
+
+  /** HEAD's blob ids listed ahead (see listHeadBlobsAhead): of which commit, and per repository path. */
+  private headListing: { commit: string; blobs: Promise<Map<string, string> | null> } | null = null;
+
+  /**
+   * Starts listing every blob of HEAD (git ls-tree -r) for a headBlobIds asked later: a long
+   * push asks it at its end, when the process is large and a git started then waits for it
+   * (15-18 ms for 400 paths of a cold push of a thousand patches); listed ahead, git runs on
+   * another core while the patches are applied.
+   */
+  listHeadBlobsAhead(): void {
+    const commit = readHeadCommit(this.rootDir);
+    if (commit === null || this.headListing?.commit === commit) return;
+    const blobs = this.run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"]).then(
+      (out) => {
+        const map = new Map<string, string>();
+        for (const entry of out.split("\0")) {
+          // <mode> SP <type> SP <object> TAB <path>
+          const tab = entry.indexOf("\t");
+          if (tab === -1) continue;
+          const [, type, id] = entry.slice(0, tab).split(" ");
+          if (type === "blob") map.set(entry.slice(tab + 1), id);
+        }
+        return map;
+      },
+      () => null, // asked again the usual way, which says what is wrong
+    );
+    this.headListing = { commit, blobs };
+  }
+
+  /** headBlobIds from the listing made ahead, while HEAD is still the commit it lists (null: ask git). */
+  private async listedHeadBlobs(paths: string[]): Promise<Map<string, string | null> | null> {
+    const listing = this.headListing;
+    // Names beyond ASCII are asked the usual way, which reads them back as it always did.
+    if (!listing || readHeadCommit(this.rootDir) !== listing.commit || paths.some((p) => /[^\x00-\x7f]/.test(p))) return null;
+    const blobs = await listing.blobs;
+    return blobs && new Map(paths.map((p) => [p, blobs.get(this.prefix + p) ?? null]));
   }
 
   /**

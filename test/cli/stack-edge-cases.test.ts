@@ -1177,3 +1177,35 @@ describe("refusals that say what they mean (verify-6 N9)", () => {
     expect(dir.err).toContain("sub in the series is a directory, not a patch file");
   });
 });
+
+describe("a long push asks git ahead (the staged paths, HEAD's blobs) and still refuses what it must", () => {
+  it("40 patches: an edit since HEAD and a staged change to files the 38th patch first changes are refused, the push stays whole", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 40; i++) files[`f${i}.txt`] = lines(10);
+    const tree = await stackTree(files);
+    for (let i = 1; i <= 40; i++) {
+      await pq(tree, "new", `p${i}`);
+      write(tree, `f${i}.txt`, lines(10).replace("5\n", `five ${i}\n`));
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    }
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    // Without the push cache every patch is applied, and git is asked ahead after the 32nd.
+    rmSync(join(tree, ".pq", "pushcache.log"));
+    // An edit to a file no applied patch changes, since HEAD: the patch would take it as its base.
+    write(tree, "f38.txt", lines(10) + "edited by hand\n");
+    const edited = await pq(tree, "push", "-a");
+    expect(edited.code).toBe(5);
+    expect(edited.err).toContain("f38.txt, which p38 also changes");
+    expect((await pq(tree, "applied")).out).toBe("");
+    // Staged, the work tree as HEAD has it.
+    git(tree, "add", "f38.txt");
+    write(tree, "f38.txt", lines(10));
+    const staged = await pq(tree, "push", "-a");
+    expect(staged.code).toBe(5);
+    expect(staged.err).toContain("f38.txt, which p38 changes, has a change staged in git's index that the work tree does not have");
+    git(tree, "restore", "--staged", "f38.txt");
+    const pushed = await pq(tree, "push", "-a");
+    expect(pushed.code).toBe(0);
+    expect((await pq(tree, "applied")).out.split("\n").filter(Boolean)).toHaveLength(40);
+  });
+});

@@ -195,13 +195,13 @@ const askStaged = (ctx: OpContext): Promise<Set<string> | null> => ctx.repo().th
 const stagedAsked = new WeakMap<OpContext, { stamp: string; staged: Promise<Set<string> | null> }>();
 
 /**
- * Starts what a push that applies patches asks git at its end (the repository, and the staged
- * paths unless the index is known to have none), so that git runs on another core while the
+ * Starts what a push that applies patches asks git at its end (the repository, HEAD's blobs, and
+ * the staged paths unless the index is known to have none), so that git runs on another core while the
  * patches are applied: in a fresh clone a cold push of a thousand patches otherwise waited
  * some 50 ms for them after its work. A failure is met again, and said, when the answer is awaited.
  */
 export function askGitAhead(ctx: OpContext): void {
-  ctx.repo().catch(() => undefined);
+  ctx.repo().then((git) => git?.listHeadBlobsAhead(), () => undefined);
   const stamp = indexStamp(ctx);
   if (stamp === null || ctx.statCache.lookupKey("\0index/nothing-staged") === stamp) return;
   const staged = askStaged(ctx);
