@@ -53,13 +53,19 @@ function plainFd(fd: number): boolean {
 /** Ends a wait of one millisecond (Atomics.wait needs a shared word to wait on). */
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** Descriptors whose write failed: later output to them is dropped while pq winds down. */
+const failedFds = new Set<number>();
+
 /**
  * All of `data` to the descriptor, as Node's stream would: a pipe whose reader is gone (pq log
  * | head) ends pq quietly, as git does; a descriptor another process made non-blocking is
  * waited on; any other refusal (a full disk) is said on stderr and ends pq with exit 14, its
- * code for the operating system's refusals.
+ * code for the operating system's refusals. The exit comes at the next tick, as a stream's
+ * error event did: what runs on synchronously (an operation's last writes) is not cut short.
+ * A failed stderr is only dropped, so that a refusal's exit code still reaches the caller.
  */
 function writeFd(fd: number, data: string | Buffer): void {
+  if (failedFds.has(fd)) return;
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   for (let done = 0; done < bytes.length;) {
     try {
@@ -70,15 +76,22 @@ function writeFd(fd: number, data: string | Buffer): void {
         Atomics.wait(pause, 0, 0, 1);
         continue;
       }
-      if (code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (fd === 1) {
+      failedFds.add(fd);
+      // stderr gone: nothing to say it on, and the command's own exit code still tells.
+      if (fd === 2) return;
+      if (code === "EPIPE") {
+        process.nextTick(() => process.exit(process.exitCode ?? 0));
+        return;
+      }
+      if (!failedFds.has(2)) {
         try {
           writeSync(2, `pq: cannot write the output: ${(e as Error).message}\n`);
         } catch {
           /* stderr is gone too */
         }
       }
-      process.exit(EXIT.system);
+      process.nextTick(() => process.exit(EXIT.system));
+      return;
     }
   }
 }

@@ -66,6 +66,11 @@ describe("bin/pq, the installed command", () => {
       encoding: "utf8",
     });
     expect(piped.stderr).toBe("");
+    // No stderr to say a refusal on (closed, or a pipe nobody reads): the exit code still tells.
+    const closed = spawnSync("sh", ["-c", `exec 2>&-; "$0" push no-such-patch`, LAUNCHER], { cwd: dir, encoding: "utf8" });
+    expect(closed.status).toBe(3);
+    const python = "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nsys.exit(subprocess.run(sys.argv[1:], stderr=w).returncode)";
+    expect(spawnSync("python3", ["-c", python, LAUNCHER, "push", "no-such-patch"], { cwd: dir }).status).toBe(3);
   });
 
   it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {
