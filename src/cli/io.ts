@@ -60,8 +60,8 @@ const failedFds = new Set<number>();
  * All of `data` to the descriptor, as Node's stream would: a pipe whose reader is gone (pq log
  * | head) ends pq quietly, as git does; a descriptor another process made non-blocking is
  * waited on; any other refusal (a full disk) is said on stderr and ends pq with exit 14, its
- * code for the operating system's refusals. The exit comes at the next tick, as a stream's
- * error event did: what runs on synchronously (an operation's last writes) is not cut short.
+ * code for the operating system's refusals. Neither exit cuts short what runs on synchronously
+ * (an operation's last writes).
  * A failed stderr is only dropped, so that a refusal's exit code still reaches the caller.
  */
 function writeFd(fd: number, data: string | Buffer): void {
@@ -80,7 +80,10 @@ function writeFd(fd: number, data: string | Buffer): void {
       // stderr gone: nothing to say it on, and the command's own exit code still tells.
       if (fd === 2) return;
       if (code === "EPIPE") {
-        process.nextTick(() => process.exit(process.exitCode ?? 0));
+        // At the next turn of the event loop, as the stream's error came: a command that ends
+        // before it (a refusal after part of a push's report) exits with its own code, and
+        // says why on stderr; a long one (pq ci | head) stops there.
+        setImmediate(() => process.exit(process.exitCode ?? 0));
         return;
       }
       if (!failedFds.has(2)) {

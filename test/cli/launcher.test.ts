@@ -121,4 +121,28 @@ sys.exit(child.wait())`;
     expect(nonBlocking.status).toBe(0);
     expect(nonBlocking.stdout.split("\n").filter(Boolean)).toEqual(names);
   });
+
+  it("a push that stops part way, its stdout's reader gone, still says why and exits with its code (verify-12 F1)", () => {
+    const dir = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    dirs.push(dir);
+    expect(spawnSync(LAUNCHER, ["init"], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(LAUNCHER, ["new", "p1"], { cwd: dir }).status).toBe(0);
+    write(dir, "b.txt", "b changed\n");
+    expect(spawnSync(LAUNCHER, ["refresh"], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(LAUNCHER, ["new", "p2"], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(LAUNCHER, ["pop", "-a"], { cwd: dir }).status).toBe(0);
+    write(dir, "patches/p2", "--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n nope\n-not there\n+x\n");
+    // A pipe whose reader is gone before pq writes: p1's line meets EPIPE, then p2 is refused.
+    const readerGone =
+      "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\np = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)\nsys.stderr.buffer.write(p.stderr)\nsys.exit(p.returncode)";
+    for (const args of [
+      ["push", "-a"],
+      ["push", "-a", "--json"],
+    ]) {
+      const stopped = spawnSync("python3", ["-c", readerGone, LAUNCHER, ...args], { cwd: dir, encoding: "utf8" });
+      expect(stopped.status, args.join(" ")).toBe(6);
+      expect(stopped.stderr).toContain("pq: p2 does not apply");
+      expect(spawnSync(LAUNCHER, ["pop", "-a"], { cwd: dir }).status).toBe(0);
+    }
+  });
 });
