@@ -610,21 +610,38 @@ export class GitRepo {
     const listed = await this.listedHeadBlobs(paths);
     if (listed) return listed;
     const out = new Map<string, string | null>();
+    // cat-file's batch reads a line per name: a name with a line break is asked on its own (verify-12 F2).
+    const batch = paths.filter((p) => !p.includes("\n"));
     const r = childProcess().spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
-      input: ["HEAD", ...paths.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
+      input: ["HEAD", ...batch.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
       maxBuffer: 1 << 28,
       encoding: "utf8",
     });
     if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const lines = r.stdout.split("\n");
     if (!/ commit$/.test(lines[0])) return null;
-    paths.forEach((p, i) => {
+    batch.forEach((p, i) => {
       const [id, type] = lines[i + 1].split(" ");
       out.set(p, type === "blob" ? id : null);
     });
+    for (const p of paths) if (p.includes("\n")) out.set(p, this.headBlobOf(p));
     return out;
+  }
+
+  /** One file's blob id at HEAD (null: none, or not a file), by git ls-tree, which takes any name. */
+  private headBlobOf(path: string): string | null {
+    const r = childProcess().spawnSync("git", ["ls-tree", "-z", "--full-tree", "HEAD", "--", `:(literal)${this.prefix}${path}`], {
+      cwd: this.rootDir,
+      env: repositoryFreeEnv(),
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw gitFailed(`git ls-tree`, String(r.stderr).trim());
+    // <mode> SP <type> SP <object> TAB <path> NUL
+    const entry = r.stdout.split("\0").find((e) => e.slice(e.indexOf("\t") + 1) === this.prefix + path);
+    const [, type, id] = entry?.slice(0, entry.indexOf("\t")).split(" ") ?? [];
+    return type === "blob" ? id : null;
   }
 
   /** HEAD's blob ids listed ahead (see listHeadBlobsAhead): of which commit, and per repository path. */
@@ -639,7 +656,8 @@ export class GitRepo {
   listHeadBlobsAhead(): void {
     const commit = readHeadCommit(this.rootDir);
     if (commit === null || this.headListing?.commit === commit) return;
-    const blobs = this.run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"]).then(
+    // The commit by its id, not HEAD: HEAD could move away and back while git lists it (verify-12 F3).
+    const blobs = this.run(["ls-tree", "-r", "-z", "--full-tree", commit]).then(
       (out) => {
         const map = new Map<string, string>();
         for (const entry of out.split("\0")) {
@@ -701,12 +719,15 @@ export class GitRepo {
     const out = new Map<string, string | null>();
     if (!paths.length) return out;
     const top = this.rootDir;
-    const specs = paths.map((p) => `HEAD:${this.prefix}${p}`);
+    // cat-file's batch reads a line per name: a name with a line break is read on its own (verify-12 F2).
+    const batch = paths.filter((p) => !p.includes("\n"));
+    const specs = batch.map((p) => `HEAD:${this.prefix}${p}`);
     const r = childProcess().spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: specs.join("\n") + "\n", maxBuffer: 1 << 30 });
     if (r.status !== 0) throw gitFailed(`git cat-file`, String(r.stderr).trim());
     const buf = r.stdout;
     let at = 0;
-    for (const p of paths) {
+    for (const p of paths) if (p.includes("\n")) out.set(p, await this.headContent(p));
+    for (const p of batch) {
       const nl = buf.indexOf(10, at);
       const head = buf.subarray(at, nl).toString("latin1").split(" ");
       if (head[1] !== "blob") {

@@ -3,7 +3,8 @@
  * listing of HEAD made ahead (a long push starts it while it applies patches). Both must give
  * the same answers, and the listing must not outlive the commit it lists.
  */
-import { mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { GitRepo } from "../../src/git/repo.js";
@@ -26,6 +27,27 @@ describe("HEAD's blob ids", () => {
     expect(await ahead.headBlobIds(paths)).toEqual(asked);
     expect(asked!.get("a.c")).toMatch(/^[0-9a-f]{40}$/);
     expect([asked!.get("sub"), asked!.get("missing.c")]).toEqual([null, null]);
+    // A name with a line break (cat-file's batch reads lines: asked on its own; verify-12 F2).
+    write(dir, "nl\nname.c", "n\n");
+    write(dir, "sub/tab\tname.c", "t\n");
+    git(dir, "add", "-A");
+    git(dir, "commit", "-qm", "odd names");
+    const odd = ["nl\nname.c", "sub/tab\tname.c", "a.c", "nl\nmissing.c"];
+    const oddAsked = await (await GitRepo.open(dir))!.headBlobIds(odd);
+    expect(oddAsked!.get("nl\nname.c")).toBe(git(dir, "rev-parse", "HEAD:nl\nname.c").trim());
+    expect(oddAsked!.get("sub/tab\tname.c")).toBe(git(dir, "rev-parse", "HEAD:sub/tab\tname.c").trim());
+    expect([oddAsked!.get("a.c"), oddAsked!.get("nl\nmissing.c")]).toEqual([asked!.get("a.c"), null]);
+    expect(await (await GitRepo.open(dir))!.headContents(odd)).toEqual(
+      new Map([
+        ["nl\nname.c", "n\n"],
+        ["sub/tab\tname.c", "t\n"],
+        ["a.c", "a\n"],
+        ["nl\nmissing.c", null],
+      ]),
+    );
+    const oddAhead = (await GitRepo.open(dir))!;
+    oddAhead.listHeadBlobsAhead();
+    expect(await oddAhead.headBlobIds(odd)).toEqual(oddAsked);
     // A tree in a subdirectory of the repository: paths are the tree's.
     const inSub = (await GitRepo.open(join(dir, "sub")))!;
     const subPaths = ["b.c", "deeper/c.c", "a.c"];
@@ -43,5 +65,34 @@ describe("HEAD's blob ids", () => {
     const now = await (await GitRepo.open(dir))!.headBlobIds(["a.c", "new/e.c"]);
     expect(now!.get("a.c")).not.toBe(asked!.get("a.c"));
     expect(await ahead.headBlobIds(["a.c", "new/e.c"])).toEqual(now);
+  });
+
+  it("lists the commit HEAD was when asked, though HEAD moves away and back while git lists it (verify-12 F3)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    const master = git(dir, "rev-parse", "HEAD:a.c").trim();
+    git(dir, "checkout", "-q", "-b", "other");
+    write(dir, "a.c", "other\n");
+    git(dir, "commit", "-qam", "other");
+    git(dir, "checkout", "-q", "main");
+    // A git that points HEAD at the other branch while it lists a tree, as another shell's
+    // checkout there and back would.
+    const bin = join(dir, ".wrapper");
+    mkdirSync(bin);
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(
+      join(bin, "git"),
+      `#!/bin/sh\ncase " $* " in *" ls-tree "*)\n  ${realGit} symbolic-ref HEAD refs/heads/other\n  out=$(${realGit} "$@" | base64 -w0)\n  ${realGit} symbolic-ref HEAD refs/heads/main\n  echo "$out" | base64 -d; exit 0;;\nesac\nexec ${realGit} "$@"\n`,
+    );
+    chmodSync(join(bin, "git"), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const repo = (await GitRepo.open(dir))!;
+      repo.listHeadBlobsAhead();
+      expect((await repo.headBlobIds(["a.c"]))!.get("a.c")).toBe(master);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
