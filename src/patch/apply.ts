@@ -251,6 +251,7 @@ class Output {
 
   copy(from: number, to: number): void {
     if (to <= from) return;
+    this.terminate();
     if (this.runTo !== from) {
       this.cut();
       this.runFrom = from;
@@ -263,13 +264,32 @@ class Output {
 
   insert(text: string): void {
     this.cut();
+    this.terminate();
     this.starts[this.lines++] = this.length;
     this.pieces.push(text);
     this.length += text.length;
     const last = this.delta.length - 1;
     if (last >= 0 && typeof this.delta[last] === "string") this.delta[last] += text;
     else this.delta.push(text);
+    this.unterminated = !text.endsWith("\n");
   }
+
+  /**
+   * An added line without its newline ("\ No newline at end of file") is the end of the file
+   * only where nothing follows it: a hunk applied higher up (an offset, fuzz) has more of the
+   * file after it, and the line keeps its newline there, as GNU patch writes it (verify-12 F4:
+   * pq joined it with the next line).
+   */
+  private terminate(): void {
+    if (!this.unterminated) return;
+    this.unterminated = false;
+    this.pieces[this.pieces.length - 1] += "\n";
+    this.delta[this.delta.length - 1] += "\n";
+    this.length++;
+  }
+
+  /** The last piece is an added line without its newline (see terminate). */
+  private unterminated = false;
 
   private cut(): void {
     if (this.runFrom === -1) return;

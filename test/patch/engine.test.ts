@@ -375,3 +375,20 @@ describe("the line index an apply hands on", () => {
     expect(checked).toBeGreaterThan(300);
   });
 });
+
+describe("a hunk whose new side ends without a newline, applied higher up (verify-12 F4)", () => {
+  it("keeps the line's newline where more of the file follows, as GNU patch writes it", () => {
+    const original = "x\ny\na\nb\nc\nd\ne\n";
+    const patch = "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n a\n b\n-c\n+c\n\\ No newline at end of file\n";
+    const gnu = gnuPatch(original, patch);
+    expect(gnu.ok).toBe(true);
+    const ours = applyFilePatch(original, parsePatch(patch).files[0]);
+    expect(ours.ok).toBe(true);
+    expect(ours.content).toBe(gnu.content);
+    expect(ours.content).toBe("x\ny\na\nb\nc\nd\ne\n");
+    // Where it is the end of the file, the newline goes, as the patch says.
+    const atEnd = applyFilePatch("a\nb\nc\n", parsePatch(patch).files[0]);
+    expect(atEnd.content).toBe("a\nb\nc");
+    expect(atEnd.content).toBe(gnuPatch("a\nb\nc\n", patch).content);
+  });
+});
