@@ -51,12 +51,12 @@ export class StatCache {
     const st = statSync(this.file, { throwIfNoEntry: false });
     this.savedAt = st?.mtimeMs ?? 0;
     this.fileId = st ? identity(st) : null;
-    if (st !== undefined) this.base = new CacheLines(readText(this.file) ?? "");
+    if (st !== undefined) this.base = new CacheLines(readCache(this.file) ?? "");
     else {
       // No cache in this format yet: an older pq's JSON one, trusted below its own mtime.
       const legacy = statSync(legacyFileOf(this.file), { throwIfNoEntry: false });
       this.savedAt = legacy?.mtimeMs ?? 0;
-      this.base = CacheLines.fromLegacy(legacy ? readText(legacyFileOf(this.file)) : null);
+      this.base = CacheLines.fromLegacy(legacy ? readCache(legacyFileOf(this.file)) : null);
     }
     return this.base;
   }
@@ -120,8 +120,24 @@ export class StatCache {
     const out = [CACHE_HEADER];
     for (const [path, line] of base.lines()) if (!this.changed.has(path)) out.push(line);
     for (const [path, e] of this.changed) if (e !== null) out.push(formatLine(path, e));
-    writeAtomic(this.file, out.join(""));
-    if (base.legacy) rmSync(legacyFileOf(this.file), { force: true }); // its entries are in the new file now
+    try {
+      writeAtomic(this.file, out.join(""));
+    } catch {
+      // Not written (a directory in its place, a full disk): an accelerator only. Nothing is
+      // trusted from it in this process any more, and the next command hashes what it reads.
+      this.savedAt = 0;
+      this.fileId = null;
+      this.dirty = false;
+      return;
+    }
+    // Its entries are in the new file now.
+    if (base.legacy) {
+      try {
+        rmSync(legacyFileOf(this.file), { force: true });
+      } catch {
+        /* a directory of that name is not pq's: left */
+      }
+    }
     const st = statSync(this.file, { throwIfNoEntry: false });
     this.savedAt = st?.mtimeMs ?? 0;
     this.fileId = st ? identity(st) : null;
@@ -139,6 +155,18 @@ export class StatCache {
  * save copies the lines nothing changed.
  */
 const CACHE_HEADER = "pq stat cache 2\n";
+
+/**
+ * The cache file's text, or null when there is none or it cannot be read (a directory in its
+ * place, no permission): a cache that cannot be read is an empty one, never a refusal.
+ */
+function readCache(file: string): string | null {
+  try {
+    return readText(file);
+  } catch {
+    return null;
+  }
+}
 
 /** Where pq before December 5 kept the cache, as JSON (read once if the new file is not there yet, then removed). */
 function legacyFileOf(file: string): string {

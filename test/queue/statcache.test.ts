@@ -3,7 +3,7 @@
  * (git's racy rule, on the file system's clock): a file changed again in the same tick as
  * pq's write must be read, not trusted.
  */
-import { existsSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StatCache } from "../../src/queue/caches.js";
@@ -118,4 +118,24 @@ describe("the stat cache's racy rule", () => {
     expect([again.size, again.mtimeMs]).toEqual([st.size, st.mtimeMs]);
     expect(new StatCache(cacheFile).lookup("a.c", again)).toBeUndefined();
   });
+
+  it("is an accelerator: a directory where its file (or an older pq's) should be reads as empty and is never trusted (verify-12 F5)", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const stamp = { size: 4, mtimeMs: 1000, ctimeMs: 1000, ino: 7 };
+    for (const blocked of [cacheFile, join(dir, "statcache.json")]) {
+      mkdirSync(blocked);
+      const cache = new StatCache(cacheFile);
+      expect(cache.lookup("a.c", stamp)).toBeUndefined();
+      cache.record("a.c", stamp, "v");
+      expect(() => cache.save()).not.toThrow();
+      // Recorded in this process, but with no file whose time marks it trusted: not trusted.
+      if (blocked === cacheFile) expect(cache.lookup("a.c", stamp)).toBeUndefined();
+      expect(existsSync(blocked)).toBe(true);
+      rmSync(blocked, { recursive: true, force: true });
+      rmSync(cacheFile, { force: true });
+    }
+  });
+
 });
