@@ -9,6 +9,7 @@ import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
+import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
@@ -124,11 +125,12 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
         continue;
       }
     }
-    if (opts.preview && path.includes("\ufffd")) {
+    if (opts.preview && (path.includes("\ufffd") || path.includes("\\"))) {
       changed.push(path); // shown as a change a refresh would have to take (and refuses to)
       continue;
     }
     refuseNonUtf8Name(path, "changed in the tree");
+    refuseBackslashName(path);
     const mine = top.files[path];
     const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);
     const now = opts.preview ? ws.version(path) : ws.preserve(path);
@@ -149,4 +151,21 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
 function isRegularOrMissing(full: string): boolean {
   const st = lstatSync(full, { throwIfNoEntry: false });
   return !st || st.isFile();
+}
+
+/**
+ * A file name with a backslash: git writes it into the patch (quoted), but no push takes it
+ * back, pq's or quilt's (a backslash is a directory separator where the patch may be applied),
+ * so a refresh that took it would leave a patch that never applies again (verify-12 F6).
+ */
+function refuseBackslashName(path: string): void {
+  if (!path.includes("\\")) return;
+  throw new PqError(
+    "unsafe-path",
+    `the file name ${JSON.stringify(path)} (changed in the tree) contains a backslash, which no push of the patch would take; nothing was changed`,
+    [
+      "rename the file (git mv), or keep its change out of the patch (git stash push -- FILE, or commit it), then pq refresh",
+    ],
+    { path },
+  );
 }

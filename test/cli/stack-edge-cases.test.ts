@@ -1209,3 +1209,21 @@ describe("a long push asks git ahead (the staged paths, HEAD's blobs) and still 
     expect((await pq(tree, "applied")).out.split("\n").filter(Boolean)).toHaveLength(40);
   });
 });
+
+describe("a file name with a backslash (verify-12 F6)", () => {
+  it("refresh refuses to take it (no push would take the patch back) and takes the rest once it is left out", async () => {
+    const tree = await stackTree({ "back\\slash": lines(20), plain: lines(20) });
+    await pq(tree, "new", "p1");
+    write(tree, "back\\slash", lines(20).replace("5\n", "five\n"));
+    write(tree, "plain", lines(20).replace("5\n", "five\n"));
+    const refused = await pq(tree, "refresh");
+    expect(refused.code).toBe(7);
+    expect(refused.err).toContain('the file name "back\\\\slash" (changed in the tree) contains a backslash');
+    expect(read(join(tree, "patches"), "p1")).not.toContain("five");
+    git(tree, "checkout", "--", "back\\slash");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "plain")).toContain("five");
+  });
+});
