@@ -85,12 +85,21 @@ describe("HEAD's blob ids", () => {
       `#!/bin/sh\ncase " $* " in *" ls-tree "*)\n  ${realGit} symbolic-ref HEAD refs/heads/other\n  out=$(${realGit} "$@" | base64 -w0)\n  ${realGit} symbolic-ref HEAD refs/heads/main\n  echo "$out" | base64 -d; exit 0;;\nesac\nexec ${realGit} "$@"\n`,
     );
     chmodSync(join(bin, "git"), 0o755);
+    // The same for the staged paths: a.c is staged as the other branch has it.
+    const head = git(dir, "rev-parse", "HEAD").trim();
+    write(dir, "a.c", "other\n");
+    git(dir, "add", "a.c");
+    writeFileSync(
+      join(bin, "git"),
+      `#!/bin/sh\ncase " $* " in *" ls-tree "*|*" diff "*)\n  ${realGit} symbolic-ref HEAD refs/heads/other\n  out=$(${realGit} "$@" | base64 -w0)\n  ${realGit} symbolic-ref HEAD refs/heads/main\n  echo "$out" | base64 -d; exit 0;;\nesac\nexec ${realGit} "$@"\n`,
+    );
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
       const repo = (await GitRepo.open(dir))!;
       repo.listHeadBlobsAhead();
       expect((await repo.headBlobIds(["a.c"]))!.get("a.c")).toBe(master);
+      expect([...(await repo.stagedPaths(head))]).toEqual(["a.c"]);
     } finally {
       process.env.PATH = path;
     }

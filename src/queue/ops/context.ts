@@ -172,24 +172,31 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
  */
 export async function stagedAmong(ctx: OpContext, paths: string[], opts: { remember: boolean }): Promise<string[]> {
   if (!paths.length) return [];
-  const stamp = indexStamp(ctx);
-  if (stamp === null) return []; // no index: nothing staged
-  if (ctx.statCache.lookupKey("\0index/nothing-staged") === stamp) return [];
+  const index = indexStamp(ctx);
+  if (index === null) return []; // no index: nothing staged
+  if (ctx.statCache.lookupKey("\0index/nothing-staged") === index.stamp) return [];
   const asked = stagedAsked.get(ctx);
-  const staged = asked?.stamp === stamp ? await asked.staged : await askStaged(ctx);
+  const staged = asked?.stamp === index.stamp ? await asked.staged : await askStaged(ctx, index.head);
   if (staged === null) return [];
-  if (!staged.size && opts.remember) ctx.statCache.recordKey("\0index/nothing-staged", stamp);
+  if (!staged.size && opts.remember) ctx.statCache.recordKey("\0index/nothing-staged", index.stamp);
   return paths.filter((p) => staged.has(p));
 }
 
-/** The index file's stamp under HEAD (null: no index), as stagedAmong remembers it. */
-function indexStamp(ctx: OpContext): string | null {
+/** The index file's stamp under HEAD (null: no index), as stagedAmong remembers it, and the HEAD commit in it. */
+function indexStamp(ctx: OpContext): { stamp: string; head: string | null } | null {
   const gitDir = gitDirOf(ctx.tree);
   const st = gitDir === null ? null : fileStat(join(gitDir, "index"));
-  return st ? `${readHeadCommit(ctx.tree)} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}` : null;
+  const head = readHeadCommit(ctx.tree);
+  return st ? { stamp: `${head} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}`, head } : null;
 }
 
-const askStaged = (ctx: OpContext): Promise<Set<string> | null> => ctx.repo().then((git) => git?.stagedPaths() ?? null);
+/**
+ * The staged paths against the commit the stamp names, not whatever HEAD is when git runs:
+ * another shell's checkout away and back meanwhile must not file one commit's answer under
+ * another's stamp (verify-12 F3).
+ */
+const askStaged = (ctx: OpContext, head: string | null): Promise<Set<string> | null> =>
+  ctx.repo().then((git) => git?.stagedPaths(head ?? undefined) ?? null);
 
 /** Staged paths asked for ahead (see askGitAhead), with the index stamp they were asked under. */
 const stagedAsked = new WeakMap<OpContext, { stamp: string; staged: Promise<Set<string> | null> }>();
@@ -202,11 +209,11 @@ const stagedAsked = new WeakMap<OpContext, { stamp: string; staged: Promise<Set<
  */
 export function askGitAhead(ctx: OpContext): void {
   ctx.repo().then((git) => git?.listHeadBlobsAhead(), () => undefined);
-  const stamp = indexStamp(ctx);
-  if (stamp === null || ctx.statCache.lookupKey("\0index/nothing-staged") === stamp) return;
-  const staged = askStaged(ctx);
+  const index = indexStamp(ctx);
+  if (index === null || ctx.statCache.lookupKey("\0index/nothing-staged") === index.stamp) return;
+  const staged = askStaged(ctx, index.head);
   staged.catch(() => undefined);
-  stagedAsked.set(ctx, { stamp, staged });
+  stagedAsked.set(ctx, { stamp: index.stamp, staged });
 }
 
 /**
