@@ -608,16 +608,18 @@ export class GitRepo {
    * have, in one `git cat-file --batch-check` round trip that reads no file contents; null
    * for the whole answer when there is no HEAD yet.
    */
-  async headBlobIds(paths: string[]): Promise<Map<string, string | null> | null> {
-    const listed = await this.listedHeadBlobs(paths);
+  async headBlobIds(paths: string[], commit?: string): Promise<Map<string, string | null> | null> {
+    const listed = await this.listedHeadBlobs(paths, commit);
     if (listed) return listed;
+    // The commit the caller read HEAD as, when it gives one: its verdicts are filed under it.
+    const rev = commit ?? "HEAD";
     const out = new Map<string, string | null>();
     // cat-file's batch reads a line per name: a name with a line break is asked on its own (verify-12 F2).
     const batch = paths.filter((p) => !p.includes("\n"));
     const r = childProcess().spawnSync("git", ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
-      input: ["HEAD", ...batch.map((p) => `HEAD:${this.prefix}${p}`)].join("\n") + "\n",
+      input: [rev, ...batch.map((p) => `${rev}:${this.prefix}${p}`)].join("\n") + "\n",
       maxBuffer: 1 << 28,
       encoding: "utf8",
     });
@@ -628,13 +630,13 @@ export class GitRepo {
       const [id, type] = lines[i + 1].split(" ");
       out.set(p, type === "blob" ? id : null);
     });
-    for (const p of paths) if (p.includes("\n")) out.set(p, this.headBlobOf(p));
+    for (const p of paths) if (p.includes("\n")) out.set(p, this.blobAt(rev, p));
     return out;
   }
 
-  /** One file's blob id at HEAD (null: none, or not a file), by git ls-tree, which takes any name. */
-  private headBlobOf(path: string): string | null {
-    const r = childProcess().spawnSync("git", ["ls-tree", "-z", "--full-tree", "HEAD", "--", `:(literal)${this.prefix}${path}`], {
+  /** One file's blob id at a commit (null: none, or not a file), by git ls-tree, which takes any name. */
+  private blobAt(rev: string, path: string): string | null {
+    const r = childProcess().spawnSync("git", ["ls-tree", "-z", "--full-tree", rev, "--", `:(literal)${this.prefix}${path}`], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
       encoding: "utf8",
@@ -677,10 +679,10 @@ export class GitRepo {
   }
 
   /** headBlobIds from the listing made ahead, while HEAD is still the commit it lists (null: ask git). */
-  private async listedHeadBlobs(paths: string[]): Promise<Map<string, string | null> | null> {
+  private async listedHeadBlobs(paths: string[], commit?: string): Promise<Map<string, string | null> | null> {
     const listing = this.headListing;
     // Names beyond ASCII are asked the usual way, which reads them back as it always did.
-    if (!listing || readHeadCommit(this.rootDir) !== listing.commit || paths.some((p) => /[^\x00-\x7f]/.test(p))) return null;
+    if (!listing || (commit ?? readHeadCommit(this.rootDir)) !== listing.commit || paths.some((p) => /[^\x00-\x7f]/.test(p))) return null;
     const blobs = await listing.blobs;
     return blobs && new Map(paths.map((p) => [p, blobs.get(this.prefix + p) ?? null]));
   }

@@ -154,15 +154,15 @@ function isRegularOrMissing(full: string): boolean {
 }
 
 /**
- * A file name with a backslash: git writes it into the patch (quoted), but no push takes it
- * back, pq's or quilt's (a backslash is a directory separator where the patch may be applied),
- * so a refresh that took it would leave a patch that never applies again (verify-12 F6).
+ * A file name with a backslash: git writes it into the patch (quoted), but pq's push refuses
+ * it (a backslash is a directory separator where the patch may be applied, as src/tree/paths.ts
+ * says), so a refresh that took it would leave a patch pq never applies again (verify-12 F6).
  */
 function refuseBackslashName(path: string): void {
   if (!path.includes("\\")) return;
   throw new PqError(
     "unsafe-path",
-    `the file name ${JSON.stringify(path)} (changed in the tree) contains a backslash, which no push of the patch would take; nothing was changed`,
+    `the file name ${JSON.stringify(path)} (changed in the tree) contains a backslash, which pq push refuses in a patch; nothing was changed`,
     [
       "rename the file (git mv), or keep its change out of the patch (git stash push -- FILE, or commit it), then pq refresh",
     ],

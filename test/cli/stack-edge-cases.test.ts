@@ -1218,7 +1218,7 @@ describe("a file name with a backslash (verify-12 F6)", () => {
     write(tree, "plain", lines(20).replace("5\n", "five\n"));
     const refused = await pq(tree, "refresh");
     expect(refused.code).toBe(7);
-    expect(refused.err).toContain('the file name "back\\\\slash" (changed in the tree) contains a backslash');
+    expect(refused.err).toContain('the file name "back\\\\slash" (changed in the tree) contains a backslash, which pq push refuses');
     expect(read(join(tree, "patches"), "p1")).not.toContain("five");
     git(tree, "checkout", "--", "back\\slash");
     expect((await pq(tree, "refresh")).code).toBe(0);

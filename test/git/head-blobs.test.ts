@@ -65,6 +65,12 @@ describe("HEAD's blob ids", () => {
     const now = await (await GitRepo.open(dir))!.headBlobIds(["a.c", "new/e.c"]);
     expect(now!.get("a.c")).not.toBe(asked!.get("a.c"));
     expect(await ahead.headBlobIds(["a.c", "new/e.c"])).toEqual(now);
+    // Asked of the commit the caller read HEAD as (its verdicts are filed under it), not of HEAD now.
+    const before = git(dir, "rev-parse", "HEAD~1").trim();
+    const atBefore = await (await GitRepo.open(dir))!.headBlobIds(["a.c", "new/e.c", "nl\nname.c"], before);
+    expect(atBefore!.get("a.c")).toBe(asked!.get("a.c"));
+    expect(atBefore!.get("new/e.c")).toBeNull();
+    expect(atBefore!.get("nl\nname.c")).toBe(oddAsked!.get("nl\nname.c"));
   });
 
   it("lists the commit HEAD was when asked, though HEAD moves away and back while git lists it (verify-12 F3)", async () => {

@@ -144,7 +144,7 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const unverified = [...wanted.keys()].filter((path) => headCommit === null || ctx.statCache.lookupKey(key(path)) !== verdict(path));
   if (!unverified.length) return [];
   const git = await ctx.repo();
-  const head = git ? await git.headBlobIds(unverified) : null;
+  const head = git ? await git.headBlobIds(unverified, headCommit ?? undefined) : null;
   if (!head) return [];
   const unlikeBlob = unverified.filter((path) => (head.get(path) ?? null) !== blobIdOf(ctx, path, wanted.get(path)!));
   // A file git converts (eol=crlf, core.autocrlf, a filter driver) holds other bytes than its
