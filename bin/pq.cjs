@@ -27,7 +27,9 @@ function guardOutput(stream) {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     if (stream === process.stdout) {
       try {
-        process.stderr.write(`pq: cannot write the output: ${e.message}\n`);
+        process.stderr.write(
+          `pq: cannot write the output: ${e.message}\n  only the output was lost: what the command did is done (pq status and pq oplog show it)\n`,
+        );
       } catch {
         /* stderr is gone too */
       }

@@ -53,6 +53,9 @@ function plainFd(fd: number): boolean {
 /** Ends a wait of one millisecond (Atomics.wait needs a shared word to wait on). */
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** Said under a failed write of the output (exit 14 otherwise reads "nothing was changed"); bin/pq.cjs says the same. */
+const OUTPUT_LOST = "only the output was lost: what the command did is done (pq status and pq oplog show it)";
+
 /** Descriptors whose write failed: later output to them is dropped while pq winds down. */
 const failedFds = new Set<number>();
 
@@ -88,7 +91,7 @@ function writeFd(fd: number, data: string | Buffer): void {
       }
       if (!failedFds.has(2)) {
         try {
-          writeSync(2, `pq: cannot write the output: ${(e as Error).message}\n`);
+          writeSync(2, `pq: cannot write the output: ${(e as Error).message}\n  ${OUTPUT_LOST}\n`);
         } catch {
           /* stderr is gone too */
         }

@@ -57,6 +57,7 @@ describe("bin/pq, the installed command", () => {
         const r = spawnSync(LAUNCHER, args, { cwd: dir, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
         expect(r.status, args.join(" ")).toBe(14);
         expect(r.stderr).toContain("pq: cannot write the output: ENOSPC");
+        expect(r.stderr).toContain("only the output was lost: what the command did is done");
       }
     } finally {
       closeSync(full);
