@@ -79,6 +79,15 @@ export function useTerminalInput(handler: (input: string, key: Key) => void): vo
         inString.current = true;
         return;
       }
+      // A DCS answer (ESC P ... ESC \, as a terminal answers XTGETTCAP or DECRQSS) comes as one
+      // read, which ink hands over in pieces within the same tick: "ESC P", then its text. ESC P
+      // is also Alt+Shift+P, typed alone: the string counts only while that read lasts, so a
+      // typed one never swallows the keys after it.
+      if (data === "\x1bP") {
+        inString.current = true;
+        setImmediate(() => (inString.current = false));
+        return;
+      }
       // An X10 mouse report (a terminal without SGR reports): ESC [ M and three bytes, none a key.
       if (data === "\x1b[M") {
         x10Bytes.current = 3;

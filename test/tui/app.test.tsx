@@ -3,7 +3,7 @@ import React from "react";
 import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { App } from "../../src/tui/app.js";
 import { cleanup, git, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -613,7 +613,19 @@ describe("pq tui against what a hostile tester tried", () => {
   });
 
   it("function keys with modifiers, focus reports and a terminal's answers act on nothing and end nothing (tui-8 T19, T20)", async () => {
+    // An e read from an answer would open the editor: one that ends at once, so that such a
+    // failure shows in the frame instead of waiting on an editor.
+    const editors = { EDITOR: process.env.EDITOR, VISUAL: process.env.VISUAL };
+    onTestFinished(() => {
+      for (const [name, value] of Object.entries(editors)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
     const { dir, stack } = await threePatches();
+    // The editor leaves a mark when it runs: no answer may open it.
+    const opened = join(dir, "..", `editor-opened-${Date.now()}`);
+    process.env.EDITOR = process.env.VISUAL = `touch ${opened};true`;
     await stack.push();
     const ui = mount(stack);
     await settle(ui.lastFrame, /1\/3 applied/);
@@ -628,6 +640,10 @@ describe("pq tui against what a hostile tester tried", () => {
       "\x1b[201~",
       "\x1b[M !!",
       "\x1b]11;rgb:0000/0000/0000\x1b\\",
+      // A DCS answer (XTGETTCAP: "TN=xterm"), whose text holds r (refresh) and e (edit).
+      "\x1bP1+r544e=787465726d\x1b\\",
+      // Alt+Shift+P typed alone: nothing, and the keys after it are keys (below).
+      "\x1bP",
     ]) {
       ui.stdin.write(sequence);
       await tick(60);
@@ -640,6 +656,7 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(ui.lastFrame()).not.toContain("new patch name");
     expect(ui.lastFrame()).not.toContain("build.json");
     expect(read(join(dir, "patches"), "series")).toBe("one\ntwo\nthree\n");
+    expect(existsSync(opened)).toBe(false);
   });
 
   it("[[ in one read moves the patch up twice", async () => {
