@@ -28,7 +28,7 @@ function guardOutput(stream) {
     if (stream === process.stdout) {
       try {
         process.stderr.write(
-          `pq: cannot write the output: ${e.message}\n  only the output was lost: what the command did is done (pq status and pq oplog show it)\n`,
+          `pq: cannot write the output: ${e.message}\n  pq stops here; pq status shows where the stack is (the next pq command completes an operation left half done)\n`,
         );
       } catch {
         /* stderr is gone too */

@@ -54,18 +54,23 @@ function plainFd(fd: number): boolean {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Said under a failed write of the output (exit 14 otherwise reads "nothing was changed"); bin/pq.cjs says the same. */
-const OUTPUT_LOST = "only the output was lost: what the command did is done (pq status and pq oplog show it)";
+const OUTPUT_LOST = "pq stops here; pq status shows where the stack is (the next pq command completes an operation left half done)";
 
 /** Descriptors whose write failed: later output to them is dropped while pq winds down. */
 const failedFds = new Set<number>();
 
+/** What git and other tools end with when the reader of their output goes (killed by SIGPIPE: 128 + 13). */
+const READER_GONE = 141;
+
 /**
- * All of `data` to the descriptor, as Node's stream would: a pipe whose reader is gone (pq log
- * | head) ends pq quietly, as git does; a descriptor another process made non-blocking is
- * waited on; any other refusal (a full disk) is said on stderr and ends pq with exit 14, its
- * code for the operating system's refusals. Neither exit cuts short what runs on synchronously
- * (an operation's last writes).
- * A failed stderr is only dropped, so that a refusal's exit code still reaches the caller.
+ * All of `data` to the descriptor, as Node's stream would, waiting on a descriptor another
+ * process made non-blocking. A failed stdout ends pq at the next turn of the event loop (as a
+ * stream's error event came), so what runs on synchronously (an operation's last writes, a
+ * refusal said on stderr) is not cut short: a command that ended by then keeps its own exit
+ * code (pq log | head: 0; a refused push: 6), save that output lost to a full disk makes a
+ * success 14; one still running (pq ci --run | head) ends with 141 when the reader went, as
+ * git does, and 14 for a full disk, never 0. A failed stderr is only dropped, so that a
+ * refusal's exit code still reaches the caller.
  */
 function writeFd(fd: number, data: string | Buffer): void {
   if (failedFds.has(fd)) return;
@@ -82,21 +87,20 @@ function writeFd(fd: number, data: string | Buffer): void {
       failedFds.add(fd);
       // stderr gone: nothing to say it on, and the command's own exit code still tells.
       if (fd === 2) return;
-      if (code === "EPIPE") {
-        // At the next turn of the event loop, as the stream's error came: a command that ends
-        // before it (a refusal after part of a push's report) exits with its own code, and
-        // says why on stderr; a long one (pq ci | head) stops there.
-        setImmediate(() => process.exit(process.exitCode ?? 0));
-        return;
-      }
-      if (!failedFds.has(2)) {
+      const readerGone = code === "EPIPE";
+      if (!readerGone && !failedFds.has(2)) {
         try {
           writeSync(2, `pq: cannot write the output: ${(e as Error).message}\n  ${OUTPUT_LOST}\n`);
         } catch {
           /* stderr is gone too */
         }
       }
-      process.nextTick(() => process.exit(EXIT.system));
+      setImmediate(() => {
+        // The launcher sets the command's code when it ends; undefined: it is still running.
+        const ended = process.exitCode === undefined ? undefined : Number(process.exitCode);
+        if (readerGone) process.exit(ended ?? READER_GONE);
+        process.exit(ended === undefined || ended === 0 ? EXIT.system : ended);
+      });
       return;
     }
   }

@@ -87,7 +87,16 @@ function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string)
  * `preview`: for pq status, which reports what a refresh would take and never refuses for it;
  * it stores nothing and builds no diff (`diff` is empty).
  */
-export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: AppliedPatch, opts: { preview?: boolean } = {}): Promise<RefreshPlan> {
+/**
+ * `only`: the files the caller shows of the plan (pq diff FILE...): a name no patch can carry is
+ * refused only among them.
+ */
+export async function planRefresh(
+  ctx: PlanContext,
+  ws: WorkingSet,
+  top: AppliedPatch,
+  opts: { preview?: boolean; only?: ReadonlySet<string> } = {},
+): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
   const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [], stagedApart: [] };
@@ -125,18 +134,22 @@ export async function planRefresh(ctx: PlanContext, ws: WorkingSet, top: Applied
         continue;
       }
     }
-    if (opts.preview && (path.includes("\ufffd") || path.includes("\\"))) {
+    if (opts.preview && path.includes("\ufffd")) {
       changed.push(path); // shown as a change a refresh would have to take (and refuses to)
       continue;
     }
     refuseNonUtf8Name(path, "changed in the tree");
-    refuseBackslashName(path);
     const mine = top.files[path];
     const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);
     const now = opts.preview ? ws.version(path) : ws.preserve(path);
     if (mine ? mine.post !== now : pre !== now) changed.push(path);
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
-    if (pre !== now || mine || renamed(path)) files[path] = { pre, post: now };
+    if (pre !== now || mine || renamed(path)) {
+      // A name pq push refuses is not taken into a patch (one that holds it already, made by
+      // an older pq, keeps it: verify-13 N6); among the files shown only, when some are named.
+      if (!mine && !opts.preview && (!opts.only || opts.only.has(path))) refuseBackslashName(path);
+      files[path] = { pre, post: now };
+    }
   }
   const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
   // An untracked symlink is no file pq add could take: said with the other non-files.

@@ -601,8 +601,8 @@ export class Stack {
   async diff(opts: { sinceRefresh?: boolean; files?: string[] } = {}): Promise<string> {
     const top = requireTop(this.state);
     const tx = this.transaction("diff");
-    const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top);
     const wanted = opts.files?.length ? new Set(opts.files) : null;
+    const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top, wanted ? { only: wanted } : {});
     if (!opts.sinceRefresh && !wanted) return plan.diff;
     const files: Record<string, FileChange> = {};
     for (const path of opts.sinceRefresh ? plan.changed : Object.keys(plan.files)) {

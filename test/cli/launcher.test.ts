@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
@@ -57,7 +57,7 @@ describe("bin/pq, the installed command", () => {
         const r = spawnSync(LAUNCHER, args, { cwd: dir, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
         expect(r.status, args.join(" ")).toBe(14);
         expect(r.stderr).toContain("pq: cannot write the output: ENOSPC");
-        expect(r.stderr).toContain("only the output was lost: what the command did is done");
+        expect(r.stderr).toContain("pq stops here; pq status shows where the stack is");
       }
     } finally {
       closeSync(full);
@@ -144,6 +144,38 @@ sys.exit(child.wait())`;
       expect(stopped.status, args.join(" ")).toBe(6);
       expect(stopped.stderr).toContain("pq: p2 does not apply");
       expect(spawnSync(LAUNCHER, ["pop", "-a"], { cwd: dir }).status).toBe(0);
+    }
+    // A command still running when its reader goes (verify-13 N2: exit 0 for a ci that never ran): 141, as git.
+    const ci = spawnSync("python3", ["-c", readerGone, LAUNCHER, "ci", "--run", "sleep 1; false"], { cwd: dir, encoding: "utf8" });
+    expect(ci.status).toBe(141);
+    // A refusal whose --json report cannot be written keeps its code (verify-13 N3: it became 14).
+    const full = openSync("/dev/full", "w");
+    try {
+      const refused = spawnSync(LAUNCHER, ["pop", "--json"], { cwd: dir, stdio: ["ignore", full, "pipe"], encoding: "utf8" });
+      expect(refused.status).toBe(12);
+      expect(refused.stderr).toContain("pq stops here");
+      // A success whose output is lost: 14.
+      expect(spawnSync(LAUNCHER, ["series"], { cwd: dir, stdio: ["ignore", full, "pipe"] }).status).toBe(14);
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it("a stat cache that is a FIFO is never read: every command goes on (verify-13 N1: each waited for a writer)", () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    expect(spawnSync(LAUNCHER, ["init"], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(LAUNCHER, ["new", "p1"], { cwd: dir }).status).toBe(0);
+    write(dir, "a.txt", "a changed\n");
+    expect(spawnSync(LAUNCHER, ["refresh"], { cwd: dir }).status).toBe(0);
+    for (const name of ["statcache", "statcache.json"]) {
+      rmSync(join(dir, ".pq", "statcache"), { force: true });
+      execFileSync("mkfifo", [join(dir, ".pq", name)]);
+      for (const args of [["top"], ["pop"], ["push"]]) {
+        const r = spawnSync(LAUNCHER, args, { cwd: dir, timeout: 20_000, encoding: "utf8" });
+        expect(r.status, `${name}: ${args.join(" ")}`).toBe(0);
+      }
+      rmSync(join(dir, ".pq", name), { force: true });
     }
   });
 });

@@ -1220,6 +1220,11 @@ describe("a file name with a backslash (verify-12 F6)", () => {
     expect(refused.code).toBe(7);
     expect(refused.err).toContain('the file name "back\\\\slash" (changed in the tree) contains a backslash, which pq push refuses');
     expect(read(join(tree, "patches"), "p1")).not.toContain("five");
+    // pq diff of another file shows it (verify-13 N4: refused over the file it was not asked for).
+    const other = await pq(tree, "diff", "plain");
+    expect(other.code).toBe(0);
+    expect(other.out).toContain("+five");
+    expect((await pq(tree, "diff", "back\\slash")).code).toBe(7);
     git(tree, "checkout", "--", "back\\slash");
     expect((await pq(tree, "refresh")).code).toBe(0);
     expect((await pq(tree, "pop")).code).toBe(0);
