@@ -76,7 +76,8 @@ export const EXIT_LEGEND =
   "Exit codes: 0 ok, 1 ci/bisect found failures, 2 usage, 3 unknown patch, file or revision, already existing patch, or no stack, 4 locked, " +
   "5 unrefreshed changes / needs refresh, 6 patch does not apply or conflicts, 7 bad or unsafe patch, " +
   "8 no toolchain, 9 build failed, 10 boot failed, 11 git failed, 12 refused in this state, " +
-  "13 pq's state damaged (or an operation stopped half way), 14 the operating system refused (disk full, permissions), 70 internal error (a bug).";
+  "13 pq's state damaged (or an operation stopped half way), 14 the operating system refused (disk full, permissions), 70 internal error (a bug), " +
+  "141 the reader of the output went away while the command still ran.";
 
 export class PqError extends Error {
   readonly code: PqErrorCode;
