@@ -29,15 +29,16 @@ export function isGitDirAlias(component: string): boolean {
  * tree-relative directories no patch may write (the queue directory when it is inside).
  */
 export function checkTreePath(tree: string, path: string, what = "path", reserved: readonly string[] = []): string {
-  const refuse = (why: string): never => {
+  const refuse = (why: string, advice?: string): never => {
     throw new PqError(
       "unsafe-path",
       `${what} ${JSON.stringify(path)} ${why}; nothing was changed`,
       [
-        // A file the user named (pq add, refresh, revert, remove) or one a patch names.
-        what === "file"
-          ? "name a file of the working tree, outside .git, .pq and the queue directory"
-          : "pq only writes inside the working tree; fix the patch's file names",
+        advice ??
+          // A file the user named (pq add, refresh, revert, remove) or one a patch names.
+          (what === "file"
+            ? "name a file of the working tree, outside .git, .pq and the queue directory"
+            : "pq only writes inside the working tree; fix the patch's file names"),
       ],
       { path },
     );
@@ -45,7 +46,14 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
   if (!path || path.includes("\0")) refuse("is empty or contains NUL");
   refuseNonUtf8Name(path, what);
   if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) refuse("is absolute");
-  if (path.includes("\\")) refuse("contains a backslash");
+  // Inside the tree, but a directory separator where a patch may be applied (Windows): the
+  // advice says that, not "outside the tree" (verify-13 N5).
+  if (path.includes("\\"))
+    refuse(
+      "contains a backslash",
+      "pq takes no file name with a backslash (a directory separator on Windows): rename the file (git mv)" +
+        (what === "file" ? "" : " and the patch's file names to match"),
+    );
   const normal = posix.normalize(path);
   if (normal !== path.replace(/\/+/g, "/").replace(/^\.\//, "")) refuse("is not a normal path (contains . or ..)");
   const parts = normal.split("/");

@@ -1225,6 +1225,11 @@ describe("a file name with a backslash (verify-12 F6)", () => {
     expect(other.code).toBe(0);
     expect(other.out).toContain("+five");
     expect((await pq(tree, "diff", "back\\slash")).code).toBe(7);
+    // Named by hand, or by a patch: the advice is about the backslash, not about leaving the tree (verify-13 N5).
+    const added = await pq(tree, "add", "back\\slash");
+    expect(added.code).toBe(7);
+    expect(added.err).toContain("pq takes no file name with a backslash (a directory separator on Windows): rename the file (git mv)");
+    expect(added.err).not.toContain("name a file of the working tree");
     git(tree, "checkout", "--", "back\\slash");
     expect((await pq(tree, "refresh")).code).toBe(0);
     expect((await pq(tree, "pop")).code).toBe(0);
