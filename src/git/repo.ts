@@ -20,6 +20,7 @@ const loadSimpleGit = async () => (await import("simple-git")).simpleGit;
 const completion = { onClose: true, onExit: false } as const;
 import { gitFailed, PqError } from "../errors.js";
 import { readHeadCommit } from "./head.js";
+import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 
 /**
  * The user's git environment for the git simple-git runs. simple-git removes every ambient
@@ -630,22 +631,15 @@ export class GitRepo {
       const [id, type] = lines[i + 1].split(" ");
       out.set(p, type === "blob" ? id : null);
     });
-    for (const p of paths) if (p.includes("\n")) out.set(p, this.blobAt(rev, p));
+    // ls-tree takes names as arguments: those with a line break, in one run (entriesAt).
+    const odd = paths.filter((p) => p.includes("\n"));
+    const entries = odd.length ? entriesAt(this.rootDir, this.prefix, rev, odd) : new Map<string, TreeEntry>();
+    for (const p of odd) {
+      const mode = entries.get(p)?.mode;
+      // A file or a symlink; a directory (040000) or a submodule (160000) is no blob, as cat-file says.
+      out.set(p, mode !== undefined && /^1[02]/.test(mode) ? entries.get(p)!.blob : null);
+    }
     return out;
-  }
-
-  /** One file's blob id at a commit (null: none, or not a file), by git ls-tree, which takes any name. */
-  private blobAt(rev: string, path: string): string | null {
-    const r = childProcess().spawnSync("git", ["ls-tree", "-z", "--full-tree", rev, "--", `:(literal)${this.prefix}${path}`], {
-      cwd: this.rootDir,
-      env: repositoryFreeEnv(),
-      encoding: "utf8",
-    });
-    if (r.status !== 0) throw gitFailed(`git ls-tree`, String(r.stderr).trim());
-    // <mode> SP <type> SP <object> TAB <path> NUL
-    const entry = r.stdout.split("\0").find((e) => e.slice(e.indexOf("\t") + 1) === this.prefix + path);
-    const [, type, id] = entry?.slice(0, entry.indexOf("\t")).split(" ") ?? [];
-    return type === "blob" ? id : null;
   }
 
   /** HEAD's blob ids listed ahead (see listHeadBlobsAhead): of which commit, and per repository path. */

@@ -51,15 +51,18 @@ export class StatCache {
     const st = statSync(this.file, { throwIfNoEntry: false });
     this.savedAt = st?.mtimeMs ?? 0;
     this.fileId = st ? identity(st) : null;
-    if (st !== undefined) this.base = new CacheLines((st.isFile() && readCache(this.file)) || "");
-    else {
+    if (st?.isFile()) this.base = new CacheLines(readCache(this.file) ?? "");
+    else if (st) {
+      // A directory, a FIFO or another special file in its place: never read (reading a FIFO
+      // waits for a writer: verify-13 N1), and nothing trusted.
+      this.base = new CacheLines("");
+      this.savedAt = 0;
+    } else {
       // No cache in this format yet: an older pq's JSON one, trusted below its own mtime.
       const legacy = statSync(legacyFileOf(this.file), { throwIfNoEntry: false });
       this.savedAt = legacy?.mtimeMs ?? 0;
       this.base = CacheLines.fromLegacy(legacy?.isFile() ? readCache(legacyFileOf(this.file)) : null);
     }
-    // A FIFO or another special file in its place is never read (reading a FIFO waits for a writer: verify-13 N1).
-    if (st !== undefined && !st.isFile()) this.savedAt = 0;
     return this.base;
   }
 
