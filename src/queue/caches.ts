@@ -375,18 +375,22 @@ export class PushCache {
     for (let at = text.startsWith("run:") ? 0 : next(0); at !== -1; ) {
       let end = text.indexOf("\n", at);
       if (end === -1) end = text.length;
-      const tab = text.indexOf("\t", at);
-      if (tab !== -1 && tab < end) {
-        const key = text.slice(at, tab);
-        const line = text.slice(tab + 1, end);
-        this.newestRun = runObjectOf(line) ?? this.newestRun;
-        const list = this.runLines.get(key);
-        if (list) list.push(line);
-        else this.runLines.set(key, [line]);
-      }
+      this.take(this.runLines, text, at, end);
       at = next(end);
     }
     return this.runLines;
+  }
+
+  /** Files the line at [at, end) of the file's text under its key (a line without a tab, torn by a crash: skipped). */
+  private take(into: Map<string, string[]>, text: string, at: number, end: number): void {
+    const tab = text.indexOf("\t", at);
+    if (tab === -1 || tab > end) return;
+    const key = text.slice(at, tab);
+    const line = text.slice(tab + 1, end);
+    if (key.startsWith("run:")) this.newestRun = runObjectOf(line) ?? this.newestRun;
+    const list = into.get(key);
+    if (list) list.push(line);
+    else into.set(key, [line]);
   }
 
   private load(): Map<string, string[]> {
@@ -397,13 +401,7 @@ export class PushCache {
     for (let at = 0, end: number; at < text.length; at = end + 1) {
       end = text.indexOf("\n", at);
       if (end === -1) end = text.length;
-      const tab = text.indexOf("\t", at);
-      if (tab === -1 || tab > end) continue;
-      const key = text.slice(at, tab);
-      if (key.startsWith("run:")) this.newestRun = runObjectOf(text.slice(tab + 1, end)) ?? this.newestRun;
-      const list = this.byPatch.get(key);
-      if (list) list.push(text.slice(tab + 1, end));
-      else this.byPatch.set(key, [text.slice(tab + 1, end)]);
+      this.take(this.byPatch, text, at, end);
     }
     return this.byPatch;
   }
