@@ -15,7 +15,6 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
-  statSync,
   writeFileSync,
   writeSync,
   rmdirSync,
@@ -29,6 +28,7 @@ import {
 import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { processAlive } from "./lock.js";
+import { fstatStamp, isRegular, statStamp, type FileStat } from "./stat.js";
 
 export function readText(path: string): string | null {
   try {
@@ -128,21 +128,13 @@ export function sha1Bytes(bytes: Uint8Array): string {
   return createHash("sha1").update(bytes).digest("hex");
 }
 
-export interface FileStat {
-  size: number;
-  mtimeMs: number;
-  /** The inode change time and the inode: an edit that keeps size and mtime (cp -p, rsync -a, tar x, touch -r) changes them, as git's index knows. */
-  ctimeMs: number;
-  ino: number;
-  mode: number;
-}
+export type { FileStat } from "./stat.js";
 
 export function fileStat(path: string): FileStat | null {
   try {
     // No exception for a missing file: a push of a series that creates files asks about
     // hundreds of them, and a thrown error costs ten times the stat (its stack trace).
-    const st = statSync(path, { throwIfNoEntry: false });
-    return st ? { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode } : null;
+    return statStamp(path);
   } catch {
     return null;
   }
@@ -202,12 +194,14 @@ export function replaceFile(
   }
   try {
     writeAll(fd, content);
-    const st = fstatSync(fd);
-    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
+    return stampOnly(fstatStamp(fd));
   } finally {
     closeSync(fd);
   }
 }
+
+/** A stamp without the link count (stamps are kept in the stat cache and compared whole). */
+const stampOnly = ({ size, mtimeMs, ctimeMs, ino, mode }: FileStat): FileStat => ({ size, mtimeMs, ctimeMs, ino, mode });
 
 /**
  * The in-place half of replaceFile. Not rewritten: "absent" when there is no file, "other"
@@ -228,13 +222,12 @@ function rewriteInPlace(
     return (e as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "other";
   }
   try {
-    const before = fstatSync(fd);
-    if (!before.isFile() || before.nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return "other";
-    beforeOverwrite?.({ size: before.size, mtimeMs: before.mtimeMs, ctimeMs: before.ctimeMs, ino: before.ino, mode: before.mode });
+    const { nlink, ...before } = fstatStamp(fd);
+    if (!isRegular(before) || nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return "other";
+    beforeOverwrite?.(before);
     writeAll(fd, content, 0);
     if (before.size > content.length) ftruncateSync(fd, content.length);
-    const st = fstatSync(fd);
-    return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode };
+    return stampOnly(fstatStamp(fd));
   } finally {
     closeSync(fd);
   }

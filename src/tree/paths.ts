@@ -3,7 +3,7 @@
  * reach outside the tree (`..`, absolute paths, a symlinked directory) nor into the
  * repository's or pq's own bookkeeping.
  */
-import { lstatSync } from "node:fs";
+import { isDirectory, isSymlink, statStamp } from "./stat.js";
 import { join, posix } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
@@ -81,9 +81,9 @@ export function firstSymlink(root: string, parts: readonly string[]): number | n
   for (let i = 0; i < parts.length; i++) {
     at = join(at, parts[i]);
     try {
-      const st = lstatSync(at, { throwIfNoEntry: false });
+      const st = statStamp(at, false);
       if (!st) return null;
-      if (st.isSymbolicLink()) return i + 1;
+      if (isSymlink(st)) return i + 1;
     } catch {
       return null; // a file where a directory would be (ENOTDIR): nothing below it exists
     }
@@ -119,10 +119,10 @@ export class ParentDirs {
   /** What is at a tree path on disk (not followed if a link); a directory is remembered for the operation. */
   kindOf(at: string): "directory" | "symlink" | "file" | null {
     if (this.directories.has(at)) return "directory";
-    const st = lstatSync(join(this.root, at), { throwIfNoEntry: false });
+    const st = statStamp(join(this.root, at), false);
     if (!st) return null;
-    if (st.isSymbolicLink()) return "symlink";
-    if (!st.isDirectory()) return "file";
+    if (isSymlink(st)) return "symlink";
+    if (!isDirectory(st)) return "file";
     this.directories.add(at);
     return "directory";
   }
