@@ -9,8 +9,8 @@
  * either all before or all after an operation.
  */
 import { childProcess } from "../core/child-process.js";
-import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { accessSync, chmodSync, constants, existsSync, linkSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
@@ -19,6 +19,7 @@ import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/pa
 import { asciiJson, deadLeftovers, fileStat, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
+import { isRegular, statStamp } from "../tree/stat.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
@@ -180,6 +181,7 @@ export async function execute(
   mark("objects flushed");
   verifyVersions(ctx.store, entry);
   refuseBlockedWrites(ctx.tree, entry);
+  refuseUnwritable(ctx, entry);
   await refuseMissingGitObjects(ctx, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);
@@ -597,6 +599,73 @@ function refuseBlockedWrites(tree: string, entry: OplogEntry): void {
       { file: b.at, blocks: path },
     );
   }
+}
+
+/**
+ * A file the operation cannot write or remove for want of permission (or on a read-only file
+ * system) is refused here, before the journal exists: found while the tree is written, it
+ * left the operation half done, and every command stopped on it until someone changed the
+ * permission (verify-10 Y2). Asked of the system (access(2)) once per directory: a file in a
+ * directory pq may write in can always be written (in place, or removed and made again), so
+ * the file itself is looked at only in a directory it may not write in.
+ */
+function refuseUnwritable(ctx: ExecContext, entry: OplogEntry): void {
+  const writable = new Map<string, boolean>();
+  /** May pq make and remove names in `dir` (or, if it is not there yet, in the directory it would be made in)? */
+  const canWriteIn = (dir: string): boolean => {
+    let known = writable.get(dir);
+    if (known === undefined) {
+      const answer = accessAnswer(dir);
+      const up = dirname(dir);
+      known = answer === "ENOENT" && up !== dir ? canWriteIn(up) : answer === "ok";
+      writable.set(dir, known);
+    }
+    return known;
+  };
+  const refuse = (path: string, what: string, dir: string, shown: string) =>
+    new PqError(
+      "system",
+      `${entry.op} would ${what} ${path}, but ${shown} is not writable (${accessAnswer(dir) === "EROFS" ? "a read-only file system" : "permission denied"}); nothing was changed`,
+      [`make ${shown} writable for you (chmod or chown, by its owner if that is not you), then run the command again`],
+      { file: path, dir: shown },
+    );
+  for (const [path, , after] of entry.tree) {
+    const full = join(ctx.tree, path);
+    const dir = dirname(full);
+    if (canWriteIn(dir)) continue;
+    let st: FileStat | null;
+    try {
+      st = statStamp(full, false);
+    } catch {
+      continue; // a file where a directory should be: refuseBlockedWrites said so, or the write will
+    }
+    if (after === null && st === null) continue; // nothing to remove
+    // Rewritten in place: a regular file pq may write, with the executable bit it keeps.
+    if (after !== null && st !== null && isRegular(st) && ((st.mode & 0o111) !== 0) === versionExec(after) && accessAnswer(full) === "ok") continue;
+    const shown = relative(ctx.tree, existingAncestor(dir)) || ".";
+    throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shown);
+  }
+  const queueFiles = entry.queue.map(([path]) => join(ctx.queueDir, path));
+  for (const full of queueFiles) {
+    if (canWriteIn(dirname(full))) continue;
+    const shown = relative(process.cwd(), existingAncestor(dirname(full))) || ".";
+    throw refuse(relative(ctx.queueDir, full), "write", dirname(full), shown);
+  }
+}
+
+/** What access(2) says of writing in `path`: "ok", or the error's code. */
+function accessAnswer(path: string): string {
+  try {
+    accessSync(path, constants.W_OK);
+    return "ok";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "error";
+  }
+}
+
+/** `dir`, or the nearest directory above it that is there. */
+function existingAncestor(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) if (existsSync(at) || dirname(at) === at) return at;
 }
 
 /**

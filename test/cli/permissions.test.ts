@@ -1,0 +1,102 @@
+/**
+ * A directory pq may not write in, found before anything is written (verify-10 Y2). The
+ * built pq runs as a user without the permission: as `nobody` through setpriv when the tests
+ * run as root (root may write anywhere), as the test's own user otherwise.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) cleanup(dirs.pop()!);
+});
+
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** Every file and directory under `root`, owned by `uid` (root changes owners; anyone else keeps theirs). */
+function ownAll(root: string, uid: number): void {
+  chownSync(root, uid, uid);
+  for (const name of readdirSync(root, { recursive: true }) as string[]) chownSync(join(root, name), uid, uid);
+}
+
+/** The built pq (launcher and bundle), copied where any user can read it. */
+function installedCopy(): string {
+  const dir = tempDir("pq-perm-bin-");
+  dirs.push(dir);
+  cpSync(resolve("bin/pq.cjs"), join(dir, "bin", "pq.cjs"));
+  cpSync(resolve("dist/bundle/pq.cjs"), join(dir, "dist", "bundle", "pq.cjs"));
+  for (const d of [dir, join(dir, "bin"), join(dir, "dist"), join(dir, "dist", "bundle")]) chmodSync(d, 0o755);
+  return join(dir, "bin", "pq.cjs");
+}
+
+describe("a directory pq may not write in", () => {
+  it.skipIf(asRoot && !existsSync("/usr/bin/setpriv"))(
+    "is refused before the journal (exit 14, nothing changed, no operation left half done), and the push goes once it is writable",
+    async () => {
+      const repo = makeRepo({ "src/a/x.c": "a\n", "src/b/y.c": "b\n" });
+      dirs.push(repo);
+      expect((await pq(repo, "init")).code).toBe(0);
+      expect((await pq(repo, "new", "p1")).code).toBe(0);
+      write(repo, "src/a/x.c", "a2\n");
+      write(repo, "src/b/y.c", "b2\n");
+      expect((await pq(repo, "refresh")).code).toBe(0);
+      expect((await pq(repo, "pop")).code).toBe(0);
+      const bin = installedCopy();
+      // The tree is the user's; src/b and its file are someone else's (root's), read-only to the user.
+      if (asRoot) {
+        chmodSync(repo, 0o755);
+        ownAll(repo, NOBODY);
+        chownSync(join(repo, "src", "b"), 0, 0);
+        chownSync(join(repo, "src", "b", "y.c"), 0, 0);
+      } else {
+        chmodSync(join(repo, "src", "b"), 0o555);
+        chmodSync(join(repo, "src", "b", "y.c"), 0o444);
+      }
+      const home = tempDir("pq-perm-home-");
+      dirs.push(home);
+      chmodSync(home, 0o777);
+      const run = (...args: string[]) => {
+        const [cmd, ...rest] = asRoot
+          ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args]
+          : [process.execPath, bin, ...args];
+        return spawnSync(cmd, rest, { cwd: repo, encoding: "utf8", env: { ...process.env, HOME: home } });
+      };
+      const before = snapshot(repo);
+      const pushed = run("push");
+      expect(pushed.stderr).toContain(
+        "push p1 would replace src/b/y.c, but src/b is not writable (permission denied); nothing was changed",
+      );
+      expect(pushed.status).toBe(14);
+      expect(snapshot(repo)).toEqual(before);
+      expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
+      // Nothing waits to be completed: the other commands work.
+      const status = run("status");
+      expect(status.stderr).toBe("");
+      expect(status.status).toBe(0);
+      expect(status.stdout).toContain("applied 0, unapplied 1");
+      // A file of that directory the user may write is rewritten in place: no refusal.
+      if (asRoot) chownSync(join(repo, "src", "b", "y.c"), NOBODY, NOBODY);
+      else chmodSync(join(repo, "src", "b", "y.c"), 0o644);
+      const again = run("push");
+      expect(again.stderr).toBe("");
+      expect(again.status).toBe(0);
+      expect(read(repo, "src/a/x.c")).toBe("a2\n");
+      expect(read(repo, "src/b/y.c")).toBe("b2\n");
+      // Popping it again, with the file someone else's once more: refused the same way, the stack as it was.
+      if (asRoot) chownSync(join(repo, "src", "b", "y.c"), 0, 0);
+      else chmodSync(join(repo, "src", "b", "y.c"), 0o444);
+      const pushedTree = snapshot(repo);
+      const popped = run("pop");
+      expect(popped.stderr).toContain("pop p1 would replace src/b/y.c, but src/b is not writable");
+      expect(popped.status).toBe(14);
+      expect(snapshot(repo)).toEqual(pushedTree);
+      expect(run("top").stdout).toBe("p1\n");
+      expect(statSync(join(repo, "src", "b")).mode & 0o777).toBe(asRoot ? 0o755 : 0o555);
+      if (!asRoot) chmodSync(join(repo, "src", "b"), 0o755); // so that the clean-up can remove it
+    },
+  );
+});
