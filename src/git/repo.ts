@@ -233,10 +233,15 @@ export class GitRepo {
 
   /** A tree-relative file at a commit as git checkout would write it, or null when the commit has no such file. */
   async contentAt(rev: string, path: string): Promise<string | null> {
+    const spec = `${rev}:${this.prefix}${path}`;
     try {
+      // A directory (or a submodule) at that path is no file: cat-file --filters would print a
+      // tree object's raw bytes, which a refresh took as the file's old content (a patch making a
+      // file where the commit has a directory).
+      if ((await this.git.raw(["cat-file", "-t", spec])).trim() !== "blob") return null;
       // --filters: as git checkout would write the file (eol=crlf, core.autocrlf, filter drivers),
       // so that a patch made against it and a pop that restores it match the checkout's bytes.
-      const buf = await this.git.binaryCatFile(["--filters", `${rev}:${this.prefix}${path}`]);
+      const buf = await this.git.binaryCatFile(["--filters", spec]);
       return Buffer.from(buf).toString("latin1");
     } catch {
       return null;

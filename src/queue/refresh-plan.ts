@@ -4,7 +4,7 @@
  * below or HEAD left), and the resulting diff. Read-only: `pq diff` and `pq status` use
  * it as it is, `pq refresh` then records it.
  */
-import { lstatSync } from "node:fs";
+import { lstatSync, type Stats } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -122,7 +122,7 @@ export async function planRefresh(
     }
     // A symlink git tracks and the tree no longer has: its deletion is no regular file's (a pop
     // would put back a file holding the link's target name). Left out the same way.
-    if (!stackKnows.has(path) && ctx.git && !lstatSync(join(ctx.tree, path), { throwIfNoEntry: false })) {
+    if (!stackKnows.has(path) && ctx.git && !lstatOrNone(join(ctx.tree, path))) {
       let mode: string | undefined;
       try {
         mode = entriesAt(ctx.tree, ctx.git.prefix, "HEAD", [path]).get(path)?.mode;
@@ -151,6 +151,7 @@ export async function planRefresh(
       files[path] = { pre, post: now };
     }
   }
+  if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles);
   const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
   // An untracked symlink is no file pq add could take: said with the other non-files.
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
@@ -161,9 +162,50 @@ export async function planRefresh(
   return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, notFiles, staged, stagedApart };
 }
 
+/**
+ * pq's patches do not turn a file into a directory or a directory into a file: push and pop
+ * write every path as a file or no file, and such a patch could be taken but not applied
+ * again (push refuses a file to be made inside a file, and a directory where a file goes).
+ * Refused up front, with the way out, instead of leaving half of the change out of the patch.
+ */
+function refuseFileDirectorySwap(ctx: PlanContext, files: Record<string, FileChange>, notFiles: string[]): void {
+  for (const [path, change] of Object.entries(files)) {
+    if (change.post === null) continue;
+    // A directory made where a file was: the file is "left out" as a non-file (it is a directory now).
+    for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) {
+      const dir = path.slice(0, at);
+      if (!notFiles.includes(dir) || !lstatOrNone(join(ctx.tree, dir))?.isDirectory()) continue;
+      throw swapRefusal(`${path} is made in ${dir}, a directory where the tree below this patch has a file`, dir, "turn a file into a directory");
+    }
+    // A file made where a directory was: the patch also removes the files that were in it.
+    if (change.pre !== null) continue;
+    const inside = Object.keys(files).find((other) => other.startsWith(`${path}/`) && files[other].post === null);
+    if (inside) throw swapRefusal(`${path} is made where the directory of ${inside} was`, path, "turn a directory into a file");
+  }
+}
+
+function swapRefusal(what: string, path: string, turn: string): PqError {
+  return new PqError(
+    "unsupported",
+    `${what}: pq's patches do not ${turn} (such a patch could not be applied again); nothing was changed`,
+    [`commit that change with git instead, below the stack (pq pop -a, make it, git commit, pq push -a), or put ${path} back as it was, then pq refresh`],
+    { file: path },
+  );
+}
+
 function isRegularOrMissing(full: string): boolean {
-  const st = lstatSync(full, { throwIfNoEntry: false });
+  const st = lstatOrNone(full);
   return !st || st.isFile();
+}
+
+/** lstat, or undefined for nothing there: none, or a file where a directory of the path should be (ENOTDIR: a directory the patch made a file of). */
+function lstatOrNone(full: string): Stats | undefined {
+  try {
+    return lstatSync(full, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -79,6 +79,47 @@ describe("stack basics", () => {
     expect(existsSync(join(dir, "gone.txt"))).toBe(false);
   });
 
+  it("pop removes the directories it empties and keeps those that still hold a file (one it writes, or an untracked one)", async () => {
+    const dir = repo({ "src/old.c": "old\n", "keep/a.c": "a\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("dirs");
+    write(dir, "new/deep/er/n.c", "new\n"); // a directory chain only this patch makes
+    write(dir, "src/made.c", "made\n"); // beside a file the patch changes
+    write(dir, "src/old.c", "changed\n");
+    write(dir, "keep/sub/k.c", "k\n"); // keep/sub will also hold an untracked file
+    await stack.refresh({ files: ["new/deep/er/n.c", "src/made.c", "keep/sub/k.c"] });
+    await stack.pop();
+    write(dir, "keep/sub/untracked.txt", "mine\n");
+    await stack.push();
+    await stack.pop();
+    expect(existsSync(join(dir, "new"))).toBe(false);
+    expect(existsSync(join(dir, "src/made.c"))).toBe(false);
+    expect(read(dir, "src/old.c")).toBe("old\n");
+    expect(existsSync(join(dir, "keep/sub/k.c"))).toBe(false);
+    expect(read(dir, "keep/sub/untracked.txt")).toBe("mine\n");
+    expect(read(dir, "keep/a.c")).toBe("a\n");
+    expect(git(dir, "status", "--porcelain")).toBe("?? keep/sub/\n?? patches/\n");
+  });
+
+  it("refresh refuses a file made where the base has a directory, and a directory made where it has a file, changing nothing (no patch pq could not apply again)", async () => {
+    const dir = repo({ "d/inside.c": "in a directory\n", "f": "a file\n" });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("swap");
+    const empty = read(join(dir, "patches"), "swap");
+    git(dir, "rm", "-q", "d/inside.c");
+    write(dir, "d", "now a file\n");
+    const toFile = await expectPqError(stack.refresh({ files: ["d"] }), "unsupported");
+    expect(toFile.message).toBe("d is made where the directory of d/inside.c was: pq's patches do not turn a directory into a file (such a patch could not be applied again); nothing was changed");
+    expect(read(join(dir, "patches"), "swap")).toBe(empty);
+    rmSync(join(dir, "d"));
+    git(dir, "checkout", "-q", "HEAD", "--", "d");
+    git(dir, "rm", "-q", "f");
+    write(dir, "f/in.c", "now a directory\n");
+    const toDirectory = await expectPqError(stack.refresh({ files: ["f/in.c"] }), "unsupported");
+    expect(toDirectory.message).toContain("f/in.c is made in f, a directory where the tree below this patch has a file: pq's patches do not turn a file into a directory");
+    expect(read(join(dir, "patches"), "swap")).toBe(empty);
+  });
+
   it("refresh FILE refuses a file that is neither in the tree nor below the patch (a patch name, quilt's habit), changing nothing", async () => {
     const dir = repo({ "a.txt": "a\n" });
     const stack = await Stack.init({ tree: dir });
