@@ -733,13 +733,14 @@ export class GitRepo {
     for (const p of batch) {
       const nl = buf.indexOf(10, at);
       const head = buf.subarray(at, nl).toString("latin1").split(" ");
-      if (head[1] !== "blob") {
+      // "<name> missing" has no content after it; a tree (a directory at that path) has its own, skipped.
+      if (head[1] === "missing") {
         out.set(p, null);
         at = nl + 1;
         continue;
       }
       const size = Number(head[2]);
-      out.set(p, buf.subarray(nl + 1, nl + 1 + size).toString("latin1"));
+      out.set(p, head[1] === "blob" ? buf.subarray(nl + 1, nl + 1 + size).toString("latin1") : null);
       at = nl + 1 + size + 1;
     }
     // git 2.39's cat-file cannot apply filters in batch mode: converted files are read one by one.

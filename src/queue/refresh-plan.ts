@@ -112,6 +112,9 @@ export async function planRefresh(
   const isOwn = pqOwnPaths(ctx);
   const stackKnows = new Set([...Object.keys(top.files), ...expectedVersions(ctx.applied).keys()]);
   const notFiles: string[] = [];
+  // HEAD's content of the changed files no patch has touched, in one git run (not one per file).
+  const needHead = [...candidates].filter((p) => !top.files[p] && !lower.has(p) && !isOwn(p));
+  const heads = ctx.git && needHead.length ? await ctx.git.headContents(needHead) : new Map<string, string | null>();
   for (const path of [...candidates].sort()) {
     if (isOwn(path)) continue;
     // A changed symlink (or other non-file) git tracks and no patch touches: pq's patches hold
@@ -140,7 +143,8 @@ export async function planRefresh(
     }
     refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
-    const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : await headVersion(ctx, path);
+    const head = heads.get(path) ?? null;
+    const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : head === null ? null : ctx.store.put(head);
     const now = opts.preview ? ws.version(path) : ws.preserve(path);
     if (mine ? mine.post !== now : pre !== now) changed.push(path);
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.

@@ -110,4 +110,21 @@ describe("HEAD's blob ids", () => {
       process.env.PATH = path;
     }
   });
+  it("HEAD's contents: a directory (or a missing name) among the paths reads as no file, and the files after it read as themselves", async () => {
+    const dir = makeRepo({ "a.c": "a\n", "sub/b.c": "b\n", "z.c": "z\n" });
+    dirs.push(dir);
+    const repo = (await GitRepo.open(dir))!;
+    // A tree object's bytes follow its line in cat-file's batch: read as the next file's, they shifted every answer after it.
+    expect(await repo.headContents(["sub", "a.c", "missing.c", "z.c", "sub/b.c"])).toEqual(
+      new Map([
+        ["sub", null],
+        ["a.c", "a\n"],
+        ["missing.c", null],
+        ["z.c", "z\n"],
+        ["sub/b.c", "b\n"],
+      ]),
+    );
+    expect(await repo.headContent("sub")).toBe(null);
+    expect(await repo.headContent("sub/b.c")).toBe("b\n");
+  });
 });
