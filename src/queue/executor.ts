@@ -9,7 +9,7 @@
  * either all before or all after an operation.
  */
 import { childProcess } from "../core/child-process.js";
-import { accessSync, chmodSync, constants, existsSync, linkSync, renameSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, linkSync, lstatSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
@@ -636,34 +636,64 @@ function refuseUnwritable(ctx: ExecContext, entry: OplogEntry): void {
     }
     return known;
   };
-  const refuse = (path: string, what: string, dir: string, shown: string) =>
+  const euid = process.geteuid?.() ?? 0;
+  const sticky = new Map<string, boolean>();
+  /**
+   * A sticky directory (chmod +t, as /tmp) someone else owns: access(2) says it is writable,
+   * yet only a file's owner may remove or replace the file (root may always).
+   */
+  const othersSticky = (dir: string): boolean => {
+    let known = sticky.get(dir);
+    if (known === undefined) {
+      const st = euid === 0 ? undefined : statSync(dir, { throwIfNoEntry: false });
+      known = st !== undefined && (st.mode & 0o1000) !== 0 && st.uid !== euid;
+      sticky.set(dir, known);
+    }
+    return known;
+  };
+  /** A file of someone else's in such a directory, which pq could not remove or replace. */
+  const ownedByOther = (full: string): boolean => {
+    if (!othersSticky(dirname(full))) return false;
+    const st = lstatSync(full, { throwIfNoEntry: false });
+    return st !== undefined && st.uid !== euid;
+  };
+  const stickyWhy = "a sticky directory, where only a file's owner may remove or replace it";
+  const refuse = (path: string, what: string, dir: string, shown: string, why?: string) =>
     new PqError(
       "system",
-      `${entry.op} would ${what} ${path}, but ${shown} is not writable (${accessAnswer(dir) === "EROFS" ? "a read-only file system" : "permission denied"}); nothing was changed`,
-      [`make ${shown} writable for you (chmod or chown, by its owner if that is not you), then run the command again`],
+      `${entry.op} would ${what} ${path}, but ${shown} is not writable (${why ?? (accessAnswer(dir) === "EROFS" ? "a read-only file system" : "permission denied")}); nothing was changed`,
+      [
+        why === stickyWhy
+          ? `the file's owner can give it to you (chown) or change it; then run the command again`
+          : `make ${shown} writable for you (chmod or chown, by its owner if that is not you), then run the command again`,
+      ],
       { file: path, dir: shown },
     );
   for (const [path, , after] of entry.tree) {
     const full = join(ctx.tree, path);
     const dir = dirname(full);
-    if (canWriteIn(dir)) continue;
+    const inDir = canWriteIn(dir);
+    if (inDir && !othersSticky(dir)) continue;
     let st: FileStat | null;
     try {
       st = statStamp(full, false);
     } catch {
       continue; // a file where a directory should be: refuseBlockedWrites said so, or the write will
     }
-    if (after === null && st === null) continue; // nothing to remove
+    if (st === null && (after === null || inDir)) continue; // nothing to remove; a new name in a directory pq may write in
     // Rewritten in place: a regular file pq may write, with the executable bit it keeps.
     if (after !== null && st !== null && isRegular(st) && ((st.mode & 0o111) !== 0) === versionExec(after) && accessAnswer(full) === "ok") continue;
+    if (inDir && !ownedByOther(full)) continue;
     const shown = relative(ctx.tree, existingAncestor(dir)) || ".";
-    throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shown);
+    throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shown, inDir ? stickyWhy : undefined);
   }
-  const queueFiles = entry.queue.map(([path]) => join(ctx.queueDir, path));
-  for (const full of queueFiles) {
-    if (canWriteIn(dirname(full))) continue;
+  for (const [path] of entry.queue) {
+    const full = join(ctx.queueDir, path);
+    const inDir = canWriteIn(dirname(full));
+    // A queue file is written whole and renamed over the old one: its directory must take that.
+    if (inDir && !ownedByOther(full)) continue;
     const shown = relative(process.cwd(), existingAncestor(dirname(full))) || ".";
-    throw refuse(relative(ctx.queueDir, full), "write", dirname(full), shown);
+    throw refuse(path, "write", dirname(full), shown, inDir ? stickyWhy : undefined);
   }
 }
 

@@ -4,7 +4,7 @@
  * run as root (root may write anywhere), as the test's own user otherwise.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -97,6 +97,50 @@ describe("a directory pq may not write in", () => {
       expect(run("top").stdout).toBe("p1\n");
       expect(statSync(join(repo, "src", "b")).mode & 0o777).toBe(asRoot ? 0o755 : 0o555);
       if (!asRoot) chmodSync(join(repo, "src", "b"), 0o755); // so that the clean-up can remove it
+    },
+  );
+
+  it.skipIf(!asRoot || !existsSync("/usr/bin/setpriv"))(
+    "a sticky directory someone else owns: a file of another user's there is refused before anything is written; one of the user's own goes",
+    async () => {
+      const repo = makeRepo({ "src/a/x.c": "a\n", "shared/mine.c": "m\n", "shared/theirs.c": "t\n" });
+      dirs.push(repo);
+      expect((await pq(repo, "init")).code).toBe(0);
+      expect((await pq(repo, "new", "p1")).code).toBe(0);
+      write(repo, "src/a/x.c", "a2\n");
+      write(repo, "shared/mine.c", "m2\n");
+      rmSync(join(repo, "shared", "theirs.c"));
+      expect((await pq(repo, "refresh")).code).toBe(0);
+      expect((await pq(repo, "pop")).code).toBe(0);
+      const bin = installedCopy();
+      chmodSync(repo, 0o755);
+      ownAll(repo, NOBODY);
+      // As /tmp: root's, writable by all, sticky; theirs.c is root's.
+      chownSync(join(repo, "shared"), 0, 0);
+      chmodSync(join(repo, "shared"), 0o1777);
+      chownSync(join(repo, "shared", "theirs.c"), 0, 0);
+      const home = tempDir("pq-perm-home-");
+      dirs.push(home);
+      chmodSync(home, 0o777);
+      const run = (...args: string[]) =>
+        spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args], {
+          cwd: repo,
+          encoding: "utf8",
+          env: { ...process.env, HOME: home },
+        });
+      const before = snapshot(repo);
+      const pushed = run("push");
+      expect(pushed.stderr).toContain(
+        "push p1 would remove shared/theirs.c, but shared is not writable (a sticky directory, where only a file's owner may remove or replace it); nothing was changed",
+      );
+      expect(pushed.status).toBe(14);
+      expect(snapshot(repo)).toEqual(before);
+      expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
+      chownSync(join(repo, "shared", "theirs.c"), NOBODY, NOBODY);
+      const again = run("push");
+      expect([again.status, again.stderr]).toEqual([0, ""]);
+      expect(existsSync(join(repo, "shared", "theirs.c"))).toBe(false);
+      expect(read(repo, "shared/mine.c")).toBe("m2\n");
     },
   );
 });
