@@ -47,11 +47,16 @@ function resolveRef(gitDir: string, commonDir: string, ref: string): string | nu
   return null;
 }
 
+/** Where a work tree's branches live: its git directory, or for a linked worktree (git worktree add) the main one's. */
+export function commonGitDir(gitDir: string): string {
+  const common = readTrimmed(join(gitDir, "commondir"));
+  return common === null ? gitDir : resolve(gitDir, common);
+}
+
 export function readHeadCommit(tree: string): string | null {
   const gitDir = gitDirOf(tree);
   if (!gitDir) return null;
-  const common = readTrimmed(join(gitDir, "commondir"));
-  const commonDir = common === null ? gitDir : resolve(gitDir, common);
+  const commonDir = commonGitDir(gitDir);
   const head = readTrimmed(join(gitDir, "HEAD"));
   if (head === null) return null;
   if (HEX.test(head)) return head;

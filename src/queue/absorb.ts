@@ -153,7 +153,10 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     // Refused in this state (exit 12), not a bad patch: the top patch's refresh takes such a change.
     if (bad.length) throw new PqError("refused", `${bad[0].file}: ${bad[0].reason}`, [], { file: bad[0].file });
     // A file no patch and no commit has (untracked): its whole content would be a creation, which refresh -p does not move.
-    const created = unknown.find((p) => readText(join(stack.tree, p)) !== null && !stack.appliedRecords().some((r) => r.files[p]));
+    const notInStack = unknown.filter((p) => readText(join(stack.tree, p)) !== null && !stack.appliedRecords().some((r) => r.files[p]));
+    // ... and not in git's HEAD either (a tracked file without changes has none to move: verify-14 F8).
+    const head = notInStack.length ? await (await stack.repo())?.headBlobIds(notInStack) : null;
+    const created = notInStack.find((p) => !head || head.get(p) === null);
     if (created)
       throw new PqError("unsupported", `${created} is a new file, in no patch and not in git: refresh -p moves changes to existing files`, [
         `to put it in ${opts.into}: pq goto ${opts.into}, pq add ${created}, pq refresh`,

@@ -9,8 +9,8 @@
  * either all before or all after an operation.
  */
 import { childProcess } from "../core/child-process.js";
-import { accessSync, chmodSync, constants, existsSync, linkSync, lstatSync, renameSync, rmSync, statSync } from "node:fs";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { accessSync, chmodSync, constants, existsSync, linkSync, lstatSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
@@ -19,7 +19,7 @@ import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/pa
 import { asciiJson, deadLeftovers, fileStat, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
-import { isRegular, statStamp } from "../tree/stat.js";
+import { commonGitDir, gitDirOf } from "../git/head.js";
 import type { StatCache } from "./caches.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
@@ -177,11 +177,12 @@ export async function execute(
   const afterText = asciiJson(tx.state);
   const entry = journalOf(ctx, tx, extra, afterText);
   mark("journal made");
+  // What the tree and the file system refuse is found before the new objects go to a pack (a refused command leaves none: verify-14 C1).
+  refuseBlockedWrites(ctx.tree, entry);
+  refuseUnwritable(ctx, entry);
   ctx.store.flush();
   mark("objects flushed");
   verifyVersions(ctx.store, entry);
-  refuseBlockedWrites(ctx.tree, entry);
-  refuseUnwritable(ctx, entry);
   await refuseMissingGitObjects(ctx, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);
@@ -529,19 +530,26 @@ function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was
  * journal, once the cause is fixed. Said as it is, instead of "nothing was changed".
  */
 function halfDone(op: string, e: unknown, how: string): unknown {
+  // git refusing (a branch it cannot lock) once the journal is written leaves the operation as
+  // half done as the system refusing does (verify-14 F5): said so, with the way out.
+  if (e instanceof PqError && (e.code === "git" || e.code === "system")) {
+    return new PqError("damaged", `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
+  }
   const err = e as NodeJS.ErrnoException;
   if (e instanceof PqError || !(err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code))) return e;
   const cause = `${err.message.replace(/^[A-Z]+: /, "")}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ""}`;
   return new PqError(
     "damaged",
     `${op} ${how}: ${cause}`,
-    [
-      "its journal (.pq/journal.json) holds the whole operation: once the cause is fixed (free space, permissions), any pq command completes it",
-      "files changed by hand since are saved in .pq/backups before that, and the command says where",
-    ],
+    HALF_DONE_ADVICE,
     { op, cause: err.code, file: err.path },
   );
 }
+
+const HALF_DONE_ADVICE = [
+  "its journal (.pq/journal.json) holds the whole operation: once the cause is fixed (free space, permissions), any pq command completes it",
+  "files changed by hand since are saved in .pq/backups before that, and the command says where",
+];
 
 /** What replaying an interrupted operation did: its name, and where edits made since were saved. */
 export interface Recovery {
@@ -665,7 +673,9 @@ function refuseUnwritable(ctx: ExecContext, entry: OplogEntry): void {
       [
         why === stickyWhy
           ? `the file's owner can give it to you (chown) or change it; then run the command again`
-          : `make ${shown} writable for you (chmod or chown, by its owner if that is not you), then run the command again`,
+          : accessAnswer(dir) === "EROFS"
+            ? `mount that file system read-write (or work in a copy of the tree elsewhere), then run the command again`
+            : `make ${shown} writable for you (chmod or chown, by its owner if that is not you), then run the command again`,
       ],
       { file: path, dir: shown },
     );
@@ -674,27 +684,49 @@ function refuseUnwritable(ctx: ExecContext, entry: OplogEntry): void {
     const dir = dirname(full);
     const inDir = canWriteIn(dir);
     if (inDir && !othersSticky(dir)) continue;
-    let st: FileStat | null;
+    let st: Stats | null;
     try {
-      st = statStamp(full, false);
+      st = lstatSync(full, { throwIfNoEntry: false }) ?? null;
     } catch {
       continue; // a file where a directory should be: refuseBlockedWrites said so, or the write will
     }
     if (st === null && (after === null || inDir)) continue; // nothing to remove; a new name in a directory pq may write in
-    // Rewritten in place: a regular file pq may write, with the executable bit it keeps.
-    if (after !== null && st !== null && isRegular(st) && ((st.mode & 0o111) !== 0) === versionExec(after) && accessAnswer(full) === "ok") continue;
+    // Rewritten in place (see replaceFile): a regular file pq may write, with one link and the executable bit it keeps.
+    const inPlace = after !== null && st !== null && st.isFile() && st.nlink === 1 && ((st.mode & 0o111) !== 0) === versionExec(after);
+    if (inPlace && accessAnswer(full) === "ok") continue;
     if (inDir && !ownedByOther(full)) continue;
-    const shown = relative(ctx.tree, existingAncestor(dir)) || ".";
-    throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shown, inDir ? stickyWhy : undefined);
+    throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shownDir(ctx.tree, dir), inDir ? stickyWhy : undefined);
   }
-  for (const [path] of entry.queue) {
+  for (const [path, , after] of entry.queue) {
     const full = join(ctx.queueDir, path);
     const inDir = canWriteIn(dirname(full));
     // A queue file is written whole and renamed over the old one: its directory must take that.
     if (inDir && !ownedByOther(full)) continue;
-    const shown = relative(process.cwd(), existingAncestor(dirname(full))) || ".";
-    throw refuse(path, "write", dirname(full), shown, inDir ? stickyWhy : undefined);
+    throw refuse(path, after === null ? "remove" : "write", dirname(full), shownDir(ctx.tree, dirname(full)), inDir ? stickyWhy : undefined);
   }
+  // pq's own files written after the tree: the trash copies and the operation log's new line (verify-14 F3, F4).
+  const paths = statePaths(ctx.tree);
+  if (entry.trash.length && !canWriteIn(paths.trash)) throw refuse("a copy of the patch", "keep", paths.trash, shownDir(ctx.tree, paths.trash));
+  if (existsSync(paths.oplog) && accessAnswer(paths.oplog) !== "ok") throw refuse("its entry", "log", paths.oplog, shownDir(ctx.tree, paths.oplog));
+  // git's lock files: the branch's (ref.lock beside it) and the index's (index.lock in the git directory).
+  const gitDir = entry.git ? gitDirOf(ctx.tree) : null;
+  if (entry.git && gitDir !== null) {
+    const ref = entry.git.ref === "HEAD" ? join(gitDir, "HEAD") : join(commonGitDir(gitDir), entry.git.ref);
+    const branch = entry.git.ref.replace(/^refs\/heads\//, "");
+    if (!entry.git.indexOnly && !canWriteIn(dirname(ref))) throw refuse(`${branch} (git's lock file for it)`, "move", dirname(ref), shownDir(ctx.tree, dirname(ref)));
+    if (entry.git.index.length && !canWriteIn(gitDir)) throw refuse("git's index (its lock file)", "update", gitDir, shownDir(ctx.tree, gitDir));
+  }
+}
+
+/**
+ * A directory pq names in a refusal: inside the tree as a tree path (as the files in the same
+ * message are), else whole; the tree's top by its whole path, not "." (which from a
+ * subdirectory names another directory: verify-14 F7).
+ */
+function shownDir(tree: string, dir: string): string {
+  const existing = existingAncestor(dir);
+  const rel = relative(tree, existing);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? existing : rel;
 }
 
 /** What access(2) says of writing in `path`: "ok", or the error's code. */

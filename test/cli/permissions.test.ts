@@ -4,7 +4,7 @@
  * run as root (root may write anywhere), as the test's own user otherwise.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -141,6 +141,90 @@ describe("a directory pq may not write in", () => {
       expect([again.status, again.stderr]).toEqual([0, ""]);
       expect(existsSync(join(repo, "shared", "theirs.c"))).toBe(false);
       expect(read(repo, "shared/mine.c")).toBe("m2\n");
+    },
+  );
+
+  it.skipIf(!asRoot || !existsSync("/usr/bin/setpriv"))(
+    "a hard-linked file in a read-only directory, a read-only trash, operation log or branch directory are refused before anything is written; the tree's top is named by its path",
+    async () => {
+      const repo = makeRepo({ "d/f.txt": "f\n", "a.txt": "a\n" });
+      dirs.push(repo);
+      expect((await pq(repo, "init")).code).toBe(0);
+      expect((await pq(repo, "new", "p1")).code).toBe(0);
+      write(repo, "d/f.txt", "f2\n");
+      expect((await pq(repo, "refresh")).code).toBe(0);
+      expect((await pq(repo, "new", "p2")).code).toBe(0);
+      write(repo, "a.txt", "a2\n");
+      expect((await pq(repo, "refresh")).code).toBe(0);
+      expect((await pq(repo, "pop", "-a")).code).toBe(0);
+      mkdirSync(join(repo, ".pq", "trash"), { recursive: true });
+      const bin = installedCopy();
+      chmodSync(repo, 0o755);
+      ownAll(repo, NOBODY);
+      const home = tempDir("pq-perm-home-");
+      dirs.push(home);
+      chmodSync(home, 0o777);
+      const run = (cwd: string, ...args: string[]) =>
+        spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args], {
+          cwd,
+          encoding: "utf8",
+          env: { ...process.env, HOME: home },
+        });
+      /** Runs a refused command: exit 14 with `message`, nothing changed, nothing left half done. */
+      const refused = (cwd: string, args: string[], message: string) => {
+        const before = snapshot(repo);
+        const r = run(cwd, ...args);
+        expect(r.stderr).toContain(message);
+        expect(r.status).toBe(14);
+        expect(snapshot(repo)).toEqual(before);
+        expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
+        expect(run(repo, "status").status).toBe(0);
+      };
+      /** Someone else's (root's), read-only to the user; `undo` gives it back. */
+      const lock = (path: string, mode: number) => {
+        chownSync(join(repo, path), 0, 0);
+        chmodSync(join(repo, path), mode);
+        return () => {
+          chownSync(join(repo, path), NOBODY, NOBODY);
+          chmodSync(join(repo, path), mode | 0o200);
+        };
+      };
+      // A second link to d/f.txt: pq replaces such a file (never writes through to the other name), which d must allow.
+      linkSync(join(repo, "d", "f.txt"), join(repo, "f-link"));
+      let undo = lock("d", 0o555);
+      refused(repo, ["push"], "push p1 would replace d/f.txt, but d is not writable (permission denied); nothing was changed");
+      undo();
+      rmSync(join(repo, "f-link"));
+      // The tree's top, seen from d/: named by its path, not "." (which would be d/ there).
+      const undoTop = lock(".", 0o555);
+      const undoA = lock("a.txt", 0o444);
+      refused(
+        join(repo, "d"),
+        ["push", "-a"],
+        `push p1..p2 would replace a.txt, but ${repo} is not writable (permission denied); nothing was changed`,
+      );
+      undoA();
+      undoTop();
+      undo = lock(".pq/trash", 0o555);
+      refused(
+        repo,
+        ["delete", "p2"],
+        "delete p2 would keep a copy of the patch, but .pq/trash is not writable (permission denied); nothing was changed",
+      );
+      undo();
+      undo = lock(".pq/oplog", 0o444);
+      refused(repo, ["push"], "push p1 would log its entry, but .pq/oplog is not writable (permission denied); nothing was changed");
+      undo();
+      expect(run(repo, "push").status).toBe(0);
+      undo = lock(".git/refs/heads", 0o555);
+      refused(
+        repo,
+        ["finish", "p1"],
+        "finish would move main (git's lock file for it), but .git/refs/heads is not writable (permission denied); nothing was changed",
+      );
+      undo();
+      const finished = run(repo, "finish", "p1");
+      expect([finished.status, finished.stderr]).toEqual([0, ""]);
     },
   );
 });

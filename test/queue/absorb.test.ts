@@ -1,7 +1,7 @@
 import { chmodSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -105,6 +105,12 @@ describe("pq absorb", () => {
     expect(patchText(dir, "p2")).not.toContain("b two");
     expect((await pq(dir, "status")).out).toContain("b.c");
     expect((await pq(dir, "refresh", "-p", "p2", "zzz.c")).err).toContain("no unrefreshed changes in zzz.c");
+    // A file git tracks, unchanged and in no patch, is no new file (verify-14 F8).
+    write(dir, "tracked.c", "t\n");
+    git(dir, "add", "tracked.c");
+    git(dir, "commit", "-qm", "tracked");
+    const unchanged = await pq(dir, "refresh", "-p", "p2", "tracked.c");
+    expect([unchanged.code, unchanged.err]).toEqual([2, "pq: no unrefreshed changes in tracked.c\n"]);
     expect((await pq(dir, "refresh", "-p", "nope", "b.c")).code).toBe(3);
     // A change to lines only a later patch has (p4's "b twenty") cannot go into p1: refused, nothing written.
     write(dir, "b.c", edit(read(dir, "b.c"), "b twenty\n", "b TWENTY\n"));

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
 import { processAlive } from "../../src/tree/lock.js";
-import { cleanup, git, makeRepo, read, snapshot, tempDir, write, expectPqError } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write, expectPqError } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -118,6 +118,20 @@ describe("stack basics", () => {
     const toDirectory = await expectPqError(stack.refresh({ files: ["f/in.c"] }), "unsupported");
     expect(toDirectory.message).toContain("f/in.c is made in f, a directory where the tree below this patch has a file: pq's patches do not turn a file into a directory");
     expect(read(join(dir, "patches"), "swap")).toBe(empty);
+  });
+
+  it("status reports a tracked directory replaced by a file (verify-14 F9: it stopped on ENOTDIR, exit 14)", async () => {
+    const dir = repo({ "a.c": "a\n", "d/f.txt": "f\n" });
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.c", "a2\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    rmSync(join(dir, "d"), { recursive: true });
+    write(dir, "d", "now a file\n");
+    const status = await pq(dir, "status");
+    expect([status.code, status.err]).toEqual([0, ""]);
+    expect(status.out).toContain("unrefreshed changes: d/f.txt");
+    expect((await pq(dir, "pop")).code).toBe(0);
   });
 
   it("refresh FILE refuses a file that is neither in the tree nor below the patch (a patch name, quilt's habit), changing nothing", async () => {
