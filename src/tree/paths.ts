@@ -67,7 +67,12 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
   if (!tree) return normal;
   // Any existing ancestor that is a symlink could point anywhere: refuse to write through it.
   const link = firstSymlink(tree, parts);
-  if (link !== null) refuse(link === parts.length ? "is a symlink" : `goes through the symlink ${parts.slice(0, link).join("/")}`);
+  // The link is in the tree, not in the patch's names: the advice says so (verify-14).
+  if (link !== null)
+    refuse(
+      link === parts.length ? "is a symlink in the tree" : `goes through the symlink ${parts.slice(0, link).join("/")} in the tree`,
+      `pq reads and writes regular files only, never through a link: replace ${parts.slice(0, link).join("/")} with the file or directory it points to (or take its change out of the patch), then run the command again`,
+    );
   return normal;
 }
 
