@@ -9,6 +9,7 @@ import { MERGED_NOTE } from "../queue/apply-patch.js";
 import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
+import { quotePath } from "../patch/paths.js";
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
 export function skippedLines(skipped: SkippedPatch[]): string[] {
@@ -96,4 +97,12 @@ export function stagedApartNote(took: string, paths: string[]): string {
 /** quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards: said where a quilt series comes in. */
 export function guardCommentNote(name: string, guards: string[]): string {
   return `note: ${name}: the series comment ${guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${name} --none if it was only a comment`;
+}
+
+/**
+ * File names for a human's list ("a.c, b.c"): a name with a control character (a line break, a
+ * tab) is C-quoted as git status quotes it, so that one name reads as one; others as they are.
+ */
+export function fileList(names: readonly string[]): string {
+  return names.map((name) => (/[\x00-\x1f\x7f]/.test(name) ? quotePath(name) : name)).join(", ");
 }

@@ -434,3 +434,21 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     expect([withBlob.code, withBlob.err]).toEqual([6, expect.stringContaining("pq push --merge tries a three-way merge")]);
   });
 });
+
+describe("file names with a control character in a list", () => {
+  it("are quoted as git status quotes them, one name reading as one (verify-14 C3)", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.txt", "a2\n");
+    write(dir, "new\nline.txt", "n\n");
+    write(dir, "tab\there.txt", "t\n");
+    const refreshed = await pq(dir, "refresh", "a.txt", "new\nline.txt");
+    expect(refreshed.out).toContain('refreshed p1: a.txt, "new\\nline.txt"\n');
+    write(dir, "new\nline.txt", "n2\n");
+    const status = await pq(dir, "status");
+    expect(status.out).toContain('unrefreshed changes: "new\\nline.txt"\n');
+    expect(status.out).toContain('untracked: "tab\\there.txt"');
+  });
+});

@@ -6,7 +6,7 @@ import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { splitMessage } from "../../queue/patch-text.js";
 import { resolvePatch } from "../../queue/queries.js";
-import { stagedApartNote } from "../reports.js";
+import { fileList, stagedApartNote } from "../reports.js";
 
 export default defineCommand({
   command: "refresh [files..]",
@@ -82,13 +82,13 @@ export default defineCommand({
     io.out(
       report.unchanged
         ? `${report.name} is unchanged (nothing to refresh; the patch file was left as it is)`
-        : `refreshed ${report.name}: ${report.files.length ? report.files.join(", ") : "no changes"}`,
+        : `refreshed ${report.name}: ${report.files.length ? fileList(report.files) : "no changes"}`,
     );
     if (report.stagedApart?.length) {
       io.err(stagedApartNote("the patch took", report.stagedApart));
     }
-    if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${report.untracked.join(", ")}`);
+    if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${fileList(report.untracked)}`);
     if (report.notFiles?.length)
-      io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${report.notFiles.join(", ")}`);
+      io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${fileList(report.notFiles)}`);
   },
 });

@@ -2,6 +2,7 @@ import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { conflictAdvice, sharedStatus } from "../../collab/status.js";
 import { openStack, printJson } from "../open-stack.js";
+import { fileList } from "../reports.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 
@@ -45,7 +46,7 @@ export default defineCommand({
       io.out(
         `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
-    if (s.pending.length) io.out(`unrefreshed changes: ${s.pending.join(", ")}`);
+    if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
     if (s.unreadable)
       io.out(
         `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}\n  ${s.unreadable.details.join("\n  ")}`,
@@ -79,6 +80,6 @@ export default defineCommand({
       if (shared.conflicted.length)
         io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: ${conflictAdvice(shared.conflicts)}`);
     }
-    if (s.untracked.length) io.out(`untracked: ${s.untracked.slice(0, 20).join(", ")}${s.untracked.length > 20 ? " ..." : ""}`);
+    if (s.untracked.length) io.out(`untracked: ${fileList(s.untracked.slice(0, 20))}${s.untracked.length > 20 ? " ..." : ""}`);
   },
 });
