@@ -530,10 +530,11 @@ function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was
  * journal, once the cause is fixed. Said as it is, instead of "nothing was changed".
  */
 function halfDone(op: string, e: unknown, how: string): unknown {
-  // git refusing (a branch it cannot lock) once the journal is written leaves the operation as
-  // half done as the system refusing does (verify-14 F5): said so, with the way out.
+  // git refusing (a branch it cannot lock, another git's index.lock) once the journal is written
+  // leaves the operation as half done as the system refusing does (verify-14 F5): said so, with
+  // the way out; the exit code stays git's (11), which says who refused.
   if (e instanceof PqError && (e.code === "git" || e.code === "system")) {
-    return new PqError("damaged", `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
+    return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
   }
   const err = e as NodeJS.ErrnoException;
   if (e instanceof PqError || !(err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code))) return e;
