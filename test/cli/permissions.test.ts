@@ -3,7 +3,7 @@
  * built pq runs as a user without the permission: as `nobody` through setpriv when the tests
  * run as root (root may write anywhere), as the test's own user otherwise.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,6 +33,34 @@ function installedCopy(): string {
   return join(dir, "bin", "pq.cjs");
 }
 
+/**
+ * Runs the built pq (copied where anyone can read it) in `cwd` as a user without the
+ * permissions under test: `nobody` when the tests run as root, else the test's own user.
+ */
+function userRunner(): (cwd: string, ...args: string[]) => SpawnSyncReturns<string> {
+  const bin = installedCopy();
+  const home = tempDir("pq-perm-home-");
+  dirs.push(home);
+  chmodSync(home, 0o777);
+  return (cwd, ...args) => {
+    const [cmd, ...rest] = asRoot
+      ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args]
+      : [process.execPath, bin, ...args];
+    return spawnSync(cmd, rest, { cwd, encoding: "utf8", env: { ...process.env, HOME: home } });
+  };
+}
+
+/** A refusal before anything was written: exit 14 with `message`, the tree as it was, no operation left half done. */
+function expectRefusedBeforeJournal(repo: string, run: ReturnType<typeof userRunner>, cwd: string, args: string[], message: string): void {
+  const before = snapshot(repo);
+  const r = run(cwd, ...args);
+  expect(r.stderr).toContain(message);
+  expect(r.status).toBe(14);
+  expect(snapshot(repo)).toEqual(before);
+  expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
+  expect(run(repo, "status").status).toBe(0);
+}
+
 describe("a directory pq may not write in", () => {
   it.skipIf(asRoot && !existsSync("/usr/bin/setpriv"))(
     "is refused before the journal (exit 14, nothing changed, no operation left half done), and the push goes once it is writable",
@@ -45,7 +73,7 @@ describe("a directory pq may not write in", () => {
       write(repo, "src/b/y.c", "b2\n");
       expect((await pq(repo, "refresh")).code).toBe(0);
       expect((await pq(repo, "pop")).code).toBe(0);
-      const bin = installedCopy();
+      const run = userRunner();
       // The tree is the user's; src/b and its file are someone else's (root's), read-only to the user.
       if (asRoot) {
         chmodSync(repo, 0o755);
@@ -56,45 +84,29 @@ describe("a directory pq may not write in", () => {
         chmodSync(join(repo, "src", "b"), 0o555);
         chmodSync(join(repo, "src", "b", "y.c"), 0o444);
       }
-      const home = tempDir("pq-perm-home-");
-      dirs.push(home);
-      chmodSync(home, 0o777);
-      const run = (...args: string[]) => {
-        const [cmd, ...rest] = asRoot
-          ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args]
-          : [process.execPath, bin, ...args];
-        return spawnSync(cmd, rest, { cwd: repo, encoding: "utf8", env: { ...process.env, HOME: home } });
-      };
-      const before = snapshot(repo);
-      const pushed = run("push");
-      expect(pushed.stderr).toContain(
+      expectRefusedBeforeJournal(
+        repo,
+        run,
+        repo,
+        ["push"],
         "push p1 would replace src/b/y.c, but src/b is not writable (permission denied); nothing was changed",
       );
-      expect(pushed.status).toBe(14);
-      expect(snapshot(repo)).toEqual(before);
-      expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
       // Nothing waits to be completed: the other commands work.
-      const status = run("status");
-      expect(status.stderr).toBe("");
-      expect(status.status).toBe(0);
+      const status = run(repo, "status");
+      expect([status.status, status.stderr]).toEqual([0, ""]);
       expect(status.stdout).toContain("applied 0, unapplied 1");
       // A file of that directory the user may write is rewritten in place: no refusal.
       if (asRoot) chownSync(join(repo, "src", "b", "y.c"), NOBODY, NOBODY);
       else chmodSync(join(repo, "src", "b", "y.c"), 0o644);
-      const again = run("push");
-      expect(again.stderr).toBe("");
-      expect(again.status).toBe(0);
+      const again = run(repo, "push");
+      expect([again.status, again.stderr]).toEqual([0, ""]);
       expect(read(repo, "src/a/x.c")).toBe("a2\n");
       expect(read(repo, "src/b/y.c")).toBe("b2\n");
       // Popping it again, with the file someone else's once more: refused the same way, the stack as it was.
       if (asRoot) chownSync(join(repo, "src", "b", "y.c"), 0, 0);
       else chmodSync(join(repo, "src", "b", "y.c"), 0o444);
-      const pushedTree = snapshot(repo);
-      const popped = run("pop");
-      expect(popped.stderr).toContain("pop p1 would replace src/b/y.c, but src/b is not writable");
-      expect(popped.status).toBe(14);
-      expect(snapshot(repo)).toEqual(pushedTree);
-      expect(run("top").stdout).toBe("p1\n");
+      expectRefusedBeforeJournal(repo, run, repo, ["pop"], "pop p1 would replace src/b/y.c, but src/b is not writable");
+      expect(run(repo, "top").stdout).toBe("p1\n");
       expect(statSync(join(repo, "src", "b")).mode & 0o777).toBe(asRoot ? 0o755 : 0o555);
       if (!asRoot) chmodSync(join(repo, "src", "b"), 0o755); // so that the clean-up can remove it
     },
@@ -112,32 +124,22 @@ describe("a directory pq may not write in", () => {
       rmSync(join(repo, "shared", "theirs.c"));
       expect((await pq(repo, "refresh")).code).toBe(0);
       expect((await pq(repo, "pop")).code).toBe(0);
-      const bin = installedCopy();
+      const run = userRunner();
       chmodSync(repo, 0o755);
       ownAll(repo, NOBODY);
       // As /tmp: root's, writable by all, sticky; theirs.c is root's.
       chownSync(join(repo, "shared"), 0, 0);
       chmodSync(join(repo, "shared"), 0o1777);
       chownSync(join(repo, "shared", "theirs.c"), 0, 0);
-      const home = tempDir("pq-perm-home-");
-      dirs.push(home);
-      chmodSync(home, 0o777);
-      const run = (...args: string[]) =>
-        spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args], {
-          cwd: repo,
-          encoding: "utf8",
-          env: { ...process.env, HOME: home },
-        });
-      const before = snapshot(repo);
-      const pushed = run("push");
-      expect(pushed.stderr).toContain(
+      expectRefusedBeforeJournal(
+        repo,
+        run,
+        repo,
+        ["push"],
         "push p1 would remove shared/theirs.c, but shared is not writable (a sticky directory, where only a file's owner may remove or replace it); nothing was changed",
       );
-      expect(pushed.status).toBe(14);
-      expect(snapshot(repo)).toEqual(before);
-      expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
       chownSync(join(repo, "shared", "theirs.c"), NOBODY, NOBODY);
-      const again = run("push");
+      const again = run(repo, "push");
       expect([again.status, again.stderr]).toEqual([0, ""]);
       expect(existsSync(join(repo, "shared", "theirs.c"))).toBe(false);
       expect(read(repo, "shared/mine.c")).toBe("m2\n");
@@ -158,28 +160,10 @@ describe("a directory pq may not write in", () => {
       expect((await pq(repo, "refresh")).code).toBe(0);
       expect((await pq(repo, "pop", "-a")).code).toBe(0);
       mkdirSync(join(repo, ".pq", "trash"), { recursive: true });
-      const bin = installedCopy();
+      const run = userRunner();
       chmodSync(repo, 0o755);
       ownAll(repo, NOBODY);
-      const home = tempDir("pq-perm-home-");
-      dirs.push(home);
-      chmodSync(home, 0o777);
-      const run = (cwd: string, ...args: string[]) =>
-        spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args], {
-          cwd,
-          encoding: "utf8",
-          env: { ...process.env, HOME: home },
-        });
-      /** Runs a refused command: exit 14 with `message`, nothing changed, nothing left half done. */
-      const refused = (cwd: string, args: string[], message: string) => {
-        const before = snapshot(repo);
-        const r = run(cwd, ...args);
-        expect(r.stderr).toContain(message);
-        expect(r.status).toBe(14);
-        expect(snapshot(repo)).toEqual(before);
-        expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
-        expect(run(repo, "status").status).toBe(0);
-      };
+      const refused = (cwd: string, args: string[], message: string) => expectRefusedBeforeJournal(repo, run, cwd, args, message);
       /** Someone else's (root's), read-only to the user; `undo` gives it back. */
       const lock = (path: string, mode: number) => {
         chownSync(join(repo, path), 0, 0);
