@@ -123,7 +123,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .exitProcess(false)
     .middleware((parsed) => {
       for (const key of Object.keys(parsed)) parsed[key] = unmarked(parsed[key]);
-    }, true);
+    }, true)
+    // An option of one value given twice (yargs makes it a list): refused by name, where the
+    // command took the list for a value (--dir a --dir b wrote into "a,b") or failed inside (exit 70).
+    .middleware((parsed) =>
+      refuseRepeatedOptions(parsed, new Set((parser as unknown as { getOptions(): { array: string[] } }).getOptions().array)),
+    );
   // Only the named command is loaded and registered; `pq --help` loads them all.
   for (const command of await loadCommands(commandWord(argv))) parser = parser.command(command as never);
   // yargs renders the whole help text after every command, in case the command fails later and
@@ -188,4 +193,13 @@ const NEXT_STEP: Record<string, string> = {
 /** An argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
 function shellQuoted(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Options of one value that the command line gives more than once (see the middleware above). */
+function refuseRepeatedOptions(parsed: Record<string, unknown>, lists: ReadonlySet<string>): void {
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === "_" || key === "--" || !Array.isArray(value) || lists.has(key)) continue;
+    const flag = key.length === 1 ? `-${key}` : `--${key}`;
+    throw new PqError("usage", `${flag} is given ${value.length} times; it takes one value`, [`give ${flag} once`]);
+  }
 }
