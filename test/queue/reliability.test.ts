@@ -102,8 +102,11 @@ describe("edits are never lost", () => {
   it("a lock whose owner is a zombie (killed, not yet reaped) is taken over", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
-    // sh starts a child that exits at once, then becomes \`sleep\` (exec), which never reaps it.
-    const parent = require("node:child_process").spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+    // perl forks a child that exits at once and never waits for it: a zombie for as long as perl sleeps. (A shell
+    // that execs sleep after starting the child could reap it first on a loaded machine: readme-15 F10.)
+    const parent = require("node:child_process").spawn("perl", ["-e", '$| = 1; my $pid = fork() // die; if ($pid == 0) { exit 0 } print "$pid\\n"; sleep 5'], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const zombie = await new Promise<number>((res) => parent.stdout.once("data", (d: Buffer) => res(parseInt(String(d), 10))));
     try {
       for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, "latin1").includes(") Z "); i++) await new Promise((r) => setTimeout(r, 20));
