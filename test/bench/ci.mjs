@@ -81,6 +81,10 @@ async function ciFigures() {
       "latin1",
     );
     await stack.refresh({ files: [file] });
+    // The scratch stack works on its own copy of a queue outside the tree (src/ci/scratch.ts): the
+    // refreshed patch goes back to the queue the measured runs use (readme-15 F1: without this
+    // copy the step measured an unchanged series, 0 cells run).
+    cpSync(stack.patchPath(patches[6]), join(queue, patches[6]));
     console.log(`(patch 7, ${patches[6]}, refreshed with a new function in ${file})`);
   }
   scratch.dispose();
