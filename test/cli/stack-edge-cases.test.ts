@@ -1156,6 +1156,26 @@ describe("fold gathers the messages' trailers into one block at the end (stack-6
       "p1 body\n\n* * *\n\np2 subject\n\np2 body\n\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
     );
   });
+
+  it("with a top patch that has no trailers, and a co-author who did not sign off: one block, which git reads whole (readme-15 F8)", async () => {
+    const tree = await stackTree({ "a.c": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" });
+    await pq(tree, "new", "top", "-m", "top change", "-u", "Alice A <alice@example.org>");
+    write(tree, "a.c", read(tree, "a.c").replace("2\n", "two\n"));
+    await pq(tree, "refresh");
+    // Bob's patch, signed off by Alice (who passed it on), not by Bob.
+    await pq(tree, "new", "bobs", "-m", "bob's change\n\nSigned-off-by: Alice A <alice@example.org>", "-u", "Bob B <bob@example.org>");
+    write(tree, "a.c", read(tree, "a.c").replace("9\n", "nine\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    expect((await pq(tree, "fold", "bobs")).code).toBe(0);
+    const text = read(join(tree, "patches"), "top");
+    expect(text).toContain(
+      "Subject: top change\n\nbob's change\n\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
+    );
+    const message = text.slice(text.indexOf("Subject: top change\n\n") + "Subject: top change\n\n".length, text.indexOf("\ndiff --git"));
+    const parsed = execFileSync("git", ["interpret-trailers", "--parse"], { input: message, encoding: "utf8" });
+    expect(parsed).toBe("Co-developed-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n");
+  });
 });
 
 describe("refusals that say what they mean (verify-6 N9)", () => {

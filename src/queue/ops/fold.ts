@@ -113,5 +113,10 @@ export function withCoDevelopers(body: string, authors: string[]): string {
     else lines.splice(signed, 0, `Co-developed-by: ${author}`);
   }
   const credited = lines.join("\n");
-  return unsigned.length ? [credited, unsigned.join("\n")].filter(Boolean).join("\n\n") : credited;
+  if (!unsigned.length) return credited;
+  // Into the closing trailer block when there is one, ahead of its sign-offs (a block of its own
+  // after it hid that block from git interpret-trailers: readme-15 F8); else a block of their own.
+  const { prose, trailers } = splitTrailers(credited);
+  if (trailers.length) return [prose, [...unsigned, ...trailers].join("\n")].filter(Boolean).join("\n\n");
+  return [credited, unsigned.join("\n")].filter(Boolean).join("\n\n");
 }
