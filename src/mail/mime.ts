@@ -6,6 +6,8 @@
  * becomes UTF-8 (the diff keeps its bytes).
  */
 
+import { isUtf8 } from "node:buffer";
+
 /** A line a diff starts with (git's, a plain diff -u's, quilt's Index:): whether a mail's text holds a diff, and where. */
 export const DIFF_LINE = /^(diff --git |--- \S|Index: )/m;
 
@@ -61,6 +63,28 @@ function messageAsUtf8(body: string, charset: string | null): string {
     return body;
   }
   return Buffer.from(decoder.decode(Buffer.from(message, "latin1")), "utf8").toString("latin1") + (at === -1 ? "" : body.slice(at));
+}
+
+/**
+ * Header lines with raw 8-bit bytes that are not UTF-8 (a latin1 mailer's `From: Ren\xe9`), as
+ * UTF-8 bytes read in the message's charset, as git mailinfo converts them; MIME encoded-words
+ * are plain ASCII and decoded later. Lines that are UTF-8 already stay as they are.
+ */
+function headersAsUtf8(head: string, charset: string | null): string {
+  if (!charset || /^(utf-?8|us-ascii|ascii)$/.test(charset) || !/[\x80-\xff]/.test(head)) return head;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    return head;
+  }
+  return head
+    .split("\n")
+    .map((line) => {
+      const bytes = Buffer.from(line, "latin1");
+      return !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? line : Buffer.from(decoder.decode(bytes), "utf8").toString("latin1");
+    })
+    .join("\n");
 }
 
 function boundaryOf(contentType: string): string | null {
@@ -123,17 +147,20 @@ export function decodeMail(mail: string): string {
     const message = parts.find((p) => text(p) && !attached(p) && !/^diff --git /m.test(decodedBody(p)));
     const diffs = parts.filter((p) => p !== message && isDiff(p));
     if (!message && !diffs.length) return mail;
-    const messageText = message ? messageAsUtf8(decodedBody(message), charsetOf(message.headers.get("content-type") ?? "")) : "";
+    const messageCharset = message ? charsetOf(message.headers.get("content-type") ?? "") : null;
+    const messageText = message ? messageAsUtf8(decodedBody(message), messageCharset) : "";
     const body = [message ? messageText.replace(/\s+$/, "") + "\n" : "", ...diffs.map(decodedBody)].join("\n");
-    return `${headerLines(mail)}\n\n${body}`;
+    return `${headersAsUtf8(headerLines(mail), messageCharset)}\n\n${body}`;
   }
   const encoding = (top.headers.get("content-transfer-encoding") ?? "").toLowerCase();
   const charset = charsetOf(contentType);
   if (encoding !== "quoted-printable" && encoding !== "base64") {
     const converted = messageAsUtf8(top.body, charset);
-    return converted === top.body ? mail : `${headerLines(mail)}\n\n${converted}`;
+    const head = headerLines(mail);
+    const headUtf8 = headersAsUtf8(head, charset);
+    return converted === top.body && headUtf8 === head ? mail : `${headUtf8}\n\n${converted}`;
   }
-  return `${headerLines(mail)}\n\n${messageAsUtf8(decodedBody(top), charset)}`;
+  return `${headersAsUtf8(headerLines(mail), charset)}\n\n${messageAsUtf8(decodedBody(top), charset)}`;
 }
 
 /**

@@ -90,6 +90,18 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(decodeMail(mail.replace("ISO-8859-1", "UTF-8"))).toBe(mail.replace("ISO-8859-1", "UTF-8"));
   });
 
+  it("raw 8-bit From: and Subject: in the message's charset become UTF-8 as git am makes them; UTF-8 ones stay (readme-15 F9)", () => {
+    const mail =
+      "From: Ren\xe9 Example <rene@example.org>\nSubject: [PATCH] caf\xe9 fix\nMIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n\nd\xe9j\xe0 vu\n---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n";
+    const decoded = Buffer.from(decodeMail(mail), "latin1").toString("utf8");
+    expect(decoded).toContain("From: Ren\u00e9 Example <rene@example.org>\n");
+    expect(decoded).toContain("Subject: [PATCH] caf\u00e9 fix\n");
+    expect(decoded).toContain("d\u00e9j\u00e0 vu\n");
+    // A header that is UTF-8 already (a mailer that wrote it so) is not read as latin1 again.
+    const utf8Subject = mail.replace("caf\xe9", Buffer.from("caf\u00e9", "utf8").toString("latin1"));
+    expect(Buffer.from(decodeMail(utf8Subject), "latin1").toString("utf8")).toContain("Subject: [PATCH] caf\u00e9 fix\n");
+  });
+
   it("base64: the patch is the decoded diff, not an empty patch", async () => {
     const { mine } = await pqAndGitAm(base64Mail(), ["conf"]);
     expect(read(mine, "conf")).toBe("hello\n");
