@@ -150,6 +150,10 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
       way,
     ]);
   }
+  // The applied patches' texts go into pq's store under the hashes the state records: a queue
+  // directory git clean removed is then restored with them (pq restore-queue), as with any patch
+  // pq pushed after writing it (readme-15 F7).
+  for (const name of quilt.applied) ctx.store.put(tx.patchText(name, false));
   // The pushed stack must be the tree as it is.
   const differ: string[] = [];
   for (const [path, version] of tx.ws.plannedWrites()) if (tx.ws.originalVersion(path) !== version) differ.push(path);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -148,6 +148,20 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(snapshot(tree)).toEqual(before);
     quilt(tree, "pop", "-a");
     expect(sources(snapshot(tree))).toEqual(baseTree);
+  });
+
+  it("the patches it took over come back with pq restore-queue after git clean -fd removed the queue (readme-15 F7)", async () => {
+    const { tree } = quiltStack();
+    const queue = snapshot(join(tree, "patches"));
+    expect((await pq(tree, "init")).code).toBe(0);
+    rmSync(join(tree, "patches"), { recursive: true });
+    const restored = await pq(tree, "restore-queue");
+    expect([restored.code, restored.err]).toEqual([0, ""]);
+    // The applied ones byte for byte, and the series of them (three.patch, never applied by pq, is quilt's alone).
+    const back = snapshot(join(tree, "patches"));
+    expect([back["one.patch"], back["two.patch"]]).toEqual([queue["one.patch"], queue["two.patch"]]);
+    expect(back.series).toBe("one.patch\ntwo.patch\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
   });
 
   it("a pq init killed before its take-over is journaled starts over when run again, and the log keeps its command line (safe-6 #3, #4)", async () => {
