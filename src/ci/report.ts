@@ -81,7 +81,7 @@ export function mergeReports(reports: CiReport[]): CiReport {
     if (r.queueId !== first.queueId) throw new Error(`reports are from different series (${r.queueId} vs ${first.queueId})`);
     if (r.backends.join() !== first.backends.join()) throw new Error("reports ran different backends");
     const base = reports.find((other) => other.baseId !== undefined && r.baseId !== undefined && other.baseId !== r.baseId);
-    if (base) throw new Error(`reports are of the same series over different base trees (${r.baseId} vs ${base.baseId})`);
+    if (base) throw new Error(`reports are over different base trees (${r.baseId} vs ${base.baseId})`);
   }
   const seen = new Set<string>();
   const cells: Cell[] = [];

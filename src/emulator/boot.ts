@@ -12,6 +12,11 @@ import { Machine, type V86Like } from "./machine.js";
 import { parseProtocolLine, verdictOf, type ProtocolLine, type Verdict } from "./protocol.js";
 import { importModule } from "../core/dynamic-import.js";
 
+/** What a kernel the emulator cannot start needs (readme-15 F5). */
+const EMULATOR_START_ADVICE = [
+  "pq boots an i386 multiboot ELF, as pq build makes it: leave out --kernel to build and boot the tree's, or name such a file",
+];
+
 export interface BootOptions {
   backend: string;
   extraCmdline?: string;
@@ -208,7 +213,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
           if (!settled) {
             settled = true;
             timers.forEach(clearTimeout);
-            reject(new PqError("boot-failed", `the emulator did not start: ${e.message}`));
+            reject(new PqError("boot-failed", `the emulator did not start: ${e.message}`, EMULATOR_START_ADVICE));
           }
         });
       return;
@@ -217,7 +222,7 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
     try {
       emulator = build();
     } catch (e) {
-      reject(new PqError("boot-failed", `the emulator did not start: ${(e as Error).message}`));
+      reject(new PqError("boot-failed", `the emulator did not start: ${(e as Error).message}`, EMULATOR_START_ADVICE));
       return;
     }
     emulator.add_listener("serial0-output-byte", (byte) => onByte(byte as number));

@@ -181,6 +181,7 @@ describe("pq build", () => {
     const cli = await pq(tree, "build");
     expect(cli.code).toBe(9);
     expect(cli.err).toContain("main.c:4");
+    expect(cli.err).toContain("pq: build failed (1 error(s))\n  fix the tree (each error names the patch that last touched its line)");
   });
 
   it("the toolchain's identity holds the assembler gcc runs from PATH, and sees a binary changed in place (ci-7 #3, #16)", async () => {

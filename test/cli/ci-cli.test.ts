@@ -164,6 +164,7 @@ describe("pq ci and pq bisect from the command line", () => {
     const mixed = await pq(out, "ci", "merge", "base-1.json", "other-2.json");
     expect(mixed.code).toBe(2);
     expect(mixed.err).toContain("different base trees");
+    expect(mixed.err).toContain("merge the --json reports of the shards of one ci run");
   }, 60_000);
 
   it("bisect --run names the first bad patch, with its author, and exits 1", async () => {

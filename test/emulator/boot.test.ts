@@ -72,5 +72,9 @@ describe("pq boot verdicts on v86", () => {
     expect(bad.code).toBe(10);
     expect(bad.out).toMatch(/native\s+HANG/);
     expect(bad.out).toContain("| pq: backends=native");
+    // A file that is no multiboot kernel: said, with what pq boots (readme-15 F5).
+    const notKernel = await pq(tempDir(), "boot", "--kernel", "/bin/true");
+    expect(notKernel.code).toBe(10);
+    expect(notKernel.err).toContain("the emulator did not start: no multiboot header in the kernel\n  pq boots an i386 multiboot ELF");
   });
 });

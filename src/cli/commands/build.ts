@@ -22,6 +22,7 @@ export default defineCommand({
       const errors = result.diagnostics.filter((d) => d.severity === "error").length;
       // A linker's or a killed compiler's failure names no file:line: say where to look instead of "0 errors".
       io.err(`pq: build failed (${errors ? `${errors} error(s)` : "see the log above: no error names a file and line"})`);
+      io.err("  fix the tree (each error names the patch that last touched its line), pq refresh that patch, then pq build again");
     }
     return result.ok ? 0 : 9;
   },

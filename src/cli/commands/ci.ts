@@ -76,7 +76,9 @@ const merge = defineCommand({
     try {
       merged = mergeReports(reports);
     } catch (e) {
-      throw new PqError("usage", (e as Error).message);
+      throw new PqError("usage", (e as Error).message, [
+        "merge the --json reports of the shards of one ci run: pq ci --shard K/N --json FILE for K = 1..N, over the same queue and tree",
+      ]);
     }
     writeReports(merged, args, io);
     io.out(renderMatrix(merged));
