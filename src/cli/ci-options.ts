@@ -3,19 +3,23 @@ import type { Argv } from "yargs";
 import { PqError } from "../errors.js";
 import { positiveCount } from "./io.js";
 
-export function judgingOptions<T>(y: Argv<T>) {
+/** `global`: whether a subcommand (pq ci merge) takes them too. */
+export function judgingOptions<T>(y: Argv<T>, global = true) {
   return y
     .option("timeout", {
+      global,
       type: "number",
       describe:
         "seconds without a verdict before a boot counts as a hang [default: 5]; with pq ci --run, the limit of each command [default: none]",
     })
     .option("cache", {
+      global,
       type: "boolean",
       default: true,
       describe: "reuse images and verdicts from the cache ($PQ_CACHE_DIR); --no-cache links and boots everything again",
     })
     .option("reuse-failures", {
+      global,
       type: "boolean",
       default: false,
       describe: "also reuse remembered hang and crash verdicts (by default such boots run again)",

@@ -96,13 +96,21 @@ export default defineCommand({
   command: "ci",
   describe: "build and boot every state of the series on every backend (in a scratch copy)",
   builder: (y) =>
-    judgingOptions(y)
+    // A run's options (global: false) are the run's: pq ci merge neither lists nor takes them (readme-15 F4).
+    judgingOptions(y, false)
       .command(merge as never)
-      .option("backends", { alias: "b", type: "string", default: ALL_BACKENDS.join(","), describe: "comma-separated backends" })
-      .option("jobs", { alias: "j", type: "string", default: 2, describe: "boots at once (worker threads)" })
-      .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack" })
-      .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N" })
+      .option("backends", {
+        alias: "b",
+        type: "string",
+        default: ALL_BACKENDS.join(","),
+        describe: "comma-separated backends",
+        global: false,
+      })
+      .option("jobs", { alias: "j", type: "string", default: 2, describe: "boots at once (worker threads)", global: false })
+      .option("select", { type: "string", array: true, describe: "guards to select in the scratch stack", global: false })
+      .option("shard", { type: "string", describe: "run a deterministic share of the states: K/N", global: false })
       .option("run", {
+        global: false,
         type: "string",
         describe:
           "judge each state by this shell command instead of build and boot: 0 passes, 125 skips, 1-127 fails (one column, never cached)",
