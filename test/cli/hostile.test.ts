@@ -432,6 +432,19 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     await pq(dir, "reorder", "plain.diff", "--last");
     const withBlob = await pq(dir, "push", "mine");
     expect([withBlob.code, withBlob.err]).toEqual([6, expect.stringContaining("pq push --merge tries a three-way merge")]);
+    // A context line edited by hand: the patch no longer applies to the blob it names, so a merge cannot help, and
+    // neither the advice nor --merge's own failure may say otherwise (readme-15 F5).
+    write(join(dir, "patches"), "mine", read(join(dir, "patches"), "mine").replace(" line3\n", " LINE 3 BY HAND\n"));
+    const edited = await pq(dir, "push", "mine");
+    expect([edited.code, edited.err]).toEqual([
+      6,
+      expect.stringContaining("pq push --merge cannot help here (the patch does not apply to the blob"),
+    ]);
+    const merged = await pq(dir, "push", "--merge", "mine");
+    expect([merged.code, merged.err]).toEqual([
+      6,
+      expect.stringContaining("a three-way merge could not help: the patch does not apply to the blob"),
+    ]);
   });
 });
 

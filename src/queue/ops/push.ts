@@ -9,7 +9,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1 } from "../../tree/files.js";
-import { parsePatch } from "../../patch/index.js";
+import { applyFilePatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
@@ -462,9 +462,14 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const hunk = failed?.hunks.find((h) => h.status === "failed");
       if (opts.dryRun) report.wouldFail = { name, cached: false, notes: describeFailures(app), files: fatesOf(app) };
       // A new file where the tree has one: neither --force (a .rej of the whole file) nor a merge helps.
+      const patchText = () => text ?? tx.patchText(name);
+      const mergeWhyNot = opts.merge && !failed?.exists ? await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing) : null;
       const generic = failed?.exists
         ? []
-        : [`pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, text ?? tx.patchText(name), stripOf(name), failed?.path)}`];
+        : [
+            ...(mergeWhyNot && !mergeWhyNot.can ? [`a three-way merge could not help: ${mergeWhyNot.why}`] : []),
+            `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, patchText(), stripOf(name), failed?.path, failed?.missing)}`,
+          ];
       const failure = new PqError(
         "apply-failed",
         `${name} does not apply (${pushedNote})`,
@@ -574,21 +579,31 @@ export function recordedBase(ctx: OpContext, patchHash: string, strip: number, p
 /**
  * Whether --merge can help a patch that failed on `path`: a three-way merge needs the blob its
  * index line names for that file, in the tree's git (a patch made elsewhere, or by a plain diff,
- * has none). Said only when it can; otherwise the hint says why not.
+ * has none) or among the versions pq recorded, and the patch must apply to that blob itself (one
+ * edited by hand may not: readme-15 F5). `can`: it can; else `why` says why not.
  */
-async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined): Promise<string> {
-  let blob: string | undefined;
+async function mergeHelp(ctx: OpContext, text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string }> {
+  if (missing) return { can: false, why: "the file is not in the tree to merge into" };
+  let file: ReturnType<typeof parsePatch>["files"][number] | undefined;
   try {
-    const file = parsePatch(text, { strip }).files.find((f) => f.newPath === path || f.oldPath === path);
-    if (file?.binary) return "; pq push --merge cannot help here (a binary file cannot be merged)";
-    blob = file?.index?.oldBlob;
+    file = parsePatch(text, { strip }).files.find((f) => f.newPath === path || f.oldPath === path);
   } catch {
-    blob = undefined;
+    file = undefined;
   }
+  if (file?.binary) return { can: false, why: "a binary file cannot be merged" };
+  const blob = file?.index?.oldBlob;
   // An all-zero blob is git's "no file before": a new file has nothing to merge from.
-  if (blob && /^0+$/.test(blob)) return "; pq push --merge cannot help here (the patch creates the file: there is no earlier version to merge from)";
-  const git = blob ? await ctx.repo() : null;
-  if (blob && git && ((await git.blob(blob)) !== null || (path !== undefined && recordedBase(ctx, sha1(text), strip, path, blob) !== null)))
-    return "; pq push --merge tries a three-way merge";
-  return `; pq push --merge cannot help here (${blob ? `git does not have the blob ${blob} the patch started from` : "the patch names no blob to merge from"})`;
+  if (blob && /^0+$/.test(blob)) return { can: false, why: "the patch creates the file: there is no earlier version to merge from" };
+  if (!blob || !file) return { can: false, why: "the patch names no blob to merge from" };
+  const git = await ctx.repo();
+  const base = (git ? await git.blob(blob) : null) ?? (path !== undefined ? recordedBase(ctx, sha1(text), strip, path, blob) : null);
+  if (base === null) return { can: false, why: `git does not have the blob ${blob} the patch started from` };
+  if (!applyFilePatch(base, file, { fuzz: 0 }).ok)
+    return { can: false, why: `the patch does not apply to the blob ${blob} it names either: was it edited by hand?` };
+  return { can: true, why: "" };
+}
+
+async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined, missing = false): Promise<string> {
+  const help = await mergeHelp(ctx, text, strip, path, missing);
+  return help.can ? "; pq push --merge tries a three-way merge" : `; pq push --merge cannot help here (${help.why})`;
 }
