@@ -252,6 +252,20 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
 
   /** Text between the terminal's bracketed-paste marks, while a paste is arriving (null otherwise). */
   const pasteRef = useRef<string | null>(null);
+  /**
+   * Set from a paste's end mark to the end of the read that brought it: pasted text that held an
+   * end mark of its own (tmux's paste-buffer -p passes it on) went on after it, in the same read,
+   * and ran as keys (tui-8 T21). What a person types comes in a later read.
+   */
+  const pasteTailRef = useRef(false);
+
+  /** Pasted text: typed into an open prompt, else said and dropped. */
+  const takePaste = (text: string) => {
+    if (promptRef.current) {
+      typeInto(promptRef.current, pastedLine(text));
+      redraw();
+    } else say(`a paste of ${text.length} characters was not taken as keys`);
+  };
 
   const handleKey = (input: string, key: Key): void => {
     // A paste (run.tsx turns bracketed paste on) is text, whatever it holds: typed into an open
@@ -264,6 +278,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     }
     // A paste's end mark with no paste begun (what a paste that held the mark left): no key.
     if (input === PASTE_END && pasteRef.current === null) return;
+    // What follows a paste's end in the same read is the rest of a paste that held an end mark.
+    if (pasteTailRef.current && pasteRef.current === null) pasteRef.current = "";
     if (pasteRef.current !== null) {
       if (input !== PASTE_END) {
         pasteRef.current += key.return ? "\n" : key.tab ? "\t" : input;
@@ -271,10 +287,17 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       }
       const text = pasteRef.current;
       pasteRef.current = null;
-      if (promptRef.current) {
-        typeInto(promptRef.current, pastedLine(text));
-        redraw();
-      } else if (text) say(`a paste of ${text.length} characters was not taken as keys`);
+      if (!pasteTailRef.current) {
+        pasteTailRef.current = true;
+        setImmediate(() => {
+          pasteTailRef.current = false;
+          // A tail with no end mark of its own: still pasted text, taken (or not) as the paste was.
+          const tail = pasteRef.current;
+          pasteRef.current = null;
+          if (tail) takePaste(tail);
+        });
+      }
+      if (text) takePaste(text);
       return;
     }
     // Too small to show the cursor row: only quitting, nothing acts on a patch unseen.

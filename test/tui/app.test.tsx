@@ -578,10 +578,19 @@ describe("pq tui against what a hostile tester tried", () => {
     // Outside a prompt a paste is not run as keys either.
     ui.stdin.write("\x1b[200~oooo pppp\x1b[201~");
     await settle(ui.lastFrame, /a paste of 9 characters was not taken as keys/);
+    // Pasted text that holds an end mark of its own (tmux's paste-buffer -p passes it on): what follows it in the
+    // same read is the rest of the paste, not keys (tui-8 T21: PP pushed everything, the real end mark's [ moved a patch).
+    ui.stdin.write("\x1b[200~copied from a web page\x1b[201~PP\x1b[201~");
+    await settle(ui.lastFrame, /a paste of 2 characters was not taken as keys/);
+    // Keys typed afterwards, in a read of their own, are keys again.
+    await tick(60);
     const ops = stack.recentOperations().entries.map((e) => e.op);
     // Nothing after the new patch: no push, pop or undo ran from the pastes.
     expect(ops[0]).toBe("new m1");
     expect(stack.applied()).toEqual(["m1"]);
+    ui.stdin.write("P");
+    await settle(ui.lastFrame, /now at: three/);
+    expect(stack.applied()).toEqual(["m1", "one", "two", "three"]);
   });
 
   it("keys sent in one burst are keys, Enters and spaces included: a prompt answered and submitted (tui-2 #6)", async () => {
