@@ -20,6 +20,7 @@ import { asciiJson, deadLeftovers, fileStat, readText, removeDeadTemporaries, re
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
+import { commonGitDir, gitDirOf } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
@@ -129,6 +130,19 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
       ["run the pq command again once that git is done (if no git is running, a killed one left the lock: delete .git/index.lock)"],
       { op: entry.op },
     );
+  }
+  // The branch's own lock, likewise (verify-16 G3).
+  const gitDir = entry.git.indexOnly ? null : gitDirOf(ctx.tree);
+  if (gitDir !== null) {
+    const lock = `${entry.git.ref === "HEAD" ? join(gitDir, "HEAD") : join(commonGitDir(gitDir), entry.git.ref)}.lock`;
+    if (existsSync(lock)) {
+      throw new PqError(
+        "git",
+        `${entry.op} would move ${entry.git.ref.replace(/^refs\/heads\//, "")}, which another git holds now (${lock} exists); nothing was changed`,
+        [`run the pq command again once that git is done (if no git is running, a killed one left the lock: delete ${lock})`],
+        { op: entry.op, lock },
+      );
+    }
   }
   const blobs = entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id));
   // An index-only change moves no branch: only its blobs must be there.

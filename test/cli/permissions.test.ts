@@ -4,7 +4,7 @@
  * run as root (root may write anywhere), as the test's own user otherwise.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -209,6 +209,34 @@ describe("a directory pq may not write in", () => {
       undo();
       const finished = run(repo, "finish", "p1");
       expect([finished.status, finished.stderr]).toEqual([0, ""]);
+      // The push cache is an accelerator written after the operation: one pq may not append to (left by a sudo pq)
+      // costs its lines, not the command's result (verify-16 G1: the refresh was done, yet exit 14 "nothing was changed").
+      expect(run(repo, "push").status).toBe(0);
+      undo = lock(".pq/pushcache.log", 0o444);
+      write(repo, "a.txt", "a3\n");
+      const refreshed = run(repo, "refresh");
+      expect([refreshed.status, refreshed.stderr]).toEqual([0, ""]);
+      expect(read(join(repo, "patches"), "p2")).toContain("+a3");
+      undo();
     },
   );
+
+  it("git's lock on the branch (refs/heads/main.lock) is found before the journal, as its index.lock is (verify-16 G3)", async () => {
+    const repo = makeRepo({ "a.txt": "a\n" });
+    dirs.push(repo);
+    expect((await pq(repo, "init")).code).toBe(0);
+    expect((await pq(repo, "new", "p1")).code).toBe(0);
+    write(repo, "a.txt", "a2\n");
+    expect((await pq(repo, "refresh")).code).toBe(0);
+    const lockFile = join(repo, ".git", "refs", "heads", "main.lock");
+    writeFileSync(lockFile, "");
+    const before = snapshot(repo);
+    const refused = await pq(repo, "finish", "p1");
+    expect(refused.code).toBe(11);
+    expect(refused.err).toContain(`finish would move main, which another git holds now (${lockFile} exists); nothing was changed`);
+    expect(snapshot(repo)).toEqual(before);
+    expect(existsSync(join(repo, ".pq", "journal.json"))).toBe(false);
+    rmSync(lockFile);
+    expect((await pq(repo, "finish", "p1")).code).toBe(0);
+  });
 });
