@@ -34,7 +34,8 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
       throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
     }
     // The tree itself (".") or any directory: pq's patches hold files, named one by one.
-    if (rel === "" || lstatSync(join(stack.tree, rel), { throwIfNoEntry: false })?.isDirectory()) {
+    // (lstat: a symlink to a directory is named as the link it is, and refused as one later.)
+    if (rel === "" || isDirectory(join(stack.tree, rel))) {
       throw new PqError(
         "usage",
         `${f} is a directory; pq takes files, named one by one`,
@@ -44,4 +45,14 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
     }
     return rel;
   });
+}
+
+/** Whether a directory is at `full` (not one under a file: ENOTDIR is "no", as for a deleted file in a directory made a file: verify-16 G4). */
+function isDirectory(full: string): boolean {
+  try {
+    return lstatSync(full, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    throw e;
+  }
 }

@@ -116,6 +116,21 @@ export function throughBinding(): boolean {
   return fsBinding() !== null;
 }
 
+/**
+ * Whether a directory is at `path` (statSync, following a link). A path under a file is no
+ * directory (ENOTDIR answers "no", as ENOENT does), not an error: a directory a user replaced by
+ * a file leaves its old paths named in status, and commands given them answer (verify-16 G4).
+ */
+export function directoryAt(path: string): boolean {
+  try {
+    const st = statStamp(path);
+    return st !== null && isDirectory(st);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    throw e;
+  }
+}
+
 /** The kind of file a stamp's mode names. */
 export const isRegular = (st: FileStat) => (st.mode & 0o170000) === 0o100000;
 export const isDirectory = (st: FileStat) => (st.mode & 0o170000) === 0o040000;

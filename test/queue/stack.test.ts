@@ -131,6 +131,14 @@ describe("stack basics", () => {
     const status = await pq(dir, "status");
     expect([status.code, status.err]).toEqual([0, ""]);
     expect(status.out).toContain("unrefreshed changes: d/f.txt");
+    // The path it lists can be named (verify-16 G4: each of these stopped on ENOTDIR, exit 14).
+    for (const args of [["diff", "d/f.txt"], ["diff", "-z", "d/f.txt"], ["add", "d/f.txt"], ["patches", "d/f.txt"]]) {
+      const r = await pq(dir, ...args);
+      expect([args.join(" "), r.code, r.err]).toEqual([args.join(" "), 0, ""]);
+    }
+    // Reverting the deletion would need d back as a directory: said so, nothing changed.
+    const revert = await pq(dir, "revert", "d/f.txt");
+    expect([revert.code, revert.err]).toEqual([5, expect.stringContaining("d is a file, and revert d/f.txt would create d/f.txt inside it")]);
     expect((await pq(dir, "pop")).code).toBe(0);
   });
 

@@ -15,7 +15,8 @@ import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { versionExec, type AppliedPatch, type FileChange } from "../state.js";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { directoryAt } from "../../tree/stat.js";
 import { join } from "node:path";
 
 export interface RefreshOptions {
@@ -220,7 +221,7 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
   const known = expectedVersions(tx.state.applied);
   for (const raw of paths) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
-    if (path === "" || statSync(join(ctx.tree, path), { throwIfNoEntry: false })?.isDirectory()) {
+    if (path === "" || directoryAt(join(ctx.tree, path))) {
       throw new PqError("usage", `${path || "the tree's root"} is a directory; pq add takes files`, ["name the files in it (pq add DIR/FILE ...)"], {
         file: path,
       });
@@ -257,7 +258,7 @@ export async function planRevert(ctx: OpContext, paths: string[]): Promise<strin
   const reverted: string[] = [];
   for (const raw of paths) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
-    if (path === "" || statSync(join(ctx.tree, path), { throwIfNoEntry: false })?.isDirectory()) {
+    if (path === "" || directoryAt(join(ctx.tree, path))) {
       throw new PqError("usage", `${path || "the tree's root"} is a directory; pq revert takes files`, ["name the files in it"], { file: path });
     }
     const expected = await baselineVersion(planCtx, path, tx.state.applied.length);
