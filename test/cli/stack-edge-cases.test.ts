@@ -1134,41 +1134,38 @@ describe("push --force of a patch that creates a binary file the tree has (verif
 });
 
 describe("fold gathers the messages' trailers into one block at the end (stack-6 #4)", () => {
-  it("in the kernel's order: the co-author's Co-developed-by and sign-off, then the submitter's", async () => {
+  /** Two patches on a.c, each with its message and author; the second folded into the first. Returns the result's text. */
+  async function foldTwo(top: [string, string, string], folded: [string, string, string]): Promise<string> {
     const tree = await stackTree({ "a.c": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" });
-    await pq(
-      tree,
-      "new",
-      "p1",
-      "-m",
-      "p1 subject\n\np1 body\n\nSigned-off-by: Alice A <alice@example.org>",
-      "-u",
-      "Alice A <alice@example.org>",
-    );
-    write(tree, "a.c", read(tree, "a.c").replace("2\n", "two\n"));
-    await pq(tree, "refresh");
-    await pq(tree, "new", "p2", "-m", "p2 subject\n\np2 body\n\nSigned-off-by: Bob B <bob@example.org>", "-u", "Bob B <bob@example.org>");
-    write(tree, "a.c", read(tree, "a.c").replace("9\n", "nine\n"));
-    await pq(tree, "refresh");
+    for (const [[name, message, author], [line, replacement]] of [
+      [top, ["2\n", "two\n"]],
+      [folded, ["9\n", "nine\n"]],
+    ] as const) {
+      await pq(tree, "new", name, "-m", message, "-u", author);
+      write(tree, "a.c", read(tree, "a.c").replace(line, replacement));
+      await pq(tree, "refresh");
+    }
     await pq(tree, "pop");
-    expect((await pq(tree, "fold", "p2")).code).toBe(0);
-    expect(read(join(tree, "patches"), "p1")).toContain(
+    expect((await pq(tree, "fold", folded[0])).code).toBe(0);
+    return read(join(tree, "patches"), top[0]);
+  }
+
+  it("in the kernel's order: the co-author's Co-developed-by and sign-off, then the submitter's", async () => {
+    const text = await foldTwo(
+      ["p1", "p1 subject\n\np1 body\n\nSigned-off-by: Alice A <alice@example.org>", "Alice A <alice@example.org>"],
+      ["p2", "p2 subject\n\np2 body\n\nSigned-off-by: Bob B <bob@example.org>", "Bob B <bob@example.org>"],
+    );
+    expect(text).toContain(
       "p1 body\n\n* * *\n\np2 subject\n\np2 body\n\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
     );
   });
 
   it("with a top patch that has no trailers, and a co-author who did not sign off: one block, which git reads whole (readme-15 F8)", async () => {
-    const tree = await stackTree({ "a.c": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" });
-    await pq(tree, "new", "top", "-m", "top change", "-u", "Alice A <alice@example.org>");
-    write(tree, "a.c", read(tree, "a.c").replace("2\n", "two\n"));
-    await pq(tree, "refresh");
     // Bob's patch, signed off by Alice (who passed it on), not by Bob.
-    await pq(tree, "new", "bobs", "-m", "bob's change\n\nSigned-off-by: Alice A <alice@example.org>", "-u", "Bob B <bob@example.org>");
-    write(tree, "a.c", read(tree, "a.c").replace("9\n", "nine\n"));
-    await pq(tree, "refresh");
-    await pq(tree, "pop");
-    expect((await pq(tree, "fold", "bobs")).code).toBe(0);
-    const text = read(join(tree, "patches"), "top");
+    const text = await foldTwo(
+      ["top", "top change", "Alice A <alice@example.org>"],
+      ["bobs", "bob's change\n\nSigned-off-by: Alice A <alice@example.org>", "Bob B <bob@example.org>"],
+    );
     expect(text).toContain(
       "Subject: top change\n\nbob's change\n\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
     );
