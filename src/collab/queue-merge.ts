@@ -405,7 +405,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   const trailing = pick3(parsed.base.trailing(), parsed.ours.trailing(), parsed.theirs.trailing(), (t) => JSON.stringify(t ?? [])) ?? [];
   const series = buildMergedSeries(mergedEntries, trailing, [ours.series, theirs.series]);
-  return { queue: { series, patches }, conflicts, notes, renamed };
+  return { queue: { series, patches }, conflicts, notes, renamed, apart: apart.renamed };
 }
 
 /**

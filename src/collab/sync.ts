@@ -23,7 +23,7 @@ import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { parseSeries, regenerateDiff, simulateQueue } from "./simulate.js";
-import type { MergeServices, QueueConflict, QueueVersion } from "./types.js";
+import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
 export interface GateVerdict {
   ok: boolean;
@@ -66,6 +66,8 @@ export interface SyncState {
   origApplied: string[];
   conflicts: QueueConflict[];
   renamed: Record<string, string>;
+  /** MergeOutcome.apart, for the merge commit --continue makes. */
+  apart?: Record<string, string>;
   /** phase integrating: the commit the queue is being moved to. */
   target?: string;
   /**
@@ -430,7 +432,13 @@ async function loop(
         const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
-          const state: SyncState = { ...base, phase: "stopping", conflicts: merged.conflicts, renamed: merged.renamed };
+          const state: SyncState = {
+            ...base,
+            phase: "stopping",
+            conflicts: merged.conflicts,
+            renamed: merged.renamed,
+            apart: merged.apart,
+          };
           saveSyncState(stack.tree, state);
           const disk = qr.readDisk();
           // The stack goes up to the first patch whose files need editing; a header or a name
@@ -451,7 +459,7 @@ async function loop(
           saveSyncState(stack.tree, { ...state, phase: "conflicts", written });
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }
-        const message = mergeMessage(theirs, up, merged.notes);
+        const message = mergeMessage(theirs, up, merged.notes, merged.apart);
         const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message);
         restacked = await integrate(stack, qr, merged.queue, commit, ours, { ...base, renamed: merged.renamed });
       }
@@ -528,8 +536,18 @@ function ownTreeCommits(files: string[]): PqError {
   );
 }
 
-function mergeMessage(theirs: string, up: { remote: string; branch: string }, notes: string[]): string {
-  return [`pq sync: merge ${up.remote}/${up.branch} (${theirs.slice(0, 12)})`, "", ...notes.map((n) => `- ${n}`)].join("\n").trim() + "\n";
+function mergeMessage(theirs: string, up: { remote: string; branch: string }, notes: string[], apart: Record<string, string> = {}): string {
+  const trailers = Object.entries(apart).map(([ours, taken]) => `${SYNC_RENAME_TRAILER}: ${ours} -> ${taken}`);
+  return (
+    [
+      `pq sync: merge ${up.remote}/${up.branch} (${theirs.slice(0, 12)})`,
+      "",
+      ...notes.map((n) => `- ${n}`),
+      ...(trailers.length ? ["", ...trailers] : []),
+    ]
+      .join("\n")
+      .trim() + "\n"
+  );
 }
 
 async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
@@ -591,6 +609,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
         state.theirs,
         up,
         state.conflicts.map((c) => `${c.patch}: ${c.kind} conflict${c.files?.length ? ` in ${c.files.join(", ")}` : ""}, resolved by hand`),
+        state.apart,
       ),
     );
     await qr.moveHead(commit, ours);

@@ -47,6 +47,15 @@ export interface MergeOutcome {
   notes: string[];
   /** Our patch names that the merge renamed (theirs renamed them): ours → merged. */
   renamed: Record<string, string>;
+  /**
+   * Of those, ours that took a free name because theirs added another patch under the same one
+   * (theirs keeps the name): ours → the name ours took. The merge commit records them (see
+   * SYNC_RENAME_TRAILER), so that pq log tells the two patches apart.
+   */
+  apart?: Record<string, string>;
 }
+
+/** The merge commit's trailer for one of MergeOutcome.apart: "Pq-Renamed-Apart: OURS -> TAKEN". */
+export const SYNC_RENAME_TRAILER = "Pq-Renamed-Apart";
 
 export const CONFLICT_LABELS: [string, string, string] = ["ours", "base", "theirs"];

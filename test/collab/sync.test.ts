@@ -598,6 +598,16 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(remote.patches["fix.patch"]).not.toContain("thirty");
     expect(remote.patches["fix-2.patch"]).toMatch(/From: Bob Example[\s\S]*\+thirty\n/);
     expect(read(bob.tree, "a.c")).toContain("thirty");
+    // Each patch's history is its own (collab-8 C9): Bob's, renamed in the merge, keeps his commit; Ann's keeps
+    // hers, and neither carries the other's, nor does Ann's count the merge that only renamed Bob's.
+    const history = async (patch: string) =>
+      (JSON.parse((await ok(bob.tree, "log", patch, "--json")).out) as { message: string; name: string; renamedFrom?: string }[]).map(
+        (e) => `${e.message.split("\n")[0]} [${e.name}${e.renamedFrom ? ` from ${e.renamedFrom}` : ""}]`,
+      );
+    const bobs = await history("fix-2.patch");
+    expect(bobs[0]).toMatch(/^pq sync: merge .* \[fix-2\.patch from fix\.patch\]$/);
+    expect(bobs.slice(1)).toEqual(["bob [fix.patch]"]);
+    expect(await history("fix.patch")).toEqual(["ann [fix.patch]"]);
   });
 
   it("a patch of theirs named like a file of ours that is in no series: both kept, a conflict to decide", async () => {

@@ -4,7 +4,7 @@ import { QueueRepo } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { simulateQueue } from "../../collab/simulate.js";
 import { mergeServices } from "../../collab/sync.js";
-import type { QueueVersion } from "../../collab/types.js";
+import { SYNC_RENAME_TRAILER, type QueueVersion } from "../../collab/types.js";
 import { validatePatchName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -52,23 +52,73 @@ async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: b
 }
 
 /**
+ * The sync merges that kept two patches added under one name apart (their SYNC_RENAME_TRAILER
+ * lines): at `commit`, our patch `from` (first parent) took the name `to`, and theirs (second
+ * parent) kept `from`.
+ */
+interface ApartRename {
+  commit: string;
+  ours: string;
+  theirs: string;
+  from: string;
+  to: string;
+}
+
+async function apartRenames(qr: QueueRepo): Promise<ApartRename[]> {
+  const out = await qr.run(["log", "--merges", "-F", `--grep=${SYNC_RENAME_TRAILER}: `, "--format=%x1e%H %P%x1f%B", "HEAD"]);
+  const found: ApartRename[] = [];
+  for (const record of out.split("\x1e").filter(Boolean)) {
+    const [ids, body = ""] = record.split("\x1f");
+    const [commit, ours, theirs] = ids.trim().split(" ");
+    if (!theirs) continue;
+    for (const line of body.split("\n")) {
+      if (!line.startsWith(`${SYNC_RENAME_TRAILER}: `)) continue;
+      const [from, to] = line
+        .slice(SYNC_RENAME_TRAILER.length + 2)
+        .trim()
+        .split(" -> ");
+      if (from && to) found.push({ commit, ours, theirs, from, to });
+    }
+  }
+  return found;
+}
+
+/** The commits reachable from `rev` and not from any of `not`. */
+async function commitsIn(qr: QueueRepo, rev: string, not: string[] = []): Promise<Set<string>> {
+  return new Set((await qr.run(["rev-list", rev, ...(not.length ? ["--not", ...not] : [])])).split("\n").filter(Boolean));
+}
+
+/**
  * The queue's history, or one patch's. Renames are followed (git's --follow would drop merge
  * commits), and every side of a merge is walked (--full-history): a colleague's commit that
  * changed the patch on the other side of a sync's merge is in the log under its own author,
- * even when the merge's result equals one side's (a deletion confirmed over a refresh).
+ * even when the merge's result equals one side's (a deletion confirmed over a refresh). Where a
+ * sync kept two same-named patches apart, each patch's log holds its own side's commits only
+ * (collab-8 C9: ours, renamed, looked born in the merge, and theirs carried our history).
  */
 export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
   if (!(await qr.head())) return [];
   const strip = ({ touched: _touched, ...e }: LogEntry & { touched: string[] }): LogEntry => e;
   if (!patch) return (await logOf(qr, "HEAD", ["."], false)).map(strip);
+  const aparts = await apartRenames(qr);
   // The names it had, newest first, and the commits that renamed it.
   const names = [patch];
   const renamedAt = new Map<string, string>();
+  /** An older name reached through an apart merge: its commits are those of our side of it. */
+  const viaApart = new Map<string, ApartRename>();
   let rev = "HEAD";
   for (let hops = 0; hops < 100; hops++) {
     const name = names.at(-1)!;
     const oldest = (await logOf(qr, rev, [name], false)).at(-1);
     if (!oldest?.parent) break;
+    const apart = aparts.find((a) => a.commit === oldest.commit && a.to === name);
+    if (apart) {
+      renamedAt.set(oldest.commit, apart.from);
+      names.push(apart.from);
+      viaApart.set(apart.from, apart);
+      rev = apart.ours;
+      continue;
+    }
     const changes = await qr.run(["diff", "--name-status", "-M", oldest.parent, oldest.commit, "--", "."]);
     const rename = changes
       .split("\n")
@@ -80,11 +130,35 @@ export async function queueLog(qr: QueueRepo, patch: string | null): Promise<Log
     names.push(from);
     rev = oldest.parent;
   }
-  return (await logOf(qr, "HEAD", names, true)).map((e) => {
-    const name = names.find((n) => e.touched.includes(n)) ?? patch;
-    const from = renamedAt.get(e.commit);
-    return { ...strip(e), name, ...(from ? { renamedFrom: from } : {}) };
-  });
+  // Which commits each name's entries may come from (see viaApart), and which they may not: a
+  // name theirs kept in an apart merge does not take our side's commits of it, nor the merge.
+  const within = new Map<string, Set<string>>();
+  /** Commits older than an apart merge that are not of our side of it: a merge that names no file (git lists none for it) is judged by these. */
+  const otherSide = new Set<string>();
+  for (const [name, apart] of viaApart) {
+    const ours = await commitsIn(qr, apart.ours);
+    within.set(name, ours);
+    for (const c of await commitsIn(qr, apart.theirs, [apart.ours])) otherSide.add(c);
+  }
+  const notFrom = new Map<string, Set<string>>();
+  for (const apart of aparts) {
+    if (!names.includes(apart.from) || viaApart.get(apart.from) === apart) continue;
+    const ours = await commitsIn(qr, apart.ours, [apart.theirs]);
+    ours.add(apart.commit);
+    notFrom.set(apart.from, new Set([...(notFrom.get(apart.from) ?? []), ...ours]));
+  }
+  return (await logOf(qr, "HEAD", names, true))
+    .map((e) => ({ e, name: names.find((n) => e.touched.includes(n)), fallback: patch }))
+    .filter(({ e, name, fallback }) =>
+      name === undefined
+        ? !otherSide.has(e.commit) && !notFrom.get(fallback)?.has(e.commit)
+        : (within.get(name)?.has(e.commit) ?? true) && !notFrom.get(name)?.has(e.commit),
+    )
+    .map(({ e, name, fallback }) => ({ e, name: name ?? fallback }))
+    .map(({ e, name }) => {
+      const from = renamedAt.get(e.commit);
+      return { ...strip(e), name, ...(from ? { renamedFrom: from } : {}) };
+    });
 }
 
 export default defineCommand({
