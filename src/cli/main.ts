@@ -127,7 +127,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     // An option of one value given twice (yargs makes it a list): refused by name, where the
     // command took the list for a value (--dir a --dir b wrote into "a,b") or failed inside (exit 70).
     .middleware((parsed) =>
-      refuseRepeatedOptions(parsed, new Set((parser as unknown as { getOptions(): { array: string[] } }).getOptions().array)),
+      refuseRepeatedOptions(
+        parsed,
+        endOfOptions === -1 ? argv : argv.slice(0, endOfOptions),
+        (parser as unknown as { getOptions(): YargsOptions }).getOptions(),
+      ),
     );
   // Only the named command is loaded and registered; `pq --help` loads them all.
   for (const command of await loadCommands(commandWord(argv))) parser = parser.command(command as never);
@@ -195,11 +199,49 @@ function shellQuoted(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Options of one value that the command line gives more than once (see the middleware above). */
-function refuseRepeatedOptions(parsed: Record<string, unknown>, lists: ReadonlySet<string>): void {
+/** What yargs knows of the command's options (its getOptions(), which its types leave out). */
+interface YargsOptions {
+  array: string[];
+  boolean: string[];
+  alias: Record<string, string[]>;
+  /** Every option the command declares. */
+  key: Record<string, unknown>;
+}
+
+/**
+ * Options of one value that the command line gives more than once (see the middleware above),
+ * found in the words typed: yargs makes most of them a list, but sums a number option given
+ * twice when the last value is 1 (-p 2 -p 1 became -p3: verify-16 F2). Flags and list options
+ * may repeat.
+ */
+function refuseRepeatedOptions(parsed: Record<string, unknown>, words: readonly string[], options: YargsOptions): void {
+  const mayRepeat = new Set([...options.array, ...options.boolean]);
+  /** One name per option, whichever of its aliases was typed. */
+  const canonical = (name: string) => [name, ...(options.alias[name] ?? [])].sort((a, b) => b.length - a.length)[0];
+  const seen = new Map<string, number>();
+  for (const word of words) {
+    const m = /^--([A-Za-z][\w-]*)(?:=.*)?$|^-([A-Za-z])/.exec(word);
+    if (!m) continue;
+    // --no-cache is the flag cache; a word that names no option of the command (a guard -g taken as an argument) is no option.
+    const typed = m[1]?.startsWith("no-") && !(m[1] in options.key) ? m[1].slice(3) : (m[1] ?? m[2]);
+    if (!(typed in options.key)) continue;
+    const name = canonical(typed);
+    if (mayRepeat.has(name) || (options.alias[name] ?? []).some((a) => mayRepeat.has(a))) continue;
+    seen.set(name, (seen.get(name) ?? 0) + 1);
+  }
   for (const [key, value] of Object.entries(parsed)) {
-    if (key === "_" || key === "--" || !Array.isArray(value) || lists.has(key)) continue;
-    const flag = key.length === 1 ? `-${key}` : `--${key}`;
-    throw new PqError("usage", `${flag} is given ${value.length} times; it takes one value`, [`give ${flag} once`]);
+    if (key === "_" || key === "--" || !Array.isArray(value) || mayRepeat.has(key)) continue;
+    seen.set(canonical(key), Math.max(seen.get(canonical(key)) ?? 0, value.length));
+  }
+  for (const [name, times] of seen) {
+    if (times < 2) continue;
+    // As typed: the short form when the user typed that one.
+    const typed = words.find((w) =>
+      [name, ...(options.alias[name] ?? [])].some(
+        (n) => w === `-${n}` || (w.startsWith(`-${n}`) && n.length === 1) || w === `--${n}` || w.startsWith(`--${n}=`),
+      ),
+    );
+    const flag = typed ? typed.replace(/=.*$/, "").slice(0, typed.startsWith("--") ? undefined : 2) : `--${name}`;
+    throw new PqError("usage", `${flag} is given ${times} times; it takes one value`, [`give ${flag} once`]);
   }
 }

@@ -41,6 +41,10 @@ describe("the command table", () => {
         [["ci", "--run", "true", "--run", "false"], "--run"],
         [["new", "x", "-m", "a", "-m", "b"], "-m"],
         [["import", "--quilt", "a", "--quilt", "b"], "--quilt"],
+        // A number given twice with 1 last: yargs summed them (-p3; verify-16 F2).
+        [["import", "-p", "2", "-p", "1", "a.c"], "-p"],
+        [["import", "--strip", "2", "--strip=1", "a.c"], "--strip"],
+        [["sync", "--retries", "2", "--retries", "1"], "--retries"],
       ] as const) {
         const r = await pq(dir, ...args);
         expect([r.code, r.err]).toEqual([2, `pq: ${flag} is given 2 times; it takes one value\n  give ${flag} once\n`]);
@@ -48,6 +52,7 @@ describe("the command table", () => {
       expect(existsSync(join(dir, "a,b"))).toBe(false);
       expect((await pq(dir, "status", "--json", "--json")).code).toBe(0);
       expect((await pq(dir, "add", "a.c", "--queue", "patches")).code).toBe(0);
+      expect((await pq(dir, "pop", "-a", "-a")).code).toBe(0);
     } finally {
       cleanup(dir);
     }
