@@ -7,6 +7,7 @@
  */
 import { startsDiff } from "../patch/parse.js";
 import { escapeFromLines } from "./mbox.js";
+import { decodeCharset } from "./charset.js";
 
 export interface PatchHeader {
   author?: string;
@@ -36,7 +37,7 @@ export function decodeWords(value: string): string {
             data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
             "latin1",
           );
-    return /utf-?8/i.test(charset) ? bytes.toString("utf8") : bytes.toString("latin1");
+    return /utf-?8/i.test(charset) ? bytes.toString("utf8") : (decodeCharset(bytes, charset) ?? bytes.toString("latin1"));
   });
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
+import { decodeCharset } from "./charset.js";
 
 /** A line a diff starts with (git's, a plain diff -u's, quilt's Index:): whether a mail's text holds a diff, and where. */
 export const DIFF_LINE = /^(diff --git |--- \S|Index: )/m;
@@ -41,6 +42,8 @@ function decodedBody(part: Part): string {
   return part.body;
 }
 
+const UTF8_OR_ASCII = /^(utf-?8|us-ascii|ascii)$/;
+
 function charsetOf(contentType: string): string | null {
   const m = /;\s*charset="?([^";\s]+)"?/i.exec(contentType);
   return m ? m[1].toLowerCase() : null;
@@ -52,17 +55,17 @@ function charsetOf(contentType: string): string | null {
  * its bytes. A charset Node does not know leaves the body as it is.
  */
 function messageAsUtf8(body: string, charset: string | null): string {
-  if (!charset || /^(utf-?8|us-ascii|ascii)$/.test(charset)) return body;
   const at = body.search(DIFF_LINE);
   const message = at === -1 ? body : body.slice(0, at);
   if (!/[\x80-\xff]/.test(message)) return body;
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset);
-  } catch {
-    return body;
-  }
-  return Buffer.from(decoder.decode(Buffer.from(message, "latin1")), "utf8").toString("latin1") + (at === -1 ? "" : body.slice(at));
+  // Declared UTF-8 (or ASCII) stays as it is; with no charset at all, text that is not UTF-8 is
+  // read as ISO-8859-1, as git mailinfo reads an unlabelled 8-bit message (verify-16 F3).
+  if (charset && UTF8_OR_ASCII.test(charset)) return body;
+  const bytes = Buffer.from(message, "latin1");
+  if (!charset && isUtf8(bytes)) return body;
+  const text = decodeCharset(bytes, charset ?? "iso-8859-1");
+  if (text === null) return body;
+  return Buffer.from(text, "utf8").toString("latin1") + (at === -1 ? "" : body.slice(at));
 }
 
 /**
@@ -71,18 +74,15 @@ function messageAsUtf8(body: string, charset: string | null): string {
  * are plain ASCII and decoded later. Lines that are UTF-8 already stay as they are.
  */
 function headersAsUtf8(head: string, charset: string | null): string {
-  if (!charset || /^(utf-?8|us-ascii|ascii)$/.test(charset) || !/[\x80-\xff]/.test(head)) return head;
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset);
-  } catch {
-    return head;
-  }
+  if (!/[\x80-\xff]/.test(head)) return head;
+  // As the message: in its declared charset, else (none, or UTF-8 that is not) ISO-8859-1, as git mailinfo does.
+  const declared = charset && !UTF8_OR_ASCII.test(charset) ? charset : "iso-8859-1";
   return head
     .split("\n")
     .map((line) => {
       const bytes = Buffer.from(line, "latin1");
-      return !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? line : Buffer.from(decoder.decode(bytes), "utf8").toString("latin1");
+      const text = !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? null : decodeCharset(bytes, declared);
+      return text === null ? line : Buffer.from(text, "utf8").toString("latin1");
     })
     .join("\n");
 }
@@ -147,9 +147,13 @@ export function decodeMail(mail: string): string {
     const message = parts.find((p) => text(p) && !attached(p) && !/^diff --git /m.test(decodedBody(p)));
     const diffs = parts.filter((p) => p !== message && isDiff(p));
     if (!message && !diffs.length) return mail;
-    const messageCharset = message ? charsetOf(message.headers.get("content-type") ?? "") : null;
+    const partCharset = (p: Part) => charsetOf(p.headers.get("content-type") ?? "");
+    // The charset the message is in: its own part's, else that of the text part that holds both message and diff.
+    const messageCharset = message ? partCharset(message) : (diffs.filter(text).map(partCharset).find(Boolean) ?? null);
     const messageText = message ? messageAsUtf8(decodedBody(message), messageCharset) : "";
-    const body = [message ? messageText.replace(/\s+$/, "") + "\n" : "", ...diffs.map(decodedBody)].join("\n");
+    // A text part holding the message and the diff: its message (before the diff) in UTF-8 too.
+    const diffText = (p: Part) => (text(p) ? messageAsUtf8(decodedBody(p), partCharset(p)) : decodedBody(p));
+    const body = [message ? messageText.replace(/\s+$/, "") + "\n" : "", ...diffs.map(diffText)].join("\n");
     return `${headersAsUtf8(headerLines(mail), messageCharset)}\n\n${body}`;
   }
   const encoding = (top.headers.get("content-transfer-encoding") ?? "").toLowerCase();

@@ -102,6 +102,26 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(Buffer.from(decodeMail(utf8Subject), "latin1").toString("utf8")).toContain("Subject: [PATCH] caf\u00e9 fix\n");
   });
 
+  it("reads windows-1252's quotes and euro sign, a multipart mail's one text part, and unlabelled 8-bit text as git am does (verify-16 F3, F6)", () => {
+    const diff = "---\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n";
+    const utf8 = (mail: string) => Buffer.from(decodeMail(mail), "latin1").toString("utf8");
+    // windows-1252 (Node's TextDecoder reads it as ISO-8859-1): the body's “q” € as git am makes them.
+    const cp1252 = `From: A <a@example.org>\nSubject: [PATCH] it\x92s\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: 8bit\n\nbody \x93q\x94 \x80\n${diff}`;
+    expect(utf8(cp1252)).toContain("body \u201cq\u201d \u20ac\n");
+    expect(utf8(cp1252)).toContain("Subject: [PATCH] it\u2019s\n");
+    // One text part that holds the message and the diff, its charset on the part.
+    const multipart = `From: Ren\xe9 Multi <r@example.org>\nSubject: [PATCH] caf\xe9\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n\nd\xe9j\xe0 vu\n${diff}--BB--\n`;
+    const decoded = utf8(multipart);
+    expect(decoded).toContain("From: Ren\u00e9 Multi <r@example.org>\n");
+    expect(decoded).toContain("Subject: [PATCH] caf\u00e9\n");
+    expect(decoded).toContain("d\u00e9j\u00e0 vu\n");
+    // No charset at all, 8-bit that is not UTF-8: ISO-8859-1.
+    const unlabelled = `From: Ren\xe9 <r@example.org>\nSubject: [PATCH] caf\xe9\n\nd\xe9j\xe0\n${diff}`;
+    expect(utf8(unlabelled)).toContain("From: Ren\u00e9 <r@example.org>\nSubject: [PATCH] caf\u00e9\n\nd\u00e9j\u00e0\n");
+    // ...and the diff keeps its bytes in each.
+    expect(decodeMail(unlabelled)).toContain("+b\n");
+  });
+
   it("base64: the patch is the decoded diff, not an empty patch", async () => {
     const { mine } = await pqAndGitAm(base64Mail(), ["conf"]);
     expect(read(mine, "conf")).toBe("hello\n");
