@@ -1173,6 +1173,25 @@ describe("fold gathers the messages' trailers into one block at the end (stack-6
     const parsed = execFileSync("git", ["interpret-trailers", "--parse"], { input: message, encoding: "utf8" });
     expect(parsed).toBe("Co-developed-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n");
   });
+  it("with a folded trailer's continuation line and a maintainer's [note] line: still one block (verify-16 F5)", async () => {
+    for (const [trailers, parsed] of [
+      [
+        'Fixes: 0123456789ab ("a long subject\n continued")\nSigned-off-by: Bob B <bob@example.org>',
+        'Fixes: 0123456789ab ("a long subject continued")\nCo-developed-by: Bob B <bob@example.org>\nSigned-off-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n',
+      ],
+      [
+        "Signed-off-by: Bob B <bob@example.org>\n[cy: reworded]\nSigned-off-by: Cy C <cy@example.org>",
+        "Co-developed-by: Bob B <bob@example.org>\nSigned-off-by: Bob B <bob@example.org>\nSigned-off-by: Cy C <cy@example.org>\nSigned-off-by: Alice A <alice@example.org>\n",
+      ],
+    ]) {
+      const text = await foldTwo(
+        ["top", "top change\n\nSigned-off-by: Alice A <alice@example.org>", "Alice A <alice@example.org>"],
+        ["bobs", `bob's change\n\n${trailers}`, "Bob B <bob@example.org>"],
+      );
+      const message = text.slice(text.indexOf("Subject: top change\n\n") + "Subject: top change\n\n".length, text.indexOf("\ndiff --git"));
+      expect(execFileSync("git", ["interpret-trailers", "--parse"], { input: message, encoding: "utf8" })).toBe(parsed);
+    }
+  });
 });
 
 describe("refusals that say what they mean (verify-6 N9)", () => {

@@ -90,13 +90,25 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
  * own sign-off when the message carries one (a folded patch's), else at the end. pq never
  * writes a sign-off for someone: that is theirs to give.
  */
-/** A message's closing paragraph of trailers ("Key: value" lines, git's rule), apart from the rest. */
+/**
+ * A message's closing paragraph of trailers, apart from the rest: "Key: value" lines, as git
+ * reads them, with a long one's continuation lines (indented) and a maintainer's "[name: note]"
+ * lines between them (the kernel's habit) kept in the block (verify-16 F5). Each trailer comes
+ * back as one entry, its continuation lines included.
+ */
 function splitTrailers(message: string): { prose: string; trailers: string[] } {
   const text = message.trim();
   const cut = text.lastIndexOf("\n\n");
   const last = (cut === -1 ? text : text.slice(cut + 2)).split("\n");
-  if (!text || !last.every((line) => /^[A-Za-z][A-Za-z0-9-]*: \S/.test(line))) return { prose: text, trailers: [] };
-  return { prose: cut === -1 ? "" : text.slice(0, cut).trim(), trailers: last };
+  const trailer = (line: string) => /^[A-Za-z][A-Za-z0-9-]*: \S/.test(line);
+  const fits = last.every((line, i) => trailer(line) || (i > 0 && (/^\s+\S/.test(line) || /^\[[^\]]+\]$/.test(line.trim()))));
+  if (!text || !trailer(last[0]) || !fits) return { prose: text, trailers: [] };
+  const trailers: string[] = [];
+  for (const line of last) {
+    if (/^\s/.test(line) && trailers.length) trailers[trailers.length - 1] += `\n${line}`;
+    else trailers.push(line);
+  }
+  return { prose: cut === -1 ? "" : text.slice(0, cut).trim(), trailers };
 }
 
 /** The lines in order, each kept where it last occurs (a sign-off repeated ends up where its last signer put it). */
