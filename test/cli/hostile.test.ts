@@ -463,5 +463,9 @@ describe("file names with a control character in a list", () => {
     const status = await pq(dir, "status");
     expect(status.out).toContain('unrefreshed changes: "new\\nline.txt"\n');
     expect(status.out).toContain('untracked: "tab\\there.txt"');
+    // ... and in add's, files' and remove's (verify-16 F12).
+    expect((await pq(dir, "add", "tab\there.txt")).out).toBe('added "tab\\there.txt" to p1\n');
+    expect((await pq(dir, "files")).out).toContain('"new\\nline.txt"');
+    expect((await pq(dir, "remove", "tab\there.txt")).out).toBe('removed "tab\\there.txt" from p1\n');
   });
 });

@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
+import { fileList } from "../reports.js";
 
 export default defineCommand({
   command: "add <files..>",
@@ -8,6 +9,6 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const added = await stack.add(treePaths(stack, io, args.files as string[]));
-    io.out(added.length ? `added ${added.join(", ")} to ${stack.top()}` : "nothing new to add");
+    io.out(added.length ? `added ${fileList(added)} to ${stack.top()}` : "nothing new to add");
   },
 });

@@ -1,6 +1,7 @@
 import { patchFiles, resolvePatch } from "../../queue/queries.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
+import { fileList } from "../reports.js";
 
 export default defineCommand({
   command: "files [patch]",
@@ -16,7 +17,7 @@ export default defineCommand({
     const width = Math.max(0, ...files.map((f) => `+${f.added}`.length));
     for (const f of files) {
       const counts = f.binary ? "binary".padEnd(width + 5) : `${`+${f.added}`.padStart(width)} ${`-${f.removed}`.padEnd(5)}`;
-      io.out(`${counts} ${f.from ? `${f.from} => ${f.path}` : f.path}`);
+      io.out(`${counts} ${f.from ? `${fileList([f.from])} => ${fileList([f.path])}` : fileList([f.path])}`);
     }
   },
 });

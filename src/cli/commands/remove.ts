@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
+import { fileList } from "../reports.js";
 
 export default defineCommand({
   command: "remove <files..>",
@@ -9,6 +10,6 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const removed = await stack.remove(treePaths(stack, io, args.files as string[]));
-    io.out(`removed ${removed.join(", ")} from ${stack.top()}`);
+    io.out(`removed ${fileList(removed)} from ${stack.top()}`);
   },
 });

@@ -1,5 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
+import { fileList } from "../reports.js";
 
 export default defineCommand({
   command: "revert <files..>",
@@ -11,7 +12,7 @@ export default defineCommand({
     const reverted = await stack.revert(treePaths(stack, io, args.files as string[]));
     io.out(
       reverted.length
-        ? `reverted ${reverted.join(", ")} (pq undo brings the changes back)`
+        ? `reverted ${fileList(reverted)} (pq undo brings the changes back)`
         : "nothing to revert: no unrefreshed changes in those files",
     );
   },
