@@ -202,7 +202,9 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     }
   }
   async function planMove(): Promise<string[]> {
-    return stack.runPlanner(`absorb into ${owners.join(", ")}`, async (ctx): Promise<string[]> => {
+    // Named as the user asked for it: pq refresh -p PATCH, or pq absorb (verify-16: "absorb into p1" for a refresh -p).
+    const label = opts.into ? `refresh -p ${opts.into}` : `absorb into ${owners.join(", ")}`;
+    return stack.runPlanner(label, async (ctx): Promise<string[]> => {
     const ws = ctx.tx.ws;
     const execOf = (file: string) => versionExec(ws.version(file));
     const userExec = new Map(pending.map((p) => [p.file, execOf(p.file)]));

@@ -100,6 +100,8 @@ describe("pq absorb", () => {
     const r = await pq(dir, "refresh", "-p", "p2", "d.c");
     expect(r.code).toBe(0);
     expect(r.out).toBe("absorbed d.c:20 (-1 +1) into p2\n");
+    // Logged (and named in refusals) as the command the user typed.
+    expect((await pq(dir, "oplog", "-n", "1")).out).toContain("refresh -p p2");
     expect(tree(dir)).toEqual(edited);
     expect(patchText(dir, "p2")).toContain("-d 20\n+d twenty\n");
     expect(patchText(dir, "p2")).not.toContain("b two");
