@@ -77,9 +77,20 @@ function headersAsUtf8(head: string, charset: string | null): string {
   if (!/[\x80-\xff]/.test(head)) return head;
   // As the message: in its declared charset, else (none, or UTF-8 that is not) ISO-8859-1, as git mailinfo does.
   const declared = charset && !UTF8_OR_ASCII.test(charset) ? charset : "iso-8859-1";
-  return head
-    .split("\n")
-    .map((line) => {
+  const lines = head.split("\n");
+  // Only a mail's header fields (and their continuation lines), up to the first line that is
+  // neither: a plain patch has no header, and its file names keep their bytes.
+  let field = false;
+  let ended = false;
+  return lines
+    .map((line, i) => {
+      // An mbox's "From <id> <date>" line opens the header.
+      if (i === 0 && line.startsWith("From ")) return line;
+      field = !ended && (/^[\x21-\x39\x3b-\x7e]+:/.test(line) || (field && /^[ \t]/.test(line)));
+      if (!field) {
+        ended = true;
+        return line;
+      }
       const bytes = Buffer.from(line, "latin1");
       const text = !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? null : decodeCharset(bytes, declared);
       return text === null ? line : Buffer.from(text, "utf8").toString("latin1");

@@ -120,6 +120,9 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(utf8(unlabelled)).toContain("From: Ren\u00e9 <r@example.org>\nSubject: [PATCH] caf\u00e9\n\nd\u00e9j\u00e0\n");
     // ...and the diff keeps its bytes in each.
     expect(decodeMail(unlabelled)).toContain("+b\n");
+    // A plain patch (no mail header) keeps every byte: its latin1 file name is refused later, not renamed here.
+    const plain = "Index: caf\xe9.txt\n--- /dev/null\n+++ b/caf\xe9.txt\n@@ -0,0 +1 @@\n+hi\n";
+    expect(decodeMail(plain)).toBe(plain);
   });
 
   it("base64: the patch is the decoded diff, not an empty patch", async () => {
