@@ -74,7 +74,8 @@ function messageAsUtf8(body: string, charset: string | null): string {
  * are plain ASCII and decoded later. Lines that are UTF-8 already stay as they are.
  */
 function headersAsUtf8(head: string, charset: string | null): string {
-  if (!/[\x80-\xff]/.test(head)) return head;
+  // Not a mail (no From: or Subject: field): a plain patch, whose "Index:" line is no header.
+  if (!/[\x80-\xff]/.test(head) || !/^(from|subject):/im.test(head)) return head;
   // As the message: in its declared charset, else (none, or UTF-8 that is not) ISO-8859-1, as git mailinfo does.
   const declared = charset && !UTF8_OR_ASCII.test(charset) ? charset : "iso-8859-1";
   const lines = head.split("\n");
@@ -170,7 +171,9 @@ export function decodeMail(mail: string): string {
   const encoding = (top.headers.get("content-transfer-encoding") ?? "").toLowerCase();
   const charset = charsetOf(contentType);
   if (encoding !== "quoted-printable" && encoding !== "base64") {
-    const converted = messageAsUtf8(top.body, charset);
+    // No charset and not a mail (a plain patch: no From: or Subject:): its bytes as they are.
+    const isMail = top.headers.has("from") || top.headers.has("subject");
+    const converted = charset || isMail ? messageAsUtf8(top.body, charset) : top.body;
     const head = headerLines(mail);
     const headUtf8 = headersAsUtf8(head, charset);
     return converted === top.body && headUtf8 === head ? mail : `${headUtf8}\n\n${converted}`;
