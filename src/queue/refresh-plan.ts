@@ -155,7 +155,7 @@ export async function planRefresh(
       files[path] = { pre, post: now };
     }
   }
-  if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles);
+  if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));
   const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
   // An untracked symlink is no file pq add could take: said with the other non-files.
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
@@ -172,7 +172,13 @@ export async function planRefresh(
  * again (push refuses a file to be made inside a file, and a directory where a file goes).
  * Refused up front, with the way out, instead of leaving half of the change out of the patch.
  */
-function refuseFileDirectorySwap(ctx: PlanContext, files: Record<string, FileChange>, notFiles: string[]): void {
+function refuseFileDirectorySwap(
+  ctx: PlanContext,
+  files: Record<string, FileChange>,
+  notFiles: string[],
+  /** Whether a path's base is HEAD's (no patch below touches it). */
+  fromHead: (path: string) => boolean,
+): void {
   for (const [path, change] of Object.entries(files)) {
     if (change.post === null) continue;
     // A directory made where a file was: the file is "left out" as a non-file (it is a directory now).
@@ -185,6 +191,20 @@ function refuseFileDirectorySwap(ctx: PlanContext, files: Record<string, FileCha
     if (change.pre !== null) continue;
     const inside = Object.keys(files).find((other) => other.startsWith(`${path}/`) && files[other].post === null);
     if (inside) throw swapRefusal(`${path} is made where the directory of ${inside} was`, path, "turn a directory into a file");
+  }
+  // A file made where HEAD has a directory or a submodule (a gitlink; verify-16 F9), asked of git in one run.
+  const made = Object.entries(files)
+    .filter(([path, c]) => c.pre === null && c.post !== null && fromHead(path))
+    .map(([path]) => path);
+  let modes = new Map<string, { mode: string }>();
+  try {
+    modes = made.length && ctx.git ? entriesAt(ctx.tree, ctx.git.prefix, "HEAD", made) : modes;
+  } catch {
+    /* no commit yet: nothing in HEAD */
+  }
+  for (const [path, { mode }] of modes) {
+    if (mode === "160000") throw swapRefusal(`${path} is made where HEAD has a submodule`, path, "turn a submodule into a file");
+    if (mode === "040000") throw swapRefusal(`${path} is made where HEAD has a directory`, path, "turn a directory into a file");
   }
 }
 

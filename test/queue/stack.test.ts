@@ -120,6 +120,22 @@ describe("stack basics", () => {
     expect(read(join(dir, "patches"), "swap")).toBe(empty);
   });
 
+  it("refresh refuses a file made where HEAD has a submodule, changing nothing (verify-16 F9: a patch no clone could push)", async () => {
+    const sub = repo({ "s.txt": "s\n" });
+    const dir = repo({ "a.c": "a\n" });
+    git(dir, "-c", "protocol.file.allow=always", "submodule", "add", "-q", sub, "sub");
+    git(dir, "commit", "-qm", "a submodule");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    const empty = read(join(dir, "patches"), "p1");
+    rmSync(join(dir, "sub"), { recursive: true, force: true });
+    write(dir, "sub", "now a file\n");
+    write(dir, "a.c", "a2\n");
+    const r = await pq(dir, "refresh", "sub", "a.c");
+    expect([r.code, r.err]).toEqual([7, expect.stringContaining("sub is made where HEAD has a submodule: pq's patches do not turn a submodule into a file")]);
+    expect(read(join(dir, "patches"), "p1")).toBe(empty);
+  });
+
   it("status reports a tracked directory replaced by a file (verify-14 F9: it stopped on ENOTDIR, exit 14)", async () => {
     const dir = repo({ "a.c": "a\n", "d/f.txt": "f\n" });
     expect((await pq(dir, "init")).code).toBe(0);
