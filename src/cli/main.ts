@@ -219,8 +219,9 @@ function refuseRepeatedOptions(parsed: Record<string, unknown>, words: readonly 
   /** One name per option, whichever of its aliases was typed. */
   const canonical = (name: string) => [name, ...(options.alias[name] ?? [])].sort((a, b) => b.length - a.length)[0];
   const seen = new Map<string, number>();
-  for (const word of words) {
-    const m = /^--([A-Za-z][\w-]*)(?:=.*)?$|^-([A-Za-z])/.exec(word);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    const m = /^--([A-Za-z][\w-]*)(?:=.*)?$|^-([A-Za-z])(.*)$/.exec(word);
     if (!m) continue;
     // --no-cache is the flag cache; a word that names no option of the command (a guard -g taken as an argument) is no option.
     const typed = m[1]?.startsWith("no-") && !(m[1] in options.key) ? m[1].slice(3) : (m[1] ?? m[2]);
@@ -228,6 +229,8 @@ function refuseRepeatedOptions(parsed: Record<string, unknown>, words: readonly 
     const name = canonical(typed);
     if (mayRepeat.has(name) || (options.alias[name] ?? []).some((a) => mayRepeat.has(a))) continue;
     seen.set(name, (seen.get(name) ?? 0) + 1);
+    // Its value is the next word unless given with it (--m=x, -mx): a message "-m" is no second -m.
+    if (!word.includes("=") && !m[3]) i++;
   }
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "_" || key === "--" || !Array.isArray(value) || mayRepeat.has(key)) continue;
