@@ -38,14 +38,21 @@ export interface ExecContext {
 
 /**
  * Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point;
- * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would;
+ * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would (name:eio-once: the first time only);
  * PQ_FAILPOINT=name:sh runs the shell command PQ_FAILPOINT_SH there and goes on.
  */
+const failedOnce = new Set<string>();
+
 export function failpoint(name: string): void {
   if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
   // Another process at work meanwhile (an editor's autosave): PQ_FAILPOINT_SH runs there.
   if (process.env.PQ_FAILPOINT === `${name}:sh`) childProcess().execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });
   if (process.env.PQ_FAILPOINT === `${name}:eio`) throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
+  // Once per process: a refusal the same process's putting back does not meet again.
+  if (process.env.PQ_FAILPOINT === `${name}:eio-once` && !failedOnce.has(name)) {
+    failedOnce.add(name);
+    throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
+  }
 }
 
 function currentUser(): string {
@@ -204,9 +211,18 @@ export async function execute(
   mark("journal written");
   failpoint("journal-written");
   const saved: { dir?: string; queueDir?: string } = {};
+  const stage = { treeWritten: false };
   try {
-    await applyEntry(ctx, entry, false, onFile, afterText, saved);
+    await applyEntry(ctx, entry, false, onFile, afterText, saved, stage);
   } catch (e) {
+    // The system refused a tree write the checks before the journal could not foresee (an
+    // immutable file, a full disk): what was written is put back from the store, the journal
+    // goes, and nothing was changed (verify-16 F4). Only if that fails too is the operation
+    // left for the next command to complete.
+    if (!stage.treeWritten && systemErrorCode(e) !== null && (await rollBackTree(ctx, entry))) {
+      rmSync(paths.journal, { force: true });
+      throw refusedWhileWriting(entry.op, e);
+    }
     throw halfDone(entry.op, e, "stopped half way");
   }
   // Logged with the operation: where the files changed while it ran were saved.
@@ -240,9 +256,12 @@ async function applyEntry(
   stateText?: string,
   /** For a fresh plan: where files changed since it was planned are saved (see keepEditMadeMeanwhile). */
   saved?: { dir?: string; queueDir?: string },
+  /** Set once the tree is written: a failure before that can be put back (see execute). */
+  stage?: { treeWritten: boolean },
 ): Promise<string[]> {
   const backups = replaying ? saveEditsMadeSince(ctx, entry) : [];
   await writeTree(ctx, entry.tree, replaying, onFile, saved);
+  if (stage) stage.treeWritten = true;
   mark("tree written");
   failpoint("tree-written");
   for (const [, dest, id] of entry.trash) {
@@ -550,13 +569,59 @@ function halfDone(op: string, e: unknown, how: string): unknown {
   if (e instanceof PqError && (e.code === "git" || e.code === "system")) {
     return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
   }
+  if (systemErrorCode(e) === null) return e;
   const err = e as NodeJS.ErrnoException;
-  if (e instanceof PqError || !(err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code))) return e;
-  const cause = `${err.message.replace(/^[A-Z]+: /, "")}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ""}`;
+  const cause = causeOf(err);
   return new PqError(
     "damaged",
     `${op} ${how}: ${cause}`,
     HALF_DONE_ADVICE,
+    { op, cause: err.code, file: err.path },
+  );
+}
+
+/** An operating-system error's code (EPERM, ENOSPC...), or null for anything else. */
+function systemErrorCode(e: unknown): string | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return !(e instanceof PqError) && typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : null;
+}
+
+/**
+ * Puts the tree back as it was before `entry`: every file the failed write had changed gets its
+ * before version from the store (written as a journal replay is: files already at it are left
+ * alone), files it made are removed. False if that fails too.
+ */
+async function rollBackTree(ctx: ExecContext, entry: OplogEntry): Promise<boolean> {
+  try {
+    await writeTree(
+      ctx,
+      entry.tree.map(([path, before, after]) => [path, after, before]),
+      true,
+    );
+    ctx.statCache.save();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A system error's words without its code, with the path it names. */
+const causeOf = (err: NodeJS.ErrnoException) => `${err.message.replace(/^[A-Z]+: /, "")}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ""}`;
+
+function refusedWhileWriting(op: string, e: unknown): PqError {
+  const err = e as NodeJS.ErrnoException;
+  const cause = causeOf(err);
+  const advice: Record<string, string> = {
+    EPERM: "the file may be immutable or its directory append-only (lsattr shows it; chattr -i or -a, as root, takes that away)",
+    EACCES: "check the permissions of that file and its directory",
+    ENOSPC: "free some space",
+    EDQUOT: "free some space (a disk quota)",
+    EROFS: "mount that file system read-write",
+  };
+  return new PqError(
+    "system",
+    `${op} was refused while writing the tree: ${cause}; the files it had written were put back, and nothing was changed`,
+    [`${advice[err.code ?? ""] ?? "fix the cause"}, then run the command again`],
     { op, cause: err.code, file: err.path },
   );
 }

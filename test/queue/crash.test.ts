@@ -268,6 +268,33 @@ describe("an I/O error after the journal is written", () => {
   });
 });
 
+describe("a system refusal while the tree is written (an immutable file, a full disk)", () => {
+  it("puts back what was written, removes the journal, exits 14: nothing was changed, and nothing waits to be completed (verify-16 F4)", () => {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n", "d.txt": "d\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      for (const f of ["a.txt", "b.txt", "c.txt", "d.txt"]) write(dir, f, `${f} changed\n`);
+      write(dir, "new.txt", "made by p1\n");
+      expect(runPq(dir, "add", "new.txt").status).toBe(0);
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const before = snapshot(dir);
+      // The write fails half way through the tree, once: the putting back meets no such failure.
+      const failed = atFailpoint(dir, "tree-half:eio-once", ["pop"]);
+      expect(failed.stderr).toContain("pop p1 was refused while writing the tree: i/o error");
+      expect(failed.stderr).toContain("the files it had written were put back, and nothing was changed");
+      expect(failed.status).toBe(14);
+      expect(snapshot(dir)).toEqual(before);
+      expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+      const next = runPq(dir, "series", "-v");
+      expect([next.status, next.stderr]).toEqual([0, ""]);
+      expect(next.stdout).toContain("A p1");
+      expect(runPq(dir, "pop").status).toBe(0);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+      expect(existsSync(join(dir, "new.txt"))).toBe(false);
+    });
+  });
+});
+
 describe("a finish killed before it moved the branch, then a commit made by hand", () => {
   it("is refused with the way out (git reset --soft), which then completes it", () => {
     inRepo({ "a.txt": "a\n", "u.txt": "u\n" }, (dir) => {
