@@ -221,7 +221,10 @@ export async function execute(
     // left for the next command to complete.
     if (!stage.treeWritten && systemErrorCode(e) !== null && (await rollBackTree(ctx, entry))) {
       rmSync(paths.journal, { force: true });
-      throw refusedWhileWriting(entry.op, e);
+      const refusal = refusedWhileWriting(entry.op, e);
+      // Edits made while it ran, which the writes had saved before overwriting them: said where.
+      if (saved.dir) refusal.details.push(`files changed while it ran were saved in ${saved.dir} first`);
+      throw refusal;
     }
     throw halfDone(entry.op, e, "stopped half way");
   }
