@@ -47,12 +47,23 @@ function movedIndexes(seq: number[]): Set<number> {
   return new Set(seq.map((_, i) => i).filter((i) => !keep.has(i)));
 }
 
-export async function rangeDiff(a: QueueVersion, b: QueueVersion, svc: MergeServices): Promise<RangeLine[]> {
+/**
+ * `renamed`: old name -> new name for patches known to have been renamed between the two
+ * versions (a sync that kept two same-named patches apart), paired before names and contents.
+ */
+export async function rangeDiff(
+  a: QueueVersion,
+  b: QueueVersion,
+  svc: MergeServices,
+  renamed: Record<string, string> = {},
+): Promise<RangeLine[]> {
   const oldNames = parseSeries(a.series, "the old").map((e) => e.name);
   const newNames = parseSeries(b.series, "the new").map((e) => e.name);
   const pairOf = new Map<string, string>(); // new name -> old name
   const oldSet = new Set(oldNames);
-  for (const n of newNames) if (oldSet.has(n)) pairOf.set(n, n);
+  for (const [o, n] of Object.entries(renamed)) if (oldSet.has(o) && newNames.includes(n)) pairOf.set(n, o);
+  const renamedOld = new Set(pairOf.values());
+  for (const n of newNames) if (oldSet.has(n) && !pairOf.has(n) && !renamedOld.has(n)) pairOf.set(n, n);
   const paired = new Set(pairOf.values());
   const candidates: [number, string, string][] = [];
   for (const n of newNames.filter((x) => !pairOf.has(x))) {

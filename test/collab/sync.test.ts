@@ -608,6 +608,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(bobs[0]).toMatch(/^pq sync: merge .* \[fix-2\.patch from fix\.patch\]$/);
     expect(bobs.slice(1)).toEqual(["bob [fix.patch]"]);
     expect(await history("fix.patch")).toEqual(["ann [fix.patch]"]);
+    // range-diff across that merge pairs Bob's patch with its renamed self, and shows Ann's as new.
+    const across = (await ok(bob.tree, "range-diff", "HEAD~1", "HEAD")).out;
+    expect(across).toMatch(/\d: fix\.patch +[=!] \d: fix-2\.patch/);
+    expect(across).toMatch(/-: -+ +> \d: fix\.patch/);
   });
 
   it("a patch of theirs named like a file of ours that is in no series: both kept, a conflict to decide", async () => {

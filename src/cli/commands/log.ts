@@ -4,7 +4,8 @@ import { QueueRepo } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { simulateQueue } from "../../collab/simulate.js";
 import { mergeServices } from "../../collab/sync.js";
-import { SYNC_RENAME_TRAILER, type QueueVersion } from "../../collab/types.js";
+import type { QueueVersion } from "../../collab/types.js";
+import { apartRenames, type ApartRename } from "../../collab/apart-renames.js";
 import { validatePatchName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -51,38 +52,6 @@ async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: b
     });
 }
 
-/**
- * The sync merges that kept two patches added under one name apart (their SYNC_RENAME_TRAILER
- * lines): at `commit`, our patch `from` (first parent) took the name `to`, and theirs (second
- * parent) kept `from`.
- */
-interface ApartRename {
-  commit: string;
-  ours: string;
-  theirs: string;
-  from: string;
-  to: string;
-}
-
-async function apartRenames(qr: QueueRepo): Promise<ApartRename[]> {
-  const out = await qr.run(["log", "--merges", "-F", `--grep=${SYNC_RENAME_TRAILER}: `, "--format=%x1e%H %P%x1f%B", "HEAD"]);
-  const found: ApartRename[] = [];
-  for (const record of out.split("\x1e").filter(Boolean)) {
-    const [ids, body = ""] = record.split("\x1f");
-    const [commit, ours, theirs] = ids.trim().split(" ");
-    if (!theirs) continue;
-    for (const line of body.split("\n")) {
-      if (!line.startsWith(`${SYNC_RENAME_TRAILER}: `)) continue;
-      const [from, to] = line
-        .slice(SYNC_RENAME_TRAILER.length + 2)
-        .trim()
-        .split(" -> ");
-      if (from && to) found.push({ commit, ours, theirs, from, to });
-    }
-  }
-  return found;
-}
-
 /** The commits reachable from `rev` and not from any of `not`. */
 async function commitsIn(qr: QueueRepo, rev: string, not: string[] = []): Promise<Set<string>> {
   return new Set((await qr.run(["rev-list", rev, ...(not.length ? ["--not", ...not] : [])])).split("\n").filter(Boolean));
@@ -100,7 +69,7 @@ export async function queueLog(qr: QueueRepo, patch: string | null): Promise<Log
   if (!(await qr.head())) return [];
   const strip = ({ touched: _touched, ...e }: LogEntry & { touched: string[] }): LogEntry => e;
   if (!patch) return (await logOf(qr, "HEAD", ["."], false)).map(strip);
-  const aparts = await apartRenames(qr);
+  const aparts = await apartRenames(qr, "HEAD");
   // The names it had, newest first, and the commits that renamed it.
   const names = [patch];
   const renamedAt = new Map<string, string>();

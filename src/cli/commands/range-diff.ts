@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { QueueRepo, splitVersion } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
+import { apartRenames } from "../../collab/apart-renames.js";
 import { mergeServices } from "../../collab/sync.js";
 import type { QueueVersion } from "../../collab/types.js";
 import { defineCommand } from "../io.js";
@@ -23,6 +24,23 @@ async function version(spec: string, cwd: string, queueDir: string): Promise<Que
   return qr.versionAt(rev);
 }
 
+/**
+ * Our patches a sync renamed between two revisions of the queue, to keep them apart from a
+ * colleague's of the same name (collab-8 C9): the renamed one pairs with its old self, not with
+ * the colleague's patch that kept the name. Only where OLD is on our side of that merge.
+ */
+async function apartBetween(oldSpec: string, newSpec: string, cwd: string, queueDir: string): Promise<Record<string, string>> {
+  const isDir = (spec: string) => existsSync(join(resolve(cwd, spec), "series"));
+  if (isDir(oldSpec) || isDir(newSpec)) return {};
+  const qr = await QueueRepo.open(queueDir);
+  const [oldRev, newRev] = qr ? await Promise.all([qr.resolve(oldSpec), qr.resolve(newSpec)]) : [null, null];
+  if (!qr || !oldRev || !newRev) return {};
+  const renamed: Record<string, string> = {};
+  for (const apart of (await apartRenames(qr, `${oldRev}..${newRev}`)).reverse())
+    if (await qr.isAncestor(oldRev, apart.ours)) renamed[apart.from] = apart.to;
+  return renamed;
+}
+
 export default defineCommand({
   command: "range-diff <old> <new>",
   describe: "compare two versions of the series (queue revisions or queue directories) patch by patch",
@@ -37,7 +55,12 @@ export default defineCommand({
       version(String(args.old), io.cwd, stack.queueDir),
       version(String(args.new), io.cwd, stack.queueDir),
     ]);
-    const lines = await rangeDiff(a, b, await mergeServices(stack, [a, b]));
+    const lines = await rangeDiff(
+      a,
+      b,
+      await mergeServices(stack, [a, b]),
+      await apartBetween(String(args.old), String(args.new), io.cwd, stack.queueDir),
+    );
     if (args.json) return void printJson(io, lines);
     // Patch lines are bytes (latin1 strings): written as they are, UTF-8 or not.
     io.outBytes(renderRangeDiff(lines).trimEnd());
