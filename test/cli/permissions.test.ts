@@ -196,6 +196,16 @@ describe("a directory pq may not write in", () => {
         "delete p2 would keep a copy of the patch, but .pq/trash is not writable (permission denied); nothing was changed",
       );
       undo();
+      // An object index the user may not append to: refused with no new pack left behind (verify-16).
+      const packs = () => readdirSync(join(repo, ".pq", "objects")).filter((f) => f.startsWith("pack-")).length;
+      const packsBefore = packs();
+      undo = lock(".pq/objects/index", 0o444);
+      write(repo, "a.txt", "a-new\n");
+      const noIndex = run(repo, "new", "p3");
+      expect(noIndex.status).toBe(14);
+      expect(packs()).toBe(packsBefore);
+      undo();
+      write(repo, "a.txt", "a\n");
       undo = lock(".pq/oplog", 0o444);
       refused(repo, ["push"], "push p1 would log its entry, but .pq/oplog is not writable (permission denied); nothing was changed");
       undo();
