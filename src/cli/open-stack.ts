@@ -1,8 +1,8 @@
-import { lstatSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
+import { directoryAt } from "../tree/stat.js";
 import { invocation, type CliIO, type GlobalOptions } from "./io.js";
 
 /** The stack of --tree (or the nearest enclosing tree that has one). */
@@ -35,7 +35,7 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
     }
     // The tree itself (".") or any directory: pq's patches hold files, named one by one.
     // (lstat: a symlink to a directory is named as the link it is, and refused as one later.)
-    if (rel === "" || isDirectory(join(stack.tree, rel))) {
+    if (rel === "" || directoryAt(join(stack.tree, rel), false)) {
       throw new PqError(
         "usage",
         `${f} is a directory; pq takes files, named one by one`,
@@ -45,14 +45,4 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
     }
     return rel;
   });
-}
-
-/** Whether a directory is at `full` (not one under a file: ENOTDIR is "no", as for a deleted file in a directory made a file: verify-16 G4). */
-function isDirectory(full: string): boolean {
-  try {
-    return lstatSync(full, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return false;
-    throw e;
-  }
 }

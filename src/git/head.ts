@@ -53,6 +53,11 @@ export function commonGitDir(gitDir: string): string {
   return common === null ? gitDir : resolve(gitDir, common);
 }
 
+/** The file git keeps a ref in (a detached HEAD in the worktree's git directory, a branch in the common one); its lock is this plus ".lock". */
+export function refFile(gitDir: string, ref: string): string {
+  return ref === "HEAD" ? join(gitDir, "HEAD") : join(commonGitDir(gitDir), ref);
+}
+
 export function readHeadCommit(tree: string): string | null {
   const gitDir = gitDirOf(tree);
   if (!gitDir) return null;

@@ -20,7 +20,7 @@ import { asciiJson, deadLeftovers, fileStat, readText, removeDeadTemporaries, re
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
-import { commonGitDir, gitDirOf } from "../git/head.js";
+import { gitDirOf, refFile } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
@@ -141,7 +141,7 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
   // The branch's own lock, likewise (verify-16 G3).
   const gitDir = entry.git.indexOnly ? null : gitDirOf(ctx.tree);
   if (gitDir !== null) {
-    const lock = `${entry.git.ref === "HEAD" ? join(gitDir, "HEAD") : join(commonGitDir(gitDir), entry.git.ref)}.lock`;
+    const lock = `${refFile(gitDir, entry.git.ref)}.lock`;
     if (existsSync(lock)) {
       throw new PqError(
         "git",

@@ -4,7 +4,7 @@
  * below or HEAD left), and the resulting diff. Read-only: `pq diff` and `pq status` use
  * it as it is, `pq refresh` then records it.
  */
-import { lstatSync, type Stats } from "node:fs";
+import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
 import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -125,7 +125,7 @@ export async function planRefresh(
     }
     // A symlink git tracks and the tree no longer has: its deletion is no regular file's (a pop
     // would put back a file holding the link's target name). Left out the same way.
-    if (!stackKnows.has(path) && ctx.git && !lstatOrNone(join(ctx.tree, path))) {
+    if (!stackKnows.has(path) && ctx.git && !stampOrNone(join(ctx.tree, path), false)) {
       let mode: string | undefined;
       try {
         mode = entriesAt(ctx.tree, ctx.git.prefix, "HEAD", [path]).get(path)?.mode;
@@ -184,7 +184,8 @@ function refuseFileDirectorySwap(
     // A directory made where a file was: the file is "left out" as a non-file (it is a directory now).
     for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) {
       const dir = path.slice(0, at);
-      if (!notFiles.includes(dir) || !lstatOrNone(join(ctx.tree, dir))?.isDirectory()) continue;
+      const st = notFiles.includes(dir) ? stampOrNone(join(ctx.tree, dir), false) : null;
+      if (!st || !isDirectory(st)) continue;
       throw swapRefusal(`${path} is made in ${dir}, a directory where the tree below this patch has a file`, dir, "turn a file into a directory");
     }
     // A file made where a directory was: the patch also removes the files that were in it.
@@ -218,18 +219,8 @@ function swapRefusal(what: string, path: string, turn: string): PqError {
 }
 
 function isRegularOrMissing(full: string): boolean {
-  const st = lstatOrNone(full);
-  return !st || st.isFile();
-}
-
-/** lstat, or undefined for nothing there: none, or a file where a directory of the path should be (ENOTDIR: a directory the patch made a file of). */
-function lstatOrNone(full: string): Stats | undefined {
-  try {
-    return lstatSync(full, { throwIfNoEntry: false });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-    throw e;
-  }
+  const st = stampOrNone(full, false);
+  return !st || isRegular(st);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { PqError } from "../errors.js";
-import { commonGitDir, gitDirOf } from "../git/head.js";
+import { gitDirOf, refFile } from "../git/head.js";
 import type { OplogEntry } from "./oplog.js";
 import { statePaths, versionExec } from "./state.js";
 
@@ -55,7 +55,7 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
   const stickyWhy = "a sticky directory, where only a file's owner may remove or replace it";
   const refuse = (path: string, what: string, dir: string, shown: string, why?: string) => {
     // Asked of the directory that is there (a new one's parent), or of the file itself (.pq/oplog).
-    const readOnly = accessAnswer(existsSync(dir) ? dir : existingAncestor(dir)) === "EROFS";
+    const readOnly = accessAnswer(existingAncestor(dir)) === "EROFS";
     return new PqError(
       "system",
       `${entry.op} would ${what} ${path}, but ${shown} is not writable (${why ?? (readOnly ? "a read-only file system" : "permission denied")}); nothing was changed`,
@@ -101,7 +101,7 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
   // git's lock files: the branch's (ref.lock beside it) and the index's (index.lock in the git directory).
   const gitDir = entry.git ? gitDirOf(ctx.tree) : null;
   if (entry.git && gitDir !== null) {
-    const ref = entry.git.ref === "HEAD" ? join(gitDir, "HEAD") : join(commonGitDir(gitDir), entry.git.ref);
+    const ref = refFile(gitDir, entry.git.ref);
     const branch = entry.git.ref.replace(/^refs\/heads\//, "");
     if (!entry.git.indexOnly && !canWriteIn(dirname(ref))) throw refuse(`${branch} (git's lock file for it)`, "move", dirname(ref), shownDir(ctx.tree, dirname(ref)));
     if (entry.git.index.length && !canWriteIn(gitDir)) throw refuse("git's index (its lock file)", "update", gitDir, shownDir(ctx.tree, gitDir));

@@ -117,18 +117,23 @@ export function throughBinding(): boolean {
 }
 
 /**
- * Whether a directory is at `path` (statSync, following a link). A path under a file is no
- * directory (ENOTDIR answers "no", as ENOENT does), not an error: a directory a user replaced by
- * a file leaves its old paths named in status, and commands given them answer (verify-16 G4).
+ * statStamp, with a path under a file taken as nothing there (ENOTDIR answers as ENOENT does),
+ * not as an error: a directory a user replaced by a file leaves its old paths named in status,
+ * and commands given them answer (verify-16 G4).
  */
-export function directoryAt(path: string): boolean {
+export function stampOrNone(path: string, follow = true): FileStat | null {
   try {
-    const st = statStamp(path);
-    return st !== null && isDirectory(st);
+    return statStamp(path, follow);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
     throw e;
   }
+}
+
+/** Whether a directory is at `path` (following a link unless `follow` is false), by stampOrNone. */
+export function directoryAt(path: string, follow = true): boolean {
+  const st = stampOrNone(path, follow);
+  return st !== null && isDirectory(st);
 }
 
 /** The kind of file a stamp's mode names. */
