@@ -3,14 +3,17 @@
  * (`git clean -fd` deletes an untracked patches/, as it would quilt's). Every patch text and
  * series pq wrote went through a transaction: the operation log names each queue file's last
  * version, and the object store holds it; an applied patch pq never wrote (taken over from
- * quilt) is found by the hash the state records for it. Only missing files are written:
- * nothing that is there is ever replaced.
+ * quilt) is found by the hash the state records for it, and every file of a queue pq init
+ * found (applied or not) by the copy it kept then (keepQueueAtInit). Only missing files are
+ * written: nothing that is there is ever replaced.
  */
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { ObjectStore } from "../tree/objects.js";
-import { writeAtomic } from "../tree/files.js";
+import { readText, writeAtomic } from "../tree/files.js";
+import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
+import { Series } from "./series.js";
 import { statePaths, type StackState } from "./state.js";
 
 export interface QueueRestore {
@@ -39,6 +42,8 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
   }
   for (const patch of state.applied) if (!latest.has(patch.name) || latest.get(patch.name) === null) latest.set(patch.name, patch.hash);
+  // Older than every operation: the queue as pq init found it.
+  for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
   const restored: string[] = [];
   const lost: string[] = [];
   try {
@@ -63,4 +68,46 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     restored.push("series");
   }
   return { restored: restored.sort(), lost };
+}
+
+/** The queue files pq init found, as `.pq/queue-at-init` records them: [path, object id]. */
+type KeptQueue = [string, string][];
+
+/**
+ * Copies of the series and of every patch file it names, as pq init found them, kept in the
+ * object store and listed in `.pq/queue-at-init`. A queue pq takes over (quilt's, Debian's,
+ * one copied in) holds patches pq never wrote, and nothing else would remember an unapplied
+ * one: after a `git clean -fd` of an untracked queue directory, restore-queue brings them back
+ * from here (verify-16 F11). Files pq cannot read safely (a name the series may not hold, a
+ * symlink, a directory) are left out: the push that reads them refuses them by name.
+ */
+export function keepQueueAtInit(tree: string, queueDir: string, store: ObjectStore): number {
+  const seriesText = readText(join(queueDir, "series"));
+  if (seriesText === null) return 0;
+  const kept: KeptQueue = [["series", store.put(seriesText)]];
+  for (const name of Series.parse(seriesText).names()) {
+    try {
+      validatePatchName(name);
+      checkNameOnDisk(queueDir, name);
+      if (!lstatSync(join(queueDir, name)).isFile()) continue;
+    } catch {
+      continue;
+    }
+    const text = readText(join(queueDir, name));
+    if (text !== null) kept.push([name, store.put(text)]);
+  }
+  // The objects are durable before the list that names them.
+  store.flush();
+  writeAtomic(statePaths(tree).queueAtInit, JSON.stringify(kept), true);
+  return kept.length - 1;
+}
+
+function keptAtInit(file: string): KeptQueue {
+  try {
+    const parsed: unknown = JSON.parse(readText(file) ?? "[]");
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "string");
+  } catch {
+    return []; // damaged: the oplog's copies still count
+  }
 }

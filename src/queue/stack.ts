@@ -42,6 +42,7 @@ import {
   type Version,
 } from "./state.js";
 import { missingPatchFile, Transaction } from "./transaction.js";
+import { keepQueueAtInit } from "./restore-queue.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
@@ -255,6 +256,8 @@ export class Stack {
     saveState(tree, state);
     failpoint("init-state-saved");
     const stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
+    // A queue pq did not write: copies of its files, for restore-queue (see keepQueueAtInit).
+    if (!made.series) keepQueueAtInit(tree, queueAbs, stack.store);
     if (quilt) {
       try {
         stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) =>
@@ -266,7 +269,7 @@ export class Stack {
         if (existsSync(statePaths(tree).journal)) throw e;
         // Refused: nothing of the stack stays, so that quilt (or pq init after quilt pop -a) finds the tree as it was.
         if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
-        else for (const file of [statePaths(tree).state, statePaths(tree).initIncomplete]) rmSync(file, { force: true });
+        else for (const file of [statePaths(tree).state, statePaths(tree).initIncomplete, statePaths(tree).queueAtInit]) rmSync(file, { force: true });
         if (made.series) rmSync(join(queueAbs, "series"), { force: true });
         if (made.queue) rmSync(queueAbs, { recursive: true, force: true });
         throw e;

@@ -74,6 +74,8 @@ export function statePaths(tree: string) {
     rebaseSaved: join(dir, "rebase-saved.json"),
     /** There while pq init takes over quilt's applied patches: a stack that is not whole yet. */
     initIncomplete: join(dir, "init-incomplete"),
+    /** The queue's files as pq init found them, as object ids (src/queue/restore-queue.ts keepQueueAtInit). */
+    queueAtInit: join(dir, "queue-at-init"),
   };
 }
 

@@ -15,6 +15,15 @@ const quilt = (cwd: string, ...args: string[]) =>
 
 const base = { "drivers/serial.c": Array.from({ length: 30 }, (_, i) => `serial line ${i}\n`).join(""), README: "model\n" };
 
+/** A -p1 patch of `base`'s drivers/serial.c changing line `n` ("serial line n") to `now`. */
+function serialLinePatch(n: number, now: string): string {
+  const around = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ` serial line ${from + i}\n`).join("");
+  return (
+    `--- a/drivers/serial.c\n+++ b/drivers/serial.c\n@@ -${n - 2},7 +${n - 2},7 @@\n` +
+    `${around(n - 3, n)}-serial line ${n}\n+${now}\n${around(n + 1, n + 4)}`
+  );
+}
+
 describe("quilt interoperability (real quilt)", () => {
   it("quilt is installed (by .ci/run)", () => {
     expect(hasQuilt).toBe(true);
@@ -150,18 +159,40 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(sources(snapshot(tree))).toEqual(baseTree);
   });
 
-  it("the patches it took over come back with pq restore-queue after git clean -fd removed the queue (readme-15 F7)", async () => {
+  it("the queue it took over comes back with pq restore-queue after git clean -fd removed it, unapplied patches too (readme-15 F7, verify-16 F11)", async () => {
     const { tree } = quiltStack();
     const queue = snapshot(join(tree, "patches"));
     expect((await pq(tree, "init")).code).toBe(0);
     rmSync(join(tree, "patches"), { recursive: true });
     const restored = await pq(tree, "restore-queue");
     expect([restored.code, restored.err]).toEqual([0, ""]);
-    // The applied ones byte for byte, and the series of them (three.patch, never applied by pq, is quilt's alone).
-    const back = snapshot(join(tree, "patches"));
-    expect([back["one.patch"], back["two.patch"]]).toEqual([queue["one.patch"], queue["two.patch"]]);
-    expect(back.series).toBe("one.patch\ntwo.patch\n");
+    // Byte for byte: the applied ones, three.patch (quilt's unapplied one, which pq never wrote), and quilt's series.
+    expect(snapshot(join(tree, "patches"))).toEqual(queue);
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\nthree.patch\n");
+  });
+
+  it("restore-queue brings back a queue pq init found unapplied (Debian's, names in directories) as it found it, and later operations win", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    const queueDir = join(tree, "debian", "patches");
+    write(tree, "debian/patches/upstream/fix-serial.patch", "Description: serial\n\n" + serialLinePatch(5, "serial line V"));
+    write(tree, "debian/patches/debian/readme.patch", "Description: readme\n\n" + serialLinePatch(20, "serial line XX"));
+    write(tree, "debian/patches/series", "# Debian's\nupstream/fix-serial.patch\ndebian/readme.patch -p1\n");
+    const queue = snapshot(queueDir);
+    expect((await pq(tree, "init", "--queue", "debian/patches")).code).toBe(0);
+    // A later operation's version is the one restored: a patch renamed after init comes back under its new name only.
+    expect((await pq(tree, "rename", "debian/readme.patch", "debian/readme-2.patch")).code).toBe(0);
+    const renamed = snapshot(queueDir);
+    rmSync(queueDir, { recursive: true });
+    const restored = await pq(tree, "restore-queue");
+    expect([restored.code, restored.err]).toEqual([0, ""]);
+    expect(snapshot(queueDir)).toEqual(renamed);
+    expect(renamed["upstream/fix-serial.patch"]).toBe(queue["upstream/fix-serial.patch"]);
+    expect(renamed["debian/readme-2.patch"]).toBe(queue["debian/readme.patch"]);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "restore-queue")).out).toContain("nothing to restore");
   });
 
   it("a pq init killed before its take-over is journaled starts over when run again, and the log keeps its command line (safe-6 #3, #4)", async () => {

@@ -6,7 +6,8 @@ import { defineCommand } from "../io.js";
 
 export default defineCommand({
   command: "restore-queue",
-  describe: "write back the queue files pq wrote that are missing (a git clean -fd removed the queue directory), from its operation log",
+  describe:
+    "write back the queue files pq wrote or found at pq init that are missing (a git clean -fd removed the queue directory), from its operation log and copies",
   builder: (y) => y,
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
