@@ -12,7 +12,6 @@ import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
-import { readHeadCommit } from "../git/head.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { bytesToName } from "../patch/index.js";
 import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -21,8 +20,8 @@ import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
-import { chainState } from "../core/state-chain.js";
 import { buildPatchDiff } from "./refresh-diff.js";
+import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
 import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
@@ -115,19 +114,6 @@ async function openGitRepo(tree: string): Promise<GitRepo | null> {
 }
 
 let groupSeq = 0;
-
-/** What Stack reads of .pq/ci-last.json (see src/ci/last-run.ts). */
-interface CiLastState {
-  index: number;
-  patch: string | null;
-  chain?: string;
-}
-interface CiLastRun {
-  /** The tree's HEAD when ci ran (the base its states were built on). */
-  head?: string | null;
-  states?: CiLastState[];
-  cells?: { state: number; backend: string; outcome: string }[];
-}
 
 /** A stack held open (the TUI's) whose .pq/ went since it was opened (git clean -fdx). */
 function goneStack(tree: string): PqError {
@@ -620,75 +606,11 @@ export class Stack {
   }
 
   /**
-   * Verdicts of the last `pq ci` of this stack (.pq/ci-last.json), by patch and backend, for
-   * the states it still describes: a state counts while every patch up to it has the same
-   * name and bytes as when ci ran (the chain in the report), so an edited or reordered
-   * patch, and everything above it, loses its badges.
+   * Verdicts of the last `pq ci` of this stack, by patch and backend, for the states it
+   * still describes (see ci-verdicts.ts).
    */
   ciVerdicts(): Map<string, Record<string, string>> {
-    const out = new Map<string, Record<string, string>>();
-    const report = this.lastCiRun();
-    if (!report) return out; // none, or damaged: the badges are decoration
-    const valid = new Map<number, string>();
-    for (const { state } of this.ciStatesStillValid(report)) valid.set(state.index, state.patch);
-    for (const c of report.cells ?? []) {
-      const patch = valid.get(c.state);
-      if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: c.outcome });
-    }
-    return out;
-  }
-
-  /**
-   * A rename changes no state's tree: the last ci run's verdicts (ciVerdicts) still describe
-   * them. Its states are re-keyed to the new name, each still valid state's chain made again
-   * with it; states that no longer held before the rename stay as they were (still invalid).
-   * A decoration outside the transaction: undoing the rename only costs the badges.
-   */
-  private carryCiVerdicts(from: string, to: string): void {
-    const report = this.lastCiRun();
-    if (!report?.states?.some((s) => s.patch === from)) return;
-    let chain = "";
-    for (const { state, name, text } of this.ciStatesStillValid(report, (n) => (n === from ? to : n))) {
-      chain = chainState(chain, name, text);
-      Object.assign(state, { patch: name, chain });
-    }
-    try {
-      writeAtomic(join(statePaths(this.tree).dir, "ci-last.json"), JSON.stringify(report));
-    } catch {
-      /* a read-only .pq: the badges go, nothing else */
-    }
-  }
-
-  /** The last ci run of this stack (.pq/ci-last.json), or null when there is none or it is damaged. */
-  private lastCiRun(): CiLastRun | null {
-    try {
-      const text = readText(join(statePaths(this.tree).dir, "ci-last.json"));
-      return text === null ? null : (JSON.parse(text) as CiLastRun);
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * The last ci run's states that still describe the stack, bottom first: each patch up to it
-   * byte for byte the one ci ran (its chain). `nameNow` maps a recorded name to the patch's name now.
-   */
-  private *ciStatesStillValid(
-    report: CiLastRun,
-    nameNow: (recorded: string) => string = (n) => n,
-  ): Generator<{ state: CiLastState & { patch: string }; name: string; text: string }> {
-    // Another base under the stack: no state is what ci built.
-    if (report.head !== undefined && report.head !== readHeadCommit(this.tree)) return;
-    let chain = "";
-    for (const state of report.states ?? []) {
-      if (state.patch === null) continue;
-      const name = nameNow(state.patch);
-      const text = readText(this.patchPath(name));
-      if (text === null || state.chain === undefined) return;
-      chain = chainState(chain, state.patch, text);
-      if (chain !== state.chain) return;
-      yield { state: state as CiLastState & { patch: string }, name, text };
-    }
+    return ciVerdicts(this.tree, this.queueDir);
   }
 
   /** The newest `limit` operations (all without a limit), newest first, and which of them are undone. */
@@ -817,7 +739,7 @@ export class Stack {
   async renamePatch(from: string, to: string): Promise<void> {
     refuseDuringStoppedRebase(this.tree, "rename");
     await this.transact(`rename ${from} ${to}`, (ctx) => planRename(ctx, from, to));
-    this.carryCiVerdicts(from, to);
+    carryCiVerdicts(this.tree, this.queueDir, from, to);
   }
 
   async reorder(name: string, where: ReorderWhere): Promise<void> {
