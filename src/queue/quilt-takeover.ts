@@ -37,8 +37,20 @@ const PC = QUILT_STATE_DIR;
 export function quiltAppliedStack(tree: string): QuiltStack | null {
   const applied = (readText(join(tree, PC, "applied-patches")) ?? "").split("\n").filter((l) => l.trim() !== "");
   if (!applied.length) return null;
-  const patches = (readText(join(tree, PC, ".quilt_patches")) ?? "patches").trim() || "patches";
-  return { applied, patchesDir: resolve(tree, patches) };
+  return { applied, patchesDir: resolve(tree, quiltRecordedPatches(tree) ?? "patches") };
+}
+
+/**
+ * The patches directory quilt recorded in its state directory (`.pc/.quilt_patches`), which
+ * quilt itself uses whenever QUILT_PATCHES is not set: a Debian packager's quiltrc sets
+ * debian/patches for quilt's commands only, and this record is where the tree says so.
+ */
+export function quiltRecordedPatches(tree: string): string | null {
+  try {
+    return readText(join(tree, PC, ".quilt_patches"))?.trim() || null;
+  } catch {
+    return null; // a directory in its place: no record
+  }
 }
 
 /**

@@ -173,6 +173,41 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\nthree.patch\n");
   });
 
+  it("pq init finds the queue quilt recorded in .pc/.quilt_patches (a Debian quiltrc sets it for quilt alone), popped or applied (interop-17 F1)", async () => {
+    for (const applied of [false, true]) {
+      const tree = makeRepo(base);
+      dirs.push(tree);
+      write(tree, "debian/patches/fix-serial.patch", serialLinePatch(5, "serial line V"));
+      write(tree, "debian/patches/series", "fix-serial.patch\n");
+      git(tree, "add", "-A");
+      git(tree, "commit", "-qm", "packaging");
+      const debianQuilt = (...args: string[]) =>
+        execFileSync("quilt", args, {
+          cwd: tree,
+          encoding: "utf8",
+          env: { ...process.env, QUILT_PATCHES: "debian/patches", QUILTRC: "/dev/null" },
+        });
+      debianQuilt("push", "-a");
+      if (!applied) debianQuilt("pop", "-a");
+      const init = await pq(tree, "init");
+      expect([init.code, init.err]).toEqual([0, ""]);
+      expect(init.out).toContain(`with the queue ${tree}/debian/patches (quilt's .pc/.quilt_patches) (1 patch in its series)`);
+      expect(existsSync(join(tree, "patches"))).toBe(false);
+      if (!applied) expect((await pq(tree, "push", "-a")).code).toBe(0);
+      expect((await pq(tree, "applied")).out).toBe("fix-serial.patch\n");
+      expect(read(tree, "drivers/serial.c")).toContain("serial line V\n");
+    }
+  });
+
+  it("a push with an empty series says the series is empty, and where", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    expect((await pq(tree, "init")).code).toBe(0);
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(12);
+    expect(push.err).toContain(`nothing to push: the series in ${tree}/patches is empty`);
+  });
+
   it("restore-queue brings back a queue pq init found unapplied (Debian's, names in directories) as it found it, and later operations win", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

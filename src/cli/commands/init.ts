@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
-import { QUILT_STATE_DIR } from "../../queue/quilt-takeover.js";
+import { QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
 import { guardCommentNote } from "../reports.js";
 
@@ -16,8 +16,14 @@ export default defineCommand({
     }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
-    // quilt's own setting for where the series lives (Debian's quiltrc sets debian/patches), as quilt reads it: relative to the tree.
-    const fromQuilt = !args.queue && process.env.QUILT_PATCHES ? resolve(tree, process.env.QUILT_PATCHES) : undefined;
+    // quilt's own setting for where the series lives, as quilt reads it (relative to the tree): QUILT_PATCHES, else
+    // what quilt recorded in .pc/ (Debian's quiltrc sets debian/patches for quilt's commands only: interop-17 F1).
+    const quiltSetting = args.queue
+      ? null
+      : process.env.QUILT_PATCHES
+        ? { dir: process.env.QUILT_PATCHES, from: "QUILT_PATCHES" }
+        : ((dir) => (dir ? { dir, from: `quilt's ${QUILT_STATE_DIR}/.quilt_patches` } : null))(quiltRecordedPatches(tree));
+    const fromQuilt = quiltSetting ? resolve(tree, quiltSetting.dir) : undefined;
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
     if (args.shared !== undefined && loadState(tree)) {
       // A stack that exists already: its queue becomes shared (hg qinit -c on an existing queue).
@@ -52,7 +58,7 @@ export default defineCommand({
     }
     const stack = await Stack.init({ tree, queue, command: invocation.command });
     io.out(
-      `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${fromQuilt ? " (QUILT_PATCHES)" : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
+      `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${quiltSetting ? ` (${quiltSetting.from})` : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
     // A series pq takes as it is (quilt's, Debian's): a comment that reads as a guard is said, as import --quilt says it (ci-7 #10).
     for (const entry of stack.series().filter((e) => e.guards.length)) io.out(guardCommentNote(entry.name, entry.guards));

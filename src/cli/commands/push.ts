@@ -80,6 +80,10 @@ function nothingToPush(stack: Stack): PqError {
       [`pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`],
       { below },
     );
+  if (!stack.series().length)
+    return new PqError("refused", `nothing to push: the series in ${stack.queueDir} is empty`, [
+      "pq new NAME starts a new patch; pq import adds patches (is this the queue you meant? pq status names it)",
+    ]);
   if (!guarded.length)
     return new PqError("refused", `nothing to push: every patch is applied${top ? ` (top: ${top})` : ""}`, [
       "pq new NAME starts a new patch",
