@@ -9,7 +9,7 @@ import { handCommitAdvice } from "./ops/pop.js";
 import { PqError } from "../errors.js";
 import { formatHeader } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
-import { joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
+import { dropDiffstat, joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
 import { planPush } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
@@ -64,14 +64,37 @@ export function commitAsPatch(tree: string, commit: string, prefix: string): { s
     "\0",
   );
   const raw = message.join("\0").replace(/\n+$/, "");
-  refuseDiffInMessage(raw, `${commit.slice(0, 12)}'s message`);
-  const [subject, ...rest] = raw.split("\n");
+  const { description, notes } = splitAtDashes(raw);
+  refuseDiffInMessage(notes === null ? raw : description, `${commit.slice(0, 12)}'s message`);
+  if (notes !== null) refuseDiffInMessage(notes.text, `${commit.slice(0, 12)}'s message after its "---" line`);
+  const [subject, ...rest] = description.split("\n");
   // The committer too: finishing the unchanged patch makes the very same commit again.
-  const header = formatHeader({ author, date, subject, body: rest.join("\n").trim(), committer });
+  let header = formatHeader({ author, date, subject, body: rest.join("\n").trim(), committer });
+  // What follows a "---" line (dependabot's YAML, a changelog) is the patch's notes, as git am
+  // and pq import read a mail's: finish writes them back after the same line (interop-17 F4).
+  if (notes !== null) header += `${notes.blankBefore ? "\n" : ""}---\n${Buffer.from(notes.text, "utf8").toString("latin1")}\n`;
+  if (dropDiffstat(header) !== header) {
+    throw new PqError("usage", `the text after the "---" line of ${commit.slice(0, 12)}'s message reads as a diffstat, which a patch drops`, [
+      "indent those lines (a leading space keeps them as text) in the commit, then run the command again",
+    ]);
+  }
   const diffArgs = ["diff", "--binary", "--full-index", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"];
   if (prefix) diffArgs.push(`--relative=${prefix}`);
   const diff = gitOut(tree, [...diffArgs, `${commit}^`, commit], "latin1");
   return { subject, text: joinHeaderAndDiff(header, diff) };
+}
+
+/**
+ * A commit message cut at its first lone "---" line: the description above it, and the notes
+ * below it (null without such a line, or with nothing after it, where the line itself is refused:
+ * it would end the description and come back from no patch).
+ */
+function splitAtDashes(message: string): { description: string; notes: { text: string; blankBefore: boolean } | null } {
+  const lines = message.split("\n");
+  const at = lines.findIndex((l) => /^---\r?$/.test(l));
+  const text = at === -1 ? "" : lines.slice(at + 1).join("\n").replace(/^\n+|\s+$/g, "");
+  if (at <= 0 || !text) return { description: message, notes: null };
+  return { description: lines.slice(0, at).join("\n").replace(/\s+$/, ""), notes: { text, blankBefore: lines[at - 1] === "" } };
 }
 
 export async function uncommit(stack: Stack, opts: { count?: number; range?: string } = {}): Promise<UncommitReport> {

@@ -95,6 +95,50 @@ describe("pq uncommit", () => {
     expect(git(dir, "rev-parse", "HEAD").trim()).toBe(commit);
   });
 
+  it("a message with a \"---\" line (dependabot's) comes back as a patch with notes, and finish makes the very same commit (interop-17 F4)", async () => {
+    const dir = makeRepo({ "f.txt": lines(5) });
+    dirs.push(dir);
+    write(dir, "f.txt", lines(5).replace("line 2\n", "second\n"));
+    const message =
+      "Bump x from 3 to 4\n\nBumps x from 3 to 4.\n\n---\nupdated-dependencies:\n- dependency-name: x\n  dependency-type: direct:production\n...\n\nSigned-off-by: Bot Example <bot@example.org>";
+    commitAs(dir, "Bot Example <bot@example.org>", "2024-02-03T04:05:06+0000", message);
+    write(dir, "f.txt", lines(5).replace("line 2\n", "second\n").replace("line 4\n", "fourth\n"));
+    commitAs(dir, "Ann Example <ann@example.org>", "2024-02-04T04:05:06+0000", "Fourth line\n---\nA note for reviewers, right after the message.");
+    write(dir, "f.txt", lines(5).replace("line 2\n", "second\n").replace("line 4\n", "fourth\n").replace("line 5\n", "fifth\n"));
+    commitAs(dir, "Ann Example <ann@example.org>", "2024-02-05T04:05:06+0000", "Fifth line\n\n---\nA note after an empty line.");
+    const commits = git(dir, "rev-list", "HEAD~3..HEAD");
+    expect((await pq(dir, "init")).code).toBe(0);
+    const uncommitted = await pq(dir, "uncommit", "-n", "3");
+    expect([uncommitted.code, uncommitted.err]).toEqual([0, ""]);
+    const patch = read(dir, "patches/Bump-x-from-3-to-4.patch");
+    expect(patch).toContain("Bumps x from 3 to 4.\n\n---\nupdated-dependencies:\n");
+    expect(patch).toContain("Signed-off-by: Bot Example <bot@example.org>\n\ndiff --git");
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "rev-list", "HEAD~3..HEAD")).toBe(commits);
+  });
+
+  it("finish commits a DEP-3 patch's other fields and its notes, as export mails them, and uncommit gives them back (interop-17 F10)", async () => {
+    const dir = makeRepo({ "f.txt": lines(5) });
+    dirs.push(dir);
+    const header =
+      "Description: Second line in words\n Because reasons.\nAuthor: Jane Example <jane@example.org>\nAuthor: Joe Example <joe@example.org>\n" +
+      "Origin: upstream, https://example.org/commit/abc123\nBug-Debian: https://bugs.debian.org/123456\nLast-Update: 2024-01-01\n---\n" +
+      "Note for the maintainer: drop this once 2.0 is out.\n\n";
+    write(dir, "patches/dep3.patch", header + "--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+second\n line 3\n");
+    write(dir, "patches/series", "dep3.patch\n");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "log", "-1", "--format=%an <%ae>%n%B")).toBe(
+      "Jane Example <jane@example.org>\nSecond line in words\n\nBecause reasons.\n\nAuthor: Joe Example <joe@example.org>\n" +
+        "Origin: upstream, https://example.org/commit/abc123\nBug-Debian: https://bugs.debian.org/123456\nLast-Update: 2024-01-01\n---\n" +
+        "Note for the maintainer: drop this once 2.0 is out.\n\n",
+    );
+    expect((await pq(dir, "uncommit")).code).toBe(0);
+    const back = read(dir, "patches/Second-line-in-words.patch");
+    expect(back).toContain("Origin: upstream, https://example.org/commit/abc123\nBug-Debian: https://bugs.debian.org/123456\nLast-Update: 2024-01-01\n---\nNote for the maintainer");
+  });
+
   it("refuses applied patches committed by hand with git reset's way out, not push's advice; an edit with no patch gets no refresh advice (stack-6 #17e)", async () => {
     const dir = makeRepo({ "f.txt": lines(50) });
     dirs.push(dir);

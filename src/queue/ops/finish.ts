@@ -10,8 +10,8 @@ import { versionExec } from "../state.js";
 import { differFromHead, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { versionsBelowStack } from "../refresh-plan.js";
 import { handCommitAdvice } from "./pop.js";
-import { parseHeader } from "../../mail/header.js";
-import { headerOf } from "../patch-text.js";
+import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
+import { dropDiffstat, headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
 
 export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; all?: boolean }): Promise<{ commits: { name: string; commit: string }[] }> {
@@ -63,13 +63,21 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   ctx.emit({ kind: "finish", message: `storing ${blobs.length} file version(s)`, current: 0, total: finishing.length });
   const ids = await git.writeBlobs(blobs);
   const chain = finishing.map((record, i) => {
-    const header = parseHeader(headerOf(tx.patchText(record.name)));
+    // The message export writes (interop-17 F10): a DEP-3 header's other fields (Origin:,
+    // Bug-Debian:, a second Author:) as its last paragraph, and the notes after its "---" line
+    // after the same line, where uncommit finds them again.
+    const kept = dropDiffstat(headerOf(tx.patchText(record.name)));
+    const header = parseHeaderKeepingFields(kept);
+    // (The header is bytes as latin1; the message is text.)
+    const notes = Buffer.from(notesOf(kept), "latin1").toString("utf8");
     const entries = files[i].map(({ path, exec, blob }): [string, IndexEntry] => [git.prefix + path, blob === -1 ? null : `${exec ? "100755" : "100644"} ${ids[blob]}`]);
     for (const [path, entry] of entries) finalEntries.set(path, entry);
     // A commit uncommit made with an empty message (git commit --allow-empty-message) is made again
     // with one, not with the patch's file name (stack-6 #17b): the very same commit comes back.
     const emptyAsCommitted = header.committer !== undefined && !header.subject && !header.body.trim();
-    const message = emptyAsCommitted ? "" : [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n";
+    const message = emptyAsCommitted
+      ? ""
+      : [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n" + (notes ? `${blankBeforeDashes(kept, !header.body.trim()) ? "\n" : ""}---\n${notes}\n` : "");
     return { entries, message, author: header.author, date: header.date, committer: header.committer };
   });
   ctx.emit({ kind: "finish", message: `committing ${finishing.length} patch(es)`, current: finishing.length, total: finishing.length });
@@ -104,4 +112,16 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   tx.setSeries(series);
   tx.state.applied = applied.slice(count);
   return { commits };
+}
+
+/**
+ * Whether the message has an empty line before its "---" line (see notesOf): one in the
+ * header, or two where the message is only a subject (the first ends the header's fields).
+ */
+function blankBeforeDashes(header: string, bodyEmpty: boolean): boolean {
+  const lines = header.replace(/\r\n/g, "\n").split("\n");
+  const at = lines.indexOf("---");
+  let blanks = 0;
+  while (at - blanks > 0 && lines[at - blanks - 1] === "") blanks++;
+  return blanks > (bodyEmpty ? 1 : 0);
 }
