@@ -79,6 +79,14 @@ export class Series {
       }
       // Most lines are a bare name: no options to split off, no guards or comment.
       const [name, ...opts] = /\s/.test(body) ? body.split(/\s+/) : [body];
+      // A '#' inside the first word: quilt reads the whole word as the name (fix-bug#123.patch),
+      // hg mq and pq cut it there. Refused with the line, not read as another patch (interop-17 F6).
+      const word = line.trimStart().split(/\s/, 1)[0];
+      if (word.indexOf("#") > 0) {
+        throw new PqError("bad-patch", `series line ${i + 1}: the patch name ${JSON.stringify(word)} holds a '#', where pq and hg mq cut it (quilt takes the whole word)`, [
+          "rename the patch without '#': the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
+        ], { line: i + 1 });
+      }
       const strip = opts.length ? parseOptions(opts, name, i + 1) : undefined;
       const after = hash === -1 ? "" : line.slice(hash);
       const guards = after ? [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]) : [];
@@ -90,7 +98,8 @@ export class Series {
         // A name in the series file itself (written by hand, or by an older pq that took control
         // characters): no pq command reads the series until it is renamed, pq rename included (verify-11 Z7).
         if (!(e instanceof PqError)) throw e;
-        throw new PqError(e.code, e.message, [
+        // A bad queue file, not a bad command line: the code of a patch pq cannot read (interop-17 F6).
+        throw new PqError(e.code === "usage" ? "bad-patch" : e.code, e.message, [
           ...e.details,
           "rename the patch by hand, the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
         ], e.data);

@@ -87,7 +87,8 @@ describe("patch names", () => {
   it("the series refuses escaping names from a series file and clashing names on insert or rename", () => {
     expect(codeOf(() => Series.parse("ok.patch\n../x.patch\n"))).toBe("unsafe-path");
     expect(() => Series.parse("ok.patch\n/abs.patch\n")).toThrow(/series line 2/);
-    expect(codeOf(() => Series.parse("a//b\n"))).toBe("usage");
+    // A bad name in the series file is a bad queue file (exit 7), not a usage error (interop-17 F6).
+    expect(codeOf(() => Series.parse("a//b\n"))).toBe("bad-patch");
     const s = Series.parse("bugfix/one.patch #+x86\nfeatures/two.patch\n");
     expect(s.entries()[0]).toEqual({ name: "bugfix/one.patch", guards: ["+x86"] });
     expect(codeOf(() => s.insertAfter(null, { name: "bugfix", guards: [] }))).toBe("exists");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { PqError } from "../../src/errors.js";
 import { isPushable, Series } from "../../src/queue/series.js";
 
 describe("series file", () => {
@@ -34,6 +35,27 @@ describe("series file", () => {
     // Names that are not plain still get the whole check.
     expect(() => Series.parse("ok.patch\n../up.patch\n")).toThrow(/series line 2: .*'\.\.'/);
     expect(() => Series.parse("ok.patch\nseries\n")).toThrow(/series line 2/);
+  });
+
+  it("refuses a '#' inside a name, which quilt reads as part of it and hg mq as a comment, as a bad queue file (interop-17 F6)", () => {
+    for (const text of ["ok.patch\nfix-bug#123.patch\n", "ok.patch\nfix-bug#+xen\n", "ok.patch\n  fix-bug#1.patch -p1 #+xen\n"]) {
+      const refusal = (() => {
+        try {
+          Series.parse(text);
+        } catch (e) {
+          return e as PqError;
+        }
+      })();
+      expect(refusal?.code).toBe("bad-patch");
+      expect(refusal?.message).toMatch(/^series line 2: the patch name "fix-bug#[^"]*" holds a '#'/);
+    }
+    // After a space it is a comment or a guard, as before.
+    expect(Series.parse("fix-bug.patch #123\nx.patch #+xen\n").entries()).toEqual([
+      { name: "fix-bug.patch", guards: [] },
+      { name: "x.patch", guards: ["+xen"] },
+    ]);
+    // A name the series may not hold is a bad queue file too (exit 7), not a usage error.
+    expect(() => Series.parse("ok.patch\nseries\n")).toThrow(expect.objectContaining({ code: "bad-patch" }));
   });
 
   it("applies hg mq's guard rules", () => {
