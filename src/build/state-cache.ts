@@ -6,7 +6,7 @@
  * where the tree lives: pq ci builds in a fresh scratch folder every run, and the image
  * does not depend on that path (objects are compiled from tree-relative names).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { LruStore, sha256 } from "./lru-store.js";
 import type { Toolchain } from "./toolchain.js";
@@ -55,10 +55,24 @@ export function stateKey(tree: string, tc: Toolchain, skip: string[] = [], files
     } catch {
       h = "unreadable";
     }
+    // A symlink counts by where it points, as git records one: re-pointing include/cfg from
+    // cfg-a to cfg-b changes what the build reads through it, while every file it reaches is
+    // already in the key under its own name (ci-17 F11: a stale PASS for the re-pointed tree).
+    const link = symlinkTarget(f);
+    if (link !== null) h += `\0link ${link}`;
     return `${relative(root, f).split("\\").join("/")}\0${h}`;
   });
   lines.sort();
   return sha256([STATE_KEY_VERSION, tc.identity, tc.cc, tc.ld, tc.ccFlags.join(" "), tc.ldFlags.join(" "), ...lines].join("\n"));
+}
+
+/** Where a symlink points (its text, as readlink gives it), or null for anything else. */
+function symlinkTarget(path: string): string | null {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface CachedImage {

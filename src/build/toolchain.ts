@@ -42,7 +42,7 @@ const firstLine = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
   return r.status === 0 ? (r.stdout || r.stderr).split("\n")[0].trim() : null;
 };
 
-/** Variables that change what gcc finds or writes, or what ld links (gcc(1) ENVIRONMENT, ld(1)). */
+/** Variables that change what gcc finds or writes, or what ld links (gcc(1) ENVIRONMENT, ld(1), ld.so(8)). */
 const BUILD_ENV = [
   "CPATH",
   "C_INCLUDE_PATH",
@@ -56,6 +56,12 @@ const BUILD_ENV = [
   "DEPENDENCIES_OUTPUT",
   "SUNPRO_DEPENDENCIES",
   "LD_RUN_PATH",
+  // ld's default object format and emulation (ld(1) ENVIRONMENT): GNUTARGET=elf32-little links nothing (ci-17 F2).
+  "GNUTARGET",
+  "LDEMULATION",
+  // What the tools themselves load: another libbfd or a preloaded library is another linker.
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
 ];
 const INCLUDE_ENV = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
 

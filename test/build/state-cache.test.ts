@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree } from "../../src/build/index.js";
@@ -93,6 +93,23 @@ describe("the state-level build cache", () => {
     expect(off.reusedImage).toBe(false);
   });
 
+  it("a symlink in the tree counts by where it points: re-pointed, the image is not reused (ci-17 F11)", async () => {
+    const cacheDir = dir("pq-cache-");
+    const tree = fixtureKernelTree("pass", dir("pq-tree-link-"));
+    for (const which of ["a", "b"]) {
+      mkdirSync(join(tree, `cfg-${which}`));
+      writeFileSync(join(tree, `cfg-${which}`, "cfg.h"), `/* config ${which} */\n`);
+    }
+    symlinkSync("cfg-a", join(tree, "cfg"));
+    const first = await buildTree({ tree, cacheDir });
+    expect(first.reusedImage).toBe(false);
+    expect((await buildTree({ tree, cacheDir })).reusedImage).toBe(true);
+    // The same files under the same names, the link pointing elsewhere.
+    rmSync(join(tree, "cfg"));
+    symlinkSync("cfg-b", join(tree, "cfg"));
+    expect((await buildTree({ tree, cacheDir })).reusedImage).toBe(false);
+  });
+
   it("a build that failed with compiler errors is remembered too, and blamed afresh", async () => {
     const cacheDir = dir("pq-cache-");
     const tree = fixtureKernelTree("compile-error", dir("pq-tree-err-"));
@@ -115,6 +132,8 @@ describe("the state-level build cache", () => {
     const withCpath = await detectToolchain({ ...process.env, CPATH: include });
     const plain = await detectToolchain(process.env);
     expect(withCpath.identity).not.toBe(plain.identity);
+    // ld's default format (GNUTARGET=elf32-little links nothing): another toolchain (ci-17 F2).
+    expect((await detectToolchain({ ...process.env, GNUTARGET: "elf32-little" })).identity).not.toBe(plain.identity);
     writeFileSync(join(include, "extra.h"), "#define EXTRA 22\n");
     expect((await detectToolchain({ ...process.env, CPATH: include })).identity).not.toBe(withCpath.identity);
     // ld -V's version and the binaries' stamps are in the identity (an upgrade at the same path):
