@@ -430,6 +430,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   };
   const diagnostics = parseDiagnostics(log, opts.blame);
   if (objects.some((o) => o === null)) {
+    refuseOwnFilesRefused(log, [cacheDir, outDir]);
     rememberFailure(diagnostics);
     return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started, reusedImage: false };
   }
@@ -441,6 +442,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {
     rmSync(tmpOut, { force: true });
+    refuseOwnFilesRefused(log, [cacheDir, outDir]);
     rememberFailure(all);
     return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started };
   }
@@ -454,6 +456,25 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     /* a full or read-only cache folder costs the next run a link, nothing more */
   }
   return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
+}
+
+/** What the operating system says when it refuses a file (strerror's words, as gcc, as and ld print them). */
+const SYSTEM_REFUSAL = /No space left on device|Read-only file system|Permission denied|No such file or directory|Disk quota exceeded|Input\/output error|Too many open files/;
+
+/**
+ * A build that failed because the system refused pq's own files (the cache folder read-only,
+ * full or cleaned while it ran; the output folder) is no compile error of the tree: blamed on a
+ * source line it turned good states red, and remembered it served them red later (ci-17 F3, F4).
+ * Refused as the system's refusal (exit 14), nothing remembered. A link error that names a
+ * cached object (undefined reference) has no such words, and a missing header no pq path.
+ */
+function refuseOwnFilesRefused(log: string, ownDirs: string[]): void {
+  const line = log.split("\n").find((l) => SYSTEM_REFUSAL.test(l) && ownDirs.some((dir) => l.includes(dir)));
+  if (line === undefined) return;
+  throw new PqError("system", `the build could not write pq's own files: ${line.trim()}`, [
+    `make room in (or make writable) ${ownDirs[0]}, or set PQ_CACHE_DIR to another folder, then run the command again`,
+    "this build's failure is not the tree's and was not remembered",
+  ]);
 }
 
 /**

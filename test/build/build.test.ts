@@ -184,6 +184,30 @@ describe("pq build", () => {
     expect(cli.err).toContain("pq: build failed (1 error(s))\n  fix the tree (each error names the patch that last touched its line)");
   });
 
+  it("a cache folder cleaned while it builds is the system's refusal (exit 14), not a compile error of the tree, and is not remembered (ci-17 F3, F4)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-cleaned-");
+    dirs.push(cache);
+    // A real gcc, run after the cache's objects/ folder was removed (a tmp cleaner, rm -rf ~/.cache/pq): gcc's own error.
+    const real = await detectToolchain();
+    const bin = tempDir("pq-cc-");
+    dirs.push(bin);
+    const wrapper = join(bin, "gcc");
+    const cleaning = join(bin, "cleaning");
+    writeFileSync(cleaning, "");
+    writeFileSync(wrapper, `#!/bin/sh\n[ -e '${cleaning}' ] && rm -rf '${cache}/objects'\nexec '${real.cc}' "$@"\n`, { mode: 0o755 });
+    const toolchain = { ...real, cc: wrapper };
+    const refusal = await buildTree({ tree, cacheDir: cache, toolchain }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(PqError);
+    expect((refusal as PqError).exitCode).toBe(14);
+    expect((refusal as PqError).message).toMatch(/^the build could not write pq's own files: .*No such file or directory/);
+    // Nothing remembered: the same tree, toolchain and cache, the cleaner gone, builds.
+    rmSync(cleaning);
+    const again = await buildTree({ tree, cacheDir: cache, toolchain });
+    expect([again.ok, again.reusedImage]).toEqual([true, false]);
+  });
+
   it("the toolchain's identity holds the assembler gcc runs from PATH, and sees a binary changed in place (ci-7 #3, #16)", async () => {
     const dir = tempDir("pq-as-");
     dirs.push(dir);
