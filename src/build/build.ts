@@ -459,7 +459,8 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
 }
 
 /** What the operating system says when it refuses a file (strerror's words, as gcc, as and ld print them). */
-const SYSTEM_REFUSAL = /No space left on device|Read-only file system|Permission denied|No such file or directory|Disk quota exceeded|Input\/output error|Too many open files/;
+const SYSTEM_REFUSAL =
+  /No space left on device|Read-only file system|Permission denied|No such file or directory|Disk quota exceeded|Input\/output error|Too many open files/;
 
 /**
  * A build that failed because the system refused pq's own files (the cache folder read-only,
