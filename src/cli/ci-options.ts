@@ -26,9 +26,20 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
     });
 }
 
+/** The longest --timeout: Node's timers hold 2^31-1 ms and fire at once beyond it (ci-17 F5: every boot a HANG after 1 ms). */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFailures?: boolean }) {
   if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
-    throw new PqError("usage", `--timeout takes a positive number of seconds, not ${String(args.timeout)}`);
+    throw new PqError(
+      "usage",
+      `--timeout takes a positive number of seconds${Number.isNaN(args.timeout) ? "" : `, not ${String(args.timeout)}`}`,
+    );
+  }
+  if (args.timeout !== undefined && args.timeout > MAX_TIMEOUT_SECONDS) {
+    throw new PqError("usage", `--timeout ${args.timeout} is longer than pq can wait (${MAX_TIMEOUT_SECONDS} seconds, about 24 days)`, [
+      `give at most --timeout ${MAX_TIMEOUT_SECONDS}; pq ci --run without --timeout waits as long as the command runs`,
+    ]);
   }
   return { timeoutMs: Math.round((args.timeout ?? 5) * 1000), noCache: args.cache === false, reuseFailures: Boolean(args.reuseFailures) };
 }

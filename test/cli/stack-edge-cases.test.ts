@@ -472,6 +472,13 @@ describe("pq build and pq boot where there is nothing to build (readme-4 #7, #15
       const r = await pq(tree, "boot", "--timeout", timeout);
       expect([timeout, r.code]).toEqual([timeout, 2]);
       expect(r.err).toContain("--timeout takes a positive number of seconds");
+      expect(r.err).not.toContain("NaN");
+    }
+    // Beyond what Node's timers hold, every boot was a hang after 1 ms, and remembered so (ci-17 F5).
+    for (const cmd of [["boot"], ["ci", "--run", "true"], ["bisect", "--run", "true"]]) {
+      const r = await pq(tree, ...cmd, "--timeout", "2200000");
+      expect([cmd[0], r.code]).toEqual([cmd[0], 2]);
+      expect(r.err).toContain("--timeout 2200000 is longer than pq can wait (2147483 seconds, about 24 days)");
     }
   });
 });
