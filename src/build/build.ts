@@ -484,12 +484,29 @@ function refuseOwnFilesRefused(log: string, ownDirs: string[]): void {
  * state's objects by level 1 the next time. An old single-record file reads as one.
  */
 function readDepRecords(depFile: string): DepRecord[] {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(depFile, "utf8")) as DepRecord | DepRecord[];
-    return Array.isArray(parsed) ? parsed : [parsed];
+    parsed = JSON.parse(readFileSync(depFile, "utf8"));
   } catch {
     return []; // no record yet (or a torn one: rebuilt from the next compile)
   }
+  // A record of another shape (damaged, a hand edit, another writer) counts as none, as a torn
+  // one does; the next compile writes the file again (ci-17 F14: exit 70 on every run).
+  return (Array.isArray(parsed) ? parsed : [parsed]).filter(isDepRecord);
+}
+
+function isDepRecord(r: unknown): r is DepRecord {
+  if (typeof r !== "object" || r === null) return false;
+  const { objectKey, deps, fileSet } = r as Record<string, unknown>;
+  return (
+    typeof objectKey === "string" &&
+    /^[0-9a-f]{64}$/.test(objectKey) &&
+    typeof deps === "object" &&
+    deps !== null &&
+    !Array.isArray(deps) &&
+    Object.values(deps).every((v) => typeof v === "string") &&
+    (fileSet === undefined || typeof fileSet === "string")
+  );
 }
 
 /** How many variants of one source's inputs are remembered (a series of a few dozen states builds most sources in few). */

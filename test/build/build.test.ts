@@ -208,6 +208,29 @@ describe("pq build", () => {
     expect([again.ok, again.reusedImage]).toEqual([true, false]);
   });
 
+  it("a dependency record of another shape is taken as none and written again, never an internal error (ci-17 F14)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-deps-");
+    dirs.push(cache);
+    expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).ok).toBe(true);
+    const records = readdirSync(join(cache, "deps")).filter((f) => f.endsWith(".json"));
+    expect(records.length).toBeGreaterThan(0);
+    const shapes = [
+      "null",
+      "[null]",
+      '[{"objectKey":1,"deps":{}}]',
+      '{"objectKey":"../x","deps":{}}',
+      '[{"objectKey":"' + "a".repeat(64) + '","deps":null}]',
+    ];
+    records.forEach((f, i) => writeFileSync(join(cache, "deps", f), shapes[i % shapes.length]));
+    const again = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect(again.ok).toBe(true);
+    // Written again from the compile: the next build finds every object by its record.
+    const third = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect([third.ok, third.compiled]).toEqual([true, 0]);
+  });
+
   it("the toolchain's identity holds the assembler gcc runs from PATH, and sees a binary changed in place (ci-7 #3, #16)", async () => {
     const dir = tempDir("pq-as-");
     dirs.push(dir);
