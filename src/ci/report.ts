@@ -9,6 +9,9 @@ export const RUN_COLUMN = "run";
 
 export const FAILING: ReadonlySet<Outcome> = new Set(["fail", "panic", "hang", "crash", "build-error"]);
 
+/** Every verdict a cell can hold. */
+export const OUTCOMES: ReadonlySet<string> = new Set<Outcome>(["pass", "skip", ...FAILING]);
+
 export interface StateInfo {
   /** 0 = the base tree, k = after the k-th pushable patch. */
   index: number;
@@ -80,6 +83,8 @@ export function mergeReports(reports: CiReport[]): CiReport {
   for (const r of reports) {
     if (r.queueId !== first.queueId) throw new Error(`reports are from different series (${r.queueId} vs ${first.queueId})`);
     if (r.backends.join() !== first.backends.join()) throw new Error("reports ran different backends");
+    if (JSON.stringify(r.states.map((st) => st.patch)) !== JSON.stringify(first.states.map((st) => st.patch)))
+      throw new Error("reports list different states");
     const base = reports.find((other) => other.baseId !== undefined && r.baseId !== undefined && other.baseId !== r.baseId);
     if (base) throw new Error(`reports are over different base trees (${r.baseId} vs ${base.baseId})`);
   }

@@ -168,6 +168,23 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(mixed.code).toBe(2);
     expect(mixed.err).toContain("different base trees");
     expect(mixed.err).toContain("merge the --json reports of the shards of one ci run");
+    // A damaged artifact, entry by entry: refused naming the file and the entry (ci-17 F12: exit 70, or a green matrix with a cell missing).
+    const good = JSON.parse(readFileSync(join(out, "base-1.json"), "utf8"));
+    const damaged: [string, (r: typeof good) => void, string][] = [
+      ["null-state", (r) => (r.states[0] = null), "states[0] is not state 0"],
+      ["null-cell", (r) => (r.cells[0] = null), "cells[0] is not a cell"],
+      ["odd-outcome", (r) => (r.cells[0].outcome = "weird"), "cells[0] has no verdict pq gives (weird)"],
+      ["odd-backend", (r) => (r.cells[0].backend = "arm"), "cells[0] names no backend of the report (arm)"],
+      ["short-states", (r) => (r.states = r.states.slice(0, 1)), "cells[1] names no state of the report (2)"],
+    ];
+    for (const [name, damage, said] of damaged) {
+      const report = structuredClone(good);
+      damage(report);
+      write(out, `${name}.json`, JSON.stringify(report));
+      const r = await pq(out, "ci", "merge", `${name}.json`, "base-2.json");
+      expect([name, r.code]).toEqual([name, 2]);
+      expect(r.err).toContain(`${name}.json is not a whole pq ci report: ${said}`);
+    }
   }, 60_000);
 
   it("bisect --run names the first bad patch, with its author, and exits 1", async () => {

@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
-import { failedCells, mergeReports, parseShard, type CiReport } from "../../ci/report.js";
+import { failedCells, mergeReports, OUTCOMES, parseShard, type CiReport } from "../../ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
 import { rememberLastRun } from "../../ci/last-run.js";
@@ -59,7 +59,29 @@ function readReport(path: string, shown: string): CiReport {
       "pass the files pq ci --json wrote",
     ]);
   }
+  // Entry by entry (ci-17 F12): a damaged artifact gave exit 70, or a "complete" green matrix with a cell missing.
+  const bad = badReportEntry(report as CiReport);
+  if (bad)
+    throw new PqError("usage", `${shown} is not a whole pq ci report: ${bad}`, ["pass the files pq ci --json wrote, as it wrote them"]);
   return report as CiReport;
+}
+
+/** The first entry of a report that no pq ci writes, said as where and what; null when every one is sound. */
+function badReportEntry(report: CiReport): string | null {
+  if (!report.backends.every((b) => typeof b === "string") || new Set(report.backends).size !== report.backends.length)
+    return "its backends are not a list of names";
+  for (const [i, st] of report.states.entries()) {
+    if (typeof st !== "object" || st === null || st.index !== i || (st.patch !== null && typeof st.patch !== "string"))
+      return `states[${i}] is not state ${i}`;
+  }
+  for (const [i, c] of report.cells.entries()) {
+    if (typeof c !== "object" || c === null) return `cells[${i}] is not a cell`;
+    if (!Number.isInteger(c.state) || c.state < 0 || c.state >= report.states.length)
+      return `cells[${i}] names no state of the report (${String(c.state)})`;
+    if (!report.backends.includes(c.backend)) return `cells[${i}] names no backend of the report (${String(c.backend)})`;
+    if (!OUTCOMES.has(c.outcome)) return `cells[${i}] has no verdict pq gives (${String(c.outcome)})`;
+  }
+  return null;
 }
 
 const merge = defineCommand({
