@@ -123,6 +123,16 @@ export async function openScratch(opts: {
     // --queue naming the tree's own stack's queue is the current stack: its applied patches
     // are in the tree, so the tree is not the base to push them onto.
     const own = loadState(tree);
+    // A pq operation that stopped half way: completing it writes the user's tree (and may save
+    // their edits made since in .pq/backups), which ci and bisect never do; its files are half of
+    // each side, no state to test either. Said, as a dry run says it (ci-17 F15).
+    if (existsSync(statePaths(tree).journal)) {
+      throw new PqError(
+        "damaged",
+        `a pq operation in ${tree} stopped half way and waits to be completed; ${command} tests states and never writes your tree`,
+        [`pq status completes it (and says where it saved files changed since), then run ${command} again`],
+      );
+    }
     // Compared as real paths: the same directory through a symlink is the same queue (ci-7 #15).
     const ownQueue = own ? realpathOr(resolve(tree, own.queue)) : null;
     if (opts.queue && realpathOr(resolve(opts.queue)) !== ownQueue) {
@@ -144,7 +154,7 @@ export async function openScratch(opts: {
       // Edits in no patch would be dropped from some states (a file the patches own is put
       // back by the pop below) and baked into all of them, base included, elsewhere: the
       // verdicts would depend on where an edit happens to be. Refused, as git bisect refuses.
-      const real = await Stack.open({ tree });
+      const real = await Stack.open({ tree, leaveInterrupted: true });
       const status = await real.status();
       // The queue's own files (a queue committed inside the tree) are the patches under test, not edits.
       const queueInTree = relative(tree, real.queueDir).split(sep).join("/");

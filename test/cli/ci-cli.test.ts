@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
 import { seriesPrefix } from "../helpers/kernels.js";
-import { cleanup, pq, tempDir, write } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const out = tempDir("pq-ci-cli-");
 afterAll(() => cleanup(out));
@@ -186,6 +186,40 @@ describe("pq ci and pq bisect from the command line", () => {
       expect(r.err).toContain(`${name}.json is not a whole pq ci report: ${said}`);
     }
   }, 60_000);
+
+  it("ci and bisect refuse a tree whose pq operation stopped half way, and leave it, and the user's edits, as they are (ci-17 F15)", async () => {
+    const tree = makeRepo({ "a.txt": "a\n", "b.txt": "b\n" });
+    write(tree, ".git/info/exclude", "patches/\n");
+    expect((await pq(tree, "init")).code).toBe(0);
+    for (const [name, file] of [
+      ["one.patch", "a.txt"],
+      ["two.patch", "b.txt"],
+    ]) {
+      expect((await pq(tree, "new", name)).code).toBe(0);
+      write(tree, file, `${file} changed\n`);
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    }
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "push", "-a"], {
+      cwd: tree,
+      env: { ...process.env, PQ_FAILPOINT: "tree-half" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    write(tree, "a.txt", "an edit made after the crash\n");
+    const before = snapshot(tree);
+    for (const cmd of [
+      ["ci", "--run", "true"],
+      ["bisect", "--run", "true"],
+    ]) {
+      const r = await pq(tree, ...cmd);
+      expect([cmd[0], r.code]).toEqual([cmd[0], 13]);
+      expect(r.err).toContain(
+        `a pq operation in ${tree} stopped half way and waits to be completed; pq ${cmd[0]} tests states and never writes your tree`,
+      );
+      expect(r.err).toContain("pq status completes it");
+      expect(snapshot(tree)).toEqual(before);
+    }
+  });
 
   it("bisect --run names the first bad patch, with its author, and exits 1", async () => {
     const tree = tempDir("pq-bisect-cli-tree-");
