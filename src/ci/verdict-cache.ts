@@ -21,8 +21,15 @@ export type CachedBoot = Omit<BootResult, "lines"> & {
   timeoutMs: number;
 };
 
+/**
+ * How a boot's lines become a verdict, when that changes: a verdict judged by an older rule is
+ * not reused. 2: a skip of a backend the kernel lists is a fail (ci-17 F8).
+ */
+const JUDGING_RULES = 2;
+
 export function verdictKey(imageSha: string, opts: BootOptions): string {
   const parts = {
+    rules: JUDGING_RULES,
     image: imageSha,
     backend: opts.backend,
     cmdline: bootCmdline(opts),

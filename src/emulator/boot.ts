@@ -147,6 +147,12 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
         result.verdict = "skip";
         result.reason = `this state has no ${opts.backend} backend (it has ${backends.join(", ")})`;
       }
+      // And the other way: a skip of a backend the kernel lists as its own is that backend failing
+      // to come up (a broken probe), not a state without it (ci-17 F8: ci green, bisect "passes").
+      if (backends?.includes(opts.backend) && verdict === "skip") {
+        result.verdict = "fail";
+        result.reason = `the kernel lists the ${opts.backend} backend (backends=${backends.join(",")}) but did not run on it${reason ? `: ${reason}` : ""}`;
+      }
       const done = () => resolve(result);
       // A machine is only reused after a boot that ended by the protocol; the verdict does not wait for that.
       if (machine) {

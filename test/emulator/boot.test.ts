@@ -10,7 +10,7 @@ const cacheDir = tempDir("pq-cache-");
 dirs.push(cacheDir);
 
 beforeAll(async () => {
-  for (const v of ["pass", "fail", "spin", "panic", "triple-fault"]) {
+  for (const v of ["pass", "fail", "spin", "panic", "triple-fault", "skip-listed"]) {
     const tree = fixtureKernelTree(v);
     dirs.push(tree);
     const r = await buildTree({ tree, cacheDir });
@@ -38,6 +38,14 @@ describe("pq boot verdicts on v86", () => {
     const r = await bootKernel(kernels.pass, { backend: "xen" });
     expect(r.verdict).toBe("skip");
     expect(r.reason).toContain("no xen backend");
+  });
+
+  it("a skip of a backend the kernel lists is a fail (its probe broke); of one it does not list, a skip (ci-17 F8)", async () => {
+    const listed = await bootKernel(kernels["skip-listed"], { backend: "xen" });
+    expect(listed.verdict).toBe("fail");
+    expect(listed.reason).toBe("the kernel lists the xen backend (backends=native,xen) but did not run on it: probe found no hypervisor");
+    const unlisted = await bootKernel(kernels["skip-listed"], { backend: "vmi" });
+    expect(unlisted.verdict).toBe("skip");
   });
 
   it("a kernel that spins is a hang; one that triple-faults is a crash", async () => {
