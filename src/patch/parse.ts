@@ -122,6 +122,9 @@ export function parseNamedPatch(name: string, text: string, opts: { strip?: numb
   }
 }
 
+/** The first bytes of gzip, bzip2, xz and zstd data. */
+const COMPRESSED = /^(\x1f\x8b|BZh[1-9]1AY&SY|\xfd7zXZ\0|\x28\xb5\x2f\xfd)/;
+
 export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedPatch {
   // Context diffs (diff -c) are read as the unified diffs they stand for, as GNU patch reads them.
   if (isContextDiff(text)) text = contextToUnified(text);
@@ -243,6 +246,14 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     if (fp.kind === "create") fp.oldPath = null;
     if (fp.kind === "delete") fp.newPath = null;
     files.push(fp);
+  }
+  // No diff, and no text either: a compressed or binary file saved as a patch would go in as an
+  // empty patch, its state green and the next patch blamed (ci-17 F9). GNU patch says "Only
+  // garbage was found". A description alone (pq new's empty patch) stays a patch.
+  if (!files.length && (text.includes("\0") || COMPRESSED.test(text))) {
+    throw new PqError("bad-patch", "it holds no diff and is not text (a compressed or binary file?)", [
+      "put the plain text diff in the patch file (gunzip a .patch.gz first), then run the command again",
+    ]);
   }
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
 }

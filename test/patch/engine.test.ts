@@ -34,6 +34,18 @@ function gnuPatch(original: string, patchText: string, fuzz = 2): { content: str
 const only = (text: string): FilePatch => parsePatch(text).files[0];
 
 describe("parse", () => {
+  it("refuses a file with no diff that is not text (gzip'd, binary), as GNU patch's 'Only garbage', and keeps a description-only patch (ci-17 F9)", () => {
+    const diff = "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
+    const gzipped = execFileSync("gzip", ["-c"], { input: Buffer.from(diff) }).toString("latin1");
+    for (const garbage of [gzipped, "\x7fELF\x02\x01\x01\0\0\0", "BZh91AY&SY\x12\x34"]) {
+      expect(() => parsePatch(garbage)).toThrow(
+        expect.objectContaining({ code: "bad-patch", message: expect.stringContaining("holds no diff and is not text") }),
+      );
+    }
+    expect(parsePatch("Subject: nothing yet\n\nA patch pq new made.\n").files).toEqual([]);
+    expect(parsePatch("").files).toEqual([]);
+  });
+
   it("reads git format-patch output: header, new/deleted/renamed/mode, no-newline, signature", () => {
     const dir = makeRepo({ "a.txt": lines(10), "old name.txt": lines(5, "x"), "gone.txt": "bye\n", "run.sh": "#!/bin/sh\n" });
     dirs.push(dir);
