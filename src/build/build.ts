@@ -9,7 +9,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
@@ -17,7 +17,7 @@ import { readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
-import { sha256 } from "./lru-store.js";
+import { pruneFolder, sha256 } from "./lru-store.js";
 import { fileSetDigest, ImageCache, stateKey, treeFiles } from "./state-cache.js";
 
 export interface BuildDescription {
@@ -272,6 +272,42 @@ function objectMatchesSum(obj: string): boolean {
   }
 }
 
+/** An object used now: the objects folder is pruned least recently used first (see pruneCacheOnce). */
+function touched(obj: string): true {
+  try {
+    const now = new Date();
+    utimesSync(obj, now, now);
+  } catch {
+    /* a read-only cache: it costs the order of pruning, nothing more */
+  }
+  return true;
+}
+
+/** Budgets of the object cache's folders (images and verdicts have their own: state-cache.ts, verdict-cache.ts). */
+const OBJECTS_MAX_BYTES = 512 * 1024 * 1024;
+const DEPS_MAX_BYTES = 64 * 1024 * 1024;
+const prunedThisProcess = new Set<string>();
+
+/**
+ * The objects and dependency records kept within a budget, and a killed compile's temporaries
+ * removed, once per process per folder (ci-17 F7: objects/ grew by every header variant for
+ * ever). An object pruned while another pq links it costs that build a compile.
+ */
+function pruneCacheOnce(objDir: string, depDir: string): void {
+  for (const [dir, budget] of [
+    [objDir, OBJECTS_MAX_BYTES],
+    [depDir, DEPS_MAX_BYTES],
+  ] as const) {
+    if (prunedThisProcess.has(dir)) continue;
+    prunedThisProcess.add(dir);
+    try {
+      pruneFolder(dir, budget);
+    } catch {
+      /* best effort: a cache folder pq may not clean is only bigger */
+    }
+  }
+}
+
 function writeObjectSum(obj: string, bytes: Buffer): void {
   const tmp = `${obj}.sum.tmp-${uniq()}`;
   writeFileSync(tmp, sha(bytes) + "\n");
@@ -298,6 +334,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const outDir = opts.outDir ?? join(tree, ".pq", "build");
   mkdirSync(objDir, { recursive: true });
   mkdirSync(depDir, { recursive: true });
+  pruneCacheOnce(objDir, depDir);
   mkdirSync(outDir, { recursive: true });
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let compiled = 0;
@@ -354,7 +391,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   // truncated or damaged one (a full disk, a copy cut short) is compiled again, not linked.
   const intact = new Map<string, boolean>();
   const intactObject = (obj: string): boolean => {
-    if (!intact.has(obj)) intact.set(obj, objectMatchesSum(obj));
+    if (!intact.has(obj)) intact.set(obj, objectMatchesSum(obj) && touched(obj));
     return intact.get(obj)!;
   };
   // Each file hashed once per build, however many records of however many sources name it.

@@ -83,41 +83,50 @@ export class LruStore<M> {
   /** Removes least recently used entries until the folder is within 80% of its budget. */
   prune(): { removed: number; bytes: number } {
     writesSincePrune.set(this.dir, 0);
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return { removed: 0, bytes: 0 };
-    }
-    const now = Date.now();
-    const entries: { path: string; size: number; used: number }[] = [];
-    let total = 0;
-    let removed = 0;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      try {
-        const st = statSync(path);
-        if (name.includes(".tmp-")) {
-          if (now - st.mtimeMs > STALE_TMP_MS) rmSync(path, { force: true });
-          continue;
-        }
-        entries.push({ path, size: st.size, used: st.mtimeMs });
-        total += st.size;
-      } catch {
-        /* removed by another process meanwhile */
-      }
-    }
-    if (total <= this.maxBytes) return { removed, bytes: total };
-    entries.sort((a, b) => a.used - b.used);
-    const target = this.maxBytes * 0.8;
-    for (const e of entries) {
-      if (total <= target) break;
-      rmSync(e.path, { force: true });
-      total -= e.size;
-      removed++;
-    }
-    return { removed, bytes: total };
+    return pruneFolder(this.dir, this.maxBytes);
   }
+}
+
+/**
+ * A cache folder brought within its budget: its files least recently used first (by mtime,
+ * which users of an entry touch) until it is within 80% of `maxBytes`, and temporaries a killed
+ * writer left (`.tmp-` in the name, older than an hour) removed whatever the budget.
+ */
+export function pruneFolder(dir: string, maxBytes: number): { removed: number; bytes: number } {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return { removed: 0, bytes: 0 };
+  }
+  const now = Date.now();
+  const entries: { path: string; size: number; used: number }[] = [];
+  let total = 0;
+  let removed = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const st = statSync(path);
+      if (name.includes(".tmp-")) {
+        if (now - st.mtimeMs > STALE_TMP_MS) rmSync(path, { force: true });
+        continue;
+      }
+      entries.push({ path, size: st.size, used: st.mtimeMs });
+      total += st.size;
+    } catch {
+      /* removed by another process meanwhile */
+    }
+  }
+  if (total <= maxBytes) return { removed, bytes: total };
+  entries.sort((a, b) => a.used - b.used);
+  const target = maxBytes * 0.8;
+  for (const e of entries) {
+    if (total <= target) break;
+    rmSync(e.path, { force: true });
+    total -= e.size;
+    removed++;
+  }
+  return { removed, bytes: total };
 }
 
 function decode<M>(raw: Buffer, key: string): StoreEntry<M> | null {

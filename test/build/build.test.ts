@@ -1,5 +1,6 @@
-import { readdirSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
 import { assemblerReads, depsFromMakefile } from "../../src/build/build.js";
@@ -229,6 +230,30 @@ describe("pq build", () => {
     // Written again from the compile: the next build finds every object by its record.
     const third = await buildTree({ tree, cacheDir: cache, stateCache: false });
     expect([third.ok, third.compiled]).toEqual([true, 0]);
+  });
+
+  it("the objects and dependency records are pruned too: a killed compile's temporaries go, and a used object counts as recent (ci-17 F7)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-prune-");
+    dirs.push(cache);
+    expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).ok).toBe(true);
+    const objects = join(cache, "objects");
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    const leftovers = [join(objects, `${"b".repeat(64)}.o.tmp-123-abcd`), join(cache, "deps", `${"c".repeat(64)}.tmp-123-abcd.d`)];
+    for (const f of leftovers) {
+      writeFileSync(f, "left by a killed compile");
+      utimesSync(f, twoDaysAgo, twoDaysAgo);
+    }
+    for (const f of readdirSync(objects)) utimesSync(join(objects, f), twoDaysAgo, twoDaysAgo);
+    // A new process (the pruning is once per process per folder): pq build in the tree.
+    const env = { ...process.env, PQ_CACHE_DIR: cache };
+    const built = spawnSync(process.execPath, [resolve("bin/pq.js"), "build"], { cwd: tree, env, encoding: "utf8" });
+    expect(built.status, built.stderr).toBe(0);
+    for (const f of leftovers) expect(existsSync(f)).toBe(false);
+    const used = readdirSync(objects).filter((f) => f.endsWith(".o"));
+    expect(used.length).toBeGreaterThan(0);
+    for (const f of used) expect(statSync(join(objects, f)).mtimeMs).toBeGreaterThan(twoDaysAgo.getTime() + 86_400_000);
   });
 
   it("the toolchain's identity holds the assembler gcc runs from PATH, and sees a binary changed in place (ci-7 #3, #16)", async () => {
