@@ -34,6 +34,36 @@ export interface BisectReport extends BisectResult {
   subject?: string;
   /** What failed at the first bad state: a backend and its log, or the compiler's errors or command output. */
   failure?: { backend?: string; outcome: string; log: string };
+  /** States booted again, without the cache, and judged the same: the first bad one and the good one below it. */
+  confirmed?: number[];
+}
+
+/**
+ * The answer's two ends judged again by fresh boots: a verdict is taken as a function of the
+ * kernel image, but a guest that reads the time (rdtsc follows the host's clock in v86) can
+ * pass one boot and panic the next, and a cached lucky or unlucky boot then decides the search
+ * for ever (ci-17 F1: bisect blamed an innocent patch on every run). A disagreement is said,
+ * not answered.
+ */
+export async function confirmBoundary(result: BisectResult, judgeFresh: (state: number) => Promise<Judgement>): Promise<number[]> {
+  const bad = result.firstBad!;
+  const goodBelow = result.evaluations.some((e) => e.state === bad - 1 && e.judgement === "good");
+  const ends = [...(goodBelow ? [[bad - 1, "good"] as const] : []), [bad, "bad"] as const];
+  for (const [state, was] of ends) {
+    const now = await judgeFresh(state);
+    if (now !== was) {
+      throw new PqError(
+        "refused",
+        `pq bisect cannot decide: state ${state} was judged ${was} and is ${now} when booted again: this series' boots do not give the same verdict every time`,
+        [
+          `boot that state a few times to see it (pq goto, then pq boot), or pq ci --no-cache for fresh verdicts of every state`,
+          "a kernel whose verdict depends on the time it reads (rdtsc, the timer) is flaky under any emulator",
+        ],
+        { state, was, now },
+      );
+    }
+  }
+  return ends.map(([state]) => state);
 }
 
 export async function runBisect(opts: BisectOptions): Promise<BisectReport> {
@@ -55,19 +85,22 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
-  const evaluator = new StateEvaluator({
-    backends: opts.backends,
-    jobs: opts.jobs ?? Math.min(2, opts.backends.length),
-    timeoutMs: opts.timeoutMs,
-    cacheDir: opts.cacheDir,
-    noCache: opts.noCache,
-    reuseFailures: opts.reuseFailures,
-  });
+  const evaluatorWith = (freshBoots: boolean) =>
+    new StateEvaluator({
+      backends: opts.backends,
+      jobs: opts.jobs ?? Math.min(2, opts.backends.length),
+      timeoutMs: opts.timeoutMs,
+      cacheDir: opts.cacheDir,
+      noCache: opts.noCache,
+      reuseFailures: opts.reuseFailures,
+      freshBoots,
+    });
+  const evaluator = evaluatorWith(false);
   const failures = new Map<number, BisectReport["failure"]>();
   const reused: number[] = [];
   try {
     const { stack, patches } = scratch;
-    const evaluate = async (state: number): Promise<Judgement> => {
+    const evaluate = async (state: number, by: StateEvaluator = evaluator): Promise<Judgement> => {
       try {
         await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
       } catch (e) {
@@ -97,7 +130,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
         if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;
       }
-      const cells = await (await evaluator.evaluate(state, stack)).cells;
+      const cells = await (await by.evaluate(state, stack)).cells;
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       const bad = cells.find((c) => FAILING.has(c.outcome));
       if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
@@ -107,6 +140,14 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
     };
     const result = await bisectStates(patches.length, evaluate);
     const report: BisectReport = { ...result, patches: patches.length, reused };
+    // A boot's verdict is checked again; a patch that does not apply or a compile error is no boot (and as certain as the tree).
+    const failedBy = failures.get(result.firstBad ?? -1)?.outcome;
+    if (result.firstBad !== null && opts.run === undefined && failedBy !== "does not apply" && failedBy !== "build-error") {
+      report.confirmed = await confirmBoundary(result, (state) => {
+        const fresh = evaluatorWith(true);
+        return evaluate(state, fresh).finally(() => fresh.close());
+      });
+    }
     if (result.firstBad !== null) {
       const name = patches[result.firstBad - 1];
       const header = await stack.patchHeader(name);

@@ -24,6 +24,8 @@ export interface EvaluateOptions {
   noCache?: boolean;
   /** Also reuse remembered hang and crash verdicts (by default a possibly flaky boot is retried). */
   reuseFailures?: boolean;
+  /** Boot again whatever verdict is remembered (images still come from the cache): bisect's check of its answer. */
+  freshBoots?: boolean;
 }
 
 export interface StateEvaluation {
@@ -127,7 +129,7 @@ export class StateEvaluator {
   private async verdict(state: number, kernel: Uint8Array, imageSha: string, boot: BootOptions): Promise<Cell> {
     const key = verdictKey(imageSha, boot);
     const limit = boot.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-    if (!this.opts.noCache) {
+    if (!this.opts.noCache && !this.opts.freshBoots) {
       const known = this.verdicts.get(key);
       if (known && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
         this.stats.reusedVerdicts++;

@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { bisectStates, judgeExitCode } from "../../src/ci/bisect.js";
-import { runBisect } from "../../src/ci/bisect-run.js";
+import { confirmBoundary, runBisect } from "../../src/ci/bisect-run.js";
+import { PqError } from "../../src/errors.js";
 import { createFilePatch } from "../../src/patch/index.js";
 import { cleanup, tempDir, write } from "../helpers/repo.js";
 
@@ -25,6 +26,20 @@ describe("bisect search", () => {
     // The base fails as well as the top: no patch is to blame.
     const base = await bisectStates(10, async () => "bad");
     expect(base).toMatchObject({ firstBad: null, baseBad: true });
+  });
+
+  it("checks its answer's two ends by fresh boots, and says so when a boot's verdict changed instead of answering (ci-17 F1)", async () => {
+    const found = await bisectStates(20, async (k) => (k >= 7 ? "bad" : "good"));
+    const asked: number[] = [];
+    expect(await confirmBoundary(found, async (k) => (asked.push(k), k >= 7 ? "bad" : "good"))).toEqual([6, 7]);
+    expect(asked).toEqual([6, 7]);
+    // State 6 passed once (a lucky boot, remembered) and fails now: no answer, the disagreement said.
+    const flaky = await confirmBoundary(found, async () => "bad").catch((e: unknown) => e);
+    expect(flaky).toBeInstanceOf(PqError);
+    expect((flaky as PqError).message).toBe(
+      "pq bisect cannot decide: state 6 was judged good and is bad when booted again: this series' boots do not give the same verdict every time",
+    );
+    expect((flaky as PqError).exitCode).toBe(12);
   });
 
   it("steps around untestable states, paying one evaluation per skip", async () => {

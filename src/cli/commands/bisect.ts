@@ -66,7 +66,9 @@ export default defineCommand({
         );
       return code;
     }
-    io.out(`first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations${fresh})`);
+    io.out(
+      `first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations${fresh}${report.confirmed ? `; confirmed by fresh boots of state${report.confirmed.length > 1 ? "s" : ""} ${report.confirmed.join(" and ")}` : ""})`,
+    );
     if (report.author) io.out(`author: ${report.author}`);
     if (report.subject) io.out(`subject: ${report.subject}`);
     if (report.failure) {
