@@ -5,7 +5,7 @@ import type { CliIO } from "./io.js";
  * Renders library progress events: one redrawn bar on a terminal, plain lines otherwise
  * (only for the event kinds a log reader cares about, never per-file noise).
  */
-export function progressSink(io: CliIO, plainKinds: string[] = []): EventSink & { done(): void } {
+export function progressSink(io: CliIO, plainKinds: string[] = [], opts: { plainOn?: "out" | "err" } = {}): EventSink & { done(): void } {
   let drawn = false;
   const bar = (e: ProgressEvent) => {
     const width = 24;
@@ -22,7 +22,8 @@ export function progressSink(io: CliIO, plainKinds: string[] = []): EventSink & 
       sink.done();
       io.err(`pq: ${e.message}`);
     } else if (io.isTTY) bar(e);
-    else if (plainKinds.includes(e.kind)) io.out(e.message);
+    // ci's and bisect's progress is not their output: on stderr (plainOn), as git's, so `pq ci > matrix.txt` holds the matrix alone (ci-17 F13).
+    else if (plainKinds.includes(e.kind)) (opts.plainOn === "err" ? io.err : io.out)(e.message);
   }) as EventSink & { done(): void };
   sink.done = () => {
     if (drawn) process.stdout.write("\r\x1b[2K");

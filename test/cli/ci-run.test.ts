@@ -77,6 +77,12 @@ describe("pq ci --run", () => {
     expect(na.code).toBe(1);
     expect(na.out).toContain("first bad patch: three.patch");
     expect(na.out).toContain("failure: does not apply");
+    // Progress is on stderr, the answer alone on stdout (ci-17 F13), for ci as for bisect.
+    expect(na.out).not.toContain("testing state");
+    expect(na.err).toContain("testing state");
+    const ci = await pq(tree, "ci", "--run", "true");
+    expect(ci.out).not.toContain("running the command at state");
+    expect(ci.err).toContain("running the command at state 0");
     expect(na.out).not.toContain("pq push --force");
   }, 60_000);
 

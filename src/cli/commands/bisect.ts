@@ -17,7 +17,7 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     // With --json, stdout holds the report alone: the steps go to stderr.
-    const sink = progressSink(args.json ? { ...io, isTTY: false, out: io.err } : io, ["bisect-step"]);
+    const sink = progressSink(args.json ? { ...io, isTTY: false } : io, ["bisect-step"], { plainOn: "err" });
     let report;
     try {
       report = await runBisect({

@@ -102,8 +102,8 @@ const merge = defineCommand({
         "merge the --json reports of the shards of one ci run: pq ci --shard K/N --json FILE for K = 1..N, over the same queue and tree",
       ]);
     }
-    writeReports(merged, args, io);
     io.out(renderMatrix(merged));
+    writeReports(merged, args, io);
     // A shard that produced no report leaves cells unjudged: that run is not green.
     if (merged.shard) {
       throw new PqError("refused", `the merged report is incomplete (${merged.shard}): a shard's report is missing`, [
@@ -146,7 +146,7 @@ export default defineCommand({
       throw new PqError("usage", (e as Error).message);
     }
     refuseUnwritableReports(args, io);
-    const sink = progressSink(io, ["ci-build"]);
+    const sink = progressSink(io, ["ci-build"], { plainOn: "err" });
     const started = Date.now();
     let report: CiReport;
     try {
@@ -167,13 +167,14 @@ export default defineCommand({
     } finally {
       sink.done();
     }
-    writeReports(report, args, io);
-    if (!shard) rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
+    // The matrix first: a report that cannot be written (its folder removed meanwhile) still leaves the run's answer (ci-17 F13).
     io.out(renderMatrix(report));
     const reused = report.cells.filter((c) => c.reused).length;
     io.out(
       `(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""}; ${report.cells.length - reused} cells run, ${reused} reused)`,
     );
+    writeReports(report, args, io);
+    if (!shard) rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
     return failedCells(report).length ? 1 : 0;
   },
 });
