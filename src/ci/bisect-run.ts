@@ -85,6 +85,13 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
+  // No patch, nothing to blame: not "the top passes" after no evaluation (ci-17 F10).
+  if (!scratch.patches.length) {
+    scratch.dispose();
+    throw new PqError("refused", "nothing to bisect: the series has no patch to push (guards included)", [
+      "pq ci judges the base tree alone; pq series -v shows the series and its guards",
+    ]);
+  }
   const evaluatorWith = (freshBoots: boolean) =>
     new StateEvaluator({
       backends: opts.backends,

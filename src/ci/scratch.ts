@@ -101,8 +101,11 @@ export async function openScratch(opts: {
   const snapshotQueue = (queue: string): string => {
     queueCopy = mkdtempSync(join(tmpdir(), `pq-scratch-queue-${basename(tree)}-${process.pid}-`));
     copyKeepingLinks(queue, queueCopy, (src) => !/[/\\]\.git$/.test(src));
+    copiesOf.set(queueCopy, queue);
     return queueCopy;
   };
+  copiesOf.set(dir, tree);
+  foreignQueue = Boolean(opts.queue);
   const removeCopies = () => {
     rmSync(dir, { recursive: true, force: true });
     if (queueCopy) rmSync(queueCopy, { recursive: true, force: true });
@@ -266,7 +269,33 @@ export function leftOutNote(paths: string[]): string {
  * was in the scratch copy, removed with it) nor as a bug of pq (a git commit that failed for
  * want of space; ci-7 #14). The user's tree and stack were never written.
  */
+/** The scratch copies this process made, and what each is a copy of: a refusal names the user's files (ci-17 F10). */
+const copiesOf = new Map<string, string>();
+/** The last scratch was a --queue DIR over a tree: no stack of the user's to restore a file to or delete a patch from. */
+let foreignQueue = false;
+
+/**
+ * A refusal from inside the scratch copy, in the user's terms: the copy's paths (gone by the time
+ * it is read) as the user's files, and, for a --queue DIR run, the advice for a stack (restore-queue,
+ * delete the patch, init again) as what to fix where (ci-17 F10).
+ */
+function inUserTerms(e: unknown, command: string): unknown {
+  if (!(e instanceof PqError)) return e;
+  const mapped = (text: string) => [...copiesOf].reduce((t, [copy, user]) => t.split(copy).join(user), text);
+  const message = mapped(e.message);
+  let details = e.details.map(mapped);
+  if (foreignQueue && details.some((d) => /pq restore-queue|pq delete|pq init again/.test(d))) {
+    details = [
+      ...details.filter((d) => !/pq restore-queue|pq delete|pq init again/.test(d)),
+      `fix the queue's files as said above, then run ${command} again`,
+    ];
+  }
+  if (message === e.message && details.join("\n") === e.details.join("\n")) return e;
+  return new PqError(e.code, message, details, e.data);
+}
+
 export function scratchFailure(e: unknown, command: string): unknown {
+  e = inUserTerms(e, command);
   const refusals = /No space left on device|Disk quota exceeded|Read-only file system|ENOSPC|EDQUOT|EROFS/;
   const err = e as NodeJS.ErrnoException & { stderr?: unknown };
   const cause = e instanceof PqError ? String(e.data.cause ?? "") : (err?.code ?? "");

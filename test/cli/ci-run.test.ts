@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse } from "junit2json";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CiReport } from "../../src/ci/report.js";
-import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 /**
  * pq ci and pq bisect on a project that is not the kernel model: each state judged by the
@@ -118,4 +118,25 @@ describe("pq ci --run", () => {
     }
     expect((await pq(tree, "ci", "--run", " ")).code).toBe(2);
   }, 60_000);
+  it("a --queue DIR run names the user's files, not its scratch copy's, and an empty series is nothing to bisect (ci-17 F10)", async () => {
+    const tree = makeRepo({ "a.txt": "a\n" });
+    const queue = tempDir("pq-ci-user-queue-");
+    dirs.push(tree, queue);
+    write(queue, "series", "one.patch\nmissing.patch\n");
+    write(queue, "one.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    for (const cmd of ["ci", "bisect"]) {
+      const r = await pq(tree, cmd, "--queue", queue, "--tree", tree, "--run", "true");
+      expect(r.err).toContain(`${queue}/missing.patch`);
+      expect(r.err).not.toContain("pq-scratch");
+      expect(r.err).not.toContain("restore-queue");
+      expect(r.err).toContain(`fix the queue's files as said above, then run pq ${cmd} again`);
+    }
+    write(queue, "series", "one.patch\none.patch\n");
+    const twice = await pq(tree, "ci", "--queue", queue, "--tree", tree, "--run", "true");
+    expect(twice.err).toContain(`${queue}/series: series line 2: one.patch is listed twice`);
+    expect(twice.err).not.toContain("pq init again");
+    write(queue, "series", "");
+    const empty = await pq(tree, "bisect", "--queue", queue, "--tree", tree, "--run", "true");
+    expect([empty.code, empty.err]).toEqual([12, expect.stringContaining("nothing to bisect: the series has no patch to push")]);
+  });
 });
