@@ -189,7 +189,16 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     const expected = Math.max(cursor, stated + lastOffset);
     const match = findHunk(file, hunk, old, expected, cursor, maxFuzz);
     if (!match) {
-      results.push({ index: i + 1, status: "failed", offset: 0, fuzz: 0, line: stated + 1 + outDelta });
+      // Fits above the hunks before it (a hand-edited or concatenated patch): said, as GNU patch says it (interop-17 F3).
+      const misordered = cursor > 0 && findHunk(file, hunk, old, Math.min(stated, cursor), 0, maxFuzz) !== null;
+      results.push({
+        index: i + 1,
+        status: "failed",
+        offset: 0,
+        fuzz: 0,
+        line: stated + 1 + outDelta,
+        ...(misordered ? { misordered } : {}),
+      });
       return;
     }
     const [lead, trail] = contextCounts(hunk);
@@ -358,7 +367,8 @@ export function reverseFilePatch(fp: FilePatch): FilePatch {
 
 /** GNU patch's wording for a hunk's fate. */
 export function describeHunkResult(r: HunkResult): string {
-  if (r.status === "failed") return `Hunk #${r.index} FAILED at ${r.line ?? "?"}.`;
+  if (r.status === "failed")
+    return `Hunk #${r.index} FAILED at ${r.line ?? "?"}${r.misordered ? " (misordered: it fits only above the hunk before it; put the patch's hunks in file order)" : ""}.`;
   // GNU patch fails such a hunk "(different line endings)"; pq applies it and says so.
   const eol = r.eol ? ` (different line endings: its added lines take the file's ${r.eol === "crlf" ? "CRLF" : "LF"})` : "";
   if (r.status === "exact") return `Hunk #${r.index} applied cleanly.`;

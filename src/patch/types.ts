@@ -71,6 +71,8 @@ export interface HunkResult {
   index: number;
   /** "eol": matched only with line endings set aside (see `eol`), at any offset and without fuzz; GNU patch fails such a hunk. */
   status: "exact" | "offset" | "eol" | "fuzz" | "failed";
+  /** A failed hunk that fits only above where the hunk before it went: the patch's hunks are out of file order (GNU patch: "misordered hunks"). */
+  misordered?: boolean;
   offset: number;
   fuzz: number;
   /**

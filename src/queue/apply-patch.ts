@@ -290,7 +290,9 @@ export function describeFailures(app: PatchApplication): string[] {
       );
       continue;
     }
-    for (const h of o.hunks) if (h.status === "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+    // Every hunk that did not fit exactly, in order, as GNU patch prints them: the one that went in with fuzz
+    // beside the one that failed is the one to look at before --force or a hand fix (interop-17 F9).
+    for (const h of o.hunks) if (h.status !== "exact") lines.push(`${o.path}: ${describeHunkResult(h)}`);
     if (!o.hunks.length && app.binaryWithoutData.includes(o.path)) {
       lines.push(`${o.path}: a binary diff without data can only delete an empty file or change one that exists (as GNU patch)`);
     } else if (!o.hunks.length) lines.push(`${o.path}: the file is not in the state the patch expects`);

@@ -596,6 +596,28 @@ describe("a patch to a file the tree does not have (stack-4 #13)", () => {
   });
 });
 
+describe("a push that fails on one hunk (interop-17 F9)", () => {
+  it("names, as GNU patch does, the hunks that went in with an offset or fuzz beside the one that failed, in the dry run and the push", async () => {
+    const numbers = Array.from({ length: 40 }, (_, i) => `${i + 1}\n`).join("");
+    const tree = await stackTree({ "f.txt": numbers });
+    const file = join(tree, "..", `fuzzed-${Date.now()}.patch`);
+    writeFileSync(
+      file,
+      "--- a/f.txt\n+++ b/f.txt\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n@@ -30,7 +30,7 @@\n 30\n 31\n 32\n-33\n+THIRTY-THREE\n 34\n 35\n 36\n",
+    );
+    dirs.push(file);
+    expect((await pq(tree, "import", file)).code).toBe(0);
+    // The base drifts: a line above both hunks, hunk 1's outer context changed, hunk 2's line changed.
+    writeFileSync(join(tree, "f.txt"), "extra\n" + numbers.replace("2\n", "two\n").replace("33\n", "changed\n"));
+    git(tree, "commit", "-qam", "drift");
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(tree, ...args);
+      expect([args.join(" "), r.code]).toEqual([args.join(" "), 6]);
+      expect(r.err).toContain("f.txt: Hunk #1 succeeded at 3 with fuzz 1 (offset 1 line).\n  f.txt: Hunk #2 FAILED at 30.");
+    }
+  });
+});
+
 describe("pq status over applied patches committed by hand (readme-4 #10)", () => {
   it("says HEAD's commits change the applied patches' files, as pop would refuse, in text and --json", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n" });

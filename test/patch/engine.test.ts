@@ -33,6 +33,29 @@ function gnuPatch(original: string, patchText: string, fuzz = 2): { content: str
 
 const only = (text: string): FilePatch => parsePatch(text).files[0];
 
+describe("misordered hunks", () => {
+  it("a hunk that fits only above the hunk before it fails as misordered, said as GNU patch says it (interop-17 F3)", () => {
+    const text = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("");
+    const hunk = (n: number, now: string) =>
+      `@@ -${n - 3},7 +${n - 3},7 @@\n${[n - 3, n - 2, n - 1].map((k) => ` ${k}\n`).join("")}-${n}\n+${now}\n${[n + 1, n + 2, n + 3].map((k) => ` ${k}\n`).join("")}`;
+    const r = applyFilePatch(text, only(`--- a/f\n+++ b/f\n${hunk(20, "twenty")}${hunk(8, "eight")}`));
+    expect(r.hunks.map((h) => [h.status, h.misordered ?? false])).toEqual([
+      ["exact", false],
+      ["failed", true],
+    ]);
+    expect(describeHunkResult(r.hunks[1])).toBe(
+      "Hunk #2 FAILED at 5 (misordered: it fits only above the hunk before it; put the patch's hunks in file order).",
+    );
+    // A hunk that fits nowhere is only failed.
+    const nowhere = applyFilePatch(
+      text,
+      only(`--- a/f\n+++ b/f\n${hunk(20, "twenty")}${hunk(8, "eight").replace("-8\n", "-not what line 8 holds\n")}`),
+    );
+    expect(nowhere.hunks[1]).toMatchObject({ status: "failed" });
+    expect(nowhere.hunks[1].misordered).toBeUndefined();
+  });
+});
+
 describe("parse", () => {
   it("refuses a file with no diff that is not text (gzip'd, binary), as GNU patch's 'Only garbage', and keeps a description-only patch (ci-17 F9)", () => {
     const diff = "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
