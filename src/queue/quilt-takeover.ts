@@ -15,6 +15,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { QUILT_STATE_DIR } from "../tree/paths.js";
 import { PqError } from "../errors.js";
 import { readText } from "../tree/files.js";
 import { differFromHead, type OpContext } from "./ops/context.js";
@@ -29,8 +30,7 @@ export interface QuiltStack {
   patchesDir: string;
 }
 
-/** quilt's state directory: .pc, or what QUILT_PC names (quilt reads it from the environment and .quiltrc). */
-export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
+export { QUILT_STATE_DIR };
 const PC = QUILT_STATE_DIR;
 
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */

@@ -5,6 +5,7 @@
  * it as it is, `pq refresh` then records it.
  */
 import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
+import { QUILT_STATE_DIR } from "../tree/paths.js";
 import { isAbsolute, join, relative } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -80,7 +81,12 @@ function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string)
   const queue = relative(ctx.tree, ctx.queueDir);
   const inTree = !queue.startsWith("..") && !isAbsolute(queue);
   return (path) =>
-    path === ".pq" || path.startsWith(".pq/") || (inTree && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/")));
+    path === ".pq" ||
+    path.startsWith(".pq/") ||
+    // quilt's leftovers (.pc/.version, .quilt_patches) after quilt pop -a: no untracked files of the user's (interop-17 F7).
+    path === QUILT_STATE_DIR ||
+    path.startsWith(QUILT_STATE_DIR + "/") ||
+    (inTree && (queue === "" ? path === "series" : path === queue || path.startsWith(queue + "/")));
 }
 
 /**

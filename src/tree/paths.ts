@@ -8,6 +8,9 @@ import { join, posix } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 
+/** quilt's state directory: .pc, or what QUILT_PC names (quilt reads it from the environment and .quiltrc). */
+export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
+
 /**
  * git's own rule (verify_path with core.protectNTFS and core.protectHFS): no component may
  * be ".git" in any case, nor one of the names that file systems turn into it: NTFS drops
@@ -37,7 +40,7 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
         advice ??
           // A file the user named (pq add, refresh, revert, remove) or one a patch names.
           (what === "file"
-            ? "name a file of the working tree, outside .git, .pq and the queue directory"
+            ? `name a file of the working tree, outside .git, .pq, ${QUILT_STATE_DIR} and the queue directory`
             : "pq only writes inside the working tree; fix the patch's file names"),
       ],
       { path },
@@ -61,6 +64,8 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
   const gitPart = parts.find(isGitDirAlias);
   if (gitPart !== undefined) refuse(`is inside a git directory (${gitPart})`);
   if (parts[0].toLowerCase() === ".pq") refuse("is inside .pq/ (pq's own state)");
+  // quilt's state directory, which pq reads at a take-over: no file of a patch the user names (interop-17 F7).
+  if (what === "file" && parts[0] === QUILT_STATE_DIR) refuse(`is inside ${QUILT_STATE_DIR}/ (quilt's state)`);
   for (const r of reserved) {
     if (normal === r || normal.startsWith(r + "/")) refuse(`is inside the queue directory ${r}/`);
   }

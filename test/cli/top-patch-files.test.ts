@@ -94,7 +94,7 @@ describe("pq revert (quilt revert)", () => {
     expect(read(tree, "a.c")).toBe(edited.a);
     const unsafe = await pq(tree, "revert", ".pq/state.json");
     expect(unsafe.code).toBe(7);
-    expect(unsafe.err).toContain("name a file of the working tree, outside .git, .pq and the queue directory");
+    expect(unsafe.err).toContain("name a file of the working tree, outside .git, .pq, .pc and the queue directory");
   });
 });
 

@@ -199,6 +199,20 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     }
   });
 
+  it("quilt's leftovers in .pc/ are no untracked files of the user's, and no file a patch takes (interop-17 F7)", async () => {
+    const { tree } = quiltStack();
+    quilt(tree, "pop", "-a");
+    expect(existsSync(join(tree, ".pc", ".version"))).toBe(true);
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "status")).out).not.toContain(".pc");
+    const taken = await pq(tree, "refresh", ".pc/.version");
+    expect([taken.code, taken.err]).toEqual([
+      7,
+      expect.stringContaining('file ".pc/.version" is inside .pc/ (quilt\'s state); nothing was changed'),
+    ]);
+  });
+
   it("a push with an empty series says the series is empty, and where", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);
