@@ -59,7 +59,8 @@ function cloneInto(url: string, queueDir: string): void {
   const scratch = join(dirname(queueDir), `${basename(queueDir)}.clone-tmp-${process.pid}`);
   try {
     // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
-    const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", url, scratch], { encoding: "latin1" });
+    // "--": a URL starting with "-" is a URL, never an option of git clone (collab-17 F25).
+    const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", "--", url, scratch], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
     keepQueueBytesExact(scratch);
     const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
@@ -74,6 +75,23 @@ function cloneInto(url: string, queueDir: string): void {
         throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
           "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
         ]);
+      }
+      // A symlink in the queue would be read through on this machine (pq push, pq show: any file the link names),
+      // as pq sync refuses it from the remote (collab-17 F4): refused before anything is checked out.
+      const tree = childProcess().spawnSync("git", ["ls-tree", "-r", "-z", "HEAD"], { cwd: scratch, encoding: "latin1" });
+      const links = String(tree.stdout)
+        .split("\0")
+        .filter((entry) => entry.startsWith("120000 ") || entry.startsWith("160000 "))
+        .map((entry) => entry.slice(entry.indexOf("\t") + 1));
+      if (links.length) {
+        throw new PqError(
+          "unsafe-path",
+          `${url} holds ${links.length === 1 ? "a symlink (or submodule)" : "symlinks (or submodules)"}: ${links.slice(0, 5).join(", ")}; a shared queue holds regular files only`,
+          [
+            "nothing was made; ask whoever committed it to commit the patch file itself instead (git log -- FILE in that repository says who)",
+          ],
+          { files: links },
+        );
       }
       const co = childProcess().spawnSync("git", ["reset", "--quiet", "--hard", "HEAD"], { cwd: scratch, encoding: "latin1" });
       if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out`, String(co.stderr).trim().split("\n"));
@@ -148,7 +166,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
         `git -C ${queueDir} remote set-url origin ${url} to change it, then pq sync`,
       ]);
     }
-    const heads = git(["ls-remote", "--heads", url], tree);
+    const heads = git(["ls-remote", "--heads", "--", url], tree);
     if (heads.status !== 0) throw new PqError("git", `git ls-remote ${url} failed`, String(heads.stderr).trim().split("\n"));
     if (heads.stdout.trim()) {
       throw new PqError("refused", `${url} is not empty: it holds a queue (or something else) that this one would have to be merged into`, [
@@ -157,7 +175,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     }
     const probe = mkdtempSync(join(tmpdir(), "pq-remote-"));
     try {
-      if (git(["clone", "--quiet", "--no-checkout", url, join(probe, "q")], tree).status === 0)
+      if (git(["clone", "--quiet", "--no-checkout", "--", url, join(probe, "q")], tree).status === 0)
         remoteBranch = git(["symbolic-ref", "--short", "HEAD"], join(probe, "q")).stdout.trim() || null;
     } finally {
       rmSync(probe, { recursive: true, force: true });
@@ -174,7 +192,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
   let branch = git(["symbolic-ref", "--short", "HEAD"]).stdout.trim() || "main";
   if (remoteBranch && remoteBranch !== branch && git(["branch", "-m", remoteBranch]).status === 0) branch = remoteBranch;
   for (const args of [
-    ["remote", "add", "origin", url],
+    ["remote", "add", "origin", "--", url],
     ["config", `branch.${branch}.remote`, "origin"],
     ["config", `branch.${branch}.merge`, `refs/heads/${branch}`],
   ]) {

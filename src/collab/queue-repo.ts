@@ -5,7 +5,7 @@
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
 import { childProcess } from "../core/child-process.js";
-import { existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
@@ -264,7 +264,8 @@ export class QueueRepo {
       "refused",
       `${links.join(", ")} in the queue directory ${links.length === 1 ? "is a symlink" : "are symlinks"}: a shared queue holds regular files only, so ${what} would leave ${links.length === 1 ? "it" : "them"} out`,
       [
-        `replace ${links.length === 1 ? "it" : "each"} by a copy of what it points to (cp --remove-destination "$(readlink -f ${first})" ${first}) or remove it (git -C ${this.queueDir} rm ${first}), then run the command again`,
+        // Where it points, said: a link that came from someone else may name any file of this machine (collab-17 F4).
+        `${first} points to ${linkTarget(join(this.queueDir, first))}: remove it (git -C ${this.queueDir} rm ${first}), or, only if you made it and that file is a patch of yours to share, replace it by a copy of that file; then run the command again`,
       ],
       { files: links },
     );
@@ -423,4 +424,13 @@ export function splitVersion(files: Record<string, string>): QueueVersion {
   // Patch names may have directories (Debian's bugfix/x86/foo.patch): every other file is a patch file.
   for (const [name, text] of Object.entries(rest)) if (!isQueueExtra(name)) patches[name] = text;
   return { series, patches };
+}
+
+/** Where a symlink points, as readlink says it (or "?" when it cannot be read). */
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "?";
+  }
 }

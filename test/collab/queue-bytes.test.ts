@@ -209,7 +209,10 @@ describe("a symlink in the shared queue's directory", () => {
     const commit = await pq(ann.tree, "commit", "-m", "add notes");
     expect(commit.code).toBe(12);
     expect(commit.err).toContain("notes in the queue directory is a symlink: a shared queue holds regular files only");
-    expect(commit.err).toContain('cp --remove-destination "$(readlink -f notes)" notes');
+    // Where it points is said, and removing it comes first (collab-17 F4: a link from someone else may name any file).
+    expect(commit.err).toContain(
+      `notes points to ${join(w.root, "notes.txt")}: remove it (git -C ${ann.queue} rm notes), or, only if you made it`,
+    );
     expect(git(ann.queue, "rev-parse", "HEAD")).toBe(head);
     // Committed with plain git: pq sync refuses before it pushes anything.
     git(ann.queue, "add", "notes");
@@ -218,11 +221,38 @@ describe("a symlink in the shared queue's directory", () => {
     expect(sync.code).toBe(12);
     expect(sync.err).toContain("notes in the queue directory is a symlink");
     expect(git(w.remote, "rev-parse", "--verify", "--quiet", "main^{commit}").trim()).toBe(head.trim());
-    // The way out the refusal gives: a copy of the file, committed and synced as a regular file.
+    // The second way out the refusal gives (the link is Ann's own): a copy of the file, committed and synced as a regular file.
     execFileSync("sh", ["-c", 'cp --remove-destination "$(readlink -f notes)" notes'], { cwd: ann.queue });
     await ok(ann.tree, "commit", "-m", "notes as a file");
     await ok(ann.tree, "sync");
     expect(git(w.remote, "ls-tree", "main", "notes")).toMatch(/^100644 blob /);
+  });
+
+  it("in the repository pq init --shared clones is refused, nothing made; a URL starting with '-' is no option of git clone (collab-17 F4, F25)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "sync");
+    writeFileSync(join(w.root, "secret"), "PRIVATE KEY MATERIAL\n");
+    symlinkSync(join(w.root, "secret"), join(ann.queue, "evil.patch"));
+    writeFileSync(join(ann.queue, "series"), "evil.patch\n");
+    git(ann.queue, "add", "-A");
+    git(ann.queue, "commit", "-q", "-m", "a link, committed with plain git");
+    git(ann.queue, "push", "-q", "origin", "HEAD:main");
+    const tree = join(w.root, "newcomer");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    setIdentity(tree, "Cy Example", "cy@example.org");
+    const init = await pq(tree, "init", "--shared", w.remote);
+    expect(init.code).toBe(7);
+    expect(init.err).toContain("holds a symlink (or submodule): evil.patch; a shared queue holds regular files only");
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    // A stack of its own made shared with a URL that reads as an option: git is told where the options end.
+    expect((await pq(tree, "init")).code).toBe(0);
+    const pwned = join(w.root, "pwned");
+    const dashed = await pq(tree, "init", `--shared=--upload-pack=touch ${pwned}; false`);
+    expect(dashed.code).toBe(11);
+    expect(existsSync(pwned)).toBe(false);
   });
 
   it("coming from the remote (a patch replaced by a link and pushed with plain git), or a remote patch naming a path out of the tree, is refused before anything changes (collab-8 C2, C4)", async () => {
