@@ -145,9 +145,11 @@ sys.exit(child.wait())`;
       expect(stopped.stderr).toContain("pq: p2 does not apply");
       expect(spawnSync(LAUNCHER, ["pop", "-a"], { cwd: dir }).status).toBe(0);
     }
-    // A command still running when its reader goes (verify-13 N2: exit 0 for a ci that never ran): 141, as git.
+    // A ci whose reader is gone (verify-13 N2: exit 0 for a ci that never ran): its progress is on stderr
+    // (ci-17 F13), so it runs to its end and exits with its own code, 1 for the failing states, never 0.
     const ci = spawnSync("python3", ["-c", readerGone, LAUNCHER, "ci", "--run", "sleep 1; false"], { cwd: dir, encoding: "utf8" });
-    expect(ci.status).toBe(141);
+    expect(ci.status).toBe(1);
+    expect(ci.stderr).toContain("running the command at state 0");
     // A refusal whose --json report cannot be written keeps its code (verify-13 N3: it became 14).
     const full = openSync("/dev/full", "w");
     try {
