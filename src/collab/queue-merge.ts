@@ -316,11 +316,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
-      } else if (!app.ok) {
+      } else {
+        // A version that does not apply over this tree (one side moved to another upstream): its
+        // change cannot be merged here. Said as a conflict even when ours applies, where ours was
+        // kept without a word and the colleague's change was gone from the queue (collab-17 F22).
+        const which = !it ? "theirs" : !io ? "ours" : "the common one";
         conflicts.push({
           patch: dec.name,
           kind: "apply",
-          message: `${dec.name} changed on both sides and does not apply on one of them; ours is kept`,
+          message: `${dec.name} changed on both sides, and ${which} does not apply over this tree (made on another upstream?): ours is kept; carry theirs over by hand (pq log -p ${dec.name} shows it)`,
           files: app.failures,
         });
       }

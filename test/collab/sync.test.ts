@@ -1095,3 +1095,42 @@ describe("damaged queue versions from the remote", () => {
     expect(fullSnapshot(bob.tree)).toEqual(before);
   });
 });
+
+describe("a patch changed on both sides, one of them over another upstream (collab-17 F21, F22)", () => {
+  it("is a conflict that keeps the colleague's change, never a merge that silently takes one side", async () => {
+    w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "P.patch", "-m", "P");
+    editLine(ann.tree, "a.c", 10, "ten P");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "P");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    // Upstream changes lines 9 and 11, around P's line 10.
+    editLine(w.base, "a.c", 9, "nine upstream");
+    editLine(w.base, "a.c", 11, "eleven upstream");
+    git(w.base, "commit", "-qam", "upstream change");
+    // Bob, still on the old upstream, changes P at line 30 and pushes it.
+    editLine(bob.tree, "a.c", 30, "thirty bob");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "P: line 30");
+    await ok(bob.tree, "sync");
+    // Ann moves to the new upstream: P conflicts there, she resolves it.
+    expect((await pq(ann.tree, "rebase")).code).not.toBe(0);
+    const resolved = read(ann.tree, "a.c").replace(/<<<<<<< [^]*?>>>>>>> [^\n]*\n/, "nine upstream\nten P\neleven upstream\n");
+    write(ann.tree, "a.c", resolved);
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "rebase", "--continue");
+    await ok(ann.tree, "commit", "-m", "P over the new upstream");
+    const shared = remoteQueue(w.remote).patches["P.patch"];
+    expect(shared).toContain("+thirty bob");
+    const s = await pq(ann.tree, "sync");
+    expect(s.code).toBe(6);
+    expect(s.err).toContain(
+      "P.patch changed on both sides, and theirs does not apply over this tree (made on another upstream?): ours is kept",
+    );
+    // Nothing was pushed: Bob's change is still the shared queue's.
+    expect(remoteQueue(w.remote).patches["P.patch"]).toBe(shared);
+  }, 60_000);
+});
