@@ -140,6 +140,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
   for (const id of allIds) {
     const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
+    // Deleted on both sides: gone, as git's merge of a file removed on both (collab-17 F9: exit 70 on every sync).
+    if (!eo && !et) continue;
     const [tb, to, tt] = [eb && base.patches[eb.name], eo && ours.patches[eo.name], et && theirs.patches[et.name]];
     const name = !eo ? et!.name : !et || eo.name !== eb?.name ? eo.name : et.name;
     if (eo && et && eb && eo.name !== eb.name && et.name !== eb.name && eo.name !== et.name)

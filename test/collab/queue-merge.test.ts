@@ -162,6 +162,20 @@ describe("mergeQueues", () => {
     expect([...sim.runs.values()].every((x) => x.exact)).toBe(true);
   });
 
+  it("a patch deleted on both sides is gone, and one side's reorder is kept (collab-17 F9: an internal error on every sync)", async () => {
+    const a = lines(40);
+    const p = (n: number) => patch(`p${n}`, A, [mod("a.c", a, edit(a, n * 5, `line ${n * 5} p${n}`))]);
+    const patches = { p1: p(1), p2: p(2), p3: p(3), p4: p(4) };
+    const b = { series: "p1\np2\np3\np4\n", patches };
+    const { p4: _gone, ...kept } = patches;
+    const ours = { series: "p1\np3\np2\n", patches: kept };
+    const theirs = { series: "p1\np2\np3\n", patches: kept };
+    const r = await mergeQueues(b, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("p1\np3\np2\n");
+    expect(Object.keys(r.queue.patches).sort()).toEqual(["p1", "p2", "p3"]);
+  });
+
   it("names a corrupt series from the other side", async () => {
     const theirs = { series: "p1 -R\n", patches: base.patches };
     await expect(mergeQueues(base, { series: "p1\n", patches: base.patches }, theirs, svc)).rejects.toThrow(/their series: series line 1/);
