@@ -357,7 +357,6 @@ async function loop(
   let restacked: RestackReport | undefined;
   let mergedAny = false;
   for (let attempt = 1; attempt <= max + 1; attempt++) {
-    let mergedHere = false;
     emit({ kind: "sync", message: `fetching ${up.remote}` });
     await qr.fetch(up.remote);
     const ours = await qr.head();
@@ -404,7 +403,6 @@ async function loop(
         if (result === "up-to-date") result = "fast-forward";
       } else {
         emit({ kind: "sync", message: "merging" });
-        mergedHere = true;
         mergedAny = true;
         const mb = forkedAt;
         // No history in common with a branch this queue had merged before: it was rewritten (a
@@ -472,8 +470,10 @@ async function loop(
     // the incoming direction refuses them; git push shares a tree commit meant for everyone.
     const outgoing = theirs ? await qr.changesOutsideQueue(theirs, head) : [];
     if (outgoing.length) throw ownTreeCommits(outgoing);
-    // A merge applied the whole merged queue in memory already (what does not apply is a conflict).
-    if (!mergedHere) await refuseNewlyBroken(stack, qr, theirs, head);
+    // After a merge too: the merge applied in memory only what either side changed, with this tree's
+    // guards, so a patch neither changed that a lower change broke, or one guarded off here, went out
+    // broken (collab-17 F12, F24). The applied stack vouches for most of a merged queue anyway.
+    await refuseNewlyBroken(stack, qr, theirs, head);
     let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });

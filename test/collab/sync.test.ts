@@ -1134,3 +1134,34 @@ describe("a patch changed on both sides, one of them over another upstream (coll
     expect(remoteQueue(w.remote).patches["P.patch"]).toBe(shared);
   }, 60_000);
 });
+
+describe("a sync that merges a remote commit changing no queue file (collab-17 F12)", () => {
+  it("still refuses a queue where a lower change broke a patch above it: nothing is pushed", async () => {
+    w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    for (const [name, line, text] of [
+      ["P.patch", 10, "ten P"],
+      ["Q.patch", 11, "eleven Q"],
+    ] as const) {
+      await ok(ann.tree, "new", name, "-m", name);
+      editLine(ann.tree, "a.c", line, text);
+      await ok(ann.tree, "refresh");
+    }
+    await ok(ann.tree, "commit", "-m", "P and Q");
+    await ok(ann.tree, "sync");
+    // Bob pushes a commit that changes no queue file (as the "started apart" merge does).
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    git(bob.queue, "commit", "-q", "--allow-empty", "-m", "nothing in the queue");
+    git(bob.queue, "push", "-q", "origin", "HEAD:main");
+    const shared = remoteQueue(w.remote);
+    // Ann changes P's line, which Q's context holds, with Q popped: Q no longer applies.
+    await ok(ann.tree, "pop");
+    editLine(ann.tree, "a.c", 10, "ten P, again");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "P again");
+    const s = await pq(ann.tree, "sync");
+    expect(s.code).toBe(6);
+    expect(s.err).toContain("Q.patch does not apply in the queue you would push (a patch below it changed): nothing was pushed");
+    expect(remoteQueue(w.remote)).toEqual(shared);
+  }, 60_000);
+});
