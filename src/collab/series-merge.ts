@@ -102,15 +102,18 @@ export function mergeOrder(
   const movedO = new Set(ours.filter((id) => inBase.has(id) && inT.has(id) && !stillO.has(id)));
   const movedT = new Set(theirs.filter((id) => inBase.has(id) && inO.has(id) && !stillT.has(id)));
   const movedBoth = [...movedO].filter((id) => movedT.has(id));
+  const movedBothSet = new Set(movedBoth);
   const order = base.filter((id) => survivors.has(id) && !movedO.has(id) && !movedT.has(id));
   // An added or moved id goes after its nearest predecessor on its side, skipping
-  // predecessors the other side moved away (they no longer mark the same place).
+  // predecessors the other side moved away (they no longer mark the same place). One both
+  // sides moved is where ours put it, placed already: it marks the place (collab-17 F8: a
+  // patch added right after it went to the top of the series, before the patch it builds on).
   const place = (side: string[], wanted: (id: string) => boolean, otherMoved: Set<string> = new Set()) => {
     for (const [i, id] of side.entries()) {
       if (!survivors.has(id) || !wanted(id) || order.includes(id)) continue;
       let at = 0;
       for (let j = i - 1; j >= 0; j--) {
-        if (otherMoved.has(side[j])) continue;
+        if (otherMoved.has(side[j]) && !movedBothSet.has(side[j])) continue;
         const k = order.indexOf(side[j]);
         if (k !== -1) {
           at = k + 1;

@@ -182,6 +182,16 @@ describe("mergeQueues", () => {
   });
 });
 
+describe("series order merge with the same move on both sides and an addition after it (collab-17 F8)", () => {
+  it("puts the addition right after the patch both moved, where its author put it", () => {
+    // Ann moved P last; Bob moved Q first and added R right after Q.
+    const bob = mergeOrder(["P", "Q"], ["Q", "R", "P"], ["Q", "P"], new Set(["P", "Q", "R"]));
+    expect(bob.order).toEqual(["Q", "R", "P"]);
+    const ann = mergeOrder(["P", "Q"], ["Q", "P"], ["Q", "R", "P"], new Set(["P", "Q", "R"]));
+    expect(ann.order).toEqual(["Q", "R", "P"]);
+  });
+});
+
 describe("series order merge with a reorder on one side and an addition on the other", () => {
   it("puts the addition where it was relative to the patches that did not move", () => {
     const r = mergeOrder(["p1", "p2"], ["p2", "p1"], ["p1", "p2", "n3"], new Set(["p1", "p2", "n3"]));
