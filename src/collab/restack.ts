@@ -39,7 +39,16 @@ export interface RestackReport {
 export async function refuseUnrefreshed(stack: Stack, what: string): Promise<void> {
   const s = await stack.status();
   if (s.needsRefresh)
-    throw new PqError("needs-refresh", `${s.top} needs a refresh before you can ${what}`, ["resolve its conflicts, then pq refresh"]);
+    throw new PqError(
+      "needs-refresh",
+      `${s.top} needs a refresh before you can ${what}`,
+      // Resolved in the patch file instead of the tree (collab-17 F16): that version is applied by a pop and a push.
+      s.topChangedInQueue
+        ? [
+            `${s.top} was edited in the queue (a resolution made in the patch file?): pq pop --force, then pq push, applies that version; or resolve the tree's conflicts and pq refresh --force`,
+          ]
+        : ["resolve its conflicts, then pq refresh"],
+    );
   // Only files the applied patches change are popped (and would lose the edit); an edit in any
   // other file stays where it is, as pq pop leaves it, and a pushed patch that needs it refuses itself.
   const popped = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));

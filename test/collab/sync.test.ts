@@ -279,6 +279,27 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       return head;
     }
     const resolve_ = () => write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (both)\n"));
+    it("resolved in the patch file: refresh --force does not put the tree's markers over it, and the way out is said (collab-17 F16)", async () => {
+      await stopped();
+      expect((await ok(bob.tree, "top")).out.trim()).toBe("p1.patch");
+      // The quilt way: the resolution written into the patch file, the tree keeping its markers.
+      const theirs = remoteQueue(w.remote).patches["p1.patch"];
+      write(bob.queue, "p1.patch", theirs.replace("+five (ann)", "+five (both)"));
+      const forced = await pq(bob.tree, "refresh", "--force");
+      expect(forced.code).toBe(6);
+      expect(forced.err).toContain(
+        "p1.patch was also edited in the queue (a resolution made there?): pq pop --force, then pq push, applies that version",
+      );
+      expect(read(bob.queue, "p1.patch")).toContain("+five (both)");
+      const cont = await pq(bob.tree, "sync", "--continue");
+      expect(cont.code).toBe(5);
+      expect(cont.err).toContain("pq pop --force, then pq push, applies that version");
+      await ok(bob.tree, "pop", "--force");
+      await ok(bob.tree, "push");
+      await ok(bob.tree, "sync", "--continue");
+      expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
+    });
+
     /** Ann adds p3.patch (a.c line 30, above p1.patch's line 5) and shares it; Bob takes it. */
     async function annSharesP3(): Promise<void> {
       await ok(ann.tree, "push", "-a");

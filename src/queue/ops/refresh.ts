@@ -64,11 +64,13 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // In a shared queue a pull can bring a colleague's new version of the applied patch:
   // refreshing would overwrite it with ours. Refuse unless asked to.
   const onDisk = tx.queueFile(top.name);
-  if (!opts.force && onDisk !== null && sha1(onDisk) !== top.hash) {
+  const queueChanged = onDisk !== null && sha1(onDisk) !== top.hash;
+  if (!opts.force && queueChanged) {
     throw new PqError(
       "dirty",
       `${top.name} changed in the queue since it was pushed (a pull, or an edit by hand); refreshing would overwrite that version`,
       [
+        "to apply the queue's version (a colleague's, or a conflict you resolved in the patch file): pq pop --force (this tree's changes to it go to .pq/backups), then pq push",
         "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop and pq push apply the new version",
         "or pq refresh --force to replace the queue's version with this tree's, which discards the change the new version brought (a colleague's, after a pull)",
       ],
@@ -101,7 +103,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   const plan = await planRefresh(await planContext(ctx), tx.ws, top);
   // A push --merge left conflict markers in the tree: a refresh that takes them puts them into
   // the patch (StGit refuses to refresh over unresolved conflicts). --force takes them as they are.
-  if (top.needsRefresh === "conflict" && !opts.force && addsConflictMarkers(plan.diff) && /^\+=======$/m.test(plan.diff)) {
+  // --force given to replace an edited patch file does not also take markers (collab-17 F16: a
+  // resolution made in the patch file was replaced by the tree's markers).
+  if (top.needsRefresh === "conflict" && (!opts.force || queueChanged) && addsConflictMarkers(plan.diff) && /^\+=======$/m.test(plan.diff)) {
     const marked = Object.keys(plan.files)
       .filter((p) => /^<<<<<<< /m.test(tx.ws.content(p) ?? ""))
       .sort();
@@ -110,7 +114,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       `conflict markers are still in ${marked.join(", ") || "the tree"}, which ${top.name}'s three-way merge left`,
       [
         "edit the marked places (keep what the patch should do, drop the <<<<<<< ======= >>>>>>> lines), then pq refresh",
-        "pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)",
+        ...(queueChanged
+          ? [`${top.name} was also edited in the queue (a resolution made there?): pq pop --force, then pq push, applies that version`]
+          : ["pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)"]),
       ],
       { patch: top.name, files: marked },
     );
