@@ -11,12 +11,35 @@ import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
 import { keepQueueBytesExact, QueueRepo } from "./queue-repo.js";
 
+/**
+ * A shared queue is committed to: git must know who commits, in this tree (the queue's
+ * repository takes the tree's identity at init). Asked before anything is made (collab-17 F20:
+ * an init that failed at its first commit left a half-made stack, and the identity git then
+ * asked for, set in the tree, no longer reached the queue's repository).
+ */
+function refuseWithoutIdentity(tree: string): void {
+  for (const ident of ["GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"]) {
+    const r = childProcess().spawnSync("git", ["var", ident], { cwd: tree, encoding: "utf8" });
+    if (r.status === 0) continue;
+    throw new PqError("refused", `git does not know who you are, and a shared queue is committed to: nothing was made`, [
+      `git config --global user.name "Your Name" and git config --global user.email you@example.org (or the same without --global, in ${tree}), then pq init --shared again`,
+      ...(ident === "GIT_COMMITTER_IDENT"
+        ? [
+            "GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL alone name the author; git also needs the committer (GIT_COMMITTER_NAME/GIT_COMMITTER_EMAIL, or the config above)",
+          ]
+        : []),
+    ]);
+  }
+}
+
 export async function prepareSharedQueue(
   tree: string,
   queueDir: string,
   url: string | null,
 ): Promise<{ describe: string; finish(): Promise<void> }> {
   if (url) {
+    // A newcomer to a shared queue commits to it (and starts it, when it is empty).
+    refuseWithoutIdentity(tree);
     removeDeadClones(queueDir);
     // A clone a killed pq init left whole in place (the stack not made yet) is taken as it is.
     const earlier = existsSync(queueDir) && readdirSync(queueDir).length ? cloneOf(queueDir) : null;
@@ -37,6 +60,8 @@ export async function prepareSharedQueue(
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
     return { describe: `cloned from ${url}, which was empty: this queue starts it`, finish: () => startQueue(queueDir) };
   }
+  // A queue that is not a repository of its own yet gets its first commit at init.
+  if ((await QueueRepo.open(queueDir))?.kind !== "own") refuseWithoutIdentity(tree);
   return {
     describe: "its own git repository",
     finish: async () => {
@@ -155,6 +180,8 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
       "share it with the tree: git commit it there and push the tree's branch (pq sync follows that branch)",
     ]);
   }
+  // Its first commit comes next: asked before the repository is made.
+  if (!existing) refuseWithoutIdentity(tree);
   const git = (args: string[], cwd = queueDir) => childProcess().spawnSync("git", args, { cwd, encoding: "utf8" });
   // The remote is checked before anything is made: a refusal leaves the queue as it was. An
   // empty one's HEAD names the branch a colleague's clone will check out, as a clone learns it.

@@ -3,9 +3,9 @@
  * core.autocrlf set in the queue's repository, a patch to a CRLF file (its lines end in CR LF)
  * reaches a colleague with its CRs, and applies there.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { attributesPattern } from "../../src/collab/queue-repo.js";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -320,5 +320,28 @@ describe("a symlink in the shared queue's directory", () => {
     expect(sync.err).toContain("the remote's queue has a directory named series (series/x)");
     expect((await pq(ann.tree, "top")).out).toBe(top);
     expect((await pq(ann.tree, "status")).out).not.toContain("interrupted");
+  });
+});
+
+describe("pq init --shared without a git identity (collab-17 F20)", () => {
+  it("is refused before anything is made, saying where to set it; with it set in the tree, init then works", async () => {
+    const w = world();
+    root = w.root;
+    const tree = join(w.root, "anon");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    const home = tempDir("pq-home-");
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: "1", EMAIL: "" };
+    for (const k of ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"]) delete env[k];
+    const unknown = spawnSync("git", ["var", "GIT_COMMITTER_IDENT"], { cwd: tree, env });
+    if (unknown.status === 0) return; // this machine gives git an identity of its own (a mail name): nothing to refuse
+    const run = (...args: string[]) => spawnSync(process.execPath, [resolve("bin/pq.js"), ...args], { cwd: tree, env, encoding: "utf8" });
+    const init = run("init", "--shared", w.remote);
+    expect(init.status).toBe(12);
+    expect(init.stderr).toContain("git does not know who you are, and a shared queue is committed to: nothing was made");
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+    setIdentity(tree, "Dee Example", "dee@example.org");
+    expect(run("init", "--shared", w.remote).status).toBe(0);
+    cleanup(home);
   });
 });
