@@ -131,8 +131,20 @@ export function parseSeries(text: string, which: string): SeriesEntry[] {
     // The series is UTF-8 text, held here as its bytes (latin1): names are decoded as the stack decodes them.
     return Series.parse(bytesToName(text)).entries();
   } catch (e) {
-    if (e instanceof PqError) throw new PqError("bad-patch", `${which} series: ${e.message}`, e.details);
-    throw e;
+    if (!(e instanceof PqError)) throw e;
+    // Another side's series (the remote's, their): not a file here, so the way out is not an edit of one (collab-17 F3).
+    const theirs = /remote|their/.test(which);
+    throw new PqError(
+      "bad-patch",
+      `${which} series: ${e.message}`,
+      theirs
+        ? [
+            "nothing was changed here; ask whoever pushed it to fix the series (git log of the remote branch's series, in the queue's repository, says who)",
+            "or fix it yourself: in the queue's repository, git merge the remote branch, correct the series and the patch file, git commit, then pq sync",
+          ]
+        : e.details,
+      e.data,
+    );
   }
 }
 

@@ -1103,6 +1103,9 @@ describe("damaged queue versions from the remote", () => {
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(7);
     expect(r.err).toContain("the remote's series: series line 1: option -R after p1.patch is not supported");
+    // The way out is the remote's fixing, not an edit of a file here (collab-17 F3).
+    expect(r.err).toContain("ask whoever pushed it to fix the series");
+    expect(r.err).not.toContain("edit series");
     expect(fullSnapshot(bob.tree)).toEqual(before);
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
   });
@@ -1185,4 +1188,22 @@ describe("a sync that merges a remote commit changing no queue file (collab-17 F
     expect(s.err).toContain("Q.patch does not apply in the queue you would push (a patch below it changed): nothing was pushed");
     expect(remoteQueue(w.remote)).toEqual(shared);
   }, 60_000);
+});
+
+describe("pq sync --retries (collab-17 F18)", () => {
+  it("takes a whole number, 0 or more; anything else is a usage error before anything is fetched", async () => {
+    w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    for (const [value, said] of [
+      ["-1", "--retries takes a whole number, 0 or more, not -1"],
+      ["abc", "--retries takes a whole number, 0 or more"],
+      ["2.5", "--retries takes a whole number, 0 or more, not 2.5"],
+    ]) {
+      const r = await pq(ann.tree, "sync", "--retries", value);
+      expect([value, r.code]).toEqual([value, 2]);
+      expect(r.err).toContain(said);
+      expect(r.err).not.toContain("NaN");
+    }
+    await ok(ann.tree, "sync", "--retries", "0");
+  });
 });

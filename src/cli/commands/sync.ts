@@ -66,6 +66,10 @@ export default defineCommand({
       if (failed) throw failed;
       return;
     }
+    // A count of merges after lost races (collab-17 F18: -1 and abc ran nothing and said it lost "0"/"NaN" races).
+    if (args.retries !== undefined && !(Number.isInteger(args.retries) && args.retries >= 0)) {
+      throw new PqError("usage", `--retries takes a whole number, 0 or more${Number.isNaN(args.retries) ? "" : `, not ${args.retries}`}`);
+    }
     const sink = progressSink(io, args.json ? [] : ["sync"]);
     let report: SyncReport;
     try {
