@@ -719,6 +719,13 @@ describe("export notes what the export leaves to the user (interop-5 #28, #1)", 
     await pq(tree, "refresh");
     const crlf = besideTree(tree, "c", ".mbox");
     expect((await pq(tree, "export", "--mbox", crlf)).err).toContain("note: crlf changes lines that end in CRLF");
+    // A patch with no diff stops git am (interop-17 F11).
+    await pq(tree, "new", "placeholder", "-m", "nothing yet");
+    const withEmpty = await pq(tree, "export", "--mbox", besideTree(tree, "e", ".mbox"));
+    expect(withEmpty.err).toContain(
+      "note: placeholder changes nothing (no diff): git am stops at such a mail, where git am --allow-empty makes it an empty commit and git am --skip leaves it out",
+    );
+    expect(withEmpty.err).not.toContain("note: crlf changes nothing");
   });
 });
 

@@ -306,6 +306,13 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
       `note: ${namedOrCounted(unauthored)} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
     );
   }
+  // git am stops at a mail without a diff (interop-17 F11): said, as the CRLF note says what git am needs.
+  const empty = names.filter((_, i) => !diffOf(mails[i].text).trim());
+  if (empty.length) {
+    io.err(
+      `note: ${namedOrCounted(empty)} ${empty.length === 1 ? "changes" : "change"} nothing (no diff): git am stops at such a mail, where git am --allow-empty makes it an empty commit and git am --skip leaves it out`,
+    );
+  }
   return mails;
 }
 
