@@ -618,6 +618,25 @@ describe("a push that fails on one hunk (interop-17 F9)", () => {
   });
 });
 
+describe("a patch that turns a directory into a file (interop-17 F8)", () => {
+  it("is refused naming the patch and what it does, in the push and its dry run, nothing changed", async () => {
+    const tree = await stackTree({ "d/y": "y\n", "a.txt": "a\n" });
+    const file = join(tree, "..", `dir-to-file-${Date.now()}.patch`);
+    writeFileSync(file, "--- a/d/y\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n--- /dev/null\n+++ b/d\n@@ -0,0 +1 @@\n+now a file\n");
+    dirs.push(file);
+    expect((await pq(tree, "import", "-n", "to-file.patch", file)).code).toBe(0);
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(tree, ...args);
+      expect([args.join(" "), r.code]).toEqual([args.join(" "), 7]);
+      expect(r.err).toContain(
+        "to-file.patch turns the directory d into a file (it deletes d/y and makes d): pq does not apply a patch that changes a directory into a file",
+      );
+      expect(r.err).not.toContain("pq add");
+      expect(read(tree, "d/y")).toBe("y\n");
+    }
+  });
+});
+
 describe("pq status over applied patches committed by hand (readme-4 #10)", () => {
   it("says HEAD's commits change the applied patches' files, as pop would refuse, in text and --json", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n" });

@@ -9,7 +9,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1 } from "../../tree/files.js";
-import { applyFilePatch, parsePatch } from "../../patch/index.js";
+import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
@@ -430,6 +430,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // A patch pq refuses as a whole (a symlink, a path out of the tree, an unreadable diff):
       // the ones before it are pushed, as when a hunk fails; the refusal says why it stopped.
       ws.rollback();
+      e = directoryIntoFile(e, name, () => text ?? tx.patchText(name, false));
       const stopped = await stopBefore(e, i);
       if (stopped) return stopped;
       throw e;
@@ -606,4 +607,29 @@ async function mergeHelp(ctx: OpContext, text: string, strip: number, path: stri
 async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined, missing = false): Promise<string> {
   const help = await mergeHelp(ctx, text, strip, path, missing);
   return help.can ? "; pq push --merge tries a three-way merge" : `; pq push --merge cannot help here (${help.why})`;
+}
+
+/**
+ * A directory in the tree where the patch makes a file, refused by the working set as any read
+ * of a directory is: said as the patch's doing when the patch also deletes the files in it (a
+ * directory turned into a file, which pq does not apply), naming the patch (interop-17 F8: the
+ * refusal spoke of pq add and named no patch).
+ */
+function directoryIntoFile(e: unknown, name: string, patchText: () => string): unknown {
+  if (!(e instanceof PqError) || e.code !== "unsupported" || typeof e.data.file !== "string" || !e.message.includes("is a directory where pq expects a file"))
+    return e;
+  const dir = e.data.file;
+  let emptied: string[] = [];
+  try {
+    emptied = parseNamedPatch(name, patchText()).files.flatMap((f) => (f.newPath === null && f.oldPath?.startsWith(`${dir}/`) ? [f.oldPath] : []));
+  } catch {
+    /* unreadable: the refusal as it was, with the patch's name */
+  }
+  if (!emptied.length) return new PqError(e.code, `${name}: ${e.message}`, e.details, { ...e.data, patch: name });
+  return new PqError(
+    "unsupported",
+    `${name} turns the directory ${dir} into a file (it deletes ${emptied.slice(0, 3).join(", ")}${emptied.length > 3 ? ", ..." : ""} and makes ${dir}): pq does not apply a patch that changes a directory into a file`,
+    ["split it in two: one patch that deletes the directory's files, then one that makes the file (git apply takes it as it is)"],
+    { ...e.data, patch: name },
+  );
 }
