@@ -23,7 +23,16 @@ export interface PendingQueue {
   changed: string[];
   /** Symlinks in the queue directory: not part of it (see refuseSymlinks). */
   links: string[];
+  /** Untracked editor backups and leftovers (P.patch~, .P.patch.swp, P.patch.orig): never committed (see EDITOR_LEFTOVER). */
+  leftOut: string[];
 }
+
+/**
+ * Files an editor or a hand merge leaves beside a patch (emacs's NAME~ and #NAME#, vim's
+ * .NAME.swp, patch's NAME.orig and NAME.rej): no queue file. Not committed while untracked
+ * (collab-17 F17: pq commit published them to everyone); one committed already stays tracked.
+ */
+const EDITOR_LEFTOVER = /(^|\/)(\.[^/]*\.sw[a-p]|[^/]*~|#[^/]*#|\.#[^/]*|[^/]*\.(orig|rej))$/;
 
 export class QueueRepo {
   private constructor(
@@ -284,8 +293,12 @@ export class QueueRepo {
     const head = await this.head();
     const committed = head ? await this.git.filesAt(head) : {};
     const { files: disk, links } = this.walkDisk();
+    const leftOut = Object.keys(disk)
+      .filter((p) => committed[p] === undefined && EDITOR_LEFTOVER.test(p))
+      .sort();
+    for (const p of leftOut) delete disk[p];
     const changed = [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
-    return { head, disk, changed, links };
+    return { head, disk, changed, links, leftOut };
   }
 
   /**

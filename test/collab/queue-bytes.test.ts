@@ -345,3 +345,22 @@ describe("pq init --shared without a git identity (collab-17 F20)", () => {
     cleanup(home);
   });
 });
+
+describe("editor leftovers in the shared queue's directory (collab-17 F17)", () => {
+  it("are not committed nor block a sync while untracked; commit names them", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "P.patch", "-m", "P");
+    write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "three\n"));
+    await ok(ann.tree, "refresh");
+    for (const junk of ["P.patch~", ".P.patch.swp", "P.patch.orig", "#P.patch#"]) writeFileSync(join(ann.queue, junk), "leftover\n");
+    const commit = await ok(ann.tree, "commit", "-m", "P");
+    expect(commit.out).toContain("committed 2 queue file(s)");
+    expect(commit.err).toContain(
+      "note: not committed (editor backups and leftovers; git add them in the queue's repository to share one): #P.patch#, .P.patch.swp, P.patch.orig, P.patch~",
+    );
+    await ok(ann.tree, "sync");
+    expect(git(w.remote, "ls-tree", "--name-only", "main").trim().split("\n").sort()).toEqual(["P.patch", "series"]);
+  });
+});

@@ -47,5 +47,9 @@ export default defineCommand({
       args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
     const id = await qr.commit(message, pending);
     io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
+    if (pending.leftOut.length)
+      io.err(
+        `note: not committed (editor backups and leftovers; git add them in the queue's repository to share one): ${pending.leftOut.join(", ")}`,
+      );
   },
 });
