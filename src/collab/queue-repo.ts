@@ -208,9 +208,13 @@ export class QueueRepo {
   }
 
   /** Commits HEAD has that `up` (default: the upstream) lacks, and the other way round. */
-  async aheadBehind(up?: { ref: string } | null): Promise<{ ahead: number; behind: number } | null> {
+  async aheadBehind(up?: { ref: string } | null): Promise<{ ahead: number; behind: number; upstreamMissing?: true } | null> {
     if (up === undefined) up = await this.upstream();
-    if (!up || !(await this.resolve(up.ref)) || !(await this.head())) return null;
+    if (!up || !(await this.head())) return null;
+    // No such branch on the remote yet (an empty remote, a push it refused): every commit here is unpushed,
+    // not "0 ahead" (collab-17 F5).
+    if (!(await this.resolve(up.ref)))
+      return { ahead: Number((await this.run(["rev-list", "--count", "HEAD"])).trim()), behind: 0, upstreamMissing: true };
     const [ahead, behind] = (await this.run(["rev-list", "--left-right", "--count", `HEAD...${up.ref}`])).trim().split(/\s+/).map(Number);
     return { ahead, behind };
   }
@@ -325,7 +329,9 @@ export class QueueRepo {
     try {
       await this.git.git.raw(["fetch", "--quiet", remote]);
     } catch (e) {
-      throw gitFailed(`git fetch ${remote}`, (e as Error).message, ["check the remote (git -C QUEUE remote -v) and your access to it"]);
+      throw gitFailed(`git fetch ${remote}`, (e as Error).message, [
+        `check the remote (git -C ${this.queueDir} remote -v) and your access to it`,
+      ]);
     }
   }
 

@@ -11,6 +11,8 @@ export interface SharedStatus {
   /** Commits not yet pushed / not yet merged, against the last fetch. */
   ahead: number;
   behind: number;
+  /** The upstream branch does not exist (yet): nothing of this queue is on the remote. */
+  upstreamMissing?: true;
   uncommitted: string[];
   /** Patches a stopped sync left with conflicts (pq sync --continue after resolving them). */
   conflicted: string[];
@@ -30,6 +32,7 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
     upstream: up ? up.ref.replace(/^refs\/remotes\//, "") : null,
     ahead: ab?.ahead ?? 0,
     behind: ab?.behind ?? 0,
+    ...(ab?.upstreamMissing ? { upstreamMissing: true as const } : {}),
     uncommitted: await qr.uncommitted(),
     conflicted: sync?.phase === "conflicts" ? [...new Set(sync.conflicts.map((c) => c.patch))] : [],
     conflicts: sync?.phase === "conflicts" ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind })) : [],

@@ -221,7 +221,7 @@ async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<A
   const up = await qr.upstream();
   if (!up)
     throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, [
-      "git -C QUEUE remote add origin URL, then git -C QUEUE push -u origin HEAD (or pq init --shared URL)",
+      `git -C ${stack.queueDir} remote add origin URL, then git -C ${stack.queueDir} push -u origin HEAD (or pq init --shared URL)`,
     ]);
   return { qr, up };
 }
@@ -270,8 +270,8 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
       "refused",
       `the queue's branch moved to ${head?.slice(0, 12)} after a sync was interrupted; completing that sync would drop it`,
       [
-        `pq sync --abort puts the queue back to ${s.origHead?.slice(0, 12) ?? "its state"} before the sync (the newer commit stays reachable: git -C QUEUE reflog)`,
-        "then re-apply that commit's change (git -C QUEUE cherry-pick) and pq sync again",
+        `pq sync --abort puts the queue back to ${s.origHead?.slice(0, 12) ?? "its state"} before the sync (the newer commit stays reachable: git -C ${qr.queueDir} reflog)`,
+        `then re-apply that commit's change (git -C ${qr.queueDir} cherry-pick) and pq sync again`,
       ],
     );
   }
@@ -597,7 +597,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
       regenerated.push(e.name);
     }
     if (head !== ours) {
-      if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(head, ours, "continue");
+      if (!head || (ours && !(await qr.isAncestor(ours, head)))) throw branchMoved(qr.queueDir, head, ours, "continue");
       ours = head;
     }
     const commit = await commitVersion(
@@ -694,14 +694,14 @@ async function ownMerge(qr: QueueRepo, commit: string, state: SyncState): Promis
   return parents.length === 2 && (parents[0] === state.origHead || (await qr.isAncestor(state.origHead, parents[0])));
 }
 
-function branchMoved(head: string | null, orig: string | null, what: "continue" | "abort"): PqError {
+function branchMoved(queueDir: string, head: string | null, orig: string | null, what: "continue" | "abort"): PqError {
   return new PqError(
     "refused",
     `the queue's branch moved to ${head?.slice(0, 12) ?? "(none)"} since the sync stopped (it was at ${orig?.slice(0, 12) ?? "(none)"})`,
     what === "abort"
       ? [
           "pq sync --continue makes the merge on top of that commit (it is kept)",
-          `or, to drop it: git -C QUEUE reset --hard ${orig?.slice(0, 12) ?? "ORIG"}, then pq sync --abort`,
+          `or, to drop it: git -C ${queueDir} reset --hard ${orig?.slice(0, 12) ?? "ORIG"}, then pq sync --abort`,
         ]
       : [`the new commit does not descend from ${orig?.slice(0, 12) ?? "the branch"}: pq sync --abort, then pq sync`],
     { head, orig },
@@ -716,7 +716,7 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   // A commit made on the branch since the sync stopped would be dropped by moving it back; the
   // sync's own merge (a --continue killed after committing it) is not the user's.
   const own = head !== null && parentsOnly(qr, head, state);
-  if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(head, state.origHead, "abort");
+  if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(qr.queueDir, head, state.origHead, "abort");
   const orig = await qr.versionAt(state.origHead);
   const disk = qr.readDisk();
   // Work done while the sync was stopped is neither the queue before it nor what it wrote: saved before the queue is put back.

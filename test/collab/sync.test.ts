@@ -378,7 +378,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       const abort = await pq(bob.tree, "sync", "--abort");
       expect(abort.code).toBe(12);
       expect(abort.err).toContain(`moved to ${handCommit.slice(0, 12)}`);
-      expect(abort.err).toContain(`git -C QUEUE reset --hard ${head.slice(0, 12)}`);
+      expect(abort.err).toContain(`git -C ${bob.queue} reset --hard ${head.slice(0, 12)}`);
       expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
       // The hand commit is the merge's first parent: nothing was dropped.
       expect(git(bob.queue, "rev-parse", "HEAD^1").trim()).toBe(handCommit);
@@ -1205,5 +1205,22 @@ describe("pq sync --retries (collab-17 F18)", () => {
       expect(r.err).not.toContain("NaN");
     }
     await ok(ann.tree, "sync", "--retries", "0");
+  });
+});
+
+describe("pq status of a shared queue whose remote branch does not exist yet (collab-17 F5)", () => {
+  it("counts every local commit as not pushed instead of saying 0 ahead", async () => {
+    w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "P.patch", "-m", "P");
+    editLine(ann.tree, "a.c", 3, "three");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "P");
+    const commits = Number(git(ann.queue, "rev-list", "--count", "HEAD").trim());
+    const status = await ok(ann.tree, "status");
+    expect(status.out).toContain(`${commits} commit(s) not pushed: origin/main does not exist yet (pq sync pushes them)`);
+    expect(JSON.parse((await ok(ann.tree, "status", "--json")).out).shared).toMatchObject({ ahead: commits, upstreamMissing: true });
+    await ok(ann.tree, "sync");
+    expect((await ok(ann.tree, "status")).out).toContain("0 ahead, 0 behind origin/main");
   });
 });

@@ -38,7 +38,7 @@ export default defineCommand({
         throw new PqError(
           "bad-patch",
           `${name} does not parse as a patch: ${e.message}; nothing was committed`,
-          ["fix the file (a merge's conflict markers?) or put it back (git -C QUEUE checkout -- NAME), then pq commit"],
+          [`fix the file (a merge's conflict markers?) or put it back (git -C ${stack.queueDir} checkout -- ${name}), then pq commit`],
           { patch: name },
         );
       }
