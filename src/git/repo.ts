@@ -757,10 +757,18 @@ export class GitRepo {
     if (r.status === 0) return { ok: true, rejected: false, message };
     // A lost race: refused as not a fast-forward, or (the branch moved while the remote's
     // pre-receive hook ran, a ci gate takes seconds) the remote could not update its ref from
-    // the value the push started from. Either way: fetch, merge again, retry.
-    const lostRace =
-      /\[rejected\]|non-fast-forward|fetch first/.test(message) ||
-      (/failed to update ref|failed to lock/.test(message) && /cannot lock ref .*(but expected|is at)/.test(message));
-    return { ok: false, rejected: lostRace && !/pre-receive hook declined|hook declined/.test(message), message };
+    // the value the push started from, or a first push found the branch made meanwhile ("reference
+    // already exists": two colleagues starting an empty shared queue at once, collab-17 F1).
+    // Either way: fetch, merge again, retry.
+    return { ok: false, rejected: pushLostRace(message), message };
   }
+}
+
+/** Whether git push's words say the push lost a race (see GitRepo.pushRef), not that the remote refused it. */
+export function pushLostRace(message: string): boolean {
+  const lost =
+    /\[rejected\]|non-fast-forward|fetch first/.test(message) ||
+    (/failed to update ref|failed to lock/.test(message) &&
+      /cannot lock ref .*(but expected|is at|reference already exists)/.test(message));
+  return lost && !/pre-receive hook declined|hook declined/.test(message);
 }
