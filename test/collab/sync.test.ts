@@ -279,6 +279,14 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       return head;
     }
     const resolve_ = () => write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (both)\n"));
+    it("refresh over the markers names the way out that works while the sync is stopped, not pq undo (collab-17 F2)", async () => {
+      await stopped();
+      const r = await pq(bob.tree, "refresh");
+      expect(r.code).toBe(6);
+      expect(r.err).toContain("pq sync --abort puts everything back as it was before the sync");
+      expect(r.err).not.toContain("pq undo");
+    });
+
     it("resolved in the patch file: refresh --force does not put the tree's markers over it, and the way out is said (collab-17 F16)", async () => {
       await stopped();
       expect((await ok(bob.tree, "top")).out.trim()).toBe("p1.patch");

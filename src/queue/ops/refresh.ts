@@ -14,7 +14,7 @@ import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
-import { versionExec, type AppliedPatch, type FileChange } from "../state.js";
+import { statePaths, versionExec, type AppliedPatch, type FileChange } from "../state.js";
 import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
 import { join } from "node:path";
@@ -116,7 +116,10 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
         "edit the marked places (keep what the patch should do, drop the <<<<<<< ======= >>>>>>> lines), then pq refresh",
         ...(queueChanged
           ? [`${top.name} was also edited in the queue (a resolution made there?): pq pop --force, then pq push, applies that version`]
-          : ["pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)"]),
+          : existsSync(statePaths(ctx.tree).sync)
+            ? // A stopped sync's merge: undo is refused until the sync ends (collab-17 F2).
+              ["pq refresh --force takes the markers into the patch as they are; pq sync --abort puts everything back as it was before the sync"]
+            : ["pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)"]),
       ],
       { patch: top.name, files: marked },
     );
