@@ -69,10 +69,29 @@ async function mergeHeaderTexts(
   if (ours !== theirs && theirs !== base && ours !== base) {
     const [b, o, t] = [base, ours, theirs].map(dropDiffstat);
     const text = await merge3(o, b, t, svc);
-    if (!text.conflict && text.content !== null) return { header: text.content, clashes: [] };
+    if (!text.conflict && text.content !== null) return { header: oneTrailerBlock(text.content), clashes: [] };
   }
   return mergeHeaders(base, ours, theirs);
 }
+
+/**
+ * A text merge of two headers that each added trailers at the end can leave them in two
+ * paragraphs ("Acked-by: ...\n\nSigned-off-by: ..."), and git reads only the last as trailers
+ * (collab-17 F13): trailer-only paragraphs at the end of the message become one block, as fold
+ * and the field-by-field merge make it.
+ */
+export function oneTrailerBlock(header: string): string {
+  const m = /^([^]*?)(\n---\r?\n[^]*)?$/.exec(header)!;
+  const [message, rest = ""] = [m[1], m[2]];
+  const paragraphs = message.replace(/\n+$/, "").split(/\n\n+/);
+  let first = paragraphs.length;
+  while (first > 1 && paragraphs[first - 1].split("\n").every((l) => TRAILER_LINE.test(l))) first--;
+  if (paragraphs.length - first < 2) return header;
+  const trailing = message.slice(message.replace(/\n+$/, "").length);
+  return [...paragraphs.slice(0, first), paragraphs.slice(first).join("\n")].join("\n\n") + trailing + rest;
+}
+
+const TRAILER_LINE = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
 
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
   const same = (a: QueueVersion, b: QueueVersion) =>

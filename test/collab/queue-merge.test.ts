@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitRepo } from "../../src/git/repo.js";
 import { createFilePatch } from "../../src/patch/index.js";
-import { mergeQueues } from "../../src/collab/queue-merge.js";
+import { mergeQueues, oneTrailerBlock } from "../../src/collab/queue-merge.js";
 import { mergeOrder } from "../../src/collab/series-merge.js";
 import { mergeHeaders } from "../../src/collab/header-merge.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
@@ -179,6 +179,25 @@ describe("mergeQueues", () => {
   it("names a corrupt series from the other side", async () => {
     const theirs = { series: "p1 -R\n", patches: base.patches };
     await expect(mergeQueues(base, { series: "p1\n", patches: base.patches }, theirs, svc)).rejects.toThrow(/their series: series line 1/);
+  });
+});
+
+describe("a header text merged cleanly with trailers added on both sides (collab-17 F13)", () => {
+  it("has them in one block at the end, as git reads trailers; anything else as it was", () => {
+    const head = "From: Ann Example <ann@example.org>\nSubject: P\n\nBody by bob.\n\n";
+    expect(
+      oneTrailerBlock(
+        `${head}Acked-by: Dan Example <dan@example.org>\nSigned-off-by: Bob Example <bob@example.org>\n\nSigned-off-by: Ann Example <ann@example.org>\n`,
+      ),
+    ).toBe(
+      `${head}Acked-by: Dan Example <dan@example.org>\nSigned-off-by: Bob Example <bob@example.org>\nSigned-off-by: Ann Example <ann@example.org>\n`,
+    );
+    // Notes after "---" stay where they are.
+    expect(oneTrailerBlock(`${head}Acked-by: A <a@example.org>\n\nSigned-off-by: B <b@example.org>\n---\nv2: more\n`)).toBe(
+      `${head}Acked-by: A <a@example.org>\nSigned-off-by: B <b@example.org>\n---\nv2: more\n`,
+    );
+    for (const same of [`${head}Signed-off-by: B <b@example.org>\n`, "From: A <a@example.org>\nSubject: P\n\nText.\n\nMore text.\n"])
+      expect(oneTrailerBlock(same)).toBe(same);
   });
 });
 
