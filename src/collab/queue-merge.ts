@@ -22,6 +22,28 @@ type Side = "base" | "ours" | "theirs";
 /** Series notes compared as what they say: none at all is the same as empty ones. */
 const notesKey = (n: SeriesNotes | undefined) => JSON.stringify([n?.before ?? [], n?.comment ?? "", n?.line ?? null]);
 
+/**
+ * The comment lines above a patch's series line (and its own comment), three-way: one side's
+ * change wins over an unchanged other; changed on both sides, the lines either side added are
+ * all kept and those either removed go (collab-17 F19: one side's comment was dropped without a
+ * word), the line's own comment ours. `both` is told when both sides changed them.
+ */
+function mergeLineNotes(
+  base: SeriesNotes | undefined,
+  ours: SeriesNotes | undefined,
+  theirs: SeriesNotes | undefined,
+  both: () => void,
+): SeriesNotes | undefined {
+  if (ours === undefined || theirs === undefined || notesKey(ours) === notesKey(theirs) || notesKey(theirs) === notesKey(base))
+    return pick3(base, ours, theirs, notesKey);
+  if (notesKey(ours) === notesKey(base)) return theirs;
+  both();
+  const [b, o, t] = [base?.before ?? [], ours.before ?? [], theirs.before ?? []];
+  const removed = new Set([...b.filter((l) => !o.includes(l)), ...b.filter((l) => !t.includes(l))]);
+  const before = [...o, ...t.filter((l) => !o.includes(l))].filter((l) => !removed.has(l));
+  return { ...ours, before, comment: (ours.comment ?? "") !== (base?.comment ?? "") ? ours.comment : theirs.comment };
+}
+
 interface Decision {
   id: string;
   name: string;
@@ -176,11 +198,11 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       notes.push(
         `${name}: guards changed on both sides (here "${go || "none"}", there "${gt || "none"}"): kept "${g.join(" ") || "none"}"; pq guard ${name} to choose`,
       );
-    const lineNotes = pick3(
+    const lineNotes = mergeLineNotes(
       notesBy.base.get(eb?.name ?? ""),
       notesBy.ours.get(eo?.name ?? ""),
       notesBy.theirs.get(et?.name ?? ""),
-      notesKey,
+      () => notes.push(`${name}: series comments above it changed on both sides: both sides' lines kept`),
     );
     const d = (side: Side, text: string, sideName: string): Decision => {
       const strip = byId[side].get(id)?.strip;

@@ -182,6 +182,22 @@ describe("mergeQueues", () => {
   });
 });
 
+describe("series comments above one patch added on both sides (collab-17 F19)", () => {
+  it("are all kept, and the sync says so", async () => {
+    const a = lines(40);
+    const patches = { P: patch("P", A, [mod("a.c", a, edit(a, 5, "five"))]), Q: patch("Q", A, [mod("a.c", a, edit(a, 30, "thirty"))]) };
+    const b = { series: "P\nQ\n", patches };
+    const ours = { series: "P\n# Q: bob: upstream has it\nQ\n", patches };
+    const theirs = { series: "P\n# Q: ann: keep it for xen\nQ\n", patches };
+    const r = await mergeQueues(b, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.series).toBe("P\n# Q: bob: upstream has it\n# Q: ann: keep it for xen\nQ\n");
+    expect(r.notes.join("\n")).toContain("Q: series comments above it changed on both sides: both sides' lines kept");
+    // One side's change alone is taken as it is, a removal too.
+    expect((await mergeQueues(ours, ours, { series: "P\nQ\n", patches }, svc)).queue.series).toBe("P\nQ\n");
+  });
+});
+
 describe("a header text merged cleanly with trailers added on both sides (collab-17 F13)", () => {
   it("has them in one block at the end, as git reads trailers; anything else as it was", () => {
     const head = "From: Ann Example <ann@example.org>\nSubject: P\n\nBody by bob.\n\n";
