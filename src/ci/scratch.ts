@@ -263,12 +263,6 @@ export function leftOutNote(paths: string[]): string {
   return `left out of every state: ${paths.slice(0, 8).join(", ")}${paths.length > 8 ? ", ..." : ""} (untracked and in no patch: a clone with the queue would not have ${paths.length === 1 ? "it" : "them"}; pq add and pq refresh put a file into a patch)`;
 }
 
-/**
- * A file system that refused during a ci or bisect run (a full disk, a quota, read-only) is
- * said as that, exit 14, naming where: not as a half-done operation to complete (its journal
- * was in the scratch copy, removed with it) nor as a bug of pq (a git commit that failed for
- * want of space; ci-7 #14). The user's tree and stack were never written.
- */
 /** The scratch copies this process made, and what each is a copy of: a refusal names the user's files (ci-17 F10). */
 const copiesOf = new Map<string, string>();
 /** The last scratch was a --queue DIR over a tree: no stack of the user's to restore a file to or delete a patch from. */
@@ -294,6 +288,12 @@ function inUserTerms(e: unknown, command: string): unknown {
   return new PqError(e.code, message, details, e.data);
 }
 
+/**
+ * A file system that refused during a ci or bisect run (a full disk, a quota, read-only) is
+ * said as that, exit 14, naming where: not as a half-done operation to complete (its journal
+ * was in the scratch copy, removed with it) nor as a bug of pq (a git commit that failed for
+ * want of space; ci-7 #14). The user's tree and stack were never written.
+ */
 export function scratchFailure(e: unknown, command: string): unknown {
   e = inUserTerms(e, command);
   const refusals = /No space left on device|Disk quota exceeded|Read-only file system|ENOSPC|EDQUOT|EROFS/;
