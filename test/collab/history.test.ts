@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFilePatch, gitBlobId } from "../../src/patch/index.js";
-import { cleanup, makeRepo, write } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, write } from "../helpers/repo.js";
 import { lines, ok, setIdentity } from "./shared-helpers.js";
 
 const A = lines(40);
@@ -42,6 +42,9 @@ describe("pq log of a patch edited on a machine whose clock is behind (collab-8 
       expect(log.at(-1)!.message).toBe("add p1");
       expect(log.map((e) => e.message).sort()).toEqual(["add p1", "bob: line 22", "cy: line 30", "merge cy"]);
       expect((await ok(skewed, "log", "p1.patch", "-p")).out).toMatch(/add p1\n\np1\.patch: first version\n$/);
+      // -p is text to read; with --json it is refused, not printed as text (collab-17 F7).
+      const both = await pq(skewed, "log", "p1.patch", "-p", "--json");
+      expect([both.code, both.err]).toEqual([2, expect.stringContaining("pq log -p and --json do not combine")]);
     } finally {
       cleanup(skewed);
     }

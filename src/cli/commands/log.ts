@@ -143,6 +143,12 @@ export default defineCommand({
       })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    // The interdiffs are text for reading; --json is the log's entries (collab-17 F7: -p --json printed text).
+    if (args.json && args["patch-diff"]) {
+      throw new PqError("usage", "pq log -p and --json do not combine: -p shows interdiffs as text", [
+        "pq log --json for the entries, pq log -p to read the changes (pq range-diff OLD NEW for two versions)",
+      ]);
+    }
     const stack = await openStack(args, io);
     const qr = await QueueRepo.require(stack.queueDir);
     const name = args.patch ? String(args.patch) : null;
@@ -151,7 +157,7 @@ export default defineCommand({
     const entries = await queueLog(qr, name);
     if (!entries.length)
       throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
-    if (args.json && !args["patch-diff"]) return void io.out(JSON.stringify(entries, null, 2));
+    if (args.json) return void io.out(JSON.stringify(entries, null, 2));
     const svc = args["patch-diff"] ? await mergeServices(stack) : null;
     for (const e of entries) {
       io.out(
