@@ -148,11 +148,13 @@ export async function rangeDiff(
 
 export function renderRangeDiff(lines: RangeLine[]): string {
   const w = Math.max(1, ...lines.map((l) => String(Math.max(l.old?.index ?? 0, l.new?.index ?? 0)).length));
+  // The output is bytes (the interdiffs are patch text, latin1 here): a name is its UTF-8 bytes (collab-17 F15: ü came out as latin-1).
+  const asBytes = (name: string) => Buffer.from(name, "utf8").toString("latin1");
   const side = (s: { index: number; name: string } | null, nameWidth: number) =>
     s
-      ? `${String(s.index).padStart(w)}: ${s.name.padEnd(nameWidth)}`
+      ? `${String(s.index).padStart(w)}: ${asBytes(s.name).padEnd(nameWidth)}`
       : `${"-".padStart(w)}: ${"-".repeat(Math.max(5, Math.min(nameWidth, 10))).padEnd(nameWidth)}`;
-  const nameWidth = Math.max(5, ...lines.map((l) => l.old?.name.length ?? 0));
+  const nameWidth = Math.max(5, ...lines.map((l) => (l.old ? asBytes(l.old.name).length : 0)));
   const out: string[] = [];
   for (const l of lines) {
     out.push(`${side(l.old, nameWidth)} ${l.status} ${side(l.new, 0).trimEnd()}${l.moved ? " (moved)" : ""}`);

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFilePatch, gitBlobId } from "../../src/patch/index.js";
+import { renderRangeDiff } from "../../src/collab/range-diff.js";
 import { cleanup, makeRepo, pq, write } from "../helpers/repo.js";
 import { lines, ok, setIdentity } from "./shared-helpers.js";
 
@@ -110,6 +111,13 @@ describe("pq log -p: the change of the change", () => {
       "add p1",
       "pq: start the shared queue",
     ]);
+  });
+});
+
+describe("pq range-diff's text of names outside ASCII (collab-17 F15)", () => {
+  it("writes a name as its UTF-8 bytes, as the rest of the output is bytes", () => {
+    const text = renderRangeDiff([{ old: null, new: { index: 2, name: "ünïcode.patch" }, status: ">", moved: false }]);
+    expect(Buffer.from(text, "latin1").toString("utf8")).toContain("2: ünïcode.patch");
   });
 });
 
