@@ -129,6 +129,16 @@ export class QueueRepo {
     return (await this.run(["symbolic-ref", "--short", "HEAD"])).trim();
   }
 
+  /** Whether HEAD is on no branch (a git checkout of a commit): no upstream, and commits made there are on no branch. */
+  async detached(): Promise<boolean> {
+    try {
+      await this.branch();
+      return false;
+    } catch {
+      return (await this.head()) !== null;
+    }
+  }
+
   /** The remote-tracking branch (e.g. origin/main) and its remote, if one is configured. */
   async upstream(): Promise<{ remote: string; ref: string; branch: string } | null> {
     try {

@@ -13,6 +13,8 @@ export interface SharedStatus {
   behind: number;
   /** The upstream branch does not exist (yet): nothing of this queue is on the remote. */
   upstreamMissing?: true;
+  /** The queue's repository is on no branch (a checkout of a commit). */
+  detached?: true;
   uncommitted: string[];
   /** Patches a stopped sync left with conflicts (pq sync --continue after resolving them). */
   conflicted: string[];
@@ -33,6 +35,7 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
     ahead: ab?.ahead ?? 0,
     behind: ab?.behind ?? 0,
     ...(ab?.upstreamMissing ? { upstreamMissing: true as const } : {}),
+    ...(!up && (await qr.detached()) ? { detached: true as const } : {}),
     uncommitted: await qr.uncommitted(),
     conflicted: sync?.phase === "conflicts" ? [...new Set(sync.conflicts.map((c) => c.patch))] : [],
     conflicts: sync?.phase === "conflicts" ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind })) : [],

@@ -219,6 +219,11 @@ async function integrate(
 async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<Awaited<ReturnType<QueueRepo["upstream"]>>> }> {
   const qr = await QueueRepo.require(stack.queueDir);
   const up = await qr.upstream();
+  // A checkout of an older version (git -C patches checkout origin/main~1) is no missing remote (collab-17 F11).
+  if (!up && (await qr.detached()))
+    throw new PqError("refused", `the queue's repository is on a detached HEAD (a git checkout of a commit), not on its branch`, [
+      `git -C ${stack.queueDir} checkout BRANCH (its branch, as git branch lists it) goes back; a commit made meanwhile is on no branch: git -C ${stack.queueDir} branch NAME keeps it`,
+    ]);
   if (!up)
     throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, [
       `git -C ${stack.queueDir} remote add origin URL, then git -C ${stack.queueDir} push -u origin HEAD (or pq init --shared URL)`,

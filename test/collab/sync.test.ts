@@ -1232,3 +1232,17 @@ describe("pq status of a shared queue whose remote branch does not exist yet (co
     expect((await ok(ann.tree, "status")).out).toContain("0 ahead, 0 behind origin/main");
   });
 });
+
+describe("a shared queue's repository on a detached HEAD (collab-17 F11)", () => {
+  it("is said as such by status and sync, with the way back, not as a missing remote", async () => {
+    w = world();
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "sync");
+    git(ann.queue, "checkout", "-q", "--detach");
+    expect((await ok(ann.tree, "status")).out).toContain("on a detached HEAD, not on its branch (git checkout BRANCH goes back)");
+    const s = await pq(ann.tree, "sync");
+    expect(s.code).toBe(12);
+    expect(s.err).toContain("the queue's repository is on a detached HEAD (a git checkout of a commit), not on its branch");
+    expect(s.err).not.toContain("remote add origin");
+  });
+});

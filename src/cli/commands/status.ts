@@ -74,11 +74,13 @@ export default defineCommand({
     if (rebasing) io.out(rebasing);
     if (shared) {
       const where = shared.kind === "own" ? "its own git repository" : "the tree's git repository";
-      const track = !shared.upstream
-        ? "; no upstream"
-        : shared.upstreamMissing
-          ? `; ${shared.ahead} commit(s) not pushed: ${shared.upstream} does not exist yet (pq sync pushes them)`
-          : `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}`;
+      const track = shared.detached
+        ? "; on a detached HEAD, not on its branch (git checkout BRANCH goes back)"
+        : !shared.upstream
+          ? "; no upstream"
+          : shared.upstreamMissing
+            ? `; ${shared.ahead} commit(s) not pushed: ${shared.upstream} does not exist yet (pq sync pushes them)`
+            : `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}`;
       io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
       if (shared.syncInProgress && !shared.conflicted.length) io.out("a sync was interrupted: pq sync completes it");
       if (shared.conflicted.length)
