@@ -199,7 +199,12 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
     `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
     [
       ...(r.errorDetails ?? []),
-      r.wasTop ? `then pq goto ${r.wasTop}, the patch you were on` : "then pq push (or pq goto) up to the patch you were on",
+      // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
+      r.wasTop && !r.left?.some((l) => l.name === r.wasTop && l.why !== "guarded")
+        ? `then pq goto ${r.wasTop}, the patch you were on`
+        : r.wasTop
+          ? `then pq push (or pq goto) as far as you want: ${r.wasTop}, the patch you were on, is no longer in the series`
+          : "then pq push (or pq goto) up to the patch you were on",
     ],
     { stoppedAt: r.stoppedAt ?? null, ...data },
   );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitRepo } from "../../src/git/repo.js";
 import { createFilePatch } from "../../src/patch/index.js";
 import { mergeQueues, oneTrailerBlock } from "../../src/collab/queue-merge.js";
+import { restackFailure } from "../../src/collab/restack.js";
 import { mergeOrder } from "../../src/collab/series-merge.js";
 import { mergeHeaders } from "../../src/collab/header-merge.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
@@ -417,5 +418,16 @@ describe("a series line's explicit -p1 through a merge (verify-8)", () => {
     const ours: QueueVersion = { series: `${base.series}pb.patch\n`, patches: { ...base.patches, "pb.patch": pb } };
     const theirs: QueueVersion = { series: `${base.series}pc.patch\n`, patches: { ...base.patches, "pc.patch": pc } };
     expect((await mergeQueues(base, ours, theirs, svc)).queue.series).toBe("pa.patch\t-p1   \npc.patch\npb.patch\n");
+  });
+});
+
+describe("the advice of a restack that could not put the stack back (collab-17 F10)", () => {
+  it("names the patch you were on only while it is still in the series", () => {
+    const report = { popped: [], pushed: [], top: "P.patch", stoppedAt: "P.patch", error: "Q.patch does not apply", wasTop: "N.patch" };
+    const gone = restackFailure({ ...report, left: [{ name: "N.patch", why: "made-meanwhile" }] })!;
+    expect(gone.details.at(-1)).toBe(
+      "then pq push (or pq goto) as far as you want: N.patch, the patch you were on, is no longer in the series",
+    );
+    expect(restackFailure(report)!.details.at(-1)).toBe("then pq goto N.patch, the patch you were on");
   });
 });
