@@ -102,7 +102,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "sync");
     const d = await ok(bob.tree, "sync");
     expect(d.out).toContain(
-      "p1b.patch, applied here, is no longer in the queue's series (deleted, or renamed and changed, there): its changes left the tree",
+      "p1b.patch, applied here, is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then git pull the tree and pq push -a): its changes left the tree",
     );
     expect(read(bob.tree, "a.c")).not.toContain("five\n");
   });

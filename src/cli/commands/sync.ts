@@ -23,7 +23,8 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
           ? "is guarded off by the selected guards in the new queue"
           : l.why === "made-meanwhile"
             ? `was made while the sync was stopped and goes with the abort (its file is in ${r.queueBackup})`
-            : "is no longer in the queue's series (deleted, or renamed and changed, there)";
+            : // A colleague's pq finish looks the same from here (collab-17 F14): the way on is the tree's pull.
+              "is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then git pull the tree and pq push -a)";
     io.out(`${l.name}, applied here, ${why}: its changes left the tree`);
   }
 }
