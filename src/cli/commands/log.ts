@@ -172,10 +172,24 @@ export default defineCommand({
         io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
         continue;
       }
-      io.out(await versionDiff(e.renamedFrom ?? e.name ?? name, e.name ?? name, older, newer, svc));
+      const oldName = e.renamedFrom ?? e.name ?? name;
+      // A merge whose first parent lacks the patch (it carried the other side's rename) is no first
+      // version: compared with the parent that has it (collab-17 F6).
+      const base = older.patches[oldName] === undefined ? ((await otherParentWith(qr, e.commit, oldName)) ?? older) : older;
+      io.out(await versionDiff(oldName, e.name ?? name, base, newer, svc));
     }
   },
 });
+
+/** The version at a later parent of a merge commit that holds `name`, or null. */
+async function otherParentWith(qr: QueueRepo, commit: string, name: string): Promise<QueueVersion | null> {
+  const parents = (await qr.run(["rev-list", "--parents", "-n", "1", commit])).trim().split(/\s+/).slice(2);
+  for (const parent of parents) {
+    const v = await qr.versionAt(parent);
+    if (v.patches[name] !== undefined) return v;
+  }
+  return null;
+}
 
 async function versionDiff(
   oldName: string,
