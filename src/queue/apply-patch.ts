@@ -124,7 +124,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       if (e instanceof PqError) throw new PqError(e.code, e.message, e.details, { patch: name, ...e.data });
       throw e;
     }
-    if (fp.newMode === "120000" || fp.oldMode === "120000" || fp.index?.mode === "120000") {
+    if (isSymlinkChange(fp)) {
       const what = fp.oldMode === "120000" || fp.index?.mode === "120000" ? "changes the symlink" : "makes a symlink of";
       throw new PqError(
         "unsupported",
@@ -343,4 +343,9 @@ function refuseFileAncestors(ws: WorkingSet, name: string, files: FilePatch[], s
       );
     }
   }
+}
+
+/** A file of a patch that makes, changes or removes a symlink, which pq does not apply. */
+export function isSymlinkChange(fp: FilePatch): boolean {
+  return fp.newMode === "120000" || fp.oldMode === "120000" || fp.index?.mode === "120000";
 }

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
@@ -22,6 +24,18 @@ describe("push -a up to a patch pq refuses", () => {
     const link = await pq(tree, "push", "-a");
     expect(link.code).toBe(7);
     expect(link.err).toContain("link.patch: makes a symlink of src/link");
+    // pq import says so when it takes such a patch, not only the push (interop-17 F2).
+    const linkFile = join(tree, "..", `link-${Date.now()}.patch`);
+    writeFileSync(linkFile, read(tree, "patches/link.patch"));
+    dirs.push(linkFile);
+    const imported = await pq(tree, "import", "-n", "link-again.patch", linkFile);
+    expect([imported.code, imported.err]).toEqual([
+      0,
+      expect.stringContaining(
+        "note: link-again.patch makes or changes a symlink (src/link), which pq push refuses: apply that part with quilt or git apply",
+      ),
+    ]);
+    await pq(tree, "delete", "link-again.patch");
     expect(link.err).toContain("1 patch(es) before it were applied; the top is now ok.patch");
     expect((await pq(tree, "applied")).out).toBe("ok.patch\n");
     expect(read(tree, "y")).toBe("q1\n");

@@ -8,6 +8,8 @@ import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { guardCommentNote, printPushReport } from "../reports.js";
 import { PqError } from "../../errors.js";
+import { parseNamedPatch } from "../../patch/index.js";
+import { isSymlinkChange } from "../../queue/apply-patch.js";
 
 export default defineCommand({
   command: "import [files..]",
@@ -106,6 +108,23 @@ export default defineCommand({
         throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [
           "import them without --name, then pq rename",
         ]);
+      }
+      // A symlink patch goes in (quilt and git apply apply it) but pq's push refuses it: said now, not at the push (interop-17 F2).
+      for (const item of items) {
+        // Only a patch whose text names the symlink mode is parsed (an import of a thousand patches parses none).
+        if (!item.text.includes(" 120000")) continue;
+        let links: string[] = [];
+        try {
+          links = parseNamedPatch(item.name, item.text, { strip: item.strip ?? 1 })
+            .files.filter(isSymlinkChange)
+            .map((f) => f.newPath ?? f.oldPath ?? "?");
+        } catch {
+          continue; // the push says what it cannot read
+        }
+        if (links.length)
+          io.err(
+            `note: ${item.name} makes or changes a symlink (${links.slice(0, 3).join(", ")}), which pq push refuses: apply that part with quilt or git apply`,
+          );
       }
       const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
       sink.done();
