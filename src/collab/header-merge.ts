@@ -6,7 +6,8 @@
 import { dropDiffstat } from "../queue/patch-text.js";
 import { parseHeader, rewriteHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 
-const TRAILER = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
+/** A trailer line (Signed-off-by: Name <mail>), as git reads one. */
+export const TRAILER = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
 
 export function splitTrailers(body: string): { message: string; trailers: string[] } {
   const lines = body.trimEnd().split("\n");

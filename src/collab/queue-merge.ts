@@ -11,7 +11,7 @@
 import { bytesToName, nameToBytes } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
-import { mergeHeaders, splitTrailers } from "./header-merge.js";
+import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
 import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
 import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
@@ -107,13 +107,11 @@ export function oneTrailerBlock(header: string): string {
   const [message, rest = ""] = [m[1], m[2]];
   const paragraphs = message.replace(/\n+$/, "").split(/\n\n+/);
   let first = paragraphs.length;
-  while (first > 1 && paragraphs[first - 1].split("\n").every((l) => TRAILER_LINE.test(l))) first--;
+  while (first > 1 && paragraphs[first - 1].split("\n").every((l) => TRAILER.test(l))) first--;
   if (paragraphs.length - first < 2) return header;
   const trailing = message.slice(message.replace(/\n+$/, "").length);
   return [...paragraphs.slice(0, first), paragraphs.slice(first).join("\n")].join("\n\n") + trailing + rest;
 }
-
-const TRAILER_LINE = /^[A-Za-z][A-Za-z0-9-]*: \S.*$/;
 
 export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs: QueueVersion, svc: MergeServices): Promise<MergeOutcome> {
   const same = (a: QueueVersion, b: QueueVersion) =>

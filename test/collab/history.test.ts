@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFilePatch, gitBlobId } from "../../src/patch/index.js";
 import { renderRangeDiff } from "../../src/collab/range-diff.js";
 import { cleanup, makeRepo, pq, write } from "../helpers/repo.js";
-import { editLine, join_, lines, ok, setIdentity, world } from "./shared-helpers.js";
+import { annAndBobShareP, editLine, lines, ok, setIdentity, world } from "./shared-helpers.js";
 
 const A = lines(40);
 const set = (text: string, at: number, value: string) => text.replace(`line ${at}\n`, `${value}\n`);
@@ -178,14 +178,7 @@ describe("pq log -p of a patch a merge carried a rename of (collab-17 F6)", () =
   it("shows the merge's change against the side that had it, not a first version", async () => {
     const w = world();
     try {
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "P.patch", "-m", "P");
-      editLine(ann.tree, "a.c", 10, "ten P");
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "P");
-      await ok(ann.tree, "sync");
-      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-      await ok(bob.tree, "push", "-a");
+      const { ann, bob } = await annAndBobShareP(w);
       await ok(ann.tree, "rename", "P.patch", "P2.patch");
       await ok(ann.tree, "commit", "-m", "rename P");
       await ok(ann.tree, "sync");

@@ -102,3 +102,16 @@ export function editLine(dir: string, path: string, at: number, text: string): v
   content[at - 1] = text;
   write(dir, path, content.join("\n"));
 }
+
+/** Ann starts the shared queue with P.patch (a.c line 10, "ten P") and syncs; Bob joins and pushes it. */
+export async function annAndBobShareP(w: { root: string; base: string; remote: string }): Promise<{ ann: Person; bob: Person }> {
+  const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+  await ok(ann.tree, "new", "P.patch", "-m", "P");
+  editLine(ann.tree, "a.c", 10, "ten P");
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "P");
+  await ok(ann.tree, "sync");
+  const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+  await ok(bob.tree, "push", "-a");
+  return { ann, bob };
+}

@@ -7,7 +7,18 @@ import { sync } from "../../src/collab/sync.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
 import { GitRepo } from "../../src/git/repo.js";
 import { cleanup, git, pq, read, write } from "../helpers/repo.js";
-import { BASE_FILES, editLine, expectConverged, fullSnapshot, join_, ok, remoteQueue, world, type Person } from "./shared-helpers.js";
+import {
+  annAndBobShareP,
+  BASE_FILES,
+  editLine,
+  expectConverged,
+  fullSnapshot,
+  join_,
+  ok,
+  remoteQueue,
+  world,
+  type Person,
+} from "./shared-helpers.js";
 
 let w: ReturnType<typeof world>;
 let ann: Person;
@@ -1131,14 +1142,7 @@ describe("damaged queue versions from the remote", () => {
 describe("a patch changed on both sides, one of them over another upstream (collab-17 F21, F22)", () => {
   it("is a conflict that keeps the colleague's change, never a merge that silently takes one side", async () => {
     w = world();
-    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    await ok(ann.tree, "new", "P.patch", "-m", "P");
-    editLine(ann.tree, "a.c", 10, "ten P");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "P");
-    await ok(ann.tree, "sync");
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
+    const { ann, bob } = await annAndBobShareP(w);
     // Upstream changes lines 9 and 11, around P's line 10.
     editLine(w.base, "a.c", 9, "nine upstream");
     editLine(w.base, "a.c", 11, "eleven upstream");
