@@ -275,13 +275,25 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   }
 
   const survivors = new Set(decisions.keys());
-  const { order, movedBoth } = mergeOrder(
+  const { order, movedBoth, unkept } = mergeOrder(
     entries.base.map((e) => e.name),
     entries.ours.map((e) => idOf.ours.get(e.name)!),
     entries.theirs.map((e) => idOf.theirs.get(e.name)!),
     survivors,
   );
-  for (const id of movedBoth) notes.push(`${decisions.get(id)!.name} was moved on both sides: our position was kept`);
+  for (const { id, kept } of movedBoth) {
+    const where =
+      kept === "ours"
+        ? "our place was kept"
+        : kept === "theirs"
+          ? "their place was kept"
+          : "placed as each move changed its order against the others";
+    notes.push(`${decisions.get(id)!.name} was moved on both sides, to different places: ${where}`);
+  }
+  for (const { id, side } of unkept)
+    notes.push(
+      `${decisions.get(id)!.name}: ${side === "ours" ? "our" : "their"} move of it could not be kept whole beside the other side's moves (no order holds both): check its place in series`,
+    );
 
   // The three sides applied in memory, only when a patch needs its images.
   const simCache = new Map<Side, Promise<TreeSim>>();

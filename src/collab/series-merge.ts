@@ -84,52 +84,131 @@ function unmoved(base: string[], side: string[]): Set<string> {
 }
 
 /**
- * Merge three orders of patch ids. `survivors` are the ids the result holds. Ids that
- * neither side moved keep the base order; ids a side added or moved go after the id
- * that precedes them on that side (ours wins when both sides moved the same id).
+ * What the merge wants of the order of `x` and `y`: -1 for x before y, 1 for x after, 0 for
+ * no wish. `agreed`: both sides have both and put them in the same order, which the merge
+ * never breaks. Otherwise the side that changed the pair's order against the base wins
+ * (weight 2), and a pair only one side has (one of them new there, or deleted on the other
+ * side but kept for a conflict) is that side's order (weight 1).
  */
-export function mergeOrder(
-  base: string[],
-  ours: string[],
-  theirs: string[],
-  survivors: Set<string>,
-): { order: string[]; movedBoth: string[] } {
+interface PairWish {
+  dir: -1 | 0 | 1;
+  agreed: boolean;
+  weight: number;
+}
+
+type Positions = Map<string, number>;
+
+function pairWish(x: string, y: string, base: Positions, ours: Positions, theirs: Positions): PairWish {
+  const order = (side: Positions): -1 | 0 | 1 => {
+    const a = side.get(x);
+    const b = side.get(y);
+    return a === undefined || b === undefined ? 0 : a < b ? -1 : 1;
+  };
+  const o = order(ours);
+  const t = order(theirs);
+  if (o !== 0 && o === t) return { dir: o, agreed: true, weight: 4 };
+  if (o !== 0 && t !== 0) return { dir: order(base) === o ? t : o, agreed: false, weight: 2 };
+  return { dir: o || t, agreed: false, weight: o || t ? 1 : 0 };
+}
+
+export interface MergedOrder {
+  order: string[];
+  /** Ids both sides moved to different places, and whose place each took. */
+  movedBoth: { id: string; kept: "ours" | "theirs" | "both" }[];
+  /** Ids a side moved whose new order against some other id gave way to the other side's moves (a cycle). */
+  unkept: { id: string; side: "ours" | "theirs" }[];
+}
+
+/**
+ * Merge three orders of patch ids. `survivors` are the ids the result holds. Read as
+ * pairwise orders, each merged three-way: an order both sides keep is kept (never broken,
+ * collab-17 F8's fuzzer), a pair one side reordered takes that side's order, a pair only one
+ * side has takes that side's. Pairwise wishes can form a cycle (ours swapped a and b, theirs
+ * b and c): the ids neither side moved are laid out in the base's order, and each moved or
+ * added id goes, in its side's order, where it breaks the fewest wishes, the agreed ones
+ * first; among equal places, the one nearest to where its side put it (after its nearest
+ * predecessor there). Ours are placed first, so at one anchor theirs (already published)
+ * end up before ours, as a rebase of ours onto theirs would put them.
+ */
+export function mergeOrder(base: string[], ours: string[], theirs: string[], survivors: Set<string>): MergedOrder {
   const stillO = unmoved(base, ours);
   const stillT = unmoved(base, theirs);
-  const inBase = new Set(base);
-  const inO = new Set(ours);
-  const inT = new Set(theirs);
-  const movedO = new Set(ours.filter((id) => inBase.has(id) && inT.has(id) && !stillO.has(id)));
-  const movedT = new Set(theirs.filter((id) => inBase.has(id) && inO.has(id) && !stillT.has(id)));
-  const movedBoth = [...movedO].filter((id) => movedT.has(id));
-  const movedBothSet = new Set(movedBoth);
+  const positions = (list: string[]): Positions => new Map(list.map((id, i) => [id, i]));
+  const posB = positions(base);
+  const posO = positions(ours);
+  const posT = positions(theirs);
+  const movedO = new Set(ours.filter((id) => posB.has(id) && posT.has(id) && !stillO.has(id)));
+  const movedT = new Set(theirs.filter((id) => posB.has(id) && posO.has(id) && !stillT.has(id)));
   const order = base.filter((id) => survivors.has(id) && !movedO.has(id) && !movedT.has(id));
-  // An added or moved id goes after its nearest predecessor on its side, skipping
-  // predecessors the other side moved away (they no longer mark the same place). One both
-  // sides moved is where ours put it, placed already: it marks the place (collab-17 F8: a
-  // patch added right after it went to the top of the series, before the patch it builds on).
-  const place = (side: string[], wanted: (id: string) => boolean, otherMoved: Set<string> = new Set()) => {
-    for (const [i, id] of side.entries()) {
-      if (!survivors.has(id) || !wanted(id) || order.includes(id)) continue;
-      let at = 0;
-      for (let j = i - 1; j >= 0; j--) {
-        if (otherMoved.has(side[j]) && !movedBothSet.has(side[j])) continue;
-        const k = order.indexOf(side[j]);
-        if (k !== -1) {
-          at = k + 1;
-          break;
-        }
+  const placed = new Set(order);
+  const place = (side: string[], id: string, otherMoved: Set<string>) => {
+    // Where its side put it: after its nearest predecessor there that is placed and that
+    // the other side did not move away (it no longer marks the same place).
+    let anchor = 0;
+    for (let j = side.indexOf(id) - 1; j >= 0; j--) {
+      if (otherMoved.has(side[j]) && !(movedO.has(side[j]) && movedT.has(side[j]))) continue;
+      const k = order.indexOf(side[j]);
+      if (k !== -1) {
+        anchor = k + 1;
+        break;
       }
-      order.splice(at, 0, id);
     }
+    // cost(p) of putting it at p: wishes "after y" for y at p or later, "before y" for y before p.
+    const n = order.length;
+    const agreedAt = new Int32Array(n + 1);
+    const weightAt = new Int32Array(n + 1);
+    const wishes = order.map((y) => pairWish(id, y, posB, posO, posT));
+    for (const w of wishes) if (w.dir === 1) (w.agreed ? agreedAt : weightAt)[0] += w.agreed ? 1 : w.weight;
+    for (let p = 1; p <= n; p++) {
+      const w = wishes[p - 1];
+      agreedAt[p] = agreedAt[p - 1] + (w.agreed ? (w.dir === -1 ? 1 : w.dir === 1 ? -1 : 0) : 0);
+      weightAt[p] = weightAt[p - 1] + (w.agreed ? 0 : w.dir === -1 ? w.weight : w.dir === 1 ? -w.weight : 0);
+    }
+    let best = anchor;
+    for (let p = 0; p <= n; p++) {
+      const better = agreedAt[p] - agreedAt[best] || weightAt[p] - weightAt[best] || Math.abs(p - anchor) - Math.abs(best - anchor);
+      if (better < 0) best = p;
+    }
+    order.splice(best, 0, id);
+    placed.add(id);
   };
-  // Ours first: an insertion goes right after its anchor, so at the same anchor theirs
-  // (already published) ends up before ours, as a rebase of ours onto theirs would.
-  place(ours, (id) => !inBase.has(id) || movedO.has(id), movedT);
-  place(theirs, (id) => !inBase.has(id) || (movedT.has(id) && !movedO.has(id)), movedO);
+  for (const id of ours) if (survivors.has(id) && !placed.has(id) && (!posB.has(id) || movedO.has(id))) place(ours, id, movedT);
+  for (const id of theirs) if (survivors.has(id) && !placed.has(id) && (!posB.has(id) || movedT.has(id))) place(theirs, id, movedO);
   // Kept ids that only one side still has and nobody placed (e.g. a delete/modify conflict).
-  for (const id of survivors) if (!order.includes(id)) place(inO.has(id) ? ours : theirs, (x) => x === id);
-  return { order, movedBoth };
+  for (const id of survivors) if (!placed.has(id)) place(posO.has(id) ? ours : theirs, id, new Set());
+  // An id both sides moved, to places that differ: whose place it has, said in the notes.
+  const at = positions(order);
+  const movedBoth: { id: string; kept: "ours" | "theirs" | "both" }[] = [];
+  for (const id of movedO) {
+    if (!movedT.has(id) || !at.has(id)) continue;
+    const others = order.filter((y) => y !== id && posO.has(y) && posT.has(y));
+    const sideOf = (side: Positions) => others.every((y) => side.get(id)! < side.get(y)! === at.get(id)! < at.get(y)!);
+    const asOurs = sideOf(posO);
+    const asTheirs = sideOf(posT);
+    if (asOurs && asTheirs) continue; // moved to the same place on both sides
+    movedBoth.push({ id, kept: asOurs ? "ours" : asTheirs ? "theirs" : "both" });
+  }
+  // A one-sided reorder that gave way to a cycle (ours' moves and theirs' cannot all hold):
+  // said, so the user checks the order. Such a pair always has an id one side moved.
+  const unkept: { id: string; side: "ours" | "theirs" }[] = [];
+  for (const [moved, side] of [
+    [movedO, "ours"],
+    [movedT, "theirs"],
+  ] as const) {
+    for (const id of moved) {
+      if (!at.has(id) || unkept.some((u) => u.id === id)) continue;
+      const sidePos = side === "ours" ? posO : posT;
+      const broken = order.some((y) => {
+        if (y === id) return false;
+        const wish = pairWish(id, y, posB, posO, posT);
+        return (
+          wish.weight === 2 && sidePos.get(id)! < sidePos.get(y)! === (wish.dir === -1) && at.get(id)! < at.get(y)! !== (wish.dir === -1)
+        );
+      });
+      if (broken) unkept.push({ id, side });
+    }
+  }
+  return { order, movedBoth, unkept };
 }
 
 /** Guards merged as sets: additions and removals from both sides. */
