@@ -67,7 +67,7 @@ let seq = 0;
 const newId = () => `${Date.now().toString(36)}-${process.pid.toString(36)}-${(seq++).toString(36)}`;
 
 /** Turns a planned transaction into a journal entry: every version stored and checked. */
-export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<OplogEntry> = {}, afterText: string = asciiJson(tx.state)): OplogEntry {
+export function journalOf(ctx: ExecContext, tx: Transaction, extra: Partial<OplogEntry> = {}, afterText: string = tx.stateText()): OplogEntry {
   const { store } = ctx;
   const tree: [string, Version, Version][] = [];
   for (const [path, after] of tx.ws.plannedWrites()) {
@@ -195,7 +195,7 @@ export async function execute(
 ): Promise<OplogEntry> {
   mark("planned");
   failpoint("planned");
-  const afterText = asciiJson(tx.state);
+  const afterText = tx.stateText();
   const entry = journalOf(ctx, tx, extra, afterText);
   mark("journal made");
   // What the tree and the file system refuse is found before the new objects go to a pack (a refused command leaves none: verify-14 C1).
@@ -295,7 +295,8 @@ async function applyEntry(
   failpoint("git-moved");
   const state = stateText ?? ctx.store.get(entry.state[1]);
   saveStateText(ctx.tree, state);
-  recordStateWritten(ctx.tree, ctx.statCache, `${state}\n`);
+  // The after state's id is its text's SHA-1 (the store's get checked a text read back).
+  recordStateWritten(ctx.tree, ctx.statCache, entry.state[1]);
   ctx.statCache.save();
   if (saved) keepLateQueueEdits(ctx, held, saved);
   return backups;

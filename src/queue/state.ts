@@ -164,17 +164,18 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
  * keeps the size and the mtime, a copy, a truncation) is checked again.
  */
 const STATE_KEY = "\0state.json";
-const writtenByPq = (text: string) => `written-by-pq ${sha1(text)}`;
+/** The record of a state text (without the file's last newline) by its SHA-1: the id the executor stored it under. */
+const writtenByPq = (stateId: string) => `written-by-pq-state ${stateId}`;
 
 function wroteState(statCache: StatCache, st: FileStat, text: string): boolean {
   const recorded = statCache.lookup(STATE_KEY, st);
-  return recorded !== undefined && recorded === writtenByPq(text);
+  return recorded !== undefined && recorded === writtenByPq(sha1(text.endsWith("\n") ? text.slice(0, -1) : text));
 }
 
-/** Records that state.json, as it is on disk now, is `text`, which the executor wrote. */
-export function recordStateWritten(tree: string, statCache: StatCache, text: string): void {
+/** Records that state.json, as it is on disk now, is the state text whose SHA-1 is `stateId`, which the executor wrote. */
+export function recordStateWritten(tree: string, statCache: StatCache, stateId: string): void {
   const st = fileStat(statePaths(tree).state);
-  if (st) statCache.record(STATE_KEY, st, writtenByPq(text));
+  if (st) statCache.record(STATE_KEY, st, writtenByPq(stateId));
 }
 
 /** A hand-edited or truncated state must not reach the code that trusts it. */

@@ -89,6 +89,20 @@ describe("a push remembered as one run", () => {
     expect(read(dir, "b.c")).toBe(lines("b"));
   });
 
+  it("is replayed above applied patches too, leaving the same state text", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "p02")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const state = read(dir, ".pq/state.json");
+    expect((await pq(dir, "goto", "p02")).code).toBe(0);
+    onlyRuns(dir);
+    const again = await pq(dir, "push", "-a", "--json");
+    const report = JSON.parse(again.out) as { pushed: { name: string; cached: boolean }[] };
+    expect([report.pushed.length, report.pushed.every((p) => p.cached)]).toEqual([PATCHES - 2, true]);
+    // The records below the run serialised, the run's copied from its stored text: the same text as the first push's.
+    expect(read(dir, ".pq/state.json")).toBe(state);
+  });
+
   it("is not taken when a patch in the middle changed: that patch is applied afresh", async () => {
     const dir = await stackOf20();
     expect((await pq(dir, "push", "-a")).code).toBe(0);

@@ -3,7 +3,7 @@
  * (git's racy rule, on the file system's clock): a file changed again in the same tick as
  * pq's write must be read, not trusted.
  */
-import { existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StatCache } from "../../src/queue/caches.js";
@@ -138,4 +138,73 @@ describe("the stat cache's racy rule", () => {
     }
   });
 
+
+  it("appends what changed, later lines replacing earlier ones, and writes only the live lines once most lines are stale", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const stamp = (size: number) => ({ size, mtimeMs: 1000, ctimeMs: 1000, ino: 7 });
+    const first = new StatCache(cacheFile);
+    for (let i = 0; i < 600; i++) first.record(`f${i}.c`, stamp(1), `v${i}`);
+    first.save();
+    const lines = () => readFileSync(cacheFile, "latin1").split("\n").length - 2;
+    expect(lines()).toBe(600);
+    // A second process changes 100 entries and forgets one: 101 lines appended, the file not rewritten.
+    const inode = statSync(cacheFile).ino;
+    const second = new StatCache(cacheFile);
+    for (let i = 0; i < 100; i++) second.record(`f${i}.c`, stamp(2), `w${i}`);
+    second.forget("f599.c");
+    second.save();
+    // Saved twice in one process: only what changed since the first save is appended.
+    second.record("f100.c", stamp(2), "w100");
+    second.save();
+    expect([statSync(cacheFile).ino, lines()]).toEqual([inode, 702]);
+    utimesSync(cacheFile, 2, 2);
+    const third = new StatCache(cacheFile);
+    expect([third.lookup("f0.c", stamp(2)), third.lookup("f0.c", stamp(1)), third.lookup("f101.c", stamp(1)), third.lookup("f599.c", stamp(1))]).toEqual([
+      "w0",
+      undefined,
+      "v101",
+      undefined,
+    ]);
+    // Once the stale lines would pass half the live ones (plus 256), the file is written whole with only the live lines.
+    for (let round = 0; round < 3; round++) {
+      const next = new StatCache(cacheFile);
+      for (let i = 0; i < 200; i++) next.record(`f${i}.c`, stamp(3 + round), `r${round}.${i}`);
+      next.save();
+    }
+    expect(lines()).toBe(599);
+    utimesSync(cacheFile, 2, 2);
+    const last = new StatCache(cacheFile);
+    expect([last.lookup("f0.c", stamp(5)), last.lookup("f300.c", stamp(1)), last.lookup("f599.c", stamp(1))]).toEqual(["r2.0", "v300", undefined]);
+  });
+
+  it("never appends through a symlink or to a hard-linked copy's file, and skips a line a crash cut short", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const elsewhere = join(dir, "elsewhere");
+    const stamp = { size: 4, mtimeMs: 1000, ctimeMs: 1000, ino: 7 };
+    writeFileSync(elsewhere, "pq stat cache 2\nx.c\t4\t1000\tv\t1000\t7\n");
+    symlinkSync(elsewhere, cacheFile);
+    const cache = new StatCache(cacheFile);
+    cache.record("a.c", stamp, "v");
+    cache.save();
+    // The link was replaced by a file of pq's; what it named is as it was.
+    expect([lstatSync(cacheFile).isFile(), readFileSync(elsewhere, "latin1")]).toEqual([true, "pq stat cache 2\nx.c\t4\t1000\tv\t1000\t7\n"]);
+    const copy = join(dir, "copy");
+    linkSync(cacheFile, copy);
+    const linked = new StatCache(cacheFile);
+    linked.record("b.c", stamp, "w");
+    linked.save();
+    expect(readFileSync(copy, "latin1")).not.toContain("b.c");
+    // A torn last line (a crash while appending): not an entry, and the next append starts on a line of its own.
+    writeFileSync(cacheFile, readFileSync(cacheFile, "latin1") + "c.c\t4\t10");
+    const torn = new StatCache(cacheFile);
+    torn.record("d.c", stamp, "d");
+    torn.save();
+    utimesSync(cacheFile, 2, 2);
+    const after = new StatCache(cacheFile);
+    expect(["a.c", "b.c", "c.c", "d.c"].map((p) => after.lookup(p, stamp))).toEqual(["v", "w", undefined, "d"]);
+  });
 });

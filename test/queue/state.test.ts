@@ -3,7 +3,11 @@ import { PqError } from "../../src/errors.js";
 import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatCache } from "../../src/queue/caches.js";
-import { ensureStateDir, loadState, loadStateAndText, recordStateWritten, saveState, saveStateText, statePaths, type StackState } from "../../src/queue/state.js";
+import { ensureStateDir, loadState, loadStateAndText, recordStateWritten, saveState, saveStateText, statePaths, type AppliedPatch, type StackState } from "../../src/queue/state.js";
+import { stateTextOf } from "../../src/queue/transaction.js";
+import { appliedTextOf } from "../../src/queue/ops/push-run.js";
+import { asciiJson, sha1 } from "../../src/tree/files.js";
+import fc from "fast-check";
 import { cleanup, read, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
@@ -81,7 +85,7 @@ describe("a state.json the executor wrote is not checked again", () => {
     saveStateText(tree, JSON.stringify(stateWith("g".repeat(40), B)));
     utimesSync(statePaths(tree).state, 1_000_000, 1_000_000);
     const cache = new StatCache(cacheFile);
-    recordStateWritten(tree, cache, read(tree, ".pq/state.json"));
+    recordStateWritten(tree, cache, sha1(read(tree, ".pq/state.json").replace(/\n$/, "")));
     cache.save();
     expect(loadStateAndText(tree, new StatCache(cacheFile))?.state.applied).toHaveLength(2);
     // Without the stat cache (or with a file touched since), the check runs.
@@ -102,3 +106,34 @@ describe("a state.json the executor wrote is not checked again", () => {
   });
 });
 
+
+describe("the state's text with records whose text is known (a remembered push run's)", () => {
+  it("is exactly asciiJson of the state, for any records, names and paths", () => {
+    const text = fc.string({ unit: fc.constantFrom("a", "é", "\u20ac", "\t", "\n", '"', "\\", "\u0001", "\ud83d\ude00", "1", "/") });
+    const version = fc.constantFrom(A, B, `${A}:x`, null);
+    const record = fc.record(
+      {
+        name: fc.oneof(text.filter((n) => n.length > 0), fc.constant('],"notes":[')),
+        hash: fc.constantFrom(A, B),
+        files: fc.dictionary(fc.oneof(text, fc.constantFrom("12", "0", "a.c")), fc.record({ pre: version, post: version })),
+        renames: fc.array(fc.tuple(text, text), { maxLength: 2 }),
+        inexact: fc.constantFrom("fuzz", "eol"),
+      },
+      { requiredKeys: ["name", "hash", "files"] },
+    );
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 4 }), fc.array(record, { minLength: 1, maxLength: 5 }), fc.array(record, { maxLength: 3 }), (before, run, after) => {
+        // The run's records as push-run.ts has them: parsed from the text a run was stored as.
+        const runText = asciiJson({ files: { '],"notes":[': [A, B], ',"applied":[': [null, A] }, applied: run, notes: [['],"notes":['], []] });
+        const parsed = (JSON.parse(runText) as { applied: AppliedPatch[] }).applied;
+        const known = { from: before.length, records: parsed, text: appliedTextOf(runText)! };
+        const state: StackState = { version: 1, queue: "patches\u00e9", guards: ["xen"], applied: [...before, ...parsed, ...after] as AppliedPatch[] };
+        expect(stateTextOf(state, known)).toBe(asciiJson(state));
+        // Records no longer the same objects (a planner replaced one): serialised afresh.
+        const replaced = { ...state, applied: state.applied.map((r, i) => (i === before.length ? { ...r, name: "other" } : r)) };
+        expect(stateTextOf(replaced, known)).toBe(asciiJson(replaced));
+      }),
+      { numRuns: 300, seed: 20261205 },
+    );
+  });
+});

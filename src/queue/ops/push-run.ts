@@ -33,7 +33,7 @@ export interface RunQuery {
  * run changes is at the version the run started from (no unrefreshed edit), and every result
  * is still in the object store. Null sends the push patch by patch, which says what is wrong.
  */
-export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
+export function matchingRun(ctx: OpContext, q: RunQuery): { run: PushRun; appliedText: string | null } | null {
   if (q.list.length < RUN_MIN) return null;
   const keys: { name: string; key: string }[] = [];
   for (const name of q.list) {
@@ -48,12 +48,27 @@ export function matchingRun(ctx: OpContext, q: RunQuery): PushRun | null {
   return null;
 }
 
+/**
+ * The text of a stored run's `applied` records as a JSON array, when the run's text has the
+ * shape rememberRun gives it (`{"files":...,"applied":[...],"notes":[...]}`), else null.
+ * Inside the JSON strings every quote is escaped, so the two keys are found only where they
+ * are keys of the run itself (`notes` is the last, its values only strings).
+ */
+export function appliedTextOf(text: string): string | null {
+  const key = ',"applied":[';
+  const start = text.indexOf(key);
+  const end = text.lastIndexOf('],"notes":[');
+  return start !== -1 && end > start && text.startsWith('{"files":') ? text.slice(start + key.length - 1, end + 1) : null;
+}
+
 /** The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun). */
-function usableRun(ctx: OpContext, q: RunQuery, id: string): PushRun | null {
+function usableRun(ctx: OpContext, q: RunQuery, id: string): { run: PushRun; appliedText: string | null } | null {
   if (!ctx.store.present(id)) return null;
   let run: PushRun;
+  let text: string;
   try {
-    run = JSON.parse(ctx.store.get(id)) as PushRun;
+    text = ctx.store.get(id);
+    run = JSON.parse(text) as PushRun;
   } catch {
     return null; // unreadable or damaged: an accelerator only
   }
@@ -73,7 +88,7 @@ function usableRun(ctx: OpContext, q: RunQuery, id: string): PushRun | null {
     if (e instanceof PqError) return null;
     throw e;
   }
-  return run;
+  return { run, appliedText: appliedTextOf(text) };
 }
 
 /** Whether a directory above `path` is a file of the applied patches (`files`). */

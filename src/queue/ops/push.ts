@@ -342,10 +342,13 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    */
   const replayRun = (): boolean => {
     // The run's paths were checked against the same reserved paths (they are in its key): read, not checked again.
-    const run = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
-    if (!run) return false;
+    const found = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
+    if (!found) return false;
+    const { run, appliedText } = found;
     const files = Object.entries(run.files);
     for (const [path] of files) ws.preserve(path);
+    // The state's text takes the run's records as the run's text has them (see Transaction.stateText).
+    if (appliedText !== null) tx.appliedText = { from: tx.state.applied.length, records: run.applied, text: appliedText };
     for (const [i, record] of run.applied.entries()) admitReused(record, run.notes[i] ?? []);
     for (const [path, [, post]] of files) ws.setVersion(path, post);
     emit({ kind: "push", message: `applying ${list.at(-1)}`, current: list.length, total: list.length });
