@@ -1,8 +1,8 @@
-import yargs from "yargs";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
+import { quickArgs } from "./quick-args.js";
 
 declare const PQ_VERSION: string | undefined;
 
@@ -96,6 +96,23 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // on stdout as JSON too, so that a script reads its code and data instead of an empty output.
   const jsonErrors = argv.includes("--json") && commandWord(argv) !== "ci";
   if (argv[0] && !argv[0].startsWith("-") && !names.has(argv[0])) return report(io, unknownCommand(argv[0]), jsonErrors);
+
+  // The commonest command lines (`pq pop -a`, `pq push NAME`) are read without yargs (see quick-args.ts).
+  if (argv[0] && names.has(argv[0])) {
+    const [command] = await loadCommands(argv[0]);
+    const args = quickArgs(argv[0], argv.slice(1), command);
+    if (args) {
+      mark("command loaded");
+      try {
+        await command.handler(args as never);
+        mark("command done");
+        return invocation.exitCode;
+      } catch (e) {
+        return report(io, e, jsonErrors && !printedOut);
+      }
+    }
+  }
+  const { default: yargs } = await import("yargs");
 
   // After "--" every word is an argument, even one starting with "-" (a patch named -fix).
   // yargs leaves such words unbound to the command's positionals: they are marked here so

@@ -1,0 +1,95 @@
+/**
+ * The command lines main.ts reads without yargs (src/cli/quick-args.ts) must mean exactly
+ * what yargs makes of them: for every command, every plain flag (by name and by alias), pairs
+ * of them and a positional word, the arguments are compared with the ones yargs hands the
+ * same command; and what is not read there (values, repeats, globals, --) is left to yargs.
+ */
+import yargs from "yargs";
+import type { CommandModule } from "yargs";
+import { describe, expect, it } from "vitest";
+import { commandLoaders } from "../../src/cli/commands/index.js";
+import { quickArgs } from "../../src/cli/quick-args.js";
+
+async function yargsArgs(words: string[], command: CommandModule<any, any>): Promise<Record<string, unknown>> {
+  let seen: Record<string, unknown> | null = null;
+  await yargs(words)
+    .scriptName("pq")
+    .option("tree", { type: "string", global: true })
+    .option("queue", { type: "string", global: true })
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .command({ ...command, handler: (args: Record<string, unknown>) => void (seen = { ...args }) } as never)
+    .parseAsync();
+  return seen!;
+}
+
+/** The flag words a command declares as plain booleans, each as typed. */
+function flagWords(words: string[], command: CommandModule<any, any>): string[] {
+  const found: string[] = [];
+  const recorder: unknown = new Proxy(
+    {},
+    {
+      get: (_t, method) => (name: string, spec: { type?: string; alias?: unknown }) => {
+        if (method === "option" && spec?.type === "boolean") {
+          found.push(`--${name}`);
+          if (typeof spec.alias === "string" && spec.alias.length === 1) found.push(`-${spec.alias}`);
+        }
+        return recorder;
+      },
+    },
+  );
+  if (typeof command.builder === "function") (command.builder as (y: unknown) => unknown)(recorder);
+  return [...words, ...found];
+}
+
+describe("command lines read without yargs", () => {
+  it("give every command the arguments yargs gives it", async () => {
+    let quick = 0;
+    for (const [name, load] of commandLoaders) {
+      const command = (await load()).default;
+      const flags = flagWords([], command);
+      const lines: string[][] = [[], ["x"], ["3"], ...flags.map((f) => [f]), ...flags.map((f) => ["x", f]), ...flags.map((f) => [f, "x"])];
+      for (let i = 0; i < flags.length; i++) for (let j = i + 1; j < flags.length; j++) lines.push([flags[i], flags[j]]);
+      for (const words of lines) {
+        const args = quickArgs(name, words, command);
+        if (args === null) continue;
+        quick++;
+        expect(args, `pq ${name} ${words.join(" ")}`).toEqual(await yargsArgs([name, ...words], command));
+      }
+    }
+    // push -a, pop -a, undo, top and the like are read here.
+    expect(quick).toBeGreaterThan(100);
+  });
+
+  it("leaves to yargs what it does not read", async () => {
+    const push = (await commandLoaders.find(([n]) => n === "push")![1]()).default;
+    const pop = (await commandLoaders.find(([n]) => n === "pop")![1]()).default;
+    expect(quickArgs("push", ["-a"], push)).toMatchObject({ all: true, a: true });
+    expect(quickArgs("push", ["--dry-run"], push)).toMatchObject({ "dry-run": true, dryRun: true, n: true });
+    for (const words of [
+      ["-a", "-a"],
+      ["--all", "-a"],
+      ["--fuzz", "1"],
+      ["--fuzz=1"],
+      ["--tree", "t"],
+      ["--", "-x"],
+      ["--help"],
+      ["-h"],
+      ["-an"],
+      ["a", "b"],
+      ["--no-all"],
+      [""],
+      ["-x"],
+    ])
+      expect(quickArgs("push", words, push), words.join(" ")).toBeNull();
+    expect(quickArgs("pop", ["-f", "-a"], pop)).toMatchObject({ force: true, f: true, all: true, a: true });
+    // A command with a required positional, or an option with a check, goes to yargs whole.
+    for (const [name, load] of commandLoaders) {
+      const command = (await load()).default;
+      if (typeof command.command === "string" && command.command.includes("<")) expect(quickArgs(name, ["x"], command), name).toBeNull();
+    }
+  });
+});
