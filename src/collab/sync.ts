@@ -295,6 +295,19 @@ function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | nu
  * that is missing or cannot be parsed) before anything is written: named, never half-applied.
  */
 export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string): void {
+  // A name git holds as bytes that are not UTF-8 reads back with U+FFFD in it: written out and
+  // committed under that name, the file would be renamed for everyone (collab-17 F15b).
+  const mangled = Object.keys(v.patches).filter((name) => name.includes("\ufffd") && !(name in known.patches));
+  if (mangled.length) {
+    throw new PqError(
+      "unsafe-path",
+      `${where} queue has ${mangled.length === 1 ? "a file whose name is" : "files whose names are"} not UTF-8 (${mangled.slice(0, 3).join(", ")}): pq keeps UTF-8 names only, and would rename ${mangled.length === 1 ? "it" : "them"} for everyone`,
+      [
+        "nothing was changed; ask whoever pushed it to rename it to a UTF-8 name (git mv in the queue's repository; git log --stat there says who added it), then pq sync",
+      ],
+      { files: mangled },
+    );
+  }
   // A series that is a directory (or under one): its files came in as patches, and the sync
   // stopped half way writing them (collab-8 C15).
   const inSeries = Object.keys(v.patches).filter((name) => name.startsWith("series/"));

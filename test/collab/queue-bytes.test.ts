@@ -4,7 +4,7 @@
  * reaches a colleague with its CRs, and applies there.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { attributesPattern } from "../../src/collab/queue-repo.js";
@@ -253,6 +253,26 @@ describe("a symlink in the shared queue's directory", () => {
     const dashed = await pq(tree, "init", `--shared=--upload-pack=touch ${pwned}; false`);
     expect(dashed.code).toBe(11);
     expect(existsSync(pwned)).toBe(false);
+  });
+
+  it("a remote file whose name is not UTF-8 is refused before anything changes, not renamed for everyone (collab-17 F15b)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await ok(ann.tree, "new", "p1.patch", "-m", "one");
+    write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 10\n", "ten\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    // Cy, with plain git, commits notes under a latin-1 name (caf\xe9).
+    cyPushesByHand(w, "printf 'notes\\n' > \"$(printf 'notes-caf\\351.txt')\"");
+    const before = { queue: git(bob.queue, "rev-parse", "HEAD"), remote: git(w.remote, "rev-parse", "main") };
+    const sync = await pq(bob.tree, "sync");
+    expect(sync.code).toBe(7);
+    expect(sync.err).toContain("the remote's queue has a file whose name is not UTF-8 (notes-caf\ufffd.txt)");
+    expect({ queue: git(bob.queue, "rev-parse", "HEAD"), remote: git(w.remote, "rev-parse", "main") }).toEqual(before);
+    expect(readdirSync(bob.queue).some((n) => n.startsWith("notes"))).toBe(false);
   });
 
   it("coming from the remote (a patch replaced by a link and pushed with plain git), or a remote patch naming a path out of the tree, is refused before anything changes (collab-8 C2, C4)", async () => {
