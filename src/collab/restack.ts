@@ -4,6 +4,7 @@
  * user was. Only the Stack's public operations are used, so unrefreshed edits are
  * refused exactly as `pq pop` refuses them, and the writes go through the stack's journal.
  */
+import type { Finished } from "./finished.js";
 import { PqError } from "../errors.js";
 import { isPushable } from "../queue/series.js";
 import type { PushReport, Stack } from "../queue/stack.js";
@@ -32,7 +33,12 @@ export interface RestackReport {
    * which looks the same), renamed (`now`: the same text under a new name, above where the
    * stack went back up to), or guarded off by the selected guards. Their changes left the tree.
    */
-  left?: { name: string; why: "not-in-series" | "renamed" | "guarded" | "made-meanwhile"; now?: string }[];
+  left?: {
+    name: string;
+    why: "not-in-series" | "finished" | "renamed" | "guarded" | "made-meanwhile";
+    now?: string;
+    finished?: Finished;
+  }[];
 }
 
 /** Refuse before anything changes if the tree has edits that a pop would lose. */
@@ -77,6 +83,8 @@ export async function restack(
   opts: {
     top: string | null;
     renamed?: Record<string, string>;
+    /** Patches a colleague finished (see finished.ts): said so when they leave the stack. */
+    finished?: Record<string, Finished>;
     stopAt?: string[];
     upToStop?: boolean;
     force?: boolean;
@@ -154,7 +162,7 @@ export async function restack(
   }
   report.top = stack.top();
   const hashOf = new Map(applied.map((r) => [r.name, r.hash]));
-  const left = leftBehind(report.popped, hashOf, stack.applied(), entries, pushable, next, opts.renamed ?? {});
+  const left = leftBehind(report.popped, hashOf, stack.applied(), entries, pushable, next, opts.renamed ?? {}, opts.finished ?? {});
   if (left.length) report.left = left;
   return report;
 }
@@ -168,6 +176,7 @@ function leftBehind(
   pushable: string[],
   next: QueueVersion,
   renamed: Record<string, string>,
+  finished: Record<string, Finished>,
 ): NonNullable<RestackReport["left"]> {
   const applied = new Set(appliedNow);
   const listed = new Set(entries.map((e) => e.name));
@@ -182,7 +191,9 @@ function leftBehind(
     }
     const hash = hashOf.get(name);
     const now = renamed[name] ?? (hash !== undefined ? nameOfText.get(hash) : undefined);
-    if (now === undefined || !listed.has(now)) left.push({ name, why: "not-in-series" });
+    if ((now === undefined || !listed.has(now)) && Object.hasOwn(finished, name))
+      left.push({ name, why: "finished", finished: finished[name] });
+    else if (now === undefined || !listed.has(now)) left.push({ name, why: "not-in-series" });
     else if (!applied.has(now)) left.push({ name, why: "renamed", now });
   }
   return left;
@@ -194,10 +205,13 @@ function leftBehind(
  */
 export function restackFailure(r: RestackReport | undefined, data: Record<string, unknown> = {}): PqError | null {
   if (!r?.error) return null;
+  // A colleague's finish: the patches above it apply once the tree has its commit (collab-17 F14).
+  const finished = (r.left ?? []).filter((l) => l.why === "finished");
   return new PqError(
     r.errorCode ?? "refused",
     `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
     [
+      ...finished.map((l) => `${finishedWords(l)}: git pull the tree (it brings that commit), then pq push -a`),
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
       r.wasTop && !r.left?.some((l) => l.name === r.wasTop && l.why !== "guarded")
@@ -208,4 +222,9 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
     ],
     { stoppedAt: r.stoppedAt ?? null, ...data },
   );
+}
+
+/** "P.patch was finished by Ann into the tree's commit 0123456789ab". */
+export function finishedWords(l: { name: string; finished?: Finished }): string {
+  return `${l.name} was finished${l.finished?.by ? ` by ${l.finished.by}` : ""} into the tree's commit ${l.finished?.commit.slice(0, 12) ?? "(unknown)"}`;
 }

@@ -23,6 +23,7 @@ import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { parseSeries, regenerateDiff, simulateQueue } from "./simulate.js";
+import { finishedIn, type Finished } from "./finished.js";
 import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
 export interface GateVerdict {
@@ -66,6 +67,8 @@ export interface SyncState {
   origApplied: string[];
   conflicts: QueueConflict[];
   renamed: Record<string, string>;
+  /** Patches the incoming commits record as finished by a colleague (see finished.ts), by name. */
+  finished?: Record<string, Finished>;
   /** MergeOutcome.apart, for the merge commit --continue makes. */
   apart?: Record<string, string>;
   /** phase integrating: the commit the queue is being moved to. */
@@ -202,7 +205,7 @@ async function integrate(
         wrote = true;
         qr.writeDisk(version, disk);
       },
-      { top: state.origTop, renamed: state.renamed },
+      { top: state.origTop, renamed: state.renamed, finished: state.finished },
     );
   } catch (e) {
     // The pop refused (edits made in the tree since the sync began): nothing was changed, so
@@ -388,8 +391,11 @@ async function loop(
       origApplied: stack.applied(),
       conflicts: [],
       renamed: {},
-    };
+    } as Omit<SyncState, "phase" | "target">;
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
+      // A colleague's finish reads as a deletion from here: their commits name it (collab-17 F14).
+      const finished = await finishedIn(qr, ours ? `${ours}..${theirs}` : theirs);
+      if (Object.keys(finished).length) base.finished = finished;
       // Each side's own commits: a tree commit of yours is not "the remote's" (collab-8 C6).
       const forkedAt = ours ? await qr.mergeBase(ours, theirs) : null;
       const mine = ours && forkedAt ? await qr.changesOutsideQueue(forkedAt, ours) : [];
@@ -463,6 +469,7 @@ async function loop(
           restacked = await restack(stack, merged.queue, () => qr.writeDisk(merged.queue, disk), {
             top: origTop,
             renamed: merged.renamed,
+            finished: base.finished,
             stopAt: toEdit,
             upToStop: toEdit.length > 0,
           });

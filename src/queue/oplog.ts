@@ -56,6 +56,12 @@ export interface OplogEntry {
    * the rebase is stopped again where it was (stack-6 #6).
    */
   rebasePlan?: [string, string] | null;
+  /**
+   * On a finish: each finished patch and the commit it became. A shared queue's commit names
+   * them (Pq-Finished trailers), so that a colleague's sync says the patch became a commit of
+   * the tree, not that it was deleted (collab-17 F14).
+   */
+  finished?: [name: string, commit: string][];
 }
 
 export function appendOplog(file: string, entry: OplogEntry): void {

@@ -959,6 +959,7 @@ export class Stack {
         ...(this.source ? { source: this.source } : {}),
         ...(this.takingBack ? { undoes: this.takingBack } : {}),
         ...(this.groupFirst ?? {}),
+        ...(tx.finished ? { finished: tx.finished } : {}),
         ...extra,
       },
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),

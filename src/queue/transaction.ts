@@ -56,6 +56,8 @@ export class Transaction {
    * takes it as it is instead of serialising a thousand records again (see stateText).
    */
   appliedText?: { from: number; records: AppliedPatch[]; text: string };
+  /** A finish's patches and their commits, for the operation log (OplogEntry.finished). */
+  finished?: [name: string, commit: string][];
 
   constructor(
     /** What the operation did, as the log shows it ("push a..c"); planners may refine it. */

@@ -1250,3 +1250,45 @@ describe("a shared queue's repository on a detached HEAD (collab-17 F11)", () =>
     expect(s.err).not.toContain("remote add origin");
   });
 });
+
+describe("a colleague's pq finish (collab-17 F14)", () => {
+  it("is recorded in the queue's commit and said by the other side's sync, which points at the tree's pull", async () => {
+    w = world();
+    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    // Q's context holds P's line: Q applies only over P.
+    for (const [name, line, text] of [
+      ["P.patch", 10, "ten P"],
+      ["Q.patch", 11, "eleven Q"],
+    ] as const) {
+      await ok(ann.tree, "new", name, "-m", name);
+      editLine(ann.tree, "a.c", line, text);
+      await ok(ann.tree, "refresh");
+    }
+    await ok(ann.tree, "commit", "-m", "P and Q");
+    await ok(ann.tree, "sync");
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    // Ann finishes P (a commit of her tree), commits the queue's change and syncs.
+    await ok(ann.tree, "finish", "P.patch");
+    const commit = git(ann.tree, "rev-parse", "HEAD").trim();
+    await ok(ann.tree, "commit", "-m", "P is upstream now");
+    expect(git(ann.queue, "log", "-1", "--format=%B")).toContain(`Pq-Finished: P.patch ${commit}`);
+    await ok(ann.tree, "sync");
+    // Bob's tree lacks Ann's commit: Q cannot go back on, and the sync says why and what to do.
+    const s = await pq(bob.tree, "sync");
+    expect(s.code).toBe(6);
+    expect(s.out).toContain(`P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}, and left the stack here`);
+    expect(s.err).toContain(`P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}: git pull the tree`);
+    // As said: the tree's pull, then the stack goes back on.
+    git(bob.tree, "pull", "-q", "--ff-only", ann.tree, "main");
+    await ok(bob.tree, "push", "-a");
+    expect(read(bob.tree, "a.c")).toContain("ten P\neleven Q\n");
+    // A finish taken back by undo is not recorded.
+    await ok(ann.tree, "finish", "Q.patch");
+    await ok(ann.tree, "undo");
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "delete", "Q.patch");
+    await ok(ann.tree, "commit", "-m", "Q goes");
+    expect(git(ann.queue, "log", "-1", "--format=%B")).not.toContain("Pq-Finished");
+  }, 60_000);
+});

@@ -2,7 +2,7 @@ import { PqError } from "../../errors.js";
 import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
 import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
-import { restackFailure, type RestackReport } from "../../collab/restack.js";
+import { finishedWords, restackFailure, type RestackReport } from "../../collab/restack.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
@@ -16,6 +16,10 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
   if (!r || (!r.popped.length && !r.pushed.length)) return;
   io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
   for (const l of r.left ?? []) {
+    if (l.why === "finished") {
+      io.out(`${finishedWords(l)}, and left the stack here: git pull the tree (it brings that commit), then pq push -a`);
+      continue;
+    }
     const why =
       l.why === "renamed"
         ? `was renamed ${l.now} in the queue, and the stack did not go back up to it`

@@ -97,6 +97,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     );
   }
   const commits = finishing.map((record, i) => ({ name: record.name, commit: made[i] }));
+  tx.finished = commits.map(({ name, commit }) => [name, commit]);
   const parent = made.at(-1);
   for (const record of finishing) {
     series.remove(record.name);
