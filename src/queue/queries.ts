@@ -120,8 +120,9 @@ export interface SkippedPatch {
  */
 export function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedAt?: string): SkippedPatch[] {
   if (!report.pushed.length && stoppedAt === undefined) return [];
+  // Most series have no guards: known without copying a thousand entries (~1.5 ms of a push).
+  if (!stack.seriesHasGuards()) return [];
   const series = stack.series();
-  if (!series.some((e) => e.guards.length)) return [];
   const pushed = new Set(report.pushed.map((p) => p.name));
   // From just above the top before this push.
   const appliedNow = stack.applied();

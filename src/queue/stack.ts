@@ -405,6 +405,11 @@ export class Stack {
     return this.readSeries().entries();
   }
 
+  /** Whether any patch in the series has a guard. */
+  seriesHasGuards(): boolean {
+    return this.readSeries().hasGuards();
+  }
+
   /** The series with its comment and blank lines, each patch with those around it (export --quilt keeps them). */
   annotatedSeries(): ReturnType<Series["annotated"]> {
     return this.readSeries().annotated();
@@ -969,6 +974,10 @@ export class Stack {
     if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring}: the operation wrote its own versions over them` });
     this.pushCache.flush();
     this.state = tx.state;
+    // The plan's parse of the series, for the queries after it (a push's report asks for the
+    // series: parsing 1000 names again cost ~2 ms); readSeries takes it only for the same text.
+    const parsed = tx.seriesParsed();
+    if (parsed) this.seriesRead = parsed;
     this.readStamp = null; // written just now: the next reload reads it
   }
 

@@ -115,6 +115,20 @@ export class Transaction {
 
   private parsedSeries: { text: string; series: Series } | undefined;
 
+  /**
+   * The series as the transaction sees it, for reading only: not a copy (series() hands out
+   * clones for planners to edit; a push of a thousand patches only reads it).
+   */
+  seriesView(): Series {
+    this.series();
+    return this.parsedSeries!.series;
+  }
+
+  /** The series text the plan parsed, with its parse (never edited: planners get clones), for the Stack's queries after it. */
+  seriesParsed(): { text: string; series: Series } | undefined {
+    return this.parsedSeries;
+  }
+
   setSeries(series: Series): void {
     this.queueEdits.set("series", nameToBytes(series.serialize()));
   }

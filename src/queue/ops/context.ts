@@ -80,7 +80,7 @@ export function refuseIfTopNeedsRefresh(state: StackState, what: string, force: 
 /** Patches after the top that the selected guards let through, in series order. */
 export function pushCandidates(state: StackState, series: Series): string[] {
   const applied = new Set(appliedNames(state));
-  const entries = series.entries();
+  const entries = series.patchEntries();
   const top = state.applied.at(-1)?.name;
   const start = top ? entries.findIndex((e) => e.name === top) + 1 : 0;
   return entries

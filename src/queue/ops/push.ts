@@ -73,9 +73,11 @@ export interface PushOutcome {
 
 function chooseList(ctx: OpContext, opts: PushOptions): string[] {
   const { tx } = ctx;
-  const series = tx.series();
+  // Read only, except for --move, which edits a copy.
+  const view = tx.seriesView();
   const applied = appliedNames(tx.state);
   if (opts.target !== undefined && opts.move && !opts.all) {
+    const series = tx.series();
     const name = resolveName(series, opts.target);
     if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [], { patch: name });
     const entry = series.entries().find((e) => e.name === name)!;
@@ -89,15 +91,15 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
     tx.setSeries(series);
     return [name];
   }
-  let list = pushCandidates(tx.state, series);
+  let list = pushCandidates(tx.state, view);
   if (opts.target !== undefined) {
-    const name = resolveName(series, opts.target);
+    const name = resolveName(view, opts.target);
     if (applied.includes(name)) {
       // The top already: nothing to do, as hg's qpush says (and pq pop and goto of the top).
       if (applied.at(-1) === name) return [];
       throw new PqError("refused", `${name} is already applied, below the top`, [`pq goto ${name} pops back to it`], { patch: name });
     }
-    const entry = series.entries().find((e) => e.name === name)!;
+    const entry = view.patchEntries().find((e) => e.name === name)!;
     if (!isPushable(entry, tx.state.guards)) {
       throw new PqError(
         "refused",
@@ -234,7 +236,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   const report: PushReport = { pushed: [], top: tx.state.applied.at(-1)?.name ?? null, ...(opts.dryRun ? { dryRun: true } : {}) };
   if (!list.length) return { report };
   const ws = tx.ws;
-  const series = tx.series();
+  const series = tx.seriesView();
   // Each patch's -pN, looked up once per push (Series.stripOf searches the lines: 1000 patches made it quadratic).
   const strips = series.stripLevels();
   const stripOf = (name: string) => strips.get(name) ?? 1;
