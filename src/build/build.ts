@@ -9,7 +9,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
@@ -64,6 +64,36 @@ export interface BuildOptions {
 export function defaultCacheDir(): string {
   if (process.env.PQ_CACHE_DIR) return resolve(process.env.PQ_CACHE_DIR);
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "pq");
+}
+
+/**
+ * A warning when the cache folder (or one of its folders) is writable by other users or
+ * owned by another: its checksums catch damage, not a forged entry, so whoever can write it
+ * decides what a cached verdict says (ci-17 F6). Null when only its owner, this user, can.
+ */
+export function cacheTrustWarning(dir: string): string | null {
+  const uid = process.getuid?.();
+  let folders: string[] = [dir];
+  try {
+    folders = [
+      dir,
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => join(dir, d.name)),
+    ];
+  } catch {
+    return null; // not made yet: pq makes it with the umask, as the user's own
+  }
+  for (const folder of folders) {
+    const st = statSync(folder, { throwIfNoEntry: false });
+    if (!st) continue;
+    const others =
+      st.mode & 0o022 ? `writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})` : null;
+    const owner = uid !== undefined && st.uid !== uid ? `owned by another user (uid ${st.uid})` : null;
+    if (!others && !owner) continue;
+    return `warning: the cache folder ${folder} is ${others ?? owner}: whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); chmod go-w it, or set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`;
+  }
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@
  * pq bisect over a real series: move a scratch stack to each probed state and judge it,
  * either through the same evaluation (and caches) as pq ci, or by a command's exit code.
  */
+import { cacheTrustWarning, defaultCacheDir } from "../build/build.js";
 import { logTail } from "../core/log-tail.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
@@ -84,6 +85,9 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
     forCommand: opts.run !== undefined,
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
+  // A cache others can write: its verdicts are theirs to decide (ci-17 F6).
+  const untrusted = opts.noCache ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
+  if (untrusted) emit({ kind: "note", message: untrusted });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   // No patch, nothing to blame: not "the top passes" after no evaluation (ci-17 F10).
   if (!scratch.patches.length) {

@@ -3,6 +3,7 @@
  * backend through the shared caches (src/ci/evaluate.ts): one cell per (state, backend).
  * Boots of a state run in the background while the next state is pushed and built.
  */
+import { cacheTrustWarning, defaultCacheDir } from "../build/build.js";
 import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
@@ -54,6 +55,9 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
     forCommand: opts.run !== undefined,
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
+  // A cache others can write: its verdicts are theirs to decide (ci-17 F6).
+  const untrusted = opts.noCache ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
+  if (untrusted) emit({ kind: "note", message: untrusted });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");
   const evaluator = new StateEvaluator({

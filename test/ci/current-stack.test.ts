@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCi } from "../../src/ci/run.js";
@@ -218,5 +218,30 @@ describe("pq ci and bisect on the current stack", () => {
     expect(twice.out).toContain("4 cells: 4 pass");
     const bisect = await pq(tree, "bisect", "--run", 'test "$(cat counter)" = 1 && echo x >> counter && test "$(cat v)" != 2');
     expect(bisect.out + bisect.err).toContain("p2");
+  }, 60_000);
+});
+
+describe("a cache folder others can write (ci-17 F6)", () => {
+  it("is said before ci or bisect reads a verdict from it; one only this user writes is not", async () => {
+    const { root } = await twoPatchesOnV([]);
+    const cache = join(root, "shared-cache");
+    mkdirSync(join(cache, "verdicts"), { recursive: true });
+    const saved = process.env.PQ_CACHE_DIR;
+    process.env.PQ_CACHE_DIR = cache;
+    try {
+      chmodSync(join(cache, "verdicts"), 0o777);
+      const open = await pq(join(root, "t"), "ci", "--run", "true");
+      expect(open.code).toBe(0);
+      expect(open.err).toContain(`warning: the cache folder ${join(cache, "verdicts")} is writable by every user (mode 777)`);
+      const bisect = await pq(join(root, "t"), "bisect", "--run", "true");
+      expect(bisect.err).toContain("warning: the cache folder");
+      // --no-cache reads nothing from it.
+      expect((await pq(join(root, "t"), "ci", "--run", "true", "--no-cache")).err).not.toContain("warning: the cache folder");
+      chmodSync(join(cache, "verdicts"), 0o755);
+      expect((await pq(join(root, "t"), "ci", "--run", "true")).err).not.toContain("warning: the cache folder");
+    } finally {
+      if (saved === undefined) delete process.env.PQ_CACHE_DIR;
+      else process.env.PQ_CACHE_DIR = saved;
+    }
   }, 60_000);
 });
