@@ -67,7 +67,7 @@ export function defaultCacheDir(): string {
 }
 
 /**
- * A warning when the cache folder (or one of its folders) is writable by other users or
+ * A warning when the cache folder (or one of its folders) is writable by every user or
  * owned by another: its checksums catch damage, not a forged entry, so whoever can write it
  * decides what a cached verdict says (ci-17 F6). Null when only its owner, this user, can.
  */
@@ -91,7 +91,7 @@ export function cacheTrustWarning(dir: string): string | null {
       st.mode & 0o022 ? `writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})` : null;
     const owner = uid !== undefined && st.uid !== uid ? `owned by another user (uid ${st.uid})` : null;
     if (!others && !owner) continue;
-    return `warning: the cache folder ${folder} is ${others ?? owner}: whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); chmod go-w it, or set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`;
+    return `warning: the cache folder ${folder} is ${others ?? owner}: whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); chmod o-w it, or set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`;
   }
   return null;
 }
