@@ -1292,3 +1292,25 @@ describe("a colleague's pq finish (collab-17 F14)", () => {
     expect(git(ann.queue, "log", "-1", "--format=%B")).not.toContain("Pq-Finished");
   }, 60_000);
 });
+
+describe("the words of a few refusals (collab-17 F23)", () => {
+  it("a header changed on both sides says its next step once; init --shared again with the same URL says it is shared already", async () => {
+    w = world();
+    ({ ann, bob } = await annAndBobShareP(w));
+    await ok(ann.tree, "header", "P.patch", "-m", "P, as Ann puts it");
+    await ok(ann.tree, "commit", "-m", "Ann's subject");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "header", "P.patch", "-m", "P, as Bob puts it");
+    await ok(bob.tree, "commit", "-m", "Bob's subject");
+    const s = await pq(bob.tree, "sync");
+    expect(s.code).toBe(6);
+    expect(s.err.match(/pq sync --continue/g)).toHaveLength(1);
+    expect(s.err).toContain("or pq sync --abort to take the sync back");
+    expect(s.err).not.toContain("decide as said above");
+    await ok(bob.tree, "sync", "--abort");
+    const again = await pq(ann.tree, "init", "--shared", w.remote);
+    expect(again.code).toBe(3);
+    expect(again.err).toContain(`the queue is shared with ${w.remote} already (its remote origin)`);
+    expect(again.err).not.toContain("set-url");
+  }, 60_000);
+});

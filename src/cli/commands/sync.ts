@@ -97,11 +97,15 @@ export default defineCommand({
       printRestack(io, report.restack);
     }
     if (report.result === "conflicts") {
+      // Each conflict's own line may say the next step already (a header's does): not said twice (collab-17 F23.3).
+      const allSayNext = report.conflicts.every((c) => c.message.includes("pq sync --continue"));
       throw new PqError("conflict", `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`, [
         ...report.conflicts.map((c) => c.message),
         report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
           ? "edit the conflicted files (pq goto PATCH if it is not applied), pq refresh, then pq sync --continue; or pq sync --abort"
-          : "decide as said above, then pq sync --continue; or pq sync --abort",
+          : allSayNext
+            ? "or pq sync --abort to take the sync back"
+            : "decide as said above, then pq sync --continue; or pq sync --abort",
       ]);
     }
     if (report.result === "gate-failed") {
