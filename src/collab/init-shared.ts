@@ -191,7 +191,9 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     if (origin?.status === 0) {
       // The same URL again: shared already, nothing to change (collab-17 F23.2).
       if (origin.stdout.trim() === url)
-        throw new PqError("exists", `the queue is shared with ${url} already (its remote origin)`, ["pq sync fetches, merges and pushes it"]);
+        throw new PqError("exists", `the queue is shared with ${url} already (its remote origin)`, [
+          "pq sync fetches, merges and pushes it",
+        ]);
       throw new PqError("exists", `the queue already has a remote, origin (${origin.stdout.trim()})`, [
         `git -C ${queueDir} remote set-url origin ${url} to change it, then pq sync`,
       ]);
