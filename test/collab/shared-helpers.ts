@@ -115,3 +115,19 @@ export async function annAndBobShareP(w: { root: string; base: string; remote: s
   await ok(bob.tree, "push", "-a");
   return { ann, bob };
 }
+
+/** Ann shares P.patch and Q.patch (lines 10 and 11 of a.c: Q's context holds P's line, so Q applies only over P). */
+export async function annSharesPAndQ(w: { root: string; base: string; remote: string }): Promise<Person> {
+  const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+  for (const [name, line, text] of [
+    ["P.patch", 10, "ten P"],
+    ["Q.patch", 11, "eleven Q"],
+  ] as const) {
+    await ok(ann.tree, "new", name, "-m", name);
+    editLine(ann.tree, "a.c", line, text);
+    await ok(ann.tree, "refresh");
+  }
+  await ok(ann.tree, "commit", "-m", "P and Q");
+  await ok(ann.tree, "sync");
+  return ann;
+}

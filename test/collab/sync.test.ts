@@ -9,6 +9,7 @@ import { GitRepo } from "../../src/git/repo.js";
 import { cleanup, git, pq, read, write } from "../helpers/repo.js";
 import {
   annAndBobShareP,
+  annSharesPAndQ,
   BASE_FILES,
   editLine,
   expectConverged,
@@ -1174,17 +1175,7 @@ describe("a patch changed on both sides, one of them over another upstream (coll
 describe("a sync that merges a remote commit changing no queue file (collab-17 F12)", () => {
   it("still refuses a queue where a lower change broke a patch above it: nothing is pushed", async () => {
     w = world();
-    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    for (const [name, line, text] of [
-      ["P.patch", 10, "ten P"],
-      ["Q.patch", 11, "eleven Q"],
-    ] as const) {
-      await ok(ann.tree, "new", name, "-m", name);
-      editLine(ann.tree, "a.c", line, text);
-      await ok(ann.tree, "refresh");
-    }
-    await ok(ann.tree, "commit", "-m", "P and Q");
-    await ok(ann.tree, "sync");
+    const ann = await annSharesPAndQ(w);
     // Bob pushes a commit that changes no queue file (as the "started apart" merge does).
     const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
     git(bob.queue, "commit", "-q", "--allow-empty", "-m", "nothing in the queue");
@@ -1254,18 +1245,7 @@ describe("a shared queue's repository on a detached HEAD (collab-17 F11)", () =>
 describe("a colleague's pq finish (collab-17 F14)", () => {
   it("is recorded in the queue's commit and said by the other side's sync, which points at the tree's pull", async () => {
     w = world();
-    ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    // Q's context holds P's line: Q applies only over P.
-    for (const [name, line, text] of [
-      ["P.patch", 10, "ten P"],
-      ["Q.patch", 11, "eleven Q"],
-    ] as const) {
-      await ok(ann.tree, "new", name, "-m", name);
-      editLine(ann.tree, "a.c", line, text);
-      await ok(ann.tree, "refresh");
-    }
-    await ok(ann.tree, "commit", "-m", "P and Q");
-    await ok(ann.tree, "sync");
+    ann = await annSharesPAndQ(w);
     bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
     await ok(bob.tree, "push", "-a");
     // Ann finishes P (a commit of her tree), commits the queue's change and syncs.
