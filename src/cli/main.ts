@@ -118,7 +118,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // yargs leaves such words unbound to the command's positionals: they are marked here so
   // that it takes them as plain words, and unmarked before the command sees them.
   const endOfOptions = argv.indexOf("--");
-  const words = endOfOptions === -1 ? argv : [...argv.slice(0, endOfOptions), ...argv.slice(endOfOptions + 1).map((a) => LITERAL + a)];
+  // A word of the user's own that starts with the mark gets it twice, so the unmarking gives it back whole (t22 F3).
+  const markedOwn = (a: string) => (a.startsWith(LITERAL) ? LITERAL + a : a);
+  const words = (endOfOptions === -1 ? argv : argv.slice(0, endOfOptions))
+    .map(markedOwn)
+    .concat(endOfOptions === -1 ? [] : argv.slice(endOfOptions + 1).map((a) => LITERAL + a));
   let parser = yargs(words)
     .scriptName("pq")
     .usage("pq <command> [options]\n\nA patch queue whose every state is built and booted.")

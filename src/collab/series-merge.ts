@@ -137,8 +137,10 @@ export function mergeOrder(base: string[], ours: string[], theirs: string[], sur
   const posB = positions(base);
   const posO = positions(ours);
   const posT = positions(theirs);
-  const movedO = new Set(ours.filter((id) => posB.has(id) && posT.has(id) && !stillO.has(id)));
-  const movedT = new Set(theirs.filter((id) => posB.has(id) && posO.has(id) && !stillT.has(id)));
+  // A patch the other side deleted counts too: kept for a delete/modify conflict, it goes where
+  // its side put it (t22 F1: its move was dropped without a word).
+  const movedO = new Set(ours.filter((id) => posB.has(id) && !stillO.has(id)));
+  const movedT = new Set(theirs.filter((id) => posB.has(id) && !stillT.has(id)));
   const order = base.filter((id) => survivors.has(id) && !movedO.has(id) && !movedT.has(id));
   const placed = new Set(order);
   const place = (side: string[], id: string, otherMoved: Set<string>) => {

@@ -237,13 +237,16 @@ export function stateTextOf(state: StackState, known?: { from: number; records: 
     applied.length >= known.from + known.records.length &&
     known.records.every((r, i) => applied[known.from + i] === r);
   if (!usable) return asciiJson(state);
-  const marker = JSON.stringify("\u0001pq-applied\u0001");
-  const text = asciiJson({ ...state, applied: JSON.parse(marker) as string });
-  const at = text.indexOf(marker);
+  // The empty list's key is found as the only place the text has it: inside a string value
+  // every quote is escaped, so no name can hold it (t22 F2: a marker value could be a queue's name).
+  const key = '"applied":[]';
+  const text = asciiJson({ ...state, applied: [] });
+  const at = text.indexOf(key);
+  if (at === -1 || text.indexOf(key, at + 1) !== -1) return asciiJson(state);
   const parts = [
     ...applied.slice(0, known.from).map((r) => asciiJson(r)),
     known.text.slice(1, -1),
     ...applied.slice(known.from + known.records.length).map((r) => asciiJson(r)),
   ];
-  return `${text.slice(0, at)}[${parts.join(",")}]${text.slice(at + marker.length)}`;
+  return `${text.slice(0, at)}"applied":[${parts.join(",")}]${text.slice(at + key.length)}`;
 }

@@ -9,6 +9,7 @@ import type { CommandModule } from "yargs";
 import { describe, expect, it } from "vitest";
 import { commandLoaders } from "../../src/cli/commands/index.js";
 import { quickArgs } from "../../src/cli/quick-args.js";
+import { cleanup, makeRepo, pq, read } from "../helpers/repo.js";
 
 async function yargsArgs(words: string[], command: CommandModule<any, any>): Promise<Record<string, unknown>> {
   let seen: Record<string, unknown> | null = null;
@@ -90,6 +91,23 @@ describe("command lines read without yargs", () => {
     for (const [name, load] of commandLoaders) {
       const command = (await load()).default;
       if (typeof command.command === "string" && command.command.includes("<")) expect(quickArgs(name, ["x"], command), name).toBeNull();
+    }
+  });
+});
+
+describe("a word that starts with U+0001 (t22 F3)", () => {
+  it("reaches the command whole through yargs too, as through the quick path", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    try {
+      expect((await pq(dir, "init", "--queue", "\u0001q")).code).toBe(0);
+      expect(JSON.parse(read(dir, ".pq/state.json")).queue).toBe("\u0001q");
+      // After "--" as well: the mark main.ts adds there is taken off, the user's own is kept.
+      const viaYargs = await pq(dir, "push", "--fuzz", "0", "--", "\u0001p");
+      const quick = await pq(dir, "push", "\u0001p");
+      expect(viaYargs.err).toContain("\u0001p");
+      expect(viaYargs.err.replace(/\n.*/s, "")).toBe(quick.err.replace(/\n.*/s, ""));
+    } finally {
+      cleanup(dir);
     }
   });
 });

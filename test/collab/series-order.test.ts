@@ -95,4 +95,14 @@ describe("series order merge, as pairwise orders (collab-17 F8's fuzzer)", () =>
     );
     expect(mirrored.movedBoth).toEqual([{ id: "a", kept: "ours" }]);
   });
+
+  it("puts a patch kept for a delete/modify conflict where the side that kept it moved it (t22 F1)", () => {
+    const base = ["p1", "p2", "p3", "p4", "p5"];
+    // Ann (theirs) deleted p5; Bob (ours) moved it first and changed it: kept, first.
+    const ours = mergeOrder(base, ["p5", "p1", "p2", "p3", "p4"], ["p1", "p2", "p3", "p4"], new Set(base));
+    expect(ours.order).toEqual(["p5", "p1", "p2", "p3", "p4"]);
+    // The mirror: theirs moved and changed p2, ours deleted it.
+    const theirs = mergeOrder(base, ["p1", "p3", "p4", "p5"], ["p1", "p3", "p4", "p2", "p5"], new Set(base));
+    expect(theirs.order).toEqual(["p1", "p3", "p4", "p2", "p5"]);
+  });
 });
