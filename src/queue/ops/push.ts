@@ -246,12 +246,16 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   // Files no applied patch changes, with the first pushed patch that reads them.
   const firstTouch = new Map<string, { patch: string; pre: Version }>();
   const noteTouches = (name: string, files: Record<string, FileChange>) => {
-    for (const [p, f] of Object.entries(files)) if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: name, pre: f.pre });
+    for (const p in files) if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: name, pre: files[p].pre });
   };
   /** A reused result (a cache hit, or a patch of a remembered run) goes on the stack, reported as cached. */
   const admitReused = (record: AppliedPatch, notes: string[]) => {
-    noteTouches(record.name, record.files);
-    Object.keys(record.files).forEach((p) => planned.add(p));
+    // One pass, no arrays made: a warm push admits a thousand records of ~2,700 files.
+    const files = record.files;
+    for (const p in files) {
+      if (!expected.has(p) && !planned.has(p)) firstTouch.set(p, { patch: record.name, pre: files[p].pre });
+      planned.add(p);
+    }
     tx.state.applied.push(record);
     // A reused push reports what the first one did (offsets), so rebase and the user see the same.
     report.pushed.push({ name: record.name, cached: true, notes });
