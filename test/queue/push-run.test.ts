@@ -380,3 +380,33 @@ describe("what a reused push depends on besides the files it changes (stack-4 #8
     expect((JSON.parse(r.out) as { pushed: { cached: boolean }[] }).pushed.every((p) => p.cached)).toBe(true);
   });
 });
+
+describe("a patch file edited while a push reads it (t22)", () => {
+  it("is read again by the next push: its hash is remembered under the stat from before the read", async () => {
+    const dir = makeRepo({ "a.c": lines("a") });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1", "-m", "one")).code).toBe(0);
+    write(dir, "a.c", read(dir, "a.c").replace("a line 5\n", "a line 5 changed\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    // An editor's save lands right after the push read p1 (same size: only the ctime tells).
+    const saved = { failpoint: process.env.PQ_FAILPOINT, sh: process.env.PQ_FAILPOINT_SH };
+    process.env.PQ_FAILPOINT = "patch-read:sh";
+    process.env.PQ_FAILPOINT_SH = `test -e ${dir}/.git/edited || { sed -i 's/a line 5 changed/a line 5 CHANGED/' ${dir}/patches/p1 && touch ${dir}/.git/edited; }`;
+    try {
+      const r = await pq(dir, "push");
+      expect(r.code, r.err).toBe(0);
+    } finally {
+      process.env.PQ_FAILPOINT = saved.failpoint ?? "";
+      process.env.PQ_FAILPOINT_SH = saved.sh ?? "";
+      if (saved.failpoint === undefined) delete process.env.PQ_FAILPOINT;
+      if (saved.sh === undefined) delete process.env.PQ_FAILPOINT_SH;
+    }
+    // That push applied what it read; the next one applies the file as it is now.
+    expect(read(dir, "a.c")).toContain("a line 5 changed\n");
+    expect((await pq(dir, "pop", "--force")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(read(dir, "a.c")).toContain("a line 5 CHANGED\n");
+  });
+});

@@ -8,7 +8,8 @@
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
-import { fileStat, sha1 } from "../../tree/files.js";
+import { fileStat, sha1, type FileStat } from "../../tree/files.js";
+import { failpoint } from "../executor.js";
 import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
@@ -123,11 +124,14 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
   return ctx.statCache.lookup(`\0queue/${name}`, st) ?? null;
 }
 
-function rememberPatchHash(ctx: OpContext, name: string, text: string): string {
+/**
+ * A patch's hash, remembered under the stat its file had before it was read (`before`): an
+ * edit landing after that stat changes the ctime, and the next push reads the file again. A
+ * stat taken after the read would vouch for the edit with the old text's hash (t22).
+ */
+function rememberPatchHash(ctx: OpContext, name: string, text: string, before: FileStat | null): string {
   const hash = sha1(text);
-  if (ctx.tx.writesQueueFile(name)) return hash;
-  const st = fileStat(`${ctx.queueDir}/${name}`);
-  if (st) ctx.statCache.record(`\0queue/${name}`, st, hash);
+  if (before && !ctx.tx.writesQueueFile(name)) ctx.statCache.record(`\0queue/${name}`, before, hash);
   return hash;
 }
 
@@ -399,16 +403,18 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // reads no patch at all.
     const known = hashKnown(name);
     let text: string | null = null;
+    const statBefore = known ? null : fileStat(`${ctx.queueDir}/${name}`);
     try {
       // Not kept as a version the plan read: a push writes no patch file (see Transaction.queueFile).
       text = known ? null : tx.patchText(name, false);
+      failpoint("patch-read");
     } catch (e) {
       // A patch file that is missing: the push goes up to the patch before it, as quilt's does.
       const stopped = await stopBefore(e, i);
       if (stopped) return stopped;
       throw e;
     }
-    const hash = known ?? rememberPatchHash(ctx, name, text!);
+    const hash = known ?? rememberPatchHash(ctx, name, text!, statBefore);
     const entry = opts.dryRun ? null : cachedEntry(name, hash, careful.has(i));
     if (entry) {
       run.push({ index: i, name, hash, entry });
