@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { loadState, statePaths } from "../queue/state.js";
-import { writeAtomic } from "../tree/files.js";
+import { asciiJson, writeAtomic } from "../tree/files.js";
 import { readHeadCommit } from "../git/head.js";
 import type { CiReport } from "./report.js";
 
@@ -16,5 +16,5 @@ export function rememberLastRun(tree: string, queue: string | undefined, report:
   // The commit the stack sat on: a base tree moved since (a pull, a rebase whose patches apply as they were)
   // makes other states, whose badges would be stale (ci-7 #11).
   const slim = { ...report, head: readHeadCommit(tree), cells: report.cells.map(({ log: _log, ...cell }) => cell) };
-  writeAtomic(join(statePaths(tree).dir, "ci-last.json"), JSON.stringify(slim));
+  writeAtomic(join(statePaths(tree).dir, "ci-last.json"), asciiJson(slim));
 }

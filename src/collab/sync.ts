@@ -16,7 +16,7 @@ import type { Stack } from "../queue/stack.js";
 import { statePaths } from "../queue/state.js";
 import { backupFiles } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
-import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
@@ -89,7 +89,7 @@ export function loadSyncState(tree: string): SyncState | null {
 }
 
 function saveSyncState(tree: string, s: SyncState): void {
-  writeAtomic(syncStatePath(tree), JSON.stringify(s, null, 1) + "\n", true);
+  writeAtomic(syncStatePath(tree), asciiJson(s, 1) + "\n", true);
 }
 
 function clearSyncState(tree: string): void {

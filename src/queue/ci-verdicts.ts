@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { chainState } from "../core/state-chain.js";
 import { readHeadCommit } from "../git/head.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { statePaths } from "./state.js";
 
 /** What this module reads of .pq/ci-last.json (see src/ci/last-run.ts). */
@@ -57,7 +57,7 @@ export function carryCiVerdicts(tree: string, queueDir: string, from: string, to
     Object.assign(state, { patch: name, chain });
   }
   try {
-    writeAtomic(join(statePaths(tree).dir, "ci-last.json"), JSON.stringify(report));
+    writeAtomic(join(statePaths(tree).dir, "ci-last.json"), asciiJson(report));
   } catch {
     /* a read-only .pq: the badges go, nothing else */
   }

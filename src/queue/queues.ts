@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
@@ -45,7 +45,7 @@ function readRegistry(tree: string): Registry {
 }
 
 function writeRegistry(tree: string, reg: Registry): void {
-  writeAtomic(registryPath(tree), JSON.stringify(reg, null, 1) + "\n");
+  writeAtomic(registryPath(tree), asciiJson(reg, 1) + "\n");
 }
 
 function validateQueueName(name: string): void {
@@ -68,7 +68,7 @@ export function listQueues(stack: Stack): QueueInfo[] {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, dir]) => {
       const series = readText(join(resolve(stack.tree, dir), "series"));
-      return { name, dir, active: resolve(stack.tree, dir) === active, patches: series === null ? 0 : Series.parse(series).names().length };
+      return { name, dir, active: resolve(stack.tree, dir) === active, patches: series === null ? 0 : Series.fromBytes(series).names().length };
     });
 }
 
@@ -86,7 +86,7 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
     const rel = relative(stack.tree, abs);
     reg[name] = rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
     writeRegistry(stack.tree, reg);
-    return { name, dir: reg[name], active: false, patches: Series.parse(readText(join(abs, "series")) ?? "").names().length };
+    return { name, dir: reg[name], active: false, patches: Series.fromBytes(readText(join(abs, "series")) ?? "").names().length };
   });
 }
 

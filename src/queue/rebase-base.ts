@@ -68,7 +68,7 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
     // Patches of the series now that the saved queue did not have (a rename or an import made
     // while a rebase was stopped) go to the trash: the queue comes back as it was, and they are not lost.
     for (const name of ctx.tx.series().names()) if (!(name in opts.queue.patches) && ctx.tx.queueFile(name) !== null) ctx.tx.removePatch(name, true);
-    ctx.tx.setSeries(Series.parse(opts.queue.series));
+    ctx.tx.setSeries(Series.fromBytes(opts.queue.series));
     for (const [name, text] of Object.entries(opts.queue.patches)) if (ctx.tx.queueFile(name) !== text) ctx.tx.writePatch(name, text);
   }
   return { popped, from, to, files: changed.length, ...(backup ? { backup } : {}) };

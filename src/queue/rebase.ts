@@ -13,7 +13,7 @@ import { addsConflictMarkers } from "./patch-text.js";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
-import { readText, sha1, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
 import { rewriteFromRecord } from "./rewrite.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMovedFolders, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
@@ -89,8 +89,8 @@ function loadPlan(stack: Stack): RebasePlan | null {
 /** The progress after every step; the saved queue only when the rebase starts. */
 function savePlan(stack: Stack, plan: RebasePlan, start = false): void {
   const { series, patches, records, ...progress } = plan;
-  if (start) writeAtomic(savedPath(stack), JSON.stringify({ series, patches, records }) + "\n", true);
-  writeAtomic(planPath(stack), JSON.stringify(progress) + "\n", true);
+  if (start) writeAtomic(savedPath(stack), asciiJson({ series, patches, records }) + "\n", true);
+  writeAtomic(planPath(stack), asciiJson(progress) + "\n", true);
 }
 
 function dropPlan(stack: Stack): void {

@@ -10,7 +10,8 @@
 import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { ObjectStore } from "../tree/objects.js";
-import { readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, writeAtomic } from "../tree/files.js";
+import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
 import { Series } from "./series.js";
@@ -64,7 +65,7 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   }
   // No series in the log (a queue pq took over and never changed): the applied patches, in order.
   if (!existsSync(join(queueDir, "series")) && state.applied.length) {
-    writeAtomic(join(queueDir, "series"), state.applied.map((p) => `${p.name}\n`).join(""));
+    writeAtomic(join(queueDir, "series"), nameToBytes(state.applied.map((p) => `${p.name}\n`).join("")));
     restored.push("series");
   }
   return { restored: restored.sort(), lost };
@@ -85,7 +86,7 @@ export function keepQueueAtInit(tree: string, queueDir: string, store: ObjectSto
   const seriesText = readText(join(queueDir, "series"));
   if (seriesText === null) return 0;
   const kept: KeptQueue = [["series", store.put(seriesText)]];
-  for (const name of Series.parse(seriesText).names()) {
+  for (const name of Series.fromBytes(seriesText).names()) {
     try {
       validatePatchName(name);
       checkNameOnDisk(queueDir, name);
@@ -98,7 +99,8 @@ export function keepQueueAtInit(tree: string, queueDir: string, store: ObjectSto
   }
   // The objects are durable before the list that names them.
   store.flush();
-  writeAtomic(statePaths(tree).queueAtInit, JSON.stringify(kept), true);
+  // ASCII JSON: the file is written as bytes, and a name beyond latin1 (名前) would lose its high bits (tui-22 F2).
+  writeAtomic(statePaths(tree).queueAtInit, asciiJson(kept), true);
   return kept.length - 1;
 }
 

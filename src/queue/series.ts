@@ -5,6 +5,7 @@
  * what the command meant to change.
  */
 import { PqError } from "../errors.js";
+import { bytesToName } from "../patch/paths.js";
 import { clashingName, isPlainName, validatePatchName } from "./names.js";
 
 export interface SeriesEntry {
@@ -51,6 +52,15 @@ export class Series {
     private lines: SeriesLine[],
     private crlf = false,
   ) {}
+
+  /**
+   * A series file's text as read (bytes, one char each): UTF-8 names decoded as file names are,
+   * as quilt and hg read the file. Series.parse of the bytes themselves would read a UTF-8
+   * name as latin1 and refuse its bytes as control characters (tui-22 F2).
+   */
+  static fromBytes(bytes: string): Series {
+    return Series.parse(bytesToName(bytes));
+  }
 
   static parse(text: string): Series {
     const lines: SeriesLine[] = [];

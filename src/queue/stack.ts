@@ -224,7 +224,7 @@ export class Stack {
     const seriesText = readText(join(queueAbs, "series"));
     if (seriesText !== null) {
       try {
-        Series.parse(seriesText);
+        Series.fromBytes(seriesText);
       } catch (e) {
         if (e instanceof PqError) throw new PqError(e.code, `${join(queueAbs, "series")}: ${e.message}`, [...e.details, "nothing was made: fix the series file, then pq init again"], e.data);
         throw e;

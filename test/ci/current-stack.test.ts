@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCi } from "../../src/ci/run.js";
 import { runBisect } from "../../src/ci/bisect-run.js";
+import { ciVerdicts } from "../../src/queue/ci-verdicts.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
 import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
 
@@ -243,5 +244,23 @@ describe("a cache folder others can write (ci-17 F6)", () => {
       if (saved === undefined) delete process.env.PQ_CACHE_DIR;
       else process.env.PQ_CACHE_DIR = saved;
     }
+  }, 60_000);
+});
+
+describe("state files that hold patch names beyond latin1 (tui-22 F2)", () => {
+  it("keep them: the last ci run's verdicts are found under the patch's name", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const tree = join(root, "t");
+    mkdirSync(tree);
+    write(tree, "v", "0\n");
+    commitBase(tree);
+    await pq(tree, "init");
+    const name = "na\u00efve-\u540d\u524d";
+    await pq(tree, "new", name, "-m", "one");
+    write(tree, "v", "1\n");
+    await pq(tree, "refresh");
+    expect((await pq(tree, "ci", "--run", "true")).code).toBe(0);
+    expect(ciVerdicts(tree, join(tree, "patches")).get(name)).toEqual({ run: "pass" });
   }, 60_000);
 });

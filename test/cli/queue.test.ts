@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -54,5 +54,30 @@ describe("pq queue: several queues on one tree", () => {
     expect(del.code).toBe(0);
     expect(existsSync(join(dir, "patches-feature"))).toBe(false);
     expect((await pq(dir, "queue", "list")).out).toBe("* patches  (1 patch, patches)\n");
+  });
+});
+
+describe("patch names beyond ASCII in the series (tui-22 F2)", () => {
+  it("are read as UTF-8 by queue list, by init over an existing series, and by restore-queue's copy from init", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    try {
+      const name = "09-na\u00efve-\u00fcn\u00efcode-\u540d\u524d";
+      mkdirSync(join(dir, "patches"));
+      writeFileSync(join(dir, "patches", "series"), `${name}\n`);
+      writeFileSync(join(dir, "patches", name), "From: T <t@example.org>\nSubject: x\n\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n");
+      const init = await pq(dir, "init");
+      expect(init.code, init.err).toBe(0);
+      const list = await pq(dir, "queue", "list");
+      expect(list.code, list.err).toBe(0);
+      expect(list.out).toMatch(/patches.*1/);
+      // The copy init kept brings the patch back after the queue directory is gone.
+      rmSync(join(dir, "patches"), { recursive: true });
+      expect((await pq(dir, "restore-queue")).code).toBe(0);
+      expect(readFileSync(join(dir, "patches", name), "utf8")).toContain("+b\n");
+      expect((await pq(dir, "push")).code).toBe(0);
+      expect(read(dir, "a.c")).toBe("b\n");
+    } finally {
+      cleanup(dir);
+    }
   });
 });
