@@ -266,3 +266,8 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
     timers.push(setTimeout(startLimit, Math.max(10_000, timeoutMs)));
   });
 }
+
+/** Ends this thread's idle machines (each keeps an emulator with its timers): a worker then ends on its own. */
+export function releaseMachines(): Promise<void> {
+  return Machine.destroyIdle();
+}

@@ -158,6 +158,13 @@ export class Machine {
     idle.set(this.kind, list);
   }
 
+  /** Destroys every idle machine of this thread (a worker about to end: see BootPool.close). */
+  static async destroyIdle(): Promise<void> {
+    const machines = [...idle.values()].flat();
+    idle.clear();
+    await Promise.all(machines.map(async (m) => (await m.stopped, m.destroy())));
+  }
+
   /** Resolves true once the emulator has stopped after its last boot. */
   private stopped: Promise<boolean> = Promise.resolve(true);
 

@@ -15,11 +15,17 @@ interface Job {
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-let boot;
+let mod;
 parentPort.on("message", async (msg) => {
+  if (msg.close) {
+    // The idle machines go first, then the port: the thread ends when nothing is left to run.
+    if (mod) await mod.releaseMachines().catch(() => undefined);
+    parentPort.close();
+    return;
+  }
   try {
-    if (!boot) boot = (await import(workerData.bootModule)).bootKernel;
-    const result = await boot(msg.kernel, msg.opts);
+    if (!mod) mod = await import(workerData.bootModule);
+    const result = await mod.bootKernel(msg.kernel, msg.opts);
     parentPort.postMessage({ id: msg.id, result });
   } catch (e) {
     parentPort.postMessage({ id: msg.id, error: String(e && e.message || e) });
@@ -83,8 +89,30 @@ export class BootPool {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  /**
+   * Each worker is asked to end (its machines destroyed, its port closed) and waited for; one
+   * that has not ended after CLOSE_WAIT_MS is terminated. Terminating a thread while its
+   * emulator's WebAssembly may still run crashed Node now and then (a segfault in libgcc_s at
+   * the end of a ci run in the TUI: tui-22 F1; nodejs/node#33377 is one such crash).
+   */
+  async close(): Promise<{ terminated: number }> {
+    const ends = await Promise.all(
+      this.workers.map(({ worker }) => {
+        const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        worker.postMessage({ close: true });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), BootPool.CLOSE_WAIT_MS)));
+        return Promise.race([ended, late]).then(async (r) => {
+          clearTimeout(timer);
+          if (r === "late") await worker.terminate();
+          return r === "late";
+        });
+      }),
+    );
     this.workers = [];
+    return { terminated: ends.filter(Boolean).length };
   }
+
+  /** How long close() waits for a worker to end on its own. */
+  static readonly CLOSE_WAIT_MS = 2000;
 }

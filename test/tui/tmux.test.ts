@@ -155,6 +155,36 @@ describe("pq tui in a real terminal (tmux)", () => {
     expect(tmux("display", "-p", "-t", "term", "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
   });
 
+  it("crashed (SIGSEGV, SIGKILL: no chance to clean up), has the launcher give the shell its screen back (tui-22 F1)", async () => {
+    const dir = seriesRepo(5);
+    dirs.push(dir);
+    execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
+    const launcher = resolve("bin/pq");
+    for (const [signal, status] of [
+      ["SIGSEGV", 139],
+      ["SIGKILL", 137],
+    ] as const) {
+      const name = `crash${status}`;
+      tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", dir, `${launcher} tui; echo "pq exited $?"; sleep 60`);
+      const until = Date.now() + 20_000;
+      while (!/0\/5 applied/.test(tmux("capture-pane", "-p", "-t", name)) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(tmux("display", "-p", "-t", name, "#{alternate_on} #{mouse_any_flag}").trim()).toBe("1 1");
+      // The pane's shell runs bin/pq (sh), which runs node.
+      const pid = tmux("display", "-p", "-t", name, "#{pane_pid}").trim();
+      const launcherPid = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" }).trim().split("\n")[0];
+      const node = execFileSync("pgrep", ["-P", launcherPid], { encoding: "utf8" }).trim().split("\n")[0];
+      process.kill(Number(node), signal);
+      const end = Date.now() + 10_000;
+      while (!new RegExp(`pq exited ${status}`).test(tmux("capture-pane", "-p", "-t", name)) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
+      const after = tmux("capture-pane", "-p", "-t", name);
+      expect(after).toContain(`pq exited ${status}`);
+      expect(after).toContain(`pq: the TUI ended abnormally (exit ${status}); the terminal was put back`);
+      expect(tmux("display", "-p", "-t", name, "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
+    }
+  });
+
   it("in a terminal too small for the layout, says so and acts on no key but q; back to size, draws again", async () => {
     const dir = seriesRepo(5);
     dirs.push(dir);
