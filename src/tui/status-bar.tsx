@@ -7,7 +7,7 @@ import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
 import type { SyncStatus } from "./integrations.js";
-import { fit } from "./cells.js";
+import { cellWidth, fit, printable } from "./cells.js";
 import { errorLines } from "./error-view.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
@@ -70,10 +70,14 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       </Text>,
     );
   }
+  const s = view.status;
+  // A warning of the tree's (unrefreshed files, a top that needs a refresh) keeps its line under
+  // a long refusal: an edit made meanwhile is not hidden behind one (tui-22 F3).
+  const warning = s && (s.needsRefresh || s.topChangedInQueue || s.unreadable || s.committedUnder?.length || s.pending.length) ? 1 : 0;
   if (view.error) {
     // Wrapped over the lines there are; what does not fit is one key away (!).
     const all = errorLines(view.error, width);
-    const room = STATUS_LINES - lines.length;
+    const room = Math.max(1, STATUS_LINES - lines.length - warning);
     const shown = all.length > room ? [...all.slice(0, room - 1), `${fit(all[room - 1], width - 13).trimEnd()}  (! for all)`] : all;
     for (const [i, text] of shown.entries()) {
       lines.push(
@@ -83,13 +87,21 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       );
     }
   } else if (view.message) {
-    lines.push(
-      <Text key="msg" color={c("green")} wrap="truncate">
-        ✓ {view.message}
-      </Text>,
-    );
+    // Wrapped over the lines the status below does not need (a recovery says where it saved
+    // edits at its end); cut, it points to the rest as an error does (tui-22 F5: a guarded
+    // patch the push skipped was cut off unsaid).
+    const below = (s ? 1 : 0) + (s && view.rebase ? 1 : 0) + (s?.inexact?.length ? 1 : 0);
+    const all = lineChunks(`✓ ${view.message}`, width);
+    const room = Math.max(1, STATUS_LINES - lines.length - below);
+    const shown = all.length > room ? [...all.slice(0, room - 1), `${fit(all[room - 1], width - 13).trimEnd()}  (! for all)`] : all;
+    for (const [i, text] of shown.entries()) {
+      lines.push(
+        <Text key={`m${i}`} color={c("green")} wrap="truncate">
+          {text}
+        </Text>,
+      );
+    }
   }
-  const s = view.status;
   if (lines.length < STATUS_LINES && s) {
     const committed = s.committedUnder?.length
       ? `HEAD has commits that change ${s.committedUnder.slice(0, 3).join(", ")}${s.committedUnder.length > 3 ? ", ..." : ""}, as the applied patches do (committed by hand? pq status says more): pop would refuse`
@@ -134,4 +146,23 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       </Text>
     </Box>
   );
+}
+
+/** `text` cut into lines of `width` cells, mid-word where it must: a message keeps its words in place, as a terminal wraps it. */
+function lineChunks(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  let used = 0;
+  for (const ch of printable(text.replace(/\t/g, " "))) {
+    const w = cellWidth(ch);
+    if (used + w > width && line) {
+      out.push(line);
+      line = "";
+      used = 0;
+    }
+    line += ch;
+    used += w;
+  }
+  if (line || !out.length) out.push(line);
+  return out;
 }

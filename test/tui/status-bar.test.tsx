@@ -1,0 +1,69 @@
+/**
+ * The status lines under a long refusal or message: the tree's own warning keeps its line
+ * (tui-22 F3), and a message cut at the terminal's width points to `!` as an error does (F5).
+ */
+import React from "react";
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { StatusBar } from "../../src/tui/status-bar.js";
+import type { StackView } from "../../src/tui/use-stack.js";
+import { makeTheme } from "../../src/tui/theme.js";
+
+const theme = makeTheme({ NO_COLOR: "1" });
+function view(extra: Partial<StackView>): StackView {
+  return {
+    rows: [],
+    top: "p1",
+    appliedCount: 1,
+    topIndex: 0,
+    selected: [],
+    status: { top: "p1", applied: 1, unapplied: 0, pending: ["c.txt"], untracked: [], guards: [] },
+    busy: null,
+    progress: null,
+    message: null,
+    error: null,
+    generation: 0,
+    rebase: null,
+    ...extra,
+  };
+}
+const longRefusal = {
+  code: "refused",
+  message: "/tmp/t has no build.json: pq builds and boots trees that describe their build in one (the kernel model's)",
+  details: [
+    "for any other project, pq ci --run 'make && make check' judges every state of the stack by a command (exit 0 passes, 125 skips, 1-127 fails)",
+  ],
+};
+
+describe("the status lines (tui-22 F3, F5)", () => {
+  it("keep the unrefreshed files in view under a refusal that would fill them, cutting the refusal with (! for all)", () => {
+    const frame = render(<StatusBar view={view({ error: longRefusal })} width={80} theme={theme} />).lastFrame()!;
+    expect(frame).toContain("unrefreshed: c.txt");
+    expect(frame).toContain("(! for all)");
+    // With nothing to warn of, the refusal has every line.
+    const clean = view({ error: longRefusal, status: { top: "p1", applied: 1, unapplied: 0, pending: [], untracked: [], guards: [] } });
+    expect(render(<StatusBar view={clean} width={80} theme={theme} />).lastFrame()!).not.toContain("unrefreshed");
+  });
+
+  it("cut a long message with the same pointer to the rest", () => {
+    const message =
+      "pushed 1 (0 reused); now at: 08-last; 1 hunk(s) with offset or fuzz: 08-last: b.txt: Hunk #1 succeeded at 25 with fuzz 1.; skipped, guarded: 06-will-fail";
+    // The pending line and a fuzz line need two of the three lines: the message has one.
+    const status = {
+      top: "p1",
+      applied: 1,
+      unapplied: 0,
+      pending: [],
+      untracked: [],
+      guards: [],
+      inexact: [{ name: "08-last", reason: "fuzz" as const }],
+    };
+    const frame = render(<StatusBar view={view({ message, status })} width={80} theme={theme} />).lastFrame()!;
+    expect(frame).toContain("(! for all)");
+    expect(frame).toContain("applied only with fuzz: 08-last");
+    // With a line to spare, the message goes on over it.
+    const spare = render(<StatusBar view={view({ message, status: { ...status, inexact: [] } })} width={80} theme={theme} />).lastFrame()!;
+    expect(spare).toContain("skipped, guarded: 06-will-fail");
+    expect(render(<StatusBar view={view({ message: "popped 1" })} width={80} theme={theme} />).lastFrame()!).not.toContain("(! for all)");
+  });
+});
