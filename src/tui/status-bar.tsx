@@ -44,7 +44,9 @@ export function HeaderBar({
   const applied = view.appliedCount;
   // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
-    `pq · ${applied}/${view.rows.length} applied`,
+    view.stale
+      ? `pq · as last read: ${applied}/${view.rows.length} applied (the stack cannot be read now: see below)`
+      : `pq · ${applied}/${view.rows.length} applied`,
     sync ? syncText(sync) : null,
     `top: ${view.top ?? "(none)"}`,
     view.selected.length ? `guards: ${view.selected.join(" ")}` : null,
@@ -70,7 +72,8 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       </Text>,
     );
   }
-  const s = view.status;
+  // Not shown for a stack that could not be read (tui-22 F4): it may describe another queue's.
+  const s = view.stale ? null : view.status;
   // A warning of the tree's (unrefreshed files, a top that needs a refresh) keeps its line under
   // a long refusal: an edit made meanwhile is not hidden behind one (tui-22 F3).
   const warning = s && (s.needsRefresh || s.topChangedInQueue || s.unreadable || s.committedUnder?.length || s.pending.length) ? 1 : 0;

@@ -36,6 +36,12 @@ export interface StackView {
   generation: number;
   /** A rebase under way, as pq status says it (null: none). */
   rebase: string | null;
+  /**
+   * The stack could not be read the last time it was looked at (another terminal switched the
+   * queue, broke the series file): the rows are as last read, and the tree's status is not
+   * shown, as it would describe a stack that may no longer be (tui-22 F4).
+   */
+  stale?: boolean;
 }
 
 /**
@@ -134,7 +140,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
           // Let the frame with the new rows go out first, and a burst of keys ("ppp") finish.
           await new Promise((r) => setTimeout(r, delayMs));
           const status = await stack.status({ reportUnreadable: true }).catch(() => undefined);
-          if (status && !s.again) setView((v) => (JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
+          if (status && !s.again) setView((v) => (v.stale || JSON.stringify(v.status) === JSON.stringify(status) ? v : { ...v, status }));
         } while (s.again);
       } finally {
         s.running = false;
@@ -193,6 +199,8 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         // refusal, where a recovery saved edits) until the next key's operation (tui-8 T14).
         message: now.error ? null : opts.keepStatusLine && !message ? v.message : message,
         error: now.error ?? (keepError && !error ? v.error : error),
+        stale: Boolean(now.error),
+        ...(now.error ? { status: null } : {}),
         generation: v.generation + 1,
       }));
       void refreshStatus(STATUS_AFTER_OP_MS);

@@ -817,9 +817,12 @@ describe("pq tui against what a hostile tester tried", () => {
     createQueue(other, "other");
     await switchQueue(other, "other");
     ui.stdin.write("p");
-    await settle(ui.lastFrame, /active queue is now/);
+    const frame = await settle(ui.lastFrame, /active queue is now/);
     const state = JSON.parse(read(dir, ".pq/state.json"));
     expect(state.applied).toEqual([]);
+    // The rows are as last read, and said so; the tree's status, which may be another queue's, is not shown (tui-22 F4).
+    expect(frame).toContain("as last read: 0/3 applied (the stack cannot be read now: see below)");
+    expect(frame).not.toMatch(/no unrefreshed changes|unrefreshed:/);
   });
 
   it("shows control characters of a patch in caret notation, never raw", async () => {
