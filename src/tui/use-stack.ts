@@ -338,7 +338,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
 function staleScreen(stack: Stack): PqError {
   let now = "";
   try {
-    now = ` (top now: ${stack.top() ?? "none"})`;
+    now = ` (the top is ${stack.top() ?? "none"})`;
   } catch {
     /* unreadable now: the reload says why */
   }
