@@ -127,8 +127,11 @@ export class StatCache {
    * The entries changed since the file was read are appended to it (a later line of a path
    * replaces an earlier one): a warm push or pop of a thousand patches changes ~470 of some
    * 1,800 entries, and writing the whole file again (copying each unchanged line) cost 3-4 ms
-   * of it, the append under 1. Once the lines no longer read outnumber half the live ones,
-   * the file is written whole again, with only the live lines.
+   * of it, the append under 1. Once the lines no longer read outnumber the live ones (plus
+   * 256), the file is written whole again, with only the live lines: each command reads the
+   * whole file, so a longer one costs every command its scan, and a rewrite costs one command
+   * the copy; with ~470 lines appended to ~1,800 live ones, a bound of about the live count
+   * costs least (a rewrite every fourth push or pop, a file 1.5 times its live size on average).
    */
   save(): void {
     if (!this.dirty) return;
@@ -139,7 +142,7 @@ export class StatCache {
     const appended = [...this.unsaved].map(([path, e]) => (e === null ? `${escapeField(path)}\t\n` : formatLine(path, e)));
     this.fileLines ??= base.lineCount;
     try {
-      if (base.appendable && this.fileLines + appended.length - live <= live / 2 + 256 && regularFileWithOneName(this.file)) {
+      if (base.appendable && this.fileLines + appended.length - live <= live + 256 && regularFileWithOneName(this.file)) {
         appendLines(this.file, appended.join(""), false);
         this.fileLines += appended.length;
       } else {
