@@ -107,10 +107,7 @@ export class Transaction {
 
   /** The series is UTF-8 text (quilt and hg read it so): names are decoded like file names. */
   series(): Series {
-    // Planning asks several times (push asks twice); parsing and checking 1000 names costs 3-4 ms a time.
-    const text = this.queueFile("series") ?? "";
-    if (this.parsedSeries?.text !== text) this.parsedSeries = { text, series: Series.parse(bytesToName(text)) };
-    return this.parsedSeries.series.clone();
+    return this.seriesView().clone();
   }
 
   private parsedSeries: { text: string; series: Series } | undefined;
@@ -120,8 +117,10 @@ export class Transaction {
    * clones for planners to edit; a push of a thousand patches only reads it).
    */
   seriesView(): Series {
-    this.series();
-    return this.parsedSeries!.series;
+    // Planning asks several times (push asks twice); parsing and checking 1000 names costs 3-4 ms a time.
+    const text = this.queueFile("series") ?? "";
+    if (this.parsedSeries?.text !== text) this.parsedSeries = { text, series: Series.fromBytes(text) };
+    return this.parsedSeries.series;
   }
 
   /** The series text the plan parsed, with its parse (never edited: planners get clones), for the Stack's queries after it. */

@@ -80,9 +80,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
   if (view.error) {
     // Wrapped over the lines there are; what does not fit is one key away (!).
     const all = errorLines(view.error, width);
-    const room = Math.max(1, STATUS_LINES - lines.length - warning);
-    const shown = all.length > room ? [...all.slice(0, room - 1), `${fit(all[room - 1], width - 13).trimEnd()}  (! for all)`] : all;
-    for (const [i, text] of shown.entries()) {
+    for (const [i, text] of withinRoom(all, STATUS_LINES - lines.length - warning, width).entries()) {
       lines.push(
         <Text key={`e${i}`} color={c("red")} wrap="truncate">
           {text}
@@ -95,9 +93,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // patch the push skipped was cut off unsaid).
     const below = (s ? 1 : 0) + (s && view.rebase ? 1 : 0) + (s?.inexact?.length ? 1 : 0);
     const all = lineChunks(`✓ ${view.message}`, width);
-    const room = Math.max(1, STATUS_LINES - lines.length - below);
-    const shown = all.length > room ? [...all.slice(0, room - 1), `${fit(all[room - 1], width - 13).trimEnd()}  (! for all)`] : all;
-    for (const [i, text] of shown.entries()) {
+    for (const [i, text] of withinRoom(all, STATUS_LINES - lines.length - below, width).entries()) {
       lines.push(
         <Text key={`m${i}`} color={c("green")} wrap="truncate">
           {text}
@@ -168,4 +164,10 @@ function lineChunks(text: string, width: number): string[] {
   }
   if (line || !out.length) out.push(line);
   return out;
+}
+
+/** `all` in at most `room` lines (at least one): the last one cut, with the pointer to `!`, when the rest does not fit. */
+function withinRoom(all: string[], room: number, width: number): string[] {
+  const n = Math.max(1, room);
+  return all.length > n ? [...all.slice(0, n - 1), `${fit(all[n - 1], width - 13).trimEnd()}  (! for all)`] : all;
 }
