@@ -393,7 +393,13 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     else if (input === "D" && name && row?.state === "applied")
       say(null, { code: "refused", message: `${name} is applied`, details: ["pop it first (o pops the top), then delete it"] });
     else if (input === "D" && name)
-      ask(`delete ${name}? (y deletes, any other key keeps it)`, (v) => /^y$/i.test(v) && void actions.remove(name), "", true);
+      ask(
+        `delete ${name}? (y deletes, any other key keeps it)`,
+        // Kept is said too, in place of whatever the status line said before (tui-22 F6).
+        (v) => (/^y$/i.test(v) ? void actions.remove(name) : say(`kept ${name}: nothing was deleted`)),
+        "",
+        true,
+      );
     else if (input === "F" && name) void actions.fold(name, follow(view.top));
     else if (input === "[" && name && nav.current!.cursor > 0) void actions.move(name, -1, follow(name));
     else if (input === "]" && name && nav.current!.cursor < view.rows.length - 1) void actions.move(name, 1, follow(name));

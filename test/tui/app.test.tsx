@@ -254,7 +254,7 @@ describe("pq tui: editing the series", () => {
     await settle(ui.lastFrame, /delete three\? \(y deletes, any other key keeps it\)/);
     await tick();
     ui.stdin.write("n");
-    await tick(100);
+    await settle(ui.lastFrame, /kept three: nothing was deleted/);
     expect(seriesFile(dir)).toEqual(["one", "renamed", "three #+extra"]);
     expect(ui.lastFrame()).not.toMatch(/delete three\?/);
     ui.stdin.write("D");
