@@ -89,6 +89,9 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   const tooSmall = size.rows < MIN_ROWS || size.columns < MIN_COLUMNS;
   const wide = size.columns >= WIDE;
   const paneHeight = rows - 1 - (STATUS_LINES + 1);
+  // Help and the whole last message take the status lines' rows too: at 30x11 the panes' height
+  // left the help one line a page (tui-22 F6).
+  const overlayHeight = rows - 1;
   const seriesWidth = wide ? Math.floor(size.columns * 0.5) : size.columns;
   const previewWidth = wide ? size.columns - seriesWidth - 1 : size.columns;
   const logHeight = jobs.job && showLog ? Math.max(5, Math.floor(paneHeight * (wide ? 0.5 : 0.4))) : 0;
@@ -307,7 +310,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     }
     if (help) {
       // A help that does not fit scrolls; any other key closes it.
-      const { maxOffset } = helpLayout(size.columns, paneHeight, overlayText);
+      const { maxOffset } = helpLayout(size.columns, overlayHeight, overlayText);
       const down = key.downArrow || input === "j" || input === " " || key.pageDown;
       const up = key.upArrow || input === "k" || key.pageUp;
       if (maxOffset && (down || up))
@@ -464,7 +467,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     <Box flexDirection="column" width={size.columns} height={rows}>
       <HeaderBar view={view} queue={stack.queueDir} sync={sync} width={size.columns} theme={theme} />
       {help ? (
-        <HelpOverlay width={size.columns} height={paneHeight} theme={theme} offset={helpOffset} text={overlayText} />
+        <HelpOverlay width={size.columns} height={overlayHeight} theme={theme} offset={helpOffset} text={overlayText} />
       ) : wide ? (
         <Box flexDirection="row" height={paneHeight}>
           {series}
@@ -480,12 +483,14 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
           {log}
         </Box>
       )}
-      <StatusBar
-        view={view}
-        width={size.columns}
-        theme={theme}
-        prompt={prompt ? <Prompt state={prompt} theme={theme} width={size.columns} /> : null}
-      />
+      {help ? null : (
+        <StatusBar
+          view={view}
+          width={size.columns}
+          theme={theme}
+          prompt={prompt ? <Prompt state={prompt} theme={theme} width={size.columns} /> : null}
+        />
+      )}
     </Box>
   );
 }

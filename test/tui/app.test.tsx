@@ -872,3 +872,18 @@ describe("pq tui and an operation killed in another terminal", () => {
     expect(existsSync(join(dir, ".pq/backups"))).toBe(true);
   });
 });
+
+describe("pq tui help in the smallest terminal it draws in (tui-22 F6)", () => {
+  it("pages several lines at a time: the help takes the status lines' rows too", async () => {
+    const { stack } = await threePatches();
+    const ui = mount(stack);
+    Object.defineProperty(ui.stdout, "columns", { value: 30, configurable: true });
+    Object.defineProperty(ui.stdout, "rows", { value: 11, configurable: true });
+    ui.stdout.emit("resize");
+    await settle(ui.lastFrame, /0\/3/);
+    ui.stdin.write("?");
+    const frame = await settle(ui.lastFrame, /lines 1-/);
+    // Five lines of keys a page (one, with the status lines kept under the panes).
+    expect(Number(/lines 1-(\d+) of/.exec(frame)![1])).toBeGreaterThanOrEqual(5);
+  });
+});
