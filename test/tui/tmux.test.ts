@@ -160,12 +160,16 @@ describe("pq tui in a real terminal (tmux)", () => {
     dirs.push(dir);
     execFileSync(process.execPath, [PQ, "init"], { cwd: dir });
     const launcher = resolve("bin/pq");
-    for (const [signal, status] of [
-      ["SIGSEGV", 139],
-      ["SIGKILL", 137],
+    // SIGSEGV and SIGKILL to the TUI's node; SIGTERM to the launcher, the pid a user's shell knows, which
+    // passes it on (t23 F6: it ended only the launcher). `--tree DIR tui` is the TUI too (t23 F7).
+    for (const [signal, status, target] of [
+      ["SIGSEGV", 139, "node"],
+      ["SIGKILL", 137, "node"],
+      ["SIGTERM", 143, "launcher"],
     ] as const) {
       const name = `crash${status}`;
-      tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", dir, `${launcher} tui; echo "pq exited $?"; sleep 60`);
+      const command = status === 137 ? `${launcher} --tree ${dir} tui` : `${launcher} tui`;
+      tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", dir, `${command}; echo "pq exited $?"; sleep 60`);
       const until = Date.now() + 20_000;
       while (!/0\/5 applied/.test(tmux("capture-pane", "-p", "-t", name)) && Date.now() < until)
         await new Promise((r) => setTimeout(r, 50));
@@ -174,14 +178,18 @@ describe("pq tui in a real terminal (tmux)", () => {
       const pid = tmux("display", "-p", "-t", name, "#{pane_pid}").trim();
       const launcherPid = execFileSync("pgrep", ["-P", pid], { encoding: "utf8" }).trim().split("\n")[0];
       const node = execFileSync("pgrep", ["-P", launcherPid], { encoding: "utf8" }).trim().split("\n")[0];
-      process.kill(Number(node), signal);
+      process.kill(Number(target === "node" ? node : launcherPid), signal);
       const end = Date.now() + 10_000;
       while (!new RegExp(`pq exited ${status}`).test(tmux("capture-pane", "-p", "-t", name)) && Date.now() < end)
         await new Promise((r) => setTimeout(r, 50));
       const after = tmux("capture-pane", "-p", "-t", name);
       expect(after).toContain(`pq exited ${status}`);
-      expect(after).toContain(`pq: the TUI ended abnormally (exit ${status}); the terminal was put back`);
+      // A TERM the TUI handles itself: it gave the terminal back, nothing more is said.
+      if (signal === "SIGTERM") expect(after).not.toContain("ended abnormally");
+      else expect(after).toContain(`pq: the TUI ended abnormally (exit ${status}); the terminal was put back`);
       expect(tmux("display", "-p", "-t", name, "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
+      // The TUI itself is gone, not left running without its launcher.
+      expect(spawnSync("kill", ["-0", node]).status).not.toBe(0);
     }
   });
 
