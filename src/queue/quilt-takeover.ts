@@ -13,6 +13,7 @@
  * same transaction (quilt's backups would restore files under pq's feet); `pq undo`
  * brings it back.
  */
+import { bytesToName } from "../patch/paths.js";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { QUILT_STATE_DIR } from "../tree/paths.js";
@@ -35,7 +36,10 @@ const PC = QUILT_STATE_DIR;
 
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
 export function quiltAppliedStack(tree: string): QuiltStack | null {
-  const applied = (readText(join(tree, PC, "applied-patches")) ?? "").split("\n").filter((l) => l.trim() !== "");
+  // UTF-8 names, as the series' (t23 F5: read as latin1, a name with ï or 名 matched no series line).
+  const applied = bytesToName(readText(join(tree, PC, "applied-patches")) ?? "")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   if (!applied.length) return null;
   return { applied, patchesDir: resolve(tree, quiltRecordedPatches(tree) ?? "patches") };
 }

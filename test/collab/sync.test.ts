@@ -1271,6 +1271,19 @@ describe("a colleague's pq finish (collab-17 F14)", () => {
     await ok(ann.tree, "commit", "-m", "Q goes");
     expect(git(ann.queue, "log", "-1", "--format=%B")).not.toContain("Pq-Finished");
   }, 60_000);
+
+  it("is not recorded once the tree's branch no longer has the commit, and an empty -m leaves the subject pq's (t23 F1, F9)", async () => {
+    w = world();
+    ann = await annSharesPAndQ(w);
+    await ok(ann.tree, "finish", "P.patch");
+    const kept = git(ann.tree, "rev-parse", "HEAD").trim();
+    // Finished, then the commit dropped from the branch by hand (its changes kept in the tree).
+    git(ann.tree, "reset", "-q", "--soft", "HEAD~1");
+    // Committed with -m "": pq's own subject, not an empty one under which a trailer would be the subject.
+    await ok(ann.tree, "commit", "-m", "");
+    expect(git(ann.queue, "log", "-1", "--format=%s")).toMatch(/^pq: update /);
+    expect(git(ann.queue, "log", "-1", "--format=%B")).not.toContain(`Pq-Finished: P.patch ${kept}`);
+  }, 60_000);
 });
 
 describe("the words of a few refusals (collab-17 F23)", () => {

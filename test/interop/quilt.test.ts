@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
@@ -157,6 +157,29 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(snapshot(tree)).toEqual(before);
     quilt(tree, "pop", "-a");
     expect(sources(snapshot(tree))).toEqual(baseTree);
+  });
+
+  it("takes over applied patches named beyond ASCII, and export --quilt writes their names back as quilt reads them (t23 F4, F5)", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    const name = "na\u00efve-\u540d\u524d.patch";
+    quilt(tree, "new", name);
+    quilt(tree, "add", "drivers/serial.c");
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 3\n", "serial line three\n"));
+    quilt(tree, "refresh");
+    const init = await pq(tree, "init");
+    expect(init.code, init.err).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe(`${name}\n`);
+    const out = join(tree, "..", `export-${Date.now()}`);
+    dirs.push(out);
+    expect((await pq(tree, "export", "--quilt", out)).code).toBe(0);
+    expect(readFileSync(join(out, "series"), "utf8")).toBe(`${name}\n`);
+    // quilt pushes the export onto a clean tree.
+    const other = makeRepo(base);
+    dirs.push(other);
+    execFileSync("cp", ["-r", out, join(other, "patches")]);
+    quilt(other, "push", "-a");
+    expect(read(other, "drivers/serial.c")).toContain("serial line three\n");
   });
 
   it("the queue it took over comes back with pq restore-queue after git clean -fd removed it, unapplied patches too (readme-15 F7, verify-16 F11)", async () => {

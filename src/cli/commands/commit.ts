@@ -5,6 +5,7 @@ import { refuseDuringInterruptedSync } from "../../queue/state.js";
 import { parsePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
 import { defineCommand } from "../io.js";
+import { childProcess } from "../../core/child-process.js";
 import { finishedTrailers } from "../../collab/finished.js";
 import { parseSeries } from "../../collab/simulate.js";
 import { openStack } from "../open-stack.js";
@@ -45,8 +46,10 @@ export default defineCommand({
         );
       }
     }
-    const subject =
-      args.message ?? `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
+    // An empty -m is no message: the trailers below must not become the subject (t23 F9).
+    const subject = args.message?.trim()
+      ? args.message
+      : `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
     // Patches this commit takes out of the series that pq finish made commits of: named, so a
     // colleague's sync says so (collab-17 F14).
     const committedSeries = pending.head ? ((await qr.git.filesAt(pending.head)).series ?? "") : "";
@@ -54,15 +57,13 @@ export default defineCommand({
     const removed = parseSeries(committedSeries, "the committed")
       .map((e) => e.name)
       .filter((name) => !listedNow.has(name));
-    const git = await stack.repo();
-    const trailers = await finishedTrailers(stack.tree, removed, async (commit) => {
-      try {
-        await git?.run(["merge-base", "--is-ancestor", commit, "HEAD"]);
-        return git !== null;
-      } catch {
-        return false;
-      }
-    });
+    // Asked of git by its exit code: simple-git takes an exit with no output as success (t23 F1).
+    const trailers = await finishedTrailers(
+      stack.tree,
+      removed,
+      async (commit) =>
+        childProcess().spawnSync("git", ["merge-base", "--is-ancestor", commit, "HEAD"], { cwd: stack.tree, stdio: "ignore" }).status === 0,
+    );
     const message = trailers.length ? `${subject.replace(/\s+$/, "")}\n\n${trailers.join("\n")}\n` : subject;
     const id = await qr.commit(message, pending);
     io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);

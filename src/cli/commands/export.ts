@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { nameToBytes } from "../../patch/paths.js";
 import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
@@ -92,7 +93,8 @@ export default defineCommand({
       const dir = target;
       const files = [
         ...mails.map((m) => ({ path: join(dir, m.file), text: m.text })),
-        { path: join(dir, "series"), text: mails.map((m) => m.file).join("\n") + "\n" },
+        // The series is bytes: UTF-8 names as such (t23 F4: written as latin1, 名 lost its high bits).
+        { path: join(dir, "series"), text: nameToBytes(mails.map((m) => m.file).join("\n") + "\n") },
       ];
       refuseOverwrites(files, Boolean(args.force));
       // An export --force over an earlier one: its mails the new series does not list go, or
@@ -143,7 +145,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     lines.push(note.line !== undefined && canonicalSeriesLine(note.line) === line ? note.line : line);
     lines.push(...(note.after ?? []));
   }
-  files.push({ path: join(dir, "series"), text: lines.map((l) => `${l}\n`).join("") });
+  files.push({ path: join(dir, "series"), text: nameToBytes(lines.map((l) => `${l}\n`).join("")) });
   refuseOverwrites(files, force);
   // quilt applies with GNU patch, which refuses git's binary diffs: said before the user finds out.
   const binary = names.filter((name, i) => /^GIT binary patch$/m.test(files[i].text));

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { bytesToName } from "../../patch/paths.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readText } from "../../tree/files.js";
@@ -71,7 +72,8 @@ export default defineCommand({
         const applied =
           readText(join(resolve(io.cwd, args.quilt), ".pc", "applied-patches"))
             ?.split("\n")
-            .filter(Boolean) ?? [];
+            .filter(Boolean)
+            .map(bytesToName) ?? [];
         if (applied.length && resolve(io.cwd, args.quilt) === stack.tree) {
           throw new PqError(
             "refused",
