@@ -75,23 +75,24 @@ export function cacheTrustWarning(dir: string): string | null {
   const uid = process.getuid?.();
   let folders: string[] = [dir];
   try {
-    folders = [
-      dir,
-      ...readdirSync(dir, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => join(dir, d.name)),
-    ];
+    // Folders reached through a symlink too: pq writes through them (t23 F8).
+    folders = [dir, ...readdirSync(dir).map((name) => join(dir, name))].filter((f) =>
+      statSync(f, { throwIfNoEntry: false })?.isDirectory(),
+    );
   } catch {
     return null; // not made yet: pq makes it with the umask, as the user's own
   }
   for (const folder of folders) {
     const st = statSync(folder, { throwIfNoEntry: false });
     if (!st) continue;
-    const others =
-      st.mode & 0o022 ? `writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})` : null;
-    const owner = uid !== undefined && st.uid !== uid ? `owned by another user (uid ${st.uid})` : null;
-    if (!others && !owner) continue;
-    return `warning: the cache folder ${folder} is ${others ?? owner}: whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); chmod o-w it, or set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`;
+    // Group-writable is left alone: with user private groups (Debian's umask 002) every folder is.
+    const everyone = (st.mode & 0o002) !== 0;
+    const another = uid !== undefined && st.uid !== uid;
+    if (!everyone && !another) continue;
+    const what = everyone ? `writable by every user (mode ${(st.mode & 0o7777).toString(8)})` : `owned by another user (uid ${st.uid})`;
+    // chmod helps only with a folder of one's own that is not a shared one like /tmp (sticky).
+    const fix = everyone && !another && !(st.mode & 0o1000) ? `chmod o-w ${folder}, or ` : "";
+    return `warning: the cache folder ${folder} is ${what}: whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); ${fix}set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`;
   }
   return null;
 }

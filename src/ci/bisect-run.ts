@@ -86,7 +86,8 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   // A cache others can write: its verdicts are theirs to decide (ci-17 F6).
-  const untrusted = opts.noCache ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
+  // (Not for --run, whose verdicts are not kept there.)
+  const untrusted = opts.noCache || opts.run !== undefined ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
   if (untrusted) emit({ kind: "note", message: untrusted });
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.tree, "pq bisect");
   // No patch, nothing to blame: not "the top passes" after no evaluation (ci-17 F10).

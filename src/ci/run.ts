@@ -56,7 +56,8 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
   });
   if (scratch.leftOut.length) emit({ kind: "note", message: leftOutNote(scratch.leftOut) });
   // A cache others can write: its verdicts are theirs to decide (ci-17 F6).
-  const untrusted = opts.noCache ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
+  // (Not for --run, whose verdicts are not kept there.)
+  const untrusted = opts.noCache || opts.run !== undefined ? null : cacheTrustWarning(opts.cacheDir ?? defaultCacheDir());
   if (untrusted) emit({ kind: "note", message: untrusted });
   const backends = opts.run === undefined ? opts.backends : [RUN_COLUMN];
   if (opts.run === undefined) refuseWithoutBuild(scratch, opts.describe?.tree ?? opts.tree, opts.describe?.command ?? "pq ci");

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runCi } from "../../src/ci/run.js";
 import { runBisect } from "../../src/ci/bisect-run.js";
 import { ciVerdicts } from "../../src/queue/ci-verdicts.js";
+import { cacheTrustWarning } from "../../src/build/build.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
 import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
 
@@ -58,10 +59,11 @@ describe("pq ci and bisect on the current stack", () => {
     const state = readFileSync(join(tree, ".pq/state.json"), "utf8");
 
     const notes: string[] = [];
+    const cacheDir = tempDir();
     const report = await runCi({
       tree,
       backends: ["native"],
-      cacheDir: tempDir(),
+      cacheDir,
       onEvent: (e) => e.kind === "note" && notes.push(e.message),
     });
     expect(report.cells.map((c) => `${c.state}:${c.outcome}`)).toEqual(["0:pass", "1:pass", "2:fail"]);
@@ -70,6 +72,11 @@ describe("pq ci and bisect on the current stack", () => {
     expect(report.states[2]).toMatchObject({ patch: "break-it.patch", author: "Bad Author <bad@example.org>" });
     const bisect = await runBisect({ tree, backends: ["native"], cacheDir: tempDir() });
     expect(bisect.patch).toBe("break-it.patch");
+    // The same cache made writable by every user: the run that reads its verdicts says so (ci-17 F6).
+    chmodSync(cacheDir, 0o777);
+    const warned: string[] = [];
+    await runCi({ tree, backends: ["native"], cacheDir, onEvent: (e) => e.kind === "note" && warned.push(e.message) });
+    expect(warned).toContainEqual(expect.stringContaining(`warning: the cache folder ${cacheDir} is writable by every user (mode 777)`));
 
     expect(snapshot(tree)).toEqual(before);
     expect(readFileSync(join(tree, ".pq/state.json"), "utf8")).toBe(state);
@@ -222,24 +229,48 @@ describe("pq ci and bisect on the current stack", () => {
   }, 60_000);
 });
 
-describe("a cache folder others can write (ci-17 F6)", () => {
-  it("is said before ci or bisect reads a verdict from it; one only this user writes is not", async () => {
+describe("a cache folder others can write (ci-17 F6, t23 F8)", () => {
+  it("is said, with advice that fixes it; a folder of one's own, group-writable or not, is not", () => {
+    const root = tempDir();
+    dirs.push(root);
+    const cache = join(root, "cache");
+    expect(cacheTrustWarning(cache)).toBeNull(); // not made yet
+    mkdirSync(join(cache, "verdicts"), { recursive: true });
+    chmodSync(cache, 0o755);
+    chmodSync(join(cache, "verdicts"), 0o775);
+    expect(cacheTrustWarning(cache)).toBeNull();
+    chmodSync(join(cache, "verdicts"), 0o777);
+    expect(cacheTrustWarning(cache)).toBe(
+      `warning: the cache folder ${join(cache, "verdicts")} is writable by every user (mode 777): whoever can write it decides what a cached verdict says (its checksums catch damage, not a forged entry); chmod o-w ${join(cache, "verdicts")}, or set PQ_CACHE_DIR to a folder only you write (or run with --no-cache)`,
+    );
+    // A shared folder like /tmp (sticky): no chmod advice, a folder of one's own.
+    chmodSync(join(cache, "verdicts"), 0o755);
+    chmodSync(cache, 0o1777);
+    const sticky = cacheTrustWarning(cache)!;
+    expect(sticky).toContain("is writable by every user (mode 1777)");
+    expect(sticky).not.toContain("chmod");
+    // A folder reached through a symlink is checked too: pq writes through it.
+    chmodSync(cache, 0o755);
+    const shared = join(root, "shared");
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    symlinkSync(shared, join(cache, "images"));
+    expect(cacheTrustWarning(cache)).toContain(`the cache folder ${join(cache, "images")} is writable by every user`);
+  });
+
+  it("is said by ci and bisect that read verdicts from it, not by --run, which keeps none there", async () => {
     const { root } = await twoPatchesOnV([]);
     const cache = join(root, "shared-cache");
     mkdirSync(join(cache, "verdicts"), { recursive: true });
+    chmodSync(join(cache, "verdicts"), 0o777);
     const saved = process.env.PQ_CACHE_DIR;
     process.env.PQ_CACHE_DIR = cache;
     try {
-      chmodSync(join(cache, "verdicts"), 0o777);
-      const open = await pq(join(root, "t"), "ci", "--run", "true");
-      expect(open.code).toBe(0);
-      expect(open.err).toContain(`warning: the cache folder ${join(cache, "verdicts")} is writable by every user (mode 777)`);
+      const run = await pq(join(root, "t"), "ci", "--run", "true");
+      expect(run.code).toBe(0);
+      expect(run.err).not.toContain("warning: the cache folder");
       const bisect = await pq(join(root, "t"), "bisect", "--run", "true");
-      expect(bisect.err).toContain("warning: the cache folder");
-      // --no-cache reads nothing from it.
-      expect((await pq(join(root, "t"), "ci", "--run", "true", "--no-cache")).err).not.toContain("warning: the cache folder");
-      chmodSync(join(cache, "verdicts"), 0o755);
-      expect((await pq(join(root, "t"), "ci", "--run", "true")).err).not.toContain("warning: the cache folder");
+      expect(bisect.err).not.toContain("warning: the cache folder");
     } finally {
       if (saved === undefined) delete process.env.PQ_CACHE_DIR;
       else process.env.PQ_CACHE_DIR = saved;
