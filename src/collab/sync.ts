@@ -20,7 +20,7 @@ import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
-import { refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
+import { finishedWords, refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { parseSeries, regenerateDiff, simulateQueue } from "./simulate.js";
 import { finishedIn, type Finished } from "./finished.js";
@@ -396,6 +396,12 @@ async function loop(
       // A colleague's finish reads as a deletion from here: their commits name it (collab-17 F14).
       const finished = await finishedIn(qr, ours ? `${ours}..${theirs}` : theirs);
       if (Object.keys(finished).length) base.finished = finished;
+      // One not applied here leaves no stack to say it: said here, as the applied ones are by the restack (t23 F3).
+      const appliedHere = new Set(stack.applied());
+      for (const [name, f] of Object.entries(finished)) {
+        const note = `${finishedWords({ name, finished: f })}: git pull the tree (it brings that commit) before pushing the patches above it`;
+        if (!appliedHere.has(name) && !notes.includes(note)) notes.push(note);
+      }
       // Each side's own commits: a tree commit of yours is not "the remote's" (collab-8 C6).
       const forkedAt = ours ? await qr.mergeBase(ours, theirs) : null;
       const mine = ours && forkedAt ? await qr.changesOutsideQueue(forkedAt, ours) : [];
@@ -452,6 +458,12 @@ async function loop(
         if (startedApart) notes.push(`${up.remote}/${up.branch} and this queue were started apart: merged with nothing in common`);
         const [vb, vo, vt] = await Promise.all([qr.versionAt(mb), qr.versionAt(ours), qr.versionAt(theirs)]);
         const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
+        // A patch changed here that a colleague finished: the conflict says so, and the way on (t23 F2).
+        for (const c of merged.conflicts) {
+          const f = c.kind === "delete-modify" ? base.finished?.[c.patch] : undefined;
+          if (f)
+            c.message = `${finishedWords({ name: c.patch, finished: f })} there, but changed here: the changed version is kept; git pull the tree (it has the patch as that commit), make your change a patch of its own over it, then pq delete ${c.patch}`;
+        }
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
           const state: SyncState = {

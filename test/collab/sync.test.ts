@@ -1307,3 +1307,31 @@ describe("the words of a few refusals (collab-17 F23)", () => {
     expect(again.err).not.toContain("set-url");
   }, 60_000);
 });
+
+describe("a colleague's pq finish, seen from a stack without it applied or with it changed (t23 F2, F3)", () => {
+  it("is said in the sync's notes, and in the conflict over a patch changed here", async () => {
+    w = world();
+    ann = await annSharesPAndQ(w);
+    bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    const cy = await join_(w, w.remote, "Cy Example", "cy@example.org");
+    // Cy changes P.
+    await ok(cy.tree, "push");
+    editLine(cy.tree, "a.c", 20, "twenty, by Cy");
+    await ok(cy.tree, "refresh");
+    await ok(cy.tree, "commit", "-m", "Cy's P");
+    // Ann finishes P.
+    await ok(ann.tree, "finish", "P.patch");
+    const commit = git(ann.tree, "rev-parse", "HEAD").trim();
+    await ok(ann.tree, "commit", "-m", "P is upstream now");
+    await ok(ann.tree, "sync");
+    const said = `P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}`;
+    // Bob has nothing applied: the sync's notes say it.
+    const b = await pq(bob.tree, "sync");
+    expect(b.code, b.err).toBe(0);
+    expect(b.out).toContain(`${said}: git pull the tree (it brings that commit) before pushing the patches above it`);
+    // Cy changed P: the conflict says it was finished, and the way on.
+    const c = await pq(cy.tree, "sync");
+    expect(c.code).toBe(6);
+    expect(c.err).toContain(`${said} there, but changed here: the changed version is kept; git pull the tree`);
+  }, 60_000);
+});
