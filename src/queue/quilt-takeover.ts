@@ -36,7 +36,7 @@ const PC = QUILT_STATE_DIR;
 
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
 export function quiltAppliedStack(tree: string): QuiltStack | null {
-  // UTF-8 names, as the series' (t23 F5: read as latin1, a name with ï or 名 matched no series line).
+  // UTF-8 names, as the series' (t23 F5: read as latin1, a name beyond ASCII matched no series line).
   const applied = bytesToName(readText(join(tree, PC, "applied-patches")) ?? "")
     .split("\n")
     .filter((l) => l.trim() !== "");

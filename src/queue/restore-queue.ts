@@ -99,7 +99,7 @@ export function keepQueueAtInit(tree: string, queueDir: string, store: ObjectSto
   }
   // The objects are durable before the list that names them.
   store.flush();
-  // ASCII JSON: the file is written as bytes, and a name beyond latin1 (名前) would lose its high bits (tui-22 F2).
+  // ASCII JSON: the file is written as bytes, and a name beyond latin1 (a CJK one) would lose its high bits (tui-22 F2).
   writeAtomic(statePaths(tree).queueAtInit, asciiJson(kept), true);
   return kept.length - 1;
 }

@@ -93,7 +93,7 @@ export default defineCommand({
       const dir = target;
       const files = [
         ...mails.map((m) => ({ path: join(dir, m.file), text: m.text })),
-        // The series is bytes: UTF-8 names as such (t23 F4: written as latin1, 名 lost its high bits).
+        // The series is bytes: UTF-8 names as such (t23 F4: written as latin1, a CJK name lost its high bits).
         { path: join(dir, "series"), text: nameToBytes(mails.map((m) => m.file).join("\n") + "\n") },
       ];
       refuseOverwrites(files, Boolean(args.force));
