@@ -1,4 +1,5 @@
 /** The CI report as a text matrix, JUnit XML, and a self-contained HTML page. */
+import { cellWidth, padCells } from "../core/cells.js";
 import { quotedLog } from "../core/log-tail.js";
 import { FAILING, RUN_COLUMN, failedCells, reusedCells, type CiReport, type Cell, type Outcome } from "./report.js";
 
@@ -17,7 +18,8 @@ function cellAt(report: CiReport, state: number, backend: string): Cell | undefi
 }
 
 export function renderMatrix(report: CiReport): string {
-  const nameWidth = Math.max(12, ...report.states.map((s) => (s.patch ?? "(base tree)").length + 4));
+  // By terminal cells: a name of CJK characters or emoji takes two a character (t23 F10).
+  const nameWidth = Math.max(12, ...report.states.map((s) => cellWidth(s.patch ?? "(base tree)") + 4));
   const lines: string[] = [];
   lines.push(`${"state".padEnd(nameWidth)} ${report.backends.map((b) => b.padEnd(7)).join(" ")}`);
   for (const s of report.states) {
@@ -26,7 +28,7 @@ export function renderMatrix(report: CiReport): string {
       const c = cellAt(report, s.index, b);
       return (c ? `${LABEL[c.outcome]}${c.reused ? "*" : ""}` : "-").padEnd(7);
     });
-    lines.push(`${name.padEnd(nameWidth)} ${row.join(" ")}`);
+    lines.push(`${padCells(name, nameWidth)} ${row.join(" ")}`);
   }
   const failed = failedCells(report);
   const counts = report.cells.reduce<Record<string, number>>((acc, c) => ((acc[c.outcome] = (acc[c.outcome] ?? 0) + 1), acc), {});

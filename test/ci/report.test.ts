@@ -2,6 +2,7 @@ import { parse } from "junit2json";
 import { describe, expect, it } from "vitest";
 import { mergeReports, stateInShard, withoutTimings, type CiReport, type Cell, type Outcome } from "../../src/ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../src/ci/render.js";
+import { cellWidth } from "../../src/core/cells.js";
 
 const backends = ["native", "xen", "vmi"];
 const outcomes: Outcome[] = ["pass", "fail", "skip", "panic", "hang", "crash", "build-error"];
@@ -86,6 +87,18 @@ describe("ci reports", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html.match(/<td class="cell/g)).toHaveLength(9);
     expect(html).not.toMatch(/<script|https?:\/\//); // self-contained
+  });
+
+  it("the text matrix keeps its columns for names of wide characters (t23 F10)", () => {
+    const report = synthetic(2);
+    report.states[1] = { ...report.states[1], patch: "na\u00efve-\u540d\u524d.patch" };
+    report.states[2] = { ...report.states[2], patch: "\u{1f389}.patch" };
+    const rows = renderMatrix(report)
+      .split("\n")
+      .filter((l) => /^ ?\d  /.test(l));
+    // Each row is the name field, then one padded field a backend: as wide as the others, in terminal cells.
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map(cellWidth)).size).toBe(1);
   });
 
   it("reused cells are marked in the matrix, JSON, JUnit and HTML; reuse is not part of what runs must agree on", async () => {
