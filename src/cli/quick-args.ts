@@ -11,7 +11,7 @@
  */
 import type { CommandModule } from "yargs";
 
-interface Declared {
+export interface Declared {
   positionals: Map<string, Record<string, unknown>>;
   options: Map<string, Record<string, unknown>>;
   /** The builder asked for something not read here (a conflict, a check): yargs reads the command line. */
@@ -19,7 +19,7 @@ interface Declared {
 }
 
 /** What a command's builder declares, recorded by handing it a stand-in for yargs. */
-function declared(command: CommandModule<any, any>): Declared {
+export function declared(command: CommandModule<any, any>): Declared {
   const found: Declared = { positionals: new Map(), options: new Map(), beyond: false };
   const recorder: unknown = new Proxy(
     {},

@@ -8,7 +8,7 @@
  * applies exactly is regenerated (or rebased three-way from its own side), and what
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
-import { bytesToName, nameToBytes } from "../patch/paths.js";
+import { nameToBytes } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
@@ -155,9 +155,9 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
 
   // The lines of each series that are not patches: with the patch they precede (or its line), and after the last.
   const parsed = {
-    base: Series.parse(bytesToName(base.series)),
-    ours: Series.parse(bytesToName(ours.series)),
-    theirs: Series.parse(bytesToName(theirs.series)),
+    base: Series.fromBytes(base.series),
+    ours: Series.fromBytes(ours.series),
+    theirs: Series.fromBytes(theirs.series),
   };
   // A line's own bytes (its spacing, a tab before -p0) go with it, as a local edit keeps them (verify-7 V13).
   const notesOfSide = (side: Side) =>
@@ -512,7 +512,7 @@ function keepApartAdds(
     while (taken.has(`${stem}-${n}${ext}`)) n++;
     const to = `${stem}-${n}${ext}`;
     taken.add(to);
-    series ??= Series.parse(bytesToName(ours.series));
+    series ??= Series.fromBytes(ours.series);
     series.rename(name, to);
     patches[to] = patches[name];
     delete patches[name];

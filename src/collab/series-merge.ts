@@ -5,7 +5,7 @@
  * all of them are kept unless both sides did different things to the same patch.
  */
 import { diffOf } from "../queue/patch-text.js";
-import { bytesToName, nameToBytes } from "../patch/paths.js";
+import { nameToBytes } from "../patch/paths.js";
 import { commonLines } from "../patch/overlap.js";
 import { Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 
@@ -230,7 +230,7 @@ export function mergeGuards(base: string[], ours: string[], theirs: string[]): s
 export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNotes }[], trailing: string[], sides: string[]): string {
   // Names are UTF-8 in the file; the versions hold the file's bytes (latin1). A CR LF series
   // (ours) stays CR LF (verify-7 V13).
-  const series = sides[0] ? Series.emptyLike(Series.parse(bytesToName(sides[0]))) : Series.empty();
+  const series = sides[0] ? Series.emptyLike(Series.fromBytes(sides[0])) : Series.empty();
   let prev: string | null = null;
   for (const { entry, notes } of merged) {
     series.insertAfter(prev, entry, notes);
@@ -238,7 +238,7 @@ export function buildMergedSeries(merged: { entry: SeriesEntry; notes: SeriesNot
   }
   series.setTrailing(trailing);
   const text = series.serialize();
-  return sides.find((side) => Series.parse(bytesToName(side)).serialize() === text) ?? nameToBytes(text);
+  return sides.find((side) => Series.fromBytes(side).serialize() === text) ?? nameToBytes(text);
 }
 
 /** Three-way choice of a value compared by `key`: theirs when ours did not change it, else ours. */

@@ -6,7 +6,6 @@
  */
 import { PqError } from "../errors.js";
 import { applyFilePatch, bestName, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
-import { bytesToName } from "../patch/paths.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
 
@@ -129,7 +128,7 @@ export class TreeSim {
 export function parseSeries(text: string, which: string): SeriesEntry[] {
   try {
     // The series is UTF-8 text, held here as its bytes (latin1): names are decoded as the stack decodes them.
-    return Series.parse(bytesToName(text)).entries();
+    return Series.fromBytes(text).entries();
   } catch (e) {
     if (!(e instanceof PqError)) throw e;
     // Another side's series (the remote's, their): not a file here, so the way out is not an edit of one (collab-17 F3).

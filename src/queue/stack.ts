@@ -13,7 +13,6 @@ import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
-import { bytesToName } from "../patch/index.js";
 import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
 import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
@@ -992,7 +991,7 @@ export class Stack {
     // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
     const text = readText(join(this.queueDir, "series")) ?? "";
     // Callers only read it (entries() hands out copies); edits go through a transaction's own Series.
-    if (this.seriesRead?.text !== text) this.seriesRead = { text, series: Series.parse(bytesToName(text)) };
+    if (this.seriesRead?.text !== text) this.seriesRead = { text, series: Series.fromBytes(text) };
     return this.seriesRead.series;
   }
 

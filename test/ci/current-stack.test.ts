@@ -27,8 +27,8 @@ function commitBase(tree: string): void {
   git(tree, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "base");
 }
 
-/** ROOT/t, a git tree whose file v holds 0, with patches p1 and p2 (v = 1, then 2) applied; `init` are pq init's options. */
-async function twoPatchesOnV(init: string[]): Promise<{ root: string }> {
+/** ROOT/t, a git tree whose file v holds 0, with a pq stack made by `pq init ...init`. */
+async function stackOnV(init: string[] = []): Promise<{ root: string; tree: string }> {
   const root = tempDir();
   dirs.push(root);
   const tree = join(root, "t");
@@ -36,6 +36,12 @@ async function twoPatchesOnV(init: string[]): Promise<{ root: string }> {
   write(tree, "v", "0\n");
   commitBase(tree);
   await pq(tree, "init", ...init);
+  return { root, tree };
+}
+
+/** ROOT/t, a git tree whose file v holds 0, with patches p1 and p2 (v = 1, then 2) applied; `init` are pq init's options. */
+async function twoPatchesOnV(init: string[]): Promise<{ root: string }> {
+  const { root, tree } = await stackOnV(init);
   for (const i of [1, 2]) {
     await pq(tree, "new", `p${i}`, "-m", `p${i} v1`);
     write(tree, "v", `${i}\n`);
@@ -280,13 +286,7 @@ describe("a cache folder others can write (ci-17 F6, t23 F8)", () => {
 
 describe("state files that hold patch names beyond latin1 (tui-22 F2)", () => {
   it("keep them: the last ci run's verdicts are found under the patch's name", async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const tree = join(root, "t");
-    mkdirSync(tree);
-    write(tree, "v", "0\n");
-    commitBase(tree);
-    await pq(tree, "init");
+    const { tree } = await stackOnV();
     const name = "na\u00efve-\u540d\u524d";
     await pq(tree, "new", name, "-m", "one");
     write(tree, "v", "1\n");

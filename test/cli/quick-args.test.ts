@@ -8,7 +8,7 @@ import yargs from "yargs";
 import type { CommandModule } from "yargs";
 import { describe, expect, it } from "vitest";
 import { commandLoaders } from "../../src/cli/commands/index.js";
-import { quickArgs } from "../../src/cli/quick-args.js";
+import { declared, quickArgs } from "../../src/cli/quick-args.js";
 import { cleanup, makeRepo, pq, read } from "../helpers/repo.js";
 
 async function yargsArgs(words: string[], command: CommandModule<any, any>): Promise<Record<string, unknown>> {
@@ -28,22 +28,10 @@ async function yargsArgs(words: string[], command: CommandModule<any, any>): Pro
 }
 
 /** The flag words a command declares as plain booleans, each as typed. */
-function flagWords(words: string[], command: CommandModule<any, any>): string[] {
-  const found: string[] = [];
-  const recorder: unknown = new Proxy(
-    {},
-    {
-      get: (_t, method) => (name: string, spec: { type?: string; alias?: unknown }) => {
-        if (method === "option" && spec?.type === "boolean") {
-          found.push(`--${name}`);
-          if (typeof spec.alias === "string" && spec.alias.length === 1) found.push(`-${spec.alias}`);
-        }
-        return recorder;
-      },
-    },
+function flagWords(command: CommandModule<any, any>): string[] {
+  return [...declared(command).options].flatMap(([name, spec]) =>
+    spec.type !== "boolean" ? [] : [`--${name}`, ...(typeof spec.alias === "string" && spec.alias.length === 1 ? [`-${spec.alias}`] : [])],
   );
-  if (typeof command.builder === "function") (command.builder as (y: unknown) => unknown)(recorder);
-  return [...words, ...found];
 }
 
 describe("command lines read without yargs", () => {
@@ -51,7 +39,7 @@ describe("command lines read without yargs", () => {
     let quick = 0;
     for (const [name, load] of commandLoaders) {
       const command = (await load()).default;
-      const flags = flagWords([], command);
+      const flags = flagWords(command);
       const lines: string[][] = [[], ["x"], ["3"], ...flags.map((f) => [f]), ...flags.map((f) => ["x", f]), ...flags.map((f) => [f, "x"])];
       for (let i = 0; i < flags.length; i++) for (let j = i + 1; j < flags.length; j++) lines.push([flags[i], flags[j]]);
       for (const words of lines) {

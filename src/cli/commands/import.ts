@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { bytesToName } from "../../patch/paths.js";
+import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readText } from "../../tree/files.js";
 import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
 import { defineCommand, namesStdio, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
@@ -69,11 +68,7 @@ export default defineCommand({
       // quilt keeps what it has applied in .pc/: in this very tree those patches are in the files
       // already, and pq would import them as unapplied (a push then fails, or worse, fits twice).
       if (args.quilt !== undefined) {
-        const applied =
-          readText(join(resolve(io.cwd, args.quilt), ".pc", "applied-patches"))
-            ?.split("\n")
-            .filter(Boolean)
-            .map(bytesToName) ?? [];
+        const applied = quiltAppliedStack(resolve(io.cwd, args.quilt))?.applied ?? [];
         if (applied.length && resolve(io.cwd, args.quilt) === stack.tree) {
           throw new PqError(
             "refused",
