@@ -170,7 +170,10 @@ export class Stack {
 
   private openCaches(): void {
     const p = statePaths(this.tree);
-    this.store = new ObjectStore(p.objects);
+    this.store = new ObjectStore(p.objects, {
+      lookup: (key, st) => this.statCache.lookup(key, st),
+      record: (key, st, value) => this.statCache.record(key, st, value),
+    });
     // The stat cache read when the stack was opened is kept if its file is the same one
     // (it is replaced by rename, so another pq's save gives it a new inode): a 1000-patch
     // tree's cache is ~190 KB of JSON.

@@ -18,7 +18,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { appendLines, sha1, sha1Bytes, writeAll } from "./files.js";
+import { appendLines, fileStat, sha1, sha1Bytes, writeAll, type FileStat } from "./files.js";
 
 interface Location {
   pack: string;
@@ -92,7 +92,21 @@ export class ObjectStore {
   /** Ids this process flushed (fsynced) itself. */
   private written = new Set<string>();
 
-  constructor(readonly dir: string) {}
+  /** The index file's stat, taken before its text was read (see `sealedLines`). */
+  private indexStat: FileStat | null = null;
+
+  constructor(
+    readonly dir: string,
+    /**
+     * Where the index lines' seal checks are remembered (the stack's stat cache), by the index
+     * file's stat: a pop or a warm push of a thousand patches hashed ~430 KB of index lines
+     * at every command. Without it every command hashes them.
+     */
+    private readonly stamps?: {
+      lookup(key: string, st: FileStat): string | null | undefined;
+      record(key: string, st: FileStat, value: string): void;
+    },
+  ) {}
 
   /** Put, or spilled to this operation's pack, and not yet flushed. */
   private unflushed(id: string): boolean {
@@ -119,6 +133,8 @@ export class ObjectStore {
   private load(): PackIndex {
     if (this.index) return this.index;
     let text = "";
+    // The stat before the read: a write after it changes the ctime, and the next command hashes the lines again.
+    this.indexStat = this.stamps ? fileStat(join(this.dir, "index")) : null;
     try {
       text = readFileSync(join(this.dir, "index"), "latin1");
     } catch {
@@ -344,6 +360,20 @@ export class ObjectStore {
     return this.seals;
   }
 
+  /**
+   * Are the pack's index lines as sealed? Known without hashing them when the index file has
+   * the very stat it had when they last hashed right (it is only ever appended to, and any
+   * write changes its ctime, which nothing can set back).
+   */
+  private sealedLines(pack: string, seal: Seal): boolean {
+    const key = `\0objects/index ${pack}`;
+    const st = this.indexStat;
+    if (st && this.stamps?.lookup(key, st) === seal.linesSha1) return true;
+    if (sha1(this.load().slice(seal.linesAt, seal.linesLength)) !== seal.linesSha1) return false;
+    if (st) this.stamps?.record(key, st, seal.linesSha1);
+    return true;
+  }
+
   /** Was this location read from a pack, and from index lines, exactly as pq sealed them? */
   private sealed(at: Location): boolean {
     if (at.line === undefined) return false;
@@ -354,11 +384,7 @@ export class ObjectStore {
       const st = this.packStat(at.pack);
       // Whole seconds: on a file system whose clock ticks that slowly (ext3, FAT) a write in the
       // same second as pq's would keep the ctime, so its packs are always hashed.
-      intact =
-        st !== null &&
-        st.ctimeMs % 1000 !== 0 &&
-        packIdentity(st) === seal.identity &&
-        sha1(this.load().slice(seal.linesAt, seal.linesLength)) === seal.linesSha1;
+      intact = st !== null && st.ctimeMs % 1000 !== 0 && packIdentity(st) === seal.identity && this.sealedLines(at.pack, seal);
       this.sealIntact.set(at.pack, intact);
     }
     return intact;

@@ -65,6 +65,28 @@ function onlyRuns(dir: string): void {
 }
 
 describe("a push remembered as one run", () => {
+  it("keeps state.json whole when the tree has files named like the run's keys", async () => {
+    // A file `applied` at the top of the tree, changed after another file: its key in the run's
+    // files read as the run's records, and the replay wrote a state.json no command could read.
+    const dir = makeRepo({ Makefile: "base\n", applied: "x\n", notes: "n\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    for (let i = 1; i <= 17; i++) {
+      expect((await pq(dir, "new", `p${i}`)).code).toBe(0);
+      const file = i === 1 ? "Makefile" : i % 2 ? "applied" : "notes";
+      write(dir, file, `${read(dir, file)}line ${i}\n`);
+      expect((await pq(dir, "refresh")).code).toBe(0);
+    }
+    const state = read(dir, ".pq/state.json");
+    for (let round = 0; round < 2; round++) {
+      expect((await pq(dir, "pop", "-a")).code).toBe(0);
+      expect((await pq(dir, "push", "-a")).code).toBe(0);
+    }
+    expect(runLines(dir)).toHaveLength(1);
+    expect(read(dir, ".pq/state.json")).toBe(state);
+    expect((await pq(dir, "status")).code).toBe(0);
+  });
+
   it("is replayed whole, and leaves the tree and the state a patch-by-patch push leaves", async () => {
     const dir = await stackOf20();
     expect((await pq(dir, "push", "-a")).code).toBe(0);

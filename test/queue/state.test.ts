@@ -115,7 +115,7 @@ describe("the state's text with records whose text is known (a remembered push r
       {
         name: fc.oneof(text.filter((n) => n.length > 0), fc.constant('],"notes":[')),
         hash: fc.constantFrom(A, B),
-        files: fc.dictionary(fc.oneof(text, fc.constantFrom("12", "0", "a.c")), fc.record({ pre: version, post: version })),
+        files: fc.dictionary(fc.oneof(text, fc.constantFrom("12", "0", "a.c", "applied", "notes", "files")), fc.record({ pre: version, post: version })),
         renames: fc.array(fc.tuple(text, text), { maxLength: 2 }),
         inexact: fc.constantFrom("fuzz", "eol"),
       },
@@ -130,7 +130,12 @@ describe("the state's text with records whose text is known (a remembered push r
         fc.constantFrom("patches\u00e9", '"applied":[]', "\u0001pq-applied\u0001", '],"applied":['),
         (before, run, after, queue) => {
         // The run's records as push-run.ts has them: parsed from the text a run was stored as.
-        const runText = asciiJson({ files: { '],"notes":[': [A, B], ',"applied":[': [null, A] }, applied: run, notes: [['],"notes":['], []] });
+        // Tree files named like the run's keys (a file `applied` after another: its key read as the records' once).
+        const runText = asciiJson({
+          files: { '],"notes":[': [A, B], ',"applied":[': [null, A], Makefile: [A, B], applied: [null, A], notes: [B, A] },
+          applied: run,
+          notes: [['],"notes":['], []],
+        });
         const parsed = (JSON.parse(runText) as { applied: AppliedPatch[] }).applied;
         const known = { from: before.length, records: parsed, text: appliedTextOf(runText)! };
         const state: StackState = { version: 1, queue, guards: ["xen", '"applied":[]'], applied: [...before, ...parsed, ...after] as AppliedPatch[] };

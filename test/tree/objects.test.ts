@@ -1,10 +1,11 @@
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { indexLines } from "../../src/patch/apply.js";
 import { applyFilePatch, parsePatch } from "../../src/patch/index.js";
-import { sha1 } from "../../src/tree/files.js";
+import { sha1, type FileStat } from "../../src/tree/files.js";
 import { decodeDelta, differingMiddle, encodeDelta, ObjectStore } from "../../src/tree/objects.js";
 import { cleanup, tempDir } from "../helpers/repo.js";
 
@@ -204,6 +205,18 @@ describe("object store deltas", () => {
   });
 });
 
+describe("sha1", () => {
+  it("gives each long text its own id, asked in any order (the last few are remembered)", () => {
+    const texts = Array.from({ length: 7 }, (_, i) => numbered(3000, `t${i}`));
+    const ids = texts.map((t) => createHash("sha1").update(t, "latin1").digest("hex"));
+    for (const i of [0, 1, 0, 2, 3, 4, 5, 6, 0, 6, 1]) {
+      expect(sha1(texts[i])).toBe(ids[i]);
+      // An equal copy that is another string.
+      expect(sha1(`${texts[i]}x`.slice(0, -1))).toBe(ids[i]);
+    }
+  });
+});
+
 describe("sealed packs", () => {
   /** A store with two whole objects of the same length in one flushed pack, reopened. */
   function sealedPair() {
@@ -252,6 +265,31 @@ describe("sealed packs", () => {
     // The same line appended after the sealed ones is outside the seal: hashed, and refused too.
     writeFileSync(join(dir, "index"), index + `${ids[0]} ${lineB.split(" ").slice(1).join(" ")}\n`, "latin1");
     expect(() => new ObjectStore(dir).get(ids[0])).toThrow(PqError);
+  });
+
+  it("remembers a check of the index lines by the index file's stat, and hashes them again once the index is written", () => {
+    const { dir, ids, a } = sealedPair();
+    // The stack passes its stat cache; a map of the same contract here, counting what is recorded.
+    const memory = new Map<string, [stamp: string, value: string]>();
+    const stampOf = (st: FileStat) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    let recorded = 0;
+    const stamps = {
+      lookup: (key: string, st: FileStat) => (memory.get(key)?.[0] === stampOf(st) ? memory.get(key)![1] : undefined),
+      record: (key: string, st: FileStat, value: string) => {
+        recorded++;
+        memory.set(key, [stampOf(st), value]);
+      },
+    };
+    expect(new ObjectStore(dir, stamps).get(ids[0])).toBe(a);
+    expect(recorded).toBe(1);
+    expect(new ObjectStore(dir, stamps).get(ids[0])).toBe(a);
+    expect(recorded).toBe(1);
+    // A line swapped for another object's: the index's stat changed, so its lines are hashed, and the read refused.
+    const index = readFileSync(join(dir, "index"), "latin1");
+    const [lineA, lineB] = ids.map((id) => index.split("\n").find((l) => l.startsWith(id))!);
+    writeFileSync(join(dir, "index"), index.replace(lineA, `${ids[0]} ${lineB.split(" ").slice(1).join(" ")}`), "latin1");
+    expect(() => new ObjectStore(dir, stamps).get(ids[0])).toThrow(PqError);
+    expect(recorded).toBe(1);
   });
 
   it("a torn or garbled seals file seals nothing and loses nothing", () => {

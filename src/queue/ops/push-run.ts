@@ -50,15 +50,21 @@ export function matchingRun(ctx: OpContext, q: RunQuery): { run: PushRun; applie
 
 /**
  * The text of a stored run's `applied` records as a JSON array, when the run's text has the
- * shape rememberRun gives it (`{"files":...,"applied":[...],"notes":[...]}`), else null.
- * Inside the JSON strings every quote is escaped, so the two keys are found only where they
- * are keys of the run itself (`notes` is the last, its values only strings).
+ * shape rememberRun gives it (`{"files":{...},"applied":[...],"notes":[...]}`), else null.
+ * Inside the JSON strings every quote is escaped, so the keys are found only where the JSON
+ * has them as keys. `files` maps paths to arrays, so its first `}` is its end: the run's own
+ * `applied` key follows it, where a tree file named `applied` is a key inside it (`],"applied":[`,
+ * which the state once took for the records: every later command found state.json damaged).
+ * `notes` is the last key and holds only strings, so its last place is the run's own.
  */
 export function appliedTextOf(text: string): string | null {
-  const key = ',"applied":[';
+  if (!text.startsWith('{"files":{')) return null;
+  const key = '},"applied":[';
   const start = text.indexOf(key);
   const end = text.lastIndexOf('],"notes":[');
-  return start !== -1 && end > start && text.startsWith('{"files":') ? text.slice(start + key.length - 1, end + 1) : null;
+  if (start === -1 || end < start + key.length - 1) return null;
+  const applied = text.slice(start + key.length - 1, end + 1);
+  return applied === "[]" || (applied.startsWith('[{"name":') && applied.endsWith("}]")) ? applied : null;
 }
 
 /** The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun). */
