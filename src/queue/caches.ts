@@ -377,9 +377,17 @@ export function pushCacheKey(patchHash: string, strip = 1): string {
  * thousand patches' records are about the size of the stack's state); the push cache holds
  * its key and id.
  */
+/**
+ * A path of a run: its version before the run's first patch and after its last. One with the
+ * same version before and after says why (runs remembered before pq said so do not, and are
+ * parsed whole to tell): "read", a file its patches only read (a copy's source), or "changed",
+ * changed and changed back.
+ */
+export type RunFile = [pre: Version, post: Version, same?: "read" | "changed"];
+
 export interface PushRun {
-  /** Per path the run changes: its version before the run's first patch and after its last. */
-  files: Record<string, [Version, Version]>;
+  /** Per path the run changes or reads (see RunFile). */
+  files: Record<string, RunFile>;
   /** The patches' records, in order, as the stack's state holds them. */
   applied: AppliedPatch[];
   /** Per patch, what its push reported (offsets). */

@@ -55,7 +55,7 @@ export class Transaction {
    * `records` at `from` in state.applied, serialised as `text` (a JSON array). The state's text
    * takes it as it is instead of serialising a thousand records again (see stateText).
    */
-  appliedText?: { from: number; records: AppliedPatch[]; text: string };
+  appliedText?: KnownRecords;
   /** A finish's patches and their commits, for the operation log (OplogEntry.finished). */
   finished?: [name: string, commit: string][];
 
@@ -79,6 +79,18 @@ export class Transaction {
   stateText(): string {
     return stateTextOf(this.state, this.appliedText);
   }
+
+  /**
+   * Appends records to state.applied that the planner has as the JSON text of an array (a
+   * remembered push run's, whose names and hashes it checked in the text). `records`: the same
+   * records parsed, when the planner has them; otherwise they are parsed only when something
+   * first reads state.applied. A warm push of a thousand patches never does: it writes the state
+   * from the text, and parsing them cost ~3 ms, their garbage more.
+   */
+  appendAppliedText(text: string, records: AppliedPatch[] | null): void {
+    this.appliedText = appendRecordsText(this.state, text, records);
+  }
+
 
   /**
    * A queue file as the transaction sees it (planned, else on disk). `remember`: kept as the
@@ -222,30 +234,80 @@ export function missingPatchFile(queueDir: string, name: string): PqError {
 }
 
 /**
+ * Records of state.applied whose JSON text is known (see Transaction.appendAppliedText): at
+ * `from`, after `prior`; `records` are the parsed objects, null while `lazy` (not parsed yet,
+ * state.applied still the transaction's getter, so nothing can have changed them).
+ */
+export interface KnownRecords {
+  from: number;
+  records: AppliedPatch[] | null;
+  text: string;
+  prior: AppliedPatch[];
+  lazy: boolean;
+}
+
+/** See Transaction.appendAppliedText. */
+export function appendRecordsText(state: StackState, text: string, records: AppliedPatch[] | null): KnownRecords {
+  const prior = state.applied;
+  if (records !== null) {
+    for (const record of records) prior.push(record);
+    return { from: prior.length - records.length, records, text, prior, lazy: false };
+  }
+  const known: KnownRecords = { from: prior.length, records: null, text, prior, lazy: true };
+  const settle = (value: AppliedPatch[]) => Object.defineProperty(state, "applied", { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(state, "applied", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const parsed = JSON.parse(text) as AppliedPatch[];
+      for (const record of parsed) prior.push(record);
+      known.records = parsed;
+      known.lazy = false;
+      settle(prior);
+      return prior;
+    },
+    // Replaced before it was read: the known text no longer says what the state holds.
+    set: (value: AppliedPatch[]) => {
+      known.lazy = false;
+      settle(value);
+    },
+  });
+  return known;
+}
+
+/**
  * asciiJson(state), with the records whose text is known (`known`, a remembered push run's)
  * copied in as that text when they are still the same objects at the same place: serialising
  * a thousand records again cost a warm push ~3 ms. The text is the same, as the known text
  * came from asciiJson of the same records (a JSON round trip gives back the same text).
  */
-export function stateTextOf(state: StackState, known?: { from: number; records: AppliedPatch[]; text: string }): string {
-  const applied = state.applied;
-  const usable =
-    known !== undefined &&
-    known.records.length > 0 &&
-    known.text.length > 2 &&
-    applied.length >= known.from + known.records.length &&
-    known.records.every((r, i) => applied[known.from + i] === r);
-  if (!usable) return asciiJson(state);
+export function stateTextOf(state: StackState, known?: KnownRecords): string {
+  // Every key but the records, read without reading state.applied (which would parse them).
+  const others: Record<string, unknown> = {};
+  for (const key of Object.keys(state)) others[key] = key === "applied" ? [] : state[key as keyof StackState];
+  let records: string[];
+  if (known?.lazy) records = [...known.prior.map((r) => asciiJson(r)), known.text.slice(1, -1)];
+  else {
+    const applied = state.applied;
+    const usable =
+      known !== undefined &&
+      known.records !== null &&
+      known.records.length > 0 &&
+      known.text.length > 2 &&
+      applied.length >= known.from + known.records.length &&
+      known.records.every((r, i) => applied[known.from + i] === r);
+    if (!usable) return asciiJson(state);
+    records = [
+      ...applied.slice(0, known.from).map((r) => asciiJson(r)),
+      known.text.slice(1, -1),
+      ...applied.slice(known.from + known.records!.length).map((r) => asciiJson(r)),
+    ];
+  }
   // The empty list's key is found as the only place the text has it: inside a string value
   // every quote is escaped, so no name can hold it (t22 F2: a marker value could be a queue's name).
   const key = '"applied":[]';
-  const text = asciiJson({ ...state, applied: [] });
+  const text = asciiJson(others);
   const at = text.indexOf(key);
   if (at === -1 || text.indexOf(key, at + 1) !== -1) return asciiJson(state);
-  const parts = [
-    ...applied.slice(0, known.from).map((r) => asciiJson(r)),
-    known.text.slice(1, -1),
-    ...applied.slice(known.from + known.records.length).map((r) => asciiJson(r)),
-  ];
-  return `${text.slice(0, at)}"applied":[${parts.join(",")}]${text.slice(at + key.length)}`;
+  return `${text.slice(0, at)}"applied":[${records.filter((r) => r.length).join(",")}]${text.slice(at + key.length)}`;
 }

@@ -153,6 +153,24 @@ describe("a push remembered as one run", () => {
     expect(read(dir, "a.c")).toBe(lines("a"));
   });
 
+  it("refuses over a file whose HEAD version differs from the tree's, naming the patch a patch-by-patch push names", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // HEAD moves on in c.c while the tree keeps the version the run starts from.
+    write(dir, "c.c", lines("c").replace("c line 30\n", "c line 30 upstream\n"));
+    git(dir, "commit", "-qam", "upstream");
+    write(dir, "c.c", lines("c"));
+    onlyRuns(dir);
+    const replayed = await pq(dir, "push", "-a");
+    rmSync(pushCacheLog(dir));
+    const patchByPatch = await pq(dir, "push", "-a");
+    expect([replayed.code, replayed.err]).toEqual([patchByPatch.code, patchByPatch.err]);
+    expect(replayed.code).toBe(5);
+    expect(replayed.err).toContain("c.c, which p02 also changes");
+    expect(read(dir, "c.c")).toBe(lines("c"));
+  });
+
   it("is not taken when its object is gone or damaged: the push goes patch by patch", async () => {
     const dir = await stackOf20();
     expect((await pq(dir, "push", "-a")).code).toBe(0);

@@ -4,7 +4,7 @@ import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatCache } from "../../src/queue/caches.js";
 import { ensureStateDir, loadState, loadStateAndText, recordStateWritten, saveState, saveStateText, statePaths, type AppliedPatch, type StackState } from "../../src/queue/state.js";
-import { stateTextOf } from "../../src/queue/transaction.js";
+import { appendRecordsText, stateTextOf } from "../../src/queue/transaction.js";
 import { appliedTextOf } from "../../src/queue/ops/push-run.js";
 import { asciiJson, sha1 } from "../../src/tree/files.js";
 import fc from "fast-check";
@@ -137,12 +137,26 @@ describe("the state's text with records whose text is known (a remembered push r
           notes: [['],"notes":['], []],
         });
         const parsed = (JSON.parse(runText) as { applied: AppliedPatch[] }).applied;
-        const known = { from: before.length, records: parsed, text: appliedTextOf(runText)! };
-        const state: StackState = { version: 1, queue, guards: ["xen", '"applied":[]'], applied: [...before, ...parsed, ...after] as AppliedPatch[] };
+        const known = { from: before.length, records: parsed, text: appliedTextOf(runText)!, prior: [], lazy: false };
+        const guards = ["xen", '"applied":[]'];
+        const state: StackState = { version: 1, queue, guards, applied: [...before, ...parsed, ...after] as AppliedPatch[] };
         expect(stateTextOf(state, known)).toBe(asciiJson(state));
         // Records no longer the same objects (a planner replaced one): serialised afresh.
         const replaced = { ...state, applied: state.applied.map((r, i) => (i === before.length ? { ...r, name: "other" } : r)) };
         expect(stateTextOf(replaced, known)).toBe(asciiJson(replaced));
+        // Appended as text, not parsed (a warm push's): the same text before and after anything reads them.
+        const lazyState: StackState = { version: 1, queue, guards, applied: [...before] as AppliedPatch[] };
+        const lazy = appendRecordsText(lazyState, appliedTextOf(runText)!, null);
+        expect(lazy.lazy).toBe(true);
+        expect(stateTextOf(lazyState, lazy)).toBe(asciiJson({ ...state, applied: [...before, ...parsed] }));
+        expect(lazyState.applied).toEqual([...before, ...parsed]);
+        lazyState.applied.push(...(after as AppliedPatch[]));
+        expect(stateTextOf(lazyState, lazy)).toBe(asciiJson(state));
+        // Replaced before it was read: the known text is not used.
+        const other: StackState = { version: 1, queue, guards, applied: [...before] as AppliedPatch[] };
+        const unused = appendRecordsText(other, appliedTextOf(runText)!, null);
+        other.applied = after as AppliedPatch[];
+        expect(stateTextOf(other, unused)).toBe(asciiJson({ ...state, applied: after }));
       }),
       { numRuns: 300, seed: 20261205 },
     );

@@ -6,8 +6,8 @@
  */
 import { PqError } from "../../errors.js";
 import { asciiJson } from "../../tree/files.js";
-import { pushCacheKey, pushRunKey, type PushRun } from "../caches.js";
-import { versionId, type Version } from "../state.js";
+import { pushCacheKey, pushRunKey, type PushRun, type RunFile } from "../caches.js";
+import { versionId, type AppliedPatch, type Version } from "../state.js";
 import type { OpContext } from "./context.js";
 
 /**
@@ -29,11 +29,27 @@ export interface RunQuery {
 }
 
 /**
+ * A remembered run found for this push. Its records are parsed only when asked for: a warm push
+ * of a thousand patches needs their names and hashes (checked against the run's text), the
+ * run's files and the top record, and hands the rest to the state as text (see
+ * Transaction.appendAppliedText); parsing them cost ~3 ms and their garbage more.
+ */
+export interface FoundRun {
+  /** Per path the run changes (or reads): its version before the run and after it (see RunFile). */
+  files: Record<string, RunFile>;
+  notes: string[][];
+  /** The records as a JSON array's text (null: not in the shape rememberRun gives; `applied` has them). */
+  appliedText: string | null;
+  /** The records, when they were parsed (the run's text was not in the shape the names are checked in). */
+  applied: AppliedPatch[] | null;
+}
+
+/**
  * The remembered run for exactly this push, when every patch is unchanged, every path the
  * run changes is at the version the run started from (no unrefreshed edit), and every result
  * is still in the object store. Null sends the push patch by patch, which says what is wrong.
  */
-export function matchingRun(ctx: OpContext, q: RunQuery): { run: PushRun; appliedText: string | null } | null {
+export function matchingRun(ctx: OpContext, q: RunQuery): FoundRun | null {
   if (q.list.length < RUN_MIN) return null;
   const keys: { name: string; key: string }[] = [];
   for (const name of q.list) {
@@ -58,43 +74,78 @@ export function matchingRun(ctx: OpContext, q: RunQuery): { run: PushRun; applie
  * `notes` is the last key and holds only strings, so its last place is the run's own.
  */
 export function appliedTextOf(text: string): string | null {
-  if (!text.startsWith('{"files":{')) return null;
+  return runParts(text)?.applied ?? null;
+}
+
+/** The texts of a run's three values (see appliedTextOf), or null. */
+function runParts(text: string): { files: string; applied: string; notes: string } | null {
+  const head = '{"files":';
+  if (!text.startsWith(`${head}{`)) return null;
   const key = '},"applied":[';
   const start = text.indexOf(key);
-  const end = text.lastIndexOf('],"notes":[');
-  if (start === -1 || end < start + key.length - 1) return null;
+  const notesKey = '],"notes":[';
+  const end = text.lastIndexOf(notesKey);
+  if (start === -1 || end < start + key.length - 1 || !text.endsWith("]}")) return null;
   const applied = text.slice(start + key.length - 1, end + 1);
-  return applied === "[]" || (applied.startsWith('[{"name":') && applied.endsWith("}]")) ? applied : null;
+  if (applied !== "[]" && !(applied.startsWith('[{"name":') && applied.endsWith("}]"))) return null;
+  return { files: text.slice(head.length, start + 1), applied, notes: text.slice(end + notesKey.length - 1, -1) };
+}
+
+/**
+ * Whether the records' text holds exactly `list`'s patches in order, each with the hash
+ * `hashOf` gives: every record starts `{"name":` (its first key, as the push made it), which the
+ * text has nowhere else but where a tree file is named `name` (then `{"name":{`, and the answer
+ * is no: the caller parses the records instead). The start of record i must be `{"name":N,"hash":"H",`.
+ * Returns where the last record starts, or -1.
+ */
+function recordsAre(applied: string, list: string[], hashOf: (name: string) => string | null): number {
+  const marker = '{"name":';
+  let at = -1;
+  for (let i = 0; i < list.length; i++) {
+    at = applied.indexOf(marker, at + 1);
+    if (at === -1 || !applied.startsWith(`${marker}${asciiJson(list[i])},"hash":"${hashOf(list[i])}",`, at)) return -1;
+  }
+  return applied.indexOf(marker, at + 1) === -1 ? at : -1;
 }
 
 /** The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun). */
-function usableRun(ctx: OpContext, q: RunQuery, id: string): { run: PushRun; appliedText: string | null } | null {
+function usableRun(ctx: OpContext, q: RunQuery, id: string): FoundRun | null {
   if (!ctx.store.present(id)) return null;
-  let run: PushRun;
-  let text: string;
+  let found: FoundRun;
+  let top: AppliedPatch;
   try {
-    text = ctx.store.get(id);
-    run = JSON.parse(text) as PushRun;
+    const text = ctx.store.get(id);
+    const parts = runParts(text);
+    const lastAt = parts ? recordsAre(parts.applied, q.list, q.hashOf) : -1;
+    if (parts && lastAt !== -1) {
+      found = { files: JSON.parse(parts.files), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
+      top = JSON.parse(parts.applied.slice(lastAt, -1)) as AppliedPatch;
+      if (top.name !== q.list.at(-1)) return null;
+    } else {
+      const run = JSON.parse(text) as PushRun;
+      if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
+      found = { files: run.files, notes: run.notes, appliedText: parts?.applied ?? null, applied: run.applied };
+      top = run.applied.at(-1)!;
+    }
   } catch {
     return null; // unreadable or damaged: an accelerator only
   }
-  if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
   try {
-    for (const [path, [pre, post]] of Object.entries(run.files)) {
+    for (const [path, [pre, post]] of Object.entries(found.files)) {
       if (q.versionOf(path) !== pre || (q.expected.has(path) && q.expected.get(path) !== pre)) return null;
       // A file made inside a directory that is a file of the applied patches: refused patch by patch.
       if (pre === null && post !== null && underStackFile(path, q.expected)) return null;
       if (post !== null && !ctx.store.present(versionId(post)!)) return null;
     }
     // The top patch's before-versions (what a refresh or a diff of it reads) made by the run itself.
-    for (const [path, change] of Object.entries(run.applied.at(-1)!.files))
-      if (change.pre !== null && change.pre !== run.files[path]?.[0] && !ctx.store.present(versionId(change.pre)!)) return null;
+    for (const [path, change] of Object.entries(top.files))
+      if (change.pre !== null && change.pre !== found.files[path]?.[0] && !ctx.store.present(versionId(change.pre)!)) return null;
   } catch (e) {
     // A path refused (a symlink, a FIFO, the queue directory): patch by patch, it is refused by name.
     if (e instanceof PqError) return null;
     throw e;
   }
-  return { run, appliedText: appliedTextOf(text) };
+  return found;
 }
 
 /** Whether a directory above `path` is a file of the applied patches (`files`). */
@@ -112,15 +163,17 @@ export function rememberRun(
   reads: Map<string, Version>,
 ): void {
   const pushed = ctx.tx.state.applied.slice(-list.length);
-  const files: Record<string, [Version, Version]> = {};
+  const files: Record<string, RunFile> = {};
   for (const record of pushed) {
     for (const [path, change] of Object.entries(record.files)) {
       if (files[path]) files[path][1] = change.post;
       else files[path] = [change.pre, change.post];
     }
   }
+  // Said of each path whose versions are the same (see RunFile): a replay then needs no record to tell.
+  for (const file of Object.values(files)) if (file[0] === file[1]) file[2] = "changed";
   // Files read and not changed (a copy's source): the run holds only if they are as they were.
-  for (const [path, version] of reads) if (!files[path]) files[path] = [version, version];
+  for (const [path, version] of reads) if (!files[path]) files[path] = [version, version, "read"];
   const run: PushRun = { files, applied: pushed, notes };
   const key = pushRunKey(
     pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })),

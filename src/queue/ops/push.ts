@@ -14,7 +14,7 @@ import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.j
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
-import { pushCacheKey, type PushCacheEntry } from "../caches.js";
+import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
@@ -354,15 +354,36 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // The run's paths were checked against the same reserved paths (they are in its key): read, not checked again.
     const found = opts.dryRun ? null : matchingRun(ctx, { list, hashOf: hashKnown, stripOf, versionOf: (path) => ws.version(path), expected });
     if (!found) return false;
-    const { run, appliedText } = found;
-    const files = Object.entries(run.files);
+    const files = Object.entries(found.files);
     for (const [path] of files) ws.preserve(path);
     // The state's text takes the run's records as the run's text has them (see Transaction.stateText).
-    if (appliedText !== null) tx.appliedText = { from: tx.state.applied.length, records: run.applied, text: appliedText };
-    for (const [i, record] of run.applied.entries()) admitReused(record, run.notes[i] ?? []);
+    // A path the run has with the same version before and after is a file one of its patches
+    // only read, or changed and changed back: a run remembered before it said which is parsed to tell.
+    const records = found.applied ?? (files.some(([, [pre, post, same]]) => pre === post && !same) ? (JSON.parse(found.appliedText!) as AppliedPatch[]) : null);
+    if (records !== null) {
+      const from = tx.state.applied.length;
+      for (const [i, record] of records.entries()) admitReused(record, found.notes[i] ?? []);
+      if (found.appliedText !== null) tx.appliedText = { from, records, text: found.appliedText, prior: [], lazy: false };
+    } else admitUnparsed(found.appliedText!, files, found.notes);
     for (const [path, [, post]] of files) ws.setVersion(path, post);
     emit({ kind: "push", message: `applying ${list.at(-1)}`, current: list.length, total: list.length });
     return true;
+  };
+  /**
+   * admitReused for a run whose records stay text (see Transaction.appendAppliedText): the
+   * report from the list and the run's notes; the files no applied patch changes, for the check
+   * against git's HEAD, from the run's files but those its patches only read (each one's
+   * version before the run), the patch first changing each found only if that check refuses.
+   */
+  const admitUnparsed = (text: string, files: [string, RunFile][], notes: string[][]): void => {
+    const from = tx.state.applied.length;
+    tx.appendAppliedText(text, null);
+    const firstPatchChanging = (path: string): string => tx.state.applied.slice(from).find((r) => path in r.files)?.name ?? list[0];
+    for (const [path, [pre, , same]] of files) {
+      if (same === "read" || expected.has(path) || planned.has(path)) continue;
+      firstTouch.set(path, { pre, get patch() { return firstPatchChanging(path); } });
+    }
+    for (const [i, name] of list.entries()) report.pushed.push({ name, cached: true, notes: notes[i] ?? [] });
   };
   /** Whether every patch of this push had a result the push cache would keep (no fuzz, refresh or missing data). */
   let cacheable = true;
@@ -541,7 +562,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   }
   await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
   if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes), reads);
-  report.top = tx.state.applied.at(-1)?.name ?? null;
+  // A replayed run's records may be text still: its top is the list's last (reading the state would parse them).
+  report.top = replayed ? list.at(-1)! : (tx.state.applied.at(-1)?.name ?? null);
   return { report };
 }
 
