@@ -3,7 +3,7 @@
  * `patch -p1` accept: git's extended headers (modes, new/deleted file, rename, index with
  * real blob ids so a later three-way merge can find the base), 3 lines of context.
  */
-import { createHash } from "node:crypto";
+import { createHash } from "../core/sha1.js";
 import { diffArrays } from "diff";
 import { formatBinaryPatch, isBinaryContent } from "./binary.js";
 import { formatHunk } from "./apply.js";

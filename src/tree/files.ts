@@ -26,7 +26,7 @@ import {
   rmSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { createHash } from "node:crypto";
+import { sha1Latin1, sha1OfBytes } from "../core/sha1.js";
 import { processAlive } from "./lock.js";
 import { fstatStamp, isRegular, statStamp, type FileStat } from "./stat.js";
 
@@ -130,16 +130,25 @@ const recentLongHashes: [text: string, id: string][] = [];
 const LONG_TEXT = 16 * 1024;
 
 export function sha1(content: string): string {
-  if (content.length < LONG_TEXT) return createHash("sha1").update(content, "latin1").digest("hex");
+  if (content.length < LONG_TEXT) return sha1Latin1(content);
   for (const [text, id] of recentLongHashes) if (text === content) return id;
-  const id = createHash("sha1").update(content, "latin1").digest("hex");
-  recentLongHashes.unshift([content, id]);
-  if (recentLongHashes.length > 4) recentLongHashes.pop();
+  const id = sha1Latin1(content);
+  knownSha1(content, id);
   return id;
 }
 
+/**
+ * Remembers a long text's SHA-1 known without hashing it (state.json as pq wrote it, known by
+ * its stat: see state.ts): the store's put of the same text then hashes nothing either.
+ */
+export function knownSha1(content: string, id: string): void {
+  if (content.length < LONG_TEXT) return;
+  recentLongHashes.unshift([content, id]);
+  if (recentLongHashes.length > 4) recentLongHashes.pop();
+}
+
 export function sha1Bytes(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("hex");
+  return sha1OfBytes(bytes);
 }
 
 export type { FileStat } from "./stat.js";
