@@ -2,7 +2,8 @@ import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
-import { quickArgs } from "./quick-args.js";
+import { declared, quickArgs } from "./quick-args.js";
+import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
 
@@ -120,7 +121,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const endOfOptions = argv.indexOf("--");
   // A word of the user's own that starts with the mark gets it twice, so the unmarking gives it back whole (t22 F3).
   const markedOwn = (a: string) => (a.startsWith(LITERAL) ? LITERAL + a : a);
-  const words = (endOfOptions === -1 ? argv : argv.slice(0, endOfOptions))
+  const commands = await loadCommands(commandWord(argv));
+  const words = withValuesJoined(endOfOptions === -1 ? argv : argv.slice(0, endOfOptions), commands.length === 1 ? commands[0] : null)
     .map(markedOwn)
     .concat(endOfOptions === -1 ? [] : argv.slice(endOfOptions + 1).map((a) => LITERAL + a));
   let parser = yargs(words)
@@ -155,7 +157,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       ),
     );
   // Only the named command is loaded and registered; `pq --help` loads them all.
-  for (const command of await loadCommands(commandWord(argv))) parser = parser.command(command as never);
+  for (const command of commands) parser = parser.command(command as never);
   // yargs renders the whole help text after every command, in case the command fails later and
   // help is to be shown then; pq never shows help on a failure (its errors say what to do next),
   // so that rendering (about 20 ms of every command) is skipped.
@@ -176,6 +178,31 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (e) {
     return report(io, e, jsonErrors && !printedOut);
   }
+}
+
+/**
+ * An option that takes a value takes the next word as it, whatever it starts with, as git's
+ * options do (`pq new -m -dash.patch`: yargs read "-dash.patch" as the short flags -d -a -s -h
+ * and left -m empty: t23 F11). Given as `--name=VALUE`, yargs reads it so.
+ */
+function withValuesJoined(words: string[], command: CommandModule<any, any> | null): string[] {
+  const takesValue = new Set(["--tree", "--queue"]);
+  if (command) {
+    for (const [name, spec] of declared(command).options) {
+      if (spec.type !== "string" || spec.array) continue;
+      takesValue.add(`--${name}`);
+      for (const alias of [spec.alias ?? []].flat() as string[]) takesValue.add(alias.length === 1 ? `-${alias}` : `--${alias}`);
+    }
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const next = words[i + 1];
+    if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && next !== "--") {
+      joined.push(`${words[i]}=${next}`);
+      i++;
+    } else joined.push(words[i]);
+  }
+  return joined;
 }
 
 function report(io: CliIO, e: unknown, json = false): number {

@@ -1321,3 +1321,17 @@ describe("a file name with a backslash (verify-12 F6)", () => {
     expect(read(tree, "plain")).toContain("five");
   });
 });
+
+describe("an option's value that starts with '-' (t23 F11)", () => {
+  it("is taken as the value, as git takes `git commit -m -x`", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    const dashed = await pq(dir, "new", "-m", "-dash", "p1");
+    expect(dashed.code).toBe(0);
+    expect((await pq(dir, "new", "--message", "-m", "--", "-dash.patch")).code).toBe(0);
+    expect((await pq(dir, "series")).out.split("\n").filter(Boolean)).toEqual(["p1", "-dash.patch"]);
+    expect(read(dir, "patches/p1")).toContain("Subject: -dash\n");
+    expect(read(dir, "patches/-dash.patch")).toContain("Subject: -m\n");
+  });
+});
