@@ -6,7 +6,8 @@
  * which fails if a lock exists): a lock created empty and filled a moment later was read
  * as "no owner" by a second pq, which removed it and went ahead beside the first.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { PqError } from "../errors.js";
 
 /** Whether a process is running (a zombie, killed and not yet reaped, is not: it will never act again). */
@@ -75,6 +76,25 @@ function create(path: string): boolean {
   }
 }
 
+/**
+ * Removes what create() of a pq killed in its few microseconds between writing `LOCK.PID` and
+ * removing it left behind (t24 F4): such a file of a process that is gone, once this process
+ * holds the lock. A live process's is its own business.
+ */
+function sweepAsideFiles(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
+      const pid = Number(name.slice(prefix.length));
+      if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
+    }
+  } catch {
+    /* only tidying */
+  }
+}
+
 /** The command a process runs (Linux's /proc/PID/comm), or null when that cannot be read. */
 function commandOf(pid: number): string | null {
   try {
@@ -126,7 +146,10 @@ export class TreeLock {
 
   static acquire(path: string): TreeLock {
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (create(path)) return new TreeLock(path);
+      if (create(path)) {
+        sweepAsideFiles(path);
+        return new TreeLock(path);
+      }
       const pid = ownerOf(path);
       if (pid === null) continue; // released meanwhile: try again
       if (Number.isNaN(pid)) {

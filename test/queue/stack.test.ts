@@ -504,3 +504,27 @@ describe("shared queue", () => {
     expect(read(join(dir, "patches"), "p")).toContain("+B");
   });
 });
+
+describe("the lock's own files", () => {
+  it("a LOCK.PID left by a pq killed while it took the lock is removed by the next one; a live process's stays (t24 F4)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    // A pid that is gone: a child that has exited (and been reaped).
+    const child = spawn(process.execPath, ["-e", "0"]);
+    await new Promise((resolve) => child.on("exit", resolve));
+    // A process that runs (as a pq taking the lock this instant would).
+    const running = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      const gone = join(dir, ".pq", `lock.${child.pid}`);
+      const live = join(dir, ".pq", `lock.${running.pid}`);
+      writeFileSync(gone, `${child.pid}\n`);
+      writeFileSync(live, `${running.pid}\n`);
+      expect((await pq(dir, "new", "p1")).code).toBe(0);
+      expect(existsSync(gone)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      running.kill();
+    }
+  });
+});
