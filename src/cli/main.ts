@@ -181,23 +181,28 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
 }
 
 /**
- * An option that takes a value takes the next word as it, whatever it starts with, as git's
- * options do (`pq new -m -dash.patch`: yargs read "-dash.patch" as the short flags -d -a -s -h
- * and left -m empty: t23 F11). Given as `--name=VALUE`, yargs reads it so.
+ * An option that takes a value takes the next word as it even when the word starts with "-",
+ * as git's options do (`pq new -m -dash.patch`: yargs read "-dash.patch" as the short flags
+ * -d -a -s -h and left -m empty: t23 F11), unless that word is one of the command's options
+ * (`--quilt --push`: the directory forgotten, said so) or "-" (standard input or output).
+ * Given as `--name=VALUE`, yargs reads it so.
  */
 function withValuesJoined(words: string[], command: CommandModule<any, any> | null): string[] {
   const takesValue = new Set(["--tree", "--queue"]);
+  const options = new Set(["--tree", "--queue", "--help", "-h", "--version", "-", "--"]);
+  const spelled = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
   if (command) {
     for (const [name, spec] of declared(command).options) {
-      if (spec.type !== "string" || spec.array) continue;
-      takesValue.add(`--${name}`);
-      for (const alias of [spec.alias ?? []].flat() as string[]) takesValue.add(alias.length === 1 ? `-${alias}` : `--${alias}`);
+      const names = [name, ...([spec.alias ?? []].flat() as string[])];
+      for (const n of names) options.add(spelled(n));
+      if (spec.type === "boolean") options.add(`--no-${name}`);
+      if (spec.type === "string" && !spec.array) for (const n of names) takesValue.add(spelled(n));
     }
   }
   const joined: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const next = words[i + 1];
-    if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && next !== "--") {
+    if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && !options.has(next.replace(/=.*$/s, ""))) {
       joined.push(`${words[i]}=${next}`);
       i++;
     } else joined.push(words[i]);

@@ -1329,9 +1329,9 @@ describe("an option's value that starts with '-' (t23 F11)", () => {
     expect((await pq(dir, "init")).code).toBe(0);
     const dashed = await pq(dir, "new", "-m", "-dash", "p1");
     expect(dashed.code).toBe(0);
-    expect((await pq(dir, "new", "--message", "-m", "--", "-dash.patch")).code).toBe(0);
+    expect((await pq(dir, "new", "--message", "-weird", "--", "-dash.patch")).code).toBe(0);
     expect((await pq(dir, "series")).out.split("\n").filter(Boolean)).toEqual(["p1", "-dash.patch"]);
     expect(read(dir, "patches/p1")).toContain("Subject: -dash\n");
-    expect(read(dir, "patches/-dash.patch")).toContain("Subject: -m\n");
+    expect(read(dir, "patches/-dash.patch")).toContain("Subject: -weird\n");
   });
 });
