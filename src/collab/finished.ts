@@ -8,7 +8,7 @@
  * brings in and says what happened.
  */
 import { OplogReader } from "../queue/oplog.js";
-import { statePaths } from "../queue/state.js";
+import { pathMap, statePaths } from "../queue/state.js";
 import type { QueueRepo } from "./queue-repo.js";
 
 export const FINISHED_TRAILER = "Pq-Finished";
@@ -51,7 +51,7 @@ export interface Finished {
 /** The finishes recorded in the queue's commits `range` (a revision, or OLD..NEW), by patch name (the newest wins). */
 export async function finishedIn(qr: QueueRepo, range: string): Promise<Record<string, Finished>> {
   const out = await qr.run(["log", "-F", `--grep=${FINISHED_TRAILER}: `, "--format=%x1e%an%x1f%B", range]);
-  const found: Record<string, Finished> = {};
+  const found = pathMap<Finished>();
   for (const record of out.split("\x1e").filter(Boolean)) {
     const [by, body = ""] = record.split("\x1f");
     for (const line of body.split("\n")) {

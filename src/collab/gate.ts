@@ -18,6 +18,7 @@ import { validatePatchName } from "../queue/names.js";
 import { splitVersion } from "./queue-repo.js";
 import type { Gate, GateVerdict } from "./sync.js";
 import type { QueueVersion } from "./types.js";
+import { pathMap } from "../queue/state.js";
 
 const ALL = ["native", "xen", "vmi"];
 
@@ -158,7 +159,7 @@ export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVer
     .map((rec) => /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec))
     .filter((m): m is RegExpExecArray => m !== null && m[2].startsWith(sub))
     .map((m) => ({ id: m[1], path: m[2].slice(sub.length) }));
-  const files: Record<string, string> = {};
+  const files = pathMap<string>();
   for (const e of entries) files[e.path] = git(["cat-file", "blob", e.id]).stdout.toString("latin1");
   return splitVersion(files);
 }

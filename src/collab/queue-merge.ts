@@ -16,6 +16,7 @@ import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.
 import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
 import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
 import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
+import { pathMap } from "../queue/state.js";
 
 type Side = "base" | "ours" | "theirs";
 
@@ -174,7 +175,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   // What each patch becomes.
   const decisions = new Map<string, Decision>();
   /** Files of one side kept beside a same-named patch of the other (name conflicts). */
-  const strays: Record<string, string> = {};
+  const strays = pathMap<string>();
   const renamed: Record<string, string> = { ...apart.renamed };
   const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
   for (const id of allIds) {
@@ -324,7 +325,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   /** Files a conflicted patch left with conflict markers in the merged tree (see the regeneration below). */
   const markedFiles = new Set<string>();
   const mergedEntries: { entry: SeriesEntry; notes: SeriesNotes }[] = [];
-  const patches: Record<string, string> = {};
+  const patches = pathMap<string>();
   for (const [index, id] of order.entries()) {
     const dec = decisions.get(id)!;
     const entry: SeriesEntry = { name: dec.name, guards: dec.guards };
@@ -498,7 +499,7 @@ function keepApartAdds(
 ): { ours: QueueVersion; renamed: Record<string, string>; notes: string[] } {
   const [nb, no, nt] = [base, ours, theirs].map((v, i) => new Set(parseSeries(v.series, ["base", "our", "their"][i]).map((e) => e.name)));
   const taken = new Set([...nb, ...no, ...nt, ...Object.keys(ours.patches), ...Object.keys(theirs.patches), ...Object.keys(base.patches)]);
-  const renamed: Record<string, string> = {};
+  const renamed = pathMap<string>();
   const notes: string[] = [];
   let series: Series | null = null;
   const patches = { ...ours.patches };

@@ -13,6 +13,7 @@ import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
 import { failpoint } from "../queue/executor.js";
+import { pathMap } from "../queue/state.js";
 
 export type QueueRepoKind = "own" | "in-tree";
 
@@ -257,7 +258,7 @@ export class QueueRepo {
 
   /** The queue directory's regular files, and the symlinks in it (which a queue does not hold). */
   private walkDisk(): { files: Record<string, string>; links: string[] } {
-    const files: Record<string, string> = {};
+    const files = pathMap<string>();
     const links: string[] = [];
     const walk = (dir: string, rel: string) => {
       for (const name of readdirSync(dir)) {
@@ -449,7 +450,7 @@ export const isQueueExtra = (path: string) => path.split("/").some((c) => c.star
 
 export function splitVersion(files: Record<string, string>): QueueVersion {
   const { series = "", ...rest } = files;
-  const patches: Record<string, string> = {};
+  const patches = pathMap<string>();
   // Patch names may have directories (Debian's bugfix/x86/foo.patch): every other file is a patch file.
   for (const [name, text] of Object.entries(rest)) if (!isQueueExtra(name)) patches[name] = text;
   return { series, patches };

@@ -13,7 +13,7 @@ import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
-import { statePaths } from "../queue/state.js";
+import { asPathMap, pathMap, statePaths } from "../queue/state.js";
 import { backupFiles } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -85,7 +85,12 @@ export const syncStatePath = (tree: string) => statePaths(tree).sync;
 
 export function loadSyncState(tree: string): SyncState | null {
   const text = readText(syncStatePath(tree));
-  return text === null ? null : (JSON.parse(text) as SyncState);
+  if (text === null) return null;
+  const state = JSON.parse(text) as SyncState;
+  // Maps by patch name: a patch may be named `constructor` (see pathMap).
+  if (state.renamed) asPathMap(state.renamed);
+  if (state.finished) asPathMap(state.finished);
+  return state;
 }
 
 function saveSyncState(tree: string, s: SyncState): void {
@@ -127,7 +132,7 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
 /** Every file of the queue directory at `rev` that is not part of the queue version (e.g. .gitignore), kept as it is. */
 async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersion, parents: string[], message: string): Promise<string> {
   const all = await qr.git.filesAt(baseRev);
-  const files: Record<string, string> = {};
+  const files = pathMap<string>();
   for (const [p, t] of Object.entries(all)) if (isQueueExtra(p)) files[p] = t;
   Object.assign(files, version.patches, { series: version.series });
   return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);

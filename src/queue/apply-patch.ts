@@ -6,7 +6,7 @@
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
-import { versionExec, versionId, type FileChange, type Version } from "./state.js";
+import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface FileOutcome {
@@ -94,7 +94,18 @@ const modeExec = (mode: string | undefined, fallback: boolean): boolean => (mode
 
 export async function applyPatchText(ws: WorkingSet, name: string, text: string, opts: ApplyOptions): Promise<PatchApplication> {
   const parsed = parseNamedPatch(name, text, { strip: opts.strip });
-  const result: PatchApplication = { files: {}, renames: [], outcomes: [], rejects: {}, failed: false, conflicts: false, fuzzy: false, binaryWithoutData: [], namesChosen: false, reads: {} };
+  const result: PatchApplication = {
+    files: pathMap(),
+    renames: [],
+    outcomes: [],
+    rejects: pathMap(),
+    failed: false,
+    conflicts: false,
+    fuzzy: false,
+    binaryWithoutData: [],
+    namesChosen: false,
+    reads: pathMap(),
+  };
   // GNU patch skips a no-data binary line that has no git header: it changes nothing here either.
   const files: FilePatch[] = [];
   for (const fp of parsed.files) {

@@ -8,7 +8,7 @@
  */
 import { lstatSync, rmSync, statSync, type Stats } from "node:fs";
 import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
-import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
+import { asPathMap, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
 /**
  * The stat cache, like git's index, trusts a recorded (size, mtime) only for files whose
@@ -476,7 +476,9 @@ export class PushCache {
     const entries: PushCacheEntry[] = [];
     for (const line of this.load().get(patchHash) ?? []) {
       try {
-        entries.push(JSON.parse(line) as PushCacheEntry);
+        const entry = JSON.parse(line) as PushCacheEntry;
+        asPathMap(entry.files);
+        entries.push(entry);
       } catch {
         // A line torn by a crash: ignore it, the cache is only an accelerator.
       }
@@ -544,7 +546,7 @@ export class PushCache {
    */
   record(patchHash: string, files: Record<string, FileChange>, renames: [string, string][], notes: string[] = []): void {
     this.add(patchHash, {
-      files: Object.fromEntries(Object.entries(files).map(([p, c]) => [p, [c.pre, c.post]])),
+      files: pathMap(Object.entries(files).map(([p, c]): [string, [Version, Version]] => [p, [c.pre, c.post]])),
       ...(renames.length ? { renames } : {}),
       ...(notes.length ? { notes } : {}),
     });

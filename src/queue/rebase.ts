@@ -19,7 +19,7 @@ import { rewriteFromRecord } from "./rewrite.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMovedFolders, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
-import { statePaths, type AppliedPatch } from "./state.js";
+import { adoptRecords, pathMap, statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
 
@@ -83,7 +83,9 @@ function loadPlan(stack: Stack): RebasePlan | null {
   const text = readText(planPath(stack));
   const saved = readText(savedPath(stack));
   if (text === null || saved === null) return null;
-  return { ...(JSON.parse(text) as RebasePlan), ...(JSON.parse(saved) as Pick<RebasePlan, (typeof SAVED)[number]>) };
+  const plan: RebasePlan = { ...(JSON.parse(text) as RebasePlan), ...(JSON.parse(saved) as Pick<RebasePlan, (typeof SAVED)[number]>) };
+  adoptRecords(plan.records ?? []);
+  return plan;
 }
 
 /** The progress after every step; the saved queue only when the rebase starts. */
@@ -229,7 +231,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
     );
   }
   const applied = stack.applied();
-  const patches: Record<string, string> = {};
+  const patches = pathMap<string>();
   for (const { name } of stack.series()) {
     const text = readText(stack.patchPath(name));
     if (text !== null) patches[name] = text;
@@ -242,7 +244,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
     series: readText(join(stack.queueDir, "series")) ?? "",
     patches,
     applied,
-    records: stack.appliedRecords().map((r) => JSON.parse(JSON.stringify(r)) as AppliedPatch),
+    records: adoptRecords(stack.appliedRecords().map((r) => JSON.parse(JSON.stringify(r)) as AppliedPatch)),
     todo: [...applied],
     done: [],
   };

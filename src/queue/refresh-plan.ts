@@ -13,7 +13,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
+import { pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface PlanContext {
@@ -112,7 +112,7 @@ export async function planRefresh(
   // What the patches below left of each file, found in one pass (asked per file, a
   // thousand-patch stack walked down the stack for each of its hundreds of files).
   const lower = expectedVersions(ctx.applied.slice(0, below));
-  const files: Record<string, FileChange> = {};
+  const files = pathMap<FileChange>();
   const changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   const isOwn = pqOwnPaths(ctx);

@@ -24,8 +24,10 @@ import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
 import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
+  adoptState,
   ensureStateDir,
   loadState,
+  pathMap,
   loadStateAndText,
   refuseDuringInterruptedSync,
   refuseDuringStoppedRebase,
@@ -341,7 +343,7 @@ export class Stack {
   private get state(): StackState {
     if (this.parsedState === null) {
       const source = this.stateSource!;
-      source.state = this.parsedState = JSON.parse(source.text) as StackState;
+      source.state = this.parsedState = adoptState(JSON.parse(source.text) as StackState);
     }
     return this.parsedState;
   }
@@ -600,7 +602,7 @@ export class Stack {
     const wanted = opts.files?.length ? new Set(opts.files) : null;
     const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top, wanted ? { only: wanted } : {});
     if (!opts.sinceRefresh && !wanted) return plan.diff;
-    const files: Record<string, FileChange> = {};
+    const files = pathMap<FileChange>();
     for (const path of opts.sinceRefresh ? plan.changed : Object.keys(plan.files)) {
       if (wanted && !wanted.has(path)) continue;
       const change = plan.files[path];

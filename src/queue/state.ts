@@ -44,6 +44,37 @@ export interface AppliedPatch {
   inexact?: "fuzz" | "eol" | "merge";
 }
 
+/**
+ * A map from tree paths, with no prototype: a file named `toString`, `constructor` or
+ * `__proto__` (git tracks any name) is a key like any other. In a plain object
+ * `files["toString"]` answered with Object.prototype's function, so a change to such a file
+ * went unrecorded (pop left it in the tree) and refresh ended in an internal error, and
+ * `files["__proto__"] = x` changed the object's prototype instead (t24 F1, F2).
+ */
+export function pathMap<T>(entries?: Iterable<readonly [string, T]>): Record<string, T> {
+  const map = Object.create(null) as Record<string, T>;
+  if (entries) for (const [path, value] of entries) map[path] = value;
+  return map;
+}
+
+/** Path maps parsed from JSON (which gives them Object.prototype) made path maps (see pathMap). */
+export function asPathMap<T>(map: Record<string, T>): Record<string, T> {
+  if (map && typeof map === "object" && Object.getPrototypeOf(map) !== null) Object.setPrototypeOf(map, null);
+  return map;
+}
+
+/** Records parsed from JSON, their file maps made path maps (see pathMap). */
+export function adoptRecords<T extends { files: Record<string, unknown> }>(records: T[]): T[] {
+  if (Array.isArray(records)) for (const record of records) if (record && typeof record === "object") asPathMap(record.files);
+  return records;
+}
+
+/** A state parsed from JSON, its records' file maps made path maps (see pathMap). */
+export function adoptState(state: StackState): StackState {
+  if (state && typeof state === "object") adoptRecords(state.applied);
+  return state;
+}
+
 export interface StackState {
   version: 1;
   /** Queue directory: relative to the tree when inside it, else absolute. */
@@ -143,7 +174,7 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
   const text = readText(file);
   if (text === null) return null;
   try {
-    const state = JSON.parse(text) as StackState;
+    const state = adoptState(JSON.parse(text) as StackState);
     if (!(st && wroteState(statCache!, st, text))) checkState(state);
     return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {

@@ -14,7 +14,7 @@ import { bytesToName, nameToBytes } from "../patch/index.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";
-import { statePaths, type AppliedPatch, type StackState } from "./state.js";
+import { adoptRecords, statePaths, type AppliedPatch, type StackState } from "./state.js";
 import { checkNameOnDisk, flattenName } from "./names.js";
 import { WorkingSet } from "./workset.js";
 
@@ -259,7 +259,7 @@ export function appendRecordsText(state: StackState, text: string, records: Appl
     enumerable: true,
     configurable: true,
     get: () => {
-      const parsed = JSON.parse(text) as AppliedPatch[];
+      const parsed = adoptRecords(JSON.parse(text) as AppliedPatch[]);
       for (const record of parsed) prior.push(record);
       known.records = parsed;
       known.lazy = false;

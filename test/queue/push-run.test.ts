@@ -171,6 +171,36 @@ describe("a push remembered as one run", () => {
     expect(read(dir, "c.c")).toBe(lines("c"));
   });
 
+  it("names the first file of the first patch in its refusal, as a patch-by-patch push does, when a file is named like a number (t24 F3)", async () => {
+    // JSON keeps keys that are numbers first: the run's files list `5` (p10's) before `zz` (p01's).
+    const files: Record<string, string> = { zz: "l1\n", "5": "l1\n" };
+    for (let i = 2; i <= 17; i++) files[`f${i}`] = "l1\n";
+    const dir = makeRepo(files);
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    for (let i = 1; i <= 17; i++) {
+      expect((await pq(dir, "new", `p${String(i).padStart(2, "0")}`)).code).toBe(0);
+      const file = i === 1 ? "zz" : i === 10 ? "5" : `f${i}`;
+      write(dir, file, "l1\nchanged\n");
+      expect((await pq(dir, "refresh")).code).toBe(0);
+    }
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // HEAD moves on in both files while the tree keeps the versions the run starts from.
+    write(dir, "zz", "l1\nupstream\n");
+    write(dir, "5", "l1\nupstream\n");
+    git(dir, "commit", "-qam", "upstream");
+    write(dir, "zz", "l1\n");
+    write(dir, "5", "l1\n");
+    onlyRuns(dir);
+    const replayed = await pq(dir, "push", "-a");
+    rmSync(pushCacheLog(dir));
+    const patchByPatch = await pq(dir, "push", "-a");
+    expect([replayed.code, replayed.err]).toEqual([patchByPatch.code, patchByPatch.err]);
+    expect(replayed.err).toContain("unrefreshed changes in zz, which p01 also changes");
+  });
+
   it("is not taken when its object is gone or damaged: the push goes patch by patch", async () => {
     const dir = await stackOf20();
     expect((await pq(dir, "push", "-a")).code).toBe(0);

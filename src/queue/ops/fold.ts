@@ -9,7 +9,7 @@ import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
-import type { AppliedPatch } from "../state.js";
+import { pathMap, type AppliedPatch } from "../state.js";
 import { appliedNames, planContext, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
 import type { RefreshReport } from "./refresh.js";
 
@@ -34,7 +34,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     );
   }
   const headers: PatchHeader[] = [];
-  const updated: AppliedPatch = { ...top, files: { ...top.files }, renames: [...(top.renames ?? [])] };
+  const updated: AppliedPatch = { ...top, files: pathMap(Object.entries(top.files)), renames: [...(top.renames ?? [])] };
   for (const name of names) {
     const text = tx.patchText(name);
     const app = await applyPatchText(tx.ws, name, text, { strip: series.stripOf(name) });

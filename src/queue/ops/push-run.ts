@@ -7,7 +7,7 @@
 import { PqError } from "../../errors.js";
 import { asciiJson } from "../../tree/files.js";
 import { pushCacheKey, pushRunKey, type PushRun, type RunFile } from "../caches.js";
-import { versionId, type AppliedPatch, type Version } from "../state.js";
+import { adoptRecords, asPathMap, pathMap, versionId, type AppliedPatch, type Version } from "../state.js";
 import type { OpContext } from "./context.js";
 
 /**
@@ -118,11 +118,13 @@ function usableRun(ctx: OpContext, q: RunQuery, id: string): FoundRun | null {
     const parts = runParts(text);
     const lastAt = parts ? recordsAre(parts.applied, q.list, q.hashOf) : -1;
     if (parts && lastAt !== -1) {
-      found = { files: JSON.parse(parts.files), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
-      top = JSON.parse(parts.applied.slice(lastAt, -1)) as AppliedPatch;
+      found = { files: asPathMap(JSON.parse(parts.files) as Record<string, RunFile>), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
+      top = adoptRecords([JSON.parse(parts.applied.slice(lastAt, -1)) as AppliedPatch])[0];
       if (top.name !== q.list.at(-1)) return null;
     } else {
       const run = JSON.parse(text) as PushRun;
+      asPathMap(run.files);
+      adoptRecords(run.applied ?? []);
       if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
       found = { files: run.files, notes: run.notes, appliedText: parts?.applied ?? null, applied: run.applied };
       top = run.applied.at(-1)!;
@@ -163,7 +165,7 @@ export function rememberRun(
   reads: Map<string, Version>,
 ): void {
   const pushed = ctx.tx.state.applied.slice(-list.length);
-  const files: Record<string, RunFile> = {};
+  const files = pathMap<RunFile>();
   for (const record of pushed) {
     for (const [path, change] of Object.entries(record.files)) {
       if (files[path]) files[path][1] = change.post;

@@ -17,7 +17,7 @@ import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
-import { statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
+import { adoptRecords, pathMap, statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, askGitAhead, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -318,7 +318,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     const last = new Map<string, Version>();
     for (const { name, hash, entry } of run.slice(0, kept)) {
-      const files: Record<string, FileChange> = {};
+      const files = pathMap<FileChange>();
       for (const [path, [pre, post]] of Object.entries(entry.files)) {
         // Read, not changed (a copy's source): checked by the match, no part of the record.
         if (pre === post) {
@@ -359,7 +359,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // The state's text takes the run's records as the run's text has them (see Transaction.stateText).
     // A path the run has with the same version before and after is a file one of its patches
     // only read, or changed and changed back: a run remembered before it said which is parsed to tell.
-    const records = found.applied ?? (files.some(([, [pre, post, same]]) => pre === post && !same) ? (JSON.parse(found.appliedText!) as AppliedPatch[]) : null);
+    const records = found.applied ?? (files.some(([, [pre, post, same]]) => pre === post && !same) ? adoptRecords(JSON.parse(found.appliedText!) as AppliedPatch[]) : null);
     if (records !== null) {
       const from = tx.state.applied.length;
       for (const [i, record] of records.entries()) admitReused(record, found.notes[i] ?? []);
@@ -378,13 +378,21 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
   const admitUnparsed = (text: string, files: [string, RunFile][], notes: string[][]): void => {
     const from = tx.state.applied.length;
     tx.appendAppliedText(text, null);
-    const firstPatchChanging = (path: string): string => tx.state.applied.slice(from).find((r) => path in r.files)?.name ?? list[0];
     for (const [path, [pre, , same]] of files) {
       if (same === "read" || expected.has(path) || planned.has(path)) continue;
-      firstTouch.set(path, { pre, get patch() { return firstPatchChanging(path); } });
+      firstTouch.set(path, { pre, patch: "" });
     }
+    // In the run's files the paths are in JSON's order (names that are numbers first), not the
+    // patches': should the check refuse, the records say which patch changes which file first.
+    touchesInRecords = () => {
+      firstTouch.clear();
+      for (const record of tx.state.applied.slice(from))
+        for (const path in record.files) if (!expected.has(path) && !firstTouch.has(path)) firstTouch.set(path, { patch: record.name, pre: record.files[path].pre });
+    };
     for (const [i, name] of list.entries()) report.pushed.push({ name, cached: true, notes: notes[i] ?? [] });
   };
+  /** Set by admitUnparsed: puts firstTouch in the patches' order, from the records. */
+  let touchesInRecords: (() => void) | null = null;
   /** Whether every patch of this push had a result the push cache would keep (no fuzz, refresh or missing data). */
   let cacheable = true;
   /**
@@ -555,12 +563,20 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     const merged = app.outcomes.some((o) => o.status === "merged");
     for (const [path, version] of Object.entries(app.reads)) if (!reads.has(path)) reads.set(path, version);
     if (!needsRefresh && !app.fuzzy && !merged && !app.binaryWithoutData.length && !app.namesChosen && !opts.dryRun) {
-      const readFiles = Object.fromEntries(Object.entries(app.reads).map(([path, v]) => [path, { pre: v, post: v }]));
-      ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), { ...readFiles, ...app.files }, app.renames, pushed.notes);
+      const readFiles = Object.entries(app.reads).map(([path, v]): [string, FileChange] => [path, { pre: v, post: v }]);
+      ctx.pushCache.record(pushCacheKey(hash, stripOf(name)), pathMap([...readFiles, ...Object.entries(app.files)]), app.renames, pushed.notes);
     } else cacheable = false;
     if (needsRefresh) break; // the tree needs the user before anything goes on top
   }
-  await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
+  try {
+    await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
+  } catch (e) {
+    if (!touchesInRecords) throw e;
+    // Refused as a patch-by-patch push would be: its first file, by its first patch (t24 F3).
+    (touchesInRecords as () => void)();
+    await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
+    throw e;
+  }
   if (!replayed && cacheable && !opts.dryRun && list.length >= RUN_MIN && report.pushed.length === list.length) rememberRun(ctx, list, stripOf, report.pushed.map((p) => p.notes), reads);
   // A replayed run's records may be text still: its top is the list's last (reading the state would parse them).
   report.top = replayed ? list.at(-1)! : (tx.state.applied.at(-1)?.name ?? null);

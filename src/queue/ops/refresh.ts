@@ -14,7 +14,7 @@ import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
-import { statePaths, versionExec, type AppliedPatch, type FileChange } from "../state.js";
+import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange } from "../state.js";
 import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
 import { join } from "node:path";
@@ -90,7 +90,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   const below = tx.state.applied.length - 1;
   // What the patch held before the files named here were added to it: "unchanged" is against this.
-  const recorded = { ...top.files };
+  const recorded = pathMap(Object.entries(top.files));
   for (const raw of opts.files ?? []) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
     if (top.files[path]) continue;
@@ -355,7 +355,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
   tx.writePatch(name, text);
   series.insertAfter(tx.state.applied.at(-1)?.name ?? null, { name, guards: [] });
   tx.setSeries(series);
-  tx.state.applied.push({ name, hash: sha1(text), files: {} });
+  tx.state.applied.push({ name, hash: sha1(text), files: pathMap() });
 }
 
 /** Replace a patch's header (message/author) without touching its diff. */

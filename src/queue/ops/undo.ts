@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
-import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
+import { adoptState, statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
@@ -196,7 +196,7 @@ export async function planUndo(
       below ??= new Map(
         ordered
           .filter((e) => e.taken?.length)
-          .flatMap((e) => (JSON.parse(store.get(e.state[1])) as StackState).applied.flatMap((r) => Object.entries(r.files).map(([p, f]): [string, Version] => [p, f.pre]))),
+          .flatMap((e) => adoptState(JSON.parse(store.get(e.state[1])) as StackState).applied.flatMap((r) => Object.entries(r.files).map(([p, f]): [string, Version] => [p, f.pre]))),
       );
       return below.get(path);
     };
@@ -213,7 +213,7 @@ export async function planUndo(
   // operation saved, which its undo put back: as pop does, refused, or with --force saved again.
   if (direction === "redo") {
     for (const e of ordered.filter((entry) => entry.backup)) {
-      const expected = expectedVersions((JSON.parse(store.get(e.state[0])) as StackState).applied);
+      const expected = expectedVersions(adoptState(JSON.parse(store.get(e.state[0])) as StackState).applied);
       for (const [path, before] of e.tree)
         if (expected.has(path) && expected.get(path) !== before && tx.ws.version(path) === before && !dirty.includes(path)) {
           if (!force) {
@@ -265,7 +265,7 @@ export async function planUndo(
   }
   const last = ordered.at(-1)!;
   const was = tx.state;
-  tx.state = JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState;
+  tx.state = adoptState(JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState);
   // A move that takes patches off a file (the undo of a push, the redo of a pop: a pop) is
   // checked as pop checks it: HEAD must still have the file's version from below the stack.
   // With commits made since that change it (the patches committed by hand), the tree would be
