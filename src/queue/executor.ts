@@ -520,7 +520,6 @@ async function writeTree(
     progress();
   }
   const pending = writes.filter(([, , v]) => v !== null) as [string, Version, string][];
-  store.readAhead(pending.map(([, , version]) => versionId(version)!));
   const half = Math.ceil(pending.length / 2);
   for (let i = 0; i < pending.length; i++) {
     const [path, was, version] = pending[i];

@@ -82,8 +82,6 @@ export class ObjectStore {
    * cached push only checks them and writes them to the tree.
    */
   private verified = new Map<string, string | Buffer>();
-  /** Objects read ahead (see readAhead), with the place they were read from. */
-  private ahead = new Map<string, { at: Location; bytes: Buffer }>();
   /** Each pack's stat, once per operation (null: gone). */
   private packStats = new Map<string, Stats | null>();
   /** The seals file, read on first use; and per pack, whether it is still as sealed. */
@@ -299,78 +297,19 @@ export class ObjectStore {
       if (legacy !== null) return legacy;
       throw this.damaged(id);
     }
-    const ahead = this.ahead.get(id);
-    if (ahead !== undefined) {
-      this.ahead.delete(id);
-      // Read ahead from the place the index has now (a long-lived store's index may have been read again since).
-      if (ahead.at.pack === at.pack && ahead.at.offset === at.offset && ahead.at.length === at.length)
-        return this.readBytes(ahead.bytes, at, id, check, check && !this.sealedChain(id));
-    }
-    return this.readAt(this.packFd(at.pack, id), at, id, check, check && !this.sealedChain(id));
-  }
-
-  /** The pack's descriptor, opened once per operation; `id`: the object wanted, named if the pack is gone. */
-  private packFd(pack: string, id: string): number {
-    let fd = this.fds.get(pack);
+    let fd = this.fds.get(at.pack);
     if (fd === undefined) {
       try {
-        fd = openSync(join(this.dir, pack), "r");
+        fd = openSync(join(this.dir, at.pack), "r");
       } catch (e) {
         // A pack the index names is gone (a partial clean-up, a restore of .pq/ from a backup):
         // its objects are lost, as a damaged copy's would be, not an error of the system.
         if ((e as NodeJS.ErrnoException).code === "ENOENT") throw this.damaged(id);
         throw e;
       }
-      this.fds.set(pack, fd);
+      this.fds.set(at.pack, fd);
     }
-    return fd;
-  }
-
-  /**
-   * Reads whole objects ahead, in as few reads as their places in the packs allow: a pop or a
-   * warm push writes hundreds of versions that one operation stored side by side, and a read
-   * and a buffer for each cost ~3 ms of a thousand-patch pop. Deltas and objects not yet
-   * flushed are left to be read when asked for; `bytes` takes the others from here, with the
-   * checks of a read of its own. A pack that is gone or short is found then, too.
-   */
-  readAhead(ids: Iterable<string>): void {
-    const byPack = new Map<string, { id: string; at: Location }[]>();
-    for (const id of ids) {
-      if (this.verified.has(id) || this.unflushed(id) || this.ahead.has(id)) continue;
-      const at = this.load().get(id);
-      if (!at || at.base !== undefined) continue;
-      const list = byPack.get(at.pack) ?? [];
-      if (!list.length) byPack.set(at.pack, list);
-      list.push({ id, at });
-    }
-    for (const [pack, list] of byPack) {
-      if (list.length < 2) continue;
-      let fd: number;
-      try {
-        fd = this.packFd(pack, list[0].id);
-      } catch {
-        continue; // said when the object is asked for
-      }
-      list.sort((a, b) => a.at.offset - b.at.offset);
-      for (let first = 0, next: number; first < list.length; first = next) {
-        const start = list[first].at.offset;
-        let end = start + list[first].at.length;
-        // Objects up to 64 KB apart share a read, of at most 32 MB.
-        for (next = first + 1; next < list.length; next++) {
-          const { offset, length } = list[next].at;
-          if (offset - end > 64 * 1024 || Math.max(end, offset + length) - start > 32 * 1024 * 1024) break;
-          end = Math.max(end, offset + length);
-        }
-        if (next - first < 2) continue;
-        const span = Buffer.allocUnsafe(end - start);
-        const got = readSync(fd, span, 0, end - start, start);
-        for (let k = first; k < next; k++) {
-          const { id, at } = list[k];
-          if (at.offset + at.length - start <= got)
-            this.ahead.set(id, { at, bytes: span.subarray(at.offset - start, at.offset - start + at.length) });
-        }
-      }
-    }
+    return this.readAt(fd, at, id, check, check && !this.sealedChain(id));
   }
 
   /** `keep`: the version asked for, kept for the operation; `hash`: checked against its id. */
@@ -378,11 +317,6 @@ export class ObjectStore {
     const buf = Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
     if (n !== at.length) throw this.damaged(id);
-    return this.readBytes(buf, at, id, keep, hash);
-  }
-
-  /** An object's bytes as read from its place `at` (see readAt). */
-  private readBytes(buf: Buffer, at: Location, id: string, keep: boolean, hash: boolean): string | Buffer {
     if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, keep, hash);
     if (hash && sha1Bytes(buf) !== id) throw this.damaged(id);
     // Kept for the operation only when small: a push of a thousand patches reads back
@@ -565,7 +499,6 @@ export class ObjectStore {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     this.verified.clear();
-    this.ahead.clear();
     this.packStats.clear();
     this.sealIntact.clear();
     this.seals = null;

@@ -217,30 +217,6 @@ describe("sha1", () => {
   });
 });
 
-describe("reading ahead", () => {
-  it("gives the bytes a read of each would, and still finds a damaged or missing object", () => {
-    const objects = store();
-    const texts = Array.from({ length: 6 }, (_, i) => numbered(200 + i, `v${i}`));
-    const ids = texts.map((t) => objects.put(t));
-    objects.flush();
-    objects.close();
-    const pack = readdirSync(objects.dir).find((f) => f.startsWith("pack-"))!;
-    const ahead = new ObjectStore(objects.dir);
-    ahead.readAhead([...ids].reverse());
-    expect(ids.map((id) => ahead.bytes(id).toString())).toEqual(texts);
-    // A byte changed in the pack (so no longer sealed) and the pack cut short: the changed
-    // object fails its hash, the cut one is not there, the others read as they were.
-    const file = join(objects.dir, pack);
-    writeFileSync(file, readFileSync(file, "latin1").replace("v1 7\n", "v1 8\n"), "latin1");
-    truncateSync(file, statSync(file).size - 10);
-    const damaged = new ObjectStore(objects.dir);
-    damaged.readAhead(ids);
-    expect(() => damaged.bytes(ids[1])).toThrow(PqError);
-    expect(() => damaged.bytes(ids[5])).toThrow(PqError);
-    expect([0, 2, 3, 4].map((i) => damaged.get(ids[i]))).toEqual([0, 2, 3, 4].map((i) => texts[i]));
-  });
-});
-
 describe("sealed packs", () => {
   /** A store with two whole objects of the same length in one flushed pack, reopened. */
   function sealedPair() {
