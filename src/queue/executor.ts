@@ -531,7 +531,7 @@ async function writeTree(
     let after = replaying ? fileStat(full) : null;
     if (!(after && statCache.lookup(path, after) === version)) {
       // The file is checked from the stat its write takes anyway: no extra system call.
-      after = replaceFile(full, store.bytes(versionId(version)!), exec, guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved) : undefined);
+      after = replaceFile(full, store.bytesForWrite(versionId(version)!), exec, guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved) : undefined);
     }
     if (((after.mode & 0o111) !== 0) !== exec) {
       chmodSync(full, exec ? after.mode | 0o111 : after.mode & ~0o111);

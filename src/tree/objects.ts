@@ -55,6 +55,13 @@ const INDEX_LINE = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?\n/
 /** Deltas on deltas read back in a chain: past this length a version is stored whole. */
 const MAX_DELTA_DEPTH = 8;
 
+/** The buffer bytesForWrite reads into, grown as needed. */
+let scratch = Buffer.allocUnsafe(0);
+function scratchOf(length: number): Buffer {
+  if (scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length, 64 * 1024));
+  return scratch.subarray(0, length);
+}
+
 export class ObjectStore {
   private index: PackIndex | null = null;
   /** The index file's length when it was read (latin1: one character per byte). */
@@ -280,10 +287,20 @@ export class ObjectStore {
   }
 
   /**
+   * bytes(), for a caller done with them before it asks the store again (the executor writing
+   * them to the tree): a whole object from a pack is read into one buffer used again for the
+   * next, and not kept for the operation. A pop writes hundreds of files, and a new buffer for
+   * each cost its allocation and, for a large file, its page faults.
+   */
+  bytesForWrite(id: string): string | Buffer {
+    return this.read(id, true, true);
+  }
+
+  /**
    * An object's content; `check` hashes it against its id. A delta's bases are read
    * unchecked: the check of the version asked for covers every link of its chain.
    */
-  private read(id: string, check: boolean): string | Buffer {
+  private read(id: string, check: boolean, transient = false): string | Buffer {
     const verified = this.verified.get(id);
     if (verified !== undefined) return verified;
     const pending = this.pending.get(id);
@@ -309,19 +326,19 @@ export class ObjectStore {
       }
       this.fds.set(at.pack, fd);
     }
-    return this.readAt(fd, at, id, check, check && !this.sealedChain(id));
+    return this.readAt(fd, at, id, check, check && !this.sealedChain(id), transient);
   }
 
   /** `keep`: the version asked for, kept for the operation; `hash`: checked against its id. */
-  private readAt(fd: number, at: Location, id: string, keep: boolean, hash: boolean = keep): string | Buffer {
-    const buf = Buffer.allocUnsafe(at.length);
+  private readAt(fd: number, at: Location, id: string, keep: boolean, hash: boolean = keep, transient = false): string | Buffer {
+    const buf = transient && !at.base ? scratchOf(at.length) : Buffer.allocUnsafe(at.length);
     const n = readSync(fd, buf, 0, at.length, at.offset);
     if (n !== at.length) throw this.damaged(id);
     if (at.base) return this.resolve(id, buf.toString("latin1"), at.base, keep, hash);
     if (hash && sha1Bytes(buf) !== id) throw this.damaged(id);
     // Kept for the operation only when small: a push of a thousand patches reads back
     // tens of megabytes, which the working set already holds where it needs them.
-    if (keep && buf.length <= 64 * 1024) this.verified.set(id, buf);
+    if (keep && !transient && buf.length <= 64 * 1024) this.verified.set(id, buf);
     return buf;
   }
 

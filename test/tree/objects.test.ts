@@ -217,6 +217,26 @@ describe("sha1", () => {
   });
 });
 
+describe("bytes for a write", () => {
+  it("reads each object right into the reused buffer, checks it, and leaves bytes() its own copies", () => {
+    const objects = store();
+    const texts = [numbered(5000, "big"), numbered(3, "small"), numbered(9000, "bigger"), numbered(40, "mid")];
+    const ids = texts.map((t) => objects.put(t));
+    objects.flush();
+    objects.close();
+    const reader = new ObjectStore(objects.dir);
+    for (const [i, id] of ids.entries()) expect(reader.bytesForWrite(id).toString()).toBe(texts[i]);
+    expect(ids.map((id) => reader.bytes(id).toString())).toEqual(texts);
+    // A changed byte in the pack (so no longer sealed): refused, not written.
+    const pack = join(
+      objects.dir,
+      readdirSync(objects.dir).find((f) => f.startsWith("pack-"))!,
+    );
+    writeFileSync(pack, readFileSync(pack, "latin1").replace("mid 7\n", "mid 8\n"), "latin1");
+    expect(() => new ObjectStore(objects.dir).bytesForWrite(ids[3])).toThrow(PqError);
+  });
+});
+
 describe("sealed packs", () => {
   /** A store with two whole objects of the same length in one flushed pack, reopened. */
   function sealedPair() {
