@@ -87,6 +87,17 @@ export class StatCache {
   }
 
   /**
+   * The value recorded for `path` under exactly the stamp `st`, without lookup's racy-git rule
+   * (a file whose mtime is not older than the cache's save is not trusted there): for pq's own
+   * files, which it writes by rename under the lock and records at once. On a file system whose
+   * clock ticks every few milliseconds, state.json and the cache are written in the same tick.
+   */
+  recordedValue(path: string, st: StatStamp): Version | undefined {
+    const e = this.entry(path);
+    return e !== undefined && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino ? e[2] : undefined;
+  }
+
+  /**
    * Whether `st` is exactly the stamp recorded for `path` with `version`: the file was not
    * touched since pq recorded it (no racy-git window here: the question is "is it still the
    * file pq looked at", not "is this content known from a stamp alone").
@@ -392,6 +403,13 @@ export interface PushRun {
   applied: AppliedPatch[];
   /** Per patch, what its push reported (offsets). */
   notes: string[][];
+  /**
+   * What the run's key is made of besides the records' names and hashes (runs remembered
+   * since December 5 say it): each patch's -pN where it is not 1, and the tree paths no patch
+   * may write. A push checks the newest run against them without computing any key.
+   */
+  strips?: Record<string, number>;
+  reserved?: string[];
 }
 
 /**

@@ -205,7 +205,8 @@ const writtenByPq = (stateId: string) => `written-by-pq-state ${stateId}`;
  * the 430 KB of a thousand-patch state cost ~0.7 ms, and starting node:crypto for it ~2.7 ms).
  */
 function wroteState(statCache: StatCache, st: FileStat, text: string): boolean {
-  const recorded = statCache.lookup(STATE_KEY, st);
+  // Written by rename under the lock and recorded at once: a later write gives it a new inode or ctime.
+  const recorded = statCache.recordedValue(STATE_KEY, st);
   const id = recorded?.startsWith(writtenByPq("")) ? recorded.slice(writtenByPq("").length) : "";
   if (!/^[0-9a-f]{40}$/.test(id)) return false;
   knownSha1(text.endsWith("\n") ? text.slice(0, -1) : text, id);

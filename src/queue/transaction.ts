@@ -87,8 +87,9 @@ export class Transaction {
    * first reads state.applied. A warm push of a thousand patches never does: it writes the state
    * from the text, and parsing them cost ~3 ms, their garbage more.
    */
-  appendAppliedText(text: string, records: AppliedPatch[] | null): void {
+  appendAppliedText(text: string, records: AppliedPatch[] | null, runId?: string): void {
     this.appliedText = appendRecordsText(this.state, text, records);
+    if (runId) this.appliedText.runId = runId;
   }
 
 
@@ -240,6 +241,8 @@ export function missingPatchFile(queueDir: string, name: string): PqError {
  */
 export interface KnownRecords {
   from: number;
+  /** The remembered run the records are (see executor's stateIds). */
+  runId?: string;
   records: AppliedPatch[] | null;
   text: string;
   prior: AppliedPatch[];

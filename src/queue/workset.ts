@@ -5,7 +5,7 @@
  */
 import { lstatSync, type Stats } from "node:fs";
 import { PqError } from "../errors.js";
-import { readText, fileStat, sha1 } from "../tree/files.js";
+import { readText, fileStat, sha1, type FileStat } from "../tree/files.js";
 import { ObjectStore } from "../tree/objects.js";
 import type { LineIndex } from "../patch/apply.js";
 import type { DeltaPiece } from "../patch/types.js";
@@ -202,9 +202,26 @@ export class WorkingSet {
     refuseNonFile(full, path);
     const content = readText(full);
     if (content === null) return { version: null, content: null };
-    const version = makeVersion(sha1(content), exec);
+    const version = makeVersion(this.racilyRecorded(path, st, content) ?? sha1(content), exec);
     this.statCache.record(path, st, version);
     return { version, content };
+  }
+
+  /**
+   * The id the stat cache has for a file it does not vouch for only because the file was written
+   * in the same tick of the file system's clock as the cache (git's racy-clean case: an edit in
+   * that tick would keep the stamp), when the file's bytes are that version's in the store. A
+   * command's last writes land in the tick of its cache's save (a few milliseconds on ext4), and
+   * the next command hashed them, which loaded node:crypto (~2.2 ms) for a handful of files.
+   */
+  private racilyRecorded(path: string, st: FileStat, content: string): string | null {
+    const id = versionId(this.statCache.recordedValue(path, st) ?? null);
+    if (id === null || !this.store.present(id)) return null;
+    try {
+      return this.store.get(id) === content ? id : null;
+    } catch {
+      return null; // damaged: hashed as any other file
+    }
   }
 }
 

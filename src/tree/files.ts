@@ -127,7 +127,8 @@ export function removeFile(path: string, stopAt: string): void {
  * comparison when it is the same string and a memcmp when it is a copy.
  */
 const recentLongHashes: [text: string, id: string][] = [];
-const LONG_TEXT = 16 * 1024;
+/** Shorter texts are hashed every time (by pq's own SHA-1 while node:crypto is not loaded: see core/sha1.ts). */
+const LONG_TEXT = 512;
 
 export function sha1(content: string): string {
   if (content.length < LONG_TEXT) return sha1Latin1(content);

@@ -6,8 +6,9 @@
  * back to the patch-by-patch path, with its refusals.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
@@ -199,6 +200,50 @@ describe("a push remembered as one run", () => {
     const patchByPatch = await pq(dir, "push", "-a");
     expect([replayed.code, replayed.err]).toEqual([patchByPatch.code, patchByPatch.err]);
     expect(replayed.err).toContain("unrefreshed changes in zz, which p01 also changes");
+  });
+
+  it("is not taken, found as the run remembered last, when a patch's -pN changed in the series since", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    // Same patch files, same names: only the strip level differs (p05's a/ and b/ are now path components).
+    write(dir, "patches/series", read(dir, "patches/series").replace(/^p05$/m, "p05 -p0"));
+    const copy = tempDir("pq-run-copy-");
+    dirs.push(copy);
+    cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
+    rmSync(pushCacheLog(copy));
+    const replayed = await pq(dir, "push", "-a");
+    const patchByPatch = await pq(copy, "push", "-a");
+    expect(replayed.code).not.toBe(0);
+    expect([replayed.code, replayed.err.replaceAll(copy, dir)]).toEqual([patchByPatch.code, patchByPatch.err.replaceAll(copy, dir)]);
+    expect(await applied(dir)).toEqual(await applied(copy));
+  });
+
+  it("logs the state a replay made last time under its own id, and a wrong remembered id is not taken", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const state = read(dir, ".pq/state.json");
+    const id = createHash("sha1").update(state.replace(/\n$/, ""), "latin1").digest("hex");
+    const lastLogged = () => (JSON.parse(read(dir, ".pq/oplog").trim().split("\n").at(-1)!) as { state: [string, string] }).state;
+    for (let round = 0; round < 3; round++) {
+      expect((await pq(dir, "pop", "-a")).code).toBe(0);
+      if (round === 2) {
+        // The remembered id of the state after the replay made to name another object: the state before it.
+        const cache = readFileSync(join(dir, ".pq", "statcache"), "latin1");
+        const line = cache.split("\n").filter((l) => l.startsWith("\0state-after ")).at(-1)!;
+        writeFileSync(join(dir, ".pq", "statcache"), cache.replace(line, line.replace(/\t[0-9a-f]{40}\t/, `\t${line.split(" ")[1]}\t`)), "latin1");
+      }
+      onlyRuns(dir);
+      // A process of its own: pq's memory of long texts' hashes must not carry over from the last push.
+      const again = execFileSync(process.execPath, [resolve("bin/pq.cjs"), "push", "-a", "--json"], { cwd: dir, encoding: "utf8" });
+      expect((JSON.parse(again) as { pushed: { cached: boolean }[] }).pushed.every((p) => p.cached)).toBe(true);
+      expect(read(dir, ".pq/state.json")).toBe(state);
+      expect(lastLogged()[1]).toBe(id);
+    }
+    // The log's states are the texts: undo and redo put them back.
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(read(dir, ".pq/state.json")).toBe(state);
   });
 
   it("is not taken when its object is gone or damaged: the push goes patch by patch", async () => {

@@ -208,3 +208,28 @@ describe("the stat cache's racy rule", () => {
     expect(["a.c", "b.c", "c.c", "d.c"].map((p) => after.lookup(p, stamp))).toEqual(["v", "w", undefined, "d"]);
   });
 });
+
+describe("a file the cache does not vouch for only because of the racy rule", () => {
+  it("takes the recorded version when its bytes are that version's in the store, and is hashed when they are not", async () => {
+    const { WorkingSet } = await import("../../src/queue/workset.js");
+    const { ObjectStore } = await import("../../src/tree/objects.js");
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const store = new ObjectStore(join(dir, "objects"));
+    const recorded = store.put("as pq wrote it\n");
+    store.flush();
+    writeFileSync(join(dir, "a.c"), "as pq wrote it\n");
+    writeFileSync(join(dir, "b.c"), "not the same!!\n"); // the same size, other bytes
+    for (const name of ["a.c", "b.c"]) utimesSync(join(dir, name), 1_000_000, 1_000_000);
+    const cache = new StatCache(cacheFile);
+    for (const name of ["a.c", "b.c"]) cache.record(name, statSync(join(dir, name)), recorded);
+    cache.save();
+    // The cache saved in the files' tick: lookup does not vouch for them.
+    utimesSync(cacheFile, 1_000_000, 1_000_000);
+    expect(new StatCache(cacheFile).lookup("a.c", statSync(join(dir, "a.c")))).toBeUndefined();
+    const ws = new WorkingSet(dir, store, new StatCache(cacheFile));
+    expect(ws.version("a.c")).toBe(recorded);
+    expect(ws.version("b.c")).toBe(sha1("not the same!!\n"));
+  });
+});

@@ -35,6 +35,8 @@ export interface RunQuery {
  * Transaction.appendAppliedText); parsing them cost ~3 ms and their garbage more.
  */
 export interface FoundRun {
+  /** The run's object id. */
+  id: string;
   /** Per path the run changes (or reads): its version before the run and after it (see RunFile). */
   files: Record<string, RunFile>;
   notes: string[][];
@@ -51,12 +53,14 @@ export interface FoundRun {
  */
 export function matchingRun(ctx: OpContext, q: RunQuery): FoundRun | null {
   if (q.list.length < RUN_MIN) return null;
-  const keys: { name: string; key: string }[] = [];
-  for (const name of q.list) {
-    const hash = q.hashOf(name);
-    if (hash === null) return null;
-    keys.push({ name, key: pushCacheKey(hash, q.stripOf(name)) });
-  }
+  if (q.list.some((name) => q.hashOf(name) === null)) return null;
+  // The run remembered last (a pop -a and push -a: the same run again), checked against
+  // everything its key is made of: no key computed, which is a SHA-1 over the whole list and,
+  // in a process that hashes nothing else long, node:crypto's start (~2.2 ms).
+  const newest = ctx.pushCache.lastRunObject();
+  const tried = newest !== null ? usableRun(ctx, q, newest, true) : null;
+  if (tried) return tried;
+  const keys = q.list.map((name) => ({ name, key: pushCacheKey(q.hashOf(name)!, q.stripOf(name)) }));
   for (const id of ctx.pushCache.runObjects(pushRunKey(keys, ctx.tx.ws.reserved))) {
     const run = usableRun(ctx, q, id);
     if (run) return run;
@@ -77,18 +81,27 @@ export function appliedTextOf(text: string): string | null {
   return runParts(text)?.applied ?? null;
 }
 
-/** The texts of a run's three values (see appliedTextOf), or null. */
-function runParts(text: string): { files: string; applied: string; notes: string } | null {
+/**
+ * The texts of a run's values (see appliedTextOf), or null. `rest`: the keys after `notes`
+ * (`strips` and `reserved`, as an object's text), absent from runs remembered before them.
+ * `notes` holds only strings and `strips` and `reserved` no key followed by an array, so the
+ * last `],"notes":[` is the run's own, and the first `,"strips":{` after it.
+ */
+function runParts(text: string): { files: string; applied: string; notes: string; rest: string | null } | null {
   const head = '{"files":';
   if (!text.startsWith(`${head}{`)) return null;
   const key = '},"applied":[';
   const start = text.indexOf(key);
   const notesKey = '],"notes":[';
-  const end = text.lastIndexOf(notesKey);
-  if (start === -1 || end < start + key.length - 1 || !text.endsWith("]}")) return null;
-  const applied = text.slice(start + key.length - 1, end + 1);
+  const notesAt = text.lastIndexOf(notesKey);
+  if (start === -1 || notesAt < start + key.length - 1) return null;
+  const applied = text.slice(start + key.length - 1, notesAt + 1);
   if (applied !== "[]" && !(applied.startsWith('[{"name":') && applied.endsWith("}]"))) return null;
-  return { files: text.slice(head.length, start + 1), applied, notes: text.slice(end + notesKey.length - 1, -1) };
+  const files = text.slice(head.length, start + 1);
+  const notesStart = notesAt + notesKey.length - 1;
+  const restAt = text.indexOf(',"strips":{', notesStart);
+  if (restAt === -1) return text.endsWith("]}") ? { files, applied, notes: text.slice(notesStart, -1), rest: null } : null;
+  return text.endsWith("]}") ? { files, applied, notes: text.slice(notesStart, restAt), rest: `{${text.slice(restAt + 1)}` } : null;
 }
 
 /**
@@ -108,17 +121,22 @@ function recordsAre(applied: string, list: string[], hashOf: (name: string) => s
   return applied.indexOf(marker, at + 1) === -1 ? at : -1;
 }
 
-/** The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun). */
-function usableRun(ctx: OpContext, q: RunQuery, id: string): FoundRun | null {
+/**
+ * The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun).
+ * `unkeyed`: found without its key, so checked against what the key is made of (the run's
+ * records' names and hashes, its strips and reserved paths); a run that does not say them is not taken so.
+ */
+function usableRun(ctx: OpContext, q: RunQuery, id: string, unkeyed = false): FoundRun | null {
   if (!ctx.store.present(id)) return null;
   let found: FoundRun;
   let top: AppliedPatch;
   try {
     const text = ctx.store.get(id);
     const parts = runParts(text);
+    if (unkeyed && !(parts?.rest && keyPartsAre(JSON.parse(parts.rest) as Pick<PushRun, "strips" | "reserved">, q, ctx.tx.ws.reserved))) return null;
     const lastAt = parts ? recordsAre(parts.applied, q.list, q.hashOf) : -1;
     if (parts && lastAt !== -1) {
-      found = { files: asPathMap(JSON.parse(parts.files) as Record<string, RunFile>), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
+      found = { id, files: asPathMap(JSON.parse(parts.files) as Record<string, RunFile>), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
       top = adoptRecords([JSON.parse(parts.applied.slice(lastAt, -1)) as AppliedPatch])[0];
       if (top.name !== q.list.at(-1)) return null;
     } else {
@@ -126,7 +144,7 @@ function usableRun(ctx: OpContext, q: RunQuery, id: string): FoundRun | null {
       asPathMap(run.files);
       adoptRecords(run.applied ?? []);
       if (run.applied?.length !== q.list.length || run.applied.some((r, i) => r.name !== q.list[i] || r.hash !== q.hashOf(r.name))) return null;
-      found = { files: run.files, notes: run.notes, appliedText: parts?.applied ?? null, applied: run.applied };
+      found = { id, files: run.files, notes: run.notes, appliedText: parts?.applied ?? null, applied: run.applied };
       top = run.applied.at(-1)!;
     }
   } catch {
@@ -148,6 +166,19 @@ function usableRun(ctx: OpContext, q: RunQuery, id: string): FoundRun | null {
     throw e;
   }
   return found;
+}
+
+/** Whether a run's strips and reserved paths are this push's (the parts of its key besides the records). */
+function keyPartsAre(run: Pick<PushRun, "strips" | "reserved">, q: RunQuery, reserved: string[]): boolean {
+  if (!run.strips || typeof run.strips !== "object" || !Array.isArray(run.reserved)) return false;
+  const strips = asPathMap(run.strips);
+  if (run.reserved.length !== reserved.length || run.reserved.some((path, i) => path !== reserved[i])) return false;
+  const named = Object.keys(strips);
+  if (named.length) {
+    const listed = new Set(q.list);
+    if (named.some((name) => !listed.has(name))) return false;
+  }
+  return q.list.every((name) => (strips[name] ?? 1) === q.stripOf(name));
 }
 
 /** Whether a directory above `path` is a file of the applied patches (`files`). */
@@ -176,7 +207,9 @@ export function rememberRun(
   for (const file of Object.values(files)) if (file[0] === file[1]) file[2] = "changed";
   // Files read and not changed (a copy's source): the run holds only if they are as they were.
   for (const [path, version] of reads) if (!files[path]) files[path] = [version, version, "read"];
-  const run: PushRun = { files, applied: pushed, notes };
+  const strips = pathMap<number>();
+  for (const record of pushed) if (stripOf(record.name) !== 1) strips[record.name] = stripOf(record.name);
+  const run: PushRun = { files, applied: pushed, notes, strips, reserved: ctx.tx.ws.reserved };
   const key = pushRunKey(
     pushed.map((r) => ({ name: r.name, key: pushCacheKey(r.hash, stripOf(r.name)) })),
     ctx.tx.ws.reserved,

@@ -363,8 +363,8 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     if (records !== null) {
       const from = tx.state.applied.length;
       for (const [i, record] of records.entries()) admitReused(record, found.notes[i] ?? []);
-      if (found.appliedText !== null) tx.appliedText = { from, records, text: found.appliedText, prior: [], lazy: false };
-    } else admitUnparsed(found.appliedText!, files, found.notes);
+      if (found.appliedText !== null) tx.appliedText = { from, records, text: found.appliedText, prior: [], lazy: false, runId: found.id };
+    } else admitUnparsed(found.appliedText!, files, found.notes, found.id);
     for (const [path, [, post]] of files) ws.setVersion(path, post);
     emit({ kind: "push", message: `applying ${list.at(-1)}`, current: list.length, total: list.length });
     return true;
@@ -375,9 +375,9 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    * against git's HEAD, from the run's files but those its patches only read (each one's
    * version before the run), the patch first changing each found only if that check refuses.
    */
-  const admitUnparsed = (text: string, files: [string, RunFile][], notes: string[][]): void => {
+  const admitUnparsed = (text: string, files: [string, RunFile][], notes: string[][], runId: string): void => {
     const from = tx.state.applied.length;
-    tx.appendAppliedText(text, null);
+    tx.appendAppliedText(text, null, runId);
     for (const [path, [pre, , same]] of files) {
       if (same === "read" || expected.has(path) || planned.has(path)) continue;
       firstTouch.set(path, { pre, patch: "" });
