@@ -58,11 +58,13 @@ export function matchingRun(ctx: OpContext, q: RunQuery): FoundRun | null {
   // everything its key is made of: no key computed, which is a SHA-1 over the whole list and,
   // in a process that hashes nothing else long, node:crypto's start (~2.2 ms).
   const newest = ctx.pushCache.lastRunObject();
-  const tried = newest !== null ? usableRun(ctx, q, newest, true) : null;
+  let newestSaysKey = false;
+  const tried = newest !== null ? usableRun(ctx, q, newest, () => (newestSaysKey = true)) : null;
   if (tried) return tried;
   const keys = q.list.map((name) => ({ name, key: pushCacheKey(q.hashOf(name)!, q.stripOf(name)) }));
   for (const id of ctx.pushCache.runObjects(pushRunKey(keys, ctx.tx.ws.reserved))) {
-    const run = usableRun(ctx, q, id);
+    // The newest, tried above, failed on something other than its key's parts (a checked file, a lost object) only if it said them.
+    const run = id === newest && newestSaysKey ? null : usableRun(ctx, q, id);
     if (run) return run;
   }
   return null;
@@ -124,16 +126,21 @@ function recordsAre(applied: string, list: string[], hashOf: (name: string) => s
 /**
  * The run stored as `id`, if it reads back and applies as it is to this push (see matchingRun).
  * `unkeyed`: found without its key, so checked against what the key is made of (the run's
- * records' names and hashes, its strips and reserved paths); a run that does not say them is not taken so.
+ * records' names and hashes, its strips and reserved paths; a run that does not say them is
+ * not taken so); called once they matched, after which the run fails or holds as under its key.
  */
-function usableRun(ctx: OpContext, q: RunQuery, id: string, unkeyed = false): FoundRun | null {
+function usableRun(ctx: OpContext, q: RunQuery, id: string, unkeyed?: () => void): FoundRun | null {
   if (!ctx.store.present(id)) return null;
   let found: FoundRun;
   let top: AppliedPatch;
   try {
     const text = ctx.store.get(id);
     const parts = runParts(text);
-    if (unkeyed && !(parts?.rest && keyPartsAre(JSON.parse(parts.rest) as Pick<PushRun, "strips" | "reserved">, q, ctx.tx.ws.reserved))) return null;
+    if (unkeyed) {
+      if (!(parts?.rest && keyPartsAre(JSON.parse(parts.rest) as Pick<PushRun, "strips" | "reserved">, q, ctx.tx.ws.reserved))) return null;
+      // Past this point the run is this push's by its key's parts: what fails it fails it under its key too.
+      unkeyed();
+    }
     const lastAt = parts ? recordsAre(parts.applied, q.list, q.hashOf) : -1;
     if (parts && lastAt !== -1) {
       found = { id, files: asPathMap(JSON.parse(parts.files) as Record<string, RunFile>), notes: JSON.parse(parts.notes), appliedText: parts.applied, applied: null };
