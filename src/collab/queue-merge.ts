@@ -176,7 +176,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   const decisions = new Map<string, Decision>();
   /** Files of one side kept beside a same-named patch of the other (name conflicts). */
   const strays = pathMap<string>();
-  const renamed: Record<string, string> = { ...apart.renamed };
+  const renamed = pathMap(Object.entries(apart.renamed));
   const allIds = new Set([...byId.base.keys(), ...byId.ours.keys(), ...byId.theirs.keys()]);
   for (const id of allIds) {
     const [eb, eo, et] = [byId.base.get(id), byId.ours.get(id), byId.theirs.get(id)];
@@ -502,7 +502,7 @@ function keepApartAdds(
   const renamed = pathMap<string>();
   const notes: string[] = [];
   let series: Series | null = null;
-  const patches = { ...ours.patches };
+  const patches = pathMap(Object.entries(ours.patches));
   for (const name of no) {
     if (nb.has(name) || !nt.has(name) || ours.patches[name] === theirs.patches[name]) continue;
     const [ho, ht] = [ours.patches[name], theirs.patches[name]].map((t) => parseHeader(dropDiffstat(headerOf(t ?? ""))));

@@ -232,7 +232,7 @@ export class QueueRepo {
 
   /** The queue as committed at `rev` (the empty queue for null). */
   async versionAt(rev: string | null): Promise<QueueVersion> {
-    if (!rev) return { series: "", patches: {} };
+    if (!rev) return { series: "", patches: pathMap() };
     const files = await this.git.filesAt(rev);
     return splitVersion(files);
   }

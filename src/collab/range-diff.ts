@@ -10,6 +10,7 @@ import { diffHunks, formatHunk } from "../patch/index.js";
 import { parseSeries, simulateQueue } from "./simulate.js";
 import { dropCommitter, dropDiffstat, headerOf } from "../queue/patch-text.js";
 import type { MergeServices, QueueVersion } from "./types.js";
+import { pathMap } from "../core/path-map.js";
 
 /** Whether two patch texts say the same above their diffs (a diffstat and an X-Committer: line set aside). */
 function sameMessage(a: string, b: string): boolean {
@@ -55,7 +56,7 @@ export async function rangeDiff(
   a: QueueVersion,
   b: QueueVersion,
   svc: MergeServices,
-  renamed: Record<string, string> = {},
+  renamed: Record<string, string> = pathMap(),
 ): Promise<RangeLine[]> {
   const oldNames = parseSeries(a.series, "the old").map((e) => e.name);
   const newNames = parseSeries(b.series, "the new").map((e) => e.name);

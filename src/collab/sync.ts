@@ -88,8 +88,7 @@ export function loadSyncState(tree: string): SyncState | null {
   if (text === null) return null;
   const state = JSON.parse(text) as SyncState;
   // Maps by patch name: a patch may be named `constructor` (see pathMap).
-  if (state.renamed) asPathMap(state.renamed);
-  if (state.finished) asPathMap(state.finished);
+  for (const map of [state.renamed, state.finished, state.apart, state.written]) if (map) asPathMap<unknown>(map);
   return state;
 }
 
@@ -495,7 +494,7 @@ async function loop(
           if (stopped && stack.top() === stopped && merged.conflicts.some((c) => c.patch === stopped && c.kind === "content")) {
             await stack.markConflicted(stopped);
           }
-          const written = Object.fromEntries(Object.entries(qr.diskFiles()).map(([path, text]) => [path, sha1(text)]));
+          const written = pathMap(Object.entries(qr.diskFiles()).map(([path, text]): [string, string] => [path, sha1(text)]));
           saveSyncState(stack.tree, { ...state, phase: "conflicts", written });
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }

@@ -21,6 +21,7 @@ const completion = { onClose: true, onExit: false } as const;
 import { gitFailed, PqError } from "../errors.js";
 import { readHeadCommit } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
+import { pathMap } from "../core/path-map.js";
 
 /**
  * The user's git environment for the git simple-git runs. simple-git removes every ambient
@@ -522,13 +523,13 @@ export class GitRepo {
     // was an ls-tree and a cat-file. Revisions given by name are read every time.
     const key = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(rev) ? `${this.rootDir}\0${rev}\0${dir}` : null;
     const known = key === null ? undefined : filesAtCommit.get(key);
-    if (known) return { ...known };
+    if (known) return pathMap(Object.entries(known));
     const files = await this.readFilesAt(rev, dir);
     if (key !== null) {
       if (filesAtCommit.size >= FILES_AT_KEPT) filesAtCommit.delete(filesAtCommit.keys().next().value!);
       filesAtCommit.set(key, files);
     }
-    return { ...files };
+    return pathMap(Object.entries(files));
   }
 
   /** The symlinks committed under `dir` at `rev` (relative to it), which filesAt leaves out. */
@@ -549,7 +550,7 @@ export class GitRepo {
       const m = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
       if (m && m[1] !== "120000" && m[3].startsWith(dir)) entries.push({ id: m[2], path: m[3].slice(dir.length) });
     }
-    const out: Record<string, string> = {};
+    const out = pathMap<string>();
     if (!entries.length) return out;
     // One cat-file process for all blobs: a 1000-patch queue is one round trip.
     const contents = readBlobs(

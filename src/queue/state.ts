@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, fileStat, knownSha1, readText, writeAtomic, type FileStat } from "../tree/files.js";
 import type { StatCache } from "./caches.js";
+import { asPathMap } from "../core/path-map.js";
+
+export { asPathMap, pathMap } from "../core/path-map.js";
 
 /**
  * A file version: a blob id in the object store, with ":x" appended when executable;
@@ -42,25 +45,6 @@ export interface AppliedPatch {
    * when the tree has not changed since (verify-6 N7), as quilt's does.
    */
   inexact?: "fuzz" | "eol" | "merge";
-}
-
-/**
- * A map from tree paths, with no prototype: a file named `toString`, `constructor` or
- * `__proto__` (git tracks any name) is a key like any other. In a plain object
- * `files["toString"]` answered with Object.prototype's function, so a change to such a file
- * went unrecorded (pop left it in the tree) and refresh ended in an internal error, and
- * `files["__proto__"] = x` changed the object's prototype instead (t24 F1, F2).
- */
-export function pathMap<T>(entries?: Iterable<readonly [string, T]>): Record<string, T> {
-  const map = Object.create(null) as Record<string, T>;
-  if (entries) for (const [path, value] of entries) map[path] = value;
-  return map;
-}
-
-/** Path maps parsed from JSON (which gives them Object.prototype) made path maps (see pathMap). */
-export function asPathMap<T>(map: Record<string, T>): Record<string, T> {
-  if (map && typeof map === "object" && Object.getPrototypeOf(map) !== null) Object.setPrototypeOf(map, null);
-  return map;
 }
 
 /** Records parsed from JSON, their file maps made path maps (see pathMap). */

@@ -4,6 +4,8 @@
  * such a file went unrecorded (pop left it in the tree), refresh and diff ended in an internal
  * error, and a copy from such a file was reused after its source changed.
  */
+import { cpSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
@@ -51,5 +53,25 @@ describe("files named like Object.prototype's members", () => {
     git(dir, "commit", "-qam", "toString changed");
     expect((await pq(dir, "push", "-a")).code).toBe(0);
     expect(read(dir, "copy1")).toBe("changed\n");
+  });
+});
+
+describe("pq range-diff of two queue directories", () => {
+  it("compares a patch named __proto__ as any other (t25 F3)", async () => {
+    const dir = makeRepo({ a: "a\n", b: "b\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "__proto__", "-m", "one")).code).toBe(0);
+    write(dir, "a", "a\nA\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const before = `${dir}-before`;
+    dirs.push(before);
+    cpSync(join(dir, "patches"), before, { recursive: true });
+    write(dir, "b", "b\nD\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const r = await pq(dir, "range-diff", before, "patches");
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain("1: __proto__ = 1: __proto__");
+    expect(r.out).toContain("+D");
   });
 });

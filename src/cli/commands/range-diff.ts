@@ -8,13 +8,14 @@ import { mergeServices } from "../../collab/sync.js";
 import type { QueueVersion } from "../../collab/types.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
+import { pathMap } from "../../core/path-map.js";
 
 async function version(spec: string, cwd: string, queueDir: string): Promise<QueueVersion> {
   const dir = resolve(cwd, spec);
   if (existsSync(join(dir, "series")) && statSync(dir).isDirectory()) {
     const qr = await QueueRepo.open(dir);
     if (qr && qr.queueDir === dir) return qr.readDisk();
-    const files: Record<string, string> = {};
+    const files = pathMap<string>();
     for (const n of readdirSync(dir)) if (statSync(join(dir, n)).isFile()) files[n] = readFileSync(join(dir, n), "latin1");
     return splitVersion(files);
   }
@@ -31,11 +32,11 @@ async function version(spec: string, cwd: string, queueDir: string): Promise<Que
  */
 async function apartBetween(oldSpec: string, newSpec: string, cwd: string, queueDir: string): Promise<Record<string, string>> {
   const isDir = (spec: string) => existsSync(join(resolve(cwd, spec), "series"));
-  if (isDir(oldSpec) || isDir(newSpec)) return {};
+  if (isDir(oldSpec) || isDir(newSpec)) return pathMap();
   const qr = await QueueRepo.open(queueDir);
   const [oldRev, newRev] = qr ? await Promise.all([qr.resolve(oldSpec), qr.resolve(newSpec)]) : [null, null];
-  if (!qr || !oldRev || !newRev) return {};
-  const renamed: Record<string, string> = {};
+  if (!qr || !oldRev || !newRev) return pathMap();
+  const renamed = pathMap<string>();
   for (const apart of (await apartRenames(qr, `${oldRev}..${newRev}`)).reverse())
     if (await qr.isAncestor(oldRev, apart.ours)) renamed[apart.from] = apart.to;
   return renamed;
