@@ -122,9 +122,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // A word of the user's own that starts with the mark gets it twice, so the unmarking gives it back whole (t22 F3).
   const markedOwn = (a: string) => (a.startsWith(LITERAL) ? LITERAL + a : a);
   const commands = await loadCommands(commandWord(argv));
-  const words = withValuesJoined(endOfOptions === -1 ? argv : argv.slice(0, endOfOptions), commands.length === 1 ? commands[0] : null)
-    .map(markedOwn)
-    .concat(endOfOptions === -1 ? [] : argv.slice(endOfOptions + 1).map((a) => LITERAL + a));
+  let options: string[];
+  try {
+    options = withValuesJoined(endOfOptions === -1 ? argv : argv.slice(0, endOfOptions), commands.length === 1 ? commands[0] : null);
+  } catch (e) {
+    return report(io, e, jsonErrors);
+  }
+  const words = options.map(markedOwn).concat(endOfOptions === -1 ? [] : argv.slice(endOfOptions + 1).map((a) => LITERAL + a));
   let parser = yargs(words)
     .scriptName("pq")
     .usage("pq <command> [options]\n\nA patch queue whose every state is built and booted.")
@@ -185,11 +189,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
  * as git's options do (`pq new -m -dash.patch`: yargs read "-dash.patch" as the short flags
  * -d -a -s -h and left -m empty: t23 F11), unless that word is one of the command's options
  * (`--quilt --push`: the directory forgotten, said so) or "-" (standard input or output).
- * Given as `--name=VALUE`, yargs reads it so.
+ * Given as `--name=VALUE`, yargs reads it so. A message option with no word after it (before
+ * `--`, or an option next) is refused, as git refuses it: yargs made it an empty message, which
+ * erased the patch's, or took the first word after `--` for it (t25 F7).
  */
 function withValuesJoined(words: string[], command: CommandModule<any, any> | null): string[] {
   const takesValue = new Set(["--tree", "--queue"]);
-  const options = new Set(["--tree", "--queue", "--help", "-h", "--version", "-", "--"]);
+  const options = new Set(["--tree", "--queue", "--help", "-h", "--version"]);
+  const message = new Set<string>();
   const spelled = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
   if (command) {
     for (const [name, spec] of declared(command).options) {
@@ -197,12 +204,20 @@ function withValuesJoined(words: string[], command: CommandModule<any, any> | nu
       for (const n of names) options.add(spelled(n));
       if (spec.type === "boolean") options.add(`--no-${name}`);
       if (spec.type === "string" && !spec.array) for (const n of names) takesValue.add(spelled(n));
+      if (name === "message" && spec.type === "string") for (const n of names) message.add(spelled(n));
     }
   }
+  // "--=x" is a word (a message), not the end of the options.
+  const isOption = (word: string) => word === "-" || word === "--" || (/^--?[^-=]/.test(word) && options.has(word.replace(/=.*$/s, "")));
   const joined: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const next = words[i + 1];
-    if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && !options.has(next.replace(/=.*$/s, ""))) {
+    if (message.has(words[i]) && (next === undefined || isOption(next))) {
+      throw new PqError("usage", `${words[i]} needs the message as the next word`, [
+        `give it after ${words[i]} (in quotes for several words), or as ${words[i]}=TEXT; an empty message is ${words[i]} ""`,
+      ]);
+    }
+    if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && !isOption(next)) {
       joined.push(`${words[i]}=${next}`);
       i++;
     } else joined.push(words[i]);

@@ -27,7 +27,14 @@ export function declared(command: CommandModule<any, any>): Declared {
       get: (_target, method) => (name: unknown, spec: unknown) => {
         if ((method === "positional" || method === "option") && typeof name === "string" && spec && typeof spec === "object")
           (method === "positional" ? found.positionals : found.options).set(name, spec as Record<string, unknown>);
-        else found.beyond = true;
+        else {
+          // Options declared together (ci's report files) are known by their specs too (main's
+          // withValuesJoined reads them), though the command line is then yargs' to read.
+          if (method === "options" && name && typeof name === "object")
+            for (const [key, value] of Object.entries(name))
+              if (value && typeof value === "object") found.options.set(key, value as Record<string, unknown>);
+          found.beyond = true;
+        }
         return recorder;
       },
     },

@@ -302,6 +302,8 @@ export class Stack {
   /** Opens the stack, or finds the nearest enclosing tree that has one. */
   static async find(opts: StackOptions): Promise<Stack> {
     let dir = resolve(opts.tree);
+    // A directory that is not there has no enclosing tree: `--tree typo` ran on the stack around the current directory (t25 F5).
+    if (!existsSync(dir)) return Stack.open(opts);
     for (;;) {
       if (existsSync(statePaths(dir).state)) return Stack.open({ ...opts, tree: dir });
       const up = resolve(dir, "..");

@@ -84,14 +84,21 @@ function create(path: string): boolean {
 function sweepAsideFiles(path: string): void {
   const dir = dirname(path);
   const prefix = `${basename(path)}.`;
+  let names: string[];
   try {
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
-      const pid = Number(name.slice(prefix.length));
-      if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
-    }
+    names = readdirSync(dir);
   } catch {
-    /* only tidying */
+    return; // only tidying
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
+    const pid = Number(name.slice(prefix.length));
+    try {
+      // A directory of that name is no file of pq's (t25 F6): left, and the others still tidied.
+      if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
+    } catch {
+      /* only tidying */
+    }
   }
 }
 

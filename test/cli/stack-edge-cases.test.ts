@@ -1333,5 +1333,38 @@ describe("an option's value that starts with '-' (t23 F11)", () => {
     expect((await pq(dir, "series")).out.split("\n").filter(Boolean)).toEqual(["p1", "-dash.patch"]);
     expect(read(dir, "patches/p1")).toContain("Subject: -dash\n");
     expect(read(dir, "patches/-dash.patch")).toContain("Subject: -weird\n");
+    // "--=x" is a message, not the end of the options.
+    expect((await pq(dir, "new", "-m", "--=x", "p3")).code).toBe(0);
+    expect(read(dir, "patches/p3")).toContain("Subject: --=x\n");
+  });
+
+  it("a message option with no word after it, before -- or an option, is refused and changes nothing (t25 F7)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "-m", "kept", "p1")).code).toBe(0);
+    for (const argv of [
+      ["new", "q1", "-m", "--", "-y"],
+      ["header", "p1", "-m"],
+      ["refresh", "-m", "-s"],
+      ["header", "p1", "-m", "--json"],
+    ]) {
+      const r = await pq(dir, ...argv);
+      expect([argv, r.code, r.err]).toEqual([argv, 2, expect.stringContaining("-m needs the message as the next word")]);
+    }
+    expect((await pq(dir, "series")).out).toBe("p1\n");
+    expect(read(dir, "patches/p1")).toContain("Subject: kept\n");
+    // An empty message, said so, is one.
+    expect((await pq(dir, "header", "p1", "-m", "")).code).toBe(0);
+  });
+
+  it("--tree naming a directory that is not there is refused, not taken as the stack around it (t25 F5)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    const r = await pq(dir, "--tree", "typo-dir", "pop", "-a");
+    expect([r.code, r.err]).toEqual([3, expect.stringContaining("typo-dir does not exist")]);
+    expect((await pq(dir, "applied")).out).toBe("p1\n");
   });
 });

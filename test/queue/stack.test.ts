@@ -520,9 +520,15 @@ describe("the lock's own files", () => {
       const live = join(dir, ".pq", `lock.${running.pid}`);
       writeFileSync(gone, `${child.pid}\n`);
       writeFileSync(live, `${running.pid}\n`);
+      // A directory of such a name (not pq's; its pid gone too) does not stop the tidying of the others (t25 F6).
+      const other = spawn(process.execPath, ["-e", "0"]);
+      await new Promise((resolve) => other.on("exit", resolve));
+      const folder = join(dir, ".pq", `lock.${other.pid}`);
+      mkdirSync(folder);
       expect((await pq(dir, "new", "p1")).code).toBe(0);
       expect(existsSync(gone)).toBe(false);
       expect(existsSync(live)).toBe(true);
+      expect(existsSync(folder)).toBe(true);
     } finally {
       running.kill();
     }
