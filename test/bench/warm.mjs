@@ -3,8 +3,11 @@
 //
 //   node test/bench/warm.mjs REPO N [ROUNDS=9] [SETTLE_SECONDS=120] [--compare OTHER/bin/pq]
 //
-// --compare times a second pq build (another checkout's bin/pq, built) in the same rounds and
-// the same clone, for before/after figures of a change from one run.
+// --compare times a second pq build (another checkout's bin/pq, built) in the same rounds, for
+// before/after figures of a change from one run: in a pq clone of its own, made and prepared by
+// that build at the same time as the first one's (sharing a clone, each build found the other's
+// caches in a format it does not read: the stat cache's change of December 5, the runs' of the
+// twenty-third session).
 //
 // core.mjs compares in fresh clones, where (on this machine's ext4) creating and removing
 // files stays several times slower for about a minute after a clone wrote its tree, which
@@ -64,16 +67,21 @@ const clone = (label) => {
   return dir;
 };
 const pqDir = clone("pq");
+const otherDir = OTHER ? clone("pq-other") : null;
 const coDir = clone("checkout");
-execFileSync(process.execPath, [PQ, "init", "--queue", join(work, "queue")], { cwd: pqDir });
-for (const args of [
-  ["import", "--quilt", queue],
-  ["push", "-a"],
-  ["pop", "-a"],
-  ["push", "-a"],
-]) {
-  execFileSync(process.execPath, [PQ, ...args], { cwd: pqDir, stdio: "ignore" });
-}
+/** A pq clone prepared by one build (its launcher `command`): the series imported, pushed, popped and pushed again. */
+const prepare = (dir, command, queueDir) => {
+  for (const args of [
+    ["init", "--queue", queueDir],
+    ["import", "--quilt", queue],
+    ["push", "-a"],
+    ["pop", "-a"],
+    ["push", "-a"],
+  ])
+    execFileSync(command, args, { cwd: dir, stdio: "ignore" });
+};
+prepare(pqDir, PQ_COMMAND, join(work, "queue"));
+if (OTHER) prepare(otherDir, OTHER, join(work, "queue-other"));
 git(coDir, "checkout", "-q", head);
 git(coDir, "checkout", "-q", base);
 console.log(`series: ${commits.length} patches of ${REPO}; settling ${SETTLE} s, then ${ROUNDS} rounds`);
@@ -83,10 +91,17 @@ for (let left = SETTLE; left > 0; left -= 60) {
 }
 
 for (let r = 0; r < 2; r++) {
-  timed(pqDir, `${PQ_COMMAND} pop -a`);
-  timed(coDir, `git checkout -q ${head}`);
-  timed(pqDir, `${PQ_COMMAND} push -a`);
-  timed(coDir, `git checkout -q ${base}`);
+  for (const [dir, command] of OTHER
+    ? [
+        [pqDir, PQ_COMMAND],
+        [otherDir, OTHER],
+      ]
+    : [[pqDir, PQ_COMMAND]]) {
+    timed(dir, `${command} pop -a`);
+    timed(coDir, `git checkout -q ${head}`);
+    timed(dir, `${command} push -a`);
+    timed(coDir, `git checkout -q ${base}`);
+  }
   timed(pqDir, NODE_FLOOR);
 }
 
@@ -97,18 +112,18 @@ for (let r = 0; r < ROUNDS; r++) {
   const builds = OTHER
     ? r % 2
       ? [
-          ["other ", OTHER],
-          ["", PQ_COMMAND],
+          ["other ", OTHER, otherDir],
+          ["", PQ_COMMAND, pqDir],
         ]
       : [
-          ["", PQ_COMMAND],
-          ["other ", OTHER],
+          ["", PQ_COMMAND, pqDir],
+          ["other ", OTHER, otherDir],
         ]
-    : [["", PQ_COMMAND]];
-  for (const [label, command] of builds) {
-    rows[`${label}pq pop -a`].push(timed(pqDir, `${command} pop -a`));
+    : [["", PQ_COMMAND, pqDir]];
+  for (const [label, command, dir] of builds) {
+    rows[`${label}pq pop -a`].push(timed(dir, `${command} pop -a`));
     rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${head}`));
-    rows[`${label}pq push -a (warm)`].push(timed(pqDir, `${command} push -a`));
+    rows[`${label}pq push -a (warm)`].push(timed(dir, `${command} push -a`));
     rows["git checkout (one switch)"].push(timed(coDir, `git checkout -q ${base}`));
   }
   rows["node -e 0 (start-up floor)"].push(timed(pqDir, NODE_FLOOR));
