@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { LruStore, sha256 } from "../build/lru-store.js";
-import { bootCmdline, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } from "../emulator/boot.js";
+import { bootCmdline, type BootOptions, type BootResult } from "../emulator/boot.js";
 import { emulatorIdentity } from "../emulator/identity.js";
 
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;

@@ -16,7 +16,7 @@ import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
-import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
+import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, fileStat, readText } from "../tree/files.js";
-import { bytesToName, nameToBytes } from "../patch/index.js";
+import { nameToBytes } from "../patch/index.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";

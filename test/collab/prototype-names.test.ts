@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, pq } from "../helpers/repo.js";
-import { editLine, join_, ok, remoteQueue, world } from "./shared-helpers.js";
+import { commitNewPatch, join_, ok, remoteQueue, world } from "./shared-helpers.js";
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach(cleanup));
@@ -15,10 +15,7 @@ describe("patches named like Object.prototype's members in a shared queue", () =
     const w = world();
     roots.push(w.root);
     const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    await ok(ann.tree, "new", "__proto__", "-m", "proto");
-    editLine(ann.tree, "a.c", 5, "five");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "one");
+    await commitNewPatch(ann, "__proto__", { file: "a.c", line: 5, text: "five" });
     expect((await ok(ann.tree, "status")).out).not.toContain("uncommitted");
     await ok(ann.tree, "sync");
     expect(remoteQueue(w.remote).series).toBe("__proto__\n");
@@ -33,15 +30,9 @@ describe("patches named like Object.prototype's members in a shared queue", () =
     roots.push(w.root);
     const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
     const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(ann.tree, "new", "constructor", "-m", "Ann's");
-    editLine(ann.tree, "a.c", 10, "ten ann");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann adds");
+    await commitNewPatch(ann, "constructor", { file: "a.c", line: 10, text: "ten ann" }, "Ann's");
     await ok(ann.tree, "sync");
-    await ok(bob.tree, "new", "constructor", "-m", "Bob's");
-    editLine(bob.tree, "a.c", 30, "thirty bob");
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "bob adds");
+    await commitNewPatch(bob, "constructor", { file: "a.c", line: 30, text: "thirty bob" }, "Bob's");
     const r = await pq(bob.tree, "sync");
     expect([r.code, r.err]).toEqual([0, expect.not.stringContaining("internal error")]);
     expect(r.out).toContain("constructor: added on both sides as two different patches");

@@ -103,6 +103,19 @@ export function editLine(dir: string, path: string, at: number, text: string): v
   write(dir, path, content.join("\n"));
 }
 
+/** A new patch NAME changing one line of a file, refreshed and committed to the queue (not synced). */
+export async function commitNewPatch(
+  who: Person,
+  name: string,
+  edit: { file: string; line: number; text: string },
+  message = name,
+): Promise<void> {
+  await ok(who.tree, "new", name, "-m", message);
+  editLine(who.tree, edit.file, edit.line, edit.text);
+  await ok(who.tree, "refresh");
+  await ok(who.tree, "commit", "-m", `add ${name}`);
+}
+
 /** Ann starts the shared queue with P.patch (a.c line 10, "ten P") and syncs; Bob joins and pushes it. */
 export async function annAndBobShareP(w: { root: string; base: string; remote: string }): Promise<{ ann: Person; bob: Person }> {
   const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");

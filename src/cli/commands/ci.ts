@@ -1,5 +1,5 @@
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, OUTCOMES, parseShard, type CiReport } from "../../ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
