@@ -27,6 +27,7 @@ import { loadState, statePaths } from "../queue/state.js";
 import { readText, realpathOr } from "../tree/files.js";
 import { repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
+import { leadsOutside } from "../tree/paths.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -366,7 +367,7 @@ export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Pro
   const queueInTree = relative(stack.tree, stack.queueDir);
   const ours = [
     ...new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files))),
-    ...(queueInTree.startsWith("..") || isAbsolute(queueInTree) ? [] : [queueInTree]),
+    ...(leadsOutside(queueInTree) ? [] : [queueInTree]),
   ].filter((p) => existsSync(join(stack.tree, p)));
   commitAll(git, "state", ours);
   // By id: a command that commits or checks out in the copy moves HEAD (verify-9 X3).

@@ -1,9 +1,10 @@
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
 import { directoryAt } from "../tree/stat.js";
 import { invocation, type CliIO, type GlobalOptions } from "./io.js";
+import { leadsOutside } from "../tree/paths.js";
 
 /** The stack of --tree (or the nearest enclosing tree that has one). */
 export function openStack(args: GlobalOptions, io: CliIO, onEvent?: EventSink, opts: { leaveInterrupted?: boolean } = {}): Promise<Stack> {
@@ -30,7 +31,7 @@ export function printJson(io: CliIO, value: unknown): void {
 export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
   return files.map((f) => {
     const rel = relative(stack.tree, resolve(io.cwd, String(f)));
-    if (rel.startsWith("..") || isAbsolute(rel)) {
+    if (leadsOutside(rel)) {
       throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
     }
     // The tree itself (".") or any directory: pq's patches hold files, named one by one.

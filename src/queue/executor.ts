@@ -126,20 +126,12 @@ function stateIds(ctx: ExecContext, tx: Transaction, afterText: string): [string
   const memo = runId ? `\0state-after ${before} ${runId}` : null;
   const stamp = { size: afterText.length, mtimeMs: 0, ctimeMs: 0, ino: 0, mode: 0 };
   const known = memo ? statCache.lookup(memo, stamp) : undefined;
-  if (known && /^[0-9a-f]{40}$/.test(known) && readsAs(store, known, afterText)) knownSha1(afterText, known);
+  if (known && /^[0-9a-f]{40}$/.test(known) && store.holdsText(known, afterText)) knownSha1(afterText, known);
   const after = store.putCheckedLike(afterText, before, tx.beforeText);
   if (memo && after !== known) statCache.record(memo, stamp, after);
   return [before, after];
 }
 
-/** Whether the store has `id` and its content is `text`. */
-function readsAs(store: ObjectStore, id: string, text: string): boolean {
-  try {
-    return store.present(id) && store.get(id) === text;
-  } catch {
-    return false; // damaged: hashed as any new text is
-  }
-}
 
 /**
  * The commit a branch move goes to, and the blobs of the index entries it writes, must exist

@@ -6,13 +6,14 @@
  * patches of the active queue are applied (or pops them first with --pop).
  */
 import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { TreeLock } from "../tree/lock.js";
 import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
+import { leadsOutside } from "../tree/paths.js";
 
 export interface QueueInfo {
   name: string;
@@ -84,7 +85,7 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
     mkdirSync(abs, { recursive: true });
     if (!existsSync(join(abs, "series"))) writeAtomic(join(abs, "series"), "");
     const rel = relative(stack.tree, abs);
-    reg[name] = rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
+    reg[name] = leadsOutside(rel) ? abs : rel;
     writeRegistry(stack.tree, reg);
     return { name, dir: reg[name], active: false, patches: Series.fromBytes(readText(join(abs, "series")) ?? "").names().length };
   });

@@ -6,8 +6,8 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
@@ -53,6 +53,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
+import { leadsOutside } from "../tree/paths.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -162,24 +163,38 @@ export class Stack {
     private onEvent: EventSink,
     command: string | undefined,
     statCache?: StatCache,
+    store?: ObjectStore,
   ) {
     this.parsedState = state;
     if (git !== undefined) this.gitRepo = Promise.resolve(git);
     if (statCache) this.statCache = statCache;
+    if (store) this.store = this.openedStore = store;
     this.openCaches();
     this.command = command ?? "pq";
   }
 
+  /** The object store a command opened the stack with: its operation's too, while no other pq wrote to it (see openCaches). */
+  private openedStore: ObjectStore | null = null;
+
+  /** A tree's object store, the pack index's checks remembered in the stat cache `statCache()` gives. */
+  private static storeOf(tree: string, statCache: () => StatCache): ObjectStore {
+    return new ObjectStore(statePaths(tree).objects, {
+      lookup: (key, st) => statCache().lookup(key, st),
+      record: (key, st, value) => statCache().record(key, st, value),
+    });
+  }
+
   private openCaches(): void {
     const p = statePaths(this.tree);
-    this.store = new ObjectStore(p.objects, {
-      lookup: (key, st) => this.statCache.lookup(key, st),
-      record: (key, st, value) => this.statCache.record(key, st, value),
-    });
     // The stat cache read when the stack was opened is kept if its file is the same one
     // (it is replaced by rename, so another pq's save gives it a new inode): a 1000-patch
     // tree's cache is ~190 KB of JSON.
-    if (!this.statCache?.unchangedOnDisk()) this.statCache = new StatCache(p.statCache);
+    const keptCache = this.statCache?.unchangedOnDisk() ?? false;
+    if (!keptCache) this.statCache = new StatCache(p.statCache);
+    // The store is read afresh for each operation of a long-lived stack (the TUI's); the one a
+    // command opened the stack with serves its operation while nothing was written to it since.
+    const opened = this.openedStore;
+    this.store = opened && keptCache && opened.unchangedOnDisk() ? opened : Stack.storeOf(this.tree, () => this.statCache);
     this.pushCache = new PushCache(p.pushCache);
   }
 
@@ -219,7 +234,7 @@ export class Stack {
     if (rel === ".pq" || rel.startsWith(".pq/") || rel === ".git" || rel.startsWith(".git/")) {
       throw new PqError("usage", `the queue cannot live in ${rel}`, ["pick another directory, e.g. patches/"]);
     }
-    const queue = rel.startsWith("..") || isAbsolute(rel) ? queueAbs : rel || ".";
+    const queue = leadsOutside(rel) ? queueAbs : rel || ".";
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
       throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
     }
@@ -275,7 +290,9 @@ export class Stack {
     const tree = resolve(opts.tree);
     const stamp = stateStamp(tree);
     const statCache = new StatCache(statePaths(tree).statCache);
-    const loaded = loadStateAndText(tree, statCache);
+    // The store checks that state.json is the text pq wrote (see wroteState), and serves the command's operation after.
+    const store = Stack.storeOf(tree, () => statCache);
+    const loaded = loadStateAndText(tree, statCache, (id, text) => store.holdsText(id, text));
     if (!loaded) {
       if (!existsSync(tree)) throw new PqError("no-queue", `${tree} does not exist`, ["pass --tree DIR with a directory that has a pq stack, or run the command in one"]);
       throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
@@ -286,7 +303,7 @@ export class Stack {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
     refuseMissingQueue(queueDir);
-    const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache);
+    const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache, store);
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
     if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
@@ -371,7 +388,7 @@ export class Stack {
     refuseMissingQueue(this.queueDir);
     const stamp = stateStamp(this.tree);
     if (stamp !== null && stamp === this.readStamp) return;
-    const loaded = loadStateAndText(this.tree, this.statCache);
+    const loaded = loadStateAndText(this.tree, this.statCache, (id, text) => this.store.holdsText(id, text));
     if (!loaded) throw goneStack(this.tree);
     // A long-lived stack (the TUI) opened on one queue: after a pq queue switch elsewhere, the
     // state belongs to another queue, and this stack's operations would mix the two.
@@ -892,6 +909,8 @@ export class Stack {
     } finally {
       mark("operation done");
       this.store.close();
+      // Later operations of a long-lived stack (the TUI's) read the store afresh.
+      this.openedStore = null;
       this.lock.release();
       this.lock = null;
       mark("unlocked");
@@ -922,8 +941,16 @@ export class Stack {
 
   /** Tree paths no patch may write: the queue directory when it lives inside the tree. */
   private reservedPaths(): string[] {
-    const rel = relative(this.tree, this.queueDir);
-    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? [rel] : [];
+    // Through symlinks: a queue named by a link to the tree (or inside it) is in the tree all the same (t26 F2).
+    const real = (path: string) => {
+      try {
+        return realpathSync(path);
+      } catch {
+        return path;
+      }
+    };
+    const rel = relative(real(this.tree), real(this.queueDir));
+    return rel && !leadsOutside(rel) ? [rel] : [];
   }
 
   private opContext(tx: Transaction, onEvent?: EventSink): OpContext {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { asciiJson, fileStat, knownSha1, readText, writeAtomic, type FileStat } from "../tree/files.js";
+import { asciiJson, fileStat, knownSha1, readText, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import type { StatCache } from "./caches.js";
 import { asPathMap } from "../core/path-map.js";
 
@@ -151,7 +151,12 @@ export function loadState(tree: string): StackState | null {
  * that text as the operation's before-state instead of serialising the state again, and
  * it is byte for byte the previous operation's after-state, so the store keeps one copy.
  */
-export function loadStateAndText(tree: string, statCache?: StatCache): { state: StackState; text: string } | null {
+export function loadStateAndText(
+  tree: string,
+  statCache?: StatCache,
+  /** Whether the object store holds `text` as `id` (see wroteState); without it the text is hashed. */
+  holds?: (id: string, text: string) => boolean,
+): { state: StackState; text: string } | null {
   const file = statePaths(tree).state;
   // The stat first: should the file be replaced in between, the check runs on the new text.
   const st = statCache ? fileStat(file) : null;
@@ -159,7 +164,7 @@ export function loadStateAndText(tree: string, statCache?: StatCache): { state: 
   if (text === null) return null;
   try {
     const state = adoptState(JSON.parse(text) as StackState);
-    if (!(st && wroteState(statCache!, st, text))) checkState(state);
+    if (!(st && wroteState(statCache!, st, text, holds))) checkState(state);
     return { state, text: text.endsWith("\n") ? text.slice(0, -1) : text };
   } catch (e) {
     // One line: a JSON error quotes the text it stopped at, newlines and all.
@@ -183,17 +188,21 @@ const STATE_KEY = "\0state.json";
 const writtenByPq = (stateId: string) => `written-by-pq-state ${stateId}`;
 
 /**
- * Whether state.json is still the text pq wrote, by its stat alone (size, mtime, ctime and
- * inode, as the stat cache trusts a tree file's): any write changes its ctime, a copy its inode.
- * The text's SHA-1 recorded then is remembered for the store's put of the same text (hashing
- * the 430 KB of a thousand-patch state cost ~0.7 ms, and starting node:crypto for it ~2.7 ms).
+ * Whether state.json is the text pq wrote: its stat is the one recorded when pq wrote it, and
+ * its text is that state's, by its SHA-1 or, with `holds`, by the object store's copy of it
+ * (which costs no hashing: starting node:crypto costs ~2.2 ms and hashing the 430 KB of a
+ * thousand-patch state ~0.7 ms). The stat alone is not enough: another process writing into the
+ * file between pq's rename and its stat was recorded as pq's (t26 F3), and on a file system
+ * whose clock ticks coarsely a write in the same tick keeps the stat. The id is then
+ * remembered for the store's put of the same text.
  */
-function wroteState(statCache: StatCache, st: FileStat, text: string): boolean {
-  // Written by rename under the lock and recorded at once: a later write gives it a new inode or ctime.
+function wroteState(statCache: StatCache, st: FileStat, text: string, holds?: (id: string, text: string) => boolean): boolean {
   const recorded = statCache.recordedValue(STATE_KEY, st);
   const id = recorded?.startsWith(writtenByPq("")) ? recorded.slice(writtenByPq("").length) : "";
   if (!/^[0-9a-f]{40}$/.test(id)) return false;
-  knownSha1(text.endsWith("\n") ? text.slice(0, -1) : text, id);
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  if (!(holds ? holds(id, body) : sha1(body) === id)) return false;
+  knownSha1(body, id);
   return true;
 }
 

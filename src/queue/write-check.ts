@@ -3,11 +3,12 @@
  * the queue's, pq's own files written after the tree, and git's lock files (see refuseUnwritable).
  */
 import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { gitDirOf, refFile } from "../git/head.js";
 import type { OplogEntry } from "./oplog.js";
 import { statePaths, versionExec } from "./state.js";
+import { leadsOutside } from "../tree/paths.js";
 
 /**
  * A file the operation cannot write or remove for want of permission (or on a read-only file
@@ -116,7 +117,7 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
 function shownDir(tree: string, dir: string): string {
   const existing = existingAncestor(dir);
   const rel = relative(tree, existing);
-  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? existing : rel;
+  return rel === "" || leadsOutside(rel) ? existing : rel;
 }
 
 /** What access(2) says of writing in `path`: "ok", or the error's code. */

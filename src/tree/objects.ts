@@ -141,7 +141,7 @@ export class ObjectStore {
     if (this.index) return this.index;
     let text = "";
     // The stat before the read: a write after it changes the ctime, and the next command hashes the lines again.
-    this.indexStat = this.stamps ? fileStat(join(this.dir, "index")) : null;
+    this.indexStat = fileStat(join(this.dir, "index"));
     try {
       text = readFileSync(join(this.dir, "index"), "latin1");
     } catch {
@@ -431,6 +431,30 @@ export class ObjectStore {
     const whole = at.offset + at.length <= size && (at.base === undefined || this.present(at.base));
     if (whole) this.presentIds.add(id);
     return whole;
+  }
+
+  /** Whether the store has `id` and its content is `text` (read back and checked as any read is). */
+  holdsText(id: string, text: string): boolean {
+    try {
+      return this.present(id) && this.get(id) === text;
+    } catch {
+      return false; // damaged or gone: not this text's
+    }
+  }
+
+  /**
+   * Whether nothing was written to the store since this instance read its index (the index
+   * file's stat is the same, or it was never read) and this instance wrote nothing itself: a
+   * command's store made when it opened the stack then serves its operation too.
+   */
+  unchangedOnDisk(): boolean {
+    if (this.spill || this.pending.size) return false;
+    if (this.index === null) return true;
+    const now = fileStat(join(this.dir, "index"));
+    const then = this.indexStat;
+    return now === null
+      ? then === null
+      : then !== null && now.size === then.size && now.mtimeMs === then.mtimeMs && now.ctimeMs === then.ctimeMs && now.ino === then.ino;
   }
 
   /** Is the object present and intact (its bytes read back and hash to its id)? */

@@ -4,7 +4,7 @@
  * repository's or pq's own bookkeeping.
  */
 import { isDirectory, isSymlink, statStamp } from "./stat.js";
-import { join, posix } from "node:path";
+import { isAbsolute, join, posix } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 
@@ -17,6 +17,15 @@ export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
  * trailing dots and spaces and alternate-stream suffixes and knows the short name GIT~1,
  * HFS+ ignores some invisible Unicode code points. Paths are byte strings: decode UTF-8.
  */
+/**
+ * Whether a path made by path.relative(from, to) leads out of `from`: `..` or `../...`, or an
+ * absolute path (another drive). A name that only starts with two dots (`..q`) is inside: a
+ * queue directory so named was taken for one outside the tree, and a patch could write into it (t26 F1).
+ */
+export function leadsOutside(rel: string): boolean {
+  return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
+}
+
 export function isGitDirAlias(component: string): boolean {
   // A name may reach here as decoded text or as UTF-8 bytes held one per character: try both.
   const readings = [component, Buffer.from(component, "latin1").toString("utf8")];

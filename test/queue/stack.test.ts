@@ -534,3 +534,28 @@ describe("the lock's own files", () => {
     }
   });
 });
+
+describe("a queue directory inside the tree however it is named", () => {
+  const intoSeries = (queue: string) => `diff --git a/${queue}/series b/${queue}/series\n--- a/${queue}/series\n+++ b/${queue}/series\n@@ -1 +1,2 @@\n p0.patch\n+p1.patch\n`;
+
+  it("is out of a patch's reach when its name starts with two dots, or when it is named through a symlink to the tree (t26 F1, F2)", async () => {
+    for (const named of ["..q", "link"]) {
+      const dir = makeRepo({ "a.c": "a\n" });
+      dirs.push(dir);
+      let queueArg = "..q";
+      let queue = "..q";
+      if (named === "link") {
+        symlinkSync(dir, `${dir}-link`);
+        dirs.push(`${dir}-link`);
+        queueArg = `${dir}-link/qq`;
+        queue = "qq";
+      }
+      expect((await pq(dir, "init", "--queue", queueArg)).code).toBe(0);
+      write(dir, `${queue}/p0.patch`, intoSeries(queue));
+      write(dir, `${queue}/series`, "p0.patch\n");
+      const r = await pq(dir, "push");
+      expect([named, r.code, r.err]).toEqual([named, 7, expect.stringContaining("inside the queue directory")]);
+      expect(read(dir, `${queue}/series`)).toBe("p0.patch\n");
+    }
+  });
+});
