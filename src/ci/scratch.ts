@@ -27,7 +27,7 @@ import { loadState, statePaths } from "../queue/state.js";
 import { readText, realpathOr } from "../tree/files.js";
 import { repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
-import { leadsOutside } from "../tree/paths.js";
+import { queueInTree } from "../tree/paths.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -364,10 +364,10 @@ export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Pro
   const git = scratchGit(stack.tree);
   // What git would leave out of the state by its ignore rules and pq needs back: the files the
   // applied patches made or changed, and the queue when it is inside the tree (verify-9 X2, X5).
-  const queueInTree = relative(stack.tree, stack.queueDir);
+  const queueInside = queueInTree(stack.tree, stack.queueDir);
   const ours = [
     ...new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files))),
-    ...(leadsOutside(queueInTree) ? [] : [queueInTree]),
+    ...(queueInside === null ? [] : [queueInside]),
   ].filter((p) => existsSync(join(stack.tree, p)));
   commitAll(git, "state", ours);
   // By id: a command that commits or checks out in the copy moves HEAD (verify-9 X3).

@@ -5,8 +5,8 @@
  * it as it is, `pq refresh` then records it.
  */
 import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
-import { QUILT_STATE_DIR, leadsOutside } from "../tree/paths.js";
-import { join, relative } from "node:path";
+import { QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
+import { join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
@@ -78,8 +78,8 @@ export function isPqOwnPath(ctx: Pick<PlanContext, "tree" | "queueDir">, path: s
 
 /** isPqOwnPath for many paths: the queue's place in the tree worked out once. */
 function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string) => boolean {
-  const queue = relative(ctx.tree, ctx.queueDir);
-  const inTree = !leadsOutside(queue);
+  const queue = queueInTree(ctx.tree, ctx.queueDir) ?? "";
+  const inTree = queueInTree(ctx.tree, ctx.queueDir) !== null;
   return (path) =>
     path === ".pq" ||
     path.startsWith(".pq/") ||

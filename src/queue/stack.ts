@@ -6,7 +6,7 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
@@ -53,7 +53,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
-import { leadsOutside } from "../tree/paths.js";
+import { leadsOutside, queueInTree } from "../tree/paths.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -233,6 +233,10 @@ export class Stack {
     const rel = relative(tree, queueAbs);
     if (rel === ".pq" || rel.startsWith(".pq/") || rel === ".git" || rel.startsWith(".git/")) {
       throw new PqError("usage", `the queue cannot live in ${rel}`, ["pick another directory, e.g. patches/"]);
+    }
+    // The tree itself: its series and patch files would be tree files a patch may write (t27 F1).
+    if (queueInTree(tree, queueAbs) === "") {
+      throw new PqError("usage", "the queue cannot be the working tree itself", ["pick a directory of its own, e.g. patches/ (pq init --queue patches)"]);
     }
     const queue = leadsOutside(rel) ? queueAbs : rel || ".";
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
@@ -941,16 +945,8 @@ export class Stack {
 
   /** Tree paths no patch may write: the queue directory when it lives inside the tree. */
   private reservedPaths(): string[] {
-    // Through symlinks: a queue named by a link to the tree (or inside it) is in the tree all the same (t26 F2).
-    const real = (path: string) => {
-      try {
-        return realpathSync(path);
-      } catch {
-        return path;
-      }
-    };
-    const rel = relative(real(this.tree), real(this.queueDir));
-    return rel && !leadsOutside(rel) ? [rel] : [];
+    const rel = queueInTree(this.tree, this.queueDir);
+    return rel ? [rel] : [];
   }
 
   private opContext(tx: Transaction, onEvent?: EventSink): OpContext {

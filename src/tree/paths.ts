@@ -4,7 +4,8 @@
  * repository's or pq's own bookkeeping.
  */
 import { isDirectory, isSymlink, statStamp } from "./stat.js";
-import { isAbsolute, join, posix } from "node:path";
+import { realpathSync } from "node:fs";
+import { isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 
@@ -24,6 +25,23 @@ export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
  */
 export function leadsOutside(rel: string): boolean {
   return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
+}
+
+/**
+ * Where the queue directory is in the tree (a path relative to it, "" for the tree itself), or
+ * null when it is outside: by real paths, so that a queue named through a symlink to the tree
+ * is found inside it (t26 F2, t27 F3). A bind mount of a directory of the tree is not seen.
+ */
+export function queueInTree(tree: string, queueDir: string): string | null {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const rel = relative(real(tree), real(queueDir));
+  return leadsOutside(rel) ? null : rel;
 }
 
 export function isGitDirAlias(component: string): boolean {

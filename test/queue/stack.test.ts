@@ -558,4 +558,31 @@ describe("a queue directory inside the tree however it is named", () => {
       expect(read(dir, `${queue}/series`)).toBe("p0.patch\n");
     }
   });
+
+  it("named through a symlink to the tree and tracked in git, is not taken into the top patch by a refresh (t27 F3)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    symlinkSync(dir, `${dir}-link`);
+    dirs.push(`${dir}-link`);
+    expect((await pq(dir, "init", "--queue", `${dir}-link/q`)).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "a.c", "a\nx\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    git(dir, "add", "q");
+    git(dir, "commit", "-qm", "queue");
+    // The first refresh rewrites q/p1, which git then sees changed: the second must not take it.
+    for (const line of ["y", "z"]) {
+      write(dir, "a.c", `${read(dir, "a.c")}${line}\n`);
+      const r = await pq(dir, "refresh");
+      expect([r.code, r.out]).toEqual([0, "refreshed p1: a.c\n"]);
+    }
+    expect(read(dir, "q/p1")).not.toContain("q/p1");
+  });
+
+  it("is never the tree itself (t27 F1)", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    const r = await pq(dir, "init", "--queue", ".");
+    expect([r.code, r.err]).toEqual([2, expect.stringContaining("the queue cannot be the working tree itself")]);
+  });
 });
