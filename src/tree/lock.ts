@@ -78,8 +78,9 @@ function create(path: string): boolean {
 
 /**
  * Removes what create() of a pq killed in its few microseconds between writing `LOCK.PID` and
- * removing it left behind (t24 F4): such a file of a process that is gone, once this process
- * holds the lock. A live process's is its own business.
+ * removing it left behind (t24 F4), and the `NAME.tmp-PID` files of .pq's writes by rename that
+ * a kill cut short: such a file of a process that is gone, once this process holds the lock.
+ * A live process's is its own business.
  */
 function sweepAsideFiles(path: string): void {
   const dir = dirname(path);
@@ -91,8 +92,10 @@ function sweepAsideFiles(path: string): void {
     return; // only tidying
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
-    const pid = Number(name.slice(prefix.length));
+    // Also a file written by rename (NAME.tmp-PID: state.json, the journal) that a kill left half made (t27 F6).
+    const pidText = name.startsWith(prefix) ? name.slice(prefix.length) : (/\.tmp-(\d+)$/.exec(name)?.[1] ?? "");
+    if (!/^\d+$/.test(pidText)) continue;
+    const pid = Number(pidText);
     try {
       // A directory of that name is no file of pq's (t25 F6): left, and the others still tidied.
       if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });

@@ -6,10 +6,11 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ProgressEvent } from "../core/events.js";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isPushable, type SeriesEntry } from "../queue/series.js";
 import { rebaseStatus } from "../queue/rebase.js";
+import { statePaths } from "../queue/state.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
 import { PqError } from "../errors.js";
 import { errorView, type ErrorView } from "./error-view.js";
@@ -278,6 +279,19 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         // operation is refused and the screen brought up to date (tui-8 T3).
         if (lastSignature.current !== null && diskSignature() !== lastSignature.current) {
           await reload(null, errorView(staleScreen(stack)));
+          return false;
+        }
+        // Another pq killed mid-operation left its journal: completing it (as the operation would
+        // first) changes the stack the screen showed, so that is all this key does (t27 F5).
+        if (existsSync(statePaths(stack.tree).journal)) {
+          try {
+            await stack.withLock(async () => undefined, { changes: false });
+          } catch (e) {
+            await reload(null, errorView(e));
+            return false;
+          }
+          // The status line says what was completed (and where edits made since were saved), then this.
+          await reload("the key did nothing else: press it again to act on the stack as it is now");
           return false;
         }
         busyRef.current = true;

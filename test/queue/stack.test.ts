@@ -520,6 +520,9 @@ describe("the lock's own files", () => {
       const live = join(dir, ".pq", `lock.${running.pid}`);
       writeFileSync(gone, `${child.pid}\n`);
       writeFileSync(live, `${running.pid}\n`);
+      // A journal a pq killed while writing it left half made (t27 F6).
+      const halfJournal = join(dir, ".pq", `journal.json.tmp-${child.pid}`);
+      writeFileSync(halfJournal, '{"id":');
       // A directory of such a name (not pq's; its pid gone too) does not stop the tidying of the others (t25 F6).
       const other = spawn(process.execPath, ["-e", "0"]);
       await new Promise((resolve) => other.on("exit", resolve));
@@ -527,6 +530,7 @@ describe("the lock's own files", () => {
       mkdirSync(folder);
       expect((await pq(dir, "new", "p1")).code).toBe(0);
       expect(existsSync(gone)).toBe(false);
+      expect(existsSync(halfJournal)).toBe(false);
       expect(existsSync(live)).toBe(true);
       expect(existsSync(folder)).toBe(true);
     } finally {

@@ -1,7 +1,8 @@
 import { KEYS } from "../../src/tui/keymap.js";
 import React from "react";
 import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
@@ -666,6 +667,24 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(ui.lastFrame()).not.toContain("build.json");
     expect(read(join(dir, "patches"), "series")).toBe("one\ntwo\nthree\n");
     expect(existsSync(opened)).toBe(false);
+  });
+
+  it("a key after another pq was killed mid-operation completes that operation and does nothing else (t27 F5)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    // A push -a killed once its journal is written: the state on disk is still the one the screen shows.
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.cjs"), "push", "-a"], {
+      cwd: dir,
+      env: { ...process.env, PQ_FAILPOINT: "journal-written" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(true);
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /completed an interrupted operation[\s\S]*the key did nothing else/);
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one", "two", "three"]);
+    ui.stdin.write("o");
+    await settle(ui.lastFrame, /now at: two/);
   });
 
   it("[[ in one read moves the patch up twice", async () => {
