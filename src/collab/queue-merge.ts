@@ -119,8 +119,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     a.series === b.series &&
     Object.keys(a.patches).length === Object.keys(b.patches).length &&
     Object.entries(a.patches).every(([n, t]) => b.patches[n] === t);
-  if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [], renamed: {} };
-  if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: {} };
+  if (same(theirs, base) || same(ours, theirs)) return { queue: ours, conflicts: [], notes: [], renamed: pathMap() };
+  if (same(ours, base)) return { queue: theirs, conflicts: [], notes: [], renamed: pathMap() };
 
   const guards = svc.guards ?? [];
   const apart = keepApartAdds(base, ours, theirs);

@@ -394,7 +394,7 @@ async function loop(
       origTop,
       origApplied: stack.applied(),
       conflicts: [],
-      renamed: {},
+      renamed: pathMap(),
     } as Omit<SyncState, "phase" | "target">;
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
       // A colleague's finish reads as a deletion from here: their commits name it (collab-17 F14).
@@ -577,7 +577,12 @@ function ownTreeCommits(files: string[]): PqError {
   );
 }
 
-function mergeMessage(theirs: string, up: { remote: string; branch: string }, notes: string[], apart: Record<string, string> = {}): string {
+function mergeMessage(
+  theirs: string,
+  up: { remote: string; branch: string },
+  notes: string[],
+  apart: Record<string, string> = pathMap(),
+): string {
   const trailers = Object.entries(apart).map(([ours, taken]) => `${SYNC_RENAME_TRAILER}: ${ours} -> ${taken}`);
   return (
     [

@@ -25,6 +25,22 @@ describe("patches named like Object.prototype's members in a shared queue", () =
     await ok(bob.tree, "sync");
   });
 
+  it("a colleague's sync that only takes in changes keeps a patch named constructor applied", async () => {
+    const w = world();
+    roots.push(w.root);
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await commitNewPatch(ann, "constructor", { file: "a.c", line: 5, text: "five" });
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    await commitNewPatch(ann, "toString", { file: "b.c", line: 3, text: "three" });
+    await ok(ann.tree, "sync");
+    const r = await pq(bob.tree, "sync");
+    expect([r.code, r.err]).toEqual([0, expect.not.stringContaining("internal error")]);
+    expect((await ok(bob.tree, "applied")).out).toBe("constructor\n");
+    expect((await ok(bob.tree, "series")).out).toBe("constructor\ntoString\n");
+  });
+
   it("keeps apart two patches named constructor added on both sides", async () => {
     const w = world();
     roots.push(w.root);
