@@ -216,12 +216,7 @@ export class WorkingSet {
    */
   private racilyRecorded(path: string, st: FileStat, content: string): string | null {
     const id = versionId(this.statCache.recordedValue(path, st) ?? null);
-    if (id === null || !this.store.present(id)) return null;
-    try {
-      return this.store.get(id) === content ? id : null;
-    } catch {
-      return null; // damaged: hashed as any other file
-    }
+    return id !== null && this.store.holdsText(id, content) ? id : null;
   }
 }
 

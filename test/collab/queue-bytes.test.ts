@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { attributesPattern } from "../../src/collab/queue-repo.js";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
-import { join_, ok, setIdentity, world } from "./shared-helpers.js";
+import { commitNewPatch, join_, ok, setIdentity, world } from "./shared-helpers.js";
 
 let root: string | undefined;
 afterEach(() => {
@@ -70,10 +70,7 @@ describe("a shared queue in a repository with core.autocrlf", () => {
     const w = world();
     root = w.root;
     const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    await ok(ann.tree, "new", "p1.patch", "-m", "one");
-    write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "three\n"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1");
+    await commitNewPatch(ann, "p1.patch", { file: "a.c", line: 3, text: "three" }, "one");
     // Someone commits a .gitattributes asking for CRLF into the queue with plain git.
     write(ann.queue, ".gitattributes", "* text eol=crlf\n");
     git(ann.queue, "add", ".gitattributes");
@@ -259,10 +256,7 @@ describe("a symlink in the shared queue's directory", () => {
     const w = world();
     root = w.root;
     const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-    await ok(ann.tree, "new", "p1.patch", "-m", "one");
-    write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 10\n", "ten\n"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1");
+    await commitNewPatch(ann, "p1.patch", { file: "a.c", line: 10, text: "ten" }, "one");
     await ok(ann.tree, "sync");
     const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
     // Cy, with plain git, commits notes under a latin-1 name (caf\xe9).

@@ -101,9 +101,11 @@ function runParts(text: string): { files: string; applied: string; notes: string
   if (applied !== "[]" && !(applied.startsWith('[{"name":') && applied.endsWith("}]"))) return null;
   const files = text.slice(head.length, start + 1);
   const notesStart = notesAt + notesKey.length - 1;
+  if (!text.endsWith("]}")) return null;
   const restAt = text.indexOf(',"strips":{', notesStart);
-  if (restAt === -1) return text.endsWith("]}") ? { files, applied, notes: text.slice(notesStart, -1), rest: null } : null;
-  return text.endsWith("]}") ? { files, applied, notes: text.slice(notesStart, restAt), rest: `{${text.slice(restAt + 1)}` } : null;
+  return restAt === -1
+    ? { files, applied, notes: text.slice(notesStart, -1), rest: null }
+    : { files, applied, notes: text.slice(notesStart, restAt), rest: `{${text.slice(restAt + 1)}` };
 }
 
 /**
