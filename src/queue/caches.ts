@@ -7,7 +7,9 @@
  *   fast-forward of stored commits, without commits).
  */
 import { lstatSync, rmSync, statSync, type Stats } from "node:fs";
+import { dirname, join } from "node:path";
 import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
+import { QueueHashes } from "./queue-hashes.js";
 import { asPathMap, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
 /**
@@ -35,7 +37,11 @@ export class StatCache {
   /** The cache file's inode, size and mtime when it was read or last written. */
   private fileId: string | null = null;
   private dirty = false;
-  constructor(private file: string) {}
+  /** The patch files' entries again, checked in one pass (`.pq/queuehashes` beside this file). */
+  private readonly queue: QueueHashes;
+  constructor(private file: string) {
+    this.queue = new QueueHashes(join(dirname(file), "queuehashes"));
+  }
 
   /**
    * Is what this object holds still the file on disk (nothing recorded since it was read
@@ -116,6 +122,24 @@ export class StatCache {
     this.dirty = true;
   }
 
+  /**
+   * The hash recorded for the queue's patch `name` whose file's stat is still `st`: from the
+   * queue's hashes when they vouch for it, else from its own entry (then given to them too).
+   */
+  patchHash(name: string, st: StatStamp): string | undefined {
+    const known = this.queue.lookup(name, st);
+    if (known !== undefined) return known;
+    const hash = this.lookup(`\0queue/${name}`, st);
+    if (hash) this.queue.note(name, st, hash);
+    return hash ?? undefined;
+  }
+
+  /** A patch file's hash, made from the text read after the stat `st` was taken. */
+  recordPatchHash(name: string, st: StatStamp, hash: string): void {
+    this.record(`\0queue/${name}`, st, hash);
+    this.queue.note(name, st, hash);
+  }
+
   /** A remembered answer that depends on no file (HEAD's verdicts): looked up by key alone. */
   lookupKey(key: string): Version | undefined {
     return this.lookup(key, NO_FILE);
@@ -145,6 +169,7 @@ export class StatCache {
    * costs least (a rewrite every fourth push or pop, a file 1.5 times its live size on average).
    */
   save(): void {
+    this.queue.save();
     if (!this.dirty) return;
     const base = this.lines();
     // The paths with an entry once this save is written, and the lines the file then has.

@@ -605,7 +605,7 @@ export class Stack {
       // Names are checked relative paths: no join (and its normalising) for each of a thousand.
       const path = `${this.queueDir}/${record.name}`;
       const st = fileStat(path);
-      let hash = st ? this.statCache.lookup(`\0queue/${record.name}`, st) : null;
+      let hash = st ? (this.statCache.patchHash(record.name, st) ?? null) : null;
       if (!hash) {
         const text = readText(path);
         hash = text === null ? null : sha1(text);

@@ -121,7 +121,7 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
   if (ctx.tx.writesQueueFile(name)) return null; // planned in this transaction
   const st = fileStat(`${ctx.queueDir}/${name}`);
   if (!st) return null;
-  return ctx.statCache.lookup(`\0queue/${name}`, st) ?? null;
+  return ctx.statCache.patchHash(name, st) ?? null;
 }
 
 /**
@@ -131,7 +131,7 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
  */
 function rememberPatchHash(ctx: OpContext, name: string, text: string, before: FileStat | null): string {
   const hash = sha1(text);
-  if (before && !ctx.tx.writesQueueFile(name)) ctx.statCache.record(`\0queue/${name}`, before, hash);
+  if (before && !ctx.tx.writesQueueFile(name)) ctx.statCache.recordPatchHash(name, before, hash);
   return hash;
 }
 
