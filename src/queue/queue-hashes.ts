@@ -24,8 +24,11 @@ const MAGIC = "pq queue hashes 1\n";
 const HEADER = 24;
 const FIELDS = 4;
 const HASH = 40;
-/** Beyond this many entries, a save keeps only those this process noted (names long gone go with it). */
-const MAX_ENTRIES = 50_000;
+/**
+ * Beyond this many entries a save keeps only those this process noted: names long renamed or
+ * deleted go then (each push reads the whole file; 20,000 entries are ~2 MB).
+ */
+const MAX_ENTRIES = 20_000;
 
 interface Loaded {
   /** Entry number by patch name. */

@@ -86,6 +86,25 @@ describe("the queue's hashes", () => {
     expect(third.patchHash("sub/b.patch", statSync(join(other, "b.patch")))).toBe(sha1("two\n"));
   });
 
+  it("drop the names no command asked about once they pass 20,000 (renamed and deleted patches do not pile up)", () => {
+    const { dir, file } = patchDir("a.patch", "one\n");
+    const cacheFile = join(dir, "statcache");
+    const st = statSync(file);
+    const many = new StatCache(cacheFile);
+    for (let i = 0; i < 20_000; i++) many.recordPatchHash(`old-${i}.patch`, { ...st, ino: st.ino + 1 + i }, sha1(`${i}`));
+    many.save();
+    rmSync(cacheFile);
+    expect(new StatCache(cacheFile).patchHash("old-7.patch", { ...st, ino: st.ino + 8 })).toBe(sha1("7"));
+    const next = new StatCache(cacheFile);
+    next.recordPatchHash("a.patch", st, sha1("one\n"));
+    next.save();
+    rmSync(cacheFile);
+    const after = new StatCache(cacheFile);
+    expect(after.patchHash("a.patch", st)).toBe(sha1("one\n"));
+    expect(after.patchHash("old-7.patch", { ...st, ino: st.ino + 8 })).toBeUndefined();
+    expect(statSync(join(dir, "queuehashes")).size).toBeLessThan(200);
+  });
+
   it("are an accelerator: a damaged file or a directory in its place gives no answer and no error, and the stat cache still answers", () => {
     const { dir, file } = patchDir("a.patch", "one\n");
     const cacheFile = join(dir, "statcache");
