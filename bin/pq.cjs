@@ -103,10 +103,8 @@ async function runBundle(file, args) {
   } catch {
     /* first run of this command */
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: file,
-    cachedData,
-  });
+  // The file holds the function a CommonJS module is wrapped in (scripts/bundle.mjs wrote it so).
+  const script = new vm.Script(source, { filename: file, cachedData });
   // Node 20 drops a cached script's import() loader: the bundle imports through this module's.
   globalThis.__pqImport = (specifier) => import(specifier);
   const module = { exports: {} };
