@@ -37,6 +37,11 @@ export class StatCache {
   /** The cache file's inode, size and mtime when it was read or last written. */
   private fileId: string | null = null;
   private dirty = false;
+  /**
+   * Paths whose entry, as this process last wrote it, was found racy once written (recorded in
+   * the tick the file was written in) and marked so in the file (see save).
+   */
+  private marked = new Set<string>();
   /** The patch files' entries again, checked in one pass (`.pq/queuehashes` beside this file). */
   private readonly queue: QueueHashes;
   constructor(private file: string) {
@@ -88,8 +93,15 @@ export class StatCache {
    */
   lookup(path: string, st: StatStamp): Version | undefined {
     const e = this.entry(path);
-    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && st.mtimeMs < this.savedAt) return e[2];
+    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && st.mtimeMs < this.savedAt && !this.markedRacy(path)) return e[2];
     return undefined;
+  }
+
+  /** Whether the entry of `path` is marked as recorded in its save's tick (by this process's save, or in the file as read). */
+  private markedRacy(path: string): boolean {
+    if (this.marked.has(path)) return true;
+    const base = this.base;
+    return base !== null && base.racy.size !== 0 && !this.changed.has(path) && base.racy.has(path);
   }
 
   /**
@@ -117,6 +129,7 @@ export class StatCache {
     if (version === null) return this.forget(path);
     this.lines();
     const entry: CacheEntry = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];
+    this.marked.delete(path);
     this.changed.set(path, entry);
     this.unsaved.set(path, entry);
     this.dirty = true;
@@ -151,6 +164,7 @@ export class StatCache {
 
   forget(path: string): void {
     if (this.entry(path) !== undefined) {
+      this.marked.delete(path);
       this.changed.set(path, null);
       this.unsaved.set(path, null);
       this.dirty = true;
@@ -177,6 +191,8 @@ export class StatCache {
     for (const [path, e] of this.changed) live += e === null ? (base.has(path) ? -1 : 0) : base.has(path) ? 0 : 1;
     const appended = [...this.unsaved].map(([path, e]) => (e === null ? `${escapeField(path)}\t\n` : formatLine(path, e)));
     this.fileLines ??= base.lineCount;
+    /** The entries this save writes, to be checked against the file's new time. */
+    let written: [string, CacheEntry | null][] = [...this.unsaved];
     try {
       if (base.appendable && this.fileLines + appended.length - live <= live + 256 && regularFileWithOneName(this.file)) {
         appendLines(this.file, appended.join(""), false);
@@ -185,8 +201,12 @@ export class StatCache {
         const out = [CACHE_HEADER];
         for (const [path, line] of base.lines()) if (!this.changed.has(path)) out.push(line);
         for (const [path, e] of this.changed) if (e !== null) out.push(formatLine(path, e));
+        // The marks go on with the entries they are about (a mark follows its path's entry).
+        const marks = [...this.marked, ...[...base.racy].filter((path) => !this.changed.has(path) && base.has(path))];
+        out.push(...marks.map(racyLine));
         writeAtomic(this.file, out.join(""));
-        this.fileLines = live;
+        this.fileLines = live + marks.length;
+        written = [...this.changed];
       }
     } catch {
       // Not written (a directory in its place, a full disk): an accelerator only. Nothing is
@@ -206,13 +226,40 @@ export class StatCache {
         /* a directory of that name is not pq's: left */
       }
     }
-    const st = statSync(this.file, { throwIfNoEntry: false });
+    let st = statSync(this.file, { throwIfNoEntry: false });
     this.savedAt = st?.mtimeMs ?? 0;
+    // git's smudging of racily clean entries: an entry whose file's mtime is not older than the
+    // cache file's is not trusted now, and must not be once a later save moves the file's time on
+    // (the file's time would then vouch for an edit made in the entry's tick after pq read it: t28
+    // F1, on file systems whose clock ticks in seconds). Such entries are marked in the file.
+    const racy: string[] = [];
+    for (const [path, e] of written) if (e !== null && e[1] >= this.savedAt && !this.marked.has(path)) racy.push(path);
+    if (racy.length && st) {
+      try {
+        appendLines(this.file, racy.map(racyLine).join(""), false);
+        this.fileLines = (this.fileLines ?? 0) + racy.length;
+        for (const path of racy) this.marked.add(path);
+        st = statSync(this.file, { throwIfNoEntry: false });
+      } catch {
+        // Not marked: nothing may be trusted from this file (the next command hashes what it reads).
+        this.savedAt = 0;
+        st = undefined;
+      }
+    }
     this.fileId = st ? identity(st) : null;
     // What was read stays the base, under every change since (written now too).
     this.dirty = false;
   }
 }
+
+/**
+ * A line saying that the entry of `path` before it was recorded in the tick its save was
+ * written in: looked up, it is not trusted whatever the file's time (see StatCache.save);
+ * a later entry line for the path replaces it. Keys start with a NUL of their own for pq's
+ * own records, never with this prefix.
+ */
+const RACY = "\0racy\0";
+const racyLine = (path: string) => `${escapeField(RACY + path)}\t-\n`;
 
 /**
  * Appended to only when it is a regular file of one name, not through a symlink (a link
@@ -276,6 +323,8 @@ class CacheLines {
   private readonly at = new Map<string, number>();
   /** Lines parsed so far (null: one that does not parse). */
   private readonly parsed = new Map<string, CacheEntry | null>();
+  /** Paths whose entry is marked as recorded in its save's tick (see StatCache.save). */
+  readonly racy = new Set<string>();
   private legacyEntries: Map<string, CacheEntry> | null = null;
 
   /** Entry lines in the file (a later line of a path replaces an earlier one). */
@@ -295,6 +344,11 @@ class CacheLines {
       if (tab === -1 || tab >= end) continue;
       const path = unescapeField(text.slice(start, tab));
       this.lineCount++;
+      if (path.startsWith(RACY)) {
+        this.racy.add(path.slice(RACY.length));
+        continue;
+      }
+      if (this.racy.size) this.racy.delete(path);
       // A path with nothing after its tab: forgotten (a line of its own, as entries are appended).
       if (tab + 1 === end) this.at.delete(path);
       else this.at.set(path, tab);

@@ -16,8 +16,8 @@
  * N × 40 ASCII hex characters (the hashes), and the N names in UTF-8, each ended by a NUL
  * (a name is a relative path, which cannot hold one).
  */
-import { readFileSync, statSync } from "node:fs";
-import { writeAtomic } from "../tree/files.js";
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { writeAll } from "../tree/files.js";
 import type { StatStamp } from "./caches.js";
 
 const MAGIC = "pq queue hashes 1\n";
@@ -67,41 +67,46 @@ export class QueueHashes {
     this.noted.set(name, { st: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, hash });
   }
 
-  /** Written whole (by rename) when something was noted; never durable, never an error. */
+  /**
+   * Written whole (by rename) when something was noted; never durable, never an error. An
+   * entry the file read did not vouch for by the racy rule is not kept (git smudges such
+   * entries when it writes its index): the new file's later time would vouch for an edit made
+   * in that entry's tick after pq read the patch (t28 F1, on file systems whose clock ticks in
+   * seconds). Nor is any entry whose mtime is not older than the new file's own.
+   */
   save(): void {
     if (!this.noted.size) return;
     const l = this.load();
-    const kept: number[] = [];
-    if (l.names.length + this.noted.size <= MAX_ENTRIES) for (let i = 0; i < l.names.length; i++) if (!this.noted.has(l.names[i])) kept.push(i);
-    const count = kept.length + this.noted.size;
-    const names: string[] = [];
-    const hashes: string[] = [];
-    const stamps = new Float64Array(count * FIELDS);
-    let n = 0;
-    for (const i of kept) {
-      names.push(l.names[i]);
-      hashes.push(l.hashes.slice(i * HASH, (i + 1) * HASH));
-      stamps.set(l.stamps.subarray(i * FIELDS, (i + 1) * FIELDS), n++ * FIELDS);
+    const entries: { name: string; stamp: ArrayLike<number>; hash: string }[] = [];
+    if (l.names.length + this.noted.size <= MAX_ENTRIES) {
+      for (let i = 0; i < l.names.length; i++) {
+        const stamp = l.stamps.subarray(i * FIELDS, (i + 1) * FIELDS);
+        if (!this.noted.has(l.names[i]) && stamp[1] < l.savedAt) entries.push({ name: l.names[i], stamp, hash: l.hashes.slice(i * HASH, (i + 1) * HASH) });
+      }
     }
-    for (const [name, { st, hash }] of this.noted) {
-      names.push(name);
-      hashes.push(hash);
-      stamps.set([st.size, st.mtimeMs, st.ctimeMs, st.ino], n++ * FIELDS);
-    }
-    const nameBytes = Buffer.from(names.map((name) => `${name}\0`).join(""), "utf8");
-    const out = Buffer.alloc(HEADER + stamps.byteLength + count * HASH + nameBytes.length);
-    out.write(MAGIC, 0, "latin1");
-    out.writeUInt32LE(count, 20);
-    Buffer.from(stamps.buffer).copy(out, HEADER);
-    out.write(hashes.join(""), HEADER + stamps.byteLength, "latin1");
-    nameBytes.copy(out, HEADER + stamps.byteLength + count * HASH);
-    try {
-      writeAtomic(this.file, out);
-    } catch {
-      /* not written (a directory in its place, a full disk): the stat cache still answers */
-    }
+    for (const [name, { st, hash }] of this.noted) entries.push({ name, stamp: [st.size, st.mtimeMs, st.ctimeMs, st.ino], hash });
     this.noted.clear();
     this.loaded = null;
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    try {
+      const fd = openSync(tmp, "w");
+      try {
+        writeAll(fd, layout(entries));
+        // The file's time now, on the file system's clock: an entry of that tick or later is left out.
+        const now = fstatSync(fd).mtimeMs;
+        const older = entries.filter((e) => e.stamp[1] < now);
+        if (older.length < entries.length) {
+          ftruncateSync(fd, 0);
+          writeAll(fd, layout(older), 0);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.file);
+    } catch {
+      // Not written (a directory in its place, a full disk): the stat cache still answers.
+      rmSync(tmp, { force: true });
+    }
   }
 
   private load(): Loaded {
@@ -137,4 +142,19 @@ function parse(buf: Buffer, savedAt: number): Loaded | null {
   const index = new Map<string, number>();
   for (let i = 0; i < count; i++) index.set(names[i], i);
   return { index, names, stamps, hashes, savedAt };
+}
+
+/** The file's bytes for `entries` (see the layout at the top). */
+function layout(entries: { name: string; stamp: ArrayLike<number>; hash: string }[]): Buffer {
+  const count = entries.length;
+  const stamps = new Float64Array(count * FIELDS);
+  entries.forEach((e, n) => stamps.set(e.stamp, n * FIELDS));
+  const nameBytes = Buffer.from(entries.map((e) => `${e.name}\0`).join(""), "utf8");
+  const out = Buffer.alloc(HEADER + stamps.byteLength + count * HASH + nameBytes.length);
+  out.write(MAGIC, 0, "latin1");
+  out.writeUInt32LE(count, 20);
+  Buffer.from(stamps.buffer).copy(out, HEADER);
+  out.write(entries.map((e) => e.hash).join(""), HEADER + stamps.byteLength, "latin1");
+  nameBytes.copy(out, HEADER + stamps.byteLength + count * HASH);
+  return out;
 }

@@ -67,6 +67,37 @@ describe("the queue's hashes", () => {
     expect(new StatCache(cacheFile).patchHash("a.patch", again)).toBe(sha1("two\n"));
   });
 
+  it("never keep an entry they did not vouch for by the racy rule, so a later save's time cannot vouch for it (t28 F1)", () => {
+    const { dir, file } = patchDir("a.patch", "one\n");
+    const cacheFile = join(dir, "statcache");
+    const hashes = join(dir, "queuehashes");
+    const st = statSync(file);
+    const first = new StatCache(cacheFile);
+    first.recordPatchHash("a.patch", st, sha1("one\n"));
+    first.save();
+    // The file of hashes as if written in the patch's tick: its entry is not vouched for...
+    utimesSync(hashes, 1_000_000, 1_000_000);
+    rmSync(cacheFile);
+    expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBeUndefined();
+    // ...and a later save for another patch does not carry it over into a file whose time would.
+    const { file: other } = patchDir("b.patch", "two\n");
+    const second = new StatCache(cacheFile);
+    second.recordPatchHash("b.patch", statSync(other), sha1("two\n"));
+    second.save();
+    rmSync(cacheFile);
+    expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBeUndefined();
+    expect(new StatCache(cacheFile).patchHash("b.patch", statSync(other))).toBe(sha1("two\n"));
+    // An entry whose mtime is not older than the new file's own is not written at all.
+    const future = { ...st, mtimeMs: Date.now() + 1_000_000 };
+    const third = new StatCache(cacheFile);
+    third.recordPatchHash("a.patch", future, sha1("one\n"));
+    third.save();
+    utimesSync(hashes, Date.now() / 1000 + 2000, Date.now() / 1000 + 2000);
+    rmSync(cacheFile);
+    expect(new StatCache(cacheFile).patchHash("a.patch", future)).toBeUndefined();
+    expect(new StatCache(cacheFile).patchHash("b.patch", statSync(other))).toBe(sha1("two\n"));
+  });
+
   it("keep names beyond ASCII and the entries of other patches when one is recorded", () => {
     const { dir, file } = patchDir("名前.patch", "one\n");
     const other = join(dir, "sub");

@@ -209,6 +209,47 @@ describe("the stat cache's racy rule", () => {
   });
 });
 
+describe("an entry recorded in the tick its save was written in (t28 F1)", () => {
+  it("stays untrusted after later saves move the cache file's time on, appended or written whole, until it is recorded again", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    // A file whose mtime is not older than the cache's save: the save's own tick, on a clock of seconds.
+    const future = Date.now() / 1000 + 1000;
+    const racy = { size: 4, mtimeMs: future * 1000, ctimeMs: future * 1000, ino: 7 };
+    const first = new StatCache(cacheFile);
+    first.record("a.c", racy, "v1");
+    first.save();
+    expect(first.lookup("a.c", racy)).toBeUndefined();
+    // Another command saves later (its file's time past the entry's): the entry must not become trusted.
+    const other = { size: 4, mtimeMs: 1_000_000, ctimeMs: 1_000_000, ino: 8 };
+    const second = new StatCache(cacheFile);
+    expect(second.lookup("a.c", racy)).toBeUndefined();
+    second.record("b.c", other, "v2");
+    second.save();
+    utimesSync(cacheFile, future + 10, future + 10);
+    const third = new StatCache(cacheFile);
+    expect(third.lookup("a.c", racy)).toBeUndefined();
+    expect(third.lookup("b.c", other)).toBe("v2");
+    // The content check's answer (the version pq recorded under exactly that stamp) is still there.
+    expect(third.recordedValue("a.c", racy)).toBe("v1");
+    // Written whole (a hard-linked copy's file is never appended to): the mark goes with it.
+    linkSync(cacheFile, join(dir, "copy"));
+    third.record("c.c", other, "v3");
+    third.save();
+    utimesSync(cacheFile, future + 20, future + 20);
+    expect(readFileSync(join(dir, "copy"), "latin1")).not.toContain("c.c");
+    const fourth = new StatCache(cacheFile);
+    expect(fourth.lookup("a.c", racy)).toBeUndefined();
+    expect(fourth.lookup("c.c", other)).toBe("v3");
+    // Recorded again under a stamp older than the save: trusted.
+    const older = { ...racy, mtimeMs: 1_000_000 };
+    fourth.record("a.c", older, "v4");
+    fourth.save();
+    expect(new StatCache(cacheFile).lookup("a.c", older)).toBe("v4");
+  });
+});
+
 describe("a file the cache does not vouch for only because of the racy rule", () => {
   it("takes the recorded version when its bytes are that version's in the store, and is hashed when they are not", async () => {
     const { WorkingSet } = await import("../../src/queue/workset.js");
