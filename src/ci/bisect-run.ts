@@ -23,6 +23,8 @@ export interface BisectOptions {
   cacheDir?: string;
   noCache?: boolean;
   reuseFailures?: boolean;
+  /** Boots of each image judged (see EvaluateOptions.repeat). */
+  repeat?: number;
   onEvent?: EventSink;
 }
 
@@ -105,6 +107,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       cacheDir: opts.cacheDir,
       noCache: opts.noCache,
       reuseFailures: opts.reuseFailures,
+      repeat: opts.repeat,
       freshBoots,
     });
   const evaluator = evaluatorWith(false);

@@ -11,8 +11,8 @@ import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "
 import { BootPool, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
-import type { Cell, Outcome } from "./report.js";
-import { validFor, VerdictCache, verdictKey } from "./verdict-cache.js";
+import { FAILING, type Cell, type Outcome } from "./report.js";
+import { flakySet, validFor, VerdictCache, verdictKey } from "./verdict-cache.js";
 
 export interface EvaluateOptions {
   backends: string[];
@@ -26,6 +26,14 @@ export interface EvaluateOptions {
   reuseFailures?: boolean;
   /** Boot again whatever verdict is remembered (images still come from the cache): bisect's check of its answer. */
   freshBoots?: boolean;
+  /** Boots of each image this run judges (1 by default): more find a flaky guest (see Cell.flaky). */
+  repeat?: number;
+}
+
+/** An image judged in this run: the boot its cell shows, and its verdicts when boots of it differed. */
+interface Judged {
+  result: BootResult;
+  flaky?: Outcome[];
 }
 
 export interface StateEvaluation {
@@ -44,10 +52,22 @@ const FLAKY: ReadonlySet<Outcome> = new Set(["hang", "crash"]);
 
 const tail = (log: string) => logTail(log, 40);
 
-export function cellFromBoot(state: number, r: Omit<BootResult, "lines">, extra: { reused?: boolean; image?: string } = {}): Cell {
+export function cellFromBoot(
+  state: number,
+  r: Omit<BootResult, "lines">,
+  extra: { reused?: boolean; image?: string; flaky?: Outcome[] } = {},
+): Cell {
   const cell: Cell = { state, backend: r.backend, outcome: r.verdict };
   if (r.reason) cell.reason = r.reason;
   if (r.verdict !== "pass" && r.verdict !== "skip") cell.log = tail(r.log);
+  if (extra.flaky) {
+    // The worst verdict this very image has given stands: one lucky boot does not make it pass.
+    cell.flaky = extra.flaky;
+    if (r.verdict !== extra.flaky[0]) {
+      cell.reason = `an earlier boot of this same image gave ${extra.flaky[0]}; this one ${r.verdict}${r.reason ? ` (${r.reason})` : ""}`;
+      cell.outcome = extra.flaky[0];
+    }
+  }
   if (extra.image) cell.image = extra.image.slice(0, 16);
   // A reused cell took no time in this run; its original boot time is not this run's cost.
   if (extra.reused) cell.reused = true;
@@ -61,7 +81,7 @@ export class StateEvaluator {
   private pool: BootPool | null = null;
   private readonly verdicts: VerdictCache;
   /** Boots started in this run, so two states with the same image boot it once. */
-  private readonly inflight = new Map<string, Promise<BootResult>>();
+  private readonly inflight = new Map<string, Promise<Judged>>();
   private readonly cacheDir: string;
 
   constructor(private readonly opts: EvaluateOptions) {
@@ -131,30 +151,47 @@ export class StateEvaluator {
     const limit = boot.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
     if (!this.opts.noCache && !this.opts.freshBoots) {
       const known = this.verdicts.get(key);
-      if (known && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
+      // A flaky image (boots of it gave different verdicts) is booted again on every run.
+      if (known && !known.seen && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
         this.stats.reusedVerdicts++;
         return cellFromBoot(state, known, { reused: true, image: imageSha });
       }
       const running = this.inflight.get(key);
       if (running) {
-        const r = await running;
-        if (this.opts.reuseFailures || !FLAKY.has(r.verdict)) {
+        const judged = await running;
+        if (!judged.flaky && (this.opts.reuseFailures || !FLAKY.has(judged.result.verdict))) {
           this.stats.reusedVerdicts++;
-          return cellFromBoot(state, r, { reused: true, image: imageSha });
+          return cellFromBoot(state, judged.result, { reused: true, image: imageSha });
         }
       }
     }
+    const judging = this.bootImage(kernel, boot, key, limit);
+    this.inflight.set(key, judging);
+    const { result, flaky } = await judging;
+    return cellFromBoot(state, result, { image: imageSha, ...(flaky ? { flaky } : {}) });
+  }
+
+  /**
+   * Boots an image `repeat` times, each boot remembered (the cache keeps every decided verdict
+   * the image gave once they differ); the cell shows the worst boot.
+   */
+  private async bootImage(kernel: Uint8Array, boot: BootOptions, key: string, limit: number): Promise<Judged> {
     this.pool ??= new BootPool({ workers: Math.max(1, this.opts.jobs ?? 1) });
-    const running = this.pool.boot(kernel, boot);
-    this.inflight.set(key, running);
-    this.stats.booted++;
-    const r = await running;
-    try {
-      this.verdicts.put(key, r, limit);
-    } catch {
-      /* a read-only or full cache folder only costs the next run this boot */
+    const results: BootResult[] = [];
+    let seen: Outcome[] | undefined;
+    for (let i = 0; i < Math.max(1, this.opts.repeat ?? 1); i++) {
+      const r = await this.pool.boot(kernel, boot);
+      this.stats.booted++;
+      results.push(r);
+      try {
+        seen = this.verdicts.put(key, r, limit) ?? seen;
+      } catch {
+        /* a read-only or full cache folder only costs the next run this boot */
+      }
     }
-    return cellFromBoot(state, r, { image: imageSha });
+    const flaky = flakySet([...(seen ?? []), ...results.map((r) => r.verdict)]);
+    const worst = results.find((r) => (flaky ? r.verdict === flaky[0] : FAILING.has(r.verdict))) ?? results[0];
+    return { result: worst, ...(flaky ? { flaky } : {}) };
   }
 
   async close(): Promise<void> {

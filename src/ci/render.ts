@@ -26,7 +26,7 @@ export function renderMatrix(report: CiReport): string {
     const name = `${String(s.index).padStart(2)}  ${s.patch ?? "(base tree)"}`;
     const row = report.backends.map((b) => {
       const c = cellAt(report, s.index, b);
-      return (c ? `${LABEL[c.outcome]}${c.reused ? "*" : ""}` : "-").padEnd(7);
+      return (c ? `${LABEL[c.outcome]}${c.reused ? "*" : ""}${c.flaky ? "~" : ""}` : "-").padEnd(7);
     });
     lines.push(`${padCells(name, nameWidth)} ${row.join(" ")}`);
   }
@@ -42,6 +42,11 @@ export function renderMatrix(report: CiReport): string {
   if (reused)
     lines.push(
       `* reused: ${reused} of ${report.cells.length} cells were judged before (same kernel image, backend, command line, limit and emulator) and not booted again`,
+    );
+  const flaky = report.cells.filter((c) => c.flaky);
+  if (flaky.length)
+    lines.push(
+      `~ flaky: ${flaky.length} cell(s) whose kernel image gave different verdicts on different boots (${flaky[0].flaky!.join(" and ")} for state ${flaky[0].state} on ${flaky[0].backend}); such a cell shows the worst and is booted again on every run (pq ci --repeat N boots each image N times)`,
     );
   if (failed.length) {
     const f = failed[0];
@@ -82,6 +87,7 @@ export function renderJUnit(report: CiReport): string {
     // Whether this run booted the cell or reused an earlier verdict of the same image.
     if (c.reused)
       out += `      <properties><property name="pq.reused" value="true"/>${c.image ? `<property name="pq.image" value="${xml(c.image)}"/>` : ""}</properties>\n`;
+    else if (c.flaky) out += `      <properties><property name="pq.flaky" value="${xml(c.flaky.join(","))}"/></properties>\n`;
     if (c.outcome === "pass") {
       out += "    </testcase>\n";
       continue;
@@ -117,9 +123,9 @@ export function renderHtml(report: CiReport): string {
         .map((b) => {
           const c = cellAt(report, s.index, b);
           if (!c) return `<td class="none">-</td>`;
-          const title = `${b}: ${LABEL[c.outcome]}${c.reason ? ` - ${c.reason}` : ""}${c.reused ? " (reused: this image was judged before, not booted again)" : ""}`;
+          const title = `${b}: ${LABEL[c.outcome]}${c.reason ? ` - ${c.reason}` : ""}${c.reused ? " (reused: this image was judged before, not booted again)" : ""}${c.flaky ? ` (flaky: boots of this image gave ${c.flaky.join(" and ")})` : ""}`;
           const log = c.log && FAILING.has(c.outcome) ? `<details><summary>log</summary><pre>${esc(c.log)}</pre></details>` : "";
-          const mark = c.reused ? `<div class="reused">reused</div>` : "";
+          const mark = c.reused ? `<div class="reused">reused</div>` : c.flaky ? `<div class="reused">flaky</div>` : "";
           return `<td class="${c.reused ? "cell reused" : "cell run"}" style="background:${COLOURS[c.outcome]}" title="${esc(title)}"><span>${LABEL[c.outcome]}</span>${mark}${log}</td>`;
         })
         .join("");

@@ -38,8 +38,13 @@ export interface Cell {
   ms?: number;
   /** The verdict came from the cache: this run did not boot. */
   reused?: boolean;
-  /** The kernel image's sha256 (first 16 hex digits); equal images get equal verdicts. */
+  /** The kernel image's sha256 (first 16 hex digits); equal images get equal verdicts, unless `flaky` says otherwise. */
   image?: string;
+  /**
+   * Boots of this very image have given these verdicts (worst first; the cell's outcome is the
+   * worst): the guest is not deterministic, and its verdict is never reused.
+   */
+  flaky?: Outcome[];
 }
 
 export interface CiReport {

@@ -25,6 +25,8 @@ export interface CiOptions {
   noCache?: boolean;
   /** Reuse remembered hang and crash verdicts too. */
   reuseFailures?: boolean;
+  /** Boots of each image judged (see EvaluateOptions.repeat). */
+  repeat?: number;
   /**
    * Judge each state by this shell command instead of building and booting it: one column,
    * "run". Never cached: a command's result can depend on more than the tree.
@@ -68,6 +70,7 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
     cacheDir: opts.cacheDir,
     noCache: opts.noCache,
     reuseFailures: opts.reuseFailures,
+    repeat: opts.repeat,
   });
   try {
     const { stack, patches } = scratch;

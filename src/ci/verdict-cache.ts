@@ -15,11 +15,30 @@ import { emulatorIdentity } from "../emulator/identity.js";
 
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const VERDICTS = new Set(["pass", "fail", "skip", "panic", "hang", "crash"]);
+/**
+ * Verdicts the kernel decides: two boots of one image that end in two of them show a guest that
+ * is not deterministic (it reads the time: rdtsc follows the host's clock in v86). A hang (a
+ * loaded machine) and a crash (the emulator) are not counted: they are booted again anyway.
+ */
+const DECIDED: ReadonlySet<string> = new Set(["pass", "fail", "skip", "panic"]);
+/** Worst first: what a flaky image's cell shows. */
+const SEVERITY: BootResult["verdict"][] = ["panic", "fail", "skip", "pass"];
 
 export type CachedBoot = Omit<BootResult, "lines"> & {
   /** The hang limit the boot ran under. */
   timeoutMs: number;
+  /**
+   * Every decided verdict boots of this image gave, worst first, when they were not all the same:
+   * a flaky image, whose verdict is never reused (ci-17 F1: one lucky boot was a PASS for ever).
+   */
+  seen?: BootResult["verdict"][];
 };
+
+/** The decided verdicts among `verdicts`, worst first, when there are two or more; else undefined. */
+export function flakySet(verdicts: Iterable<string>): BootResult["verdict"][] | undefined {
+  const decided = new Set([...verdicts].filter((v) => DECIDED.has(v)));
+  return decided.size > 1 ? SEVERITY.filter((v) => decided.has(v)) : undefined;
+}
 
 /**
  * How a boot's lines become a verdict, when that changes: a verdict judged by an older rule is
@@ -67,15 +86,23 @@ export class VerdictCache {
       typeof m.backend !== "string" ||
       typeof m.log !== "string" ||
       typeof m.msToVerdict !== "number" ||
-      typeof m.timeoutMs !== "number"
+      typeof m.timeoutMs !== "number" ||
+      (m.seen !== undefined && !(Array.isArray(m.seen) && JSON.stringify(flakySet(m.seen)) === JSON.stringify(m.seen)))
     )
       return null;
     return m;
   }
 
-  put(key: string, result: BootResult, timeoutMs: number): void {
+  /**
+   * Remembers a boot; returns the image's decided verdicts when boots of it have now given more
+   * than one (the entry keeps them, whatever later boots give).
+   */
+  put(key: string, result: BootResult, timeoutMs: number): BootResult["verdict"][] | undefined {
+    const before = this.get(key);
+    const seen = flakySet([...(before?.seen ?? (before ? [before.verdict] : [])), result.verdict]);
     const { lines: _lines, ...kept } = result;
-    this.store.put(key, { ...kept, timeoutMs });
+    this.store.put(key, { ...kept, timeoutMs, ...(seen ? { seen } : {}) });
+    return seen;
   }
 
   prune() {

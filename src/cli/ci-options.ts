@@ -23,13 +23,28 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
       type: "boolean",
       default: false,
       describe: "also reuse remembered hang and crash verdicts (by default such boots run again)",
+    })
+    .option("repeat", {
+      global,
+      type: "number",
+      describe:
+        "boots of each kernel image this run judges [default: 1]; images whose boots disagree are flaky: shown with ~ at their worst verdict and never reused",
     });
 }
+
+/** The most boots --repeat asks of one image. */
+const MAX_REPEAT = 100;
 
 /** The longest --timeout: Node's timers hold 2^31-1 ms and fire at once beyond it (ci-17 F5: every boot a HANG after 1 ms). */
 const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFailures?: boolean }) {
+export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFailures?: boolean; repeat?: number }) {
+  if (args.repeat !== undefined && !(Number.isInteger(args.repeat) && args.repeat >= 1 && args.repeat <= MAX_REPEAT)) {
+    throw new PqError(
+      "usage",
+      `--repeat takes a whole number of boots from 1 to ${MAX_REPEAT}${Number.isNaN(args.repeat) ? "" : `, not ${String(args.repeat)}`}`,
+    );
+  }
   if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
     throw new PqError(
       "usage",
@@ -41,7 +56,12 @@ export function judgingArgs(args: { timeout?: number; cache?: boolean; reuseFail
       `give at most --timeout ${MAX_TIMEOUT_SECONDS}; pq ci --run without --timeout waits as long as the command runs`,
     ]);
   }
-  return { timeoutMs: Math.round((args.timeout ?? 5) * 1000), noCache: args.cache === false, reuseFailures: Boolean(args.reuseFailures) };
+  return {
+    timeoutMs: Math.round((args.timeout ?? 5) * 1000),
+    noCache: args.cache === false,
+    reuseFailures: Boolean(args.reuseFailures),
+    ...(args.repeat !== undefined ? { repeat: args.repeat } : {}),
+  };
 }
 
 /** Every backend the kernel model knows, in matrix order. */

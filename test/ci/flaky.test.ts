@@ -1,0 +1,110 @@
+/**
+ * A kernel image whose boots disagree (a guest that reads the time can pass one boot and panic
+ * the next) is flaky: its cell shows the worst verdict any boot of it gave, marked, and is booted
+ * again on every run instead of serving one lucky boot from the cache for ever (ci-17 F1).
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { renderJUnit, renderMatrix } from "../../src/ci/render.js";
+import { runCi } from "../../src/ci/run.js";
+import { VerdictCache } from "../../src/ci/verdict-cache.js";
+import type { BootResult } from "../../src/emulator/index.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
+import { cleanup, git, pq, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+const boot = (verdict: BootResult["verdict"]): BootResult => ({ backend: "native", verdict, log: "", lines: [], msToVerdict: 500 });
+
+describe("remembered verdicts of one image", () => {
+  it("keep every decided verdict once two boots disagree, worst first; hangs and crashes are not counted", () => {
+    const dir = tempDir("pq-verdicts-");
+    dirs.push(dir);
+    const cache = new VerdictCache(dir);
+    const key = "a".repeat(64);
+    expect(cache.put(key, boot("pass"), 5000)).toBeUndefined();
+    expect(cache.put(key, boot("hang"), 5000)).toBeUndefined();
+    expect(cache.put(key, boot("crash"), 5000)).toBeUndefined();
+    expect(cache.get(key)?.seen).toBeUndefined();
+    expect(cache.put(key, boot("pass"), 5000)).toBeUndefined();
+    expect(cache.put(key, boot("panic"), 5000)).toEqual(["panic", "pass"]);
+    // Later boots that agree with one of them do not make it deterministic again.
+    expect(cache.put(key, boot("pass"), 5000)).toEqual(["panic", "pass"]);
+    expect(cache.put(key, boot("fail"), 5000)).toEqual(["panic", "fail", "pass"]);
+    expect(cache.get(key)).toMatchObject({ verdict: "fail", seen: ["panic", "fail", "pass"] });
+    // An entry whose list is not one pq writes is not trusted.
+    const store = (cache as unknown as { store: { put(k: string, v: unknown): void } }).store;
+    for (const seen of [["pass"], ["pass", "panic"], ["panic", "hang"], "panic"]) {
+      store.put(key, { backend: "native", verdict: "pass", log: "", msToVerdict: 500, timeoutMs: 5000, seen });
+      expect(cache.get(key)).toBeNull();
+    }
+  });
+});
+
+describe("pq ci over a flaky image", () => {
+  it("shows it at its worst verdict, marked, boots it again on every run, and --repeat boots each image N times", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+    await pq(tree, "init");
+    const cacheDir = tempDir();
+    dirs.push(cacheDir);
+    const first = await runCi({ tree, backends: ["native"], cacheDir });
+    expect(first.cells).toMatchObject([{ state: 0, outcome: "pass" }]);
+    // An earlier boot of this very image panicked (as a guest that reads the time can): the
+    // cache holds what that boot would have left, beside this run's pass.
+    const [key] = readdirSync(join(cacheDir, "verdicts")).filter((f) => /^[0-9a-f]{64}$/.test(f));
+    const verdicts = new VerdictCache(cacheDir);
+    verdicts.put(key, { ...boot("panic"), reason: "panic: rdtsc bit 10" }, 5000);
+    expect(verdicts.get(key)?.seen).toEqual(["panic", "pass"]);
+
+    const again = await runCi({ tree, backends: ["native"], cacheDir });
+    const [cell] = again.cells;
+    expect(cell).toMatchObject({ outcome: "panic", flaky: ["panic", "pass"] });
+    // Booted in this run, not served from the cache.
+    expect(cell.reused).toBeUndefined();
+    expect(cell.ms).toBeGreaterThan(0);
+    expect(cell.reason).toBe("an earlier boot of this same image gave panic; this one pass");
+    expect(renderMatrix(again)).toContain("PANIC~");
+    expect(renderMatrix(again)).toContain(
+      "~ flaky: 1 cell(s) whose kernel image gave different verdicts on different boots (panic and pass",
+    );
+    expect(renderJUnit(again)).toContain('<property name="pq.flaky" value="panic,pass"/>');
+
+    // Through the command: a failing run, and --repeat boots the image that many times.
+    const saved = process.env.PQ_CACHE_DIR;
+    process.env.PQ_CACHE_DIR = cacheDir;
+    try {
+      const cli = await pq(tree, "ci", "-b", "native", "--repeat", "3");
+      expect(cli.code).not.toBe(0);
+      expect(cli.out).toContain("PANIC~");
+      expect((await pq(tree, "ci", "-b", "native", "--repeat", "0")).code).toBe(2);
+      expect((await pq(tree, "ci", "-b", "native", "--repeat", "1.5")).err).toContain(
+        "--repeat takes a whole number of boots from 1 to 100",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.PQ_CACHE_DIR;
+      else process.env.PQ_CACHE_DIR = saved;
+    }
+  }, 120_000);
+
+  it("--repeat boots a deterministic image N times, which stays reusable", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+    await pq(tree, "init");
+    const cacheDir = tempDir();
+    dirs.push(cacheDir);
+    const report = await runCi({ tree, backends: ["native"], cacheDir, repeat: 3 });
+    expect(report.cells).toMatchObject([{ outcome: "pass" }]);
+    expect(report.cells[0].flaky).toBeUndefined();
+    const next = await runCi({ tree, backends: ["native"], cacheDir });
+    expect(next.cells[0].reused).toBe(true);
+  }, 120_000);
+});
