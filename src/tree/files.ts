@@ -73,7 +73,7 @@ export function makeDirs(path: string): void {
 }
 
 /** Write via a temporary file and rename, so a reader sees the old or the new file, never half. */
-export function writeAtomic(path: string, content: string | Uint8Array, durable = false): void {
+export function writeAtomic(path: string, content: string, durable = false): void {
   const tmp = `${path}.tmp-${process.pid}`;
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(tmp, "w");

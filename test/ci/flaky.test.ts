@@ -16,6 +16,18 @@ import { cleanup, git, pq, tempDir } from "../helpers/repo.js";
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
+/** The passing fixture kernel committed with an empty pq stack on it, and a cache folder of its own. */
+async function passingStack(): Promise<{ tree: string; cacheDir: string }> {
+  const tree = fixtureKernelTree("pass");
+  const cacheDir = tempDir();
+  dirs.push(tree, cacheDir);
+  git(tree, "init", "-q", "-b", "main");
+  git(tree, "add", "-A");
+  git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+  await pq(tree, "init");
+  return { tree, cacheDir };
+}
+
 const boot = (verdict: BootResult["verdict"]): BootResult => ({ backend: "native", verdict, log: "", lines: [], msToVerdict: 500 });
 
 describe("remembered verdicts of one image", () => {
@@ -45,14 +57,7 @@ describe("remembered verdicts of one image", () => {
 
 describe("pq ci over a flaky image", () => {
   it("shows it at its worst verdict, marked, boots it again on every run, and --repeat boots each image N times", async () => {
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
-    await pq(tree, "init");
-    const cacheDir = tempDir();
-    dirs.push(cacheDir);
+    const { tree, cacheDir } = await passingStack();
     const first = await runCi({ tree, backends: ["native"], cacheDir });
     expect(first.cells).toMatchObject([{ state: 0, outcome: "pass" }]);
     // An earlier boot of this very image panicked (as a guest that reads the time can): the
@@ -93,14 +98,7 @@ describe("pq ci over a flaky image", () => {
   }, 120_000);
 
   it("--repeat boots a deterministic image N times, which stays reusable", async () => {
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
-    await pq(tree, "init");
-    const cacheDir = tempDir();
-    dirs.push(cacheDir);
+    const { tree, cacheDir } = await passingStack();
     const report = await runCi({ tree, backends: ["native"], cacheDir, repeat: 3 });
     expect(report.cells).toMatchObject([{ outcome: "pass" }]);
     expect(report.cells[0].flaky).toBeUndefined();
