@@ -145,6 +145,11 @@ export default defineCommand({
     } catch (e) {
       throw new PqError("usage", (e as Error).message);
     }
+    if (args.run !== undefined && args.repeat !== undefined) {
+      throw new PqError("usage", "--repeat boots each kernel image several times; pq ci --run judges states by a command, once each", [
+        "run the command more than once inside --run (for example --run 'for i in 1 2 3; do CMD || exit 1; done')",
+      ]);
+    }
     refuseUnwritableReports(args, io);
     const sink = progressSink(io, ["ci-build"], { plainOn: "err" });
     const started = Date.now();
