@@ -29,6 +29,7 @@ const HASH = 40;
  * deleted go then (each push reads the whole file; 20,000 entries are ~2 MB).
  */
 const MAX_ENTRIES = 20_000;
+const MAX_BYTES = 32 * 1024 * 1024;
 
 interface Loaded {
   /** Entry number by patch name. */
@@ -115,7 +116,8 @@ export class QueueHashes {
     try {
       // The mtime first: should the file be replaced in between, the older time only trusts less.
       const st = statSync(this.file, { throwIfNoEntry: false });
-      if (!st?.isFile()) return this.loaded;
+      // Past what MAX_ENTRIES entries take (names of a few hundred bytes), not pq's file: not read (t28 read a 1 GB one).
+      if (!st?.isFile() || st.size > MAX_BYTES) return this.loaded;
       const buf = readFileSync(this.file);
       this.loaded = parse(buf, st.mtimeMs) ?? EMPTY;
     } catch {
