@@ -9,6 +9,7 @@
 import { lstatSync, rmSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
+import { sameTickSpan } from "../tree/stat.js";
 import { QueueHashes } from "./queue-hashes.js";
 import { asPathMap, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
@@ -232,8 +233,12 @@ export class StatCache {
     // cache file's is not trusted now, and must not be once a later save moves the file's time on
     // (the file's time would then vouch for an edit made in the entry's tick after pq read it: t28
     // F1, on file systems whose clock ticks in seconds). Such entries are marked in the file.
+    // On a file system that keeps whole seconds, an entry of the second before the save's may be
+    // of the second a write was made in after pq's stat (t29 F1: a watcher rewrote a file pq had
+    // just written, and the save fell in the next second): not trusted either.
+    const trustedBelow = this.savedAt - sameTickSpan(this.savedAt);
     const racy: string[] = [];
-    for (const [path, e] of written) if (e !== null && e[1] >= this.savedAt && !this.marked.has(path)) racy.push(path);
+    for (const [path, e] of written) if (e !== null && e[1] >= trustedBelow && !this.marked.has(path)) racy.push(path);
     if (racy.length && st) {
       try {
         appendLines(this.file, racy.map(racyLine).join(""), false);

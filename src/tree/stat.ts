@@ -140,3 +140,15 @@ export function directoryAt(path: string, follow = true): boolean {
 export const isRegular = (st: FileStat) => (st.mode & 0o170000) === 0o100000;
 export const isDirectory = (st: FileStat) => (st.mode & 0o170000) === 0o040000;
 export const isSymlink = (st: FileStat) => (st.mode & 0o170000) === 0o120000;
+
+/**
+ * How far back from a file time `ms` the same tick of the file system's clock may reach: a whole
+ * second on a file system that keeps times in seconds (ext2 and ext3 with small inodes, FAT,
+ * HFS+, some network file systems), whose times are whole seconds; else 0 (nanosecond times; a
+ * time in whole seconds by chance there only costs a few files read again). A write in that tick
+ * after pq took a file's stamp keeps the stamp: entries of that tick are not trusted (see
+ * StatCache.save and QueueHashes.save).
+ */
+export function sameTickSpan(ms: number): number {
+  return ms > 0 && ms % 1000 === 0 ? 1000 : 0;
+}

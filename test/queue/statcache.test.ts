@@ -250,6 +250,16 @@ describe("an entry recorded in the tick its save was written in (t28 F1)", () =>
   });
 });
 
+describe("the tick a file time stands for", () => {
+  it("is a second on a file system that keeps whole seconds, else nothing (t29 F1)", async () => {
+    const { sameTickSpan } = await import("../../src/tree/stat.js");
+    expect(sameTickSpan(1_796_479_563_000)).toBe(1000);
+    expect(sameTickSpan(1_796_479_563_000.25)).toBe(0);
+    expect(sameTickSpan(1_796_479_563_417.123)).toBe(0);
+    expect(sameTickSpan(0)).toBe(0);
+  });
+});
+
 describe("a file the cache does not vouch for only because of the racy rule", () => {
   it("takes the recorded version when its bytes are that version's in the store, and is hashed when they are not", async () => {
     const { WorkingSet } = await import("../../src/queue/workset.js");
