@@ -32,6 +32,14 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
     });
 }
 
+/** --repeat boots kernel images: with --run, which judges each state by a command once, it is refused. */
+export function refuseRepeatWithRun(args: { run?: unknown; repeat?: unknown }, command: string): void {
+  if (args.run === undefined || args.repeat === undefined) return;
+  throw new PqError("usage", `--repeat boots each kernel image several times; ${command} --run judges states by a command, once each`, [
+    "run the command more than once inside --run (for example --run 'for i in 1 2 3; do CMD || exit 1; done')",
+  ]);
+}
+
 /** The most boots --repeat asks of one image. */
 const MAX_REPEAT = 100;
 

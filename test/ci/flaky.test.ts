@@ -89,6 +89,9 @@ describe("pq ci over a flaky image", () => {
       expect(cli.out).toContain("PANIC~");
       expect((await pq(tree, "ci", "-b", "native", "--repeat", "0")).code).toBe(2);
       expect((await pq(tree, "ci", "--run", "true", "--repeat", "2")).err).toContain("pq ci --run judges states by a command, once each");
+      expect((await pq(tree, "bisect", "--run", "true", "--repeat", "2")).err).toContain(
+        "pq bisect --run judges states by a command, once each",
+      );
       expect((await pq(tree, "ci", "-b", "native", "--repeat", "1.5")).err).toContain(
         "--repeat takes a whole number of boots from 1 to 100",
       );

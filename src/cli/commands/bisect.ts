@@ -4,7 +4,7 @@ import { runBisect } from "../../ci/bisect-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
-import { backendList, judgingArgs, judgingOptions } from "../ci-options.js";
+import { backendList, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
 
 export default defineCommand({
   command: "bisect",
@@ -16,6 +16,7 @@ export default defineCommand({
       .option("select", { type: "string", array: true, describe: "guards to select" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    refuseRepeatWithRun(args, "pq bisect");
     // With --json, stdout holds the report alone: the steps go to stderr.
     const sink = progressSink(args.json ? { ...io, isTTY: false } : io, ["bisect-step"], { plainOn: "err" });
     let report;

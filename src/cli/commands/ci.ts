@@ -7,7 +7,7 @@ import { runCi } from "../../ci/run.js";
 import { rememberLastRun } from "../../ci/last-run.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
-import { backendList, commandText, jobCount, judgingArgs, judgingOptions } from "../ci-options.js";
+import { backendList, commandText, jobCount, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
 
 /**
@@ -145,11 +145,7 @@ export default defineCommand({
     } catch (e) {
       throw new PqError("usage", (e as Error).message);
     }
-    if (args.run !== undefined && args.repeat !== undefined) {
-      throw new PqError("usage", "--repeat boots each kernel image several times; pq ci --run judges states by a command, once each", [
-        "run the command more than once inside --run (for example --run 'for i in 1 2 3; do CMD || exit 1; done')",
-      ]);
-    }
+    refuseRepeatWithRun(args, "pq ci");
     refuseUnwritableReports(args, io);
     const sink = progressSink(io, ["ci-build"], { plainOn: "err" });
     const started = Date.now();
