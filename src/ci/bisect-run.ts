@@ -39,6 +39,11 @@ export interface BisectReport extends BisectResult {
   failure?: { backend?: string; outcome: string; log: string };
   /** States booted again, without the cache, and judged the same: the first bad one and the good one below it. */
   confirmed?: number[];
+  /**
+   * The first bad state's kernel is flaky: boots of its image gave these verdicts (worst first).
+   * Bad on some boots, it is not "confirmed" (t30 F2: a fresh pass was reported as a confirmation).
+   */
+  flaky?: string[];
 }
 
 /**
@@ -113,6 +118,8 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   const evaluator = evaluatorWith(false);
   const failures = new Map<number, BisectReport["failure"]>();
   const reused: number[] = [];
+  /** States whose kernel image gave different verdicts on different boots (see Cell.flaky). */
+  const flakyStates = new Map<number, string[]>();
   try {
     const { stack, patches } = scratch;
     const evaluate = async (state: number, by: StateEvaluator = evaluator): Promise<Judgement> => {
@@ -147,6 +154,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       }
       const cells = await (await by.evaluate(state, stack)).cells;
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
+      for (const c of cells) if (c.flaky) flakyStates.set(state, c.flaky);
       const bad = cells.find((c) => FAILING.has(c.outcome));
       if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
       else if (bad)
@@ -162,6 +170,11 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
         const fresh = evaluatorWith(true);
         return evaluate(state, fresh).finally(() => fresh.close());
       });
+      const flaky = flakyStates.get(result.firstBad);
+      if (flaky) {
+        report.flaky = flaky;
+        delete report.confirmed;
+      }
     }
     if (result.firstBad !== null) {
       const name = patches[result.firstBad - 1];

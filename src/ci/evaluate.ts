@@ -12,7 +12,7 @@ import { BootPool, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } 
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
 import { FAILING, type Cell, type Outcome } from "./report.js";
-import { flakySet, validFor, VerdictCache, verdictKey } from "./verdict-cache.js";
+import { flakySet, validFor, VerdictCache, verdictKey, type ImageRecord } from "./verdict-cache.js";
 
 export interface EvaluateOptions {
   backends: string[];
@@ -34,6 +34,8 @@ export interface EvaluateOptions {
 interface Judged {
   result: BootResult;
   flaky?: Outcome[];
+  /** A flaky image's worst boot (its log), when none of this run's boots was it. */
+  worst?: ImageRecord["worst"];
 }
 
 export interface StateEvaluation {
@@ -55,7 +57,7 @@ const tail = (log: string) => logTail(log, 40);
 export function cellFromBoot(
   state: number,
   r: Omit<BootResult, "lines">,
-  extra: { reused?: boolean; image?: string; flaky?: Outcome[] } = {},
+  extra: { reused?: boolean; image?: string; flaky?: Outcome[]; worst?: ImageRecord["worst"] } = {},
 ): Cell {
   const cell: Cell = { state, backend: r.backend, outcome: r.verdict };
   if (r.reason) cell.reason = r.reason;
@@ -64,8 +66,12 @@ export function cellFromBoot(
     // The worst verdict this very image has given stands: one lucky boot does not make it pass.
     cell.flaky = extra.flaky;
     if (r.verdict !== extra.flaky[0]) {
-      cell.reason = `an earlier boot of this same image gave ${extra.flaky[0]}; this one ${r.verdict}${r.reason ? ` (${r.reason})` : ""}`;
+      const earlier = extra.worst?.verdict === extra.flaky[0] ? extra.worst : undefined;
+      cell.reason = `an earlier boot of this same image gave ${extra.flaky[0]}${earlier?.reason ? ` (${earlier.reason})` : ""}; this one ${r.verdict}${r.reason ? ` (${r.reason})` : ""}`;
       cell.outcome = extra.flaky[0];
+      // That boot's log, which the cache kept (t30 F4: reports had none for it).
+      if (earlier?.log) cell.log = tail(earlier.log);
+      else delete cell.log;
     }
   }
   if (extra.image) cell.image = extra.image.slice(0, 16);
@@ -149,13 +155,18 @@ export class StateEvaluator {
   private async verdict(state: number, kernel: Uint8Array, imageSha: string, boot: BootOptions): Promise<Cell> {
     const key = verdictKey(imageSha, boot);
     const limit = boot.timeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+    /** Boots of this image in a row the cache already has (counted towards --repeat). */
+    let before = 0;
     if (!this.opts.noCache && !this.opts.freshBoots) {
       const known = this.verdicts.get(key);
-      // A flaky image (boots of it gave different verdicts) is booted again on every run.
-      if (known && !known.seen && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict))) {
+      // A flaky image (boots of it gave different verdicts) is booted again on every run, and
+      // --repeat N reuses a verdict only N boots in a row gave (t30 F1).
+      const usable = known && !known.seen && validFor(known, limit) && (this.opts.reuseFailures || !FLAKY.has(known.verdict));
+      if (usable && (known.boots ?? 1) >= this.repeat) {
         this.stats.reusedVerdicts++;
         return cellFromBoot(state, known, { reused: true, image: imageSha });
       }
+      before = usable ? (known.boots ?? 1) : 0;
       const running = this.inflight.get(key);
       if (running) {
         const judged = await running;
@@ -165,33 +176,39 @@ export class StateEvaluator {
         }
       }
     }
-    const judging = this.bootImage(kernel, boot, key, limit);
+    const judging = this.bootImage(kernel, boot, key, limit, Math.max(1, this.repeat - before));
     this.inflight.set(key, judging);
-    const { result, flaky } = await judging;
-    return cellFromBoot(state, result, { image: imageSha, ...(flaky ? { flaky } : {}) });
+    const { result, flaky, worst } = await judging;
+    return cellFromBoot(state, result, { image: imageSha, ...(flaky ? { flaky, worst } : {}) });
+  }
+
+  private get repeat(): number {
+    return Math.max(1, this.opts.repeat ?? 1);
   }
 
   /**
    * Boots an image `repeat` times, each boot remembered (the cache keeps every decided verdict
    * the image gave once they differ); the cell shows the worst boot.
    */
-  private async bootImage(kernel: Uint8Array, boot: BootOptions, key: string, limit: number): Promise<Judged> {
+  private async bootImage(kernel: Uint8Array, boot: BootOptions, key: string, limit: number, times: number): Promise<Judged> {
     this.pool ??= new BootPool({ workers: Math.max(1, this.opts.jobs ?? 1) });
     const results: BootResult[] = [];
-    let seen: Outcome[] | undefined;
-    for (let i = 0; i < Math.max(1, this.opts.repeat ?? 1); i++) {
+    let record: ImageRecord = {};
+    for (let i = 0; i < times; i++) {
       const r = await this.pool.boot(kernel, boot);
       this.stats.booted++;
       results.push(r);
       try {
-        seen = this.verdicts.put(key, r, limit) ?? seen;
+        // --no-cache: this run's first boot replaces what the cache held, a flaky mark included.
+        const now = this.verdicts.put(key, r, limit, i === 0 && Boolean(this.opts.noCache));
+        if (now.seen) record = now;
       } catch {
         /* a read-only or full cache folder only costs the next run this boot */
       }
     }
-    const flaky = flakySet([...(seen ?? []), ...results.map((r) => r.verdict)]);
-    const worst = results.find((r) => (flaky ? r.verdict === flaky[0] : FAILING.has(r.verdict))) ?? results[0];
-    return { result: worst, ...(flaky ? { flaky } : {}) };
+    const flaky = flakySet([...(record.seen ?? []), ...results.map((r) => r.verdict)]);
+    const shown = results.find((r) => (flaky ? r.verdict === flaky[0] : FAILING.has(r.verdict))) ?? results[0];
+    return { result: shown, ...(flaky ? { flaky, ...(record.worst ? { worst: record.worst } : {}) } : {}) };
   }
 
   async close(): Promise<void> {

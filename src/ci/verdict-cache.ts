@@ -32,7 +32,17 @@ export type CachedBoot = Omit<BootResult, "lines"> & {
    * a flaky image, whose verdict is never reused (ci-17 F1: one lucky boot was a PASS for ever).
    */
   seen?: BootResult["verdict"][];
+  /** How many boots in a row gave this verdict (absent: one); `pq ci --repeat N` reuses it only from N. */
+  boots?: number;
+  /** A flaky image's worst boot, kept for its log and reason (the last boot may have passed). */
+  worst?: Pick<BootResult, "verdict" | "reason" | "log">;
 };
+
+/** What put learnt of an image: its verdicts when they differ, and the worst boot of them. */
+export interface ImageRecord {
+  seen?: BootResult["verdict"][];
+  worst?: Pick<BootResult, "verdict" | "reason" | "log">;
+}
 
 /** The decided verdicts among `verdicts`, worst first, when there are two or more; else undefined. */
 export function flakySet(verdicts: Iterable<string>): BootResult["verdict"][] | undefined {
@@ -87,22 +97,37 @@ export class VerdictCache {
       typeof m.log !== "string" ||
       typeof m.msToVerdict !== "number" ||
       typeof m.timeoutMs !== "number" ||
-      (m.seen !== undefined && !(Array.isArray(m.seen) && JSON.stringify(flakySet(m.seen)) === JSON.stringify(m.seen)))
+      (m.seen !== undefined && !(Array.isArray(m.seen) && JSON.stringify(flakySet(m.seen)) === JSON.stringify(m.seen))) ||
+      (m.boots !== undefined && !(Number.isInteger(m.boots) && m.boots >= 1)) ||
+      (m.worst !== undefined &&
+        !(typeof m.worst === "object" && m.worst !== null && VERDICTS.has(m.worst.verdict) && typeof m.worst.log === "string"))
     )
       return null;
     return m;
   }
 
   /**
-   * Remembers a boot; returns the image's decided verdicts when boots of it have now given more
-   * than one (the entry keeps them, whatever later boots give).
+   * Remembers a boot. The entry keeps every decided verdict the image gave once they differ
+   * (whatever later boots give) and the worst of those boots; `fresh`: the history starts
+   * again with this boot (--no-cache replaces what the cache held).
    */
-  put(key: string, result: BootResult, timeoutMs: number): BootResult["verdict"][] | undefined {
-    const before = this.get(key);
+  put(key: string, result: BootResult, timeoutMs: number, fresh = false): ImageRecord {
+    const before = fresh ? null : this.get(key);
     const seen = flakySet([...(before?.seen ?? (before ? [before.verdict] : [])), result.verdict]);
     const { lines: _lines, ...kept } = result;
-    this.store.put(key, { ...kept, timeoutMs, ...(seen ? { seen } : {}) });
-    return seen;
+    const boots = before && !seen && before.verdict === result.verdict ? (before.boots ?? 1) + 1 : 1;
+    let worst: ImageRecord["worst"];
+    if (seen) {
+      const earlier = before?.worst ?? before ?? undefined;
+      const rank = (v: string) => (SEVERITY as string[]).indexOf(v);
+      const pick =
+        earlier && rank(earlier.verdict) !== -1 && (rank(result.verdict) === -1 || rank(earlier.verdict) < rank(result.verdict))
+          ? earlier
+          : result;
+      worst = { verdict: pick.verdict, log: pick.log, ...(pick.reason ? { reason: pick.reason } : {}) };
+    }
+    this.store.put(key, { ...kept, timeoutMs, ...(boots > 1 ? { boots } : {}), ...(seen ? { seen, worst } : {}) });
+    return seen ? { seen, worst } : {};
   }
 
   prune() {

@@ -3,7 +3,7 @@
  * the next) is flaky: its cell shows the worst verdict any boot of it gave, marked, and is booted
  * again on every run instead of serving one lucky boot from the cache for ever (ci-17 F1).
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderJUnit, renderMatrix } from "../../src/ci/render.js";
@@ -11,7 +11,7 @@ import { runCi } from "../../src/ci/run.js";
 import { VerdictCache } from "../../src/ci/verdict-cache.js";
 import type { BootResult } from "../../src/emulator/index.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
-import { cleanup, git, pq, tempDir } from "../helpers/repo.js";
+import { cleanup, git, pq, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -36,16 +36,23 @@ describe("remembered verdicts of one image", () => {
     dirs.push(dir);
     const cache = new VerdictCache(dir);
     const key = "a".repeat(64);
-    expect(cache.put(key, boot("pass"), 5000)).toBeUndefined();
-    expect(cache.put(key, boot("hang"), 5000)).toBeUndefined();
-    expect(cache.put(key, boot("crash"), 5000)).toBeUndefined();
+    expect(cache.put(key, boot("pass"), 5000).seen).toBeUndefined();
+    expect(cache.put(key, boot("hang"), 5000).seen).toBeUndefined();
+    expect(cache.put(key, boot("crash"), 5000).seen).toBeUndefined();
     expect(cache.get(key)?.seen).toBeUndefined();
-    expect(cache.put(key, boot("pass"), 5000)).toBeUndefined();
-    expect(cache.put(key, boot("panic"), 5000)).toEqual(["panic", "pass"]);
+    expect(cache.put(key, boot("pass"), 5000).seen).toBeUndefined();
+    expect(cache.put(key, { ...boot("panic"), log: "panic: unlucky" }, 5000).seen).toEqual(["panic", "pass"]);
     // Later boots that agree with one of them do not make it deterministic again.
-    expect(cache.put(key, boot("pass"), 5000)).toEqual(["panic", "pass"]);
-    expect(cache.put(key, boot("fail"), 5000)).toEqual(["panic", "fail", "pass"]);
+    expect(cache.put(key, boot("pass"), 5000)).toEqual({ seen: ["panic", "pass"], worst: { verdict: "panic", log: "panic: unlucky" } });
+    expect(cache.put(key, boot("fail"), 5000).seen).toEqual(["panic", "fail", "pass"]);
     expect(cache.get(key)).toMatchObject({ verdict: "fail", seen: ["panic", "fail", "pass"] });
+    // The worst boot is kept for its log; a fresh history (--no-cache) starts again.
+    expect(cache.get(key)?.worst).toMatchObject({ verdict: "panic" });
+    expect(cache.put(key, boot("pass"), 5000, true)).toEqual({});
+    expect(cache.get(key)?.seen).toBeUndefined();
+    // Boots in a row that agree are counted (pq ci --repeat N reuses a verdict only from N).
+    cache.put(key, boot("pass"), 5000);
+    expect(cache.get(key)?.boots).toBe(2);
     // An entry whose list is not one pq writes is not trusted.
     const store = (cache as unknown as { store: { put(k: string, v: unknown): void } }).store;
     for (const seen of [["pass"], ["pass", "panic"], ["panic", "hang"], "panic"]) {
@@ -64,7 +71,7 @@ describe("pq ci over a flaky image", () => {
     // cache holds what that boot would have left, beside this run's pass.
     const [key] = readdirSync(join(cacheDir, "verdicts")).filter((f) => /^[0-9a-f]{64}$/.test(f));
     const verdicts = new VerdictCache(cacheDir);
-    verdicts.put(key, { ...boot("panic"), reason: "panic: rdtsc bit 10" }, 5000);
+    verdicts.put(key, { ...boot("panic"), reason: "rdtsc bit 10", log: "pq: panic: unlucky tsc" }, 5000);
     expect(verdicts.get(key)?.seen).toEqual(["panic", "pass"]);
 
     const again = await runCi({ tree, backends: ["native"], cacheDir });
@@ -73,7 +80,9 @@ describe("pq ci over a flaky image", () => {
     // Booted in this run, not served from the cache.
     expect(cell.reused).toBeUndefined();
     expect(cell.ms).toBeGreaterThan(0);
-    expect(cell.reason).toBe("an earlier boot of this same image gave panic; this one pass");
+    expect(cell.reason).toBe("an earlier boot of this same image gave panic (rdtsc bit 10); this one pass");
+    // The panicking boot's log, which the cache kept (t30 F4).
+    expect(cell.log).toContain("pq: panic: unlucky tsc");
     expect(renderMatrix(again)).toContain("PANIC~");
     expect(renderMatrix(again)).toContain(
       "~ flaky: 1 cell(s) whose kernel image gave different verdicts on different boots (panic and pass",
@@ -99,14 +108,72 @@ describe("pq ci over a flaky image", () => {
       if (saved === undefined) delete process.env.PQ_CACHE_DIR;
       else process.env.PQ_CACHE_DIR = saved;
     }
+    // A report whose flaky list pq does not write is refused by ci merge, not an internal error (t30 F3).
+    const json = join(cacheDir, "r.json");
+    for (const [flaky, outcome] of [
+      ["x", "panic"],
+      [["pass", "panic"], "panic"],
+      [["panic", "pass"], "pass"],
+    ] as const) {
+      writeFileSync(json, JSON.stringify({ ...again, cells: [{ ...again.cells[0], flaky, outcome }] }));
+      const merged = await pq(cacheDir, "ci", "merge", "r.json");
+      expect(merged.code).toBe(2);
+      expect(merged.err).toContain("has a flaky list pq does not write");
+    }
+    writeFileSync(json, JSON.stringify(again));
+    expect((await pq(cacheDir, "ci", "merge", "r.json")).code).toBe(1);
+    // --no-cache starts the image's history again (the only way a flaky mark goes, t30 F6).
+    const fresh = await runCi({ tree, backends: ["native"], cacheDir, noCache: true });
+    expect(fresh.cells[0]).toMatchObject({ outcome: "pass" });
+    expect(fresh.cells[0].flaky).toBeUndefined();
+    expect((await runCi({ tree, backends: ["native"], cacheDir })).cells[0].reused).toBe(true);
   }, 120_000);
 
-  it("--repeat boots a deterministic image N times, which stays reusable", async () => {
+  it("--repeat N reuses a verdict only N boots in a row gave, boots the rest, and then reuses it (t30 F1)", async () => {
     const { tree, cacheDir } = await passingStack();
+    expect((await runCi({ tree, backends: ["native"], cacheDir })).cells[0].ms).toBeGreaterThan(0);
+    const [key] = readdirSync(join(cacheDir, "verdicts")).filter((f) => /^[0-9a-f]{64}$/.test(f));
+    expect(new VerdictCache(cacheDir).get(key)?.boots).toBeUndefined();
+    // One boot known: two more.
     const report = await runCi({ tree, backends: ["native"], cacheDir, repeat: 3 });
-    expect(report.cells).toMatchObject([{ outcome: "pass" }]);
+    expect(report.cells[0]).toMatchObject({ outcome: "pass" });
+    expect(report.cells[0].reused).toBeUndefined();
     expect(report.cells[0].flaky).toBeUndefined();
-    const next = await runCi({ tree, backends: ["native"], cacheDir });
-    expect(next.cells[0].reused).toBe(true);
+    expect(new VerdictCache(cacheDir).get(key)?.boots).toBe(3);
+    expect((await runCi({ tree, backends: ["native"], cacheDir, repeat: 3 })).cells[0].reused).toBe(true);
+    expect((await runCi({ tree, backends: ["native"], cacheDir })).cells[0].reused).toBe(true);
+    expect((await runCi({ tree, backends: ["native"], cacheDir, repeat: 4 })).cells[0].reused).toBeUndefined();
   }, 120_000);
+});
+
+describe("pq bisect over a flaky first bad state", () => {
+  it("names the patch and says the state is flaky instead of confirmed (t30 F2)", async () => {
+    const { tree, cacheDir } = await passingStack();
+    for (const name of ["one", "two"]) {
+      await pq(tree, "new", `${name}.patch`, "-m", name);
+      write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace("pq: smoke=pass", `check name=${name} ok\\npq: smoke=pass`));
+      await pq(tree, "refresh");
+    }
+    const ci = await runCi({ tree, backends: ["native"], cacheDir });
+    expect(ci.cells.map((c) => c.outcome)).toEqual(["pass", "pass", "pass"]);
+    // An earlier unlucky boot of state 2's image: its cache entry, found by the check only it prints.
+    const verdicts = new VerdictCache(cacheDir);
+    const top = readdirSync(join(cacheDir, "verdicts"))
+      .filter((f) => /^[0-9a-f]{64}$/.test(f))
+      .find((key) => verdicts.get(key)?.log.includes("name=two"))!;
+    expect(top).toBeDefined();
+    verdicts.put(top, { ...boot("panic"), log: "pq: panic: unlucky tsc" }, 5000, true);
+    const saved = process.env.PQ_CACHE_DIR;
+    process.env.PQ_CACHE_DIR = cacheDir;
+    try {
+      const bisect = await pq(tree, "bisect", "-b", "native");
+      expect(bisect.code).toBe(1);
+      expect(bisect.out).toContain("first bad patch: two.patch");
+      expect(bisect.out).not.toContain("confirmed by fresh boots");
+      expect(bisect.out).toContain("flaky: boots of state 2's kernel image gave panic and pass");
+    } finally {
+      if (saved === undefined) delete process.env.PQ_CACHE_DIR;
+      else process.env.PQ_CACHE_DIR = saved;
+    }
+  }, 180_000);
 });

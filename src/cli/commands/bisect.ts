@@ -70,6 +70,10 @@ export default defineCommand({
     io.out(
       `first bad patch: ${report.patch} (state ${report.firstBad} of ${report.patches}, found in ${n} evaluations${fresh}${report.confirmed ? `; confirmed by fresh boots of state${report.confirmed.length > 1 ? "s" : ""} ${report.confirmed.join(" and ")}` : ""})`,
     );
+    if (report.flaky)
+      io.out(
+        `flaky: boots of state ${report.firstBad}'s kernel image gave ${report.flaky.join(" and ")}; the state below passed its boots, which a flaky kernel can do by luck (pq bisect --repeat N boots each state N times)`,
+      );
     if (report.author) io.out(`author: ${report.author}`);
     if (report.subject) io.out(`subject: ${report.subject}`);
     if (report.failure) {

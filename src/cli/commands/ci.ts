@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, OUTCOMES, parseShard, type CiReport } from "../../ci/report.js";
+import { flakySet } from "../../ci/verdict-cache.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
 import { rememberLastRun } from "../../ci/last-run.js";
@@ -80,6 +81,12 @@ function badReportEntry(report: CiReport): string | null {
       return `cells[${i}] names no state of the report (${String(c.state)})`;
     if (!report.backends.includes(c.backend)) return `cells[${i}] names no backend of the report (${String(c.backend)})`;
     if (!OUTCOMES.has(c.outcome)) return `cells[${i}] has no verdict pq gives (${String(c.outcome)})`;
+    // A flaky cell lists its image's verdicts worst first and shows the worst (t30 F3).
+    if (
+      c.flaky !== undefined &&
+      !(Array.isArray(c.flaky) && JSON.stringify(flakySet(c.flaky)) === JSON.stringify(c.flaky) && c.outcome === c.flaky[0])
+    )
+      return `cells[${i}] has a flaky list pq does not write (${JSON.stringify(c.flaky)})`;
   }
   return null;
 }
