@@ -9,6 +9,8 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
     .option("timeout", {
       global,
       type: "number",
+      // A bare --timeout or --repeat (a value forgotten) is refused, not read as no option (t30 F5).
+      requiresArg: true,
       describe:
         "seconds without a verdict before a boot counts as a hang [default: 5]; with pq ci --run, the limit of each command [default: none]",
     })
@@ -27,6 +29,7 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
     .option("repeat", {
       global,
       type: "number",
+      requiresArg: true,
       describe:
         "boots of each kernel image this run judges [default: 1]; images whose boots disagree are flaky: shown with ~ at their worst verdict and never reused",
     });

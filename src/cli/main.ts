@@ -142,8 +142,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .wrap(Math.min(110, (io.isTTY && process.stdout.columns) || 100))
     .epilog(EXIT_LEGEND)
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new PqError("usage", msg ?? "invalid arguments", [
+      // yargs' own refusals of the command line (an option missing its value) come as a YError: a usage error.
+      if (err && err.name !== "YError") throw err;
+      throw new PqError("usage", msg ?? err?.message ?? "invalid arguments", [
         `run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`,
       ]);
     })

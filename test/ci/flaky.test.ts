@@ -97,6 +97,12 @@ describe("pq ci over a flaky image", () => {
       expect(cli.code).not.toBe(0);
       expect(cli.out).toContain("PANIC~");
       expect((await pq(tree, "ci", "-b", "native", "--repeat", "0")).code).toBe(2);
+      // A bare --repeat or --timeout (a value forgotten) is refused, not taken as no option (t30 F5).
+      for (const option of ["--repeat", "--timeout"]) {
+        const bare = await pq(tree, "ci", "-b", "native", option);
+        expect(bare.code).toBe(2);
+        expect(bare.err).toContain(`Not enough arguments following: ${option.slice(2)}`);
+      }
       expect((await pq(tree, "ci", "--run", "true", "--repeat", "2")).err).toContain("pq ci --run judges states by a command, once each");
       expect((await pq(tree, "bisect", "--run", "true", "--repeat", "2")).err).toContain(
         "pq bisect --run judges states by a command, once each",
