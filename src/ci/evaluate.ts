@@ -187,8 +187,9 @@ export class StateEvaluator {
   }
 
   /**
-   * Boots an image `repeat` times, each boot remembered (the cache keeps every decided verdict
-   * the image gave once they differ); the cell shows the worst boot.
+   * Boots an image `times` times (what --repeat asks beyond the boots in a row the cache has),
+   * each boot remembered (the cache keeps every decided verdict the image gave once they
+   * differ); the cell shows the worst boot.
    */
   private async bootImage(kernel: Uint8Array, boot: BootOptions, key: string, limit: number, times: number): Promise<Judged> {
     this.pool ??= new BootPool({ workers: Math.max(1, this.opts.jobs ?? 1) });

@@ -35,7 +35,7 @@ export type CachedBoot = Omit<BootResult, "lines"> & {
   /** How many boots in a row gave this verdict (absent: one); `pq ci --repeat N` reuses it only from N. */
   boots?: number;
   /** A flaky image's worst boot, kept for its log and reason (the last boot may have passed). */
-  worst?: Pick<BootResult, "verdict" | "reason" | "log">;
+  worst?: ImageRecord["worst"];
 };
 
 /** What put learnt of an image: its verdicts when they differ, and the worst boot of them. */
