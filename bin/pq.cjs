@@ -10,6 +10,9 @@ const { createRequire } = require("node:module");
 const { dirname, join } = require("node:path");
 const vm = require("node:vm");
 
+/** How scripts/bundle.mjs starts the bundle file: the function Node wraps a CommonJS module in. */
+const BUNDLE_HEAD = "(function (exports, require, module, __filename, __dirname) {";
+
 // bin/pq, the launcher, started this Node without NODE_EXTRA_CA_CERTS (pq opens no TLS
 // connection, and Node 20 parses those certificates at every start): what pq runs gets it back.
 if (process.env.PQ_NODE_EXTRA_CA_CERTS !== undefined) {
@@ -103,8 +106,10 @@ async function runBundle(file, args) {
   } catch {
     /* first run of this command */
   }
-  // The file holds the function a CommonJS module is wrapped in (scripts/bundle.mjs wrote it so).
-  const script = new vm.Script(source, { filename: file, cachedData });
+  // The file holds the function a CommonJS module is wrapped in (scripts/bundle.mjs writes it
+  // so); a bundle built before that (a git pull without npm run build) is wrapped here as it was.
+  const wrapped = source.startsWith(BUNDLE_HEAD) ? source : `${BUNDLE_HEAD}${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
   // Node 20 drops a cached script's import() loader: the bundle imports through this module's.
   globalThis.__pqImport = (specifier) => import(specifier);
   const module = { exports: {} };

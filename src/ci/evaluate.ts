@@ -65,7 +65,8 @@ export function cellFromBoot(
   if (extra.flaky) {
     // The worst verdict this very image has given stands: one lucky boot does not make it pass.
     cell.flaky = extra.flaky;
-    if (r.verdict !== extra.flaky[0]) {
+    // A boot of this run that failed on its own (a hang, a crash) is shown as it is (t31 F2).
+    if (r.verdict !== extra.flaky[0] && !FAILING.has(r.verdict)) {
       const earlier = extra.worst?.verdict === extra.flaky[0] ? extra.worst : undefined;
       cell.reason = `an earlier boot of this same image gave ${extra.flaky[0]}${earlier?.reason ? ` (${earlier.reason})` : ""}; this one ${r.verdict}${r.reason ? ` (${r.reason})` : ""}`;
       cell.outcome = extra.flaky[0];

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { cellFromBoot } from "../../src/ci/evaluate.js";
 import { renderJUnit, renderMatrix } from "../../src/ci/render.js";
+import type { Outcome } from "../../src/ci/report.js";
 import { runCi } from "../../src/ci/run.js";
 import { VerdictCache } from "../../src/ci/verdict-cache.js";
 import type { BootResult } from "../../src/emulator/index.js";
@@ -62,6 +64,15 @@ describe("remembered verdicts of one image", () => {
   });
 });
 
+describe("a cell of a flaky image", () => {
+  it("shows the worst verdict the image gave, unless this run's boot failed on its own (a hang, a crash: t31 F2)", () => {
+    const flaky: Outcome[] = ["skip", "pass"];
+    expect(cellFromBoot(3, boot("pass"), { flaky }).outcome).toBe("skip");
+    expect(cellFromBoot(3, boot("hang"), { flaky })).toMatchObject({ outcome: "hang", flaky });
+    expect(cellFromBoot(3, boot("crash"), { flaky }).outcome).toBe("crash");
+  });
+});
+
 describe("pq ci over a flaky image", () => {
   it("shows it at its worst verdict, marked, boots it again on every run, and --repeat boots each image N times", async () => {
     const { tree, cacheDir } = await passingStack();
@@ -102,6 +113,17 @@ describe("pq ci over a flaky image", () => {
         const bare = await pq(tree, "ci", "-b", "native", option);
         expect(bare.code).toBe(2);
         expect(bare.err).toContain(`Not enough arguments following: ${option.slice(2)}`);
+      }
+      // So are the other commands' number options (t31 F3).
+      for (const [command, option, name] of [
+        ["boot", "--timeout", "timeout"],
+        ["uncommit", "-n", "n"],
+        ["sync", "--retries", "retries"],
+        ["import", "--strip", "strip"],
+      ]) {
+        const bare = await pq(tree, command, option);
+        expect(bare.code, command).toBe(2);
+        expect(bare.err).toContain(`Not enough arguments following: ${name}`);
       }
       expect((await pq(tree, "ci", "--run", "true", "--repeat", "2")).err).toContain("pq ci --run judges states by a command, once each");
       expect((await pq(tree, "bisect", "--run", "true", "--repeat", "2")).err).toContain(

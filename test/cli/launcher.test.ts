@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
@@ -11,6 +11,25 @@ afterEach(() => {
 });
 
 describe("bin/pq, the installed command", () => {
+  it("runs a bundle built before the bundle file held its wrapper (a git pull without npm run build, t31 F1)", () => {
+    const install = tempDir();
+    dirs.push(install);
+    cpSync(resolve("bin"), join(install, "bin"), { recursive: true });
+    mkdirSync(join(install, "dist", "bundle"), { recursive: true });
+    const head = "(function (exports, require, module, __filename, __dirname) {";
+    const text = readFileSync(resolve("dist/bundle/pq.cjs"), "latin1");
+    expect(text.startsWith(head) && text.endsWith("\n})")).toBe(true);
+    writeFileSync(join(install, "dist", "bundle", "pq.cjs"), text.slice(head.length, -"\n})".length), "latin1");
+    const repo = makeRepo({ "a.c": "one\n" });
+    dirs.push(repo);
+    const run = (launcher: string) => spawnSync(process.execPath, [launcher, "status"], { cwd: repo, encoding: "utf8" });
+    const old = run(join(install, "bin", "pq.cjs"));
+    const now = run(resolve("bin/pq.cjs"));
+    expect(old.stderr).toBe(now.stderr);
+    expect([old.status, old.stdout]).toEqual([now.status, now.stdout]);
+    expect(old.stderr).not.toContain("Error:");
+  });
+
   it("runs pq through a relative symlink (as npm links it) and hands NODE_EXTRA_CA_CERTS to what pq runs", () => {
     const repo = makeRepo({ a: "one\n" });
     const links = tempDir();

@@ -15,7 +15,12 @@ export default defineCommand({
     y
       .option("backend", { alias: "b", type: "string", array: true, describe: "backend(s) to boot (default: native)" })
       .option("all", { type: "boolean", describe: "every backend: native, xen, vmi" })
-      .option("timeout", { type: "number", default: 5, describe: "seconds without a verdict before a boot counts as a hang" })
+      .option("timeout", {
+        type: "number",
+        requiresArg: true,
+        default: 5,
+        describe: "seconds without a verdict before a boot counts as a hang",
+      })
       .option("log", { type: "boolean", describe: "print every boot's serial log" })
       .option("kernel", { type: "string", describe: "boot this ELF instead of building the tree" })
       .option("cmdline", { type: "string", describe: "extra kernel command line (e.g. nopatch, bench)" })

@@ -25,6 +25,7 @@ export default defineCommand({
       .option("strip", {
         alias: "p",
         type: "number",
+        requiresArg: true,
         describe: "path components to strip from the patch files' names (quilt import -p; kept in the series as -pN; default 1)",
       })
       .conflicts("quilt", "hg")

@@ -49,7 +49,12 @@ export default defineCommand({
         type: "string",
         describe: "with --check: judge each state by this shell command instead of build and boot (as pq ci --run)",
       })
-      .option("retries", { type: "number", default: 5, describe: "how many times to merge again after losing a push race" })
+      .option("retries", {
+        type: "number",
+        requiresArg: true,
+        default: 5,
+        describe: "how many times to merge again after losing a push race",
+      })
       .option("json", { type: "boolean", describe: "print the result as JSON" })
       .conflicts("continue", "abort"),
   run: async (args, io) => {

@@ -8,7 +8,7 @@ export default defineCommand({
   builder: (y) =>
     y
       .positional("range", { type: "string", describe: "REV..: the commits after REV up to HEAD" })
-      .option("number", { alias: "n", type: "number", describe: "how many commits (default 1)" })
+      .option("number", { alias: "n", type: "number", requiresArg: true, describe: "how many commits (default 1)" })
       .conflicts("range", "number")
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
