@@ -10,7 +10,7 @@ import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
 import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
-import { FAILING } from "./report.js";
+import { FAILING, type Outcome } from "./report.js";
 
 export interface BisectOptions {
   tree: string;
@@ -43,7 +43,7 @@ export interface BisectReport extends BisectResult {
    * The first bad state's kernel is flaky: boots of its image gave these verdicts (worst first).
    * Bad on some boots, it is not "confirmed" (t30 F2: a fresh pass was reported as a confirmation).
    */
-  flaky?: string[];
+  flaky?: Outcome[];
 }
 
 /**
@@ -119,7 +119,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   const failures = new Map<number, BisectReport["failure"]>();
   const reused: number[] = [];
   /** States whose kernel image gave different verdicts on different boots (see Cell.flaky). */
-  const flakyStates = new Map<number, string[]>();
+  const flakyStates = new Map<number, Outcome[]>();
   try {
     const { stack, patches } = scratch;
     const evaluate = async (state: number, by: StateEvaluator = evaluator): Promise<Judgement> => {

@@ -25,16 +25,25 @@ function patchDir(name: string, text: string): { dir: string; file: string } {
   return { dir, file };
 }
 
+/**
+ * patchDir's patch, its hash recorded through a stat cache at DIR/statcache and saved (which
+ * writes DIR/queuehashes beside it).
+ */
+function recordedPatch(name: string, text: string) {
+  const { dir, file } = patchDir(name, text);
+  const cacheFile = join(dir, "statcache");
+  const st = statSync(file);
+  const cache = new StatCache(cacheFile);
+  cache.recordPatchHash(name, st, sha1(text));
+  cache.save();
+  return { dir, file, cacheFile, hashes: join(dir, "queuehashes"), st };
+}
+
 describe("the queue's hashes", () => {
   it("answer for a patch file whose stat is unchanged, older than the file that holds them, without the stat cache's own file", () => {
-    const { dir, file } = patchDir("a.patch", "one\n");
-    const cacheFile = join(dir, "statcache");
-    const st = statSync(file);
+    const { cacheFile, hashes, st } = recordedPatch("a.patch", "one\n");
     const hash = sha1("one\n");
-    const cache = new StatCache(cacheFile);
-    cache.recordPatchHash("a.patch", st, hash);
-    cache.save();
-    expect(statSync(join(dir, "queuehashes")).isFile()).toBe(true);
+    expect(statSync(hashes).isFile()).toBe(true);
     // The stat cache's file gone: the queue's hashes alone answer.
     rmSync(cacheFile);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBe(hash);
@@ -44,18 +53,14 @@ describe("the queue's hashes", () => {
       expect(new StatCache(cacheFile).patchHash("a.patch", { ...st, [field]: st[field] + 1 })).toBeUndefined();
     }
     // Written in the file's tick (or before it): a write in that tick would keep the stamp, so no answer.
-    utimesSync(join(dir, "queuehashes"), 1_000_000, 1_000_000);
+    utimesSync(hashes, 1_000_000, 1_000_000);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBeUndefined();
-    utimesSync(join(dir, "queuehashes"), 1_000_000.004, 1_000_000.004);
+    utimesSync(hashes, 1_000_000.004, 1_000_000.004);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBe(hash);
   });
 
   it("miss an edit that puts the old size and mtime back (its ctime changed), and take the new hash once it is recorded", () => {
-    const { dir, file } = patchDir("a.patch", "one\n");
-    const cacheFile = join(dir, "statcache");
-    const cache = new StatCache(cacheFile);
-    cache.recordPatchHash("a.patch", statSync(file), sha1("one\n"));
-    cache.save();
+    const { file, cacheFile } = recordedPatch("a.patch", "one\n");
     writeFileSync(file, "two\n");
     utimesSync(file, 1_000_000, 1_000_000);
     const again = statSync(file);
@@ -68,13 +73,7 @@ describe("the queue's hashes", () => {
   });
 
   it("never keep an entry they did not vouch for by the racy rule, so a later save's time cannot vouch for it (t28 F1)", () => {
-    const { dir, file } = patchDir("a.patch", "one\n");
-    const cacheFile = join(dir, "statcache");
-    const hashes = join(dir, "queuehashes");
-    const st = statSync(file);
-    const first = new StatCache(cacheFile);
-    first.recordPatchHash("a.patch", st, sha1("one\n"));
-    first.save();
+    const { cacheFile, hashes, st } = recordedPatch("a.patch", "one\n");
     // The file of hashes as if written in the patch's tick: its entry is not vouched for...
     utimesSync(hashes, 1_000_000, 1_000_000);
     rmSync(cacheFile);
@@ -137,13 +136,7 @@ describe("the queue's hashes", () => {
   });
 
   it("are an accelerator: a damaged file or a directory in its place gives no answer and no error, and the stat cache still answers", () => {
-    const { dir, file } = patchDir("a.patch", "one\n");
-    const cacheFile = join(dir, "statcache");
-    const hashes = join(dir, "queuehashes");
-    const st = statSync(file);
-    const cache = new StatCache(cacheFile);
-    cache.recordPatchHash("a.patch", st, sha1("one\n"));
-    cache.save();
+    const { dir, cacheFile, hashes, st } = recordedPatch("a.patch", "one\n");
     const good = readFileSync(hashes);
     const damaged = [
       good.subarray(0, good.length - 3), // cut short
