@@ -50,11 +50,13 @@ export class StatCache {
   }
 
   /**
-   * Is what this object holds still the file on disk (nothing recorded since it was read
-   * or saved, and the file not replaced)? Then a stack re-opening its caches keeps it.
+   * Is the file on disk still the one this object read or last saved (no other pq replaced
+   * it)? Then a stack re-opening its caches keeps this object, with what this process recorded
+   * since: stats it saw, true whatever became of the operation. (Until December 5 a record
+   * made this object count as changed: the seal checks of the pack index that opening the stack
+   * recorded were dropped under the lock, and every command hashed the 430 KB index again.)
    */
   unchangedOnDisk(): boolean {
-    if (this.dirty) return false;
     if (this.base === null) return true;
     const st = statSync(this.file, { throwIfNoEntry: false });
     return this.fileId !== null && st !== undefined && this.fileId === identity(st);
