@@ -145,7 +145,10 @@ export class Series {
 
   /** The patch entries themselves, for reading only (entries() copies each; a push reads a thousand). */
   patchEntries(): readonly Readonly<SeriesEntry>[] {
-    return this.lines.flatMap((l) => (l.kind === "patch" ? [l.entry] : []));
+    // A loop, not flatMap: run once per command, flatMap's array per line cost ~1 ms for 1000 (cold code).
+    const entries: SeriesEntry[] = [];
+    for (const line of this.lines) if (line.kind === "patch") entries.push(line.entry);
+    return entries;
   }
 
   /** Whether any patch has a guard (asked without copying every entry, as entries() does). */
