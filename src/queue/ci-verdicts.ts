@@ -20,14 +20,15 @@ interface CiLastRun {
   /** The tree's HEAD when ci ran (the base its states were built on). */
   head?: string | null;
   states?: CiLastState[];
-  cells?: { state: number; backend: string; outcome: string }[];
+  cells?: { state: number; backend: string; outcome: string; flaky?: unknown }[];
 }
 
 /**
  * Verdicts of the last `pq ci` of this stack (.pq/ci-last.json), by patch and backend, for
  * the states it still describes: a state counts while every patch up to it has the same
  * name and bytes as when ci ran (the chain in the report), so an edited or reordered
- * patch, and everything above it, loses its badges.
+ * patch, and everything above it, loses its badges. A flaky image's verdict (its boots
+ * disagreed, Cell.flaky) ends in `~`, as its cell does in pq ci's matrix.
  */
 export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
@@ -37,9 +38,14 @@ export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<s
   for (const { state } of statesStillValid(tree, queueDir, report)) valid.set(state.index, state.patch);
   for (const c of report.cells ?? []) {
     const patch = valid.get(c.state);
-    if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: c.outcome });
+    if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: badgeVerdict(c) });
   }
   return out;
+}
+
+/** A cell's verdict as a badge shows it: `~` after a flaky image's (see ciVerdicts). */
+export function badgeVerdict(cell: { outcome: string; flaky?: unknown }): string {
+  return Array.isArray(cell.flaky) && cell.flaky.length ? `${cell.outcome}~` : cell.outcome;
 }
 
 /**

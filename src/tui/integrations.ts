@@ -6,6 +6,7 @@
  */
 import type { Stack } from "../queue/stack.js";
 import type { Cell } from "../ci/report.js";
+import { badgeVerdict } from "../queue/ci-verdicts.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Loose = Record<string, any>;
@@ -111,8 +112,11 @@ function collabStatus(): Promise<Loose | null> {
   return collab;
 }
 
-/** Last known ci outcome per patch (the state where it is the top) and backend. */
-export type Badges = Map<string, Record<string, Cell["outcome"]>>;
+/**
+ * Last known ci outcome per patch (the state where it is the top) and backend; a flaky
+ * image's ends in `~` (see badgeVerdict).
+ */
+export type Badges = Map<string, Record<string, string>>;
 
 /** Verdicts pq keeps for the queue's states (ci caching), when that exists. */
 export async function storedVerdicts(stack: Stack): Promise<Badges> {
@@ -124,7 +128,7 @@ export async function storedVerdicts(stack: Stack): Promise<Badges> {
     const r = (await fn.call(stack)) as unknown;
     const entries: [string, Record<string, string>][] =
       r instanceof Map ? [...r.entries()] : r && typeof r === "object" ? Object.entries(r as Loose) : [];
-    for (const [patch, cells] of entries) out.set(patch, { ...(cells as Record<string, Cell["outcome"]>) });
+    for (const [patch, cells] of entries) out.set(patch, { ...cells });
   } catch {
     // verdicts are decoration: a failure to read them must not stop the TUI
   }
@@ -138,7 +142,7 @@ export function badgesFromCells(into: Badges, states: { index: number; patch: st
   for (const c of cells) {
     const patch = byIndex.get(c.state);
     if (!patch) continue;
-    out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: c.outcome });
+    out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: badgeVerdict(c) });
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * gives each patch's verdicts while the patches up to it are byte for byte those ci ran,
  * and drops them for an edited patch and every patch above it; a rename keeps them.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
@@ -34,6 +34,14 @@ describe("ci verdicts kept for the stack", () => {
     expect(ci.code).toBe(1);
     const stack = await Stack.open({ tree });
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
+    // A flaky image's cell (its boots disagreed) keeps its mark in the badge, as in the matrix (t30 F7).
+    const lastRun = join(tree, ".pq", "ci-last.json");
+    const kept = readFileSync(lastRun, "utf8");
+    const flaky = JSON.parse(kept) as { cells: { outcome: string; flaky?: string[] }[] };
+    for (const c of flaky.cells) if (c.outcome === "fail") c.flaky = ["fail", "pass"];
+    writeFileSync(lastRun, JSON.stringify(flaky));
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "more.patch": { native: "pass" }, "break.patch": { native: "fail~" } });
+    writeFileSync(lastRun, kept);
     // A rename changes no state: the verdicts follow the new name (readme-4 #21).
     expect((await pq(tree, "rename", "more.patch", "saying-more.patch")).code).toBe(0);
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ "saying-more.patch": { native: "pass" }, "break.patch": { native: "fail" } });
