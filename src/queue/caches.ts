@@ -120,18 +120,43 @@ export class StatCache {
 
   /**
    * Whether `st` is exactly the stamp recorded for `path` with `version`: the file was not
-   * touched since pq recorded it (no racy-git window here: the question is "is it still the
-   * file pq looked at", not "is this content known from a stamp alone").
+   * touched since pq recorded it (the check right before pq overwrites a file). Not when the
+   * entry was recorded in its file's own clock tick: a write later in that tick keeps the stamp
+   * (on a file system with whole-second times, an edit in the second pq read the file in was
+   * overwritten with no backup), nor when it is marked so in the file (see save). The caller
+   * then reads the file.
    */
   recordedAs(path: string, st: StatStamp, version: Version): boolean {
     const e = this.entry(path);
-    return e !== undefined && e[2] === version && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino;
+    return (
+      e !== undefined &&
+      e[2] === version &&
+      e[0] === st.size &&
+      e[1] === st.mtimeMs &&
+      e[3] === st.ctimeMs &&
+      e[4] === st.ino &&
+      !this.recordedInTick.has(path) &&
+      !this.markedRacy(path)
+    );
   }
 
-  record(path: string, st: StatStamp, version: Version): void {
+  /** Paths this process recorded in their file's clock tick (see record and recordedAs). */
+  private recordedInTick = new Set<string>();
+
+  /**
+   * `statedAt`: the time (Date.now()) before `st` was taken, for a file pq read rather than
+   * wrote. An entry whose stamp may share its tick with a later write is not vouched for by
+   * recordedAs: one stated within its file's second on a file system with whole-second times
+   * (for pq's own write, recorded right after it, within that second), or within 10 ms on any
+   * other (the coarse clock file times take ticks every 1-10 ms).
+   */
+  record(path: string, st: StatStamp, version: Version, statedAt?: number): void {
     if (version === null) return this.forget(path);
     this.lines();
     const entry: CacheEntry = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];
+    const tick = sameTickSpan(st.mtimeMs) || (statedAt === undefined ? 0 : 10);
+    if (tick && (statedAt ?? Date.now()) < st.mtimeMs + tick) this.recordedInTick.add(path);
+    else this.recordedInTick.delete(path);
     this.marked.delete(path);
     this.changed.set(path, entry);
     this.unsaved.set(path, entry);
@@ -166,6 +191,7 @@ export class StatCache {
   }
 
   forget(path: string): void {
+    this.recordedInTick.delete(path);
     if (this.entry(path) !== undefined) {
       this.marked.delete(path);
       this.changed.set(path, null);

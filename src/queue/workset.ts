@@ -190,6 +190,8 @@ export class WorkingSet {
     // Paths from a push cache, the log or a pop were checked when recorded; a directory may have become a symlink since.
     this.parents.refuseSymlink(path);
     const full = underRoot(this.tree, path);
+    // Before the stat: whether the file's clock tick may still have been running when pq read it (see StatCache.record).
+    const statedAt = Date.now();
     const st = fileStat(full);
     if (!st) {
       // Nothing there, or a symlink to nothing (stat follows links): a link is refused as any other.
@@ -203,7 +205,7 @@ export class WorkingSet {
     const content = readText(full);
     if (content === null) return { version: null, content: null };
     const version = makeVersion(this.racilyRecorded(path, st, content) ?? sha1(content), exec);
-    this.statCache.record(path, st, version);
+    this.statCache.record(path, st, version, statedAt);
     return { version, content };
   }
 

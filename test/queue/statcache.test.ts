@@ -304,3 +304,58 @@ describe("what a command records while it opens the stack", () => {
     expect(sealChecks().length).toBeGreaterThan(0);
   });
 });
+
+describe("the check right before pq overwrites a file (recordedAs)", () => {
+  it("does not vouch for an entry recorded in its file's own clock tick, where a later write keeps the stamp (t29's neighbour)", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const file = join(dir, "a.c");
+    writeFileSync(file, "one\n");
+    const version = makeVersion(sha1("one\n"), false);
+    // A file system with whole-seconds times: read within its second, an edit later in that second keeps the stamp.
+    utimesSync(file, 1_000_000, 1_000_000);
+    const whole = statSync(file);
+    const cache = new StatCache(cacheFile);
+    cache.record("a.c", whole, version, 1_000_000_500);
+    expect(cache.recordedAs("a.c", whole, version)).toBe(false);
+    cache.record("a.c", whole, version, 1_000_001_000);
+    expect(cache.recordedAs("a.c", whole, version)).toBe(true);
+    // pq's own write, recorded right after it: within its second on such a file system.
+    const now = Math.floor(Date.now() / 1000);
+    utimesSync(file, now, now);
+    const justWritten = statSync(file);
+    cache.record("a.c", justWritten, version);
+    expect(cache.recordedAs("a.c", justWritten, version)).toBe(false);
+    // Finer times: the coarse clock's tick (at most 10 ms).
+    utimesSync(file, 1_000_000.1234, 1_000_000.1234);
+    const fine = statSync(file);
+    cache.record("a.c", fine, version, fine.mtimeMs + 5);
+    expect(cache.recordedAs("a.c", fine, version)).toBe(false);
+    cache.record("a.c", fine, version, fine.mtimeMs + 20);
+    expect(cache.recordedAs("a.c", fine, version)).toBe(true);
+    cache.record("a.c", fine, version);
+    expect(cache.recordedAs("a.c", fine, version)).toBe(true);
+    // Another version, another stamp: no.
+    expect(cache.recordedAs("a.c", fine, makeVersion(sha1("two\n"), false))).toBe(false);
+    expect(cache.recordedAs("a.c", { ...fine, ctimeMs: fine.ctimeMs + 1 }, version)).toBe(false);
+  });
+
+  it("does not vouch for an entry the file marks as recorded in its save's tick", () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cacheFile = join(dir, "statcache");
+    const file = join(dir, "a.c");
+    writeFileSync(file, "one\n");
+    // A file time not older than the save's: the entry is marked as recorded in the save's tick.
+    const later = Math.floor(Date.now() / 1000) + 100;
+    utimesSync(file, later + 0.5, later + 0.5);
+    const st = statSync(file);
+    const version = makeVersion(sha1("one\n"), false);
+    const cache = new StatCache(cacheFile);
+    cache.record("a.c", st, version, st.mtimeMs + 1000);
+    cache.save();
+    expect(readFileSync(cacheFile, "latin1")).toContain("\0racy\0a.c");
+    expect(new StatCache(cacheFile).recordedAs("a.c", st, version)).toBe(false);
+  });
+});
