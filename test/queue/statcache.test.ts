@@ -16,11 +16,16 @@ afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
+/** A directory of its own (removed after the test) and the stat cache's file in it. */
+function cacheDir(): { dir: string; cacheFile: string } {
+  const dir = tempDir();
+  dirs.push(dir);
+  return { dir, cacheFile: join(dir, "statcache") };
+}
+
 describe("the stat cache's racy rule", () => {
   it("trusts an entry older than the cache file, not one from the same tick or later", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     utimesSync(file, 1_000_000, 1_000_000);
@@ -77,9 +82,7 @@ describe("the stat cache's racy rule", () => {
   });
 
   it("keeps any path and version exactly (tabs, line breaks, backslashes, characters beyond latin1), and forgets", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const stamp = { size: 4, mtimeMs: 1000.25, ctimeMs: 999.125, ino: 7 };
     const paths = ["plain.c", "tab\there.c", "line\nbreak.c", "back\\slash\\t.c", "caf\u00e9.c", "\u0141\u20ac.c", "\0head/x.c"];
     const cache = new StatCache(cacheFile);
@@ -101,9 +104,7 @@ describe("the stat cache's racy rule", () => {
   });
 
   it("misses an edit that puts the old size and mtime back (cp -p, rsync -a, touch -r): its ctime and inode changed (stack-3 #1)", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     utimesSync(file, 1_000_000, 1_000_000);
@@ -120,9 +121,7 @@ describe("the stat cache's racy rule", () => {
   });
 
   it("is an accelerator: a directory where its file (or an older pq's) should be reads as empty and is never trusted (verify-12 F5)", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const stamp = { size: 4, mtimeMs: 1000, ctimeMs: 1000, ino: 7 };
     for (const blocked of [cacheFile, join(dir, "statcache.json")]) {
       mkdirSync(blocked);
@@ -140,9 +139,7 @@ describe("the stat cache's racy rule", () => {
 
 
   it("appends what changed, later lines replacing earlier ones, and writes only the live lines once most lines are stale", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const stamp = (size: number) => ({ size, mtimeMs: 1000, ctimeMs: 1000, ino: 7 });
     const first = new StatCache(cacheFile);
     for (let i = 0; i < 600; i++) first.record(`f${i}.c`, stamp(1), `v${i}`);
@@ -180,9 +177,7 @@ describe("the stat cache's racy rule", () => {
   });
 
   it("never appends through a symlink or to a hard-linked copy's file, and skips a line a crash cut short", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const elsewhere = join(dir, "elsewhere");
     const stamp = { size: 4, mtimeMs: 1000, ctimeMs: 1000, ino: 7 };
     writeFileSync(elsewhere, "pq stat cache 2\nx.c\t4\t1000\tv\t1000\t7\n");
@@ -211,9 +206,7 @@ describe("the stat cache's racy rule", () => {
 
 describe("an entry recorded in the tick its save was written in (t28 F1)", () => {
   it("stays untrusted after later saves move the cache file's time on, appended or written whole, until it is recorded again", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     // A file whose mtime is not older than the cache's save: the save's own tick, on a clock of seconds.
     const future = Date.now() / 1000 + 1000;
     const racy = { size: 4, mtimeMs: future * 1000, ctimeMs: future * 1000, ino: 7 };
@@ -264,9 +257,7 @@ describe("a file the cache does not vouch for only because of the racy rule", ()
   it("takes the recorded version when its bytes are that version's in the store, and is hashed when they are not", async () => {
     const { WorkingSet } = await import("../../src/queue/workset.js");
     const { ObjectStore } = await import("../../src/tree/objects.js");
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const store = new ObjectStore(join(dir, "objects"));
     const recorded = store.put("as pq wrote it\n");
     store.flush();
@@ -307,9 +298,7 @@ describe("what a command records while it opens the stack", () => {
 
 describe("the check right before pq overwrites a file (recordedAs)", () => {
   it("does not vouch for an entry recorded in its file's own clock tick, where a later write keeps the stamp (t29's neighbour)", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     const version = makeVersion(sha1("one\n"), false);
@@ -342,9 +331,7 @@ describe("the check right before pq overwrites a file (recordedAs)", () => {
   });
 
   it("does not vouch for an entry the file marks as recorded in its save's tick", () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const cacheFile = join(dir, "statcache");
+    const { dir, cacheFile } = cacheDir();
     const file = join(dir, "a.c");
     writeFileSync(file, "one\n");
     // A file time not older than the save's: the entry is marked as recorded in the save's tick.
