@@ -7,7 +7,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, read, repoWithPatch, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -232,12 +232,8 @@ describe("a directory pq may not write in", () => {
   );
 
   it("git's lock on the branch (refs/heads/main.lock) is found before the journal, as its index.lock is (verify-16 G3)", async () => {
-    const repo = makeRepo({ "a.txt": "a\n" });
+    const repo = await repoWithPatch({ "a.txt": "a\n" }, "p1", { "a.txt": "a2\n" });
     dirs.push(repo);
-    expect((await pq(repo, "init")).code).toBe(0);
-    expect((await pq(repo, "new", "p1")).code).toBe(0);
-    write(repo, "a.txt", "a2\n");
-    expect((await pq(repo, "refresh")).code).toBe(0);
     const lockFile = join(repo, ".git", "refs", "heads", "main.lock");
     writeFileSync(lockFile, "");
     const before = snapshot(repo);

@@ -99,3 +99,15 @@ export async function expectPqError(p: Promise<unknown>, code: string): Promise<
   }
   throw new Error(`expected a PqError ${code}`);
 }
+
+/**
+ * A git repository with `files`, a pq stack and one patch `name` made of `edits` and refreshed:
+ * where many tests start. The caller removes the directory.
+ */
+export async function repoWithPatch(files: Record<string, string>, name: string, edits: Record<string, string>): Promise<string> {
+  const dir = makeRepo(files);
+  for (const argv of [["init"], ["new", name]]) expect((await pq(dir, ...argv)).code).toBe(0);
+  for (const [path, content] of Object.entries(edits)) write(dir, path, content);
+  expect((await pq(dir, "refresh")).code).toBe(0);
+  return dir;
+}

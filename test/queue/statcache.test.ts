@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { StatCache } from "../../src/queue/caches.js";
 import { makeVersion } from "../../src/queue/state.js";
 import { sha1 } from "../../src/tree/files.js";
-import { cleanup, makeRepo, pq, tempDir, write } from "../helpers/repo.js";
+import { cleanup, pq, repoWithPatch, tempDir } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -278,12 +278,8 @@ describe("a file the cache does not vouch for only because of the racy rule", ()
 
 describe("what a command records while it opens the stack", () => {
   it("is kept under the lock and saved: the pack index's seal checks are not made again by every command", async () => {
-    const dir = makeRepo({ "a.c": "one\n" });
+    const dir = await repoWithPatch({ "a.c": "one\n" }, "a.patch", { "a.c": "two\n" });
     dirs.push(dir);
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "a.patch")).code).toBe(0);
-    write(dir, "a.c", "two\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
     const sealChecks = () => readFileSync(join(dir, ".pq", "statcache"), "latin1").split("\n").filter((line) => line.startsWith("\0objects/index "));
     // Opening the stack checks state.json against the store's copy, whose read checks the
     // index lines' seal; until December 5 the stat cache holding that check was dropped when

@@ -165,13 +165,9 @@ describe("the state's text with records whose text is known (a remembered push r
 
 describe("state.json written into by another process", () => {
   it("is not taken for pq's text even with the stat pq recorded (t26 F3: a write between pq's rename and its stat)", async () => {
-    const { makeRepo, pq, write } = await import("../helpers/repo.js");
-    const dir = makeRepo({ "a.c": "a\n" });
+    const { pq, repoWithPatch } = await import("../helpers/repo.js");
+    const dir = await repoWithPatch({ "a.c": "a\n" }, "p1", { "a.c": "a\nb\n" });
     dirs.push(dir);
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "p1")).code).toBe(0);
-    write(dir, "a.c", "a\nb\n");
-    expect((await pq(dir, "refresh")).code).toBe(0);
     const text = read(dir, ".pq/state.json");
     const id = sha1(text.replace(/\n$/, ""));
     // The same size, one version id made invalid; then recorded as pq's own write, as the race left it.
