@@ -143,13 +143,15 @@ function rebuildLostVersion(ctx: OpContext, popping: AppliedPatch[], path: strin
  */
 export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[], popped: string[]): Promise<void> {
   if (!popped.length) return;
-  const poppedSet = new Set(popped);
-  // Each restored path's version below the whole stack: the pre of the lowest patch touching it.
+  // Each restored path's version below the whole stack: the pre of the lowest patch touching it
+  // (one pass, plain loops: a pop of 1000 patches walks ~2,700 of their files, in code run once).
+  const popping = new Set(popped);
   const below = versionsBelowStack(before);
-  const restored = new Set(before.filter((record) => poppedSet.has(record.name)).flatMap((record) => Object.keys(record.files)));
+  const restored = new Map<string, Version>();
+  for (const record of before) if (popping.has(record.name)) for (const path in record.files) if (!restored.has(path)) restored.set(path, below.get(path)!);
   // A file below the stack that HEAD no longer has was deleted by a commit (push refuses a
   // patch over a file HEAD does not have, so it was there when the stack was pushed).
-  const committed = await differFromHead(ctx, new Map([...restored].map((path) => [path, below.get(path)!])), { remember: true });
+  const committed = await differFromHead(ctx, restored, { remember: true });
   if (committed.length) throw await commitsOnTop(ctx, committed, "popping", "pop");
 }
 
@@ -162,8 +164,10 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
  */
 export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[], popped: string[]): Promise<void> {
   if (!popped.length) return;
-  const poppedSet = new Set(popped);
-  const paths = [...new Set(before.filter((r) => poppedSet.has(r.name)).flatMap((r) => Object.keys(r.files)))];
+  const popping = new Set(popped);
+  const touched = new Set<string>();
+  for (const record of before) if (popping.has(record.name)) for (const path in record.files) touched.add(path);
+  const paths = [...touched];
   const staged = await stagedAmong(ctx, paths, { remember: true });
   if (!staged.length) return;
   const git = await ctx.repo();
