@@ -9,7 +9,7 @@
 import { lstatSync, rmSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { appendLines, asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
-import { sameTickSpan } from "../tree/stat.js";
+import { changedAt, sameTickSpan } from "../tree/stat.js";
 import { QueueHashes } from "./queue-hashes.js";
 import { asPathMap, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 
@@ -96,7 +96,7 @@ export class StatCache {
    */
   lookup(path: string, st: StatStamp): Version | undefined {
     const e = this.entry(path);
-    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && st.mtimeMs < this.savedAt && !this.markedRacy(path)) return e[2];
+    if (e && e[0] === st.size && e[1] === st.mtimeMs && e[3] === st.ctimeMs && e[4] === st.ino && changedAt(st) < this.savedAt && !this.markedRacy(path)) return e[2];
     return undefined;
   }
 
@@ -154,8 +154,9 @@ export class StatCache {
     if (version === null) return this.forget(path);
     this.lines();
     const entry: CacheEntry = [st.size, st.mtimeMs, version, st.ctimeMs, st.ino];
-    const tick = sameTickSpan(st.mtimeMs) || (statedAt === undefined ? 0 : 10);
-    if (tick && (statedAt ?? Date.now()) < st.mtimeMs + tick) this.recordedInTick.add(path);
+    const changed = changedAt(st);
+    const tick = sameTickSpan(changed) || (statedAt === undefined ? 0 : 10);
+    if (tick && (statedAt ?? Date.now()) < changed + tick) this.recordedInTick.add(path);
     else this.recordedInTick.delete(path);
     this.marked.delete(path);
     this.changed.set(path, entry);
@@ -175,10 +176,12 @@ export class StatCache {
     return hash ?? undefined;
   }
 
-  /** A patch file's hash, made from the text read after the stat `st` was taken. */
-  recordPatchHash(name: string, st: StatStamp, hash: string): void {
-    this.record(`\0queue/${name}`, st, hash);
-    this.queue.note(name, st, hash);
+  /** A patch file's hash, made from the text read after the stat `st` was taken (at `statedAt`, see record). */
+  recordPatchHash(name: string, st: StatStamp, hash: string, statedAt?: number): void {
+    const key = `\0queue/${name}`;
+    this.record(key, st, hash, statedAt);
+    // Stated in the file's own tick: not given to the queue's hashes, which would vouch for it by their file's later time.
+    if (!this.recordedInTick.has(key)) this.queue.note(name, st, hash);
   }
 
   /** A remembered answer that depends on no file (HEAD's verdicts): looked up by key alone. */
@@ -266,7 +269,12 @@ export class StatCache {
     // just written, and the save fell in the next second): not trusted either.
     const trustedBelow = this.savedAt - sameTickSpan(this.savedAt);
     const racy: string[] = [];
-    for (const [path, e] of written) if (e !== null && e[1] >= trustedBelow && !this.marked.has(path)) racy.push(path);
+    // Entries recorded in their file's own tick are marked too, however long after it the save comes (t32 F1: the
+    // TUI's stat cache, kept from one operation to the next, was saved seconds later, and its time vouched for them).
+    for (const [path, e] of written) {
+      if (e === null || this.marked.has(path)) continue;
+      if (Math.max(e[1], e[3] ?? 0) >= trustedBelow || this.recordedInTick.has(path)) racy.push(path);
+    }
     if (racy.length && st) {
       try {
         appendLines(this.file, racy.map(racyLine).join(""), false);

@@ -567,7 +567,8 @@ async function writeTree(
  * nor the after version is copied to .pq/backups first, and the command says where.
  */
 function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was: Version, after: Version, saved: { dir?: string }): void {
-  if (was !== null && ctx.statCache.recordedAs(path, st, was)) return;
+  // The executable bit too: a chmod in the file's own tick keeps every time (t32 F2c, whole-second times).
+  if (was !== null && versionExec(was) === ((st.mode & 0o111) !== 0) && ctx.statCache.recordedAs(path, st, was)) return;
   const text = readText(underRoot(ctx.tree, path));
   if (text === null) return;
   const exec = (st.mode & 0o111) !== 0;

@@ -18,7 +18,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { writeAll } from "../tree/files.js";
-import { sameTickSpan } from "../tree/stat.js";
+import { changedAt, sameTickSpan } from "../tree/stat.js";
 import type { StatStamp } from "./caches.js";
 
 const MAGIC = "pq queue hashes 1\n";
@@ -59,7 +59,7 @@ export class QueueHashes {
     if (i === undefined) return undefined;
     const s = l.stamps;
     const at = i * FIELDS;
-    if (s[at] !== st.size || s[at + 1] !== st.mtimeMs || s[at + 2] !== st.ctimeMs || s[at + 3] !== st.ino || !(st.mtimeMs < l.savedAt)) return undefined;
+    if (s[at] !== st.size || s[at + 1] !== st.mtimeMs || s[at + 2] !== st.ctimeMs || s[at + 3] !== st.ino || !(changedAt(st) < l.savedAt)) return undefined;
     return l.hashes.slice(i * HASH, (i + 1) * HASH);
   }
 
@@ -83,7 +83,7 @@ export class QueueHashes {
     if (l.names.length + this.noted.size <= MAX_ENTRIES) {
       for (let i = 0; i < l.names.length; i++) {
         const stamp = l.stamps.subarray(i * FIELDS, (i + 1) * FIELDS);
-        if (!this.noted.has(l.names[i]) && stamp[1] < l.savedAt - sameTickSpan(l.savedAt)) entries.push({ name: l.names[i], stamp, hash: l.hashes.slice(i * HASH, (i + 1) * HASH) });
+        if (!this.noted.has(l.names[i]) && Math.max(stamp[1], stamp[2]) < l.savedAt - sameTickSpan(l.savedAt)) entries.push({ name: l.names[i], stamp, hash: l.hashes.slice(i * HASH, (i + 1) * HASH) });
       }
     }
     for (const [name, { st, hash }] of this.noted) entries.push({ name, stamp: [st.size, st.mtimeMs, st.ctimeMs, st.ino], hash });
@@ -96,7 +96,7 @@ export class QueueHashes {
         writeAll(fd, layout(entries));
         // The file's time now, on the file system's clock: an entry of that tick or later is left out.
         const now = fstatSync(fd).mtimeMs;
-        const older = entries.filter((e) => e.stamp[1] < now - sameTickSpan(now));
+        const older = entries.filter((e) => Math.max(e.stamp[1], e.stamp[2]) < now - sameTickSpan(now));
         if (older.length < entries.length) {
           ftruncateSync(fd, 0);
           writeAll(fd, layout(older), 0);

@@ -152,3 +152,14 @@ export const isSymlink = (st: FileStat) => (st.mode & 0o170000) === 0o120000;
 export function sameTickSpan(ms: number): number {
   return ms > 0 && ms % 1000 === 0 ? 1000 : 0;
 }
+
+/**
+ * When a file last changed, as far as the racy rules can tell: the later of its mtime and
+ * ctime. A write moves the ctime whatever the mtime is set back to (cp -p, rsync -t, tar x,
+ * touch -r), and no one can set the ctime: compared by mtime alone, a same-size copy that
+ * kept an old mtime, made in the second pq read the file it replaced, passed for pq's
+ * version on a file system with whole-second times (t32 F2, F3).
+ */
+export function changedAt(st: { mtimeMs: number; ctimeMs: number }): number {
+  return Math.max(st.mtimeMs, st.ctimeMs);
+}

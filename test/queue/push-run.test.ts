@@ -30,6 +30,9 @@ async function stackOf20(): Promise<string> {
   const dir = tempDir("pq-run-");
   dirs.push(dir);
   cpSync(await template, dir, { recursive: true, preserveTimestamps: true });
+  // The copy's files changed (their ctime) just now: a command reading them in that clock tick
+  // could not tell a later write in it, and would not remember their hashes (see StatCache.record).
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   return dir;
 }
 

@@ -15,13 +15,22 @@ afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
 });
 
-/** A directory with a patch file `name` holding `text`, its mtime long ago. */
+/**
+ * Waits out the clock tick a file was just changed in: the racy rules go by the later of a
+ * file's mtime and ctime, and utimes can set the mtime back but not the ctime.
+ */
+function pastItsTick(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+}
+
+/** A directory with a patch file `name` holding `text`, its mtime long ago (its ctime a tick ago). */
 function patchDir(name: string, text: string): { dir: string; file: string } {
   const dir = tempDir();
   dirs.push(dir);
   const file = join(dir, name);
   writeFileSync(file, text);
   utimesSync(file, 1_000_000, 1_000_000);
+  pastItsTick();
   return { dir, file };
 }
 
@@ -53,9 +62,9 @@ describe("the queue's hashes", () => {
       expect(new StatCache(cacheFile).patchHash("a.patch", { ...st, [field]: st[field] + 1 })).toBeUndefined();
     }
     // Written in the file's tick (or before it): a write in that tick would keep the stamp, so no answer.
-    utimesSync(hashes, 1_000_000, 1_000_000);
+    utimesSync(hashes, st.ctimeMs / 1000, st.ctimeMs / 1000);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBeUndefined();
-    utimesSync(hashes, 1_000_000.004, 1_000_000.004);
+    utimesSync(hashes, (st.ctimeMs + 4) / 1000, (st.ctimeMs + 4) / 1000);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBe(hash);
   });
 
@@ -63,6 +72,7 @@ describe("the queue's hashes", () => {
     const { file, cacheFile } = recordedPatch("a.patch", "one\n");
     writeFileSync(file, "two\n");
     utimesSync(file, 1_000_000, 1_000_000);
+    pastItsTick();
     const again = statSync(file);
     const next = new StatCache(cacheFile);
     expect(next.patchHash("a.patch", again)).toBeUndefined();
@@ -75,7 +85,7 @@ describe("the queue's hashes", () => {
   it("never keep an entry they did not vouch for by the racy rule, so a later save's time cannot vouch for it (t28 F1)", () => {
     const { cacheFile, hashes, st } = recordedPatch("a.patch", "one\n");
     // The file of hashes as if written in the patch's tick: its entry is not vouched for...
-    utimesSync(hashes, 1_000_000, 1_000_000);
+    utimesSync(hashes, st.ctimeMs / 1000, st.ctimeMs / 1000);
     rmSync(cacheFile);
     expect(new StatCache(cacheFile).patchHash("a.patch", st)).toBeUndefined();
     // ...and a later save for another patch does not carry it over into a file whose time would.
@@ -103,6 +113,7 @@ describe("the queue's hashes", () => {
     mkdirSync(other);
     writeFileSync(join(other, "b.patch"), "two\n");
     utimesSync(join(other, "b.patch"), 1_000_000, 1_000_000);
+    pastItsTick();
     const cacheFile = join(dir, "statcache");
     const first = new StatCache(cacheFile);
     first.recordPatchHash("名前.patch", statSync(file), sha1("one\n"));

@@ -25,11 +25,9 @@ function cacheDir(): { dir: string; cacheFile: string } {
 
 describe("the stat cache's racy rule", () => {
   it("trusts an entry older than the cache file, not one from the same tick or later", () => {
-    const { dir, cacheFile } = cacheDir();
-    const file = join(dir, "a.c");
-    writeFileSync(file, "one\n");
-    utimesSync(file, 1_000_000, 1_000_000);
-    const st = statSync(file);
+    const { cacheFile } = cacheDir();
+    // A file last changed at 1,000,000 s (mtime and ctime: utimes cannot set a real file's ctime back).
+    const st = { size: 4, mtimeMs: 1_000_000_000, ctimeMs: 1_000_000_000, ino: 7 };
     const version = makeVersion(sha1("one\n"), false);
     const cache = new StatCache(cacheFile);
     cache.record("a.c", st, version);
@@ -46,6 +44,8 @@ describe("the stat cache's racy rule", () => {
     // One tick later it is.
     utimesSync(cacheFile, 1_000_000.004, 1_000_000.004);
     expect(new StatCache(cacheFile).lookup("a.c", st)).toBe(version);
+    // Nor one whose ctime is not older than the cache file (a copy that kept an old mtime: t32 F2).
+    expect(new StatCache(cacheFile).lookup("a.c", { ...st, ctimeMs: 1_000_000_004 })).toBeUndefined();
     // A different size or mtime is never trusted.
     expect(new StatCache(cacheFile).lookup("a.c", { ...st, size: st.size + 1 })).toBeUndefined();
     expect(new StatCache(cacheFile).lookup("a.c", { ...st, mtimeMs: st.mtimeMs + 1 })).toBeUndefined();
@@ -236,7 +236,7 @@ describe("an entry recorded in the tick its save was written in (t28 F1)", () =>
     expect(fourth.lookup("a.c", racy)).toBeUndefined();
     expect(fourth.lookup("c.c", other)).toBe("v3");
     // Recorded again under a stamp older than the save: trusted.
-    const older = { ...racy, mtimeMs: 1_000_000 };
+    const older = { ...racy, mtimeMs: 1_000_000, ctimeMs: 1_000_000 };
     fourth.record("a.c", older, "v4");
     fourth.save();
     expect(new StatCache(cacheFile).lookup("a.c", older)).toBe("v4");
@@ -294,27 +294,22 @@ describe("what a command records while it opens the stack", () => {
 
 describe("the check right before pq overwrites a file (recordedAs)", () => {
   it("does not vouch for an entry recorded in its file's own clock tick, where a later write keeps the stamp (t29's neighbour)", () => {
-    const { dir, cacheFile } = cacheDir();
-    const file = join(dir, "a.c");
-    writeFileSync(file, "one\n");
+    const { cacheFile } = cacheDir();
     const version = makeVersion(sha1("one\n"), false);
     // A file system with whole-seconds times: read within its second, an edit later in that second keeps the stamp.
-    utimesSync(file, 1_000_000, 1_000_000);
-    const whole = statSync(file);
+    const whole = { size: 4, mtimeMs: 1_000_000_000, ctimeMs: 1_000_000_000, ino: 7 };
     const cache = new StatCache(cacheFile);
     cache.record("a.c", whole, version, 1_000_000_500);
     expect(cache.recordedAs("a.c", whole, version)).toBe(false);
     cache.record("a.c", whole, version, 1_000_001_000);
     expect(cache.recordedAs("a.c", whole, version)).toBe(true);
     // pq's own write, recorded right after it: within its second on such a file system.
-    const now = Math.floor(Date.now() / 1000);
-    utimesSync(file, now, now);
-    const justWritten = statSync(file);
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const justWritten = { ...whole, mtimeMs: now, ctimeMs: now };
     cache.record("a.c", justWritten, version);
     expect(cache.recordedAs("a.c", justWritten, version)).toBe(false);
     // Finer times: the coarse clock's tick (at most 10 ms).
-    utimesSync(file, 1_000_000.1234, 1_000_000.1234);
-    const fine = statSync(file);
+    const fine = { ...whole, mtimeMs: 1_000_000_123.4, ctimeMs: 1_000_000_123.4 };
     cache.record("a.c", fine, version, fine.mtimeMs + 5);
     expect(cache.recordedAs("a.c", fine, version)).toBe(false);
     cache.record("a.c", fine, version, fine.mtimeMs + 20);
@@ -340,5 +335,36 @@ describe("the check right before pq overwrites a file (recordedAs)", () => {
     cache.save();
     expect(readFileSync(cacheFile, "latin1")).toContain("\0racy\0a.c");
     expect(new StatCache(cacheFile).recordedAs("a.c", st, version)).toBe(false);
+  });
+});
+
+describe("the racy rules (t32)", () => {
+  const v = makeVersion(sha1("one\n"), false);
+  it("mark an entry recorded in its file's own tick however late the save comes (F1: the TUI saved one seconds later)", () => {
+    const { cacheFile } = cacheDir();
+    // Whole seconds; stated half a second into the file's second, saved now (decades later).
+    const stamp = { size: 4, mtimeMs: 1_000_000_000, ctimeMs: 1_000_000_000, ino: 7 };
+    const cache = new StatCache(cacheFile);
+    cache.record("a.c", stamp, v, 1_000_000_500);
+    cache.record("b.c", { ...stamp, ino: 8 }, v, 1_000_001_000);
+    cache.save();
+    const next = new StatCache(cacheFile);
+    expect(next.lookup("a.c", stamp)).toBeUndefined();
+    expect(next.lookup("b.c", { ...stamp, ino: 8 })).toBe(v);
+  });
+
+  it("go by the later of mtime and ctime: a copy that kept an old mtime is as new as its ctime (F2, F3)", () => {
+    const { cacheFile } = cacheDir();
+    const future = Date.now() + 3_600_000;
+    const kept = { size: 4, mtimeMs: 1_000_000_000, ctimeMs: future, ino: 7 };
+    const cache = new StatCache(cacheFile);
+    cache.record("a.c", kept, v, future + 5_000);
+    cache.recordPatchHash("p1.patch", kept, sha1("one\n"), future + 5_000);
+    cache.save();
+    // The file changed (its ctime) after the cache was saved: nothing is vouched for, by either file.
+    rmSync(join(cacheFile, "..", "statcache"));
+    writeFileSync(cacheFile, "");
+    expect(new StatCache(cacheFile).lookup("a.c", kept)).toBeUndefined();
+    expect(new StatCache(cacheFile).patchHash("p1.patch", kept)).toBeUndefined();
   });
 });

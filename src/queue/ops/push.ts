@@ -129,9 +129,9 @@ function knownPatchHash(ctx: OpContext, name: string): string | null {
  * edit landing after that stat changes the ctime, and the next push reads the file again. A
  * stat taken after the read would vouch for the edit with the old text's hash (t22).
  */
-function rememberPatchHash(ctx: OpContext, name: string, text: string, before: FileStat | null): string {
+function rememberPatchHash(ctx: OpContext, name: string, text: string, before: FileStat | null, statedAt: number): string {
   const hash = sha1(text);
-  if (before && !ctx.tx.writesQueueFile(name)) ctx.statCache.recordPatchHash(name, before, hash);
+  if (before && !ctx.tx.writesQueueFile(name)) ctx.statCache.recordPatchHash(name, before, hash, statedAt);
   return hash;
 }
 
@@ -432,6 +432,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     // reads no patch at all.
     const known = hashKnown(name);
     let text: string | null = null;
+    const statedAt = Date.now();
     const statBefore = known ? null : fileStat(`${ctx.queueDir}/${name}`);
     try {
       // Not kept as a version the plan read: a push writes no patch file (see Transaction.queueFile).
@@ -443,7 +444,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       if (stopped) return stopped;
       throw e;
     }
-    const hash = known ?? rememberPatchHash(ctx, name, text!, statBefore);
+    const hash = known ?? rememberPatchHash(ctx, name, text!, statBefore, statedAt);
     const entry = opts.dryRun ? null : cachedEntry(name, hash, careful.has(i));
     if (entry) {
       run.push({ index: i, name, hash, entry });
