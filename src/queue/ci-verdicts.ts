@@ -5,6 +5,7 @@
  * chain of hashes in the report), on the same HEAD.
  */
 import { join } from "node:path";
+import { OUTCOMES } from "../ci/report.js";
 import { chainState } from "../core/state-chain.js";
 import { readHeadCommit } from "../git/head.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
@@ -43,9 +44,13 @@ export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<s
   return out;
 }
 
-/** A cell's verdict as a badge shows it: `~` after a flaky image's (see ciVerdicts). */
+/**
+ * A cell's verdict as a badge shows it: `~` after a flaky image's (see ciVerdicts), whose boots
+ * gave at least two different verdicts; a hand-edited list that does not say so is no mark (t32 F5).
+ */
 export function badgeVerdict(cell: { outcome: string; flaky?: unknown }): string {
-  return Array.isArray(cell.flaky) && cell.flaky.length ? `${cell.outcome}~` : cell.outcome;
+  const seen = Array.isArray(cell.flaky) ? new Set(cell.flaky.filter((v): v is string => typeof v === "string" && OUTCOMES.has(v))) : null;
+  return seen !== null && seen.size >= 2 ? `${cell.outcome}~` : cell.outcome;
 }
 
 /**

@@ -56,15 +56,19 @@ export interface SeriesPaneProps {
 const guardText = (guards: string[], selected: string[]) => guards.map((g) => `${g}${selected.includes(g.slice(1)) ? "*" : ""}`).join(" ");
 const badgeList = (badges: Record<string, string> | undefined) =>
   badges ? Object.entries(badges).sort(([a], [b]) => backendOrder(a) - backendOrder(b) || a.localeCompare(b)) : [];
-/** A badge's text: the backend's initial, the outcome's mark, and `~` for a flaky image's (its boots disagreed). */
-const badgeCell = (backend: string, verdict: string) => {
+/**
+ * A badge's text: the backend's initial, the outcome's mark, and `~` for a flaky image's (its
+ * boots disagreed). `wide`: some badge on screen has the mark, and every badge takes its room,
+ * so that each backend's badges stay in one column (t32 F5).
+ */
+const badgeCell = (backend: string, verdict: string, wide: boolean) => {
   const flaky = verdict.endsWith("~");
   const outcome = flaky ? verdict.slice(0, -1) : verdict;
-  return { text: `${backend[0]}${OUTCOME[outcome]?.[0] ?? "?"}${flaky ? "~" : ""}`, colour: OUTCOME[outcome]?.[1] ?? "white" };
+  return { text: `${backend[0]}${OUTCOME[outcome]?.[0] ?? "?"}${flaky ? "~" : wide ? " " : ""}`, colour: OUTCOME[outcome]?.[1] ?? "white" };
 };
 /** The badge column's width for one row: each badge and a space after it, and one before them. */
-const badgeColumn = (badges: Record<string, string> | undefined) =>
-  badges ? badgeList(badges).reduce((width, [backend, verdict]) => width + badgeCell(backend, verdict).text.length + 1, 1) : 0;
+const badgeColumn = (badges: Record<string, string> | undefined, wide: boolean) =>
+  badges ? 1 + badgeList(badges).length * (wide ? 4 : 3) : 0;
 
 /** Memoised: a preview or status update does not re-render the list. */
 export const SeriesPane = React.memo(SeriesPaneImpl);
@@ -80,7 +84,8 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
   const authorWidth = p.width >= 110 ? 18 : p.width >= 80 ? 12 : 0;
   // Guard and badge columns as wide as the widest on screen, so every row lines up.
   const guardWidth = Math.min(24, Math.max(0, ...visible.map((r) => (r.guards.length ? guardText(r.guards, p.selected).length + 1 : 0))));
-  const badgeWidth = Math.max(0, ...visible.map((r) => badgeColumn(p.badges.get(r.name))));
+  const wideBadges = visible.some((r) => Object.values(p.badges.get(r.name) ?? {}).some((verdict) => verdict.endsWith("~")));
+  const badgeWidth = Math.max(0, ...visible.map((r) => badgeColumn(p.badges.get(r.name), wideBadges)));
   // The name column as wide as the widest name on screen (up to 32), but a narrow pane keeps
   // 12 cells for the subject: at 37 columns a 32-cell name column left the subject a lone "…" (tui-8 T15).
   const around = 3 + idxWidth + 3 + 1 + (authorWidth ? authorWidth + 1 : 0) + guardWidth + badgeWidth;
@@ -120,7 +125,7 @@ function SeriesPaneImpl(p: SeriesPaneProps) {
               <Text>
                 {" "}
                 {badgeText.map(([backend, verdict]) => {
-                  const badge = badgeCell(backend, verdict);
+                  const badge = badgeCell(backend, verdict, wideBadges);
                   return (
                     <Text key={backend} color={c(badge.colour)}>
                       {badge.text}{" "}
