@@ -301,7 +301,12 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
           // After a pq queue switch elsewhere this refuses before the operation starts (an
           // editor opened on the old queue's patch would lose what was typed: tui-8 T5).
           stack.reload();
-          const message = await op((e) => setView((v) => ({ ...v, progress: e })));
+          // A recovery's news (where edits made while the operation ran were saved) is kept for the
+          // status line, ahead of the result, not shown as progress the result then covers (t32 F4).
+          const message = await op((e) => {
+            if (e.kind === "recover") recovered.current = recovered.current ? `${recovered.current} · ${e.message}` : e.message;
+            else setView((v) => ({ ...v, progress: e }));
+          });
           onDone?.(); // before the new rows render (e.g. the cursor follows a moved patch)
           await reload(message);
           return true;

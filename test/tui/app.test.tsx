@@ -106,6 +106,31 @@ describe("pq tui: the stack from single keys", () => {
     await settle(ui.lastFrame, /pq tui keys/);
   });
 
+  it("says where an edit made while an operation ran was saved (t32 F4: the status line said only the result)", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", "b\n");
+    await stack.refresh();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/1 applied/);
+    // An editor's save between the pop's plan and its write (the executor's own hook for it).
+    process.env.PQ_FAILPOINT = "planned:sh";
+    process.env.PQ_FAILPOINT_SH = `printf 'edited meanwhile\\n' > '${join(dir, "a.txt")}'`;
+    onTestFinished(() => {
+      delete process.env.PQ_FAILPOINT;
+      delete process.env.PQ_FAILPOINT_SH;
+    });
+    ui.stdin.write("o");
+    // Ahead of the result (which ! shows whole with it).
+    await settle(ui.lastFrame, /files changed while pop p ran were saved in/);
+    expect(stack.applied()).toEqual([]);
+    expect(read(dir, "a.txt")).toBe("a\n");
+    const backups = spawnSync("grep", ["-rl", "edited meanwhile", join(dir, ".pq", "backups")], { encoding: "utf8" }).stdout;
+    expect(backups).toMatch(/changed-during-operation/);
+  });
+
   it("shows the failing file and hunk of a push that does not apply", async () => {
     const { dir, stack } = await seriesStack(5, 0);
     dirs.push(dir);
