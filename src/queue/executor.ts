@@ -17,6 +17,7 @@ import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
 import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
+import { isSymlink } from "../tree/stat.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -567,6 +568,11 @@ async function writeTree(
  * nor the after version is copied to .pq/backups first, and the command says where.
  */
 function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was: Version, after: Version, saved: { dir?: string }): void {
+  // A symlink is no version pq writes: saved as the link it is (t32 F6).
+  if (isSymlink(st)) {
+    saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+    return;
+  }
   // The executable bit too: a chmod in the file's own tick keeps every time (t32 F2c, whole-second times).
   if (was !== null && versionExec(was) === ((st.mode & 0o111) !== 0) && ctx.statCache.recordedAs(path, st, was)) return;
   const text = readText(underRoot(ctx.tree, path));

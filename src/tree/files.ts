@@ -200,7 +200,9 @@ export function replaceFile(
   if (typeof rewritten === "object") return rewritten;
   if (rewritten === "other" && beforeOverwrite) {
     const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st?.isFile()) beforeOverwrite({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode });
+    // A symlink put where the file was is shown too (t32 F6: it was replaced with nothing kept).
+    if (st?.isFile() || st?.isSymbolicLink())
+      beforeOverwrite({ size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode });
   }
   try {
     unlinkSync(path);

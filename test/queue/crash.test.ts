@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -353,6 +353,23 @@ describe("a file changed while an operation runs, after its plan checked it (saf
       expect(existsSync(join(saved![1], "b.txt"))).toBe(false);
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
       expect(runPq(dir, "oplog", "--json").stdout).toContain(saved![1]);
+    });
+  });
+});
+
+describe("a symbolic link put where a file was while an operation ran (t32 F6)", () => {
+  it("is saved as the link it is, not as a copy of what it points to", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      initWithP1(dir, "a.txt", "a\nA\n");
+      const pop = atFailpoint(dir, "planned:sh", ["pop"], { PQ_FAILPOINT_SH: "rm a.txt && ln -s /etc/hostname a.txt" });
+      expect(pop.status, pop.stderr).toBe(0);
+      const saved = /files changed while pop p1 ran were saved in (\S+):/.exec(pop.stderr);
+      expect(saved, pop.stderr).not.toBeNull();
+      expect(lstatSync(join(saved![1], "a.txt")).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(saved![1], "a.txt"))).toBe("/etc/hostname");
+      // The link was replaced, not written through.
+      expect(lstatSync(join(dir, "a.txt")).isSymbolicLink()).toBe(false);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
     });
   });
 });

@@ -4,8 +4,8 @@
  * (so an operation built from others, such as import --push, sees its own plan) and never
  * write anything themselves.
  */
-import { chmodSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PqError } from "../../errors.js";
 import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
@@ -89,8 +89,11 @@ export function pushCandidates(state: StackState, series: Series): string[] {
     .map((e) => e.name);
 }
 
-/** Where a backup reads a file from, when not from a directory (a version git has staged): null for none. */
-export type BackupSource = (path: string) => { content: string; exec: boolean } | null;
+/**
+ * Where a backup reads a file from, when not from a directory (a version git has staged): null
+ * for none. `link`: the path is a symbolic link to that target (kept as a link, not its target's bytes).
+ */
+export type BackupSource = (path: string) => { content: string; exec: boolean; link?: string } | null;
 
 /** Copies files as they are on disk (or as `from` gives them), executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree, into?: string): string {
@@ -98,6 +101,8 @@ export function backupFiles(tree: string, paths: string[], label: string, from: 
   const read: BackupSource =
     typeof from === "string"
       ? (path) => {
+          // A symlink put where a file was (t32 F6): kept as the link it is, not as a copy of what it points to.
+          if (lstatSync(join(from, path), { throwIfNoEntry: false })?.isSymbolicLink()) return { content: "", exec: false, link: readlinkSync(join(from, path)) };
           const content = readText(join(from, path));
           return content === null ? null : { content, exec: ((fileStat(join(from, path))?.mode ?? 0) & 0o111) !== 0 };
         }
@@ -107,6 +112,11 @@ export function backupFiles(tree: string, paths: string[], label: string, from: 
     const file = read(path);
     if (file === null) {
       deleted.push(path);
+      continue;
+    }
+    if (file.link !== undefined) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      symlinkSync(file.link, join(dir, path));
       continue;
     }
     writeText(join(dir, path), file.content);
