@@ -29,6 +29,17 @@ const seriesFile = (dir: string) =>
     .trim()
     .split("\n");
 
+/** A repository with a stack of one applied patch `name` that makes a.txt hold `content`. */
+async function onePatch(name: string, content: string) {
+  const dir = makeRepo({ "a.txt": "a\n" });
+  dirs.push(dir);
+  const stack = await Stack.init({ tree: dir });
+  await stack.newPatch(name);
+  write(dir, "a.txt", content);
+  await stack.refresh();
+  return { dir, stack };
+}
+
 async function threePatches() {
   const dir = makeRepo({ "a.txt": "a\n" });
   dirs.push(dir);
@@ -87,12 +98,7 @@ describe("pq tui: the stack from single keys", () => {
   });
 
   it("shows a refused pop in the status line and changes nothing", async () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    dirs.push(dir);
-    const stack = await Stack.init({ tree: dir });
-    await stack.newPatch("p");
-    write(dir, "a.txt", "b\n");
-    await stack.refresh();
+    const { dir, stack } = await onePatch("p", "b\n");
     write(dir, "a.txt", "edited, not refreshed\n");
     const ui = mount(stack);
     await settle(ui.lastFrame, /1\/1 applied/);
@@ -107,12 +113,7 @@ describe("pq tui: the stack from single keys", () => {
   });
 
   it("says where an edit made while an operation ran was saved (t32 F4: the status line said only the result)", async () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    dirs.push(dir);
-    const stack = await Stack.init({ tree: dir });
-    await stack.newPatch("p");
-    write(dir, "a.txt", "b\n");
-    await stack.refresh();
+    const { dir, stack } = await onePatch("p", "b\n");
     const ui = mount(stack);
     await settle(ui.lastFrame, /1\/1 applied/);
     // An editor's save between the pop's plan and its write (the executor's own hook for it).
@@ -871,12 +872,7 @@ describe("pq tui against what a hostile tester tried", () => {
   });
 
   it("shows control characters of a patch in caret notation, never raw", async () => {
-    const dir = makeRepo({ "a.txt": "a\n" });
-    dirs.push(dir);
-    const stack = await Stack.init({ tree: dir });
-    await stack.newPatch("evil");
-    write(dir, "a.txt", "a\nrm -rf ~ # evil\rok\n\x1b]0;title\x07tail\n");
-    await stack.refresh();
+    const { stack } = await onePatch("evil", "a\nrm -rf ~ # evil\rok\n\x1b]0;title\x07tail\n");
     const ui = mount(stack);
     const frame = await settle(ui.lastFrame, /\^M/);
     expect(frame).toContain("rm -rf ~ # evil^Mok");
