@@ -17,7 +17,7 @@ import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
 import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
-import { isSymlink } from "../tree/stat.js";
+import { isDirectory, isRegular, isSymlink, statStamp } from "../tree/stat.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -380,10 +380,12 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   const treeEdits = entry.tree
     .filter(([path, was, after]) => {
       const full = join(ctx.tree, path);
-      const st = fileStat(full);
+      // lstat: a symlink put there since the kill (to a file, a directory or nothing) is an edit, kept as the link (t33 N2, N3).
+      const st = statStamp(full, false);
       if (!st) return false; // nothing there to lose
+      if (isSymlink(st)) return true;
       // A directory made where the operation writes a file: named, with the way out (safe-6 #17f).
-      if ((st.mode & 0o170000) === 0o040000) {
+      if (isDirectory(st)) {
         throw new PqError("damaged", `${path} is a directory where the interrupted ${entry.op} writes a file (or no file)`, [
           "move the directory away (pq leaves it and what is in it untouched), then any pq command completes the operation",
         ], { file: path, op: entry.op });
@@ -501,8 +503,26 @@ async function writeTree(
   onFile?: (done: number, total: number) => void,
   /** Where files changed while the operation ran were saved (see keepEditMadeMeanwhile). */
   saved?: { dir?: string },
+  /**
+   * Putting back what a refused operation wrote (`writes` from its after to its before): a file
+   * that is neither is someone else's (an editor's save while it ran) and is left as it is (t33 N1:
+   * the rollback wrote the before version over it, and said nothing was changed).
+   */
+  rollingBack = false,
 ): Promise<void> {
   const { tree, store, statCache } = ctx;
+  /** In a rollback: whether `path` holds `written`, what the refused operation wrote there, or `target`, what it is put back to. */
+  const ours = (path: string, written: Version, target: Version): boolean => {
+    const st = statStamp(underRoot(tree, path), false);
+    if (st === null) return written === null || target === null;
+    if (!isRegular(st)) return false;
+    const exec = (st.mode & 0o111) !== 0;
+    const known = statCache.lookup(path, st);
+    if (known !== undefined && (known === written || known === target)) return true;
+    const text = readText(underRoot(tree, path));
+    const id = text === null ? null : sha1(text);
+    return [written, target].some((v) => v !== null && id === versionId(v) && versionExec(v) === exec);
+  };
   const total = writes.length;
   let done = 0;
   const progress = () => {
@@ -527,8 +547,14 @@ async function writeTree(
   // Deletions first: they remove emptied directories, which a later write may need again.
   for (const [path, was, version] of writes) {
     if (version !== null) continue;
+    if (rollingBack && !ours(path, was, version)) {
+      statCache.forget(path);
+      progress();
+      continue;
+    }
     if (guard) {
-      const st = fileStat(underRoot(tree, path));
+      // lstat: a symlink put there, dangling or not, is the user's and kept (t33 N2).
+      const st = statStamp(underRoot(tree, path), false);
       if (st) keepEditMadeMeanwhile(ctx, path, st, was, version, saved);
     }
     removeFile(underRoot(tree, path), keptAbove(path));
@@ -542,6 +568,11 @@ async function writeTree(
     if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     const full = underRoot(tree, path);
     const exec = versionExec(version);
+    if (rollingBack && !ours(path, was, version)) {
+      statCache.forget(path);
+      progress();
+      continue;
+    }
     // A replayed journal skips files already written (which also keeps their mtimes, and so
     // build caches, stable); a fresh plan lists only files whose version on disk differs.
     let after = replaying ? fileStat(full) : null;
@@ -568,6 +599,8 @@ async function writeTree(
  * nor the after version is copied to .pq/backups first, and the command says where.
  */
 function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was: Version, after: Version, saved: { dir?: string }): void {
+  // A directory put there holds no edit of the file: left to the write, which the system refuses.
+  if (isDirectory(st)) return;
   // A symlink is no version pq writes: saved as the link it is (t32 F6).
   if (isSymlink(st)) {
     saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
@@ -622,6 +655,9 @@ async function rollBackTree(ctx: ExecContext, entry: OplogEntry): Promise<boolea
     await writeTree(
       ctx,
       entry.tree.map(([path, before, after]) => [path, after, before]),
+      true,
+      undefined,
+      undefined,
       true,
     );
     ctx.statCache.save();

@@ -374,6 +374,51 @@ describe("a symbolic link put where a file was while an operation ran (t32 F6)",
   });
 });
 
+describe("symbolic links and directories put in the tree while an operation ran (t33)", () => {
+  /** p1 changes a.txt and adds sub/n.c, which a pop deletes. */
+  function p1AddingAFile(dir: string): void {
+    initWithP1(dir, "a.txt", "a\nA\n");
+    write(dir, "sub/n.c", "new n\n");
+    expect(runPq(dir, "add", "sub/n.c").status).toBe(0);
+    expect(runPq(dir, "refresh").status).toBe(0);
+  }
+
+  it("a refused pop puts back only what it wrote: an editor's save to another file stays (N1: lost, and 'nothing was changed')", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      p1AddingAFile(dir);
+      // A directory where the pop deletes a file (the system refuses the removal), and an editor's save meanwhile.
+      const pop = atFailpoint(dir, "planned:sh", ["pop"], { PQ_FAILPOINT_SH: "printf 'edited meanwhile\\n' > a.txt; rm sub/n.c; mkdir sub/n.c" });
+      expect(pop.status, pop.stderr).toBe(14);
+      expect(pop.stderr).toContain("nothing was changed");
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("edited meanwhile\n");
+      expect(statSync(join(dir, "sub/n.c")).isDirectory()).toBe(true);
+      expect(runPq(dir, "applied").stdout.trim()).toBe("p1");
+    });
+  });
+
+  it("a dangling symlink where the pop deletes a file is saved as the link it is, live and after a kill (N2)", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      p1AddingAFile(dir);
+      const pop = atFailpoint(dir, "planned:sh", ["pop"], { PQ_FAILPOINT_SH: "rm sub/n.c && ln -s /nonexistent/nothere sub/n.c" });
+      expect(pop.status, pop.stderr).toBe(0);
+      const saved = /were saved in (\S+):/.exec(pop.stderr);
+      expect(saved, pop.stderr).not.toBeNull();
+      expect(readlinkSync(join(saved![1], "sub/n.c"))).toBe("/nonexistent/nothere");
+      // Killed after its journal, then a dangling link where it rewrites a file: the recovery keeps it too.
+      expect(runPq(dir, "push").status).toBe(0);
+      expect(atFailpoint(dir, "journal-written", ["pop"]).status).not.toBe(0);
+      rmSync(join(dir, "a.txt"));
+      symlinkSync("/nonexistent/gone", join(dir, "a.txt"));
+      const status = runPq(dir, "status");
+      expect(status.status, status.stderr).toBe(0);
+      const recovered = /saved in (\S+-recover)/.exec(status.stderr);
+      expect(recovered, status.stderr).not.toBeNull();
+      expect(readlinkSync(join(recovered![1], "a.txt"))).toBe("/nonexistent/gone");
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+    });
+  });
+});
+
 describe("a directory made where an interrupted operation writes a file (safe-6 #17f)", () => {
   it("is named, with the way out; once it is moved away the next command completes the operation", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
