@@ -235,12 +235,10 @@ export async function execute(
     // immutable file, a full disk): what was written is put back from the store, the journal
     // goes, and nothing was changed (verify-16 F4). Only if that fails too is the operation
     // left for the next command to complete.
-    if (!stage.treeWritten && systemErrorCode(e) !== null && (await rollBackTree(ctx, entry))) {
+    if (!stage.treeWritten && systemErrorCode(e) !== null && (await rollBackTree(ctx, entry, saved))) {
       rmSync(paths.journal, { force: true });
-      const refusal = refusedWhileWriting(entry.op, e);
-      // Edits made while it ran, which the writes had saved before overwriting them: said where.
-      if (saved.dir) refusal.details.push(`files changed while it ran were saved in ${saved.dir} first`);
-      throw refusal;
+      // Edits made while it ran, which the writes or the putting back saved before overwriting them: said where.
+      throw refusedWhileWriting(entry.op, e, saved.dir);
     }
     throw halfDone(entry.op, e, "stopped half way");
   }
@@ -505,8 +503,9 @@ async function writeTree(
   saved?: { dir?: string },
   /**
    * Putting back what a refused operation wrote (`writes` from its after to its before): a file
-   * that is neither is someone else's (an editor's save while it ran) and is left as it is (t33 N1:
-   * the rollback wrote the before version over it, and said nothing was changed).
+   * that is neither (an editor's save or a chmod while it ran, before or after pq wrote it) is
+   * copied to `saved` first (t33 N1: the rollback wrote the before version over it, and said
+   * nothing was changed); a directory there is left as it is.
    */
   rollingBack = false,
 ): Promise<void> {
@@ -522,6 +521,13 @@ async function writeTree(
     const text = readText(underRoot(tree, path));
     const id = text === null ? null : sha1(text);
     return [written, target].some((v) => v !== null && id === versionId(v) && versionExec(v) === exec);
+  };
+  /** In a rollback, for a path that does not hold the operation's versions: false when it is left as it is. */
+  const keepOthers = (path: string): boolean => {
+    const st = statStamp(underRoot(tree, path), false);
+    if (st !== null && isDirectory(st)) return false;
+    if (st !== null && saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+    return true;
   };
   const total = writes.length;
   let done = 0;
@@ -547,7 +553,7 @@ async function writeTree(
   // Deletions first: they remove emptied directories, which a later write may need again.
   for (const [path, was, version] of writes) {
     if (version !== null) continue;
-    if (rollingBack && !ours(path, was, version)) {
+    if (rollingBack && !ours(path, was, version) && !keepOthers(path)) {
       statCache.forget(path);
       progress();
       continue;
@@ -568,7 +574,7 @@ async function writeTree(
     if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     const full = underRoot(tree, path);
     const exec = versionExec(version);
-    if (rollingBack && !ours(path, was, version)) {
+    if (rollingBack && !ours(path, was, version) && !keepOthers(path)) {
       statCache.forget(path);
       progress();
       continue;
@@ -650,14 +656,14 @@ function systemErrorCode(e: unknown): string | null {
  * before version from the store (written as a journal replay is: files already at it are left
  * alone), files it made are removed. False if that fails too.
  */
-async function rollBackTree(ctx: ExecContext, entry: OplogEntry): Promise<boolean> {
+async function rollBackTree(ctx: ExecContext, entry: OplogEntry, saved: { dir?: string }): Promise<boolean> {
   try {
     await writeTree(
       ctx,
       entry.tree.map(([path, before, after]) => [path, after, before]),
       true,
       undefined,
-      undefined,
+      saved,
       true,
     );
     ctx.statCache.save();
@@ -670,7 +676,8 @@ async function rollBackTree(ctx: ExecContext, entry: OplogEntry): Promise<boolea
 /** A system error's words without its code, with the path it names. */
 const causeOf = (err: NodeJS.ErrnoException) => `${err.message.replace(/^[A-Z]+: /, "")}${err.path && !err.message.includes(err.path) ? ` (${err.path})` : ""}`;
 
-function refusedWhileWriting(op: string, e: unknown): PqError {
+/** `savedIn`: where files changed while it ran were copied before the putting back overwrote them. */
+function refusedWhileWriting(op: string, e: unknown, savedIn?: string): PqError {
   const err = e as NodeJS.ErrnoException;
   const cause = causeOf(err);
   const advice: Record<string, string> = {
@@ -682,7 +689,9 @@ function refusedWhileWriting(op: string, e: unknown): PqError {
   };
   return new PqError(
     "system",
-    `${op} was refused while writing the tree: ${cause}; the files it had written were put back, and nothing was changed`,
+    savedIn === undefined
+      ? `${op} was refused while writing the tree: ${cause}; the files it had written were put back, and nothing was changed`
+      : `${op} was refused while writing the tree: ${cause}; the tree was put back as it was before it, and files changed while it ran were saved in ${savedIn} first`,
     [`${advice[err.code ?? ""] ?? "fix the cause"}, then run the command again`],
     { op, cause: err.code, file: err.path },
   );
