@@ -13,7 +13,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
+import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface PlanContext {
@@ -65,10 +65,24 @@ export async function baselineVersion(ctx: PlanContext, path: string, below: num
   return headVersion(ctx, path);
 }
 
-/** The version of a path in HEAD (stored), or null when HEAD has no such file. */
+/** The version of a path in HEAD (stored, with HEAD's executable bit), or null when HEAD has no such file. */
 async function headVersion(ctx: PlanContext, path: string): Promise<Version> {
   const head = ctx.git ? await ctx.git.headContent(path) : null;
-  return head === null ? null : ctx.store.put(head);
+  return head === null ? null : makeVersion(ctx.store.put(head), headModes(ctx, [path]).get(path)?.mode === "100755");
+}
+
+/**
+ * HEAD's modes of `paths` (one git ls-tree), empty without a commit: a version from HEAD carries
+ * its executable bit, or a `chmod -x` of a file HEAD has as 100755 read as no change (t34 F3:
+ * pq status did not list it, and pq refresh left it out of the patch).
+ */
+function headModes(ctx: PlanContext, paths: string[]): Map<string, { mode: string }> {
+  if (!ctx.git || !paths.length) return new Map();
+  try {
+    return entriesAt(ctx.tree, ctx.git.prefix, "HEAD", paths);
+  } catch {
+    return new Map(); // no commit yet
+  }
 }
 
 /** pq's state and the queue directory (when it lives in the tree) are never part of a patch. */
@@ -121,6 +135,10 @@ export async function planRefresh(
   // HEAD's content of the changed files no patch has touched, in one git run (not one per file).
   const needHead = [...candidates].filter((p) => !top.files[p] && !lower.has(p) && !isOwn(p));
   const heads = ctx.git && needHead.length ? await ctx.git.headContents(needHead) : new Map<string, string | null>();
+  const modes = headModes(
+    ctx,
+    needHead.filter((p) => heads.get(p) != null),
+  );
   for (const path of [...candidates].sort()) {
     if (isOwn(path)) continue;
     // A changed symlink (or other non-file) git tracks and no patch touches: pq's patches hold
@@ -150,7 +168,7 @@ export async function planRefresh(
     refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
     const head = heads.get(path) ?? null;
-    const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : head === null ? null : ctx.store.put(head);
+    const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : head === null ? null : makeVersion(ctx.store.put(head), modes.get(path)?.mode === "100755");
     const now = opts.preview ? ws.version(path) : ws.preserve(path);
     if (mine ? mine.post !== now : pre !== now) changed.push(path);
     // Unchanged files drop out, except ones the patch tracks (pq add) or renames.
