@@ -295,6 +295,41 @@ describe("a system refusal while the tree is written (an immutable file, a full 
   });
 });
 
+/** Whether this machine lets chattr +i make a file immutable here (root, on ext4 or xfs). */
+function immutableFilesWork(): boolean {
+  const dir = tempDir("pq-chattr-");
+  try {
+    write(dir, "f", "x\n");
+    if (spawnSync("chattr", ["+i", join(dir, "f")]).status !== 0) return false;
+    spawnSync("chattr", ["-i", join(dir, "f")]);
+    return true;
+  } finally {
+    cleanup(dir);
+  }
+}
+
+describe("an immutable file the write never got to (t34 F4)", () => {
+  it.skipIf(!immutableFilesWork())("is left as it is by the putting back, which then succeeds: refused, nothing waits", () => {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n", "y.txt": "y\n", "z.txt": "z\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      for (const f of ["a.txt", "b.txt", "y.txt", "z.txt"]) write(dir, f, `${f} changed\n`);
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const before = snapshot(dir);
+      try {
+        // Half way through the pop's writes, z.txt (written last) is made immutable.
+        const failed = atFailpoint(dir, "tree-half:sh", ["pop"], { PQ_FAILPOINT_SH: "chattr +i z.txt" });
+        expect(failed.status, failed.stderr).toBe(14);
+        expect(failed.stderr).toContain("the files it had written were put back, and nothing was changed");
+      } finally {
+        spawnSync("chattr", ["-i", join(dir, "z.txt")]);
+      }
+      expect(snapshot(dir)).toEqual(before);
+      expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+    });
+  });
+});
+
 describe("a finish killed before it moved the branch, then a commit made by hand", () => {
   it("is refused with the way out (git reset --soft), which then completes it", () => {
     inRepo({ "a.txt": "a\n", "u.txt": "u\n" }, (dir) => {
