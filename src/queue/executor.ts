@@ -510,26 +510,27 @@ async function writeTree(
   rollingBack = false,
 ): Promise<void> {
   const { tree, store, statCache } = ctx;
-  /** In a rollback: whether `path` holds `written`, what the refused operation wrote there, or `target`, what it is put back to. */
-  const holding = (path: string, written: Version, target: Version): "written" | "target" | null => {
+  /**
+   * In a rollback: whether `path` is left as it is: already at `target`, the version it is put
+   * back to (a write that never got to it: an immutable file, t34 F4), or a directory. A file at
+   * `written`, what the refused operation wrote, is put back; anything else (an edit, a chmod, a
+   * symlink) is copied to `saved` first, then put back.
+   */
+  const leftByRollback = (path: string, written: Version, target: Version): boolean => {
     const st = statStamp(underRoot(tree, path), false);
-    if (st === null) return target === null ? "target" : written === null ? "written" : null;
-    if (!isRegular(st)) return null;
-    const exec = (st.mode & 0o111) !== 0;
-    const known = statCache.lookup(path, st);
-    if (known !== undefined && known === target) return "target";
-    if (known !== undefined && known === written) return "written";
-    const text = readText(underRoot(tree, path));
-    const id = text === null ? null : sha1(text);
-    const is = (v: Version) => v !== null && id === versionId(v) && versionExec(v) === exec;
-    return is(target) ? "target" : is(written) ? "written" : null;
-  };
-  /** In a rollback, for a path that does not hold the operation's versions: false when it is left as it is. */
-  const keepOthers = (path: string): boolean => {
-    const st = statStamp(underRoot(tree, path), false);
-    if (st !== null && isDirectory(st)) return false;
-    if (st !== null && saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
-    return true;
+    if (st === null) return target === null;
+    if (isDirectory(st)) return true;
+    if (isRegular(st)) {
+      const known = statCache.lookup(path, st);
+      if (known !== undefined && (known === target || known === written)) return known === target;
+      const exec = (st.mode & 0o111) !== 0;
+      const text = readText(underRoot(tree, path));
+      const id = text === null ? null : sha1(text);
+      const is = (v: Version) => v !== null && id === versionId(v) && versionExec(v) === exec;
+      if (is(target) || is(written)) return is(target);
+    }
+    if (saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+    return false;
   };
   const total = writes.length;
   let done = 0;
@@ -555,14 +556,10 @@ async function writeTree(
   // Deletions first: they remove emptied directories, which a later write may need again.
   for (const [path, was, version] of writes) {
     if (version !== null) continue;
-    if (rollingBack) {
-      const held = holding(path, was, version);
-      // Already as it was (never written, or gone): nothing to put back.
-      if (held === "target" || (held === null && !keepOthers(path))) {
-        statCache.forget(path);
-        progress();
-        continue;
-      }
+    if (rollingBack && leftByRollback(path, was, version)) {
+      statCache.forget(path);
+      progress();
+      continue;
     }
     if (guard) {
       // lstat: a symlink put there, dangling or not, is the user's and kept (t33 N2).
@@ -580,14 +577,10 @@ async function writeTree(
     if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
     const full = underRoot(tree, path);
     const exec = versionExec(version);
-    if (rollingBack) {
-      const held = holding(path, was, version);
-      // Already as it was (the write that failed never got to it: an immutable file, t34 F4): not written again.
-      if (held === "target" || (held === null && !keepOthers(path))) {
-        statCache.forget(path);
-        progress();
-        continue;
-      }
+    if (rollingBack && leftByRollback(path, was, version)) {
+      statCache.forget(path);
+      progress();
+      continue;
     }
     // A replayed journal skips files already written (which also keeps their mtimes, and so
     // build caches, stable); a fresh plan lists only files whose version on disk differs.
