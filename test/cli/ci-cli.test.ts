@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -122,7 +122,9 @@ describe("pq ci and pq bisect from the command line", () => {
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     expect(readdirSync(tmp).filter((n) => n.startsWith("pq-scratch-"))).toEqual([]);
-    cleanup(tmp);
+    // Only pq got the SIGINT (a terminal's ^C reaches its compilers too): a compiler it had started
+    // may still be putting an object into the build cache, so the removal waits for it.
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }, 60_000);
 
   it("refuses options that would test something else than asked: a mistyped queue, backends, jobs, timeout", async () => {
