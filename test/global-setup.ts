@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
@@ -7,14 +8,20 @@ import { join } from "node:path";
  * tools) need dist/ to match src/: compile and bundle once before the run. tsc still emits when it
  * finds type errors; those are reported by `npm run typecheck`, not here.
  */
-export default function setup(): void {
+export default function setup(): () => void {
   // The suite starts Node (workers, `node bin/pq.js`) thousands of times and makes no TLS
   // connection. Node 20 parses the CA bundle NODE_EXTRA_CA_CERTS names at every start (75-80
   // ms on a machine that sets it, nodejs/node#40524), as bin/pq avoids for users: the
   // workers, forked after this, and everything they start do without it.
   delete process.env.NODE_EXTRA_CA_CERTS;
+  // Every temporary directory of the run (the tests' repositories, the texts pq saves on a
+  // refusal, git's and gcc's own files) goes under one directory, removed when the run ends:
+  // a run left ~150 directories in /tmp before. Workers and what they start inherit TMPDIR.
+  const runTemp = mkdtempSync(join(tmpdir(), "pq-tests-"));
+  process.env.TMPDIR = runTemp;
+  const teardown = () => rmSync(runTemp, { recursive: true, force: true, maxRetries: 5 });
   // Long runs started side by side (npm run fuzz with several seeds) build once beforehand.
-  if (process.env.PQ_SKIP_BUILD === "1") return;
+  if (process.env.PQ_SKIP_BUILD === "1") return teardown;
   // `npm ci` has just built it (CI runs the tests right after): a bundle newer than every input
   // is current, and compiling again would cost every run ~12 s before any test starts.
   if (mtime("dist/bundle/pq.cjs") > Math.max(newest("src"), ...["tsconfig.json", "scripts/bundle.mjs", "package-lock.json"].map(mtime)))
@@ -24,6 +31,7 @@ export default function setup(): void {
   // bin/pq.js runs the bundle when there is one: rebuild it too, or tests would run a stale CLI.
   const b = spawnSync(process.execPath, ["scripts/bundle.mjs"], { encoding: "utf8" });
   if (b.status !== 0) throw new Error(`bundling the CLI failed:\n${b.stderr}`);
+  return teardown;
 }
 
 /** A file's modification time in ms, 0 when it is missing. */
