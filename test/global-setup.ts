@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,6 +18,8 @@ export default function setup(): () => void {
   // refusal, git's and gcc's own files) goes under one directory, removed when the run ends:
   // a run left ~150 directories in /tmp before. Workers and what they start inherit TMPDIR.
   const runTemp = mkdtempSync(join(tmpdir(), "pq-tests-"));
+  // As /tmp is: the tests that run pq as another user (test/cli/permissions.test.ts) reach their files through it.
+  chmodSync(runTemp, 0o1777);
   process.env.TMPDIR = runTemp;
   const teardown = () => rmSync(runTemp, { recursive: true, force: true, maxRetries: 5 });
   // Long runs started side by side (npm run fuzz with several seeds) build once beforehand.

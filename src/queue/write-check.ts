@@ -8,7 +8,7 @@ import { PqError } from "../errors.js";
 import { gitDirOf, refFile } from "../git/head.js";
 import type { OplogEntry } from "./oplog.js";
 import { statePaths, versionExec } from "./state.js";
-import { leadsOutside } from "../tree/paths.js";
+import { leadsOutside, underRoot } from "../tree/paths.js";
 
 /**
  * A file the operation cannot write or remove for want of permission (or on a read-only file
@@ -71,7 +71,7 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
     );
   };
   for (const [path, , after] of entry.tree) {
-    const full = join(ctx.tree, path);
+    const full = underRoot(ctx.tree, path);
     const dir = dirname(full);
     const inDir = canWriteIn(dir);
     if (inDir && !othersSticky(dir)) continue;

@@ -156,7 +156,7 @@ export class ParentDirs {
   /** What is at a tree path on disk (not followed if a link); a directory is remembered for the operation. */
   kindOf(at: string): "directory" | "symlink" | "file" | null {
     if (this.directories.has(at)) return "directory";
-    const st = statStamp(join(this.root, at), false);
+    const st = statStamp(underRoot(this.root, at), false);
     if (!st) return null;
     if (isSymlink(st)) return "symlink";
     if (!isDirectory(st)) return "file";
