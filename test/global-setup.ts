@@ -27,7 +27,7 @@ export default function setup(): () => void {
   // `npm ci` has just built it (CI runs the tests right after): a bundle newer than every input
   // is current, and compiling again would cost every run ~12 s before any test starts.
   if (mtime("dist/bundle/pq.cjs") > Math.max(newest("src"), ...["tsconfig.json", "scripts/bundle.mjs", "package-lock.json"].map(mtime)))
-    return;
+    return teardown;
   const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { encoding: "utf8" });
   if (r.status !== 0) process.stderr.write(`warning: tsc reported errors while building dist/:\n${r.stdout.slice(0, 2000)}\n`);
   // bin/pq.js runs the bundle when there is one: rebuild it too, or tests would run a stale CLI.

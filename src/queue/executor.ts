@@ -18,6 +18,7 @@ import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
 import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import { isDirectory, isRegular, isSymlink, statStamp } from "../tree/stat.js";
+import { TreeDirs } from "../tree/tree-dirs.js";
 import { backupFiles } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -510,21 +511,24 @@ async function writeTree(
   rollingBack = false,
 ): Promise<void> {
   const { tree, store, statCache } = ctx;
+  // Each directory entered and checked to be the tree's own before anything in it is written
+  // or removed (t34 F1: a directory swapped for a symlink mid-write led the writes outside).
+  const dirs = new TreeDirs(tree);
   /**
-   * In a rollback: whether `path` is left as it is: already at `target`, the version it is put
-   * back to (a write that never got to it: an immutable file, t34 F4), or a directory. A file at
-   * `written`, what the refused operation wrote, is put back; anything else (an edit, a chmod, a
-   * symlink) is copied to `saved` first, then put back.
+   * In a rollback: whether `path` (at `name`, see TreeDirs) is left as it is: already at
+   * `target`, the version it is put back to (a write that never got to it: an immutable file,
+   * t34 F4), or a directory. A file at `written`, what the refused operation wrote, is put back;
+   * anything else (an edit, a chmod, a symlink) is copied to `saved` first, then put back.
    */
-  const leftByRollback = (path: string, written: Version, target: Version): boolean => {
-    const st = statStamp(underRoot(tree, path), false);
+  const leftByRollback = (path: string, name: string, written: Version, target: Version): boolean => {
+    const st = statStamp(name, false);
     if (st === null) return target === null;
     if (isDirectory(st)) return true;
     if (isRegular(st)) {
       const known = statCache.lookup(path, st);
       if (known !== undefined && (known === target || known === written)) return known === target;
       const exec = (st.mode & 0o111) !== 0;
-      const text = readText(underRoot(tree, path));
+      const text = readText(name);
       const id = text === null ? null : sha1(text);
       const is = (v: Version) => v !== null && id === versionId(v) && versionExec(v) === exec;
       if (is(target) || is(written)) return is(target);
@@ -536,7 +540,10 @@ async function writeTree(
   let done = 0;
   const progress = () => {
     done++;
-    if (onFile && (done % 64 === 0 || done === total)) onFile(done, total);
+    if (onFile && (done % 64 === 0 || done === total)) {
+      dirs.leave();
+      onFile(done, total);
+    }
   };
   // A replay has checked every file against both versions already (saveEditsMadeSince).
   const guard = !replaying && saved;
@@ -553,50 +560,76 @@ async function writeTree(
     for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) if (filled.has(path.slice(0, at))) return underRoot(tree, path.slice(0, at));
     return tree;
   };
-  // Deletions first: they remove emptied directories, which a later write may need again.
-  for (const [path, was, version] of writes) {
-    if (version !== null) continue;
-    if (rollingBack && leftByRollback(path, was, version)) {
+  try {
+    // Deletions first: they remove emptied directories, which a later write may need again.
+    for (const [path, was, version] of writes) {
+      if (version !== null) continue;
+      const name = dirs.enter(path, false);
+      if (rollingBack && leftByRollback(path, name, was, version)) {
+        statCache.forget(path);
+        progress();
+        continue;
+      }
+      if (guard) {
+        // lstat: a symlink put there, dangling or not, is the user's and kept (t33 N2).
+        const st = statStamp(name, false);
+        if (st) keepEditMadeMeanwhile(ctx, path, st, was, version, saved, name);
+      }
+      removeFile(underRoot(tree, path), keptAbove(path), name);
       statCache.forget(path);
       progress();
-      continue;
     }
-    if (guard) {
-      // lstat: a symlink put there, dangling or not, is the user's and kept (t33 N2).
-      const st = statStamp(underRoot(tree, path), false);
-      if (st) keepEditMadeMeanwhile(ctx, path, st, was, version, saved);
-    }
-    removeFile(underRoot(tree, path), keptAbove(path));
-    statCache.forget(path);
-    progress();
-  }
-  const pending = writes.filter(([, , v]) => v !== null) as [string, Version, string][];
-  const half = Math.ceil(pending.length / 2);
-  for (let i = 0; i < pending.length; i++) {
-    const [path, was, version] = pending[i];
-    if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
-    const full = underRoot(tree, path);
-    const exec = versionExec(version);
-    if (rollingBack && leftByRollback(path, was, version)) {
-      statCache.forget(path);
+    // In directory order: each directory is entered once.
+    const pending = (writes.filter(([, , v]) => v !== null) as [string, Version, string][]).sort(byDirectory);
+    const half = Math.ceil(pending.length / 2);
+    for (let i = 0; i < pending.length; i++) {
+      const [path, was, version] = pending[i];
+      if (i > 0 && i % 256 === 0) {
+        dirs.leave();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const name = dirs.enter(path, true);
+      const exec = versionExec(version);
+      if (rollingBack && leftByRollback(path, name, was, version)) {
+        statCache.forget(path);
+        progress();
+        continue;
+      }
+      // A replayed journal skips files already written (which also keeps their mtimes, and so
+      // build caches, stable); a fresh plan lists only files whose version on disk differs.
+      let after = replaying ? fileStat(name) : null;
+      if (!(after && statCache.lookup(path, after) === version)) {
+        // The file is checked from the stat its write takes anyway: no extra system call.
+        after = replaceFile(
+          name,
+          store.bytesForWrite(versionId(version)!),
+          exec,
+          guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved, name) : undefined,
+        );
+      }
+      if (((after.mode & 0o111) !== 0) !== exec) {
+        chmodSync(name, exec ? after.mode | 0o111 : after.mode & ~0o111);
+        after = fileStat(name)!;
+      }
+      statCache.record(path, after, version);
       progress();
-      continue;
+      if (i + 1 === half) {
+        dirs.leave();
+        failpoint("tree-half");
+      }
     }
-    // A replayed journal skips files already written (which also keeps their mtimes, and so
-    // build caches, stable); a fresh plan lists only files whose version on disk differs.
-    let after = replaying ? fileStat(full) : null;
-    if (!(after && statCache.lookup(path, after) === version)) {
-      // The file is checked from the stat its write takes anyway: no extra system call.
-      after = replaceFile(full, store.bytesForWrite(versionId(version)!), exec, guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved) : undefined);
-    }
-    if (((after.mode & 0o111) !== 0) !== exec) {
-      chmodSync(full, exec ? after.mode | 0o111 : after.mode & ~0o111);
-      after = fileStat(full)!;
-    }
-    statCache.record(path, after, version);
-    progress();
-    if (i + 1 === half) failpoint("tree-half");
+  } finally {
+    dirs.leave();
   }
+}
+
+/** Paths in the order of their directories (a directory's files together), by name within one. */
+function byDirectory([a]: [string, ...unknown[]], [b]: [string, ...unknown[]]): number {
+  const da = a.lastIndexOf("/");
+  const db = b.lastIndexOf("/");
+  const dirA = da === -1 ? "" : a.slice(0, da);
+  const dirB = db === -1 ? "" : b.slice(0, db);
+  return dirA < dirB ? -1 : dirA > dirB ? 1 : a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -607,7 +640,16 @@ async function writeTree(
  * planned version, and read only when that differs; a file that is neither the planned before
  * nor the after version is copied to .pq/backups first, and the command says where.
  */
-function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was: Version, after: Version, saved: { dir?: string }): void {
+function keepEditMadeMeanwhile(
+  ctx: ExecContext,
+  path: string,
+  st: FileStat,
+  was: Version,
+  after: Version,
+  saved: { dir?: string },
+  /** Where the file is read (see TreeDirs): its path in the tree by default. */
+  name: string = underRoot(ctx.tree, path),
+): void {
   // A directory put there holds no edit of the file: left to the write, which the system refuses.
   if (isDirectory(st)) return;
   // A symlink is no version pq writes: saved as the link it is (t32 F6).
@@ -617,7 +659,7 @@ function keepEditMadeMeanwhile(ctx: ExecContext, path: string, st: FileStat, was
   }
   // The executable bit too: a chmod in the file's own tick keeps every time (t32 F2c, whole-second times).
   if (was !== null && versionExec(was) === ((st.mode & 0o111) !== 0) && ctx.statCache.recordedAs(path, st, was)) return;
-  const text = readText(underRoot(ctx.tree, path));
+  const text = readText(name);
   if (text === null) return;
   const exec = (st.mode & 0o111) !== 0;
   const id = sha1(text);
@@ -634,6 +676,11 @@ function halfDone(op: string, e: unknown, how: string): unknown {
   // git refusing (a branch it cannot lock, another git's index.lock) once the journal is written
   // leaves the operation as half done as the system refusing does (verify-14 F5): said so, with
   // the way out; the exit code stays git's (11), which says who refused.
+  // A directory swapped for a symlink while the tree was written (see TreeDirs) leaves it so too;
+  // its own advice says what to fix.
+  if (e instanceof PqError && e.code === "unsafe-path") {
+    return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, HALF_DONE_ADVICE[1]], { ...e.data, op });
+  }
   if (e instanceof PqError && (e.code === "git" || e.code === "system")) {
     return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
   }

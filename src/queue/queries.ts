@@ -119,7 +119,8 @@ export interface SkippedPatch {
  * (from its first patch up to its last, or to the end of the series with -a), each named.
  */
 export function skippedGuarded(stack: Stack, report: PushReport, all: boolean, stoppedAt?: string): SkippedPatch[] {
-  if (!report.pushed.length && stoppedAt === undefined) return [];
+  // push -a names them even when it pushed nothing (t36 F1), as hg qpush -a says what it skipped.
+  if (!report.pushed.length && stoppedAt === undefined && !all) return [];
   // Most series have no guards: known without copying a thousand entries (~1.5 ms of a push).
   if (!stack.seriesHasGuards()) return [];
   const series = stack.series();

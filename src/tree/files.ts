@@ -92,12 +92,16 @@ export function writeAtomic(path: string, content: string, durable = false): voi
   }
 }
 
-/** Remove a file and then any directories it leaves empty, up to (not including) `stopAt`. */
-export function removeFile(path: string, stopAt: string): void {
+/**
+ * Remove a file and then any directories it leaves empty, up to (not including) `stopAt`.
+ * `name`: what to unlink, when the file is reached by another name (relative to the
+ * directory the process is in, see TreeDirs); `path` still says which directories to try.
+ */
+export function removeFile(path: string, stopAt: string, name: string = path): void {
   // unlink, not rmSync: rmSync goes through Node's rimraf (a stat and a retry loop first),
   // which cost a pop of a thousand patches more than the unlinks themselves.
   try {
-    unlinkSync(path);
+    unlinkSync(name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }

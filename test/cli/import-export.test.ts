@@ -557,6 +557,35 @@ describe("guards from a quilt series (interop-5 #10, #3)", () => {
     await pq(tree, "pop", "-a");
     expect((await pq(tree, "push", "-a")).out).not.toContain("skipping");
   });
+
+  it("push -a names the guarded patches it skips when they are all that is left to push (t36 F1)", async () => {
+    const tree = repo({ "a.txt": "a\n", "b.txt": "b\n" });
+    await pq(tree, "init");
+    for (const [name, file] of [
+      ["base.patch", "a.txt"],
+      ["xen-only.patch", "b.txt"],
+    ]) {
+      await pq(tree, "new", name);
+      write(tree, file, `${name}\n`);
+      await pq(tree, "refresh");
+    }
+    await pq(tree, "guard", "xen-only.patch", "+xen");
+    await pq(tree, "pop", "-a");
+    await pq(tree, "select", "native");
+    expect((await pq(tree, "push")).out).toContain("now at: base.patch");
+    const rest = await pq(tree, "push", "-a");
+    expect(rest.code).toBe(0);
+    expect(rest.out.trim()).toBe(
+      "skipping xen-only.patch: guarded (+xen), and the selected guards (native) exclude it\nnothing to push; at: base.patch",
+    );
+    expect(JSON.parse((await pq(tree, "push", "-a", "--json")).out).skipped).toEqual([
+      { name: "xen-only.patch", guards: ["+xen"], selected: ["native"], before: null },
+    ]);
+    // Nothing above the top at all: nothing to name.
+    await pq(tree, "guard", "xen-only.patch", "--none");
+    await pq(tree, "push");
+    expect((await pq(tree, "push", "-a")).out.trim()).toBe("nothing to push; at: xen-only.patch");
+  });
 });
 
 describe("export of a patch without an author (interop-5 #13)", () => {

@@ -1368,3 +1368,42 @@ describe("an option's value that starts with '-' (t23 F11)", () => {
     expect((await pq(dir, "applied")).out).toBe("p1\n");
   });
 });
+
+describe("a refresh whose message, edit or sign-off gives the text the patch file holds (t36 F2)", () => {
+  it("says unchanged, leaves the file byte for byte and logs nothing", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    git(tree, "config", "user.name", "Ann Example");
+    git(tree, "config", "user.email", "ann@example.org");
+    await pq(tree, "new", "p", "-m", "the message");
+    write(tree, "a.txt", "one\ntwo\n");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed p: a.txt");
+    const script = join(tree, "..", `editor-${Date.now()}.sh`);
+    writeFileSync(script, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    dirs.push(script);
+    process.env.EDITOR = script;
+    try {
+      for (const [args, changes] of [
+        [["refresh", "-m", "the message"], false],
+        [["refresh", "-e"], false],
+        [["refresh", "-s"], true],
+        [["refresh", "-s"], false],
+        [["refresh"], false],
+      ] as const) {
+        const before = read(join(tree, "patches"), "p");
+        const logged = read(tree, ".pq/oplog").split("\n").length;
+        const r = await pq(tree, ...args);
+        expect(r.code, args.join(" ")).toBe(0);
+        if (changes) {
+          expect(r.out, args.join(" ")).toContain("refreshed p");
+          expect(read(join(tree, "patches"), "p")).toContain("Signed-off-by: Ann Example <ann@example.org>");
+        } else {
+          expect(r.out.trim(), args.join(" ")).toBe("p is unchanged (nothing to refresh; the patch file was left as it is)");
+          expect(read(join(tree, "patches"), "p"), args.join(" ")).toBe(before);
+          expect(read(tree, ".pq/oplog").split("\n").length, args.join(" ")).toBe(logged);
+        }
+      }
+    } finally {
+      delete process.env.EDITOR;
+    }
+  });
+});

@@ -330,6 +330,46 @@ describe("an immutable file the write never got to (t34 F4)", () => {
   });
 });
 
+describe("a directory swapped for a symlink to outside the tree while the tree is written (t34 F1)", () => {
+  for (const op of ["pop", "push"] as const) {
+    it(`${op}: nothing outside is written; the operation waits, and completes once the directory is back`, () => {
+      inRepo({ "a.txt": "a\n", "z.txt": "z\n", "sub/s.txt": "s\n" }, (dir) => {
+        expect(runPq(dir, "init").status).toBe(0);
+        expect(runPq(dir, "new", "p1").status).toBe(0);
+        expect(runPq(dir, "add", "sub/n.txt").status).toBe(0);
+        for (const f of ["a.txt", "z.txt", "sub/s.txt", "sub/n.txt"]) write(dir, f, `${f} p1\n`);
+        expect(runPq(dir, "refresh").status).toBe(0);
+        if (op === "push") expect(runPq(dir, "pop").status).toBe(0);
+        const outside = tempDir("pq-outside-");
+        write(outside, "s.txt", "OUTSIDE s\n");
+        write(outside, "n.txt", "OUTSIDE n\n");
+        const moved = `${dir}-sub-moved`;
+        // Half way (after a.txt and z.txt: each directory's files are written together), sub/ is swapped.
+        const swap = `mv sub ${JSON.stringify(moved)} && ln -s ${JSON.stringify(outside)} sub`;
+        const failed = atFailpoint(dir, "tree-half:sh", [op], { PQ_FAILPOINT_SH: swap });
+        expect(failed.status, failed.stderr).toBe(7);
+        expect(failed.stderr).toContain(`${op} p1 stopped half way: sub/`);
+        expect(failed.stderr).toContain("it goes through the symlink sub, made while pq was writing");
+        expect(readdirSync(outside).sort()).toEqual(["n.txt", "s.txt"]);
+        expect(readFileSync(join(outside, "s.txt"), "utf8")).toBe("OUTSIDE s\n");
+        expect(readFileSync(join(outside, "n.txt"), "utf8")).toBe("OUTSIDE n\n");
+        expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(true);
+        // The way out the refusal gives: the directory back, then any command completes the operation.
+        rmSync(join(dir, "sub"));
+        renameSync(moved, join(dir, "sub"));
+        const next = runPq(dir, "series", "-v");
+        expect(next.status, next.stderr).toBe(0);
+        expect(next.stderr).toContain(`completed an interrupted operation (${op} p1)`);
+        const want = op === "pop" ? { a: "a\n", s: "s\n", n: null } : { a: "a.txt p1\n", s: "sub/s.txt p1\n", n: "sub/n.txt p1\n" };
+        expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe(want.a);
+        expect(readFileSync(join(dir, "sub/s.txt"), "utf8")).toBe(want.s);
+        expect(existsSync(join(dir, "sub/n.txt")) ? readFileSync(join(dir, "sub/n.txt"), "utf8") : null).toBe(want.n);
+        cleanup(outside);
+      });
+    });
+  }
+});
+
 describe("a finish killed before it moved the branch, then a commit made by hand", () => {
   it("is refused with the way out (git reset --soft), which then completes it", () => {
     inRepo({ "a.txt": "a\n", "u.txt": "u\n" }, (dir) => {

@@ -154,12 +154,22 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     header = replaceMessage(header, opts.message);
   }
   if (opts.signoff) header = await withSignoff(ctx, header);
+  const text = joinHeaderAndDiff(header, plan.diff);
+  // A message, an edit in $EDITOR or a sign-off that gives the very text the file holds (the
+  // same message again, the editor closed unchanged, a second -s): unchanged too (t36 F2).
+  const wouldWriteNothing =
+    !plan.changed.length && !top.needsRefresh && !top.rejects?.length && !top.inexact && onDisk === text && sha1(onDisk) === top.hash && sameChanges(plan.files, recorded);
+  if (wouldWriteNothing) {
+    top.files = recorded;
+    await planUnstage(ctx, plan.staged);
+    return { ...reportOf(top.name, plan), unchanged: true };
+  }
   top.files = plan.files;
   for (const path of Object.keys(plan.files)) tx.taken.add(path);
   delete top.needsRefresh;
   delete top.rejects;
   delete top.inexact;
-  writeTopText(ctx, top, joinHeaderAndDiff(header, plan.diff));
+  writeTopText(ctx, top, text);
   // Changes staged with git add/rm/mv are in the patch now. Left staged, a pop would leave
   // them in the index, and the next unrelated git commit would take part of the patch. In the
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).

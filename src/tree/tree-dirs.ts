@@ -1,0 +1,111 @@
+/**
+ * The tree's directories as the executor writes into them: each reached once, with the process's
+ * working directory standing in for the directory descriptor node:fs does not offer (no openat).
+ *
+ * The checks before an operation's writes find no symlink among a path's parents, but a
+ * directory can be swapped for a symlink to somewhere else while pq writes (t34 F1): a write
+ * by the full path then went through the link and changed a file outside the tree. Here the
+ * process changes into the directory and asks the kernel where it is (getcwd): if that is not
+ * the tree's own directory, nothing is written there. Once checked, the names used are relative
+ * to it, so a swap after the check changes nothing for pq: the kernel resolves them in the
+ * directory pq is in, wherever that directory's name now leads.
+ *
+ * The process's own directory is put back before anything else can run (see `leave`): callers
+ * leave before each await, failpoint and progress callback.
+ */
+import { mkdirSync, realpathSync } from "node:fs";
+import { PqError } from "../errors.js";
+import { firstSymlink, underRoot } from "./paths.js";
+
+export class TreeDirs {
+  /** The directory the process was in, to come back to; null when this guard is off. */
+  private readonly home: string | null;
+  /** The tree's real path, as getcwd gives it back. */
+  private readonly realRoot: string = "";
+  /** The tree-relative directory the process is in now and found to be the tree's own (null: at home). */
+  private current: string | null = null;
+
+  constructor(private readonly root: string) {
+    let home: string | null = null;
+    try {
+      // A process whose directory is gone cannot come back to it; a worker thread cannot chdir:
+      // both write by full paths, as pq did before (the checks before the writes still hold).
+      home = process.cwd();
+      this.realRoot = realpathSync.native(root);
+    } catch {
+      home = null;
+    }
+    this.home = home;
+  }
+
+  /**
+   * The name to use for the tree file `path`: relative to the process's directory once that is
+   * `path`'s directory, checked to be the tree's own; else its full path (the guard off, or the
+   * directory cannot be entered: missing, not a directory, not searchable, for the system's
+   * refusal to name it as before). `create`: a missing directory is made first (a write).
+   * Throws an "unsafe-path" PqError when the directory on disk is not the tree's.
+   */
+  enter(path: string, create: boolean): string {
+    if (this.home === null) return underRoot(this.root, path);
+    const slash = path.lastIndexOf("/");
+    const dir = slash === -1 ? "" : path.slice(0, slash);
+    const name = path.slice(slash + 1);
+    if (dir === this.current) return name;
+    const target = dir === "" ? this.root : underRoot(this.root, dir);
+    try {
+      process.chdir(target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!(create && code === "ENOENT")) return this.fallback(path);
+      try {
+        mkdirSync(target, { recursive: true });
+        process.chdir(target);
+      } catch {
+        return this.fallback(path);
+      }
+    }
+    const expected = dir === "" ? this.realRoot : this.realRoot === "/" ? `/${dir}` : `${this.realRoot}/${dir}`;
+    if (process.cwd() !== expected) {
+      this.leave();
+      throw this.notTheTrees(path, dir);
+    }
+    this.current = dir;
+    return name;
+  }
+
+  /** Back in the process's own directory (before anything else may run, and when done). */
+  leave(): void {
+    if (this.home === null || this.current === null) return;
+    this.current = null;
+    try {
+      process.chdir(this.home);
+    } catch {
+      // Gone meanwhile (the operation removed the directory the user was in): the tree's top then.
+      process.chdir(this.root);
+    }
+  }
+
+  private fallback(path: string): string {
+    this.leave();
+    return underRoot(this.root, path);
+  }
+
+  private notTheTrees(path: string, dir: string): PqError {
+    const parts = dir.split("/");
+    const link = firstSymlink(this.root, parts);
+    const where =
+      link === null
+        ? `its directory ${dir} is not the tree's own any more (moved or replaced)`
+        : `it goes through the symlink ${parts.slice(0, link).join("/")}`;
+    return new PqError(
+      "unsafe-path",
+      `${path} was not written: ${where}, made while pq was writing; pq writes only inside the working tree`,
+      [
+        link === null
+          ? `put the directory ${dir} back where it was, then run any pq command: it completes the operation`
+          : `replace the symlink ${parts.slice(0, link).join("/")} with the directory it stood for, then run any pq command: it completes the operation`,
+      ],
+      { file: path, ...(link === null ? {} : { symlink: parts.slice(0, link).join("/") }) },
+    );
+  }
+}
