@@ -19,7 +19,7 @@ import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/pa
 import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import { isDirectory, isRegular, isSymlink, statStamp } from "../tree/stat.js";
 import { TreeDirs } from "../tree/tree-dirs.js";
-import { backupFiles } from "./ops/context.js";
+import { backupFiles, backupOf } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { gitDirOf, refFile } from "../git/head.js";
@@ -533,7 +533,8 @@ async function writeTree(
       const is = (v: Version) => v !== null && id === versionId(v) && versionExec(v) === exec;
       if (is(target) || is(written)) return is(target);
     }
-    if (saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+    // Read where the file was found (see TreeDirs), not again by its path through the tree.
+    if (saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", () => backupOf(name), saved.dir);
     return false;
   };
   const total = writes.length;
@@ -560,10 +561,13 @@ async function writeTree(
     for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) if (filled.has(path.slice(0, at))) return underRoot(tree, path.slice(0, at));
     return tree;
   };
+  /** The file being written or removed: a system error names it by its path in the tree (see TreeDirs.named). */
+  let at = "";
   try {
     // Deletions first: they remove emptied directories, which a later write may need again.
     for (const [path, was, version] of writes) {
       if (version !== null) continue;
+      at = path;
       const name = dirs.enter(path, false);
       if (rollingBack && leftByRollback(path, name, was, version)) {
         statCache.forget(path);
@@ -588,6 +592,7 @@ async function writeTree(
         dirs.leave();
         await new Promise((resolve) => setImmediate(resolve));
       }
+      at = path;
       const name = dirs.enter(path, true);
       const exec = versionExec(version);
       if (rollingBack && leftByRollback(path, name, was, version)) {
@@ -618,6 +623,8 @@ async function writeTree(
         failpoint("tree-half");
       }
     }
+  } catch (e) {
+    throw dirs.named(e, at);
   } finally {
     dirs.leave();
   }
@@ -647,14 +654,14 @@ function keepEditMadeMeanwhile(
   was: Version,
   after: Version,
   saved: { dir?: string },
-  /** Where the file is read (see TreeDirs): its path in the tree by default. */
-  name: string = underRoot(ctx.tree, path),
+  /** Where the file is found (see TreeDirs): read there, not again by its path through the tree. */
+  name: string,
 ): void {
   // A directory put there holds no edit of the file: left to the write, which the system refuses.
   if (isDirectory(st)) return;
   // A symlink is no version pq writes: saved as the link it is (t32 F6).
   if (isSymlink(st)) {
-    saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+    saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", () => backupOf(name), saved.dir);
     return;
   }
   // The executable bit too: a chmod in the file's own tick keeps every time (t32 F2c, whole-second times).
@@ -664,7 +671,7 @@ function keepEditMadeMeanwhile(
   const exec = (st.mode & 0o111) !== 0;
   const id = sha1(text);
   if ((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec)) return;
-  saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", ctx.tree, saved.dir);
+  saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", () => ({ content: text, exec }), saved.dir);
 }
 
 /**

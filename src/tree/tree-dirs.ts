@@ -12,6 +12,10 @@
  *
  * The process's own directory is put back before anything else can run (see `leave`): callers
  * leave before each await, failpoint and progress callback.
+ *
+ * What is left: a directory a write needs that is not there yet is made by its full path
+ * (mkdir -p), which a symlink swapped in above it would lead outside; the check that follows
+ * then refuses to write in it, but the empty directories stay where the link led.
  */
 import { mkdirSync, realpathSync } from "node:fs";
 import { PqError } from "../errors.js";
@@ -22,8 +26,10 @@ export class TreeDirs {
   private readonly home: string | null;
   /** The tree's real path, as getcwd gives it back. */
   private readonly realRoot: string = "";
-  /** The tree-relative directory the process is in now and found to be the tree's own (null: at home). */
+  /** The tree-relative directory the process is in now and found to be the tree's own (null: none such). */
   private current: string | null = null;
+  /** The process is not in its own directory (in the tree's, or in one that failed the check). */
+  private away = false;
 
   constructor(private readonly root: string) {
     let home: string | null = null;
@@ -52,6 +58,8 @@ export class TreeDirs {
     const name = path.slice(slash + 1);
     if (dir === this.current) return name;
     const target = dir === "" ? this.root : underRoot(this.root, dir);
+    this.current = null;
+    this.away = true;
     try {
       process.chdir(target);
     } catch (e) {
@@ -75,14 +83,30 @@ export class TreeDirs {
 
   /** Back in the process's own directory (before anything else may run, and when done). */
   leave(): void {
-    if (this.home === null || this.current === null) return;
+    if (this.home === null || !this.away) return;
     this.current = null;
+    this.away = false;
     try {
       process.chdir(this.home);
     } catch {
       // Gone meanwhile (the operation removed the directory the user was in): the tree's top then.
       process.chdir(this.root);
     }
+  }
+
+  /**
+   * A system error met at `path` as it names the file: by its path in the tree's directory, not
+   * the name relative to the directory the process was in (`unlink 'n.c'` says too little).
+   */
+  named(e: unknown, path: string): unknown {
+    const err = e as NodeJS.ErrnoException | null;
+    const slash = path.lastIndexOf("/");
+    const name = path.slice(slash + 1);
+    if (!err || typeof err.path !== "string" || err.path !== name) return e;
+    const full = underRoot(this.root, path);
+    err.message = err.message.replace(`'${name}'`, `'${full}'`);
+    err.path = full;
+    return err;
   }
 
   private fallback(path: string): string {

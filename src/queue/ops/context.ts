@@ -95,18 +95,18 @@ export function pushCandidates(state: StackState, series: Series): string[] {
  */
 export type BackupSource = (path: string) => { content: string; exec: boolean; link?: string } | null;
 
+/** What a backup keeps of the file at `full` (null: none there). */
+export function backupOf(full: string): ReturnType<BackupSource> {
+  // A symlink put where a file was (t32 F6): kept as the link it is, not as a copy of what it points to.
+  if (lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return { content: "", exec: false, link: readlinkSync(full) };
+  const content = readText(full);
+  return content === null ? null : { content, exec: ((fileStat(full)?.mode ?? 0) & 0o111) !== 0 };
+}
+
 /** Copies files as they are on disk (or as `from` gives them), executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree, into?: string): string {
   const dir = into ?? join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
-  const read: BackupSource =
-    typeof from === "string"
-      ? (path) => {
-          // A symlink put where a file was (t32 F6): kept as the link it is, not as a copy of what it points to.
-          if (lstatSync(join(from, path), { throwIfNoEntry: false })?.isSymbolicLink()) return { content: "", exec: false, link: readlinkSync(join(from, path)) };
-          const content = readText(join(from, path));
-          return content === null ? null : { content, exec: ((fileStat(join(from, path))?.mode ?? 0) & 0o111) !== 0 };
-        }
-      : from;
+  const read: BackupSource = typeof from === "string" ? (path) => backupOf(join(from, path)) : from;
   const deleted: string[] = [];
   for (const path of paths) {
     const file = read(path);
