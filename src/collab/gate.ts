@@ -153,12 +153,16 @@ export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVer
     childProcess().spawnSync("git", ["--git-dir", gitDir, ...args], { input, maxBuffer: 1 << 30 });
   const ls = git(["ls-tree", "-r", "-z", rev, ...(sub ? ["--", sub] : [])]);
   if (ls.status !== 0) throw gitFailed(`git ls-tree ${rev}`, String(ls.stderr).trim());
+  // The listing is bytes (read as latin1): the directory is compared as its UTF-8 bytes too. As
+  // the name it was given, a directory like qüeue/ matched no file, and the queue read as empty
+  // passed every check (t35 F2).
+  const subBytes = Buffer.from(sub, "utf8").toString("latin1");
   const entries = ls.stdout
     .toString("latin1")
     .split("\0")
     .map((rec) => /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec))
-    .filter((m): m is RegExpExecArray => m !== null && m[2].startsWith(sub))
-    .map((m) => ({ id: m[1], path: m[2].slice(sub.length) }));
+    .filter((m): m is RegExpExecArray => m !== null && m[2].startsWith(subBytes))
+    .map((m) => ({ id: m[1], path: m[2].slice(subBytes.length) }));
   const files = pathMap<string>();
   for (const e of entries) files[e.path] = git(["cat-file", "blob", e.id]).stdout.toString("latin1");
   return splitVersion(files);

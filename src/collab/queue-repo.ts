@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
+import { bytesToName } from "../patch/paths.js";
 import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
 import { failpoint } from "../queue/executor.js";
@@ -382,7 +383,10 @@ const EXACT_ATTRIBUTES = "-text -eol -filter -ident -working-tree-encoding";
 export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDir): void {
   // A directory name with a tab or a newline is left as it is (git would need it C-quoted with escapes).
   if (/[\x00-\x1f\x7f]/.test(prefix)) return;
-  const line = `${prefix === "" ? "*" : attributesPattern(prefix)} ${EXACT_ATTRIBUTES}`;
+  // The file is bytes (read and written as latin1), and git reads its patterns as UTF-8: written
+  // as the name's characters, a directory like qüeue/ had its pattern in Latin-1, which matched
+  // nothing, and every patch was converted (t35 F1).
+  const line = Buffer.from(`${prefix === "" ? "*" : attributesPattern(prefix)} ${EXACT_ATTRIBUTES}`, "utf8").toString("latin1");
   const dotGit = join(top, ".git");
   const has = (text: string | null) => (text ?? "").split("\n").includes(line);
   if (lstatSync(dotGit, { throwIfNoEntry: false })?.isDirectory() && has(readText(join(dotGit, "info", "attributes")))) return;
@@ -399,7 +403,7 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
   // git's index still holds the converted copies' sizes, so git status would call them modified
   // (with an empty diff): index entries that are HEAD's blob are re-read; a staged change stays.
   if (converted.length) {
-    const staged = childProcess().spawnSync("git", ["ls-files", "-s", "-z", "--", ...converted.map((c) => c.path)], {
+    const staged = childProcess().spawnSync("git", ["ls-files", "-s", "-z", "--", ...converted.map((c) => `:(top,literal)${c.path}`)], {
       cwd: top,
       encoding: "latin1",
     }).stdout;
@@ -408,7 +412,7 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
       const m = /^\d+ ([0-9a-f]{40}) 0\t(.*)$/.exec(e);
       if (m) indexIds.set(m[2], m[1]);
     }
-    const refresh = converted.filter((c) => indexIds.get(c.path) === c.id).map((c) => c.path);
+    const refresh = converted.filter((c) => indexIds.get(c.bytes) === c.id).map((c) => c.path);
     if (refresh.length) childProcess().spawnSync("git", ["update-index", "-q", "--", ...refresh], { cwd: top });
   }
 }
@@ -416,24 +420,28 @@ export function keepQueueBytesExact(queueDir: string, prefix = "", top = queueDi
 /**
  * The queue files (under `prefix`) whose copy on disk differs from HEAD's blob only by git's
  * conversion: their bytes are not the blob's, but git would store them as that blob. Returns
- * each with its blob's id and bytes. Paths that are not plain ASCII are left out (and alone).
+ * each with its blob's id and bytes. Paths that are no UTF-8 are left out (and alone).
  */
-function convertedCopies(top: string, prefix: string): { path: string; id: string; content: string }[] {
+function convertedCopies(top: string, prefix: string): { path: string; bytes: string; id: string; content: string }[] {
   const tree = childProcess().spawnSync("git", ["ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", prefix === "" ? "." : prefix], {
     cwd: top,
     encoding: "latin1",
   });
   if (tree.status !== 0) return []; // no commit yet
-  const differing: { path: string; id: string }[] = [];
+  // `bytes`: the path as git lists it (its UTF-8 bytes read as latin1), `path` as the file system is asked for it.
+  const differing: { path: string; bytes: string; id: string }[] = [];
   for (const entry of tree.stdout.split("\0")) {
-    const m = /^100644 blob ([0-9a-f]{40})\t([\x20-\x7e]+)$/.exec(entry);
+    const m = /^100644 blob ([0-9a-f]{40})\t([^\x00-\x1f\x7f]+)$/.exec(entry);
     if (!m) continue;
-    const text = readText(join(top, m[2]));
-    if (text !== null && gitBlobId(text) !== m[1]) differing.push({ path: m[2], id: m[1] });
+    // A name that is no UTF-8 is left alone (the file system could not be asked for it by name).
+    const path = bytesToName(m[2]);
+    if (/[\x80-\xff]/.test(path) && path === m[2]) continue;
+    const text = readText(join(top, path));
+    if (text !== null && gitBlobId(text) !== m[1]) differing.push({ path, bytes: m[2], id: m[1] });
   }
   if (!differing.length) return [];
   // As git add would store each copy, with the conversion in force before the attributes change.
-  const input = differing.map((d) => d.path).join("\n") + "\n";
+  const input = differing.map((d) => d.bytes).join("\n") + "\n";
   const stored = childProcess()
     .spawnSync("git", ["hash-object", "--stdin-paths"], { cwd: top, encoding: "latin1", input })
     .stdout.split("\n");

@@ -162,3 +162,23 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 60_000);
 });
+
+describe("the gate's reading of a queue inside the tree's repository (--subdir)", () => {
+  it("finds the queue under a directory whose name is not ASCII (t35 F2: it read as empty, and passed)", async () => {
+    const { versionInGitDir } = await import("../../src/collab/gate.js");
+    const repo = tempDir("pq-gate-subdir-");
+    try {
+      git(repo, "init", "-q", "-b", "main");
+      write(repo, "a.c", "a\n");
+      write(repo, "qüeue/series", "p1.patch\n");
+      write(repo, "qüeue/p1.patch", "Subject: p1\n");
+      git(repo, "add", "-A");
+      git(repo, "commit", "-qm", "tree and queue");
+      const version = versionInGitDir(join(repo, ".git"), "HEAD", "qüeue/");
+      expect(version.series).toBe("p1.patch\n");
+      expect(Object.keys(version.patches)).toEqual(["p1.patch"]);
+    } finally {
+      cleanup(repo);
+    }
+  });
+});
