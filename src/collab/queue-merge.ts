@@ -250,6 +250,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           dec.conflict = {
             patch: name,
             kind: "name",
+            // The file to decide about: --continue waits until it is gone (t35 F11).
+            files: [kept],
             message: `${name} was added to the series ${eo ? "here" : "there"}, and ${eo ? "their" : "your"} queue has a different file of that name in no series: that file is kept as ${kept}; compare the two, keep what is needed, delete ${kept}, then pq sync --continue`,
           };
         }

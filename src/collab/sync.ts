@@ -613,6 +613,20 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
       "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
     ]);
   }
+  // A file kept beside a patch of the same name (NAME.theirs or NAME.ours) is a decision still to
+  // make: committed as it is, it reached everyone as a stray file (t35 F11).
+  const undecided = state.conflicts
+    .flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []))
+    .filter((f) => existsSync(join(stack.queueDir, f)));
+  if (undecided.length) {
+    throw new PqError(
+      "conflict",
+      `${undecided.join(", ")} ${undecided.length === 1 ? "is" : "are"} still in the queue directory, kept until you decide`,
+      [
+        `compare each with the patch of its name, keep what is needed in the patch (pq refresh if it is applied), delete ${undecided.join(", ")}, then pq sync --continue`,
+      ],
+    );
+  }
   const sim = await simulateQueue(disk, (await mergeServices(stack, [disk])).baseFile, stack.selectedGuards());
   const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
   if (broken.length) {

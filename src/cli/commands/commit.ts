@@ -4,7 +4,9 @@ import { PqError } from "../../errors.js";
 import { refuseDuringInterruptedSync } from "../../queue/state.js";
 import { parsePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, type CliIO } from "../io.js";
+import { rebaseInProgress } from "../../queue/rebase.js";
+import type { Stack } from "../../queue/stack.js";
 import { childProcess } from "../../core/child-process.js";
 import { finishedTrailers } from "../../collab/finished.js";
 import { parseSeries } from "../../collab/simulate.js";
@@ -16,60 +18,73 @@ export default defineCommand({
   builder: (y) => y.option("message", { alias: "m", type: "string", describe: "the commit message (default: the patches that changed)" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    refuseDuringInterruptedSync(stack.tree, "a commit made now");
-    if (loadSyncState(stack.tree)?.phase === "conflicts") {
-      throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
-        "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
-      ]);
-    }
-    const qr = await QueueRepo.require(stack.queueDir);
-    qr.refuseUnfinishedGitOperation("a commit");
-    const pending = await qr.pending();
-    qr.refuseSymlinks(pending.links, "a commit");
-    const changed = pending.changed;
-    if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
-    // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
-    // unusable; an incoming one is refused the same way (exit 7).
-    const entries = new Map(stack.series().map((e) => [e.name, e]));
-    for (const name of changed) {
-      const entry = entries.get(name);
-      if (!entry) continue;
-      try {
-        parsePatch(readText(stack.patchPath(name)) ?? "", { strip: entry.strip ?? 1 });
-      } catch (e) {
-        if (!(e instanceof PqError)) throw e;
-        throw new PqError(
-          "bad-patch",
-          `${name} does not parse as a patch: ${e.message}; nothing was committed`,
-          [`fix the file (a merge's conflict markers?) or put it back (git -C ${stack.queueDir} checkout -- ${name}), then pq commit`],
-          { patch: name },
-        );
-      }
-    }
-    // An empty -m is no message: the trailers below must not become the subject (t23 F9).
-    const subject = args.message?.trim()
-      ? args.message
-      : `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
-    // Patches this commit takes out of the series that pq finish made commits of: named, so a
-    // colleague's sync says so (collab-17 F14).
-    const committedSeries = pending.head ? ((await qr.git.filesAt(pending.head)).series ?? "") : "";
-    const listedNow = new Set(parseSeries(pending.disk.series ?? "", "your").map((e) => e.name));
-    const removed = parseSeries(committedSeries, "the committed")
-      .map((e) => e.name)
-      .filter((name) => !listedNow.has(name));
-    // Asked of git by its exit code: simple-git takes an exit with no output as success (t23 F1).
-    const trailers = await finishedTrailers(
-      stack.tree,
-      removed,
-      async (commit) =>
-        childProcess().spawnSync("git", ["merge-base", "--is-ancestor", commit, "HEAD"], { cwd: stack.tree, stdio: "ignore" }).status === 0,
-    );
-    const message = trailers.length ? `${subject.replace(/\s+$/, "")}\n\n${trailers.join("\n")}\n` : subject;
-    const id = await qr.commit(message, pending);
-    io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
-    if (pending.leftOut.length)
-      io.err(
-        `note: not committed (editor backups and leftovers; git add them in the queue's repository to share one): ${pending.leftOut.join(", ")}`,
-      );
+    // Under the tree's lock, as every command that changes what a sync reads: a commit made while
+    // a sync ran was pushed by it unchecked (t35 F4); now the commit waits its turn (exit 4).
+    await stack.withLock(() => commitQueue(stack, args, io), { changes: false });
   },
 });
+
+/** The commit itself, under the lock. */
+async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO): Promise<void> {
+  refuseDuringInterruptedSync(stack.tree, "a commit made now");
+  // A stopped rebase's patches are half carried over (conflict markers as added lines): not for everyone (t35 F6).
+  if (rebaseInProgress(stack)) {
+    throw new PqError("refused", "a pq rebase is stopped: its patches are not final, and a commit would share them as they are", [
+      "pq rebase --continue (after resolving and pq refresh) or pq rebase --abort, then pq commit",
+    ]);
+  }
+  if (loadSyncState(stack.tree)?.phase === "conflicts") {
+    throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
+      "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
+    ]);
+  }
+  const qr = await QueueRepo.require(stack.queueDir);
+  qr.refuseUnfinishedGitOperation("a commit");
+  const pending = await qr.pending();
+  qr.refuseSymlinks(pending.links, "a commit");
+  const changed = pending.changed;
+  if (!changed.length) return void io.out("nothing to commit: the queue matches its last commit");
+  // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
+  // unusable; an incoming one is refused the same way (exit 7).
+  const entries = new Map(stack.series().map((e) => [e.name, e]));
+  for (const name of changed) {
+    const entry = entries.get(name);
+    if (!entry) continue;
+    try {
+      parsePatch(readText(stack.patchPath(name)) ?? "", { strip: entry.strip ?? 1 });
+    } catch (e) {
+      if (!(e instanceof PqError)) throw e;
+      throw new PqError(
+        "bad-patch",
+        `${name} does not parse as a patch: ${e.message}; nothing was committed`,
+        [`fix the file (a merge's conflict markers?) or put it back (git -C ${stack.queueDir} checkout -- ${name}), then pq commit`],
+        { patch: name },
+      );
+    }
+  }
+  // An empty -m is no message: the trailers below must not become the subject (t23 F9).
+  const subject = args.message?.trim()
+    ? args.message
+    : `pq: update ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""}`;
+  // Patches this commit takes out of the series that pq finish made commits of: named, so a
+  // colleague's sync says so (collab-17 F14).
+  const committedSeries = pending.head ? ((await qr.git.filesAt(pending.head)).series ?? "") : "";
+  const listedNow = new Set(parseSeries(pending.disk.series ?? "", "your").map((e) => e.name));
+  const removed = parseSeries(committedSeries, "the committed")
+    .map((e) => e.name)
+    .filter((name) => !listedNow.has(name));
+  // Asked of git by its exit code: simple-git takes an exit with no output as success (t23 F1).
+  const trailers = await finishedTrailers(
+    stack.tree,
+    removed,
+    async (commit) =>
+      childProcess().spawnSync("git", ["merge-base", "--is-ancestor", commit, "HEAD"], { cwd: stack.tree, stdio: "ignore" }).status === 0,
+  );
+  const message = trailers.length ? `${subject.replace(/\s+$/, "")}\n\n${trailers.join("\n")}\n` : subject;
+  const id = await qr.commit(message, pending);
+  io.out(`committed ${changed.length} queue file(s) as ${id!.slice(0, 12)}: ${changed.join(", ")}`);
+  if (pending.leftOut.length)
+    io.err(
+      `note: not committed (editor backups and leftovers; git add them in the queue's repository to share one): ${pending.leftOut.join(", ")}`,
+    );
+}

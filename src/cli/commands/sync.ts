@@ -58,6 +58,18 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" })
       .conflicts("continue", "abort"),
   run: async (args, io) => {
+    // Without --check nothing is judged: a --run or -b given alone was ignored, and the push went
+    // out unchecked (t35 F7).
+    if (!args.check && (args.run !== undefined || args.backends !== undefined)) {
+      const option = args.run !== undefined ? "--run" : "-b/--backends";
+      throw new PqError(
+        "usage",
+        `${option} says how --check judges the merged queue, and --check was not given: nothing would be checked`,
+        [
+          `add --check (pq sync --check ${args.run !== undefined ? "--run CMD" : "-b LIST"}) to refuse a push that breaks a state, or leave ${option} out`,
+        ],
+      );
+    }
     const stack = await openStack(args, io);
     if (args.abort) {
       const r = await syncAbort(stack);

@@ -1,0 +1,115 @@
+/**
+ * What the shared-queue commands refuse so that nothing unchecked or undecided reaches the
+ * shared history (t35: F4, F6, F7, F11).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, git, pq, write } from "../helpers/repo.js";
+import { join_, lines, ok, remoteQueue, setIdentity, world } from "./shared-helpers.js";
+
+const roots: string[] = [];
+afterEach(() => {
+  while (roots.length) cleanup(roots.pop()!);
+});
+
+async function annAlone() {
+  const w = world();
+  roots.push(w.root);
+  const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+  await ok(ann.tree, "new", "p1.patch", "-m", "p1");
+  write(ann.tree, "a.c", lines(40).replace("line 5\n", "five\n"));
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "p1");
+  await ok(ann.tree, "sync");
+  return { w, ann };
+}
+
+describe("pq sync --run or -b without --check (t35 F7)", () => {
+  it("is a usage error, and nothing is pushed", async () => {
+    const { w, ann } = await annAlone();
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", lines(20, "bee").replace("bee 3\n", "BAD\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    for (const args of [
+      ["--run", "! grep -q BAD b.c"],
+      ["-b", "native"],
+    ]) {
+      const r = await pq(ann.tree, "sync", ...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err).toContain("and --check was not given: nothing would be checked");
+    }
+    expect(Object.keys(remoteQueue(w.remote).patches)).toEqual(["p1.patch"]);
+  });
+});
+
+describe("pq commit while a pq rebase is stopped (t35 F6)", () => {
+  it("is refused: the conflicted patch never reaches the shared history", async () => {
+    const { w, ann } = await annAlone();
+    // Upstream changes the line p1 changes: the rebase stops on p1.
+    const up = join(w.root, "up");
+    execFileSync("git", ["clone", "-q", w.base, up]);
+    setIdentity(up, "Up Example", "up@example.org");
+    write(up, "a.c", lines(40).replace("line 5\n", "up 5\n"));
+    git(up, "commit", "-qam", "upstream");
+    git(ann.tree, "fetch", "-q", up, "main");
+    const upstream = git(ann.tree, "rev-parse", "FETCH_HEAD").trim();
+    const stopped = await pq(ann.tree, "rebase", upstream);
+    expect(stopped.code, stopped.out + stopped.err).toBe(6);
+    const r = await pq(ann.tree, "commit", "-m", "oops");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("a pq rebase is stopped");
+    expect(remoteQueue(w.remote).patches["p1.patch"]).not.toMatch(/^\+<<<<<<< /m);
+    expect(git(ann.queue, "log", "--format=%s").split("\n")).not.toContain("oops");
+  });
+});
+
+describe("pq commit while another pq holds the tree (a sync running: t35 F4)", () => {
+  it("is told the tree is locked (exit 4) and commits nothing, as the other commands are", async () => {
+    const { ann } = await annAlone();
+    write(ann.queue, "p1.patch", readFileSync(join(ann.queue, "p1.patch"), "latin1").replace("Subject: p1", "Subject: p1 (edited)"));
+    const holder = spawn("sleep", ["30"]);
+    try {
+      write(ann.tree, ".pq/lock", `${holder.pid}\n`);
+      const r = await pq(ann.tree, "commit", "-m", "during the sync");
+      expect(r.code, r.err).toBe(4);
+      expect(r.err).toContain(`the tree is locked by pid ${holder.pid}`);
+      expect(git(ann.queue, "log", "-1", "--format=%s").trim()).toBe("p1");
+    } finally {
+      holder.kill();
+      rmSync(join(ann.tree, ".pq/lock"), { force: true });
+    }
+    expect((await ok(ann.tree, "commit", "-m", "after it")).out).toContain("committed 1 queue file(s)");
+  });
+});
+
+describe("pq sync --continue with NAME.theirs still there (t35 F11)", () => {
+  it("is refused until it is gone, and never pushes it", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    // Ann keeps x.patch outside her series; Bob adds a different x.patch to his.
+    await ok(ann.tree, "new", "x.patch", "-m", "ann x");
+    write(ann.tree, "b.c", lines(20, "bee").replace("bee 2\n", "two ann\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "pop");
+    await ok(ann.tree, "delete", "--keep", "x.patch");
+    await ok(ann.tree, "commit", "-m", "x kept outside");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "new", "x.patch", "-m", "bob x");
+    write(bob.tree, "a.c", lines(40).replace("line 39\n", "39 bob\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob x");
+    const stopped = await pq(bob.tree, "sync");
+    expect(stopped.code, stopped.err).toBe(6);
+    expect(existsSync(join(bob.queue, "x.patch.theirs"))).toBe(true);
+    const refused = await pq(bob.tree, "sync", "--continue");
+    expect(refused.code).toBe(6);
+    expect(refused.err).toContain("x.patch.theirs is still in the queue directory, kept until you decide");
+    expect(Object.keys(remoteQueue(w.remote).patches)).not.toContain("x.patch.theirs");
+    rmSync(join(bob.queue, "x.patch.theirs"));
+    await ok(bob.tree, "sync", "--continue");
+    expect(Object.keys(remoteQueue(w.remote).patches).sort()).toEqual(["p1.patch", "x.patch"]);
+  });
+});
