@@ -37,7 +37,8 @@ const key = (r: CiReport, state: number, backend: string) => `${r.states[state]?
 
 /** Runs ci on both versions over a plain directory of base files and compares them cell by cell. */
 export async function checkVersions(
-  baseTree: string,
+  /** The tree the queue applies to; or, for a queue kept in the tree's repository, each version's own (see hook check --subdir). */
+  baseTree: string | { before: string | null; after: string },
   before: QueueVersion | null,
   after: QueueVersion,
   opts: {
@@ -51,10 +52,10 @@ export async function checkVersions(
   const { backends = ALL, run: command, describe } = opts;
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-"));
   try {
-    const run = async (v: QueueVersion, name: string) => {
+    const run = async (v: QueueVersion, name: "before" | "after") => {
       writeQueue(join(dir, name), v);
       return runCi({
-        tree: baseTree,
+        tree: typeof baseTree === "string" ? baseTree : (baseTree[name] ?? baseTree.after),
         queue: join(dir, name),
         backends,
         jobs: 1,
@@ -84,7 +85,7 @@ export async function checkVersions(
         `newly failing: ${blocking.map((c) => `state ${c.state} (${afterReport.states[c.state].patch ?? "base tree"}) ${c.backend === RUN_COLUMN ? "by the command" : `on ${c.backend}`}: ${c.outcome}`).join("; ")}`,
       );
       const first = blocking[0];
-      lines.push(changesBelow(before, after, afterReport, first.state));
+      lines.push(changesBelow(before, after, afterReport, first.state, typeof baseTree !== "string"));
       if (first.log)
         lines.push(
           `first failing log (state ${first.state}, ${first.backend}):`,
@@ -105,7 +106,7 @@ export async function checkVersions(
  * its own patch, but the patch that broke it can be a lower one someone rewrote (the push's
  * author, not the failing patch's): the line says which were added, rewritten or taken out.
  */
-function changesBelow(before: QueueVersion | null, after: QueueVersion, report: CiReport, state: number): string {
+function changesBelow(before: QueueVersion | null, after: QueueVersion, report: CiReport, state: number, ownTrees = false): string {
   const below = report.states.slice(1, state + 1).flatMap((s) => (s.patch ? [s.patch] : []));
   const how = (name: string) =>
     before?.patches[name] === undefined ? "new" : before.patches[name] !== after.patches[name] ? "rewritten" : null;
@@ -114,7 +115,7 @@ function changesBelow(before: QueueVersion | null, after: QueueVersion, report: 
   const parts = [...changed, ...removed.map((name) => `${name} (taken out)`)];
   return parts.length
     ? `changed by this version at or below state ${state}: ${parts.join(", ")}`
-    : `no patch at or below state ${state} is new or rewritten: the series order or the guards changed what it applies`;
+    : `no patch at or below state ${state} is new or rewritten: ${ownTrees ? "the tree it applies to (the pushed commit's files beside the queue), " : ""}the series order or the guards changed what it applies`;
 }
 
 /** The files of a commit's tree (under `sub`) exported to a new directory. */

@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -181,4 +182,52 @@ describe("the gate's reading of a queue inside the tree's repository (--subdir)"
       cleanup(repo);
     }
   });
+});
+
+describe("the gate of a queue kept in the tree's repository (hook install --subdir, t35 F3)", () => {
+  it("checks each pushed queue on the tree its own commit has beside it: a tree change that breaks a patch is refused, one that carries the queue over passes", async () => {
+    const root = tempDir("pq-gate-in-tree-");
+    try {
+      const remote = join(root, "tree.git");
+      execFileSync("git", ["init", "-q", "--bare", "-b", "main", remote]);
+      const ann = join(root, "ann");
+      execFileSync("git", ["init", "-q", "-b", "main", ann]);
+      git(ann, "config", "user.name", "Ann Example");
+      git(ann, "config", "user.email", "ann@example.org");
+      write(ann, "a.c", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n");
+      git(ann, "add", "-A");
+      git(ann, "commit", "-qm", "base");
+      await ok(ann, "init", "--queue", "queue");
+      await ok(ann, "new", "p1.patch", "-m", "p1");
+      write(ann, "a.c", read(ann, "a.c").replace("line 5\n", "five\n"));
+      await ok(ann, "refresh");
+      await ok(ann, "pop", "-a");
+      git(ann, "add", "queue");
+      git(ann, "commit", "-qm", "the queue");
+      git(ann, "push", "-q", remote, "main");
+      // --base is for a queue in a repository of its own.
+      expect((await pq(root, "hook", "install", remote, "--base", ann, "--subdir", "queue")).code).toBe(2);
+      const inst = await ok(root, "hook", "install", remote, "--subdir", "queue", "--run", 'grep -q "^five" a.c');
+      expect(inst.out).toContain("over each pushed commit's tree, the queue in queue/");
+      // The tree changes under p1 and the queue does not follow: refused.
+      write(ann, "a.c", read(ann, "a.c").replace("line 5\n", "line 5 changed upstream\n"));
+      git(ann, "commit", "-qam", "tree change");
+      const refused = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("newly failing: state 1 (p1.patch) by the command: build-error");
+      expect(refused.stderr).toContain("the tree it applies to (the pushed commit's files beside the queue)");
+      // The same tree change with p1 carried over to it: accepted.
+      expect((await pq(ann, "push", "--merge")).code).toBe(6);
+      writeFileSync(join(ann, "a.c"), read(ann, "a.c").replace(/<<<<<<< [^\n]*\n[\s\S]*?>>>>>>> [^\n]*\n/, "five\n"));
+      await ok(ann, "refresh", "--force");
+      await ok(ann, "pop", "-a");
+      git(ann, "add", "queue");
+      git(ann, "commit", "-qm", "p1 on the new tree");
+      const accepted = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
+      expect(accepted.status, accepted.stderr).toBe(0);
+      expect(accepted.stderr).toContain("the pushed queue keeps every state green");
+    } finally {
+      cleanup(root);
+    }
+  }, 60_000);
 });

@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PqError } from "../../errors.js";
-import { checkVersions, versionInGitDir } from "../../collab/gate.js";
+import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
 import { defineCommand } from "../io.js";
 
 const ZERO = /^0+$/;
@@ -23,11 +23,12 @@ const install = defineCommand({
   builder: (y) =>
     y
       .positional("dir", { type: "string", demandOption: true, describe: "the bare repository" })
-      .option("base", { type: "string", demandOption: true, describe: "directory with the tree the queue applies to" })
+      .option("base", { type: "string", describe: "directory with the tree the queue applies to (not with --subdir)" })
       .option("subdir", {
         type: "string",
         default: "",
-        describe: "the queue's directory inside the repository (in-tree queues), e.g. queue/",
+        describe:
+          "the queue's directory inside the repository (in-tree queues), e.g. queue/: each pushed commit's other files are the tree it applies to",
       })
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
       .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot (as pq ci --run)" }),
@@ -36,15 +37,19 @@ const install = defineCommand({
     const dir = resolve(io.cwd, String(args.dir));
     if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
       throw new PqError("not-found", `${dir} is not a bare git repository`);
-    const base = resolve(io.cwd, String(args.base));
-    if (!existsSync(base)) throw new PqError("not-found", `${base} does not exist`);
-    // Checked now, not at the first push: a hook that cannot build the base refuses every push.
-    if (run === undefined && !existsSync(join(base, "build.json"))) {
-      throw new PqError("usage", `${base} has no build.json: the hook could not build and boot its states`, [
-        "pass --run CMD to check each state with a command instead (exit 0 passes, 125 skips, 1-127 fails)",
-      ]);
-    }
     const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
+    refuseBaseWithSubdir(args.base, sub);
+    // With --subdir, each pushed commit carries its own tree: no base directory.
+    const base = sub ? null : resolve(io.cwd, String(args.base));
+    if (base !== null) {
+      if (!existsSync(base)) throw new PqError("not-found", `${base} does not exist`);
+      // Checked now, not at the first push: a hook that cannot build the base refuses every push.
+      if (run === undefined && !existsSync(join(base, "build.json"))) {
+        throw new PqError("usage", `${base} has no build.json: the hook could not build and boot its states`, [
+          "pass --run CMD to check each state with a command instead (exit 0 passes, 125 skips, 1-127 fails)",
+        ]);
+      }
+    }
     const hook = join(dir, "hooks", "pre-receive");
     if (existsSync(hook) && !readFileSync(hook, "latin1").includes("installed by pq hook install")) {
       throw new PqError("exists", `${hook} exists and was not written by pq`, ["move it away first, or call pq hook check from it"]);
@@ -60,8 +65,7 @@ const install = defineCommand({
       '"$old"',
       "--new",
       '"$new"',
-      "--base",
-      base,
+      ...(base !== null ? ["--base", base] : []),
       "--subdir",
       sub || "''",
       "--backends",
@@ -80,7 +84,9 @@ done
 `;
     writeFileSync(hook, script);
     chmodSync(hook, 0o755);
-    io.out(`installed ${hook} (checks ${run !== undefined ? `each state with ${run}` : args.backends} over ${base})`);
+    io.out(
+      `installed ${hook} (checks ${run !== undefined ? `each state with ${run}` : args.backends} over ${base ?? `each pushed commit's tree, the queue in ${sub}`})`,
+    );
   },
 });
 
@@ -92,21 +98,36 @@ const check = defineCommand({
       .option("git-dir", { type: "string", demandOption: true, describe: "the repository receiving the push (set by the hook)" })
       .option("old", { type: "string", demandOption: true, describe: "the queue branch before the push" })
       .option("new", { type: "string", demandOption: true, describe: "the queue branch after the push" })
-      .option("base", { type: "string", demandOption: true, describe: "the tree the queue applies to" })
+      .option("base", { type: "string", describe: "the tree the queue applies to (not with --subdir)" })
       .option("subdir", { type: "string", default: "", describe: "the queue's directory inside the repository" })
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
       .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot" }),
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
-    const sub = String(args.subdir ?? "");
+    const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
     const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
-    const base = resolve(io.cwd, String(args.base));
-    const verdict = await checkVersions(base, before, after, {
-      backends: backendList(args.backends),
-      run: commandText(args.run),
-      describe: { tree: base, command: "pq hook install" },
-    });
+    // A queue in the tree's repository applies to the files its own commit has beside it: a push
+    // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
+    // passed a tree change that broke a patch, and refused one that carried the queue over).
+    // A hook installed before this passes --base too, which the pushed commit replaces.
+    const trees = sub ? { before: before && treeOf(gitDir, String(args.old), sub), after: treeOf(gitDir, String(args.new), sub) } : null;
+    if (!trees && args.base === undefined)
+      throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
+    const base = trees ?? resolve(io.cwd, String(args.base));
+    let verdict;
+    try {
+      verdict = await checkVersions(base, before, after, {
+        backends: backendList(args.backends),
+        run: commandText(args.run),
+        describe: {
+          tree: trees ? `the pushed commit's tree (${String(args.new).slice(0, 12)})` : String(base),
+          command: "pq hook install",
+        },
+      });
+    } finally {
+      if (trees) for (const dir of [trees.before, trees.after]) if (dir) rmSync(dir, { recursive: true, force: true });
+    }
     if (verdict.ok) {
       io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
       return 0;
@@ -116,6 +137,25 @@ const check = defineCommand({
     return 1;
   },
 });
+
+/** A commit's files outside the queue's directory `sub`: the tree its queue applies to. */
+function treeOf(gitDir: string, rev: string, sub: string): string {
+  const dir = exportTree(["--git-dir", gitDir], rev, "");
+  rmSync(join(dir, sub), { recursive: true, force: true });
+  return dir;
+}
+
+/** --base names a tree for a queue in a repository of its own; with --subdir the pushed commits carry it. */
+function refuseBaseWithSubdir(base: unknown, sub: string): void {
+  if (base === undefined && !sub)
+    throw new PqError("usage", "pq hook install needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
+  if (base !== undefined && sub)
+    throw new PqError(
+      "usage",
+      "--base and --subdir do not go together: with --subdir, each pushed commit's files beside the queue are the tree it applies to",
+      ["leave --base out for a queue kept in the tree's repository; a queue in a repository of its own takes --base without --subdir"],
+    );
+}
 
 export default defineCommand({
   command: "hook",
