@@ -211,7 +211,11 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
     r.errorCode ?? "refused",
     `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
     [
-      ...finished.map((l) => `${finishedWords(l)}: git pull the tree (it brings that commit), then pq push -a`),
+      // Not git pull: the patches still applied change the files it would update (t35 F9).
+      ...finished.map(
+        (l) =>
+          `${finishedWords(l)}: pq rebase brings the tree to its upstream, which has that commit, carrying the applied patches; then pq push -a`,
+      ),
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
       r.wasTop && !r.left?.some((l) => l.name === r.wasTop && l.why !== "guarded")

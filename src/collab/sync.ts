@@ -541,10 +541,11 @@ async function loop(
         ...pushed.message.split("\n"),
         `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
       ]);
-    emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
+    // Said only when it does (t35 F13: said with --retries 0 too, which then gave up).
+    if (attempt <= max) emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
   }
-  throw new PqError("git", `the push lost the race ${max + 1} times; nothing was forced`, ["run pq sync again"]);
+  throw new PqError("git", `the push lost the race ${max + 1} time${max === 0 ? "" : "s"}; nothing was forced`, ["run pq sync again"]);
 }
 
 /**

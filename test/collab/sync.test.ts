@@ -114,7 +114,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "sync");
     const d = await ok(bob.tree, "sync");
     expect(d.out).toContain(
-      "p1b.patch, applied here, is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then git pull the tree and pq push -a): its changes left the tree",
+      "p1b.patch, applied here, is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then pq rebase and pq push -a): its changes left the tree",
     );
     expect(read(bob.tree, "a.c")).not.toContain("five\n");
   });
@@ -769,6 +769,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("with --retries 0, a lost race is said as one and not as a merge to come (t35 F13)", async () => {
+    await ok(ann.tree, "new", "a3.patch", "-m", "a3");
+    editLine(ann.tree, "a.c", 12, "twelve (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "add a3");
+    await ok(bob.tree, "new", "b3.patch", "-m", "b3");
+    editLine(bob.tree, "b.c", 18, "eighteen (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "add b3");
+    const said: string[] = [];
+    const stack = await Stack.open({ tree: bob.tree });
+    const lost = await sync(stack, {
+      maxRetries: 0,
+      onEvent: (e) => void said.push(e.message),
+      gate: async () => {
+        await ok(ann.tree, "sync");
+        return { ok: true, report: "" };
+      },
+    }).catch((e: unknown) => e as Error);
+    expect(lost).toBeInstanceOf(Error);
+    expect((lost as Error).message).toBe("the push lost the race 1 time; nothing was forced");
+    expect(said.join("\n")).not.toContain("fetching and merging again");
+  });
+
   it("merges again when the branch moved while the remote's hook ran (git: cannot lock ref)", async () => {
     // Ann's queue commit reaches the remote on a side branch; the remote's pre-receive hook moves
     // main to it during Bob's first push, as a colleague's push landing during a slow ci gate does.
@@ -1258,8 +1282,10 @@ describe("a colleague's pq finish (collab-17 F14)", () => {
     const s = await pq(bob.tree, "sync");
     expect(s.code).toBe(6);
     expect(s.out).toContain(`P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}, and left the stack here`);
-    expect(s.err).toContain(`P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}: git pull the tree`);
-    // As said: the tree's pull, then the stack goes back on.
+    // pq rebase, not git pull: patches still applied would stop the pull (t35 F9); here none is, and a pull does.
+    expect(s.err).toContain(
+      `P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}: pq rebase brings the tree to its upstream, which has that commit`,
+    );
     git(bob.tree, "pull", "-q", "--ff-only", ann.tree, "main");
     await ok(bob.tree, "push", "-a");
     expect(read(bob.tree, "a.c")).toContain("ten P\neleven Q\n");

@@ -17,7 +17,9 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
   io.out(`stack: popped ${r.popped.length}, pushed ${r.pushed.length}; top: ${r.top ?? "(none)"}`);
   for (const l of r.left ?? []) {
     if (l.why === "finished") {
-      io.out(`${finishedWords(l)}, and left the stack here: git pull the tree (it brings that commit), then pq push -a`);
+      io.out(
+        `${finishedWords(l)}, and left the stack here: pq rebase brings the tree to its upstream, which has that commit, carrying the applied patches; then pq push -a`,
+      );
       continue;
     }
     const why =
@@ -28,7 +30,7 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
           : l.why === "made-meanwhile"
             ? `was made while the sync was stopped and goes with the abort (its file is in ${r.queueBackup})`
             : // A colleague's pq finish looks the same from here (collab-17 F14): the way on is the tree's pull.
-              "is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then git pull the tree and pq push -a)";
+              "is no longer in the queue's series (deleted, renamed and changed, or finished into a commit there: then pq rebase and pq push -a)";
     io.out(`${l.name}, applied here, ${why}: its changes left the tree`);
   }
 }
