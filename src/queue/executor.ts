@@ -583,8 +583,8 @@ async function writeTree(
       statCache.forget(path);
       progress();
     }
-    // In directory order: each directory is entered once.
-    const pending = (writes.filter(([, , v]) => v !== null) as [string, Version, string][]).sort(byDirectory);
+    // Each directory's files together: each directory is entered once.
+    const pending = byDirectory(writes.filter(([, , v]) => v !== null) as [string, Version, string][]);
     const half = Math.ceil(pending.length / 2);
     for (let i = 0; i < pending.length; i++) {
       const [path, was, version] = pending[i];
@@ -630,13 +630,23 @@ async function writeTree(
   }
 }
 
-/** Paths in the order of their directories (a directory's files together), by name within one. */
-function byDirectory([a]: [string, ...unknown[]], [b]: [string, ...unknown[]]): number {
-  const da = a.lastIndexOf("/");
-  const db = b.lastIndexOf("/");
-  const dirA = da === -1 ? "" : a.slice(0, da);
-  const dirB = db === -1 ? "" : b.slice(0, db);
-  return dirA < dirB ? -1 : dirA > dirB ? 1 : a < b ? -1 : a > b ? 1 : 0;
+/**
+ * The writes with each directory's files together, directories in the order they first come
+ * (one pass: a sort's comparisons of ~400 paths cost more than the writes' chdirs it saves).
+ */
+function byDirectory<T extends [string, ...unknown[]]>(writes: T[]): T[] {
+  const groups = new Map<string, T[]>();
+  for (const write of writes) {
+    const slash = write[0].lastIndexOf("/");
+    const dir = slash === -1 ? "" : write[0].slice(0, slash);
+    const group = groups.get(dir);
+    if (group) group.push(write);
+    else groups.set(dir, [write]);
+  }
+  if (groups.size === 1) return writes;
+  const ordered: T[] = [];
+  for (const group of groups.values()) for (const write of group) ordered.push(write);
+  return ordered;
 }
 
 /**
