@@ -90,6 +90,11 @@ export async function restack(
     force?: boolean;
     /** Up to `top` and no further (sync --abort: the stack as it was before the sync, not as the stop left it). */
     exactly?: boolean;
+    /**
+     * The patches applied before the sync, when a stop has pushed more since (to show a conflict's
+     * markers): the stack comes back as high as they were, not as high as the stop went (t35 F15).
+     */
+    wasApplied?: string[];
   },
 ): Promise<RestackReport> {
   const applied = stack.appliedRecords();
@@ -125,7 +130,10 @@ export async function restack(
   // Every patch that was applied comes back (a colleague moved one down, below ones we had on
   // top of it: going up to the old top alone left those out), as StGit's pull keeps them.
   const position = new Map(pushable.map((name, i) => [name, i]));
-  const highest = Math.max(-1, ...applied.map((r) => position.get(opts.renamed?.[r.name] ?? r.name) ?? -1));
+  const highest = Math.max(
+    -1,
+    ...(opts.wasApplied ?? applied.map((r) => r.name)).map((name) => position.get(opts.renamed?.[name] ?? name) ?? -1),
+  );
   if (target && !opts.exactly && highest > pushable.indexOf(target)) target = pushable[highest];
   const at = target ? pushable.indexOf(target) : -1;
   // A conflicted patch is where the user has work to do: the stack goes up to the lowest one
@@ -159,6 +167,13 @@ export async function restack(
       report.errorDetails = e.details;
       report.stoppedAt = stack.top() ?? undefined;
     }
+  }
+  // A stop pushed above where the user was (to show a conflict's markers): back down to it, once
+  // the conflicts are resolved (t35 F15).
+  if (opts.wasApplied && target && !report.error && stack.top() !== target && stack.applied().includes(target)) {
+    const r = await stack.pop({ target, force: opts.force });
+    report.popped = [...report.popped, ...r.popped];
+    if (r.backup) report.backup = r.backup;
   }
   report.top = stack.top();
   const hashOf = new Map(applied.map((r) => [r.name, r.hash]));

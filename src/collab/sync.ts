@@ -403,7 +403,7 @@ async function loop(
       // One not applied here leaves no stack to say it: said here, as the applied ones are by the restack (t23 F3).
       const appliedHere = new Set(stack.applied());
       for (const [name, f] of Object.entries(finished)) {
-        const note = `${finishedWords({ name, finished: f })}: git pull the tree (it brings that commit) before pushing the patches above it`;
+        const note = `${finishedWords({ name, finished: f })}: pq rebase brings the tree to its upstream, which has that commit, before pushing the patches above it`;
         if (!appliedHere.has(name) && !notes.includes(note)) notes.push(note);
       }
       // Each side's own commits: a tree commit of yours is not "the remote's" (collab-8 C6).
@@ -681,7 +681,9 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     await qr.run(["reset", "-q", "HEAD", "--", "."]);
   }
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;
-  const r = await restack(stack, disk, () => undefined, { top });
+  // Back as high as the stack was before the sync, not as high as the stop pushed to show the markers (t35 F15).
+  const wasApplied = Array.isArray(state.origApplied) ? state.origApplied.map((name) => state.renamed[name] ?? name) : undefined;
+  const r = await restack(stack, disk, () => undefined, { top, ...(wasApplied ? { wasApplied } : {}) });
   failpoint("sync-restacked");
   // Cleared once the stack is back up: a --continue killed before that finds the sync still
   // stopped, takes its merge as made (ownMerge) and restacks again (verify-6 N3).

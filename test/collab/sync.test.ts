@@ -246,6 +246,27 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("after --continue, the stack is back as high as it was, not as high as the stop pushed to show the markers (t35 F15)", async () => {
+    await ok(ann.tree, "goto", "p2.patch");
+    editLine(ann.tree, "b.c", 3, "three (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2: ann's three");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p2.patch");
+    editLine(bob.tree, "b.c", 3, "three (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "goto", "p1.patch");
+    await ok(bob.tree, "commit", "-m", "p2: bob's three");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    // The stop pushed p2 to show its markers.
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
+    write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "three (ann and bob)\n"));
+    await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("p1.patch");
+    expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+three (ann and bob)");
+  });
+
   it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
@@ -1354,7 +1375,9 @@ describe("a colleague's pq finish, seen from a stack without it applied or with 
     // Bob has nothing applied: the sync's notes say it.
     const b = await pq(bob.tree, "sync");
     expect(b.code, b.err).toBe(0);
-    expect(b.out).toContain(`${said}: git pull the tree (it brings that commit) before pushing the patches above it`);
+    expect(b.out).toContain(
+      `${said}: pq rebase brings the tree to its upstream, which has that commit, before pushing the patches above it`,
+    );
     // Cy changed P: the conflict says it was finished, and the way on.
     const c = await pq(cy.tree, "sync");
     expect(c.code).toBe(6);
