@@ -504,8 +504,16 @@ async function loop(
       }
     }
     const head = await qr.head();
-    if (!head || head === theirs)
+    if (!head || head === theirs) {
+      // Nothing to merge, but the queue may have moved without a sync (a git pull of it by hand):
+      // the applied stack follows it as it would have (t35 F16: "already up to date", the old
+      // versions left applied). The queue matches its commit here (prepare refuses otherwise).
+      if (!restacked) {
+        const followed = await restack(stack, qr.readDisk(), () => undefined, { top: stack.top() });
+        if (followed.popped.length || followed.pushed.length || followed.error) restacked = followed;
+      }
       return { result, attempts: attempt, head, conflicts: [], notes, ...(restacked ? { restack: restacked } : {}) };
+    }
     // A queue inside the tree's repository pushes HEAD: the tree's own commits would ride along
     // unchecked, a `git commit -a` of the applied patches among them (collab-7 #4). Refused, as
     // the incoming direction refuses them; git push shares a tree commit meant for everyone.

@@ -547,6 +547,11 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const st = await ok(bob.tree, "status");
     expect(st.out).toContain("p1.patch changed in the queue since it was pushed");
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).changedInQueue).toEqual(["p1.patch"]);
+    // Nothing left to merge, but the stack follows the pulled queue (t35 F16: "already up to date", the old p1 left applied).
+    const followed = await ok(bob.tree, "sync");
+    expect(followed.out).toContain("stack: popped 2, pushed 2; top: p2.patch");
+    expect(read(bob.tree, "a.c")).toContain("twenty (ann)\n");
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).changedInQueue ?? []).toEqual([]);
     // With nothing applied, the queue's own repository is not listed as an untracked file of the tree.
     await ok(bob.tree, "pop", "-a");
     expect((await ok(bob.tree, "status")).out).not.toContain("untracked");
