@@ -265,6 +265,8 @@ describe("guards and headers in the merge", () => {
     expect(r.notes).toContain(
       'p1: guards changed on both sides (here "-native", there "+xen"): kept "-native +xen"; pq guard p1 to choose',
     );
+    // The series has no comments: none is said to have changed (t35 F12).
+    expect(r.notes.join("\n")).not.toContain("series comments");
   });
 });
 
