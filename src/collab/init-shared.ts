@@ -76,6 +76,42 @@ export async function prepareSharedQueue(
 }
 
 /**
+ * A remote whose HEAD names a branch it does not have (made with `git init -b main`, the queue
+ * pushed to master) is cloned with nothing checked out, and was taken for an empty one: this
+ * queue then started a second, unrelated queue beside the real one (t35 F10). Its only branch is
+ * checked out instead; with several, the user says which.
+ */
+function takeTheOnlyBranch(url: string, clone: string): void {
+  const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: clone });
+  if (head.status === 0) return;
+  const refs = childProcess().spawnSync("git", ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"], {
+    cwd: clone,
+    encoding: "utf8",
+  });
+  const branches = String(refs.stdout)
+    .split("\n")
+    .filter((b) => b && b !== "HEAD");
+  if (!branches.length) return; // empty indeed
+  if (branches.length > 1) {
+    throw new PqError(
+      "refused",
+      `${url} has no branch where its HEAD points, and several others (${branches.slice(0, 5).join(", ")}): which one holds the queue is not known`,
+      [
+        `point the repository's HEAD at the queue's branch (git symbolic-ref HEAD refs/heads/BRANCH in it), then pq init --shared ${url} again`,
+      ],
+      { branches },
+    );
+  }
+  const co = childProcess().spawnSync("git", ["checkout", "--quiet", "--no-track", "-B", branches[0], `origin/${branches[0]}`], {
+    cwd: clone,
+    encoding: "latin1",
+  });
+  if (co.status !== 0)
+    throw new PqError("git", `git clone ${url} failed to check out ${branches[0]}`, String(co.stderr).trim().split("\n"));
+  childProcess().spawnSync("git", ["branch", "--quiet", "--set-upstream-to", `origin/${branches[0]}`], { cwd: clone });
+}
+
+/**
  * Clones the shared queue into a directory beside `queueDir` and renames it into place once it
  * is checked out and checked: a pq killed during the clone leaves no half-made queue where the
  * next pq init --shared clones (safe-6 #13); the next clone removes such leftovers.
@@ -88,6 +124,7 @@ function cloneInto(url: string, queueDir: string): void {
     const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", "--", url, scratch], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
     keepQueueBytesExact(scratch);
+    takeTheOnlyBranch(url, scratch);
     const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
       cwd: scratch,
       encoding: "latin1",

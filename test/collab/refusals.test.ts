@@ -113,3 +113,35 @@ describe("pq sync --continue with NAME.theirs still there (t35 F11)", () => {
     expect(Object.keys(remoteQueue(w.remote).patches).sort()).toEqual(["p1.patch", "x.patch"]);
   });
 });
+
+describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F10)", () => {
+  it("clones its only branch instead of starting a second queue beside it; with several, asks which", async () => {
+    const w = world();
+    roots.push(w.root);
+    // The queue lives on master, the bare repository's HEAD names main.
+    const first = join(w.root, "first");
+    execFileSync("git", ["init", "-q", "-b", "master", first]);
+    write(first, "series", "p1.patch\n");
+    write(first, "p1.patch", "Subject: p1\n\n--- a/a.c\n+++ b/a.c\n@@ -4,3 +4,3 @@\n line 4\n-line 5\n+five\n line 6\n");
+    setIdentity(first, "Cat Example", "cat@example.org");
+    git(first, "add", "-A");
+    git(first, "commit", "-qm", "queue on master");
+    git(first, "push", "-q", w.remote, "master");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    expect((await ok(bob.tree, "series")).out.trim()).toBe("p1.patch");
+    await ok(bob.tree, "new", "bob.patch", "-m", "bob");
+    await ok(bob.tree, "commit", "-m", "bob's");
+    await ok(bob.tree, "sync");
+    expect(git(w.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim()).toBe("master");
+    expect(git(w.remote, "show", "master:series").split("\n").sort()).toEqual(["", "bob.patch", "p1.patch"]);
+    // A second branch: which one holds the queue is not guessed.
+    git(first, "push", "-q", w.remote, "master:other");
+    const tree = join(w.root, "dan");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    setIdentity(tree, "Dan Example", "dan@example.org");
+    const r = await pq(tree, "init", "--shared", w.remote);
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("has no branch where its HEAD points, and several others (master, other)");
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+  });
+});
