@@ -205,6 +205,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const st = JSON.parse((await ok(bob.tree, "status", "--json")).out);
     expect(st.shared).toMatchObject({ kind: "own", conflicted: ["p1.patch"], syncInProgress: true });
     expect(st.top).toBe("p1.patch");
+    // Theirs is in the patch's log while the sync is stopped, as the conflict's advice says (t35 F8).
+    expect((await ok(bob.tree, "log", "p1.patch")).out).toContain("p1: ann's five");
 
     await ok(bob.tree, "sync", "--abort");
     expect(fullSnapshot(bob.tree)).toEqual(before);

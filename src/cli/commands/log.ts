@@ -3,7 +3,7 @@ import { imagesIn, interdiff } from "../../collab/interdiff.js";
 import { QueueRepo } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { simulateQueue } from "../../collab/simulate.js";
-import { mergeServices } from "../../collab/sync.js";
+import { loadSyncState, mergeServices } from "../../collab/sync.js";
 import type { QueueVersion } from "../../collab/types.js";
 import { apartRenames, type ApartRename } from "../../collab/apart-renames.js";
 import { validatePatchName } from "../../queue/names.js";
@@ -24,7 +24,12 @@ interface LogEntry {
 }
 
 /** Commits that touched any of `paths` (queue-relative), newest first, with which of them each touched. */
-async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: boolean): Promise<(LogEntry & { touched: string[] })[]> {
+async function logOf(
+  qr: QueueRepo,
+  rev: string | string[],
+  paths: string[],
+  fullHistory: boolean,
+): Promise<(LogEntry & { touched: string[] })[]> {
   const out = await qr.run([
     "log",
     // Every version above the one it was made from, whatever the clocks of the colleagues who
@@ -33,7 +38,7 @@ async function logOf(qr: QueueRepo, rev: string, paths: string[], fullHistory: b
     ...(fullHistory ? ["--full-history"] : []),
     "--name-only",
     "--format=%x1e%H%x1f%P%x1f%an <%ae>%x1f%aD%x1f%B%x1d",
-    rev,
+    ...(Array.isArray(rev) ? rev : [rev]),
     "--",
     ...paths,
   ]);
@@ -65,10 +70,16 @@ async function commitsIn(qr: QueueRepo, rev: string, not: string[] = []): Promis
  * sync kept two same-named patches apart, each patch's log holds its own side's commits only
  * (collab-8 C9: ours, renamed, looked born in the merge, and theirs carried our history).
  */
-export async function queueLog(qr: QueueRepo, patch: string | null): Promise<LogEntry[]> {
+export async function queueLog(
+  qr: QueueRepo,
+  patch: string | null,
+  /** The remote's version a stopped sync is merging (theirs): its commits are in the log too. */
+  incoming: string | null = null,
+): Promise<LogEntry[]> {
   if (!(await qr.head())) return [];
   const strip = ({ touched: _touched, ...e }: LogEntry & { touched: string[] }): LogEntry => e;
-  if (!patch) return (await logOf(qr, "HEAD", ["."], false)).map(strip);
+  const tips = incoming ? ["HEAD", incoming] : "HEAD";
+  if (!patch) return (await logOf(qr, tips, ["."], false)).map(strip);
   const aparts = await apartRenames(qr, "HEAD");
   // The names it had, newest first, and the commits that renamed it.
   const names = [patch];
@@ -116,7 +127,7 @@ export async function queueLog(qr: QueueRepo, patch: string | null): Promise<Log
     ours.add(apart.commit);
     notFrom.set(apart.from, new Set([...(notFrom.get(apart.from) ?? []), ...ours]));
   }
-  return (await logOf(qr, "HEAD", names, true))
+  return (await logOf(qr, tips, names, true))
     .map((e) => ({ e, name: names.find((n) => e.touched.includes(n)), fallback: patch }))
     .filter(({ e, name, fallback }) =>
       name === undefined
@@ -154,7 +165,11 @@ export default defineCommand({
     const name = args.patch ? String(args.patch) : null;
     // A name may have directories (debian/foo.patch), as everywhere else; the queue's own files are no patches.
     if (name) validatePatchName(name);
-    const entries = await queueLog(qr, name);
+    // A stopped sync's conflicts point here for theirs (t35 F8: the remote's commits were not
+    // in the log until --continue had merged them).
+    const stopped = loadSyncState(stack.tree);
+    const incoming = stopped?.phase === "conflicts" && stopped.theirs ? stopped.theirs : null;
+    const entries = await queueLog(qr, name, incoming);
     if (!entries.length)
       throw new PqError("not-found", name ? `${name} has no history in the queue repository` : "the queue repository has no commits yet");
     if (args.json) return void io.out(JSON.stringify(entries, null, 2));
