@@ -13,7 +13,7 @@ import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
 import type { Stack } from "../queue/stack.js";
-import { asPathMap, pathMap, statePaths } from "../queue/state.js";
+import { asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
 import { backupFiles } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -246,7 +246,15 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
       "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
     ]);
   }
-  const recovered = pending?.phase === "integrating" ? await recoverIntegration(stack, qr, pending) : undefined;
+  const recovered =
+    pending?.phase === "integrating"
+      ? await stashAdvice(
+          stack,
+          // Refused before it wrote anything (see integrate): the interrupted sync is set aside.
+          "the interrupted sync was set aside (nothing of it had reached the tree or the queue): pq refresh works again, and pq sync after it",
+          () => recoverIntegration(stack, qr, pending),
+        )
+      : undefined;
   if (pending?.phase === "stopping") {
     // Killed while writing a conflicted merge: put everything back, then sync afresh.
     opts.onEvent?.({ kind: "sync", message: "rolling back an interrupted sync" });
@@ -257,7 +265,11 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
-  await refuseUnrefreshed(stack, "sync");
+  await stashAdvice(
+    stack,
+    pending?.phase === "integrating" ? "the interrupted sync was completed first: pq refresh works again, and pq sync after it" : null,
+    () => refuseUnrefreshed(stack, "sync"),
+  );
   const report = await loop(stack, qr, up, opts, []);
   // The completed sync's restack is the one to report when this one moved nothing, or when
   // it could not bring the stack back (the caller reports that as a refusal).
@@ -266,6 +278,20 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
 }
 
 /** Finish moving to a merge that was fully computed when the process died. */
+/**
+ * A refusal over unrefreshed edits while an interrupted sync waits: pq refresh sends the user
+ * to pq sync, and pq sync back to pq refresh (t35 F5). Said with the way past both.
+ */
+async function stashAdvice<T>(stack: Stack, gone: string | null, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof PqError) || e.code !== "dirty" || gone === null) throw e;
+    const more = loadSyncState(stack.tree) ? `an interrupted sync waits to complete; ${INTERRUPTED_SYNC_STASH}` : gone;
+    throw new PqError(e.code, e.message, [...e.details, more], e.data);
+  }
+}
+
 async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<RestackReport | undefined> {
   const head = await qr.head();
   if (head === s.target) {

@@ -121,11 +121,17 @@ export function refuseDuringStoppedSync(tree: string, what: string): void {
   ]);
 }
 
+/** The way out when edits stand in an interrupted sync's way and the sync stands in theirs. */
+export const INTERRUPTED_SYNC_STASH =
+  "with unrefreshed edits in the way: git stash (it keeps them), pq sync, then git stash pop, and pq refresh takes them";
+
 export function refuseDuringInterruptedSync(tree: string, what: string): void {
   const phase = syncPhase(tree);
   if (phase !== "integrating" && phase !== "stopping") return;
   throw new PqError("refused", `a pq sync was interrupted while it moved the queue to the merged version; ${what} would be lost when it completes`, [
     "pq sync completes it first (nothing of yours is lost), then run this again",
+    // The sync refuses over unrefreshed edits it would have to pop: a way past both (t35 F5).
+    INTERRUPTED_SYNC_STASH,
   ]);
 }
 

@@ -92,6 +92,36 @@ describe("a sync interrupted while it moved the queue to the merged version", ()
   }, 60_000);
 });
 
+describe("an interrupted sync with unrefreshed edits in the way (t35 F5)", () => {
+  it("refresh and sync each name the way out, and refresh works once the sync has completed", async () => {
+    const { w, ann } = await annSharesP1();
+    const head = git(ann.queue, "rev-parse", "HEAD").trim();
+    const state = {
+      version: 1,
+      phase: "integrating",
+      origHead: head,
+      theirs: head,
+      target: head,
+      origTop: "p1.patch",
+      origApplied: ["p1.patch"],
+      conflicts: [],
+      renamed: {},
+    };
+    write(ann.tree, ".pq/sync.json", JSON.stringify(state));
+    editLine(ann.tree, "a.c", 9, "nine");
+    const refresh = await pq(ann.tree, "refresh");
+    expect(refresh.code).toBe(12);
+    expect(refresh.err).toContain("with unrefreshed edits in the way: git stash (it keeps them), pq sync, then git stash pop");
+    // The sync completes the interrupted one, then refuses over the edits as any sync does: and says refresh works now.
+    const sync = await pq(ann.tree, "sync");
+    expect(sync.code).toBe(5);
+    expect(sync.err).toContain("the interrupted sync was completed first: pq refresh works again");
+    expect((await ok(ann.tree, "refresh")).out).toContain("refreshed p1.patch");
+    expect(read(ann.tree, "a.c")).toContain("nine\n");
+    cleanup(w.root);
+  }, 60_000);
+});
+
 describe("a sync killed between moving the queue's branch and resetting its index", () => {
   it("is finished by the next pq sync: the index matches the branch, so a plain git commit reverts nothing", async () => {
     const { w, ann } = await annSharesP1();
