@@ -132,7 +132,10 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     if (inexact.length && lines.length < STATUS_LINES)
       lines.push(
         <Text key="inexact" color={c("yellow")} wrap="truncate">
-          {`applied only with ${inexact[0].reason === "eol" ? "line endings set aside" : inexact[0].reason}: ${inexact.map((p) => p.name).join(", ")} (pq refresh rewrites the top one)`}
+          {`applied only with ${inexact[0].reason === "eol" ? "line endings set aside" : inexact[0].reason}: ${inexact.map((p) => p.name).join(", ")} (${
+            // A versioned queue's patch keeps its endings through a refresh that takes nothing (see refresh's keepsItsLineEndings).
+            inexact[0].reason === "eol" ? "pq status says whether a refresh rewrites it" : "pq refresh rewrites the top one"
+          })`}
         </Text>,
       );
   }

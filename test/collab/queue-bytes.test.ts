@@ -130,6 +130,26 @@ describe("a shared queue in a repository with core.autocrlf", () => {
     }
   }
 
+  it("a colleague whose tree is checked out with CRLF (core.autocrlf) keeps the shared patch as it is: status says why, a refresh that takes nothing leaves it (t35 F14)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await commitNewPatch(ann, "p1.patch", { file: "a.c", line: 3, text: "three" }, "one");
+    await ok(ann.tree, "sync");
+    const patch = read(ann.queue, "p1.patch");
+    await withGlobalAutocrlf(w.root, async () => {
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      expect(read(bob.tree, "a.c")).toContain("\r\n");
+      await ok(bob.tree, "push", "-a");
+      const status = await ok(bob.tree, "status");
+      expect(status.out).toContain("p1.patch applied only with its line endings set aside: this checkout converts line endings");
+      expect(status.out).not.toContain("rewrites it for this tree");
+      expect((await ok(bob.tree, "refresh")).out).toContain("p1.patch is unchanged");
+      expect(read(bob.queue, "p1.patch")).toBe(patch);
+      expect(git(bob.queue, "status", "--porcelain")).toBe("");
+    });
+  });
+
   it("a queue checked out converted (a plain git clone under core.autocrlf) is put back to its committed bytes, own or in the tree's repository", async () => {
     const w = world();
     root = w.root;

@@ -17,6 +17,7 @@ import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requi
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange } from "../state.js";
 import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
+import { trackedByGit } from "../../git/tracked.js";
 import { join } from "node:path";
 
 export interface RefreshOptions {
@@ -134,7 +135,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     !opts.signoff &&
     !top.needsRefresh &&
     !top.rejects?.length &&
-    !top.inexact &&
+    (!top.inexact || keepsItsLineEndings(ctx, top)) &&
     onDisk !== null &&
     sha1(onDisk) === top.hash &&
     sameChanges(plan.files, recorded)
@@ -175,6 +176,17 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
   await planUnstage(ctx, plan.staged);
   return reportOf(top.name, plan);
+}
+
+/**
+ * A patch that applied only with its line endings set aside, in a queue git versions: the
+ * difference is this checkout's (core.autocrlf, an eol attribute), not the patch's. Rewritten
+ * in this tree's endings, a shared patch flipped between CRLF and LF with every colleague
+ * whose checkout differs, each time a commit changing every line (t35 F14): a refresh that
+ * takes nothing else leaves it as the repository has it.
+ */
+function keepsItsLineEndings(ctx: OpContext, top: AppliedPatch): boolean {
+  return top.inexact === "eol" && trackedByGit(join(ctx.queueDir, top.name));
 }
 
 /**
