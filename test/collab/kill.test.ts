@@ -52,21 +52,25 @@ async function annSharesP1() {
   return { w, ann };
 }
 
+/** What a sync killed mid-integration leaves in .pq/sync.json for Ann's p1 stack (add the commit it was moving to as `target`). */
+function integratingState(head: string) {
+  return {
+    version: 1,
+    phase: "integrating",
+    origHead: head,
+    theirs: head,
+    origTop: "p1.patch",
+    origApplied: ["p1.patch"],
+    conflicts: [],
+    renamed: {},
+  };
+}
+
 describe("a sync interrupted while it moved the queue to the merged version", () => {
   it("refuses other changes until pq sync completes it, and never drops a commit made since", async () => {
     const { w, ann } = await annSharesP1();
     const head = git(ann.queue, "rev-parse", "HEAD").trim();
-    // What a sync killed mid-integration leaves: the phase and the commit it was moving to.
-    const state = {
-      version: 1,
-      phase: "integrating",
-      origHead: head,
-      theirs: head,
-      origTop: "p1.patch",
-      origApplied: ["p1.patch"],
-      conflicts: [],
-      renamed: {},
-    };
+    const state = integratingState(head);
     const interrupted = (target: string) => write(ann.tree, ".pq/sync.json", JSON.stringify({ ...state, target }));
     interrupted(head);
     editLine(ann.tree, "a.c", 9, "nine");
@@ -96,17 +100,7 @@ describe("an interrupted sync with unrefreshed edits in the way (t35 F5)", () =>
   it("refresh and sync each name the way out, and refresh works once the sync has completed", async () => {
     const { w, ann } = await annSharesP1();
     const head = git(ann.queue, "rev-parse", "HEAD").trim();
-    const state = {
-      version: 1,
-      phase: "integrating",
-      origHead: head,
-      theirs: head,
-      target: head,
-      origTop: "p1.patch",
-      origApplied: ["p1.patch"],
-      conflicts: [],
-      renamed: {},
-    };
+    const state = { ...integratingState(head), target: head };
     write(ann.tree, ".pq/sync.json", JSON.stringify(state));
     editLine(ann.tree, "a.c", 9, "nine");
     const refresh = await pq(ann.tree, "refresh");

@@ -29,6 +29,26 @@ afterEach(() => cleanup(w.root));
 
 const series = (p: Person) => read(p.queue, "series");
 
+/**
+ * Ann changes line `annEdit[0]` of `file` in `patch` (to `annEdit[1]`), commits it as `annEdit[2]` and syncs;
+ * Bob changes line `bobEdit[0]` of the same patch (to `bobEdit[1]`) and refreshes, not yet committed.
+ */
+async function changedOnBothSides(
+  patch: string,
+  file: string,
+  annEdit: [number, string, string],
+  bobEdit: [number, string],
+): Promise<void> {
+  await ok(ann.tree, "goto", patch);
+  editLine(ann.tree, file, annEdit[0], annEdit[1]);
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", annEdit[2]);
+  await ok(ann.tree, "sync");
+  await ok(bob.tree, "goto", patch);
+  editLine(bob.tree, file, bobEdit[0], bobEdit[1]);
+  await ok(bob.tree, "refresh");
+}
+
 describe("pq sync between two contributors (bare remote over a path)", () => {
   /**
    * Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and
@@ -249,14 +269,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("after --continue, the stack is back as high as it was, not as high as the stop pushed to show the markers (t35 F15)", async () => {
-    await ok(ann.tree, "goto", "p2.patch");
-    editLine(ann.tree, "b.c", 3, "three (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2: ann's three");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "goto", "p2.patch");
-    editLine(bob.tree, "b.c", 3, "three (bob)");
-    await ok(bob.tree, "refresh");
+    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
     await ok(bob.tree, "goto", "p1.patch");
     await ok(bob.tree, "commit", "-m", "p2: bob's three");
     expect((await pq(bob.tree, "sync")).code).toBe(6);
@@ -951,14 +964,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("after a git pull that conflicted in the queue, commit and sync say how out, and commit refuses a patch with conflict markers (shared-3 #7)", async () => {
-    await ok(ann.tree, "goto", "p1.patch");
-    editLine(ann.tree, "a.c", 5, "five (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "goto", "p1.patch");
-    editLine(bob.tree, "a.c", 5, "five (bob)");
-    await ok(bob.tree, "refresh");
+    await changedOnBothSides("p1.patch", "a.c", [5, "five (ann)", "ann"], [5, "five (bob)"]);
     await ok(bob.tree, "commit", "-m", "bob");
     spawnSync("git", ["-C", bob.queue, "pull", "--no-rebase", "-q"]);
     for (const cmd of ["sync", "commit"]) {
