@@ -579,6 +579,8 @@ async function loop(
     if (attempt <= max) emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
   }
+  // Fetched once more, so that pq status counts against what won the race (t35 F13: "1 ahead, 0 behind" after losing it).
+  await qr.fetch(up.remote).catch(() => undefined);
   throw new PqError("git", `the push lost the race ${max + 1} time${max === 0 ? "" : "s"}; nothing was forced`, ["run pq sync again"]);
 }
 

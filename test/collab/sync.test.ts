@@ -832,6 +832,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(lost).toBeInstanceOf(Error);
     expect((lost as Error).message).toBe("the push lost the race 1 time; nothing was forced");
     expect(said.join("\n")).not.toContain("fetching and merging again");
+    // Status counts against what won the race: behind it, not only ahead.
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared).toMatchObject({ ahead: 1, behind: 1 });
   });
 
   it("merges again when the branch moved while the remote's hook ran (git: cannot lock ref)", async () => {
