@@ -29,9 +29,21 @@ export const processIO = (): CliIO => {
       outPlain ? writeFd(1, Buffer.from(line(text), "latin1")) : process.stdout.write(Buffer.from(line(text), "latin1")),
     err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(line(text))),
     isTTY: !outPlain && Boolean(process.stdout.isTTY),
-    cwd: process.cwd(),
+    cwd: currentDirectory(),
   };
 };
+
+/**
+ * The process's directory, or "" when it is gone (a pop removed the directory the shell was
+ * in): main then says so, where process.cwd() ended pq with Node's stack trace (t37 N6).
+ */
+function currentDirectory(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return "";
+  }
+}
 
 /**
  * Whether a standard stream's descriptor is surely not a terminal: not a character device, or

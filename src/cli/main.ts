@@ -90,6 +90,15 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.out(`pq ${version()}`);
     return EXIT.ok;
   }
+  if (io.cwd === "") {
+    return report(
+      io,
+      new PqError("not-found", "the current directory no longer exists (a pop, or a checkout, removed it while the shell was in it)", [
+        'cd to the tree again (cd "$PWD/.." until a directory exists, or cd TREE), then run the command again',
+      ]),
+      argv.includes("--json"),
+    );
+  }
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const names = new Set(commandNames());

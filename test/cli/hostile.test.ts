@@ -4,9 +4,10 @@
  * wedged the stack behind a raw system error.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -467,5 +468,20 @@ describe("file names with a control character in a list", () => {
     expect((await pq(dir, "add", "tab\there.txt")).out).toBe('added "tab\\there.txt" to p1\n');
     expect((await pq(dir, "files")).out).toContain('"new\\nline.txt"');
     expect((await pq(dir, "remove", "tab\there.txt")).out).toBe('removed "tab\\there.txt" from p1\n');
+  });
+});
+
+describe("a command run from a directory that no longer exists (t37 N6)", () => {
+  it("says so and how out, with no stack trace (a pop removed the shell's directory)", () => {
+    const dir = tempDir("pq-gone-");
+    const gone = join(dir, "made-by-a-patch");
+    mkdirSync(gone);
+    const r = spawnSync("sh", ["-c", `cd "${gone}" && rmdir "${gone}" && "${process.execPath}" "${resolve("bin/pq.js")}" status`], {
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("pq: the current directory no longer exists");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
