@@ -170,8 +170,14 @@ export async function restack(
   }
   // A stop pushed above where the user was (to show a conflict's markers): back down to it, once
   // the conflicts are resolved (t35 F15).
-  if (opts.wasApplied && target && !report.error && stack.top() !== target && stack.applied().includes(target)) {
-    const r = await stack.pop({ target, force: opts.force });
+  const backDown =
+    opts.wasApplied && !report.error
+      ? target === null
+        ? opts.wasApplied.length === 0 && stack.applied().length > 0 // nothing was applied (t37 N1)
+        : stack.top() !== target && stack.applied().includes(target)
+      : false;
+  if (backDown) {
+    const r = await stack.pop(target === null ? { all: true, force: opts.force } : { target, force: opts.force });
     report.popped = [...report.popped, ...r.popped];
     if (r.backup) report.backup = r.backup;
   }

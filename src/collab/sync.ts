@@ -639,7 +639,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   if (state?.phase === "stopping")
     throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") throw new PqError("refused", "no sync is waiting to be continued", ["pq sync starts one"]);
-  await refuseUnrefreshed(stack, "continue the sync");
+  await refuseUnrefreshed(stack, "the sync's --continue");
   const disk = qr.readDisk();
   const meanwhile = changedDuringStop(qr, state);
   const left = state.conflicts.filter(

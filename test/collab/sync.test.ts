@@ -282,6 +282,17 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+three (ann and bob)");
   });
 
+  it("after --continue, a stack that was empty before the sync is empty again (t37 N1)", async () => {
+    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
+    await ok(bob.tree, "pop", "-a");
+    await ok(bob.tree, "commit", "-m", "p2: bob's three");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "three (ann and bob)\n"));
+    await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
+    expect((await ok(bob.tree, "applied")).out).toBe("");
+  });
+
   it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
