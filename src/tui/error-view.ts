@@ -17,8 +17,10 @@ export function errorView(e: unknown): ErrorView {
     const details = [...e.details];
     // Structured data (file, hunk, line of a push that does not apply), when the error has
     // it and the details do not already name that file.
+    // Only a patch's refusal: other errors name files too (a symlink in the way, a system
+    // refusal), which are no hunk that "does not apply" (t37 N2).
     const data = (e as { data?: Record<string, unknown> }).data;
-    if (data && typeof data.file === "string" && !details.some((d) => d.includes(data.file as string))) {
+    if (e.code === "apply-failed" && data && typeof data.file === "string" && !details.some((d) => d.includes(data.file as string))) {
       const where = [
         data.file,
         typeof data.hunk === "number" ? `hunk #${data.hunk}` : null,
