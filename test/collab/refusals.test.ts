@@ -145,3 +145,17 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     expect(existsSync(join(tree, "patches"))).toBe(false);
   });
 });
+
+describe("pq log -p of a version that does not apply over this tree (t37 N3)", () => {
+  it("shows that version's text, since no interdiff can be made (a sync's conflict sends the user here for theirs)", async () => {
+    const { ann } = await annAlone();
+    const elsewhere = "Subject: p1 made elsewhere\n\n--- a/a.c\n+++ b/a.c\n@@ -1,2 +1,2 @@\n-not in this tree\n+theirs\n context\n";
+    write(ann.queue, "p1.patch", elsewhere);
+    git(ann.queue, "commit", "-qam", "p1 on another tree");
+    const log = await ok(ann.tree, "log", "-p", "p1.patch");
+    expect(log.out).toContain(
+      "p1.patch: changed (one of the versions does not apply over this tree: no interdiff); this version:\n    Subject: p1 made elsewhere",
+    );
+    expect(log.out).toContain("    +theirs\n");
+  });
+});

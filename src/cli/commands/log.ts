@@ -228,6 +228,12 @@ async function versionDiff(
     for (const p of [...(r?.pre.keys() ?? []), ...(r?.post.keys() ?? [])]) paths.add(p);
   const [ia, ib] = await Promise.all([imagesIn(simA, oldName, a, paths), imagesIn(simB, name, b, paths)]);
   const prefix = renamed ? `${renamed}\n` : "";
-  if (!ia || !ib) return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff)\n`;
+  // The version itself then: a sync's conflict sends the user here to carry theirs over by hand (t37 N3).
+  if (!ia || !ib)
+    return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff); this version:\n${b
+      .replace(/\n$/, "")
+      .split("\n")
+      .map((l) => `    ${l}`.trimEnd())
+      .join("\n")}\n`;
   return prefix + ((await interdiff(ia, ib, svc)) || `${name}: the same change (only its context or position moved)\n`);
 }
