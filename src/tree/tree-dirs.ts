@@ -17,15 +17,17 @@
  * (mkdir -p), which a symlink swapped in above it would lead outside; the check that follows
  * then refuses to write in it, but the empty directories stay where the link led.
  */
-import { mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync, realpathSync, statSync } from "node:fs";
 import { PqError } from "../errors.js";
 import { firstSymlink, underRoot } from "./paths.js";
 
 export class TreeDirs {
-  /** The directory the process was in, to come back to; null when this guard is off. */
+  /** The directory the process was in, to come back to (null: it was gone already). */
   private readonly home: string | null;
   /** The tree's real path, as getcwd gives it back. */
   private readonly realRoot: string = "";
+  /** The tree's directory itself (device and inode): one moved away and made again by that name is not it. */
+  private readonly rootId: string = "";
   /** The tree-relative directory the process is in now and found to be the tree's own (null: none such). */
   private current: string | null = null;
   /** The process is not in its own directory (in the tree's, or in one that failed the check). */
@@ -34,14 +36,18 @@ export class TreeDirs {
   constructor(private readonly root: string) {
     let home: string | null = null;
     try {
-      // A process whose directory is gone cannot come back to it; a worker thread cannot chdir:
-      // both write by full paths, as pq did before (the checks before the writes still hold).
       home = process.cwd();
-      this.realRoot = realpathSync.native(root);
     } catch {
-      home = null;
+      home = null; // the process's directory is gone: it comes back to the tree's top instead
     }
     this.home = home;
+    try {
+      this.realRoot = realpathSync.native(root);
+      this.rootId = idOf(root);
+    } catch {
+      // The tree itself is gone (moved away): nothing is written by its old path (see enter).
+      this.rootId = "";
+    }
   }
 
   /**
@@ -52,7 +58,7 @@ export class TreeDirs {
    * Throws an "unsafe-path" PqError when the directory on disk is not the tree's.
    */
   enter(path: string, create: boolean): string {
-    if (this.home === null) return underRoot(this.root, path);
+    if (this.rootId === "") throw this.notTheTrees(path, "");
     const slash = path.lastIndexOf("/");
     const dir = slash === -1 ? "" : path.slice(0, slash);
     const name = path.slice(slash + 1);
@@ -65,6 +71,12 @@ export class TreeDirs {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (!(create && code === "ENOENT")) return this.fallback(path);
+      // Not through a tree that is gone: made again by its path, the directories would be a
+      // skeleton where the tree was (t37 N4: the tree renamed while pq wrote).
+      if (idOf(this.root) !== this.rootId) {
+        this.leave();
+        throw this.notTheTrees(path, dir);
+      }
       try {
         mkdirSync(target, { recursive: true });
         process.chdir(target);
@@ -73,7 +85,10 @@ export class TreeDirs {
       }
     }
     const expected = dir === "" ? this.realRoot : this.realRoot === "/" ? `/${dir}` : `${this.realRoot}/${dir}`;
-    if (process.cwd() !== expected) {
+    // And the tree's own directory is above it, reached by its parents (not by a path someone
+    // may have made again: t37 N4, the tree moved away and another directory put in its place).
+    const top = dir === "" ? "." : "../".repeat(dir.split("/").length).slice(0, -1);
+    if (process.cwd() !== expected || idOf(top) !== this.rootId) {
       this.leave();
       throw this.notTheTrees(path, dir);
     }
@@ -81,16 +96,19 @@ export class TreeDirs {
     return name;
   }
 
-  /** Back in the process's own directory (before anything else may run, and when done). */
+  /** Back in the process's own directory (before anything else may run, and when done); never throws. */
   leave(): void {
-    if (this.home === null || !this.away) return;
+    if (!this.away) return;
     this.current = null;
     this.away = false;
-    try {
-      process.chdir(this.home);
-    } catch {
-      // Gone meanwhile (the operation removed the directory the user was in): the tree's top then.
-      process.chdir(this.root);
+    for (const dir of [this.home, this.root]) {
+      if (dir === null) continue;
+      try {
+        process.chdir(dir);
+        return;
+      } catch {
+        // Gone meanwhile (the operation removed the directory the user was in, or the tree moved): the next one.
+      }
     }
   }
 
@@ -115,6 +133,15 @@ export class TreeDirs {
   }
 
   private notTheTrees(path: string, dir: string): PqError {
+    // The tree's own directory moved or replaced (by a symlink or another directory): said of it, not of a directory in it (t37 N7).
+    if (this.rootId === "" || idOf(this.root) !== this.rootId || realPathOf(this.root) !== this.realRoot) {
+      return new PqError(
+        "unsafe-path",
+        `${path} was not written: the tree's directory ${this.root} was moved or replaced while pq was writing; pq writes only inside the working tree`,
+        [`put the tree back at ${this.root}, then run any pq command there: it completes the operation`],
+        { file: path, tree: this.root },
+      );
+    }
     const parts = dir.split("/");
     const link = firstSymlink(this.root, parts);
     const where =
@@ -131,5 +158,20 @@ export class TreeDirs {
       ],
       { file: path, ...(link === null ? {} : { symlink: parts.slice(0, link).join("/") }) },
     );
+  }
+}
+
+/** A directory's device and inode, following links ("" when it is not there). */
+function idOf(path: string): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}` : "";
+}
+
+/** A path's real path ("" when it is not there). */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return "";
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TreeDirs } from "../../src/tree/tree-dirs.js";
@@ -75,5 +75,26 @@ describe("TreeDirs: the tree's directories entered and checked before pq writes 
     }
     expect((error as NodeJS.ErrnoException).path).toBe(join(root, "sub/deeper/nothing.txt"));
     expect((error as Error).message).toContain(`'${join(root, "sub/deeper/nothing.txt")}'`);
+  });
+
+  it("refuses when the tree's own directory was moved away, replaced by another or by a symlink, and makes nothing at its old path (t37 N4, N7)", () => {
+    for (const how of ["moved", "replaced", "symlink"] as const) {
+      const root = tree();
+      const moved = `${root}-moved`;
+      dirs.push(moved);
+      const guard = new TreeDirs(root);
+      expect(guard.enter("sub/deeper/f.txt", true)).toBe("f.txt");
+      guard.leave();
+      renameSync(root, moved);
+      if (how === "replaced") mkdirSync(join(root, "sub/deeper"), { recursive: true });
+      if (how === "symlink") symlinkSync(moved, root);
+      expect(() => guard.enter("sub/deeper/g.txt", true), how).toThrow(
+        `the tree's directory ${root} was moved or replaced while pq was writing`,
+      );
+      expect(() => guard.enter("top.txt", true), how).toThrow("was moved or replaced");
+      if (how === "moved") expect(existsSync(root)).toBe(false);
+      if (how === "replaced") expect(readdirSync(join(root, "sub/deeper"))).toEqual([]);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
