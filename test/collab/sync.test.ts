@@ -29,6 +29,18 @@ afterEach(() => cleanup(w.root));
 
 const series = (p: Person) => read(p.queue, "series");
 
+/** Ann commits a new a3.patch (a.c line 12), Bob a new b3.patch (b.c line 18); neither syncs. */
+async function eachCommitsANewPatch(): Promise<void> {
+  await ok(ann.tree, "new", "a3.patch", "-m", "a3");
+  editLine(ann.tree, "a.c", 12, "twelve (ann)");
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "add a3");
+  await ok(bob.tree, "new", "b3.patch", "-m", "b3");
+  editLine(bob.tree, "b.c", 18, "eighteen (bob)");
+  await ok(bob.tree, "refresh");
+  await ok(bob.tree, "commit", "-m", "add b3");
+}
+
 /**
  * Ann changes line `annEdit[0]` of `file` in `patch` (to `annEdit[1]`), commits it as `annEdit[2]` and syncs;
  * Bob changes line `bobEdit[0]` of the same patch (to `bobEdit[1]`) and refreshes, not yet committed.
@@ -793,14 +805,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("merges again when the push loses a race (and never forces)", async () => {
-    await ok(ann.tree, "new", "a3.patch", "-m", "a3");
-    editLine(ann.tree, "a.c", 12, "twelve (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "add a3");
-    await ok(bob.tree, "new", "b3.patch", "-m", "b3");
-    editLine(bob.tree, "b.c", 18, "eighteen (bob)");
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "add b3");
+    await eachCommitsANewPatch();
     await ok(bob.tree, "pop", "-a"); // an unapplied change on a third side, to be merged on the retry
     await ok(bob.tree, "push", "-a");
 
@@ -822,14 +827,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("with --retries 0, a lost race is said as one and not as a merge to come (t35 F13)", async () => {
-    await ok(ann.tree, "new", "a3.patch", "-m", "a3");
-    editLine(ann.tree, "a.c", 12, "twelve (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "add a3");
-    await ok(bob.tree, "new", "b3.patch", "-m", "b3");
-    editLine(bob.tree, "b.c", 18, "eighteen (bob)");
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "add b3");
+    await eachCommitsANewPatch();
     const said: string[] = [];
     const stack = await Stack.open({ tree: bob.tree });
     const lost = await sync(stack, {
