@@ -557,7 +557,9 @@ async function loop(
         return { result: "gate-failed", attempts: attempt, head, conflicts: [], notes, gate, ...(restacked ? { restack: restacked } : {}) };
     }
     emit({ kind: "sync", message: `pushing to ${up.remote}` });
-    const pushed = await qr.git.pushRef(up.remote, `HEAD:refs/heads/${up.branch}`);
+    // The commit checked above, not HEAD: a git commit made by hand in the queue's repository
+    // meanwhile went out with it unchecked (t37 N5); it stays here, ahead, for the next sync.
+    const pushed = await qr.git.pushRef(up.remote, `${head}:refs/heads/${up.branch}`);
     if (pushed.ok)
       return {
         result: "pushed",

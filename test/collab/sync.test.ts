@@ -826,6 +826,26 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("pushes the commit it checked, not one made by hand in the queue's repository while it ran (t37 N5)", async () => {
+    await eachCommitsANewPatch();
+    await ok(ann.tree, "sync");
+    const stack = await Stack.open({ tree: bob.tree });
+    let byHand = "";
+    const report = await sync(stack, {
+      gate: async () => {
+        write(bob.queue, "stray.txt", "not checked\n");
+        git(bob.queue, "add", "stray.txt");
+        git(bob.queue, "commit", "-qm", "by hand during the sync");
+        byHand = git(bob.queue, "rev-parse", "HEAD").trim();
+        return { ok: true, report: "" };
+      },
+    });
+    expect(report.result).toBe("pushed");
+    expect(git(w.remote, "rev-parse", "main").trim()).toBe(report.head);
+    expect(report.head).not.toBe(byHand);
+    expect(git(w.remote, "ls-tree", "--name-only", "main")).not.toContain("stray.txt");
+  });
+
   it("with --retries 0, a lost race is said as one and not as a merge to come (t35 F13)", async () => {
     await eachCommitsANewPatch();
     const said: string[] = [];
