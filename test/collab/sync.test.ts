@@ -237,6 +237,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const st = JSON.parse((await ok(bob.tree, "status", "--json")).out);
     expect(st.shared).toMatchObject({ kind: "own", conflicted: ["p1.patch"], syncInProgress: true });
     expect(st.top).toBe("p1.patch");
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "p1.patch needs a refresh (a conflict to resolve: its markers, or a file a sync kept as yours)",
+    );
     // Theirs is in the patch's log while the sync is stopped, as the conflict's advice says (t35 F8).
     expect((await ok(bob.tree, "log", "p1.patch")).out).toContain("p1: ann's five");
 

@@ -42,7 +42,10 @@ export default defineCommand({
         ].join("\n  "),
       );
     if (s.needsRefresh)
-      io.out(`${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"} to resolve)`);
+      io.out(
+        // A sync's conflict over a binary file leaves no markers (yours is kept): said as a conflict, not as markers (t37 N9).
+        `${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "a conflict to resolve: its markers, or a file a sync kept as yours" : "rejected hunks to resolve"})`,
+      );
     for (const { name, reason } of s.inexact ?? [])
       io.out(
         reason === "eol" && trackedByGit(stack.patchPath(name))
