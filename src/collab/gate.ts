@@ -95,7 +95,7 @@ export async function checkVersions(
             .map((l) => `    | ${l}`),
         );
     }
-    return { ok: blocking.length === 0, report: lines.join("\n") };
+    return { ok: blocking.length === 0, report: lines.join("\n"), failing: failing.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,6 +30,8 @@ export interface GateVerdict {
   ok: boolean;
   /** The matrix (and the first failing log) to show the user. */
   report: string;
+  /** Cells that fail (blocking or not: some failed before). */
+  failing?: number;
 }
 export type Gate = (before: QueueVersion | null, after: QueueVersion) => Promise<GateVerdict>;
 

@@ -225,7 +225,13 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       git(ann, "commit", "-qm", "p1 on the new tree");
       const accepted = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
       expect(accepted.status, accepted.stderr).toBe(0);
-      expect(accepted.stderr).toContain("the pushed queue keeps every state green");
+      // The base tree fails the command (it lacks p1's "five"): shown, and not blocking, as it failed before (t37 N13).
+      expect(accepted.stderr).toContain("the pushed queue breaks no state that passed before");
+      expect(accepted.stderr).toMatch(/0 +\(base tree\) +FAIL/);
+      // A new branch is judged against the repository's HEAD, not against nothing.
+      const branch = spawnSync("git", ["push", remote, "HEAD:refs/heads/topic"], { cwd: ann, encoding: "utf8" });
+      expect(branch.status, branch.stderr).toBe(0);
+      expect(branch.stderr).toContain("the pushed queue breaks no state that passed before");
     } finally {
       cleanup(root);
     }

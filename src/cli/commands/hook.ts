@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
 import { defineCommand } from "../io.js";
+import { childProcess } from "../../core/child-process.js";
 
 const ZERO = /^0+$/;
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -105,13 +106,18 @@ const check = defineCommand({
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
     const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
-    const before = ZERO.test(String(args.old)) ? null : versionInGitDir(gitDir, String(args.old), sub);
+    // A new branch is judged against the repository's HEAD (what it would be merged into), not
+    // against nothing: against nothing, a state that already failed there refused it (t37 N13).
+    const beforeRev = ZERO.test(String(args.old)) ? headCommit(gitDir) : String(args.old);
+    const before = beforeRev === null ? null : versionInGitDir(gitDir, beforeRev, sub);
     const after = versionInGitDir(gitDir, String(args.new), sub);
     // A queue in the tree's repository applies to the files its own commit has beside it: a push
     // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
     // passed a tree change that broke a patch, and refused one that carried the queue over).
     // A hook installed before this passes --base too, which the pushed commit replaces.
-    const trees = sub ? { before: before && treeOf(gitDir, String(args.old), sub), after: treeOf(gitDir, String(args.new), sub) } : null;
+    const trees = sub
+      ? { before: beforeRev === null ? null : treeOf(gitDir, beforeRev, sub), after: treeOf(gitDir, String(args.new), sub) }
+      : null;
     if (!trees && args.base === undefined)
       throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
     const base = trees ?? resolve(io.cwd, String(args.base));
@@ -129,7 +135,13 @@ const check = defineCommand({
       if (trees) for (const dir of [trees.before, trees.after]) if (dir) rmSync(dir, { recursive: true, force: true });
     }
     if (verdict.ok) {
-      io.err(`pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`);
+      // Not "every state green" when a cell that failed before still does: shown, as not blocking (t37 N13).
+      if (verdict.failing) io.err(verdict.report);
+      io.err(
+        verdict.failing
+          ? `pq: the pushed queue breaks no state that passed before (${String(args.new).slice(0, 12)})`
+          : `pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`,
+      );
       return 0;
     }
     io.err(`pq: refusing ${String(args.new).slice(0, 12)}: it breaks a state that passed before`);
@@ -137,6 +149,14 @@ const check = defineCommand({
     return 1;
   },
 });
+
+/** The commit the repository's HEAD names, or null (an empty repository, a HEAD naming no branch). */
+function headCommit(gitDir: string): string | null {
+  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
+    encoding: "latin1",
+  });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
 /** A commit's files outside the queue's directory `sub`: the tree its queue applies to. */
 function treeOf(gitDir: string, rev: string, sub: string): string {
