@@ -76,14 +76,12 @@ export async function prepareSharedQueue(
 }
 
 /**
- * A remote whose HEAD names a branch it does not have (made with `git init -b main`, the queue
- * pushed to master) is cloned with nothing checked out, and was taken for an empty one: this
+ * A clone with nothing where HEAD points: a remote whose HEAD names a branch it does not have
+ * (made with `git init -b main`, the queue pushed to master) was taken for an empty one: this
  * queue then started a second, unrelated queue beside the real one (t35 F10). Its only branch is
  * checked out instead; with several, the user says which.
  */
 function takeTheOnlyBranch(url: string, clone: string): void {
-  const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: clone });
-  if (head.status === 0) return;
   const refs = childProcess().spawnSync("git", ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"], {
     cwd: clone,
     encoding: "utf8",
@@ -124,12 +122,15 @@ function cloneInto(url: string, queueDir: string): void {
     const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", "--", url, scratch], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
     keepQueueBytesExact(scratch);
-    takeTheOnlyBranch(url, scratch);
-    const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
-      cwd: scratch,
-      encoding: "latin1",
-    });
-    if (head.status === 0) {
+    const headCommitted = () =>
+      childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: scratch }).status === 0;
+    let committed = headCommitted();
+    // Nothing where HEAD points: empty, or HEAD names a branch the remote lacks.
+    if (!committed) {
+      takeTheOnlyBranch(url, scratch);
+      committed = headCommitted();
+    }
+    if (committed) {
       // A queue's branch has a series file at its top. Anything else (the project's own code,
       // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
       const series = childProcess().spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });

@@ -279,7 +279,6 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-/** Finish moving to a merge that was fully computed when the process died. */
 /**
  * A refusal over unrefreshed edits while an interrupted sync waits: pq refresh sends the user
  * to pq sync, and pq sync back to pq refresh (t35 F5). Said with the way past both.
@@ -294,6 +293,7 @@ async function stashAdvice<T>(stack: Stack, gone: string | null, fn: () => Promi
   }
 }
 
+/** Finish moving to a merge that was fully computed when the process died. */
 async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Promise<RestackReport | undefined> {
   const head = await qr.head();
   if (head === s.target) {

@@ -38,7 +38,7 @@ const install = defineCommand({
     const dir = resolve(io.cwd, String(args.dir));
     if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
       throw new PqError("not-found", `${dir} is not a bare git repository`);
-    const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
+    const sub = subdirOf(args.subdir);
     refuseBaseWithSubdir(args.base, sub);
     // With --subdir, each pushed commit carries its own tree: no base directory.
     const base = sub ? null : resolve(io.cwd, String(args.base));
@@ -105,7 +105,7 @@ const check = defineCommand({
       .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot" }),
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
-    const sub = args.subdir && !String(args.subdir).endsWith("/") ? `${args.subdir}/` : String(args.subdir ?? "");
+    const sub = subdirOf(args.subdir);
     // A new branch is judged against the repository's HEAD (what it would be merged into), not
     // against nothing: against nothing, a state that already failed there refused it (t37 N13).
     const beforeRev = ZERO.test(String(args.old)) ? headCommit(gitDir) : String(args.old);
@@ -149,6 +149,12 @@ const check = defineCommand({
     return 1;
   },
 });
+
+/** --subdir as a directory prefix ("queue/"), or "" for a queue in a repository of its own. */
+function subdirOf(subdir: unknown): string {
+  const sub = String(subdir ?? "");
+  return sub && !sub.endsWith("/") ? `${sub}/` : sub;
+}
 
 /** The commit the repository's HEAD names, or null (an empty repository, a HEAD naming no branch). */
 function headCommit(gitDir: string): string | null {

@@ -1,7 +1,7 @@
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { conflictAdvice, sharedStatus } from "../../collab/status.js";
-import { trackedByGit } from "../../git/tracked.js";
+import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
 import { openStack, printJson } from "../open-stack.js";
 import { fileList } from "../reports.js";
 import { rebaseStatus } from "../../queue/rebase.js";
@@ -48,8 +48,8 @@ export default defineCommand({
       );
     for (const { name, reason } of s.inexact ?? [])
       io.out(
-        reason === "eol" && trackedByGit(stack.patchPath(name))
-          ? // A versioned queue keeps its patches' endings: the checkout converts them (see refresh's keepsItsLineEndings).
+        keepsItsLineEndings(stack.queueDir, { name, inexact: reason })
+          ? // A versioned queue keeps its patches' endings: the checkout converts them.
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );

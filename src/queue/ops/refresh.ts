@@ -125,25 +125,24 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       { patch: top.name, files: marked },
     );
   }
-  // Nothing to take and nothing asked of the header: the patch file stays as it is, byte for
-  // byte (quilt says "unchanged" too). Rewritten, a Debian queue's patch would change its hunk
-  // headings, diffstat and spacing in the packaging diff for no change of the patch.
-  if (
+  // Nothing to take: the files and the text are the ones recorded when the patch was applied.
+  const nothingTaken =
     !plan.changed.length &&
-    !opts.header &&
-    opts.message === undefined &&
-    !opts.signoff &&
     !top.needsRefresh &&
     !top.rejects?.length &&
-    (!top.inexact || keepsItsLineEndings(ctx, top)) &&
+    (!top.inexact || keepsItsLineEndings(ctx.queueDir, top)) &&
     onDisk !== null &&
     sha1(onDisk) === top.hash &&
-    sameChanges(plan.files, recorded)
-  ) {
+    sameChanges(plan.files, recorded);
+  const leftUnchanged = async (): Promise<RefreshReport> => {
     top.files = recorded;
     await planUnstage(ctx, plan.staged);
     return { ...reportOf(top.name, plan), unchanged: true };
-  }
+  };
+  // Nothing to take and nothing asked of the header: the patch file stays as it is, byte for
+  // byte (quilt says "unchanged" too). Rewritten, a Debian queue's patch would change its hunk
+  // headings, diffstat and spacing in the packaging diff for no change of the patch.
+  if (nothingTaken && !opts.header && opts.message === undefined && !opts.signoff) return leftUnchanged();
   let header = dropDiffstat(headerOf(onDisk ?? ""));
   // The patch changes: it is no longer the commit uncommit made it from (finish commits it as the user).
   if (plan.changed.length || plan.diff !== diffOf(onDisk ?? "") || opts.header || opts.message !== undefined || opts.signoff) header = dropCommitter(header);
@@ -158,13 +157,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   const text = joinHeaderAndDiff(header, plan.diff);
   // A message, an edit in $EDITOR or a sign-off that gives the very text the file holds (the
   // same message again, the editor closed unchanged, a second -s): unchanged too (t36 F2).
-  const wouldWriteNothing =
-    !plan.changed.length && !top.needsRefresh && !top.rejects?.length && !top.inexact && onDisk === text && sha1(onDisk) === top.hash && sameChanges(plan.files, recorded);
-  if (wouldWriteNothing) {
-    top.files = recorded;
-    await planUnstage(ctx, plan.staged);
-    return { ...reportOf(top.name, plan), unchanged: true };
-  }
+  if (nothingTaken && onDisk === text) return leftUnchanged();
   top.files = plan.files;
   for (const path of Object.keys(plan.files)) tx.taken.add(path);
   delete top.needsRefresh;
@@ -185,8 +178,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
  * whose checkout differs, each time a commit changing every line (t35 F14): a refresh that
  * takes nothing else leaves it as the repository has it.
  */
-function keepsItsLineEndings(ctx: OpContext, top: AppliedPatch): boolean {
-  return top.inexact === "eol" && trackedByGit(join(ctx.queueDir, top.name));
+export function keepsItsLineEndings(queueDir: string, patch: Pick<AppliedPatch, "name" | "inexact">): boolean {
+  return patch.inexact === "eol" && trackedByGit(join(queueDir, patch.name));
 }
 
 /**
