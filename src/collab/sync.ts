@@ -81,6 +81,19 @@ export interface SyncState {
    * while the sync was stopped: a refresh, a new patch) before it puts the queue back (collab-7 #3).
    */
   written?: Record<string, string>;
+  /**
+   * phase conflicts: patches the last --continue found not applying after the resolution, with
+   * their text's sha1 then and why, so that pq status names them while they are unchanged
+   * (t37 N10: it went on naming the conflict already resolved).
+   */
+  notApplying?: NotApplying[];
+}
+
+/** A patch a refused --continue found not applying (see SyncState.notApplying). */
+export interface NotApplying {
+  patch: string;
+  sha1: string;
+  failures: string[];
 }
 
 export const syncStatePath = (tree: string) => statePaths(tree).sync;
@@ -671,6 +684,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const sim = await simulateQueue(disk, (await mergeServices(stack, [disk])).baseFile, stack.selectedGuards());
   const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
   if (broken.length) {
+    const notApplying = broken.map(([patch, r]) => ({ patch, sha1: sha1(disk.patches[patch] ?? ""), failures: r.failures }));
+    saveSyncState(stack.tree, { ...state, notApplying });
     throw new PqError("apply-failed", `the queue does not apply: ${broken.map(([n, r]) => `${n} (${r.failures.join("; ")})`).join(", ")}`, [
       "fix those patches (pq goto, edit, pq refresh), then pq sync --continue; or pq sync --abort",
     ]);

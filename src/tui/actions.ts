@@ -12,7 +12,7 @@ import { parseHeader } from "../mail/header.js";
 import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { skippedGuarded } from "../queue/queries.js";
-import { undoSupport } from "./integrations.js";
+import { describeUndo } from "./integrations.js";
 import { describePop, describePush, type Operation } from "./use-stack.js";
 
 export type Suspend = <T>(fn: () => T) => T;
@@ -49,7 +49,6 @@ function describeWithSkipped(stack: Stack, report: PushReport, all: boolean): st
 }
 
 export function stackActions(stack: Stack, run: (label: string, op: Operation, onDone?: () => void) => Promise<boolean>) {
-  const undo = undoSupport(stack);
   return {
     push: (onDone?: () => void) => run("push", async (onEvent) => describeWithSkipped(stack, await stack.push({ onEvent }), false), onDone),
     pushAll: (onDone?: () => void) =>
@@ -155,8 +154,7 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
         const now = guards.length ? `selected: ${guards.join(" ")}` : "no guards selected";
         return stale.length ? `${now}; applied but now guarded off: ${stale.join(", ")} (pop them)` : now;
       }),
-    undo: () => run("undo", undo.undo),
-    redo: () => run("redo", undo.redo),
-    undoAvailable: undo.available,
+    undo: () => run("undo", async (onEvent) => describeUndo(await stack.undo({ onEvent }), "undid")),
+    redo: () => run("redo", async (onEvent) => describeUndo(await stack.redo({ onEvent }), "redid")),
   };
 }

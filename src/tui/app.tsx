@@ -11,7 +11,8 @@ import { stackActions, type Suspend } from "./actions.js";
 import { errorLines, errorView, type ErrorView } from "./error-view.js";
 import { wrapCells } from "./cells.js";
 import { HelpOverlay, helpLayout, type OverlayText } from "./help-overlay.js";
-import { storedVerdicts, syncStatus, type Badges, type SyncStatus } from "./integrations.js";
+import { storedVerdicts, syncStatus, type Badges } from "./integrations.js";
+import type { SharedStatus } from "../collab/status.js";
 import { LogPane } from "./log-pane.js";
 import { PreviewPane } from "./preview-pane.js";
 import { Prompt, promptKey, typeInto, type PromptState } from "./prompt.js";
@@ -49,7 +50,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
-  const [sync, setSync] = useState<SyncStatus | null>(null);
+  const [sync, setSync] = useState<SharedStatus | null>(null);
   // In a ref too, so a key after Tab in the same input chunk already sees the new focus.
   const focusRef = useRef<"series" | "preview">("series");
   const focus = focusRef.current;
@@ -146,13 +147,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     // The stored verdicts say which states they still describe (Stack.ciVerdicts checks each
     // patch below); a build + boot badge of this session holds while its applied stack does.
     // While a job runs, its cells arriving are kept too.
-    void storedVerdicts(stack).then((stored) =>
-      setBadges((b) => {
-        if (jobs.running.current) return new Map([...stored, ...b]);
-        const live = [...b].filter(([name]) => jobs.bootChains.current.get(name) === appliedChain(stack, name));
-        return new Map([...stored, ...live]);
-      }),
-    );
+    const stored = storedVerdicts(stack);
+    setBadges((b) => {
+      if (jobs.running.current) return new Map([...stored, ...b]);
+      const live = [...b].filter(([name]) => jobs.bootChains.current.get(name) === appliedChain(stack, name));
+      return new Map([...stored, ...live]);
+    });
   }, [stack, view.generation]);
 
   const setCursor = useCallback(

@@ -6,23 +6,19 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
-import type { SyncStatus } from "./integrations.js";
+import { stoppedSyncSummary, type SharedStatus } from "../collab/status.js";
 import { cellWidth, fit, printable } from "./cells.js";
 import { errorLines } from "./error-view.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
 
 /** The shared queue's facts, as `pq status` gives them. */
-function syncText(s: SyncStatus): string {
+function syncText(s: SharedStatus): string {
   const where = s.kind === "own" ? " (own repository)" : s.kind === "in-tree" ? " (in the tree's repository)" : "";
   const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : "no upstream";
   const extra = [
-    s.uncommitted ? `${s.uncommitted} uncommitted` : null,
-    s.conflicted.length
-      ? `sync stopped on conflicts in ${s.conflicted.join(", ")}`
-      : s.syncInProgress
-        ? "a sync was interrupted (pq sync)"
-        : null,
+    s.uncommitted.length ? `${s.uncommitted.length} uncommitted` : null,
+    s.conflicted.length ? stoppedSyncSummary(s) : s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
   ].filter(Boolean);
   return `shared${where}: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
 }
@@ -36,7 +32,7 @@ export function HeaderBar({
 }: {
   view: StackView;
   queue: string;
-  sync: SyncStatus | null;
+  sync: SharedStatus | null;
   width: number;
   theme: Theme;
 }) {

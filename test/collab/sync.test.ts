@@ -11,6 +11,7 @@ import {
   annAndBobShareP,
   annSharesPAndQ,
   BASE_FILES,
+  commitNewPatch,
   editLine,
   expectConverged,
   fullSnapshot,
@@ -306,6 +307,40 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "refresh");
     expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
     expect((await ok(bob.tree, "applied")).out).toBe("");
+  });
+
+  it("pq status follows a stopped sync past its conflicts: resolved, then the patch a --continue found not applying (t37 N10)", async () => {
+    // p3 changes b.c line 6, with lines 3-9 as its context.
+    await ok(ann.tree, "push", "-a");
+    await commitNewPatch(ann, "p3.patch", { file: "b.c", line: 6, text: "six (ann)" });
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
+    await ok(bob.tree, "commit", "-m", "p2: bob's three");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p2.patch: resolve p2.patch and pq refresh");
+    // A resolution that also drops lines 4 and 5, which p3.patch needs as its context.
+    write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\nbee 4\nbee 5\n/, "three (ann and bob)\n"));
+    await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "sync stopped on conflicts in p2.patch, resolved (no markers left): pq sync --continue commits the merge",
+    );
+    const refused = await pq(bob.tree, "sync", "--continue");
+    expect(refused.code).toBe(6);
+    expect(refused.err).toContain("the queue does not apply: p3.patch");
+    const status = (await ok(bob.tree, "status")).out;
+    expect(status).toContain("sync stopped: the conflicts in p2.patch are resolved, but p3.patch (b.c: hunk #1 failed) does not apply");
+    expect(status).toContain("pq goto p3.patch, fix it and pq refresh");
+    expect(status).not.toContain("resolve p2.patch");
+    // Once p3.patch is changed, the record no longer describes it: --continue is what is left.
+    write(
+      bob.queue,
+      "p3.patch",
+      read(bob.queue, "p3.patch")
+        .replace(/^ bee 4\n bee 5\n/m, "")
+        .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
+    );
+    expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved (no markers left)");
   });
 
   it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {

@@ -1,6 +1,6 @@
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
-import { conflictAdvice, sharedStatus } from "../../collab/status.js";
+import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
 import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
 import { openStack, printJson } from "../open-stack.js";
 import { fileList } from "../reports.js";
@@ -90,8 +90,7 @@ export default defineCommand({
             : `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}`;
       io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
       if (shared.syncInProgress && !shared.conflicted.length) io.out("a sync was interrupted: pq sync completes it");
-      if (shared.conflicted.length)
-        io.out(`sync stopped on conflicts in ${shared.conflicted.join(", ")}: ${conflictAdvice(shared.conflicts)}`);
+      if (shared.conflicted.length) io.out(stoppedSyncLine(shared));
     }
     if (s.untracked.length) io.out(`untracked: ${fileList(s.untracked.slice(0, 20))}${s.untracked.length > 20 ? " ..." : ""}`);
   },
