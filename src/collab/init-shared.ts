@@ -32,10 +32,15 @@ function refuseWithoutIdentity(tree: string): void {
   }
 }
 
+/**
+ * `branch`: the remote's branch that holds the queue (pq init --shared URL --branch NAME),
+ * instead of the one its HEAD names; an empty remote's queue starts on it.
+ */
 export async function prepareSharedQueue(
   tree: string,
   queueDir: string,
   url: string | null,
+  branch?: string,
 ): Promise<{ describe: string; finish(): Promise<void> }> {
   if (url) {
     // A newcomer to a shared queue commits to it (and starts it, when it is empty).
@@ -49,16 +54,17 @@ export async function prepareSharedQueue(
         "pass --queue DIR to clone into another directory",
       ]);
     }
-    if (!reuse) cloneInto(url, queueDir);
+    if (!reuse) cloneInto(url, queueDir, branch);
     inheritIdentity(tree, queueDir);
     const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
       cwd: queueDir,
       encoding: "latin1",
     });
-    if (head.status === 0) return { describe: `cloned from ${url}`, finish: async () => undefined };
+    const on = branch === undefined ? "" : ` (branch ${branch})`;
+    if (head.status === 0) return { describe: `cloned from ${url}${on}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
-    return { describe: `cloned from ${url}, which was empty: this queue starts it`, finish: () => startQueue(queueDir) };
+    return { describe: `cloned from ${url}${on}, which was empty: this queue starts it`, finish: () => startQueue(queueDir) };
   }
   // A queue that is not a repository of its own yet gets its first commit at init.
   if ((await QueueRepo.open(queueDir))?.kind !== "own") refuseWithoutIdentity(tree);
@@ -75,38 +81,74 @@ export async function prepareSharedQueue(
   };
 }
 
-/**
- * A clone with nothing where HEAD points: a remote whose HEAD names a branch it does not have
- * (made with `git init -b main`, the queue pushed to master) was taken for an empty one: this
- * queue then started a second, unrelated queue beside the real one (t35 F10). Its only branch is
- * checked out instead; with several, the user says which.
- */
-function takeTheOnlyBranch(url: string, clone: string): void {
+/** The branches a fresh clone has from its remote, by name. */
+function remoteBranches(clone: string): string[] {
   const refs = childProcess().spawnSync("git", ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"], {
     cwd: clone,
     encoding: "utf8",
   });
-  const branches = String(refs.stdout)
+  return String(refs.stdout)
     .split("\n")
     .filter((b) => b && b !== "HEAD");
+}
+
+/**
+ * A clone with nothing where HEAD points: a remote whose HEAD names a branch it does not have
+ * (made with `git init -b main`, the queue pushed to master) was taken for an empty one: this
+ * queue then started a second, unrelated queue beside the real one (t35 F10). Its only branch is
+ * checked out instead; with several, the user says which (--branch).
+ */
+function takeTheOnlyBranch(url: string, clone: string): void {
+  const branches = remoteBranches(clone);
   if (!branches.length) return; // empty indeed
   if (branches.length > 1) {
     throw new PqError(
       "refused",
       `${url} has no branch where its HEAD points, and several others (${branches.slice(0, 5).join(", ")}): which one holds the queue is not known`,
       [
-        `point the repository's HEAD at the queue's branch (git symbolic-ref HEAD refs/heads/BRANCH in it), then pq init --shared ${url} again`,
+        `name it: pq init --shared ${url} --branch BRANCH`,
+        "or point the repository's HEAD at the queue's branch (git symbolic-ref HEAD refs/heads/BRANCH in it), for everyone who clones it",
       ],
       { branches },
     );
   }
-  const co = childProcess().spawnSync("git", ["checkout", "--quiet", "--no-track", "-B", branches[0], `origin/${branches[0]}`], {
+  checkOutBranch(url, clone, branches[0]);
+}
+
+/**
+ * The clone on `branch` (pq init --shared URL --branch NAME), tracking the remote's branch of
+ * that name; on an empty remote, the branch this queue's first commit starts (and the first
+ * pq sync pushes). A name the remote lacks while it has others is refused: a sync would start
+ * a second queue beside the real one.
+ */
+function checkOutNamedBranch(url: string, clone: string, branch: string): void {
+  const branches = remoteBranches(clone);
+  if (branches.includes(branch)) return checkOutBranch(url, clone, branch);
+  if (branches.length) {
+    throw new PqError(
+      "refused",
+      `${url} has no branch ${branch}; it has ${branches.slice(0, 5).join(", ")}${branches.length > 5 ? ", ..." : ""}`,
+      [`check the name: pq init --shared ${url} --branch BRANCH (or without --branch, for the branch its HEAD names)`],
+    );
+  }
+  for (const args of [
+    ["symbolic-ref", "HEAD", `refs/heads/${branch}`],
+    ["config", `branch.${branch}.remote`, "origin"],
+    ["config", `branch.${branch}.merge`, `refs/heads/${branch}`],
+  ]) {
+    const r = childProcess().spawnSync("git", args, { cwd: clone, encoding: "latin1" });
+    if (r.status !== 0) throw new PqError("git", `git ${args.join(" ")} failed`, String(r.stderr).trim().split("\n"));
+  }
+}
+
+/** Checks out the remote's `branch` in a fresh clone, tracking it. */
+function checkOutBranch(url: string, clone: string, branch: string): void {
+  const co = childProcess().spawnSync("git", ["checkout", "--quiet", "--no-track", "-B", branch, `origin/${branch}`], {
     cwd: clone,
     encoding: "latin1",
   });
-  if (co.status !== 0)
-    throw new PqError("git", `git clone ${url} failed to check out ${branches[0]}`, String(co.stderr).trim().split("\n"));
-  childProcess().spawnSync("git", ["branch", "--quiet", "--set-upstream-to", `origin/${branches[0]}`], { cwd: clone });
+  if (co.status !== 0) throw new PqError("git", `git clone ${url} failed to check out ${branch}`, String(co.stderr).trim().split("\n"));
+  childProcess().spawnSync("git", ["branch", "--quiet", "--set-upstream-to", `origin/${branch}`], { cwd: clone });
 }
 
 /**
@@ -114,7 +156,7 @@ function takeTheOnlyBranch(url: string, clone: string): void {
  * is checked out and checked: a pq killed during the clone leaves no half-made queue where the
  * next pq init --shared clones (safe-6 #13); the next clone removes such leftovers.
  */
-function cloneInto(url: string, queueDir: string): void {
+function cloneInto(url: string, queueDir: string, branch?: string): void {
   const scratch = join(dirname(queueDir), `${basename(queueDir)}.clone-tmp-${process.pid}`);
   try {
     // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
@@ -124,9 +166,10 @@ function cloneInto(url: string, queueDir: string): void {
     keepQueueBytesExact(scratch);
     const headCommitted = () =>
       childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: scratch }).status === 0;
+    if (branch !== undefined) checkOutNamedBranch(url, scratch, branch);
     let committed = headCommitted();
     // Nothing where HEAD points: empty, or HEAD names a branch the remote lacks.
-    if (!committed) {
+    if (!committed && branch === undefined) {
       takeTheOnlyBranch(url, scratch);
       committed = headCommitted();
     }

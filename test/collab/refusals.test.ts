@@ -142,7 +142,48 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     const r = await pq(tree, "init", "--shared", w.remote);
     expect(r.code).toBe(12);
     expect(r.err).toContain("has no branch where its HEAD points, and several others (master, other)");
+    expect(r.err).toContain(`name it: pq init --shared ${w.remote} --branch BRANCH`);
     expect(existsSync(join(tree, "patches"))).toBe(false);
+    // Named, as the advice says (t37 N12): a user of a hosted remote cannot move its HEAD.
+    const missing = await pq(tree, "init", "--shared", w.remote, "--branch", "mian");
+    expect(missing.code).toBe(12);
+    expect(missing.err).toContain("has no branch mian; it has master, other");
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+    const named = await ok(tree, "init", "--shared", w.remote, "--branch", "other");
+    expect(named.out).toContain(`cloned from ${w.remote} (branch other)`);
+    expect(git(join(tree, "patches"), "rev-parse", "--abbrev-ref", "HEAD@{upstream}").trim()).toBe("origin/other");
+    await ok(tree, "new", "dan.patch", "-m", "dan");
+    await ok(tree, "commit", "-m", "dan's");
+    await ok(tree, "sync");
+    expect(git(w.remote, "show", "other:series")).toContain("dan.patch");
+    expect(git(w.remote, "show", "master:series")).not.toContain("dan.patch");
+  });
+
+  it("--branch starts an empty remote's queue on that branch, and is refused where it means nothing", async () => {
+    const w = world();
+    roots.push(w.root);
+    const tree = join(w.root, "erin");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    setIdentity(tree, "Erin Example", "erin@example.org");
+    for (const [args, message] of [
+      [["--branch", "queue"], "--branch names the branch of a shared queue to clone: it needs --shared URL"],
+      [["--shared", w.remote, "--branch", "-x"], "--branch -x: not a name git accepts for a branch"],
+      [["--shared", w.remote, "--branch", "a..b"], "--branch a..b: not a name git accepts for a branch"],
+    ] as const) {
+      const r = await pq(tree, "init", ...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(message);
+    }
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    const r = await ok(tree, "init", "--shared", w.remote, "--branch", "queue");
+    expect(r.out).toContain("(branch queue), which was empty: this queue starts it");
+    await ok(tree, "new", "e.patch", "-m", "e");
+    await ok(tree, "commit", "-m", "e");
+    await ok(tree, "sync");
+    expect(git(w.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim()).toBe("queue");
+    const again = await pq(tree, "init", "--shared", w.remote, "--branch", "queue");
+    expect(again.code).toBe(2);
+    expect(again.err).toContain("this tree has a stack already");
   });
 });
 

@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { childProcess } from "../../core/child-process.js";
+import { PqError } from "../../errors.js";
 import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
@@ -10,10 +12,15 @@ export default defineCommand({
   command: "init",
   describe: "start a patch stack in this git tree (queue directory: --queue, default patches/)",
   builder: (y) =>
-    y.option("shared", {
-      type: "string",
-      describe: "version the queue in its own git repository; with a URL, clone a shared queue into it",
-    }),
+    y
+      .option("shared", {
+        type: "string",
+        describe: "version the queue in its own git repository; with a URL, clone a shared queue into it",
+      })
+      .option("branch", {
+        type: "string",
+        describe: "with --shared URL: the remote's branch that holds the queue (default: the one its HEAD names)",
+      }),
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
     // quilt's own setting for where the series lives, as quilt reads it (relative to the tree): QUILT_PATCHES, else
@@ -25,6 +32,7 @@ export default defineCommand({
         : ((dir) => (dir ? { dir, from: `quilt's ${QUILT_STATE_DIR}/.quilt_patches` } : null))(quiltRecordedPatches(tree));
     const fromQuilt = quiltSetting ? resolve(tree, quiltSetting.dir) : undefined;
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
+    if (args.branch !== undefined) refuseBranchOption(args.branch, args.shared, tree);
     if (args.shared !== undefined && loadState(tree)) {
       // A stack that exists already: its queue becomes shared (hg qinit -c on an existing queue).
       const stack = await Stack.open({ tree });
@@ -40,7 +48,7 @@ export default defineCommand({
     if (args.shared !== undefined) {
       // Clone (or git init) first: Stack.init keeps a series the clone brought.
       const { prepareSharedQueue } = await import("../../collab/init-shared.js");
-      const how = await prepareSharedQueue(tree, resolve(tree, queue ?? "patches"), args.shared || null);
+      const how = await prepareSharedQueue(tree, resolve(tree, queue ?? "patches"), args.shared || null, args.branch);
       const stack = await Stack.init({ tree, queue, command: invocation.command });
       await how.finish();
       io.out(
@@ -79,3 +87,20 @@ export default defineCommand({
 });
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** --branch is for cloning a shared queue (git clone --branch), and names a branch git would accept. */
+function refuseBranchOption(branch: string, shared: string | undefined, tree: string): void {
+  if (!shared)
+    throw new PqError("usage", "--branch names the branch of a shared queue to clone: it needs --shared URL", [
+      "pq init --shared URL --branch NAME",
+    ]);
+  if (loadState(tree))
+    throw new PqError("usage", "--branch is for cloning a shared queue into a new stack; this tree has a stack already", [
+      "the queue's branch is the one checked out in its repository (git -C QUEUE checkout BRANCH)",
+    ]);
+  const valid = !branch.startsWith("-") && childProcess().spawnSync("git", ["check-ref-format", "--branch", branch]).status === 0;
+  if (!valid)
+    throw new PqError("usage", `--branch ${branch}: not a name git accepts for a branch`, [
+      "git check-ref-format --branch NAME tells which names are",
+    ]);
+}
