@@ -3,6 +3,7 @@ import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
 import { declared, quickArgs } from "./quick-args.js";
+import { notUtf8Path } from "../tree/paths.js";
 import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
@@ -99,6 +100,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       argv.includes("--json"),
     );
   }
+  const unnamed = notUtf8Path(io.cwd);
+  if (unnamed) return report(io, unnamed, argv.includes("--json"));
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const names = new Set(commandNames());

@@ -53,7 +53,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
-import { leadsOutside, queueInTree } from "../tree/paths.js";
+import { leadsOutside, notUtf8Path, queueInTree } from "../tree/paths.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -207,7 +207,7 @@ export class Stack {
 
   static async init(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);
-    if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new PqError("not-found", `${tree} is not a directory`);
+    if (!existsSync(tree) || !statSync(tree).isDirectory()) throw notUtf8Path(tree) ?? new PqError("not-found", `${tree} is not a directory`);
     // A pq init killed before its quilt take-over was journaled made a stack that is not whole
     // (safe-6 #4): it starts over. Killed after, the take-over is completed by opening the stack.
     const incomplete = existsSync(statePaths(tree).initIncomplete);
@@ -298,7 +298,7 @@ export class Stack {
     const store = Stack.storeOf(tree, () => statCache);
     const loaded = loadStateAndText(tree, statCache, (id, text) => store.holdsText(id, text));
     if (!loaded) {
-      if (!existsSync(tree)) throw new PqError("no-queue", `${tree} does not exist`, ["pass --tree DIR with a directory that has a pq stack, or run the command in one"]);
+      if (!existsSync(tree)) throw notUtf8Path(tree) ?? new PqError("no-queue", `${tree} does not exist`, ["pass --tree DIR with a directory that has a pq stack, or run the command in one"]);
       throw new PqError("no-queue", `no pq stack in ${tree}`, ["run pq init (or pass --tree DIR)"]);
     }
     const { state } = loaded;

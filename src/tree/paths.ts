@@ -4,7 +4,7 @@
  * repository's or pq's own bookkeeping.
  */
 import { isDirectory, isSymlink, statStamp } from "./stat.js";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
@@ -187,4 +187,19 @@ export function throughSymlink(path: string, link: string): PqError {
  */
 export function underRoot(root: string, path: string): string {
   return path && !/(^|\/)\.{0,2}(\/|$)/.test(path) ? `${root}/${path}` : join(root, path);
+}
+
+/**
+ * A directory named with a byte that is not UTF-8 (a Latin-1 `ü` made by an old tool) reaches
+ * Node, and so pq, with U+FFFD in its place: the name Node then gives the system is another
+ * one, which does not exist (t37 N14). Said as such instead of "does not exist" to a user who
+ * is in it.
+ */
+export function notUtf8Path(path: string): PqError | null {
+  if (!path.includes("\uFFFD") || existsSync(path)) return null;
+  return new PqError(
+    "not-found",
+    `${path} cannot be named: its path has a byte that is not UTF-8 (shown as \uFFFD), which Node, and so pq, cannot pass on`,
+    ["rename that directory to a UTF-8 name (mv, or convmv -f latin1 -t utf8 --notest), then run pq again"],
+  );
 }

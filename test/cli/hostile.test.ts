@@ -485,3 +485,28 @@ describe("a command run from a directory that no longer exists (t37 N6)", () => 
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("a tree whose path has a byte that is not UTF-8 (t37 N14)", () => {
+  it("is said to be unnameable, not missing, from inside it and through --tree", () => {
+    const dir = tempDir("pq-latin1-");
+    // Made from the shell, with its bytes: Node's own names would be UTF-8.
+    const r = spawnSync(
+      "sh",
+      [
+        "-c",
+        `d="$1/lat$(printf '\\374')/tree" && mkdir -p "$d" && cd "$d" && git init -q && "$2" "$3" status; echo "rc=$?"; "$2" "$3" --tree "$d" series; echo "rc=$?"`,
+        "sh",
+        dir,
+        process.execPath,
+        resolve("bin/pq.js"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stdout).toBe("rc=3\nrc=3\n");
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("pq: "));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toContain("/lat\uFFFD/tree cannot be named: its path has a byte that is not UTF-8");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
