@@ -227,13 +227,19 @@ export class GitRepo {
     return result;
   }
 
-  /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */
-  async headContent(path: string): Promise<string | null> {
-    return this.contentAt("HEAD", path);
+  /**
+   * A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet), as git checkout
+   * writes it; `asCheckedOut: false`, as git stores it (see headContents).
+   */
+  async headContent(path: string, asCheckedOut = true): Promise<string | null> {
+    return this.contentAt("HEAD", path, asCheckedOut);
   }
 
-  /** A tree-relative file at a commit as git checkout would write it, or null when the commit has no such file. */
-  async contentAt(rev: string, path: string): Promise<string | null> {
+  /**
+   * A tree-relative file at a commit as git checkout would write it (`asCheckedOut: false`: as
+   * git stores it), or null when the commit has no such file.
+   */
+  async contentAt(rev: string, path: string, asCheckedOut = true): Promise<string | null> {
     const spec = `${rev}:${this.prefix}${path}`;
     try {
       // A directory (or a submodule) at that path is no file: cat-file --filters would print a
@@ -242,7 +248,7 @@ export class GitRepo {
       if ((await this.git.raw(["cat-file", "-t", spec])).trim() !== "blob") return null;
       // --filters: as git checkout would write the file (eol=crlf, core.autocrlf, filter drivers),
       // so that a patch made against it and a pop that restores it match the checkout's bytes.
-      const buf = await this.git.binaryCatFile(["--filters", spec]);
+      const buf = await this.git.binaryCatFile(asCheckedOut ? ["--filters", spec] : ["blob", spec]);
       return Buffer.from(buf).toString("latin1");
     } catch {
       return null;
@@ -718,8 +724,12 @@ export class GitRepo {
       .map((line) => line.slice(0, -" missing".length));
   }
 
-  /** Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD). */
-  async headContents(paths: string[]): Promise<Map<string, string | null>> {
+  /**
+   * Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD), as
+   * git checkout writes them; `asCheckedOut: false`, as git stores them (LF where a checkout
+   * converts to CRLF): what a shared queue is merged over, the same in every colleague's checkout.
+   */
+  async headContents(paths: string[], asCheckedOut = true): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     if (!paths.length) return out;
     const top = this.rootDir;
@@ -745,7 +755,8 @@ export class GitRepo {
       at = nl + 1 + size + 1;
     }
     // git 2.39's cat-file cannot apply filters in batch mode: converted files are read one by one.
-    for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) out.set(p, await this.headContent(p));
+    if (asCheckedOut)
+      for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) out.set(p, await this.headContent(p));
     return out;
   }
 

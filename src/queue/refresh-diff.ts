@@ -10,7 +10,7 @@ const mode = (v: Version): string => (versionExec(v) ? "100755" : "100644");
 export function buildPatchDiff(
   files: Record<string, { pre: Version; post: Version }>,
   renames: [string, string][],
-  content: (v: Version) => string | null,
+  content: (v: Version, path: string) => string | null,
 ): string {
   const parts: string[] = [];
   const done = new Set<string>();
@@ -20,7 +20,7 @@ export function buildPatchDiff(
     // Still a rename only if the source is gone and the target exists.
     if (!src || !dst || src.post !== null || dst.post === null) continue;
     parts.push(
-      createFilePatch({ oldPath: from, newPath: to, oldContent: content(src.pre), newContent: content(dst.post), oldMode: mode(src.pre), newMode: mode(dst.post) }),
+      createFilePatch({ oldPath: from, newPath: to, oldContent: content(src.pre, from), newContent: content(dst.post, to), oldMode: mode(src.pre), newMode: mode(dst.post) }),
     );
     done.add(from).add(to);
   }
@@ -32,8 +32,8 @@ export function buildPatchDiff(
       createFilePatch({
         oldPath: pre === null ? null : path,
         newPath: post === null ? null : path,
-        oldContent: content(pre),
-        newContent: content(post),
+        oldContent: content(pre, path),
+        newContent: content(post, path),
         oldMode: pre === null ? undefined : mode(pre),
         newMode: post === null ? undefined : mode(post),
       }),

@@ -13,6 +13,8 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
+import { gitBlobId } from "../patch/create.js";
+import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -184,10 +186,43 @@ export async function planRefresh(
   // An untracked symlink is no file pq add could take: said with the other non-files.
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p)));
-  const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
-  return { diff: opts.preview ? "" : buildPatchDiff(files, top.renames ?? [], content), files, changed, untracked, notFiles, staged, stagedApart };
+  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, staged, stagedApart };
+  const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
+  const asGit = await convertedToCrlf(ctx, files, content);
+  const diffContent = (v: Version, path: string) => {
+    const text = content(v);
+    return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
+  };
+  return { diff: buildPatchDiff(files, top.renames ?? [], diffContent), files, changed, untracked, notFiles, staged, stagedApart };
+}
+
+/**
+ * The files of a versioned queue's patch that this checkout holds with CRLF only because git
+ * converts them (core.autocrlf, an eol attribute): their diff is taken between LF texts, as
+ * git diff takes it. Written in this checkout's endings, a shared patch flipped between CRLF
+ * and LF with every colleague whose checkout differs, each time a commit changing every line
+ * (t35 F14); taken as git has the files, it applies exactly wherever they are LF, and here
+ * with its endings set aside, as before. A queue no repository versions is this tree's alone:
+ * its patches keep the tree's bytes. Asked of git only when a file has CRLF.
+ */
+async function convertedToCrlf(
+  ctx: PlanContext,
+  files: Record<string, FileChange>,
+  content: (v: Version) => string | null,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  const textOf = (path: string) => content(files[path].post ?? files[path].pre);
+  const withCrlf = Object.keys(files).filter((path) => textOf(path)?.includes("\r\n"));
+  if (!ctx.git || !withCrlf.length || !queueVersioned(ctx.queueDir)) return out;
+  for (const path of await ctx.git.convertedPaths(withCrlf)) {
+    const text = textOf(path)!;
+    // git's own answer: the blob it would store for the file is the LF text (not for a file git
+    // keeps with CRLF, which autocrlf leaves so when its blob has CRs already).
+    if ((await ctx.git.cleanBlobId(text, path)) === gitBlobId(text.replaceAll("\r\n", "\n"))) out.add(path);
+  }
+  return out;
 }
 
 /**

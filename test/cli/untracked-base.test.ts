@@ -33,6 +33,26 @@ describe("a patch over a file git does not track", () => {
   });
 });
 
+describe("pq add of a file git ignores (a release tarball's configure)", () => {
+  it("starts from the file as it is, as quilt add does: the patch changes it, and a pop gives it back (t38 F6)", async () => {
+    const tree = makeRepo({ ".gitignore": "configure\n", "a.txt": "a\n" });
+    dirs.push(tree);
+    write(tree, "configure", "one\ntwo\nthree\n");
+    await pq(tree, "init");
+    await pq(tree, "new", "conf.patch");
+    expect((await pq(tree, "add", "configure")).code).toBe(0);
+    write(tree, "configure", "one\nTWO\nthree\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(tree, "patches/conf.patch");
+    expect(patch).toContain("@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
+    expect(patch).not.toContain("new file");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(read(tree, "configure")).toBe("one\ntwo\nthree\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "configure")).toBe("one\nTWO\nthree\n");
+  });
+});
+
 describe("quilt's settings", () => {
   it("pq init takes the queue from QUILT_PATCHES when no --queue is given, as quilt does", async () => {
     const tree = makeRepo({ "a.txt": "a\n" });

@@ -150,6 +150,51 @@ describe("a shared queue in a repository with core.autocrlf", () => {
     });
   });
 
+  it("a shared patch refreshed or merged in a CRLF checkout is written as git has the files (LF): it does not flip with each colleague (t35 F14)", async () => {
+    const w = world();
+    root = w.root;
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    await commitNewPatch(ann, "p1.patch", { file: "a.c", line: 5, text: "five" }, "one");
+    await ok(ann.tree, "sync");
+    await withGlobalAutocrlf(w.root, async () => {
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      // A real change in Bob's CRLF checkout: the patch stays LF, every line but the new one as it was.
+      write(bob.tree, "a.c", read(bob.tree, "a.c").replace("line 30\r\n", "thirty (bob)\r\n"));
+      await ok(bob.tree, "refresh");
+      expect(read(bob.queue, "p1.patch")).not.toContain("\r");
+      expect(read(bob.queue, "p1.patch")).toContain("+thirty (bob)\n");
+      await ok(bob.tree, "commit", "-m", "p1: thirty");
+      // Ann changes the same patch: Bob's sync merges the two in his CRLF checkout, and writes LF too.
+      await withoutGlobalConfig(async () => {
+        await ok(ann.tree, "goto", "p1.patch");
+        write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 10\n", "ten (ann)\n"));
+        await ok(ann.tree, "refresh");
+        await ok(ann.tree, "commit", "-m", "p1: ten");
+        await ok(ann.tree, "sync");
+      });
+      expect((await ok(bob.tree, "sync")).out).toContain("p1.patch: changed on both sides, merged");
+      expect(read(bob.tree, "a.c")).toContain("ten (ann)\r\nline 11\r\n");
+      expect(git(w.remote, "show", "main:p1.patch")).not.toContain("\r");
+    });
+    await ok(ann.tree, "sync");
+    expect(read(ann.queue, "p1.patch")).not.toContain("\r");
+    expect((await ok(ann.tree, "status")).out).not.toContain("line endings");
+    expect(read(ann.tree, "a.c")).toContain("ten (ann)\n");
+    expect(read(ann.tree, "a.c")).toContain("thirty (bob)\n");
+  });
+
+  /** Runs `fn` with git's global config as the test run has it (not withGlobalAutocrlf's). */
+  async function withoutGlobalConfig(fn: () => Promise<void>): Promise<void> {
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    delete process.env.GIT_CONFIG_GLOBAL;
+    try {
+      await fn();
+    } finally {
+      if (saved !== undefined) process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+  }
+
   it("a queue checked out converted (a plain git clone under core.autocrlf) is put back to its committed bytes, own or in the tree's repository", async () => {
     const w = world();
     root = w.root;

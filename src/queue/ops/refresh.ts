@@ -14,10 +14,10 @@ import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
-import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange } from "../state.js";
+import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
-import { trackedByGit } from "../../git/tracked.js";
+import { queueVersioned } from "../../git/tracked.js";
 import { join } from "node:path";
 
 export interface RefreshOptions {
@@ -173,13 +173,14 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
 
 /**
  * A patch that applied only with its line endings set aside, in a queue git versions: the
- * difference is this checkout's (core.autocrlf, an eol attribute), not the patch's. Rewritten
- * in this tree's endings, a shared patch flipped between CRLF and LF with every colleague
- * whose checkout differs, each time a commit changing every line (t35 F14): a refresh that
- * takes nothing else leaves it as the repository has it.
+ * difference is a checkout's (core.autocrlf, an eol attribute: this one's, or the one it was
+ * made in), not the patch's. Rewritten in this tree's endings, a shared patch flipped between
+ * CRLF and LF with every colleague whose checkout differs, each time a commit changing every
+ * line (t35 F14): a refresh that takes nothing else leaves it as the repository has it, and one
+ * that takes a change writes files git converts as git has them (LF, see planRefresh).
  */
 export function keepsItsLineEndings(queueDir: string, patch: Pick<AppliedPatch, "name" | "inexact">): boolean {
-  return patch.inexact === "eol" && trackedByGit(join(queueDir, patch.name));
+  return patch.inexact === "eol" && queueVersioned(queueDir);
 }
 
 /**
@@ -237,6 +238,21 @@ async function withSignoff(ctx: OpContext, header: string): Promise<string> {
   return rewriteHeader(header, { ...parsed, body: parsed.body ? `${parsed.body}\n${/^[A-Za-z-]+-by: /m.test(parsed.body.split("\n").at(-1) ?? "") ? "" : "\n"}${line}` : line });
 }
 
+/**
+ * What a file pq add gives the top patch starts from: what the patches below left, else HEAD's;
+ * a file git's ignore rules cover that neither has (a release tarball's generated `configure`)
+ * starts as it is on disk, as quilt add takes it (and push takes such a file). Taken as absent,
+ * the patch created the whole file, and a pop deleted it (t38 F6). (refresh FILE comes after
+ * the edit: what the file was before it is not known there, and it stays a new file.)
+ */
+async function addedFileBase(ctx: OpContext, path: string): Promise<Version> {
+  const planCtx = await planContext(ctx);
+  const base = await baselineVersion(planCtx, path, ctx.tx.state.applied.length - 1);
+  if (base !== null || !planCtx.git) return base;
+  if (ctx.tx.ws.version(path) === null || !(await planCtx.git.ignoredPaths([path])).has(path)) return null;
+  return ctx.tx.ws.preserve(path); // stored: the pop puts it back from the store
+}
+
 export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
@@ -264,7 +280,7 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
         { file: path, conflictsWith: dir },
       );
     }
-    const base = await baselineVersion(await planContext(ctx), path, tx.state.applied.length - 1);
+    const base = await addedFileBase(ctx, path);
     top.files[path] = { pre: base, post: base };
     added.push(path);
   }
