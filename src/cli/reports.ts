@@ -96,7 +96,9 @@ export function stagedApartNote(took: string, paths: string[]): string {
 
 /** quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards: said where a quilt series comes in. */
 export function guardCommentNote(name: string, guards: string[]): string {
-  return `note: ${name}: the series comment ${guards.map((g) => `#${g}`).join(" ")} is read as a guard (hg mq's form; quilt itself ignores it): pq guard ${name} --none if it was only a comment`;
+  const written = guards.map((g) => `#${g}`).join(" ");
+  // Not `pq guard NAME --none`: that drops the words with the guard (t38 F7).
+  return `note: ${name}: the series comment ${written} is read as a guard (hg mq's form; quilt itself ignores it): if it was only a comment, put a space after its '#' in the series file (${guards.map((g) => `# ${g}`).join(" ")}), which pq and hg read as a comment`;
 }
 
 /**

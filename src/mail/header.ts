@@ -119,15 +119,23 @@ interface HeaderField {
 
 /**
  * The block of Key: value fields (each with its indented continuation lines) from `start`,
- * up to the first line that is not one or a trailer (Signed-off-by: and the like, which
- * belong to the message); `end`: the line after it.
+ * up to the first line that is not one or, in a mail's header, a trailer (Signed-off-by: and
+ * the like, which belong to its message); `end`: the line after it. In a DEP-3 header every
+ * field of the block is one: `Reviewed-By:` is a DEP-3 field, and taking it for the message's
+ * start put it and the fields after it (`Last-Update:`) in the description, which refresh -m
+ * and header -m then replaced (t38 F4).
  */
 function headerFields(lines: string[], start = 0): { fields: HeaderField[]; end: number } {
+  const all = fieldBlock(lines, start, false);
+  return isDep3(all.fields) ? all : fieldBlock(lines, start, true);
+}
+
+function fieldBlock(lines: string[], start: number, trailersEnd: boolean): { fields: HeaderField[]; end: number } {
   const fields: HeaderField[] = [];
   let i = start;
   for (; i < lines.length; i++) {
     const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
-    if (!m || /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1])) break;
+    if (!m || (trailersEnd && /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1]))) break;
     const field = { key: m[1].toLowerCase(), value: m[2], lines: [lines[i]] };
     while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
     fields.push(field);
@@ -227,22 +235,30 @@ export function formatHeader(h: PatchHeader): string {
 }
 
 /**
- * A DEP-3 header's fields that PatchHeader does not hold (Origin:, Bug-Debian:, Forwarded:,
+ * The fields DEP-3 (and gbp pq, which writes them into git format-patch headers) gives a patch:
+ * in a mail's header they are the patch's, where its others (MIME-Version:, Message-Id:, To:)
+ * are its transport's.
+ */
+const PATCH_FIELD = /^(origin|bug(-.+)?|forwarded|applied-upstream|last-update|reviewed-by|acked-by|author|patch-name|gbp(-.+)?)$/;
+
+/**
+ * A header's fields that PatchHeader does not hold (Origin:, Bug-Debian:, Forwarded:,
  * Last-Update:, a second Author:), one line each, as UTF-8: a fold keeps them in the message
- * of the patch it folds in, and a mail export in the message it sends.
+ * of the patch it folds in, and a mail export in the message it sends. All of a DEP-3 header's;
+ * of a mail's, the DEP-3 ones (a Debian queue's git format-patch headers carry Origin: and
+ * Bug-Debian-Security:, which a fold dropped: t38 F3).
  */
 export function unmodelledFields(header: string): string[] {
   const lines = toUtf8(header).replace(/\r\n/g, "\n").split("\n");
   if (isMboxSeparator(lines[0])) lines.shift();
   const { fields } = headerFields(lines);
-  // Only a DEP-3 header's fields are the patch's: a mail's others (MIME-Version:, Message-Id:) are its transport's.
-  if (!isDep3(fields)) return [];
+  const dep3 = isDep3(fields);
   const modelled = new Set(["from", "subject", "date", "description", "x-committer"]);
-  let authorSeen = false;
+  let authorSeen = !dep3; // a mail's author is its From:, so any Author: is another one
   const out: string[] = [];
   for (const f of fields) {
     if (f.key === "author" && !authorSeen) authorSeen = true;
-    else if (!modelled.has(f.key)) out.push(f.lines.map((l) => l.trim()).join(" "));
+    else if (!modelled.has(f.key) && (dep3 || PATCH_FIELD.test(f.key))) out.push(f.lines.map((l) => l.trim()).join(" "));
   }
   return out;
 }

@@ -517,6 +517,22 @@ describe("export keeps a patch's notes (interop-5 #21)", () => {
 });
 
 describe("guards from a quilt series (interop-5 #10, #3)", () => {
+  it("a guard taken out of a comment leaves the rest of the comment a comment, and the note says how to keep it all (t38 F7)", async () => {
+    const q = tempDir("pq-quilt-guard-");
+    dirs.push(q);
+    write(q, "x.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n");
+    write(q, "series", "x.patch #+linux only, see #1234\n");
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const imported = await pq(tree, "import", "--quilt", q);
+    expect(imported.out).toContain("put a space after its '#' in the series file (# +linux), which pq and hg read as a comment");
+    const r = await pq(tree, "guard", "x.patch", "--none");
+    expect(r.code).toBe(0);
+    expect(read(join(tree, "patches"), "series")).toBe("x.patch # only, see #1234\n");
+    expect((await pq(tree, "series")).out).toBe("x.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+  });
+
   it("import --quilt says a '#+g' comment is read as a guard, and push -a names the guarded patch it skips, as hg's qpush does", async () => {
     const q = tempDir("pq-quilt-guard-");
     dirs.push(q);

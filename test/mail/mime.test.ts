@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { formatMail, parseHeader, rewriteHeader } from "../../src/mail/header.js";
+import { formatMail, parseHeader, rewriteHeader, unmodelledFields } from "../../src/mail/header.js";
 import { splitMbox } from "../../src/mail/mbox.js";
 import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -190,6 +190,28 @@ describe("mail bodies decoded as git am decodes them", () => {
 });
 
 describe("Debian's DEP-3 patch headers", () => {
+  it("Reviewed-By: is a field of a DEP-3 header, not the start of its message: a new message keeps it and the fields after it (t38 F4)", () => {
+    const header =
+      "Description: fix renamed LV detection\n Longer text.\nAuthor: Upstream Dev <up@example.org>\nForwarded: yes\nReviewed-By: Rita Roe <rita@example.org>\nLast-Update: 2023-02-25\n---\n";
+    const parsed = parseHeader(header);
+    expect(parsed.body).toBe("Longer text.");
+    expect(rewriteHeader(header, { ...parsed, subject: "fix renamed LV detection (v2)" })).toBe(
+      header.replace("detection", "detection (v2)"),
+    );
+    // In a mail's header a trailer still starts the message, as git reads it.
+    expect(parseHeader("From: A <a@example.org>\nSubject: s\nReviewed-by: R <r@example.org>\n").body).toBe("Reviewed-by: R <r@example.org>");
+  });
+
+  it("the DEP-3 fields of a git format-patch header (gbp pq's form) are the patch's, a mail's transport fields are not (t38 F3)", () => {
+    const header =
+      "From: Dev <dev@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: Fix prefixes\nOrigin: https://example.org/c/1\nBug-Debian: https://bugs.example.org/2\nBug-Debian-Security: https://security.example.org/CVE-2099-0001\nMessage-Id: <1@example.org>\nMIME-Version: 1.0\n\nWhy.\n";
+    expect(unmodelledFields(header)).toEqual([
+      "Origin: https://example.org/c/1",
+      "Bug-Debian: https://bugs.example.org/2",
+      "Bug-Debian-Security: https://security.example.org/CVE-2099-0001",
+    ]);
+  });
+
   it("a new message keeps the lone --- that separates the fields from the diff (ci-7 #6)", () => {
     const header = "Description: Fix foo\nAuthor: Upstream Dev <up@example.org>\nLast-Update: 2026-01-01\n---\n";
     expect(rewriteHeader(header, { ...parseHeader(header), subject: "Fix foo again", body: "" })).toBe(
