@@ -108,3 +108,6 @@ export function guardCommentNote(name: string, guards: string[]): string {
 export function fileList(names: readonly string[]): string {
   return names.map((name) => (/[\x00-\x1f\x7f]/.test(name) ? quotePath(name) : name)).join(", ");
 }
+
+/** Said of a Debian queue's changed packaging files, which refresh leaves out (see refresh-plan's packagingPaths). */
+export const PACKAGING_NOTE = "left out (Debian packaging, beside debian/patches: the patches do not carry it; pq add FILE takes one)";

@@ -34,6 +34,13 @@ export interface QuiltStack {
 export { QUILT_STATE_DIR };
 const PC = QUILT_STATE_DIR;
 
+/**
+ * The way out for a tree committed with quilt's patches applied, which pq took over: back to
+ * quilt, its patches popped, and a commit of the tree without quilt's state directory, tracked
+ * or not (`git rm --cached`: a `git reset` left a committed .pc/ in HEAD, t38 F9).
+ */
+export const BACK_THROUGH_QUILT = `pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git rm -r -q --cached --ignore-unmatch ${QUILT_STATE_DIR}; git commit), then pq push -a`;
+
 /** The applied stack quilt left in `tree`, or null when quilt has nothing applied there. */
 export function quiltAppliedStack(tree: string): QuiltStack | null {
   // UTF-8 names, as the series' (t23 F5: read as latin1, a name beyond ASCII matched no series line).

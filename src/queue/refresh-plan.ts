@@ -35,6 +35,8 @@ export interface RefreshPlan {
   untracked: string[];
   /** Changed files git tracks that are no regular files (a re-pointed symlink), which no patch holds: left out, not refused. */
   notFiles: string[];
+  /** Changed files of a Debian queue's packaging (debian/, beside debian/patches), which no patch holds: left out (see packagingPaths). */
+  packaging: string[];
   /** Files of the refreshed patch that git's index has staged (git add, rm, mv): unstaged once in the patch. */
   staged: string[];
   /**
@@ -106,6 +108,18 @@ function pqOwnPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string)
 }
 
 /**
+ * A Debian queue's packaging: with the queue at debian/patches, the files of debian/ are the
+ * package's, not upstream's, and dpkg-source keeps them out of the patches. A refresh that
+ * takes every changed file, as hg's qrefresh does, took a `dch` edit of debian/changelog into
+ * the upstream patch on top, and the next pop took it out of the changelog (t38 F1): left out,
+ * unless a patch has the file already or pq add gives it one.
+ */
+function packagingPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: string) => boolean {
+  const debian = queueInTree(ctx.tree, ctx.queueDir) === "debian/patches";
+  return (path) => debian && path.startsWith("debian/");
+}
+
+/**
  * `preview`: for pq status, which reports what a refresh would take and never refuses for it;
  * it stores nothing and builds no diff (`diff` is empty).
  */
@@ -132,6 +146,8 @@ export async function planRefresh(
   const changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   const isOwn = pqOwnPaths(ctx);
+  const isPackaging = packagingPaths(ctx);
+  const packaging: string[] = [];
   const stackKnows = new Set([...Object.keys(top.files), ...expectedVersions(ctx.applied).keys()]);
   const notFiles: string[] = [];
   // HEAD's content of the changed files no patch has touched, in one git run (not one per file).
@@ -143,6 +159,10 @@ export async function planRefresh(
   );
   for (const path of [...candidates].sort()) {
     if (isOwn(path)) continue;
+    if (isPackaging(path) && !stackKnows.has(path)) {
+      packaging.push(path);
+      continue;
+    }
     // A changed symlink (or other non-file) git tracks and no patch touches: pq's patches hold
     // regular files only, so it is left out and said, as an untracked file is, not a refusal of the whole refresh.
     if (!stackKnows.has(path) && !isRegularOrMissing(join(ctx.tree, path))) {
@@ -182,20 +202,20 @@ export async function planRefresh(
     }
   }
   if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));
-  const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p));
+  const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p) && !isPackaging(p));
   // An untracked symlink is no file pq add could take: said with the other non-files.
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p)));
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
-  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, staged, stagedApart };
+  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart };
   const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
   const asGit = await convertedToCrlf(ctx, files, content);
   const diffContent = (v: Version, path: string) => {
     const text = content(v);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  return { diff: buildPatchDiff(files, top.renames ?? [], diffContent), files, changed, untracked, notFiles, staged, stagedApart };
+  return { diff: buildPatchDiff(files, top.renames ?? [], diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart };
 }
 
 /**

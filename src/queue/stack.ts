@@ -53,7 +53,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
-import { leadsOutside, notUtf8Path, queueInTree } from "../tree/paths.js";
+import { leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -85,6 +85,8 @@ export interface StackStatus {
   inexact?: { name: string; reason: "fuzz" | "eol" | "merge" }[];
   /** Files whose changes are not yet in the top patch (what refresh would take). */
   pending: string[];
+  /** Changed files of a Debian queue's packaging, which a refresh leaves out (see RefreshPlan.packaging). */
+  packaging?: string[];
   untracked: string[];
   guards: string[];
   /**
@@ -216,7 +218,14 @@ export class Stack {
       rmSync(statePaths(tree).initIncomplete, { force: true });
     } else if (incomplete) await Stack.open({ tree });
     if (loadState(tree)) {
-      throw new PqError("exists", `${tree} already has a pq stack`, ["use it as it is, or remove .pq/ to start over (pop -a first)"]);
+      // Not "remove .pq/" for a tree quilt pushed in since: that loses pq's trash and operation log (t38 F5).
+      throw new PqError(
+        "exists",
+        `${tree} already has a pq stack`,
+        quiltAppliedStack(tree)
+          ? [`quilt has pushed patches here since (${QUILT_STATE_DIR}/applied-patches): quilt pop -a, then pq push -a; the stack, its trash and its operation log stay as they are`]
+          : ["use it as it is; to start over, pq pop -a and remove .pq/ (pq's trash of deleted patches and its operation log go with it)"],
+      );
     }
     const git = await openGitRepo(tree);
     if (!git) throw new PqError("no-queue", `${tree} is not a git work tree`, ["run git init first: pq keeps its patches on top of a git tree"]);
@@ -582,6 +591,7 @@ export class Stack {
       needsRefresh: top?.needsRefresh,
       ...(inexact.length ? { inexact } : {}),
       pending: preview ? preview.changed : [],
+      ...(preview?.packaging.length ? { packaging: preview.packaging } : {}),
       untracked: preview
         ? preview.untracked
         : unreadable

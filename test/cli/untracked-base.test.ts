@@ -53,6 +53,67 @@ describe("pq add of a file git ignores (a release tarball's configure)", () => {
   });
 });
 
+describe("a Debian source package's queue (debian/patches)", () => {
+  /** A "3.0 (quilt)" package: upstream's a.txt, the packaging in debian/, one patch. */
+  function debianPackage(): string {
+    const tree = makeRepo({
+      "a.txt": "a\nb\nc\n",
+      "debian/changelog": "pkg (1.0-1) unstable; urgency=medium\n",
+      "debian/source/format": "3.0 (quilt)\n",
+    });
+    dirs.push(tree);
+    write(tree, "debian/patches/one.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
+    write(tree, "debian/patches/series", "one.patch\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "queue");
+    return tree;
+  }
+
+  it("is the queue pq init takes, with no setting of quilt's, rather than an empty patches/ beside it (t38 F8)", async () => {
+    const tree = debianPackage();
+    const r = await pq(tree, "init");
+    expect(r.out).toContain(`with the queue ${tree}/debian/patches (debian/source/format: 3.0 (quilt)) (1 patch in its series)`);
+    // dpkg-source -b would take .pq/ for a change to the package (t38 F2).
+    expect(r.out).toContain('add the line extend-diff-ignore = "^\\.pq(/|$)" to debian/source/local-options');
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("a\nB\nc\n");
+  });
+
+  it("a refresh leaves the packaging (a dch edit of debian/changelog) out of the upstream patch, and says so; pq add takes a file of it (t38 F1)", async () => {
+    const tree = debianPackage();
+    await pq(tree, "init");
+    await pq(tree, "push");
+    write(tree, "debian/changelog", "pkg (1.0-2) unstable; urgency=medium\n");
+    write(tree, "a.txt", "a\nB\nC\n");
+    const status = await pq(tree, "status");
+    expect(status.out).toContain("unrefreshed changes: a.txt\n");
+    expect(status.out).toContain(
+      "changed, left out (Debian packaging, beside debian/patches: the patches do not carry it; pq add FILE takes one): debian/changelog",
+    );
+    const r = await pq(tree, "refresh");
+    expect(r.out).toContain("refreshed one.patch: a.txt\n");
+    expect(r.out).toContain("left out (Debian packaging");
+    expect(read(tree, "debian/patches/one.patch")).not.toContain("changelog");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(read(tree, "debian/changelog")).toBe("pkg (1.0-2) unstable; urgency=medium\n");
+    // Asked for by name, a file of it is the patch's like any other.
+    await pq(tree, "push");
+    await pq(tree, "add", "debian/changelog");
+    write(tree, "debian/changelog", "pkg (1.0-3) unstable; urgency=medium\n");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed one.patch: a.txt, debian/changelog");
+  });
+
+  it("pq init again after quilt pushed in the tree: the advice keeps the stack (t38 F5)", async () => {
+    const tree = debianPackage();
+    await pq(tree, "init");
+    write(tree, ".pc/applied-patches", "one.patch\n");
+    const r = await pq(tree, "init");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("quilt has pushed patches here since (.pc/applied-patches): quilt pop -a, then pq push -a");
+    expect(r.err).not.toContain("remove .pq/");
+  });
+});
+
 describe("quilt's settings", () => {
   it("pq init takes the queue from QUILT_PATCHES when no --queue is given, as quilt does", async () => {
     const tree = makeRepo({ "a.txt": "a\n" });

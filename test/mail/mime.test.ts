@@ -199,7 +199,9 @@ describe("Debian's DEP-3 patch headers", () => {
       header.replace("detection", "detection (v2)"),
     );
     // In a mail's header a trailer still starts the message, as git reads it.
-    expect(parseHeader("From: A <a@example.org>\nSubject: s\nReviewed-by: R <r@example.org>\n").body).toBe("Reviewed-by: R <r@example.org>");
+    expect(parseHeader("From: A <a@example.org>\nSubject: s\nReviewed-by: R <r@example.org>\n").body).toBe(
+      "Reviewed-by: R <r@example.org>",
+    );
   });
 
   it("the DEP-3 fields of a git format-patch header (gbp pq's form) are the patch's, a mail's transport fields are not (t38 F3)", () => {

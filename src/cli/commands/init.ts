@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
+import { readText } from "../../tree/files.js";
+import { queueInTree } from "../../tree/paths.js";
 import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
-import { QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
+import { BACK_THROUGH_QUILT, QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
 import { guardCommentNote } from "../reports.js";
 
@@ -24,12 +26,14 @@ export default defineCommand({
   run: async (args, io) => {
     const tree = resolve(io.cwd, args.tree ?? ".");
     // quilt's own setting for where the series lives, as quilt reads it (relative to the tree): QUILT_PATCHES, else
-    // what quilt recorded in .pc/ (Debian's quiltrc sets debian/patches for quilt's commands only: interop-17 F1).
+    // what quilt recorded in .pc/ (Debian's quiltrc sets debian/patches for quilt's commands only: interop-17 F1),
+    // else a Debian source package's own (t38 F8: a packager's ~/.quiltrc is a shell script pq does not run).
     const quiltSetting = args.queue
       ? null
       : process.env.QUILT_PATCHES
         ? { dir: process.env.QUILT_PATCHES, from: "QUILT_PATCHES" }
-        : ((dir) => (dir ? { dir, from: `quilt's ${QUILT_STATE_DIR}/.quilt_patches` } : null))(quiltRecordedPatches(tree));
+        : (((dir) => (dir ? { dir, from: `quilt's ${QUILT_STATE_DIR}/.quilt_patches` } : null))(quiltRecordedPatches(tree)) ??
+          debianQueue(tree));
     const fromQuilt = quiltSetting ? resolve(tree, quiltSetting.dir) : undefined;
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
     if (args.branch !== undefined) refuseBranchOption(args.branch, args.shared, tree);
@@ -68,6 +72,8 @@ export default defineCommand({
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${quiltSetting ? ` (${quiltSetting.from})` : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
+    const dpkg = dpkgSourceNote(stack.tree, stack.queueDir);
+    if (dpkg) io.out(dpkg);
     // A series pq takes as it is (quilt's, Debian's): a comment that reads as a guard is said, as import --quilt says it (ci-7 #10).
     for (const entry of stack.series().filter((e) => e.guards.length)) io.out(guardCommentNote(entry.name, entry.guards));
     const { taken, inHead } = stack.takenOverFromQuilt;
@@ -80,7 +86,7 @@ export default defineCommand({
       const files = `${inHead.slice(0, 5).join(", ")}${inHead.length > 5 ? ", ..." : ""}`;
       io.err(
         `pq: warning: HEAD already holds the applied patches' changes to ${files} (the tree was committed with them applied): pq pop will refuse, since it would leave those commits reverted in the tree\n` +
-          `  to work on the patches with pq: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
+          `  to work on the patches with pq: ${BACK_THROUGH_QUILT}`,
       );
     }
   },
@@ -103,4 +109,26 @@ function refuseBranchOption(branch: string, shared: string | undefined, tree: st
     throw new PqError("usage", `--branch ${branch}: not a name git accepts for a branch`, [
       "git check-ref-format --branch NAME tells which names are",
     ]);
+}
+
+/**
+ * A Debian source package in the "3.0 (quilt)" format keeps its queue in debian/patches, where
+ * dpkg-source applies it: without a setting of quilt's, pq init takes that queue rather than
+ * start an empty patches/ beside it, unless patches/ exists.
+ */
+function debianQueue(tree: string): { dir: string; from: string } | null {
+  const format = readText(join(tree, "debian", "source", "format"));
+  if (format === null || format.trim() !== "3.0 (quilt)" || existsSync(join(tree, "patches"))) return null;
+  return { dir: "debian/patches", from: "debian/source/format: 3.0 (quilt)" };
+}
+
+/**
+ * dpkg-source -b reads every file of a Debian source tree but its own and quilt's (.pc/) as a
+ * change to the package: pq's .pq/ stops it (binary files), unless told to ignore it (t38 F2).
+ * Said once, at init, where the package does not say so already.
+ */
+function dpkgSourceNote(tree: string, queueDir: string): string | null {
+  if (queueInTree(tree, queueDir) !== "debian/patches") return null;
+  if ((readText(join(tree, "debian", "source", "local-options")) ?? "").includes(".pq")) return null;
+  return 'note: dpkg-source -b takes pq\'s .pq/ for a change to the package: add the line extend-diff-ignore = "^\\.pq(/|$)" to debian/source/local-options (or pass --extend-diff-ignore=\'^\\.pq(/|$)\' to dpkg-source)';
 }

@@ -6,7 +6,7 @@ import { openStack, treePaths } from "../open-stack.js";
 import { editText } from "../editor.js";
 import { splitMessage } from "../../queue/patch-text.js";
 import { resolvePatch } from "../../queue/queries.js";
-import { fileList, stagedApartNote } from "../reports.js";
+import { fileList, PACKAGING_NOTE, stagedApartNote } from "../reports.js";
 
 export default defineCommand({
   command: "refresh [files..]",
@@ -90,5 +90,6 @@ export default defineCommand({
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${fileList(report.untracked)}`);
     if (report.notFiles?.length)
       io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${fileList(report.notFiles)}`);
+    if (report.packaging?.length) io.out(`${PACKAGING_NOTE}: ${fileList(report.packaging)}`);
   },
 });

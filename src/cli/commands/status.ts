@@ -3,7 +3,7 @@ import { defineCommand } from "../io.js";
 import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
 import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
 import { openStack, printJson } from "../open-stack.js";
-import { fileList } from "../reports.js";
+import { fileList, PACKAGING_NOTE } from "../reports.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 
@@ -54,6 +54,7 @@ export default defineCommand({
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
     if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
+    if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);
     if (s.unreadable)
       io.out(
         `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}\n  ${s.unreadable.details.join("\n  ")}`,

@@ -10,7 +10,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
-import { QUILT_STATE_DIR } from "../quilt-takeover.js";
+import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
@@ -196,7 +196,7 @@ export async function commitsOnTop(ctx: OpContext, committed: string[], doing: s
     rootOnly
       ? [
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
-          `if pq init took them over from quilt: pq undo (quilt's state comes back), quilt pop -a, commit the tree quilt leaves without quilt's ${QUILT_STATE_DIR}/ (git add -A; git reset -q -- ${QUILT_STATE_DIR}; git commit), then pq push -a`,
+          `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
       : handCommitAdvice(command),
     { files: committed },

@@ -41,6 +41,8 @@ export interface RefreshReport {
   untracked: string[];
   /** Changed paths that are no regular files (symlinks), left out of the patch. */
   notFiles?: string[];
+  /** Changed files of a Debian queue's packaging (debian/), left out of the patch (see RefreshPlan.packaging). */
+  packaging?: string[];
   /** Files of the patch that git's index had staged; the caller unstages them (see Stack.refresh). */
   staged?: string[];
   /** Files of the patch with a staged version other than the work tree's: left staged (see RefreshPlan.stagedApart). */
@@ -205,6 +207,7 @@ function reportOf(name: string, plan: RefreshPlan): RefreshReport {
     ...(plan.staged.length ? { staged: plan.staged } : {}),
     ...(plan.stagedApart.length ? { stagedApart: plan.stagedApart } : {}),
     ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
+    ...(plan.packaging.length ? { packaging: plan.packaging } : {}),
   };
 }
 
