@@ -13,9 +13,8 @@
  * The process's own directory is put back before anything else can run (see `leave`): callers
  * leave before each await, failpoint and progress callback.
  *
- * What is left: a directory a write needs that is not there yet is made by its full path
- * (mkdir -p), which a symlink swapped in above it would lead outside; the check that follows
- * then refuses to write in it, but the empty directories stay where the link led.
+ * A directory a write needs that is not there yet is made the same way, one level at a time in
+ * its checked parent (see makeStepwise).
  */
 import { mkdirSync, realpathSync, statSync } from "node:fs";
 import { PqError } from "../errors.js";
@@ -78,9 +77,12 @@ export class TreeDirs {
         throw this.notTheTrees(path, dir);
       }
       try {
-        mkdirSync(target, { recursive: true });
-        process.chdir(target);
-      } catch {
+        if (!this.makeStepwise(dir)) {
+          this.leave();
+          throw this.notTheTrees(path, dir);
+        }
+      } catch (e) {
+        if (e instanceof PqError) throw e;
         return this.fallback(path);
       }
     }
@@ -94,6 +96,31 @@ export class TreeDirs {
     }
     this.current = dir;
     return name;
+  }
+
+  /**
+   * Makes the missing directories of tree-relative `dir` one at a time, each by its name in its
+   * parent, the process in that parent and the parent checked to be the tree's own: a symlink
+   * swapped in above leads no mkdir outside (by its full path, `mkdir -p` left empty directories
+   * where the link led). Leaves the process in `dir`; false when a directory on the way is not
+   * the tree's. A system error (a file where a directory goes, no permission) is thrown as it is.
+   */
+  private makeStepwise(dir: string): boolean {
+    process.chdir(this.root);
+    if (process.cwd() !== this.realRoot || idOf(".") !== this.rootId) return false;
+    let expected = this.realRoot === "/" ? "" : this.realRoot;
+    for (const part of dir.split("/")) {
+      try {
+        process.chdir(part);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        mkdirSync(part);
+        process.chdir(part);
+      }
+      expected += `/${part}`;
+      if (process.cwd() !== expected) return false;
+    }
+    return true;
   }
 
   /** Back in the process's own directory (before anything else may run, and when done); never throws. */

@@ -61,6 +61,29 @@ describe("TreeDirs: the tree's directories entered and checked before pq writes 
     expect(readFileSync(join(`${root}-moved`, "deeper/f.txt"), "utf8")).toBe("written\n");
   });
 
+  it("makes a missing directory one level at a time in its checked parent: a symlink swapped in above leads no mkdir outside", () => {
+    const root = tree();
+    const outside = tempDir("pq-tree-dirs-outside-");
+    dirs.push(outside, `${root}-moved`);
+    const home = process.cwd();
+    const treeDirs = new TreeDirs(root);
+    renameSync(join(root, "sub"), `${root}-moved`);
+    symlinkSync(outside, join(root, "sub"));
+    expect(() => treeDirs.enter("sub/new/deep/n.txt", true)).toThrow(
+      /sub\/new\/deep\/n\.txt was not written: it goes through the symlink sub/,
+    );
+    expect(process.cwd()).toBe(home);
+    // By its full path (mkdir -p), sub/new/deep had been made inside the directory the link leads to.
+    expect(readdirSync(outside)).toEqual([]);
+    // Back as it was, the same write makes them in the tree.
+    unlinkSync(join(root, "sub"));
+    renameSync(`${root}-moved`, join(root, "sub"));
+    expect(treeDirs.enter("sub/new/deep/n.txt", true)).toBe("n.txt");
+    writeFileSync("n.txt", "made\n");
+    treeDirs.leave();
+    expect(readFileSync(join(root, "sub/new/deep/n.txt"), "utf8")).toBe("made\n");
+  });
+
   it("names a system error's file by its path in the tree", () => {
     const root = tree();
     const dirs = new TreeDirs(root);
