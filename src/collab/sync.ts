@@ -131,15 +131,15 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
   const git = await stack.repo();
   if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
   const cache = new Map<string, Promise<string | null>>();
-  // The files as git stores them, not as this checkout writes them: a merge in a checkout that
-  // converts to CRLF regenerated patches in CRLF, which a colleague's LF checkout then had to
+  // The files as every checkout has them, not as this one writes them: a merge in a checkout
+  // that converts to CRLF regenerated patches in CRLF, which a colleague's LF checkout then had to
   // take with their endings set aside, and a refresh there flipped back (t35 F14). Merged over
-  // the committed files, the queue is the same whoever syncs it.
+  // those, the queue is the same whoever syncs it (see sharedHeadContents).
   // One git process for every file the queues touch, instead of one per file.
-  for (const [p, content] of await git.headContents(pathsIn(prefetch), false)) cache.set(p, Promise.resolve(content));
+  for (const [p, content] of await git.sharedHeadContents(pathsIn(prefetch))) cache.set(p, Promise.resolve(content));
   return {
     baseFile: (p) => {
-      if (!cache.has(p)) cache.set(p, git.headContent(p, false));
+      if (!cache.has(p)) cache.set(p, git.sharedHeadContents([p]).then((m) => m.get(p) ?? null));
       return cache.get(p)!;
     },
     mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),

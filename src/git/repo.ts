@@ -227,19 +227,13 @@ export class GitRepo {
     return result;
   }
 
-  /**
-   * A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet), as git checkout
-   * writes it; `asCheckedOut: false`, as git stores it (see headContents).
-   */
-  async headContent(path: string, asCheckedOut = true): Promise<string | null> {
-    return this.contentAt("HEAD", path, asCheckedOut);
+  /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */
+  async headContent(path: string): Promise<string | null> {
+    return this.contentAt("HEAD", path);
   }
 
-  /**
-   * A tree-relative file at a commit as git checkout would write it (`asCheckedOut: false`: as
-   * git stores it), or null when the commit has no such file.
-   */
-  async contentAt(rev: string, path: string, asCheckedOut = true): Promise<string | null> {
+  /** A tree-relative file at a commit as git checkout would write it, or null when the commit has no such file. */
+  async contentAt(rev: string, path: string): Promise<string | null> {
     const spec = `${rev}:${this.prefix}${path}`;
     try {
       // A directory (or a submodule) at that path is no file: cat-file --filters would print a
@@ -248,7 +242,7 @@ export class GitRepo {
       if ((await this.git.raw(["cat-file", "-t", spec])).trim() !== "blob") return null;
       // --filters: as git checkout would write the file (eol=crlf, core.autocrlf, filter drivers),
       // so that a patch made against it and a pop that restores it match the checkout's bytes.
-      const buf = await this.git.binaryCatFile(asCheckedOut ? ["--filters", spec] : ["blob", spec]);
+      const buf = await this.git.binaryCatFile(["--filters", spec]);
       return Buffer.from(buf).toString("latin1");
     } catch {
       return null;
@@ -420,6 +414,22 @@ export class GitRepo {
   /** The blob id a work-tree file's content would have if added at `path` (tree-relative), without storing it. */
   async cleanBlobId(content: string, path: string): Promise<string> {
     return (await this.runWithInput(["hash-object", `--path=${this.prefix}${path}`, "--stdin"], content)).trim();
+  }
+
+  /** One attribute's value for each of these tree-relative paths ("unspecified" when none sets it), in one `git check-attr`. */
+  attributeValues(paths: string[], attribute: string): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!paths.length) return out;
+    const r = childProcess().spawnSync("git", ["check-attr", "-z", "--stdin", attribute], {
+      cwd: this.rootDir,
+      input: paths.map((p) => this.prefix + p).join("\0") + "\0",
+      encoding: "latin1",
+      maxBuffer: 1 << 28,
+    });
+    if (r.status !== 0) throw gitFailed("git check-attr", String(r.stderr).trim());
+    const fields = r.stdout.split("\0");
+    for (let i = 0; i + 2 < fields.length; i += 3) out.set(fields[i].slice(this.prefix.length), fields[i + 2]);
+    return out;
   }
 
   /**
@@ -727,7 +737,7 @@ export class GitRepo {
   /**
    * Files of the tree at HEAD in one `git cat-file --batch` round trip (null: not at HEAD), as
    * git checkout writes them; `asCheckedOut: false`, as git stores them (LF where a checkout
-   * converts to CRLF): what a shared queue is merged over, the same in every colleague's checkout.
+   * converts to CRLF).
    */
   async headContents(paths: string[], asCheckedOut = true): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
@@ -757,6 +767,21 @@ export class GitRepo {
     // git 2.39's cat-file cannot apply filters in batch mode: converted files are read one by one.
     if (asCheckedOut)
       for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) out.set(p, await this.headContent(p));
+    return out;
+  }
+
+  /**
+   * Files of the tree at HEAD as every checkout has them alike: as git stores them, but a file
+   * whose eol attribute fixes its endings for every checkout as checked out (`eol=crlf`). What a
+   * shared queue is merged over: a checkout's own conversion (core.autocrlf) is not the others'.
+   */
+  async sharedHeadContents(paths: string[]): Promise<Map<string, string | null>> {
+    const out = await this.headContents(paths, false);
+    const eol = this.attributeValues(
+      paths.filter((p) => out.get(p) != null),
+      "eol",
+    );
+    for (const [p, value] of eol) if (value !== "unspecified") out.set(p, await this.headContent(p));
     return out;
   }
 

@@ -219,13 +219,16 @@ export async function planRefresh(
 }
 
 /**
- * The files of a versioned queue's patch that this checkout holds with CRLF only because git
- * converts them (core.autocrlf, an eol attribute): their diff is taken between LF texts, as
- * git diff takes it. Written in this checkout's endings, a shared patch flipped between CRLF
- * and LF with every colleague whose checkout differs, each time a commit changing every line
- * (t35 F14); taken as git has the files, it applies exactly wherever they are LF, and here
- * with its endings set aside, as before. A queue no repository versions is this tree's alone:
- * its patches keep the tree's bytes. Asked of git only when a file has CRLF.
+ * The files of a versioned queue's patch that this checkout holds with CRLF only because of a
+ * setting of its own (core.autocrlf, core.eol with a text attribute): their diff is taken between
+ * LF texts, as git diff takes it. Written in this checkout's endings, a shared patch flipped
+ * between CRLF and LF with every colleague whose checkout differs, each time a commit changing
+ * every line (t35 F14); taken as git has the files, it applies exactly wherever they are LF, and
+ * here with its endings set aside, as before. Left as they are: a file the repository stores
+ * with CRLF (its blob has them: git diff shows them too), and one whose eol attribute gives every
+ * checkout the same endings (`eol=crlf` in .gitattributes: a CRLF patch is what applies exactly
+ * for all, quilt included) (t40 N8, N9). A queue no repository versions is this tree's alone: its
+ * patches keep the tree's bytes. Asked of git only when a file has CRLF.
  */
 async function convertedToCrlf(
   ctx: PlanContext,
@@ -236,10 +239,13 @@ async function convertedToCrlf(
   const textOf = (path: string) => content(files[path].post ?? files[path].pre);
   const withCrlf = Object.keys(files).filter((path) => textOf(path)?.includes("\r\n"));
   if (!ctx.git || !withCrlf.length || !queueVersioned(ctx.queueDir)) return out;
-  for (const path of await ctx.git.convertedPaths(withCrlf)) {
+  const converted = [...(await ctx.git.convertedPaths(withCrlf))];
+  const eol = ctx.git.attributeValues(converted, "eol");
+  const stored = await ctx.git.headContents(converted, false);
+  for (const path of converted) {
+    if (eol.get(path) !== "unspecified" || stored.get(path)?.includes("\r")) continue;
     const text = textOf(path)!;
-    // git's own answer: the blob it would store for the file is the LF text (not for a file git
-    // keeps with CRLF, which autocrlf leaves so when its blob has CRs already).
+    // git's own answer: the blob it would store for the file is the LF text.
     if ((await ctx.git.cleanBlobId(text, path)) === gitBlobId(text.replaceAll("\r\n", "\n"))) out.add(path);
   }
   return out;

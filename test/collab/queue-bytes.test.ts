@@ -184,6 +184,35 @@ describe("a shared queue in a repository with core.autocrlf", () => {
     expect(read(ann.tree, "a.c")).toContain("thirty (bob)\n");
   });
 
+  it("keeps CRLF in a shared patch where every checkout has it: a file stored with CRs, one an eol=crlf attribute converts (t40 N8, N9)", async () => {
+    const w = world();
+    root = w.root;
+    const crlf = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\r\n`).join("");
+    write(w.base, "stored.txt", crlf(12, "s"));
+    write(w.base, "attr.txt", crlf(12, "t").replaceAll("\r\n", "\n"));
+    write(w.base, ".gitattributes", "attr.txt eol=crlf\n");
+    git(w.base, "add", "-A");
+    git(w.base, "commit", "-qm", "a file stored with CRLF, one checked out with CRLF everywhere");
+    const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+    expect(read(ann.tree, "attr.txt")).toContain("t 1\r\n");
+    await ok(ann.tree, "new", "e.patch", "-m", "e");
+    write(ann.tree, "attr.txt", read(ann.tree, "attr.txt").replace("t 5\r\n", "five\r\n"));
+    await ok(ann.tree, "refresh");
+    // eol=crlf: the same CRLF in every checkout, so the patch has it (quilt applies it there).
+    expect(read(ann.queue, "e.patch")).toContain("-t 5\r\n+five\r\n");
+    await ok(ann.tree, "commit", "-m", "e");
+    await ok(ann.tree, "sync");
+    await withGlobalAutocrlf(w.root, async () => {
+      const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+      await ok(bob.tree, "push", "-a");
+      write(bob.tree, "stored.txt", read(bob.tree, "stored.txt").replace("s 7\r\n", "seven\r\n"));
+      await ok(bob.tree, "refresh");
+      // Stored with CRs: git diff shows them, and the patch keeps them.
+      expect(read(bob.queue, "e.patch")).toContain("-s 7\r\n+seven\r\n");
+      expect(read(bob.queue, "e.patch")).toContain("-t 5\r\n+five\r\n");
+    });
+  });
+
   /** Runs `fn` with git's global config as the test run has it (not withGlobalAutocrlf's). */
   async function withoutGlobalConfig(fn: () => Promise<void>): Promise<void> {
     const saved = process.env.GIT_CONFIG_GLOBAL;

@@ -282,6 +282,9 @@ describe("Debian's DEP-3 patch headers", () => {
     expect(patch()).toMatch(new RegExp(`^Description: Fix two properly\nAuthor: Carol Roe <carol@example.org>\n${fields}---\n`));
     expect((await pq(tree, "refresh", "-s")).code).toBe(0);
     expect(patch()).toContain(`${fields}Signed-off-by: Sam Signer <sam@example.org>\n---\nNotes after the dashes.\n`);
+    // Among the fields, the sign-off is found again: a second -s adds none.
+    expect((await pq(tree, "refresh", "-s")).code).toBe(0);
+    expect(patch().split("Signed-off-by: Sam Signer").length).toBe(2);
     // The folded patch's own fields stay, in the folded part of the description.
     expect((await pq(tree, "fold", "two.patch")).code).toBe(0);
     expect(patch()).toMatch(/^Description: Fix two properly\n/);

@@ -5,7 +5,7 @@
  */
 import { pushCacheKey } from "../caches.js";
 import { PqError } from "../../errors.js";
-import { addDep3Trailer, formatHeader, rewriteHeader, type PatchHeader } from "../../mail/header.js";
+import { addDep3Trailer, formatHeader, rewriteHeader, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
@@ -235,7 +235,8 @@ async function withSignoff(ctx: OpContext, header: string): Promise<string> {
   if (!who) throw new PqError("usage", "refresh -s needs your git identity (git config user.name / user.email)");
   const parsed = parseHeader(header);
   const line = `Signed-off-by: ${who}`;
-  if (parsed.body.split("\n").includes(line)) return header;
+  // In a DEP-3 header a sign-off among the fields is one of them, not of the message (t38 F4).
+  if ([...parsed.body.split("\n"), ...unmodelledFields(header)].includes(line)) return header;
   const dep3 = addDep3Trailer(header, line);
   if (dep3 !== null) return dep3;
   return rewriteHeader(header, { ...parsed, body: parsed.body ? `${parsed.body}\n${/^[A-Za-z-]+-by: /m.test(parsed.body.split("\n").at(-1) ?? "") ? "" : "\n"}${line}` : line });
