@@ -139,7 +139,11 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
   for (const [p, content] of await git.sharedHeadContents(pathsIn(prefetch))) cache.set(p, Promise.resolve(content));
   return {
     baseFile: (p) => {
-      if (!cache.has(p)) cache.set(p, git.sharedHeadContents([p]).then((m) => m.get(p) ?? null));
+      if (!cache.has(p))
+        cache.set(
+          p,
+          git.sharedHeadContents([p]).then((m) => m.get(p) ?? null),
+        );
       return cache.get(p)!;
     },
     mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),

@@ -130,5 +130,5 @@ function debianQueue(tree: string): { dir: string; from: string } | null {
 function dpkgSourceNote(tree: string, queueDir: string): string | null {
   if (queueInTree(tree, queueDir) !== "debian/patches") return null;
   if ((readText(join(tree, "debian", "source", "local-options")) ?? "").includes(".pq")) return null;
-  return 'note: dpkg-source -b takes pq\'s .pq/ for a change to the package: add the line extend-diff-ignore = "^\\.pq(/|$)" to debian/source/local-options (or pass --extend-diff-ignore=\'^\\.pq(/|$)\' to dpkg-source)';
+  return "note: dpkg-source -b takes pq's .pq/ for a change to the package: add the line extend-diff-ignore = \"^\\.pq(/|$)\" to debian/source/local-options (or pass --extend-diff-ignore='^\\.pq(/|$)' to dpkg-source)";
 }
