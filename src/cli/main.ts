@@ -3,6 +3,7 @@ import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
 import { declared, quickArgs } from "./quick-args.js";
+import { isAbsolute, resolve } from "node:path";
 import { notUtf8Path } from "../tree/paths.js";
 import type { CommandModule } from "yargs";
 
@@ -100,7 +101,12 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       argv.includes("--json"),
     );
   }
-  const unnamed = notUtf8Path(io.cwd);
+  // Help needs no tree; a --tree needs its own path to be nameable, and the process's directory only when it is relative.
+  const tree = treeArgument(argv);
+  const unnamed = argv.some((a) => a === "--help" || a === "-h")
+    ? null
+    : ((tree === null || !isAbsolute(tree) ? notUtf8Path(io.cwd, "cwd") : null) ??
+      (tree === null ? null : notUtf8Path(resolve(io.cwd, tree), { argument: tree })));
   if (unnamed) return report(io, unnamed, argv.includes("--json"));
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
@@ -328,4 +334,13 @@ function refuseRepeatedOptions(parsed: Record<string, unknown>, words: readonly 
     const flag = typed ? typed.replace(/=.*$/, "").slice(0, typed.startsWith("--") ? undefined : 2) : `--${name}`;
     throw new PqError("usage", `${flag} is given ${times} times; it takes one value`, [`give ${flag} once`]);
   }
+}
+
+/** The value of a --tree option (`--tree DIR` or `--tree=DIR`) before any `--`, or null. */
+function treeArgument(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length && argv[i] !== "--"; i++) {
+    if (argv[i] === "--tree" && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith("--tree=")) return argv[i].slice("--tree=".length);
+  }
+  return null;
 }

@@ -55,6 +55,7 @@ export async function prepareSharedQueue(
       ]);
     }
     if (!reuse) cloneInto(url, queueDir, branch);
+    else if (branch !== undefined) refuseOtherBranch(queueDir, url, branch);
     inheritIdentity(tree, queueDir);
     const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
       cwd: queueDir,
@@ -139,6 +140,19 @@ function checkOutNamedBranch(url: string, clone: string, branch: string): void {
     const r = childProcess().spawnSync("git", args, { cwd: clone, encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git ${args.join(" ")} failed`, String(r.stderr).trim().split("\n"));
   }
+}
+
+/**
+ * A clone a killed pq init left (or one made by hand), taken as it is, is on the branch --branch
+ * names, or refused: the first sync would push to the branch it is on (t40 N5).
+ */
+function refuseOtherBranch(queueDir: string, url: string, branch: string): void {
+  const on = childProcess().spawnSync("git", ["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: queueDir, encoding: "utf8" });
+  const current = on.status === 0 ? on.stdout.trim() : null;
+  if (current === branch) return;
+  throw new PqError("exists", `${queueDir} is a clone of ${url} already, on ${current ?? "no branch"}, not ${branch}`, [
+    `git -C ${queueDir} checkout ${branch} to take it on that branch, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
+  ]);
 }
 
 /** Checks out the remote's `branch` in a fresh clone, tracking it. */

@@ -5,7 +5,7 @@ import { addsConflictMarkers } from "../queue/patch-text.js";
 import type { Stack } from "../queue/stack.js";
 import { readText, sha1 } from "../tree/files.js";
 import { QueueRepo, type QueueRepoKind } from "./queue-repo.js";
-import { loadSyncState, type NotApplying, type SyncState } from "./sync.js";
+import { fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
 import type { ConflictKind, QueueConflict } from "./types.js";
 
 export interface SharedStatus {
@@ -22,16 +22,14 @@ export interface SharedStatus {
   uncommitted: string[];
   /** Patches a stopped sync left with conflicts (pq sync --continue after resolving them). */
   conflicted: string[];
-  /** Each conflict's patch and kind: a header conflict is resolved with pq header, the others with a refresh. */
-  conflicts: { patch: string; kind: ConflictKind }[];
+  /** Each conflict's patch, kind and files (a NAME.theirs kept beside its patch): each kind is resolved its own way (see conflictAdvice). */
+  conflicts: { patch: string; kind: ConflictKind; files?: string[] }[];
   /**
-   * Of a stopped sync's conflicts, the ones not known to be resolved: a patch whose file still
-   * adds conflict markers, a NAME.theirs or NAME.ours still beside its patch, and every conflict
-   * of the other kinds (a header, a deleted patch, one that did not apply: nothing in the files
-   * says whether the user has decided). Empty: pq sync --continue is what is left.
+   * Of a stopped sync's conflicts, the patches not known to be decided (see unresolvedOf). Empty:
+   * pq sync --continue is what is left, unless notApplying says otherwise.
    */
   unresolved: string[];
-  /** Patches the last --continue found not applying, still as they were then (see SyncState.notApplying). */
+  /** Patches the last --continue found not applying, with the resolution as it was then (see SyncState.notApplying). */
   notApplying: NotApplying[];
   syncInProgress: boolean;
 }
@@ -51,23 +49,45 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
     ...(!up && (await qr.detached()) ? { detached: true as const } : {}),
     uncommitted: await qr.uncommitted(),
     conflicted: sync?.phase === "conflicts" ? [...new Set(sync.conflicts.map((c) => c.patch))] : [],
-    conflicts: sync?.phase === "conflicts" ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind })) : [],
-    unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack.queueDir, sync) : [],
+    conflicts:
+      sync?.phase === "conflicts"
+        ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind, ...(c.files ? { files: c.files } : {}) }))
+        : [],
+    unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack, sync) : [],
     notApplying:
       sync?.phase === "conflicts"
-        ? (sync.notApplying ?? []).filter((n) => sha1(readText(join(stack.queueDir, n.patch)) ?? "") === n.sha1)
+        ? (sync.notApplying ?? []).filter((n) => n.unchanged !== undefined && stillSo(stack.queueDir, n.unchanged))
         : [],
     syncInProgress: sync !== null,
   };
 }
 
-/** See SharedStatus.unresolved. */
-function unresolvedOf(queueDir: string, sync: SyncState): string[] {
+/** Whether each of these queue files still has the text whose sha1 is given ("" : it is not there). */
+function stillSo(queueDir: string, files: Record<string, string>): boolean {
+  return Object.entries(files).every(([file, id]) => {
+    const text = readText(join(queueDir, file));
+    return (text === null ? "" : sha1(text)) === id;
+  });
+}
+
+/**
+ * SharedStatus.unresolved: a content conflict while its patch file adds conflict markers, or
+ * while its applied patch is still marked as needing a refresh for it (a binary file a sync
+ * kept as yours has no markers: t40 N11); a NAME.theirs or NAME.ours while it is beside its
+ * patch; a header, delete/modify or apply conflict until its patch file changes or goes (pq
+ * header, pq delete, a refresh) after the stop, which is all the files can say of a decision
+ * (keeping the patch as it is, --continue takes as the decision).
+ */
+function unresolvedOf(stack: Stack, sync: SyncState): string[] {
+  const queueDir = stack.queueDir;
+  const marked = new Set(stack.appliedRecords().flatMap((r) => (r.needsRefresh === "conflict" ? [r.name] : [])));
   const pending = (c: QueueConflict): boolean => {
+    const text = () => readText(join(queueDir, c.patch));
     if (c.kind === "name") return (c.files ?? []).some((f) => existsSync(join(queueDir, f)));
-    if (c.kind !== "content") return true;
-    const text = readText(join(queueDir, c.patch));
-    return text !== null && addsConflictMarkers(text);
+    if (c.kind === "content") return marked.has(c.patch) || addsConflictMarkers(text() ?? "");
+    const left = sync.written?.[c.patch];
+    const now = text();
+    return left !== undefined && now !== null && sha1(now) === left;
   };
   return [...new Set(sync.conflicts.filter(pending).map((c) => c.patch))];
 }
@@ -77,31 +97,33 @@ function unresolvedOf(queueDir: string, sync: SyncState): string[] {
  * are, the patches the last --continue found not applying over the resolution; or --continue.
  */
 export function stoppedSyncLine(shared: Pick<SharedStatus, "conflicted" | "conflicts" | "unresolved" | "notApplying">): string {
-  // Set only by a --continue that found no markers and no undecided NAME.theirs: the others are decided.
+  if (shared.unresolved.length)
+    return `sync stopped on conflicts in ${shared.unresolved.join(", ")}: ${conflictAdvice(shared.conflicts.filter((c) => shared.unresolved.includes(c.patch)))}`;
   if (shared.notApplying.length) {
     const names = shared.notApplying.map((n) => n.patch);
-    return `sync stopped: the conflicts in ${shared.conflicted.join(", ")} are resolved, but ${shared.notApplying.map((n) => `${n.patch} (${n.failures.join("; ")})`).join(", ")} ${names.length === 1 ? "does" : "do"} not apply over the resolution: pq goto ${names[0]}, fix it and pq refresh; then pq sync --continue (or --abort)`;
+    return `sync stopped: the conflicts in ${shared.conflicted.join(", ")} are resolved, but ${shared.notApplying.map((n) => `${n.patch} (${n.failures.join("; ")})`).join(", ")} ${names.length === 1 ? "does" : "do"} not apply over the resolution: ${fixNotApplying(names[0])}; then pq sync --continue (or --abort)`;
   }
-  if (shared.unresolved.length)
-    return `sync stopped on conflicts in ${shared.conflicted.join(", ")}: ${conflictAdvice(shared.conflicts.filter((c) => shared.unresolved.includes(c.patch)))}`;
-  return `sync stopped on conflicts in ${shared.conflicted.join(", ")}, resolved (no markers left): pq sync --continue commits the merge (or --abort)`;
+  return `sync stopped on conflicts in ${shared.conflicted.join(", ")}, resolved: pq sync --continue commits the merge (or --abort)`;
 }
 
 /** stoppedSyncLine's first half, for a line shared with other facts (the TUI's header). */
-export function stoppedSyncSummary(shared: Pick<SharedStatus, "conflicted" | "unresolved" | "notApplying">): string {
+export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "notApplying">): string {
+  if (shared.unresolved.length) return `sync stopped on conflicts in ${shared.unresolved.join(", ")}`;
   if (shared.notApplying.length)
     return `sync stopped: ${shared.notApplying.map((n) => n.patch).join(", ")} ${shared.notApplying.length === 1 ? "does" : "do"} not apply over the resolution`;
-  if (shared.unresolved.length) return `sync stopped on conflicts in ${shared.conflicted.join(", ")}`;
   return "sync stopped, its conflicts resolved: pq sync --continue";
 }
 
-/** How to resolve a stopped sync's conflicts: a header conflict with pq header, the others by editing and refreshing. */
-export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind }[]): string {
-  const names = (header: boolean) => [...new Set(conflicts.filter((c) => (c.kind === "header") === header).map((c) => c.patch))];
-  const [headers, others] = [names(true), names(false)];
+/** How to resolve a stopped sync's conflicts, kind by kind. */
+export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; files?: string[] }[]): string {
+  const names = (kind: ConflictKind) => [...new Set(conflicts.filter((c) => c.kind === kind).map((c) => c.patch))].join(", ");
+  const kept = conflicts.flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []));
   const steps = [
-    ...(headers.length ? [`choose ${headers.join(", ")}'s header with pq header NAME -m/-u`] : []),
-    ...(others.length ? [`resolve ${others.join(", ")} and pq refresh`] : []),
-  ];
+    names("header") && `choose ${names("header")}'s header with pq header NAME -m/-u`,
+    names("content") && `resolve ${names("content")} (the marked files, or the file kept as yours) and pq refresh`,
+    kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
+    names("delete-modify") && `pq delete ${names("delete-modify")} if deleted is right (or keep it as it is)`,
+    names("apply") && `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh (or keep yours as it is)`,
+  ].filter(Boolean);
   return `${steps.join("; ")}; then pq sync --continue (or --abort)`;
 }

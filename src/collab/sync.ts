@@ -92,8 +92,18 @@ export interface SyncState {
 /** A patch a refused --continue found not applying (see SyncState.notApplying). */
 export interface NotApplying {
   patch: string;
-  sha1: string;
+  /**
+   * The queue files its failure depends on, by sha1 of their text then ("" : not there): the
+   * patch itself and the conflicted patches (the resolution). Once one changes, the failure is
+   * not known any more (t40 N1: a new resolution let it apply, and status still said it did not).
+   */
+  unchanged: Record<string, string>;
   failures: string[];
+}
+
+/** How to fix a patch that does not apply after a resolution (pq goto refuses it: t40 N3). */
+export function fixNotApplying(name: string): string {
+  return `pq push --merge ${name} (its conflicts are marked in the tree), fix them and pq refresh`;
 }
 
 export const syncStatePath = (tree: string) => statePaths(tree).sync;
@@ -103,7 +113,8 @@ export function loadSyncState(tree: string): SyncState | null {
   if (text === null) return null;
   const state = JSON.parse(text) as SyncState;
   // Maps by patch name: a patch may be named `constructor` (see pathMap).
-  for (const map of [state.renamed, state.finished, state.apart, state.written]) if (map) asPathMap<unknown>(map);
+  for (const map of [state.renamed, state.finished, state.apart, state.written, ...(state.notApplying ?? []).map((n) => n.unchanged)])
+    if (map) asPathMap<unknown>(map);
   return state;
 }
 
@@ -664,7 +675,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   if (state?.phase === "stopping")
     throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") throw new PqError("refused", "no sync is waiting to be continued", ["pq sync starts one"]);
-  await refuseUnrefreshed(stack, "the sync's --continue");
+  await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
   const meanwhile = changedDuringStop(qr, state);
   const left = state.conflicts.filter(
@@ -692,10 +703,16 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const sim = await simulateQueue(disk, (await mergeServices(stack, [disk])).baseFile, stack.selectedGuards());
   const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
   if (broken.length) {
-    const notApplying = broken.map(([patch, r]) => ({ patch, sha1: sha1(disk.patches[patch] ?? ""), failures: r.failures }));
+    const textId = (name: string) => (disk.patches[name] === undefined ? "" : sha1(disk.patches[name]));
+    const resolution = state.conflicts.map((c) => c.patch);
+    const notApplying = broken.map(([patch, r]) => ({
+      patch,
+      unchanged: pathMap<string>([patch, ...resolution].map((name) => [name, textId(name)])),
+      failures: r.failures,
+    }));
     saveSyncState(stack.tree, { ...state, notApplying });
     throw new PqError("apply-failed", `the queue does not apply: ${broken.map(([n, r]) => `${n} (${r.failures.join("; ")})`).join(", ")}`, [
-      "fix those patches (pq goto, edit, pq refresh), then pq sync --continue; or pq sync --abort",
+      `${fixNotApplying(broken[0][0])}; then pq sync --continue; or pq sync --abort`,
     ]);
   }
   // Commits made on the queue's branch since the sync stopped (git commit by hand) are kept:

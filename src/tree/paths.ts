@@ -4,7 +4,7 @@
  * repository's or pq's own bookkeeping.
  */
 import { isDirectory, isSymlink, statStamp } from "./stat.js";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
@@ -195,11 +195,44 @@ export function underRoot(root: string, path: string): string {
  * one, which does not exist (t37 N14). Said as such instead of "does not exist" to a user who
  * is in it.
  */
-export function notUtf8Path(path: string): PqError | null {
-  if (!path.includes("\uFFFD") || existsSync(path)) return null;
+export function notUtf8Path(path: string, from: "cwd" | { argument: string } | null = null): PqError | null {
+  if (!path.includes("\uFFFD")) return null;
+  // A name that is there may be a twin's, spelled with U+FFFD itself (t40 N7): the bytes say
+  // whether Node's name is the directory's own (the process's directory's, or the argument's
+  // as the command line had it).
+  const own =
+    from === "cwd"
+      ? Buffer.compare(realpathSync.native(".", { encoding: "buffer" }), Buffer.from(path)) === 0
+      : from !== null && !argumentIsUtf8(from.argument)
+        ? false
+        : existsSync(path);
+  if (own) return null;
   return new PqError(
     "not-found",
     `${path} cannot be named: its path has a byte that is not UTF-8 (shown as \uFFFD), which Node, and so pq, cannot pass on`,
     ["rename that directory to a UTF-8 name (mv, or convmv -f latin1 -t utf8 --notest), then run pq again"],
   );
+}
+
+/**
+ * Whether a command-line argument reached Node as the bytes it was typed with: Node decodes
+ * argv as UTF-8, a byte that is not becoming U+FFFD. The kernel's copy (/proc/self/cmdline)
+ * has the bytes; where it cannot be read, the argument is taken as it came.
+ */
+function argumentIsUtf8(argument: string): boolean {
+  let raw: Buffer;
+  try {
+    raw = readFileSync("/proc/self/cmdline");
+  } catch {
+    return true;
+  }
+  const wanted = Buffer.from(argument);
+  for (let start = 0; start < raw.length;) {
+    const end = raw.indexOf(0, start);
+    const arg = raw.subarray(start, end === -1 ? raw.length : end);
+    start = end === -1 ? raw.length : end + 1;
+    if (arg.toString() !== argument && !arg.toString().endsWith(`=${argument}`)) continue;
+    if (!arg.subarray(arg.length - wanted.length).equals(wanted)) return false;
+  }
+  return true;
 }

@@ -18,7 +18,8 @@ function syncText(s: SharedStatus): string {
   const track = s.upstream ? `${s.ahead} ahead, ${s.behind} behind ${s.upstream}` : "no upstream";
   const extra = [
     s.uncommitted.length ? `${s.uncommitted.length} uncommitted` : null,
-    s.conflicted.length ? stoppedSyncSummary(s) : s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
+    // A stopped sync is said first in the header (see HeaderBar).
+    !s.conflicted.length && s.syncInProgress ? "a sync was interrupted (pq sync)" : null,
   ].filter(Boolean);
   return `shared${where}: ${track}${extra.length ? ` · ${extra.join(" · ")}` : ""}`;
 }
@@ -43,6 +44,8 @@ export function HeaderBar({
     view.stale
       ? `pq · as last read: ${applied}/${view.rows.length} applied (the stack cannot be read now: see below)`
       : `pq · ${applied}/${view.rows.length} applied`,
+    // Before the rest: a narrow terminal cuts the end, and this is what to do next (t40 N4).
+    sync?.conflicted.length ? stoppedSyncSummary(sync) : null,
     sync ? syncText(sync) : null,
     `top: ${view.top ?? "(none)"}`,
     view.selected.length ? `guards: ${view.selected.join(" ")}` : null,

@@ -487,24 +487,23 @@ describe("a command run from a directory that no longer exists (t37 N6)", () => 
 });
 
 describe("a tree whose path has a byte that is not UTF-8 (t37 N14)", () => {
-  it("is said to be unnameable, not missing, from inside it and through --tree", () => {
+  it("is said to be unnameable, not missing, from inside it and through --tree, also beside a twin spelled with U+FFFD (t40 N6, N7)", () => {
     const dir = tempDir("pq-latin1-");
-    // Made from the shell, with its bytes: Node's own names would be UTF-8.
-    const r = spawnSync(
-      "sh",
-      [
-        "-c",
-        `d="$1/lat$(printf '\\374')/tree" && mkdir -p "$d" && cd "$d" && git init -q && "$2" "$3" status; echo "rc=$?"; "$2" "$3" --tree "$d" series; echo "rc=$?"`,
-        "sh",
-        dir,
-        process.execPath,
-        resolve("bin/pq.js"),
-      ],
-      { encoding: "utf8" },
-    );
-    expect(r.stdout).toBe("rc=3\nrc=3\n");
+    // Made from the shell, with its bytes: Node's own names would be UTF-8. The twin is the name
+    // Node makes of the Latin-1 one, a directory of its own, with a stack.
+    const script = [
+      `d="$1/lat$(printf '\\374')/tree"; twin="$1/lat$(printf '\\357\\277\\275')/tree"`,
+      `mkdir -p "$d" "$twin" && git -C "$d" init -q && git -C "$twin" init -q && (cd "$twin" && "$2" "$3" init >/dev/null)`,
+      `cd "$d"`,
+      `"$2" "$3" status; echo "status rc=$?"`,
+      `"$2" "$3" --tree "$d" series; echo "series rc=$?"`,
+      `"$2" "$3" ci --tree "$d"; echo "ci rc=$?"`,
+      `"$2" "$3" --help >/dev/null; echo "help rc=$?"`,
+    ].join("\n");
+    const r = spawnSync("sh", ["-c", script, "sh", dir, process.execPath, resolve("bin/pq.js")], { encoding: "utf8" });
+    expect(r.stdout).toBe("status rc=3\nseries rc=3\nci rc=3\nhelp rc=0\n");
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("pq: "));
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).toContain("/lat\uFFFD/tree cannot be named: its path has a byte that is not UTF-8");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     rmSync(dir, { recursive: true, force: true });

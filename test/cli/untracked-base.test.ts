@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
@@ -77,6 +79,27 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect(r.out).toContain('add the line extend-diff-ignore = "^\\.pq(/|$)" to debian/source/local-options');
     expect((await pq(tree, "push")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe("a\nB\nc\n");
+  });
+
+  it("is taken over an upstream patches/ with no series; a debian/patches pq would not take is refused, not passed over (t40 N10)", async () => {
+    const tree = debianPackage();
+    write(tree, "patches/README", "upstream's own patches, applied by hand\n");
+    expect((await pq(tree, "init")).out).toContain(`with the queue ${tree}/debian/patches (debian/source/format: 3.0 (quilt))`);
+    for (const [format, series] of [
+      ["1.0\n", false],
+      ["3.0 (quilt)\n", true],
+    ] as const) {
+      const other = debianPackage();
+      write(other, "debian/source/format", format);
+      if (series) write(other, "patches/series", "");
+      const r = await pq(other, "init");
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(
+        `this tree has a quilt queue in debian/patches${series ? " and another in patches/" : ""}, and no setting says which is pq's`,
+      );
+      expect(r.err).toContain("pq init --queue debian/patches takes the Debian package's queue");
+      expect(existsSync(join(other, ".pq"))).toBe(false);
+    }
   });
 
   it("a refresh leaves the packaging (a dch edit of debian/changelog) out of the upstream patch, and says so; pq add takes a file of it (t38 F1)", async () => {

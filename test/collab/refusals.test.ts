@@ -157,6 +157,15 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     await ok(tree, "sync");
     expect(git(w.remote, "show", "other:series")).toContain("dan.patch");
     expect(git(w.remote, "show", "master:series")).not.toContain("dan.patch");
+    // A clone already in place (made by hand, or left by a killed init) on another branch is not taken as that one (t40 N5).
+    const fay = join(w.root, "fay");
+    execFileSync("git", ["clone", "-q", w.base, fay]);
+    setIdentity(fay, "Fay Example", "fay@example.org");
+    execFileSync("git", ["clone", "-q", "-b", "master", w.remote, join(fay, "patches")]);
+    const reused = await pq(fay, "init", "--shared", w.remote, "--branch", "other");
+    expect(reused.code).toBe(3);
+    expect(reused.err).toContain(`${join(fay, "patches")} is a clone of ${w.remote} already, on master, not other`);
+    expect(existsSync(join(fay, ".pq"))).toBe(false);
   });
 
   it("--branch starts an empty remote's queue on that branch, and is refused where it means nothing", async () => {

@@ -318,21 +318,35 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
     await ok(bob.tree, "commit", "-m", "p2: bob's three");
     expect((await pq(bob.tree, "sync")).code).toBe(6);
-    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p2.patch: resolve p2.patch and pq refresh");
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file kept as yours) and pq refresh");
     // A resolution that also drops lines 4 and 5, which p3.patch needs as its context.
     write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\nbee 4\nbee 5\n/, "three (ann and bob)\n"));
     await ok(bob.tree, "refresh");
     expect((await ok(bob.tree, "status")).out).toContain(
-      "sync stopped on conflicts in p2.patch, resolved (no markers left): pq sync --continue commits the merge",
+      "sync stopped on conflicts in p2.patch, resolved: pq sync --continue commits the merge",
     );
     const refused = await pq(bob.tree, "sync", "--continue");
     expect(refused.code).toBe(6);
     expect(refused.err).toContain("the queue does not apply: p3.patch");
+    expect(refused.err).toContain("pq push --merge p3.patch");
     const status = (await ok(bob.tree, "status")).out;
     expect(status).toContain("sync stopped: the conflicts in p2.patch are resolved, but p3.patch (b.c: hunk #1 failed) does not apply");
-    expect(status).toContain("pq goto p3.patch, fix it and pq refresh");
+    expect(status).toContain("pq push --merge p3.patch (its conflicts are marked in the tree), fix them and pq refresh");
     expect(status).not.toContain("resolve p2.patch");
-    // Once p3.patch is changed, the record no longer describes it: --continue is what is left.
+    // The markers back in the resolution: they come first again (t40 N1).
+    const resolved = read(bob.queue, "p2.patch");
+    write(
+      bob.queue,
+      "p2.patch",
+      resolved.replace("+three (ann and bob)\n", "+<<<<<<< ours\n+three (bob)\n+=======\n+three (ann)\n+>>>>>>> theirs\n"),
+    );
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p2.patch: resolve p2.patch");
+    // Another resolution: what the refused --continue found no longer describes the queue (t40 N1).
+    write(bob.queue, "p2.patch", resolved.replace("+three (ann and bob)\n", "+three (ann and bob)\n+bee 4\n"));
+    expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
+    write(bob.queue, "p2.patch", resolved);
+    expect((await ok(bob.tree, "status")).out).toContain("p3.patch (b.c: hunk #1 failed) does not apply");
+    // Once p3.patch is changed, the same.
     write(
       bob.queue,
       "p3.patch",
@@ -340,7 +354,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
         .replace(/^ bee 4\n bee 5\n/m, "")
         .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
     );
-    expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved (no markers left)");
+    expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
   });
 
   it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {
@@ -675,6 +689,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.code).toBe(6);
     expect(r.err).toContain("was deleted there but changed here: the changed version is kept");
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
+    // Its own advice, not a refresh's (t40 N2).
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "sync stopped on conflicts in p2.patch: pq delete p2.patch if deleted is right (or keep it as it is); then pq sync --continue",
+    );
     const c = await ok(bob.tree, "sync", "--continue");
     expect(c.out).toContain("merged and pushed");
     expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+four (bob)");
@@ -733,6 +751,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       "sync stopped on conflicts in p1.patch: choose p1.patch's header with pq header NAME -m/-u; then pq sync --continue",
     );
     await ok(bob.tree, "header", "p1.patch", "-m", "one: Ann's subject");
+    // Chosen: --continue is what is left (t40 N2).
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p1.patch, resolved: pq sync --continue");
     await ok(bob.tree, "sync", "--continue");
     const remote = remoteQueue(w.remote);
     expect(remote.series).toBe("p1.patch\np2.patch\nfix.patch\nfix-2.patch\n");
@@ -1024,8 +1044,12 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.code).toBe(6);
     expect(r.err).toContain("blob.patch: blob.bin changed on both sides and git cannot merge binary files: yours is kept");
     expect(readFileSync(join(bob.tree, "blob.bin"))).toEqual(blob("B"));
+    // No markers, and not resolved yet: the patch still needs its refresh (t40 N11).
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in blob.patch: resolve blob.patch");
+    expect((await pq(bob.tree, "sync", "--continue")).err).toContain("blob.patch needs a refresh before you can continue the sync");
     // Keeping ours is a resolution like any other: refresh, continue.
     await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in blob.patch, resolved: pq sync --continue");
     expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
     expect((await ok(ann.tree, "sync")).code).toBe(0);
     await ok(ann.tree, "push", "-a");

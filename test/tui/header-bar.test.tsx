@@ -37,11 +37,11 @@ const header = (sync: SharedStatus | null) => {
 describe("the TUI's header line on a shared queue", () => {
   it("says ahead and behind, and what a stopped sync waits for", () => {
     expect(header(stopped({}))).toContain(
-      "shared (own repository): 1 ahead, 2 behind origin/main · 1 uncommitted · sync stopped on conflicts in p2.patch",
+      "pq · 0/0 applied  ·  sync stopped on conflicts in p2.patch  ·  shared (own repository): 1 ahead, 2 behind origin/main · 1 uncommitted",
     );
     expect(header(stopped({ unresolved: [] }))).toContain("sync stopped, its conflicts resolved: pq sync --continue");
     expect(
-      header(stopped({ unresolved: [], notApplying: [{ patch: "p3.patch", sha1: "0", failures: ["b.c: hunk #1 failed"] }] })),
+      header(stopped({ unresolved: [], notApplying: [{ patch: "p3.patch", unchanged: {}, failures: ["b.c: hunk #1 failed"] }] })),
     ).toContain("sync stopped: p3.patch does not apply over the resolution");
     expect(header(null)).not.toContain("shared");
   });

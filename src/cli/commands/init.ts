@@ -112,14 +112,25 @@ function refuseBranchOption(branch: string, shared: string | undefined, tree: st
 }
 
 /**
- * A Debian source package in the "3.0 (quilt)" format keeps its queue in debian/patches, where
- * dpkg-source applies it: without a setting of quilt's, pq init takes that queue rather than
- * start an empty patches/ beside it, unless patches/ exists.
+ * A Debian source package keeps its queue in debian/patches, where dpkg-source (format "3.0
+ * (quilt)") applies it: without a setting of quilt's, pq init takes that queue rather than start
+ * an empty patches/ beside it, unless patches/ holds a series of its own (upstream may ship a
+ * patches/ directory: t40 N10). A debian/patches/series pq would not take is refused, not
+ * passed over in silence (t38 F8): --queue says which queue is meant.
  */
 function debianQueue(tree: string): { dir: string; from: string } | null {
-  const format = readText(join(tree, "debian", "source", "format"));
-  if (format === null || format.trim() !== "3.0 (quilt)" || existsSync(join(tree, "patches"))) return null;
-  return { dir: "debian/patches", from: "debian/source/format: 3.0 (quilt)" };
+  const format = readText(join(tree, "debian", "source", "format"))?.trim();
+  const ownSeries = existsSync(join(tree, "patches", "series"));
+  if (format === "3.0 (quilt)" && !ownSeries) return { dir: "debian/patches", from: "debian/source/format: 3.0 (quilt)" };
+  if (!existsSync(join(tree, "debian", "patches", "series"))) return null;
+  throw new PqError(
+    "usage",
+    `this tree has a quilt queue in debian/patches${ownSeries ? " and another in patches/" : ""}, and no setting says which is pq's`,
+    [
+      "pq init --queue debian/patches takes the Debian package's queue (or set QUILT_PATCHES=debian/patches, as quilt reads it)",
+      `pq init --queue patches ${ownSeries ? "takes the other" : "starts a new one beside it"}`,
+    ],
+  );
 }
 
 /**
