@@ -318,7 +318,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
     await ok(bob.tree, "commit", "-m", "p2: bob's three");
     expect((await pq(bob.tree, "sync")).code).toBe(6);
-    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file kept as yours) and pq refresh");
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file kept as yours) and pq refresh",
+    );
     // A resolution that also drops lines 4 and 5, which p3.patch needs as its context.
     write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\nbee 4\nbee 5\n/, "three (ann and bob)\n"));
     await ok(bob.tree, "refresh");
