@@ -205,10 +205,7 @@ export class QueueRepo {
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
-    // The answer is the exit status alone (1 = no), which simple-git does not report.
-    const r = childProcess().spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.queueDir });
-    if (r.status !== 0 && r.status !== 1) throw gitFailed(`git merge-base`, String(r.stderr).trim());
-    return r.status === 0;
+    return this.git.isAncestor(a, b);
   }
 
   async mergeBase(a: string, b: string): Promise<string | null> {

@@ -416,6 +416,14 @@ export class GitRepo {
     return (await this.runWithInput(["hash-object", `--path=${this.prefix}${path}`, "--stdin"], content)).trim();
   }
 
+  /** Whether commit `a` is `b` or an ancestor of it. */
+  isAncestor(a: string, b: string): boolean {
+    // The answer is the exit status alone (1 = no), which simple-git does not report.
+    const r = childProcess().spawnSync("git", ["merge-base", "--is-ancestor", a, b], { cwd: this.rootDir });
+    if (r.status !== 0 && r.status !== 1) throw gitFailed(`git merge-base`, String(r.stderr).trim());
+    return r.status === 0;
+  }
+
   /** One attribute's value for each of these tree-relative paths ("unspecified" when none sets it), in one `git check-attr`. */
   attributeValues(paths: string[], attribute: string): Map<string, string> {
     const out = new Map<string, string>();

@@ -666,17 +666,27 @@ export class Stack {
   async push(opts: PushOptions = {}): Promise<PushReport> {
     return this.withLock(
       async () => {
-      const tx = this.transaction("push");
-      const { report, failure } = await planPush(this.opContext(tx, opts.onEvent), opts).catch((e: unknown) => {
-        throw withQuiltHint(this.tree, e);
-      });
-      if (!opts.dryRun && report.pushed.length) {
-        await this.run(tx, `push ${span(report.pushed[0].name, report.pushed.at(-1)!.name)}`, opts.onEvent);
+      // Results the push cache remembers whose stored copy turns out damaged when the journal's
+      // versions are checked (a pack with a flipped byte, whose size still looks whole) are
+      // forgotten there: planned once more, the push applies those patches again (t39 F2).
+      for (let attempt = 0; ; attempt++) {
+        const tx = this.transaction("push");
+        const { report, failure } = await planPush(this.opContext(tx, opts.onEvent), opts).catch((e: unknown) => {
+          throw withQuiltHint(this.tree, e);
+        });
+        if (!opts.dryRun && report.pushed.length) {
+          try {
+            await this.run(tx, `push ${span(report.pushed[0].name, report.pushed.at(-1)!.name)}`, opts.onEvent);
+          } catch (e) {
+            if (attempt === 0 && e instanceof PqError && e.data.lostObjects) continue;
+            throw e;
+          }
+        }
+        // The refusal carries what was pushed before it (or would be, in a dry run): the CLI
+        // prints those patches' offsets and fuzz, and --json has them (dry-6 #1, #7).
+        if (failure) throw new PqError(failure.code, failure.message, failure.details, { ...failure.data, ...report });
+        return report;
       }
-      // The refusal carries what was pushed before it (or would be, in a dry run): the CLI
-      // prints those patches' offsets and fuzz, and --json has them (dry-6 #1, #7).
-      if (failure) throw new PqError(failure.code, failure.message, failure.details, { ...failure.data, ...report });
-      return report;
     },
       { dryRun: opts.dryRun },
     );

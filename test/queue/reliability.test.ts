@@ -424,6 +424,34 @@ describe("damage and bad input get messages, not stack traces", () => {
     expect(read(dir, "a.txt")).toContain("line four\n");
   });
 
+  it("a damaged object pack (a flipped byte, its size whole): push applies the patches again, as its dry run said (t39 F2)", async () => {
+    const dir = repo({ "a.txt": lines(10), "b.txt": lines(10) });
+    const stack = await Stack.init({ tree: dir });
+    for (const [name, file] of [
+      ["p", "a.txt"],
+      ["q", "b.txt"],
+    ]) {
+      await stack.newPatch(name);
+      write(dir, file, read(dir, file).replace("line 4\n", `line four (${name})\n`));
+      await stack.refresh();
+    }
+    expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
+    for (const f of readdirSync(join(dir, ".pq/objects"))) {
+      if (!f.startsWith("pack-")) continue;
+      const bytes = readFileSync(join(dir, ".pq/objects", f));
+      bytes[bytes.length >> 1] ^= 0x20;
+      writeFileSync(join(dir, ".pq/objects", f), bytes);
+    }
+    expect(runPq(dir, ["push", "-a", "--dry-run"]).status).toBe(0);
+    const r = runPq(dir, ["push", "-a"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(read(dir, "a.txt")).toContain("line four (p)\n");
+    expect(read(dir, "b.txt")).toContain("line four (q)\n");
+    expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
+    expect(read(dir, "a.txt")).toBe(lines(10));
+  });
+
   it("a truncated pack whose versions cannot be rebuilt: a clear refusal, nothing written", async () => {
     const dir = repo({ "a.txt": lines(10) });
     const stack = await Stack.init({ tree: dir });

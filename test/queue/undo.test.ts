@@ -192,6 +192,13 @@ describe("undo chains and refusals", () => {
     const e = await expectPqError(stack.undo(), "refused");
     expect(e.message).toContain("moved on");
     git(dir, "reset", "-q", "--hard", "HEAD~1");
+    // Taken back below the finished commit: not "built on", and the way back named (t39 F1).
+    const finished = git(dir, "rev-parse", "HEAD").trim();
+    git(dir, "reset", "-q", "--hard", "HEAD~1");
+    const taken = await expectPqError(stack.undo(), "refused");
+    expect(taken.message).toContain(`main no longer holds ${finished.slice(0, 12)}, where the operation left it`);
+    expect(taken.details.join("\n")).toContain(`git reset --keep ${finished.slice(0, 12)} puts it back`);
+    git(dir, "reset", "-q", "--keep", finished);
     await stack.undo();
     expect(git(dir, "rev-parse", "HEAD")).toBe(head);
     expect(stack.applied()).toEqual(["p1", "p2"]);

@@ -328,10 +328,19 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
   }
   const now = await git.readRef(first.ref);
   if (now !== expect) {
+    const branch = first.ref.replace(/^refs\/heads\//, "");
+    // Built on, or taken back (git reset, commit --amend): two different stories (t39 F1).
+    const builtOn = now !== null && git.isAncestor(expect, now);
     throw new PqError(
       "refused",
-      `${first.ref.replace(/^refs\/heads\//, "")} has moved on since (now ${now?.slice(0, 12)}); ${direction} would drop commits built on it`,
-      ["nothing was changed; git reset the branch yourself if that is what you want"],
+      builtOn
+        ? `${branch} has moved on since (now ${now.slice(0, 12)}); ${direction} would drop commits built on it`
+        : `${branch} no longer holds ${expect.slice(0, 12)}, where the operation left it (now ${now?.slice(0, 12) ?? "gone"}: reset or rewritten since); ${direction} cannot tell what to keep`,
+      builtOn
+        ? ["nothing was changed; git reset the branch yourself if that is what you want"]
+        : [
+            `nothing was changed; git reflog ${branch} shows where it was: git reset --keep ${expect.slice(0, 12)} puts it back, then pq ${direction} again, or leave it as it is`,
+          ],
       { ref: first.ref, expected: expect, actual: now },
     );
   }
