@@ -9,7 +9,7 @@
  * either all before or all after an operation.
  */
 import { childProcess } from "../core/child-process.js";
-import { chmodSync, existsSync, linkSync, lstatSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
@@ -185,22 +185,14 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
   );
 }
 
-/**
- * Every version a journal will write must be readable before the journal exists. One whose
- * stored copy is damaged (a pack with a flipped byte) is stored again from the file that holds
- * it, when the tree or the queue has it as it was (t39 F2: a push of a tree at the very version
- * refused, where the dry run and a lost pack went through).
- */
-function verifyVersions(ctx: ExecContext, entry: OplogEntry): void {
-  const { store } = ctx;
+/** Every version a journal will write must be readable before the journal exists. */
+function verifyVersions(store: ObjectStore, entry: OplogEntry): void {
   const missing: string[] = [];
-  const readable = (id: string, file: string): boolean => store.verify(id) || storedAgainFrom(store, id, file);
   for (const [path, , after] of entry.tree) {
     const id = versionId(after);
-    if (id !== null && !readable(id, underRoot(ctx.tree, path))) missing.push(path);
+    if (id !== null && !store.verify(id)) missing.push(path);
   }
-  for (const [path, , after] of entry.queue) if (after !== null && !readable(after, join(ctx.queueDir, path))) missing.push(path);
-  store.flush();
+  for (const [path, , after] of entry.queue) if (after !== null && !store.verify(after)) missing.push(path);
   if (missing.length) {
     throw new PqError(
       "damaged",
@@ -209,19 +201,6 @@ function verifyVersions(ctx: ExecContext, entry: OplogEntry): void {
       // A copy found damaged is forgotten (ObjectStore.verify): planned again, the operation makes it anew (see Stack.push).
       { missing, lostObjects: true },
     );
-  }
-}
-
-/** Stores `id` again from `file` (a regular file, not through a link) when the file holds exactly that content. */
-function storedAgainFrom(store: ObjectStore, id: string, file: string): boolean {
-  try {
-    if (!lstatSync(file).isFile()) return false;
-    const content = readFileSync(file, "latin1");
-    if (sha1(content) !== id) return false;
-    store.put(content);
-    return true;
-  } catch {
-    return false; // not there, or not readable: the refusal stands
   }
 }
 
@@ -242,7 +221,7 @@ export async function execute(
   refuseUnwritable(ctx, entry);
   ctx.store.flush();
   mark("objects flushed");
-  verifyVersions(ctx, entry);
+  verifyVersions(ctx.store, entry);
   await refuseMissingGitObjects(ctx, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);

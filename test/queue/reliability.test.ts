@@ -427,19 +427,27 @@ describe("damage and bad input get messages, not stack traces", () => {
   it("a damaged object pack (a flipped byte, its size whole): push applies the patches again, as its dry run said (t39 F2)", async () => {
     const dir = repo({ "a.txt": lines(10), "b.txt": lines(10) });
     const stack = await Stack.init({ tree: dir });
+    const packs = () => readdirSync(join(dir, ".pq/objects")).filter((f) => f.startsWith("pack-"));
+    const damaged: string[] = [];
     for (const [name, file] of [
       ["p", "a.txt"],
       ["q", "b.txt"],
     ]) {
       await stack.newPatch(name);
       write(dir, file, read(dir, file).replace("line 4\n", `line four (${name})\n`));
+      const before = new Set(packs());
       await stack.refresh();
+      // The pack p's refresh wrote: the version its push reuses is in it.
+      if (name === "p") damaged.push(...packs().filter((f) => !before.has(f)));
     }
     expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
-    for (const f of readdirSync(join(dir, ".pq/objects"))) {
-      if (!f.startsWith("pack-")) continue;
+    expect(damaged.length).toBeGreaterThan(0);
+    // One byte of a.txt's version after p, the result a push reuses, where that pack stores it.
+    for (const f of damaged) {
       const bytes = readFileSync(join(dir, ".pq/objects", f));
-      bytes[bytes.length >> 1] ^= 0x20;
+      const at = bytes.indexOf("line four (p)\n");
+      if (at === -1) continue;
+      bytes[at + 5] ^= 0x55;
       writeFileSync(join(dir, ".pq/objects", f), bytes);
     }
     expect(runPq(dir, ["push", "-a", "--dry-run"]).status).toBe(0);
