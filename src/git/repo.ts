@@ -426,18 +426,7 @@ export class GitRepo {
 
   /** One attribute's value for each of these tree-relative paths ("unspecified" when none sets it), in one `git check-attr`. */
   attributeValues(paths: string[], attribute: string): Map<string, string> {
-    const out = new Map<string, string>();
-    if (!paths.length) return out;
-    const r = childProcess().spawnSync("git", ["check-attr", "-z", "--stdin", attribute], {
-      cwd: this.rootDir,
-      input: paths.map((p) => this.prefix + p).join("\0") + "\0",
-      encoding: "latin1",
-      maxBuffer: 1 << 28,
-    });
-    if (r.status !== 0) throw gitFailed("git check-attr", String(r.stderr).trim());
-    const fields = r.stdout.split("\0");
-    for (let i = 0; i + 2 < fields.length; i += 3) out.set(fields[i].slice(this.prefix.length), fields[i + 2]);
-    return out;
+    return new Map(this.checkAttributes(paths, [attribute]).map(([path, , value]) => [path, value]));
   }
 
   /**
@@ -446,14 +435,20 @@ export class GitRepo {
    * their work-tree bytes.
    */
   async convertedPaths(paths: string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    if (!paths.length) return out;
+    if (!paths.length) return new Set();
     const autocrlf = childProcess()
       .spawnSync("git", ["config", "--get", "core.autocrlf"], { cwd: this.rootDir, encoding: "utf8" })
       .stdout.trim();
     if (/^(true|yes|on|1|input)$/i.test(autocrlf)) return new Set(paths);
     const attrs = ["text", "eol", "filter", "ident", "working-tree-encoding"];
-    const r = childProcess().spawnSync("git", ["check-attr", "-z", "--stdin", ...attrs], {
+    // Any of them set (even text=auto, which normalizes on add) may make a blob differ from its file.
+    return new Set(this.checkAttributes(paths, attrs).flatMap(([path, , value]) => (value !== "unspecified" ? [path] : [])));
+  }
+
+  /** `git check-attr` of these tree-relative paths, in one run: [path, attribute, value] for each pair. */
+  private checkAttributes(paths: string[], attributes: string[]): [string, string, string][] {
+    if (!paths.length) return [];
+    const r = childProcess().spawnSync("git", ["check-attr", "-z", "--stdin", ...attributes], {
       cwd: this.rootDir,
       input: paths.map((p) => this.prefix + p).join("\0") + "\0",
       encoding: "latin1",
@@ -461,8 +456,8 @@ export class GitRepo {
     });
     if (r.status !== 0) throw gitFailed("git check-attr", String(r.stderr).trim());
     const fields = r.stdout.split("\0");
-    // Any of them set (even text=auto, which normalizes on add) may make a blob differ from its file.
-    for (let i = 0; i + 2 < fields.length; i += 3) if (fields[i + 2] !== "unspecified") out.add(fields[i].slice(this.prefix.length));
+    const out: [string, string, string][] = [];
+    for (let i = 0; i + 2 < fields.length; i += 3) out.push([fields[i].slice(this.prefix.length), fields[i + 1], fields[i + 2]]);
     return out;
   }
 
