@@ -101,12 +101,16 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       argv.includes("--json"),
     );
   }
-  // Help needs no tree; a --tree needs its own path to be nameable, and the process's directory only when it is relative.
-  const tree = treeArgument(argv);
-  const unnamed = argv.some((a) => a === "--help" || a === "-h")
-    ? null
-    : ((tree === null || !isAbsolute(tree) ? notUtf8Path(io.cwd, "cwd") : null) ??
-      (tree === null ? null : notUtf8Path(resolve(io.cwd, tree), { argument: tree })));
+  // Help needs no tree; a --tree (or --queue) needs its own path to be nameable, and the process's
+  // directory only when the tree's is relative.
+  const tree = optionValue(argv, "--tree");
+  const queue = optionValue(argv, "--queue");
+  const unnamed =
+    argv[0] === "help" || argv.some((a) => a === "--help" || a === "-h")
+      ? null
+      : ((tree === null || !isAbsolute(tree) ? notUtf8Path(io.cwd, "cwd") : null) ??
+        (tree === null ? null : notUtf8Path(resolve(io.cwd, tree), { argument: tree })) ??
+        (queue === null ? null : notUtf8Path(resolve(io.cwd, queue), { argument: queue, mayBeMissing: true })));
   if (unnamed) return report(io, unnamed, argv.includes("--json"));
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
@@ -336,11 +340,11 @@ function refuseRepeatedOptions(parsed: Record<string, unknown>, words: readonly 
   }
 }
 
-/** The value of a --tree option (`--tree DIR` or `--tree=DIR`) before any `--`, or null. */
-function treeArgument(argv: readonly string[]): string | null {
+/** The value of a global option (`--tree DIR` or `--tree=DIR`) before any `--`, or null. */
+function optionValue(argv: readonly string[], option: string): string | null {
   for (let i = 0; i < argv.length && argv[i] !== "--"; i++) {
-    if (argv[i] === "--tree" && i + 1 < argv.length) return argv[i + 1];
-    if (argv[i].startsWith("--tree=")) return argv[i].slice("--tree=".length);
+    if (argv[i] === option && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith(`${option}=`)) return argv[i].slice(option.length + 1);
   }
   return null;
 }

@@ -149,8 +149,17 @@ function checkOutNamedBranch(url: string, clone: string, branch: string): void {
 function refuseOtherBranch(queueDir: string, url: string, branch: string): void {
   const on = childProcess().spawnSync("git", ["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: queueDir, encoding: "utf8" });
   const current = on.status === 0 ? on.stdout.trim() : null;
-  if (current === branch) return;
-  throw new PqError("exists", `${queueDir} is a clone of ${url} already, on ${current ?? "no branch"}, not ${branch}`, [
+  // And tracking the remote's branch of that name: a local `feature` following origin/main syncs with main (t41 N2).
+  const up = childProcess().spawnSync("git", ["rev-parse", "--quiet", "--symbolic-full-name", "@{upstream}"], {
+    cwd: queueDir,
+    encoding: "utf8",
+  });
+  if (current === branch && up.status === 0 && up.stdout.trim() === `refs/remotes/origin/${branch}`) return;
+  const where =
+    current === branch
+      ? `on ${branch} following ${up.stdout.trim().replace(/^refs\/remotes\//, "") || "no remote branch"}`
+      : `on ${current ?? "no branch"}`;
+  throw new PqError("exists", `${queueDir} is a clone of ${url} already, ${where}, not on origin's ${branch}`, [
     `git -C ${queueDir} checkout ${branch} to take it on that branch, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
   ]);
 }

@@ -5,7 +5,7 @@ import { addsConflictMarkers } from "../queue/patch-text.js";
 import type { Stack } from "../queue/stack.js";
 import { readText, sha1 } from "../tree/files.js";
 import { QueueRepo, type QueueRepoKind } from "./queue-repo.js";
-import { fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
+import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
 import type { ConflictKind, QueueConflict } from "./types.js";
 
 export interface SharedStatus {
@@ -54,20 +54,26 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
         ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind, ...(c.files ? { files: c.files } : {}) }))
         : [],
     unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack, sync) : [],
-    notApplying:
-      sync?.phase === "conflicts"
-        ? (sync.notApplying ?? []).filter((n) => n.unchanged !== undefined && stillSo(stack.queueDir, n.unchanged))
-        : [],
+    notApplying: sync?.phase === "conflicts" ? notApplyingNow(stack, sync) : [],
     syncInProgress: sync !== null,
   };
 }
 
-/** Whether each of these queue files still has the text whose sha1 is given ("" : it is not there). */
+/** Whether each of these queue files still has the diff whose diffId is given. */
 function stillSo(queueDir: string, files: Record<string, string>): boolean {
-  return Object.entries(files).every(([file, id]) => {
-    const text = readText(join(queueDir, file));
-    return (text === null ? "" : sha1(text)) === id;
-  });
+  return Object.entries(files).every(([file, id]) => diffId(readText(join(queueDir, file))) === id);
+}
+
+/**
+ * The patches the last --continue found not applying, while neither they nor the resolution
+ * changed; one the user has pushed with --merge to fix (applied, its conflicts to resolve) is
+ * said to be that, not "does not apply" (t41 N1).
+ */
+function notApplyingNow(stack: Stack, sync: SyncState): NotApplying[] {
+  const fixing = new Set(stack.appliedRecords().flatMap((r) => (r.needsRefresh ? [r.name] : [])));
+  return (sync.notApplying ?? [])
+    .filter((n) => n.unchanged !== undefined && stillSo(stack.queueDir, n.unchanged))
+    .map((n) => (fixing.has(n.patch) ? { ...n, fixing: true as const } : n));
 }
 
 /**
@@ -99,6 +105,9 @@ function unresolvedOf(stack: Stack, sync: SyncState): string[] {
 export function stoppedSyncLine(shared: Pick<SharedStatus, "conflicted" | "conflicts" | "unresolved" | "notApplying">): string {
   if (shared.unresolved.length)
     return `sync stopped on conflicts in ${shared.unresolved.join(", ")}: ${conflictAdvice(shared.conflicts.filter((c) => shared.unresolved.includes(c.patch)))}`;
+  const fixing = shared.notApplying.filter((n) => n.fixing).map((n) => n.patch);
+  if (fixing.length)
+    return `sync stopped: ${fixing.join(", ")}, pushed to be fixed over the resolution, ${fixing.length === 1 ? "has" : "have"} conflicts marked in the tree: fix them and pq refresh; then pq sync --continue (or --abort)`;
   if (shared.notApplying.length) {
     const names = shared.notApplying.map((n) => n.patch);
     return `sync stopped: the conflicts in ${shared.conflicted.join(", ")} are resolved, but ${shared.notApplying.map((n) => `${n.patch} (${n.failures.join("; ")})`).join(", ")} ${names.length === 1 ? "does" : "do"} not apply over the resolution: ${fixNotApplying(names[0])}; then pq sync --continue (or --abort)`;
@@ -109,6 +118,7 @@ export function stoppedSyncLine(shared: Pick<SharedStatus, "conflicted" | "confl
 /** stoppedSyncLine's first half, for a line shared with other facts (the TUI's header). */
 export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "notApplying">): string {
   if (shared.unresolved.length) return `sync stopped on conflicts in ${shared.unresolved.join(", ")}`;
+  if (shared.notApplying.some((n) => n.fixing)) return "sync stopped: conflicts to fix in the tree, then pq refresh";
   if (shared.notApplying.length)
     return `sync stopped: ${shared.notApplying.map((n) => n.patch).join(", ")} ${shared.notApplying.length === 1 ? "does" : "do"} not apply over the resolution`;
   return "sync stopped, its conflicts resolved: pq sync --continue";

@@ -7,7 +7,7 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { failpoint } from "../queue/executor.js";
-import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
+import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
@@ -93,12 +93,19 @@ export interface SyncState {
 export interface NotApplying {
   patch: string;
   /**
-   * The queue files its failure depends on, by sha1 of their text then ("" : not there): the
-   * patch itself and the conflicted patches (the resolution). Once one changes, the failure is
-   * not known any more (t40 N1: a new resolution let it apply, and status still said it did not).
+   * The queue files its failure depends on, by diffId of their text then: the patch itself and
+   * the conflicted patches (the resolution). Once one's diff changes, the failure is not known
+   * any more (t40 N1: a new resolution let it apply, and status still said it did not).
    */
   unchanged: Record<string, string>;
   failures: string[];
+  /** Set by pq status: the patch is applied now with its conflicts marked (pq push --merge), being fixed. */
+  fixing?: true;
+}
+
+/** A patch text's diff, as a sha1 ("" : no such patch): what applies, its header apart (t41 N8). */
+export function diffId(text: string | null): string {
+  return text === null ? "" : sha1(diffOf(text));
 }
 
 /** How to fix a patch that does not apply after a resolution (pq goto refuses it: t40 N3). */
@@ -703,7 +710,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const sim = await simulateQueue(disk, (await mergeServices(stack, [disk])).baseFile, stack.selectedGuards());
   const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
   if (broken.length) {
-    const textId = (name: string) => (disk.patches[name] === undefined ? "" : sha1(disk.patches[name]));
+    const textId = (name: string) => diffId(disk.patches[name] ?? null);
     const resolution = state.conflicts.map((c) => c.patch);
     const notApplying = broken.map(([patch, r]) => ({
       patch,

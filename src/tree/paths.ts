@@ -195,8 +195,10 @@ export function underRoot(root: string, path: string): string {
  * one, which does not exist (t37 N14). Said as such instead of "does not exist" to a user who
  * is in it.
  */
-export function notUtf8Path(path: string, from: "cwd" | { argument: string } | null = null): PqError | null {
+export function notUtf8Path(path: string, from: "cwd" | { argument: string; mayBeMissing?: boolean } | null = null): PqError | null {
   if (!path.includes("\uFFFD")) return null;
+  // A directory pq may make (pq init --queue DIR): made by Node's name, it would be a new one beside the user's (t41 N4).
+  if (from !== null && from !== "cwd" && from.mayBeMissing && argumentIsUtf8(from.argument)) return null;
   // A name that is there may be a twin's, spelled with U+FFFD itself (t40 N7): the bytes say
   // whether Node's name is the directory's own (the process's directory's, or the argument's
   // as the command line had it).

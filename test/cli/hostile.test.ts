@@ -499,12 +499,17 @@ describe("a tree whose path has a byte that is not UTF-8 (t37 N14)", () => {
       `"$2" "$3" --tree "$d" series; echo "series rc=$?"`,
       `"$2" "$3" ci --tree "$d"; echo "ci rc=$?"`,
       `"$2" "$3" --help >/dev/null; echo "help rc=$?"`,
+      `"$2" "$3" help status >/dev/null; echo "help status rc=$?"`,
+      // A queue directory named with such a byte is not made by another name beside it (t41 N4).
+      `cd "$1" && mkdir plain && cd plain && git init -q && "$2" "$3" init --queue "q$(printf '\\374')ue"; echo "init rc=$?"; ls`,
     ].join("\n");
     const r = spawnSync("sh", ["-c", script, "sh", dir, process.execPath, resolve("bin/pq.js")], { encoding: "utf8" });
-    expect(r.stdout).toBe("status rc=3\nseries rc=3\nci rc=3\nhelp rc=0\n");
+    expect(r.stdout).toBe("status rc=3\nseries rc=3\nci rc=3\nhelp rc=0\nhelp status rc=0\ninit rc=3\n");
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("pq: "));
-    expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toContain("/lat\uFFFD/tree cannot be named: its path has a byte that is not UTF-8");
+    expect(lines).toHaveLength(4);
+    for (const line of lines.slice(0, 3)) expect(line).toContain("/lat\uFFFD/tree cannot be named: its path has a byte that is not UTF-8");
+    expect(lines[3]).toContain("/plain/q\uFFFDue cannot be named");
+    expect(r.stdout).not.toContain("q\uFFFDue");
     expect(r.stderr).not.toMatch(/\n\s+at /);
     rmSync(dir, { recursive: true, force: true });
   });

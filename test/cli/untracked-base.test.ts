@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -85,6 +85,10 @@ describe("a Debian source package's queue (debian/patches)", () => {
     const tree = debianPackage();
     write(tree, "patches/README", "upstream's own patches, applied by hand\n");
     expect((await pq(tree, "init")).out).toContain(`with the queue ${tree}/debian/patches (debian/source/format: 3.0 (quilt))`);
+    // patches/ a link to debian/patches is that queue, not another (t41 N6).
+    const linked = debianPackage();
+    symlinkSync("debian/patches", join(linked, "patches"));
+    expect((await pq(linked, "init")).out).toContain(`with the queue ${linked}/debian/patches (debian/source/format: 3.0 (quilt))`);
     for (const [format, series] of [
       ["1.0\n", false],
       ["3.0 (quilt)\n", true],

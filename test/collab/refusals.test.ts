@@ -164,7 +164,12 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     execFileSync("git", ["clone", "-q", "-b", "master", w.remote, join(fay, "patches")]);
     const reused = await pq(fay, "init", "--shared", w.remote, "--branch", "other");
     expect(reused.code).toBe(3);
-    expect(reused.err).toContain(`${join(fay, "patches")} is a clone of ${w.remote} already, on master, not other`);
+    expect(reused.err).toContain(`${join(fay, "patches")} is a clone of ${w.remote} already, on master, not on origin's other`);
+    // A local branch of that name following another of the remote's is not it either (t41 N2).
+    git(join(fay, "patches"), "checkout", "-q", "-b", "other", "--track", "origin/master");
+    const tracking = await pq(fay, "init", "--shared", w.remote, "--branch", "other");
+    expect(tracking.code).toBe(3);
+    expect(tracking.err).toContain("already, on other following origin/master, not on origin's other");
     expect(existsSync(join(fay, ".pq"))).toBe(false);
   });
 

@@ -335,6 +335,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(status).toContain("sync stopped: the conflicts in p2.patch are resolved, but p3.patch (b.c: hunk #1 failed) does not apply");
     expect(status).toContain("pq push --merge p3.patch (its conflicts are marked in the tree), fix them and pq refresh");
     expect(status).not.toContain("resolve p2.patch");
+    // Its header changed only: the same diff, still not applying (t41 N8).
+    write(bob.queue, "p3.patch", read(bob.queue, "p3.patch").replace(/^Subject: .*$/m, "Subject: p3, reworded"));
+    expect((await ok(bob.tree, "status")).out).toContain("p3.patch (b.c: hunk #1 failed) does not apply");
     // The markers back in the resolution: they come first again (t40 N1).
     const resolved = read(bob.queue, "p2.patch");
     write(
@@ -348,6 +351,12 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
     write(bob.queue, "p2.patch", resolved);
     expect((await ok(bob.tree, "status")).out).toContain("p3.patch (b.c: hunk #1 failed) does not apply");
+    // Pushed with --merge to be fixed, as the advice says: that is what status says then (t41 N1).
+    await pq(bob.tree, "push", "--merge", "p3.patch");
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "sync stopped: p3.patch, pushed to be fixed over the resolution, has conflicts marked in the tree: fix them and pq refresh",
+    );
+    await ok(bob.tree, "pop", "--force");
     // Once p3.patch is changed, the same.
     write(
       bob.queue,

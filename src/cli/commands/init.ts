@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
 import { readText } from "../../tree/files.js";
@@ -120,7 +120,8 @@ function refuseBranchOption(branch: string, shared: string | undefined, tree: st
  */
 function debianQueue(tree: string): { dir: string; from: string } | null {
   const format = readText(join(tree, "debian", "source", "format"))?.trim();
-  const ownSeries = existsSync(join(tree, "patches", "series"));
+  // patches/ a link to debian/patches (as some packagers make for quilt) is the same queue (t41 N6).
+  const ownSeries = existsSync(join(tree, "patches", "series")) && !sameDirectory(join(tree, "patches"), join(tree, "debian", "patches"));
   if (format === "3.0 (quilt)" && !ownSeries) return { dir: "debian/patches", from: "debian/source/format: 3.0 (quilt)" };
   if (!existsSync(join(tree, "debian", "patches", "series"))) return null;
   throw new PqError(
@@ -142,4 +143,12 @@ function dpkgSourceNote(tree: string, queueDir: string): string | null {
   if (queueInTree(tree, queueDir) !== "debian/patches") return null;
   if ((readText(join(tree, "debian", "source", "local-options")) ?? "").includes(".pq")) return null;
   return "note: dpkg-source -b takes pq's .pq/ for a change to the package: add the line extend-diff-ignore = \"^\\.pq(/|$)\" to debian/source/local-options (or pass --extend-diff-ignore='^\\.pq(/|$)' to dpkg-source)";
+}
+
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }
