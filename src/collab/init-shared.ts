@@ -61,7 +61,9 @@ export async function prepareSharedQueue(
       cwd: queueDir,
       encoding: "latin1",
     });
-    const on = branch === undefined ? "" : ` (branch ${branch})`;
+    // A clone taken as it is may be on any branch: said, as --branch is (t41 N3).
+    const taken = reuse && branch === undefined ? currentBranch(queueDir) : null;
+    const on = branch !== undefined ? ` (branch ${branch})` : taken ? ` (as it was, on ${taken})` : "";
     if (head.status === 0) return { describe: `cloned from ${url}${on}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
@@ -147,8 +149,7 @@ function checkOutNamedBranch(url: string, clone: string, branch: string): void {
  * names, or refused: the first sync would push to the branch it is on (t40 N5).
  */
 function refuseOtherBranch(queueDir: string, url: string, branch: string): void {
-  const on = childProcess().spawnSync("git", ["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: queueDir, encoding: "utf8" });
-  const current = on.status === 0 ? on.stdout.trim() : null;
+  const current = currentBranch(queueDir);
   // And tracking the remote's branch of that name: a local `feature` following origin/main syncs with main (t41 N2).
   const up = childProcess().spawnSync("git", ["rev-parse", "--quiet", "--symbolic-full-name", "@{upstream}"], {
     cwd: queueDir,
@@ -162,6 +163,12 @@ function refuseOtherBranch(queueDir: string, url: string, branch: string): void 
   throw new PqError("exists", `${queueDir} is a clone of ${url} already, ${where}, not on origin's ${branch}`, [
     `git -C ${queueDir} checkout ${branch} to take it on that branch, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
   ]);
+}
+
+/** The branch checked out in a repository (null: none, a detached HEAD). */
+function currentBranch(dir: string): string | null {
+  const on = childProcess().spawnSync("git", ["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: dir, encoding: "utf8" });
+  return on.status === 0 ? on.stdout.trim() : null;
 }
 
 /** Checks out the remote's `branch` in a fresh clone, tracking it. */
