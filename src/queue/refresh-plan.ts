@@ -209,10 +209,12 @@ export async function planRefresh(
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
   if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart };
-  const content = (v: Version) => (v === null ? null : ctx.store.get(versionId(v)!));
+  // A version the tree holds now is read through the working set, which reads the disk when
+  // the stored copy is damaged (t41 N7: a refresh with nothing to take refused, one with an edit worked).
+  const content = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));
   const asGit = await convertedToCrlf(ctx, files, content);
   const diffContent = (v: Version, path: string) => {
-    const text = content(v);
+    const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
   return { diff: buildPatchDiff(files, top.renames ?? [], diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart };
@@ -233,10 +235,10 @@ export async function planRefresh(
 async function convertedToCrlf(
   ctx: PlanContext,
   files: Record<string, FileChange>,
-  content: (v: Version) => string | null,
+  content: (v: Version, path: string) => string | null,
 ): Promise<Set<string>> {
   const out = new Set<string>();
-  const textOf = (path: string) => content(files[path].post ?? files[path].pre);
+  const textOf = (path: string) => content(files[path].post ?? files[path].pre, path);
   const withCrlf = Object.keys(files).filter((path) => textOf(path)?.includes("\r\n"));
   if (!ctx.git || !withCrlf.length || !queueVersioned(ctx.queueDir)) return out;
   const converted = [...(await ctx.git.convertedPaths(withCrlf))];

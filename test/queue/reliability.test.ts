@@ -460,6 +460,25 @@ describe("damage and bad input get messages, not stack traces", () => {
     expect(read(dir, "a.txt")).toBe(lines(10));
   });
 
+  it("a damaged copy of a version the tree holds: a refresh with nothing to take reads the tree, and says unchanged (t41 N7)", async () => {
+    const dir = repo({ "a.txt": lines(10) });
+    const stack = await Stack.init({ tree: dir });
+    await stack.newPatch("p");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 4\n", "line four (p)\n"));
+    await stack.refresh();
+    for (const f of readdirSync(join(dir, ".pq/objects")).filter((f) => f.startsWith("pack-"))) {
+      const bytes = readFileSync(join(dir, ".pq/objects", f));
+      const at = bytes.indexOf("line four (p)\n");
+      if (at === -1) continue;
+      bytes[at + 5] ^= 0x55;
+      writeFileSync(join(dir, ".pq/objects", f), bytes);
+    }
+    const r = runPq(dir, ["refresh"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("p is unchanged");
+    expect(r.status).toBe(0);
+  });
+
   it("a truncated pack whose versions cannot be rebuilt: a clear refusal, nothing written", async () => {
     const dir = repo({ "a.txt": lines(10) });
     const stack = await Stack.init({ tree: dir });
