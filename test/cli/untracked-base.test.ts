@@ -103,6 +103,11 @@ describe("a Debian source package's queue (debian/patches)", () => {
       );
       expect(r.err).toContain("pq init --queue debian/patches takes the Debian package's queue");
       expect(existsSync(join(other, ".pq"))).toBe(false);
+      // Once a stack is made (its queue named), init says so, as in any tree.
+      expect((await pq(other, "init", "--queue", "patches")).code).toBe(0);
+      const again = await pq(other, "init");
+      expect(again.code).toBe(3);
+      expect(again.err).toContain("already has a pq stack");
     }
   });
 

@@ -33,7 +33,8 @@ export default defineCommand({
       : process.env.QUILT_PATCHES
         ? { dir: process.env.QUILT_PATCHES, from: "QUILT_PATCHES" }
         : (((dir) => (dir ? { dir, from: `quilt's ${QUILT_STATE_DIR}/.quilt_patches` } : null))(quiltRecordedPatches(tree)) ??
-          debianQueue(tree));
+          // Not for a tree that has a stack: its queue is known (and init says so, or shares it).
+          (loadState(tree) ? null : debianQueue(tree)));
     const fromQuilt = quiltSetting ? resolve(tree, quiltSetting.dir) : undefined;
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
     if (args.branch !== undefined) refuseBranchOption(args.branch, args.shared, tree);
