@@ -160,8 +160,13 @@ function refuseOtherBranch(queueDir: string, url: string, branch: string): void 
     current === branch
       ? `on ${branch} following ${up.stdout.trim().replace(/^refs\/remotes\//, "") || "no remote branch"}`
       : `on ${current ?? "no branch"}`;
+  // On that branch already, following another: what to change is what it follows (t42 N1).
+  const fix =
+    current === branch
+      ? `git -C ${queueDir} branch --set-upstream-to origin/${branch} to have it follow origin's ${branch}`
+      : `git -C ${queueDir} checkout ${branch} to take it on that branch`;
   throw new PqError("exists", `${queueDir} is a clone of ${url} already, ${where}, not on origin's ${branch}`, [
-    `git -C ${queueDir} checkout ${branch} to take it on that branch, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
+    `${fix}, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
   ]);
 }
 

@@ -6,6 +6,7 @@
  */
 import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
 import { QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
@@ -203,9 +204,10 @@ export async function planRefresh(
   }
   if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));
   const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p) && !isPackaging(p));
-  // An untracked symlink is no file pq add could take: said with the other non-files.
+  // An untracked symlink is no file pq add could take: said with the other non-files, but for
+  // one that is the queue directory by another name (patches -> debian/patches: t42 N6).
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
-  notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p)));
+  notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p) && !namesQueue(ctx, p)));
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
   if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart };
@@ -303,6 +305,15 @@ function swapRefusal(what: string, path: string, turn: string): PqError {
     [`commit that change with git instead, below the stack (pq pop -a, make it, git commit, pq push -a), or put ${path} back as it was, then pq refresh`],
     { file: path },
   );
+}
+
+/** Whether a tree path is a link to the queue directory. */
+function namesQueue(ctx: Pick<PlanContext, "tree" | "queueDir">, path: string): boolean {
+  try {
+    return realpathSync(join(ctx.tree, path)) === realpathSync(ctx.queueDir);
+  } catch {
+    return false;
+  }
 }
 
 function isRegularOrMissing(full: string): boolean {

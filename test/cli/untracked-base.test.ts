@@ -89,6 +89,11 @@ describe("a Debian source package's queue (debian/patches)", () => {
     const linked = debianPackage();
     symlinkSync("debian/patches", join(linked, "patches"));
     expect((await pq(linked, "init")).out).toContain(`with the queue ${linked}/debian/patches (debian/source/format: 3.0 (quilt))`);
+    // And a refresh does not name that link as left out of the patch (t42 N6).
+    await pq(linked, "new", "z.patch");
+    write(linked, "a.txt", "a\nb\nc\nz\n");
+    const refreshed = await pq(linked, "refresh");
+    expect(refreshed.out).toBe("refreshed z.patch: a.txt\n");
     for (const [format, series] of [
       ["1.0\n", false],
       ["3.0 (quilt)\n", true],

@@ -170,6 +170,7 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     const tracking = await pq(fay, "init", "--shared", w.remote, "--branch", "other");
     expect(tracking.code).toBe(3);
     expect(tracking.err).toContain("already, on other following origin/master, not on origin's other");
+    expect(tracking.err).toContain("branch --set-upstream-to origin/other to have it follow origin's other");
     expect(existsSync(join(fay, ".pq"))).toBe(false);
     // Without --branch, the clone is taken as it is, and the branch it is on said (t41 N3).
     expect((await ok(fay, "init", "--shared", w.remote)).out).toContain(`(cloned from ${w.remote} (as it was, on other),`);
