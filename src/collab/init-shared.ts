@@ -63,7 +63,10 @@ export async function prepareSharedQueue(
     });
     // A clone taken as it is may be on any branch: said, as --branch is (t41 N3).
     const taken = reuse && branch === undefined ? currentBranch(queueDir) : null;
-    const on = branch !== undefined ? ` (branch ${branch})` : taken ? ` (as it was, on ${taken})` : "";
+    const follows = taken ? upstreamOf(queueDir) : null;
+    const other =
+      follows !== null && follows !== `refs/remotes/origin/${taken}` ? ` following ${follows.replace(/^refs\/remotes\//, "")}` : "";
+    const on = branch !== undefined ? ` (branch ${branch})` : taken ? ` (as it was, on ${taken}${other})` : "";
     if (head.status === 0) return { describe: `cloned from ${url}${on}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
@@ -151,14 +154,11 @@ function checkOutNamedBranch(url: string, clone: string, branch: string): void {
 function refuseOtherBranch(queueDir: string, url: string, branch: string): void {
   const current = currentBranch(queueDir);
   // And tracking the remote's branch of that name: a local `feature` following origin/main syncs with main (t41 N2).
-  const up = childProcess().spawnSync("git", ["rev-parse", "--quiet", "--symbolic-full-name", "@{upstream}"], {
-    cwd: queueDir,
-    encoding: "utf8",
-  });
-  if (current === branch && up.status === 0 && up.stdout.trim() === `refs/remotes/origin/${branch}`) return;
+  const up = upstreamOf(queueDir);
+  if (current === branch && up === `refs/remotes/origin/${branch}`) return;
   const where =
     current === branch
-      ? `on ${branch} following ${up.stdout.trim().replace(/^refs\/remotes\//, "") || "no remote branch"}`
+      ? `on ${branch} following ${up?.replace(/^refs\/remotes\//, "") ?? "no remote branch"}`
       : `on ${current ?? "no branch"}`;
   // On that branch already, following another: what to change is what it follows (t42 N1).
   const fix =
@@ -168,6 +168,15 @@ function refuseOtherBranch(queueDir: string, url: string, branch: string): void 
   throw new PqError("exists", `${queueDir} is a clone of ${url} already, ${where}, not on origin's ${branch}`, [
     `${fix}, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
   ]);
+}
+
+/** The full name of the remote branch the checked-out branch follows (null: none). */
+function upstreamOf(dir: string): string | null {
+  const up = childProcess().spawnSync("git", ["rev-parse", "--quiet", "--symbolic-full-name", "@{upstream}"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  return up.status === 0 && up.stdout.trim() ? up.stdout.trim() : null;
 }
 
 /** The branch checked out in a repository (null: none, a detached HEAD). */

@@ -172,8 +172,10 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     expect(tracking.err).toContain("already, on other following origin/master, not on origin's other");
     expect(tracking.err).toContain("branch --set-upstream-to origin/other to have it follow origin's other");
     expect(existsSync(join(fay, ".pq"))).toBe(false);
-    // Without --branch, the clone is taken as it is, and the branch it is on said (t41 N3).
-    expect((await ok(fay, "init", "--shared", w.remote)).out).toContain(`(cloned from ${w.remote} (as it was, on other),`);
+    // Without --branch, the clone is taken as it is, and the branch it is on said, with the one it follows (t41 N3, t42 N2).
+    expect((await ok(fay, "init", "--shared", w.remote)).out).toContain(
+      `(cloned from ${w.remote} (as it was, on other following origin/master),`,
+    );
   });
 
   it("--branch starts an empty remote's queue on that branch, and is refused where it means nothing", async () => {
