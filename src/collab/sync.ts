@@ -93,9 +93,10 @@ export interface SyncState {
 export interface NotApplying {
   patch: string;
   /**
-   * The queue files its failure depends on, by diffId of their text then: the patch itself and
-   * the conflicted patches (the resolution). Once one's diff changes, the failure is not known
-   * any more (t40 N1: a new resolution let it apply, and status still said it did not).
+   * The queue files its failure depends on, by diffId of their text then: the patch itself, the
+   * other patches found failing with it, and the conflicted patches (the resolution). Once one's
+   * diff changes, the failure is not known any more (t40 N1: a new resolution let it apply, and
+   * status still said it did not).
    */
   unchanged: Record<string, string>;
   failures: string[];
@@ -711,10 +712,12 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const broken = [...sim.runs].filter(([, r]) => r.pushable && !r.ok);
   if (broken.length) {
     const textId = (name: string) => diffId(disk.patches[name] ?? null);
-    const resolution = state.conflicts.map((c) => c.patch);
+    // Each failure depends on the resolution and on the other failing patches too: fixing a
+    // lower one can let a higher one apply again (t42 N5).
+    const depends = [...state.conflicts.map((c) => c.patch), ...broken.map(([name]) => name)];
     const notApplying = broken.map(([patch, r]) => ({
       patch,
-      unchanged: pathMap<string>([patch, ...resolution].map((name) => [name, textId(name)])),
+      unchanged: pathMap<string>(depends.map((name) => [name, textId(name)])),
       failures: r.failures,
     }));
     saveSyncState(stack.tree, { ...state, notApplying });

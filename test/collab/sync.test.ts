@@ -368,6 +368,38 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
   });
 
+  it("with two patches not applying over the resolution, a change to the lower one forgets both (t42 N5)", async () => {
+    // p3 changes b.c line 6 (context 3-9), p4 line 15 (context 12-18).
+    await ok(ann.tree, "push", "-a");
+    await commitNewPatch(ann, "p3.patch", { file: "b.c", line: 6, text: "six (ann)" });
+    await commitNewPatch(ann, "p4.patch", { file: "b.c", line: 15, text: "fifteen (ann)" });
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
+    await ok(bob.tree, "commit", "-m", "p2: bob's three");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    // A resolution that drops lines 4-19, the context of both.
+    write(
+      bob.tree,
+      "b.c",
+      read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n(bee \d+\n)+/, "three (ann and bob)\nbee 20\n"),
+    );
+    await ok(bob.tree, "refresh");
+    expect((await pq(bob.tree, "sync", "--continue")).code).toBe(6);
+    expect((await ok(bob.tree, "status")).out).toContain("but p3.patch (b.c: hunk #1 failed), p4.patch (b.c: hunk #1 failed) do not apply");
+    // p3.patch changed (as a fix would change it): what was found of p4 may not hold either.
+    write(
+      bob.queue,
+      "p3.patch",
+      read(bob.queue, "p3.patch")
+        .replace(/^ bee 4\n bee 5\n/m, "")
+        .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
+    );
+    const status = (await ok(bob.tree, "status")).out;
+    expect(status).not.toContain("p4.patch (b.c: hunk #1 failed)");
+    expect(status).toContain("p2.patch, resolved: pq sync --continue");
+  });
+
   it("edits on a patch a plain git pull changed: sync and refresh advise a patch of their own, not a refresh (collab-7 #5)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 20, "twenty (ann)");
