@@ -62,6 +62,20 @@ async function changedOnBothSides(
   await ok(bob.tree, "refresh");
 }
 
+/**
+ * Ann adds `patches` above p2 (each changing one line of b.c) and both sync; then both change
+ * p2's line 3, Ann syncs, and Bob's sync stops on that conflict (exit 6).
+ */
+async function bobsSyncStopsOnP2Under(...patches: [string, number, string][]): Promise<void> {
+  await ok(ann.tree, "push", "-a");
+  for (const [name, line, text] of patches) await commitNewPatch(ann, name, { file: "b.c", line, text });
+  await ok(ann.tree, "sync");
+  await ok(bob.tree, "sync");
+  await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
+  await ok(bob.tree, "commit", "-m", "p2: bob's three");
+  expect((await pq(bob.tree, "sync")).code).toBe(6);
+}
+
 describe("pq sync between two contributors (bare remote over a path)", () => {
   /**
    * Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and
@@ -311,13 +325,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
   it("pq status follows a stopped sync past its conflicts: resolved, then the patch a --continue found not applying (t37 N10)", async () => {
     // p3 changes b.c line 6, with lines 3-9 as its context.
-    await ok(ann.tree, "push", "-a");
-    await commitNewPatch(ann, "p3.patch", { file: "b.c", line: 6, text: "six (ann)" });
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "sync");
-    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
-    await ok(bob.tree, "commit", "-m", "p2: bob's three");
-    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    await bobsSyncStopsOnP2Under(["p3.patch", 6, "six (ann)"]);
     expect((await ok(bob.tree, "status")).out).toContain(
       "sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file kept as yours) and pq refresh",
     );
@@ -370,14 +378,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
   it("with two patches not applying over the resolution, a change to the lower one forgets both (t42 N5)", async () => {
     // p3 changes b.c line 6 (context 3-9), p4 line 15 (context 12-18).
-    await ok(ann.tree, "push", "-a");
-    await commitNewPatch(ann, "p3.patch", { file: "b.c", line: 6, text: "six (ann)" });
-    await commitNewPatch(ann, "p4.patch", { file: "b.c", line: 15, text: "fifteen (ann)" });
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "sync");
-    await changedOnBothSides("p2.patch", "b.c", [3, "three (ann)", "p2: ann's three"], [3, "three (bob)"]);
-    await ok(bob.tree, "commit", "-m", "p2: bob's three");
-    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    await bobsSyncStopsOnP2Under(["p3.patch", 6, "six (ann)"], ["p4.patch", 15, "fifteen (ann)"]);
     // A resolution that drops lines 4-19, the context of both.
     write(
       bob.tree,

@@ -2,6 +2,7 @@ import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
 import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
+import { queueVersioned } from "../../git/tracked.js";
 import { openStack, printJson } from "../open-stack.js";
 import { fileList, PACKAGING_NOTE } from "../reports.js";
 import { rebaseStatus } from "../../queue/rebase.js";
@@ -46,9 +47,12 @@ export default defineCommand({
         // A sync's conflict over a binary file leaves no markers (yours is kept): said as a conflict, not as markers (t37 N9).
         `${s.top} needs a refresh (${s.needsRefresh === "conflict" ? "a conflict to resolve: its markers, or a file a sync kept as yours" : "rejected hunks to resolve"})`,
       );
+    // Asked of git once, not once a patch: a CRLF checkout may have every patch applied so.
+    let versionedQueue: boolean | undefined;
+    const versioned = () => (versionedQueue ??= queueVersioned(stack.queueDir));
     for (const { name, reason } of s.inexact ?? [])
       io.out(
-        keepsItsLineEndings(stack.queueDir, { name, inexact: reason })
+        keepsItsLineEndings({ inexact: reason }, versioned)
           ? // A versioned queue keeps its patches' endings: the checkout converts them.
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,

@@ -132,7 +132,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     !plan.changed.length &&
     !top.needsRefresh &&
     !top.rejects?.length &&
-    (!top.inexact || keepsItsLineEndings(ctx.queueDir, top)) &&
+    (!top.inexact || keepsItsLineEndings(top, () => queueVersioned(ctx.queueDir))) &&
     onDisk !== null &&
     sha1(onDisk) === top.hash &&
     sameChanges(plan.files, recorded);
@@ -181,8 +181,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
  * line (t35 F14): a refresh that takes nothing else leaves it as the repository has it, and one
  * that takes a change writes files git converts as git has them (LF, see planRefresh).
  */
-export function keepsItsLineEndings(queueDir: string, patch: Pick<AppliedPatch, "name" | "inexact">): boolean {
-  return patch.inexact === "eol" && queueVersioned(queueDir);
+export function keepsItsLineEndings(patch: Pick<AppliedPatch, "inexact">, versioned: () => boolean): boolean {
+  return patch.inexact === "eol" && versioned();
 }
 
 /**
