@@ -4,7 +4,7 @@ import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
 import { declared, quickArgs } from "./quick-args.js";
 import { isAbsolute, resolve } from "node:path";
-import { notUtf8Path } from "../tree/paths.js";
+import { notUtf8Argument, notUtf8Path } from "../tree/paths.js";
 import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
@@ -110,7 +110,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       ? null
       : ((tree === null || !isAbsolute(tree) ? notUtf8Path(io.cwd, "cwd") : null) ??
         (tree === null ? null : notUtf8Path(resolve(io.cwd, tree), { argument: tree })) ??
-        (queue === null ? null : notUtf8Path(resolve(io.cwd, queue), { argument: queue, mayBeMissing: true })));
+        (queue === null ? null : notUtf8Path(resolve(io.cwd, queue), { argument: queue, mayBeMissing: true })) ??
+        notUtf8Argument(argv, io.cwd));
   if (unnamed) return report(io, unnamed, argv.includes("--json"));
   // git's "help CMD" is "CMD --help".
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];

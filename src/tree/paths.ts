@@ -4,6 +4,7 @@
  * repository's or pq's own bookkeeping.
  */
 import { isDirectory, isSymlink, statStamp } from "./stat.js";
+import { isUtf8 } from "node:buffer";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
@@ -222,11 +223,21 @@ export function notUtf8Path(path: string, from: "cwd" | { argument: string; mayB
  * has the bytes; where it cannot be read, the argument is taken as it came.
  */
 function argumentIsUtf8(argument: string): boolean {
+  return typedBytes(argument) === null;
+}
+
+/**
+ * The bytes an argument was typed with when they are not UTF-8 (its value alone for an
+ * `--option=value` element), or null: an argument as Node has it, or one not found in the
+ * kernel's copy of the command line (pq run in-process by a test or the TUI).
+ */
+function typedBytes(argument: string): Buffer | null {
+  if (!argument.includes("\uFFFD")) return null;
   let raw: Buffer;
   try {
     raw = readFileSync("/proc/self/cmdline");
   } catch {
-    return true;
+    return null;
   }
   const wanted = Buffer.from(argument);
   for (let start = 0; start < raw.length;) {
@@ -234,7 +245,37 @@ function argumentIsUtf8(argument: string): boolean {
     const arg = raw.subarray(start, end === -1 ? raw.length : end);
     start = end === -1 ? raw.length : end + 1;
     if (arg.toString() !== argument && !arg.toString().endsWith(`=${argument}`)) continue;
-    if (!arg.subarray(arg.length - wanted.length).equals(wanted)) return false;
+    if (isUtf8(arg)) continue;
+    const equals = arg.toString() === argument ? -1 : arg.indexOf(0x3d);
+    const value = arg.subarray(equals + 1);
+    if (!value.equals(wanted)) return value;
   }
-  return true;
+  return null;
+}
+
+/**
+ * Any argument typed with a byte that is not UTF-8 (a Latin-1 file name for pq import, a local
+ * URL for pq init --shared, a message): pq would get another name, or store other text, than
+ * the one typed. A name that exists on disk by its bytes is one pq cannot name (exit 3, as a
+ * tree is); anything else is refused as usage. Checked once, before any command runs.
+ */
+export function notUtf8Argument(args: string[], cwd: string): PqError | null {
+  for (const argument of args) {
+    const bytes = typedBytes(argument);
+    if (bytes === null) continue;
+    const onDisk = bytes[0] === 0x2f ? bytes : Buffer.concat([Buffer.from(`${cwd}/`), bytes]);
+    if (existsSync(onDisk)) {
+      return new PqError(
+        "not-found",
+        `${argument} cannot be named: it has a byte that is not UTF-8 (shown as \uFFFD), which Node, and so pq, cannot pass on; nothing was changed`,
+        ["rename it to a UTF-8 name (mv, or convmv -f latin1 -t utf8 --notest), then run pq again"],
+      );
+    }
+    return new PqError(
+      "usage",
+      `the argument ${JSON.stringify(argument)} has a byte that is not UTF-8 (shown as \uFFFD); nothing was changed`,
+      ["type it in UTF-8 (a message in another encoding: iconv -f latin1 -t utf8), then run pq again"],
+    );
+  }
+  return null;
 }

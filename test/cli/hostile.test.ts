@@ -513,4 +513,27 @@ describe("a tree whose path has a byte that is not UTF-8 (t37 N14)", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it("any other argument so typed is refused before anything runs: a patch file, a local URL (beside its twin), a message (t42 N3, N7)", () => {
+    const dir = tempDir("pq-latin1-args-");
+    const script = [
+      `cd "$1" && git init -q t && cd t && echo a > a.c && git add a.c && git -c user.name=A -c user.email=a@example.org commit -qm a`,
+      `"$2" "$3" init >/dev/null && printf -- '--- a/a.c\\n+++ b/a.c\\n@@ -1 +1 @@\\n-a\\n+b\\n' > "../fix-$(printf '\\344').patch"`,
+      `"$2" "$3" import "../fix-$(printf '\\344').patch"; echo "import rc=$?"`,
+      // The twin Node's name leads to: it was cloned, and later syncs would have pushed there.
+      `git init -q --bare "../q$(printf '\\344').git" && git init -q --bare "../q$(printf '\\357\\277\\275').git"`,
+      `"$2" "$3" init --shared "../q$(printf '\\344').git" --queue shared; echo "init rc=$?"`,
+      `"$2" "$3" new p -m "caf$(printf '\\351')"; echo "new rc=$?"`,
+      `"$2" "$3" series; ls`,
+    ].join("\n");
+    const r = spawnSync("sh", ["-c", script, "sh", dir, process.execPath, resolve("bin/pq.js")], { encoding: "utf8" });
+    expect(r.stdout).toBe("import rc=3\ninit rc=3\nnew rc=2\na.c\npatches\n");
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("pq: "));
+    expect(lines).toEqual([
+      "pq: ../fix-\uFFFD.patch cannot be named: it has a byte that is not UTF-8 (shown as \uFFFD), which Node, and so pq, cannot pass on; nothing was changed",
+      "pq: ../q\uFFFD.git cannot be named: it has a byte that is not UTF-8 (shown as \uFFFD), which Node, and so pq, cannot pass on; nothing was changed",
+      'pq: the argument "caf\uFFFD" has a byte that is not UTF-8 (shown as \uFFFD); nothing was changed',
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
