@@ -50,6 +50,20 @@ export async function prepareSharedQueue(
     const earlier = existsSync(queueDir) && readdirSync(queueDir).length ? cloneOf(queueDir) : null;
     const reuse = earlier !== null && sameRemote(earlier, url);
     if (existsSync(queueDir) && readdirSync(queueDir).length && !reuse) {
+      // A clone of the same repository under another remote name (git clone -o upstream): pq's
+      // sync fetches from and pushes to origin, so it is named, not taken (t42 N9).
+      const named = otherRemoteFor(queueDir, url);
+      if (named !== null) {
+        throw new PqError(
+          "exists",
+          `${queueDir} is a clone of ${url} already, with its remote named ${named}; pq syncs with the remote named origin`,
+          [
+            earlier === null
+              ? `git -C ${queueDir} remote rename ${named} origin, then the same pq init again`
+              : `its origin is ${earlier}: git -C ${queueDir} remote rename origin old-origin && git -C ${queueDir} remote rename ${named} origin, then the same pq init again`,
+          ],
+        );
+      }
       throw new PqError("exists", `${queueDir} exists and is not empty; cannot clone the shared queue into it`, [
         "pass --queue DIR to clone into another directory",
       ]);
@@ -272,6 +286,17 @@ function cloneOf(queueDir: string): string | null {
   if (!existsSync(join(queueDir, ".git"))) return null;
   const r = childProcess().spawnSync("git", ["config", "--get", "remote.origin.url"], { cwd: queueDir, encoding: "latin1" });
   return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** The name of a remote other than origin that a queue directory's repository has for `url`, or null. */
+function otherRemoteFor(queueDir: string, url: string): string | null {
+  if (!existsSync(join(queueDir, ".git"))) return null;
+  const r = childProcess().spawnSync("git", ["config", "--get-regexp", "^remote\\..*\\.url$"], { cwd: queueDir, encoding: "latin1" });
+  for (const line of String(r.stdout).split("\n")) {
+    const m = /^remote\.(.+)\.url (.*)$/.exec(line);
+    if (m && m[1] !== "origin" && sameRemote(m[2], url)) return m[1];
+  }
+  return null;
 }
 
 /**

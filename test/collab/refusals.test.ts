@@ -176,6 +176,17 @@ describe("pq init --shared of a remote whose HEAD names a branch it lacks (t35 F
     expect((await ok(fay, "init", "--shared", w.remote)).out).toContain(
       `(cloned from ${w.remote} (as it was, on other following origin/master),`,
     );
+    // A clone whose remote is named otherwise (git clone -o upstream) is named as such, with the rename that makes it pq's (t42 N9).
+    const gus = join(w.root, "gus");
+    execFileSync("git", ["clone", "-q", w.base, gus]);
+    setIdentity(gus, "Gus Example", "gus@example.org");
+    execFileSync("git", ["clone", "-q", "-o", "upstream", "-b", "other", w.remote, join(gus, "patches")]);
+    const renamed = await pq(gus, "init", "--shared", w.remote, "--branch", "other");
+    expect(renamed.code).toBe(3);
+    expect(renamed.err).toContain(`${join(gus, "patches")} is a clone of ${w.remote} already, with its remote named upstream`);
+    expect(renamed.err).toContain(`git -C ${join(gus, "patches")} remote rename upstream origin, then the same pq init again`);
+    git(join(gus, "patches"), "remote", "rename", "upstream", "origin");
+    expect((await ok(gus, "init", "--shared", w.remote, "--branch", "other")).out).toContain(`cloned from ${w.remote} (branch other)`);
   });
 
   it("--branch starts an empty remote's queue on that branch, and is refused where it means nothing", async () => {
