@@ -70,10 +70,13 @@ function stillSo(queueDir: string, files: Record<string, string>): boolean {
  * said to be that, not "does not apply" (t41 N1).
  */
 function notApplyingNow(stack: Stack, sync: SyncState): NotApplying[] {
-  const fixing = new Set(stack.appliedRecords().flatMap((r) => (r.needsRefresh ? [r.name] : [])));
+  const fixing = new Map(stack.appliedRecords().flatMap((r) => (r.needsRefresh ? [[r.name, r.needsRefresh] as const] : [])));
   return (sync.notApplying ?? [])
     .filter((n) => n.unchanged !== undefined && stillSo(stack.queueDir, n.unchanged))
-    .map((n) => (fixing.has(n.patch) ? { ...n, fixing: true as const } : n));
+    .map((n) => {
+      const how = fixing.get(n.patch);
+      return how === undefined ? n : { ...n, fixing: how === "forced" ? "rejects" : "markers" };
+    });
 }
 
 /**
@@ -105,12 +108,15 @@ function unresolvedOf(stack: Stack, sync: SyncState): string[] {
 export function stoppedSyncLine(shared: Pick<SharedStatus, "conflicted" | "conflicts" | "unresolved" | "notApplying">): string {
   if (shared.unresolved.length)
     return `sync stopped on conflicts in ${shared.unresolved.join(", ")}: ${conflictAdvice(shared.conflicts.filter((c) => shared.unresolved.includes(c.patch)))}`;
-  const fixing = shared.notApplying.filter((n) => n.fixing).map((n) => n.patch);
-  if (fixing.length)
-    return `sync stopped: ${fixing.join(", ")}, pushed to be fixed over the resolution, ${fixing.length === 1 ? "has" : "have"} conflicts marked in the tree: fix them and pq refresh; then pq sync --continue (or --abort)`;
+  const fixing = shared.notApplying.filter((n) => n.fixing);
+  if (fixing.length) {
+    // Pushed with --merge, the conflicts are marked in the files; with --force, the hunks that did not fit are in .rej files (t42 N4).
+    const what = new Set(fixing.map((n) => (n.fixing === "rejects" ? "hunks in .rej files" : "conflicts marked in the tree")));
+    return `sync stopped: ${fixing.map((n) => n.patch).join(", ")}, pushed to be fixed over the resolution, ${fixing.length === 1 ? "has" : "have"} ${[...what].join(" or ")}: fix them and pq refresh; then pq sync --continue (or --abort)`;
+  }
   if (shared.notApplying.length) {
     const names = shared.notApplying.map((n) => n.patch);
-    return `sync stopped: the conflicts in ${shared.conflicted.join(", ")} are resolved, but ${shared.notApplying.map((n) => `${n.patch} (${n.failures.join("; ")})`).join(", ")} ${names.length === 1 ? "does" : "do"} not apply over the resolution: ${fixNotApplying(names[0])}; then pq sync --continue (or --abort)`;
+    return `sync stopped: the conflicts in ${shared.conflicted.join(", ")} are resolved, but ${shared.notApplying.map((n) => `${n.patch} (${n.failures.join("; ")})`).join(", ")} ${names.length === 1 ? "does" : "do"} not apply over the resolution: ${fixNotApplying(shared.notApplying[0])}; then pq sync --continue (or --abort)`;
   }
   return `sync stopped on conflicts in ${shared.conflicted.join(", ")}, resolved: pq sync --continue commits the merge (or --abort)`;
 }
@@ -118,7 +124,8 @@ export function stoppedSyncLine(shared: Pick<SharedStatus, "conflicted" | "confl
 /** stoppedSyncLine's first half, for a line shared with other facts (the TUI's header). */
 export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "notApplying">): string {
   if (shared.unresolved.length) return `sync stopped on conflicts in ${shared.unresolved.join(", ")}`;
-  if (shared.notApplying.some((n) => n.fixing)) return "sync stopped: conflicts to fix in the tree, then pq refresh";
+  if (shared.notApplying.some((n) => n.fixing))
+    return `sync stopped: ${shared.notApplying.every((n) => n.fixing !== "markers") ? "rejected hunks" : "conflicts"} to fix in the tree, then pq refresh`;
   if (shared.notApplying.length)
     return `sync stopped: ${shared.notApplying.map((n) => n.patch).join(", ")} ${shared.notApplying.length === 1 ? "does" : "do"} not apply over the resolution`;
   return "sync stopped, its conflicts resolved: pq sync --continue";

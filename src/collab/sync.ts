@@ -22,7 +22,7 @@ import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
-import { parseSeries, regenerateDiff, simulateQueue } from "./simulate.js";
+import { parseSeries, regenerateDiff, simulateQueue, type PatchRun } from "./simulate.js";
 import { finishedIn, type Finished } from "./finished.js";
 import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
@@ -100,8 +100,13 @@ export interface NotApplying {
    */
   unchanged: Record<string, string>;
   failures: string[];
-  /** Set by pq status: the patch is applied now with its conflicts marked (pq push --merge), being fixed. */
-  fixing?: true;
+  /** Why a three-way merge cannot help it (its index blob unknown, or the patch does not apply to it: edited by hand): pq push --force is the way then (t42 N4). */
+  noMerge?: string;
+  /**
+   * Set by pq status: the patch is applied now to be fixed, with its conflicts marked (pq push
+   * --merge) or its hunks that did not fit in .rej files (pq push --force).
+   */
+  fixing?: "markers" | "rejects";
 }
 
 /** A patch text's diff, as a sha1 ("" : no such patch): what applies, its header apart (t41 N8). */
@@ -110,8 +115,10 @@ export function diffId(text: string | null): string {
 }
 
 /** How to fix a patch that does not apply after a resolution (pq goto refuses it: t40 N3). */
-export function fixNotApplying(name: string): string {
-  return `pq push --merge ${name} (its conflicts are marked in the tree), fix them and pq refresh`;
+export function fixNotApplying(patch: Pick<NotApplying, "patch" | "noMerge">): string {
+  return patch.noMerge === undefined
+    ? `pq push --merge ${patch.patch} (its conflicts are marked in the tree), fix them and pq refresh`
+    : `pq push --force ${patch.patch} (a three-way merge cannot help: ${patch.noMerge}; the hunks that do not fit go to .rej files), fix them and pq refresh`;
 }
 
 export const syncStatePath = (tree: string) => statePaths(tree).sync;
@@ -677,6 +684,23 @@ function mergeMessage(
   );
 }
 
+/**
+ * Why pq push --merge cannot help a patch the simulation found failing, file by file as push
+ * --merge would find it (null: it can), so that the advice is one that works (t42 N4: a hunk
+ * edited by hand no longer applies to the blob it names).
+ */
+async function whyNoMerge(stack: Stack, text: string | undefined, strip: number, run: PatchRun): Promise<string | null> {
+  if (text === undefined) return null;
+  const failing = run.filePatches
+    .map((fp) => fp.newPath ?? fp.oldPath!)
+    .filter((path) => run.failures.some((f) => f.startsWith(`${path}: `)));
+  for (const path of new Set(failing)) {
+    const help = await stack.mergeHelp(text, strip, path);
+    if (!help.can) return help.why;
+  }
+  return null;
+}
+
 async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
@@ -715,14 +739,20 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     // Each failure depends on the resolution and on the other failing patches too: fixing a
     // lower one can let a higher one apply again (t42 N5).
     const depends = [...state.conflicts.map((c) => c.patch), ...broken.map(([name]) => name)];
-    const notApplying = broken.map(([patch, r]) => ({
-      patch,
-      unchanged: pathMap<string>(depends.map((name) => [name, textId(name)])),
-      failures: r.failures,
-    }));
+    const strips = new Map(parseSeries(disk.series, "the").map((e) => [e.name, e.strip ?? 1]));
+    const notApplying: NotApplying[] = [];
+    for (const [patch, r] of broken) {
+      const noMerge = await whyNoMerge(stack, disk.patches[patch], strips.get(patch) ?? 1, r);
+      notApplying.push({
+        patch,
+        unchanged: pathMap<string>(depends.map((name) => [name, textId(name)])),
+        failures: r.failures,
+        ...(noMerge === null ? {} : { noMerge }),
+      });
+    }
     saveSyncState(stack.tree, { ...state, notApplying });
     throw new PqError("apply-failed", `the queue does not apply: ${broken.map(([n, r]) => `${n} (${r.failures.join("; ")})`).join(", ")}`, [
-      `${fixNotApplying(broken[0][0])}; then pq sync --continue; or pq sync --abort`,
+      `${fixNotApplying(notApplying[0])}; then pq sync --continue; or pq sync --abort`,
     ]);
   }
   // Commits made on the queue's branch since the sync stopped (git commit by hand) are kept:

@@ -46,7 +46,7 @@ import { keepQueueAtInit } from "./restore-queue.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
-import { planPush, type PushOptions, type PushReport } from "./ops/push.js";
+import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/push.js";
 import { planPop, refuseCommitsOnTop, unstagePoppedContent, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
@@ -348,6 +348,14 @@ export class Stack {
   repo(): Promise<GitRepo | null> {
     this.gitRepo ??= openGitRepo(this.tree);
     return this.gitRepo;
+  }
+
+  /**
+   * Whether pq push --merge could help `text` (a patch read with `strip`) where its change to
+   * `path` does not apply: see mergeHelp. Asked of a patch a sync found not applying (t42 N4).
+   */
+  mergeHelp(text: string, strip: number, path: string): Promise<{ can: boolean; why: string }> {
+    return mergeHelp({ tree: this.tree, store: this.store, pushCache: this.pushCache, repo: () => this.repo() }, text, strip, path);
   }
 
   /** Set while a command of several operations runs (see asOneCommand). */

@@ -376,6 +376,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
   });
 
+  it("a not-applying patch edited by hand, which a merge cannot help, is advised pq push --force, and then its .rej files (t42 N4)", async () => {
+    await bobsSyncStopsOnP2Under(["p3.patch", 6, "six (ann)"]);
+    write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\nbee 4\nbee 5\n/, "three (ann and bob)\n"));
+    await ok(bob.tree, "refresh");
+    // p3.patch's context changed by hand: it applies neither over the resolution nor to the blob its index line names.
+    write(bob.queue, "p3.patch", read(bob.queue, "p3.patch").replace(/^ bee 8$/m, " bee eight"));
+    const refused = await pq(bob.tree, "sync", "--continue");
+    expect(refused.code).toBe(6);
+    expect(refused.err).toContain("pq push --force p3.patch (a three-way merge cannot help: the patch does not apply to the blob");
+    expect(refused.err).not.toContain("push --merge");
+    expect((await ok(bob.tree, "status")).out).toContain(
+      "does not apply over the resolution: pq push --force p3.patch (a three-way merge cannot help",
+    );
+    // Followed: the hunk is in b.c.rej, and that is what status says is left.
+    const forced = await pq(bob.tree, "push", "--force", "p3.patch");
+    expect(forced.code).toBe(6); // applied with rejects, as quilt push -f exits 1
+    expect(forced.out).toContain("rejects written: b.c.rej");
+    const status = (await ok(bob.tree, "status")).out;
+    expect(status).toContain(
+      "sync stopped: p3.patch, pushed to be fixed over the resolution, has hunks in .rej files: fix them and pq refresh",
+    );
+    expect(status).not.toContain("conflicts marked");
+  });
+
   it("with two patches not applying over the resolution, a change to the lower one forgets both (t42 N5)", async () => {
     // p3 changes b.c line 6 (context 3-9), p4 line 15 (context 12-18).
     await bobsSyncStopsOnP2Under(["p3.patch", 6, "six (ann)"], ["p4.patch", 15, "fifteen (ann)"]);

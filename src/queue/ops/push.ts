@@ -600,7 +600,7 @@ const RECORDED_BASE_DEPTH = 500;
  * wrote and git never stored: its push cache entries and the operation log's recent moves of
  * the file hold it.
  */
-export function recordedBase(ctx: OpContext, patchHash: string, strip: number, path: string, blob: string): string | null {
+export function recordedBase(ctx: Pick<OpContext, "store" | "pushCache" | "tree">, patchHash: string, strip: number, path: string, blob: string): string | null {
   const prefix = blob.toLowerCase();
   if (!/^[0-9a-f]{7,40}$/.test(prefix) || /^0+$/.test(prefix)) return null;
   const tried = new Set<string>();
@@ -637,7 +637,9 @@ export function recordedBase(ctx: OpContext, patchHash: string, strip: number, p
  * has none) or among the versions pq recorded, and the patch must apply to that blob itself (one
  * edited by hand may not: readme-15 F5). `can`: it can; else `why` says why not.
  */
-async function mergeHelp(ctx: OpContext, text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string }> {
+export async function mergeHelp(
+  ctx: Pick<OpContext, "repo" | "store" | "pushCache" | "tree">,
+  text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string }> {
   if (missing) return { can: false, why: "the file is not in the tree to merge into" };
   let file: ReturnType<typeof parsePatch>["files"][number] | undefined;
   try {
