@@ -18,6 +18,7 @@ import { gitBlobId } from "../patch/create.js";
 import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
+import { restoreLostVersion } from "./lost-versions.js";
 
 export interface PlanContext {
   tree: string;
@@ -211,6 +212,13 @@ export async function planRefresh(
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
   if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart };
+  // A version below the top that the store lost is made again from HEAD and the patches below:
+  // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
+  for (const path in files) {
+    const id = versionId(files[path].pre);
+    if (id !== null && ws.version(path) !== files[path].pre && !ctx.store.verify(id))
+      await restoreLostVersion(ctx, ctx.applied.slice(0, below), path, files[path].pre);
+  }
   // A version the tree holds now is read through the working set, which reads the disk when
   // the stored copy is damaged (t41 N7: a refresh with nothing to take refused, one with an edit worked).
   const content = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));

@@ -557,7 +557,7 @@ export class ObjectStore {
   private damaged(id: string): PqError {
     return new PqError("damaged", `pq's object ${id} is missing or damaged in ${this.dir}`, [
       "the state in .pq/ is damaged; the patches in the queue directory are intact",
-      "pq pop -a, then pq push -a, stores the versions again from the tree and the patches (pop rebuilds what it cannot read)",
+      "pq pop -a, then pq push -a, stores the versions again from the tree and the patches (pop rebuilds what it cannot read; over unrefreshed edits, pq pop -a --force backs them up first, in .pq/backups)",
     ]);
   }
 }

@@ -479,6 +479,43 @@ describe("damage and bad input get messages, not stack traces", () => {
     expect(r.status).toBe(0);
   });
 
+  it("every pack damaged and an edit to a lower patch's file: the refresh rebuilds that file's version from HEAD and the patches (t42 N8)", async () => {
+    const dir = repo({ "a.txt": lines(10), "b.txt": lines(10) });
+    const stack = await Stack.init({ tree: dir });
+    for (const [name, file] of [
+      ["p", "a.txt"],
+      ["q", "a.txt"],
+      ["r", "b.txt"],
+    ]) {
+      await stack.newPatch(name);
+      write(dir, file, read(dir, file).replace(`line ${name === "q" ? 8 : 4}\n`, `line (${name})\n`));
+      await stack.refresh();
+    }
+    // Every stored copy of a.txt's versions after p and after q, and of its version below.
+    let flipped = 0;
+    for (const f of readdirSync(join(dir, ".pq/objects")).filter((f) => f.startsWith("pack-"))) {
+      const bytes = readFileSync(join(dir, ".pq/objects", f));
+      for (const mark of ["line (p)\n", "line (q)\n", "line 4\n"]) {
+        for (let at = bytes.indexOf(mark); at !== -1; at = bytes.indexOf(mark, at + 1), flipped++) bytes[at + 2] ^= 0x55;
+      }
+      writeFileSync(join(dir, ".pq/objects", f), bytes);
+    }
+    expect(flipped).toBeGreaterThan(2);
+    // a.txt is p's and q's; r is on top. Its version after q is what the edit is diffed against.
+    write(dir, "a.txt", `${read(dir, "a.txt")}edited under r\n`);
+    const r = runPq(dir, ["refresh"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("refreshed r: a.txt, b.txt");
+    const patch = read(join(dir, "patches"), "r");
+    expect(patch).toContain("+edited under r\n");
+    expect(patch).not.toContain("+line (p)");
+    expect(patch).not.toContain("+line (q)");
+    expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
+    expect(read(dir, "a.txt")).toBe(lines(10));
+    expect(runPq(dir, ["push", "-a"]).status).toBe(0);
+    expect(read(dir, "a.txt")).toBe(`${lines(10).replace("line 4\n", "line (p)\n").replace("line 8\n", "line (q)\n")}edited under r\n`);
+  });
+
   it("a truncated pack whose versions cannot be rebuilt: a clear refusal, nothing written", async () => {
     const dir = repo({ "a.txt": lines(10) });
     const stack = await Stack.init({ tree: dir });
