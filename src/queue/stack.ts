@@ -21,7 +21,7 @@ import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
-import { isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
+import { changesGone, isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   adoptState,
@@ -100,6 +100,8 @@ export interface StackStatus {
    * over them, and status says so first.
    */
   committedUnder?: string[];
+  /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
+  changesGone?: { files: string[]; patches: string[] };
   /**
    * Another pq holds the tree's lock: an operation is under way, and what status read may be
    * half of it (a refreshed patch file beside the state from before). The queue's files are
@@ -590,6 +592,7 @@ export class Stack {
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
+    const gone = preview ? changesGone(this.state.applied, preview) : null;
     return {
       top: top?.name ?? null,
       ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
@@ -608,6 +611,7 @@ export class Stack {
       guards: this.selectedGuards(),
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
+      ...(gone?.files.length ? { changesGone: gone } : {}),
       ...(holder !== null ? { busy: { pid: holder } } : {}),
     };
   }

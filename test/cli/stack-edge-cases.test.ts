@@ -651,6 +651,38 @@ describe("pq status over applied patches committed by hand (readme-4 #10)", () =
   });
 });
 
+describe("the applied patches' changes gone from the tree (git reset --hard: t44 N2)", () => {
+  it("are said as such by status; refresh refuses to make the top patch revert them (--force does), and pop -a --force, push -a put them back", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "one\nTWO\n" });
+    await patchWith(tree, "p2", { "b.txt": "BEE\n" });
+    git(tree, "reset", "-q", "--hard");
+    const status = await pq(tree, "status");
+    expect(status.out).toContain(
+      "the applied patches' changes to a.txt, b.txt are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a --force, then pq push -a, puts them back",
+    );
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).changesGone).toEqual({ files: ["a.txt", "b.txt"], patches: ["p1"] });
+    const before = read(join(tree, "patches"), "p2");
+    const refused = await pq(tree, "refresh");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("a refresh would make p2 revert p1");
+    expect(read(join(tree, "patches"), "p2")).toBe(before);
+    expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual(["one\nTWO\n", "BEE\n"]);
+    expect((await pq(tree, "status", "--json")).out).not.toContain("changesGone");
+    // Only the top patch's own change undone by hand is an edit like any other: refreshed away.
+    write(tree, "b.txt", "bee\n");
+    expect((await pq(tree, "status", "--json")).out).not.toContain("changesGone");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    // Reverting a lower patch's change on purpose: --force.
+    write(tree, "a.txt", "one\ntwo\n");
+    expect((await pq(tree, "refresh")).code).toBe(5);
+    expect((await pq(tree, "refresh", "--force")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p2")).toContain("-TWO\n+two\n");
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

@@ -57,6 +57,10 @@ export default defineCommand({
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
+    if (s.changesGone)
+      io.out(
+        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a --force, then pq push -a, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
+      );
     if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
     if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);
     if (s.unreadable)

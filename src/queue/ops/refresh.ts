@@ -10,7 +10,7 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
+import { baselineVersion, changesGone, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -127,6 +127,10 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       { patch: top.name, files: marked },
     );
   }
+  // The applied patches' changes gone from the tree (git reset --hard, checkout, stash): taken,
+  // the top patch would revert them, and the next pop and push would apply that (t44 N2).
+  const gone = opts.force ? null : changesGone(tx.state.applied, plan);
+  if (gone?.files.length) throw changesGoneRefusal(top.name, gone);
   // Nothing to take: the files and the text are the ones recorded when the patch was applied.
   const nothingTaken =
     !plan.changed.length &&
@@ -428,4 +432,17 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
     record.hash = sha1(text);
   }
   tx.writePatch(name, text);
+}
+
+/** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
+export function changesGoneRefusal(top: string, gone: { files: string[]; patches: string[] }): PqError {
+  return new PqError(
+    "dirty",
+    `the applied patches' changes to ${gone.files.join(", ")} are gone from the tree: each is as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${gone.patches.join(", ")}`,
+    [
+      "pq pop -a --force, then pq push -a, puts them back (a change made in those files since goes to .pq/backups); after git stash, git stash pop does",
+      `pq refresh --force makes ${top} revert them, if that is what you want`,
+    ],
+    { patch: top, files: gone.files, patches: gone.patches },
+  );
 }
