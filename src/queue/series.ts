@@ -34,7 +34,7 @@ function listedTwice(name: string, line: number): PqError {
   return new PqError(
     "bad-patch",
     `series line ${line}: ${name} is listed twice`,
-    ["remove one of the two lines from the series file (until then pq refuses every command that reads the series, pop included)"],
+    ["remove one of the two lines from the series file (until then the commands that read the series refuse; pq pop -a, which goes by what was applied, still works)"],
     { patch: name, line },
   );
 }

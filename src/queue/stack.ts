@@ -972,6 +972,7 @@ export class Stack {
     const before = this.lendState();
     const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, before.state, before.text);
     tx.ws.reserved = this.reservedPaths();
+    if (BY_SERIES_POSITION.has(label.split(" ", 1)[0])) refuseUnlistedApplied(tx);
     return tx;
   }
 
@@ -1083,6 +1084,31 @@ export class Stack {
 }
 
 /** "a" for one patch, "a..c" for several. */
+/**
+ * Operations that place patches by the series' order (push, import and new after the top, fold,
+ * finish from the bottom, moves): over an applied patch the series no longer lists (its line
+ * deleted or commented out by hand) they stacked onto it, folded into it or refused with no way
+ * on (t44 N3). quilt refuses every command then; pq refuses these, and pop (which goes by what
+ * was applied), status and the edits of one patch still work.
+ */
+const BY_SERIES_POSITION = new Set(["push", "import", "new", "fold", "finish", "delete", "rename", "reorder"]);
+
+/** Refuses when an applied patch is not in the series (see BY_SERIES_POSITION). */
+function refuseUnlistedApplied(tx: Transaction): void {
+  if (!tx.state.applied.length) return;
+  const listed = new Set(tx.seriesView().names());
+  const missing = tx.state.applied.filter((r) => !listed.has(r.name)).map((r) => r.name);
+  if (!missing.length) return;
+  throw new PqError(
+    "refused",
+    `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} applied, but the series no longer lists ${missing.length === 1 ? "it" : "them"} (a hand edit of the series?)`,
+    [
+      `put the line${missing.length === 1 ? "" : "s"} back in the series, where ${missing.length === 1 ? "it was" : "they were"}; or pq pop -a (pop goes by what was applied), then edit the series as you want it`,
+    ],
+    { patches: missing },
+  );
+}
+
 const span = (first: string, last: string): string => (first === last ? first : `${first}..${last}`);
 
 /** Names in an operation's name: a few as they are, many as first..last with their count (a fold of 399 made a 5 KB line). */

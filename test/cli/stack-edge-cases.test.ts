@@ -683,6 +683,37 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
   });
 });
 
+describe("an applied patch whose series line was deleted by hand (t44 N3)", () => {
+  it("is named by status; push, new, fold and finish refuse with the way on; pop works, and with the line back all do", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    for (const n of [1, 2, 3]) await patchReplacing(tree, `p${n}`, "a.txt", `${n * 5 - 2}\n`, `p${n}-line\n`);
+    await pq(tree, "pop");
+    const series = read(join(tree, "patches"), "series");
+    write(join(tree, "patches"), "series", series.replace(/^p2\n/m, ""));
+    expect((await pq(tree, "status")).out).toContain("p2 is applied, but the series no longer lists it: put the line back, or pq pop -a");
+    for (const args of [
+      ["push", "-a"],
+      ["new", "p4"],
+      ["fold", "p3"],
+      ["finish", "-a"],
+    ]) {
+      const r = await pq(tree, ...args);
+      expect([args.join(" "), r.code]).toEqual([args.join(" "), 12]);
+      expect(r.err).toContain("p2 is applied, but the series no longer lists it (a hand edit of the series?)");
+    }
+    expect((await pq(tree, "applied")).out).toBe("p1\np2\n");
+    expect(existsSync(join(tree, "patches", "p4"))).toBe(false);
+    write(join(tree, "patches"), "series", series);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("p1\np2\np3\n");
+    // Deleted again and popped past it, as the refusal says: the series is the user's to edit then.
+    write(join(tree, "patches"), "series", series.replace(/^p2\n/m, ""));
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("p1\np3\n");
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

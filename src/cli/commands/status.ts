@@ -82,6 +82,12 @@ export default defineCommand({
       .map((e) => e.name)
       .filter((n) => isApplied.has(n));
     const isListed = new Set(listed);
+    // A line of an applied patch deleted (or commented out) by hand: push, new, fold and finish refuse until it is back (t44 N3).
+    const unlisted = applied.filter((n) => !isListed.has(n));
+    if (unlisted.length)
+      io.out(
+        `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pq pop -a, then edit the series (push, new, fold and finish refuse until then)`,
+      );
     if (listed.join("\n") !== applied.filter((n) => isListed.has(n)).join("\n"))
       io.out(
         `the series lists the applied patches in another order than they were applied (${applied.slice(0, 8).join(", ")}${applied.length > 8 ? ", ..." : ""}): pq pop -a, then push`,
