@@ -714,6 +714,44 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
   });
 });
 
+describe("an applied patch whose file changed in the queue (a pull, a hand edit: t44 N7)", () => {
+  it("is not overwritten by fold, committed in its old version by finish, hidden by header, nor exported unsaid", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    for (const n of [1, 2, 3]) await patchReplacing(tree, `p${n}`, "a.txt", `${n * 5 - 2}\n`, `p${n}-line\n`);
+    await pq(tree, "pop");
+    const queue = join(tree, "patches");
+    write(queue, "p2", read(queue, "p2").replace("+p2-line\n", "+p2-HANDEDIT\n"));
+    const edited = read(queue, "p2");
+    const fold = await pq(tree, "fold", "p3");
+    expect(fold.code).toBe(5);
+    expect(fold.err).toContain(
+      "p2 changed in the queue since it was pushed (a pull, or an edit by hand); the fold would rewrite it from the tree",
+    );
+    expect(fold.err).toContain("pq goto p1, then pq push back up, applies the queue's version");
+    const finish = await pq(tree, "finish", "-a");
+    expect(finish.code).toBe(5);
+    expect(finish.err).toContain("finish would commit the version that was applied, not the queue's");
+    expect(git(tree, "log", "--oneline").trim().split("\n")).toHaveLength(1);
+    const exported = await pq(tree, "export", "--dir", besideTree(tree, "out"));
+    expect(exported.err).toContain("note: p2 changed in the queue since it was pushed: the export has the version applied in this tree");
+    // A new message keeps the change a change: status says it, and refresh still refuses to overwrite it.
+    expect((await pq(tree, "header", "-m", "new message")).code).toBe(0);
+    expect(read(queue, "p2")).toContain("+p2-HANDEDIT\n");
+    expect((await pq(tree, "status")).out).toContain("p2 changed in the queue since it was pushed");
+    write(tree, "a.txt", read(tree, "a.txt").replace("18\n", "eighteen\n"));
+    expect((await pq(tree, "refresh")).code).toBe(5);
+    expect(read(queue, "p2")).toContain("+p2-HANDEDIT\n");
+    expect(read(queue, "p2")).not.toBe(edited);
+    // As the advice says: the queue's version applied, then the fold takes it.
+    write(tree, "a.txt", read(tree, "a.txt").replace("eighteen\n", "18\n"));
+    expect((await pq(tree, "goto", "p1")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "fold", "p3")).code).toBe(0);
+    expect(read(queue, "p2")).toContain("+p2-HANDEDIT\n");
+    expect(read(queue, "p2")).toContain("+p3-line\n");
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

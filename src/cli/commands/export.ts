@@ -320,12 +320,19 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
 
 /** Changes not refreshed into the top patch are in no export (as git format-patch ignores the work tree): said, so a series is not sent without its last fix. */
 async function noteUnrefreshed(stack: Stack, names: string[], io: CliIO): Promise<void> {
+  const applied = new Set(stack.applied());
+  if (!names.some((n) => applied.has(n))) return;
   const top = stack.top();
-  if (!top || !names.includes(top)) return;
-  const { pending } = await stack.status();
-  if (pending.length)
+  const { pending, changedInQueue = [] } = await stack.status();
+  if (top && names.includes(top) && pending.length)
     io.err(
       `note: ${someOf(pending)} ${pending.length === 1 ? "has" : "have"} changes not refreshed into ${top}: they are not in the export (pq refresh first)`,
+    );
+  // An applied patch is exported as it applies here: a newer version in the queue (a pull, a hand edit) is not it (t44 N7).
+  const changed = changedInQueue.filter((n) => names.includes(n));
+  if (changed.length)
+    io.err(
+      `note: ${someOf(changed)} changed in the queue since ${changed.length === 1 ? "it was" : "they were"} pushed: the export has the version${changed.length === 1 ? "" : "s"} applied in this tree, not the queue's (pop below ${changed.length === 1 ? "it" : "them"} and push back up to apply the queue's, then export)`,
     );
 }
 

@@ -10,7 +10,7 @@ import { PqError } from "../../errors.js";
 import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
 import type { GitRepo } from "../../git/repo.js";
-import { fileStat, readText, writeText } from "../../tree/files.js";
+import { fileStat, readText, sha1, writeText } from "../../tree/files.js";
 import { gitDirOf, readHeadCommit } from "../../git/head.js";
 import { gitBlobId } from "../../patch/index.js";
 import type { ObjectStore } from "../../tree/objects.js";
@@ -260,3 +260,25 @@ function contentOf(ctx: OpContext, path: string, version: Version): string {
   return ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? "");
 }
 
+/**
+ * Refuses an operation over applied patches whose file changed in the queue since they were
+ * pushed (a pull, a hand edit): `doing` says what it would do with that version. refresh and
+ * remove refused so already; fold rewrote the top patch from the tree and finish committed the
+ * version applied, each dropping the queue's without a word (t44 N7).
+ */
+export function refuseChangedInQueue(ctx: OpContext, records: readonly AppliedPatch[], doing: string, after: string): void {
+  const changed = records.filter((r) => {
+    const text = ctx.tx.queueFile(r.name);
+    return text !== null && sha1(text) !== r.hash;
+  });
+  if (!changed.length) return;
+  const names = changed.map((r) => r.name);
+  const lowest = ctx.tx.state.applied.findIndex((r) => r.name === names[0]);
+  const popTo = lowest <= 0 ? "pq pop -a" : `pq goto ${ctx.tx.state.applied[lowest - 1].name}`;
+  throw new PqError(
+    "dirty",
+    `${names.join(", ")} changed in the queue since ${names.length === 1 ? "it was" : "they were"} pushed (a pull, or an edit by hand); ${doing}`,
+    [`${popTo}, then pq push back up, applies the queue's version (your unrefreshed edits to it: pq pop --force saves them in .pq/backups); then ${after}`],
+    { patches: names },
+  );
+}

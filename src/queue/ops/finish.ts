@@ -7,7 +7,7 @@
  */
 import { PqError } from "../../errors.js";
 import { versionExec } from "../state.js";
-import { differFromHead, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { versionsBelowStack } from "../refresh-plan.js";
 import { handCommitAdvice } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
@@ -30,6 +30,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   }
   if (await git.stagedChanges()) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
   const finishing = applied.slice(0, count);
+  refuseChangedInQueue(ctx, finishing, "finish would commit the version that was applied, not the queue's", "pq finish");
   const bad = finishing.find((p) => p.needsRefresh);
   if (bad) throw new PqError("needs-refresh", `${bad.name} needs a refresh before it can be finished`, [], { patch: bad.name });
   // Patches committed by hand (git commit -a) since they were pushed: their commits would be

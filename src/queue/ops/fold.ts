@@ -10,13 +10,14 @@ import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
 import { pathMap, type AppliedPatch } from "../state.js";
-import { appliedNames, planContext, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
+import { appliedNames, planContext, refuseChangedInQueue, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
 import type { RefreshReport } from "./refresh.js";
 
 export async function planFold(ctx: OpContext, targets: string[], opts: { message?: string; keep?: boolean }): Promise<RefreshReport> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
   refuseIfTopNeedsRefresh(tx.state, "fold into it", false);
+  refuseChangedInQueue(ctx, [top], "the fold would rewrite it from the tree, dropping that version", "pq fold");
   const series = tx.series();
   const names = targets.map((t) => resolveName(series, t));
   for (const name of names) {

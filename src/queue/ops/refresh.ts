@@ -409,8 +409,17 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader,
   const reworded = old.subject !== header.subject || old.body !== header.body;
   const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), reworded ? { ...header, committer: undefined } : header), diffOf(text));
   tx.writePatch(name, updated);
-  const record = tx.state.applied.find((a) => a.name === name);
-  if (record) record.hash = sha1(updated);
+  keepChangedInQueue(tx.state.applied.find((a) => a.name === name), text, updated);
+}
+
+/**
+ * An applied patch's record follows a header change of its file, unless the file had changed in
+ * the queue since it was pushed (a pull, a hand edit): it stays a change to apply with pop and
+ * push, which status says and refresh refuses to overwrite. Recorded as unchanged, the next
+ * refresh overwrote that version without a word (t44 N7).
+ */
+function keepChangedInQueue(record: AppliedPatch | undefined, before: string, after: string): void {
+  if (record && sha1(before) === record.hash) record.hash = sha1(after);
 }
 
 /** Write a patch file. An applied patch may only change its header this way. */
@@ -429,7 +438,7 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
         patch: name,
       });
     }
-    record.hash = sha1(text);
+    keepChangedInQueue(record, tx.patchText(name), text);
   }
   tx.writePatch(name, text);
 }
