@@ -7,6 +7,7 @@
 import { logTail } from "../core/log-tail.js";
 import { PqError } from "../errors.js";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
 import { BootPool, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
@@ -99,14 +100,13 @@ export class StateEvaluator {
   /** Evaluates the state the stack's tree is in now; `onCell` hears each cell as it is decided. */
   async evaluate(state: number, stack: Stack, onCell: (cell: Cell) => void = () => {}): Promise<StateEvaluation> {
     this.stats.states++;
-    // A queue kept inside the tree (the current stack's patches/) is no compile input: an edited patch header must not change every state's key.
     let built: Awaited<ReturnType<typeof buildTree>>;
     try {
       built = await buildTree({
         tree: stack.tree,
         cacheDir: this.cacheDir,
         stateCache: this.opts.noCache ? "refresh" : true,
-        notInputs: [stack.queueDir],
+        notInputs: queueFilesOf(stack),
       });
     } catch (e) {
       // The state's build.json is unreadable or unsafe (a patch broke it): that state fails
@@ -222,4 +222,15 @@ export class StateEvaluator {
       /* pruning is best effort */
     }
   }
+}
+
+/**
+ * The files of a queue kept inside the tree (the current stack's patches/) that are no compile
+ * input: its series and patch files, so that an edited patch header does not change every
+ * state's key. Anything else in that folder (a header a source includes from it) is an input
+ * like any file of the tree (t43 N1: the whole folder was left out, and a broken header there
+ * kept a state's PASS).
+ */
+function queueFilesOf(stack: Stack): string[] {
+  return [join(stack.queueDir, "series"), ...stack.series().map((e) => join(stack.queueDir, e.name))];
 }

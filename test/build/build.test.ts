@@ -152,6 +152,11 @@ describe("pq build", () => {
       ["asflags", ["-Wa,@/tmp/opts"]],
       // A folder inside the tree by name that is a symlink out of it (verify-8 W1).
       ["cflags", ["-Iinclude-link"]],
+      // Paths glued to -iprefix, -isysroot, -iwithprefix and ld's -T (t43 N3).
+      ["cflags", ["-iprefix/tmp/", "-iwithprefixbeforeinc"]],
+      ["cflags", ["-isysroot/tmp"]],
+      ["cflags", ["-iwithprefix/tmp"]],
+      ["ldflags", ["-T/tmp/evil.ld"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
