@@ -2,9 +2,12 @@
  * A full disk during a ci or bisect run is said as the operating system's refusal (exit 14),
  * not as a half-done operation to complete nor as a bug of pq (ci-7 #14).
  */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { scratchFailure } from "../../src/ci/scratch.js";
 import { PqError } from "../../src/errors.js";
+import { cleanup, makeRepo, pq } from "../helpers/repo.js";
 
 describe("a file system that refuses during pq ci", () => {
   it("is a system refusal naming where pq works, whatever shape the error took", () => {
@@ -31,5 +34,28 @@ describe("a file system that refuses during pq ci", () => {
     // Anything else passes through as it was.
     const other = new PqError("apply-failed", "p1 does not apply", []);
     expect(scratchFailure(other, "pq ci")).toBe(other);
+  });
+});
+
+describe("a --run command that removes the scratch copy's .pq/ (git clean -x: t43 N2)", () => {
+  it("stops the run naming the copy, not the user's stack, and how to keep .pq", async () => {
+    const tree = makeRepo({ "value.txt": "v=0\n" });
+    try {
+      expect((await pq(tree, "init")).code).toBe(0);
+      expect((await pq(tree, "new", "p1")).code).toBe(0);
+      writeFileSync(join(tree, "value.txt"), "v=1\n");
+      expect((await pq(tree, "refresh")).code).toBe(0);
+      const r = await pq(tree, "ci", "--run", "git clean -xfdq");
+      expect(r.code).toBe(12);
+      expect(r.err).toContain(
+        `the command removed pq's .pq/ in the scratch copy of ${tree} (git clean -x?), where pq ci judges each state`,
+      );
+      expect(r.err).toContain("git clean -xfd -e .pq");
+      expect(r.err).not.toContain("pq init");
+      expect(existsSync(join(tree, ".pq", "state.json"))).toBe(true);
+      expect((await pq(tree, "ci", "--run", "git clean -xfdq -e .pq")).code).toBe(0);
+    } finally {
+      cleanup(tree);
+    }
   });
 });
