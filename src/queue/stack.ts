@@ -710,8 +710,14 @@ export class Stack {
       const before = tx.state.applied;
       const ctx = this.opContext(tx, opts.onEvent);
       const report = planPop(ctx, opts);
-      await refuseCommitsOnTop(ctx, before, report.popped);
-      await unstagePoppedContent(ctx, before, report.popped);
+      try {
+        await refuseCommitsOnTop(ctx, before, report.popped);
+        await unstagePoppedContent(ctx, before, report.popped);
+      } catch (e) {
+        // Refused before anything was written: the backup --force made for it goes too (t44 N11).
+        if (report.backup) rmSync(report.backup, { recursive: true, force: true });
+        throw e;
+      }
       if (report.popped.length) await this.run(tx, `pop ${span(report.popped[0], report.popped.at(-1)!)}`, opts.onEvent, report.backup);
       return report;
     });

@@ -648,6 +648,10 @@ describe("pq status over applied patches committed by hand (readme-4 #10)", () =
     expect(r.out).toContain("HEAD has commits that change a.txt, which the applied patches change too");
     expect(JSON.parse((await pq(tree, "status", "--json")).out).committedUnder).toEqual(["a.txt"]);
     expect((await pq(tree, "pop")).code).toBe(12);
+    // --force refused the same way leaves no backup behind (t44 N11).
+    write(tree, "a.txt", "one\nTWO, edited\n");
+    expect((await pq(tree, "pop", "--force")).code).toBe(12);
+    expect(existsSync(join(tree, ".pq", "backups")) ? readdirSync(join(tree, ".pq", "backups")) : []).toEqual([]);
   });
 });
 
