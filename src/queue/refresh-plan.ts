@@ -87,6 +87,17 @@ export function changesGone(applied: readonly AppliedPatch[], plan: Pick<Refresh
   return { files: [...gone, ...ownGone].sort(), patches };
 }
 
+/**
+ * Changed files the applied patches leave in the tree that are gone from it (git clean -fd
+ * removes the files they create, which git calls untracked): pq revert puts them back, where a
+ * refresh takes their deletion into the top patch (t44 N6).
+ */
+export function filesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPlan, "changed" | "files">): string[] {
+  if (!plan.changed.length) return [];
+  const expected = expectedVersions(applied);
+  return plan.changed.filter((path) => plan.files[path]?.post === null && (expected.get(path) ?? null) !== null);
+}
+
 export async function baselineVersion(ctx: PlanContext, path: string, below: number): Promise<Version> {
   for (let i = below - 1; i >= 0; i--) {
     const change = ctx.applied[i].files[path];

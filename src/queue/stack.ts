@@ -21,7 +21,7 @@ import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
-import { changesGone, isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
+import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   adoptState,
@@ -100,6 +100,8 @@ export interface StackStatus {
    * over them, and status says so first.
    */
   committedUnder?: string[];
+  /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
+  filesGone?: string[];
   /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
   changesGone?: { files: string[]; patches: string[] };
   /**
@@ -593,6 +595,7 @@ export class Stack {
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     const gone = preview ? changesGone(this.state.applied, preview) : null;
+    const missing = preview && !gone?.files.length ? filesGone(this.state.applied, preview) : [];
     return {
       top: top?.name ?? null,
       ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
@@ -612,6 +615,7 @@ export class Stack {
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
       ...(gone?.files.length ? { changesGone: gone } : {}),
+      ...(missing.length ? { filesGone: missing } : {}),
       ...(holder !== null ? { busy: { pid: holder } } : {}),
     };
   }

@@ -756,6 +756,29 @@ describe("an applied patch whose file changed in the queue (a pull, a hand edit:
   });
 });
 
+describe("files the applied patches create, removed by git clean -fd (t44 N6)", () => {
+  it("are said to be gone, with pq revert to put them back, by status and pop (not 'pq refresh to keep them')", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "p");
+    write(tree, "new.txt", "new\n");
+    write(tree, "sub/dir/deep.txt", "deep\n");
+    await pq(tree, "add", "new.txt", "sub/dir/deep.txt");
+    await pq(tree, "refresh");
+    git(tree, "clean", "-fdq", "-e", "patches");
+    expect(existsSync(join(tree, "new.txt"))).toBe(false);
+    expect((await pq(tree, "status")).out).toContain(
+      "new.txt, sub/dir/deep.txt, which the applied patches leave in the tree, are gone from it (git clean -fd?): pq revert FILES puts them back",
+    );
+    const pop = await pq(tree, "pop");
+    expect(pop.code).toBe(5);
+    expect(pop.err).toContain("both are gone from the tree (git clean -fd?): pq revert new.txt sub/dir/deep.txt puts them back");
+    expect(pop.err).not.toContain("pq refresh to keep them");
+    expect((await pq(tree, "revert", "new.txt", "sub/dir/deep.txt")).code).toBe(0);
+    expect([read(tree, "new.txt"), read(tree, "sub/dir/deep.txt")]).toEqual(["new\n", "deep\n"]);
+    expect((await pq(tree, "pop")).code).toBe(0);
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

@@ -61,6 +61,10 @@ export default defineCommand({
       io.out(
         `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a --force, then pq push -a, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
       );
+    if (s.filesGone)
+      io.out(
+        `${fileList(s.filesGone)}, which the applied patches leave in the tree, ${s.filesGone.length === 1 ? "is" : "are"} gone from it (git clean -fd?): pq revert ${s.filesGone.length === 1 ? "FILE puts it" : "FILES puts them"} back; a refresh would take the deletion into ${s.top}`,
+      );
     if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
     if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);
     if (s.unreadable)

@@ -70,11 +70,15 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
   let backup: string | undefined;
   if (dirty.length) {
     if (!opts.force) {
+      const gone = dirty.filter((p) => ws.version(p) === null && (expected.get(p) ?? null) !== null);
       throw new PqError(
         "dirty",
         `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,
         [
-          topChangedInQueue(ctx, top.name, top.hash)
+          ...goneAdvice(gone, dirty.length, top.name),
+          gone.length === dirty.length
+            ? "or pq pop --force to pop anyway"
+            : topChangedInQueue(ctx, top.name, top.hash)
             ? // A refresh would overwrite the queue's new version of the top patch (a pull), and refuses.
               `${top.name} changed in the queue since it was pushed, so pq refresh cannot keep them there: pq new NAME and pq refresh keep them as a patch of their own, then pq pop -a and pq push -a take the new version with them on top; or pq pop --force (the changed files are backed up)`
             : "pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)",
@@ -217,4 +221,17 @@ function topChangedInQueue(ctx: OpContext, name: string, hash: string): boolean 
   } catch {
     return false;
   }
+}
+
+/**
+ * Files the popped patches left in the tree that are gone from it (git clean -fd removes the ones
+ * they create): "pq refresh to keep them" would take their deletion into the top patch (t44 N6).
+ */
+function goneAdvice(gone: string[], of: number, top: string): string[] {
+  if (!gone.length) return [];
+  const which = gone.length < of ? `${gone.length} of them are` : gone.length === 1 ? "it is" : gone.length === 2 ? "both are" : "all are";
+  const list = `${gone.slice(0, 8).join(" ")}${gone.length > 8 ? " ..." : ""}`;
+  return [
+    `${which} gone from the tree (git clean -fd?): pq revert ${list} puts ${gone.length === 1 ? "it" : "them"} back as the patches left ${gone.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
+  ];
 }
