@@ -151,11 +151,18 @@ export class GitRepo {
     const untracked: string[] = [];
     const staged: string[] = [];
     const stagedApart: string[] = [];
-    for (const e of this.parseStatus(out)) {
+    const entries = this.parseStatus(out);
+    // git mv A B, then an edit of B ("RM"): the index holds A's content at B, which is no version
+    // of the user's own; and A is staged as deleted, as the work tree has it (t44 N1: both were
+    // left staged, and a pop left a staged rename behind that the next push refused over).
+    const moved = entries.filter((e) => e.code[0] === "R" && e.code[1] !== " " && e.from !== undefined);
+    const pureMoves = moved.length ? await this.unchangedByMove(moved.map((e) => [e.from!, e.path])) : new Set<string>();
+    for (const e of entries) {
       (e.code === "??" ? untracked : changed).push(e.path);
       if (e.code === "??" || e.code[0] === " ") continue;
       // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD").
-      (e.code[1] === " " ? staged : stagedApart).push(e.path);
+      const apart = e.renameSource ? false : e.code[1] !== " " && !pureMoves.has(e.path);
+      (apart ? stagedApart : staged).push(e.path);
     }
     return { changed, untracked, staged, stagedApart };
   }
@@ -210,21 +217,37 @@ export class GitRepo {
     return out.split("\0").filter(Boolean);
   }
 
-  private parseStatus(out: string): { code: string; path: string }[] {
+  private parseStatus(out: string): { code: string; path: string; from?: string; renameSource?: true }[] {
     const fields = out.split("\0");
-    const result: { code: string; path: string }[] = [];
+    const result: { code: string; path: string; from?: string; renameSource?: true }[] = [];
+    const inTree = (p: string | undefined) => (p && p.startsWith(this.prefix) ? p.slice(this.prefix.length) : undefined);
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
       if (f.length < 4) continue;
       const code = f.slice(0, 2);
-      const path = f.slice(3);
-      const paths = [path];
+      const path = inTree(f.slice(3));
       // A staged rename's source path follows: it is a change too (the file is gone).
-      if (code.includes("R")) paths.push(fields[++i]);
-      else if (code.includes("C")) i++;
-      for (const p of paths) if (p && p.startsWith(this.prefix)) result.push({ code, path: p.slice(this.prefix.length) });
+      const from = code.includes("R") ? inTree(fields[++i]) : undefined;
+      if (code.includes("C")) i++;
+      if (path !== undefined) result.push({ code, path, ...(from !== undefined ? { from } : {}) });
+      if (from !== undefined) result.push({ code, path: from, renameSource: true });
     }
     return result;
+  }
+
+  /**
+   * Destinations of staged renames whose index entry is still the source's at HEAD (git mv, then
+   * edits in the work tree only): given [source, destination] pairs, tree-relative.
+   */
+  private async unchangedByMove(pairs: [string, string][]): Promise<Set<string>> {
+    const same = new Set<string>();
+    const index = await this.indexEntries(pairs.map(([, to]) => this.prefix + to));
+    for (const [from, to] of pairs) {
+      const staged = index.get(this.prefix + to)?.split(" ")[1];
+      const r = await this.runWithInput(["rev-parse", "--verify", "--quiet", `HEAD:${this.prefix}${from}`], "").catch(() => "");
+      if (staged !== undefined && r.trim() === staged) same.add(to);
+    }
+    return same;
   }
 
   /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */

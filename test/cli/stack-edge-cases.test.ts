@@ -779,6 +779,35 @@ describe("files the applied patches create, removed by git clean -fd (t44 N6)", 
   });
 });
 
+describe("git mv A B, then an edit of B, taken by pq refresh (t44 N1)", () => {
+  it("leaves nothing staged: pop and push go round, and git's index is HEAD's after the pop", async () => {
+    const tree = await stackTree({ "moveme.txt": lines(30) });
+    await pq(tree, "new", "ren");
+    git(tree, "mv", "moveme.txt", "moved.txt");
+    write(tree, "moved.txt", read(tree, "moved.txt").replace("25\n", "twenty-five\n"));
+    const refreshed = await pq(tree, "refresh");
+    expect(refreshed.code).toBe(0);
+    expect(refreshed.err).not.toContain("stays staged");
+    expect(git(tree, "diff", "--cached", "--name-status")).toBe("");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "moved.txt")).toContain("twenty-five\n");
+    expect(existsSync(join(tree, "moveme.txt"))).toBe(false);
+    // A version staged on purpose after the move (git add of an edit, then another edit) stays staged, and said.
+    await pq(tree, "pop");
+    await pq(tree, "new", "ren2");
+    git(tree, "mv", "moveme.txt", "moved.txt");
+    write(tree, "moved.txt", read(tree, "moved.txt").replace("5\n", "five\n"));
+    git(tree, "add", "moved.txt");
+    write(tree, "moved.txt", read(tree, "moved.txt").replace("6\n", "six\n"));
+    const apart = await pq(tree, "refresh");
+    expect(apart.err).toContain("a different version staged in git's index stays staged");
+    expect(apart.err).toContain("moved.txt");
+    expect(apart.err).not.toContain("moveme.txt");
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });
