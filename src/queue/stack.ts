@@ -47,7 +47,7 @@ import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, t
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/push.js";
-import { planPop, refuseCommitsOnTop, unstagePoppedContent, type PopOptions, type PopReport } from "./ops/pop.js";
+import { headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
@@ -100,6 +100,8 @@ export interface StackStatus {
    * over them, and status says so first.
    */
   committedUnder?: string[];
+  /** With committedUnder: HEAD moved under the patches rather than their being committed (see headMovedUnder). */
+  headMoved?: HeadMoved;
   /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
   filesGone?: string[];
   /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
@@ -594,6 +596,7 @@ export class Stack {
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
+    const headMoved = committedUnder.length ? await headMovedUnder(ctx, this.state.applied, committedUnder) : null;
     const gone = preview ? changesGone(this.state.applied, preview) : null;
     const missing = preview && !gone?.files.length ? filesGone(this.state.applied, preview) : [];
     return {
@@ -614,6 +617,7 @@ export class Stack {
       guards: this.selectedGuards(),
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
+      ...(headMoved ? { headMoved } : {}),
       ...(gone?.files.length ? { changesGone: gone } : {}),
       ...(missing.length ? { filesGone: missing } : {}),
       ...(holder !== null ? { busy: { pid: holder } } : {}),
@@ -713,7 +717,18 @@ export class Stack {
       const tx = this.transaction("pop");
       const before = tx.state.applied;
       const ctx = this.opContext(tx, opts.onEvent);
-      const report = planPop(ctx, opts);
+      let report: PopReport;
+      try {
+        report = planPop(ctx, opts);
+      } catch (e) {
+        // Files that differ because HEAD moved under the patches (a pull) are no edits to refresh:
+        // that refusal, with its way out, comes first (t44 N4).
+        if (e instanceof PqError && e.code === "dirty" && Array.isArray(e.data.files)) {
+          const files = e.data.files as string[];
+          await refuseCommitsOnTop(ctx, before, before.filter((r) => files.some((f) => r.files[f] !== undefined)).map((r) => r.name));
+        }
+        throw e;
+      }
       try {
         await refuseCommitsOnTop(ctx, before, report.popped);
         await unstagePoppedContent(ctx, before, report.popped);

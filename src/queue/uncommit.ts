@@ -111,7 +111,7 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
     throw new PqError(
       "refused",
       `HEAD has commits that change ${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}, which the applied patches change too: uncommit would push the patches again over them`,
-      handCommitAdvice("status"),
+      handCommitAdvice("status", status.headMoved),
       { files },
     );
   }

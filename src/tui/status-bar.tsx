@@ -102,7 +102,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
   }
   if (lines.length < STATUS_LINES && s) {
     const committed = s.committedUnder?.length
-      ? `HEAD has commits that change ${s.committedUnder.slice(0, 3).join(", ")}${s.committedUnder.length > 3 ? ", ..." : ""}, as the applied patches do (committed by hand? pq status says more): pop would refuse`
+      ? `HEAD has commits that change ${s.committedUnder.slice(0, 3).join(", ")}${s.committedUnder.length > 3 ? ", ..." : ""}, as the applied patches do (${s.headMoved ? "HEAD moved under them" : "committed by hand?"} pq status says more): pop would refuse`
       : null;
     const text = s.needsRefresh
       ? `the top patch needs a refresh (${s.needsRefresh})`

@@ -808,6 +808,49 @@ describe("git mv A B, then an edit of B, taken by pq refresh (t44 N1)", () => {
   });
 });
 
+describe("HEAD moved under the applied patches (git pull --rebase --autostash: t44 N4)", () => {
+  it("is told from the patches committed by hand; refresh refuses to take HEAD's change, and the advice carries the patches onto HEAD", async () => {
+    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
+    dirs.push(up);
+    const tree = `${up}-clone`;
+    dirs.push(tree);
+    execFileSync("git", ["clone", "-q", up, tree]);
+    git(tree, "config", "user.name", "Bo Example");
+    git(tree, "config", "user.email", "bo@example.org");
+    await pq(tree, "init");
+    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
+    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+    write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
+    write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
+    git(up, "commit", "-qam", "upstream");
+    const base = git(tree, "rev-parse", "HEAD").trim();
+    git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
+    const head = git(tree, "rev-parse", "HEAD").trim();
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain("HEAD moved under the applied patches");
+    expect(status).toContain(`git reset ${base.slice(0, 12)} (a mixed reset back to the commit they were pushed on`);
+    expect(status).not.toContain("committed by hand");
+    const pop = await pq(tree, "pop", "-a");
+    expect(pop.code).toBe(12);
+    expect(pop.err).toContain("HEAD moved under the applied patches");
+    const refresh = await pq(tree, "refresh");
+    expect(refresh.code).toBe(12);
+    expect(refresh.err).toContain("a refresh would take their changes into p2");
+    expect(read(join(tree, "patches"), "p2")).not.toContain("upstream");
+    // The advice, followed.
+    git(tree, "reset", "-q", base);
+    execFileSync("sh", ["-c", `git diff ${base} ${head} | git apply -R`], { cwd: tree });
+    expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
+    expect((await pq(tree, "rebase", head)).code).toBe(0);
+    expect(git(tree, "rev-parse", "HEAD").trim()).toBe(head);
+    expect(read(tree, "a.txt")).toContain("\nthree\n");
+    expect(read(tree, "a.txt")).toContain("\neighteen upstream\n");
+    expect(read(tree, "c.txt")).toContain("\nten upstream\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe(read(up, "a.txt"));
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

@@ -39,7 +39,7 @@ export default defineCommand({
       io.out(
         [
           `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: pq pop would refuse`,
-          ...handCommitAdvice("status"),
+          ...handCommitAdvice("status", s.headMoved),
         ].join("\n  "),
       );
     if (s.needsRefresh)

@@ -250,12 +250,12 @@ export async function planUnstage(ctx: OpContext, paths: string[]): Promise<void
 }
 
 /** git's blob id for a stored version (null for no file). */
-function blobIdOf(ctx: OpContext, path: string, version: Version): string | null {
+export function blobIdOf(ctx: Pick<OpContext, "store" | "tree">, path: string, version: Version): string | null {
   return versionId(version) === null ? null : gitBlobId(contentOf(ctx, path, version));
 }
 
 /** A file version's bytes (from the store, else the file on disk it was taken from). */
-function contentOf(ctx: OpContext, path: string, version: Version): string {
+function contentOf(ctx: Pick<OpContext, "store" | "tree">, path: string, version: Version): string {
   const id = versionId(version)!;
   return ctx.store.has(id) ? ctx.store.get(id) : (readText(join(ctx.tree, path)) ?? "");
 }

@@ -9,7 +9,7 @@ import { PqError } from "../../errors.js";
 import { versionExec } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { versionsBelowStack } from "../refresh-plan.js";
-import { handCommitAdvice } from "./pop.js";
+import { handCommitAdvice, headMovedUnder } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
@@ -43,7 +43,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     throw new PqError(
       "refused",
       `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
-      handCommitAdvice("finish"),
+      handCommitAdvice("finish", await headMovedUnder(ctx, applied, committed)),
       { files: committed },
     );
   }

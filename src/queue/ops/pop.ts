@@ -8,12 +8,12 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { applyFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { applyFilePatch, createFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
-import { backupFiles, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { backupFiles, blobIdOf, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -156,7 +156,7 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
   // A file below the stack that HEAD no longer has was deleted by a commit (push refuses a
   // patch over a file HEAD does not have, so it was there when the stack was pushed).
   const committed = await differFromHead(ctx, restored, { remember: true });
-  if (committed.length) throw await commitsOnTop(ctx, committed, "popping", "pop");
+  if (committed.length) throw await commitsOnTop(ctx, before, committed, "popping", "pop");
 }
 
 /**
@@ -190,7 +190,13 @@ export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[
  * The refusal of a move that would leave HEAD's commits to `committed` reverted in the tree
  * (pop, and the undo or redo that pops). `doing` names the move in the message, `command` in the advice.
  */
-export async function commitsOnTop(ctx: OpContext, committed: string[], doing: string, command: string): Promise<PqError> {
+export async function commitsOnTop(
+  ctx: OpContext,
+  applied: readonly AppliedPatch[],
+  committed: string[],
+  doing: string,
+  command: string,
+): Promise<PqError> {
   // HEAD the repository's only commit: there is no commit below to go back to. The tree was
   // committed with its patches applied (a dgit-style tree), before pq took them over.
   const rootOnly = (await (await ctx.repo())?.readRef("HEAD^")) === null;
@@ -202,16 +208,72 @@ export async function commitsOnTop(ctx: OpContext, committed: string[], doing: s
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
-      : handCommitAdvice(command),
+      : handCommitAdvice(command, await headMovedUnder(ctx, applied, committed)),
     { files: committed },
   );
 }
 
-/** The way out of applied patches committed by hand, for pop's refusal and status's warning; `command` is run after it. */
-export function handCommitAdvice(command: string): string[] {
+/** HEAD moved under the applied patches (see headMovedUnder): the commit it is at, and the one they were pushed on, when HEAD's reflog has it. */
+export interface HeadMoved {
+  head: string;
+  base: string | null;
+}
+
+/**
+ * The way out of HEAD's commits under the applied patches, for pop's refusal and status's
+ * warning; `command` is run after it. The patches committed by hand (git commit -a): a mixed
+ * reset to the commit below. HEAD moved under them (a git pull, a rebase, a checkout while they
+ * were applied: t44 N4), which that reset would undo: back to the commit they were pushed on,
+ * HEAD's changes out of the tree again (they stay in its commit), then pq rebase onto it.
+ */
+export function handCommitAdvice(command: string, moved?: HeadMoved | null): string[] {
+  if (!moved)
+    return [
+      `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
+    ];
+  const head = moved.head.slice(0, 12);
+  const base = moved.base?.slice(0, 12) ?? "BASE";
   return [
-    `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
+    `HEAD moved under the applied patches (a git pull, rebase or checkout while they were applied?): it is neither the commit they were pushed on nor those patches committed; a pq refresh would take HEAD's changes into the top patch`,
+    `to carry the patches onto ${head}: git reset ${base} (a mixed reset back to the commit they were pushed on${moved.base ? "" : ", which git reflog shows"}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`,
   ];
+}
+
+/**
+ * Whether HEAD's commits that change `committed` (files the applied patches change) are the
+ * patches themselves, committed by hand (HEAD has their result), or HEAD moved under them
+ * (null: the former). The commit they were pushed on is looked for in HEAD's reflog: the
+ * newest whose files are those below the patches.
+ */
+export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPatch[], committed: string[]): Promise<HeadMoved | null> {
+  if (!committed.length) return null;
+  const git = await ctx.repo();
+  if (!git) return null;
+  const expected = expectedVersions(applied);
+  const atHead = await git.headBlobIds(committed);
+  if (!atHead || committed.every((p) => (atHead.get(p) ?? null) === blobIdOf(ctx, p, expected.get(p) ?? null))) return null;
+  // The patches committed with more edits (git commit -a of an unrefreshed change): HEAD has
+  // their changes, as taking them out again shows.
+  const contents = await git.headContents(committed);
+  if (committed.every((p) => changesIn(ctx, applied, p, contents.get(p) ?? null))) return null;
+  const head = (await git.readRef("HEAD")) ?? "";
+  const below = versionsBelowStack(applied);
+  let base: string | null = null;
+  let reflog: string[] = [];
+  try {
+    reflog = (await git.run(["rev-list", "--walk-reflogs", "--max-count=30", "HEAD"])).split("\n").filter(Boolean);
+  } catch {
+    reflog = []; // no reflog (core.logAllRefUpdates off)
+  }
+  for (const commit of reflog) {
+    if (commit === head) continue;
+    const blobs = await git.headBlobIds(committed, commit);
+    if (blobs && committed.every((p) => (blobs.get(p) ?? null) === blobIdOf(ctx, p, below.get(p) ?? null))) {
+      base = commit;
+      break;
+    }
+  }
+  return { head, base };
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
@@ -234,4 +296,24 @@ function goneAdvice(gone: string[], of: number, top: string): string[] {
   return [
     `${which} gone from the tree (git clean -fd?): pq revert ${list} puts ${gone.length === 1 ? "it" : "them"} back as the patches left ${gone.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
   ];
+}
+
+/** Whether `content` holds every applied patch's change to `path`: each taken out in turn, top first (with fuzz: HEAD may have more around it). */
+function changesIn(ctx: OpContext, applied: readonly AppliedPatch[], path: string, content: string | null): boolean {
+  try {
+    for (const record of [...applied].reverse()) {
+      const change = record.files[path];
+      if (!change || change.pre === change.post) continue;
+      const [pre, post] = [versionContent(ctx, change.pre), versionContent(ctx, change.post)];
+      const text = createFilePatch({ oldPath: pre === null ? null : path, newPath: post === null ? null : path, oldContent: pre, newContent: post });
+      const file = parsePatch(text).files[0];
+      if (!file) continue; // a mode change alone
+      const result = applyFilePatch(content, reverseFilePatch(file));
+      if (!result.ok) return false;
+      content = result.content;
+    }
+    return true;
+  } catch {
+    return true; // a version pq cannot read: the advice for a hand commit, as before
+  }
 }

@@ -10,15 +10,16 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, changesGone, expectedVersions, planRefresh, type RefreshPlan } from "../refresh-plan.js";
+import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
+import { defaultAuthor, differFromHead, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { join } from "node:path";
+import { handCommitAdvice, headMovedUnder } from "./pop.js";
 
 export interface RefreshOptions {
   message?: string;
@@ -131,6 +132,23 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // the top patch would revert them, and the next pop and push would apply that (t44 N2).
   const gone = opts.force ? null : changesGone(tx.state.applied, plan);
   if (gone?.files.length) throw changesGoneRefusal(top.name, gone);
+  // HEAD moved under the applied patches (a git pull with them applied): what differs in the
+  // patches' files is HEAD's change, which a refresh would take into the top patch, and pop then
+  // refuses over (t44 N4).
+  if (!opts.force) {
+    const below = versionsBelowStack(tx.state.applied);
+    const mine = plan.changed.filter((p) => below.has(p));
+    const committed = mine.length ? await differFromHead(ctx, new Map(mine.map((p) => [p, below.get(p)!])), { remember: true }) : [];
+    const moved = await headMovedUnder(ctx, tx.state.applied, committed);
+    if (moved) {
+      throw new PqError(
+        "refused",
+        `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: a refresh would take their changes into ${top.name}`,
+        [...handCommitAdvice("status", moved), `or pq refresh --force to take them into ${top.name} anyway`],
+        { files: committed },
+      );
+    }
+  }
   // Nothing to take: the files and the text are the ones recorded when the patch was applied.
   const nothingTaken =
     !plan.changed.length &&

@@ -280,7 +280,7 @@ export async function planUndo(
         .map(([path]) => [path, below.get(path)!]),
     );
     const committed = popped.size ? await differFromHead(ctx, popped, { remember: false }) : [];
-    if (committed.length) throw await commitsOnTop(ctx, committed, direction, direction);
+    if (committed.length) throw await commitsOnTop(ctx, was.applied, committed, direction, direction);
   }
   const staged = await planGit(ctx, ordered, direction, force);
   if (staged) backup = backup ? `${backup} and ${staged}` : staged;
