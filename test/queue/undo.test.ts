@@ -484,6 +484,14 @@ describe("no false refusals from the log and HEAD checks (round 3 of hostile tes
     const before = git(dir, "rev-parse", "HEAD");
     expect((await pq(dir, "finish", "-a")).code).toBe(0);
     expect(git(dir, "rev-parse", "HEAD")).not.toBe(before);
+    // With a branch checked out meanwhile, the advice names the commit to detach at again (t44 N5: it said git checkout HEAD).
+    const finished = git(dir, "rev-parse", "HEAD").trim();
+    const branch = git(dir, "rev-parse", "--abbrev-ref", "@{-1}").trim();
+    git(dir, "checkout", "-q", branch);
+    const refused = await pq(dir, "undo");
+    expect(refused.code).toBe(12);
+    expect(refused.err).toContain(`git checkout --detach ${finished.slice(0, 12)}, then pq undo again`);
+    git(dir, "checkout", "-q", "--detach", finished.slice(0, 12));
     const r = await pq(dir, "undo");
     expect(r.code, r.err).toBe(0);
     expect(git(dir, "rev-parse", "HEAD")).toBe(before);

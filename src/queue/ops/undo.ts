@@ -321,8 +321,11 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
   if (head !== first.ref && !(head === null && first.ref === "HEAD")) {
     throw new PqError(
       "refused",
-      `${direction} would move ${first.ref.replace(/^refs\/heads\//, "")}, but ${head ? head.replace(/^refs\/heads\//, "") : "a detached HEAD"} is checked out`,
-      [`nothing was changed; git checkout ${first.ref.replace(/^refs\/heads\//, "")}, then pq ${direction} again`],
+      `${direction} would move ${first.ref === "HEAD" ? "the detached HEAD the finish was made on" : first.ref.replace(/^refs\/heads\//, "")}, but ${head ? head.replace(/^refs\/heads\//, "") : "a detached HEAD"} is checked out`,
+      [
+        // A finish on a detached HEAD: "git checkout HEAD" would do nothing; its commit is what to detach at again (t44 N5).
+        `nothing was changed; git checkout ${first.ref === "HEAD" ? `--detach ${expect.slice(0, 12)}` : first.ref.replace(/^refs\/heads\//, "")}, then pq ${direction} again`,
+      ],
       { ref: first.ref, head },
     );
   }
