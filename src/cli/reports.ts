@@ -2,7 +2,7 @@
  * Printing the reports of stack operations, shared by the commands that run them (push,
  * goto, import, undo, redo): commands never import each other.
  */
-import type { PushReport, UndoReport } from "../queue/stack.js";
+import type { PushReport, Stack, UndoReport } from "../queue/stack.js";
 import type { SkippedPatch } from "../queue/queries.js";
 import type { FileFate } from "../queue/ops/push.js";
 import { MERGED_NOTE } from "../queue/apply-patch.js";
@@ -111,3 +111,12 @@ export function fileList(names: readonly string[]): string {
 
 /** Said of a Debian queue's changed packaging files, which refresh leaves out (see refresh-plan's packagingPaths). */
 export const PACKAGING_NOTE = "left out (Debian packaging, beside debian/patches: the patches do not carry it; pq add FILE takes one)";
+
+/** Patches pushable now but unapplied below the top (skipped while guarded off, or added there), with the way to apply them. */
+export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
+  const below = stack.skippedBelowTop();
+  if (!below.length) return [];
+  return [
+    `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`,
+  ];
+}

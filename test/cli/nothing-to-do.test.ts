@@ -46,5 +46,10 @@ describe("push and pop with nothing to do", () => {
     expect(push.err).toContain("p1 is unapplied below it (skipped while guarded off, or added there)");
     expect(push.err).toContain("pq push --move p1");
     expect((await pq(tree, "next")).out + (await pq(tree, "next")).err).toContain("unapplied below it: p1");
+    // push -a (what one runs after pq select) and status say it too (t44 N10).
+    const all = await pq(tree, "push", "-a");
+    expect(all.code).toBe(0);
+    expect(all.out).toContain("p1 is unapplied below the top (skipped while guarded off, or added there): pq push --move p1");
+    expect((await pq(tree, "status")).out).toContain("p1 is unapplied below the top");
   });
 });

@@ -2,7 +2,7 @@ import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
-import { printPushReport, skippedLines } from "../reports.js";
+import { belowTopLines, printPushReport, skippedLines } from "../reports.js";
 import { skippedGuarded } from "../../queue/queries.js";
 import { PqError, EXIT } from "../../errors.js";
 
@@ -59,6 +59,8 @@ export default defineCommand({
       if (args.json) io.out(JSON.stringify(skipped.length ? { ...report, skipped } : report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
       else printPushReport(io, report, skipped);
+      // push -a goes up, never back down: a patch below the top a new guard selection lets through is said, as a plain push says it (t44 N10).
+      if (args.all && !args.json && !args["dry-run"]) for (const line of belowTopLines(stack)) io.out(line);
       return report.pushed.some((p) => p.needsRefresh) ? EXIT.applyFailed : EXIT.ok;
     } finally {
       sink.done();

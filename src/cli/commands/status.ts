@@ -4,7 +4,7 @@ import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
 import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { openStack, printJson } from "../open-stack.js";
-import { fileList, PACKAGING_NOTE } from "../reports.js";
+import { belowTopLines, fileList, PACKAGING_NOTE } from "../reports.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 
@@ -96,6 +96,7 @@ export default defineCommand({
       io.out(
         `the series lists the applied patches in another order than they were applied (${applied.slice(0, 8).join(", ")}${applied.length > 8 ? ", ..." : ""}): pq pop -a, then push`,
       );
+    for (const line of belowTopLines(stack)) io.out(line);
     const rebasing = rebaseStatus(stack);
     if (rebasing) io.out(rebasing);
     if (shared) {
