@@ -35,7 +35,8 @@ export function joinHeaderAndDiff(header: string, diff: string): string {
   if (!header) return diff;
   const h = header.endsWith("\n") ? header : header + "\n";
   if (!diff) return h;
-  return h.endsWith("\n\n") || h.endsWith("---\n") ? h + diff : h + "\n" + diff;
+  // A CRLF header (a mail saved on Windows) gets its blank line in CRLF too.
+  return /(\n\r?\n|---\r?\n)$/.test(h) ? h + diff : h + (h.endsWith("\r\n") ? "\r\n" : "\n") + diff;
 }
 
 /**
@@ -58,7 +59,15 @@ export function dropDiffstat(header: string): string {
   const after = header.slice(m.index + m[0].length);
   const statLine = (l: string) =>
     !l.trim() || /^ \S.*\|\s+(\d+ ?[+-]*|Bin\b.*)\s*$/.test(l) || /^ \d+ files? changed/.test(l) || /^ (create|delete|rename|mode change) /.test(l);
-  return after.split(/\r?\n/).every(statLine) ? header.slice(0, m.index + m[0].length) : header;
+  const lines = after.split(/(?<=\n)/);
+  if (lines.every((l) => statLine(l.replace(/\r?\n$/, "")))) return header.slice(0, m.index + m[0].length);
+  // Notes, then git's diffstat under them (format-patch with notes after ---): the diffstat alone
+  // goes, from the blank line above it; the notes stay (t44 N9: it went stale and into every export).
+  let start = lines.length;
+  while (start > 0 && statLine(lines[start - 1].replace(/\r?\n$/, ""))) start--;
+  const stat = lines.slice(start);
+  if (!stat.some((l) => /^ \d+ files? changed/.test(l)) || start === 0 || lines[start].trim()) return header;
+  return header.slice(0, m.index + m[0].length) + lines.slice(0, start).join("") + lines[start];
 }
 
 export function splitMessage(message: string): { subject: string; body: string } {
