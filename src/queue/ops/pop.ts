@@ -217,6 +217,8 @@ export async function commitsOnTop(
 export interface HeadMoved {
   head: string;
   base: string | null;
+  /** HEAD holds the base (a pull or rebase moved its branch forward), rather than a commit beside it (another branch checked out). */
+  forward: boolean;
 }
 
 /**
@@ -233,10 +235,16 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null): str
     ];
   const head = moved.head.slice(0, 12);
   const base = moved.base?.slice(0, 12) ?? "BASE";
-  return [
-    `HEAD moved under the applied patches (a git pull, rebase or checkout while they were applied?): it is neither the commit they were pushed on nor those patches committed; a pq refresh would take HEAD's changes into the top patch`,
-    `to carry the patches onto ${head}: git reset ${base} (a mixed reset back to the commit they were pushed on${moved.base ? "" : ", which git reflog shows"}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`,
-  ];
+  const what = `HEAD moved under the applied patches (a git pull, rebase or checkout while they were applied?): it is neither the commit they were pushed on nor those patches committed; a pq refresh would take HEAD's changes into the top patch`;
+  const carry = `git reset ${base} (a mixed reset back to the commit they were pushed on${moved.base ? "" : ", which git reflog shows"}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`;
+  // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
+  if (moved.base && !moved.forward)
+    return [
+      what,
+      `HEAD does not hold ${base}, the commit they were pushed on (another branch checked out?): check that one out again (git checkout BRANCH, or git checkout --detach ${base}), then pq status`,
+    ];
+  if (!moved.base) return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
+  return [what, `to carry the patches onto ${head}: ${carry}`];
 }
 
 /**
@@ -273,7 +281,7 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
       break;
     }
   }
-  return { head, base };
+  return { head, base, forward: base !== null && git.isAncestor(base, head) };
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
