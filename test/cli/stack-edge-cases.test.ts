@@ -851,6 +851,24 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
   });
 });
 
+describe("HEAD moved to a branch beside the one the patches were pushed on (git checkout -f)", () => {
+  it("is advised to check that one out again, not a reset that would take the branch's own commits off it", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    git(tree, "branch", "other", "HEAD");
+    write(tree, "a.txt", read(tree, "a.txt").replace("\n2\n", "\ntwo on main\n"));
+    git(tree, "commit", "-qam", "main moves on");
+    const base = git(tree, "rev-parse", "HEAD").trim();
+    await patchReplacing(tree, "p1", "a.txt", "\n10\n", "\nten\n");
+    git(tree, "checkout", "-q", "-f", "other");
+    write(tree, "a.txt", read(tree, "a.txt").replace("\n18\n", "\neighteen on other\n"));
+    git(tree, "commit", "-qam", "other's own");
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain("HEAD moved under the applied patches");
+    expect(status).toContain(`HEAD does not hold ${base.slice(0, 12)}, the commit they were pushed on (another branch checked out?)`);
+    expect(status).not.toContain("git reset");
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });
