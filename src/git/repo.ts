@@ -145,7 +145,13 @@ export class GitRepo {
    * Both of the above from one `git status` (a refresh needs both: one git process fewer,
    * 8-10 ms of a refresh on this machine).
    */
-  async changedAndUntrackedFiles(): Promise<{ changed: string[]; untracked: string[]; staged: string[]; stagedApart: string[] }> {
+  async changedAndUntrackedFiles(): Promise<{
+    changed: string[];
+    untracked: string[];
+    staged: string[];
+    stagedApart: string[];
+    renames: [string, string][];
+  }> {
     const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
     const changed: string[] = [];
     const untracked: string[] = [];
@@ -164,7 +170,9 @@ export class GitRepo {
       const apart = e.renameSource ? false : e.code[1] !== " " && !pureMoves.has(e.path);
       (apart ? stagedApart : staged).push(e.path);
     }
-    return { changed, untracked, staged, stagedApart };
+    // Staged renames (git mv), source then destination: a refresh writes them as renames.
+    const renames = entries.flatMap((e): [string, string][] => (e.code[0] === "R" && e.from !== undefined ? [[e.from, e.path]] : []));
+    return { changed, untracked, staged, stagedApart, renames };
   }
 
   /**

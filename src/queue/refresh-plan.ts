@@ -46,6 +46,8 @@ export interface RefreshPlan {
    * again): the patch takes the work tree's, so the staged one is left staged, never dropped.
    */
   stagedApart: string[];
+  /** The renames the patch writes: the ones it had, and files moved with git mv since (from, to). */
+  renames: [string, string][];
 }
 
 /** For every path touched by applied patches: the version the topmost one left. */
@@ -172,7 +174,9 @@ export async function planRefresh(
 ): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
-  const status = ctx.git ? await ctx.git.changedAndUntrackedFiles() : { changed: [], untracked: [], staged: [], stagedApart: [] };
+  const status = ctx.git
+    ? await ctx.git.changedAndUntrackedFiles()
+    : { changed: [], untracked: [], staged: [], stagedApart: [], renames: [] as [string, string][] };
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
@@ -246,7 +250,17 @@ export async function planRefresh(
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p) && !namesQueue(ctx, p)));
   const staged = status.staged.filter((p) => files[p] !== undefined);
   const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
-  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart };
+  // A file moved with git mv (and maybe edited) is written as a rename, as git diff -M, hg and
+  // StGit write it, not as a deletion and a whole new file: the patch shows what changed.
+  const renames = [...(top.renames ?? [])];
+  const inRename = new Set(renames.flat());
+  for (const [from, to] of status.renames) {
+    if (inRename.has(from) || inRename.has(to)) continue;
+    if (files[from]?.post !== null || files[from].pre === null || files[to]?.pre !== null || files[to].post === null) continue;
+    renames.push([from, to]);
+    inRename.add(from).add(to);
+  }
+  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
   // A version below the top that the store lost is made again from HEAD and the patches below:
   // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
   for (const path in files) {
@@ -262,7 +276,7 @@ export async function planRefresh(
     const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  return { diff: buildPatchDiff(files, top.renames ?? [], diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart };
+  return { diff: buildPatchDiff(files, renames, diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
 }
 
 /**

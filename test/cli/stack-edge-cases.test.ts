@@ -789,6 +789,11 @@ describe("git mv A B, then an edit of B, taken by pq refresh (t44 N1)", () => {
     expect(refreshed.code).toBe(0);
     expect(refreshed.err).not.toContain("stays staged");
     expect(git(tree, "diff", "--cached", "--name-status")).toBe("");
+    // Written as the rename it is, with the edit as its one hunk, as git diff -M writes it.
+    const patch = read(join(tree, "patches"), "ren");
+    expect(patch).toContain("diff --git a/moveme.txt b/moved.txt\nrename from moveme.txt\nrename to moved.txt\n");
+    expect(patch).toContain("-25\n+twenty-five\n");
+    expect(patch).not.toContain("new file mode");
     expect((await pq(tree, "pop")).code).toBe(0);
     expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
     expect((await pq(tree, "push")).code).toBe(0);

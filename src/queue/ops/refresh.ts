@@ -183,6 +183,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // same message again, the editor closed unchanged, a second -s): unchanged too (t36 F2).
   if (nothingTaken && onDisk === text) return leftUnchanged();
   top.files = plan.files;
+  if (plan.renames.length) top.renames = plan.renames;
   for (const path of Object.keys(plan.files)) tx.taken.add(path);
   delete top.needsRefresh;
   delete top.rejects;
