@@ -64,29 +64,22 @@ export function versionsBelowStack(applied: readonly AppliedPatch[]): Map<string
   return below;
 }
 
-/** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
 /**
- * Changed files that a patch below the top changed and that are again as they were below the
- * whole stack: the applied patches' changes to them are gone from the tree (a git reset --hard,
- * git checkout or git stash), not edited. A refresh would make the top patch revert them (t44
- * N2). Empty unless some lower patch's change is gone; then the top's own files gone too are
- * named with them, and the lower patches whose changes they were.
+ * The applied patches' changes all gone from the tree: every file they change is again as it
+ * was below the whole stack (a git reset --hard, git checkout or git stash took them), not
+ * edited. A refresh would make the top patch revert the lower ones (t44 N2). Only when all of
+ * them are gone, and a lower patch's among them: a top patch that sets one line of a lower
+ * patch back, or deletes a file one made, on purpose, is an edit like any other (t45 N1).
  */
 export function changesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPlan, "changed" | "files">): { files: string[]; patches: string[] } {
-  if (applied.length < 2 || !plan.changed.length) return { files: [], patches: [] };
+  const none = { files: [], patches: [] };
+  if (applied.length < 2 || !plan.changed.length) return none;
   const below = versionsBelowStack(applied);
-  const lower = applied.slice(0, -1);
-  const byLower = expectedVersions(lower);
-  const top = applied.at(-1)!;
-  const gone = plan.changed.filter((path) => {
-    const now = plan.files[path]?.post;
-    const was = below.get(path);
-    return now !== undefined && was !== undefined && now === was && (byLower.get(path) ?? was) !== was;
-  });
-  if (!gone.length) return { files: [], patches: [] };
-  const ownGone = plan.changed.filter((path) => !gone.includes(path) && top.files[path] && plan.files[path]?.post === below.get(path) && top.files[path].post !== below.get(path));
-  const patches = lower.filter((record) => gone.some((path) => record.files[path] !== undefined)).map((record) => record.name);
-  return { files: [...gone, ...ownGone].sort(), patches };
+  const stackChanges = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
+  if (!stackChanges.every((path) => plan.files[path] !== undefined && plan.files[path].post === below.get(path))) return none;
+  const lower = applied.slice(0, -1).filter((record) => stackChanges.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post));
+  if (!lower.length) return none;
+  return { files: stackChanges.sort(), patches: lower.map((record) => record.name) };
 }
 
 /**
@@ -100,6 +93,7 @@ export function filesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPl
   return plan.changed.filter((path) => plan.files[path]?.post === null && (expected.get(path) ?? null) !== null);
 }
 
+/** The version of a path below applied patch `below` (exclusive): a lower patch's result, else HEAD's. */
 export async function baselineVersion(ctx: PlanContext, path: string, below: number): Promise<Version> {
   for (let i = below - 1; i >= 0; i--) {
     const change = ctx.applied[i].files[path];

@@ -679,11 +679,26 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
     write(tree, "b.txt", "bee\n");
     expect((await pq(tree, "status", "--json")).out).not.toContain("changesGone");
     expect((await pq(tree, "refresh")).code).toBe(0);
-    // Reverting a lower patch's change on purpose: --force.
+    // Reverting a lower patch's change on purpose, with nothing else of the stack left in the tree: --force.
     write(tree, "a.txt", "one\ntwo\n");
     expect((await pq(tree, "refresh")).code).toBe(5);
     expect((await pq(tree, "refresh", "--force")).code).toBe(0);
     expect(read(join(tree, "patches"), "p2")).toContain("-TWO\n+two\n");
+  });
+
+  it("a top patch that sets a lower patch's line back, or deletes a file one made, while the rest stays, is an edit like any other (t45 N1)", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\nTWO\n", "made.txt": "made\n" });
+    await pq(tree, "refresh", "made.txt");
+    await patchWith(tree, "p2", { "b.txt": "BEE\n" });
+    write(tree, "a.txt", "ONE\ntwo\n");
+    rmSync(join(tree, "made.txt"));
+    expect((await pq(tree, "status")).out).not.toContain("gone from the tree");
+    const r = await pq(tree, "refresh");
+    expect(r.code, r.err).toBe(0);
+    const p2 = read(join(tree, "patches"), "p2");
+    expect(p2).toContain("-TWO\n+two\n");
+    expect(p2).toContain("deleted file mode");
   });
 });
 
