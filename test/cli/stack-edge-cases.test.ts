@@ -871,6 +871,40 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
   });
 });
 
+describe("HEAD moved and the patches' changes gone with it (git fetch, git reset --hard origin/main: t45 N2)", () => {
+  it("is advised a reset --keep back, pop -a --force, push -a and the rebase, which put everything where it belongs", async () => {
+    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
+    dirs.push(up);
+    const tree = `${up}-clone`;
+    dirs.push(tree);
+    execFileSync("git", ["clone", "-q", up, tree]);
+    await pq(tree, "init");
+    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
+    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+    write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
+    write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
+    git(up, "commit", "-qam", "upstream");
+    const base = git(tree, "rev-parse", "HEAD").trim();
+    write(tree, "notes.txt", "mine\n");
+    git(tree, "fetch", "-q");
+    git(tree, "reset", "-q", "--hard", "origin/HEAD");
+    const head = git(tree, "rev-parse", "HEAD").trim();
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain(
+      `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base.slice(0, 12)} (back to the commit they were pushed on; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head.slice(0, 12)}`,
+    );
+    git(tree, "reset", "-q", "--keep", base);
+    expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "rebase", head)).code).toBe(0);
+    expect(read(tree, "a.txt")).toContain("\nthree\n");
+    expect(read(tree, "a.txt")).toContain("\neighteen upstream\n");
+    expect(read(tree, "b.txt")).toContain("\nfive\n");
+    expect(read(tree, "c.txt")).toContain("\nten upstream\n");
+    expect(read(tree, "notes.txt")).toBe("mine\n");
+  });
+});
+
 describe("HEAD moved to a branch beside the one the patches were pushed on (git checkout -f)", () => {
   it("is advised to check that one out again, not a reset that would take the branch's own commits off it", async () => {
     const tree = await stackTree({ "a.txt": lines(20) });

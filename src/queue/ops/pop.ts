@@ -219,6 +219,8 @@ export interface HeadMoved {
   base: string | null;
   /** HEAD holds the base (a pull or rebase moved its branch forward), rather than a commit beside it (another branch checked out). */
   forward: boolean;
+  /** The tree holds none of the patches' changes: their files are HEAD's (a git reset --hard or checkout -f moved HEAD). */
+  treeAtHead: boolean;
 }
 
 /**
@@ -236,14 +238,20 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null): str
   const head = moved.head.slice(0, 12);
   const base = moved.base?.slice(0, 12) ?? "BASE";
   const what = `HEAD moved under the applied patches (a git pull, rebase or checkout while they were applied?): it is neither the commit they were pushed on nor those patches committed; a pq refresh would take HEAD's changes into the top patch`;
-  const carry = `git reset ${base} (a mixed reset back to the commit they were pushed on${moved.base ? "" : ", which git reflog shows"}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`;
+  const where = moved.base ? "" : ": HEAD's reflog does not have it; git log of the branch they were pushed on does";
+  // The tree lost the patches' changes with the move (reset --hard, checkout -f): back with the
+  // tree, and pop and push put them back on that commit before the rebase (t45 N2).
+  const carry = moved.treeAtHead
+    ? `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base} (back to the commit they were pushed on${where}; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head}`
+    : `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`;
   // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
   if (moved.base && !moved.forward)
     return [
       what,
       `HEAD does not hold ${base}, the commit they were pushed on (another branch checked out?): check that one out again (git checkout BRANCH, or git checkout --detach ${base}), then pq status`,
     ];
-  if (!moved.base) return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
+  if (!moved.base)
+    return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
   return [what, `to carry the patches onto ${head}: ${carry}`];
 }
 
@@ -281,7 +289,10 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
       break;
     }
   }
-  return { head, base, forward: base !== null && git.isAncestor(base, head) };
+  const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
+  const headBlobs = await git.headBlobIds(stackFiles);
+  const treeAtHead = headBlobs !== null && stackFiles.every((p) => blobIdOf(ctx, p, ctx.tx.ws.version(p)) === (headBlobs.get(p) ?? null));
+  return { head, base, forward: base !== null && git.isAncestor(base, head), treeAtHead };
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
