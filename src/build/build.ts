@@ -179,9 +179,10 @@ function flagValues(flag: string): string[] {
   // -Wp, (the preprocessor's options) too: -Wp,-I/abs read headers from anywhere (ci-7 #17).
   if (/^-W[lap],/.test(flag)) return split(flag.slice(flag.indexOf(",") + 1)).flatMap((v) => [v, ...flagValues(v)]);
   if (flag.startsWith("-Xlinker")) return split(flag.slice(flag.indexOf(",") + 1));
-  // -iprefix, -isysroot, -iwithprefix(before) and ld's -T (a linker script) take a path glued on too (t43 N3).
+  // -iprefix, -isysroot, -iwithprefix(before) and ld's -T (a linker script), -R (symbols of an
+  // object) and -c (an MRI script) take a path glued on too (t43 N3, t45 N4).
   const attached =
-    /^-(isystem|isysroot|iquote|idirafter|iprefix|iwithprefixbefore|iwithprefix|include|imacros|MF|MT|MQ|I|L|B|T|o)(.+)$/.exec(flag);
+    /^-(isystem|isysroot|iquote|idirafter|iprefix|iwithprefixbefore|iwithprefix|include|imacros|MF|MT|MQ|I|L|B|T|R|c|o)(.+)$/.exec(flag);
   if (attached) return split(attached[2].replace(/^=/, ""));
   if (!flag.startsWith("-")) return split(flag); // the argument of the entry before (-o FILE, -z ARG)
   const eq = flag.indexOf("=");

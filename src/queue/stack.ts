@@ -1126,9 +1126,10 @@ function refuseUnlistedApplied(tx: Transaction): void {
   if (!missing.length) return;
   throw new PqError(
     "refused",
-    `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} applied, but the series no longer lists ${missing.length === 1 ? "it" : "them"} (a hand edit of the series?)`,
+    `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} applied, but the series no longer lists ${missing.length === 1 ? "it" : "them"} (a hand edit of the series, or a git pull of the queue?)`,
     [
       `put the line${missing.length === 1 ? "" : "s"} back in the series, where ${missing.length === 1 ? "it was" : "they were"}; or pq pop -a (pop goes by what was applied), then edit the series as you want it`,
+      "in a shared queue whose git pull brought a colleague's delete or rename: pq sync takes it with the stack",
     ],
     { patches: missing },
   );

@@ -157,6 +157,8 @@ describe("pq build", () => {
       ["cflags", ["-isysroot/tmp"]],
       ["cflags", ["-iwithprefix/tmp"]],
       ["ldflags", ["-T/tmp/evil.ld"]],
+      ["ldflags", ["-R/tmp/symbols.o"]],
+      ["ldflags", ["-c/tmp/script.mri"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
