@@ -75,7 +75,11 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
   const s = view.stale ? null : view.status;
   // A warning of the tree's (unrefreshed files, a top that needs a refresh) keeps its line under
   // a long refusal: an edit made meanwhile is not hidden behind one (tui-22 F3).
-  const warning = s && (s.needsRefresh || s.topChangedInQueue || s.unreadable || s.committedUnder?.length || s.pending.length) ? 1 : 0;
+  const warning =
+    s &&
+    (s.needsRefresh || s.topChangedInQueue || s.unreadable || s.committedUnder?.length || s.changesGone || s.filesGone || s.pending.length)
+      ? 1
+      : 0;
   if (view.error) {
     // Wrapped over the lines there are; what does not fit is one key away (!).
     const all = errorLines(view.error, width);
@@ -104,6 +108,12 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     const committed = s.committedUnder?.length
       ? `HEAD has commits that change ${s.committedUnder.slice(0, 3).join(", ")}${s.committedUnder.length > 3 ? ", ..." : ""}, as the applied patches do (${s.headMoved ? "HEAD moved under them" : "committed by hand?"} pq status says more): pop would refuse`
       : null;
+    // The tree lost what the patches put there (reset --hard, stash, clean -fd): no edits to refresh, as pq status says.
+    const gone = s.changesGone
+      ? `the applied patches' changes are gone from the tree (git reset --hard, checkout or stash?): pq status says how to put them back; a refresh refuses`
+      : s.filesGone
+        ? `${s.filesGone.slice(0, 3).join(", ")}${s.filesGone.length > 3 ? ", ..." : ""}, which the patches leave, gone from the tree (git clean -fd?): pq revert puts them back`
+        : null;
     const text = s.needsRefresh
       ? `the top patch needs a refresh (${s.needsRefresh})`
       : s.topChangedInQueue
@@ -112,11 +122,17 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
           ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}`
           : committed
             ? committed
-            : s.pending.length
-              ? `unrefreshed: ${s.pending.join(", ")}`
-              : "no unrefreshed changes";
+            : gone
+              ? gone
+              : s.pending.length
+                ? `unrefreshed: ${s.pending.join(", ")}`
+                : "no unrefreshed changes";
     lines.push(
-      <Text key="pending" color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable || committed ? "red" : "gray")} wrap="truncate">
+      <Text
+        key="pending"
+        color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable || committed || gone ? "red" : "gray")}
+        wrap="truncate"
+      >
         {text}
       </Text>,
     );

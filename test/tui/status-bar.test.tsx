@@ -67,3 +67,22 @@ describe("the status lines (tui-22 F3, F5)", () => {
     expect(render(<StatusBar view={view({ message: "popped 1" })} width={80} theme={theme} />).lastFrame()!).not.toContain("(! for all)");
   });
 });
+
+describe("the status line of a tree that lost what the patches put there (t44 N2, N6)", () => {
+  it("says the changes or files are gone and the way back, not 'unrefreshed'", () => {
+    const base = { top: "p2", applied: 2, unapplied: 0, pending: ["a.txt", "b.txt"], untracked: [], guards: [] };
+    const gone = render(
+      <StatusBar
+        view={view({ status: { ...base, changesGone: { files: ["a.txt", "b.txt"], patches: ["p1"] } } })}
+        width={200}
+        theme={theme}
+      />,
+    ).lastFrame()!;
+    expect(gone).toContain("the applied patches' changes are gone from the tree (git reset --hard, checkout or stash?)");
+    expect(gone).not.toContain("unrefreshed:");
+    const cleaned = render(
+      <StatusBar view={view({ status: { ...base, filesGone: ["new.txt"] } })} width={200} theme={theme} />,
+    ).lastFrame()!;
+    expect(cleaned).toContain("new.txt, which the patches leave, gone from the tree (git clean -fd?): pq revert puts them back");
+  });
+});
