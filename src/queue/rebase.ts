@@ -15,6 +15,7 @@ import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { planPush } from "./ops/push.js";
+import { handCommitAdvice } from "./ops/pop.js";
 import { rewriteFromRecord } from "./rewrite.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMovedFolders, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
@@ -197,6 +198,18 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
   const status = await stack.status();
   if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh before a rebase`);
   const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
+  // What differs because HEAD moved under the patches, or because their changes are gone, is no
+  // edit to refresh first: status's way out instead (t45 N2).
+  if (pending.length && (status.headMoved || status.changesGone)) {
+    throw new PqError(
+      "refused",
+      status.headMoved
+        ? `HEAD moved under the applied patches since they were pushed: the tree is not what they make it over ${status.headMoved.head.slice(0, 12)}`
+        : `the applied patches' changes to ${status.changesGone!.files.slice(0, 8).join(", ")} are gone from the tree`,
+      status.headMoved ? handCommitAdvice("rebase", status.headMoved) : ["pq pop -a --force, then pq push -a, puts them back; then pq rebase"],
+      { files: pending },
+    );
+  }
   if (pending.length) {
     throw new PqError(
       "dirty",

@@ -710,6 +710,7 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
     const series = read(join(tree, "patches"), "series");
     write(join(tree, "patches"), "series", series.replace(/^p2\n/m, ""));
     expect((await pq(tree, "status")).out).toContain("p2 is applied, but the series no longer lists it: put the line back, or pq pop -a");
+    expect((await pq(tree, "status")).out).toContain("after a git pull of a shared queue, pq sync takes a colleague's delete or rename");
     for (const args of [
       ["push", "-a"],
       ["new", "p4"],
@@ -730,6 +731,13 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect((await pq(tree, "applied")).out).toBe("p1\np3\n");
+    // An applied patch whose file is gone too (a git pull of a colleague's delete): said as that, not "changed" (t45 N5).
+    rmSync(join(tree, "patches", "p3"));
+    const gone = (await pq(tree, "status")).out;
+    expect(gone).toContain(
+      "p3, applied, has no file in the queue any more (a git pull of a colleague's delete or rename, or a delete by hand?)",
+    );
+    expect(gone).not.toContain("p3 changed in the queue");
   });
 });
 
@@ -893,6 +901,14 @@ describe("HEAD moved and the patches' changes gone with it (git fetch, git reset
     expect(status).toContain(
       `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base.slice(0, 12)} (back to the commit they were pushed on; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head.slice(0, 12)}`,
     );
+    // pop --force and rebase, tried first, say the same (t46).
+    const pop = await pq(tree, "pop", "-a", "--force");
+    expect(pop.code).toBe(12);
+    expect(pop.err).toContain("the tree holds none of their changes");
+    const rebase = await pq(tree, "rebase", head);
+    expect(rebase.code).toBe(12);
+    expect(rebase.err).toContain("HEAD moved under the applied patches since they were pushed");
+    expect(rebase.err).not.toContain("pq refresh them");
     git(tree, "reset", "-q", "--keep", base);
     expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
     expect((await pq(tree, "push", "-a")).code).toBe(0);

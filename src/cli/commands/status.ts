@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
@@ -25,7 +27,13 @@ export default defineCommand({
     io.out(
       `applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`,
     );
-    const changed = s.changedInQueue ?? [];
+    // A patch file gone from the queue (a git pull of a colleague's delete or rename, a delete by hand) is no new version to apply (t45 N5).
+    const missingFiles = (s.changedInQueue ?? []).filter((name) => !existsSync(join(stack.queueDir, name)));
+    if (missingFiles.length)
+      io.out(
+        `${missingFiles.join(", ")}, applied, ${missingFiles.length === 1 ? "has" : "have"} no file in the queue any more (a git pull of a colleague's delete or rename, or a delete by hand?): in a shared queue pq sync follows the pull; else pq restore-queue writes ${missingFiles.length === 1 ? "it" : "them"} back`,
+      );
+    const changed = (s.changedInQueue ?? []).filter((name) => !missingFiles.includes(name));
     if (changed.length) {
       const below = changed[0];
       io.out(
@@ -90,7 +98,7 @@ export default defineCommand({
     const unlisted = applied.filter((n) => !isListed.has(n));
     if (unlisted.length)
       io.out(
-        `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pq pop -a, then edit the series (push, new, fold and finish refuse until then)`,
+        `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pq pop -a, then edit the series (push, new, fold and finish refuse until then); after a git pull of a shared queue, pq sync takes a colleague's delete or rename with the stack`,
       );
     if (listed.join("\n") !== applied.filter((n) => isListed.has(n)).join("\n"))
       io.out(

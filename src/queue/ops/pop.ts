@@ -291,7 +291,12 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   }
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);
-  const treeAtHead = headBlobs !== null && stackFiles.every((p) => blobIdOf(ctx, p, ctx.tx.ws.version(p)) === (headBlobs.get(p) ?? null));
+  // The files as they are on disk: a pop asks after planning, with its restores in the working set (t46).
+  const onDisk = (p: string) => {
+    const seen = ctx.tx.ws.diskVersion(p);
+    return seen === undefined ? ctx.tx.ws.version(p) : seen;
+  };
+  const treeAtHead = headBlobs !== null && stackFiles.every((p) => blobIdOf(ctx, p, onDisk(p)) === (headBlobs.get(p) ?? null));
   return { head, base, forward: base !== null && git.isAncestor(base, head), treeAtHead };
 }
 
