@@ -939,6 +939,24 @@ describe("HEAD moved to a branch beside the one the patches were pushed on (git 
   });
 });
 
+describe("a mode-only patch pushed over a chmod made by hand (t44 N8)", () => {
+  it("keeps its mode change: status is clean, a refresh leaves it, pop puts the old mode back", async () => {
+    const tree = await stackTree({ "s.sh": "#!/bin/sh\n" });
+    await pq(tree, "new", "m", "-m", "make executable");
+    chmodSync(join(tree, "s.sh"), 0o755);
+    await pq(tree, "refresh");
+    const patch = read(join(tree, "patches"), "m");
+    await pq(tree, "pop");
+    chmodSync(join(tree, "s.sh"), 0o755);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
+    expect((await pq(tree, "refresh")).out).toContain("m is unchanged");
+    expect(read(join(tree, "patches"), "m")).toBe(patch);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(statSync(join(tree, "s.sh")).mode & 0o111).toBe(0);
+  });
+});
+
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {
   it("says the file is there and to move it away, not to commit it; dry run and push agree; nothing is written", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });
