@@ -787,9 +787,11 @@ export class GitRepo {
     for (const p of paths) if (p.includes("\n")) out.set(p, await this.headContent(p));
     for (const p of batch) {
       const nl = buf.indexOf(10, at);
-      const head = buf.subarray(at, nl).toString("latin1").split(" ");
-      // "<name> missing" has no content after it; a tree (a directory at that path) has its own, skipped.
-      if (head[1] === "missing") {
+      const line = buf.subarray(at, nl).toString("latin1");
+      const head = line.split(" ");
+      // "<name> missing" has no content after it (the name as asked, spaces and all: t46 N3, a
+      // git mv to "a b.txt" lost the deletion of a.txt); a tree (a directory there) has its own, skipped.
+      if (line.endsWith(" missing")) {
         out.set(p, null);
         at = nl + 1;
         continue;

@@ -939,6 +939,20 @@ describe("HEAD moved to a branch beside the one the patches were pushed on (git 
   });
 });
 
+describe("git mv to a name with a space (t46 N3)", () => {
+  it("is a rename too: the old name's deletion is in the patch, and pop puts it back", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await pq(tree, "new", "mv");
+    git(tree, "mv", "a.txt", "a b.txt");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed mv: a b.txt, a.txt");
+    expect(read(join(tree, "patches"), "mv")).toContain("rename from a.txt\nrename to a b.txt\n");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe(lines(10));
+    expect(existsSync(join(tree, "a b.txt"))).toBe(false);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+});
+
 describe("a mode-only patch pushed over a chmod made by hand (t44 N8)", () => {
   it("keeps its mode change: status is clean, a refresh leaves it, pop puts the old mode back", async () => {
     const tree = await stackTree({ "s.sh": "#!/bin/sh\n" });
