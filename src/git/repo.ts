@@ -152,22 +152,26 @@ export class GitRepo {
     stagedApart: string[];
     renames: [string, string][];
   }> {
-    const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
+    // --renames whatever the user's status.renames says: a git mv is written as a rename (t46 N4).
+    const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--renames", "--", "."]);
     const changed: string[] = [];
     const untracked: string[] = [];
     const staged: string[] = [];
     const stagedApart: string[] = [];
     const entries = this.parseStatus(out);
-    // git mv A B, then an edit of B ("RM"): the index holds A's content at B, which is no version
-    // of the user's own; and A is staged as deleted, as the work tree has it (t44 N1: both were
-    // left staged, and a pop left a staged rename behind that the next push refused over).
-    const moved = entries.filter((e) => e.code[0] === "R" && e.code[1] !== " " && e.from !== undefined);
-    const pureMoves = moved.length ? await this.unchangedByMove(moved.map((e) => [e.from!, e.path])) : new Set<string>();
+    // git mv A B, then an edit of B ("RM", or "D" and "AM" without rename detection; two files
+    // swapped: "MM"): the index holds HEAD's content of another changed file at B, no version of
+    // the user's own, and unstaged it loses nothing; A is staged as deleted, as the work tree has
+    // it (t44 N1, t46 N4: left staged, a pop left a staged move behind that push refused over).
+    const edited = entries.filter((e) => e.code !== "??" && e.code[0] !== " " && e.code[1] !== " " && !e.renameSource).map((e) => e.path);
+    const fromHead = edited.length
+      ? await this.stagedFromHead(edited, [...new Set(entries.filter((e) => e.code !== "??").map((e) => e.path))])
+      : new Set<string>();
     for (const e of entries) {
       (e.code === "??" ? untracked : changed).push(e.path);
       if (e.code === "??" || e.code[0] === " ") continue;
       // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD").
-      const apart = e.renameSource ? false : e.code[1] !== " " && !pureMoves.has(e.path);
+      const apart = e.renameSource ? false : e.code[1] !== " " && !fromHead.has(e.path);
       (apart ? stagedApart : staged).push(e.path);
     }
     // Staged renames (git mv), source then destination: a refresh writes them as renames.
@@ -244,18 +248,15 @@ export class GitRepo {
   }
 
   /**
-   * Destinations of staged renames whose index entry is still the source's at HEAD (git mv, then
-   * edits in the work tree only): given [source, destination] pairs, tree-relative.
+   * Of `paths` (staged, then changed again in the work tree), those whose staged blob is HEAD's
+   * blob of one of `changed` (the status's changed paths): what git mv staged, not a version of
+   * the user's own.
    */
-  private async unchangedByMove(pairs: [string, string][]): Promise<Set<string>> {
-    const same = new Set<string>();
-    const index = await this.indexEntries(pairs.map(([, to]) => this.prefix + to));
-    for (const [from, to] of pairs) {
-      const staged = index.get(this.prefix + to)?.split(" ")[1];
-      const r = await this.runWithInput(["rev-parse", "--verify", "--quiet", `HEAD:${this.prefix}${from}`], "").catch(() => "");
-      if (staged !== undefined && r.trim() === staged) same.add(to);
-    }
-    return same;
+  private async stagedFromHead(paths: string[], changed: string[]): Promise<Set<string>> {
+    const index = await this.indexEntries(paths.map((p) => this.prefix + p));
+    const head = await this.headBlobIds(changed);
+    const headBlobs = new Set([...(head?.values() ?? [])].filter((id): id is string => id !== null));
+    return new Set(paths.filter((p) => headBlobs.has(index.get(this.prefix + p)?.split(" ")[1] ?? "")));
   }
 
   /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */

@@ -939,6 +939,29 @@ describe("HEAD moved to a branch beside the one the patches were pushed on (git 
   });
 });
 
+describe("git mv under status.renames=false, and two files swapped with git mv (t46 N4)", () => {
+  it("is unstaged by the refresh all the same (the staged versions are HEAD's), and written as a rename", async () => {
+    const tree = await stackTree({ "moveme.txt": lines(30), "a.txt": lines(10), "b.txt": lines(20) });
+    git(tree, "config", "status.renames", "false");
+    git(tree, "config", "diff.renames", "false");
+    await pq(tree, "new", "ren");
+    git(tree, "mv", "moveme.txt", "moved.txt");
+    write(tree, "moved.txt", read(tree, "moved.txt").replace("25\n", "twenty-five\n"));
+    git(tree, "mv", "a.txt", "tmp.txt");
+    git(tree, "mv", "b.txt", "a.txt");
+    git(tree, "mv", "tmp.txt", "b.txt");
+    write(tree, "a.txt", read(tree, "a.txt").replace("15\n", "fifteen\n"));
+    const refreshed = await pq(tree, "refresh");
+    expect(refreshed.err).not.toContain("stays staged");
+    expect(read(join(tree, "patches"), "ren")).toContain("rename from moveme.txt\nrename to moved.txt\n");
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toContain("fifteen\n");
+  });
+});
+
 describe("git mv to a name with a space (t46 N3)", () => {
   it("is a rename too: the old name's deletion is in the patch, and pop puts it back", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });
