@@ -652,9 +652,11 @@ export class Stack {
   async diff(opts: { sinceRefresh?: boolean; files?: string[] } = {}): Promise<string> {
     const top = requireTop(this.state);
     const tx = this.transaction("diff");
-    const wanted = opts.files?.length ? new Set(opts.files) : null;
-    const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top, wanted ? { only: wanted } : {});
-    if (!opts.sinceRefresh && !wanted) return plan.diff;
+    const named = opts.files?.length ? new Set(opts.files) : null;
+    const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top, named ? { only: named } : {});
+    if (!opts.sinceRefresh && !named) return plan.diff;
+    // One side of a rename named: the other comes with it, as a refresh writes the pair (t46 N6).
+    const wanted = named && new Set([...named, ...plan.renames.flatMap((r) => (r.some((p) => named.has(p)) ? r : []))]);
     const files = pathMap<FileChange>();
     for (const path of opts.sinceRefresh ? plan.changed : Object.keys(plan.files)) {
       if (wanted && !wanted.has(path)) continue;
@@ -663,7 +665,9 @@ export class Stack {
       // Since the refresh: from what the top patch left (null, a file it deletes, included).
       files[path] = opts.sinceRefresh ? { pre: path in top.files ? top.files[path].post : change.pre, post: change.post } : change;
     }
-    const renames = opts.sinceRefresh ? [] : (top.renames ?? []).filter((r) => r.some((p) => files[p] !== undefined));
+    // Since the refresh: the moves made since (git mv), as renames too.
+    const recorded = new Set((top.renames ?? []).map(([from, to]) => `${from}\0${to}`));
+    const renames = plan.renames.filter(([from, to]) => (!opts.sinceRefresh || !recorded.has(`${from}\0${to}`)) && (files[from] !== undefined || files[to] !== undefined));
     return buildPatchDiff(files, renames, (v) => this.versionContent(v));
   }
 

@@ -962,6 +962,24 @@ describe("git mv under status.renames=false, and two files swapped with git mv (
   });
 });
 
+describe("pq diff of an unrefreshed git mv (t46 N6)", () => {
+  it("shows the rename as a refresh writes it, for either name and with -z", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await patchReplacing(tree, "p1", "a.txt", "\n2\n", "\ntwo\n");
+    git(tree, "mv", "a.txt", "z.txt");
+    write(tree, "z.txt", read(tree, "z.txt").replace("\n5\n", "\nfive\n"));
+    for (const name of ["z.txt", "a.txt"]) {
+      const d = (await pq(tree, "diff", name)).out;
+      expect(d).toContain("diff --git a/a.txt b/z.txt\nrename from a.txt\nrename to z.txt\n");
+      expect(d).not.toContain("new file mode");
+    }
+    const z = (await pq(tree, "diff", "-z")).out;
+    expect(z).toContain("rename from a.txt\nrename to z.txt\n");
+    expect(z).toContain("-5\n+five\n");
+    expect(z).not.toContain("+two");
+  });
+});
+
 describe("git mv to a name with a space (t46 N3)", () => {
   it("is a rename too: the old name's deletion is in the patch, and pop puts it back", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });
