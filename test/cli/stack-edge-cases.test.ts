@@ -977,6 +977,13 @@ describe("pq diff of an unrefreshed git mv (t46 N6)", () => {
     expect(z).toContain("rename from a.txt\nrename to z.txt\n");
     expect(z).toContain("-5\n+five\n");
     expect(z).not.toContain("+two");
+    // A pop over the move names it as one, with refresh as the way, not git clean and revert (t46 N7).
+    const pop = await pq(tree, "pop");
+    expect(pop.code).toBe(5);
+    expect(pop.err).toContain(
+      "a.txt was moved with git mv to z.txt: pq refresh takes the move into p1 (as a rename), or git mv puts it back",
+    );
+    expect(pop.err).not.toContain("git clean");
   });
 });
 

@@ -11,6 +11,7 @@ import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, createFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
+import { gitOut } from "../git-cli.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, blobIdOf, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
@@ -75,7 +76,7 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
         "dirty",
         `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,
         [
-          ...goneAdvice(gone, dirty.length, top.name),
+          ...goneAdvice(gone, dirty.length, top.name, ctx.tree),
           gone.length === dirty.length
             ? "or pq pop --force to pop anyway"
             : topChangedInQueue(ctx, top.name, top.hash)
@@ -313,12 +314,22 @@ function topChangedInQueue(ctx: OpContext, name: string, hash: string): boolean 
  * Files the popped patches left in the tree that are gone from it (git clean -fd removes the ones
  * they create): "pq refresh to keep them" would take their deletion into the top patch (t44 N6).
  */
-function goneAdvice(gone: string[], of: number, top: string): string[] {
+function goneAdvice(gone: string[], of: number, top: string, tree: string): string[] {
   if (!gone.length) return [];
-  const which = gone.length < of ? `${gone.length} of them are` : gone.length === 1 ? "it is" : gone.length === 2 ? "both are" : "all are";
-  const list = `${gone.slice(0, 8).join(" ")}${gone.length > 8 ? " ..." : ""}`;
+  // Moved with git mv rather than removed (t46 N7): a refresh takes the move as a rename.
+  const moves = stagedMoves(tree);
+  const moved = gone.filter((p) => moves.has(p));
+  const removed = gone.filter((p) => !moves.has(p));
+  const lines = moved.length
+    ? [`${moved.map((p) => `${p} was moved with git mv to ${moves.get(p)}`).join("; ")}: pq refresh takes the move into ${top} (as a rename), or git mv puts it back`]
+    : [];
+  if (!removed.length) return lines;
+  const which =
+    removed.length < of ? `${removed.length} of them are` : removed.length === 1 ? "it is" : removed.length === 2 ? "both are" : "all are";
+  const list = `${removed.slice(0, 8).join(" ")}${removed.length > 8 ? " ..." : ""}`;
   return [
-    `${which} gone from the tree (git clean -fd?): pq revert ${list} puts ${gone.length === 1 ? "it" : "them"} back as the patches left ${gone.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
+    ...lines,
+    `${which} gone from the tree (git clean -fd?): pq revert ${list} puts ${removed.length === 1 ? "it" : "them"} back as the patches left ${removed.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
   ];
 }
 
@@ -340,4 +351,19 @@ function changesIn(ctx: OpContext, applied: readonly AppliedPatch[], path: strin
   } catch {
     return true; // a version pq cannot read: the advice for a hand commit, as before
   }
+}
+
+/** Staged moves (git mv), source to destination, tree-relative: asked only for a refusal's advice. */
+function stagedMoves(tree: string): Map<string, string> {
+  const moves = new Map<string, string>();
+  try {
+    // Porcelain paths are the repository's: the tree may be a folder of it.
+    const prefix = gitOut(tree, ["rev-parse", "--show-prefix"]).trim();
+    const fields = gitOut(tree, ["status", "--porcelain=v1", "-z", "--renames", "--untracked-files=no", "--", "."], "utf8").split("\0");
+    const inTree = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
+    for (let i = 0; i < fields.length; i++) if (fields[i][0] === "R") moves.set(inTree(fields[i + 1]), inTree(fields[i++].slice(3)));
+  } catch {
+    /* no git, or none to ask: no moves */
+  }
+  return moves;
 }
