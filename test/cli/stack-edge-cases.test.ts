@@ -836,22 +836,28 @@ describe("git mv A B, then an edit of B, taken by pq refresh (t44 N1)", () => {
   });
 });
 
+/**
+ * A clone of a repository with p1 (a.txt line 3) and p2 (b.txt line 5) applied, and an upstream
+ * commit not fetched yet that changes a.txt line 18 and c.txt line 10; `base` is the clone's HEAD.
+ */
+async function cloneWithPatchesUnderUpstream(): Promise<{ up: string; tree: string; base: string }> {
+  const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
+  dirs.push(up);
+  const tree = `${up}-clone`;
+  dirs.push(tree);
+  execFileSync("git", ["clone", "-q", up, tree]);
+  await pq(tree, "init");
+  await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
+  await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+  write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
+  write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
+  git(up, "commit", "-qam", "upstream");
+  return { up, tree, base: git(tree, "rev-parse", "HEAD").trim() };
+}
+
 describe("HEAD moved under the applied patches (git pull --rebase --autostash: t44 N4)", () => {
   it("is told from the patches committed by hand; refresh refuses to take HEAD's change, and the advice carries the patches onto HEAD", async () => {
-    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
-    dirs.push(up);
-    const tree = `${up}-clone`;
-    dirs.push(tree);
-    execFileSync("git", ["clone", "-q", up, tree]);
-    git(tree, "config", "user.name", "Bo Example");
-    git(tree, "config", "user.email", "bo@example.org");
-    await pq(tree, "init");
-    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
-    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
-    write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
-    write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
-    git(up, "commit", "-qam", "upstream");
-    const base = git(tree, "rev-parse", "HEAD").trim();
+    const { up, tree, base } = await cloneWithPatchesUnderUpstream();
     git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
     const head = git(tree, "rev-parse", "HEAD").trim();
     const status = (await pq(tree, "status")).out;
@@ -881,18 +887,7 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
 
 describe("HEAD moved and the patches' changes gone with it (git fetch, git reset --hard origin/main: t45 N2)", () => {
   it("is advised a reset --keep back, pop -a --force, push -a and the rebase, which put everything where it belongs", async () => {
-    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
-    dirs.push(up);
-    const tree = `${up}-clone`;
-    dirs.push(tree);
-    execFileSync("git", ["clone", "-q", up, tree]);
-    await pq(tree, "init");
-    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
-    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
-    write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
-    write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
-    git(up, "commit", "-qam", "upstream");
-    const base = git(tree, "rev-parse", "HEAD").trim();
+    const { up, tree, base } = await cloneWithPatchesUnderUpstream();
     write(tree, "notes.txt", "mine\n");
     git(tree, "fetch", "-q");
     git(tree, "reset", "-q", "--hard", "origin/HEAD");
