@@ -1112,7 +1112,6 @@ export class Stack {
   }
 }
 
-/** "a" for one patch, "a..c" for several. */
 /**
  * Operations that place patches by the series' order (push, import and new after the top, fold,
  * finish from the bottom, moves): over an applied patch the series no longer lists (its line
@@ -1139,6 +1138,7 @@ function refuseUnlistedApplied(tx: Transaction): void {
   );
 }
 
+/** "a" for one patch, "a..c" for several. */
 const span = (first: string, last: string): string => (first === last ? first : `${first}..${last}`);
 
 /** Names in an operation's name: a few as they are, many as first..last with their count (a fold of 399 made a 5 KB line). */
