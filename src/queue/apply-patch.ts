@@ -6,7 +6,7 @@
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
-import { makeVersion, pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
+import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
 export interface FileOutcome {
@@ -241,18 +241,6 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);
-  // A mode change over a file whose mode was changed by hand already (chmod +x, unrefreshed):
-  // recorded from the mode the patch starts from, so the patch keeps its change (a refresh
-  // writes it again) and status does not call the file unrefreshed, as a push over that chmod
-  // had left it (t44 N8).
-  for (const fp of files) {
-    const target = fp.newPath ?? fp.oldPath!;
-    const change = result.files[target];
-    if (!change || change.pre === null || !fp.oldMode || !fp.newMode || fp.oldMode === fp.newMode) continue;
-    if (result.outcomes.some((o) => o.path === target && o.status === "failed")) continue;
-    const from = modeExec(fp.oldMode, false);
-    if (versionExec(change.pre) !== from) change.pre = makeVersion(versionId(change.pre)!, from);
-  }
   // Drop paths the patch named but left as they were (e.g. a source of a copy): they are no
   // part of the patch's change, but its result depends on them (see `reads`).
   for (const [path, change] of Object.entries(result.files)) {
