@@ -249,14 +249,16 @@ export class GitRepo {
 
   /**
    * Of `paths` (staged, then changed again in the work tree), those whose staged blob is HEAD's
-   * blob of one of `changed` (the status's changed paths): what git mv staged, not a version of
-   * the user's own.
+   * blob of another of `changed` (the status's changed paths): what git mv staged, not a version
+   * of the user's own.
    */
   private async stagedFromHead(paths: string[], changed: string[]): Promise<Set<string>> {
     const index = await this.indexEntries(paths.map((p) => this.prefix + p));
     const head = await this.headBlobIds(changed);
-    const headBlobs = new Set([...(head?.values() ?? [])].filter((id): id is string => id !== null));
-    return new Set(paths.filter((p) => headBlobs.has(index.get(this.prefix + p)?.split(" ")[1] ?? "")));
+    // HEAD's blob of the file itself is no other file's: a mode staged alone (git update-index
+    // --chmod=+x) has it too, and unstaged, the mode was lost (t47 N1).
+    const elsewhere = (p: string, blob: string) => [...(head ?? [])].some(([q, id]) => q !== p && id === blob);
+    return new Set(paths.filter((p) => elsewhere(p, index.get(this.prefix + p)?.split(" ")[1] ?? "")));
   }
 
   /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */

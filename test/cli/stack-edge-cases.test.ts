@@ -982,6 +982,19 @@ describe("pq diff of an unrefreshed git mv (t46 N6)", () => {
   });
 });
 
+describe("a mode staged with git update-index --chmod, then an edit (t47 N1)", () => {
+  it("stays staged, said so, and is not lost by the refresh", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await pq(tree, "new", "p1");
+    git(tree, "update-index", "--chmod=+x", "a.txt");
+    write(tree, "a.txt", read(tree, "a.txt").replace("5\n", "five\n"));
+    const r = await pq(tree, "refresh");
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("a different version staged in git's index stays staged");
+    expect(git(tree, "ls-files", "-s", "a.txt")).toMatch(/^100755 /);
+  });
+});
+
 describe("git mv to a name with a space (t46 N3)", () => {
   it("is a rename too: the old name's deletion is in the patch, and pop puts it back", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });
@@ -993,24 +1006,6 @@ describe("git mv to a name with a space (t46 N3)", () => {
     expect(read(tree, "a.txt")).toBe(lines(10));
     expect(existsSync(join(tree, "a b.txt"))).toBe(false);
     expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
-  });
-});
-
-describe("a mode-only patch pushed over a chmod made by hand (t44 N8)", () => {
-  it("keeps its mode change: status is clean, a refresh leaves it, pop puts the old mode back", async () => {
-    const tree = await stackTree({ "s.sh": "#!/bin/sh\n" });
-    await pq(tree, "new", "m", "-m", "make executable");
-    chmodSync(join(tree, "s.sh"), 0o755);
-    await pq(tree, "refresh");
-    const patch = read(join(tree, "patches"), "m");
-    await pq(tree, "pop");
-    chmodSync(join(tree, "s.sh"), 0o755);
-    expect((await pq(tree, "push")).code).toBe(0);
-    expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
-    expect((await pq(tree, "refresh")).out).toContain("m is unchanged");
-    expect(read(join(tree, "patches"), "m")).toBe(patch);
-    expect((await pq(tree, "pop")).code).toBe(0);
-    expect(statSync(join(tree, "s.sh")).mode & 0o111).toBe(0);
   });
 });
 
