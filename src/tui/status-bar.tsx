@@ -112,7 +112,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     const gone = s.changesGone
       ? `the applied patches' changes are gone from the tree (git reset --hard, checkout or stash?): pq status says how to put them back; a refresh refuses`
       : s.filesGone
-        ? `${s.filesGone.slice(0, 3).join(", ")}${s.filesGone.length > 3 ? ", ..." : ""}, which the patches leave, gone from the tree (git clean -fd?): pq revert puts them back`
+        ? `${s.filesGone.slice(0, 3).join(", ")}${s.filesGone.length > 3 ? ", ..." : ""}, which the patches leave, gone from the tree (git clean -fd, or moved?): pq revert puts them back`
         : null;
     const text = s.needsRefresh
       ? `the top patch needs a refresh (${s.needsRefresh})`

@@ -790,11 +790,11 @@ describe("files the applied patches create, removed by git clean -fd (t44 N6)", 
     git(tree, "clean", "-fdq", "-e", "patches");
     expect(existsSync(join(tree, "new.txt"))).toBe(false);
     expect((await pq(tree, "status")).out).toContain(
-      "new.txt, sub/dir/deep.txt, which the applied patches leave in the tree, are gone from it (git clean -fd?): pq revert FILES puts them back",
+      "new.txt, sub/dir/deep.txt, which the applied patches leave in the tree, are gone from it (git clean -fd, or moved?): pq revert FILES puts them back",
     );
     const pop = await pq(tree, "pop");
     expect(pop.code).toBe(5);
-    expect(pop.err).toContain("both are gone from the tree (git clean -fd?): pq revert new.txt sub/dir/deep.txt puts them back");
+    expect(pop.err).toContain("both are gone from the tree (git clean -fd, or moved?): pq revert new.txt sub/dir/deep.txt puts them back");
     expect(pop.err).not.toContain("pq refresh to keep them");
     expect((await pq(tree, "revert", "new.txt", "sub/dir/deep.txt")).code).toBe(0);
     expect([read(tree, "new.txt"), read(tree, "sub/dir/deep.txt")]).toEqual(["new\n", "deep\n"]);
@@ -979,6 +979,11 @@ describe("pq diff of an unrefreshed git mv (t46 N6)", () => {
       "a.txt was moved with git mv to z.txt: pq refresh takes the move into p1 (as a rename), or git mv puts it back",
     );
     expect(pop.err).not.toContain("git clean");
+    // Popped anyway: the staged deletion of a.txt goes with it, so the push that follows is not refused over it (t46 N7).
+    expect((await pq(tree, "pop", "--force")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toContain("\ntwo\n");
+    expect(read(tree, "z.txt")).toContain("\nfive\n");
   });
 });
 

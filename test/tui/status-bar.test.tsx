@@ -83,6 +83,6 @@ describe("the status line of a tree that lost what the patches put there (t44 N2
     const cleaned = render(
       <StatusBar view={view({ status: { ...base, filesGone: ["new.txt"] } })} width={200} theme={theme} />,
     ).lastFrame()!;
-    expect(cleaned).toContain("new.txt, which the patches leave, gone from the tree (git clean -fd?): pq revert puts them back");
+    expect(cleaned).toContain("new.txt, which the patches leave, gone from the tree (git clean -fd, or moved?): pq revert puts them back");
   });
 });

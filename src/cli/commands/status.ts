@@ -71,7 +71,7 @@ export default defineCommand({
       );
     if (s.filesGone)
       io.out(
-        `${fileList(s.filesGone)}, which the applied patches leave in the tree, ${s.filesGone.length === 1 ? "is" : "are"} gone from it (git clean -fd?): pq revert ${s.filesGone.length === 1 ? "FILE puts it" : "FILES puts them"} back; a refresh would take the deletion into ${s.top}`,
+        `${fileList(s.filesGone)}, which the applied patches leave in the tree, ${s.filesGone.length === 1 ? "is" : "are"} gone from it (git clean -fd, or moved?): pq revert ${s.filesGone.length === 1 ? "FILE puts it" : "FILES puts them"} back; a refresh would take the deletion into ${s.top}`,
       );
     if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
     if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);

@@ -178,11 +178,15 @@ export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[
   const git = await ctx.repo();
   if (!git) return;
   const leaving = expectedVersions(before);
+  const restoring = versionsBelowStack(before);
   const entries = await git.indexEntries(staged.map((p) => git.prefix + p));
   const ours = staged.filter((path) => {
     const version = leaving.get(path);
     const blob = entries.get(git.prefix + path)?.split(" ")[1];
-    return version !== undefined && version !== null && blob !== undefined && blob === gitBlobId(versionContent(ctx, version) ?? "");
+    // A deletion staged by git mv (or git rm) of a file the pop puts back: it no longer says
+    // anything of the tree, and left, push refused over it (t46 N7). Unstaged, nothing is lost.
+    if (blob === undefined) return (restoring.get(path) ?? null) !== null && ctx.tx.ws.version(path) !== null;
+    return version !== undefined && version !== null && blob === gitBlobId(versionContent(ctx, version) ?? "");
   });
   await planUnstage(ctx, ours);
 }
@@ -329,7 +333,7 @@ function goneAdvice(gone: string[], of: number, top: string, tree: string): stri
   const list = `${removed.slice(0, 8).join(" ")}${removed.length > 8 ? " ..." : ""}`;
   return [
     ...lines,
-    `${which} gone from the tree (git clean -fd?): pq revert ${list} puts ${removed.length === 1 ? "it" : "them"} back as the patches left ${removed.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
+    `${which} gone from the tree (git clean -fd, or moved?): pq revert ${list} puts ${removed.length === 1 ? "it" : "them"} back as the patches left ${removed.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,
   ];
 }
 
