@@ -254,11 +254,12 @@ export class GitRepo {
    */
   private async stagedFromHead(paths: string[], changed: string[]): Promise<Set<string>> {
     const index = await this.indexEntries(paths.map((p) => this.prefix + p));
-    const head = await this.headBlobIds(changed);
-    // HEAD's blob of the file itself is no other file's: a mode staged alone (git update-index
-    // --chmod=+x) has it too, and unstaged, the mode was lost (t47 N1).
-    const elsewhere = (p: string, blob: string) => [...(head ?? [])].some(([q, id]) => q !== p && id === blob);
-    return new Set(paths.filter((p) => elsewhere(p, index.get(this.prefix + p)?.split(" ")[1] ?? "")));
+    // Mode and blob both: HEAD's entry of the file itself is no other file's (a mode staged alone,
+    // git update-index --chmod=+x, has its blob: t47 N1), and an exec bit staged on a file whose
+    // content another one has at HEAD (two empty __init__.py) is the user's too (t48 N1).
+    const head = await this.indexEntriesAt("HEAD", changed);
+    const elsewhere = (p: string, entry: string | undefined) => entry !== undefined && [...head].some(([q, e]) => q !== p && e === entry);
+    return new Set(paths.filter((p) => elsewhere(p, index.get(this.prefix + p))));
   }
 
   /** A file's content at HEAD (null when HEAD lacks it or there is no HEAD yet). */
@@ -421,6 +422,25 @@ export class GitRepo {
   }
 
   /** The index entry of a repository-relative path ("100644 <blob>"), or null. */
+  /** Tree-relative paths' entries ("MODE BLOB") at a commit, for those it has (ls-tree, names taken literally). */
+  private async indexEntriesAt(rev: string, paths: string[]): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    for (let i = 0; i < paths.length; i += 500) {
+      const out = await this.runWithInput(
+        ["ls-tree", "-z", "--full-name", rev, "--", ...paths.slice(i, i + 500).map((p) => this.prefix + p)],
+        "",
+        {
+          GIT_LITERAL_PATHSPECS: "1",
+        },
+      ).catch(() => "");
+      for (const rec of out.split("\0")) {
+        const m = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+        if (m && fromGitBytes(m[3]).startsWith(this.prefix)) map.set(fromGitBytes(m[3]).slice(this.prefix.length), `${m[1]} ${m[2]}`);
+      }
+    }
+    return map;
+  }
+
   async indexEntries(paths: string[]): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     // Pathspecs taken literally, a few hundred at a time (argument lists have limits).

@@ -998,6 +998,27 @@ describe("a mode staged with git update-index --chmod, then an edit (t47 N1)", (
     expect(r.err).toContain("a different version staged in git's index stays staged");
     expect(git(tree, "ls-files", "-s", "a.txt")).toMatch(/^100755 /);
   });
+
+  it("also when another changed file has the same content at HEAD (two empty files: t48 N1)", async () => {
+    const tree = await stackTree({ "pkg/__init__.py": "", "lib/__init__.py": "", "a.txt": "a\n" });
+    await pq(tree, "new", "p1");
+    git(tree, "update-index", "--chmod=+x", "pkg/__init__.py");
+    write(tree, "pkg/__init__.py", "# edited\n");
+    write(tree, "lib/__init__.py", "# edited too\n");
+    const r = await pq(tree, "refresh");
+    expect(r.err).toContain("a different version staged in git's index stays staged");
+    expect(git(tree, "ls-files", "-s", "pkg/__init__.py")).toMatch(/^100755 /);
+  });
+});
+
+describe("git rm --cached of a file a patch changes, then pop (t48 N3)", () => {
+  it("stays staged: the user's untracking is no git mv's leftover", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await patchReplacing(tree, "p1", "a.txt", "5\n", "five\n");
+    git(tree, "rm", "-q", "--cached", "a.txt");
+    expect((await pq(tree, "pop", "--force")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--", "a.txt")).toContain("D  a.txt");
+  });
 });
 
 describe("git mv to a name with a space (t46 N3)", () => {

@@ -185,7 +185,9 @@ export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[
     const blob = entries.get(git.prefix + path)?.split(" ")[1];
     // A deletion staged by git mv (or git rm) of a file the pop puts back: it no longer says
     // anything of the tree, and left, push refused over it (t46 N7). Unstaged, nothing is lost.
-    if (blob === undefined) return (restoring.get(path) ?? null) !== null && ctx.tx.ws.version(path) !== null;
+    // Only where the file was gone from the tree: a git rm --cached of a file still there is the
+    // user's untracking, and stays (t48 N3).
+    if (blob === undefined) return (restoring.get(path) ?? null) !== null && ctx.tx.ws.diskVersion(path) === null;
     return version !== undefined && version !== null && blob === gitBlobId(versionContent(ctx, version) ?? "");
   });
   await planUnstage(ctx, ours);
