@@ -167,11 +167,15 @@ export class GitRepo {
     const fromHead = edited.length
       ? await this.stagedFromHead(edited, [...new Set(entries.filter((e) => e.code !== "??").map((e) => e.path))])
       : new Set<string>();
+    // A deletion staged of a file the work tree still has (git rm --cached): "D " and "??" both.
+    const untrackedNow = new Set(entries.filter((e) => e.code === "??").map((e) => e.path));
     for (const e of entries) {
       (e.code === "??" ? untracked : changed).push(e.path);
       if (e.code === "??" || e.code[0] === " ") continue;
-      // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD").
-      const apart = e.renameSource ? false : e.code[1] !== " " && !fromHead.has(e.path);
+      // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD"),
+      // or deleted from the index only (t48 N2: unstaged without a word, the user's untracking was lost).
+      const untracking = e.code === "D " && untrackedNow.has(e.path);
+      const apart = untracking || (e.renameSource ? false : e.code[1] !== " " && !fromHead.has(e.path));
       (apart ? stagedApart : staged).push(e.path);
     }
     // Staged renames (git mv), source then destination: a refresh writes them as renames.

@@ -1016,6 +1016,10 @@ describe("git rm --cached of a file a patch changes, then pop (t48 N3)", () => {
     const tree = await stackTree({ "a.txt": lines(10) });
     await patchReplacing(tree, "p1", "a.txt", "5\n", "five\n");
     git(tree, "rm", "-q", "--cached", "a.txt");
+    // A refresh leaves it staged too, and says so (t48 N2: it unstaged it and said "unchanged").
+    const refreshed = await pq(tree, "refresh");
+    expect(refreshed.err).toContain("stays staged");
+    expect(git(tree, "status", "--porcelain", "--", "a.txt")).toContain("D  a.txt");
     expect((await pq(tree, "pop", "--force")).code).toBe(0);
     expect(git(tree, "status", "--porcelain", "--", "a.txt")).toContain("D  a.txt");
   });
