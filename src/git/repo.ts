@@ -261,7 +261,7 @@ export class GitRepo {
     // Mode and blob both: HEAD's entry of the file itself is no other file's (a mode staged alone,
     // git update-index --chmod=+x, has its blob: t47 N1), and an exec bit staged on a file whose
     // content another one has at HEAD (two empty __init__.py) is the user's too (t48 N1).
-    const head = await this.indexEntriesAt("HEAD", changed);
+    const head = await this.treeEntriesAt("HEAD", changed);
     const elsewhere = (p: string, entry: string | undefined) => entry !== undefined && [...head].some(([q, e]) => q !== p && e === entry);
     return new Set(paths.filter((p) => elsewhere(p, index.get(this.prefix + p))));
   }
@@ -425,9 +425,8 @@ export class GitRepo {
     await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("").replace(/\n/g, "\0"));
   }
 
-  /** The index entry of a repository-relative path ("100644 <blob>"), or null. */
   /** Tree-relative paths' entries ("MODE BLOB") at a commit, for those it has (ls-tree, names taken literally). */
-  private async indexEntriesAt(rev: string, paths: string[]): Promise<Map<string, string>> {
+  private async treeEntriesAt(rev: string, paths: string[]): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     for (let i = 0; i < paths.length; i += 500) {
       const out = await this.runWithInput(
@@ -445,6 +444,7 @@ export class GitRepo {
     return map;
   }
 
+  /** The index entry of a repository-relative path ("100644 <blob>"), or null. */
   async indexEntries(paths: string[]): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     // Pathspecs taken literally, a few hundred at a time (argument lists have limits).
