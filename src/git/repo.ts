@@ -63,6 +63,33 @@ export function repositoryFreeEnv(): NodeJS.ProcessEnv {
   );
 }
 
+/** An entry of `git status --porcelain=v1 -z`, tree-relative: a rename's destination carries its source (`from`), which is listed too. */
+export interface StatusEntry {
+  code: string;
+  path: string;
+  from?: string;
+  renameSource?: true;
+}
+
+/** `git status --porcelain=v1 -z` output as entries of the tree under `prefix` (porcelain names are the repository's). */
+export function parsePorcelainStatus(out: string, prefix: string): StatusEntry[] {
+  const fields = out.split("\0");
+  const result: StatusEntry[] = [];
+  const inTree = (p: string | undefined) => (p && p.startsWith(prefix) ? p.slice(prefix.length) : undefined);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.length < 4) continue;
+    const code = f.slice(0, 2);
+    const path = inTree(f.slice(3));
+    // A staged rename's source path follows: it is a change too (the file is gone).
+    const from = code.includes("R") ? inTree(fields[++i]) : undefined;
+    if (code.includes("C")) i++;
+    if (path !== undefined) result.push({ code, path, ...(from !== undefined ? { from } : {}) });
+    if (from !== undefined) result.push({ code, path: from, renameSource: true });
+  }
+  return result;
+}
+
 /** Blob contents (latin1) by id, through one `git cat-file --batch` run in `cwd` (any directory of the repository). */
 export function readBlobs(cwd: string, ids: string[]): Map<string, string> {
   const map = new Map<string, string>();
@@ -233,22 +260,8 @@ export class GitRepo {
     return out.split("\0").filter(Boolean);
   }
 
-  private parseStatus(out: string): { code: string; path: string; from?: string; renameSource?: true }[] {
-    const fields = out.split("\0");
-    const result: { code: string; path: string; from?: string; renameSource?: true }[] = [];
-    const inTree = (p: string | undefined) => (p && p.startsWith(this.prefix) ? p.slice(this.prefix.length) : undefined);
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i];
-      if (f.length < 4) continue;
-      const code = f.slice(0, 2);
-      const path = inTree(f.slice(3));
-      // A staged rename's source path follows: it is a change too (the file is gone).
-      const from = code.includes("R") ? inTree(fields[++i]) : undefined;
-      if (code.includes("C")) i++;
-      if (path !== undefined) result.push({ code, path, ...(from !== undefined ? { from } : {}) });
-      if (from !== undefined) result.push({ code, path: from, renameSource: true });
-    }
-    return result;
+  private parseStatus(out: string): StatusEntry[] {
+    return parsePorcelainStatus(out, this.prefix);
   }
 
   /**
@@ -261,8 +274,13 @@ export class GitRepo {
     // Mode and blob both: HEAD's entry of the file itself is no other file's (a mode staged alone,
     // git update-index --chmod=+x, has its blob: t47 N1), and an exec bit staged on a file whose
     // content another one has at HEAD (two empty __init__.py) is the user's too (t48 N1).
-    const head = await this.treeEntriesAt("HEAD", changed);
-    const elsewhere = (p: string, entry: string | undefined) => entry !== undefined && [...head].some(([q, e]) => q !== p && e === entry);
+    let head: [string, string][] = [];
+    try {
+      head = [...entriesAt(this.rootDir, this.prefix, "HEAD", changed)].map(([q, e]) => [q, `${e.mode} ${e.blob}`]);
+    } catch {
+      head = []; // no commit yet: nothing was moved from HEAD
+    }
+    const elsewhere = (p: string, entry: string | undefined) => entry !== undefined && head.some(([q, e]) => q !== p && e === entry);
     return new Set(paths.filter((p) => elsewhere(p, index.get(this.prefix + p))));
   }
 
@@ -423,25 +441,6 @@ export class GitRepo {
       entry === null ? `0 ${"0".repeat(40)}\t${gitBytes(path)}\n` : `${entry}\t${gitBytes(path)}\n`,
     );
     await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("").replace(/\n/g, "\0"));
-  }
-
-  /** Tree-relative paths' entries ("MODE BLOB") at a commit, for those it has (ls-tree, names taken literally). */
-  private async treeEntriesAt(rev: string, paths: string[]): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    for (let i = 0; i < paths.length; i += 500) {
-      const out = await this.runWithInput(
-        ["ls-tree", "-z", "--full-name", rev, "--", ...paths.slice(i, i + 500).map((p) => this.prefix + p)],
-        "",
-        {
-          GIT_LITERAL_PATHSPECS: "1",
-        },
-      ).catch(() => "");
-      for (const rec of out.split("\0")) {
-        const m = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
-        if (m && fromGitBytes(m[3]).startsWith(this.prefix)) map.set(fromGitBytes(m[3]).slice(this.prefix.length), `${m[1]} ${m[2]}`);
-      }
-    }
-    return map;
   }
 
   /** The index entry of a repository-relative path ("100644 <blob>"), or null. */

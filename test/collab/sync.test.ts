@@ -76,6 +76,17 @@ async function bobsSyncStopsOnP2Under(...patches: [string, number, string][]): P
   expect((await pq(bob.tree, "sync")).code).toBe(6);
 }
 
+/** p3.patch (b.c line 6) without bee 4 and bee 5 in its context: as a fix over a resolution that dropped them makes it. */
+function dropP3sContextAbove6(): void {
+  write(
+    bob.queue,
+    "p3.patch",
+    read(bob.queue, "p3.patch")
+      .replace(/^ bee 4\n bee 5\n/m, "")
+      .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
+  );
+}
+
 describe("pq sync between two contributors (bare remote over a path)", () => {
   /**
    * Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and
@@ -366,13 +377,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     );
     await ok(bob.tree, "pop", "--force");
     // Once p3.patch is changed, the same.
-    write(
-      bob.queue,
-      "p3.patch",
-      read(bob.queue, "p3.patch")
-        .replace(/^ bee 4\n bee 5\n/m, "")
-        .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
-    );
+    dropP3sContextAbove6();
     expect((await ok(bob.tree, "status")).out).toContain("p2.patch, resolved: pq sync --continue");
   });
 
@@ -413,13 +418,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await pq(bob.tree, "sync", "--continue")).code).toBe(6);
     expect((await ok(bob.tree, "status")).out).toContain("but p3.patch (b.c: hunk #1 failed), p4.patch (b.c: hunk #1 failed) do not apply");
     // p3.patch changed (as a fix would change it): what was found of p4 may not hold either.
-    write(
-      bob.queue,
-      "p3.patch",
-      read(bob.queue, "p3.patch")
-        .replace(/^ bee 4\n bee 5\n/m, "")
-        .replace("@@ -3,7 +3,7 @@", "@@ -3,5 +3,5 @@"),
-    );
+    dropP3sContextAbove6();
     const status = (await ok(bob.tree, "status")).out;
     expect(status).not.toContain("p4.patch (b.c: hunk #1 failed)");
     expect(status).toContain("p2.patch, resolved: pq sync --continue");

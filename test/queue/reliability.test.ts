@@ -24,6 +24,25 @@ const PQ = resolve("bin/pq.js");
 const runPq = (cwd: string, args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [PQ, ...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } });
 
+/**
+ * Damages pq's object packs in place, their sizes whole: flips the byte `offset` into the first
+ * copy of each mark in each pack (every copy, with `every`), in `packs` or all of them. Returns
+ * how many bytes it flipped.
+ */
+function flipInPacks(dir: string, marks: string[], opts: { offset: number; every?: boolean; packs?: string[] }): number {
+  const objects = join(dir, ".pq/objects");
+  let flipped = 0;
+  for (const f of opts.packs ?? readdirSync(objects).filter((f) => f.startsWith("pack-"))) {
+    const bytes = readFileSync(join(objects, f));
+    const before = flipped;
+    for (const mark of marks) {
+      for (let at = bytes.indexOf(mark); at !== -1; at = opts.every ? bytes.indexOf(mark, at + 1) : -1, flipped++) bytes[at + opts.offset] ^= 0x55;
+    }
+    if (flipped > before) writeFileSync(join(objects, f), bytes);
+  }
+  return flipped;
+}
+
 describe("edits are never lost", () => {
   it("push refuses over unrefreshed edits to a file the pushed patch changes (and pop -a then loses nothing)", async () => {
     const dir = repo({ "a.txt": lines(20) });
@@ -443,13 +462,7 @@ describe("damage and bad input get messages, not stack traces", () => {
     expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
     expect(damaged.length).toBeGreaterThan(0);
     // One byte of a.txt's version after p, the result a push reuses, where that pack stores it.
-    for (const f of damaged) {
-      const bytes = readFileSync(join(dir, ".pq/objects", f));
-      const at = bytes.indexOf("line four (p)\n");
-      if (at === -1) continue;
-      bytes[at + 5] ^= 0x55;
-      writeFileSync(join(dir, ".pq/objects", f), bytes);
-    }
+    flipInPacks(dir, ["line four (p)\n"], { packs: damaged, offset: 5 });
     expect(runPq(dir, ["push", "-a", "--dry-run"]).status).toBe(0);
     const r = runPq(dir, ["push", "-a"]);
     expect(r.stderr).toBe("");
@@ -466,13 +479,7 @@ describe("damage and bad input get messages, not stack traces", () => {
     await stack.newPatch("p");
     write(dir, "a.txt", read(dir, "a.txt").replace("line 4\n", "line four (p)\n"));
     await stack.refresh();
-    for (const f of readdirSync(join(dir, ".pq/objects")).filter((f) => f.startsWith("pack-"))) {
-      const bytes = readFileSync(join(dir, ".pq/objects", f));
-      const at = bytes.indexOf("line four (p)\n");
-      if (at === -1) continue;
-      bytes[at + 5] ^= 0x55;
-      writeFileSync(join(dir, ".pq/objects", f), bytes);
-    }
+    flipInPacks(dir, ["line four (p)\n"], { offset: 5 });
     const r = runPq(dir, ["refresh"]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("p is unchanged");
@@ -492,14 +499,7 @@ describe("damage and bad input get messages, not stack traces", () => {
       await stack.refresh();
     }
     // Every stored copy of a.txt's versions after p and after q, and of its version below.
-    let flipped = 0;
-    for (const f of readdirSync(join(dir, ".pq/objects")).filter((f) => f.startsWith("pack-"))) {
-      const bytes = readFileSync(join(dir, ".pq/objects", f));
-      for (const mark of ["line (p)\n", "line (q)\n", "line 4\n"]) {
-        for (let at = bytes.indexOf(mark); at !== -1; at = bytes.indexOf(mark, at + 1), flipped++) bytes[at + 2] ^= 0x55;
-      }
-      writeFileSync(join(dir, ".pq/objects", f), bytes);
-    }
+    const flipped = flipInPacks(dir, ["line (p)\n", "line (q)\n", "line 4\n"], { every: true, offset: 2 });
     expect(flipped).toBeGreaterThan(2);
     // a.txt is p's and q's; r is on top. Its version after q is what the edit is diffed against.
     write(dir, "a.txt", `${read(dir, "a.txt")}edited under r\n`);

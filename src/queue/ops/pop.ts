@@ -12,6 +12,7 @@ import { applyFilePatch, createFilePatch, gitBlobId, parsePatch, reverseFilePatc
 import { readText, sha1 } from "../../tree/files.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { gitOut } from "../git-cli.js";
+import { parsePorcelainStatus } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, blobIdOf, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
@@ -365,9 +366,8 @@ function stagedMoves(tree: string): Map<string, string> {
   try {
     // Porcelain paths are the repository's: the tree may be a folder of it.
     const prefix = gitOut(tree, ["rev-parse", "--show-prefix"]).trim();
-    const fields = gitOut(tree, ["status", "--porcelain=v1", "-z", "--renames", "--untracked-files=no", "--", "."], "utf8").split("\0");
-    const inTree = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
-    for (let i = 0; i < fields.length; i++) if (fields[i][0] === "R") moves.set(inTree(fields[i + 1]), inTree(fields[i++].slice(3)));
+    const out = gitOut(tree, ["status", "--porcelain=v1", "-z", "--renames", "--untracked-files=no", "--", "."]);
+    for (const e of parsePorcelainStatus(out, prefix)) if (e.from !== undefined) moves.set(e.from, e.path);
   } catch {
     /* no git, or none to ask: no moves */
   }
