@@ -53,3 +53,39 @@ describe("the executable bit of a file HEAD has", () => {
     expect(executable(dir)).toBe(true);
   });
 });
+
+describe("a patch's mode change over a file whose mode was set by hand (t44 N8)", () => {
+  /** A stack whose only patch, unapplied, makes `tool` (HEAD: 100755) not executable; with `lower`, a patch below it changes tool's text. */
+  async function modePatchUnapplied(lower: boolean): Promise<string> {
+    const dir = await executableInHead();
+    if (lower) {
+      write(dir, "tool", "echo tool, changed\n");
+      expect((await pq(dir, "refresh")).code).toBe(0);
+      expect((await pq(dir, "new", "m")).code).toBe(0);
+    }
+    chmodSync(join(dir, "tool"), 0o644);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    return dir;
+  }
+
+  it.each([false, true])("is refused as an unrefreshed edit, as a content edit is (a patch below it: %s), and pushes once the mode is back", async (lower) => {
+    const dir = await modePatchUnapplied(lower);
+    const top = lower ? "m" : "p1";
+    // The hand chmod makes the patch's change already: the push had recorded the file as only
+    // read, and status then called the patch's own mode change unrefreshed.
+    chmodSync(join(dir, "tool"), 0o644);
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const refused = await pq(dir, ...args);
+      expect(refused.code).toBe(5);
+      expect(refused.err).toContain(`unrefreshed changes in tool, which ${top} also changes`);
+    }
+    expect((await pq(dir, "status")).out).not.toMatch(new RegExp(`top: ${top}`));
+    chmodSync(join(dir, "tool"), 0o755);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(executable(dir)).toBe(false);
+    expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(executable(dir)).toBe(true);
+  });
+});

@@ -16,8 +16,9 @@ import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
+import { entriesAt } from "../git-cli.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
-import { adoptRecords, pathMap, statePaths, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
+import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, askGitAhead, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
@@ -158,6 +159,36 @@ function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, Fil
   // `pre`: the version just before this patch, as this transaction sees it (on disk, or as an earlier step of the same transaction left it, as in absorb).
   const dirty = Object.keys(files).filter((p) => expected.has(p) && !planned.has(p) && files[p].pre !== expected.get(p));
   if (dirty.length) throw overEdits(name, dirty, true);
+}
+
+/**
+ * A patch's mode change that finds the file's mode already set (a hand `chmod +x` of a file
+ * the patch makes executable) leaves the file as it was: the push would record it as only
+ * read, and status would then call the mode the user's unrefreshed edit (t44 N8). It is an
+ * edit since HEAD (or since the applied patches) like a content edit, refused the same way.
+ * git is asked for HEAD's mode only for such files, which are rare.
+ */
+async function refuseModeSetByHand(
+  ctx: OpContext,
+  name: string,
+  app: PatchApplication,
+  expected: Map<string, Version>,
+  planned: Set<string>,
+  hadTop: boolean,
+): Promise<void> {
+  const unchanged = app.outcomes.filter((o) => o.change?.mode && !(o.path in app.files) && o.path in app.reads && !planned.has(o.path)).map((o) => o.path);
+  if (!unchanged.length) return;
+  const edited = unchanged.filter((p) => expected.has(p) && app.reads[p] !== expected.get(p));
+  const fromHead = unchanged.filter((p) => !expected.has(p));
+  const git = fromHead.length ? await ctx.repo() : null;
+  if (git) {
+    const head = entriesAt(ctx.tree, git.prefix, "HEAD", fromHead);
+    for (const p of fromHead) {
+      const mode = head.get(p)?.mode;
+      if (mode !== undefined && (mode === "100755") !== versionExec(app.reads[p])) edited.push(p);
+    }
+  }
+  if (edited.length) throw overEdits(name, edited, hadTop, edited.some((p) => expected.has(p)));
 }
 
 /**
@@ -497,6 +528,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     }
     if (!app.failed || opts.force) {
       refuseOverEdits(ctx, name, app.files, expected, planned);
+      await refuseModeSetByHand(ctx, name, app, expected, planned, hadTop);
       noteTouches(name, app.files);
     }
     if (app.failed && !opts.force) {
