@@ -68,3 +68,36 @@ export function readHeadCommit(tree: string): string | null {
   const ref = /^ref: (refs\/\S+)$/.exec(head);
   return ref ? resolveRef(gitDir, commonDir, ref[1]) : null;
 }
+
+const trustedByTree = new Map<string, boolean>();
+
+/**
+ * Whether git takes executable bits from the file system here: false when the repository's
+ * config says `core.fileMode = false`, which git init and clone write on a file system that
+ * does not keep the bit (a Windows drive under WSL, a FAT stick, some shared folders, where
+ * every file may read as executable) and which a user sets to have git ignore chmods. pq then
+ * takes a file's bit from what it knows of it instead, as git takes it from the index. Read
+ * from the config file (no git started: a warm push asks it); anything unreadable is git's
+ * default, true. Kept for the process once read; `reread` (each transaction's start) reads it
+ * again, for a process that lives on (the TUI) while the config changes.
+ */
+export function execBitsTrusted(tree: string, reread = false): boolean {
+  const known = reread ? undefined : trustedByTree.get(tree);
+  if (known !== undefined) return known;
+  const gitDir = gitDirOf(tree);
+  let trusted = true;
+  const text = gitDir && readTrimmed(join(commonGitDir(gitDir), "config"));
+  let inCore = false;
+  for (const raw of text?.split("\n") ?? []) {
+    const line = raw.trim();
+    const section = /^\[\s*([A-Za-z0-9.-]+)\s*(?:"[^"]*"\s*)?\]\s*(.*)$/.exec(line);
+    if (section) {
+      inCore = section[1].toLowerCase() === "core";
+      if (!section[2]) continue;
+    }
+    const setting = /^(?:\[[^\]]*\]\s*)?filemode\s*(?:=\s*([^#;\s]+))?/i.exec(section ? section[2] : line);
+    if (inCore && setting) trusted = !/^(false|no|off|0)$/i.test(setting[1] ?? "true");
+  }
+  trustedByTree.set(tree, trusted);
+  return trusted;
+}

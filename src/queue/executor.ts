@@ -22,7 +22,7 @@ import { TreeDirs } from "../tree/tree-dirs.js";
 import { backupFiles, backupOf } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
-import { gitDirOf, refFile } from "../git/head.js";
+import { execBitsTrusted, gitDirOf, refFile } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
@@ -391,14 +391,14 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
         ], { file: path, op: entry.op });
       }
       // The executable bit is part of a version: a chmod since the kill is an edit too (a chmod leaves the mtime).
-      const exec = (st.mode & 0o111) !== 0;
-      const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && versionExec(v) === exec;
+      const execIs = execMatcher(ctx.tree, st);
+      const isEither = (v: Version | undefined) => v !== undefined && (v === was || v === after) && execIs(v);
       if (isEither(ctx.statCache.lookup(path, st))) return false;
       const text = readText(full);
       const id = text === null ? null : sha1(text);
       // One of the two versions: an edit only if its executable bit is the other's (a chmod).
-      if (id === versionId(was)) return versionExec(was) !== exec && !(id === versionId(after) && versionExec(after) === exec);
-      if (id === versionId(after)) return versionExec(after) !== exec;
+      if (id === versionId(was)) return !execIs(was) && !(id === versionId(after) && execIs(after));
+      if (id === versionId(after)) return !execIs(after);
       // The one file the killed pq was writing: the after version's first bytes over the before
       // version's (a rewrite in place from offset 0, or a new file not yet whole). pq's own, no edit.
       return !(text !== null && halfWritten(text, storedText(ctx, was), storedText(ctx, after)));
@@ -528,10 +528,10 @@ async function writeTree(
     if (isRegular(st)) {
       const known = statCache.lookup(path, st);
       if (known !== undefined && (known === target || known === written)) return known === target;
-      const exec = (st.mode & 0o111) !== 0;
+      const execIs = execMatcher(tree, st);
       const text = readText(name);
       const id = text === null ? null : sha1(text);
-      const is = (v: Version) => v !== null && id === versionId(v) && versionExec(v) === exec;
+      const is = (v: Version) => v !== null && id === versionId(v) && execIs(v);
       if (is(target) || is(written)) return is(target);
     }
     // Read where the file was found (see TreeDirs), not again by its path through the tree.
@@ -613,7 +613,8 @@ async function writeTree(
           guard ? (st) => keepEditMadeMeanwhile(ctx, path, st, was, version, saved, name) : undefined,
         );
       }
-      if (((after.mode & 0o111) !== 0) !== exec) {
+      // Where git does not trust the bit (core.fileMode false) it is left as the file system has it, as git leaves it.
+      if (((after.mode & 0o111) !== 0) !== exec && execBitsTrusted(tree)) {
         chmodSync(name, exec ? after.mode | 0o111 : after.mode & ~0o111);
         after = fileStat(name)!;
       }
@@ -676,13 +677,24 @@ function keepEditMadeMeanwhile(
     return;
   }
   // The executable bit too: a chmod in the file's own tick keeps every time (t32 F2c, whole-second times).
-  if (was !== null && versionExec(was) === ((st.mode & 0o111) !== 0) && ctx.statCache.recordedAs(path, st, was)) return;
+  const execIs = execMatcher(ctx.tree, st);
+  if (was !== null && execIs(was) && ctx.statCache.recordedAs(path, st, was)) return;
   const text = readText(name);
   if (text === null) return;
   const exec = (st.mode & 0o111) !== 0;
   const id = sha1(text);
-  if ((id === versionId(was) && versionExec(was) === exec) || (id === versionId(after) && versionExec(after) === exec)) return;
+  if ((id === versionId(was) && execIs(was)) || (id === versionId(after) && execIs(after))) return;
   saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", () => ({ content: text, exec }), saved.dir);
+}
+
+/**
+ * Whether a file (its stat) has a version's executable bit. Where git does not trust the file
+ * system's bit (core.fileMode false) every bit matches: a chmod there is no edit, as for git.
+ */
+function execMatcher(tree: string, st: { mode: number }): (v: Version) => boolean {
+  if (!execBitsTrusted(tree)) return () => true;
+  const exec = (st.mode & 0o111) !== 0;
+  return (v) => versionExec(v) === exec;
 }
 
 /**

@@ -13,6 +13,8 @@ import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFi
 import { readText } from "../tree/files.js";
 import { diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { versionExec, type AppliedPatch, type Version } from "./state.js";
+import { execBitsTrusted } from "../git/head.js";
+import { gitOut } from "./git-cli.js";
 
 type Content = (v: Version) => string | null;
 
@@ -230,6 +232,14 @@ export async function mergePatch(
 }
 
 function modeOfTree(tree: string, path: string): string {
+  // Where git does not trust the file system's bit (core.fileMode false), the index's mode, as git takes it.
+  if (!execBitsTrusted(tree)) {
+    try {
+      return /^100755 /.test(gitOut(tree, ["ls-files", "-s", "-z", "--", `:(literal)${path}`])) ? "100755" : "100644";
+    } catch {
+      return "100644";
+    }
+  }
   try {
     return statSync(join(tree, path)).mode & 0o111 ? "100755" : "100644";
   } catch {

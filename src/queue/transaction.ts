@@ -17,6 +17,8 @@ import { Series } from "./series.js";
 import { adoptRecords, statePaths, type AppliedPatch, type StackState } from "./state.js";
 import { checkNameOnDisk, flattenName } from "./names.js";
 import { WorkingSet } from "./workset.js";
+import { knownExecBits } from "./exec-bits.js";
+import { execBitsTrusted } from "../git/head.js";
 
 /** An index entry as git's `update-index --index-info` reads it: "100644 <blob>", or null (removed). */
 export type IndexEntry = string | null;
@@ -73,6 +75,11 @@ export class Transaction {
   ) {
     this.ws = new WorkingSet(tree, store, statCache);
     this.state = before;
+    if (!execBitsTrusted(tree, true)) {
+      // The patches applied when the operation starts (its planners change the list as they go).
+      const applied = before.applied.slice();
+      this.ws.knownExec = knownExecBits(tree, () => applied);
+    }
   }
 
   /** The state after the transaction, as the JSON text state.json and the log keep (see stateTextOf). */

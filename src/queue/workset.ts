@@ -31,6 +31,11 @@ export class WorkingSet {
   private parents: ParentDirs;
   /** Tree paths no patch may write (the queue directory when it lives in the tree). */
   reserved: string[] = [];
+  /**
+   * Where git does not trust the file system's executable bits (core.fileMode = false): the
+   * bit pq knows for a path (see knownExecBits), taken instead of the file's.
+   */
+  knownExec: ((path: string) => boolean) | null = null;
 
   constructor(
     readonly tree: string,
@@ -198,7 +203,7 @@ export class WorkingSet {
       refuseNonFile(full, path);
       return { version: null, content: null };
     }
-    const exec = (st.mode & 0o111) !== 0;
+    const exec = this.knownExec ? this.knownExec(path) : (st.mode & 0o111) !== 0;
     const cached = this.statCache.lookup(path, st);
     if (cached !== undefined && cached !== null) return { version: makeVersion(versionId(cached)!, exec) };
     refuseNonFile(full, path);

@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, lstatSync, statSync, type Stats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { PqError } from "../errors.js";
-import { gitDirOf, refFile } from "../git/head.js";
+import { execBitsTrusted, gitDirOf, refFile } from "../git/head.js";
 import type { OplogEntry } from "./oplog.js";
 import { statePaths, versionExec } from "./state.js";
 import { leadsOutside, underRoot } from "../tree/paths.js";
@@ -83,7 +83,7 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
     }
     if (st === null && (after === null || inDir)) continue; // nothing to remove; a new name in a directory pq may write in
     // Rewritten in place (see replaceFile): a regular file pq may write, with one link and the executable bit it keeps.
-    const inPlace = after !== null && st !== null && st.isFile() && st.nlink === 1 && ((st.mode & 0o111) !== 0) === versionExec(after);
+    const inPlace = after !== null && st !== null && st.isFile() && st.nlink === 1 && (((st.mode & 0o111) !== 0) === versionExec(after) || !execBitsTrusted(ctx.tree));
     if (inPlace && accessAnswer(full) === "ok") continue;
     if (inDir && !ownedByOther(full)) continue;
     throw refuse(path, after === null ? "remove" : st ? "replace" : "create", dir, shownDir(ctx.tree, dir), inDir ? stickyWhy : undefined);

@@ -89,3 +89,53 @@ describe("a patch's mode change over a file whose mode was set by hand (t44 N8)"
     expect(executable(dir)).toBe(true);
   });
 });
+
+describe("a repository whose git does not trust executable bits (core.fileMode false)", () => {
+  /**
+   * HEAD with `tool` executable and `a.txt` not; git told not to trust the file system's bits,
+   * which then say the opposite of HEAD (a Windows drive under WSL shows every file as 777).
+   */
+  async function untrustedBits(): Promise<string> {
+    const dir = await executableInHead();
+    git(dir, "config", "core.fileMode", "false");
+    chmodSync(join(dir, "a.txt"), 0o777);
+    chmodSync(join(dir, "tool"), 0o644);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    return dir;
+  }
+
+  it("takes no mode from the file system: status, refresh, pop and push see only the edits", async () => {
+    const dir = await untrustedBits();
+    // pq took the file system's bits: every touched file became a mode change git would never write.
+    expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
+    write(dir, "a.txt", "a, edited\n");
+    write(dir, "tool", "echo tool, edited\n");
+    chmodSync(join(dir, "a.txt"), 0o777);
+    chmodSync(join(dir, "tool"), 0o644);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const patch = readFileSync(join(dir, "patches", "p1"), "utf8");
+    expect(patch).not.toMatch(/mode 100/);
+    expect(patch).toMatch(/^index [0-9a-f]+\.\.[0-9a-f]+ 100644\n--- a\/a.txt$/m);
+    expect(patch).toMatch(/^index [0-9a-f]+\.\.[0-9a-f]+ 100755\n--- a\/tool$/m);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
+    expect((await pq(dir, "refresh")).out).toMatch(/unchanged/);
+  });
+
+  it("takes a chmod staged with git update-index --chmod (git's way there) into the patch as a mode change", async () => {
+    const dir = await untrustedBits();
+    chmodSync(join(dir, "a.txt"), 0o644);
+    git(dir, "update-index", "--chmod=+x", "a.txt");
+    expect((await pq(dir, "status")).out).toMatch(/unrefreshed changes: a.txt/);
+    // `pq refresh a.txt` had unstaged the bit and written a patch without it (t47 U3c).
+    expect((await pq(dir, "refresh", "a.txt")).code).toBe(0);
+    expect(readFileSync(join(dir, "patches", "p1"), "utf8")).toMatch(/^diff --git a\/a.txt b\/a.txt\nold mode 100644\nnew mode 100755$/m);
+    expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    git(dir, "apply", "--check", join(dir, "patches", "p1"));
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
+  });
+});
