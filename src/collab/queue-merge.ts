@@ -14,7 +14,17 @@ import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patc
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
 import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
-import { parseSeries, regenerateDiff, simulateQueue, TreeSim, type Application, type Files, type PatchRun } from "./simulate.js";
+import {
+  mergeModes,
+  modesOf,
+  parseSeries,
+  regenerateDiff,
+  simulateQueue,
+  TreeSim,
+  type Application,
+  type Files,
+  type PatchRun,
+} from "./simulate.js";
 import { CONFLICT_LABELS, type MergeOutcome, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 import { pathMap } from "../queue/state.js";
 
@@ -371,7 +381,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           pre.set(p, now);
           post.set(p, out.content);
         }
-        text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches]));
+        const clashes: string[] = [];
+        const baseModes = modesOf(dec.both.base !== null ? ib.run.filePatches : []);
+        const modes = mergeModes(baseModes, modesOf(io.run.filePatches), modesOf(it.run.filePatches), paths, clashes);
+        for (const p of clashes)
+          notes.push(`${dec.name}: ${p}: both sides set another mode (${modes.get(p)?.newMode} kept, ours): check it`);
+        text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches], modes));
         strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);

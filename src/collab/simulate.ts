@@ -177,19 +177,61 @@ export async function simulateQueue(
   return sim;
 }
 
+/** A file's modes before and after a patch (undefined: the patch does not say). */
+export type FileModes = Map<string, { oldMode?: string; newMode?: string }>;
+
+/** The modes the file patches give each file they touch (by the name the file has after them). */
+export function modesOf(filePatches: FilePatch[]): FileModes {
+  const modes: FileModes = new Map();
+  for (const fp of filePatches)
+    modes.set(fp.newPath ?? fp.oldPath!, { oldMode: fp.oldMode ?? fp.index?.mode, newMode: fp.newMode ?? fp.index?.mode });
+  return modes;
+}
+
+/** The mode a version of a patch gives a file, when it changes or sets one (undefined: it leaves the mode alone). */
+function modeSet(modes: FileModes, path: string): string | undefined {
+  const m = modes.get(path);
+  if (!m) return undefined;
+  if (m.oldMode === undefined) return m.newMode; // a file the patch creates
+  return m.newMode !== undefined && m.newMode !== m.oldMode ? m.newMode : undefined;
+}
+
+/**
+ * The modes of a patch changed on both sides, merged three-way as git merges a file's mode:
+ * a side that left the base's mode takes the other side's; both changed it alike, that; both
+ * changed it otherwise, ours, listed in `clashes`. A mode is a change of its own: content merged
+ * alike on both sides must not drop it (t49 N6, N7).
+ */
+export function mergeModes(base: FileModes, ours: FileModes, theirs: FileModes, paths: Iterable<string>, clashes: string[]): FileModes {
+  const merged: FileModes = new Map();
+  for (const path of paths) {
+    const known = ours.get(path) ?? theirs.get(path) ?? base.get(path);
+    const oldMode = ours.get(path)?.oldMode ?? theirs.get(path)?.oldMode ?? base.get(path)?.oldMode;
+    const [b, o, t] = [modeSet(base, path), modeSet(ours, path), modeSet(theirs, path)];
+    let mode = o === b ? t : t === b ? o : o === t ? o : undefined;
+    if (mode === undefined && o !== b && t !== b && o !== t) {
+      mode = o;
+      clashes.push(path);
+    }
+    if (!known) continue;
+    merged.set(path, { oldMode, newMode: mode ?? oldMode });
+  }
+  return merged;
+}
+
 /**
  * A diff turning `pre` into `post`, file by file in the order the hint patches list them
- * (then sorted), keeping their renames and modes.
+ * (then sorted), keeping their renames and modes (`modes`: the modes to write instead of the
+ * hints', as a merge of two versions of a patch decides them).
  */
-export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): string {
+export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[], merged?: FileModes): string {
   const parts: string[] = [];
   const done = new Set<string>();
   const order: string[] = [];
-  const modes = new Map<string, { oldMode?: string; newMode?: string }>();
+  const modes = modesOf(hints);
+  if (merged) for (const [path, m] of merged) modes.set(path, m);
   for (const fp of hints) {
     for (const p of [fp.oldPath, fp.newPath]) if (p !== null && !order.includes(p)) order.push(p);
-    const target = fp.newPath ?? fp.oldPath!;
-    modes.set(target, { oldMode: fp.oldMode ?? fp.index?.mode, newMode: fp.newMode ?? fp.index?.mode });
     if (fp.kind === "rename" && fp.oldPath && fp.newPath && !done.has(fp.oldPath)) {
       const from = fp.oldPath;
       const to = fp.newPath;
@@ -200,8 +242,8 @@ export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): str
             newPath: to,
             oldContent: pre.get(from)!,
             newContent: post.get(to)!,
-            oldMode: fp.oldMode,
-            newMode: fp.newMode,
+            oldMode: modes.get(to)?.oldMode ?? fp.oldMode,
+            newMode: modes.get(to)?.newMode ?? fp.newMode,
           }),
         );
         done.add(from).add(to);
@@ -213,8 +255,10 @@ export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[]): str
     if (done.has(path)) continue;
     const a = pre.get(path) ?? null;
     const b = post.has(path) ? post.get(path)! : a;
-    if (a === b) continue;
     const m = modes.get(path) ?? {};
+    // A mode changed alone (chmod +x) is a change too: it had been dropped with the unchanged content (t49 N7).
+    const modeOnly = a !== null && b !== null && m.oldMode !== undefined && m.newMode !== undefined && m.oldMode !== m.newMode;
+    if (a === b && !modeOnly) continue;
     parts.push(
       createFilePatch({
         oldPath: a === null ? null : path,

@@ -433,3 +433,109 @@ describe("the advice of a restack that could not put the stack back (collab-17 F
     expect(restackFailure(report)!.details.at(-1)).toBe("then pq goto N.patch, the patch you were on");
   });
 });
+
+describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
+  const pre = BASE_TREE["a.c"];
+  const bee = BASE_TREE["b.c"];
+  const chmod = (path: string, from: string, to: string) => `diff --git a/${path} b/${path}\nold mode ${from}\nnew mode ${to}\n`;
+  const withMode = (aEdit: [number, string], mode: string | null) =>
+    patch("one", A, [...(mode ? [chmod("b.c", "100644", mode)] : []), mod("a.c", pre, edit(pre, ...aEdit))]);
+  /** The mode lines the merged patch gives b.c (none: it leaves b.c's mode). */
+  const modeOfB = (text: string) => /^diff --git a\/b.c b\/b.c\nold mode (\d+)\nnew mode (\d+)$/m.exec(text)?.slice(1) ?? null;
+
+  it("keeps a mode changed alone (chmod +x, no content) when both sides edited another file of the patch", async () => {
+    const base: QueueVersion = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [chmod("b.c", "100644", "100755"), mod("a.c", pre, edit(pre, 20, "twenty"))]) },
+    };
+    const ours = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [chmod("b.c", "100644", "100755"), mod("a.c", pre, edit(edit(pre, 20, "twenty"), 2, "two (ours)"))]) },
+    };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [chmod("b.c", "100644", "100755"), mod("a.c", pre, edit(edit(pre, 20, "twenty"), 35, "35 (theirs)"))]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    // The merge rebuilt the patch from contents alone: b.c's chmod, no content change, was gone for both.
+    expect(modeOfB(r.queue.patches.p1)).toEqual(["100644", "100755"]);
+    expect(r.queue.patches.p1).toContain("+two (ours)");
+    expect(r.queue.patches.p1).toContain("+35 (theirs)");
+  });
+
+  it("merges the mode three-way: one side's removal of a chmod holds against the other side's edit", async () => {
+    const base: QueueVersion = { series: "p1\n", patches: { p1: withMode([5, "five"], "100755") } };
+    const ours = {
+      series: "p1\n",
+      patches: {
+        // b.c edited, its chmod kept: the merge wrote whichever side's mode came last.
+        p1: patch("one", A, [
+          createFilePatch({
+            oldPath: "b.c",
+            newPath: "b.c",
+            oldContent: bee,
+            newContent: edit(bee, 10, "ten (ours)"),
+            oldMode: "100644",
+            newMode: "100755",
+          }),
+          mod("a.c", pre, edit(pre, 5, "five")),
+        ]),
+      },
+    };
+    const theirs = { series: "p1\n", patches: { p1: withMode([5, "five"], null) } };
+    for (const [o, t] of [
+      [ours, theirs],
+      [theirs, ours],
+    ]) {
+      const r = await mergeQueues(base, o, t, svc);
+      expect(r.conflicts).toEqual([]);
+      expect(r.queue.patches.p1).toMatch(/^diff --git a\/b.c b\/b.c\nindex [0-9a-f]+\.\.[0-9a-f]+ 100644$/m);
+      expect(r.queue.patches.p1).toContain("+ten (ours)");
+    }
+  });
+
+  it("adds both sides' chmods of different files", async () => {
+    const base: QueueVersion = { series: "p1\n", patches: { p1: withMode([5, "five"], null) } };
+    const ours = { series: "p1\n", patches: { p1: withMode([5, "five"], "100755") } };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          createFilePatch({
+            oldPath: "a.c",
+            newPath: "a.c",
+            oldContent: pre,
+            newContent: edit(pre, 5, "five"),
+            oldMode: "100644",
+            newMode: "100755",
+          }),
+        ]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(modeOfB(r.queue.patches.p1)).toEqual(["100644", "100755"]);
+    expect(r.queue.patches.p1).toMatch(/^diff --git a\/a.c b\/a.c\nold mode 100644\nnew mode 100755$/m);
+  });
+
+  it("keeps a mode changed alone in a later patch regenerated because its context moved", async () => {
+    const post1 = edit(pre, 5, "five");
+    const p1 = patch("one", A, [mod("a.c", pre, post1)]);
+    const later = patch("later", B, [chmod("b.c", "100644", "100755"), mod("a.c", post1, edit(post1, 30, "thirty"))]);
+    const base: QueueVersion = { series: "p1\nlater\n", patches: { p1, later } };
+    const ours = {
+      series: base.series,
+      patches: { p1: patch("one", A, [mod("a.c", pre, edit(post1, 2, "two\nextra 1\nextra 2"))]), later },
+    };
+    const theirs = {
+      series: "p1\nlater\nnew\n",
+      patches: { p1, later, new: patch("new", B, [mod("b.c", BASE_TREE["b.c"], edit(BASE_TREE["b.c"], 1, "uno"))]) },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.notes.join("\n")).toContain("later: regenerated");
+    expect(modeOfB(r.queue.patches.later)).toEqual(["100644", "100755"]);
+  });
+});
