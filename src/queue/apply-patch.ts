@@ -158,6 +158,8 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   // A copy or rename reads its source as it was before this patch, as git apply and GNU patch
   // do, even when the same patch also changes the source (and git lists that change first).
   const preimages = new Map<string, { content: string | null; version: Version }>();
+  // Names the patch moves or deletes away: a rename may land on one (two files swapped).
+  const leaving = new Set(files.filter((fp) => (fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null).map((fp) => fp.oldPath!));
   for (const fp of files)
     if ((fp.kind === "copy" || fp.kind === "rename") && fp.oldPath !== null && !preimages.has(fp.oldPath))
       preimages.set(fp.oldPath, { content: ws.content(fp.oldPath), version: ws.version(fp.oldPath) });
@@ -180,6 +182,14 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       result.failed = true;
       // A binary file made whole goes to the .rej whole, as a changed one does (verify-6 N4).
       if (opts.force && (fp.hunks.length || fp.binary?.forward)) result.rejects[target] = formatRejects(fp, hunks);
+      continue;
+    }
+    if ((fp.kind === "rename" || fp.kind === "copy") && target !== source && !leaving.has(target) && ws.version(target) !== null) {
+      // A rename or copy onto a file the tree has (tracked or not) would replace it without a
+      // trace in the patch: refused as git apply refuses it, as a new file over one is (t49 N2).
+      const hunks = fp.hunks.map((h, i): HunkResult => ({ index: i + 1, status: "failed", line: h.newStart, offset: 0, fuzz: 0 }));
+      result.outcomes.push({ path: target, hunks, status: "failed", exists: "different", change: changeSummary(fp) });
+      result.failed = true;
       continue;
     }
     // The line index a previous patch of this push produced for the file, if any: indexed once, not per patch.
@@ -297,7 +307,9 @@ export function describeFailures(app: PatchApplication): string[] {
       lines.push(
         o.exists === "same"
           ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (or git rm it), then push again`
-          : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (or git rm it), then push again`,
+          : o.change?.from !== undefined
+            ? `${o.path}: the patch ${o.change.kind === "copy" ? "copies" : "renames"} ${o.change.from} to this name, but the tree already has a file there (git apply: "already exists in working directory"); move it away (or git rm it), then push again`
+            : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (or git rm it), then push again`,
       );
       continue;
     }

@@ -408,12 +408,17 @@ describe("what a name or a place given twice, empty or unwritable gets (December
     write(dir, "n.txt", "new\n");
     const fresh = await pq(dir, "refresh", "-p", "p1", "n.txt");
     expect([fresh.code, fresh.err]).toEqual([7, expect.stringContaining("pq goto p1, pq add n.txt, pq refresh")]);
+    await pq(dir, "new", "p3");
+    write(dir, "a.txt", "edited by p3\n");
+    await pq(dir, "refresh");
+    // a.txt deleted is an edit the pop overwrites; p1.txt, which p1 made, the pop removes anyway (t49 N1): nothing of it to save.
+    rmSync(join(dir, "a.txt"));
     rmSync(join(dir, "p1.txt"));
     const g = await pq(dir, "goto", "--force", "0");
     expect(g.code, g.err).toBe(0);
     const saved = /unrefreshed changes were saved in (\S+)/.exec(g.out)?.[1];
     expect(saved).toBeDefined();
-    expect(readFileSync(join(saved!, ".pq-deleted-files"), "utf8")).toBe("p1.txt\n");
+    expect(readFileSync(join(saved!, ".pq-deleted-files"), "utf8")).toBe("a.txt\n");
   });
 
   it("a failed push suggests --merge only when git has the blob the patch started from", async () => {

@@ -656,14 +656,14 @@ describe("pq status over applied patches committed by hand (readme-4 #10)", () =
 });
 
 describe("the applied patches' changes gone from the tree (git reset --hard: t44 N2)", () => {
-  it("are said as such by status; refresh refuses to make the top patch revert them (--force does), and pop -a --force, push -a put them back", async () => {
+  it("are said as such by status; refresh refuses to make the top patch revert them (--force does), and pop -a, push -a put them back", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
     await patchWith(tree, "p1", { "a.txt": "one\nTWO\n" });
     await patchWith(tree, "p2", { "b.txt": "BEE\n" });
     git(tree, "reset", "-q", "--hard");
     const status = await pq(tree, "status");
     expect(status.out).toContain(
-      "the applied patches' changes to a.txt, b.txt are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a --force, then pq push -a, puts them back",
+      "the applied patches' changes to a.txt, b.txt are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a, then pq push -a, puts them back",
     );
     expect(JSON.parse((await pq(tree, "status", "--json")).out).changesGone).toEqual({ files: ["a.txt", "b.txt"], patches: ["p1"] });
     const before = read(join(tree, "patches"), "p2");
@@ -671,7 +671,8 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
     expect(refused.code).toBe(5);
     expect(refused.err).toContain("a refresh would make p2 revert p1");
     expect(read(join(tree, "patches"), "p2")).toBe(before);
-    expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
+    // The files are as the pop leaves them: nothing to lose, no refusal (t49 N1: it advised the refresh above).
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual(["one\nTWO\n", "BEE\n"]);
     expect((await pq(tree, "status", "--json")).out).not.toContain("changesGone");
@@ -699,6 +700,29 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
     const p2 = read(join(tree, "patches"), "p2");
     expect(p2).toContain("-TWO\n+two\n");
     expect(p2).toContain("deleted file mode");
+  });
+});
+
+describe("the applied patches' changes gone, with a file one of them creates (untracked: a reset --hard keeps it, t49 N1)", () => {
+  it.each([
+    ["reset", "-q", "--hard"],
+    ["stash", "-q"],
+  ])("after git %s, status says so, refresh refuses, and pop -a, push -a put them back", async (...args) => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "p1", { "a.txt": "one\nTWO\n" });
+    await patchWith(tree, "p2", { "n.txt": "new\n" });
+    expect((await pq(tree, "refresh", "n.txt")).code).toBe(0);
+    const p2 = read(join(tree, "patches"), "p2");
+    git(tree, ...args);
+    expect(read(tree, "n.txt")).toBe("new\n");
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).changesGone).toEqual({ files: ["a.txt"], patches: ["p1"] });
+    // The refresh had made p2 revert p1 without a word.
+    expect((await pq(tree, "refresh")).code).toBe(5);
+    expect(read(join(tree, "patches"), "p2")).toBe(p2);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect([read(tree, "a.txt"), read(tree, "n.txt")]).toEqual(["one\nTWO\n", "new\n"]);
+    expect((await pq(tree, "status", "--json")).out).not.toContain("changesGone");
   });
 });
 
@@ -780,7 +804,7 @@ describe("an applied patch whose file changed in the queue (a pull, a hand edit:
 });
 
 describe("files the applied patches create, removed by git clean -fd (t44 N6)", () => {
-  it("are said to be gone, with pq revert to put them back, by status and pop (not 'pq refresh to keep them')", async () => {
+  it("are said to be gone, with pq revert to put them back, by status (not 'pq refresh to keep them')", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "p");
     write(tree, "new.txt", "new\n");
@@ -792,13 +816,22 @@ describe("files the applied patches create, removed by git clean -fd (t44 N6)", 
     expect((await pq(tree, "status")).out).toContain(
       "new.txt, sub/dir/deep.txt, which the applied patches leave in the tree, are gone from it (git clean -fd, or moved?): pq revert FILES puts them back",
     );
-    const pop = await pq(tree, "pop");
-    expect(pop.code).toBe(5);
-    expect(pop.err).toContain("both are gone from the tree (git clean -fd, or moved?): pq revert new.txt sub/dir/deep.txt puts them back");
-    expect(pop.err).not.toContain("pq refresh to keep them");
     expect((await pq(tree, "revert", "new.txt", "sub/dir/deep.txt")).code).toBe(0);
     expect([read(tree, "new.txt"), read(tree, "sub/dir/deep.txt")]).toEqual(["new\n", "deep\n"]);
     expect((await pq(tree, "pop")).code).toBe(0);
+  });
+
+  it("are no edit a pop refuses over: the pop removes them anyway (t49 N1), and push makes them again", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "p");
+    write(tree, "new.txt", "new\n");
+    await pq(tree, "add", "new.txt");
+    await pq(tree, "refresh");
+    git(tree, "clean", "-fdq", "-e", "patches");
+    const pop = await pq(tree, "pop");
+    expect(pop.code, pop.err).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "new.txt")).toBe("new\n");
   });
 });
 
@@ -1037,6 +1070,47 @@ describe("git mv to a name with a space (t46 N3)", () => {
     expect(existsSync(join(tree, "a b.txt"))).toBe(false);
     expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
+});
+
+describe("a patch that renames a file onto one the tree has (t49 N2)", () => {
+  it.each(["tracked", "untracked"])(
+    "is refused as git apply refuses it (%s there), dry run and push alike, nothing written; two files swapped still push",
+    async (kind) => {
+      const tree = await stackTree({ "a.txt": lines(10), "s.txt": "s\n", "t.txt": "t\n" });
+      await pq(tree, "new", "rn");
+      git(tree, "mv", "a.txt", "z.txt");
+      expect((await pq(tree, "refresh")).code).toBe(0);
+      await pq(tree, "pop");
+      write(tree, "z.txt", "my z\n");
+      if (kind === "tracked") {
+        git(tree, "add", "z.txt");
+        git(tree, "commit", "-qm", "z");
+      }
+      // It replaced z.txt without a trace in the patch; an untracked one was called the patch's base, to commit.
+      for (const args of [["push", "--dry-run"], ["push"]]) {
+        const r = await pq(tree, ...args);
+        expect(r.code).toBe(6);
+        expect(r.err).toContain("z.txt: the patch renames a.txt to this name, but the tree already has a file there");
+        expect(r.err).not.toContain("git add and commit");
+      }
+      expect(read(tree, "z.txt")).toBe("my z\n");
+      expect(read(tree, "a.txt")).toBe(lines(10));
+      expect((await pq(tree, "applied")).out).toBe("");
+      // A swap: each name is moved away in the same patch.
+      await pq(tree, "delete", "rn");
+      rmSync(join(tree, "z.txt"));
+      await pq(tree, "new", "swap");
+      git(tree, "mv", "s.txt", "x.tmp");
+      git(tree, "mv", "t.txt", "s.txt");
+      git(tree, "mv", "x.tmp", "t.txt");
+      write(tree, "t.txt", "s, moved\n");
+      expect((await pq(tree, "refresh")).code).toBe(0);
+      expect((await pq(tree, "pop")).code).toBe(0);
+      const push = await pq(tree, "push");
+      expect(push.code, push.err).toBe(0);
+      expect([read(tree, "s.txt"), read(tree, "t.txt")]).toEqual(["t\n", "s, moved\n"]);
+    },
+  );
 });
 
 describe("a patch that creates a file the tree already has (readme-4 #17)", () => {

@@ -67,7 +67,7 @@ export default defineCommand({
       );
     if (s.changesGone)
       io.out(
-        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a --force, then pq push -a, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
+        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a, then pq push -a, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
       );
     if (s.filesGone)
       io.out(

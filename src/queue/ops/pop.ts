@@ -68,7 +68,10 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
     }
   }
   // Pops restore bytes from the object store, so anything on disk that pq did not write would be lost: check first.
-  const dirty = [...restore.keys()].filter((p) => ws.version(p) !== expected.get(p));
+  // A file already as the pop leaves it (the patches' changes taken away by a git reset --hard or
+  // a stash) loses nothing: no refusal, whose advice to refresh would make the top patch revert
+  // the lower ones (t49 N1).
+  const dirty = [...restore.keys()].filter((p) => ws.version(p) !== expected.get(p) && ws.version(p) !== restore.get(p));
   let backup: string | undefined;
   if (dirty.length) {
     if (!opts.force) {

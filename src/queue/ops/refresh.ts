@@ -468,7 +468,7 @@ export function changesGoneRefusal(top: string, gone: { files: string[]; patches
     "dirty",
     `the applied patches' changes to ${gone.files.join(", ")} are gone from the tree: each is as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${gone.patches.join(", ")}`,
     [
-      "pq pop -a --force, then pq push -a, puts them back (a change made in those files since goes to .pq/backups); after git stash, git stash pop does",
+      "pq pop -a, then pq push -a, puts them back (a file already as the pop leaves it is no edit it refuses over); after git stash, git stash pop does",
       `pq refresh --force makes ${top} revert them, if that is what you want`,
     ],
     { patch: top, files: gone.files, patches: gone.patches },
