@@ -9,6 +9,7 @@
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
 import { nameToBytes } from "../patch/paths.js";
+import { parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
@@ -339,6 +340,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   const merged = new TreeSim(svc.baseFile);
   /** Files a conflicted patch left with conflict markers in the merged tree (see the regeneration below). */
   const markedFiles = new Set<string>();
+  /** Old name to new of each file the merged queue's patches so far rename. */
+  const renamedInMerge = new Map<string, string>();
+  /** Where a file the merged tree no longer has went, when the patches so far renamed it (and it is there): null otherwise. */
+  const movedInMerge = async (path: string): Promise<string | null> => {
+    if ((await merged.current(path)) !== null) return null;
+    let to = path;
+    for (let hops = 0; renamedInMerge.has(to) && hops < 100; hops++) to = renamedInMerge.get(to)!;
+    return to !== path && (await merged.current(to)) !== null ? to : null;
+  };
   const mergedEntries: { entry: SeriesEntry; notes: SeriesNotes }[] = [];
   const patches = pathMap<string>();
   for (const [index, id] of order.entries()) {
@@ -353,6 +363,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     let conflictFiles: string[] = [];
     /** Of those, binary files: git cannot merge them, ours is kept whole. */
     const binaryFiles: string[] = [];
+    /** Files deleted on one side and changed on the other, said as that (there are no markers in them). */
+    const gone: string[] = [];
+    /** One file renamed to two names (see followRenames). */
+    const renameClashes: string[] = [];
     if (dec.both) {
       // Both sides changed the diff: merge the images of every file either version touches.
       const paths = new Set<string>();
@@ -366,7 +380,42 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       if (ib && io && it) {
         const pre: Files = new Map();
         const post: Files = new Map();
+        // A file renamed on one side (or both) is merged as one file under its names on each side,
+        // as git merge follows a rename: the other side's edits go to the new name (t49 N4), and
+        // two different new names are a conflict, not a rename and a copy (t49 N5).
+        const moves = followRenames(dec.both.base !== null ? ib.run.filePatches : [], io.run.filePatches, it.run.filePatches);
+        const handled = new Set<string>();
+        for (const move of moves) {
+          const [bN, oN, tN] = [move.base, move.ours, move.theirs];
+          const mPre = await merge3(io.pre.get(move.source)!, ib.pre.get(move.source)!, it.pre.get(move.source)!, svc);
+          const mPost = await merge3(io.post.get(oN) ?? null, ib.post.get(bN) ?? null, it.post.get(tN) ?? null, svc);
+          const now = await merged.current(move.source);
+          let out = mPost;
+          if (mPre.conflict) out = await merge3(now, io.pre.get(move.source)!, mPost.content, svc, ["merged", "ours-before", "patch"]);
+          else if (now !== mPre.content) {
+            const r = await merge3(now, mPre.content, mPost.content, svc, ["merged", "before", "patch"]);
+            out = { content: r.content, conflict: r.conflict || mPost.conflict, binary: r.binary || mPost.binary };
+          }
+          for (const name of new Set([move.source, bN, oN, tN])) {
+            const current = await merged.current(name);
+            pre.set(name, current);
+            post.set(name, name === move.to ? out.content : name === move.source ? null : current);
+            handled.add(name);
+          }
+          if (out.conflict && (out.content === null || mPost.content === null || [io.post.get(oN), it.post.get(tN)].includes(null)))
+            gone.push(
+              `${move.source}: deleted on one side, changed (or moved) on the other: the changed one is kept${out.content === null ? "" : ` as ${move.to}`}; git rm it and pq refresh if deleted is right`,
+            );
+          else if (out.conflict) conflictFiles.push(move.to);
+          if (out.binary) binaryFiles.push(move.to);
+          if (move.clash)
+            renameClashes.push(
+              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; git mv ${oN} ${tN} and pq refresh if theirs is right`,
+            );
+          else if (oN !== tN) notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
+        }
         for (const p of paths) {
+          if (handled.has(p)) continue;
           const mPre = await merge3(io.pre.get(p)!, ib.pre.get(p)!, it.pre.get(p)!, svc);
           const mPost = await merge3(io.post.get(p)!, ib.post.get(p)!, it.post.get(p)!, svc);
           const now = await merged.current(p);
@@ -376,7 +425,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             const r = await merge3(now, mPre.content, mPost.content, svc, ["merged", "before", "patch"]);
             out = { content: r.content, conflict: r.conflict || mPost.conflict, binary: r.binary || mPost.binary };
           }
-          if (out.conflict) conflictFiles.push(p);
+          // Deleted on one side and changed on the other: no markers to resolve (t49 N4's variant).
+          if (out.conflict && [io.post.get(p), it.post.get(p)].includes(null))
+            gone.push(
+              `${p}: deleted on one side, changed on the other: the changed one is kept; git rm it and pq refresh if deleted is right`,
+            );
+          else if (out.conflict) conflictFiles.push(p);
           if (out.binary) binaryFiles.push(p);
           pre.set(p, now);
           post.set(p, out.content);
@@ -389,7 +443,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches], modes));
         strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
-        if (!conflictFiles.length) notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
+        if (!conflictFiles.length && !gone.length && !renameClashes.length)
+          notes.push(`${dec.name}: ${dec.both.base === null ? "added" : "changed"} on both sides, merged`);
       } else {
         // A version that does not apply over this tree (one side moved to another upstream): its
         // change cannot be merged here. Said as a conflict even when ours applies, where ours was
@@ -423,9 +478,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       if (img) {
         const pre: Files = new Map();
         const post: Files = new Map();
-        for (const p of img.pre.keys()) {
+        for (const file of img.pre.keys()) {
+          // A file a patch below now renames (a colleague's new git mv): the edits follow it to its
+          // new name, as git rebase follows a rename (t49 N8: the patch was rewritten to make the
+          // whole file again under its old name, with a conflict that had no markers).
+          const movedTo = img.pre.get(file) !== null && img.post.get(file) !== null ? await movedInMerge(file) : null;
+          const p = movedTo ?? file;
+          if (movedTo) notes.push(`${dec.name}: its edits of ${file} follow it to ${movedTo}, where a patch below now moves it`);
           const now = await merged.current(p);
-          const r = await merge3(now, img.pre.get(p)!, img.post.get(p)!, svc, ["merged", "before", dec.name]);
+          const r = await merge3(now, img.pre.get(file)!, img.post.get(file)!, svc, ["merged", "before", dec.name]);
           if (r.conflict) conflictFiles.push(p);
           if (r.binary) binaryFiles.push(p);
           pre.set(p, now);
@@ -454,6 +515,14 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         files: marked,
       });
     }
+    if (gone.length)
+      conflicts.push({
+        patch: dec.name,
+        kind: "content",
+        message: `${dec.name}: ${gone.join("; ")}`,
+        files: gone.map((g) => g.slice(0, g.indexOf(": "))),
+      });
+    if (renameClashes.length) conflicts.push({ patch: dec.name, kind: "rename", message: `${dec.name}: ${renameClashes.join("; ")}` });
     if (binaryFiles.length) {
       conflicts.push({
         patch: dec.name,
@@ -466,7 +535,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     // An explicit -p1 too: the line keeps its bytes (verify-8, V13 remaining).
     if (strip !== undefined) entry.strip = strip;
     patches[dec.name] = text;
-    if (pushable && app.ok) merged.commit(index, app.post);
+    if (pushable && app.ok) {
+      merged.commit(index, app.post);
+      // The renames it makes, for a patch above that still edits the old name (see movedInMerge).
+      const made = app.filePatches.length ? app.filePatches : parsePatchOrNone(text, strip ?? 1);
+      for (const fp of made) if (fp.kind === "rename" && fp.oldPath && fp.newPath) renamedInMerge.set(fp.oldPath, fp.newPath);
+    }
   }
 
   // Files of the queue directory that are not patches of any series: merged as files.
@@ -484,6 +558,42 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   const trailing = pick3(parsed.base.trailing(), parsed.ours.trailing(), parsed.theirs.trailing(), (t) => JSON.stringify(t ?? [])) ?? [];
   const series = buildMergedSeries(mergedEntries, trailing, [ours.series, theirs.series]);
   return { queue: { series, patches }, conflicts, notes, renamed, apart: apart.renamed };
+}
+
+/** A patch text's file patches, or none when it does not parse (it was refused or reported already). */
+function parsePatchOrNone(text: string, strip: number): FilePatch[] {
+  try {
+    return parsePatch(text, { strip }).files;
+  } catch {
+    return [];
+  }
+}
+
+/** One file a version of a patch renames: its name on each side (the source where that side keeps it) and in the merge. */
+interface FollowedMove {
+  source: string;
+  base: string;
+  ours: string;
+  theirs: string;
+  /** The merged name: the side that changed the base's name wins; both changed it alike, that. */
+  to: string;
+  /** Both sides renamed it, to different names: ours is kept (a rename/rename conflict, as git merge says). */
+  clash: boolean;
+}
+
+/** The files that some version of a patch renames, and where each side has them, when the sides differ. */
+function followRenames(base: FilePatch[], ours: FilePatch[], theirs: FilePatch[]): FollowedMove[] {
+  const targets = (fps: FilePatch[]) =>
+    new Map(fps.filter((fp) => fp.kind === "rename" && fp.oldPath && fp.newPath).map((fp) => [fp.oldPath!, fp.newPath!]));
+  const [b, o, t] = [base, ours, theirs].map(targets);
+  const moves: FollowedMove[] = [];
+  for (const source of new Set([...b.keys(), ...o.keys(), ...t.keys()])) {
+    const [bN, oN, tN] = [b.get(source) ?? source, o.get(source) ?? source, t.get(source) ?? source];
+    if (oN === tN && oN === bN) continue; // the same move everywhere: each name merges as a file of its own
+    const clash = oN !== bN && tN !== bN && oN !== tN;
+    moves.push({ source, base: bN, ours: oN, theirs: tN, to: oN === bN ? tN : oN, clash });
+  }
+  return moves;
 }
 
 /**

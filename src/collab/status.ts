@@ -140,6 +140,7 @@ export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; f
     names("content") && `resolve ${names("content")} (the marked files, or the file kept as yours) and pq refresh`,
     kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
     names("delete-modify") && `pq delete ${names("delete-modify")} if deleted is right (or keep it as it is)`,
+    names("rename") && `choose the name of the file ${names("rename")} moves (git mv and pq refresh, or keep yours as it is)`,
     names("apply") && `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh (or keep yours as it is)`,
   ].filter(Boolean);
   return `${steps.join("; ")}; then pq sync --continue (or --abort)`;

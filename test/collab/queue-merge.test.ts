@@ -539,3 +539,75 @@ describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
     expect(modeOfB(r.queue.patches.later)).toEqual(["100644", "100755"]);
   });
 });
+
+describe("renames in a patch a sync merges (t49 N4, N5, N8)", () => {
+  const pre = BASE_TREE["a.c"];
+  const move = (to: string, content: string) => createFilePatch({ oldPath: "a.c", newPath: to, oldContent: pre, newContent: content });
+  const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+
+  it("follows a rename on one side with the other side's edit of the file, either way round", async () => {
+    const ours = { series: "p1\n", patches: { p1: patch("one", A, [move("z.c", edit(pre, 5, "five"))]) } };
+    const theirs = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (theirs)"))]) },
+    };
+    for (const [o, t] of [
+      [ours, theirs],
+      [theirs, ours],
+    ]) {
+      const r = await mergeQueues(base, o, t, svc);
+      // It was a false "conflict markers in a.c", whose resolution pushed a copy beside the rename.
+      expect(r.conflicts).toEqual([]);
+      expect(r.queue.patches.p1).toContain("rename from a.c\nrename to z.c\n");
+      expect(r.queue.patches.p1).not.toContain("new file mode");
+      const sim = await simulateQueue(r.queue, svc.baseFile);
+      expect(await sim.current("a.c")).toBeNull();
+      expect(await sim.current("z.c")).toBe(edit(edit(pre, 5, "five"), 30, "thirty (theirs)"));
+    }
+  });
+
+  it("stops on one file renamed to two names, yours kept with both sides' edits, not a rename and a copy", async () => {
+    const ours = { series: "p1\n", patches: { p1: patch("one", A, [move("ours.c", edit(edit(pre, 5, "five"), 2, "two (ours)"))]) } };
+    const theirs = { series: "p1\n", patches: { p1: patch("one", A, [move("theirs.c", edit(edit(pre, 5, "five"), 35, "35 (theirs)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p1", "rename"]]);
+    expect(r.conflicts[0].message).toContain("a.c is renamed to ours.c in yours and to theirs.c in theirs: yours is kept (ours.c)");
+    expect(r.queue.patches.p1).toContain("rename from a.c\nrename to ours.c\n");
+    expect(r.queue.patches.p1).not.toContain("theirs.c");
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("ours.c")).toBe(edit(edit(edit(pre, 5, "five"), 2, "two (ours)"), 35, "35 (theirs)"));
+  });
+
+  it("says a file deleted on one side and changed on the other as that, not as conflict markers", async () => {
+    const ours = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: null, oldContent: pre, newContent: null })]) },
+    };
+    const theirs = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => c.message)).toEqual([expect.stringContaining("p1: a.c: deleted on one side, changed on the other")]);
+    expect(r.conflicts[0].message).not.toContain("markers");
+  });
+
+  it("carries a patch's edit of a file to the name a patch below now renames it to", async () => {
+    const p2 = patch("two", B, [mod("a.c", edit(pre, 5, "five"), edit(edit(pre, 5, "five"), 20, "twenty (p2)"))]);
+    const b2: QueueVersion = { series: "p1\np2\n", patches: { ...base.patches, p2 } };
+    const theirs = { series: b2.series, patches: { p1: patch("one", A, [move("z.c", edit(pre, 5, "five"))]), p2 } };
+    const ours = {
+      series: b2.series,
+      patches: {
+        p1: base.patches.p1,
+        p2: patch("two", B, [mod("a.c", edit(pre, 5, "five"), edit(edit(pre, 5, "five"), 21, "21 (ours)"))]),
+      },
+    };
+    const r = await mergeQueues(b2, ours, theirs, svc);
+    // p2 had been rewritten to make the whole of a.c again, with a conflict that had no markers.
+    expect(r.conflicts).toEqual([]);
+    expect(r.notes.join("\n")).toContain("p2: its edits of a.c follow it to z.c");
+    expect(r.queue.patches.p2).toMatch(/^diff --git a\/z.c b\/z.c$/m);
+    expect(r.queue.patches.p2).not.toContain("new file mode");
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("a.c")).toBeNull();
+    expect(await sim.current("z.c")).toBe(edit(edit(pre, 5, "five"), 21, "21 (ours)"));
+  });
+});
