@@ -280,6 +280,19 @@ describe("commands that did more than asked", () => {
     expect(read(join(dir, "patches"), "p1")).not.toContain("fifteen");
   });
 
+  it("push --dry-run --move names no guarded patch as skipped: the push moves its patch right above the top (t49 N3)", async () => {
+    const dir = await stack();
+    for (const n of ["p1", "g1", "last"]) await pq(dir, "new", n);
+    await pq(dir, "pop", "-a");
+    await pq(dir, "guard", "g1", "+xen");
+    const dry = await pq(dir, "push", "--dry-run", "--move", "last");
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).not.toContain("skipping");
+    const real = await pq(dir, "push", "--move", "last");
+    expect(real.out).not.toContain("skipping");
+    expect((await pq(dir, "applied")).out).toBe("last\n");
+  });
+
   it("push --move refuses a patch its guards exclude; reorder and import refuse options that contradict", async () => {
     const dir = await stack();
     for (const n of ["p1", "p2", "p3"]) await pq(dir, "new", n);

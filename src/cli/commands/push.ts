@@ -55,7 +55,8 @@ export default defineCommand({
       // As quilt and hg: nothing to push is a refusal (exit 12), so `while pq push; do make || break; done` ends; push -a stays repeatable.
       // A dry run says what the push would: the same refusal.
       if (!report.pushed.length && !args.all && args.target === undefined) throw nothingToPush(stack);
-      const skipped = skippedGuarded(stack, report, Boolean(args.all));
+      // --move puts its patch right above the top: it passes over nothing (a dry run, which moves nothing in the series, had named what lies between: t49 N3).
+      const skipped = args.move ? [] : skippedGuarded(stack, report, Boolean(args.all));
       if (args.json) io.out(JSON.stringify(skipped.length ? { ...report, skipped } : report, null, 2));
       else if (!report.pushed.length && args.target !== undefined && !args.all) io.out(`nothing to push: the top is already ${report.top}`);
       else printPushReport(io, report, skipped);
