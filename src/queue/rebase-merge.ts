@@ -178,8 +178,21 @@ export async function mergePatch(
     const sameMove = movedTo !== undefined && post === null && record.files[movedTo]?.pre === null;
     const follows = movedTo !== undefined && !sameMove && current(tree, path) === null && current(tree, movedTo) !== null;
     if (follows) notes.push(`${path}: upstream renamed it to ${movedTo}; the ${post === null ? "deletion" : "change"} follows it there`);
-    const source = follows ? movedTo : (renames.get(path) ?? path);
+    let source = follows ? movedTo : (renames.get(path) ?? path);
     const target = follows ? movedTo : path;
+    // A file the patch renames that upstream renamed too (t46 N8: "upstream deleted it", and the
+    // refresh asked for left a copy beside upstream's): the patch's move goes on from upstream's
+    // name, with upstream's edits merged; to another name than the patch's, a rename/rename
+    // conflict (as git rebase says it), since only a person can tell which name is right.
+    const upstreamMove = renames.has(path) && current(tree, source) === null ? renamedUpstream.get(source) : undefined;
+    if (upstreamMove !== undefined && current(tree, upstreamMove) !== null) {
+      if (upstreamMove === target) notes.push(`${path}: upstream made the patch's move of ${source} too; the patch's edits are merged there`);
+      else
+        conflicts.push(
+          `${target}: upstream renamed ${source} to ${upstreamMove}, the patch renames it to ${target} (rename/rename): the patch's move is kept, now from ${upstreamMove}, with upstream's edits merged; git mv ${target} ${upstreamMove} and pq refresh if upstream's name is right`,
+        );
+      source = upstreamMove;
+    }
     // A file the patch creates where upstream moved the file the patch deletes (both made the same
     // move): merged from that file's old version, so the patch's edits carry over (verify-9 X4).
     const movedFrom =

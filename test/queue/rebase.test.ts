@@ -634,3 +634,41 @@ describe("pq rebase of a patch that moves a file upstream changed (verify-9 X8)"
     expect(read(dir, "b.c")).toBe(text.replace("line 30\n", "line 30 upstream fix\n"));
   });
 });
+
+describe("pq rebase of a patch that renames a file upstream renamed too (t46 N8)", () => {
+  const text = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join("");
+  /** A patch renaming a.c to `to` (with an edit of line 5), and upstream's rename of a.c to up.c with an edit of line 30. */
+  async function bothRenamed(to: string): Promise<string> {
+    const dir = await stackWithUpstream({ "a.c": text });
+    await pq(dir, "new", "pmv", "-m", `rename a.c to ${to}`);
+    git(dir, "mv", "a.c", to);
+    write(dir, to, text.replace("line 5\n", "line 5 patch\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect(read(join(dir, "patches"), "pmv")).toContain(`rename to ${to}`);
+    upstreamCommit(dir, "rename a.c", { "up.c": text.replace("line 30\n", "line 30 upstream\n") }, ["a.c"]);
+    return dir;
+  }
+  const both = text.replace("line 5\n", "line 5 patch\n").replace("line 30\n", "line 30 upstream\n");
+
+  it("to another name: a rename/rename conflict, the patch's move kept from upstream's name with both edits, not 'upstream deleted it'", async () => {
+    const dir = await bothRenamed("z.c");
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(6);
+    expect(r.out + r.err).toContain("z.c: upstream renamed a.c to up.c, the patch renames it to z.c (rename/rename)");
+    expect(r.out + r.err).not.toContain("upstream deleted it");
+    // The refresh it asked for had left upstream's file beside a copy of it.
+    expect(existsSync(join(dir, "up.c"))).toBe(false);
+    expect(read(dir, "z.c")).toBe(both);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    expect(read(join(dir, "patches"), "pmv")).toContain("rename from up.c\nrename to z.c\n");
+  });
+
+  it("to the same name: the edits merged there, no conflict", async () => {
+    const dir = await bothRenamed("up.c");
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(read(dir, "up.c")).toBe(both);
+    expect(existsSync(join(dir, "a.c"))).toBe(false);
+  });
+});
