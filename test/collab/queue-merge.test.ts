@@ -437,6 +437,9 @@ describe("the advice of a restack that could not put the stack back (collab-17 F
 describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
   const pre = BASE_TREE["a.c"];
   const bee = BASE_TREE["b.c"];
+  /** An edit of a file that also makes it executable. */
+  const modAndChmod = (path: string, before: string, after: string) =>
+    createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after, oldMode: "100644", newMode: "100755" });
   const chmod = (path: string, from: string, to: string) => `diff --git a/${path} b/${path}\nold mode ${from}\nnew mode ${to}\n`;
   const withMode = (aEdit: [number, string], mode: string | null) =>
     patch("one", A, [...(mode ? [chmod("b.c", "100644", mode)] : []), mod("a.c", pre, edit(pre, ...aEdit))]);
@@ -472,17 +475,7 @@ describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
       series: "p1\n",
       patches: {
         // b.c edited, its chmod kept: the merge wrote whichever side's mode came last.
-        p1: patch("one", A, [
-          createFilePatch({
-            oldPath: "b.c",
-            newPath: "b.c",
-            oldContent: bee,
-            newContent: edit(bee, 10, "ten (ours)"),
-            oldMode: "100644",
-            newMode: "100755",
-          }),
-          mod("a.c", pre, edit(pre, 5, "five")),
-        ]),
+        p1: patch("one", A, [modAndChmod("b.c", bee, edit(bee, 10, "ten (ours)")), mod("a.c", pre, edit(pre, 5, "five"))]),
       },
     };
     const theirs = { series: "p1\n", patches: { p1: withMode([5, "five"], null) } };
@@ -503,16 +496,7 @@ describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
     const theirs = {
       series: "p1\n",
       patches: {
-        p1: patch("one", A, [
-          createFilePatch({
-            oldPath: "a.c",
-            newPath: "a.c",
-            oldContent: pre,
-            newContent: edit(pre, 5, "five"),
-            oldMode: "100644",
-            newMode: "100755",
-          }),
-        ]),
+        p1: patch("one", A, [modAndChmod("a.c", pre, edit(pre, 5, "five"))]),
       },
     };
     const r = await mergeQueues(base, ours, theirs, svc);
