@@ -155,12 +155,37 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       const cells = await (await by.evaluate(state, stack)).cells;
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       for (const c of cells) if (c.flaky) flakyStates.set(state, c.flaky);
-      const bad = cells.find((c) => FAILING.has(c.outcome));
+      // A boot failure is what the search follows, when the top shows one.
+      const bad =
+        cells.find((c) => FAILING.has(c.outcome) && c.outcome !== "build-error") ?? cells.find((c) => c.outcome === "build-error");
+      const topFirst = state === patches.length && topFails === undefined;
+      if (topFirst) topFails = bad === undefined ? null : bad.outcome === "build-error" ? "build" : "boot";
+      // A state that does not build cannot show the boot failure the top has: untestable, as
+      // `make || exit 125` makes it for git bisect run (t51 N6: a build break a later patch
+      // fixed was blamed for the top's boot failure).
+      if (bad?.outcome === "build-error" && topFails === "boot") {
+        emit({
+          kind: "note",
+          message: `state ${state} does not build: skipped, since the top fails by booting, which a state that does not build cannot show`,
+        });
+        return "skip";
+      }
       if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
       else if (bad)
         failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
+      // Every backend skipped (none of them in this state's kernel): nothing was booted, so
+      // nothing passed (t51 N2: the top was called passing and the bisection ended, exit 0).
+      if (!bad && cells.length && cells.every((c) => c.outcome === "skip")) {
+        emit({
+          kind: "note",
+          message: `state ${state}: ${cells.map((c) => `${c.backend} skipped (${c.reason ?? "not booted"})`).join("; ")}: it cannot be tested`,
+        });
+        return "skip";
+      }
       return bad ? "bad" : "good";
     };
+    /** How the top state fails (judged first): by a build error or by booting; null: it passes. */
+    let topFails: "build" | "boot" | null | undefined;
     const result = await bisectStates(patches.length, evaluate);
     const report: BisectReport = { ...result, patches: patches.length, reused };
     // A boot's verdict is checked again; a patch that does not apply or a compile error is no boot (and as certain as the tree).
