@@ -9,7 +9,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "./bisect.js";
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
+import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { FAILING, type Outcome } from "./report.js";
 
 export interface BisectOptions {
@@ -126,12 +126,13 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       try {
         await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
       } catch (e) {
-        // A patch on the way that does not apply: that state is bad, as pq ci marks it (no
-        // build, no command), and so is every one above it.
-        if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
-        emit({ kind: "bisect-step", message: `state ${state}: ${e.message}` });
+        // A patch on the way that does not apply (or that pq refuses): that state is bad, as pq
+        // ci marks it (no build, no command), and so is every one above it.
+        const stopped = patchNotApplied(e);
+        if (!stopped) throw e;
+        emit({ kind: "bisect-step", message: `state ${state}: ${(e as PqError).message}` });
         // (Its advice, pq push --force and the like, is for a stack the user has, not this scratch copy.)
-        failures.set(state, { outcome: "does not apply", log: [e.message, ...e.details.filter((d) => !/^pq /.test(d))].join("\n") });
+        failures.set(state, { outcome: "does not apply", log: [(e as PqError).message, ...stopped.why.split("\n").slice(1)].join("\n") });
         return "bad";
       }
       emit({ kind: "bisect-step", message: `testing state ${state} (${state === 0 ? "the base tree" : patches[state - 1]})` });

@@ -8,7 +8,7 @@ import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
-import { leftOutNote, openScratch, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
+import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
 import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
@@ -105,26 +105,23 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
     };
     // A patch that does not apply ends the series there: its state and every later one are
     // shown as not built, with the hunks that failed, and the states before it keep their verdicts.
-    let blocked: { patch: string; state: number; why: string } | null = null;
+    let blocked: { patch: string; state: number; reason: string; why: string } | null = null;
     for (const s of wanted) {
       if (!blocked) {
         try {
           await stack.goto(s.index === 0 ? 0 : patches[s.index - 1], { force: true });
         } catch (e) {
-          if (!(e instanceof PqError) || e.code !== "apply-failed") throw e;
-          const patch = typeof e.data.patch === "string" ? e.data.patch : (s.patch ?? "?");
-          blocked = {
-            patch,
-            state: patches.indexOf(patch) + 1,
-            why: [`${patch} does not apply`, ...e.details.filter((d) => !/^pq push/.test(d))].join("\n"),
-          };
+          const stopped = patchNotApplied(e);
+          if (!stopped) throw e;
+          const patch = stopped.patch ?? s.patch ?? "?";
+          blocked = { patch, state: patches.indexOf(patch) + 1, reason: stopped.reason, why: stopped.why };
         }
       }
       if (blocked && s.index >= blocked.state) {
         const reason =
           s.index === blocked.state
-            ? `${blocked.patch} does not apply`
-            : `not built: ${blocked.patch} (state ${blocked.state}) does not apply`;
+            ? blocked.reason
+            : `not built: ${blocked.patch} (state ${blocked.state}) ${blocked.reason.slice(blocked.patch.length + 1)}`;
         for (const backend of backends) record({ state: s.index, backend, outcome: "build-error", reason, log: blocked.why });
         continue;
       }

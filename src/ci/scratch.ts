@@ -456,3 +456,29 @@ function leavesOnTheWay(dir: string, target: string): boolean {
   }
   return false;
 }
+
+/** Refusals of one patch as a push applies it (see PATCH_REFUSALS in push.ts), besides hunks that do not fit. */
+const REFUSED_PATCH = new Set<PqError["code"]>(["apply-failed", "unsupported", "bad-patch", "unsafe-path", "not-found"]);
+
+/**
+ * A push of the scratch stack stopped by a patch (its hunks do not fit, or pq refuses it: a
+ * symlink it changes, a path out of the tree): that state is red, not the whole run aborted
+ * (t51 N8: a patch re-pointing a symlink ended pq ci with exit 7 and no report). Null for any
+ * other error. Advice for a stack of the user's own (push --force, replacing a link in the
+ * tree) is left out: the scratch copy is no tree to edit.
+ */
+export function patchNotApplied(e: unknown): { patch: string | undefined; reason: string; why: string } | null {
+  if (!(e instanceof PqError) || !REFUSED_PATCH.has(e.code)) return null;
+  const patch = typeof e.data.patch === "string" ? e.data.patch : undefined;
+  if (e.code === "apply-failed") {
+    return {
+      patch,
+      reason: `${patch ?? "a patch"} does not apply`,
+      why: [`${patch} does not apply`, ...e.details.filter((d) => !/^pq /.test(d))].join("\n"),
+    };
+  }
+  const said = e.message
+    .replace(/[;,] nothing was changed$/, "")
+    .replace(/ \(\d+ patch\(es\) before it were applied; the top is now [^)]*\)$/, "");
+  return { patch, reason: `${patch ?? "a patch"} cannot be applied`, why: said };
+}

@@ -1,9 +1,10 @@
 /**
- * What pq bisect takes for untestable (t51): a state whose every backend was skipped booted
- * nothing, so it did not pass; a state that does not build cannot show the boot failure the top
- * has, so it is skipped, as `make || exit 125` makes it for git bisect run.
+ * States pq ci and pq bisect cannot test as they are (t51): a state whose every backend was
+ * skipped booted nothing, so it did not pass; a state that does not build cannot show the boot
+ * failure the top has, so bisect skips it, as `make || exit 125` makes it for git bisect run; a
+ * patch pq refuses to apply (a symlink it re-points) makes its state red, not the run aborted.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixtureKernelTree } from "../helpers/kernels.js";
@@ -72,4 +73,47 @@ describe("pq bisect over states it cannot test", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("state 4 does not build: skipped, since the top fails by booting");
   }, 240_000);
+});
+
+describe("pq ci over a patch pq refuses to apply (t51 N8: a re-pointed symlink ended the run, exit 7, no report)", () => {
+  it("marks its state red and the states above not built, keeps the verdicts below, and writes the reports", async () => {
+    const tree = fixtureKernelTree("pass");
+    const queue = tempDir();
+    const cacheDir = tempDir();
+    dirs.push(tree, queue, cacheDir);
+    symlinkSync("serial.h", join(tree, "link.h"));
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "base");
+    const repoint =
+      "diff --git a/link.h b/link.h\nindex 1111111..2222222 120000\n--- a/link.h\n+++ b/link.h\n@@ -1 +1 @@\n-serial.h\n\\ No newline at end of file\n+head.S\n\\ No newline at end of file\n";
+    writeFileSync(join(queue, "relink.patch"), `From: T <t@example.org>\nSubject: relink\n\n${repoint}`);
+    const edit =
+      '--- a/main.c\n+++ b/main.c\n@@ -1,2 +1,2 @@\n #include "serial.h"\n-void main(void) { puts_serial("pq: backends=native\\npq: smoke=pass\\n"); }\n+void main(void) { puts_serial("pq: backends=native\\ncheck name=x ok\\npq: smoke=pass\\n"); }\n';
+    writeFileSync(join(queue, "edit.patch"), `From: T <t@example.org>\nSubject: edit\n\n${edit}`);
+    writeFileSync(join(queue, "series"), "relink.patch\nedit.patch\n");
+    const saved = process.env.PQ_CACHE_DIR;
+    process.env.PQ_CACHE_DIR = cacheDir;
+    try {
+      const report = join(queue, "..", `${queue.split("/").pop()}-report.json`);
+      dirs.push(report);
+      const r = await pq(tree, "ci", "--queue", queue, "--tree", tree, "-b", "native", "--json", report);
+      expect(r.code, r.err).toBe(1);
+      expect(existsSync(report)).toBe(true);
+      const cells = JSON.parse(readFileSync(report, "utf8")).cells as { state: number; outcome: string; reason?: string }[];
+      expect(cells.map((c) => [c.state, c.outcome])).toEqual([
+        [0, "pass"],
+        [1, "build-error"],
+        [2, "build-error"],
+      ]);
+      expect(cells[1].reason).toBe("relink.patch cannot be applied");
+      expect(cells[2].reason).toBe("not built: relink.patch (state 1) cannot be applied");
+      const bisect = await pq(tree, "bisect", "--queue", queue, "--tree", tree, "-b", "native");
+      expect(bisect.code).toBe(1);
+      expect(bisect.out).toContain("first bad patch: relink.patch");
+    } finally {
+      if (saved === undefined) delete process.env.PQ_CACHE_DIR;
+      else process.env.PQ_CACHE_DIR = saved;
+    }
+  }, 120_000);
 });
