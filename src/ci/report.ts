@@ -81,6 +81,32 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/**
+ * A backend that booted at a state and is skipped at a later one (a patch dropped its
+ * registration) is a regression, as a kernel test robot reports a boot test that no longer
+ * runs: the skip is a fail, said with where it last booted (t51 N3: pq ci exited 0 with xen
+ * PASS at state 6 and skipped at 7). A command's skip (exit 125) is the command's to decide.
+ */
+export function markGoneBackends(cells: Cell[]): Cell[] {
+  const booted = new Map<string, number>();
+  return [...cells]
+    .sort((a, b) => a.state - b.state)
+    .map((c) => {
+      if (c.backend === RUN_COLUMN) return c;
+      if (c.outcome !== "skip") {
+        if (!booted.has(c.backend)) booted.set(c.backend, c.state);
+        return c;
+      }
+      const at = booted.get(c.backend);
+      if (at === undefined) return c;
+      return {
+        ...c,
+        outcome: "fail" as const,
+        reason: `${c.backend} booted at state ${at} and is gone from this state's kernel (${c.reason ?? "skipped"})`,
+      };
+    });
+}
+
 /** Merge shard reports of the same series into the report an unsharded run gives. */
 export function mergeReports(reports: CiReport[]): CiReport {
   if (!reports.length) throw new Error("no reports to merge");
@@ -110,7 +136,7 @@ export function mergeReports(reports: CiReport[]): CiReport {
     ...(baseId !== undefined ? { baseId } : {}),
     backends: first.backends,
     states: first.states,
-    cells: sortCells(cells, first.backends),
+    cells: sortCells(markGoneBackends(cells), first.backends),
   };
   const expected = first.states.length * first.backends.length;
   if (cells.length !== expected) merged.shard = `partial:${shards.join(",")}`;

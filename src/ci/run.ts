@@ -10,7 +10,7 @@ import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
 import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
-import { chainState, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
+import { chainState, markGoneBackends, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
 export interface CiOptions {
   tree: string;
@@ -153,7 +153,7 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
       baseId: scratch.baseId,
       backends,
       states,
-      cells: sortCells(cells, backends),
+      cells: sortCells(markGoneBackends(cells), backends),
     };
     if (opts.shard) report.shard = `${opts.shard.index}/${opts.shard.count}`;
     return report;

@@ -1,6 +1,15 @@
 import { parse } from "junit2json";
 import { describe, expect, it } from "vitest";
-import { mergeReports, stateInShard, withoutTimings, type CiReport, type Cell, type Outcome } from "../../src/ci/report.js";
+import {
+  markGoneBackends,
+  mergeReports,
+  sortCells,
+  stateInShard,
+  withoutTimings,
+  type CiReport,
+  type Cell,
+  type Outcome,
+} from "../../src/ci/report.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../src/ci/render.js";
 import { cellWidth } from "../../src/core/cells.js";
 
@@ -36,8 +45,9 @@ describe("ci reports", () => {
     const full = synthetic(10);
     const shards = [1, 2, 3].map((k) => shardOf(full, k, 3));
     expect(shards.reduce((n, s) => n + s.cells.length, 0)).toBe(full.cells.length);
-    // Order of the inputs does not matter.
-    expect(withoutTimings(mergeReports([shards[2], shards[0], shards[1]]))).toEqual(withoutTimings(full));
+    // Order of the inputs does not matter; a backend gone at a later state is judged over the whole series (see below).
+    const unsharded = { ...full, cells: sortCells(markGoneBackends(full.cells), backends) };
+    expect(withoutTimings(mergeReports([shards[2], shards[0], shards[1]]))).toEqual(withoutTimings(unsharded));
     expect(() => mergeReports([shards[0], shards[0]])).toThrow(/appears in two reports/);
     expect(() => mergeReports([shards[0], { ...shards[1], queueId: "other" }])).toThrow(/different series/);
     expect(mergeReports([shards[0]]).shard).toMatch(/^partial/);
@@ -118,5 +128,36 @@ describe("ci reports", () => {
     expect(JSON.parse(JSON.stringify(report)).cells[1].reused).toBe(true);
     const plain = { ...report, cells: report.cells.map(({ reused: _r, ...c }) => c) };
     expect(withoutTimings(report)).toEqual(withoutTimings(plain));
+  });
+});
+
+describe("a backend that booted at a state and is skipped later (t51 N3: ci exited 0)", () => {
+  it("is a fail there, said with where it last booted; a backend not there yet and a command's skip stay skips", () => {
+    const cell = (state: number, backend: string, outcome: Outcome, reason?: string): Cell => ({
+      state,
+      backend,
+      outcome,
+      ...(reason ? { reason } : {}),
+    });
+    const cells = [
+      cell(0, "xen", "skip", "no xen backend in this kernel"),
+      cell(1, "xen", "pass"),
+      cell(2, "xen", "skip", "no xen backend in this kernel"),
+      cell(2, "native", "pass"),
+      cell(0, "run", "pass"),
+      cell(1, "run", "skip", "exit 125: cannot be tested"),
+    ];
+    const marked = markGoneBackends(cells);
+    expect(marked.map((c) => [c.state, c.backend, c.outcome])).toEqual([
+      [0, "xen", "skip"],
+      [0, "run", "pass"],
+      [1, "xen", "pass"],
+      [1, "run", "skip"],
+      [2, "xen", "fail"],
+      [2, "native", "pass"],
+    ]);
+    expect(marked.find((c) => c.state === 2 && c.backend === "xen")?.reason).toBe(
+      "xen booted at state 1 and is gone from this state's kernel (no xen backend in this kernel)",
+    );
   });
 });
