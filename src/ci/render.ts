@@ -151,7 +151,7 @@ thead th{background:none;text-align:center;font-weight:600}.key{color:#fff;paddi
 td.reused{background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.22) 0 6px,transparent 6px 12px)}
 td .reused{font-size:11px;font-weight:400;opacity:.9}.reused-key{color:#1f2328;border:1px dashed #656d76}
 </style></head><body>
-<h1>pq ci: ${report.states.length} states × ${report.backends.length} backends, ${failed ? `<span style="color:#cf222e">${failed} failing</span>` : "all passing"}</h1>
+<h1>pq ci: ${report.states.length} ${report.states.length === 1 ? "state" : "states"} × ${report.backends.length} ${report.backends.length === 1 ? "backend" : "backends"}, ${failed ? `<span style="color:#cf222e">${failed} failing</span>` : "all passing"}</h1>
 <p>${legend}</p>
 <table><thead><tr><th></th>${report.backends.map((b) => `<th>${esc(b)}</th>`).join("")}</tr></thead>
 <tbody>

@@ -125,6 +125,9 @@ describe("ci reports", () => {
     const html = renderHtml(report);
     expect(html.match(/<td class="cell reused"/g)).toHaveLength(reused);
     expect(html).toContain(`${reused} of ${report.cells.length} cells reused from the cache`);
+    // One backend is one (t51 N9: "1 backends").
+    const one = { ...report, backends: ["native"], cells: report.cells.filter((c) => c.backend === "native") };
+    expect(renderHtml(one)).toContain(`${one.states.length} states × 1 backend,`);
     expect(JSON.parse(JSON.stringify(report)).cells[1].reused).toBe(true);
     const plain = { ...report, cells: report.cells.map(({ reused: _r, ...c }) => c) };
     expect(withoutTimings(report)).toEqual(withoutTimings(plain));
