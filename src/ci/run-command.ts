@@ -63,16 +63,37 @@ export function runCommand(
             timedOut = true;
             killGroup();
           }, opts.timeoutMs);
+    let settled = false;
+    let grace: NodeJS.Timeout | null = null;
+    let ms = 0;
     const finish = (code: number, signal?: NodeJS.Signals) => {
+      if (settled) return;
+      settled = true;
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       if (group) process.off("exit", killGroup);
-      resolve({ code, ...(signal ? { signal } : {}), timedOut, output: output.slice(-KEPT_OUTPUT), ms: Date.now() - started });
+      resolve({ code, ...(signal ? { signal } : {}), timedOut, output: output.slice(-KEPT_OUTPUT), ms: ms || Date.now() - started });
     };
+    const exitCode = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 1);
     child.on("error", (e) => {
       output += `${e.message}\n`;
       finish(127);
     });
-    child.on("close", (code, signal) => finish(code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 1), signal ?? undefined));
+    // The verdict is the command's exit, as git bisect run takes it: a background process it
+    // left (a test server, `selftest &`) that holds its output open is not waited for, nor
+    // judged a hang (t51 N5: an exit 0 was killed as "still running" at the limit). The output
+    // still in the pipes is read for a moment; then the leftovers of its group are killed.
+    child.on("exit", (code, signal) => {
+      ms = Date.now() - started;
+      if (timer) clearTimeout(timer);
+      grace = setTimeout(() => {
+        if (group) killGroup();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(exitCode(code, signal), signal ?? undefined);
+      }, 300);
+    });
+    child.on("close", (code, signal) => finish(exitCode(code, signal), signal ?? undefined));
   });
 }
 
