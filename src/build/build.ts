@@ -53,8 +53,9 @@ export interface BuildOptions {
   onEvent?: EventSink;
   /**
    * Reuse (and record) whole images by the state-level key; default true. "refresh": build
-   * afresh and record the result over what the cache held (ci --no-cache: a stale entry,
-   * from a toolchain change the key could not see, is replaced, not served again).
+   * afresh, every source preprocessed again, and record the result over what the cache held
+   * (ci --no-cache: a stale entry, from a toolchain change the keys could not see, is replaced,
+   * not served again).
    */
   stateCache?: boolean | "refresh";
   /** Folders inside the tree that are no compile input (a queue kept in the tree), left out of the state key. */
@@ -441,7 +442,12 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const depKey = sha(tc.identity, flags.join(" "), source);
     const depFile = join(depDir, `${depKey}.json`);
     // Level 1: nothing this source read when one of its recorded builds was made has changed.
-    for (const rec of readDepRecords(depFile)) {
+    // Not in a refresh (ci --no-cache): a toolchain change the keys cannot see (a gcc wrapper
+    // adding a -D from a variable or a file) keeps every record, and each would give back its
+    // stale object (t51 N1: --no-cache linked the same stale image again); preprocessed through
+    // the toolchain as it is now, the source names its object by what it compiles to.
+    const fresh = opts.stateCache === "refresh";
+    for (const rec of fresh ? [] : readDepRecords(depFile)) {
       const obj = join(objDir, `${rec.objectKey}.o`);
       if (rec.fileSet === fileSet && Object.entries(rec.deps).every(([p, h]) => shaOf(resolve(tree, p)) === h) && intactObject(obj)) {
         cached++;

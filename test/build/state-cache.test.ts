@@ -146,3 +146,28 @@ describe("the state-level build cache", () => {
     expect((await buildTree({ tree, cacheDir, toolchain: plain })).reusedImage).toBe(true);
   });
 });
+
+describe("--no-cache over a compiler wrapper whose flags come from a file (t51 N1)", () => {
+  it("preprocesses every source again, so a -D the wrapper adds gives a new image instead of the recorded objects", async () => {
+    const tree = fixtureKernelTree("pass", dir("pq-wrapped-"));
+    writeFileSync(
+      join(tree, "main.c"),
+      '#include "serial.h"\nvoid main(void) {\n#ifdef PQ_WRAPPED\n\tputs_serial("wrapped\\n");\n#endif\n\tputs_serial("pq: backends=native\\npq: smoke=pass\\n");\n}\n',
+    );
+    const bin = dir("pq-wrapper-");
+    const flags = join(bin, "flags");
+    writeFileSync(flags, "");
+    // The shape of a distribution's or a cross compiler's wrapper: its own flags from a file.
+    writeFileSync(join(bin, "gcc"), `#!/bin/sh\nexec /usr/bin/gcc $(cat ${flags}) "$@"\n`, { mode: 0o755 });
+    const toolchain = await detectToolchain({ ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    const cacheDir = dir("pq-wrapped-cache-");
+    const plain = await buildTree({ tree, cacheDir, toolchain });
+    expect(plain.ok).toBe(true);
+    writeFileSync(flags, "-DPQ_WRAPPED");
+    // A warm build cannot see it (the wrapper's stamp is unchanged): the known limit --no-cache is for.
+    const refreshed = await buildTree({ tree, cacheDir, toolchain, stateCache: "refresh" });
+    expect(refreshed.ok).toBe(true);
+    expect(refreshed.imageSha).not.toBe(plain.imageSha);
+    expect(readFileSync(refreshed.kernelPath!, "latin1")).toContain("wrapped");
+  });
+});
