@@ -457,8 +457,12 @@ function leavesOnTheWay(dir: string, target: string): boolean {
   return false;
 }
 
-/** Refusals of one patch as a push applies it (see PATCH_REFUSALS in push.ts), besides hunks that do not fit. */
-const REFUSED_PATCH = new Set<PqError["code"]>(["apply-failed", "unsupported", "bad-patch", "unsafe-path", "not-found"]);
+/**
+ * Refusals of one patch as a push applies it (see PATCH_REFUSALS in push.ts), besides hunks that
+ * do not fit. A patch file the series lists and the queue lacks is the queue's fault, not a
+ * state's: it is refused with the queue's path, as before.
+ */
+const REFUSED_PATCH = new Set<PqError["code"]>(["apply-failed", "unsupported", "bad-patch", "unsafe-path"]);
 
 /**
  * A push of the scratch stack stopped by a patch (its hunks do not fit, or pq refuses it: a

@@ -9,13 +9,14 @@
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
 import { nameToBytes } from "../patch/paths.js";
-import { parsePatch, type FilePatch } from "../patch/index.js";
+import { parsePatch, sameFileMoved, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
 import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
 import {
+  changesMode,
   mergeModes,
   modesOf,
   parseSeries,
@@ -23,6 +24,7 @@ import {
   simulateQueue,
   TreeSim,
   type Application,
+  type FileModes,
   type Files,
   type PatchRun,
 } from "./simulate.js";
@@ -383,7 +385,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         // A file renamed on one side (or both) is merged as one file under its names on each side,
         // as git merge follows a rename: the other side's edits go to the new name (t49 N4), and
         // two different new names are a conflict, not a rename and a copy (t49 N5).
-        const moves = followRenames(dec.both.base !== null ? ib.run.filePatches : [], io.run.filePatches, it.run.filePatches);
+        const side = (img: { run: PatchRun; pre: Files; post: Files }): SideImages => ({
+          filePatches: img.run.filePatches,
+          pre: img.pre,
+          post: img.post,
+        });
+        const moves = followRenames(dec.both.base !== null ? side(ib) : null, side(io), side(it));
         const handled = new Set<string>();
         for (const move of moves) {
           const [bN, oN, tN] = [move.base, move.ours, move.theirs];
@@ -402,17 +409,20 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             post.set(name, name === move.to ? out.content : name === move.source ? null : current);
             handled.add(name);
           }
-          if (out.conflict && (out.content === null || mPost.content === null || [io.post.get(oN), it.post.get(tN)].includes(null)))
+          const deletedOnOneSide =
+            out.conflict && (out.content === null || mPost.content === null || [io.post.get(oN), it.post.get(tN)].includes(null));
+          if (deletedOnOneSide)
             gone.push(
-              `${move.source}: deleted on one side, changed (or moved) on the other: the changed one is kept${out.content === null ? "" : ` as ${move.to}`}; git rm it and pq refresh if deleted is right`,
+              `${move.source}: deleted on one side, moved to ${oN === move.source ? tN : oN} (and maybe changed) on the other: the moved one is kept${out.content === null ? "" : ` as ${move.to}`}; rm it and pq refresh if deleted is right`,
             );
           else if (out.conflict) conflictFiles.push(move.to);
           if (out.binary) binaryFiles.push(move.to);
           if (move.clash)
             renameClashes.push(
-              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; git mv ${oN} ${tN} and pq refresh if theirs is right`,
+              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, mv ${oN} ${tN}, pq add ${tN} and pq refresh (after pq goto ${dec.name}, if it is not the top)`,
             );
-          else if (oN !== tN) notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
+          else if (oN !== tN && !deletedOnOneSide)
+            notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
         }
         for (const p of paths) {
           if (handled.has(p)) continue;
@@ -425,11 +435,15 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             const r = await merge3(now, mPre.content, mPost.content, svc, ["merged", "before", "patch"]);
             out = { content: r.content, conflict: r.conflict || mPost.conflict, binary: r.binary || mPost.binary };
           }
+          // Deleted on one side, its mode changed alone on the other (the content merge saw no
+          // change there): a modify/delete conflict as git says it, the changed one kept (t50 N14).
+          const chmodded = [io, it].find(
+            (side) => side.post.get(p) != null && side.post.get(p) === ib.post.get(p) && changesMode(modesOf(side.run.filePatches), p),
+          );
+          if (out.content === null && !out.conflict && chmodded) out = { content: chmodded.post.get(p)!, conflict: true };
           // Deleted on one side and changed on the other: no markers to resolve (t49 N4's variant).
           if (out.conflict && [io.post.get(p), it.post.get(p)].includes(null))
-            gone.push(
-              `${p}: deleted on one side, changed on the other: the changed one is kept; git rm it and pq refresh if deleted is right`,
-            );
+            gone.push(`${p}: deleted on one side, changed on the other: the changed one is kept; rm it and pq refresh if deleted is right`);
           else if (out.conflict) conflictFiles.push(p);
           if (out.binary) binaryFiles.push(p);
           pre.set(p, now);
@@ -437,10 +451,19 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         }
         const clashes: string[] = [];
         const baseModes = modesOf(dec.both.base !== null ? ib.run.filePatches : []);
-        const modes = mergeModes(baseModes, modesOf(io.run.filePatches), modesOf(it.run.filePatches), paths, clashes);
+        const modes = mergeModes(baseModes, modesOf(io.run.filePatches), modesOf(it.run.filePatches), paths, clashes, moves);
         for (const p of clashes)
           notes.push(`${dec.name}: ${p}: both sides set another mode (${modes.get(p)?.newMode} kept, ours): check it`);
-        text = joinHeaderAndDiff(headerOf(dec.text), regenerateDiff(pre, post, [...io.run.filePatches, ...it.run.filePatches], modes));
+        text = joinHeaderAndDiff(
+          headerOf(dec.text),
+          regenerateDiff(
+            pre,
+            post,
+            [...io.run.filePatches, ...it.run.filePatches],
+            modes,
+            moves.map((m) => [m.source, m.to]),
+          ),
+        );
         strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
         if (!conflictFiles.length && !gone.length && !renameClashes.length)
@@ -478,24 +501,62 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       if (img) {
         const pre: Files = new Map();
         const post: Files = new Map();
+        const hinted = modesOf(img.run.filePatches);
+        const modes: FileModes = new Map();
+        const moves: [string, string][] = [];
+        const done = new Set<string>();
+        // The patch's own moves of a file a patch below now moves (a colleague's new rename): its
+        // move goes on from that name, and to another name than its own it is a rename conflict
+        // (t50 N5: it had become a second, whole copy of the file).
+        for (const [file, to] of movesOf({ filePatches: img.run.filePatches, pre: img.pre, post: img.post })) {
+          const there = await movedInMerge(file);
+          if (there === null) continue;
+          const now = await merged.current(there);
+          const r = await merge3(now, img.pre.get(file)!, img.post.get(to) ?? null, svc, ["merged", "before", dec.name]);
+          pre.set(there, now);
+          pre.set(to, await merged.current(to));
+          post.set(to, r.content);
+          if (there !== to) {
+            post.set(there, null);
+            moves.push([there, to]);
+            renameClashes.push(
+              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, mv ${to} ${there}, pq add ${there} and pq refresh (after pq goto ${dec.name}, if it is not the top)`,
+            );
+          } else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
+          if (hinted.has(to)) modes.set(to, hinted.get(to)!);
+          if (r.conflict) conflictFiles.push(to);
+          done.add(file).add(to);
+        }
         for (const file of img.pre.keys()) {
-          // A file a patch below now renames (a colleague's new git mv): the edits follow it to its
-          // new name, as git rebase follows a rename (t49 N8: the patch was rewritten to make the
-          // whole file again under its old name, with a conflict that had no markers).
-          const movedTo = img.pre.get(file) !== null && img.post.get(file) !== null ? await movedInMerge(file) : null;
+          if (done.has(file)) continue;
+          // A file a patch below now renames (a colleague's new git mv): the edits, a mode change
+          // and a deletion follow it to its new name, as git rebase follows a rename (t49 N8: the
+          // patch was rewritten to make the whole file again under its old name, with a conflict
+          // that had no markers; t50 N7: a chmod was dropped).
+          const movedTo = img.pre.get(file) !== null ? await movedInMerge(file) : null;
           const p = movedTo ?? file;
-          if (movedTo) notes.push(`${dec.name}: its edits of ${file} follow it to ${movedTo}, where a patch below now moves it`);
+          if (movedTo)
+            notes.push(
+              `${dec.name}: its ${img.post.get(file) === null ? "deletion" : "change"} of ${file} follows it to ${movedTo}, where a patch below now moves it`,
+            );
+          if (movedTo && hinted.has(file)) modes.set(movedTo, hinted.get(file)!);
           const now = await merged.current(p);
           const r = await merge3(now, img.pre.get(file)!, img.post.get(file)!, svc, ["merged", "before", dec.name]);
-          if (r.conflict) conflictFiles.push(p);
+          // Deleted here, changed by a patch below (or the other way round): no markers to resolve (t50 N6).
+          if (r.conflict && (now === null || img.post.get(file) === null))
+            gone.push(
+              `${p}: ${img.post.get(file) === null ? `deleted by this patch, changed by a patch below: kept as that one leaves it; rm it and pq refresh if deleted is right` : `changed by this patch, deleted by a patch below: this patch's version is kept; rm it and pq refresh if deleted is right`}`,
+            );
+          else if (r.conflict) conflictFiles.push(p);
           if (r.binary) binaryFiles.push(p);
           pre.set(p, now);
           post.set(p, r.content);
         }
-        text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(pre, post, img.run.filePatches));
+        text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(pre, post, img.run.filePatches, modes, moves));
         strip = undefined;
         app = { ok: true, exact: true, pre, post, failures: [], filePatches: [] };
-        if (!conflictFiles.length) notes.push(`${dec.name}: rebased (it no longer applied as it was)`);
+        if (!conflictFiles.length && !gone.length && !renameClashes.length)
+          notes.push(`${dec.name}: rebased (it no longer applied as it was)`);
       } else {
         conflicts.push({
           patch: dec.name,
@@ -539,7 +600,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       merged.commit(index, app.post);
       // The renames it makes, for a patch above that still edits the old name (see movedInMerge).
       const made = app.filePatches.length ? app.filePatches : parsePatchOrNone(text, strip ?? 1);
-      for (const fp of made) if (fp.kind === "rename" && fp.oldPath && fp.newPath) renamedInMerge.set(fp.oldPath, fp.newPath);
+      for (const [from, to] of movesOf({ filePatches: made, pre: app.pre, post: app.post })) renamedInMerge.set(from, to);
     }
   }
 
@@ -581,17 +642,52 @@ interface FollowedMove {
   clash: boolean;
 }
 
-/** The files that some version of a patch renames, and where each side has them, when the sides differ. */
-function followRenames(base: FilePatch[], ours: FilePatch[], theirs: FilePatch[]): FollowedMove[] {
-  const targets = (fps: FilePatch[]) =>
-    new Map(fps.filter((fp) => fp.kind === "rename" && fp.oldPath && fp.newPath).map((fp) => [fp.oldPath!, fp.newPath!]));
-  const [b, o, t] = [base, ours, theirs].map(targets);
+/** One side's version of a patch: its file patches and the files before and after it. */
+interface SideImages {
+  filePatches: FilePatch[];
+  pre: Files;
+  post: Files;
+}
+
+/**
+ * The files a version of a patch moves, old name to new: its renames, and a deletion and a
+ * creation that are one file moved (as git's rename detection pairs them: a move of a file a
+ * lower patch made, or a second move of a renamed one, cannot be a `git mv`, and is written so).
+ */
+export function movesOf(side: SideImages): Map<string, string> {
+  const moves = new Map<string, string>();
+  for (const fp of side.filePatches) if (fp.kind === "rename" && fp.oldPath && fp.newPath) moves.set(fp.oldPath, fp.newPath);
+  const taken = new Set([...moves.keys(), ...moves.values()]);
+  const deleted = [...side.pre.keys()].filter((p) => !taken.has(p) && side.pre.get(p) != null && side.post.get(p) === null);
+  const created = [...side.post.keys()].filter((p) => !taken.has(p) && (side.pre.get(p) ?? null) === null && side.post.get(p) != null);
+  for (const to of created) {
+    const from = deleted.find((d) => !moves.has(d) && sameFileMoved(side.pre.get(d)!, side.post.get(to)!));
+    if (from !== undefined) moves.set(from, to);
+  }
+  return moves;
+}
+
+/**
+ * The files that some version of a patch moves, and where each side has them, when the sides
+ * differ. A move onto a name the other side adds a file of its own under is not followed: the
+ * two files are merged there as one added on both sides, with markers (t50 N9: the added
+ * file was merged away).
+ */
+function followRenames(base: SideImages | null, ours: SideImages, theirs: SideImages): FollowedMove[] {
+  const [b, o, t] = [base ? movesOf(base) : new Map<string, string>(), movesOf(ours), movesOf(theirs)];
+  const movedTo = new Set([...b.values(), ...o.values(), ...t.values()]);
+  const addsOwn = (side: SideImages, name: string) => (side.pre.get(name) ?? null) === null && side.post.get(name) != null;
   const moves: FollowedMove[] = [];
   for (const source of new Set([...b.keys(), ...o.keys(), ...t.keys()])) {
     const [bN, oN, tN] = [b.get(source) ?? source, o.get(source) ?? source, t.get(source) ?? source];
     if (oN === tN && oN === bN) continue; // the same move everywhere: each name merges as a file of its own
     const clash = oN !== bN && tN !== bN && oN !== tN;
-    moves.push({ source, base: bN, ours: oN, theirs: tN, to: oN === bN ? tN : oN, clash });
+    const to = oN === bN ? tN : oN;
+    // The side that did not move the file there has a file of its own under that name.
+    if (to === tN && oN !== tN && addsOwn(ours, to) && !o.has(to) && ![...o.values()].includes(to)) continue;
+    if (to === oN && tN !== oN && addsOwn(theirs, to) && ![...t.values()].includes(to)) continue;
+    if (movedTo.has(source)) continue; // a chain of moves within the patch: merged by name
+    moves.push({ source, base: bN, ours: oN, theirs: tN, to, clash });
   }
   return moves;
 }

@@ -188,6 +188,12 @@ export function modesOf(filePatches: FilePatch[]): FileModes {
   return modes;
 }
 
+/** Whether a version of a patch changes a file's mode (a chmod), as opposed to leaving it or creating the file. */
+export function changesMode(modes: FileModes, path: string): boolean {
+  const m = modes.get(path);
+  return m?.oldMode !== undefined && m.newMode !== undefined && m.oldMode !== m.newMode;
+}
+
 /** The mode a version of a patch gives a file, when it changes or sets one (undefined: it leaves the mode alone). */
 function modeSet(modes: FileModes, path: string): string | undefined {
   const m = modes.get(path);
@@ -202,20 +208,32 @@ function modeSet(modes: FileModes, path: string): string | undefined {
  * changed it otherwise, ours, listed in `clashes`. A mode is a change of its own: content merged
  * alike on both sides must not drop it (t49 N6, N7).
  */
-export function mergeModes(base: FileModes, ours: FileModes, theirs: FileModes, paths: Iterable<string>, clashes: string[]): FileModes {
+export function mergeModes(
+  base: FileModes,
+  ours: FileModes,
+  theirs: FileModes,
+  paths: Iterable<string>,
+  clashes: string[],
+  /** Files the merge follows under other names on each side (see followRenames): merged under their merged name. */
+  moves: { base: string; ours: string; theirs: string; to: string }[] = [],
+): FileModes {
   const merged: FileModes = new Map();
-  for (const path of paths) {
-    const known = ours.get(path) ?? theirs.get(path) ?? base.get(path);
-    const oldMode = ours.get(path)?.oldMode ?? theirs.get(path)?.oldMode ?? base.get(path)?.oldMode;
-    const [b, o, t] = [modeSet(base, path), modeSet(ours, path), modeSet(theirs, path)];
+  const mergeOne = (into: string, [bN, oN, tN]: [string, string, string]) => {
+    const known = ours.get(oN) ?? theirs.get(tN) ?? base.get(bN);
+    const oldMode = ours.get(oN)?.oldMode ?? theirs.get(tN)?.oldMode ?? base.get(bN)?.oldMode;
+    const [b, o, t] = [modeSet(base, bN), modeSet(ours, oN), modeSet(theirs, tN)];
     let mode = o === b ? t : t === b ? o : o === t ? o : undefined;
     if (mode === undefined && o !== b && t !== b && o !== t) {
       mode = o;
-      clashes.push(path);
+      clashes.push(into);
     }
-    if (!known) continue;
-    merged.set(path, { oldMode, newMode: mode ?? oldMode });
-  }
+    if (!known) return;
+    merged.set(into, { oldMode, newMode: mode ?? oldMode });
+  };
+  const followed = new Set(moves.flatMap((m) => [m.base, m.ours, m.theirs, m.to]));
+  for (const path of paths) if (!followed.has(path)) mergeOne(path, [path, path, path]);
+  // A chmod on one side holds when the other side moves the file (t50 N4).
+  for (const m of moves) mergeOne(m.to, [m.base, m.ours, m.theirs]);
   return merged;
 }
 
@@ -224,32 +242,34 @@ export function mergeModes(base: FileModes, ours: FileModes, theirs: FileModes, 
  * (then sorted), keeping their renames and modes (`modes`: the modes to write instead of the
  * hints', as a merge of two versions of a patch decides them).
  */
-export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[], merged?: FileModes): string {
+export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[], merged?: FileModes, moves: [string, string][] = []): string {
   const parts: string[] = [];
   const done = new Set<string>();
   const order: string[] = [];
   const modes = modesOf(hints);
   if (merged) for (const [path, m] of merged) modes.set(path, m);
+  // A file moved: written as a rename while its old name is gone and its new one is new.
+  const rename = (from: string, to: string, fp?: FilePatch) => {
+    if (done.has(from) || done.has(to)) return;
+    if (pre.get(from) == null || post.get(from) !== null || post.get(to) == null || (pre.get(to) ?? null) !== null) return;
+    parts.push(
+      createFilePatch({
+        oldPath: from,
+        newPath: to,
+        oldContent: pre.get(from)!,
+        newContent: post.get(to)!,
+        oldMode: modes.get(to)?.oldMode ?? fp?.oldMode,
+        newMode: modes.get(to)?.newMode ?? fp?.newMode,
+      }),
+    );
+    done.add(from).add(to);
+  };
   for (const fp of hints) {
     for (const p of [fp.oldPath, fp.newPath]) if (p !== null && !order.includes(p)) order.push(p);
-    if (fp.kind === "rename" && fp.oldPath && fp.newPath && !done.has(fp.oldPath)) {
-      const from = fp.oldPath;
-      const to = fp.newPath;
-      if (pre.get(from) != null && post.get(from) === null && post.get(to) != null && (pre.get(to) ?? null) === null) {
-        parts.push(
-          createFilePatch({
-            oldPath: from,
-            newPath: to,
-            oldContent: pre.get(from)!,
-            newContent: post.get(to)!,
-            oldMode: modes.get(to)?.oldMode ?? fp.oldMode,
-            newMode: modes.get(to)?.newMode ?? fp.newMode,
-          }),
-        );
-        done.add(from).add(to);
-      }
-    }
+    if (fp.kind === "rename" && fp.oldPath && fp.newPath) rename(fp.oldPath, fp.newPath, fp);
   }
+  // Moves the merge followed (a deletion and a creation on one side, a rename on the other).
+  for (const [from, to] of moves) rename(from, to);
   const rest = [...new Set([...pre.keys(), ...post.keys()])].filter((p) => !order.includes(p)).sort();
   for (const path of [...order, ...rest]) {
     if (done.has(path)) continue;

@@ -137,10 +137,11 @@ export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; f
   const kept = conflicts.flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []));
   const steps = [
     names("header") && `choose ${names("header")}'s header with pq header NAME -m/-u`,
-    names("content") && `resolve ${names("content")} (the marked files, or the file kept as yours) and pq refresh`,
+    names("content") && `resolve ${names("content")} (the marked files, or the file the sync kept) and pq refresh`,
     kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
     names("delete-modify") && `pq delete ${names("delete-modify")} if deleted is right (or keep it as it is)`,
-    names("rename") && `choose the name of the file ${names("rename")} moves (git mv and pq refresh, or keep yours as it is)`,
+    names("rename") &&
+      `choose the name of the file ${names("rename")} moves (as the sync said: mv, pq add and pq refresh; or keep yours as it is)`,
     names("apply") && `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh (or keep yours as it is)`,
   ].filter(Boolean);
   return `${steps.join("; ")}; then pq sync --continue (or --abort)`;

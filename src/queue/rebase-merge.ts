@@ -9,7 +9,7 @@ import { childProcess } from "../core/child-process.js";
 import { statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, splitLines, commonLines, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, createFilePatch, isBinaryContent, parsePatch, reverseFilePatch, sameFileMoved, type FilePatch } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { versionExec, type AppliedPatch, type Version } from "./state.js";
@@ -296,15 +296,9 @@ function implicitRenames(record: AppliedPatch, content: Content, explicit: Map<s
   for (const [to, c] of created) {
     const made = content(c.post);
     if (made === null || isBinaryContent(made)) continue;
-    const match = deleted.find(([from, d]) => ![...out.values()].includes(from) && similar(content(d.pre), made));
+    const match = deleted.find(([from, d]) => ![...out.values()].includes(from) && sameFileMoved(content(d.pre), made));
     if (match) out.set(match[0], to);
   }
   return [...out];
 }
 
-/** Whether two texts share at least half of the longer one's lines (counted with repeats). */
-function similar(a: string | null, b: string): boolean {
-  if (a === null || isBinaryContent(a)) return false;
-  const [la, lb] = [splitLines(a), splitLines(b)];
-  return commonLines(la, lb) * 2 >= Math.max(la.length, lb.length, 1);
-}

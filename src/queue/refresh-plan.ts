@@ -14,6 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
+import { sameFileMoved } from "../patch/index.js";
 import { gitBlobId } from "../patch/create.js";
 import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
@@ -71,7 +72,7 @@ export function versionsBelowStack(applied: readonly AppliedPatch[]): Map<string
  * them are gone, and a lower patch's among them: a top patch that sets one line of a lower
  * patch back, or deletes a file one made, on purpose, is an edit like any other (t45 N1).
  */
-export function changesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPlan, "changed" | "files">): { files: string[]; patches: string[] } {
+export function changesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPlan, "changed" | "files" | "renames">): { files: string[]; patches: string[] } {
   const none = { files: [], patches: [] };
   if (applied.length < 2 || !plan.changed.length) return none;
   const below = versionsBelowStack(applied);
@@ -80,6 +81,8 @@ export function changesGone(applied: readonly AppliedPatch[], plan: Pick<Refresh
   // as the patches left it (t49 N1: the check never fired with one in the stack). Still there
   // as the stack has it, it says nothing either way.
   const createdAndKept = (path: string) => below.get(path) === null && (plan.files[path] === undefined || plan.files[path].post === expected.get(path));
+  // A file of the stack moved (the refresh writes it as a rename) is work, not a reset.
+  if (plan.renames.some(([from, to]) => plan.files[from]?.post === null && plan.files[to]?.post != null && expected.has(from))) return none;
   const stackChanges = [...expected].filter(([path, version]) => version !== below.get(path) && !createdAndKept(path)).map(([path]) => path);
   if (!stackChanges.length) return none;
   if (!stackChanges.every((path) => plan.files[path] !== undefined && plan.files[path].post === below.get(path))) return none;
@@ -260,6 +263,15 @@ export async function planRefresh(
     renames.push([from, to]);
     inRename.add(from).add(to);
   }
+  const takeUntracked = (path: string) => {
+    files[path] = { pre: null, post: opts.preview ? ws.version(path) : ws.preserve(path) };
+    changed.push(path);
+    untracked.splice(untracked.indexOf(path), 1);
+  };
+  for (const pair of movesGitCannotStage(ctx, ws, top, files, lower, inRename, untracked, takeUntracked)) {
+    renames.push(pair);
+    inRename.add(pair[0]).add(pair[1]);
+  }
   if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
   // A version below the top that the store lost is made again from HEAD and the patches below:
   // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
@@ -277,6 +289,47 @@ export async function planRefresh(
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
   return { diff: buildPatchDiff(files, renames, diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
+}
+
+/**
+ * Moves `git mv` cannot stage, paired as git's rename detection pairs a deletion and a creation
+ * (at least half the lines alike): a file the top patch renamed, moved again (a plain mv: the
+ * new name is untracked, and so is the one it left), and a file a lower patch created, moved
+ * (untracked too: git mv refuses it). Written as renames, the patch says what happened, and a
+ * colleague's sync follows the file to its new name (t46 N5, t50 N3, N10, N15: each was a
+ * deletion and a whole new file).
+ */
+function movesGitCannotStage(
+  ctx: PlanContext,
+  ws: WorkingSet,
+  top: AppliedPatch,
+  files: Record<string, FileChange>,
+  lower: Map<string, Version>,
+  inRename: Set<string>,
+  untracked: readonly string[],
+  /** Takes an untracked file into the patch: the new name of such a move is the move's, as git mv would have it. */
+  takeUntracked: (path: string) => void,
+): [string, string][] {
+  const text = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));
+  // Old name and the text it moved with.
+  const left: [string, string | null][] = [];
+  for (const [from, to] of top.renames ?? []) {
+    if (files[from]?.post === null && files[to] !== undefined && files[to].post === null && top.files[to]?.post) left.push([from, text(top.files[to].post, to)]);
+  }
+  const deleted = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre !== null && files[p].post === null && lower.has(p));
+  if (deleted.length) {
+    const below = versionsBelowStack(ctx.applied);
+    for (const path of deleted) if (below.get(path) === null) left.push([path, text(files[path].pre, path)]);
+  }
+  if (!left.length) return [];
+  untracked.filter((u) => left.some(([, was]) => sameFileMoved(was, ws.content(u)))).forEach(takeUntracked);
+  const created = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre === null && files[p].post !== null);
+  const pairs: [string, string][] = [];
+  for (const [from, was] of left) {
+    const to = created.find((c) => !pairs.some((p) => p[1] === c) && sameFileMoved(was, text(files[c].post, c)));
+    if (to !== undefined) pairs.push([from, to]);
+  }
+  return pairs;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   statSync,
@@ -1867,5 +1868,43 @@ describe("a refresh whose message, edit or sign-off gives the text the patch fil
     } finally {
       delete process.env.EDITOR;
     }
+  });
+});
+
+describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
+  it("a file the top patch renamed, moved again with mv, is still a rename, to its new name (the new name untracked is taken)", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await pq(tree, "new", "mv");
+    git(tree, "mv", "a.txt", "z.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    // z.txt is untracked (the refresh unstaged the move): git mv refuses it, mv is the way.
+    renameSync(join(tree, "z.txt"), join(tree, "y.txt"));
+    write(tree, "y.txt", read(tree, "y.txt").replace("5\n", "five\n"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(join(tree, "patches"), "mv");
+    // It had been a deletion of a.txt alone (y.txt left out as untracked), or a deletion and a whole new file.
+    expect(patch).toContain("rename from a.txt\nrename to y.txt\n");
+    expect(patch).toContain("-5\n+five\n");
+    expect(patch).not.toContain("z.txt");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe(lines(20));
+    expect(existsSync(join(tree, "y.txt"))).toBe(false);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "y.txt")).toBe(lines(20).replace("5\n", "five\n"));
+  });
+
+  it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "make");
+    write(tree, "made.txt", lines(10));
+    expect((await pq(tree, "refresh", "made.txt")).code).toBe(0);
+    await pq(tree, "new", "move");
+    renameSync(join(tree, "made.txt"), join(tree, "moved.txt"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(join(tree, "patches"), "move")).toContain("similarity index 100%\nrename from made.txt\nrename to moved.txt\n");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(existsSync(join(tree, "moved.txt"))).toBe(false);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "moved.txt")).toBe(lines(10));
   });
 });

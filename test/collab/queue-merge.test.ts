@@ -587,11 +587,196 @@ describe("renames in a patch a sync merges (t49 N4, N5, N8)", () => {
     const r = await mergeQueues(b2, ours, theirs, svc);
     // p2 had been rewritten to make the whole of a.c again, with a conflict that had no markers.
     expect(r.conflicts).toEqual([]);
-    expect(r.notes.join("\n")).toContain("p2: its edits of a.c follow it to z.c");
+    expect(r.notes.join("\n")).toContain("p2: its change of a.c follows it to z.c");
     expect(r.queue.patches.p2).toMatch(/^diff --git a\/z.c b\/z.c$/m);
     expect(r.queue.patches.p2).not.toContain("new file mode");
     const sim = await simulateQueue(r.queue, svc.baseFile);
     expect(await sim.current("a.c")).toBeNull();
     expect(await sim.current("z.c")).toBe(edit(edit(pre, 5, "five"), 21, "21 (ours)"));
+  });
+});
+
+describe("moves a sync follows, more (t50 N4, N9, N15)", () => {
+  const pre = BASE_TREE["a.c"];
+  const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+  const move = (to: string, content: string, modes: { oldMode?: string; newMode?: string } = {}) =>
+    createFilePatch({ oldPath: "a.c", newPath: to, oldContent: pre, newContent: content, ...modes });
+
+  it("keeps one side's chmod of a file the other side renames, either way round", async () => {
+    const ours = { series: "p1\n", patches: { p1: patch("one", A, [move("z.c", edit(pre, 5, "five"))]) } };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          createFilePatch({
+            oldPath: "a.c",
+            newPath: "a.c",
+            oldContent: pre,
+            newContent: edit(pre, 5, "five"),
+            oldMode: "100644",
+            newMode: "100755",
+          }),
+        ]),
+      },
+    };
+    for (const [o, t] of [
+      [ours, theirs],
+      [theirs, ours],
+    ]) {
+      const r = await mergeQueues(base, o, t, svc);
+      expect(r.conflicts).toEqual([]);
+      expect(r.queue.patches.p1).toContain("diff --git a/a.c b/z.c\nold mode 100644\nnew mode 100755\nrename from a.c\nrename to z.c\n");
+    }
+  });
+
+  it("merges a rename onto a name the other side adds a file under as a file added on both sides, with markers: nothing of either is lost", async () => {
+    const ours = { series: "p1\n", patches: { p1: patch("one", A, [move("z.c", edit(pre, 5, "five"))]) } };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          mod("a.c", pre, edit(pre, 5, "five")),
+          createFilePatch({ oldPath: null, newPath: "z.c", oldContent: null, newContent: "their own z\n" }),
+        ]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.kind, c.files])).toEqual([["content", ["z.c"]]]);
+    expect(r.queue.patches.p1).toContain("+their own z");
+    expect(r.queue.patches.p1).toContain("+five");
+  });
+
+  it("follows a move written as a deletion and a new file (a second move, a plain mv) with the other side's edit", async () => {
+    const renamed = edit(pre, 5, "five");
+    const b2: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [move("m2.c", renamed)]) } };
+    // Ours moved it on with mv: a deletion of a.c and a new m3.c, each whole.
+    const ours = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          createFilePatch({ oldPath: "a.c", newPath: null, oldContent: pre, newContent: null }),
+          createFilePatch({ oldPath: null, newPath: "m3.c", oldContent: null, newContent: edit(renamed, 10, "ten (ours)") }),
+        ]),
+      },
+    };
+    const theirs = { series: "p1\n", patches: { p1: patch("one", A, [move("m2.c", edit(renamed, 20, "twenty (theirs)"))]) } };
+    const r = await mergeQueues(b2, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.queue.patches.p1).toContain("rename from a.c\nrename to m3.c\n");
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("m2.c")).toBeNull();
+    expect(await sim.current("m3.c")).toBe(edit(edit(renamed, 10, "ten (ours)"), 20, "twenty (theirs)"));
+  });
+});
+
+describe("a patch over a lower patch that now moves or changes its file (t50 N5, N6, N10)", () => {
+  const pre = BASE_TREE["a.c"];
+  const bee = BASE_TREE["b.c"];
+  const p1 = patch("one", A, [mod("b.c", bee, edit(bee, 1, "uno"))]);
+
+  it("a move of its own over a lower move of the same file to another name: a rename conflict, its move kept from the lower's name", async () => {
+    const p2 = patch("two", B, [createFilePatch({ oldPath: "a.c", newPath: "x.c", oldContent: pre, newContent: edit(pre, 30, "thirty") })]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+    const theirs = {
+      series: base.series,
+      patches: {
+        p1: patch("one", A, [
+          mod("b.c", bee, edit(bee, 1, "uno")),
+          createFilePatch({ oldPath: "a.c", newPath: "z.c", oldContent: pre, newContent: edit(pre, 5, "five") }),
+        ]),
+        p2,
+      },
+    };
+    const ours = {
+      series: base.series,
+      patches: {
+        p1,
+        p2: patch("two", B, [createFilePatch({ oldPath: "a.c", newPath: "x.c", oldContent: pre, newContent: edit(pre, 31, "31") })]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    // It had become a whole second copy of the file.
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p2", "rename"]]);
+    expect(r.queue.patches.p2).toContain("rename from z.c\nrename to x.c\n");
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("z.c")).toBeNull();
+    expect(await sim.current("x.c")).toBe(edit(edit(pre, 5, "five"), 31, "31"));
+  });
+
+  it("a deletion over a lower patch's new edit of the file is said as that, not as markers", async () => {
+    const p2 = patch("two", B, [createFilePatch({ oldPath: "b.c", newPath: null, oldContent: edit(bee, 1, "uno"), newContent: null })]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1, p2 } };
+    const theirs = { series: base.series, patches: { p1: patch("one", A, [mod("b.c", bee, edit(edit(bee, 1, "uno"), 10, "ten"))]), p2 } };
+    const ours = {
+      series: base.series,
+      patches: {
+        p1,
+        p2: patch("two", B, [
+          createFilePatch({ oldPath: "b.c", newPath: null, oldContent: edit(bee, 1, "uno"), newContent: null }),
+          mod("a.c", pre, edit(pre, 2, "two")),
+        ]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => c.message)).toEqual([
+      expect.stringContaining("p2: b.c: deleted by this patch, changed by a patch below"),
+    ]);
+  });
+
+  it("an edit over a lower chain of moves (a rename, then a move written as a deletion and a new file) follows the file to its last name", async () => {
+    const moved = (from: string, to: string, text: string) =>
+      createFilePatch({ oldPath: from, newPath: to, oldContent: text, newContent: text });
+    const c = patch("c", B, [mod("a.c", pre, edit(pre, 28, "28 (c)"))]);
+    const base: QueueVersion = { series: "c\n", patches: { c } };
+    const theirs = {
+      series: "p1\np2\nc\n",
+      patches: {
+        p1: patch("one", A, [moved("a.c", "m2.c", pre)]),
+        p2: patch("two", A, [
+          createFilePatch({ oldPath: "m2.c", newPath: null, oldContent: pre, newContent: null }),
+          createFilePatch({ oldPath: null, newPath: "m3.c", oldContent: null, newContent: pre }),
+        ]),
+        c,
+      },
+    };
+    const ours = { series: "c\n", patches: { c: patch("c", B, [mod("a.c", pre, edit(pre, 29, "29 (c)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("a.c")).toBeNull();
+    expect(await sim.current("m3.c")).toBe(edit(pre, 29, "29 (c)"));
+  });
+});
+
+describe("a file deleted on one side and chmodded alone on the other (t50 N14)", () => {
+  it("is a modify/delete conflict, the chmodded one kept, as git merge says it", async () => {
+    const pre = BASE_TREE["a.c"];
+    const bee = BASE_TREE["b.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const ours = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          mod("a.c", pre, edit(pre, 5, "five")),
+          createFilePatch({ oldPath: "b.c", newPath: null, oldContent: bee, newContent: null }),
+        ]),
+      },
+    };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five")), "diff --git a/b.c b/b.c\nold mode 100644\nnew mode 100755\n"]),
+      },
+    };
+    for (const [o, t] of [
+      [ours, theirs],
+      [theirs, ours],
+    ]) {
+      const r = await mergeQueues(base, o, t, svc);
+      // It merged silently as the deletion.
+      expect(r.conflicts.map((c) => c.message)).toEqual([expect.stringContaining("p1: b.c: deleted on one side, changed on the other")]);
+      expect(r.queue.patches.p1).toMatch(/^diff --git a\/b.c b\/b.c\nold mode 100644\nnew mode 100755$/m);
+    }
   });
 });

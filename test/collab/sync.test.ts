@@ -338,7 +338,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     // p3 changes b.c line 6, with lines 3-9 as its context.
     await bobsSyncStopsOnP2Under(["p3.patch", 6, "six (ann)"]);
     expect((await ok(bob.tree, "status")).out).toContain(
-      "sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file kept as yours) and pq refresh",
+      "sync stopped on conflicts in p2.patch: resolve p2.patch (the marked files, or the file the sync kept) and pq refresh",
     );
     // A resolution that also drops lines 4 and 5, which p3.patch needs as its context.
     write(bob.tree, "b.c", read(bob.tree, "b.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\nbee 4\nbee 5\n/, "three (ann and bob)\n"));
