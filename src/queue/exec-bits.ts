@@ -29,7 +29,23 @@ const isFileMode = (mode: string) => mode === "100644" || mode === "100755";
 
 /** Paths whose index entry has another file mode than HEAD's (git update-index --chmod), with the staged bit. */
 function stagedChmods(tree: string): Map<string, boolean> {
-  const map = new Map<string, boolean>();
+  return new Map([...stagedModes(tree)].map(([path, m]) => [path, isExec(m.mode)]));
+}
+
+/**
+ * Of `paths`, those whose staged change is their mode alone (the blob is HEAD's): where git does
+ * not trust the file system's bits, a refresh takes that mode into the patch, and so unstages it
+ * even when the work tree has edits besides (t50 N1: it stayed staged, and went into the next commit).
+ */
+export function stagedModeAlone(tree: string, paths: readonly string[]): Set<string> {
+  if (!paths.length) return new Set();
+  const modes = stagedModes(tree);
+  return new Set(paths.filter((p) => modes.get(p)?.blobSame));
+}
+
+/** Index entries with another file mode than HEAD's: the staged mode, and whether the blob is HEAD's. */
+function stagedModes(tree: string): Map<string, { mode: string; blobSame: boolean }> {
+  const map = new Map<string, { mode: string; blobSame: boolean }>();
   let out: string;
   try {
     out = gitOut(tree, ["diff-index", "--cached", "--raw", "-z", "--no-renames", "--relative", "HEAD", "--"]);
@@ -39,8 +55,8 @@ function stagedChmods(tree: string): Map<string, boolean> {
   // ":<old mode> <new mode> <old id> <new id> <status>" NUL <path> NUL
   const fields = out.split("\0");
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [oldMode, newMode] = fields[i].slice(1).split(" ");
-    if (isFileMode(oldMode) && isFileMode(newMode) && oldMode !== newMode) map.set(fields[i + 1], isExec(newMode));
+    const [oldMode, newMode, oldId, newId] = fields[i].slice(1).split(" ");
+    if (isFileMode(oldMode) && isFileMode(newMode) && oldMode !== newMode) map.set(fields[i + 1], { mode: newMode, blobSame: oldId === newId });
   }
   return map;
 }

@@ -15,6 +15,8 @@ import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { sameFileMoved } from "../patch/index.js";
+import { stagedModeAlone } from "./exec-bits.js";
+import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
 import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
@@ -252,7 +254,12 @@ export async function planRefresh(
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p) && !namesQueue(ctx, p)));
   const staged = status.staged.filter((p) => files[p] !== undefined);
-  const stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
+  let stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
+  if (stagedApart.length && !execBitsTrusted(ctx.tree)) {
+    const modeAlone = stagedModeAlone(ctx.tree, stagedApart);
+    staged.push(...stagedApart.filter((p) => modeAlone.has(p)));
+    stagedApart = stagedApart.filter((p) => !modeAlone.has(p));
+  }
   // A file moved with git mv (and maybe edited) is written as a rename, as git diff -M, hg and
   // StGit write it, not as a deletion and a whole new file: the patch shows what changed.
   const renames = [...(top.renames ?? [])];

@@ -1093,6 +1093,8 @@ describe("a patch that renames a file onto one the tree has (t49 N2)", () => {
         expect(r.code).toBe(6);
         expect(r.err).toContain("z.txt: the patch renames a.txt to this name, but the tree already has a file there");
         expect(r.err).not.toContain("git add and commit");
+        // For a file HEAD has, moving it away is an edit the next push refuses (t50 N2): its removal committed, or a patch below.
+        expect(r.err).toContain("if HEAD has it, commit its removal (git rm z.txt, git commit) or make that a patch below this one");
       }
       expect(read(tree, "z.txt")).toBe("my z\n");
       expect(read(tree, "a.txt")).toBe(lines(10));

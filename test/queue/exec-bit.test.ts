@@ -138,4 +138,19 @@ describe("a repository whose git does not trust executable bits (core.fileMode f
     expect((await pq(dir, "push")).code).toBe(0);
     expect((await pq(dir, "status")).out).not.toMatch(/unrefreshed/);
   });
+
+  it("unstages a chmod staged with an edit besides once the patch has both (t50 N1: it went into the next commit)", async () => {
+    const dir = await untrustedBits();
+    git(dir, "update-index", "--chmod=+x", "a.txt");
+    write(dir, "a.txt", "a, edited\n");
+    chmodSync(join(dir, "a.txt"), 0o644);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const patch = readFileSync(join(dir, "patches", "p1"), "utf8");
+    expect(patch).toMatch(/^diff --git a\/a.txt b\/a.txt\nold mode 100644\nnew mode 100755$/m);
+    expect(patch).toContain("+a, edited");
+    expect(git(dir, "diff", "--cached", "--name-only")).toBe("");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(dir, "push")).code).toBe(0);
+  });
 });
