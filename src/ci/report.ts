@@ -23,6 +23,8 @@ export interface StateInfo {
    * (the TUI's badges) knows the verdict still describes this state only if it matches.
    */
   chain?: string;
+  /** Its patch applied only with fuzz, line endings set aside or a merge (git am would refuse it). */
+  applied?: "fuzz" | "eol" | "merge";
 }
 
 export { chainState } from "../core/state-chain.js";

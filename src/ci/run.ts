@@ -10,6 +10,7 @@ import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
 import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";
+import type { AppliedPatch } from "../queue/state.js";
 import { chainState, markGoneBackends, RUN_COLUMN, sortCells, stateInShard, type Cell, type CiReport, type StateInfo } from "./report.js";
 
 export interface CiOptions {
@@ -106,10 +107,25 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
     // A patch that does not apply ends the series there: its state and every later one are
     // shown as not built, with the hunks that failed, and the states before it keep their verdicts.
     let blocked: { patch: string; state: number; reason: string; why: string } | null = null;
+    // A patch applied only with fuzz (or with line endings set aside) is tested as pq placed it,
+    // which git am would refuse: said once, and in the report's state (t51 N7: all green, unsaid).
+    const inexactSaid = new Set<string>();
+    const noteInexact = (records: readonly AppliedPatch[]) => {
+      for (let i = records.length - 1; i >= 0 && !inexactSaid.has(records[i].name); i--) {
+        const record = records[i];
+        inexactSaid.add(record.name);
+        if (!record.inexact) continue;
+        const state = states[patches.indexOf(record.name) + 1];
+        if (state) state.applied = record.inexact;
+        const how = record.inexact === "fuzz" ? "with fuzz" : record.inexact === "eol" ? "with its line endings set aside" : "by a three-way merge";
+        emit({ kind: "note", message: `${record.name} applies only ${how} (git am would refuse it): state ${state?.index ?? "?"} tests it as pq placed it` });
+      }
+    };
     for (const s of wanted) {
       if (!blocked) {
         try {
           await stack.goto(s.index === 0 ? 0 : patches[s.index - 1], { force: true });
+          noteInexact(stack.appliedRecords());
         } catch (e) {
           const stopped = patchNotApplied(e);
           if (!stopped) throw e;

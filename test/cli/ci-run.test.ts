@@ -140,3 +140,22 @@ describe("pq ci --run", () => {
     expect([empty.code, empty.err]).toEqual([12, expect.stringContaining("nothing to bisect: the series has no patch to push")]);
   });
 });
+
+describe("pq ci over a patch that applies only with fuzz (t51 N7: all green, unsaid)", () => {
+  it("says so on stderr and in the report's state, as git am would refuse the patch", async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => `line ${i + 1}\n`).join("");
+    const tree = makeRepo({ "f.txt": lines });
+    const queue = tempDir("pq-ci-fuzz-queue-");
+    dirs.push(tree, queue);
+    // Its context says "line 4" where the tree has "line 4 changed": GNU patch's fuzz 1.
+    write(queue, "fuzzy.patch", "--- a/f.txt\n+++ b/f.txt\n@@ -4,5 +4,5 @@\n line 4\n line 5\n-line 6\n+six\n line 7\n line 8\n");
+    write(queue, "series", "fuzzy.patch\n");
+    write(tree, "f.txt", lines.replace("line 4\n", "line 4 changed\n"));
+    git(tree, "commit", "-qam", "context moved");
+    const report = join(queue, "report.json");
+    const r = await pq(tree, "ci", "--queue", queue, "--tree", tree, "--run", "true", "--json", report);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain("fuzzy.patch applies only with fuzz (git am would refuse it): state 1 tests it as pq placed it");
+    expect((JSON.parse(readFileSync(report, "utf8")) as CiReport).states[1].applied).toBe("fuzz");
+  });
+});
