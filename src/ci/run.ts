@@ -117,8 +117,12 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
         if (!record.inexact) continue;
         const state = states[patches.indexOf(record.name) + 1];
         if (state) state.applied = record.inexact;
-        const how = record.inexact === "fuzz" ? "with fuzz" : record.inexact === "eol" ? "with its line endings set aside" : "by a three-way merge";
-        emit({ kind: "note", message: `${record.name} applies only ${how} (git am would refuse it): state ${state?.index ?? "?"} tests it as pq placed it` });
+        const how =
+          record.inexact === "fuzz" ? "with fuzz" : record.inexact === "eol" ? "with its line endings set aside" : "by a three-way merge";
+        emit({
+          kind: "note",
+          message: `${record.name} applies only ${how} (git am would refuse it): state ${state?.index ?? "?"} tests it as pq placed it`,
+        });
       }
     };
     for (const s of wanted) {
