@@ -14,7 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { sameFileMoved } from "../patch/index.js";
+import { applyFilePatch, createFilePatch, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
@@ -69,12 +69,18 @@ export function versionsBelowStack(applied: readonly AppliedPatch[]): Map<string
 
 /**
  * The applied patches' changes all gone from the tree: every file they change is again as it
- * was below the whole stack (a git reset --hard, git checkout or git stash took them), not
- * edited. A refresh would make the top patch revert the lower ones (t44 N2). Only when all of
- * them are gone, and a lower patch's among them: a top patch that sets one line of a lower
- * patch back, or deletes a file one made, on purpose, is an edit like any other (t45 N1).
+ * was below the whole stack (a git reset --hard, git checkout or git stash took them), or, edited
+ * since, holds none of their changes, one file at least being exactly as it was (t50 N11). A
+ * refresh would make the top patch revert the lower ones (t44 N2). Only when all of them are
+ * gone, and a lower patch's among them: a top patch that sets one line of a lower patch back,
+ * or deletes a file one made, on purpose, is an edit like any other (t45 N1).
  */
-export function changesGone(applied: readonly AppliedPatch[], plan: Pick<RefreshPlan, "changed" | "files" | "renames">): { files: string[]; patches: string[] } {
+export function changesGone(
+  applied: readonly AppliedPatch[],
+  plan: Pick<RefreshPlan, "changed" | "files" | "renames">,
+  /** A version's text: with it, a file edited since its changes went (a reset, then work) counts too (t50 N11). */
+  textOf?: (v: Version, path: string) => string | null,
+): { files: string[]; patches: string[]; edited?: string[] } {
   const none = { files: [], patches: [] };
   if (applied.length < 2 || !plan.changed.length) return none;
   const below = versionsBelowStack(applied);
@@ -87,10 +93,50 @@ export function changesGone(applied: readonly AppliedPatch[], plan: Pick<Refresh
   if (plan.renames.some(([from, to]) => plan.files[from]?.post === null && plan.files[to]?.post != null && expected.has(from))) return none;
   const stackChanges = [...expected].filter(([path, version]) => version !== below.get(path) && !createdAndKept(path)).map(([path]) => path);
   if (!stackChanges.length) return none;
-  if (!stackChanges.every((path) => plan.files[path] !== undefined && plan.files[path].post === below.get(path))) return none;
+  const gone = (path: string) =>
+    plan.files[path] !== undefined &&
+    (plan.files[path].post === below.get(path) || (textOf !== undefined && changesAbsent(applied, path, plan.files[path].post, textOf)));
+  if (!stackChanges.every(gone)) return none;
+  // A reset shows as files back exactly as they were: one at least, else a top patch that rewrote
+  // the stack's only files (taking a lower patch's lines out with the rest) is work, not a reset.
+  if (!stackChanges.some((path) => plan.files[path].post === below.get(path))) return none;
   const lower = applied.slice(0, -1).filter((record) => stackChanges.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post));
   if (!lower.length) return none;
-  return { files: stackChanges.sort(), patches: lower.map((record) => record.name) };
+  // Those edited since their changes went: a pop overwrites them (pop --force backs them up).
+  const edited = stackChanges.filter((path) => plan.files[path].post !== below.get(path)).sort();
+  return { files: stackChanges.sort(), patches: lower.map((record) => record.name), ...(edited.length ? { edited } : {}) };
+}
+
+/** A version's text, as a working set sees it: the tree's file for the version it holds, else the store's copy. */
+export function versionText(ws: WorkingSet, store: ObjectStore): (v: Version, path: string) => string | null {
+  return (v, path) => (v === null ? null : ws.version(path) === v ? ws.content(path) : store.get(versionId(v)!));
+}
+
+/**
+ * Whether none of the applied patches' changes to `path` is in the file as it is now (`now`):
+ * each, taken out, does not fit (its result lines are not there) and, put in, does (its context
+ * is), with an offset or fuzz as the edits made since moved lines. An insertion alone fits again
+ * wherever its context is, so the first test is the one that tells. A file some change is still
+ * in, or one pq cannot read, is not.
+ */
+function changesAbsent(applied: readonly AppliedPatch[], path: string, now: Version, textOf: (v: Version, path: string) => string | null): boolean {
+  try {
+    const text = textOf(now, path);
+    if (text === null) return false;
+    for (const record of applied) {
+      const change = record.files[path];
+      if (!change || change.pre === change.post) continue;
+      const [pre, post] = [textOf(change.pre, path), textOf(change.post, path)];
+      if (pre === null || post === null) return false; // a file made or deleted: back is back, changed is not
+      const file = parsePatch(createFilePatch({ oldPath: path, newPath: path, oldContent: pre, newContent: post })).files[0];
+      if (!file) continue; // a mode change alone
+      if (applyFilePatch(text, reverseFilePatch(file)).ok) return false;
+      if (!applyFilePatch(text, file).ok) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { buildPatchDiff } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
-import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack } from "./refresh-plan.js";
+import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack, versionText } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   adoptState,
@@ -105,7 +105,7 @@ export interface StackStatus {
   /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
   filesGone?: string[];
   /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
-  changesGone?: { files: string[]; patches: string[] };
+  changesGone?: { files: string[]; patches: string[]; edited?: string[] };
   /**
    * Another pq holds the tree's lock: an operation is under way, and what status read may be
    * half of it (a refreshed patch file beside the state from before). The queue's files are
@@ -597,7 +597,7 @@ export class Stack {
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     const headMoved = committedUnder.length ? await headMovedUnder(ctx, this.state.applied, committedUnder) : null;
-    const gone = preview ? changesGone(this.state.applied, preview) : null;
+    const gone = preview ? changesGone(this.state.applied, preview, versionText(tx.ws, ctx.store)) : null;
     const missing = preview && !gone?.files.length ? filesGone(this.state.applied, preview) : [];
     return {
       top: top?.name ?? null,

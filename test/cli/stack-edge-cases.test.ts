@@ -727,6 +727,30 @@ describe("the applied patches' changes gone, with a file one of them creates (un
   });
 });
 
+describe("the applied patches' changes gone, then an edit made over them (t50 N11: one edit switched the guard off)", () => {
+  it("are still said as gone, with the edited files named; refresh refuses; pop -a --force saves the edit, push -a puts the changes back", async () => {
+    const tree = await stackTree({ "a.txt": lines(10), "b.txt": lines(10) });
+    await patchWith(tree, "p1", { "a.txt": lines(10).replace("3\n", "three\n"), "b.txt": lines(10).replace("7\n", "seven\n") });
+    await patchWith(tree, "p2", { "a.txt": lines(10).replace("3\n", "three\n").replace("9\n", "nine\n") });
+    git(tree, "reset", "-q", "--hard");
+    write(tree, "b.txt", `${lines(10)}11\n`);
+    const status = JSON.parse((await pq(tree, "status", "--json")).out);
+    expect(status.changesGone).toEqual({ files: ["a.txt", "b.txt"], patches: ["p1"], edited: ["b.txt"] });
+    const p2 = read(join(tree, "patches"), "p2");
+    const refused = await pq(tree, "refresh");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("with edits since in b.txt");
+    expect(read(join(tree, "patches"), "p2")).toBe(p2);
+    const pop = await pq(tree, "pop", "-a", "--force");
+    expect(pop.code, pop.err).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual([
+      lines(10).replace("3\n", "three\n").replace("9\n", "nine\n"),
+      lines(10).replace("7\n", "seven\n"),
+    ]);
+  });
+});
+
 describe("an applied patch whose series line was deleted by hand (t44 N3)", () => {
   it("is named by status; push, new, fold and finish refuse with the way on; pop works, and with the line back all do", async () => {
     const tree = await stackTree({ "a.txt": lines(20) });

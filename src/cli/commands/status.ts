@@ -67,7 +67,7 @@ export default defineCommand({
       );
     if (s.changesGone)
       io.out(
-        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop -a, then pq push -a, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
+        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack${s.changesGone.edited ? ` (with edits since in ${fileList(s.changesGone.edited)})` : ""} (a git reset --hard, git checkout or git stash?): ${s.changesGone.edited ? "pq pop -a --force (your edits go to .pq/backups), then pq push -a" : "pq pop -a, then pq push -a"}, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
       );
     if (s.filesGone)
       io.out(

@@ -10,7 +10,7 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, type RefreshPlan } from "../refresh-plan.js";
+import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, differFromHead, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -130,7 +130,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   // The applied patches' changes gone from the tree (git reset --hard, checkout, stash): taken,
   // the top patch would revert them, and the next pop and push would apply that (t44 N2).
-  const gone = opts.force ? null : changesGone(tx.state.applied, plan);
+  const gone = opts.force ? null : changesGone(tx.state.applied, plan, versionText(tx.ws, ctx.store));
   if (gone?.files.length) throw changesGoneRefusal(top.name, gone);
   // HEAD moved under the applied patches (a git pull with them applied): what differs in the
   // patches' files is HEAD's change, which a refresh would take into the top patch, and pop then
@@ -463,12 +463,14 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
 }
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
-export function changesGoneRefusal(top: string, gone: { files: string[]; patches: string[] }): PqError {
+export function changesGoneRefusal(top: string, gone: { files: string[]; patches: string[]; edited?: string[] }): PqError {
   return new PqError(
     "dirty",
-    `the applied patches' changes to ${gone.files.join(", ")} are gone from the tree: each is as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${gone.patches.join(", ")}`,
+    `the applied patches' changes to ${gone.files.join(", ")} are gone from the tree: ${gone.edited ? `each is as it was below the stack, with edits since in ${gone.edited.join(", ")}` : "each is as it was below the stack"} (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${gone.patches.join(", ")}`,
     [
-      "pq pop -a, then pq push -a, puts them back (a file already as the pop leaves it is no edit it refuses over); after git stash, git stash pop does",
+      gone.edited
+        ? `pq pop -a --force (it saves ${gone.edited.join(", ")} to .pq/backups), then pq push -a, puts them back, and your edits are in the backup to carry over; after git stash, git stash pop does`
+        : "pq pop -a, then pq push -a, puts them back (a file already as the pop leaves it is no edit it refuses over); after git stash, git stash pop does",
       `pq refresh --force makes ${top} revert them, if that is what you want`,
     ],
     { patch: top, files: gone.files, patches: gone.patches },
