@@ -9,7 +9,7 @@
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
 import { nameToBytes } from "../patch/paths.js";
-import { parsePatch, sameFileMoved, type FilePatch } from "../patch/index.js";
+import { bestMove, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
@@ -660,9 +660,16 @@ export function movesOf(side: SideImages): Map<string, string> {
   const taken = new Set([...moves.keys(), ...moves.values()]);
   const deleted = [...side.pre.keys()].filter((p) => !taken.has(p) && side.pre.get(p) != null && side.post.get(p) === null);
   const created = [...side.post.keys()].filter((p) => !taken.has(p) && (side.pre.get(p) ?? null) === null && side.post.get(p) != null);
-  for (const to of created) {
-    const from = deleted.find((d) => !moves.has(d) && sameFileMoved(side.pre.get(d)!, side.post.get(to)!));
-    if (from !== undefined) moves.set(from, to);
+  const used = new Set<string>();
+  for (const from of deleted) {
+    const to = bestMove(
+      side.pre.get(from)!,
+      created.filter((c) => !used.has(c)),
+      (c) => side.post.get(c) ?? null,
+    );
+    if (to === null) continue;
+    moves.set(from, to);
+    used.add(to);
   }
   return moves;
 }

@@ -19,13 +19,40 @@ export function commonLines(a: Iterable<string>, b: Iterable<string>): number {
   return common;
 }
 
+/** A line that says nothing of which file it is in: blank, or punctuation alone (a closing brace, a comment end). */
+const trivialLine = (line: string) => !/[A-Za-z0-9]/.test(line);
+
+/**
+ * How alike two texts are as one file moved (0 to 1): the share of the longer one's lines the
+ * other has too, counted with repeats, blank and punctuation-only lines left out (two files of
+ * braces and blank lines are not one file); texts with no other lines are alike only when equal.
+ * Binary texts are never alike.
+ */
+export function moveSimilarity(deleted: string | null, created: string | null): number {
+  if (deleted === null || created === null || isBinaryContent(deleted) || isBinaryContent(created)) return 0;
+  const [la, lb] = [splitLines(deleted).filter((l) => !trivialLine(l)), splitLines(created).filter((l) => !trivialLine(l))];
+  if (!la.length || !lb.length) return la.length === lb.length && deleted === created ? 1 : 0;
+  return commonLines(la, lb) / Math.max(la.length, lb.length);
+}
+
 /**
  * Whether a created file's text is a deleted one's, moved (and maybe edited): at least half of
  * the longer one's lines the same, as git's rename detection counts a move (its default 50%).
- * Binary contents are never paired.
  */
 export function sameFileMoved(deleted: string | null, created: string | null): boolean {
-  if (deleted === null || created === null || isBinaryContent(deleted) || isBinaryContent(created)) return false;
-  const [la, lb] = [splitLines(deleted), splitLines(created)];
-  return commonLines(la, lb) * 2 >= Math.max(la.length, lb.length, 1);
+  return moveSimilarity(deleted, created) >= 0.5;
+}
+
+/** Of `candidates`, the one text most alike `was` as one file moved, if it is alike enough and no other is as alike. */
+export function bestMove(was: string | null, candidates: string[], textOf: (path: string) => string | null): string | null {
+  let best: string | null = null;
+  let score = -1;
+  let tie = false;
+  for (const c of candidates) {
+    const s = moveSimilarity(was, textOf(c));
+    if (s < 0.5) continue; // git's rename detection's default: half alike
+    if (s > score) [best, score, tie] = [c, s, false];
+    else if (s === score) tie = true;
+  }
+  return tie ? null : best;
 }

@@ -14,7 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { applyFilePatch, createFilePatch, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
+import { applyFilePatch, bestMove, createFilePatch, parsePatch, reverseFilePatch } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
@@ -375,14 +375,33 @@ function movesGitCannotStage(
     for (const path of deleted) if (below.get(path) === null) left.push([path, text(files[path].pre, path)]);
   }
   if (!left.length) return [];
-  untracked.filter((u) => left.some(([, was]) => sameFileMoved(was, ws.content(u)))).forEach(takeUntracked);
+  // An untracked file is taken as a move's new name only when it is the one best match, and not
+  // an editor's or a tool's copy (t52: a backup f.c~ or f.c.orig had been taken into the patch).
+  for (const [, was] of left) {
+    const best = bestMove(
+      was,
+      untracked.filter((u) => !looksLikeACopy(u)),
+      (u) => ws.content(u),
+    );
+    if (best !== null && !(best in files)) takeUntracked(best);
+  }
   const created = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre === null && files[p].post !== null);
   const pairs: [string, string][] = [];
   for (const [from, was] of left) {
-    const to = created.find((c) => !pairs.some((p) => p[1] === c) && sameFileMoved(was, text(files[c].post, c)));
-    if (to !== undefined) pairs.push([from, to]);
+    const to = bestMove(
+      was,
+      created.filter((c) => !pairs.some((p) => p[1] === c)),
+      (c) => text(files[c].post, c),
+    );
+    if (to !== null) pairs.push([from, to]);
   }
   return pairs;
+}
+
+/** A name an editor, patch or merge tool gives its copy of a file (f.c~, f.c.orig, .#f.c, f.c.swp). */
+function looksLikeACopy(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return /~$|\.(orig|rej|bak|swp|swo|tmp|old)$|^\.?#/.test(name);
 }
 
 /**

@@ -1919,6 +1919,28 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     expect(read(tree, "y.txt")).toBe(lines(20).replace("5\n", "five\n"));
   });
 
+  it("an editor's copy beside the moved file (y.txt~, .orig) is never taken as its new name, nor two equally alike files (t52)", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await pq(tree, "new", "mv");
+    git(tree, "mv", "a.txt", "z.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    renameSync(join(tree, "z.txt"), join(tree, "y.txt"));
+    write(tree, "y.txt~", lines(20));
+    write(tree, "z.txt.orig", lines(20));
+    const r = await pq(tree, "refresh");
+    expect(r.code).toBe(0);
+    const patch = read(join(tree, "patches"), "mv");
+    expect(patch).toContain("rename from a.txt\nrename to y.txt\n");
+    expect(patch).not.toContain("y.txt~");
+    expect(patch).not.toContain(".orig");
+    // Two copies alike, neither clearly the move: no guess (the deletion is written, the files stay untracked).
+    await pq(tree, "undo");
+    renameSync(join(tree, "y.txt"), join(tree, "one.txt"));
+    write(tree, "two.txt", lines(20));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(join(tree, "patches"), "mv")).not.toMatch(/rename to (one|two)\.txt/);
+  });
+
   it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "make");
