@@ -14,11 +14,12 @@ export function buildPatchDiff(
 ): string {
   const parts: string[] = [];
   const done = new Set<string>();
-  for (const [from, to] of renames) {
+  for (const [from, to] of composeMoves(renames, files)) {
     const src = files[from];
     const dst = files[to];
-    // Still a rename only if the source is gone and the target exists.
-    if (!src || !dst || src.post !== null || dst.post === null) continue;
+    // Still a rename only if the source was there and is gone, and the target is new and there
+    // (t52 N13: a fold of a move of a file the patch itself creates wrote a rename from nothing).
+    if (!src || !dst || src.pre === null || src.post !== null || dst.pre !== null || dst.post === null) continue;
     parts.push(
       createFilePatch({ oldPath: from, newPath: to, oldContent: content(src.pre, from), newContent: content(dst.post, to), oldMode: mode(src.pre), newMode: mode(dst.post) }),
     );
@@ -40,4 +41,22 @@ export function buildPatchDiff(
     );
   }
   return parts.join("");
+}
+
+/**
+ * Moves made one after the other (a to f, then f to g: two patches folded into one, or a file
+ * moved twice) as the one move they make together, a to g, when the name between is neither
+ * there before nor after.
+ */
+function composeMoves(renames: [string, string][], files: Record<string, { pre: Version; post: Version }>): [string, string][] {
+  const next = new Map(renames);
+  const between = (name: string) => files[name] !== undefined && files[name].pre === null && files[name].post === null;
+  const out: [string, string][] = [];
+  for (const [from, to] of renames) {
+    if (between(from)) continue; // the middle of a chain: taken with its start
+    let end = to;
+    for (let hops = 0; between(end) && next.has(end) && hops < 100; hops++) end = next.get(end)!;
+    out.push([from, end]);
+  }
+  return out;
 }

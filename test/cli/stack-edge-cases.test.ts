@@ -1941,6 +1941,35 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     expect(read(join(tree, "patches"), "mv")).not.toMatch(/rename to (one|two)\.txt/);
   });
 
+  it.each(["creates", "renames"])(
+    "fold of a move of a file the patch below %s writes the one change they make together (t52 N13)",
+    async (how) => {
+      const tree = await stackTree({ "a.txt": lines(20) });
+      await pq(tree, "new", "p1");
+      if (how === "creates") {
+        write(tree, "f.txt", lines(30));
+        expect((await pq(tree, "refresh", "f.txt")).code).toBe(0);
+      } else {
+        git(tree, "mv", "a.txt", "f.txt");
+        expect((await pq(tree, "refresh")).code).toBe(0);
+      }
+      await pq(tree, "new", "p2");
+      renameSync(join(tree, "f.txt"), join(tree, "g.txt"));
+      expect((await pq(tree, "refresh")).code).toBe(0);
+      const after = read(tree, "g.txt");
+      expect((await pq(tree, "pop")).code).toBe(0);
+      expect((await pq(tree, "fold", "p2")).code).toBe(0);
+      const p1 = read(join(tree, "patches"), "p1");
+      // It wrote a rename from f.txt, which nothing below has: the next push refused the patch.
+      expect(p1).not.toContain("f.txt");
+      expect(p1).toContain(how === "creates" ? "diff --git a/g.txt b/g.txt\nnew file mode 100644" : "rename from a.txt\nrename to g.txt\n");
+      expect((await pq(tree, "pop")).code).toBe(0);
+      const push = await pq(tree, "push");
+      expect(push.code, push.err).toBe(0);
+      expect(read(tree, "g.txt")).toBe(after);
+    },
+  );
+
   it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "make");
