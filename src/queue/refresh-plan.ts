@@ -22,6 +22,7 @@ import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 import { restoreLostVersion } from "./lost-versions.js";
+import { fileStat } from "../tree/files.js";
 
 export interface PlanContext {
   tree: string;
@@ -378,9 +379,16 @@ function movesGitCannotStage(
   // An untracked file is taken as a move's new name only when it is the one best match, and not
   // an editor's or a tool's copy (t52: a backup f.c~ or f.c.orig had been taken into the patch).
   for (const [, was] of left) {
+    // Sizes first, as git's rename detection: a file of another size by far cannot be half alike,
+    // and is never read (t52 N19: a disk image in the tree made refresh and status fail).
+    const size = Buffer.byteLength(was ?? "", "latin1");
+    const sizeFits = (u: string) => {
+      const st = fileStat(join(ctx.tree, u));
+      return st !== null && st.size <= 2 * size + 4096 && st.size * 2 + 4096 >= size;
+    };
     const best = bestMove(
       was,
-      untracked.filter((u) => !looksLikeACopy(u)),
+      untracked.filter((u) => !looksLikeACopy(u) && sizeFits(u)),
       (u) => ws.content(u),
     );
     if (best !== null && !(best in files)) takeUntracked(best);
