@@ -696,7 +696,11 @@ function followRenames(base: SideImages | null, ours: SideImages, theirs: SideIm
     if (movedTo.has(source)) continue; // a chain of moves within the patch: merged by name
     moves.push({ source, base: bN, ours: oN, theirs: tN, to, clash });
   }
-  return moves;
+  // Two files moved to one name (one on each side): neither is followed, the name merges as a
+  // file added on both sides, with markers (t52 N17: one file's content was merged away).
+  const landing = new Map<string, number>();
+  for (const m of moves) landing.set(m.to, (landing.get(m.to) ?? 0) + 1);
+  return moves.filter((m) => landing.get(m.to) === 1);
 }
 
 /**

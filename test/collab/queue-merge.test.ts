@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitRepo } from "../../src/git/repo.js";
-import { createFilePatch } from "../../src/patch/index.js";
+import { applyFilePatch, createFilePatch, parsePatch } from "../../src/patch/index.js";
 import { mergeQueues, oneTrailerBlock } from "../../src/collab/queue-merge.js";
 import { restackFailure } from "../../src/collab/restack.js";
 import { mergeOrder } from "../../src/collab/series-merge.js";
@@ -778,5 +778,36 @@ describe("a file deleted on one side and chmodded alone on the other (t50 N14)",
       expect(r.conflicts.map((c) => c.message)).toEqual([expect.stringContaining("p1: b.c: deleted on one side, changed on the other")]);
       expect(r.queue.patches.p1).toMatch(/^diff --git a\/b.c b\/b.c\nold mode 100644\nnew mode 100755$/m);
     }
+  });
+});
+
+describe("two files moved to one name, one on each side (t52 N17)", () => {
+  it("merges the name as a file added on both sides, with markers: neither file's content is lost", async () => {
+    const [pre, bee] = [BASE_TREE["a.c"], BASE_TREE["b.c"]];
+    const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+    const ours = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          mod("a.c", pre, edit(pre, 5, "five")),
+          createFilePatch({ oldPath: "b.c", newPath: "z.c", oldContent: bee, newContent: bee }),
+        ]),
+      },
+    };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: "z.c", oldContent: pre, newContent: edit(pre, 5, "five") })]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.kind, c.files])).toEqual([["content", ["z.c"]]]);
+    const z = applyFilePatch(
+      bee,
+      parsePatch(r.queue.patches.p1).files.find((f) => f.newPath === "z.c")!,
+    ).content!;
+    expect(z).toContain("bee 1\n");
+    expect(z).toContain("line 1\n");
+    expect(z).toContain("<<<<<<< ours");
   });
 });
