@@ -14,7 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { applyFilePatch, bestMove, createFilePatch, parsePatch, reverseFilePatch } from "../patch/index.js";
+import { applyFilePatch, bestMove, createFilePatch, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
@@ -322,7 +322,10 @@ export async function planRefresh(
     changed.push(path);
     untracked.splice(untracked.indexOf(path), 1);
   };
-  for (const pair of movesGitCannotStage(ctx, ws, top, files, lower, inRename, untracked, takeUntracked)) {
+  const moved = movesGitCannotStage(ctx, ws, top, files, lower, inRename, untracked, takeUntracked);
+  // A rename of the top's whose new name now holds another file (moved on, its name reused: t52 N16).
+  for (const stale of moved.stale) renames.splice(renames.findIndex((r) => r[0] === stale[0] && r[1] === stale[1]), 1);
+  for (const pair of moved.pairs) {
     renames.push(pair);
     inRename.add(pair[0]).add(pair[1]);
   }
@@ -363,19 +366,32 @@ function movesGitCannotStage(
   untracked: readonly string[],
   /** Takes an untracked file into the patch: the new name of such a move is the move's, as git mv would have it. */
   takeUntracked: (path: string) => void,
-): [string, string][] {
+): { pairs: [string, string][]; stale: [string, string][] } {
   const text = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));
-  // Old name and the text it moved with.
-  const left: [string, string | null][] = [];
+  // Old name and the text it moved with; `made`: a file the top patch itself creates, whose move
+  // is only the new name taken (no rename: nothing below has the old one: t52 N8).
+  const left: [string, string | null, "made"?][] = [];
+  const stale: [string, string][] = [];
   for (const [from, to] of top.renames ?? []) {
-    if (files[from]?.post === null && files[to] !== undefined && files[to].post === null && top.files[to]?.post) left.push([from, text(top.files[to].post, to)]);
+    if (files[from]?.post !== null || files[to] === undefined || !top.files[to]?.post) continue;
+    const was = text(top.files[to].post, to);
+    // Moved on, or moved on with its name reused by another file (no longer half alike).
+    if (files[to].post === null) left.push([from, was]);
+    else if (!sameFileMoved(was, text(files[to].post, to))) {
+      left.push([from, was]);
+      stale.push([from, to]);
+    }
+  }
+  for (const path of Object.keys(files)) {
+    const made = top.files[path];
+    if (!inRename.has(path) && made && made.pre === null && made.post !== null && files[path].post === null) left.push([path, text(made.post, path), "made"]);
   }
   const deleted = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre !== null && files[p].post === null && lower.has(p));
   if (deleted.length) {
     const below = versionsBelowStack(ctx.applied);
     for (const path of deleted) if (below.get(path) === null) left.push([path, text(files[path].pre, path)]);
   }
-  if (!left.length) return [];
+  if (!left.length) return { pairs: [], stale };
   // An untracked file is taken as a move's new name only when it is the one best match, and not
   // an editor's or a tool's copy (t52: a backup f.c~ or f.c.orig had been taken into the patch).
   for (const [, was] of left) {
@@ -395,7 +411,8 @@ function movesGitCannotStage(
   }
   const created = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre === null && files[p].post !== null);
   const pairs: [string, string][] = [];
-  for (const [from, was] of left) {
+  for (const [from, was, made] of left) {
+    if (made) continue; // its new name is a new file of the patch, taken above
     const to = bestMove(
       was,
       created.filter((c) => !pairs.some((p) => p[1] === c)),
@@ -403,7 +420,7 @@ function movesGitCannotStage(
     );
     if (to !== null) pairs.push([from, to]);
   }
-  return pairs;
+  return { pairs, stale };
 }
 
 /** A name an editor, patch or merge tool gives its copy of a file (f.c~, f.c.orig, .#f.c, f.c.swp). */

@@ -1971,6 +1971,32 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     },
   );
 
+  it("a file the top patch creates, moved with mv, is the patch's new file under its new name (t52 N8: the patch was left empty)", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "make");
+    write(tree, "f.txt", lines(12));
+    expect((await pq(tree, "refresh", "f.txt")).code).toBe(0);
+    renameSync(join(tree, "f.txt"), join(tree, "h.txt"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(join(tree, "patches"), "make");
+    expect(patch).toContain("diff --git a/h.txt b/h.txt\nnew file mode 100644");
+    expect(patch).not.toContain("f.txt");
+  });
+
+  it("a renamed file moved on while another file takes its name: the rename follows it, the other is new (t52 N16)", async () => {
+    const tree = await stackTree({ "r.txt": lines(30) });
+    await pq(tree, "new", "mv");
+    git(tree, "mv", "r.txt", "s.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    renameSync(join(tree, "s.txt"), join(tree, "t.txt"));
+    write(tree, "s.txt", "brand new s\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const patch = read(join(tree, "patches"), "mv");
+    // It kept the rename to s.txt (now another file) and left the moved t.txt out.
+    expect(patch).toContain("rename from r.txt\nrename to t.txt\n");
+    expect(patch).toContain("diff --git a/s.txt b/s.txt\nnew file mode 100644");
+  });
+
   it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "make");
