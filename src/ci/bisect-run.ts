@@ -37,6 +37,8 @@ export interface BisectReport extends BisectResult {
   subject?: string;
   /** What failed at the first bad state: a backend and its log, or the compiler's errors or command output. */
   failure?: { backend?: string; outcome: string; log: string };
+  /** Backends skipped at the top state when it passed on the others (not in its kernel: gone, or not there yet). */
+  topSkipped?: string[];
   /** States booted again, without the cache, and judged the same: the first bad one and the good one below it. */
   confirmed?: number[];
   /**
@@ -161,6 +163,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
         cells.find((c) => FAILING.has(c.outcome) && c.outcome !== "build-error") ?? cells.find((c) => c.outcome === "build-error");
       const topFirst = state === patches.length && topFails === undefined;
       if (topFirst) topFails = bad === undefined ? null : bad.outcome === "build-error" ? "build" : "boot";
+      if (topFirst && !bad) topSkipped = cells.filter((c) => c.outcome === "skip").map((c) => c.backend);
       // A state that does not build cannot show the boot failure the top has: untestable, as
       // `make || exit 125` makes it for git bisect run (t51 N6: a build break a later patch
       // fixed was blamed for the top's boot failure).
@@ -187,8 +190,14 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
     };
     /** How the top state fails (judged first): by a build error or by booting; null: it passes. */
     let topFails: "build" | "boot" | null | undefined;
+    let topSkipped: string[] = [];
     const result = await bisectStates(patches.length, evaluate);
-    const report: BisectReport = { ...result, patches: patches.length, reused };
+    const report: BisectReport = {
+      ...result,
+      patches: patches.length,
+      reused,
+      ...(result.topGood && topSkipped.length ? { topSkipped } : {}),
+    };
     // A boot's verdict is checked again; a patch that does not apply or a compile error is no boot (and as certain as the tree).
     const failedBy = failures.get(result.firstBad ?? -1)?.outcome;
     if (result.firstBad !== null && opts.run === undefined && failedBy !== "does not apply" && failedBy !== "build-error") {
