@@ -177,9 +177,10 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       if (bad?.outcome === "build-error") failures.set(state, { outcome: bad.outcome, log: bad.log ?? "" });
       else if (bad)
         failures.set(state, { backend: bad.backend, outcome: bad.outcome, log: `${bad.reason ?? ""}\n${bad.log ?? ""}`.trim() });
-      // Every backend skipped (none of them in this state's kernel): nothing was booted, so
+      // Every backend skipped at the top (none of them in its kernel): nothing was booted, so
       // nothing passed (t51 N2: the top was called passing and the bisection ended, exit 0).
-      if (!bad && cells.length && cells.every((c) => c.outcome === "skip")) {
+      // Below the top such a state is one the backend has not come to yet: no failure there.
+      if (!bad && state === patches.length && cells.length && cells.every((c) => c.outcome === "skip")) {
         emit({
           kind: "note",
           message: `state ${state}: ${cells.map((c) => `${c.backend} skipped (${c.reason ?? "not booted"})`).join("; ")}: it cannot be tested`,
