@@ -510,7 +510,24 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         // (t50 N5: it had become a second, whole copy of the file).
         for (const [file, to] of movesOf({ filePatches: img.run.filePatches, pre: img.pre, post: img.post })) {
           const there = await movedInMerge(file);
-          if (there === null) continue;
+          if (there === null) {
+            // Its move of a file a patch below now changes (a colleague's new edit): the change
+            // goes along to the new name, as git rebase carries it (t52 N10: a modify/delete stop
+            // whose advice dropped the colleague's edit).
+            const now = await merged.current(file);
+            if (now === null || now === img.pre.get(file)) continue;
+            const r = await merge3(img.post.get(to) ?? null, img.pre.get(file)!, now, svc, [dec.name, "before", "merged"]);
+            pre.set(file, now);
+            post.set(file, null);
+            pre.set(to, await merged.current(to));
+            post.set(to, r.content);
+            moves.push([file, to]);
+            notes.push(`${dec.name}: its move of ${file} to ${to} takes the change a patch below now makes to ${file} along`);
+            if (hinted.has(to)) modes.set(to, hinted.get(to)!);
+            if (r.conflict) conflictFiles.push(to);
+            done.add(file).add(to);
+            continue;
+          }
           const now = await merged.current(there);
           const r = await merge3(now, img.pre.get(file)!, img.post.get(to) ?? null, svc, ["merged", "before", dec.name]);
           pre.set(there, now);
@@ -600,7 +617,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       merged.commit(index, app.post);
       // The renames it makes, for a patch above that still edits the old name (see movedInMerge).
       const made = app.filePatches.length ? app.filePatches : parsePatchOrNone(text, strip ?? 1);
-      for (const [from, to] of movesOf({ filePatches: made, pre: app.pre, post: app.post })) renamedInMerge.set(from, to);
+      const now: SideImages = { filePatches: made, pre: app.pre, post: app.post };
+      for (const [from, to] of movesOf(now)) renamedInMerge.set(from, to);
+      // A file the patch made under another name in the common version (t52 N9: a patch above
+      // that edits it was told a patch below deleted it).
+      const inBase = byId.base.get(id);
+      const baseRun = inBase ? (await sim("base")).runs.get(inBase.name) : undefined;
+      if (baseRun?.ok) for (const [from, to] of madeElsewhere(baseRun, now)) if (!renamedInMerge.has(from)) renamedInMerge.set(from, to);
     }
   }
 
@@ -675,6 +698,27 @@ export function movesOf(side: SideImages): Map<string, string> {
 }
 
 /**
+ * Files one version of a patch creates that another version creates under a new name (at
+ * least half alike): old name to new. `base` and `side` are the two versions' images.
+ */
+function madeElsewhere(base: SideImages, side: SideImages): Map<string, string> {
+  const creates = (v: SideImages) => new Set([...v.post.keys()].filter((p) => (v.pre.get(p) ?? null) === null && v.post.get(p) != null));
+  const [before, after] = [creates(base), creates(side)];
+  const moves = new Map<string, string>();
+  const fresh = [...after].filter((p) => !before.has(p));
+  for (const from of before) {
+    if (after.has(from) || side.post.get(from) != null) continue;
+    const to = bestMove(
+      base.post.get(from)!,
+      fresh.filter((c) => ![...moves.values()].includes(c)),
+      (c) => side.post.get(c) ?? null,
+    );
+    if (to !== null) moves.set(from, to);
+  }
+  return moves;
+}
+
+/**
  * The files that some version of a patch moves, and where each side has them, when the sides
  * differ. A move onto a name the other side adds a file of its own under is not followed: the
  * two files are merged there as one added on both sides, with markers (t50 N9: the added
@@ -682,6 +726,11 @@ export function movesOf(side: SideImages): Map<string, string> {
  */
 function followRenames(base: SideImages | null, ours: SideImages, theirs: SideImages): FollowedMove[] {
   const [b, o, t] = [base ? movesOf(base) : new Map<string, string>(), movesOf(ours), movesOf(theirs)];
+  // A file the common version creates that a side now creates under another name: a move of its (t52 N9).
+  if (base) {
+    for (const [from, to] of madeElsewhere(base, ours)) if (!o.has(from)) o.set(from, to);
+    for (const [from, to] of madeElsewhere(base, theirs)) if (!t.has(from)) t.set(from, to);
+  }
   const movedTo = new Set([...b.values(), ...o.values(), ...t.values()]);
   const addsOwn = (side: SideImages, name: string) => (side.pre.get(name) ?? null) === null && side.post.get(name) != null;
   const moves: FollowedMove[] = [];

@@ -811,3 +811,53 @@ describe("two files moved to one name, one on each side (t52 N17)", () => {
     expect(z).toContain("<<<<<<< ours");
   });
 });
+
+describe("a new file made under another name, and a move over a lower change (t52 N9, N10)", () => {
+  const pre = BASE_TREE["a.c"];
+  const made = lines(40, "made");
+  const creates = (name: string, text: string) => createFilePatch({ oldPath: null, newPath: name, oldContent: null, newContent: text });
+
+  it("an edit of a file a lower patch now makes under another name follows it there", async () => {
+    const p2 = patch("two", B, [mod("f.c", made, edit(made, 30, "thirty (p2)"))]);
+    const base: QueueVersion = { series: "p1\np2\n", patches: { p1: patch("one", A, [creates("f.c", made)]), p2 } };
+    const theirs = { series: base.series, patches: { p1: patch("one", A, [creates("h.c", edit(made, 5, "five"))]), p2 } };
+    const ours = {
+      series: base.series,
+      patches: { p1: base.patches.p1, p2: patch("two", B, [mod("f.c", made, edit(made, 31, "31 (p2)"))]) },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    // It was "deleted by a patch below", and the patch made the whole of f.c again.
+    expect(r.conflicts).toEqual([]);
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("f.c")).toBeNull();
+    expect(await sim.current("h.c")).toBe(edit(edit(made, 5, "five"), 31, "31 (p2)"));
+  });
+
+  it("in one patch: one side makes the file under another name, the other edits it: one file with both", async () => {
+    const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [creates("f.c", made)]) } };
+    const ours = { series: "p1\n", patches: { p1: patch("one", A, [creates("f.c", edit(made, 30, "thirty (ours)"))]) } };
+    const theirs = { series: "p1\n", patches: { p1: patch("one", A, [creates("h.c", edit(made, 5, "five (theirs)"))]) } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("f.c")).toBeNull();
+    expect(await sim.current("h.c")).toBe(edit(edit(made, 5, "five (theirs)"), 30, "thirty (ours)"));
+  });
+
+  it("a move written as a deletion and a new file, over a lower patch's new change of the file, takes the change along", async () => {
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const p2 = patch("two", B, [
+      createFilePatch({ oldPath: "a.c", newPath: null, oldContent: edit(pre, 5, "five"), newContent: null }),
+      creates("m2.c", edit(edit(pre, 5, "five"), 20, "twenty (p2)")),
+    ]);
+    // Ours added p2; theirs changed p1 meanwhile.
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const theirs = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 10, "ten (p1)"))]) } };
+    const ours = { series: "p1\np2\n", patches: { p1, p2 } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect(await sim.current("a.c")).toBeNull();
+    expect(await sim.current("m2.c")).toBe(edit(edit(edit(pre, 5, "five"), 10, "ten (p1)"), 20, "twenty (p2)"));
+  });
+});
