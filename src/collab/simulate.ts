@@ -45,6 +45,10 @@ export async function applyText(text: string, get: (path: string) => Promise<str
     return post.get(p)!;
   };
   const result: Application = { ok: true, exact: true, pre, post, failures: [], filePatches };
+  // Names the patch moves or deletes away: a rename may land on one (two files swapped).
+  const leaving = new Set(
+    filePatches.filter((fp) => (fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null).map((fp) => fp.oldPath!),
+  );
   for (const fp of filePatches) {
     let source = fp.oldPath ?? fp.newPath!;
     let target = fp.newPath ?? fp.oldPath!;
@@ -56,6 +60,13 @@ export async function applyText(text: string, get: (path: string) => Promise<str
       source = target = bestName(fp.candidates, (c) => present.has(c));
     }
     const srcContent = await cur(source);
+    // A rename or copy onto a file there is refused, as a push refuses it (t52 N18: a merged
+    // queue whose patch renamed onto a name a patch below now uses was pushed, and applied nowhere).
+    if ((fp.kind === "rename" || fp.kind === "copy") && source !== target && !leaving.has(target) && (await cur(target)) !== null) {
+      result.ok = false;
+      result.failures.push(`${target}: the patch ${fp.kind === "copy" ? "copies" : "renames"} ${source} to it, and it is there already`);
+      continue;
+    }
     const old = fp.kind === "create" ? await cur(target) : srcContent;
     let r;
     try {
@@ -218,10 +229,16 @@ export function mergeModes(
   moves: { base: string; ours: string; theirs: string; to: string }[] = [],
 ): FileModes {
   const merged: FileModes = new Map();
-  const mergeOne = (into: string, [bN, oN, tN]: [string, string, string]) => {
+  const mergeOne = (into: string, [bN, oN, tN]: [string, string, string], moved = false) => {
     const known = ours.get(oN) ?? theirs.get(tN) ?? base.get(bN);
     const oldMode = ours.get(oN)?.oldMode ?? theirs.get(tN)?.oldMode ?? base.get(bN)?.oldMode;
-    const [b, o, t] = [modeSet(base, bN), modeSet(ours, oN), modeSet(theirs, tN)];
+    // A side that moved the file as a deletion and a new file gives the new one a mode: no change
+    // when it is the mode the file had (t52 N12: a note said both sides set one).
+    const setBy = (modes: FileModes, name: string) => {
+      const m = modeSet(modes, name);
+      return moved && modes.get(name)?.oldMode === undefined && m === oldMode ? undefined : m;
+    };
+    const [b, o, t] = [setBy(base, bN), setBy(ours, oN), setBy(theirs, tN)];
     let mode = o === b ? t : t === b ? o : o === t ? o : undefined;
     if (mode === undefined && o !== b && t !== b && o !== t) {
       mode = o;
@@ -233,7 +250,7 @@ export function mergeModes(
   const followed = new Set(moves.flatMap((m) => [m.base, m.ours, m.theirs, m.to]));
   for (const path of paths) if (!followed.has(path)) mergeOne(path, [path, path, path]);
   // A chmod on one side holds when the other side moves the file (t50 N4).
-  for (const m of moves) mergeOne(m.to, [m.base, m.ours, m.theirs]);
+  for (const m of moves) mergeOne(m.to, [m.base, m.ours, m.theirs], true);
   return merged;
 }
 

@@ -861,3 +861,59 @@ describe("a new file made under another name, and a move over a lower change (t5
     expect(await sim.current("m2.c")).toBe(edit(edit(edit(pre, 5, "five"), 10, "ten (p1)"), 20, "twenty (p2)"));
   });
 });
+
+describe("a move onto a name a lower patch now uses, and a chmod against a move written whole (t52 N18, N12)", () => {
+  const [pre, bee] = [BASE_TREE["a.c"], BASE_TREE["b.c"]];
+
+  it("stops as a conflict instead of pushing a queue whose patch renames onto a file that is there", async () => {
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: "z.c", oldContent: pre, newContent: edit(pre, 5, "five") })]),
+      },
+    };
+    const ours = {
+      series: "p1\np2\n",
+      patches: { p1, p2: patch("two", B, [createFilePatch({ oldPath: "b.c", newPath: "z.c", oldContent: bee, newContent: bee })]) },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p2", "content"]]);
+    // Every state of the merged queue applies (the markers are the conflict's).
+    const sim = await simulateQueue(r.queue, svc.baseFile);
+    expect([...sim.runs.values()].every((run) => run.ok)).toBe(true);
+  });
+
+  it("keeps one side's chmod against the other side's move written as a deletion and a new file, with no note of a clash", async () => {
+    const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+    const ours = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          createFilePatch({
+            oldPath: "a.c",
+            newPath: "a.c",
+            oldContent: pre,
+            newContent: edit(edit(pre, 5, "five"), 20, "twenty"),
+            oldMode: "100644",
+            newMode: "100755",
+          }),
+        ]),
+      },
+    };
+    const theirs = {
+      series: "p1\n",
+      patches: {
+        p1: patch("one", A, [
+          createFilePatch({ oldPath: "a.c", newPath: null, oldContent: pre, newContent: null }),
+          createFilePatch({ oldPath: null, newPath: "m2.c", oldContent: null, newContent: edit(edit(pre, 5, "five"), 10, "ten") }),
+        ]),
+      },
+    };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts).toEqual([]);
+    expect(r.notes.join("\n")).not.toContain("both sides set another mode");
+    expect(r.queue.patches.p1).toContain("diff --git a/a.c b/m2.c\nold mode 100644\nnew mode 100755\nrename from a.c\nrename to m2.c\n");
+  });
+});
