@@ -339,7 +339,7 @@ export async function planRefresh(
   }
   // A version the tree holds now is read through the working set, which reads the disk when
   // the stored copy is damaged (t41 N7: a refresh with nothing to take refused, one with an edit worked).
-  const content = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));
+  const content = versionText(ws, ctx.store);
   const asGit = await convertedToCrlf(ctx, files, content);
   const diffContent = (v: Version, path: string) => {
     const text = content(v, path);
@@ -367,7 +367,7 @@ function movesGitCannotStage(
   /** Takes an untracked file into the patch: the new name of such a move is the move's, as git mv would have it. */
   takeUntracked: (path: string) => void,
 ): { pairs: [string, string][]; stale: [string, string][] } {
-  const text = (v: Version, path: string) => (v === null ? null : ws.version(path) === v ? ws.content(path) : ctx.store.get(versionId(v)!));
+  const text = versionText(ws, ctx.store);
   // Old name and the text it moved with; `made`: a file the top patch itself creates, whose move
   // is only the new name taken (no rename: nothing below has the old one: t52 N8).
   const left: [string, string | null, "made"?][] = [];
