@@ -419,7 +419,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           if (out.binary) binaryFiles.push(move.to);
           if (move.clash)
             renameClashes.push(
-              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, mv ${oN} ${tN}, pq add ${tN} and pq refresh (after pq goto ${dec.name}, if it is not the top)`,
+              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, mv ${oN} ${tN}, pq add ${tN} and pq refresh with the stack where the sync left it (the top patch takes the move, and a patch of yours that edits ${oN} follows it)`,
             );
           else if (oN !== tN && !deletedOnOneSide)
             notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
@@ -537,7 +537,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             post.set(there, null);
             moves.push([there, to]);
             renameClashes.push(
-              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, mv ${to} ${there}, pq add ${there} and pq refresh (after pq goto ${dec.name}, if it is not the top)`,
+              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, mv ${to} ${there}, pq add ${there} and pq refresh with the stack where the sync left it`,
             );
           } else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
           if (hinted.has(to)) modes.set(to, hinted.get(to)!);
