@@ -24,13 +24,18 @@ const trivialLine = (line: string) => !/[A-Za-z0-9]/.test(line);
 
 /**
  * How alike two texts are as one file moved (0 to 1): the share of the longer one's lines the
- * other has too, counted with repeats, blank and punctuation-only lines left out (two files of
- * braces and blank lines are not one file); texts with no other lines are alike only when equal.
- * Binary texts are never alike.
+ * other has too, counted with repeats, line endings and blank and punctuation-only lines left out
+ * (two files of braces and blank lines are not one file); texts with no other lines are alike
+ * only when equal. Binary texts are alike only when equal.
  */
 export function moveSimilarity(deleted: string | null, created: string | null): number {
-  if (deleted === null || created === null || isBinaryContent(deleted) || isBinaryContent(created)) return 0;
-  const [la, lb] = [splitLines(deleted).filter((l) => !trivialLine(l)), splitLines(created).filter((l) => !trivialLine(l))];
+  if (deleted === null || created === null) return 0;
+  // The same bytes are one file moved, binary or empty (t52 N4); other binary files are never alike.
+  if (deleted === created) return 1;
+  if (isBinaryContent(deleted) || isBinaryContent(created)) return 0;
+  // Lines compared without their CR: a move that changed the line endings is still a move.
+  const lines = (text: string) => splitLines(text.replaceAll("\r\n", "\n")).filter((l) => !trivialLine(l));
+  const [la, lb] = [lines(deleted), lines(created)];
   if (!la.length || !lb.length) return la.length === lb.length && deleted === created ? 1 : 0;
   return commonLines(la, lb) / Math.max(la.length, lb.length);
 }
