@@ -419,7 +419,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           if (out.binary) binaryFiles.push(move.to);
           if (move.clash)
             renameClashes.push(
-              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, mv ${oN} ${tN}, pq add ${tN} and pq refresh with the stack where the sync left it (the top patch takes the move, and a patch of yours that edits ${oN} follows it)`,
+              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, ${mkdirFor(oN, tN)}mv ${oN} ${tN}, pq add ${tN} and pq refresh with the stack where the sync left it (the top patch takes the move, and a patch of yours that edits ${oN} follows it)`,
             );
           else if (oN !== tN && !deletedOnOneSide)
             notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
@@ -537,7 +537,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             post.set(there, null);
             moves.push([there, to]);
             renameClashes.push(
-              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, mv ${to} ${there}, pq add ${there} and pq refresh with the stack where the sync left it`,
+              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, ${mkdirFor(to, there)}mv ${to} ${there}, pq add ${there} and pq refresh with the stack where the sync left it`,
             );
           } else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
           if (hinted.has(to)) modes.set(to, hinted.get(to)!);
@@ -642,6 +642,13 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
   const trailing = pick3(parsed.base.trailing(), parsed.ours.trailing(), parsed.theirs.trailing(), (t) => JSON.stringify(t ?? [])) ?? [];
   const series = buildMergedSeries(mergedEntries, trailing, [ours.series, theirs.series]);
   return { queue: { series, patches }, conflicts, notes, renamed, apart: apart.renamed };
+}
+
+/** The mkdir a move's advice needs first: into a folder the tree may lack (t52 N6: the mv failed). */
+function mkdirFor(from: string, to: string): string {
+  const dir = to.includes("/") ? to.slice(0, to.lastIndexOf("/")) : "";
+  const fromDir = from.includes("/") ? from.slice(0, from.lastIndexOf("/")) : "";
+  return dir && dir !== fromDir ? `mkdir -p ${dir}, ` : "";
 }
 
 /** A patch text's file patches, or none when it does not parse (it was refused or reported already). */

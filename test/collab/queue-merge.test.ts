@@ -917,3 +917,18 @@ describe("a move onto a name a lower patch now uses, and a chmod against a move 
     expect(r.queue.patches.p1).toContain("diff --git a/a.c b/m2.c\nold mode 100644\nnew mode 100755\nrename from a.c\nrename to m2.c\n");
   });
 });
+
+describe("a rename conflict into another folder (t52 N6)", () => {
+  it("says the mkdir its mv needs first", async () => {
+    const pre = BASE_TREE["a.c"];
+    const move = (to: string) => createFilePatch({ oldPath: "a.c", newPath: to, oldContent: pre, newContent: pre });
+    const base: QueueVersion = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]) } };
+    const r = await mergeQueues(
+      base,
+      { series: "p1\n", patches: { p1: patch("one", A, [move("d/ours.c")]) } },
+      { series: "p1\n", patches: { p1: patch("one", A, [move("e/theirs.c")]) } },
+      svc,
+    );
+    expect(r.conflicts[0].message).toContain("for theirs, mkdir -p e, mv d/ours.c e/theirs.c, pq add e/theirs.c and pq refresh");
+  });
+});
