@@ -1997,6 +1997,26 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     expect(patch).toContain("diff --git a/s.txt b/s.txt\nnew file mode 100644");
   });
 
+  it("a push of a move of a lower patch's file that no longer fits says --merge can help, and it does (t52 N14)", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    const c = Array.from({ length: 40 }, (_, i) => `int v${i + 1};\n`).join("");
+    await pq(tree, "new", "p1");
+    write(tree, "f.c", c);
+    expect((await pq(tree, "refresh", "f.c")).code).toBe(0);
+    await pq(tree, "new", "p2");
+    renameSync(join(tree, "f.c"), join(tree, "g.c"));
+    write(tree, "g.c", c.replace("int v9;", "int v9_p2;"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    write(tree, "f.c", c.replace("int v10;", "int v10_p1;"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(6);
+    // It said "git does not have the blob": the base is recorded under the file's old name.
+    expect(push.err).toContain("pq push --merge tries a three-way merge");
+    expect((await pq(tree, "push", "--merge")).err).not.toContain("cannot help");
+  });
+
   it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "make");

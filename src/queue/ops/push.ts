@@ -685,7 +685,9 @@ export async function mergeHelp(
   if (blob && /^0+$/.test(blob)) return { can: false, why: "the patch creates the file: there is no earlier version to merge from" };
   if (!blob || !file) return { can: false, why: "the patch names no blob to merge from" };
   const git = await ctx.repo();
-  const base = (git ? await git.blob(blob) : null) ?? (path !== undefined ? recordedBase(ctx, sha1(text), strip, path, blob) : null);
+  // A moved file's base is recorded under its old name, where the merge looks for it (t52 N14).
+  const names = [...new Set([file.oldPath, path].filter((p): p is string => p !== null && p !== undefined))];
+  const base = (git ? await git.blob(blob) : null) ?? names.map((p) => recordedBase(ctx, sha1(text), strip, p, blob)).find((b) => b !== null) ?? null;
   if (base === null) return { can: false, why: `git does not have the blob ${blob} the patch started from` };
   if (!applyFilePatch(base, file, { fuzz: 0 }).ok)
     return { can: false, why: `the patch does not apply to the blob ${blob} it names either: was it edited by hand?` };
