@@ -9,7 +9,7 @@
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
 import { nameToBytes } from "../patch/paths.js";
-import { bestMove, parsePatch, type FilePatch } from "../patch/index.js";
+import { bestMove, pairMoves, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
@@ -515,6 +515,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             // goes along to the new name, as git rebase carries it (t52 N10: a modify/delete stop
             // whose advice dropped the colleague's edit).
             const now = await merged.current(file);
+            // A patch below now deletes the file this patch moves: as git rebase's rename/delete,
+            // a conflict, this patch's file kept under its new name (t53 N1: merged silently).
+            if (now === null && img.pre.get(file) != null)
+              gone.push(
+                `${to}: moved here from ${file}, which a patch below now deletes: this patch's version is kept; rm ${to} and pq refresh if deleted is right`,
+              );
             if (now === null || now === img.pre.get(file)) continue;
             const r = await merge3(img.post.get(to) ?? null, img.pre.get(file)!, now, svc, [dec.name, "before", "merged"]);
             pre.set(file, now);
@@ -690,17 +696,13 @@ export function movesOf(side: SideImages): Map<string, string> {
   const taken = new Set([...moves.keys(), ...moves.values()]);
   const deleted = [...side.pre.keys()].filter((p) => !taken.has(p) && side.pre.get(p) != null && side.post.get(p) === null);
   const created = [...side.post.keys()].filter((p) => !taken.has(p) && (side.pre.get(p) ?? null) === null && side.post.get(p) != null);
-  const used = new Set<string>();
-  for (const from of deleted) {
-    const to = bestMove(
-      side.pre.get(from)!,
-      created.filter((c) => !used.has(c)),
-      (c) => side.post.get(c) ?? null,
-    );
-    if (to === null) continue;
+  for (const [from, to] of pairMoves(
+    deleted,
+    created,
+    (d) => side.pre.get(d) ?? null,
+    (c) => side.post.get(c) ?? null,
+  ))
     moves.set(from, to);
-    used.add(to);
-  }
   return moves;
 }
 

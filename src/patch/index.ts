@@ -4,4 +4,4 @@ export { bytesToName, nameToBytes, quotePath, unquotePath } from "./paths.js";
 export { applyFilePatch, reverseFilePatch, describeHunkResult, formatRejects, formatHunk } from "./apply.js";
 export { createFilePatch, diffHunks, gitBlobId } from "./create.js";
 export { applyBinary, formatBinaryPatch, isBinaryContent } from "./binary.js";
-export { bestMove, commonLines, moveSimilarity, sameFileMoved } from "./overlap.js";
+export { bestMove, commonLines, moveSimilarity, pairMoves, sameFileMoved } from "./overlap.js";

@@ -14,7 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { applyFilePatch, bestMove, createFilePatch, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
+import { applyFilePatch, bestMove, createFilePatch, pairMoves, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
@@ -410,16 +410,15 @@ function movesGitCannotStage(
     if (best !== null && !(best in files)) takeUntracked(best);
   }
   const created = Object.keys(files).filter((p) => !inRename.has(p) && files[p].pre === null && files[p].post !== null);
-  const pairs: [string, string][] = [];
-  for (const [from, was, made] of left) {
-    if (made) continue; // its new name is a new file of the patch, taken above
-    const to = bestMove(
-      was,
-      created.filter((c) => !pairs.some((p) => p[1] === c)),
-      (c) => text(files[c].post, c),
-    );
-    if (to !== null) pairs.push([from, to]);
-  }
+  // A made file's new name is a new file of the patch, taken above: no rename of it.
+  const moving = left.filter(([, , made]) => !made);
+  const wasOf = new Map(moving.map(([from, was]) => [from, was]));
+  const pairs = pairMoves(
+    moving.map(([from]) => from),
+    created,
+    (from) => wasOf.get(from) ?? null,
+    (c) => text(files[c].post, c),
+  );
   return { pairs, stale };
 }
 

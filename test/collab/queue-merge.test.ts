@@ -932,3 +932,27 @@ describe("a rename conflict into another folder (t52 N6)", () => {
     expect(r.conflicts[0].message).toContain("for theirs, mkdir -p e, mv d/ours.c e/theirs.c, pq add e/theirs.c and pq refresh");
   });
 });
+
+describe("a patch's move of a file a lower patch now deletes (t53 N1)", () => {
+  it("is a conflict, as git rebase's rename/delete, not the deleted file made again in silence", async () => {
+    const pre = BASE_TREE["a.c"];
+    const p1 = patch("one", A, [mod("a.c", pre, edit(pre, 5, "five"))]);
+    const base: QueueVersion = { series: "p1\n", patches: { p1 } };
+    const theirs = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: null, oldContent: pre, newContent: null })]) },
+    };
+    const p2 = patch("two", B, [
+      createFilePatch({
+        oldPath: "a.c",
+        newPath: "m2.c",
+        oldContent: edit(pre, 5, "five"),
+        newContent: edit(edit(pre, 5, "five"), 20, "twenty"),
+      }),
+    ]);
+    const r = await mergeQueues(base, { series: "p1\np2\n", patches: { p1, p2 } }, theirs, svc);
+    expect(r.conflicts.map((c) => c.message)).toEqual([
+      expect.stringContaining("p2: m2.c: moved here from a.c, which a patch below now deletes"),
+    ]);
+  });
+});

@@ -3,7 +3,7 @@
  * rename (git's rename detection's 50%), and what they must not (t52 N4, N7).
  */
 import { describe, expect, it } from "vitest";
-import { bestMove, moveSimilarity, sameFileMoved } from "../../src/patch/index.js";
+import { bestMove, moveSimilarity, pairMoves, sameFileMoved } from "../../src/patch/index.js";
 
 const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
 
@@ -27,5 +27,21 @@ describe("moveSimilarity", () => {
     const texts: Record<string, string> = { near: was.replace("x 1\n", "one\n"), exact: was, other: lines(10, "y") };
     expect(bestMove(was, Object.keys(texts), (c) => texts[c])).toBe("exact");
     expect(bestMove(was, ["exact", "twin"], (c) => (c === "twin" ? was : texts[c]))).toBeNull();
+  });
+});
+
+describe("pairMoves", () => {
+  it("pairs the most alike first: a 70% match does not take the file another one is 100% like (t52 N5)", () => {
+    const f2 = lines(10, "x");
+    const f1 = lines(10, "x").replace("x 1\n", "a\n").replace("x 2\n", "b\n").replace("x 3\n", "c\n");
+    const texts: Record<string, string> = { f1, f2, g: f2 };
+    expect(
+      pairMoves(
+        ["f1", "f2"],
+        ["g"],
+        (n) => texts[n],
+        (n) => texts[n],
+      ),
+    ).toEqual([["f2", "g"]]);
   });
 });
