@@ -52,6 +52,8 @@ export interface RefreshPlan {
   stagedApart: string[];
   /** The renames the patch writes: the ones it had, and files moved with git mv since (from, to). */
   renames: [string, string][];
+  /** Untracked files taken as the new name of a file moved with mv (see movesGitCannotStage): said, as a pq add would be. */
+  takenUntracked?: string[];
 }
 
 /** For every path touched by applied patches: the version the topmost one left. */
@@ -317,10 +319,12 @@ export async function planRefresh(
     renames.push([from, to]);
     inRename.add(from).add(to);
   }
+  const takenUntracked: string[] = [];
   const takeUntracked = (path: string) => {
     files[path] = { pre: null, post: opts.preview ? ws.version(path) : ws.preserve(path) };
     changed.push(path);
     untracked.splice(untracked.indexOf(path), 1);
+    takenUntracked.push(path);
   };
   const moved = movesGitCannotStage(ctx, ws, top, files, lower, inRename, untracked, takeUntracked);
   // A rename of the top's whose new name now holds another file (moved on, its name reused: t52 N16).
@@ -329,7 +333,8 @@ export async function planRefresh(
     renames.push(pair);
     inRename.add(pair[0]).add(pair[1]);
   }
-  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
+  const taken = takenUntracked.length ? { takenUntracked } : {};
+  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
   // A version below the top that the store lost is made again from HEAD and the patches below:
   // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
   for (const path in files) {
@@ -345,7 +350,7 @@ export async function planRefresh(
     const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  return { diff: buildPatchDiff(files, renames, diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames };
+  return { diff: buildPatchDiff(files, renames, diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
 }
 
 /**

@@ -1907,7 +1907,10 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     // z.txt is untracked (the refresh unstaged the move): git mv refuses it, mv is the way.
     renameSync(join(tree, "z.txt"), join(tree, "y.txt"));
     write(tree, "y.txt", read(tree, "y.txt").replace("5\n", "five\n"));
-    expect((await pq(tree, "refresh")).code).toBe(0);
+    const taken = await pq(tree, "refresh");
+    expect(taken.code).toBe(0);
+    // An untracked file taken is said, as a pq add would be (t53: a scratch file went in without a word).
+    expect(taken.out).toContain("taken, untracked, as where a file moved with mv went (the most alike, as git pairs a move): y.txt");
     const patch = read(join(tree, "patches"), "mv");
     // It had been a deletion of a.txt alone (y.txt left out as untracked), or a deletion and a whole new file.
     expect(patch).toContain("rename from a.txt\nrename to y.txt\n");

@@ -87,6 +87,10 @@ export default defineCommand({
     if (report.stagedApart?.length) {
       io.err(stagedApartNote("the patch took", report.stagedApart));
     }
+    if (report.takenUntracked)
+      io.out(
+        `taken, untracked, as where a file moved with mv went (the most alike, as git pairs a move): ${fileList(report.takenUntracked)}; if it is not, pq undo takes the refresh back (then move it away and refresh again)`,
+      );
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${fileList(report.untracked)}`);
     if (report.notFiles?.length)
       io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${fileList(report.notFiles)}`);

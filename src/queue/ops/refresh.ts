@@ -50,6 +50,8 @@ export interface RefreshReport {
   stagedApart?: string[];
   /** Nothing to refresh: the patch file was left as it is. */
   unchanged?: true;
+  /** Untracked files taken as where a moved file went (see RefreshPlan.takenUntracked). */
+  takenUntracked?: string[];
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -231,6 +233,7 @@ function reportOf(name: string, plan: RefreshPlan): RefreshReport {
     ...(plan.stagedApart.length ? { stagedApart: plan.stagedApart } : {}),
     ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
     ...(plan.packaging.length ? { packaging: plan.packaging } : {}),
+    ...(plan.takenUntracked ? { takenUntracked: plan.takenUntracked } : {}),
   };
 }
 
