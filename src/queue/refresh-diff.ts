@@ -2,7 +2,7 @@
  * Turns a patch's file changes (pre/post versions) into diff text, in a stable order
  * (paths sorted), keeping renames as renames and executable bits as modes.
  */
-import { createFilePatch } from "../patch/index.js";
+import { createFilePatch, moveSimilarity } from "../patch/index.js";
 import { versionExec, type Version } from "./state.js";
 
 const mode = (v: Version): string => (versionExec(v) ? "100755" : "100644");
@@ -20,6 +20,8 @@ export function buildPatchDiff(
     // Still a rename only if the source was there and is gone, and the target is new and there
     // (t52 N13: a fold of a move of a file the patch itself creates wrote a rename from nothing).
     if (!src || !dst || src.pre === null || src.post !== null || dst.pre !== null || dst.post === null) continue;
+    // Less than half alike is no move, as git writes it (t53 N3: a fold wrote a 0% rename onto a reused name).
+    if (moveSimilarity(content(src.pre, from), content(dst.post, to)) < 0.5) continue;
     parts.push(
       createFilePatch({ oldPath: from, newPath: to, oldContent: content(src.pre, from), newContent: content(dst.post, to), oldMode: mode(src.pre), newMode: mode(dst.post) }),
     );

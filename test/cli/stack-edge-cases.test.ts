@@ -2020,6 +2020,23 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     expect((await pq(tree, "push", "--merge")).err).not.toContain("cannot help");
   });
 
+  it("a fold writes no rename between files less than half alike (t53 N3: a 0% rename onto a reused name)", async () => {
+    const tree = await stackTree({ "a.txt": lines(30) });
+    await pq(tree, "new", "p1");
+    git(tree, "mv", "a.txt", "q.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    await pq(tree, "new", "p2");
+    renameSync(join(tree, "q.txt"), join(tree, "c.txt"));
+    write(tree, "q.txt", "brand new q\n");
+    expect((await pq(tree, "refresh", "c.txt", "q.txt")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "fold", "p2")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).not.toContain("rename to q.txt");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect([read(tree, "c.txt"), read(tree, "q.txt")]).toEqual([lines(30), "brand new q\n"]);
+  });
+
   it("a file a lower patch created, moved with mv in the top one, is a rename", async () => {
     const tree = await stackTree({ "a.txt": "a\n" });
     await pq(tree, "new", "make");
