@@ -24,6 +24,9 @@ function patch(subject: string, author: string, diffs: string[], body = ""): str
 }
 const mod = (path: string, before: string, after: string) =>
   createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after });
+/** An edit of a file that also makes it executable. */
+const modAndChmod = (path: string, before: string, after: string) =>
+  createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after, oldMode: "100644", newMode: "100755" });
 
 let dir: string;
 let svc: MergeServices;
@@ -44,6 +47,27 @@ async function finalTree(q: QueueVersion): Promise<Record<string, string | null>
   for (const [name, run] of sim.runs) expect(run.ok, `${name}: ${run.failures.join("; ")}`).toBe(true);
   for (const p of Object.keys(BASE_TREE)) out[p] = await sim.current(p);
   return out;
+}
+
+/** Merges both ways round (ours and theirs swapped): a merge must not depend on who syncs first. */
+async function eachWayRound(
+  base: QueueVersion,
+  a: QueueVersion,
+  b: QueueVersion,
+  check: (r: Awaited<ReturnType<typeof mergeQueues>>) => Promise<void>,
+): Promise<void> {
+  for (const [o, t] of [
+    [a, b],
+    [b, a],
+  ])
+    await check(await mergeQueues(base, o, t, svc));
+}
+
+/** The merge went without a conflict, and its queue, applied, leaves these files so (null: none there). */
+async function expectCleanMerge(r: Awaited<ReturnType<typeof mergeQueues>>, files: Record<string, string | null>): Promise<void> {
+  expect(r.conflicts).toEqual([]);
+  const sim = await simulateQueue(r.queue, svc.baseFile);
+  for (const [path, content] of Object.entries(files)) expect(await sim.current(path), path).toBe(content);
 }
 
 describe("series order merge", () => {
@@ -437,9 +461,6 @@ describe("the advice of a restack that could not put the stack back (collab-17 F
 describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
   const pre = BASE_TREE["a.c"];
   const bee = BASE_TREE["b.c"];
-  /** An edit of a file that also makes it executable. */
-  const modAndChmod = (path: string, before: string, after: string) =>
-    createFilePatch({ oldPath: path, newPath: path, oldContent: before, newContent: after, oldMode: "100644", newMode: "100755" });
   const chmod = (path: string, from: string, to: string) => `diff --git a/${path} b/${path}\nold mode ${from}\nnew mode ${to}\n`;
   const withMode = (aEdit: [number, string], mode: string | null) =>
     patch("one", A, [...(mode ? [chmod("b.c", "100644", mode)] : []), mod("a.c", pre, edit(pre, ...aEdit))]);
@@ -479,15 +500,11 @@ describe("modes in a patch a sync merges or regenerates (t49 N6, N7)", () => {
       },
     };
     const theirs = { series: "p1\n", patches: { p1: withMode([5, "five"], null) } };
-    for (const [o, t] of [
-      [ours, theirs],
-      [theirs, ours],
-    ]) {
-      const r = await mergeQueues(base, o, t, svc);
+    await eachWayRound(base, ours, theirs, async (r) => {
       expect(r.conflicts).toEqual([]);
       expect(r.queue.patches.p1).toMatch(/^diff --git a\/b.c b\/b.c\nindex [0-9a-f]+\.\.[0-9a-f]+ 100644$/m);
       expect(r.queue.patches.p1).toContain("+ten (ours)");
-    }
+    });
   });
 
   it("adds both sides' chmods of different files", async () => {
@@ -535,11 +552,7 @@ describe("renames in a patch a sync merges (t49 N4, N5, N8)", () => {
       series: "p1\n",
       patches: { p1: patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 30, "thirty (theirs)"))]) },
     };
-    for (const [o, t] of [
-      [ours, theirs],
-      [theirs, ours],
-    ]) {
-      const r = await mergeQueues(base, o, t, svc);
+    await eachWayRound(base, ours, theirs, async (r) => {
       // It was a false "conflict markers in a.c", whose resolution pushed a copy beside the rename.
       expect(r.conflicts).toEqual([]);
       expect(r.queue.patches.p1).toContain("rename from a.c\nrename to z.c\n");
@@ -547,7 +560,7 @@ describe("renames in a patch a sync merges (t49 N4, N5, N8)", () => {
       const sim = await simulateQueue(r.queue, svc.baseFile);
       expect(await sim.current("a.c")).toBeNull();
       expect(await sim.current("z.c")).toBe(edit(edit(pre, 5, "five"), 30, "thirty (theirs)"));
-    }
+    });
   });
 
   it("stops on one file renamed to two names, yours kept with both sides' edits, not a rename and a copy", async () => {
@@ -607,26 +620,13 @@ describe("moves a sync follows, more (t50 N4, N9, N15)", () => {
     const theirs = {
       series: "p1\n",
       patches: {
-        p1: patch("one", A, [
-          createFilePatch({
-            oldPath: "a.c",
-            newPath: "a.c",
-            oldContent: pre,
-            newContent: edit(pre, 5, "five"),
-            oldMode: "100644",
-            newMode: "100755",
-          }),
-        ]),
+        p1: patch("one", A, [modAndChmod("a.c", pre, edit(pre, 5, "five"))]),
       },
     };
-    for (const [o, t] of [
-      [ours, theirs],
-      [theirs, ours],
-    ]) {
-      const r = await mergeQueues(base, o, t, svc);
+    await eachWayRound(base, ours, theirs, async (r) => {
       expect(r.conflicts).toEqual([]);
       expect(r.queue.patches.p1).toContain("diff --git a/a.c b/z.c\nold mode 100644\nnew mode 100755\nrename from a.c\nrename to z.c\n");
-    }
+    });
   });
 
   it("merges a rename onto a name the other side adds a file under as a file added on both sides, with markers: nothing of either is lost", async () => {
@@ -741,10 +741,7 @@ describe("a patch over a lower patch that now moves or changes its file (t50 N5,
     };
     const ours = { series: "c\n", patches: { c: patch("c", B, [mod("a.c", pre, edit(pre, 29, "29 (c)"))]) } };
     const r = await mergeQueues(base, ours, theirs, svc);
-    expect(r.conflicts).toEqual([]);
-    const sim = await simulateQueue(r.queue, svc.baseFile);
-    expect(await sim.current("a.c")).toBeNull();
-    expect(await sim.current("m3.c")).toBe(edit(pre, 29, "29 (c)"));
+    await expectCleanMerge(r, { "a.c": null, "m3.c": edit(pre, 29, "29 (c)") });
   });
 });
 
@@ -769,15 +766,11 @@ describe("a file deleted on one side and chmodded alone on the other (t50 N14)",
         p1: patch("one", A, [mod("a.c", pre, edit(pre, 5, "five")), "diff --git a/b.c b/b.c\nold mode 100644\nnew mode 100755\n"]),
       },
     };
-    for (const [o, t] of [
-      [ours, theirs],
-      [theirs, ours],
-    ]) {
-      const r = await mergeQueues(base, o, t, svc);
+    await eachWayRound(base, ours, theirs, async (r) => {
       // It merged silently as the deletion.
       expect(r.conflicts.map((c) => c.message)).toEqual([expect.stringContaining("p1: b.c: deleted on one side, changed on the other")]);
       expect(r.queue.patches.p1).toMatch(/^diff --git a\/b.c b\/b.c\nold mode 100644\nnew mode 100755$/m);
-    }
+    });
   });
 });
 
@@ -827,10 +820,7 @@ describe("a new file made under another name, and a move over a lower change (t5
     };
     const r = await mergeQueues(base, ours, theirs, svc);
     // It was "deleted by a patch below", and the patch made the whole of f.c again.
-    expect(r.conflicts).toEqual([]);
-    const sim = await simulateQueue(r.queue, svc.baseFile);
-    expect(await sim.current("f.c")).toBeNull();
-    expect(await sim.current("h.c")).toBe(edit(edit(made, 5, "five"), 31, "31 (p2)"));
+    await expectCleanMerge(r, { "f.c": null, "h.c": edit(edit(made, 5, "five"), 31, "31 (p2)") });
   });
 
   it("in one patch: one side makes the file under another name, the other edits it: one file with both", async () => {
@@ -838,10 +828,7 @@ describe("a new file made under another name, and a move over a lower change (t5
     const ours = { series: "p1\n", patches: { p1: patch("one", A, [creates("f.c", edit(made, 30, "thirty (ours)"))]) } };
     const theirs = { series: "p1\n", patches: { p1: patch("one", A, [creates("h.c", edit(made, 5, "five (theirs)"))]) } };
     const r = await mergeQueues(base, ours, theirs, svc);
-    expect(r.conflicts).toEqual([]);
-    const sim = await simulateQueue(r.queue, svc.baseFile);
-    expect(await sim.current("f.c")).toBeNull();
-    expect(await sim.current("h.c")).toBe(edit(edit(made, 5, "five (theirs)"), 30, "thirty (ours)"));
+    await expectCleanMerge(r, { "f.c": null, "h.c": edit(edit(made, 5, "five (theirs)"), 30, "thirty (ours)") });
   });
 
   it("a move written as a deletion and a new file, over a lower patch's new change of the file, takes the change along", async () => {
@@ -855,10 +842,7 @@ describe("a new file made under another name, and a move over a lower change (t5
     const theirs = { series: "p1\n", patches: { p1: patch("one", A, [mod("a.c", pre, edit(edit(pre, 5, "five"), 10, "ten (p1)"))]) } };
     const ours = { series: "p1\np2\n", patches: { p1, p2 } };
     const r = await mergeQueues(base, ours, theirs, svc);
-    expect(r.conflicts).toEqual([]);
-    const sim = await simulateQueue(r.queue, svc.baseFile);
-    expect(await sim.current("a.c")).toBeNull();
-    expect(await sim.current("m2.c")).toBe(edit(edit(edit(pre, 5, "five"), 10, "ten (p1)"), 20, "twenty (p2)"));
+    await expectCleanMerge(r, { "a.c": null, "m2.c": edit(edit(edit(pre, 5, "five"), 10, "ten (p1)"), 20, "twenty (p2)") });
   });
 });
 
@@ -890,16 +874,7 @@ describe("a move onto a name a lower patch now uses, and a chmod against a move 
     const ours = {
       series: "p1\n",
       patches: {
-        p1: patch("one", A, [
-          createFilePatch({
-            oldPath: "a.c",
-            newPath: "a.c",
-            oldContent: pre,
-            newContent: edit(edit(pre, 5, "five"), 20, "twenty"),
-            oldMode: "100644",
-            newMode: "100755",
-          }),
-        ]),
+        p1: patch("one", A, [modAndChmod("a.c", pre, edit(edit(pre, 5, "five"), 20, "twenty"))]),
       },
     };
     const theirs = {
