@@ -509,43 +509,42 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         // move goes on from that name, and to another name than its own it is a rename conflict
         // (t50 N5: it had become a second, whole copy of the file).
         for (const [file, to] of movesOf({ filePatches: img.run.filePatches, pre: img.pre, post: img.post })) {
+          // Where the file is in the merged tree before this patch: moved there by a patch below
+          // (there), or still under its name, perhaps changed or deleted by one.
           const there = await movedInMerge(file);
+          const source = there ?? file;
+          const now = await merged.current(source);
           if (there === null) {
-            // Its move of a file a patch below now changes (a colleague's new edit): the change
-            // goes along to the new name, as git rebase carries it (t52 N10: a modify/delete stop
-            // whose advice dropped the colleague's edit).
-            const now = await merged.current(file);
             // A patch below now deletes the file this patch moves: as git rebase's rename/delete,
             // a conflict, this patch's file kept under its new name (t53 N1: merged silently).
             if (now === null && img.pre.get(file) != null)
               gone.push(
                 `${to}: moved here from ${file}, which a patch below now deletes: this patch's version is kept; rm ${to} and pq refresh if deleted is right`,
               );
+            // Unchanged below: the patch applies as it is, no merge to make.
             if (now === null || now === img.pre.get(file)) continue;
-            const r = await merge3(img.post.get(to) ?? null, img.pre.get(file)!, now, svc, [dec.name, "before", "merged"]);
-            pre.set(file, now);
-            post.set(file, null);
-            pre.set(to, await merged.current(to));
-            post.set(to, r.content);
-            moves.push([file, to]);
-            notes.push(`${dec.name}: its move of ${file} to ${to} takes the change a patch below now makes to ${file} along`);
-            if (hinted.has(to)) modes.set(to, hinted.get(to)!);
-            if (r.conflict) conflictFiles.push(to);
-            done.add(file).add(to);
-            continue;
           }
-          const now = await merged.current(there);
-          const r = await merge3(now, img.pre.get(file)!, img.post.get(to) ?? null, svc, ["merged", "before", dec.name]);
-          pre.set(there, now);
+          // Its move of a file a patch below now changes (a colleague's new edit) takes the change
+          // along to the new name, as git rebase carries it (t52 N10: a modify/delete stop whose
+          // advice dropped the edit); of one a patch below now moves, it goes on from there.
+          const r =
+            there === null
+              ? await merge3(img.post.get(to) ?? null, img.pre.get(file)!, now, svc, [dec.name, "before", "merged"])
+              : await merge3(now, img.pre.get(file)!, img.post.get(to) ?? null, svc, ["merged", "before", dec.name]);
+          pre.set(source, now);
           pre.set(to, await merged.current(to));
           post.set(to, r.content);
-          if (there !== to) {
-            post.set(there, null);
-            moves.push([there, to]);
+          if (source !== to) {
+            post.set(source, null);
+            moves.push([source, to]);
+          }
+          if (there === null)
+            notes.push(`${dec.name}: its move of ${file} to ${to} takes the change a patch below now makes to ${file} along`);
+          else if (there !== to)
             renameClashes.push(
               `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, ${mkdirFor(to, there)}mv ${to} ${there}, pq add ${there} and pq refresh with the stack where the sync left it`,
             );
-          } else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
+          else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
           if (hinted.has(to)) modes.set(to, hinted.get(to)!);
           if (r.conflict) conflictFiles.push(to);
           done.add(file).add(to);

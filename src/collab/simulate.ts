@@ -5,7 +5,7 @@
  * so "this file just before patch k" is a lookup.
  */
 import { PqError } from "../errors.js";
-import { applyFilePatch, bestName, createFilePatch, parsePatch, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, bestName, createFilePatch, namesLeaving, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
 
@@ -45,10 +45,7 @@ export async function applyText(text: string, get: (path: string) => Promise<str
     return post.get(p)!;
   };
   const result: Application = { ok: true, exact: true, pre, post, failures: [], filePatches };
-  // Names the patch moves or deletes away: a rename may land on one (two files swapped).
-  const leaving = new Set(
-    filePatches.filter((fp) => (fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null).map((fp) => fp.oldPath!),
-  );
+  const leaving = namesLeaving(filePatches);
   for (const fp of filePatches) {
     let source = fp.oldPath ?? fp.newPath!;
     let target = fp.newPath ?? fp.oldPath!;

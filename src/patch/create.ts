@@ -7,9 +7,9 @@ import { createHash } from "../core/sha1.js";
 import { diffArrays } from "diff";
 import { formatBinaryPatch, isBinaryContent } from "./binary.js";
 import { formatHunk } from "./apply.js";
-import { splitLines } from "./parse.js";
+import { parsePatch, splitLines } from "./parse.js";
 import { quotePath } from "./paths.js";
-import type { Hunk, HunkLine } from "./types.js";
+import type { FilePatch, Hunk, HunkLine } from "./types.js";
 
 /** The id git gives a blob with this content. */
 export function gitBlobId(content: string | null): string {
@@ -135,4 +135,19 @@ export function createFilePatch(a: {
   text += `+++ ${a.newPath === null ? "/dev/null" : headerName("b/", newPath)}\n`;
   for (const h of hunks) text += formatHunk(h);
   return text;
+}
+
+/**
+ * One file's change between two texts as a parsed file patch, to apply again or take out (a
+ * recorded change tested against a file as it is now); undefined when nothing but a mode changed.
+ */
+export function filePatchBetween(path: string, before: string | null, after: string | null): FilePatch | undefined {
+  return parsePatch(
+    createFilePatch({
+      oldPath: before === null ? null : path,
+      newPath: after === null ? null : path,
+      oldContent: before,
+      newContent: after,
+    }),
+  ).files[0];
 }

@@ -280,6 +280,11 @@ function plainBinary(line: string, indexName: string | null, strip: number): Fil
  * the fewest directory components, then the shortest base name, then the shortest name,
  * then the first. When none exists, the same rule over all of them.
  */
+/** The names a patch's file patches move or delete away: a rename may land on one of them (two files swapped). */
+export function namesLeaving(files: readonly FilePatch[]): Set<string> {
+  return new Set(files.flatMap((fp) => ((fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null ? [fp.oldPath] : [])));
+}
+
 export function bestName(candidates: string[], exists: (path: string) => boolean): string {
   const present = candidates.filter(exists);
   const pool = present.length ? present : candidates;

@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, bestName, describeHunkResult, formatRejects, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -158,8 +158,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   // A copy or rename reads its source as it was before this patch, as git apply and GNU patch
   // do, even when the same patch also changes the source (and git lists that change first).
   const preimages = new Map<string, { content: string | null; version: Version }>();
-  // Names the patch moves or deletes away: a rename may land on one (two files swapped).
-  const leaving = new Set(files.filter((fp) => (fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null).map((fp) => fp.oldPath!));
+  const leaving = namesLeaving(files);
   for (const fp of files)
     if ((fp.kind === "copy" || fp.kind === "rename") && fp.oldPath !== null && !preimages.has(fp.oldPath))
       preimages.set(fp.oldPath, { content: ws.content(fp.oldPath), version: ws.version(fp.oldPath) });

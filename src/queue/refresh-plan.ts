@@ -14,7 +14,7 @@ import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
 import { buildPatchDiff } from "./refresh-diff.js";
-import { applyFilePatch, bestMove, createFilePatch, pairMoves, parsePatch, reverseFilePatch, sameFileMoved } from "../patch/index.js";
+import { applyFilePatch, bestMove, filePatchBetween, pairMoves, reverseFilePatch, sameFileMoved } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
 import { gitBlobId } from "../patch/create.js";
@@ -131,7 +131,7 @@ function changesAbsent(applied: readonly AppliedPatch[], path: string, now: Vers
       if (!change || change.pre === change.post) continue;
       const [pre, post] = [textOf(change.pre, path), textOf(change.post, path)];
       if (pre === null || post === null) return false; // a file made or deleted: back is back, changed is not
-      const file = parsePatch(createFilePatch({ oldPath: path, newPath: path, oldContent: pre, newContent: post })).files[0];
+      const file = filePatchBetween(path, pre, post);
       if (!file) continue; // a mode change alone
       if (applyFilePatch(text, reverseFilePatch(file)).ok) return false;
       if (!applyFilePatch(text, file).ok) return false;

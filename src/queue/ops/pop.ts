@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
-import { applyFilePatch, createFilePatch, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
+import { applyFilePatch, filePatchBetween, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
 import { gitOut } from "../git-cli.js";
@@ -349,9 +349,7 @@ function changesIn(ctx: OpContext, applied: readonly AppliedPatch[], path: strin
     for (const record of [...applied].reverse()) {
       const change = record.files[path];
       if (!change || change.pre === change.post) continue;
-      const [pre, post] = [versionContent(ctx, change.pre), versionContent(ctx, change.post)];
-      const text = createFilePatch({ oldPath: pre === null ? null : path, newPath: post === null ? null : path, oldContent: pre, newContent: post });
-      const file = parsePatch(text).files[0];
+      const file = filePatchBetween(path, versionContent(ctx, change.pre), versionContent(ctx, change.post));
       if (!file) continue; // a mode change alone
       const result = applyFilePatch(content, reverseFilePatch(file));
       if (!result.ok) return false;
