@@ -365,8 +365,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     let conflictFiles: string[] = [];
     /** Of those, binary files: git cannot merge them, ours is kept whole. */
     const binaryFiles: string[] = [];
-    /** Files deleted on one side and changed on the other, said as that (there are no markers in them). */
-    const gone: string[] = [];
+    /** Files deleted on one side and changed on the other, said as that (there are no markers in them): each with the name the merge keeps it under. */
+    const gone: { file: string; message: string }[] = [];
     /** One file renamed to two names (see followRenames). */
     const renameClashes: string[] = [];
     if (dec.both) {
@@ -412,9 +412,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           const deletedOnOneSide =
             out.conflict && (out.content === null || mPost.content === null || [io.post.get(oN), it.post.get(tN)].includes(null));
           if (deletedOnOneSide)
-            gone.push(
-              `${move.source}: deleted on one side, moved to ${oN === move.source ? tN : oN} (and maybe changed) on the other: the moved one is kept${out.content === null ? "" : ` as ${move.to}`}; rm it and pq refresh if deleted is right`,
-            );
+            gone.push({
+              file: out.content === null ? move.source : move.to,
+              message: `${move.source}: deleted on one side, moved to ${oN === move.source ? tN : oN} (and maybe changed) on the other: the moved one is kept${out.content === null ? "" : ` as ${move.to}`}; rm it and pq refresh if deleted is right`,
+            });
           else if (out.conflict) conflictFiles.push(move.to);
           if (out.binary) binaryFiles.push(move.to);
           if (move.clash)
@@ -443,7 +444,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           if (out.content === null && !out.conflict && chmodded) out = { content: chmodded.post.get(p)!, conflict: true };
           // Deleted on one side and changed on the other: no markers to resolve (t49 N4's variant).
           if (out.conflict && [io.post.get(p), it.post.get(p)].includes(null))
-            gone.push(`${p}: deleted on one side, changed on the other: the changed one is kept; rm it and pq refresh if deleted is right`);
+            gone.push({
+              file: p,
+              message: `${p}: deleted on one side, changed on the other: the changed one is kept; rm it and pq refresh if deleted is right`,
+            });
           else if (out.conflict) conflictFiles.push(p);
           if (out.binary) binaryFiles.push(p);
           pre.set(p, now);
@@ -518,9 +522,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             // A patch below now deletes the file this patch moves: as git rebase's rename/delete,
             // a conflict, this patch's file kept under its new name (t53 N1: merged silently).
             if (now === null && img.pre.get(file) != null)
-              gone.push(
-                `${to}: moved here from ${file}, which a patch below now deletes: this patch's version is kept; rm ${to} and pq refresh if deleted is right`,
-              );
+              gone.push({
+                file: to,
+                message: `${to}: moved here from ${file}, which a patch below now deletes: this patch's version is kept; rm ${to} and pq refresh if deleted is right`,
+              });
             // Unchanged below: the patch applies as it is, no merge to make.
             if (now === null || now === img.pre.get(file)) continue;
           }
@@ -566,9 +571,10 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           const r = await merge3(now, img.pre.get(file)!, img.post.get(file)!, svc, ["merged", "before", dec.name]);
           // Deleted here, changed by a patch below (or the other way round): no markers to resolve (t50 N6).
           if (r.conflict && (now === null || img.post.get(file) === null))
-            gone.push(
-              `${p}: ${img.post.get(file) === null ? `deleted by this patch, changed by a patch below: kept as that one leaves it; rm it and pq refresh if deleted is right` : `changed by this patch, deleted by a patch below: this patch's version is kept; rm it and pq refresh if deleted is right`}`,
-            );
+            gone.push({
+              file: p,
+              message: `${p}: ${img.post.get(file) === null ? `deleted by this patch, changed by a patch below: kept as that one leaves it; rm it and pq refresh if deleted is right` : `changed by this patch, deleted by a patch below: this patch's version is kept; rm it and pq refresh if deleted is right`}`,
+            });
           else if (r.conflict) conflictFiles.push(p);
           if (r.binary) binaryFiles.push(p);
           pre.set(p, now);
@@ -601,9 +607,9 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     if (gone.length)
       conflicts.push({
         patch: dec.name,
-        kind: "content",
-        message: `${dec.name}: ${gone.join("; ")}`,
-        files: gone.map((g) => g.slice(0, g.indexOf(": "))),
+        kind: "delete-change",
+        message: `${dec.name}: ${gone.map((g) => g.message).join("; ")}`,
+        files: gone.map((g) => g.file),
       });
     if (renameClashes.length) conflicts.push({ patch: dec.name, kind: "rename", message: `${dec.name}: ${renameClashes.join("; ")}` });
     if (binaryFiles.length) {

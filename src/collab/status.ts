@@ -140,6 +140,8 @@ export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; f
     names("content") && `resolve ${names("content")} (the marked files, or the file the sync kept) and pq refresh`,
     kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
     names("delete-modify") && `pq delete ${names("delete-modify")} if deleted is right (or keep it as it is)`,
+    names("delete-change") &&
+      `where a file ${names("delete-change")} has was deleted on one side, rm it and pq refresh if deleted is right (pq goto the patch first), or keep it as the sync left it`,
     names("rename") &&
       `choose the name of the file ${names("rename")} moves (as the sync said: mv, pq add and pq refresh; or keep yours as it is)`,
     names("apply") && `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh (or keep yours as it is)`,

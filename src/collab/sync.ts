@@ -766,7 +766,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     // Patches above a resolved conflict whose context the resolution moved (it changed the line
     // count) are regenerated to apply exactly, as a merge without a conflict regenerates them
     // (verify-7 V5); the stop had left their bytes alone (collab-7 #1).
-    const conflicted = new Set(state.conflicts.filter((c) => c.kind === "content").map((c) => c.patch));
+    // A kept or removed file of a delete/change conflict moves context as a resolved marker does.
+    const conflicted = new Set(state.conflicts.filter((c) => c.kind === "content" || c.kind === "delete-change").map((c) => c.patch));
     let above = false;
     for (const e of parseSeries(disk.series, "the merged")) {
       if (conflicted.has(e.name)) above = true;

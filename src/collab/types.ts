@@ -26,13 +26,15 @@ export interface MergeServices {
 }
 
 /**
- * content: markers in files; delete-modify: deleted on one side, changed on the other; apply:
+ * content: markers in files; delete-change: a file of the patch deleted on one side and changed
+ * (or moved) on the other, kept as the changed one (no markers: git's modify/delete); delete-modify:
+ * a patch deleted on one side, changed on the other; apply:
  * does not apply; header: both sides changed the same header field (ours is in the patch,
  * theirs in the message); name: a patch of theirs and a file of ours (or the other way round)
  * share a name (the other is kept beside it); rename: both sides renamed one file of the patch,
  * to different names (ours is in the patch).
  */
-export type ConflictKind = "content" | "delete-modify" | "apply" | "header" | "name" | "rename";
+export type ConflictKind = "content" | "delete-change" | "delete-modify" | "apply" | "header" | "name" | "rename";
 
 export interface QueueConflict {
   patch: string;

@@ -584,6 +584,29 @@ describe("renames in a patch a sync merges (t49 N4, N5, N8)", () => {
     const r = await mergeQueues(base, ours, theirs, svc);
     expect(r.conflicts.map((c) => c.message)).toEqual([expect.stringContaining("p1: a.c: deleted on one side, changed on the other")]);
     expect(r.conflicts[0].message).not.toContain("markers");
+    // Its own kind for --json, the TUI and the advice (t50 N6, N8: it had been "content", whose advice is to edit markers).
+    expect(r.conflicts.map((c) => [c.kind, c.files])).toEqual([["delete-change", ["a.c"]]]);
+  });
+
+  it("a file deleted on one side and moved on the other is kept under its new name, a delete/change conflict that names that file (t50 N8)", async () => {
+    const ours = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: null, oldContent: pre, newContent: null })]) },
+    };
+    const moved = edit(edit(pre, 5, "five"), 30, "thirty (theirs)");
+    const theirs = {
+      series: "p1\n",
+      patches: { p1: patch("one", A, [createFilePatch({ oldPath: "a.c", newPath: "m.c", oldContent: pre, newContent: moved })]) },
+    };
+    await eachWayRound(base, ours, theirs, async (r) => {
+      expect(r.conflicts.map((c) => [c.patch, c.kind, c.files])).toEqual([["p1", "delete-change", ["m.c"]]]);
+      expect(r.conflicts[0].message).toContain(
+        "a.c: deleted on one side, moved to m.c (and maybe changed) on the other: the moved one is kept as m.c",
+      );
+      const sim = await simulateQueue(r.queue, svc.baseFile);
+      expect(await sim.current("m.c")).toBe(moved);
+      expect(await sim.current("a.c")).toBeNull();
+    });
   });
 
   it("carries a patch's edit of a file to the name a patch below now renames it to", async () => {
@@ -721,6 +744,7 @@ describe("a patch over a lower patch that now moves or changes its file (t50 N5,
     expect(r.conflicts.map((c) => c.message)).toEqual([
       expect.stringContaining("p2: b.c: deleted by this patch, changed by a patch below"),
     ]);
+    expect(r.conflicts.map((c) => [c.kind, c.files])).toEqual([["delete-change", ["b.c"]]]);
   });
 
   it("an edit over a lower chain of moves (a rename, then a move written as a deletion and a new file) follows the file to its last name", async () => {
