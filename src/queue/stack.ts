@@ -41,7 +41,7 @@ import {
   type StackState,
   type Version,
 } from "./state.js";
-import { missingPatchFile, Transaction } from "./transaction.js";
+import { appliedNames, missingPatchFile, topName, Transaction } from "./transaction.js";
 import { keepQueueAtInit } from "./restore-queue.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
@@ -466,7 +466,7 @@ export class Stack {
   }
 
   applied(): string[] {
-    return this.state.applied.map((a) => a.name);
+    return appliedNames(this.state);
   }
 
   appliedRecords(): readonly AppliedPatch[] {
@@ -475,13 +475,11 @@ export class Stack {
 
   unapplied(): string[] {
     const applied = new Set(this.applied());
-    return this.series()
-      .filter((e) => !applied.has(e.name))
-      .map((e) => e.name);
+    return this.patchNames((e) => !applied.has(e.name));
   }
 
   top(): string | null {
-    return this.state.applied.at(-1)?.name ?? null;
+    return topName(this.state);
   }
 
   /** The queue directory as state.json names it (what the log records of each operation). */
@@ -495,9 +493,17 @@ export class Stack {
 
   /** Series names that the selected guards let through, in order. */
   pushable(): string[] {
-    return this.series()
-      .filter((e) => isPushable(e, this.state.guards))
-      .map((e) => e.name);
+    return this.patchNames((e) => isPushable(e, this.state.guards));
+  }
+
+  /** The series' patch names that pass `keep`, read without copying each entry (as series() does): a push -a asks after a thousand. */
+  private patchNames(keep: (entry: Readonly<SeriesEntry>) => boolean, until?: string): string[] {
+    const names: string[] = [];
+    for (const entry of this.readSeries().patchEntries()) {
+      if (entry.name === until) break;
+      if (keep(entry)) names.push(entry.name);
+    }
+    return names;
   }
 
   /**
@@ -508,9 +514,9 @@ export class Stack {
     const top = this.top();
     if (!top) return [];
     const applied = new Set(this.applied());
-    const pushable = new Set(this.pushable());
-    const names = this.series().map((e) => e.name);
-    return names.slice(0, names.indexOf(top)).filter((n) => pushable.has(n) && !applied.has(n));
+    // A top missing from the series (a hand-edited series file): no patch is known to be below it.
+    if (!this.readSeries().patchEntries().some((e) => e.name === top)) return [];
+    return this.patchNames((e) => !applied.has(e.name) && isPushable(e, this.state.guards), top);
   }
 
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
@@ -655,8 +661,15 @@ export class Stack {
     const named = opts.files?.length ? new Set(opts.files) : null;
     const plan = await planRefresh(await planContext(this.opContext(tx), this.state.applied), tx.ws, top, named ? { only: named } : {});
     if (!opts.sinceRefresh && !named) return plan.diff;
+    // Since the refresh: the moves made since (git mv, mv), as renames too, from where the refresh
+    // left the file: a recorded f.c -> g.c that is f.c -> h.c now is g.c -> h.c (t52 N15).
+    const recorded = new Set((top.renames ?? []).map(([from, to]) => `${from}\0${to}`));
+    const leftAt = new Map((top.renames ?? []).map(([from, to]) => [from, to]));
+    const moves = opts.sinceRefresh
+      ? plan.renames.flatMap(([from, to]): [string, string][] => (recorded.has(`${from}\0${to}`) ? [] : [[leftAt.get(from) ?? from, to]]))
+      : plan.renames;
     // One side of a rename named: the other comes with it, as a refresh writes the pair (t46 N6).
-    const wanted = named && new Set([...named, ...plan.renames.flatMap((r) => (r.some((p) => named.has(p)) ? r : []))]);
+    const wanted = named && new Set([...named, ...moves.flatMap((r) => (r.some((p) => named.has(p)) ? r : []))]);
     const files = pathMap<FileChange>();
     for (const path of opts.sinceRefresh ? plan.changed : Object.keys(plan.files)) {
       if (wanted && !wanted.has(path)) continue;
@@ -665,9 +678,7 @@ export class Stack {
       // Since the refresh: from what the top patch left (null, a file it deletes, included).
       files[path] = opts.sinceRefresh ? { pre: path in top.files ? top.files[path].post : change.pre, post: change.post } : change;
     }
-    // Since the refresh: the moves made since (git mv), as renames too.
-    const recorded = new Set((top.renames ?? []).map(([from, to]) => `${from}\0${to}`));
-    const renames = plan.renames.filter(([from, to]) => (!opts.sinceRefresh || !recorded.has(`${from}\0${to}`)) && (files[from] !== undefined || files[to] !== undefined));
+    const renames = moves.filter(([from, to]) => files[from] !== undefined || files[to] !== undefined);
     return buildPatchDiff(files, renames, (v) => this.versionContent(v));
   }
 

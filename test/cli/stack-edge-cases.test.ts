@@ -1017,6 +1017,25 @@ describe("git mv under status.renames=false, and two files swapped with git mv (
 });
 
 describe("pq diff of an unrefreshed git mv (t46 N6)", () => {
+  it("with -z, a refreshed rename moved on again is the move since the refresh, from its refreshed name (t52 N15)", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await patchReplacing(tree, "p1", "a.txt", "\n2\n", "\ntwo\n");
+    git(tree, "mv", "a.txt", "g.txt");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    renameSync(join(tree, "g.txt"), join(tree, "h.txt"));
+    for (const args of [
+      ["diff", "-z"],
+      ["diff", "-z", "h.txt"],
+      ["diff", "-z", "g.txt"],
+    ]) {
+      const z = (await pq(tree, ...args)).out;
+      // It had been g.txt deleted and h.txt made whole, where pq diff and refresh write the rename.
+      expect(z, args.join(" ")).toContain("diff --git a/g.txt b/h.txt\nsimilarity index 100%\nrename from g.txt\nrename to h.txt\n");
+      expect(z, args.join(" ")).not.toMatch(/new file mode|deleted file mode|a\.txt/);
+    }
+    expect((await pq(tree, "diff")).out).toContain("rename from a.txt\nrename to h.txt\n");
+  });
+
   it("shows the rename as a refresh writes it, for either name and with -z", async () => {
     const tree = await stackTree({ "a.txt": lines(20) });
     await patchReplacing(tree, "p1", "a.txt", "\n2\n", "\ntwo\n");

@@ -11,6 +11,7 @@ import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlin
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { Stack } from "../../src/queue/stack.js";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach(cleanup));
@@ -127,6 +128,27 @@ describe("a push remembered as one run", () => {
     expect([report.pushed.length, report.pushed.every((p) => p.cached)]).toEqual([PATCHES - 2, true]);
     // The records below the run serialised, the run's copied from its stored text: the same text as the first push's.
     expect(read(dir, ".pq/state.json")).toBe(state);
+  });
+
+  it("answers the stack's queries after a replay from the run's names, and its records when asked", async () => {
+    const dir = await stackOf20();
+    expect((await pq(dir, "push", "p02")).code).toBe(0);
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    const records = JSON.parse(read(dir, ".pq/state.json")).applied as { name: string }[];
+    expect((await pq(dir, "goto", "p02")).code).toBe(0);
+    onlyRuns(dir);
+    const stack = await Stack.open({ tree: dir });
+    const report = await stack.push({ all: true });
+    expect([report.pushed.length, report.pushed.every((p) => p.cached)]).toEqual([PATCHES - 2, true]);
+    // The records after p02 are still the run's text here (a warm push's report asks for the
+    // top and the names without parsing them); the names are the records' own, in order.
+    const names = records.map((r) => r.name);
+    expect(stack.top()).toBe("p20");
+    expect(stack.applied()).toEqual(names);
+    expect(stack.skippedBelowTop()).toEqual([]);
+    expect(stack.unapplied()).toEqual([]);
+    expect(stack.appliedRecords().map((r) => r.name)).toEqual(names);
+    expect(stack.applied()).toEqual(names);
   });
 
   it("is not taken when a patch in the middle changed: that patch is applied afresh", async () => {

@@ -18,7 +18,7 @@ import type { PushCache, StatCache } from "../caches.js";
 import type { PlanContext } from "../refresh-plan.js";
 import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
-import type { IndexEntry, Transaction } from "../transaction.js";
+import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
 import { entriesAt } from "../git-cli.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
@@ -45,9 +45,8 @@ export function versionContent(ctx: Pick<OpContext, "store">, v: Version): strin
   return v === null ? null : ctx.store.get(versionId(v)!);
 }
 
-export function appliedNames(state: StackState): string[] {
-  return state.applied.map((a) => a.name);
-}
+// The applied patches' names, read without parsing records a push keeps as text (see Transaction.appendAppliedText).
+export { appliedNames };
 
 /** Position 0, "nothing applied" (pop 0, goto 0), unless a patch is called "0". */
 export function namesNothing(series: Series, target: StackTarget | undefined): boolean {

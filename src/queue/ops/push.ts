@@ -408,7 +408,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
    */
   const admitUnparsed = (text: string, files: [string, RunFile][], notes: string[][], runId: string): void => {
     const from = tx.state.applied.length;
-    tx.appendAppliedText(text, null, runId);
+    tx.appendAppliedText(text, null, runId, list);
     for (const [path, [pre, , same]] of files) {
       if (same === "read" || expected.has(path) || planned.has(path)) continue;
       firstTouch.set(path, { pre, patch: "" });
