@@ -108,6 +108,8 @@ export function createFilePatch(a: {
   oldMode?: string;
   newMode?: string;
   context?: number;
+  /** Text hunks even where a NUL makes the content binary to git: what the patch carried already (GNU patch and quilt apply those, not git's binary form). */
+  asText?: boolean;
 }): string {
   const oldPath = a.oldPath ?? a.newPath!;
   const newPath = a.newPath ?? a.oldPath!;
@@ -125,7 +127,7 @@ export function createFilePatch(a: {
   if (a.oldContent === a.newContent && a.oldPath !== null && a.newPath !== null) return text;
   const modeSuffix = a.oldPath !== null && a.newPath !== null && oldMode === newMode ? ` ${oldMode}` : "";
   // git apply refuses a binary patch "without full index line": binary files get whole ids, as format-patch --binary writes them.
-  const binary = isBinaryContent(a.oldContent) || isBinaryContent(a.newContent);
+  const binary = !a.asText && (isBinaryContent(a.oldContent) || isBinaryContent(a.newContent));
   const idLength = binary ? 40 : 12;
   text += `index ${gitBlobId(a.oldContent).slice(0, idLength)}..${gitBlobId(a.newContent).slice(0, idLength)}${modeSuffix}\n`;
   if (binary) return text + formatBinaryPatch(a.oldContent, a.newContent);

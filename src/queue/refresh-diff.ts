@@ -2,7 +2,7 @@
  * Turns a patch's file changes (pre/post versions) into diff text, in a stable order
  * (paths sorted), keeping renames as renames and executable bits as modes.
  */
-import { createFilePatch, moveSimilarity } from "../patch/index.js";
+import { createFilePatch, isBinaryContent, moveSimilarity, parsePatch } from "../patch/index.js";
 import { versionExec, type Version } from "./state.js";
 
 const mode = (v: Version): string => (versionExec(v) ? "100755" : "100644");
@@ -11,9 +11,14 @@ export function buildPatchDiff(
   files: Record<string, { pre: Version; post: Version }>,
   renames: [string, string][],
   content: (v: Version, path: string) => string | null,
+  /** Whether the patch already carries a path's change as text hunks: kept so when its content has a NUL (see textHunkPaths). */
+  asText: (path: string) => boolean = () => false,
 ): string {
   const parts: string[] = [];
   const done = new Set<string>();
+  // Asked only of a binary file: the patch text is parsed for it then, not for every refresh.
+  const keptAsText = (oldContent: string | null, newContent: string | null, path: string) =>
+    (isBinaryContent(oldContent) || isBinaryContent(newContent)) && asText(path);
   for (const [from, to] of composeMoves(renames, files)) {
     const src = files[from];
     const dst = files[to];
@@ -21,9 +26,18 @@ export function buildPatchDiff(
     // (t52 N13: a fold of a move of a file the patch itself creates wrote a rename from nothing).
     if (!src || !dst || src.pre === null || src.post !== null || dst.pre !== null || dst.post === null) continue;
     // Less than half alike is no move, as git writes it (t53 N3: a fold wrote a 0% rename onto a reused name).
-    if (moveSimilarity(content(src.pre, from), content(dst.post, to)) < 0.5) continue;
+    const [oldContent, newContent] = [content(src.pre, from), content(dst.post, to)];
+    if (moveSimilarity(oldContent, newContent) < 0.5) continue;
     parts.push(
-      createFilePatch({ oldPath: from, newPath: to, oldContent: content(src.pre, from), newContent: content(dst.post, to), oldMode: mode(src.pre), newMode: mode(dst.post) }),
+      createFilePatch({
+        oldPath: from,
+        newPath: to,
+        oldContent,
+        newContent,
+        oldMode: mode(src.pre),
+        newMode: mode(dst.post),
+        asText: keptAsText(oldContent, newContent, to),
+      }),
     );
     done.add(from).add(to);
   }
@@ -31,14 +45,16 @@ export function buildPatchDiff(
     if (done.has(path)) continue;
     const { pre, post } = files[path];
     if (pre === post) continue;
+    const [oldContent, newContent] = [content(pre, path), content(post, path)];
     parts.push(
       createFilePatch({
         oldPath: pre === null ? null : path,
         newPath: post === null ? null : path,
-        oldContent: content(pre, path),
-        newContent: content(post, path),
+        oldContent,
+        newContent,
         oldMode: pre === null ? undefined : mode(pre),
         newMode: post === null ? undefined : mode(post),
+        asText: keptAsText(oldContent, newContent, path),
       }),
     );
   }
@@ -61,4 +77,28 @@ function composeMoves(renames: [string, string][], files: Record<string, { pre: 
     out.push([from, end]);
   }
   return out;
+}
+
+/**
+ * The paths a patch text carries as text hunks although git would call their content binary
+ * (a NUL in it): a Debian or quilt patch adding a test file with NUL bytes, which GNU patch
+ * applies. A refresh keeps them so; written as a git binary patch, quilt and dpkg-source could
+ * no longer apply the queue (t55 N1). Parsed when first asked, which buildPatchDiff does for a
+ * binary file only.
+ */
+export function textHunkPaths(patchText: () => string | null): (path: string) => boolean {
+  let paths: Set<string> | null = null;
+  return (path) => {
+    if (paths === null) {
+      paths = new Set();
+      const text = patchText();
+      try {
+        for (const f of text === null ? [] : parsePatch(text).files)
+          if (!f.binary && f.hunks.some((h) => h.lines.some((l) => l.text.includes("\0")))) for (const name of [f.oldPath, f.newPath]) if (name !== null) paths.add(name);
+      } catch {
+        /* a patch that does not parse keeps nothing: git's forms, as before */
+      }
+    }
+    return paths.has(path);
+  };
 }

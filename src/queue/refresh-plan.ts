@@ -13,7 +13,7 @@ import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
 import { entriesAt } from "./git-cli.js";
-import { buildPatchDiff } from "./refresh-diff.js";
+import { buildPatchDiff, textHunkPaths } from "./refresh-diff.js";
 import { applyFilePatch, bestMove, filePatchBetween, pairMoves, reverseFilePatch, sameFileMoved } from "../patch/index.js";
 import { stagedModeAlone } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
@@ -22,7 +22,7 @@ import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 import { restoreLostVersion } from "./lost-versions.js";
-import { fileStat } from "../tree/files.js";
+import { fileStat, readText } from "../tree/files.js";
 
 export interface PlanContext {
   tree: string;
@@ -350,7 +350,8 @@ export async function planRefresh(
     const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  return { diff: buildPatchDiff(files, renames, diffContent), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
+  const asText = textHunkPaths(() => readText(join(ctx.queueDir, top.name)));
+  return { diff: buildPatchDiff(files, renames, diffContent, asText), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
 }
 
 /**

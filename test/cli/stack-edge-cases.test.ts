@@ -161,6 +161,44 @@ describe("a content-only patch and the file's mode (stack-3 #5)", () => {
   });
 });
 
+describe("a file with NUL bytes that a patch carries as text hunks (t55 N1)", () => {
+  it("stays text hunks when a refresh or a remove rewrites the patch, so GNU patch and quilt still apply it; a new binary file is git's binary form", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    // As Debian's vim CVE-2023-4781.patch adds its crash reproducer: a text hunk with a NUL, which GNU patch applies.
+    const poc = "ab\0cd\n\xffxy\n";
+    const patchText =
+      "Subject: poc\n\n--- /dev/null\n+++ b/poc.bin\n@@ -0,0 +1,2 @@\n+ab\0cd\n+\xffxy\n--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n";
+    writeFileSync(join(tree, "poc.patch"), patchText, "latin1");
+    expect((await pq(tree, "import", "poc.patch", "--push")).code).toBe(0);
+    expect(readFileSync(join(tree, "poc.bin"), "latin1")).toBe(poc);
+    write(tree, "a.txt", read(tree, "a.txt").replace("\n5\n", "\nfive\n"));
+    write(tree, "b.txt", "new\n");
+    expect((await pq(tree, "add", "b.txt")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const refreshed = readFileSync(join(tree, "patches", "poc.patch"), "latin1");
+    expect(refreshed).not.toContain("GIT binary patch");
+    expect(refreshed).toContain("+++ b/poc.bin\n@@ -0,0 +1,2 @@\n+ab\0cd\n+\xffxy\n");
+    expect(refreshed).toContain("+five\n");
+    // GNU patch applies the refreshed patch, as it applied the imported one.
+    expect((await pq(tree, "pop")).code).toBe(0);
+    execFileSync("patch", ["-p1", "-s", "-i", join(tree, "patches", "poc.patch")], { cwd: tree });
+    expect(readFileSync(join(tree, "poc.bin"), "latin1")).toBe(poc);
+    git(tree, "checkout", "--", "a.txt");
+    rmSync(join(tree, "poc.bin"));
+    rmSync(join(tree, "b.txt"));
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "remove", "b.txt")).code).toBe(0);
+    expect(readFileSync(join(tree, "patches", "poc.patch"), "latin1")).toContain("+ab\0cd\n");
+    // A binary file the patch did not carry as text is written as git writes it.
+    writeFileSync(join(tree, "new.bin"), Buffer.from("\x00\x01new", "latin1"));
+    expect((await pq(tree, "add", "new.bin")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const last = readFileSync(join(tree, "patches", "poc.patch"), "latin1");
+    expect(last).toMatch(/diff --git a\/new.bin b\/new.bin\nnew file mode 100644\nindex 0{40}\.\.[0-9a-f]{40}\nGIT binary patch\n/);
+    expect(last).toContain("+ab\0cd\n");
+  });
+});
+
 describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
   it("does not apply: its pre-image (the index line's blob) is checked, as git apply does", async () => {
     const tree = makeRepo({ "a.txt": "one\n" });

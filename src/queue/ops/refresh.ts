@@ -11,7 +11,7 @@ import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
 import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type RefreshPlan } from "../refresh-plan.js";
-import { buildPatchDiff } from "../refresh-diff.js";
+import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, differFromHead, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
@@ -378,7 +378,7 @@ export async function planRemove(ctx: OpContext, paths: string[]): Promise<strin
     delete top.files[path];
     removed.push(path);
   }
-  const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v));
+  const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v), textHunkPaths(() => onDisk));
   writeTopText(ctx, top, joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff));
   // As revert: the files' staged changes leave the index with them (undo stages them again).
   await planUnstage(ctx, removed);
