@@ -1680,6 +1680,31 @@ describe("patches pq writes anew (stack-6 #7, #12)", () => {
   });
 });
 
+describe("pq fold into a quilt patch (t55 N2)", () => {
+  it("rewrites a -p0 patch's series entry with its diff (a/ b/ paths: -p1), and gives a patch with no header none", async () => {
+    const tree = await stackTree({ "f.txt": lines(20), "g.txt": lines(20) });
+    const queue = join(tree, "patches");
+    writeFileSync(join(queue, "p0.patch"), "Description: old -p0 patch\n\n--- f.txt.orig\n+++ f.txt\n@@ -2 +2 @@\n-2\n+two\n");
+    writeFileSync(join(queue, "top.patch"), "--- a/g.txt\n+++ b/g.txt\n@@ -14 +14 @@\n-14\n+fourteen\n");
+    writeFileSync(join(queue, "bare.patch"), "--- a/f.txt\n+++ b/f.txt\n@@ -9 +9 @@\n-9\n+nine\n");
+    writeFileSync(join(queue, "bare2.patch"), "--- a/g.txt\n+++ b/g.txt\n@@ -3 +3 @@\n-3\n+three\n");
+    writeFileSync(join(queue, "series"), "p0.patch -p0\ntop.patch\nbare.patch\nbare2.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "fold", "top.patch")).code).toBe(0);
+    expect(read(queue, "p0.patch")).toContain("--- a/f.txt\n");
+    // It had kept "p0.patch -p0" over a diff written for -p1: neither pq nor quilt could push the queue.
+    expect(read(queue, "series")).toBe("p0.patch\nbare.patch\nbare2.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "fold", "bare2.patch")).code).toBe(0);
+    // Neither patch had a header: the result has none (it had been an empty "Subject: " line).
+    expect(read(queue, "bare.patch")).toMatch(/^diff --git a\/f.txt b\/f.txt\n/);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "f.txt")).toBe(lines(20).replace("\n2\n", "\ntwo\n").replace("\n9\n", "\nnine\n"));
+    expect(read(tree, "g.txt")).toBe(lines(20).replace("\n3\n", "\nthree\n").replace("\n14\n", "\nfourteen\n"));
+  });
+});
+
 describe("non-ASCII file names in git's index and commits (verify-6 N11)", () => {
   it("finish commits them under their UTF-8 names, refresh unstages them, and a rebase carries them", async () => {
     const tree = await stackTree({ "ünï.txt": "one\n" });

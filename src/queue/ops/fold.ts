@@ -72,7 +72,9 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (opts.message) refuseDiffInMessage(opts.message);
   const message = opts.message ? splitMessage(opts.message) : { body };
   message.body = withCoDevelopers(message.body ?? "", coAuthors);
-  const header = rewriteHeader(ownHeader, { ...own, ...message });
+  // Nothing to say (no header here or in the folded patches): none is made, not an empty "Subject: " (t55 N2's aside).
+  const saysNothing = !ownHeader.trim() && !("subject" in message && message.subject) && !message.body?.trim();
+  const header = saysNothing ? ownHeader : rewriteHeader(ownHeader, { ...own, ...message });
   const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(header)), plan.diff);
   tx.writePatch(top.name, text);
   updated.files = plan.files;
@@ -81,6 +83,8 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     series.remove(name);
     if (!opts.keep) tx.removePatch(name, true);
   }
+  // The diff is written anew with a/ b/ prefixes: a quilt -pN on the top's line becomes the default, as a refresh makes it (t55 N2).
+  if (series.stripOf(top.name) !== 1) series.setStrip(top.name, 1);
   tx.setSeries(series);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
 }
