@@ -10,7 +10,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
 import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
@@ -19,6 +19,7 @@ import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/pa
 import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import { isDirectory, isRegular, isSymlink, statStamp } from "../tree/stat.js";
 import { TreeDirs } from "../tree/tree-dirs.js";
+import { queueFileTarget } from "../tree/paths.js";
 import { backupFiles, backupOf } from "./ops/context.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
@@ -291,7 +292,7 @@ async function applyEntry(
   }
   const held: HeldFile[] = [];
   for (const [path, before, after] of entry.queue) {
-    const full = join(ctx.queueDir, path);
+    const full = queueFileTarget(ctx.queueDir, path);
     // A patch file saved by an editor after the plan read it: kept, as a tree file is (see keepEditMadeMeanwhile).
     if (saved && !replaying) {
       const now = readText(full);
@@ -415,7 +416,7 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
   if (queueEdits.length) backups.push(backupFiles(ctx.tree, queueEdits, "recover-queue", ctx.queueDir));
   // A queue file's old inode the killed pq held (see holdFile): an editor's save into it is kept too.
   for (const [path, before, after] of entry.queue) {
-    const full = join(ctx.queueDir, path);
+    const full = queueFileTarget(ctx.queueDir, path);
     const prefix = `${basename(full)}${HELD}`;
     for (const link of deadLeftovers(dirname(full), (name) => (name.startsWith(prefix) ? Number(name.slice(prefix.length)) || null : null))) {
       // Still the file at the path (killed before its rename): checked as the queue file above.
@@ -823,7 +824,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   removeDeadTemporaries(paths.dir, () => true);
   // A trash copy's temporary file the kill left (verify-11 Z3): the copy itself was written again above.
   removeDeadTemporaries(join(paths.dir, "trash"), () => true);
-  const queueFiles = new Set(["series", ...entry.queue.map(([path]) => path)]);
+  const queueFiles = new Set(["series", ...entry.queue.map(([path]) => path)].map((path) => relative(ctx.queueDir, queueFileTarget(ctx.queueDir, path))));
   removeDeadTemporaries(ctx.queueDir, (name) => queueFiles.has(name));
   return { op: entry.op, backups, ...(entry.backup ? { ownBackup: entry.backup } : {}) };
 }

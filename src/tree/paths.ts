@@ -3,10 +3,10 @@
  * reach outside the tree (`..`, absolute paths, a symlinked directory) nor into the
  * repository's or pq's own bookkeeping.
  */
-import { isDirectory, isSymlink, statStamp } from "./stat.js";
+import { isDirectory, isRegular, isSymlink, statStamp } from "./stat.js";
 import { isUtf8 } from "node:buffer";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, join, posix, relative } from "node:path";
+import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 
@@ -278,4 +278,25 @@ export function notUtf8Argument(args: string[], cwd: string): PqError | null {
     );
   }
   return null;
+}
+
+/**
+ * Where pq writes a queue file: the file itself or, when it is a symlink to a regular file
+ * beside it, that file, so the link stays. dpkg-source makes `series` a link to a vendor's
+ * series (`debian.series`) and applies that one, and quilt writes through the link; replaced
+ * by a file, pq's new and renamed patches never reached the source package (t55 N3).
+ */
+export function queueFileTarget(queueDir: string, path: string): string {
+  const full = join(queueDir, path);
+  try {
+    const st = statStamp(full, false);
+    if (st === null || !isSymlink(st)) return full;
+    const target = readlinkSync(full, "latin1");
+    if (target.includes("/") || target === "." || target === "..") return full;
+    const dest = join(dirname(full), target);
+    const to = statStamp(dest, false);
+    return to !== null && isRegular(to) ? dest : full;
+  } catch {
+    return full; // unreadable: written as the file itself, which says what is wrong
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, renameSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -79,6 +79,34 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect(r.out).toContain('add the line extend-diff-ignore = "^\\.pq(/|$)" to debian/source/local-options');
     expect((await pq(tree, "push")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe("a\nB\nc\n");
+  });
+
+  it("with a vendor series (series a link to debian.series, as dpkg-source makes it): pq writes through the link, as quilt does (t55 N3)", async () => {
+    const tree = debianPackage();
+    const queue = join(tree, "debian", "patches");
+    renameSync(join(queue, "series"), join(queue, "debian.series"));
+    symlinkSync("debian.series", join(queue, "series"));
+    const init = await pq(tree, "init");
+    expect(init.out).toContain("(1 patch in its series)");
+    expect(init.out).not.toContain("vendor's series");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "new", "two.patch")).code).toBe(0);
+    write(tree, "a.txt", "a\nB\nC\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "rename", "two.patch", "local/three.patch")).code).toBe(0);
+    // It had replaced the link by a file: dpkg-source, which reads debian.series, never saw the new patch.
+    expect(lstatSync(join(queue, "series")).isSymbolicLink()).toBe(true);
+    expect(read(queue, "debian.series")).toBe("one.patch\nlocal/three.patch\n");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(lstatSync(join(queue, "series")).isSymbolicLink()).toBe(true);
+    expect(read(queue, "debian.series")).toBe("one.patch\ntwo.patch\n");
+    // A series of its own beside a vendor series is another list than the package applies: said at init.
+    const other = debianPackage();
+    write(other, "debian/patches/debian.series", "one.patch\n");
+    const said = await pq(other, "init");
+    expect(said.out).toContain("note: dpkg-source applies debian.series (a vendor's series) in place of series");
+    expect(said.out).toContain(`ln -sf debian.series ${other}/debian/patches/series`);
   });
 
   it("is taken over an upstream patches/ with no series; a debian/patches pq would not take is refused, not passed over (t40 N10)", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
 import { readText } from "../../tree/files.js";
@@ -75,6 +75,8 @@ export default defineCommand({
     );
     const dpkg = dpkgSourceNote(stack.tree, stack.queueDir);
     if (dpkg) io.out(dpkg);
+    const vendor = vendorSeriesNote(stack.queueDir);
+    if (vendor) io.out(vendor);
     // A series pq takes as it is (quilt's, Debian's): a comment that reads as a guard is said, as import --quilt says it (ci-7 #10).
     for (const entry of stack.series().filter((e) => e.guards.length)) io.out(guardCommentNote(entry.name, entry.guards));
     const { taken, inHead } = stack.takenOverFromQuilt;
@@ -144,6 +146,25 @@ function dpkgSourceNote(tree: string, queueDir: string): string | null {
   if (queueInTree(tree, queueDir) !== "debian/patches") return null;
   if ((readText(join(tree, "debian", "source", "local-options")) ?? "").includes(".pq")) return null;
   return "note: dpkg-source -b takes pq's .pq/ for a change to the package: add the line extend-diff-ignore = \"^\\.pq(/|$)\" to debian/source/local-options (or pass --extend-diff-ignore='^\\.pq(/|$)' to dpkg-source)";
+}
+
+/**
+ * dpkg-source applies a vendor's series (debian.series, ubuntu.series) in place of `series`
+ * when there is one, and makes `series` a link to it; pq writes through such a link. A `series`
+ * that is a file of its own beside a vendor series is another list than the one the package
+ * applies: said at init, with the link that makes them one (t55 N3).
+ */
+function vendorSeriesNote(queueDir: string): string | null {
+  const series = join(queueDir, "series");
+  if (lstatSync(series, { throwIfNoEntry: false })?.isSymbolicLink()) return null;
+  let names: string[];
+  try {
+    names = readdirSync(queueDir).filter((name) => /^[a-z0-9][a-z0-9.+-]*\.series$/.test(name) && lstatSync(join(queueDir, name)).isFile());
+  } catch {
+    return null;
+  }
+  if (!names.length) return null;
+  return `note: dpkg-source applies ${names.join(" or ")} (a vendor's series) in place of series where that vendor builds the package, and pq works on series: ln -sf ${names[0]} ${series} makes them one list, which pq then keeps (as quilt does)`;
 }
 
 function sameDirectory(a: string, b: string): boolean {
