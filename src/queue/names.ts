@@ -141,7 +141,7 @@ export function movePatchOut(queueDir: string, name: string, dest: string): void
  * .patch/.diff, a unique prefix, or (for names with directories) a unique last component,
  * with or without its extension.
  */
-export function resolveName(names: readonly string[], target: string | number): string {
+export function resolveName(names: readonly string[], target: string | number, queuePath: () => string | null = () => null): string {
   // An empty name is a prefix of every name: a script's unset "$P" must not pick one.
   if (target === "") throw new PqError("usage", "an empty patch name names no patch", ["name a patch or give its number (pq series -v lists them)"]);
   // A patch's own name comes first, as in hg (procmail's series names its patches 00..31):
@@ -164,5 +164,10 @@ export function resolveName(names: readonly string[], target: string | number): 
     pick(names.filter((n) => n.startsWith(target))) ??
     (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
   if (hit) return hit;
-  throw new PqError("not-found", `${target} is not in the series`, ["pq series lists the patches"], { patch: target });
+  // Named by its path from the tree's root (debian/patches/X.patch, as a shell completes it): quilt takes it so (t55 N4).
+  const queue = target.includes("/") ? queuePath() : null;
+  if (queue && target.startsWith(`${queue}/`) && names.includes(target.slice(queue.length + 1))) return target.slice(queue.length + 1);
+  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${queue ? ` (named from ${queue}/, the queue directory)` : ""}`], {
+    patch: target,
+  });
 }

@@ -6,7 +6,6 @@
  */
 import { PqError } from "../errors.js";
 import { parsePatch, type FilePatch } from "../patch/index.js";
-import { resolveName } from "./names.js";
 import type { PushReport, Stack } from "./stack.js";
 
 export interface FileCount {
@@ -29,13 +28,12 @@ export function countFile(fp: FilePatch): FileCount {
 
 /** A patch name from the user (name, unique prefix, or 1-based position), or the top patch. */
 export function resolvePatch(stack: Stack, wanted: string | undefined): string {
-  const names = stack.series().map((e) => e.name);
   if (wanted === undefined) {
     const top = stack.applied().at(-1);
     if (!top) throw new PqError("refused", "no patch is applied", ["name a patch (pq series lists them)"]);
     return top;
   }
-  return resolveName(names, wanted);
+  return stack.resolve(wanted);
 }
 
 /** The patch's text as it applies now (applied: from its recorded versions). */

@@ -54,6 +54,12 @@ export class Series {
   ) {}
 
   /**
+   * The queue directory as named from the tree's root ("debian/patches"), asked only when a
+   * patch name is not found: quilt takes a patch named by that path (what a shell completes).
+   */
+  queuePath: () => string | null = () => null;
+
+  /**
    * A series file's text as read (bytes, one char each): UTF-8 names decoded as file names are,
    * as quilt and hg read the file. Series.parse of the bytes themselves would read a UTF-8
    * name as latin1 and refuse its bytes as control characters (tui-22 F2).
@@ -136,10 +142,12 @@ export class Series {
 
   /** An independent copy (editing one leaves the other as it was). */
   clone(): Series {
-    return new Series(
+    const copy = new Series(
       this.lines.map((l) => (l.kind === "patch" ? { ...l, entry: { ...l.entry, guards: [...l.entry.guards] } } : { ...l })),
       this.crlf,
     );
+    copy.queuePath = this.queuePath;
+    return copy;
   }
 
   entries(): SeriesEntry[] {

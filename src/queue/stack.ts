@@ -1094,7 +1094,11 @@ export class Stack {
     // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
     const text = readText(join(this.queueDir, "series")) ?? "";
     // Callers only read it (entries() hands out copies); edits go through a transaction's own Series.
-    if (this.seriesRead?.text !== text) this.seriesRead = { text, series: Series.fromBytes(text) };
+    if (this.seriesRead?.text !== text) {
+      const series = Series.fromBytes(text);
+      series.queuePath = () => this.reservedPaths()[0] ?? null;
+      this.seriesRead = { text, series };
+    }
     return this.seriesRead.series;
   }
 

@@ -140,7 +140,11 @@ export class Transaction {
   seriesView(): Series {
     // Planning asks several times (push asks twice); parsing and checking 1000 names costs 3-4 ms a time.
     const text = this.queueFile("series") ?? "";
-    if (this.parsedSeries?.text !== text) this.parsedSeries = { text, series: Series.fromBytes(text) };
+    if (this.parsedSeries?.text !== text) {
+      const series = Series.fromBytes(text);
+      series.queuePath = () => this.ws.reserved[0] ?? null;
+      this.parsedSeries = { text, series };
+    }
     return this.parsedSeries.series;
   }
 

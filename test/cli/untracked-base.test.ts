@@ -109,6 +109,20 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect(said.out).toContain(`ln -sf debian.series ${other}/debian/patches/series`);
   });
 
+  it("takes a patch named by its path from the tree's root (debian/patches/X.patch, as a shell completes it), as quilt does (t55 N4)", async () => {
+    const tree = debianPackage();
+    write(tree, "debian/patches/two.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n a\n B\n-c\n+C\n");
+    write(tree, "debian/patches/series", "one.patch\ntwo.patch\n");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "goto", "debian/patches/two.patch")).out).toContain("now at: two.patch");
+    expect((await pq(tree, "pop", "debian/patches/one.patch")).code).toBe(0);
+    expect((await pq(tree, "header", "debian/patches/two.patch", "-m", "two")).code).toBe(0);
+    expect((await pq(tree, "fold", "debian/patches/two.patch")).out).toContain("folded two.patch into one.patch");
+    const missing = await pq(tree, "goto", "debian/patches/none.patch");
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain("pq series lists the patches (named from debian/patches/, the queue directory)");
+  });
+
   it("is taken over an upstream patches/ with no series; a debian/patches pq would not take is refused, not passed over (t40 N10)", async () => {
     const tree = debianPackage();
     write(tree, "patches/README", "upstream's own patches, applied by hand\n");

@@ -1,4 +1,3 @@
-import { resolveName } from "../../queue/names.js";
 import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -11,8 +10,7 @@ export default defineCommand({
       .option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const series = stack.series().map((e) => e.name);
-    const names = (args.names as string[]).map((n) => resolveName(series, String(n)));
+    const names = (args.names as string[]).map((n) => stack.resolve(String(n)));
     refuseNamedTwice(names);
     const moved = await stack.deletePatches(names, { keep: args.keep });
     for (const name of names) io.out(`deleted ${name}`);
