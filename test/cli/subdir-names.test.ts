@@ -88,6 +88,11 @@ describe("patch names with directories", () => {
     expect(existsSync(join(tree, "patches/features/arch/x86-one.patch"))).toBe(true);
     expect(existsSync(join(tree, "patches/bugfix"))).toBe(false); // emptied directories go
     expect((await pq(tree, "top")).out.trim()).toBe("features/arch/x86-one.patch");
+    // A new patch named as a directory of patches: said as that, not "pq import it" (t55 N5).
+    const clash = await pq(tree, "new", "features");
+    expect(clash.code).toBe(3);
+    expect(clash.err).toContain("is a directory: a patch name cannot also be a directory of patches");
+    expect(clash.err).not.toContain("pq import");
 
     // Two unapplied patches in a directory: delete one, fold the other into the top.
     write(tree, "patches/extra/a/two.patch", "Subject: two\n\n" + diff("driver.c", "void probe(void) {}", "void probe(int x) {}"));
