@@ -90,8 +90,8 @@ function withInBodyHeaders(mail: string): string {
   return `${head}\n\n${body.replace(/^\r?\n/, "")}`;
 }
 
-/** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
-export function readQueueDir(dir: string): ImportItem[] {
+/** Where the queue's series is, from a directory named for --quilt or --hg (see readQueueDir). */
+function queueDirIn(dir: string): string {
   let queue = dir;
   // hg's active queue (hg qqueue): .hg/patches.queue names it, and it lives in .hg/patches-NAME.
   const active = readText(join(dir, ".hg", "patches.queue"))?.trim();
@@ -106,6 +106,21 @@ export function readQueueDir(dir: string): ImportItem[] {
       .find((p) => existsSync(join(p, "series")));
     if (found) queue = found;
   }
+  return queue;
+}
+
+/**
+ * The guards an hg mq queue has selected (hg qselect keeps them in the queue's `guards` file),
+ * for an import that takes its guards: pushed with them, the queue applies what hg applied (t55 N6).
+ */
+export function selectedGuardsOf(dir: string): string[] {
+  const text = readText(join(queueDirIn(dir), "guards"));
+  return text === null ? [] : bytesToName(text).split(/\s+/).filter(Boolean);
+}
+
+/** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
+export function readQueueDir(dir: string): ImportItem[] {
+  const queue = queueDirIn(dir);
   const raw = readText(join(queue, "series"));
   // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
   const seriesText = raw === null ? null : bytesToName(raw);

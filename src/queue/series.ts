@@ -348,8 +348,13 @@ export function isPushable(entry: Readonly<SeriesEntry>, selected: readonly stri
   return true;
 }
 
+/** A name pq takes for a guard (and hg: letters, digits, '_', '.', '-', not first). */
+export function isGuardName(guard: string): boolean {
+  return /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard);
+}
+
 export function validateGuardName(guard: string): void {
-  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard)) {
+  if (!isGuardName(guard)) {
     throw new PqError("usage", `invalid guard name "${guard}": use letters, digits, '_', '.', '-' (not starting with '-')`);
   }
 }

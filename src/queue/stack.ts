@@ -808,11 +808,19 @@ export class Stack {
   }
 
   /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */
-  async insertPatches(items: ImportItem[], opts: { push?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | null> {
+  /** `select`: guards to select with the import where none are selected yet (an hg queue's qselect), said through `onSelected`. */
+  async insertPatches(
+    items: ImportItem[],
+    opts: { push?: boolean; onEvent?: EventSink; select?: string[]; onSelected?: (guards: string[]) => void } = {},
+  ): Promise<PushReport | null> {
     return this.withLock(async () => {
       const tx = this.transaction(`import ${listed(items.map((i) => i.name))}`);
       const ctx = this.opContext(tx, opts.onEvent);
       planInsert(ctx, items);
+      if (opts.select?.length && !tx.state.guards.length) {
+        planSelect(ctx, opts.select);
+        opts.onSelected?.(tx.state.guards);
+      }
       let outcome: Awaited<ReturnType<typeof planPush>> | null = null;
       // The push is planned in the same transaction: the guards are already in its series. It goes
       // up to the last imported patch the selected guards let through (push -a skips the others

@@ -50,6 +50,33 @@ describe("import and export", () => {
     expect(read(tree, "a.txt")).toBe("A\n");
   });
 
+  it("an hg mq queue's selected guards (hg qselect) come with its guards, where the stack has none selected (t55 N6)", async () => {
+    const hg = tempDir("pq-hg-");
+    dirs.push(hg);
+    write(hg, ".hg/patches/series", "one.diff\ntwo.diff #+experimental\n");
+    write(hg, ".hg/patches/guards", "experimental\n");
+    write(hg, ".hg/patches/one.diff", "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
+    write(hg, ".hg/patches/two.diff", "diff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n");
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    const r = await pq(tree, "import", "--hg", hg, "--push");
+    expect(r.code).toBe(0);
+    // It had pushed one.diff alone, where hg qpush -a applies both.
+    expect(r.out).toContain("selected the guards hg's queue had selected (hg qselect): experimental");
+    expect((await pq(tree, "applied")).out).toBe("one.diff\ntwo.diff\n");
+    expect((await pq(tree, "select")).out.trim()).toBe("experimental");
+    // One operation: undo takes the selection back with the import.
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect((await pq(tree, "select")).out).toContain("no guards selected");
+    // A stack with a selection of its own keeps it, and is told hg's.
+    expect((await pq(tree, "select", "other")).code).toBe(0);
+    const kept = await pq(tree, "import", "--hg", hg);
+    expect(kept.out).toContain(
+      "note: hg's queue had experimental selected; this stack keeps its own selection (pq select experimental takes hg's)",
+    );
+    expect((await pq(tree, "select")).out.trim()).toBe("other");
+  });
+
   it("export --mbox and import of that mbox round-trip patches, messages and authors", async () => {
     const tree = repo({ "a.txt": "a\n" });
     await pq(tree, "init");

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readPatchFiles, readQueueDir } from "../../queue/import-sources.js";
+import { readPatchFiles, readQueueDir, selectedGuardsOf } from "../../queue/import-sources.js";
+import { isGuardName } from "../../queue/series.js";
 import { defineCommand, namesStdio, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
@@ -124,7 +125,15 @@ export default defineCommand({
             `note: ${item.name} makes or changes a symlink (${links.slice(0, 3).join(", ")}), which pq push refuses: apply that part with quilt or git apply`,
           );
       }
-      const report = await stack.insertPatches(items, { push: args.push, onEvent: sink });
+      // hg's selection (qselect) goes with its guards, where this stack has none selected: pushed, the queue applies what hg applied (t55 N6).
+      const hgSelected = args.hg !== undefined ? selectedGuardsOf(resolve(io.cwd, queueDir!)).filter(isGuardName) : [];
+      let selectedNow: string[] = [];
+      const report = await stack.insertPatches(items, {
+        push: args.push,
+        onEvent: sink,
+        select: hgSelected,
+        onSelected: (guards) => (selectedNow = guards),
+      });
       sink.done();
       io.out(
         `imported ${items.length} patch(es): ${items.length > 5 ? `${items[0].name} .. ${items.at(-1)!.name}` : items.map((i) => i.name).join(", ")}`,
@@ -133,6 +142,11 @@ export default defineCommand({
       if (args.quilt !== undefined) {
         for (const item of items.filter((i) => i.guards.length)) io.out(guardCommentNote(item.name, item.guards));
       }
+      if (selectedNow.length) io.out(`selected the guards hg's queue had selected (hg qselect): ${selectedNow.join(" ")}`);
+      else if (hgSelected.length && hgSelected.join(" ") !== stack.selectedGuards().join(" "))
+        io.out(
+          `note: hg's queue had ${hgSelected.join(" ")} selected; this stack keeps its own selection (pq select ${hgSelected.join(" ")} takes hg's)`,
+        );
       if (report) printPushReport(io, report);
       if (args.push) {
         // hg's qpush -a says "skipping NAME - guarded by ...": say which imported patches stayed unapplied and why.
