@@ -52,6 +52,28 @@ describe("push cache", () => {
     expect(new PushCache(file).runObjects("run:ddd")).toEqual([id(5)]);
   });
 
+  it("finds the newest run from the file's end as the whole read finds it: torn lines after it, a run only far from the end, none at all", () => {
+    const dir = tempDir("pq-pushcache-");
+    dirs.push(dir);
+    const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => patchLine(from + i));
+    const cases: [string, string[]][] = [
+      ["torn lines after it", [...many(0, 900), `run:aaa\t${run(7)}`, ...many(900, 5), "run:torn-without-a-tab", `run:bbb\t{"object":"not-an-id"}`]],
+      // More than the 64 KB read from the end lies after the run: the whole file is read.
+      ["far from the end", [`run:aaa\t${run(8)}`, ...many(0, 1000)]],
+      ["none", many(0, 1000)],
+      ["the first line", [`run:aaa\t${run(9)}`]],
+    ];
+    for (const [what, lines] of cases) {
+      const file = join(dir, `${what}.log`);
+      writeFileSync(file, lines.join("\n") + "\n");
+      const whole = new PushCache(file);
+      whole.runObjects("run:x");
+      expect(new PushCache(file).lastRunObject(), what).toBe(whole.lastRunObject());
+    }
+    expect(new PushCache(join(dir, "far from the end.log")).lastRunObject()).toBe(id(8));
+    expect(new PushCache(join(dir, "torn lines after it.log")).lastRunObject()).toBe(id(7));
+  });
+
   it("reads an empty or missing file as no runs", () => {
     const dir = tempDir("pq-pushcache-");
     dirs.push(dir);
