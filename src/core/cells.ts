@@ -24,12 +24,50 @@ export function cellsOf(cp: number): number {
  * ^H, ^[), since a carriage return, backspaces or an escape sequence in a patch, a subject or
  * an author from someone else would otherwise redraw the screen, hide lines, conceal the rest
  * of a row or retitle the terminal (tui-8 T11). C1 controls (U+0080-U+009F), which some
- * terminals also obey, show as "?". Tabs stay: the preview expands them.
+ * terminals also obey, show as "?". A soft hyphen shows as "-": terminals give it a cell,
+ * where ink's measure gives it none, and a line holding one overflowed its row (t54 N2). Tabs
+ * stay: expandTabs makes them spaces where a line is shown whole (the preview).
  */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) =>
-    c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) =>
+    c === "\xad" ? "-" : c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
   );
+}
+
+/**
+ * Tabs as the spaces a terminal would show, to the next multiple of 8 cells: a tab written
+ * raw moves the cursor past what the line's width was measured as, and a kernel patch's
+ * tab-indented line wrapped and scrolled the screen (t54 N2).
+ */
+export function expandTabs(text: string): string {
+  if (!text.includes("\t")) return text;
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    if (ch === "\t") {
+      const pad = 8 - (used % 8);
+      out += " ".repeat(pad);
+      used += pad;
+    } else {
+      out += ch;
+      used += cellsOf(ch.codePointAt(0)!);
+    }
+  }
+  return out;
+}
+
+/** Text cut to at most `width` cells, ending in "…" when cut (not padded, unlike the TUI's fit). */
+export function cutCells(text: string, width: number): string {
+  if (cellWidth(text) <= width) return text;
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = cellsOf(ch.codePointAt(0)!);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return width > 0 ? `${out}…` : "";
 }
 
 /** How many terminal cells a text takes (a wide character two, a combining mark none). */

@@ -3,9 +3,9 @@
  * combining mark none. The series list and the title line measure and cut by cells, not by
  * UTF-16 units, so such names are neither cut short nor let run past the line.
  */
-import { cellsOf, cellWidth, printable } from "../core/cells.js";
+import { cellsOf, cellWidth, cutCells, expandTabs, printable } from "../core/cells.js";
 
-export { cellWidth, printable };
+export { cellWidth, cutCells, expandTabs, printable };
 
 /** Text cut or padded to `width` terminal cells (a wide character counts two). */
 export function fit(text: string, width: number): string {

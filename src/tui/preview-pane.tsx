@@ -8,6 +8,7 @@ import { Box, Text } from "ink";
 import { wordSegments, type DiffLine, type Segment } from "./diff-view.js";
 import type { Preview } from "./use-preview.js";
 import type { Theme } from "./theme.js";
+import { cellWidth, cutCells } from "./cells.js";
 
 const COLOUR: Record<DiffLine["kind"], string | undefined> = {
   file: "yellow",
@@ -44,7 +45,8 @@ function PreviewPaneImpl({
   const start = Math.max(0, Math.min(offset, total - body));
   const shown = preview.lines.slice(start, start + body);
   const title = preview.name ? `${preview.name} · lines ${total ? start + 1 : 0}-${start + shown.length} of ${total}` : "(no patch)";
-  const clip = (t: string) => (t.length > width ? t.slice(0, Math.max(0, width - 1)) + "…" : t);
+  // By terminal cells (a wide character takes two), so that no line runs past its row.
+  const clip = (t: string, room = width) => cutCells(t, room);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold={focused} color={c(focused ? "cyan" : "gray")} wrap="truncate">
@@ -59,7 +61,7 @@ function PreviewPaneImpl({
           return (
             <Text key={index} color={colour} bold={line.kind === "file" || line.fresh} wrap="truncate">
               {mark}
-              {clip(line.text) || " "}
+              {clip(line.text, width - (mark ? 1 : 0)) || " "}
             </Text>
           );
         }
@@ -70,8 +72,8 @@ function PreviewPaneImpl({
             {line.text[0]}
             {words.map((s, k) => {
               if (room <= 0) return null;
-              const text = s.text.length > room ? s.text.slice(0, room) : s.text;
-              room -= text.length;
+              const text = cutCells(s.text, room);
+              room -= cellWidth(text);
               return (
                 <Text key={k} inverse={s.changed} bold={s.changed}>
                   {text}

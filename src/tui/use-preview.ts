@@ -5,7 +5,7 @@
  * holding j down never waits on file reads.
  */
 import { statSync } from "node:fs";
-import { printable } from "./cells.js";
+import { expandTabs, printable } from "./cells.js";
 import { useEffect, useState } from "react";
 import type { Stack } from "../queue/stack.js";
 import { diffOf, headerOf } from "../queue/patch-text.js";
@@ -60,7 +60,7 @@ export async function loadPreview(
   if (cut) out.push({ kind: "hunk", text: `── cut at line ${PREVIEW_LINES} of ${lines}: pq show ${name} shows the rest ──` });
   for (const l of out) {
     const text = asUtf8(l.text);
-    l.text = printable(l.kind === "header" && /^(Subject|From):/i.test(text) ? decodeWords(text) : text);
+    l.text = expandTabs(printable(l.kind === "header" && /^(Subject|From):/i.test(text) ? decodeWords(text) : text));
   }
   return out;
 }
