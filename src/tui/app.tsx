@@ -46,7 +46,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
   const size = useTerminalSize();
-  const { view, run, reload, say, keyPressed, quit, busyRef, inTurn } = useStack(stack, startMessage);
+  const { view, run, reload, say, keyPressed, quit, running, inTurn } = useStack(stack, startMessage);
   const [badges, setBadges] = useState<Badges>(new Map());
   const jobs = useJobs(stack, setBadges);
   const actions = useMemo(() => stackActions(stack, run), [stack, run]);
@@ -349,7 +349,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     const name = row?.name ?? null;
     if (input === "q" || (key.ctrl && input === "c")) {
       // The screen stays until a running operation ends; queued ones are dropped.
-      if (busyRef.current) say("quitting when the running operation ends (operations queued after it are dropped)");
+      if (running()) say("quitting when the running operation ends (operations queued after it are dropped)");
       void quit().then(() => exit());
     } else if (input === "?") setHelp("keys");
     else if (input === "!") {

@@ -334,10 +334,21 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    * build waits until the build has finished reading it.
    */
   const inTurn = useCallback(<T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.current.then(fn);
+    const next = chain.current.then(async () => {
+      turnRunning.current = true;
+      try {
+        return await fn();
+      } finally {
+        turnRunning.current = false;
+      }
+    });
     chain.current = next.catch(() => undefined);
     return next;
   }, []);
+  /** A build, boot or ci run started with inTurn is under way: it runs as an operation does, for q. */
+  const turnRunning = useRef(false);
+  /** Whether an operation, or a job run in its turn, is under way now. */
+  const running = useCallback(() => busyRef.current || turnRunning.current, []);
 
   /**
    * Quit: operations queued behind the running one are dropped (the user left before they
@@ -345,13 +356,14 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    */
   const quit = useCallback(async (): Promise<number> => {
     // Nothing running: the next operation in line is the one running now, as far as q goes.
-    if (!busyRef.current && queued.current) keepThrough.current = issued.current - queued.current;
+    // A build or ci run under way counts as running: the keys queued behind it are dropped (t54 N1).
+    if (!running() && queued.current) keepThrough.current = issued.current - queued.current;
     const dropped = issued.current - 1 - keepThrough.current;
     quitting.current = true;
     await chain.current.catch(() => undefined);
     return dropped;
-  }, []);
-  return { view, run, reload, say, setBusy, busyRef, keyPressed, quit, inTurn };
+  }, [running]);
+  return { view, run, reload, say, setBusy, busyRef, running, keyPressed, quit, inTurn };
 }
 
 function staleScreen(stack: Stack): PqError {
