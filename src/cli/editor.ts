@@ -9,20 +9,19 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { refuseDiffInMessage } from "../queue/patch-text.js";
+import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
 
 export function editText(initial: string, cwd: string): string {
   const editor = process.env.VISUAL || process.env.EDITOR;
   if (!editor) throw new PqError("usage", "no editor: set $EDITOR (or use -m)");
   const dir = mkdtempSync(join(tmpdir(), "pq-edit-"));
   const file = join(dir, "PQ_EDITMSG");
-  writeFileSync(file, initial + "\n# Lines starting with '#' are ignored; an empty message aborts.\n");
+  const comment = commentCharFor(initial);
+  writeFileSync(file, `${initial}\n${comment} Lines starting with '${comment}' are ignored; an empty message aborts.\n`);
   try {
     const r = childProcess().spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit", cwd });
     if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status}; nothing was changed`);
-    const text = readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => !l.startsWith("#"))
-      .join("\n");
+    const text = withoutCommentLines(readFileSync(file, "utf8"), comment);
     if (!text.trim()) throw new PqError("usage", "the message is empty: aborting, nothing was changed");
     try {
       refuseDiffInMessage(text, "the edited message");

@@ -13,6 +13,7 @@ import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
+import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
 import { describePop, describePush, type Operation } from "./use-stack.js";
 
 export type Suspend = <T>(fn: () => T) => T;
@@ -27,15 +28,16 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
   const dir = mkdtempSync(join(tmpdir(), "pq-msg-"));
   const file = join(dir, "MESSAGE");
   try {
-    writeFileSync(file, text + "\n# Edit the message; the first line is the subject. Lines starting with # are dropped.\n", "utf8");
+    const comment = commentCharFor(text);
+    writeFileSync(
+      file,
+      `${text}\n${comment} Edit the message; the first line is the subject. Lines starting with ${comment} are dropped.\n`,
+      "utf8",
+    );
     const r = suspend(() => childProcess().spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));
     if (r.error) throw new PqError("usage", `the editor did not start: ${r.error.message}`, ["set $EDITOR to an editor that exists"]);
     if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status ?? r.signal}: the message is unchanged`);
-    return readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => !l.startsWith("#"))
-      .join("\n")
-      .trim();
+    return withoutCommentLines(readFileSync(file, "utf8"), comment).trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -317,6 +317,32 @@ describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {
   });
 });
 
+describe("a message whose lines start with # (#define, #123), edited in $EDITOR (t54 N4)", () => {
+  it("keeps them when the editor saves the text unchanged: the template's comments take another character", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await pq(tree, "new", "p", "-m", "Subject here\n\nThe fix:\n#define FOO 1 is needed\n#123 is the bug report\nend");
+    const before = read(join(tree, "patches"), "p");
+    const script = join(tree, "..", `editor-${Date.now()}.sh`);
+    // Saves the file as given, and keeps a copy of what it was given.
+    writeFileSync(script, `#!/bin/sh\ncp "$1" "$1.seen"; cp "$1" ${join(tree, "..", "seen-by-editor")}\n`, { mode: 0o755 });
+    process.env.EDITOR = script;
+    try {
+      for (const cmd of [
+        ["header", "-e"],
+        ["refresh", "-e"],
+      ]) {
+        expect((await pq(tree, ...cmd)).code, cmd.join(" ")).toBe(0);
+        expect(read(join(tree, "patches"), "p"), cmd.join(" ")).toContain("#define FOO 1 is needed\n#123 is the bug report\nend");
+        expect(readFileSync(join(tree, "..", "seen-by-editor"), "utf8")).toMatch(/^; Lines starting with ';' are ignored/m);
+      }
+      expect(read(join(tree, "patches"), "p")).toBe(before);
+    } finally {
+      delete process.env.EDITOR;
+      rmSync(script);
+    }
+  });
+});
+
 describe("a message edited in $EDITOR while another pq changes the stack (tui-8 T8, T9)", () => {
   it("refresh -e refuses when the top moved or its header changed meanwhile, header -e when the header changed; the text is kept", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });
