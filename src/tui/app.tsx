@@ -42,6 +42,12 @@ export const WIDE = 100;
 export const MIN_ROWS = 11;
 export const MIN_COLUMNS = 30;
 
+/**
+ * A paste arrives as one stream: this long with nothing more of it, a paste whose end mark never
+ * came is taken as ended (see handleKey).
+ */
+const PASTE_PAUSE_MS = 1000;
+
 export function App({ stack, suspend = (fn) => fn(), env = process.env, startMessage = null }: AppProps) {
   const { exit } = useApp();
   const theme = useMemo(() => makeTheme(env), [env]);
@@ -262,12 +268,16 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
    */
   const pasteTailRef = useRef(false);
 
+  /** When the paste under way last brought text (see PASTE_PAUSE_MS). */
+  const pasteAtRef = useRef(0);
+
   /** Pasted text: typed into an open prompt, else said and dropped. */
-  const takePaste = (text: string) => {
+  const takePaste = (text: string, unended = false) => {
     if (promptRef.current) {
       typeInto(promptRef.current, pastedLine(text));
       redraw();
-    } else say(`a paste of ${text.length} characters was not taken as keys`);
+    } else
+      say(`a paste of ${text.length} characters${unended ? " with no end mark (ended by the pause after it)" : ""} was not taken as keys`);
   };
 
   const handleKey = (input: string, key: Key): void => {
@@ -277,7 +287,16 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     // Enter, "msg", Enter) are keys, Enters included.
     if (input === PASTE_START) {
       pasteRef.current = "";
+      pasteAtRef.current = Date.now();
       return;
+    }
+    // A start mark no end mark followed (a terminal that did not bracket text holding one, an end
+    // lost on the way): after a pause, what came is taken as the paste and this is a key again. It
+    // had swallowed every later key, q and Ctrl-C included (t54 N10).
+    if (pasteRef.current !== null && input !== PASTE_END && Date.now() - pasteAtRef.current > PASTE_PAUSE_MS) {
+      const text = pasteRef.current;
+      pasteRef.current = null;
+      takePaste(text, true);
     }
     // A paste's end mark with no paste begun (what a paste that held the mark left): no key.
     if (input === PASTE_END && pasteRef.current === null) return;
@@ -286,6 +305,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     if (pasteRef.current !== null) {
       if (input !== PASTE_END) {
         pasteRef.current += key.return ? "\n" : key.tab ? "\t" : input;
+        pasteAtRef.current = Date.now();
         return;
       }
       const text = pasteRef.current;

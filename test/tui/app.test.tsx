@@ -608,6 +608,22 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(stack.applied()).toEqual(["m1", "one", "two", "three"]);
   });
 
+  it("a paste start mark that no end mark follows ends after a pause: the keys after it are keys again (t54 N10)", async () => {
+    const { stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    // Pasted unbracketed through something that passed a start mark on: every key after it was taken as paste.
+    ui.stdin.write("\x1b[200~pp");
+    await tick(100);
+    ui.stdin.write("p");
+    await tick(100);
+    expect(stack.applied()).toEqual([]);
+    await tick(1100);
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /now at: one/);
+    expect(stack.applied()).toEqual(["one"]);
+  });
+
   it("keys sent in one burst are keys, Enters and spaces included: a prompt answered and submitted (tui-2 #6)", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
