@@ -117,8 +117,12 @@ export async function openScratch(opts: {
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, onSignal);
+  // Another handler may end the process first (the TUI's, which gives the terminal back and
+  // exits): the copies go at any exit Node sees (t54 N9: a TUI closed during C left its copy).
+  process.on("exit", removeCopies);
   const dispose = () => {
     for (const signal of signals) process.off(signal, onSignal);
+    process.off("exit", removeCopies);
     removeCopies();
   };
   try {

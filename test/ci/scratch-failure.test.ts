@@ -2,9 +2,12 @@
  * A full disk during a ci or bisect run is said as the operating system's refusal (exit 14),
  * not as a half-done operation to complete nor as a bug of pq (ci-7 #14).
  */
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
 import { scratchFailure } from "../../src/ci/scratch.js";
 import { PqError } from "../../src/errors.js";
 import { cleanup, makeRepo, pq } from "../helpers/repo.js";
@@ -57,5 +60,32 @@ describe("a --run command that removes the scratch copy's .pq/ (git clean -x: t4
     } finally {
       cleanup(tree);
     }
+  });
+});
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(cleanup));
+
+describe("a scratch copy when another handler ends the process (t54 N9)", () => {
+  it("is removed at exit: the TUI's signal handler exits before the copy's own handler runs", () => {
+    const tree = makeRepo({ "a.txt": "a\n" });
+    dirs.push(tree);
+    execFileSync(process.execPath, [join(process.cwd(), "bin/pq.js"), "init"], { cwd: tree });
+    // A process that opens a scratch copy, as C does in the TUI, and is then ended by a handler
+    // registered before the copy's (the TUI's, which gives the terminal back and exits 143).
+    const script = `
+      process.on("SIGTERM", () => process.exit(143));
+      const { openScratch } = await import(${JSON.stringify(pathToFileURL(join(process.cwd(), "dist/ci/scratch.js")).href)});
+      await openScratch({ tree: ${JSON.stringify(tree)} });
+      console.log(process.pid);
+      process.kill(process.pid, "SIGTERM");
+      await new Promise((r) => setTimeout(r, 5000));
+    `;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(r.status).toBe(143);
+    const pid = r.stdout.trim();
+    expect(pid).toMatch(/^\d+$/);
+    const left = readdirSync(tmpdir()).filter((name) => name.startsWith(`pq-scratch-${basename(tree)}-${pid}-`));
+    expect(left).toEqual([]);
   });
 });
