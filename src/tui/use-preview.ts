@@ -44,6 +44,9 @@ export async function loadPreview(
       parsed = refreshed;
       note = `── with unrefreshed edits (marked ┃; r takes them) ${"─".repeat(12)}`;
     }
+  } else if (opts.isTop && opts.pending > 0) {
+    // Too long to rebuild here: the edits are not in what is shown, which says so (t54 N5).
+    note = `── as refreshed last: its unrefreshed edits are not shown (pq diff shows them; r takes them) ──`;
   }
   const out: DiffLine[] = header ? header.split("\n").map((t) => ({ kind: "header" as const, text: t })) : [];
   out.push({ kind: "ctx", text: "" });

@@ -34,6 +34,11 @@ describe("the preview of a huge patch (tui-8 T12)", () => {
         ).toBe(true);
         expect(lines.at(-1)!.text).toMatch(/cut at line 20000 of 3000\d/);
       }
+      // The top with an unrefreshed edit: too long to rebuild, and said so (t54 N5: the edit was neither shown nor mentioned).
+      await stack.push();
+      write(dir, "gen.txt", Array.from({ length: 30_000 }, (_, i) => `generated line ${i === 3 ? "three" : i}\n`).join(""));
+      const edited = await loadPreview(stack, "huge", { applied: true, isTop: true, pending: 1, width: 80 });
+      expect(edited.some((l) => l.text.includes("its unrefreshed edits are not shown (pq diff shows them; r takes them)"))).toBe(true);
     } finally {
       cleanup(dir);
     }
