@@ -114,28 +114,28 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       : s.filesGone
         ? `${s.filesGone.slice(0, 3).join(", ")}${s.filesGone.length > 3 ? ", ..." : ""}, which the patches leave, gone from the tree (git clean -fd, or moved?): pq revert puts them back`
         : null;
-    const text = s.needsRefresh
-      ? `the top patch needs a refresh (${s.needsRefresh})`
-      : s.topChangedInQueue
-        ? "the top patch changed in the queue since it was pushed"
-        : s.unreadable
-          ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}`
-          : committed
-            ? committed
-            : gone
-              ? gone
-              : s.pending.length
-                ? `unrefreshed: ${s.pending.join(", ")}`
-                : "no unrefreshed changes";
-    lines.push(
-      <Text
-        key="pending"
-        color={c(s.needsRefresh || s.topChangedInQueue || s.unreadable || committed || gone ? "red" : "gray")}
-        wrap="truncate"
-      >
-        {text}
-      </Text>,
-    );
+    // Every warning pq status gives, as many as the lines hold, the tree's state first (t54 N7:
+    // one was shown, and unrefreshed files went unnamed behind it with the lines below empty).
+    const warnings = [
+      s.needsRefresh ? `the top patch needs a refresh (${s.needsRefresh})` : null,
+      s.topChangedInQueue ? "the top patch changed in the queue since it was pushed" : null,
+      s.unreadable ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}` : null,
+      committed,
+      gone,
+    ].filter((w): w is string => w !== null);
+    const shown: [string, string][] = warnings.map((w) => [w, "red"]);
+    // Changes gone (a reset): the files differ for that, they hold no edits to refresh.
+    if (s.pending.length && !s.unreadable && !s.changesGone) shown.push([`unrefreshed: ${s.pending.join(", ")}`, "gray"]);
+    if (!shown.length) shown.push(["no unrefreshed changes", "gray"]);
+    for (const [i, [text, colour]] of shown.entries()) {
+      // The first always; the others where the lines have room.
+      if (i > 0 && lines.length >= STATUS_LINES) break;
+      lines.push(
+        <Text key={`pending${i}`} color={c(colour)} wrap="truncate">
+          {text}
+        </Text>,
+      );
+    }
     if (view.rebase && lines.length < STATUS_LINES)
       lines.push(
         <Text key="rebase" color={c("yellow")} wrap="truncate">

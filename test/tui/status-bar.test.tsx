@@ -86,3 +86,23 @@ describe("the status line of a tree that lost what the patches put there (t44 N2
     expect(cleaned).toContain("new.txt, which the patches leave, gone from the tree (git clean -fd, or moved?): pq revert puts them back");
   });
 });
+
+describe("the status lines with more than one warning of pq status's (t54 N7)", () => {
+  it("show each where the lines have room: the top changed in the queue, and the unrefreshed files", () => {
+    const status = {
+      top: "p1",
+      applied: 1,
+      unapplied: 0,
+      pending: ["a.c"],
+      untracked: [],
+      guards: [],
+      topChangedInQueue: true,
+    } as StackView["status"];
+    const frame = render(<StatusBar view={view({ status })} width={100} theme={theme} />).lastFrame()!;
+    expect(frame).toContain("the top patch changed in the queue since it was pushed");
+    expect(frame).toContain("unrefreshed: a.c");
+    // Under a message, the first still shows.
+    const busy = render(<StatusBar view={view({ status, message: "pushed p1" })} width={100} theme={theme} />).lastFrame()!;
+    expect(busy).toContain("the top patch changed in the queue since it was pushed");
+  });
+});
