@@ -116,7 +116,11 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         : null;
     // Every warning pq status gives, as many as the lines hold, the tree's state first (t54 N7:
     // one was shown, and unrefreshed files went unnamed behind it with the lines below empty).
+    const unlisted = view.unlisted ?? [];
     const warnings = [
+      unlisted.length
+        ? `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pop all (O) and edit the series; pq status says more`
+        : null,
       s.needsRefresh ? `the top patch needs a refresh (${s.needsRefresh})` : null,
       s.topChangedInQueue ? "the top patch changed in the queue since it was pushed" : null,
       s.unreadable ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}` : null,

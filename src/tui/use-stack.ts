@@ -43,6 +43,8 @@ export interface StackView {
    * shown, as it would describe a stack that may no longer be (tui-22 F4).
    */
   stale?: boolean;
+  /** Applied patches the series no longer lists (its line deleted by hand): no row shows them. */
+  unlisted?: string[];
 }
 
 /**
@@ -69,9 +71,11 @@ function seriesEntries(stack: Stack): SeriesEntry[] {
 function snapshot(stack: Stack) {
   const rows = snapshotRows(stack);
   const top = stack.top();
+  const listed = new Set(rows.map((r) => r.name));
   return {
     rows,
     top,
+    unlisted: stack.applied().filter((name) => !listed.has(name)),
     appliedCount: stack.applied().length,
     topIndex: top ? rows.findIndex((r) => r.name === top) : -1,
     selected: stack.selectedGuards(),

@@ -106,3 +106,11 @@ describe("the status lines with more than one warning of pq status's (t54 N7)", 
     expect(busy).toContain("the top patch changed in the queue since it was pushed");
   });
 });
+
+describe("an applied patch whose series line was deleted by hand (t54 N8)", () => {
+  it("is said on the status line, as pq status says it: no row shows it", () => {
+    const frame = render(<StatusBar view={view({ unlisted: ["p2"] })} width={200} theme={theme} />).lastFrame()!;
+    expect(frame).toContain("p2 is applied, but the series no longer lists it: put the line back, or pop all (O) and edit the series");
+    expect(frame).toContain("unrefreshed: c.txt");
+  });
+});
