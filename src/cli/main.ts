@@ -1,3 +1,4 @@
+import { systemRefusal } from "../core/system-refusal.js";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
 import { invocation, processIO, type CliIO } from "./io.js";
@@ -256,35 +257,20 @@ function report(io: CliIO, e: unknown, json = false): number {
     if (json) io.out(JSON.stringify(e, null, 2));
     return e.exitCode;
   }
-  const err = e as NodeJS.ErrnoException;
   // Operating-system refusals are the user's to fix, not bugs: say which file and why.
-  if (err && typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
-    const where = err.path ? ` (${err.path})` : "";
-    io.err(`pq: ${err.code === "ENAMETOOLONG" ? "a file name is too long" : err.message.replace(/^[A-Z]+: /, "")}${where}`);
-    io.err(`  ${NEXT_STEP[err.code] ?? "fix what the system refused, then run the command again"}`);
+  const refusal = systemRefusal(e);
+  if (refusal) {
+    io.err(`pq: ${refusal.message}`);
+    io.err(`  ${refusal.next}`);
     io.err("  nothing was changed unless the message above says otherwise");
     return EXIT.system;
   }
+  const err = e as Error;
   io.err(`pq: internal error: ${err?.message ?? String(e)}`);
   io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");
   if (process.env.PQ_DEBUG) io.err(String(err?.stack ?? e));
   return EXIT.internal;
 }
-
-/** What to do about the operating system's common refusals. */
-const NEXT_STEP: Record<string, string> = {
-  ENOSPC: "free some space on that file system, then run the command again",
-  EDQUOT: "free some space (you are over your disk quota), then run the command again",
-  EACCES: "check the permissions of that file or directory, then run the command again",
-  EPERM: "check the permissions of that file or directory, then run the command again",
-  EROFS: "the file system is read-only: remount it writable or work in a copy, then run the command again",
-  EISDIR:
-    "a directory stands where pq reads or writes a file (a series entry, a file named like a patch): move it away, then run the command again",
-  ENOTDIR: "a file stands where a directory is needed on that path: move it away, then run the command again",
-  EMFILE: "too many open files: raise the limit (ulimit -n), then run the command again",
-  ENFILE: "the system has too many open files: close some programs, then run the command again",
-  ENAMETOOLONG: "use shorter patch or file names",
-};
 
 /** An argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
 function shellQuoted(arg: string): string {

@@ -4,6 +4,7 @@
  * carries one), never parsed out of the message text.
  */
 import { isPqError } from "../errors.js";
+import { systemRefusal } from "../core/system-refusal.js";
 import { wrapCells } from "./cells.js";
 
 export interface ErrorView {
@@ -30,6 +31,9 @@ export function errorView(e: unknown): ErrorView {
     }
     return { code: e.code, message: e.message, details };
   }
+  // The operating system's refusal, said as the CLI says it (t54 N3: a raw "EISDIR: illegal operation on a directory").
+  const refusal = systemRefusal(e);
+  if (refusal) return { code: "system", message: refusal.message, details: [refusal.next] };
   const err = e as Error;
   return { code: "internal", message: String(err?.message ?? e), details: [] };
 }

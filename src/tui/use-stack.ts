@@ -213,6 +213,17 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     [fresh, refreshStatus],
   );
 
+  /** Why the stack cannot be read now, or null when it can. */
+  const readError = useCallback((): unknown => {
+    try {
+      stack.reload();
+      stack.seriesHasGuards(); // reads the series file without copying its entries
+      return null;
+    } catch (e) {
+      return e;
+    }
+  }, [stack]);
+
   /** What another terminal's command would change: the applied patches, the series file, the patch files. */
   const diskSignature = useCallback((): string => {
     try {
@@ -281,6 +292,14 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         // A command in another terminal changed the stack since this frame was drawn (the poll
         // waits while keys come): the key was meant for what the screen showed, so the
         // operation is refused and the screen brought up to date (tui-8 T3).
+        // The stack cannot be read now (a series file that is a directory, a queue gone): the
+        // screen shows the stack as last read, and an operation's result could not be shown on
+        // it (t54 N3: a pop was done while the screen kept the old stack and only the read error).
+        const unreadable = readError();
+        if (unreadable !== null) {
+          setView((v) => ({ ...v, error: unreadableRefusal(unreadable), stale: true, status: null }));
+          return false;
+        }
         if (lastSignature.current !== null && diskSignature() !== lastSignature.current) {
           await reload(null, errorView(staleScreen(stack)));
           return false;
@@ -324,7 +343,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
       chain.current = next;
       return next;
     },
-    [reload, diskSignature],
+    [reload, diskSignature, readError],
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
@@ -368,6 +387,16 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
     return dropped;
   }, [running]);
   return { view, run, reload, say, setBusy, busyRef, running, keyPressed, quit, inTurn };
+}
+
+/** An operation key refused while the stack cannot be read: the reason, and that nothing was done. */
+function unreadableRefusal(e: unknown): ErrorView {
+  const why = errorView(e);
+  return {
+    code: "refused",
+    message: `nothing was done: the stack cannot be read now (${why.message})`,
+    details: [...why.details, "fix that (pq status says it too), then press the key again"],
+  };
 }
 
 function staleScreen(stack: Stack): PqError {

@@ -1,6 +1,6 @@
 import { KEYS } from "../../src/tui/keymap.js";
 import React from "react";
-import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { render } from "ink-testing-library";
@@ -873,6 +873,31 @@ describe("pq tui against what a hostile tester tried", () => {
     // The rows are as last read, and said so; the tree's status, which may be another queue's, is not shown (tui-22 F4).
     expect(frame).toContain("as last read: 0/3 applied (the stack cannot be read now: see below)");
     expect(frame).not.toMatch(/no unrefreshed changes|unrefreshed:/);
+  });
+
+  it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
+    const { dir, stack } = await threePatches();
+    await stack.push({ all: true });
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /3\/3 applied/);
+    // The series replaced by a directory: a pop had gone ahead unseen, the screen keeping the old stack.
+    const series = join(dir, "patches", "series");
+    const text = read(join(dir, "patches"), "series");
+    rmSync(series);
+    mkdirSync(series);
+    ui.stdin.write("O");
+    const frame = await settle(ui.lastFrame, /nothing was done: the stack cannot be read now/);
+    expect(frame).toContain("a directory stands where pq reads or writes a file");
+    expect(frame).not.toContain("EISDIR: illegal operation");
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied).toHaveLength(3);
+    // Put back: the screen is brought up to date first (the stale-screen rule), then the key acts.
+    rmSync(series, { recursive: true });
+    writeFileSync(series, text);
+    ui.stdin.write("O");
+    await settle(ui.lastFrame, /press the key again|0\/3 applied/);
+    if (JSON.parse(read(dir, ".pq/state.json")).applied.length) ui.stdin.write("O");
+    await settle(ui.lastFrame, /0\/3 applied/);
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied).toEqual([]);
   });
 
   it("shows control characters of a patch in caret notation, never raw", async () => {
