@@ -14,7 +14,7 @@ import type { PushReport, Stack } from "../queue/stack.js";
 import { skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
 import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
-import { describePop, describePush, type Operation } from "./use-stack.js";
+import { describePop, describePush, type Operation, type RunOptions } from "./use-stack.js";
 
 export type Suspend = <T>(fn: () => T) => T;
 
@@ -50,7 +50,10 @@ function describeWithSkipped(stack: Stack, report: PushReport, all: boolean): st
   );
 }
 
-export function stackActions(stack: Stack, run: (label: string, op: Operation, onDone?: () => void) => Promise<boolean>) {
+export function stackActions(
+  stack: Stack,
+  run: (label: string, op: Operation, onDone?: () => void, opts?: RunOptions) => Promise<boolean>,
+) {
   return {
     push: (onDone?: () => void) => run("push", async (onEvent) => describeWithSkipped(stack, await stack.push({ onEvent }), false), onDone),
     pushAll: (onDone?: () => void) =>
@@ -79,6 +82,7 @@ export function stackActions(stack: Stack, run: (label: string, op: Operation, o
           return `created ${name}; now at: ${stack.top()}`;
         },
         onDone,
+        { actsOnNoRowShown: true },
       ),
     editMessage: (name: string, suspend: Suspend) =>
       run(`edit ${name}`, async () => {

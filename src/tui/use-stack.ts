@@ -107,6 +107,15 @@ const STATUS_AFTER_OP_MS = 200;
 
 export type Operation = (onEvent: (e: ProgressEvent) => void) => Promise<string>;
 
+export interface RunOptions {
+  /**
+   * The operation acts on no patch the screen showed (a new patch goes on whatever the top is):
+   * not refused when another terminal changed the stack, which would drop what was typed for it
+   * (t54 N6: the name and message typed for c were lost).
+   */
+  actsOnNoRowShown?: boolean;
+}
+
 export function useStack(stack: Stack, startMessage: string | null = null) {
   const [view, setView] = useState<StackView>(() => ({
     ...snapshot(stack),
@@ -282,7 +291,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
   const issued = useRef(0);
   const keepThrough = useRef(-1);
   const run = useCallback(
-    (label: string, op: Operation, onDone?: () => void): Promise<boolean> => {
+    (label: string, op: Operation, onDone?: () => void, opts: RunOptions = {}): Promise<boolean> => {
       queued.current++;
       const seq = issued.current++;
       const next = chain.current.then(async () => {
@@ -300,7 +309,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
           setView((v) => ({ ...v, error: unreadableRefusal(unreadable), stale: true, status: null }));
           return false;
         }
-        if (lastSignature.current !== null && diskSignature() !== lastSignature.current) {
+        if (!opts.actsOnNoRowShown && lastSignature.current !== null && diskSignature() !== lastSignature.current) {
           await reload(null, errorView(staleScreen(stack)));
           return false;
         }

@@ -875,6 +875,22 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(frame).not.toMatch(/no unrefreshed changes|unrefreshed:/);
   });
 
+  it("c goes through when another terminal changed the stack while its name and message were typed (t54 N6)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("c");
+    await settle(ui.lastFrame, /new patch name:/);
+    await answer(ui, "fromtui");
+    await settle(ui.lastFrame, /message for fromtui:/);
+    // Meanwhile, in another terminal: a push.
+    await (await Stack.open({ tree: dir })).push();
+    await answer(ui, "typed message");
+    await settle(ui.lastFrame, /created fromtui/);
+    expect(JSON.parse(read(dir, ".pq/state.json")).applied.map((a: { name: string }) => a.name)).toEqual(["one", "fromtui"]);
+    expect(read(join(dir, "patches"), "fromtui")).toContain("typed message");
+  });
+
   it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });
