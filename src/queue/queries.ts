@@ -139,3 +139,33 @@ export function skippedGuarded(stack: Stack, report: PushReport, all: boolean, s
     .filter(({ e }) => !applied.has(e.name) && !pushable.has(e.name))
     .map(({ e, next }) => ({ name: e.name, guards: e.guards, selected, before: next }));
 }
+
+/** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
+export function nothingToPush(stack: Stack): PqError {
+  const pushable = new Set(stack.pushable());
+  const guarded = stack.unapplied().filter((name) => !pushable.has(name));
+  const top = stack.top();
+  // Pushable now but below the top: skipped while guarded off (or listed there by hand); a push never goes back down.
+  const below = stack.skippedBelowTop();
+  if (below.length)
+    return new PqError(
+      "refused",
+      `nothing to push above the top (${top}); ${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below it (skipped while guarded off, or added there)`,
+      [`pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`],
+      { below },
+    );
+  if (!stack.series().length)
+    return new PqError("refused", `nothing to push: the series in ${stack.queueDir} is empty`, [
+      "pq new NAME starts a new patch; pq import adds patches (is this the queue you meant? pq status names it)",
+    ]);
+  if (!guarded.length)
+    return new PqError("refused", `nothing to push: every patch is applied${top ? ` (top: ${top})` : ""}`, [
+      "pq new NAME starts a new patch",
+    ]);
+  return new PqError(
+    "refused",
+    `nothing to push: the unapplied patches are guarded off by the selected guards: ${guarded.slice(0, 8).join(", ")}${guarded.length > 8 ? ", ..." : ""}`,
+    ["pq select GUARD to select their guards (pq guard NAME shows a patch's guards)"],
+    { guarded },
+  );
+}

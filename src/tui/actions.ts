@@ -11,7 +11,7 @@ import { withTextSaved } from "../core/refused-text.js";
 import { parseHeader } from "../mail/header.js";
 import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
-import { skippedGuarded } from "../queue/queries.js";
+import { nothingToPush, skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
 import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
 import { describePop, describePush, type Operation, type RunOptions } from "./use-stack.js";
@@ -55,7 +55,17 @@ export function stackActions(
   run: (label: string, op: Operation, onDone?: () => void, opts?: RunOptions) => Promise<boolean>,
 ) {
   return {
-    push: (onDone?: () => void) => run("push", async (onEvent) => describeWithSkipped(stack, await stack.push({ onEvent }), false), onDone),
+    push: (onDone?: () => void) =>
+      run(
+        "push",
+        async (onEvent) => {
+          const report = await stack.push({ onEvent });
+          // Said as pq push says it: a patch skipped below the top, every one applied, guarded off (t54 N7's aside).
+          if (!report.pushed.length) throw nothingToPush(stack);
+          return describeWithSkipped(stack, report, false);
+        },
+        onDone,
+      ),
     pushAll: (onDone?: () => void) =>
       run("push -a", async (onEvent) => describeWithSkipped(stack, await stack.push({ all: true, onEvent }), true), onDone),
     pop: (onDone?: () => void) => run("pop", async (onEvent) => describePop(await stack.pop({ onEvent })), onDone),

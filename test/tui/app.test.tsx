@@ -891,6 +891,15 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(read(join(dir, "patches"), "fromtui")).toContain("typed message");
   });
 
+  it("p with nothing to push says why as pq push does: every patch applied (t54 N7's aside)", async () => {
+    const { stack } = await threePatches();
+    await stack.push({ all: true });
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /3\/3 applied/);
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /nothing to push: every patch is applied \(top: three\)/);
+  });
+
   it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });

@@ -3,7 +3,7 @@ import { openStack } from "../open-stack.js";
 import type { PushReport, Stack } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
 import { belowTopLines, printPushReport, skippedLines } from "../reports.js";
-import { skippedGuarded } from "../../queue/queries.js";
+import { nothingToPush, skippedGuarded } from "../../queue/queries.js";
 import { PqError, EXIT } from "../../errors.js";
 
 export default defineCommand({
@@ -68,33 +68,3 @@ export default defineCommand({
     }
   },
 });
-
-/** Why a push found nothing: every patch is applied, or the ones that are not are guarded off. */
-function nothingToPush(stack: Stack): PqError {
-  const pushable = new Set(stack.pushable());
-  const guarded = stack.unapplied().filter((name) => !pushable.has(name));
-  const top = stack.top();
-  // Pushable now but below the top: skipped while guarded off (or listed there by hand); a push never goes back down.
-  const below = stack.skippedBelowTop();
-  if (below.length)
-    return new PqError(
-      "refused",
-      `nothing to push above the top (${top}); ${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below it (skipped while guarded off, or added there)`,
-      [`pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`],
-      { below },
-    );
-  if (!stack.series().length)
-    return new PqError("refused", `nothing to push: the series in ${stack.queueDir} is empty`, [
-      "pq new NAME starts a new patch; pq import adds patches (is this the queue you meant? pq status names it)",
-    ]);
-  if (!guarded.length)
-    return new PqError("refused", `nothing to push: every patch is applied${top ? ` (top: ${top})` : ""}`, [
-      "pq new NAME starts a new patch",
-    ]);
-  return new PqError(
-    "refused",
-    `nothing to push: the unapplied patches are guarded off by the selected guards: ${guarded.slice(0, 8).join(", ")}${guarded.length > 8 ? ", ..." : ""}`,
-    ["pq select GUARD to select their guards (pq guard NAME shows a patch's guards)"],
-    { guarded },
-  );
-}
