@@ -226,7 +226,8 @@ export async function execute(
   await refuseMissingGitObjects(ctx, entry);
   mark("versions verified");
   const paths = statePaths(ctx.tree);
-  writeAtomic(paths.journal, asciiJson(entry), true);
+  const journalText = asciiJson(entry);
+  writeAtomic(paths.journal, journalText, true);
   mark("journal written");
   failpoint("journal-written");
   const saved: { dir?: string; queueDir?: string } = {};
@@ -251,7 +252,8 @@ export async function execute(
   mark("tree, queue and state written");
   failpoint("state-written");
   try {
-    appendOplog(paths.oplog, entry);
+    // The journal's text is the log's line, unless the writes added where they saved edits (serialising it again cost ~1 ms of a warm push).
+    appendOplog(paths.oplog, entry, savedDirs.length ? undefined : journalText);
   } catch (e) {
     // The tree, queue and state are the operation's after: only its log line is missing, and
     // the journal (kept) gives it to the next command, which logs it.

@@ -64,8 +64,9 @@ export interface OplogEntry {
   finished?: [name: string, commit: string][];
 }
 
-export function appendOplog(file: string, entry: OplogEntry): void {
-  appendLines(file, asciiJson(entry) + "\n", true);
+/** `text`: the entry as asciiJson gives it, when the caller has it already (the journal's). */
+export function appendOplog(file: string, entry: OplogEntry, text = asciiJson(entry)): void {
+  appendLines(file, text + "\n", true);
 }
 
 /**
