@@ -3,34 +3,14 @@
  * combining mark none. The series list and the title line measure and cut by cells, not by
  * UTF-16 units, so such names are neither cut short nor let run past the line.
  */
-import { cellsOf, cellWidth, cutCells, expandTabs, printable } from "../core/cells.js";
+import { cellsOf, cellWidth, cutCells, expandTabs, padCells, printable } from "../core/cells.js";
 
 export { cellWidth, cutCells, expandTabs, printable };
 
 /** Text cut or padded to `width` terminal cells (a wide character counts two). */
 export function fit(text: string, width: number): string {
   if (width <= 0) return "";
-  text = printable(text.replace(/\t/g, " "));
-  let used = 0;
-  let out = "";
-  for (const ch of text) {
-    const w = cellsOf(ch.codePointAt(0)!);
-    if (used + w > width) {
-      // No room for the rest: end with "…" in the last cell.
-      let cut = "";
-      let cutUsed = 0;
-      for (const c of out) {
-        const cw = cellsOf(c.codePointAt(0)!);
-        if (cutUsed + cw > width - 1) break;
-        cut += c;
-        cutUsed += cw;
-      }
-      return cut + "…" + " ".repeat(Math.max(0, width - 1 - cutUsed));
-    }
-    out += ch;
-    used += w;
-  }
-  return out + " ".repeat(width - used);
+  return padCells(cutCells(printable(text.replace(/\t/g, " ")), width), width);
 }
 
 /**
