@@ -807,8 +807,11 @@ export class Stack {
     await this.transact(`write ${name}`, (ctx) => planWritePatch(ctx, name, text, strip));
   }
 
-  /** Add patches to the series after the top applied patch (hg qimport), optionally pushing them. */
-  /** `select`: guards to select with the import where none are selected yet (an hg queue's qselect), said through `onSelected`. */
+  /**
+   * Add patches to the series after the top applied patch (hg qimport), optionally pushing them.
+   * `select`: guards to select with the import where none are selected yet (an hg queue's
+   * qselect), said through `onSelected`.
+   */
   async insertPatches(
     items: ImportItem[],
     opts: { push?: boolean; onEvent?: EventSink; select?: string[]; onSelected?: (guards: string[]) => void } = {},
