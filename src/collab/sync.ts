@@ -247,6 +247,7 @@ async function integrate(
 ): Promise<RestackReport> {
   await refuseEditsUnderIncoming(stack, qr.readDisk(), version);
   saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
+  const before = stack.applied();
   const disk = qr.readDisk();
   let wrote = false;
   let r: RestackReport;
@@ -263,13 +264,26 @@ async function integrate(
   } catch (e) {
     // The pop refused (edits made in the tree since the sync began): nothing was changed, so
     // there is no interrupted sync to complete; the user refreshes and syncs again. Left
-    // marked, every command would refuse until a sync that refuses the same way.
-    if (!wrote) clearSyncState(stack.tree);
+    // marked, every command would refuse until a sync that refuses the same way. A pop that
+    // stopped half way (a full disk) left its journal, which the next command completes: the
+    // stack is then popped, and the sync stays to be finished, as after a kill (t56 N1: it was
+    // forgotten, and the next sync left the patches popped, saying nothing).
+    if (!wrote && !existsSync(statePaths(stack.tree).journal) && sameApplied(stack, before)) clearSyncState(stack.tree);
     throw e;
   }
   await qr.moveHead(commit, expected);
   clearSyncState(stack.tree);
   return r;
+}
+
+/** Whether the stack on disk has exactly `before` applied (an unreadable state: no). */
+function sameApplied(stack: Stack, before: string[]): boolean {
+  try {
+    stack.reload();
+    return stack.applied().join("\n") === before.join("\n");
+  } catch {
+    return false;
+  }
 }
 
 async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<Awaited<ReturnType<QueueRepo["upstream"]>>> }> {

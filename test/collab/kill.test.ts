@@ -272,3 +272,38 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
     });
   }, 120_000);
 });
+
+describe("a sync whose restack stops half way on a full disk (t56 N1)", () => {
+  it("stays to be finished: status says so once the pop is completed, and the next sync brings the stack back", async () => {
+    const { w, ann } = await annSharesP1();
+    await ok(ann.tree, "new", "p2.patch", "-m", "two");
+    editLine(ann.tree, "a.c", 25, "twenty-five");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    // Ann changes the lower patch: Bob's sync pops his stack to bring it in.
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 10, "ten (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    // The pop's tree is written, then the disk refuses (the state's write): the journal is left.
+    const stopped = spawnSync(process.execPath, [PQ, "sync"], {
+      cwd: bob.tree,
+      encoding: "utf8",
+      env: { ...process.env, PQ_FAILPOINT: "tree-written:eio" },
+    });
+    expect(stopped.status, stopped.stderr).toBe(13);
+    expect(existsSync(join(bob.tree, ".pq", "sync.json"))).toBe(true);
+    // The next command completes the pop, and says a sync is unfinished (it had forgotten it:
+    // the next sync then left the patches popped, saying nothing).
+    const status = await ok(bob.tree, "status");
+    expect(status.err + status.out).toContain("completed an interrupted operation");
+    expect(status.out + status.err).toMatch(/sync was interrupted/);
+    await ok(bob.tree, "sync");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\np2.patch\n");
+    expect(read(bob.tree, "a.c")).toContain("ten (ann)");
+  }, 60_000);
+});
