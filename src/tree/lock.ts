@@ -6,7 +6,20 @@
  * which fails if a lock exists): a lock created empty and filled a moment later was read
  * as "no owner" by a second pq, which removed it and went ahead beside the first.
  */
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { PqError } from "../errors.js";
 
@@ -27,6 +40,42 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Where this process's pids are counted: its pid namespace and host. A pid in a lock written
+ * from another (a container sharing the tree, another machine on a network file system) says
+ * nothing here: no process of that number here may be the owner alive there (t56 N2: a host pq
+ * took over a running container pq's lock and completed its journal under it).
+ */
+let ownPlace: string | null | undefined;
+function pidPlace(): string | null {
+  if (ownPlace === undefined) {
+    try {
+      ownPlace = `${readlinkSync("/proc/self/ns/pid")} ${hostname()}`;
+    } catch {
+      ownPlace = null; // no /proc (not Linux): pids are taken as this host's, as before
+    }
+  }
+  return ownPlace;
+}
+
+/** The lock file's text: the pid, then where it counts (see pidPlace). */
+function lockText(): string {
+  const place = pidPlace();
+  return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n`;
+}
+
+/** Whether the lock at `path` was taken where its pid cannot be looked up from here. */
+function fromElsewhere(path: string): boolean {
+  const place = pidPlace();
+  if (place === null) return false;
+  try {
+    const written = readFileSync(path, "utf8").split("\n")[1] ?? "";
+    return written !== "" && written !== place;
+  } catch {
+    return false;
+  }
+}
+
 function ownerOf(path: string): number | null {
   try {
     const pid = parseInt(readFileSync(path, "utf8"), 10);
@@ -39,7 +88,10 @@ function ownerOf(path: string): number | null {
 /** The pid of another live process holding the lock at `path` (a reader's question: is an operation under way?), or null. */
 export function lockHolder(path: string): number | null {
   const pid = ownerOf(path);
-  if (pid === null || Number.isNaN(pid) || pid === process.pid || !processAlive(pid)) return null;
+  if (pid === null || Number.isNaN(pid)) return null;
+  // Taken in another pid namespace or host: its owner may be running there.
+  if (fromElsewhere(path)) return pid;
+  if (pid === process.pid || !processAlive(pid)) return null;
   // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
   return notPq(commandOf(pid)) ? null : pid;
 }
@@ -54,7 +106,7 @@ function create(path: string): boolean {
   const aside = `${path}.${process.pid}`;
   try {
     // Inside the try: a full disk fails this write, and the empty file must not stay behind.
-    writeFileSync(aside, `${process.pid}\n`);
+    writeFileSync(aside, lockText());
     linkSync(aside, path);
     return true;
   } catch (e) {
@@ -64,7 +116,7 @@ function create(path: string): boolean {
     // A file system without hard links: exclusive create, then the pid (a short window).
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, lockText());
       closeSync(fd);
       return true;
     } catch (e2) {
@@ -113,6 +165,14 @@ function commandOf(pid: number): string | null {
     return null;
   }
 }
+
+const lockedElsewhere = (path: string, pid: number) =>
+  new PqError(
+    "locked",
+    `the tree is locked by pid ${pid} of another pid namespace or host (a container or another machine sharing this tree), which pq cannot look up from here`,
+    [`wait for the pq running there to finish; if none runs there, remove ${path}`],
+    { lock: path, pid, elsewhere: true },
+  );
 
 const locked = (path: string, pid: number | null) => {
   // pq runs in Node: a lock whose pid now belongs to another program (the pid reused after a
@@ -166,7 +226,8 @@ export class TreeLock {
         // No pid: an older pq between creating and filling it, or a crash in that instant.
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < 5000) throw locked(path, null);
-      } else if (pid !== process.pid && processAlive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      } else if (fromElsewhere(path)) throw lockedElsewhere(path, pid);
+      else if (pid !== process.pid && processAlive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;

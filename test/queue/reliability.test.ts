@@ -139,6 +139,23 @@ describe("edits are never lost", () => {
     }
   });
 
+  it("a lock taken in another pid namespace or host is never taken over: its owner may run there (t56 N2)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    // A pid no process here has (a container's pq, pid 401 there), written with another namespace's name.
+    const free = 4_000_000;
+    writeFileSync(join(dir, ".pq/lock"), `${free}\npid:[1] elsewhere-host\n`);
+    const r = runPq(dir, ["new", "while-a-container-runs"]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain(`locked by pid ${free} of another pid namespace or host`);
+    expect(readFileSync(join(dir, ".pq/lock"), "utf8")).toContain("elsewhere-host");
+    // The same dead pid written here (this namespace and host): a stale lock, taken over as before.
+    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+    writeFileSync(join(dir, ".pq/lock"), `${free}\n${here}\n`);
+    expect(runPq(dir, ["new", "after-a-stale-lock"]).status).toBe(0);
+    expect(existsSync(join(dir, ".pq/lock"))).toBe(false); // released after it
+  });
+
   it("concurrent pq new from two processes keep both series entries", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
