@@ -271,17 +271,35 @@ export class Stack {
     const quilt = quiltAppliedStack(tree);
     if (quilt) checkQuiltQueue(tree, quilt, queueAbs);
     const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: !existsSync(join(tree, STATE_DIR)) };
-    mkdirSync(queueAbs, { recursive: true });
-    if (made.series) writeAtomic(join(queueAbs, "series"), "");
-    ensureStateDir(tree);
+    /** What init made, taken away: a refused or failed init leaves the tree as it found it, and pq init can be run again. */
+    const unmake = () => {
+      if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
+      else for (const file of [statePaths(tree).state, statePaths(tree).initIncomplete, statePaths(tree).queueAtInit]) rmSync(file, { force: true });
+      if (made.series) rmSync(join(queueAbs, "series"), { force: true });
+      if (made.queue) rmSync(queueAbs, { recursive: true, force: true });
+    };
     const state: StackState = { version: 1, queue, guards: [], applied: [] };
-    // The empty stack and the take-over are two steps: until the second is journaled, the stack is marked not whole.
-    if (quilt) writeAtomic(statePaths(tree).initIncomplete, "");
-    saveState(tree, state);
-    failpoint("init-state-saved");
-    const stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
-    // A queue pq did not write: copies of its files, for restore-queue (see keepQueueAtInit).
-    if (!made.series) keepQueueAtInit(tree, queueAbs, stack.store);
+    let stack: Stack;
+    try {
+      mkdirSync(queueAbs, { recursive: true });
+      if (made.series) writeAtomic(join(queueAbs, "series"), "");
+      ensureStateDir(tree);
+      // The empty stack and the take-over (or the copies of a queue found) are two steps: until the
+      // second is done, the stack is marked not whole, and a pq init killed between them starts over.
+      if (quilt || !made.series) writeAtomic(statePaths(tree).initIncomplete, "");
+      saveState(tree, state);
+      failpoint("init-state-saved");
+      stack = new Stack(tree, queueAbs, state, git, opts.onEvent ?? ignoreEvents, opts.command);
+      // A queue pq did not write: copies of its files, for restore-queue (see keepQueueAtInit).
+      if (!made.series) keepQueueAtInit(tree, queueAbs, stack.store);
+      failpoint("init-queue-kept");
+      if (!quilt) rmSync(statePaths(tree).initIncomplete, { force: true });
+    } catch (e) {
+      // A full disk before the queue's copies were kept (t56 N5): the stack made without them
+      // would have stayed, "nothing was changed" untrue and a second pq init refused.
+      unmake();
+      throw e;
+    }
     if (quilt) {
       try {
         stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) =>
@@ -292,10 +310,7 @@ export class Stack {
         // A transaction that stopped half way left its journal: the next command completes it.
         if (existsSync(statePaths(tree).journal)) throw e;
         // Refused: nothing of the stack stays, so that quilt (or pq init after quilt pop -a) finds the tree as it was.
-        if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
-        else for (const file of [statePaths(tree).state, statePaths(tree).initIncomplete, statePaths(tree).queueAtInit]) rmSync(file, { force: true });
-        if (made.series) rmSync(join(queueAbs, "series"), { force: true });
-        if (made.queue) rmSync(queueAbs, { recursive: true, force: true });
+        unmake();
         throw e;
       }
     }
@@ -327,10 +342,14 @@ export class Stack {
     stack.stateSource = { text: loaded.text, state: loaded.state };
     if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     if (existsSync(statePaths(tree).initIncomplete)) {
-      // pq init was killed before it took over quilt's applied patches (after it, the journal just completed the take-over).
+      // pq init was killed before it took over quilt's applied patches (after it, the journal just
+      // completed the take-over), or before it kept its copies of the queue it found.
       if (existsSync(statePaths(tree).journal)) throw new PqError("damaged", "pq init's take-over of quilt's applied patches is not complete", ["run the command again"]);
       if (stack.state.applied.length) rmSync(statePaths(tree).initIncomplete, { force: true });
-      else throw new PqError("damaged", "pq init was interrupted before it took over quilt's applied patches", ["run pq init again (with the same --queue): it starts over"]);
+      else
+        throw new PqError("damaged", "pq init was interrupted before it was done (its copies of the queue it found, or its take-over of quilt's applied patches)", [
+          "run pq init again (with the same --queue): it starts over",
+        ]);
     }
     return stack;
   }

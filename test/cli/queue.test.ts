@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
 
@@ -79,5 +80,63 @@ describe("patch names beyond ASCII in the series (tui-22 F2)", () => {
     } finally {
       cleanup(dir);
     }
+  });
+});
+
+describe("pq init over a queue it found, stopped before it kept its copies (t56 N5)", () => {
+  const queueOf20 = (dir: string) => {
+    mkdirSync(join(dir, "patches"));
+    const names = Array.from({ length: 20 }, (_, i) => `p${i}.patch`);
+    writeFileSync(join(dir, "patches", "series"), names.map((n) => `${n}\n`).join(""));
+    for (const [i, n] of names.entries())
+      writeFileSync(join(dir, "patches", n), `Subject: ${n}\n\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+${i}\n`);
+  };
+
+  it("by a full disk: nothing stays, so init again makes the copies, and restore-queue brings the queue back", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    queueOf20(dir);
+    const failed = spawnSync(process.execPath, [resolve("bin/pq.js"), "init"], {
+      cwd: dir,
+      env: { ...process.env, PQ_FAILPOINT: "init-state-saved:eio" },
+    });
+    expect(failed.status).toBe(14);
+    // "nothing was changed" is true: no stack (it had stayed, without the copies, and a second init was refused).
+    expect(existsSync(join(dir, ".pq", "state.json"))).toBe(false);
+    expect((await pq(dir, "init")).code).toBe(0);
+    rmSync(join(dir, "patches"), { recursive: true });
+    expect((await pq(dir, "restore-queue")).code).toBe(0);
+    expect(readFileSync(join(dir, "patches", "series"), "utf8").split("\n")).toHaveLength(21);
+    expect(existsSync(join(dir, "patches", "p19.patch"))).toBe(true);
+  });
+
+  it("by a kill: the next command says init was interrupted, and init again starts over and keeps the copies", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    queueOf20(dir);
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "init"], {
+      cwd: dir,
+      env: { ...process.env, PQ_FAILPOINT: "init-state-saved" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    const status = await pq(dir, "status");
+    expect(status.err).toContain("pq init was interrupted before it was done");
+    expect((await pq(dir, "init")).code).toBe(0);
+    rmSync(join(dir, "patches"), { recursive: true });
+    expect((await pq(dir, "restore-queue")).code).toBe(0);
+    expect(existsSync(join(dir, "patches", "p19.patch"))).toBe(true);
+  });
+
+  it("restore-queue with no copy of a queue that is gone says so, not that every file is there", async () => {
+    const dir = makeRepo({ "a.c": "a\n" });
+    dirs.push(dir);
+    queueOf20(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    rmSync(join(dir, ".pq", "queue-at-init"));
+    rmSync(join(dir, "patches"), { recursive: true });
+    const r = await pq(dir, "restore-queue");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("pq has no copy of the queue");
+    expect(r.out).not.toContain("every queue file pq wrote is in");
   });
 });

@@ -279,7 +279,7 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect(snapshot(tree)).toEqual(before);
     const status = await pq(tree, "status");
     expect(status.code).toBe(13);
-    expect(status.err).toContain("pq init was interrupted before it took over quilt's applied patches");
+    expect(status.err).toContain("pq init was interrupted before it was done");
     const again = await pq(tree, "init");
     expect(again.code, again.err).toBe(0);
     expect(again.out).toContain("took over the 2 patch(es) quilt had applied");

@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { loadState } from "../../queue/state.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
@@ -15,7 +16,14 @@ export default defineCommand({
     if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run it in the tree whose queue is missing (or pass --tree DIR)"]);
     const queueDir = resolve(tree, state.queue);
     const { restored, lost } = restoreQueue(tree, queueDir, state);
-    if (!restored.length && !lost.length) return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+    if (!restored.length && !lost.length) {
+      // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
+      if (!existsSync(join(queueDir, "series")))
+        throw new PqError("not-found", `pq has no copy of the queue ${queueDir}: no operation wrote a file of it, and pq init kept none`, [
+          "a copy elsewhere (a backup, a clone of the queue's repository) is the way back; pq init --queue DIR takes another queue",
+        ]);
+      return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+    }
     if (restored.length) io.out(`restored ${restored.length} file(s) in ${queueDir}: ${restored.join(", ")}`);
     if (lost.length) {
       throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
