@@ -58,10 +58,11 @@ function pidPlace(): string | null {
   return ownPlace;
 }
 
-/** The lock file's text: the pid, then where it counts (see pidPlace). */
+/** The lock file's text: the pid, where it counts (see pidPlace), and when its process started (see pidReused). */
 function lockText(): string {
   const place = pidPlace();
-  return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n`;
+  const started = startTicks(process.pid);
+  return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n${started ?? ""}\n`;
 }
 
 /** Whether the lock at `path` was taken where its pid cannot be looked up from here. */
@@ -71,6 +72,36 @@ function fromElsewhere(path: string): boolean {
   try {
     const written = readFileSync(path, "utf8").split("\n")[1] ?? "";
     return written !== "" && written !== place;
+  } catch {
+    return false;
+  }
+}
+
+/** When process `pid` started, in clock ticks since boot (/proc/PID/stat's field 22), or null off Linux. */
+function startTicks(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Counted after the command's closing parenthesis (a command may hold spaces).
+    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return /^\d+$/.test(ticks ?? "") ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the lock at `path` names a process that is not the one that wrote it: the lock says
+ * when its writer started, and a process of that pid that started at another time has only its
+ * number (a killed pq's pid reused by any program, node ones included: t56 N3 found such a lock
+ * said to be held "by another pq" for ever). No clock is read: both times are the kernel's
+ * count since boot. A lock written before pq said when (or off Linux) is judged as before.
+ */
+function pidReused(pid: number, path: string): boolean {
+  try {
+    const written = readFileSync(path, "utf8").split("\n")[2] ?? "";
+    if (!/^\d+$/.test(written)) return false;
+    const now = startTicks(pid);
+    return now !== null && now !== written;
   } catch {
     return false;
   }
@@ -91,7 +122,7 @@ export function lockHolder(path: string): number | null {
   if (pid === null || Number.isNaN(pid)) return null;
   // Taken in another pid namespace or host: its owner may be running there.
   if (fromElsewhere(path)) return pid;
-  if (pid === process.pid || !processAlive(pid)) return null;
+  if (pid === process.pid || !processAlive(pid) || pidReused(pid, path)) return null;
   // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
   return notPq(commandOf(pid)) ? null : pid;
 }
@@ -227,7 +258,7 @@ export class TreeLock {
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < 5000) throw locked(path, null);
       } else if (fromElsewhere(path)) throw lockedElsewhere(path, pid);
-      else if (pid !== process.pid && processAlive(pid)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      else if (pid !== process.pid && processAlive(pid) && !pidReused(pid, path)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;

@@ -156,6 +156,29 @@ describe("edits are never lost", () => {
     expect(existsSync(join(dir, ".pq/lock"))).toBe(false); // released after it
   });
 
+  it("a lock whose pid now belongs to another process (a killed pq's, reused by a node program) is taken over (t56 N3)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const other = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+      // Written by that very process (its start time): held, as another pq running.
+      writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${here}\n${started}\n`);
+      const held = runPq(dir, ["new", "while-held"]);
+      expect(held.status).toBe(4);
+      expect(held.stderr).toContain(`locked by pid ${other.pid}`);
+      // Written by a process of the same pid that started at another time: reused, taken over.
+      writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${here}\n${Number(started) - 1}\n`);
+      const r = runPq(dir, ["new", "after-reuse"]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
   it("concurrent pq new from two processes keep both series entries", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
