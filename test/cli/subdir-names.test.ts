@@ -93,6 +93,11 @@ describe("patch names with directories", () => {
     expect(clash.code).toBe(3);
     expect(clash.err).toContain("is a directory: a patch name cannot also be a directory of patches");
     expect(clash.err).not.toContain("pq import");
+    // A rename to the directory the patch is alone in: refused before anything is written (t57 N8: it wedged the stack).
+    const into = await pq(tree, "rename", "features/arch/x86-one.patch", "features/arch");
+    expect(into.code).toBe(3);
+    expect(into.err).toContain("is a directory: a patch name cannot also be a directory of patches");
+    expect((await pq(tree, "status")).code).toBe(0);
 
     // Two unapplied patches in a directory: delete one, fold the other into the top.
     write(tree, "patches/extra/a/two.patch", "Subject: two\n\n" + diff("driver.c", "void probe(void) {}", "void probe(int x) {}"));

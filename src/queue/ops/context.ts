@@ -281,3 +281,15 @@ export function refuseChangedInQueue(ctx: OpContext, records: readonly AppliedPa
     { patches: names },
   );
 }
+
+/**
+ * A patch name that is a directory in the queue (of patches, as debian/patches/debian/ holds,
+ * or the one the patch being renamed is alone in): refused before anything is planned. Written
+ * as the journal's step, `rename sub/x.patch sub` stopped half way and wedged every command (t57 N8).
+ */
+export function refuseDirectoryName(queueDir: string, name: string): void {
+  if (lstatSync(join(queueDir, name), { throwIfNoEntry: false })?.isDirectory())
+    throw new PqError("exists", `${join(queueDir, name)} is a directory: a patch name cannot also be a directory of patches`, ["pick another name"], {
+      patch: name,
+    });
+}

@@ -13,9 +13,9 @@ import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joi
 import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, differFromHead, planContext, planUnstage, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
+import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { directoryAt } from "../../tree/stat.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { join } from "node:path";
@@ -408,10 +408,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
   refuseNameUnderFile(ctx.queueDir, name);
   if (tx.queueFile(name) !== null || existsSync(join(ctx.queueDir, name))) {
     // A directory (of patches, as debian/patches/debian/ holds): no file to import (t55 N5).
-    if (lstatSync(join(ctx.queueDir, name), { throwIfNoEntry: false })?.isDirectory())
-      throw new PqError("exists", `${join(ctx.queueDir, name)} is a directory: a patch name cannot also be a directory of patches`, ["pick another name"], {
-        patch: name,
-      });
+    refuseDirectoryName(ctx.queueDir, name);
     throw new PqError("exists", `${join(ctx.queueDir, name)} already exists`, ["pick another name, or pq import it"], { patch: name });
   }
   refuseDiffInMessage(opts.message ?? "");

@@ -7,7 +7,7 @@ import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
 import { isPushable, validateGuardName, type SeriesNotes } from "../series.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { appliedNames, pushCandidates, resolveName, type OpContext } from "./context.js";
+import { appliedNames, pushCandidates, refuseDirectoryName, resolveName, type OpContext } from "./context.js";
 
 export interface ImportItem {
   name: string;
@@ -88,6 +88,7 @@ export function planRename(ctx: OpContext, from: string, to: string): { from: st
   const name = resolveName(series, from);
   if (name === to) throw new PqError("refused", `${name} is already called ${to}; nothing was renamed`, [], { patch: name });
   refuseNameUnderFile(ctx.queueDir, to);
+  refuseDirectoryName(ctx.queueDir, to);
   if (series.has(to) || tx.queueFile(to) !== null) throw new PqError("exists", `${to} already exists in the queue`, ["pick another name"], { patch: to });
   const text = tx.patchText(name);
   series.rename(name, to);
