@@ -42,10 +42,7 @@ export const WIDE = 100;
 export const MIN_ROWS = 11;
 export const MIN_COLUMNS = 30;
 
-/**
- * A paste arrives as one stream: this long with nothing more of it, a paste whose end mark never
- * came is taken as ended (see handleKey).
- */
+/** This long with nothing more of an open paste, the status line says it is open, and Ctrl-C ends it (see handleKey). */
 const PASTE_PAUSE_MS = 1000;
 
 export function App({ stack, suspend = (fn) => fn(), env = process.env, startMessage = null }: AppProps) {
@@ -270,14 +267,25 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
 
   /** When the paste under way last brought text (see PASTE_PAUSE_MS). */
   const pasteAtRef = useRef(0);
+  const pasteTimer = useRef<NodeJS.Timeout | null>(null);
+  /** A paste brought text: after a pause with nothing more, the status line says one is open and how to end it. */
+  const notePasteOpen = () => {
+    pasteAtRef.current = Date.now();
+    if (pasteTimer.current) clearTimeout(pasteTimer.current);
+    pasteTimer.current = setTimeout(() => {
+      pasteTimer.current = null;
+      if (pasteRef.current !== null)
+        say(`a paste is open (${pasteRef.current.length} characters, no end mark yet): its text is not run as keys; Ctrl-C ends it`);
+    }, PASTE_PAUSE_MS);
+    pasteTimer.current.unref?.();
+  };
 
   /** Pasted text: typed into an open prompt, else said and dropped. */
   const takePaste = (text: string, unended = false) => {
     if (promptRef.current) {
       typeInto(promptRef.current, pastedLine(text));
       redraw();
-    } else
-      say(`a paste of ${text.length} characters${unended ? " with no end mark (ended by the pause after it)" : ""} was not taken as keys`);
+    } else say(`a paste of ${text.length} characters${unended ? " with no end mark (ended by Ctrl-C)" : ""} was not taken as keys`);
   };
 
   const handleKey = (input: string, key: Key): void => {
@@ -287,16 +295,18 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     // Enter, "msg", Enter) are keys, Enters included.
     if (input === PASTE_START) {
       pasteRef.current = "";
-      pasteAtRef.current = Date.now();
+      notePasteOpen();
       return;
     }
     // A start mark no end mark followed (a terminal that did not bracket text holding one, an end
-    // lost on the way): after a pause, what came is taken as the paste and this is a key again. It
-    // had swallowed every later key, q and Ctrl-C included (t54 N10).
-    if (pasteRef.current !== null && input !== PASTE_END && Date.now() - pasteAtRef.current > PASTE_PAUSE_MS) {
+    // lost on the way) had swallowed every later key, q and Ctrl-C included (t54 N10). A paste's
+    // data may also pause mid-way (a slow ssh link): ending it at the pause ran the rest as keys
+    // (t57 N2). So a pause only says that a paste is open, and Ctrl-C after it ends the paste.
+    if (pasteRef.current !== null && input !== PASTE_END && key.ctrl && input === "c" && Date.now() - pasteAtRef.current > PASTE_PAUSE_MS) {
       const text = pasteRef.current;
       pasteRef.current = null;
       takePaste(text, true);
+      return;
     }
     // A paste's end mark with no paste begun (what a paste that held the mark left): no key.
     if (input === PASTE_END && pasteRef.current === null) return;
@@ -305,7 +315,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     if (pasteRef.current !== null) {
       if (input !== PASTE_END) {
         pasteRef.current += key.return ? "\n" : key.tab ? "\t" : input;
-        pasteAtRef.current = Date.now();
+        notePasteOpen();
         return;
       }
       const text = pasteRef.current;

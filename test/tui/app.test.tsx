@@ -608,7 +608,7 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(stack.applied()).toEqual(["m1", "one", "two", "three"]);
   });
 
-  it("a paste start mark that no end mark follows ends after a pause: the keys after it are keys again (t54 N10)", async () => {
+  it("a paste start mark that no end mark follows is said after a pause, and Ctrl-C ends it; a paste whose data pauses stays text (t54 N10, t57 N2)", async () => {
     const { stack } = await threePatches();
     const ui = mount(stack);
     await settle(ui.lastFrame, /0\/3 applied/);
@@ -616,11 +616,19 @@ describe("pq tui against what a hostile tester tried", () => {
     ui.stdin.write("\x1b[200~pp");
     await tick(100);
     ui.stdin.write("p");
-    await tick(100);
+    await settle(ui.lastFrame, /a paste is open \(3 characters, no end mark yet\): its text is not run as keys; Ctrl-C ends it/);
     expect(stack.applied()).toEqual([]);
-    await tick(1100);
+    ui.stdin.write("\x03");
+    await settle(ui.lastFrame, /a paste of 3 characters with no end mark \(ended by Ctrl-C\) was not taken as keys/);
     ui.stdin.write("p");
     await settle(ui.lastFrame, /now at: one/);
+    expect(stack.applied()).toEqual(["one"]);
+    // A bracketed paste whose data pauses for more than a second mid-way (a slow link) is text to its end mark.
+    ui.stdin.write("\x1b[200~Notes from the meeting: ");
+    await tick(1300);
+    ui.stdin.write("Open items, Pending work \x1b[201~");
+    await settle(ui.lastFrame, /a paste of \d+ characters was not taken as keys/);
+    await tick(100);
     expect(stack.applied()).toEqual(["one"]);
   });
 
