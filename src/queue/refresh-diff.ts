@@ -80,23 +80,26 @@ function composeMoves(renames: [string, string][], files: Record<string, { pre: 
 }
 
 /**
- * The paths a patch text carries as text hunks although git would call their content binary
- * (a NUL in it): a Debian or quilt patch adding a test file with NUL bytes, which GNU patch
- * applies. A refresh keeps them so; written as a git binary patch, quilt and dpkg-source could
- * no longer apply the queue (t55 N1). Parsed when first asked, which buildPatchDiff does for a
- * binary file only.
+ * The paths patch texts carry as text hunks (a Debian or quilt patch adding or changing a file
+ * with NUL bytes, made with `diff -a`), which GNU patch applies: a refresh keeps them so, where
+ * git would call the content binary. Written as a git binary patch, quilt and dpkg-source could
+ * no longer apply the queue (t55 N1); a hunk that does not show the NUL counts too (t57 N6).
+ * Parsed when first asked, which buildPatchDiff does for a binary file only. `texts`: the
+ * patch's own text, and those folded into it.
  */
-export function textHunkPaths(patchText: () => string | null): (path: string) => boolean {
+export function textHunkPaths(...texts: (() => string | null)[]): (path: string) => boolean {
   let paths: Set<string> | null = null;
   return (path) => {
     if (paths === null) {
       paths = new Set();
-      const text = patchText();
-      try {
-        for (const f of text === null ? [] : parsePatch(text).files)
-          if (!f.binary && f.hunks.some((h) => h.lines.some((l) => l.text.includes("\0")))) for (const name of [f.oldPath, f.newPath]) if (name !== null) paths.add(name);
-      } catch {
-        /* a patch that does not parse keeps nothing: git's forms, as before */
+      for (const textOf of texts) {
+        const text = textOf();
+        try {
+          for (const f of text === null ? [] : parsePatch(text).files)
+            if (!f.binary && f.hunks.length) for (const name of [f.oldPath, f.newPath]) if (name !== null) paths.add(name);
+        } catch {
+          /* a patch that does not parse keeps nothing: git's forms, as before */
+        }
       }
     }
     return paths.has(path);

@@ -224,7 +224,7 @@ export async function planRefresh(
   ctx: PlanContext,
   ws: WorkingSet,
   top: AppliedPatch,
-  opts: { preview?: boolean; only?: ReadonlySet<string> } = {},
+  opts: { preview?: boolean; only?: ReadonlySet<string>; alsoTextIn?: string[] } = {},
 ): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
@@ -350,7 +350,7 @@ export async function planRefresh(
     const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  const asText = textHunkPaths(() => readText(join(ctx.queueDir, top.name)));
+  const asText = textHunkPaths(() => readText(join(ctx.queueDir, top.name)), ...(opts.alsoTextIn ?? []).map((text) => () => text));
   return { diff: buildPatchDiff(files, renames, diffContent, asText), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
 }
 

@@ -6,13 +6,14 @@
 import { sha1 } from "../tree/files.js";
 import { versionContent, type OpContext } from "./ops/context.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
-import { buildPatchDiff } from "./refresh-diff.js";
+import { buildPatchDiff, textHunkPaths } from "./refresh-diff.js";
 
 /** An applied patch's text re-made from the file versions it produced: its diff against today's context. */
 export function rewriteFromRecord(ctx: OpContext, name: string): void {
   const record = ctx.tx.state.applied.find((a) => a.name === name)!;
-  const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v));
-  const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(ctx.tx.patchText(name)))), diff);
+  const before = ctx.tx.patchText(name);
+  const diff = buildPatchDiff(record.files, record.renames ?? [], (v) => versionContent(ctx, v), textHunkPaths(() => before));
+  const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(before))), diff);
   ctx.tx.writePatch(name, text);
   record.hash = sha1(text);
   // Made from the versions it produced: its file applies as it is now (verify-8 W3).

@@ -19,7 +19,7 @@ import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, failpoint, recover, type ExecContext } from "./executor.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
-import { buildPatchDiff } from "./refresh-diff.js";
+import { buildPatchDiff, textHunkPaths } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
 import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack, versionText } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
@@ -568,7 +568,7 @@ export class Stack {
     if (!record || record.needsRefresh) return text;
     return joinHeaderAndDiff(
       dropDiffstat(headerOf(text)),
-      buildPatchDiff(record.files, record.renames ?? [], (v) => this.versionContent(v)),
+      buildPatchDiff(record.files, record.renames ?? [], (v) => this.versionContent(v), textHunkPaths(() => text)),
     );
   }
 

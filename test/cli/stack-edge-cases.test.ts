@@ -199,6 +199,41 @@ describe("a file with NUL bytes that a patch carries as text hunks (t55 N1)", ()
   });
 });
 
+describe("files with NUL bytes carried as text hunks, in more shapes (t57 N6)", () => {
+  it("a hunk that does not show the NUL stays text through a refresh, and a fold keeps the folded patch's NUL hunk text", async () => {
+    const tree = await stackTree({ "other.txt": lines(10) });
+    // data.bin starts with NULs; the quilt patch (diff -a) changes one of its text lines only.
+    const data = "MAGIC\0\0\x01header\n" + Array.from({ length: 40 }, (_, i) => `text line ${i + 1}\n`).join("");
+    writeFileSync(join(tree, "data.bin"), data, "latin1");
+    git(tree, "add", "data.bin");
+    git(tree, "commit", "-qm", "data");
+    const queue = join(tree, "patches");
+    writeFileSync(
+      join(queue, "mod-data.patch"),
+      "--- a/data.bin\n+++ b/data.bin\n@@ -29,3 +29,3 @@\n text line 28\n-text line 29\n+text line twenty-nine\n text line 30\n",
+      "latin1",
+    );
+    writeFileSync(join(queue, "add-poc.patch"), "--- /dev/null\n+++ b/poc.bin\n@@ -0,0 +1,2 @@\n+crash\0input\n+\xffend\n", "latin1");
+    writeFileSync(join(queue, "series"), "mod-data.patch\nadd-poc.patch\n");
+    expect((await pq(tree, "push")).code).toBe(0);
+    write(tree, "other.txt", read(tree, "other.txt").replace("\n5\n", "\nfive\n"));
+    expect((await pq(tree, "add", "other.txt")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const refreshed = readFileSync(join(queue, "mod-data.patch"), "latin1");
+    expect(refreshed).not.toContain("GIT binary patch");
+    expect(refreshed).toContain("+text line twenty-nine\n");
+    expect((await pq(tree, "fold", "add-poc.patch")).code).toBe(0);
+    const folded = readFileSync(join(queue, "mod-data.patch"), "latin1");
+    expect(folded).not.toContain("GIT binary patch");
+    expect(folded).toContain("+crash\0input\n");
+    // And GNU patch applies it, from the tree as HEAD has it.
+    expect((await pq(tree, "pop")).code).toBe(0);
+    execFileSync("patch", ["-p1", "-s", "-i", join(queue, "mod-data.patch")], { cwd: tree });
+    expect(readFileSync(join(tree, "poc.bin"), "latin1")).toBe("crash\0input\n\xffend\n");
+    expect(readFileSync(join(tree, "data.bin"), "latin1")).toContain("text line twenty-nine\n");
+  });
+});
+
 describe("a binary patch over a binary that changed since (stack-3 #4)", () => {
   it("does not apply: its pre-image (the index line's blob) is checked, as git apply does", async () => {
     const tree = makeRepo({ "a.txt": "one\n" });

@@ -51,7 +51,8 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (!updated.renames!.length) delete updated.renames;
   tx.state.applied[tx.state.applied.length - 1] = updated;
   // The top patch is rewritten from the tree as the fold leaves it (a refresh, planned).
-  const plan = await planRefresh(await planContext(ctx), tx.ws, updated);
+  // The folded patches' text hunks of files with NUL bytes stay text hunks, as the top's own (t57 N6).
+  const plan = await planRefresh(await planContext(ctx), tx.ws, updated, { alsoTextIn: names.map((name) => tx.patchText(name)) });
   const ownHeader = dropDiffstat(headerOf(tx.patchText(top.name)));
   const own = parseHeader(ownHeader);
   // The messages' trailer blocks (Signed-off-by:, Reviewed-by:, ...) gathered into one at the end,
