@@ -7,6 +7,7 @@ import { Box, Text } from "ink";
 import type { Job } from "./use-jobs.js";
 import { BACKENDS } from "./use-jobs.js";
 import type { Theme } from "./theme.js";
+import { cutCells, expandTabs, printable } from "./cells.js";
 
 const CELL: Record<string, [string, string]> = {
   pass: ["PASS", "green"],
@@ -55,16 +56,19 @@ export function LogPane({ job, width, height, theme }: { job: Job; width: number
       )),
     ];
   } else {
+    // The guest's serial output and the compiler's are written by the patches under test: shown
+    // as the preview shows a patch (control characters in caret notation, tabs as spaces, cut by
+    // cells), a printk could retitle, recolour or clear the terminal, or a tab line wrap (t57 N10).
     lines = job.log.slice(-body).map((l, i) => (
       <Text key={i} wrap="truncate">
-        {l || " "}
+        {cutCells(expandTabs(printable(l)), width) || " "}
       </Text>
     ));
   }
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold color={c(job.error ? "red" : job.running ? "yellow" : "cyan")} wrap="truncate">
-        {head}
+        {cutCells(expandTabs(printable(head)), width)}
       </Text>
       {lines}
     </Box>

@@ -56,3 +56,30 @@ describe("the preview's lines in a terminal's cells", () => {
     }
   });
 });
+
+describe("the build and boot log pane (t57 N10)", () => {
+  it("shows the guest's serial output as the preview shows a patch: escapes in caret notation, tabs as spaces, cut to the pane", async () => {
+    const { LogPane } = await import("../../src/tui/log-pane.js");
+    const job = {
+      kind: "boot" as const,
+      title: "build + boot",
+      progress: "booting native",
+      running: false,
+      log: [
+        "pq: note\tcol\tcol\tcol\tcol\tcol\tcol\tcol\tcol\tcol\tcol\tcol\tend",
+        "\x1b]0;PWNED-TITLE\x07\x1b[41mred\x1b[0m \x1b[2J after clear",
+      ],
+      cells: [],
+      states: [],
+      error: null,
+    };
+    const width = 50;
+    const { lastFrame, unmount } = render(<LogPane job={job} width={width} height={10} theme={theme} />);
+    const frame = lastFrame()!;
+    unmount();
+    expect(frame).not.toContain("\x1b]0");
+    expect(frame).not.toContain("\x1b[2J");
+    expect(frame).toContain("^[]0;PWNED-TITLE^G^[[41mred");
+    for (const row of frame.split("\n")) expect(cellWidth(row), row).toBeLessThanOrEqual(width);
+  });
+});
