@@ -365,8 +365,10 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
    * and boot started after a push sees the tree the push left, and a pop pressed during the
    * build waits until the build has finished reading it.
    */
-  const inTurn = useCallback(<T>(fn: () => Promise<T>): Promise<T> => {
+  const inTurn = useCallback(<T>(fn: () => Promise<T>): Promise<T | null> => {
     const next = chain.current.then(async () => {
+      // Its turn came after q: dropped, as an operation queued behind the running one is (t57 N1).
+      if (quitting.current) return null;
       turnRunning.current = true;
       try {
         return await fn();

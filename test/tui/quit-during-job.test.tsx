@@ -36,10 +36,18 @@ describe("q while a build runs in the operations' queue", () => {
         opRan = true;
         return "popped";
       });
+      // A second build (b) or ci (C) pressed behind it: dropped too (t57 N1).
+      let secondRan = false;
+      const second = api.current!.inTurn(async () => {
+        secondRan = true;
+        return "built again";
+      });
       const dropped = await api.current!.quit();
       expect(await build).toBe("built");
       expect(buildEnded).toBe(true);
       expect(opRan).toBe(false);
+      expect(await second).toBeNull();
+      expect(secondRan).toBe(false);
       expect(dropped).toBe(1);
       ui.unmount();
     } finally {
