@@ -21,6 +21,8 @@ describe("a chunk of keys split as the terminal sent them", () => {
 
   it("makes pasted text one line for a prompt", () => {
     expect(pastedLine("Fix it\r\n\r\nbody\x07 text\n")).toBe("Fix it  body text");
+    // A tab is whitespace too (t57 N11: it was dropped, gluing the words on each side).
+    expect(pastedLine("col1\tcol2\tend")).toBe("col1 col2 end");
   });
 });
 
