@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { refuseDiffInMessage } from "../queue/patch-text.js";
-import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
+import { commentCharFor, commentLine, withoutCommentLines } from "../core/comment-lines.js";
 
 export function editText(initial: string, cwd: string): string {
   const editor = process.env.VISUAL || process.env.EDITOR;
@@ -17,7 +17,7 @@ export function editText(initial: string, cwd: string): string {
   const dir = mkdtempSync(join(tmpdir(), "pq-edit-"));
   const file = join(dir, "PQ_EDITMSG");
   const comment = commentCharFor(initial);
-  writeFileSync(file, `${initial}\n${comment} Lines starting with '${comment}' are ignored; an empty message aborts.\n`);
+  writeFileSync(file, `${initial}\n${commentLine(comment, `Lines starting with '${comment}' are ignored; an empty message aborts.`)}`);
   try {
     const r = childProcess().spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit", cwd });
     if (r.status !== 0) throw new PqError("usage", `the editor exited with ${r.status}; nothing was changed`);

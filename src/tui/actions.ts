@@ -13,7 +13,7 @@ import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { nothingToPush, skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
-import { commentCharFor, withoutCommentLines } from "../core/comment-lines.js";
+import { commentCharFor, commentLine, withoutCommentLines } from "../core/comment-lines.js";
 import { describePop, describePush, type Operation, type RunOptions } from "./use-stack.js";
 
 export type Suspend = <T>(fn: () => T) => T;
@@ -31,7 +31,7 @@ export function editText(text: string, suspend: Suspend, env = process.env): str
     const comment = commentCharFor(text);
     writeFileSync(
       file,
-      `${text}\n${comment} Edit the message; the first line is the subject. Lines starting with ${comment} are dropped.\n`,
+      `${text}\n${commentLine(comment, `Edit the message; the first line is the subject. Lines starting with ${comment} are dropped.`)}`,
       "utf8",
     );
     const r = suspend(() => childProcess().spawnSync(`${editorCommand(env)} "${file}"`, { shell: true, stdio: "inherit" }));

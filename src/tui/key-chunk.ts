@@ -87,9 +87,11 @@ export const PASTE_END = "[201~";
 
 /** Pasted text as one line for a prompt: line breaks become spaces, other control characters go. */
 export function pastedLine(input: string): string {
-  return input
-    // Line breaks and tabs are whitespace between words: spaces (a tab had been dropped, gluing them: t57 N11).
-    .replace(/\r\n?|\n|\t/g, " ")
-    .replace(/[\x00-\x1f\x7f]/g, "")
-    .replace(/ +$/, "");
+  return (
+    input
+      // Line breaks and tabs are whitespace between words: spaces (a tab had been dropped, gluing them: t57 N11).
+      .replace(/\r\n?|\n|\t/g, " ")
+      .replace(/[\x00-\x1f\x7f]/g, "")
+      .replace(/ +$/, "")
+  );
 }

@@ -14,5 +14,9 @@ describe("a message given to $EDITOR from the TUI (e)", () => {
     expect(commentCharFor("a\nb")).toBe("#");
     expect(commentCharFor("#x\n;y\n@z")).toBe("!");
     expect(withoutCommentLines("keep\n; drop\n#keep", ";")).toBe("keep\n#keep");
+    // Every candidate taken by a line of the message: no comment lines, none of the message's dropped (t57 N3).
+    const every = ["#", ";", "@", "!", "$", "%", "^", "&", "|", ":"].map((c) => `${c} line`).join("\n");
+    expect(commentCharFor(every)).toBeNull();
+    expect(editText(`subject\n\n${every}`, (fn) => fn(), { EDITOR: "true" })).toBe(`subject\n\n${every}`);
   });
 });
