@@ -92,7 +92,7 @@ export function stackActions(
           return `created ${name}; now at: ${stack.top()}`;
         },
         onDone,
-        { actsOnNoRowShown: true },
+        { actsOnNoRowShown: true, ...(message ? { typed: message } : {}) },
       ),
     editMessage: (name: string, suspend: Suspend) =>
       run(`edit ${name}`, async () => {

@@ -26,6 +26,7 @@ import { useStack, type StackView } from "./use-stack.js";
 import { parseMouse, useTerminalInput, useTerminalSize } from "./use-terminal.js";
 import { findMatch } from "./search.js";
 import { PASTE_END, PASTE_START, pastedLine, splitChunk } from "./key-chunk.js";
+import { refuseDirectoryName } from "../queue/ops/context.js";
 
 export interface AppProps {
   stack: Stack;
@@ -193,6 +194,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
         else {
           try {
             validatePatchName(patch);
+            // A directory of patches of that name: refused now, not after the message is typed (t57 N4).
+            refuseDirectoryName(stack.queueDir, patch);
           } catch (e) {
             refusal = errorView(e);
           }

@@ -14,6 +14,7 @@ import { statePaths } from "../queue/state.js";
 import type { Stack, StackStatus } from "../queue/stack.js";
 import { PqError } from "../errors.js";
 import { errorView, type ErrorView } from "./error-view.js";
+import { withTextSaved } from "../core/refused-text.js";
 
 export interface SeriesRow {
   name: string;
@@ -114,6 +115,8 @@ export interface RunOptions {
    * (t54 N6: the name and message typed for c were lost).
    */
   actsOnNoRowShown?: boolean;
+  /** What the user typed for the operation (c's message): kept in a file the refusal names, should it be refused (t57 N4). */
+  typed?: string;
 }
 
 export function useStack(stack: Stack, startMessage: string | null = null) {
@@ -306,7 +309,13 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         // it (t54 N3: a pop was done while the screen kept the old stack and only the read error).
         const unreadable = readError();
         if (unreadable !== null) {
-          setView((v) => ({ ...v, error: unreadableRefusal(unreadable), stale: true, status: null }));
+          const refusal = unreadableRefusal(unreadable);
+          setView((v) => ({
+            ...v,
+            error: opts.typed ? errorView(withTextSaved(new PqError("refused", refusal.message, refusal.details), opts.typed)) : refusal,
+            stale: true,
+            status: null,
+          }));
           return false;
         }
         if (!opts.actsOnNoRowShown && lastSignature.current !== null && diskSignature() !== lastSignature.current) {
@@ -343,7 +352,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
           await reload(message);
           return true;
         } catch (e) {
-          await reload(null, errorView(e));
+          await reload(null, errorView(opts.typed ? withTextSaved(e, opts.typed) : e));
           return false;
         } finally {
           busyRef.current = false;

@@ -908,6 +908,22 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /nothing to push: every patch is applied \(top: three\)/);
   });
 
+  it("c keeps its typed message in a file when the create is refused for a reason that arose meanwhile (t57 N4)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("c");
+    await settle(ui.lastFrame, /new patch name:/);
+    await answer(ui, "fromtui");
+    await settle(ui.lastFrame, /message for fromtui:/);
+    // Meanwhile, in another terminal: a patch of that name.
+    await (await Stack.open({ tree: dir })).newPatch("fromtui");
+    await answer(ui, "typed message kept");
+    const frame = await settle(ui.lastFrame, /your text is saved in/);
+    const saved = /your text is saved in (\S+?\.txt)/.exec(frame.replace(/\n\s*/g, ""))?.[1];
+    expect(saved && readFileSync(saved, "utf8")).toBe("typed message kept");
+  });
+
   it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });
