@@ -122,6 +122,9 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         ? `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pop all (O) and edit the series; pq status says more`
         : null,
       s.needsRefresh ? `the top patch needs a refresh (${s.needsRefresh})` : null,
+      view.below?.length
+        ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${view.below[0]} applies it on top`
+        : null,
       s.topChangedInQueue ? "the top patch changed in the queue since it was pushed" : null,
       s.unreadable ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}` : null,
       committed,

@@ -46,6 +46,8 @@ export interface StackView {
   stale?: boolean;
   /** Applied patches the series no longer lists (its line deleted by hand): no row shows them. */
   unlisted?: string[];
+  /** Unapplied patches below the top the selected guards let through (skipped while guarded off, or added there). */
+  below?: string[];
 }
 
 /**
@@ -77,6 +79,7 @@ function snapshot(stack: Stack) {
     rows,
     top,
     unlisted: stack.applied().filter((name) => !listed.has(name)),
+    below: stack.skippedBelowTop(),
     appliedCount: stack.applied().length,
     topIndex: top ? rows.findIndex((r) => r.name === top) : -1,
     selected: stack.selectedGuards(),
@@ -439,7 +442,9 @@ export function describePush(
   /** Guarded patches the push passed over (as pq push names them). */
   skipped: string[] = [],
 ): string {
-  if (!r.pushed.length) return "nothing to push";
+  // As pq push -a says it: where the stack is, and the guarded patches it passed over (t57 N5).
+  if (!r.pushed.length)
+    return `nothing to push${r.top ? `; at: ${r.top}` : ""}${skipped.length ? ` (skipping ${skipped.join(", ")}: guarded off by the selected guards)` : ""}`;
   const forced = r.pushed.filter((p) => p.needsRefresh).map((p) => p.name);
   // As the command line does: hunks that needed an offset or fuzz, and binary diffs that carried no data.
   const inexact = r.pushed.filter((p) => p.notes?.length && !p.needsRefresh);

@@ -4,6 +4,10 @@ import { describePush } from "../../src/tui/use-stack.js";
 describe("the TUI's push report", () => {
   it("says what the command line says: offsets and fuzz, patches needing a refresh, binary diffs without data", () => {
     expect(describePush({ pushed: [], top: null })).toBe("nothing to push");
+    // As pq push -a says it (t57 N5): where the stack is, and the guarded patches passed over.
+    expect(describePush({ pushed: [], top: "p2" }, ["burst1"])).toBe(
+      "nothing to push; at: p2 (skipping burst1: guarded off by the selected guards)",
+    );
     const line = describePush({
       pushed: [
         { name: "a.patch", cached: false, notes: ["f.c: Hunk #1 succeeded at 14 with fuzz 1."] },

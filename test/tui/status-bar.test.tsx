@@ -114,3 +114,12 @@ describe("an applied patch whose series line was deleted by hand (t54 N8)", () =
     expect(frame).toContain("unrefreshed: c.txt");
   });
 });
+
+describe("an unapplied patch below the top (t57 N5)", () => {
+  it("is said on the status line, as pq status says it", () => {
+    const frame = render(<StatusBar view={view({ below: ["burst1"] })} width={200} theme={theme} />).lastFrame()!;
+    expect(frame).toContain(
+      "burst1 is unapplied below the top (skipped while guarded off, or added there): pq push --move burst1 applies it on top",
+    );
+  });
+});
