@@ -134,11 +134,14 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // Changes gone (a reset): the files differ for that, they hold no edits to refresh.
     if (s.pending.length && !s.unreadable && !s.changesGone) shown.push([`unrefreshed: ${s.pending.join(", ")}`, "gray"]);
     if (!shown.length) shown.push(["no unrefreshed changes", "gray"]);
-    for (const [i, [text, colour]] of shown.entries()) {
-      // The first always; the others where the lines have room.
-      if (i > 0 && lines.length >= STATUS_LINES) break;
+    // The first always; the others where the lines have room, the last of those saying how many
+    // more pq status gives (t57 N9: they were left out unsaid).
+    const room = Math.max(1, STATUS_LINES - lines.length);
+    for (const [i, [text, colour]] of shown.slice(0, room).entries()) {
+      const more = i === room - 1 && shown.length > room ? `(+${shown.length - room} more: pq status) ` : "";
       lines.push(
         <Text key={`pending${i}`} color={c(colour)} wrap="truncate">
+          {more}
           {text}
         </Text>,
       );

@@ -123,3 +123,19 @@ describe("an unapplied patch below the top (t57 N5)", () => {
     );
   });
 });
+
+describe("more warnings than the status lines hold (t57 N9)", () => {
+  it("says how many more pq status gives", () => {
+    const status = {
+      top: "p1",
+      applied: 1,
+      unapplied: 0,
+      pending: ["a.c"],
+      untracked: [],
+      guards: [],
+      topChangedInQueue: true,
+    } as StackView["status"];
+    const frame = render(<StatusBar view={view({ status, unlisted: ["p2"], below: ["p3"] })} width={200} theme={theme} />).lastFrame()!;
+    expect(frame).toContain("(+1 more: pq status) ");
+  });
+});
