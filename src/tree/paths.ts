@@ -281,13 +281,16 @@ export function notUtf8Argument(args: string[], cwd: string): PqError | null {
 }
 
 /**
- * Where pq writes a queue file: the file itself or, when it is a symlink to a regular file
- * beside it, that file, so the link stays. dpkg-source makes `series` a link to a vendor's
+ * Where pq writes a queue file: the file itself or, for the series when it is a symlink to a
+ * regular file beside it, that file, so the link stays. dpkg-source makes `series` a link to a vendor's
  * series (`debian.series`) and applies that one, and quilt writes through the link; replaced
  * by a file, pq's new and renamed patches never reached the source package (t55 N3).
  */
 export function queueFileTarget(queueDir: string, path: string): string {
   const full = join(queueDir, path);
+  // The series alone: a patch file that is a link is replaced, never written through (t57 N13:
+  // deleting or renaming such a patch removed the file it pointed to).
+  if (path !== "series") return full;
   try {
     const st = statStamp(full, false);
     if (st === null || !isSymlink(st)) return full;

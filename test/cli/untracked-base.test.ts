@@ -101,6 +101,13 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect((await pq(tree, "undo")).code).toBe(0);
     expect(lstatSync(join(queue, "series")).isSymbolicLink()).toBe(true);
     expect(read(queue, "debian.series")).toBe("one.patch\ntwo.patch\n");
+    // A patch file that is a link is not written through: deleting it removes the link, not the patch it points to (t57 N13).
+    write(tree, "debian/patches/real.patch", read(queue, "one.patch"));
+    symlinkSync("real.patch", join(queue, "link.patch"));
+    write(tree, "debian/patches/debian.series", read(queue, "debian.series") + "link.patch\n");
+    expect((await pq(tree, "delete", "link.patch")).code).toBe(0);
+    expect(existsSync(join(queue, "real.patch"))).toBe(true);
+    expect(lstatSync(join(queue, "series")).isSymbolicLink()).toBe(true);
     // A series of its own beside a vendor series is another list than the package applies: said at init.
     const other = debianPackage();
     write(other, "debian/patches/debian.series", "one.patch\n");
