@@ -131,11 +131,12 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
 
   const ci = useCallback(async (): Promise<string | null> => {
     if (!start("ci", "ci over the series")) return null;
-    // The states runCi walks (as pq ci does here: the tree's own queue, in a scratch copy):
-    // the base, then each patch the selected guards let through.
-    const states = [{ index: 0, patch: null as string | null }, ...stack.pushable().map((patch, i) => ({ index: i + 1, patch }))];
-    setJob((j) => (j ? { ...j, states } : j));
     try {
+      // The states runCi walks (as pq ci does here: the tree's own queue, in a scratch copy):
+      // the base, then each patch the selected guards let through. Read inside the try: a series
+      // that cannot be read ends the job (it had stayed "running" for the session: t57 N14).
+      const states = [{ index: 0, patch: null as string | null }, ...stack.pushable().map((patch, i) => ({ index: i + 1, patch }))];
+      setJob((j) => (j ? { ...j, states } : j));
       const report = await runCi({
         tree: stack.tree,
         backends: BACKENDS,

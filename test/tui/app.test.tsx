@@ -924,6 +924,24 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(saved && readFileSync(saved, "utf8")).toBe("typed message kept");
   });
 
+  it("C while the series cannot be read ends its job: C after the series is back runs, not 'busy' (t57 N14)", async () => {
+    const { dir, stack } = await threePatches();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    const series = join(dir, "patches", "series");
+    const text = read(join(dir, "patches"), "series");
+    rmSync(series);
+    mkdirSync(series);
+    ui.stdin.write("C");
+    await settle(ui.lastFrame, /stopped: /);
+    rmSync(series, { recursive: true });
+    writeFileSync(series, text);
+    ui.stdin.write("C");
+    // This tree has no build.json: the second run is refused for that, not as a job still running.
+    const frame = await settle(ui.lastFrame, /build\.json/);
+    expect(frame).not.toContain("busy: a build, boot or ci run is still going");
+  });
+
   it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });
