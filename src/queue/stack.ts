@@ -789,8 +789,21 @@ export class Stack {
     return this.push({ target: name, onEvent: opts.onEvent });
   }
 
-  async newPatch(name: string, opts: { message?: string; author?: string } = {}): Promise<void> {
-    await this.transact(`new ${name}`, (ctx) => planNew(ctx, name, opts));
+  /** Returns the name the patch was given (see nameInQueue). */
+  async newPatch(name: string, opts: { message?: string; author?: string } = {}): Promise<string> {
+    const named = this.nameInQueue(name);
+    await this.transact(`new ${named}`, (ctx) => planNew(ctx, named, opts));
+    return named;
+  }
+
+  /**
+   * A new patch name given as its path from the tree's root (debian/patches/X.patch, as a shell
+   * completes it) is the name in the queue (X.patch), as quilt takes it; a patch had been made
+   * in debian/patches/debian/patches/ (t57 N7).
+   */
+  nameInQueue(name: string): string {
+    const queue = this.reservedPaths()[0];
+    return queue && name.startsWith(`${queue}/`) && name.length > queue.length + 1 ? name.slice(queue.length + 1) : name;
   }
 
   /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */
@@ -870,10 +883,13 @@ export class Stack {
     return this.transact(`delete ${listed(names)}`, (ctx) => planDelete(ctx, names, opts));
   }
 
-  async renamePatch(from: string, to: string): Promise<void> {
+  /** Returns the new name (see nameInQueue). */
+  async renamePatch(from: string, to: string): Promise<string> {
     refuseDuringStoppedRebase(this.tree, "rename");
-    await this.transact(`rename ${from} ${to}`, (ctx) => planRename(ctx, from, to));
-    carryCiVerdicts(this.tree, this.queueDir, from, to);
+    const named = this.nameInQueue(to);
+    await this.transact(`rename ${from} ${named}`, (ctx) => planRename(ctx, from, named));
+    carryCiVerdicts(this.tree, this.queueDir, from, named);
+    return named;
   }
 
   async reorder(name: string, where: ReorderWhere): Promise<void> {

@@ -125,6 +125,13 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect((await pq(tree, "pop", "debian/patches/one.patch")).code).toBe(0);
     expect((await pq(tree, "header", "debian/patches/two.patch", "-m", "two")).code).toBe(0);
     expect((await pq(tree, "fold", "debian/patches/two.patch")).out).toContain("folded two.patch into one.patch");
+    // A new patch (or a rename) named so is made in the queue, not in debian/patches/debian/patches/ (t57 N7).
+    expect((await pq(tree, "new", "debian/patches/three.patch")).out).toContain("now at: three.patch");
+    expect(existsSync(join(tree, "debian/patches/three.patch"))).toBe(true);
+    expect((await pq(tree, "rename", "debian/patches/three.patch", "debian/patches/four.patch")).out).toContain(
+      "renamed three.patch to four.patch",
+    );
+    expect(existsSync(join(tree, "debian/patches/debian"))).toBe(false);
     const missing = await pq(tree, "goto", "debian/patches/none.patch");
     expect(missing.code).toBe(3);
     expect(missing.err).toContain("pq series lists the patches (named from debian/patches/, the queue directory)");

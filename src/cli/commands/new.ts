@@ -11,7 +11,7 @@ export default defineCommand({
       .option("author", { alias: ["u", "user"], type: "string", describe: "author, as 'Name <email>'" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    await stack.newPatch(args.name, { message: args.message, author: authorArg(args.author, "--author") });
-    io.out(`now at: ${args.name}`);
+    const name = await stack.newPatch(args.name, { message: args.message, author: authorArg(args.author, "--author") });
+    io.out(`now at: ${name}`);
   },
 });

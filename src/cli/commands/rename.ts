@@ -1,5 +1,4 @@
 import { PqError } from "../../errors.js";
-import { resolveName } from "../../queue/names.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -17,12 +16,8 @@ export default defineCommand({
       const top = stack.top();
       if (!top) throw new PqError("refused", "no patch is applied to rename", ["name both: pq rename OLD NEW"]);
       [from, to] = [top, from];
-    } else
-      from = resolveName(
-        stack.series().map((e) => e.name),
-        from,
-      );
-    await stack.renamePatch(from, to);
-    io.out(`renamed ${from} to ${to}`);
+    } else from = stack.resolve(from);
+    const named = await stack.renamePatch(from, to);
+    io.out(`renamed ${from} to ${named}`);
   },
 });
