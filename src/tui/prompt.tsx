@@ -7,6 +7,7 @@
 import React from "react";
 import { Text, type Key } from "ink";
 import type { Theme } from "./theme.js";
+import { cellWidth } from "./cells.js";
 
 export interface PromptSpec {
   label: string;
@@ -71,7 +72,12 @@ export function Prompt({ state, theme, width }: { state: PromptState; theme: The
   const at = Math.min(state.cursor ?? chars.length, chars.length);
   // The character under the cursor shown inverse (a space at the end); the line fitted up to it.
   const after = chars.slice(at + 1).join("");
-  const { label, value } = fitPrompt(state.spec.label, chars.slice(0, at).join(""), (width ?? Infinity) - [...after].length);
+  // A wide character under the cursor takes two cells, as fitPrompt counts one.
+  const { label, value } = fitPrompt(
+    state.spec.label,
+    chars.slice(0, at).join(""),
+    (width ?? Infinity) - cellWidth(after) - (cellWidth(chars[at] ?? " ") - 1),
+  );
   return (
     <Text wrap="truncate">
       <Text color={theme.color("cyan")} bold>
@@ -85,20 +91,42 @@ export function Prompt({ state, theme, width }: { state: PromptState; theme: The
 }
 
 /**
- * What fits a line of `width` columns, the input first: a long label (a 100-character patch
- * name in "rename NAME to:") is cut in its middle, and an input longer than the line shows its
- * end, where typing happens. (Columns counted as characters.)
+ * What fits a line of `width` terminal cells, the input first: a long label (a 100-character
+ * patch name in "rename NAME to:") is cut in its middle, and an input longer than the line shows
+ * its end, where typing happens. Counted in cells: a wide (CJK) character takes two, and counted
+ * as one, a Japanese message overflowed the row (t57 N12).
  */
 export function fitPrompt(label: string, value: string, width: number): { label: string; value: string } {
   const room = width - 2; // the space after the label, the cursor
-  if ([...label].length + [...value].length <= room) return { label, value };
-  const minLabel = Math.min([...label].length, 12);
+  if (cellWidth(label) + cellWidth(value) <= room) return { label, value };
+  const minLabel = Math.min(cellWidth(label), 12);
   const valueRoom = Math.max(1, room - minLabel);
-  const shown = [...value].length > valueRoom ? "…" + [...value].slice(-(valueRoom - 1)).join("") : value;
-  const labelRoom = Math.max(minLabel, room - [...shown].length);
-  const chars = [...label];
-  if (chars.length <= labelRoom) return { label, value: shown };
+  const shown = cellWidth(value) > valueRoom ? "…" + lastCells(value, valueRoom - 1) : value;
+  const labelRoom = Math.max(minLabel, room - cellWidth(shown));
+  if (cellWidth(label) <= labelRoom) return { label, value: shown };
   const head = Math.ceil((labelRoom - 1) / 2);
   const tail = labelRoom - 1 - head;
-  return { label: chars.slice(0, head).join("") + "…" + (tail > 0 ? chars.slice(-tail).join("") : ""), value: shown };
+  return { label: firstCells(label, head) + "…" + (tail > 0 ? lastCells(label, tail) : ""), value: shown };
+}
+
+/** The longest start of `text` that takes at most `n` cells. */
+function firstCells(text: string, n: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = cellWidth(ch);
+    if (used + w > n) break;
+    out += ch;
+    used += w;
+  }
+  return out;
+}
+
+/** The longest end of `text` that takes at most `n` cells. */
+function lastCells(text: string, n: number): string {
+  const chars = [...text];
+  let used = 0;
+  let from = chars.length;
+  while (from > 0 && used + cellWidth(chars[from - 1]) <= n) used += cellWidth(chars[--from]);
+  return chars.slice(from).join("");
 }

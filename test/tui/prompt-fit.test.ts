@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Key } from "ink";
 import { fitPrompt, promptKey, type PromptState } from "../../src/tui/prompt.js";
+import { cellWidth } from "../../src/tui/cells.js";
 
 const long = "this-is-a-really-long-patch-name-that-goes-on-and-on-past-the-width-of-any-terminal.patch";
 
@@ -15,6 +16,17 @@ describe("a prompt on one line", () => {
     expect(typed.value).toBe("y");
     expect(typed.label.endsWith("y to confirm:")).toBe(true);
     expect([...typed.label].length + 1).toBeLessThanOrEqual(58);
+  });
+});
+
+describe("a prompt holding wide (CJK) characters (t57 N12)", () => {
+  it("is fitted by terminal cells: the end of the input, where typing happens, stays on the line", () => {
+    const typed = "日本語のテキスト".repeat(8) + "END";
+    const fit = fitPrompt("message for wide:", typed, 100);
+    expect(fit.value.endsWith("END")).toBe(true);
+    expect(cellWidth(fit.label) + 1 + cellWidth(fit.value) + 1).toBeLessThanOrEqual(100);
+    const label = fitPrompt(`rename ${"名前".repeat(40)} to:`, "x", 40);
+    expect(cellWidth(label.label) + 1 + cellWidth(label.value) + 1).toBeLessThanOrEqual(40);
   });
 });
 
