@@ -38,12 +38,15 @@ export function HeaderBar({
   theme: Theme;
 }) {
   const c = theme.color;
-  const applied = view.appliedCount;
+  // Applied patches the series no longer lists have no row: counted apart, not as "3/2 applied" (t54 N8).
+  const unlisted = view.unlisted?.length ?? 0;
+  const applied = unlisted ? `${view.appliedCount - unlisted}` : `${view.appliedCount}`;
+  const apart = unlisted ? ` (+${unlisted} not in the series)` : "";
   // Most telling first: a narrow terminal cuts the end (the queue's path).
   const parts = [
     view.stale
       ? `pq · as last read: ${applied}/${view.rows.length} applied (the stack cannot be read now: see below)`
-      : `pq · ${applied}/${view.rows.length} applied`,
+      : `pq · ${applied}/${view.rows.length} applied${apart}`,
     // Before the rest: a narrow terminal cuts the end, and this is what to do next (t40 N4).
     sync?.conflicted.length ? stoppedSyncSummary(sync) : null,
     sync ? syncText(sync) : null,

@@ -139,3 +139,17 @@ describe("more warnings than the status lines hold (t57 N9)", () => {
     expect(frame).toContain("(+1 more: pq status) ");
   });
 });
+
+describe("the title line with an applied patch the series no longer lists (t54 N8)", () => {
+  it("counts it apart, not as more applied than there are rows", async () => {
+    const { HeaderBar } = await import("../../src/tui/status-bar.js");
+    const rows = [
+      { name: "p1", guards: [], state: "applied" },
+      { name: "p3", guards: [], state: "applied" },
+    ] as StackView["rows"];
+    const frame = render(
+      <HeaderBar view={view({ rows, appliedCount: 3, unlisted: ["p2"], top: "p3" })} queue="/q" sync={null} width={200} theme={theme} />,
+    ).lastFrame()!;
+    expect(frame).toContain("pq · 2/2 applied (+1 not in the series)");
+  });
+});
