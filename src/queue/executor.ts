@@ -9,6 +9,7 @@
  * either all before or all after an operation.
  */
 import { childProcess } from "../core/child-process.js";
+import { failpoint } from "../core/failpoint.js";
 import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { userInfo } from "node:os";
@@ -39,24 +40,8 @@ export interface ExecContext {
   command: string;
 }
 
-/**
- * Fault injection for the crash tests: PQ_FAILPOINT=name kills pq with SIGKILL at that point;
- * PQ_FAILPOINT=name:eio fails there with an I/O error instead, as a full disk would (name:eio-once: the first time only);
- * PQ_FAILPOINT=name:sh runs the shell command PQ_FAILPOINT_SH there and goes on.
- */
-const failedOnce = new Set<string>();
-
-export function failpoint(name: string): void {
-  if (process.env.PQ_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
-  // Another process at work meanwhile (an editor's autosave): PQ_FAILPOINT_SH runs there.
-  if (process.env.PQ_FAILPOINT === `${name}:sh`) childProcess().execSync(process.env.PQ_FAILPOINT_SH ?? "true", { cwd: process.cwd(), stdio: "ignore" });
-  if (process.env.PQ_FAILPOINT === `${name}:eio`) throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
-  // Once per process: a refusal the same process's putting back does not meet again.
-  if (process.env.PQ_FAILPOINT === `${name}:eio-once` && !failedOnce.has(name)) {
-    failedOnce.add(name);
-    throw Object.assign(new Error(`EIO: i/o error, write (failpoint ${name})`), { code: "EIO" });
-  }
-}
+/** Fault injection for the crash tests (see core/failpoint.ts), where the executor's callers have long imported it. */
+export { failpoint };
 
 function currentUser(): string {
   try {
@@ -536,6 +521,9 @@ async function writeTree(
       const id = text === null ? null : sha1(text);
       const is = (v: Version) => v !== null && id === versionId(v) && execIs(v);
       if (is(target) || is(written)) return is(target);
+      // pq's own half write, what it wrote over the first bytes of what was there (a truncate the
+      // system refused after the write): put back, not saved as an edit of anyone's (t56 N6).
+      if (text !== null && halfWritten(text, storedText(ctx, target), storedText(ctx, written))) return false;
     }
     // Read where the file was found (see TreeDirs), not again by its path through the tree.
     if (saved) saved.dir = backupFiles(ctx.tree, [path], "changed-during-operation", () => backupOf(name), saved.dir);

@@ -4,6 +4,7 @@
  * Synchronous on purpose: a push touches thousands of small files and the sync calls
  * are several times cheaper than promise round-trips for that pattern.
  */
+import { failpoint } from "../core/failpoint.js";
 import {
   closeSync,
   constants,
@@ -256,6 +257,7 @@ function rewriteInPlace(
     if (!isRegular(before) || nlink !== 1 || ((before.mode & 0o111) !== 0) !== executable) return "other";
     beforeOverwrite?.(before);
     writeAll(fd, content, 0);
+    failpoint("tree-truncate");
     if (before.size > content.length) ftruncateSync(fd, content.length);
     return stampOnly(fstatStamp(fd));
   } finally {

@@ -295,6 +295,26 @@ describe("a system refusal while the tree is written (an immutable file, a full 
   });
 });
 
+describe("a truncate the system refuses after the write (a network or FUSE file system: t56 N6)", () => {
+  it("puts the file back and calls nothing 'changed while it ran': the half-written file is pq's own", () => {
+    inRepo({ "a.txt": "a much longer first version of the file\nwith a second line\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "short\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      const before = snapshot(dir);
+      // The push rewrites a.txt shorter: its write goes in, then the truncate fails, once.
+      const failed = atFailpoint(dir, "tree-truncate:eio-once", ["push"]);
+      expect(failed.status).toBe(14);
+      expect(failed.stderr).toContain("the files it had written were put back, and nothing was changed");
+      expect(failed.stderr).not.toContain("changed while it ran");
+      expect(snapshot(dir)).toEqual(before);
+      expect(existsSync(join(dir, ".pq", "backups"))).toBe(false);
+    });
+  });
+});
+
 /** Whether this machine lets chattr +i make a file immutable here (root, on ext4 or xfs). */
 function immutableFilesWork(): boolean {
   const dir = tempDir("pq-chattr-");
