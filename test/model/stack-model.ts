@@ -235,7 +235,7 @@ class NewPatch implements Cmd {
     const before = snapshotOf(m);
     const treeBefore = new Map(m.tree);
     const result = await attempt(() => r.stack.newPatch(name, { message: `patch ${name}` }));
-    expect(result).toBeUndefined();
+    expect(result).toBe(name); // the name it was given
     const at = m.applied.length ? m.series.findIndex((p) => p.name === m.applied.at(-1)) + 1 : 0;
     m.series.splice(at, 0, { name, guards: [], slots: new Map(), created: new Map(), deleted: new Set(), renamed: new Map() });
     m.applied.push(name);
@@ -500,7 +500,7 @@ class RenamePatch implements Cmd {
     const to = `r${++m.counter}-${p.name}`;
     const before = snapshotOf(m);
     const treeBefore = new Map(m.tree);
-    expect(await attempt(() => r.stack.renamePatch(p.name, to))).toBeUndefined();
+    expect(await attempt(() => r.stack.renamePatch(p.name, to))).toBe(to);
     m.applied = m.applied.map((n) => (n === p.name ? to : n));
     p.name = to;
     record(m, before, treeBefore, r);
