@@ -271,6 +271,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   /** When the paste under way last brought text (see PASTE_PAUSE_MS). */
   const pasteAtRef = useRef(0);
   const pasteTimer = useRef<NodeJS.Timeout | null>(null);
+  /** Until when input is taken as the rest of a paste Ctrl-C ended (0: not since one). */
+  const afterPasteRef = useRef(0);
   /** A paste brought text: after a pause with nothing more, the status line says one is open and how to end it. */
   const notePasteOpen = () => {
     pasteAtRef.current = Date.now();
@@ -298,8 +300,23 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     // Enter, "msg", Enter) are keys, Enters included.
     if (input === PASTE_START) {
       pasteRef.current = "";
+      afterPasteRef.current = 0;
       notePasteOpen();
       return;
+    }
+    // Right after Ctrl-C ended an open paste, the rest of that paste may still come (t58 N1: it
+    // ran as keys): dropped until the input has been quiet for a pause, or its end mark comes.
+    if (afterPasteRef.current) {
+      if (input === PASTE_END) {
+        afterPasteRef.current = 0;
+        return;
+      }
+      if (Date.now() < afterPasteRef.current) {
+        afterPasteRef.current = Date.now() + PASTE_PAUSE_MS;
+        say("the rest of the paste Ctrl-C ended was not taken as keys (keys act again after a second of quiet)");
+        return;
+      }
+      afterPasteRef.current = 0;
     }
     // A start mark no end mark followed (a terminal that did not bracket text holding one, an end
     // lost on the way) had swallowed every later key, q and Ctrl-C included (t54 N10). A paste's
@@ -308,6 +325,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
     if (pasteRef.current !== null && input !== PASTE_END && key.ctrl && input === "c" && Date.now() - pasteAtRef.current > PASTE_PAUSE_MS) {
       const text = pasteRef.current;
       pasteRef.current = null;
+      afterPasteRef.current = Date.now() + PASTE_PAUSE_MS;
       takePaste(text, true);
       return;
     }

@@ -620,6 +620,11 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(stack.applied()).toEqual([]);
     ui.stdin.write("\x03");
     await settle(ui.lastFrame, /a paste of 3 characters with no end mark \(ended by Ctrl-C\) was not taken as keys/);
+    // The rest of that paste, coming after the Ctrl-C, is no keys either (t58 N1: it popped the stack).
+    ui.stdin.write("OOu");
+    await settle(ui.lastFrame, /the rest of the paste Ctrl-C ended was not taken as keys/);
+    expect(stack.applied()).toEqual([]);
+    await tick(1100);
     ui.stdin.write("p");
     await settle(ui.lastFrame, /now at: one/);
     expect(stack.applied()).toEqual(["one"]);
