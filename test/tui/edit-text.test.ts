@@ -20,3 +20,17 @@ describe("a message given to $EDITOR from the TUI (e)", () => {
     expect(editText(`subject\n\n${every}`, (fn) => fn(), { EDITOR: "true" })).toBe(`subject\n\n${every}`);
   });
 });
+
+describe("a refused message's text, kept in a file (t58 N2)", () => {
+  it("is written new, readable by its owner alone, in a directory of its own", async () => {
+    const { statSync, readFileSync } = await import("node:fs");
+    const { dirname } = await import("node:path");
+    const { withTextSaved } = await import("../../src/core/refused-text.js");
+    const { PqError } = await import("../../src/errors.js");
+    const e = withTextSaved(new PqError("refused", "no"), "private words") as InstanceType<typeof PqError>;
+    const saved = /your text is saved in (\S+)/.exec(e.details[0])![1];
+    expect(readFileSync(saved, "utf8")).toBe("private words");
+    expect(statSync(saved).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(saved)).mode & 0o777).toBe(0o700);
+  });
+});
