@@ -137,8 +137,19 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // Changes gone (a reset): the files differ for that, they hold no edits to refresh.
     if (s.pending.length && !s.unreadable && !s.changesGone) shown.push([`unrefreshed: ${s.pending.join(", ")}`, "gray"]);
     if (!shown.length) shown.push(["no unrefreshed changes", "gray"]);
+    if (view.rebase) shown.push([view.rebase, "yellow"]);
+    // As pq status says it: patches that applied only with fuzz, other line endings or a merge.
+    const inexact = s.inexact ?? [];
+    if (inexact.length)
+      shown.push([
+        `applied only with ${inexact[0].reason === "eol" ? "line endings set aside" : inexact[0].reason}: ${inexact.map((p) => p.name).join(", ")} (${
+          // A versioned queue's patch keeps its endings through a refresh that takes nothing (see refresh's keepsItsLineEndings).
+          inexact[0].reason === "eol" ? "pq status says whether a refresh rewrites it" : "pq refresh rewrites the top one"
+        })`,
+        "yellow",
+      ]);
     // The first always; the others where the lines have room, the last of those saying how many
-    // more pq status gives (t57 N9: they were left out unsaid).
+    // more pq status gives (t57 N9, t58 N3: they were left out unsaid).
     const room = Math.max(1, STATUS_LINES - lines.length);
     for (const [i, [text, colour]] of shown.slice(0, room).entries()) {
       const more = i === room - 1 && shown.length > room ? `(+${shown.length - room} more: pq status) ` : "";
@@ -149,23 +160,6 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         </Text>,
       );
     }
-    if (view.rebase && lines.length < STATUS_LINES)
-      lines.push(
-        <Text key="rebase" color={c("yellow")} wrap="truncate">
-          {view.rebase}
-        </Text>,
-      );
-    // As pq status says it: patches that applied only with fuzz, other line endings or a merge.
-    const inexact = s.inexact ?? [];
-    if (inexact.length && lines.length < STATUS_LINES)
-      lines.push(
-        <Text key="inexact" color={c("yellow")} wrap="truncate">
-          {`applied only with ${inexact[0].reason === "eol" ? "line endings set aside" : inexact[0].reason}: ${inexact.map((p) => p.name).join(", ")} (${
-            // A versioned queue's patch keeps its endings through a refresh that takes nothing (see refresh's keepsItsLineEndings).
-            inexact[0].reason === "eol" ? "pq status says whether a refresh rewrites it" : "pq refresh rewrites the top one"
-          })`}
-        </Text>,
-      );
   }
   while (lines.length < STATUS_LINES) lines.push(<Text key={`pad${lines.length}`}> </Text>);
   return (

@@ -137,6 +137,12 @@ describe("more warnings than the status lines hold (t57 N9)", () => {
     } as StackView["status"];
     const frame = render(<StatusBar view={view({ status, unlisted: ["p2"], below: ["p3"] })} width={200} theme={theme} />).lastFrame()!;
     expect(frame).toContain("(+1 more: pq status) ");
+    // A patch applied with fuzz counts too (t58 N3: it was dropped unsaid).
+    const fuzzy = { ...status, inexact: [{ name: "p1", reason: "fuzz" }] } as StackView["status"];
+    const more = render(
+      <StatusBar view={view({ status: fuzzy, unlisted: ["p2"], below: ["p3"] })} width={200} theme={theme} />,
+    ).lastFrame()!;
+    expect(more).toContain("(+2 more: pq status) ");
   });
 });
 
