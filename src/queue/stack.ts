@@ -803,6 +803,9 @@ export class Stack {
    */
   nameInQueue(name: string): string {
     const queue = this.reservedPaths()[0];
+    // The queue directory's own path (a completion stopped short): no patch name (t58 N4).
+    if (queue && (name === queue || name === `${queue}/`))
+      throw new PqError("usage", `${name} is the queue directory itself, not a patch name`, [`name the patch (pq new NAME), or as ${queue}/NAME`]);
     return queue && name.startsWith(`${queue}/`) && name.length > queue.length + 1 ? name.slice(queue.length + 1) : name;
   }
 

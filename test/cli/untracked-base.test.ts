@@ -132,6 +132,11 @@ describe("a Debian source package's queue (debian/patches)", () => {
       "renamed three.patch to four.patch",
     );
     expect(existsSync(join(tree, "debian/patches/debian"))).toBe(false);
+    const itself = await pq(tree, "new", "debian/patches");
+    expect([itself.code, itself.err]).toEqual([
+      2,
+      expect.stringContaining("debian/patches is the queue directory itself, not a patch name"),
+    ]);
     const missing = await pq(tree, "goto", "debian/patches/none.patch");
     expect(missing.code).toBe(3);
     expect(missing.err).toContain("pq series lists the patches (named from debian/patches/, the queue directory)");
