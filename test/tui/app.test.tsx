@@ -570,6 +570,18 @@ describe("pq tui: stored verdicts and the shared queue", () => {
   });
 });
 
+/** A TUI on three unapplied patches, with c pressed and `name` given: at the message prompt. */
+async function atMessagePrompt(name: string) {
+  const { dir, stack } = await threePatches();
+  const ui = mount(stack);
+  await settle(ui.lastFrame, /0\/3 applied/);
+  ui.stdin.write("c");
+  await settle(ui.lastFrame, /new patch name:/);
+  await answer(ui, name);
+  await settle(ui.lastFrame, new RegExp(`message for ${name}:`));
+  return { dir, stack, ui };
+}
+
 describe("pq tui against what a hostile tester tried", () => {
   it("an emoji is a key like any other (no crash), and a pasted message is text, not keys", async () => {
     const { dir, stack } = await threePatches();
@@ -889,13 +901,7 @@ describe("pq tui against what a hostile tester tried", () => {
   });
 
   it("c goes through when another terminal changed the stack while its name and message were typed (t54 N6)", async () => {
-    const { dir, stack } = await threePatches();
-    const ui = mount(stack);
-    await settle(ui.lastFrame, /0\/3 applied/);
-    ui.stdin.write("c");
-    await settle(ui.lastFrame, /new patch name:/);
-    await answer(ui, "fromtui");
-    await settle(ui.lastFrame, /message for fromtui:/);
+    const { dir, stack, ui } = await atMessagePrompt("fromtui");
     // Meanwhile, in another terminal: a push.
     await (await Stack.open({ tree: dir })).push();
     await answer(ui, "typed message");
@@ -914,13 +920,7 @@ describe("pq tui against what a hostile tester tried", () => {
   });
 
   it("c keeps its typed message in a file when the create is refused for a reason that arose meanwhile (t57 N4)", async () => {
-    const { dir, stack } = await threePatches();
-    const ui = mount(stack);
-    await settle(ui.lastFrame, /0\/3 applied/);
-    ui.stdin.write("c");
-    await settle(ui.lastFrame, /new patch name:/);
-    await answer(ui, "fromtui");
-    await settle(ui.lastFrame, /message for fromtui:/);
+    const { dir, stack, ui } = await atMessagePrompt("fromtui");
     // Meanwhile, in another terminal: a patch of that name.
     await (await Stack.open({ tree: dir })).newPatch("fromtui");
     await answer(ui, "typed message kept");

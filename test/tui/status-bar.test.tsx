@@ -27,6 +27,16 @@ function view(extra: Partial<StackView>): StackView {
     ...extra,
   };
 }
+/** The top patch changed in the queue since it was pushed, and a.c edited: two of pq status's warnings. */
+const topChangedAndEdited = {
+  top: "p1",
+  applied: 1,
+  unapplied: 0,
+  pending: ["a.c"],
+  untracked: [],
+  guards: [],
+  topChangedInQueue: true,
+} as StackView["status"];
 const longRefusal = {
   code: "refused",
   message: "/tmp/t has no build.json: pq builds and boots trees that describe their build in one (the kernel model's)",
@@ -89,15 +99,7 @@ describe("the status line of a tree that lost what the patches put there (t44 N2
 
 describe("the status lines with more than one warning of pq status's (t54 N7)", () => {
   it("show each where the lines have room: the top changed in the queue, and the unrefreshed files", () => {
-    const status = {
-      top: "p1",
-      applied: 1,
-      unapplied: 0,
-      pending: ["a.c"],
-      untracked: [],
-      guards: [],
-      topChangedInQueue: true,
-    } as StackView["status"];
+    const status = topChangedAndEdited;
     const frame = render(<StatusBar view={view({ status })} width={100} theme={theme} />).lastFrame()!;
     expect(frame).toContain("the top patch changed in the queue since it was pushed");
     expect(frame).toContain("unrefreshed: a.c");
@@ -126,15 +128,7 @@ describe("an unapplied patch below the top (t57 N5)", () => {
 
 describe("more warnings than the status lines hold (t57 N9)", () => {
   it("says how many more pq status gives", () => {
-    const status = {
-      top: "p1",
-      applied: 1,
-      unapplied: 0,
-      pending: ["a.c"],
-      untracked: [],
-      guards: [],
-      topChangedInQueue: true,
-    } as StackView["status"];
+    const status = topChangedAndEdited;
     const frame = render(<StatusBar view={view({ status, unlisted: ["p2"], below: ["p3"] })} width={200} theme={theme} />).lastFrame()!;
     expect(frame).toContain("(+1 more: pq status) ");
     // A patch applied with fuzz counts too (t58 N3: it was dropped unsaid).
