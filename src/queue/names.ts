@@ -166,7 +166,9 @@ export function resolveName(names: readonly string[], target: string | number, q
   if (hit) return hit;
   // Named by its path from the tree's root (debian/patches/X.patch, as a shell completes it): quilt takes it so (t55 N4).
   const queue = target.includes("/") ? queuePath() : null;
-  if (queue && target.startsWith(`${queue}/`) && names.includes(target.slice(queue.length + 1))) return target.slice(queue.length + 1);
+  // `./debian/patches/X.patch` too, as a shell completes it after ./.
+  const asPath = target.replace(/^(?:\.\/)+/, "");
+  if (queue && asPath.startsWith(`${queue}/`) && names.includes(asPath.slice(queue.length + 1))) return asPath.slice(queue.length + 1);
   throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${queue ? ` (named from ${queue}/, the queue directory)` : ""}`], {
     patch: target,
   });

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, renameSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 /**
  * rsync's Debian queue patches aclocal.m4 and configure.sh, which the release tarball ships
@@ -122,7 +122,10 @@ describe("a Debian source package's queue (debian/patches)", () => {
     write(tree, "debian/patches/series", "one.patch\ntwo.patch\n");
     expect((await pq(tree, "init")).code).toBe(0);
     expect((await pq(tree, "goto", "debian/patches/two.patch")).out).toContain("now at: two.patch");
-    expect((await pq(tree, "pop", "debian/patches/one.patch")).code).toBe(0);
+    expect((await pq(tree, "pop", "./debian/patches/one.patch")).code).toBe(0);
+    const out = tempDir("pq-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--quilt", join(out, "q"), "debian/patches/two.patch")).code).toBe(0);
     expect((await pq(tree, "header", "debian/patches/two.patch", "-m", "two")).code).toBe(0);
     expect((await pq(tree, "fold", "debian/patches/two.patch")).out).toContain("folded two.patch into one.patch");
     // A new patch (or a rename) named so is made in the queue, not in debian/patches/debian/patches/ (t57 N7).

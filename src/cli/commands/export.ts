@@ -4,7 +4,7 @@ import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tr
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
-import { flattenName, resolveName } from "../../queue/names.js";
+import { flattenName } from "../../queue/names.js";
 import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
@@ -27,9 +27,9 @@ export default defineCommand({
       .option("force", { alias: "f", type: "boolean", describe: "overwrite an existing mbox, or a series file already in DIR" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const series = stack.series().map((e) => e.name);
+    // Through the stack: a patch named by its path from the tree's root is taken too (t57 N7).
     const names = ((args.patches as string[] | undefined)?.map(String) ?? []).length
-      ? (args.patches as string[]).map((n) => resolveName(series, String(n)))
+      ? (args.patches as string[]).map((n) => stack.resolve(String(n)))
       : args.all
         ? stack.series().map((e) => e.name)
         : stack.applied();
