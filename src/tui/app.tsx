@@ -273,6 +273,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   const pasteTimer = useRef<NodeJS.Timeout | null>(null);
   /** Until when input is taken as the rest of a paste Ctrl-C ended (0: not since one). */
   const afterPasteRef = useRef(0);
+  /** The first key read after such a pause, held for the rest of its read (see handleKey). */
+  const afterPasteKey = useRef<{ input: string; key: Key; burst: boolean } | null>(null);
   /** A paste brought text: after a pause with nothing more, the status line says one is open and how to end it. */
   const notePasteOpen = () => {
     pasteAtRef.current = Date.now();
@@ -304,19 +306,34 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       notePasteOpen();
       return;
     }
-    // Right after Ctrl-C ended an open paste, the rest of that paste may still come (t58 N1: it
-    // ran as keys): dropped until the input has been quiet for a pause, or its end mark comes.
+    // After Ctrl-C ended an open paste, the rest of that paste may still come (t58 N1: it ran as
+    // keys), at any time (t59 N1: after a second stall): dropped until its end mark comes; a key
+    // within a second of the last dropped input is dropped; after that a key alone in its read is
+    // a key, and one that came with others in the same read (ink hands a read over key by key,
+    // in one tick) is more of the paste.
     if (afterPasteRef.current) {
       if (input === PASTE_END) {
         afterPasteRef.current = 0;
         return;
       }
-      if (Date.now() < afterPasteRef.current) {
-        afterPasteRef.current = Date.now() + PASTE_PAUSE_MS;
-        say("the rest of the paste Ctrl-C ended was not taken as keys (keys act again after a second of quiet)");
+      if (afterPasteKey.current) {
+        afterPasteKey.current.burst = true;
         return;
       }
-      afterPasteRef.current = 0;
+      const dropRest = () => {
+        afterPasteRef.current = Date.now() + PASTE_PAUSE_MS;
+        say("the rest of the paste Ctrl-C ended was not taken as keys (keys act again after a second of quiet)");
+      };
+      if (Date.now() < afterPasteRef.current) return dropRest();
+      const alone = { input, key, burst: false };
+      afterPasteKey.current = alone;
+      setImmediate(() => {
+        afterPasteKey.current = null;
+        if (alone.burst) return dropRest();
+        afterPasteRef.current = 0;
+        handleKey(alone.input, alone.key);
+      });
+      return;
     }
     // A start mark no end mark followed (a terminal that did not bracket text holding one, an end
     // lost on the way) had swallowed every later key, q and Ctrl-C included (t54 N10). A paste's

@@ -636,6 +636,11 @@ describe("pq tui against what a hostile tester tried", () => {
     ui.stdin.write("OOu");
     await settle(ui.lastFrame, /the rest of the paste Ctrl-C ended was not taken as keys/);
     expect(stack.applied()).toEqual([]);
+    // More of it after a second stall: a burst, still no keys (t59 N1).
+    await tick(1300);
+    ui.stdin.write("OOpe");
+    await tick(200);
+    expect(stack.applied()).toEqual([]);
     await tick(1100);
     ui.stdin.write("p");
     await settle(ui.lastFrame, /now at: one/);
