@@ -223,6 +223,31 @@ export class Stack {
       rmSync(statePaths(tree).state, { force: true });
       rmSync(statePaths(tree).initIncomplete, { force: true });
     } else if (incomplete) await Stack.open({ tree });
+    // Under the tree lock, in a .pq/ this init knows whether it made: two pq init at once had
+    // both taken over quilt's patches (a stack that did not match the tree), or one removed the
+    // other's whole stack (t59 N1). The second is told the tree is locked, and makes nothing.
+    let madeStateDir = false;
+    try {
+      mkdirSync(join(tree, STATE_DIR));
+      madeStateDir = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const lock = TreeLock.acquire(statePaths(tree).lock);
+    try {
+      const stack = await Stack.initLocked(opts, tree, madeStateDir, lock);
+      return stack;
+    } catch (e) {
+      // Refused or failed with nothing kept (no state): the .pq/ it made goes too.
+      if (madeStateDir && !existsSync(statePaths(tree).state)) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
+      throw e;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Stack.init's work, under the lock (see there); `madeStateDir`: .pq/ was made by this init. */
+  private static async initLocked(opts: StackOptions, tree: string, madeStateDir: boolean, lock: TreeLock): Promise<Stack> {
     if (loadState(tree)) {
       // Not "remove .pq/" for a tree quilt pushed in since: that loses pq's trash and operation log (t38 F5).
       throw new PqError(
@@ -270,7 +295,7 @@ export class Stack {
     }
     const quilt = quiltAppliedStack(tree);
     if (quilt) checkQuiltQueue(tree, quilt, queueAbs);
-    const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: !existsSync(join(tree, STATE_DIR)) };
+    const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: madeStateDir };
     /** What init made, taken away: a refused or failed init leaves the tree as it found it, and pq init can be run again. */
     const unmake = () => {
       if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
@@ -302,6 +327,8 @@ export class Stack {
     }
     if (quilt) {
       try {
+        // In the lock init holds (withLock takes a held one as its own).
+        stack.lock = lock;
         stack.takenOverFromQuilt = await stack.transact(`init: take over quilt's ${quilt.applied.length} applied patch(es)`, (ctx) =>
           planQuiltTakeover(ctx, quilt),
         );
@@ -312,6 +339,8 @@ export class Stack {
         // Refused: nothing of the stack stays, so that quilt (or pq init after quilt pop -a) finds the tree as it was.
         unmake();
         throw e;
+      } finally {
+        stack.lock = null; // released by init; the stack's later operations take it themselves
       }
     }
     return stack;

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -286,6 +286,29 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\n");
     expect((await pq(tree, "oplog")).out).toContain("    pq init\n");
   });
+
+  it("two pq init at once over quilt's applied patches: one takes them over, the other makes nothing (t59 N1)", async () => {
+    for (let round = 0; round < 4; round++) {
+      const { tree } = quiltStack();
+      const start = () =>
+        new Promise<{ code: number | null; err: string }>((res) => {
+          const c = spawn(process.execPath, [resolve("bin/pq.js"), "init"], { cwd: tree });
+          let err = "";
+          c.stderr.on("data", (d) => (err += d));
+          c.on("exit", (code) => res({ code, err }));
+        });
+      const [a, b] = await Promise.all([start(), start()]);
+      // One made the stack; the other was told the tree is locked or has a stack already.
+      expect(
+        [a.code, b.code].filter((code) => code === 0),
+        `${a.err}\n${b.err}`,
+      ).toHaveLength(1);
+      for (const r of [a, b]) if (r.code !== 0) expect(r.err).toMatch(/locked by pid|already has a pq stack/);
+      // The stack has quilt's two patches applied, as the tree has them.
+      expect((await pq(tree, "applied")).out).toBe("one.patch\ntwo.patch\n");
+      expect((await pq(tree, "status")).code).toBe(0);
+    }
+  }, 60_000);
 
   it("warns at takeover when HEAD already holds the applied patches (a tree committed with them applied), and the way it gives works", async () => {
     const { tree, baseTree } = quiltStack();
