@@ -503,7 +503,8 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       width={seriesWidth}
       top={view.top}
       selected={view.selected}
-      applied={view.appliedCount}
+      // An applied patch the series no longer lists has no row (t59 N3: "series 4/3"); the title line counts it apart.
+      applied={view.appliedCount - (view.unlisted?.length ?? 0)}
       headers={headers}
       headersVersion={headersVersion}
       badges={badges}

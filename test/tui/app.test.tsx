@@ -952,6 +952,16 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(frame).not.toContain("busy: a build, boot or ci run is still going");
   });
 
+  it("an applied patch whose series line was deleted: the title and the series pane count the rows there are (t54 N8, t59 N3)", async () => {
+    const { dir, stack } = await threePatches();
+    await stack.push({ all: true });
+    writeFileSync(join(dir, "patches", "series"), "one\nthree\n");
+    const ui = mount(stack);
+    const frame = await settle(ui.lastFrame, /2\/2 applied \(\+1 not in the series\)/);
+    expect(frame).toContain("series 2/2");
+    await settle(ui.lastFrame, /two is applied, but the series no longer lists it/);
+  });
+
   it("refuses an operation key while the series file cannot be read, and says why as pq does (t54 N3)", async () => {
     const { dir, stack } = await threePatches();
     await stack.push({ all: true });
