@@ -1,5 +1,5 @@
-import { existsSync, lstatSync, renameSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
@@ -135,6 +135,14 @@ describe("a Debian source package's queue (debian/patches)", () => {
       "renamed three.patch to four.patch",
     );
     expect(existsSync(join(tree, "debian/patches/debian"))).toBe(false);
+    // import --name too (t59 N2).
+    const five = join(tempDir("pq-five-"), "five.diff");
+    dirs.push(dirname(five));
+    writeFileSync(five, "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-a\n+A\n B\n C\n");
+    expect((await pq(tree, "import", "--name", "debian/patches/five.patch", five)).out).toContain("five.patch");
+    expect(existsSync(join(tree, "debian/patches/five.patch"))).toBe(true);
+    expect(existsSync(join(tree, "debian/patches/debian"))).toBe(false);
+    expect((await pq(tree, "import", "--name", "debian/patches", five)).code).toBe(2);
     const itself = await pq(tree, "new", "debian/patches");
     expect([itself.code, itself.err]).toEqual([
       2,

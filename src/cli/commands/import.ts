@@ -94,7 +94,8 @@ export default defineCommand({
         ? readQueueDir(resolve(io.cwd, queueDir))
         : readPatchFiles(
             files.map((f) => resolve(io.cwd, String(f))),
-            { name: args.name, taken, skipped },
+            // A name given as its path from the tree's root is the name in the queue, as for pq new (t59 N2).
+            { name: args.name === undefined ? undefined : stack.nameInQueue(String(args.name)), taken, skipped },
           );
       if (args.strip !== undefined) {
         if (!Number.isInteger(args.strip) || args.strip < 0)
