@@ -13,7 +13,7 @@ import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { bytesToName } from "../patch/paths.js";
 import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
-import { failpoint } from "../queue/executor.js";
+import { failpoint } from "../core/failpoint.js";
 import { pathMap } from "../queue/state.js";
 
 export type QueueRepoKind = "own" | "in-tree";

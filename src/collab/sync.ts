@@ -6,7 +6,7 @@
  */
 import { existsSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { failpoint } from "../queue/executor.js";
+import { failpoint } from "../core/failpoint.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";

@@ -8,7 +8,6 @@
  * (roll forward: every step is idempotent), so the tree, queue and state are always
  * either all before or all after an operation.
  */
-import { childProcess } from "../core/child-process.js";
 import { failpoint } from "../core/failpoint.js";
 import { chmodSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
@@ -40,8 +39,6 @@ export interface ExecContext {
   command: string;
 }
 
-/** Fault injection for the crash tests (see core/failpoint.ts), where the executor's callers have long imported it. */
-export { failpoint };
 
 function currentUser(): string {
   try {

@@ -17,7 +17,8 @@ import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.
 import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
-import { execute, failpoint, recover, type ExecContext } from "./executor.js";
+import { execute, recover, type ExecContext } from "./executor.js";
+import { failpoint } from "../core/failpoint.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { buildPatchDiff, textHunkPaths } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";

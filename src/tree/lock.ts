@@ -65,16 +65,10 @@ function lockText(): string {
   return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n${started ?? ""}\n`;
 }
 
-/** Whether the lock at `path` was taken where its pid cannot be looked up from here. */
-function fromElsewhere(path: string): boolean {
+/** Whether a lock was taken where its pid cannot be looked up from here. */
+function fromElsewhere(lock: LockFile): boolean {
   const place = pidPlace();
-  if (place === null) return false;
-  try {
-    const written = readFileSync(path, "utf8").split("\n")[1] ?? "";
-    return written !== "" && written !== place;
-  } catch {
-    return false;
-  }
+  return place !== null && lock.place !== "" && lock.place !== place;
 }
 
 /** When process `pid` started, in clock ticks since boot (/proc/PID/stat's field 22), or null off Linux. */
@@ -90,39 +84,50 @@ function startTicks(pid: number): string | null {
 }
 
 /**
- * Whether the lock at `path` names a process that is not the one that wrote it: the lock says
+ * Whether a lock names a process that is not the one that wrote it: the lock says
  * when its writer started, and a process of that pid that started at another time has only its
  * number (a killed pq's pid reused by any program, node ones included: t56 N3 found such a lock
  * said to be held "by another pq" for ever). No clock is read: both times are the kernel's
  * count since boot. A lock written before pq said when (or off Linux) is judged as before.
  */
-function pidReused(pid: number, path: string): boolean {
-  try {
-    const written = readFileSync(path, "utf8").split("\n")[2] ?? "";
-    if (!/^\d+$/.test(written)) return false;
-    const now = startTicks(pid);
-    return now !== null && now !== written;
-  } catch {
-    return false;
-  }
+function pidReused(lock: LockFile): boolean {
+  if (!/^\d+$/.test(lock.started)) return false;
+  const now = startTicks(lock.pid);
+  return now !== null && now !== lock.started;
 }
 
-function ownerOf(path: string): number | null {
+/** A lock file's lines (see lockText): its pid (NaN: none written yet), and where and when its writer ran ("": not said). */
+interface LockFile {
+  pid: number;
+  place: string;
+  started: string;
+}
+
+/** The lock file at `path`, read once, or null when it is gone. */
+function readLock(path: string): LockFile | null {
+  let text: string;
   try {
-    const pid = parseInt(readFileSync(path, "utf8"), 10);
-    return Number.isFinite(pid) ? pid : NaN;
+    text = readFileSync(path, "utf8");
   } catch {
     return null; // gone
   }
+  const [pid, place = "", started = ""] = text.split("\n");
+  const n = parseInt(pid, 10);
+  return { pid: Number.isFinite(n) ? n : NaN, place, started };
+}
+
+function ownerOf(path: string): number | null {
+  return readLock(path)?.pid ?? null;
 }
 
 /** The pid of another live process holding the lock at `path` (a reader's question: is an operation under way?), or null. */
 export function lockHolder(path: string): number | null {
-  const pid = ownerOf(path);
-  if (pid === null || Number.isNaN(pid)) return null;
+  const lock = readLock(path);
+  if (lock === null || Number.isNaN(lock.pid)) return null;
+  const { pid } = lock;
   // Taken in another pid namespace or host: its owner may be running there.
-  if (fromElsewhere(path)) return pid;
-  if (pid === process.pid || !processAlive(pid) || pidReused(pid, path)) return null;
+  if (fromElsewhere(lock)) return pid;
+  if (pid === process.pid || !processAlive(pid) || pidReused(lock)) return null;
   // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
   return notPq(commandOf(pid)) ? null : pid;
 }
@@ -251,14 +256,15 @@ export class TreeLock {
         sweepAsideFiles(path);
         return new TreeLock(path);
       }
-      const pid = ownerOf(path);
-      if (pid === null) continue; // released meanwhile: try again
+      const lock = readLock(path);
+      if (lock === null) continue; // released meanwhile: try again
+      const { pid } = lock;
       if (Number.isNaN(pid)) {
         // No pid: an older pq between creating and filling it, or a crash in that instant.
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < 5000) throw locked(path, null);
-      } else if (fromElsewhere(path)) throw lockedElsewhere(path, pid);
-      else if (pid !== process.pid && processAlive(pid) && !pidReused(pid, path)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      } else if (fromElsewhere(lock)) throw lockedElsewhere(path, pid);
+      else if (pid !== process.pid && processAlive(pid) && !pidReused(lock)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;

@@ -75,12 +75,13 @@ function snapshot(stack: Stack) {
   const rows = snapshotRows(stack);
   const top = stack.top();
   const listed = new Set(rows.map((r) => r.name));
+  const applied = stack.applied();
   return {
     rows,
     top,
-    unlisted: stack.applied().filter((name) => !listed.has(name)),
+    unlisted: applied.filter((name) => !listed.has(name)),
     below: stack.skippedBelowTop(),
-    appliedCount: stack.applied().length,
+    appliedCount: applied.length,
     topIndex: top ? rows.findIndex((r) => r.name === top) : -1,
     selected: stack.selectedGuards(),
     rebase: safeRebaseStatus(stack),
@@ -229,25 +230,22 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
   );
 
   /** Why the stack cannot be read now, or null when it can. */
-  const readError = useCallback((): unknown => {
+  /**
+   * The stack on disk as another terminal's command would change it (the applied patches, the
+   * series file, the patch files), or why it cannot be read now.
+   */
+  const readDisk = useCallback((): { signature: string } | { error: unknown } => {
     try {
       stack.reload();
-      stack.seriesHasGuards(); // reads the series file without copying its entries
-      return null;
+      return { signature: signatureOf(stack) };
     } catch (e) {
-      return e;
+      return { error: e };
     }
   }, [stack]);
-
-  /** What another terminal's command would change: the applied patches, the series file, the patch files. */
   const diskSignature = useCallback((): string => {
-    try {
-      stack.reload();
-      return signatureOf(stack);
-    } catch (e) {
-      return `error: ${(e as Error).message}`;
-    }
-  }, [stack]);
+    const disk = readDisk();
+    return "error" in disk ? `error: ${(disk.error as Error).message}` : disk.signature;
+  }, [readDisk]);
 
   // The first rows came from the snapshot the state started with: the mount only notes what
   // they show (for the poll) and looks at the tree's status. A reload here drew the same rows
@@ -304,24 +302,24 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
         queued.current--;
         if (quitting.current && seq > keepThrough.current) return false;
         keepThrough.current = Math.max(keepThrough.current, seq);
-        // A command in another terminal changed the stack since this frame was drawn (the poll
-        // waits while keys come): the key was meant for what the screen showed, so the
-        // operation is refused and the screen brought up to date (tui-8 T3).
         // The stack cannot be read now (a series file that is a directory, a queue gone): the
         // screen shows the stack as last read, and an operation's result could not be shown on
         // it (t54 N3: a pop was done while the screen kept the old stack and only the read error).
-        const unreadable = readError();
-        if (unreadable !== null) {
-          const refusal = unreadableRefusal(unreadable);
+        const disk = readDisk();
+        if ("error" in disk) {
+          const refusal = unreadableRefusal(disk.error);
           setView((v) => ({
             ...v,
-            error: opts.typed ? errorView(withTextSaved(new PqError("refused", refusal.message, refusal.details), opts.typed)) : refusal,
+            error: errorView(opts.typed ? withTextSaved(refusal, opts.typed) : refusal),
             stale: true,
             status: null,
           }));
           return false;
         }
-        if (!opts.actsOnNoRowShown && lastSignature.current !== null && diskSignature() !== lastSignature.current) {
+        // A command in another terminal changed the stack since this frame was drawn (the poll
+        // waits while keys come): the key was meant for what the screen showed, so the
+        // operation is refused and the screen brought up to date (tui-8 T3).
+        if (!opts.actsOnNoRowShown && lastSignature.current !== null && disk.signature !== lastSignature.current) {
           await reload(null, errorView(staleScreen(stack)));
           return false;
         }
@@ -364,7 +362,7 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
       chain.current = next;
       return next;
     },
-    [reload, diskSignature, readError],
+    [reload, readDisk],
   );
 
   const say = useCallback((message: string | null, error: ErrorView | null = null) => setView((v) => ({ ...v, message, error })), []);
@@ -413,13 +411,12 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
 }
 
 /** An operation key refused while the stack cannot be read: the reason, and that nothing was done. */
-function unreadableRefusal(e: unknown): ErrorView {
+function unreadableRefusal(e: unknown): PqError {
   const why = errorView(e);
-  return {
-    code: "refused",
-    message: `nothing was done: the stack cannot be read now (${why.message})`,
-    details: [...why.details, "fix that (pq status says it too), then press the key again"],
-  };
+  return new PqError("refused", `nothing was done: the stack cannot be read now (${why.message})`, [
+    ...why.details,
+    "fix that (pq status says it too), then press the key again",
+  ]);
 }
 
 function staleScreen(stack: Stack): PqError {

@@ -570,6 +570,18 @@ describe("pq tui: stored verdicts and the shared queue", () => {
   });
 });
 
+/** The series file replaced by a directory (a series pq cannot read); returns what puts it back. */
+function seriesAsDirectory(dir: string): () => void {
+  const series = join(dir, "patches", "series");
+  const text = read(join(dir, "patches"), "series");
+  rmSync(series);
+  mkdirSync(series);
+  return () => {
+    rmSync(series, { recursive: true });
+    writeFileSync(series, text);
+  };
+}
+
 /** A TUI on three unapplied patches, with c pressed and `name` given: at the message prompt. */
 async function atMessagePrompt(name: string) {
   const { dir, stack } = await threePatches();
@@ -938,14 +950,10 @@ describe("pq tui against what a hostile tester tried", () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
     await settle(ui.lastFrame, /0\/3 applied/);
-    const series = join(dir, "patches", "series");
-    const text = read(join(dir, "patches"), "series");
-    rmSync(series);
-    mkdirSync(series);
+    const putBack = seriesAsDirectory(dir);
     ui.stdin.write("C");
     await settle(ui.lastFrame, /stopped: /);
-    rmSync(series, { recursive: true });
-    writeFileSync(series, text);
+    putBack();
     ui.stdin.write("C");
     // This tree has no build.json: the second run is refused for that, not as a job still running.
     const frame = await settle(ui.lastFrame, /build\.json/);
@@ -968,18 +976,14 @@ describe("pq tui against what a hostile tester tried", () => {
     const ui = mount(stack);
     await settle(ui.lastFrame, /3\/3 applied/);
     // The series replaced by a directory: a pop had gone ahead unseen, the screen keeping the old stack.
-    const series = join(dir, "patches", "series");
-    const text = read(join(dir, "patches"), "series");
-    rmSync(series);
-    mkdirSync(series);
+    const putBack = seriesAsDirectory(dir);
     ui.stdin.write("O");
     const frame = await settle(ui.lastFrame, /nothing was done: the stack cannot be read now/);
     expect(frame).toContain("a directory stands where pq reads or writes a file");
     expect(frame).not.toContain("EISDIR: illegal operation");
     expect(JSON.parse(read(dir, ".pq/state.json")).applied).toHaveLength(3);
     // Put back: the screen is brought up to date first (the stale-screen rule), then the key acts.
-    rmSync(series, { recursive: true });
-    writeFileSync(series, text);
+    putBack();
     ui.stdin.write("O");
     await settle(ui.lastFrame, /press the key again|0\/3 applied/);
     if (JSON.parse(read(dir, ".pq/state.json")).applied.length) ui.stdin.write("O");

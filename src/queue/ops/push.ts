@@ -9,7 +9,7 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1, type FileStat } from "../../tree/files.js";
-import { failpoint } from "../executor.js";
+import { failpoint } from "../../core/failpoint.js";
 import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
