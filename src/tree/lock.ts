@@ -58,17 +58,46 @@ function pidPlace(): string | null {
   return ownPlace;
 }
 
-/** The lock file's text: the pid, where it counts (see pidPlace), and when its process started (see pidReused). */
+/**
+ * The running kernel's boot id: the same for every container on it, and a new one after a
+ * reboot. A host name alone is no machine's identity (it can be changed while pq runs, or
+ * between a kill and the next command: t59 N4), and a pid namespace's name alone is none
+ * either (every machine's first namespace has the same inode number).
+ */
+let ownBoot: string | undefined;
+function bootId(): string {
+  if (ownBoot === undefined) {
+    try {
+      ownBoot = readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+    } catch {
+      ownBoot = "";
+    }
+  }
+  return ownBoot;
+}
+
+/** The lock file's text: the pid, where it counts (see pidPlace), when its process started (see pidReused), and on which boot (see bootId). */
 function lockText(): string {
   const place = pidPlace();
   const started = startTicks(process.pid);
-  return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n${started ?? ""}\n`;
+  return place === null ? `${process.pid}\n` : `${process.pid}\n${place}\n${started ?? ""}\n${bootId()}\n`;
 }
 
-/** Whether a lock was taken where its pid cannot be looked up from here. */
+/** The pid namespace part of a place (see pidPlace; a host name holds no space). */
+const namespaceOf = (place: string) => place.split(" ")[0];
+
+/**
+ * Whether a lock was taken where its pid cannot be looked up from here: another pid namespace
+ * of this kernel (a container), or another machine. Written on this kernel's boot, the
+ * namespace alone says so (a host name changed since is no other machine); written on another
+ * boot or before pq said its boot, the namespace and the host name do (a reboot of this
+ * machine keeps both, and the pid's start time then tells the pid was reused).
+ */
 function fromElsewhere(lock: LockFile): boolean {
   const place = pidPlace();
-  return place !== null && lock.place !== "" && lock.place !== place;
+  if (place === null || lock.place === "") return false;
+  if (lock.boot !== "" && lock.boot === bootId()) return namespaceOf(lock.place) !== namespaceOf(place);
+  return lock.place !== place;
 }
 
 /** When process `pid` started, in clock ticks since boot (/proc/PID/stat's field 22), or null off Linux. */
@@ -96,11 +125,12 @@ function pidReused(lock: LockFile): boolean {
   return now !== null && now !== lock.started;
 }
 
-/** A lock file's lines (see lockText): its pid (NaN: none written yet), and where and when its writer ran ("": not said). */
+/** A lock file's lines (see lockText): its pid (NaN: none written yet), and where, when and on which boot its writer ran ("": not said). */
 interface LockFile {
   pid: number;
   place: string;
   started: string;
+  boot: string;
 }
 
 /** The lock file at `path`, read once, or null when it is gone. */
@@ -111,9 +141,9 @@ function readLock(path: string): LockFile | null {
   } catch {
     return null; // gone
   }
-  const [pid, place = "", started = ""] = text.split("\n");
+  const [pid, place = "", started = "", boot = ""] = text.split("\n");
   const n = parseInt(pid, 10);
-  return { pid: Number.isFinite(n) ? n : NaN, place, started };
+  return { pid: Number.isFinite(n) ? n : NaN, place, started, boot };
 }
 
 function ownerOf(path: string): number | null {

@@ -156,6 +156,37 @@ describe("edits are never lost", () => {
     expect(existsSync(join(dir, ".pq/lock"))).toBe(false); // released after it
   });
 
+  it("a lock written on this boot in this pid namespace under another host name (renamed since) is judged by its pid (t59 N4)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const namespace = require("node:fs").readlinkSync("/proc/self/ns/pid");
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+    const free = 4_000_000;
+    // A dead pid under the machine's old name: stale, taken over (it was "another host's" for ever).
+    writeFileSync(join(dir, ".pq/lock"), `${free}\n${namespace} old-name\n1\n${boot}\n`);
+    const r = runPq(dir, ["new", "after-a-rename-of-the-host"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // A live pq under the old name: another pq running here, held.
+    const other = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${namespace} old-name\n${started}\n${boot}\n`);
+      const held = runPq(dir, ["new", "while-held"]);
+      expect(held.status).toBe(4);
+      expect(held.stderr).toContain(`locked by pid ${other.pid} (another pq is running)`);
+    } finally {
+      other.kill("SIGKILL");
+    }
+    // Another boot under another name: another machine, or this one before a reboot and a rename, which pq cannot tell apart.
+    writeFileSync(join(dir, ".pq/lock"), `${free}\n${namespace} old-name\n1\nanother-boot\n`);
+    expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
+    // Another namespace on this boot: a container's, never taken over.
+    writeFileSync(join(dir, ".pq/lock"), `${free}\npid:[1] ${require("node:os").hostname()}\n1\n${boot}\n`);
+    expect(runPq(dir, ["new", "while-a-container-runs"]).stderr).toContain("of another pid namespace or host");
+  });
+
   it("a lock whose pid now belongs to another process (a killed pq's, reused by a node program) is taken over (t56 N3)", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
