@@ -6,7 +6,7 @@
  * someone else) goes through validatePatchName first.
  */
 import { mkdirSync, renameSync, rmdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "node:path";
 import { PqError } from "../errors.js";
 import { firstSymlink } from "../tree/paths.js";
 
@@ -141,7 +141,7 @@ export function movePatchOut(queueDir: string, name: string, dest: string): void
  * .patch/.diff, a unique prefix, or (for names with directories) a unique last component,
  * with or without its extension.
  */
-export function resolveName(names: readonly string[], target: string | number, queuePath: () => string | null = () => null): string {
+export function resolveName(names: readonly string[], target: string | number, queuePlace: () => QueuePlace | null = () => null): string {
   // An empty name is a prefix of every name: a script's unset "$P" must not pick one.
   if (target === "") throw new PqError("usage", "an empty patch name names no patch", ["name a patch or give its number (pq series -v lists them)"]);
   // A patch's own name comes first, as in hg (procmail's series names its patches 00..31):
@@ -164,12 +164,41 @@ export function resolveName(names: readonly string[], target: string | number, q
     pick(names.filter((n) => n.startsWith(target))) ??
     (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
   if (hit) return hit;
-  // Named by its path from the tree's root (debian/patches/X.patch, as a shell completes it): quilt takes it so (t55 N4).
-  const queue = target.includes("/") ? queuePath() : null;
-  // `./debian/patches/X.patch` too, as a shell completes it after ./.
-  const asPath = target.replace(/^(?:\.\/)+/, "");
-  if (queue && asPath.startsWith(`${queue}/`) && names.includes(asPath.slice(queue.length + 1))) return asPath.slice(queue.length + 1);
-  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${queue ? ` (named from ${queue}/, the queue directory)` : ""}`], {
+  // Named by its path (debian/patches/X.patch from the tree's root, as a shell completes it): quilt
+  // takes it so (t55 N4); the rest is a name as any other, without .patch or shortened (t57 N7).
+  const place = target.includes("/") ? queuePlace() : null;
+  const rest = pathInQueue(target, place);
+  if (rest !== null && !/^\d+$/.test(rest)) {
+    try {
+      return resolveName(names, rest);
+    } catch {
+      /* said below, as the path typed */
+    }
+  }
+  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${place ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`], {
     patch: target,
   });
+}
+
+/** The queue directory as named from the tree's root ("debian/patches"), and the tree's own path. */
+export interface QueuePlace {
+  fromTree: string;
+  tree: string;
+}
+
+/**
+ * What a patch named by its path is called in the queue: the path from the tree's root
+ * (debian/patches/X.patch), with ./ before it, or the absolute path, each inside the queue
+ * directory; null for any other target (the queue directory's own path included).
+ */
+export function pathInQueue(target: string, place: QueuePlace | null): string | null {
+  if (place === null || !target.includes("/")) return null;
+  let fromTree = target.replace(/^(?:\.\/)+/, "");
+  if (isAbsolute(target)) {
+    const absolute = normalize(target);
+    if (!absolute.startsWith(`${place.tree}/`)) return null;
+    fromTree = absolute.slice(place.tree.length + 1);
+  }
+  const prefix = `${place.fromTree}/`;
+  return fromTree.startsWith(prefix) && fromTree.length > prefix.length ? fromTree.slice(prefix.length) : null;
 }

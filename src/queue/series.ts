@@ -6,7 +6,7 @@
  */
 import { PqError } from "../errors.js";
 import { bytesToName } from "../patch/paths.js";
-import { clashingName, isPlainName, validatePatchName } from "./names.js";
+import { clashingName, isPlainName, validatePatchName, type QueuePlace } from "./names.js";
 
 export interface SeriesEntry {
   name: string;
@@ -57,7 +57,7 @@ export class Series {
    * The queue directory as named from the tree's root ("debian/patches"), asked only when a
    * patch name is not found: quilt takes a patch named by that path (what a shell completes).
    */
-  queuePath: () => string | null = () => null;
+  queuePlace: () => QueuePlace | null = () => null;
 
   /**
    * A series file's text as read (bytes, one char each): UTF-8 names decoded as file names are,
@@ -146,7 +146,7 @@ export class Series {
       this.lines.map((l) => (l.kind === "patch" ? { ...l, entry: { ...l.entry, guards: [...l.entry.guards] } } : { ...l })),
       this.crlf,
     );
-    copy.queuePath = this.queuePath;
+    copy.queuePlace = this.queuePlace;
     return copy;
   }
 

@@ -7,7 +7,7 @@
  * for undo. Refusals leave the tree and the queue untouched.
  */
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
@@ -55,6 +55,7 @@ import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
 import { leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
+import { pathInQueue, type QueuePlace } from "./names.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -832,11 +833,20 @@ export class Stack {
    * in debian/patches/debian/patches/ (t57 N7).
    */
   nameInQueue(name: string): string {
-    const queue = this.reservedPaths()[0];
+    const place = this.queuePlace();
+    if (place === null) return name;
     // The queue directory's own path (a completion stopped short): no patch name (t58 N4).
-    if (queue && (name === queue || name === `${queue}/`))
+    const queue = place.fromTree;
+    if (name === queue || name === `${queue}/` || (isAbsolute(name) && normalize(`${name}/`) === `${place.tree}/${queue}/`))
       throw new PqError("usage", `${name} is the queue directory itself, not a patch name`, [`name the patch (pq new NAME), or as ${queue}/NAME`]);
-    return queue && name.startsWith(`${queue}/`) && name.length > queue.length + 1 ? name.slice(queue.length + 1) : name;
+    // As its path from the tree's root (./ before it too) or its absolute path: the name in the queue.
+    return pathInQueue(name, place) ?? name;
+  }
+
+  /** The queue directory as named from the tree's root, when it lives inside the tree (see Series.queuePlace). */
+  private queuePlace(): QueuePlace | null {
+    const fromTree = this.reservedPaths()[0];
+    return fromTree ? { fromTree, tree: this.tree } : null;
   }
 
   /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */
@@ -1175,7 +1185,7 @@ export class Stack {
     // Callers only read it (entries() hands out copies); edits go through a transaction's own Series.
     if (this.seriesRead?.text !== text) {
       const series = Series.fromBytes(text);
-      series.queuePath = () => this.reservedPaths()[0] ?? null;
+      series.queuePlace = () => this.queuePlace();
       this.seriesRead = { text, series };
     }
     return this.seriesRead.series;

@@ -142,7 +142,7 @@ export class Transaction {
     const text = this.queueFile("series") ?? "";
     if (this.parsedSeries?.text !== text) {
       const series = Series.fromBytes(text);
-      series.queuePath = () => this.ws.reserved[0] ?? null;
+      series.queuePlace = () => (this.ws.reserved[0] ? { fromTree: this.ws.reserved[0], tree: this.tree } : null);
       this.parsedSeries = { text, series };
     }
     return this.parsedSeries.series;

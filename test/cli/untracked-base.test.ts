@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -151,6 +151,15 @@ describe("a Debian source package's queue (debian/patches)", () => {
     const missing = await pq(tree, "goto", "debian/patches/none.patch");
     expect(missing.code).toBe(3);
     expect(missing.err).toContain("pq series lists the patches (named from debian/patches/, the queue directory)");
+    // The rest of the path is a name as any other: without .patch, or the whole absolute path (t57 N7).
+    expect((await pq(tree, "goto", "debian/patches/four")).out).toContain("now at: four.patch");
+    const root = realpathSync(tree);
+    expect((await pq(tree, "goto", join(root, "debian/patches/one.patch"))).out).toContain("now at: one.patch");
+    expect((await pq(tree, "new", join(root, "debian/patches/six.patch"))).out).toContain("now at: six.patch");
+    expect(existsSync(join(tree, "debian/patches/six.patch"))).toBe(true);
+    expect((await pq(tree, "new", `${join(root, "debian/patches")}/`)).err).toContain("is the queue directory itself, not a patch name");
+    // A path outside the queue directory names no patch, even when its last part is one's name.
+    expect((await pq(tree, "goto", join(root, "four.patch"))).code).toBe(3);
   });
 
   it("is taken over an upstream patches/ with no series; a debian/patches pq would not take is refused, not passed over (t40 N10)", async () => {

@@ -55,7 +55,7 @@ export function namesNothing(series: Series, target: StackTarget | undefined): b
 
 /** What a user typed (a name, a position, a unique part) resolved against the series (names.ts). */
 export function resolveName(series: Series, target: StackTarget): string {
-  return resolveNameIn(series.names(), target, series.queuePath);
+  return resolveNameIn(series.names(), target, series.queuePlace);
 }
 
 export function requireTop(state: StackState): AppliedPatch {
