@@ -80,7 +80,7 @@ const READER_GONE = 141;
  * stream's error event came), so what runs on synchronously (an operation's last writes, a
  * refusal said on stderr) is not cut short: a command that ended by then keeps its own exit
  * code (pq log | head: 0; a refused push: 6), save that output lost to a full disk makes a
- * success 14; one still running (pq ci --run | head) ends with 141 when the reader went, as
+ * success 14; one still running (pq log -p | head) ends with 141 when the reader went, as
  * git does, and 14 for a full disk, never 0. A failed stderr is only dropped, so that a
  * refusal's exit code still reaches the caller.
  */

@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFilePatch, gitBlobId } from "../../src/patch/index.js";
 import { renderRangeDiff } from "../../src/collab/range-diff.js";
@@ -195,4 +195,30 @@ describe("pq log -p of a patch a merge carried a rename of (collab-17 F6)", () =
       cleanup(w.root);
     }
   }, 60_000);
+});
+
+describe("pq log -p into a reader that leaves", () => {
+  it("ends with 141, as git does, when the reader goes while it still writes; stderr stays quiet", async () => {
+    const shared = makeRepo({ "a.c": A });
+    try {
+      await ok(shared, "init", "--shared");
+      const queue = join(shared, "patches");
+      setIdentity(queue, "Ann Example", "ann@example.org");
+      write(queue, "series", "p1.patch\n");
+      // Twenty versions of one patch, committed by git: log -p writes each interdiff as it reads the next version.
+      for (let i = 1; i <= 20; i++) {
+        write(queue, "p1.patch", patchText("one", mod(A, set(A, i, `version ${i}`))));
+        execFileSync("git", ["-C", queue, "add", "-A"]);
+        execFileSync("git", ["-C", queue, "commit", "-qm", `version ${i}`]);
+      }
+      const piped = spawnSync("bash", ["-c", `"$0" log -p | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`, resolve("bin/pq")], {
+        cwd: shared,
+        encoding: "utf8",
+      });
+      expect(piped.stderr).toBe("");
+      expect(piped.stdout.trim()).toBe("141");
+    } finally {
+      cleanup(shared);
+    }
+  });
 });
