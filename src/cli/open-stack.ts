@@ -32,7 +32,12 @@ export function treePaths(stack: Stack, io: CliIO, files: string[]): string[] {
   return files.map((f) => {
     const rel = relative(stack.tree, resolve(io.cwd, String(f)));
     if (leadsOutside(rel)) {
-      throw new PqError("unsafe-path", `${f} is outside the tree ${stack.tree}`, ["name files inside the working tree"], { file: f });
+      throw new PqError(
+        "usage",
+        `${f} is outside the tree ${stack.tree}`,
+        ["name files inside the working tree (paths are taken from the directory you are in)"],
+        { file: f },
+      );
     }
     // The tree itself (".") or any directory: pq's patches hold files, named one by one.
     // (lstat: a symlink to a directory is named as the link it is, and refused as one later.)

@@ -81,6 +81,9 @@ describe("what pq's patches hold: regular files", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("d is a directory; pq takes files, named one by one");
     expect((await pq(dir, "add", ".")).err).toContain(". is a directory");
+    // A path outside the tree is a bad argument (2), not a bad patch (t62 N2: it was 7).
+    const outside = await pq(dir, "add", "../elsewhere.c");
+    expect([outside.code, outside.err]).toEqual([2, expect.stringContaining("../elsewhere.c is outside the tree")]);
     expect((await pq(dir, "add", "d/f1")).code).toBe(0);
     expect((await pq(dir, "refresh")).code).toBe(0);
     expect((await pq(dir, "status")).code).toBe(0);
