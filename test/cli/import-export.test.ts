@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -135,6 +135,22 @@ describe("import and export", () => {
     expect(r.status).toBe(0);
     const withoutQueue = (root: string) => Object.fromEntries(Object.entries(snapshot(root)).filter(([p]) => !p.startsWith("patches/")));
     expect(withoutQueue(am)).toEqual(withoutQueue(tree));
+  });
+
+  it("a patch without a date is dated when its file was written: the same export again writes the same mails (t62 N3)", async () => {
+    const tree = repo({ "a.txt": "a\n" });
+    await pq(tree, "init");
+    write(tree, "patches/plain.diff", "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
+    write(tree, "patches/series", "plain.diff\n");
+    const written = new Date("2026-03-04T05:06:07Z");
+    utimesSync(join(tree, "patches/plain.diff"), written, written);
+    const out = tempDir("pq-export-");
+    dirs.push(out);
+    expect((await pq(tree, "export", "--dir", out, "plain.diff")).code).toBe(0);
+    expect(read(out, "0001-plain.patch")).toContain("Date: Wed, 04 Mar 2026 05:06:07 +0000\n");
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await pq(tree, "export", "--dir", out, "plain.diff");
+    expect([again.code, again.err]).toEqual([0, expect.not.stringContaining("holds something else")]);
   });
 
   it("header edits the message and author of a patch", async () => {

@@ -250,6 +250,9 @@ function asGitPaths(text: string, strip: number, tree: string): string {
   return joinHeaderAndDiff(headerOf(text), diff);
 }
 
+/** A time as a mail's Date: field, in UTC (as formatMail dates a mail that has none). */
+const mailDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toUTCString().replace("GMT", "+0000");
+
 /** The mails of an export, numbered, each as git format-patch writes one (notes on a missing author said on stderr). */
 async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ file: string; text: string }[]> {
   const mails: { file: string; text: string }[] = [];
@@ -280,6 +283,9 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
       if (exporter) header.author = exporter;
       unauthored.push(name);
     }
+    // A patch without a date (a plain diff, quilt's) is dated when its file was last written:
+    // the same export again is the same mails, not mails "that hold something else" (t62 N3).
+    if (!header.date) header.date = mailDate(statSync(join(stack.queueDir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
     const num = String(i + 1).padStart(4, "0");
     mails.push({
       file: `${num}-${flattenName(stem)}.patch`,
