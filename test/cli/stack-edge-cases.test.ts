@@ -659,6 +659,11 @@ describe("smaller things a README reader met (readme-4 #1, #2, #4, #6)", () => {
     process.env.GIT_AUTHOR_EMAIL = "env.author@example.org";
     try {
       expect((await pq(tree, "new", "third", "-m", "third")).code).toBe(0);
+      // One of the two set: it, and the other from git's configuration, as git commit takes them (t62 N4).
+      delete process.env.GIT_AUTHOR_EMAIL;
+      process.env.GIT_AUTHOR_NAME = "Only Name";
+      expect((await pq(tree, "new", "fourth", "-m", "fourth")).code).toBe(0);
+      expect(read(join(tree, "patches"), "fourth")).toContain(`From: Only Name <${git(tree, "config", "user.email").trim()}>\n`);
     } finally {
       for (const [key, value] of [
         ["GIT_AUTHOR_NAME", saved.name],

@@ -127,17 +127,18 @@ export function backupFiles(tree: string, paths: string[], label: string, from: 
 }
 
 export async function defaultAuthor(git: GitRepo | null): Promise<string | undefined> {
-  // As git commit takes them: the environment's author first, then the configuration.
-  const { GIT_AUTHOR_NAME: envName, GIT_AUTHOR_EMAIL: envEmail } = process.env;
-  if (envName?.trim() && envEmail?.trim()) return `${envName.trim()} <${envEmail.trim()}>`;
-  if (!git) return undefined;
-  try {
-    const name = (await git.run(["config", "user.name"])).trim();
-    const email = (await git.run(["config", "user.email"])).trim();
-    return name && email ? `${name} <${email}>` : undefined;
-  } catch {
-    return undefined;
-  }
+  // As git commit takes them: each of the two from the environment, else from the configuration (t62 N4).
+  const fromEnv = (value: string | undefined) => value?.trim() || "";
+  const configured = async (key: string) => {
+    try {
+      return git ? (await git.run(["config", key])).trim() : "";
+    } catch {
+      return ""; // not set
+    }
+  };
+  const name = fromEnv(process.env.GIT_AUTHOR_NAME) || (await configured("user.name"));
+  const email = fromEnv(process.env.GIT_AUTHOR_EMAIL) || (await configured("user.email"));
+  return name && email ? `${name} <${email}>` : undefined;
 }
 
 /**
