@@ -72,10 +72,11 @@ export async function checkVersions(
     const failedAfter = new Set(afterReport.cells.filter((c) => FAILING.has(c.outcome)).map((c) => `${c.state}\0${c.backend}`));
     const failing = afterReport.cells.filter((c) => FAILING.has(c.outcome));
     // A known state blocks when it passed before; a new state (a new patch) blocks when the
-    // state under it does not fail, i.e. the new patch itself broke it.
+    // state under it does not fail, i.e. the new patch itself broke it. The base tree with no
+    // version before it (the first push into an empty queue) is no patch's doing (t62 N5).
     const blocking = failing.filter((c) => {
       const was = beforeOutcome.get(key(afterReport, c.state, c.backend));
-      return was === undefined ? !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
+      return was === undefined ? c.state > 0 && !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
     });
     const lines = [renderMatrix(afterReport)];
     if (failing.length > blocking.length)

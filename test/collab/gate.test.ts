@@ -134,6 +134,29 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 120_000);
 
+  it("the first push into an empty queue is not refused for a base tree that already fails: no push changes it (t62 N5)", async () => {
+    const w = world();
+    try {
+      const check = "grep -q never-there a.c";
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", check);
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "first.patch", "-m", "a first change");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 3\n", "line three\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "first");
+      const checked = await pq(ann.tree, "sync", "--check", "--run", check);
+      expect([checked.code, checked.out]).toEqual([
+        0,
+        expect.stringContaining("2 failing cell(s) already failed before or sit on a failing state (not blocking)"),
+      ]);
+      // Checked here and by the server's gate alike: pushed.
+      expect(checked.out).toContain("pushed");
+      expect(remoteQueue(w.remote).series).toBe("first.patch\n");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
+
   it("names the lower patch a change rewrote when the state of an upper, unchanged patch newly fails", async () => {
     const w = world();
     try {
