@@ -12,7 +12,7 @@ export function judgingOptions<T>(y: Argv<T>, global = true) {
       // A bare --timeout or --repeat (a value forgotten) is refused, not read as no option (t30 F5).
       requiresArg: true,
       describe:
-        "seconds without a verdict before a boot counts as a hang [default: 5]; with pq ci --run, the limit of each command [default: none]",
+        "seconds without a verdict before a boot counts as a hang [default: 5]; with --run, the limit of each command [default: none]",
     })
     .option("cache", {
       global,

@@ -115,7 +115,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         notUtf8Argument(argv, io.cwd));
   if (unnamed) return report(io, unnamed, argv.includes("--json"));
   // git's "help CMD" is "CMD --help".
-  if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
+  // A subcommand's too: pq help ci merge is pq ci merge --help (t62 N7).
+  if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1).filter((a) => !a.startsWith("-")), "--help"] : ["--help"];
   const names = new Set(commandNames());
   // `--json` (a flag everywhere but `pq ci`, where it names a report file): a refusal is printed
   // on stdout as JSON too, so that a script reads its code and data instead of an empty output.

@@ -1006,7 +1006,7 @@ export class Stack {
   /** Take back the last `count` commands (or re-do the last undone ones) as one transaction. */
   async undo(opts: { count?: number; force?: boolean; redo?: boolean; onEvent?: EventSink } = {}): Promise<UndoReport> {
     const direction = opts.redo ? "redo" : "undo";
-    refuseDuringStoppedSync(this.tree, `pq ${direction}`);
+    refuseDuringStoppedSync(this.tree, direction);
     if (existsSync(join(statePaths(this.tree).dir, "rebase.json"))) {
       throw new PqError(
         "refused",

@@ -113,9 +113,11 @@ function syncPhase(tree: string): unknown {
  * Undo and redo while a sync is stopped on conflicts would take back its pops and pushes but
  * not its queue files and its record: --abort is the way back from a stopped sync.
  */
-export function refuseDuringStoppedSync(tree: string, what: string): void {
+export function refuseDuringStoppedSync(tree: string, direction: "undo" | "redo"): void {
   if (syncPhase(tree) !== "conflicts") return;
-  throw new PqError("refused", `a pq sync stopped on conflicts; ${what} would take back only part of it`, [
+  // Redo takes nothing of the sync back: it would change the stack under it (t62 N7: it said "take back").
+  const why = direction === "undo" ? "pq undo would take back only part of it" : "pq redo is refused while it is (it would change the stack under the stopped sync)";
+  throw new PqError("refused", `a pq sync stopped on conflicts; ${why}`, [
     "pq sync --abort puts the queue, the tree and the stack back as they were before the sync",
     "or resolve, pq refresh, then pq sync --continue",
   ]);

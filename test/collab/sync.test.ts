@@ -549,6 +549,12 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       const undo = await pq(bob.tree, "undo");
       expect(undo.code).toBe(12);
       expect(undo.err).toContain("pq sync --abort");
+      // Redo takes nothing back: it says why it is refused as what it is (t62 N7).
+      const redo = await pq(bob.tree, "redo");
+      expect([redo.code, redo.err]).toEqual([
+        12,
+        expect.stringContaining("pq redo is refused while it is (it would change the stack under the stopped sync)"),
+      ]);
       expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
       expect(remoteQueue(w.remote).patches["p1.patch"]).toContain("+five (both)");
     });

@@ -650,6 +650,7 @@ describe("damage and bad input get messages, not stack traces", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["--version"]).stdout).toMatch(/^pq \d+\.\d+\.\d+/);
     expect(runPq(dir, ["help", "push"]).stdout).toContain("pq push [target]");
+    expect(runPq(dir, ["help", "ci", "merge"]).stdout).toContain("pq ci merge <reports..>"); // a subcommand's own (t62 N7)
     const typo = runPq(dir, ["psuh"]);
     expect(typo.status).toBe(2);
     expect(typo.stderr).toContain("'psuh' is not a pq command");

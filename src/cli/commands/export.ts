@@ -24,7 +24,12 @@ export default defineCommand({
       .option("mbox", { type: "string", describe: "write one mbox file instead" })
       .option("quilt", { type: "string", describe: "write a quilt queue: DIR/series and the patch files under their names" })
       .option("all", { alias: "a", type: "boolean", describe: "every patch in the series, applied or not" })
-      .option("force", { alias: "f", type: "boolean", describe: "overwrite an existing mbox, or a series file already in DIR" }),
+      .option("force", {
+        alias: "f",
+        type: "boolean",
+        describe:
+          "overwrite an existing mbox, or the files already in DIR (mails, series); --dir --force also removes the earlier export's mails its series leaves out",
+      }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
     // Through the stack: a patch named by its path from the tree's root is taken too (t57 N7).
