@@ -175,30 +175,25 @@ export function resolveName(names: readonly string[], target: string | number, q
       /* said below, as the path typed */
     }
   }
-  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${place ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`], {
+  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${place?.fromTree ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`], {
     patch: target,
   });
 }
 
-/** The queue directory as named from the tree's root ("debian/patches"), and the tree's own path. */
+/** The queue directory: its absolute path, and as named from the tree's root ("debian/patches") when it is inside the tree. */
 export interface QueuePlace {
-  fromTree: string;
-  tree: string;
+  dir: string;
+  fromTree: string | null;
 }
 
 /**
- * What a patch named by its path is called in the queue: the path from the tree's root
- * (debian/patches/X.patch), with ./ before it, or the absolute path, each inside the queue
- * directory; null for any other target (the queue directory's own path included).
+ * What a patch named by its path is called in the queue: its absolute path, or its path from
+ * the tree's root (debian/patches/X.patch, ./ before it too), inside the queue directory; null
+ * for any other target (the queue directory's own path included).
  */
 export function pathInQueue(target: string, place: QueuePlace | null): string | null {
   if (place === null || !target.includes("/")) return null;
-  let fromTree = target.replace(/^(?:\.\/)+/, "");
-  if (isAbsolute(target)) {
-    const absolute = normalize(target);
-    if (!absolute.startsWith(`${place.tree}/`)) return null;
-    fromTree = absolute.slice(place.tree.length + 1);
-  }
-  const prefix = `${place.fromTree}/`;
-  return fromTree.startsWith(prefix) && fromTree.length > prefix.length ? fromTree.slice(prefix.length) : null;
+  const [path, prefix] = isAbsolute(target) ? [normalize(target), `${place.dir}/`] : [target.replace(/^(?:\.\/)+/, ""), `${place.fromTree}/`];
+  if (!isAbsolute(target) && place.fromTree === null) return null;
+  return path.startsWith(prefix) && path.length > prefix.length ? path.slice(prefix.length) : null;
 }

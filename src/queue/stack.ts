@@ -834,19 +834,17 @@ export class Stack {
    */
   nameInQueue(name: string): string {
     const place = this.queuePlace();
-    if (place === null) return name;
     // The queue directory's own path (a completion stopped short): no patch name (t58 N4).
     const queue = place.fromTree;
-    if (name === queue || name === `${queue}/` || (isAbsolute(name) && normalize(`${name}/`) === `${place.tree}/${queue}/`))
-      throw new PqError("usage", `${name} is the queue directory itself, not a patch name`, [`name the patch (pq new NAME), or as ${queue}/NAME`]);
+    if ((queue !== null && (name === queue || name === `${queue}/`)) || (isAbsolute(name) && normalize(`${name}/`) === `${place.dir}/`))
+      throw new PqError("usage", `${name} is the queue directory itself, not a patch name`, [`name the patch (pq new NAME), or as ${queue ?? place.dir}/NAME`]);
     // As its path from the tree's root (./ before it too) or its absolute path: the name in the queue.
     return pathInQueue(name, place) ?? name;
   }
 
-  /** The queue directory as named from the tree's root, when it lives inside the tree (see Series.queuePlace). */
-  private queuePlace(): QueuePlace | null {
-    const fromTree = this.reservedPaths()[0];
-    return fromTree ? { fromTree, tree: this.tree } : null;
+  /** Where the queue directory is (see Series.queuePlace). */
+  private queuePlace(): QueuePlace {
+    return { dir: this.queueDir, fromTree: this.reservedPaths()[0] ?? null };
   }
 
   /** Start tracking files in the top patch (quilt add): needed for new, untracked files. */

@@ -142,7 +142,7 @@ export class Transaction {
     const text = this.queueFile("series") ?? "";
     if (this.parsedSeries?.text !== text) {
       const series = Series.fromBytes(text);
-      series.queuePlace = () => (this.ws.reserved[0] ? { fromTree: this.ws.reserved[0], tree: this.tree } : null);
+      series.queuePlace = () => ({ dir: this.queueDir, fromTree: this.ws.reserved[0] ?? null });
       this.parsedSeries = { text, series };
     }
     return this.parsedSeries.series;

@@ -160,6 +160,13 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect((await pq(tree, "new", `${join(root, "debian/patches")}/`)).err).toContain("is the queue directory itself, not a patch name");
     // A path outside the queue directory names no patch, even when its last part is one's name.
     expect((await pq(tree, "goto", join(root, "four.patch"))).code).toBe(3);
+    // A queue outside the tree (init --queue DIR): its patches by their absolute paths too.
+    const outside = tempDir("pq-outside-queue-");
+    dirs.push(outside);
+    const other = debianPackage();
+    expect((await pq(other, "init", "--queue", outside)).code).toBe(0);
+    expect((await pq(other, "new", join(realpathSync(outside), "seven.patch"))).out).toContain("now at: seven.patch");
+    expect((await pq(other, "pop", join(realpathSync(outside), "seven"))).code).toBe(0);
   });
 
   it("is taken over an upstream patches/ with no series; a debian/patches pq would not take is refused, not passed over (t40 N10)", async () => {
