@@ -1040,16 +1040,18 @@ export class Stack {
   async withLock<T>(fn: () => Promise<T>, opts: { changes?: boolean; dryRun?: boolean } = {}): Promise<T> {
     if (this.lock) return fn(); // re-entrant: an operation built from others
     mark("stack opened");
-    // Completing an interrupted operation writes the tree, the queue and the state: no dry run does (dry-6 #8).
-    if (opts.dryRun && existsSync(statePaths(this.tree).journal)) {
-      throw new PqError("damaged", "an interrupted operation waits to be completed, and a dry run writes nothing, so it does not complete it", [
-        "pq status completes it (as any command does), then run the dry run again",
-      ]);
-    }
     // A long-lived stack (the TUI's) after git clean -fdx took .pq/: said as such, not as the lock file's ENOENT (tui-8 T17).
     refuseGoneStack(this.tree);
     this.lock = opts.dryRun ? TreeLock.acquireToRead(statePaths(this.tree).lock) : TreeLock.acquire(statePaths(this.tree).lock);
     try {
+      // Completing an interrupted operation writes the tree, the queue and the state: no dry run
+      // does (dry-6 #8). Asked under the lock: a live pq's journal is its operation under way,
+      // and the lock said so (t61 N1: it was called interrupted, exit 13).
+      if (opts.dryRun && existsSync(statePaths(this.tree).journal)) {
+        throw new PqError("damaged", "an interrupted operation waits to be completed, and a dry run writes nothing, so it does not complete it", [
+          "pq status completes it (as any command does), then run the dry run again",
+        ]);
+      }
       // Another pq may have written objects and caches since this one read them.
       this.openCaches();
       const replayed = await recover(this.execContext());

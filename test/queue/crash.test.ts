@@ -188,6 +188,32 @@ describe("edits made between a kill and the next command", () => {
     });
   });
 
+  it("a dry run beside a live operation's journal says the tree is locked, not that an operation was interrupted (t61 N1)", async () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    try {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      // A push held for a while after its journal is written: its journal is an operation under way.
+      const live = spawn(process.execPath, [PQ, "push"], {
+        cwd: dir,
+        stdio: "ignore",
+        env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "sleep 1.5" },
+      });
+      const ended = new Promise<number | null>((res) => live.on("exit", (code) => res(code)));
+      for (let i = 0; i < 200 && !existsSync(join(dir, ".pq", "journal.json")); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(true);
+      const dry = runPq(dir, "push", "--dry-run");
+      expect([dry.status, dry.stderr]).toEqual([4, expect.stringContaining(`the tree is locked by pid ${live.pid}`)]);
+      expect(await ended).toBe(0);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\np1 line\n");
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   it("a patch file edited by hand after a killed refresh is saved before the replay writes the refreshed one", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
