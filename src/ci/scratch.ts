@@ -28,6 +28,7 @@ import { readText, realpathOr } from "../tree/files.js";
 import { repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
 import { queueInTree } from "../tree/paths.js";
+import { lockHolder } from "../tree/lock.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -135,6 +136,17 @@ export async function openScratch(opts: {
     // their edits made since in .pq/backups), which ci and bisect never do; its files are half of
     // each side, no state to test either. Said, as a dry run says it (ci-17 F15).
     if (existsSync(statePaths(tree).journal)) {
+      // A live pq's journal is its operation under way (t61 N1): said as the lock says it.
+      const holder = lockHolder(statePaths(tree).lock);
+      if (holder !== null)
+        throw new PqError(
+          "locked",
+          `the tree is locked by pid ${holder} (another pq is running in ${tree})`,
+          [`wait for it to finish, then run ${command} again`],
+          {
+            pid: holder,
+          },
+        );
       throw new PqError(
         "damaged",
         `a pq operation in ${tree} stopped half way and waits to be completed; ${command} tests states and never writes your tree`,

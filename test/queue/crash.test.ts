@@ -207,6 +207,8 @@ describe("edits made between a kill and the next command", () => {
       expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(true);
       const dry = runPq(dir, "push", "--dry-run");
       expect([dry.status, dry.stderr]).toEqual([4, expect.stringContaining(`the tree is locked by pid ${live.pid}`)]);
+      const ci = runPq(dir, "ci", "--run", "true");
+      expect([ci.status, ci.stderr]).toEqual([4, expect.stringContaining(`the tree is locked by pid ${live.pid}`)]);
       expect(await ended).toBe(0);
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\np1 line\n");
     } finally {
