@@ -200,7 +200,7 @@ describe("edits made between a kill and the next command", () => {
       const live = spawn(process.execPath, [PQ, "push"], {
         cwd: dir,
         stdio: "ignore",
-        env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "sleep 1.5" },
+        env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "sleep 4" },
       });
       const ended = new Promise<number | null>((res) => live.on("exit", (code) => res(code)));
       for (let i = 0; i < 200 && !existsSync(join(dir, ".pq", "journal.json")); i++) await new Promise((r) => setTimeout(r, 10));
