@@ -36,6 +36,12 @@ export interface OplogEntry {
   /** Set on the entries of undo and redo: which entries they took back or re-did. */
   undoes?: string[];
   redoes?: string[];
+  /**
+   * Set on the entries of a rebase --abort or sync --abort, which take the stopped command back
+   * as an undo does (`undoes`): undo goes on past them, and redo cannot re-do what they took
+   * back (the stop's own record is gone), as after any other new operation.
+   */
+  abort?: true;
   /** Where changed files were backed up before being overwritten (pop --force, undo --force). */
   backup?: string;
   /** Where files changed by someone else while the operation ran (after its plan checked them) were saved. */
@@ -289,7 +295,7 @@ export function* doneNewestFirst(reader: OplogReader): Generator<OplogEntry> {
  */
 export function undoneNewestFirst(reader: OplogReader): OplogEntry[] {
   const moves: OplogEntry[] = [];
-  for (let e = reader.older(); e !== null && (e.undoes || e.redoes); e = reader.older()) moves.push(e);
+  for (let e = reader.older(); e !== null && (e.undoes || e.redoes) && !e.abort; e = reader.older()) moves.push(e);
   let undone: string[] = [];
   for (const m of moves.reverse()) {
     if (m.undoes) undone.push(...m.undoes);

@@ -23,6 +23,7 @@ import type { Stack } from "./stack.js";
 import { adoptRecords, pathMap, statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
+import { OplogReader } from "./oplog.js";
 
 export type RebaseOutcome = "clean" | "offsets" | "merged" | "conflicted" | "resolved" | "dropped";
 
@@ -135,6 +136,9 @@ function defaultUpstream(tree: string): string {
   if (remote && remote !== ".") gitOut(tree, ["fetch", "--quiet", remote]);
   return name;
 }
+
+/** How the operation that moves the base onto upstream is logged: the rebase's first (see stoppedRebaseIds). */
+const REBASE_START = "rebase: base ";
 
 /**
  * A rebase, its --continue and its --abort are each one command in the operation log (the
@@ -264,7 +268,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
   savePlan(stack, plan, true);
   try {
     // Pop and move the branch, index and files in one transaction (undoable like any other).
-    await stack.runPlanner(`rebase: base ${oldHead.slice(0, 12)} -> ${upstream}`, (ctx) => planMoveBase(ctx, newHead));
+    await stack.runPlanner(`${REBASE_START}${oldHead.slice(0, 12)} -> ${upstream}`, (ctx) => planMoveBase(ctx, newHead));
   } catch (e) {
     // Refused while planning: nothing changed, no rebase to remember. Failed after its
     // journal was written (git's index locked by another git, say): the next pq completes
@@ -289,7 +293,7 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
   if (head !== plan.newHead) {
     // Interrupted before the base moved: move it now (the transaction is all or nothing).
     if (head !== plan.oldHead) throw new PqError("refused", `HEAD is at ${head.slice(0, 12)}, neither the old base nor ${plan.upstream}`, ["pq rebase --abort puts everything back"]);
-    await stack.runPlanner(`rebase: base ${plan.oldHead.slice(0, 12)} -> ${plan.upstream}`, (ctx) => planMoveBase(ctx, plan.newHead));
+    await stack.runPlanner(`${REBASE_START}${plan.oldHead.slice(0, 12)} -> ${plan.upstream}`, (ctx) => planMoveBase(ctx, plan.newHead));
   }
   if (plan.stopped) {
     const record = stack.appliedRecords().find((r) => r.name === plan.stopped);
@@ -341,8 +345,35 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
       { head, expected: plan.newHead },
     );
   }
-  const backup = await restore(stack, plan);
+  // The abort takes the stopped rebase's operations back, as an undo does: logged so, pq undo
+  // goes on to what came before the rebase (t61 N2: it refused at the abort for good), as after
+  // a sync --abort.
+  stack.takingBack = stoppedRebaseIds(stack.tree);
+  let backup: string | undefined;
+  try {
+    backup = await restore(stack, plan);
+  } finally {
+    stack.takingBack = null;
+  }
   return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [], ...(backup ? { backup } : {}) };
+}
+
+/**
+ * The logged operations of the stopped rebase, newest first: its start (the command whose
+ * first operation moved the base), its --continue and --skip runs, and what was done by hand
+ * while it was stopped (a refresh that resolved a conflict), which the abort takes back too.
+ */
+function stoppedRebaseIds(tree: string): string[] {
+  const reader = new OplogReader(statePaths(tree).oplog);
+  const ids: string[] = [];
+  let start: string | undefined;
+  for (let e = reader.older(); e !== null; e = reader.older()) {
+    if (start !== undefined && e.group !== start) break;
+    ids.push(e.id);
+    if (start === undefined && e.op.startsWith(REBASE_START) && e.group !== undefined) start = e.group;
+  }
+  // No start found (a log cut short): nothing is said to be taken back, and undo stops at the abort as before.
+  return start === undefined ? [] : ids;
 }
 
 /** Puts base, queue and stack back; returns where edits in the way were saved, if any were. */

@@ -421,8 +421,9 @@ export class Stack {
   /** What the current group's first logged operation carries (see OplogEntry.rebasePlan). */
   private groupFirst: Pick<OplogEntry, "rebasePlan"> | null = null;
   /**
-   * Set while pq sync --abort moves the stack back: the stopped sync's logged operations,
-   * which the abort's operations take back as an undo does (undo then reaches what came before).
+   * Set while pq sync --abort or rebase --abort moves the stack back: the stopped command's
+   * logged operations, which the abort's operations take back as an undo does (undo then
+   * reaches what came before; see OplogEntry.abort).
    */
   takingBack: string[] | null = null;
   /** Set while pq rebase runs: its own steps (the patches it drops) pass the stopped-rebase fence. */
@@ -1153,7 +1154,7 @@ export class Stack {
         ...(backup ? { backup } : {}),
         ...(this.group ? { group: this.group } : {}),
         ...(this.source ? { source: this.source } : {}),
-        ...(this.takingBack ? { undoes: this.takingBack } : {}),
+        ...(this.takingBack ? { undoes: this.takingBack, abort: true as const } : {}),
         ...(this.groupFirst ?? {}),
         ...(tx.finished ? { finished: tx.finished } : {}),
         ...extra,

@@ -138,7 +138,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(readdirSync(join(dir, ".pq")).includes("rebase.json")).toBe(false);
   });
 
-  it("a stopped rebase: undo refuses, markers carried through pop --force and push are refused by --continue, an abort is not undone", async () => {
+  it("a stopped rebase: undo refuses, markers carried through pop --force and push are refused by --continue; after the abort undo goes on before the rebase (t61 N2)", async () => {
     const dir = await queueOf20();
     upstreamCommit(dir, "Rewrite line 20 of f07", { [file(7)]: lines(7).replace("f07 line 20\n", "f07 line 20 (upstream)\n") });
     expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
@@ -153,9 +153,17 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(c.code).toBe(6);
     expect(c.err).toContain("conflict markers are still in p07");
     expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    const aborted = await fullState(dir);
+    // The abort took the rebase back, as an undo: nothing of it to re-do, and undo reaches the operation before it.
+    expect((await pq(dir, "redo")).err).toContain("nothing to redo");
+    const before = (await pq(dir, "oplog", "--json")).out;
+    const logged = JSON.parse(before) as { op: string }[];
+    const newestBefore = logged[logged.findIndex((e) => e.op.startsWith("rebase: base ")) + 1];
     const again = await pq(dir, "undo");
-    expect(again.code).toBe(12);
-    expect(again.err).toContain("a rebase --abort cannot be undone");
+    expect([again.code, again.err]).toEqual([0, ""]);
+    expect(again.out).toContain(`undid ${newestBefore.op}`);
+    expect((await pq(dir, "redo")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(aborted);
   });
 
   it("--continue after fixing the conflict and pq refresh finishes the rebase", async () => {
