@@ -9,8 +9,9 @@
 //   2. the lmbench-like workload's op calls by group, per benchmark and backend;
 //   3. the workload's instructions, patched vs nopatch, per backend.
 // The per-op figures are exact and identical on every run. The workload figures include
-// the timer ticks that happened to land in it (host time), so they move by a few ticks'
-// worth between runs; the ordering claims do not (the test checks them).
+// the timer ticks that landed in it: the same on every run so far, but the emulator's timer
+// is not under the figures' control, so another machine may see a tick more or less; the
+// ordering claims do not depend on them (the test checks them).
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
