@@ -1,5 +1,6 @@
 import { fstatSync, writeSync } from "node:fs";
 import { EXIT, PqError } from "../errors.js";
+import { terminalText } from "../core/cells.js";
 import type { Argv, CommandModule } from "yargs";
 
 /** Where a command writes. Tests pass their own to capture output in-process. */
@@ -23,11 +24,17 @@ export const processIO = (): CliIO => {
   // pipe or /dev/null is written directly, see plainFd.
   const outPlain = plainFd(1);
   const errPlain = plainFd(2);
+  // What reaches a terminal shows its control characters instead of obeying them (see
+  // terminalText); a file or a pipe gets the bytes as they are, as git writes them.
+  const outTerminal = !outPlain && Boolean(process.stdout.isTTY);
+  const errTerminal = !errPlain && Boolean(process.stderr.isTTY);
   return {
-    out: (text) => (outPlain ? writeFd(1, line(text)) : process.stdout.write(line(text))),
+    out: (text) => (outPlain ? writeFd(1, line(text)) : process.stdout.write(line(outTerminal ? terminalText(text) : text))),
     outBytes: (text) =>
-      outPlain ? writeFd(1, Buffer.from(line(text), "latin1")) : process.stdout.write(Buffer.from(line(text), "latin1")),
-    err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(line(text))),
+      outPlain
+        ? writeFd(1, Buffer.from(line(text), "latin1"))
+        : process.stdout.write(Buffer.from(line(outTerminal ? terminalText(text, true) : text), "latin1")),
+    err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(line(errTerminal ? terminalText(text) : text))),
     isTTY: !outPlain && Boolean(process.stdout.isTTY),
     cwd: currentDirectory(),
   };

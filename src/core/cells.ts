@@ -35,6 +35,20 @@ export function printable(text: string): string {
 }
 
 /**
+ * Command output bound for a terminal, lines kept: control characters in caret notation as in
+ * printable, but tabs, line ends and CR LF pairs stay as they are. A commit message, a patch's
+ * header or a hunk a colleague pushed reaches a reviewer's terminal through pq log, header,
+ * show or range-diff: an escape sequence there cleared the screen, retitled the terminal or
+ * hid a line, and a lone carriage return wrote a line over another (t60 N3). `bytes`: the text
+ * is bytes, one character each (patch text): bytes 0x80-0x9f are then parts of UTF-8 characters.
+ */
+export function terminalText(text: string, bytes = false): string {
+  return text.replace(bytes ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/g : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/g, (c) =>
+    c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
+  );
+}
+
+/**
  * Tabs as the spaces a terminal would show, to the next multiple of 8 cells: a tab written
  * raw moves the cursor past what the line's width was measured as, and a kernel patch's
  * tab-indented line wrapped and scrolled the screen (t54 N2).

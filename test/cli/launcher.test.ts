@@ -93,6 +93,23 @@ describe("bin/pq, the installed command", () => {
     expect(spawnSync("python3", ["-c", python, LAUNCHER, "push", "no-such-patch"], { cwd: dir }).status).toBe(3);
   });
 
+  it("a terminal is shown a colleague's control characters, not made to obey them; a pipe gets the bytes (t60 N3)", () => {
+    const dir = makeRepo({ "a.txt": "a\n" });
+    dirs.push(dir);
+    expect(spawnSync(LAUNCHER, ["init"], { cwd: dir }).status).toBe(0);
+    // A header someone pushed: an escape that retitles the terminal, and a carriage return that writes over the line.
+    write(dir, "patches/p1", "From: Mal <mal@example.org>\nSubject: fix \x1b]0;OWNED\x07five\n\nlooks fine\rhidden\n---\n");
+    write(dir, "patches/series", "p1\n");
+    const piped = spawnSync(LAUNCHER, ["header", "p1"], { cwd: dir, encoding: "utf8" });
+    expect(piped.stdout).toContain("fix \x1b]0;OWNED\x07five");
+    // `script` gives the command a terminal (a pty), as a user's shell does.
+    const shown = spawnSync("script", ["-qec", `${LAUNCHER} header p1`, "/dev/null"], { cwd: dir, encoding: "utf8" });
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain("fix ^[]0;OWNED^Gfive");
+    expect(shown.stdout).toContain("looks fine^Mhidden");
+    expect(shown.stdout).not.toContain("\x1b");
+  });
+
   it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {
     const repo = makeRepo({ a: "one\n" });
     dirs.push(repo);
