@@ -8,7 +8,7 @@ import { childProcess } from "../core/child-process.js";
 import { visible } from "../core/log-tail.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { gitFailed, PqError } from "../errors.js";
 import { renderMatrix } from "../ci/render.js";
 import { FAILING, RUN_COLUMN, type CiReport } from "../ci/report.js";
@@ -19,6 +19,9 @@ import { splitVersion } from "./queue-repo.js";
 import type { Gate, GateVerdict } from "./sync.js";
 import type { QueueVersion } from "./types.js";
 import { pathMap } from "../queue/state.js";
+import { readText } from "../tree/files.js";
+import { leadsOutside } from "../tree/paths.js";
+import { parseSeries, simulateQueue } from "./simulate.js";
 
 const ALL = ["native", "xen", "vmi"];
 
@@ -96,10 +99,53 @@ export async function checkVersions(
             .map((l) => `    | ${l}`),
         );
     }
-    return { ok: blocking.length === 0, report: lines.join("\n"), failing: failing.length };
+    // ci applies the queue with no guard selected: a patch only a guard turns on (#+xen) is checked
+    // as pq sync checks it, applied with that guard selected (t60 N1: a broken one passed the gate).
+    const guarded = blocking.length ? null : await guardedBreak(baseTree, before, after);
+    if (guarded) lines.push(guarded);
+    return { ok: blocking.length === 0 && !guarded, report: lines.join("\n"), failing: failing.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A patch that no longer applies, or applies for the first time broken, when a guard the
+ * series turns on is selected (each such guard in turn, at most 8, as pq sync tries them),
+ * said as a refusal; null when there is none. A patch that did not apply before either is no
+ * change of this push's.
+ */
+async function guardedBreak(
+  baseTree: string | { before: string | null; after: string },
+  before: QueueVersion | null,
+  after: QueueVersion,
+): Promise<string | null> {
+  const guards = [
+    ...new Set(parseSeries(after.series, "the pushed").flatMap((e) => e.guards.filter((g) => g.startsWith("+")).map((g) => g.slice(1)))),
+  ]
+    .sort()
+    .slice(0, 8);
+  if (!guards.length) return null;
+  const filesOf = (dir: string) => async (path: string) => {
+    const full = resolve(dir, path);
+    return leadsOutside(relative(dir, full)) ? null : readText(full);
+  };
+  const afterTree = typeof baseTree === "string" ? baseTree : baseTree.after;
+  const beforeTree = typeof baseTree === "string" ? baseTree : (baseTree.before ?? baseTree.after);
+  for (const guard of guards) {
+    const sim = await simulateQueue(after, filesOf(afterTree), [guard], "the pushed");
+    const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
+    if (!failing.length) continue;
+    const was = before ? await simulateQueue(before, filesOf(beforeTree), [guard], "the previous") : null;
+    const broken = failing.find((name) => !was || was.runs.get(name)?.ok !== false);
+    if (!broken) continue;
+    const run = sim.runs.get(broken)!;
+    return [
+      `newly failing: ${broken} does not apply when the guard ${guard} is selected`,
+      ...run.failures.slice(0, 5).map((f) => `    ${f}`),
+    ].join("\n");
+  }
+  return null;
 }
 
 /**
@@ -119,16 +165,29 @@ function changesBelow(before: QueueVersion | null, after: QueueVersion, report: 
     : `no patch at or below state ${state} is new or rewritten: ${ownTrees ? "the tree it applies to (the pushed commit's files beside the queue), " : ""}the series order or the guards changed what it applies`;
 }
 
-/** The files of a commit's tree (under `sub`) exported to a new directory. */
+/**
+ * The files of a commit's tree (under `sub`) written to a new directory, as a checkout writes
+ * them: read into a scratch index and checked out from it. Not with git archive, which obeys
+ * the archived tree's own .gitattributes (export-subst rewrote a file, export-ignore left one
+ * out): the pusher decided what the gate saw, and every checkout had other files (t60 N4).
+ */
 export function exportTree(gitArgs: string[], rev: string, sub: string): string {
   const dir = mkdtempSync(join(tmpdir(), "pq-gate-tree-"));
-  const archive = childProcess().spawnSync("git", [...gitArgs, "archive", "--format=tar", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev], {
-    maxBuffer: 1 << 30,
-  });
-  if (archive.status !== 0) throw gitFailed(`git archive`, String(archive.stderr).trim());
-  const tar = childProcess().spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-  if (tar.status !== 0) throw new PqError("internal", `tar failed: ${String(tar.stderr).trim()}`);
-  return dir;
+  const index = join(mkdtempSync(join(tmpdir(), "pq-gate-index-")), "index");
+  try {
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    const git = (args: string[]) => childProcess().spawnSync("git", [...gitArgs, ...args], { env, maxBuffer: 1 << 30 });
+    const read = git(["read-tree", sub ? `${rev}:${sub.replace(/\/$/, "")}` : rev]);
+    if (read.status !== 0) throw gitFailed("git read-tree", String(read.stderr).trim());
+    const out = git(["--work-tree", dir, "checkout-index", "-a", "-f"]);
+    if (out.status !== 0) throw gitFailed("git checkout-index", String(out.stderr).trim());
+    return dir;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    rmSync(dirname(index), { recursive: true, force: true });
+  }
 }
 
 /** The gate for pq sync --check: the base tree is the tree's git HEAD. */

@@ -157,6 +157,53 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 120_000);
 
+  it("the gate checks every commit a plain git push brings, and each guard's patches (t60 N1, N2)", async () => {
+    const w = world();
+    try {
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "grep -q '^line 1$' a.c");
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "five.patch", "-m", "line five");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "five");
+      expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+      // Someone with push access and plain git, bypassing pq's own checks.
+      const mal = join(w.root, "mal");
+      execFileSync("git", ["clone", "-q", w.remote, mal]);
+      const gitIn = (...args: string[]) =>
+        spawnSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args], { encoding: "utf8" });
+      const broken =
+        "From: Mal Example <mal@example.org>\nSubject: does not apply\n\n---\n--- a/a.c\n+++ b/a.c\n@@ -10,3 +10,3 @@\n nope 9\n-nope 10\n+ten\n nope 11\n";
+      const pushed = () => gitIn("push", "-q", "origin", "main");
+      // A patch only the guard xen turns on, which does not apply: ci (no guard selected) never applies it.
+      write(mal, "guarded.patch", broken);
+      write(mal, "series", "five.patch\nguarded.patch #+xen\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "guarded, broken");
+      const guarded = pushed();
+      expect(guarded.status).not.toBe(0);
+      expect(guarded.stderr).toContain("newly failing: guarded.patch does not apply when the guard xen is selected");
+      // A broken commit under a tip that takes it out again: the tip alone passes, the commit does not.
+      gitIn("reset", "-q", "--hard", "origin/main");
+      write(mal, "bad.patch", broken);
+      write(mal, "series", "five.patch\nbad.patch\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "bad");
+      gitIn("rm", "-q", "bad.patch");
+      write(mal, "series", "five.patch\n");
+      write(mal, "README", "a note\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "tip is fine");
+      const under = pushed();
+      expect(under.status).not.toBe(0);
+      expect(under.stderr).toMatch(/its commit [0-9a-f]{12} breaks a state that passed in the commit before it/);
+      expect(remoteQueue(w.remote).series).toBe("five.patch\n");
+      expect(git(w.remote, "log", "-1", "--format=%s", "main").trim()).toBe("five");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
+
   it("names the lower patch a change rewrote when the state of an upper, unchanged patch newly fails", async () => {
     const w = world();
     try {
@@ -246,6 +293,13 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       await ok(ann, "pop", "-a");
       git(ann, "add", "queue");
       git(ann, "commit", "-qm", "p1 on the new tree");
+      // Carried over in a commit of its own, the tree change under it still breaks p1 in the history: refused (t60 N2).
+      const twoCommits = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
+      expect(twoCommits.status).toBe(1);
+      expect(twoCommits.stderr).toMatch(/its commit [0-9a-f]{12} breaks a state that passed in the commit before it/);
+      // In one commit with the tree change: accepted.
+      git(ann, "reset", "-q", "--soft", "HEAD~2");
+      git(ann, "commit", "-qm", "tree change, p1 carried over");
       const accepted = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
       expect(accepted.status, accepted.stderr).toBe(0);
       // The base tree fails the command (it lacks p1's "five"): shown, and not blocking, as it failed before (t37 N13).
@@ -255,6 +309,14 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       const branch = spawnSync("git", ["push", remote, "HEAD:refs/heads/topic"], { cwd: ann, encoding: "utf8" });
       expect(branch.status, branch.stderr).toBe(0);
       expect(branch.stderr).toContain("the pushed queue breaks no state that passed before");
+      // The tree is checked as a checkout has it: export-subst (which only git archive obeys) hides no change (t60 N4).
+      write(ann, "a.c", read(ann, "a.c").replace("line 4\n", "$Format:line 4$\n"));
+      write(ann, ".gitattributes", "a.c export-subst\n");
+      git(ann, "add", "-A");
+      git(ann, "commit", "-qm", "a change git archive would undo");
+      const hidden = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
+      expect(hidden.status).toBe(1);
+      expect(hidden.stderr).toContain("newly failing: state 1 (p1.patch)");
     } finally {
       cleanup(root);
     }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node
 import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PqError } from "../../errors.js";
+import { gitFailed, PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
 import { defineCommand } from "../io.js";
 import { childProcess } from "../../core/child-process.js";
@@ -106,49 +106,90 @@ const check = defineCommand({
   run: async (args, io) => {
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
     const sub = subdirOf(args.subdir);
+    if (!sub && args.base === undefined)
+      throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
+    const tip = String(args.new);
+    const judge = { backends: backendList(args.backends), run: commandText(args.run) };
+    const baseDir = args.base === undefined ? "" : resolve(io.cwd, String(args.base));
+    // Every commit the push brings is checked against its first parent, oldest first, and the tip
+    // against the branch before the push: a broken commit under a good tip had landed in the
+    // shared history (t60 N2), which pq log -p, range-diff and a checkout of it then served.
+    for (const commit of newCommits(gitDir, tip)) {
+      const verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
+      if (!verdict.ok) {
+        io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed in the commit before it`);
+        io.err(verdict.report);
+        return 1;
+      }
+    }
     // A new branch is judged against the repository's HEAD (what it would be merged into), not
     // against nothing: against nothing, a state that already failed there refused it (t37 N13).
     const beforeRev = ZERO.test(String(args.old)) ? headCommit(gitDir) : String(args.old);
-    const before = beforeRev === null ? null : versionInGitDir(gitDir, beforeRev, sub);
-    const after = versionInGitDir(gitDir, String(args.new), sub);
-    // A queue in the tree's repository applies to the files its own commit has beside it: a push
-    // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
-    // passed a tree change that broke a patch, and refused one that carried the queue over).
-    // A hook installed before this passes --base too, which the pushed commit replaces.
-    const trees = sub
-      ? { before: beforeRev === null ? null : treeOf(gitDir, beforeRev, sub), after: treeOf(gitDir, String(args.new), sub) }
-      : null;
-    if (!trees && args.base === undefined)
-      throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
-    const base = trees ?? resolve(io.cwd, String(args.base));
-    let verdict;
-    try {
-      verdict = await checkVersions(base, before, after, {
-        backends: backendList(args.backends),
-        run: commandText(args.run),
-        describe: {
-          tree: trees ? `the pushed commit's tree (${String(args.new).slice(0, 12)})` : String(base),
-          command: "pq hook install",
-        },
-      });
-    } finally {
-      if (trees) for (const dir of [trees.before, trees.after]) if (dir) rmSync(dir, { recursive: true, force: true });
-    }
+    const verdict = await checkPair(gitDir, sub, baseDir, beforeRev, tip, judge);
     if (verdict.ok) {
       // Not "every state green" when a cell that failed before still does: shown, as not blocking (t37 N13).
       if (verdict.failing) io.err(verdict.report);
       io.err(
         verdict.failing
-          ? `pq: the pushed queue breaks no state that passed before (${String(args.new).slice(0, 12)})`
-          : `pq: the pushed queue keeps every state green (${String(args.new).slice(0, 12)})`,
+          ? `pq: the pushed queue breaks no state that passed before (${tip.slice(0, 12)})`
+          : `pq: the pushed queue keeps every state green (${tip.slice(0, 12)})`,
       );
       return 0;
     }
-    io.err(`pq: refusing ${String(args.new).slice(0, 12)}: it breaks a state that passed before`);
+    io.err(`pq: refusing ${tip.slice(0, 12)}: it breaks a state that passed before`);
     io.err(verdict.report);
     return 1;
   },
 });
+
+/** One pushed queue version checked against another (null: none before it). */
+async function checkPair(
+  gitDir: string,
+  sub: string,
+  /** --base, resolved (unused with --subdir). */
+  baseDir: string,
+  beforeRev: string | null,
+  afterRev: string,
+  judge: { backends: string[]; run: string | undefined },
+) {
+  const before = beforeRev === null ? null : versionInGitDir(gitDir, beforeRev, sub);
+  const after = versionInGitDir(gitDir, afterRev, sub);
+  // A queue in the tree's repository applies to the files its own commit has beside it: a push
+  // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
+  // passed a tree change that broke a patch, and refused one that carried the queue over).
+  // A hook installed before this passes --base too, which the pushed commit replaces.
+  const trees = sub ? { before: beforeRev === null ? null : treeOf(gitDir, beforeRev, sub), after: treeOf(gitDir, afterRev, sub) } : null;
+  const base = trees ?? baseDir;
+  try {
+    return await checkVersions(base, before, after, {
+      ...judge,
+      describe: {
+        tree: trees ? `the pushed commit's tree (${afterRev.slice(0, 12)})` : String(base),
+        command: "pq hook install",
+      },
+    });
+  } finally {
+    if (trees) for (const dir of [trees.before, trees.after]) if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The commits a push brings that no branch or tag has yet, oldest first, but the tip itself. */
+function newCommits(gitDir: string, tip: string): string[] {
+  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-list", "--reverse", "--topo-order", tip, "--not", "--all"], {
+    encoding: "latin1",
+    maxBuffer: 1 << 30,
+  });
+  if (r.status !== 0) throw gitFailed("git rev-list", String(r.stderr).trim());
+  return r.stdout.split("\n").filter((c) => c && c !== tip);
+}
+
+/** A commit's first parent, or null for a root commit. */
+function firstParent(gitDir: string, commit: string): string | null {
+  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-parse", "--verify", "--quiet", `${commit}^1`], {
+    encoding: "latin1",
+  });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
 /** --subdir as a directory prefix ("queue/"), or "" for a queue in a repository of its own. */
 function subdirOf(subdir: unknown): string {
