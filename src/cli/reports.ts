@@ -84,6 +84,7 @@ export function printUndoReport(io: CliIO, verb: string, report: UndoReport, jso
   if (json) return printJson(io, report);
   for (const e of report.entries) io.out(`${verb} ${e.op} (${e.time.replace("T", " ").slice(0, 19)})`);
   if (report.backup) io.out(`files changed since were saved in ${report.backup}`);
+  if (report.betweenBackup) io.out(`edits a refresh had taken, which this undo took back with it, were saved in ${report.betweenBackup}`);
   if (report.rebaseStopped)
     io.out("the rebase is stopped again where that --continue went on from: pq rebase --continue, --skip or --abort");
 }

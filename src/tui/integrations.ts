@@ -14,6 +14,7 @@ export function describeUndo(r: UndoReport, verb: "undid" | "redid"): string {
   if (!r.entries.length) return `nothing to ${verb === "undid" ? "undo" : "redo"}`;
   return (
     `${verb} ${r.entries.map((e) => e.op).join(", ")}${r.backup ? ` (files changed since were saved in ${r.backup})` : ""}` +
+    (r.betweenBackup ? `; edits a refresh had taken, which this undo took back with it, were saved in ${r.betweenBackup}` : "") +
     // As pq undo says it (tui-8 T18): the undo of a --continue leaves the rebase stopped again.
     (r.rebaseStopped ? "; the rebase is stopped again where that --continue went on from (pq rebase --continue, --skip or --abort)" : "")
   );

@@ -128,7 +128,8 @@ describe("undo chains and refusals", () => {
     const after = observe(dir);
     await stack.pop({ target: "p2" });
     await stack.undo();
-    await stack.undo({ count: 2 });
+    // The refresh's undo leaves its edits in the tree, which the push's undo overwrites: saved first (t61 N3).
+    expect((await stack.undo({ count: 2 })).betweenBackup).toBeDefined();
     await stack.redo({ count: 2 });
     expect(observe(dir)).toEqual(after);
     expect((await stack.status()).pending).toEqual([]);
@@ -181,6 +182,24 @@ describe("undo chains and refusals", () => {
     expect(report.backup).toBeDefined();
     expect(read(report.backup!, "a.txt")).toContain("mine\n");
     expect(stack.applied()).toEqual(["p1", "p2"]);
+  });
+
+  it("undo N over a refresh and an older push: the edits the refresh took are saved, never lost (t61 N3)", async () => {
+    const { dir, stack } = await fourPatches();
+    await stack.pop();
+    await stack.push();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 2\n", "precious work\n"));
+    await stack.refresh();
+    // One at a time: the first leaves the edits in the tree, the second refuses over them.
+    await stack.undo();
+    expect(read(dir, "a.txt")).toContain("precious work\n");
+    await expectPqError(stack.undo(), "dirty");
+    await stack.redo();
+    // Three at once take the refresh back with the push and pop under it, as asked: what the refresh took is saved, and said.
+    const report = await stack.undo({ count: 3 });
+    expect(read(dir, "a.txt")).not.toContain("precious work\n");
+    expect(report.backup).toBeUndefined();
+    expect(read(report.betweenBackup!, "a.txt")).toContain("precious work\n");
   });
 
   it("undo of finish drops the commits, unless something was built on them", async () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import { asciiJson, readText, sha1 } from "../../tree/files.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
-import { adoptState, statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
+import { adoptState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
@@ -21,6 +21,12 @@ export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
   entries: { id: string; op: string; time: string }[];
   backup?: string;
+  /**
+   * Where the versions the tree held between two of the operations taken back were saved (the
+   * edits a refresh took, which its undo leaves in the tree and the undo of an older operation
+   * overwrites): they are in no patch and no tree afterwards (t61 N3).
+   */
+  betweenBackup?: string;
   /** The undo took back a rebase's --continue or --skip: the rebase is stopped again where it was. */
   rebaseStopped?: true;
 }
@@ -148,11 +154,19 @@ export async function planUndo(
   // for redo in the order they are redone (each step goes to `after`).
   // Paths some entry moves: a version a refresh took (`taken`) counts only on those.
   const moved = new Set<string>();
+  /**
+   * Undo: a version one step leaves that the next (older) step does not start from: an edit the
+   * tree held between those operations (the unrefreshed edits a refresh took, which its undo
+   * leaves in the tree). The older step overwrites it: saved first, and said (t61 N3: undo 3
+   * across a refresh and a push lost it; a rebase's resolution taken back with it goes the same way).
+   */
+  const between = new Map<string, Version>();
   for (const e of ordered) {
     const moves: [string, Version, Version][] = [...e.tree, ...(e.taken ?? []).map(([path, v]): [string, Version, Version] => [path, v, v])];
     for (const [path, before, after] of moves) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
       if (!required.has(path)) required.set(path, from);
+      else if (direction === "undo" && final.get(path) !== from && !between.has(path)) between.set(path, final.get(path)!);
       final.set(path, to);
     }
     for (const [path] of e.tree) moved.add(path);
@@ -228,6 +242,8 @@ export async function planUndo(
         }
     }
   }
+  // Only on paths the undo writes (see takenOnly), and not where the tree's own edits are said already.
+  const overwritten = [...between].filter(([path, v]) => v !== null && final.has(path) && final.get(path) !== v && !dirty.includes(path));
   let backup: string | undefined;
   if (dirty.length || queueDirty.length) {
     const what = [...dirty.map((p) => (tx.ws.version(p) === null ? `${p} (deleted)` : p)), ...queueDirty.map(([p]) => `${p} (queue)`)];
@@ -246,6 +262,16 @@ export async function planUndo(
     if (dirty.length) dirs.push(backupFiles(ctx.tree, dirty, direction));
     if (queueDirty.length) dirs.push(backupFiles(ctx.tree, queueDirty.map(([p]) => p), `${direction}-queue`, ctx.queueDir));
     backup = dirs.join(" and ");
+  }
+  // Taken back with the refresh that took them, as the user asked, yet never lost: saved, and said.
+  let betweenBackup: string | undefined;
+  if (overwritten.length) {
+    const versions = new Map(overwritten);
+    const fromStore = (path: string) => {
+      const v = versions.get(path) ?? null;
+      return v === null ? null : { content: store.get(versionId(v)!), exec: versionExec(v) };
+    };
+    betweenBackup = backupFiles(ctx.tree, [...versions.keys()], `${direction}-between`, fromStore);
   }
   for (const [path, v] of final) {
     const id = versionId(v);
@@ -284,7 +310,11 @@ export async function planUndo(
   }
   const staged = await planGit(ctx, ordered, direction, force);
   if (staged) backup = backup ? `${backup} and ${staged}` : staged;
-  const report: UndoReport = { entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })), ...(backup ? { backup } : {}) };
+  const report: UndoReport = {
+    entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })),
+    ...(backup ? { backup } : {}),
+    ...(betweenBackup ? { betweenBackup } : {}),
+  };
   // The oldest rebase command taken back says whether a rebase was stopped before it (see OplogEntry.rebasePlan).
   const rebasePlan = [...ordered].reverse().find((e) => e.rebasePlan !== undefined)?.rebasePlan;
   if (rebasePlan) for (const id of rebasePlan) if (!store.verify(id)) throw new PqError("damaged", "pq's object store lacks the stopped rebase this undo would restore", ["nothing was changed; pq oplog lists the operations: an undo that takes the whole rebase back (its start too) needs no stopped rebase"]);
