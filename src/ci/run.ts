@@ -6,7 +6,6 @@
 import { cacheTrustWarning, defaultCacheDir } from "../build/build.js";
 import { logTail } from "../core/log-tail.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
-import { PqError } from "../errors.js";
 import { StateEvaluator } from "./evaluate.js";
 import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
 import { runCommand, stateEnv, type CommandResult } from "./run-command.js";

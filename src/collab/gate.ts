@@ -218,12 +218,23 @@ export function versionInGitDir(gitDir: string, rev: string, sub = ""): QueueVer
   // the name it was given, a directory like qüeue/ matched no file, and the queue read as empty
   // passed every check (t35 F2).
   const subBytes = Buffer.from(sub, "utf8").toString("latin1");
-  const entries = ls.stdout
+  const records = ls.stdout
     .toString("latin1")
     .split("\0")
-    .map((rec) => /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(rec))
-    .filter((m): m is RegExpExecArray => m !== null && m[2].startsWith(subBytes))
-    .map((m) => ({ id: m[1], path: m[2].slice(subBytes.length) }));
+    .map((rec) => /^(\d+) (blob|commit) ([0-9a-f]+)\t(.*)$/s.exec(rec))
+    .filter((m): m is RegExpExecArray => m !== null && m[4].startsWith(subBytes));
+  // A patch or series committed as a symbolic link (or a submodule): pq reads no queue file
+  // through a link that can lead out of the queue (t60 N5), and the gate read the link's target
+  // path as a patch with no diff, which passed.
+  const linked = records.find((m) => m[1] === "120000" || m[2] === "commit");
+  if (linked)
+    throw new PqError(
+      "unsafe-path",
+      `${linked[4].slice(subBytes.length)} in the pushed queue is ${linked[2] === "commit" ? "a submodule" : "a symbolic link"}, not a file`,
+      ["a queue holds its series and patch files themselves: commit the file, not a link to it"],
+      { patch: linked[4].slice(subBytes.length) },
+    );
+  const entries = records.map((m) => ({ id: m[3], path: m[4].slice(subBytes.length) }));
   const files = pathMap<string>();
   for (const e of entries) files[e.path] = git(["cat-file", "blob", e.id]).stdout.toString("latin1");
   return splitVersion(files);

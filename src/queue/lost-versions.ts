@@ -6,10 +6,9 @@
  * top (what to diff the edits against): it is rebuilt here from below, forward (t42 N8: refresh
  * and pop -a sent the user to each other).
  */
-import { join } from "node:path";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, parsePatch } from "../patch/index.js";
-import { readText } from "../tree/files.js";
+import { readQueueText } from "./names.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { versionId, type AppliedPatch, type Version } from "./state.js";
 
@@ -50,7 +49,7 @@ export async function restoreLostVersion(
   }
   if (startId === wantedId) return true;
   for (const record of chain.slice(from)) {
-    const text = readText(join(ctx.queueDir, record.name));
+    const text = readQueueText(ctx.queueDir, record.name);
     if (text === null) return false;
     let change;
     try {

@@ -5,10 +5,11 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { mkdirSync, renameSync, rmdirSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, normalize } from "node:path";
+import { lstatSync, mkdirSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { PqError } from "../errors.js";
-import { firstSymlink } from "../tree/paths.js";
+import { firstSymlink, leadsOutside } from "../tree/paths.js";
+import { readText } from "../tree/files.js";
 
 /** Files of the queue directory itself; a patch may not take their names. */
 const RESERVED = new Set(["series", "status", "guards"]);
@@ -94,6 +95,35 @@ export function checkNameOnDisk(queueDir: string, name: string): void {
       "pq writes patch files only inside the queue directory; replace the symlink with a real directory",
     ]);
   }
+}
+
+/**
+ * A queue file's text (a patch, the series), read only where it stays inside the queue
+ * directory: a patch committed as a symbolic link to ~/.ssh/id_ed25519 (or under a linked
+ * directory) was read through by push, show and export, and a refresh then committed the key's
+ * bytes as the patch's message for the next sync to push (t60 N5). A link to a file inside the
+ * queue (dpkg-source's debian.series, a patch kept under two names) is read as before.
+ * Null when there is no file.
+ */
+export function readQueueText(queueDir: string, name: string): string | null {
+  const path = join(queueDir, name);
+  const linked = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() || (name.includes("/") && firstSymlink(queueDir, name.split("/").slice(0, -1)) !== null);
+  if (linked) {
+    let real: string | null = null;
+    try {
+      real = realpathSync(path);
+    } catch {
+      /* a dangling link: no file */
+    }
+    if (real === null) return null;
+    const inside = relative(realpathSync(queueDir), real);
+    if (inside === "" || leadsOutside(inside))
+      throw new PqError("unsafe-path", `${quotedName(name)} in the queue is a symbolic link to ${real}, outside the queue directory: pq reads no patch through it`, [
+        "nothing was changed; whoever committed it as a link can say why (git log of the queue's repository)",
+        `replace it with the patch itself (rm the link, put the file there), or take it out of the series`,
+      ], { patch: name });
+  }
+  return readText(path);
 }
 
 /**

@@ -22,7 +22,8 @@ import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 import { restoreLostVersion } from "./lost-versions.js";
-import { fileStat, readText } from "../tree/files.js";
+import { fileStat } from "../tree/files.js";
+import { readQueueText } from "./names.js";
 
 export interface PlanContext {
   tree: string;
@@ -350,7 +351,7 @@ export async function planRefresh(
     const text = content(v, path);
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
-  const asText = textHunkPaths(() => readText(join(ctx.queueDir, top.name)), ...(opts.alsoTextIn ?? []).map((text) => () => text));
+  const asText = textHunkPaths(() => readQueueText(ctx.queueDir, top.name), ...(opts.alsoTextIn ?? []).map((text) => () => text));
   return { diff: buildPatchDiff(files, renames, diffContent, asText), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
 }
 

@@ -55,7 +55,7 @@ import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
 import { leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
-import { pathInQueue, type QueuePlace } from "./names.js";
+import { pathInQueue, readQueueText, type QueuePlace } from "./names.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
 export type { StackTarget } from "./ops/context.js";
@@ -580,7 +580,7 @@ export class Stack {
   }
 
   async readPatch(name: string): Promise<string> {
-    const text = readText(this.patchPath(name));
+    const text = readQueueText(this.queueDir, name);
     if (text === null) throw missingPatchFile(this.queueDir, name);
     return text;
   }
@@ -1182,7 +1182,7 @@ export class Stack {
 
   private readSeries(): Series {
     // The series is UTF-8 text (quilt and hg read it so): names are decoded like file names.
-    const text = readText(join(this.queueDir, "series")) ?? "";
+    const text = readQueueText(this.queueDir, "series") ?? "";
     // Callers only read it (entries() hands out copies); edits go through a transaction's own Series.
     if (this.seriesRead?.text !== text) {
       const series = Series.fromBytes(text);

@@ -9,13 +9,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
-import { asciiJson, fileStat, readText } from "../tree/files.js";
+import { asciiJson, fileStat } from "../tree/files.js";
 import { nameToBytes } from "../patch/index.js";
 import type { ObjectStore } from "../tree/objects.js";
 import type { StatCache } from "./caches.js";
 import { Series } from "./series.js";
 import { adoptRecords, statePaths, type AppliedPatch, type StackState } from "./state.js";
-import { checkNameOnDisk, flattenName } from "./names.js";
+import { checkNameOnDisk, flattenName, readQueueText } from "./names.js";
 import { WorkingSet } from "./workset.js";
 import { knownExecBits } from "./exec-bits.js";
 import { execBitsTrusted } from "../git/head.js";
@@ -216,7 +216,7 @@ export class Transaction {
 
 function readQueueFile(queueDir: string, path: string): string | null {
   try {
-    return readText(join(queueDir, path));
+    return readQueueText(queueDir, path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EISDIR") return null;
     throw e;

@@ -4,7 +4,7 @@
  * wedged the stack behind a raw system error.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -87,6 +87,31 @@ describe("what pq's patches hold: regular files", () => {
     expect((await pq(dir, "add", "d/f1")).code).toBe(0);
     expect((await pq(dir, "refresh")).code).toBe(0);
     expect((await pq(dir, "status")).code).toBe(0);
+  });
+});
+
+describe("a patch file that is a symbolic link (t60 N5)", () => {
+  it("is not read through when it leads out of the queue: push, show, header and export refuse, naming it; one inside is read", async () => {
+    const dir = await stack();
+    const secret = join(tempDir("pq-secret-"), "id_key");
+    dirs.push(dirname(secret));
+    writeFileSync(secret, "-----BEGIN FAKE PRIVATE KEY-----\nAAAASECRET\n-----END FAKE PRIVATE KEY-----\n");
+    symlinkSync(secret, join(dir, "patches", "leak.patch"));
+    write(dir, "patches/inner.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line1\n+LINE1\n line2\n line3\n");
+    symlinkSync("inner.patch", join(dir, "patches", "alias.patch"));
+    write(dir, "patches/series", "alias.patch\nleak.patch\n");
+    const before = snapshot(dir);
+    expect((await pq(dir, "push")).code).toBe(0); // the link inside the queue: read as the patch it names
+    for (const args of [["push"], ["show", "leak.patch"], ["header", "leak.patch"], ["export", "--mbox", "-", "-a"]]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([
+        7,
+        expect.stringContaining(`"leak.patch" in the queue is a symbolic link to ${secret}, outside the queue directory`),
+      ]);
+      expect(r.out).not.toContain("SECRET");
+    }
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(snapshot(dir)).toEqual(before);
   });
 });
 

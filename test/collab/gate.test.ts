@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -197,6 +197,15 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const under = pushed();
       expect(under.status).not.toBe(0);
       expect(under.stderr).toMatch(/its commit [0-9a-f]{12} breaks a state that passed in the commit before it/);
+      // A patch committed as a symbolic link (to a file on whoever's machine reads it): refused (t60 N5).
+      gitIn("reset", "-q", "--hard", "origin/main");
+      symlinkSync("/etc/hostname", join(mal, "leak.patch"));
+      write(mal, "series", "five.patch\nleak.patch\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "a link");
+      const link = pushed();
+      expect(link.status).not.toBe(0);
+      expect(link.stderr).toContain("leak.patch in the pushed queue is a symbolic link, not a file");
       expect(remoteQueue(w.remote).series).toBe("five.patch\n");
       expect(git(w.remote, "log", "-1", "--format=%s", "main").trim()).toBe("five");
     } finally {

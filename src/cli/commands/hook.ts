@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gitFailed, PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
+import type { QueueVersion } from "../../collab/types.js";
 import { defineCommand } from "../io.js";
 import { childProcess } from "../../core/child-process.js";
 
@@ -152,7 +153,7 @@ async function checkPair(
   afterRev: string,
   judge: { backends: string[]; run: string | undefined },
 ) {
-  const before = beforeRev === null ? null : versionInGitDir(gitDir, beforeRev, sub);
+  const before = beforeRev === null ? null : previousVersion(gitDir, beforeRev, sub);
   const after = versionInGitDir(gitDir, afterRev, sub);
   // A queue in the tree's repository applies to the files its own commit has beside it: a push
   // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
@@ -170,6 +171,19 @@ async function checkPair(
     });
   } finally {
     if (trees) for (const dir of [trees.before, trees.after]) if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The version a push is compared with, or null when it holds what no pushed version may (a
+ * link that landed before the gate refused links): the push that takes it out must pass.
+ */
+function previousVersion(gitDir: string, rev: string, sub: string): QueueVersion | null {
+  try {
+    return versionInGitDir(gitDir, rev, sub);
+  } catch (e) {
+    if (e instanceof PqError && e.code === "unsafe-path") return null;
+    throw e;
   }
 }
 

@@ -1,6 +1,6 @@
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
-import type { PushReport, Stack } from "../../queue/stack.js";
+import type { PushReport } from "../../queue/stack.js";
 import { progressSink } from "../progress.js";
 import { belowTopLines, printPushReport, skippedLines } from "../reports.js";
 import { nothingToPush, skippedGuarded } from "../../queue/queries.js";

@@ -10,7 +10,8 @@ import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import { applyFilePatch, filePatchBetween, gitBlobId, parsePatch, reverseFilePatch } from "../../patch/index.js";
 import { readText, sha1 } from "../../tree/files.js";
-import { BACK_THROUGH_QUILT, QUILT_STATE_DIR } from "../quilt-takeover.js";
+import { readQueueText } from "../names.js";
+import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { gitOut } from "../git-cli.js";
 import { parsePorcelainStatus } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
@@ -126,7 +127,7 @@ function rebuildLostVersion(ctx: OpContext, popping: AppliedPatch[], path: strin
   let content = readText(join(ctx.tree, path));
   for (const record of [...popping].reverse()) {
     if (!record.files[path]) continue;
-    const text = readText(join(ctx.queueDir, record.name));
+    const text = readQueueText(ctx.queueDir, record.name);
     if (text === null) throw lost();
     let fp;
     try {

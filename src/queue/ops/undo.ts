@@ -5,9 +5,9 @@
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
-import { join } from "node:path";
 import { PqError } from "../../errors.js";
-import { asciiJson, readText, sha1 } from "../../tree/files.js";
+import { asciiJson, sha1 } from "../../tree/files.js";
+import { readQueueText } from "../names.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { adoptState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
@@ -196,7 +196,7 @@ export async function planUndo(
     })
     .map(([p]) => p);
   const queueDirty = [...queueRequired].filter(([path, id]) => {
-    const text = readText(join(ctx.queueDir, path));
+    const text = readQueueText(ctx.queueDir, path);
     const now = text === null ? null : sha1(text);
     return now !== id && now !== queueFinal.get(path);
   });
