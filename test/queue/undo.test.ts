@@ -202,6 +202,22 @@ describe("undo chains and refusals", () => {
     expect(read(report.betweenBackup!, "a.txt")).toContain("precious work\n");
   });
 
+  it("undo N over two refreshes and a pop leaves what N single undos leave: the later edits in the tree (t61 N4)", async () => {
+    const { dir, stack } = await fourPatches();
+    await stack.push();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 2\n", "first edit\n"));
+    await stack.refresh();
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 12\n", "second edit, precious\n"));
+    await stack.refresh();
+    await stack.pop();
+    await stack.undo({ count: 3 });
+    // As after three single undos: p3 pushed again as it was first refreshed, both edits in the tree, unrefreshed.
+    const a = read(dir, "a.txt");
+    for (const line of ["line 25 by p3\n", "first edit\n", "second edit, precious\n"]) expect(a).toContain(line);
+    expect(read(join(dir, "patches"), "p3")).not.toContain("edit");
+    expect(stack.applied()).toEqual(["p1", "p2", "p3"]);
+  });
+
   it("undo of finish drops the commits, unless something was built on them", async () => {
     const { dir, stack } = await fourPatches();
     const head = git(dir, "rev-parse", "HEAD");

@@ -161,14 +161,24 @@ export async function planUndo(
    * across a refresh and a push lost it; a rebase's resolution taken back with it goes the same way).
    */
   const between = new Map<string, Version>();
+  /**
+   * Undo: what a refresh took on a path no step has moved yet, newest first: the tree holds it
+   * there. The undo of a refresh writes no tree file (the edits stay, unrefreshed), so it sets
+   * no final version: an older refresh's had set the file back to what that one took, and the
+   * later edits were lost where N single undos keep them (t61 N4).
+   */
+  const heldAt = new Map<string, Version>();
   for (const e of ordered) {
-    const moves: [string, Version, Version][] = [...e.tree, ...(e.taken ?? []).map(([path, v]): [string, Version, Version] => [path, v, v])];
+    const taken: [string, Version, Version][] = (e.taken ?? []).map(([path, v]) => [path, v, v]);
+    const moves: [string, Version, Version][] = direction === "undo" ? [...e.tree] : [...e.tree, ...taken];
     for (const [path, before, after] of moves) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
+      const held = required.has(path) ? final.get(path) : heldAt.get(path);
       if (!required.has(path)) required.set(path, from);
-      else if (direction === "undo" && final.get(path) !== from && !between.has(path)) between.set(path, final.get(path)!);
+      if (direction === "undo" && held !== undefined && held !== from && !between.has(path)) between.set(path, held);
       final.set(path, to);
     }
+    if (direction === "undo") for (const [path, v] of taken) if (!required.has(path) && !heldAt.has(path)) heldAt.set(path, v);
     for (const [path] of e.tree) moved.add(path);
     for (const [path, before, after] of e.queue) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
