@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -212,6 +212,21 @@ describe("the gate: pq hook install and pq sync --check", () => {
       cleanup(w.root);
     }
   }, 120_000);
+
+  it("installs the hook where git runs it: core.hooksPath, or a hooks/ folder it makes (t60 N6)", async () => {
+    const remote = bare("hooks-path.git");
+    const site = join(root, "site-hooks");
+    git(remote, "config", "core.hooksPath", site);
+    expect((await ok(root, "hook", "install", remote, "--base", base, "--run", "true")).out).toContain(
+      `installed ${join(site, "pre-receive")}`,
+    );
+    expect(readFileSync(join(site, "pre-receive"), "utf8")).toContain("installed by pq hook install");
+    const plain = bare("no-hooks-dir.git");
+    rmSync(join(plain, "hooks"), { recursive: true, force: true });
+    expect((await ok(root, "hook", "install", plain, "--base", base, "--run", "true")).out).toContain(
+      `installed ${join(plain, "hooks", "pre-receive")}`,
+    );
+  });
 
   it("names the lower patch a change rewrote when the state of an upper, unchanged patch newly fails", async () => {
     const w = world();

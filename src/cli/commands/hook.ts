@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,7 +52,12 @@ const install = defineCommand({
         ]);
       }
     }
-    const hook = join(dir, "hooks", "pre-receive");
+    // Where git runs it: core.hooksPath (a site-wide hooks directory) if set, else hooks/ (t60 N6: a hook
+    // written to hooks/ under a hooksPath was "installed" and never ran).
+    const where = childProcess().spawnSync("git", ["rev-parse", "--git-path", "hooks/pre-receive"], { cwd: dir, encoding: "utf8" });
+    if (where.status !== 0) throw gitFailed("git rev-parse --git-path", String(where.stderr).trim());
+    const hook = resolve(dir, where.stdout.trim());
+    mkdirSync(dirname(hook), { recursive: true });
     if (existsSync(hook) && !readFileSync(hook, "latin1").includes("installed by pq hook install")) {
       throw new PqError("exists", `${hook} exists and was not written by pq`, ["move it away first, or call pq hook check from it"]);
     }
