@@ -31,6 +31,12 @@ describe("patch names", () => {
     for (const name of ["x:y.patch", "C:foo.patch"]) expect(() => validatePatchName(name), name).not.toThrow();
   });
 
+  it("refuses a name longer than 1024 bytes, each part of it valid: paths stop at 4096 (t60 N12)", () => {
+    const deep = Array.from({ length: 22 }, () => "d".repeat(200)).join("/") + "/x.patch";
+    expect(() => validatePatchName(deep)).toThrow(/longer than 1024 bytes/);
+    expect(() => validatePatchName(Array.from({ length: 5 }, () => "d".repeat(200)).join("/"))).not.toThrow();
+  });
+
   it("refuses a name with a control character (an escape sequence every terminal listing it would obey: tui-8 T11)", () => {
     for (const name of ["esc\x1b[7mname", "bell\x07name", "del\x7f", "csi\u009b7m"]) {
       expect(() => validatePatchName(name), JSON.stringify(name)).toThrow(/contains a control character/);
