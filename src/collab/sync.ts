@@ -162,9 +162,14 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
   // take with their endings set aside, and a refresh there flipped back (t35 F14). Merged over
   // those, the queue is the same whoever syncs it (see sharedHeadContents).
   // One git process for every file the queues touch, instead of one per file.
-  for (const [p, content] of await git.sharedHeadContents(pathsIn(prefetch))) cache.set(p, Promise.resolve(content));
+  // A path a queue version names is checked before git is asked for it (t60 N11: a pushed ../ path
+  // reached git cat-file, and its refusal came out as a git failure, exit 11, not the patch's).
+  const prefetched = pathsIn(prefetch);
+  for (const p of prefetched) checkTreePath("", p);
+  for (const [p, content] of await git.sharedHeadContents(prefetched)) cache.set(p, Promise.resolve(content));
   return {
     baseFile: (p) => {
+      checkTreePath("", p);
       if (!cache.has(p))
         cache.set(
           p,

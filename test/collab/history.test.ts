@@ -222,3 +222,36 @@ describe("pq log -p into a reader that leaves", () => {
     }
   });
 });
+
+describe("a queue's history holding what pq refuses (t60 N11)", () => {
+  it("log -p says that version cannot be shown and goes on; range-diff refuses its unsafe path as a bad patch, not a git failure", async () => {
+    const shared = makeRepo({ "a.c": A });
+    try {
+      await ok(shared, "init", "--shared");
+      const queue = join(shared, "patches");
+      setIdentity(queue, "Ann Example", "ann@example.org");
+      const commit = (message: string) => {
+        execFileSync("git", ["-C", queue, "add", "-A"]);
+        execFileSync("git", ["-C", queue, "commit", "-qm", message]);
+      };
+      write(queue, "p1.patch", patchText("one", mod(A, set(A, 5, "five"))));
+      write(queue, "series", "p1.patch\n");
+      commit("p1");
+      write(queue, "evil.patch", "Subject: evil\n\n---\n--- /dev/null\n+++ b/../../esc\n@@ -0,0 +1 @@\n+x\n");
+      write(queue, "series", "p1.patch\nevil.patch\n../../x.patch\n");
+      commit("evil state");
+      execFileSync("git", ["-C", queue, "rm", "-q", "evil.patch"]);
+      write(queue, "series", "p1.patch\n");
+      commit("clean again");
+      const log = await pq(shared, "log", "-p");
+      expect([log.code, log.err]).toEqual([0, ""]);
+      expect(log.out).toContain("(this version cannot be shown: ");
+      expect(log.out).toContain("    p1\n"); // the commits before it are still shown
+      const range = await pq(queue, "range-diff", "HEAD~2", "HEAD~1");
+      expect(range.code).toBe(7);
+      expect(range.err).toContain('path "../../esc" leaves the tree');
+    } finally {
+      cleanup(shared);
+    }
+  });
+});

@@ -182,16 +182,23 @@ export default defineCommand({
           .join("\n")}\n\n`,
       );
       if (!svc) continue;
-      const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
-      if (!name) {
-        io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
-        continue;
+      try {
+        const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
+        if (!name) {
+          io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
+          continue;
+        }
+        const oldName = e.renamedFrom ?? e.name ?? name;
+        // A merge whose first parent lacks the patch (it carried the other side's rename) is no first
+        // version: compared with the parent that has it (collab-17 F6).
+        const base = older.patches[oldName] === undefined ? ((await otherParentWith(qr, e.commit, oldName)) ?? older) : older;
+        io.out(await versionDiff(oldName, e.name ?? name, base, newer, svc));
+      } catch (err) {
+        // A version in the history pq refuses to read (a bad series line or an unsafe patch path a
+        // commit held, gone again since): said for that commit, and the older ones still shown (t60 N11).
+        if (!(err instanceof PqError) || !["bad-patch", "unsafe-path", "usage"].includes(err.code)) throw err;
+        io.out(`    (this version cannot be shown: ${err.message})\n`);
       }
-      const oldName = e.renamedFrom ?? e.name ?? name;
-      // A merge whose first parent lacks the patch (it carried the other side's rename) is no first
-      // version: compared with the parent that has it (collab-17 F6).
-      const base = older.patches[oldName] === undefined ? ((await otherParentWith(qr, e.commit, oldName)) ?? older) : older;
-      io.out(await versionDiff(oldName, e.name ?? name, base, newer, svc));
     }
   },
 });
