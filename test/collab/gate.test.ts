@@ -208,6 +208,15 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(link.stderr).toContain("leak.patch in the pushed queue is a symbolic link, not a file");
       expect(remoteQueue(w.remote).series).toBe("five.patch\n");
       expect(git(w.remote, "log", "-1", "--format=%s", "main").trim()).toBe("five");
+      // What is no queue version is said so, not called green (t60 N10).
+      const tree = gitIn("push", "origin", "HEAD^{tree}:refs/tags/a-tree");
+      expect(tree.stderr).toContain("is a tree, not a commit: no queue version, not checked");
+      gitIn("checkout", "-q", "--orphan", "notes");
+      gitIn("read-tree", "--empty");
+      write(mal, "NOTES", "not a queue\n");
+      gitIn("add", "NOTES");
+      gitIn("commit", "-qm", "notes");
+      expect(gitIn("push", "origin", "notes").stderr).toContain("has no series file: no queue version, not checked");
     } finally {
       cleanup(w.root);
     }

@@ -115,6 +115,16 @@ const check = defineCommand({
     if (!sub && args.base === undefined)
       throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
     const tip = String(args.new);
+    // A tag of a tree or a blob is no queue version: said, and let through as git would (t60 N10).
+    const kind = childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-t", tip], { encoding: "latin1" }).stdout.trim();
+    if (kind !== "commit" && kind !== "tag") {
+      io.err(`pq: ${tip.slice(0, 12)} is a ${kind || "missing object"}, not a commit: no queue version, not checked`);
+      return 0;
+    }
+    if (childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-e", `${tip}:${sub}series`]).status !== 0) {
+      io.err(`pq: ${tip.slice(0, 12)} has no ${sub}series file: no queue version, not checked`);
+      return 0;
+    }
     const judge = { backends: backendList(args.backends), run: commandText(args.run) };
     const baseDir = args.base === undefined ? "" : resolve(io.cwd, String(args.base));
     // Every commit the push brings is checked against its first parent, oldest first, and the tip
