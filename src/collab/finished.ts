@@ -46,6 +46,11 @@ export async function finishedTrailers(tree: string, removed: string[], inTree: 
 export interface Finished {
   commit: string;
   by: string;
+  /**
+   * Whether the tree's repository has the commit: a trailer is anyone's text (a plain-git commit
+   * can name a commit that exists nowhere), so a finish is said as a fact only when it is one (t60 N8).
+   */
+  known?: boolean;
 }
 
 /** The finishes recorded in the queue's commits `range` (a revision, or OLD..NEW), by patch name (the newest wins). */

@@ -234,8 +234,7 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
     [
       // Not git pull: the patches still applied change the files it would update (t35 F9).
       ...finished.map(
-        (l) =>
-          `${finishedWords(l)}: pq rebase brings the tree to its upstream, which has that commit, carrying the applied patches; then pq push -a`,
+        (l) => `${finishedWords(l)}: pq rebase brings the tree to ${upstreamWithCommit(l)}, carrying the applied patches; then pq push -a`,
       ),
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
@@ -249,7 +248,18 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   );
 }
 
-/** "P.patch was finished by Ann into the tree's commit 0123456789ab". */
+/** "P.patch was finished by Ann into the tree's commit 0123456789ab" (the queue's history says so, when the tree lacks the commit). */
 export function finishedWords(l: { name: string; finished?: Finished }): string {
-  return `${l.name} was finished${l.finished?.by ? ` by ${l.finished.by}` : ""} into the tree's commit ${l.finished?.commit.slice(0, 12) ?? "(unknown)"}`;
+  const commit = l.finished?.commit.slice(0, 12) ?? "(unknown)";
+  const by = l.finished?.by ? ` by ${l.finished.by}` : "";
+  return l.finished?.known === false
+    ? `${l.name} was finished${by} into commit ${commit}, the queue's history says, which this tree's repository does not have`
+    : `${l.name} was finished${by} into the tree's commit ${commit}`;
+}
+
+/** Where pq rebase takes the tree for a finished patch's commit: its upstream, which has it (or should: fetched first). */
+export function upstreamWithCommit(l: { finished?: Finished }): string {
+  return l.finished?.known === false
+    ? "its upstream (git fetch it first, and check it has that commit)"
+    : "its upstream, which has that commit";
 }

@@ -20,7 +20,7 @@ import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
-import { finishedWords, refuseUnrefreshed, restack, type RestackReport } from "./restack.js";
+import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { parseSeries, regenerateDiff, simulateQueue, type PatchRun } from "./simulate.js";
 import { finishedIn, type Finished } from "./finished.js";
@@ -493,11 +493,13 @@ async function loop(
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
       // A colleague's finish reads as a deletion from here: their commits name it (collab-17 F14).
       const finished = await finishedIn(qr, ours ? `${ours}..${theirs}` : theirs);
+      for (const f of Object.values(finished))
+        f.known = childProcess().spawnSync("git", ["-C", stack.tree, "cat-file", "-e", `${f.commit}^{commit}`]).status === 0;
       if (Object.keys(finished).length) base.finished = finished;
       // One not applied here leaves no stack to say it: said here, as the applied ones are by the restack (t23 F3).
       const appliedHere = new Set(stack.applied());
       for (const [name, f] of Object.entries(finished)) {
-        const note = `${finishedWords({ name, finished: f })}: pq rebase brings the tree to its upstream, which has that commit, before pushing the patches above it`;
+        const note = `${finishedWords({ name, finished: f })}: pq rebase brings the tree to ${upstreamWithCommit({ finished: f })}, before pushing the patches above it`;
         if (!appliedHere.has(name) && !notes.includes(note)) notes.push(note);
       }
       // Each side's own commits: a tree commit of yours is not "the remote's" (collab-8 C6).

@@ -1479,13 +1479,15 @@ describe("a colleague's pq finish (collab-17 F14)", () => {
     expect(git(ann.queue, "log", "-1", "--format=%B")).toContain(`Pq-Finished: P.patch ${commit}`);
     await ok(ann.tree, "sync");
     // Bob's tree lacks Ann's commit: Q cannot go back on, and the sync says why and what to do.
+    git(bob.tree, "fetch", "-q", ann.tree, "main");
     const s = await pq(bob.tree, "sync");
     expect(s.code).toBe(6);
-    expect(s.out).toContain(`P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}, and left the stack here`);
+    // Bob's repository has the commit (fetched, not merged): said as a fact. Without it, the queue's history says it,
+    // not pq (the next test: a trailer can name any commit, t60 N8).
+    const known = `P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}`;
+    expect(s.out).toContain(`${known}, and left the stack here`);
     // pq rebase, not git pull: patches still applied would stop the pull (t35 F9); here none is, and a pull does.
-    expect(s.err).toContain(
-      `P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}: pq rebase brings the tree to its upstream, which has that commit`,
-    );
+    expect(s.err).toContain(`${known}: pq rebase brings the tree to its upstream, which has that commit`);
     git(bob.tree, "pull", "-q", "--ff-only", ann.tree, "main");
     await ok(bob.tree, "push", "-a");
     expect(read(bob.tree, "a.c")).toContain("ten P\neleven Q\n");
@@ -1550,12 +1552,12 @@ describe("a colleague's pq finish, seen from a stack without it applied or with 
     const commit = git(ann.tree, "rev-parse", "HEAD").trim();
     await ok(ann.tree, "commit", "-m", "P is upstream now");
     await ok(ann.tree, "sync");
-    const said = `P.patch was finished by Ann Example into the tree's commit ${commit.slice(0, 12)}`;
+    const said = `P.patch was finished by Ann Example into commit ${commit.slice(0, 12)}, the queue's history says, which this tree's repository does not have`;
     // Bob has nothing applied: the sync's notes say it.
     const b = await pq(bob.tree, "sync");
     expect(b.code, b.err).toBe(0);
     expect(b.out).toContain(
-      `${said}: pq rebase brings the tree to its upstream, which has that commit, before pushing the patches above it`,
+      `${said}: pq rebase brings the tree to its upstream (git fetch it first, and check it has that commit), before pushing the patches above it`,
     );
     // Cy changed P: the conflict says it was finished, and the way on.
     const c = await pq(cy.tree, "sync");

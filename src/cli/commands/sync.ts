@@ -2,7 +2,7 @@ import { PqError } from "../../errors.js";
 import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
 import { sync, syncAbort, syncContinue, type SyncReport } from "../../collab/sync.js";
-import { finishedWords, restackFailure, type RestackReport } from "../../collab/restack.js";
+import { finishedWords, restackFailure, upstreamWithCommit, type RestackReport } from "../../collab/restack.js";
 import { defineCommand, type CliIO } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
@@ -18,7 +18,7 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
   for (const l of r.left ?? []) {
     if (l.why === "finished") {
       io.out(
-        `${finishedWords(l)}, and left the stack here: pq rebase brings the tree to its upstream, which has that commit, carrying the applied patches; then pq push -a`,
+        `${finishedWords(l)}, and left the stack here: pq rebase brings the tree to ${upstreamWithCommit(l)}, carrying the applied patches; then pq push -a`,
       );
       continue;
     }
