@@ -727,7 +727,21 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const state = loadSyncState(stack.tree);
   if (state?.phase === "stopping")
     throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
-  if (!state || state.phase !== "conflicts") throw new PqError("refused", "no sync is waiting to be continued", ["pq sync starts one"]);
+  if (!state || state.phase !== "conflicts") {
+    // A --continue stopped while it pushed (killed, the network gone) committed the merge and
+    // cleared its record: said so, with the way to push it (t60 N7: only "no sync is waiting").
+    const ahead = await qr.run(["rev-list", "--count", `${up.ref}..HEAD`]).then(
+      (n) => Number(n.trim()),
+      () => 0,
+    );
+    throw new PqError(
+      "refused",
+      ahead > 0
+        ? `no sync is waiting to be continued; the queue has ${ahead} commit(s) not pushed (a sync's merge committed and not pushed, or your own)`
+        : "no sync is waiting to be continued",
+      [ahead > 0 ? "pq sync pushes them (merging what the remote has meanwhile)" : "pq sync starts one"],
+    );
+  }
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
   const meanwhile = changedDuringStop(qr, state);

@@ -42,6 +42,10 @@ describe("pq sync --run or -b without --check (t35 F7)", () => {
       expect(r.err).toContain("and --check was not given: nothing would be checked");
     }
     expect(Object.keys(remoteQueue(w.remote).patches)).toEqual(["p1.patch"]);
+    // With nothing stopped, --continue says what is not pushed yet and how it goes (t60 N7: a --continue killed as it pushed).
+    const more = await pq(ann.tree, "sync", "--continue");
+    expect([more.code, more.err]).toEqual([12, expect.stringContaining("the queue has 1 commit(s) not pushed")]);
+    expect(more.err).toContain("pq sync pushes them");
   });
 });
 
