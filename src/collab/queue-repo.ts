@@ -15,6 +15,7 @@ import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
 import { failpoint } from "../core/failpoint.js";
 import { pathMap } from "../queue/state.js";
+import { firstSymlink } from "../tree/paths.js";
 
 export type QueueRepoKind = "own" | "in-tree";
 
@@ -332,6 +333,29 @@ export class QueueRepo {
     await this.run(["update-ref", "-m", "pq sync", "HEAD", commit, ...(expected ? [expected] : [])]);
     failpoint("queue-head-moved");
     await this.run(["reset", "-q", "HEAD", "--", "."]);
+    await this.checkOutExtras(expected, commit);
+  }
+
+  /**
+   * The files beside the queue's own (.gitattributes, .gitignore, .github/) written as `to` has
+   * them, where the disk still has them as `from` did: a sync wrote only the series and the
+   * patches, git then saw the colleague's new dotfiles as deleted, and the next pq commit
+   * deleted them from the shared queue (t60 N13). One changed here is left as it is; nothing is
+   * written through a symlink in the queue directory.
+   */
+  async checkOutExtras(from: string | null, to: string): Promise<void> {
+    const [before, after] = await Promise.all([from ? this.git.filesAt(from) : Promise.resolve(pathMap<string>()), this.git.filesAt(to)]);
+    for (const path of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (!isQueueExtra(path) || before[path] === after[path]) continue;
+      const full = join(this.queueDir, path);
+      if (firstSymlink(this.queueDir, path.split("/")) !== null) continue;
+      if (readText(full) !== (before[path] ?? null)) continue;
+      if (after[path] === undefined) removeFile(full, this.queueDir);
+      else {
+        mkdirSync(dirname(full), { recursive: true });
+        writeAtomic(full, after[path]);
+      }
+    }
   }
 
   async fetch(remote: string): Promise<void> {

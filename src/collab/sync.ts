@@ -182,11 +182,28 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
   };
 }
 
-/** Every file of the queue directory at `rev` that is not part of the queue version (e.g. .gitignore), kept as it is. */
+/**
+ * The queue version committed with the files beside it that are not part of it (.gitattributes,
+ * .gitignore, .github/): `baseRev`'s, and for a merge what the other parent changed of them,
+ * as git's merge takes a change made on one side (t60 N13: a merge dropped a colleague's new
+ * dotfiles from the shared queue). Changed on both sides, `baseRev`'s stays.
+ */
 async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersion, parents: string[], message: string): Promise<string> {
-  const all = await qr.git.filesAt(baseRev);
-  const files = pathMap<string>();
-  for (const [p, t] of Object.entries(all)) if (isQueueExtra(p)) files[p] = t;
+  const extras = async (rev: string | null) => {
+    const out = pathMap<string>();
+    if (rev) for (const [p, t] of Object.entries(await qr.git.filesAt(rev))) if (isQueueExtra(p)) out[p] = t;
+    return out;
+  };
+  const files = await extras(baseRev);
+  const other = parents.find((p) => p !== baseRev);
+  if (other) {
+    const [theirs, common] = await Promise.all([extras(other), qr.mergeBase(baseRev, other).then(extras)]);
+    for (const p of new Set([...Object.keys(theirs), ...Object.keys(common)])) {
+      if (theirs[p] === common[p] || files[p] !== common[p]) continue;
+      if (theirs[p] === undefined) delete files[p];
+      else files[p] = theirs[p];
+    }
+  }
   Object.assign(files, version.patches, { series: version.series });
   return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);
 }

@@ -234,3 +234,35 @@ describe("pq log -p of a version that does not apply over this tree (t37 N3)", (
     expect(log.out).toContain("    +theirs\n");
   });
 });
+
+describe("files beside the queue's own in the shared queue (t60 N13)", () => {
+  it("a sync checks out a colleague's dotfiles, and neither a commit nor a merge deletes them", async () => {
+    const { w, ann } = await annAlone();
+    const mal = join(w.root, "mal");
+    execFileSync("git", ["clone", "-q", w.remote, mal]);
+    const gitIn = (...args: string[]) =>
+      execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args]);
+    write(mal, ".gitattributes", "*.patch diff\n");
+    write(mal, ".github/ci.yml", "x: 1\n");
+    gitIn("add", "-A");
+    gitIn("commit", "-qm", "attributes");
+    gitIn("push", "-q", "origin", "main");
+    // A fast-forward: the files are there, and git sees nothing changed.
+    await ok(ann.tree, "sync");
+    expect(readFileSync(join(ann.queue, ".gitattributes"), "utf8")).toBe("*.patch diff\n");
+    expect(git(ann.queue, "status", "--short")).toBe("");
+    // A merge with a change of Ann's: Mal's next dotfile change is taken too.
+    write(mal, ".github/ci.yml", "x: 2\n");
+    gitIn("commit", "-qam", "ci");
+    gitIn("push", "-q", "origin", "main");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five\n").replace("line 9\n", "nine\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "nine");
+    await ok(ann.tree, "sync");
+    const remoteFiles = git(w.remote, "ls-tree", "-r", "--name-only", "main").split("\n");
+    expect(remoteFiles).toEqual(expect.arrayContaining([".gitattributes", ".github/ci.yml"]));
+    expect(git(w.remote, "show", "main:.github/ci.yml")).toBe("x: 2\n");
+    expect(readFileSync(join(ann.queue, ".github/ci.yml"), "utf8")).toBe("x: 2\n");
+    expect(git(ann.queue, "status", "--short")).toBe("");
+  });
+});
