@@ -15,6 +15,7 @@ import { gitBlobId } from "../patch/index.js";
 import type { QueueVersion } from "./types.js";
 import { failpoint } from "../core/failpoint.js";
 import { pathMap } from "../queue/state.js";
+import { Series } from "../queue/series.js";
 import { firstSymlink } from "../tree/paths.js";
 
 export type QueueRepoKind = "own" | "in-tree";
@@ -28,6 +29,12 @@ export interface PendingQueue {
   links: string[];
   /** Untracked editor backups and leftovers (P.patch~, .P.patch.swp, P.patch.orig): never committed (see EDITOR_LEFTOVER). */
   leftOut: string[];
+  /**
+   * Other untracked files the series does not list (a TODO, a scratch diff): not committed unless
+   * git add made them tracked, as git commit -a leaves them (t60 N15: pq commit published a
+   * private note to everyone, and pq sync had refused until it did).
+   */
+  unlisted: string[];
 }
 
 /**
@@ -311,8 +318,13 @@ export class QueueRepo {
       .filter((p) => committed[p] === undefined && EDITOR_LEFTOVER.test(p))
       .sort();
     for (const p of leftOut) delete disk[p];
+    const listed = listedNames(disk.series);
+    const untracked = Object.keys(disk).filter((p) => committed[p] === undefined && p !== "series" && !listed?.has(p));
+    const staged = untracked.length && listed ? new Set((await this.run(["ls-files", "-z", "--", "."])).split("\0")) : new Set<string>();
+    const unlisted = listed ? untracked.filter((p) => !staged.has(p)).sort() : [];
+    for (const p of unlisted) delete disk[p];
     const changed = [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
-    return { head, disk, changed, links, leftOut };
+    return { head, disk, changed, links, leftOut, unlisted };
   }
 
   /**
@@ -472,6 +484,15 @@ function convertedCopies(top: string, prefix: string): { path: string; bytes: st
     same.map((d) => d.id),
   );
   return same.map((d) => ({ ...d, content: blobs.get(d.id)! }));
+}
+
+/** The names a series text lists, or null when it cannot be read as one (then nothing is left out for it). */
+function listedNames(series: string | undefined): Set<string> | null {
+  try {
+    return new Set(Series.fromBytes(series ?? "").names());
+  } catch {
+    return null;
+  }
 }
 
 /** Files of a queue directory that are not part of the queue: anything under a dot-name (.git, .pc, .hgignore). */

@@ -346,10 +346,19 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     await abortOnce(stack);
   }
   qr.refuseUnfinishedGitOperation("a sync");
-  const { changed: dirty, links } = await qr.pending();
+  const { changed: dirty, links, unlisted } = await qr.pending();
   qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
+  // Not the queue's, and not committed by pq commit (see PendingQueue.unlisted): a file the sync
+  // brings under the same name would be written over it, so it is moved out or shared first.
+  if (unlisted.length)
+    throw new PqError(
+      "dirty",
+      `the queue directory holds untracked files the series does not list: ${unlisted.slice(0, 8).join(", ")} (a sync could write over them)`,
+      [`move them out of ${stack.queueDir}; or, to share them, git -C ${stack.queueDir} add them, then pq commit`],
+      { files: unlisted },
+    );
   await stashAdvice(
     stack,
     pending?.phase === "integrating" ? "the interrupted sync was completed first: pq refresh works again, and pq sync after it" : null,

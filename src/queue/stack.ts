@@ -6,7 +6,7 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
@@ -54,7 +54,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
-import { leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
+import { firstSymlink, leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
 import { pathInQueue, readQueueText, type QueuePlace } from "./names.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
@@ -140,6 +140,31 @@ function refuseGoneStack(tree: string): void {
  * Removed behind pq's back (git clean -fd takes an untracked patches/): every command would
  * otherwise act on a stack whose patches are gone, or fail on the first file it reads.
  */
+/**
+ * A queue directory the state places inside the tree that leads out of it through a symlink
+ * (committed as one by a colleague, in a queue kept in the tree's repository): refused by
+ * every command, restore-queue's writes included. pq had worked on it there, outside the tree
+ * and every repository, unversioned and unshared (t60 N14). A link that stays inside the tree
+ * (patches -> debian/patches) is that queue.
+ */
+export function refuseQueueLinkedOut(tree: string, queueDir: string): void {
+  const rel = relative(tree, queueDir);
+  if (rel === "" || leadsOutside(rel)) return;
+  if (firstSymlink(tree, rel.split("/")) === null) return;
+  let real: string;
+  try {
+    real = realpathSync(queueDir);
+  } catch {
+    return; // a dangling link: said as a missing queue
+  }
+  const inside = relative(realpathSync(tree), real);
+  if (inside !== "" && !leadsOutside(inside)) return;
+  throw new PqError("unsafe-path", `the queue directory ${queueDir} leads out of the tree, to ${real}, through a symbolic link`, [
+    "nothing was changed; a queue kept in the tree's repository is a directory of it: git log of the link says who made it",
+    `git checkout the directory back (git rm the link, git checkout HEAD~1 -- ${rel}, or git revert the commit that made it), then run the command again`,
+  ], { queue: queueDir, target: real });
+}
+
 function refuseMissingQueue(queueDir: string): void {
   if (existsSync(join(queueDir, "series"))) return;
   throw new PqError(
@@ -367,6 +392,7 @@ export class Stack {
     if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
     }
+    refuseQueueLinkedOut(tree, queueDir);
     refuseMissingQueue(queueDir);
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache, store);
     stack.readStamp = stamp;

@@ -3,7 +3,7 @@
  * changed what a patch does, read outside the tree, acted on a patch nobody named, or
  * wedged the stack behind a raw system error.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
@@ -112,6 +112,31 @@ describe("a patch file that is a symbolic link (t60 N5)", () => {
     }
     expect((await pq(dir, "pop")).code).toBe(0);
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("a queue directory in the tree replaced by a symbolic link out of it (t60 N14)", () => {
+  it("is refused by every command, restore-queue's writes included; one that stays inside the tree is the queue", async () => {
+    const dir = await stack();
+    const outside = tempDir("pq-outside-");
+    dirs.push(outside);
+    rmSync(join(dir, "patches"), { recursive: true });
+    symlinkSync(outside, join(dir, "patches"));
+    for (const args of [["status"], ["new", "x.patch"], ["restore-queue"]]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([
+        7,
+        expect.stringContaining(`the queue directory ${join(dir, "patches")} leads out of the tree`),
+      ]);
+    }
+    expect(readdirSync(outside)).toEqual([]);
+    // Inside the tree: the queue it leads to.
+    rmSync(join(dir, "patches"));
+    mkdirSync(join(dir, "debian/patches"), { recursive: true });
+    writeFileSync(join(dir, "debian/patches/series"), "");
+    symlinkSync("debian/patches", join(dir, "patches"));
+    expect((await pq(dir, "new", "y.patch")).code).toBe(0);
+    expect(readFileSync(join(dir, "debian/patches/series"), "utf8")).toBe("y.patch\n");
   });
 });
 

@@ -3,7 +3,7 @@
  * shared history (t35: F4, F6, F7, F11).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, pq, write } from "../helpers/repo.js";
@@ -99,6 +99,8 @@ describe("pq sync --continue with NAME.theirs still there (t35 F11)", () => {
     await ok(ann.tree, "refresh");
     await ok(ann.tree, "pop");
     await ok(ann.tree, "delete", "--keep", "x.patch");
+    // Shared as a file the series does not list: git add makes it part of the commit (t60 N15).
+    git(ann.queue, "add", "x.patch");
     await ok(ann.tree, "commit", "-m", "x kept outside");
     await ok(ann.tree, "sync");
     await ok(bob.tree, "new", "x.patch", "-m", "bob x");
@@ -264,5 +266,30 @@ describe("files beside the queue's own in the shared queue (t60 N13)", () => {
     expect(git(w.remote, "show", "main:.github/ci.yml")).toBe("x: 2\n");
     expect(readFileSync(join(ann.queue, ".github/ci.yml"), "utf8")).toBe("x: 2\n");
     expect(git(ann.queue, "status", "--short")).toBe("");
+  });
+});
+
+describe("an untracked file the series does not list, in the queue directory (t60 N15)", () => {
+  it("is neither committed nor in a sync's way, and is said; git add makes it shared", async () => {
+    const { w, ann } = await annAlone();
+    write(ann.queue, "TODO", "a private note\n");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five\n").replace("line 9\n", "nine\n"));
+    await ok(ann.tree, "refresh");
+    const dirty = await pq(ann.tree, "sync");
+    expect(dirty.err).toContain("the queue has uncommitted changes: p1.patch\n");
+    const c = await ok(ann.tree, "commit", "-m", "nine");
+    expect(c.out).toContain("committed 1 queue file(s)");
+    expect(c.err).toContain("note: not committed (untracked, and not in the series");
+    // In a sync's way still (a file it brings could be written over it): moved out, or shared with git add.
+    const inTheWay = await pq(ann.tree, "sync");
+    expect([inTheWay.code, inTheWay.err]).toEqual([5, expect.stringContaining("untracked files the series does not list: TODO")]);
+    expect(inTheWay.err).not.toContain("pq commit -m");
+    renameSync(join(ann.queue, "TODO"), join(ann.tree, "TODO"));
+    await ok(ann.tree, "sync");
+    renameSync(join(ann.tree, "TODO"), join(ann.queue, "TODO"));
+    expect(Object.keys(remoteQueue(w.remote).patches)).toEqual(["p1.patch"]);
+    expect(git(w.remote, "ls-tree", "--name-only", "main")).not.toContain("TODO");
+    git(ann.queue, "add", "TODO");
+    expect((await ok(ann.tree, "commit", "-m", "share the note")).out).toContain("TODO");
   });
 });

@@ -87,4 +87,8 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
     io.err(
       `note: not committed (editor backups and leftovers; git add them in the queue's repository to share one): ${pending.leftOut.join(", ")}`,
     );
+  if (pending.unlisted.length)
+    io.err(
+      `note: not committed (untracked, and not in the series; git -C ${stack.queueDir} add one to share it): ${pending.unlisted.join(", ")}`,
+    );
 }

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { loadState } from "../../queue/state.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
+import { refuseQueueLinkedOut } from "../../queue/stack.js";
 import { defineCommand } from "../io.js";
 
 export default defineCommand({
@@ -15,6 +16,7 @@ export default defineCommand({
     const state = loadState(tree);
     if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run it in the tree whose queue is missing (or pass --tree DIR)"]);
     const queueDir = resolve(tree, state.queue);
+    refuseQueueLinkedOut(tree, queueDir);
     const { restored, lost } = restoreQueue(tree, queueDir, state);
     if (!restored.length && !lost.length) {
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
