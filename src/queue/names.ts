@@ -5,7 +5,7 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { firstSymlink, leadsOutside } from "../tree/paths.js";
@@ -110,7 +110,8 @@ export function checkNameOnDisk(queueDir: string, name: string): void {
  * directory: a patch committed as a symbolic link to ~/.ssh/id_ed25519 (or under a linked
  * directory) was read through by push, show and export, and a refresh then committed the key's
  * bytes as the patch's message for the next sync to push (t60 N5). A link to a file inside the
- * queue (dpkg-source's debian.series, a patch kept under two names) is read as before.
+ * queue (dpkg-source's debian.series, a patch kept under two names) is read as before, and so is
+ * any link in a queue directory that is in no git work tree (nobody else's commit made it).
  * Null when there is no file.
  */
 export function readQueueText(queueDir: string, name: string): string | null {
@@ -125,13 +126,22 @@ export function readQueueText(queueDir: string, name: string): string | null {
     }
     if (real === null) return null;
     const inside = relative(realpathSync(queueDir), real);
-    if (inside === "" || leadsOutside(inside))
+    // A link of your own in a queue no git carries (a patch kept in one place for several queues) is yours to follow.
+    if ((inside === "" || leadsOutside(inside)) && inGitWorkTree(queueDir))
       throw new PqError("unsafe-path", `${quotedName(name)} in the queue is a symbolic link to ${real}, outside the queue directory: pq reads no patch through it`, [
         "nothing was changed; whoever committed it as a link can say why (git log of the queue's repository)",
         `replace it with the patch itself (rm the link, put the file there), or take it out of the series`,
       ], { patch: name });
   }
   return readText(path);
+}
+
+/** Whether `dir` is inside a git work tree (a .git above it): what is in it may have come from anyone's commit. */
+function inGitWorkTree(dir: string): boolean {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, ".git"))) return true;
+    if (dirname(at) === at) return false;
+  }
 }
 
 /**
