@@ -130,7 +130,10 @@ const check = defineCommand({
     // Every commit the push brings is checked against its first parent, oldest first, and the tip
     // against the branch before the push: a broken commit under a good tip had landed in the
     // shared history (t60 N2), which pq log -p, range-diff and a checkout of it then served.
-    for (const commit of newCommits(gitDir, tip)) {
+    // The first push into an empty repository brings a queue's whole history: its tip is checked.
+    const intermediate = ZERO.test(String(args.old)) && headCommit(gitDir) === null ? [] : newCommits(gitDir, tip);
+    for (const [i, commit] of intermediate.entries()) {
+      io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
       const verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
       if (!verdict.ok) {
         io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed in the commit before it`);
