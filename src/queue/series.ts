@@ -46,6 +46,12 @@ function canonicalLine(entry: SeriesEntry, comment: string): string {
   return parts.join(" ");
 }
 
+/** Adds a name and the directories it has ("a/", "a/b/" for a/b/c.patch) to an index (see Series.index). */
+function addName(names: Set<string>, dirs: Set<string>, name: string): void {
+  names.add(name);
+  for (let at = name.indexOf("/"); at !== -1; at = name.indexOf("/", at + 1)) dirs.add(name.slice(0, at + 1));
+}
+
 export class Series {
   /** `crlf`: the file's lines mostly end in CR LF, and so do the lines pq adds. */
   private constructor(
@@ -172,7 +178,33 @@ export class Series {
   }
 
   has(name: string): boolean {
-    return this.lines.some((l) => l.kind === "patch" && l.entry.name === name);
+    return this.index().names.has(name);
+  }
+
+  /**
+   * The patch names, and each directory one has ("a/" for a/b.patch): built on first use, kept
+   * up to date by insertAfter, dropped by remove and rename. A sync's merged series is built by
+   * one insertAfter per patch, and each had listed every name (twice) and searched every line:
+   * a 10,000-patch merge took 54 s (t60 N9).
+   */
+  private nameIndex: { names: Set<string>; dirs: Set<string> } | null = null;
+
+  private index(): { names: Set<string>; dirs: Set<string> } {
+    if (!this.nameIndex) {
+      const names = new Set<string>();
+      const dirs = new Set<string>();
+      for (const l of this.lines) if (l.kind === "patch") addName(names, dirs, l.entry.name);
+      this.nameIndex = { names, dirs };
+    }
+    return this.nameIndex;
+  }
+
+  /** Whether `name` may be a directory of a listed name or have one as its directory (see refuseClash, which says which). */
+  private mayClash(name: string): boolean {
+    const { names, dirs } = this.index();
+    if (dirs.has(`${name}/`)) return true;
+    for (let at = name.indexOf("/"); at !== -1; at = name.indexOf("/", at + 1)) if (names.has(name.slice(0, at))) return true;
+    return false;
   }
 
   indexOf(name: string): number {
@@ -186,7 +218,7 @@ export class Series {
    */
   insertAfter(after: string | null, entry: SeriesEntry, notes: SeriesNotes = {}): void {
     if (this.has(entry.name)) throw new PqError("exists", `${entry.name} is already in the series`);
-    this.refuseClash(entry.name);
+    if (this.mayClash(entry.name)) this.refuseClash(entry.name);
     const at = after === null ? this.firstPatchLine() : this.lineOf(after) + 1;
     const other = (text: string): SeriesLine => ({ kind: "other", text });
     this.lines.splice(
@@ -196,6 +228,7 @@ export class Series {
       withRaw({ kind: "patch", entry: { ...entry, guards: [...entry.guards] }, comment: notes.comment ?? "" }, notes.line),
       ...(notes.after ?? []).map(other),
     );
+    addName(this.nameIndex!.names, this.nameIndex!.dirs, entry.name);
   }
 
   /**
@@ -231,6 +264,7 @@ export class Series {
 
   remove(name: string): void {
     this.lines.splice(this.lineOf(name), 1);
+    this.nameIndex = null;
   }
 
   rename(from: string, to: string): void {
@@ -238,6 +272,7 @@ export class Series {
     this.refuseClash(to, from);
     const line = this.lines[this.lineOf(from)];
     if (line.kind === "patch") line.entry.name = to;
+    this.nameIndex = null;
   }
 
   setGuards(name: string, guards: string[]): void {
@@ -292,9 +327,12 @@ export class Series {
   }
 
   private lineOf(name: string): number {
-    const i = this.lines.findIndex((l) => l.kind === "patch" && l.entry.name === name);
-    if (i === -1) throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
-    return i;
+    // From the end: a series built in order inserts after the patch it inserted last (names are unique).
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      const line = this.lines[i];
+      if (line.kind === "patch" && line.entry.name === name) return i;
+    }
+    throw new PqError("not-found", `${name} is not in the series`, [], { patch: name });
   }
 
   private lastPatchLine(): number {
