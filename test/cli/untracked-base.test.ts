@@ -116,6 +116,16 @@ describe("a Debian source package's queue (debian/patches)", () => {
     expect(said.out).toContain(`ln -sf debian.series ${other}/debian/patches/series`);
   });
 
+  it("status says an applied patch with no diff yet, which stops dpkg-source -b (t55 N7)", async () => {
+    const tree = debianPackage();
+    expect((await pq(tree, "init")).code).toBe(0);
+    await pq(tree, "new", "later.patch", "-m", "to be filled");
+    expect((await pq(tree, "status")).out).toContain("later.patch has no diff yet: dpkg-source -b (and quilt push) stop at such a patch");
+    write(tree, "a.txt", read(tree, "a.txt") + "d\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "status")).out).not.toContain("no diff yet");
+  });
+
   it("takes a patch named by its path from the tree's root (debian/patches/X.patch, as a shell completes it), as quilt does (t55 N4)", async () => {
     const tree = debianPackage();
     write(tree, "debian/patches/two.patch", "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n a\n B\n-c\n+C\n");

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { readText } from "../../tree/files.js";
 import { join } from "node:path";
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
@@ -27,6 +28,20 @@ export default defineCommand({
     io.out(
       `applied ${s.applied}, unapplied ${s.unapplied}${s.top ? `, top: ${s.top}` : ""}${s.guards.length ? `, guards selected: ${s.guards.join(" ")}` : ""}`,
     );
+    // A Debian package's queue: dpkg-source -b stops at a patch with no diff (a pq new not yet refreshed), as quilt does (t55 N7).
+    if (
+      stack.queueDir === join(stack.tree, "debian", "patches") &&
+      readText(join(stack.tree, "debian", "source", "format"))?.trim() === "3.0 (quilt)"
+    ) {
+      const empty = stack
+        .appliedRecords()
+        .filter((r) => Object.keys(r.files).length === 0)
+        .map((r) => r.name);
+      if (empty.length)
+        io.out(
+          `${empty.join(", ")} ${empty.length === 1 ? "has" : "have"} no diff yet: dpkg-source -b (and quilt push) stop at such a patch; pq refresh once it changes something, or pq delete it`,
+        );
+    }
     // A patch file gone from the queue (a git pull of a colleague's delete or rename, a delete by hand) is no new version to apply (t45 N5).
     const missingFiles = (s.changedInQueue ?? []).filter((name) => !existsSync(join(stack.queueDir, name)));
     if (missingFiles.length)
