@@ -29,12 +29,12 @@ export const processIO = (): CliIO => {
   const outTerminal = !outPlain && Boolean(process.stdout.isTTY);
   const errTerminal = !errPlain && Boolean(process.stderr.isTTY);
   return {
-    out: (text) => (outPlain ? writeFd(1, line(text)) : process.stdout.write(line(outTerminal ? terminalText(text) : text))),
+    out: (text) => (outPlain ? writeFd(1, line(text)) : process.stdout.write(outTerminal ? terminalText(line(text)) : line(text))),
     outBytes: (text) =>
       outPlain
         ? writeFd(1, Buffer.from(line(text), "latin1"))
-        : process.stdout.write(Buffer.from(line(outTerminal ? terminalText(text, true) : text), "latin1")),
-    err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(line(errTerminal ? terminalText(text) : text))),
+        : process.stdout.write(Buffer.from(outTerminal ? terminalText(line(text), true) : line(text), "latin1")),
+    err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(errTerminal ? terminalText(line(text)) : line(text))),
     isTTY: !outPlain && Boolean(process.stdout.isTTY),
     cwd: currentDirectory(),
   };

@@ -108,6 +108,16 @@ describe("bin/pq, the installed command", () => {
     expect(shown.stdout).toContain("fix ^[]0;OWNED^Gfive");
     expect(shown.stdout).toContain("looks fine^Mhidden");
     expect(shown.stdout).not.toContain("\x1b");
+    // pq show's own colours stay colours (t64 N1), and a CRLF patch's last line ends as it is (t64 N7).
+    write(
+      dir,
+      "patches/p1",
+      "From: Mal <mal@example.org>\nSubject: fix \x1b]0;OWNED\x07five\n\n---\r\n--- a/a.txt\r\n+++ b/a.txt\r\n@@ -1 +1 @@\r\n-a\r\n+A\r\n",
+    );
+    const coloured = spawnSync("script", ["-qec", `${LAUNCHER} show p1`, "/dev/null"], { cwd: dir, encoding: "utf8" });
+    expect(coloured.stdout).toContain("\x1b[33mFrom: Mal <mal@example.org>\x1b[m");
+    expect(coloured.stdout).toContain("^[]0;OWNED^G");
+    expect(coloured.stdout).not.toContain("^M");
   });
 
   it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {
