@@ -185,10 +185,18 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
 /**
  * The queue version committed with the files beside it that are not part of it (.gitattributes,
  * .gitignore, .github/): `baseRev`'s, and for a merge what the other parent changed of them,
- * as git's merge takes a change made on one side (t60 N13: a merge dropped a colleague's new
- * dotfiles from the shared queue). Changed on both sides, `baseRev`'s stays.
+ * merged three-way as git merges them (t60 N13: a merge dropped a colleague's new dotfiles; t64
+ * N4: a file both sides changed kept ours whole). What cannot be merged (a conflict, a deletion
+ * against a change) keeps `baseRev`'s side, or the change, and is said in `notes`.
  */
-async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersion, parents: string[], message: string): Promise<string> {
+async function commitVersion(
+  qr: QueueRepo,
+  baseRev: string,
+  version: QueueVersion,
+  parents: string[],
+  message: string,
+  notes: string[] = [],
+): Promise<string> {
   const extras = async (rev: string | null) => {
     const out = pathMap<string>();
     if (rev) for (const [p, t] of Object.entries(await qr.git.filesAt(rev))) if (isQueueExtra(p)) out[p] = t;
@@ -199,9 +207,25 @@ async function commitVersion(qr: QueueRepo, baseRev: string, version: QueueVersi
   if (other) {
     const [theirs, common] = await Promise.all([extras(other), qr.mergeBase(baseRev, other).then(extras)]);
     for (const p of new Set([...Object.keys(theirs), ...Object.keys(common)])) {
-      if (theirs[p] === common[p] || files[p] !== common[p]) continue;
-      if (theirs[p] === undefined) delete files[p];
-      else files[p] = theirs[p];
+      const [mine, their, base] = [files[p], theirs[p], common[p]];
+      if (their === base || mine === their) continue;
+      if (mine === base) {
+        if (their === undefined) delete files[p];
+        else files[p] = their;
+      } else if (mine !== undefined && their !== undefined) {
+        const merged = await qr.git.mergeFile(mine, base ?? "", their, ["yours", "base", "theirs"]);
+        if (merged.conflicts === 0) files[p] = merged.content;
+        else
+          notes.push(
+            `${p}: changed on both sides where git cannot merge them: yours was kept, the remote's change is in ${other.slice(0, 12)} (git -C ${qr.queueDir} show ${other.slice(0, 12)}:${p})`,
+          );
+      } else {
+        // Deleted on one side, changed on the other: the change is kept, as nothing of it would come back.
+        files[p] = (mine ?? their)!;
+        notes.push(
+          `${p}: ${mine === undefined ? "deleted here and changed on the remote" : "changed here and deleted on the remote"}: the changed file was kept`,
+        );
+      }
     }
   }
   Object.assign(files, version.patches, { series: version.series });
@@ -621,7 +645,7 @@ async function loop(
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }
         const message = mergeMessage(theirs, up, merged.notes, merged.apart);
-        const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message);
+        const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message, notes);
         restacked = await integrate(stack, qr, merged.queue, commit, ours, { ...base, renamed: merged.renamed });
       }
     }
@@ -771,12 +795,19 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   await refuseUnrefreshed(stack, "continue the sync");
   const disk = qr.readDisk();
   const meanwhile = changedDuringStop(qr, state);
+  // A file beside the patches the series does not list (a README) holds the markers as its own
+  // lines, not as a patch's added ones: pushed as they were, "resolved by hand" (t64 N5).
+  const listed = new Set(parseSeries(disk.series, "your").map((e) => e.name));
+  const markedIn = (name: string, text: string) => (listed.has(name) ? addsConflictMarkers(text) : /^(<<<<<<<|>>>>>>>) /m.test(text));
   const left = state.conflicts.filter(
-    (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && addsConflictMarkers(disk.patches[c.patch]),
+    (c) => c.kind === "content" && disk.patches[c.patch] !== undefined && markedIn(c.patch, disk.patches[c.patch]),
   );
   if (left.length) {
+    const files = left.filter((c) => !listed.has(c.patch)).map((c) => c.patch);
     throw new PqError("conflict", `conflict markers are still in ${left.map((c) => c.patch).join(", ")}`, [
-      "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
+      files.length
+        ? `edit ${files.join(", ")} in ${stack.queueDir} (not a patch: no pq refresh), then pq sync --continue`
+        : "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
     ]);
   }
   // A file kept beside a patch of the same name (NAME.theirs or NAME.ours) is a decision still to

@@ -266,6 +266,31 @@ describe("files beside the queue's own in the shared queue (t60 N13)", () => {
     expect(git(w.remote, "show", "main:.github/ci.yml")).toBe("x: 2\n");
     expect(readFileSync(join(ann.queue, ".github/ci.yml"), "utf8")).toBe("x: 2\n");
     expect(git(ann.queue, "status", "--short")).toBe("");
+    // Both sides change one dotfile on different lines: merged, as git merges it (t64 N4).
+    gitIn("pull", "-q");
+    const five = ["*.patch diff", "*.diff diff", "series text", "README text", "*.txt text"];
+    write(mal, ".gitattributes", five.join("\n") + "\n");
+    gitIn("commit", "-qam", "attributes");
+    gitIn("push", "-q", "origin", "main");
+    await ok(ann.tree, "sync");
+    write(mal, ".gitattributes", five.map((l, i) => (i === 0 ? `${l} -text` : l)).join("\n") + "\n");
+    gitIn("commit", "-qam", "attributes (mal)");
+    gitIn("push", "-q", "origin", "main");
+    write(ann.queue, ".gitattributes", five.map((l, i) => (i === 4 ? `${l} eol=lf` : l)).join("\n") + "\n");
+    await ok(ann.tree, "commit", "-m", "attributes (ann)");
+    const both = await ok(ann.tree, "sync");
+    expect(git(w.remote, "show", "main:.gitattributes")).toBe(
+      five.map((l, i) => (i === 0 ? `${l} -text` : i === 4 ? `${l} eol=lf` : l)).join("\n") + "\n",
+    );
+    expect(both.out).not.toContain("yours was kept");
+    // On the same line: yours kept, and said.
+    gitIn("pull", "-q");
+    write(mal, ".gitattributes", "*.patch binary\n");
+    gitIn("commit", "-qam", "mal again");
+    gitIn("push", "-q", "origin", "main");
+    write(ann.queue, ".gitattributes", "*.patch text\n");
+    await ok(ann.tree, "commit", "-m", "ann again");
+    expect((await ok(ann.tree, "sync")).out).toContain(".gitattributes: changed on both sides where git cannot merge them: yours was kept");
   });
 });
 
@@ -291,5 +316,28 @@ describe("an untracked file the series does not list, in the queue directory (t6
     expect(git(w.remote, "ls-tree", "--name-only", "main")).not.toContain("TODO");
     git(ann.queue, "add", "TODO");
     expect((await ok(ann.tree, "commit", "-m", "share the note")).out).toContain("TODO");
+  });
+});
+
+describe("a conflict in a queue file that is no patch (t64 N5)", () => {
+  it("sync --continue refuses while its markers are there, and says to edit it (no pq refresh)", async () => {
+    const { w, ann } = await annAlone();
+    write(ann.queue, "README", "one\ntwo\nthree\n");
+    git(ann.queue, "add", "README");
+    await ok(ann.tree, "commit", "-m", "readme");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    write(bob.queue, "README", "one\ntwo (bob)\nthree\n");
+    await ok(bob.tree, "commit", "-m", "bob's readme");
+    await ok(bob.tree, "sync");
+    write(ann.queue, "README", "one\ntwo (ann)\nthree\n");
+    await ok(ann.tree, "commit", "-m", "ann's readme");
+    expect((await pq(ann.tree, "sync")).code).toBe(6);
+    const early = await pq(ann.tree, "sync", "--continue");
+    expect([early.code, early.err]).toEqual([6, expect.stringContaining("conflict markers are still in README")]);
+    expect(early.err).toContain("(not a patch: no pq refresh), then pq sync --continue");
+    write(ann.queue, "README", "one\ntwo (ann and bob)\nthree\n");
+    await ok(ann.tree, "sync", "--continue");
+    expect(git(w.remote, "show", "main:README")).toBe("one\ntwo (ann and bob)\nthree\n");
   });
 });
