@@ -306,3 +306,10 @@ export function regenerateDiff(pre: Files, post: Files, hints: FilePatch[], merg
   }
   return parts.join("");
 }
+
+/** How many of a series' guards a check selects in turn (pq sync, the gate): each is one more application of the queue. */
+export const MAX_GUARDS_TRIED = 8;
+
+/** What a check says of the guards past MAX_GUARDS_TRIED: not tried, so not said to be green (t64 N3). */
+export const untriedGuardsNote = (untried: string[]) =>
+  `not tried with these guards selected (a check tries the first ${MAX_GUARDS_TRIED} of a series' guards): ${untried.join(" ")}; pq select them and pq push -a to see`;

@@ -22,7 +22,7 @@ import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
-import { parseSeries, regenerateDiff, simulateQueue, type PatchRun } from "./simulate.js";
+import { MAX_GUARDS_TRIED, parseSeries, regenerateDiff, simulateQueue, untriedGuardsNote, type PatchRun } from "./simulate.js";
 import { finishedIn, type Finished } from "./finished.js";
 import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
@@ -32,6 +32,8 @@ export interface GateVerdict {
   report: string;
   /** Cells that fail (blocking or not: some failed before). */
   failing?: number;
+  /** Guards the check did not select (past the first few: see MAX_GUARDS_TRIED), said with the verdict. */
+  untried?: string[];
 }
 export type Gate = (before: QueueVersion | null, after: QueueVersion) => Promise<GateVerdict>;
 
@@ -668,7 +670,9 @@ async function loop(
     // After a merge too: the merge applied in memory only what either side changed, with this tree's
     // guards, so a patch neither changed that a lower change broke, or one guarded off here, went out
     // broken (collab-17 F12, F24). The applied stack vouches for most of a merged queue anyway.
-    await refuseNewlyBroken(stack, qr, theirs, head);
+    const untried: string[] = [];
+    await refuseNewlyBroken(stack, qr, theirs, head, untried);
+    if (untried.length) notes.push(untriedGuardsNote(untried));
     let gate: GateVerdict | undefined;
     if (opts.gate) {
       emit({ kind: "sync", message: "checking the merged queue (pq ci)" });
@@ -1054,17 +1058,17 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
  * did in the remote's version would reach everyone broken. Refused before the push, naming it;
  * nothing is pushed, and the local queue and tree stay as they are.
  */
-async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string): Promise<void> {
+async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string, untried: string[] = []): Promise<void> {
   const [mine, remote] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
   const guards = stack.selectedGuards();
   // A patch guarded off here is someone else's on: each guard the series turns on and this tree
   // does not select is checked too, with that guard selected (at most 8; the paravirt queue has two).
-  const others = [
-    ...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.filter((g) => g.startsWith("+")).map((g) => g.slice(1)))),
-  ]
+  // -g as well as +g: selecting a guard a patch is kept out by changes what is applied (t64 N2).
+  const unselected = [...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.map((g) => g.slice(1))))]
     .filter((g) => !guards.includes(g))
-    .sort()
-    .slice(0, 8);
+    .sort();
+  const others = unselected.slice(0, MAX_GUARDS_TRIED);
+  untried.push(...unselected.slice(MAX_GUARDS_TRIED));
   const selections: { guards: string[]; extra?: string }[] = [
     ...(appliedStackVouches(stack, mine, remote) ? [] : [{ guards }]),
     ...others.map((g) => ({ guards: [...guards, g], extra: g })),

@@ -183,6 +183,18 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const guarded = pushed();
       expect(guarded.status).not.toBe(0);
       expect(guarded.stderr).toContain("newly failing: guarded.patch does not apply when the guard xen is selected");
+      // A patch a guard keeps out (#-xen) that the one above it needs: selecting xen breaks the one above (t64 N2).
+      gitIn("reset", "-q", "--hard", "origin/main");
+      const a10 = (from: string, to: string) =>
+        `Subject: ${to}\n\n---\n--- a/a.c\n+++ b/a.c\n@@ -9,3 +9,3 @@\n line 9\n-${from}\n+${to}\n line 11\n`;
+      write(mal, "A.patch", a10("line 10", "ten"));
+      write(mal, "B.patch", a10("ten", "TEN"));
+      write(mal, "series", "five.patch\nA.patch #-xen\nB.patch\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "A kept out by xen, B needs it");
+      const negative = pushed();
+      expect(negative.status).not.toBe(0);
+      expect(negative.stderr).toContain("newly failing: B.patch does not apply when the guard xen is selected");
       // A broken commit under a tip that takes it out again: the tip alone passes, the commit does not.
       gitIn("reset", "-q", "--hard", "origin/main");
       write(mal, "bad.patch", broken);

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { gitFailed, PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
 import type { QueueVersion } from "../../collab/types.js";
+import { untriedGuardsNote } from "../../collab/simulate.js";
 import { defineCommand } from "../io.js";
 import { childProcess } from "../../core/child-process.js";
 
@@ -148,10 +149,11 @@ const check = defineCommand({
     if (verdict.ok) {
       // Not "every state green" when a cell that failed before still does: shown, as not blocking (t37 N13).
       if (verdict.failing) io.err(verdict.report);
+      else if (verdict.untried?.length) io.err(`pq: ${untriedGuardsNote(verdict.untried)}`);
       io.err(
         verdict.failing
           ? `pq: the pushed queue breaks no state that passed before (${tip.slice(0, 12)})`
-          : `pq: the pushed queue keeps every state green (${tip.slice(0, 12)})`,
+          : `pq: the pushed queue keeps every state ${verdict.untried?.length ? "it checked " : ""}green (${tip.slice(0, 12)})`,
       );
       return 0;
     }
