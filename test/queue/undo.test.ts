@@ -216,6 +216,11 @@ describe("undo chains and refusals", () => {
     for (const line of ["line 25 by p3\n", "first edit\n", "second edit, precious\n"]) expect(a).toContain(line);
     expect(read(join(dir, "patches"), "p3")).not.toContain("edit");
     expect(stack.applied()).toEqual(["p1", "p2", "p3"]);
+    // And redo 3 re-does the three, as three single redos do (t65 N1: it was refused as changed since).
+    await stack.redo({ count: 3 });
+    expect(stack.applied()).toEqual(["p1", "p2"]);
+    expect(read(join(dir, "patches"), "p3")).toContain("+second edit, precious");
+    expect(read(dir, "a.txt")).not.toContain("edit");
   });
 
   it("undo of finish drops the commits, unless something was built on them", async () => {

@@ -168,17 +168,29 @@ export async function planUndo(
    * later edits were lost where N single undos keep them (t61 N4).
    */
   const heldAt = new Map<string, Version>();
+  /**
+   * Redo: the paths whose first move is a refresh's taking. Its redo takes the tree's file as it
+   * is (with edits made since): no version is required of it there, only of a later move's start;
+   * redo N had required the oldest refresh's version and refused a tree N single redos take (t65 N1).
+   */
+  const takenFirst = new Set<string>();
   for (const e of ordered) {
     const taken: [string, Version, Version][] = (e.taken ?? []).map(([path, v]) => [path, v, v]);
-    const moves: [string, Version, Version][] = direction === "undo" ? [...e.tree] : [...e.tree, ...taken];
-    for (const [path, before, after] of moves) {
+    for (const [path, before, after] of e.tree) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
       const held = required.has(path) ? final.get(path) : heldAt.get(path);
       if (!required.has(path)) required.set(path, from);
       if (direction === "undo" && held !== undefined && held !== from && !between.has(path)) between.set(path, held);
       final.set(path, to);
     }
-    if (direction === "undo") for (const [path, v] of taken) if (!required.has(path) && !heldAt.has(path)) heldAt.set(path, v);
+    for (const [path, v] of taken) {
+      if (direction === "undo") {
+        if (!required.has(path) && !heldAt.has(path)) heldAt.set(path, v);
+        continue;
+      }
+      if (!required.has(path)) takenFirst.add(path);
+      final.set(path, v);
+    }
     for (const [path] of e.tree) moved.add(path);
     for (const [path, before, after] of e.queue) {
       const [from, to] = direction === "undo" ? [after, before] : [before, after];
@@ -189,9 +201,8 @@ export async function planUndo(
   // A version a refresh took, on a path no entry moves: the tree is not written (an undo leaves
   // the edits there, unrefreshed again; a redo takes them again, with any made since).
   const takenOnly = new Map<string, Version>();
-  for (const path of [...required.keys()].filter((p) => !moved.has(p))) {
+  for (const path of [...takenFirst].filter((p) => !moved.has(p))) {
     takenOnly.set(path, final.get(path)!);
-    required.delete(path);
     final.delete(path);
   }
   // A file already as the move leaves it (a .rej deleted by hand, a file put back with git
