@@ -50,6 +50,8 @@ interface RebasePlan {
   done: RebaseStep[];
   /** The patch the rebase stopped at. */
   stopped?: string;
+  /** An --abort began: a kill between its transactions leaves the abort to finish, not the rebase to go on (t65 N4). */
+  aborting?: true;
 }
 
 /** Where the queue as it was before the last finished rebase is kept (pq range-diff OLD NEW compares queue directories). */
@@ -111,7 +113,8 @@ export function rebaseInProgress(stack: Stack): boolean {
 export function rebaseStatus(stack: Stack): string | null {
   const text = readText(planPath(stack));
   if (text === null) return null;
-  const plan = JSON.parse(text) as Pick<RebasePlan, "upstream" | "stopped" | "todo">;
+  const plan = JSON.parse(text) as Pick<RebasePlan, "upstream" | "stopped" | "todo" | "aborting">;
+  if (plan.aborting) return `rebase onto ${plan.upstream}: its --abort was interrupted: pq rebase --abort finishes it`;
   const where = plan.stopped ? `stopped at ${plan.stopped}` : "interrupted";
   // The patch it stopped at is still on the to-do list: count the ones after it.
   const left = plan.stopped ? `${plan.todo.filter((n) => n !== plan.stopped).length} more patch(es) after it` : `${plan.todo.length} patch(es) to go`;
@@ -174,6 +177,7 @@ export function continueRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) =>
 export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) => void } = {}): Promise<RebaseReport> {
   return asRebase(stack, async () => {
       const plan = loadPlan(stack);
+      if (plan) refuseDuringAbort(plan);
       if (!plan?.stopped) throw new PqError("refused", "no rebase is stopped at a patch", ["pq status shows where the stack is"]);
       const name = plan.stopped;
       if (stack.top() !== name) {
@@ -289,6 +293,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
 async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
+  refuseDuringAbort(plan);
   const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
   if (head !== plan.newHead) {
     // Interrupted before the base moved: move it now (the transaction is all or nothing).
@@ -327,6 +332,12 @@ function closeStoppedStep(stack: Stack, plan: RebasePlan, step: RebaseStep, onSt
   savePlan(stack, plan);
 }
 
+/** --continue and --skip after an --abort that was cut short: the abort is finished, not the rebase. */
+function refuseDuringAbort(plan: RebasePlan): void {
+  if (!plan.aborting) return;
+  throw new PqError("refused", "a pq rebase --abort was interrupted; the rebase cannot go on", ["pq rebase --abort finishes it: the base, the queue and the tree come back as they were before the rebase"]);
+}
+
 /** Put base, queue files and tree back as they were before the rebase started. */
 async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
@@ -345,6 +356,9 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
       { head, expected: plan.newHead },
     );
   }
+  // Said first: a kill between the abort's transactions leaves an abort to finish, which
+  // --continue must not take for a rebase to go on with (t65 N4).
+  if (!plan.aborting) savePlan(stack, { ...plan, aborting: true });
   // The abort takes the stopped rebase's operations back, as an undo does: logged so, pq undo
   // goes on to what came before the rebase (t61 N2: it refused at the abort for good), as after
   // a sync --abort.

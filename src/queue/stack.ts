@@ -1045,7 +1045,9 @@ export class Stack {
       const tx = this.transaction(direction);
       const { report, ids, rebasePlan } = await planUndo(this.opContext(tx, opts.onEvent), direction, opts.count ?? 1, Boolean(opts.force));
       const label = `${direction} ${report.entries.map((e) => e.op).join(", ")}`;
-      await this.run(tx, label, opts.onEvent, report.backup, direction === "undo" ? { undoes: ids } : { redoes: ids }, true);
+      // The log's backup names the between-backup too: a kill after the journal is completed by the next command, which says where (t65 N2).
+      const backups = [report.backup, report.betweenBackup].filter((b): b is string => b !== undefined).join(" and ") || undefined;
+      await this.run(tx, label, opts.onEvent, backups, direction === "undo" ? { undoes: ids } : { redoes: ids }, true);
       // A rebase's --continue (or --skip) taken back: the rebase is stopped again where it was.
       if (direction === "undo" && rebasePlan) {
         const paths = statePaths(this.tree);

@@ -726,3 +726,55 @@ describe("a trash copy a kill cut short (verify-10 Y1)", () => {
     });
   });
 });
+
+describe("a pq rebase --abort killed between its transactions (t65 N4)", () => {
+  it("is an abort to finish: status says so, --continue refuses without moving anything, --abort finishes it", () => {
+    inRepo({ "a.txt": Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("") }, (dir) => {
+      git(dir, "checkout", "-q", "-b", "up");
+      write(dir, "a.txt", readFileSync(join(dir, "a.txt"), "utf8").replace("5\n", "UP\n"));
+      git(dir, "commit", "-qam", "up1");
+      git(dir, "checkout", "-q", "-");
+      const base = git(dir, "rev-parse", "HEAD").trim();
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", readFileSync(join(dir, "a.txt"), "utf8").replace("5\n", "five\n"));
+      expect(runPq(dir, "refresh").status).toBe(0);
+      const before = snapshot(dir);
+      expect(runPq(dir, "rebase", "up").status).toBe(6);
+      expect(atFailpoint(dir, "journal-written", ["rebase", "--abort"]).signal).toBe("SIGKILL");
+      expect(runPq(dir, "status").stdout).toContain("its --abort was interrupted: pq rebase --abort finishes it");
+      const head = git(dir, "rev-parse", "HEAD").trim();
+      const goOn = runPq(dir, "rebase", "--continue");
+      expect([goOn.status, goOn.stderr]).toEqual([12, expect.stringContaining("a pq rebase --abort was interrupted; the rebase cannot go on")]);
+      expect(git(dir, "rev-parse", "HEAD").trim()).toBe(head);
+      expect(runPq(dir, "rebase", "--abort").status).toBe(0);
+      expect(git(dir, "rev-parse", "HEAD").trim()).toBe(base);
+      expect(snapshot(dir)).toEqual(before);
+    });
+  });
+});
+
+describe("pq restore-queue beside another pq's operation (t65 N5)", () => {
+  it("is told the tree is locked, and writes nothing", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      for (const [name, line] of [
+        ["p1", "x"],
+        ["p2", "y"],
+      ]) {
+        expect(runPq(dir, "new", name).status).toBe(0);
+        write(dir, "a.txt", readFileSync(join(dir, "a.txt"), "utf8") + `${line}\n`);
+        expect(runPq(dir, "refresh").status).toBe(0);
+      }
+      expect(runPq(dir, "pop").status).toBe(0);
+      const during = atFailpoint(dir, "queue-written:sh", ["rename", "p2", "p3"], {
+        PQ_FAILPOINT_SH: `"${process.execPath}" "${PQ}" restore-queue > rq.out 2>&1; echo "rc=$?" >> rq.out`,
+      });
+      expect(during.status).toBe(0);
+      const said = readFileSync(join(dir, "rq.out"), "utf8");
+      expect(said).toContain("the tree is locked by pid");
+      expect(said).toContain("rc=4");
+      expect(readdirSync(join(dir, "patches")).sort()).toEqual(["p1", "p3", "series"]);
+    });
+  });
+});

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
-import { loadState } from "../../queue/state.js";
+import { loadState, statePaths } from "../../queue/state.js";
+import { TreeLock } from "../../tree/lock.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
 import { refuseQueueLinkedOut } from "../../queue/stack.js";
 import { defineCommand } from "../io.js";
@@ -17,7 +18,16 @@ export default defineCommand({
     if (!state) throw new PqError("no-queue", `no pq stack in ${tree}`, ["run it in the tree whose queue is missing (or pass --tree DIR)"]);
     const queueDir = resolve(tree, state.queue);
     refuseQueueLinkedOut(tree, queueDir);
-    const { restored, lost } = restoreQueue(tree, queueDir, state);
+    // Under the tree lock, as every command that writes: beside another pq's operation it had
+    // written back a patch file that operation was renaming away (t65 N5).
+    const lock = TreeLock.acquire(statePaths(tree).lock);
+    let result: ReturnType<typeof restoreQueue>;
+    try {
+      result = restoreQueue(tree, queueDir, loadState(tree) ?? state);
+    } finally {
+      lock.release();
+    }
+    const { restored, lost } = result;
     if (!restored.length && !lost.length) {
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
       if (!existsSync(join(queueDir, "series")))
