@@ -255,3 +255,27 @@ describe("a queue's history holding what pq refuses (t60 N11)", () => {
     }
   });
 });
+
+describe("pq log -p of a patch with UTF-8 text and name (t64 N10)", () => {
+  it("writes the interdiff's bytes as they are, and the name as its UTF-8", async () => {
+    const shared = makeRepo({ "a.c": A });
+    try {
+      await ok(shared, "init", "--shared");
+      const queue = join(shared, "patches");
+      setIdentity(queue, "Ann Example", "ann@example.org");
+      // write() writes bytes (latin1): the text as its UTF-8 bytes.
+      const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+      write(queue, "series", utf8("über.patch\n"));
+      for (const [i, text] of ["x 日本", "x 日本語"].entries()) {
+        write(queue, "über.patch", utf8(patchText("wide", mod(A, set(A, 5, text)))));
+        execFileSync("git", ["-C", queue, "add", "-A"]);
+        execFileSync("git", ["-C", queue, "commit", "-qm", `v${i + 1}`]);
+      }
+      const log = await ok(shared, "log", "über.patch", "-p");
+      expect(log.out).toContain("-x 日本\n+x 日本語\n");
+      expect(log.out).toContain("über.patch: first version\n");
+    } finally {
+      cleanup(shared);
+    }
+  });
+});

@@ -185,14 +185,14 @@ export default defineCommand({
       try {
         const [older, newer] = await Promise.all([qr.versionAt(e.parent), qr.versionAt(e.commit)]);
         if (!name) {
-          io.out(renderRangeDiff(await rangeDiff(older, newer, svc)));
+          io.outBytes(renderRangeDiff(await rangeDiff(older, newer, svc)));
           continue;
         }
         const oldName = e.renamedFrom ?? e.name ?? name;
         // A merge whose first parent lacks the patch (it carried the other side's rename) is no first
         // version: compared with the parent that has it (collab-17 F6).
         const base = older.patches[oldName] === undefined ? ((await otherParentWith(qr, e.commit, oldName)) ?? older) : older;
-        io.out(await versionDiff(oldName, e.name ?? name, base, newer, svc));
+        io.outBytes(await versionDiff(oldName, e.name ?? name, base, newer, svc));
       } catch (err) {
         // A version in the history pq refuses to read (a bad series line or an unsafe patch path a
         // commit held, gone again since): said for that commit, and the older ones still shown (t60 N11).
@@ -222,11 +222,13 @@ async function versionDiff(
 ): Promise<string> {
   const a = older.patches[oldName];
   const b = newer.patches[name];
-  const renamed = oldName !== name ? `${oldName} renamed to ${name}` : "";
+  // Written as bytes (the interdiff is a patch's bytes, t64 N10): the names as their UTF-8 bytes too.
+  const [oldShown, shown] = [oldName, name].map((n) => Buffer.from(n, "utf8").toString("latin1"));
+  const renamed = oldName !== name ? `${oldShown} renamed to ${shown}` : "";
   if (a === undefined && b === undefined) return "";
-  if (a === undefined) return `${name}: first version\n`;
-  if (b === undefined) return `${name}: deleted\n`;
-  if (a === b) return `${renamed || `${name}: unchanged (the series changed)`}\n`;
+  if (a === undefined) return `${shown}: first version\n`;
+  if (b === undefined) return `${shown}: deleted\n`;
+  if (a === b) return `${renamed || `${shown}: unchanged (the series changed)`}\n`;
   // Every patch is applied (guards aside) so the images exist whatever the selection.
   const all = (v: QueueVersion) => ({ ...v, series: v.series.replace(/#[+-]\S+/g, "") });
   const [simA, simB] = await Promise.all([simulateQueue(all(older), svc.baseFile), simulateQueue(all(newer), svc.baseFile)]);
@@ -237,10 +239,10 @@ async function versionDiff(
   const prefix = renamed ? `${renamed}\n` : "";
   // The version itself then: a sync's conflict sends the user here to carry theirs over by hand (t37 N3).
   if (!ia || !ib)
-    return `${prefix}${name}: changed (one of the versions does not apply over this tree: no interdiff); this version:\n${b
+    return `${prefix}${shown}: changed (one of the versions does not apply over this tree: no interdiff); this version:\n${b
       .replace(/\n$/, "")
       .split("\n")
       .map((l) => `    ${l}`.trimEnd())
       .join("\n")}\n`;
-  return prefix + ((await interdiff(ia, ib, svc)) || `${name}: the same change (only its context or position moved)\n`);
+  return prefix + ((await interdiff(ia, ib, svc)) || `${shown}: the same change (only its context or position moved)\n`);
 }
