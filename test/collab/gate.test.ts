@@ -242,6 +242,12 @@ describe("the gate: pq hook install and pq sync --check", () => {
       `installed ${join(site, "pre-receive")}`,
     );
     expect(readFileSync(join(site, "pre-receive"), "utf8")).toContain("installed by pq hook install");
+    // The same shared folder for a second queue of another configuration: refused, the first's gate kept (t64 N9).
+    const second = bare("hooks-path-2.git");
+    git(second, "config", "core.hooksPath", site);
+    const other = await pq(root, "hook", "install", second, "--base", base, "--run", "false");
+    expect([other.code, other.err]).toEqual([3, expect.stringContaining("holds the gate of another configuration")]);
+    expect(readFileSync(join(site, "pre-receive"), "utf8")).not.toContain("false");
     const plain = bare("no-hooks-dir.git");
     rmSync(join(plain, "hooks"), { recursive: true, force: true });
     expect((await ok(root, "hook", "install", plain, "--base", base, "--run", "true")).out).toContain(

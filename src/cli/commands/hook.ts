@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { backendList, commandText } from "../ci-options.js";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gitFailed, PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
@@ -8,6 +8,7 @@ import type { QueueVersion } from "../../collab/types.js";
 import { untriedGuardsNote } from "../../collab/simulate.js";
 import { defineCommand } from "../io.js";
 import { childProcess } from "../../core/child-process.js";
+import { leadsOutside } from "../../tree/paths.js";
 
 const ZERO = /^0+$/;
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -90,6 +91,15 @@ while read old new ref; do
   ${cmd} || exit 1
 done
 `;
+    // A hooks directory outside the repository (core.hooksPath) is every such repository's: a gate of
+    // another queue there is not replaced by this one's (t64 N9: the first queue lost its gate unsaid).
+    const shared = leadsOutside(relative(dir, hook));
+    if (shared && existsSync(hook) && readFileSync(hook, "latin1") !== script)
+      throw new PqError(
+        "exists",
+        `${hook} holds the gate of another configuration (core.hooksPath makes it every repository's that uses it)`,
+        ["set core.hooksPath for this repository alone (git -C DIR config core.hooksPath hooks), or move the shared hook away first"],
+      );
     writeFileSync(hook, script);
     chmodSync(hook, 0o755);
     io.out(
