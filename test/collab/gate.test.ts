@@ -229,6 +229,14 @@ describe("the gate: pq hook install and pq sync --check", () => {
       gitIn("add", "NOTES");
       gitIn("commit", "-qm", "notes");
       expect(gitIn("push", "origin", "notes").stderr).toContain("has no series file: no queue version, not checked");
+      // The queue's own branch without its series: refused (t64 N11).
+      gitIn("checkout", "-q", "-f", "main");
+      gitIn("reset", "-q", "--hard", "origin/main");
+      gitIn("rm", "-q", "series");
+      gitIn("commit", "-qm", "no series");
+      const gone = pushed();
+      expect(gone.status).not.toBe(0);
+      expect(gone.stderr).toContain("it takes the queue away (no series file where");
     } finally {
       cleanup(w.root);
     }

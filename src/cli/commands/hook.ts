@@ -132,7 +132,16 @@ const check = defineCommand({
       io.err(`pq: ${tip.slice(0, 12)} is a ${kind || "missing object"}, not a commit: no queue version, not checked`);
       return 0;
     }
-    if (childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-e", `${tip}:${sub}series`]).status !== 0) {
+    const hasSeries = (rev: string) =>
+      childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-e", `${rev}:${sub}series`]).status === 0;
+    if (!hasSeries(tip)) {
+      // A queue branch the push would leave without its series (deleted, or the queue directory made a link): every colleague's stack would lose it (t64 N11).
+      if (!ZERO.test(String(args.old)) && hasSeries(String(args.old))) {
+        io.err(
+          `pq: refusing ${tip.slice(0, 12)}: it takes the queue away (no ${sub}series file where ${String(args.old).slice(0, 12)} had one)`,
+        );
+        return 1;
+      }
       io.err(`pq: ${tip.slice(0, 12)} has no ${sub}series file: no queue version, not checked`);
       return 0;
     }
