@@ -13,6 +13,11 @@ export interface CliIO {
    */
   outBytes(text: string): void;
   err(text: string): void;
+  /**
+   * Bytes pq coloured itself, their text already made safe for a terminal (see terminalText):
+   * written as they are, where out and outBytes show every control character. Absent: outBytes.
+   */
+  outStyledBytes?(text: string): void;
   /** Is stdout a terminal (progress bars, colour)? */
   isTTY: boolean;
   cwd: string;
@@ -35,6 +40,8 @@ export const processIO = (): CliIO => {
         ? writeFd(1, Buffer.from(line(text), "latin1"))
         : process.stdout.write(Buffer.from(outTerminal ? terminalText(line(text), true) : line(text), "latin1")),
     err: (text) => (errPlain ? writeFd(2, line(text)) : process.stderr.write(errTerminal ? terminalText(line(text)) : line(text))),
+    outStyledBytes: (text) =>
+      outPlain ? writeFd(1, Buffer.from(line(text), "latin1")) : process.stdout.write(Buffer.from(line(text), "latin1")),
     isTTY: !outPlain && Boolean(process.stdout.isTTY),
     cwd: currentDirectory(),
   };

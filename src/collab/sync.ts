@@ -777,6 +777,7 @@ async function whyNoMerge(stack: Stack, text: string | undefined, strip: number,
 }
 
 async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
+  const extrasNotes: string[] = [];
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
   if (state?.phase === "stopping")
@@ -889,6 +890,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
         state.conflicts.map((c) => `${c.patch}: ${c.kind} conflict${c.files?.length ? ` in ${c.files.join(", ")}` : ""}, resolved by hand`),
         state.apart,
       ),
+      extrasNotes,
     );
     await qr.moveHead(commit, ours);
     failpoint("sync-merge-committed");
@@ -906,6 +908,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   // stopped, takes its merge as made (ownMerge) and restacks again (verify-6 N3).
   clearSyncState(stack.tree);
   const report = await loop(stack, qr, up, opts, [
+    // What the merge said of the files beside the queue's own (a dotfile changed on both sides: t66 N3).
+    ...extrasNotes,
     `conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`,
     ...regenerated.map((name) => `${name}: regenerated (the resolution moved its context)`),
     ...(meanwhile.length ? [`also in the merge, as changed while the sync was stopped: ${meanwhile.join(", ")}`] : []),

@@ -43,19 +43,10 @@ export function printable(text: string): string {
  * is bytes, one character each (patch text): bytes 0x80-0x9f are then parts of UTF-8 characters.
  */
 export function terminalText(text: string, bytes = false): string {
-  return text.replace(bytes ? TERMINAL_CONTROLS_IN_BYTES : TERMINAL_CONTROLS, (c) =>
-    c.length > 1 ? c : c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
+  return text.replace(bytes ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/g : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/g, (c) =>
+    c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
   );
 }
-
-/**
- * The controls terminalText shows, but for the colours pq show paints with (bold, red, green,
- * yellow, cyan, and back to plain: t64 N1, they had come out as ^[[33m text), which a patch may
- * hold too: they colour, and hide or move nothing.
- */
-const PQ_COLOURS = "\x1b\\[(?:1|31|32|33|36)?m";
-const TERMINAL_CONTROLS = new RegExp(`${PQ_COLOURS}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]|\\r(?!\\n)`, "g");
-const TERMINAL_CONTROLS_IN_BYTES = new RegExp(`${PQ_COLOURS}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]|\\r(?!\\n)`, "g");
 
 /**
  * Tabs as the spaces a terminal would show, to the next multiple of 8 cells: a tab written

@@ -112,12 +112,17 @@ describe("bin/pq, the installed command", () => {
     write(
       dir,
       "patches/p1",
-      "From: Mal <mal@example.org>\nSubject: fix \x1b]0;OWNED\x07five\n\n---\r\n--- a/a.txt\r\n+++ b/a.txt\r\n@@ -1 +1 @@\r\n-a\r\n+A\r\n",
+      "From: Mal <mal@example.org>\nSubject: fix \x1b]0;OWNED\x07five\n\n---\r\n--- a/a.txt\r\n+++ b/a.txt\r\n@@ -1 +1 @@\r\n-a\r\n+A \x1b[32mfake green\r\n",
     );
     const coloured = spawnSync("script", ["-qec", `${LAUNCHER} show p1`, "/dev/null"], { cwd: dir, encoding: "utf8" });
     expect(coloured.stdout).toContain("\x1b[33mFrom: Mal <mal@example.org>\x1b[m");
     expect(coloured.stdout).toContain("^[]0;OWNED^G");
+    // A colour code in the patch is shown as text, not obeyed (t66 N1); a CR LF line keeps its pair (t66 N2).
+    expect(coloured.stdout).toContain("+A ^[[32mfake green");
     expect(coloured.stdout).not.toContain("^M");
+    // Uncoloured too.
+    const plain = spawnSync("script", ["-qec", `${LAUNCHER} show --no-color p1`, "/dev/null"], { cwd: dir, encoding: "utf8" });
+    expect(plain.stdout).toContain("+A ^[[32mfake green");
   });
 
   it("PQ_TIMINGS=1 prints when each phase of a command started, on stderr only", () => {

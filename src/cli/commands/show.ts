@@ -1,4 +1,5 @@
 import { colourPatch, patchText, resolvePatch } from "../../queue/queries.js";
+import { terminalText } from "../../core/cells.js";
 import { defineCommand } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -13,7 +14,11 @@ export default defineCommand({
     const stack = await openStack(args, io);
     const text = await patchText(stack, resolvePatch(stack, args.patch));
     const colour = args.color ?? (io.isTTY && !process.env.NO_COLOR);
-    const shown = text.replace(/\n$/, "");
-    io.outBytes(colour ? colourPatch(shown) : shown);
+    if (!colour) return void io.outBytes(text.replace(/\n$/, ""));
+    // The patch's own control characters shown first (on a terminal), then pq's colours added: a
+    // colour code in someone's patch is shown as text, and a CR LF line keeps its pair (t66 N1, N2).
+    const painted = colourPatch((io.isTTY ? terminalText(text, true) : text).replace(/\n$/, ""));
+    if (io.outStyledBytes) io.outStyledBytes(painted);
+    else io.outBytes(painted);
   },
 });
