@@ -341,3 +341,30 @@ describe("a conflict in a queue file that is no patch (t64 N5)", () => {
     expect(git(w.remote, "show", "main:README")).toBe("one\ntwo (ann and bob)\nthree\n");
   });
 });
+
+describe("a dotfile both sides changed, in a sync that stops on a patch's conflict (t66 N3)", () => {
+  it("--continue's merge says it kept yours", async () => {
+    const { w, ann } = await annAlone();
+    write(ann.queue, ".gitignore", "one\n");
+    git(ann.queue, "add", ".gitignore");
+    await ok(ann.tree, "commit", "-m", "ignore");
+    await ok(ann.tree, "sync");
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    write(bob.queue, ".gitignore", "one (bob)\n");
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    await ok(bob.tree, "sync");
+    write(ann.queue, ".gitignore", "one (ann)\n");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    expect((await pq(ann.tree, "sync")).code).toBe(6);
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann and bob)\n"));
+    await ok(ann.tree, "refresh");
+    const done = await ok(ann.tree, "sync", "--continue");
+    expect(done.out).toContain(".gitignore: changed on both sides where git cannot merge them: yours was kept");
+    expect(git(w.remote, "show", "main:.gitignore")).toBe("one (ann)\n");
+  });
+});
