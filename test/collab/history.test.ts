@@ -197,43 +197,46 @@ describe("pq log -p of a patch a merge carried a rename of (collab-17 F6)", () =
   }, 60_000);
 });
 
+/** A tree with a shared queue whose history is made with plain git, as a colleague's pushes make it. */
+async function withQueueHistory(
+  run: (q: { tree: string; queue: string; commit: (message: string) => void }) => Promise<void>,
+): Promise<void> {
+  const tree = makeRepo({ "a.c": A });
+  try {
+    await ok(tree, "init", "--shared");
+    const queue = join(tree, "patches");
+    setIdentity(queue, "Ann Example", "ann@example.org");
+    const commit = (message: string) => {
+      execFileSync("git", ["-C", queue, "add", "-A"]);
+      execFileSync("git", ["-C", queue, "commit", "-qm", message]);
+    };
+    await run({ tree, queue, commit });
+  } finally {
+    cleanup(tree);
+  }
+}
+
 describe("pq log -p into a reader that leaves", () => {
-  it("ends with 141, as git does, when the reader goes while it still writes; stderr stays quiet", async () => {
-    const shared = makeRepo({ "a.c": A });
-    try {
-      await ok(shared, "init", "--shared");
-      const queue = join(shared, "patches");
-      setIdentity(queue, "Ann Example", "ann@example.org");
+  it("ends with 141, as git does, when the reader goes while it still writes; stderr stays quiet", () =>
+    withQueueHistory(async ({ tree, queue, commit }) => {
       write(queue, "series", "p1.patch\n");
-      // Twenty versions of one patch, committed by git: log -p writes each interdiff as it reads the next version.
+      // Twenty versions of one patch: log -p writes each interdiff as it reads the next version.
       for (let i = 1; i <= 20; i++) {
         write(queue, "p1.patch", patchText("one", mod(A, set(A, i, `version ${i}`))));
-        execFileSync("git", ["-C", queue, "add", "-A"]);
-        execFileSync("git", ["-C", queue, "commit", "-qm", `version ${i}`]);
+        commit(`version ${i}`);
       }
       const piped = spawnSync("bash", ["-c", `"$0" log -p | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`, resolve("bin/pq")], {
-        cwd: shared,
+        cwd: tree,
         encoding: "utf8",
       });
       expect(piped.stderr).toBe("");
       expect(piped.stdout.trim()).toBe("141");
-    } finally {
-      cleanup(shared);
-    }
-  });
+    }));
 });
 
 describe("a queue's history holding what pq refuses (t60 N11)", () => {
-  it("log -p says that version cannot be shown and goes on; range-diff refuses its unsafe path as a bad patch, not a git failure", async () => {
-    const shared = makeRepo({ "a.c": A });
-    try {
-      await ok(shared, "init", "--shared");
-      const queue = join(shared, "patches");
-      setIdentity(queue, "Ann Example", "ann@example.org");
-      const commit = (message: string) => {
-        execFileSync("git", ["-C", queue, "add", "-A"]);
-        execFileSync("git", ["-C", queue, "commit", "-qm", message]);
-      };
+  it("log -p says that version cannot be shown and goes on; range-diff refuses its unsafe path as a bad patch, not a git failure", () =>
+    withQueueHistory(async ({ tree, queue, commit }) => {
       write(queue, "p1.patch", patchText("one", mod(A, set(A, 5, "five"))));
       write(queue, "series", "p1.patch\n");
       commit("p1");
@@ -243,39 +246,28 @@ describe("a queue's history holding what pq refuses (t60 N11)", () => {
       execFileSync("git", ["-C", queue, "rm", "-q", "evil.patch"]);
       write(queue, "series", "p1.patch\n");
       commit("clean again");
-      const log = await pq(shared, "log", "-p");
+      const log = await pq(tree, "log", "-p");
       expect([log.code, log.err]).toEqual([0, ""]);
       expect(log.out).toContain("(this version cannot be shown: ");
       expect(log.out).toContain("    p1\n"); // the commits before it are still shown
       const range = await pq(queue, "range-diff", "HEAD~2", "HEAD~1");
       expect(range.code).toBe(7);
       expect(range.err).toContain('path "../../esc" leaves the tree');
-    } finally {
-      cleanup(shared);
-    }
-  });
+    }));
 });
 
 describe("pq log -p of a patch with UTF-8 text and name (t64 N10)", () => {
-  it("writes the interdiff's bytes as they are, and the name as its UTF-8", async () => {
-    const shared = makeRepo({ "a.c": A });
-    try {
-      await ok(shared, "init", "--shared");
-      const queue = join(shared, "patches");
-      setIdentity(queue, "Ann Example", "ann@example.org");
+  it("writes the interdiff's bytes as they are, and the name as its UTF-8", () =>
+    withQueueHistory(async ({ tree, queue, commit }) => {
       // write() writes bytes (latin1): the text as its UTF-8 bytes.
       const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
       write(queue, "series", utf8("über.patch\n"));
       for (const [i, text] of ["x 日本", "x 日本語"].entries()) {
         write(queue, "über.patch", utf8(patchText("wide", mod(A, set(A, 5, text)))));
-        execFileSync("git", ["-C", queue, "add", "-A"]);
-        execFileSync("git", ["-C", queue, "commit", "-qm", `v${i + 1}`]);
+        commit(`v${i + 1}`);
       }
-      const log = await ok(shared, "log", "über.patch", "-p");
+      const log = await ok(tree, "log", "über.patch", "-p");
       expect(log.out).toContain("-x 日本\n+x 日本語\n");
       expect(log.out).toContain("über.patch: first version\n");
-    } finally {
-      cleanup(shared);
-    }
-  });
+    }));
 });
