@@ -775,6 +775,13 @@ describe("pq restore-queue beside another pq's operation (t65 N5)", () => {
       expect(said).toContain("the tree is locked by pid");
       expect(said).toContain("rc=4");
       expect(readdirSync(join(dir, "patches")).sort()).toEqual(["p1", "p3", "series"]);
+      // Beside a killed operation's journal: that operation is completed first, by pq status (t66).
+      expect(atFailpoint(dir, "journal-written", ["delete", "p3"]).signal).toBe("SIGKILL");
+      const beside = runPq(dir, "restore-queue");
+      expect([beside.status, beside.stderr]).toEqual([12, expect.stringContaining("an interrupted operation waits to be completed")]);
+      expect(runPq(dir, "status").status).toBe(0);
+      expect(runPq(dir, "restore-queue").stdout).toContain("nothing to restore");
+      expect(readdirSync(join(dir, "patches")).sort()).toEqual(["p1", "series"]);
     });
   });
 });

@@ -23,6 +23,12 @@ export default defineCommand({
     const lock = TreeLock.acquire(statePaths(tree).lock);
     let result: ReturnType<typeof restoreQueue>;
     try {
+      // A killed operation's journal, the queue there: completing it is the next command's first step, and
+      // what it removes is not "missing" (t66: a killed delete's patch was "restored", then trashed again).
+      if (existsSync(statePaths(tree).journal) && existsSync(join(queueDir, "series")))
+        throw new PqError("refused", "an interrupted operation waits to be completed", [
+          "pq status completes it; then pq restore-queue, if files are still missing",
+        ]);
       result = restoreQueue(tree, queueDir, loadState(tree) ?? state);
     } finally {
       lock.release();
