@@ -200,6 +200,11 @@ describe("undo chains and refusals", () => {
     expect(read(dir, "a.txt")).not.toContain("precious work\n");
     expect(report.backup).toBeUndefined();
     expect(read(report.betweenBackup!, "a.txt")).toContain("precious work\n");
+    // Redone one at a time, the refresh's redo finds its edits saved aside, and says where (t65 N3).
+    await stack.redo();
+    await stack.redo();
+    const refused = await expectPqError(stack.redo(), "dirty");
+    expect(refused.details.join("\n")).toContain(`the undo that took it back saved what the refresh had taken in ${report.betweenBackup}`);
   });
 
   it("undo N over two refreshes and a pop leaves what N single undos leave: the later edits in the tree (t61 N4)", async () => {

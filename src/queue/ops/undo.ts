@@ -108,6 +108,14 @@ function refuseBrokenChain(store: ObjectStore, current: StackState, currentText:
   }
 }
 
+/** Where the undo that took `id` back saved edits a refresh had taken (its between-backup), or null. */
+function betweenSavedBy(tree: string, id: string): string | null {
+  const reader = new OplogReader(statePaths(tree).oplog);
+  for (let e = reader.older(); e !== null && (e.undoes || e.redoes); e = reader.older())
+    if (e.undoes?.includes(id)) return e.backup?.split(" and ").find((dir) => dir.endsWith("-undo-between")) ?? null;
+  return null;
+}
+
 export async function planUndo(
   ctx: OpContext,
   direction: "undo" | "redo",
@@ -269,11 +277,14 @@ export async function planUndo(
   if (dirty.length || queueDirty.length) {
     const what = [...dirty.map((p) => (tx.ws.version(p) === null ? `${p} (deleted)` : p)), ...queueDirty.map(([p]) => `${p} (queue)`)];
     if (!force) {
+      // The refresh's edits gone because an undo N saved them aside (t65 N3): said, not blamed on the user.
+      const savedAside = direction === "redo" ? betweenSavedBy(ctx.tree, ordered[0].id) : null;
       throw new PqError(
         "dirty",
         `${what.length} file(s) changed since that operation: ${what.slice(0, 8).join(", ")}${what.length > 8 ? ", ..." : ""}`,
         // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
         [
+          ...(savedAside ? [`the undo that took it back saved what the refresh had taken in ${savedAside}: pq redo --force puts it back`] : []),
           `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? " (pq diff -z shows the tree's edits)" : ""}${queueDirty.length ? `; a patch file changed by hand shows with pq show NAME` : ""}; or take the edits back out first`,
         ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
