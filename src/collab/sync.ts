@@ -532,6 +532,7 @@ async function loop(
     await qr.fetch(up.remote);
     const ours = await qr.head();
     const theirs = await qr.resolve(up.ref);
+    if (theirs && theirs !== ours) await refuseLeftoversInTheWay(qr, theirs);
     const origTop = stack.top();
     const base = {
       version: 1 as const,
@@ -1054,6 +1055,24 @@ export function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<Sync
 
 export function syncAbort(stack: Stack): Promise<RestackReport> {
   return asSync(stack, () => abortOnce(stack));
+}
+
+/**
+ * An untracked editor leftover in the queue directory (P.patch.orig, P.patch~), which pq commit
+ * leaves out, named like a file the remote's queue has: the sync would write over it (t64 N6).
+ */
+async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string): Promise<void> {
+  const { leftOut } = await qr.pending();
+  if (!leftOut.length) return;
+  const incoming = await qr.git.filesAt(theirs);
+  const inTheWay = leftOut.filter((p) => incoming[p] !== undefined);
+  if (inTheWay.length)
+    throw new PqError(
+      "dirty",
+      `${inTheWay.join(", ")} in the queue directory ${inTheWay.length === 1 ? "is an untracked file" : "are untracked files"} the remote's queue has too: the sync would write over ${inTheWay.length === 1 ? "it" : "them"}`,
+      [`move ${inTheWay.length === 1 ? "it" : "them"} out of ${qr.queueDir}, then pq sync again`],
+      { files: inTheWay },
+    );
 }
 
 /**

@@ -368,3 +368,22 @@ describe("a dotfile both sides changed, in a sync that stops on a patch's confli
     expect(git(w.remote, "show", "main:.gitignore")).toBe("one (ann)\n");
   });
 });
+
+describe("an untracked editor leftover named like a file the remote's queue has (t64 N6)", () => {
+  it("stops the sync before it would write over it", async () => {
+    const { w, ann } = await annAlone();
+    const mal = join(w.root, "mal");
+    execFileSync("git", ["clone", "-q", w.remote, mal]);
+    write(mal, "p1.patch.orig", "the remote's file\n");
+    execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", "add", "-A"]);
+    execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", "commit", "-qm", "orig"]);
+    execFileSync("git", ["-C", mal, "push", "-q", "origin", "main"]);
+    write(ann.queue, "p1.patch.orig", "Ann's own leftover\n");
+    const r = await pq(ann.tree, "sync");
+    expect([r.code, r.err]).toEqual([
+      5,
+      expect.stringContaining("p1.patch.orig in the queue directory is an untracked file the remote's queue has too"),
+    ]);
+    expect(readFileSync(join(ann.queue, "p1.patch.orig"), "utf8")).toBe("Ann's own leftover\n");
+  });
+});
