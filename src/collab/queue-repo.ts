@@ -314,14 +314,13 @@ export class QueueRepo {
     const head = await this.head();
     const committed = head ? await this.git.filesAt(head) : {};
     const { files: disk, links } = this.walkDisk();
-    const leftOut = Object.keys(disk)
-      .filter((p) => committed[p] === undefined && EDITOR_LEFTOVER.test(p))
-      .sort();
-    for (const p of leftOut) delete disk[p];
     const listed = listedNames(disk.series);
     const untracked = Object.keys(disk).filter((p) => committed[p] === undefined && p !== "series" && !listed?.has(p));
-    const staged = untracked.length && listed ? new Set((await this.run(["ls-files", "-z", "--", "."])).split("\0")) : new Set<string>();
-    const unlisted = listed ? untracked.filter((p) => !staged.has(p)).sort() : [];
+    // What git add staged is shared as any tracked file, a leftover too (t67 N2: the note's own advice did nothing).
+    const staged = untracked.length ? new Set((await this.run(["ls-files", "-z", "--", "."])).split("\0")) : new Set<string>();
+    const leftOut = untracked.filter((p) => EDITOR_LEFTOVER.test(p) && !staged.has(p)).sort();
+    for (const p of leftOut) delete disk[p];
+    const unlisted = listed ? untracked.filter((p) => !staged.has(p) && !leftOut.includes(p)).sort() : [];
     for (const p of unlisted) delete disk[p];
     const changed = [...new Set([...Object.keys(committed), ...Object.keys(disk)])].filter((p) => committed[p] !== disk[p]).sort();
     return { head, disk, changed, links, leftOut, unlisted };

@@ -387,3 +387,18 @@ describe("an untracked editor leftover named like a file the remote's queue has 
     expect(readFileSync(join(ann.queue, "p1.patch.orig"), "utf8")).toBe("Ann's own leftover\n");
   });
 });
+
+describe("pq commit of a series whose patch has no file, and of a leftover git add shared (t67 N1, N2)", () => {
+  it("refuses the first, naming it; takes the second", async () => {
+    const { w, ann } = await annAlone();
+    write(ann.queue, "p1.patch.orig", "kept on purpose\n");
+    git(ann.queue, "add", "p1.patch.orig");
+    expect((await ok(ann.tree, "commit", "-m", "share the orig")).out).toContain("p1.patch.orig");
+    await ok(ann.tree, "pop", "-a");
+    rmSync(join(ann.queue, "p1.patch"));
+    write(ann.queue, "series", "p1.patch\n# a note\n");
+    const r = await pq(ann.tree, "commit", "-m", "lost");
+    expect([r.code, r.err]).toEqual([3, expect.stringContaining("the series lists p1.patch, which has no file in")]);
+    expect(git(w.remote, "ls-tree", "--name-only", "main")).toContain("p1.patch\n");
+  });
+});

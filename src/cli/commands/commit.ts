@@ -62,6 +62,17 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
       );
     }
   }
+  // A series entry with no file (deleted, or git mv'd away): committed, every colleague's sync refuses the queue (t67 N1).
+  const missing = parseSeries(pending.disk.series ?? "", "your")
+    .map((e) => e.name)
+    .filter((name) => pending.disk[name] === undefined);
+  if (missing.length)
+    throw new PqError(
+      "not-found",
+      `the series lists ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}, which ${missing.length === 1 ? "has" : "have"} no file in ${stack.queueDir}; nothing was committed`,
+      [`put the file back (git -C ${stack.queueDir} checkout -- NAME), or take it out of the series (pq delete NAME), then pq commit`],
+      { patches: missing },
+    );
   // An empty -m is no message: the trailers below must not become the subject (t23 F9).
   const subject = args.message?.trim()
     ? args.message
