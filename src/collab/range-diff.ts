@@ -161,8 +161,9 @@ export function renderRangeDiff(lines: RangeLine[]): string {
     out.push(`${side(l.old, nameWidth)} ${l.status} ${side(l.new, 0).trimEnd()}${l.moved ? " (moved)" : ""}`);
     if (l.interdiff)
       out.push(
+        // Only the closing line breaks: a last line's own CR or trailing blanks are the patch's (t67 N3).
         ...l.interdiff
-          .trimEnd()
+          .replace(/\n+$/, "")
           .split("\n")
           .map((x) => `    ${x}`),
       );

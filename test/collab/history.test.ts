@@ -119,6 +119,12 @@ describe("pq range-diff's text of names outside ASCII (collab-17 F15)", () => {
     const text = renderRangeDiff([{ old: null, new: { index: 2, name: "ünïcode.patch" }, status: ">", moved: false }]);
     expect(Buffer.from(text, "latin1").toString("utf8")).toContain("2: ünïcode.patch");
   });
+
+  it("keeps an interdiff's last line as it is: its CR and trailing blanks are the patch's (t67 N3)", () => {
+    const p = { index: 1, name: "p.patch" };
+    const text = renderRangeDiff([{ old: p, new: p, status: "!", moved: false, interdiff: "-b\r\n+c \r\n" }]);
+    expect(text.endsWith("    -b\r\n    +c \r\n")).toBe(true);
+  });
 });
 
 describe("pq range-diff", () => {

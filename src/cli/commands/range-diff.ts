@@ -64,6 +64,6 @@ export default defineCommand({
     );
     if (args.json) return void printJson(io, lines);
     // Patch lines are bytes (latin1 strings): written as they are, UTF-8 or not.
-    io.outBytes(renderRangeDiff(lines).trimEnd());
+    io.outBytes(renderRangeDiff(lines).replace(/\n+$/, ""));
   },
 });
