@@ -14,6 +14,15 @@ afterEach(() => {
   while (roots.length) cleanup(roots.pop()!);
 });
 
+/** A colleague with plain git: a clone of the shared queue, and git run in it as Mal. */
+function plainClone(w: { root: string; remote: string }) {
+  const mal = join(w.root, "mal");
+  execFileSync("git", ["clone", "-q", w.remote, mal]);
+  const gitIn = (...args: string[]) =>
+    execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args]);
+  return { mal, gitIn };
+}
+
 async function annAlone() {
   const w = world();
   roots.push(w.root);
@@ -240,10 +249,7 @@ describe("pq log -p of a version that does not apply over this tree (t37 N3)", (
 describe("files beside the queue's own in the shared queue (t60 N13)", () => {
   it("a sync checks out a colleague's dotfiles, and neither a commit nor a merge deletes them", async () => {
     const { w, ann } = await annAlone();
-    const mal = join(w.root, "mal");
-    execFileSync("git", ["clone", "-q", w.remote, mal]);
-    const gitIn = (...args: string[]) =>
-      execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args]);
+    const { mal, gitIn } = plainClone(w);
     write(mal, ".gitattributes", "*.patch diff\n");
     write(mal, ".github/ci.yml", "x: 1\n");
     gitIn("add", "-A");
@@ -372,12 +378,11 @@ describe("a dotfile both sides changed, in a sync that stops on a patch's confli
 describe("an untracked editor leftover named like a file the remote's queue has (t64 N6)", () => {
   it("stops the sync before it would write over it", async () => {
     const { w, ann } = await annAlone();
-    const mal = join(w.root, "mal");
-    execFileSync("git", ["clone", "-q", w.remote, mal]);
+    const { mal, gitIn } = plainClone(w);
     write(mal, "p1.patch.orig", "the remote's file\n");
-    execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", "add", "-A"]);
-    execFileSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", "commit", "-qm", "orig"]);
-    execFileSync("git", ["-C", mal, "push", "-q", "origin", "main"]);
+    gitIn("add", "-A");
+    gitIn("commit", "-qm", "orig");
+    gitIn("push", "-q", "origin", "main");
     write(ann.queue, "p1.patch.orig", "Ann's own leftover\n");
     const r = await pq(ann.tree, "sync");
     expect([r.code, r.err]).toEqual([
