@@ -355,6 +355,12 @@ export class QueueRepo {
    * written through a symlink in the queue directory.
    */
   async checkOutExtras(from: string | null, to: string): Promise<void> {
+    // The paths the move changes, asked of git first: a pq commit's or a sync's move rarely
+    // touches one of these files, and reading both commits' every file cost each of them.
+    if (from) {
+      const changed = await this.run(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--relative", from, to, "--", "."]);
+      if (!changed.split("\0").some((path) => path && isQueueExtra(path))) return;
+    }
     const [before, after] = await Promise.all([from ? this.git.filesAt(from) : Promise.resolve(pathMap<string>()), this.git.filesAt(to)]);
     for (const path of new Set([...Object.keys(before), ...Object.keys(after)])) {
       if (!isQueueExtra(path) || before[path] === after[path]) continue;

@@ -372,7 +372,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     await abortOnce(stack);
   }
   qr.refuseUnfinishedGitOperation("a sync");
-  const { changed: dirty, links, unlisted } = await qr.pending();
+  const { changed: dirty, links, unlisted, leftOut } = await qr.pending();
   qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
@@ -390,7 +390,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     pending?.phase === "integrating" ? "the interrupted sync was completed first: pq refresh works again, and pq sync after it" : null,
     () => refuseUnrefreshed(stack, "sync"),
   );
-  const report = await loop(stack, qr, up, opts, []);
+  const report = await loop(stack, qr, up, opts, [], leftOut);
   // The completed sync's restack is the one to report when this one moved nothing, or when
   // it could not bring the stack back (the caller reports that as a refusal).
   if (recovered && (!report.restack || recovered.error)) report.restack = recovered;
@@ -521,6 +521,8 @@ async function loop(
   up: { remote: string; ref: string; branch: string },
   opts: SyncOptions,
   notes: string[],
+  /** The untracked editor leftovers in the queue directory, when the caller has them (see QueueRepo.pending). */
+  leftOut?: string[],
 ): Promise<SyncReport> {
   const emit = opts.onEvent ?? ignoreEvents;
   const max = opts.maxRetries ?? 5;
@@ -532,7 +534,7 @@ async function loop(
     await qr.fetch(up.remote);
     const ours = await qr.head();
     const theirs = await qr.resolve(up.ref);
-    if (theirs && theirs !== ours) await refuseLeftoversInTheWay(qr, theirs);
+    if (theirs && theirs !== ours) await refuseLeftoversInTheWay(qr, theirs, (leftOut ??= (await qr.pending()).leftOut));
     const origTop = stack.top();
     const base = {
       version: 1 as const,
@@ -1061,8 +1063,7 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
  * An untracked editor leftover in the queue directory (P.patch.orig, P.patch~), which pq commit
  * leaves out, named like a file the remote's queue has: the sync would write over it (t64 N6).
  */
-async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string): Promise<void> {
-  const { leftOut } = await qr.pending();
+async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: string[]): Promise<void> {
   if (!leftOut.length) return;
   const incoming = await qr.git.filesAt(theirs);
   const inTheWay = leftOut.filter((p) => incoming[p] !== undefined);

@@ -29,10 +29,11 @@ export function cellsOf(cp: number): number {
  * stay: expandTabs makes them spaces where a line is shown whole (the preview).
  */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) =>
-    c === "\xad" ? "-" : c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
-  );
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) => (c === "\xad" ? "-" : caret(c)));
 }
+
+/** A control character as less shows it (^M, ^[, ^? for DEL); a C1 control as "?". */
+const caret = (c: string) => (c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`);
 
 /**
  * Command output bound for a terminal, lines kept: control characters in caret notation as in
@@ -43,9 +44,7 @@ export function printable(text: string): string {
  * is bytes, one character each (patch text): bytes 0x80-0x9f are then parts of UTF-8 characters.
  */
 export function terminalText(text: string, bytes = false): string {
-  return text.replace(bytes ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/g : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/g, (c) =>
-    c === "\x7f" ? "^?" : c > "\x7f" ? "?" : `^${String.fromCharCode(c.charCodeAt(0) + 64)}`,
-  );
+  return text.replace(bytes ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/g : /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)/g, caret);
 }
 
 /**

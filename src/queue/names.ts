@@ -5,7 +5,7 @@
  * reaches the file system (from the command line, an import or a series file pulled from
  * someone else) goes through validatePatchName first.
  */
-import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { firstSymlink, leadsOutside } from "../tree/paths.js";
@@ -116,23 +116,39 @@ export function checkNameOnDisk(queueDir: string, name: string): void {
  */
 export function readQueueText(queueDir: string, name: string): string | null {
   const path = join(queueDir, name);
-  const linked = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() || (name.includes("/") && firstSymlink(queueDir, name.split("/").slice(0, -1)) !== null);
-  if (linked) {
-    let real: string | null = null;
+  // Opened without following a link as the last part (ELOOP then): no lstat of every patch a push reads.
+  if (!(name.includes("/") && firstSymlink(queueDir, name.split("/").slice(0, -1)) !== null)) {
+    let fd: number | null = null;
     try {
-      real = realpathSync(path);
-    } catch {
-      /* a dangling link: no file */
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return null;
+      if (code !== "ELOOP") throw e;
     }
-    if (real === null) return null;
-    const inside = relative(realpathSync(queueDir), real);
-    // A link of your own in a queue no git carries (a patch kept in one place for several queues) is yours to follow.
-    if ((inside === "" || leadsOutside(inside)) && inGitWorkTree(queueDir))
-      throw new PqError("unsafe-path", `${quotedName(name)} in the queue is a symbolic link to ${real}, outside the queue directory: pq reads no patch through it`, [
+    if (fd !== null) {
+      try {
+        return readFileSync(fd, "latin1");
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  // A link, as the last part or a directory of the name.
+  let real: string | null = null;
+  try {
+    real = realpathSync(path);
+  } catch {
+    /* a dangling link: no file */
+  }
+  if (real === null) return null;
+  const inside = relative(realpathSync(queueDir), real);
+  // A link of your own in a queue no git carries (a patch kept in one place for several queues) is yours to follow.
+  if ((inside === "" || leadsOutside(inside)) && inGitWorkTree(queueDir))
+    throw new PqError("unsafe-path", `${quotedName(name)} in the queue is a symbolic link to ${real}, outside the queue directory: pq reads no patch through it`, [
         "nothing was changed; whoever committed it as a link can say why (git log of the queue's repository)",
         `replace it with the patch itself (rm the link, put the file there), or take it out of the series`,
-      ], { patch: name });
-  }
+    ], { patch: name });
   return readText(path);
 }
 

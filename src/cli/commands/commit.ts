@@ -63,9 +63,8 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
     }
   }
   // A series entry with no file (deleted, or git mv'd away): committed, every colleague's sync refuses the queue (t67 N1).
-  const missing = parseSeries(pending.disk.series ?? "", "your")
-    .map((e) => e.name)
-    .filter((name) => pending.disk[name] === undefined);
+  const listed = parseSeries(pending.disk.series ?? "", "your").map((e) => e.name);
+  const missing = listed.filter((name) => pending.disk[name] === undefined);
   if (missing.length)
     throw new PqError(
       "not-found",
@@ -80,7 +79,7 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
   // Patches this commit takes out of the series that pq finish made commits of: named, so a
   // colleague's sync says so (collab-17 F14).
   const committedSeries = pending.head ? ((await qr.git.filesAt(pending.head)).series ?? "") : "";
-  const listedNow = new Set(parseSeries(pending.disk.series ?? "", "your").map((e) => e.name));
+  const listedNow = new Set(listed);
   const removed = parseSeries(committedSeries, "the committed")
     .map((e) => e.name)
     .filter((name) => !listedNow.has(name));

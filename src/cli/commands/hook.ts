@@ -126,6 +126,10 @@ const check = defineCommand({
     if (!sub && args.base === undefined)
       throw new PqError("usage", "pq hook check needs --base TREE (or --subdir DIR for a queue in the tree's repository)");
     const tip = String(args.new);
+    const old = String(args.old);
+    // A new branch (old is zeros) is judged against the repository's HEAD, asked once.
+    const newBranch = ZERO.test(old);
+    const repoHead = newBranch ? headCommit(gitDir) : null;
     // A tag of a tree or a blob is no queue version: said, and let through as git would (t60 N10).
     const kind = childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-t", tip], { encoding: "latin1" }).stdout.trim();
     if (kind !== "commit" && kind !== "tag") {
@@ -136,10 +140,8 @@ const check = defineCommand({
       childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "-e", `${rev}:${sub}series`]).status === 0;
     if (!hasSeries(tip)) {
       // A queue branch the push would leave without its series (deleted, or the queue directory made a link): every colleague's stack would lose it (t64 N11).
-      if (!ZERO.test(String(args.old)) && hasSeries(String(args.old))) {
-        io.err(
-          `pq: refusing ${tip.slice(0, 12)}: it takes the queue away (no ${sub}series file where ${String(args.old).slice(0, 12)} had one)`,
-        );
+      if (!newBranch && hasSeries(old)) {
+        io.err(`pq: refusing ${tip.slice(0, 12)}: it takes the queue away (no ${sub}series file where ${old.slice(0, 12)} had one)`);
         return 1;
       }
       io.err(`pq: ${tip.slice(0, 12)} has no ${sub}series file: no queue version, not checked`);
@@ -151,7 +153,7 @@ const check = defineCommand({
     // against the branch before the push: a broken commit under a good tip had landed in the
     // shared history (t60 N2), which pq log -p, range-diff and a checkout of it then served.
     // The first push into an empty repository brings a queue's whole history: its tip is checked.
-    const intermediate = ZERO.test(String(args.old)) && headCommit(gitDir) === null ? [] : newCommits(gitDir, tip);
+    const intermediate = newBranch && repoHead === null ? [] : newCommits(gitDir, tip);
     for (const [i, commit] of intermediate.entries()) {
       io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
       const verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
@@ -163,7 +165,7 @@ const check = defineCommand({
     }
     // A new branch is judged against the repository's HEAD (what it would be merged into), not
     // against nothing: against nothing, a state that already failed there refused it (t37 N13).
-    const beforeRev = ZERO.test(String(args.old)) ? headCommit(gitDir) : String(args.old);
+    const beforeRev = newBranch ? repoHead : old;
     const verdict = await checkPair(gitDir, sub, baseDir, beforeRev, tip, judge);
     if (verdict.ok) {
       // Not "every state green" when a cell that failed before still does: shown, as not blocking (t37 N13).
