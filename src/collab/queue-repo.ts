@@ -250,6 +250,7 @@ export class QueueRepo {
 
   /** Make the queue directory hold exactly `version` (files of `previous` it lacks are removed). */
   writeDisk(version: QueueVersion, previous: QueueVersion): void {
+    failpoint("queue-disk-write");
     // A patch in a directory (bugfix/x86/fix.patch) takes its emptied directories with it.
     for (const name of Object.keys(previous.patches)) if (!(name in version.patches)) removeFile(join(this.queueDir, name), this.queueDir);
     for (const [name, text] of Object.entries(version.patches))

@@ -12,6 +12,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
+import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
 import { asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
 import { backupFiles } from "../queue/ops/context.js";
@@ -438,6 +439,30 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
   return integrate(stack, qr, version, s.target!, s.origHead, rest);
 }
 
+/** The longest suffix pq puts after a queue file's name while it writes it (a hold's `.held.tmp-PID`, pids up to 7 digits). */
+const WRITE_SUFFIX_BYTES = ".held.tmp-4194304".length;
+
+/**
+ * A name pq takes (up to 1024 bytes) can still be too long where this queue lives: the queue
+ * directory's path, the name and pq's temporary suffix make one path, which the system stops at
+ * 4096 bytes. Found only when the write failed, half way through the sync, every sync after it
+ * met the same failure (t64 N12): refused before anything is written.
+ */
+function refuseNamesTooLongHere(v: QueueVersion, known: QueueVersion, where: string, queueDir: string): void {
+  const room = 4095 - Buffer.byteLength(queueDir, "utf8") - 1 - WRITE_SUFFIX_BYTES;
+  const long = Object.keys(v.patches).filter((name) => !(name in known.patches) && Buffer.byteLength(name, "utf8") > room);
+  if (!long.length) return;
+  const shown = long[0].length > 60 ? `${long[0].slice(0, 60)}...` : long[0];
+  throw new PqError(
+    "unsafe-path",
+    `${where} queue has ${long.length === 1 ? "a file whose name is" : `${long.length} files whose names are`} too long for where this queue lives (${shown}: ${Buffer.byteLength(long[0], "utf8")} bytes, and the queue directory's path takes ${Buffer.byteLength(queueDir, "utf8")} of the system's 4096)`,
+    [
+      "nothing was changed; ask whoever pushed it to give it a shorter name (git mv in the queue's repository), or keep this tree at a shorter path, then pq sync",
+    ],
+    { files: long },
+  );
+}
+
 /** Refuses a patch's path out of the tree as a push refuses it (absolute, '..', .git, .pq). */
 function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | null }[]): void {
   for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
@@ -447,7 +472,8 @@ function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | nu
  * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
  * that is missing or cannot be parsed) before anything is written: named, never half-applied.
  */
-export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string): void {
+export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string, queueDir?: string): void {
+  if (queueDir !== undefined) refuseNamesTooLongHere(v, known, where, queueDir);
   // A name git holds as bytes that are not UTF-8 reads back with U+FFFD in it: written out and
   // committed under that name, the file would be renamed for everyone (collab-17 F15b).
   const mangled = Object.keys(v.patches).filter((name) => name.includes("\ufffd") && !(name in known.patches));
@@ -581,7 +607,7 @@ async function loop(
           { files: links },
         );
       }
-      validateIncoming(incoming, await qr.versionAt(ours), "the remote's");
+      validateIncoming(incoming, await qr.versionAt(ours), "the remote's", qr.queueDir);
       if (!ours || (await qr.isAncestor(ours, theirs))) {
         emit({ kind: "sync", message: "fast-forward" });
         restacked = await integrate(stack, qr, incoming, theirs, ours, base);
@@ -1048,11 +1074,42 @@ async function asSync<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
 }
 
 export function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
-  return asSync(stack, () => syncOnce(stack, opts));
+  return asSync(stack, () => sayingTheWayBack(stack, () => syncOnce(stack, opts)));
 }
 
 export function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
-  return asSync(stack, () => continueOnce(stack, opts));
+  return asSync(stack, () => sayingTheWayBack(stack, () => continueOnce(stack, opts)));
+}
+
+/**
+ * The operating system's refusal (a full disk, a name too long for where the tree lives) in the
+ * middle of a sync leaves the sync interrupted, and every pq sync after it met the same refusal
+ * and said only to fix it (t64 N12): said with both ways on, completing it and taking it back.
+ */
+async function sayingTheWayBack<T>(stack: Stack, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const refusal = e instanceof PqError ? null : systemRefusal(e);
+    if (refusal === null) throw e;
+    let left: SyncState | null = null;
+    try {
+      left = loadSyncState(stack.tree);
+    } catch {
+      /* a damaged record is said by the next command */
+    }
+    if (left === null) throw e;
+    const complete = left.phase === "conflicts" ? "pq sync --continue finishes it" : "pq sync completes it";
+    throw new PqError(
+      "system",
+      refusal.message,
+      [
+        refusal.next,
+        `the sync is left interrupted: ${complete} once that is fixed, or pq sync --abort takes it back (the queue and the applied stack as they were before it)`,
+      ],
+      { interruptedSync: left.phase },
+    );
+  }
 }
 
 export function syncAbort(stack: Stack): Promise<RestackReport> {

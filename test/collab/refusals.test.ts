@@ -407,3 +407,64 @@ describe("pq commit of a series whose patch has no file, and of a leftover git a
     expect(git(w.remote, "ls-tree", "--name-only", "main")).toContain("p1.patch\n");
   });
 });
+
+describe("a name pq takes that is too long for where a colleague's tree lives (t64 N12)", () => {
+  it("is refused before the sync writes anything, and again the same way", async () => {
+    const w = world();
+    roots.push(w.root);
+    const { gitIn } = plainClone(w);
+    // Bob's tree about 3,250 bytes deep; Mal pushes a name of about 1,000 bytes (under pq's 1,024).
+    const component = "d".repeat(199);
+    const deep = join(w.root, ...Array.from({ length: 16 }, () => component));
+    const bob = await join_({ root: deep, base: w.base }, w.remote, "Bob Example", "bob@example.org");
+    const name = `${Array.from({ length: 5 }, () => "n".repeat(199)).join("/")}/x.patch`;
+    const blob = execFileSync("git", ["-C", join(w.root, "mal"), "hash-object", "-w", "--stdin"], {
+      input:
+        "Subject: long\n\n---\ndiff --git a/long.c b/long.c\nnew file mode 100644\n--- /dev/null\n+++ b/long.c\n@@ -0,0 +1 @@\n+long\n",
+    })
+      .toString()
+      .trim();
+    gitIn("update-index", "--add", "--cacheinfo", `100644,${blob},${name}`);
+    write(join(w.root, "mal"), "series", `${name}\n`);
+    gitIn("add", "series");
+    gitIn("commit", "-qm", "long");
+    gitIn("push", "-q", "origin", "main");
+    for (let round = 0; round < 2; round++) {
+      const r = await pq(bob.tree, "sync");
+      expect([r.code, r.err]).toEqual([7, expect.stringContaining("a file whose name is too long for where this queue lives")]);
+      expect(r.err).toContain("nothing was changed");
+      expect(existsSync(join(bob.tree, ".pq", "sync.json"))).toBe(false);
+    }
+    expect((await ok(bob.tree, "status")).out).not.toMatch(/sync was interrupted/);
+  });
+});
+
+describe("the system refusing a write in the middle of a sync (t64 N12's rest)", () => {
+  it("says the sync is left interrupted and that pq sync --abort takes it back; the abort does", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", "two\n");
+    await ok(ann.tree, "add", "b.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+    const queueBefore = git(bob.queue, "rev-parse", "HEAD");
+    process.env.PQ_FAILPOINT = "queue-disk-write:eio";
+    try {
+      for (let round = 0; round < 2; round++) {
+        const r = await pq(bob.tree, "sync");
+        expect([r.code, r.err]).toEqual([14, expect.stringContaining("i/o error")]);
+        expect(r.err).toContain("the sync is left interrupted: pq sync completes it once that is fixed, or pq sync --abort takes it back");
+      }
+    } finally {
+      delete process.env.PQ_FAILPOINT;
+    }
+    expect((await ok(bob.tree, "sync", "--abort")).out).toContain("sync aborted");
+    expect(git(bob.queue, "rev-parse", "HEAD")).toBe(queueBefore);
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
+    await ok(bob.tree, "sync");
+    expect((await ok(bob.tree, "series")).out).toContain("p2.patch");
+  });
+});
