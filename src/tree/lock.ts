@@ -100,6 +100,41 @@ function fromElsewhere(lock: LockFile): boolean {
   return lock.place !== place;
 }
 
+/** The initial pid namespace (the kernel's PROC_PID_INIT_INO): a process in it sees every process of the machine in /proc. */
+const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
+/**
+ * Whether the pid namespace a lock was taken in (a container's, on this kernel's boot) is gone,
+ * and its pq with it: a dev container stopped with `docker stop` leaves its lock on the shared
+ * tree, which the host then refused for ever as held "there" (t58 N5). Told only from the
+ * initial namespace, whose /proc lists every process of the machine, when every process's
+ * namespace can be read: as root, or where /proc hides no one's processes (hidepid) and no
+ * process refuses its namespace's name. Anywhere else the lock stays another place's.
+ */
+function lockNamespaceGone(lock: LockFile): boolean {
+  const place = pidPlace();
+  if (place === null || namespaceOf(place) !== INITIAL_PID_NAMESPACE) return false;
+  if (lock.boot === "" || lock.boot !== bootId()) return false;
+  const namespace = namespaceOf(lock.place);
+  if (!/^pid:\[\d+\]$/.test(namespace) || namespace === INITIAL_PID_NAMESPACE) return false;
+  try {
+    if (process.getuid?.() !== 0 && /\shidepid=(?!0\b|off\b)/.test(readFileSync("/proc/self/mountinfo", "latin1"))) return false;
+    for (const entry of readdirSync("/proc")) {
+      // Pid 1 here is the machine's init, in the initial namespace (which may refuse even root the link's name).
+      if (!/^\d+$/.test(entry) || entry === "1") continue;
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/pid`) === namespace) return false;
+      } catch (e) {
+        // Gone since the listing: no process of that namespace. Any other refusal: cannot tell.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") return false;
+      }
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 /** When process `pid` started, in clock ticks since boot (/proc/PID/stat's field 22), or null off Linux. */
 function startTicks(pid: number): string | null {
   try {
@@ -155,8 +190,8 @@ export function lockHolder(path: string): number | null {
   const lock = readLock(path);
   if (lock === null || Number.isNaN(lock.pid)) return null;
   const { pid } = lock;
-  // Taken in another pid namespace or host: its owner may be running there.
-  if (fromElsewhere(lock)) return pid;
+  // Taken in another pid namespace or host: its owner may be running there (unless that namespace is gone).
+  if (fromElsewhere(lock)) return lockNamespaceGone(lock) ? null : pid;
   if (pid === process.pid || !processAlive(pid) || pidReused(lock)) return null;
   // A pid another program has now (a killed pq's, reused) holds nothing (verify-6 N9).
   return notPq(commandOf(pid)) ? null : pid;
@@ -293,8 +328,9 @@ export class TreeLock {
         // No pid: an older pq between creating and filling it, or a crash in that instant.
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < 5000) throw locked(path, null);
-      } else if (fromElsewhere(lock)) throw lockedElsewhere(path, pid);
-      else if (pid !== process.pid && processAlive(pid) && !pidReused(lock)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+      } else if (fromElsewhere(lock)) {
+        if (!lockNamespaceGone(lock)) throw lockedElsewhere(path, pid);
+      } else if (pid !== process.pid && processAlive(pid) && !pidReused(lock)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;

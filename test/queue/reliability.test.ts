@@ -10,6 +10,23 @@ import { PqError } from "../../src/errors.js";
 import { Stack } from "../../src/queue/stack.js";
 import { cleanup, git, makeRepo, pq, read, write, expectPqError } from "../helpers/repo.js";
 
+/** A pid namespace with a process in it (a running container's, made with unshare), or null where unshare cannot make one. */
+async function liveNamespace(): Promise<{ namespace: string; stop: () => void } | null> {
+  const child = require("node:child_process").spawn("unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", "readlink /proc/self/ns/pid; exec sleep 30"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const namespace = await new Promise<string | null>((res) => {
+    child.stdout.once("data", (d: Buffer) => res(String(d).trim()));
+    child.once("exit", () => res(null));
+    child.once("error", () => res(null));
+  });
+  if (namespace === null || !/^pid:\[\d+\]$/.test(namespace)) {
+    child.kill("SIGKILL");
+    return null;
+  }
+  return { namespace, stop: () => child.kill("SIGKILL") };
+}
+
 const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length) cleanup(dirs.pop()!);
@@ -182,9 +199,34 @@ describe("edits are never lost", () => {
     // Another boot under another name: another machine, or this one before a reboot and a rename, which pq cannot tell apart.
     writeFileSync(join(dir, ".pq/lock"), `${free}\n${namespace} old-name\n1\nanother-boot\n`);
     expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
-    // Another namespace on this boot: a container's, never taken over.
-    writeFileSync(join(dir, ".pq/lock"), `${free}\npid:[1] ${require("node:os").hostname()}\n1\n${boot}\n`);
-    expect(runPq(dir, ["new", "while-a-container-runs"]).stderr).toContain("of another pid namespace or host");
+    // Another namespace on this boot that still has processes: a container's, never taken over.
+    const container = await liveNamespace();
+    if (container !== null) {
+      try {
+        writeFileSync(join(dir, ".pq/lock"), `${free}\n${container.namespace} ${require("node:os").hostname()}\n1\n${boot}\n`);
+        expect(runPq(dir, ["new", "while-a-container-runs"]).stderr).toContain("of another pid namespace or host");
+      } finally {
+        container.stop();
+      }
+    }
+  });
+
+  it("a lock taken in a container that is gone (its pid namespace has no process left) is taken over from the host (t58 N5)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+    const host = require("node:os").hostname();
+    // pid:[1] is no namespace any process has: the container was stopped (docker stop killed its pq).
+    writeFileSync(join(dir, ".pq/lock"), `2\npid:[1] ${host}\n1\n${boot}\n`);
+    const r = runPq(dir, ["new", "after-the-container-went"]);
+    // Only the machine's first namespace sees every process; inside a container pq cannot tell, and waits.
+    if (require("node:fs").readlinkSync("/proc/self/ns/pid") === "pid:[4026531836]" && process.getuid?.() === 0) {
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      expect(existsSync(join(dir, "patches/after-the-container-went"))).toBe(true);
+    } else expect([r.status, r.stderr]).toEqual([4, expect.stringContaining("of another pid namespace or host")]);
+    // Written on another boot, the same namespace name is another machine's: held.
+    writeFileSync(join(dir, ".pq/lock"), `2\npid:[1] ${host}\n1\nanother-boot\n`);
+    expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
   });
 
   it("a lock whose pid now belongs to another process (a killed pq's, reused by a node program) is taken over (t56 N3)", async () => {
