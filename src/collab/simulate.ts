@@ -5,7 +5,7 @@
  * so "this file just before patch k" is a lookup.
  */
 import { PqError } from "../errors.js";
-import { applyFilePatch, bestName, createFilePatch, namesLeaving, parsePatch, type FilePatch } from "../patch/index.js";
+import { applyFilePatch, bestName, createFilePatch, namesLeaving, namesWritten, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
 
@@ -46,6 +46,12 @@ export async function applyText(text: string, get: (path: string) => Promise<str
   };
   const result: Application = { ok: true, exact: true, pre, post, failures: [], filePatches };
   const leaving = namesLeaving(filePatches);
+  // Read before the patch as a push reads them (see namesWritten): a rename's or copy's source, a deletion of a name another file patch writes.
+  const written = namesWritten(filePatches);
+  const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
+  const preimages = new Map<string, string | null>();
+  for (const fp of filePatches)
+    if (readsBefore(fp) && fp.oldPath !== null && !preimages.has(fp.oldPath)) preimages.set(fp.oldPath, await cur(fp.oldPath));
   for (const fp of filePatches) {
     let source = fp.oldPath ?? fp.newPath!;
     let target = fp.newPath ?? fp.oldPath!;
@@ -56,7 +62,7 @@ export async function applyText(text: string, get: (path: string) => Promise<str
       for (const c of fp.candidates) if (post.has(c) ? post.get(c) !== null : (await get(c)) !== null) present.add(c);
       source = target = bestName(fp.candidates, (c) => present.has(c));
     }
-    const srcContent = await cur(source);
+    const srcContent = readsBefore(fp) && preimages.has(source) ? preimages.get(source)! : await cur(source);
     // A rename or copy onto a file there is refused, as a push refuses it (t52 N18: a merged
     // queue whose patch renamed onto a name a patch below now uses was pushed, and applied nowhere).
     if ((fp.kind === "rename" || fp.kind === "copy") && source !== target && !leaving.has(target) && (await cur(target)) !== null) {
@@ -80,8 +86,9 @@ export async function applyText(text: string, get: (path: string) => Promise<str
       continue;
     }
     if (r.hunks.some((h) => h.status !== "exact")) result.exact = false;
-    if (fp.kind === "rename" && source !== target) post.set(source, null);
-    post.set(target, fp.kind === "delete" ? null : r.content);
+    if (fp.kind === "rename" && source !== target && !written.has(source)) post.set(source, null);
+    if (fp.kind !== "delete") post.set(target, r.content);
+    else if (!written.has(target)) post.set(target, null);
   }
   if (!result.ok) result.exact = false;
   return result;

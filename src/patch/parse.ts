@@ -285,6 +285,16 @@ export function namesLeaving(files: readonly FilePatch[]): Set<string> {
   return new Set(files.flatMap((fp) => ((fp.kind === "rename" || fp.kind === "delete") && fp.oldPath !== null ? [fp.oldPath] : [])));
 }
 
+/**
+ * The paths a patch's file patches write (what a change, a creation, a rename or a copy leaves
+ * there). One that is also removed by another of them (two files swapped by renames, A to B
+ * and B to A; a deletion and a rename onto the same name) keeps what is written: git apply
+ * removes every old file before it writes the new ones.
+ */
+export function namesWritten(files: readonly FilePatch[]): Set<string> {
+  return new Set(files.flatMap((fp) => (fp.kind === "delete" ? [] : [fp.newPath ?? fp.oldPath!])));
+}
+
 export function bestName(candidates: string[], exists: (path: string) => boolean): string {
   const present = candidates.filter(exists);
   const pool = present.length ? present : candidates;

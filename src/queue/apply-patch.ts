@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, namesWritten, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -157,10 +157,14 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   };
   // A copy or rename reads its source as it was before this patch, as git apply and GNU patch
   // do, even when the same patch also changes the source (and git lists that change first).
+  // So does a deletion of a name another file patch writes, and neither removes what that one wrote
+  // (t69 N4: of two files swapped by renames, the second rename removed the first one's result).
   const preimages = new Map<string, { content: string | null; version: Version }>();
   const leaving = namesLeaving(files);
+  const written = namesWritten(files);
+  const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
   for (const fp of files)
-    if ((fp.kind === "copy" || fp.kind === "rename") && fp.oldPath !== null && !preimages.has(fp.oldPath))
+    if (readsBefore(fp) && fp.oldPath !== null && !preimages.has(fp.oldPath))
       preimages.set(fp.oldPath, { content: ws.content(fp.oldPath), version: ws.version(fp.oldPath) });
   for (const fp of files) {
     const source = fp.oldPath ?? fp.newPath!;
@@ -168,7 +172,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     touch(source);
     touch(target);
     const from = fp.kind === "create" ? target : source;
-    const preimage = fp.kind === "copy" || fp.kind === "rename" ? preimages.get(source) : undefined;
+    const preimage = readsBefore(fp) ? preimages.get(source) : undefined;
     const fromVersion = preimage ? preimage.version : ws.version(from);
     const old = preimage ? preimage.content : ws.content(from);
     const oldExec = versionExec(preimage ? preimage.version : ws.version(source));
@@ -238,12 +242,13 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
     const exec = fp.kind === "create" ? modeExec(fp.newMode, false) : modeExec(fp.newMode, oldExec);
     if (fp.kind === "rename") {
-      ws.set(source, null, false);
+      if (!written.has(source)) ws.set(source, null, false);
       result.renames.push([source, target]);
     }
     // A forced delete that failed keeps the file with the hunks that fit, as GNU patch does.
-    if (fp.kind === "delete" && status !== "failed") ws.set(source, null, false);
-    else {
+    if (fp.kind === "delete" && status !== "failed") {
+      if (!written.has(source)) ws.set(source, null, false);
+    } else {
       // Stored as a delta against the version it was made from (touch() stored that one).
       const base = outcome.delta && content === outcome.content && old !== null ? versionId(fromVersion) : null;
       ws.set(target, content, exec, outcome.index, base ? { base, pieces: outcome.delta! } : undefined);
