@@ -6,7 +6,8 @@
  * is the same move the other way, with the queue's files put back in it.
  */
 import { PqError } from "../errors.js";
-import type { OpContext } from "./ops/context.js";
+import { backupFiles, blobIdOf, type OpContext } from "./ops/context.js";
+import type { GitRepo } from "../git/repo.js";
 import { planPop } from "./ops/pop.js";
 import { Series } from "./series.js";
 import type { IndexEntry } from "./transaction.js";
@@ -28,10 +29,20 @@ export interface BaseMove {
  * tree files that differ between the two. `queue` puts queue files back in the same
  * transaction (abort).
  */
-export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: boolean; queue?: { series: string; patches: Record<string, string> } } = {}): Promise<BaseMove> {
+export async function planMoveBase(
+  ctx: OpContext,
+  to: string,
+  opts: {
+    force?: boolean;
+    queue?: { series: string; patches: Record<string, string> };
+    /** Files the move leaves as they are in both commits that are to hold that version all the same (a stopped rebase's patches, pushed again after an abort). */
+    reset?: string[];
+  } = {},
+): Promise<BaseMove> {
   const git = await ctx.repo();
   if (!git) throw new PqError("no-queue", "moving the base needs a git work tree");
-  const { popped, backup } = planPop(ctx, { all: true, force: opts.force });
+  const popped = planPop(ctx, { all: true, force: opts.force });
+  let backup = popped.backup;
   const from = await git.readRef("HEAD");
   if (!from) throw new PqError("refused", "HEAD has no commit yet");
   const ref = await git.headRef();
@@ -39,13 +50,32 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
   const changed = gitOut(ctx.tree, ["-c", "core.quotePath=false", "diff", "--name-only", "-z", "--no-renames", "--relative", from, to, "--", "."], "utf8")
     .split("\0")
     .filter(Boolean);
-  const before = entriesAt(ctx.tree, git.prefix, from, changed);
+  const reset = (opts.reset ?? []).filter((p) => !changed.includes(p));
+  const before = entriesAt(ctx.tree, git.prefix, from, [...changed, ...reset]);
   const after = entriesAt(ctx.tree, git.prefix, to, changed);
   const odd = [...before, ...after].find(([, e]) => e.mode === "120000" || e.mode === "160000");
   if (odd) throw new PqError("unsupported", `${odd[0]} is a symlink or submodule that changes upstream; pq moves only regular files`, ["git rebase the branch by hand"]);
   // A new upstream file must not replace an untracked one of the user's (git reset --keep refuses too).
   const clobbered = changed.find((p) => !before.has(p) && ctx.tx.ws.version(p) !== null);
   if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
+  // Nor an edit of a file the move writes, which is no patch's (git reset --keep refuses it): a
+  // rebase --abort put the old base's version over an edit made while the rebase was stopped,
+  // and kept no copy (t70 N1). Refused; with force (the abort) saved first and named.
+  const edited = await editedUnder(ctx, git, [...changed, ...reset], before);
+  if (edited.length) {
+    if (!opts.force)
+      throw new PqError(
+        "dirty",
+        `changes in ${edited.slice(0, 8).join(", ")}${edited.length > 8 ? ", ..." : ""}, which moving the base to ${to.slice(0, 12)} would overwrite`,
+        ["nothing was changed; pq refresh them into a patch, or git stash them, first"],
+        { files: edited },
+      );
+    backup = backupFiles(ctx.tree, edited, "base-move", ctx.tree, backup);
+  }
+  for (const path of reset) {
+    const e = before.get(path);
+    if (edited.includes(path)) ctx.tx.ws.set(path, e ? await git.contentAt(from, path) : null, e?.mode === "100755");
+  }
   // Files git converts on checkout (eol=crlf, core.autocrlf) are written as a checkout would write them; the rest from their blobs.
   const converted = await git.convertedPaths(changed.filter((p) => after.has(p)));
   const contents = readBlobs(ctx.tree, [...new Set([...after].filter(([p]) => !converted.has(p)).map(([, e]) => e.blob))]);
@@ -71,5 +101,20 @@ export async function planMoveBase(ctx: OpContext, to: string, opts: { force?: b
     ctx.tx.setSeries(Series.fromBytes(opts.queue.series));
     for (const [name, text] of Object.entries(opts.queue.patches)) if (ctx.tx.queueFile(name) !== text) ctx.tx.writePatch(name, text);
   }
-  return { popped, from, to, files: changed.length, ...(backup ? { backup } : {}) };
+  return { popped: popped.popped, from, to, files: changed.length, ...(backup ? { backup } : {}) };
+}
+
+/**
+ * Which of `paths` the tree holds otherwise than the commit the base moves from (`before`, its
+ * entries): compared as git blob ids, after the pop the move plans, so an applied patch's file
+ * is taken as the pop leaves it. A file git converts on checkout is compared once cleaned.
+ */
+async function editedUnder(ctx: OpContext, git: GitRepo, paths: string[], before: Map<string, { blob: string }>): Promise<string[]> {
+  const { ws } = ctx.tx;
+  const unlike = paths.filter((p) => blobIdOf(ctx, p, ws.version(p)) !== (before.get(p)?.blob ?? null));
+  const comparable = unlike.filter((p) => ws.version(p) !== null && before.has(p));
+  const same = new Set<string>();
+  for (const p of comparable.length ? await git.convertedPaths(comparable) : [])
+    if ((await git.cleanBlobId(ws.content(p) ?? "", p)) === before.get(p)!.blob) same.add(p);
+  return unlike.filter((p) => !same.has(p));
 }

@@ -52,6 +52,35 @@ interface RebasePlan {
   stopped?: string;
   /** An --abort began: a kill between its transactions leaves the abort to finish, not the rebase to go on (t65 N4). */
   aborting?: true;
+  /** The branch the rebase moved (refs/heads/NAME; "" on a detached HEAD); absent in a plan written before it was kept. */
+  branch?: string;
+}
+
+/** The branch HEAD is on (refs/heads/NAME), or "" on a detached HEAD. */
+function headBranch(tree: string): string {
+  try {
+    return gitOut(tree, ["symbolic-ref", "-q", "HEAD"]).trim();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * --continue, --skip and --abort move or read the branch the rebase moved: on another one (a git
+ * checkout -b while it was stopped) the abort reset that one to the old base and left the
+ * rebased branch where it was, saying it was back (t70 N3).
+ */
+function refuseOtherBranch(stack: Stack, plan: RebasePlan, doing: string): void {
+  if (plan.branch === undefined) return;
+  const now = headBranch(stack.tree);
+  if (now === plan.branch) return;
+  const name = (ref: string) => (ref ? ref.replace(/^refs\/heads\//, "") : "a detached HEAD");
+  throw new PqError(
+    "refused",
+    `the rebase moved ${name(plan.branch)}, and HEAD is on ${name(now)} now: ${doing} would act on the wrong branch`,
+    [`nothing was changed; git checkout ${plan.branch ? name(plan.branch) : plan.newHead.slice(0, 12)} goes back to it, then pq rebase ${doing.replace(/^pq rebase /, "")} again`],
+    { branch: plan.branch, head: now },
+  );
 }
 
 /** Where the queue as it was before the last finished rebase is kept (pq range-diff OLD NEW compares queue directories). */
@@ -178,6 +207,7 @@ export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) =
   return asRebase(stack, async () => {
       const plan = loadPlan(stack);
       if (plan) refuseDuringAbort(plan);
+      if (plan) refuseOtherBranch(stack, plan, "pq rebase --skip");
       if (!plan?.stopped) throw new PqError("refused", "no rebase is stopped at a patch", ["pq status shows where the stack is"]);
       const name = plan.stopped;
       if (stack.top() !== name) {
@@ -268,6 +298,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
     records: adoptRecords(stack.appliedRecords().map((r) => JSON.parse(JSON.stringify(r)) as AppliedPatch)),
     todo: [...applied],
     done: [],
+    branch: headBranch(stack.tree),
   };
   savePlan(stack, plan, true);
   try {
@@ -294,6 +325,7 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
   refuseDuringAbort(plan);
+  refuseOtherBranch(stack, plan, "pq rebase --continue");
   const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
   if (head !== plan.newHead) {
     // Interrupted before the base moved: move it now (the transaction is all or nothing).
@@ -342,6 +374,7 @@ function refuseDuringAbort(plan: RebasePlan): void {
 async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const plan = loadPlan(stack);
   if (!plan) throw new PqError("refused", "no rebase is in progress");
+  refuseOtherBranch(stack, plan, "pq rebase --abort");
   // A commit made on the branch while the rebase was stopped would be dropped by moving the
   // branch back: refused, as sync --abort refuses (stack-6 #10).
   const head = gitOut(stack.tree, ["rev-parse", "HEAD"]).trim();
@@ -395,7 +428,12 @@ async function restore(stack: Stack, plan: RebasePlan): Promise<string | undefin
   for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
   // One transaction: pop what the rebase pushed, move the branch back, put the queue files back.
   const moved = await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
-    planMoveBase(ctx, plan.oldHead, { force: true, queue: { series: plan.series, patches: plan.patches } }),
+    planMoveBase(ctx, plan.oldHead, {
+      force: true,
+      queue: { series: plan.series, patches: plan.patches },
+      // The patches applied before the rebase go back up on the old base: an edit made in one of their files meanwhile is saved and taken out of their way (t70 N2: the push refused after the base had moved).
+      reset: [...new Set(plan.records.flatMap((r) => Object.keys(r.files)))],
+    }),
   );
   if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
   dropPlan(stack);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -680,5 +680,55 @@ describe("pq rebase of a patch that renames a file upstream renamed too (t46 N8)
     expect(r.code, r.out + r.err).toBe(0);
     expect(read(dir, "up.c")).toBe(both);
     expect(existsSync(join(dir, "a.c"))).toBe(false);
+  });
+});
+
+describe("pq rebase --abort over edits made while the rebase was stopped (t70 N1, N2)", () => {
+  it("saves an edit of a file it puts back (upstream's file, a patch's it pushes again) and names where; nothing is half done", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "b.c": "b 1\nb 2\n", "c.c": "c 1\nc 2\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "pb", "-m", "pb");
+    write(dir, "b.c", "b 1\nb mine\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "c.c": "c 1\nc UP\n" });
+    const before = await fullState(dir);
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6); // pa conflicts; pb waits
+    // Made while stopped: c.c (no patch's, upstream changed it), b.c (pb's, not pushed again yet).
+    write(dir, "c.c", "c 1\nc UP\nc edited while stopped\n");
+    write(dir, "b.c", "b 1\nb 2\nb edited while stopped\n");
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    const saved = /saved in (\S+)/.exec(abort.out)?.[1];
+    expect(saved, abort.out).toBeDefined();
+    expect(readFileSync(join(saved!, "c.c"), "utf8")).toBe("c 1\nc UP\nc edited while stopped\n");
+    expect(readFileSync(join(saved!, "b.c"), "utf8")).toBe("b 1\nb 2\nb edited while stopped\n");
+    // Everything else exactly as before the rebase (the backup aside).
+    const after = await fullState(dir);
+    expect(after).toEqual(before);
+  });
+});
+
+describe("pq rebase --abort, --continue and --skip on another branch than the rebase moved (t70 N3)", () => {
+  it("are refused with nothing changed; back on the branch, the abort puts it back", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
+    const before = await fullState(dir);
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const rebased = git(dir, "rev-parse", "main");
+    git(dir, "checkout", "-q", "-b", "other");
+    for (const args of [["--abort"], ["--continue"], ["--skip"]]) {
+      const r = await pq(dir, "rebase", ...args);
+      expect([r.code, r.err], args[0]).toEqual([12, expect.stringContaining("the rebase moved main, and HEAD is on other now")]);
+    }
+    expect(git(dir, "rev-parse", "main")).toBe(rebased);
+    expect(git(dir, "rev-parse", "other")).toBe(rebased);
+    git(dir, "checkout", "-q", "main");
+    expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
   });
 });
