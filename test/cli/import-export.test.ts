@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -993,5 +993,36 @@ describe("a killed export's temporary files (verify-6 N5)", () => {
     write(out, `0001-p1.patch.tmp-${gone}`, "");
     expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(["0001-p1.patch", "series"]);
+  });
+});
+
+describe("pq export --mbox over what is not a regular file (t69 N7)", () => {
+  it("refuses a symlink and a FIFO (as a device node), --force or not, and writes nothing", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    await pq(tree, "new", "x.patch", "-m", "x");
+    write(tree, "a.c", "a\nb\n");
+    await pq(tree, "refresh");
+    const out = tempDir();
+    dirs.push(out);
+    write(out, "target.mbox", "keep me\n");
+    symlinkSync(join(out, "target.mbox"), join(out, "link.mbox"));
+    spawnSync("mkfifo", [join(out, "fifo")]);
+    for (const [name, what] of [
+      ["link.mbox", "a symbolic link"],
+      ["fifo", "a FIFO"],
+    ])
+      for (const force of [[], ["--force"]]) {
+        const r = await pq(tree, "export", "--mbox", join(out, name), ...force);
+        expect([r.code, r.err], `${name} ${force}`).toEqual([
+          12,
+          expect.stringContaining(`is ${what}; pq export --mbox writes a regular file in its place`),
+        ]);
+        expect(lstatSync(join(out, name)).isFile()).toBe(false);
+      }
+    expect(read(out, "target.mbox")).toBe("keep me\n");
+    // A regular file is replaced with --force, as before.
+    expect((await pq(tree, "export", "--mbox", join(out, "target.mbox"), "--force")).code).toBe(0);
+    expect(read(out, "target.mbox")).toContain("Subject: [PATCH] x");
   });
 });

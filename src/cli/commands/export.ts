@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, realpathSync, rmSync, statSync } from "node:fs";
 import { nameToBytes } from "../../patch/paths.js";
 import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
@@ -75,6 +75,27 @@ export default defineCommand({
       throw new PqError("usage", `${where} is a directory; --mbox writes one file`, [
         "name a file (pq export --dir DIR writes one mail per patch into a directory)",
       ]);
+    }
+    // Written by rename, an mbox replaces what is at its path: a symlink (its target never
+    // written), a FIFO (its reader gets nothing), a device node (t69 N7: /dev/full became a
+    // regular file). Only a regular file is replaced, and only with --force.
+    const there = args.mbox !== undefined ? lstatSync(target, { throwIfNoEntry: false }) : undefined;
+    if (there && !there.isFile()) {
+      const what = there.isSymbolicLink()
+        ? "a symbolic link"
+        : there.isFIFO()
+          ? "a FIFO"
+          : there.isCharacterDevice() || there.isBlockDevice()
+            ? "a device node"
+            : "not a regular file";
+      throw new PqError(
+        "refused",
+        `${target} is ${what}; pq export --mbox writes a regular file in its place, even with --force`,
+        [
+          `nothing was written; name a regular file${there.isSymbolicLink() ? ` (the link's target itself, if that is the file meant)` : ""}, or pq export --mbox - to write the mbox to standard output`,
+        ],
+        { file: target },
+      );
     }
     // An mbox would be replaced without a word, as cp would.
     if (args.mbox !== undefined && !args.force && existsSync(target)) {
