@@ -203,9 +203,19 @@ function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
   return { ...h, subject: subject ? stripPatchTag(subject) : h.subject, body: body.join("\n").trim() };
 }
 
+/**
+ * Whether a line ends a patch's description as git am reads a mail (mailinfo's patchbreak): "---"
+ * and nothing but white space after it (the line before a diffstat), or "--- " and a word (a
+ * diff without a header). A message line like "--- see below" was kept by pq, and lost with
+ * everything after it by git am of the export (t69 N1).
+ */
+export function endsDescription(line: string): boolean {
+  return /^---[ \t\v\f\r]*$/.test(line) || /^--- [^ \t\n\v\f\r]/.test(line);
+}
+
 /** The description ends at the "---" line before a diffstat. */
 function bodyOf(lines: string[]): string {
-  const end = lines.findIndex((l, i) => l === "---" || l === "--- " || startsDiff(l, lines[i + 1] ?? ""));
+  const end = lines.findIndex((l, i) => endsDescription(l) || startsDiff(l, lines[i + 1] ?? ""));
   return (end === -1 ? lines : lines.slice(0, end)).join("\n").trim();
 }
 
@@ -287,7 +297,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (!fields.length) return formatHeader(next);
   const rest = lines.slice(i);
   // What follows the description: a "---" line and the notes after it (a diffstat was dropped before).
-  const dashes = rest.findIndex((l) => l === "---" || l === "--- ");
+  const dashes = rest.findIndex((l) => endsDescription(l));
   const bodyLines = dashes === -1 ? rest : rest.slice(0, dashes);
   const notes = dashes === -1 ? [] : rest.slice(dashes);
   const old = parseHeader(original);
@@ -380,7 +390,7 @@ export function addDep3Trailer(header: string, trailer: string): string | null {
   if (lines.at(-1) === "") lines.pop();
   const { fields, end } = headerFields(lines);
   if (!isDep3(fields)) return null;
-  const dashes = lines.findIndex((l, i) => i >= end && (l === "---" || l === "--- "));
+  const dashes = lines.findIndex((l, i) => i >= end && endsDescription(l));
   let at = dashes === -1 ? lines.length : dashes;
   while (at > end && lines[at - 1] === "") at--;
   lines.splice(at, 0, toLatin1(trailer));
@@ -396,7 +406,7 @@ export function addDep3Trailer(header: string, trailer: string): string | null {
 export function notesOf(header: string): string {
   const lines = header.replace(/\r\n/g, "\n").split("\n");
   const { end } = headerFields(lines);
-  const dashes = lines.findIndex((l, i) => i >= end && (l === "---" || l === "--- "));
+  const dashes = lines.findIndex((l, i) => i >= end && endsDescription(l));
   if (dashes === -1) return "";
   return lines
     .slice(dashes + 1)

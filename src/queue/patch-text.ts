@@ -3,7 +3,7 @@
  * helpers split and join the two without touching either's bytes.
  */
 import { PqError } from "../errors.js";
-import { parseHeader, rewriteHeader } from "../mail/header.js";
+import { endsDescription, parseHeader, rewriteHeader } from "../mail/header.js";
 import { startsDiff } from "../patch/parse.js";
 
 /** The part of a patch file before its first diff. */
@@ -88,13 +88,15 @@ export function replaceMessage(header: string, message: string): string {
  */
 export function refuseDiffInMessage(message: string, where = "the message"): void {
   const lines = message.split("\n");
-  const at = lines.findIndex((line, i) => startsDiff(line, lines[i + 1] ?? "") || /^---\r?$/.test(line));
+  const at = lines.findIndex((line, i) => startsDiff(line, lines[i + 1] ?? "") || endsDescription(line));
   if (at === -1) return;
   const line = lines[at].replace(/\r$/, "");
   throw new PqError(
     "usage",
-    line.startsWith("---") && line.length === 3
-      ? `line ${at + 1} of ${where} is "---", which ends a patch's description (git am cuts there too): what follows would be lost`
+    endsDescription(lines[at]) && !startsDiff(lines[at], lines[at + 1] ?? "")
+      ? line === "---"
+        ? `line ${at + 1} of ${where} is "---", which ends a patch's description (git am cuts there too): what follows would be lost`
+        : `line ${at + 1} of ${where} ("${line.slice(0, 40)}") ends a patch's description as git am reads it ("---" and a word, or "---" and spaces): what follows would be lost`
       : `line ${at + 1} of ${where} ("${line.slice(0, 40)}") would be read as the start of the patch's diff and applied as code`,
     ["indent that line (a leading space keeps it as text), then run the command again"],
     { line: at + 1 },

@@ -1026,3 +1026,30 @@ describe("pq export --mbox over what is not a regular file (t69 N7)", () => {
     expect(read(out, "target.mbox")).toContain("Subject: [PATCH] x");
   });
 });
+
+describe("a message line git am takes for the end of a description (t69 N1)", () => {
+  it("is refused in a new message, and an imported mail's description ends there as git am's does", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    for (const line of ["--- not a separator?", "---   ", "---"]) {
+      const r = await pq(tree, "new", "t.patch", "-m", `subj\n\nbody\n${line}\nkept line`);
+      expect([r.code, r.err], JSON.stringify(line)).toEqual([2, expect.stringContaining("what follows would be lost")]);
+    }
+    // A commit whose message has such a line, mailed by git format-patch: pq reads what git am reads.
+    write(tree, "a.c", "a\nb\n");
+    git(tree, "commit", "-qam", "subj\n\nbody\n--- not a separator?\nmore text");
+    const mail = join(tempDir(), "m.patch");
+    dirs.push(join(mail, ".."));
+    writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
+    const am = repo({ "a.c": "a\n" });
+    spawnSync("git", ["am", "-q", mail], { cwd: am });
+    const amMessage = git(am, "log", "-1", "--format=%B").trim();
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    expect((await pq(tree, "import", mail)).code).toBe(0);
+    const name = (await pq(tree, "series")).out.trim();
+    const header = (await pq(tree, "header", name)).out;
+    expect(header).not.toContain("more text");
+    expect(amMessage).toBe("subj\n\nbody");
+    expect(header).toContain("body");
+  });
+});
