@@ -163,6 +163,17 @@ export async function openScratch(opts: {
           "check the --queue path; pq ci and pq bisect never create a queue",
         ]);
       }
+      // The tree's own stack's applied patches would be in the base this queue is tested on:
+      // a copy of the same queue then failed at its first patch, and bisect blamed it (t68 N1).
+      const ownApplied = own?.applied.map((r) => r.name) ?? [];
+      if (ownApplied.length) {
+        throw new PqError(
+          "refused",
+          `${tree} has ${ownApplied.length} patch(es) of its own queue applied (${ownApplied.slice(0, 3).join(", ")}${ownApplied.length > 3 ? ", ..." : ""}): they would be in the base tree ${resolve(opts.queue)} is tested on`,
+          [`pq pop -a in ${tree} first, or run ${command} without --queue to test the tree's own stack`],
+          { applied: ownApplied },
+        );
+      }
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       // Links kept as the states must read them (see copyKeepingLinks).
       copyKeepingLinks(tree, dir, (src) => !/[/\\]\.(git|pq)$/.test(src));
@@ -215,12 +226,20 @@ export async function openScratch(opts: {
     if (opts.select) await stack.select(opts.select);
     const patches = stack.pushable();
     const hash = createHash("sha1");
-    for (const name of patches)
-      hash
-        .update(name)
-        .update("\0")
-        .update(readText(stack.patchPath(name)) ?? "", "latin1")
-        .update("\0");
+    for (const name of patches) {
+      const text = readText(stack.patchPath(name));
+      // Found only when its state came up, the run stopped after building the states below it, with no report (t68 N2).
+      if (text === null) {
+        const queueDir = copiesOf.get(stack.queueDir) ?? stack.queueDir;
+        throw new PqError(
+          "not-found",
+          `the series lists ${name}, whose patch file ${join(queueDir, name)} is missing; nothing was built`,
+          [`restore the file, or take its line out of the series, then run ${command} again`],
+          { patch: name },
+        );
+      }
+      hash.update(name).update("\0").update(text, "latin1").update("\0");
+    }
     return { stack, dir, patches, queueId: hash.digest("hex").slice(0, 16), baseId: baseTreeId(dir, stack.queueDir), leftOut, dispose };
   } catch (e) {
     dispose();

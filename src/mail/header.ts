@@ -24,7 +24,30 @@ export interface PatchHeader {
   committer?: string;
 }
 
-const toUtf8 = (latin1: string) => Buffer.from(latin1, "latin1").toString("utf8");
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A header's bytes (a latin1 string) as text: UTF-8, and a line that is not UTF-8 as ISO-8859-1,
+ * as git am reads unlabelled 8-bit text. A DEP-3 Author: or an hg # User in latin1 (old Debian
+ * and hg queues have them) had its bytes replaced by U+FFFD on every way out: header, export,
+ * finish (t69 N2).
+ */
+function toUtf8(latin1: string): string {
+  if (!/[\x80-\xff]/.test(latin1)) return latin1;
+  const asUtf8 = (line: string): string | null => {
+    try {
+      return strictUtf8.decode(Buffer.from(line, "latin1"));
+    } catch {
+      return null;
+    }
+  };
+  const whole = asUtf8(latin1);
+  if (whole !== null) return whole;
+  return latin1
+    .split("\n")
+    .map((line) => asUtf8(line) ?? line)
+    .join("\n");
+}
 const toLatin1 = (utf8: string) => Buffer.from(utf8, "utf8").toString("latin1");
 
 /** RFC 2047 encoded words (=?UTF-8?q?...?= / =?UTF-8?b?...?=) as git format-patch writes them. */
@@ -195,12 +218,21 @@ export function parseHeader(text: string): PatchHeader {
   return h.subject !== undefined ? { ...h, body: bodyOf(rest) } : withMessage(h, rest);
 }
 
+/**
+ * A message's body without its blank lines before and its white space after: the first line's
+ * indentation stays (a trim took it, and an indented "--- " line meant to stay text became the
+ * line that ends the description: t69 N1).
+ */
+export function trimBody(text: string): string {
+  return text.replace(/^(?:[ \t\r]*\n)+/, "").trimEnd();
+}
+
 /** First paragraph line is the subject, the rest the body. */
 function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
   const body = bodyOf(lines).split("\n");
   while (body.length && !body[0].trim()) body.shift();
   const subject = body.shift()?.trim();
-  return { ...h, subject: subject ? stripPatchTag(subject) : h.subject, body: body.join("\n").trim() };
+  return { ...h, subject: subject ? stripPatchTag(subject) : h.subject, body: trimBody(body.join("\n")) };
 }
 
 /**
@@ -216,7 +248,7 @@ export function endsDescription(line: string): boolean {
 /** The description ends at the "---" line before a diffstat. */
 function bodyOf(lines: string[]): string {
   const end = lines.findIndex((l, i) => endsDescription(l) || startsDiff(l, lines[i + 1] ?? ""));
-  return (end === -1 ? lines : lines.slice(0, end)).join("\n").trim();
+  return trimBody((end === -1 ? lines : lines.slice(0, end)).join("\n"));
 }
 
 function hgDateToRfc(hgDate: string): string {
@@ -238,7 +270,7 @@ export function formatHeader(h: PatchHeader): string {
   if (h.date) text += `Date: ${h.date}\n`;
   if (h.committer) text += `X-Committer: ${h.committer}\n`;
   text += `Subject: ${h.subject ?? ""}\n\n`;
-  if (h.body.trim()) text += h.body.trim() + "\n";
+  if (h.body.trim()) text += trimBody(h.body) + "\n";
   // No "---" separator: hg mq would take it into the commit message; git am and quilt
   // find the end of the message at the diff anyway (exported mails do get one).
   return toLatin1(text);
@@ -312,7 +344,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   for (const f of fields) {
     if (f.key === "description" && dep3 && messageChanged) {
       out.push(l1(`Description: ${next.subject ?? ""}`));
-      for (const line of next.body.trim() ? next.body.trim().split("\n") : []) out.push(l1(line.trim() ? ` ${line}` : " ."));
+      for (const line of next.body.trim() ? trimBody(next.body).split("\n") : []) out.push(l1(line.trim() ? ` ${line}` : " ."));
     } else if (f.key === "subject" && messageChanged) out.push(`Subject: ${l1(next.subject ?? "")}`);
     else if ((f.key === "from" || (f.key === "author" && dep3)) && !authorDone) {
       authorDone = true;
@@ -335,7 +367,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (!dep3 && messageChanged && !fields.some((f) => f.key === "subject")) out.push(`Subject: ${l1(next.subject ?? "")}`);
   // The description: a mail header's is the text after the fields; a DEP-3 one's is in Description:.
   if (!messageChanged) out.push(...bodyLines);
-  else if (!dep3) out.push("", ...(next.body.trim() ? l1(next.body.trim()).split("\n") : []));
+  else if (!dep3) out.push("", ...(next.body.trim() ? l1(trimBody(next.body)).split("\n") : []));
   while (out.length && out.at(-1) === "") out.pop();
   if (keptNotes.length) out.push(...keptNotes);
   while (out.length && out.at(-1) === "") out.pop();
@@ -372,7 +404,7 @@ function rewriteHgHeader(before: string[], lines: string[], next: PatchHeader, c
   }
   const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
   const message = messageChanged
-    ? l1([next.subject ?? "", ...(next.body.trim() ? ["", next.body.trim()] : [])].join("\n")).split("\n")
+    ? l1([next.subject ?? "", ...(next.body.trim() ? ["", trimBody(next.body)] : [])].join("\n")).split("\n")
     : lines.slice(end);
   while (message.length && message.at(-1) === "") message.pop();
   const text = [...before, ...hg, ...message].join("\n") + "\n";
@@ -424,7 +456,7 @@ export function formatMail(h: PatchHeader, diff: string, opts: { index?: number;
   if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? "")))
     text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";
   text += "\n";
-  if (h.body.trim()) text += h.body.trim() + "\n";
+  if (h.body.trim()) text += trimBody(h.body) + "\n";
   text += "---\n";
   // A message line that reads as an mbox separator would cut the mail in two (git am: "Patch is empty").
   return (

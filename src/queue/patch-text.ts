@@ -3,7 +3,7 @@
  * helpers split and join the two without touching either's bytes.
  */
 import { PqError } from "../errors.js";
-import { endsDescription, parseHeader, rewriteHeader } from "../mail/header.js";
+import { endsDescription, parseHeader, rewriteHeader, trimBody } from "../mail/header.js";
 import { startsDiff } from "../patch/parse.js";
 
 /** The part of a patch file before its first diff. */
@@ -72,7 +72,7 @@ export function dropDiffstat(header: string): string {
 
 export function splitMessage(message: string): { subject: string; body: string } {
   const [subject, ...rest] = message.split("\n");
-  return { subject: subject.trim(), body: rest.join("\n").trim() };
+  return { subject: subject.trim(), body: trimBody(rest.join("\n")) };
 }
 
 export function replaceMessage(header: string, message: string): string {

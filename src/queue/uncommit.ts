@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { handCommitAdvice } from "./ops/pop.js";
 import { PqError } from "../errors.js";
-import { formatHeader } from "../mail/header.js";
+import { formatHeader, trimBody } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
 import { dropDiffstat, joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
@@ -69,7 +69,7 @@ export function commitAsPatch(tree: string, commit: string, prefix: string): { s
   if (notes !== null) refuseDiffInMessage(notes.text, `${commit.slice(0, 12)}'s message after its "---" line`);
   const [subject, ...rest] = description.split("\n");
   // The committer too: finishing the unchanged patch makes the very same commit again.
-  let header = formatHeader({ author, date, subject, body: rest.join("\n").trim(), committer });
+  let header = formatHeader({ author, date, subject, body: trimBody(rest.join("\n")), committer });
   // What follows a "---" line (dependabot's YAML, a changelog) is the patch's notes, as git am
   // and pq import read a mail's: finish writes them back after the same line (interop-17 F4).
   if (notes !== null) header += `${notes.blankBefore ? "\n" : ""}---\n${Buffer.from(notes.text, "utf8").toString("latin1")}\n`;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
-import { parseHeader } from "../mail/header.js";
+import { parseHeader, trimBody } from "../mail/header.js";
 import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { nothingToPush, skippedGuarded } from "../queue/queries.js";
@@ -107,7 +107,7 @@ export function stackActions(
         if (edited === current) return `${name}: message unchanged`;
         const [subject, ...rest] = edited.split("\n");
         try {
-          await stack.setHeader(name, { ...header, subject, body: rest.join("\n").trim() }, { was: header });
+          await stack.setHeader(name, { ...header, subject, body: trimBody(rest.join("\n")) }, { was: header });
         } catch (e) {
           // Refused (a line that would start the diff): what was typed is kept (tui-8 T1).
           throw withTextSaved(e, edited);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCi } from "../../src/ci/run.js";
@@ -293,5 +293,37 @@ describe("state files that hold patch names beyond latin1 (tui-22 F2)", () => {
     await pq(tree, "refresh");
     expect((await pq(tree, "ci", "--run", "true")).code).toBe(0);
     expect(ciVerdicts(tree, join(tree, "patches")).get(name)).toEqual({ run: "pass" });
+  }, 60_000);
+});
+
+describe("pq ci and bisect refuse what would test the wrong states (t68 N1, N2)", () => {
+  it("a copy of the queue over a tree with its own patches applied: refused, naming them; popped, it runs", async () => {
+    const { root } = await twoPatchesOnV([]);
+    const copy = join(root, "q-copy");
+    mkdirSync(copy);
+    for (const f of ["series", "p1", "p2"]) write(copy, f, readFileSync(join(root, "t/patches", f), "latin1"));
+    for (const command of ["ci", "bisect"]) {
+      const r = await pq(root, command, "--queue", "q-copy", "--tree", "t", "--run", 'test "$(cat v)" = $PQ_STATE');
+      expect([r.code, r.err], command).toEqual([12, expect.stringContaining("has 2 patch(es) of its own queue applied (p1, p2)")]);
+    }
+    await pq(join(root, "t"), "pop", "-a");
+    const ran = await pq(root, "ci", "--queue", "q-copy", "--tree", "t", "--run", 'test "$(cat v)" = $PQ_STATE');
+    expect(ran.code, ran.err).toBe(0);
+    expect(ran.out).toContain("3 cells: 3 pass");
+  }, 60_000);
+
+  it("a series line whose patch file is missing: refused before any state is built", async () => {
+    const { root } = await twoPatchesOnV([]);
+    const tree = join(root, "t");
+    write(tree, "patches/series", "p1\nmissing\np2\n");
+    for (const command of ["ci", "bisect"]) {
+      const r = await pq(tree, command, "--run", `echo built >> ${join(root, "built")}; true`);
+      expect([r.code, r.err], command).toEqual([
+        3,
+        expect.stringContaining(`the series lists missing, whose patch file ${join(tree, "patches", "missing")} is missing`),
+      ]);
+      expect(r.err).not.toContain("the top is now");
+    }
+    expect(existsSync(join(root, "built"))).toBe(false);
   }, 60_000);
 });

@@ -129,7 +129,7 @@ describe("pq ci --run", () => {
       expect(r.err).toContain(`${queue}/missing.patch`);
       expect(r.err).not.toContain("pq-scratch");
       expect(r.err).not.toContain("restore-queue");
-      expect(r.err).toContain(`fix the queue's files as said above, then run pq ${cmd} again`);
+      expect(r.err).toContain(`restore the file, or take its line out of the series, then run pq ${cmd} again`);
     }
     write(queue, "series", "one.patch\none.patch\n");
     const twice = await pq(tree, "ci", "--queue", queue, "--tree", tree, "--run", "true");

@@ -40,8 +40,9 @@ describe("messages that would be read as a diff", () => {
     const before = snapshot(dir);
     expect((await pq(dir, "header", "fix", "-m", quotedDiff)).code).toBe(2);
     expect((await pq(dir, "refresh", "-m", "Fix\n\nBackground:\n---\nafter the line")).code).toBe(2);
-    // A "--- " line quoted without its "+++ " is plain text, and indented quotes are fine.
-    expect((await pq(dir, "header", "fix", "-m", "Fix\n\n--- not a diff\n diff --git a/x b/x")).code).toBe(0);
+    // A "--- " line and a word ends a description as git am reads it (t69 N1); indented, it and a quoted diff are text.
+    expect((await pq(dir, "header", "fix", "-m", "Fix\n\n--- not a diff")).code).toBe(2);
+    expect((await pq(dir, "header", "fix", "-m", "Fix\n\n --- not a diff\n diff --git a/x b/x")).code).toBe(0);
     expect(snapshot(dir)["main.c"]).toBe(before["main.c"]);
     await pq(dir, "pop");
     expect((await pq(dir, "push")).code).toBe(0);

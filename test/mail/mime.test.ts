@@ -320,3 +320,20 @@ describe("Debian's DEP-3 patch headers", () => {
     expect(mail).not.toContain("Message-Id: <1@example.org>");
   });
 });
+
+describe("8-bit bytes that are not UTF-8 in a DEP-3 or hg header (t69 N2)", () => {
+  // Patch files are read as latin1 strings (one character per byte): these hold ISO-8859-1 bytes.
+  const dep3 = "Description: dep3 l\xe4tin\nAuthor: J\xf6rg Dep <jorg@example.org>\nOrigin: vendor\n\n";
+  const hg = "# HG changeset patch\n# User Hg L\xe4tin <hg@example.org>\n# Date 1700000000 0\nhg m\xe9ssage\n\n";
+  it("are read as ISO-8859-1, as git am reads unlabelled 8-bit text, and UTF-8 lines stay UTF-8", () => {
+    expect(parseHeader(dep3)).toMatchObject({ author: "Jörg Dep <jorg@example.org>", subject: "dep3 lätin" });
+    expect(parseHeader(hg)).toMatchObject({ author: "Hg Lätin <hg@example.org>", subject: "hg méssage" });
+    const mixed = `Description: UTF-8 ${Buffer.from("Zoë", "utf8").toString("latin1")}\nAuthor: J\xf6rg Dep <jorg@example.org>\n\n`;
+    expect(parseHeader(mixed)).toMatchObject({ author: "Jörg Dep <jorg@example.org>", subject: "UTF-8 Zoë" });
+  });
+  it("keep their bytes when another field is rewritten, and a mail of the patch says them in UTF-8", () => {
+    const rewritten = rewriteHeader(dep3, { ...parseHeader(dep3), subject: "new subject" });
+    expect(rewritten).toContain("Author: J\xf6rg Dep <jorg@example.org>");
+    expect(formatMail(parseHeader(dep3), "")).toContain("From: =?UTF-8?q?J=C3=B6rg_Dep?= <jorg@example.org>");
+  });
+});

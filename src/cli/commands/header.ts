@@ -1,4 +1,4 @@
-import { formatHeader, parseHeader } from "../../mail/header.js";
+import { formatHeader, parseHeader, trimBody } from "../../mail/header.js";
 import { refuseDiffInMessage } from "../../queue/patch-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
@@ -31,7 +31,7 @@ export default defineCommand({
       // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
       refuseDiffInMessage(args.message);
       const [subject, ...rest] = args.message.split("\n");
-      header = { ...header, subject: subject.trim(), body: rest.join("\n").trim() };
+      header = { ...header, subject: subject.trim(), body: trimBody(rest.join("\n")) };
     }
     if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
     if (args.edit || args.message !== undefined || args.author !== undefined) {
