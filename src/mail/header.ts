@@ -113,17 +113,37 @@ function decodeAuthor(value: string): string {
 }
 
 /**
- * A mail's subject without what the mail added: leading "Re:"/"Fwd:" and [PATCH ...] / [RFC ...]
- * tags ([RFC PATCH v2 1/3]), as git am drops them. Other brackets stay: a subject written as
- * "[media] fix" is the patch's own (git am -k keeps it; pq writes no [PATCH] into its files).
+ * A mail's subject without what the mail added, as git am --keep-non-patch cleans it (mailinfo's
+ * cleanup_space and cleanup_subject): white space runs made one space; then, from the start,
+ * "Re:", spaces and colons dropped, and brackets holding "PATCH" ([RFC PATCH v2 1/3]) dropped
+ * wherever they come among the leading ones. Other brackets stay: a subject written as
+ * "[media] fix" is the patch's own (pq writes no [PATCH] into its files). pq had dropped "Fwd:"
+ * and kept runs of spaces, which git am does not (t69 N5).
  */
 function stripPatchTag(subject: string): string {
-  let s = subject.trim();
-  for (let before = ""; before !== s;) {
-    before = s;
-    s = s.replace(/^(re|fwd?)\s*:\s*/i, "").replace(/^\[[^\]]*\b(PATCH|RFC)\b[^\]]*\]\s*/i, "");
+  let s = subject.replace(/\s+/g, " ");
+  let at = 0;
+  while (at < s.length) {
+    const c = s[at];
+    if ((c === "r" || c === "R") && s.length > at + 3 && (s[at + 1] === "e" || s[at + 1] === "E") && s[at + 2] === ":") {
+      s = s.slice(0, at) + s.slice(at + 3);
+      continue;
+    }
+    if (c === " " || c === ":") {
+      s = s.slice(0, at) + s.slice(at + 1);
+      continue;
+    }
+    if (c !== "[") break;
+    const end = s.indexOf("]", at);
+    if (end === -1) break;
+    if (end - at + 1 >= 7 && s.slice(at, end + 1).includes("PATCH")) {
+      s = s.slice(0, at) + s.slice(end + 1);
+      continue;
+    }
+    at = end + 1;
+    if (s[at] === " ") at++;
   }
-  return s.trim() || subject.trim();
+  return s.trim() || subject.replace(/\s+/g, " ").trim();
 }
 
 /** git format-patch's and mbox's "From <id> <date>" line, which comes before a mail's headers. */

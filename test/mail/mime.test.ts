@@ -337,3 +337,29 @@ describe("8-bit bytes that are not UTF-8 in a DEP-3 or hg header (t69 N2)", () =
     expect(formatMail(parseHeader(dep3), "")).toContain("From: =?UTF-8?q?J=C3=B6rg_Dep?= <jorg@example.org>");
   });
 });
+
+describe("a mail's subject cleaned as git am cleans it (t69 N5)", () => {
+  it("gives git am --keep-non-patch's subject (brackets without PATCH kept)", () => {
+    const subjects = [
+      "  [PATCH]   spaced \t  subject  ",
+      "Fwd: [PATCH] fwd",
+      "Re: [PATCH v2 03/10] net: fix",
+      "RE: re: [RFC PATCH] two",
+      "[PATCH]fix",
+      ":: [PATCH] colons",
+      "[PATCH] [net-next] double",
+      "[net-next] [PATCH] x",
+      "[media] fix",
+      "[RFC] y",
+      "Re: [PATCH] Re: deep",
+    ];
+    for (const subject of subjects) {
+      const am = makeRepo({ "a.c": "a\n" });
+      dirs.push(am);
+      const mail = `From: Ann Example <ann@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: ${subject}\n\nbody\n---\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n`;
+      writeFileSync(join(am, "m.eml"), mail);
+      execFileSync("git", ["am", "-q", "--keep-non-patch", "m.eml"], { cwd: am });
+      expect(parseHeader(mail).subject, subject).toBe(git(am, "log", "-1", "--format=%s").trim());
+    }
+  });
+});
