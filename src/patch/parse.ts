@@ -34,7 +34,9 @@ function stripComponents(path: string, strip: number, lineNo: number): string {
     const slash = path.indexOf("/", at);
     if (slash === -1)
       throw new PqError("bad-patch", `path ${JSON.stringify(path)} has fewer than ${strip + 1} components at line ${lineNo} of the patch`, [
-        "the patch needs a/ b/ prefixes (-p1)",
+        strip === 1
+          ? "its paths have no a/ b/ prefixes (git diff --no-prefix, a -p0 patch): pq import -p0 reads it so (in a quilt series, -p0 after its name)"
+          : `its paths have fewer than the ${strip} leading components -p${strip} strips: import it with a smaller -p`,
       ]);
     at = slash + 1;
   }

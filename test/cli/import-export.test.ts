@@ -1053,3 +1053,18 @@ describe("a message line git am takes for the end of a description (t69 N1)", ()
     expect(header).toContain("body");
   });
 });
+
+describe("a patch without a/ b/ prefixes (t69 N6)", () => {
+  it("is refused with the way: pq import -p0, which takes it", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    const mail = tempDir();
+    dirs.push(mail);
+    write(mail, "np.patch", "Subject: no prefix\n\n---\ndiff --git a.c a.c\n--- a.c\n+++ a.c\n@@ -1 +1 @@\n-a\n+b\n");
+    const r = await pq(tree, "import", join(mail, "np.patch"));
+    expect([r.code, r.err]).toEqual([7, expect.stringContaining("pq import -p0 reads it so")]);
+    expect((await pq(tree, "import", "-p0", join(mail, "np.patch"))).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.c")).toBe("b\n");
+  });
+});
