@@ -24,7 +24,7 @@ export function editText(initial: string, cwd: string): string {
     const text = withoutCommentLines(readFileSync(file, "utf8"), comment);
     if (!text.trim()) throw new PqError("usage", "the message is empty: aborting, nothing was changed");
     try {
-      refuseDiffInMessage(text, "the edited message");
+      refuseDiffInMessage(text, "the edited message", true);
     } catch (e) {
       throw withTextSaved(e, text);
     }

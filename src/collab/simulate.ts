@@ -50,6 +50,7 @@ export async function applyText(text: string, get: (path: string) => Promise<str
   const written = namesWritten(filePatches);
   const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
   const preimages = new Map<string, string | null>();
+  const wroteHere = new Set<string>();
   for (const fp of filePatches)
     if (readsBefore(fp) && fp.oldPath !== null && !preimages.has(fp.oldPath)) preimages.set(fp.oldPath, await cur(fp.oldPath));
   for (const fp of filePatches) {
@@ -86,9 +87,11 @@ export async function applyText(text: string, get: (path: string) => Promise<str
       continue;
     }
     if (r.hunks.some((h) => h.status !== "exact")) result.exact = false;
-    if (fp.kind === "rename" && source !== target && !written.has(source)) post.set(source, null);
-    if (fp.kind !== "delete") post.set(target, r.content);
-    else if (!written.has(target)) post.set(target, null);
+    if (fp.kind === "rename" && source !== target && !wroteHere.has(source)) post.set(source, null);
+    if (fp.kind !== "delete") {
+      post.set(target, r.content);
+      wroteHere.add(target);
+    } else if (!wroteHere.has(target)) post.set(target, null);
   }
   if (!result.ok) result.exact = false;
   return result;

@@ -41,12 +41,36 @@ function toUtf8(latin1: string): string {
       return null;
     }
   };
-  const whole = asUtf8(latin1);
-  if (whole !== null) return whole;
-  return latin1
-    .split("\n")
-    .map((line) => asUtf8(line) ?? line)
-    .join("\n");
+  return asUtf8(latin1) ?? mixedUtf8(latin1);
+}
+
+/**
+ * Bytes (a latin1 string) that are UTF-8 in part: each whole UTF-8 sequence decoded, every other
+ * byte taken as ISO-8859-1 (a line with a UTF-8 name and a latin1 one had its UTF-8 read as
+ * latin1 too: t71 N4).
+ */
+function mixedUtf8(latin1: string): string {
+  let out = "";
+  for (let i = 0; i < latin1.length;) {
+    const c = latin1.charCodeAt(i);
+    const length = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 1;
+    if (c >= 0x80 && length > 1 && i + length <= latin1.length) {
+      let sequence: string | null = null;
+      try {
+        sequence = strictUtf8.decode(Buffer.from(latin1.slice(i, i + length), "latin1"));
+      } catch {
+        sequence = null;
+      }
+      if (sequence !== null) {
+        out += sequence;
+        i += length;
+        continue;
+      }
+    }
+    out += latin1[i];
+    i++;
+  }
+  return out;
 }
 const toLatin1 = (utf8: string) => Buffer.from(utf8, "utf8").toString("latin1");
 

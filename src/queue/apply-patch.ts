@@ -163,6 +163,9 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   const leaving = namesLeaving(files);
   const written = namesWritten(files);
   const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
+  // What this patch's file patches wrote so far (a deletion and a new file of the same name, in
+  // that order, is a file made anew: t71 N2).
+  const wroteHere = new Set<string>();
   for (const fp of files)
     if (readsBefore(fp) && fp.oldPath !== null && !preimages.has(fp.oldPath))
       preimages.set(fp.oldPath, { content: ws.content(fp.oldPath), version: ws.version(fp.oldPath) });
@@ -241,17 +244,19 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       }
     }
     const exec = fp.kind === "create" ? modeExec(fp.newMode, false) : modeExec(fp.newMode, oldExec);
+    // A name an earlier file patch of this one wrote is not removed: git apply removes before it writes.
     if (fp.kind === "rename") {
-      if (!written.has(source)) ws.set(source, null, false);
+      if (!wroteHere.has(source)) ws.set(source, null, false);
       result.renames.push([source, target]);
     }
     // A forced delete that failed keeps the file with the hunks that fit, as GNU patch does.
     if (fp.kind === "delete" && status !== "failed") {
-      if (!written.has(source)) ws.set(source, null, false);
+      if (!wroteHere.has(source)) ws.set(source, null, false);
     } else {
       // Stored as a delta against the version it was made from (touch() stored that one).
       const base = outcome.delta && content === outcome.content && old !== null ? versionId(fromVersion) : null;
       ws.set(target, content, exec, outcome.index, base ? { base, pieces: outcome.delta! } : undefined);
+      wroteHere.add(target);
     }
   }
   for (const path of Object.keys(result.files)) result.files[path].post = ws.version(path);

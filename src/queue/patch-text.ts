@@ -86,8 +86,25 @@ export function replaceMessage(header: string, message: string): string {
  * (what follows is taken for a diffstat and dropped at the next refresh). Such a message is
  * refused, with the line, rather than written.
  */
-export function refuseDiffInMessage(message: string, where = "the message"): void {
+export function refuseDiffInMessage(
+  message: string,
+  where = "the message",
+  /** Not a message but a whole header (what $EDITOR gave back: its From: and Date: are its own): the message parsed from it is checked for these. */
+  wholeHeader = false,
+): void {
   const lines = message.split("\n");
+  // git am takes a From:, Subject: or Date: line at the start of a mail's body for the mail's own
+  // header: exported, the message changed the patch's author, subject or date (t71 N3).
+  let first = 1;
+  while (first < lines.length && !lines[first].trim()) first++;
+  const field = wholeHeader ? null : /^(from|subject|date):/i.exec(lines[first] ?? "");
+  if (field)
+    throw new PqError(
+      "usage",
+      `line ${first + 1} of ${where} ("${lines[first].slice(0, 40)}") starts the body, where git am reads it as the mail's own ${field[1]}: header: exported, the patch's ${field[1].toLowerCase() === "from" ? "author" : field[1].toLowerCase()} would change`,
+      ["indent that line, or put a line of text before it, then run the command again"],
+      { line: first + 1 },
+    );
   const at = lines.findIndex((line, i) => startsDiff(line, lines[i + 1] ?? "") || endsDescription(line));
   if (at === -1) return;
   const line = lines[at].replace(/\r$/, "");

@@ -1068,3 +1068,56 @@ describe("a patch without a/ b/ prefixes (t69 N6)", () => {
     expect(read(tree, "a.c")).toBe("b\n");
   });
 });
+
+describe("an applied patch exported in its own file's spelling when it makes the same change (t69 N3)", () => {
+  it("keeps hg's raw UTF-8 name (not C-quoted) in --dir and --quilt exports; a changed patch is written as it applies", async () => {
+    // In the patch's bytes (read as latin1 strings); on disk, the UTF-8 name.
+    const name = Buffer.from("ü ber.txt", "utf8").toString("latin1");
+    const tree = repo({});
+    writeFileSync(join(tree, "ü ber.txt"), "one\n");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "file");
+    expect((await pq(tree, "init")).code).toBe(0);
+    const patch = `# HG changeset patch\n# User Ann Example <ann@example.org>\n# Date 1700000000 0\nedit\n\ndiff --git a/${name} b/${name}\n--- a/${name}\n+++ b/${name}\n@@ -1 +1 @@\n-one\n+two\n`;
+    const src = tempDir();
+    dirs.push(src);
+    write(src, "hg.patch", patch);
+    expect((await pq(tree, "import", join(src, "hg.patch"))).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    const out = tempDir();
+    dirs.push(out);
+    expect((await pq(tree, "export", "--quilt", join(out, "q"))).code).toBe(0);
+    expect(readFileSync(join(out, "q", "hg.patch"), "latin1")).toBe(patch);
+    expect((await pq(tree, "export", "--dir", join(out, "d"))).code).toBe(0);
+    const mail = readFileSync(
+      join(
+        out,
+        "d",
+        readdirSync(join(out, "d")).find((f) => f.startsWith("0001"))!,
+      ),
+      "latin1",
+    );
+    expect(mail).toContain(`diff --git a/${name} b/${name}`);
+    // Applied with an offset (a line added above): written as it applies now.
+    expect((await pq(tree, "pop")).code).toBe(0);
+    writeFileSync(join(tree, "ü ber.txt"), "zero\none\n");
+    git(tree, "commit", "-qam", "above");
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "export", "--quilt", join(out, "q2"))).code).toBe(0);
+    expect(readFileSync(join(out, "q2", "hg.patch"), "latin1")).toContain("@@ -1,2 +1,2 @@\n zero\n-one\n+two\n");
+  });
+});
+
+describe("a message whose body starts with a From:, Subject: or Date: line (t71 N3)", () => {
+  it("is refused: git am of the export would take it for the mail's own header", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    for (const line of ["From: Mal Example <mal@example.org>", "Subject: another", "date: Mon, 1 Jan 2001 00:00:00 +0000"]) {
+      const r = await pq(tree, "new", "t.patch", "-m", `subj\n\n${line}\nrest`);
+      expect([r.code, r.err], line).toEqual([2, expect.stringContaining("where git am reads it as the mail's own")]);
+    }
+    expect((await pq(tree, "series")).out).toBe("");
+    // Further down, or indented, it is text.
+    expect((await pq(tree, "new", "t.patch", "-m", "subj\n\nwhy:\nFrom: Mal Example <mal@example.org>")).code).toBe(0);
+  });
+});

@@ -363,3 +363,10 @@ describe("a mail's subject cleaned as git am cleans it (t69 N5)", () => {
     }
   });
 });
+
+describe("a header line with UTF-8 and latin1 bytes both (t71 N4)", () => {
+  it("keeps each UTF-8 character and reads only the other bytes as ISO-8859-1", () => {
+    const utf8 = Buffer.from("Zoë", "utf8").toString("latin1");
+    expect(parseHeader(`Description: ${utf8} and J\xf6rg\nAuthor: A <a@example.org>\n\n`).subject).toBe("Zoë and Jörg");
+  });
+});

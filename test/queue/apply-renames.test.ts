@@ -25,6 +25,12 @@ const CASES: [string, Record<string, string>, string][] = [
     { A: "AAA\n", B: "BBB\n" },
     "diff --git a/B b/B\ndeleted file mode 100644\n--- a/B\n+++ /dev/null\n@@ -1 +0,0 @@\n-BBB\n" + rename("A", "B"),
   ],
+  [
+    "a deletion and a new file of the same name (t71 N2)",
+    { A: "AAA\n", B: "BBB\n" },
+    "diff --git a/A b/A\ndeleted file mode 100644\n--- a/A\n+++ /dev/null\n@@ -1 +0,0 @@\n-AAA\n" +
+      "diff --git a/A b/A\nnew file mode 100644\n--- /dev/null\n+++ b/A\n@@ -0,0 +1 @@\n+new A\n",
+  ],
 ];
 
 /** The tree git apply makes of `files` with `diff` applied: the reference. */

@@ -154,7 +154,7 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
   const lines: string[] = [];
   const files: { path: string; text: string }[] = [];
   for (const name of names) {
-    files.push({ path: join(dir, name), text: await stack.currentPatchText(name) });
+    files.push({ path: join(dir, name), text: await asItApplies(stack, name, await stack.readPatch(name), entries.get(name)?.strip) });
     const entry = entries.get(name);
     // An applied patch is written as pq regenerates it (a/ b/ prefixes, -p1); any other keeps its text and so its -pN.
     const strip = applied.has(name) && !stack.appliedRecords().find((r) => r.name === name)?.needsRefresh ? undefined : entry?.strip;
@@ -280,6 +280,38 @@ function asGitPaths(text: string, strip: number, tree: string): string {
 const mailDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toUTCString().replace("GMT", "+0000");
 
 /** The mails of an export, numbered, each as git format-patch writes one (notes on a missing author said on stderr). */
+/**
+ * A patch as it applies now (see Stack.currentPatchText), in its own file's spelling when that
+ * makes the same change: a name hg mq wrote as raw UTF-8 came out C-quoted, which hg then took
+ * for a file named with the quotes and escapes (t69 N3); index lines and the function names
+ * of hunk headers stay the file's own too.
+ */
+async function asItApplies(stack: Stack, name: string, raw: string, strip: number | undefined): Promise<string> {
+  const current = await stack.currentPatchText(name);
+  return current !== raw && (strip ?? 1) === 1 && sameChange(raw, current) ? raw : current;
+}
+
+/** Whether two patches make the same change (paths, kinds, modes, hunks' lines, binary data), however they spell names and index lines. */
+function sameChange(a: string, b: string): boolean {
+  const key = (text: string) =>
+    JSON.stringify(
+      parsePatch(text).files.map((f) => [
+        f.oldPath,
+        f.newPath,
+        f.kind,
+        f.oldMode ?? null,
+        f.newMode ?? null,
+        f.binary ?? null,
+        f.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines, h.lines]),
+      ]),
+    );
+  try {
+    return key(a) === key(b);
+  } catch {
+    return false; // one does not parse: the change as it applies now is mailed
+  }
+}
+
 async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ file: string; text: string }[]> {
   const mails: { file: string; text: string }[] = [];
   const stripOf = new Map(stack.series().map((e) => [e.name, e.strip]));
@@ -299,7 +331,8 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     // a/ and b/ names, or git am would look for the wrong files.
     const strip = stripOf.get(name);
     const applied = isApplied.has(name);
-    const text = !applied && strip !== undefined && strip !== 1 ? asGitPaths(raw, strip, stack.tree) : await stack.currentPatchText(name);
+    const text =
+      !applied && strip !== undefined && strip !== 1 ? asGitPaths(raw, strip, stack.tree) : await asItApplies(stack, name, raw, strip);
     const stem = name.replace(/\.(patch|diff)$/, "");
     // Fields a mail has no header for (DEP-3's Origin:, Bug-Debian:, Last-Update:) go into its message, as gbp pq writes them.
     const kept = dropDiffstat(headerOf(text));
