@@ -1090,8 +1090,10 @@ async function sayingTheWayBack<T>(stack: Stack, fn: () => Promise<T>): Promise<
   try {
     return await fn();
   } catch (e) {
+    // git's own failure (its update-ref on a full disk: t72 N4) leaves the sync as half done as the system's does.
+    const gitFailed = e instanceof PqError && e.code === "git";
     const refusal = e instanceof PqError ? null : systemRefusal(e);
-    if (refusal === null) throw e;
+    if (refusal === null && !gitFailed) throw e;
     let left: SyncState | null = null;
     try {
       left = loadSyncState(stack.tree);
@@ -1100,15 +1102,9 @@ async function sayingTheWayBack<T>(stack: Stack, fn: () => Promise<T>): Promise<
     }
     if (left === null) throw e;
     const complete = left.phase === "conflicts" ? "pq sync --continue finishes it" : "pq sync completes it";
-    throw new PqError(
-      "system",
-      refusal.message,
-      [
-        refusal.next,
-        `the sync is left interrupted: ${complete} once that is fixed, or pq sync --abort takes it back (the queue and the applied stack as they were before it)`,
-      ],
-      { interruptedSync: left.phase },
-    );
+    const wayBack = `the sync is left interrupted: ${complete} once that is fixed, or pq sync --abort takes it back (the queue and the applied stack as they were before it)`;
+    if (gitFailed) throw new PqError(e.code, e.message, [...e.details, wayBack], { ...e.data, interruptedSync: left.phase });
+    throw new PqError("system", refusal!.message, [refusal!.next, wayBack], { interruptedSync: left.phase });
   }
 }
 

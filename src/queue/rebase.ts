@@ -75,6 +75,22 @@ function refuseOtherBranch(stack: Stack, plan: RebasePlan, doing: string): void 
   const now = headBranch(stack.tree);
   if (now === plan.branch) return;
   const name = (ref: string) => (ref ? ref.replace(/^refs\/heads\//, "") : "a detached HEAD");
+  let exists = plan.branch === "";
+  try {
+    if (plan.branch) exists = gitOut(stack.tree, ["rev-parse", "--verify", "--quiet", plan.branch]).trim() !== "";
+  } catch {
+    exists = false;
+  }
+  // Renamed while the rebase was stopped (git branch -m): its old name is no branch to check out (t72 N3).
+  if (!exists)
+    throw new PqError(
+      "refused",
+      `the rebase moved ${name(plan.branch)}, which is no branch now (renamed or deleted since), and HEAD is on ${name(now)}: ${doing} would act on the wrong branch`,
+      [
+        `nothing was changed; if HEAD's branch is that one renamed, git branch -m ${name(now)} ${name(plan.branch)} gives it its name back; else git branch ${name(plan.branch)} ${plan.newHead.slice(0, 12)} and git checkout ${name(plan.branch)}; then pq rebase ${doing.replace(/^pq rebase /, "")} again`,
+      ],
+      { branch: plan.branch, head: now },
+    );
   throw new PqError(
     "refused",
     `the rebase moved ${name(plan.branch)}, and HEAD is on ${name(now)} now: ${doing} would act on the wrong branch`,
@@ -391,14 +407,15 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   }
   // Said first: a kill between the abort's transactions leaves an abort to finish, which
   // --continue must not take for a rebase to go on with (t65 N4).
-  if (!plan.aborting) savePlan(stack, { ...plan, aborting: true });
+  const began = !plan.aborting;
+  if (began) savePlan(stack, { ...plan, aborting: true });
   // The abort takes the stopped rebase's operations back, as an undo does: logged so, pq undo
   // goes on to what came before the rebase (t61 N2: it refused at the abort for good), as after
   // a sync --abort.
   stack.takingBack = stoppedRebaseIds(stack.tree);
   let backup: string | undefined;
   try {
-    backup = await restore(stack, plan);
+    backup = await restore(stack, plan, began);
   } finally {
     stack.takingBack = null;
   }
@@ -423,18 +440,31 @@ function stoppedRebaseIds(tree: string): string[] {
   return start === undefined ? [] : ids;
 }
 
-/** Puts base, queue and stack back; returns where edits in the way were saved, if any were. */
-async function restore(stack: Stack, plan: RebasePlan): Promise<string | undefined> {
-  for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
+/**
+ * Puts base, queue and stack back; returns where edits in the way were saved, if any were.
+ * `began`: this call marked the abort begun: refused before its first transaction wrote
+ * anything (a directory where a file goes back), the rebase is left stopped as it was, for
+ * --continue too (t72 N1: it was left an abort to finish).
+ */
+async function restore(stack: Stack, plan: RebasePlan, began: boolean): Promise<string | undefined> {
   // One transaction: pop what the rebase pushed, move the branch back, put the queue files back.
-  const moved = await stack.runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
+  const moved = await stack
+    .runPlanner(`rebase --abort: base back to ${plan.oldHead.slice(0, 12)}`, (ctx) =>
     planMoveBase(ctx, plan.oldHead, {
       force: true,
       queue: { series: plan.series, patches: plan.patches },
       // The patches applied before the rebase go back up on the old base: an edit made in one of their files meanwhile is saved and taken out of their way (t70 N2: the push refused after the base had moved).
       reset: [...new Set(plan.records.flatMap((r) => Object.keys(r.files)))],
     }),
-  );
+    )
+    .catch((e: unknown) => {
+      if (began && !existsSync(statePaths(stack.tree).journal)) {
+        savePlan(stack, plan);
+        if (e instanceof PqError) throw new PqError(e.code, e.message, [...e.details, "nothing was changed: the rebase is stopped as it was (pq rebase --abort again once that is fixed, or go on with --continue)"], e.data);
+      }
+      throw e;
+    });
+  for (const name of plan.done.map((s) => s.name).concat(plan.todo)) rmSync(join(stack.tree, `${name}.rej`), { force: true });
   if (plan.applied.length) await stack.push({ target: plan.applied.at(-1)! });
   dropPlan(stack);
   return moved.backup;

@@ -468,3 +468,28 @@ describe("the system refusing a write in the middle of a sync (t64 N12's rest)",
     expect((await ok(bob.tree, "series")).out).toContain("p2.patch");
   });
 });
+
+describe("git failing in the middle of a sync (its update-ref: t72 N4)", () => {
+  it("says the sync is left interrupted and both ways on; status says so too", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", "two\n");
+    await ok(ann.tree, "add", "b.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+    // Another git holds the branch's ref lock when the sync moves it.
+    const lock = join(bob.queue, ".git", "refs", "heads", "main.lock");
+    write(join(bob.queue, ".git", "refs", "heads"), "main.lock", "");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("the sync is left interrupted: pq sync completes it once that is fixed, or pq sync --abort takes it back");
+    expect((await pq(bob.tree, "status")).out).toContain("a sync was interrupted: pq sync completes it (pq sync --abort takes it back)");
+    rmSync(lock);
+    await ok(bob.tree, "sync");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
+    expect((await ok(bob.tree, "series")).out).toContain("p2.patch");
+  });
+});

@@ -732,3 +732,44 @@ describe("pq rebase --abort, --continue and --skip on another branch than the re
     expect(await fullState(dir)).toEqual(before);
   });
 });
+
+describe("pq rebase --abort refused before it wrote anything (t72 N1)", () => {
+  it("leaves the rebase stopped as it was (not an abort to finish), and says so", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "u.c": "u 1\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "u.c": "u UP\n" });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    rmSync(join(dir, "u.c"));
+    write(dir, "u.c/inside", "a directory where the abort puts u.c back\n");
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code).toBe(7);
+    expect(abort.err).toContain("nothing was changed: the rebase is stopped as it was");
+    const status = (await pq(dir, "status")).out;
+    expect(status).toContain("rebase onto upstream in progress");
+    expect(status).not.toContain("--abort was interrupted");
+    rmSync(join(dir, "u.c"), { recursive: true });
+    write(dir, "u.c", "u UP\n");
+    expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    expect(read(dir, "u.c")).toBe("u 1\n");
+  });
+});
+
+describe("the branch a stopped rebase moved, renamed (t72 N3)", () => {
+  it("is said to be gone, with git branch -m to name it back; then the abort works", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
+    const before = await fullState(dir);
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    git(dir, "branch", "-m", "main", "work");
+    const r = await pq(dir, "rebase", "--abort");
+    expect([r.code, r.err]).toEqual([12, expect.stringContaining("git branch -m work main gives it its name back")]);
+    git(dir, "branch", "-m", "work", "main");
+    expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
+    expect(await fullState(dir)).toEqual(before);
+  });
+});
