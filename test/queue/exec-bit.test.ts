@@ -154,3 +154,22 @@ describe("a repository whose git does not trust executable bits (core.fileMode f
     expect((await pq(dir, "push")).code).toBe(0);
   });
 });
+
+describe("a chmod of a file no applied patch changes, under a push that changes it (t72 N2)", () => {
+  it("is refused as an edit since HEAD is, instead of riding along in the pushed patch's base", async () => {
+    const dir = makeRepo({ "f.sh": "one\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    write(dir, "f.sh", "two\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    chmodSync(join(dir, "f.sh"), 0o755);
+    const r = await pq(dir, "push");
+    expect([r.code, r.err]).toEqual([5, expect.stringContaining("f.sh, which p1 changes, has another mode than in git's HEAD (a chmod)")]);
+    expect(readFileSync(join(dir, "f.sh"), "utf8")).toBe("one\n");
+    chmodSync(join(dir, "f.sh"), 0o644);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(statSync(join(dir, "f.sh")).mode & 0o111).toBe(0);
+  });
+});

@@ -17,6 +17,7 @@ import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
 import { entriesAt } from "../git-cli.js";
+import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { appliedNames, askGitAhead, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
@@ -239,7 +240,18 @@ async function refuseOverBaseEdits(
       { patch, files },
     );
   }
-  if (!dirty.length) return;
+  if (!dirty.length) {
+    const chmodded = await modeApartFromHead(ctx, onDisk, firstTouch, !dryRun);
+    if (!chmodded.length) return;
+    const patch = firstTouch.get(chmodded[0])!.patch;
+    const files = chmodded.filter((p) => firstTouch.get(p)!.patch === patch);
+    throw new PqError(
+      "dirty",
+      `${files.join(", ")}, which ${patch} changes, ${files.length === 1 ? "has" : "have"} another mode than in git's HEAD (a chmod): the push would take it as the patch's base, and no patch would hold it`,
+      ["chmod it back, or commit the mode (git commit), or make it a patch with pq new and pq refresh, then pq push"],
+      { patch, files },
+    );
+  }
   const patch = firstTouch.get(dirty[0])!.patch;
   // Files git does not track at all: no stash or refresh helps, committing them does.
   const head = await (await ctx.repo())?.headBlobIds(dirty);
@@ -262,6 +274,38 @@ async function refuseOverBaseEdits(
   );
 }
 
+
+/**
+ * Which of `paths` (tracked, their content as at HEAD) the disk holds with another executable bit
+ * than HEAD's: a chmod of a file no applied patch changes. Taken as the pushed patch's base, it
+ * was in no patch, unseen by status, diff and refresh, and pq finish committed it with the patch
+ * (t72 N2). Where git does not trust the bit (core.fileMode false) nothing is compared. A path
+ * found alike at HEAD commit C stays so while HEAD is C (kept in the stat cache, as
+ * differFromHead keeps its verdicts): a warm push asks git nothing.
+ */
+async function modeApartFromHead(
+  ctx: OpContext,
+  paths: string[],
+  firstTouch: Map<string, { patch: string; pre: Version }>,
+  remember: boolean,
+): Promise<string[]> {
+  if (!execBitsTrusted(ctx.tree)) return [];
+  const head = readHeadCommit(ctx.tree);
+  if (head === null) return [];
+  const key = (path: string) => `\0headmode/${path}`;
+  const verdict = (path: string) => `${head} ${firstTouch.get(path)!.pre}`;
+  const unverified = paths.filter((p) => firstTouch.get(p)!.pre !== null && ctx.statCache.lookupKey(key(p)) !== verdict(p));
+  if (!unverified.length) return [];
+  const git = await ctx.repo();
+  if (!git) return [];
+  const entries = entriesAt(ctx.tree, git.prefix, head, unverified);
+  const apart = unverified.filter((p) => {
+    const mode = entries.get(p)?.mode;
+    return (mode === "100644" || mode === "100755") && (mode === "100755") !== versionExec(firstTouch.get(p)!.pre);
+  });
+  if (remember) for (const p of unverified) if (!apart.includes(p)) ctx.statCache.recordKey(key(p), verdict(p));
+  return apart;
+}
 
 export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushOutcome> {
   const { tx } = ctx;
