@@ -465,8 +465,10 @@ export function describePop(r: { popped: string[]; top: string | null; backup?: 
 
 /**
  * The stack's state as a string that changes when another pq changes it: the applied patches,
- * the selected guards, the series file, and the queue's directories (pq writes a patch file by
- * renaming a new one into place, which changes its directory; so do most editors).
+ * the selected guards, the series file, the queue's directories (pq writes a patch file by
+ * renaming a new one into place, which changes its directory; so do most editors), and the
+ * records of a stopped rebase or sync (a --continue in another terminal that changes nothing
+ * else ended the rebase, and the status line told to run it for half a minute: t73 N2).
  */
 function signatureOf(stack: Stack): string {
   const stamp = (path: string) => {
@@ -480,6 +482,8 @@ function signatureOf(stack: Stack): string {
     stack.applied().join("\n"),
     stack.selectedGuards().join(" "),
     stamp(join(stack.queueDir, "series")),
+    stamp(statePaths(stack.tree).rebase),
+    stamp(statePaths(stack.tree).sync),
     ...[...dirs].sort().map((d) => `${d}=${stamp(join(stack.queueDir, d))}`),
   ].join("|");
 }

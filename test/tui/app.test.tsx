@@ -7,7 +7,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { App } from "../../src/tui/app.js";
-import { cleanup, git, makeRepo, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 import { notesAfter, patchName } from "../helpers/series.mjs";
 import { answer, KEY, seriesStack, settle, tick } from "./tui-helpers.js";
 
@@ -1046,4 +1046,29 @@ describe("pq tui help in the smallest terminal it draws in (tui-22 F6)", () => {
     // Five lines of keys a page (one, with the status lines kept under the panes).
     expect(Number(/lines 1-(\d+) of/.exec(frame)![1])).toBeGreaterThanOrEqual(5);
   });
+});
+
+describe("a stopped rebase ended in another terminal (t73 N2)", () => {
+  it("leaves the status line once the poll sees its record gone", async () => {
+    const dir = makeRepo({ "a.c": "a 1\na 2\na 3\n" });
+    dirs.push(dir);
+    git(dir, "checkout", "-q", "-b", "upstream");
+    write(dir, "a.c", "a 1\na UP\na 3\n");
+    git(dir, "commit", "-qam", "upstream");
+    git(dir, "checkout", "-q", "main");
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    write(dir, "a.c", "a 1\na mine, over UP\na 3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const ui = mount(await Stack.open({ tree: dir }));
+    await settle(ui.lastFrame, /rebase onto upstream in progress/);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    // The --continue changed neither the series nor what is applied: only the rebase's record went.
+    const until = Date.now() + 15_000;
+    while (/rebase onto upstream in progress/.test(ui.lastFrame() ?? "") && Date.now() < until) await tick(50);
+    expect(ui.lastFrame()).not.toMatch(/rebase onto upstream in progress/);
+  }, 30_000);
 });
