@@ -29,7 +29,22 @@ export function cellsOf(cp: number): number {
  * stay: expandTabs makes them spaces where a line is shown whole (the preview).
  */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) => (c === "\xad" ? "-" : caret(c)));
+  const shown = text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) => (c === "\xad" ? "-" : caret(c)));
+  return /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe0e\ufe0f\ufeff\ud83c]/.test(shown) ? unambiguous(shown) : shown;
+}
+
+/**
+ * Characters whose width terminals, ink's measure and pq's disagree on, made ones all agree on
+ * (t73 N1: a subject of regional-indicator letters that form no flag made its row wider than
+ * the terminal, and the screen scrolled): a regional indicator symbol shows as its letter, an
+ * emoji or text presentation selector and zero-width characters as nothing, and the marks that
+ * reorder text on screen (bidi embeddings and isolates) as "?".
+ */
+function unambiguous(text: string): string {
+  return text
+    .replace(/\ud83c[\udde6-\uddff]/g, (c) => String.fromCharCode(0x41 + c.charCodeAt(1) - 0xdde6))
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, "?")
+    .replace(/[\u200b-\u200f\u2060-\u2065\ufe0e\ufe0f\ufeff]/g, "");
 }
 
 /** A control character as less shows it (^M, ^[, ^? for DEL); a C1 control as "?". */

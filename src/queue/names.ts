@@ -239,6 +239,15 @@ export function resolveName(names: readonly string[], target: string | number, q
       /* said below, as the path typed */
     }
   }
+  // The same letters in another Unicode form: a name stored decomposed (e and a combining
+  // accent, as macOS file names are) and typed composed on a keyboard, or the other way (t73 N3).
+  const nfc = (n: string) => n.normalize("NFC");
+  const composed = nfc(target);
+  const byForm =
+    pick(names.filter((n) => nfc(n) === composed)) ??
+    pick(names.filter((n) => nfc(bare(n)) === composed)) ??
+    pick(names.filter((n) => nfc(n).startsWith(composed)));
+  if (byForm) return byForm;
   throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${place?.fromTree ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`], {
     patch: target,
   });

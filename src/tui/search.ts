@@ -15,19 +15,20 @@ export async function findMatch(
   from: number,
   dir: 1 | -1,
 ): Promise<number | null> {
-  const needle = term.toLowerCase();
+  // Compared in one Unicode form: a subject or name stored decomposed is found by what a keyboard types (t73 N3).
+  const needle = term.normalize("NFC").toLowerCase();
   const total = rows.length;
   for (let step = 1; step <= total; step++) {
     const i = (((from + dir * step) % total) + total) % total;
     const row = rows[i];
-    if (row.name.toLowerCase().includes(needle)) return i;
+    if (row.name.normalize("NFC").toLowerCase().includes(needle)) return i;
     let h = headers.get(row.name);
     if (!h) {
       const parsed = await stack.patchHeader(row.name).catch(() => null);
       h = { subject: displaySubject(parsed?.subject), author: shortAuthor(parsed?.author) };
       headers.set(row.name, h);
     }
-    if (h.subject.toLowerCase().includes(needle)) return i;
+    if (h.subject.normalize("NFC").toLowerCase().includes(needle)) return i;
     if (step % 200 === 0) await new Promise((r) => setImmediate(r));
   }
   return null;

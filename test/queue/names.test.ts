@@ -109,3 +109,13 @@ describe("a patch name typed with bytes that are not UTF-8 (stack-3 #15)", () =>
     expect(() => validatePatchName("bad\ufffd")).toThrow(/not valid UTF-8/);
   });
 });
+
+describe("a patch name in another Unicode form than the one typed (t73 N3)", () => {
+  it("is found by its letters: stored decomposed, typed composed, and the other way", () => {
+    const decomposed = "cafe\u0301-menu.patch";
+    expect(resolveName(["a.patch", decomposed], "café-menu.patch")).toBe(decomposed);
+    expect(resolveName(["a.patch", decomposed], "café-menu")).toBe(decomposed);
+    expect(resolveName(["a.patch", "café.patch"], "cafe\u0301")).toBe("café.patch");
+    expect(() => resolveName(["a.patch", decomposed], "cafe-menu")).toThrow(/not in the series/);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { asUtf8 } from "../../src/tui/use-preview.js";
-import { printable } from "../../src/tui/cells.js";
+import { fit, printable } from "../../src/tui/cells.js";
 
 const bytes = (text: string) => Buffer.from(text, "utf8").toString("latin1");
 
@@ -42,5 +42,21 @@ describe("the preview of a huge patch (tui-8 T12)", () => {
     } finally {
       cleanup(dir);
     }
+  });
+});
+
+describe("characters whose width ink, terminals and pq measure apart (t73 N1)", () => {
+  it("are shown as ones every measure agrees on, so a fitted row is exactly its width by ink's measure too", async () => {
+    const { default: stringWidth } = await import("string-width");
+    const risky = [
+      "\u{1f1e6}\u{1f1e7}\u{1f1e6}\u{1f1e7} no flag",
+      "\u2764\ufe0f heart",
+      "zero\u200bwidth\u2060joiner",
+      "\u202eevil\u202c order",
+      "\u{1f468}\u200d\u{1f469}\u200d\u{1f467} family",
+    ];
+    for (const text of risky) for (const width of [5, 12, 40]) expect(stringWidth(fit(text, width)), `${text} in ${width}`).toBe(width);
+    expect(printable("\u{1f1e6}\u{1f1e7}")).toBe("AB");
+    expect(printable("\u202eevil")).toBe("?evil");
   });
 });
