@@ -174,6 +174,21 @@ export async function openScratch(opts: {
           { applied: ownApplied },
         );
       }
+      // Nor its unrefreshed edits: the tree's own stack refuses them (exit 5), and naming a copy
+      // of its queue got them tested as the base (t71 N1). A tree with no stack of its own is
+      // any tree, taken as it is.
+      if (own) {
+        const real = await Stack.open({ tree, leaveInterrupted: true });
+        const edited = (await (await real.repo())?.changedTrackedFiles()) ?? [];
+        if (edited.length) {
+          throw new PqError(
+            "dirty",
+            `${tree} has changes that are in no patch of its own stack: ${edited.slice(0, 8).join(", ")}${edited.length > 8 ? ", ..." : ""}: they would be in the base tree ${resolve(opts.queue)} is tested on`,
+            [`pq refresh them into a patch (or git stash them), then ${command}`],
+            { files: edited },
+          );
+        }
+      }
       // Any queue over any tree: copy the tree's files, make it a git tree, start a stack.
       // Links kept as the states must read them (see copyKeepingLinks).
       copyKeepingLinks(tree, dir, (src) => !/[/\\]\.(git|pq)$/.test(src));

@@ -307,6 +307,11 @@ describe("pq ci and bisect refuse what would test the wrong states (t68 N1, N2)"
       expect([r.code, r.err], command).toEqual([12, expect.stringContaining("has 2 patch(es) of its own queue applied (p1, p2)")]);
     }
     await pq(join(root, "t"), "pop", "-a");
+    // Nothing applied, but an edit in no patch: refused as the tree's own stack refuses it (t71 N1).
+    write(join(root, "t"), "v", "9\n");
+    const edited = await pq(root, "ci", "--queue", "q-copy", "--tree", "t", "--run", "true");
+    expect([edited.code, edited.err]).toEqual([5, expect.stringContaining("has changes that are in no patch of its own stack: v")]);
+    write(join(root, "t"), "v", "0\n");
     const ran = await pq(root, "ci", "--queue", "q-copy", "--tree", "t", "--run", 'test "$(cat v)" = $PQ_STATE');
     expect(ran.code, ran.err).toBe(0);
     expect(ran.out).toContain("3 cells: 3 pass");
