@@ -54,7 +54,7 @@ export function dropCommitter(header: string): string {
 }
 
 export function dropDiffstat(header: string): string {
-  const m = /^---\r?\n/m.exec(header);
+  const m = /^---[ \t]*\r?\n/m.exec(header);
   if (!m) return header;
   const after = header.slice(m.index + m[0].length);
   const statLine = (l: string) =>
@@ -66,7 +66,11 @@ export function dropDiffstat(header: string): string {
   let start = lines.length;
   while (start > 0 && statLine(lines[start - 1].replace(/\r?\n$/, ""))) start--;
   const stat = lines.slice(start);
-  if (!stat.some((l) => /^ \d+ files? changed/.test(l)) || start === 0 || lines[start].trim()) return header;
+  if (!stat.some((l) => /^ \d+ files? changed/.test(l))) return header;
+  // b4's form: the notes end at a second "---" line with the diffstat under it; the line goes
+  // with the diffstat (t71 N5: finish committed both, and uncommit refused the commit).
+  if (start > 1 && /^---[ \t]*\r?\n$/.test(lines[start - 1])) return header.slice(0, m.index + m[0].length) + lines.slice(0, start - 1).join("");
+  if (start === 0 || lines[start].trim()) return header;
   return header.slice(0, m.index + m[0].length) + lines.slice(0, start).join("") + lines[start];
 }
 

@@ -36,3 +36,12 @@ describe("joinHeaderAndDiff", () => {
     expect(joinHeaderAndDiff("Subject: s\r\n---\r\n", diff)).toBe(`Subject: s\r\n---\r\n${diff}`);
   });
 });
+
+describe("dropDiffstat of a changelog between two --- lines, as b4 mails a single patch (t71 N5)", () => {
+  it("keeps the changelog as notes and drops the second --- with the diffstat", () => {
+    const header = "Subject: s\n\nbody\n---\nChanges in v2:\n- fixed x\n---\n a | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n\n";
+    expect(dropDiffstat(header)).toBe("Subject: s\n\nbody\n---\nChanges in v2:\n- fixed x\n");
+    // A first separator with white space after it is one too.
+    expect(dropDiffstat("Subject: s\n\nbody\n--- \t\n a | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n")).toBe("Subject: s\n\nbody\n--- \t\n");
+  });
+});
