@@ -22,6 +22,9 @@ import { gitFailed, PqError } from "../errors.js";
 import { readHeadCommit } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
+import { repositoryFreeEnv } from "./env.js";
+
+export { repositoryFreeEnv };
 
 /**
  * The user's git environment for the git simple-git runs. simple-git removes every ambient
@@ -48,19 +51,6 @@ function userEnvironment(): { allowEnvironment: string[]; unsafe: Record<string,
       allowUnsafeTemplateDir: true,
     },
   };
-}
-
-/**
- * The environment without the variables that point git at a repository: a git hook runs pq
- * with GIT_DIR and friends set for the repository being pushed to, while pq names its
- * repository by directory (the scratch trees of pq ci and the gate are repositories of their own).
- */
-export function repositoryFreeEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|QUARANTINE_PATH|PREFIX|COMMON_DIR)$/.test(k),
-    ),
-  );
 }
 
 /** An entry of `git status --porcelain=v1 -z`, tree-relative: a rename's destination carries its source (`from`), which is listed too. */

@@ -4,11 +4,13 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { gitFailed } from "../errors.js";
+import { repositoryFreeEnv } from "../git/env.js";
 
 /** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
 export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {
   try {
-    return childProcess().execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"] });
+    // pq names its repository by directory: a git hook's GIT_DIR is the pushed-to repository's (see repositoryFreeEnv).
+    return childProcess().execFileSync("git", args, { cwd, encoding, maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "pipe"], env: repositoryFreeEnv() });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw gitFailed(`git ${args[0]}`, String(err.stderr || err.message).trim());
@@ -17,7 +19,7 @@ export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" 
 
 /** git diff --cached --quiet: exit status 1 means staged changes (simple-git's raw() hides it). */
 export function stagedChanges(tree: string): boolean {
-  return childProcess().spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree }).status !== 0;
+  return childProcess().spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree, env: repositoryFreeEnv() }).status !== 0;
 }
 
 export interface TreeEntry {
