@@ -8,6 +8,8 @@
 import { PqError } from "../errors.js";
 import { backupFiles, blobIdOf, type OpContext } from "./ops/context.js";
 import type { GitRepo } from "../git/repo.js";
+import { execBitsTrusted } from "../git/head.js";
+import { versionExec } from "./state.js";
 import { planPop } from "./ops/pop.js";
 import { Series } from "./series.js";
 import type { IndexEntry } from "./transaction.js";
@@ -109,12 +111,16 @@ export async function planMoveBase(
  * entries): compared as git blob ids, after the pop the move plans, so an applied patch's file
  * is taken as the pop leaves it. A file git converts on checkout is compared once cleaned.
  */
-async function editedUnder(ctx: OpContext, git: GitRepo, paths: string[], before: Map<string, { blob: string }>): Promise<string[]> {
+async function editedUnder(ctx: OpContext, git: GitRepo, paths: string[], before: Map<string, { blob: string; mode: string }>): Promise<string[]> {
   const { ws } = ctx.tx;
   const unlike = paths.filter((p) => blobIdOf(ctx, p, ws.version(p)) !== (before.get(p)?.blob ?? null));
   const comparable = unlike.filter((p) => ws.version(p) !== null && before.has(p));
   const same = new Set<string>();
   for (const p of comparable.length ? await git.convertedPaths(comparable) : [])
     if ((await git.cleanBlobId(ws.content(p) ?? "", p)) === before.get(p)!.blob) same.add(p);
-  return unlike.filter((p) => !same.has(p));
+  // A chmod is an edit too, where git trusts the bit (t72 N6: one made while a rebase was stopped went with the abort, unsaid).
+  const chmodded = execBitsTrusted(ctx.tree)
+    ? paths.filter((p) => !unlike.includes(p) && ws.version(p) !== null && before.has(p) && (before.get(p)!.mode === "100755") !== versionExec(ws.version(p)))
+    : [];
+  return [...unlike.filter((p) => !same.has(p)), ...chmodded];
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -771,5 +771,24 @@ describe("the branch a stopped rebase moved, renamed (t72 N3)", () => {
     git(dir, "branch", "-m", "work", "main");
     expect((await pq(dir, "rebase", "--abort")).code).toBe(0);
     expect(await fullState(dir)).toEqual(before);
+  });
+});
+
+describe("a chmod made while a rebase was stopped, of a file upstream changed (t72 N6)", () => {
+  it("is saved by the abort, and said, as an edit is", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "c.sh": "c 1\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "c.sh": "c UP\n" });
+    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    chmodSync(join(dir, "c.sh"), 0o755);
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    const saved = /saved in (\S+)/.exec(abort.out)?.[1];
+    expect(saved, abort.out).toBeDefined();
+    expect(statSync(join(saved!, "c.sh")).mode & 0o111).not.toBe(0);
+    expect(statSync(join(dir, "c.sh")).mode & 0o111).toBe(0);
+    expect(read(dir, "c.sh")).toBe("c 1\n");
   });
 });
