@@ -380,9 +380,15 @@ export class QueueRepo {
     try {
       await this.git.git.raw(["fetch", "--quiet", remote]);
     } catch (e) {
-      throw gitFailed(`git fetch ${remote}`, (e as Error).message, [
-        `check the remote (git -C ${this.queueDir} remote -v) and your access to it`,
-      ]);
+      const message = (e as Error).message;
+      // The disk here, not the remote (t72 N7): said as pq says the system's other refusals.
+      if (/No space left on device|Disk quota exceeded/i.test(message))
+        throw new PqError(
+          "system",
+          `git fetch ${remote} could not write what it fetched: ${/Disk quota/i.test(message) ? "over your disk quota" : "no space left on device"}`,
+          ["free some space on that file system, then run the command again; nothing was changed"],
+        );
+      throw gitFailed(`git fetch ${remote}`, message, [`check the remote (git -C ${this.queueDir} remote -v) and your access to it`]);
     }
   }
 
