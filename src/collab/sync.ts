@@ -1034,8 +1034,14 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   const disk = qr.readDisk();
   // Work done while the sync was stopped is neither the queue before it nor what it wrote: saved before the queue is put back.
   const origText = (path: string) => (path === "series" ? orig.series : (orig.patches[path] ?? null));
+  // A sync stopped while it moved to its merge (a full disk, a kill) wrote that version's files: its own, not work done meanwhile (t72 N5).
+  const target = state.phase === "integrating" && state.target ? await qr.versionAt(state.target).catch(() => null) : null;
+  const targetText = (path: string) => (target === null ? undefined : path === "series" ? target.series : (target.patches[path] ?? null));
   const madeMeanwhile = Object.entries(qr.diskFiles())
-    .filter(([path, text]) => text !== origText(path) && (state.written === undefined || sha1(text) !== state.written[path]))
+    .filter(
+      ([path, text]) =>
+        text !== origText(path) && text !== targetText(path) && (state.written === undefined || sha1(text) !== state.written[path]),
+    )
     .map(([path]) => path);
   const queueBackup = madeMeanwhile.length ? backupFiles(stack.tree, madeMeanwhile, "sync-abort-queue", stack.queueDir) : undefined;
   // The abort takes the stopped sync's pops and pushes back, as an undo does: logged so, pq

@@ -493,3 +493,26 @@ describe("git failing in the middle of a sync (its update-ref: t72 N4)", () => {
     expect((await ok(bob.tree, "series")).out).toContain("p2.patch");
   });
 });
+
+describe("pq sync --abort of a sync stopped while it moved to the merge (t72 N5)", () => {
+  it("takes the files the sync wrote for its own, not for work done while it was stopped", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", "two\n");
+    await ok(ann.tree, "add", "b.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+    const queueBefore = git(bob.queue, "rev-parse", "HEAD");
+    write(join(bob.queue, ".git", "refs", "heads"), "main.lock", "");
+    expect((await pq(bob.tree, "sync")).code).toBe(11);
+    rmSync(join(bob.queue, ".git", "refs", "heads", "main.lock"));
+    const abort = await ok(bob.tree, "sync", "--abort");
+    expect(abort.out).not.toMatch(/changed while the sync was stopped|made while the sync was stopped/);
+    expect(abort.out).toContain("sync aborted: the queue and the tree are as before");
+    expect(git(bob.queue, "rev-parse", "HEAD")).toBe(queueBefore);
+    expect(existsSync(join(bob.queue, "p2.patch"))).toBe(false);
+  });
+});
