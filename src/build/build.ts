@@ -9,11 +9,11 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
-import { readText, realpathOr } from "../tree/files.js";
+import { makeDirs, readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { detectToolchain, type Toolchain } from "./toolchain.js";
@@ -367,10 +367,11 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const objDir = join(cacheDir, "objects");
   const depDir = join(cacheDir, "deps");
   const outDir = opts.outDir ?? join(tree, ".pq", "build");
-  mkdirSync(objDir, { recursive: true });
-  mkdirSync(depDir, { recursive: true });
+  // One level at a time (makeDirs): a recursive mkdir on a read-only file system says ENOENT, and the user looked for a missing folder (t68 N3).
+  makeDirs(objDir);
+  makeDirs(depDir);
   pruneCacheOnce(objDir, depDir);
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let compiled = 0;
   let cached = 0;
