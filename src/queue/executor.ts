@@ -226,7 +226,7 @@ export async function execute(
       // Edits made while it ran, which the writes or the putting back saved before overwriting them: said where.
       throw refusedWhileWriting(entry.op, e, saved.dir);
     }
-    throw halfDone(entry.op, e, "stopped half way");
+    throw halfDone(entry.op, e, "stopped half way", ctx.tree);
   }
   // Logged with the operation: where the files changed while it ran were saved.
   const savedDirs = [saved.dir, saved.queueDir].filter((d): d is string => d !== undefined);
@@ -239,7 +239,7 @@ export async function execute(
   } catch (e) {
     // The tree, queue and state are the operation's after: only its log line is missing, and
     // the journal (kept) gives it to the next command, which logs it.
-    throw halfDone(entry.op, e, "was done, but could not be added to the operation log (.pq/oplog)");
+    throw halfDone(entry.op, e, "was done, but could not be added to the operation log (.pq/oplog)", ctx.tree);
   }
   failpoint("oplog-appended");
   rmSync(paths.journal, { force: true });
@@ -690,7 +690,11 @@ function execMatcher(tree: string, st: { mode: number }): (v: Version) => boolea
  * the operation is neither before nor after, and the next command completes it from the
  * journal, once the cause is fixed. Said as it is, instead of "nothing was changed".
  */
-function halfDone(op: string, e: unknown, how: string): unknown {
+function halfDone(op: string, e: unknown, how: string, tree: string): unknown {
+  // Part of a pq sync (its pops and pushes): the sync is left interrupted too, and has its own ways on (t75 N4).
+  const advice = existsSync(statePaths(tree).sync)
+    ? [...HALF_DONE_ADVICE, "a pq sync was under way: once the operation is completed, pq sync finishes the sync, or pq sync --abort takes it back"]
+    : HALF_DONE_ADVICE;
   // git refusing (a branch it cannot lock, another git's index.lock) once the journal is written
   // leaves the operation as half done as the system refusing does (verify-14 F5): said so, with
   // the way out; the exit code stays git's (11), which says who refused.
@@ -700,7 +704,7 @@ function halfDone(op: string, e: unknown, how: string): unknown {
     return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, HALF_DONE_ADVICE[1]], { ...e.data, op });
   }
   if (e instanceof PqError && (e.code === "git" || e.code === "system")) {
-    return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, ...HALF_DONE_ADVICE], { ...e.data, op });
+    return new PqError(e.code, `${op} ${how}: ${e.message}`, [...e.details, ...advice], { ...e.data, op });
   }
   if (systemErrorCode(e) === null) return e;
   const err = e as NodeJS.ErrnoException;
@@ -708,7 +712,7 @@ function halfDone(op: string, e: unknown, how: string): unknown {
   return new PqError(
     "damaged",
     `${op} ${how}: ${cause}`,
-    HALF_DONE_ADVICE,
+    advice,
     { op, cause: err.code, file: err.path },
   );
 }
@@ -804,7 +808,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
   try {
     backups = await applyEntry(ctx, entry, true);
   } catch (e) {
-    throw halfDone(entry.op, e, "was interrupted earlier and cannot be completed now");
+    throw halfDone(entry.op, e, "was interrupted earlier and cannot be completed now", ctx.tree);
   }
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
   rmSync(paths.journal, { force: true });

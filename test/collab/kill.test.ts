@@ -296,6 +296,10 @@ describe("a sync whose restack stops half way on a full disk (t56 N1)", () => {
       env: { ...process.env, PQ_FAILPOINT: "tree-written:eio" },
     });
     expect(stopped.status, stopped.stderr).toBe(13);
+    // Said with the sync's own ways on (t75 N4).
+    expect(stopped.stderr).toContain(
+      "a pq sync was under way: once the operation is completed, pq sync finishes the sync, or pq sync --abort takes it back",
+    );
     expect(existsSync(join(bob.tree, ".pq", "sync.json"))).toBe(true);
     // The next command completes the pop, and says a sync is unfinished (it had forgotten it:
     // the next sync then left the patches popped, saying nothing).

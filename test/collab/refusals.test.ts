@@ -35,6 +35,20 @@ async function annAlone() {
   return { w, ann };
 }
 
+/** Bob with Ann's p1 applied, and Ann's p2 committed and synced since: Bob's next sync brings it in. */
+async function bobOneBehindAnn() {
+  const { w, ann } = await annAlone();
+  const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+  await ok(bob.tree, "push", "-a");
+  await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+  write(ann.tree, "b.c", "two\n");
+  await ok(ann.tree, "add", "b.c");
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "p2");
+  await ok(ann.tree, "sync");
+  return bob;
+}
+
 describe("pq sync --run or -b without --check (t35 F7)", () => {
   it("is a usage error, and nothing is pushed", async () => {
     const { w, ann } = await annAlone();
@@ -441,15 +455,7 @@ describe("a name pq takes that is too long for where a colleague's tree lives (t
 
 describe("the system refusing a write in the middle of a sync (t64 N12's rest)", () => {
   it("says the sync is left interrupted and that pq sync --abort takes it back; the abort does", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-    write(ann.tree, "b.c", "two\n");
-    await ok(ann.tree, "add", "b.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2");
-    await ok(ann.tree, "sync");
+    const bob = await bobOneBehindAnn();
     const queueBefore = git(bob.queue, "rev-parse", "HEAD");
     process.env.PQ_FAILPOINT = "queue-disk-write:eio";
     try {
@@ -471,15 +477,7 @@ describe("the system refusing a write in the middle of a sync (t64 N12's rest)",
 
 describe("git failing in the middle of a sync (its update-ref: t72 N4)", () => {
   it("says the sync is left interrupted and both ways on; status says so too", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-    write(ann.tree, "b.c", "two\n");
-    await ok(ann.tree, "add", "b.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2");
-    await ok(ann.tree, "sync");
+    const bob = await bobOneBehindAnn();
     // Another git holds the branch's ref lock when the sync moves it.
     const lock = join(bob.queue, ".git", "refs", "heads", "main.lock");
     write(join(bob.queue, ".git", "refs", "heads"), "main.lock", "");
@@ -496,15 +494,7 @@ describe("git failing in the middle of a sync (its update-ref: t72 N4)", () => {
 
 describe("pq sync --abort of a sync stopped while it moved to the merge (t72 N5)", () => {
   it("takes the files the sync wrote for its own, not for work done while it was stopped", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-    write(ann.tree, "b.c", "two\n");
-    await ok(ann.tree, "add", "b.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2");
-    await ok(ann.tree, "sync");
+    const bob = await bobOneBehindAnn();
     const queueBefore = git(bob.queue, "rev-parse", "HEAD");
     write(join(bob.queue, ".git", "refs", "heads"), "main.lock", "");
     expect((await pq(bob.tree, "sync")).code).toBe(11);
