@@ -1121,3 +1121,33 @@ describe("a message whose body starts with a From:, Subject: or Date: line (t71 
     expect((await pq(tree, "new", "t.patch", "-m", "subj\n\nwhy:\nFrom: Mal Example <mal@example.org>")).code).toBe(0);
   });
 });
+
+describe("an imported git format-patch mail exported again (t74 N6)", () => {
+  it("carries one signature, pq's, not the imported mail's too", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    write(tree, "a.c", "a\nb\n");
+    git(tree, "commit", "-qam", "add b");
+    const mail = join(tempDir(), "m.patch");
+    dirs.push(join(mail, ".."));
+    writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
+    expect(readFileSync(mail, "latin1")).toMatch(/\n-- \n\d/);
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "import", mail)).code).toBe(0);
+    for (const applied of [false, true]) {
+      if (applied) expect((await pq(tree, "push")).code).toBe(0);
+      const out = tempDir();
+      dirs.push(out);
+      expect((await pq(tree, "export", "-a", "--dir", out)).code).toBe(0);
+      const sent = readFileSync(
+        join(
+          out,
+          readdirSync(out).find((f) => f.startsWith("0001"))!,
+        ),
+        "latin1",
+      );
+      expect(sent.match(/\n-- \n/g), `applied ${applied}`).toHaveLength(1);
+      expect(sent).toMatch(/\n-- \npq\n/);
+    }
+  });
+});

@@ -281,6 +281,16 @@ const mailDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toUTCStr
 
 /** The mails of an export, numbered, each as git format-patch writes one (notes on a missing author said on stderr). */
 /**
+ * A diff without the signature a mail it came from ended with ("-- " and git's version after
+ * its last hunk): the mail pq writes signs itself, and an import and export of the same mail
+ * added a signature each time (t74 N6). Only a last line that is no diff line goes (a removed
+ * line "- " is written "-- " too).
+ */
+function withoutSignature(diff: string): string {
+  return diff.replace(/\n-- \n(?![ +\-\\@])[^\n]*\n(?:\n)*$/, "\n");
+}
+
+/**
  * A patch as it applies now (see Stack.currentPatchText), in its own file's spelling when that
  * makes the same change: a name hg mq wrote as raw UTF-8 came out C-quoted, which hg then took
  * for a file named with the quotes and escapes (t69 N3); index lines and the function names
@@ -349,7 +359,7 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     mails.push({
       file: `${num}-${flattenName(stem)}.patch`,
       // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
-      text: formatMail({ ...header, subject: header.subject ?? stem }, diffOf(text), {
+      text: formatMail({ ...header, subject: header.subject ?? stem }, withoutSignature(diffOf(text)), {
         index: i + 1,
         total: names.length,
         notes: notesOf(kept),
