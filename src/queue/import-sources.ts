@@ -66,28 +66,63 @@ function hgChangesets(text: string): string[] {
 }
 
 /**
- * In-body headers, as git am reads them: a mail sent by someone other than the author starts
- * its body with "From: Author" (git format-patch --from, git send-email), and may add "Date:"
- * and "Subject:" lines; they replace the mail's own fields, and leave the body.
+ * In-body headers, as git am reads them (mailinfo's check_inbody_header): a mail sent by
+ * someone other than the author starts its body with "From: Author" (git format-patch --from,
+ * git send-email), and may add "Date:" and "Subject:" lines; they replace the mail's own fields,
+ * and leave the body. As git: blank lines before them are skipped, a line folded under one is
+ * part of it, a "[PATCH] text" line is a Subject:, and a format-patch separator line quoted as
+ * ">From <id> Mon Sep 17 00:00:00 2001" is dropped (t74 N3: pq kept all four in the body).
  */
 function withInBodyHeaders(mail: string): string {
   const gap = /\r?\n\r?\n/.exec(mail);
   if (!gap) return mail;
   let head = mail.slice(0, gap.index);
-  let body = mail.slice(gap.index + gap[0].length);
-  let found = false;
-  for (let m = /^(From|Date|Subject):[ \t]*(.*?)\r?\n/i.exec(body); m; m = /^(From|Date|Subject):[ \t]*(.*?)\r?\n/i.exec(body)) {
-    if (!m[2].trim()) break;
-    const field = m[1][0].toUpperCase() + m[1].slice(1).toLowerCase();
-    const line = `${field}: ${m[2]}`;
+  const lines = mail.slice(gap.index + gap[0].length).split(/(?<=\n)/);
+  const fields: [string, string][] = [];
+  let pending: string | null = null;
+  const flush = () => {
+    const m = pending === null ? null : /^(From|Date|Subject):[ \t]*([^]*)$/i.exec(pending);
+    if (m) fields.push([m[1][0].toUpperCase() + m[1].slice(1).toLowerCase(), m[2]]);
+    pending = null;
+  };
+  let at = 0;
+  for (; at < lines.length; at++) {
+    const line = lines[at].replace(/\r?\n$/, "");
+    if (!line.trim()) {
+      // Before any in-body header, skipped; after one, the end of them (the line goes too).
+      if (pending === null && !fields.length) continue;
+      flush();
+      at++;
+      break;
+    }
+    if (pending !== null && /^[ \t]/.test(line)) {
+      pending += line;
+      continue;
+    }
+    flush();
+    // (Read here with its quoting ">" taken off when the mail came from an mbox.)
+    if (/^>?From\s[0-9a-f]{40} Mon Sep 17 00:00:00 2001$/.test(line)) continue;
+    if (/^\[PATCH\]\s/.test(line)) {
+      fields.push(["Subject", line]);
+      continue;
+    }
+    const named = /^(from|date|subject):[ \t]*(.*)$/i.exec(line);
+    // Each field once, and with a value (an empty "From:" is text).
+    if (named && named[2].trim() && !fields.some(([f]) => f.toLowerCase() === named[1].toLowerCase())) {
+      pending = line;
+      continue;
+    }
+    break;
+  }
+  flush();
+  if (!fields.length) return mail;
+  for (const [field, value] of fields) {
+    const line = `${field}: ${value}`;
     // The header's own field, with any folded continuation lines, is replaced (or the field added).
     const own = new RegExp(`^${field}:.*(?:\\r?\\n[ \\t].*)*$`, "im");
     head = own.test(head) ? head.replace(own, () => line) : `${head}\n${line}`;
-    body = body.slice(m[0].length);
-    found = true;
   }
-  if (!found) return mail;
-  return `${head}\n\n${body.replace(/^\r?\n/, "")}`;
+  return `${head}\n\n${lines.slice(at).join("")}`;
 }
 
 /** Where the queue's series is, from a directory named for --quilt or --hg (see readQueueDir). */

@@ -101,11 +101,13 @@ export function refuseDiffInMessage(
   // header: exported, the message changed the patch's author, subject or date (t71 N3).
   let first = 1;
   while (first < lines.length && !lines[first].trim()) first++;
-  const field = wholeHeader ? null : /^(from|subject|date):/i.exec(lines[first] ?? "");
+  // "[PATCH] text" there is git am's in-body Subject: too (t74 N4).
+  const field = wholeHeader ? null : /^(from|subject|date):|^\[PATCH\](?=\s)/i.exec(lines[first] ?? "");
+  const name = field?.[1] ?? "Subject";
   if (field)
     throw new PqError(
       "usage",
-      `line ${first + 1} of ${where} ("${lines[first].slice(0, 40)}") starts the body, where git am reads it as the mail's own ${field[1]}: header: exported, the patch's ${field[1].toLowerCase() === "from" ? "author" : field[1].toLowerCase()} would change`,
+      `line ${first + 1} of ${where} ("${lines[first].slice(0, 40)}") starts the body, where git am reads it as the mail's own ${name}: header: exported, the patch's ${name.toLowerCase() === "from" ? "author" : name.toLowerCase()} would change`,
       ["indent that line, or put a line of text before it, then run the command again"],
       { line: first + 1 },
     );

@@ -1112,7 +1112,12 @@ describe("a message whose body starts with a From:, Subject: or Date: line (t71 
   it("is refused: git am of the export would take it for the mail's own header", async () => {
     const tree = repo({ "a.c": "a\n" });
     expect((await pq(tree, "init")).code).toBe(0);
-    for (const line of ["From: Mal Example <mal@example.org>", "Subject: another", "date: Mon, 1 Jan 2001 00:00:00 +0000"]) {
+    for (const line of [
+      "From: Mal Example <mal@example.org>",
+      "Subject: another",
+      "date: Mon, 1 Jan 2001 00:00:00 +0000",
+      "[PATCH] other subject",
+    ]) {
       const r = await pq(tree, "new", "t.patch", "-m", `subj\n\n${line}\nrest`);
       expect([r.code, r.err], line).toEqual([2, expect.stringContaining("where git am reads it as the mail's own")]);
     }
@@ -1148,6 +1153,42 @@ describe("an imported git format-patch mail exported again (t74 N6)", () => {
       );
       expect(sent.match(/\n-- \n/g), `applied ${applied}`).toHaveLength(1);
       expect(sent).toMatch(/\n-- \npq\n/);
+    }
+  });
+});
+
+describe("in-body headers of an imported mail, read as git am reads them (t74 N3)", () => {
+  it("gives git am's author, subject and message", async () => {
+    const bodies = [
+      "\n\nFrom: After Blanks <ab@example.org>\n\nbody one\n",
+      "[PATCH] bracket subject\n\nbody two\n",
+      "Subject: folded\n  continuation\n\nbody three\n",
+      ">From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Sep Arator <sep@example.org>\n\nbody four\n",
+      "From: Once <once@example.org>\nFrom: Twice <twice@example.org>\n\nbody five\n",
+      "plain body\nFrom: Not A Header <no@example.org>\n",
+    ];
+    for (const [i, body] of bodies.entries()) {
+      const mail = `From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Ann Example <ann@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: [PATCH] subj ${i}\n\n${body}---\n a.c | 2 +-\n\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n`;
+      const file = join(tempDir(), "m.eml");
+      dirs.push(join(file, ".."));
+      writeFileSync(file, mail);
+      const am = repo({ "a.c": "a\n" });
+      spawnSync("git", ["am", "-q", file], { cwd: am });
+      const [amAuthor, amSubject, ...amBody] = git(am, "log", "-1", "--format=%an <%ae>%n%s%n%b").trimEnd().split("\n");
+      const tree = repo({ "a.c": "a\n" });
+      expect((await pq(tree, "init")).code).toBe(0);
+      expect((await pq(tree, "import", file)).code).toBe(0);
+      const name = (await pq(tree, "series")).out.trim();
+      const shown = (await pq(tree, "header", name)).out;
+      expect(shown, body).toContain(`Author: ${amAuthor}`);
+      // pq header shows the message indented under Author: and Date:, as git log does.
+      const message = shown
+        .split("\n")
+        .filter((l) => !/^(Author|Date):/.test(l))
+        .map((l) => l.replace(/^ {4}/, ""))
+        .join("\n")
+        .trim();
+      expect(message, body).toBe([amSubject, "", ...amBody].join("\n").trim());
     }
   });
 });
