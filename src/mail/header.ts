@@ -49,7 +49,7 @@ function toUtf8(latin1: string): string {
  * byte taken as ISO-8859-1 (a line with a UTF-8 name and a latin1 one had its UTF-8 read as
  * latin1 too: t71 N4).
  */
-function mixedUtf8(latin1: string): string {
+export function mixedUtf8(latin1: string): string {
   let out = "";
   for (let i = 0; i < latin1.length;) {
     const c = latin1.charCodeAt(i);

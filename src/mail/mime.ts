@@ -8,6 +8,7 @@
 
 import { isUtf8 } from "node:buffer";
 import { decodeCharset } from "./charset.js";
+import { mixedUtf8 } from "./header.js";
 
 /** A line a diff starts with (git's, a plain diff -u's, quilt's Index:): whether a mail's text holds a diff, and where. */
 export const DIFF_LINE = /^(diff --git |--- \S|Index: )/m;
@@ -63,7 +64,8 @@ function messageAsUtf8(body: string, charset: string | null): string {
   if (charset && UTF8_OR_ASCII.test(charset)) return body;
   const bytes = Buffer.from(message, "latin1");
   if (!charset && isUtf8(bytes)) return body;
-  const text = decodeCharset(bytes, charset ?? "iso-8859-1");
+  // Unlabelled: each UTF-8 character kept, each other byte read as ISO-8859-1, as git am does (t74 N1).
+  const text = charset ? decodeCharset(bytes, charset) : mixedUtf8(message);
   if (text === null) return body;
   return Buffer.from(text, "utf8").toString("latin1") + (at === -1 ? "" : body.slice(at));
 }
@@ -93,7 +95,7 @@ function headersAsUtf8(head: string, charset: string | null): string {
         return line;
       }
       const bytes = Buffer.from(line, "latin1");
-      const text = !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? null : decodeCharset(bytes, declared);
+      const text = !/[\x80-\xff]/.test(line) || isUtf8(bytes) ? null : charset ? decodeCharset(bytes, declared) : mixedUtf8(line);
       return text === null ? line : Buffer.from(text, "utf8").toString("latin1");
     })
     .join("\n");

@@ -370,3 +370,14 @@ describe("a header line with UTF-8 and latin1 bytes both (t71 N4)", () => {
     expect(parseHeader(`Description: ${utf8} and J\xf6rg\nAuthor: A <a@example.org>\n\n`).subject).toBe("Zoë and Jörg");
   });
 });
+
+describe("an unlabelled mail whose lines mix UTF-8 and latin1 bytes (t74 N1)", () => {
+  it("keeps each UTF-8 character and reads each other byte as ISO-8859-1, as git am does", () => {
+    const mail =
+      "From: Ann Example <ann@example.org>\nSubject: mixed M\xc3\xbcller J\xf6rg\n\nbody M\xc3\xbcller and J\xf6rg\n---\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n";
+    const decoded = decodeMail(mail);
+    const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+    expect(decoded).toContain(`Subject: mixed ${utf8("Müller Jörg")}`);
+    expect(decoded).toContain(`body ${utf8("Müller and Jörg")}`);
+  });
+});
