@@ -30,20 +30,25 @@ export function cellsOf(cp: number): number {
  */
 export function printable(text: string): string {
   const shown = text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\xad]/g, (c) => (c === "\xad" ? "-" : caret(c)));
-  return /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe0e\ufe0f\ufeff\ud83c]/.test(shown) ? unambiguous(shown) : shown;
+  return /[\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2069\u3164\ufe0e\ufe0f\ufeff\uffa0\ud83c\udb40]/.test(shown)
+    ? unambiguous(shown)
+    : shown;
 }
 
 /**
  * Characters whose width terminals, ink's measure and pq's disagree on, made ones all agree on
  * (t73 N1: a subject of regional-indicator letters that form no flag made its row wider than
  * the terminal, and the screen scrolled): a regional indicator symbol shows as its letter, an
- * emoji or text presentation selector and zero-width characters as nothing, and the marks that
- * reorder text on screen (bidi embeddings and isolates) as "?".
+ * emoji or text presentation selector, a skin-tone modifier, tag characters and zero-width
+ * characters as nothing, and Hangul fillers (blank, of widths that differ) and the marks that
+ * reorder text on screen (bidi embeddings and isolates) as "?" (t74 N2: a thumbs-up with a
+ * skin tone still overflowed a row).
  */
 function unambiguous(text: string): string {
   return text
     .replace(/\ud83c[\udde6-\uddff]/g, (c) => String.fromCharCode(0x41 + c.charCodeAt(1) - 0xdde6))
-    .replace(/[\u202a-\u202e\u2066-\u2069]/g, "?")
+    .replace(/\ud83c[\udffb-\udfff]|\udb40[\udc20-\udc7f]/g, "")
+    .replace(/[\u115f\u1160\u202a-\u202e\u2066-\u2069\u3164\uffa0]/g, "?")
     .replace(/[\u200b-\u200f\u2060-\u2065\ufe0e\ufe0f\ufeff]/g, "");
 }
 

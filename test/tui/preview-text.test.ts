@@ -54,6 +54,9 @@ describe("characters whose width ink, terminals and pq measure apart (t73 N1)", 
       "zero\u200bwidth\u2060joiner",
       "\u202eevil\u202c order",
       "\u{1f468}\u200d\u{1f469}\u200d\u{1f467} family",
+      "\u{1f44d}\u{1f3fd} skin tone",
+      "\u3164 filler",
+      "\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f} tags",
     ];
     for (const text of risky) for (const width of [5, 12, 40]) expect(stringWidth(fit(text, width)), `${text} in ${width}`).toBe(width);
     expect(printable("\u{1f1e6}\u{1f1e7}")).toBe("AB");
