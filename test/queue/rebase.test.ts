@@ -67,6 +67,23 @@ function upstreamCommit(dir: string, message: string, edits: Record<string, stri
   return git(wt, "rev-parse", "HEAD").trim();
 }
 
+/**
+ * A stack whose patch pa changes line 2 of a.c, and an upstream that changes the same line (and
+ * `upstreamFiles`): `pq rebase upstream` stops at pa. `files`: more files in the base; `more`:
+ * run after pa is made (another patch). Returns the tree and its state before the rebase.
+ */
+async function rebaseStoppedAtPa(files: Record<string, string>, upstreamFiles: Record<string, string>, more?: (dir: string) => Promise<void>) {
+  const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", ...files });
+  await pq(dir, "new", "pa", "-m", "pa");
+  write(dir, "a.c", "a 1\na mine\na 3\n");
+  await pq(dir, "refresh");
+  if (more) await more(dir);
+  upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", ...upstreamFiles });
+  const before = await fullState(dir);
+  expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+  return { dir, before };
+}
+
 /** Everything a rebase may change: tree bytes (queue files included), HEAD, and which patches are applied. */
 async function fullState(dir: string) {
   return { tree: snapshot(dir), head: git(dir, "rev-parse", "HEAD"), applied: (await pq(dir, "applied")).out, series: (await pq(dir, "series")).out };
@@ -685,16 +702,12 @@ describe("pq rebase of a patch that renames a file upstream renamed too (t46 N8)
 
 describe("pq rebase --abort over edits made while the rebase was stopped (t70 N1, N2)", () => {
   it("saves an edit of a file it puts back (upstream's file, a patch's it pushes again) and names where; nothing is half done", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "b.c": "b 1\nb 2\n", "c.c": "c 1\nc 2\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    await pq(dir, "new", "pb", "-m", "pb");
-    write(dir, "b.c", "b 1\nb mine\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "c.c": "c 1\nc UP\n" });
-    const before = await fullState(dir);
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6); // pa conflicts; pb waits
+    // pa conflicts; pb waits.
+    const { dir, before } = await rebaseStoppedAtPa({ "b.c": "b 1\nb 2\n", "c.c": "c 1\nc 2\n" }, { "c.c": "c 1\nc UP\n" }, async (d) => {
+      await pq(d, "new", "pb", "-m", "pb");
+      write(d, "b.c", "b 1\nb mine\n");
+      await pq(d, "refresh");
+    });
     // Made while stopped: c.c (no patch's, upstream changed it), b.c (pb's, not pushed again yet).
     write(dir, "c.c", "c 1\nc UP\nc edited while stopped\n");
     write(dir, "b.c", "b 1\nb 2\nb edited while stopped\n");
@@ -712,13 +725,7 @@ describe("pq rebase --abort over edits made while the rebase was stopped (t70 N1
 
 describe("pq rebase --abort, --continue and --skip on another branch than the rebase moved (t70 N3)", () => {
   it("are refused with nothing changed; back on the branch, the abort puts it back", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
-    const before = await fullState(dir);
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const { dir, before } = await rebaseStoppedAtPa({}, {});
     const rebased = git(dir, "rev-parse", "main");
     git(dir, "checkout", "-q", "-b", "other");
     for (const args of [["--abort"], ["--continue"], ["--skip"]]) {
@@ -735,12 +742,7 @@ describe("pq rebase --abort, --continue and --skip on another branch than the re
 
 describe("pq rebase --abort refused before it wrote anything (t72 N1)", () => {
   it("leaves the rebase stopped as it was (not an abort to finish), and says so", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "u.c": "u 1\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "u.c": "u UP\n" });
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const { dir } = await rebaseStoppedAtPa({ "u.c": "u 1\n" }, { "u.c": "u UP\n" });
     rmSync(join(dir, "u.c"));
     write(dir, "u.c/inside", "a directory where the abort puts u.c back\n");
     const abort = await pq(dir, "rebase", "--abort");
@@ -758,13 +760,7 @@ describe("pq rebase --abort refused before it wrote anything (t72 N1)", () => {
 
 describe("the branch a stopped rebase moved, renamed (t72 N3)", () => {
   it("is said to be gone, with git branch -m to name it back; then the abort works", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
-    const before = await fullState(dir);
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const { dir, before } = await rebaseStoppedAtPa({}, {});
     git(dir, "branch", "-m", "main", "work");
     const r = await pq(dir, "rebase", "--abort");
     expect([r.code, r.err]).toEqual([12, expect.stringContaining("git branch -m work main gives it its name back")]);
@@ -776,12 +772,7 @@ describe("the branch a stopped rebase moved, renamed (t72 N3)", () => {
 
 describe("a chmod made while a rebase was stopped, of a file upstream changed (t72 N6)", () => {
   it("is saved by the abort, and said, as an edit is", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", "c.sh": "c 1\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", "c.sh": "c UP\n" });
-    expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+    const { dir } = await rebaseStoppedAtPa({ "c.sh": "c 1\n" }, { "c.sh": "c UP\n" });
     chmodSync(join(dir, "c.sh"), 0o755);
     const abort = await pq(dir, "rebase", "--abort");
     expect(abort.code, abort.err).toBe(0);
