@@ -98,11 +98,21 @@ export function refuseDiffInMessage(
 ): void {
   const lines = message.split("\n");
   // git am takes a From:, Subject: or Date: line at the start of a mail's body for the mail's own
-  // header: exported, the message changed the patch's author, subject or date (t71 N3).
-  let first = 1;
+  // header: exported, the message changed the patch's author, subject or date (t71 N3). In a
+  // whole header, the message's subject is the Subject: field (or the first line after the
+  // fields), and its lines are counted as the user sees them in the editor (t74 N5).
+  let subjectAt = 0;
+  if (wholeHeader) {
+    let fieldsEnd = 0;
+    while (fieldsEnd < lines.length && /^([\w-]+:|[ \t]\S)/.test(lines[fieldsEnd])) fieldsEnd++;
+    const named = lines.slice(0, fieldsEnd).some((l) => /^(subject|description):/i.test(l));
+    subjectAt = named ? fieldsEnd - 1 : fieldsEnd;
+    while (!named && subjectAt < lines.length && !lines[subjectAt].trim()) subjectAt++;
+  }
+  let first = subjectAt + 1;
   while (first < lines.length && !lines[first].trim()) first++;
   // "[PATCH] text" there is git am's in-body Subject: too (t74 N4).
-  const field = wholeHeader ? null : /^(from|subject|date):|^\[PATCH\](?=\s)/i.exec(lines[first] ?? "");
+  const field = /^(from|subject|date):|^\[PATCH\](?=\s)/i.exec(lines[first] ?? "");
   const name = field?.[1] ?? "Subject";
   if (field)
     throw new PqError(

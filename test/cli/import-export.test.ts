@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -1189,6 +1189,32 @@ describe("in-body headers of an imported mail, read as git am reads them (t74 N3
         .join("\n")
         .trim();
       expect(message, body).toBe([amSubject, "", ...amBody].join("\n").trim());
+    }
+  });
+});
+
+describe("an in-body header line written in $EDITOR (t74 N5)", () => {
+  it("is refused, naming its line as the editor showed it", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "new", "t.patch", "-m", "subj")).code).toBe(0);
+    const scripts = tempDir();
+    dirs.push(scripts);
+    // The editor writes: From:, Date:, Subject:, a blank line, two more blank lines, then the From: line (line 7).
+    write(
+      scripts,
+      "ed.sh",
+      `#!/bin/sh\nprintf 'From: Ann Example <ann@example.org>\\nDate: Mon, 1 Jan 2024 00:00:00 +0000\\nSubject: subj\\n\\n\\n\\nFrom: Mal Example <mal@example.org>\\n' > "$1"\n`,
+    );
+    chmodSync(join(scripts, "ed.sh"), 0o755);
+    const was = process.env.EDITOR;
+    process.env.EDITOR = join(scripts, "ed.sh");
+    try {
+      const r = await pq(tree, "header", "-e", "t.patch");
+      expect([r.code, r.err]).toEqual([2, expect.stringContaining('line 7 of the edited message ("From: Mal Example <mal@example.org>")')]);
+    } finally {
+      if (was === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = was;
     }
   });
 });
