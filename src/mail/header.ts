@@ -202,7 +202,11 @@ function fieldBlock(lines: string[], start: number, trailersEnd: boolean): { fie
   let i = start;
   for (; i < lines.length; i++) {
     const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
-    if (!m || (trailersEnd && /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1]))) break;
+    // Cc: is a mail's own header field too (git send-email writes one to every list mail), where
+    // the block is a mail's (it has a From: or a To:): there it was taken for the message's start,
+    // and the subject and date after it went into the message (t76 N5).
+    const mailCc = m !== null && /^cc$/i.test(m[1]) && fields.some((f) => f.key === "from" || f.key === "to");
+    if (!m || (trailersEnd && !mailCc && /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1]))) break;
     const field = { key: m[1].toLowerCase(), value: m[2], lines: [lines[i]] };
     while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
     fields.push(field);

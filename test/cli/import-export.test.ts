@@ -1218,3 +1218,27 @@ describe("an in-body header line written in $EDITOR (t74 N5)", () => {
     }
   });
 });
+
+describe("a mail with a Cc: header, as git send-email writes every list mail (t76 N5)", () => {
+  it("gives git am's author, date, subject and message", async () => {
+    const diff = "---\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n";
+    const heads = [
+      "From: Ann Example <ann@example.org>\nDate: Tue, 14 Nov 2023 22:13:20 +0100\nSubject: [PATCH] cc subject\nCc: Other <o@example.org>\n",
+      "From: Ann Example <ann@example.org>\nTo: list@example.org\nCc: Other <o@example.org>,\n Third <t@example.org>\nSubject: [PATCH] to cc subject\nDate: Tue, 14 Nov 2023 22:13:20 +0100\nMessage-Id: <1@example.org>\nX-Mailer: git-send-email 2.39.5\n",
+    ];
+    for (const head of heads) {
+      const file = join(tempDir(), "m.eml");
+      dirs.push(join(file, ".."));
+      writeFileSync(file, `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n${head}\nbody\n${diff}`);
+      const am = repo({ "a.c": "a\n" });
+      spawnSync("git", ["am", "-q", file], { cwd: am });
+      const tree = repo({ "a.c": "a\n" });
+      expect((await pq(tree, "init")).code).toBe(0);
+      expect((await pq(tree, "import", file)).code).toBe(0);
+      expect((await pq(tree, "push")).code).toBe(0);
+      expect((await pq(tree, "finish", "-a")).code).toBe(0);
+      const format = "--format=%an <%ae>|%ad|%s|%b";
+      expect(git(tree, "log", "-1", format), head).toBe(git(am, "log", "-1", format));
+    }
+  });
+});
