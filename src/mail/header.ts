@@ -488,10 +488,14 @@ export function notesOf(header: string): string {
   const { end } = headerFields(lines);
   const dashes = lines.findIndex((l, i) => i >= end && endsDescription(l));
   if (dashes === -1) return "";
-  return lines
-    .slice(dashes + 1)
-    .join("\n")
-    .replace(/^\n+|\s+$/g, "");
+  // A "--- words" line that ended the description keeps its words in the notes, and the lone
+  // "---" a diffstat stood under (dropped before) is no note (t76 N4: finish committed the line
+  // without its words and the second "---", and uncommit refused the commit).
+  const words = lines[dashes].replace(/^---[ \t]*/, "");
+  const rest = lines.slice(dashes + 1);
+  while (rest.length && !rest.at(-1)!.trim()) rest.pop();
+  if (rest.length && /^---[ \t]*$/.test(rest.at(-1)!)) rest.pop();
+  return [...(words.trim() ? [words] : []), ...rest].join("\n").replace(/^\n+|\s+$/g, "");
 }
 
 /** `notes`: what goes between the mail's "---" and its diff (see notesOf), as bytes. */

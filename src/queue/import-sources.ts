@@ -85,12 +85,16 @@ function withInBodyHeaders(mail: string): string {
     if (m) fields.push([m[1][0].toUpperCase() + m[1].slice(1).toLowerCase(), m[2]]);
     pending = null;
   };
+  // A format-patch separator line dropped (alone, too: t76 N1).
+  let dropped = false;
   let at = 0;
   for (; at < lines.length; at++) {
     const line = lines[at].replace(/\r?\n$/, "");
     if (!line.trim()) {
-      // Before any in-body header, skipped; after one, the end of them (the line goes too).
-      if (pending === null && !fields.length) continue;
+      // Skipped, unless it ends an in-body header being read: then the end of them (the line goes
+      // too). A [PATCH] line or a separator is no header being read (t76 N2: git reads a From:
+      // after "[PATCH] x" and a blank line as the author).
+      if (pending === null) continue;
       flush();
       at++;
       break;
@@ -101,7 +105,10 @@ function withInBodyHeaders(mail: string): string {
     }
     flush();
     // (Read here with its quoting ">" taken off when the mail came from an mbox.)
-    if (/^>?From\s[0-9a-f]{40} Mon Sep 17 00:00:00 2001$/.test(line)) continue;
+    if (/^>?From\s[0-9a-f]{40} Mon Sep 17 00:00:00 2001$/.test(line)) {
+      dropped = true;
+      continue;
+    }
     if (/^\[PATCH\]\s/.test(line)) {
       fields.push(["Subject", line]);
       continue;
@@ -115,7 +122,7 @@ function withInBodyHeaders(mail: string): string {
     break;
   }
   flush();
-  if (!fields.length) return mail;
+  if (!fields.length && !dropped) return mail;
   for (const [field, value] of fields) {
     const line = `${field}: ${value}`;
     // The header's own field, with any folded continuation lines, is replaced (or the field added).

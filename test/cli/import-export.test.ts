@@ -1166,6 +1166,9 @@ describe("in-body headers of an imported mail, read as git am reads them (t74 N3
       ">From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Sep Arator <sep@example.org>\n\nbody four\n",
       "From: Once <once@example.org>\nFrom: Twice <twice@example.org>\n\nbody five\n",
       "plain body\nFrom: Not A Header <no@example.org>\n",
+      // t76 N1, N2: a separator line alone; a From: after a [PATCH] line and a blank line.
+      ">From 1234567890123456789012345678901234567890 Mon Sep 17 00:00:00 2001\nbody seven\n",
+      "[PATCH] bracket\n\nFrom: Xavier Late <x@example.org>\n\nbody eight\n",
     ];
     for (const [i, body] of bodies.entries()) {
       const mail = `From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Ann Example <ann@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: [PATCH] subj ${i}\n\n${body}---\n a.c | 2 +-\n\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n`;
@@ -1240,5 +1243,24 @@ describe("a mail with a Cc: header, as git send-email writes every list mail (t7
       const format = "--format=%an <%ae>|%ad|%s|%b";
       expect(git(tree, "log", "-1", format), head).toBe(git(am, "log", "-1", format));
     }
+  });
+});
+
+describe("a format-patch mail whose message has a '--- words' line (t76 N4)", () => {
+  it("is finished with the words and the lines after them as notes, and uncommit takes the commit back", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    write(tree, "a.c", "a\nb\n");
+    git(tree, "commit", "-qam", "subject here\n\nbody line\n--- v2: renamed the helper\nx");
+    const mail = join(tempDir(), "m.patch");
+    dirs.push(join(mail, ".."));
+    writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "import", mail)).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "log", "-1", "--format=%B").trim()).toBe("subject here\n\nbody line\n---\nv2: renamed the helper\nx");
+    const back = await pq(tree, "uncommit");
+    expect(back.code, back.err).toBe(0);
   });
 });
