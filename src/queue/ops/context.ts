@@ -151,7 +151,12 @@ export async function differFromHead(ctx: OpContext, wanted: Map<string, Version
   const headCommit = readHeadCommit(ctx.tree);
   const key = (path: string) => `\0head/${path}`;
   const verdict = (path: string) => `${headCommit} ${wanted.get(path)}`;
-  const unverified = [...wanted.keys()].filter((path) => headCommit === null || ctx.statCache.lookupKey(key(path)) !== verdict(path));
+  // A verdict with " m" after it also found the mode HEAD's (see push's modeApartFromHead).
+  const unverified = [...wanted.keys()].filter((path) => {
+    if (headCommit === null) return true;
+    const known = ctx.statCache.lookupKey(key(path));
+    return known !== verdict(path) && known !== `${verdict(path)} m`;
+  });
   if (!unverified.length) return [];
   const git = await ctx.repo();
   const head = git ? await git.headBlobIds(unverified, headCommit ?? undefined) : null;

@@ -292,8 +292,10 @@ async function modeApartFromHead(
   if (!execBitsTrusted(ctx.tree)) return [];
   const head = readHeadCommit(ctx.tree);
   if (head === null) return [];
-  const key = (path: string) => `\0headmode/${path}`;
-  const verdict = (path: string) => `${head} ${firstTouch.get(path)!.pre}`;
+  // Kept in differFromHead's own verdict, with " m" after it: the content found HEAD's (asked first) and the mode too.
+  // (A key of its own for each file made the stat cache, read by every command, ~30 KB longer for 1000 patches.)
+  const key = (path: string) => `\0head/${path}`;
+  const verdict = (path: string) => `${head} ${firstTouch.get(path)!.pre} m`;
   const unverified = paths.filter((p) => firstTouch.get(p)!.pre !== null && ctx.statCache.lookupKey(key(p)) !== verdict(p));
   if (!unverified.length) return [];
   const git = await ctx.repo();
