@@ -203,15 +203,28 @@ function fieldBlock(lines: string[], start: number, trailersEnd: boolean): { fie
   for (; i < lines.length; i++) {
     const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(lines[i]);
     // Cc: is a mail's own header field too (git send-email writes one to every list mail), where
-    // the block is a mail's (it has a From: or a To:): there it was taken for the message's start,
-    // and the subject and date after it went into the message (t76 N5).
-    const mailCc = m !== null && /^cc$/i.test(m[1]) && fields.some((f) => f.key === "from" || f.key === "to");
+    // the block is a mail's (it has a From: or a To:) and no trailer follows it in the block: there
+    // it was taken for the message's start, and the subject and date after it went into the
+    // message (t76 N5). Followed by a Signed-off-by:, it is a trailer of the message, kept (t78 N1).
+    const mailCc =
+      m !== null && /^cc$/i.test(m[1]) && fields.some((f) => f.key === "from" || f.key === "to") && !trailerFollows(lines, i + 1);
     if (!m || (trailersEnd && !mailCc && /^(Signed-off-by|Acked-by|Reviewed-by|Cc|Tested-by)$/i.test(m[1]))) break;
     const field = { key: m[1].toLowerCase(), value: m[2], lines: [lines[i]] };
     while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1]) && lines[i + 1].trim()) field.lines.push(lines[++i]);
     fields.push(field);
   }
   return { fields, end: i };
+}
+
+/** Whether a trailer (Signed-off-by: and the like) comes in the block of fields from line `from` on. */
+function trailerFollows(lines: string[], from: number): boolean {
+  for (let i = from; i < lines.length; i++) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):/.exec(lines[i]);
+    if (m) {
+      if (/^(Signed-off-by|Acked-by|Reviewed-by|Tested-by)$/i.test(m[1])) return true;
+    } else if (!/^[ \t]\S/.test(lines[i])) return false;
+  }
+  return false;
 }
 
 /** Debian's DEP-3 form: a Description: field (the message) and no Subject:. */

@@ -381,3 +381,14 @@ describe("an unlabelled mail whose lines mix UTF-8 and latin1 bytes (t74 N1)", (
     expect(decoded).toContain(`body ${utf8("Müller and Jörg")}`);
   });
 });
+
+describe("a Cc: line in a patch header's block of fields (t76 N5, t78 N1)", () => {
+  it("is a mail's header when no trailer follows it, and a trailer of the message when one does", () => {
+    const mail =
+      "From: Ann Example <ann@example.org>\nTo: list@example.org\nCc: Other <o@example.org>\nSubject: [PATCH] s\nDate: Tue, 14 Nov 2023 22:13:20 +0100\n\nbody\n";
+    expect(parseHeader(mail)).toMatchObject({ subject: "s", body: "body" });
+    const quilt =
+      "From: Ann Example <ann@example.org>\nSubject: fix the thing\nCc: stable@example.org # 6.1.x\nSigned-off-by: Ann Example <ann@example.org>\n\n";
+    expect(parseHeader(quilt).body).toBe("Cc: stable@example.org # 6.1.x\nSigned-off-by: Ann Example <ann@example.org>");
+  });
+});
