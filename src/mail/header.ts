@@ -386,8 +386,24 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (lines.at(-1) === "") lines.pop();
   const before = isMboxSeparator(lines[0]) ? [lines.shift()!] : [];
   const { fields, end: i } = headerFields(lines);
+  // Nothing changes: the header stays byte for byte (a no-op header -m had rewritten a plain description as Subject: and dropped its notes: t78 N3, N4).
+  const was = parseHeader(original);
+  if (
+    (was.subject ?? "") === (next.subject ?? "") &&
+    was.body.trim() === next.body.trim() &&
+    (was.author ?? "") === (next.author ?? "") &&
+    (was.date ?? "") === (next.date ?? "") &&
+    (was.committer ?? "") === (next.committer ?? "")
+  )
+    return original;
   if (lines[0] === "# HG changeset patch") return rewriteHgHeader(before, lines, next, crlf);
-  if (!fields.length) return formatHeader(next);
+  if (!fields.length) {
+    // A plain description (quilt's): written anew, with the notes after its "---" kept (t78 N3).
+    const dashes = lines.findIndex((l) => endsDescription(l));
+    const notes = dashes === -1 ? [] : lines.slice(dashes);
+    const kept = notes.slice(1).some((l) => l.trim()) ? `${notes.join("\n")}\n` : "";
+    return formatHeader(next) + kept;
+  }
   const rest = lines.slice(i);
   // What follows the description: a "---" line and the notes after it (a diffstat was dropped before).
   const dashes = rest.findIndex((l) => endsDescription(l));

@@ -392,3 +392,13 @@ describe("a Cc: line in a patch header's block of fields (t76 N5, t78 N1)", () =
     expect(parseHeader(quilt).body).toBe("Cc: stable@example.org # 6.1.x\nSigned-off-by: Ann Example <ann@example.org>");
   });
 });
+
+describe("a header rewritten with nothing changed, and a plain description's notes (t78 N3, N4)", () => {
+  it("stays byte for byte; a changed one keeps the notes after its ---", () => {
+    const plain = "fix the thing\n\nLonger text.\n---\nv2: renamed the helper\nnote line\n";
+    expect(rewriteHeader(plain, parseHeader(plain))).toBe(plain);
+    const changed = rewriteHeader(plain, { ...parseHeader(plain), subject: "fix it better" });
+    expect(changed).toContain("Subject: fix it better\n");
+    expect(changed).toContain("---\nv2: renamed the helper\nnote line\n");
+  });
+});
