@@ -32,6 +32,8 @@ export interface SharedStatus {
   /** Patches the last --continue found not applying, with the resolution as it was then (see SyncState.notApplying). */
   notApplying: NotApplying[];
   syncInProgress: boolean;
+  /** A pq sync --abort was cut short: only --abort finishes it (see SyncState.aborting). */
+  abortInterrupted?: true;
 }
 
 export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
@@ -56,6 +58,7 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
     unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack, sync) : [],
     notApplying: sync?.phase === "conflicts" ? notApplyingNow(stack, sync) : [],
     syncInProgress: sync !== null,
+    ...(sync?.aborting ? { abortInterrupted: true as const } : {}),
   };
 }
 

@@ -90,7 +90,19 @@ export interface SyncState {
    * (t37 N10: it went on naming the conflict already resolved).
    */
   notApplying?: NotApplying[];
+  /**
+   * A --abort began (its first write is next): cut short (git's index locked, a kill), the abort
+   * is what is left to do, not the sync: a --continue then pushed a merge that dropped the
+   * colleague's side the abort had taken out of the tree (t79 N4).
+   */
+  aborting?: true;
 }
+
+/** What a --abort that was cut short says to --continue and to a sync. */
+const abortToFinish = () =>
+  new PqError("refused", "a pq sync --abort was interrupted; the sync cannot go on", [
+    "pq sync --abort finishes it: the queue and the applied stack come back as they were before the sync",
+  ]);
 
 /** A patch a refused --continue found not applying (see SyncState.notApplying). */
 export interface NotApplying {
@@ -353,6 +365,7 @@ async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<A
 async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const pending = loadSyncState(stack.tree);
+  if (pending?.aborting) throw abortToFinish();
   if (pending?.phase === "conflicts") {
     throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
       "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
@@ -809,6 +822,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const extrasNotes: string[] = [];
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
+  if (state?.aborting) throw abortToFinish();
   if (state?.phase === "stopping")
     throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") {
@@ -1044,6 +1058,8 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
     )
     .map(([path]) => path);
   const queueBackup = madeMeanwhile.length ? backupFiles(stack.tree, madeMeanwhile, "sync-abort-queue", stack.queueDir) : undefined;
+  // Said first: an abort cut short from here on is an abort to finish (see SyncState.aborting).
+  if (!state.aborting) saveSyncState(stack.tree, { ...state, aborting: true });
   // The abort takes the stopped sync's pops and pushes back, as an undo does: logged so, pq
   // undo goes on to what came before the sync instead of refusing at it (safe-6 #10).
   stack.takingBack = stoppedSyncIds(stack.tree);

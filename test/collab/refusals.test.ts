@@ -6,7 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, pq, write } from "../helpers/repo.js";
+import { cleanup, git, pq, read, write } from "../helpers/repo.js";
 import { join_, lines, ok, remoteQueue, setIdentity, world } from "./shared-helpers.js";
 
 const roots: string[] = [];
@@ -504,5 +504,34 @@ describe("pq sync --abort of a sync stopped while it moved to the merge (t72 N5)
     expect(abort.out).toContain("sync aborted: the queue and the tree are as before");
     expect(git(bob.queue, "rev-parse", "HEAD")).toBe(queueBefore);
     expect(existsSync(join(bob.queue, "p2.patch"))).toBe(false);
+  });
+});
+
+describe("a pq sync --abort cut short (another git holds the queue's index: t79 N4)", () => {
+  it("is an abort to finish: --continue and sync refuse, status says so, and --abort finishes it", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    const queueBefore = git(bob.queue, "rev-parse", "HEAD");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    write(join(bob.queue, ".git"), "index.lock", "");
+    expect((await pq(bob.tree, "sync", "--abort")).code).toBe(11);
+    rmSync(join(bob.queue, ".git", "index.lock"));
+    for (const args of [["sync", "--continue"], ["sync"]]) {
+      const r = await pq(bob.tree, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([12, expect.stringContaining("a pq sync --abort was interrupted")]);
+    }
+    expect((await ok(bob.tree, "status")).out).toContain("a pq sync --abort was interrupted: pq sync --abort finishes it");
+    expect((await ok(bob.tree, "sync", "--abort")).out).toContain("sync aborted");
+    expect(git(bob.queue, "rev-parse", "HEAD")).toBe(queueBefore);
+    expect(read(bob.tree, "a.c")).toContain("five (bob)\n");
+    expect(git(w.remote, "show", "main:p1.patch")).toContain("five (ann)");
   });
 });

@@ -132,9 +132,10 @@ export default defineCommand({
             ? `; ${shared.ahead} commit(s) not pushed: ${shared.upstream} does not exist yet (pq sync pushes them)`
             : `; ${shared.ahead} ahead, ${shared.behind} behind ${shared.upstream}`;
       io.out(`shared queue in ${where}${track}${shared.uncommitted.length ? `; uncommitted: ${shared.uncommitted.join(", ")}` : ""}`);
-      if (shared.syncInProgress && !shared.conflicted.length)
+      if (shared.abortInterrupted) io.out("a pq sync --abort was interrupted: pq sync --abort finishes it (the sync cannot go on)");
+      else if (shared.syncInProgress && !shared.conflicted.length)
         io.out("a sync was interrupted: pq sync completes it (pq sync --abort takes it back)");
-      if (shared.conflicted.length) io.out(stoppedSyncLine(shared));
+      if (shared.conflicted.length && !shared.abortInterrupted) io.out(stoppedSyncLine(shared));
     }
     if (s.untracked.length) io.out(`untracked: ${fileList(s.untracked.slice(0, 20))}${s.untracked.length > 20 ? " ..." : ""}`);
   },
