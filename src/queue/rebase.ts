@@ -22,6 +22,7 @@ import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { adoptRecords, pathMap, statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
+import { backupFiles } from "./ops/context.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
 import { OplogReader } from "./oplog.js";
 
@@ -121,6 +122,10 @@ export interface RebaseReport {
   upToDate?: boolean;
   /** --abort: where edits made while the rebase was stopped were saved before the tree was put back. */
   backup?: string;
+  /** --abort: where queue files changed since the rebase began (its merges, a refresh of a resolution, a new patch) were saved. */
+  queueBackup?: string;
+  /** --abort: patches made while the rebase was stopped, which go with it (their files saved in queueBackup). */
+  madeMeanwhile?: string[];
 }
 
 const planPath = (stack: Stack) => statePaths(stack.tree).rebase;
@@ -413,13 +418,31 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   // goes on to what came before the rebase (t61 N2: it refused at the abort for good), as after
   // a sync --abort.
   stack.takingBack = stoppedRebaseIds(stack.tree);
+  // Queue files that are not as the rebase began (its merges, a resolution refreshed, a patch made
+  // meanwhile) are saved before the queue is put back, and said, as sync --abort says them (t79 N3:
+  // a patch made and refreshed while the rebase was stopped went to the trash unsaid).
+  const names = stack.series().map((e) => e.name);
+  const changed = names.filter((name) => {
+    const now = readText(stack.patchPath(name));
+    return now !== null && now !== (plan.patches[name] ?? null);
+  });
+  const madeMeanwhile = names.filter((name) => plan.patches[name] === undefined && readText(stack.patchPath(name)) !== null);
+  const queueBackup = changed.length ? backupFiles(stack.tree, changed, "rebase-abort-queue", stack.queueDir) : undefined;
   let backup: string | undefined;
   try {
     backup = await restore(stack, plan, began);
   } finally {
     stack.takingBack = null;
   }
-  return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [], ...(backup ? { backup } : {}) };
+  return {
+    upstream: plan.upstream,
+    oldHead: plan.oldHead,
+    newHead: plan.newHead,
+    steps: [],
+    ...(backup ? { backup } : {}),
+    ...(queueBackup ? { queueBackup } : {}),
+    ...(madeMeanwhile.length ? { madeMeanwhile } : {}),
+  };
 }
 
 /**

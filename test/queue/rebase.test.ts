@@ -783,3 +783,23 @@ describe("a chmod made while a rebase was stopped, of a file upstream changed (t
     expect(read(dir, "c.sh")).toBe("c 1\n");
   });
 });
+
+describe("work refreshed into patches while a rebase was stopped, then --abort (t79 N3)", () => {
+  it("is saved and said: the resolution's refresh and a new patch, which goes with the abort", async () => {
+    const { dir, before } = await rebaseStoppedAtPa({}, {});
+    write(dir, "a.c", "a 1\na mine over UP\na 3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "new", "extra", "-m", "valuable work")).code).toBe(0);
+    write(dir, "c.c", "new file\n");
+    expect((await pq(dir, "add", "c.c")).code).toBe(0);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    const saved = /queue files changed since the rebase began \(its merges, refreshes, new patches\) were saved in (\S+)/.exec(abort.out)?.[1];
+    expect(saved, abort.out).toBeDefined();
+    expect(readFileSync(join(saved!, "extra"), "utf8")).toContain("+new file");
+    expect(readFileSync(join(saved!, "pa"), "utf8")).toContain("+a mine over UP");
+    expect(abort.out).toContain("extra, made while the rebase was stopped, goes with the abort");
+    expect(await fullState(dir)).toEqual(before);
+  });
+});
