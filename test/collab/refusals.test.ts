@@ -535,3 +535,26 @@ describe("a pq sync --abort cut short (another git holds the queue's index: t79 
     expect(git(w.remote, "show", "main:p1.patch")).toContain("five (ann)");
   });
 });
+
+describe("pq commit of a patch the stack marks conflicted (t79 N2)", () => {
+  it("is refused while it adds the markers: an undo after sync --continue took the resolution back", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (both)\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "sync", "--continue");
+    await ok(bob.tree, "undo");
+    const r = await pq(bob.tree, "commit", "-m", "after undo");
+    expect([r.code, r.err]).toEqual([6, expect.stringContaining("p1.patch adds conflict markers")]);
+    expect(git(w.remote, "show", "main:p1.patch")).toContain("five (both)");
+  });
+});

@@ -1,6 +1,7 @@
 import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
+import { addsConflictMarkers } from "../../queue/patch-text.js";
 import { refuseDuringInterruptedSync } from "../../queue/state.js";
 import { parsePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
@@ -47,11 +48,28 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
   // A patch that does not parse (conflict markers from a merge done by hand) would reach everyone
   // unusable; an incoming one is refused the same way (exit 7).
   const entries = new Map(stack.series().map((e) => [e.name, e]));
+  // Applied patches pushed with conflicts to resolve (a stop's markers): a fixture file with marker lines in another patch is no conflict.
+  const conflicted = new Set(
+    stack
+      .appliedRecords()
+      .filter((r) => r.needsRefresh === "conflict")
+      .map((r) => r.name),
+  );
   for (const name of changed) {
     const entry = entries.get(name);
     if (!entry) continue;
+    const text = readText(stack.patchPath(name)) ?? "";
+    // A patch that adds a merge's conflict markers (an undo that took a resolution back, a stop
+    // refreshed as it was) would reach everyone as it is; pq sync refuses to push it (t79 N2).
+    if (conflicted.has(name) && addsConflictMarkers(text) && /^\+=======\r?$/m.test(text))
+      throw new PqError(
+        "conflict",
+        `${name} adds conflict markers (<<<<<<< ======= >>>>>>>) to the tree; nothing was committed`,
+        [`resolve them in the tree (pq goto ${name} if it is not applied), pq refresh, then pq commit`],
+        { patch: name },
+      );
     try {
-      parsePatch(readText(stack.patchPath(name)) ?? "", { strip: entry.strip ?? 1 });
+      parsePatch(text, { strip: entry.strip ?? 1 });
     } catch (e) {
       if (!(e instanceof PqError)) throw e;
       throw new PqError(
