@@ -803,3 +803,17 @@ describe("work refreshed into patches while a rebase was stopped, then --abort (
     expect(await fullState(dir)).toEqual(before);
   });
 });
+
+describe("pq oplog --json while an undo stopped a rebase again (t79 N1)", () => {
+  it("says no entry is redoable: pq redo refuses while the rebase is stopped", async () => {
+    const { dir } = await rebaseStoppedAtPa({}, {});
+    write(dir, "a.c", "a 1\na mine over UP\na 3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    const ops = JSON.parse((await pq(dir, "oplog", "--json")).out) as { undone: boolean; redoable: boolean }[];
+    expect(ops.some((o) => o.undone)).toBe(true);
+    expect(ops.every((o) => !o.redoable)).toBe(true);
+    expect((await pq(dir, "redo")).code).toBe(12);
+  });
+});

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { statePaths } from "../../queue/state.js";
 import { defineCommand, positiveCount } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -13,6 +15,8 @@ export default defineCommand({
     const stack = await openStack(args, io);
     // Read from the end of the log: -n N costs the same however long the tree's history is.
     const { entries: shown, undone: undoneIds, redoable, damaged } = stack.recentOperations(limit);
+    // While a rebase or a sync is stopped, pq redo refuses (their --continue is the way on): nothing is redoable then (t79 N1).
+    const redoBlocked = existsSync(statePaths(stack.tree).rebase) || existsSync(statePaths(stack.tree).sync);
     // Damage is named: the lines are skipped, and undo and redo refuse to read past them.
     if (damaged.length) io.err(`pq: .pq/oplog has ${damaged.length} damaged line(s) (${damaged.slice(0, 3).join(", ")}), not listed`);
     if (args.json) {
@@ -25,7 +29,7 @@ export default defineCommand({
           op: e.op,
           command: e.command,
           undone: undoneIds.has(e.id),
-          redoable: redoable.has(e.id),
+          redoable: !redoBlocked && redoable.has(e.id),
           files: e.tree.length,
           queueFiles: e.queue.map(([p]) => p),
           ...(e.git
