@@ -22,7 +22,7 @@ export function singleNameCommand(
       const stack = await openStack(args, io);
       const name = pick(stack);
       if (args.json) return void printJson(io, { name });
-      if (name === null) throw new PqError("refused", none(stack));
+      if (name === null) throw new PqError("refused", none(stack), ["pq series -v shows where the stack is"]);
       io.out(name);
     },
   });

@@ -214,7 +214,7 @@ export function resolveName(names: readonly string[], target: string | number, q
   if (typeof target === "string" && names.includes(target)) return target;
   if (typeof target === "number" || /^\d+$/.test(target)) {
     const n = Number(target);
-    if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`);
+    if (n < 1 || n > names.length) throw new PqError("not-found", `there is no patch number ${n} (the series has ${names.length})`, ["pq series -v lists the patches with their numbers"]);
     return names[n - 1];
   }
   const bare = (n: string) => n.replace(/\.(patch|diff)$/, "");

@@ -431,7 +431,7 @@ describe("commands that did more than asked", () => {
 
   it("top, next and prev with nothing to name exit with the table's 'refused' (12)", async () => {
     const dir = await stack();
-    expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });
+    expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n  pq series -v shows where the stack is\n" });
     expect(JSON.parse((await pq(dir, "top", "--json")).out)).toEqual({ name: null });
   });
 });
@@ -607,5 +607,26 @@ describe("a tree whose path has a byte that is not UTF-8 (t37 N14)", () => {
       'pq: the argument "caf\uFFFD" has a byte that is not UTF-8 (shown as \uFFFD); nothing was changed',
     ]);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("refusals say what to do next (t77 N2)", () => {
+  it("each has a line after the reason", async () => {
+    const dir = await stack();
+    for (const n of ["p1", "p2", "p3"]) expect((await pq(dir, "new", n, "-m", n)).code).toBe(0);
+    expect((await pq(dir, "goto", "p2")).code).toBe(0);
+    for (const args of [
+      ["goto", "99"],
+      ["fold", "p1"],
+      ["push", "--move", "p1"],
+      ["reorder", "p2", "--last"],
+      ["reorder", "p3", "--after", "p3"],
+      ["reorder", "p3"],
+      ["rename", "p3", "p3"],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.err.split("\n").filter(Boolean).length, `${args.join(" ")}: ${r.err}`).toBeGreaterThan(1);
+    }
   });
 });

@@ -30,16 +30,16 @@ describe("queries", () => {
   it("pq top, next and prev say why they have no name, as hg's qtop/qnext/qprev do", async () => {
     const dir = await threePatches();
     await pq(dir, "pop", "-a");
-    expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });
-    expect(await pq(dir, "prev")).toMatchObject({ code: 12, err: "pq: no patches applied\n" });
+    expect(await pq(dir, "top")).toMatchObject({ code: 12, err: "pq: no patches applied\n  pq series -v shows where the stack is\n" });
+    expect(await pq(dir, "prev")).toMatchObject({ code: 12, err: "pq: no patches applied\n  pq series -v shows where the stack is\n" });
     await pq(dir, "push");
-    expect(await pq(dir, "prev")).toMatchObject({ code: 12, err: "pq: only one patch applied\n" });
+    expect(await pq(dir, "prev")).toMatchObject({ code: 12, err: "pq: only one patch applied\n  pq series -v shows where the stack is\n" });
     await pq(dir, "push", "-a");
-    expect(await pq(dir, "next")).toMatchObject({ code: 12, err: "pq: all patches applied\n" });
+    expect(await pq(dir, "next")).toMatchObject({ code: 12, err: "pq: all patches applied\n  pq series -v shows where the stack is\n" });
     expect(JSON.parse((await pq(dir, "next", "--json")).out)).toEqual({ name: null });
     await pq(dir, "pop");
     await pq(dir, "guard", "three", "+xen");
-    expect(await pq(dir, "next")).toMatchObject({ code: 12, err: "pq: no pushable patch (the rest are guarded off)\n" });
+    expect(await pq(dir, "next")).toMatchObject({ code: 12, err: "pq: no pushable patch (the rest are guarded off)\n  pq series -v shows where the stack is\n" });
   });
 
   it("pq files lists a patch's files with +/- counts (top by default)", async () => {

@@ -21,7 +21,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const series = tx.series();
   const names = targets.map((t) => resolveName(series, t));
   for (const name of names) {
-    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [], { patch: name });
+    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [`pq goto the patch below ${name} to unapply it, then pq fold ${name}`], { patch: name });
   }
   // The top patch is rewritten from the tree: edits not yet refreshed would ride along into
   // it unasked. hg qfold refuses over local changes; so does pq.

@@ -82,7 +82,7 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
   if (opts.target !== undefined && opts.move && !opts.all) {
     const series = tx.series();
     const name = resolveName(series, opts.target);
-    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [], { patch: name });
+    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [`pq goto ${name} pops back to it; --move takes an unapplied patch`], { patch: name });
     const entry = series.entries().find((e) => e.name === name)!;
     // hg's qpush --move refuses a guarded patch too: moving it does not change what is selected.
     if (!isPushable(entry, tx.state.guards)) {

@@ -86,7 +86,7 @@ export function planRename(ctx: OpContext, from: string, to: string): { from: st
   validatePatchName(to);
   const series = tx.series();
   const name = resolveName(series, from);
-  if (name === to) throw new PqError("refused", `${name} is already called ${to}; nothing was renamed`, [], { patch: name });
+  if (name === to) throw new PqError("refused", `${name} is already called ${to}; nothing was renamed`, ["give the new name as the second word: pq rename OLD NEW"], { patch: name });
   refuseNameUnderFile(ctx.queueDir, to);
   refuseDirectoryName(ctx.queueDir, to);
   if (series.has(to) || tx.queueFile(to) !== null) throw new PqError("exists", `${to} already exists in the queue`, ["pick another name"], { patch: to });
@@ -112,7 +112,7 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   const { tx } = ctx;
   const series = tx.series();
   const name = resolveName(series, target);
-  if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; pop it first to reorder it`, [], { patch: name });
+  if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; pop it first to reorder it`, [`pq goto the patch below ${name} (or pq pop -a), then pq reorder again; or pq push --move NAME brings an unapplied patch up`], { patch: name });
   const others = series.names().filter((n) => n !== name);
   const top = tx.state.applied.at(-1)?.name ?? null;
   let after: string | null;
@@ -122,8 +122,8 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   else if (where.before) {
     const i = others.indexOf(resolveName(series, where.before));
     after = i <= 0 ? null : others[i - 1];
-  } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last");
-  if (after === name) throw new PqError("usage", `cannot move ${name} relative to itself`);
+  } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last", ["pq reorder NAME --first, for one"]);
+  if (after === name) throw new PqError("usage", `cannot move ${name} relative to itself`, ["name another patch after --after or --before (pq series lists them)"]);
   if (top && (after === null || series.indexOf(after) < series.indexOf(top))) {
     throw new PqError("refused", `that would move ${name} below the applied patches`, ["pop them first"], { patch: name });
   }
