@@ -21,7 +21,7 @@ export default defineCommand({
     y
       .positional("patches", { type: "string", array: true, describe: "names (default: every applied patch)" })
       .option("dir", { alias: "o", type: "string", describe: "directory for numbered mails plus a series file" })
-      .option("mbox", { type: "string", describe: "write one mbox file instead" })
+      .option("mbox", { type: "string", describe: "write one mbox file instead (-: on standard output, for git am)" })
       .option("quilt", { type: "string", describe: "write a quilt queue: DIR/series and the patch files under their names" })
       .option("all", { alias: "a", type: "boolean", describe: "every patch in the series, applied or not" })
       .option("force", {

@@ -14,7 +14,7 @@ import { isSymlinkChange } from "../../queue/apply-patch.js";
 
 export default defineCommand({
   command: "import [files..]",
-  describe: "add patches after the top: patch files, format-patch mails, mboxes, or a quilt/hg mq queue",
+  describe: "add patches after the top: patch files (-: standard input), format-patch mails, mboxes, or a quilt/hg mq queue",
   builder: (y) =>
     y
       .positional("files", { type: "string", array: true, describe: "patch files, format-patch mails or mboxes" })

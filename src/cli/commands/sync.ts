@@ -41,7 +41,10 @@ export default defineCommand({
   builder: (y) =>
     y
       .option("continue", { type: "boolean", describe: "finish a sync that stopped on conflicts (after pq refresh)" })
-      .option("abort", { type: "boolean", describe: "undo a sync that stopped on conflicts: queue and tree as before" })
+      .option("abort", {
+        type: "boolean",
+        describe: "take back a sync that stopped (on conflicts, or cut short): queue and tree as before",
+      })
       .option("check", {
         type: "boolean",
         describe: "run pq ci on the merged queue and refuse to push a state that passed before and fails now",
