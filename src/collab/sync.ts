@@ -96,6 +96,8 @@ export interface SyncState {
    * colleague's side the abort had taken out of the tree (t79 N4).
    */
   aborting?: true;
+  /** The --abort's first run: where it saved the queue files made while the sync was stopped, and which. */
+  abortSaved?: { dir: string; files: string[] };
 }
 
 /** What a --abort that was cut short says to --continue and to a sync. */
@@ -1057,9 +1059,14 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
         text !== origText(path) && text !== targetText(path) && (state.written === undefined || sha1(text) !== state.written[path]),
     )
     .map(([path]) => path);
-  const queueBackup = madeMeanwhile.length ? backupFiles(stack.tree, madeMeanwhile, "sync-abort-queue", stack.queueDir) : undefined;
+  // An abort cut short after it put the queue back finds nothing made meanwhile on disk any more:
+  // what its first run saved, and where, is in the record (t80 N3: the finishing run said nothing).
+  const savedBefore = state.aborting ? state.abortSaved : undefined;
+  const queueBackup = madeMeanwhile.length ? backupFiles(stack.tree, madeMeanwhile, "sync-abort-queue", stack.queueDir) : savedBefore?.dir;
+  const saved = madeMeanwhile.length ? madeMeanwhile : (savedBefore?.files ?? []);
   // Said first: an abort cut short from here on is an abort to finish (see SyncState.aborting).
-  if (!state.aborting) saveSyncState(stack.tree, { ...state, aborting: true });
+  if (!state.aborting)
+    saveSyncState(stack.tree, { ...state, aborting: true, ...(queueBackup ? { abortSaved: { dir: queueBackup, files: saved } } : {}) });
   // The abort takes the stopped sync's pops and pushes back, as an undo does: logged so, pq
   // undo goes on to what came before the sync instead of refusing at it (safe-6 #10).
   stack.takingBack = stoppedSyncIds(stack.tree);
@@ -1075,7 +1082,7 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   clearSyncState(stack.tree);
   if (!queueBackup) return r;
   // A patch made while the sync was stopped is not "deleted there": it goes with the abort, its file saved (verify-7 V6).
-  const made = new Set(madeMeanwhile.filter((p) => p !== "series" && origText(p) === null));
+  const made = new Set(saved.filter((p) => p !== "series" && origText(p) === null));
   return { ...r, queueBackup, left: r.left?.map((l) => (made.has(l.name) ? { ...l, why: "made-meanwhile" as const } : l)) };
 }
 

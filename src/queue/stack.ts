@@ -33,6 +33,7 @@ import {
   refuseDuringInterruptedSync,
   refuseDuringStoppedRebase,
   refuseDuringStoppedSync,
+  refuseDuringStoppedSyncMove,
   saveState,
   statePaths,
   STATE_DIR,
@@ -981,6 +982,7 @@ export class Stack {
   /** Turn the bottom applied patches, up to and including `target`, into git commits (hg qfinish). */
   async finish(opts: { target?: StackTarget; all?: boolean; onEvent?: EventSink } = {}): Promise<{ commits: { name: string; commit: string }[] }> {
     refuseDuringStoppedRebase(this.tree, "finish");
+    refuseDuringStoppedSyncMove(this.tree, "finish");
     return this.transact("finish", (ctx) => planFinish(ctx, opts), opts.onEvent);
   }
 

@@ -114,6 +114,7 @@ function syncPhase(tree: string): unknown {
  * not its queue files and its record: --abort is the way back from a stopped sync.
  */
 export function refuseDuringStoppedSync(tree: string, direction: "undo" | "redo"): void {
+  if (syncAborting(tree)) throw abortCutShort(`pq ${direction}`);
   if (syncPhase(tree) !== "conflicts") return;
   // Redo takes nothing of the sync back: it would change the stack under it (t62 N7: it said "take back").
   const why = direction === "undo" ? "pq undo would take back only part of it" : "pq redo is refused while it is (it would change the stack under the stopped sync)";
@@ -134,6 +135,37 @@ export function refuseDuringInterruptedSync(tree: string, what: string): void {
     "pq sync completes it first (nothing of yours is lost), then run this again",
     // The sync refuses over unrefreshed edits it would have to pop: a way past both (t35 F5).
     INTERRUPTED_SYNC_STASH,
+  ]);
+}
+
+/** Whether a pq sync --abort was cut short (.pq/sync.json says so). */
+export function syncAborting(tree: string): boolean {
+  const text = readText(statePaths(tree).sync);
+  if (text === null) return false;
+  try {
+    return (JSON.parse(text) as { aborting?: unknown }).aborting === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The refusal of a command while a pq sync --abort cut short waits to be finished (t80 N6: the advice had been --continue, which refuses then). */
+export function abortCutShort(command: string): PqError {
+  return new PqError("refused", `a pq sync --abort was interrupted; ${command} waits until it is finished`, [
+    "pq sync --abort finishes it: the queue and the applied stack come back as they were before the sync",
+  ]);
+}
+
+/**
+ * While a sync is stopped (on conflicts, or an --abort cut short), pq finish and pq uncommit
+ * would move the branch under it: a patch finished then was a commit and a queue patch at once,
+ * and the --abort could not put the stack back (t80 N2).
+ */
+export function refuseDuringStoppedSyncMove(tree: string, command: string): void {
+  if (syncAborting(tree)) throw abortCutShort(`pq ${command}`);
+  if (syncPhase(tree) !== "conflicts") return;
+  throw new PqError("refused", `a pq sync stopped on conflicts; pq ${command} would move the branch under it`, [
+    "resolve, pq refresh, then pq sync --continue; or pq sync --abort; then pq " + command,
   ]);
 }
 

@@ -15,7 +15,7 @@ import { planPush } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
-import { refuseDuringStoppedRebase } from "./state.js";
+import { refuseDuringStoppedRebase, refuseDuringStoppedSyncMove } from "./state.js";
 
 export interface UncommitReport {
   patches: { name: string; commit: string }[];
@@ -99,6 +99,7 @@ function splitAtDashes(message: string): { description: string; notes: { text: s
 
 export async function uncommit(stack: Stack, opts: { count?: number; range?: string } = {}): Promise<UncommitReport> {
   refuseDuringStoppedRebase(stack.tree, "uncommit");
+  refuseDuringStoppedSyncMove(stack.tree, "uncommit");
   const git = await stack.repo();
   if (!git) throw new PqError("no-queue", "uncommit needs a git work tree");
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);

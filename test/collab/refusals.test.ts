@@ -558,3 +558,33 @@ describe("pq commit of a patch the stack marks conflicted (t79 N2)", () => {
     expect(git(w.remote, "show", "main:p1.patch")).toContain("five (both)");
   });
 });
+
+describe("a pq sync --abort cut short after it put the queue back (t80 N2, N3, N6)", () => {
+  it("refuses finish and commit meanwhile, naming --abort, and its finishing run says where the work made while stopped is", async () => {
+    const { w, ann } = await annAlone();
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann");
+    await ok(ann.tree, "sync");
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    // Work made while the sync is stopped: the resolution, refreshed.
+    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (both)\n"));
+    await ok(bob.tree, "refresh");
+    write(join(bob.queue, ".git"), "index.lock", "");
+    expect((await pq(bob.tree, "sync", "--abort")).code).toBe(11);
+    rmSync(join(bob.queue, ".git", "index.lock"));
+    for (const args of [["finish", "-a"], ["commit", "-m", "x"], ["undo"]]) {
+      const r = await pq(bob.tree, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([12, expect.stringContaining("pq sync --abort finishes it")]);
+    }
+    const done = await ok(bob.tree, "sync", "--abort");
+    const saved = /were saved in (\S+) before the queue was put back/.exec(done.out)?.[1];
+    expect(saved, done.out).toBeDefined();
+    expect(readFileSync(join(saved!, "p1.patch"), "latin1")).toContain("+five (both)");
+  });
+});

@@ -2,7 +2,7 @@ import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
 import { addsConflictMarkers } from "../../queue/patch-text.js";
-import { refuseDuringInterruptedSync } from "../../queue/state.js";
+import { abortCutShort, refuseDuringInterruptedSync } from "../../queue/state.js";
 import { parsePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
@@ -34,6 +34,7 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
       "pq rebase --continue (after resolving and pq refresh) or pq rebase --abort, then pq commit",
     ]);
   }
+  if (loadSyncState(stack.tree)?.aborting) throw abortCutShort("pq commit");
   if (loadSyncState(stack.tree)?.phase === "conflicts") {
     throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
       "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
