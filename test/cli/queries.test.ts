@@ -39,7 +39,10 @@ describe("queries", () => {
     expect(JSON.parse((await pq(dir, "next", "--json")).out)).toEqual({ name: null });
     await pq(dir, "pop");
     await pq(dir, "guard", "three", "+xen");
-    expect(await pq(dir, "next")).toMatchObject({ code: 12, err: "pq: no pushable patch (the rest are guarded off)\n  pq series -v shows where the stack is\n" });
+    expect(await pq(dir, "next")).toMatchObject({
+      code: 12,
+      err: "pq: no pushable patch (the rest are guarded off)\n  pq series -v shows where the stack is\n",
+    });
   });
 
   it("pq files lists a patch's files with +/- counts (top by default)", async () => {
