@@ -390,7 +390,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const was = parseHeader(original);
   if (
     (was.subject ?? "") === (next.subject ?? "") &&
-    was.body.trim() === next.body.trim() &&
+    trimBody(was.body) === trimBody(next.body) &&
     (was.author ?? "") === (next.author ?? "") &&
     (was.date ?? "") === (next.date ?? "") &&
     (was.committer ?? "") === (next.committer ?? "")
@@ -413,7 +413,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const dep3 = isDep3(fields);
   // DEP-3's own separator, a lone "---" between the fields and the diff, stays too (ci-7 #6).
   const keptNotes = notes.slice(1).some((l) => l.trim()) || (dep3 && notes.length) ? notes : [];
-  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
+  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || trimBody(next.body) !== trimBody(old.body);
   const l1 = (utf8: string) => toLatin1(utf8);
   const out: string[] = [...before];
   let authorDone = false;
@@ -479,7 +479,7 @@ function rewriteHgHeader(before: string[], lines: string[], next: PatchHeader, c
     if (at === -1) hg.splice(1, 0, line);
     else hg[at] = line;
   }
-  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || next.body.trim() !== old.body.trim();
+  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || trimBody(next.body) !== trimBody(old.body);
   const message = messageChanged
     ? l1([next.subject ?? "", ...(next.body.trim() ? ["", trimBody(next.body)] : [])].join("\n")).split("\n")
     : lines.slice(end);

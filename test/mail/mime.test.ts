@@ -402,3 +402,19 @@ describe("a header rewritten with nothing changed, and a plain description's not
     expect(changed).toContain("---\nv2: renamed the helper\nnote line\n");
   });
 });
+
+describe("a header edit that changes nothing, or only an indent (t80 N1, N5)", () => {
+  it("leaves the patch file byte for byte, diffstat too; an indent taken away is a change", async () => {
+    const tree = makeRepo({ a: "a\n" });
+    dirs.push(tree);
+    expect((await pq(tree, "init")).code).toBe(0);
+    const text =
+      "Subject: s\n\n  indented body\n---\n a | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-a\n+b\n";
+    write(tree, "patches/p", text);
+    write(tree, "patches/series", "p\n");
+    expect((await pq(tree, "header", "p", "-m", "s\n\n  indented body")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p")).toBe(text);
+    expect((await pq(tree, "header", "p", "-m", "s\n\nindented body")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p")).toContain("\n\nindented body\n");
+  });
+});

@@ -430,6 +430,9 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader,
   // A new message makes a new commit of it: the committer uncommit kept goes (see dropCommitter).
   const old = parseHeader(headerOf(text));
   if (was) refuseHeaderChangedMeanwhile(name, old, was);
+  // Nothing changes: the file stays byte for byte, its diffstat too (t80 N1).
+  const same = (a?: string, b?: string) => (a ?? "") === (b ?? "");
+  if (same(old.subject, header.subject) && old.body === header.body && same(old.author, header.author) && same(old.date, header.date) && same(old.committer, header.committer)) return;
   const reworded = old.subject !== header.subject || old.body !== header.body;
   const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), reworded ? { ...header, committer: undefined } : header), diffOf(text));
   tx.writePatch(name, updated);
