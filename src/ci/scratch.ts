@@ -25,7 +25,7 @@ import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
 import { loadState, statePaths } from "../queue/state.js";
 import { readText, realpathOr } from "../tree/files.js";
-import { repositoryFreeEnv } from "../git/repo.js";
+import { GitRepo, repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
 import { queueInTree } from "../tree/paths.js";
 import { lockHolder } from "../tree/lock.js";
@@ -178,8 +178,8 @@ export async function openScratch(opts: {
       // of its queue got them tested as the base (t71 N1). A tree with no stack of its own is
       // any tree, taken as it is.
       if (own) {
-        const real = await Stack.open({ tree, leaveInterrupted: true });
-        const edited = (await (await real.repo())?.changedTrackedFiles()) ?? [];
+        // git alone answers (no stack opened: its state and caches are not needed here).
+        const edited = (await (await GitRepo.open(tree))?.changedTrackedFiles()) ?? [];
         if (edited.length) {
           throw new PqError(
             "dirty",

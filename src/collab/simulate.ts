@@ -5,7 +5,16 @@
  * so "this file just before patch k" is a lookup.
  */
 import { PqError } from "../errors.js";
-import { applyFilePatch, bestName, createFilePatch, namesLeaving, namesWritten, parsePatch, type FilePatch } from "../patch/index.js";
+import {
+  applyFilePatch,
+  bestName,
+  createFilePatch,
+  namesLeaving,
+  namesWritten,
+  readsBeforePatch,
+  parsePatch,
+  type FilePatch,
+} from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry } from "../queue/series.js";
 import type { QueueVersion } from "./types.js";
 
@@ -48,7 +57,7 @@ export async function applyText(text: string, get: (path: string) => Promise<str
   const leaving = namesLeaving(filePatches);
   // Read before the patch as a push reads them (see namesWritten): a rename's or copy's source, a deletion of a name another file patch writes.
   const written = namesWritten(filePatches);
-  const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
+  const readsBefore = (fp: FilePatch) => readsBeforePatch(fp, written);
   const preimages = new Map<string, string | null>();
   const wroteHere = new Set<string>();
   for (const fp of filePatches)

@@ -14,7 +14,7 @@ import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
-import { asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
+import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
 import { backupFiles } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -99,12 +99,6 @@ export interface SyncState {
   /** The --abort's first run: where it saved the queue files made while the sync was stopped, and which. */
   abortSaved?: { dir: string; files: string[] };
 }
-
-/** What a --abort that was cut short says to --continue and to a sync. */
-const abortToFinish = () =>
-  new PqError("refused", "a pq sync --abort was interrupted; the sync cannot go on", [
-    "pq sync --abort finishes it: the queue and the applied stack come back as they were before the sync",
-  ]);
 
 /** A patch a refused --continue found not applying (see SyncState.notApplying). */
 export interface NotApplying {
@@ -367,7 +361,7 @@ async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<A
 async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const { qr, up } = await prepare(stack);
   const pending = loadSyncState(stack.tree);
-  if (pending?.aborting) throw abortToFinish();
+  if (pending?.aborting) throw abortCutShort("pq sync");
   if (pending?.phase === "conflicts") {
     throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
       "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
@@ -824,7 +818,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const extrasNotes: string[] = [];
   const { qr, up } = await prepare(stack);
   const state = loadSyncState(stack.tree);
-  if (state?.aborting) throw abortToFinish();
+  if (state?.aborting) throw abortCutShort("pq sync --continue");
   if (state?.phase === "stopping")
     throw new PqError("refused", "the sync was interrupted before its conflicts were written", ["pq sync rolls it back and syncs again"]);
   if (!state || state.phase !== "conflicts") {

@@ -380,23 +380,31 @@ export function parseHeaderKeepingFields(header: string): PatchHeader {
  * keeps its bytes. A header with no fields (a plain description, quilt's) or an hg one is
  * written afresh by formatHeader.
  */
+/** Whether two headers say the same message: the subject, and the body without its blank lines around (its first line's indent counts). */
+export function sameMessage(a: PatchHeader, b: PatchHeader): boolean {
+  return (a.subject ?? "") === (b.subject ?? "") && trimBody(a.body) === trimBody(b.body);
+}
+
+/** Whether two headers say the same of a patch: its message, author, date and committer. */
+export function sameHeader(a: PatchHeader, b: PatchHeader): boolean {
+  return (
+    sameMessage(a, b) &&
+    (a.author ?? "") === (b.author ?? "") &&
+    (a.date ?? "") === (b.date ?? "") &&
+    (a.committer ?? "") === (b.committer ?? "")
+  );
+}
+
 export function rewriteHeader(original: string, next: PatchHeader): string {
   const crlf = original.includes("\r\n");
   const lines = original.replace(/\r\n/g, "\n").split("\n");
   if (lines.at(-1) === "") lines.pop();
   const before = isMboxSeparator(lines[0]) ? [lines.shift()!] : [];
   const { fields, end: i } = headerFields(lines);
+  const old = parseHeader(original);
   // Nothing changes: the header stays byte for byte (a no-op header -m had rewritten a plain description as Subject: and dropped its notes: t78 N3, N4).
-  const was = parseHeader(original);
-  if (
-    (was.subject ?? "") === (next.subject ?? "") &&
-    trimBody(was.body) === trimBody(next.body) &&
-    (was.author ?? "") === (next.author ?? "") &&
-    (was.date ?? "") === (next.date ?? "") &&
-    (was.committer ?? "") === (next.committer ?? "")
-  )
-    return original;
-  if (lines[0] === "# HG changeset patch") return rewriteHgHeader(before, lines, next, crlf);
+  if (sameHeader(old, next)) return original;
+  if (lines[0] === "# HG changeset patch") return rewriteHgHeader(before, lines, old, next, crlf);
   if (!fields.length) {
     // A plain description (quilt's): written anew, with the notes after its "---" kept (t78 N3).
     const dashes = lines.findIndex((l) => endsDescription(l));
@@ -409,11 +417,10 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   const dashes = rest.findIndex((l) => endsDescription(l));
   const bodyLines = dashes === -1 ? rest : rest.slice(0, dashes);
   const notes = dashes === -1 ? [] : rest.slice(dashes);
-  const old = parseHeader(original);
   const dep3 = isDep3(fields);
   // DEP-3's own separator, a lone "---" between the fields and the diff, stays too (ci-7 #6).
   const keptNotes = notes.slice(1).some((l) => l.trim()) || (dep3 && notes.length) ? notes : [];
-  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || trimBody(next.body) !== trimBody(old.body);
+  const messageChanged = !sameMessage(old, next);
   const l1 = (utf8: string) => toLatin1(utf8);
   const out: string[] = [...before];
   let authorDone = false;
@@ -458,8 +465,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
  * stays one hg reads (hg's # User is raw UTF-8). A date changed to one hg's form cannot hold
  * (not RFC 2822) keeps hg's line.
  */
-function rewriteHgHeader(before: string[], lines: string[], next: PatchHeader, crlf: boolean): string {
-  const old = parseHeader([...before, ...lines].join("\n"));
+function rewriteHgHeader(before: string[], lines: string[], old: PatchHeader, next: PatchHeader, crlf: boolean): string {
   let end = 1;
   while (end < lines.length && lines[end].startsWith("# ")) end++;
   const hg = lines.slice(0, end);
@@ -479,7 +485,7 @@ function rewriteHgHeader(before: string[], lines: string[], next: PatchHeader, c
     if (at === -1) hg.splice(1, 0, line);
     else hg[at] = line;
   }
-  const messageChanged = (next.subject ?? "") !== (old.subject ?? "") || trimBody(next.body) !== trimBody(old.body);
+  const messageChanged = !sameMessage(old, next);
   const message = messageChanged
     ? l1([next.subject ?? "", ...(next.body.trim() ? ["", trimBody(next.body)] : [])].join("\n")).split("\n")
     : lines.slice(end);

@@ -1,5 +1,5 @@
 export * from "./types.js";
-export { bestName, namesLeaving, namesWritten, parseNamedPatch, parsePatch, splitLines } from "./parse.js";
+export { bestName, namesLeaving, namesWritten, parseNamedPatch, readsBeforePatch, parsePatch, splitLines } from "./parse.js";
 export { bytesToName, nameToBytes, quotePath, unquotePath } from "./paths.js";
 export { applyFilePatch, reverseFilePatch, describeHunkResult, formatRejects, formatHunk } from "./apply.js";
 export { createFilePatch, diffHunks, filePatchBetween, gitBlobId } from "./create.js";

@@ -297,6 +297,15 @@ export function namesWritten(files: readonly FilePatch[]): Set<string> {
   return new Set(files.flatMap((fp) => (fp.kind === "delete" ? [] : [fp.newPath ?? fp.oldPath!])));
 }
 
+/**
+ * Whether a file patch reads its source as it was before the patch (see namesWritten): a rename's
+ * or a copy's, and a deletion's of a name another file patch writes. `written`: namesWritten of
+ * the patch's file patches.
+ */
+export function readsBeforePatch(fp: FilePatch, written: ReadonlySet<string>): boolean {
+  return fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && fp.oldPath !== null && written.has(fp.oldPath));
+}
+
 export function bestName(candidates: string[], exists: (path: string) => boolean): string {
   const present = candidates.filter(exists);
   const pool = present.length ? present : candidates;

@@ -5,7 +5,7 @@
  */
 import { PqError } from "../errors.js";
 import type { GitRepo } from "../git/repo.js";
-import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, namesWritten, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
+import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, namesWritten, readsBeforePatch, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 
@@ -162,7 +162,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
   const preimages = new Map<string, { content: string | null; version: Version }>();
   const leaving = namesLeaving(files);
   const written = namesWritten(files);
-  const readsBefore = (fp: FilePatch) => fp.kind === "copy" || fp.kind === "rename" || (fp.kind === "delete" && written.has(fp.oldPath!));
+  const readsBefore = (fp: FilePatch) => readsBeforePatch(fp, written);
   // What this patch's file patches wrote so far (a deletion and a new file of the same name, in
   // that order, is a file made anew: t71 N2).
   const wroteHere = new Set<string>();

@@ -119,8 +119,9 @@ async function editedUnder(ctx: OpContext, git: GitRepo, paths: string[], before
   for (const p of comparable.length ? await git.convertedPaths(comparable) : [])
     if ((await git.cleanBlobId(ws.content(p) ?? "", p)) === before.get(p)!.blob) same.add(p);
   // A chmod is an edit too, where git trusts the bit (t72 N6: one made while a rebase was stopped went with the abort, unsaid).
+  const unlikeSet = new Set(unlike);
   const chmodded = execBitsTrusted(ctx.tree)
-    ? paths.filter((p) => !unlike.includes(p) && ws.version(p) !== null && before.has(p) && (before.get(p)!.mode === "100755") !== versionExec(ws.version(p)))
+    ? paths.filter((p) => !unlikeSet.has(p) && ws.version(p) !== null && before.has(p) && (before.get(p)!.mode === "100755") !== versionExec(ws.version(p)))
     : [];
   return [...unlike.filter((p) => !same.has(p)), ...chmodded];
 }

@@ -426,7 +426,7 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
     const now = readText(stack.patchPath(name));
     return now !== null && now !== (plan.patches[name] ?? null);
   });
-  const madeMeanwhile = names.filter((name) => plan.patches[name] === undefined && readText(stack.patchPath(name)) !== null);
+  const madeMeanwhile = changed.filter((name) => plan.patches[name] === undefined);
   const queueBackup = changed.length ? backupFiles(stack.tree, changed, "rebase-abort-queue", stack.queueDir) : undefined;
   let backup: string | undefined;
   try {

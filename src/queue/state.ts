@@ -98,24 +98,28 @@ export function statePaths(tree: string) {
  * A sync killed while it moved the queue and the stack to a merged version: until pq sync
  * completes it, another change would be made on a half-moved queue and then overwritten.
  */
-/** The phase of a sync that is not finished (.pq/sync.json), or null. */
-function syncPhase(tree: string): unknown {
+/** The phase of a sync that is not finished (.pq/sync.json), and whether its --abort was cut short; null when none is. */
+function syncRecord(tree: string): { phase: unknown; aborting: boolean } | null {
   const text = readText(statePaths(tree).sync);
   if (text === null) return null;
   try {
-    return (JSON.parse(text) as { phase?: unknown }).phase ?? null;
+    const record = JSON.parse(text) as { phase?: unknown; aborting?: unknown };
+    return { phase: record.phase ?? null, aborting: record.aborting === true };
   } catch {
     return null; // pq sync itself reports a damaged sync state
   }
 }
+
+const syncPhase = (tree: string): unknown => syncRecord(tree)?.phase ?? null;
 
 /**
  * Undo and redo while a sync is stopped on conflicts would take back its pops and pushes but
  * not its queue files and its record: --abort is the way back from a stopped sync.
  */
 export function refuseDuringStoppedSync(tree: string, direction: "undo" | "redo"): void {
-  if (syncAborting(tree)) throw abortCutShort(`pq ${direction}`);
-  if (syncPhase(tree) !== "conflicts") return;
+  const sync = syncRecord(tree);
+  if (sync?.aborting) throw abortCutShort(`pq ${direction}`);
+  if (sync?.phase !== "conflicts") return;
   // Redo takes nothing of the sync back: it would change the stack under it (t62 N7: it said "take back").
   const why = direction === "undo" ? "pq undo would take back only part of it" : "pq redo is refused while it is (it would change the stack under the stopped sync)";
   throw new PqError("refused", `a pq sync stopped on conflicts; ${why}`, [
@@ -138,17 +142,6 @@ export function refuseDuringInterruptedSync(tree: string, what: string): void {
   ]);
 }
 
-/** Whether a pq sync --abort was cut short (.pq/sync.json says so). */
-export function syncAborting(tree: string): boolean {
-  const text = readText(statePaths(tree).sync);
-  if (text === null) return false;
-  try {
-    return (JSON.parse(text) as { aborting?: unknown }).aborting === true;
-  } catch {
-    return false;
-  }
-}
-
 /** The refusal of a command while a pq sync --abort cut short waits to be finished (t80 N6: the advice had been --continue, which refuses then). */
 export function abortCutShort(command: string): PqError {
   return new PqError("refused", `a pq sync --abort was interrupted; ${command} waits until it is finished`, [
@@ -162,8 +155,9 @@ export function abortCutShort(command: string): PqError {
  * and the --abort could not put the stack back (t80 N2).
  */
 export function refuseDuringStoppedSyncMove(tree: string, command: string): void {
-  if (syncAborting(tree)) throw abortCutShort(`pq ${command}`);
-  if (syncPhase(tree) !== "conflicts") return;
+  const sync = syncRecord(tree);
+  if (sync?.aborting) throw abortCutShort(`pq ${command}`);
+  if (sync?.phase !== "conflicts") return;
   throw new PqError("refused", `a pq sync stopped on conflicts; pq ${command} would move the branch under it`, [
     "resolve, pq refresh, then pq sync --continue; or pq sync --abort; then pq " + command,
   ]);

@@ -22,6 +22,19 @@ const repo = (files: Record<string, string>) => {
   return d;
 };
 
+/** A tree with a pq stack, and a git format-patch mail of a commit over it (a.c gains a line) with `message`. */
+async function mailedCommit(message: string): Promise<{ tree: string; mail: string }> {
+  const tree = repo({ "a.c": "a\n" });
+  write(tree, "a.c", "a\nb\n");
+  git(tree, "commit", "-qam", message);
+  const mail = join(tempDir(), "m.patch");
+  dirs.push(join(mail, ".."));
+  writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
+  git(tree, "reset", "-q", "--hard", "HEAD~1");
+  expect((await pq(tree, "init")).code).toBe(0);
+  return { tree, mail };
+}
+
 describe("import and export", () => {
   it("an hg mq queue (HG changeset headers, guards) imports with its guards and authors", async () => {
     const hg = tempDir("pq-hg-");
@@ -1129,15 +1142,8 @@ describe("a message whose body starts with a From:, Subject: or Date: line (t71 
 
 describe("an imported git format-patch mail exported again (t74 N6)", () => {
   it("carries one signature, pq's, not the imported mail's too", async () => {
-    const tree = repo({ "a.c": "a\n" });
-    write(tree, "a.c", "a\nb\n");
-    git(tree, "commit", "-qam", "add b");
-    const mail = join(tempDir(), "m.patch");
-    dirs.push(join(mail, ".."));
-    writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
+    const { tree, mail } = await mailedCommit("add b");
     expect(readFileSync(mail, "latin1")).toMatch(/\n-- \n\d/);
-    git(tree, "reset", "-q", "--hard", "HEAD~1");
-    expect((await pq(tree, "init")).code).toBe(0);
     expect((await pq(tree, "import", mail)).code).toBe(0);
     for (const applied of [false, true]) {
       if (applied) expect((await pq(tree, "push")).code).toBe(0);
@@ -1248,14 +1254,7 @@ describe("a mail with a Cc: header, as git send-email writes every list mail (t7
 
 describe("a format-patch mail whose message has a '--- words' line (t76 N4)", () => {
   it("is finished with the words and the lines after them as notes, and uncommit takes the commit back", async () => {
-    const tree = repo({ "a.c": "a\n" });
-    write(tree, "a.c", "a\nb\n");
-    git(tree, "commit", "-qam", "subject here\n\nbody line\n--- v2: renamed the helper\nx");
-    const mail = join(tempDir(), "m.patch");
-    dirs.push(join(mail, ".."));
-    writeFileSync(mail, git(tree, "format-patch", "-1", "--stdout"));
-    git(tree, "reset", "-q", "--hard", "HEAD~1");
-    expect((await pq(tree, "init")).code).toBe(0);
+    const { tree, mail } = await mailedCommit("subject here\n\nbody line\n--- v2: renamed the helper\nx");
     expect((await pq(tree, "import", mail)).code).toBe(0);
     expect((await pq(tree, "push")).code).toBe(0);
     expect((await pq(tree, "finish", "-a")).code).toBe(0);

@@ -49,6 +49,21 @@ async function bobOneBehindAnn() {
   return bob;
 }
 
+/** Ann and Bob both change line 5 of p1 (Ann's synced first), Bob's committed: his next sync stops on the conflict. */
+async function bothChangeLineFive() {
+  const { w, ann } = await annAlone();
+  const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+  await ok(bob.tree, "push", "-a");
+  write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "ann");
+  await ok(ann.tree, "sync");
+  write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
+  await ok(bob.tree, "refresh");
+  await ok(bob.tree, "commit", "-m", "bob");
+  return { w, bob };
+}
+
 describe("pq sync --run or -b without --check (t35 F7)", () => {
   it("is a usage error, and nothing is pushed", async () => {
     const { w, ann } = await annAlone();
@@ -509,16 +524,7 @@ describe("pq sync --abort of a sync stopped while it moved to the merge (t72 N5)
 
 describe("a pq sync --abort cut short (another git holds the queue's index: t79 N4)", () => {
   it("is an abort to finish: --continue and sync refuse, status says so, and --abort finishes it", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann");
-    await ok(ann.tree, "sync");
-    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "bob");
+    const { w, bob } = await bothChangeLineFive();
     const queueBefore = git(bob.queue, "rev-parse", "HEAD");
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     write(join(bob.queue, ".git"), "index.lock", "");
@@ -538,16 +544,7 @@ describe("a pq sync --abort cut short (another git holds the queue's index: t79 
 
 describe("pq commit of a patch the stack marks conflicted (t79 N2)", () => {
   it("is refused while it adds the markers: an undo after sync --continue took the resolution back", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann");
-    await ok(ann.tree, "sync");
-    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "bob");
+    const { w, bob } = await bothChangeLineFive();
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (both)\n"));
     await ok(bob.tree, "refresh");
@@ -561,16 +558,7 @@ describe("pq commit of a patch the stack marks conflicted (t79 N2)", () => {
 
 describe("a pq sync --abort cut short after it put the queue back (t80 N2, N3, N6)", () => {
   it("refuses finish and commit meanwhile, naming --abort, and its finishing run says where the work made while stopped is", async () => {
-    const { w, ann } = await annAlone();
-    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
-    await ok(bob.tree, "push", "-a");
-    write(ann.tree, "a.c", lines(40).replace("line 5\n", "five (ann)\n"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann");
-    await ok(ann.tree, "sync");
-    write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (bob)\n"));
-    await ok(bob.tree, "refresh");
-    await ok(bob.tree, "commit", "-m", "bob");
+    const { w, bob } = await bothChangeLineFive();
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     // Work made while the sync is stopped: the resolution, refreshed.
     write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (both)\n"));

@@ -34,8 +34,9 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
       "pq rebase --continue (after resolving and pq refresh) or pq rebase --abort, then pq commit",
     ]);
   }
-  if (loadSyncState(stack.tree)?.aborting) throw abortCutShort("pq commit");
-  if (loadSyncState(stack.tree)?.phase === "conflicts") {
+  const sync = loadSyncState(stack.tree);
+  if (sync?.aborting) throw abortCutShort("pq commit");
+  if (sync?.phase === "conflicts") {
     throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
       "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
     ]);

@@ -305,7 +305,8 @@ async function modeApartFromHead(
     const mode = entries.get(p)?.mode;
     return (mode === "100644" || mode === "100755") && (mode === "100755") !== versionExec(firstTouch.get(p)!.pre);
   });
-  if (remember) for (const p of unverified) if (!apart.includes(p)) ctx.statCache.recordKey(key(p), verdict(p));
+  const apartSet = new Set(apart);
+  if (remember) for (const p of unverified) if (!apartSet.has(p)) ctx.statCache.recordKey(key(p), verdict(p));
   return apart;
 }
 

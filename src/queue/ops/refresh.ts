@@ -5,7 +5,7 @@
  */
 import { pushCacheKey } from "../caches.js";
 import { PqError } from "../../errors.js";
-import { addDep3Trailer, formatHeader, rewriteHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
+import { addDep3Trailer, formatHeader, rewriteHeader, sameHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
@@ -431,8 +431,7 @@ export function planSetHeader(ctx: OpContext, name: string, header: PatchHeader,
   const old = parseHeader(headerOf(text));
   if (was) refuseHeaderChangedMeanwhile(name, old, was);
   // Nothing changes: the file stays byte for byte, its diffstat too (t80 N1).
-  const same = (a?: string, b?: string) => (a ?? "") === (b ?? "");
-  if (same(old.subject, header.subject) && old.body === header.body && same(old.author, header.author) && same(old.date, header.date) && same(old.committer, header.committer)) return;
+  if (sameHeader(old, header)) return;
   const reworded = old.subject !== header.subject || old.body !== header.body;
   const updated = joinHeaderAndDiff(rewriteHeader(dropDiffstat(headerOf(text)), reworded ? { ...header, committer: undefined } : header), diffOf(text));
   tx.writePatch(name, updated);
