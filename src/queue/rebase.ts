@@ -55,6 +55,13 @@ interface RebasePlan {
   aborting?: true;
   /** The branch the rebase moved (refs/heads/NAME; "" on a detached HEAD); absent in a plan written before it was kept. */
   branch?: string;
+  /**
+   * Per patch the rebase itself rewrote (a merge, a conflicted merge, offsets refreshed), the
+   * sha1 of the text it left: an --abort saves and names only queue files changed after that
+   * (t80 N4: it named its own merges "queue files changed"). A resolution refreshed by hand is
+   * not the rebase's, even once --continue went past it.
+   */
+  wrote?: Record<string, string>;
 }
 
 /** The branch HEAD is on (refs/heads/NAME), or "" on a detached HEAD. */
@@ -122,7 +129,7 @@ export interface RebaseReport {
   upToDate?: boolean;
   /** --abort: where edits made while the rebase was stopped were saved before the tree was put back. */
   backup?: string;
-  /** --abort: where queue files changed since the rebase began (its merges, a refresh of a resolution, a new patch) were saved. */
+  /** --abort: where queue files changed while the rebase was stopped (a refresh of a resolution, a new patch; not its own merges) were saved. */
   queueBackup?: string;
   /** --abort: patches made while the rebase was stopped, which go with it (their files saved in queueBackup). */
   madeMeanwhile?: string[];
@@ -424,7 +431,7 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const names = stack.series().map((e) => e.name);
   const changed = names.filter((name) => {
     const now = readText(stack.patchPath(name));
-    return now !== null && now !== (plan.patches[name] ?? null);
+    return now !== null && now !== (plan.patches[name] ?? null) && plan.wrote?.[name] !== sha1(now);
   });
   const madeMeanwhile = changed.filter((name) => plan.patches[name] === undefined);
   const queueBackup = changed.length ? backupFiles(stack.tree, changed, "rebase-abort-queue", stack.queueDir) : undefined;
@@ -528,6 +535,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
   let renamed: Map<string, string> | undefined;
   const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
   const finishStep = (step: RebaseStep) => {
+    if (step.outcome !== "dropped") noteWritten(stack, plan, [step.name]);
     plan.done.push(step);
     plan.todo.shift();
     savePlan(stack, plan);
@@ -589,6 +597,7 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     if (merged.conflicts.length) {
       await stack.markConflicted(name);
       plan.stopped = name;
+      noteWritten(stack, plan, [name]);
       savePlan(stack, plan);
       const step: RebaseStep = { name, outcome: "conflicted", notes: [...merged.notes, ...merged.conflicts] };
       onStep?.(step);
@@ -629,8 +638,26 @@ async function pushRun(stack: Stack, plan: RebasePlan, byPatchId: Map<string, st
     plan.todo.shift();
     onStep?.(step);
   }
+  noteWritten(
+    stack,
+    plan,
+    steps.filter((s) => s.outcome === "offsets").map((s) => s.name),
+  );
   if (steps.length) savePlan(stack, plan);
   return steps.length > 0;
+}
+
+/**
+ * Remembers the text the rebase left in each of `names` (just pushed, so their records' hashes
+ * are their files'), for the abort to tell its own rewrites from work done while it was stopped.
+ */
+function noteWritten(stack: Stack, plan: RebasePlan, names: string[]): void {
+  if (!names.length) return;
+  const records = new Map(stack.appliedRecords().map((r) => [r.name, r.hash]));
+  for (const name of names) {
+    const hash = records.get(name);
+    if (hash !== undefined) (plan.wrote ??= {})[name] = hash;
+  }
 }
 
 

@@ -795,12 +795,43 @@ describe("work refreshed into patches while a rebase was stopped, then --abort (
     expect((await pq(dir, "refresh")).code).toBe(0);
     const abort = await pq(dir, "rebase", "--abort");
     expect(abort.code, abort.err).toBe(0);
-    const saved = /queue files changed since the rebase began \(its merges, refreshes, new patches\) were saved in (\S+)/.exec(abort.out)?.[1];
+    const saved = /queue files changed while the rebase was stopped \(refreshes, new patches\) were saved in (\S+)/.exec(abort.out)?.[1];
     expect(saved, abort.out).toBeDefined();
     expect(readFileSync(join(saved!, "extra"), "utf8")).toContain("+new file");
     expect(readFileSync(join(saved!, "pa"), "utf8")).toContain("+a mine over UP");
     expect(abort.out).toContain("extra, made while the rebase was stopped, goes with the abort");
     expect(await fullState(dir)).toEqual(before);
+  });
+});
+
+describe("pq rebase --abort with nothing changed while the rebase was stopped (t80 N4)", () => {
+  it("saves and names nothing: the conflicted merge and the offsets it wrote are its own", async () => {
+    const { dir, before } = await rebaseStoppedAtPa({ "b.c": "b 1\nb 2\nb 3\n" }, { "b.c": "b 0\nb 0\nb 1\nb 2\nb 3\n" }, async (d) => {
+      expect((await pq(d, "pop", "-a")).code).toBe(0);
+      expect((await pq(d, "new", "pb", "-m", "pb")).code).toBe(0);
+      write(d, "b.c", "b 1\nb mine\nb 3\n");
+      expect((await pq(d, "refresh")).code).toBe(0);
+      expect((await pq(d, "push", "-a")).code).toBe(0);
+      expect((await pq(d, "series")).out).toBe("pb\npa\n");
+    });
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    expect(abort.out).not.toContain("queue files changed");
+    expect(existsSync(join(dir, ".pq", "backups")) ? readdirSync(join(dir, ".pq", "backups")) : []).toEqual([]);
+    expect(await fullState(dir)).toEqual(before);
+  });
+
+  it("still saves a resolution refreshed and gone past with --continue", async () => {
+    const { dir } = await rebaseStoppedAtPa({}, {});
+    write(dir, "a.c", "a 1\na mine over UP\na 3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "rebase", "--continue")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    const saved = /queue files changed while the rebase was stopped \(refreshes, new patches\) were saved in (\S+)/.exec(abort.out)?.[1];
+    expect(saved, abort.out).toBeDefined();
+    expect(readFileSync(join(saved!, "pa"), "utf8")).toContain("+a mine over UP");
   });
 });
 

@@ -57,7 +57,7 @@ export default defineCommand({
         io.out(`rebase aborted: back on ${r.oldHead.slice(0, 12)} with the queue as it was`);
         if (r.backup) io.out(`files you had changed since the rebase stopped were saved in ${r.backup}`);
         if (r.queueBackup)
-          io.out(`queue files changed since the rebase began (its merges, refreshes, new patches) were saved in ${r.queueBackup}`);
+          io.out(`queue files changed while the rebase was stopped (refreshes, new patches) were saved in ${r.queueBackup}`);
         if (r.madeMeanwhile?.length)
           io.out(
             `${r.madeMeanwhile.join(", ")}, made while the rebase was stopped, ${r.madeMeanwhile.length === 1 ? "goes" : "go"} with the abort: ${r.madeMeanwhile.length === 1 ? "its file is" : "their files are"} in ${r.queueBackup} (pq import takes ${r.madeMeanwhile.length === 1 ? "it" : "them"} back)`,
