@@ -1101,7 +1101,16 @@ export function sync(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> 
 }
 
 export function syncContinue(stack: Stack, opts: SyncOptions = {}): Promise<SyncReport> {
-  return asSync(stack, () => sayingTheWayBack(stack, () => continueOnce(stack, opts)));
+  return asSync(stack, () =>
+    sayingTheWayBack(stack, async () => {
+      const report = await continueOnce(stack, opts);
+      // The resolution refreshed while the sync was stopped is the sync's now (committed, pushed):
+      // a --continue that moved no patch logs its end all the same, so that pq undo meets the sync
+      // (which it refuses) and not that refresh, whose undo put the markers back (t79 N2).
+      if (!stack.loggedInCommand()) await stack.logMarker("sync --continue: done");
+      return report;
+    }),
+  );
 }
 
 /**

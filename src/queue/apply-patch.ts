@@ -152,6 +152,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
     }
   }
   refuseFileAncestors(ws, name, files, opts.stackFile);
+  refuseNameMadeTwice(name, files);
   const touch = (path: string) => {
     if (!result.files[path]) result.files[path] = { pre: ws.preserve(path), post: ws.version(path) };
   };
@@ -289,6 +290,33 @@ async function threeWayMerge(
 }
 
 /** Lines naming each failed hunk, for the error message. */
+/**
+ * A patch that brings one name into being twice (two renames or copies onto it, or a new file
+ * and a rename there), with no file patch between them that takes it away: git apply writes both
+ * and keeps the second, losing the first one's content; no tree takes it as meant. Refused as a
+ * bad patch before anything is read (t77 N3: it was refused as a file already in the tree).
+ */
+function refuseNameMadeTwice(name: string, files: readonly FilePatch[]): void {
+  const made = new Map<string, string>();
+  for (const fp of files) {
+    if (fp.kind === "delete" || fp.kind === "rename") made.delete(fp.oldPath!);
+    if (fp.kind === "delete") continue;
+    const target = fp.newPath ?? fp.oldPath!;
+    const how = fp.kind === "rename" ? `renamed from ${fp.oldPath}` : fp.kind === "copy" ? `copied from ${fp.oldPath}` : fp.kind === "create" ? "created" : null;
+    if (how === null) continue;
+    const before = made.get(target);
+    if (before !== undefined) {
+      throw new PqError(
+        "bad-patch",
+        `${name} makes ${target} twice (${before}, then ${how}): the second would replace the first, and its content would be lost`,
+        [`edit the patch so that one file patch makes ${target} (pq show ${name} prints it), then push again`],
+        { patch: name, file: target },
+      );
+    }
+    made.set(target, how);
+  }
+}
+
 export function describeFailures(app: PatchApplication): string[] {
   const lines: string[] = [];
   for (const o of app.outcomes) {

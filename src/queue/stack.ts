@@ -93,6 +93,11 @@ export interface StackStatus {
   untracked: string[];
   guards: string[];
   /**
+   * Applied patches the selected guards exclude (a guard set on them, or a selection changed,
+   * after they were pushed), bottom first: a pop and push -a would leave them out (t77 N5).
+   */
+  guardedOff?: string[];
+  /**
    * Why the tree could not be read for `pending` (a directory became a symlink, a file a
    * directory): status reports it where the other commands refuse, so the stack stays visible.
    */
@@ -447,6 +452,8 @@ export class Stack {
   private source: "sync" | null = null;
   /** What the current group's first logged operation carries (see OplogEntry.rebasePlan). */
   private groupFirst: Pick<OplogEntry, "rebasePlan"> | null = null;
+  /** Whether the current group has logged an operation (see loggedInCommand). */
+  private groupLogged = false;
   /**
    * Set while pq sync --abort or rebase --abort moves the stack back: the stopped command's
    * logged operations, which the abort's operations take back as an undo does (undo then
@@ -679,6 +686,7 @@ export class Stack {
     const changedInQueue = holder === null ? this.appliedChangedInQueue() : [];
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
+    const guardedOff = this.appliedGuardedOff();
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     const headMoved = committedUnder.length ? await headMovedUnder(ctx, this.state.applied, committedUnder) : null;
     const gone = preview ? changesGone(this.state.applied, preview, versionText(tx.ws, ctx.store)) : null;
@@ -699,6 +707,7 @@ export class Stack {
           ? []
         : ((await (await this.repo())?.untrackedFiles()) ?? []).filter((p) => !isPqOwnPath(this, p.replace(/\/$/, ""))),
       guards: this.selectedGuards(),
+      ...(guardedOff.length ? { guardedOff } : {}),
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
       ...(headMoved ? { headMoved } : {}),
@@ -706,6 +715,16 @@ export class Stack {
       ...(missing.length ? { filesGone: missing } : {}),
       ...(holder !== null ? { busy: { pid: holder } } : {}),
     };
+  }
+
+  /** Applied patches the selected guards exclude, bottom first (see StackStatus.guardedOff). */
+  appliedGuardedOff(): string[] {
+    if (!this.state.applied.length) return [];
+    const entries = new Map(this.series().map((e) => [e.name, e]));
+    return this.state.applied.flatMap((r) => {
+      const entry = entries.get(r.name);
+      return entry && !isPushable(entry, this.state.guards) ? [r.name] : [];
+    });
   }
 
   /**
@@ -996,6 +1015,7 @@ export class Stack {
     this.group = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(groupSeq++).toString(36)}`;
     this.source = source ?? null;
     this.groupFirst = first ?? null;
+    this.groupLogged = false;
     try {
       return await fn();
     } finally {
@@ -1019,7 +1039,7 @@ export class Stack {
 
   /** Whether the command under way (asOneCommand) has logged an operation yet. */
   loggedInCommand(): boolean {
-    return this.group !== null && this.groupFirst === null;
+    return this.group !== null && this.groupLogged;
   }
 
   /** The stopped rebase's files as object ids, for the log (see OplogEntry.rebasePlan); null when none is stopped. */
@@ -1192,6 +1212,7 @@ export class Stack {
       (done, total) => emit({ kind: "write", message: "writing files", current: done, total }),
     );
     this.groupFirst = null;
+    this.groupLogged = true;
     // Said as a recovery is: on stderr, and on the TUI's status line.
     if (entry.changedDuring) emit({ kind: "recover", message: `files changed while ${label} ran were saved in ${entry.changedDuring}: the operation wrote its own versions over them` });
     this.pushCache.flush();

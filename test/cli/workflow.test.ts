@@ -120,3 +120,27 @@ describe("a new user's first session (the README's walk-through)", () => {
     expect(r.stderr).toContain("not a git work tree");
   });
 });
+
+describe("a guard put on an applied patch that the selection now excludes (t77 N5)", () => {
+  it("is said by pq guard and by pq status (and its --json), as pq select says it", async () => {
+    const dir = makeRepo({ a: "a\n", b: "b\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const name of ["p1", "p2"]) {
+      expect((await pq(dir, "new", name, "-m", name)).code).toBe(0);
+      write(dir, name === "p1" ? "a" : "b", `${name}\n`);
+      expect((await pq(dir, "refresh")).code).toBe(0);
+    }
+    expect((await pq(dir, "select", "xen")).code).toBe(0);
+    const guard = await pq(dir, "guard", "p1", "--", "-xen");
+    expect([guard.code, guard.out]).toEqual([0, "p1: -xen\np1 is applied but now guarded (pop and push to drop it)\n"]);
+    expect(JSON.parse((await pq(dir, "guard", "p1", "--json")).out)).toEqual({ name: "p1", guards: ["-xen"], guardedOff: true });
+    expect((await pq(dir, "status")).out).toContain(
+      "applied but guarded off by the selected guards (xen): p1; a pop and push -a would leave it out",
+    );
+    expect(JSON.parse((await pq(dir, "status", "--json")).out).guardedOff).toEqual(["p1"]);
+    // Unguarded again: nothing said.
+    expect((await pq(dir, "guard", "p1", "--none")).out).toBe("p1: unguarded\n");
+    expect((await pq(dir, "status")).out).not.toContain("guarded off");
+  });
+});

@@ -542,16 +542,19 @@ describe("a pq sync --abort cut short (another git holds the queue's index: t79 
   });
 });
 
-describe("pq commit of a patch the stack marks conflicted (t79 N2)", () => {
-  it("is refused while it adds the markers: an undo after sync --continue took the resolution back", async () => {
+describe("pq undo right after a finished sync --continue (t79 N2)", () => {
+  it("is refused as the sync's: the resolution refreshed while it was stopped stays", async () => {
     const { w, bob } = await bothChangeLineFive();
     expect((await pq(bob.tree, "sync")).code).toBe(6);
     write(bob.tree, "a.c", lines(40).replace("line 5\n", "five (both)\n"));
     await ok(bob.tree, "refresh");
     await ok(bob.tree, "sync", "--continue");
-    await ok(bob.tree, "undo");
-    const r = await pq(bob.tree, "commit", "-m", "after undo");
-    expect([r.code, r.err]).toEqual([6, expect.stringContaining("p1.patch adds conflict markers")]);
+    // The undo meets the finished sync, which it refuses: it had taken the resolution's refresh back (t79 N2's rest).
+    const undo = await pq(bob.tree, "undo");
+    expect([undo.code, undo.err]).toEqual([12, expect.stringContaining("a pq sync cannot be undone")]);
+    expect(read(bob.queue, "p1.patch")).not.toContain("<<<<<<<");
+    expect((await ok(bob.tree, "status")).out).not.toContain("needs a refresh");
+    expect((await ok(bob.tree, "oplog")).out).toContain("sync --continue: done");
     expect(git(w.remote, "show", "main:p1.patch")).toContain("five (both)");
   });
 });

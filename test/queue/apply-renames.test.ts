@@ -73,3 +73,24 @@ describe("a patch that removes and writes the same name (t69 N4)", () => {
     });
   }
 });
+
+describe("a patch that makes one name twice: two renames onto it (t77 N3)", () => {
+  it("is refused as a bad patch that names the two makers, by push and its dry run alike, and nothing changes", async () => {
+    const files = { A: "AAA\n", B: "BBB\n" };
+    const dir = makeRepo(files);
+    dirs.push(dir);
+    expect((await pq(dir, "init")).code).toBe(0);
+    const mail = tempDir();
+    dirs.push(mail);
+    write(mail, "double.patch", `Subject: two renames onto D\n\n---\n${rename("A", "D")}${rename("B", "D")}`);
+    expect((await pq(dir, "import", join(mail, "double.patch"))).code).toBe(0);
+    const before = snapshot(dir);
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([7, expect.stringContaining("double.patch makes D twice (renamed from A, then renamed from B)")]);
+      expect(r.err).toContain("edit the patch so that one file patch makes D");
+      expect(r.err).not.toContain("already has a file there");
+    }
+    expect(snapshot(dir)).toEqual(before);
+  });
+});

@@ -29,7 +29,10 @@ export default defineCommand({
     if (!name) throw new PqError("refused", "no patch named and none applied", ["name a patch: pq guard NAME +g"]);
     if (rest.length || args.none) await stack.setGuards(name, args.none ? [] : rest);
     const guards = stack.series().find((e) => e.name === name)!.guards;
-    if (args.json) return void printJson(io, { name, guards });
+    // Applied, and excluded by the selection now: a pop and push -a would leave it out, said as pq select says it (t77 N5).
+    const guardedOff = stack.appliedGuardedOff().includes(name);
+    if (args.json) return void printJson(io, { name, guards, ...(guardedOff ? { guardedOff } : {}) });
     io.out(`${name}: ${guards.length ? guards.join(" ") : "unguarded"}`);
+    if (guardedOff) io.out(`${name} is applied but now guarded (pop and push to drop it)`);
   },
 });

@@ -88,6 +88,10 @@ export default defineCommand({
       io.out(
         `${fileList(s.filesGone)}, which the applied patches leave in the tree, ${s.filesGone.length === 1 ? "is" : "are"} gone from it (git clean -fd, or moved?): pq revert ${s.filesGone.length === 1 ? "FILE puts it" : "FILES puts them"} back; a refresh would take the deletion into ${s.top}`,
       );
+    if (s.guardedOff?.length)
+      io.out(
+        `applied but guarded off by the selected guards (${s.guards.length ? s.guards.join(" ") : "none"}): ${fileList(s.guardedOff)}; a pop and push -a would leave ${s.guardedOff.length === 1 ? "it" : "them"} out (pq guard or pq select to keep ${s.guardedOff.length === 1 ? "it" : "them"})`,
+      );
     if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
     if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);
     if (s.unreadable)
