@@ -340,11 +340,23 @@ export class QueueRepo {
     return commit;
   }
 
-  /** Move HEAD (its branch) to `commit` and make the index's queue entries match it. */
+  /**
+   * Move HEAD (its branch) to `commit` and make the index's queue entries match it. The index
+   * first: a kill between the two steps leaves the new version staged over the old HEAD (a plain
+   * git commit makes the same commit, and so does the next pq commit), where the other order left
+   * the old version staged over the new HEAD, a revert for the next git commit (t83 N2).
+   */
   async moveHead(commit: string, expected: string | null): Promise<void> {
-    await this.run(["update-ref", "-m", "pq sync", "HEAD", commit, ...(expected ? [expected] : [])]);
+    await this.run(["reset", "-q", commit, "--", "."]);
+    failpoint("queue-index-set");
+    try {
+      await this.run(["update-ref", "-m", "pq sync", "HEAD", commit, ...(expected ? [expected] : [])]);
+    } catch (e) {
+      // HEAD moved meanwhile (update-ref's check): the index goes back to what HEAD is.
+      await this.run(["reset", "-q", "HEAD", "--", "."]).catch(() => undefined);
+      throw e;
+    }
     failpoint("queue-head-moved");
-    await this.run(["reset", "-q", "HEAD", "--", "."]);
     await this.checkOutExtras(expected, commit);
   }
 

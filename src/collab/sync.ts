@@ -934,8 +934,9 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     await qr.moveHead(commit, ours);
     failpoint("sync-merge-committed");
   } else {
-    // Killed between moving the branch and resetting the index (moveHead's two steps): the
-    // index still holds the queue before the merge, and a plain git commit would revert it (collab-7 #2).
+    // Killed right after moving the branch: the index is set to it (moveHead sets it first since
+    // t83 N2; a pq before that, killed between its two steps, left the queue before the merge in
+    // the index, and a plain git commit would revert it: collab-7 #2).
     await qr.run(["reset", "-q", "HEAD", "--", "."]);
   }
   const top = state.origTop ? (state.renamed[state.origTop] ?? state.origTop) : null;

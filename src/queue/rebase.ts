@@ -62,6 +62,12 @@ interface RebasePlan {
    * not the rebase's, even once --continue went past it.
    */
   wrote?: Record<string, string>;
+  /**
+   * The patch whose conflicted merge the rebase is writing (its text, its push, its mark, then
+   * the stop are four writes): a rebase killed between them is stopped there by the next
+   * --continue, not taken for a clean push of the markers (t83 N1).
+   */
+  merging?: { name: string; hash: string };
 }
 
 /** The branch HEAD is on (refs/heads/NAME), or "" on a detached HEAD. */
@@ -508,6 +514,11 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
     const subject = line.slice(41);
     if (!subjects.has(subject)) subjects.set(subject, line);
   }
+  const interrupted = await stopAtInterruptedMerge(stack, plan);
+  if (interrupted) {
+    onStep?.(interrupted);
+    return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [...plan.done, interrupted], stopped: plan.stopped };
+  }
   // Patches pushed by hand while stopped (or before an interruption) are done already.
   const applied = new Set(stack.applied());
   const inSeries = new Set(stack.series().map((e) => e.name));
@@ -591,12 +602,17 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
       finishStep({ name, outcome: "dropped", notes: ["the merge left nothing to change: upstream already contains it"] });
       continue;
     }
+    if (merged.conflicts.length) {
+      plan.merging = { name, hash: sha1(merged.text) };
+      savePlan(stack, plan);
+    }
     // Written with a/ b/ prefixes: a -p0 entry becomes -p1 with it, as a refresh makes it (verify-8 W8).
     await stack.writePatch(name, merged.text, 1);
     await stack.push({ target: name });
     if (merged.conflicts.length) {
       await stack.markConflicted(name);
       plan.stopped = name;
+      delete plan.merging;
       noteWritten(stack, plan, [name]);
       savePlan(stack, plan);
       const step: RebaseStep = { name, outcome: "conflicted", notes: [...merged.notes, ...merged.conflicts] };
@@ -611,6 +627,30 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
   // log all the same: its undo stops the rebase again, and pq undo N counts it (verify-10 Y4).
   if (!stack.loggedInCommand()) await stack.logMarker("rebase: done");
   return report();
+}
+
+/**
+ * A rebase killed while it wrote a conflicted merge (see RebasePlan.merging): where the queue holds
+ * the merged text (with its markers: its hash is kept), the stop is finished (pushed, marked conflicted, recorded)
+ * and returned; where the write was rolled back, the merge is made again by the run. Null: no
+ * merge was interrupted there.
+ */
+async function stopAtInterruptedMerge(stack: Stack, plan: RebasePlan): Promise<RebaseStep | null> {
+  if (plan.merging === undefined) return null;
+  const { name, hash } = plan.merging;
+  const text = name === plan.todo[0] ? readText(stack.patchPath(name)) : null;
+  if (text === null || sha1(text) !== hash) {
+    delete plan.merging;
+    savePlan(stack, plan);
+    return null;
+  }
+  if (!stack.applied().includes(name)) await stack.push({ target: name });
+  if (stack.appliedRecords().at(-1)?.needsRefresh !== "conflict") await stack.markConflicted(name);
+  plan.stopped = name;
+  delete plan.merging;
+  noteWritten(stack, plan, [name]);
+  savePlan(stack, plan);
+  return { name, outcome: "conflicted", notes: ["the rebase was cut short while it wrote this merge: its conflicts are marked in the files"] };
 }
 
 /**

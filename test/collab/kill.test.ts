@@ -241,15 +241,16 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       return { w, bob };
     };
     // 0: killed after the merge commit, then --continue; 1: the same, then --abort; 2: killed after the restack, then --continue (verify-6 N3);
-    // 3: killed between moving the queue's branch and resetting its index, then --continue (collab-7 #2).
-    await fromOneStart(prepare, [0, 1, 2, 3], async ({ w, bob }, variant) => {
+    // 3: killed after moving the queue's branch (its index set first), then --continue (collab-7 #2);
+    // 4: killed between setting the index and moving the branch (t83 N2), then --continue: the merge is made then.
+    await fromOneStart(prepare, [0, 1, 2, 3, 4], async ({ w, bob }, variant) => {
       const abort = variant === 1;
       const killed = spawnSync(process.execPath, [PQ, "sync", "--continue"], {
         cwd: bob.tree,
         encoding: "utf8",
         env: {
           ...process.env,
-          PQ_FAILPOINT: ["sync-merge-committed", "sync-merge-committed", "sync-restacked", "queue-head-moved"][variant],
+          PQ_FAILPOINT: ["sync-merge-committed", "sync-merge-committed", "sync-restacked", "queue-head-moved", "queue-index-set"][variant],
         },
       });
       expect(killed.signal).toBe("SIGKILL");
@@ -264,7 +265,7 @@ describe("a sync --continue killed after it committed the merge (safe-6 #15)", (
       const r = await pq(bob.tree, "sync", "--continue");
       expect(r.code, r.err).toBe(0);
       // The merge the killed --continue made is the one pushed: no second merge on top.
-      expect(git(w.remote, "rev-parse", "main").trim()).toBe(merge.trim());
+      if (variant !== 4) expect(git(w.remote, "rev-parse", "main").trim()).toBe(merge.trim());
       expect(git(queue, "rev-list", "--merges", "--count", "HEAD").trim()).toBe("1");
       expect((await pq(bob.tree, "applied")).out).toBe("p1.patch\n");
       // The queue's index is the merge's: a plain git commit there has nothing to commit.
@@ -310,4 +311,31 @@ describe("a sync whose restack stops half way on a full disk (t56 N1)", () => {
     expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\np2.patch\n");
     expect(read(bob.tree, "a.c")).toContain("ten (ann)");
   }, 60_000);
+});
+
+describe("a pq commit killed between setting the queue's index and moving its branch (t83 N2)", () => {
+  it("leaves the commit's version staged, not a revert of it, and the next pq commit makes the commit", async () => {
+    const { w, ann } = await annSharesP1();
+    try {
+      editLine(ann.tree, "a.c", 9, "nine");
+      await ok(ann.tree, "refresh");
+      const queue = join(ann.tree, "patches");
+      const head = git(queue, "rev-parse", "HEAD").trim();
+      const killed = spawnSync(process.execPath, [PQ, "commit", "-m", "second"], {
+        cwd: ann.tree,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "queue-index-set" },
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      expect(git(queue, "rev-parse", "HEAD").trim()).toBe(head);
+      // What is staged is the work tree's version: a plain git commit would make the same commit.
+      expect(git(queue, "diff", "--name-only")).toBe("");
+      expect(git(queue, "diff", "--cached", "--name-only")).toBe("p1.patch\n");
+      expect((await ok(ann.tree, "commit", "-m", "second")).out).not.toContain("nothing to commit");
+      expect(git(queue, "status", "--porcelain", "--untracked-files=no")).toBe("");
+      expect(git(queue, "show", "HEAD:p1.patch")).toContain("+nine");
+    } finally {
+      cleanup(w.root);
+    }
+  });
 });

@@ -835,6 +835,33 @@ describe("pq rebase --abort with nothing changed while the rebase was stopped (t
   });
 });
 
+describe("a rebase killed while it writes a conflicted merge (t83 N1)", () => {
+  it("is stopped at the conflict by the next --continue, as an uninterrupted rebase stops, not pushed as clean", async () => {
+    const PQ = resolve("bin/pq.js");
+    const ends: string[] = [];
+    for (const failpoint of ["", "queue-held"]) {
+      const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
+      await pq(dir, "new", "pa", "-m", "pa");
+      write(dir, "a.c", "a 1\na mine\na 3\n");
+      await pq(dir, "refresh");
+      upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
+      const run = spawnSync(process.execPath, [PQ, "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: failpoint } });
+      if (failpoint) {
+        expect(run.signal).toBe("SIGKILL");
+        const c = await pq(dir, "rebase", "--continue");
+        expect([c.code, c.out], c.err).toEqual([6, expect.stringContaining("CONFLICT  pa\n          the rebase was cut short while it wrote this merge")]);
+      } else expect(run.status, run.stderr).toBe(6);
+      expect(read(dir, "a.c")).toContain("<<<<<<<");
+      expect((await pq(dir, "status")).out).toContain("pa needs a refresh (a conflict to resolve");
+      const again = await pq(dir, "rebase", "--continue");
+      expect([again.code, again.err]).toEqual([5, expect.stringContaining("pa still has conflicts to resolve")]);
+      // The two trees' patches were made a second apart: their Date: lines aside.
+      ends.push(JSON.stringify({ tree: snapshot(dir), applied: (await pq(dir, "applied")).out }).replace(/Date: [^\\]*/, "Date:"));
+    }
+    expect(ends[1]).toBe(ends[0]);
+  });
+});
+
 describe("pq oplog --json while an undo stopped a rebase again (t79 N1)", () => {
   it("says no entry is redoable: pq redo refuses while the rebase is stopped", async () => {
     const { dir } = await rebaseStoppedAtPa({}, {});
