@@ -94,8 +94,24 @@ function gitLinePaths(rest: string, strip: number, lineNo: number): [string, str
   if (Number.isInteger(half) && line[half] === " " && line.slice(2, half) === line.slice(half + 3)) {
     return [stripComponents(line.slice(0, half), strip, lineNo), stripComponents(line.slice(half + 1), strip, lineNo)];
   }
+  // Other prefixes (format-patch --src-prefix=old/ --dst-prefix=new/) and names with spaces: the
+  // split where both halves name one path once the strip level's components are gone, as git apply
+  // finds it (t84 N1, N2: a new empty file named "a b" was left with no name).
+  for (let sp = line.indexOf(" "); sp !== -1; sp = line.indexOf(" ", sp + 1)) {
+    const pair = strippedPair(line.slice(0, sp), line.slice(sp + 1), strip, lineNo);
+    if (pair && pair[0] === pair[1]) return pair;
+  }
   const m = /^(\S+) (\S+)$/.exec(line);
   return m ? [stripComponents(m[1], strip, lineNo), stripComponents(m[2], strip, lineNo)] : null;
+}
+
+/** Both names with the strip level's components gone, or null where one has too few. */
+function strippedPair(a: string, b: string, strip: number, lineNo: number): [string, string] | null {
+  try {
+    return [stripComponents(a, strip, lineNo), stripComponents(b, strip, lineNo)];
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -239,6 +255,9 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     }
     if (sawGit && fp.kind === "create" && fp.newPath === null && gitPaths) fp.newPath = gitPaths[1];
     if (sawGit && fp.kind === "delete" && fp.oldPath === null && gitPaths) fp.oldPath = gitPaths[0];
+    // A new or deleted file with no name read (t84 N2: it went on nameless, and a push failed inside pq).
+    if ((fp.kind === "create" && fp.newPath === null) || (fp.kind === "delete" && fp.oldPath === null))
+      throw new PqError("bad-patch", `cannot read the paths of the diff --git line before line ${i + 1}`);
     // "--- src/x.c.orig / +++ src/x.c" names one file two ways, not a rename: GNU patch picks one
     // (an Index: name counts only when both are missing, which a ---/+++ pair never is). A git
     // diff names a rename with "rename from/to" lines; without them, two names mean a strip

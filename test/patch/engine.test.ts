@@ -362,6 +362,18 @@ describe("file names", () => {
     expect(read(dir, "trailing space ")).toBe("two\n");
   });
 
+  it("with other prefixes than a/ b/ and a space, are read from the diff --git line as git apply reads them (t84 N1, N2)", () => {
+    // format-patch --src-prefix=old/ --dst-prefix=new/: a new empty file and a mode change have no ---/+++ lines.
+    const empty = parsePatch("diff --git old/empty sp.txt new/empty sp.txt\nnew file mode 100644\nindex 0000000..e69de29\n");
+    expect(empty.files.map((f) => [f.kind, f.oldPath, f.newPath])).toEqual([["create", null, "empty sp.txt"]]);
+    const mode = parsePatch("diff --git old/dir/with space.txt new/dir/with space.txt\nold mode 100644\nnew mode 100755\n");
+    expect(mode.files.map((f) => [f.kind, f.oldPath, f.newPath, f.newMode])).toEqual([
+      ["modify", "dir/with space.txt", "dir/with space.txt", "100755"],
+    ]);
+    // A name that cannot be read at all is refused, not taken without one.
+    expect(() => parsePatch("diff --git one two three\nnew file mode 100644\nindex 0000000..e69de29\n")).toThrow(PqError);
+  });
+
   it("refuses a damaged quoted name with a PqError", () => {
     expect(() =>
       parsePatch('diff --git "a/x\\q" "b/x\\q"\nnew file mode 100644\n--- /dev/null\n+++ "b/x\\q"\n@@ -0,0 +1 @@\n+x\n'),
