@@ -5,7 +5,7 @@
  * tree when inside it). Switching is only a change of that pointer, so it refuses while
  * patches of the active queue are applied (or pops them first with --pop).
  */
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
@@ -82,6 +82,7 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
     const active = activeDir(stack.tree);
     const abs = opts.dir ? resolve(opts.dir) : join(dirname(resolve(stack.tree, active)), `patches-${name}`);
     if (Object.values(reg).some((d) => resolve(stack.tree, d) === abs)) throw new PqError("exists", `${abs} is already a queue's directory`);
+    refuseForeignDirectory(stack.tree, abs);
     mkdirSync(abs, { recursive: true });
     if (!existsSync(join(abs, "series"))) writeAtomic(join(abs, "series"), "");
     const rel = relative(stack.tree, abs);
@@ -89,6 +90,44 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
     writeRegistry(stack.tree, reg);
     return { name, dir: reg[name], active: false, patches: Series.fromBytes(readText(join(abs, "series")) ?? "").names().length };
   });
+}
+
+/**
+ * A queue's directory is new, empty, or a queue's already (it has a series): a directory of other
+ * files (a source folder, one outside the tree) became a queue, and queue delete --purge then took
+ * it whole into .pq/trash (t82 N1). Nor is it the tree, a folder above it, or pq's or git's own.
+ */
+function refuseForeignDirectory(tree: string, abs: string): void {
+  const root = resolve(tree);
+  if (root === abs || root.startsWith(`${abs}/`) || abs === "/") {
+    throw new PqError("refused", `${abs} holds the tree itself: it cannot be a queue's directory`, ["name a directory of its own with --dir, or leave --dir out (patches-NAME)"]);
+  }
+  const inside = relative(root, abs);
+  if (!leadsOutside(inside) && /^(\.git|\.pq)(\/|$)/.test(inside)) {
+    throw new PqError("refused", `${inside} is ${inside.startsWith(".git") ? "git's" : "pq's"} own directory: it cannot be a queue's directory`, ["name another directory with --dir"]);
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new PqError("refused", `${abs} is a file, not a directory`, ["name a directory with --dir"]);
+    throw e;
+  }
+  if (!entries.length || entries.includes("series")) return;
+  throw new PqError(
+    "refused",
+    `${abs} holds other files (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", ..." : ""}) and is not a queue's directory (no series file): nothing was changed`,
+    ["name a new or empty directory with --dir (pq makes it), or a queue's own (one with a series file)"],
+  );
+}
+
+/** The files of a queue that are its own: the series, hg's status and guards, and the patch files the series names. */
+function queueOwnFiles(dir: string): string[] {
+  const series = readText(join(dir, "series"));
+  const names = series === null ? [] : Series.fromBytes(series).names();
+  return ["series", "status", "guards", ...names].filter((name, i, all) => all.indexOf(name) === i && existsSync(join(dir, name)));
 }
 
 export async function switchQueue(stack: Stack, name: string, opts: { pop?: boolean } = {}): Promise<{ popped: string[] }> {
@@ -115,7 +154,11 @@ export async function switchQueue(stack: Stack, name: string, opts: { pop?: bool
   return { popped };
 }
 
-export function deleteQueue(stack: Stack, name: string, opts: { purge?: boolean } = {}): { trashed?: string } {
+export function deleteQueue(
+  stack: Stack,
+  name: string,
+  opts: { purge?: boolean } = {},
+): { trashed?: string; left?: { dir: string; files: string[] } } {
   return withTreeLock(stack.tree, () => {
     const reg = readRegistry(stack.tree);
     const dir = reg[name];
@@ -123,14 +166,48 @@ export function deleteQueue(stack: Stack, name: string, opts: { purge?: boolean 
     if (resolve(stack.tree, dir) === resolve(stack.tree, activeDir(stack.tree))) {
       throw new PqError("refused", `${name} is the active queue`, ["pq queue switch to another queue first"]);
     }
+    const abs = resolve(stack.tree, dir);
+    const root = resolve(stack.tree);
+    if (opts.purge && (root === abs || root.startsWith(`${abs}/`))) {
+      throw new PqError("refused", `${name}'s directory ${abs} holds the tree itself: --purge would move the tree`, [
+        `pq queue delete ${name} without --purge forgets the queue and leaves its files`,
+      ]);
+    }
     delete reg[name];
     let trashed: string | undefined;
-    if (opts.purge && existsSync(resolve(stack.tree, dir))) {
-      mkdirSync(statePaths(stack.tree).trash, { recursive: true });
+    let left: string[] = [];
+    if (opts.purge && existsSync(abs)) {
+      // The queue's own files only, into the trash (a patch file in a subdirectory keeps its path
+      // there); whatever else the directory holds stays, and the directory goes only when empty.
+      const own = queueOwnFiles(abs);
       trashed = join(statePaths(stack.tree).trash, `${new Date().toISOString().replace(/[:.]/g, "-")}-queue-${name}`);
-      renameSync(resolve(stack.tree, dir), trashed);
+      for (const file of own) {
+        mkdirSync(dirname(join(trashed, file)), { recursive: true });
+        renameSync(join(abs, file), join(trashed, file));
+      }
+      removeEmptyDirs(abs, own);
+      left = existsSync(abs) ? readdirSync(abs) : [];
+      if (!own.length) trashed = undefined;
     }
     writeRegistry(stack.tree, reg);
-    return trashed ? { trashed } : {};
+    return { ...(trashed ? { trashed } : {}), ...(left.length ? { left: { dir: abs, files: left } } : {}) };
   });
+}
+
+/** The folders the moved files leave empty (a patch's subdirectory), then `dir` itself when empty. */
+function removeEmptyDirs(dir: string, moved: string[]): void {
+  const folders = new Set<string>();
+  for (const file of moved) for (let d = dirname(file); d !== "."; d = dirname(d)) folders.add(d);
+  for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(join(dir, folder));
+    } catch {
+      /* not empty: kept */
+    }
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty: kept, and said */
+  }
 }

@@ -58,6 +58,38 @@ describe("pq queue: several queues on one tree", () => {
   });
 });
 
+describe("pq queue create --dir over a directory of other files, and delete --purge (t82 N1)", () => {
+  it("refuses a folder of other files or one above the tree; purge moves the queue's own files only", async () => {
+    const dir = makeRepo({ "a.txt": "a\n", "src/main.c": "int main(void) { return 0; }\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    const outside = `${dir}-userdata`;
+    dirs.push(outside);
+    mkdirSync(outside);
+    writeFileSync(join(outside, "thesis.txt"), "precious\n");
+    for (const target of [outside, join(dir, "src"), resolve(dir, ".."), join(dir, ".git")]) {
+      const r = await pq(dir, "queue", "create", "q", "--dir", target);
+      expect([r.code, r.err], target).toEqual([12, expect.stringMatching(/holds other files|holds the tree itself|git's own directory/)]);
+    }
+    expect(readFileSync(join(outside, "thesis.txt"), "utf8")).toBe("precious\n");
+    expect(existsSync(join(dir, "src", "series"))).toBe(false);
+    // A queue's own directory (it has a series) is taken, and so is a new one.
+    mkdirSync(join(dir, "other-queue"));
+    writeFileSync(join(dir, "other-queue", "series"), "fix.patch\n");
+    writeFileSync(join(dir, "other-queue", "fix.patch"), "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+A\n");
+    writeFileSync(join(dir, "other-queue", "NOTES"), "mine\n");
+    expect((await pq(dir, "queue", "create", "other", "--dir", join(dir, "other-queue"))).code).toBe(0);
+    const del = await pq(dir, "queue", "delete", "other", "--purge");
+    expect(del.code, del.err).toBe(0);
+    expect(del.out).toContain("is kept: it holds files that are not the queue's (NOTES)");
+    const trashed = /its files are in (\S+)\)/.exec(del.out)?.[1];
+    expect(readFileSync(join(trashed!, "fix.patch"), "utf8")).toContain("+A");
+    expect(existsSync(join(trashed!, "series"))).toBe(true);
+    expect(readFileSync(join(dir, "other-queue", "NOTES"), "utf8")).toBe("mine\n");
+    expect(existsSync(join(dir, "other-queue", "fix.patch"))).toBe(false);
+  });
+});
+
 describe("patch names beyond ASCII in the series (tui-22 F2)", () => {
   it("are read as UTF-8 by queue list, by init over an existing series, and by restore-queue's copy from init", async () => {
     const dir = makeRepo({ "a.c": "a\n" });

@@ -37,7 +37,12 @@ export default defineCommand({
       io.out(`now on queue ${args.name}`);
     } else {
       const r = deleteQueue(stack, args.name, { purge: args.purge });
-      io.out(`deleted queue ${args.name}${r.trashed ? ` (its directory is in ${r.trashed})` : " (its directory is kept)"}`);
+      io.out(`deleted queue ${args.name}${r.trashed ? ` (its files are in ${r.trashed})` : " (its directory is kept)"}`);
+      // Files of the directory that are not the queue's own stay where they are (t82 N1).
+      if (r.left)
+        io.out(
+          `${r.left.dir} is kept: it holds files that are not the queue's (${r.left.files.slice(0, 3).join(", ")}${r.left.files.length > 3 ? ", ..." : ""})`,
+        );
     }
   },
 });
