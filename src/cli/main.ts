@@ -5,6 +5,7 @@ import { invocation, processIO, type CliIO } from "./io.js";
 import { mark, timingLines, timingsEnabled } from "../core/timings.js";
 import { declared, quickArgs } from "./quick-args.js";
 import { isAbsolute, resolve } from "node:path";
+import { statSync } from "node:fs";
 import { notUtf8Argument, notUtf8Path } from "../tree/paths.js";
 import type { CommandModule } from "yargs";
 
@@ -69,6 +70,37 @@ function version(): string {
  */
 /** PQ_TIMINGS=1: the phase marks go to stderr at exit (once, however often main runs in a process). */
 let timingsHooked = false;
+
+/**
+ * --tree and --queue name directories: an empty value (a script's unset variable) or none at all
+ * had meant the default, the directory the command ran in, even for push and pop; a file had
+ * meant the tree that holds it for most commands, and for the others an advice to move the file
+ * (/dev/null too) away (t82 N2, N3). Both are refused by the option's name. A --queue that does
+ * not exist yet is left to the command (init makes it).
+ */
+function refuseOddPlaces(parsed: Record<string, unknown>, cwd: string): void {
+  for (const option of ["tree", "queue"] as const) {
+    const value = parsed[option];
+    // Given twice (a list): refuseRepeatedOptions says so.
+    if (value === undefined || Array.isArray(value)) continue;
+    if (typeof value !== "string" || value === "") {
+      throw new PqError("usage", `--${option} needs a directory, and its value is empty`, [
+        `name the ${option === "tree" ? "working tree" : "queue directory"}, or leave --${option} out for ${option === "tree" ? "the current directory" : "the tree's own queue"}`,
+      ]);
+    }
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(resolve(cwd, value));
+    } catch {
+      continue; // missing: the command says what it makes of that
+    }
+    if (!st.isDirectory()) {
+      throw new PqError("usage", `--${option} ${value} is not a directory`, [
+        `name the ${option === "tree" ? "working tree's directory" : "queue's directory"} with --${option}`,
+      ]);
+    }
+  }
+}
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   if (timingsEnabled && !timingsHooked) {
@@ -177,6 +209,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .middleware((parsed) => {
       for (const key of Object.keys(parsed)) parsed[key] = unmarked(parsed[key]);
     }, true)
+    .middleware((parsed) => refuseOddPlaces(parsed, io.cwd), true)
     // An option of one value given twice (yargs makes it a list): refused by name, where the
     // command took the list for a value (--dir a --dir b wrote into "a,b") or failed inside (exit 70).
     .middleware((parsed) =>

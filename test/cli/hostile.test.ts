@@ -257,7 +257,7 @@ describe("the command line", () => {
     dirs.push(other);
     const init = await pq(other, "init", "--queue", "q");
     expect(init.code).toBe(2);
-    expect(init.err).toContain("exists and is not a directory");
+    expect(init.err).toContain("--queue q is not a directory");
     write(dir, ".pq/state.json", "null\n");
     const top = await pq(dir, "top");
     expect(top.code).toBe(13);
@@ -628,5 +628,38 @@ describe("refusals say what to do next (t77 N2)", () => {
       expect(r.code, args.join(" ")).not.toBe(0);
       expect(r.err.split("\n").filter(Boolean).length, `${args.join(" ")}: ${r.err}`).toBeGreaterThan(1);
     }
+  });
+});
+
+describe("--tree and --queue naming a file, or given an empty value (t82 N2, N3)", () => {
+  it("are refused by the option's name for every kind of command, and nothing changes", async () => {
+    const dir = await stack();
+    expect((await pq(dir, "new", "p1", "-m", "one")).code).toBe(0);
+    write(dir, "a.txt", "line1\nchanged\nline3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect((await pq(dir, "pop")).code).toBe(0);
+    const before = snapshot(dir);
+    for (const args of [
+      ["push", "--tree", "a.txt"],
+      ["series", "--tree", "/dev/null"],
+      ["init", "--tree", "a.txt"],
+      ["build", "--tree", "a.txt"],
+      ["series", "--queue", "a.txt"],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([2, expect.stringContaining(`--${args[1].slice(2)} ${args[2]} is not a directory`)]);
+    }
+    for (const args of [
+      ["push", "--tree", ""],
+      ["push", "--tree="],
+      ["push", "-a", "--queue", ""],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([
+        2,
+        expect.stringMatching(/--(tree|queue) needs a directory, and its value is empty/),
+      ]);
+    }
+    expect(snapshot(dir)).toEqual(before);
   });
 });
