@@ -276,6 +276,11 @@ function withValuesJoined(words: string[], command: CommandModule<any, any> | nu
         `give it after ${words[i]} (in quotes for several words), or as ${words[i]}=TEXT; an empty message is ${words[i]} ""`,
       ]);
     }
+    // "-m=" (a short option and "=" with nothing after it): yargs reads "=" as a second flag; it is -m "" (t82 N5).
+    if (/^-[A-Za-z]=$/.test(words[i]) && takesValue.has(words[i].slice(0, 2))) {
+      joined.push(words[i].slice(0, 2), "");
+      continue;
+    }
     if (takesValue.has(words[i]) && next !== undefined && next.startsWith("-") && !isOption(next)) {
       joined.push(`${words[i]}=${next}`);
       i++;

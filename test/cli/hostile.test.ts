@@ -663,3 +663,31 @@ describe("--tree and --queue naming a file, or given an empty value (t82 N2, N3)
     expect(snapshot(dir)).toEqual(before);
   });
 });
+
+describe("options that contradict each other, and a short option given '=' with nothing after it (t82 N4, N5)", () => {
+  it("are refused with exit 2 and change nothing; -m= is an empty message, as -m '' is", async () => {
+    const dir = await stack();
+    for (const name of ["p1", "p2"]) {
+      expect((await pq(dir, "new", name, "-m", name)).code).toBe(0);
+      write(dir, "a.txt", `line1\n${name}\nline3\n`);
+      expect((await pq(dir, "refresh")).code).toBe(0);
+    }
+    const before = snapshot(dir);
+    const head = git(dir, "rev-parse", "HEAD");
+    for (const [args, said] of [
+      [["guard", "--none", "+x"], "--none and +x cannot be given together"],
+      [["guard", "p1", "--none", "p2"], "--none and p2 cannot be given together"],
+      [["select", "--none", "x"], "--none and x cannot be given together"],
+      [["guard", "p1", "+a", "-a"], "+a and -a cannot be given together"],
+      [["queue", "list", "extra"], "pq queue list takes no queue name"],
+      [["finish", "-a", "p1"], "give a patch or --all, not both"],
+    ] as const) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([2, expect.stringContaining(said)]);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(git(dir, "rev-parse", "HEAD")).toBe(head);
+    const empty = await pq(dir, "new", "p3", "-m=");
+    expect([empty.code, empty.err]).toEqual([0, ""]);
+  });
+});

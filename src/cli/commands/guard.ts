@@ -26,6 +26,11 @@ export default defineCommand({
       return;
     }
     const name = rest.length && !/^[+-]/.test(rest[0]) ? stack.resolve(rest.shift()!) : stack.top();
+    // --none with guards (or a second name): one reading had won silently (t82 N4).
+    if (args.none && rest.length)
+      throw new PqError("usage", `--none and ${rest.join(" ")} cannot be given together`, [
+        "pq guard NAME --none removes its guards; pq guard NAME +g -g sets them",
+      ]);
     if (!name) throw new PqError("refused", "no patch named and none applied", ["name a patch: pq guard NAME +g"]);
     if (rest.length || args.none) await stack.setGuards(name, args.none ? [] : rest);
     const guards = stack.series().find((e) => e.name === name)!.guards;

@@ -22,6 +22,8 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     if (args.action === "list") {
+      if (args.name)
+        throw new PqError("usage", `pq queue list takes no queue name (${args.name} was given)`, ["pq queue list lists every queue"]);
       const queues = listQueues(stack);
       if (args.json) return void printJson(io, queues);
       for (const q of queues) io.out(`${q.active ? "*" : " "} ${q.name}  (${q.patches} patch${q.patches === 1 ? "" : "es"}, ${q.dir})`);

@@ -1,3 +1,4 @@
+import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
@@ -12,6 +13,10 @@ export default defineCommand({
   run: async (args, io) => {
     const stack = await openStack(args, io);
     const guards = ((args.guards as string[] | undefined) ?? []).map(String);
+    if (args.none && guards.length)
+      throw new PqError("usage", `--none and ${guards.join(" ")} cannot be given together`, [
+        "pq select --none selects no guard; pq select G ... selects those",
+      ]);
     if (guards.length || args.none) {
       const excluded = await stack.select(args.none ? [] : guards);
       if (excluded.length) io.out(`applied but now guarded (pop and push to drop them): ${excluded.join(", ")}`);

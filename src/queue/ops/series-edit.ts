@@ -143,6 +143,10 @@ function checkGuard(g: string): void {
 export function planSetGuards(ctx: OpContext, target: string, guards: string[]): string {
   const { tx } = ctx;
   guards.forEach(checkGuard);
+  // +g and -g together: the patch is both wanted and not wanted with g (t82 N4).
+  const both = guards.filter((g) => g.startsWith("+") && guards.includes(`-${g.slice(1)}`)).map((g) => g.slice(1));
+  if (both.length)
+    throw new PqError("usage", `${both.map((g) => `+${g} and -${g}`).join(", ")} cannot be given together`, ["give each guard once, with the sign it is to have"]);
   const series = tx.series();
   const name = resolveName(series, target);
   series.setGuards(name, guards);
