@@ -36,5 +36,7 @@ export function verdictOf(line: ProtocolLine): VerdictLine | null {
   if ("panic" in line.fields || line.flags[0] === "panic") return { verdict: "panic", reason: line.fields.msg ?? line.fields.panic };
   const smoke = line.fields.smoke;
   if (smoke === "pass" || smoke === "fail" || smoke === "skip") return { verdict: smoke, reason: line.fields.reason };
+  // A verdict line pq cannot read is the kernel's mistake, said at once: waited for, it was a hang (t85 N4).
+  if (smoke !== undefined) return { verdict: "fail", reason: `unknown smoke value "${smoke}" (pq reads pass, fail and skip)` };
   return null;
 }

@@ -164,6 +164,11 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       const c = Math.max(0, Math.min(to, Math.max(0, view.rows.length - 1)));
       if (c !== nav.current!.cursor && resetPreview) nav.current!.preview = 0;
       nav.current!.cursor = c;
+      // The patch the cursor is on now, in the rows the keys moved it over: new rows arriving
+      // before the next frame keep it there (t86 N1: keys of one burst were taken back to the
+      // patch of the last frame drawn, and Enter's goto was followed by a cursor elsewhere).
+      const drawn = nav.current!.drawn;
+      if (drawn) nav.current!.drawn = { rows: drawn.rows, name: drawn.rows[c]?.name ?? null };
       redraw();
     },
     [view.rows.length],

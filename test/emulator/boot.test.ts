@@ -10,7 +10,7 @@ const cacheDir = tempDir("pq-cache-");
 dirs.push(cacheDir);
 
 beforeAll(async () => {
-  for (const v of ["pass", "fail", "spin", "panic", "triple-fault", "skip-listed"]) {
+  for (const v of ["pass", "fail", "spin", "panic", "triple-fault", "skip-listed", "native-fallback", "odd-verdict"]) {
     const tree = fixtureKernelTree(v);
     dirs.push(tree);
     const r = await buildTree({ tree, cacheDir });
@@ -48,12 +48,27 @@ describe("pq boot verdicts on v86", () => {
     expect(unlisted.verdict).toBe("skip");
   });
 
+  it("a pass on other ops than the backend asked for is a fail: native took over from a broken probe (t85 N1)", async () => {
+    const xen = await bootKernel(kernels["native-fallback"], { backend: "xen" });
+    expect([xen.verdict, xen.reason]).toEqual(["fail", "asked for the xen backend, the kernel ran on bare hardware"]);
+    const native = await bootKernel(kernels["native-fallback"], { backend: "native" });
+    expect(native.verdict).toBe("pass");
+  });
+
+  it("a verdict line with a value pq does not read is a fail at once, not a hang (t85 N4)", async () => {
+    const r = await bootKernel(kernels["odd-verdict"], { backend: "native", timeoutMs: 60_000 });
+    expect([r.verdict, r.reason]).toEqual(["fail", 'unknown smoke value "passed" (pq reads pass, fail and skip)']);
+    expect(r.msToVerdict).toBeLessThan(60_000);
+  });
+
   it("a kernel that spins is a hang; one that triple-faults is a crash", async () => {
     const hang = await bootKernel(kernels.spin, { backend: "native", timeoutMs: 600 });
     expect(hang.verdict).toBe("hang");
     expect(hang.msToVerdict).toBeGreaterThanOrEqual(600);
     const crash = await bootKernel(kernels["triple-fault"], { backend: "native", timeoutMs: 3000 });
     expect(crash.verdict).toBe("crash");
+    // What v86's Rust said as the CPU stopped is the reason's detail, not a line on stderr (t85 N2).
+    expect(crash.reason).toMatch(/^the CPU was reset \(triple fault\)$|\(v86: [^)]+\)/);
   });
 
   it("a pool of 2 workers boots 4 kernels correctly", async () => {

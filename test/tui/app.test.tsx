@@ -817,6 +817,20 @@ describe("pq tui against what a hostile tester tried", () => {
     expect(ui.lastFrame()).toMatch(/▶ +4 U three/);
   });
 
+  it("moves typed in one burst with Enter leave the cursor on the patch the goto went to (t86 N1)", async () => {
+    const { stack } = await threePatches();
+    await stack.setGuards("two", ["+slow"]);
+    await stack.select(["slow"]);
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("jj\r");
+    await settle(ui.lastFrame, /3\/3 applied/);
+    await tick(300);
+    expect(ui.lastFrame()).toMatch(/▶> +3 A three/);
+    ui.stdin.write("k");
+    await settle(ui.lastFrame, /▶ +2 A two/);
+  });
+
   it("a key pressed before the screen showed another terminal's push acts on nothing and brings the screen up to date (tui-8 T3)", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);
