@@ -115,6 +115,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
       noCache: opts.noCache,
       reuseFailures: opts.reuseFailures,
       repeat: opts.repeat,
+      onNote: (message) => emit({ kind: "note", message }),
       freshBoots,
     });
   const evaluator = evaluatorWith(false);

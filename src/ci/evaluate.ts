@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   freshBoots?: boolean;
   /** Boots of each image this run judges (1 by default): more find a flaky guest (see Cell.flaky). */
   repeat?: number;
+  /** Hears, once, that boot verdicts cannot be kept (the cache's folder unusable): every run boots them again. */
+  onNote?: (message: string) => void;
 }
 
 /** An image judged in this run: the boot its cell shows, and its verdicts when boots of it differed. */
@@ -91,6 +93,7 @@ export class StateEvaluator {
   /** Boots started in this run, so two states with the same image boot it once. */
   private readonly inflight = new Map<string, Promise<Judged>>();
   private readonly cacheDir: string;
+  private unstoredSaid = false;
 
   constructor(private readonly opts: EvaluateOptions) {
     this.cacheDir = opts.cacheDir ?? defaultCacheDir();
@@ -204,8 +207,15 @@ export class StateEvaluator {
         // --no-cache: this run's first boot replaces what the cache held, a flaky mark included.
         const now = this.verdicts.put(key, r, limit, i === 0 && Boolean(this.opts.noCache));
         if (now.seen) record = now;
-      } catch {
-        /* a read-only or full cache folder only costs the next run this boot */
+      } catch (e) {
+        // A read-only, full or broken cache folder only costs the next run this boot; said once,
+        // where it had turned verdict caching off without a word (t85 N5).
+        if (!this.unstoredSaid) {
+          this.unstoredSaid = true;
+          this.opts.onNote?.(
+            `boot verdicts cannot be kept in ${join(this.cacheDir, "verdicts")} (${(e as Error).message}): the next run boots these states again; make that folder writable, or set PQ_CACHE_DIR to another`,
+          );
+        }
       }
     }
     const flaky = flakySet([...(record.seen ?? []), ...results.map((r) => r.verdict)]);

@@ -71,6 +71,7 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
     noCache: opts.noCache,
     reuseFailures: opts.reuseFailures,
     repeat: opts.repeat,
+    onNote: (message) => emit({ kind: "note", message }),
   });
   try {
     const { stack, patches } = scratch;

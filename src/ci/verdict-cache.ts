@@ -52,9 +52,10 @@ export function flakySet(verdicts: Iterable<string>): BootResult["verdict"][] | 
 
 /**
  * How a boot's lines become a verdict, when that changes: a verdict judged by an older rule is
- * not reused. 2: a skip of a backend the kernel lists is a fail (ci-17 F8).
+ * not reused. 2: a skip of a backend the kernel lists is a fail (ci-17 F8). 3: a pass on other
+ * ops than the backend asked for is a fail (t85 N1), and so is a smoke value pq cannot read (t85 N4).
  */
-const JUDGING_RULES = 2;
+const JUDGING_RULES = 3;
 
 export function verdictKey(imageSha: string, opts: BootOptions): string {
   const parts = {

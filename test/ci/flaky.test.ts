@@ -205,3 +205,16 @@ describe("pq bisect over a flaky first bad state", () => {
     }
   }, 180_000);
 });
+
+describe("a verdicts folder that cannot be used (t85 N5)", () => {
+  it("is said once, as a note, and the run goes on", async () => {
+    const { tree, cacheDir } = await passingStack();
+    writeFileSync(join(cacheDir, "verdicts"), "not a folder\n");
+    const notes: string[] = [];
+    const report = await runCi({ tree, backends: ["native", "xen"], cacheDir, onEvent: (e) => e.kind === "note" && notes.push(e.message) });
+    expect(report.cells.map((c) => c.outcome)).toEqual(["pass", "skip"]);
+    expect(notes).toEqual([
+      expect.stringMatching(/^boot verdicts cannot be kept in .*verdicts \(.*\): the next run boots these states again/),
+    ]);
+  });
+});
