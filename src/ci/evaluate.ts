@@ -8,7 +8,7 @@ import { logTail } from "../core/log-tail.js";
 import { PqError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics } from "../build/index.js";
+import { buildTree, defaultCacheDir, formatDiagnostic, parseDiagnostics, type Diagnostic } from "../build/index.js";
 import { BootPool, DEFAULT_BOOT_TIMEOUT_MS, type BootOptions, type BootResult } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
@@ -85,6 +85,25 @@ export function cellFromBoot(
   return cell;
 }
 
+/**
+ * A failed build's errors for the log tail: each with the notes gcc gave after it (where a
+ * macro or a declaration was made, which blame ties to the patch that made it: an interaction
+ * of two patches shows both), and a line repeated for every file that includes a header said
+ * once with its count (t85 N3: one error five times, and the note naming the cause dropped).
+ */
+export function errorLines(diagnostics: Diagnostic[]): string[] {
+  const counts = new Map<string, number>();
+  let inError = false;
+  for (const d of diagnostics) {
+    if (d.severity === "error") inError = true;
+    else if (d.severity !== "note") inError = false;
+    if (!inError) continue;
+    const line = formatDiagnostic(d);
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  return [...counts].map(([line, n]) => (n > 1 ? `${line} (${n} times)` : line));
+}
+
 export class StateEvaluator {
   /** What this evaluator did: how many links and boots it ran and how many it reused. */
   readonly stats = { states: 0, linked: 0, reusedImages: 0, booted: 0, reusedVerdicts: 0 };
@@ -123,10 +142,7 @@ export class StateEvaluator {
     if (!built.ok) {
       // Blame only costs something when there is an error to blame.
       const diagnostics = parseDiagnostics(built.log, await stackBlame(stack));
-      const errors = diagnostics
-        .filter((d) => d.severity === "error")
-        .map(formatDiagnostic)
-        .join("\n");
+      const errors = errorLines(diagnostics).join("\n");
       // A remembered failure (same tree, same toolchain) is reused like a verdict.
       const reused = !!built.reusedImage;
       if (reused) this.stats.reusedImages++;
