@@ -1009,6 +1009,45 @@ describe("a killed export's temporary files (verify-6 N5)", () => {
   });
 });
 
+describe("an export --dir --force over an earlier one, killed half way (t87 N1)", () => {
+  it("leaves no series beside a mix of old and new mails; the next export makes it whole", async () => {
+    const tree = repo({ "a.txt": "a\n", "b.txt": "b\n" });
+    await pq(tree, "init");
+    for (const [name, file] of [
+      ["p1", "a.txt"],
+      ["p2", "b.txt"],
+    ]) {
+      await pq(tree, "new", name, "-m", `${name} first`);
+      write(tree, file, `${file} changed\n`);
+      await pq(tree, "refresh");
+    }
+    const out = besideTree(tree, "out");
+    expect((await pq(tree, "export", "--dir", out)).code).toBe(0);
+    const first = snapshot(out);
+    await pq(tree, "header", "p1", "-m", "p1 second");
+    await pq(tree, "header", "p2", "-m", "p2 second");
+    const PQ = resolve("bin/pq.js");
+    const killed = spawnSync(process.execPath, [PQ, "export", "--dir", out, "--force"], {
+      cwd: tree,
+      encoding: "utf8",
+      env: { ...process.env, PQ_FAILPOINT: "export-renamed" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    // The first mail renamed into place, the second still the earlier export's: no series says they are one export.
+    expect(
+      readdirSync(out)
+        .filter((f) => !f.includes(".tmp-"))
+        .sort(),
+    ).toEqual(["0001-p1.patch", "0002-p2.patch"]);
+    expect(read(out, "0001-p1.patch")).toContain("p1 second");
+    expect(read(out, "0002-p2.patch")).toContain("p2 first");
+    expect(first).not.toEqual(snapshot(out));
+    expect((await pq(tree, "export", "--dir", out, "--force")).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["0001-p1.patch", "0002-p2.patch", "series"]);
+    expect(read(out, "0002-p2.patch")).toContain("p2 second");
+  });
+});
+
 describe("pq export --mbox over what is not a regular file (t69 N7)", () => {
   it("refuses a symlink and a FIFO (as a device node), --force or not, and writes nothing", async () => {
     const tree = repo({ "a.c": "a\n" });

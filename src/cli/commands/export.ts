@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, lstatSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { nameToBytes } from "../../patch/paths.js";
 import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
+import { failpoint } from "../../core/failpoint.js";
 import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName } from "../../queue/names.js";
 import { canonicalSeriesLine } from "../../queue/series.js";
@@ -123,19 +124,35 @@ export default defineCommand({
         { path: join(dir, "series"), text: nameToBytes(mails.map((m) => m.file).join("\n") + "\n") },
       ];
       refuseOverwrites(files, Boolean(args.force));
+      makeDirs(dir);
+      // Every file written whole under a temporary name first (a killed export leaves no cut mail:
+      // safe-6 #9), the earlier export's series removed, then the mails renamed into place and the
+      // series written last: an export killed among the renames has no series, where a series of
+      // the earlier export had stood by a mix of its mails and the new ones (t87 N1).
+      const temporaries: [string, string][] = [];
+      try {
+        for (const f of files) {
+          removeDeadTemporariesOf(f.path);
+          const tmp = `${f.path}.tmp-${process.pid}`;
+          writeFileSync(tmp, f.text, "latin1");
+          temporaries.push([tmp, f.path]);
+        }
+      } catch (e) {
+        for (const [tmp] of temporaries) rmSync(tmp, { force: true });
+        throw e;
+      }
+      const earlier = readText(join(dir, "series"));
+      rmSync(join(dir, "series"), { force: true });
       // An export --force over an earlier one: its mails the new series does not list go, or
       // `git am DIR/*.patch` would apply patches that are no longer in the export.
-      const earlier = readText(join(dir, "series"));
       if (earlier !== null) {
         const kept = new Set(mails.map((m) => m.file));
         for (const old of earlier.split("\n"))
           if (/^\d{4}-[^/]*\.patch$/.test(old) && !kept.has(old)) rmSync(join(dir, old), { force: true });
       }
-      makeDirs(dir);
-      // Each written whole under a temporary name, then renamed: a killed export leaves no cut mail (safe-6 #9).
-      for (const f of files) {
-        removeDeadTemporariesOf(f.path);
-        writeAtomic(f.path, f.text);
+      for (const [tmp, path] of temporaries) {
+        renameSync(tmp, path);
+        failpoint("export-renamed");
       }
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
     }
