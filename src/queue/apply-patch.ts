@@ -145,7 +145,7 @@ export async function applyPatchText(ws: WorkingSet, name: string, text: string,
       );
     }
     // A gitlink is a commit id, not a file: applied as a file change it would silently do nothing.
-    if (fp.newMode === "160000" || fp.oldMode === "160000" || fp.index?.mode === "160000") {
+    if (isSubmoduleChange(fp)) {
       throw new PqError("unsupported", `${name}: ${fp.newPath ?? fp.oldPath} is a submodule (git mode 160000); pq does not apply submodule changes`, [
         "move the submodule with git (git submodule update, a commit) and keep the patch to files",
       ]);
@@ -406,6 +406,11 @@ function refuseFileAncestors(ws: WorkingSet, name: string, files: FilePatch[], s
 }
 
 /** A file of a patch that makes, changes or removes a symlink, which pq does not apply. */
+/** Whether a file patch changes a gitlink (a submodule's commit, git mode 160000). */
+export function isSubmoduleChange(fp: FilePatch): boolean {
+  return fp.newMode === "160000" || fp.oldMode === "160000" || fp.index?.mode === "160000";
+}
+
 export function isSymlinkChange(fp: FilePatch): boolean {
   return fp.newMode === "120000" || fp.oldMode === "120000" || fp.index?.mode === "120000";
 }

@@ -36,6 +36,16 @@ describe("push -a up to a patch pq refuses", () => {
       ),
     ]);
     await pq(tree, "delete", "link-again.patch");
+    // And for a submodule's change, which the push refuses too (t84 N3).
+    const subFile = join(tree, "..", `sub-${Date.now()}.patch`);
+    writeFileSync(
+      subFile,
+      "diff --git a/sub b/sub\nnew file mode 160000\nindex 0000000..1234567\n--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1234567890123456789012345678901234567890\n",
+    );
+    dirs.push(subFile);
+    const sub = await pq(tree, "import", "-n", "sub.patch", subFile);
+    expect([sub.code, sub.err]).toEqual([0, expect.stringContaining("note: sub.patch changes a submodule (sub), which pq push refuses")]);
+    await pq(tree, "delete", "sub.patch");
     expect(link.err).toContain("1 patch(es) before it were applied; the top is now ok.patch");
     expect((await pq(tree, "applied")).out).toBe("ok.patch\n");
     expect(read(tree, "y")).toBe("q1\n");

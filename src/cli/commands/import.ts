@@ -10,7 +10,7 @@ import { progressSink } from "../progress.js";
 import { guardCommentNote, printPushReport } from "../reports.js";
 import { PqError } from "../../errors.js";
 import { parseNamedPatch } from "../../patch/index.js";
-import { isSymlinkChange } from "../../queue/apply-patch.js";
+import { isSubmoduleChange, isSymlinkChange } from "../../queue/apply-patch.js";
 
 export default defineCommand({
   command: "import [files..]",
@@ -109,21 +109,27 @@ export default defineCommand({
           "import them without --name, then pq rename",
         ]);
       }
-      // A symlink patch goes in (quilt and git apply apply it) but pq's push refuses it: said now, not at the push (interop-17 F2).
+      // A symlink or submodule patch goes in (quilt and git apply apply it) but pq's push refuses it: said now, not at the push (interop-17 F2).
       for (const item of items) {
-        // Only a patch whose text names the symlink mode is parsed (an import of a thousand patches parses none).
-        if (!item.text.includes(" 120000")) continue;
+        // Only a patch whose text names the symlink or gitlink mode is parsed (an import of a thousand patches parses none).
+        if (!item.text.includes(" 120000") && !item.text.includes(" 160000")) continue;
         let links: string[] = [];
+        let submodules: string[] = [];
         try {
-          links = parseNamedPatch(item.name, item.text, { strip: item.strip ?? 1 })
-            .files.filter(isSymlinkChange)
-            .map((f) => f.newPath ?? f.oldPath ?? "?");
+          const files = parseNamedPatch(item.name, item.text, { strip: item.strip ?? 1 }).files;
+          links = files.filter(isSymlinkChange).map((f) => f.newPath ?? f.oldPath ?? "?");
+          // A gitlink (a submodule's commit) is refused by push the same way: said here too (t84 N3).
+          submodules = files.filter(isSubmoduleChange).map((f) => f.newPath ?? f.oldPath ?? "?");
         } catch {
           continue; // the push says what it cannot read
         }
         if (links.length)
           io.err(
             `note: ${item.name} makes or changes a symlink (${links.slice(0, 3).join(", ")}), which pq push refuses: apply that part with quilt or git apply`,
+          );
+        if (submodules.length)
+          io.err(
+            `note: ${item.name} changes a submodule (${submodules.slice(0, 3).join(", ")}), which pq push refuses: move the submodule with git and keep the patch to files`,
           );
       }
       // hg's selection (qselect) goes with its guards, where this stack has none selected: pushed, the queue applies what hg applied (t55 N6).
