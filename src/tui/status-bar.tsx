@@ -7,7 +7,7 @@ import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
 import { stoppedSyncSummary, type SharedStatus } from "../collab/status.js";
-import { cellWidth, fit, printable } from "./cells.js";
+import { cellWidth, fit, printable, wrapCells } from "./cells.js";
 import { errorLines } from "./error-view.js";
 import { FOOTER } from "./keymap.js";
 import type { Theme } from "./theme.js";
@@ -98,7 +98,8 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // edits at its end); cut, it points to the rest as an error does (tui-22 F5: a guarded
     // patch the push skipped was cut off unsaid).
     const below = (s ? 1 : 0) + (s && view.rebase ? 1 : 0) + (s?.inexact?.length ? 1 : 0);
-    const all = lineChunks(`✓ ${view.message}`, width);
+    // At spaces, with the indent a refusal's lines have: a patch name is never split (t86 N2).
+    const all = wrapCells(`✓ ${view.message}`, width, "  ");
     for (const [i, text] of withinRoom(all, STATUS_LINES - lines.length - below, width).entries()) {
       lines.push(
         <Text key={`m${i}`} color={c("green")} wrap="truncate">
@@ -170,25 +171,6 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       </Text>
     </Box>
   );
-}
-
-/** `text` cut into lines of `width` cells, mid-word where it must: a message keeps its words in place, as a terminal wraps it. */
-function lineChunks(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = "";
-  let used = 0;
-  for (const ch of printable(text.replace(/\t/g, " "))) {
-    const w = cellWidth(ch);
-    if (used + w > width && line) {
-      out.push(line);
-      line = "";
-      used = 0;
-    }
-    line += ch;
-    used += w;
-  }
-  if (line || !out.length) out.push(line);
-  return out;
 }
 
 /** `all` in at most `room` lines (at least one): the last one cut, with the pointer to `!`, when the rest does not fit. */

@@ -192,7 +192,7 @@ describe("pq tui: a refusal longer than a line (tui-2 #8)", () => {
     ui.stdin.write("\r");
     await tick();
     ui.stdin.write("\r");
-    await settle(ui.lastFrame, /✓ created a-really/);
+    await settle(ui.lastFrame, /✓ created/);
     ui.stdin.write("!");
     const frame = await settle(ui.lastFrame, /the last message/);
     expect(frame.replace(/[│\s]+/g, "")).toContain(`now at: ${long}`.replace(/\s/g, ""));
@@ -1085,4 +1085,24 @@ describe("a stopped rebase ended in another terminal (t73 N2)", () => {
     while (/rebase onto upstream in progress/.test(ui.lastFrame() ?? "") && Date.now() < until) await tick(50);
     expect(ui.lastFrame()).not.toMatch(/rebase onto upstream in progress/);
   }, 30_000);
+});
+
+describe("a message on the status line (t86 N2)", () => {
+  it("wraps at spaces with an indent, as a refusal does: a patch name is never split", async () => {
+    const { stack } = await threePatches();
+    const name = "a-patch-name-of-forty-five-characters-exactly";
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/3 applied/);
+    ui.stdin.write("c");
+    await tick();
+    ui.stdin.write(name);
+    await tick();
+    ui.stdin.write("\r");
+    await tick();
+    ui.stdin.write("\r");
+    const frame = await settle(ui.lastFrame, /✓ created/);
+    // "✓ created NAME ... now at: NAME" is wider than the 100 columns: both names whole, the second on an indented line.
+    expect(frame.split(name).length - 1, frame).toBeGreaterThanOrEqual(3);
+    expect(frame).toMatch(new RegExp(`^ {2}${name}`, "m"));
+  });
 });
