@@ -77,15 +77,35 @@ const toLatin1 = (utf8: string) => Buffer.from(utf8, "utf8").toString("latin1");
 /** RFC 2047 encoded words (=?UTF-8?q?...?= / =?UTF-8?b?...?=) as git format-patch writes them. */
 export function decodeWords(value: string): string {
   return value.replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=(\s+(?==\?))?/g, (_m, charset: string, enc: string, data: string) => {
-    const bytes =
-      enc.toLowerCase() === "b"
-        ? Buffer.from(data, "base64")
-        : Buffer.from(
-            data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
-            "latin1",
-          );
-    return /utf-?8/i.test(charset) ? bytes.toString("utf8") : (decodeCharset(bytes, charset) ?? bytes.toString("latin1"));
+    const utf8 = /utf-?8/i.test(charset);
+    const bytes = enc.toLowerCase() === "b" ? Buffer.from(data, "base64") : qBytes(data, utf8);
+    return utf8 ? bytes.toString("utf8") : (decodeCharset(bytes, charset) ?? bytes.toString("latin1"));
   });
+}
+
+/**
+ * The bytes of a "Q"-encoded word's text: `_` a space, `=XX` a byte. Characters beyond ASCII
+ * there are text already (a quoted-printable body decoded before its in-body From: is read, as
+ * git mailinfo does it): in a UTF-8 word their UTF-8 bytes, else their own code (t76 N6: each
+ * was taken as one byte, and `Zöe` became `Z\ufffde`).
+ */
+function qBytes(data: string, utf8: boolean): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const ch = data[i];
+    const hex = ch === "=" ? /^[0-9A-Fa-f]{2}/.exec(data.slice(i + 1, i + 3)) : null;
+    if (hex) {
+      out.push(parseInt(hex[0], 16));
+      i += 2;
+    } else if (ch === "_") out.push(0x20);
+    else {
+      const code = data.codePointAt(i)!;
+      if (code > 0xffff) i++;
+      if (code < 0x80 || (!utf8 && code <= 0xff)) out.push(code);
+      else out.push(...Buffer.from(String.fromCodePoint(code), "utf8"));
+    }
+  }
+  return Buffer.from(out);
 }
 
 /**

@@ -1241,6 +1241,25 @@ describe("in-body headers of an imported mail, read as git am reads them (t74 N3
   });
 });
 
+describe("an encoded in-body From: in a quoted-printable body (t76 N6)", () => {
+  it("is decoded as git am decodes it", async () => {
+    const mail =
+      "From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: Ann Example <ann@example.org>\nDate: Tue, 14 Nov 2023 22:13:20 +0100\nSubject: [PATCH] qp\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: quoted-printable\n\nFrom: =?UTF-8?q?Z=C3=B6e?= <zoe@example.org>\n\nQP b=C3=B6dy with soft=\n break\n---\ndiff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n-a\n+b\n";
+    const file = join(tempDir(), "qp.eml");
+    dirs.push(join(file, ".."));
+    writeFileSync(file, mail);
+    const am = repo({ "a.c": "a\n" });
+    expect(spawnSync("git", ["am", "-q", file], { cwd: am }).status).toBe(0);
+    // The helper reads git's output as bytes (latin1): its UTF-8 read back as text.
+    const amAuthor = Buffer.from(git(am, "log", "-1", "--format=%an <%ae>"), "latin1").toString("utf8").trim();
+    expect(amAuthor).toBe("Z\u00f6e <zoe@example.org>");
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "import", file)).code).toBe(0);
+    expect((await pq(tree, "header", "qp")).out).toContain(`Author: ${amAuthor}`);
+  });
+});
+
 describe("an in-body header line written in $EDITOR (t74 N5)", () => {
   it("is refused, naming its line as the editor showed it", async () => {
     const tree = repo({ "a.c": "a\n" });
