@@ -437,7 +437,10 @@ async function rollBackRebase(stack: Stack): Promise<RebaseReport> {
   const names = stack.series().map((e) => e.name);
   const changed = names.filter((name) => {
     const now = readText(stack.patchPath(name));
-    return now !== null && now !== (plan.patches[name] ?? null) && plan.wrote?.[name] !== sha1(now);
+    if (now === null || now === (plan.patches[name] ?? null)) return false;
+    const hash = sha1(now);
+    // The rebase's own writes: a merge it made, or the conflicted merge a kill cut short (t89 N4).
+    return plan.wrote?.[name] !== hash && !(plan.merging?.name === name && plan.merging.hash === hash);
   });
   const madeMeanwhile = changed.filter((name) => plan.patches[name] === undefined);
   const queueBackup = changed.length ? backupFiles(stack.tree, changed, "rebase-abort-queue", stack.queueDir) : undefined;

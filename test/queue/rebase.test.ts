@@ -860,6 +860,21 @@ describe("a rebase killed while it writes a conflicted merge (t83 N1)", () => {
     }
     expect(ends[1]).toBe(ends[0]);
   });
+
+  it("is aborted without calling the rebase's own conflicted merge a change of the user's (t89 N4)", async () => {
+    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
+    await pq(dir, "new", "pa", "-m", "pa");
+    write(dir, "a.c", "a 1\na mine\na 3\n");
+    await pq(dir, "refresh");
+    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
+    const before = await fullState(dir);
+    const run = spawnSync(process.execPath, [resolve("bin/pq.js"), "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "queue-held" } });
+    expect(run.signal).toBe("SIGKILL");
+    const abort = await pq(dir, "rebase", "--abort");
+    expect(abort.code, abort.err).toBe(0);
+    expect(abort.out).not.toContain("queue files changed");
+    expect(await fullState(dir)).toEqual(before);
+  });
 });
 
 describe("pq oplog --json while an undo stopped a rebase again (t79 N1)", () => {
