@@ -79,14 +79,25 @@ export function versionsBelowStack(applied: readonly AppliedPatch[]): Map<string
  * gone, and a lower patch's among them: a top patch that sets one line of a lower patch back,
  * or deletes a file one made, on purpose, is an edit like any other (t45 N1).
  */
+/** The applied patches' changes gone from the tree (see changesGone). */
+export interface ChangesGone {
+  files: string[];
+  /** The patches below the top whose changes are gone: a refresh would make the top revert them. */
+  patches: string[];
+  /** Files edited since their changes went. */
+  edited?: string[];
+  /** Only the top patch's own changes are gone, each file exactly as below the stack: a refresh would leave it empty. */
+  emptied?: true;
+}
+
 export function changesGone(
   applied: readonly AppliedPatch[],
   plan: Pick<RefreshPlan, "changed" | "files" | "renames">,
   /** A version's text: with it, a file edited since its changes went (a reset, then work) counts too (t50 N11). */
   textOf?: (v: Version, path: string) => string | null,
-): { files: string[]; patches: string[]; edited?: string[] } {
+): ChangesGone {
   const none = { files: [], patches: [] };
-  if (applied.length < 2 || !plan.changed.length) return none;
+  if (!applied.length || !plan.changed.length) return none;
   const below = versionsBelowStack(applied);
   const expected = expectedVersions(applied);
   // A file the patches create is one git does not track: a reset --hard or a stash leaves it
@@ -105,7 +116,16 @@ export function changesGone(
   // the stack's only files (taking a lower patch's lines out with the rest) is work, not a reset.
   if (!stackChanges.some((path) => plan.files[path].post === below.get(path))) return none;
   const lower = applied.slice(0, -1).filter((record) => stackChanges.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post));
-  if (!lower.length) return none;
+  // Only the top patch's own changes, every file back exactly as below the stack: the refresh
+  // would leave it empty (t90 N1: one patch applied, a git reset --hard went unsaid and the
+  // refresh emptied the patch). Edited since, it is work like any other.
+  // (Files it made, gone, are what status's filesGone says: a git clean, or a move the refresh takes.)
+  // A file it made that the reset left keeps the patch from being empty: then it is not said so.
+  if (!lower.length)
+    return stackChanges.every((path) => below.get(path) !== null && plan.files[path].post === below.get(path)) &&
+      ![...expected].some(([path, version]) => version !== below.get(path) && createdAndKept(path))
+      ? { files: stackChanges.sort(), patches: [], emptied: true }
+      : none;
   // Those edited since their changes went: a pop overwrites them (pop --force backs them up).
   const edited = stackChanges.filter((path) => plan.files[path].post !== below.get(path)).sort();
   return { files: stackChanges.sort(), patches: lower.map((record) => record.name), ...(edited.length ? { edited } : {}) };

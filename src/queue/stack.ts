@@ -22,7 +22,7 @@ import { failpoint } from "../core/failpoint.js";
 import { recentOperations, type OplogEntry, type RecentOperations } from "./oplog.js";
 import { buildPatchDiff, textHunkPaths } from "./refresh-diff.js";
 import { carryCiVerdicts, ciVerdicts } from "./ci-verdicts.js";
-import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack, versionText } from "./refresh-plan.js";
+import { changesGone, filesGone, isPqOwnPath, planRefresh, versionsBelowStack, versionText, type ChangesGone } from "./refresh-plan.js";
 import { isPushable, Series, type SeriesEntry } from "./series.js";
 import {
   adoptState,
@@ -113,7 +113,7 @@ export interface StackStatus {
   /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
   filesGone?: string[];
   /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
-  changesGone?: { files: string[]; patches: string[]; edited?: string[] };
+  changesGone?: ChangesGone;
   /**
    * Another pq holds the tree's lock: an operation is under way, and what status read may be
    * half of it (a refreshed patch file beside the state from before). The queue's files are

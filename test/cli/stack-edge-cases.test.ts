@@ -809,6 +809,34 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
   });
 });
 
+describe("the top patch's changes all gone from the tree, with nothing below it (t90 N1)", () => {
+  it("are said by status; refresh refuses to empty the patch (--force does); pop and push put them back", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "one\nTWO\n", "b.txt": "BEE\n" });
+    git(tree, "reset", "-q", "--hard");
+    expect((await pq(tree, "status")).out).toContain(
+      "p1's changes to a.txt, b.txt are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would leave p1 empty, and refuses",
+    );
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).changesGone).toEqual({
+      files: ["a.txt", "b.txt"],
+      patches: [],
+      emptied: true,
+    });
+    const before = read(join(tree, "patches"), "p1");
+    const refused = await pq(tree, "refresh");
+    expect([refused.code, refused.err]).toEqual([5, expect.stringContaining("a refresh would leave p1 empty")]);
+    expect(refused.err).toContain("pq refresh --force empties p1");
+    expect(read(join(tree, "patches"), "p1")).toBe(before);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual(["one\nTWO\n", "BEE\n"]);
+    // Part of it undone by hand is an edit like any other.
+    write(tree, "a.txt", "one\ntwo\n");
+    expect((await pq(tree, "status")).out).not.toContain("gone from the tree");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+  });
+});
+
 describe("the applied patches' changes gone, with a file one of them creates (untracked: a reset --hard keeps it, t49 N1)", () => {
   it.each([
     ["reset", "-q", "--hard"],

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { handCommitAdvice } from "../../queue/ops/pop.js";
 import { defineCommand } from "../io.js";
 import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
-import { keepsItsLineEndings } from "../../queue/ops/refresh.js";
+import { keepsItsLineEndings, shortList } from "../../queue/ops/refresh.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { openStack, printJson } from "../open-stack.js";
 import { belowTopLines, fileList, PACKAGING_NOTE } from "../reports.js";
@@ -80,9 +80,13 @@ export default defineCommand({
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
-    if (s.changesGone)
+    if (s.changesGone?.emptied)
       io.out(
-        `the applied patches' changes to ${fileList(s.changesGone.files)} are gone from the tree, each as it was below the stack${s.changesGone.edited ? ` (with edits since in ${fileList(s.changesGone.edited)})` : ""} (a git reset --hard, git checkout or git stash?): ${s.changesGone.edited ? "pq pop -a --force (your edits go to .pq/backups), then pq push -a" : "pq pop -a, then pq push -a"}, puts them back; a refresh would make ${s.top} revert ${s.changesGone.patches.join(", ")}, and refuses`,
+        `${s.top}'s changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would leave ${s.top} empty, and refuses`,
+      );
+    else if (s.changesGone)
+      io.out(
+        `the applied patches' changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are gone from the tree, each as it was below the stack${s.changesGone.edited ? ` (with edits since in ${shortList(s.changesGone.edited.map((f) => fileList([f])))})` : ""} (a git reset --hard, git checkout or git stash?): ${s.changesGone.edited ? "pq pop -a --force (your edits go to .pq/backups), then pq push -a" : "pq pop -a, then pq push -a"}, puts them back; a refresh would make ${s.top} revert ${shortList(s.changesGone.patches)}, and refuses`,
       );
     if (s.filesGone)
       io.out(

@@ -10,7 +10,7 @@ import { parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type RefreshPlan } from "../refresh-plan.js";
+import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -470,16 +470,31 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
 }
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
-export function changesGoneRefusal(top: string, gone: { files: string[]; patches: string[]; edited?: string[] }): PqError {
+export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
+  if (gone.emptied)
+    return new PqError(
+      "dirty",
+      `${top}'s changes to ${shortList(gone.files)} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would leave ${top} empty`,
+      [
+        "pq pop, then pq push, puts them back (after git stash, git stash pop does)",
+        `pq refresh --force empties ${top}, if that is what you want`,
+      ],
+      { patch: top, files: gone.files, patches: [] },
+    );
   return new PqError(
     "dirty",
-    `the applied patches' changes to ${gone.files.join(", ")} are gone from the tree: ${gone.edited ? `each is as it was below the stack, with edits since in ${gone.edited.join(", ")}` : "each is as it was below the stack"} (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${gone.patches.join(", ")}`,
+    `the applied patches' changes to ${shortList(gone.files)} are gone from the tree: ${gone.edited ? `each is as it was below the stack, with edits since in ${shortList(gone.edited)}` : "each is as it was below the stack"} (a git reset --hard, git checkout or git stash?); a refresh would make ${top} revert ${shortList(gone.patches)}`,
     [
       gone.edited
-        ? `pq pop -a --force (it saves ${gone.edited.join(", ")} to .pq/backups), then pq push -a, puts them back, and your edits are in the backup to carry over; after git stash, git stash pop does`
+        ? `pq pop -a --force (it saves ${shortList(gone.edited)} to .pq/backups), then pq push -a, puts them back, and your edits are in the backup to carry over; after git stash, git stash pop does`
         : "pq pop -a, then pq push -a, puts them back (a file already as the pop leaves it is no edit it refuses over); after git stash, git stash pop does",
       `pq refresh --force makes ${top} revert them, if that is what you want`,
     ],
     { patch: top, files: gone.files, patches: gone.patches },
   );
+}
+
+/** A list of names cut to its first ten, with how many there are in all (a reset of a 1000-patch stack names them all: t90 N3). */
+export function shortList(names: readonly string[]): string {
+  return names.length > 10 ? `${names.slice(0, 10).join(", ")}, ... (${names.length} in all)` : names.join(", ");
 }
