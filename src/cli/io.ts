@@ -182,6 +182,17 @@ export function positiveCount(value: string | number | undefined, what: string, 
   return Number(text);
 }
 
+/**
+ * Options of a name or a place given an empty value (--dir "", -n "", a bare --dir): refused by
+ * name, where the default had been taken without a word (t82 N3, t89 N1).
+ */
+export function refuseEmptyOptions<A extends object>(args: A, options: readonly (keyof A & string)[]): void {
+  for (const option of options) {
+    if ((args as Record<string, unknown>)[option] === "")
+      throw new PqError("usage", `--${option} needs a value, and its value is empty`, [`give one, or leave --${option} out for the default`]);
+  }
+}
+
 /** An author the user typed: "Name <address>" on one line, as a From: line and git need it. */
 export function authorArg(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined;

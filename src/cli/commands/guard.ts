@@ -25,7 +25,8 @@ export default defineCommand({
       for (const e of entries) io.out(`${e.name}: ${e.guards.length ? e.guards.join(" ") : "unguarded"}`);
       return;
     }
-    const name = rest.length && !/^[+-]/.test(rest[0]) ? stack.resolve(rest.shift()!) : stack.top();
+    // With --none no guard follows: one word is the patch, whatever it starts with (a patch named -x: t89 N3).
+    const name = (args.none && rest.length === 1) || (rest.length && !/^[+-]/.test(rest[0])) ? stack.resolve(rest.shift()!) : stack.top();
     // --none with guards (or a second name): one reading had won silently (t82 N4).
     if (args.none && rest.length)
       throw new PqError("usage", `--none and ${rest.join(" ")} cannot be given together`, [

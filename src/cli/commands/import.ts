@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readPatchFiles, readQueueDir, selectedGuardsOf } from "../../queue/import-sources.js";
 import { isGuardName } from "../../queue/series.js";
-import { defineCommand, namesStdio, refuseNamedTwice } from "../io.js";
+import { defineCommand, namesStdio, refuseEmptyOptions, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { guardCommentNote, printPushReport } from "../reports.js";
@@ -32,6 +32,7 @@ export default defineCommand({
       .conflicts("quilt", "hg")
       .conflicts("strip", ["quilt", "hg"]),
   run: async (args, io) => {
+    refuseEmptyOptions(args, ["name", "quilt", "hg"]);
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
     const taken = new Set(stack.series().map((e) => e.name));

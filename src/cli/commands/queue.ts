@@ -1,6 +1,6 @@
 import { PqError } from "../../errors.js";
 import { createQueue, deleteQueue, listQueues, switchQueue } from "../../queue/queues.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, refuseEmptyOptions } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
 export default defineCommand({
@@ -20,6 +20,7 @@ export default defineCommand({
       .option("purge", { type: "boolean", describe: "delete: also move the queue's directory to .pq/trash" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    refuseEmptyOptions(args, ["dir"]);
     const stack = await openStack(args, io);
     if (args.action === "list") {
       if (args.name)

@@ -137,7 +137,15 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
 
 function checkGuard(g: string): void {
   if (!/^[+-]/.test(g)) throw new PqError("usage", `guard "${g}" must start with + or -`, ["e.g. pq guard NAME +xen -native"]);
-  validateGuardName(g.slice(1));
+  try {
+    validateGuardName(g.slice(1));
+  } catch (e) {
+    // Said of the word as typed ("--none" after --, not "-none": t89 N3).
+    if (!(e instanceof PqError)) throw e;
+    throw new PqError("usage", `invalid guard "${g}": a guard is + or - and a name of letters, digits, '_', '.', '-' (not starting with '-')`, [
+      "e.g. pq guard NAME +xen -native; options go before --",
+    ]);
+  }
 }
 
 export function planSetGuards(ctx: OpContext, target: string, guards: string[]): string {
@@ -149,7 +157,8 @@ export function planSetGuards(ctx: OpContext, target: string, guards: string[]):
     throw new PqError("usage", `${both.map((g) => `+${g} and -${g}`).join(", ")} cannot be given together`, ["give each guard once, with the sign it is to have"]);
   const series = tx.series();
   const name = resolveName(series, target);
-  series.setGuards(name, guards);
+  // A guard given twice is kept once (t89 N3: "+a +a" was stored so).
+  series.setGuards(name, [...new Set(guards)]);
   tx.setSeries(series);
   return name;
 }
