@@ -189,7 +189,9 @@ export function positiveCount(value: string | number | undefined, what: string, 
 export function refuseEmptyOptions<A extends object>(args: A, options: readonly (keyof A & string)[]): void {
   for (const option of options) {
     if ((args as Record<string, unknown>)[option] === "")
-      throw new PqError("usage", `--${option} needs a value, and its value is empty`, [`give one, or leave --${option} out for the default`]);
+      throw new PqError("usage", `--${option} needs a value, and its value is empty`, [
+        `give one, or leave --${option} out for the default`,
+      ]);
   }
 }
 

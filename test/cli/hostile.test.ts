@@ -691,3 +691,37 @@ describe("options that contradict each other, and a short option given '=' with 
     expect([empty.code, empty.err]).toEqual([0, ""]);
   });
 });
+
+describe("a name or a place given an empty value, and guards of a patch named -x (t89 N1, N3)", () => {
+  it("--dir, -n and --quilt given empty are refused by name; guard --none -- -x unguards -x; a guard twice is kept once", async () => {
+    const dir = await stack();
+    const mail = join(tempDir(), "one.diff");
+    dirs.push(join(mail, ".."));
+    writeFileSync(mail, "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-line1\n+LINE1\n");
+    const before = snapshot(dir);
+    for (const args of [
+      ["queue", "create", "q2", "--dir", ""],
+      ["import", "-n", "", mail],
+      ["export", "--quilt", ""],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([
+        2,
+        expect.stringMatching(/--(dir|name|quilt) needs a value, and its value is empty/),
+      ]);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect((await pq(dir, "new", "--", "-x")).code).toBe(0);
+    expect((await pq(dir, "new", "p2")).code).toBe(0);
+    await pq(dir, "select", "a", "b");
+    await pq(dir, "guard", "p2", "+b");
+    expect((await pq(dir, "guard", "p2", "+a", "+a")).out).toBe("p2: +a\n");
+    // The patch named -x, not the top: with --none one word is the patch.
+    const series = await pq(dir, "series", "-v");
+    expect(series.out).toContain("p2  #+a");
+    expect((await pq(dir, "guard", "--none", "--", "-x")).out).toBe("-x: unguarded\n");
+    expect((await pq(dir, "guard", "p2")).out).toBe("p2: +a\n");
+    const bad = await pq(dir, "guard", "p2", "--", "--none");
+    expect(bad.err).toContain('"--none"');
+  });
+});
