@@ -734,11 +734,16 @@ async function loop(
         ...(gate ? { gate } : {}),
         ...(restacked ? { restack: restacked } : {}),
       };
-    if (!pushed.rejected)
-      throw new PqError("git", `the remote refused the push`, [
+    if (!pushed.rejected) {
+      // A connection that failed is not the remote's refusal (t88 N1: a dropped link read "the remote refused").
+      const unreached = !/\[remote rejected\]|declined|denied|refusing/i.test(pushed.message) && TRANSPORT_FAILED.test(pushed.message);
+      throw new PqError("git", unreached ? `the push did not reach ${up.remote}: the connection failed` : `the remote refused the push`, [
         ...pushed.message.split("\n"),
-        `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
+        unreached
+          ? `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: check that ${up.remote} can be reached (git ls-remote ${up.remote}), then pq sync again`
+          : `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
       ]);
+    }
     // Said only when it does (t35 F13: said with --retries 0 too, which then gave up).
     if (attempt <= max) emit({ kind: "sync", message: "someone pushed first: fetching and merging again" });
     notes.push(`attempt ${attempt}: the push lost a race; merged again`);
@@ -1081,6 +1086,10 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   return { ...r, queueBackup, left: r.left?.map((l) => (made.has(l.name) ? { ...l, why: "made-meanwhile" as const } : l)) };
 }
 
+/** What git says when a push or fetch never reached the remote (the network, the server gone, an http error). */
+const TRANSPORT_FAILED =
+  /Could not read from remote repository|unable to access|remote end hung up|early EOF|Connection (refused|reset|timed out)|Could not resolve host|Cannot access URL|returned error: \d+|unable to connect/i;
+
 /**
  * pq sync's own pops and pushes are not refused as changes made during an interrupted sync,
  * and the operation log marks them as one command (one undo takes them back). The tree lock
@@ -1200,9 +1209,16 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     const reach = below
       ? `${select}pq goto ${below}, then pq push --force ${broken}`
       : `${select}pq pop -a, then pq push --force ${broken}`;
+    // Why: a patch new in this version (or changed in it) is itself the change; one the remote has as it is failed because of what changed below it (t88 N2).
+    const why =
+      remote?.patches[broken] === undefined
+        ? "new in this version"
+        : remote.patches[broken] !== mine.patches[broken]
+          ? "changed in this version"
+          : "a patch below it changed";
     throw new PqError(
       "apply-failed",
-      `${broken} does not apply in the queue you would push (a patch below it changed)${selection.extra ? ` when the guard ${selection.extra} is selected` : ""}: nothing was pushed`,
+      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : ""}: nothing was pushed`,
       [...run.failures.slice(0, 5), `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`],
       { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
     );

@@ -579,3 +579,39 @@ describe("a pq sync --abort cut short after it put the queue back (t80 N2, N3, N
     expect(readFileSync(join(saved!, "p1.patch"), "latin1")).toContain("+five (both)");
   });
 });
+
+describe("a new patch that does not apply, committed and synced (t88 N2)", () => {
+  it("is refused as new in this version, not as broken by a patch below it", async () => {
+    const { w, ann } = await annAlone();
+    write(join(ann.tree, "patches"), "noapply.patch", "--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,3 @@\n not\n-in the\n+tree at all\n here\n");
+    write(join(ann.tree, "patches"), "series", "p1.patch\nnoapply.patch\n");
+    await ok(ann.tree, "commit", "-m", "a patch that never applied");
+    const before = git(w.remote, "rev-parse", "main");
+    const r = await pq(ann.tree, "sync");
+    expect([r.code, r.err]).toEqual([
+      6,
+      expect.stringContaining("noapply.patch does not apply in the queue you would push (new in this version): nothing was pushed"),
+    ]);
+    expect(git(w.remote, "rev-parse", "main")).toBe(before);
+  });
+});
+
+describe("a push that never reaches the remote (t88 N1)", () => {
+  it("says the connection failed, not that the remote refused, and the next sync pushes", async () => {
+    const { w, ann } = await annAlone();
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", "bee\n");
+    await ok(ann.tree, "add", "b.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    // Fetches come from the remote; pushes go to a port nothing listens on.
+    git(join(ann.tree, "patches"), "remote", "set-url", "--push", "origin", "git://127.0.0.1:1/queue.git");
+    const r = await pq(ann.tree, "sync");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("the push did not reach origin: the connection failed");
+    expect(r.err).toContain("check that origin can be reached (git ls-remote origin), then pq sync again");
+    git(join(ann.tree, "patches"), "remote", "set-url", "--push", "origin", w.remote);
+    expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+    expect(git(w.remote, "show", "main:series")).toContain("p2.patch");
+  });
+});
