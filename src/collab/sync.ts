@@ -566,9 +566,17 @@ async function loop(
   let mergedAny = false;
   for (let attempt = 1; attempt <= max + 1; attempt++) {
     emit({ kind: "sync", message: `fetching ${up.remote}` });
+    const knownBefore = attempt === 1 ? await qr.resolve(up.ref) : null;
     await qr.fetch(up.remote);
     const ours = await qr.head();
     const theirs = await qr.resolve(up.ref);
+    // The shared branch rewound (a force-push) past what was fetched before: this sync puts the
+    // dropped commits back with its push, which git does without a word; said (t88 N3).
+    if (knownBefore && theirs && knownBefore !== theirs && !(await qr.isAncestor(knownBefore, theirs))) {
+      const kept = ours !== null && (await qr.isAncestor(knownBefore, ours));
+      const note = `${up.remote}'s ${up.branch} was rewritten since the last fetch (${knownBefore.slice(0, 12)} is no longer in it; a force-push?): ${kept ? "this queue has the commits it dropped, and this sync's push puts them back" : "the commits it dropped were never merged here"}`;
+      if (!notes.includes(note)) notes.push(note);
+    }
     if (theirs && theirs !== ours) await refuseLeftoversInTheWay(qr, theirs, (leftOut ??= (await qr.pending()).leftOut));
     const origTop = stack.top();
     const base = {

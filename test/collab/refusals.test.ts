@@ -615,3 +615,29 @@ describe("a push that never reaches the remote (t88 N1)", () => {
     expect(git(w.remote, "show", "main:series")).toContain("p2.patch");
   });
 });
+
+describe("a shared branch rewound by a force-push since the last fetch (t88 N3)", () => {
+  it("is said by the next sync, which puts the dropped commits back", async () => {
+    const { w, ann } = await annAlone();
+    const first = git(w.remote, "rev-parse", "main").trim();
+    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
+    write(ann.tree, "b.c", "bee\n");
+    await ok(ann.tree, "add", "b.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p2");
+    await ok(ann.tree, "sync");
+    const second = git(w.remote, "rev-parse", "main").trim();
+    // Someone force-pushes main back to the first commit.
+    git(w.remote, "update-ref", "refs/heads/main", first);
+    await ok(ann.tree, "new", "p3.patch", "-m", "p3");
+    write(ann.tree, "c.c", "see\n");
+    await ok(ann.tree, "add", "c.c");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    const r = await ok(ann.tree, "sync");
+    expect(r.out).toContain(
+      `origin's main was rewritten since the last fetch (${second.slice(0, 12)} is no longer in it; a force-push?): this queue has the commits it dropped, and this sync's push puts them back`,
+    );
+    expect(git(w.remote, "show", "main:series")).toBe("p1.patch\np2.patch\np3.patch\n");
+  });
+});
