@@ -35,16 +35,21 @@ async function annAlone() {
   return { w, ann };
 }
 
+/** A new patch `name` that adds the file `file`, refreshed and committed in `tree`'s shared queue (not synced). */
+async function commitNewFile(tree: string, name: string, file: string, content: string) {
+  await ok(tree, "new", name, "-m", name.replace(/\.patch$/, ""));
+  write(tree, file, content);
+  await ok(tree, "add", file);
+  await ok(tree, "refresh");
+  await ok(tree, "commit", "-m", name.replace(/\.patch$/, ""));
+}
+
 /** Bob with Ann's p1 applied, and Ann's p2 committed and synced since: Bob's next sync brings it in. */
 async function bobOneBehindAnn() {
   const { w, ann } = await annAlone();
   const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
   await ok(bob.tree, "push", "-a");
-  await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-  write(ann.tree, "b.c", "two\n");
-  await ok(ann.tree, "add", "b.c");
-  await ok(ann.tree, "refresh");
-  await ok(ann.tree, "commit", "-m", "p2");
+  await commitNewFile(ann.tree, "p2.patch", "b.c", "two\n");
   await ok(ann.tree, "sync");
   return bob;
 }
@@ -599,11 +604,7 @@ describe("a new patch that does not apply, committed and synced (t88 N2)", () =>
 describe("a push that never reaches the remote (t88 N1)", () => {
   it("says the connection failed, not that the remote refused, and the next sync pushes", async () => {
     const { w, ann } = await annAlone();
-    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-    write(ann.tree, "b.c", "bee\n");
-    await ok(ann.tree, "add", "b.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2");
+    await commitNewFile(ann.tree, "p2.patch", "b.c", "bee\n");
     // Fetches come from the remote; pushes go to a port nothing listens on.
     git(join(ann.tree, "patches"), "remote", "set-url", "--push", "origin", "git://127.0.0.1:1/queue.git");
     const r = await pq(ann.tree, "sync");
@@ -620,20 +621,12 @@ describe("a shared branch rewound by a force-push since the last fetch (t88 N3)"
   it("is said by the next sync, which puts the dropped commits back", async () => {
     const { w, ann } = await annAlone();
     const first = git(w.remote, "rev-parse", "main").trim();
-    await ok(ann.tree, "new", "p2.patch", "-m", "p2");
-    write(ann.tree, "b.c", "bee\n");
-    await ok(ann.tree, "add", "b.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p2");
+    await commitNewFile(ann.tree, "p2.patch", "b.c", "bee\n");
     await ok(ann.tree, "sync");
     const second = git(w.remote, "rev-parse", "main").trim();
     // Someone force-pushes main back to the first commit.
     git(w.remote, "update-ref", "refs/heads/main", first);
-    await ok(ann.tree, "new", "p3.patch", "-m", "p3");
-    write(ann.tree, "c.c", "see\n");
-    await ok(ann.tree, "add", "c.c");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p3");
+    await commitNewFile(ann.tree, "p3.patch", "c.c", "see\n");
     const r = await ok(ann.tree, "sync");
     expect(r.out).toContain(
       `origin's main was rewritten since the last fetch (${second.slice(0, 12)} is no longer in it; a force-push?): this queue has the commits it dropped, and this sync's push puts them back`,

@@ -73,15 +73,20 @@ function upstreamCommit(dir: string, message: string, edits: Record<string, stri
  * run after pa is made (another patch). Returns the tree and its state before the rebase.
  */
 async function rebaseStoppedAtPa(files: Record<string, string>, upstreamFiles: Record<string, string>, more?: (dir: string) => Promise<void>) {
+  const { dir, before } = await paUnderUpstream(files, upstreamFiles, more);
+  expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
+  return { dir, before };
+}
+
+/** rebaseStoppedAtPa's stack and upstream, before the rebase (for a rebase run another way: killed). */
+async function paUnderUpstream(files: Record<string, string> = {}, upstreamFiles: Record<string, string> = {}, more?: (dir: string) => Promise<void>) {
   const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n", ...files });
   await pq(dir, "new", "pa", "-m", "pa");
   write(dir, "a.c", "a 1\na mine\na 3\n");
   await pq(dir, "refresh");
   if (more) await more(dir);
   upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n", ...upstreamFiles });
-  const before = await fullState(dir);
-  expect((await pq(dir, "rebase", "upstream")).code).toBe(6);
-  return { dir, before };
+  return { dir, before: await fullState(dir) };
 }
 
 /** Everything a rebase may change: tree bytes (queue files included), HEAD, and which patches are applied. */
@@ -840,11 +845,7 @@ describe("a rebase killed while it writes a conflicted merge (t83 N1)", () => {
     const PQ = resolve("bin/pq.js");
     const ends: string[] = [];
     for (const failpoint of ["", "queue-held"]) {
-      const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
-      await pq(dir, "new", "pa", "-m", "pa");
-      write(dir, "a.c", "a 1\na mine\na 3\n");
-      await pq(dir, "refresh");
-      upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
+      const { dir } = await paUnderUpstream();
       const run = spawnSync(process.execPath, [PQ, "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: failpoint } });
       if (failpoint) {
         expect(run.signal).toBe("SIGKILL");
@@ -862,12 +863,7 @@ describe("a rebase killed while it writes a conflicted merge (t83 N1)", () => {
   });
 
   it("is aborted without calling the rebase's own conflicted merge a change of the user's (t89 N4)", async () => {
-    const dir = await stackWithUpstream({ "a.c": "a 1\na 2\na 3\n" });
-    await pq(dir, "new", "pa", "-m", "pa");
-    write(dir, "a.c", "a 1\na mine\na 3\n");
-    await pq(dir, "refresh");
-    upstreamCommit(dir, "upstream", { "a.c": "a 1\na UP\na 3\n" });
-    const before = await fullState(dir);
+    const { dir, before } = await paUnderUpstream();
     const run = spawnSync(process.execPath, [resolve("bin/pq.js"), "rebase", "upstream"], { cwd: dir, encoding: "utf8", env: { ...process.env, PQ_FAILPOINT: "queue-held" } });
     expect(run.signal).toBe("SIGKILL");
     const abort = await pq(dir, "rebase", "--abort");

@@ -24,6 +24,18 @@ function mount(stack: Stack, env: NodeJS.ProcessEnv = {}) {
   return ui;
 }
 
+/** `c`, the name, Enter, and Enter for no message: the frame once it says the patch was created. */
+async function newPatchByKeys(ui: ReturnType<typeof mount>, name: string): Promise<string> {
+  ui.stdin.write("c");
+  await tick();
+  ui.stdin.write(name);
+  await tick();
+  ui.stdin.write("\r");
+  await tick();
+  ui.stdin.write("\r");
+  return settle(ui.lastFrame, /✓ created/);
+}
+
 const seriesFile = (dir: string) =>
   readFileSync(join(dir, "patches", "series"), "utf8")
     .trim()
@@ -185,14 +197,8 @@ describe("pq tui: a refusal longer than a line (tui-2 #8)", () => {
     const long = `${"a-really-long-patch-name-".repeat(5)}end`;
     const ui = mount(stack);
     await settle(ui.lastFrame, /0\/3 applied/);
-    ui.stdin.write("c");
-    await tick();
-    ui.stdin.write(long);
-    await tick();
-    ui.stdin.write("\r");
-    await tick();
-    ui.stdin.write("\r");
-    await settle(ui.lastFrame, /✓ created/);
+    const created = await newPatchByKeys(ui, long);
+    expect(created).toContain("✓ created");
     ui.stdin.write("!");
     const frame = await settle(ui.lastFrame, /the last message/);
     expect(frame.replace(/[│\s]+/g, "")).toContain(`now at: ${long}`.replace(/\s/g, ""));
@@ -1093,14 +1099,7 @@ describe("a message on the status line (t86 N2)", () => {
     const name = "a-patch-name-of-forty-five-characters-exactly";
     const ui = mount(stack);
     await settle(ui.lastFrame, /0\/3 applied/);
-    ui.stdin.write("c");
-    await tick();
-    ui.stdin.write(name);
-    await tick();
-    ui.stdin.write("\r");
-    await tick();
-    ui.stdin.write("\r");
-    const frame = await settle(ui.lastFrame, /✓ created/);
+    const frame = await newPatchByKeys(ui, name);
     // "✓ created NAME ... now at: NAME" is wider than the 100 columns: both names whole, the second on an indented line.
     expect(frame.split(name).length - 1, frame).toBeGreaterThanOrEqual(3);
     expect(frame).toMatch(new RegExp(`^ {2}${name}`, "m"));
