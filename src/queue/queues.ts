@@ -14,6 +14,7 @@ import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
 import { leadsOutside } from "../tree/paths.js";
+import { checkNameOnDisk, validatePatchName } from "./names.js";
 
 export interface QueueInfo {
   name: string;
@@ -126,7 +127,23 @@ function refuseForeignDirectory(tree: string, abs: string): void {
 /** The files of a queue that are its own: the series, hg's status and guards, and the patch files the series names. */
 function queueOwnFiles(dir: string): string[] {
   const series = readText(join(dir, "series"));
-  const names = series === null ? [] : Series.fromBytes(series).names();
+  // Only names a patch can have, and none through a symlink: a series naming ../x (or a linked
+  // folder) must not make the purge move a file from outside the queue.
+  const safe = (name: string) => {
+    try {
+      validatePatchName(name);
+      checkNameOnDisk(dir, name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let names: string[] = [];
+  try {
+    names = series === null ? [] : Series.fromBytes(series).names().filter(safe);
+  } catch {
+    names = []; // a series that does not parse: its own files only, the patches stay
+  }
   return ["series", "status", "guards", ...names].filter((name, i, all) => all.indexOf(name) === i && existsSync(join(dir, name)));
 }
 

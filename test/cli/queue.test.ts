@@ -87,6 +87,12 @@ describe("pq queue create --dir over a directory of other files, and delete --pu
     expect(existsSync(join(trashed!, "series"))).toBe(true);
     expect(readFileSync(join(dir, "other-queue", "NOTES"), "utf8")).toBe("mine\n");
     expect(existsSync(join(dir, "other-queue", "fix.patch"))).toBe(false);
+    // A series naming a file outside its directory: the purge moves nothing from there.
+    expect((await pq(dir, "queue", "create", "q3", "--dir", join(dir, "q3"))).code).toBe(0);
+    writeFileSync(join(dir, "q3", "series"), "../a.txt\n");
+    const purged = await pq(dir, "queue", "delete", "q3", "--purge");
+    expect(purged.code, purged.err).toBe(0);
+    expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
   });
 });
 
