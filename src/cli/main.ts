@@ -7,6 +7,7 @@ import { declared, quickArgs } from "./quick-args.js";
 import { isAbsolute, resolve } from "node:path";
 import { statSync } from "node:fs";
 import { notUtf8Argument, notUtf8Path } from "../tree/paths.js";
+import { dropRepositoryVariables } from "../git/env.js";
 import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
@@ -146,6 +147,21 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         (queue === null ? null : notUtf8Path(resolve(io.cwd, queue), { argument: queue, mayBeMissing: true })) ??
         notUtf8Argument(argv, io.cwd));
   if (unnamed) return report(io, unnamed, argv.includes("--json"));
+  // A line break in the tree's path: git's output, read line by line, cannot carry it (t93 N5: the
+  // path was cut at it, and git ran elsewhere).
+  const broken = [tree === null ? io.cwd : resolve(io.cwd, tree), ...(queue === null ? [] : [resolve(io.cwd, queue)])].find((p) =>
+    /[\r\n]/.test(p),
+  );
+  if (broken !== undefined && argv[0] !== "help" && !argv.some((a) => a === "--help" || a === "-h"))
+    return report(
+      io,
+      new PqError("not-found", `${JSON.stringify(broken)} cannot be named: its path has a line break, which git's output cannot carry`, [
+        "rename that directory to a name without one (mv), then run pq again",
+      ]),
+      argv.includes("--json"),
+    );
+  // pq names its repository by directory: GIT_DIR and the like are dropped for every git it runs (the gate's hook keeps them).
+  if (commandWord(argv) !== "hook") dropRepositoryVariables();
   // git's "help CMD" is "CMD --help".
   // A subcommand's too: pq help ci merge is pq ci merge --help (t62 N7).
   if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1).filter((a) => !a.startsWith("-")), "--help"] : ["--help"];

@@ -725,3 +725,32 @@ describe("a name or a place given an empty value, and guards of a patch named -x
     expect(bad.err).toContain('"--none"');
   });
 });
+
+describe("GIT_DIR or GIT_INDEX_FILE in the environment, and a tree path with a line break (t93 N4, N5)", () => {
+  it("pq finish works on the tree's own repository and index; a path with a line break is refused by name", async () => {
+    const dir = await stack();
+    expect((await pq(dir, "new", "p1", "-m", "one")).code).toBe(0);
+    write(dir, "a.txt", "line1\nchanged\nline3\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const other = tempDir();
+    dirs.push(other);
+    git(other, "clone", "-q", dir, ".");
+    const otherHead = git(other, "rev-parse", "HEAD");
+    const PQ = resolve("bin/pq.js");
+    const finished = spawnSync(process.execPath, [PQ, "finish", "p1"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, GIT_DIR: join(other, ".git"), GIT_INDEX_FILE: join(other, ".git", "index") },
+    });
+    expect(finished.status, finished.stderr).toBe(0);
+    expect(git(dir, "log", "-1", "--format=%s")).toBe("one\n");
+    // The tree's own index moved with its branch: nothing staged, nothing to revert.
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect(git(other, "rev-parse", "HEAD")).toBe(otherHead);
+    const broken = join(tempDir(), "line\nbreak");
+    dirs.push(join(broken, ".."));
+    mkdirSync(broken);
+    const r = await pq(broken, "series");
+    expect([r.code, r.err]).toEqual([3, expect.stringContaining("its path has a line break, which git's output cannot carry")]);
+  });
+});
