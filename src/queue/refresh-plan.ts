@@ -86,8 +86,8 @@ export interface ChangesGone {
   patches: string[];
   /** Files edited since their changes went. */
   edited?: string[];
-  /** Only the top patch's own changes are gone, each file exactly as below the stack: a refresh would leave it empty. */
-  emptied?: true;
+  /** Only the top patch's changes are gone (no patch below it has any), each file exactly as below the stack: a refresh would take them out of it. */
+  topOnly?: true;
 }
 
 export function changesGone(
@@ -116,15 +116,14 @@ export function changesGone(
   // the stack's only files (taking a lower patch's lines out with the rest) is work, not a reset.
   if (!stackChanges.some((path) => plan.files[path].post === below.get(path))) return none;
   const lower = applied.slice(0, -1).filter((record) => stackChanges.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post));
-  // Only the top patch's own changes, every file back exactly as below the stack: the refresh
-  // would leave it empty (t90 N1: one patch applied, a git reset --hard went unsaid and the
-  // refresh emptied the patch). Edited since, it is work like any other.
-  // (Files it made, gone, are what status's filesGone says: a git clean, or a move the refresh takes.)
-  // A file it made that the reset left keeps the patch from being empty: then it is not said so.
+  // Only the top patch's own changes, every file that was there below the stack back exactly
+  // as it was: the refresh would take them out of it (t90 N1: one patch applied, a git reset
+  // --hard went unsaid and the refresh emptied the patch; t92 N1: a file it made, which the
+  // reset leaves, kept that unsaid). Edited since, it is work like any other. (Files it made,
+  // gone, are what status's filesGone says: a git clean, or a move the refresh takes.)
   if (!lower.length)
-    return stackChanges.every((path) => below.get(path) !== null && plan.files[path].post === below.get(path)) &&
-      ![...expected].some(([path, version]) => version !== below.get(path) && createdAndKept(path))
-      ? { files: stackChanges.sort(), patches: [], emptied: true }
+    return stackChanges.every((path) => below.get(path) !== null && plan.files[path].post === below.get(path))
+      ? { files: stackChanges.sort(), patches: [], topOnly: true }
       : none;
   // Those edited since their changes went: a pop overwrites them (pop --force backs them up).
   const edited = stackChanges.filter((path) => plan.files[path].post !== below.get(path)).sort();

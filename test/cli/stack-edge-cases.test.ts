@@ -810,30 +810,58 @@ describe("the applied patches' changes gone from the tree (git reset --hard: t44
 });
 
 describe("the top patch's changes all gone from the tree, with nothing below it (t90 N1)", () => {
-  it("are said by status; refresh refuses to empty the patch (--force does); pop and push put them back", async () => {
+  it("are said by status; refresh refuses to take them out of the patch (--force does); pop and push put them back", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
     await patchWith(tree, "p1", { "a.txt": "one\nTWO\n", "b.txt": "BEE\n" });
     git(tree, "reset", "-q", "--hard");
     expect((await pq(tree, "status")).out).toContain(
-      "p1's changes to a.txt, b.txt are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would leave p1 empty, and refuses",
+      "p1's changes to a.txt, b.txt are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would take them out of p1, and refuses",
     );
     expect(JSON.parse((await pq(tree, "status", "--json")).out).changesGone).toEqual({
       files: ["a.txt", "b.txt"],
       patches: [],
-      emptied: true,
+      topOnly: true,
     });
     const before = read(join(tree, "patches"), "p1");
     const refused = await pq(tree, "refresh");
-    expect([refused.code, refused.err]).toEqual([5, expect.stringContaining("a refresh would leave p1 empty")]);
-    expect(refused.err).toContain("pq refresh --force empties p1");
+    expect([refused.code, refused.err]).toEqual([5, expect.stringContaining("a refresh would take them out of p1")]);
+    expect(refused.err).toContain("pq refresh --force takes them out of p1");
     expect(read(join(tree, "patches"), "p1")).toBe(before);
     expect((await pq(tree, "pop")).code).toBe(0);
     expect((await pq(tree, "push")).code).toBe(0);
     expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual(["one\nTWO\n", "BEE\n"]);
+    // Named on the command line, another file does not hide it (t92 N2).
+    git(tree, "reset", "-q", "--hard");
+    write(tree, "c.txt", "sea\n");
+    expect((await pq(tree, "refresh", "c.txt")).code).toBe(5);
+    rmSync(join(tree, "c.txt"));
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
     // Part of it undone by hand is an edit like any other.
     write(tree, "a.txt", "one\ntwo\n");
     expect((await pq(tree, "status")).out).not.toContain("gone from the tree");
     expect((await pq(tree, "refresh")).code).toBe(0);
+  });
+});
+
+describe("the only patch's changes gone, with a file it makes left by the reset (t92 N1)", () => {
+  it("is said and refused all the same, for a new file and for a rename", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "p1", { "a.txt": "one\nTWO\n", "new.txt": "new\n" });
+    await pq(tree, "refresh", "new.txt");
+    git(tree, "reset", "-q", "--hard");
+    expect(read(tree, "new.txt")).toBe("new\n");
+    expect((await pq(tree, "status")).out).toContain("p1's changes to a.txt are all gone from the tree");
+    const refused = await pq(tree, "refresh");
+    expect([refused.code, refused.err]).toEqual([5, expect.stringContaining("a refresh would take them out of p1")]);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    const moved = await stackTree({ "a.txt": "one\ntwo\n" });
+    await pq(moved, "new", "mv");
+    git(moved, "mv", "a.txt", "c.txt");
+    expect((await pq(moved, "refresh")).code).toBe(0);
+    git(moved, "reset", "-q", "--hard");
+    expect((await pq(moved, "refresh")).code).toBe(5);
+    expect(read(join(moved, "patches"), "mv")).toContain("rename from a.txt");
   });
 });
 

@@ -132,7 +132,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   }
   // The applied patches' changes gone from the tree (git reset --hard, checkout, stash): taken,
   // the top patch would revert them, and the next pop and push would apply that (t44 N2).
-  const gone = opts.force ? null : changesGone(tx.state.applied, plan, versionText(tx.ws, ctx.store));
+  // Judged on the patch as recorded: the files named here were added to it as files the stack
+  // deletes, which hid the changes gone (t92 N2: pq refresh FILE took them out, exit 0).
+  const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), { ...top, files: recorded }], plan, versionText(tx.ws, ctx.store));
   if (gone?.files.length) throw changesGoneRefusal(top.name, gone);
   // HEAD moved under the applied patches (a git pull with them applied): what differs in the
   // patches' files is HEAD's change, which a refresh would take into the top patch, and pop then
@@ -471,13 +473,13 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
 export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
-  if (gone.emptied)
+  if (gone.topOnly)
     return new PqError(
       "dirty",
-      `${top}'s changes to ${shortList(gone.files)} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would leave ${top} empty`,
+      `${top}'s changes to ${shortList(gone.files)} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?); a refresh would take them out of ${top}`,
       [
         "pq pop, then pq push, puts them back (after git stash, git stash pop does)",
-        `pq refresh --force empties ${top}, if that is what you want`,
+        `pq refresh --force takes them out of ${top}, if that is what you want`,
       ],
       { patch: top, files: gone.files, patches: [] },
     );
