@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { statSync } from "node:fs";
 import { notUtf8Argument, notUtf8Path } from "../tree/paths.js";
 import { dropRepositoryVariables } from "../git/env.js";
+import { shellWord } from "../core/shell-word.js";
 import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
@@ -120,7 +121,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   invocation.io = io;
   invocation.exitCode = 0;
   // Quoted as a shell would need it: the log's command line can be copied back, and `-m "a b"` is not `-m a b`.
-  invocation.command = ["pq", ...argv].map(shellQuoted).join(" ");
+  invocation.command = ["pq", ...argv].map(shellWord).join(" ");
   invocation.argv = [...argv];
   if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
     io.out(`pq ${version()}`);
@@ -325,11 +326,6 @@ function report(io: CliIO, e: unknown, json = false): number {
   io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");
   if (process.env.PQ_DEBUG) io.err(String(err?.stack ?? e));
   return EXIT.internal;
-}
-
-/** An argument as a POSIX shell reads it back: bare when safe, else in single quotes. */
-function shellQuoted(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What yargs knows of the command's options (its getOptions(), which its types leave out). */

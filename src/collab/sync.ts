@@ -5,6 +5,7 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
+import { shellWord } from "../core/shell-word.js";
 import { join } from "node:path";
 import { failpoint } from "../core/failpoint.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
@@ -748,7 +749,7 @@ async function loop(
       throw new PqError("git", unreached ? `the push did not reach ${up.remote}: the connection failed` : `the remote refused the push`, [
         ...pushed.message.split("\n"),
         unreached
-          ? `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: check that ${up.remote} can be reached (git ls-remote ${up.remote}), then pq sync again`
+          ? `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: check that ${up.remote} can be reached (git -C ${shellWord(qr.queueDir)} push --dry-run ${up.remote}), then pq sync again`
           : `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
       ]);
     }
@@ -1094,9 +1095,9 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   return { ...r, queueBackup, left: r.left?.map((l) => (made.has(l.name) ? { ...l, why: "made-meanwhile" as const } : l)) };
 }
 
-/** What git says when a push or fetch never reached the remote (the network, the server gone, an http error). */
+/** What git says when a push or fetch never reached the remote (the network, the server gone); an http status (403, 500) is the remote's answer (t92 N3). */
 const TRANSPORT_FAILED =
-  /Could not read from remote repository|unable to access|remote end hung up|early EOF|Connection (refused|reset|timed out)|Could not resolve host|Cannot access URL|returned error: \d+|unable to connect/i;
+  /Could not read from remote repository|remote end hung up|early EOF|Connection (refused|reset|timed out)|Could not resolve host|Failed to connect|unable to connect/i;
 
 /**
  * pq sync's own pops and pushes are not refused as changes made during an interrupted sync,

@@ -610,7 +610,7 @@ describe("a push that never reaches the remote (t88 N1)", () => {
     const r = await pq(ann.tree, "sync");
     expect(r.code).toBe(11);
     expect(r.err).toContain("the push did not reach origin: the connection failed");
-    expect(r.err).toContain("check that origin can be reached (git ls-remote origin), then pq sync again");
+    expect(r.err).toMatch(/check that origin can be reached \(git -C \S+ push --dry-run origin\), then pq sync again/);
     git(join(ann.tree, "patches"), "remote", "set-url", "--push", "origin", w.remote);
     expect((await ok(ann.tree, "sync")).out).toContain("pushed");
     expect(git(w.remote, "show", "main:series")).toContain("p2.patch");
