@@ -754,3 +754,37 @@ describe("GIT_DIR or GIT_INDEX_FILE in the environment, and a tree path with a l
     expect([r.code, r.err]).toEqual([3, expect.stringContaining("its path has a line break, which git's output cannot carry")]);
   });
 });
+
+describe("empty values of ci's, bisect's, import's and hook's options (t92 N4, N5)", () => {
+  it("are refused by name (exit 2), not read as not given or as the current directory", async () => {
+    const dir = await stack();
+    for (const args of [
+      ["ci", "--json", ""],
+      ["ci", "--shard", ""],
+      ["bisect", "--run", ""],
+      ["import", "--mbox", ""],
+      ["hook", "install", dir, "--base", ""],
+    ]) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([
+        2,
+        expect.stringMatching(/needs a value, and its value is empty|--run names no command/),
+      ]);
+    }
+  });
+});
+
+describe("pq status with many unrefreshed files (t92 N6)", () => {
+  it("names the first ten and the count, and --json lists them all", async () => {
+    const dir = await stack();
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    const files = Array.from({ length: 12 }, (_, i) => `f${String(i).padStart(2, "0")}.txt`);
+    for (const f of files) write(dir, f, "x\n");
+    git(dir, "add", ...files);
+    git(dir, "commit", "-qm", "files");
+    for (const f of files) write(dir, f, "y\n");
+    const out = (await pq(dir, "status")).out;
+    expect(out).toContain(`unrefreshed changes: ${files.slice(0, 10).join(", ")}, ... (12 in all) (pq status --json lists them all)`);
+    expect(JSON.parse((await pq(dir, "status", "--json")).out).pending).toEqual(files);
+  });
+});

@@ -4,7 +4,7 @@ import { runBisect } from "../../ci/bisect-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
-import { backendList, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
+import { backendList, commandText, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
 
 export default defineCommand({
   command: "bisect",
@@ -25,7 +25,8 @@ export default defineCommand({
         tree: resolve(io.cwd, args.tree ?? "."),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
         backends: backendList(args.backends),
-        run: args.run,
+        // An empty --run is refused as ci refuses it (t92 N4: bisect ran build and boot instead).
+        run: commandText(args.run),
         select: (args.select as string[] | undefined)?.map(String),
         ...judgingArgs(args),
         onEvent: sink,

@@ -6,7 +6,7 @@ import { flakySet } from "../../ci/verdict-cache.js";
 import { renderHtml, renderJUnit, renderMatrix } from "../../ci/render.js";
 import { runCi } from "../../ci/run.js";
 import { rememberLastRun } from "../../ci/last-run.js";
-import { defineCommand, type CliIO } from "../io.js";
+import { defineCommand, refuseEmptyOptions, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { backendList, commandText, jobCount, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
@@ -146,6 +146,8 @@ export default defineCommand({
       })
       .options(reportOptions),
   run: async (args, io) => {
+    // Empty report paths or shard (t92 N5): not taken for "not given".
+    refuseEmptyOptions(args, ["json", "junit", "html", "shard"] as never[]);
     let shard;
     try {
       shard = args.shard ? parseShard(args.shard) : undefined;

@@ -6,7 +6,7 @@ import { gitFailed, PqError } from "../../errors.js";
 import { checkVersions, exportTree, versionInGitDir } from "../../collab/gate.js";
 import type { QueueVersion } from "../../collab/types.js";
 import { untriedGuardsNote } from "../../collab/simulate.js";
-import { defineCommand } from "../io.js";
+import { defineCommand, refuseEmptyOptions } from "../io.js";
 import { childProcess } from "../../core/child-process.js";
 import { leadsOutside } from "../../tree/paths.js";
 
@@ -37,6 +37,7 @@ const install = defineCommand({
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
       .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot (as pq ci --run)" }),
   run: async (args, io) => {
+    refuseEmptyOptions(args, ["base"]);
     const run = commandText(args.run);
     const dir = resolve(io.cwd, String(args.dir));
     if (!existsSync(join(dir, "HEAD")) || !existsSync(join(dir, "objects")))
@@ -121,6 +122,7 @@ const check = defineCommand({
       .option("backends", { alias: "b", type: "string", default: "native,xen,vmi", describe: "backends to boot each state on" })
       .option("run", { type: "string", describe: "judge each state by this shell command instead of build and boot" }),
   run: async (args, io) => {
+    refuseEmptyOptions(args, ["base"]);
     const gitDir = resolve(io.cwd, String(args["git-dir"]));
     const sub = subdirOf(args.subdir);
     if (!sub && args.base === undefined)

@@ -33,6 +33,10 @@ export default defineCommand({
       .conflicts("strip", ["quilt", "hg"]),
   run: async (args, io) => {
     refuseEmptyOptions(args, ["name", "quilt", "hg"]);
+    if ((args.mbox as string[] | undefined)?.some((m) => String(m) === ""))
+      throw new PqError("usage", "--mbox needs a value, and its value is empty", [
+        "give the mbox file (- for standard input), or leave --mbox out",
+      ]);
     const sink = progressSink(io);
     const stack = await openStack(args, io, sink);
     const taken = new Set(stack.series().map((e) => e.name));

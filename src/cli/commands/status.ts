@@ -96,7 +96,11 @@ export default defineCommand({
       io.out(
         `applied but guarded off by the selected guards (${s.guards.length ? s.guards.join(" ") : "none"}): ${fileList(s.guardedOff)}; a pop and push -a would leave ${s.guardedOff.length === 1 ? "it" : "them"} out (pq guard or pq select to keep ${s.guardedOff.length === 1 ? "it" : "them"})`,
       );
-    if (s.pending.length) io.out(`unrefreshed changes: ${fileList(s.pending)}`);
+    // A long list cut to ten (a checkout under a 1000-patch stack made one line of 6 KB: t92 N6); --json has them all.
+    if (s.pending.length)
+      io.out(
+        `unrefreshed changes: ${shortList(s.pending.map((f) => fileList([f])))}${s.pending.length > 10 ? " (pq status --json lists them all)" : ""}`,
+      );
     if (s.packaging?.length) io.out(`changed, ${PACKAGING_NOTE}: ${fileList(s.packaging)}`);
     if (s.unreadable)
       io.out(
