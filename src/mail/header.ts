@@ -336,12 +336,26 @@ function hgDateToRfc(hgDate: string): string {
   const m = /^(\d+)\s+(-?\d+)$/.exec(hgDate);
   if (!m) return hgDate;
   // hg's offset is seconds west of UTC.
-  const offsetMin = -Number(m[2]) / 60;
-  const local = new Date((Number(m[1]) + offsetMin * 60) * 1000);
+  return rfcDate(Number(m[1]), -Number(m[2]) / 60);
+}
+
+/** A time (seconds since the epoch) as a mail's Date: field, at `offsetMin` minutes east of UTC. */
+function rfcDate(seconds: number, offsetMin: number): string {
+  const local = new Date((seconds + offsetMin * 60) * 1000);
   const sign = offsetMin >= 0 ? "+" : "-";
   const abs = Math.abs(offsetMin);
   const tz = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}${String(abs % 60).padStart(2, "0")}`;
   return local.toUTCString().replace("GMT", tz);
+}
+
+/**
+ * A time (now, or `ms`) as a mail's Date: field in this machine's time zone, as git writes an
+ * author date (t93 N7: pq wrote +0000 whatever TZ said, and a finished commit then had a UTC
+ * author date beside a local committer date).
+ */
+export function localMailDate(ms = Date.now()): string {
+  const at = new Date(ms);
+  return rfcDate(Math.floor(ms / 1000), -at.getTimezoneOffset());
 }
 
 /** The header pq writes at the top of a patch file: "From/Date/Subject", a blank line, the body. */
@@ -558,7 +572,7 @@ export function formatMail(h: PatchHeader, diff: string, opts: { index?: number;
   const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";
   let text = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n`;
   text += `From: ${authorField(h.author ?? "Unknown <unknown@unknown>", true)}\n`;
-  text += `Date: ${h.date ?? new Date().toUTCString().replace("GMT", "+0000")}\n`;
+  text += `Date: ${h.date ?? localMailDate()}\n`;
   text += `Subject: ${tag} ${encodeWord(h.subject ?? "")}\n`;
   if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? "")))
     text += "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n";

@@ -3,7 +3,7 @@
  * the next) is flaky: its cell shows the worst verdict any boot of it gave, marked, and is booted
  * again on every run instead of serving one lucky boot from the cache for ever (ci-17 F1).
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cellFromBoot } from "../../src/ci/evaluate.js";
@@ -215,6 +215,18 @@ describe("a verdicts folder that cannot be used (t85 N5)", () => {
     expect(report.cells.map((c) => c.outcome)).toEqual(["pass", "skip"]);
     expect(notes).toEqual([
       expect.stringMatching(/^boot verdicts cannot be kept in .*verdicts \(.*\): the next run boots these states again/),
+    ]);
+  });
+});
+
+describe("a ci run whose tree cannot keep .pq/ci-last.json (t93 N6)", () => {
+  it("keeps its verdict (exit 0) and says the run is not remembered for the TUI", async () => {
+    const { tree } = await passingStack();
+    mkdirSync(join(tree, ".pq", "ci-last.json", "in-the-way"), { recursive: true });
+    const r = await pq(tree, "ci", "-b", "native");
+    expect([r.code, r.err], r.err).toEqual([
+      0,
+      expect.stringContaining("pq: note: the run is not remembered for the TUI's badges (.pq/ci-last.json)"),
     ]);
   });
 });

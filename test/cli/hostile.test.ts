@@ -788,3 +788,17 @@ describe("pq status with many unrefreshed files (t92 N6)", () => {
     expect(JSON.parse((await pq(dir, "status", "--json")).out).pending).toEqual(files);
   });
 });
+
+describe("a new patch's Date: line and the commit pq finish makes of it (t93 N7)", () => {
+  it("are in the machine's time zone, as git writes an author date", async () => {
+    const dir = await stack();
+    const PQ = resolve("bin/pq.js");
+    const env = { ...process.env, TZ: "Asia/Kolkata" };
+    expect(spawnSync(process.execPath, [PQ, "new", "p1", "-m", "one"], { cwd: dir, env }).status).toBe(0);
+    expect(read(join(dir, "patches"), "p1")).toMatch(/^Date: .* \+0530$/m);
+    write(dir, "a.txt", "line1\nchanged\nline3\n");
+    expect(spawnSync(process.execPath, [PQ, "refresh"], { cwd: dir, env }).status).toBe(0);
+    expect(spawnSync(process.execPath, [PQ, "finish", "-a"], { cwd: dir, env }).status).toBe(0);
+    expect(git(dir, "log", "-1", "--format=%ai")).toMatch(/\+0530\n$/);
+  });
+});

@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
+import { systemRefusal } from "../../core/system-refusal.js";
 import { dirname, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, OUTCOMES, parseShard, type CiReport } from "../../ci/report.js";
@@ -184,7 +185,15 @@ export default defineCommand({
       `(${((Date.now() - started) / 1000).toFixed(1)} s${shard ? `, shard ${args.shard}` : ""}; ${report.cells.length - reused} cells run, ${reused} reused)`,
     );
     writeReports(report, args, io);
-    if (!shard) rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
+    // The TUI's badges only: a tree pq cannot write into keeps the run's verdict (t93 N6: a passing run exited 14).
+    if (!shard)
+      try {
+        rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
+      } catch (e) {
+        const refusal = systemRefusal(e);
+        if (!refusal) throw e;
+        io.err(`pq: note: the run is not remembered for the TUI's badges (.pq/ci-last.json): ${refusal.message}`);
+      }
     return failedCells(report).length ? 1 : 0;
   },
 });

@@ -4,7 +4,7 @@ import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tr
 import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failpoint } from "../../core/failpoint.js";
-import { formatMail, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
+import { formatMail, localMailDate, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName } from "../../queue/names.js";
 import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
@@ -294,9 +294,6 @@ function asGitPaths(text: string, strip: number, tree: string): string {
   return joinHeaderAndDiff(headerOf(text), diff);
 }
 
-/** A time as a mail's Date: field, in UTC (as formatMail dates a mail that has none). */
-const mailDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toUTCString().replace("GMT", "+0000");
-
 /** The mails of an export, numbered, each as git format-patch writes one (notes on a missing author said on stderr). */
 /**
  * A diff without the signature a mail it came from ended with ("-- " and git's version after
@@ -372,7 +369,7 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     }
     // A patch without a date (a plain diff, quilt's) is dated when its file was last written:
     // the same export again is the same mails, not mails "that hold something else" (t62 N3).
-    if (!header.date) header.date = mailDate(statSync(join(stack.queueDir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (!header.date) header.date = localMailDate(statSync(join(stack.queueDir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
     const num = String(i + 1).padStart(4, "0");
     mails.push({
       file: `${num}-${flattenName(stem)}.patch`,

@@ -6,7 +6,7 @@
 import { pushCacheKey } from "../caches.js";
 import { PqError } from "../../errors.js";
 import { addDep3Trailer, formatHeader, rewriteHeader, sameHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
-import { parseHeader } from "../../mail/header.js";
+import { localMailDate, parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
@@ -416,7 +416,7 @@ export async function planNew(ctx: OpContext, name: string, opts: { message?: st
   refuseDiffInMessage(opts.message ?? "");
   const author = opts.author ?? (await defaultAuthor(await ctx.repo()));
   const [subject, ...rest] = (opts.message ?? "").split("\n");
-  const text = formatHeader({ author, date: new Date().toUTCString().replace("GMT", "+0000"), subject: subject || name, body: trimBody(rest.join("\n")) });
+  const text = formatHeader({ author, date: localMailDate(), subject: subject || name, body: trimBody(rest.join("\n")) });
   tx.writePatch(name, text);
   series.insertAfter(tx.state.applied.at(-1)?.name ?? null, { name, guards: [] });
   tx.setSeries(series);
