@@ -105,6 +105,11 @@ export function refuseUnwritable(ctx: { tree: string; queueDir: string }, entry:
     const ref = refFile(gitDir, entry.git.ref);
     const branch = entry.git.ref.replace(/^refs\/heads\//, "");
     if (!entry.git.indexOnly && !canWriteIn(dirname(ref))) throw refuse(`${branch} (git's lock file for it)`, "move", dirname(ref), shownDir(ctx.tree, dirname(ref)));
+    // The reflogs git appends to as it moves the branch: a refused one failed update-ref after the
+    // branch had moved, half way through the operation (t93 N3).
+    if (!entry.git.indexOnly)
+      for (const log of [join(gitDir, "logs", "HEAD"), join(gitDir, "logs", entry.git.ref)])
+        if (existsSync(log) && accessAnswer(log) !== "ok") throw refuse(`${branch} (git's reflog of it)`, "move", log, shownDir(ctx.tree, log));
     if (entry.git.index.length && !canWriteIn(gitDir)) throw refuse("git's index (its lock file)", "update", gitDir, shownDir(ctx.tree, gitDir));
   }
 }

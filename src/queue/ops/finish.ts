@@ -62,7 +62,9 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     }),
   );
   ctx.emit({ kind: "finish", message: `storing ${blobs.length} file version(s)`, current: 0, total: finishing.length });
-  const ids = await git.writeBlobs(blobs);
+  const ids = await git.writeBlobs(blobs).catch((e: unknown) => {
+    throw objectsRefused(e);
+  });
   const chain = finishing.map((record, i) => {
     // The message export writes (interop-17 F10): a DEP-3 header's other fields (Origin:,
     // Bug-Debian:, a second Author:) as its last paragraph, and the notes after its "---" line
@@ -89,7 +91,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     // A Date: line git cannot read (a two-digit year, a mailer's own form), taken as it was at import.
     const bad = /invalid date format: (.*)/.exec((e as Error).message)?.[1]?.trim();
     const at = bad === undefined ? -1 : chain.findIndex((c) => c.date?.trim() === bad);
-    if (at === -1) throw e;
+    if (at === -1) throw objectsRefused(e);
     throw new PqError(
       "refused",
       `${finishing[at].name} has a date git cannot read (${bad}), so its commit cannot be made; nothing was changed`,
@@ -126,4 +128,15 @@ function blankBeforeDashes(header: string, bodyEmpty: boolean): boolean {
   let blanks = 0;
   while (at - blanks > 0 && lines[at - blanks - 1] === "") blanks++;
   return blanks > (bodyEmpty ? 1 : 0);
+}
+
+/**
+ * git's refusal to add objects (.git/objects not writable) as the system's refusal it is, with the
+ * way on (t93 N2: git's raw words, exit 11); any other error as it came.
+ */
+function objectsRefused(e: unknown): unknown {
+  if (!(e instanceof Error) || !/insufficient permission for adding an object|unable to create temporary file|Permission denied/i.test(e.message)) return e;
+  return new PqError("system", "git cannot add the commits to its object store (permission denied); nothing was changed", [
+    "make .git/objects and the folders in it writable for you (chmod -R u+w .git/objects, by its owner if that is not you), then pq finish again",
+  ]);
 }
