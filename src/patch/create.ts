@@ -36,6 +36,73 @@ function hunkHeading(lines: string[], firstLine: number): string {
   return "";
 }
 
+/**
+ * Regions up to this many lines on both sides together are diffed by Myers' algorithm (as git
+ * diffs by default), whose cost grows with the lines times the edits: a region of 100,000
+ * lines changed every other line took more than ten minutes (t94 N1). Larger regions are first
+ * cut at lines that occur once on each side, in order (patience diff's anchors), and each piece
+ * is diffed alone.
+ */
+const MYERS_LINES = 4000;
+
+/** The edit of a[aLo..aHi) into b[bLo..bHi) as hunk lines, appended to `out`. */
+function diffRegion(a: string[], aLo: number, aHi: number, b: string[], bLo: number, bHi: number, out: HunkLine[]): void {
+  while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) (out.push({ op: " ", text: a[aLo++] }), bLo++);
+  const after: HunkLine[] = [];
+  while (aHi > aLo && bHi > bLo && a[aHi - 1] === b[bHi - 1]) (after.push({ op: " ", text: a[--aHi] }), bHi--);
+  const anchors = aHi - aLo + (bHi - bLo) > MYERS_LINES ? uniqueAnchors(a, aLo, aHi, b, bLo, bHi) : [];
+  if (anchors.length) {
+    for (const [ai, bi] of anchors) {
+      diffRegion(a, aLo, ai, b, bLo, bi, out);
+      out.push({ op: " ", text: a[ai] });
+      aLo = ai + 1;
+      bLo = bi + 1;
+    }
+    diffRegion(a, aLo, aHi, b, bLo, bHi, out);
+  } else if (aHi - aLo + (bHi - bLo) > MYERS_LINES * 16) {
+    // No line to cut at (a region of repeated lines): all out and all in, a correct if coarse edit.
+    for (let k = aLo; k < aHi; k++) out.push({ op: "-", text: a[k] });
+    for (let k = bLo; k < bHi; k++) out.push({ op: "+", text: b[k] });
+  } else {
+    for (const c of diffArrays(a.slice(aLo, aHi), b.slice(bLo, bHi)))
+      for (const text of c.value) out.push({ op: c.added ? "+" : c.removed ? "-" : " ", text });
+  }
+  for (let k = after.length - 1; k >= 0; k--) out.push(after[k]);
+}
+
+/**
+ * Lines that occur exactly once in a[aLo..aHi) and once in b[bLo..bHi), as [aIndex, bIndex]
+ * pairs, the longest run of them in the same order on both sides (patience sorting).
+ */
+function uniqueAnchors(a: string[], aLo: number, aHi: number, b: string[], bLo: number, bHi: number): [number, number][] {
+  const inA = new Map<string, number>();
+  for (let k = aLo; k < aHi; k++) inA.set(a[k], inA.has(a[k]) ? -1 : k);
+  const inB = new Map<string, number>();
+  for (let k = bLo; k < bHi; k++) if (inA.has(b[k]) && inA.get(b[k])! >= 0) inB.set(b[k], inB.has(b[k]) ? -1 : k);
+  const pairs: [number, number][] = [];
+  for (let k = aLo; k < aHi; k++) {
+    const bi = inA.get(a[k]) === k ? inB.get(a[k]) : undefined;
+    if (bi !== undefined && bi >= 0) pairs.push([k, bi]);
+  }
+  // The longest increasing run of b indexes, in a's order: tails[i] ends the best run of length i+1.
+  const tails: number[] = [];
+  const back: number[] = new Array(pairs.length).fill(-1);
+  for (let i = 0; i < pairs.length; i++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pairs[tails[mid]][1] < pairs[i][1]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) back[i] = tails[lo - 1];
+    tails[lo] = i;
+  }
+  const run: [number, number][] = [];
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i !== -1; i = back[i]) run.push(pairs[i]);
+  return run.reverse();
+}
+
 /** Line hunks between two texts (unified diff with `context` lines). */
 export function diffHunks(oldText: string, newText: string, context = 3): Hunk[] {
   const a = splitLines(oldText);
@@ -47,8 +114,7 @@ export function diffHunks(oldText: string, newText: string, context = 3): Hunk[]
   while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
   const ops: HunkLine[] = [];
   for (let k = 0; k < head; k++) ops.push({ op: " ", text: a[k] });
-  const changes = diffArrays(a.slice(head, a.length - tail), b.slice(head, b.length - tail));
-  for (const c of changes) for (const text of c.value) ops.push({ op: c.added ? "+" : c.removed ? "-" : " ", text });
+  diffRegion(a, head, a.length - tail, b, head, b.length - tail, ops);
   for (let k = a.length - tail; k < a.length; k++) ops.push({ op: " ", text: a[k] });
 
   const hunks: Hunk[] = [];

@@ -8,6 +8,7 @@ import {
   bestName,
   createFilePatch,
   describeHunkResult,
+  diffHunks,
   parsePatch,
   reverseFilePatch,
   type FilePatch,
@@ -437,5 +438,36 @@ describe("a hunk whose new side ends without a newline, applied higher up (verif
     const atEnd = applyFilePatch("a\nb\nc\n", parsePatch(patch).files[0]);
     expect(atEnd.content).toBe("a\nb\nc");
     expect(atEnd.content).toBe(gnuPatch("a\nb\nc\n", patch).content);
+  });
+});
+
+describe("the diff of a large change (t94 N1)", () => {
+  it("of 200,000 lines changed every other line is one hunk that applies, made without Myers' quadratic cost", () => {
+    const big = Array.from({ length: 200_000 }, (_, i) => `line ${i + 1} of the big file\n`);
+    const changed = big.map((l, i) => (i % 2 ? l.replace("\n", " CHANGED\n") : l));
+    const hunks = diffHunks(big.join(""), changed.join(""));
+    const r = applyFilePatch(big.join(""), { oldPath: "f", newPath: "f", kind: "modify", hunks }, { fuzz: 0 });
+    expect(r.ok && r.content === changed.join("")).toBe(true);
+  });
+
+  it("of large files with scattered edits, moved blocks and repeated lines always applies to give the new text", () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 6; round++) {
+      const old = Array.from({ length: 6000 }, (_, i) => (rand(10) === 0 ? "}\n" : `l${i} ${rand(1000)}\n`));
+      const neu = [...old];
+      for (let e = 0; e < 400; e++) {
+        const at = rand(neu.length);
+        const kind = rand(3);
+        if (kind === 0) neu.splice(at, 1);
+        else if (kind === 1) neu.splice(at, 0, rand(4) === 0 ? "}\n" : `new ${e}\n`);
+        else neu[at] = `changed ${e}\n`;
+      }
+      // A block moved from the start to the end.
+      neu.push(...neu.splice(0, 50));
+      const hunks = diffHunks(old.join(""), neu.join(""));
+      const r = applyFilePatch(old.join(""), { oldPath: "f", newPath: "f", kind: "modify", hunks }, { fuzz: 0 });
+      expect(r.ok && r.content === neu.join(""), `round ${round}`).toBe(true);
+    }
   });
 });
