@@ -190,14 +190,16 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
     const match = findHunk(file, hunk, old, expected, cursor, maxFuzz);
     if (!match) {
       // Fits above the hunks before it (a hand-edited or concatenated patch): said, as GNU patch says it (interop-17 F3).
-      const misordered = cursor > 0 && findHunk(file, hunk, old, Math.min(stated, cursor), 0, maxFuzz) !== null;
+      const above = cursor > 0 && findHunk(file, hunk, old, Math.min(stated, cursor), 0, maxFuzz) !== null;
+      // In file order after the hunk before it, it fits only over lines that hunk took: the two overlap (t94 N4).
+      const overlaps = above && i > 0 && hunk.oldStart >= fp.hunks[i - 1].oldStart;
       results.push({
         index: i + 1,
         status: "failed",
         offset: 0,
         fuzz: 0,
         line: stated + 1 + outDelta,
-        ...(misordered ? { misordered } : {}),
+        ...(overlaps ? { overlaps: i } : above ? { misordered: true } : {}),
       });
       return;
     }
@@ -368,7 +370,7 @@ export function reverseFilePatch(fp: FilePatch): FilePatch {
 /** GNU patch's wording for a hunk's fate. */
 export function describeHunkResult(r: HunkResult): string {
   if (r.status === "failed")
-    return `Hunk #${r.index} FAILED at ${r.line ?? "?"}${r.misordered ? " (misordered: it fits only above the hunk before it; put the patch's hunks in file order)" : ""}.`;
+    return `Hunk #${r.index} FAILED at ${r.line ?? "?"}${r.misordered ? " (misordered: it fits only above the hunk before it; put the patch's hunks in file order)" : r.overlaps ? ` (it overlaps hunk #${r.overlaps}: lines it reads are ones that hunk changed; git apply refuses such a patch too)` : ""}.`;
   // GNU patch fails such a hunk "(different line endings)"; pq applies it and says so.
   const eol = r.eol ? ` (different line endings: its added lines take the file's ${r.eol === "crlf" ? "CRLF" : "LF"})` : "";
   if (r.status === "exact") return `Hunk #${r.index} applied cleanly.`;

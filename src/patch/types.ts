@@ -73,6 +73,8 @@ export interface HunkResult {
   status: "exact" | "offset" | "eol" | "fuzz" | "failed";
   /** A failed hunk that fits only above where the hunk before it went: the patch's hunks are out of file order (GNU patch: "misordered hunks"). */
   misordered?: boolean;
+  /** A failed hunk, in file order, that fits only over lines the hunk before it (this number) changed: the two overlap. */
+  overlaps?: number;
   offset: number;
   fuzz: number;
   /**

@@ -693,7 +693,7 @@ describe("options that contradict each other, and a short option given '=' with 
 });
 
 describe("a name or a place given an empty value, and guards of a patch named -x (t89 N1, N3)", () => {
-  it("--dir, -n and --quilt given empty are refused by name; guard --none -- -x unguards -x; a guard twice is kept once", async () => {
+  it("--dir and -n given empty are refused by name; guard --none -- -x unguards -x; a guard twice is kept once", async () => {
     const dir = await stack();
     const mail = join(tempDir(), "one.diff");
     dirs.push(join(mail, ".."));
@@ -702,7 +702,6 @@ describe("a name or a place given an empty value, and guards of a patch named -x
     for (const args of [
       ["queue", "create", "q2", "--dir", ""],
       ["import", "-n", "", mail],
-      ["export", "--quilt", ""],
     ]) {
       const r = await pq(dir, ...args);
       expect([r.code, r.err], args.join(" ")).toEqual([

@@ -55,6 +55,16 @@ describe("misordered hunks", () => {
     expect(nowhere.hunks[1]).toMatchObject({ status: "failed" });
     expect(nowhere.hunks[1].misordered).toBeUndefined();
   });
+
+  it("a hunk in file order that reads lines the hunk before it changed fails as overlapping it, not misordered (t94 N4)", () => {
+    const text = Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("");
+    const r = applyFilePatch(text, only("--- a/f\n+++ b/f\n@@ -5,3 +5,3 @@\n 5\n-6\n+6x\n 7\n@@ -6,3 +6,3 @@\n 6\n-7\n+7x\n 8\n"));
+    expect(r.hunks[1]).toMatchObject({ status: "failed", overlaps: 1 });
+    expect(r.hunks[1].misordered).toBeUndefined();
+    expect(describeHunkResult(r.hunks[1])).toBe(
+      "Hunk #2 FAILED at 6 (it overlaps hunk #1: lines it reads are ones that hunk changed; git apply refuses such a patch too).",
+    );
+  });
 });
 
 describe("parse", () => {

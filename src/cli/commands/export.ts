@@ -10,7 +10,7 @@ import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
 import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
-import { defineCommand, namesStdio, refuseEmptyOptions, type CliIO } from "../io.js";
+import { defineCommand, namesStdio, type CliIO } from "../io.js";
 import type { Stack } from "../../queue/stack.js";
 import { openStack } from "../open-stack.js";
 import { defaultAuthor } from "../../queue/ops/context.js";
@@ -32,7 +32,6 @@ export default defineCommand({
           "overwrite an existing mbox, or the files already in DIR (mails, series); --dir --force also removes the earlier export's mails its series leaves out",
       }),
   run: async (args, io) => {
-    refuseEmptyOptions(args, ["dir", "quilt", "mbox"]);
     const stack = await openStack(args, io);
     // Through the stack: a patch named by its path from the tree's root is taken too (t57 N7).
     const names = ((args.patches as string[] | undefined)?.map(String) ?? []).length

@@ -26,7 +26,8 @@ export default defineCommand({
       return;
     }
     // With --none no guard follows: one word is the patch, whatever it starts with (a patch named -x: t89 N3).
-    const name = (args.none && rest.length === 1) || (rest.length && !/^[+-]/.test(rest[0])) ? stack.resolve(rest.shift()!) : stack.top();
+    const oneName = args.none && rest.length === 1 && (!/^[+-]/.test(rest[0]) || stack.series().some((e) => e.name === rest[0]));
+    const name = oneName || (rest.length && !/^[+-]/.test(rest[0])) ? stack.resolve(rest.shift()!) : stack.top();
     // --none with guards (or a second name): one reading had won silently (t82 N4).
     if (args.none && rest.length)
       throw new PqError("usage", `--none and ${rest.join(" ")} cannot be given together`, [

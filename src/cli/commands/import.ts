@@ -32,8 +32,9 @@ export default defineCommand({
       .conflicts("quilt", "hg")
       .conflicts("strip", ["quilt", "hg"]),
   run: async (args, io) => {
-    refuseEmptyOptions(args, ["name", "quilt", "hg"]);
-    if ((args.mbox as string[] | undefined)?.some((m) => String(m) === ""))
+    refuseEmptyOptions(args, ["name"]);
+    // `--mbox -` reaches here empty too (standard input): only an empty value typed as such is refused.
+    if (!namesStdio() && (args.mbox as string[] | undefined)?.some((m) => String(m) === ""))
       throw new PqError("usage", "--mbox needs a value, and its value is empty", [
         "give the mbox file (- for standard input), or leave --mbox out",
       ]);
