@@ -395,8 +395,10 @@ export class Stack {
     }
     const { state } = loaded;
     const queueDir = resolve(tree, state.queue);
-    if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir) {
-      throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`);
+    if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir && !sameDirectory(resolve(tree, opts.queue), queueDir)) {
+      throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`, [
+        `pass --queue ${queueDir}, or leave --queue out (pq queue switch changes the queue the tree uses)`,
+      ]);
     }
     refuseQueueLinkedOut(tree, queueDir);
     refuseMissingQueue(queueDir);
@@ -1310,4 +1312,13 @@ function rawStateStamp(tree: string): string | null {
 function stateStamp(tree: string): string | null {
   const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
   return st && st.mtimeMs < Date.now() - 10 ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
+}
+
+/** Whether two paths name one directory (through a symlink: t89 N2, --queue through a link to the tree's own queue was refused). */
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }

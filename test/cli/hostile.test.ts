@@ -801,3 +801,14 @@ describe("a new patch's Date: line and the commit pq finish makes of it (t93 N7)
     expect(git(dir, "log", "-1", "--format=%ai")).toMatch(/\+0530\n$/);
   });
 });
+
+describe("--queue through a symlink to the tree's own queue (t89 N2)", () => {
+  it("is the same queue; another one is refused with the way on", async () => {
+    const dir = await stack();
+    symlinkSync("patches", join(dir, "ql"));
+    expect((await pq(dir, "series", "--queue", "ql")).code).toBe(0);
+    mkdirSync(join(dir, "other"));
+    const r = await pq(dir, "series", "--queue", "other");
+    expect([r.code, r.err]).toEqual([2, expect.stringContaining("or leave --queue out")]);
+  });
+});
