@@ -1251,7 +1251,9 @@ describe("an encoded in-body From: in a quoted-printable body (t76 N6)", () => {
     const am = repo({ "a.c": "a\n" });
     expect(spawnSync("git", ["am", "-q", file], { cwd: am }).status).toBe(0);
     // The helper reads git's output as bytes (latin1): its UTF-8 read back as text.
-    const amAuthor = Buffer.from(git(am, "log", "-1", "--format=%an <%ae>"), "latin1").toString("utf8").trim();
+    const amAuthor = Buffer.from(git(am, "log", "-1", "--format=%an <%ae>"), "latin1")
+      .toString("utf8")
+      .trim();
     expect(amAuthor).toBe("Z\u00f6e <zoe@example.org>");
     const tree = repo({ "a.c": "a\n" });
     expect((await pq(tree, "init")).code).toBe(0);
