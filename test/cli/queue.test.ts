@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -93,6 +93,16 @@ describe("pq queue create --dir over a directory of other files, and delete --pu
     const purged = await pq(dir, "queue", "delete", "q3", "--purge");
     expect(purged.code, purged.err).toBe(0);
     expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\n");
+    // The active queue through a symlink is the active queue (t96 N1); a series line naming a folder does not take it (t96 N2).
+    symlinkSync("patches", join(dir, "plink"));
+    const linked = await pq(dir, "queue", "create", "other2", "--dir", join(dir, "plink"));
+    expect([linked.code, linked.err]).toEqual([3, expect.stringContaining("is already a queue's directory")]);
+    expect((await pq(dir, "queue", "create", "q4", "--dir", join(dir, "q4"))).code).toBe(0);
+    mkdirSync(join(dir, "q4", "sub"));
+    writeFileSync(join(dir, "q4", "sub", "notes.txt"), "mine\n");
+    writeFileSync(join(dir, "q4", "series"), "sub\n");
+    expect((await pq(dir, "queue", "delete", "q4", "--purge")).code).toBe(0);
+    expect(readFileSync(join(dir, "q4", "sub", "notes.txt"), "utf8")).toBe("mine\n");
   });
 });
 
