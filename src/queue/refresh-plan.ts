@@ -86,6 +86,8 @@ export interface ChangesGone {
   patches: string[];
   /** Files edited since their changes went. */
   edited?: string[];
+  /** Only these files, which the top patch does not change, are back as below the stack, beside other work: pq revert puts them back. */
+  checkedOut?: true;
   /** Only the top patch's changes are gone (no patch below it has any), each file exactly as below the stack: a refresh would take them out of it. */
   topOnly?: true;
 }
@@ -111,7 +113,7 @@ export function changesGone(
   const gone = (path: string) =>
     plan.files[path] !== undefined &&
     (plan.files[path].post === below.get(path) || (textOf !== undefined && changesAbsent(applied, path, plan.files[path].post, textOf)));
-  if (!stackChanges.every(gone)) return none;
+  if (!stackChanges.every(gone)) return lowerFilesCheckedOut(applied, plan, stackChanges, below);
   // A reset shows as files back exactly as they were: one at least, else a top patch that rewrote
   // the stack's only files (taking a lower patch's lines out with the rest) is work, not a reset.
   if (!stackChanges.some((path) => plan.files[path].post === below.get(path))) return none;
@@ -128,6 +130,29 @@ export function changesGone(
   // Those edited since their changes went: a pop overwrites them (pop --force backs them up).
   const edited = stackChanges.filter((path) => plan.files[path].post !== below.get(path)).sort();
   return { files: stackChanges.sort(), patches: lower.map((record) => record.name), ...(edited.length ? { edited } : {}) };
+}
+
+/**
+ * Files the top patch does not change, that a lower patch does, back exactly as below the stack
+ * while other work stays: the signature of a `git checkout -- FILE` (t96 N3: the refresh wrote
+ * a revert of the lower patch into the top one without a word). A file a lower patch made, gone,
+ * is what filesGone says (a git clean, a deletion the refresh takes), and a top patch's own file
+ * set back by hand is an edit like any other (t45 N1).
+ */
+function lowerFilesCheckedOut(
+  applied: readonly AppliedPatch[],
+  plan: Pick<RefreshPlan, "files">,
+  stackChanges: string[],
+  below: Map<string, Version>,
+): ChangesGone {
+  const top = applied[applied.length - 1];
+  const files = stackChanges.filter((path) => top.files[path] === undefined && below.get(path) != null && plan.files[path]?.post === below.get(path)).sort();
+  if (!files.length) return { files: [], patches: [] };
+  const patches = applied
+    .slice(0, -1)
+    .filter((record) => files.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post))
+    .map((record) => record.name);
+  return { files, patches, checkedOut: true };
 }
 
 /** A version's text, as a working set sees it: the tree's file for the version it holds, else the store's copy. */

@@ -844,6 +844,31 @@ describe("the top patch's changes all gone from the tree, with nothing below it 
   });
 });
 
+describe("a lower patch's file checked out while other work stays (t96 N3)", () => {
+  it("is said by status, refused by refresh with pq revert as the way, and pq revert puts it back", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "one\nTWO\n" });
+    await patchWith(tree, "p2", { "b.txt": "BEE\n" });
+    write(tree, "b.txt", "BEE\nmore work\n");
+    git(tree, "checkout", "--", "a.txt");
+    expect((await pq(tree, "status")).out).toContain(
+      "p1's changes to a.txt are gone from the tree, each file as it was below the stack (a git checkout -- FILE?)",
+    );
+    const before = read(join(tree, "patches"), "p2");
+    const refused = await pq(tree, "refresh");
+    expect([refused.code, refused.err]).toEqual([
+      5,
+      expect.stringContaining("pq revert a.txt puts it back as the applied patches have it"),
+    ]);
+    expect(read(join(tree, "patches"), "p2")).toBe(before);
+    expect((await pq(tree, "revert", "a.txt")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("one\nTWO\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p2")).toContain("+more work");
+    expect(read(join(tree, "patches"), "p2")).not.toContain("a.txt");
+  });
+});
+
 describe("the only patch's changes gone, with a file it makes left by the reset (t92 N1)", () => {
   it("is said and refused all the same, for a new file and for a rename", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n" });

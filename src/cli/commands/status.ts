@@ -80,7 +80,11 @@ export default defineCommand({
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree`,
       );
-    if (s.changesGone?.topOnly)
+    if (s.changesGone?.checkedOut)
+      io.out(
+        `${shortList(s.changesGone.patches)}'s changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are gone from the tree, each file as it was below the stack (a git checkout -- FILE?): pq revert FILE puts them back; a refresh would make ${s.top} revert them, and refuses`,
+      );
+    else if (s.changesGone?.topOnly)
       io.out(
         `${s.top}'s changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would take them out of ${s.top}, and refuses`,
       );

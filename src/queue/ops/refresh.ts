@@ -4,6 +4,7 @@
  * state; the tree itself is never written by them.
  */
 import { pushCacheKey } from "../caches.js";
+import { shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { addDep3Trailer, formatHeader, rewriteHeader, sameHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { localMailDate, parseHeader } from "../../mail/header.js";
@@ -473,6 +474,16 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
 export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
+  if (gone.checkedOut)
+    return new PqError(
+      "dirty",
+      `${shortList(gone.patches)}'s changes to ${shortList(gone.files)} are gone from the tree, each file as it was below the stack (a git checkout -- FILE?), while other work stays; a refresh would make ${top} revert them`,
+      [
+        `pq revert ${gone.files.map((f) => shellWord(f)).join(" ")} puts ${gone.files.length === 1 ? "it" : "them"} back as the applied patches have ${gone.files.length === 1 ? "it" : "them"}`,
+        `pq refresh --force makes ${top} revert them, if that is what you want`,
+      ],
+      { patch: top, files: gone.files, patches: gone.patches },
+    );
   if (gone.topOnly)
     return new PqError(
       "dirty",
