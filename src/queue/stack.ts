@@ -462,6 +462,8 @@ export class Stack {
    * reaches what came before; see OplogEntry.abort).
    */
   takingBack: string[] | null = null;
+  /** Where the recovery of an interrupted operation saved files changed since it began, until an operation refuses for it (see transact). */
+  private savedByRecovery: string | null = null;
   /** Set while pq rebase runs: its own steps (the patches it drops) pass the stopped-rebase fence. */
   rebasing = false;
 
@@ -1108,6 +1110,10 @@ export class Stack {
       // Another pq may have written objects and caches since this one read them.
       this.openCaches();
       const replayed = await recover(this.execContext());
+      // Files the user changed since the interrupted operation began, which its completion saved and
+      // wrote over: the operation asked for now is not done on that tree (t96 N4: a refresh then
+      // took the tree as the completion left it and said "unchanged" over a resolution it had saved).
+      if (replayed && !replayed.discarded && replayed.backups.length) this.savedByRecovery = replayed.backups.join(" and ");
       if (replayed) {
         const saved = [
           replayed.ownBackup ? `; the unrefreshed edits it overwrote are in ${replayed.ownBackup}` : "",
@@ -1143,6 +1149,13 @@ export class Stack {
   /** One planner in one transaction under the lock. */
   private async transact<T>(label: string, plan: (ctx: OpContext) => T | Promise<T>, onEvent?: EventSink): Promise<T> {
     return this.withLock(async () => {
+      if (this.savedByRecovery !== null) {
+        const saved = this.savedByRecovery;
+        this.savedByRecovery = null;
+        throw new PqError("refused", `an interrupted operation was completed first, and the files you changed since it began were saved in ${saved}; ${label.split(" ", 1)[0]} was not done`, [
+          "look at what was saved (diff it with the tree), carry over what you want, then run the command again",
+        ]);
+      }
       const tx = this.transaction(label);
       const result = await plan(this.opContext(tx, onEvent));
       await this.run(tx, tx.label, onEvent);

@@ -216,6 +216,27 @@ describe("edits made between a kill and the next command", () => {
     }
   });
 
+  it("make the operation asked for stop after the replay, saying where they are, where it went on over the tree the replay left (t96 N4)", () => {
+    inRepo({ "a.txt": "a\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1 line\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      expect(runPq(dir, "pop").status).toBe(0);
+      expect(atFailpoint(dir, "journal-written", ["push"]).signal).toBe("SIGKILL");
+      // The user works on the file the killed push writes, and refreshes.
+      write(dir, "a.txt", "a\nmy fix\n");
+      const refresh = runPq(dir, "refresh");
+      expect([refresh.status, refresh.stderr]).toEqual([12, expect.stringContaining("an interrupted operation was completed first, and the files you changed since it began were saved in")]);
+      expect(refresh.stderr).toContain("refresh was not done");
+      const saved = /were saved in (\S+); refresh/.exec(refresh.stderr)![1];
+      expect(readFileSync(join(saved, "a.txt"), "utf8")).toBe("a\nmy fix\n");
+      expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("+p1 line");
+      // The next command goes on as usual.
+      expect(runPq(dir, "refresh").status).toBe(0);
+    });
+  });
+
   it("a patch file edited by hand after a killed refresh is saved before the replay writes the refreshed one", () => {
     inRepo({ "a.txt": "a\n" }, (dir) => {
       expect(runPq(dir, "init").status).toBe(0);
