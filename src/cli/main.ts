@@ -218,7 +218,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .fail((msg, err) => {
       // yargs' own refusals of the command line (an option missing its value) come as a YError: a usage error.
       if (err && err.name !== "YError") throw err;
-      throw new PqError("usage", msg ?? err?.message ?? "invalid arguments", [
+      throw new PqError("usage", unknownAsTyped(msg ?? err?.message ?? "invalid arguments", argv), [
         `run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`,
       ]);
     })
@@ -326,6 +326,22 @@ function report(io: CliIO, e: unknown, json = false): number {
   io.err("  this is a bug in pq; run with PQ_DEBUG=1 for details and report it");
   if (process.env.PQ_DEBUG) io.err(String(err?.stack ?? e));
   return EXIT.internal;
+}
+
+/**
+ * yargs names an unknown option without its dashes ("Unknown argument: a" for -a, "pop" for
+ * --pop): named as typed where the command line has it so (t96 N6).
+ */
+function unknownAsTyped(message: string, argv: string[]): string {
+  const m = /^(Unknown arguments?): (.*)$/.exec(message);
+  if (!m) return message;
+  const typed = m[2].split(", ").map((name) => {
+    const long = `--${name}`;
+    if (argv.some((a) => a === long || a.startsWith(`${long}=`))) return long;
+    if (name.length === 1 && argv.some((a) => /^-[^-]/.test(a) && a.slice(1).split("=")[0].includes(name))) return `-${name}`;
+    return name;
+  });
+  return `${m[1]}: ${typed.join(", ")}`;
 }
 
 /** What yargs knows of the command's options (its getOptions(), which its types leave out). */

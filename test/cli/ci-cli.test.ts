@@ -167,7 +167,7 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(same.code, same.err).toBe(0);
     // A run's option means nothing to merge: refused, not taken and ignored (readme-15 F4).
     const runOption = await pq(out, "ci", "merge", "base-1.json", "base-2.json", "--shard", "1/2");
-    expect([runOption.code, runOption.err]).toEqual([2, expect.stringContaining("Unknown argument: shard")]);
+    expect([runOption.code, runOption.err]).toEqual([2, expect.stringContaining("Unknown argument: --shard")]);
     const mixed = await pq(out, "ci", "merge", "base-1.json", "other-2.json");
     expect(mixed.code).toBe(2);
     expect(mixed.err).toContain("different base trees");

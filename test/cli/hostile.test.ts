@@ -812,3 +812,20 @@ describe("--queue through a symlink to the tree's own queue (t89 N2)", () => {
     expect([r.code, r.err]).toEqual([2, expect.stringContaining("or leave --queue out")]);
   });
 });
+
+describe("guard --list with more, and unknown options (t96 N6)", () => {
+  it("are refused, naming what was typed", async () => {
+    const dir = await stack();
+    expect((await pq(dir, "new", "p1")).code).toBe(0);
+    for (const [args, said] of [
+      [["guard", "p1", "--none", "--list"], "--list shows every patch's guards and takes no --none"],
+      [["guard", "--list", "p1", "+z"], "--list shows every patch's guards and takes no p1 +z"],
+      [["select", "-a"], "Unknown argument: -a"],
+      [["select", "--pop", "a"], "Unknown argument: --pop"],
+    ] as const) {
+      const r = await pq(dir, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([2, expect.stringContaining(said)]);
+    }
+    expect((await pq(dir, "guard", "p1")).out).toBe("p1: unguarded\n");
+  });
+});

@@ -20,6 +20,11 @@ export default defineCommand({
       ...(((args as unknown as Record<string, unknown>)["--"] as string[] | undefined) ?? []),
     ].map(String);
     const entries = stack.series();
+    // --list shows; a name, guards or --none with it would be dropped without a word (t96 N6).
+    if (args.list && (rest.length || args.none))
+      throw new PqError("usage", `--list shows every patch's guards and takes no ${args.none ? "--none" : `${rest.join(" ")}`}`, [
+        "pq guard --list; pq guard NAME +g -g to set a patch's guards, --none to remove them",
+      ]);
     if (args.list) {
       if (args.json) return void printJson(io, entries);
       for (const e of entries) io.out(`${e.name}: ${e.guards.length ? e.guards.join(" ") : "unguarded"}`);
