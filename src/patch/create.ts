@@ -45,6 +45,9 @@ function hunkHeading(lines: string[], firstLine: number): string {
  */
 const MYERS_LINES = 4000;
 
+/** The most lines-times-edits Myers' algorithm is given for one region (~a second's work here) before the coarse edit. */
+const MYERS_WORK = 40_000_000;
+
 /** The edit of a[aLo..aHi) into b[bLo..bHi) as hunk lines, appended to `out`. */
 function diffRegion(a: string[], aLo: number, aHi: number, b: string[], bLo: number, bHi: number, out: HunkLine[]): void {
   while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) (out.push({ op: " ", text: a[aLo++] }), bLo++);
@@ -59,13 +62,19 @@ function diffRegion(a: string[], aLo: number, aHi: number, b: string[], bLo: num
       bLo = bi + 1;
     }
     diffRegion(a, aLo, aHi, b, bLo, bHi, out);
-  } else if (aHi - aLo + (bHi - bLo) > MYERS_LINES * 16) {
-    // No line to cut at (a region of repeated lines): all out and all in, a correct if coarse edit.
-    for (let k = aLo; k < aHi; k++) out.push({ op: "-", text: a[k] });
-    for (let k = bLo; k < bHi; k++) out.push({ op: "+", text: b[k] });
   } else {
-    for (const c of diffArrays(a.slice(aLo, aHi), b.slice(bLo, bHi)))
-      for (const text of c.value) out.push({ op: c.added ? "+" : c.removed ? "-" : " ", text });
+    // Myers' work grows with the lines times the edits: bounded, so that a region with no line to cut
+    // at (every line changed, as a CRLF conversion; repeated lines) cannot take minutes (t95 N1).
+    const lines = aHi - aLo + (bHi - bLo);
+    const changes = diffArrays(a.slice(aLo, aHi), b.slice(bLo, bHi), {
+      maxEditLength: Math.max(64, Math.floor(MYERS_WORK / Math.max(1, lines))),
+    });
+    if (changes) for (const c of changes) for (const text of c.value) out.push({ op: c.added ? "+" : c.removed ? "-" : " ", text });
+    else {
+      // Past the bound: all out and all in, a correct if coarse edit.
+      for (let k = aLo; k < aHi; k++) out.push({ op: "-", text: a[k] });
+      for (let k = bLo; k < bHi; k++) out.push({ op: "+", text: b[k] });
+    }
   }
   for (let k = after.length - 1; k >= 0; k--) out.push(after[k]);
 }

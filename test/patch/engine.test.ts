@@ -460,6 +460,22 @@ describe("the diff of a large change (t94 N1)", () => {
     expect(r.ok && r.content === changed.join("")).toBe(true);
   });
 
+  it("of a large region with no line to cut at (a CRLF conversion, repeated lines) is bounded, and applies (t95 N1)", () => {
+    const crlf = Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`);
+    const same = Array.from({ length: 50_000 }, () => "same\n");
+    const middle = same.map((l, i) => (i >= 15_000 && i < 35_000 ? "other\n" : l));
+    const repeated = Array.from({ length: 30_000 }, (_, i) => `rep ${i % 7}\n`);
+    for (const [old, neu] of [
+      [crlf, crlf.map((l) => l.replace("\n", "\r\n"))],
+      [same, middle],
+      [repeated, repeated.map((l, i) => (i % 2 ? l.replace("\n", " x\n") : l))],
+    ]) {
+      const hunks = diffHunks(old.join(""), neu.join(""));
+      const r = applyFilePatch(old.join(""), { oldPath: "f", newPath: "f", kind: "modify", hunks }, { fuzz: 0 });
+      expect(r.ok && r.content === neu.join("")).toBe(true);
+    }
+  });
+
   it("of large files with scattered edits, moved blocks and repeated lines always applies to give the new text", () => {
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
