@@ -162,7 +162,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       argv.includes("--json"),
     );
   // pq names its repository by directory: GIT_DIR and the like are dropped for every git it runs (the gate's hook keeps them).
-  if (commandWord(argv) !== "hook") dropRepositoryVariables();
+  // (Only `pq hook check`, which the hook runs, keeps them: `pq hook install` names its repository: t95 N2.)
+  const plainWords = argv.filter((a) => !a.startsWith("-"));
+  if (!(plainWords[0] === "hook" && plainWords[1] === "check")) dropRepositoryVariables();
   // git's "help CMD" is "CMD --help".
   // A subcommand's too: pq help ci merge is pq ci merge --help (t62 N7).
   if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1).filter((a) => !a.startsWith("-")), "--help"] : ["--help"];

@@ -829,3 +829,22 @@ describe("guard --list with more, and unknown options (t96 N6)", () => {
     expect((await pq(dir, "guard", "p1")).out).toBe("p1: unguarded\n");
   });
 });
+
+describe("pq hook install with GIT_DIR in the environment (t95 N2)", () => {
+  it("installs the gate into the repository named on the command line", async () => {
+    const dir = await stack();
+    const bare = tempDir();
+    const other = tempDir();
+    dirs.push(bare, other);
+    git(bare, "init", "-q", "--bare");
+    git(other, "init", "-q", "--bare");
+    const r = spawnSync(process.execPath, [resolve("bin/pq.js"), "hook", "install", bare, "--base", dir, "--run", "true"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, GIT_DIR: other },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(bare, "hooks", "pre-receive"))).toBe(true);
+    expect(existsSync(join(other, "hooks", "pre-receive"))).toBe(false);
+  });
+});
