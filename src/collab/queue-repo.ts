@@ -335,9 +335,22 @@ export class QueueRepo {
     const { head, disk, changed, links } = seen ?? (await this.pending());
     this.refuseSymlinks(links, "a commit");
     if (!changed.length) return null;
-    const commit = await this.git.commitDirectory(head, this.prefix, disk, head ? [head] : [], message);
-    await this.moveHead(commit, head);
-    return commit;
+    try {
+      const commit = await this.git.commitDirectory(head, this.prefix, disk, head ? [head] : [], message);
+      await this.moveHead(commit, head);
+      return commit;
+    } catch (e) {
+      // git may not write its objects, branch or reflog there: the system's refusal, with the way on (t95 N3).
+      if (
+        e instanceof Error &&
+        /insufficient permission|Permission denied|unable to create temporary file|cannot lock ref|unable to append/i.test(e.message)
+      )
+        throw new PqError("system", `git cannot write the queue's commit in ${this.queueDir} (permission denied)`, [
+          "make the queue's git directory writable for you (its objects, refs and logs; chmod -R u+w, by its owner if that is not you), then pq commit again",
+          `git said: ${e.message.split("\n")[0]}`,
+        ]);
+      throw e;
+    }
   }
 
   /**
@@ -399,6 +412,19 @@ export class QueueRepo {
           "system",
           `git fetch ${remote} could not write what it fetched: ${/Disk quota/i.test(message) ? "over your disk quota" : "no space left on device"}`,
           ["free some space on that file system, then run the command again; nothing was changed"],
+        );
+      // The queue's own git directory refused a write (FETCH_HEAD, its objects, its refs): not the remote (t95 N3).
+      if (
+        /Permission denied|insufficient permission|unable to create temporary file/i.test(message) &&
+        !/Could not read from remote|fatal: unable to access/i.test(message)
+      )
+        throw new PqError(
+          "system",
+          `git fetch ${remote} could not write into the queue's git directory in ${this.queueDir} (permission denied)`,
+          [
+            "make the queue's git directory writable for you (chmod -R u+w, by its owner if that is not you), then run the command again; nothing was changed",
+            `git said: ${message.split("\n")[0]}`,
+          ],
         );
       throw gitFailed(`git fetch ${remote}`, message, [`check the remote (git -C ${this.queueDir} remote -v) and your access to it`]);
     }
