@@ -112,6 +112,11 @@ export function isPqError(e: unknown): e is PqError {
  * A git command failed. When git could not take one of its lock files (another git is
  * running, or a killed one left it), git's paragraph about it is replaced by what to do.
  */
+/** Whether git's words say it may not write here (its objects, a ref's lock, a reflog, a temporary file): the system's refusal, not git's failure. */
+export function gitWriteRefused(output: string): boolean {
+  return /insufficient permission|Permission denied|unable to create temporary file|cannot lock ref|unable to append/i.test(output);
+}
+
 export function gitFailed(what: string, output: string, details: string[] = []): PqError {
   const text = output.trim();
   const lock = /Unable to create '([^']+\.lock)': File exists/.exec(text);

@@ -7,7 +7,7 @@
 import { childProcess } from "../core/child-process.js";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { gitFailed, PqError } from "../errors.js";
+import { gitFailed, gitWriteRefused, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { bytesToName } from "../patch/paths.js";
@@ -341,10 +341,7 @@ export class QueueRepo {
       return commit;
     } catch (e) {
       // git may not write its objects, branch or reflog there: the system's refusal, with the way on (t95 N3).
-      if (
-        e instanceof Error &&
-        /insufficient permission|Permission denied|unable to create temporary file|cannot lock ref|unable to append/i.test(e.message)
-      )
+      if (e instanceof Error && gitWriteRefused(e.message))
         throw new PqError("system", `git cannot write the queue's commit in ${this.queueDir} (permission denied)`, [
           "make the queue's git directory writable for you (its objects, refs and logs; chmod -R u+w, by its owner if that is not you), then pq commit again",
           `git said: ${e.message.split("\n")[0]}`,
@@ -414,10 +411,7 @@ export class QueueRepo {
           ["free some space on that file system, then run the command again; nothing was changed"],
         );
       // The queue's own git directory refused a write (FETCH_HEAD, its objects, its refs): not the remote (t95 N3).
-      if (
-        /Permission denied|insufficient permission|unable to create temporary file/i.test(message) &&
-        !/Could not read from remote|fatal: unable to access/i.test(message)
-      )
+      if (gitWriteRefused(message) && !/Could not read from remote|fatal: unable to access/i.test(message))
         throw new PqError(
           "system",
           `git fetch ${remote} could not write into the queue's git directory in ${this.queueDir} (permission denied)`,

@@ -5,7 +5,7 @@
  * finished files, drops the patches from the series and the state, and keeps their files
  * in the trash. A failure while building changes nothing; undo moves the branch back.
  */
-import { PqError } from "../../errors.js";
+import { gitWriteRefused, PqError } from "../../errors.js";
 import { versionExec } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { versionsBelowStack } from "../refresh-plan.js";
@@ -135,7 +135,7 @@ function blankBeforeDashes(header: string, bodyEmpty: boolean): boolean {
  * way on (t93 N2: git's raw words, exit 11); any other error as it came.
  */
 function objectsRefused(e: unknown): unknown {
-  if (!(e instanceof Error) || !/insufficient permission for adding an object|unable to create temporary file|Permission denied/i.test(e.message)) return e;
+  if (!(e instanceof Error) || !gitWriteRefused(e.message)) return e;
   return new PqError("system", "git cannot add the commits to its object store (permission denied); nothing was changed", [
     "make .git/objects and the folders in it writable for you (chmod -R u+w .git/objects, by its owner if that is not you), then pq finish again",
   ]);
