@@ -848,3 +848,12 @@ describe("pq hook install with GIT_DIR in the environment (t95 N2)", () => {
     expect(existsSync(join(other, "hooks", "pre-receive"))).toBe(false);
   });
 });
+
+describe("pq uncommit -n given an empty value (t95 N5)", () => {
+  it("says the value is empty, not 0", async () => {
+    const dir = await stack();
+    const r = await pq(dir, "uncommit", "-n", "");
+    expect([r.code, r.err]).toEqual([2, expect.stringContaining("-n needs a value, and its value is empty")]);
+    expect((await pq(dir, "uncommit", "-n", "0")).err).toContain("not 0");
+  });
+});

@@ -1,5 +1,6 @@
 import { uncommit } from "../../queue/uncommit.js";
-import { defineCommand } from "../io.js";
+import { PqError } from "../../errors.js";
+import { defineCommand, invocation } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
 
 export default defineCommand({
@@ -12,6 +13,12 @@ export default defineCommand({
       .conflicts("range", "number")
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
+    // -n "" reaches here as 0: said as the empty value it is (t95 N5).
+    const at = invocation.argv.findIndex((a) => a === "-n" || a === "--number");
+    if ((at !== -1 && invocation.argv[at + 1] === "") || invocation.argv.some((a) => a === "-n=" || a === "--number="))
+      throw new PqError("usage", "-n needs a value, and its value is empty", [
+        "pq uncommit -n 3 takes the last three commits back into patches",
+      ]);
     const stack = await openStack(args, io);
     const report = await uncommit(stack, { count: args.number, range: args.range });
     if (args.json) return void printJson(io, report);
