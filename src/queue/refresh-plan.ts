@@ -133,11 +133,11 @@ export function changesGone(
 }
 
 /**
- * Files the top patch does not change, that a lower patch does, back exactly as below the stack
- * while other work stays: the signature of a `git checkout -- FILE` (t96 N3: the refresh wrote
- * a revert of the lower patch into the top one without a word). A file a lower patch made, gone,
- * is what filesGone says (a git clean, a deletion the refresh takes), and a top patch's own file
- * set back by hand is an edit like any other (t45 N1).
+ * Files a lower patch changes back exactly as below the stack while the rest of the stack's
+ * changes stay: the signature of a `git checkout -- FILE` (t96 N3: the refresh wrote a revert of
+ * the lower patch into the top one without a word; t97 N1: also where the top patch changes the file). A file a lower patch made, gone,
+ * is what filesGone says (a git clean, a deletion the refresh takes), and a line of a lower patch
+ * set back by hand is an edit like any other (t45 N1): only a whole file back as below is a checkout.
  */
 function lowerFilesCheckedOut(
   applied: readonly AppliedPatch[],
@@ -145,8 +145,9 @@ function lowerFilesCheckedOut(
   stackChanges: string[],
   below: Map<string, Version>,
 ): ChangesGone {
-  const top = applied[applied.length - 1];
-  const files = stackChanges.filter((path) => top.files[path] === undefined && below.get(path) != null && plan.files[path]?.post === below.get(path)).sort();
+  // A lower patch's change to the file is what the checkout took (t97 N1: a file the top patch changes too counts).
+  const lowerChanges = (path: string) => applied.slice(0, -1).some((record) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post);
+  const files = stackChanges.filter((path) => lowerChanges(path) && below.get(path) != null && plan.files[path]?.post === below.get(path)).sort();
   if (!files.length) return { files: [], patches: [] };
   const patches = applied
     .slice(0, -1)

@@ -1149,13 +1149,6 @@ export class Stack {
   /** One planner in one transaction under the lock. */
   private async transact<T>(label: string, plan: (ctx: OpContext) => T | Promise<T>, onEvent?: EventSink): Promise<T> {
     return this.withLock(async () => {
-      if (this.savedByRecovery !== null) {
-        const saved = this.savedByRecovery;
-        this.savedByRecovery = null;
-        throw new PqError("refused", `an interrupted operation was completed first, and the files you changed since it began were saved in ${saved}; ${label.split(" ", 1)[0]} was not done`, [
-          "look at what was saved (diff it with the tree), carry over what you want, then run the command again",
-        ]);
-      }
       const tx = this.transaction(label);
       const result = await plan(this.opContext(tx, onEvent));
       await this.run(tx, tx.label, onEvent);
@@ -1164,6 +1157,16 @@ export class Stack {
   }
 
   private transaction(label: string): Transaction {
+    const op = label.split(" ", 1)[0];
+    // Every operation that writes (not status's or diff's look at the tree) stops after a replay
+    // that saved files changed since the interrupted operation began (t96 N4, t97 N2: pop and undo went on).
+    if (this.savedByRecovery !== null && op !== "status" && op !== "diff") {
+      const saved = this.savedByRecovery;
+      this.savedByRecovery = null;
+      throw new PqError("refused", `an interrupted operation was completed first, and the files you changed since it began were saved in ${saved}; ${op} was not done`, [
+        "look at what was saved (diff it with the tree), carry over what you want, then run the command again",
+      ]);
+    }
     const before = this.lendState();
     const tx = new Transaction(label, this.queueDir, this.tree, this.store, this.statCache, before.state, before.text);
     tx.ws.reserved = this.reservedPaths();

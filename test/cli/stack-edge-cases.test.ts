@@ -869,6 +869,20 @@ describe("a lower patch's file checked out while other work stays (t96 N3)", () 
   });
 });
 
+describe("a file both a lower and the top patch change, checked out (t97 N1)", () => {
+  it("is refused as a checkout, with pq revert as the way", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\ntwo\nthree\n" });
+    await patchWith(tree, "p2", { "a.txt": "ONE\ntwo\nTHREE\n", "b.txt": "BEE\n" });
+    write(tree, "b.txt", "BEE\nmore\n");
+    git(tree, "checkout", "--", "a.txt");
+    const refused = await pq(tree, "refresh");
+    expect([refused.code, refused.err]).toEqual([5, expect.stringContaining("pq revert a.txt puts it back")]);
+    expect((await pq(tree, "revert", "a.txt")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("ONE\ntwo\nTHREE\n");
+  });
+});
+
 describe("the only patch's changes gone, with a file it makes left by the reset (t92 N1)", () => {
   it("is said and refused all the same, for a new file and for a rename", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n" });

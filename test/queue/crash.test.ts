@@ -234,6 +234,11 @@ describe("edits made between a kill and the next command", () => {
       expect(readFileSync(join(dir, "patches/p1"), "utf8")).toContain("+p1 line");
       // The next command goes on as usual.
       expect(runPq(dir, "refresh").status).toBe(0);
+      // A pop stops the same way after such a replay (t97 N2).
+      expect(atFailpoint(dir, "journal-written", ["pop"]).signal).toBe("SIGKILL");
+      write(dir, "a.txt", "a\nmine again\n");
+      const pop = runPq(dir, "pop");
+      expect([pop.status, pop.stderr]).toEqual([12, expect.stringContaining("pop was not done")]);
     });
   });
 

@@ -477,7 +477,7 @@ export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
   if (gone.checkedOut)
     return new PqError(
       "dirty",
-      `${shortList(gone.patches)}'s changes to ${shortList(gone.files)} are gone from the tree, each file as it was below the stack (a git checkout -- FILE?), while other work stays; a refresh would make ${top} revert them`,
+      `${shortList(gone.patches)}'s changes to ${shortList(gone.files)} are gone from the tree, each file as it was below the stack (a git checkout -- FILE?), while the stack's other changes stay; a refresh would make ${top} revert them`,
       [
         `pq revert ${gone.files.map((f) => shellWord(f)).join(" ")} puts ${gone.files.length === 1 ? "it" : "them"} back as the applied patches have ${gone.files.length === 1 ? "it" : "them"}`,
         `pq refresh --force makes ${top} revert them, if that is what you want`,
