@@ -1156,6 +1156,11 @@ export class Stack {
     });
   }
 
+  /** The user was shown where a replay saved their files (the TUI's status line): the next operation need not stop for it. */
+  acknowledgeRecovery(): void {
+    this.savedByRecovery = null;
+  }
+
   private transaction(label: string): Transaction {
     const op = label.split(" ", 1)[0];
     // Every operation that writes (not status's or diff's look at the tree) stops after a replay

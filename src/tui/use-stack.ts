@@ -204,7 +204,17 @@ export function useStack(stack: Stack, startMessage: string | null = null) {
   const reload = useCallback(
     async (message: string | null = null, error: ErrorView | null = null, opts: { keepStatusLine?: boolean } = {}) => {
       if (recovered.current) {
-        message = message ? `${recovered.current} · then ${message}` : recovered.current;
+        // A replay that saved files changed since the interrupted operation began is a warning to
+        // read, not a ✓: said as the status line's error, once; the stack's own stop for it is
+        // then spent, so a later key is not refused with old news (t97 N3).
+        if (/ were saved in /.test(recovered.current) && !error) {
+          error = {
+            code: "recovered",
+            message: recovered.current,
+            details: ["look at what was saved (diff it with the tree) and carry over what you want"],
+          };
+          stack.acknowledgeRecovery();
+        } else message = message ? `${recovered.current} · then ${message}` : recovered.current;
         recovered.current = null;
       }
       const now = fresh();

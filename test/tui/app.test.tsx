@@ -1049,7 +1049,11 @@ describe("pq tui and an operation killed in another terminal", () => {
     ui.stdin.write("p");
     const frame = await settle(ui.lastFrame, /completed an interrupted operation/);
     expect(frame).toMatch(/saved in/);
+    // Said as a warning, not a ✓ (t97 N3), and the next key is not refused for it again.
+    expect(frame).not.toMatch(/✓ completed an interrupted operation/);
     expect(existsSync(join(dir, ".pq/backups"))).toBe(true);
+    ui.stdin.write("o");
+    await settle(ui.lastFrame, /0\/3 applied/);
   });
 });
 
