@@ -5,7 +5,7 @@
  * tree when inside it). Switching is only a change of that pointer, so it refuses while
  * patches of the active queue are applied (or pops them first with --pop).
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
@@ -13,7 +13,7 @@ import { TreeLock } from "../tree/lock.js";
 import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
-import { leadsOutside } from "../tree/paths.js";
+import { leadsOutside, sameDirectory } from "../tree/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 
 export interface QueueInfo {
@@ -84,7 +84,7 @@ export function createQueue(stack: Stack, name: string, opts: { dir?: string } =
     const abs = opts.dir ? resolve(opts.dir) : join(dirname(resolve(stack.tree, active)), `patches-${name}`);
     // By the directory itself, not its path: a symlink to a queue's directory is that queue (t96 N1: a
     // second queue through a link to the active one, purged, took the active queue's files).
-    if (Object.values(reg).some((d) => sameDir(resolve(stack.tree, d), abs))) throw new PqError("exists", `${abs} is already a queue's directory`);
+    if (Object.values(reg).some((d) => sameDirectory(resolve(stack.tree, d), abs))) throw new PqError("exists", `${abs} is already a queue's directory`);
     refuseForeignDirectory(stack.tree, abs);
     mkdirSync(abs, { recursive: true });
     if (!existsSync(join(abs, "series"))) writeAtomic(join(abs, "series"), "");
@@ -150,16 +150,6 @@ function queueOwnFiles(dir: string): string[] {
   return ["series", "status", "guards", ...names].filter((name, i, all) => all.indexOf(name) === i && lstatSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true);
 }
 
-/** Whether two paths name one directory, through symlinks too (the same path when either is not there). */
-function sameDir(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-}
-
 export async function switchQueue(stack: Stack, name: string, opts: { pop?: boolean } = {}): Promise<{ popped: string[] }> {
   const reg = readRegistry(stack.tree);
   if (!reg[name]) throw new PqError("not-found", `there is no queue named ${name}`, ["pq queue list shows them; pq queue create NAME makes one"]);
@@ -193,7 +183,7 @@ export function deleteQueue(
     const reg = readRegistry(stack.tree);
     const dir = reg[name];
     if (!dir) throw new PqError("not-found", `there is no queue named ${name}`);
-    if (sameDir(resolve(stack.tree, dir), resolve(stack.tree, activeDir(stack.tree)))) {
+    if (sameDirectory(resolve(stack.tree, dir), resolve(stack.tree, activeDir(stack.tree)))) {
       throw new PqError("refused", `${name} is the active queue${resolve(stack.tree, dir) === resolve(stack.tree, activeDir(stack.tree)) ? "" : " (its directory is the active queue's, through a symlink)"}`, [
         "pq queue switch to another queue first",
       ]);

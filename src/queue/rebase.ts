@@ -511,16 +511,17 @@ async function restore(stack: Stack, plan: RebasePlan, began: boolean): Promise<
 
 async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => void): Promise<RebaseReport> {
   const git = await requireGit(stack);
+  const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
+  const interrupted = await stopAtInterruptedMerge(stack, plan);
+  if (interrupted) {
+    onStep?.(interrupted);
+    return { ...report(), steps: [...plan.done, interrupted] };
+  }
   const range = `${plan.oldHead}..${plan.newHead}`;
   const subjects = new Map<string, string>();
   for (const line of gitOut(stack.tree, ["log", "--reverse", "--format=%H %s", range]).split("\n").filter(Boolean)) {
     const subject = line.slice(41);
     if (!subjects.has(subject)) subjects.set(subject, line);
-  }
-  const interrupted = await stopAtInterruptedMerge(stack, plan);
-  if (interrupted) {
-    onStep?.(interrupted);
-    return { upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: [...plan.done, interrupted], stopped: plan.stopped };
   }
   // Patches pushed by hand while stopped (or before an interruption) are done already.
   const applied = new Set(stack.applied());
@@ -547,7 +548,6 @@ async function run(stack: Stack, plan: RebasePlan, onStep?: (s: RebaseStep) => v
   const content = (v: string | null) => stack.versionText(v);
   // Upstream's renames, asked of git once, when a merge first needs them.
   let renamed: Map<string, string> | undefined;
-  const report = (): RebaseReport => ({ upstream: plan.upstream, oldHead: plan.oldHead, newHead: plan.newHead, steps: plan.done, ...(plan.stopped ? { stopped: plan.stopped } : {}) });
   const finishStep = (step: RebaseStep) => {
     if (step.outcome !== "dropped") noteWritten(stack, plan, [step.name]);
     plan.done.push(step);

@@ -146,13 +146,13 @@ function lowerFilesCheckedOut(
   below: Map<string, Version>,
 ): ChangesGone {
   // A lower patch's change to the file is what the checkout took (t97 N1: a file the top patch changes too counts).
-  const lowerChanges = (path: string) => applied.slice(0, -1).some((record) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post);
-  const files = stackChanges.filter((path) => lowerChanges(path) && below.get(path) != null && plan.files[path]?.post === below.get(path)).sort();
+  const changes = (record: AppliedPatch, path: string) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post;
+  const lower = applied.slice(0, -1);
+  const files = stackChanges
+    .filter((path) => lower.some((record) => changes(record, path)) && below.get(path) != null && plan.files[path]?.post === below.get(path))
+    .sort();
   if (!files.length) return { files: [], patches: [] };
-  const patches = applied
-    .slice(0, -1)
-    .filter((record) => files.some((path) => record.files[path] !== undefined && record.files[path].pre !== record.files[path].post))
-    .map((record) => record.name);
+  const patches = lower.filter((record) => files.some((path) => changes(record, path))).map((record) => record.name);
   return { files, patches, checkedOut: true };
 }
 

@@ -55,7 +55,7 @@ import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGua
 import { planFold } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
-import { firstSymlink, leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
+import { firstSymlink, leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree, sameDirectory } from "../tree/paths.js";
 import { pathInQueue, readQueueText, type QueuePlace } from "./names.js";
 
 export { diffOf, headerOf } from "./patch-text.js";
@@ -395,7 +395,7 @@ export class Stack {
     }
     const { state } = loaded;
     const queueDir = resolve(tree, state.queue);
-    if (opts.queue && resolve(opts.queue) !== queueDir && resolve(tree, opts.queue) !== queueDir && !sameDirectory(resolve(tree, opts.queue), queueDir)) {
+    if (opts.queue && resolve(opts.queue) !== queueDir && !sameDirectory(resolve(tree, opts.queue), queueDir)) {
       throw new PqError("usage", `this tree's stack uses the queue ${queueDir}, not ${opts.queue}`, [
         `pass --queue ${queueDir}, or leave --queue out (pq queue switch changes the queue the tree uses)`,
       ]);
@@ -1333,13 +1333,4 @@ function rawStateStamp(tree: string): string | null {
 function stateStamp(tree: string): string | null {
   const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
   return st && st.mtimeMs < Date.now() - 10 ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
-}
-
-/** Whether two paths name one directory (through a symlink: t89 N2, --queue through a link to the tree's own queue was refused). */
-function sameDirectory(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
 }

@@ -28,6 +28,16 @@ export function leadsOutside(rel: string): boolean {
   return rel === ".." || rel.startsWith("../") || isAbsolute(rel);
 }
 
+/** Whether two paths name one directory, through symlinks too (equal paths always; false when either is not there). */
+export function sameDirectory(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where the queue directory is in the tree (a path relative to it, "" for the tree itself), or
  * null when it is outside: by real paths, so that a queue named through a symlink to the tree

@@ -1,8 +1,8 @@
-import { existsSync, lstatSync, readdirSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
 import { readText } from "../../tree/files.js";
-import { queueInTree } from "../../tree/paths.js";
+import { queueInTree, sameDirectory } from "../../tree/paths.js";
 import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState } from "../../queue/state.js";
@@ -165,12 +165,4 @@ function vendorSeriesNote(queueDir: string): string | null {
   }
   if (!names.length) return null;
   return `note: dpkg-source applies ${names.join(" or ")} (a vendor's series) in place of series where that vendor builds the package, and pq works on series: ln -sf ${names[0]} ${series} makes them one list, which pq then keeps (as quilt does)`;
-}
-
-function sameDirectory(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
 }
