@@ -487,7 +487,12 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   if (!messageChanged) out.push(...bodyLines);
   else if (!dep3) out.push("", ...(next.body.trim() ? l1(trimBody(next.body)).split("\n") : []));
   while (out.length && out.at(-1) === "") out.pop();
-  if (keptNotes.length) out.push(...keptNotes);
+  if (keptNotes.length) {
+    // The blank lines the header had before its "---" stay: a DEP-3 header's one between its fields and the separator went at every header -m or -u (t98 N2).
+    let gap = bodyLines.length;
+    while (gap > 0 && bodyLines[gap - 1] === "") gap--;
+    out.push(...bodyLines.slice(gap).map(() => ""), ...keptNotes);
+  }
   while (out.length && out.at(-1) === "") out.pop();
   const text = out.join("\n") + "\n";
   return crlf ? text.replace(/\n/g, "\r\n") : text;

@@ -60,6 +60,8 @@ export function dropDiffstat(header: string): string {
   const statLine = (l: string) =>
     !l.trim() || /^ \S.*\|\s+(\d+ ?[+-]*|Bin\b.*)\s*$/.test(l) || /^ \d+ files? changed/.test(l) || /^ (create|delete|rename|mode change) /.test(l);
   const lines = after.split(/(?<=\n)/);
+  // Only blank lines after the "---" (a DEP-3 header's separator with a blank line under it) are no diffstat: they stay, as quilt keeps them (t98 N1).
+  if (!after.trim()) return header;
   if (lines.every((l) => statLine(l.replace(/\r?\n$/, "")))) return header.slice(0, m.index + m[0].length);
   // Notes, then git's diffstat under them (format-patch with notes after ---): the diffstat alone
   // goes, from the blank line above it; the notes stay (t44 N9: it went stale and into every export).

@@ -204,6 +204,18 @@ describe("Debian's DEP-3 patch headers", () => {
     );
   });
 
+  it("a new message or author keeps the blank line between a DEP-3 header's fields and its --- notes (t98 N2)", () => {
+    const header =
+      "Description: Fix b\n Longer text.\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n notes for reviewers\n\n";
+    const parsed = parseHeader(header);
+    expect(rewriteHeader(header, { ...parsed, subject: "Fix b better", body: "" })).toBe(
+      "Description: Fix b better\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n notes for reviewers\n",
+    );
+    expect(rewriteHeader(header, { ...parsed, author: "Bob Example <bob@example.org>" })).toBe(
+      header.replace("Ann Example <ann", "Bob Example <bob").replace(/\n\n$/, "\n"),
+    );
+  });
+
   it("the DEP-3 fields of a git format-patch header (gbp pq's form) are the patch's, a mail's transport fields are not (t38 F3)", () => {
     const header =
       "From: Dev <dev@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: Fix prefixes\nOrigin: https://example.org/c/1\nBug-Debian: https://bugs.example.org/2\nBug-Debian-Security: https://security.example.org/CVE-2099-0001\nMessage-Id: <1@example.org>\nMIME-Version: 1.0\n\nWhy.\n";

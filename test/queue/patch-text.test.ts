@@ -8,6 +8,12 @@ import { dropDiffstat, joinHeaderAndDiff } from "../../src/queue/patch-text.js";
 const diff = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n";
 
 describe("dropDiffstat", () => {
+  it("keeps blank lines alone after a DEP-3 header's --- (no diffstat there), as quilt refresh does (t98 N1)", () => {
+    const header = "Description: Fix b\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n\n";
+    expect(dropDiffstat(header)).toBe(header);
+    expect(dropDiffstat(header.replace(/\n/g, "\r\n"))).toBe(header.replace(/\n/g, "\r\n"));
+  });
+
   it("drops a diffstat alone after ---", () => {
     const header = "Subject: s\n\nbody\n---\n a.txt | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n\n";
     expect(dropDiffstat(header)).toBe("Subject: s\n\nbody\n---\n");
