@@ -72,6 +72,24 @@ export interface StatusEntry {
   renameSource?: true;
 }
 
+/**
+ * git's refusal of a tree that is a repository (a tree owned by another user: "dubious
+ * ownership"; a broken HEAD or config), as an error; null where there is no repository (or no
+ * git): a plain directory is a tree pq serves without git. Taking every refusal for "no git"
+ * had let pq pop revert a commit its HEAD check would have refused, and finish say "needs a
+ * git work tree" of one (t99 N5).
+ */
+function gitRefusedTree(message: string): PqError | null {
+  const text = message.trim();
+  if (!/^(fatal|error): /m.test(text) || /not a git repository/i.test(text)) return null;
+  const owner = /dubious ownership/i.test(text);
+  return gitFailed("git rev-parse", text, [
+    owner
+      ? "git refuses a repository another user owns: run pq as its owner, or trust the directory as git's message says (git config --global --add safe.directory DIR)"
+      : "pq uses git for this tree and cannot while git refuses it: mend what git names, then run the pq command again",
+  ]);
+}
+
 /** `git status --porcelain=v1 -z` output as entries of the tree under `prefix` (porcelain names are the repository's). */
 export function parsePorcelainStatus(out: string, prefix: string): StatusEntry[] {
   const fields = out.split("\0");
@@ -153,7 +171,9 @@ export class GitRepo {
       );
       if (inside.trim() !== "true") return null;
       return new GitRepo(git, (prefix ?? "").trim(), root.trim());
-    } catch {
+    } catch (e) {
+      const refusal = gitRefusedTree((e as Error).message);
+      if (refusal) throw refusal;
       return null;
     }
   }
