@@ -568,7 +568,7 @@ export class GitRepo {
         const committer = commit.committer ? /^(.*?)\s*<([^>]*)>\s+(\d+ [+-]\d{4})$/.exec(commit.committer) : null;
         if (committer)
           Object.assign(env, { GIT_COMMITTER_NAME: committer[1], GIT_COMMITTER_EMAIL: committer[2], GIT_COMMITTER_DATE: committer[3] });
-        const args = ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
+        const args = ["commit-tree", ...this.signing(), tree, ...(parent ? ["-p", parent] : []), "-F", "-"];
         parent = (await this.runWithInput(args, Buffer.from(commit.message, "utf8").toString("latin1"), env)).trim();
         made.push(parent);
       }
@@ -658,6 +658,24 @@ export class GitRepo {
     return out;
   }
 
+  private signed: boolean | undefined;
+  /**
+   * `-S` where the repository asks for signed commits (commit.gpgSign), as git commit would sign
+   * them: git commit-tree does not read that setting, and finish and pq commit made unsigned
+   * commits without a word (t99 N3). A signature git cannot make fails the commit-tree, before
+   * any branch moves. The key is git's choice (user.signingKey, gpg.format).
+   */
+  private signing(): string[] {
+    if (this.signed === undefined) {
+      const r = childProcess().spawnSync("git", ["config", "--type=bool", "--get", "commit.gpgSign"], {
+        cwd: this.rootDir,
+        encoding: "utf8",
+      });
+      this.signed = r.status === 0 && r.stdout.trim() === "true";
+    }
+    return this.signed ? ["-S"] : [];
+  }
+
   /**
    * A commit whose tree is `baseRev`'s with the directory `dir` replaced by `files`, with
    * these parents; built in a temporary index so neither the work tree nor the index change.
@@ -701,7 +719,7 @@ export class GitRepo {
         Buffer.from(paths.map((p, i) => `100644 ${ids[i]}\t${dir}${p}\0`).join(""), "utf8"),
       );
       const tree = git(["write-tree"]).trim();
-      return git(["commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
+      return git(["commit-tree", ...this.signing(), tree, ...parents.flatMap((p) => ["-p", p]), "-m", message]).trim();
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
