@@ -310,6 +310,13 @@ export async function planRefresh(
       notFiles.push(path);
       continue;
     }
+    // A symlink git tracks, held as a plain file with the link's target for text where git makes
+    // no links (core.symlinks = false: Windows, some shared folders): still a link to git, whose
+    // next commit keeps it one. Taken as a file, it went into the patch and finish made it one (t99 N1).
+    if (!stackKnows.has(path) && modes.get(path)?.mode === "120000") {
+      notFiles.push(path);
+      continue;
+    }
     // A symlink git tracks and the tree no longer has: its deletion is no regular file's (a pop
     // would put back a file holding the link's target name). Left out the same way.
     if (!stackKnows.has(path) && ctx.git && !stampOrNone(join(ctx.tree, path), false)) {

@@ -503,6 +503,29 @@ describe("a tracked symlink no patch touches (stack-3 #6, #10)", () => {
     expect((await pq(tree, "pop")).code).toBe(0);
     expect(lstatSync(join(tree, "link")).isSymbolicLink()).toBe(true);
   });
+
+  it("held as a plain file where git makes no links (core.symlinks=false), re-pointed, it stays a link: left out, and finish keeps it (t99 N1)", async () => {
+    const tree = makeRepo({ "a.txt": "one\n", "b.txt": "bee\n" });
+    dirs.push(tree);
+    symlinkSync("a.txt", join(tree, "link"));
+    git(tree, "add", "link");
+    git(tree, "commit", "-qm", "link");
+    // As a clone with core.symlinks=false checks it out: a file holding the target's name.
+    git(tree, "config", "core.symlinks", "false");
+    rmSync(join(tree, "link"));
+    git(tree, "checkout", "link");
+    expect(lstatSync(join(tree, "link")).isFile()).toBe(true);
+    await pq(tree, "init");
+    await pq(tree, "new", "p", "-m", "p");
+    write(tree, "a.txt", "ONE\n");
+    writeFileSync(join(tree, "link"), "b.txt");
+    const r = await pq(tree, "refresh");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("left out (symlinks or other non-files; pq's patches hold regular files only): link");
+    expect(read(join(tree, "patches"), "p")).not.toContain("link");
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "ls-tree", "HEAD", "link")).toMatch(/^120000 blob /);
+  });
 });
 
 describe("pq add of a file inside a path the stack has as a file (stack-3 #11)", () => {
