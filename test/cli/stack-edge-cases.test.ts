@@ -2323,3 +2323,23 @@ describe("moves git mv cannot stage (t46 N5, t50 N3, N10)", () => {
     expect(read(tree, "moved.txt")).toBe(lines(10));
   });
 });
+
+describe("a patch to a file outside git's sparse checkout (t99 N2)", () => {
+  it("is refused as outside the checkout, with the way to widen it, not as unrefreshed changes no stash or refresh can find", async () => {
+    const tree = await stackTree({ "in/i.txt": "i\n", "out/o.txt": "o\n" });
+    await patchWith(tree, "p1", { "in/i.txt": "i\nI\n" });
+    await patchWith(tree, "p2", { "out/o.txt": "o\nO\n" });
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    // git takes a file out of the work tree only when its index entry is known current.
+    git(tree, "update-index", "-q", "--refresh");
+    git(tree, "sparse-checkout", "set", "in");
+    expect(existsSync(join(tree, "out/o.txt"))).toBe(false);
+    const r = await pq(tree, "push", "-a");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("out/o.txt, which p2 changes, is outside git's sparse checkout");
+    expect(r.err).toContain("git sparse-checkout add DIR");
+    git(tree, "sparse-checkout", "disable");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "out/o.txt")).toBe("o\nO\n");
+  });
+});

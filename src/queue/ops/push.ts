@@ -16,7 +16,7 @@ import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
-import { entriesAt } from "../git-cli.js";
+import { entriesAt, gitOut } from "../git-cli.js";
 import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
@@ -266,12 +266,39 @@ async function refuseOverBaseEdits(
       { patch, files: untracked },
     );
   }
-  throw overEdits(
-    patch,
-    dirty.filter((p) => firstTouch.get(p)!.patch === patch),
-    hadTop,
-    false,
+  const files = dirty.filter((p) => firstTouch.get(p)!.patch === patch);
+  const sparse = head ? outsideSparseCheckout(ctx.tree, files.filter((p) => firstTouch.get(p)!.pre === null)) : [];
+  if (sparse.length) {
+    throw new PqError(
+      "refused",
+      `${sparse.join(", ")}, which ${patch} changes, ${sparse.length === 1 ? "is" : "are"} outside git's sparse checkout (in git's index, not in the work tree): pq patches the work tree's files`,
+      [`widen the checkout to ${sparse.length === 1 ? "it" : "them"} (git sparse-checkout add DIR), or end it (git sparse-checkout disable), then pq push`],
+      { patch, files: sparse },
+    );
+  }
+  throw overEdits(patch, files, hadTop, false);
+}
+
+/**
+ * Of `paths` (not in the work tree), the ones git's index marks skip-worktree: a sparse
+ * checkout leaves them out, and git calls none of them changed. Said as such, where "unrefreshed
+ * changes" had sent the user to a stash or a refresh that found nothing (t99 N2).
+ */
+function outsideSparseCheckout(tree: string, paths: string[]): string[] {
+  if (!paths.length) return [];
+  let out: string;
+  try {
+    out = gitOut(tree, ["ls-files", "-t", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], "latin1");
+  } catch {
+    return [];
+  }
+  const skipped = new Set(
+    out
+      .split("\0")
+      .filter((f) => f.startsWith("S "))
+      .map((f) => Buffer.from(f.slice(2), "latin1").toString("utf8")),
   );
+  return paths.filter((p) => skipped.has(p));
 }
 
 
