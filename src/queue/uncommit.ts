@@ -47,15 +47,34 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     const n = opts.count ?? 1;
     if (!Number.isInteger(n) || n < 1) throw new PqError("usage", `-n needs a positive number${Number.isNaN(n) ? "" : `, not ${n}`}`);
     list = gitOut(tree, ["rev-list", "--first-parent", "-n", String(n), "HEAD"]).split("\n").filter(Boolean).reverse();
-    if (list.length < n) throw new PqError("usage", `the branch has only ${list.length} commit(s)`);
+    if (list.length < n) {
+      if (isShallow(tree)) throw shallowBoundary(tree, list[0]);
+      throw new PqError("usage", `the branch has only ${list.length} commit(s)`);
+    }
   }
   if (!list.length) throw new PqError("usage", "no commits to uncommit");
   for (const c of list) {
     const parents = gitOut(tree, ["rev-list", "--parents", "-n", "1", c]).trim().split(" ").length - 1;
     if (parents > 1) throw new PqError("unsupported", `${c.slice(0, 12)} is a merge; pq uncommit only turns single-parent commits into patches`);
-    if (parents === 0) throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
+    if (parents === 0) {
+      if (isShallow(tree)) throw shallowBoundary(tree, c);
+      throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
+    }
   }
   return list;
+}
+
+function isShallow(tree: string): boolean {
+  return gitOut(tree, ["rev-parse", "--is-shallow-repository"]).trim() === "true";
+}
+
+/** A shallow clone's oldest commit has parents, only not fetched: said so, with the way to fetch them (t99 N6). */
+function shallowBoundary(tree: string, commit: string | undefined): PqError {
+  return new PqError(
+    "refused",
+    `${commit ? `${commit.slice(0, 12)} is where this shallow clone's history stops` : "this shallow clone's history stops"}: its parents were not fetched, so there is no base to move HEAD back to`,
+    ["fetch more history (git fetch --deepen=N, or git fetch --unshallow), then run pq uncommit again"],
+  );
 }
 
 /** A commit as a patch file: its author, date and message over its diff (git's, exact and binary-safe). */

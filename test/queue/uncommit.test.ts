@@ -201,3 +201,27 @@ describe("pq uncommit", () => {
     expect(git(dir, "status", "--porcelain")).toBe("?? patches/\n");
   });
 });
+
+describe("pq uncommit in a shallow clone (t99 N6)", () => {
+  it("past the clone's oldest commit says the history stops there and how to fetch more, not 'the root commit'", async () => {
+    const up = makeRepo({ "a.txt": "1\n" });
+    dirs.push(up);
+    for (const n of [2, 3]) {
+      write(up, "a.txt", `${n}\n`);
+      commitAs(up, "Ada Example <ada@example.org>", `2023-06-0${n}T08:09:10+0000`, `c${n}`);
+    }
+    const clone = `${up}-shallow`;
+    dirs.push(clone);
+    git(up, "clone", "-q", "--depth", "2", `file://${up}`, clone);
+    expect((await pq(clone, "init")).code).toBe(0);
+    const head = git(clone, "rev-parse", "HEAD");
+    for (const n of ["2", "3"]) {
+      const r = await pq(clone, "uncommit", "-n", n);
+      expect(r.code, n).toBe(12);
+      expect(r.err).toContain("this shallow clone's history stops");
+      expect(r.err).toContain("git fetch --deepen=N");
+    }
+    expect(git(clone, "rev-parse", "HEAD")).toBe(head);
+    expect((await pq(clone, "uncommit")).code).toBe(0);
+  });
+});
