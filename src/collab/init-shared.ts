@@ -68,8 +68,8 @@ export async function prepareSharedQueue(
         "pass --queue DIR to clone into another directory",
       ]);
     }
-    if (!reuse) cloneInto(url, queueDir, branch);
-    else if (branch !== undefined) refuseOtherBranch(queueDir, url, branch);
+    const starter = reuse ? null : cloneInto(url, queueDir, branch);
+    if (reuse && branch !== undefined) refuseOtherBranch(queueDir, url, branch);
     inheritIdentity(tree, queueDir);
     const head = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
       cwd: queueDir,
@@ -81,6 +81,11 @@ export async function prepareSharedQueue(
     const other =
       follows !== null && follows !== `refs/remotes/origin/${taken}` ? ` following ${follows.replace(/^refs\/remotes\//, "")}` : "";
     const on = branch !== undefined ? ` (branch ${branch})` : taken ? ` (as it was, on ${taken}${other})` : "";
+    if (starter)
+      return {
+        describe: `cloned from ${url}${on}, which held no queue yet (${starter.join(", ")}): this queue starts it`,
+        finish: () => startQueue(queueDir),
+      };
     if (head.status === 0) return { describe: `cloned from ${url}${on}`, finish: async () => undefined };
     // An empty remote: this queue starts it, with the same first commit as a queue of its own,
     // so that the first pq sync pushes it (it refused over the uncommitted series before).
@@ -214,8 +219,9 @@ function checkOutBranch(url: string, clone: string, branch: string): void {
  * is checked out and checked: a pq killed during the clone leaves no half-made queue where the
  * next pq init --shared clones (safe-6 #13); the next clone removes such leftovers.
  */
-function cloneInto(url: string, queueDir: string, branch?: string): void {
+function cloneInto(url: string, queueDir: string, branch?: string): string[] | null {
   const scratch = join(dirname(queueDir), `${basename(queueDir)}.clone-tmp-${process.pid}`);
+  let starter: string[] | null = null;
   try {
     // Checked out only once the clone is told to keep the queue's bytes exact (keepQueueBytesExact).
     // "--": a URL starting with "-" is a URL, never an option of git clone (collab-17 F25).
@@ -236,9 +242,12 @@ function cloneInto(url: string, queueDir: string, branch?: string): void {
       // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
       const series = childProcess().spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });
       if (series.status !== 0) {
-        throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
-          "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue",
-        ]);
+        starter = starterFiles(scratch);
+        if (!starter) {
+          throw new PqError("refused", `${url} is not a pq queue: its branch has commits but no series file at the top`, [
+            "check the URL (the shared queue's repository, not the project's); an empty repository starts a new queue, and so does one holding only what a hosting site makes with it (README, LICENSE, .gitignore)",
+          ]);
+        }
       }
       // A symlink in the queue would be read through on this machine (pq push, pq show: any file the link names),
       // as pq sync refuses it from the remote (collab-17 F4): refused before anything is checked out.
@@ -262,9 +271,24 @@ function cloneInto(url: string, queueDir: string, branch?: string): void {
     }
     if (existsSync(queueDir)) rmdirSync(queueDir); // empty (checked above)
     renameSync(scratch, queueDir);
+    return starter;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The files of a branch that holds no queue yet, only what a hosting site puts in a repository it
+ * creates (a README, a licence, a .gitignore), or null for any other: such a branch starts a queue
+ * as an empty one does, and pq sync already merged it into queues started before (t100 N4).
+ */
+function starterFiles(clone: string): string[] | null {
+  const r = childProcess().spawnSync("git", ["ls-tree", "-z", "HEAD"], { cwd: clone, encoding: "latin1" });
+  if (r.status !== 0) return null;
+  const entries = String(r.stdout).split("\0").filter(Boolean);
+  const starter = /^(README|LICEN[CS]E|COPYING|CONTRIBUTING|CODE_OF_CONDUCT|SECURITY)(\.[A-Za-z]+)?$|^\.git(ignore|attributes)$/i;
+  const names = entries.map((e) => ({ blob: e.startsWith("100644 blob "), name: e.slice(e.indexOf("\t") + 1) }));
+  return names.length && names.every((n) => n.blob && starter.test(n.name)) ? names.map((n) => n.name) : null;
 }
 
 /** Removes the scratch clones (QUEUE.clone-tmp-PID) of pq processes that were killed. */

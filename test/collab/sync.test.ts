@@ -1034,6 +1034,32 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(existsSync(join(tree, ".pq"))).toBe(false);
   });
 
+  it("init --shared starts a queue on a repository a hosting site made with a README and a licence (t100 N4), which the first sync keeps", async () => {
+    const hosted = join(w.root, "hosted.git");
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", hosted]);
+    const admin = join(w.root, "admin");
+    execFileSync("git", ["clone", "-q", hosted, admin]);
+    write(admin, "README.md", "# our queue\n");
+    write(admin, "LICENSE", "terms\n");
+    git(admin, "add", "-A");
+    git(admin, "commit", "-qm", "Initial commit");
+    git(admin, "push", "-q", "origin", "HEAD:main");
+    const dan = await join_(w, hosted, "Dan Example", "dan@example.org");
+    await commitNewPatch(dan, "d1.patch", { file: "a.c", line: 7, text: "seven (dan)" });
+    expect((await ok(dan.tree, "sync")).code).toBe(0);
+    expect(remoteQueue(hosted).series).toBe("d1.patch\n");
+    expect(git(hosted, "ls-tree", "--name-only", "main")).toBe("LICENSE\nREADME.md\nd1.patch\nseries\n");
+    // A repository with anything else at its top is still no queue.
+    write(admin, "main.c", "int main;\n");
+    git(admin, "add", "-A");
+    git(admin, "commit", "-qm", "code");
+    const other = join(w.root, "other.git");
+    execFileSync("git", ["clone", "-q", "--bare", admin, other]);
+    const tree = join(w.root, "eve");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    expect((await pq(tree, "init", "--shared", other)).code).toBe(12);
+  });
+
   it("init --shared clones beside the queue directory and renames it into place; a clone a killed init left is taken as it is (safe-6 #13)", async () => {
     const tree = join(w.root, "cz");
     execFileSync("git", ["clone", "-q", w.base, tree]);
