@@ -746,11 +746,18 @@ async function loop(
     if (!pushed.rejected) {
       // A connection that failed is not the remote's refusal (t88 N1: a dropped link read "the remote refused").
       const unreached = !/\[remote rejected\]|declined|denied|refusing/i.test(pushed.message) && TRANSPORT_FAILED.test(pushed.message);
-      throw new PqError("git", unreached ? `the push did not reach ${up.remote}: the connection failed` : `the remote refused the push`, [
+      // Stopped here, before anything was sent: the queue repository's own pre-push hook (t100 N3: "the remote refused" sent the user to the server).
+      const stoppedHere = !unreached && !pushed.reached && qr.git.hasHook("pre-push");
+      const what = unreached
+        ? `the push did not reach ${up.remote}: the connection failed`
+        : stoppedHere
+          ? `the push was stopped here, before it reached ${up.remote} (by a pre-push hook of the queue's repository: its words are below)`
+          : `the remote refused the push`;
+      throw new PqError("git", what, [
         ...pushed.message.split("\n"),
         unreached
           ? `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: check that ${up.remote} can be reached (git -C ${shellWord(qr.queueDir)} push --dry-run ${up.remote}), then pq sync again`
-          : `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what the remote says, then pq sync again`,
+          : `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what ${stoppedHere ? "the hook" : "the remote"} says, then pq sync again`,
       ]);
     }
     // Said only when it does (t35 F13: said with --retries 0 too, which then gave up).

@@ -3,7 +3,7 @@
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
 import { childProcess } from "../core/child-process.js";
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { removeDeadLeftovers } from "../tree/files.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -887,18 +887,32 @@ export class GitRepo {
   }
 
   /** Push without force; a refusal comes back with git's own words instead of throwing. */
-  async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; message: string }> {
+  /** Whether git would run this hook here: an executable file of that name in core.hooksPath, else in the repository's hooks directory. */
+  hasHook(name: string): boolean {
+    const r = childProcess().spawnSync("git", ["rev-parse", "--git-path", `hooks/${name}`], { cwd: this.rootDir, encoding: "utf8" });
+    if (r.status !== 0) return false;
+    try {
+      accessSync(resolve(this.rootDir, r.stdout.trim()), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** `reached`: git's porcelain report names the remote ("To URL"); a push a pre-push hook stops, or that never connects, has none. */
+  async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; reached: boolean; message: string }> {
     const top = this.rootDir;
     // utf8: git's and the remote hook's messages (a gate's compiler log with gcc's quotes) are shown as they were written.
     const r = childProcess().spawnSync("git", ["push", "--porcelain", remote, refspec], { cwd: top, encoding: "utf8" });
     const message = `${r.stdout}${r.stderr}`.trim();
-    if (r.status === 0) return { ok: true, rejected: false, message };
+    const reached = /^To /m.test(r.stdout ?? "");
+    if (r.status === 0) return { ok: true, rejected: false, reached, message };
     // A lost race: refused as not a fast-forward, or (the branch moved while the remote's
     // pre-receive hook ran, a ci gate takes seconds) the remote could not update its ref from
     // the value the push started from, or a first push found the branch made meanwhile ("reference
     // already exists": two colleagues starting an empty shared queue at once, collab-17 F1).
     // Either way: fetch, merge again, retry.
-    return { ok: false, rejected: pushLostRace(message), message };
+    return { ok: false, rejected: pushLostRace(message), reached, message };
   }
 }
 

@@ -634,3 +634,26 @@ describe("a shared branch rewound by a force-push since the last fetch (t88 N3)"
     expect(git(w.remote, "show", "main:series")).toBe("p1.patch\np2.patch\np3.patch\n");
   });
 });
+
+describe("a push the queue repository's own pre-push hook stops (t100 N3)", () => {
+  it("is said to be stopped here, not refused by the remote; the remote's own refusal is still the remote's", async () => {
+    const { w, ann } = await annAlone();
+    await commitNewFile(ann.tree, "p2.patch", "b.c", "two\n");
+    const hook = join(ann.queue, ".git", "hooks", "pre-push");
+    write(join(ann.queue, ".git", "hooks"), "pre-push", "#!/bin/sh\necho 'pre-push: run the tests first' >&2\nexit 1\n");
+    execFileSync("chmod", ["+x", hook]);
+    const before = remoteQueue(w.remote).series;
+    const stopped = await pq(ann.tree, "sync");
+    expect(stopped.code).toBe(11);
+    expect(stopped.err).toContain("the push was stopped here, before it reached origin (by a pre-push hook of the queue's repository");
+    expect(stopped.err).toContain("pre-push: run the tests first");
+    expect(remoteQueue(w.remote).series).toBe(before);
+    rmSync(hook);
+    write(join(w.remote, "hooks"), "pre-receive", "#!/bin/sh\necho 'closed for the release'\nexit 1\n");
+    execFileSync("chmod", ["+x", join(w.remote, "hooks", "pre-receive")]);
+    const refused = await pq(ann.tree, "sync");
+    expect(refused.code).toBe(11);
+    expect(refused.err).toContain("pq: the remote refused the push");
+    expect(refused.err).toContain("closed for the release");
+  });
+});
