@@ -5,6 +5,7 @@
  * Texts are latin1-decoded bytes like everywhere in pq; header values are decoded from
  * UTF-8 and RFC 2047 words for people, and encoded back when written.
  */
+import { childProcess } from "../core/child-process.js";
 import { startsDiff } from "../patch/parse.js";
 import { escapeFromLines } from "./mbox.js";
 import { decodeCharset } from "./charset.js";
@@ -354,8 +355,22 @@ function rfcDate(seconds: number, offsetMin: number): string {
  * author date beside a local committer date).
  */
 export function localMailDate(ms = Date.now()): string {
-  const at = new Date(ms);
-  return rfcDate(Math.floor(ms / 1000), -at.getTimezoneOffset());
+  const seconds = Math.floor(ms / 1000);
+  return rfcDate(seconds, posixZoneOffset(seconds) ?? -new Date(ms).getTimezoneOffset());
+}
+
+/**
+ * The offset (minutes east of UTC) at `seconds` of a TZ Node's ICU reads as UTC though libc
+ * does not: a POSIX rule with minutes, DST rules or a quoted name (IST-5:30,
+ * CET-1CEST,M3.5.0,M10.5.0/3, <+0545>-5:45), which git and date(1) honour. Asked of date(1),
+ * only then; null where Node's own reading stands (t95 N4: such patches were dated +0000).
+ */
+function posixZoneOffset(seconds: number): number | null {
+  const tz = process.env.TZ;
+  if (!tz || !/[0-9]/.test(tz) || Intl.DateTimeFormat().resolvedOptions().timeZone !== "UTC") return null;
+  const r = childProcess().spawnSync("date", ["-d", `@${seconds}`, "+%z"], { encoding: "utf8" });
+  const m = /^([+-])(\d\d)(\d\d)$/.exec(String(r.stdout ?? "").trim());
+  return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : null;
 }
 
 /** The header pq writes at the top of a patch file: "From/Date/Subject", a blank line, the body. */

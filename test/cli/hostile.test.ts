@@ -800,6 +800,23 @@ describe("a new patch's Date: line and the commit pq finish makes of it (t93 N7)
     expect(spawnSync(process.execPath, [PQ, "finish", "-a"], { cwd: dir, env }).status).toBe(0);
     expect(git(dir, "log", "-1", "--format=%ai")).toMatch(/\+0530\n$/);
   });
+
+  it("a POSIX TZ rule Node's ICU cannot read (IST-5:30, <+0545>-5:45, with DST rules) dates it as git and date(1) do, not +0000 (t95 N4)", async () => {
+    const dir = await stack();
+    const PQ = resolve("bin/pq.js");
+    for (const [tz, offset] of [
+      ["IST-5:30", "+0530"],
+      ["<+0545>-5:45", "+0545"],
+      ["XST3XDT,M3.2.0,M11.1.0", null],
+    ] as const) {
+      const name = `p-${offset ?? "dst"}`;
+      const env = { ...process.env, TZ: tz };
+      expect(spawnSync(process.execPath, [PQ, "new", name], { cwd: dir, env }).status).toBe(0);
+      // With DST rules the offset depends on the day: whatever date(1) says for now (-0300 or -0200).
+      const expected = offset ?? spawnSync("date", ["+%z"], { env, encoding: "utf8" }).stdout.trim();
+      expect(read(join(dir, "patches"), name)).toMatch(new RegExp(`^Date: .* \\${expected}$`, "m"));
+    }
+  });
 });
 
 describe("--queue through a symlink to the tree's own queue (t89 N2)", () => {
