@@ -42,6 +42,10 @@ function userRunner(): (cwd: string, ...args: string[]) => SpawnSyncReturns<stri
   const home = tempDir("pq-perm-home-");
   dirs.push(home);
   chmodSync(home, 0o777);
+  // A tree whose top another user owns (the read-only cases below make it root's) is one git refuses as
+  // of dubious ownership, and pq with it (exit 11): trusted here, so that pq's own refusal is what is tested.
+  writeFileSync(join(home, ".gitconfig"), "[safe]\n\tdirectory = *\n");
+  chmodSync(join(home, ".gitconfig"), 0o644);
   return (cwd, ...args) => {
     const [cmd, ...rest] = asRoot
       ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, bin, ...args]
