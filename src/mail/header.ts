@@ -507,8 +507,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
     let gap = bodyLines.length;
     while (gap > 0 && bodyLines[gap - 1] === "") gap--;
     out.push(...bodyLines.slice(gap).map(() => ""), ...keptNotes);
-  }
-  while (out.length && out.at(-1) === "") out.pop();
+  } else while (out.length && out.at(-1) === "") out.pop();
   const text = out.join("\n") + "\n";
   return crlf ? text.replace(/\n/g, "\r\n") : text;
 }

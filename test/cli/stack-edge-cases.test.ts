@@ -523,6 +523,14 @@ describe("a tracked symlink no patch touches (stack-3 #6, #10)", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("left out (symlinks or other non-files; pq's patches hold regular files only): link");
     expect(read(join(tree, "patches"), "p")).not.toContain("link");
+    // Named, it is left out the same way; pq add refuses it, as it refuses a link (t101 N2).
+    const named = await pq(tree, "refresh", "link");
+    expect(named.code, named.err).toBe(0);
+    expect(named.out).toContain("left out (symlinks or other non-files; pq's patches hold regular files only): link");
+    const add = await pq(tree, "add", "link");
+    expect(add.code).toBe(7);
+    expect(add.err).toContain("link is a symlink in git, which this checkout holds as a plain file (core.symlinks = false)");
+    expect(read(join(tree, "patches"), "p")).not.toContain("link");
     expect((await pq(tree, "finish", "-a")).code).toBe(0);
     expect(git(tree, "ls-tree", "HEAD", "link")).toMatch(/^120000 blob /);
   });

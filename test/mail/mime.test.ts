@@ -209,10 +209,17 @@ describe("Debian's DEP-3 patch headers", () => {
       "Description: Fix b\n Longer text.\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n notes for reviewers\n\n";
     const parsed = parseHeader(header);
     expect(rewriteHeader(header, { ...parsed, subject: "Fix b better", body: "" })).toBe(
-      "Description: Fix b better\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n notes for reviewers\n",
+      "Description: Fix b better\nAuthor: Ann Example <ann@example.org>\nLast-Update: 2018-10-14\n\n---\n notes for reviewers\n\n",
     );
     expect(rewriteHeader(header, { ...parsed, author: "Bob Example <bob@example.org>" })).toBe(
-      header.replace("Ann Example <ann", "Bob Example <bob").replace(/\n\n$/, "\n"),
+      header.replace("Ann Example <ann", "Bob Example <bob"),
+    );
+    // tar's layout: nothing after the --- but a blank line, kept too (t101 N1), CRLF as well.
+    const bare = "Description: Fix b\nAuthor: Ann Example <ann@example.org>\n\n---\n\n";
+    expect(rewriteHeader(bare, { ...parseHeader(bare), subject: "Fix b better" })).toBe(bare.replace("Fix b", "Fix b better"));
+    const crlf = bare.replace(/\n/g, "\r\n");
+    expect(rewriteHeader(crlf, { ...parseHeader(crlf), author: "Bob Example <bob@example.org>" })).toBe(
+      crlf.replace("Ann Example <ann", "Bob Example <bob"),
     );
   });
 

@@ -16,7 +16,8 @@ import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
+import { entriesAt } from "../git-cli.js";
 import { directoryAt } from "../../tree/stat.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { join } from "node:path";
@@ -98,9 +99,11 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   const below = tx.state.applied.length - 1;
   // What the patch held before the files named here were added to it: "unchanged" is against this.
   const recorded = pathMap(Object.entries(top.files));
-  for (const raw of opts.files ?? []) {
-    const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
-    if (top.files[path]) continue;
+  const named = (opts.files ?? []).map((raw) => ({ raw, path: checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx)) }));
+  // A link held as a plain file (core.symlinks = false) is left out as any link is, named or not (t101 N2).
+  const links = await linksInGit(ctx, named.map((n) => n.path).filter((p) => !top.files[p]));
+  for (const { raw, path } of named) {
+    if (top.files[path] || links.has(path)) continue;
     const pre = await baselineVersion(await planContext(ctx), path, below);
     // Neither in the tree nor below the patch: nothing to take (as `git add` says of a pathspec
     // that matches no file). Taken, it became an empty entry in the patch's file list.
@@ -286,6 +289,22 @@ async function addedFileBase(ctx: OpContext, path: string): Promise<Version> {
   return ctx.tx.ws.preserve(path); // stored: the pop puts it back from the store
 }
 
+/**
+ * Of `paths`, those no applied patch has and git's HEAD has as a symlink. Where git makes links
+ * (core.symlinks, the default) such a path is a link on disk, refused as one; where it does not,
+ * it is a plain file holding the target's name, which taken into a patch made the link a file
+ * at finish (t99 N1, t101 N2).
+ */
+async function linksInGit(ctx: OpContext, paths: string[]): Promise<Set<string>> {
+  const known = expectedVersions(ctx.tx.state.applied);
+  const asked = paths.filter((p) => !known.has(p));
+  const git = asked.length ? await ctx.repo() : null;
+  if (!git || !(await git.hasHead())) return new Set();
+  const entries = entriesAt(ctx.tree, git.prefix, "HEAD", asked);
+  // A real link is refused as one where it is read (see refuseNonFile): only the plain-file kind is answered here.
+  return new Set(asked.filter((p) => entries.get(p)?.mode === "120000" && lstatSync(join(ctx.tree, p), { throwIfNoEntry: false })?.isFile()));
+}
+
 export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
@@ -300,6 +319,14 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
       });
     }
     if (top.files[path]) continue;
+    if ((await linksInGit(ctx, [path])).has(path)) {
+      throw new PqError(
+        "unsupported",
+        `${path} is a symlink in git, which this checkout holds as a plain file (core.symlinks = false); pq's patches hold regular files only`,
+        ["change it with git itself (git add, git commit), outside the stack"],
+        { file: path },
+      );
+    }
     // A file inside a path the stack knows as a file (a patch deleted b.txt, and b.txt/x is new):
     // the stack could not be popped again (restoring b.txt finds a directory). Said now, as push says it.
     const parts = path.split("/");
