@@ -81,12 +81,17 @@ export interface StatusEntry {
  */
 function gitRefusedTree(message: string): PqError | null {
   const text = message.trim();
-  if (!/^(fatal|error): /m.test(text) || /not a git repository/i.test(text)) return null;
+  // No repository here nor above ("or any of the parent directories", "or any parent up to mount point"):
+  // a plain directory. A .git file naming a repository that is gone is git's refusal of this tree.
+  if (!/^(fatal|error): /m.test(text) || /not a git repository \(or any/i.test(text)) return null;
   const owner = /dubious ownership/i.test(text);
+  const gone = /not a git repository: /i.test(text);
   return gitFailed("git rev-parse", text, [
     owner
       ? "git refuses a repository another user owns: run pq as its owner, or trust the directory as git's message says (git config --global --add safe.directory DIR)"
-      : "pq uses git for this tree and cannot while git refuses it: mend what git names, then run the pq command again",
+      : gone
+        ? "the tree's .git file names a repository that is not there (a linked worktree whose main repository moved?): git worktree repair, run in the main repository, mends it; then run the pq command again"
+        : "pq uses git for this tree and cannot while git refuses it: mend what git names, then run the pq command again",
   ]);
 }
 

@@ -32,6 +32,8 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     try {
       rev = gitOut(tree, ["rev-parse", "--verify", "--quiet", `${m[1]}^{commit}`]).trim();
     } catch {
+      // HEAD~N past a shallow clone's oldest commit names a commit that was not fetched (t101 N4).
+      if (isShallow(tree) && /[~^]/.test(m[1])) throw shallowBoundary(tree, undefined);
       throw new PqError("not-found", `${m[1]} is not a commit`);
     }
     try {

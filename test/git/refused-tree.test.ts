@@ -46,3 +46,25 @@ it.runIf(process.getuid?.() === 0)("a tree another user owns (git's safe.directo
   expect(r.err).toContain("safe.directory");
   expect(read(dir, "a.txt")).toBe("a\nb\nc\n");
 });
+
+it("a linked worktree whose main repository moved is refused with the way to mend it, not taken for a tree without git (t101 N3)", async () => {
+  const main = await committedByHand();
+  const wt = `${main}-wt`;
+  git(main, "worktree", "add", "-q", wt);
+  const moved = `${main}-moved`;
+  try {
+    expect((await pq(wt, "init")).code).toBe(0);
+    expect((await pq(wt, "new", "p1")).code).toBe(0);
+    write(wt, "a.txt", "a\nb\nw\n");
+    expect((await pq(wt, "refresh")).code).toBe(0);
+    git(wt, "commit", "-qam", "p1 committed by hand");
+    execFileSync("mv", [main, moved]);
+    const r = await pq(wt, "pop", "-a");
+    expect(r.code).toBe(11);
+    expect(r.err).toContain("not a git repository: ");
+    expect(r.err).toContain("git worktree repair");
+    expect(read(wt, "a.txt")).toBe("a\nb\nw\n");
+  } finally {
+    execFileSync("rm", ["-rf", wt, moved]);
+  }
+});

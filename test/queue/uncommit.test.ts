@@ -221,6 +221,10 @@ describe("pq uncommit in a shallow clone (t99 N6)", () => {
       expect(r.err).toContain("this shallow clone's history stops");
       expect(r.err).toContain("git fetch --deepen=N");
     }
+    // A range past it too (t101 N4).
+    const range = await pq(clone, "uncommit", "HEAD~2..");
+    expect(range.code).toBe(12);
+    expect(range.err).toContain("this shallow clone's history stops");
     expect(git(clone, "rev-parse", "HEAD")).toBe(head);
     expect((await pq(clone, "uncommit")).code).toBe(0);
   });
