@@ -2351,3 +2351,21 @@ describe("a patch to a file outside git's sparse checkout (t99 N2)", () => {
     expect(read(tree, "out/o.txt")).toBe("o\nO\n");
   });
 });
+
+describe("pq finish of patches whose changes a git stash took (t102 N7)", () => {
+  it("is refused with the way back, and after git stash pop it finishes", async () => {
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\n" });
+    await patchWith(tree, "p2", { "b.txt": "BEE\n" });
+    git(tree, "stash", "-q");
+    const head = git(tree, "rev-parse", "HEAD");
+    const r = await pq(tree, "finish", "p1");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("p1's changes to a.txt are gone from the tree");
+    expect(r.err).toContain("git stash pop puts them back");
+    expect(git(tree, "rev-parse", "HEAD")).toBe(head);
+    git(tree, "stash", "pop", "-q");
+    expect((await pq(tree, "finish", "p1")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--", "a.txt")).toBe("");
+  });
+});

@@ -6,13 +6,39 @@
  * in the trash. A failure while building changes nothing; undo moves the branch back.
  */
 import { gitWriteRefused, PqError } from "../../errors.js";
-import { versionExec } from "../state.js";
+import { versionExec, type AppliedPatch, type Version } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
-import { versionsBelowStack } from "../refresh-plan.js";
+import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
+import { shortList } from "./refresh.js";
+import { shellWord } from "../../core/shell-word.js";
 import { handCommitAdvice, headMovedUnder } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
+
+/**
+ * The finished patches' changes gone from the tree, each such file back as it was below the stack
+ * (a git stash, git reset --hard, git checkout -- FILE): the commits would hold the changes and
+ * the tree show their revert, and a git stash pop then no longer applied (t102 N7). Refused, as
+ * refresh and pop refuse then; a file edited since is unrefreshed work, which stays the tree's.
+ */
+function refuseChangesGone(ctx: OpContext, finishing: readonly AppliedPatch[], below: Map<string, Version>): void {
+  const finished = expectedVersions(finishing);
+  const gone = [...finished]
+    .filter(([path, version]) => version !== below.get(path) && below.get(path) !== null && ctx.tx.ws.version(path) === below.get(path))
+    .map(([path]) => path)
+    .sort();
+  if (!gone.length) return;
+  const patches = finishing.filter((record) => gone.some((path) => record.files[path] && record.files[path].pre !== record.files[path].post));
+  throw new PqError(
+    "dirty",
+    `${shortList(patches.map((record) => record.name))}'s changes to ${shortList(gone)} are gone from the tree, each as it was below the stack (a git stash, git reset --hard or git checkout -- FILE?): finish would commit them and leave the tree reverting them`,
+    [
+      `after git stash, git stash pop puts them back; else pq revert ${gone.map((f) => shellWord(f)).join(" ")} does; then pq finish again`,
+    ],
+    { files: gone, patches: patches.map((record) => record.name) },
+  );
+}
 
 export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; all?: boolean }): Promise<{ commits: { name: string; commit: string }[] }> {
   const { tx } = ctx;
@@ -47,6 +73,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
       { files: committed },
     );
   }
+  refuseChangesGone(ctx, finishing, below);
   const ref = await git.headRef();
   const from = await git.readRef("HEAD");
   const finalEntries = new Map<string, IndexEntry>();
