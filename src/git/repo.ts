@@ -204,6 +204,8 @@ export class GitRepo {
     staged: string[];
     stagedApart: string[];
     renames: [string, string][];
+    /** Paths git's index has unresolved conflicts for (a merge, a stash pop or a pull that stopped): "UU", "AA", "DU"... */
+    unmerged: string[];
   }> {
     // --renames whatever the user's status.renames says: a git mv is written as a rename (t46 N4).
     const out = await this.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--renames", "--", "."]);
@@ -233,7 +235,8 @@ export class GitRepo {
     }
     // Staged renames (git mv), source then destination: a refresh writes them as renames.
     const renames = entries.flatMap((e): [string, string][] => (e.code[0] === "R" && e.from !== undefined ? [[e.from, e.path]] : []));
-    return { changed, untracked, staged, stagedApart, renames };
+    const unmerged = entries.filter((e) => /^(DD|AU|UD|UA|DU|AA|UU)$/.test(e.code)).map((e) => e.path);
+    return { changed, untracked, staged, stagedApart, renames, unmerged };
   }
 
   /**

@@ -55,6 +55,8 @@ export interface RefreshPlan {
   renames: [string, string][];
   /** Untracked files taken as the new name of a file moved with mv (see movesGitCannotStage): said, as a pq add would be. */
   takenUntracked?: string[];
+  /** Files git's index holds unresolved conflicts for (a pull, a merge or a stash pop that stopped): a refresh refuses while they are there. */
+  unmerged?: string[];
 }
 
 /** For every path touched by applied patches: the version the topmost one left. */
@@ -266,6 +268,19 @@ function packagingPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: str
  * `only`: the files the caller shows of the plan (pq diff FILE...): a name no patch can carry is
  * refused only among them.
  */
+/** A refresh over files git's index has unresolved conflicts for (see RefreshPlan.unmerged). */
+export function unresolvedInGit(files: string[]): PqError {
+  return new PqError(
+    "conflict",
+    `${files.slice(0, 8).join(", ")}${files.length > 8 ? ", ..." : ""} ${files.length === 1 ? "has" : "have"} unresolved conflicts in git's index (a git pull, merge or stash pop stopped there): a refresh would take git's conflict markers into the patch`,
+    [
+      "resolve them (edit the marked places, or git checkout --ours/--theirs FILE), then git add them, then pq refresh",
+      "a git stash pop that stopped keeps the stash: git stash list shows it, git stash drop once resolved",
+    ],
+    { files },
+  );
+}
+
 export async function planRefresh(
   ctx: PlanContext,
   ws: WorkingSet,
@@ -276,7 +291,9 @@ export async function planRefresh(
   const candidates = new Set(Object.keys(top.files));
   const status = ctx.git
     ? await ctx.git.changedAndUntrackedFiles()
-    : { changed: [], untracked: [], staged: [], stagedApart: [], renames: [] as [string, string][] };
+    : { changed: [], untracked: [], staged: [], stagedApart: [], renames: [] as [string, string][], unmerged: [] as string[] };
+  // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3): as git commit refuses them.
+  if (status.unmerged.length && !opts.preview) throw unresolvedInGit(status.unmerged);
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
@@ -387,7 +404,20 @@ export async function planRefresh(
     inRename.add(pair[0]).add(pair[1]);
   }
   const taken = takenUntracked.length ? { takenUntracked } : {};
-  if (opts.preview) return { diff: "", files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
+  if (opts.preview)
+    return {
+      diff: "",
+      files,
+      changed,
+      untracked,
+      notFiles,
+      packaging,
+      staged,
+      stagedApart,
+      renames,
+      ...taken,
+      ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
+    };
   // A version below the top that the store lost is made again from HEAD and the patches below:
   // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
   for (const path in files) {

@@ -77,6 +77,8 @@ export interface StackOptions {
 
 export interface StackStatus {
   top: string | null;
+  /** Files git's index holds unresolved conflicts for (see RefreshPlan.unmerged). */
+  unmerged?: string[];
   /** The top patch's file differs from the version that was applied (e.g. after a pull). */
   topChangedInQueue?: boolean;
   /** Every applied patch whose file differs from the version that was applied, bottom first. */
@@ -716,6 +718,7 @@ export class Stack {
       ...(committedUnder.length ? { committedUnder } : {}),
       ...(headMoved ? { headMoved } : {}),
       ...(gone?.files.length ? { changesGone: gone } : {}),
+      ...(preview?.unmerged ? { unmerged: preview.unmerged } : {}),
       ...(missing.length ? { filesGone: missing } : {}),
       ...(holder !== null ? { busy: { pid: holder } } : {}),
     };

@@ -2369,3 +2369,27 @@ describe("pq finish of patches whose changes a git stash took (t102 N7)", () => 
     expect(git(tree, "status", "--porcelain", "--", "a.txt")).toBe("");
   });
 });
+
+describe("git's conflicts in the tree: a git stash pop that stopped (t102 N3)", () => {
+  it("status names the unmerged file, and a refresh refuses git's markers, in the index or not, unless --force", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\ntwo\n" });
+    git(tree, "stash", "-q");
+    write(tree, "a.txt", "uno\ntwo\n");
+    git(tree, "commit", "-qam", "upstream");
+    expect(() => git(tree, "stash", "pop", "-q")).toThrow();
+    expect(read(tree, "a.txt")).toMatch(/^<<<<<<< Updated upstream\n/);
+    expect((await pq(tree, "status")).out).toContain("unresolved conflicts in git's index: a.txt");
+    const unmerged = await pq(tree, "refresh");
+    expect(unmerged.code).toBe(6);
+    expect(unmerged.err).toContain("a.txt has unresolved conflicts in git's index");
+    // A mixed reset clears git's record of the conflict; the markers are still in the file.
+    git(tree, "reset", "-q");
+    const marked = await pq(tree, "refresh");
+    expect(marked.code).toBe(6);
+    expect(marked.err).toContain("a.txt holds conflict markers (<<<<<<< ======= >>>>>>>) that p1 does not have yet");
+    expect(read(join(tree, "patches"), "p1")).not.toContain("<<<<<<<");
+    expect((await pq(tree, "refresh", "--force")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).toContain("+<<<<<<< Updated upstream");
+  });
+});

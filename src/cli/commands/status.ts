@@ -58,6 +58,11 @@ export default defineCommand({
             : `pop below ${below} (pq goto the patch before it, or pq pop -a) and push back up to apply the new versions`),
       );
     }
+    // First: while git holds conflicts, every way out below that needs a clean merge fails (t102 N3).
+    if (s.unmerged)
+      io.out(
+        `unresolved conflicts in git's index: ${fileList(s.unmerged)} (a git pull, merge or stash pop stopped there): resolve them and git add them before anything else; a refresh refuses until then`,
+      );
     if (s.committedUnder?.length)
       io.out(
         [

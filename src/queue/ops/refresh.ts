@@ -134,6 +134,24 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       { patch: top.name, files: marked },
     );
   }
+  // A whole conflict block of git's (a stash pop, pull or merge that stopped, its index entries
+  // since reset) added by this refresh: taken, it went into the patch, exit 0 (t102 N3).
+  // pq's own merge's markers are refused above; --force takes either as it is.
+  if (!opts.force && top.needsRefresh !== "conflict") {
+    const marked = Object.keys(plan.files)
+      .filter((path) => plan.changed.includes(path) && addsConflictBlock(tx.ws.content(path) ?? "", versionText(tx.ws, ctx.store)(plan.files[path].pre, path) ?? ""))
+      .sort();
+    if (marked.length)
+      throw new PqError(
+        "conflict",
+        `${marked.join(", ")} ${marked.length === 1 ? "holds" : "hold"} conflict markers (<<<<<<< ======= >>>>>>>) that ${top.name} does not have yet, as a git pull, merge or stash pop leaves them: a refresh would take them into the patch`,
+        [
+          "edit the marked places (keep what should stay, drop the marker lines), then pq refresh; a git stash pop that stopped keeps the stash (git stash list)",
+          `pq refresh --force takes them into ${top.name} as they are, if the patch is meant to add such lines`,
+        ],
+        { patch: top.name, files: marked },
+      );
+  }
   // The applied patches' changes gone from the tree (git reset --hard, checkout, stash): taken,
   // the top patch would revert them, and the next pop and push would apply that (t44 N2).
   // Judged on the patch as recorded: the files named here were added to it as files the stack
@@ -497,6 +515,12 @@ export function planWritePatch(ctx: OpContext, name: string, text: string, strip
     keepChangedInQueue(record, tx.patchText(name), text);
   }
   tx.writePatch(name, text);
+}
+
+/** Whether `now` holds a whole conflict block (<<<<<<< , =======, >>>>>>> lines in order) that `before` did not. */
+function addsConflictBlock(now: string, before: string): boolean {
+  const block = /^<<<<<<< [^\n]*\n(?:[^\n]*\n)*?=======\n(?:[^\n]*\n)*?>>>>>>> [^\n]*$/m;
+  return now.includes("<<<<<<< ") && block.test(now) && !block.test(before);
 }
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
