@@ -19,12 +19,17 @@ function readTrimmed(path: string): string | null {
 
 /** The git directory for a work tree: `.git` in it or an ancestor, following a `gitdir:` file. */
 export function gitDirOf(tree: string): string | null {
+  return repositoryAt(tree)?.gitDir ?? null;
+}
+
+/** The work tree's top (the directory holding `.git`) and its git directory, found upward from `tree` as git finds them. */
+export function repositoryAt(tree: string): { top: string; gitDir: string } | null {
   for (let dir = resolve(tree); ; dir = dirname(dir)) {
     const dotGit = join(dir, ".git");
     try {
-      if (statSync(dotGit).isDirectory()) return dotGit;
+      if (statSync(dotGit).isDirectory()) return { top: dir, gitDir: dotGit };
       const link = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
-      if (link) return isAbsolute(link[1]) ? link[1] : resolve(dir, link[1]);
+      if (link) return { top: dir, gitDir: isAbsolute(link[1]) ? link[1] : resolve(dir, link[1]) };
       return null;
     } catch {
       /* not here */

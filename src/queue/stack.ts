@@ -12,6 +12,7 @@ import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
+import { guardStateDirFromClean } from "../git/clean-guard.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
 import { lockHolder, TreeLock } from "../tree/lock.js";
@@ -177,7 +178,7 @@ function refuseMissingQueue(queueDir: string): void {
   if (existsSync(join(queueDir, "series"))) return;
   throw new PqError(
     "damaged",
-    `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)`,
+    `the queue ${existsSync(queueDir) ? `directory ${queueDir} has no series file` : `directory ${queueDir} is missing`} (git clean -fd or -fdx removes an untracked queue, and git stash -u takes it into the stash)`,
     [
       "if git stash -u took it: git stash pop brings it back (run that, not restore-queue, or the stash's untracked files will not come back)",
       "pq restore-queue writes back every queue file pq wrote, from its operation log and object store",
@@ -344,6 +345,7 @@ export class Stack {
       mkdirSync(queueAbs, { recursive: true });
       if (made.series) writeAtomic(join(queueAbs, "series"), "");
       ensureStateDir(tree);
+      guardStateDirFromClean(tree, statePaths(tree).dir);
       // The empty stack and the take-over (or the copies of a queue found) are two steps: until the
       // second is done, the stack is marked not whole, and a pq init killed between them starts over.
       if (quilt || !made.series) writeAtomic(statePaths(tree).initIncomplete, "");
@@ -402,6 +404,8 @@ export class Stack {
         `pass --queue ${queueDir}, or leave --queue out (pq queue switch changes the queue the tree uses)`,
       ]);
     }
+    // Before the missing queue's refusal: after a git clean -fdx, restore-queue needs this stack (t102 N5).
+    guardStateDirFromClean(tree, statePaths(tree).dir);
     refuseQueueLinkedOut(tree, queueDir);
     refuseMissingQueue(queueDir);
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache, store);

@@ -627,7 +627,9 @@ describe("a queue directory removed behind pq's back (readme-4 #18)", () => {
     for (const cmd of [["status"], ["series"], ["pop"], ["push"]]) {
       const r = await pq(tree, ...cmd);
       expect([cmd[0], r.code]).toEqual([cmd[0], 13]);
-      expect(r.err).toContain("patches is missing (git clean -fd removes an untracked queue, and git stash -u takes it into the stash)");
+      expect(r.err).toContain(
+        "patches is missing (git clean -fd or -fdx removes an untracked queue, and git stash -u takes it into the stash)",
+      );
       expect(r.err).toContain("pq restore-queue");
     }
     const restored = await pq(tree, "restore-queue");
@@ -2391,5 +2393,43 @@ describe("git's conflicts in the tree: a git stash pop that stopped (t102 N3)", 
     expect(read(join(tree, "patches"), "p1")).not.toContain("<<<<<<<");
     expect((await pq(tree, "refresh", "--force")).code).toBe(0);
     expect(read(join(tree, "patches"), "p1")).toContain("+<<<<<<< Updated upstream");
+  });
+});
+
+describe("git clean -fdx (t102 N5)", () => {
+  it("leaves .pq/ alone, so pq restore-queue writes the untracked queue back, unapplied patches too; git add -A and git status do not see .pq", async () => {
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "bee\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\n" });
+    await patchWith(tree, "p2", { "b.txt": "BEE\n" });
+    const queue = { p1: read(join(tree, "patches"), "p1"), p2: read(join(tree, "patches"), "p2"), series: "p1\np2\n" };
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain")).toBe(" M a.txt\n?? patches/\n");
+    git(tree, "clean", "-fdxq");
+    expect(existsSync(join(tree, "patches"))).toBe(false);
+    expect(existsSync(join(tree, ".pq", "state.json"))).toBe(true);
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    for (const [name, text] of Object.entries(queue)) expect(read(join(tree, "patches"), name)).toBe(text);
+    expect((await pq(tree, "push")).code).toBe(0);
+    git(tree, "add", "-A");
+    expect(git(tree, "status", "--porcelain")).toBe("M  a.txt\nM  b.txt\nA  patches/p1\nA  patches/p2\nA  patches/series\n");
+  });
+
+  it("in a tree below the repository's top, and for a stack made before the guard (put in place at the next command)", async () => {
+    const repo = makeRepo({ "sub/a.txt": "one\n" });
+    dirs.push(repo);
+    const tree = join(repo, "sub");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect(read(repo, ".git/info/exclude")).toContain("\n/sub/.pq/\n");
+    // As an older pq left it: no guard, no line.
+    rmSync(join(tree, ".pq", ".git"), { recursive: true });
+    write(repo, ".git/info/exclude", "");
+    await patchWith(tree, "p1", { "a.txt": "ONE\n" });
+    expect(existsSync(join(tree, ".pq", ".git", "HEAD"))).toBe(true);
+    expect(read(repo, ".git/info/exclude")).toContain("/sub/.pq/\n");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    git(repo, "clean", "-fdxq");
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe("ONE\n");
   });
 });

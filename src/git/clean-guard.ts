@@ -1,0 +1,54 @@
+/**
+ * Keeping pq's state directory out of `git clean -fdx`'s reach. That clean removes ignored files
+ * too: `.pq/` (the operation log, the object store, the copies `pq restore-queue` writes the queue
+ * back from) went with the untracked queue directory, and every unapplied patch was lost for good
+ * (t102 N5). git clean leaves a nested repository alone unless it is forced twice (`-ffdx`), so
+ * `.pq/` is made to look like one: a `.git` directory holding an empty HEAD, objects/ and refs/,
+ * nothing else (git's test for a repository). git status and git add would then show `.pq/` as an
+ * embedded repository, so it is listed in the repository's `info/exclude` first (its own
+ * `.gitignore` no longer reaches across the nested repository's edge). After such a clean,
+ * `pq restore-queue` writes the queue back.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { commonGitDir, repositoryAt } from "./head.js";
+
+/** The marker's path in a state directory: its presence means the guard is in place. */
+export function cleanGuardPath(stateDir: string): string {
+  return join(stateDir, ".git");
+}
+
+/**
+ * Puts the guard on `stateDir` (a tree's `.pq/`) when the tree is in a git repository and the
+ * guard is not there yet. Best effort: a repository whose `info/` cannot be written keeps `.pq/`
+ * as it was (ignored by its own `.gitignore`), since the marker without the exclude line would
+ * make `git add -A` fail over it.
+ */
+export function guardStateDirFromClean(tree: string, stateDir: string): void {
+  const marker = cleanGuardPath(stateDir);
+  if (existsSync(marker)) return;
+  const found = repositoryAt(tree);
+  if (!found) return;
+  try {
+    const exclude = join(commonGitDir(found.gitDir), "info", "exclude");
+    const line = `/${ignorePattern(relative(found.top, resolve(stateDir)))}/`;
+    const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
+    if (!now.split("\n").includes(line)) {
+      mkdirSync(dirname(exclude), { recursive: true });
+      appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# pq's state (see pq's README, "git clean")\n${line}\n`);
+    }
+    mkdirSync(join(marker, "objects"), { recursive: true });
+    mkdirSync(join(marker, "refs"), { recursive: true });
+    writeFileSync(join(marker, "HEAD"), "ref: refs/heads/pq-state\n");
+  } catch {
+    /* a read-only repository or state directory: left as it was */
+  }
+}
+
+/** A path as a gitignore pattern matches it literally: its wildcard and escape characters escaped. */
+function ignorePattern(path: string): string {
+  return path
+    .split(sep)
+    .join("/")
+    .replace(/[\\[\]*?]/g, (c) => `\\${c}`);
+}
