@@ -2433,3 +2433,31 @@ describe("git clean -fdx (t102 N5)", () => {
     expect(read(tree, "a.txt")).toBe("ONE\n");
   });
 });
+
+describe("git reset --hard HEAD~1 of a commit below the applied stack (t102 N2)", () => {
+  it("is said as HEAD moved back, with a way out that works, not as a root commit taken over from quilt", async () => {
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "bee\n" });
+    write(tree, "b.txt", "bee\nextra\n");
+    git(tree, "commit", "-qam", "second");
+    const base = git(tree, "rev-parse", "HEAD").trim();
+    await patchWith(tree, "p1", { "a.txt": "ONE\n" });
+    await patchWith(tree, "p2", { "b.txt": "BEE\nextra\n", "new.txt": "new\n" });
+    await pq(tree, "add", "new.txt");
+    await pq(tree, "refresh");
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain(`HEAD moved back from ${base.slice(0, 12)}, the commit they were pushed on`);
+    expect(status).toContain(`git reset --keep ${base.slice(0, 12)} puts HEAD and the tree back there`);
+    expect(status).toContain("once HEAD is back on the commit they were pushed on (above), pq pop -a");
+    const pop = await pq(tree, "pop", "-a", "--force");
+    expect(pop.code).toBe(12);
+    expect(pop.err).toContain(`HEAD moved back from ${base.slice(0, 12)}`);
+    expect(pop.err).not.toContain("quilt");
+    // The way out it gives.
+    git(tree, "reset", "-q", "--keep", base);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "b.txt")).toBe("BEE\nextra\n");
+    expect(read(tree, "a.txt")).toBe("ONE\n");
+  });
+});

@@ -95,7 +95,7 @@ export default defineCommand({
       );
     else if (s.changesGone)
       io.out(
-        `the applied patches' changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are gone from the tree, each as it was below the stack${s.changesGone.edited ? ` (with edits since in ${shortList(s.changesGone.edited.map((f) => fileList([f])))})` : ""} (a git reset --hard, git checkout or git stash?): ${s.changesGone.edited ? "pq pop -a --force (your edits go to .pq/backups), then pq push -a" : "pq pop -a, then pq push -a"}, puts them back; a refresh would make ${s.top} revert ${shortList(s.changesGone.patches)}, and refuses`,
+        `the applied patches' changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are gone from the tree, each as it was below the stack${s.changesGone.edited ? ` (with edits since in ${shortList(s.changesGone.edited.map((f) => fileList([f])))})` : ""} (a git reset --hard, git checkout or git stash?): ${s.headMoved ? "once HEAD is back on the commit they were pushed on (above), " : ""}${s.changesGone.edited ? "pq pop -a --force (your edits go to .pq/backups), then pq push -a" : "pq pop -a, then pq push -a"}, puts them back; a refresh would make ${s.top} revert ${shortList(s.changesGone.patches)}, and refuses`,
       );
     if (s.filesGone)
       io.out(

@@ -211,16 +211,20 @@ export async function commitsOnTop(
 ): Promise<PqError> {
   // HEAD the repository's only commit: there is no commit below to go back to. The tree was
   // committed with its patches applied (a dgit-style tree), before pq took them over.
-  const rootOnly = (await (await ctx.repo())?.readRef("HEAD^")) === null;
+  // HEAD moved (back to the root commit, too: t102 N2) is said as such before the root's own case.
+  const moved = await headMovedUnder(ctx, applied, committed);
+  const rootOnly = !moved && (await (await ctx.repo())?.readRef("HEAD^")) === null;
   return new PqError(
     "refused",
-    `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${doing} would leave those commits reverted in the tree`,
+    moved?.backward
+      ? `HEAD moved back from ${moved.base!.slice(0, 12)}, the commit the applied patches were pushed on: ${doing} would leave the changes of the commits it left out reverted in the tree`
+      : `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: ${doing} would leave those commits reverted in the tree`,
     rootOnly
       ? [
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
-      : handCommitAdvice(command, await headMovedUnder(ctx, applied, committed)),
+      : handCommitAdvice(command, moved),
     { files: committed },
   );
 }
@@ -233,6 +237,8 @@ export interface HeadMoved {
   forward: boolean;
   /** The tree holds none of the patches' changes: their files are HEAD's (a git reset --hard or checkout -f moved HEAD). */
   treeAtHead: boolean;
+  /** HEAD is below the base (a git reset or checkout of an older commit took commits off under the patches). */
+  backward?: boolean;
 }
 
 /**
@@ -256,6 +262,15 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null): str
   const carry = moved.treeAtHead
     ? `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base} (back to the commit they were pushed on${where}; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head}`
     : `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`;
+  // HEAD reset (or checked out) back under the patches: forward to their commit again is the way (t102 N2).
+  if (moved.backward)
+    return [
+      `HEAD moved back from ${base}, the commit they were pushed on (a git reset or checkout of an older commit?)${moved.treeAtHead ? ", and the tree with it" : ""}`,
+      moved.treeAtHead
+        ? `git reset --keep ${base} puts HEAD and the tree back there (your other edits stay), then pq pop -a and pq push -a put the patches' changes back; then pq ${command}`
+        : `git reset --soft ${base} puts HEAD back there (the tree stays as it is); then pq ${command}`,
+      `to drop those commits under the patches instead: git reset --keep ${base} first, then pq rebase ${head}`,
+    ];
   // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
   if (moved.base && !moved.forward)
     return [
@@ -308,8 +323,12 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
     const seen = ctx.tx.ws.diskVersion(p);
     return seen === undefined ? ctx.tx.ws.version(p) : seen;
   };
-  const treeAtHead = headBlobs !== null && stackFiles.every((p) => blobIdOf(ctx, p, onDisk(p)) === (headBlobs.get(p) ?? null));
-  return { head, base, forward: base !== null && git.isAncestor(base, head), treeAtHead };
+  // Files the patches create are untracked, and a reset leaves them: they tell nothing of where the tree moved (t102 N2).
+  const tracked = stackFiles.filter((p) => below.get(p) !== null);
+  const treeAtHead = headBlobs !== null && (tracked.length ? tracked : stackFiles).every((p) => blobIdOf(ctx, p, onDisk(p)) === (headBlobs.get(p) ?? null));
+  const forward = base !== null && git.isAncestor(base, head);
+  const backward = base !== null && !forward && git.isAncestor(head, base);
+  return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}) };
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
