@@ -493,7 +493,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       const own = (await sim(dec.side)).runs.get(dec.sideName);
       const inBase = byId.base.get(id);
       const overMarkers = [...app.pre.keys()].some((p) => markedFiles.has(p));
-      if (!overMarkers && (own?.exact || (inBase && (await sim("base")).runs.get(inBase.name)?.exact))) {
+      // The base's exactness speaks for the patch only where its diff is the base's: a diff changed
+      // on its side (a colleague's pq rebase onto a newer upstream) that is inexact here on that
+      // side too was made over other files, not moved by this merge; regenerated over this tree,
+      // the colleague's rebase was undone and pushed (t104 N2).
+      const diffAsInBase = inBase !== undefined && diffOf(base.patches[inBase.name] ?? "") === diffOf(dec.text);
+      if (!overMarkers && (own?.exact || (diffAsInBase && (await sim("base")).runs.get(inBase.name)?.exact))) {
         text = joinHeaderAndDiff(dropDiffstat(headerOf(text)), regenerateDiff(app.pre, app.post, app.filePatches));
         strip = undefined;
         notes.push(`${dec.name}: regenerated (its context moved)`);

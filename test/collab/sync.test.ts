@@ -1426,6 +1426,32 @@ describe("a patch changed on both sides, one of them over another upstream (coll
   }, 60_000);
 });
 
+describe("a colleague's pq rebase onto a newer upstream, then a sync from a tree still on the old one (t104 N2)", () => {
+  it("keeps the rebased patch as the colleague pushed it, not regenerated back over the old upstream", async () => {
+    w = world();
+    const ann = await annSharesPAndQ(w);
+    const bob = await join_(w, w.remote, "Bob Example", "bob@example.org");
+    await ok(bob.tree, "push", "-a");
+    // Upstream changes line 7: in P's context (P changes line 10), not in Q's (line 11).
+    editLine(w.base, "a.c", 7, "seven upstream");
+    git(w.base, "commit", "-qam", "upstream change");
+    await ok(ann.tree, "rebase");
+    await ok(ann.tree, "commit", "-m", "P and Q over the new upstream");
+    await ok(ann.tree, "sync");
+    const rebased = remoteQueue(w.remote).patches["P.patch"];
+    expect(rebased).toContain(" seven upstream\n");
+    // Bob, on the old upstream, changes Q only, and syncs.
+    editLine(bob.tree, "a.c", 12, "twelve bob");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "Q: line 12");
+    const r = await ok(bob.tree, "sync");
+    expect(r.err + r.out).not.toContain("P.patch: regenerated");
+    expect(remoteQueue(w.remote).patches["P.patch"]).toBe(rebased);
+    // Bob's status says a refresh here would put P back on his upstream, and the way on.
+    expect((await ok(bob.tree, "status")).out).toContain("git fetch, then pq rebase takes this tree there");
+  }, 60_000);
+});
+
 describe("a sync that merges a remote commit changing no queue file (collab-17 F12)", () => {
   it("still refuses a queue where a lower change broke a patch above it: nothing is pushed", async () => {
     w = world();
