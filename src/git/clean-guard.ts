@@ -9,8 +9,8 @@
  * `.gitignore` no longer reaches across the nested repository's edge). After such a clean,
  * `pq restore-queue` writes the queue back.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { commonGitDir, repositoryAt } from "./head.js";
 
 /** The marker's path in a state directory: its presence means the guard is in place. */
@@ -25,30 +25,36 @@ export function cleanGuardPath(stateDir: string): string {
  * make `git add -A` fail over it.
  */
 export function guardStateDirFromClean(tree: string, stateDir: string): void {
-  const marker = cleanGuardPath(stateDir);
-  if (existsSync(marker)) return;
   const found = repositoryAt(tree);
   if (!found) return;
+  const marker = cleanGuardPath(stateDir);
+  const exclude = join(commonGitDir(found.gitDir), "info", "exclude");
+  let now: string;
   try {
-    const exclude = join(commonGitDir(found.gitDir), "info", "exclude");
-    const line = `/${ignorePattern(relative(found.top, resolve(stateDir)))}/`;
-    const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
-    if (!now.split("\n").includes(line)) {
+    now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
+  } catch {
+    return;
+  }
+  // Checked at every command, not only when the marker is made: the line went missing when the tree
+  // moved inside the repository (git mv sub lib) or a hand edit took it out, and git add -A then
+  // failed over the marker (t103 N1). Unanchored, it matches the tree wherever it is.
+  const listed = now.split("\n").includes(EXCLUDE_LINE);
+  if (listed && existsSync(marker)) return;
+  try {
+    if (!listed) {
       mkdirSync(dirname(exclude), { recursive: true });
-      appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# pq's state (see pq's README, "git clean")\n${line}\n`);
+      appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# pq's state (see pq's README, "git clean")\n${EXCLUDE_LINE}\n`);
     }
     mkdirSync(join(marker, "objects"), { recursive: true });
     mkdirSync(join(marker, "refs"), { recursive: true });
     writeFileSync(join(marker, "HEAD"), "ref: refs/heads/pq-state\n");
   } catch {
-    /* a read-only repository or state directory: left as it was */
+    // The line could not be written: the marker goes too (git add -A would fail over it), and
+    // .pq/ stays ignored by its own .gitignore, as before.
+    if (!existsSync(exclude) || !readFileSync(exclude, "utf8").split("\n").includes(EXCLUDE_LINE))
+      rmSync(marker, { recursive: true, force: true });
   }
 }
 
-/** A path as a gitignore pattern matches it literally: its wildcard and escape characters escaped. */
-function ignorePattern(path: string): string {
-  return path
-    .split(sep)
-    .join("/")
-    .replace(/[\\[\]*?]/g, (c) => `\\${c}`);
-}
+/** Every directory named .pq, at any depth: a tree's state directory wherever the tree is in the repository. */
+const EXCLUDE_LINE = ".pq/";
