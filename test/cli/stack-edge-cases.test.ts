@@ -2369,6 +2369,17 @@ describe("pq finish of patches whose changes a git stash took (t102 N7)", () => 
     git(tree, "stash", "pop", "-q");
     expect((await pq(tree, "finish", "p1")).code).toBe(0);
     expect(git(tree, "status", "--porcelain", "--", "a.txt")).toBe("");
+    // A file the patch makes, gone (git clean -fd): refused too, and pq revert puts it back (t103 N3).
+    await patchWith(tree, "p3", { "new.txt": "new\n" });
+    await pq(tree, "add", "new.txt");
+    await pq(tree, "refresh");
+    rmSync(join(tree, "new.txt"));
+    const made = await pq(tree, "finish", "-a");
+    expect(made.code).toBe(5);
+    expect(made.err).toContain("p3's changes to new.txt are gone from the tree");
+    expect((await pq(tree, "revert", "new.txt")).code).toBe(0);
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--", "new.txt")).toBe("");
   });
 });
 

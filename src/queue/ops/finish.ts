@@ -24,8 +24,9 @@ import type { IndexEntry } from "../transaction.js";
  */
 function refuseChangesGone(ctx: OpContext, finishing: readonly AppliedPatch[], below: Map<string, Version>): void {
   const finished = expectedVersions(finishing);
+  // A file the patches make, gone (git clean -fd): its commit would add it and the tree show it deleted (t103 N3).
   const gone = [...finished]
-    .filter(([path, version]) => version !== below.get(path) && below.get(path) !== null && ctx.tx.ws.version(path) === below.get(path))
+    .filter(([path, version]) => version !== below.get(path) && ctx.tx.ws.version(path) === below.get(path))
     .map(([path]) => path)
     .sort();
   if (!gone.length) return;
