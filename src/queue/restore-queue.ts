@@ -8,7 +8,7 @@
  * written: nothing that is there is ever replaced.
  */
 import { existsSync, lstatSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ObjectStore } from "../tree/objects.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { nameToBytes } from "../patch/paths.js";
@@ -36,15 +36,25 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   // back, not "deleted" (tui-8 T13).
   const redone = new Set<string>();
   const takenBack = new Set<string>();
+  // Each operation's queue, as its state says: with several queues (pq queue create, switch) an
+  // operation on another one wrote that queue's files, and restored here they had put its patches
+  // and series into this queue (t103 N2).
+  const queueOf = queueOfState(tree, store);
+  const here = resolve(tree, state.queue);
+  let firstQueue: string | null = null;
   for (let entry = log.older(); entry; entry = log.older()) {
+    firstQueue = queueOf(entry.state[0]) ?? firstQueue;
     for (const id of entry.redoes ?? []) redone.add(id);
     for (const id of entry.undoes ?? []) if (!redone.has(id)) takenBack.add(id);
     if (entry.undoes || entry.redoes || takenBack.has(entry.id)) continue;
+    const on = queueOf(entry.state[1]);
+    if (on !== null && on !== here) continue;
     for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
   }
   for (const patch of state.applied) if (!latest.has(patch.name) || latest.get(patch.name) === null) latest.set(patch.name, patch.hash);
-  // Older than every operation: the queue as pq init found it.
-  for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
+  // Older than every operation: the queue as pq init found it (in the queue init set up).
+  if (firstQueue === null || firstQueue === here)
+    for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
   const restored: string[] = [];
   const lost: string[] = [];
   try {
@@ -69,6 +79,24 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     restored.push("series");
   }
   return { restored: restored.sort(), lost };
+}
+
+/** The queue directory (absolute) a stored state names, or null where the store cannot tell. */
+function queueOfState(tree: string, store: ObjectStore): (stateId: string) => string | null {
+  const known = new Map<string, string | null>();
+  return (stateId) => {
+    if (!known.has(stateId)) {
+      let queue: string | null = null;
+      try {
+        const parsed = JSON.parse(store.get(stateId)) as Partial<StackState>;
+        if (typeof parsed.queue === "string") queue = resolve(tree, parsed.queue);
+      } catch {
+        queue = null; // gone or damaged: the entry counts, as before queues could be told apart
+      }
+      known.set(stateId, queue);
+    }
+    return known.get(stateId)!;
+  };
 }
 
 /** The queue files pq init found, as `.pq/queue-at-init` records them: [path, object id]. */

@@ -2425,6 +2425,26 @@ describe("git clean -fdx (t102 N5)", () => {
     expect(git(tree, "status", "--porcelain")).toBe("M  a.txt\nM  b.txt\nA  patches/p1\nA  patches/p2\nA  patches/series\n");
   });
 
+  it("with two queues, restore-queue writes back each queue's own files only (t103 N2)", async () => {
+    const tree = await stackTree({ "f.c": "a\n", "g.c": "x\n" });
+    await patchWith(tree, "a1", { "f.c": "a\nc\n" });
+    expect((await pq(tree, "new", "a2")).code).toBe(0);
+    expect((await pq(tree, "guard", "a2", "+exp")).code).toBe(0);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "queue", "create", "q2")).code).toBe(0);
+    expect((await pq(tree, "queue", "switch", "q2")).code).toBe(0);
+    await patchWith(tree, "b1", { "g.c": "x\nz\n" });
+    const first = read(join(tree, "patches"), "series");
+    git(tree, "clean", "-fdxq");
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    expect(readdirSync(join(tree, "patches-q2")).sort()).toEqual(["b1", "series"]);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "queue", "switch", "patches")).code).toBe(0);
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    expect(read(join(tree, "patches"), "series")).toBe(first);
+    expect(readdirSync(join(tree, "patches")).sort()).toEqual(["a1", "a2", "series"]);
+  });
+
   it("in a tree below the repository's top, and for a stack made before the guard (put in place at the next command)", async () => {
     const repo = makeRepo({ "sub/a.txt": "one\n" });
     dirs.push(repo);
