@@ -228,6 +228,16 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   if (!r?.error) return null;
   // A colleague's finish: the patches above it apply once the tree has its commit (collab-17 F14).
   const finished = (r.left ?? []).filter((l) => l.why === "finished");
+  // A patch made over file versions this tree's git has never seen: a colleague's pq rebase onto a
+  // newer upstream, most likely, which only a rebase of this tree follows; --force would leave .rej
+  // files where the patch applies cleanly once the tree is there (t104 N1).
+  const failing = /^(.+?) does not apply/.exec(r.error)?.[1];
+  const otherUpstream =
+    r.errorCode === "apply-failed" && failing && (r.errorDetails ?? []).some((d) => d.includes("git does not have the blob"))
+      ? [
+          `${failing} was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log ${failing} says who changed it), git fetch, then pq rebase, carries this tree there`,
+        ]
+      : [];
   return new PqError(
     r.errorCode ?? "refused",
     `the applied stack could not be put back (it stopped at ${r.stoppedAt ?? "the base"}): ${r.error}`,
@@ -236,6 +246,7 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
       ...finished.map(
         (l) => `${finishedWords(l)}: pq rebase brings the tree to ${upstreamWithCommit(l)}, carrying the applied patches; then pq push -a`,
       ),
+      ...otherUpstream,
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
       r.wasTop && !r.left?.some((l) => l.name === r.wasTop && l.why !== "guarded")

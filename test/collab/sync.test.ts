@@ -1452,6 +1452,31 @@ describe("a colleague's pq rebase onto a newer upstream, then a sync from a tree
   }, 60_000);
 });
 
+describe("a colleague's pq rebase over an upstream change of the patch's own line (t104 N1)", () => {
+  it("stops the other's sync with the way on: git fetch, then pq rebase, before push --force", async () => {
+    w = world();
+    const { ann, bob } = await annAndBobShareP(w);
+    editLine(w.base, "a.c", 10, "ten upstream");
+    git(w.base, "commit", "-qam", "upstream changes P's line");
+    expect((await pq(ann.tree, "rebase")).code).not.toBe(0);
+    write(ann.tree, "a.c", read(ann.tree, "a.c").replace(/<<<<<<< [^]*?>>>>>>> [^\n]*\n/, "ten upstream, P\n"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "rebase", "--continue");
+    await ok(ann.tree, "commit", "-m", "P over the new upstream");
+    await ok(ann.tree, "sync");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain(
+      "P.patch was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log P.patch says who changed it), git fetch, then pq rebase, carries this tree there",
+    );
+    // The way on it names.
+    git(bob.tree, "fetch", "-q");
+    await ok(bob.tree, "rebase");
+    await ok(bob.tree, "goto", "P.patch");
+    expect(read(bob.tree, "a.c")).toContain("ten upstream, P\n");
+  }, 60_000);
+});
+
 describe("a sync that merges a remote commit changing no queue file (collab-17 F12)", () => {
   it("still refuses a queue where a lower change broke a patch above it: nothing is pushed", async () => {
     w = world();
