@@ -971,7 +971,8 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
   const report = await loop(stack, qr, up, opts, [
     // What the merge said of the files beside the queue's own (a dotfile changed on both sides: t66 N3).
     ...extrasNotes,
-    `conflicts in ${state.conflicts.map((c) => c.patch).join(", ")} resolved by hand`,
+    // Each patch once, with its kinds: one with a content and a header conflict was named twice (t104 N3).
+    `conflicts in ${conflictKinds(state.conflicts)} resolved by hand`,
     ...regenerated.map((name) => `${name}: regenerated (the resolution moved its context)`),
     ...(meanwhile.length ? [`also in the merge, as changed while the sync was stopped: ${meanwhile.join(", ")}`] : []),
   ]);
@@ -1264,4 +1265,11 @@ function appliedStackVouches(stack: Stack, mine: QueueVersion, remote: QueueVers
     if (!record || record.name !== names[i] || text === undefined || sha1(text) !== record.hash) return false;
   }
   return true;
+}
+
+/** "p.patch (content, header), q.patch (apply)": each conflicted patch once, with its kinds of conflict. */
+function conflictKinds(conflicts: readonly { patch: string; kind: string }[]): string {
+  const kinds = new Map<string, string[]>();
+  for (const c of conflicts) kinds.set(c.patch, [...new Set([...(kinds.get(c.patch) ?? []), c.kind])]);
+  return [...kinds].map(([patch, k]) => `${patch} (${k.join(", ")})`).join(", ");
 }

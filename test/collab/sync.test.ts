@@ -293,6 +293,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "refresh");
     const c = await ok(bob.tree, "sync", "--continue");
     expect(c.out).toContain("pushed");
+    // Each patch once, with its kind of conflict (t104 N3).
+    expect(c.out + c.err).toContain("conflicts in p1.patch (content) resolved by hand");
     expect((await ok(bob.tree, "top")).out.trim()).toBe("p2.patch");
     // The resolution is in the patch's history: the merge commit, as an interdiff against Bob's version.
     const log = await ok(bob.tree, "log", "p1.patch", "-p");
