@@ -118,6 +118,22 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     cpSync(start.copy, w.root, { recursive: true, preserveTimestamps: true });
   });
 
+  it("an undo of a refresh already committed and pushed says so (t104's note)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 6, "six");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: six");
+    await ok(ann.tree, "sync");
+    const u = await ok(ann.tree, "undo");
+    expect(u.out).toContain(
+      "note: what this undo took back of p1.patch is committed in the shared queue, and pushed: pq commit and pq sync would take it back there too, for everyone; pq redo brings it back here",
+    );
+    // Not said of an undo of what was never committed.
+    editLine(ann.tree, "a.c", 7, "seven");
+    await ok(ann.tree, "refresh");
+    expect((await ok(ann.tree, "undo")).out).not.toContain("note:");
+  });
+
   it("syncs patches whose names have directories (Debian's bugfix/x86/foo.patch), both ways", async () => {
     await ok(ann.tree, "new", "bugfix/x86/fix.patch", "-m", "a fix in a directory");
     editLine(ann.tree, "a.c", 20, "twenty");

@@ -1,6 +1,7 @@
 import { defineCommand, positiveCount } from "../io.js";
 import { openStack } from "../open-stack.js";
-import { printUndoReport } from "../reports.js";
+import { fileList, printUndoReport } from "../reports.js";
+import { sharedStatus } from "../../collab/status.js";
 
 export default defineCommand({
   command: "undo [count]",
@@ -12,7 +13,16 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
+    const before = await sharedStatus(stack);
     const report = await stack.undo({ count: positiveCount(args.count, "undo", 1), force: args.force });
     printUndoReport(io, "undid", report, args.json);
+    // The version taken back may already be the shared queue's: said, as the next commit and sync
+    // would take it back there for everyone (t104's note: the undo said nothing of it).
+    const after = before ? await sharedStatus(stack) : null;
+    const taken = after ? after.uncommitted.filter((f) => !before!.uncommitted.includes(f)) : [];
+    if (taken.length && !args.json)
+      io.out(
+        `note: what this undo took back of ${fileList(taken)} is committed in the shared queue${after!.ahead ? "" : ", and pushed"}: pq commit and pq sync would take it back there too, for everyone; pq redo brings it back here`,
+      );
   },
 });
