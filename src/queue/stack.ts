@@ -50,7 +50,7 @@ import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, t
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/push.js";
-import { headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
+import { commitPushedOn, headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
@@ -113,6 +113,8 @@ export interface StackStatus {
   committedUnder?: string[];
   /** With committedUnder: HEAD moved under the patches rather than their being committed (see headMovedUnder). */
   headMoved?: HeadMoved;
+  /** With committedUnder and no headMoved (the patches committed by hand): the commit they were pushed on, where HEAD's reflog has it. */
+  pushedOn?: string;
   /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
   filesGone?: string[];
   /** The applied patches' changes gone from the tree, which a refresh refuses to revert (see changesGone). */
@@ -699,6 +701,7 @@ export class Stack {
     const guardedOff = this.appliedGuardedOff();
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     const headMoved = committedUnder.length ? await headMovedUnder(ctx, this.state.applied, committedUnder) : null;
+    const pushedOn = committedUnder.length && !headMoved ? await commitPushedOn(ctx, this.state.applied, committedUnder) : null;
     const gone = preview ? changesGone(this.state.applied, preview, versionText(tx.ws, ctx.store)) : null;
     const missing = preview && !gone?.files.length ? filesGone(this.state.applied, preview) : [];
     return {
@@ -721,6 +724,7 @@ export class Stack {
       ...(unreadable ? { unreadable } : {}),
       ...(committedUnder.length ? { committedUnder } : {}),
       ...(headMoved ? { headMoved } : {}),
+      ...(pushedOn ? { pushedOn } : {}),
       ...(gone?.files.length ? { changesGone: gone } : {}),
       ...(preview?.unmerged ? { unmerged: preview.unmerged } : {}),
       ...(missing.length ? { filesGone: missing } : {}),

@@ -452,9 +452,11 @@ describe("pop's way out of a hand commit, followed (stack-3 #12)", () => {
   it("leaves git's index clean: a mixed reset, not --soft", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n" });
     await patchWith(tree, "p", { "a.txt": "ONE\ntwo\n" }, "msg");
+    const below = git(tree, "rev-parse", "HEAD").trim();
     git(tree, "commit", "-qam", "by hand");
     const refused = await pq(tree, "pop");
-    expect(refused.err).toContain("git reset to the commit below them (a mixed reset");
+    // The commit named, as the pull's way out names its own (t102 N8).
+    expect(refused.err).toContain(`git reset ${below.slice(0, 12)} (a mixed reset to the commit below them`);
     git(tree, "reset", "-q", "HEAD~1");
     expect((await pq(tree, "pop")).code).toBe(0);
     expect(git(tree, "status", "--short", "a.txt")).toBe("");
@@ -1772,12 +1774,13 @@ describe("pq finish after the patches were committed by hand (safe-6 #11)", () =
     write(tree, "f.txt", "a\nl1\n");
     await pq(tree, "refresh");
     write(tree, "f.txt", "a\nl1\nmine\n");
+    const below = git(tree, "rev-parse", "HEAD").trim();
     git(tree, "commit", "-qam", "my work");
     const head = git(tree, "rev-parse", "HEAD");
     const r = await pq(tree, "finish", "p1");
     expect(r.code).toBe(12);
     expect(r.err).toContain("HEAD has commits that change f.txt, which the patches to finish change too");
-    expect(r.err).toContain("git reset to the commit below them");
+    expect(r.err).toContain(`git reset ${below.slice(0, 12)} (a mixed reset to the commit below them`);
     expect(r.err).not.toContain("pq uncommit"); // uncommit cannot take a commit the applied patch sits on (stack-6 #17e)
     expect(git(tree, "rev-parse", "HEAD")).toBe(head);
   });

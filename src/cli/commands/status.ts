@@ -66,8 +66,8 @@ export default defineCommand({
     if (s.committedUnder?.length)
       io.out(
         [
-          `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: pq pop would refuse`,
-          ...handCommitAdvice("status", s.headMoved),
+          `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
+          ...handCommitAdvice("status", s.headMoved, s.pushedOn),
         ].join("\n  "),
       );
     if (s.needsRefresh)

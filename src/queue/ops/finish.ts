@@ -11,7 +11,7 @@ import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { shortList } from "./refresh.js";
 import { shellWord } from "../../core/shell-word.js";
-import { handCommitAdvice, headMovedUnder } from "./pop.js";
+import { handCommitWayOut } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
@@ -70,7 +70,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     throw new PqError(
       "refused",
       `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
-      handCommitAdvice("finish", await headMovedUnder(ctx, applied, committed)),
+      await handCommitWayOut(ctx, applied, committed, "finish"),
       { files: committed },
     );
   }

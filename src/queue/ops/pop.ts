@@ -224,7 +224,7 @@ export async function commitsOnTop(
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
-      : handCommitAdvice(command, moved),
+      : handCommitAdvice(command, moved, moved ? null : await commitPushedOn(ctx, applied, committed)),
     { files: committed },
   );
 }
@@ -248,10 +248,11 @@ export interface HeadMoved {
  * were applied: t44 N4), which that reset would undo: back to the commit they were pushed on,
  * HEAD's changes out of the tree again (they stay in its commit), then pq rebase onto it.
  */
-export function handCommitAdvice(command: string, moved?: HeadMoved | null): string[] {
+export function handCommitAdvice(command: string, moved?: HeadMoved | null, below?: string | null): string[] {
   if (!moved)
     return [
-      `were the patches committed by hand (git commit -a)? git reset to the commit below them (a mixed reset: their changes stay in the tree and leave git's index); then pq ${command}`,
+      // The commit named where HEAD's reflog has it (t102 N8), as the pull's way out names its own.
+      `were the patches committed by hand (git commit -a)? git reset ${below ? below.slice(0, 12) : "to the commit below them"} (a mixed reset${below ? " to the commit below them" : ""}: their changes stay in the tree and leave git's index); then pq ${command}`,
     ];
   const head = moved.head.slice(0, 12);
   const base = moved.base?.slice(0, 12) ?? "BASE";
@@ -301,21 +302,7 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   if (committed.every((p) => changesIn(ctx, applied, p, contents.get(p) ?? null))) return null;
   const head = (await git.readRef("HEAD")) ?? "";
   const below = versionsBelowStack(applied);
-  let base: string | null = null;
-  let reflog: string[] = [];
-  try {
-    reflog = (await git.run(["rev-list", "--walk-reflogs", "--max-count=30", "HEAD"])).split("\n").filter(Boolean);
-  } catch {
-    reflog = []; // no reflog (core.logAllRefUpdates off)
-  }
-  for (const commit of reflog) {
-    if (commit === head) continue;
-    const blobs = await git.headBlobIds(committed, commit);
-    if (blobs && committed.every((p) => (blobs.get(p) ?? null) === blobIdOf(ctx, p, below.get(p) ?? null))) {
-      base = commit;
-      break;
-    }
-  }
+  const base = await commitPushedOn(ctx, applied, committed);
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);
   // The files as they are on disk: a pop asks after planning, with its restores in the working set (t46).
@@ -329,6 +316,35 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   const forward = base !== null && git.isAncestor(base, head);
   const backward = base !== null && !forward && git.isAncestor(head, base);
   return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}) };
+}
+
+/** handCommitAdvice for HEAD's commits under `committed`: HEAD moved, or the patches committed by hand (with the commit below them). */
+export async function handCommitWayOut(ctx: OpContext, applied: readonly AppliedPatch[], committed: string[], command: string): Promise<string[]> {
+  const moved = await headMovedUnder(ctx, applied, committed);
+  return handCommitAdvice(command, moved, moved ? null : await commitPushedOn(ctx, applied, committed));
+}
+
+/**
+ * The commit the applied patches were pushed on, as HEAD's reflog has it: the newest other than
+ * HEAD whose `committed` files are those below the patches; null where the reflog has none.
+ */
+export async function commitPushedOn(ctx: OpContext, applied: readonly AppliedPatch[], committed: string[]): Promise<string | null> {
+  const git = await ctx.repo();
+  if (!git || !committed.length) return null;
+  const head = (await git.readRef("HEAD")) ?? "";
+  const below = versionsBelowStack(applied);
+  let reflog: string[] = [];
+  try {
+    reflog = (await git.run(["rev-list", "--walk-reflogs", "--max-count=30", "HEAD"])).split("\n").filter(Boolean);
+  } catch {
+    reflog = []; // no reflog (core.logAllRefUpdates off)
+  }
+  for (const commit of reflog) {
+    if (commit === head) continue;
+    const blobs = await git.headBlobIds(committed, commit);
+    if (blobs && committed.every((p) => (blobs.get(p) ?? null) === blobIdOf(ctx, p, below.get(p) ?? null))) return commit;
+  }
+  return null;
 }
 
 /** Whether a patch's file in the queue is no longer the text it had when it was pushed. */
