@@ -2503,5 +2503,19 @@ describe("git reset --hard HEAD~1 of a commit below the applied stack (t102 N2)"
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect(read(tree, "b.txt")).toBe("BEE\nextra\n");
     expect(read(tree, "a.txt")).toBe("ONE\n");
+    // The other way out: the commit dropped from under the patches, followed word for word (t105 N1).
+    git(tree, "reset", "-q", "--hard", "HEAD~1");
+    const older = git(tree, "rev-parse", "HEAD").trim();
+    const drop = (await pq(tree, "status")).out;
+    expect(drop).toContain(
+      `to drop those commits from under the patches instead: git reset --keep ${base.slice(0, 12)}, pq pop -a, git reset --keep ${older.slice(0, 12)}, then pq push -a`,
+    );
+    git(tree, "reset", "-q", "--keep", base);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    git(tree, "reset", "-q", "--keep", older);
+    const pushed = await pq(tree, "push", "-a");
+    expect(pushed.code, pushed.err).toBe(0);
+    expect(read(tree, "b.txt")).toBe("BEE\n");
+    expect(read(tree, "a.txt")).toBe("ONE\n");
   });
 });

@@ -66,7 +66,9 @@ export default defineCommand({
     if (s.committedUnder?.length)
       io.out(
         [
-          `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
+          s.headMoved?.backward
+            ? `HEAD is below the commit the applied patches were pushed on (it lost commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}): a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`
+            : `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
           ...handCommitAdvice("status", s.headMoved, s.pushedOn),
         ].join("\n  "),
       );
@@ -86,7 +88,7 @@ export default defineCommand({
           : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${name} and pq refresh`} rewrites it for this tree${
               // A colleague may have carried the shared queue onto a newer upstream: a refresh here puts it back on this tree's (t104 N2).
               shared?.upstream && reason !== "eol"
-                ? ` (in a shared queue, first check that a colleague did not carry it onto a newer upstream: git fetch, then pq rebase takes this tree there)`
+                ? ` (in a shared queue, first check whether a colleague carried it onto a newer upstream than this tree's: git fetch, then pq rebase takes this tree there; where this tree is the newer one, the refresh is right)`
                 : ""
             }`,
       );

@@ -269,8 +269,10 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
       `HEAD moved back from ${base}, the commit they were pushed on (a git reset or checkout of an older commit?)${moved.treeAtHead ? ", and the tree with it" : ""}`,
       moved.treeAtHead
         ? `git reset --keep ${base} puts HEAD and the tree back there (your other edits stay), then pq pop -a and pq push -a put the patches' changes back; then pq ${command}`
-        : `git reset --soft ${base} puts HEAD back there (the tree stays as it is); then pq ${command}`,
-      `to drop those commits under the patches instead: git reset --keep ${base} first, then pq rebase ${head}`,
+        : // A mixed reset, not --soft: after a reset --hard and an edit, --soft left the dropped commits' revert staged (t105 N2).
+          `git reset ${base} puts HEAD back there (a mixed reset: the tree stays as it is); then pq ${command}`,
+      // pq rebase takes no target below HEAD (t105 N1): the patches go down to the base and back up over the older commit.
+      `to drop those commits from under the patches instead: git reset --keep ${base}, pq pop -a, git reset --keep ${head}, then pq push -a`,
     ];
   // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
   if (moved.base && !moved.forward)
