@@ -272,13 +272,18 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
         : // A mixed reset, not --soft: after a reset --hard and an edit, --soft left the dropped commits' revert staged (t105 N2).
           `git reset ${base} puts HEAD back there (a mixed reset: the tree stays as it is); then pq ${command}`,
       // pq rebase takes no target below HEAD (t105 N1): the patches go down to the base and back up over the older commit.
-      `to drop those commits from under the patches instead: git reset --keep ${base}, pq pop -a, git reset --keep ${head}, then pq push -a`,
+      `to drop those commits from under the patches instead: git reset --keep ${base}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
     ];
   // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
   if (moved.base && !moved.forward)
     return [
       what,
-      `HEAD does not hold ${base}, the commit they were pushed on (another branch checked out?): check that one out again (git checkout BRANCH, or git checkout --detach ${base}), then pq status`,
+      `HEAD does not hold ${base}, the commit they were pushed on: after a checkout of another branch, check that one out again (git checkout BRANCH), then pq status`,
+      // A history rewritten under the patches (a git rebase -i that dropped or edited a commit below
+      // them, an amend): carried over to HEAD by going down to the base and up again (t102 N4).
+      moved.treeAtHead
+        ? `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git reset --keep ${base}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`
+        : `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git reset ${base} (a mixed reset; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree), pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
     ];
   if (!moved.base)
     return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
