@@ -292,8 +292,7 @@ export async function planRefresh(
   const status = ctx.git
     ? await ctx.git.changedAndUntrackedFiles()
     : { changed: [], untracked: [], staged: [], stagedApart: [], renames: [] as [string, string][], unmerged: [] as string[] };
-  // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3): as git commit refuses them.
-  if (status.unmerged.length && !opts.preview) throw unresolvedInGit(status.unmerged);
+
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);
@@ -434,7 +433,19 @@ export async function planRefresh(
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
   const asText = textHunkPaths(() => readQueueText(ctx.queueDir, top.name), ...(opts.alsoTextIn ?? []).map((text) => () => text));
-  return { diff: buildPatchDiff(files, renames, diffContent, asText), files, changed, untracked, notFiles, packaging, staged, stagedApart, renames, ...taken };
+  return {
+    diff: buildPatchDiff(files, renames, diffContent, asText),
+    files,
+    changed,
+    untracked,
+    notFiles,
+    packaging,
+    staged,
+    stagedApart,
+    renames,
+    ...taken,
+    ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
+  };
 }
 
 /**

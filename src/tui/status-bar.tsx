@@ -80,7 +80,14 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
   // a long refusal: an edit made meanwhile is not hidden behind one (tui-22 F3).
   const warning =
     s &&
-    (s.needsRefresh || s.topChangedInQueue || s.unreadable || s.committedUnder?.length || s.changesGone || s.filesGone || s.pending.length)
+    (s.needsRefresh ||
+      s.topChangedInQueue ||
+      s.unreadable ||
+      s.unmerged ||
+      s.committedUnder?.length ||
+      s.changesGone ||
+      s.filesGone ||
+      s.pending.length)
       ? 1
       : 0;
   if (view.error) {
@@ -122,6 +129,10 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // one was shown, and unrefreshed files went unnamed behind it with the lines below empty).
     const unlisted = view.unlisted ?? [];
     const warnings = [
+      // First, as pq status says it: while git holds conflicts, every other way out waits (t106 N1).
+      s.unmerged
+        ? `unresolved conflicts in git's index: ${s.unmerged.slice(0, 3).join(", ")}${s.unmerged.length > 3 ? ", ..." : ""} (a git pull, merge or stash pop stopped there): resolve them and git add them first; a refresh refuses until then`
+        : null,
       unlisted.length
         ? `${unlisted.join(", ")} ${unlisted.length === 1 ? "is" : "are"} applied, but the series no longer lists ${unlisted.length === 1 ? "it" : "them"}: put the line back, or pop all (O) and edit the series; pq status says more`
         : null,
@@ -129,7 +140,10 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
       view.below?.length
         ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${view.below[0]} applies it on top`
         : null,
-      s.topChangedInQueue ? "the top patch changed in the queue since it was pushed" : null,
+      // With the way out pq status gives (t106 N2).
+      s.topChangedInQueue
+        ? "the top patch changed in the queue since it was pushed: pop and push it to apply that version (pq status says more)"
+        : null,
       s.unreadable ? `unrefreshed changes unknown: ${s.unreadable.message.replace(/, and nothing was changed$/, "")}` : null,
       committed,
       gone,

@@ -2396,6 +2396,8 @@ describe("git's conflicts in the tree: a git stash pop that stopped (t102 N3)", 
     expect(() => git(tree, "stash", "pop", "-q")).toThrow();
     expect(read(tree, "a.txt")).toMatch(/^<<<<<<< Updated upstream\n/);
     expect((await pq(tree, "status")).out).toContain("unresolved conflicts in git's index: a.txt");
+    // pq diff shows what a refresh would take, markers and all, as git diff does.
+    expect((await pq(tree, "diff")).out).toContain("+<<<<<<< Updated upstream");
     const unmerged = await pq(tree, "refresh");
     expect(unmerged.code).toBe(6);
     expect(unmerged.err).toContain("a.txt has unresolved conflicts in git's index");

@@ -11,7 +11,7 @@ import { localMailDate, parseHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { checkTreePath } from "../../tree/paths.js";
 import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, replaceMessage } from "../patch-text.js";
-import { baselineVersion, changesGone, expectedVersions, planRefresh, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
+import { baselineVersion, changesGone, expectedVersions, planRefresh, unresolvedInGit, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
@@ -111,6 +111,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     top.files[path] = { pre, post: null };
   }
   const plan = await planRefresh(await planContext(ctx), tx.ws, top);
+  // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3):
+  // refused as git commit refuses them (pq diff still shows them).
+  if (plan.unmerged) throw unresolvedInGit(plan.unmerged);
   // A push --merge left conflict markers in the tree: a refresh that takes them puts them into
   // the patch (StGit refuses to refresh over unresolved conflicts). --force takes them as they are.
   // --force given to replace an edited patch file does not also take markers (collab-17 F16: a
