@@ -17,6 +17,16 @@ export default function setup(): () => void {
   // Every temporary directory of the run (the tests' repositories, the texts pq saves on a
   // refusal, git's and gcc's own files) goes under one directory, removed when the run ends:
   // a run left ~150 directories in /tmp before. Workers and what they start inherit TMPDIR.
+  // git's housekeeping after a commit, fetch or push (git maintenance run --auto, gc --auto) is two
+  // more processes each time, for repositories that live seconds: off for the run, through the
+  // environment every git inherits (test/collab/sync.test.ts: 48 -> 42 s). No test is about it.
+  Object.assign(process.env, {
+    GIT_CONFIG_COUNT: "2",
+    GIT_CONFIG_KEY_0: "maintenance.auto",
+    GIT_CONFIG_VALUE_0: "false",
+    GIT_CONFIG_KEY_1: "gc.auto",
+    GIT_CONFIG_VALUE_1: "0",
+  });
   const runTemp = mkdtempSync(join(tmpdir(), "pq-tests-"));
   // As /tmp is: the tests that run pq as another user (test/cli/permissions.test.ts) reach their files through it.
   chmodSync(runTemp, 0o1777);
