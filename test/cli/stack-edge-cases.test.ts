@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 import { Stack } from "../../src/queue/stack.js";
@@ -2558,5 +2558,22 @@ describe("git rebase -i that drops a commit below the applied stack (t102 N4)", 
     expect(read(tree, "b.txt")).toBe(bees.replace("1\n", "ONE\n"));
     expect(read(tree, "a.txt")).toBe("ONE\nmore\n");
     expect((await pq(tree, "status")).out).not.toContain("HEAD");
+  });
+});
+
+describe("a push of a patch whose changes are already in the tree (t102 N6)", () => {
+  it("says so, with pq delete, instead of --force and --merge, which would only empty it", async () => {
+    const tree = await stackTree({ "a.txt": "one\ntwo\nthree\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\ntwo\nthree\n" });
+    const mbox = join(tree, "..", `${basename(tree)}.mbox`);
+    dirs.push(mbox);
+    expect((await pq(tree, "export", "--mbox", mbox)).code).toBe(0);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    git(tree, "am", "-q", mbox);
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("p1's changes are already in the tree (it applies in reverse");
+    expect(r.err).toContain("pq delete p1 drops it from the queue");
+    expect(r.err).not.toContain("pq push --force");
   });
 });

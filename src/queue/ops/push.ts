@@ -17,6 +17,7 @@ import { isPushable } from "../series.js";
 import { pushCacheKey, type PushCacheEntry, type RunFile } from "../caches.js";
 import { OplogReader } from "../oplog.js";
 import { entriesAt, gitOut } from "../git-cli.js";
+import { containedUpstream } from "../rebase-merge.js";
 import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
@@ -616,12 +617,20 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // A new file where the tree has one: neither --force (a .rej of the whole file) nor a merge helps.
       const patchText = () => text ?? tx.patchText(name);
       const mergeWhyNot = opts.merge && !failed?.exists ? await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing) : null;
+      // Its changes already in the tree (it applies in reverse: its mail went through git am, or a
+      // commit holds it): --force and --merge only make an empty patch of it (t102 N6; quilt says
+      // "can be reverse-applied").
+      const applied = !failed?.exists && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
       const generic = failed?.exists
         ? []
-        : [
+        : applied
+          ? [
+              `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
+            ]
+          : [
             ...(mergeWhyNot && !mergeWhyNot.can ? [`a three-way merge could not help: ${mergeWhyNot.why}`] : []),
-            `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, patchText(), stripOf(name), failed?.path, failed?.missing)}`,
-          ];
+              `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, patchText(), stripOf(name), failed?.path, failed?.missing)}`,
+            ];
       const failure = new PqError(
         "apply-failed",
         `${name} does not apply (${pushedNote})`,
