@@ -95,7 +95,7 @@ describe("an edit that keeps size and mtime", () => {
     await pq(tree, "status");
     sneakyEdit(tree, "a.txt", "eight", "EIGHT");
     const push = await pq(tree, "push");
-    expect(push.code).toBe(5);
+    expect(push.code, push.out + push.err + read(tree, "a.txt")).toBe(5);
     expect(read(tree, "a.txt")).toBe("one\ntwo\nthree\nEIGHT\n");
     expect(existsSync(join(tree, ".pq", "backups")) ? readdirSync(join(tree, ".pq", "backups")) : []).toEqual([]);
   });
@@ -2575,5 +2575,37 @@ describe("a push of a patch whose changes are already in the tree (t102 N6)", ()
     expect(r.err).toContain("p1's changes are already in the tree (it applies in reverse");
     expect(r.err).toContain("pq delete p1 drops it from the queue");
     expect(r.err).not.toContain("pq push --force");
+  });
+});
+
+describe("push, pop and fold over the patches' changes gone from the tree (t102 N1)", () => {
+  it("say the changes are gone and how to put them back, not pq refresh, which refuses then", async () => {
+    const tree = await stackTree({ "a.txt": lines(30), "b.txt": lines(10) });
+    const p1 = lines(30).replace("3\n", "three\n");
+    await patchWith(tree, "p1", { "a.txt": p1 });
+    await patchWith(tree, "p2", { "b.txt": lines(10).replace("2\n", "two\n") });
+    await patchWith(tree, "p3", { "a.txt": p1.replace("25\n", "twenty-five\n") });
+    // The pop of p3 would put back p1's a.txt over the stashed-away one.
+    git(tree, "stash", "-q");
+    const pop = await pq(tree, "pop");
+    expect(pop.code).toBe(5);
+    expect(pop.err).toContain("the applied patches' changes to a.txt are gone from the tree, each as it was below the stack");
+    expect(pop.err).toContain("the pop would take that for an edit");
+    expect(pop.err).not.toContain("pq refresh");
+    git(tree, "stash", "pop", "-q");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    git(tree, "stash", "-q");
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(5);
+    expect(push.err).toContain("after git stash, git stash pop puts them back; else pq revert a.txt does");
+    expect(push.err).not.toContain("pq refresh");
+    git(tree, "stash", "pop", "-q");
+    git(tree, "checkout", "--", "a.txt");
+    const fold = await pq(tree, "fold", "p3");
+    expect(fold.code).toBe(5);
+    expect(fold.err).toContain("the applied patches' changes to a.txt are gone from the tree");
+    expect((await pq(tree, "revert", "a.txt")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe(p1.replace("25\n", "twenty-five\n"));
   });
 });

@@ -20,6 +20,7 @@ import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
 import { entriesAt } from "../git-cli.js";
+import { shellWord } from "../../core/shell-word.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
 export type StackTarget = string | number;
@@ -298,4 +299,40 @@ export function refuseDirectoryName(queueDir: string, name: string): void {
     throw new PqError("exists", `${join(queueDir, name)} is a directory: a patch name cannot also be a directory of patches`, ["pick another name"], {
       patch: name,
     });
+}
+
+/**
+ * Of `files`, those back exactly as they were below the whole applied stack while the stack
+ * changes them: the patches' changes taken away (a git stash, git reset --hard, git checkout --
+ * FILE), no edit a refresh could keep. push, pop and fold had sent the user to pq refresh, which
+ * refuses then (t102 N1).
+ */
+export function revertedBelowStack(ctx: OpContext, files: readonly string[]): string[] {
+  const applied = ctx.tx.state.applied;
+  const below = new Map<string, Version>();
+  const after = new Map<string, Version>();
+  for (const record of applied)
+    for (const path in record.files) {
+      if (!below.has(path)) below.set(path, record.files[path].pre);
+      after.set(path, record.files[path].post);
+    }
+  // As on disk: a push asks with the pushed patch's version already planned over it.
+  const onDisk = (p: string) => {
+    const seen = ctx.tx.ws.diskVersion(p);
+    return seen === undefined ? ctx.tx.ws.version(p) : seen;
+  };
+  return files.filter((p) => below.has(p) && after.get(p) !== below.get(p) && onDisk(p) === below.get(p));
+}
+
+/** The refusal over files whose changes are gone (see revertedBelowStack), for `doing` ("the push", "the pop", "the fold"). */
+export function changesGoneFrom(files: readonly string[], doing: string): PqError {
+  const list = `${files.slice(0, 8).join(", ")}${files.length > 8 ? ", ..." : ""}`;
+  return new PqError(
+    "dirty",
+    `the applied patches' changes to ${list} are gone from the tree, each as it was below the stack (a git stash, git reset --hard or git checkout -- FILE?): ${doing} would take that for an edit`,
+    [
+      `after git stash, git stash pop puts them back; else pq revert ${files.map((f) => shellWord(f)).join(" ")} does; then run the command again`,
+    ],
+    { files: [...files] },
+  );
 }

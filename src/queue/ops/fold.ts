@@ -10,7 +10,7 @@ import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
 import { pathMap, type AppliedPatch } from "../state.js";
-import { appliedNames, planContext, refuseChangedInQueue, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
+import { appliedNames, changesGoneFrom, planContext, revertedBelowStack, refuseChangedInQueue, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
 import type { RefreshReport } from "./refresh.js";
 
 export async function planFold(ctx: OpContext, targets: string[], opts: { message?: string; keep?: boolean }): Promise<RefreshReport> {
@@ -27,6 +27,8 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   // it unasked. hg qfold refuses over local changes; so does pq.
   const pending = (await planRefresh(await planContext(ctx), tx.ws, top)).changed;
   if (pending.length) {
+    const reverted = revertedBelowStack(ctx, pending);
+    if (reverted.length === pending.length) throw changesGoneFrom(reverted, "the fold");
     throw new PqError(
       "dirty",
       `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: the fold would take them into ${top.name}`,

@@ -16,7 +16,7 @@ import { gitOut } from "../git-cli.js";
 import { parsePorcelainStatus } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
-import { backupFiles, blobIdOf, differFromHead, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { backupFiles, blobIdOf, changesGoneFrom, differFromHead, revertedBelowStack, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -76,6 +76,8 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
   let backup: string | undefined;
   if (dirty.length) {
     if (!opts.force) {
+      const reverted = revertedBelowStack(ctx, dirty);
+      if (reverted.length === dirty.length) throw changesGoneFrom(reverted, "the pop");
       const gone = dirty.filter((p) => ws.version(p) === null && (expected.get(p) ?? null) !== null);
       throw new PqError(
         "dirty",

@@ -21,7 +21,7 @@ import { containedUpstream } from "../rebase-merge.js";
 import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, askGitAhead, differFromHead, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, askGitAhead, changesGoneFrom, differFromHead, revertedBelowStack, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -160,7 +160,7 @@ function fatesOf(app: PatchApplication): FileFate[] {
 function refuseOverEdits(ctx: OpContext, name: string, files: Record<string, FileChange>, expected: Map<string, Version>, planned: Set<string>): void {
   // `pre`: the version just before this patch, as this transaction sees it (on disk, or as an earlier step of the same transaction left it, as in absorb).
   const dirty = Object.keys(files).filter((p) => expected.has(p) && !planned.has(p) && files[p].pre !== expected.get(p));
-  if (dirty.length) throw overEdits(name, dirty, true);
+  if (dirty.length) throw goneOrOverEdits(ctx, name, dirty, true);
 }
 
 /**
@@ -191,6 +191,12 @@ async function refuseModeSetByHand(
     }
   }
   if (edited.length) throw overEdits(name, edited, hadTop, edited.some((p) => expected.has(p)));
+}
+
+/** overEdits, unless every file is back as below the stack: then the patches' changes are gone, which no refresh keeps (t102 N1). */
+function goneOrOverEdits(ctx: OpContext, patch: string, files: string[], hadTop: boolean): PqError {
+  const gone = revertedBelowStack(ctx, files);
+  return gone.length === files.length ? changesGoneFrom(gone, `the push of ${patch}`) : overEdits(patch, files, hadTop);
 }
 
 /**
@@ -596,7 +602,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const edited = touched.filter((p) => expected.has(p) && onDisk(p) !== expected.get(p));
       if (edited.length) {
         ws.rollback();
-        throw overEdits(name, edited, hadTop);
+        throw goneOrOverEdits(ctx, name, edited, hadTop);
       }
       const base = new Map(touched.filter((p) => !expected.has(p)).map((p) => [p, { patch: name, pre: onDisk(p) }]));
       if (base.size) await refuseOverBaseEdits(ctx, base, hadTop, Boolean(opts.dryRun));
