@@ -387,21 +387,16 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
-  // Not the queue's, and not committed by pq commit (see PendingQueue.unlisted): a file the sync
-  // brings under the same name would be written over it, so it is moved out or shared first.
-  if (unlisted.length)
-    throw new PqError(
-      "dirty",
-      `the queue directory holds untracked files the series does not list: ${unlisted.slice(0, 8).join(", ")} (a sync could write over them)`,
-      [`move them out of ${stack.queueDir}; or, to share them, git -C ${stack.queueDir} add them, then pq commit`],
-      { files: unlisted },
-    );
+
   await stashAdvice(
     stack,
     pending?.phase === "integrating" ? "the interrupted sync was completed first: pq refresh works again, and pq sync after it" : null,
     () => refuseUnrefreshed(stack, "sync"),
   );
-  const report = await loop(stack, qr, up, opts, [], leftOut);
+  // Untracked files the series does not list (a note, a patch kept by delete -k: see
+  // PendingQueue.unlisted) stay out of the sync as out of pq commit; only one the remote's queue
+  // has too is in its way (t108 N1: every sync had refused while such a file was there).
+  const report = await loop(stack, qr, up, opts, [], [...leftOut, ...unlisted]);
   // The completed sync's restack is the one to report when this one moved nothing, or when
   // it could not bring the stack back (the caller reports that as a refusal).
   if (recovered && (!report.restack || recovered.error)) report.restack = recovered;
@@ -578,7 +573,13 @@ async function loop(
       const note = `${up.remote}'s ${up.branch} was rewritten since the last fetch (${knownBefore.slice(0, 12)} is no longer in it; a force-push?): ${kept ? "this queue has the commits it dropped, and this sync's push puts them back" : "the commits it dropped were never merged here"}`;
       if (!notes.includes(note)) notes.push(note);
     }
-    if (theirs && theirs !== ours) await refuseLeftoversInTheWay(qr, theirs, (leftOut ??= (await qr.pending()).leftOut));
+    if (theirs && theirs !== ours) {
+      if (leftOut === undefined) {
+        const pendingNow = await qr.pending();
+        leftOut = [...pendingNow.leftOut, ...pendingNow.unlisted];
+      }
+      await refuseLeftoversInTheWay(qr, theirs, leftOut);
+    }
     const origTop = stack.top();
     const base = {
       version: 1 as const,
@@ -1172,8 +1173,9 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
 }
 
 /**
- * An untracked editor leftover in the queue directory (P.patch.orig, P.patch~), which pq commit
- * leaves out, named like a file the remote's queue has: the sync would write over it (t64 N6).
+ * An untracked file in the queue directory that pq commit leaves out (an editor leftover such as
+ * P.patch.orig, a note, a patch kept by delete -k), named like a file the remote's queue has: the
+ * sync would write over it (t64 N6).
  */
 async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: string[]): Promise<void> {
   if (!leftOut.length) return;

@@ -335,7 +335,7 @@ describe("files beside the queue's own in the shared queue (t60 N13)", () => {
 });
 
 describe("an untracked file the series does not list, in the queue directory (t60 N15)", () => {
-  it("is neither committed nor in a sync's way, and is said; git add makes it shared", async () => {
+  it("is neither committed nor synced, and is said; in a sync's way only where the remote has its name; git add makes it shared", async () => {
     const { w, ann } = await annAlone();
     write(ann.queue, "TODO", "a private note\n");
     write(ann.tree, "a.c", lines(40).replace("line 5\n", "five\n").replace("line 9\n", "nine\n"));
@@ -345,17 +345,30 @@ describe("an untracked file the series does not list, in the queue directory (t6
     const c = await ok(ann.tree, "commit", "-m", "nine");
     expect(c.out).toContain("committed 1 queue file(s)");
     expect(c.err).toContain("note: not committed (untracked, and not in the series");
-    // In a sync's way still (a file it brings could be written over it): moved out, or shared with git add.
-    const inTheWay = await pq(ann.tree, "sync");
-    expect([inTheWay.code, inTheWay.err]).toEqual([5, expect.stringContaining("untracked files the series does not list: TODO")]);
-    expect(inTheWay.err).not.toContain("pq commit -m");
-    renameSync(join(ann.queue, "TODO"), join(ann.tree, "TODO"));
+    // Out of the sync as out of the commit: it goes on, and the note stays here (t108 N1: every sync had refused).
     await ok(ann.tree, "sync");
-    renameSync(join(ann.tree, "TODO"), join(ann.queue, "TODO"));
+    expect(read(ann.queue, "TODO")).toBe("a private note\n");
     expect(Object.keys(remoteQueue(w.remote).patches)).toEqual(["p1.patch"]);
     expect(git(w.remote, "ls-tree", "--name-only", "main")).not.toContain("TODO");
-    git(ann.queue, "add", "TODO");
-    expect((await ok(ann.tree, "commit", "-m", "share the note")).out).toContain("TODO");
+    // In its way only where the remote's queue has a file of that name.
+    const { mal, gitIn } = plainClone(w);
+    write(mal, "TODO", "the team's list\n");
+    gitIn("add", "TODO");
+    gitIn("commit", "-qm", "a shared TODO");
+    gitIn("push", "-q", "origin", "main");
+    const inTheWay = await pq(ann.tree, "sync");
+    expect([inTheWay.code, inTheWay.err]).toEqual([
+      5,
+      expect.stringContaining("TODO in the queue directory is an untracked file the remote's queue has too"),
+    ]);
+    expect(read(ann.queue, "TODO")).toBe("a private note\n");
+    renameSync(join(ann.queue, "TODO"), join(ann.tree, "TODO"));
+    await ok(ann.tree, "sync");
+    expect(read(ann.queue, "TODO")).toBe("the team's list\n");
+    rmSync(join(ann.queue, "TODO"));
+    renameSync(join(ann.tree, "TODO"), join(ann.queue, "TODO.mine"));
+    git(ann.queue, "add", "TODO.mine");
+    expect((await ok(ann.tree, "commit", "-m", "share the note")).out).toContain("TODO.mine");
   });
 });
 
