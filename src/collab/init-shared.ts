@@ -360,6 +360,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
   // The remote is checked before anything is made: a refusal leaves the queue as it was. An
   // empty one's HEAD names the branch a colleague's clone will check out, as a clone learns it.
   let remoteBranch: string | null = null;
+  let starter: string[] | null = null;
   if (url) {
     const origin = existing ? git(["remote", "get-url", "origin"]) : null;
     if (origin?.status === 0) {
@@ -374,17 +375,21 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     }
     const heads = git(["ls-remote", "--heads", "--", url], tree);
     if (heads.status !== 0) throw new PqError("git", `git ls-remote ${url} failed`, String(heads.stderr).trim().split("\n"));
-    if (heads.stdout.trim()) {
+    const probe = mkdtempSync(join(tmpdir(), "pq-remote-"));
+    try {
+      if (git(["clone", "--quiet", "--no-checkout", "--", url, join(probe, "q")], tree).status === 0) {
+        remoteBranch = git(["symbolic-ref", "--short", "HEAD"], join(probe, "q")).stdout.trim() || null;
+        // Only what a hosting site puts in a repository it makes (a README, a licence): taken as an
+        // empty one, and the first sync merges it in, as it does for a queue started beside it (t108 N2).
+        if (heads.stdout.trim()) starter = starterFiles(join(probe, "q"));
+      }
+    } finally {
+      rmSync(probe, { recursive: true, force: true });
+    }
+    if (heads.stdout.trim() && !starter) {
       throw new PqError("refused", `${url} is not empty: it holds a queue (or something else) that this one would have to be merged into`, [
         "to join that queue, start from it: pq init --shared URL in a tree without a stack (or with --queue DIR), then pq import your patches",
       ]);
-    }
-    const probe = mkdtempSync(join(tmpdir(), "pq-remote-"));
-    try {
-      if (git(["clone", "--quiet", "--no-checkout", "--", url, join(probe, "q")], tree).status === 0)
-        remoteBranch = git(["symbolic-ref", "--short", "HEAD"], join(probe, "q")).stdout.trim() || null;
-    } finally {
-      rmSync(probe, { recursive: true, force: true });
     }
   }
   if (!existing) {
@@ -405,5 +410,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     const r = git(args);
     if (r.status !== 0) throw new PqError("git", `git ${args.join(" ")} failed`, String(r.stderr).trim().split("\n"));
   }
-  return `${made}, with ${url} as its remote (empty: the next pq sync pushes this queue to it)`;
+  return starter
+    ? `${made}, with ${url} as its remote (which holds no queue yet, only ${starter.join(", ")}: the next pq sync merges those in and pushes this queue to it)`
+    : `${made}, with ${url} as its remote (empty: the next pq sync pushes this queue to it)`;
 }

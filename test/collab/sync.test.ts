@@ -18,6 +18,7 @@ import {
   join_,
   ok,
   remoteQueue,
+  setIdentity,
   world,
   type Person,
 } from "./shared-helpers.js";
@@ -1077,6 +1078,28 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const tree = join(w.root, "eve");
     execFileSync("git", ["clone", "-q", w.base, tree]);
     expect((await pq(tree, "init", "--shared", other)).code).toBe(12);
+  });
+
+  it("init --shared of an existing stack takes a hosting site's README-only repository too, and the first sync merges it in (t108 N2)", async () => {
+    const hosted = join(w.root, "hosted2.git");
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", hosted]);
+    const admin = join(w.root, "admin2");
+    execFileSync("git", ["clone", "-q", hosted, admin]);
+    write(admin, "README.md", "# our queue\n");
+    git(admin, "add", "-A");
+    git(admin, "commit", "-qm", "Initial commit");
+    git(admin, "push", "-q", "origin", "HEAD:main");
+    const tree = join(w.root, "fay");
+    execFileSync("git", ["clone", "-q", w.base, tree]);
+    setIdentity(tree, "Fay Example", "fay@example.org");
+    await ok(tree, "init");
+    await ok(tree, "new", "f1.patch", "-m", "f1");
+    editLine(tree, "a.c", 8, "eight (fay)");
+    await ok(tree, "refresh");
+    const init = await ok(tree, "init", "--shared", hosted);
+    expect(init.out).toContain("which holds no queue yet, only README.md: the next pq sync merges those in");
+    await ok(tree, "sync");
+    expect(git(hosted, "ls-tree", "--name-only", "main")).toBe("README.md\nf1.patch\nseries\n");
   });
 
   it("init --shared clones beside the queue directory and renames it into place; a clone a killed init left is taken as it is (safe-6 #13)", async () => {
