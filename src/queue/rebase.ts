@@ -288,7 +288,10 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
       stack.applied().length
         ? `unrefreshed changes in ${pending.slice(0, 8).join(", ")}: the tree is not what the applied patches make it`
         : `the tree has changes that are in no patch: ${pending.slice(0, 8).join(", ")}`,
-      ["pq refresh them into a patch (or git stash them) first; pq diff shows what a refresh would take"],
+      stack.applied().length
+        ? ["pq refresh them into a patch (or git stash them) first; pq diff shows what a refresh would take"]
+        : // No patch applied to refresh them into (t107 N3).
+          ["git stash them first, then pq rebase, then git stash pop; or pq new NAME and pq refresh to make them a patch"],
       { files: pending },
     );
   }

@@ -2529,36 +2529,43 @@ describe("git reset --hard HEAD~1 of a commit below the applied stack (t102 N2)"
 });
 
 describe("git rebase -i that drops a commit below the applied stack (t102 N4)", () => {
-  it("is given a way out that keeps the rebase, and that works when followed word for word", async () => {
-    // The dropped commit's lines are apart from the patches' (as a rebase -i's usually are: git apply -R needs its context).
-    const bees = lines(12);
-    const tree = await stackTree({ "a.txt": "one\n", "b.txt": bees });
-    write(tree, "b.txt", `${bees}extra\n`);
-    git(tree, "commit", "-qam", "second");
-    write(tree, "a.txt", "one\nmore\n");
-    git(tree, "commit", "-qam", "third");
-    await patchWith(tree, "p1", { "b.txt": `${bees.replace("1\n", "ONE\n")}extra\n` });
-    await patchWith(tree, "p2", { "a.txt": "ONE\nmore\n" });
-    const base = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
-    execFileSync("git", ["rebase", "-q", "-i", "--autostash", "HEAD~2"], {
-      cwd: tree,
-      env: { ...process.env, GIT_SEQUENCE_EDITOR: "sed -i '1s/^pick/drop/'", GIT_EDITOR: "true" },
-      stdio: "ignore",
+  // Far from the patches' lines, and next to them (t107 N1: git apply -R had needed that context).
+  for (const [where, at] of [
+    ["apart from the patches' lines", 12],
+    ["two lines from a patch's line", 3],
+  ] as const)
+    it(`is given a way out that keeps the rebase, which works word for word: the dropped lines ${where}`, async () => {
+      const bees = lines(12);
+      const tree = await stackTree({ "a.txt": "one\n", "b.txt": bees });
+      const dropped = bees.replace(`${at}\n`, `${at}\nextra\n`);
+      write(tree, "b.txt", dropped);
+      git(tree, "commit", "-qam", "second");
+      write(tree, "a.txt", "one\nmore\n");
+      git(tree, "commit", "-qam", "third");
+      await patchWith(tree, "p1", { "b.txt": dropped.replace("1\n", "ONE\n") });
+      await patchWith(tree, "p2", { "a.txt": "ONE\nmore\n" });
+      const base = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
+      execFileSync("git", ["rebase", "-q", "-i", "--autostash", "HEAD~2"], {
+        cwd: tree,
+        env: { ...process.env, GIT_SEQUENCE_EDITOR: "sed -i '1s/^pick/drop/'", GIT_EDITOR: "true" },
+        stdio: "ignore",
+      });
+      const head = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
+      const out = (await pq(tree, "status")).out;
+      expect(out).toContain(
+        `to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+      );
+      git(tree, "stash", "-q");
+      git(tree, "reset", "-q", "--keep", base);
+      git(tree, "stash", "pop", "-q");
+      expect((await pq(tree, "pop", "-a")).code).toBe(0);
+      git(tree, "status", "--short");
+      git(tree, "reset", "-q", "--keep", head);
+      expect((await pq(tree, "push", "-a")).code).toBe(0);
+      expect(read(tree, "b.txt")).toBe(bees.replace("1\n", "ONE\n"));
+      expect(read(tree, "a.txt")).toBe("ONE\nmore\n");
+      expect((await pq(tree, "status")).out).not.toContain("HEAD");
     });
-    const head = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
-    const out = (await pq(tree, "status")).out;
-    const recipe = `to carry them onto ${head}: git reset ${base} (a mixed reset; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree), pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`;
-    expect(out).toContain(recipe);
-    git(tree, "reset", "-q", base);
-    execFileSync("sh", ["-c", `git diff ${base} ${head} | git apply -R`], { cwd: tree });
-    expect((await pq(tree, "pop", "-a")).code).toBe(0);
-    git(tree, "status", "--short");
-    git(tree, "reset", "-q", "--keep", head);
-    expect((await pq(tree, "push", "-a")).code).toBe(0);
-    expect(read(tree, "b.txt")).toBe(bees.replace("1\n", "ONE\n"));
-    expect(read(tree, "a.txt")).toBe("ONE\nmore\n");
-    expect((await pq(tree, "status")).out).not.toContain("HEAD");
-  });
 });
 
 describe("a push of a patch whose changes are already in the tree (t102 N6)", () => {

@@ -274,7 +274,7 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
         : // A mixed reset, not --soft: after a reset --hard and an edit, --soft left the dropped commits' revert staged (t105 N2).
           `git reset ${base} puts HEAD back there (a mixed reset: the tree stays as it is); then pq ${command}`,
       // pq rebase takes no target below HEAD (t105 N1): the patches go down to the base and back up over the older commit.
-      `to drop those commits from under the patches instead: git reset --keep ${base}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+      `to drop those commits from under the patches instead: git reset --keep ${base}, pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
     ];
   // A reset of the branch checked out to a commit beside it would take that branch's own commits off it.
   if (moved.base && !moved.forward)
@@ -285,7 +285,8 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
       // them, an amend): carried over to HEAD by going down to the base and up again (t102 N4).
       moved.treeAtHead
         ? `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git reset --keep ${base}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`
-        : `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git reset ${base} (a mixed reset; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree), pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+        : // Through a stash, which merges, where git apply -R needed the dropped lines' context untouched (t107 N1).
+          `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
     ];
   if (!moved.base)
     return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
