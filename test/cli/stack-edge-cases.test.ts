@@ -2515,7 +2515,7 @@ describe("git reset --hard HEAD~1 of a commit below the applied stack (t102 N2)"
     const older = git(tree, "rev-parse", "HEAD").trim();
     const drop = (await pq(tree, "status")).out;
     expect(drop).toContain(
-      `to drop those commits from under the patches instead: git reset --keep ${base.slice(0, 12)}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${older.slice(0, 12)}, then pq push -a`,
+      `to drop those commits from under the patches instead: git reset --keep ${base.slice(0, 12)}, pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${older.slice(0, 12)}, then pq push -a`,
     );
     git(tree, "reset", "-q", "--keep", base);
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
