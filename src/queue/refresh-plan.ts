@@ -402,21 +402,20 @@ export async function planRefresh(
     renames.push(pair);
     inRename.add(pair[0]).add(pair[1]);
   }
-  const taken = takenUntracked.length ? { takenUntracked } : {};
-  if (opts.preview)
-    return {
-      diff: "",
-      files,
-      changed,
-      untracked,
-      notFiles,
-      packaging,
-      staged,
-      stagedApart,
-      renames,
-      ...taken,
-      ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
-    };
+  // Everything but the diff, which a preview does not build.
+  const plan = {
+    files,
+    changed,
+    untracked,
+    notFiles,
+    packaging,
+    staged,
+    stagedApart,
+    renames,
+    ...(takenUntracked.length ? { takenUntracked } : {}),
+    ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
+  };
+  if (opts.preview) return { diff: "", ...plan };
   // A version below the top that the store lost is made again from HEAD and the patches below:
   // the edits are diffed against it (t42 N8: refresh and pop -a sent the user to each other).
   for (const path in files) {
@@ -433,19 +432,7 @@ export async function planRefresh(
     return text !== null && asGit.has(path) ? text.replaceAll("\r\n", "\n") : text;
   };
   const asText = textHunkPaths(() => readQueueText(ctx.queueDir, top.name), ...(opts.alsoTextIn ?? []).map((text) => () => text));
-  return {
-    diff: buildPatchDiff(files, renames, diffContent, asText),
-    files,
-    changed,
-    untracked,
-    notFiles,
-    packaging,
-    staged,
-    stagedApart,
-    renames,
-    ...taken,
-    ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
-  };
+  return { diff: buildPatchDiff(files, renames, diffContent, asText), ...plan };
 }
 
 /**

@@ -88,6 +88,19 @@ function dropP3sContextAbove6(): void {
   );
 }
 
+/** A bare repository as a hosting site makes it, with these files in its first commit, and the clone that pushed them. */
+function hostedRepository(name: string, files: Record<string, string>): { hosted: string; admin: string } {
+  const hosted = join(w.root, `${name}.git`);
+  execFileSync("git", ["init", "-q", "--bare", "-b", "main", hosted]);
+  const admin = join(w.root, `${name}-admin`);
+  execFileSync("git", ["clone", "-q", hosted, admin]);
+  for (const [path, content] of Object.entries(files)) write(admin, path, content);
+  git(admin, "add", "-A");
+  git(admin, "commit", "-qm", "Initial commit");
+  git(admin, "push", "-q", "origin", "HEAD:main");
+  return { hosted, admin };
+}
+
 describe("pq sync between two contributors (bare remote over a path)", () => {
   /**
    * Ann starts the shared queue with p1 (a.c line 5) and p2 (b.c line 3); Bob clones it and
@@ -1055,15 +1068,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("init --shared starts a queue on a repository a hosting site made with a README and a licence (t100 N4), which the first sync keeps", async () => {
-    const hosted = join(w.root, "hosted.git");
-    execFileSync("git", ["init", "-q", "--bare", "-b", "main", hosted]);
-    const admin = join(w.root, "admin");
-    execFileSync("git", ["clone", "-q", hosted, admin]);
-    write(admin, "README.md", "# our queue\n");
-    write(admin, "LICENSE", "terms\n");
-    git(admin, "add", "-A");
-    git(admin, "commit", "-qm", "Initial commit");
-    git(admin, "push", "-q", "origin", "HEAD:main");
+    const { hosted, admin } = hostedRepository("hosted", { "README.md": "# our queue\n", LICENSE: "terms\n" });
     const dan = await join_(w, hosted, "Dan Example", "dan@example.org");
     await commitNewPatch(dan, "d1.patch", { file: "a.c", line: 7, text: "seven (dan)" });
     expect((await ok(dan.tree, "sync")).code).toBe(0);
@@ -1081,14 +1086,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("init --shared of an existing stack takes a hosting site's README-only repository too, and the first sync merges it in (t108 N2)", async () => {
-    const hosted = join(w.root, "hosted2.git");
-    execFileSync("git", ["init", "-q", "--bare", "-b", "main", hosted]);
-    const admin = join(w.root, "admin2");
-    execFileSync("git", ["clone", "-q", hosted, admin]);
-    write(admin, "README.md", "# our queue\n");
-    git(admin, "add", "-A");
-    git(admin, "commit", "-qm", "Initial commit");
-    git(admin, "push", "-q", "origin", "HEAD:main");
+    const { hosted } = hostedRepository("hosted2", { "README.md": "# our queue\n" });
     const tree = join(w.root, "fay");
     execFileSync("git", ["clone", "-q", w.base, tree]);
     setIdentity(tree, "Fay Example", "fay@example.org");

@@ -111,7 +111,7 @@ describe("the status lines with more than one warning of pq status's (t54 N7)", 
 
 describe("git's unresolved conflicts (t106 N1)", () => {
   it("are the first warning, as pq status puts them, with the top's changed-in-queue way out after (t106 N2)", () => {
-    const status = { ...topChangedAndEdited, unmerged: ["a.c"] };
+    const status = { ...topChangedAndEdited!, unmerged: ["a.c"] };
     const frame = render(<StatusBar view={view({ status })} width={300} theme={theme} />).lastFrame()!;
     expect(frame).toContain("unresolved conflicts in git's index: a.c (a git pull, merge or stash pop stopped there)");
     expect(frame.indexOf("unresolved conflicts")).toBeLessThan(frame.indexOf("the top patch changed in the queue"));
