@@ -58,3 +58,8 @@ export function guardStateDirFromClean(tree: string, stateDir: string): void {
 
 /** Every directory named .pq, at any depth: a tree's state directory wherever the tree is in the repository. */
 const EXCLUDE_LINE = ".pq/";
+
+/** Whether `stateDir` is kept from git clean -fdx: its marker is there (false also where the tree has no git at all). */
+export function stateDirGuarded(stateDir: string): boolean {
+  return existsSync(join(cleanGuardPath(stateDir), "HEAD"));
+}

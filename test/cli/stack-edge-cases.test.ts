@@ -2435,6 +2435,17 @@ describe("git clean -fdx (t102 N5)", () => {
     expect(git(tree, "status", "--porcelain")).toBe("M  a.txt\nM  b.txt\nA  patches/p1\nA  patches/p2\nA  patches/series\n");
   });
 
+  it("where .git/info/exclude cannot be written, pq init says .pq/ is not kept from it, and leaves no marker (t103 N4)", async () => {
+    const repo = makeRepo({ "a.txt": "a\n" });
+    dirs.push(repo);
+    rmSync(join(repo, ".git", "info", "exclude"), { force: true });
+    mkdirSync(join(repo, ".git", "info", "exclude"), { recursive: true });
+    const r = await pq(repo, "init");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("note: .git/info/exclude could not be written, so pq's .pq/ is not kept from git clean -fdx");
+    expect(existsSync(join(repo, ".pq", ".git"))).toBe(false);
+  });
+
   it("with two queues, restore-queue writes back each queue's own files only (t103 N2)", async () => {
     const tree = await stackTree({ "f.c": "a\n", "g.c": "x\n" });
     await patchWith(tree, "a1", { "f.c": "a\nc\n" });

@@ -1,3 +1,5 @@
+import { stateDirGuarded } from "../../git/clean-guard.js";
+import { repositoryAt } from "../../git/head.js";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
@@ -5,7 +7,7 @@ import { readText } from "../../tree/files.js";
 import { queueInTree, sameDirectory } from "../../tree/paths.js";
 import { join, resolve } from "node:path";
 import { Stack } from "../../queue/stack.js";
-import { loadState } from "../../queue/state.js";
+import { loadState, statePaths } from "../../queue/state.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
 import { guardCommentNote } from "../reports.js";
@@ -73,6 +75,11 @@ export default defineCommand({
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${quiltSetting ? ` (${quiltSetting.from})` : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
+    // Where the repository's info/exclude could not be written, .pq/ has no guard from git clean -fdx: said (t103 N4).
+    if (repositoryAt(stack.tree) && !stateDirGuarded(statePaths(stack.tree).dir))
+      io.out(
+        "note: .git/info/exclude could not be written, so pq's .pq/ is not kept from git clean -fdx (which would take the copies pq restore-queue needs); git clean -fdx -e .pq keeps it",
+      );
     const dpkg = dpkgSourceNote(stack.tree, stack.queueDir);
     if (dpkg) io.out(dpkg);
     const vendor = vendorSeriesNote(stack.queueDir);
