@@ -1180,11 +1180,25 @@ export function syncAbort(stack: Stack): Promise<RestackReport> {
 async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: string[]): Promise<void> {
   if (!leftOut.length) return;
   const incoming = await qr.git.filesAt(theirs);
-  const inTheWay = leftOut.filter((p) => incoming[p] !== undefined);
+  // The same name, or a file against a directory either way: a note "drafts" against their
+  // drafts/x.patch, a notes/a.txt against their patch "notes" (t109 N3: the note was deleted, exit 0).
+  const incomingDirs = new Set(
+    Object.keys(incoming).flatMap((name) =>
+      name
+        .split("/")
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
+    ),
+  );
+  const inTheWay = leftOut.filter((p) => {
+    if (incoming[p] !== undefined || incomingDirs.has(p)) return true;
+    const parts = p.split("/");
+    return parts.slice(0, -1).some((_, i) => incoming[parts.slice(0, i + 1).join("/")] !== undefined);
+  });
   if (inTheWay.length)
     throw new PqError(
       "dirty",
-      `${inTheWay.join(", ")} in the queue directory ${inTheWay.length === 1 ? "is an untracked file" : "are untracked files"} the remote's queue has too: the sync would write over ${inTheWay.length === 1 ? "it" : "them"}`,
+      `${inTheWay.join(", ")} in the queue directory ${inTheWay.length === 1 ? "is an untracked file" : "are untracked files"} the remote's queue has too (or a file of its where ${inTheWay.length === 1 ? "it has" : "they have"} a directory, or the other way round): the sync would write over ${inTheWay.length === 1 ? "it" : "them"}`,
       [`move ${inTheWay.length === 1 ? "it" : "them"} out of ${qr.queueDir}, then pq sync again`],
       { files: inTheWay },
     );

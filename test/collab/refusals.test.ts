@@ -670,3 +670,25 @@ describe("a push the queue repository's own pre-push hook stops (t100 N3)", () =
     expect(refused.err).toContain("closed for the release");
   });
 });
+
+describe("an untracked note where the remote's queue has a directory of its name, or the other way round (t109 N3)", () => {
+  for (const [mine, theirs] of [
+    ["drafts", "drafts/x.patch"],
+    ["notes/a.txt", "notes"],
+  ] as const)
+    it(`stops the sync before it would write over it: ${mine} here, ${theirs} there`, async () => {
+      const { w, ann } = await annAlone();
+      const { mal, gitIn } = plainClone(w);
+      write(mal, theirs, "the remote's file\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "theirs");
+      gitIn("push", "-q", "origin", "main");
+      write(ann.queue, mine, "Ann's own note\n");
+      const r = await pq(ann.tree, "sync");
+      expect([r.code, r.err]).toEqual([
+        5,
+        expect.stringContaining(`${mine} in the queue directory is an untracked file the remote's queue has too`),
+      ]);
+      expect(read(ann.queue, mine)).toBe("Ann's own note\n");
+    });
+});
