@@ -2564,7 +2564,7 @@ describe("git rebase -i that drops a commit below the applied stack (t102 N4)", 
       const head = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
       const out = (await pq(tree, "status")).out;
       expect(out).toContain(
-        `to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+        `to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop (stopped on a conflict: resolve it, git add the files, git stash drop, and go on), pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
       );
       git(tree, "stash", "-q");
       git(tree, "reset", "-q", "--keep", base);
@@ -2593,6 +2593,18 @@ describe("a push of a patch whose changes are already in the tree (t102 N6)", ()
     expect(r.err).toContain("p1's changes are already in the tree (it applies in reverse");
     expect(r.err).toContain("pq delete p1 drops it from the queue");
     expect(r.err).not.toContain("pq push --force");
+    // One that makes a file, committed so by git am: not "remove it" (t109 N5).
+    expect((await pq(tree, "delete", "p1")).code).toBe(0);
+    await patchWith(tree, "p2", { "new.txt": "new\n" });
+    await pq(tree, "add", "new.txt");
+    await pq(tree, "refresh");
+    expect((await pq(tree, "export", "--mbox", mbox, "--force")).code).toBe(0);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    git(tree, "am", "-q", mbox);
+    const made = await pq(tree, "push");
+    expect(made.code).toBe(6);
+    expect(made.err).toContain("p2's changes are already in the tree");
+    expect(made.err).not.toContain("remove it (or git rm it)");
   });
 });
 

@@ -626,13 +626,14 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // Its changes already in the tree (it applies in reverse: its mail went through git am, or a
       // commit holds it): --force and --merge only make an empty patch of it (t102 N6; quilt says
       // "can be reverse-applied").
-      const applied = !failed?.exists && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
-      const generic = failed?.exists
-        ? []
-        : applied
-          ? [
-              `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
-            ]
+      // A file it makes already there with that content counts too (t109 N5: "remove it" was said of a committed file).
+      const applied = (!failed?.exists || failed.exists === "same") && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
+      const generic = applied
+        ? [
+            `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
+          ]
+        : failed?.exists
+          ? []
           : [
             ...(mergeWhyNot && !mergeWhyNot.can ? [`a three-way merge could not help: ${mergeWhyNot.why}`] : []),
               `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, patchText(), stripOf(name), failed?.path, failed?.missing)}`,
@@ -640,7 +641,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const failure = new PqError(
         "apply-failed",
         `${name} does not apply (${pushedNote})`,
-        [...describeFailures(app), ...generic],
+        [...describeFailures(app).filter((line) => !(applied && line.includes("with the very content the patch makes"))), ...generic],
         { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
       );
       report.top = tx.state.applied.at(-1)?.name ?? null;
