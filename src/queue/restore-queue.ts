@@ -8,9 +8,9 @@
  * written: nothing that is there is ever replaced.
  */
 import { existsSync, lstatSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { ObjectStore } from "../tree/objects.js";
-import { asciiJson, readText, writeAtomic } from "../tree/files.js";
+import { asciiJson, readText, removeDeadTemporaries, writeAtomic } from "../tree/files.js";
 import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
@@ -57,6 +57,9 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
   const restored: string[] = [];
   const lost: string[] = [];
+  // What a killed restore-queue left of its writes (NAME.tmp-PID): it writes no journal whose replay would sweep them (t110 N1).
+  for (const dir of new Set([...latest.keys(), "series"].map((path) => dirname(join(queueDir, path)))))
+    removeDeadTemporaries(dir, (name) => latest.has(relative(queueDir, join(dir, name)).split(sep).join("/")) || name === "series");
   try {
     for (const [path, id] of latest) {
       if (id === null || existsSync(join(queueDir, path))) continue;

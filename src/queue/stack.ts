@@ -14,7 +14,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { guardStateDirFromClean } from "../git/clean-guard.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
-import { asciiJson, fileStat, readText, sha1, writeAtomic } from "../tree/files.js";
+import { asciiJson, fileStat, readText, removeDeadTemporaries, sha1, writeAtomic } from "../tree/files.js";
 import { lockHolder, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
@@ -345,6 +345,8 @@ export class Stack {
     let stack: Stack;
     try {
       mkdirSync(queueAbs, { recursive: true });
+      // A killed pq init's series.tmp-PID (it writes no journal whose replay would sweep it: t110 N1).
+      removeDeadTemporaries(queueAbs, (name) => name === "series");
       if (made.series) writeAtomic(join(queueAbs, "series"), "");
       ensureStateDir(tree);
       guardStateDirFromClean(tree, statePaths(tree).dir);

@@ -2435,6 +2435,23 @@ describe("git clean -fdx (t102 N5)", () => {
     expect(git(tree, "status", "--porcelain")).toBe("M  a.txt\nM  b.txt\nA  patches/p1\nA  patches/p2\nA  patches/series\n");
   });
 
+  it("a killed restore-queue's or init's temporary files are swept by the next one (t110 N1)", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await patchWith(tree, "p1", { "a.txt": "ONE\n" });
+    git(tree, "clean", "-fdxq");
+    const gone = spawnSync("true").pid!;
+    write(tree, `patches/p1.tmp-${gone}`, "half");
+    write(tree, `patches/series.tmp-${gone}`, "half");
+    write(tree, "patches/notes.txt.tmp-1", "not pq's: kept");
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    expect(readdirSync(join(tree, "patches")).sort()).toEqual(["notes.txt.tmp-1", "p1", "series"]);
+    const other = makeRepo({ "b.txt": "b\n" });
+    dirs.push(other);
+    write(other, `patches/series.tmp-${gone}`, "half");
+    expect((await pq(other, "init")).code).toBe(0);
+    expect(readdirSync(join(other, "patches"))).toEqual(["series"]);
+  });
+
   it("where .git/info/exclude cannot be written, pq init says .pq/ is not kept from it, and leaves no marker (t103 N4)", async () => {
     const repo = makeRepo({ "a.txt": "a\n" });
     dirs.push(repo);
