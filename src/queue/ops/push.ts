@@ -627,7 +627,10 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // commit holds it): --force and --merge only make an empty patch of it (t102 N6; quilt says
       // "can be reverse-applied").
       // A file it makes already there with that content counts too (t109 N5: "remove it" was said of a committed file).
-      const applied = (!failed?.exists || failed.exists === "same") && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
+      // Only where git's HEAD has the file: an untracked one is a leftover of an earlier push, to remove (readme-4 #17).
+      const sameInHead = async () => failed?.path !== undefined && ((await (await ctx.repo())?.headBlobIds([failed.path]))?.get(failed.path) ?? null) !== null;
+      const applied =
+        (!failed?.exists || (failed.exists === "same" && (await sameInHead()))) && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
       const generic = applied
         ? [
             `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
