@@ -2581,7 +2581,7 @@ describe("git rebase -i that drops a commit below the applied stack (t102 N4)", 
       const head = git(tree, "rev-parse", "HEAD").trim().slice(0, 12);
       const out = (await pq(tree, "status")).out;
       expect(out).toContain(
-        `to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop (stopped on a conflict: resolve it, git add the files, git stash drop, and go on), pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+        `to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop (stopped on a conflict: resolve it, git reset -q to clear git's conflict record and stage nothing, git stash drop, and go on), pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
       );
       git(tree, "stash", "-q");
       git(tree, "reset", "-q", "--keep", base);

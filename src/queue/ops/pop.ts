@@ -286,7 +286,7 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
       moved.treeAtHead
         ? `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git reset --keep ${base}, pq pop -a, git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`
         : // Through a stash, which merges, where git apply -R needed the dropped lines' context untouched (t107 N1).
-          `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop (stopped on a conflict: resolve it, git add the files, git stash drop, and go on), pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
+          `after a rewrite of the history under them (git rebase -i, git commit --amend), to carry them onto ${head}: git stash (the tree's changes, the patches' among them), git reset --keep ${base}, git stash pop (stopped on a conflict: resolve it, git reset -q to clear git's conflict record and stage nothing, git stash drop, and go on), pq pop -a (--force if it refuses over your edits: they are backed up), git status (it refreshes git's index, which --keep checks), git reset --keep ${head}, then pq push -a`,
     ];
   if (!moved.base)
     return [what, `if a pull moved the branch forward: ${carry}; after a checkout of another branch, check out the one they were pushed on again`];
