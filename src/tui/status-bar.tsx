@@ -166,14 +166,20 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // The first always; the others where the lines have room, the last of those saying how many
     // more pq status gives (t57 N9, t58 N3: they were left out unsaid).
     const room = Math.max(1, STATUS_LINES - lines.length);
+    // Lines no other warning needs are given to the long ones, wrapped at spaces, before any is
+    // cut (t106 N3: a warning was cut with rows free below it).
+    let spare = Math.max(0, room - shown.length);
     for (const [i, [text, colour]] of shown.slice(0, room).entries()) {
       const more = i === room - 1 && shown.length > room ? `(+${shown.length - room} more: pq status) ` : "";
-      lines.push(
-        <Text key={`pending${i}`} color={c(colour)} wrap="truncate">
-          {more}
-          {text}
-        </Text>,
-      );
+      const wrapped = spare > 0 ? wrapCells(`${more}${text}`, width, "  ") : [`${more}${text}`];
+      const take = Math.min(wrapped.length, 1 + spare);
+      spare -= take - 1;
+      for (const [k, line] of wrapped.slice(0, take).entries())
+        lines.push(
+          <Text key={`pending${i}-${k}`} color={c(colour)} wrap="truncate">
+            {k === take - 1 && take < wrapped.length ? wrapped.slice(k).join(" ") : line}
+          </Text>,
+        );
     }
   }
   while (lines.length < STATUS_LINES) lines.push(<Text key={`pad${lines.length}`}> </Text>);

@@ -109,6 +109,14 @@ describe("the status lines with more than one warning of pq status's (t54 N7)", 
   });
 });
 
+describe("a long warning with lines free below it (t106 N3)", () => {
+  it("wraps over them instead of being cut", () => {
+    const status = { ...topChangedAndEdited!, topChangedInQueue: false, pending: [], changesGone: { files: ["a.c"], patches: ["p0"] } };
+    const frame = render(<StatusBar view={view({ status })} width={60} theme={theme} />).lastFrame()!;
+    expect(frame.replace(/\s+/g, " ")).toContain("pq status says how to put them back; a refresh refuses");
+  });
+});
+
 describe("git's unresolved conflicts (t106 N1)", () => {
   it("are the first warning, as pq status puts them, with the top's changed-in-queue way out after (t106 N2)", () => {
     const status = { ...topChangedAndEdited!, unmerged: ["a.c"] };
