@@ -410,6 +410,8 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     const r = git(args);
     if (r.status !== 0) throw new PqError("git", `git ${args.join(" ")} failed`, String(r.stderr).trim().split("\n"));
   }
+  // Its branch fetched, so that pq status counts against it at once rather than saying it does not exist yet (t109).
+  if (starter) git(["fetch", "--quiet", "origin"]);
   return starter
     ? `${made}, with ${url} as its remote (which holds no queue yet, only ${starter.join(", ")}: the next pq sync merges those in and pushes this queue to it)`
     : `${made}, with ${url} as its remote (empty: the next pq sync pushes this queue to it)`;

@@ -1096,6 +1096,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(tree, "refresh");
     const init = await ok(tree, "init", "--shared", hosted);
     expect(init.out).toContain("which holds no queue yet, only README.md: the next pq sync merges those in");
+    expect((await ok(tree, "status")).out).toContain("1 ahead, 1 behind origin/main");
     await ok(tree, "sync");
     expect(git(hosted, "ls-tree", "--name-only", "main")).toBe("README.md\nf1.patch\nseries\n");
   });
