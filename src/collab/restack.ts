@@ -22,6 +22,8 @@ export interface RestackReport {
   error?: string;
   errorCode?: PqError["code"];
   errorDetails?: string[];
+  /** The refusal's data (a failed push's `patch`, and `unknownBase` where git has not the blob it started from). */
+  errorData?: Record<string, unknown>;
   /** Where a forced pop (an abort) saved files with edits before putting the tree back. */
   backup?: string;
   /** Where sync --abort saved queue files changed while the sync was stopped (see SyncState.written). */
@@ -165,6 +167,7 @@ export async function restack(
       report.error = e.message;
       report.errorCode = e.code;
       report.errorDetails = e.details;
+      report.errorData = e.data;
       report.stoppedAt = stack.top() ?? undefined;
     }
   }
@@ -231,9 +234,9 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   // A patch made over file versions this tree's git has never seen: a colleague's pq rebase onto a
   // newer upstream, most likely, which only a rebase of this tree follows; --force would leave .rej
   // files where the patch applies cleanly once the tree is there (t104 N1).
-  const failing = /^(.+?) does not apply/.exec(r.error)?.[1];
+  const failing = r.errorData?.patch;
   const otherUpstream =
-    r.errorCode === "apply-failed" && failing && (r.errorDetails ?? []).some((d) => d.includes("git does not have the blob"))
+    r.errorCode === "apply-failed" && typeof failing === "string" && r.errorData?.unknownBase
       ? [
           `${failing} was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log ${failing} says who changed it), git fetch, then pq rebase, carries this tree there`,
         ]

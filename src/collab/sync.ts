@@ -21,7 +21,7 @@ import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
-import { isQueueExtra, QueueRepo } from "./queue-repo.js";
+import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
 import { MAX_GUARDS_TRIED, parseSeries, regenerateDiff, simulateQueue, untriedGuardsNote, type PatchRun } from "./simulate.js";
@@ -383,11 +383,11 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     await abortOnce(stack);
   }
   qr.refuseUnfinishedGitOperation("a sync");
-  const { changed: dirty, links, unlisted, leftOut } = await qr.pending();
+  const pendingQueue = await qr.pending();
+  const { changed: dirty, links } = pendingQueue;
   qr.refuseSymlinks(links, "a sync");
   if (dirty.length)
     throw new PqError("dirty", `the queue has uncommitted changes: ${dirty.slice(0, 8).join(", ")}`, ["pq commit -m MESSAGE first"]);
-
   await stashAdvice(
     stack,
     pending?.phase === "integrating" ? "the interrupted sync was completed first: pq refresh works again, and pq sync after it" : null,
@@ -396,7 +396,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   // Untracked files the series does not list (a note, a patch kept by delete -k: see
   // PendingQueue.unlisted) stay out of the sync as out of pq commit; only one the remote's queue
   // has too is in its way (t108 N1: every sync had refused while such a file was there).
-  const report = await loop(stack, qr, up, opts, [], [...leftOut, ...unlisted]);
+  const report = await loop(stack, qr, up, opts, [], leftOutOfCommits(pendingQueue));
   // The completed sync's restack is the one to report when this one moved nothing, or when
   // it could not bring the stack back (the caller reports that as a refusal).
   if (recovered && (!report.restack || recovered.error)) report.restack = recovered;
@@ -574,10 +574,7 @@ async function loop(
       if (!notes.includes(note)) notes.push(note);
     }
     if (theirs && theirs !== ours) {
-      if (leftOut === undefined) {
-        const pendingNow = await qr.pending();
-        leftOut = [...pendingNow.leftOut, ...pendingNow.unlisted];
-      }
+      leftOut ??= leftOutOfCommits(await qr.pending());
       await refuseLeftoversInTheWay(qr, theirs, leftOut);
     }
     const origTop = stack.top();
@@ -1182,19 +1179,10 @@ async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: s
   const incoming = await qr.git.filesAt(theirs);
   // The same name, or a file against a directory either way: a note "drafts" against their
   // drafts/x.patch, a notes/a.txt against their patch "notes" (t109 N3: the note was deleted, exit 0).
-  const incomingDirs = new Set(
-    Object.keys(incoming).flatMap((name) =>
-      name
-        .split("/")
-        .slice(0, -1)
-        .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
-    ),
+  const incomingDirs = new Set(Object.keys(incoming).flatMap(parentDirs));
+  const inTheWay = leftOut.filter(
+    (p) => incoming[p] !== undefined || incomingDirs.has(p) || parentDirs(p).some((dir) => incoming[dir] !== undefined),
   );
-  const inTheWay = leftOut.filter((p) => {
-    if (incoming[p] !== undefined || incomingDirs.has(p)) return true;
-    const parts = p.split("/");
-    return parts.slice(0, -1).some((_, i) => incoming[parts.slice(0, i + 1).join("/")] !== undefined);
-  });
   if (inTheWay.length)
     throw new PqError(
       "dirty",
@@ -1288,4 +1276,15 @@ function conflictKinds(conflicts: readonly { patch: string; kind: string }[]): s
   const kinds = new Map<string, string[]>();
   for (const c of conflicts) kinds.set(c.patch, [...new Set([...(kinds.get(c.patch) ?? []), c.kind])]);
   return [...kinds].map(([patch, k]) => `${patch} (${k.join(", ")})`).join(", ");
+}
+
+/** The directories a queue path lies in, outermost first ("a/b/c.patch": "a", "a/b"). */
+function parentDirs(path: string): string[] {
+  const parts = path.split("/");
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+}
+
+/** The untracked files pq commit leaves out (editor leftovers, files the series does not list): a sync leaves them too, unless they are in its way. */
+function leftOutOfCommits(pending: Pick<PendingQueue, "leftOut" | "unlisted">): string[] {
+  return [...pending.leftOut, ...pending.unlisted];
 }

@@ -894,7 +894,6 @@ export class GitRepo {
     return out;
   }
 
-  /** Push without force; a refusal comes back with git's own words instead of throwing. */
   /** Whether git would run this hook here: an executable file of that name in core.hooksPath, else in the repository's hooks directory. */
   hasHook(name: string): boolean {
     const r = childProcess().spawnSync("git", ["rev-parse", "--git-path", `hooks/${name}`], { cwd: this.rootDir, encoding: "utf8" });
@@ -907,7 +906,11 @@ export class GitRepo {
     }
   }
 
-  /** `reached`: git's porcelain report names the remote ("To URL"); a push a pre-push hook stops, or that never connects, has none. */
+  /**
+   * Push without force; a refusal comes back with git's own words instead of throwing. `reached`:
+   * git's porcelain report names the remote ("To URL"); a push a pre-push hook stops, or that never
+   * connects, has none.
+   */
   async pushRef(remote: string, refspec: string): Promise<{ ok: boolean; rejected: boolean; reached: boolean; message: string }> {
     const top = this.rootDir;
     // utf8: git's and the remote hook's messages (a gate's compiler log with gcc's quotes) are shown as they were written.

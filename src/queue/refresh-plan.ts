@@ -260,14 +260,6 @@ function packagingPaths(ctx: Pick<PlanContext, "tree" | "queueDir">): (path: str
   return (path) => debian && path.startsWith("debian/");
 }
 
-/**
- * `preview`: for pq status, which reports what a refresh would take and never refuses for it;
- * it stores nothing and builds no diff (`diff` is empty).
- */
-/**
- * `only`: the files the caller shows of the plan (pq diff FILE...): a name no patch can carry is
- * refused only among them.
- */
 /** A refresh over files git's index has unresolved conflicts for (see RefreshPlan.unmerged). */
 export function unresolvedInGit(files: string[]): PqError {
   return new PqError(
@@ -281,6 +273,14 @@ export function unresolvedInGit(files: string[]): PqError {
   );
 }
 
+/**
+ * `preview`: for pq status, which reports what a refresh would take and never refuses for it;
+ * it stores nothing and builds no diff (`diff` is empty).
+ */
+/**
+ * `only`: the files the caller shows of the plan (pq diff FILE...): a name no patch can carry is
+ * refused only among them.
+ */
 export async function planRefresh(
   ctx: PlanContext,
   ws: WorkingSet,
@@ -292,7 +292,6 @@ export async function planRefresh(
   const status = ctx.git
     ? await ctx.git.changedAndUntrackedFiles()
     : { changed: [], untracked: [], staged: [], stagedApart: [], renames: [] as [string, string][], unmerged: [] as string[] };
-
   for (const p of status.changed) candidates.add(p);
   // Files that lower patches created are untracked in git: check every file the stack knows.
   for (const p of expectedVersions(ctx.applied).keys()) candidates.add(p);

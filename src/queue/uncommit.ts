@@ -33,7 +33,7 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
       rev = gitOut(tree, ["rev-parse", "--verify", "--quiet", `${m[1]}^{commit}`]).trim();
     } catch {
       // HEAD~N past a shallow clone's oldest commit names a commit that was not fetched (t101 N4).
-      if (isShallow(tree) && /[~^]/.test(m[1])) throw shallowBoundary(tree, undefined);
+      if (isShallow(tree) && /[~^]/.test(m[1])) throw shallowBoundary(undefined);
       throw new PqError("not-found", `${m[1]} is not a commit`);
     }
     try {
@@ -50,7 +50,7 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     if (!Number.isInteger(n) || n < 1) throw new PqError("usage", `-n needs a positive number${Number.isNaN(n) ? "" : `, not ${n}`}`);
     list = gitOut(tree, ["rev-list", "--first-parent", "-n", String(n), "HEAD"]).split("\n").filter(Boolean).reverse();
     if (list.length < n) {
-      if (isShallow(tree)) throw shallowBoundary(tree, list[0]);
+      if (isShallow(tree)) throw shallowBoundary(list[0]);
       throw new PqError("usage", `the branch has only ${list.length} commit(s)`);
     }
   }
@@ -59,7 +59,7 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     const parents = gitOut(tree, ["rev-list", "--parents", "-n", "1", c]).trim().split(" ").length - 1;
     if (parents > 1) throw new PqError("unsupported", `${c.slice(0, 12)} is a merge; pq uncommit only turns single-parent commits into patches`);
     if (parents === 0) {
-      if (isShallow(tree)) throw shallowBoundary(tree, c);
+      if (isShallow(tree)) throw shallowBoundary(c);
       throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
     }
   }
@@ -71,7 +71,7 @@ function isShallow(tree: string): boolean {
 }
 
 /** A shallow clone's oldest commit has parents, only not fetched: said so, with the way to fetch them (t99 N6). */
-function shallowBoundary(tree: string, commit: string | undefined): PqError {
+function shallowBoundary(commit: string | undefined): PqError {
   return new PqError(
     "refused",
     `${commit ? `${commit.slice(0, 12)} is where this shallow clone's history stops` : "this shallow clone's history stops"}: its parents were not fetched, so there is no base to move HEAD back to`,

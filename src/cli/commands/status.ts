@@ -66,9 +66,11 @@ export default defineCommand({
     if (s.committedUnder?.length)
       io.out(
         [
-          s.headMoved?.backward
-            ? `HEAD is below the commit the applied patches were pushed on (it lost commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}): a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`
-            : `HEAD has commits that change ${s.committedUnder.slice(0, 5).join(", ")}${s.committedUnder.length > 5 ? ", ..." : ""}, which the applied patches change too: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
+          `${
+            s.headMoved?.backward
+              ? `HEAD is below the commit the applied patches were pushed on (it lost commits that change ${someFiles(s.committedUnder)})`
+              : `HEAD has commits that change ${someFiles(s.committedUnder)}, which the applied patches change too`
+          }: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
           ...handCommitAdvice("status", s.headMoved, s.pushedOn),
         ].join("\n  "),
       );
@@ -168,3 +170,8 @@ export default defineCommand({
     if (s.untracked.length) io.out(`untracked: ${fileList(s.untracked.slice(0, 20))}${s.untracked.length > 20 ? " ..." : ""}`);
   },
 });
+
+/** The first five of `files`, and "..." for more. */
+function someFiles(files: readonly string[]): string {
+  return `${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}`;
+}

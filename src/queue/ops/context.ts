@@ -15,7 +15,7 @@ import { gitDirOf, readHeadCommit } from "../../git/head.js";
 import { gitBlobId } from "../../patch/index.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import type { PushCache, StatCache } from "../caches.js";
-import type { PlanContext } from "../refresh-plan.js";
+import { expectedVersions, versionsBelowStack, type PlanContext } from "../refresh-plan.js";
 import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
@@ -308,20 +308,16 @@ export function refuseDirectoryName(queueDir: string, name: string): void {
  * refuses then (t102 N1).
  */
 export function revertedBelowStack(ctx: OpContext, files: readonly string[]): string[] {
-  const applied = ctx.tx.state.applied;
-  const below = new Map<string, Version>();
-  const after = new Map<string, Version>();
-  for (const record of applied)
-    for (const path in record.files) {
-      if (!below.has(path)) below.set(path, record.files[path].pre);
-      after.set(path, record.files[path].post);
-    }
+  const below = versionsBelowStack(ctx.tx.state.applied);
+  const after = expectedVersions(ctx.tx.state.applied);
   // As on disk: a push asks with the pushed patch's version already planned over it.
-  const onDisk = (p: string) => {
-    const seen = ctx.tx.ws.diskVersion(p);
-    return seen === undefined ? ctx.tx.ws.version(p) : seen;
-  };
-  return files.filter((p) => below.has(p) && after.get(p) !== below.get(p) && onDisk(p) === below.get(p));
+  return files.filter((p) => below.has(p) && after.get(p) !== below.get(p) && versionOnDisk(ctx, p) === below.get(p));
+}
+
+/** A file's version as on disk, where the working set read it, else as it has it (a planned write over it is not the disk's). */
+export function versionOnDisk(ctx: OpContext, path: string): Version {
+  const seen = ctx.tx.ws.diskVersion(path);
+  return seen === undefined ? ctx.tx.ws.version(path) : seen;
 }
 
 /** The refusal over files whose changes are gone (see revertedBelowStack), for `doing` ("the push", "the pop", "the fold"). */

@@ -16,7 +16,7 @@ import { gitOut } from "../git-cli.js";
 import { parsePorcelainStatus } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
-import { backupFiles, blobIdOf, changesGoneFrom, differFromHead, revertedBelowStack, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
+import { backupFiles, blobIdOf, changesGoneFrom, differFromHead, revertedBelowStack, versionOnDisk, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
 
 export interface PopOptions {
   target?: StackTarget;
@@ -226,7 +226,7 @@ export async function commitsOnTop(
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
-      : handCommitAdvice(command, moved, moved ? null : await commitPushedOn(ctx, applied, committed)),
+      : await handCommitWayOut(ctx, applied, committed, command, moved),
     { files: committed },
   );
 }
@@ -316,22 +316,25 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);
   // The files as they are on disk: a pop asks after planning, with its restores in the working set (t46).
-  const onDisk = (p: string) => {
-    const seen = ctx.tx.ws.diskVersion(p);
-    return seen === undefined ? ctx.tx.ws.version(p) : seen;
-  };
   // Files the patches create are untracked, and a reset leaves them: they tell nothing of where the tree moved (t102 N2).
   const tracked = stackFiles.filter((p) => below.get(p) !== null);
-  const treeAtHead = headBlobs !== null && (tracked.length ? tracked : stackFiles).every((p) => blobIdOf(ctx, p, onDisk(p)) === (headBlobs.get(p) ?? null));
+  const treeAtHead = headBlobs !== null && (tracked.length ? tracked : stackFiles).every((p) => blobIdOf(ctx, p, versionOnDisk(ctx, p)) === (headBlobs.get(p) ?? null));
   const forward = base !== null && git.isAncestor(base, head);
   const backward = base !== null && !forward && git.isAncestor(head, base);
   return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}) };
 }
 
 /** handCommitAdvice for HEAD's commits under `committed`: HEAD moved, or the patches committed by hand (with the commit below them). */
-export async function handCommitWayOut(ctx: OpContext, applied: readonly AppliedPatch[], committed: string[], command: string): Promise<string[]> {
-  const moved = await headMovedUnder(ctx, applied, committed);
-  return handCommitAdvice(command, moved, moved ? null : await commitPushedOn(ctx, applied, committed));
+export async function handCommitWayOut(
+  ctx: OpContext,
+  applied: readonly AppliedPatch[],
+  committed: string[],
+  command: string,
+  moved?: HeadMoved | null,
+): Promise<string[]> {
+  // `moved` as the caller found it (null: committed by hand), else asked here.
+  const found = moved === undefined ? await headMovedUnder(ctx, applied, committed) : moved;
+  return handCommitAdvice(command, found, found ? null : await commitPushedOn(ctx, applied, committed));
 }
 
 /**

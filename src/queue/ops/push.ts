@@ -622,7 +622,6 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       if (opts.dryRun) report.wouldFail = { name, cached: false, notes: describeFailures(app), files: fatesOf(app) };
       // A new file where the tree has one: neither --force (a .rej of the whole file) nor a merge helps.
       const patchText = () => text ?? tx.patchText(name);
-      const mergeWhyNot = opts.merge && !failed?.exists ? await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing) : null;
       // Its changes already in the tree (it applies in reverse: its mail went through git am, or a
       // commit holds it): --force and --merge only make an empty patch of it (t102 N6; quilt says
       // "can be reverse-applied").
@@ -631,21 +630,31 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const sameInHead = async () => failed?.path !== undefined && ((await (await ctx.repo())?.headBlobIds([failed.path]))?.get(failed.path) ?? null) !== null;
       const applied =
         (!failed?.exists || (failed.exists === "same" && (await sameInHead()))) && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
+      // Whether a three-way merge could help, asked once: said in the advice, and kept in the error's
+      // data (`unknownBase`: the blob the patch started from is nowhere here), which a sync reads.
+      const help = applied || failed?.exists ? null : await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing);
       const generic = applied
         ? [
             `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
           ]
-        : failed?.exists
+        : !help
           ? []
           : [
-            ...(mergeWhyNot && !mergeWhyNot.can ? [`a three-way merge could not help: ${mergeWhyNot.why}`] : []),
-              `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : await mergeAdvice(ctx, patchText(), stripOf(name), failed?.path, failed?.missing)}`,
+              ...(opts.merge && !help.can ? [`a three-way merge could not help: ${help.why}`] : []),
+              `pq push --force applies the hunks that fit and writes .rej files${opts.merge ? "" : help.can ? "; pq push --merge tries a three-way merge" : `; pq push --merge cannot help here (${help.why})`}`,
             ];
       const failure = new PqError(
         "apply-failed",
         `${name} does not apply (${pushedNote})`,
         [...describeFailures(app).filter((line) => !(applied && line.includes("with the very content the patch makes"))), ...generic],
-        { patch: name, file: failed?.path, hunk: hunk?.index, line: hunk?.line, files: fatesOf(app) },
+        {
+          patch: name,
+          file: failed?.path,
+          hunk: hunk?.index,
+          line: hunk?.line,
+          files: fatesOf(app),
+          ...(help?.unknownBase ? { unknownBase: true } : {}),
+        },
       );
       report.top = tx.state.applied.at(-1)?.name ?? null;
       await refuseOverBaseEdits(ctx, firstTouch, hadTop, Boolean(opts.dryRun));
@@ -764,7 +773,7 @@ export function recordedBase(ctx: Pick<OpContext, "store" | "pushCache" | "tree"
  */
 export async function mergeHelp(
   ctx: Pick<OpContext, "repo" | "store" | "pushCache" | "tree">,
-  text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string }> {
+  text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string; unknownBase?: true }> {
   if (missing) return { can: false, why: "the file is not in the tree to merge into" };
   let file: ReturnType<typeof parsePatch>["files"][number] | undefined;
   try {
@@ -781,16 +790,12 @@ export async function mergeHelp(
   // A moved file's base is recorded under its old name, where the merge looks for it (t52 N14).
   const names = [...new Set([file.oldPath, path].filter((p): p is string => p !== null && p !== undefined))];
   const base = (git ? await git.blob(blob) : null) ?? names.map((p) => recordedBase(ctx, sha1(text), strip, p, blob)).find((b) => b !== null) ?? null;
-  if (base === null) return { can: false, why: `git does not have the blob ${blob} the patch started from` };
+  if (base === null) return { can: false, why: `git does not have the blob ${blob} the patch started from`, unknownBase: true };
   if (!applyFilePatch(base, file, { fuzz: 0 }).ok)
     return { can: false, why: `the patch does not apply to the blob ${blob} it names either: was it edited by hand?` };
   return { can: true, why: "" };
 }
 
-async function mergeAdvice(ctx: OpContext, text: string, strip: number, path: string | undefined, missing = false): Promise<string> {
-  const help = await mergeHelp(ctx, text, strip, path, missing);
-  return help.can ? "; pq push --merge tries a three-way merge" : `; pq push --merge cannot help here (${help.why})`;
-}
 
 /**
  * A directory in the tree where the patch makes a file, refused by the working set as any read

@@ -141,8 +141,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // since reset) added by this refresh: taken, it went into the patch, exit 0 (t102 N3).
   // pq's own merge's markers are refused above; --force takes either as it is.
   if (!opts.force && top.needsRefresh !== "conflict") {
+    const textOf = versionText(tx.ws, ctx.store);
     const marked = Object.keys(plan.files)
-      .filter((path) => plan.changed.includes(path) && addsConflictBlock(tx.ws.content(path) ?? "", versionText(tx.ws, ctx.store)(plan.files[path].pre, path) ?? ""))
+      .filter((path) => plan.changed.includes(path) && addsConflictBlock(tx.ws.content(path) ?? "", textOf(plan.files[path].pre, path) ?? ""))
       .sort();
     if (marked.length)
       throw new PqError(
