@@ -15,6 +15,7 @@ import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
 import { leadsOutside, sameDirectory } from "../tree/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
+import { recordPurge } from "./restore-queue.js";
 
 export interface QueueInfo {
   name: string;
@@ -208,6 +209,7 @@ export function deleteQueue(
         renameSync(join(abs, file), join(trashed, file));
       }
       removeEmptyDirs(abs, own);
+      recordPurge(stack.tree, abs);
       left = existsSync(abs) ? readdirSync(abs) : [];
       if (!own.length) trashed = undefined;
     }

@@ -41,19 +41,25 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   // and series into this queue (t103 N2).
   const queueOf = queueOfState(tree, store);
   const here = resolve(tree, state.queue);
+  // A queue of this directory that pq queue delete --purge emptied before this one was made: its
+  // operations, up to the newest one at the purge, wrote files this queue never had (t105 N3).
+  const purgedAt = readPurged(paths.purgedQueues)[here];
+  let beforePurge = purgedAt === "";
   let firstQueue: string | null = null;
   for (let entry = log.older(); entry; entry = log.older()) {
+    if (entry.id === purgedAt) beforePurge = true;
     firstQueue = queueOf(entry.state[0]) ?? firstQueue;
     for (const id of entry.redoes ?? []) redone.add(id);
     for (const id of entry.undoes ?? []) if (!redone.has(id)) takenBack.add(id);
     if (entry.undoes || entry.redoes || takenBack.has(entry.id)) continue;
     const on = queueOf(entry.state[1]);
     if (on !== null && on !== here) continue;
+    if (beforePurge && (on === here || on === null)) continue;
     for (const [path, , now] of entry.queue ?? []) if (!latest.has(path)) latest.set(path, now);
   }
   for (const patch of state.applied) if (!latest.has(patch.name) || latest.get(patch.name) === null) latest.set(patch.name, patch.hash);
-  // Older than every operation: the queue as pq init found it (in the queue init set up).
-  if (firstQueue === null || firstQueue === here)
+  // Older than every operation: the queue as pq init found it (in the queue init set up), unless purged since.
+  if ((firstQueue === null || firstQueue === here) && purgedAt === undefined)
     for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
   const restored: string[] = [];
   const lost: string[] = [];
@@ -100,6 +106,28 @@ function queueOfState(tree: string, store: ObjectStore): (stateId: string) => st
     }
     return known.get(stateId)!;
   };
+}
+
+/**
+ * Notes that `queueDir` (absolute) was emptied by pq queue delete --purge, after the newest
+ * operation so far ("" when there is none): a queue made there later does not get the purged
+ * one's files back from restore-queue.
+ */
+export function recordPurge(tree: string, queueDir: string): void {
+  const paths = statePaths(tree);
+  const purged = readPurged(paths.purgedQueues);
+  purged[queueDir] = new OplogReader(paths.oplog).older()?.id ?? "";
+  writeAtomic(paths.purgedQueues, asciiJson(purged), true);
+}
+
+function readPurged(file: string): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(readText(file) ?? "{}");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"));
+  } catch {
+    return {}; // damaged: restore-queue writes back what the log names, as before purges were noted
+  }
 }
 
 /** The queue files pq init found, as `.pq/queue-at-init` records them: [path, object id]. */

@@ -91,6 +91,8 @@ export function statePaths(tree: string) {
     initIncomplete: join(dir, "init-incomplete"),
     /** The queue's files as pq init found them, as object ids (src/queue/restore-queue.ts keepQueueAtInit). */
     queueAtInit: join(dir, "queue-at-init"),
+    /** Queue directories pq queue delete --purge emptied, each with the newest operation then (src/queue/restore-queue.ts). */
+    purgedQueues: join(dir, "purged-queues"),
   };
 }
 

@@ -2483,6 +2483,24 @@ describe("git clean -fdx (t102 N5)", () => {
     expect(readdirSync(join(tree, "patches")).sort()).toEqual(["a1", "a2", "series"]);
   });
 
+  it("after queue delete --purge and a new queue in the same directory, restore-queue writes back the new queue's files only (t105 N3)", async () => {
+    const tree = await stackTree({ "f.c": "a\n", "g.c": "x\n" });
+    expect((await pq(tree, "queue", "create", "q2")).code).toBe(0);
+    expect((await pq(tree, "queue", "switch", "q2")).code).toBe(0);
+    await patchWith(tree, "old1", { "g.c": "x\ny\n" });
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "queue", "switch", "patches")).code).toBe(0);
+    expect((await pq(tree, "queue", "delete", "--purge", "q2")).code).toBe(0);
+    expect((await pq(tree, "queue", "create", "q2")).code).toBe(0);
+    expect((await pq(tree, "queue", "switch", "q2")).code).toBe(0);
+    await patchWith(tree, "new1", { "f.c": "a\nb\n" });
+    git(tree, "clean", "-fdxq");
+    const r = await pq(tree, "restore-queue");
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(tree, "patches-q2")).sort()).toEqual(["new1", "series"]);
+    expect(read(join(tree, "patches-q2"), "series")).toBe("new1\n");
+  });
+
   it("in a tree below the repository's top, and for a stack made before the guard (put in place at the next command)", async () => {
     const repo = makeRepo({ "sub/a.txt": "one\n" });
     dirs.push(repo);
