@@ -860,7 +860,9 @@ export class Stack {
       }
       try {
         await refuseCommitsOnTop(ctx, before, report.popped);
-        await unstagePoppedContent(ctx, before, report.popped);
+        // A staged version --force unstages is saved next to the tree's edits.
+        const staged = await unstagePoppedContent(ctx, before, report.popped, opts.force);
+        if (staged) report.backup = report.backup ? `${report.backup} and ${staged}` : staged;
       } catch (e) {
         // Refused before anything was written: the backup --force made for it goes too (t44 N11).
         if (report.backup) rmSync(report.backup, { recursive: true, force: true });

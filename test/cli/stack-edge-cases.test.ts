@@ -1342,6 +1342,83 @@ describe("git rm --cached of a file a patch changes, then pop (t48 N3)", () => {
   });
 });
 
+describe("a popped patch's lines staged in git's index (t112)", () => {
+  /** A 20-line file d.txt and p1 changing lines 2 and 18 (two hunks), refreshed. */
+  async function twoHunks(): Promise<{ tree: string; below: string; patched: string; firstHunk: string }> {
+    const below = lines(20);
+    const tree = await stackTree({ "d.txt": below });
+    const firstHunk = below.replace("2\n", "two\n");
+    const patched = firstHunk.replace("18\n", "eighteen\n");
+    await patchWith(tree, "p1", { "d.txt": patched });
+    return { tree, below, patched, firstHunk };
+  }
+  const staged = (tree: string, path: string) => git(tree, "show", `:${path}`);
+
+  it("part of it (git add -p of one hunk) is unstaged with the pop, and undo stages it again (N2)", async () => {
+    const { tree, patched, firstHunk } = await twoHunks();
+    write(tree, "d.txt", firstHunk);
+    git(tree, "add", "d.txt");
+    write(tree, "d.txt", patched);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(staged(tree, "d.txt")).toBe(firstHunk);
+    expect(read(tree, "d.txt")).toBe(patched);
+  });
+
+  it("with an edit staged on top, pop --force saves the staged version and unstages it (N1)", async () => {
+    const { tree, patched } = await twoHunks();
+    const edited = patched.replace("10\n", "mine\n");
+    write(tree, "d.txt", edited);
+    git(tree, "add", "d.txt");
+    const r = await pq(tree, "pop", "--force");
+    expect(r.code).toBe(0);
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+    const saved = /and (\S+-pop-staged)/.exec(r.out)?.[1];
+    expect(saved).toBeDefined();
+    expect(read(saved!, "d.txt")).toBe(edited);
+  });
+
+  it("a change staged and then taken out of the tree refuses the pop; --force saves and unstages it (N9)", async () => {
+    const { tree, patched } = await twoHunks();
+    const stagedOnly = patched.replace("10\n", "staged only\n");
+    write(tree, "d.txt", stagedOnly);
+    git(tree, "add", "d.txt");
+    write(tree, "d.txt", patched);
+    const r = await pq(tree, "pop");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("git's index has a version of d.txt staged with a change the work tree does not have");
+    expect(r.err).toContain("pq pop --force saves the staged version in .pq/backups");
+    expect(staged(tree, "d.txt")).toBe(stagedOnly);
+    expect(read(tree, "d.txt")).toBe(patched);
+    const forced = await pq(tree, "pop", "--force");
+    expect(forced.code).toBe(0);
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+    expect(read(/saved in (\S+-pop-staged)/.exec(forced.out)![1], "d.txt")).toBe(stagedOnly);
+  });
+
+  it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
+    const { tree } = await twoHunks();
+    await pq(tree, "new", "p2");
+    write(tree, "n.txt", "new\n");
+    expect((await pq(tree, "refresh", "n.txt")).code).toBe(0);
+    await pq(tree, "pop");
+    expect((await pq(tree, "push")).code).toBe(0);
+    git(tree, "add", "d.txt", "n.txt");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    // n.txt goes from the index with p2; d.txt, p1's (still applied), stays staged.
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("d.txt\n");
+    expect(existsSync(join(tree, "n.txt"))).toBe(false);
+    git(tree, "restore", "--staged", "d.txt");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "undo")).code).toBe(0);
+    git(tree, "add", "d.txt");
+    expect((await pq(tree, "redo")).code).toBe(0);
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
+  });
+});
+
 describe("git mv to a name with a space (t46 N3)", () => {
   it("is a rename too: the old name's deletion is in the patch, and pop puts it back", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });

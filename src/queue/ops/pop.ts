@@ -12,7 +12,7 @@ import { applyFilePatch, filePatchBetween, gitBlobId, parsePatch, reverseFilePat
 import { readText, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
-import { gitOut } from "../git-cli.js";
+import { entriesAt, gitOut } from "../git-cli.js";
 import { parsePorcelainStatus } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
@@ -169,35 +169,95 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
 
 /**
  * A popped patch's content staged with git add (git add -A while it was applied) would stay
- * in the index after the pop, for the next unrelated commit: a file whose index entry is
- * exactly the version the pop takes away is unstaged with it (undo stages it again). Any
- * other staged version is the user's and stays. git is asked only when the index changed
- * since it was last found with nothing staged (see stagedAmong).
+ * in the index after the pop, for the next unrelated commit: see unstageLeavingContent. git is
+ * asked only when the index changed since it was last found with nothing staged (see stagedAmong).
+ * Returns where --force saved staged versions it unstaged.
  */
-export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[], popped: string[]): Promise<void> {
-  if (!popped.length) return;
+export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[], popped: string[], force = false): Promise<string | undefined> {
+  if (!popped.length) return undefined;
   const popping = new Set(popped);
-  const touched = new Set<string>();
-  for (const record of before) if (popping.has(record.name)) for (const path in record.files) touched.add(path);
-  const paths = [...touched];
-  const staged = await stagedAmong(ctx, paths, { remember: true });
-  if (!staged.length) return;
-  const git = await ctx.repo();
-  if (!git) return;
   const leaving = expectedVersions(before);
-  const restoring = versionsBelowStack(before);
+  // What each file is after the pop: the version below the lowest popped patch that touches it.
+  const after = new Map<string, Version>();
+  for (const record of before) if (popping.has(record.name)) for (const path in record.files) if (!after.has(path)) after.set(path, record.files[path].pre);
+  const moves = new Map([...after].map(([path, version]) => [path, { leaving: leaving.get(path) ?? null, after: version }]));
+  return unstageLeavingContent(ctx, moves, force, "pop");
+}
+
+/**
+ * For files a move takes patches off (a pop, the undo of a push, the redo of a pop), what git's
+ * index has staged of the content it takes away. A staged version that is exactly what the move
+ * leaves, or holds nothing but lines of it (a git add -p of part of a patch, a git add before
+ * the last refresh: merged three ways with HEAD's version as base, it gives the version left),
+ * is unstaged with it, as part of the transaction (undo stages it again); left, a git commit
+ * put part of an unapplied patch into HEAD (t112 N1, N2, N8). One that is what the move puts in
+ * the tree stays, as does the user's untracking (git rm --cached of a file still there). Any
+ * other staged version holds a change the tree does not (staged, then taken out of the work
+ * tree): refused, or with --force saved to .pq/backups and unstaged. Returns that backup.
+ */
+export async function unstageLeavingContent(
+  ctx: OpContext,
+  moves: Map<string, { leaving: Version; after: Version }>,
+  force: boolean,
+  command: string,
+): Promise<string | undefined> {
+  const staged = await stagedAmong(ctx, [...moves.keys()], { remember: true });
+  if (!staged.length) return undefined;
+  const git = await ctx.repo();
+  if (!git) return undefined;
   const entries = await git.indexEntries(staged.map((p) => git.prefix + p));
-  const ours = staged.filter((path) => {
-    const version = leaving.get(path);
+  let atHead: Map<string, { mode: string; blob: string }> | undefined;
+  const ours: string[] = [];
+  const theirs: string[] = [];
+  for (const path of staged) {
+    const { leaving, after } = moves.get(path)!;
     const blob = entries.get(git.prefix + path)?.split(" ")[1];
-    // A deletion staged by git mv (or git rm) of a file the pop puts back: it no longer says
+    // A deletion staged by git mv (or git rm) of a file the move puts back: it no longer says
     // anything of the tree, and left, push refused over it (t46 N7). Unstaged, nothing is lost.
     // Only where the file was gone from the tree: a git rm --cached of a file still there is the
     // user's untracking, and stays (t48 N3).
-    if (blob === undefined) return (restoring.get(path) ?? null) !== null && ctx.tx.ws.diskVersion(path) === null;
-    return version !== undefined && version !== null && blob === gitBlobId(versionContent(ctx, version) ?? "");
-  });
+    if (blob === undefined) {
+      if (after !== null && ctx.tx.ws.diskVersion(path) === null) ours.push(path);
+      continue;
+    }
+    if (leaving === null) continue; // the patch deleted the file: what is staged under its name is not its content
+    const leavingText = versionContent(ctx, leaving) ?? "";
+    if (blob === gitBlobId(leavingText)) ours.push(path);
+    else if (after !== null && blob === gitBlobId(versionContent(ctx, after) ?? "")) continue;
+    else {
+      atHead ??= entriesAt(ctx.tree, git.prefix, "HEAD", staged);
+      const headBlob = atHead.get(path)?.blob;
+      const [stagedText, headText] = await Promise.all([git.blob(blob), headBlob ? git.blob(headBlob) : Promise.resolve("")]);
+      const merged = stagedText === null || headText === null ? null : await git.mergeFile(stagedText, headText, leavingText, ["staged", "HEAD", "patch"]);
+      if (merged !== null && merged.conflicts === 0 && !merged.binary && merged.content === leavingText) ours.push(path);
+      else theirs.push(path);
+    }
+  }
+  let backup: string | undefined;
+  if (theirs.length) {
+    const named = `${theirs.slice(0, 5).join(", ")}${theirs.length > 5 ? ", ..." : ""}`;
+    if (!force) {
+      throw new PqError(
+        "dirty",
+        `git's index has a version of ${named} staged with a change the work tree does not have (staged, then taken out of the tree?): the ${command} would leave it staged with the patch's lines, for the next git commit`,
+        [
+          `git diff --cached -- ${theirs[0]} shows what is staged; pq ${command} --force saves the staged version${theirs.length === 1 ? "" : "s"} in .pq/backups and unstages ${theirs.length === 1 ? "it" : "them"}`,
+          `or git restore --staged -- ${theirs.join(" ")} (drops the staged version), then pq ${command}`,
+        ],
+        { files: theirs },
+      );
+    }
+    const versions = new Map<string, { content: string; exec: boolean }>();
+    for (const path of theirs) {
+      const [mode, blob] = entries.get(git.prefix + path)!.split(" ");
+      const content = await git.blob(blob);
+      if (content !== null) versions.set(path, { content, exec: mode === "100755" });
+    }
+    backup = backupFiles(ctx.tree, theirs, `${command}-staged`, (path) => versions.get(path) ?? null);
+    ours.push(...theirs);
+  }
   await planUnstage(ctx, ours);
+  return backup;
 }
 
 /**

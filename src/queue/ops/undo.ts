@@ -15,7 +15,7 @@ import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, type OpContext } from "./context.js";
-import { commitsOnTop } from "./pop.js";
+import { commitsOnTop, unstageLeavingContent } from "./pop.js";
 
 export interface UndoReport {
   /** The operations taken back (undo) or re-done (redo), newest first for undo. */
@@ -329,19 +329,31 @@ export async function planUndo(
   // With commits made since that change it (the patches committed by hand), the tree would be
   // left with those commits half reverted. Only files the move writes: the undo of a quilt
   // takeover changes none. One that moves the branch itself (finish, uncommit) is checked by planGit.
-  if (!ordered.some((e) => e.git && !e.git.indexOnly)) {
+  const branchMoves = ordered.some((e) => e.git && !e.git.indexOnly);
+  const [patchesBefore, patchesAfter] = [was.applied, tx.state.applied].map(patchesPerFile);
+  const takenOff = [...final].filter(([path, v]) => tx.ws.diskVersion(path) !== v && (patchesAfter.get(path) ?? 0) < (patchesBefore.get(path) ?? 0));
+  if (!branchMoves) {
     const below = versionsBelowStack(was.applied);
-    const [patchesBefore, patchesAfter] = [was.applied, tx.state.applied].map(patchesPerFile);
-    const popped = new Map(
-      [...final]
-        .filter(([path, v]) => below.has(path) && tx.ws.diskVersion(path) !== v && (patchesAfter.get(path) ?? 0) < (patchesBefore.get(path) ?? 0))
-        .map(([path]) => [path, below.get(path)!]),
-    );
+    const popped = new Map(takenOff.filter(([path]) => below.has(path)).map(([path]) => [path, below.get(path)!]));
     const committed = popped.size ? await differFromHead(ctx, popped, { remember: false }) : [];
     if (committed.length) throw await commitsOnTop(ctx, was.applied, committed, direction, direction);
   }
   const staged = await planGit(ctx, ordered, direction, force);
   if (staged) backup = backup ? `${backup} and ${staged}` : staged;
+  // What git's index has staged of the content a move that pops takes away goes with it, as a
+  // pop's does (t112 N8): a git commit after undoing a push committed the unapplied patch. Not
+  // where the operations' own index entries are put back (a refresh's unstaging, a finish's branch).
+  if (!branchMoves) {
+    const own = new Set(ctx.tx.git?.index.map(([path]) => path) ?? []);
+    const prefix = (await ctx.repo())?.prefix ?? "";
+    const moves = new Map<string, { leaving: Version; after: Version }>();
+    for (const [path, after] of takenOff) {
+      const leaving = tx.ws.diskVersion(path);
+      if (leaving !== undefined && !own.has(prefix + path)) moves.set(path, { leaving, after });
+    }
+    const unstaged = moves.size ? await unstageLeavingContent(ctx, moves, force, direction) : undefined;
+    if (unstaged) backup = backup ? `${backup} and ${unstaged}` : unstaged;
+  }
   const report: UndoReport = {
     entries: ordered.map((e) => ({ id: e.id, op: e.op, time: e.time })),
     ...(backup ? { backup } : {}),
