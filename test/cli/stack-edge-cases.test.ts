@@ -1396,6 +1396,44 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(forced.code).toBe(0);
     expect(git(tree, "diff", "--cached", "--name-only")).toBe("");
     expect(read(/saved in (\S+-pop-staged)/.exec(forced.out)![1], "d.txt")).toBe(stagedOnly);
+    // Staged alone again, the push refuses it; its way out, followed word for word, keeps it (not git stash, whose pop dropped it).
+    const mine = lines(20).replace("10\n", "mine\n");
+    write(tree, "d.txt", mine);
+    git(tree, "add", "d.txt");
+    write(tree, "d.txt", lines(20));
+    const push = await pq(tree, "push");
+    expect(push.code).toBe(5);
+    expect(push.err).toContain(
+      "git diff --cached -- d.txt > staged.diff keeps them, git restore --staged -- d.txt drops them from the index; then pq push (git apply --cached staged.diff stages them again)",
+    );
+    execFileSync("sh", ["-c", "git diff --cached -- d.txt > staged.diff && git restore --staged -- d.txt"], { cwd: tree });
+    expect((await pq(tree, "push")).code).toBe(0);
+    git(tree, "apply", "--cached", "staged.diff");
+    expect(staged(tree, "d.txt")).toBe(mine);
+    expect(read(tree, "d.txt")).toBe(patched);
+  });
+
+  it("a git commit of some of a lower patch's hunks is taken as the patches committed by hand, whose way out works (N3)", async () => {
+    const { tree, patched, firstHunk } = await twoHunks();
+    write(tree, "b.txt", "b\n");
+    git(tree, "add", "b.txt");
+    git(tree, "commit", "-qm", "b");
+    await patchWith(tree, "p2", { "b.txt": "B\n" });
+    const base = git(tree, "rev-parse", "HEAD").trim();
+    write(tree, "d.txt", firstHunk);
+    git(tree, "add", "d.txt");
+    write(tree, "d.txt", patched);
+    git(tree, "commit", "-qm", "part of p1 by hand");
+    const status = await pq(tree, "status");
+    expect(status.out + status.err).toContain(
+      `were the patches committed by hand (git commit -a, or some of their lines: git add -p)? git reset ${base.slice(0, 12)}`,
+    );
+    expect(status.out + status.err).not.toContain("git apply -R");
+    git(tree, "reset", "-q", base);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "d.txt")).toBe(patched);
   });
 
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {

@@ -314,7 +314,7 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
   if (!moved)
     return [
       // The commit named where HEAD's reflog has it (t102 N8), as the pull's way out names its own.
-      `were the patches committed by hand (git commit -a)? git reset ${below ? below.slice(0, 12) : "to the commit below them"} (a mixed reset${below ? " to the commit below them" : ""}: their changes stay in the tree and leave git's index); then pq ${command}`,
+      `were the patches committed by hand (git commit -a, or some of their lines: git add -p)? git reset ${below ? below.slice(0, 12) : "to the commit below them"} (a mixed reset${below ? " to the commit below them" : ""}: their changes stay in the tree and leave git's index); then pq ${command}`,
     ];
   const head = moved.head.slice(0, 12);
   const base = moved.base?.slice(0, 12) ?? "BASE";
@@ -369,9 +369,20 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   // The patches committed with more edits (git commit -a of an unrefreshed change): HEAD has
   // their changes, as taking them out again shows.
   const contents = await git.headContents(committed);
-  if (committed.every((p) => changesIn(ctx, applied, p, contents.get(p) ?? null))) return null;
-  const head = (await git.readRef("HEAD")) ?? "";
   const below = versionsBelowStack(applied);
+  // Or part of them (a git add -p of some hunks, then git commit): HEAD's version holds nothing
+  // but the patches' lines, as a three-way merge with the version below as base shows. Taken for
+  // a pull, its way out made the top patch revert the committed lines (t112 N3).
+  const committedPart = async (path: string): Promise<boolean> => {
+    const [atHeadText, stackText, belowText] = [contents.get(path) ?? null, versionContent(ctx, expected.get(path) ?? null), versionContent(ctx, below.get(path) ?? null)];
+    if (atHeadText === null || stackText === null || belowText === null) return false;
+    const merged = await git.mergeFile(atHeadText, belowText, stackText, ["HEAD", "below", "patches"]);
+    return merged.conflicts === 0 && !merged.binary && merged.content === stackText;
+  };
+  let byHand = true;
+  for (const path of committed) if (!changesIn(ctx, applied, path, contents.get(path) ?? null) && !(await committedPart(path))) byHand = false;
+  if (byHand) return null;
+  const head = (await git.readRef("HEAD")) ?? "";
   const base = await commitPushedOn(ctx, applied, committed);
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);

@@ -243,7 +243,11 @@ async function refuseOverBaseEdits(
     throw new PqError(
       "dirty",
       `${files.join(", ")}, which ${patch} changes, ${files.length === 1 ? "has a change" : "have changes"} staged in git's index that the work tree does not have`,
-      ["commit or stash them first (git stash), or unstage them (git restore --staged FILE drops the staged version), then pq push"],
+      // Not git stash: its pop, without --index, gives back the work tree's side only, and the
+      // staged change was dropped with the stash; with --index it refuses over the pushed file (t112 N9).
+      [
+        `commit them first (git diff --cached shows them), or unstage them: git diff --cached -- ${files.join(" ")} > staged.diff keeps them, git restore --staged -- ${files.join(" ")} drops them from the index; then pq push (git apply --cached staged.diff stages them again)`,
+      ],
       { patch, files },
     );
   }
