@@ -846,7 +846,12 @@ export class GitRepo {
    * git checkout writes them; `asCheckedOut: false`, as git stores them (LF where a checkout
    * converts to CRLF).
    */
-  async headContents(paths: string[], asCheckedOut = true): Promise<Map<string, string | null>> {
+  /**
+   * HEAD's content of these tree-relative paths (null: HEAD lacks it), as git checkout would write
+   * them (`asCheckedOut`) or as git stores them. `onDisk`: the file as the tree has it now, which
+   * tells, for a file git converts, which of the two forms the tree's checkout wrote (likeTheTree).
+   */
+  async headContents(paths: string[], asCheckedOut = true, onDisk?: (path: string) => string | null): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
     if (!paths.length) return out;
     const top = this.rootDir;
@@ -875,7 +880,11 @@ export class GitRepo {
     }
     // git 2.39's cat-file cannot apply filters in batch mode: converted files are read one by one.
     if (asCheckedOut)
-      for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) out.set(p, await this.headContent(p));
+      for (const p of await this.convertedPaths(paths.filter((p) => out.get(p) !== null))) {
+        const checkedOut = await this.headContent(p);
+        const stored = out.get(p)!;
+        out.set(p, checkedOut === null || onDisk === undefined ? checkedOut : likeTheTree(checkedOut, stored, onDisk(p)));
+      }
     return out;
   }
 
@@ -934,4 +943,20 @@ export function pushLostRace(message: string): boolean {
     (/failed to update ref|failed to lock/.test(message) &&
       /cannot lock ref .*(but expected|is at|reference already exists)/.test(message));
   return lost && !/pre-receive hook declined|hook declined/.test(message);
+}
+
+/**
+ * Of a converted file's two forms at HEAD, as a checkout under today's rules writes it and as git
+ * stores it, the one the tree's own checkout wrote, told by the lines the tree still has of each.
+ * The rules may have changed since that checkout: a core.autocrlf set after it, an eol or ident
+ * attribute the applied patches bring in. Read with today's rules, a one-line edit was taken as
+ * every line rewritten, and a pop wrote line endings the file never had (t113 N8, N11). The
+ * checkout's form on a tie; the two are one text to git (it compares them converted), so neither
+ * hides a change git would see.
+ */
+export function likeTheTree(checkedOut: string, stored: string, tree: string | null): string {
+  if (tree === null || checkedOut === stored) return checkedOut;
+  const lines = new Set(tree.split("\n"));
+  const kept = (text: string) => text.split("\n").reduce((n, line) => (lines.has(line) ? n + 1 : n), 0);
+  return kept(stored) > kept(checkedOut) ? stored : checkedOut;
 }

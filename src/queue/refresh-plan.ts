@@ -22,7 +22,7 @@ import { queueVersioned } from "../git/tracked.js";
 import { makeVersion, pathMap, versionId, type AppliedPatch, type FileChange, type Version } from "./state.js";
 import type { WorkingSet } from "./workset.js";
 import { restoreLostVersion } from "./lost-versions.js";
-import { fileStat } from "../tree/files.js";
+import { fileStat, readText } from "../tree/files.js";
 import { readQueueText } from "./names.js";
 
 export interface PlanContext {
@@ -212,7 +212,7 @@ export async function baselineVersion(ctx: PlanContext, path: string, below: num
 
 /** The version of a path in HEAD (stored, with HEAD's executable bit), or null when HEAD has no such file. */
 async function headVersion(ctx: PlanContext, path: string): Promise<Version> {
-  const head = ctx.git ? await ctx.git.headContent(path) : null;
+  const head = ctx.git ? ((await ctx.git.headContents([path], true, (p) => readText(join(ctx.tree, p)))).get(path) ?? null) : null;
   return head === null ? null : makeVersion(ctx.store.put(head), headModes(ctx, [path]).get(path)?.mode === "100755");
 }
 
@@ -308,7 +308,7 @@ export async function planRefresh(
   const notFiles: string[] = [];
   // HEAD's content of the changed files no patch has touched, in one git run (not one per file).
   const needHead = [...candidates].filter((p) => !top.files[p] && !lower.has(p) && !isOwn(p));
-  const heads = ctx.git && needHead.length ? await ctx.git.headContents(needHead) : new Map<string, string | null>();
+  const heads = ctx.git && needHead.length ? await ctx.git.headContents(needHead, true, (p) => readText(join(ctx.tree, p))) : new Map<string, string | null>();
   const modes = headModes(
     ctx,
     needHead.filter((p) => heads.get(p) != null),

@@ -106,3 +106,51 @@ describe("core.autocrlf from the user's global git config (GIT_CONFIG_GLOBAL), r
     }
   });
 });
+
+describe("conversion rules that changed since the tree's checkout (t113 N8, N11)", () => {
+  /** A repository with f.txt (LF) checked out with no conversion, and a pq stack. */
+  async function lfCheckout(files: Record<string, string> = { "f.txt": "a\nb\nc\n" }): Promise<string> {
+    const dir = makeRepo(files);
+    dirs.push(dir);
+    write(dir, ".git/info/exclude", "patches/\n");
+    expect((await pq(dir, "init")).code).toBe(0);
+    return dir;
+  }
+
+  it("core.autocrlf set after an LF checkout: the refresh is the line changed, and pop gives the LF file back", async () => {
+    const dir = await lfCheckout();
+    git(dir, "config", "core.autocrlf", "true");
+    await pq(dir, "new", "p");
+    write(dir, "f.txt", "a\nB\nc\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect(read(dir, "patches/p")).toContain("@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
+  it("an eol=crlf attribute a lower patch brings in: the next patch's edit is its line, and pop -a gives the file back", async () => {
+    const dir = await lfCheckout();
+    await pq(dir, "new", "attrs");
+    write(dir, ".gitattributes", "*.txt text eol=crlf\n");
+    expect((await pq(dir, "refresh", ".gitattributes")).code).toBe(0);
+    await pq(dir, "new", "edit");
+    write(dir, "f.txt", "a\nB\nc\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    expect(read(dir, "patches/edit")).toContain("@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
+    expect((await pq(dir, "pop", "-a")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
+  it("an ident attribute the patch brings in: no $Id$ line the user never had", async () => {
+    const dir = await lfCheckout({ "f.c": "/* $Id$ */\nint a;\n" });
+    await pq(dir, "new", "p");
+    write(dir, ".gitattributes", "*.c ident\n");
+    write(dir, "f.c", "/* $Id$ */\nint a;\nint b;\n");
+    expect((await pq(dir, "refresh", ".gitattributes")).code).toBe(0);
+    expect(read(dir, "patches/p")).toContain("@@ -1,2 +1,3 @@\n /* $Id$ */\n int a;\n+int b;\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(read(dir, "f.c")).toBe("/* $Id$ */\nint a;\n");
+  });
+});
