@@ -274,6 +274,9 @@ export class GitRepo {
       maxBuffer: 1 << 28,
       encoding: "utf8",
     });
+    // A path inside a submodule (t113 N2, N4): said in pq's words, as pushing or refreshing it is.
+    const inSubmodule = /Pathspec '(.*)' is in submodule '(.*)'/.exec(String(r.stderr));
+    if (inSubmodule) throw submoduleFileRefusal(inSubmodule[1].slice(this.prefix.length), inSubmodule[2].slice(this.prefix.length));
     if (r.status !== 0 && r.status !== 1) throw gitFailed("git check-ignore", String(r.stderr).trim());
     return new Set(
       r.stdout
@@ -281,6 +284,26 @@ export class GitRepo {
         .filter((p) => p.startsWith(this.prefix) && p.length > this.prefix.length)
         .map((p) => p.slice(this.prefix.length)),
     );
+  }
+
+  private gitlinkPaths?: Promise<Set<string>>;
+
+  /**
+   * The submodules under the tree (the index's gitlinks, mode 160000), relative to it; asked
+   * once per command. A path inside one is the submodule's own file, which no patch of this
+   * repository can hold (see insideSubmodule).
+   */
+  gitlinks(): Promise<Set<string>> {
+    this.gitlinkPaths ??= this.run(["ls-files", "--stage", "-z", "--", "."]).then(
+      (out) =>
+        new Set(
+          out
+            .split("\0")
+            .filter((entry) => entry.startsWith("160000 "))
+            .map((entry) => entry.slice(entry.indexOf("\t") + 1)),
+        ),
+    );
+    return this.gitlinkPaths;
   }
 
   /** Untracked, not ignored files, relative to the tree. */
@@ -959,4 +982,27 @@ export function likeTheTree(checkedOut: string, stored: string, tree: string | n
   const lines = new Set(tree.split("\n"));
   const kept = (text: string) => text.split("\n").reduce((n, line) => (lines.has(line) ? n + 1 : n), 0);
   return kept(stored) > kept(checkedOut) ? stored : checkedOut;
+}
+
+/** The submodule (of `gitlinks`) that `path` lies inside, if any. */
+export function insideSubmodule(path: string, gitlinks: ReadonlySet<string>): string | undefined {
+  if (!gitlinks.size) return undefined;
+  for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) if (gitlinks.has(path.slice(0, at))) return path.slice(0, at);
+  return undefined;
+}
+
+/**
+ * A file inside a submodule is the submodule repository's: a patch of the superproject that held
+ * it was refused by git's own commands, and finish turned the submodule into a folder of the
+ * superproject where it was not checked out (t113 N3).
+ */
+export function submoduleFileRefusal(path: string, submodule: string, patch?: string): PqError {
+  return new PqError(
+    "unsupported",
+    `${patch ? `${patch}: ` : ""}${path} is inside the submodule ${submodule}, a repository of its own: pq's patches change this repository's files only; nothing was changed`,
+    [
+      `make that change in the submodule (cd ${submodule}: a commit there, or a pq stack of its own; git submodule update --init ${submodule} checks it out where it is not), and keep ${patch ?? "the patch"} to this repository's files`,
+    ],
+    { file: path, submodule, ...(patch ? { patch } : {}) },
+  );
 }

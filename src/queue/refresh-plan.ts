@@ -8,7 +8,7 @@ import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
 import { QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
-import type { GitRepo } from "../git/repo.js";
+import { insideSubmodule, submoduleFileRefusal, type GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
@@ -362,6 +362,14 @@ export async function planRefresh(
       // an older pq, keeps it: verify-13 N6); among the files shown only, when some are named.
       if (!mine && !opts.preview && (!opts.only || opts.only.has(path))) refuseBackslashName(path);
       files[path] = { pre, post: now };
+    }
+  }
+  if (!opts.preview && ctx.git) {
+    // A file inside a submodule (named, or made in one that is not checked out): the submodule's, not this repository's (t113 N2, N3).
+    const links = await ctx.git.gitlinks();
+    for (const path in files) {
+      const submodule = insideSubmodule(path, links);
+      if (submodule !== undefined) throw submoduleFileRefusal(path, submodule);
     }
   }
   if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));

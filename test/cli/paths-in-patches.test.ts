@@ -108,3 +108,63 @@ describe("a submodule (gitlink) in a patch", () => {
     expect([r.code, r.err]).toEqual([7, expect.stringContaining("is a submodule")]);
   });
 });
+
+describe("a file inside a submodule (t113 N2, N3, N4)", () => {
+  /** A superproject with the submodule sub (a.txt), and a clone of it where sub is not checked out. */
+  function superproject(): { checkedOut: string; clone: string } {
+    const sub = repo({ "a.txt": "subA\n" });
+    const checkedOut = repo({ "f.txt": "top\n" });
+    git(checkedOut, "-c", "protocol.file.allow=always", "submodule", "add", "-q", sub, "sub");
+    git(checkedOut, "commit", "-qm", "sub");
+    const clone = tempDir("pq-superclone-");
+    dirs.push(clone);
+    git(clone, "clone", "-q", checkedOut, ".");
+    return { checkedOut, clone };
+  }
+  const refusal = (path: string) => expect.stringContaining(`${path} is inside the submodule sub, a repository of its own`);
+
+  it("is refused at push, dry run too, where the submodule is not checked out: finish made it a folder of the superproject", async () => {
+    const { clone } = superproject();
+    const mail = tempDir("pq-insub-");
+    dirs.push(mail);
+    write(
+      mail,
+      "insub.diff",
+      "diff --git a/sub/new.txt b/sub/new.txt\nnew file mode 100644\n--- /dev/null\n+++ b/sub/new.txt\n@@ -0,0 +1 @@\n+hello\n",
+    );
+    await pq(clone, "init");
+    expect((await pq(clone, "import", join(mail, "insub.diff"))).code).toBe(0);
+    for (const args of [["push", "--dry-run"], ["push"]]) {
+      const r = await pq(clone, ...args);
+      expect([r.code, r.err]).toEqual([7, refusal("sub/new.txt")]);
+    }
+    await pq(clone, "delete", "insub.diff");
+    await pq(clone, "new", "p");
+    write(clone, "sub/y", "y\n");
+    for (const args of [
+      ["refresh", "sub/y"],
+      ["add", "sub/y"],
+    ])
+      expect(await pq(clone, ...args)).toMatchObject({ code: 7, err: refusal("sub/y") });
+    expect(git(clone, "ls-tree", "HEAD", "sub")).toMatch(/^160000 commit /);
+  });
+
+  it("is refused by refresh, add and push where it is checked out, in pq's words", async () => {
+    const { checkedOut: tree } = superproject();
+    await pq(tree, "init");
+    await pq(tree, "new", "p");
+    write(tree, "sub/a.txt", "subA\nedit\n");
+    for (const args of [
+      ["refresh", "sub/a.txt"],
+      ["add", "sub/a.txt"],
+    ])
+      expect(await pq(tree, ...args)).toMatchObject({ code: 7, err: refusal("sub/a.txt") });
+    git(join(tree, "sub"), "checkout", "-q", "a.txt");
+    await pq(tree, "delete", "p");
+    const mail = tempDir("pq-insub-");
+    dirs.push(mail);
+    write(mail, "edit.diff", "diff --git a/sub/a.txt b/sub/a.txt\n--- a/sub/a.txt\n+++ b/sub/a.txt\n@@ -1 +1,2 @@\n subA\n+added\n");
+    await pq(tree, "import", join(mail, "edit.diff"));
+    expect(await pq(tree, "push")).toMatchObject({ code: 7, err: refusal("sub/a.txt") });
+  });
+});

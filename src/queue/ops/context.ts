@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { PqError } from "../../errors.js";
 import { flattenName, resolveName as resolveNameIn } from "../names.js";
 import type { EventSink } from "../../core/events.js";
-import type { GitRepo } from "../../git/repo.js";
+import { insideSubmodule, submoduleFileRefusal, type GitRepo } from "../../git/repo.js";
 import { fileStat, readText, sha1, writeText } from "../../tree/files.js";
 import { gitDirOf, readHeadCommit } from "../../git/head.js";
 import { gitBlobId } from "../../patch/index.js";
@@ -196,6 +196,29 @@ export async function stagedAmong(ctx: OpContext, paths: string[], opts: { remem
   if (staged === null) return [];
   if (!staged.size && opts.remember) ctx.statCache.recordKey("\0index/nothing-staged", index.stamp);
   return paths.filter((p) => staged.has(p));
+}
+
+/**
+ * Refuses a path of `paths` that lies inside a submodule (a gitlink of the index): see
+ * submoduleFileRefusal. git is asked only when the index changed since it was last found with
+ * none, as stagedAmong asks, so a warm push starts no git.
+ */
+export async function refuseInsideSubmodule(ctx: OpContext, paths: Iterable<string>, patchOf: (path: string) => string | undefined, remember: boolean): Promise<void> {
+  const list = [...paths].filter((p) => p.includes("/"));
+  if (!list.length) return;
+  const index = indexStamp(ctx);
+  if (index === null || ctx.statCache.lookupKey("\0index/no-submodules") === index.stamp) return;
+  const git = await ctx.repo();
+  if (!git) return;
+  const links = await git.gitlinks();
+  if (!links.size) {
+    if (remember) ctx.statCache.recordKey("\0index/no-submodules", index.stamp);
+    return;
+  }
+  for (const path of list) {
+    const submodule = insideSubmodule(path, links);
+    if (submodule !== undefined) throw submoduleFileRefusal(path, submodule, patchOf(path));
+  }
 }
 
 /** The index file's stamp under HEAD (null: no index), as stagedAmong remembers it, and the HEAD commit in it. */

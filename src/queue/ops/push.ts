@@ -21,7 +21,7 @@ import { containedUpstream } from "../rebase-merge.js";
 import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, askGitAhead, changesGoneFrom, differFromHead, revertedBelowStack, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, askGitAhead, changesGoneFrom, differFromHead, revertedBelowStack, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, refuseInsideSubmodule, resolveName, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -231,6 +231,7 @@ async function refuseOverBaseEdits(
   hadTop: boolean,
   dryRun: boolean,
 ): Promise<void> {
+  await refuseInsideSubmodule(ctx, firstTouch.keys(), (path) => firstTouch.get(path)?.patch, !dryRun);
   const onDisk = [...firstTouch].filter(([path, t]) => t.pre === ctx.tx.ws.diskVersion(path)).map(([path]) => path);
   if (!onDisk.length) return;
   const dirty = await differFromHead(ctx, new Map(onDisk.map((path) => [path, firstTouch.get(path)!.pre])), { remember: !dryRun });

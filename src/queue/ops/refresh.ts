@@ -14,7 +14,7 @@ import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joi
 import { baselineVersion, changesGone, expectedVersions, planRefresh, unresolvedInGit, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, requireTop, versionContent, type OpContext } from "./context.js";
+import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync, lstatSync } from "node:fs";
 import { entriesAt } from "../git-cli.js";
@@ -341,6 +341,7 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
       });
     }
     if (top.files[path]) continue;
+    await refuseInsideSubmodule(ctx, [path], () => undefined, false);
     if ((await linksInGit(ctx, [path])).has(path)) {
       throw new PqError(
         "unsupported",
