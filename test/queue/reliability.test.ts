@@ -270,6 +270,29 @@ describe("edits are never lost", () => {
     expect(series).toHaveLength(created);
   });
 
+  it("a command run while another pq's operation is under way waits for it, and reads the stack it left (t114)", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    expect(runPq(dir, ["new", "p1"]).status).toBe(0);
+    expect(runPq(dir, ["pop"]).status).toBe(0);
+    // The push holds the lock with its journal written for a second, as a long push does.
+    const pushing = require("node:child_process").spawn(process.execPath, [PQ, "push"], {
+      cwd: dir,
+      stdio: "ignore",
+      env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "sleep 1" },
+    });
+    const pushed = new Promise<number>((res) => pushing.on("exit", (code: number) => res(code)));
+    const journal = join(dir, ".pq", "journal.json");
+    for (let i = 0; i < 200 && !existsSync(journal); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(journal)).toBe(true);
+    // A reader (pq top in a prompt) and a writer: both had been refused with exit 4.
+    const [top, status] = [runPq(dir, ["top"]), runPq(dir, ["new", "p2"])];
+    expect(await pushed).toBe(0);
+    expect([top.status, top.stdout]).toEqual([0, "p1\n"]);
+    expect(status.status).toBe(0);
+    expect(read(join(dir, "patches"), "series")).toBe("p1\np2\n");
+  });
+
   it("a staged rename (git mv) is recorded as a rename; pop brings the old file back", async () => {
     const dir = repo({ "old.txt": lines(8) });
     const stack = await Stack.init({ tree: dir });
