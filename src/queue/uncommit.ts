@@ -123,7 +123,7 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
   refuseDuringStoppedSyncMove(stack.tree, "uncommit");
   const git = await stack.repo();
   if (!git) throw new PqError("no-queue", "uncommit needs a git work tree");
-  if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
+  if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them first (git restore --staged -- :/ unstages them all; the work tree keeps them)"]);
   const status = await stack.status();
   if (status.needsRefresh) throw new PqError("needs-refresh", `${status.top} needs a refresh first`);
   // The applied patches committed by hand (git commit -a): pushed again over their own commit,

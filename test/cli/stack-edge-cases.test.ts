@@ -1436,6 +1436,24 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(read(tree, "d.txt")).toBe(patched);
   });
 
+  it("finish takes the patches' own content staged with git add; another staged change is named with a way out that works (N4)", async () => {
+    const { tree, patched } = await twoHunks();
+    git(tree, "add", "d.txt");
+    expect((await pq(tree, "finish", "p1")).code).toBe(0);
+    expect(git(tree, "show", "HEAD:d.txt")).toBe(patched);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    await patchWith(tree, "p2", { "d.txt": patched.replace("5\n", "five\n") });
+    write(tree, "other.txt", "mine\n");
+    git(tree, "add", "other.txt");
+    const r = await pq(tree, "finish", "p2");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("the git index has staged changes: other.txt");
+    expect(r.err).toContain("git restore --staged -- other.txt; the work tree keeps them");
+    git(tree, "restore", "--staged", "--", "other.txt");
+    expect((await pq(tree, "finish", "p2")).code).toBe(0);
+    expect(read(tree, "other.txt")).toBe("mine\n");
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

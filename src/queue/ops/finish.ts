@@ -15,6 +15,8 @@ import { handCommitWayOut } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
+import type { GitRepo } from "../../git/repo.js";
+import { gitBlobId } from "../../patch/index.js";
 
 /**
  * The finished patches' changes gone from the tree, each such file back as it was below the stack
@@ -41,6 +43,34 @@ function refuseChangesGone(ctx: OpContext, finishing: readonly AppliedPatch[], b
   );
 }
 
+/**
+ * Refuses a finish over changes staged in git's index, but for the patches' own content staged
+ * with git add after a refresh (a git add -u habit), which is what finish commits anyway: it had
+ * been refused too, with "commit them" as the way, which made a hand commit of the patches, and
+ * a `git restore --staged` without the paths git asks for (t112 N4).
+ */
+async function refuseStagedApart(ctx: OpContext, git: GitRepo, finishing: AppliedPatch[], above: AppliedPatch[]): Promise<void> {
+  if (!(await git.stagedChanges())) return;
+  const staged = [...(await git.stagedPaths())].sort();
+  const committing = expectedVersions(finishing);
+  const aboveTouches = new Set(above.flatMap((record) => Object.keys(record.files)));
+  const entries = await git.indexEntries(staged.map((p) => git.prefix + p));
+  const ownContent = (path: string) => {
+    const version = committing.get(path);
+    if (version === undefined || aboveTouches.has(path)) return false;
+    const blob = entries.get(git.prefix + path)?.split(" ")[1] ?? null;
+    return blob === (version === null ? null : gitBlobId(versionContent(ctx, version) ?? ""));
+  };
+  // Staged outside the tree (a tree in a folder of its repository) shows in stagedChanges only.
+  const outside = git.prefix !== "" && !staged.length;
+  if (!outside && staged.length && staged.every(ownContent)) return;
+  const apart = staged.filter((path) => !ownContent(path));
+  const named = apart.length ? `: ${apart.slice(0, 5).join(", ")}${apart.length > 5 ? ", ..." : ""}` : "";
+  throw new PqError("dirty", `the git index has staged changes${named}`, [
+    `finish commits the patches alone: unstage them (git restore --staged -- ${apart.length ? apart.map(shellWord).join(" ") : ":/"}; the work tree keeps them), or git commit them first where they are changes of your own to files the patches do not change; then pq finish`,
+  ]);
+}
+
 export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; all?: boolean }): Promise<{ commits: { name: string; commit: string }[] }> {
   const { tx } = ctx;
   const git = await ctx.repo();
@@ -55,8 +85,8 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     count = applied.findIndex((a) => a.name === name) + 1;
     if (count === 0) throw new PqError("refused", `${name} is not applied`, ["pq push it first"], { patch: name });
   }
-  if (await git.stagedChanges()) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them (git restore --staged) first"]);
   const finishing = applied.slice(0, count);
+  await refuseStagedApart(ctx, git, finishing, applied.slice(count));
   refuseChangedInQueue(ctx, finishing, "finish would commit the version that was applied, not the queue's", "pq finish");
   const bad = finishing.find((p) => p.needsRefresh);
   if (bad) throw new PqError("needs-refresh", `${bad.name} needs a refresh before it can be finished`, [], { patch: bad.name });
