@@ -343,10 +343,10 @@ export function describeFailures(app: PatchApplication): string[] {
       // Said once for the file, with what to do: no hunk of a new file can apply over another.
       lines.push(
         o.exists === "same"
-          ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (or git rm it), then push again`
+          ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm ${o.path}, git commit), then push again`
           : o.change?.from !== undefined
             ? `${o.path}: the patch ${o.change.kind === "copy" ? "copies" : "renames"} ${o.change.from} to this name, but the tree already has a file there (git apply: "already exists in working directory"); move it away if it is yours, or, if HEAD has it, commit its removal (git rm ${o.path}, git commit) or make that a patch below this one (pq new, rm ${o.path}, pq refresh), then push again`
-            : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (or git rm it), then push again`,
+            : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (mv it, and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm ${o.path}, git commit), then push again`,
       );
       continue;
     }
