@@ -1454,6 +1454,21 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(read(tree, "other.txt")).toBe("mine\n");
   });
 
+  it("a push over an assume-unchanged file's edit names the bit, whose way out works (N7)", async () => {
+    const { tree, below } = await twoHunks();
+    await pq(tree, "pop");
+    git(tree, "update-index", "--assume-unchanged", "d.txt");
+    const edited = below.replace("10\n", "mine\n");
+    write(tree, "d.txt", edited);
+    const r = await pq(tree, "push");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("git's index marks it assume-unchanged");
+    expect(r.err).toContain("git update-index --no-assume-unchanged -- d.txt");
+    git(tree, "update-index", "--no-assume-unchanged", "--", "d.txt");
+    await pq(tree, "new", "mine");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed mine: d.txt");
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

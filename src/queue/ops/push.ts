@@ -10,6 +10,7 @@ import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1, type FileStat } from "../../tree/files.js";
 import { failpoint } from "../../core/failpoint.js";
+import { shellWord } from "../../core/shell-word.js";
 import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
@@ -288,7 +289,37 @@ async function refuseOverBaseEdits(
       { patch, files: sparse },
     );
   }
+  const assumed = assumedUnchanged(ctx.tree, files);
+  if (assumed.length) {
+    const list = assumed.map(shellWord).join(" ");
+    throw new PqError(
+      "dirty",
+      `unrefreshed changes in ${assumed.join(", ")}, which ${patch} also changes; git's index marks ${assumed.length === 1 ? "it" : "them"} assume-unchanged (git update-index --assume-unchanged), so git stash, git commit -a and pq refresh pass ${assumed.length === 1 ? "its edit" : "their edits"} by`,
+      [`git update-index --no-assume-unchanged -- ${list}; then commit or stash the edits (git stash), or make them a patch with pq new and pq refresh, and pq push`],
+      { patch, files: assumed },
+    );
+  }
   throw overEdits(patch, files, hadTop, false);
+}
+
+/**
+ * Of `paths`, the ones git's index marks assume-unchanged (ls-files -v: a lower-case tag), whose
+ * edits git stash and a plain refresh do not see: each of overEdits' ways out did nothing (t112 N7).
+ */
+function assumedUnchanged(tree: string, paths: string[]): string[] {
+  let out: string;
+  try {
+    out = gitOut(tree, ["ls-files", "-v", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], "latin1");
+  } catch {
+    return [];
+  }
+  const marked = new Set(
+    out
+      .split("\0")
+      .filter((f) => /^[a-z] /.test(f))
+      .map((f) => Buffer.from(f.slice(2), "latin1").toString("utf8")),
+  );
+  return paths.filter((p) => marked.has(p));
 }
 
 /**
