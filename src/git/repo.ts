@@ -1006,3 +1006,23 @@ export function submoduleFileRefusal(path: string, submodule: string, patch?: st
     { file: path, submodule, ...(patch ? { patch } : {}) },
   );
 }
+
+/**
+ * The directory of `path` (tree-relative) that is a git repository of its own nested in the tree
+ * (a .git there: an embedded clone git does not track, whose files git add passes by), if any.
+ */
+export function nestedRepositoryOf(tree: string, path: string): string | undefined {
+  for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1))
+    if (existsSync(join(tree, path.slice(0, at), ".git"))) return path.slice(0, at);
+  return undefined;
+}
+
+/** A file inside a repository nested in the tree: that repository's, as a submodule's file is (t113 N1). */
+export function nestedRepositoryRefusal(path: string, nested: string): PqError {
+  return new PqError(
+    "unsupported",
+    `${path} is inside ${nested}, a git repository of its own nested in the tree (git add passes it by): pq's patches change this repository's files only; nothing was changed`,
+    [`make that change in ${nested}'s own repository (cd ${nested}: a commit there, or a pq stack of its own)`],
+    { file: path, repository: nested },
+  );
+}

@@ -8,7 +8,7 @@ import { isDirectory, isRegular, stampOrNone } from "../tree/stat.js";
 import { QUILT_STATE_DIR, queueInTree } from "../tree/paths.js";
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
-import { insideSubmodule, submoduleFileRefusal, type GitRepo } from "../git/repo.js";
+import { insideSubmodule, nestedRepositoryOf, nestedRepositoryRefusal, submoduleFileRefusal, type GitRepo } from "../git/repo.js";
 import type { ObjectStore } from "../tree/objects.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 import { PqError } from "../errors.js";
@@ -370,6 +370,8 @@ export async function planRefresh(
     for (const path in files) {
       const submodule = insideSubmodule(path, links);
       if (submodule !== undefined) throw submoduleFileRefusal(path, submodule);
+      const nested = files[path].pre === null ? nestedRepositoryOf(ctx.tree, path) : undefined;
+      if (nested !== undefined) throw nestedRepositoryRefusal(path, nested);
     }
   }
   if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));

@@ -168,3 +168,29 @@ describe("a file inside a submodule (t113 N2, N3, N4)", () => {
     expect(await pq(tree, "push")).toMatchObject({ code: 7, err: refusal("sub/a.txt") });
   });
 });
+
+describe("a file inside a git repository nested in the tree, not a submodule (t113 N1)", () => {
+  it("is refused by refresh (named, from inside it too) and add; a plain refresh leaves the repository out", async () => {
+    const tree = repo({ "f.txt": "top\n" });
+    const nested = join(tree, "nested");
+    spawnSync("git", ["init", "-q", nested]);
+    write(nested, "n.txt", "n\n");
+    git(nested, "add", "n.txt");
+    git(nested, "commit", "-qm", "nested");
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    write(nested, "n.txt", "n\nnn\n");
+    for (const [cwd, file] of [
+      [nested, "n.txt"],
+      [tree, "nested/n.txt"],
+    ])
+      expect(await pq(cwd, "refresh", file)).toMatchObject({
+        code: 7,
+        err: expect.stringContaining("nested/n.txt is inside nested, a git repository of its own"),
+      });
+    expect((await pq(tree, "add", "nested/n.txt")).code).toBe(7);
+    write(tree, "f.txt", "TOP\n");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed p1: f.txt\n");
+    expect(read(join(tree, "patches"), "p1")).not.toContain("nested/n.txt");
+  });
+});

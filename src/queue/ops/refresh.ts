@@ -21,6 +21,7 @@ import { entriesAt } from "../git-cli.js";
 import { directoryAt } from "../../tree/stat.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { join } from "node:path";
+import { nestedRepositoryOf, nestedRepositoryRefusal } from "../../git/repo.js";
 import { handCommitAdvice, headMovedUnder } from "./pop.js";
 
 export interface RefreshOptions {
@@ -342,6 +343,8 @@ export async function planAdd(ctx: OpContext, paths: string[]): Promise<string[]
     }
     if (top.files[path]) continue;
     await refuseInsideSubmodule(ctx, [path], () => undefined, false);
+    const nested = nestedRepositoryOf(ctx.tree, path);
+    if (nested !== undefined) throw nestedRepositoryRefusal(path, nested);
     if ((await linksInGit(ctx, [path])).has(path)) {
       throw new PqError(
         "unsupported",
