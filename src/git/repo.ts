@@ -226,6 +226,9 @@ export class GitRepo {
     const untrackedNow = new Set(entries.filter((e) => e.code === "??").map((e) => e.path));
     for (const e of entries) {
       (e.code === "??" ? untracked : changed).push(e.path);
+      // git add -N (intent to add): the index holds a placeholder, which, left when the patch took
+      // the file, made git status call the file deleted after a pop (t112 N5). Unstaged with the rest.
+      if (e.code === " A") staged.push(e.path);
       if (e.code === "??" || e.code[0] === " ") continue;
       // Staged as the work tree has it ("M ", "A ", "D "), or staged and then changed again ("MM", "AM", "MD"),
       // or deleted from the index only (t48 N2: unstaged without a word, the user's untracking was lost).

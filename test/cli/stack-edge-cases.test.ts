@@ -1469,6 +1469,17 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect((await pq(tree, "refresh")).out).toContain("refreshed mine: d.txt");
   });
 
+  it("a file added with git add -N is unstaged once the refresh takes it: a pop leaves git status clean (N5)", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    await pq(tree, "new", "p1");
+    write(tree, "n.txt", "new\n");
+    git(tree, "add", "-N", "n.txt");
+    expect((await pq(tree, "refresh")).out).toContain("refreshed p1: n.txt");
+    expect(git(tree, "ls-files", "--", "n.txt")).toBe("");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");
