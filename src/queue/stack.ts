@@ -952,7 +952,7 @@ export class Stack {
   }
 
   /** Take files out of the top patch (quilt remove); pq undo puts them back. */
-  async remove(paths: string[]): Promise<string[]> {
+  async remove(paths: string[]): Promise<{ removed: string[]; edited: string[] }> {
     return this.transact(`remove ${listed(paths)}`, (ctx) => planRemove(ctx, paths));
   }
 

@@ -1480,6 +1480,18 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(git(tree, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
 
+  it("pq remove says when a file's unrefreshed changes, staged or not, go with it (N10)", async () => {
+    const { tree, patched } = await twoHunks();
+    git(tree, "add", "d.txt");
+    expect((await pq(tree, "remove", "d.txt")).out).toBe("removed d.txt from p1\n");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    write(tree, "d.txt", patched.replace("10\n", "mine\n"));
+    const r = await pq(tree, "remove", "d.txt");
+    expect(r.out).toContain("the unrefreshed changes to d.txt went too (pq undo brings them back)");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(read(tree, "d.txt")).toBe(patched.replace("10\n", "mine\n"));
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

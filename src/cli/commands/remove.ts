@@ -9,7 +9,8 @@ export default defineCommand({
     y.positional("files", { type: "string", array: true, demandOption: true, describe: "files to take out of the top patch" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const removed = await stack.remove(treePaths(stack, io, args.files as string[]));
+    const { removed, edited } = await stack.remove(treePaths(stack, io, args.files as string[]));
     io.out(`removed ${fileList(removed)} from ${stack.top()}`);
+    if (edited.length) io.out(`the unrefreshed changes to ${fileList(edited)} went too (pq undo brings them back)`);
   },
 });

@@ -14,7 +14,7 @@ import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joi
 import { baselineVersion, changesGone, expectedVersions, planRefresh, unresolvedInGit, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, versionContent, type OpContext } from "./context.js";
+import { blobIdOf, defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, stagedAmong, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync, lstatSync } from "node:fs";
 import { entriesAt } from "../git-cli.js";
@@ -410,7 +410,7 @@ export async function planRevert(ctx: OpContext, paths: string[]): Promise<strin
  * (unrefreshed changes to it go too), and the patch rewritten without them from the
  * versions it last refreshed (the other files' unrefreshed changes stay unrefreshed).
  */
-export async function planRemove(ctx: OpContext, paths: string[]): Promise<string[]> {
+export async function planRemove(ctx: OpContext, paths: string[]): Promise<{ removed: string[]; edited: string[] }> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
   const onDisk = tx.queueFile(top.name);
@@ -421,6 +421,8 @@ export async function planRemove(ctx: OpContext, paths: string[]): Promise<strin
   }
   if (top.needsRefresh) throw new PqError("needs-refresh", `${top.name} needs a refresh first (its push was forced or merged)`, ["pq refresh, then pq remove"], { patch: top.name });
   const removed: string[] = [];
+  const edited: string[] = [];
+  const changes = new Map<string, Version>();
   for (const raw of paths) {
     const path = checkTreePath(ctx.tree, raw, "file", protectedPaths(ctx));
     const change = top.files[path];
@@ -430,6 +432,9 @@ export async function planRemove(ctx: OpContext, paths: string[]): Promise<strin
         file: path,
       });
     }
+    // Unrefreshed changes to it go too: said, as revert says it (t112 N10).
+    if (tx.ws.version(path) !== change.post) edited.push(path);
+    changes.set(path, change.post);
     tx.ws.set(path, versionContent(ctx, change.pre), versionExec(change.pre));
     delete top.files[path];
     removed.push(path);
@@ -437,8 +442,16 @@ export async function planRemove(ctx: OpContext, paths: string[]): Promise<strin
   const diff = buildPatchDiff(top.files, top.renames ?? [], (v) => versionContent(ctx, v), textHunkPaths(() => onDisk));
   writeTopText(ctx, top, joinHeaderAndDiff(dropDiffstat(headerOf(onDisk ?? "")), diff));
   // As revert: the files' staged changes leave the index with them (undo stages them again).
+  // A version staged that is not the patch's is an unrefreshed change too.
+  const staged = await stagedAmong(ctx, removed, { remember: false });
+  const git = staged.length ? await ctx.repo() : null;
+  const entries = git ? await git.indexEntries(staged.map((p) => git.prefix + p)) : new Map<string, string>();
+  for (const path of staged) {
+    const blob = entries.get(git!.prefix + path)?.split(" ")[1] ?? null;
+    if (blob !== blobIdOf(ctx, path, changes.get(path)!)) edited.push(path);
+  }
   await planUnstage(ctx, removed);
-  return removed;
+  return { removed, edited: [...new Set(edited)].sort() };
 }
 
 /** The top patch's new text, made from its record's versions (a refresh, a remove), written and recorded. */
