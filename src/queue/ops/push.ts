@@ -307,19 +307,7 @@ async function refuseOverBaseEdits(
  * edits git stash and a plain refresh do not see: each of overEdits' ways out did nothing (t112 N7).
  */
 function assumedUnchanged(tree: string, paths: string[]): string[] {
-  let out: string;
-  try {
-    out = gitOut(tree, ["ls-files", "-v", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], "latin1");
-  } catch {
-    return [];
-  }
-  const marked = new Set(
-    out
-      .split("\0")
-      .filter((f) => /^[a-z] /.test(f))
-      .map((f) => Buffer.from(f.slice(2), "latin1").toString("utf8")),
-  );
-  return paths.filter((p) => marked.has(p));
+  return taggedInIndex(tree, paths, "-v", (tag) => /^[a-z]$/.test(tag));
 }
 
 /**
@@ -328,22 +316,26 @@ function assumedUnchanged(tree: string, paths: string[]): string[] {
  * changes" had sent the user to a stash or a refresh that found nothing (t99 N2).
  */
 function outsideSparseCheckout(tree: string, paths: string[]): string[] {
+  return taggedInIndex(tree, paths, "-t", (tag) => tag === "S");
+}
+
+/** Of `paths`, the ones whose one-letter tag in `git ls-files -t` or `-v` (the `option`) passes `wanted`. */
+function taggedInIndex(tree: string, paths: string[], option: "-t" | "-v", wanted: (tag: string) => boolean): string[] {
   if (!paths.length) return [];
   let out: string;
   try {
-    out = gitOut(tree, ["ls-files", "-t", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], "latin1");
+    out = gitOut(tree, ["ls-files", option, "-z", "--", ...paths.map((p) => `:(literal)${p}`)], "latin1");
   } catch {
     return [];
   }
-  const skipped = new Set(
+  const tagged = new Set(
     out
       .split("\0")
-      .filter((f) => f.startsWith("S "))
+      .filter((f) => f[1] === " " && wanted(f[0]))
       .map((f) => Buffer.from(f.slice(2), "latin1").toString("utf8")),
   );
-  return paths.filter((p) => skipped.has(p));
+  return paths.filter((p) => tagged.has(p));
 }
-
 
 /**
  * Which of `paths` (tracked, their content as at HEAD) the disk holds with another executable bit
