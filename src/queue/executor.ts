@@ -553,9 +553,9 @@ async function writeTree(
   /** The file being written or removed: a system error names it by its path in the tree (see TreeDirs.named). */
   let at = "";
   try {
-    // Deletions first: they remove emptied directories, which a later write may need again.
-    for (const [path, was, version] of writes) {
-      if (version !== null) continue;
+    // Deletions first: they remove emptied directories, which a later write may need again. Each
+    // directory's together, as the writes below: a push of 1000 patches entered directories 75 times for ~70 removals.
+    for (const [path, was, version] of byDirectory(writes.filter(([, , v]) => v === null))) {
       at = path;
       const name = dirs.enter(path, false);
       if (rollingBack && leftByRollback(path, name, was, version)) {
