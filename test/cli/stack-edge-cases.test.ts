@@ -1492,6 +1492,24 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(read(tree, "d.txt")).toBe(patched.replace("10\n", "mine\n"));
   });
 
+  it("a pulled commit holding part of a patch and a change of its own elsewhere is a pull, not a hand commit (t115 N2)", async () => {
+    const { tree, firstHunk } = await twoHunks();
+    const origin = besideTree(tree, "origin");
+    git(tree, "clone", "-q", tree, origin);
+    write(origin, "d.txt", firstHunk);
+    write(origin, "e.txt", "upstream\n");
+    git(origin, "add", "d.txt", "e.txt");
+    git(origin, "commit", "-qm", "upstream takes p1's first hunk and adds e.txt");
+    git(tree, "fetch", "-q", origin, "HEAD:refs/remotes/origin/main");
+    git(tree, "stash", "-q");
+    git(tree, "merge", "-q", "--ff-only", "origin/main");
+    git(tree, "stash", "pop", "-q");
+    expect(read(origin, "d.txt")).toBe(firstHunk);
+    const status = await pq(tree, "status");
+    expect(status.out + status.err).toContain("HEAD moved under the applied patches");
+    expect(status.out + status.err).not.toContain("committed by hand");
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

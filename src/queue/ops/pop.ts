@@ -13,7 +13,7 @@ import { readText, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
-import { parsePorcelainStatus } from "../../git/repo.js";
+import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, blobIdOf, changesGoneFrom, differFromHead, revertedBelowStack, versionOnDisk, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
@@ -380,10 +380,19 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
     return merged.conflicts === 0 && !merged.binary && merged.content === stackText;
   };
   let byHand = true;
-  for (const path of committed) if (!changesIn(ctx, applied, path, contents.get(path) ?? null) && !(await committedPart(path))) byHand = false;
-  if (byHand) return null;
+  let inPart = false;
+  for (const path of committed) {
+    if (changesIn(ctx, applied, path, contents.get(path) ?? null)) continue;
+    if (await committedPart(path)) inPart = true;
+    else byHand = false;
+  }
   const head = (await git.readRef("HEAD")) ?? "";
   const base = await commitPushedOn(ctx, applied, committed);
+  // Part of a patch is also what a pull brings when upstream took some of it: a hand commit of
+  // some lines changes no file the patches do not, and is on no remote's branch (t115 N2: an
+  // upstream commit with another file of its own was taken for one, and its way out dropped it).
+  if (byHand && inPart) byHand = base !== null && (await onlyStackCommitted(git, applied, base, head));
+  if (byHand) return null;
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);
   // The files as they are on disk: a pop asks after planning, with its restores in the working set (t46).
@@ -393,6 +402,18 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   const forward = base !== null && git.isAncestor(base, head);
   const backward = base !== null && !forward && git.isAncestor(head, base);
   return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}) };
+}
+
+/** Whether the commits from `base` to `head` change the applied patches' files alone, and no remote-tracking branch has `head`. */
+async function onlyStackCommitted(git: GitRepo, applied: readonly AppliedPatch[], base: string, head: string): Promise<boolean> {
+  try {
+    const stackFiles = new Set(applied.flatMap((record) => Object.keys(record.files)).map((path) => git.prefix + path));
+    const changed = (await git.run(["diff", "--name-only", "-z", "--no-renames", base, head, "--", ":/"])).split("\0").filter(Boolean);
+    if (!changed.every((path) => stackFiles.has(path))) return false;
+    return (await git.run(["for-each-ref", "--contains", head, "--format=%(refname)", "refs/remotes"])).trim() === "";
+  } catch {
+    return false; // git cannot tell: the pull's way, which keeps every commit
+  }
 }
 
 /** handCommitAdvice for HEAD's commits under `committed`: HEAD moved, or the patches committed by hand (with the commit below them). */
