@@ -1168,6 +1168,8 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
     git(tree, "reset", "-q", base);
     execFileSync("sh", ["-c", `git diff ${base} ${head} | git apply -R`], { cwd: tree });
     expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
+    expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect((await pq(tree, "rebase", head)).code).toBe(0);
     expect(git(tree, "rev-parse", "HEAD").trim()).toBe(head);
     expect(read(tree, "a.txt")).toContain("\nthree\n");

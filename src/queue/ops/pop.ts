@@ -324,7 +324,10 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
   // tree, and pop and push put them back on that commit before the rebase (t45 N2).
   const carry = moved.treeAtHead
     ? `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base} (back to the commit they were pushed on${where}; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head}`
-    : `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), then pq rebase ${head} (a pq refresh or git stash of your own edits first)`;
+    : // pq pop -a --force and pq push -a rebuild the patches' files from the patches: where HEAD
+      // took some of their lines, git apply -R took those out too, and the refresh the rebase then
+      // asked for wrote their revert into the top patch (t115 N3).
+      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), pq pop -a --force and pq push -a (the patches' files as the patches make them; your own edits to those files are saved in .pq/backups), then pq rebase ${head}`;
   // HEAD reset (or checked out) back under the patches: forward to their commit again is the way (t102 N2).
   if (moved.backward)
     return [
