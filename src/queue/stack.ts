@@ -6,7 +6,7 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
@@ -15,7 +15,7 @@ import type { GitRepo } from "../git/repo.js";
 import { guardStateDirFromClean } from "../git/clean-guard.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { asciiJson, fileStat, readText, removeDeadTemporaries, sha1, writeAtomic } from "../tree/files.js";
-import { lockHolder, TreeLock } from "../tree/lock.js";
+import { lockHolder, takeWaiting, TreeLock } from "../tree/lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, recover, type ExecContext } from "./executor.js";
@@ -74,27 +74,6 @@ export interface StackOptions {
   command?: string;
   /** A reader that must write nothing (a dry run): an interrupted operation is left for the next command, not completed at open. */
   leaveInterrupted?: boolean;
-  /** Until when (ms since the epoch) open waits for another pq's operation under way to end (see LOCK_WAIT_MS). */
-  waitUntil?: number;
-}
-
-/** How long a command waits for another pq's operation under way before it is refused as locked (exit 4). */
-const LOCK_WAIT_MS = 10_000;
-
-/** Waits, polling, until the lock file is gone (or taken again: the next try tells) or `until` passes. */
-async function waitForLockRelease(lock: string, until: number): Promise<void> {
-  const read = () => {
-    try {
-      return readFileSync(lock, "latin1");
-    } catch {
-      return null;
-    }
-  };
-  const holder = read();
-  while (holder !== null && Date.now() < until) {
-    await new Promise((done) => setTimeout(done, 20));
-    if (read() !== holder) return;
-  }
 }
 
 export interface StackStatus {
@@ -436,19 +415,8 @@ export class Stack {
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache, store);
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
-    if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) {
-      try {
-        await stack.withLock(async () => undefined, { changes: false });
-      } catch (e) {
-        // The journal is another pq's operation under way, not one left by a killed pq: its end is
-        // waited for (at most a few seconds, as hg waits for its lock), then the stack read as it
-        // left it. pq top in a shell prompt, or a push right after another, had failed with exit 4 (t114).
-        const waitUntil = opts.waitUntil ?? Date.now() + LOCK_WAIT_MS;
-        if (!(e instanceof PqError) || e.code !== "locked" || typeof e.data.pid !== "number" || Date.now() >= waitUntil) throw e;
-        await waitForLockRelease(statePaths(tree).lock, waitUntil);
-        return Stack.open({ ...opts, waitUntil });
-      }
-    }
+    // Another pq's operation under way is waited for (takeWaiting), then the stack read as it left it.
+    if (!opts.leaveInterrupted && existsSync(statePaths(tree).journal)) await stack.withLock(async () => undefined, { changes: false });
     if (existsSync(statePaths(tree).initIncomplete)) {
       // pq init was killed before it took over quilt's applied patches (after it, the journal just
       // completed the take-over), or before it kept its copies of the queue it found.
@@ -1145,7 +1113,8 @@ export class Stack {
     mark("stack opened");
     // A long-lived stack (the TUI's) after git clean -fdx took .pq/: said as such, not as the lock file's ENOENT (tui-8 T17).
     refuseGoneStack(this.tree);
-    this.lock = opts.dryRun ? TreeLock.acquireToRead(statePaths(this.tree).lock) : TreeLock.acquire(statePaths(this.tree).lock);
+    const lockPath = statePaths(this.tree).lock;
+    this.lock = await takeWaiting(() => (opts.dryRun ? TreeLock.acquireToRead(lockPath) : TreeLock.acquire(lockPath)));
     try {
       // Completing an interrupted operation writes the tree, the queue and the state: no dry run
       // does (dry-6 #8). Asked under the lock: a live pq's journal is its operation under way,

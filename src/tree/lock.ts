@@ -292,7 +292,7 @@ const locked = (path: string, pid: number | null) => {
         ? `if no pq is running, remove ${path} and run the command again`
         : `wait for it to finish; if no pq is running, remove ${path}`,
     ],
-    { lock: path, ...(pid ? { pid } : {}), ...(command ? { command } : {}) },
+    { lock: path, ...(pid ? { pid } : {}), ...(command ? { command } : {}), ...(pid && !foreign ? { byPq: true } : {}) },
   );
 };
 
@@ -363,5 +363,25 @@ export class TreeLock {
 
   release(): void {
     if (this.path !== null) rmSync(this.path, { force: true });
+  }
+}
+
+/** How long a command waits for another pq's lock before it is refused as locked (exit 4). */
+export const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Takes a lock with `take`, waiting (polling) while another live pq holds it, until `until`:
+ * as hg waits for its lock, a command run while another works (a pq top in a shell prompt, a
+ * push right after another) goes on when that one ends, where it had been refused with exit 4
+ * (t114, t115 N5, N6). A lock that is no live pq's is refused at once, as before.
+ */
+export async function takeWaiting(take: () => TreeLock, until = Date.now() + LOCK_WAIT_MS): Promise<TreeLock> {
+  for (;;) {
+    try {
+      return take();
+    } catch (e) {
+      if (!(e instanceof PqError) || e.code !== "locked" || e.data.byPq !== true || Date.now() >= until) throw e;
+      await new Promise((done) => setTimeout(done, 20));
+    }
   }
 }

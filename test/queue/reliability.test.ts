@@ -291,6 +291,22 @@ describe("edits are never lost", () => {
     expect([top.status, top.stdout]).toEqual([0, "p1\n"]);
     expect(status.status).toBe(0);
     expect(read(join(dir, "patches"), "series")).toBe("p1\np2\n");
+    // Held while it plans (the lock taken, no journal yet), as a long push is: a writer and a dry run wait too (t115 N5, N6).
+    expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
+    const planning = require("node:child_process").spawn(process.execPath, [PQ, "push", "p1"], {
+      cwd: dir,
+      stdio: "ignore",
+      env: { ...process.env, PQ_FAILPOINT: "planned:sh", PQ_FAILPOINT_SH: "sleep 1" },
+    });
+    const planned = new Promise<number>((res) => planning.on("exit", (code: number) => res(code)));
+    const lock = join(dir, ".pq", "lock");
+    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(lock)).toBe(true);
+    const [dry, made] = [runPq(dir, ["push", "--dry-run"]), runPq(dir, ["new", "p3"])];
+    expect(await planned).toBe(0);
+    expect(dry.status).toBe(0);
+    expect([made.status, made.stderr]).toEqual([0, ""]);
+    expect(read(join(dir, "patches"), "series")).toBe("p1\np3\np2\n");
   });
 
   it("a staged rename (git mv) is recorded as a rename; pop brings the old file back", async () => {
