@@ -1512,6 +1512,21 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(status.out + status.err).not.toContain("committed by hand");
   });
 
+  it("a change of the user's own staged alone, none of the popped lines, stays staged through the pop (t115 N1)", async () => {
+    const { tree, below } = await twoHunks();
+    const mine = below.replace("10\n", "mine\n");
+    await pq(tree, "pop");
+    write(tree, "d.txt", mine);
+    git(tree, "add", "d.txt");
+    write(tree, "d.txt", below);
+    execFileSync("sh", ["-c", "git diff --cached -- d.txt > staged.diff && git restore --staged -- d.txt"], { cwd: tree });
+    expect((await pq(tree, "push")).code).toBe(0);
+    git(tree, "apply", "--cached", "staged.diff");
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect(staged(tree, "d.txt")).toBe(mine);
+    expect(read(tree, "d.txt")).toBe(below);
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

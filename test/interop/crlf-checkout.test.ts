@@ -48,6 +48,17 @@ describe.each(["attributes", "autocrlf"] as const)("a checkout git converts to C
     expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
 
+  it("the patch's content staged with git add goes from the index with the pop, as in an LF checkout (t115 N9)", async () => {
+    const dir = convertingCheckout(convert);
+    expect((await pq(dir, "init")).code).toBe(0);
+    await pq(dir, "new", "p1");
+    write(dir, "f.txt", "a\r\nB\r\nc\r\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    git(dir, "add", "f.txt");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
+  });
+
   it("a clone pushes and pops an imported CRLF patch without calling the checkout's files edits", async () => {
     const dir = convertingCheckout(convert);
     const queue = tempDir("pq-crlf-queue-");

@@ -207,6 +207,7 @@ export async function unstageLeavingContent(
   if (!git) return undefined;
   const entries = await git.indexEntries(staged.map((p) => git.prefix + p));
   let atHead: Map<string, { mode: string; blob: string }> | undefined;
+  let converted: Set<string> | undefined;
   const ours: string[] = [];
   const theirs: string[] = [];
   for (const path of staged) {
@@ -222,14 +223,28 @@ export async function unstageLeavingContent(
     }
     if (leaving === null) continue; // the patch deleted the file: what is staged under its name is not its content
     const leavingText = versionContent(ctx, leaving) ?? "";
-    if (blob === gitBlobId(leavingText)) ours.push(path);
-    else if (after !== null && blob === gitBlobId(versionContent(ctx, after) ?? "")) continue;
+    const afterText = after === null ? null : (versionContent(ctx, after) ?? "");
+    // In a checkout git converts (CRLF), the blob is the text as git add stores it (t115 N9).
+    converted ??= await git.convertedPaths(staged);
+    const stagedAs = async (text: string) => blob === gitBlobId(text) || (converted!.has(path) && blob === (await git.cleanBlobId(text, path)));
+    if (await stagedAs(leavingText)) ours.push(path);
+    else if (afterText !== null && (await stagedAs(afterText))) continue;
     else {
       atHead ??= entriesAt(ctx.tree, git.prefix, "HEAD", staged);
       const headBlob = atHead.get(path)?.blob;
-      const [stagedText, headText] = await Promise.all([git.blob(blob), headBlob ? git.blob(headBlob) : Promise.resolve("")]);
-      const merged = stagedText === null || headText === null ? null : await git.mergeFile(stagedText, headText, leavingText, ["staged", "HEAD", "patch"]);
-      if (merged !== null && merged.conflicts === 0 && !merged.binary && merged.content === leavingText) ours.push(path);
+      const [stored, headStored] = await Promise.all([git.blob(blob), headBlob ? git.blob(headBlob) : Promise.resolve("")]);
+      // Merged in the tree's form: stored LF where the tree's file has CRLF lines.
+      const asTree = (text: string | null) => (text !== null && converted!.has(path) && leavingText.includes("\r\n") && !text.includes("\r") ? text.replaceAll("\n", "\r\n") : text);
+      const [stagedText, headText] = [asTree(stored), asTree(headStored)];
+      const merge = async (ours: string, base: string, theirs: string) => {
+        const m = await git.mergeFile(ours, base, theirs, ["staged", "base", "other"]);
+        return m.conflicts === 0 && !m.binary ? m.content : null;
+      };
+      if (stagedText === null || headText === null) theirs.push(path);
+      // Nothing but the patches' lines: goes with them.
+      else if ((await merge(stagedText, headText, leavingText)) === leavingText) ours.push(path);
+      // None of the popped lines (the user's own change, staged alone, as before the push): it stays (t115 N1).
+      else if (afterText !== null && (await merge(stagedText, leavingText, afterText)) === stagedText) continue;
       else theirs.push(path);
     }
   }
@@ -239,7 +254,7 @@ export async function unstageLeavingContent(
     if (!force) {
       throw new PqError(
         "dirty",
-        `git's index has a version of ${named} staged with a change the work tree does not have (staged, then taken out of the tree?): the ${command} would leave it staged with the patch's lines, for the next git commit`,
+        `git's index has a version of ${named} staged with a change the work tree does not have (staged, then taken out of the tree?) and lines the ${command} takes away: left staged, they would go into the next git commit`,
         [
           `git diff --cached -- ${theirs[0]} shows what is staged; pq ${command} --force saves the staged version${theirs.length === 1 ? "" : "s"} in .pq/backups and unstages ${theirs.length === 1 ? "it" : "them"}`,
           `or git restore --staged -- ${theirs.join(" ")} (drops the staged version), then pq ${command}`,
