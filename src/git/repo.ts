@@ -30,6 +30,7 @@ const markOutputSeen = (_command: string, stdout: NodeJS.ReadableStream): void =
 const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
+import { shellWord } from "../core/shell-word.js";
 import { readHeadCommit } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
@@ -1004,7 +1005,7 @@ export function submoduleFileRefusal(path: string, submodule: string, patch?: st
     "unsupported",
     `${patch ? `${patch}: ` : ""}${path} is inside the submodule ${submodule}, a repository of its own: pq's patches change this repository's files only; nothing was changed`,
     [
-      `make that change in the submodule (cd ${submodule}: a commit there, or a pq stack of its own; git submodule update --init ${submodule} checks it out where it is not), and keep ${patch ?? "the patch"} to this repository's files`,
+      `make that change in the submodule (cd ${shellWord(submodule)}: a commit there, or a pq stack of its own; git submodule update --init ${shellWord(submodule)} checks it out where it is not), and keep ${patch ?? "the patch"} to this repository's files`,
     ],
     { file: path, submodule, ...(patch ? { patch } : {}) },
   );
@@ -1025,7 +1026,7 @@ export function nestedRepositoryRefusal(path: string, nested: string): PqError {
   return new PqError(
     "unsupported",
     `${path} is inside ${nested}, a git repository of its own nested in the tree (git add passes it by): pq's patches change this repository's files only; nothing was changed`,
-    [`make that change in ${nested}'s own repository (cd ${nested}: a commit there, or a pq stack of its own)`],
+    [`make that change in ${nested}'s own repository (cd ${shellWord(nested)}: a commit there, or a pq stack of its own)`],
     { file: path, repository: nested },
   );
 }

@@ -13,6 +13,7 @@ import { readText, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
+import { shellWord } from "../../core/shell-word.js";
 import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
@@ -256,8 +257,8 @@ export async function unstageLeavingContent(
         "dirty",
         `git's index has a version of ${named} staged with a change the work tree does not have (staged, then taken out of the tree?) and lines the ${command} takes away: left staged, they would go into the next git commit`,
         [
-          `git diff --cached -- ${theirs[0]} shows what is staged; pq ${command} --force saves the staged version${theirs.length === 1 ? "" : "s"} in .pq/backups and unstages ${theirs.length === 1 ? "it" : "them"}`,
-          `or git restore --staged -- ${theirs.join(" ")} (drops the staged version), then pq ${command}`,
+          `git diff --cached -- ${shellWord(theirs[0])} shows what is staged; pq ${command} --force saves the staged version${theirs.length === 1 ? "" : "s"} in .pq/backups and unstages ${theirs.length === 1 ? "it" : "them"}`,
+          `or git restore --staged -- ${theirs.map(shellWord).join(" ")} (drops the staged version), then pq ${command}`,
         ],
         { files: theirs },
       );

@@ -248,7 +248,7 @@ async function refuseOverBaseEdits(
       // Not git stash: its pop, without --index, gives back the work tree's side only, and the
       // staged change was dropped with the stash; with --index it refuses over the pushed file (t112 N9).
       [
-        `commit them first (git diff --cached shows them), or unstage them: git diff --cached -- ${files.join(" ")} > staged.diff keeps them, git restore --staged -- ${files.join(" ")} drops them from the index; then pq push (git apply --cached staged.diff stages them again)`,
+        `commit them first (git diff --cached shows them), or unstage them: git diff --cached -- ${files.map(shellWord).join(" ")} > staged.diff keeps them, git restore --staged -- ${files.map(shellWord).join(" ")} drops them from the index; then pq push (git apply --cached staged.diff stages them again)`,
       ],
       { patch, files },
     );
