@@ -56,7 +56,11 @@ export async function planMoveBase(
   const before = entriesAt(ctx.tree, git.prefix, from, [...changed, ...reset]);
   const after = entriesAt(ctx.tree, git.prefix, to, changed);
   const odd = [...before, ...after].find(([, e]) => e.mode === "120000" || e.mode === "160000");
-  if (odd) throw new PqError("unsupported", `${odd[0]} is a symlink or submodule that changes upstream; pq moves only regular files`, ["git rebase the branch by hand"]);
+  // The way round it moves the branch with no patch applied (git rebase by hand refused over the applied patches' changes: t115 N11).
+  if (odd)
+    throw new PqError("unsupported", `${odd[0]} is a symlink or submodule that changes upstream; pq moves only regular files`, [
+      `move the branch with git and no patch applied: pq pop -a, git rebase ${to.slice(0, 12)} (git submodule update where a submodule changed), then pq push -a (--merge where a patch no longer applies)`,
+    ]);
   // A new upstream file must not replace an untracked one of the user's (git reset --keep refuses too).
   const clobbered = changed.find((p) => !before.has(p) && ctx.tx.ws.version(p) !== null);
   if (clobbered && !opts.force) throw new PqError("dirty", `the untracked file ${clobbered} would be overwritten by the upstream version`, ["move it away first"]);
