@@ -59,6 +59,17 @@ describe.each(["attributes", "autocrlf"] as const)("a checkout git converts to C
     expect(git(dir, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
 
+  it("the patches committed by hand: the way out names the commit below them (t115 N10)", async () => {
+    const dir = convertingCheckout(convert);
+    expect((await pq(dir, "init")).code).toBe(0);
+    const base = git(dir, "rev-parse", "HEAD").trim();
+    await pq(dir, "new", "p1");
+    write(dir, "f.txt", "a\r\nB\r\nc\r\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    git(dir, "commit", "-qam", "by hand");
+    expect((await pq(dir, "status")).out).toContain(`git reset ${base.slice(0, 12)} (a mixed reset to the commit below them`);
+  });
+
   it("a clone pushes and pops an imported CRLF patch without calling the checkout's files edits", async () => {
     const dir = convertingCheckout(convert);
     const queue = tempDir("pq-crlf-queue-");

@@ -463,10 +463,18 @@ export async function commitPushedOn(ctx: OpContext, applied: readonly AppliedPa
   } catch {
     reflog = []; // no reflog (core.logAllRefUpdates off)
   }
+  // Each file below the stack as git stores it: in a checkout git converts (CRLF), its blob is not its bytes' (t115 N10).
+  const converted = await git.convertedPaths(committed);
+  const wanted = new Map<string, string | null>();
+  for (const path of committed) {
+    const version = below.get(path) ?? null;
+    const content = versionContent(ctx, version);
+    wanted.set(path, content !== null && converted.has(path) ? await git.cleanBlobId(content, path) : blobIdOf(ctx, path, version));
+  }
   for (const commit of reflog) {
     if (commit === head) continue;
     const blobs = await git.headBlobIds(committed, commit);
-    if (blobs && committed.every((p) => (blobs.get(p) ?? null) === blobIdOf(ctx, p, below.get(p) ?? null))) return commit;
+    if (blobs && committed.every((p) => (blobs.get(p) ?? null) === wanted.get(p))) return commit;
   }
   return null;
 }
