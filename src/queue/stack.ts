@@ -882,9 +882,13 @@ export class Stack {
   async goto(target: StackTarget, opts: { force?: boolean; onEvent?: EventSink } = {}): Promise<PushReport | PopReport> {
     if (this.meansNothing(target)) return this.pop({ all: true, ...opts });
     const name = this.resolve(target);
-    if (this.withFreshState().applied.some((a) => a.name === name)) return this.pop({ target: name, ...opts });
-    // --force is for the pop side only: a goto never force-applies a patch with rejects.
-    return this.push({ target: name, onEvent: opts.onEvent });
+    // Push or pop is told from the stack under the lock: one read before a wait for another pq's
+    // lock popped after that pq's pop -a, or refused, where the stack had moved (t116 N2).
+    return this.withLock(async () => {
+      if (this.state.applied.some((a) => a.name === name)) return this.pop({ target: name, ...opts });
+      // --force is for the pop side only: a goto never force-applies a patch with rejects.
+      return this.push({ target: name, onEvent: opts.onEvent });
+    });
   }
 
   /** Returns the name the patch was given (see nameInQueue). */
@@ -1156,11 +1160,6 @@ export class Stack {
       this.lock = null;
       mark("unlocked");
     }
-  }
-
-  private withFreshState(): StackState {
-    if (!this.lock) this.reload();
-    return this.state;
   }
 
   /** One planner in one transaction under the lock. */

@@ -307,6 +307,20 @@ describe("edits are never lost", () => {
     expect(dry.status).toBe(0);
     expect([made.status, made.stderr]).toEqual([0, ""]);
     expect(read(join(dir, "patches"), "series")).toBe("p1\np3\np2\n");
+    // A goto that waited tells push from pop by the stack the other pq left (t116 N2: it popped to nothing).
+    expect(runPq(dir, ["goto", "p3"]).status).toBe(0);
+    const popping = require("node:child_process").spawn(process.execPath, [PQ, "pop", "-a"], {
+      cwd: dir,
+      stdio: "ignore",
+      env: { ...process.env, PQ_FAILPOINT: "planned:sh", PQ_FAILPOINT_SH: "sleep 1" },
+    });
+    const popped = new Promise<number>((res) => popping.on("exit", (code: number) => res(code)));
+    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(lock)).toBe(true);
+    const goto = runPq(dir, ["goto", "p1"]);
+    expect(await popped).toBe(0);
+    expect(goto.status).toBe(0);
+    expect(runPq(dir, ["top"]).stdout).toBe("p1\n");
   });
 
   it("a staged rename (git mv) is recorded as a rename; pop brings the old file back", async () => {
