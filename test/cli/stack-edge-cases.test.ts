@@ -1527,6 +1527,23 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(read(tree, "d.txt")).toBe(below);
   });
 
+  it("another author's commit of part of a patch, pulled with no remote branch, is a pull, not a hand commit (t116 N5)", async () => {
+    const { tree, patched, firstHunk } = await twoHunks();
+    write(tree, "d.txt", firstHunk);
+    execFileSync("git", ["commit", "-qam", "upstream took p1's first hunk"], {
+      cwd: tree,
+      env: { ...process.env, GIT_AUTHOR_EMAIL: "up@example.org" },
+    });
+    write(tree, "d.txt", patched);
+    const status = await pq(tree, "status");
+    expect(status.out + status.err).toContain("HEAD moved under the applied patches");
+    git(tree, "reset", "-q", "HEAD~1");
+    write(tree, "d.txt", firstHunk);
+    git(tree, "commit", "-qam", "mine, by hand");
+    write(tree, "d.txt", patched);
+    expect((await pq(tree, "status")).out).toContain("were the patches committed by hand");
+  });
+
   it("an undo of the push (and a redo of a pop) unstages the patch's staged content as the pop does (N8)", async () => {
     const { tree } = await twoHunks();
     await pq(tree, "new", "p2");

@@ -429,7 +429,12 @@ async function onlyStackCommitted(git: GitRepo, applied: readonly AppliedPatch[]
     const stackFiles = new Set(applied.flatMap((record) => Object.keys(record.files)).map((path) => git.prefix + path));
     const changed = (await git.run(["diff", "--name-only", "-z", "--no-renames", base, head, "--", ":/"])).split("\0").filter(Boolean);
     if (!changed.every((path) => stackFiles.has(path))) return false;
-    return (await git.run(["for-each-ref", "--contains", head, "--format=%(refname)", "refs/remotes"])).trim() === "";
+    if ((await git.run(["for-each-ref", "--contains", head, "--format=%(refname)", "refs/remotes"])).trim() !== "") return false;
+    // Another author's commit is no hand commit of yours, also when a git pull URL BRANCH left no remote branch (t116 N5).
+    // git var: the author a commit made here now would have (GIT_AUTHOR_EMAIL, then user.email).
+    const me = (/<([^>]*)>/.exec(await git.run(["var", "GIT_AUTHOR_IDENT"]).catch(() => ""))?.[1] ?? "").toLowerCase();
+    const authors = (await git.run(["log", "--format=%ae", `${base}..${head}`])).split("\n").filter(Boolean);
+    return me === "" || authors.every((email) => email.toLowerCase() === me);
   } catch {
     return false; // git cannot tell: the pull's way, which keeps every commit
   }
