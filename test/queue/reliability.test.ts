@@ -275,33 +275,30 @@ describe("edits are never lost", () => {
     expect(runPq(dir, ["init"]).status).toBe(0);
     expect(runPq(dir, ["new", "p1"]).status).toBe(0);
     expect(runPq(dir, ["pop"]).status).toBe(0);
-    // The push holds the lock with its journal written for a second, as a long push does.
-    const pushing = require("node:child_process").spawn(process.execPath, [PQ, "push"], {
-      cwd: dir,
-      stdio: "ignore",
-      env: { ...process.env, PQ_FAILPOINT: "journal-written:sh", PQ_FAILPOINT_SH: "sleep 1" },
-    });
-    const pushed = new Promise<number>((res) => pushing.on("exit", (code: number) => res(code)));
-    const journal = join(dir, ".pq", "journal.json");
-    for (let i = 0; i < 200 && !existsSync(journal); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(existsSync(journal)).toBe(true);
-    // A reader (pq top in a prompt) and a writer: both had been refused with exit 4.
+    /** A pq running `args` held for a second at `failpoint`, once `file` (in .pq/) shows it got there; resolves to its exit code. */
+    const held = async (args: string[], failpoint: string, file: string): Promise<Promise<number>> => {
+      const child = require("node:child_process").spawn(process.execPath, [PQ, ...args], {
+        cwd: dir,
+        stdio: "ignore",
+        env: { ...process.env, PQ_FAILPOINT: `${failpoint}:sh`, PQ_FAILPOINT_SH: "sleep 1" },
+      });
+      const exited = new Promise<number>((res) => child.on("exit", (code: number) => res(code)));
+      const path = join(dir, ".pq", file);
+      for (let i = 0; i < 200 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(existsSync(path)).toBe(true);
+      return exited;
+    };
+    // The push holds the lock with its journal written, as a long push does. A reader (pq top in
+    // a prompt) and a writer had both been refused with exit 4.
+    const pushed = await held(["push"], "journal-written", "journal.json");
     const [top, status] = [runPq(dir, ["top"]), runPq(dir, ["new", "p2"])];
     expect(await pushed).toBe(0);
     expect([top.status, top.stdout]).toEqual([0, "p1\n"]);
     expect(status.status).toBe(0);
     expect(read(join(dir, "patches"), "series")).toBe("p1\np2\n");
-    // Held while it plans (the lock taken, no journal yet), as a long push is: a writer and a dry run wait too (t115 N5, N6).
+    // Held while it plans (the lock taken, no journal yet): a writer and a dry run wait too (t115 N5, N6).
     expect(runPq(dir, ["pop", "-a"]).status).toBe(0);
-    const planning = require("node:child_process").spawn(process.execPath, [PQ, "push", "p1"], {
-      cwd: dir,
-      stdio: "ignore",
-      env: { ...process.env, PQ_FAILPOINT: "planned:sh", PQ_FAILPOINT_SH: "sleep 1" },
-    });
-    const planned = new Promise<number>((res) => planning.on("exit", (code: number) => res(code)));
-    const lock = join(dir, ".pq", "lock");
-    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(existsSync(lock)).toBe(true);
+    const planned = await held(["push", "p1"], "planned", "lock");
     const [dry, made] = [runPq(dir, ["push", "--dry-run"]), runPq(dir, ["new", "p3"])];
     expect(await planned).toBe(0);
     expect(dry.status).toBe(0);
@@ -309,14 +306,7 @@ describe("edits are never lost", () => {
     expect(read(join(dir, "patches"), "series")).toBe("p1\np3\np2\n");
     // A goto that waited tells push from pop by the stack the other pq left (t116 N2: it popped to nothing).
     expect(runPq(dir, ["goto", "p3"]).status).toBe(0);
-    const popping = require("node:child_process").spawn(process.execPath, [PQ, "pop", "-a"], {
-      cwd: dir,
-      stdio: "ignore",
-      env: { ...process.env, PQ_FAILPOINT: "planned:sh", PQ_FAILPOINT_SH: "sleep 1" },
-    });
-    const popped = new Promise<number>((res) => popping.on("exit", (code: number) => res(code)));
-    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(existsSync(lock)).toBe(true);
+    const popped = await held(["pop", "-a"], "planned", "lock");
     const goto = runPq(dir, ["goto", "p1"]);
     expect(await popped).toBe(0);
     expect(goto.status).toBe(0);
