@@ -244,8 +244,9 @@ export async function unstageLeavingContent(
       if (stagedText === null || headText === null) theirs.push(path);
       // Nothing but the patches' lines: goes with them.
       else if ((await merge(stagedText, headText, leavingText)) === leavingText) ours.push(path);
-      // None of the popped lines (the user's own change, staged alone, as before the push): it stays (t115 N1).
-      else if (afterText !== null && (await merge(stagedText, leavingText, afterText)) === stagedText) continue;
+      // None of the popped lines (the user's own change, staged alone, as before the push): it stays (t115 N1),
+      // also where it adjoins them, which the merge calls a conflict (t116 N1).
+      else if (afterText !== null && ((await merge(stagedText, leavingText, afterText)) === stagedText || sharesNoEdit(path, afterText, leavingText, stagedText))) continue;
       else theirs.push(path);
     }
   }
@@ -274,6 +275,34 @@ export async function unstageLeavingContent(
   }
   await planUnstage(ctx, ours);
   return backup;
+}
+
+/**
+ * Whether `staged` makes none of the edits that take `after` to `leaving` (the popped patch's):
+ * it removes none of the lines the patch removes, and adds none of the lines it adds (by content,
+ * wherever: a line of the user's own that equals one of the patch's counts as the patch's, and the
+ * pop refuses, which loses nothing).
+ */
+function sharesNoEdit(path: string, after: string, leaving: string, staged: string): boolean {
+  if ([after, leaving, staged].some((text) => text.slice(0, 8000).includes("\0"))) return false; // binary: no lines to tell
+  const edits = (to: string) => {
+    const removed = new Set<number>();
+    const added = new Set<string>();
+    for (const hunk of filePatchBetween(path, after, to)?.hunks ?? []) {
+      let line = hunk.oldStart;
+      for (const l of hunk.lines) {
+        if (l.op === "+") added.add(l.text);
+        else {
+          if (l.op === "-") removed.add(line);
+          line++;
+        }
+      }
+    }
+    return { removed, added };
+  };
+  const popped = edits(leaving);
+  const mine = edits(staged);
+  return [...popped.removed].every((line) => !mine.removed.has(line)) && [...popped.added].every((text) => !mine.added.has(text));
 }
 
 /**
