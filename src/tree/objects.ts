@@ -52,6 +52,9 @@ export type DeltaPiece = readonly [number, number] | string;
  */
 const INDEX_LINE = /^([0-9a-f]{40}) ([^ \n]+) (\d+) (\d+)(?: ([0-9a-f]{40}))?\n/gm;
 
+/** The number of the next pack this process makes (see spillPending). */
+let packSeq = 0;
+
 /** Deltas on deltas read back in a chain: past this length a version is stored whole. */
 const MAX_DELTA_DEPTH = 8;
 
@@ -82,7 +85,6 @@ export class ObjectStore {
    */
   private spill: { pack: string; fd: number; size: number; lines: string[]; ids: Map<string, Location> } | null = null;
   private fds = new Map<string, number>();
-  private seq = 0;
   /**
    * Contents read and verified during this operation: planning, checking and writing read
    * each once. Read from a pack they stay bytes until someone asks for a string: a pop or a
@@ -234,8 +236,21 @@ export class ObjectStore {
     if (!this.pending.size) return;
     if (!this.spill) {
       mkdirSync(this.dir, { recursive: true });
-      const pack = `pack-${Date.now().toString(36)}-${process.pid}-${this.seq++}`;
-      this.spill = { pack, fd: openSync(join(this.dir, pack), "w+"), size: 0, lines: [], ids: new Map() };
+      // A name no pack has: numbered per process, not per store, and never opened over one that is
+      // there. Two stores of one process (a test's, restore-queue's beside the stack's) flushing in
+      // one millisecond had both named theirs pack-<ms>-<pid>-0, and "w+" emptied the first's pack.
+      let pack: string;
+      let fd: number;
+      for (;;) {
+        pack = `pack-${Date.now().toString(36)}-${process.pid}-${packSeq++}`;
+        try {
+          fd = openSync(join(this.dir, pack), "wx+");
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        }
+      }
+      this.spill = { pack, fd, size: 0, lines: [], ids: new Map() };
     }
     const spill = this.spill;
     for (const [id, { data, base }] of this.pending) {

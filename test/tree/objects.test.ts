@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { indexLines } from "../../src/patch/apply.js";
 import { applyFilePatch, parsePatch } from "../../src/patch/index.js";
@@ -85,6 +85,24 @@ describe("object store deltas", () => {
       .find((l) => l.startsWith(id))!;
     expect(line.split(" ")).toHaveLength(4);
     expect(new ObjectStore(objects.dir).get(id)).toBe("b\n");
+  });
+
+  it("two stores of one process flushing in one millisecond write packs of their own", () => {
+    const first = store();
+    const now = vi.spyOn(Date, "now").mockReturnValue(1_700_000_000_000);
+    try {
+      const one = first.put("one\n");
+      first.flush();
+      first.close();
+      const second = new ObjectStore(first.dir);
+      const two = second.put("two\n");
+      second.flush();
+      second.close();
+      const reopened = new ObjectStore(first.dir);
+      expect([reopened.get(one), reopened.get(two)]).toEqual(["one\n", "two\n"]);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it("reads an index with torn and damaged lines as the lines that are whole, a later whole line winning", () => {
