@@ -365,12 +365,15 @@ export async function planRefresh(
     }
   }
   if (!opts.preview && ctx.git) {
-    // A file inside a submodule (named, or made in one that is not checked out): the submodule's, not this repository's (t113 N2, N3).
-    const links = await ctx.git.gitlinks();
-    for (const path in files) {
+    // A file inside a submodule (named, or made in one that is not checked out) or inside a
+    // repository nested in the tree is that repository's (t113 N1, N2, N3). This repository's HEAD
+    // never has such a file, so only new files are asked about: git runs for none in a refresh of edits.
+    const made = Object.keys(files).filter((path) => files[path].pre === null && path.includes("/"));
+    const links = made.length ? await ctx.git.gitlinks() : new Set<string>();
+    for (const path of made) {
       const submodule = insideSubmodule(path, links);
       if (submodule !== undefined) throw submoduleFileRefusal(path, submodule);
-      const nested = files[path].pre === null ? nestedRepositoryOf(ctx.tree, path) : undefined;
+      const nested = nestedRepositoryOf(ctx.tree, path);
       if (nested !== undefined) throw nestedRepositoryRefusal(path, nested);
     }
   }

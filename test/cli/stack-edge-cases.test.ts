@@ -1514,28 +1514,23 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
 
   it("a change of the user's own staged alone, none of the popped lines, stays staged through the pop (t115 N1)", async () => {
     const { tree, below } = await twoHunks();
-    const mine = below.replace("10\n", "mine\n");
     await pq(tree, "pop");
-    write(tree, "d.txt", mine);
-    git(tree, "add", "d.txt");
-    write(tree, "d.txt", below);
-    execFileSync("sh", ["-c", "git diff --cached -- d.txt > staged.diff && git restore --staged -- d.txt"], { cwd: tree });
-    expect((await pq(tree, "push")).code).toBe(0);
-    git(tree, "apply", "--cached", "staged.diff");
-    expect((await pq(tree, "pop")).code).toBe(0);
-    expect(staged(tree, "d.txt")).toBe(mine);
-    expect(read(tree, "d.txt")).toBe(below);
+    /** `mine` staged alone, round the push as push's refusal says, then the pop: it stays staged. */
+    const stagedThroughPop = async (mine: string) => {
+      write(tree, "d.txt", mine);
+      git(tree, "add", "d.txt");
+      write(tree, "d.txt", below);
+      execFileSync("sh", ["-c", "git diff --cached -- d.txt > staged.diff && git restore --staged -- d.txt"], { cwd: tree });
+      expect((await pq(tree, "push")).code).toBe(0);
+      git(tree, "apply", "--cached", "staged.diff");
+      expect((await pq(tree, "pop")).code).toBe(0);
+      expect(staged(tree, "d.txt")).toBe(mine);
+      expect(read(tree, "d.txt")).toBe(below);
+    };
+    await stagedThroughPop(below.replace("10\n", "mine\n"));
     // On the line next to one of the patch's, which a three-way merge calls a conflict (t116 N1).
     git(tree, "restore", "--staged", "d.txt");
-    const next = below.replace("3\n", "mine\n");
-    write(tree, "d.txt", next);
-    git(tree, "add", "d.txt");
-    write(tree, "d.txt", below);
-    execFileSync("sh", ["-c", "git diff --cached -- d.txt > staged.diff && git restore --staged -- d.txt"], { cwd: tree });
-    expect((await pq(tree, "push")).code).toBe(0);
-    git(tree, "apply", "--cached", "staged.diff");
-    expect((await pq(tree, "pop")).code).toBe(0);
-    expect(staged(tree, "d.txt")).toBe(next);
+    await stagedThroughPop(below.replace("3\n", "mine\n"));
   });
 
   it("another author's commit of part of a patch, pulled with no remote branch, is a pull, not a hand commit (t116 N5)", async () => {

@@ -177,12 +177,13 @@ export async function refuseCommitsOnTop(ctx: OpContext, before: AppliedPatch[],
 export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[], popped: string[], force = false): Promise<string | undefined> {
   if (!popped.length) return undefined;
   const popping = new Set(popped);
-  const leaving = expectedVersions(before);
   // What each file is after the pop: the version below the lowest popped patch that touches it.
   const after = new Map<string, Version>();
   for (const record of before) if (popping.has(record.name)) for (const path in record.files) if (!after.has(path)) after.set(path, record.files[path].pre);
-  const moves = new Map([...after].map(([path, version]) => [path, { leaving: leaving.get(path) ?? null, after: version }]));
-  return unstageLeavingContent(ctx, moves, force, "pop");
+  // The versions the pop leaves, worked out only where something is staged (a warm pop has nothing).
+  let leaving: Map<string, Version> | undefined;
+  const moveOf = (path: string) => ({ leaving: (leaving ??= expectedVersions(before)).get(path) ?? null, after: after.get(path)! });
+  return unstageLeavingContent(ctx, [...after.keys()], moveOf, force, "pop");
 }
 
 /**
@@ -198,11 +199,12 @@ export async function unstagePoppedContent(ctx: OpContext, before: AppliedPatch[
  */
 export async function unstageLeavingContent(
   ctx: OpContext,
-  moves: Map<string, { leaving: Version; after: Version }>,
+  paths: string[],
+  moveOf: (path: string) => { leaving: Version; after: Version },
   force: boolean,
   command: string,
 ): Promise<string | undefined> {
-  const staged = await stagedAmong(ctx, [...moves.keys()], { remember: true });
+  const staged = await stagedAmong(ctx, paths, { remember: true });
   if (!staged.length) return undefined;
   const git = await ctx.repo();
   if (!git) return undefined;
@@ -212,7 +214,7 @@ export async function unstageLeavingContent(
   const ours: string[] = [];
   const theirs: string[] = [];
   for (const path of staged) {
-    const { leaving, after } = moves.get(path)!;
+    const { leaving, after } = moveOf(path);
     const blob = entries.get(git.prefix + path)?.split(" ")[1];
     // A deletion staged by git mv (or git rm) of a file the move puts back: it no longer says
     // anything of the tree, and left, push refused over it (t46 N7). Unstaged, nothing is lost.
@@ -434,13 +436,13 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
     if (await committedPart(path)) inPart = true;
     else byHand = false;
   }
+  if (byHand && !inPart) return null;
   const head = (await git.readRef("HEAD")) ?? "";
   const base = await commitPushedOn(ctx, applied, committed);
   // Part of a patch is also what a pull brings when upstream took some of it: a hand commit of
   // some lines changes no file the patches do not, and is on no remote's branch (t115 N2: an
   // upstream commit with another file of its own was taken for one, and its way out dropped it).
-  if (byHand && inPart) byHand = base !== null && (await onlyStackCommitted(git, applied, base, head));
-  if (byHand) return null;
+  if (byHand && base !== null && (await onlyStackCommitted(git, applied, base, head))) return null;
   const stackFiles = [...expectedVersions(applied)].filter(([path, version]) => version !== below.get(path)).map(([path]) => path);
   const headBlobs = await git.headBlobIds(stackFiles);
   // The files as they are on disk: a pop asks after planning, with its restores in the working set (t46).

@@ -351,7 +351,7 @@ export async function planUndo(
       const leaving = tx.ws.diskVersion(path);
       if (leaving !== undefined && !own.has(prefix + path)) moves.set(path, { leaving, after });
     }
-    const unstaged = moves.size ? await unstageLeavingContent(ctx, moves, force, direction) : undefined;
+    const unstaged = moves.size ? await unstageLeavingContent(ctx, [...moves.keys()], (path) => moves.get(path)!, force, direction) : undefined;
     if (unstaged) backup = backup ? `${backup} and ${unstaged}` : unstaged;
   }
   const report: UndoReport = {
