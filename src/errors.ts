@@ -2,7 +2,10 @@
  * One error type for everything pq refuses to do. The message says what happened and
  * what to do next; `code` is stable for scripts and tests; `data` carries the facts a
  * caller (the CLI's --json, the TUI, the collaboration code) reads instead of parsing the
- * message; the CLI maps `exitCode` from the one table below.
+ * message; the CLI maps `exitCode` from the one table below. A `data.pathsFrom` (a tree's
+ * top) says the details name files from there, as commands to run there: the CLI says where
+ * that is when the user is in a folder below it (git apply skips files outside the folder it
+ * runs in, and pq and git read paths from it).
  */
 export type PqErrorCode =
   | "usage" // bad arguments

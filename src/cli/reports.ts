@@ -10,6 +10,9 @@ import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
 import { quotePath } from "../patch/paths.js";
+import { shellWord } from "../core/shell-word.js";
+import { join, relative } from "node:path";
+import { climbToTree, treeTopNote } from "./tree-top.js";
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
 export function skippedLines(skipped: SkippedPatch[]): string[] {
@@ -90,8 +93,9 @@ export function printUndoReport(io: CliIO, verb: string, report: UndoReport, jso
 }
 
 /** A file taken from the work tree whose other, staged version stays staged (refresh, absorb). */
-export function stagedApartNote(took: string, paths: string[]): string {
-  const files = paths.join(" ");
+export function stagedApartNote(took: string, paths: string[], io: CliIO, tree: string): string {
+  // Named from where the user is: the commands are to run there (t116 N3).
+  const files = paths.map((p) => shellWord(relative(io.cwd || tree, join(tree, p)))).join(" ");
   return `note: ${took} the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`;
 }
 
@@ -120,4 +124,10 @@ export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
   return [
     `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`,
   ];
+}
+
+/** The note before advice that names files from the tree's top, where the user is in a folder below it (see climbToTree). */
+export function treeTop(io: CliIO, tree: string): string[] {
+  const up = climbToTree(io.cwd, tree);
+  return up ? [treeTopNote(up)] : [];
 }

@@ -279,7 +279,7 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
         ? `HEAD moved under the applied patches since they were pushed: the tree is not what they make it over ${status.headMoved.head.slice(0, 12)}`
         : `the applied patches' changes to ${status.changesGone!.files.slice(0, 8).join(", ")} are gone from the tree`,
       status.headMoved ? handCommitAdvice("rebase", status.headMoved) : ["pq pop -a, then pq push -a, puts them back; then pq rebase"],
-      { files: pending },
+      { files: pending, pathsFrom: stack.tree },
     );
   }
   if (pending.length) {

@@ -134,7 +134,7 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
       "refused",
       `HEAD has commits that change ${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}, which the applied patches change too: uncommit would push the patches again over them`,
       handCommitAdvice("status", status.headMoved),
-      { files },
+      { files, pathsFrom: stack.tree },
     );
   }
   const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();

@@ -1415,6 +1415,37 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     expect(read(tree, "d.txt")).toBe(patched);
   });
 
+  it("run in a folder below the tree's top, a refusal whose commands name files from the top says to go up first, and they work from there (t116 N3)", async () => {
+    const tree = await stackTree({ "top.txt": lines(5), "dir/f.txt": lines(5) });
+    await patchWith(tree, "p1", { "top.txt": lines(5).replace("1\n", "p1\n"), "dir/f.txt": lines(5).replace("1\n", "p1\n") });
+    expect((await pq(tree, "pop")).code).toBe(0);
+    const mine = lines(5).replace("5\n", "mine\n");
+    write(tree, "top.txt", mine);
+    write(tree, "dir/f.txt", mine);
+    git(tree, "add", "top.txt", "dir/f.txt");
+    write(tree, "top.txt", lines(5));
+    write(tree, "dir/f.txt", lines(5));
+    const below = await pq(join(tree, "dir"), "push");
+    expect(below.code).toBe(5);
+    const advice = below.err.split("\n").map((l) => l.trim());
+    const note = advice.findIndex((l) => l === "(the commands below name files from the tree's top: cd .. first)");
+    expect(note).toBeGreaterThan(0);
+    expect(advice[note + 1]).toContain("git diff --cached -- dir/f.txt top.txt > staged.diff keeps them");
+    // At the top, no such note; the commands as written, from the top, keep both staged changes.
+    expect((await pq(tree, "push")).err).not.toContain("cd .. first");
+    execFileSync(
+      "sh",
+      ["-c", "cd .. && git diff --cached -- dir/f.txt top.txt > staged.diff && git restore --staged -- dir/f.txt top.txt"],
+      {
+        cwd: join(tree, "dir"),
+      },
+    );
+    expect((await pq(join(tree, "dir"), "push")).code).toBe(0);
+    git(tree, "apply", "--cached", "staged.diff");
+    expect(staged(tree, "top.txt")).toBe(mine);
+    expect(staged(tree, "dir/f.txt")).toBe(mine);
+  });
+
   it("a git commit of some of a lower patch's hunks is taken as the patches committed by hand, whose way out works (N3)", async () => {
     const { tree, patched, firstHunk } = await twoHunks();
     write(tree, "b.txt", "b\n");

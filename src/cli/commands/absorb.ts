@@ -3,7 +3,7 @@ import { defineCommand, type CliIO } from "../io.js";
 import { stagedApartNote } from "../reports.js";
 import { openStack, printJson } from "../open-stack.js";
 
-export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
+export function printAbsorbReport(io: CliIO, report: AbsorbReport, tree: string): void {
   const where = (h: AbsorbReport["hunks"][number]) =>
     `${h.file}:${h.line}${h.removed > 1 ? `-${h.line + h.removed - 1}` : ""} (-${h.removed} +${h.added})`;
   for (const h of report.hunks)
@@ -12,7 +12,7 @@ export function printAbsorbReport(io: CliIO, report: AbsorbReport): void {
     );
   for (const name of report.refreshed) io.out(`refreshed ${name} (its context changed below it: rewritten against the new one)`);
   if (report.stagedApart?.length)
-    io.err(stagedApartNote(report.dryRun ? "the patches would take" : "the patches took", report.stagedApart));
+    io.err(stagedApartNote(report.dryRun ? "the patches would take" : "the patches took", report.stagedApart, io, tree));
   if (!report.hunks.length) io.out("no unrefreshed changes");
 }
 
@@ -24,9 +24,10 @@ export default defineCommand({
       .option("dry-run", { alias: "n", type: "boolean", describe: "only show where each hunk would go" })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
-    const report = await absorb(await openStack(args, io), { dryRun: args["dry-run"] });
+    const stack = await openStack(args, io);
+    const report = await absorb(stack, { dryRun: args["dry-run"] });
     if (args.json) printJson(io, report);
-    else printAbsorbReport(io, report);
+    else printAbsorbReport(io, report, stack.tree);
     return 0;
   },
 });

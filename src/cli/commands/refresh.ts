@@ -40,7 +40,7 @@ export default defineCommand({
         files: treePaths(stack, io, (args.files as string[] | undefined) ?? []),
       });
       if (args.json) io.out(JSON.stringify(report, null, 2));
-      else printAbsorbReport(io, report);
+      else printAbsorbReport(io, report, stack.tree);
       return;
     }
     let header;
@@ -85,7 +85,7 @@ export default defineCommand({
         : `refreshed ${report.name}: ${report.files.length ? fileList(report.files) : "no changes"}`,
     );
     if (report.stagedApart?.length) {
-      io.err(stagedApartNote("the patch took", report.stagedApart));
+      io.err(stagedApartNote("the patch took", report.stagedApart, io, stack.tree));
     }
     if (report.takenUntracked)
       io.out(

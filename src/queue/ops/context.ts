@@ -344,7 +344,7 @@ export function versionOnDisk(ctx: OpContext, path: string): Version {
 }
 
 /** The refusal over files whose changes are gone (see revertedBelowStack), for `doing` ("the push", "the pop", "the fold"). */
-export function changesGoneFrom(files: readonly string[], doing: string): PqError {
+export function changesGoneFrom(tree: string, files: readonly string[], doing: string): PqError {
   const list = `${files.slice(0, 8).join(", ")}${files.length > 8 ? ", ..." : ""}`;
   return new PqError(
     "dirty",
@@ -352,6 +352,6 @@ export function changesGoneFrom(files: readonly string[], doing: string): PqErro
     [
       `after git stash, git stash pop puts them back; else pq revert ${files.map((f) => shellWord(f)).join(" ")} does; then run the command again`,
     ],
-    { files: [...files] },
+    { files: [...files], pathsFrom: tree },
   );
 }

@@ -39,7 +39,7 @@ function refuseChangesGone(ctx: OpContext, finishing: readonly AppliedPatch[], b
     [
       `after git stash, git stash pop puts them back; else pq revert ${gone.map((f) => shellWord(f)).join(" ")} does; then pq finish again`,
     ],
-    { files: gone, patches: patches.map((record) => record.name) },
+    { files: gone, patches: patches.map((record) => record.name), pathsFrom: ctx.tree },
   );
 }
 
@@ -68,7 +68,7 @@ async function refuseStagedApart(ctx: OpContext, git: GitRepo, finishing: Applie
   const named = apart.length ? `: ${apart.slice(0, 5).join(", ")}${apart.length > 5 ? ", ..." : ""}` : "";
   throw new PqError("dirty", `the git index has staged changes${named}`, [
     `finish commits the patches alone: unstage them (git restore --staged -- ${apart.length ? apart.map(shellWord).join(" ") : ":/"}; the work tree keeps them), or git commit them first where they are changes of your own to files the patches do not change; then pq finish`,
-  ]);
+  ], { files: apart, pathsFrom: ctx.tree });
 }
 
 export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; all?: boolean }): Promise<{ commits: { name: string; commit: string }[] }> {
@@ -101,7 +101,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
       "refused",
       `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
       await handCommitWayOut(ctx, applied, committed, "finish"),
-      { files: committed },
+      { files: committed, pathsFrom: ctx.tree },
     );
   }
   refuseChangesGone(ctx, finishing, below);

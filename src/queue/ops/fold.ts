@@ -28,7 +28,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const pending = (await planRefresh(await planContext(ctx), tx.ws, top)).changed;
   if (pending.length) {
     const reverted = revertedBelowStack(ctx, pending);
-    if (reverted.length === pending.length) throw changesGoneFrom(reverted, "the fold");
+    if (reverted.length === pending.length) throw changesGoneFrom(ctx.tree, reverted, "the fold");
     throw new PqError(
       "dirty",
       `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: the fold would take them into ${top.name}`,

@@ -78,7 +78,7 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
   if (dirty.length) {
     if (!opts.force) {
       const reverted = revertedBelowStack(ctx, dirty);
-      if (reverted.length === dirty.length) throw changesGoneFrom(reverted, "the pop");
+      if (reverted.length === dirty.length) throw changesGoneFrom(ctx.tree, reverted, "the pop");
       const gone = dirty.filter((p) => ws.version(p) === null && (expected.get(p) ?? null) !== null);
       throw new PqError(
         "dirty",
@@ -263,7 +263,7 @@ export async function unstageLeavingContent(
           `git diff --cached -- ${shellWord(theirs[0])} shows what is staged; pq ${command} --force saves the staged version${theirs.length === 1 ? "" : "s"} in .pq/backups and unstages ${theirs.length === 1 ? "it" : "them"}`,
           `or git restore --staged -- ${theirs.map(shellWord).join(" ")} (drops the staged version), then pq ${command}`,
         ],
-        { files: theirs },
+        { files: theirs, pathsFrom: ctx.tree },
       );
     }
     const versions = new Map<string, { content: string; exec: boolean }>();
@@ -334,7 +334,7 @@ export async function commitsOnTop(
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
       : await handCommitWayOut(ctx, applied, committed, command, moved),
-    { files: committed },
+    { files: committed, pathsFrom: ctx.tree },
   );
 }
 

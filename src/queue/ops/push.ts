@@ -197,7 +197,7 @@ async function refuseModeSetByHand(
 /** overEdits, unless every file is back as below the stack: then the patches' changes are gone, which no refresh keeps (t102 N1). */
 function goneOrOverEdits(ctx: OpContext, patch: string, files: string[], hadTop: boolean): PqError {
   const gone = revertedBelowStack(ctx, files);
-  return gone.length === files.length ? changesGoneFrom(gone, `the push of ${patch}`) : overEdits(patch, files, hadTop);
+  return gone.length === files.length ? changesGoneFrom(ctx.tree, gone, `the push of ${patch}`) : overEdits(patch, files, hadTop);
 }
 
 /**
@@ -250,7 +250,7 @@ async function refuseOverBaseEdits(
       [
         `commit them first (git diff --cached shows them), or unstage them: git diff --cached -- ${files.map(shellWord).join(" ")} > staged.diff keeps them, git restore --staged -- ${files.map(shellWord).join(" ")} drops them from the index; then pq push (git apply --cached staged.diff stages them again)`,
       ],
-      { patch, files },
+      { patch, files, pathsFrom: ctx.tree },
     );
   }
   if (!dirty.length) {
@@ -296,7 +296,7 @@ async function refuseOverBaseEdits(
       "dirty",
       `unrefreshed changes in ${assumed.join(", ")}, which ${patch} also changes; git's index marks ${assumed.length === 1 ? "it" : "them"} assume-unchanged (git update-index --assume-unchanged), so git stash, git commit -a and pq refresh pass ${assumed.length === 1 ? "its edit" : "their edits"} by`,
       [`git update-index --no-assume-unchanged -- ${list}; then commit or stash the edits (git stash), or make them a patch with pq new and pq refresh, and pq push`],
-      { patch, files: assumed },
+      { patch, files: assumed, pathsFrom: ctx.tree },
     );
   }
   throw overEdits(patch, files, hadTop, false);

@@ -162,7 +162,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // Judged on the patch as recorded: the files named here were added to it as files the stack
   // deletes, which hid the changes gone (t92 N2: pq refresh FILE took them out, exit 0).
   const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), { ...top, files: recorded }], plan, versionText(tx.ws, ctx.store));
-  if (gone?.files.length) throw changesGoneRefusal(top.name, gone);
+  if (gone?.files.length) throw changesGoneRefusal(ctx.tree, top.name, gone);
   // HEAD moved under the applied patches (a git pull with them applied): what differs in the
   // patches' files is HEAD's change, which a refresh would take into the top patch, and pop then
   // refuses over (t44 N4).
@@ -176,7 +176,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
         "refused",
         `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the applied patches change too: a refresh would take their changes into ${top.name}`,
         [...handCommitAdvice("status", moved), `or pq refresh --force to take them into ${top.name} anyway`],
-        { files: committed },
+        { files: committed, pathsFrom: ctx.tree },
       );
     }
   }
@@ -545,7 +545,7 @@ function addsConflictBlock(now: string, before: string): boolean {
 }
 
 /** The refusal of a refresh over patches' changes gone from the tree (see changesGone). */
-export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
+export function changesGoneRefusal(tree: string, top: string, gone: ChangesGone): PqError {
   if (gone.checkedOut)
     return new PqError(
       "dirty",
@@ -554,7 +554,7 @@ export function changesGoneRefusal(top: string, gone: ChangesGone): PqError {
         `pq revert ${gone.files.map((f) => shellWord(f)).join(" ")} puts ${gone.files.length === 1 ? "it" : "them"} back as the applied patches have ${gone.files.length === 1 ? "it" : "them"}`,
         `pq refresh --force makes ${top} revert them, if that is what you want`,
       ],
-      { patch: top, files: gone.files, patches: gone.patches },
+      { patch: top, files: gone.files, patches: gone.patches, pathsFrom: tree },
     );
   if (gone.topOnly)
     return new PqError(
