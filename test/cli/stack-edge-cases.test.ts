@@ -1148,6 +1148,22 @@ async function cloneWithPatchesUnderUpstream(): Promise<{ up: string; tree: stri
   return { up, tree, base: git(tree, "rev-parse", "HEAD").trim() };
 }
 
+/** The pull's way out as status words it, step by step, with the files the pop saved copied back over the tree. */
+async function followPullAdvice(tree: string, base: string, head: string, status: string): Promise<void> {
+  expect(status).toContain(`git reset ${base.slice(0, 12)} (a mixed reset back to the commit they were pushed on`);
+  git(tree, "reset", "-q", base);
+  const pop = await pq(tree, "pop", "-a", "--force");
+  expect(pop.code).toBe(0);
+  expect(status).toContain(`git reset ${head.slice(0, 12)} (HEAD forward again`);
+  git(tree, "reset", "-q", head);
+  const restore = /git restore -- (.*?) \(HEAD's version/.exec(status)![1];
+  execFileSync("sh", ["-c", `git restore -- ${restore}`], { cwd: tree });
+  expect(status).toContain("pq push -a --merge (the patches onto HEAD");
+  expect((await pq(tree, "push", "-a", "--merge")).code).toBe(0);
+  const saved = /saved in (\S+)/.exec(pop.out + pop.err)![1];
+  execFileSync("sh", ["-c", `cp -R ${saved}/. .`], { cwd: tree });
+}
+
 describe("HEAD moved under the applied patches (git pull --rebase --autostash: t44 N4)", () => {
   it("is told from the patches committed by hand; refresh refuses to take HEAD's change, and the advice carries the patches onto HEAD", async () => {
     const { up, tree, base } = await cloneWithPatchesUnderUpstream();
@@ -1164,19 +1180,56 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
     expect(refresh.code).toBe(12);
     expect(refresh.err).toContain("a refresh would take their changes into p2");
     expect(read(join(tree, "patches"), "p2")).not.toContain("upstream");
-    // The advice, followed.
-    git(tree, "reset", "-q", base);
-    execFileSync("sh", ["-c", `git diff ${base} ${head} | git apply -R`], { cwd: tree });
-    expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
-    expect((await pq(tree, "pop", "-a", "--force")).code).toBe(0);
-    expect((await pq(tree, "push", "-a")).code).toBe(0);
-    expect((await pq(tree, "rebase", head)).code).toBe(0);
+    await followPullAdvice(tree, base, head, status);
     expect(git(tree, "rev-parse", "HEAD").trim()).toBe(head);
     expect(read(tree, "a.txt")).toContain("\nthree\n");
     expect(read(tree, "a.txt")).toContain("\neighteen upstream\n");
     expect(read(tree, "c.txt")).toContain("\nten upstream\n");
+    expect((await pq(tree, "status")).out).not.toContain("unrefreshed");
     expect((await pq(tree, "pop", "-a")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe(read(up, "a.txt"));
+  });
+
+  it("where HEAD took some of a patch's lines, the advice carries the patches over and keeps the user's unrefreshed edits (t115 N3, t116 N4)", async () => {
+    const { up, tree, base } = await cloneWithPatchesUnderUpstream();
+    await pq(tree, "goto", "p1");
+    write(tree, "a.txt", read(tree, "a.txt").replace("\n12\n", "\ntwelve\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "push", "-a");
+    write(up, "a.txt", read(up, "a.txt").replace("\n3\n", "\nthree\n"));
+    git(up, "commit", "-qam", "upstream takes line 3 of p1");
+    write(tree, "a.txt", read(tree, "a.txt").replace("\n7\n", "\nseven mine\n"));
+    write(tree, "b.txt", read(tree, "b.txt").replace("\n9\n", "\nnine mine\n"));
+    git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
+    const head = git(tree, "rev-parse", "HEAD").trim();
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain("git restore -- a.txt (HEAD's version");
+    await followPullAdvice(tree, base, head, status);
+    const upstream = read(up, "a.txt");
+    expect(read(tree, "a.txt")).toBe(upstream.replace("\n7\n", "\nseven mine\n").replace("\n12\n", "\ntwelve\n"));
+    expect(read(tree, "b.txt")).toBe(lines(20).replace("\n5\n", "\nfive\n").replace("\n9\n", "\nnine mine\n"));
+    // What is left to refresh is the user's edits alone; p1 keeps its other line and reverts none of HEAD's.
+    const diff = (await pq(tree, "diff", "-z")).out;
+    expect(diff).toContain("+seven mine");
+    expect(diff).toContain("+nine mine");
+    expect(diff).not.toMatch(/^[-+](three|twelve|five|eighteen upstream)$/m);
+    const p1 = read(join(tree, "patches"), "p1");
+    expect(p1).toContain("+twelve");
+    expect(p1).not.toContain("-three");
+  });
+
+  it("a pulled commit that took all of a patch and more lines of its file is a pull, not the patches committed by hand", async () => {
+    const { up, tree, base } = await cloneWithPatchesUnderUpstream();
+    write(up, "a.txt", read(up, "a.txt").replace("\n3\n", "\nthree\n"));
+    git(up, "commit", "-qam", "upstream takes p1");
+    git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
+    const head = git(tree, "rev-parse", "HEAD").trim();
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain("HEAD moved under the applied patches");
+    expect(status).not.toContain("committed by hand");
+    await followPullAdvice(tree, base, head, status);
+    expect(read(tree, "a.txt")).toBe(read(up, "a.txt"));
+    expect((await pq(tree, "status")).out).toContain("pq goto p1 and pq refresh");
   });
 });
 

@@ -348,6 +348,8 @@ export interface HeadMoved {
   treeAtHead: boolean;
   /** HEAD is below the base (a git reset or checkout of an older commit took commits off under the patches). */
   backward?: boolean;
+  /** The applied patches' files HEAD's commits change. */
+  files: string[];
 }
 
 /**
@@ -371,10 +373,11 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
   // tree, and pop and push put them back on that commit before the rebase (t45 N2).
   const carry = moved.treeAtHead
     ? `the tree holds none of their changes (a git reset --hard or checkout -f?): git reset --keep ${base} (back to the commit they were pushed on${where}; your other edits stay), pq pop -a --force, pq push -a, then pq rebase ${head}`
-    : // pq pop -a --force and pq push -a rebuild the patches' files from the patches: where HEAD
-      // took some of their lines, git apply -R took those out too, and the refresh the rebase then
-      // asked for wrote their revert into the top patch (t115 N3).
-      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), git diff ${base} ${head} | git apply -R (HEAD's changes leave the tree; they stay in ${head}), pq pop -a --force and pq push -a (the patches' files as the patches make them; your own edits to those files are saved in .pq/backups), then pq rebase ${head}`;
+    : // No git apply -R of HEAD's changes: where HEAD took some of the patches' lines, it took
+      // those out too (t115 N3). The pop saves the files as they are, a pull's merge of HEAD, the
+      // patches and the user's edits; after the push onto HEAD they differ from the tree by the
+      // user's edits alone, which copying them back brings back (t116 N4).
+      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), pq pop -a --force (it saves the patches' files as they are, HEAD's changes and your own edits in them, in .pq/backups, and sets them back as they were below the patches), git reset ${head} (HEAD forward again; the tree stays), git restore -- ${moved.files.map(shellWord).join(" ")} (HEAD's version of the files it changes), pq push -a --merge (the patches onto HEAD, merged where it has some of their lines; pq status then names a patch to refresh), then copy the files the pop saved back over the tree: your own edits come back as unrefreshed changes (pq diff shows them)`;
   // HEAD reset (or checked out) back under the patches: forward to their commit again is the way (t102 N2).
   if (moved.backward)
     return [
@@ -436,8 +439,12 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
     if (await committedPart(path)) inPart = true;
     else byHand = false;
   }
-  if (byHand && !inPart) return null;
   const head = (await git.readRef("HEAD")) ?? "";
+  // All of the patches' changes, and maybe more, in HEAD: committed by hand (git commit -a),
+  // unless HEAD came from elsewhere: upstream took the patches, and a pull brought them with
+  // other lines of those files, which the hand commit's mixed reset would have left for the
+  // next refresh to take into the top patch.
+  if (byHand && !inPart && (await committedHere(git, null, head))) return null;
   const base = await commitPushedOn(ctx, applied, committed);
   // Part of a patch is also what a pull brings when upstream took some of it: a hand commit of
   // some lines changes no file the patches do not, and is on no remote's branch (t115 N2: an
@@ -451,20 +458,31 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   const treeAtHead = headBlobs !== null && (tracked.length ? tracked : stackFiles).every((p) => blobIdOf(ctx, p, versionOnDisk(ctx, p)) === (headBlobs.get(p) ?? null));
   const forward = base !== null && git.isAncestor(base, head);
   const backward = base !== null && !forward && git.isAncestor(head, base);
-  return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}) };
+  return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}), files: committed };
 }
 
-/** Whether the commits from `base` to `head` change the applied patches' files alone, and no remote-tracking branch has `head`. */
+/** Whether the commits from `base` to `head` change the applied patches' files alone, and were made here (committedHere). */
 async function onlyStackCommitted(git: GitRepo, applied: readonly AppliedPatch[], base: string, head: string): Promise<boolean> {
   try {
     const stackFiles = new Set(applied.flatMap((record) => Object.keys(record.files)).map((path) => git.prefix + path));
     const changed = (await git.run(["diff", "--name-only", "-z", "--no-renames", base, head, "--", ":/"])).split("\0").filter(Boolean);
-    if (!changed.every((path) => stackFiles.has(path))) return false;
+    return changed.every((path) => stackFiles.has(path)) && (await committedHere(git, base, head));
+  } catch {
+    return false; // git cannot tell: the pull's way, which keeps every commit
+  }
+}
+
+/**
+ * Whether no remote-tracking branch has `head`, and the commits from `base` to it (HEAD's
+ * alone without a base) have the author git would write now: a hand commit's, not a pull's.
+ */
+async function committedHere(git: GitRepo, base: string | null, head: string): Promise<boolean> {
+  try {
     if ((await git.run(["for-each-ref", "--contains", head, "--format=%(refname)", "refs/remotes"])).trim() !== "") return false;
     // Another author's commit is no hand commit of yours, also when a git pull URL BRANCH left no remote branch (t116 N5).
     // git var: the author a commit made here now would have (GIT_AUTHOR_EMAIL, then user.email).
     const me = (/<([^>]*)>/.exec(await git.run(["var", "GIT_AUTHOR_IDENT"]).catch(() => ""))?.[1] ?? "").toLowerCase();
-    const authors = (await git.run(["log", "--format=%ae", `${base}..${head}`])).split("\n").filter(Boolean);
+    const authors = (await git.run(["log", "--format=%ae", ...(base ? [`${base}..${head}`] : ["-1", head])])).split("\n").filter(Boolean);
     return me === "" || authors.every((email) => email.toLowerCase() === me);
   } catch {
     return false; // git cannot tell: the pull's way, which keeps every commit
