@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
+import { shellWord } from "../core/shell-word.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { guardStateDirFromClean } from "../git/clean-guard.js";
@@ -188,6 +189,21 @@ function refuseMissingQueue(queueDir: string): void {
     ],
     { queue: queueDir },
   );
+}
+
+/**
+ * A command run in a git repository of its own inside a stack's tree (a submodule, a nested
+ * repository) with no stack there: git works on that repository, and pq had worked on the
+ * enclosing tree's stack, a refresh taking the superproject's edits into a patch made for the
+ * submodule (t113 N9). The stack's own repositories (a shared queue, .pq/'s marker) are its.
+ */
+function refuseEnclosingStack(tree: string, repository: string): void {
+  const queue = loadState(tree)?.queue;
+  const within = (dir: string) => !leadsOutside(relative(dir, repository));
+  if ((queue !== undefined && within(resolve(tree, queue))) || within(statePaths(tree).dir)) return;
+  throw new PqError("no-queue", `no pq stack in ${repository}, a git repository of its own (a submodule or a nested repository) inside ${tree}, whose stack is that tree's`, [
+    `pq init there starts a stack for that repository; pq --tree ${shellWord(tree)} works on the enclosing tree's`,
+  ]);
 }
 
 export class Stack {
@@ -435,8 +451,14 @@ export class Stack {
     let dir = resolve(opts.tree);
     // A directory that is not there has no enclosing tree: `--tree typo` ran on the stack around the current directory (t25 F5).
     if (!existsSync(dir)) return Stack.open(opts);
+    // The nearest folder walked through that is a git repository of its own (t113 N9).
+    let ownRepository: string | null = null;
     for (;;) {
-      if (existsSync(statePaths(dir).state)) return Stack.open({ ...opts, tree: dir });
+      if (existsSync(statePaths(dir).state)) {
+        if (ownRepository) refuseEnclosingStack(dir, ownRepository);
+        return Stack.open({ ...opts, tree: dir });
+      }
+      if (ownRepository === null && existsSync(join(dir, ".git"))) ownRepository = dir;
       const up = resolve(dir, "..");
       if (up === dir) return Stack.open(opts); // throws the "no stack" error for the original tree
       dir = up;

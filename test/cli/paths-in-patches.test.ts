@@ -180,17 +180,29 @@ describe("a file inside a git repository nested in the tree, not a submodule (t1
     await pq(tree, "init");
     await pq(tree, "new", "p1");
     write(nested, "n.txt", "n\nnn\n");
-    for (const [cwd, file] of [
-      [nested, "n.txt"],
-      [tree, "nested/n.txt"],
+    for (const [cwd, args] of [
+      [nested, ["--tree", tree, "refresh", "n.txt"]],
+      [tree, ["refresh", "nested/n.txt"]],
     ])
-      expect(await pq(cwd, "refresh", file)).toMatchObject({
+      expect(await pq(cwd, ...args)).toMatchObject({
         code: 7,
         err: expect.stringContaining("nested/n.txt is inside nested, a git repository of its own"),
       });
     expect((await pq(tree, "add", "nested/n.txt")).code).toBe(7);
+    // Run inside it, pq does not work on the enclosing tree's stack, as git works on that repository (t113 N9).
+    const inside = await pq(nested, "refresh");
+    expect(inside.code).toBe(3);
+    expect(inside.err).toContain(`no pq stack in ${nested}, a git repository of its own`);
+    expect(inside.err).toContain(`pq --tree ${tree} works on the enclosing tree's`);
     write(tree, "f.txt", "TOP\n");
     expect((await pq(tree, "refresh")).out).toContain("refreshed p1: f.txt\n");
     expect(read(join(tree, "patches"), "p1")).not.toContain("nested/n.txt");
+  });
+
+  it("the stack's own repositories are its: in a shared queue's directory and in .pq/ pq works on the tree's stack", async () => {
+    const tree = repo({ "f.txt": "top\n" });
+    expect((await pq(tree, "init", "--shared")).code).toBe(0);
+    await pq(tree, "new", "p1");
+    for (const dir of ["patches", ".pq"]) expect(await pq(join(tree, dir), "series")).toMatchObject({ code: 0, out: "p1\n" });
   });
 });
