@@ -384,6 +384,17 @@ function refuseFileAncestors(ws: WorkingSet, name: string, files: FilePatch[], s
   const ownFiles = new Set(files.flatMap((fp) => [fp.oldPath, fp.newPath]).filter((p): p is string => p !== null));
   for (const fp of files) {
     if (fp.newPath === null) continue;
+    // A directory an earlier patch of this operation makes, not on disk yet: the disk's read
+    // would not refuse it, and the executor found it only while writing (t117 N7).
+    const inside = fp.oldPath === null ? ws.plannedFileUnder(fp.newPath) : undefined;
+    if (inside !== undefined) {
+      throw new PqError(
+        "unsupported",
+        `${fp.newPath} is a directory where pq expects a file (or no file): a patch pushed before ${name} makes ${inside}`,
+        [`a name cannot be both a file and a directory: change ${name} to make its file under another name, or the patch that makes ${inside} to put it elsewhere`],
+        { patch: name, file: fp.newPath, conflictsWith: inside },
+      );
+    }
     const parts = fp.newPath.split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");

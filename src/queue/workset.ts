@@ -156,6 +156,13 @@ export class WorkingSet {
     return this.parents.kindOf(path) === "file";
   }
 
+  /** A file this operation plans inside `dir` (a path under it), or undefined: asked only where a patch creates `dir` as a file. */
+  plannedFileUnder(dir: string): string | undefined {
+    const prefix = `${dir}/`;
+    for (const [path, e] of this.planned) if (e.version !== null && path.startsWith(prefix)) return path;
+    return undefined;
+  }
+
   /** The version a path had on disk when this operation first read it (undefined: not read). */
   diskVersion(path: string): Version | undefined {
     return this.seen.get(path)?.version;

@@ -180,10 +180,11 @@ describe("a file inside a git repository nested in the tree, not a submodule (t1
     await pq(tree, "init");
     await pq(tree, "new", "p1");
     write(nested, "n.txt", "n\nnn\n");
-    for (const [cwd, args] of [
+    const runs: [string, string[]][] = [
       [nested, ["--tree", tree, "refresh", "n.txt"]],
       [tree, ["refresh", "nested/n.txt"]],
-    ])
+    ];
+    for (const [cwd, args] of runs)
       expect(await pq(cwd, ...args)).toMatchObject({
         code: 7,
         err: expect.stringContaining("nested/n.txt is inside nested, a git repository of its own"),

@@ -494,6 +494,33 @@ describe("what a reused push depends on besides the files it changes (stack-4 #8
     expect(await applied(dir)).toHaveLength(7);
   });
 
+  it("a file made where a patch before it in the same push made a directory is refused by name, cached or not, dry run alike (t117 N7)", async () => {
+    const dir = makeRepo({ "README": "base\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "mkdir-sub");
+    write(dir, "sub/x.c", "x\n");
+    await pq(dir, "add", "sub/x.c");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    await pq(dir, "new", "file-sub");
+    write(dir, "sub", "f\n");
+    await pq(dir, "add", "sub");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    // Each was pushed alone before: the push cache has both.
+    expect((await pq(dir, "reorder", "file-sub", "--last")).code).toBe(0);
+    const before = snapshot(dir);
+    const dry = await pq(dir, "push", "-a", "--dry-run");
+    expect(dry.code).toBe(7);
+    expect(snapshot(dir)).toEqual(before);
+    const real = await pq(dir, "push", "-a");
+    for (const r of [dry, real]) expect(r.err).toContain("file-sub: sub is a directory where pq expects a file (or no file): a patch pushed before file-sub makes sub/x.c");
+    expect(real.code).toBe(7);
+    expect(await applied(dir)).toEqual(["mkdir-sub"]);
+    expect(read(dir, "sub/x.c")).toBe("x\n");
+  });
+
   it("a hard-linked copy of the tree (cp -al) keeps its own log and cache (#8)", async () => {
     const dir = await stackOf20();
     const copy = `${dir}-copy`;

@@ -421,13 +421,21 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
     ws.checkPath(path, "path");
     return ws.version(path);
   };
+  /** Whether the push so far makes a file inside `dir` (a hit of the run, or planned before it). */
+  const madeUnder = (dir: string): boolean => {
+    const prefix = `${dir}/`;
+    for (const [path, version] of chain) if (version !== null && path.startsWith(prefix)) return true;
+    return ws.plannedFileUnder(dir) !== undefined;
+  };
   /** The push cache's entry for this patch over the versions so far, or null (also when one of its paths is refused). */
   const cachedEntry = (name: string, hash: string, careful: boolean): PushCacheEntry | null => {
     try {
       const entry = ctx.pushCache.match(pushCacheKey(hash, stripOf(name)), versionNow, careful ? (id) => ctx.store.present(id) : undefined);
       // A file made inside a directory that is a file of the stack: applied, the patch is refused by name.
       const stackFiles = { has: (p: string) => expected.has(p) || planned.has(p) || chain.has(p) };
-      if (entry && Object.entries(entry.files).some(([path, [pre, post]]) => pre === null && post !== null && underStackFile(path, stackFiles))) return null;
+      // Or a file made where a patch before it in this push made a directory (t117 N7).
+      if (entry && Object.entries(entry.files).some(([path, [pre, post]]) => pre === null && post !== null && (underStackFile(path, stackFiles) || madeUnder(path))))
+        return null;
       return entry;
     } catch (e) {
       if (e instanceof PqError) return null;
