@@ -320,6 +320,23 @@ describe("pq undo of a push after the patch was committed by hand (stack-3 #8)",
     expect(redo.code).toBe(12);
     expect(git(tree, "status", "--short", "a.txt")).toBe("");
   });
+
+  it("the undo of a pop after a commit changed the popped file refuses, --force too, and names the goto that works (t117 N1)", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    await patchWith(tree, "p", { "a.txt": lines(10).replace("8\n", "eight\n") });
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(10).replace("2\n", "two upstream\n"));
+    git(tree, "commit", "-qam", "upstream");
+    for (const args of [["undo"], ["undo", "--force"]]) {
+      const undo = await pq(tree, ...args);
+      expect(undo.code).toBe(12);
+      expect(undo.err).toContain("HEAD has commits that change a.txt since pop p: undo would write it as it was before those commits");
+      expect(undo.err).toContain("pq goto p makes that move over HEAD as it is now");
+    }
+    expect(read(tree, "a.txt")).toBe(lines(10).replace("2\n", "two upstream\n"));
+    expect((await pq(tree, "goto", "p")).code).toBe(0);
+    expect(read(tree, "a.txt")).toBe(lines(10).replace("2\n", "two upstream\n").replace("8\n", "eight\n"));
+  });
 });
 
 describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {

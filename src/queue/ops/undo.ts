@@ -271,6 +271,27 @@ export async function planUndo(
         }
     }
   }
+  // Changed since by a commit (a pull, a git commit), on a path no applied patch changes: the
+  // log's version is the HEAD of then, and writing it would revert the commit in the tree, where
+  // a push or a pop works over HEAD as it is now (t117 N1). Refused as the moves that take
+  // patches off refuse over HEAD's commits, --force or not.
+  const belowNow = dirty.filter((path) => !stackNow.has(path) && required.has(path));
+  const committedSince = belowNow.length ? await differFromHead(ctx, new Map(belowNow.map((path) => [path, required.get(path)!])), { remember: false }) : [];
+  if (committedSince.length) {
+    const target = adoptState(JSON.parse(store.get(direction === "undo" ? ordered.at(-1)!.state[0] : ordered.at(-1)!.state[1])) as StackState).applied.map((r) => r.name);
+    const now = tx.state.applied.map((r) => r.name);
+    const moves = target.length !== now.length || target.some((name, i) => name !== now[i]);
+    throw new PqError(
+      "refused",
+      `HEAD has commits that change ${committedSince.slice(0, 5).join(", ")}${committedSince.length > 5 ? ", ..." : ""} since ${ordered.at(-1)!.op}: ${direction} would write ${committedSince.length === 1 ? "it" : "them"} as ${committedSince.length === 1 ? "it was" : "they were"} before those commits, reverting them in the tree`,
+      [
+        moves
+          ? `${target.length ? `pq goto ${target.at(-1)}` : "pq pop -a"} makes that move over HEAD as it is now`
+          : `make that change again over HEAD as it is now`,
+      ],
+      { files: committedSince },
+    );
+  }
   // Only on paths the undo writes (see takenOnly), and not where the tree's own edits are said already.
   const overwritten = [...between].filter(([path, v]) => v !== null && final.has(path) && final.get(path) !== v && !dirty.includes(path));
   let backup: string | undefined;
