@@ -6,6 +6,7 @@ import type { PushReport, Stack, UndoReport } from "../queue/stack.js";
 import type { SkippedPatch } from "../queue/queries.js";
 import type { FileFate } from "../queue/ops/push.js";
 import { MERGED_NOTE } from "../queue/apply-patch.js";
+import { betweenBackupNote } from "../queue/ops/undo-words.js";
 import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
@@ -87,7 +88,7 @@ export function printUndoReport(io: CliIO, verb: string, report: UndoReport, jso
   if (json) return printJson(io, report);
   for (const e of report.entries) io.out(`${verb} ${e.op} (${e.time.replace("T", " ").slice(0, 19)})`);
   if (report.backup) io.out(`files changed since were saved in ${report.backup}`);
-  if (report.betweenBackup) io.out(`edits a refresh had taken, which this undo took back with it, were saved in ${report.betweenBackup}`);
+  if (report.betweenBackup) io.out(betweenBackupNote(report.betweenBackup));
   if (report.rebaseStopped)
     io.out("the rebase is stopped again where that --continue went on from: pq rebase --continue, --skip or --abort");
 }

@@ -5,6 +5,7 @@
  */
 import type { Stack } from "../queue/stack.js";
 import type { UndoReport } from "../queue/ops/undo.js";
+import { betweenBackupNote } from "../queue/ops/undo-words.js";
 import type { Cell } from "../ci/report.js";
 import { badgeVerdict } from "../queue/ci-verdicts.js";
 import { sharedStatus, type SharedStatus } from "../collab/status.js";
@@ -14,7 +15,7 @@ export function describeUndo(r: UndoReport, verb: "undid" | "redid"): string {
   if (!r.entries.length) return `nothing to ${verb === "undid" ? "undo" : "redo"}`;
   return (
     `${verb} ${r.entries.map((e) => e.op).join(", ")}${r.backup ? ` (files changed since were saved in ${r.backup})` : ""}` +
-    (r.betweenBackup ? `; edits a refresh had taken, which this undo took back with it, were saved in ${r.betweenBackup}` : "") +
+    (r.betweenBackup ? `; ${betweenBackupNote(r.betweenBackup)}` : "") +
     // As pq undo says it (tui-8 T18): the undo of a --continue leaves the rebase stopped again.
     (r.rebaseStopped ? "; the rebase is stopped again where that --continue went on from (pq rebase --continue, --skip or --abort)" : "")
   );

@@ -251,7 +251,7 @@ describe("pq rebase: a queue of 20 patches onto a moving upstream", () => {
     expect(undo.code, undo.err).toBe(0);
     // No edit of the tree's own was in the way; the resolution the refresh took goes with the rebase, saved (t61 N3).
     expect(undo.out).not.toContain("files changed since were saved");
-    expect(undo.out).toContain("edits a refresh had taken, which this undo took back with it, were saved in");
+    expect(undo.out).toContain("which this undo wrote over, were saved in");
     expect(await fullState(dir)).toEqual(before);
     const redo = await pq(dir, "redo", "3");
     expect(redo.code, redo.err).toBe(0);

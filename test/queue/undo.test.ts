@@ -659,6 +659,22 @@ describe("redo of a pop --force (undo-5 #11)", () => {
     expect(forced.out).toContain(".pq/backups");
     expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
   });
+  it("names every file whose edits the redo would overwrite, not the top patch's alone (t117 N6)", async () => {
+    const dir = await stackTree({ "a.txt": "a\n", "b.txt": "b\n" });
+    await pq(dir, "new", "pa");
+    write(dir, "a.txt", "a\nA\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "pb");
+    write(dir, "b.txt", "b\nB\n");
+    await pq(dir, "refresh");
+    write(dir, "a.txt", "a\nA\nedit A\n");
+    write(dir, "b.txt", "b\nB\nedit B\n");
+    expect((await pq(dir, "pop", "-a", "--force")).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    const refused = await pq(dir, "redo");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toMatch(/its undo put them back in (a\.txt, b\.txt|b\.txt, a\.txt): the redo would overwrite them again/);
+  });
 });
 
 describe("undo of a finish over changes staged since (undo-5 #5)", () => {
@@ -709,5 +725,21 @@ describe("undo over a patch file edited by hand (undo-5 #9)", () => {
     expect(r.err).toContain("p1 (queue)");
     expect(r.err).toContain("pq show NAME");
     expect(r.err).not.toContain("pq diff -z");
+  });
+});
+
+describe("undo of a version committed in a versioned queue with no remote (t117 N2)", () => {
+  it("says it is committed there, not pushed, and names no sync", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init", "--shared")).code).toBe(0);
+    await pq(dir, "new", "a", "-m", "a");
+    write(dir, "f.txt", "a\nB\n");
+    await pq(dir, "refresh");
+    expect((await pq(dir, "commit", "-m", "queue v1")).code).toBe(0);
+    const undo = await pq(dir, "undo");
+    expect(undo.out).toContain(
+      "note: what this undo took back of a is committed in the queue: pq commit would take it back there too; pq redo brings it back here",
+    );
   });
 });

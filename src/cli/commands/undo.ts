@@ -22,7 +22,8 @@ export default defineCommand({
     const taken = after ? after.uncommitted.filter((f) => !before!.uncommitted.includes(f)) : [];
     if (taken.length && !args.json)
       io.out(
-        `note: what this undo took back of ${fileList(taken)} is committed in the shared queue${after!.ahead ? "" : ", and pushed"}: pq commit and pq sync would take it back there too, for everyone; pq redo brings it back here`,
+        // ", and pushed" only where there is a remote branch that has it (t117 N2: a queue with no remote).
+        `note: what this undo took back of ${fileList(taken)} is committed in the ${after!.upstream ? "shared " : ""}queue${after!.upstream && !after!.upstreamMissing && !after!.ahead ? ", and pushed" : ""}: pq commit${after!.upstream ? " and pq sync" : ""} would take it back there too${after!.upstream ? ", for everyone" : ""}; pq redo brings it back here`,
       );
   },
 });

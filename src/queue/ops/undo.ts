@@ -257,18 +257,19 @@ export async function planUndo(
   if (direction === "redo") {
     for (const e of ordered.filter((entry) => entry.backup)) {
       const expected = expectedVersions(adoptState(JSON.parse(store.get(e.state[0])) as StackState).applied);
-      for (const [path, before] of e.tree)
-        if (expected.has(path) && expected.get(path) !== before && tx.ws.version(path) === before && !dirty.includes(path)) {
-          if (!force) {
-            throw new PqError(
-              "dirty",
-              `${e.op} overwrote unrefreshed edits (it saved them in ${e.backup}), and its undo put them back in ${path}: the redo would overwrite them again`,
-              ["pq redo --force saves them to .pq/backups first, as that operation did; or pq refresh to keep them"],
-              { files: [path], op: e.op },
-            );
-          }
-          dirty.push(path);
-        }
+      const edited = e.tree
+        .filter(([path, before]) => expected.has(path) && expected.get(path) !== before && tx.ws.version(path) === before && !dirty.includes(path))
+        .map(([path]) => path);
+      // Every file named, not the first (t117 N6): the redo overwrites them all.
+      if (edited.length && !force) {
+        throw new PqError(
+          "dirty",
+          `${e.op} overwrote unrefreshed edits (it saved them in ${e.backup}), and its undo put them back in ${edited.join(", ")}: the redo would overwrite them again`,
+          ["pq redo --force saves them to .pq/backups first, as that operation did"],
+          { files: edited, op: e.op },
+        );
+      }
+      dirty.push(...edited);
     }
   }
   // Changed since by a commit (a pull, a git commit), on a path no applied patch changes: the
