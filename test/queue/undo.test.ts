@@ -743,3 +743,26 @@ describe("undo of a version committed in a versioned queue with no remote (t117 
     );
   });
 });
+
+describe("redo of a push after the patch changed in the queue (t117 N3)", () => {
+  it("refuses to apply the version of then, names the goto that applies the queue's, and --force applies the old one", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p", "-m", "p");
+    write(dir, "f.txt", "a\nB\nc\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    await pq(dir, "push");
+    await pq(dir, "undo");
+    write(join(dir, "patches"), "p", read(join(dir, "patches"), "p").replace("+B\n", "+B fixed\n"));
+    const redo = await pq(dir, "redo");
+    expect(redo.code).toBe(5);
+    expect(redo.err).toContain("p changed in the queue since push p (edited by hand, or a pull): the redo would apply it as it was then");
+    expect(redo.err).toContain("pq goto p applies the queue's version");
+    expect(read(dir, "f.txt")).toBe("a\nb\nc\n");
+    expect((await pq(dir, "redo", "--force")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nB\nc\n");
+    expect((await pq(dir, "status")).out).toContain("p changed in the queue");
+  });
+});

@@ -346,6 +346,28 @@ export async function planUndo(
   const last = ordered.at(-1)!;
   const was = tx.state;
   tx.state = adoptState(JSON.parse(store.get(direction === "undo" ? last.state[0] : last.state[1])) as StackState);
+  // A patch the move puts on whose file changed in the queue since (edited by hand, a pull):
+  // the move writes the tree as the version of then made it, said nowhere but by a later pq
+  // status (t117 N3). Refused, as a queue file changed since is; --force applies the old one.
+  const wasApplied = new Map(was.applied.map((record) => [record.name, record.hash]));
+  const putOn = tx.state.applied.filter((record) => wasApplied.get(record.name) !== record.hash);
+  const newer = putOn
+    .filter((record) => {
+      const finalId = queueFinal.get(record.name);
+      const text = finalId === undefined ? readQueueText(ctx.queueDir, record.name) : finalId === null ? null : store.get(finalId);
+      return text !== null && sha1(text) !== record.hash;
+    })
+    .map((record) => record.name);
+  if (newer.length && !force) {
+    throw new PqError(
+      "dirty",
+      `${newer.join(", ")} changed in the queue since ${last.op} (edited by hand, or a pull): the ${direction} would apply ${newer.length === 1 ? "it" : "them"} as ${newer.length === 1 ? "it was" : "they were"} then, not as the queue has ${newer.length === 1 ? "it" : "them"}`,
+      [
+        `pq goto ${tx.state.applied.at(-1)!.name} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
+      ],
+      { patches: newer },
+    );
+  }
   // A move that takes patches off a file (the undo of a push, the redo of a pop: a pop) is
   // checked as pop checks it: HEAD must still have the file's version from below the stack.
   // With commits made since that change it (the patches committed by hand), the tree would be
