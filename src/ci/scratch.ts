@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -108,9 +109,13 @@ export async function openScratch(opts: {
   };
   copiesOf.set(dir, tree);
   foreignQueue = Boolean(opts.queue);
+  // Where the copy's .pq/ waits while a --run command runs (see aroundCommand); swept as a copy is.
+  const aside = opts.forCommand ? mkdtempSync(join(tmpdir(), `pq-scratch-state-${basename(tree)}-${process.pid}-`)) : null;
+  if (aside) stateAside.set(dir, aside);
   const removeCopies = () => {
     rmSync(dir, { recursive: true, force: true });
     if (queueCopy) rmSync(queueCopy, { recursive: true, force: true });
+    if (aside) rmSync(aside, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
     removeCopies();
@@ -316,6 +321,8 @@ export function leftOutNote(paths: string[]): string {
 
 /** The scratch copies this process made, and what each is a copy of: a refusal names the user's files (ci-17 F10). */
 const copiesOf = new Map<string, string>();
+/** A scratch copy's folder for its .pq/ while a command runs, outside the copy (see aroundCommand). */
+const stateAside = new Map<string, string>();
 /** The last scratch was a --queue DIR over a tree: no stack of the user's to restore a file to or delete a patch from. */
 let foreignQueue = false;
 
@@ -433,9 +440,20 @@ export async function aroundCommand<T>(stack: Stack, run: () => Promise<T>): Pro
   // By id: a command that commits or checks out in the copy moves HEAD (verify-9 X3).
   const state = git(["rev-parse", "HEAD"]).trim();
   const base = git(["rev-parse", "HEAD~1"]).trim();
+  // The command sees the tree as a checkout has it: pq's .pq/ (its object packs hold every
+  // patch's text) waits outside, or a grep -r over the tree found the patches' lines in the
+  // base state (t118 N3). Nothing of pq runs in the copy meanwhile.
+  const aside = stateAside.get(stack.tree);
+  const stateDir = statePaths(stack.tree).dir;
+  if (aside) renameSync(stateDir, join(aside, ".pq"));
   try {
     return await run();
   } finally {
+    if (aside) {
+      // A .pq/ the command made is not the stack's.
+      rmSync(stateDir, { recursive: true, force: true });
+      renameSync(join(aside, ".pq"), stateDir);
+    }
     try {
       git(["reset", "-q", "--hard", state]);
       // -ff: a repository the command made inside the copy (a test's git init) goes too.

@@ -127,6 +127,26 @@ describe("pq ci and bisect on the current stack", () => {
     expect(readFileSync(join(tree, "real/conf"), "utf8")).toBe("value=base\n");
   }, 60_000);
 
+  it("runs the command without pq's .pq/ in the tree: a grep -r for a patch's line finds it only where the patch is applied (t118 N3)", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const tree = join(root, "t");
+    mkdirSync(tree);
+    write(tree, "f.txt", "one\ntwo\n");
+    commitBase(tree);
+    await pq(tree, "init", "--queue", "../q");
+    await pq(tree, "new", "p1");
+    write(tree, "f.txt", "one\nFORBIDDEN\n");
+    await pq(tree, "refresh");
+    for (const args of [["ci"], ["bisect"]]) {
+      const r = await pq(tree, ...args, "--run", "test -d .pq && exit 3; ! grep -rq FORBIDDEN --exclude-dir=.git .");
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(args[0] === "ci" ? /0 +\(base tree\) PASS[\s\S]*1 +p1 +FAIL/ : /p1/);
+    }
+    expect(existsSync(join(tree, ".pq", "state.json"))).toBe(true);
+    expect((await pq(tree, "top")).out).toBe("p1\n");
+  }, 60_000);
+
   it("tests the queue as it was when the run started: a patch changed meanwhile is not what a later state applies (ci-7 #7)", async () => {
     const { root } = await twoPatchesOnV(["--queue", "../q"]);
     await pq(join(root, "t"), "pop", "-a");
