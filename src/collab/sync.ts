@@ -1089,6 +1089,10 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   try {
     // Up to the top the sync started from: patches pushed while it was stopped are taken back with it.
     r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true, exactly: true });
+    // A conflict that kept the patch as it was (a binary file: yours is kept) left it applied,
+    // and the restack had nothing to move: its mark is the sync's, and goes with it (t118 N8).
+    const top = stack.appliedRecords().at(-1);
+    if (top?.needsRefresh === "conflict" && state.conflicts?.some((c) => c.patch === top.name)) await stack.unmarkConflicted(top.name);
   } finally {
     stack.takingBack = null;
   }

@@ -1319,6 +1319,14 @@ export class Stack {
     return this.transact(label, plan, onEvent);
   }
 
+  /** Take back markConflicted where no conflict is left (a sync's abort over a binary conflict that kept the patch as it was). */
+  async unmarkConflicted(name: string): Promise<void> {
+    await this.transact(`conflict mark of ${name} taken back`, (ctx) => {
+      const record = ctx.tx.state.applied.find((a) => a.name === name);
+      if (record?.needsRefresh === "conflict") delete record.needsRefresh;
+    });
+  }
+
   /** Mark an applied patch conflicted: push, pop and finish then refuse until pq refresh. */
   async markConflicted(name: string): Promise<void> {
     await this.transact(`conflicted ${name}`, (ctx) => {

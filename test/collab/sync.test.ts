@@ -1188,6 +1188,10 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.code).toBe(6);
     expect(r.err).toContain("blob.patch: blob.bin changed on both sides and git cannot merge binary files: yours is kept");
     expect(readFileSync(join(bob.tree, "blob.bin"))).toEqual(blob("B"));
+    // An abort leaves no conflict mark: the next sync stops on the conflict again, not on a refresh to make (t118 N8).
+    expect((await ok(bob.tree, "sync", "--abort")).out).toContain("the queue and the tree are as before");
+    expect((await ok(bob.tree, "status")).out).not.toContain("needs a refresh");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
     // No markers, and not resolved yet: the patch still needs its refresh (t40 N11).
     expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in blob.patch: resolve blob.patch");
     expect((await pq(bob.tree, "sync", "--continue")).err).toContain("blob.patch needs a refresh before you can continue the sync");
