@@ -117,7 +117,9 @@ export async function restack(
     const at = exactTop === null ? -1 : applied.findIndex((r) => r.name === exactTop);
     if (exactTop === null || at !== -1) keep = Math.min(keep, at + 1);
   }
-  const report: RestackReport = { popped: [], pushed: [], top: stack.top(), wasTop: stack.top() };
+  // The patch the user was on: the sync's start's (an abort from a stop on another: t118 N2), under its new name.
+  const wasTop = opts.top !== undefined ? (opts.top === null ? null : (opts.renamed?.[opts.top] ?? opts.top)) : stack.top();
+  const report: RestackReport = { popped: [], pushed: [], top: stack.top(), wasTop };
   if (keep < applied.length) {
     const r = await stack.pop(keep === 0 ? { all: true, force: opts.force } : { target: applied[keep - 1].name, force: opts.force });
     report.popped = r.popped;

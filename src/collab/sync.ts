@@ -16,7 +16,7 @@ import { PqError } from "../errors.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
 import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
-import { backupFiles } from "../queue/ops/context.js";
+import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable } from "../queue/series.js";
@@ -288,8 +288,8 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
       throw new PqError(
         "dirty",
         `unrefreshed changes in ${hit.join(", ")}, which ${entry.name} (new, changed or moved below your top there) also changes: the sync would pop your stack and then stop there; nothing was changed`,
-        ["commit or stash them (git stash), or make them a patch (pq new, pq refresh, pq commit), then pq sync"],
-        { patch: entry.name, files: hit },
+        [`${setAsideAdvice(hit, "pq sync")}; or make them a patch of their own (pq new, pq refresh, pq commit: the sync shares it)`],
+        { patch: entry.name, files: hit, pathsFrom: stack.tree },
       );
     }
   }

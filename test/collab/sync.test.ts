@@ -132,6 +132,29 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     cpSync(start.copy, w.root, { recursive: true, preserveTimestamps: true });
   });
 
+  it("a sync refused over an edit of a file an incoming patch changes: its way out, followed word for word, syncs and keeps the edit (t118 N1)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "b.c", 8, "eight (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1 also changes b.c");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    editLine(bob.tree, "b.c", 17, "seventeen (bob, not refreshed)");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    const way =
+      /set them aside: (git diff -- b\.c > mine\.diff), (git checkout -- b\.c); then pq sync, and (git apply mine\.diff) puts them back/.exec(
+        r.err,
+      );
+    expect(way).not.toBeNull();
+    execFileSync("sh", ["-c", `${way![1]} && ${way![2]}`], { cwd: bob.tree });
+    await ok(bob.tree, "sync");
+    execFileSync("sh", ["-c", way![3]], { cwd: bob.tree });
+    expect(read(bob.tree, "b.c")).toContain("eight (ann)");
+    expect(read(bob.tree, "b.c")).toContain("seventeen (bob, not refreshed)");
+    expect((await ok(bob.tree, "top")).out).toBe("p1.patch\n");
+  });
+
   it("an undo of a refresh already committed and pushed says so (t104's note)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 6, "six");

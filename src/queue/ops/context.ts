@@ -355,3 +355,14 @@ export function changesGoneFrom(tree: string, files: readonly string[], doing: s
     { files: [...files], pathsFrom: tree },
   );
 }
+
+/**
+ * Edits set aside around a command that changes their files, and put back after it. Not git
+ * stash: it takes the applied patches' changes too (they are work-tree changes), and its pop
+ * refuses over a file the command changed (t118 N1); a diff of the files alone applies over
+ * the command's change where the two do not touch.
+ */
+export function setAsideAdvice(files: readonly string[], command: string): string {
+  const named = files.map(shellWord).join(" ");
+  return `set them aside: git diff -- ${named} > mine.diff, git checkout -- ${named}; then ${command}, and git apply mine.diff puts them back (git apply --reject mine.diff where they overlap its change: what does not fit goes to .rej files)`;
+}

@@ -22,7 +22,7 @@ import { containedUpstream } from "../rebase-merge.js";
 import { execBitsTrusted, readHeadCommit } from "../../git/head.js";
 import { matchingRun, rememberRun, RUN_MIN, underStackFile } from "./push-run.js";
 import { adoptRecords, pathMap, statePaths, versionExec, versionId, type AppliedPatch, type FileChange, type Version } from "../state.js";
-import { appliedNames, askGitAhead, changesGoneFrom, differFromHead, revertedBelowStack, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, refuseInsideSubmodule, resolveName, type OpContext, type StackTarget } from "./context.js";
+import { appliedNames, askGitAhead, changesGoneFrom, differFromHead, revertedBelowStack, stagedAmong, pushCandidates, refuseIfTopNeedsRefresh, refuseInsideSubmodule, resolveName, setAsideAdvice, type OpContext, type StackTarget } from "./context.js";
 
 export interface PushOptions {
   target?: StackTarget;
@@ -191,21 +191,21 @@ async function refuseModeSetByHand(
       if (mode !== undefined && (mode === "100755") !== versionExec(app.reads[p])) edited.push(p);
     }
   }
-  if (edited.length) throw overEdits(name, edited, hadTop, edited.some((p) => expected.has(p)));
+  if (edited.length) throw overEdits(ctx.tree, name, edited, hadTop, edited.some((p) => expected.has(p)));
 }
 
 /** overEdits, unless every file is back as below the stack: then the patches' changes are gone, which no refresh keeps (t102 N1). */
 function goneOrOverEdits(ctx: OpContext, patch: string, files: string[], hadTop: boolean): PqError {
   const gone = revertedBelowStack(ctx, files);
-  return gone.length === files.length ? changesGoneFrom(ctx.tree, gone, `the push of ${patch}`) : overEdits(patch, files, hadTop);
+  return gone.length === files.length ? changesGoneFrom(ctx.tree, gone, `the push of ${patch}`) : overEdits(ctx.tree, patch, files, hadTop);
 }
 
 /**
  * `inApplied`: the files are ones the applied patches change (a forced pop of those patches
  * takes the edits away, with a backup); otherwise no pop touches them.
  */
-function overEdits(patch: string, files: string[], hadTop: boolean, inApplied = hadTop): PqError {
-  const stash = "commit or stash them first (git stash; git stash -u for a file git does not track, or move it away)";
+function overEdits(tree: string, patch: string, files: string[], hadTop: boolean, inApplied = hadTop): PqError {
+  const aside = `commit them first, or ${setAsideAdvice(files, "pq push")}`;
   return new PqError(
     "dirty",
     `unrefreshed changes in ${files.join(", ")}, which ${patch} also changes`,
@@ -213,10 +213,10 @@ function overEdits(patch: string, files: string[], hadTop: boolean, inApplied = 
       inApplied
         ? "pq refresh to keep them in the top patch first (or pq pop --force to drop them, with a backup)"
         : hadTop
-          ? `pq refresh to keep them in the top patch, or ${stash}`
-          : `${stash}, or make them a patch with pq new and pq refresh`,
+          ? `pq refresh to keep them in the top patch, or ${aside}`
+          : `${aside}; or make them a patch with pq new and pq refresh`,
     ],
-    { patch, files },
+    { patch, files, ...(inApplied ? {} : { pathsFrom: tree }) },
   );
 }
 
@@ -299,7 +299,7 @@ async function refuseOverBaseEdits(
       { patch, files: assumed, pathsFrom: ctx.tree },
     );
   }
-  throw overEdits(patch, files, hadTop, false);
+  throw overEdits(ctx.tree, patch, files, hadTop, false);
 }
 
 /**
@@ -831,7 +831,6 @@ export async function mergeHelp(
     return { can: false, why: `the patch does not apply to the blob ${blob} it names either: was it edited by hand?` };
   return { can: true, why: "" };
 }
-
 
 /**
  * A directory in the tree where the patch makes a file, refused by the working set as any read
