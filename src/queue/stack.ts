@@ -51,7 +51,7 @@ import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, t
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
 import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/push.js";
-import { commitPushedOn, headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
+import { belowHandCommits, headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
 import { planFold } from "./ops/fold.js";
@@ -114,7 +114,7 @@ export interface StackStatus {
   committedUnder?: string[];
   /** With committedUnder: HEAD moved under the patches rather than their being committed (see headMovedUnder). */
   headMoved?: HeadMoved;
-  /** With committedUnder and no headMoved (the patches committed by hand): the commit they were pushed on, where HEAD's reflog has it. */
+  /** With committedUnder and no headMoved (the patches committed by hand): the commit below those commits (see belowHandCommits), where HEAD's reflog has the one they were pushed on. */
   pushedOn?: string;
   /** Files the applied patches leave in the tree that are gone from it (see filesGone). */
   filesGone?: string[];
@@ -726,7 +726,7 @@ export class Stack {
     const guardedOff = this.appliedGuardedOff();
     const committedUnder = top ? await differFromHead(ctx, versionsBelowStack(this.state.applied), { remember: true }) : [];
     const headMoved = committedUnder.length ? await headMovedUnder(ctx, this.state.applied, committedUnder) : null;
-    const pushedOn = committedUnder.length && !headMoved ? await commitPushedOn(ctx, this.state.applied, committedUnder) : null;
+    const pushedOn = committedUnder.length && !headMoved ? await belowHandCommits(ctx, this.state.applied, committedUnder) : null;
     const gone = preview ? changesGone(this.state.applied, preview, versionText(tx.ws, ctx.store)) : null;
     const missing = preview && !gone?.files.length ? filesGone(this.state.applied, preview) : [];
     return {

@@ -1177,6 +1177,7 @@ async function followPullAdvice(tree: string, base: string, head: string, status
   execFileSync("sh", ["-c", `git restore -- ${restore}`], { cwd: tree });
   expect(status).toContain("pq push -a --merge (the patches onto HEAD");
   expect((await pq(tree, "push", "-a", "--merge")).code).toBe(0);
+  expect(status).toContain("copy back a file whose diff is your edits alone");
   const saved = /saved in (\S+)/.exec(pop.out + pop.err)![1];
   execFileSync("sh", ["-c", `cp -R ${saved}/. .`], { cwd: tree });
 }
@@ -1233,6 +1234,21 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
     const p1 = read(join(tree, "patches"), "p1");
     expect(p1).toContain("+twelve");
     expect(p1).not.toContain("-three");
+  });
+
+  it("the patches committed by hand over a pull: the reset named goes back to the pull's commit, not below it (t119 N7)", async () => {
+    const { tree } = await cloneWithPatchesUnderUpstream();
+    git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
+    const pulled = git(tree, "rev-parse", "HEAD").trim();
+    // The author git writes in this clone is the hand commit's (see committedHere).
+    git(tree, "config", "user.name", "Test Author");
+    git(tree, "config", "user.email", "author@example.org");
+    git(tree, "commit", "-qam", "the patches, by hand");
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain(`committed by hand (git commit -a, or some of their lines: git add -p)? git reset ${pulled.slice(0, 12)}`);
+    git(tree, "reset", "-q", pulled);
+    expect(git(tree, "status", "-sb").split("\n")[0]).not.toContain("behind");
+    expect((await pq(tree, "status")).out).toContain("HEAD moved under the applied patches");
   });
 
   it("a pulled commit that took all of a patch and more lines of its file is a pull, not the patches committed by hand", async () => {

@@ -376,8 +376,9 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
     : // No git apply -R of HEAD's changes: where HEAD took some of the patches' lines, it took
       // those out too (t115 N3). The pop saves the files as they are, a pull's merge of HEAD, the
       // patches and the user's edits; after the push onto HEAD they differ from the tree by the
-      // user's edits alone, which copying them back brings back (t116 N4).
-      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), pq pop -a --force (it saves the patches' files as they are, HEAD's changes and your own edits in them, in .pq/backups, and sets them back as they were below the patches), git reset ${head} (HEAD forward again; the tree stays), git restore -- ${moved.files.map(shellWord).join(" ")} (HEAD's version of the files it changes), pq push -a --merge (the patches onto HEAD, merged where it has some of their lines; pq status then names a patch to refresh), then copy the files the pop saved back over the tree: your own edits come back as unrefreshed changes (pq diff shows them)`;
+      // user's edits alone, which copying them back brings back (t116 N4), unless the push
+      // merged a line otherwise than the pull (a renamed file): a diff first says so (t119 N13).
+      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), pq pop -a --force (it saves the patches' files as they are, HEAD's changes and your own edits in them, in .pq/backups, and sets them back as they were below the patches), git reset ${head} (HEAD forward again; the tree stays), git restore -- ${moved.files.map(shellWord).join(" ")} (HEAD's version of the files it changes), pq push -a --merge (the patches onto HEAD, merged where it has some of their lines; pq status then names a patch to refresh), then your own edits: the files the pop saved hold them, with HEAD's lines as the pull merged them; diff each against the tree (diff .pq/backups/NAME/FILE FILE) and copy back a file whose diff is your edits alone (where the push merged a line otherwise, a renamed file, carry your edits over by hand)`;
   // HEAD reset (or checked out) back under the patches: forward to their commit again is the way (t102 N2).
   if (moved.backward)
     return [
@@ -499,7 +500,28 @@ export async function handCommitWayOut(
 ): Promise<string[]> {
   // `moved` as the caller found it (null: committed by hand), else asked here.
   const found = moved === undefined ? await headMovedUnder(ctx, applied, committed) : moved;
-  return handCommitAdvice(command, found, found ? null : await commitPushedOn(ctx, applied, committed));
+  return handCommitAdvice(command, found, found ? null : await belowHandCommits(ctx, applied, committed));
+}
+
+/**
+ * The commit below the patches committed by hand: the one they were pushed on, unless a pull
+ * came between (HEAD's commits above that one start with some a remote-tracking branch has):
+ * then the newest of those, so that the reset takes the hand commits alone and keeps the
+ * pull's (t119 N7: it dropped upstream's commit, and the next refresh took its lines).
+ */
+export async function belowHandCommits(ctx: OpContext, applied: readonly AppliedPatch[], committed: string[]): Promise<string | null> {
+  const base = await commitPushedOn(ctx, applied, committed);
+  const git = base ? await ctx.repo() : null;
+  if (!base || !git) return base;
+  try {
+    const since = (await git.run(["rev-list", "--first-parent", `${base}..HEAD`])).split("\n").filter(Boolean);
+    const local = (await git.run(["rev-list", "--first-parent", `${base}..HEAD`, "--not", "--remotes"])).split("\n").filter(Boolean);
+    // HEAD's own commits are the newest ones; below them, what a remote has (a pull's).
+    if (local.length && local.length < since.length) return since[local.length];
+  } catch {
+    /* git cannot tell: the commit they were pushed on */
+  }
+  return base;
 }
 
 /**
