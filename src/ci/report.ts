@@ -60,6 +60,8 @@ export interface CiReport {
   cells: Cell[];
   /** Which shard this report covers ("K/N"); absent when complete. */
   shard?: string;
+  /** The --run command that judged the states; absent for builds and boots. */
+  run?: string;
 }
 
 export function sortCells(cells: Cell[], backends: string[]): Cell[] {
@@ -116,6 +118,11 @@ export function mergeReports(reports: CiReport[]): CiReport {
   for (const r of reports) {
     if (r.queueId !== first.queueId) throw new Error(`reports are from different series (${r.queueId} vs ${first.queueId})`);
     if (r.backends.join() !== first.backends.join()) throw new Error("reports ran different backends");
+    // Shards judged by different commands are no one run's (t120 N4: merged, they passed a state one command failed).
+    if (r.run !== first.run)
+      throw new Error(
+        `reports were judged by different commands (${JSON.stringify(first.run ?? null)} vs ${JSON.stringify(r.run ?? null)})`,
+      );
     if (JSON.stringify(r.states.map((st) => st.patch)) !== JSON.stringify(first.states.map((st) => st.patch)))
       throw new Error("reports list different states");
     const base = reports.find((other) => other.baseId !== undefined && r.baseId !== undefined && other.baseId !== r.baseId);
@@ -139,6 +146,7 @@ export function mergeReports(reports: CiReport[]): CiReport {
     backends: first.backends,
     states: first.states,
     cells: sortCells(markGoneBackends(cells), first.backends),
+    ...(first.run !== undefined ? { run: first.run } : {}),
   };
   const expected = first.states.length * first.backends.length;
   if (cells.length !== expected) merged.shard = `partial:${shards.join(",")}`;

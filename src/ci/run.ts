@@ -176,6 +176,7 @@ async function runInScratch(opts: CiOptions): Promise<CiReport> {
       cells: sortCells(markGoneBackends(cells), backends),
     };
     if (opts.shard) report.shard = `${opts.shard.index}/${opts.shard.count}`;
+    if (opts.run !== undefined) report.run = opts.run;
     return report;
   } finally {
     await evaluator.close();

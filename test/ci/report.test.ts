@@ -50,6 +50,21 @@ describe("ci reports", () => {
     expect(withoutTimings(mergeReports([shards[2], shards[0], shards[1]]))).toEqual(withoutTimings(unsharded));
     expect(() => mergeReports([shards[0], shards[0]])).toThrow(/appears in two reports/);
     expect(() => mergeReports([shards[0], { ...shards[1], queueId: "other" }])).toThrow(/different series/);
+    // Shards judged by different --run commands (t120 N4), or one by a command and one by boots.
+    expect(() =>
+      mergeReports([
+        { ...shards[0], run: "make check" },
+        { ...shards[1], run: "true" },
+      ]),
+    ).toThrow(/judged by different commands/);
+    expect(() => mergeReports([{ ...shards[0], run: "make check" }, shards[1]])).toThrow(/judged by different commands/);
+    expect(
+      mergeReports([
+        { ...shards[0], run: "true" },
+        { ...shards[1], run: "true" },
+        { ...shards[2], run: "true" },
+      ]).run,
+    ).toBe("true");
     expect(mergeReports([shards[0]]).shard).toMatch(/^partial/);
     // The same series over two base trees; a report without a base id (pq before December 3) is taken.
     expect(() => mergeReports([{ ...shards[0], baseId: "1111" }, { ...shards[1], baseId: "2222" }, shards[2]])).toThrow(
