@@ -29,15 +29,16 @@ export function runCommand(
 ): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    // Its own process group when there is a limit: a command that hangs is killed with
-    // everything it started (make's compilers, a test's server), not only its shell.
-    const group = opts.timeoutMs !== undefined;
+    // Its own process group: a command that hangs is killed with everything it started (make's
+    // compilers, a test's server), not only its shell; and what it leaves running when it ends
+    // is killed then, before the state is put back: a background job's late write had landed in
+    // the next state's tree (t120 N1), and a signal that ended pq left it running (t120 N6).
     const child = childProcess().spawn(cmd, {
       cwd,
       shell: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...opts.env },
-      detached: group,
+      detached: true,
     });
     let output = "";
     const take = (b: Buffer) => {
@@ -48,13 +49,13 @@ export function runCommand(
     child.stderr.on("data", take);
     const killGroup = () => {
       try {
-        if (child.pid !== undefined) process.kill(group ? -child.pid : child.pid, "SIGKILL");
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
         /* gone already */
       }
     };
     // pq stopped by Ctrl-C or a kill leaves no command of its own group running.
-    if (group) process.on("exit", killGroup);
+    process.on("exit", killGroup);
     let timedOut = false;
     const timer =
       opts.timeoutMs === undefined
@@ -69,9 +70,10 @@ export function runCommand(
     const finish = (code: number, signal?: NodeJS.Signals) => {
       if (settled) return;
       settled = true;
+      killGroup();
       if (timer) clearTimeout(timer);
       if (grace) clearTimeout(grace);
-      if (group) process.off("exit", killGroup);
+      process.off("exit", killGroup);
       resolve({ code, ...(signal ? { signal } : {}), timedOut, output: output.slice(-KEPT_OUTPUT), ms: ms || Date.now() - started });
     };
     const exitCode = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 1);
@@ -87,7 +89,6 @@ export function runCommand(
       ms = Date.now() - started;
       if (timer) clearTimeout(timer);
       grace = setTimeout(() => {
-        if (group) killGroup();
         child.stdout.destroy();
         child.stderr.destroy();
         finish(exitCode(code, signal), signal ?? undefined);

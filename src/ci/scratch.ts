@@ -333,16 +333,6 @@ let foreignQueue = false;
  */
 function inUserTerms(e: unknown, command: string): unknown {
   if (!(e instanceof PqError)) return e;
-  // A --run command that removed the copy's .pq/ (git clean -x): the copy's stack is gone, not
-  // the user's, which the mapped message would have said, advising pq init there (t43 N2).
-  const gone = e.code === "no-queue" ? [...copiesOf].find(([copy]) => e.message.startsWith(`no pq stack in ${copy} any more`)) : undefined;
-  if (gone) {
-    return new PqError(
-      "refused",
-      `the command removed pq's .pq/ in the scratch copy of ${gone[1]} (git clean -x?), where ${command} judges each state; your tree and its stack are untouched`,
-      [`leave .pq out of what the command removes (git clean -xfd -e .pq), then run ${command} again`],
-    );
-  }
   const mapped = (text: string) => [...copiesOf].reduce((t, [copy, user]) => t.split(copy).join(user), text);
   const message = mapped(e.message);
   let details = e.details.map(mapped);

@@ -3,6 +3,8 @@
  * exited 0 and left a background process holding its output was waited for, and with
  * --timeout killed as a hang).
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../src/ci/run-command.js";
 import { tempDir, cleanup } from "../helpers/repo.js";
@@ -25,6 +27,20 @@ describe("runCommand", () => {
       // A command that is itself still running at the limit is a hang.
       const hang = await runCommand("sleep 6", dir, { timeoutMs: 300 });
       expect(hang.timedOut).toBe(true);
+    } finally {
+      cleanup(dir);
+    }
+  }, 30_000);
+
+  it("kills what the command left running when it ends, with or without a limit: nothing writes into the next state (t120 N1)", async () => {
+    const dir = tempDir();
+    try {
+      for (const timeoutMs of [undefined, 3000]) {
+        const r = await runCommand("(sleep 0.5; echo late > late.txt) >/dev/null 2>&1 & exit 0", dir, { timeoutMs });
+        expect(r.code).toBe(0);
+        await new Promise((done) => setTimeout(done, 1200));
+        expect(existsSync(join(dir, "late.txt"))).toBe(false);
+      }
     } finally {
       cleanup(dir);
     }
