@@ -99,7 +99,17 @@ export class PqError extends Error {
     return EXIT_CODES[this.code];
   }
   toJSON(): Record<string, unknown> {
-    return { error: this.code, message: this.message, details: this.details, exitCode: this.exitCode, ...this.data };
+    // The data after, but never over, what every refusal says (t120 N5: a command's exit status named exitCode hid pq's).
+    const json: Record<string, unknown> = {
+      error: this.code,
+      message: this.message,
+      details: this.details,
+      exitCode: this.exitCode,
+      ...this.data,
+    };
+    json.error = this.code;
+    json.exitCode = this.exitCode;
+    return json;
   }
 }
 

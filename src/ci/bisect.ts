@@ -75,6 +75,6 @@ export function judgeExitCode(code: number, cmd: string): Judgement {
     "refused",
     `bisect aborted: "${cmd}" exited with ${code} (above 127 means abort, as in git bisect run)`,
     ["make the command exit 0 (good), 1-127 (bad) or 125 (cannot test), then run pq bisect again"],
-    { command: cmd, exitCode: code },
+    { command: cmd, commandExit: code },
   );
 }

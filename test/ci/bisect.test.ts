@@ -64,8 +64,14 @@ describe("bisect search", () => {
     expect(() => judgeExitCode(128, "x")).toThrow(/abort/);
     // An abort is no usage error: exit 12, with the command and its code as data.
     expect(() => judgeExitCode(130, "x")).toThrow(
-      expect.objectContaining({ code: "refused", exitCode: 12, data: { command: "x", exitCode: 130 } }),
+      expect.objectContaining({ code: "refused", exitCode: 12, data: { command: "x", commandExit: 130 } }),
     );
+    // Its JSON says pq's exit code, not the command's (t120 N5).
+    try {
+      judgeExitCode(200, "x");
+    } catch (e) {
+      expect((e as PqError).toJSON()).toMatchObject({ error: "refused", exitCode: 12, commandExit: 200 });
+    }
   });
 });
 
