@@ -102,6 +102,13 @@ describe("pq ci and pq bisect from the command line", () => {
     expect(r.code).toBe(14);
     expect(r.err).toContain("cannot write into");
     expect(r.out).toBe("");
+    // A directory, and one file named for two reports, are refused before the run too (t120 N2, N3).
+    const dir = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", out);
+    expect([dir.code, dir.out]).toEqual([2, ""]);
+    expect(dir.err).toContain(`--json ${out} is a directory`);
+    const twice = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", "r.out", "--junit", "r.out");
+    expect([twice.code, twice.out]).toEqual([2, ""]);
+    expect(twice.err).toContain("--json and --junit name one file, r.out");
     const tmp = tempDir("pq-ci-sigint-");
     const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", "queue", "--tree", "kernel-model", "--no-cache"], {
       cwd: root,

@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from "node:fs";
 import { systemRefusal } from "../../core/system-refusal.js";
 import { dirname, resolve } from "node:path";
 import { PqError } from "../../errors.js";
@@ -17,13 +17,21 @@ import { ALL_BACKENDS } from "../ci-options.js";
  * not writable) is refused at once instead of costing the whole run and hiding its matrix.
  */
 function refuseUnwritableReports(args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
+  const named = new Map<string, string>();
   for (const [option, path] of [
     ["--json", args.json],
     ["--junit", args.junit],
     ["--html", args.html],
   ] as const) {
     if (path === undefined) continue;
-    const dir = dirname(resolve(io.cwd, path));
+    const full = resolve(io.cwd, path);
+    // A directory of that name, or one file for two reports (the second overwrote the first: t120 N2, N3).
+    if (statSync(full, { throwIfNoEntry: false })?.isDirectory())
+      throw new PqError("usage", `${option} ${path} is a directory`, ["name a report file (in that directory, if you like)"]);
+    const twice = named.get(full);
+    if (twice) throw new PqError("usage", `${twice} and ${option} name one file, ${path}`, ["give each report a file of its own"]);
+    named.set(full, option);
+    const dir = dirname(full);
     try {
       accessSync(dir, constants.W_OK);
     } catch {
