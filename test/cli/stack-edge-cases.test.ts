@@ -1251,6 +1251,25 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
     expect((await pq(tree, "status")).out).toContain("HEAD moved under the applied patches");
   });
 
+  it("a pulled commit that is exactly a patch, by another author, is a pull, not a hand commit whose reset the next pull undoes (t119 N1)", async () => {
+    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20) });
+    dirs.push(up);
+    const tree = `${up}-clone`;
+    dirs.push(tree);
+    execFileSync("git", ["clone", "-q", up, tree]);
+    await pq(tree, "init");
+    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
+    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+    write(up, "a.txt", read(up, "a.txt").replace("\n3\n", "\nthree\n"));
+    execFileSync("git", ["-c", "user.name=Uma Upstream", "-c", "user.email=uma@example.org", "commit", "-qam", "upstream takes p1"], {
+      cwd: up,
+    });
+    git(tree, "-c", "rebase.autoStash=true", "pull", "-q", "--rebase");
+    const status = (await pq(tree, "status")).out;
+    expect(status).toContain("HEAD moved under the applied patches");
+    expect(status).not.toContain("committed by hand");
+  });
+
   it("a pulled commit that took all of a patch and more lines of its file is a pull, not the patches committed by hand", async () => {
     const { up, tree, base } = await cloneWithPatchesUnderUpstream();
     write(up, "a.txt", read(up, "a.txt").replace("\n3\n", "\nthree\n"));

@@ -348,8 +348,10 @@ export interface HeadMoved {
   treeAtHead: boolean;
   /** HEAD is below the base (a git reset or checkout of an older commit took commits off under the patches). */
   backward?: boolean;
-  /** The applied patches' files HEAD's commits change. */
+  /** The applied patches' files HEAD's commits change (and HEAD has). */
   files: string[];
+  /** The applied patches' files HEAD's commits deleted. */
+  deleted?: string[];
 }
 
 /**
@@ -378,7 +380,7 @@ export function handCommitAdvice(command: string, moved?: HeadMoved | null, belo
       // patches and the user's edits; after the push onto HEAD they differ from the tree by the
       // user's edits alone, which copying them back brings back (t116 N4), unless the push
       // merged a line otherwise than the pull (a renamed file): a diff first says so (t119 N13).
-      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), pq pop -a --force (it saves the patches' files as they are, HEAD's changes and your own edits in them, in .pq/backups, and sets them back as they were below the patches), git reset ${head} (HEAD forward again; the tree stays), git restore -- ${moved.files.map(shellWord).join(" ")} (HEAD's version of the files it changes), pq push -a --merge (the patches onto HEAD, merged where it has some of their lines; pq status then names a patch to refresh), then your own edits: the files the pop saved hold them, with HEAD's lines as the pull merged them; diff each against the tree (diff .pq/backups/NAME/FILE FILE) and copy back a file whose diff is your edits alone (where the push merged a line otherwise, a renamed file, carry your edits over by hand)`;
+      `git reset ${base} (a mixed reset back to the commit they were pushed on${where}; the tree stays), pq pop -a --force (it saves the patches' files as they are, HEAD's changes and your own edits in them, in .pq/backups, and sets them back as they were below the patches), git reset ${head} (HEAD forward again; the tree stays), ${moved.files.length ? `git restore -- ${moved.files.map(shellWord).join(" ")} (HEAD's version of the files it changes), ` : ""}${moved.deleted ? `rm -- ${moved.deleted.map(shellWord).join(" ")} (HEAD's commits deleted ${moved.deleted.length === 1 ? "it" : "them"}: a patch that changes ${moved.deleted.length === 1 ? "it" : "them"} stops the push, to be edited or deleted), ` : ""}pq push -a --merge (the patches onto HEAD, merged where it has some of their lines; pq status then names a patch to refresh), then your own edits: the files the pop saved hold them, with HEAD's lines as the pull merged them; diff each against the tree (diff .pq/backups/NAME/FILE FILE) and copy back a file whose diff is your edits alone (where the push merged a line otherwise, a renamed file, carry your edits over by hand)`;
   // HEAD reset (or checked out) back under the patches: forward to their commit again is the way (t102 N2).
   if (moved.backward)
     return [
@@ -419,7 +421,11 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   if (!git) return null;
   const expected = expectedVersions(applied);
   const atHead = await git.headBlobIds(committed);
-  if (!atHead || committed.every((p) => (atHead.get(p) ?? null) === blobIdOf(ctx, p, expected.get(p) ?? null))) return null;
+  if (!atHead) return null;
+  // HEAD has exactly what the patches make: committed by hand, unless HEAD came from elsewhere
+  // (upstream took the patches: t119 N1, whose reset was undone by the next pull, in a loop).
+  if (committed.every((p) => (atHead.get(p) ?? null) === blobIdOf(ctx, p, expected.get(p) ?? null)) && (await committedHere(git, null, (await git.readRef("HEAD")) ?? "")))
+    return null;
   // The patches committed with more edits (git commit -a of an unrefreshed change): HEAD has
   // their changes, as taking them out again shows.
   const contents = await git.headContents(committed);
@@ -459,7 +465,9 @@ export async function headMovedUnder(ctx: OpContext, applied: readonly AppliedPa
   const treeAtHead = headBlobs !== null && (tracked.length ? tracked : stackFiles).every((p) => blobIdOf(ctx, p, versionOnDisk(ctx, p)) === (headBlobs.get(p) ?? null));
   const forward = base !== null && git.isAncestor(base, head);
   const backward = base !== null && !forward && git.isAncestor(head, base);
-  return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}), files: committed };
+  // What HEAD has of them: a file its commits deleted cannot be restored from it (t119 N10).
+  const deleted = committed.filter((p) => !atHead.get(p));
+  return { head, base, forward, treeAtHead, ...(backward ? { backward } : {}), files: committed.filter((p) => atHead.get(p)), ...(deleted.length ? { deleted } : {}) };
 }
 
 /** Whether the commits from `base` to `head` change the applied patches' files alone, and were made here (committedHere). */
