@@ -3039,3 +3039,19 @@ describe("push, pop and fold over the patches' changes gone from the tree (t102 
     expect(read(tree, "a.txt")).toBe(p1.replace("25\n", "twenty-five\n"));
   });
 });
+
+describe("the forced pop a refusal names (t119 N2)", () => {
+  it("is the pop that was refused: -a for pop -a, the target for goto, not the top patch alone", async () => {
+    const tree = await stackTree({ "a.txt": "a\n", "b.txt": "b\n" });
+    await patchWith(tree, "p1", { "a.txt": "A\n" });
+    await patchWith(tree, "p2", { "b.txt": "B\n" });
+    write(tree, "a.txt", "A\nmine\n");
+    const all = await pq(tree, "pop", "-a");
+    expect(all.code).toBe(5);
+    expect(all.err).toContain("or pq pop --force -a to pop anyway");
+    const goto = await pq(tree, "goto", "0");
+    expect(goto.err).toContain("or pq pop --force -a to pop anyway");
+    expect((await pq(tree, "pop", "--force", "-a")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("");
+  });
+});

@@ -80,17 +80,20 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
       const reverted = revertedBelowStack(ctx, dirty);
       if (reverted.length === dirty.length) throw changesGoneFrom(ctx.tree, reverted, "the pop");
       const gone = dirty.filter((p) => ws.version(p) === null && (expected.get(p) ?? null) !== null);
+      // The same pop, forced: pq pop --force alone took the top patch only (t119 N2).
+      const target = opts.target === undefined ? "" : String(opts.target);
+      const forced = `pq pop --force${opts.all ? " -a" : target ? ` ${target.startsWith("-") ? "-- " : ""}${shellWord(target)}` : ""}`;
       throw new PqError(
         "dirty",
         `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,
         [
           ...goneAdvice(gone, dirty.length, top.name, ctx.tree),
           gone.length === dirty.length
-            ? "or pq pop --force to pop anyway"
+            ? `or ${forced} to pop anyway`
             : topChangedInQueue(ctx, top.name, top.hash)
             ? // A refresh would overwrite the queue's new version of the top patch (a pull), and refuses.
-              `${top.name} changed in the queue since it was pushed, so pq refresh cannot keep them there: pq new NAME and pq refresh keep them as a patch of their own, then pq pop -a and pq push -a take the new version with them on top; or pq pop --force (the changed files are backed up)`
-            : "pq refresh to keep them in the top patch, or pq pop --force to pop anyway (the changed files are backed up)",
+              `${top.name} changed in the queue since it was pushed, so pq refresh cannot keep them there: pq new NAME and pq refresh keep them as a patch of their own, then pq pop -a and pq push -a take the new version with them on top; or ${forced} (the changed files are backed up)`
+            : `pq refresh to keep them in the top patch, or ${forced} to pop anyway (the changed files are backed up)`,
         ],
         { files: dirty },
       );
