@@ -91,7 +91,7 @@ describe("edits are never lost", () => {
     for (const attempt of [() => stack.push(), () => stack.goto("one"), () => stack.push({ dryRun: true })]) {
       const e = await expectPqError(attempt(), "dirty");
       expect(e.data).toMatchObject({ patch: "one", files: ["a.txt"] });
-      expect(e.details.join("\n")).toMatch(/git stash/);
+      expect(e.details.join("\n")).toMatch(/set them aside: git diff -- a.txt > mine.diff, git checkout -- a.txt/);
     }
     expect(read(dir, "a.txt")).toContain("my edit\n");
     expect(stack.applied()).toEqual([]);
@@ -112,7 +112,7 @@ describe("edits are never lost", () => {
     write(dir, "b.txt", "edited b again\n");
     const e = await expectPqError(stack.push(), "dirty");
     expect(e.details.join("\n")).not.toContain("pop --force");
-    expect(e.details.join("\n")).toContain("git stash");
+    expect(e.details.join("\n")).toContain("set them aside: git diff -- b.txt > mine.diff");
   });
 
   it("two Stack objects on one tree: the second sees the first one's push before it refreshes", async () => {
