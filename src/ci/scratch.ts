@@ -220,7 +220,12 @@ export async function openScratch(opts: {
         throw new PqError(
           "dirty",
           `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: ${command} tests the queue's patches, not edits that are in none`,
-          [`pq refresh them into a patch (or git stash them), then ${command}`],
+          // With no patch applied there is none to refresh them into (t120 N7).
+          [
+            status.top
+              ? `pq refresh them into a patch (or git stash them), then ${command}`
+              : `pq new NAME and pq refresh make them a patch (or git stash them), then ${command}`,
+          ],
           { files: pending },
         );
       }

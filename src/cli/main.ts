@@ -312,8 +312,8 @@ function withValuesJoined(words: string[], command: CommandModule<any, any> | nu
 function report(io: CliIO, e: unknown, json = false): number {
   if (e instanceof PqError) {
     io.err(`pq: ${e.message}`);
-    const up = typeof e.data.pathsFrom === "string" && e.details.length ? climbToTree(io.cwd, e.data.pathsFrom) : "";
-    if (up) io.err(`  ${treeTopNote(up)}`);
+    const below = typeof e.data.pathsFrom === "string" && e.details.length && climbToTree(io.cwd, e.data.pathsFrom) !== "";
+    if (below) io.err(`  ${treeTopNote(e.data.pathsFrom as string)}`);
     for (const line of e.details) io.err(`  ${line}`);
     if (json) io.out(JSON.stringify(e, null, 2));
     return e.exitCode;

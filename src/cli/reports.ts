@@ -129,6 +129,5 @@ export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
 
 /** The note before advice that names files from the tree's top, where the user is in a folder below it (see climbToTree). */
 export function treeTop(io: CliIO, tree: string): string[] {
-  const up = climbToTree(io.cwd, tree);
-  return up ? [treeTopNote(up)] : [];
+  return climbToTree(io.cwd, tree) ? [treeTopNote(tree)] : [];
 }

@@ -13,6 +13,7 @@ export function climbToTree(cwd: string, tree: string): string {
   return /^\.\.(\/\.\.)*$/.test(up) ? up : "";
 }
 
-export function treeTopNote(up: string): string {
-  return `(the commands below name files from the tree's top: cd ${shellWord(up)} first)`;
+/** Named by its absolute path: a shell's cd .. goes up the path it came by, a symlink's too (t119 N5). */
+export function treeTopNote(tree: string): string {
+  return `(the commands below name files from the tree's top: cd ${shellWord(tree)} first)`;
 }

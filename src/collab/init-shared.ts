@@ -388,7 +388,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     }
     if (heads.stdout.trim() && !starter) {
       throw new PqError("refused", `${url} is not empty: it holds a queue (or something else) that this one would have to be merged into`, [
-        "to join that queue, start from it: pq init --shared URL in a tree without a stack (or with --queue DIR), then pq import your patches",
+        "to join that queue, start from it: pq init --shared URL in a clone of the tree without a stack (git clone it anew), then pq import your patches (pq export --quilt DIR here writes them out)",
       ]);
     }
   }

@@ -4,6 +4,7 @@
  * three-way merge. Nothing reaches the disk here; the caller decides whether to commit.
  */
 import { PqError } from "../errors.js";
+import { shellWord } from "../core/shell-word.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, namesWritten, readsBeforePatch, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
@@ -343,10 +344,10 @@ export function describeFailures(app: PatchApplication): string[] {
       // Said once for the file, with what to do: no hunk of a new file can apply over another.
       lines.push(
         o.exists === "same"
-          ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm ${o.path}, git commit), then push again`
+          ? `${o.path}: the patch creates this file, and the tree already has it with the very content the patch makes (left from an earlier push, or already committed); remove it (and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm -- ${shellWord(o.path)}, git commit), then push again`
           : o.change?.from !== undefined
-            ? `${o.path}: the patch ${o.change.kind === "copy" ? "copies" : "renames"} ${o.change.from} to this name, but the tree already has a file there (git apply: "already exists in working directory"); move it away if it is yours, or, if HEAD has it, commit its removal (git rm ${o.path}, git commit) or make that a patch below this one (pq new, rm ${o.path}, pq refresh), then push again`
-            : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (mv it, and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm ${o.path}, git commit), then push again`,
+            ? `${o.path}: the patch ${o.change.kind === "copy" ? "copies" : "renames"} ${o.change.from} to this name, but the tree already has a file there (git apply: "already exists in working directory"); move it away if it is yours, or, if HEAD has it, commit its removal (git rm -- ${shellWord(o.path)}, git commit) or make that a patch below this one (pq new, rm -- ${shellWord(o.path)}, pq refresh), then push again`
+            : `${o.path}: the patch creates this file, but the tree already has one (git apply: "already exists in working directory"); move yours away (mv it, and git rm --cached it where git add staged it; where HEAD has it, commit its removal: git rm -- ${shellWord(o.path)}, git commit), then push again`,
       );
       continue;
     }

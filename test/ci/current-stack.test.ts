@@ -147,6 +147,23 @@ describe("pq ci and bisect on the current stack", () => {
     expect((await pq(tree, "top")).out).toBe("p1\n");
   }, 60_000);
 
+  it("refuses edits in no patch; with no patch applied it names pq new, not a refresh that would refuse (t120 N7)", async () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    write(tree, "f.txt", "one\n");
+    commitBase(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    write(tree, "g.txt", "new\n");
+    await pq(tree, "add", "g.txt");
+    await pq(tree, "refresh");
+    await pq(tree, "pop", "-a");
+    write(tree, "f.txt", "one\nmine\n");
+    const r = await pq(tree, "ci", "--run", "true");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("pq new NAME and pq refresh make them a patch (or git stash them), then pq ci");
+  }, 60_000);
+
   it("tests the queue as it was when the run started: a patch changed meanwhile is not what a later state applies (ci-7 #7)", async () => {
     const { root } = await twoPatchesOnV(["--queue", "../q"]);
     await pq(join(root, "t"), "pop", "-a");

@@ -1533,11 +1533,11 @@ describe("a popped patch's lines staged in git's index (t112)", () => {
     const below = await pq(join(tree, "dir"), "push");
     expect(below.code).toBe(5);
     const advice = below.err.split("\n").map((l) => l.trim());
-    const note = advice.findIndex((l) => l === "(the commands below name files from the tree's top: cd .. first)");
+    const note = advice.findIndex((l) => l === `(the commands below name files from the tree's top: cd ${tree} first)`);
     expect(note).toBeGreaterThan(0);
     expect(advice[note + 1]).toContain("git diff --cached -- dir/f.txt top.txt > staged.diff keeps them");
     // At the top, no such note; the commands as written, from the top, keep both staged changes.
-    expect((await pq(tree, "push")).err).not.toContain("cd .. first");
+    expect((await pq(tree, "push")).err).not.toContain("the commands below name files from the tree's top");
     execFileSync(
       "sh",
       ["-c", "cd .. && git diff --cached -- dir/f.txt top.txt > staged.diff && git restore --staged -- dir/f.txt top.txt"],
@@ -1742,7 +1742,7 @@ describe("a patch that renames a file onto one the tree has (t49 N2)", () => {
         expect(r.err).toContain("z.txt: the patch renames a.txt to this name, but the tree already has a file there");
         expect(r.err).not.toContain("git add and commit");
         // For a file HEAD has, moving it away is an edit the next push refuses (t50 N2): its removal committed, or a patch below.
-        expect(r.err).toContain("if HEAD has it, commit its removal (git rm z.txt, git commit) or make that a patch below this one");
+        expect(r.err).toContain("if HEAD has it, commit its removal (git rm -- z.txt, git commit) or make that a patch below this one");
       }
       expect(read(tree, "z.txt")).toBe("my z\n");
       expect(read(tree, "a.txt")).toBe(lines(10));
@@ -2153,6 +2153,9 @@ describe("pq finish after the patches were committed by hand (safe-6 #11)", () =
     expect(r.err).toContain(`git reset ${below.slice(0, 12)} (a mixed reset to the commit below them`);
     expect(r.err).not.toContain("pq uncommit"); // uncommit cannot take a commit the applied patch sits on (stack-6 #17e)
     expect(git(tree, "rev-parse", "HEAD")).toBe(head);
+    // The finish that was refused, whole (t119 N3: "then pq finish" alone is a usage error).
+    expect(r.err).toContain("then pq finish p1");
+    expect((await pq(tree, "finish", "-a")).err).toContain("then pq finish -a");
   });
 });
 

@@ -100,7 +100,8 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     throw new PqError(
       "refused",
       `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
-      await handCommitWayOut(ctx, applied, committed, "finish"),
+      // The finish that was refused, whole: "then pq finish" alone is a usage error (t119 N3).
+      await handCommitWayOut(ctx, applied, committed, opts.all ? "finish -a" : `finish ${shellWord(String(opts.target))}`),
       { files: committed, pathsFrom: ctx.tree },
     );
   }
