@@ -254,6 +254,14 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   const applied = stack.applied();
   if (!applied.length) return;
   const pending = new Set((await stack.status()).pending);
+  // A change staged in git's index (git add, git rm --cached) stops the push as an edit does: said
+  // first too (t118 N5: the sync took the remote's queue, popped the stack and stopped at the base).
+  const git = await stack.repo();
+  const staged = new Set<string>();
+  if (git && (await git.stagedChanges())) {
+    const ofStack = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
+    for (const path of await git.stagedPaths()) if (!ofStack.has(path)) staged.add(path);
+  }
   // Files of the applied patches: a file one of them creates is the stack's, not in the way.
   const stackFiles = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
   const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
@@ -281,6 +289,17 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
         `${inTheWay.join(", ")} ${inTheWay.length === 1 ? "is" : "are"} in your tree where ${entry.name} (new or changed there) creates ${inTheWay.length === 1 ? "it" : "them"}: the sync would pop your stack and then stop there; nothing was changed`,
         ["move your copy away (or git add and commit it, if it is meant for everyone), then pq sync"],
         { patch: entry.name, files: inTheWay },
+      );
+    }
+    const stagedHit = [...new Set(paths)].filter((p) => staged.has(p));
+    if (stagedHit.length) {
+      throw new PqError(
+        "dirty",
+        `${stagedHit.join(", ")}, which ${entry.name} (new, changed or moved below your top there) changes, ${stagedHit.length === 1 ? "has a change" : "have changes"} staged in git's index: the sync would pop your stack and then stop there; nothing was changed`,
+        [
+          `commit ${stagedHit.length === 1 ? "it" : "them"}, or unstage ${stagedHit.length === 1 ? "it" : "them"} (git restore --staged -- ${stagedHit.map(shellWord).join(" ")}), then pq sync`,
+        ],
+        { patch: entry.name, files: stagedHit, pathsFrom: stack.tree },
       );
     }
     const hit = [...new Set(paths)].filter((p) => pending.has(p));

@@ -244,10 +244,9 @@ export class GitRepo {
   }
 
   /**
-   * Paths of the tree (tree-relative) whose index entry differs from HEAD's: changes staged
-   * with git add, rm or mv, including one the work tree no longer shows.
+   * Paths of the tree (tree-relative) whose index entry differs from `commit` (HEAD when not
+   * given): changes staged with git add, rm or mv, including one the work tree no longer shows.
    */
-  /** Paths whose index entry differs from `commit` (HEAD when not given). */
   async stagedPaths(commit?: string): Promise<Set<string>> {
     const against = commit === undefined ? [] : [commit];
     const out = await this.run(["diff", "--cached", ...against, "--name-only", "--no-renames", "-z", "--", `:(top,literal)${this.prefix}`]);

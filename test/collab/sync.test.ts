@@ -155,6 +155,23 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "top")).out).toBe("p1.patch\n");
   });
 
+  it("a change staged in a file an incoming patch changes is refused before anything changes, and its way out works (t118 N5)", async () => {
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "b.c", 8, "eight (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1 also changes b.c");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "goto", "p1.patch");
+    git(bob.tree, "rm", "-q", "--cached", "b.c");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("b.c, which p1.patch (new, changed or moved below your top there) changes, has a change staged in git's index");
+    expect((await ok(bob.tree, "top")).out).toBe("p1.patch\n");
+    git(bob.tree, "restore", "--staged", "--", "b.c");
+    await ok(bob.tree, "sync");
+    expect(read(bob.tree, "b.c")).toContain("eight (ann)");
+  });
+
   it("an undo of a refresh already committed and pushed says so (t104's note)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 6, "six");
