@@ -10,7 +10,7 @@
  * `pq restore-queue` writes the queue back.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { commonGitDir, repositoryAt } from "./head.js";
 
 /** The marker's path in a state directory: its presence means the guard is in place. */
@@ -62,4 +62,26 @@ const EXCLUDE_LINE = ".pq/";
 /** Whether `stateDir` is kept from git clean -fdx: its marker is there (false also where the tree has no git at all). */
 export function stateDirGuarded(stateDir: string): boolean {
   return existsSync(join(cleanGuardPath(stateDir), "HEAD"));
+}
+
+/**
+ * A shared queue made a git repository of its own inside the tree: listed in the repository's
+ * `info/exclude`, anchored, so that `git status` does not show it untracked and `git add -A`
+ * does not stage it as an embedded repository (t118 N9). Best effort, as for `.pq/`.
+ */
+export function excludeQueueRepository(tree: string, queueDir: string): void {
+  const found = repositoryAt(tree);
+  if (!found) return;
+  const rel = relative(found.top, queueDir).split(sep).join("/");
+  if (!rel || rel === ".." || rel.startsWith("../") || isAbsolute(rel) || /[*?[\\]|^[#!]|\s$/.test(rel)) return;
+  const line = `/${rel}/`;
+  const exclude = join(commonGitDir(found.gitDir), "info", "exclude");
+  try {
+    const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
+    if (now.split("\n").includes(line)) return;
+    mkdirSync(dirname(exclude), { recursive: true });
+    appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# pq's shared queue, a git repository of its own\n${line}\n`);
+  } catch {
+    /* not writable: git status shows the queue, as it did */
+  }
 }

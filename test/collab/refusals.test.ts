@@ -69,6 +69,15 @@ async function bothChangeLineFive() {
   return { w, bob };
 }
 
+describe("a shared queue's own repository inside the tree (t118 N9)", () => {
+  it("is not shown untracked by git status, and git add -A leaves it out", async () => {
+    const { ann } = await annAlone();
+    expect(git(ann.tree, "status", "--porcelain")).toBe(" M a.c\n");
+    git(ann.tree, "add", "-A");
+    expect(git(ann.tree, "diff", "--cached", "--name-only")).toBe("a.c\n");
+  });
+});
+
 describe("pq sync --run or -b without --check (t35 F7)", () => {
   it("is a usage error, and nothing is pushed", async () => {
     const { w, ann } = await annAlone();

@@ -1,4 +1,4 @@
-import { stateDirGuarded } from "../../git/clean-guard.js";
+import { excludeQueueRepository, stateDirGuarded } from "../../git/clean-guard.js";
 import { repositoryAt } from "../../git/head.js";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
@@ -50,6 +50,7 @@ export default defineCommand({
           ? resolve(io.cwd, args.shared)
           : args.shared || null;
       io.out(`the queue ${stack.queueDir} is ${await shareExistingQueue(tree, stack.queueDir, url)}`);
+      excludeQueueRepository(stack.tree, stack.queueDir);
       return;
     }
     if (args.shared !== undefined) {
@@ -58,6 +59,7 @@ export default defineCommand({
       const how = await prepareSharedQueue(tree, resolve(tree, queue ?? "patches"), args.shared || null, args.branch);
       const stack = await Stack.init({ tree, queue, command: invocation.command });
       await how.finish();
+      excludeQueueRepository(stack.tree, stack.queueDir);
       io.out(
         `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${plural(stack.series().length, "patch", "patches")})`,
       );
