@@ -410,7 +410,14 @@ function refuseFileAncestors(ws: WorkingSet, name: string, files: FilePatch[], s
       throw new PqError(
         "unsupported",
         `${name}: ${fp.newPath} would be created inside ${dir}, ${why}; pq does not turn a file into a directory (the patch could not be popped again)`,
-        [`make that change outside the stack (git rm ${dir}, then commit), or change the patch to leave ${dir} a file`],
+        // Each way out where it works: git rm names only a file git tracks (t119 N6, t121 N2).
+        [
+          ownFiles.has(dir)
+            ? `change ${name} to leave ${dir} a file, or to make ${fp.newPath} under another name`
+            : stackFile?.(dir)
+              ? `change ${name} to make ${fp.newPath} under another name, or the patch below it that makes or changes ${dir} to leave it alone (a file stays a file while its patch is applied)`
+              : `move ${dir} away if it is a file of yours git does not track, or, where HEAD has it, commit its removal (git rm -- ${shellWord(dir)}, git commit); or change ${name} to make ${fp.newPath} under another name`,
+        ],
         { patch: name, file: fp.newPath, conflictsWith: dir },
       );
     }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "junit2json";
 import { afterAll, describe, expect, it } from "vitest";
@@ -109,6 +109,11 @@ describe("pq ci and pq bisect from the command line", () => {
     const twice = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", "r.out", "--junit", "r.out");
     expect([twice.code, twice.out]).toEqual([2, ""]);
     expect(twice.err).toContain("--json and --junit name one file, r.out");
+    // By a link to it too (t121 N1).
+    writeFileSync(join(root, "r.json"), "");
+    symlinkSync(join(root, "r.json"), join(root, "r.link"));
+    const linked = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", "r.json", "--junit", "r.link");
+    expect([linked.code, linked.err]).toEqual([2, expect.stringContaining("--json and --junit name one file, r.link")]);
     const tmp = tempDir("pq-ci-sigint-");
     const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", "queue", "--tree", "kernel-model", "--no-cache"], {
       cwd: root,

@@ -1,6 +1,6 @@
-import { accessSync, constants, readFileSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { systemRefusal } from "../../core/system-refusal.js";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { failedCells, mergeReports, OUTCOMES, parseShard, type CiReport } from "../../ci/report.js";
 import { flakySet } from "../../ci/verdict-cache.js";
@@ -16,6 +16,15 @@ import { ALL_BACKENDS } from "../ci-options.js";
  * Report files are checked before a run, not after: a directory that does not exist (or is
  * not writable) is refused at once instead of costing the whole run and hiding its matrix.
  */
+/** A directory's real path, or the path itself where it is not there (the access check below says so). */
+function realpathOr(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
 function refuseUnwritableReports(args: { json?: string; junit?: string; html?: string }, io: CliIO): void {
   const named = new Map<string, string>();
   for (const [option, path] of [
@@ -28,9 +37,12 @@ function refuseUnwritableReports(args: { json?: string; junit?: string; html?: s
     // A directory of that name, or one file for two reports (the second overwrote the first: t120 N2, N3).
     if (statSync(full, { throwIfNoEntry: false })?.isDirectory())
       throw new PqError("usage", `${option} ${path} is a directory`, ["name a report file (in that directory, if you like)"]);
-    const twice = named.get(full);
+    // One file by any name: a link to it, or a path through a linked directory (t121 N1).
+    const st = statSync(full, { throwIfNoEntry: false });
+    const key = st ? `${st.dev}:${st.ino}` : join(realpathOr(dirname(full)), basename(full));
+    const twice = named.get(key);
     if (twice) throw new PqError("usage", `${twice} and ${option} name one file, ${path}`, ["give each report a file of its own"]);
-    named.set(full, option);
+    named.set(key, option);
     const dir = dirname(full);
     try {
       accessSync(dir, constants.W_OK);
