@@ -491,6 +491,8 @@ describe("what a reused push depends on besides the files it changes (stack-4 #8
     const r = await pq(dir, "push", "-a");
     expect(r.code).toBe(7);
     expect(r.err).toContain("nd7/new7.txt would be created inside nd7, a file the applied patches change");
+    expect(r.err).not.toContain("git rm");
+    expect(r.err).toContain("or the patch below it that makes or changes nd7 to leave it alone");
     expect(await applied(dir)).toHaveLength(7);
   });
 
