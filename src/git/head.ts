@@ -4,7 +4,7 @@
  * unusual (no .git found, a symbolic ref it cannot follow, a reftable repository) answers
  * null, and the caller asks git itself.
  */
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
 const HEX = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -23,6 +23,21 @@ export function gitDirOf(tree: string): string | null {
 }
 
 /** The work tree's top (the directory holding `.git`) and its git directory, found upward from `tree` as git finds them. */
+/**
+ * Whether `dir` holds a git repository of its own, as git finds one: a .git directory with a
+ * HEAD, or a .git file naming one (a submodule's, a worktree's). An empty .git folder is none
+ * to git, which works on the enclosing repository there (t119 N8).
+ */
+export function holdsRepository(dir: string): boolean {
+  const dotGit = join(dir, ".git");
+  try {
+    if (statSync(dotGit).isDirectory()) return existsSync(join(dotGit, "HEAD"));
+    return /^gitdir: /m.test(readFileSync(dotGit, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 export function repositoryAt(tree: string): { top: string; gitDir: string } | null {
   for (let dir = resolve(tree); ; dir = dirname(dir)) {
     const dotGit = join(dir, ".git");

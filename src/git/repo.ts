@@ -31,7 +31,7 @@ const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
-import { readHeadCommit } from "./head.js";
+import { holdsRepository, readHeadCommit } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
@@ -1016,7 +1016,7 @@ export function submoduleFileRefusal(path: string, submodule: string, patch?: st
  */
 export function nestedRepositoryOf(tree: string, path: string): string | undefined {
   for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1))
-    if (existsSync(join(tree, path.slice(0, at), ".git"))) return path.slice(0, at);
+    if (holdsRepository(join(tree, path.slice(0, at)))) return path.slice(0, at);
   return undefined;
 }
 

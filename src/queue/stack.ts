@@ -14,6 +14,7 @@ import { shellWord } from "../core/shell-word.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { guardStateDirFromClean } from "../git/clean-guard.js";
+import { holdsRepository } from "../git/head.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { asciiJson, fileStat, readText, removeDeadTemporaries, sha1, writeAtomic } from "../tree/files.js";
 import { lockHolder, takeWaiting, TreeLock } from "../tree/lock.js";
@@ -458,7 +459,7 @@ export class Stack {
         if (ownRepository) refuseEnclosingStack(dir, ownRepository);
         return Stack.open({ ...opts, tree: dir });
       }
-      if (ownRepository === null && existsSync(join(dir, ".git"))) ownRepository = dir;
+      if (ownRepository === null && holdsRepository(dir)) ownRepository = dir;
       const up = resolve(dir, "..");
       if (up === dir) return Stack.open(opts); // throws the "no stack" error for the original tree
       dir = up;

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -195,6 +196,9 @@ describe("a file inside a git repository nested in the tree, not a submodule (t1
     expect(inside.code).toBe(3);
     expect(inside.err).toContain(`no pq stack in ${nested}, a git repository of its own`);
     expect(inside.err).toContain(`pq --tree ${tree} works on the enclosing tree's`);
+    // An empty .git folder is no repository to git, nor to pq (t119 N8).
+    mkdirSync(join(tree, "empty", ".git"), { recursive: true });
+    expect((await pq(join(tree, "empty"), "top")).code).toBe(0);
     write(tree, "f.txt", "TOP\n");
     expect((await pq(tree, "refresh")).out).toContain("refreshed p1: f.txt\n");
     expect(read(join(tree, "patches"), "p1")).not.toContain("nested/n.txt");
