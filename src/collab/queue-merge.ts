@@ -244,7 +244,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       dec.conflict = {
         patch: name,
         kind: "delete-modify",
-        message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}: the changed version is kept; pq delete it if it should go`,
+        // Named as the kept side names it: renamed there too, the old name is in no series (t118 N4).
+        message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}${keeper.name !== eb.name ? ` (renamed to ${keeper.name})` : ""}: the changed version is kept; pq delete ${keeper.name} if it should go`,
       };
       decisions.set(id, dec);
       continue;

@@ -165,6 +165,18 @@ describe("mergeQueues", () => {
     expect(r.conflicts.map((c) => [c.patch, c.kind])).toEqual([["p2", "delete-modify"]]);
     expect(r.queue.patches.p2).toBe(refreshed);
     expect(r.queue.series).toBe("p1\np2\n");
+    expect(r.conflicts[0].message).toContain("pq delete p2 if it should go");
+  });
+
+  it("names a patch deleted on one side and renamed and changed on the other by its new name (t118 N4)", async () => {
+    const pre = BASE_TREE["b.c"];
+    const refreshed = patch("two", A, [mod("b.c", pre, edit(edit(pre, 3, "three"), 4, "four"))]);
+    const ours = { series: "p1\n", patches: { p1 } };
+    const theirs = { series: "p1\np2-new\n", patches: { p1, "p2-new": refreshed } };
+    const r = await mergeQueues(base, ours, theirs, svc);
+    expect(r.conflicts.map((c) => c.kind)).toEqual(["delete-modify"]);
+    expect(r.conflicts[0].message).toContain("p2 was deleted here but changed there (renamed to p2-new)");
+    expect(r.conflicts[0].message).toContain("pq delete p2-new if it should go");
   });
 
   it("regenerates a later patch whose context moved because an earlier one grew", async () => {
