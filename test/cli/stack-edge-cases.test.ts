@@ -1146,12 +1146,9 @@ describe("git mv A B, then an edit of B, taken by pq refresh (t44 N1)", () => {
   });
 });
 
-/**
- * A clone of a repository with p1 (a.txt line 3) and p2 (b.txt line 5) applied, and an upstream
- * commit not fetched yet that changes a.txt line 18 and c.txt line 10; `base` is the clone's HEAD.
- */
-async function cloneWithPatchesUnderUpstream(): Promise<{ up: string; tree: string; base: string }> {
-  const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
+/** A clone of a repository of `files` with p1 (a.txt line 3) and p2 (b.txt line 5) applied. */
+async function cloneWithPatches(files: Record<string, string>): Promise<{ up: string; tree: string }> {
+  const up = makeRepo(files);
   dirs.push(up);
   const tree = `${up}-clone`;
   dirs.push(tree);
@@ -1159,6 +1156,15 @@ async function cloneWithPatchesUnderUpstream(): Promise<{ up: string; tree: stri
   await pq(tree, "init");
   await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
   await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+  return { up, tree };
+}
+
+/**
+ * A clone of a repository with p1 (a.txt line 3) and p2 (b.txt line 5) applied, and an upstream
+ * commit not fetched yet that changes a.txt line 18 and c.txt line 10; `base` is the clone's HEAD.
+ */
+async function cloneWithPatchesUnderUpstream(): Promise<{ up: string; tree: string; base: string }> {
+  const { up, tree } = await cloneWithPatches({ "a.txt": lines(20), "b.txt": lines(20), "c.txt": lines(20) });
   write(up, "a.txt", read(up, "a.txt").replace("\n18\n", "\neighteen upstream\n"));
   write(up, "c.txt", read(up, "c.txt").replace("\n10\n", "\nten upstream\n"));
   git(up, "commit", "-qam", "upstream");
@@ -1252,14 +1258,7 @@ describe("HEAD moved under the applied patches (git pull --rebase --autostash: t
   });
 
   it("a pulled commit that is exactly a patch, by another author, is a pull, not a hand commit whose reset the next pull undoes (t119 N1)", async () => {
-    const up = makeRepo({ "a.txt": lines(20), "b.txt": lines(20) });
-    dirs.push(up);
-    const tree = `${up}-clone`;
-    dirs.push(tree);
-    execFileSync("git", ["clone", "-q", up, tree]);
-    await pq(tree, "init");
-    await patchReplacing(tree, "p1", "a.txt", "\n3\n", "\nthree\n");
-    await patchReplacing(tree, "p2", "b.txt", "\n5\n", "\nfive\n");
+    const { up, tree } = await cloneWithPatches({ "a.txt": lines(20), "b.txt": lines(20) });
     write(up, "a.txt", read(up, "a.txt").replace("\n3\n", "\nthree\n"));
     execFileSync("git", ["-c", "user.name=Uma Upstream", "-c", "user.email=uma@example.org", "commit", "-qam", "upstream takes p1"], {
       cwd: up,

@@ -132,13 +132,18 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     cpSync(start.copy, w.root, { recursive: true, preserveTimestamps: true });
   });
 
-  it("a sync refused over an edit of a file an incoming patch changes: its way out, followed word for word, syncs and keeps the edit (t118 N1)", async () => {
+  /** Ann's p1 now changes b.c line 8 too (committed and synced); Bob has p1 alone applied, its old version. */
+  async function p1AlsoChangesBeeThere(): Promise<void> {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "b.c", 8, "eight (ann)");
     await ok(ann.tree, "refresh");
     await ok(ann.tree, "commit", "-m", "p1 also changes b.c");
     await ok(ann.tree, "sync");
     await ok(bob.tree, "goto", "p1.patch");
+  }
+
+  it("a sync refused over an edit of a file an incoming patch changes: its way out, followed word for word, syncs and keeps the edit (t118 N1)", async () => {
+    await p1AlsoChangesBeeThere();
     editLine(bob.tree, "b.c", 17, "seventeen (bob, not refreshed)");
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(5);
@@ -156,12 +161,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("a change staged in a file an incoming patch changes is refused before anything changes, and its way out works (t118 N5)", async () => {
-    await ok(ann.tree, "goto", "p1.patch");
-    editLine(ann.tree, "b.c", 8, "eight (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1 also changes b.c");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "goto", "p1.patch");
+    await p1AlsoChangesBeeThere();
     git(bob.tree, "rm", "-q", "--cached", "b.c");
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(5);

@@ -6,7 +6,7 @@
  * never moved back (that would drop commits built on it).
  */
 import { PqError } from "../../errors.js";
-import { asciiJson, sha1 } from "../../tree/files.js";
+import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { adoptState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
@@ -354,7 +354,12 @@ export async function planUndo(
   const newer = putOn
     .filter((record) => {
       const finalId = queueFinal.get(record.name);
-      const text = finalId === undefined ? readQueueText(ctx.queueDir, record.name) : finalId === null ? null : store.get(finalId);
+      if (finalId !== undefined) return finalId !== null && sha1(store.get(finalId)) !== record.hash;
+      // The stat cache knows an unchanged file's hash: the undo of a pop -a of a thousand reads none.
+      const st = fileStat(`${ctx.queueDir}/${record.name}`);
+      const known = st ? ctx.statCache.patchHash(record.name, st) : null;
+      if (known) return known !== record.hash;
+      const text = readQueueText(ctx.queueDir, record.name);
       return text !== null && sha1(text) !== record.hash;
     })
     .map((record) => record.name);
