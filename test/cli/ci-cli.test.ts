@@ -110,10 +110,21 @@ describe("pq ci and pq bisect from the command line", () => {
     expect([twice.code, twice.out]).toEqual([2, ""]);
     expect(twice.err).toContain("--json and --junit name one file, r.out");
     // By a link to it too (t121 N1).
-    writeFileSync(join(root, "r.json"), "");
-    symlinkSync(join(root, "r.json"), join(root, "r.link"));
-    const linked = await pq(root, "ci", "--queue", "queue", "--tree", "kernel-model", "--json", "r.json", "--junit", "r.link");
-    expect([linked.code, linked.err]).toEqual([2, expect.stringContaining("--json and --junit name one file, r.link")]);
+    writeFileSync(join(out, "r.json"), "");
+    symlinkSync(join(out, "r.json"), join(out, "r.link"));
+    const linked = await pq(
+      root,
+      "ci",
+      "--queue",
+      "queue",
+      "--tree",
+      "kernel-model",
+      "--json",
+      join(out, "r.json"),
+      "--junit",
+      join(out, "r.link"),
+    );
+    expect([linked.code, linked.err]).toEqual([2, expect.stringContaining(`--json and --junit name one file, ${join(out, "r.link")}`)]);
     const tmp = tempDir("pq-ci-sigint-");
     const child = spawn(process.execPath, [resolve("bin/pq.js"), "ci", "--queue", "queue", "--tree", "kernel-model", "--no-cache"], {
       cwd: root,
