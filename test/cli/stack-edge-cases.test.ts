@@ -395,6 +395,30 @@ describe("a message whose lines start with # (#define, #123), edited in $EDITOR 
   });
 });
 
+describe("a header field added in pq header -e's editor (t117 N5)", () => {
+  it("is kept in the message where pq keeps such a field (Origin:), and otherwise said not kept, not dropped without a word", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    await pq(tree, "new", "p", "-m", "Fix the frobnicator");
+    const script = join(tree, "..", `editor-${Date.now()}.sh`);
+    writeFileSync(
+      script,
+      `#!/bin/sh\nsed -i 's/^Subject: .*/&\\nCc: Bob <bob@example.org>\\nOrigin: upstream, https:\\/\\/example.org\\/x/' "$1"\n`,
+      { mode: 0o755 },
+    );
+    process.env.EDITOR = script;
+    try {
+      const r = await pq(tree, "header", "-e");
+      expect(r.code).toBe(0);
+      expect(r.err).toContain(`"Cc: Bob <bob@example.org>" was not kept: write it in the message (below the subject) to keep it`);
+      expect(r.err).not.toContain("Origin:");
+      expect(read(join(tree, "patches"), "p")).toContain("Origin: upstream, https://example.org/x");
+    } finally {
+      delete process.env.EDITOR;
+      rmSync(script);
+    }
+  });
+});
+
 describe("a message edited in $EDITOR while another pq changes the stack (tui-8 T8, T9)", () => {
   it("refresh -e refuses when the top moved or its header changed meanwhile, header -e when the header changed; the text is kept", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });

@@ -1,4 +1,4 @@
-import { formatHeader, parseHeader, trimBody } from "../../mail/header.js";
+import { formatHeader, parseHeaderKeepingFields, trimBody } from "../../mail/header.js";
 import { refuseDiffInMessage } from "../../queue/patch-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
@@ -25,7 +25,12 @@ export default defineCommand({
     let editedText: string | undefined;
     if (args.edit) {
       editedText = editText(formatHeader(header).replace(/---\n$/, ""), io.cwd);
-      header = parseHeader(editedText);
+      // A field the user added (Cc:, X-Note:) is kept, in the message, not dropped without a word (t117 N5).
+      header = parseHeaderKeepingFields(editedText);
+      for (const line of droppedFields(editedText, header.body))
+        io.err(
+          `note: pq keeps From:, Date: and Subject: in a patch's header; "${line}" was not kept: write it in the message (below the subject) to keep it`,
+        );
     }
     if (args.message !== undefined) {
       // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
@@ -53,3 +58,9 @@ export default defineCommand({
       );
   },
 });
+
+/** Header lines of the edited text (up to its first blank line) that are neither a field pq models nor kept in the message. */
+function droppedFields(text: string, body: string): string[] {
+  const head = text.replace(/\r\n/g, "\n").split("\n\n")[0].split("\n");
+  return head.filter((line) => /^[A-Za-z][A-Za-z0-9-]*:/.test(line) && !/^(from|date|subject):/i.test(line) && !body.includes(line.trim()));
+}
