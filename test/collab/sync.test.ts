@@ -172,6 +172,25 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(read(bob.tree, "b.c")).toContain("eight (ann)");
   });
 
+  it("a patch the sync pushes that now applies only with fuzz is said, with the way to rewrite it (t118 N6)", async () => {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three: change line 8");
+    editLine(ann.tree, "a.c", 8, "eight");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    await ok(ann.tree, "goto", "p1.patch");
+    editLine(ann.tree, "a.c", 11, "eleven (ann)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p1: line 11, p3's last line of context");
+    await ok(ann.tree, "sync");
+    const r = await ok(bob.tree, "sync");
+    expect(r.out).toContain(
+      "note: p3.patch applies here only with fuzz (a patch below it changed its context): pq goto p3.patch and pq refresh rewrite it",
+    );
+  });
+
   it("an undo of a refresh already committed and pushed says so (t104's note)", async () => {
     await ok(ann.tree, "goto", "p1.patch");
     editLine(ann.tree, "a.c", 6, "six");

@@ -117,6 +117,14 @@ export default defineCommand({
     } else {
       for (const n of report.notes) io.out(`note: ${n}`);
       printRestack(io, report.restack);
+      // A patch the sync pushed that now needs fuzz (a patch below it changed its context there):
+      // said here, where status said it only later, and the queue shared it so (t118 N6).
+      const pushedNow = new Set(report.restack?.pushed ?? []);
+      for (const record of stack.appliedRecords())
+        if (record.inexact === "fuzz" && pushedNow.has(record.name))
+          io.out(
+            `note: ${record.name} applies here only with fuzz (a patch below it changed its context): pq goto ${record.name} and pq refresh rewrite it, then pq commit and pq sync share it`,
+          );
     }
     if (report.result === "conflicts") {
       // Each conflict's own line may say the next step already (a header's does): not said twice (collab-17 F23.3).
