@@ -9,7 +9,7 @@ import { statSync } from "node:fs";
 import { notUtf8Argument, notUtf8Path } from "../tree/paths.js";
 import { dropRepositoryVariables } from "../git/env.js";
 import { shellWord } from "../core/shell-word.js";
-import { climbToTree, treeTopNote } from "./tree-top.js";
+import { treeTopNotes } from "./tree-top.js";
 import type { CommandModule } from "yargs";
 
 declare const PQ_VERSION: string | undefined;
@@ -312,8 +312,8 @@ function withValuesJoined(words: string[], command: CommandModule<any, any> | nu
 function report(io: CliIO, e: unknown, json = false): number {
   if (e instanceof PqError) {
     io.err(`pq: ${e.message}`);
-    const below = typeof e.data.pathsFrom === "string" && e.details.length && climbToTree(io.cwd, e.data.pathsFrom) !== "";
-    if (below) io.err(`  ${treeTopNote(e.data.pathsFrom as string)}`);
+    if (typeof e.data.pathsFrom === "string" && e.details.length)
+      for (const note of treeTopNotes(io.cwd, e.data.pathsFrom)) io.err(`  ${note}`);
     for (const line of e.details) io.err(`  ${line}`);
     if (json) io.out(JSON.stringify(e, null, 2));
     return e.exitCode;

@@ -13,7 +13,6 @@ import { describeHunkResult } from "../patch/index.js";
 import { quotePath } from "../patch/paths.js";
 import { shellWord } from "../core/shell-word.js";
 import { join, relative } from "node:path";
-import { climbToTree, treeTopNote } from "./tree-top.js";
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
 export function skippedLines(skipped: SkippedPatch[]): string[] {
@@ -125,9 +124,4 @@ export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
   return [
     `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`,
   ];
-}
-
-/** The note before advice that names files from the tree's top, where the user is in a folder below it (see climbToTree). */
-export function treeTop(io: CliIO, tree: string): string[] {
-  return climbToTree(io.cwd, tree) ? [treeTopNote(tree)] : [];
 }

@@ -173,10 +173,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("a patch the sync pushes that now applies only with fuzz is said, with the way to rewrite it (t118 N6)", async () => {
-    await ok(ann.tree, "new", "p3.patch", "-m", "three: change line 8");
-    editLine(ann.tree, "a.c", 8, "eight");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p3");
+    await commitNewPatch(ann, "p3.patch", { file: "a.c", line: 8, text: "eight" });
     await ok(ann.tree, "sync");
     await ok(bob.tree, "sync");
     await ok(bob.tree, "push", "-a");

@@ -7,7 +7,8 @@ import { sharedStatus, stoppedSyncLine } from "../../collab/status.js";
 import { keepsItsLineEndings, shortList } from "../../queue/ops/refresh.js";
 import { queueVersioned } from "../../git/tracked.js";
 import { openStack, printJson } from "../open-stack.js";
-import { belowTopLines, fileList, PACKAGING_NOTE, treeTop } from "../reports.js";
+import { belowTopLines, fileList, PACKAGING_NOTE } from "../reports.js";
+import { treeTopNotes } from "../tree-top.js";
 import { rebaseStatus } from "../../queue/rebase.js";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 
@@ -71,7 +72,7 @@ export default defineCommand({
               ? `HEAD is below the commit the applied patches were pushed on (it lost commits that change ${someFiles(s.committedUnder)})`
               : `HEAD has commits that change ${someFiles(s.committedUnder)}, which the applied patches change too`
           }: a pop of the patches that change ${s.committedUnder.length === 1 ? "it" : "them"} would refuse`,
-          ...treeTop(io, stack.tree),
+          ...treeTopNotes(io.cwd, stack.tree),
           ...handCommitAdvice("status", s.headMoved, s.pushedOn),
         ].join("\n  "),
       );
