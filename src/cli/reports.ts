@@ -11,7 +11,7 @@ import type { CliIO } from "./io.js";
 import { printJson } from "./open-stack.js";
 import { describeHunkResult } from "../patch/index.js";
 import { quotePath } from "../patch/paths.js";
-import { shellWord } from "../core/shell-word.js";
+import { operandWords, shellWord } from "../core/shell-word.js";
 import { join, relative } from "node:path";
 
 /** hg qpush's "skipping NAME - guarded by ...", one line per guarded patch passed over. */
@@ -122,6 +122,6 @@ export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
   const below = stack.skippedBelowTop();
   if (!below.length) return [];
   return [
-    `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`,
+    `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${operandWords(below[0])} applies it on top, or pq goto the patch before it and pq push -a`,
   ];
 }

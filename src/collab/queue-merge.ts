@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * mergeQueues(base, ours, theirs): the semantic three-way merge of two versions of a
  * shared queue. The series is merged as an ordered list (series-merge.ts); each patch as
@@ -211,7 +212,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     const [gb, go, gt] = [guardsOf(eb), guardsOf(eo ?? eb), guardsOf(et ?? eb)].map((x) => x.join(" "));
     if (eb && eo && et && go !== gb && gt !== gb && go !== gt)
       notes.push(
-        `${name}: guards changed on both sides (here "${go || "none"}", there "${gt || "none"}"): kept "${g.join(" ") || "none"}"; pq guard ${name} to choose`,
+        `${name}: guards changed on both sides (here "${go || "none"}", there "${gt || "none"}"): kept "${g.join(" ") || "none"}"; pq guard ${operandWords(name)} to choose`,
       );
     const lineNotes = mergeLineNotes(
       notesBy.base.get(eb?.name ?? ""),
@@ -236,7 +237,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         ].filter(Boolean);
         if (what.length)
           notes.push(
-            `${eb.name} was deleted ${where[0]}; it was ${what.join(" and ")} ${where[1]}, which went with it (pq log ${eb.name} shows its history)`,
+            `${eb.name} was deleted ${where[0]}; it was ${what.join(" and ")} ${where[1]}, which went with it (pq log ${operandWords(eb.name)} shows its history)`,
           );
         continue;
       }
@@ -245,7 +246,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         patch: name,
         kind: "delete-modify",
         // Named as the kept side names it: renamed there too, the old name is in no series (t118 N4).
-        message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}${keeper.name !== eb.name ? ` (renamed to ${keeper.name})` : ""}: the changed version is kept; pq delete ${keeper.name} if it should go`,
+        message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}${keeper.name !== eb.name ? ` (renamed to ${keeper.name})` : ""}: the changed version is kept; pq delete ${operandWords(keeper.name)} if it should go`,
       };
       decisions.set(id, dec);
       continue;
@@ -421,7 +422,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
           if (out.binary) binaryFiles.push(move.to);
           if (move.clash)
             renameClashes.push(
-              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, ${mkdirFor(oN, tN)}mv ${oN} ${tN}, pq add ${tN} and pq refresh with the stack where the sync left it (the top patch takes the move, and a patch of yours that edits ${oN} follows it)`,
+              `${move.source} is renamed to ${oN} in yours and to ${tN} in theirs: yours is kept (${oN}), with both sides' edits; for theirs, ${mkdirFor(oN, tN)}mv ${oN} ${tN}, pq add ${operandWords(tN)} and pq refresh with the stack where the sync left it (the top patch takes the move, and a patch of yours that edits ${oN} follows it)`,
             );
           else if (oN !== tN && !deletedOnOneSide)
             notes.push(`${dec.name}: ${move.source}'s move to ${move.to} followed, with the other side's edits of it`);
@@ -481,7 +482,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         conflicts.push({
           patch: dec.name,
           kind: "apply",
-          message: `${dec.name} changed on both sides, and ${which} does not apply over this tree (made on another upstream?): ours is kept; carry theirs over by hand (pq log -p ${dec.name} shows it)`,
+          message: `${dec.name} changed on both sides, and ${which} does not apply over this tree (made on another upstream?): ours is kept; carry theirs over by hand (pq log -p ${operandWords(dec.name)} shows it)`,
           files: app.failures,
         });
       }
@@ -553,7 +554,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
             notes.push(`${dec.name}: its move of ${file} to ${to} takes the change a patch below now makes to ${file} along`);
           else if (there !== to)
             renameClashes.push(
-              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, ${mkdirFor(to, there)}mv ${to} ${there}, pq add ${there} and pq refresh with the stack where the sync left it`,
+              `${file} is renamed to ${to} here and to ${there} by a patch below: this patch's move is kept, now from ${there}, with both edits; for the other name, ${mkdirFor(to, there)}mv ${to} ${there}, pq add ${operandWords(there)} and pq refresh with the stack where the sync left it`,
             );
           else notes.push(`${dec.name}: a patch below now makes its move of ${file} to ${to}; its edits are merged there`);
           if (hinted.has(to)) modes.set(to, hinted.get(to)!);
@@ -622,7 +623,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       conflicts.push({
         patch: dec.name,
         kind: "content",
-        message: `${dec.name}: ${binaryFiles.join(", ")} changed on both sides and git cannot merge binary files: yours is kept; pq log -p ${dec.name} shows theirs`,
+        message: `${dec.name}: ${binaryFiles.join(", ")} changed on both sides and git cannot merge binary files: yours is kept; pq log -p ${operandWords(dec.name)} shows theirs`,
         files: binaryFiles,
       });
     }
@@ -789,7 +790,7 @@ function headerConflict(name: string, clashes: string[], ours: string, theirs: s
   return {
     patch: name,
     kind: "header",
-    message: `${name}: ${how} with a different ${clashes.join(", ")}; yours is in the patch:\n${lines.join("\n")}\n  pq header ${name} -m/-u to choose (or keep yours), then pq sync --continue`,
+    message: `${name}: ${how} with a different ${clashes.join(", ")}; yours is in the patch:\n${lines.join("\n")}\n  pq header -m/-u ... ${operandWords(name)} to choose (or keep yours), then pq sync --continue`,
   };
 }
 

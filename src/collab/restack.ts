@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * The applied stack follows a new version of the queue: pop down to the lowest applied
  * patch that changed (or moved), write the new queue files, push back up to where the
@@ -240,7 +241,7 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   const otherUpstream =
     r.errorCode === "apply-failed" && typeof failing === "string" && r.errorData?.unknownBase
       ? [
-          `${failing} was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log ${failing} says who changed it), git fetch, then pq rebase, carries this tree there`,
+          `${failing} was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log ${operandWords(failing)} says who changed it), git fetch, then pq rebase, carries this tree there`,
         ]
       : [];
   return new PqError(
@@ -255,7 +256,7 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
       r.wasTop && !r.left?.some((l) => l.name === r.wasTop && l.why !== "guarded")
-        ? `then pq goto ${r.wasTop}, the patch you were on`
+        ? `then pq goto ${operandWords(r.wasTop)}, the patch you were on`
         : r.wasTop
           ? `then pq push (or pq goto) as far as you want: ${r.wasTop}, the patch you were on, is no longer in the series`
           : "then pq push (or pq goto) up to the patch you were on",

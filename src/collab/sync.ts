@@ -5,7 +5,7 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
-import { shellWord } from "../core/shell-word.js";
+import { operandWords, shellWord } from "../core/shell-word.js";
 import { join } from "node:path";
 import { failpoint } from "../core/failpoint.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
@@ -129,8 +129,8 @@ export function diffId(text: string | null): string {
 /** How to fix a patch that does not apply after a resolution (pq goto refuses it: t40 N3). */
 export function fixNotApplying(patch: Pick<NotApplying, "patch" | "noMerge">): string {
   return patch.noMerge === undefined
-    ? `pq push --merge ${patch.patch} (its conflicts are marked in the tree), fix them and pq refresh`
-    : `pq push --force ${patch.patch} (a three-way merge cannot help: ${patch.noMerge}; the hunks that do not fit go to .rej files), fix them and pq refresh`;
+    ? `pq push --merge ${operandWords(patch.patch)} (its conflicts are marked in the tree), fix them and pq refresh`
+    : `pq push --force ${operandWords(patch.patch)} (a three-way merge cannot help: ${patch.noMerge}; the hunks that do not fit go to .rej files), fix them and pq refresh`;
 }
 
 export const syncStatePath = (tree: string) => statePaths(tree).sync;
@@ -678,7 +678,7 @@ async function loop(
         for (const c of merged.conflicts) {
           const f = c.kind === "delete-modify" ? base.finished?.[c.patch] : undefined;
           if (f)
-            c.message = `${finishedWords({ name: c.patch, finished: f })} there, but changed here: the changed version is kept; git pull the tree (it has the patch as that commit), make your change a patch of its own over it, then pq delete ${c.patch}`;
+            c.message = `${finishedWords({ name: c.patch, finished: f })} there, but changed here: the changed version is kept; git pull the tree (it has the patch as that commit), make your change a patch of its own over it, then pq delete ${operandWords(c.patch)}`;
         }
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
@@ -1251,8 +1251,8 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     const below = pushable[pushable.indexOf(broken) - 1];
     const select = selection.extra ? `pq select ${selection.guards.join(" ")}, ` : "";
     const reach = below
-      ? `${select}pq goto ${below}, then pq push --force ${broken}`
-      : `${select}pq pop -a, then pq push --force ${broken}`;
+      ? `${select}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
+      : `${select}pq pop -a, then pq push --force ${operandWords(broken)}`;
     // Why: a patch new in this version (or changed in it) is itself the change; one the remote has as it is failed because of what changed below it (t88 N2).
     const why =
       remote?.patches[broken] === undefined

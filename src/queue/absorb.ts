@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * pq absorb (hg absorb, git-absorb) and pq refresh -p PATCH: put each hunk of the tree's
  * unrefreshed changes into the applied patch it belongs to, not the top one. A hunk
@@ -145,7 +146,7 @@ function withHunks(f: FileChange, chosen: AbsorbHunk[]): string {
 export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: string; files?: string[] } = {}): Promise<AbsorbReport> {
   let { files, skipped, pending } = await unrefreshedChanges(stack);
   if (opts.into) {
-    if (!stack.applied().includes(opts.into)) throw new PqError("refused", `${opts.into} is not applied`, [`pq goto ${opts.into} first, or name an applied patch`]);
+    if (!stack.applied().includes(opts.into)) throw new PqError("refused", `${opts.into} is not applied`, [`pq goto ${operandWords(opts.into)} first, or name an applied patch`]);
     const wanted = new Set((opts.files ?? []).map((p) => p.replace(/^\.\//, "")));
     if (!wanted.size) throw new PqError("usage", "name the files whose changes go into the patch");
     const unknown = [...wanted].filter((p) => !files.some((f) => f.file === p));
@@ -159,7 +160,7 @@ export async function absorb(stack: Stack, opts: { dryRun?: boolean; into?: stri
     const created = notInStack.find((p) => !head || head.get(p) === null);
     if (created)
       throw new PqError("unsupported", `${created} is a new file, in no patch and not in git: refresh -p moves changes to existing files`, [
-        `to put it in ${opts.into}: pq goto ${opts.into}, pq add ${created}, pq refresh`,
+        `to put it in ${opts.into}: pq goto ${operandWords(opts.into)}, pq add ${operandWords(created)}, pq refresh`,
       ]);
     if (unknown.length) throw new PqError("usage", `no unrefreshed changes in ${unknown.join(", ")}`);
     files = files.filter((f) => wanted.has(f.file));

@@ -4,7 +4,7 @@
  * three-way merge. Nothing reaches the disk here; the caller decides whether to commit.
  */
 import { PqError } from "../errors.js";
-import { shellWord } from "../core/shell-word.js";
+import { operandWords, shellWord } from "../core/shell-word.js";
 import type { GitRepo } from "../git/repo.js";
 import { applyFilePatch, bestName, describeHunkResult, formatRejects, namesLeaving, namesWritten, readsBeforePatch, parseNamedPatch, type FileChangeKind, type FilePatch, type HunkResult } from "../patch/index.js";
 import { pathMap, versionExec, versionId, type FileChange, type Version } from "./state.js";
@@ -310,7 +310,7 @@ function refuseNameMadeTwice(name: string, files: readonly FilePatch[]): void {
       throw new PqError(
         "bad-patch",
         `${name} makes ${target} twice (${before}, then ${how}): the second would replace the first, and its content would be lost`,
-        [`edit the patch so that one file patch makes ${target} (pq show ${name} prints it), then push again`],
+        [`edit the patch so that one file patch makes ${target} (pq show ${operandWords(name)} prints it), then push again`],
         { patch: name, file: target },
       );
     }

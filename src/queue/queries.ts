@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * Read-only questions about the queue: which files a patch touches (with +/- counts),
  * which patches touch a file, and a patch's text as `git show` would present it.
@@ -151,7 +152,7 @@ export function nothingToPush(stack: Stack): PqError {
     return new PqError(
       "refused",
       `nothing to push above the top (${top}); ${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below it (skipped while guarded off, or added there)`,
-      [`pq push --move ${below[0]} applies it on top, or pq goto the patch before it and pq push -a`],
+      [`pq push --move ${operandWords(below[0])} applies it on top, or pq goto the patch before it and pq push -a`],
       { below },
     );
   if (!stack.series().length)

@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * pq rebase (StGit rebase, hg mq's qsave/update/qpush -m ritual in one command): pop the
  * applied patches, move the base to a new upstream commit, and push them back one by one.
@@ -245,7 +246,7 @@ export function skipRebasePatch(stack: Stack, opts: { onStep?: (s: RebaseStep) =
       if (!plan?.stopped) throw new PqError("refused", "no rebase is stopped at a patch", ["pq status shows where the stack is"]);
       const name = plan.stopped;
       if (stack.top() !== name) {
-        throw new PqError("refused", `the rebase stopped at ${name}, which is not the top patch now`, [`pq goto ${name}, then pq rebase --skip`], { patch: name });
+        throw new PqError("refused", `the rebase stopped at ${name}, which is not the top patch now`, [`pq goto ${operandWords(name)}, then pq rebase --skip`], { patch: name });
       }
       const popped = await stack.pop({ force: true });
       await stack.deletePatches([name]);
@@ -373,7 +374,7 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
     const record = stack.appliedRecords().find((r) => r.name === plan.stopped);
     if (!record) {
       throw new PqError("refused", `the rebase stopped at ${plan.stopped}, which is not applied now`, [
-        `pq goto ${plan.stopped}, fix it, pq refresh, then pq rebase --continue (or pq rebase --abort)`,
+        `pq goto ${operandWords(plan.stopped)}, fix it, pq refresh, then pq rebase --continue (or pq rebase --abort)`,
       ]);
     }
     if (record.needsRefresh) throw new PqError("needs-refresh", `${record.name} still has conflicts to resolve`, ["fix the conflict markers, pq refresh, then pq rebase --continue"]);
@@ -384,7 +385,7 @@ async function resumeRebase(stack: Stack, opts: { onStep?: (s: RebaseStep) => vo
     const text = (await stack.readPatch(plan.stopped).catch(() => "")) ?? "";
     if (addsConflictMarkers(text) && /^\+=======$/m.test(text)) {
       throw new PqError("conflict", `conflict markers are still in ${plan.stopped}`, [
-        `edit the marked files (pq goto ${plan.stopped} if it is not on top), pq refresh, then pq rebase --continue; or pq rebase --abort`,
+        `edit the marked files (pq goto ${operandWords(plan.stopped)} if it is not on top), pq refresh, then pq rebase --continue; or pq rebase --abort`,
       ], { patch: plan.stopped });
     }
     closeStoppedStep(stack, plan, { name: plan.stopped, outcome: "resolved", notes: [] }, opts.onStep);

@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * The top line (queue, position, guards, shared-queue sync) and the bottom lines: what
  * runs, the last result or error (with its details: the failing file and hunk), the
@@ -138,7 +139,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         : null,
       s.needsRefresh ? `the top patch needs a refresh (${s.needsRefresh})` : null,
       view.below?.length
-        ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${view.below[0]} applies it on top`
+        ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${operandWords(view.below[0])} applies it on top`
         : null,
       // With the way out pq status gives (t106 N2).
       s.topChangedInQueue

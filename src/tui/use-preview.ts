@@ -1,3 +1,4 @@
+import { operandWords } from "../core/shell-word.js";
 /**
  * The text behind the preview pane for the patch under the cursor: its header, a
  * diffstat, its diff, and for the applied top patch with unrefreshed edits, what a
@@ -53,14 +54,14 @@ export async function loadPreview(
   if (cut)
     out.push({
       kind: "meta",
-      text: `the diff has ${lines} lines: the preview shows the first ${PREVIEW_LINES} (pq show ${name} shows it whole)`,
+      text: `the diff has ${lines} lines: the preview shows the first ${PREVIEW_LINES} (pq show ${operandWords(name)} shows it whole)`,
     });
   else for (const t of formatDiffstat(diffstat(parsed), opts.width)) out.push({ kind: "meta", text: t });
   out.push({ kind: "ctx", text: "" });
   if (note) out.push({ kind: "hunk", text: note });
   const base = out.length;
   for (const l of parsed) out.push({ ...l, pair: l.pair === undefined ? undefined : l.pair + base });
-  if (cut) out.push({ kind: "hunk", text: `── cut at line ${PREVIEW_LINES} of ${lines}: pq show ${name} shows the rest ──` });
+  if (cut) out.push({ kind: "hunk", text: `── cut at line ${PREVIEW_LINES} of ${lines}: pq show ${operandWords(name)} shows the rest ──` });
   for (const l of out) {
     const text = asUtf8(l.text);
     l.text = expandTabs(printable(l.kind === "header" && /^(Subject|From):/i.test(text) ? decodeWords(text) : text));

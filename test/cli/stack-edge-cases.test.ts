@@ -337,6 +337,22 @@ describe("pq undo of a push after the patch was committed by hand (stack-3 #8)",
     expect((await pq(tree, "goto", "p")).code).toBe(0);
     expect(read(tree, "a.txt")).toBe(lines(10).replace("2\n", "two upstream\n").replace("8\n", "eight\n"));
   });
+
+  it("names a patch whose name starts with a dash after --, so that the goto it names works word for word (t119 N11)", async () => {
+    const tree = await stackTree({ "a.txt": lines(10) });
+    expect((await pq(tree, "new", "--", "-dash")).code).toBe(0);
+    write(tree, "a.txt", lines(10).replace("8\n", "eight\n"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(10).replace("2\n", "two upstream\n"));
+    git(tree, "commit", "-qam", "upstream");
+    const undo = await pq(tree, "undo");
+    expect(undo.code).toBe(12);
+    const advice = /  (pq goto .*) makes that move/.exec(undo.err)?.[1];
+    expect(advice).toBe("pq goto -- -dash");
+    expect((await pq(tree, ...advice!.split(" ").slice(1))).code).toBe(0);
+    expect((await pq(tree, "top")).out.trim()).toBe("-dash");
+  });
 });
 
 describe("a message from $EDITOR that pq would cut (stack-3 #7)", () => {

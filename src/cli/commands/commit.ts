@@ -1,3 +1,4 @@
+import { operandWords } from "../../core/shell-word.js";
 import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
@@ -67,7 +68,7 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
       throw new PqError(
         "conflict",
         `${name} adds conflict markers (<<<<<<< ======= >>>>>>>) to the tree; nothing was committed`,
-        [`resolve them in the tree (pq goto ${name} if it is not applied), pq refresh, then pq commit`],
+        [`resolve them in the tree (pq goto ${operandWords(name)} if it is not applied), pq refresh, then pq commit`],
         { patch: name },
       );
     try {

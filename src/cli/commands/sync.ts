@@ -1,3 +1,4 @@
+import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
@@ -123,7 +124,7 @@ export default defineCommand({
       for (const record of stack.appliedRecords())
         if (record.inexact === "fuzz" && pushedNow.has(record.name))
           io.out(
-            `note: ${record.name} applies here only with fuzz (a patch below it changed its context): pq goto ${record.name} and pq refresh rewrite it, then pq commit and pq sync share it`,
+            `note: ${record.name} applies here only with fuzz (a patch below it changed its context): pq goto ${operandWords(record.name)} and pq refresh rewrite it, then pq commit and pq sync share it`,
           );
     }
     if (report.result === "conflicts") {

@@ -20,7 +20,7 @@ import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
 import { entriesAt } from "../git-cli.js";
-import { shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
 export type StackTarget = string | number;
@@ -303,7 +303,7 @@ export function refuseChangedInQueue(ctx: OpContext, records: readonly AppliedPa
   if (!changed.length) return;
   const names = changed.map((r) => r.name);
   const lowest = ctx.tx.state.applied.findIndex((r) => r.name === names[0]);
-  const popTo = lowest <= 0 ? "pq pop -a" : `pq goto ${ctx.tx.state.applied[lowest - 1].name}`;
+  const popTo = lowest <= 0 ? "pq pop -a" : `pq goto ${operandWords(ctx.tx.state.applied[lowest - 1].name)}`;
   throw new PqError(
     "dirty",
     `${names.join(", ")} changed in the queue since ${names.length === 1 ? "it was" : "they were"} pushed (a pull, or an edit by hand); ${doing}`,

@@ -10,7 +10,7 @@ import { versionExec, type AppliedPatch, type Version } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { shortList } from "./refresh.js";
-import { shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { handCommitWayOut } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf } from "../patch-text.js";
@@ -101,7 +101,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
       "refused",
       `HEAD has commits that change ${committed.slice(0, 5).join(", ")}${committed.length > 5 ? ", ..." : ""}, which the patches to finish change too: their commits would revert those changes`,
       // The finish that was refused, whole: "then pq finish" alone is a usage error (t119 N3).
-      await handCommitWayOut(ctx, applied, committed, opts.all ? "finish -a" : `finish ${shellWord(String(opts.target))}`),
+      await handCommitWayOut(ctx, applied, committed, opts.all ? "finish -a" : `finish ${operandWords(String(opts.target))}`),
       { files: committed, pathsFrom: ctx.tree },
     );
   }
@@ -154,7 +154,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     throw new PqError(
       "refused",
       `${finishing[at].name} has a date git cannot read (${bad}), so its commit cannot be made; nothing was changed`,
-      [`pq header ${finishing[at].name} -e and write the Date: line as git does (say, Tue, 14 Nov 2023 21:13:00 +0000), then pq finish again`],
+      [`pq header -e ${operandWords(finishing[at].name)} and write the Date: line as git does (say, Tue, 14 Nov 2023 21:13:00 +0000), then pq finish again`],
       { patch: finishing[at].name, date: bad },
     );
   }

@@ -1,3 +1,4 @@
+import { operandWords } from "../../core/shell-word.js";
 /**
  * Planning a fold (hg qfold): unapplied patches are applied on top of the top patch in
  * memory, their messages appended to its own, and the top patch rewritten from the
@@ -21,7 +22,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   const series = tx.series();
   const names = targets.map((t) => resolveName(series, t));
   for (const name of names) {
-    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [`pq goto the patch below ${name} to unapply it, then pq fold ${name}`], { patch: name });
+    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [`pq goto the patch below ${name} to unapply it, then pq fold ${operandWords(name)}`], { patch: name });
   }
   // The top patch is rewritten from the tree: edits not yet refreshed would ride along into
   // it unasked. hg qfold refuses over local changes; so does pq.

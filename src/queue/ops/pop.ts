@@ -13,7 +13,7 @@ import { readText, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
-import { shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
@@ -82,7 +82,7 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
       const gone = dirty.filter((p) => ws.version(p) === null && (expected.get(p) ?? null) !== null);
       // The same pop, forced: pq pop --force alone took the top patch only (t119 N2).
       const target = opts.target === undefined ? "" : String(opts.target);
-      const forced = `pq pop --force${opts.all ? " -a" : target ? ` ${target.startsWith("-") ? "-- " : ""}${shellWord(target)}` : ""}`;
+      const forced = `pq pop --force${opts.all ? " -a" : target ? ` ${operandWords(target)}` : ""}`;
       throw new PqError(
         "dirty",
         `unrefreshed changes in ${dirty.length} file(s) that the patches to pop touch: ${dirty.slice(0, 8).join(", ")}${dirty.length > 8 ? ", ..." : ""}`,

@@ -10,7 +10,7 @@ import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
 import { fileStat, sha1, type FileStat } from "../../tree/files.js";
 import { failpoint } from "../../core/failpoint.js";
-import { shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
@@ -84,7 +84,7 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
   if (opts.target !== undefined && opts.move && !opts.all) {
     const series = tx.series();
     const name = resolveName(series, opts.target);
-    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [`pq goto ${name} pops back to it; --move takes an unapplied patch`], { patch: name });
+    if (applied.includes(name)) throw new PqError("refused", `${name} is already applied`, [`pq goto ${operandWords(name)} pops back to it; --move takes an unapplied patch`], { patch: name });
     const entry = series.entries().find((e) => e.name === name)!;
     // hg's qpush --move refuses a guarded patch too: moving it does not change what is selected.
     if (!isPushable(entry, tx.state.guards)) {
@@ -102,7 +102,7 @@ function chooseList(ctx: OpContext, opts: PushOptions): string[] {
     if (applied.includes(name)) {
       // The top already: nothing to do, as hg's qpush says (and pq pop and goto of the top).
       if (applied.at(-1) === name) return [];
-      throw new PqError("refused", `${name} is already applied, below the top`, [`pq goto ${name} pops back to it`], { patch: name });
+      throw new PqError("refused", `${name} is already applied, below the top`, [`pq goto ${operandWords(name)} pops back to it`], { patch: name });
     }
     const entry = view.patchEntries().find((e) => e.name === name)!;
     if (!isPushable(entry, tx.state.guards)) {
@@ -671,7 +671,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const help = applied || failed?.exists ? null : await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing);
       const generic = applied
         ? [
-            `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${name} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
+            `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${operandWords(name)} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
           ]
         : !help
           ? []

@@ -4,7 +4,7 @@
  * state; the tree itself is never written by them.
  */
 import { pushCacheKey } from "../caches.js";
-import { shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { addDep3Trailer, formatHeader, rewriteHeader, sameHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { localMailDate, parseHeader } from "../../mail/header.js";
@@ -65,7 +65,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   if (opts.editedFrom) {
     if (top.name !== opts.editedFrom.top) {
       throw new PqError("refused", `the top patch is ${top.name} now, not ${opts.editedFrom.top}, whose message was edited (the stack moved while the editor was open)`, [
-        `pq goto ${opts.editedFrom.top} and pq refresh -e again`,
+        `pq goto ${operandWords(opts.editedFrom.top)} and pq refresh -e again`,
       ], { patch: opts.editedFrom.top });
     }
     refuseHeaderChangedMeanwhile(top.name, parseHeader(headerOf(tx.queueFile(top.name) ?? "")), opts.editedFrom.was);
@@ -278,7 +278,7 @@ function noSuchFile(ctx: OpContext, raw: string, top: string): PqError {
     "not-found",
     `${raw}: no such file in the tree, nor in the patches below ${top}; pq refresh FILE... takes files into the top patch`,
     [
-      ...(isPatch ? [`${raw} is a patch of the series: to refresh it (quilt's refresh PATCH), pq goto ${raw}, then pq refresh`] : []),
+      ...(isPatch ? [`${raw} is a patch of the series: to refresh it (quilt's refresh PATCH), pq goto ${operandWords(raw)}, then pq refresh`] : []),
       "to take a file you are about to create, pq add FILE first",
     ],
     { file: raw },

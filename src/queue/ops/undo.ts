@@ -1,3 +1,4 @@
+import { operandWords } from "../../core/shell-word.js";
 /**
  * Undo and redo as transactions built from the operation log: the tree files, queue files,
  * state and git branch that the undone operations changed go back to their versions from
@@ -287,7 +288,7 @@ export async function planUndo(
       `HEAD has commits that change ${committedSince.slice(0, 5).join(", ")}${committedSince.length > 5 ? ", ..." : ""} since ${ordered.at(-1)!.op}: ${direction} would write ${committedSince.length === 1 ? "it" : "them"} as ${committedSince.length === 1 ? "it was" : "they were"} before those commits, reverting them in the tree`,
       [
         moves
-          ? `${target.length ? `pq goto ${target.at(-1)}` : "pq pop -a"} makes that move over HEAD as it is now`
+          ? `${target.length ? `pq goto ${operandWords(target.at(-1)!)}` : "pq pop -a"} makes that move over HEAD as it is now`
           : `make that change again over HEAD as it is now`,
       ],
       { files: committedSince },
@@ -368,7 +369,7 @@ export async function planUndo(
       "dirty",
       `${newer.join(", ")} changed in the queue since ${last.op} (edited by hand, or a pull): the ${direction} would apply ${newer.length === 1 ? "it" : "them"} as ${newer.length === 1 ? "it was" : "they were"} then, not as the queue has ${newer.length === 1 ? "it" : "them"}`,
       [
-        `pq goto ${tx.state.applied.at(-1)!.name} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
+        `pq goto ${operandWords(tx.state.applied.at(-1)!.name)} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
       ],
       { patches: newer },
     );
