@@ -55,6 +55,8 @@ export interface RefreshPlan {
   renames: [string, string][];
   /** Untracked files taken as the new name of a file moved with mv (see movesGitCannotStage): said, as a pq add would be. */
   takenUntracked?: string[];
+  /** `pq refresh FILES`: changed files not named, left unrefreshed (see takeOnly). */
+  notTaken?: string[];
   /** Files git's index holds unresolved conflicts for (a pull, a merge or a stash pop that stopped): a refresh refuses while they are there. */
   unmerged?: string[];
 }
@@ -285,7 +287,16 @@ export async function planRefresh(
   ctx: PlanContext,
   ws: WorkingSet,
   top: AppliedPatch,
-  opts: { preview?: boolean; only?: ReadonlySet<string>; alsoTextIn?: string[] } = {},
+  opts: {
+    preview?: boolean;
+    only?: ReadonlySet<string>;
+    alsoTextIn?: string[];
+    /**
+     * `pq refresh FILES`: the changes of these files alone are taken (a rename's two names go
+     * together); the patch keeps its other files as last refreshed and their edits stay unrefreshed.
+     */
+    takeOnly?: ReadonlySet<string>;
+  } = {},
 ): Promise<RefreshPlan> {
   const below = ctx.applied.indexOf(top);
   const candidates = new Set(Object.keys(top.files));
@@ -299,13 +310,15 @@ export async function planRefresh(
   // thousand-patch stack walked down the stack for each of its hundreds of files).
   const lower = expectedVersions(ctx.applied.slice(0, below));
   const files = pathMap<FileChange>();
-  const changed: string[] = [];
+  let changed: string[] = [];
   const renamed = (path: string) => (top.renames ?? []).some((r) => r.includes(path));
   const isOwn = pqOwnPaths(ctx);
   const isPackaging = packagingPaths(ctx);
   const packaging: string[] = [];
   const stackKnows = new Set([...Object.keys(top.files), ...expectedVersions(ctx.applied).keys()]);
   const notFiles: string[] = [];
+  /** Changed files a refresh of named files leaves unrefreshed. */
+  const notTaken: string[] = [];
   // HEAD's content of the changed files no patch has touched, in one git run (not one per file).
   const needHead = [...candidates].filter((p) => !top.files[p] && !lower.has(p) && !isOwn(p));
   const heads = ctx.git && needHead.length ? await ctx.git.headContents(needHead, true, (p) => readText(join(ctx.tree, p))) : new Map<string, string | null>();
@@ -350,8 +363,10 @@ export async function planRefresh(
       changed.push(path); // shown as a change a refresh would have to take (and refuses to)
       continue;
     }
-    refuseNonUtf8Name(path, "changed in the tree");
     const mine = top.files[path];
+    // Names pq refuses are judged where the file is taken: a refresh of named files judges the others below, once their renames are known.
+    const judged = !opts.takeOnly || takes(opts.takeOnly, path);
+    if (judged) refuseNonUtf8Name(path, "changed in the tree");
     const head = heads.get(path) ?? null;
     const pre = mine ? mine.pre : lower.has(path) ? lower.get(path)! : head === null ? null : makeVersion(ctx.store.put(head), modes.get(path)?.mode === "100755");
     const now = opts.preview ? ws.version(path) : ws.preserve(path);
@@ -360,36 +375,15 @@ export async function planRefresh(
     if (pre !== now || mine || renamed(path)) {
       // A name pq push refuses is not taken into a patch (one that holds it already, made by
       // an older pq, keeps it: verify-13 N6); among the files shown only, when some are named.
-      if (!mine && !opts.preview && (!opts.only || opts.only.has(path))) refuseBackslashName(path);
+      if (!mine && !opts.preview && judged && (!opts.only || opts.only.has(path))) refuseBackslashName(path);
       files[path] = { pre, post: now };
     }
   }
-  if (!opts.preview && ctx.git) {
-    // A file inside a submodule (named, or made in one that is not checked out) or inside a
-    // repository nested in the tree is that repository's (t113 N1, N2, N3). This repository's HEAD
-    // never has such a file, so only new files are asked about: git runs for none in a refresh of edits.
-    const made = Object.keys(files).filter((path) => files[path].pre === null && path.includes("/"));
-    const links = made.length ? await ctx.git.gitlinks() : new Set<string>();
-    for (const path of made) {
-      const submodule = insideSubmodule(path, links);
-      if (submodule !== undefined) throw submoduleFileRefusal(path, submodule);
-      const nested = nestedRepositoryOf(ctx.tree, path);
-      if (nested !== undefined) throw nestedRepositoryRefusal(path, nested);
-    }
-  }
-  if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));
   const untrackedAll = status.untracked.filter((p) => !candidates.has(p) && !isOwn(p) && !isPackaging(p));
   // An untracked symlink is no file pq add could take: said with the other non-files, but for
   // one that is the queue directory by another name (patches -> debian/patches: t42 N6).
   const untracked = untrackedAll.filter((p) => isRegularOrMissing(join(ctx.tree, p)));
   notFiles.push(...untrackedAll.filter((p) => !untracked.includes(p) && !namesQueue(ctx, p)));
-  const staged = status.staged.filter((p) => files[p] !== undefined);
-  let stagedApart = status.stagedApart.filter((p) => files[p] !== undefined);
-  if (stagedApart.length && !execBitsTrusted(ctx.tree)) {
-    const modeAlone = stagedModeAlone(ctx.tree, stagedApart);
-    staged.push(...stagedApart.filter((p) => modeAlone.has(p)));
-    stagedApart = stagedApart.filter((p) => !modeAlone.has(p));
-  }
   // A file moved with git mv (and maybe edited) is written as a rename, as git diff -M, hg and
   // StGit write it, not as a deletion and a whole new file: the patch shows what changed.
   const renames = [...(top.renames ?? [])];
@@ -414,6 +408,53 @@ export async function planRefresh(
     renames.push(pair);
     inRename.add(pair[0]).add(pair[1]);
   }
+  const keep = opts.takeOnly && withRenamePartners(opts.takeOnly, renames);
+  if (opts.takeOnly && keep) {
+    // `pq refresh FILES`: what was found of the other files goes back to what the patch recorded.
+    for (const path of Object.keys(files)) {
+      if (takes(keep, path)) {
+        if (!takes(opts.takeOnly, path)) {
+          refuseNonUtf8Name(path, "changed in the tree");
+          if (!top.files[path] && !opts.preview) refuseBackslashName(path);
+        }
+        continue;
+      }
+      if (changed.includes(path)) notTaken.push(path);
+      if (top.files[path]) files[path] = top.files[path];
+      else delete files[path];
+    }
+    changed = changed.filter((path) => takes(keep, path));
+    const recordedRename = (pair: [string, string]) => (top.renames ?? []).some((r) => r[0] === pair[0] && r[1] === pair[1]);
+    renames.splice(0, renames.length, ...renames.filter((pair) => recordedRename(pair) || (takes(keep, pair[0]) && takes(keep, pair[1]))));
+    for (const path of takenUntracked.filter((p) => !takes(keep, p))) {
+      takenUntracked.splice(takenUntracked.indexOf(path), 1);
+      untracked.push(path);
+    }
+    untracked.sort();
+  }
+  if (!opts.preview && ctx.git) {
+    // A file inside a submodule (named, or made in one that is not checked out) or inside a
+    // repository nested in the tree is that repository's (t113 N1, N2, N3). This repository's HEAD
+    // never has such a file, so only new files are asked about: git runs for none in a refresh of edits.
+    const made = Object.keys(files).filter((path) => files[path].pre === null && path.includes("/"));
+    const links = made.length ? await ctx.git.gitlinks() : new Set<string>();
+    for (const path of made) {
+      const submodule = insideSubmodule(path, links);
+      if (submodule !== undefined) throw submoduleFileRefusal(path, submodule);
+      const nested = nestedRepositoryOf(ctx.tree, path);
+      if (nested !== undefined) throw nestedRepositoryRefusal(path, nested);
+    }
+  }
+  if (!opts.preview) refuseFileDirectorySwap(ctx, files, notFiles, (path) => !lower.has(path));
+  // A staged change of a file a refresh of named files left out stays staged.
+  const inPlan = (p: string) => files[p] !== undefined && (!keep || takes(keep, p));
+  const staged = status.staged.filter(inPlan);
+  let stagedApart = status.stagedApart.filter(inPlan);
+  if (stagedApart.length && !execBitsTrusted(ctx.tree)) {
+    const modeAlone = stagedModeAlone(ctx.tree, stagedApart);
+    staged.push(...stagedApart.filter((p) => modeAlone.has(p)));
+    stagedApart = stagedApart.filter((p) => !modeAlone.has(p));
+  }
   // Everything but the diff, which a preview does not build.
   const plan = {
     files,
@@ -425,6 +466,7 @@ export async function planRefresh(
     stagedApart,
     renames,
     ...(takenUntracked.length ? { takenUntracked } : {}),
+    ...(notTaken.length ? { notTaken: notTaken.sort() } : {}),
     ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
   };
   if (opts.preview) return { diff: "", ...plan };
@@ -445,6 +487,22 @@ export async function planRefresh(
   };
   const asText = textHunkPaths(() => readQueueText(ctx.queueDir, top.name), ...(opts.alsoTextIn ?? []).map((text) => () => text));
   return { diff: buildPatchDiff(files, renames, diffContent, asText), ...plan };
+}
+
+/** Whether a refresh of named files takes this path: one named, or inside one named (a file made where a directory was takes the directory's files' deletion). */
+function takes(taking: ReadonlySet<string>, path: string): boolean {
+  if (taking.has(path)) return true;
+  for (let at = path.indexOf("/"); at !== -1; at = path.indexOf("/", at + 1)) if (taking.has(path.slice(0, at))) return true;
+  return false;
+}
+
+/** The named files, and the other name of each rename one of them is half of. */
+function withRenamePartners(named: ReadonlySet<string>, renames: readonly (readonly [string, string])[]): Set<string> {
+  const taking = new Set(named);
+  for (const [from, to] of renames) {
+    if (taking.has(from) || taking.has(to)) taking.add(from).add(to);
+  }
+  return taking;
 }
 
 /**

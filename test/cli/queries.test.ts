@@ -18,7 +18,7 @@ async function threePatches(): Promise<string> {
   await pq(dir, "new", "two", "-m", "Second");
   write(dir, "b.c", lines(30, "b").replace("b 5\n", "b five\n"));
   write(dir, "new.txt", "fresh\n");
-  await pq(dir, "refresh", "new.txt");
+  await pq(dir, "refresh", "b.c", "new.txt");
   await pq(dir, "new", "three", "-m", "Third");
   write(dir, "a.c", lines(30, "a").replace("a 2\n", "a two\nextra\n").replace("a 20\n", "").replace("a 29\n", "a 29!\n"));
   await pq(dir, "refresh");

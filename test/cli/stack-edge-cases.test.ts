@@ -922,10 +922,19 @@ describe("the top patch's changes all gone from the tree, with nothing below it 
     expect((await pq(tree, "pop")).code).toBe(0);
     expect((await pq(tree, "push")).code).toBe(0);
     expect([read(tree, "a.txt"), read(tree, "b.txt")]).toEqual(["one\nTWO\n", "BEE\n"]);
-    // Named on the command line, another file does not hide it (t92 N2).
+    // A refresh of another file named on the command line takes that file alone: the patch keeps
+    // its changes to the files whose changes are gone (t92 N2: they were taken out, exit 0).
     git(tree, "reset", "-q", "--hard");
     write(tree, "c.txt", "sea\n");
-    expect((await pq(tree, "refresh", "c.txt")).code).toBe(5);
+    const named = await pq(tree, "refresh", "c.txt");
+    expect(named.code).toBe(0);
+    const withC = read(join(tree, "patches"), "p1");
+    expect(withC).toContain("+TWO\n");
+    expect(withC).toContain("+BEE\n");
+    expect(withC).toContain("+sea\n");
+    expect((await pq(tree, "status")).out).toContain("p1's changes to a.txt, b.txt are all gone from the tree");
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).toBe(before);
     rmSync(join(tree, "c.txt"));
     expect((await pq(tree, "pop")).code).toBe(0);
     expect((await pq(tree, "push")).code).toBe(0);
@@ -1886,7 +1895,7 @@ describe("pq finish of a patch whose date git cannot read (interop-5 #25)", () =
     const r = await pq(tree, "finish", "d5.patch");
     expect(r.code).toBe(12);
     expect(r.err).toContain("d5.patch has a date git cannot read (Tue, 14 Nov 23 21:13 +0000)");
-    expect(r.err).toContain("pq header d5.patch -e");
+    expect(r.err).toContain("pq header -e d5.patch");
     expect(git(tree, "rev-parse", "HEAD")).toBe(head);
     expect((await pq(tree, "applied")).out).toBe("d5.patch\n");
   });
@@ -2021,6 +2030,26 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(read(tree, "patches/p1")).toContain(" seven\n");
     await pq(tree, "pop");
     expect(spawnSync("patch", ["-p1", "--dry-run", "-F0", "-i", "patches/p1"], { cwd: tree }).status).toBe(0);
+  });
+
+  it("with an edit of another file in the tree, status names the patch's files for the refresh, which leaves that edit out (t119 N4)", async () => {
+    const tree = await stackTree({ "a.txt": lines(20), "other.txt": "mine\n" });
+    await patchReplacing(tree, "p1", "a.txt", "10\n", "ten\n");
+    await pq(tree, "pop");
+    write(tree, "a.txt", lines(20).replace("7\n", "seven\n"));
+    git(tree, "commit", "-qam", "upstream changes the context");
+    expect((await pq(tree, "push")).code).toBe(0);
+    write(tree, "other.txt", "mine, edited\n");
+    const advice = /p1 applied only with fuzz: its patch file does not apply as it is; (pq refresh .*) rewrites it/.exec(
+      (await pq(tree, "status")).out,
+    )?.[1];
+    expect(advice).toBe("pq refresh a.txt");
+    const refreshed = await pq(tree, ...advice!.split(" ").slice(1));
+    expect(refreshed.out).toContain("left unrefreshed (not named; pq refresh without FILES takes every change): other.txt");
+    expect(read(tree, "patches/p1")).toContain(" seven\n");
+    expect(read(tree, "patches/p1")).not.toContain("other.txt");
+    expect(read(tree, "other.txt")).toBe("mine, edited\n");
+    expect((await pq(tree, "status")).out).toContain("unrefreshed changes: other.txt");
   });
 });
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
 
 /** quilt's commands on the top patch's files: diff -z, revert and remove. */
 const dirs: string[] = [];
@@ -23,7 +23,8 @@ async function twoPatches(): Promise<string> {
   write(tree, "a.c", read(tree, "a.c").replace("5\n", "five\n"));
   write(tree, "src/b.c", read(tree, "src/b.c").replace("10\n", "ten\n"));
   write(tree, "new.c", "new\n");
-  await pq(tree, "refresh", "new.c");
+  await pq(tree, "add", "new.c");
+  await pq(tree, "refresh");
   return tree;
 }
 
@@ -52,6 +53,57 @@ describe("pq diff", () => {
     // After a refresh there is nothing since it.
     await pq(tree, "refresh");
     expect((await pq(tree, "diff", "-z")).out).toBe("");
+  });
+});
+
+describe("pq refresh FILES", () => {
+  it("takes the named files' changes alone, as hg's qrefresh FILES and git commit FILES do: the patch keeps its other files as last refreshed", async () => {
+    const tree = await twoPatches();
+    const before = read(tree, "patches/top.patch");
+    write(tree, "a.c", read(tree, "a.c").replace("25\n", "twenty-five\n"));
+    write(tree, "src/b.c", read(tree, "src/b.c").replace("20\n", "twenty\n"));
+    write(tree, "c.c", "c, edited\n");
+    write(tree, "made.c", "made\n");
+    git(tree, "add", "c.c");
+    const r = await pq(tree, "refresh", "a.c", "made.c", "--json");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({
+      name: "top.patch",
+      files: ["a.c", "made.c", "new.c", "src/b.c"],
+      notTaken: ["c.c", "src/b.c"],
+    });
+    const patch = read(tree, "patches/top.patch");
+    for (const line of ["+five\n", "+twenty-five\n", "+made\n", "+ten\n", "+new\n"]) expect(patch).toContain(line);
+    expect(patch).not.toContain("+twenty\n");
+    expect(patch).not.toContain("c, edited");
+    // A change staged in a file left out stays staged (a taken file's staged change is unstaged with the refresh).
+    expect(git(tree, "diff", "--cached", "--name-only")).toBe("c.c\n");
+    // The edits left out are still unrefreshed, and a refresh without FILES takes them.
+    const z = await pq(tree, "diff", "-z");
+    expect(z.out).toContain("+twenty\n");
+    expect(z.out).toContain("+c, edited\n");
+    expect(z.out).not.toContain("+twenty-five\n");
+    // One transaction: undo gives the patch back, the tree keeps every edit.
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(read(tree, "patches/top.patch")).toBe(before);
+    expect(read(tree, "c.c")).toBe("c, edited\n");
+    expect((await pq(tree, "redo")).code).toBe(0);
+    expect(read(tree, "patches/top.patch")).toBe(patch);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(tree, "patches/top.patch")).toContain("+c, edited\n");
+  });
+
+  it("takes a file moved with git mv as a rename when either name is named", async () => {
+    const tree = await twoPatches();
+    git(tree, "mv", "c.c", "d.c");
+    write(tree, "a.c", read(tree, "a.c").replace("25\n", "twenty-five\n"));
+    const r = await pq(tree, "refresh", "d.c");
+    expect(r.code, r.err).toBe(0);
+    const patch = read(tree, "patches/top.patch");
+    expect(patch).toContain("rename from c.c\nrename to d.c\n");
+    expect(patch).not.toContain("+twenty-five\n");
+    // a.c's edit is still unrefreshed: pop refuses over it (exit 5).
+    expect((await pq(tree, "pop")).code).toBe(5);
   });
 });
 

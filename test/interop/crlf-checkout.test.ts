@@ -170,7 +170,7 @@ describe("conversion rules that changed since the tree's checkout (t113 N8, N11)
     await pq(dir, "new", "p");
     write(dir, ".gitattributes", "*.c ident\n");
     write(dir, "f.c", "/* $Id$ */\nint a;\nint b;\n");
-    expect((await pq(dir, "refresh", ".gitattributes")).code).toBe(0);
+    expect((await pq(dir, "refresh", ".gitattributes", "f.c")).code).toBe(0);
     expect(read(dir, "patches/p")).toContain("@@ -1,2 +1,3 @@\n /* $Id$ */\n int a;\n+int b;\n");
     expect((await pq(dir, "pop")).code).toBe(0);
     expect(read(dir, "f.c")).toBe("/* $Id$ */\nint a;\n");

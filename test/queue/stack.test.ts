@@ -67,7 +67,8 @@ describe("stack basics", () => {
     await stack.newPatch("files");
     write(dir, "new.txt", "fresh\n");
     git(dir, "rm", "-q", "gone.txt");
-    await stack.refresh({ files: ["new.txt"] });
+    await stack.add(["new.txt"]);
+    await stack.refresh();
     const text = read(join(dir, "patches"), "files");
     expect(text).toContain("new file mode 100644");
     expect(text).toContain("deleted file mode 100644");
@@ -87,7 +88,7 @@ describe("stack basics", () => {
     write(dir, "src/made.c", "made\n"); // beside a file the patch changes
     write(dir, "src/old.c", "changed\n");
     write(dir, "keep/sub/k.c", "k\n"); // keep/sub will also hold an untracked file
-    await stack.refresh({ files: ["new/deep/er/n.c", "src/made.c", "keep/sub/k.c"] });
+    await stack.refresh({ files: ["new/deep/er/n.c", "src/made.c", "src/old.c", "keep/sub/k.c"] });
     await stack.pop();
     write(dir, "keep/sub/untracked.txt", "mine\n");
     await stack.push();
@@ -180,9 +181,10 @@ describe("stack basics", () => {
     }
     expect(read(join(dir, "patches"), "two.patch")).toBe(queueBefore);
     expect(read(dir, ".pq/state.json")).toBe(stateBefore);
-    // A file deleted from the tree that exists below is a deletion to take; a file pq add named first is taken.
+    // A file deleted from the tree that exists below is a deletion to take; a file pq add named first is taken,
+    // and named alone it is taken alone: a.txt's edit stays unrefreshed (as hg's qrefresh FILES and git commit FILES).
     await stack.add(["later.c"]);
-    expect((await stack.refresh({ files: ["later.c"] })).files).toEqual(["a.txt", "later.c"]);
+    expect(await stack.refresh({ files: ["later.c"] })).toMatchObject({ files: ["later.c"], notTaken: ["a.txt"] });
     rmSync(join(dir, "a.txt"));
     expect((await stack.refresh({ files: ["a.txt"] })).files).toContain("a.txt");
   });

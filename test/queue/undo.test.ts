@@ -44,7 +44,7 @@ const operations: [string, (s: Stack, dir: string) => Promise<unknown>][] = [
     async (s, dir) => {
       write(dir, "a.txt", read(dir, "a.txt").replace("line 1\n", "line one\n"));
       write(dir, "new.txt", "created\n");
-      await s.refresh({ files: ["new.txt"], message: "patch 2, reworded" });
+      await s.refresh({ files: ["a.txt", "new.txt"], message: "patch 2, reworded" });
     },
   ],
   ["push", (s) => s.push()],

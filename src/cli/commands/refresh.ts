@@ -10,10 +10,14 @@ import { fileList, PACKAGING_NOTE, stagedApartNote } from "../reports.js";
 
 export default defineCommand({
   command: "refresh [files..]",
-  describe: "update the top patch with the tree's changes (named files are added to it first)",
+  describe: "update the top patch with the tree's changes (FILES: those files' changes alone, new ones included)",
   builder: (y) =>
     y
-      .positional("files", { type: "string", array: true, describe: "extra files (e.g. new ones) to take" })
+      .positional("files", {
+        type: "string",
+        array: true,
+        describe: "take only these files' changes (a new file too); the rest stay unrefreshed",
+      })
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
       .option("force", {
@@ -91,6 +95,8 @@ export default defineCommand({
       io.out(
         `taken, untracked, as where a file moved with mv went (the most alike, as git pairs a move): ${fileList(report.takenUntracked)}; if it is not, pq undo takes the refresh back (then move it away and refresh again)`,
       );
+    if (report.notTaken?.length)
+      io.out(`left unrefreshed (not named; pq refresh without FILES takes every change): ${fileList(report.notTaken)}`);
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${fileList(report.untracked)}`);
     if (report.notFiles?.length)
       io.out(`left out (symlinks or other non-files; pq's patches hold regular files only): ${fileList(report.notFiles)}`);

@@ -1,4 +1,4 @@
-import { operandWords } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { existsSync } from "node:fs";
 import { readText } from "../../tree/files.js";
 import { join } from "node:path";
@@ -85,12 +85,21 @@ export default defineCommand({
     // Asked of git once, not once a patch: a CRLF checkout may have every patch applied so.
     let versionedQueue: boolean | undefined;
     const versioned = () => (versionedQueue ??= queueVersioned(stack.queueDir));
+    // Changes to other files (your own, left by a pull's recipe) stay out of the rewrite: the patch's files named (t119 N4).
+    const refreshOf = (name: string): string => {
+      const own = Object.keys(stack.appliedRecords().find((r) => r.name === name)?.files ?? {}).sort();
+      const others = (s.pending ?? []).some((f) => !own.includes(f));
+      if (!others || !own.length) return "pq refresh";
+      return own.length <= 8
+        ? `pq refresh ${own.map(shellWord).join(" ")}`
+        : `pq refresh with its ${own.length} files named (pq files ${operandWords(name)} lists them)`;
+    };
     for (const { name, reason } of s.inexact ?? [])
       io.out(
         keepsItsLineEndings({ inexact: reason }, versioned)
           ? // A versioned queue keeps its patches' endings: the checkout converts them.
             `${name} applied only with its line endings set aside: this checkout converts line endings (core.autocrlf or an eol attribute); the queue's git keeps the patch as it is, and a pq refresh that takes no change leaves it so`
-          : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "pq refresh" : `pq goto ${operandWords(name)} and pq refresh`} rewrites it for this tree${
+          : `${name} applied only ${reason === "eol" ? "with its line endings set aside" : reason === "merge" ? "by a three-way merge" : "with fuzz"}: its patch file does not apply as it is; ${name === s.top ? "" : `pq goto ${operandWords(name)} and `}${refreshOf(name)} rewrites it for this tree${
               // A colleague may have carried the shared queue onto a newer upstream: a refresh here puts it back on this tree's (t104 N2).
               shared?.upstream && reason !== "eol"
                 ? ` (in a shared queue, first check whether a colleague carried it onto a newer upstream than this tree's: git fetch, then pq rebase takes this tree there; where this tree is the newer one, the refresh is right)`

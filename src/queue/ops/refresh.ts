@@ -55,6 +55,8 @@ export interface RefreshReport {
   unchanged?: true;
   /** Untracked files taken as where a moved file went (see RefreshPlan.takenUntracked). */
   takenUntracked?: string[];
+  /** Changed files a refresh of named files left unrefreshed. */
+  notTaken?: string[];
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -111,7 +113,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     if (pre === null && tx.ws.version(path) === null) throw noSuchFile(ctx, raw, top.name);
     top.files[path] = { pre, post: null };
   }
-  const plan = await planRefresh(await planContext(ctx), tx.ws, top);
+  // Named files alone, as hg's qrefresh FILES takes them (unlike hg, the patch keeps its other files as last refreshed: pq remove takes a file out).
+  const plan = await planRefresh(await planContext(ctx), tx.ws, top, named.length ? { takeOnly: new Set(named.map((n) => n.path)) } : {});
   // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3):
   // refused as git commit refuses them (pq diff still shows them).
   if (plan.unmerged) throw unresolvedInGit(plan.unmerged);
@@ -215,7 +218,8 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   if (nothingTaken && onDisk === text) return leftUnchanged();
   top.files = plan.files;
   if (plan.renames.length) top.renames = plan.renames;
-  for (const path of Object.keys(plan.files)) tx.taken.add(path);
+  // As the tree has them: a file a refresh of named files left out keeps its edits unrefreshed, which a redo does not write.
+  for (const path of Object.keys(plan.files)) if (plan.files[path].post === tx.ws.version(path)) tx.taken.add(path);
   delete top.needsRefresh;
   delete top.rejects;
   delete top.inexact;
@@ -263,6 +267,7 @@ function reportOf(name: string, plan: RefreshPlan): RefreshReport {
     ...(plan.notFiles.length ? { notFiles: plan.notFiles } : {}),
     ...(plan.packaging.length ? { packaging: plan.packaging } : {}),
     ...(plan.takenUntracked ? { takenUntracked: plan.takenUntracked } : {}),
+    ...(plan.notTaken ? { notTaken: plan.notTaken } : {}),
   };
 }
 
