@@ -3126,3 +3126,19 @@ describe("the forced pop a refusal names (t119 N2)", () => {
     expect((await pq(tree, "applied")).out).toBe("");
   });
 });
+
+describe("pq reorder NAME --before NAME (t122 N7)", () => {
+  it("is refused as --after NAME is, with patches applied or not, and the series stays", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    for (const n of ["a", "b", "c"]) expect((await pq(tree, "new", n, "-m", n)).code).toBe(0);
+    expect((await pq(tree, "goto", "a")).code).toBe(0);
+    for (const applied of [true, false]) {
+      if (!applied) expect((await pq(tree, "pop", "-a")).code).toBe(0);
+      for (const where of ["--before", "--after"]) {
+        const r = await pq(tree, "reorder", "c", where, "c");
+        expect([r.code, r.err.split("\n")[0]]).toEqual([2, "pq: cannot move c relative to itself"]);
+      }
+      expect((await pq(tree, "series")).out).toBe("a\nb\nc\n");
+    }
+  });
+});

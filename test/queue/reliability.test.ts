@@ -416,12 +416,21 @@ describe("edits are never lost", () => {
     expect(clobber.err).toContain("would overwrite a file that holds something else");
     expect(read(join(dir, "notes"), "x")).toBe("my only copy\n");
     expect(existsSync(join(dir, "notes", "series"))).toBe(false);
-    // --dir --force over an earlier export: its mails the new series leaves out go (interop-5 #7).
-    write(dir, "mails/0002-gone.patch", "an earlier export's mail\n");
-    write(dir, "mails/series", "0001-x.patch\n0002-gone.patch\n");
-    expect((await pq(dir, "export", "--dir", "mails")).code).toBe(12);
-    expect((await pq(dir, "export", "--dir", "mails", "--force")).code).toBe(0);
-    expect(readdirSync(join(dir, "mails")).sort()).toEqual(["0001-x.patch", "series"]);
+    // --dir --force over an earlier export: its mails the new series leaves out go (interop-5 #7), and the refusal
+    // before it names them; a file the series lists that pq did not write (a git format-patch mail, a gbp-pq patch)
+    // stays (t122 N5: deleted without a word).
+    const pqMail = "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [PATCH] gone\n\n";
+    write(dir, "mails/0002-gone.patch", pqMail);
+    write(dir, "mails/0003-mine.patch", "From 4f3a9c0e1d2b3a4f5e6d7c8b9a0f1e2d3c4b5a69 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] my work\n");
+    write(dir, "mails/series", "0001-x.patch\n0002-gone.patch\n0003-mine.patch\n");
+    const refusedDir = await pq(dir, "export", "--dir", "mails");
+    expect(refusedDir.code).toBe(12);
+    expect(refusedDir.err).toContain("and remove 1 mail(s) an earlier pq export wrote that the new series leaves out");
+    expect(refusedDir.err).toContain("0002-gone.patch");
+    const forced = await pq(dir, "export", "--dir", "mails", "--force");
+    expect(forced.code).toBe(0);
+    expect(forced.out).toContain("removed 1 mail(s) of the earlier export that the series no longer lists");
+    expect(readdirSync(join(dir, "mails")).sort()).toEqual(["0001-x.patch", "0003-mine.patch", "series"]);
     // An mbox into a directory: said so, not EISDIR (interop-5 #34).
     expect((await pq(dir, "export", "--mbox", "mails", "--force")).code).toBe(2);
   });

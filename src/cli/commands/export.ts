@@ -1,4 +1,15 @@
-import { accessSync, constants, existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { nameToBytes } from "../../patch/paths.js";
 import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
@@ -29,7 +40,7 @@ export default defineCommand({
         alias: "f",
         type: "boolean",
         describe:
-          "overwrite an existing mbox, or the files already in DIR (mails, series); --dir --force also removes the earlier export's mails its series leaves out",
+          "overwrite an existing mbox, or the files already in DIR (mails, series); --dir --force also removes the mails an earlier pq export wrote that its series lists and the new one leaves out",
       }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -123,7 +134,13 @@ export default defineCommand({
         // The series is bytes: UTF-8 names as such (t23 F4: written as latin1, a CJK name lost its high bits).
         { path: join(dir, "series"), text: nameToBytes(mails.map((m) => m.file).join("\n") + "\n") },
       ];
-      refuseOverwrites(files, Boolean(args.force));
+      // An export --force over an earlier one: its mails the new series does not list go, or
+      // `git am DIR/*.patch` would apply patches that are no longer in the export. Only mails pq
+      // wrote (its From line): a git format-patch mail or a gbp-pq queue's patch listed there is
+      // someone's work, kept (t122 N5: both were deleted without a word).
+      const earlier = readText(join(dir, "series"));
+      const stale = earlierMailsLeftOut(dir, earlier, new Set(mails.map((m) => m.file)));
+      refuseOverwrites(files, Boolean(args.force), stale);
       makeDirs(dir);
       // Every file written whole under a temporary name first (a killed export leaves no cut mail:
       // safe-6 #9), the earlier export's series removed, then the mails renamed into place and the
@@ -141,20 +158,14 @@ export default defineCommand({
         for (const [tmp] of temporaries) rmSync(tmp, { force: true });
         throw e;
       }
-      const earlier = readText(join(dir, "series"));
       rmSync(join(dir, "series"), { force: true });
-      // An export --force over an earlier one: its mails the new series does not list go, or
-      // `git am DIR/*.patch` would apply patches that are no longer in the export.
-      if (earlier !== null) {
-        const kept = new Set(mails.map((m) => m.file));
-        for (const old of earlier.split("\n"))
-          if (/^\d{4}-[^/]*\.patch$/.test(old) && !kept.has(old)) rmSync(join(dir, old), { force: true });
-      }
+      for (const old of stale) rmSync(join(dir, old), { force: true });
       for (const [tmp, path] of temporaries) {
         renameSync(tmp, path);
         failpoint("export-renamed");
       }
       io.out(`wrote ${mails.length} mail(s) and a series file to ${args.dir}`);
+      if (stale.length) io.out(`removed ${stale.length} mail(s) of the earlier export that the series no longer lists: ${someOf(stale)}`);
     }
   },
 });
@@ -229,7 +240,7 @@ function hunklessOnSpacedName(text: string): boolean {
  * patch of an earlier export, a file of the tree named like a patch) unless --force: the same
  * bytes again are no loss. Checked for every file before the first is written.
  */
-function refuseOverwrites(files: { path: string; text: string }[], force: boolean): void {
+function refuseOverwrites(files: { path: string; text: string }[], force: boolean, removes: string[] = []): void {
   if (force) return;
   const clobbered = files
     .filter(({ path, text }) => {
@@ -238,12 +249,35 @@ function refuseOverwrites(files: { path: string; text: string }[], force: boolea
     })
     .map(({ path }) => path);
   if (!clobbered.length) return;
+  const alsoRemoves = removes.length
+    ? `, and remove ${removes.length} mail(s) an earlier pq export wrote that the new series leaves out (${someOf(removes)})`
+    : "";
   throw new PqError(
     "refused",
-    `the export would overwrite ${clobbered.length === 1 ? "a file that holds" : `${clobbered.length} files that hold`} something else: ${someOf(clobbered)}; nothing was written`,
-    ["pick another (or a new) directory, or pq export --force to overwrite them"],
-    { files: clobbered },
+    `the export would overwrite ${clobbered.length === 1 ? "a file that holds" : `${clobbered.length} files that hold`} something else: ${someOf(clobbered)}${alsoRemoves}; nothing was written`,
+    [
+      `pick another (or a new) directory, or pq export --force to overwrite ${clobbered.length === 1 ? "it" : "them"}${removes.length ? " and remove those mails" : ""}`,
+    ],
+    { files: clobbered, ...(removes.length ? { removes } : {}) },
   );
+}
+
+/** The first line of every mail pq writes (as git format-patch --zero-commit writes it). */
+const PQ_MAIL_FROM = "From 0000000000000000000000000000000000000000 ";
+
+/** Mails an earlier series in DIR lists, numbered as pq numbers them and written by pq, that the new export does not write. */
+function earlierMailsLeftOut(dir: string, earlier: string | null, written: ReadonlySet<string>): string[] {
+  if (earlier === null) return [];
+  return earlier.split("\n").filter((old) => {
+    if (!/^\d{4}-[^/]*\.patch$/.test(old) || written.has(old)) return false;
+    let head: string | null = null;
+    try {
+      head = readFileSync(join(dir, old), "latin1").slice(0, PQ_MAIL_FROM.length);
+    } catch {
+      return false;
+    }
+    return head === PQ_MAIL_FROM;
+  });
 }
 
 /** A path with its symlinks resolved, also when its last parts do not exist yet. */

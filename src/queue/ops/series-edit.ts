@@ -112,6 +112,10 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   const { tx } = ctx;
   const series = tx.series();
   const name = resolveName(series, target);
+  // Before itself is no place: looked up among the others it was not found, and the patch went first (t122 N7).
+  const relativeTo = where.after ?? where.before;
+  if (relativeTo !== undefined && resolveName(series, relativeTo) === name)
+    throw new PqError("usage", `cannot move ${name} relative to itself`, ["name another patch after --after or --before (pq series lists them)"]);
   if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; pop it first to reorder it`, [`pq goto the patch below ${name} (or pq pop -a), then pq reorder again; or pq push --move NAME brings an unapplied patch up`], { patch: name });
   const others = series.names().filter((n) => n !== name);
   const top = tx.state.applied.at(-1)?.name ?? null;
@@ -123,7 +127,6 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
     const i = others.indexOf(resolveName(series, where.before));
     after = i <= 0 ? null : others[i - 1];
   } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last", ["pq reorder NAME --first, for one"]);
-  if (after === name) throw new PqError("usage", `cannot move ${name} relative to itself`, ["name another patch after --after or --before (pq series lists them)"]);
   if (top && (after === null || series.indexOf(after) < series.indexOf(top))) {
     throw new PqError("refused", `that would move ${name} below the applied patches`, ["pop them first"], { patch: name });
   }
