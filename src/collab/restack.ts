@@ -174,6 +174,14 @@ export async function restack(
       report.stoppedAt = stack.top() ?? undefined;
     }
   }
+  // A stop at a patch that stayed applied under others (its text unchanged: a binary file kept as
+  // yours has no markers): down to it, where it is marked for its refresh, as a changed one is by
+  // the push. Left under the others, nothing asked for a decision and --continue called it resolved (t123 N3).
+  if (report.stoppedAt && !report.error && target && stack.top() !== target && stack.applied().includes(target)) {
+    const r = await stack.pop({ target, force: opts.force });
+    report.popped = [...report.popped, ...r.popped];
+    if (r.backup) report.backup = r.backup;
+  }
   // A stop pushed above where the user was (to show a conflict's markers): back down to it, once
   // the conflicts are resolved (t35 F15).
   const backDown =

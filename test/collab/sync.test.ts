@@ -1260,6 +1260,37 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(readFileSync(join(ann.tree, "blob.bin"))).toEqual(blob("B"));
   });
 
+  it("a binary conflict under a patch of yours applied above it waits for its refresh too, the stack down to it (t123 N3)", async () => {
+    const blob = (tail: string) => Buffer.concat([Buffer.from([0, 1, 2, 255, 0, 7]), Buffer.from("y".repeat(300) + tail)]);
+    await ok(ann.tree, "new", "blob.patch", "-m", "a binary file");
+    writeFileSync(join(ann.tree, "blob.bin"), blob(""));
+    await ok(ann.tree, "add", "blob.bin");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "blob");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    writeFileSync(join(ann.tree, "blob.bin"), blob("A"));
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "ann: blob");
+    await ok(ann.tree, "sync");
+    writeFileSync(join(bob.tree, "blob.bin"), blob("B"));
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "new", "above.patch", "-m", "above");
+    editLine(bob.tree, "a.c", 20, "twenty (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob: blob, and a patch above it");
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("blob.patch");
+    // Not "resolved" before anyone looked at it: --continue refuses until the refresh.
+    expect((await ok(bob.tree, "status")).out).toContain("sync stopped on conflicts in blob.patch: resolve blob.patch");
+    expect((await pq(bob.tree, "sync", "--continue")).err).toContain("blob.patch needs a refresh before you can continue the sync");
+    await ok(bob.tree, "refresh");
+    expect((await ok(bob.tree, "sync", "--continue")).out).toContain("pushed");
+    expect((await ok(bob.tree, "top")).out.trim()).toBe("above.patch");
+    expect(readFileSync(join(bob.tree, "blob.bin"))).toEqual(blob("B"));
+  });
+
   it("after a git pull that conflicted in the queue, commit and sync say how out, and commit refuses a patch with conflict markers (shared-3 #7)", async () => {
     await changedOnBothSides("p1.patch", "a.c", [5, "five (ann)", "ann"], [5, "five (bob)"]);
     await ok(bob.tree, "commit", "-m", "bob");
