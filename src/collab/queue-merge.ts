@@ -245,6 +245,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       dec.conflict = {
         patch: name,
         kind: "delete-modify",
+        deletes: keeper.name,
         // Named as the kept side names it: renamed there too, the old name is in no series (t118 N4).
         message: `${eb.name} was deleted ${eo ? "there" : "here"} but changed ${eo ? "here" : "there"}${keeper.name !== eb.name ? ` (renamed to ${keeper.name})` : ""}: the changed version is kept; pq delete ${operandWords(keeper.name)} if it should go`,
       };

@@ -7,6 +7,8 @@ import { readText, sha1 } from "../tree/files.js";
 import { QueueRepo, type QueueRepoKind } from "./queue-repo.js";
 import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
 import type { ConflictKind, QueueConflict } from "./types.js";
+import { operandWords } from "../core/shell-word.js";
+import { deleteWay } from "./delete-way.js";
 
 export interface SharedStatus {
   /** own: the queue directory is its own repository; in-tree: it is versioned with the tree. */
@@ -23,7 +25,7 @@ export interface SharedStatus {
   /** Patches a stopped sync left with conflicts (pq sync --continue after resolving them). */
   conflicted: string[];
   /** Each conflict's patch, kind and files (a NAME.theirs kept beside its patch): each kind is resolved its own way (see conflictAdvice). */
-  conflicts: { patch: string; kind: ConflictKind; files?: string[] }[];
+  conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string }[];
   /**
    * Of a stopped sync's conflicts, the patches not known to be decided (see unresolvedOf). Empty:
    * pq sync --continue is what is left, unless notApplying says otherwise.
@@ -53,7 +55,12 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
     conflicted: sync?.phase === "conflicts" ? [...new Set(sync.conflicts.map((c) => c.patch))] : [],
     conflicts:
       sync?.phase === "conflicts"
-        ? sync.conflicts.map((c) => ({ patch: c.patch, kind: c.kind, ...(c.files ? { files: c.files } : {}) }))
+        ? sync.conflicts.map((c) => ({
+            patch: c.patch,
+            kind: c.kind,
+            ...(c.files ? { files: c.files } : {}),
+            ...(c.kind === "delete-modify" ? { deleteWith: deleteWay(stack.applied(), c.deletes ?? c.patch) } : {}),
+          }))
         : [],
     unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack, sync) : [],
     notApplying: sync?.phase === "conflicts" ? notApplyingNow(stack, sync) : [],
@@ -135,14 +142,18 @@ export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "no
 }
 
 /** How to resolve a stopped sync's conflicts, kind by kind. */
-export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; files?: string[] }[]): string {
+export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string }[]): string {
   const names = (kind: ConflictKind) => [...new Set(conflicts.filter((c) => c.kind === kind).map((c) => c.patch))].join(", ");
   const kept = conflicts.flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []));
   const steps = [
     names("header") && `choose ${names("header")}'s header with pq header NAME -m/-u`,
     names("content") && `resolve ${names("content")} (the marked files, or the file the sync kept) and pq refresh`,
     kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
-    names("delete-modify") && `pq delete ${names("delete-modify")} if deleted is right (or keep it as it is)`,
+    names("delete-modify") &&
+      `${conflicts
+        .filter((c) => c.kind === "delete-modify")
+        .map((c) => c.deleteWith ?? `pq delete ${operandWords(c.patch)}`)
+        .join("; ")} if deleted is right (or keep it as it is)`,
     names("delete-change") &&
       `where a file ${names("delete-change")} has was deleted on one side, rm it and pq refresh if deleted is right (pq goto the patch first), or keep it as the sync left it`,
     names("rename") &&

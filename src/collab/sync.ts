@@ -6,6 +6,7 @@
  */
 import { existsSync, unlinkSync } from "node:fs";
 import { operandWords, shellWord } from "../core/shell-word.js";
+import { deleteWay } from "./delete-way.js";
 import { join } from "node:path";
 import { failpoint } from "../core/failpoint.js";
 import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
@@ -677,8 +678,10 @@ async function loop(
         // A patch changed here that a colleague finished: the conflict says so, and the way on (t23 F2).
         for (const c of merged.conflicts) {
           const f = c.kind === "delete-modify" ? base.finished?.[c.patch] : undefined;
-          if (f)
+          if (f) {
             c.message = `${finishedWords({ name: c.patch, finished: f })} there, but changed here: the changed version is kept; git pull the tree (it has the patch as that commit), make your change a patch of its own over it, then pq delete ${operandWords(c.patch)}`;
+            c.deletes = c.patch;
+          }
         }
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
@@ -701,6 +704,10 @@ async function loop(
             stopAt: toEdit,
             upToStop: toEdit.length > 0,
           });
+          // The way to delete a kept patch, from where the stop left the stack (an applied one is popped first).
+          for (const c of merged.conflicts)
+            if (c.deletes !== undefined)
+              c.message = c.message.replace(`pq delete ${operandWords(c.deletes)}`, deleteWay(stack.applied(), c.deletes));
           // Marked as push --merge marks a conflicted patch: pop and push refuse until pq refresh.
           const stopped = restacked.stoppedAt;
           if (stopped && stack.top() === stopped && merged.conflicts.some((c) => c.patch === stopped && c.kind === "content")) {

@@ -41,6 +41,8 @@ export interface QueueConflict {
   kind: ConflictKind;
   message: string;
   files?: string[];
+  /** A delete/modify conflict: the name `pq delete` takes, which the message names (see deleteWay). */
+  deletes?: string;
 }
 
 export interface MergeOutcome {

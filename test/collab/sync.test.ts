@@ -852,11 +852,24 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
     // Its own advice, not a refresh's (t40 N2).
     expect((await ok(bob.tree, "status")).out).toContain(
-      "sync stopped on conflicts in p2.patch: pq delete p2.patch if deleted is right (or keep it as it is); then pq sync --continue",
+      "sync stopped on conflicts in p2.patch: pq goto p1.patch, then pq delete p2.patch if deleted is right (or keep it as it is); then pq sync --continue",
     );
     const c = await ok(bob.tree, "sync", "--continue");
     expect(c.out).toContain("merged and pushed");
     expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+four (bob)");
+    await ok(ann.tree, "sync");
+    await expectConverged(w.remote, [ann, bob], w.base);
+  });
+
+  it("deleting it as the stop says works word for word: the applied patch is popped first (t123 N2)", async () => {
+    await annDropsP2BobChangesIt(true);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    const way = /the changed version is kept; (pq goto \S+), then (pq delete \S+) if it should go/.exec(r.err);
+    expect(way?.slice(1)).toEqual(["pq goto p1.patch", "pq delete p2.patch"]);
+    for (const command of way!.slice(1)) expect((await pq(bob.tree, ...command.split(" ").slice(1))).code, command).toBe(0);
+    expect((await ok(bob.tree, "sync", "--continue")).out).toContain("merged and pushed");
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
     await ok(ann.tree, "sync");
     await expectConverged(w.remote, [ann, bob], w.base);
   });
