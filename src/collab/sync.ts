@@ -777,8 +777,17 @@ async function loop(
         : stoppedHere
           ? `the push was stopped here, before it reached ${up.remote} (by a pre-push hook of the queue's repository: its words are below)`
           : `the remote refused the push`;
+      // pq's gate on the remote judges every commit pushed: a fix committed over the refused commit
+      // sends that one again, refused for good (t123 N1). One commit of the fixed queue goes through.
+      const gateRefusedCommit = !unreached && !stoppedHere && /remote: pq: refusing \S+: its commit /.test(pushed.message);
+      const upstreamName = up.ref.replace(/^refs\/remotes\//, "");
       throw new PqError("git", what, [
         ...pushed.message.split("\n"),
+        ...(gateRefusedCommit
+          ? [
+              `the remote's pq gate checks each commit pushed, and a fix committed over the refused one sends that commit again: fix the patch (pq refresh), then git -C ${shellWord(qr.queueDir)} reset --soft ${upstreamName} (your queue commits since the last sync become one uncommitted change; the patch files stay as they are), pq commit -m MESSAGE, and pq sync`,
+            ]
+          : []),
         unreached
           ? `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: check that ${up.remote} can be reached (git -C ${shellWord(qr.queueDir)} push --dry-run ${up.remote}), then pq sync again`
           : `your queue is committed here (${head.slice(0, 12)}) and nothing of it was lost: deal with what ${stoppedHere ? "the hook" : "the remote"} says, then pq sync again`,

@@ -129,6 +129,20 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(unbuildable.code).toBe(12);
       expect(unbuildable.err).toContain(`${ann.tree} (its git HEAD) has no build.json`);
       expect(unbuildable.err).toContain("pq sync --check --run");
+
+      // Fixed in a commit over the refused one, the refused one goes up with it, refused again: the
+      // refusal names one commit of the fixed queue, which goes through followed word for word (t123 N1).
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("BROKEN\n", "line thirty, fixed\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "broken, fixed");
+      const again = await pq(ann.tree, "sync");
+      expect(again.code).toBe(11);
+      const way = /then (git -C \S+ reset --soft \S+) \(.*\), pq commit -m MESSAGE, and pq sync/.exec(again.err)?.[1];
+      expect(way).toBe(`git -C ${ann.queue} reset --soft origin/main`);
+      execFileSync("sh", ["-c", way!], { cwd: ann.tree });
+      await ok(ann.tree, "commit", "-m", "broken.patch, fixed");
+      expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+      expect(remoteQueue(hooked).series).toBe("debian/fine.patch\nbroken.patch\n");
     } finally {
       cleanup(w.root);
     }
