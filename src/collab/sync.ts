@@ -779,7 +779,7 @@ async function loop(
           : `the remote refused the push`;
       // pq's gate on the remote judges every commit pushed: a fix committed over the refused commit
       // sends that one again, refused for good (t123 N1). One commit of the fixed queue goes through.
-      const gateRefusedCommit = !unreached && !stoppedHere && /remote: pq: refusing \S+: its commit /.test(pushed.message);
+      const gateRefusedCommit = !unreached && !stoppedHere && /remote: pq: refusing \S+: /.test(pushed.message);
       const upstreamName = up.ref.replace(/^refs\/remotes\//, "");
       throw new PqError("git", what, [
         ...pushed.message.split("\n"),

@@ -116,6 +116,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(refused.code).toBe(11);
       expect(refused.err).toMatch(/2 +broken\.patch +FAIL/);
       expect(refused.err).toContain("newly failing: state 2 (broken.patch) by the command: fail");
+      expect(refused.err).toContain("a fix committed over the refused one sends that commit again");
       expect(remoteQueue(hooked).series).toBe("debian/fine.patch\n");
 
       // The same check on the contributor's side, before anything is pushed.
