@@ -13,6 +13,7 @@ import { headerOf } from "../queue/patch-text.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { nothingToPush, skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
+import { undoWithSharedNote } from "../collab/undo-note.js";
 import { commentCharFor, commentLine, withoutCommentLines } from "../core/comment-lines.js";
 import { describePop, describePush, type Operation, type RunOptions } from "./use-stack.js";
 
@@ -170,7 +171,15 @@ export function stackActions(
         const now = guards.length ? `selected: ${guards.join(" ")}` : "no guards selected";
         return stale.length ? `${now}; applied but now guarded off: ${stale.join(", ")} (pop them)` : now;
       }),
-    undo: () => run("undo", async (onEvent) => describeUndo(await stack.undo({ onEvent }), "undid")),
+    undo: () =>
+      run("undo", async (onEvent) => {
+        const { result, note } = await undoWithSharedNote(
+          stack,
+          () => stack.undo({ onEvent }),
+          (paths) => paths.join(", "),
+        );
+        return describeUndo(result, "undid") + (note ? `; ${note}` : "");
+      }),
     redo: () => run("redo", async (onEvent) => describeUndo(await stack.redo({ onEvent }), "redid")),
   };
 }

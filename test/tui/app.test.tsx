@@ -530,6 +530,22 @@ describe("pq tui: a long series", () => {
     expect(ui.lastFrame()).not.toMatch(/pq tui keys/);
   });
 
+  it("u says, as pq undo does, that the version it took back is committed in the queue (t123 N4)", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\n" });
+    dirs.push(dir);
+    expect((await pq(dir, "init", "--shared")).code).toBe(0);
+    await pq(dir, "new", "a", "-m", "a");
+    write(dir, "f.txt", "a\nB\n");
+    await pq(dir, "refresh");
+    expect((await pq(dir, "commit", "-m", "queue v1")).code).toBe(0);
+    const stack = await Stack.open({ tree: dir });
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/1 applied/);
+    ui.stdin.write("u");
+    const frame = await settle(ui.lastFrame, /✓ undid refresh/);
+    expect(frame.replace(/\s+/g, " ")).toContain("is committed in the queue: pq commit would take it back there too");
+  });
+
   it("undoes and redoes the last operation (the stack's oplog), checked on disk", async () => {
     const { dir, stack } = await seriesStack(3, 1);
     dirs.push(dir);

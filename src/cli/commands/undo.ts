@@ -1,7 +1,7 @@
 import { defineCommand, positiveCount } from "../io.js";
 import { openStack } from "../open-stack.js";
 import { fileList, printUndoReport } from "../reports.js";
-import { sharedStatus } from "../../collab/status.js";
+import { undoWithSharedNote } from "../../collab/undo-note.js";
 
 export default defineCommand({
   command: "undo [count]",
@@ -13,17 +13,12 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const before = await sharedStatus(stack);
-    const report = await stack.undo({ count: positiveCount(args.count, "undo", 1), force: args.force });
+    const { result: report, note } = await undoWithSharedNote(
+      stack,
+      () => stack.undo({ count: positiveCount(args.count, "undo", 1), force: args.force }),
+      fileList,
+    );
     printUndoReport(io, "undid", report, args.json);
-    // The version taken back may already be the shared queue's: said, as the next commit and sync
-    // would take it back there for everyone (t104's note: the undo said nothing of it).
-    const after = before ? await sharedStatus(stack) : null;
-    const taken = after ? after.uncommitted.filter((f) => !before!.uncommitted.includes(f)) : [];
-    if (taken.length && !args.json)
-      io.out(
-        // ", and pushed" only where there is a remote branch that has it (t117 N2: a queue with no remote).
-        `note: what this undo took back of ${fileList(taken)} is committed in the ${after!.upstream ? "shared " : ""}queue${after!.upstream && !after!.upstreamMissing && !after!.ahead ? ", and pushed" : ""}: pq commit${after!.upstream ? " and pq sync" : ""} would take it back there too${after!.upstream ? ", for everyone" : ""}; pq redo brings it back here`,
-      );
+    if (note && !args.json) io.out(`note: ${note}`);
   },
 });
