@@ -1323,3 +1323,33 @@ describe("a format-patch mail whose message has a '--- words' line (t76 N4)", ()
     expect(back.code, back.err).toBe(0);
   });
 });
+
+describe("export --dir of a long patch name (t122 N1)", () => {
+  it("cuts the mail's file name to 64 bytes as git format-patch does, never inside a character, and git am takes the mails", async () => {
+    const tree = makeRepo({ "f.txt": "a\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    const long = `${"a".repeat(200)}/${"b".repeat(60)}`;
+    const accented = "é".repeat(40);
+    for (const [name, line] of [
+      [long, "b\n"],
+      [accented, "c\n"],
+    ]) {
+      expect((await pq(tree, "new", name, "-m", `subject of ${name.slice(0, 3)}`)).code).toBe(0);
+      write(tree, "f.txt", read(tree, "f.txt") + line);
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    }
+    const out = besideTree(tree, "mails");
+    const r = await pq(tree, "export", "--dir", out);
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([`0001-${"a".repeat(64)}.patch`, `0002-${"é".repeat(32)}.patch`, "series"]);
+    const clone = makeRepo({ "f.txt": "a\n" });
+    dirs.push(clone);
+    const am = spawnSync("git", ["am", "-q", join(out, `0001-${"a".repeat(64)}.patch`), join(out, `0002-${"é".repeat(32)}.patch`)], {
+      cwd: clone,
+      encoding: "utf8",
+    });
+    expect(am.status, am.stderr).toBe(0);
+    expect(read(clone, "f.txt")).toBe("a\nb\nc\n");
+  });
+});

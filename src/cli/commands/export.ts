@@ -262,6 +262,20 @@ function refuseOverwrites(files: { path: string; text: string }[], force: boolea
   );
 }
 
+/**
+ * A mail's file name from its patch's name, cut to 64 bytes as git format-patch cuts its names
+ * (format.filenameMaxLength): a long patch name (pq takes up to 200 bytes a part) made a file
+ * name the file system refused (t122 N1). The number before it keeps the names apart.
+ */
+function mailFileStem(stem: string): string {
+  const flat = Buffer.from(flattenName(stem), "utf8");
+  if (flat.length <= 64) return flattenName(stem);
+  // Cut on a character's first byte, never inside a UTF-8 sequence.
+  let end = 64;
+  while (end > 0 && (flat[end] & 0xc0) === 0x80) end--;
+  return flat.subarray(0, end).toString("utf8");
+}
+
 /** The first line of every mail pq writes (as git format-patch --zero-commit writes it). */
 const PQ_MAIL_FROM = "From 0000000000000000000000000000000000000000 ";
 
@@ -405,7 +419,7 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     if (!header.date) header.date = localMailDate(statSync(join(stack.queueDir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
     const num = String(i + 1).padStart(4, "0");
     mails.push({
-      file: `${num}-${flattenName(stem)}.patch`,
+      file: `${num}-${mailFileStem(stem)}.patch`,
       // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
       text: formatMail({ ...header, subject: header.subject ?? stem }, withoutSignature(diffOf(text)), {
         index: i + 1,
