@@ -2431,6 +2431,14 @@ describe("fold gathers the messages' trailers into one block at the end (stack-6
     const parsed = execFileSync("git", ["interpret-trailers", "--parse"], { input: message, encoding: "utf8" });
     expect(parsed).toBe("Co-developed-by: Bob B <bob@example.org>\nSigned-off-by: Alice A <alice@example.org>\n");
   });
+  it("a folded patch's subject shaped like a trailer (mm: fix leak) stays its message, in fold order (t122 N2)", async () => {
+    const text = await foldTwo(
+      ["top", "x86: base change", "Alice A <alice@example.org>"],
+      ["one", "mm: fix leak in foo", "Mia M <mia@example.org>"],
+    );
+    expect(text).toContain("Subject: x86: base change\n\nmm: fix leak in foo\n\nCo-developed-by: Mia M <mia@example.org>\n");
+  });
+
   it("with a folded trailer's continuation line and a maintainer's [note] line: still one block (verify-16 F5)", async () => {
     for (const [trailers, parsed] of [
       [

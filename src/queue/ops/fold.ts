@@ -62,7 +62,11 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   // the folded patches' first and the top patch's own last: its author is the one who submits
   // the result, whose sign-off ends the chain (stack-6 #4). In the middle of the text, git
   // interpret-trailers, b4 and checkpatch would not see them.
-  const parts = [own.body, ...headers.map((h) => [h.subject, h.body].filter(Boolean).join("\n\n"))].map(splitTrailers);
+  // A folded patch's message starts with its subject, never a trailer however it reads ("mm: fix leak": t122 N2), as git reads a title.
+  const parts = [
+    splitTrailers(own.body),
+    ...headers.map((h) => (h.subject ? splitTrailers(`${h.subject}\n\n${h.body ?? ""}`, { titled: true }) : splitTrailers(h.body ?? ""))),
+  ];
   const trailers = lastOfEach([...parts.slice(1), parts[0]].flatMap((p) => p.trailers));
   const prose = parts
     .map((p) => p.prose)
@@ -75,7 +79,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   );
   if (opts.message) refuseDiffInMessage(opts.message);
   const message = opts.message ? splitMessage(opts.message) : { body };
-  message.body = withCoDevelopers(message.body ?? "", coAuthors);
+  message.body = withCoDevelopers(message.body ?? "", coAuthors, opts.message ? {} : { trailerBlock: trailers.length > 0 });
   // Nothing to say (no header here or in the folded patches): none is made, not an empty "Subject: " (t55 N2's aside).
   const saysNothing = !ownHeader.trim() && !("subject" in message && message.subject) && !message.body?.trim();
   const header = saysNothing ? ownHeader : rewriteHeader(ownHeader, { ...own, ...message });
@@ -105,9 +109,11 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
  * lines between them (the kernel's habit) kept in the block (verify-16 F5). Each trailer comes
  * back as one entry, its continuation lines included.
  */
-function splitTrailers(message: string): { prose: string; trailers: string[] } {
+function splitTrailers(message: string, opts: { titled?: boolean } = {}): { prose: string; trailers: string[] } {
   const text = message.trim();
   const cut = text.lastIndexOf("\n\n");
+  // The title (the subject's paragraph) is never the trailer block, as git interpret-trailers reads a message.
+  if (opts.titled && cut === -1) return { prose: text, trailers: [] };
   const last = (cut === -1 ? text : text.slice(cut + 2)).split("\n");
   const trailer = (line: string) => /^[A-Za-z][A-Za-z0-9-]*: \S/.test(line);
   const fits = last.every((line, i) => trailer(line) || (i > 0 && (/^\s+\S/.test(line) || /^\[[^\]]+\]$/.test(line.trim()))));
@@ -125,7 +131,12 @@ function lastOfEach(lines: string[]): string[] {
   return lines.filter((line, i) => lines.lastIndexOf(line) === i);
 }
 
-export function withCoDevelopers(body: string, authors: string[]): string {
+export function withCoDevelopers(
+  body: string,
+  authors: string[],
+  /** Whether the body ends in a trailer block, where the caller knows (a fold's message whose last paragraph only reads like one: t122 N2). */
+  known: { trailerBlock?: boolean } = {},
+): string {
   const lines = body.split("\n");
   const unsigned: string[] = [];
   for (const author of authors) {
@@ -137,7 +148,7 @@ export function withCoDevelopers(body: string, authors: string[]): string {
   if (!unsigned.length) return credited;
   // Into the closing trailer block when there is one, ahead of its sign-offs (a block of its own
   // after it hid that block from git interpret-trailers: readme-15 F8); else a block of their own.
-  const { prose, trailers } = splitTrailers(credited);
+  const { prose, trailers } = known.trailerBlock === false ? { prose: credited, trailers: [] } : splitTrailers(credited);
   if (trailers.length) return [prose, [...unsigned, ...trailers].join("\n")].filter(Boolean).join("\n\n");
   return [credited, unsigned.join("\n")].filter(Boolean).join("\n\n");
 }
