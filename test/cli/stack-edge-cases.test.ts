@@ -3150,3 +3150,28 @@ describe("pq reorder NAME --before NAME (t122 N7)", () => {
     }
   });
 });
+
+describe("pq fold of an applied patch (t122 N3)", () => {
+  it("names ways that work word for word, and refuses the top patch itself as usage", async () => {
+    const tree = await stackTree({ "f.txt": lines(10) });
+    for (const [n, from, to] of [
+      ["p1", "2\n", "two\n"],
+      ["p2", "9\n", "nine\n"],
+    ]) {
+      expect((await pq(tree, "new", n, "-m", n)).code).toBe(0);
+      write(tree, "f.txt", read(tree, "f.txt").replace(from, to));
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    }
+    const self = await pq(tree, "fold", "p2");
+    expect([self.code, self.err.split("\n")[0]]).toEqual([2, "pq: p2 is the top patch, which a fold takes other patches into"]);
+    const r = await pq(tree, "fold", "p1");
+    expect(r.code).toBe(12);
+    const way = /to fold p1 into p2: (.*) \(where p2 applies without p1\)/.exec(r.err)?.[1];
+    expect(way).toBe("pq pop -a, pq push --move p2, then pq fold p1");
+    for (const command of way!.replace(", then ", ", ").split(", "))
+      expect((await pq(tree, ...command.split(" ").slice(1))).code, command).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("p2\n");
+    expect(read(tree, "f.txt")).toBe(lines(10).replace("2\n", "two\n").replace("9\n", "nine\n"));
+    expect(read(join(tree, "patches"), "p2")).toMatch(/\+two\n[\s\S]*\+nine\n/);
+  });
+});

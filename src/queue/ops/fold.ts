@@ -21,9 +21,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   refuseChangedInQueue(ctx, [top], "the fold would rewrite it from the tree, dropping that version", "pq fold");
   const series = tx.series();
   const names = targets.map((t) => resolveName(series, t));
-  for (const name of names) {
-    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; only unapplied patches can be folded`, [`pq goto the patch below ${name} to unapply it, then pq fold ${operandWords(name)}`], { patch: name });
-  }
+  for (const name of names) if (appliedNames(tx.state).includes(name)) throw foldOfApplied(appliedNames(tx.state), name);
   // The top patch is rewritten from the tree: edits not yet refreshed would ride along into
   // it unasked. hg qfold refuses over local changes; so does pq.
   const pending = (await planRefresh(await planContext(ctx), tx.ws, top)).changed;
@@ -95,6 +93,27 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (series.stripOf(top.name) !== 1) series.setStrip(top.name, 1);
   tx.setSeries(series);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+}
+
+/**
+ * A fold names an applied patch: fold takes unapplied patches into the top one. The ways that
+ * work from here (t122 N3: "goto the patch below it, then fold it" popped the top it was meant
+ * for, and the fold was refused again, or went into another patch).
+ */
+function foldOfApplied(applied: string[], name: string): PqError {
+  const top = applied.at(-1)!;
+  if (name === top)
+    return new PqError("usage", `${name} is the top patch, which a fold takes other patches into`, ["name unapplied patches to take into it (pq unapplied lists them)"], {
+      patch: name,
+    });
+  const at = applied.indexOf(name);
+  const ways =
+    at === applied.length - 2
+      ? [`to fold the two together: pq goto ${operandWords(name)}, then pq fold ${operandWords(top)} (the result keeps the name ${name}; pq rename renames it)`]
+      : [];
+  const below = at === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[at - 1])}`;
+  ways.push(`to fold ${name} into ${top}: ${below}, pq push --move ${operandWords(top)}, then pq fold ${operandWords(name)} (where ${top} applies without ${name})`);
+  return new PqError("refused", `${name} is applied; only unapplied patches can be folded into the top one (${top})`, ways, { patch: name });
 }
 
 /**
