@@ -1353,3 +1353,30 @@ describe("export --dir of a long patch name (t122 N1)", () => {
     expect(read(clone, "f.txt")).toBe("a\nb\nc\n");
   });
 });
+
+describe("-e with -m (t122 N11)", () => {
+  it("opens the editor on -m's message, as git commit -e -m does, in header and refresh alike, and what is typed there is kept", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "new", "t.patch", "-m", "old subject")).code).toBe(0);
+    const scripts = tempDir();
+    dirs.push(scripts);
+    // The editor keeps a copy of what it was shown, and types a new subject over the one it got.
+    write(scripts, "ed.sh", `#!/bin/sh\ncp "$1" "${scripts}/seen"\nsed -i "s/^Subject: \\(.*\\)/Subject: \\1, typed/" "$1"\n`);
+    chmodSync(join(scripts, "ed.sh"), 0o755);
+    const was = process.env.EDITOR;
+    process.env.EDITOR = join(scripts, "ed.sh");
+    try {
+      expect((await pq(tree, "header", "-e", "-m", "given with m", "t.patch")).code).toBe(0);
+      expect(read(scripts, "seen")).toContain("Subject: given with m\n");
+      expect(read(join(tree, "patches"), "t.patch")).toContain("Subject: given with m, typed\n");
+      write(tree, "a.c", "b\n");
+      expect((await pq(tree, "refresh", "-e", "-m", "refresh m")).code).toBe(0);
+      expect(read(scripts, "seen")).toContain("Subject: refresh m\n");
+      expect(read(join(tree, "patches"), "t.patch")).toContain("Subject: refresh m, typed\n");
+    } finally {
+      if (was === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = was;
+    }
+  });
+});

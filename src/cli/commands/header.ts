@@ -23,6 +23,15 @@ export default defineCommand({
     const was = await stack.patchHeader(name);
     let header = was;
     let editedText: string | undefined;
+    // -m and -u first, and -e opens the editor on the result, as git commit -e -m does (t122 N11: what
+    // was typed in the editor was dropped for -m's text, without a word).
+    if (args.message !== undefined) {
+      // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
+      refuseDiffInMessage(args.message);
+      const [subject, ...rest] = args.message.split("\n");
+      header = { ...header, subject: subject.trim(), body: trimBody(rest.join("\n")) };
+    }
+    if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
     if (args.edit) {
       editedText = editText(formatHeader(header).replace(/---\n$/, ""), io.cwd);
       // A field the user added (Cc:, X-Note:) is kept, in the message, not dropped without a word (t117 N5).
@@ -32,13 +41,6 @@ export default defineCommand({
           `note: pq keeps From:, Date: and Subject: in a patch's header; "${line}" was not kept: write it in the message (below the subject) to keep it`,
         );
     }
-    if (args.message !== undefined) {
-      // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too).
-      refuseDiffInMessage(args.message);
-      const [subject, ...rest] = args.message.split("\n");
-      header = { ...header, subject: subject.trim(), body: trimBody(rest.join("\n")) };
-    }
-    if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
     if (args.edit || args.message !== undefined || args.author !== undefined) {
       await stack.setHeader(name, header, editedText !== undefined ? { was } : {}).catch((e: unknown) => {
         throw editedText !== undefined ? withTextSaved(e, editedText) : e;

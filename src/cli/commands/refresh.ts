@@ -49,21 +49,22 @@ export default defineCommand({
     }
     let header;
     let edited: { text: string; top: string; was: PatchHeader } | undefined;
-    if (args.edit) {
-      const top = stack.top();
-      if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
-      const current = await stack.patchHeader(top);
-      const text = editText(formatHeader(current).replace(/\n---\n$/, "\n"), io.cwd);
-      const { parseHeader } = await import("../../mail/header.js");
-      header = parseHeader(text);
-      edited = { text, top, was: current };
-    }
-    if (args.user !== undefined) {
+    // -m and -u set the header; with -e the editor opens on it, as git commit -e -m does, and what is
+    // typed there is the header (t122 N11: -m was dropped without a word).
+    if (args.edit || args.user !== undefined) {
       // A patch keeps its From: author unless -u changes it (a shared queue's refresh).
       const top = stack.top();
       if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
-      header = { ...(header ?? (await stack.patchHeader(top))), author: authorArg(String(args.user), "--user")! };
+      const current = await stack.patchHeader(top);
+      header = current;
       if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
+      if (args.user !== undefined) header = { ...header, author: authorArg(String(args.user), "--user")! };
+      if (args.edit) {
+        const text = editText(formatHeader(header).replace(/\n---\n$/, "\n"), io.cwd);
+        const { parseHeader } = await import("../../mail/header.js");
+        header = parseHeader(text);
+        edited = { text, top, was: current };
+      }
     }
     const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
     const report = await stack
