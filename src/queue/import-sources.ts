@@ -3,7 +3,7 @@
  * tree's patches/series, an hg mq queue (.hg/patches with guards).
  */
 import { existsSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
@@ -161,8 +161,11 @@ export function selectedGuardsOf(dir: string): string[] {
 }
 
 /** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
-export function readQueueDir(dir: string): ImportItem[] {
+export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportItem[] {
   const queue = queueDirIn(dir);
+  // An hg mq queue's line `a.patch#+xen` is patch a.patch guarded +xen (mq cuts a name at its first
+  // '#'); pq's series reads a '#' in a name as a question quilt answers otherwise, and refuses it (t122 N12).
+  const asHg = opts.hg || queue.split(sep).includes(".hg");
   const raw = readText(join(queue, "series"));
   // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
   const seriesText = raw === null ? null : bytesToName(raw);
@@ -173,7 +176,8 @@ export function readQueueDir(dir: string): ImportItem[] {
   }
   // Comments (a patch commented out, the reason one is there) stay in the series, where they were.
   // A line `./y.patch` names the file in the queue directory, as quilt reads it.
-  return Series.parse(seriesText.replace(/^(?:\.\/)+(?=[^\s#])/gm, ""))
+  const lines = seriesText.replace(/^(?:\.\/)+(?=[^\s#])/gm, "");
+  return Series.parse(asHg ? lines.replace(/^(\s*[^\s#]+)#/gm, "$1 #") : lines)
     .annotated()
     .map(({ entry: e, notes }) => {
       if (statSync(join(queue, e.name), { throwIfNoEntry: false })?.isDirectory()) {

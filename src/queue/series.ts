@@ -106,7 +106,8 @@ export class Series {
       const word = line.trimStart().split(/\s/, 1)[0];
       if (word.indexOf("#") > 0) {
         throw new PqError("bad-patch", `series line ${i + 1}: the patch name ${JSON.stringify(word)} holds a '#', where pq and hg mq cut it (quilt takes the whole word)`, [
-          "rename the patch without '#': the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
+          `where the patch file is ${word.slice(0, word.indexOf("#"))} (hg mq's reading: the rest a guard or a comment), put a space before the '#' in the series line`,
+          "else rename the patch without '#': the file in the queue directory and its line in the series alike (mv OLD NEW; edit series), then run the command again",
         ], { line: i + 1 });
       }
       const strip = opts.length ? parseOptions(opts, name, i + 1) : undefined;

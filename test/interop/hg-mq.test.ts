@@ -68,6 +68,22 @@ describe("hg mq interoperability (real hg)", () => {
     expect((await pq(other, "applied")).out).toBe("first.patch\n");
   });
 
+  it("a series line a.patch#+xen, which hg reads as a.patch guarded +xen, imports as hg reads it (t122 N12)", async () => {
+    const repo = hgRepo(base);
+    hg(repo, "qnew", "-m", "xen: guarded", "a.patch");
+    write(repo, "arch/irq.c", "int irq;\nint enable_xen;\nint disable;\n");
+    hg(repo, "qrefresh");
+    hg(repo, "qpop", "-a");
+    write(join(repo, ".hg", "patches"), "series", "a.patch#+xen\n");
+    expect(hg(repo, "qguard", "-l")).toBe("a.patch: +xen\n");
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    const r = await pq(tree, "import", "--hg", repo);
+    expect(r.code, r.err).toBe(0);
+    expect((await pq(tree, "guard", "a.patch")).out.trim()).toBe("a.patch: +xen");
+  });
+
   it("pq's queue directory pushes under hg qpush -a, with pq's authors and messages", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

@@ -97,7 +97,7 @@ export default defineCommand({
         "file",
       );
       const items = queueDir
-        ? readQueueDir(resolve(io.cwd, queueDir))
+        ? readQueueDir(resolve(io.cwd, queueDir), { hg: args.hg !== undefined })
         : readPatchFiles(
             files.map((f) => resolve(io.cwd, String(f))),
             // A name given as its path from the tree's root is the name in the queue, as for pq new (t59 N2).
