@@ -9,6 +9,7 @@ import { childProcess } from "../core/child-process.js";
 import { startsDiff } from "../patch/parse.js";
 import { escapeFromLines } from "./mbox.js";
 import { decodeCharset } from "./charset.js";
+import { PqError } from "../errors.js";
 
 export interface PatchHeader {
   author?: string;
@@ -287,7 +288,10 @@ export function parseHeader(text: string): PatchHeader {
     else if (key === "subject") h.subject = stripPatchTag(decodeWords(value));
     else if (key === "description" && h.subject === undefined) {
       h.subject = decodeWords(value).trim();
-      longDescription = continuation.map((l) => (l === "." ? "" : l));
+      // Debian's rule (Policy 5.6.13, which DEP-3 follows): a continuation line drops the one space
+      // that marks it, " ." is a blank line, and a line of more spaces keeps the rest, verbatim (a
+      // command or code shown in the description: t122 N6 lost its indentation).
+      longDescription = trimBlankEnds(fieldLines.slice(1).map((l) => l.replace(/^[ \t]/, "").trimEnd())).map((l) => (l === "." ? "" : l));
     } else if (key === "x-committer") h.committer = decodeWords(value).trim();
   }
   i = end;
@@ -295,7 +299,7 @@ export function parseHeader(text: string): PatchHeader {
   const rest = lines.slice(i);
   if (longDescription !== null) {
     const after = bodyOf(rest);
-    return { ...h, body: [longDescription.join("\n").trim(), after].filter(Boolean).join("\n\n") };
+    return { ...h, body: [longDescription.join("\n"), after].filter(Boolean).join("\n\n") };
   }
   return h.subject !== undefined ? { ...h, body: bodyOf(rest) } : withMessage(h, rest);
 }
@@ -323,6 +327,15 @@ function withMessage(h: PatchHeader, lines: string[]): PatchHeader {
  * diff without a header). A message line like "--- see below" was kept by pq, and lost with
  * everything after it by git am of the export (t69 N1).
  */
+/** The lines without the blank ones they start and end with. */
+function trimBlankEnds(lines: string[]): string[] {
+  let start = 0;
+  let end = lines.length;
+  while (start < end && !lines[start].trim()) start++;
+  while (end > start && !lines[end - 1].trim()) end--;
+  return lines.slice(start, end);
+}
+
 export function endsDescription(line: string): boolean {
   return /^---[ \t\v\f\r]*$/.test(line) || /^--- [^ \t\n\v\f\r]/.test(line);
 }
@@ -477,7 +490,16 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
   for (const f of fields) {
     if (f.key === "description" && dep3 && messageChanged) {
       out.push(l1(`Description: ${next.subject ?? ""}`));
-      for (const line of next.body.trim() ? trimBody(next.body).split("\n") : []) out.push(l1(line.trim() ? ` ${line}` : " ."));
+      const body = next.body.trim() ? trimBody(next.body).split("\n") : [];
+      // A line of "." alone has no way into the field: it reads back as a blank line (Debian's " .").
+      const dot = body.findIndex((line) => line.trim() === ".");
+      if (dot !== -1)
+        throw new PqError(
+          "usage",
+          `line ${dot + 3} of the message is "." alone, which a DEP-3 Description: cannot hold (it reads back as a blank line)`,
+          ["write something beside the dot, or leave the line blank"],
+        );
+      for (const line of body) out.push(l1(line.trim() ? ` ${line}` : " ."));
     } else if (f.key === "subject" && messageChanged) out.push(`Subject: ${l1(next.subject ?? "")}`);
     else if ((f.key === "from" || (f.key === "author" && dep3)) && !authorDone) {
       authorDone = true;

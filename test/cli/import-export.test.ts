@@ -1380,3 +1380,29 @@ describe("-e with -m (t122 N11)", () => {
     }
   });
 });
+
+describe("a DEP-3 Description with verbatim lines (t122 N6)", () => {
+  it("keeps their indentation, as Debian reads it, in pq header and in the commit pq finish makes; a message line of '.' alone is refused", async () => {
+    const tree = repo({ f: "a\nb\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    const file = besideTree(tree, "dep3", ".patch");
+    writeFileSync(
+      file,
+      "Description: Fix the build with make 4\n To reproduce:\n .\n   $ make -j4\n   error: foo\n .\n After this patch it builds.\nAuthor: Vera Verbatim <vera@example.org>\n\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-a\n+A\n b\n",
+    );
+    expect((await pq(tree, "import", file, "-n", "fix.patch", "--push")).code).toBe(0);
+    expect(JSON.parse((await pq(tree, "header", "--json")).out).body).toBe(
+      "To reproduce:\n\n  $ make -j4\n  error: foo\n\nAfter this patch it builds.",
+    );
+    const dot = await pq(tree, "header", "-m", "Subj\n\nfirst\n.\n  indented");
+    expect([dot.code, dot.err.split("\n")[0]]).toEqual([
+      2,
+      'pq: line 4 of the message is "." alone, which a DEP-3 Description: cannot hold (it reads back as a blank line)',
+    ]);
+    expect((await pq(tree, "header", "-m", "Subj\n\nfirst\n\n  indented")).code).toBe(0);
+    expect(read(join(tree, "patches"), "fix.patch")).toMatch(/^Description: Subj\n first\n \.\n   indented\nAuthor: /);
+    expect(JSON.parse((await pq(tree, "header", "--json")).out).body).toBe("first\n\n  indented");
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "log", "-1", "--format=%B")).toBe("Subj\n\nfirst\n\n  indented\n\n");
+  });
+});
