@@ -277,25 +277,50 @@ export function depsFromMakefile(text: string): string[] {
  * preprocessed text does not hold their bytes, so an object keyed on those alone outlived a
  * change to the blob (ci-7 #4). Looked up as GAS does: the build's directory, then -I folders.
  */
-export function assemblerReads(preprocessed: string, tree: string, flags: string[]): string[] {
-  const dirs = ["", ...flags.flatMap((f) => /^(?:-Wa,)?-I(.+)$/.exec(f)?.[1] ?? [])];
+export function assemblerReads(preprocessed: string, tree: string, flags: string[]): string[] | null {
+  const dirs = ["", ...includeFolders(flags)];
   const found = new Set<string>();
+  let unknown = false;
   const scan = (text: string, depth: number) => {
     // `.incbin "f"` in a .S file; in C asm(), `\"f\"`, or `\"" "f" "\"` when a macro's string is pasted in (verify-7 V3).
-    for (const m of text.matchAll(/\.(incbin|include)\s+\\?"(?:"\s*")*([^"\\]+)\\?"/g)) {
+    // GAS takes a directive in any case (.INCBIN, .Include: t124 N7).
+    const directives = [...text.matchAll(/\.(incbin|include)\b/gi)].length;
+    let read = 0;
+    for (const m of text.matchAll(/\.(incbin|include)\s+\\?"(?:"\s*")*([^"\\]+)\\?"/gi)) {
+      read++;
       const name = m[2];
       const path = isAbsolute(name) ? name : (dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p))) ?? name);
       if (found.has(path)) continue;
       found.add(path);
       // An .include'd file's own .incbin and .include lines are read by the assembler too.
-      if (m[1] === "include" && depth < 8) {
+      if (m[1].toLowerCase() === "include" && depth < 8) {
         const included = readText(resolve(tree, path));
         if (included !== null) scan(included, depth + 1);
       }
     }
+    // A directive whose file this scan cannot name (an escape in the name, a name a macro builds):
+    // the object is not keyed on what it reads, so it is compiled every time, never handed back stale.
+    if (read < directives) unknown = true;
   };
   scan(preprocessed, 0);
-  return [...found].sort();
+  return unknown ? null : [...found].sort();
+}
+
+/**
+ * The folders the assembler looks in: gcc's -I (which a .S file's assembler sees through cpp's
+ * search too) and the assembler's own, -Wa,-IDIR or -Wa,-I,DIR (gcc hands each comma-separated
+ * word to as: t124 N7, `-Wa,-I,blobs` was read as a folder ",blobs").
+ */
+function includeFolders(flags: string[]): string[] {
+  const folders: string[] = [];
+  for (const flag of flags) {
+    const words = flag.startsWith("-Wa,") ? flag.slice(4).split(",") : [flag];
+    words.forEach((word, i) => {
+      if (word === "-I" && flag.startsWith("-Wa,") && words[i + 1] !== undefined) folders.push(words[i + 1]);
+      else if (word.startsWith("-I") && word.length > 2) folders.push(word.slice(2));
+    });
+  }
+  return folders;
 }
 
 /** An object file in the cache with its checksum beside it (`.sum`), and its bytes match it. */
@@ -467,10 +492,10 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       flags.join(" "),
       source.endsWith(".S") ? "S" : "c",
       pre.stdout,
-      ...reads.map((p) => `${p}\0${shaOf(resolve(tree, p)) ?? "missing"}`),
+      ...(reads ?? ["(files the assembler reads, unnamed)"]).map((p) => `${p}\0${shaOf(resolve(tree, p)) ?? "missing"}`),
     );
     const obj = join(objDir, `${objectKey}.o`);
-    if (!intactObject(obj)) {
+    if (reads === null || !intactObject(obj)) {
       emit({ kind: "compile", message: `CC ${source}`, current: i + 1, total: desc.sources.length });
       const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
@@ -485,7 +510,9 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       writeObjectSum(obj, readFileSync(tmp));
       renameSync(tmp, obj);
       compiled++;
-      recordDeps(dep, depFile, objectKey, tree, fileSet, reads);
+      // No record for an object not keyed on what its assembler reads: level 1 would hand it back.
+      if (reads !== null) recordDeps(dep, depFile, objectKey, tree, fileSet, reads);
+      else rmSync(dep, { force: true });
     } else {
       cached++;
       // Refresh the level-1 record from the preprocessor's view of dependencies.

@@ -1,5 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
@@ -50,6 +61,35 @@ describe("pq build", () => {
     // And back: the first object again, by its dependency record, nothing compiled.
     writeFileSync(join(tree, "blob.bin"), "OK");
     expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).compiled).toBe(0);
+  });
+
+  it("sees what the assembler reads however the directive is spelt, and its folders however gcc hands them over (t124 N7)", async () => {
+    const blobs = tempDir("pq-asm-folders-");
+    dirs.push(blobs);
+    mkdirSync(join(blobs, "blobs"));
+    writeFileSync(join(blobs, "blobs", "blob.bin"), "A");
+    // GAS takes a directive in any case.
+    expect(assemblerReads('\t.INCBIN "blobs/blob.bin"\n\t.Include "m.inc"\n', blobs, [])).toEqual(["blobs/blob.bin", "m.inc"]);
+    // -Wa,-I,DIR is as's -I DIR, as -Wa,-IDIR is.
+    for (const flags of [["-Wa,-Iblobs"], ["-Wa,-I,blobs"], ["-Wa,--32,-I,blobs"]])
+      expect(assemblerReads('\t.incbin "blob.bin"\n', blobs, flags), flags.join(" ")).toEqual(["blobs/blob.bin"]);
+    // A name this scan cannot read (an escape as takes): no list, so the object is compiled every time.
+    expect(assemblerReads('\t.incbin "bl\\157b.bin"\n', blobs, [])).toBeNull();
+    // Built: an upper-case .INCBIN's blob changed alone gives a new object, never the stale one.
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const cache = tempDir("pq-cache-upper-incbin-");
+    dirs.push(cache);
+    writeFileSync(join(tree, "blob.bin"), "OK");
+    writeFileSync(join(tree, "blob.S"), '\t.section .rodata\n\t.globl pq_blob\npq_blob:\n\t.INCBIN "blob.bin"\n');
+    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
+    description.sources.push("blob.S");
+    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).ok).toBe(true);
+    writeFileSync(join(tree, "blob.bin"), "NO");
+    const second = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect(second.ok).toBe(true);
+    expect(readFileSync(second.kernelPath!).includes("NO")).toBe(true);
   });
 
   it("builds, then takes every object from the cache, then recompiles exactly the changed file", async () => {
