@@ -98,7 +98,8 @@ export function markGoneBackends(cells: Cell[]): Cell[] {
     .map((c) => {
       if (c.backend === RUN_COLUMN) return c;
       if (c.outcome !== "skip") {
-        if (!booted.has(c.backend)) booted.set(c.backend, c.state);
+        // A state that did not build booted nothing (t124 N6: its BUILD cell made every later skip a fail).
+        if (c.outcome !== "build-error" && !booted.has(c.backend)) booted.set(c.backend, c.state);
         return c;
       }
       const at = booted.get(c.backend);

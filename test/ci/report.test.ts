@@ -177,5 +177,14 @@ describe("a backend that booted at a state and is skipped later (t51 N3: ci exit
     expect(marked.find((c) => c.state === 2 && c.backend === "xen")?.reason).toBe(
       "xen booted at state 1 and is gone from this state's kernel (no xen backend in this kernel)",
     );
+    // A state that did not build booted nothing: the skips after it stay skips (t124 N6).
+    const broken = markGoneBackends([
+      cell(0, "xen", "skip", "no xen backend in this kernel"),
+      cell(1, "xen", "build-error"),
+      cell(2, "xen", "skip", "no xen backend in this kernel"),
+      cell(3, "xen", "pass"),
+      cell(4, "xen", "skip", "no xen backend in this kernel"),
+    ]);
+    expect(broken.map((c) => c.outcome)).toEqual(["skip", "build-error", "skip", "pass", "fail"]);
   });
 });
