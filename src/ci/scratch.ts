@@ -3,6 +3,7 @@
  * stack, either of the current stack (its tree and state copied, then popped to the
  * base) or of any queue over any tree (--queue/--tree).
  */
+import { shellWord } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
 import {
   cpSync,
@@ -221,10 +222,11 @@ export async function openScratch(opts: {
           "dirty",
           `unrefreshed changes in ${pending.slice(0, 8).join(", ")}${pending.length > 8 ? ", ..." : ""}: ${command} tests the queue's patches, not edits that are in none`,
           // With no patch applied there is none to refresh them into (t120 N7).
+          // Not git stash: with patches applied it takes their changes too, and the next run refused
+          // those as edits (t124 N5). A revert is one transaction the run does not log over: undo after it.
           [
-            status.top
-              ? `pq refresh them into a patch (or git stash them), then ${command}`
-              : `pq new NAME and pq refresh make them a patch (or git stash them), then ${command}`,
+            status.top ? "pq refresh them into a patch" : "pq new NAME and pq refresh make them a patch",
+            `or set them aside: pq revert ${pending.map(shellWord).join(" ")}, then ${command}, then pq undo puts them back`,
           ],
           { files: pending },
         );

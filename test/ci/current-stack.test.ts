@@ -6,7 +6,7 @@ import { runBisect } from "../../src/ci/bisect-run.js";
 import { ciVerdicts } from "../../src/queue/ci-verdicts.js";
 import { cacheTrustWarning } from "../../src/build/build.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
-import { cleanup, git, pq, snapshot, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -161,7 +161,28 @@ describe("pq ci and bisect on the current stack", () => {
     write(tree, "f.txt", "one\nmine\n");
     const r = await pq(tree, "ci", "--run", "true");
     expect(r.code).toBe(5);
-    expect(r.err).toContain("pq new NAME and pq refresh make them a patch (or git stash them), then pq ci");
+    expect(r.err).toContain("pq new NAME and pq refresh make them a patch\n");
+  }, 60_000);
+
+  it("with patches applied, names a way to set the edits aside that leaves the patches' changes, followed word for word (t124 N5)", async () => {
+    const tree = tempDir();
+    dirs.push(tree);
+    write(tree, "f.txt", "one\ntwo\n");
+    commitBase(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    write(tree, "f.txt", "ONE\ntwo\n");
+    await pq(tree, "refresh");
+    write(tree, "f.txt", "ONE\ntwo\nmine\n");
+    const r = await pq(tree, "ci", "--run", "true");
+    expect(r.code).toBe(5);
+    const way = /or set them aside: (pq revert \S+), then pq ci, then pq undo puts them back/.exec(r.err)?.[1];
+    expect(way).toBe("pq revert f.txt");
+    expect((await pq(tree, ...way!.split(" ").slice(1))).code).toBe(0);
+    expect(read(tree, "f.txt")).toBe("ONE\ntwo\n");
+    expect((await pq(tree, "ci", "--run", "true")).code).toBe(0);
+    expect((await pq(tree, "undo")).code).toBe(0);
+    expect(read(tree, "f.txt")).toBe("ONE\ntwo\nmine\n");
   }, 60_000);
 
   it("tests the queue as it was when the run started: a patch changed meanwhile is not what a later state applies (ci-7 #7)", async () => {
