@@ -4,7 +4,7 @@
  * ld.lld second.
  */
 import { childProcess } from "../core/child-process.js";
-import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PqError } from "../errors.js";
 
@@ -161,6 +161,16 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
     /elf_i386/.test(childProcess().spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)
   ) {
     const helpers = gccHelpers(gcc, env);
+    // gcc runs the assembler from PATH: without it every compile fails, which read as a build
+    // failure of the tree (exit 9) and a red base in bisect (t124 N2).
+    const asNamed = firstLine(gcc, ["-print-prog-name=as"], env);
+    const assembler = asNamed && (asNamed.includes("/") ? (existsSync(asNamed) ? asNamed : null) : which(asNamed, env));
+    if (!assembler)
+      throw new PqError(
+        "toolchain",
+        `gcc and ld are here, but not the assembler gcc runs (${asNamed ?? "as"}: binutils' as, looked for on PATH)`,
+        ["install it: apt-get install binutils, and make sure it is on PATH"],
+      );
     found = {
       tc: { kind: "gcc", cc: gcc, ld, ccFlags: ["-m32"], ldFlags: ["-m", "elf_i386"] },
       versions: versionsOf(gcc, ld, helpers, env),

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -534,6 +534,21 @@ describe("a missing compiler", () => {
     expect(r.status).toBe(8);
     expect(r.stderr).toContain("no compiler that targets i386 ELF");
     expect(r.stderr).toContain("apt-get install gcc binutils");
+  });
+
+  it("gcc and ld without the assembler gcc runs is a missing toolchain (exit 8), not a build failure of the tree (t124 N2)", () => {
+    const bin = tempDir("pq-no-as-");
+    dirs.push(bin);
+    for (const tool of ["gcc", "ld"])
+      symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+    const r = spawnSync(process.execPath, [resolve("bin/pq.js"), "build", "--tree", resolve("kernel-model")], {
+      encoding: "utf8",
+      env: { PATH: bin, HOME: process.env.HOME },
+    });
+    expect([r.status, r.stderr.split("\n")[0]]).toEqual([
+      8,
+      "pq: gcc and ld are here, but not the assembler gcc runs (as: binutils' as, looked for on PATH)",
+    ]);
   });
 });
 
