@@ -311,7 +311,8 @@ export function baseTreeId(dir: string, queueDir: string): string {
 export function refuseWithoutBuild(scratch: ScratchStack, tree: string, command: string): void {
   const { stack, patches } = scratch;
   if (existsSync(join(stack.tree, "build.json"))) return;
-  if (patches.some((p) => /^\+\+\+ (b\/)?build\.json(\s|$)/m.test(readText(stack.patchPath(p)) ?? ""))) return;
+  // A patch that creates it (from /dev/null): one that only edits it adds none (t124 N3: seven edits let a base without one through).
+  if (patches.some((p) => /^--- \/dev\/null[^\n]*\n\+\+\+ (b\/)?build\.json(\s|$)/m.test(readText(stack.patchPath(p)) ?? ""))) return;
   scratch.dispose();
   throw new PqError(
     "refused",

@@ -117,6 +117,15 @@ describe("pq ci --run", () => {
       expect(r.err).toContain(`pq ${command} --run`);
     }
     expect((await pq(tree, "ci", "--run", " ")).code).toBe(2);
+    // A patch that edits a build.json (the base has none to edit) adds none: still refused (t124 N3).
+    const queue = tempDir("pq-ci-edits-build-");
+    dirs.push(queue);
+    write(queue, "series", "edit.patch\n");
+    write(queue, "edit.patch", '--- a/build.json\n+++ b/build.json\n@@ -1 +1 @@\n-{"sources": []}\n+{"sources": ["a.c"]}\n');
+    const plain = makeRepo({ "a.c": "int a;\n" });
+    dirs.push(plain);
+    const edits = await pq(plain, "ci", "--queue", queue, "--tree", plain);
+    expect([edits.code, edits.err]).toEqual([12, expect.stringContaining("has no build.json")]);
   }, 60_000);
   it("a --queue DIR run names the user's files, not its scratch copy's, and an empty series is nothing to bisect (ci-17 F10)", async () => {
     const tree = makeRepo({ "a.txt": "a\n" });
