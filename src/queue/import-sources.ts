@@ -13,6 +13,8 @@ import { bytesToName } from "../patch/index.js";
 import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
+import { validatePatchName } from "./names.js";
+import { shellWord } from "../core/shell-word.js";
 
 import type { ImportItem } from "./ops/series-edit.js";
 export type { ImportItem } from "./ops/series-edit.js";
@@ -48,13 +50,28 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
       }
       let name: string;
       if (opts.name && files.length === 1 && mails.length === 1) name = opts.name;
-      else if (mails.length === 1 && !isMbox(text) && !/\.(mbox|eml)$/i.test(file)) name = basename(file);
+      else if (mails.length === 1 && !isMbox(text) && !/\.(mbox|eml)$/i.test(file)) name = nameFromFile(file, files.length);
       else name = patchNameFromSubject(subject ?? "patch", opts.taken);
       opts.taken.add(name);
       items.push({ name, text: mail, guards: [] });
     }
   }
   return items;
+}
+
+/** A patch named by its file's name, which must be a name pq takes; the refusal names -n, which names it otherwise (t122 N9). */
+function nameFromFile(file: string, files: number): string {
+  const name = basename(file);
+  try {
+    validatePatchName(name);
+  } catch (e) {
+    if (!(e instanceof PqError)) throw e;
+    throw new PqError(e.code, `${e.message} (the name of the file ${file})`, [
+      ...e.details,
+      `pq import -n NAME ${shellWord(file)} names the patch NAME${files > 1 ? " (one file at a time)" : ""}`,
+    ], e.data);
+  }
+  return name;
 }
 
 /** An `hg export` of several changesets in one file, one text per changeset (hg import makes one commit of each). */

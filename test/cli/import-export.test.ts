@@ -1421,3 +1421,21 @@ describe("a DEP-3 Description with verbatim lines (t122 N6)", () => {
     expect(git(tree, "log", "-1", "--format=%B")).toBe("Subj\n\nfirst\n\n  indented\n\n");
   });
 });
+
+describe("import of a file whose name pq does not take as a patch name (t122 N9)", () => {
+  it("names -n NAME, which imports it, and writes nothing", async () => {
+    const tree = repo({ f: "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    const dir = tempDir("pq-import-spaced-");
+    dirs.push(dir);
+    const file = join(dir, "Fix build (1).patch");
+    writeFileSync(file, "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+A\n");
+    const r = await pq(tree, "import", file);
+    expect(r.code).toBe(2);
+    const way = /(pq import -n NAME .*) names the patch NAME/.exec(r.err)?.[1];
+    expect(way).toBe(`pq import -n NAME '${file}'`);
+    expect((await pq(tree, "series")).out).toBe("");
+    expect((await pq(tree, "import", "-n", "fix-build.patch", file)).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("fix-build.patch\n");
+  });
+});
