@@ -5,13 +5,14 @@
 import { childProcess } from "../core/child-process.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { readText } from "../tree/files.js";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { refuseDiffInMessage } from "../queue/patch-text.js";
 import { commentCharFor, commentLine, withoutCommentLines } from "../core/comment-lines.js";
 
-export function editText(initial: string, cwd: string): string {
+export function editText(initial: string, cwd: string, again?: (saved: string) => string): string {
   const editor = process.env.VISUAL || process.env.EDITOR;
   if (!editor) throw new PqError("usage", "no editor: set $EDITOR (or use -m)");
   const dir = mkdtempSync(join(tmpdir(), "pq-edit-"));
@@ -26,10 +27,18 @@ export function editText(initial: string, cwd: string): string {
     try {
       refuseDiffInMessage(text, "the edited message", true);
     } catch (e) {
-      throw withTextSaved(e, text);
+      throw withTextSaved(e, text, again);
     }
     return text;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A header text from a file (-F), as the editor shows one: a saved refused edit goes on from there (t122 N10). */
+export function headerFile(path: string, cwd: string): string {
+  const text = readText(resolve(cwd, path));
+  if (text === null)
+    throw new PqError("not-found", `${path} does not exist (or is no file pq can read)`, ["name the file the header is in"]);
+  return Buffer.from(text, "latin1").toString("utf8");
 }

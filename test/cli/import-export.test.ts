@@ -1439,3 +1439,38 @@ describe("import of a file whose name pq does not take as a patch name (t122 N9)
     expect((await pq(tree, "series")).out).toBe("fix-build.patch\n");
   });
 });
+
+describe("an edited message pq refuses, taken up again (t122 N10)", () => {
+  it("names pq header -e -F SAVED NAME, which opens the saved text in the editor; refresh -e alike", async () => {
+    const tree = repo({ "a.c": "a\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "new", "x", "-m", "orig subject")).code).toBe(0);
+    const scripts = tempDir();
+    dirs.push(scripts);
+    // The first editor types a message with a "---" line; the second indents it, as the refusal asks.
+    write(scripts, "type.sh", `#!/bin/sh\nprintf 'Subject: long new subject\\n\\nA long body typed carefully.\\n---\\nmore\\n' > "$1"\n`);
+    write(scripts, "indent.sh", `#!/bin/sh\nsed -i 's/^---$/ ---/' "$1"\n`);
+    for (const s of ["type.sh", "indent.sh"]) chmodSync(join(scripts, s), 0o755);
+    const was = process.env.EDITOR;
+    try {
+      for (const command of [
+        ["header", "-e"],
+        ["refresh", "-e"],
+      ]) {
+        process.env.EDITOR = join(scripts, "type.sh");
+        const r = await pq(tree, ...command);
+        expect(r.code, command.join(" ")).toBe(2);
+        const again = /: (pq \S+ -e -F \S+(?: x)?) opens it again in the editor/.exec(r.err)?.[1];
+        expect(again, r.err).toBeDefined();
+        process.env.EDITOR = join(scripts, "indent.sh");
+        expect((await pq(tree, ...again!.split(" ").slice(1))).code, again).toBe(0);
+        const patch = read(join(tree, "patches"), "x");
+        expect(patch).toContain("Subject: long new subject\n\nA long body typed carefully.\n ---\nmore\n");
+        expect((await pq(tree, "header", "-m", "orig subject")).code).toBe(0);
+      }
+    } finally {
+      if (was === undefined) delete process.env.EDITOR;
+      else process.env.EDITOR = was;
+    }
+  });
+});

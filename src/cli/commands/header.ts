@@ -1,8 +1,9 @@
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { formatHeader, parseHeaderKeepingFields, trimBody } from "../../mail/header.js";
 import { refuseDiffInMessage } from "../../queue/patch-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";
-import { editText } from "../editor.js";
+import { editText, headerFile } from "../editor.js";
 import { PqError } from "../../errors.js";
 import { withTextSaved } from "../../core/refused-text.js";
 
@@ -15,6 +16,11 @@ export default defineCommand({
       .option("message", { alias: "m", type: "string", describe: "new message (first line: subject)" })
       .option("author", { alias: ["u", "user"], type: "string", describe: "new author, 'Name <email>'" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the header in $EDITOR" })
+      .option("file", {
+        alias: "F",
+        type: "string",
+        describe: "take the header from FILE, as the editor shows it (with -e: edit it first)",
+      })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -32,8 +38,10 @@ export default defineCommand({
       header = { ...header, subject: subject.trim(), body: trimBody(rest.join("\n")) };
     }
     if (args.author !== undefined) header = { ...header, author: authorArg(args.author, "--author")! };
-    if (args.edit) {
-      editedText = editText(formatHeader(header).replace(/---\n$/, ""), io.cwd);
+    const again = (saved: string) => `pq header -e -F ${shellWord(saved)} ${operandWords(name)}`;
+    const fromFile = args.file !== undefined ? headerFile(String(args.file), io.cwd) : undefined;
+    if (args.edit || fromFile !== undefined) {
+      editedText = args.edit ? editText(fromFile ?? formatHeader(header).replace(/---\n$/, ""), io.cwd, again) : fromFile!;
       // A field the user added (Cc:, X-Note:) is kept, in the message, not dropped without a word (t117 N5).
       header = parseHeaderKeepingFields(editedText);
       for (const line of droppedFields(editedText, header.body))
@@ -41,9 +49,9 @@ export default defineCommand({
           `note: pq keeps From:, Date: and Subject: in a patch's header; "${line}" was not kept: write it in the message (below the subject) to keep it`,
         );
     }
-    if (args.edit || args.message !== undefined || args.author !== undefined) {
+    if (args.edit || fromFile !== undefined || args.message !== undefined || args.author !== undefined) {
       await stack.setHeader(name, header, editedText !== undefined ? { was } : {}).catch((e: unknown) => {
-        throw editedText !== undefined ? withTextSaved(e, editedText) : e;
+        throw editedText !== undefined ? withTextSaved(e, editedText, again) : e;
       });
     }
     if (args.json) return void printJson(io, { name, ...header });

@@ -1,9 +1,10 @@
+import { shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { formatHeader, type PatchHeader } from "../../mail/header.js";
 import { withTextSaved } from "../../core/refused-text.js";
 import { authorArg, defineCommand } from "../io.js";
 import { openStack, treePaths } from "../open-stack.js";
-import { editText } from "../editor.js";
+import { editText, headerFile } from "../editor.js";
 import { splitMessage } from "../../queue/patch-text.js";
 import { resolvePatch } from "../../queue/queries.js";
 import { fileList, PACKAGING_NOTE, stagedApartNote } from "../reports.js";
@@ -20,6 +21,11 @@ export default defineCommand({
       })
       .option("message", { alias: "m", type: "string", describe: "replace the patch's message" })
       .option("edit", { alias: "e", type: "boolean", describe: "edit the message in $EDITOR" })
+      .option("file", {
+        alias: "F",
+        type: "string",
+        describe: "take the header from FILE, as the editor shows it (with -e: edit it first)",
+      })
       .option("force", {
         alias: "f",
         type: "boolean",
@@ -51,7 +57,8 @@ export default defineCommand({
     let edited: { text: string; top: string; was: PatchHeader } | undefined;
     // -m and -u set the header; with -e the editor opens on it, as git commit -e -m does, and what is
     // typed there is the header (t122 N11: -m was dropped without a word).
-    if (args.edit || args.user !== undefined) {
+    const fromFile = args.file !== undefined ? headerFile(String(args.file), io.cwd) : undefined;
+    if (args.edit || fromFile !== undefined || args.user !== undefined) {
       // A patch keeps its From: author unless -u changes it (a shared queue's refresh).
       const top = stack.top();
       if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
@@ -59,8 +66,9 @@ export default defineCommand({
       header = current;
       if (args.message !== undefined) header = { ...header, ...splitMessage(args.message) };
       if (args.user !== undefined) header = { ...header, author: authorArg(String(args.user), "--user")! };
-      if (args.edit) {
-        const text = editText(formatHeader(header).replace(/\n---\n$/, "\n"), io.cwd);
+      if (args.edit || fromFile !== undefined) {
+        const again = (saved: string) => `pq refresh -e -F ${shellWord(saved)}`;
+        const text = args.edit ? editText(fromFile ?? formatHeader(header).replace(/\n---\n$/, "\n"), io.cwd, again) : fromFile!;
         const { parseHeader } = await import("../../mail/header.js");
         header = parseHeader(text);
         edited = { text, top, was: current };
@@ -78,7 +86,7 @@ export default defineCommand({
       })
       .catch((e: unknown) => {
         // What was typed in the editor is not lost with the refusal.
-        throw edited ? withTextSaved(e, edited.text) : e;
+        throw edited ? withTextSaved(e, edited.text, (saved) => `pq refresh -e -F ${shellWord(saved)}`) : e;
       });
     if (args.json) {
       io.out(JSON.stringify(report, null, 2));
