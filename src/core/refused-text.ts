@@ -27,7 +27,7 @@ export function withTextSaved(
   return new PqError(
     e.code,
     message,
-    [`your text is saved in ${saved}${again ? `: ${again(saved)} opens it again in the editor` : ""}`, ...e.details],
+    [`your text is saved in ${saved}${again ? ` (${again(saved)} opens it again in the editor)` : ""}`, ...e.details],
     e.data,
   );
 }

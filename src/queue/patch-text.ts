@@ -142,3 +142,12 @@ export function refuseDiffInMessage(
 export function addsConflictMarkers(text: string): boolean {
   return /^\+(<<<<<<<|>>>>>>>) /m.test(text);
 }
+
+/**
+ * The subject of a patch with none (a plain diff, quilt's): its name without .patch or .diff,
+ * the same in the mail pq export writes and the commit pq finish makes (t122 N4: the mail said
+ * "n4", the commit "n4.patch", and an empty Subject: line made git am take the body's first line).
+ */
+export function subjectOrName(subject: string | undefined, name: string): string {
+  return subject?.trim() ? subject : name.replace(/\.(patch|diff)$/, "");
+}

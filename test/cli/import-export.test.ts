@@ -1460,7 +1460,7 @@ describe("an edited message pq refuses, taken up again (t122 N10)", () => {
         process.env.EDITOR = join(scripts, "type.sh");
         const r = await pq(tree, ...command);
         expect(r.code, command.join(" ")).toBe(2);
-        const again = /: (pq \S+ -e -F \S+(?: x)?) opens it again in the editor/.exec(r.err)?.[1];
+        const again = /\((pq \S+ -e -F \S+(?: x)?) opens it again in the editor\)/.exec(r.err)?.[1];
         expect(again, r.err).toBeDefined();
         process.env.EDITOR = join(scripts, "indent.sh");
         expect((await pq(tree, ...again!.split(" ").slice(1))).code, again).toBe(0);
@@ -1472,5 +1472,24 @@ describe("an edited message pq refuses, taken up again (t122 N10)", () => {
       if (was === undefined) delete process.env.EDITOR;
       else process.env.EDITOR = was;
     }
+  });
+});
+
+describe("a patch without a header, mailed and finished (t122 N4)", () => {
+  it("has its name without .patch for a subject in both, also after a fold left its Subject: line empty", async () => {
+    const tree = repo({ f: "a\nb\nc\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    const file = besideTree(tree, "n4", ".patch");
+    writeFileSync(file, "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-a\n+A\n b\n c\n");
+    expect((await pq(tree, "import", "-n", "n4.patch", file, "--push")).code).toBe(0);
+    expect((await pq(tree, "export", "--mbox", "-")).out).toContain("Subject: [PATCH] n4\n");
+    expect((await pq(tree, "new", "other", "-m", "Add the other thing")).code).toBe(0);
+    write(tree, "f", "A\nb\nc\nd\n");
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "fold", "other")).code).toBe(0);
+    expect((await pq(tree, "export", "--mbox", "-")).out).toContain("Subject: [PATCH] n4\n");
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "log", "-1", "--format=%s")).toBe("n4\n");
   });
 });

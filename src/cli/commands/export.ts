@@ -19,7 +19,7 @@ import { formatMail, localMailDate, notesOf, parseHeaderKeepingFields } from "..
 import { flattenName } from "../../queue/names.js";
 import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
-import { dropDiffstat, joinHeaderAndDiff } from "../../queue/patch-text.js";
+import { dropDiffstat, joinHeaderAndDiff, subjectOrName } from "../../queue/patch-text.js";
 import { bestName, formatHunk, parsePatch } from "../../patch/index.js";
 import { defineCommand, namesStdio, type CliIO } from "../io.js";
 import type { Stack } from "../../queue/stack.js";
@@ -421,7 +421,7 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
     mails.push({
       file: `${num}-${mailFileStem(stem)}.patch`,
       // The notes after "---" (a v2 changelog, links) are where a mail carries them, for reviewers.
-      text: formatMail({ ...header, subject: header.subject ?? stem }, withoutSignature(diffOf(text)), {
+      text: formatMail({ ...header, subject: subjectOrName(header.subject, name) }, withoutSignature(diffOf(text)), {
         index: i + 1,
         total: names.length,
         notes: notesOf(kept),

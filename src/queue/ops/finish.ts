@@ -13,7 +13,7 @@ import { shortList } from "./refresh.js";
 import { operandWords, shellWord } from "../../core/shell-word.js";
 import { handCommitWayOut } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
-import { dropDiffstat, headerOf } from "../patch-text.js";
+import { dropDiffstat, headerOf, subjectOrName } from "../patch-text.js";
 import type { IndexEntry } from "../transaction.js";
 import type { GitRepo } from "../../git/repo.js";
 import { gitBlobId } from "../../patch/index.js";
@@ -139,7 +139,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
     const emptyAsCommitted = header.committer !== undefined && !header.subject && !header.body.trim();
     const message = emptyAsCommitted
       ? ""
-      : [header.subject || record.name, header.body].filter(Boolean).join("\n\n") + "\n" + (notes ? `${blankBeforeDashes(kept, !header.body.trim()) ? "\n" : ""}---\n${notes}\n` : "");
+      : [subjectOrName(header.subject, record.name), header.body].filter(Boolean).join("\n\n") + "\n" + (notes ? `${blankBeforeDashes(kept, !header.body.trim()) ? "\n" : ""}---\n${notes}\n` : "");
     return { entries, message, author: header.author, date: header.date, committer: header.committer };
   });
   ctx.emit({ kind: "finish", message: `committing ${finishing.length} patch(es)`, current: finishing.length, total: finishing.length });
