@@ -269,7 +269,8 @@ function refuseNonFile(full: string, path: string): void {
     throw new PqError(
       "unsupported",
       `${path} is a directory where pq expects a file (or no file)`,
-      ["move the directory away, or name the files in it (pq add DIR/FILE); if pq add took the directory itself, pq undo takes that back"],
+      // Said for a push over a folder of the user's too (t119 N12): the pq add half only where pq add took the folder.
+      ["move the directory away, then run the command again (only where pq add took the directory itself: pq undo takes that add back, and pq add DIR/FILE names the files in it)"],
       { file: path },
     );
   }
