@@ -216,8 +216,16 @@ interface HeaderField {
  */
 function headerFields(lines: string[], start = 0): { fields: HeaderField[]; end: number } {
   const all = fieldBlock(lines, start, false);
-  return isDep3(all.fields) ? all : fieldBlock(lines, start, true);
+  const block = isDep3(all.fields) ? all : fieldBlock(lines, start, true);
+  // A paragraph of "word: text" lines none of which is a patch header's field is the message:
+  // the kernel's subjects read so ("mm: fix leak"), and a quilt patch's description lost its
+  // first line to a field named "mm" (t125 N6).
+  return block.fields.some((f) => HEADER_FIELD.test(f.key)) ? block : { fields: [], end: start };
 }
+
+/** The fields of a mail's or a DEP-3 header (and hg's, quilt's and git's own additions), lower case. */
+const HEADER_FIELD =
+  /^(from|to|cc|date|subject|description|author|origin|bug(-[a-z]+)?|forwarded|applied-upstream|last-update|reviewed-by|acked-by|signed-off-by|message-id|in-reply-to|references|mime-version|content-[a-z-]+|x-[a-z0-9-]+|patch-name|index)$/;
 
 function fieldBlock(lines: string[], start: number, trailersEnd: boolean): { fields: HeaderField[]; end: number } {
   const fields: HeaderField[] = [];

@@ -1493,3 +1493,26 @@ describe("a patch without a header, mailed and finished (t122 N4)", () => {
     expect(git(tree, "log", "-1", "--format=%s")).toBe("n4\n");
   });
 });
+
+describe("a plain patch whose description starts like a kernel subject (t125 N6)", () => {
+  it("keeps 'mm: fix leak' as its subject in header, fold and finish: no field of a patch header is named mm", async () => {
+    const tree = repo({ a: "a\n", b: "b\n" });
+    expect((await pq(tree, "init")).code).toBe(0);
+    const q1 = besideTree(tree, "q1", ".patch");
+    const q2 = besideTree(tree, "q2", ".patch");
+    writeFileSync(q1, "mm: fix leak\n\nThe leak happens when X.\n\n--- a/a\n+++ b/a\n@@ -1 +1,2 @@\n a\n+1\n");
+    writeFileSync(q2, "net: fix race\n\n--- a/b\n+++ b/b\n@@ -1 +1,2 @@\n b\n+2\n");
+    // Each goes in ahead of the unapplied ones, as hg's qimport puts it: q2 first gives q1, q2.
+    expect((await pq(tree, "import", "-n", "q2.patch", q2)).code).toBe(0);
+    expect((await pq(tree, "import", "-n", "q1.patch", q1)).code).toBe(0);
+    expect(JSON.parse((await pq(tree, "header", "q1.patch", "--json")).out)).toMatchObject({
+      subject: "mm: fix leak",
+      body: "The leak happens when X.",
+    });
+    expect(JSON.parse((await pq(tree, "header", "q2.patch", "--json")).out)).toMatchObject({ subject: "net: fix race" });
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect((await pq(tree, "fold", "q2.patch")).code).toBe(0);
+    expect((await pq(tree, "finish", "-a")).code).toBe(0);
+    expect(git(tree, "log", "-1", "--format=%B")).toBe("mm: fix leak\n\nThe leak happens when X.\n\n* * *\n\nnet: fix race\n\n");
+  });
+});
