@@ -3175,3 +3175,18 @@ describe("pq fold of an applied patch (t122 N3)", () => {
     expect(read(join(tree, "patches"), "p2")).toMatch(/\+two\n[\s\S]*\+nine\n/);
   });
 });
+
+describe("pq guard -- NAME of a patch whose name starts with a dash (t125 N13)", () => {
+  it("is that patch, as pq's advice names it, not a guard set on the top patch; a guard after -- still is one", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    expect((await pq(tree, "new", "low")).code).toBe(0);
+    expect((await pq(tree, "new", "--", "-g")).code).toBe(0);
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "guard", "--", "-g", "+xen")).out).toBe("-g: +xen\n");
+    expect((await pq(tree, "guard", "--", "-g")).out).toBe("-g: +xen\n");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "guard", "low", "--", "-native")).out).toBe("low: -native\n");
+    // With no patch of that name, the word is a guard on the top patch, as in hg.
+    expect((await pq(tree, "guard", "--", "-other")).out).toBe("low: -other\n");
+  });
+});
