@@ -127,8 +127,11 @@ export function changesGone(
   // --hard went unsaid and the refresh emptied the patch; t92 N1: a file it made, which the
   // reset leaves, kept that unsaid). Edited since, it is work like any other. (Files it made,
   // gone, are what status's filesGone says: a git clean, or a move the refresh takes.)
+  // Files it made count as back as below when gone, once a file that was there is back too: a
+  // git checkout with a git clean -fd (or git stash -u) emptied the patch, exit 0 (t125 N15). A made
+  // file gone alone stays a deletion the refresh takes (rm, then refresh).
   if (!lower.length)
-    return stackChanges.every((path) => below.get(path) !== null && plan.files[path].post === below.get(path))
+    return stackChanges.every((path) => plan.files[path].post === below.get(path)) && stackChanges.some((path) => below.get(path) !== null)
       ? { files: stackChanges.sort(), patches: [], topOnly: true }
       : none;
   // Those edited since their changes went: a pop overwrites them (pop --force backs them up).

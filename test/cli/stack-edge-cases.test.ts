@@ -3190,3 +3190,32 @@ describe("pq guard -- NAME of a patch whose name starts with a dash (t125 N13)",
     expect((await pq(tree, "guard", "--", "-other")).out).toBe("low: -other\n");
   });
 });
+
+describe("the top patch's changes gone with a file it made (t125 N15)", () => {
+  it("a git checkout with a git clean -fd is refused by refresh as a reset is, and pop and push put it all back", async () => {
+    const tree = await stackTree({ a: "a\n" });
+    expect((await pq(tree, "new", "p1")).code).toBe(0);
+    write(tree, "a", "a\n1\n");
+    write(tree, "newf", "n\n");
+    expect((await pq(tree, "add", "newf")).code).toBe(0);
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    const before = read(join(tree, "patches"), "p1");
+    git(tree, "checkout", "--", "a");
+    git(tree, "clean", "-fdq", "-e", "patches");
+    for (const args of [["refresh"], ["refresh", "a", "newf"]]) {
+      const r = await pq(tree, ...args);
+      expect([r.code, r.err.split("\n")[0]], args.join(" ")).toEqual([
+        5,
+        expect.stringContaining("p1's changes to a, newf are all gone from the tree"),
+      ]);
+      expect(read(join(tree, "patches"), "p1")).toBe(before);
+    }
+    expect((await pq(tree, "pop")).code).toBe(0);
+    expect((await pq(tree, "push")).code).toBe(0);
+    expect([read(tree, "a"), read(tree, "newf")]).toEqual(["a\n1\n", "n\n"]);
+    // A file it made, deleted alone, is a deletion the refresh takes.
+    rmSync(join(tree, "newf"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    expect(read(join(tree, "patches"), "p1")).not.toContain("newf");
+  });
+});
