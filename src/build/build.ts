@@ -308,17 +308,22 @@ export function assemblerReads(preprocessed: string, tree: string, flags: string
 
 /**
  * The folders the assembler looks in: gcc's -I (which a .S file's assembler sees through cpp's
- * search too) and the assembler's own, -Wa,-IDIR or -Wa,-I,DIR (gcc hands each comma-separated
- * word to as: t124 N7, `-Wa,-I,blobs` was read as a folder ",blobs").
+ * search too) and the assembler's own (-Wa,-IDIR, -Wa,-I,DIR, -Xassembler -IDIR), in one word or two (gcc hands each
+ * comma-separated word to as: t124 N7, `-Wa,-I,blobs` was read as a folder ",blobs"; t125 N8, "-I", "blobs" as none).
  */
 function includeFolders(flags: string[]): string[] {
+  // The words as the assembler (and gcc's own -I) sees them: -Wa,a,b is a and b; -Xassembler x is x.
+  const words: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i].startsWith("-Wa,")) words.push(...flags[i].slice(4).split(","));
+    else if (flags[i] === "-Xassembler" && i + 1 < flags.length) words.push(flags[++i]);
+    else words.push(flags[i]);
+  }
   const folders: string[] = [];
-  for (const flag of flags) {
-    const words = flag.startsWith("-Wa,") ? flag.slice(4).split(",") : [flag];
-    words.forEach((word, i) => {
-      if (word === "-I" && flag.startsWith("-Wa,") && words[i + 1] !== undefined) folders.push(words[i + 1]);
-      else if (word.startsWith("-I") && word.length > 2) folders.push(word.slice(2));
-    });
+  // -I DIR in two words too, as gcc and as both take it (t125 N8: "-I", "blobs" in build.json).
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === "-I" && i + 1 < words.length) folders.push(words[++i]);
+    else if (words[i].startsWith("-I") && words[i].length > 2) folders.push(words[i].slice(2));
   }
   return folders;
 }

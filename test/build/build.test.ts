@@ -71,7 +71,14 @@ describe("pq build", () => {
     // GAS takes a directive in any case.
     expect(assemblerReads('\t.INCBIN "blobs/blob.bin"\n\t.Include "m.inc"\n', blobs, [])).toEqual(["blobs/blob.bin", "m.inc"]);
     // -Wa,-I,DIR is as's -I DIR, as -Wa,-IDIR is.
-    for (const flags of [["-Wa,-Iblobs"], ["-Wa,-I,blobs"], ["-Wa,--32,-I,blobs"]])
+    for (const flags of [
+      ["-Wa,-Iblobs"],
+      ["-Wa,-I,blobs"],
+      ["-Wa,--32,-I,blobs"],
+      ["-I", "blobs"],
+      ["-Wa,-I", "-Wa,blobs"],
+      ["-Xassembler", "-Iblobs"],
+    ])
       expect(assemblerReads('\t.incbin "blob.bin"\n', blobs, flags), flags.join(" ")).toEqual(["blobs/blob.bin"]);
     // A name this scan cannot read (an escape as takes): no list, so the object is compiled every time.
     expect(assemblerReads('\t.incbin "bl\\157b.bin"\n', blobs, [])).toBeNull();
