@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, write } from "../helpers/repo.js";
@@ -104,6 +104,34 @@ describe("pq refresh FILES", () => {
     expect(patch).not.toContain("+twenty-five\n");
     // a.c's edit is still unrefreshed: pop refuses over it (exit 5).
     expect((await pq(tree, "pop")).code).toBe(5);
+  });
+});
+
+describe("pq refresh FILES after a push that left a file to resolve (t125 N1, N2)", () => {
+  it("takes the resolved file with the named ones, after push --merge and after push --force alike", async () => {
+    for (const mode of ["--merge", "--force"]) {
+      const tree = makeRepo({ s: "l1\nl2\nl3\n", b: "b\n" });
+      dirs.push(tree);
+      await pq(tree, "init");
+      await pq(tree, "new", "p1", "-m", "p1");
+      write(tree, "s", "l1\nP1\nl3\n");
+      write(tree, "b", "b\ny\n");
+      await pq(tree, "refresh");
+      await pq(tree, "pop");
+      write(tree, "s", "l1\nBASE\nl3\n");
+      git(tree, "commit", "-qam", "base moves under p1");
+      expect((await pq(tree, "push", mode)).code, mode).toBe(6);
+      // Resolved by hand (the .rej applied and deleted), then a refresh of another file.
+      write(tree, "s", "l1\nP1\nl3\n");
+      rmSync(join(tree, "s.rej"), { force: true });
+      write(tree, "b", "b\ny\nz\n");
+      const r = await pq(tree, "refresh", "b");
+      expect(r.code, `${mode}: ${r.err}`).toBe(0);
+      const patch = read(tree, "patches/p1");
+      expect(patch, mode).toContain("-BASE\n+P1\n");
+      expect(patch, mode).toContain("+z\n");
+      expect(patch, mode).not.toContain("<<<<<<<");
+    }
   });
 });
 

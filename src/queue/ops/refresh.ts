@@ -114,7 +114,11 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
     top.files[path] = { pre, post: null };
   }
   // Named files alone, as hg's qrefresh FILES takes them (unlike hg, the patch keeps its other files as last refreshed: pq remove takes a file out).
-  const plan = await planRefresh(await planContext(ctx), tx.ws, top, named.length ? { takeOnly: new Set(named.map((n) => n.path)) } : {});
+  // A file a push --merge left markers in, or a --force left hunks out of, is recorded as that
+  // push wrote it, not as the patch has it: its resolution in the tree is taken with the named
+  // files (t125 N1: the refresh was refused over markers the tree no longer had; N2: it dropped the rejected hunks).
+  const unresolved = named.length ? filesToResolve(top, versionText(tx.ws, ctx.store)) : [];
+  const plan = await planRefresh(await planContext(ctx), tx.ws, top, named.length ? { takeOnly: new Set([...named.map((n) => n.path), ...unresolved]) } : {});
   // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3):
   // refused as git commit refuses them (pq diff still shows them).
   if (plan.unmerged) throw unresolvedInGit(plan.unmerged);
@@ -254,6 +258,14 @@ function refuseHeaderChangedMeanwhile(name: string, now: PatchHeader, was: Patch
   throw new PqError("refused", `${name}'s message or author changed while the editor was open (another pq, or an edit by hand)`, [
     `pq header ${name} shows it now; edit it again from there`,
   ], { patch: name });
+}
+
+/** The top patch's files a forced or merged push left to resolve: its .rej files' and those it wrote conflict markers into. */
+function filesToResolve(top: AppliedPatch, textOf: (v: Version, path: string) => string | null): string[] {
+  if (!top.needsRefresh) return [];
+  const rejected = (top.rejects ?? []).map((r) => r.replace(/\.rej$/, ""));
+  const marked = Object.keys(top.files).filter((p) => /^<<<<<<< /m.test(textOf(top.files[p].post, p) ?? ""));
+  return [...new Set([...rejected, ...marked])];
 }
 
 /** What a refresh of `name` by `plan` reports (its files, and the ones it did not take). */
