@@ -3,7 +3,7 @@
  * stack, either of the current stack (its tree and state copied, then popped to the
  * base) or of any queue over any tree (--queue/--tree).
  */
-import { shellWord } from "../core/shell-word.js";
+import { shellWord, operandList } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
 import {
   cpSync,
@@ -226,7 +226,7 @@ export async function openScratch(opts: {
           // those as edits (t124 N5). A revert is one transaction the run does not log over: undo after it.
           [
             status.top ? "pq refresh them into a patch" : "pq new NAME and pq refresh make them a patch",
-            `or set them aside: pq revert ${pending.map(shellWord).join(" ")}, then ${command}, then pq undo puts them back`,
+            `or set them aside: pq revert ${operandList(pending)}, then ${command}, then pq undo puts them back`,
           ],
           { files: pending },
         );

@@ -2,6 +2,7 @@
  * pq init --shared [URL]: the queue directory becomes its own git repository (as
  * `hg qinit -c`), or a clone of an existing shared queue.
  */
+import { shellWord } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +60,8 @@ export async function prepareSharedQueue(
           `${queueDir} is a clone of ${url} already, with its remote named ${named}; pq syncs with the remote named origin`,
           [
             earlier === null
-              ? `git -C ${queueDir} remote rename ${named} origin, then the same pq init again`
-              : `its origin is ${earlier}: git -C ${queueDir} remote rename origin old-origin && git -C ${queueDir} remote rename ${named} origin, then the same pq init again`,
+              ? `git -C ${shellWord(queueDir)} remote rename ${named} origin, then the same pq init again`
+              : `its origin is ${earlier}: git -C ${shellWord(queueDir)} remote rename origin old-origin && git -C ${shellWord(queueDir)} remote rename ${named} origin, then the same pq init again`,
           ],
         );
       }
@@ -182,8 +183,8 @@ function refuseOtherBranch(queueDir: string, url: string, branch: string): void 
   // On that branch already, following another: what to change is what it follows (t42 N1).
   const fix =
     current === branch
-      ? `git -C ${queueDir} branch --set-upstream-to origin/${branch} to have it follow origin's ${branch}`
-      : `git -C ${queueDir} checkout ${branch} to take it on that branch`;
+      ? `git -C ${shellWord(queueDir)} branch --set-upstream-to origin/${branch} to have it follow origin's ${branch}`
+      : `git -C ${shellWord(queueDir)} checkout ${branch} to take it on that branch`;
   throw new PqError("exists", `${queueDir} is a clone of ${url} already, ${where}, not on origin's ${branch}`, [
     `${fix}, or remove ${queueDir}; then pq init --shared ${url} --branch ${branch} again`,
   ]);
@@ -370,7 +371,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
           "pq sync fetches, merges and pushes it",
         ]);
       throw new PqError("exists", `the queue already has a remote, origin (${origin.stdout.trim()})`, [
-        `git -C ${queueDir} remote set-url origin ${url} to change it, then pq sync`,
+        `git -C ${shellWord(queueDir)} remote set-url origin ${url} to change it, then pq sync`,
       ]);
     }
     const heads = git(["ls-remote", "--heads", "--", url], tree);

@@ -1,4 +1,3 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * mergeQueues(base, ours, theirs): the semantic three-way merge of two versions of a
  * shared queue. The series is merged as an ordered list (series-merge.ts); each patch as
@@ -9,6 +8,7 @@ import { operandWords } from "../core/shell-word.js";
  * applies exactly is regenerated (or rebased three-way from its own side), and what
  * cannot be is a conflict, with markers in the patch's resulting files.
  */
+import { operandWords } from "../core/shell-word.js";
 import { nameToBytes } from "../patch/paths.js";
 import { bestMove, pairMoves, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";

@@ -4,6 +4,7 @@
  * queue/ does in this project). Everything here addresses only the queue directory's
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
+import { shellWord } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -116,7 +117,7 @@ export class QueueRepo {
         "refused",
         `the queue's git repository is in the middle of ${op}: ${what} would take its half-done files for the queue`,
         [
-          `git -C ${this.queueDir} ${abort}, then pq sync: it merges the queue patch by patch, and stops on a real conflict with pq's own resolution`,
+          `git -C ${shellWord(this.queueDir)} ${abort}, then pq sync: it merges the queue patch by patch, and stops on a real conflict with pq's own resolution`,
         ],
       );
     }
@@ -296,7 +297,7 @@ export class QueueRepo {
       `${links.join(", ")} in the queue directory ${links.length === 1 ? "is a symlink" : "are symlinks"}: a shared queue holds regular files only, so ${what} would leave ${links.length === 1 ? "it" : "them"} out`,
       [
         // Where it points, said: a link that came from someone else may name any file of this machine (collab-17 F4).
-        `${first} points to ${linkTarget(join(this.queueDir, first))}: remove it (git -C ${this.queueDir} rm ${first}), or, only if you made it and that file is a patch of yours to share, replace it by a copy of that file; then run the command again`,
+        `${first} points to ${linkTarget(join(this.queueDir, first))}: remove it (git -C ${shellWord(this.queueDir)} rm ${first}), or, only if you made it and that file is a patch of yours to share, replace it by a copy of that file; then run the command again`,
       ],
       { files: links },
     );
@@ -420,7 +421,9 @@ export class QueueRepo {
             `git said: ${message.split("\n")[0]}`,
           ],
         );
-      throw gitFailed(`git fetch ${remote}`, message, [`check the remote (git -C ${this.queueDir} remote -v) and your access to it`]);
+      throw gitFailed(`git fetch ${remote}`, message, [
+        `check the remote (git -C ${shellWord(this.queueDir)} remote -v) and your access to it`,
+      ]);
     }
   }
 

@@ -1,10 +1,10 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * The applied stack follows a new version of the queue: pop down to the lowest applied
  * patch that changed (or moved), write the new queue files, push back up to where the
  * user was. Only the Stack's public operations are used, so unrefreshed edits are
  * refused exactly as `pq pop` refuses them, and the writes go through the stack's journal.
  */
+import { operandWords } from "../core/shell-word.js";
 import type { Finished } from "./finished.js";
 import { PqError } from "../errors.js";
 import { isPushable } from "../queue/series.js";

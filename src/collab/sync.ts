@@ -230,7 +230,7 @@ async function commitVersion(
         if (merged.conflicts === 0) files[p] = merged.content;
         else
           notes.push(
-            `${p}: changed on both sides where git cannot merge them: yours was kept, the remote's change is in ${other.slice(0, 12)} (git -C ${qr.queueDir} show ${other.slice(0, 12)}:${p})`,
+            `${p}: changed on both sides where git cannot merge them: yours was kept, the remote's change is in ${other.slice(0, 12)} (git -C ${shellWord(qr.queueDir)} show ${other.slice(0, 12)}:${p})`,
           );
       } else {
         // Deleted on one side, changed on the other: the change is kept, as nothing of it would come back.
@@ -370,11 +370,11 @@ async function prepare(stack: Stack): Promise<{ qr: QueueRepo; up: NonNullable<A
   // A checkout of an older version (git -C patches checkout origin/main~1) is no missing remote (collab-17 F11).
   if (!up && (await qr.detached()))
     throw new PqError("refused", `the queue's repository is on a detached HEAD (a git checkout of a commit), not on its branch`, [
-      `git -C ${stack.queueDir} checkout BRANCH (its branch, as git branch lists it) goes back; a commit made meanwhile is on no branch: git -C ${stack.queueDir} branch NAME keeps it`,
+      `git -C ${shellWord(stack.queueDir)} checkout BRANCH (its branch, as git branch lists it) goes back; a commit made meanwhile is on no branch: git -C ${shellWord(stack.queueDir)} branch NAME keeps it`,
     ]);
   if (!up)
     throw new PqError("no-queue", `the queue repository has no upstream branch to sync with`, [
-      `git -C ${stack.queueDir} remote add origin URL, then git -C ${stack.queueDir} push -u origin HEAD (or pq init --shared URL)`,
+      `git -C ${shellWord(stack.queueDir)} remote add origin URL, then git -C ${shellWord(stack.queueDir)} push -u origin HEAD (or pq init --shared URL)`,
     ]);
   return { qr, up };
 }
@@ -454,8 +454,8 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
       "refused",
       `the queue's branch moved to ${head?.slice(0, 12)} after a sync was interrupted; completing that sync would drop it`,
       [
-        `pq sync --abort puts the queue back to ${s.origHead?.slice(0, 12) ?? "its state"} before the sync (the newer commit stays reachable: git -C ${qr.queueDir} reflog)`,
-        `then re-apply that commit's change (git -C ${qr.queueDir} cherry-pick) and pq sync again`,
+        `pq sync --abort puts the queue back to ${s.origHead?.slice(0, 12) ?? "its state"} before the sync (the newer commit stays reachable: git -C ${shellWord(qr.queueDir)} reflog)`,
+        `then re-apply that commit's change (git -C ${shellWord(qr.queueDir)} cherry-pick) and pq sync again`,
       ],
     );
   }
@@ -662,7 +662,7 @@ async function loop(
             `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) has no history in common with yours: it was rewritten and force-pushed`,
             [
               "nothing was changed",
-              `to take the remote's queue, keeping yours on a branch: git -C ${qr.queueDir} branch my-queue, pq pop -a, git -C ${qr.queueDir} reset --hard ${up.remote}/${up.branch}, then pq push -a`,
+              `to take the remote's queue, keeping yours on a branch: git -C ${shellWord(qr.queueDir)} branch my-queue, pq pop -a, git -C ${shellWord(qr.queueDir)} reset --hard ${up.remote}/${up.branch}, then pq push -a`,
               "to keep yours: agree with whoever rewrote it; pq sync never forces a push",
             ],
             { theirs, ours },
@@ -1080,7 +1080,7 @@ function branchMoved(queueDir: string, head: string | null, orig: string | null,
     what === "abort"
       ? [
           "pq sync --continue makes the merge on top of that commit (it is kept)",
-          `or, to drop it: git -C ${queueDir} reset --hard ${orig?.slice(0, 12) ?? "ORIG"}, then pq sync --abort`,
+          `or, to drop it: git -C ${shellWord(queueDir)} reset --hard ${orig?.slice(0, 12) ?? "ORIG"}, then pq sync --abort`,
         ]
       : [`the new commit does not descend from ${orig?.slice(0, 12) ?? "the branch"}: pq sync --abort, then pq sync`],
     { head, orig },

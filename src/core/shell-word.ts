@@ -11,3 +11,8 @@ export function shellWord(arg: string): string {
 export function operandWords(name: string): string {
   return `${name.startsWith("-") ? "-- " : ""}${shellWord(name)}`;
 }
+
+/** Names as a pq command's last operands (see operandWords): after `--` when one of them starts with a dash. */
+export function operandList(names: readonly string[]): string {
+  return `${names.some((n) => n.startsWith("-")) ? "-- " : ""}${names.map(shellWord).join(" ")}`;
+}

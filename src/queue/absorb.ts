@@ -1,4 +1,3 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * pq absorb (hg absorb, git-absorb) and pq refresh -p PATCH: put each hunk of the tree's
  * unrefreshed changes into the applied patch it belongs to, not the top one. A hunk
@@ -11,6 +10,7 @@ import { operandWords } from "../core/shell-word.js";
  * doing the same for each owner (refreshing patches that then need offsets), and put the
  * user's files back as they were: the tree never changes, only which patch holds the change.
  */
+import { operandWords } from "../core/shell-word.js";
 import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { applyFilePatch, diffHunks, isBinaryContent, parsePatch, splitLines, type FilePatch, type Hunk } from "../patch/index.js";

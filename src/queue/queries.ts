@@ -1,10 +1,10 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * Read-only questions about the queue: which files a patch touches (with +/- counts),
  * which patches touch a file, and a patch's text as `git show` would present it.
  * Applied patches are read as they apply now (from their recorded file versions);
  * unapplied ones as stored.
  */
+import { operandWords } from "../core/shell-word.js";
 import { PqError } from "../errors.js";
 import { parsePatch, type FilePatch } from "../patch/index.js";
 import type { PushReport, Stack } from "./stack.js";

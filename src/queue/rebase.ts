@@ -1,4 +1,3 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * pq rebase (StGit rebase, hg mq's qsave/update/qpush -m ritual in one command): pop the
  * applied patches, move the base to a new upstream commit, and push them back one by one.
@@ -9,6 +8,7 @@ import { operandWords } from "../core/shell-word.js";
  *
  * Everything needed to go back is saved in .pq/rebase.json before anything changes.
  */
+import { operandWords } from "../core/shell-word.js";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { addsConflictMarkers } from "./patch-text.js";
 import { join } from "node:path";

@@ -1,9 +1,9 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * The top line (queue, position, guards, shared-queue sync) and the bottom lines: what
  * runs, the last result or error (with its details: the failing file and hunk), the
  * unrefreshed files, and the most used keys.
  */
+import { operandWords } from "../core/shell-word.js";
 import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";

@@ -1,10 +1,10 @@
-import { operandWords } from "../core/shell-word.js";
 /**
  * The text behind the preview pane for the patch under the cursor: its header, a
  * diffstat, its diff, and for the applied top patch with unrefreshed edits, what a
  * refresh would make of it (Stack.diff). Loaded shortly after the cursor stops, so
  * holding j down never waits on file reads.
  */
+import { operandWords } from "../core/shell-word.js";
 import { statSync } from "node:fs";
 import { expandTabs, printable } from "./cells.js";
 import { useEffect, useState } from "react";

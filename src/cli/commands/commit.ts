@@ -1,4 +1,4 @@
-import { operandWords } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
@@ -78,7 +78,9 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
       throw new PqError(
         "bad-patch",
         `${name} does not parse as a patch: ${e.message}; nothing was committed`,
-        [`fix the file (a merge's conflict markers?) or put it back (git -C ${stack.queueDir} checkout -- ${name}), then pq commit`],
+        [
+          `fix the file (a merge's conflict markers?) or put it back (git -C ${shellWord(stack.queueDir)} checkout -- ${shellWord(name)}), then pq commit`,
+        ],
         { patch: name },
       );
     }
@@ -90,7 +92,9 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
     throw new PqError(
       "not-found",
       `the series lists ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}, which ${missing.length === 1 ? "has" : "have"} no file in ${stack.queueDir}; nothing was committed`,
-      [`put the file back (git -C ${stack.queueDir} checkout -- NAME), or take it out of the series (pq delete NAME), then pq commit`],
+      [
+        `put the file back (git -C ${shellWord(stack.queueDir)} checkout -- NAME), or take it out of the series (pq delete NAME), then pq commit`,
+      ],
       { patches: missing },
     );
   // An empty -m is no message: the trailers below must not become the subject (t23 F9).
@@ -120,6 +124,6 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
     );
   if (pending.unlisted.length)
     io.err(
-      `note: not committed (untracked, and not in the series; git -C ${stack.queueDir} add one to share it): ${pending.unlisted.join(", ")}`,
+      `note: not committed (untracked, and not in the series; git -C ${shellWord(stack.queueDir)} add one to share it): ${pending.unlisted.join(", ")}`,
     );
 }

@@ -20,7 +20,7 @@ import { isPushable, type Series } from "../series.js";
 import { statePaths, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
 import { entriesAt } from "../git-cli.js";
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
 export type StackTarget = string | number;
@@ -350,7 +350,7 @@ export function changesGoneFrom(tree: string, files: readonly string[], doing: s
     "dirty",
     `the applied patches' changes to ${list} are gone from the tree, each as it was below the stack (a git stash, git reset --hard or git checkout -- FILE?): ${doing} would take that for an edit`,
     [
-      `after git stash, git stash pop puts them back; else pq revert ${files.map((f) => shellWord(f)).join(" ")} does; then run the command again`,
+      `after git stash, git stash pop puts them back; else pq revert ${operandList(files)} does; then run the command again`,
     ],
     { files: [...files], pathsFrom: tree },
   );

@@ -10,7 +10,7 @@ import { versionExec, type AppliedPatch, type Version } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { shortList } from "./refresh.js";
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
 import { handCommitWayOut } from "./pop.js";
 import { notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { dropDiffstat, headerOf, subjectOrName } from "../patch-text.js";
@@ -37,7 +37,7 @@ function refuseChangesGone(ctx: OpContext, finishing: readonly AppliedPatch[], b
     "dirty",
     `${shortList(patches.map((record) => record.name))}'s changes to ${shortList(gone)} are gone from the tree, each as it was below the stack (a git stash, git reset --hard or git checkout -- FILE?): finish would commit them and leave the tree reverting them`,
     [
-      `after git stash, git stash pop puts them back; else pq revert ${gone.map((f) => shellWord(f)).join(" ")} does; then pq finish again`,
+      `after git stash, git stash pop puts them back; else pq revert ${operandList(gone)} does; then pq finish again`,
     ],
     { files: gone, patches: patches.map((record) => record.name), pathsFrom: ctx.tree },
   );

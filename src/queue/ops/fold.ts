@@ -1,9 +1,9 @@
-import { operandWords } from "../../core/shell-word.js";
 /**
  * Planning a fold (hg qfold): unapplied patches are applied on top of the top patch in
  * memory, their messages appended to its own, and the top patch rewritten from the
  * result, all in one transaction with the folded files moved to the trash.
  */
+import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { parseHeader, parseHeaderKeepingFields, rewriteHeader, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";

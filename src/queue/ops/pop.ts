@@ -13,7 +13,7 @@ import { readText, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
 import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
 import { versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
@@ -591,7 +591,7 @@ function goneAdvice(gone: string[], of: number, top: string, tree: string): stri
   if (!removed.length) return lines;
   const which =
     removed.length < of ? `${removed.length} of them are` : removed.length === 1 ? "it is" : removed.length === 2 ? "both are" : "all are";
-  const list = `${removed.slice(0, 8).join(" ")}${removed.length > 8 ? " ..." : ""}`;
+  const list = `${operandList(removed.slice(0, 8))}${removed.length > 8 ? " ..." : ""}`;
   return [
     ...lines,
     `${which} gone from the tree (git clean -fd, or moved?): pq revert ${list} puts ${removed.length === 1 ? "it" : "them"} back as the patches left ${removed.length === 1 ? "it" : "them"} (a refresh would take the deletion into ${top})`,

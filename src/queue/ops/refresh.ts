@@ -4,7 +4,7 @@
  * state; the tree itself is never written by them.
  */
 import { pushCacheKey } from "../caches.js";
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { addDep3Trailer, formatHeader, rewriteHeader, sameHeader, trimBody, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { localMailDate, parseHeader } from "../../mail/header.js";
@@ -256,7 +256,7 @@ function refuseHeaderChangedMeanwhile(name: string, now: PatchHeader, was: Patch
   const key = (h: PatchHeader) => JSON.stringify([h.subject ?? "", h.body, h.author ?? "", h.date ?? ""]);
   if (key(now) === key(was)) return;
   throw new PqError("refused", `${name}'s message or author changed while the editor was open (another pq, or an edit by hand)`, [
-    `pq header ${name} shows it now; edit it again from there`,
+    `pq header ${operandWords(name)} shows it now; edit it again from there`,
   ], { patch: name });
 }
 
@@ -568,7 +568,7 @@ export function changesGoneRefusal(tree: string, top: string, gone: ChangesGone)
       "dirty",
       `${shortList(gone.patches)}'s changes to ${shortList(gone.files)} are gone from the tree, each file as it was below the stack (a git checkout -- FILE?), while the stack's other changes stay; a refresh would make ${top} revert them`,
       [
-        `pq revert ${gone.files.map((f) => shellWord(f)).join(" ")} puts ${gone.files.length === 1 ? "it" : "them"} back as the applied patches have ${gone.files.length === 1 ? "it" : "them"}`,
+        `pq revert ${operandList(gone.files)} puts ${gone.files.length === 1 ? "it" : "them"} back as the applied patches have ${gone.files.length === 1 ? "it" : "them"}`,
         `pq refresh --force makes ${top} revert them, if that is what you want`,
       ],
       { patch: top, files: gone.files, patches: gone.patches, pathsFrom: tree },

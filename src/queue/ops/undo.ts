@@ -1,4 +1,3 @@
-import { operandWords } from "../../core/shell-word.js";
 /**
  * Undo and redo as transactions built from the operation log: the tree files, queue files,
  * state and git branch that the undone operations changed go back to their versions from
@@ -6,6 +5,7 @@ import { operandWords } from "../../core/shell-word.js";
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
+import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
