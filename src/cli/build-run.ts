@@ -18,8 +18,19 @@ export async function blameFor(tree: string) {
   return stackBlame(await Stack.open({ tree }));
 }
 
+/**
+ * The tree a build, boot, ci or bisect works on: --tree, else the folder it runs in where that
+ * describes a build (build.json) or has a stack, else the stack's tree around it, as every other
+ * command finds it (t125 N9: from a subfolder, "no pq stack" and a pq init that refused).
+ */
+export function commandTree(cwd: string, tree: string | undefined): string {
+  if (tree !== undefined) return resolve(cwd, tree);
+  if (existsSync(join(cwd, "build.json"))) return resolve(cwd);
+  return Stack.enclosingTree(cwd) ?? resolve(cwd);
+}
+
 export async function buildCommand(args: GlobalOptions & { jobs?: number | string; out?: string; json?: boolean }, io: CliIO) {
-  const tree = resolve(io.cwd, args.tree ?? ".");
+  const tree = commandTree(io.cwd, args.tree);
   requireBuildDescription(tree);
   const sink = progressSink(io);
   try {

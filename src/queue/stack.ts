@@ -447,6 +447,21 @@ export class Stack {
     return stack;
   }
 
+  /**
+   * The tree of the stack at or around `dir` (ci, bisect, build and boot run from a folder inside
+   * the tree as every other command does: t125 N9), or null: none, or one beyond a repository of
+   * its own (a submodule's folder is not the enclosing stack's: see find).
+   */
+  static enclosingTree(dir: string): string | null {
+    for (let at = resolve(dir); ; ) {
+      if (existsSync(statePaths(at).state)) return at;
+      if (holdsRepository(at)) return null;
+      const up = resolve(at, "..");
+      if (up === at) return null;
+      at = up;
+    }
+  }
+
   /** Opens the stack, or finds the nearest enclosing tree that has one. */
   static async find(opts: StackOptions): Promise<Stack> {
     let dir = resolve(opts.tree);

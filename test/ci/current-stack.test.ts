@@ -164,6 +164,29 @@ describe("pq ci and bisect on the current stack", () => {
     expect(r.err).toContain("pq new NAME and pq refresh make them a patch\n");
   }, 60_000);
 
+  it("ci, bisect, build and boot run from a folder inside the tree on its stack, as other commands do (t125 N9)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    mkdirSync(join(tree, "sub"));
+    write(tree, "sub/notes.txt", "notes\n");
+    commitBase(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1");
+    write(tree, "sub/notes.txt", "notes, more\n");
+    await pq(tree, "refresh");
+    const sub = join(tree, "sub");
+    for (const args of [
+      ["ci", "--run", "grep -q more sub/notes.txt || exit 1"],
+      ["bisect", "--run", "true"],
+    ]) {
+      const r = await pq(sub, ...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([args[0] === "ci" ? 1 : 0, expect.not.stringContaining("no pq stack")]);
+    }
+    const built = await pq(sub, "build");
+    expect(built.code, built.err).toBe(0);
+    expect(existsSync(join(tree, ".pq", "build", "kernel.elf"))).toBe(true);
+  }, 120_000);
+
   it("with patches applied, names a way to set the edits aside that leaves the patches' changes, followed word for word (t124 N5)", async () => {
     const tree = tempDir();
     dirs.push(tree);

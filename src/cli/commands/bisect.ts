@@ -5,6 +5,7 @@ import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
 import { progressSink } from "../progress.js";
 import { backendList, commandText, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
+import { commandTree } from "../build-run.js";
 
 export default defineCommand({
   command: "bisect",
@@ -22,7 +23,7 @@ export default defineCommand({
     let report;
     try {
       report = await runBisect({
-        tree: resolve(io.cwd, args.tree ?? "."),
+        tree: args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
         backends: backendList(args.backends),
         // An empty --run is refused as ci refuses it (t92 N4: bisect ran build and boot instead).

@@ -5,7 +5,7 @@ import { BootPool, type BootResult } from "../../emulator/index.js";
 import { PqError } from "../../errors.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
-import { buildCommand, defaultKernelPath } from "../build-run.js";
+import { buildCommand, commandTree, defaultKernelPath } from "../build-run.js";
 import { ALL_BACKENDS, backendList, jobCount, judgingArgs } from "../ci-options.js";
 
 export default defineCommand({
@@ -29,10 +29,10 @@ export default defineCommand({
   run: async (args, io) => {
     // As ci and bisect check it: a typo must not boot a healthy kernel into a "hang".
     const { timeoutMs } = judgingArgs({ timeout: args.timeout });
-    const tree = resolve(io.cwd, args.tree ?? ".");
+    const tree = commandTree(io.cwd, args.tree);
     let kernel = args.kernel ? resolve(io.cwd, args.kernel) : defaultKernelPath(tree);
     if (!args.kernel) {
-      const built = await buildCommand({ tree: args.tree }, io);
+      const built = await buildCommand({ tree }, io);
       if (!built.ok) {
         io.err(built.log.trimEnd());
         io.err("pq: the build failed, nothing to boot");

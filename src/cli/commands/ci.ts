@@ -11,6 +11,7 @@ import { defineCommand, refuseEmptyOptions, type CliIO } from "../io.js";
 import { progressSink } from "../progress.js";
 import { backendList, commandText, jobCount, judgingArgs, judgingOptions, refuseRepeatWithRun } from "../ci-options.js";
 import { ALL_BACKENDS } from "../ci-options.js";
+import { commandTree } from "../build-run.js";
 
 /**
  * Report files are checked before a run, not after: a directory that does not exist (or is
@@ -182,7 +183,7 @@ export default defineCommand({
     let report: CiReport;
     try {
       report = await runCi({
-        tree: resolve(io.cwd, args.tree ?? "."),
+        tree: args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
         backends: backendList(args.backends),
         jobs: jobCount(args.jobs, 2),
@@ -208,7 +209,11 @@ export default defineCommand({
     // The TUI's badges only: a tree pq cannot write into keeps the run's verdict (t93 N6: a passing run exited 14).
     if (!shard)
       try {
-        rememberLastRun(resolve(io.cwd, args.tree ?? "."), args.queue ? resolve(io.cwd, args.queue) : undefined, report);
+        rememberLastRun(
+          args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
+          args.queue ? resolve(io.cwd, args.queue) : undefined,
+          report,
+        );
       } catch (e) {
         const refusal = systemRefusal(e);
         if (!refusal) throw e;
