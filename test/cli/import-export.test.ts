@@ -1412,7 +1412,7 @@ describe("a DEP-3 Description with verbatim lines (t122 N6)", () => {
     const dot = await pq(tree, "header", "-m", "Subj\n\nfirst\n.\n  indented");
     expect([dot.code, dot.err.split("\n")[0]]).toEqual([
       2,
-      'pq: line 4 of the message is "." alone, which a DEP-3 Description: cannot hold (it reads back as a blank line)',
+      'pq: the message\'s body has a line of "." alone (after "first"), which a DEP-3 Description: cannot hold (it reads back as a blank line)',
     ]);
     expect((await pq(tree, "header", "-m", "Subj\n\nfirst\n\n  indented")).code).toBe(0);
     expect(read(join(tree, "patches"), "fix.patch")).toMatch(/^Description: Subj\n first\n \.\n   indented\nAuthor: /);
