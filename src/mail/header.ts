@@ -505,7 +505,7 @@ export function rewriteHeader(original: string, next: PatchHeader): string {
         throw new PqError(
           "usage",
           // Named by its text, not a line number: the message as typed may or may not have had a blank line after the subject (t125 N7).
-          `the message's body has a line of "." alone (after "${(body.slice(0, dot).findLast((line) => line.trim()) ?? next.subject ?? "").trim()}"), which a DEP-3 Description: cannot hold (it reads back as a blank line)`,
+          `the message's body has a line of "." alone (after "${([...body.slice(0, dot)].reverse().find((line) => line.trim()) ?? next.subject ?? "").trim()}"), which a DEP-3 Description: cannot hold (it reads back as a blank line)`,
           ["write something beside the dot, or leave the line blank"],
         );
       for (const line of body) out.push(l1(line.trim() ? ` ${line}` : " ."));
