@@ -531,7 +531,7 @@ describe("file names with a control character in a list", () => {
     write(dir, "new\nline.txt", "n\n");
     write(dir, "tab\there.txt", "t\n");
     const refreshed = await pq(dir, "refresh", "a.txt", "new\nline.txt");
-    expect(refreshed.out).toContain('refreshed p1: a.txt, "new\\nline.txt"\n');
+    expect(refreshed.out).toContain('refreshed p1: a.txt, "new\\nline.txt" (the patch\'s files: a.txt, "new\\nline.txt")\n');
     write(dir, "new\nline.txt", "n2\n");
     const status = await pq(dir, "status");
     expect(status.out).toContain('unrefreshed changes: "new\\nline.txt"\n');

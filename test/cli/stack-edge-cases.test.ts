@@ -107,7 +107,7 @@ describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
     await patchWith(tree, "p", { "a.txt": "ONE\n" }, "msg");
     rmSync(join(tree, "b.txt"));
     const r = await pq(tree, "refresh", "b.txt");
-    expect(r.out).toContain("refreshed p: a.txt, b.txt");
+    expect(r.out).toContain("refreshed p: b.txt (the patch's files: a.txt, b.txt)");
     expect(read(join(tree, "patches"), "p")).toContain("diff --git a/b.txt b/b.txt\ndeleted file mode 100644");
     // Popped and pushed again, the deletion is still the patch's.
     await pq(tree, "pop");

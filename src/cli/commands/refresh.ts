@@ -95,7 +95,10 @@ export default defineCommand({
     io.out(
       report.unchanged
         ? `${report.name} is unchanged (nothing to refresh; the patch file was left as it is)`
-        : `refreshed ${report.name}: ${report.files.length ? fileList(report.files) : "no changes"}`,
+        : report.took
+          ? // A refresh of named files says what it took, and the patch's files apart (t125 N12: the list named files it left as they were).
+            `refreshed ${report.name}: ${report.took.length ? fileList(report.took) : "no changes taken"} (the patch's files: ${report.files.length ? fileList(report.files) : "none"})`
+          : `refreshed ${report.name}: ${report.files.length ? fileList(report.files) : "no changes"}`,
     );
     if (report.stagedApart?.length) {
       io.err(stagedApartNote("the patch took", report.stagedApart, io, stack.tree));

@@ -57,6 +57,8 @@ export interface RefreshReport {
   takenUntracked?: string[];
   /** Changed files a refresh of named files left unrefreshed. */
   notTaken?: string[];
+  /** A refresh of named files: the files whose changes it took (`files` is the whole patch's list). */
+  took?: string[];
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -199,7 +201,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   const leftUnchanged = async (): Promise<RefreshReport> => {
     top.files = recorded;
     await planUnstage(ctx, plan.staged);
-    return { ...reportOf(top.name, plan), unchanged: true };
+    return { ...reportOf(top.name, plan, named.length ? [] : undefined), unchanged: true };
   };
   // Nothing to take and nothing asked of the header: the patch file stays as it is, byte for
   // byte (quilt says "unchanged" too). Rewritten, a Debian queue's patch would change its hunk
@@ -232,7 +234,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // them in the index, and the next unrelated git commit would take part of the patch. In the
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
   await planUnstage(ctx, plan.staged);
-  return reportOf(top.name, plan);
+  return reportOf(top.name, plan, named.length ? changedAgainst(recorded, plan.files) : undefined);
 }
 
 /**
@@ -269,8 +271,9 @@ function filesToResolve(top: AppliedPatch, textOf: (v: Version, path: string) =>
 }
 
 /** What a refresh of `name` by `plan` reports (its files, and the ones it did not take). */
-function reportOf(name: string, plan: RefreshPlan): RefreshReport {
+function reportOf(name: string, plan: RefreshPlan, took?: string[]): RefreshReport {
   return {
+    ...(took ? { took } : {}),
     name,
     files: Object.keys(plan.files).sort(),
     untracked: plan.untracked,
@@ -281,6 +284,12 @@ function reportOf(name: string, plan: RefreshPlan): RefreshReport {
     ...(plan.takenUntracked ? { takenUntracked: plan.takenUntracked } : {}),
     ...(plan.notTaken ? { notTaken: plan.notTaken } : {}),
   };
+}
+
+/** The files whose versions differ between two records of a patch (one in only one of them too). */
+function changedAgainst(before: Record<string, FileChange>, after: Record<string, FileChange>): string[] {
+  const paths = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...paths].filter((p) => before[p]?.pre !== after[p]?.pre || before[p]?.post !== after[p]?.post).sort();
 }
 
 /** The same files with the same versions before and after. */
