@@ -2044,6 +2044,9 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
       (await pq(tree, "status")).out,
     )?.[1];
     expect(advice).toBe("pq refresh a.txt");
+    // From a folder below the top, the files are named from the top: a cd there first (t125 N3).
+    mkdirSync(join(tree, "sub"));
+    expect((await pq(join(tree, "sub"), "status")).out).toContain(`; cd ${tree}, then pq refresh a.txt rewrites it`);
     const refreshed = await pq(tree, ...advice!.split(" ").slice(1));
     expect(refreshed.out).toContain("left unrefreshed (not named; pq refresh without FILES takes every change): other.txt");
     expect(read(tree, "patches/p1")).toContain(" seven\n");

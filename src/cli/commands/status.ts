@@ -1,4 +1,4 @@
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandList, operandWords, shellWord } from "../../core/shell-word.js";
 import { existsSync } from "node:fs";
 import { readText } from "../../tree/files.js";
 import { join } from "node:path";
@@ -90,8 +90,10 @@ export default defineCommand({
       const own = Object.keys(stack.appliedRecords().find((r) => r.name === name)?.files ?? {}).sort();
       const others = (s.pending ?? []).some((f) => !own.includes(f));
       if (!others || !own.length) return "pq refresh";
+      // Named from the tree's top: from a folder below it, a cd there first (t125 N3).
+      const fromTop = treeTopNotes(io.cwd, stack.tree).length ? `cd ${shellWord(stack.tree)}, then ` : "";
       return own.length <= 8
-        ? `pq refresh ${own.map(shellWord).join(" ")}`
+        ? `${fromTop}pq refresh ${operandList(own)}`
         : `pq refresh with its ${own.length} files named (pq files ${operandWords(name)} lists them)`;
     };
     for (const { name, reason } of s.inexact ?? [])
