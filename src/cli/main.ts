@@ -221,7 +221,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .fail((msg, err) => {
       // yargs' own refusals of the command line (an option missing its value) come as a YError: a usage error.
       if (err && err.name !== "YError") throw err;
-      throw new PqError("usage", unknownAsTyped(msg ?? err?.message ?? "invalid arguments", argv), [
+      const message = unknownAsTyped(msg ?? err?.message ?? "invalid arguments", argv);
+      // Words after -- are names, options too (pq new -- -fix -m MSG gave -m to no one: t125 N16).
+      const afterDashes = argv.includes("--") && /^Unknown arguments?: /.test(message);
+      throw new PqError("usage", message, [
+        ...(afterDashes ? ["every word after -- is a name: options go before it (pq new -m MSG -- -fix)"] : []),
         `run pq ${argv[0] && names.has(argv[0]) ? argv[0] + " " : ""}--help for usage`,
       ]);
     })
@@ -340,6 +344,9 @@ function report(io: CliIO, e: unknown, json = false): number {
 function unknownAsTyped(message: string, argv: string[]): string {
   const m = /^(Unknown arguments?): (.*)$/.exec(message);
   if (!m) return message;
+  // Options are typed before --: a name after it that holds the letter is no -x (t125 N16: "d" read as -d in "-- -dash -m d").
+  const dashes = argv.indexOf("--");
+  argv = dashes === -1 ? argv : argv.slice(0, dashes);
   const typed = m[2].split(", ").map((name) => {
     const long = `--${name}`;
     if (argv.some((a) => a === long || a.startsWith(`${long}=`))) return long;

@@ -3222,3 +3222,14 @@ describe("the top patch's changes gone with a file it made (t125 N15)", () => {
     expect(read(join(tree, "patches"), "p1")).not.toContain("newf");
   });
 });
+
+describe("options after -- (t125 N16)", () => {
+  it("are said to be names there, and a word that holds an option's letter is echoed as typed", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    const r = await pq(tree, "new", "--", "-dash", "-m", "d");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("pq: Unknown arguments: -m, d\n");
+    expect(r.err).toContain("every word after -- is a name: options go before it (pq new -m MSG -- -fix)");
+    expect((await pq(tree, "new", "-m", "d", "--", "-dash")).code).toBe(0);
+  });
+});
