@@ -411,30 +411,9 @@ export async function planRefresh(
     renames.push(pair);
     inRename.add(pair[0]).add(pair[1]);
   }
-  const keep = opts.takeOnly && withRenamePartners(opts.takeOnly, renames);
-  if (opts.takeOnly && keep) {
-    // `pq refresh FILES`: what was found of the other files goes back to what the patch recorded.
-    for (const path of Object.keys(files)) {
-      if (takes(keep, path)) {
-        if (!takes(opts.takeOnly, path)) {
-          refuseNonUtf8Name(path, "changed in the tree");
-          if (!top.files[path] && !opts.preview) refuseBackslashName(path);
-        }
-        continue;
-      }
-      if (changed.includes(path)) notTaken.push(path);
-      if (top.files[path]) files[path] = top.files[path];
-      else delete files[path];
-    }
-    changed = changed.filter((path) => takes(keep, path));
-    const recordedRename = (pair: [string, string]) => (top.renames ?? []).some((r) => r[0] === pair[0] && r[1] === pair[1]);
-    renames.splice(0, renames.length, ...renames.filter((pair) => recordedRename(pair) || (takes(keep, pair[0]) && takes(keep, pair[1]))));
-    for (const path of takenUntracked.filter((p) => !takes(keep, p))) {
-      takenUntracked.splice(takenUntracked.indexOf(path), 1);
-      untracked.push(path);
-    }
-    untracked.sort();
-  }
+  // `pq refresh FILES`: what was found of the other files goes back to what the patch recorded.
+  const keep = opts.takeOnly ? withRenamePartners(opts.takeOnly, renames) : null;
+  if (opts.takeOnly && keep) changed = narrowToNamed(top, opts.takeOnly, keep, { files, changed, renames, takenUntracked, untracked, notTaken }, opts.preview);
   if (!opts.preview && ctx.git) {
     // A file inside a submodule (named, or made in one that is not checked out) or inside a
     // repository nested in the tree is that repository's (t113 N1, N2, N3). This repository's HEAD
@@ -490,6 +469,42 @@ export async function planRefresh(
   };
   const asText = textHunkPaths(() => readQueueText(ctx.queueDir, top.name), ...(opts.alsoTextIn ?? []).map((text) => () => text));
   return { diff: buildPatchDiff(files, renames, diffContent, asText), ...plan };
+}
+
+/**
+ * A refresh of named files: every file but those `keep` takes (the named ones and their renames'
+ * other names) goes back to what the patch recorded, its change said as not taken. Returns the
+ * changed files that stay; the lists are narrowed in place.
+ */
+function narrowToNamed(
+  top: AppliedPatch,
+  named: ReadonlySet<string>,
+  keep: ReadonlySet<string>,
+  found: { files: Record<string, FileChange>; changed: string[]; renames: [string, string][]; takenUntracked: string[]; untracked: string[]; notTaken: string[] },
+  preview?: boolean,
+): string[] {
+  const { files, changed, renames, takenUntracked, untracked, notTaken } = found;
+  for (const path of Object.keys(files)) {
+    if (takes(keep, path)) {
+      // A rename's other name, taken with the named one: its name judged as a named file's is.
+      if (!takes(named, path)) {
+        refuseNonUtf8Name(path, "changed in the tree");
+        if (!top.files[path] && !preview) refuseBackslashName(path);
+      }
+      continue;
+    }
+    if (changed.includes(path)) notTaken.push(path);
+    if (top.files[path]) files[path] = top.files[path];
+    else delete files[path];
+  }
+  const recordedRename = (pair: [string, string]) => (top.renames ?? []).some((r) => r[0] === pair[0] && r[1] === pair[1]);
+  renames.splice(0, renames.length, ...renames.filter((pair) => recordedRename(pair) || (takes(keep, pair[0]) && takes(keep, pair[1]))));
+  for (const path of takenUntracked.filter((p) => !takes(keep, p))) {
+    takenUntracked.splice(takenUntracked.indexOf(path), 1);
+    untracked.push(path);
+  }
+  untracked.sort();
+  return changed.filter((path) => takes(keep, path));
 }
 
 /** Whether a refresh of named files takes this path: one named, or inside one named (a file made where a directory was takes the directory's files' deletion). */

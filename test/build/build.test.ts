@@ -24,6 +24,19 @@ afterAll(() => dirs.forEach(cleanup));
 const cacheDir = tempDir("pq-cache-");
 dirs.push(cacheDir);
 
+/** The fixture kernel with blob.S pulling blob.bin ("OK") in by `directive`, and an object cache of its own. */
+function blobKernel(directive: string): { tree: string; cache: string } {
+  const tree = fixtureKernelTree("pass");
+  const cache = tempDir("pq-cache-incbin-");
+  dirs.push(tree, cache);
+  writeFileSync(join(tree, "blob.bin"), "OK");
+  writeFileSync(join(tree, "blob.S"), `\t.section .rodata\n\t.globl pq_blob\npq_blob:\n\t${directive} "blob.bin"\n`);
+  const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
+  description.sources.push("blob.S");
+  writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+  return { tree, cache };
+}
+
 describe("pq build", () => {
   it("reads gcc's dependency rules as make does, and keys an object on the data .incbin pulls in (ci-7 #4, #9)", async () => {
     expect(depsFromMakefile("obj.o: main.c include/pq\\ val.h \\\n include/a\\#b.h cost$$.h\n")).toEqual([
@@ -42,15 +55,7 @@ describe("pq build", () => {
     dirs.push(nest);
     writeFileSync(join(nest, "blobdata.s"), '\t.incbin "inner.bin"\n');
     expect(assemblerReads('\t.include "blobdata.s"\n', nest, [])).toEqual(["blobdata.s", "inner.bin"]);
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    const cache = tempDir("pq-cache-incbin-");
-    dirs.push(cache);
-    writeFileSync(join(tree, "blob.bin"), "OK");
-    writeFileSync(join(tree, "blob.S"), '\t.section .rodata\n\t.globl pq_blob\npq_blob:\n\t.incbin "blob.bin"\n');
-    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
-    description.sources.push("blob.S");
-    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    const { tree, cache } = blobKernel(".incbin");
     const first = await buildTree({ tree, cacheDir: cache, stateCache: false });
     expect(first.ok).toBe(true);
     // Only the blob changes: the preprocessed source is the same, and the object must not be.
@@ -83,15 +88,7 @@ describe("pq build", () => {
     // A name this scan cannot read (an escape as takes): no list, so the object is compiled every time.
     expect(assemblerReads('\t.incbin "bl\\157b.bin"\n', blobs, [])).toBeNull();
     // Built: an upper-case .INCBIN's blob changed alone gives a new object, never the stale one.
-    const tree = fixtureKernelTree("pass");
-    dirs.push(tree);
-    const cache = tempDir("pq-cache-upper-incbin-");
-    dirs.push(cache);
-    writeFileSync(join(tree, "blob.bin"), "OK");
-    writeFileSync(join(tree, "blob.S"), '\t.section .rodata\n\t.globl pq_blob\npq_blob:\n\t.INCBIN "blob.bin"\n');
-    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
-    description.sources.push("blob.S");
-    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    const { tree, cache } = blobKernel(".INCBIN");
     expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).ok).toBe(true);
     writeFileSync(join(tree, "blob.bin"), "NO");
     const second = await buildTree({ tree, cacheDir: cache, stateCache: false });

@@ -1236,8 +1236,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(bob.tree, "log", "ünïcødé.patch")).out).toContain("uni");
   });
 
-  it("a binary file changed on both sides is a conflict that keeps ours, not a failure of git (shared-3 #6)", async () => {
-    const blob = (tail: string) => Buffer.concat([Buffer.from([0, 1, 2, 255, 0, 7]), Buffer.from("x".repeat(300) + tail)]);
+  /** A binary file's patch of Ann's, shared; then Ann's change of it synced and Bob's refreshed, not yet committed. */
+  async function binaryChangedOnBothSides(blob: (tail: string) => Buffer): Promise<void> {
     await ok(ann.tree, "new", "blob.patch", "-m", "a binary file");
     writeFileSync(join(ann.tree, "blob.bin"), blob(""));
     await ok(ann.tree, "add", "blob.bin");
@@ -1252,6 +1252,11 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "sync");
     writeFileSync(join(bob.tree, "blob.bin"), blob("B"));
     await ok(bob.tree, "refresh");
+  }
+
+  it("a binary file changed on both sides is a conflict that keeps ours, not a failure of git (shared-3 #6)", async () => {
+    const blob = (tail: string) => Buffer.concat([Buffer.from([0, 1, 2, 255, 0, 7]), Buffer.from("x".repeat(300) + tail)]);
+    await binaryChangedOnBothSides(blob);
     await ok(bob.tree, "commit", "-m", "bob: blob");
     const r = await pq(bob.tree, "sync");
     expect(r.code).toBe(6);
@@ -1275,20 +1280,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
   it("a binary conflict under a patch of yours applied above it waits for its refresh too, the stack down to it (t123 N3)", async () => {
     const blob = (tail: string) => Buffer.concat([Buffer.from([0, 1, 2, 255, 0, 7]), Buffer.from("y".repeat(300) + tail)]);
-    await ok(ann.tree, "new", "blob.patch", "-m", "a binary file");
-    writeFileSync(join(ann.tree, "blob.bin"), blob(""));
-    await ok(ann.tree, "add", "blob.bin");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "blob");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "sync");
-    await ok(bob.tree, "push", "-a");
-    writeFileSync(join(ann.tree, "blob.bin"), blob("A"));
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "ann: blob");
-    await ok(ann.tree, "sync");
-    writeFileSync(join(bob.tree, "blob.bin"), blob("B"));
-    await ok(bob.tree, "refresh");
+    await binaryChangedOnBothSides(blob);
     await ok(bob.tree, "new", "above.patch", "-m", "above");
     editLine(bob.tree, "a.c", 20, "twenty (bob)");
     await ok(bob.tree, "refresh");
