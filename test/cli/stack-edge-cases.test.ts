@@ -3205,7 +3205,8 @@ describe("the top patch's changes gone with a file it made (t125 N15)", () => {
     const before = read(join(tree, "patches"), "p1");
     git(tree, "checkout", "--", "a");
     git(tree, "clean", "-fdq", "-e", "patches");
-    for (const args of [["refresh"], ["refresh", "a", "newf"]]) {
+    // Naming the made file alone is refused too (t126 N2: it was taken out of the patch).
+    for (const args of [["refresh"], ["refresh", "a", "newf"], ["refresh", "newf"]]) {
       const r = await pq(tree, ...args);
       expect([r.code, r.err.split("\n")[0]], args.join(" ")).toEqual([
         5,

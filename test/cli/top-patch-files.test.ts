@@ -133,6 +133,27 @@ describe("pq refresh FILES after a push that left a file to resolve (t125 N1, N2
       expect(patch, mode).not.toContain("<<<<<<<");
     }
   });
+
+  it("says it took the file a push --force left to resolve, where its .rej went unapplied (t126 N3)", async () => {
+    const tree = makeRepo({ s: "l1\nl2\nl3\n", b: "b\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "p1", "-m", "p1");
+    write(tree, "s", "l1\nP1\nl3\n");
+    write(tree, "b", "b\ny\n");
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "s", "l1\nBASE\nl3\n");
+    git(tree, "commit", "-qam", "base moves under p1");
+    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    rmSync(join(tree, "s.rej"));
+    write(tree, "b", "b\ny\nz\n");
+    const r = await pq(tree, "refresh", "b");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(
+      "taken as the tree has it too, as the push left it to resolve (a hunk not in the tree is no longer in the patch; pq undo brings it back): s",
+    );
+  });
 });
 
 describe("pq revert (quilt revert)", () => {

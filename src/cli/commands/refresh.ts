@@ -107,6 +107,10 @@ export default defineCommand({
       io.out(
         `taken, untracked, as where a file moved with mv went (the most alike, as git pairs a move): ${fileList(report.takenUntracked)}; if it is not, pq undo takes the refresh back (then move it away and refresh again)`,
       );
+    if (report.resolved?.length)
+      io.out(
+        `taken as the tree has ${report.resolved.length === 1 ? "it" : "them"} too, as the push left ${report.resolved.length === 1 ? "it" : "them"} to resolve (a hunk not in the tree is no longer in the patch; pq undo brings it back): ${fileList(report.resolved)}`,
+      );
     if (report.notTaken?.length)
       io.out(`left unrefreshed (not named; pq refresh without FILES takes every change): ${fileList(report.notTaken)}`);
     if (report.untracked.length) io.out(`not taken (untracked; pq add or pq refresh FILE to take them): ${fileList(report.untracked)}`);

@@ -59,6 +59,8 @@ export interface RefreshReport {
   notTaken?: string[];
   /** A refresh of named files: the files whose changes it took (`files` is the whole patch's list). */
   took?: string[];
+  /** A refresh of named files: files a push --merge or --force left to resolve, taken as the tree has them too (see filesToResolve). */
+  resolved?: string[];
 }
 
 const protectedPaths = (ctx: OpContext): string[] => ctx.tx.ws.reserved;
@@ -170,8 +172,15 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // the top patch would revert them, and the next pop and push would apply that (t44 N2).
   // Judged on the patch as recorded: the files named here were added to it as files the stack
   // deletes, which hid the changes gone (t92 N2: pq refresh FILE took them out, exit 0).
-  const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), { ...top, files: recorded }], plan, versionText(tx.ws, ctx.store));
-  if (gone?.files.length) throw changesGoneRefusal(ctx.tree, top.name, gone);
+  // A refresh of named files is judged on the whole tree (its own plan leaves the other files as
+  // recorded, which hid a reset), and refused where a file it names is one whose change is gone
+  // (t126 N2: after a checkout and a git clean, pq refresh NEWFILE took the made file out).
+  const asRecorded = { ...top, files: recorded };
+  const whole = named.length && !opts.force ? await planRefresh(await planContext(ctx), tx.ws, asRecorded, { preview: true }) : plan;
+  const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), asRecorded], whole, versionText(tx.ws, ctx.store));
+  const taking = new Set([...named.map((n) => n.path), ...unresolved]);
+  if (gone?.files.length && (!named.length || gone.files.some((f) => taking.has(f) || plan.changed.includes(f))))
+    throw changesGoneRefusal(ctx.tree, top.name, gone);
   // HEAD moved under the applied patches (a git pull with them applied): what differs in the
   // patches' files is HEAD's change, which a refresh would take into the top patch, and pop then
   // refuses over (t44 N4).
@@ -234,7 +243,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // them in the index, and the next unrelated git commit would take part of the patch. In the
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
   await planUnstage(ctx, plan.staged);
-  return reportOf(top.name, plan, named.length ? changedAgainst(recorded, plan.files) : undefined);
+  const report = reportOf(top.name, plan, named.length ? changedAgainst(recorded, plan.files) : undefined);
+  // Said: a .rej deleted unapplied leaves the file without the hunk, which the patch no longer has either (t126 N3).
+  return unresolved.length ? { ...report, resolved: unresolved.sort() } : report;
 }
 
 /**
