@@ -322,7 +322,9 @@ function includeFolders(flags: string[]): string[] {
   const folders: string[] = [];
   // -I DIR in two words too, as gcc and as both take it (t125 N8: "-I", "blobs" in build.json).
   for (let i = 0; i < words.length; i++) {
-    if (words[i] === "-I" && i + 1 < words.length) folders.push(words[++i]);
+    // gcc's long spelling too, --include-directory[=]DIR (t126 N1).
+    if ((words[i] === "-I" || words[i] === "--include-directory") && i + 1 < words.length) folders.push(words[++i]);
+    else if (words[i].startsWith("--include-directory=")) folders.push(words[i].slice("--include-directory=".length));
     else if (words[i].startsWith("-I") && words[i].length > 2) folders.push(words[i].slice(2));
   }
   return folders;

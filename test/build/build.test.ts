@@ -83,6 +83,8 @@ describe("pq build", () => {
       ["-I", "blobs"],
       ["-Wa,-I", "-Wa,blobs"],
       ["-Xassembler", "-Iblobs"],
+      ["--include-directory=blobs"],
+      ["--include-directory", "blobs"],
     ])
       expect(assemblerReads('\t.incbin "blob.bin"\n', blobs, flags), flags.join(" ")).toEqual(["blobs/blob.bin"]);
     // A name this scan cannot read (an escape as takes): no list, so the object is compiled every time.
