@@ -289,7 +289,14 @@ export function assemblerReads(preprocessed: string, tree: string, flags: string
     for (const m of text.matchAll(/\.(incbin|include)\s+\\?"(?:"\s*")*([^"\\]+)\\?"/gi)) {
       read++;
       const name = m[2];
-      const path = isAbsolute(name) ? name : (dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p))) ?? name);
+      const located = isAbsolute(name) ? name : dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p)));
+      // Not in any folder pq knows of: the assembler finds it through one pq does not read (a flag
+      // spelt another way), so the object is not keyed on it (t126 N1: served stale).
+      if (located === undefined) {
+        unknown = true;
+        continue;
+      }
+      const path = located;
       if (found.has(path)) continue;
       found.add(path);
       // An .include'd file's own .incbin and .include lines are read by the assembler too.

@@ -45,15 +45,21 @@ describe("pq build", () => {
       "include/a#b.h",
       "cost$.h",
     ]);
-    expect(assemblerReads('\t.incbin "blob.bin"\nasm(".include \\"macros.inc\\"");\n', "/nonexistent", [])).toEqual([
-      "blob.bin",
-      "macros.inc",
-    ]);
+    const named = tempDir("pq-asm-named-");
+    dirs.push(named);
+    for (const f of ["blob.bin", "macros.inc", "data/blob.bin"]) {
+      mkdirSync(join(named, f, ".."), { recursive: true });
+      writeFileSync(join(named, f), "");
+    }
+    // A file in no folder pq knows of: found by the assembler some other way, so no list (compiled every time: t126 N1).
+    expect(assemblerReads('\t.incbin "blob.bin"\n', "/nonexistent", [])).toBeNull();
+    expect(assemblerReads('\t.incbin "blob.bin"\nasm(".include \\"macros.inc\\"");\n', named, [])).toEqual(["blob.bin", "macros.inc"]);
     // A macro's string pasted into asm(), and an .incbin inside an .include'd file (verify-7 V3).
-    expect(assemblerReads('asm(".incbin \\"" "data/blob.bin" "\\"\\n");\n', "/nonexistent", [])).toEqual(["data/blob.bin"]);
+    expect(assemblerReads('asm(".incbin \\"" "data/blob.bin" "\\"\\n");\n', named, [])).toEqual(["data/blob.bin"]);
     const nest = tempDir("pq-asm-include-");
     dirs.push(nest);
     writeFileSync(join(nest, "blobdata.s"), '\t.incbin "inner.bin"\n');
+    writeFileSync(join(nest, "inner.bin"), "");
     expect(assemblerReads('\t.include "blobdata.s"\n', nest, [])).toEqual(["blobdata.s", "inner.bin"]);
     const { tree, cache } = blobKernel(".incbin");
     const first = await buildTree({ tree, cacheDir: cache, stateCache: false });
@@ -74,6 +80,7 @@ describe("pq build", () => {
     mkdirSync(join(blobs, "blobs"));
     writeFileSync(join(blobs, "blobs", "blob.bin"), "A");
     // GAS takes a directive in any case.
+    writeFileSync(join(blobs, "m.inc"), "");
     expect(assemblerReads('\t.INCBIN "blobs/blob.bin"\n\t.Include "m.inc"\n', blobs, [])).toEqual(["blobs/blob.bin", "m.inc"]);
     // -Wa,-I,DIR is as's -I DIR, as -Wa,-IDIR is.
     for (const flags of [
