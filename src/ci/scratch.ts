@@ -228,7 +228,7 @@ export async function openScratch(opts: {
             status.top ? "pq refresh them into a patch" : "pq new NAME and pq refresh make them a patch",
             `or set them aside: pq revert ${operandList(pending)}, then ${command}, then pq undo puts them back`,
           ],
-          { files: pending },
+          { files: pending, pathsFrom: tree },
         );
       }
       // The current stack: tree and state as they are (the queue too when it lives inside).

@@ -201,6 +201,11 @@ describe("pq ci and bisect on the current stack", () => {
     expect(r.code).toBe(5);
     const way = /or set them aside: (pq revert \S+), then pq ci, then pq undo puts them back/.exec(r.err)?.[1];
     expect(way).toBe("pq revert f.txt");
+    // From a folder below the top, the files are named from the top, and said so (t126 N4).
+    mkdirSync(join(tree, "sub"), { recursive: true });
+    expect((await pq(join(tree, "sub"), "ci", "--run", "true")).err).toContain(
+      `(the commands below name files from the tree's top: cd ${tree} first)`,
+    );
     expect((await pq(tree, ...way!.split(" ").slice(1))).code).toBe(0);
     expect(read(tree, "f.txt")).toBe("ONE\ntwo\n");
     expect((await pq(tree, "ci", "--run", "true")).code).toBe(0);

@@ -2048,6 +2048,7 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     mkdirSync(join(tree, "sub"));
     expect((await pq(join(tree, "sub"), "status")).out).toContain(`; cd ${tree}, then pq refresh a.txt rewrites it`);
     const refreshed = await pq(tree, ...advice!.split(" ").slice(1));
+    expect(refreshed.out).toContain("refreshed p1: no changes taken, the patch written anew for this tree (the patch's files: a.txt)");
     expect(refreshed.out).toContain("left unrefreshed (not named; pq refresh without FILES takes every change): other.txt");
     expect(read(tree, "patches/p1")).toContain(" seven\n");
     expect(read(tree, "patches/p1")).not.toContain("other.txt");

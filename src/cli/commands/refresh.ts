@@ -97,7 +97,7 @@ export default defineCommand({
         ? `${report.name} is unchanged (nothing to refresh; the patch file was left as it is)`
         : report.took
           ? // A refresh of named files says what it took, and the patch's files apart (t125 N12: the list named files it left as they were).
-            `refreshed ${report.name}: ${report.took.length ? fileList(report.took) : "no changes taken"} (the patch's files: ${report.files.length ? fileList(report.files) : "none"})`
+            `refreshed ${report.name}: ${report.took.length ? fileList(report.took) : report.rewritten ? "no changes taken, the patch written anew for this tree" : "no changes taken"} (the patch's files: ${report.files.length ? fileList(report.files) : "none"})`
           : `refreshed ${report.name}: ${report.files.length ? fileList(report.files) : "no changes"}`,
     );
     if (report.stagedApart?.length) {

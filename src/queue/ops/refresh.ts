@@ -59,6 +59,8 @@ export interface RefreshReport {
   notTaken?: string[];
   /** A refresh of named files: the files whose changes it took (`files` is the whole patch's list). */
   took?: string[];
+  /** A refresh of named files that took no file's change and still wrote the patch anew (its context, for this tree). */
+  rewritten?: true;
   /** A refresh of named files: files a push --merge or --force left to resolve, taken as the tree has them too (see filesToResolve). */
   resolved?: string[];
 }
@@ -243,7 +245,9 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // them in the index, and the next unrelated git commit would take part of the patch. In the
   // transaction: a killed refresh is completed with it, and undo stages them again (safe-6 #5, #6).
   await planUnstage(ctx, plan.staged);
-  const report = reportOf(top.name, plan, named.length ? changedAgainst(recorded, plan.files) : undefined);
+  const took = named.length ? changedAgainst(recorded, plan.files) : undefined;
+  // No file's change taken, and still the text changed: a patch applied with fuzz or a merge, written for this tree (t126 N5).
+  const report = { ...reportOf(top.name, plan, took), ...(took && !took.length && text !== onDisk ? { rewritten: true as const } : {}) };
   // Said: a .rej deleted unapplied leaves the file without the hunk, which the patch no longer has either (t126 N3).
   return unresolved.length ? { ...report, resolved: unresolved.sort() } : report;
 }
