@@ -107,20 +107,26 @@ describe("pq refresh FILES", () => {
   });
 });
 
+/** p1 (s and b) pushed with `mode` over a commit that changed s under it: the push stops (exit 6) with s to resolve. */
+async function pushedOverMovedBase(mode: string): Promise<string> {
+  const tree = makeRepo({ s: "l1\nl2\nl3\n", b: "b\n" });
+  dirs.push(tree);
+  await pq(tree, "init");
+  await pq(tree, "new", "p1", "-m", "p1");
+  write(tree, "s", "l1\nP1\nl3\n");
+  write(tree, "b", "b\ny\n");
+  await pq(tree, "refresh");
+  await pq(tree, "pop");
+  write(tree, "s", "l1\nBASE\nl3\n");
+  git(tree, "commit", "-qam", "base moves under p1");
+  expect((await pq(tree, "push", mode)).code, mode).toBe(6);
+  return tree;
+}
+
 describe("pq refresh FILES after a push that left a file to resolve (t125 N1, N2)", () => {
   it("takes the resolved file with the named ones, after push --merge and after push --force alike", async () => {
     for (const mode of ["--merge", "--force"]) {
-      const tree = makeRepo({ s: "l1\nl2\nl3\n", b: "b\n" });
-      dirs.push(tree);
-      await pq(tree, "init");
-      await pq(tree, "new", "p1", "-m", "p1");
-      write(tree, "s", "l1\nP1\nl3\n");
-      write(tree, "b", "b\ny\n");
-      await pq(tree, "refresh");
-      await pq(tree, "pop");
-      write(tree, "s", "l1\nBASE\nl3\n");
-      git(tree, "commit", "-qam", "base moves under p1");
-      expect((await pq(tree, "push", mode)).code, mode).toBe(6);
+      const tree = await pushedOverMovedBase(mode);
       // Resolved by hand (the .rej applied and deleted), then a refresh of another file.
       write(tree, "s", "l1\nP1\nl3\n");
       rmSync(join(tree, "s.rej"), { force: true });
@@ -135,17 +141,7 @@ describe("pq refresh FILES after a push that left a file to resolve (t125 N1, N2
   });
 
   it("says it took the file a push --force left to resolve, where its .rej went unapplied (t126 N3)", async () => {
-    const tree = makeRepo({ s: "l1\nl2\nl3\n", b: "b\n" });
-    dirs.push(tree);
-    await pq(tree, "init");
-    await pq(tree, "new", "p1", "-m", "p1");
-    write(tree, "s", "l1\nP1\nl3\n");
-    write(tree, "b", "b\ny\n");
-    await pq(tree, "refresh");
-    await pq(tree, "pop");
-    write(tree, "s", "l1\nBASE\nl3\n");
-    git(tree, "commit", "-qam", "base moves under p1");
-    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    const tree = await pushedOverMovedBase("--force");
     rmSync(join(tree, "s.rej"));
     write(tree, "b", "b\ny\nz\n");
     const r = await pq(tree, "refresh", "b");
