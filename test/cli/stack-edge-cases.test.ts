@@ -3235,3 +3235,23 @@ describe("options after -- (t125 N16)", () => {
     expect((await pq(tree, "new", "-m", "d", "--", "-dash")).code).toBe(0);
   });
 });
+
+describe("fold of a DEP-3 patch into another (t125 N14)", () => {
+  it("keeps the folded patch's DEP-3 fields as fields, not lines of the Description", async () => {
+    const tree = await stackTree({ a: "a\n", b: "b\n" });
+    const d4 = besideTree(tree, "d4", ".patch");
+    const d5 = besideTree(tree, "d5", ".patch");
+    writeFileSync(d4, "Description: first thing\nAuthor: Ann <ann@example.org>\n\n--- a/a\n+++ b/a\n@@ -1 +1,2 @@\n a\n+1\n");
+    writeFileSync(
+      d5,
+      "Description: second thing\nAuthor: Bob <bob@example.org>\nOrigin: upstream, http://example.org/2\nForwarded: not-needed\n\n--- a/b\n+++ b/b\n@@ -1 +1,2 @@\n b\n+2\n",
+    );
+    expect((await pq(tree, "import", "-n", "d5.patch", d5)).code).toBe(0);
+    expect((await pq(tree, "import", "-n", "d4.patch", d4, "--push")).code).toBe(0);
+    expect((await pq(tree, "fold", "d5.patch")).code).toBe(0);
+    const header = read(join(tree, "patches"), "d4.patch").split("\n\n")[0];
+    expect(header).toBe(
+      "Description: first thing\n second thing\n .\n Co-developed-by: Bob <bob@example.org>\nAuthor: Ann <ann@example.org>\nOrigin: upstream, http://example.org/2\nForwarded: not-needed",
+    );
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
-import { parseHeader, parseHeaderKeepingFields, rewriteHeader, type PatchHeader } from "../../mail/header.js";
+import { parseHeader, parseHeaderKeepingFields, rewriteHeader, unmodelledFields, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
@@ -36,6 +36,10 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     );
   }
   const headers: PatchHeader[] = [];
+  // Into a DEP-3 header, the folded patches' DEP-3 fields (Origin:, Forwarded:, Bug-Debian:) stay
+  // fields, not lines of the Description (t125 N14); into a mail's, they go into its message.
+  const intoDep3 = isDep3Header(headerOf(tx.patchText(top.name)));
+  const keptFields: string[] = [];
   const updated: AppliedPatch = { ...top, files: pathMap(Object.entries(top.files)), renames: [...(top.renames ?? [])] };
   for (const name of names) {
     const text = tx.patchText(name);
@@ -47,7 +51,9 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: path in updated.files ? updated.files[path].pre : change.pre, post: change.post };
     updated.renames!.push(...app.renames);
     // Fields the header model does not hold (DEP-3's Origin:, Last-Update:) stay in the folded message.
-    headers.push(parseHeaderKeepingFields(dropDiffstat(headerOf(text))));
+    const folded = dropDiffstat(headerOf(text));
+    headers.push(intoDep3 ? parseHeader(folded) : parseHeaderKeepingFields(folded));
+    if (intoDep3) keptFields.push(...unmodelledFields(folded));
   }
   if (!updated.renames!.length) delete updated.renames;
   tx.state.applied[tx.state.applied.length - 1] = updated;
@@ -80,7 +86,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   message.body = withCoDevelopers(message.body ?? "", coAuthors, opts.message ? {} : { trailerBlock: trailers.length > 0 });
   // Nothing to say (no header here or in the folded patches): none is made, not an empty "Subject: " (t55 N2's aside).
   const saysNothing = !ownHeader.trim() && !("subject" in message && message.subject) && !message.body?.trim();
-  const header = saysNothing ? ownHeader : rewriteHeader(ownHeader, { ...own, ...message });
+  const header = withFields(saysNothing ? ownHeader : rewriteHeader(ownHeader, { ...own, ...message }), keptFields);
   const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(header)), plan.diff);
   tx.writePatch(top.name, text);
   updated.files = plan.files;
@@ -93,6 +99,23 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (series.stripOf(top.name) !== 1) series.setStrip(top.name, 1);
   tx.setSeries(series);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+}
+
+/** A DEP-3 header: a Description: field and no Subject: (see header.ts's isDep3). */
+function isDep3Header(header: string): boolean {
+  return /^Description:/im.test(header) && !/^Subject:/im.test(header);
+}
+
+/** A DEP-3 header with these field lines added at the end of its fields, each once (a line it has already is not written again). */
+function withFields(header: string, fields: string[]): string {
+  const lines = header.split("\n");
+  const have = new Set(lines.map((line) => line.trim()));
+  const add = [...new Set(fields)].filter((field) => !have.has(field.trim()));
+  if (!add.length) return header;
+  // The fields end at the first blank line (the notes or the diff follow it).
+  const end = lines.findIndex((line) => line.trim() === "");
+  lines.splice(end === -1 ? lines.length : end, 0, ...add);
+  return lines.join("\n");
 }
 
 /**
