@@ -304,11 +304,13 @@ describe("Debian's DEP-3 patch headers", () => {
     // Among the fields, the sign-off is found again: a second -s adds none.
     expect((await pq(tree, "refresh", "-s")).code).toBe(0);
     expect(patch().split("Signed-off-by: Sam Signer").length).toBe(2);
-    // The folded patch's own fields stay, in the folded part of the description.
+    // The folded patch's own fields stay fields, among the header's, before its notes (t125 N14); the same ones are not written twice.
     expect((await pq(tree, "fold", "two.patch")).code).toBe(0);
     expect(patch()).toMatch(/^Description: Fix two properly\n/);
-    expect(patch()).toContain("Last-Update: 2023-01-01\n");
-    expect(patch()).toContain(" Last-Update: 2024-02-02\n");
+    expect(patch()).toContain(
+      "Last-Update: 2023-01-01\nSigned-off-by: Sam Signer <sam@example.org>\nLast-Update: 2024-02-02\n---\nNotes after the dashes.\n",
+    );
+    expect(patch().split("Origin: upstream").length).toBe(2);
     expect(patch()).toContain("+TWO\n");
   });
 

@@ -112,8 +112,8 @@ function withFields(header: string, fields: string[]): string {
   const have = new Set(lines.map((line) => line.trim()));
   const add = [...new Set(fields)].filter((field) => !have.has(field.trim()));
   if (!add.length) return header;
-  // The fields end at the first blank line (the notes or the diff follow it).
-  const end = lines.findIndex((line) => line.trim() === "");
+  // The fields end at the first blank line or the "---" of the notes after them.
+  const end = lines.findIndex((line) => line.trim() === "" || /^---\s*$/.test(line));
   lines.splice(end === -1 ? lines.length : end, 0, ...add);
   return lines.join("\n");
 }
