@@ -23,8 +23,10 @@ export async function blameFor(tree: string) {
  * describes a build (build.json) or has a stack, else the stack's tree around it, as every other
  * command finds it (t125 N9: from a subfolder, "no pq stack" and a pq init that refused).
  */
-export function commandTree(cwd: string, tree: string | undefined): string {
+export function commandTree(cwd: string, tree: string | undefined, opts: { queue?: string } = {}): string {
   if (tree !== undefined) return resolve(cwd, tree);
+  // --queue DIR over any tree: the folder it runs in, as typed (no stack of its own to look for).
+  if (opts.queue !== undefined) return resolve(cwd);
   if (existsSync(join(cwd, "build.json"))) return resolve(cwd);
   return Stack.enclosingTree(cwd) ?? resolve(cwd);
 }

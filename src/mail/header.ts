@@ -262,6 +262,23 @@ function isDep3(fields: HeaderField[]): boolean {
   return fields.some((f) => f.key === "description") && !fields.some((f) => f.key === "subject");
 }
 
+/** Whether a header is DEP-3's (see isDep3), read as parseHeader reads its fields. */
+export function isDep3Header(header: string): boolean {
+  return isDep3(headerFields(toUtf8(header).replace(/\r\n/g, "\n").split("\n")).fields);
+}
+
+/** A header with these field lines added at the end of its fields, each once (a line it has already is not written again). */
+export function withFields(header: string, fields: string[]): string {
+  const lines = header.split("\n");
+  const have = new Set(lines.map((line) => line.trim()));
+  const add = [...new Set(fields)].filter((field) => !have.has(field.trim()));
+  if (!add.length) return header;
+  // The fields end at the first blank line or the "---" of the notes after them.
+  const end = lines.findIndex((line) => line.trim() === "" || endsDescription(line));
+  lines.splice(end === -1 ? lines.length : end, 0, ...add);
+  return lines.join("\n");
+}
+
 /** Reads the header part of a patch file (everything before its first diff). */
 export function parseHeader(text: string): PatchHeader {
   const lines = toUtf8(text).replace(/\r\n/g, "\n").split("\n");

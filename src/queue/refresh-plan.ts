@@ -57,6 +57,8 @@ export interface RefreshPlan {
   takenUntracked?: string[];
   /** `pq refresh FILES`: changed files not named, left unrefreshed (see takeOnly). */
   notTaken?: string[];
+  /** `pq refresh FILES`: what the refresh found before it kept the named files alone, the whole tree's view (changesGone judges that). */
+  whole?: Pick<RefreshPlan, "files" | "changed" | "renames">;
   /** Files git's index holds unresolved conflicts for (a pull, a merge or a stash pop that stopped): a refresh refuses while they are there. */
   unmerged?: string[];
 }
@@ -413,6 +415,7 @@ export async function planRefresh(
   }
   // `pq refresh FILES`: what was found of the other files goes back to what the patch recorded.
   const keep = opts.takeOnly ? withRenamePartners(opts.takeOnly, renames) : null;
+  const whole = keep ? { files: pathMap(Object.entries(files)), changed: [...changed], renames: [...renames] } : undefined;
   if (opts.takeOnly && keep) changed = narrowToNamed(top, opts.takeOnly, keep, { files, changed, renames, takenUntracked, untracked, notTaken }, opts.preview);
   if (!opts.preview && ctx.git) {
     // A file inside a submodule (named, or made in one that is not checked out) or inside a
@@ -449,6 +452,7 @@ export async function planRefresh(
     renames,
     ...(takenUntracked.length ? { takenUntracked } : {}),
     ...(notTaken.length ? { notTaken: notTaken.sort() } : {}),
+    ...(whole ? { whole } : {}),
     ...(status.unmerged.length ? { unmerged: status.unmerged } : {}),
   };
   if (opts.preview) return { diff: "", ...plan };

@@ -116,6 +116,19 @@ export async function commitNewPatch(
   await ok(who.tree, "commit", "-m", `add ${name}`);
 }
 
+/** An applied patch of `who`'s changed (goto it, edit one line, refresh) and committed to the queue. */
+export async function commitEditOf(
+  who: Person,
+  name: string,
+  edit: { file: string; line: number; text: string },
+  message: string,
+): Promise<void> {
+  await ok(who.tree, "goto", name);
+  editLine(who.tree, edit.file, edit.line, edit.text);
+  await ok(who.tree, "refresh");
+  await ok(who.tree, "commit", "-m", message);
+}
+
 /** Ann starts the shared queue with P.patch (a.c line 10, "ten P") and syncs; Bob joins and pushes it. */
 export async function annAndBobShareP(w: { root: string; base: string; remote: string }): Promise<{ ann: Person; bob: Person }> {
   const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");

@@ -11,6 +11,7 @@ import {
   annAndBobShareP,
   annSharesPAndQ,
   BASE_FILES,
+  commitEditOf,
   commitNewPatch,
   editLine,
   expectConverged,
@@ -134,10 +135,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
   /** Ann's p1 now changes b.c line 8 too (committed and synced); Bob has p1 alone applied, its old version. */
   async function p1AlsoChangesBeeThere(): Promise<void> {
-    await ok(ann.tree, "goto", "p1.patch");
-    editLine(ann.tree, "b.c", 8, "eight (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1 also changes b.c");
+    await commitEditOf(ann, "p1.patch", { file: "b.c", line: 8, text: "eight (ann)" }, "p1 also changes b.c");
     await ok(ann.tree, "sync");
     await ok(bob.tree, "goto", "p1.patch");
   }
@@ -177,10 +175,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(ann.tree, "sync");
     await ok(bob.tree, "sync");
     await ok(bob.tree, "push", "-a");
-    await ok(ann.tree, "goto", "p1.patch");
-    editLine(ann.tree, "a.c", 11, "eleven (ann)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1: line 11, p3's last line of context");
+    await commitEditOf(ann, "p1.patch", { file: "a.c", line: 11, text: "eleven (ann)" }, "p1: line 11, p3's last line of context");
     await ok(ann.tree, "sync");
     const r = await ok(bob.tree, "sync");
     expect(r.out).toContain(
@@ -189,10 +184,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("an undo of a refresh already committed and pushed says so (t104's note)", async () => {
-    await ok(ann.tree, "goto", "p1.patch");
-    editLine(ann.tree, "a.c", 6, "six");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p1: six");
+    await commitEditOf(ann, "p1.patch", { file: "a.c", line: 6, text: "six" }, "p1: six");
     await ok(ann.tree, "sync");
     const u = await ok(ann.tree, "undo");
     expect(u.out).toContain(

@@ -23,7 +23,7 @@ export default defineCommand({
     let report;
     try {
       report = await runBisect({
-        tree: args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
+        tree: commandTree(io.cwd, args.tree, { queue: args.queue }),
         queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
         backends: backendList(args.backends),
         // An empty --run is refused as ci refuses it (t92 N4: bisect ran build and boot instead).

@@ -180,11 +180,13 @@ export default defineCommand({
     refuseUnwritableReports(args, io);
     const sink = progressSink(io, ["ci-build"], { plainOn: "err" });
     const started = Date.now();
+    const tree = commandTree(io.cwd, args.tree, { queue: args.queue });
+    const queue = args.queue ? resolve(io.cwd, args.queue) : undefined;
     let report: CiReport;
     try {
       report = await runCi({
-        tree: args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
-        queue: args.queue ? resolve(io.cwd, args.queue) : undefined,
+        tree,
+        queue,
         backends: backendList(args.backends),
         jobs: jobCount(args.jobs, 2),
         select: (args.select as string[] | undefined)?.map(String),
@@ -209,11 +211,7 @@ export default defineCommand({
     // The TUI's badges only: a tree pq cannot write into keeps the run's verdict (t93 N6: a passing run exited 14).
     if (!shard)
       try {
-        rememberLastRun(
-          args.queue ? resolve(io.cwd, args.tree ?? ".") : commandTree(io.cwd, args.tree),
-          args.queue ? resolve(io.cwd, args.queue) : undefined,
-          report,
-        );
+        rememberLastRun(tree, queue, report);
       } catch (e) {
         const refusal = systemRefusal(e);
         if (!refusal) throw e;

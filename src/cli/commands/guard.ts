@@ -30,12 +30,11 @@ export default defineCommand({
       for (const e of entries) io.out(`${e.name}: ${e.guards.length ? e.guards.join(" ") : "unguarded"}`);
       return;
     }
-    // With --none no guard follows: one word is the patch, whatever it starts with (a patch named -x: t89 N3).
-    const oneName = args.none && rest.length === 1 && (!/^[+-]/.test(rest[0]) || stack.series().some((e) => e.name === rest[0]));
-    // A first word that is a patch's name is the patch, whatever it starts with: `pq guard -- -g`, as pq's
-    // advice names a patch -g, set the guard "-g" on the top patch instead (t125 N13).
+    // A first word that is a patch's name is the patch, whatever it starts with: with --none (a patch
+    // named -x: t89 N3), and `pq guard -- -g` as pq's advice names a patch -g, which set the guard "-g"
+    // on the top patch instead (t125 N13).
     const namesPatch = rest.length > 0 && stack.series().some((e) => e.name === rest[0]);
-    const name = oneName || namesPatch || (rest.length && !/^[+-]/.test(rest[0])) ? stack.resolve(rest.shift()!) : stack.top();
+    const name = namesPatch || (rest.length && !/^[+-]/.test(rest[0])) ? stack.resolve(rest.shift()!) : stack.top();
     // --none with guards (or a second name): one reading had won silently (t82 N4).
     if (args.none && rest.length)
       throw new PqError("usage", `--none and ${rest.join(" ")} cannot be given together`, [

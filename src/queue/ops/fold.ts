@@ -5,7 +5,7 @@
  */
 import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
-import { parseHeader, parseHeaderKeepingFields, rewriteHeader, unmodelledFields, type PatchHeader } from "../../mail/header.js";
+import { isDep3Header, parseHeader, parseHeaderKeepingFields, rewriteHeader, unmodelledFields, withFields, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
 import { applyPatchText, describeFailures } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
@@ -99,23 +99,6 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   if (series.stripOf(top.name) !== 1) series.setStrip(top.name, 1);
   tx.setSeries(series);
   return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
-}
-
-/** A DEP-3 header: a Description: field and no Subject: (see header.ts's isDep3). */
-function isDep3Header(header: string): boolean {
-  return /^Description:/im.test(header) && !/^Subject:/im.test(header);
-}
-
-/** A DEP-3 header with these field lines added at the end of its fields, each once (a line it has already is not written again). */
-function withFields(header: string, fields: string[]): string {
-  const lines = header.split("\n");
-  const have = new Set(lines.map((line) => line.trim()));
-  const add = [...new Set(fields)].filter((field) => !have.has(field.trim()));
-  if (!add.length) return header;
-  // The fields end at the first blank line or the "---" of the notes after them.
-  const end = lines.findIndex((line) => line.trim() === "" || /^---\s*$/.test(line));
-  lines.splice(end === -1 ? lines.length : end, 0, ...add);
-  return lines.join("\n");
 }
 
 /**

@@ -178,8 +178,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // recorded, which hid a reset), and refused where a file it names is one whose change is gone
   // (t126 N2: after a checkout and a git clean, pq refresh NEWFILE took the made file out).
   const asRecorded = { ...top, files: recorded };
-  const whole = named.length && !opts.force ? await planRefresh(await planContext(ctx), tx.ws, asRecorded, { preview: true }) : plan;
-  const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), asRecorded], whole, versionText(tx.ws, ctx.store));
+  const gone = opts.force ? null : changesGone([...tx.state.applied.slice(0, -1), asRecorded], plan.whole ?? plan, versionText(tx.ws, ctx.store));
   const taking = new Set([...named.map((n) => n.path), ...unresolved]);
   if (gone?.files.length && (!named.length || gone.files.some((f) => taking.has(f) || plan.changed.includes(f))))
     throw changesGoneRefusal(ctx.tree, top.name, gone);
