@@ -117,6 +117,24 @@ describe("pq refresh FILE of a file deleted with rm (stack-3 #2)", () => {
   });
 });
 
+describe("pq refresh FILE of a file with no change that the patch does not have (t126 N6)", () => {
+  it("takes nothing: the patch is unchanged, its file list too, and no operation is logged", async () => {
+    const tree = await stackTree({ "a.txt": "one\n", "s.txt": "s\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\n" }, "msg");
+    const before = read(join(tree, "patches"), "p");
+    const logged = (await pq(tree, "oplog", "--json")).out;
+    const r = await pq(tree, "refresh", "s.txt");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("p is unchanged");
+    expect(read(join(tree, "patches"), "p")).toBe(before);
+    expect((await pq(tree, "files", "p")).out).not.toContain("s.txt");
+    expect((await pq(tree, "oplog", "--json")).out).toBe(logged);
+    // Changed afterwards, the same command takes it.
+    write(tree, "s.txt", "S\n");
+    expect((await pq(tree, "refresh", "s.txt")).out).toContain("refreshed p: s.txt (the patch's files: a.txt, s.txt)");
+  });
+});
+
 describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)", () => {
   it("keeps the creation: the folded patch creates the file with both changes, and pops", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

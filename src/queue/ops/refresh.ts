@@ -125,6 +125,16 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // files (t125 N1: the refresh was refused over markers the tree no longer had; N2: it dropped the rejected hunks).
   const unresolved = named.length ? filesToResolve(top, versionText(tx.ws, ctx.store)) : [];
   const plan = await planRefresh(await planContext(ctx), tx.ws, top, named.length ? { takeOnly: new Set([...named.map((n) => n.path), ...unresolved]) } : {});
+  // A named file the patch did not have and that has no change: nothing to take, as hg's qrefresh
+  // FILE and git commit FILE take nothing; it stays out of the patch's list (pq add puts a file
+  // there before it changes). Listed, the refresh said it took it and logged an operation (t126 N6).
+  for (const { path } of named) {
+    const change = plan.files[path];
+    if (!recorded[path] && change && change.pre === change.post) {
+      delete plan.files[path];
+      plan.changed = plan.changed.filter((p) => p !== path);
+    }
+  }
   // git's conflict markers (<<<<<<< Updated upstream) taken into a patch as its change, exit 0 (t102 N3):
   // refused as git commit refuses them (pq diff still shows them).
   if (plan.unmerged) throw unresolvedInGit(plan.unmerged);
