@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, ut
 import { availableParallelism, homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
+import { refusedFlag } from "./flag-policy.js";
 import { makeDirs, readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
@@ -149,6 +150,11 @@ export function readBuildDescription(tree: string): BuildDescription {
   }
   if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
   for (const key of ["cflags", "asflags", "ldflags"] as const) {
+    const refused = refusedFlag(strings(d[key]) ? d[key]! : [], key === "ldflags" ? "ld" : "cc");
+    if (refused)
+      throw new PqError("unsafe-path", `${file}: the ${key} entry ${JSON.stringify(refused.flag)} is refused: ${refused.why}`, [
+        `take it out of ${key} (pq builds with gcc and ld as they are; a command of your own, pq ci --run CMD, runs whatever you choose)`,
+      ]);
     for (const flag of strings(d[key]) ? d[key]! : []) {
       // A response file (@FILE, or passed on as -Wp,@FILE) holds more flags, which no check here would see (verify-7 V4).
       if (flag.startsWith("@") || flagValues(flag).some((v) => v.startsWith("@")))

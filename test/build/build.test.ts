@@ -229,6 +229,48 @@ describe("pq build", () => {
     expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
   });
 
+  it("build.json may not hold flags that make gcc or ld run a program a patch could bring (t127 N2)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    const marker = join(tree, "ran");
+    writeFileSync(join(tree, "evil.sh"), `#!/bin/sh\necho ran > ${marker}\nexec "$@"\n`, { mode: 0o755 });
+    mkdirSync(join(tree, "tools"));
+    writeFileSync(join(tree, "tools", "as"), `#!/bin/sh\necho ran > ${marker}\nexit 1\n`, { mode: 0o755 });
+    for (const [field, value] of [
+      ["cflags", ["-wrapper", "./evil.sh"]],
+      ["cflags", ["-Btools/"]],
+      ["asflags", ["-B", "tools/"]],
+      ["cflags", ["-specs=evil.specs"]],
+      ["cflags", ["-fplugin=./evil.so"]],
+      ["cflags", ["-Wp,-fplugin=./evil.so"]],
+      ["cflags", ["-Xpreprocessor", "-fplugin=./evil.so"]],
+      ["cflags", ["-Wl,--plugin,./evil.so"]],
+      ["ldflags", ["--plugin", "./evil.so"]],
+      ["ldflags", ["-plugin=./evil.so"]],
+      // A word pq cannot place is not guessed at.
+      ["cflags", ["evil.o"]],
+    ] as const) {
+      writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
+      const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+      expect(err, `${field} ${JSON.stringify(value)}`).toBeInstanceOf(PqError);
+      expect((err as PqError).code).toBe("unsafe-path");
+      expect((err as PqError).message).toContain("is refused");
+      expect(existsSync(marker), `${field} ${JSON.stringify(value)}`).toBe(false);
+    }
+    // The kernel model's own flags and the usual forms pass.
+    writeFileSync(
+      join(tree, "build.json"),
+      JSON.stringify({
+        ...desc,
+        cflags: [...(desc.cflags ?? []), "-g", "-std=gnu11", "-Wno-unused", "-Werror=format", "-march=i386", "-D", "X=1", "-x", "c", "-Wa,--32"],
+        ldflags: [...(desc.ldflags ?? []), "-z", "noexecstack", "--build-id=none", "-m", "elf_i386", "-Map=k.map"],
+      }),
+    );
+    const built = await buildTree({ tree, cacheDir });
+    expect(built.ok, built.log).toBe(true);
+  });
+
   it("a compile error is a failed build with file:line diagnostics", async () => {
     const tree = fixtureKernelTree("compile-error");
     dirs.push(tree);
