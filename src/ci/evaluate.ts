@@ -216,7 +216,13 @@ export class StateEvaluator {
     const results: BootResult[] = [];
     let record: ImageRecord = {};
     for (let i = 0; i < times; i++) {
-      const r = await this.pool.boot(kernel, boot);
+      const r = await this.pool.boot(kernel, boot).catch((e: unknown) => {
+        // An image no emulator can load (no multiboot header: a patch changed the linker script
+        // or head.S) is that state's failure, a red cell, not an aborted run (t127 N3).
+        if (e instanceof PqError && e.data.notBootable === true)
+          return { backend: boot.backend, verdict: "crash", reason: e.message, log: "", lines: [], msToVerdict: 0 } satisfies BootResult;
+        throw e;
+      });
       this.stats.booted++;
       results.push(r);
       try {

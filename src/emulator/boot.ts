@@ -92,10 +92,29 @@ export function bootCmdline(opts: Pick<BootOptions, "backend" | "extraCmdline">)
   return [`paravirt=${opts.backend}`, opts.extraCmdline ?? ""].join(" ").trim();
 }
 
+/** Multiboot's rule: a 4-byte aligned magic in the first 8192 bytes, whose flags and checksum add up to zero with it. */
+export function hasMultibootHeader(image: Uint8Array): boolean {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  for (let at = 0; at + 12 <= Math.min(image.length, 8192); at += 4) {
+    if (view.getUint32(at, true) !== 0x1badb002) continue;
+    if ((0x1badb002 + view.getUint32(at + 4, true) + view.getUint32(at + 8, true)) >>> 0 === 0) return true;
+  }
+  return false;
+}
+
 export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions): Promise<BootResult> {
   const image = typeof kernel === "string" ? readFileSync(kernel) : kernel;
   if (image.length < 64 || !(image[0] === 0x7f && image[1] === 0x45 && image[2] === 0x4c && image[3] === 0x46)) {
-    throw new PqError("boot-failed", "the kernel is not an ELF file", ["build it first (pq build)"]);
+    throw new PqError("boot-failed", "the kernel is not an ELF file", ["build it first (pq build)"], { notBootable: true });
+  }
+  // Said of the image, before an emulator is made: pq ci makes it a red cell of that state (t127 N3).
+  if (!hasMultibootHeader(image)) {
+    throw new PqError(
+      "boot-failed",
+      "the kernel has no multiboot header in its first 8 KiB (the magic 0x1BADB002 with its checksum), which the emulator loads a kernel by",
+      ["the tree's linker script or head.S must put the multiboot header first (the kernel model's arch/i386/head.S does)"],
+      { notBootable: true },
+    );
   }
   const { V86 } = await loadV86();
   const module = await compiledWasm(opts.coldWasm);

@@ -4,6 +4,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { distModule } from "../core/layout.js";
+import { PqError, type PqErrorCode } from "../errors.js";
 import { bootKernel, type BootOptions, type BootResult } from "./boot.js";
 
 interface Job {
@@ -28,10 +29,23 @@ parentPort.on("message", async (msg) => {
     const result = await mod.bootKernel(msg.kernel, msg.opts);
     parentPort.postMessage({ id: msg.id, result });
   } catch (e) {
-    parentPort.postMessage({ id: msg.id, error: String(e && e.message || e) });
+    // A PqError's code, details and data cross too: the caller tells a kernel no emulator can load from a failure of pq's.
+    const pq = e && e.name === "PqError" ? { code: e.code, details: e.details, data: e.data } : undefined;
+    parentPort.postMessage({ id: msg.id, error: String(e && e.message || e), pq });
   }
 });
 `;
+
+interface WorkerAnswer {
+  id: number;
+  result?: BootResult;
+  error?: string;
+  pq?: { code: PqErrorCode; details: string[]; data: Record<string, unknown> };
+}
+
+function workerError(message: string, pq: WorkerAnswer["pq"]): Error {
+  return pq ? new PqError(pq.code, message, pq.details, pq.data) : new Error(message);
+}
 
 export class BootPool {
   /**
@@ -53,11 +67,11 @@ export class BootPool {
       for (let i = 0; i < this.size; i++) {
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bootModule } });
         const slot = { worker, inflight: 0 };
-        worker.on("message", (msg: { id: number; result?: BootResult; error?: string }) => {
+        worker.on("message", (msg: WorkerAnswer) => {
           const job = this.pending.get(msg.id);
           this.pending.delete(msg.id);
           slot.inflight--;
-          if (job) msg.error ? job.reject(new Error(msg.error)) : job.resolve(msg.result!);
+          if (job) msg.error !== undefined ? job.reject(workerError(msg.error, msg.pq)) : job.resolve(msg.result!);
           this.drain();
         });
         worker.on("error", (e) => {

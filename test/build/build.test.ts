@@ -263,7 +263,19 @@ describe("pq build", () => {
       join(tree, "build.json"),
       JSON.stringify({
         ...desc,
-        cflags: [...(desc.cflags ?? []), "-g", "-std=gnu11", "-Wno-unused", "-Werror=format", "-march=i386", "-D", "X=1", "-x", "c", "-Wa,--32"],
+        cflags: [
+          ...(desc.cflags ?? []),
+          "-g",
+          "-std=gnu11",
+          "-Wno-unused",
+          "-Werror=format",
+          "-march=i386",
+          "-D",
+          "X=1",
+          "-x",
+          "c",
+          "-Wa,--32",
+        ],
         ldflags: [...(desc.ldflags ?? []), "-z", "noexecstack", "--build-id=none", "-m", "elf_i386", "-Map=k.map"],
       }),
     );

@@ -117,3 +117,31 @@ describe("pq ci over a patch pq refuses to apply (t51 N8: a re-pointed symlink e
     }
   }, 120_000);
 });
+
+describe("pq ci over a state whose image no emulator can load", () => {
+  it("makes it a red cell of that state, with or without boot workers, and bisect names the patch (t127 N3)", async () => {
+    const tree = await passingStack();
+    await pq(tree, "new", "nohead.patch", "-m", "drop the multiboot checksum");
+    write(tree, "head.S", readFileSync(join(tree, "head.S"), "utf8").replace(".long -0x1BADB002", ".long 0"));
+    expect((await pq(tree, "refresh")).code).toBe(0);
+    await pq(tree, "pop", "-a");
+    const cacheDir = tempDir();
+    dirs.push(cacheDir);
+    const saved = process.env.PQ_CACHE_DIR;
+    process.env.PQ_CACHE_DIR = cacheDir;
+    try {
+      for (const backends of ["native", "native,xen"]) {
+        const r = await pq(tree, "ci", "-b", backends, "--jobs", "2");
+        expect(r.code, r.err).toBe(1);
+        expect(r.err).not.toContain("internal error");
+        expect(r.out).toContain("no multiboot header");
+      }
+    } finally {
+      if (saved === undefined) delete process.env.PQ_CACHE_DIR;
+      else process.env.PQ_CACHE_DIR = saved;
+    }
+    const found = await bisect(tree, "-b", "native");
+    expect(found.code, found.err).toBe(1);
+    expect(found.out).toContain("first bad patch: nohead.patch");
+  }, 120_000);
+});
