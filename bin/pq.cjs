@@ -59,6 +59,23 @@ for (const name of ["stdout", "stderr"]) {
   });
 }
 
+// A promise rejected with no one to hear it (a boot worker's second failure after the run had
+// stopped at the first) printed Node's own report, pq's source lines and stack, to a user or
+// through a pushing git's "remote:" lines (t127 N3). It is pq's internal error, said as main says one.
+for (const event of ["unhandledRejection", "uncaughtException"]) {
+  process.on(event, (e) => {
+    try {
+      process.stderr.write(
+        `pq: internal error: ${(e && e.message) || String(e)}\n  this is a bug in pq; run with PQ_DEBUG=1 for details and report it\n`,
+      );
+      if (process.env.PQ_DEBUG) process.stderr.write(`${(e && e.stack) || e}\n`);
+    } catch {
+      /* stderr is gone too */
+    }
+    process.exit(70);
+  });
+}
+
 const bundle = join(__dirname, "..", "dist", "bundle", "pq.cjs");
 const argv = process.argv.slice(2);
 const run = existsSync(bundle)

@@ -142,6 +142,23 @@ describe("bin/pq, the installed command", () => {
     expect(phases.at(-1)).toBe("exit");
   });
 
+  it("a promise rejected with no one to hear it is pq's internal error (exit 70), said without Node's stack (t127 N3)", () => {
+    const repo = makeRepo({ a: "one\n" });
+    dirs.push(repo);
+    const stray = join(repo, "..", `stray-${Date.now()}.cjs`);
+    dirs.push(stray);
+    writeFileSync(stray, 'setTimeout(() => Promise.reject(new Error("a stray failure")), 0);\n');
+    const r = spawnSync(LAUNCHER, ["--version"], {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, NODE_OPTIONS: `--require ${stray}` },
+    });
+    expect(r.status).toBe(70);
+    expect(r.stderr).toContain("pq: internal error: a stray failure");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).not.toContain("Node.js v");
+  });
+
   it("exits at once when done, yet a slow reader of a pipe still gets every line", () => {
     const repo = makeRepo({ a: "one\n" });
     dirs.push(repo);
