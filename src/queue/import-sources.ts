@@ -2,8 +2,8 @@
  * Where imported patches come from: patch files, format-patch mails, mboxes, a quilt
  * tree's patches/series, an hg mq queue (.hg/patches with guards).
  */
-import { existsSync, statSync } from "node:fs";
-import { basename, join, resolve, sep } from "node:path";
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PqError } from "../errors.js";
 import { parseHeader } from "../mail/header.js";
@@ -14,6 +14,7 @@ import { readText } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
 import { validatePatchName } from "./names.js";
+import { leadsOutside } from "../tree/paths.js";
 import { shellWord } from "../core/shell-word.js";
 
 import type { ImportItem } from "./ops/series-edit.js";
@@ -177,12 +178,41 @@ export function selectedGuardsOf(dir: string): string[] {
   return text === null ? [] : bytesToName(text).split(/\s+/).filter(Boolean);
 }
 
+/**
+ * A queue to import is someone else's (a cloned package, a colleague's repository, an unpacked
+ * tarball): a file of it that is a symbolic link leading out of the directory named was read
+ * through, and a link to ~/.ssh/id_ed25519 became a patch in the user's queue, ready to be
+ * exported or pushed (t127 N6). A link to a file inside the directory (one patch under two names)
+ * is read as before.
+ */
+function refuseLinkOut(dir: string, queue: string, name: string): void {
+  const path = join(queue, name);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return; // no file there: said by the caller
+  }
+  const within = (top: string) => {
+    const inside = relative(realpathSync(top), real);
+    return inside !== "" && !leadsOutside(inside);
+  };
+  if (within(dir) || within(queue)) return;
+  throw new PqError(
+    "unsafe-path",
+    `${path} leads out of ${dir} through a symbolic link, to ${real}: pq imports no file from outside the queue it is given`,
+    ["nothing was imported; put the patch itself there (rm the link, copy the file in) if it is meant to be part of the queue, or take it out of the series"],
+    { file: path, target: real },
+  );
+}
+
 /** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
 export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportItem[] {
   const queue = queueDirIn(dir);
   // An hg mq queue's line `a.patch#+xen` is patch a.patch guarded +xen (mq cuts a name at its first
   // '#'); pq's series reads a '#' in a name as a question quilt answers otherwise, and refuses it (t122 N12).
   const asHg = opts.hg || queue.split(sep).includes(".hg");
+  refuseLinkOut(dir, queue, "series");
   const raw = readText(join(queue, "series"));
   // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
   const seriesText = raw === null ? null : bytesToName(raw);
@@ -202,6 +232,7 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
           "correct the series line (or remove it), then import again",
         ]);
       }
+      refuseLinkOut(dir, queue, e.name);
       const raw = readText(join(queue, e.name));
       if (raw === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
       // quilt reads gzip-, bzip2- and xz-compressed patches: a gzipped one is taken decompressed, under its name without .gz.

@@ -116,6 +116,39 @@ describe("a patch file that is a symbolic link (t60 N5)", () => {
   });
 });
 
+describe("a queue to import holding a symbolic link out of it (t127 N6)", () => {
+  it("is refused by name for --quilt and --hg, nothing imported; a link to a patch inside it is read", async () => {
+    const secret = join(tempDir("pq-secret-"), "id_key");
+    dirs.push(dirname(secret));
+    writeFileSync(secret, "FAKE PRIVATE KEY MATERIAL\n");
+    const patch = "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line1\n+LINE1\n line2\n line3\n";
+    for (const [flag, sub] of [
+      ["--quilt", "patches"],
+      ["--hg", ".hg/patches"],
+    ]) {
+      const source = tempDir("pq-source-");
+      dirs.push(source);
+      mkdirSync(join(source, sub), { recursive: true });
+      writeFileSync(join(source, sub, "ok.patch"), patch);
+      symlinkSync("ok.patch", join(source, sub, "alias.patch"));
+      symlinkSync(secret, join(source, sub, "leak.patch"));
+      writeFileSync(join(source, sub, "series"), "alias.patch\nleak.patch\n");
+      const dir = await stack();
+      const before = snapshot(dir);
+      const r = await pq(dir, "import", flag, source);
+      expect([r.code, r.err], flag).toEqual([
+        7,
+        expect.stringContaining(`${join(source, sub, "leak.patch")} leads out of ${source} through a symbolic link`),
+      ]);
+      expect(snapshot(dir)).toEqual(before);
+      writeFileSync(join(source, sub, "series"), "alias.patch\n");
+      const inside = await pq(dir, "import", flag, source);
+      expect(inside.code, inside.err).toBe(0);
+      expect(read(dir, "patches/alias.patch")).toBe(patch);
+    }
+  });
+});
+
 describe("a queue directory in the tree replaced by a symbolic link out of it (t60 N14)", () => {
   it("is refused by every command, restore-queue's writes included; one that stays inside the tree is the queue", async () => {
     const dir = await stack();
