@@ -202,10 +202,16 @@ export function movePatchOut(queueDir: string, name: string, dest: string): void
 
 /**
  * Find a patch by what a user typed: the exact name, a 1-based position, the name without
- * .patch/.diff, a unique prefix, or (for names with directories) a unique last component,
- * with or without its extension.
+ * .patch/.diff, a unique prefix (not for `whole`), or (for names with directories) a unique
+ * last component, with or without its extension.
  */
-export function resolveName(names: readonly string[], target: string | number, queuePlace: () => QueuePlace | null = () => null): string {
+export function resolveName(
+  names: readonly string[],
+  target: string | number,
+  queuePlace: () => QueuePlace | null = () => null,
+  /** Whole names only (no prefix): for delete and finish, as hg's qdelete looks names up strictly (t129 N5: `pq delete fix` twice deleted fix-locking). */
+  whole = false,
+): string {
   // An empty name is a prefix of every name: a script's unset "$P" must not pick one.
   if (target === "") throw new PqError("usage", "an empty patch name names no patch", ["name a patch or give its number (pq series -v lists them)"]);
   // A patch's own name comes first, as in hg (procmail's series names its patches 00..31):
@@ -225,7 +231,7 @@ export function resolveName(names: readonly string[], target: string | number, q
   };
   const hit =
     pick(names.filter((n) => bare(n) === target)) ??
-    pick(names.filter((n) => n.startsWith(target))) ??
+    (whole ? undefined : pick(names.filter((n) => n.startsWith(target)))) ??
     (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
   if (hit) return hit;
   // Named by its path (debian/patches/X.patch from the tree's root, as a shell completes it): quilt
@@ -234,7 +240,7 @@ export function resolveName(names: readonly string[], target: string | number, q
   const rest = pathInQueue(target, place);
   if (rest !== null && !/^\d+$/.test(rest)) {
     try {
-      return resolveName(names, rest);
+      return resolveName(names, rest, undefined, whole);
     } catch {
       /* said below, as the path typed */
     }
@@ -246,11 +252,20 @@ export function resolveName(names: readonly string[], target: string | number, q
   const byForm =
     pick(names.filter((n) => nfc(n) === composed)) ??
     pick(names.filter((n) => nfc(bare(n)) === composed)) ??
-    pick(names.filter((n) => nfc(n).startsWith(composed)));
+    (whole ? undefined : pick(names.filter((n) => nfc(n).startsWith(composed))));
   if (byForm) return byForm;
-  throw new PqError("not-found", `${target} is not in the series`, [`pq series lists the patches${place?.fromTree ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`], {
-    patch: target,
-  });
+  const startingSo = whole ? names.filter((n) => n.startsWith(target)) : [];
+  throw new PqError(
+    "not-found",
+    `${target} is not in the series`,
+    [
+      ...(startingSo.length
+        ? [`${startingSo.slice(0, 3).join(", ")}${startingSo.length > 3 ? ", ..." : ""} start${startingSo.length === 1 ? "s" : ""} with it: this command takes a patch's whole name (or its number)`]
+        : []),
+      `pq series lists the patches${place?.fromTree ? ` (named from ${place.fromTree}/, the queue directory)` : ""}`,
+    ],
+    { patch: target },
+  );
 }
 
 /** The queue directory: its absolute path, and as named from the tree's root ("debian/patches") when it is inside the tree. */

@@ -658,8 +658,8 @@ export class Stack {
   }
 
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
-  resolve(target: StackTarget): string {
-    return resolveName(this.readSeries(), target);
+  resolve(target: StackTarget, opts: { whole?: boolean } = {}): string {
+    return resolveName(this.readSeries(), target, opts);
   }
 
   patchPath(name: string): string {

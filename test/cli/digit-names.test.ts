@@ -61,3 +61,36 @@ describe("patches named by digits", () => {
     expect(await lines(tree, "applied")).toEqual(["0"]);
   });
 });
+
+describe("names typed in part", () => {
+  it("a unique prefix names a patch for goto, but delete and finish take whole names, as hg's qdelete (t129 N5); an applied patch's delete names the pop that works (t129 N9)", async () => {
+    const tree = makeRepo({ a: "a\n", b: "b\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    for (const [name, file] of [
+      ["fix", "a"],
+      ["fix-locking", "b"],
+    ]) {
+      await pq(tree, "new", name);
+      write(tree, file, `${file} by ${name}\n`);
+      await pq(tree, "refresh");
+    }
+    // Applied, the delete names the way that takes it off: pq pop fix would leave fix applied.
+    const applied = await pq(tree, "delete", "fix");
+    expect([applied.code, applied.err]).toEqual([12, expect.stringContaining("pq pop -a, then pq delete fix")]);
+    const upper = await pq(tree, "delete", "fix-locking");
+    expect(upper.err).toContain("pq goto fix, then pq delete fix-locking");
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "delete", "fix")).code).toBe(0);
+    const again = await pq(tree, "delete", "fix");
+    expect([again.code, again.err]).toEqual([
+      3,
+      expect.stringContaining("fix-locking starts with it: this command takes a patch's whole name"),
+    ]);
+    expect(await lines(tree, "series")).toEqual(["fix-locking"]);
+    expect((await pq(tree, "goto", "fix")).code).toBe(0); // a prefix, for goto
+    const finish = await pq(tree, "finish", "fix");
+    expect(finish.code).toBe(3);
+    expect(await lines(tree, "applied")).toEqual(["fix-locking"]);
+  });
+});

@@ -149,6 +149,26 @@ describe("a queue to import holding a symbolic link out of it (t127 N6)", () => 
   });
 });
 
+describe("export --quilt into a directory holding a symbolic link to a folder (t127 N15)", () => {
+  it("refuses to write a patch through it, --force too, naming it; nothing is written there", async () => {
+    const dir = await stack();
+    expect((await pq(dir, "new", "sub/x.patch")).code).toBe(0);
+    write(dir, "a.txt", "changed\n");
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const outside = tempDir("pq-outside-");
+    const into = tempDir("pq-export-");
+    dirs.push(outside, into);
+    writeFileSync(join(outside, "x.patch"), "precious\n");
+    symlinkSync(outside, join(into, "sub"));
+    for (const force of [[], ["--force"]]) {
+      const r = await pq(dir, "export", "--quilt", into, ...force);
+      expect([r.code, r.err], force.join(" ")).toEqual([7, expect.stringContaining(`${join(into, "sub")} is a symbolic link`)]);
+    }
+    expect(readFileSync(join(outside, "x.patch"), "utf8")).toBe("precious\n");
+    expect(readdirSync(into)).toEqual(["sub"]);
+  });
+});
+
 describe("a queue directory in the tree replaced by a symbolic link out of it (t60 N14)", () => {
   it("is refused by every command, restore-queue's writes included; one that stays inside the tree is the queue", async () => {
     const dir = await stack();

@@ -10,7 +10,7 @@ export default defineCommand({
       .option("keep", { alias: "k", type: "boolean", describe: "leave the patch files in the queue directory" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
-    const names = (args.names as string[]).map((n) => stack.resolve(String(n)));
+    const names = (args.names as string[]).map((n) => stack.resolve(String(n), { whole: true }));
     refuseNamedTwice(names);
     const moved = await stack.deletePatches(names, { keep: args.keep });
     for (const name of names) io.out(`deleted ${name}`);

@@ -17,6 +17,7 @@ import { PqError } from "../../errors.js";
 import { failpoint } from "../../core/failpoint.js";
 import { formatMail, localMailDate, notesOf, parseHeaderKeepingFields } from "../../mail/header.js";
 import { flattenName } from "../../queue/names.js";
+import { firstSymlink } from "../../tree/paths.js";
 import { canonicalSeriesLine } from "../../queue/series.js";
 import { diffOf, headerOf } from "../../queue/stack.js";
 import { dropDiffstat, joinHeaderAndDiff, subjectOrName } from "../../queue/patch-text.js";
@@ -200,6 +201,21 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     lines.push(...(note.after ?? []));
   }
   files.push({ path: join(dir, "series"), text: nameToBytes(lines.map((l) => `${l}\n`).join("")) });
+  // A folder of a patch's name that is a symbolic link in DIR (a package's debian/patches/bugfix ->
+  // elsewhere) was written through, out of DIR, an existing file there replaced with --force (t127 N15).
+  for (const name of names) {
+    const folders = name.split("/").slice(0, -1);
+    const link = firstSymlink(dir, folders);
+    if (link !== null)
+      throw new PqError(
+        "unsafe-path",
+        `${join(dir, ...folders.slice(0, link))} is a symbolic link: ${name} would be written through it, wherever it leads`,
+        [
+          `nothing was written; export into a directory whose folders are its own (remove the link, or export --quilt into another directory)`,
+        ],
+        { patch: name, link: join(dir, ...folders.slice(0, link)) },
+      );
+  }
   refuseOverwrites(files, force);
   // quilt applies with GNU patch, which refuses git's binary diffs: said before the user finds out.
   const binary = names.filter((name, i) => /^GIT binary patch$/m.test(files[i].text));

@@ -55,8 +55,8 @@ export function namesNothing(series: Series, target: StackTarget | undefined): b
 }
 
 /** What a user typed (a name, a position, a unique part) resolved against the series (names.ts). */
-export function resolveName(series: Series, target: StackTarget): string {
-  return resolveNameIn(series.names(), target, series.queuePlace);
+export function resolveName(series: Series, target: StackTarget, opts: { whole?: boolean } = {}): string {
+  return resolveNameIn(series.names(), target, series.queuePlace, opts.whole);
 }
 
 export function requireTop(state: StackState): AppliedPatch {

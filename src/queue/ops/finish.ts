@@ -81,7 +81,7 @@ export async function planFinish(ctx: OpContext, opts: { target?: StackTarget; a
   if (opts.all) count = applied.length;
   else if (opts.target === undefined) throw new PqError("usage", "name the last patch to finish, or --all");
   else {
-    const name = resolveName(tx.series(), opts.target);
+    const name = resolveName(tx.series(), opts.target, { whole: true });
     count = applied.findIndex((a) => a.name === name) + 1;
     if (count === 0) throw new PqError("refused", `${name} is not applied`, ["pq push it first"], { patch: name });
   }

@@ -2,6 +2,7 @@
  * Planning the series edits: import (insert), delete, rename, reorder, guards and the
  * guard selection. They change the queue and the state, never the tree.
  */
+import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
@@ -65,9 +66,13 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
 export function planDelete(ctx: OpContext, names: string[], opts: { keep?: boolean }): string[] {
   const { tx } = ctx;
   const series = tx.series();
-  const resolved = names.map((n) => resolveName(series, n));
+  const resolved = names.map((n) => resolveName(series, n, { whole: true }));
+  const applied = appliedNames(tx.state);
   for (const name of resolved) {
-    if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied`, ["pop it first"], { patch: name });
+    const at = applied.indexOf(name);
+    // The pop that takes it off: pq pop NAME pops down to NAME and leaves it applied (t129 N9).
+    if (at !== -1)
+      throw new PqError("refused", `${name} is applied`, [`${at === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[at - 1])}`}, then pq delete ${operandWords(name)}`], { patch: name });
   }
   const trashed: string[] = [];
   for (const name of resolved) {
