@@ -360,7 +360,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await pq(bob.tree, "redo")).code).toBe(0);
     expect(fullSnapshot(bob.tree)).toEqual(before);
 
-    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    const stopped = await pq(bob.tree, "sync");
+    expect(stopped.code).toBe(6);
     // The conflicted patch is marked as push --merge marks one: pop and --continue wait for a refresh.
     expect((await pq(bob.tree, "top")).out.trim()).toBe("p1.patch");
     expect((await pq(bob.tree, "pop")).code).toBe(5);
@@ -368,7 +369,19 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(early.code).toBe(5);
     expect(early.err).toContain("p1.patch needs a refresh");
     write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
-    await ok(bob.tree, "refresh");
+    // The advice's refresh, word for word, takes the conflicted file alone: an edit of another
+    // file stays out of the patch the sync pushes to everyone (t130 N5).
+    const advice =
+      /edit the conflicted files \(pq goto PATCH if it is not applied\), (pq refresh [^(]*?) \(the conflicted files alone/.exec(
+        stopped.err,
+      )?.[1];
+    expect(advice).toBe("pq refresh a.c");
+    const bee = read(bob.tree, "b.c");
+    write(bob.tree, "b.c", bee.replace("bee 3\n", "a private note\n"));
+    await ok(bob.tree, ...advice!.split(" ").slice(1));
+    expect(read(bob.queue, "p1.patch")).not.toContain("a private note");
+    expect(read(bob.queue, "p1.patch")).toContain("+five (ann and bob)");
+    write(bob.tree, "b.c", bee);
     const c = await ok(bob.tree, "sync", "--continue");
     expect(c.out).toContain("pushed");
     // Each patch once, with its kind of conflict (t104 N3).
