@@ -14,7 +14,7 @@
  * brings it back.
  */
 import { bytesToName } from "../patch/paths.js";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { QUILT_STATE_DIR } from "../tree/paths.js";
 import { PqError } from "../errors.js";
@@ -127,6 +127,8 @@ export interface QuiltTakeover {
   taken: string[];
   /** Files whose version at HEAD is not the one below the patches: HEAD already holds their changes. */
   inHead: string[];
+  /** .rej files beside the top patch's files: hunks a forced quilt push left out, which a quilt refresh since then dropped from the patch. */
+  rejects: string[];
 }
 
 /**
@@ -143,8 +145,23 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
     }
   });
   const top = quilt.applied.at(-1)!;
+  // The hunks a forced push (quilt push -f) left out are in .rej files beside the top patch's
+  // files: a quilt refresh before they are applied writes the patch without them (t129 N3).
+  const rejects = backupsOf(ctx.tree, top)
+    .map((path) => `${path}.rej`)
+    .filter((rej) => existsSync(join(ctx.tree, rej)))
+    .sort();
   if (readText(join(ctx.tree, PC, `${top}~refresh`)) !== null) {
-    throw new PqError("needs-refresh", `quilt pushed ${top} with rejects, and it needs a quilt refresh`, ["quilt refresh (or quilt pop -f) first, then pq init"]);
+    throw new PqError(
+      "needs-refresh",
+      `quilt pushed ${top} with rejects, and it needs a quilt refresh`,
+      [
+        rejects.length
+          ? `apply the hunks in ${rejects.join(", ")} by hand and delete ${rejects.length === 1 ? "it" : "them"}, then quilt refresh and pq init (a quilt refresh before that writes ${top} without those hunks); or quilt pop -f to drop the forced push`
+          : "quilt refresh (or quilt pop -f) first, then pq init",
+      ],
+      { patch: top, ...(rejects.length ? { rejects } : {}) },
+    );
   }
   // The base: each file as it was before the lowest applied patch that touches it.
   const base = new Map<string, { content: string | null; exec: boolean }>();
@@ -194,5 +211,5 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   // push): HEAD already holds them, and pq pop would leave a revert of HEAD in the tree, so
   // pop refuses. Said now, while pq undo can still give the tree back to quilt.
   const inHead = await differFromHead(ctx, versionsBelowStack(tx.state.applied), { remember: false });
-  return { taken: quilt.applied, inHead };
+  return { taken: quilt.applied, inHead, rejects };
 }

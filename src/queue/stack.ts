@@ -405,7 +405,7 @@ export class Stack {
   }
 
   /** What `init` took over from quilt: the patches (applied, as quilt had them), and files HEAD already holds them in. */
-  takenOverFromQuilt: QuiltTakeover = { taken: [], inHead: [] };
+  takenOverFromQuilt: QuiltTakeover = { taken: [], inHead: [], rejects: [] };
 
   static async open(opts: StackOptions): Promise<Stack> {
     const tree = resolve(opts.tree);

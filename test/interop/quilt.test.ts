@@ -336,6 +336,33 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     // An ordinary takeover (HEAD below the patches) says nothing of the kind: the test above.
   });
 
+  it("over a forced quilt push, the refusal and the takeover name the .rej hunks a quilt refresh would drop (t129 N3)", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    quilt(tree, "new", "fix.patch");
+    quilt(tree, "add", "drivers/serial.c");
+    write(
+      tree,
+      "drivers/serial.c",
+      read(tree, "drivers/serial.c").replace("serial line 5\n", "five\n").replace("serial line 25\n", "twenty-five\n"),
+    );
+    quilt(tree, "refresh");
+    quilt(tree, "pop");
+    write(tree, "drivers/serial.c", read(tree, "drivers/serial.c").replace("serial line 25\n", "upstream 25\n"));
+    git(tree, "commit", "-qam", "upstream");
+    expect(
+      spawnSync("quilt", ["push", "-f"], { cwd: tree, env: { ...process.env, QUILT_PATCHES: "patches", QUILTRC: "/dev/null" } }).status,
+    ).toBe(1);
+    const refused = await pq(tree, "init");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("apply the hunks in drivers/serial.c.rej by hand and delete it, then quilt refresh and pq init");
+    // The other way round (refreshed first): the takeover says where the dropped hunks are.
+    quilt(tree, "refresh");
+    const taken = await pq(tree, "init");
+    expect(taken.code, taken.err).toBe(0);
+    expect(taken.err).toContain("drivers/serial.c.rej holds hunks a forced quilt push of fix.patch left out");
+  });
+
   it("a stack made before quilt pushed: pq push over quilt's changes names quilt, not git stash", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

@@ -11,6 +11,7 @@ import { loadState, statePaths } from "../../queue/state.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
 import { guardCommentNote } from "../reports.js";
+import { operandWords } from "../../core/shell-word.js";
 
 export default defineCommand({
   command: "init",
@@ -88,12 +89,16 @@ export default defineCommand({
     if (vendor) io.out(vendor);
     // A series pq takes as it is (quilt's, Debian's): a comment that reads as a guard is said, as import --quilt says it (ci-7 #10).
     for (const entry of stack.series().filter((e) => e.guards.length)) io.out(guardCommentNote(entry.name, entry.guards));
-    const { taken, inHead } = stack.takenOverFromQuilt;
+    const { taken, inHead, rejects } = stack.takenOverFromQuilt;
     if (taken.length) {
       io.out(
         `took over the ${taken.length} patch(es) quilt had applied, up to ${taken.at(-1)}, as applied patches of this stack; quilt's ${QUILT_STATE_DIR}/ is removed (pq undo brings it back)`,
       );
     }
+    if (rejects.length)
+      io.err(
+        `pq: warning: ${rejects.join(", ")} ${rejects.length === 1 ? "holds" : "hold"} hunks a forced quilt push of ${taken.at(-1)} left out, which the patch does not have if quilt refreshed it since: apply them by hand, then pq refresh takes them in (pq show ${operandWords(taken.at(-1)!)} shows what it has)`,
+      );
     if (inHead.length) {
       const files = `${inHead.slice(0, 5).join(", ")}${inHead.length > 5 ? ", ..." : ""}`;
       io.err(
