@@ -169,6 +169,21 @@ describe("export --quilt into a directory holding a symbolic link to a folder (t
   });
 });
 
+describe("pq import -n NAME where the queue holds a folder NAME (t127 N5)", () => {
+  it("is refused before anything is written, as new refuses it; the stack stays usable", async () => {
+    const dir = await stack();
+    write(dir, "patches/notes/todo.txt", "my notes\n");
+    const patch = join(tempDir("pq-import-"), "fix.patch");
+    dirs.push(dirname(patch));
+    writeFileSync(patch, "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line1\n+LINE1\n line2\n line3\n");
+    const before = snapshot(dir);
+    const r = await pq(dir, "import", "-n", "notes", patch);
+    expect([r.code, r.err]).toEqual([3, expect.stringContaining("is a directory")]);
+    expect(snapshot(dir)).toEqual(before);
+    expect((await pq(dir, "series")).code).toBe(0);
+  });
+});
+
 describe("a queue directory in the tree replaced by a symbolic link out of it (t60 N14)", () => {
   it("is refused by every command, restore-queue's writes included; one that stays inside the tree is the queue", async () => {
     const dir = await stack();

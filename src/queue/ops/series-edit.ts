@@ -29,6 +29,9 @@ export function planInsert(ctx: OpContext, items: ImportItem[]): void {
   const seen = new Set<string>();
   for (const { name, text, guards, strip, fromSeries } of items) {
     validatePatchName(name);
+    // A folder of the queue by that name: refused before anything is written, as new and rename
+    // refuse it (t127 N5: the import's write failed and left a journal no command could complete).
+    refuseDirectoryName(ctx.queueDir, name);
     if (series.has(name) || seen.has(name)) {
       // --name takes one patch file; a queue's patches keep their names (its series names them).
       const way = fromSeries
