@@ -31,6 +31,7 @@ export function readPatchFiles(files: string[], opts: { name?: string; taken: Se
     if (existsSync(file) && statSync(file).isDirectory()) {
       throw new PqError("usage", `${file} is a directory`, ["pq import --quilt DIR or --hg DIR imports a whole queue; name patch files otherwise"]);
     }
+    refuseNotRegular(file);
     const text = readText(file);
     if (text === null) throw new PqError("not-found", `${file} does not exist`);
     const mails = isMbox(text) ? splitMbox(text) : hgChangesets(text);
@@ -206,6 +207,19 @@ function refuseLinkOut(dir: string, queue: string, name: string): void {
   );
 }
 
+/**
+ * A patch file is a regular file: a device or a FIFO (`pq import /dev/zero`, a queue's patch
+ * made a link to it) was read until memory ran out, then Node crashed (t127 N12). Standard
+ * input is read with a limit instead (see the import command).
+ */
+function refuseNotRegular(file: string): void {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile())
+    throw new PqError("bad-patch", `${file} is not a regular file (a device, a FIFO or a socket): pq imports patch files`, [
+      "for a patch that comes through a pipe, pq import - reads it from standard input",
+    ]);
+}
+
 /** A quilt patches directory (or a tree containing patches/), or an hg mq queue. */
 export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportItem[] {
   const queue = queueDirIn(dir);
@@ -233,6 +247,7 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
         ]);
       }
       refuseLinkOut(dir, queue, e.name);
+      refuseNotRegular(join(queue, e.name));
       const raw = readText(join(queue, e.name));
       if (raw === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
       // quilt reads gzip-, bzip2- and xz-compressed patches: a gzipped one is taken decompressed, under its name without .gz.

@@ -184,6 +184,30 @@ describe("pq import -n NAME where the queue holds a folder NAME (t127 N5)", () =
   });
 });
 
+describe("pq import of what is no regular file (t127 N12)", () => {
+  it("refuses a device and a queue's FIFO by name at once, instead of reading until memory runs out; standard input still imports", async () => {
+    const dir = await stack();
+    const before = snapshot(dir);
+    const zero = await pq(dir, "import", "/dev/zero");
+    expect([zero.code, zero.err]).toEqual([7, expect.stringContaining("/dev/zero is not a regular file")]);
+    const source = tempDir("pq-source-");
+    dirs.push(source);
+    mkdirSync(join(source, "patches"));
+    expect(spawnSync("mkfifo", [join(source, "patches", "z.patch")]).status).toBe(0);
+    writeFileSync(join(source, "patches", "series"), "z.patch\n");
+    const fifo = await pq(dir, "import", "--quilt", source);
+    expect([fifo.code, fifo.err]).toEqual([7, expect.stringContaining("z.patch is not a regular file")]);
+    expect(snapshot(dir)).toEqual(before);
+    const piped = spawnSync(resolve("bin/pq"), ["import", "-"], {
+      cwd: dir,
+      input: "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line1\n+LINE1\n line2\n line3\n",
+      encoding: "utf8",
+    });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(read(dir, "patches/series")).toContain("stdin.patch");
+  });
+});
+
 describe("a queue directory in the tree replaced by a symbolic link out of it (t60 N14)", () => {
   it("is refused by every command, restore-queue's writes included; one that stays inside the tree is the queue", async () => {
     const dir = await stack();
