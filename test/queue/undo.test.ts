@@ -765,4 +765,28 @@ describe("redo of a push after the patch changed in the queue (t117 N3)", () => 
     expect(read(dir, "f.txt")).toBe("a\nB\nc\n");
     expect((await pq(dir, "status")).out).toContain("p changed in the queue");
   });
+
+  it("a redo that writes the patch file itself (its whole history taken back) names ways that work, not a goto of a patch not there (t128 N1)", async () => {
+    const dir = makeRepo({ "f.txt": "a\nb\nc\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "fix", "-m", "fix");
+    write(dir, "f.txt", "a\nB\nc\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(join(dir, "patches"), "fix", read(join(dir, "patches"), "fix").replace("Subject: fix", "Subject: fix, edited by hand"));
+    await pq(dir, "push");
+    expect((await pq(dir, "undo", "4", "--force")).code).toBe(0);
+    const redo = await pq(dir, "redo", "4");
+    expect(redo.code).toBe(5);
+    expect(redo.err).not.toContain("pq goto fix");
+    expect(redo.err).toContain("pq redo --force applies it as pushed then");
+    // Both ways, word for word: fewer steps then a push, or --force.
+    expect((await pq(dir, "redo", "3")).code).toBe(0);
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nB\nc\n");
+    expect((await pq(dir, "undo", "4", "--force")).code).toBe(0);
+    expect((await pq(dir, "redo", "4", "--force")).code).toBe(0);
+    expect(read(dir, "f.txt")).toBe("a\nB\nc\n");
+  });
 });

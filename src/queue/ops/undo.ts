@@ -368,9 +368,18 @@ export async function planUndo(
     throw new PqError(
       "dirty",
       `${newer.join(", ")} changed in the queue since ${last.op} (edited by hand, or a pull): the ${direction} would apply ${newer.length === 1 ? "it" : "them"} as ${newer.length === 1 ? "it was" : "they were"} then, not as the queue has ${newer.length === 1 ? "it" : "them"}`,
-      [
-        `pq goto ${operandWords(tx.state.applied.at(-1)!.name)} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
-      ],
+      // A patch file this very move writes (its history taken back and redone whole): the text it
+      // writes is not the one pushed then, which was edited by hand between two commands (no
+      // operation holds that edit; an undo --force saved it in .pq/backups). There is no queue's
+      // version to go to (t128 N1: the goto named here did not exist).
+      newer.some((name) => queueFinal.has(name))
+        ? [
+            `pq ${direction} --force applies ${newer.length === 1 ? "it" : "them"} as pushed then (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue; pq refresh writes the tree's version into the queue)`,
+            `or ${direction} fewer steps (pq oplog lists them), stopping before the push, then pq push applies the version the queue has then; a hand edit an undo --force took away is in .pq/backups`,
+          ]
+        : [
+            `pq goto ${operandWords(tx.state.applied.at(-1)!.name)} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
+          ],
       { patches: newer },
     );
   }
