@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -788,5 +789,20 @@ describe("redo of a push after the patch changed in the queue (t117 N3)", () => 
     expect((await pq(dir, "undo", "4", "--force")).code).toBe(0);
     expect((await pq(dir, "redo", "4", "--force")).code).toBe(0);
     expect(read(dir, "f.txt")).toBe("a\nB\nc\n");
+  });
+});
+
+describe("pq oplog's listing of a message with a line break (t128 N2)", () => {
+  it("keeps each entry's command on one line, in words bash reads back as the message", async () => {
+    const dir = makeRepo({ "f.txt": "a\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "p", "-m", "first line\nsecond line");
+    const listing = (await pq(dir, "oplog")).out;
+    const line = listing.split("\n").find((l) => l.includes("pq new p -m"))!;
+    expect(line).toBeDefined();
+    expect(listing).not.toMatch(/^second line/m);
+    const words = spawnSync("bash", ["-c", `printf '%s\\0' ${line.trim()}`], { encoding: "utf8" }).stdout.split("\0");
+    expect(words).toContain("first line\nsecond line");
   });
 });

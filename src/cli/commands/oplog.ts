@@ -54,14 +54,14 @@ export default defineCommand({
     for (const e of shown) {
       const files = e.tree.length ? `, ${e.tree.length} file(s)` : "";
       // The operations of one command (a rebase, a sync) name it: undo takes them back together.
-      const of = e.group !== undefined ? `  [${e.command}]` : "";
+      const of = e.group !== undefined ? `  [${oneLine(e.command)}]` : "";
       // Several queues share a tree's log (pq queue): an operation on another queue than the one in use says which.
       const other = e.queueDir && e.queueDir !== current ? `  (queue ${e.queueDir})` : "";
       io.out(
         `${e.id}  ${e.time.replace("T", " ").slice(0, 19)} UTC  ${e.user}  ${e.op}${files}${of}${other}${undoneIds.has(e.id) ? "  (undone)" : ""}`,
       );
       // What was run, and a branch the operation moved (finish, uncommit): the ids to take it back by hand.
-      if (e.group === undefined && e.command) io.out(`    ${e.command}`);
+      if (e.group === undefined && e.command) io.out(`    ${oneLine(e.command)}`);
       if (e.git?.indexOnly) io.out(`    git index: ${e.git.index.length} entr${e.git.index.length === 1 ? "y" : "ies"}`);
       else if (e.git) io.out(`    ${e.git.ref.replace(/^refs\/heads\//, "")}: ${e.git.from.slice(0, 12)} -> ${e.git.to.slice(0, 12)}`);
       // Where it saved what it overwrote: the user's edits (--force), or files changed while it ran.
@@ -70,3 +70,12 @@ export default defineCommand({
     }
   },
 });
+
+/**
+ * A logged command line on one line of the listing: a message with a line break (`-m "a<newline>b"`)
+ * started a line of its own, read as another entry (t128 N2). The break is shown as bash's $'\n'
+ * splices it back into the quoted word; --json keeps the command as it was.
+ */
+function oneLine(command: string): string {
+  return command.replace(/\r?\n/g, (nl) => `'$'${nl === "\n" ? "\\n" : "\\r\\n"}''`);
+}
