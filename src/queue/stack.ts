@@ -55,7 +55,7 @@ import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/pu
 import { belowHandCommits, headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
 import { planDelete, planInsert, planRename, planReorder, planSelect, planSetGuards, type ImportItem, type ReorderWhere } from "./ops/series-edit.js";
-import { planFold } from "./ops/fold.js";
+import { planFold, type FoldReport } from "./ops/fold.js";
 import { planFinish } from "./ops/finish.js";
 import { planUndo, type UndoReport } from "./ops/undo.js";
 import { firstSymlink, leadsOutside, notUtf8Path, QUILT_STATE_DIR, queueInTree, sameDirectory } from "../tree/paths.js";
@@ -1046,7 +1046,7 @@ export class Stack {
     await this.transact(`reorder ${name}`, (ctx) => planReorder(ctx, name, where));
   }
 
-  async fold(names: string[], opts: { message?: string; keep?: boolean; onEvent?: EventSink } = {}): Promise<RefreshReport> {
+  async fold(names: string[], opts: { message?: string; keep?: boolean; onEvent?: EventSink } = {}): Promise<FoldReport> {
     return this.transact(`fold ${listed(names)}`, (ctx) => planFold(ctx, names, opts), opts.onEvent);
   }
 

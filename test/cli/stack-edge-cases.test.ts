@@ -154,6 +154,23 @@ describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)"
   });
 });
 
+describe("pq fold of a patch that applies only with fuzz on the top (t129 N4)", () => {
+  it("says which hunk went in with fuzz, as push says it", async () => {
+    const text = Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("");
+    const tree = await stackTree({ "a.txt": text });
+    await patchWith(tree, "p1", { "a.txt": text }, "p1");
+    // p2 changes line 10 with line 8 as context; p1 then changes line 8, so p2 goes in with fuzz.
+    await patchWith(tree, "p2", { "a.txt": text.replace("10\n", "ten\n") }, "p2");
+    await pq(tree, "pop");
+    write(tree, "a.txt", text.replace("8\n", "eight\n").replace("12\n", "twelve\n"));
+    await pq(tree, "refresh");
+    const r = await pq(tree, "fold", "p2");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/p2 did not apply exactly: a\.txt: Hunk #1 succeeded at \d+ with fuzz 2\./);
+    expect(read(tree, "a.txt")).toContain("ten\n");
+  });
+});
+
 describe("a content-only patch and the file's mode (stack-3 #5)", () => {
   it("keeps the executable bit upstream gave the file, and does not set one from the index line", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "alpha\n" });

@@ -1,3 +1,4 @@
+import { operandWords } from "../../core/shell-word.js";
 import { defineCommand, refuseNamedTwice } from "../io.js";
 import { openStack } from "../open-stack.js";
 
@@ -15,5 +16,7 @@ export default defineCommand({
     refuseNamedTwice(names);
     const report = await stack.fold(names, { message: args.message, keep: args.keep });
     io.out(`folded ${names.join(", ")} into ${report.name}: ${report.files.join(", ") || "no files changed"}`);
+    for (const { patch, hunks } of report.inexact ?? [])
+      io.out(`  ${patch} did not apply exactly: ${hunks.join("; ")} (pq show ${operandWords(report.name)} shows where it went in)`);
   },
 });

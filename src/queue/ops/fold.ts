@@ -7,14 +7,17 @@ import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { isDep3Header, parseHeader, parseHeaderKeepingFields, rewriteHeader, unmodelledFields, withFields, type PatchHeader } from "../../mail/header.js";
 import { sha1 } from "../../tree/files.js";
-import { applyPatchText, describeFailures } from "../apply-patch.js";
+import { applyPatchText, describeFailures, describeFuzz } from "../apply-patch.js";
 import { dropCommitter, dropDiffstat, headerOf, joinHeaderAndDiff, refuseDiffInMessage, splitMessage } from "../patch-text.js";
 import { planRefresh } from "../refresh-plan.js";
 import { pathMap, type AppliedPatch } from "../state.js";
 import { appliedNames, changesGoneFrom, planContext, revertedBelowStack, refuseChangedInQueue, refuseIfTopNeedsRefresh, requireTop, resolveName, type OpContext } from "./context.js";
 import type { RefreshReport } from "./refresh.js";
 
-export async function planFold(ctx: OpContext, targets: string[], opts: { message?: string; keep?: boolean }): Promise<RefreshReport> {
+/** A fold's report: the refresh it makes, and the folded patches that went in with offsets or fuzz (each hunk said as push says it). */
+export type FoldReport = RefreshReport & { inexact?: { patch: string; hunks: string[] }[] };
+
+export async function planFold(ctx: OpContext, targets: string[], opts: { message?: string; keep?: boolean }): Promise<FoldReport> {
   const { tx } = ctx;
   const top = requireTop(tx.state);
   refuseIfTopNeedsRefresh(tx.state, "fold into it", false);
@@ -40,6 +43,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   // fields, not lines of the Description (t125 N14); into a mail's, they go into its message.
   const intoDep3 = isDep3Header(headerOf(tx.patchText(top.name)));
   const keptFields: string[] = [];
+  const inexact: { patch: string; hunks: string[] }[] = [];
   const updated: AppliedPatch = { ...top, files: pathMap(Object.entries(top.files)), renames: [...(top.renames ?? [])] };
   for (const name of names) {
     const text = tx.patchText(name);
@@ -47,6 +51,9 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
     if (app.failed) {
       throw new PqError("apply-failed", `${name} does not apply on top of ${top.name}; nothing was changed`, describeFailures(app), { patch: name });
     }
+    // Applied with fuzz or at an offset: said, as hg's qfold and pq's push say it (t129 N4).
+    const fuzz = describeFuzz(app);
+    if (fuzz.length) inexact.push({ patch: name, hunks: fuzz });
     // The version below the top patch stays the pre-image; null (a file the top patch creates) is one too.
     for (const [path, change] of Object.entries(app.files)) updated.files[path] = { pre: path in updated.files ? updated.files[path].pre : change.pre, post: change.post };
     updated.renames!.push(...app.renames);
@@ -98,7 +105,7 @@ export async function planFold(ctx: OpContext, targets: string[], opts: { messag
   // The diff is written anew with a/ b/ prefixes: a quilt -pN on the top's line becomes the default, as a refresh makes it (t55 N2).
   if (series.stripOf(top.name) !== 1) series.setStrip(top.name, 1);
   tx.setSeries(series);
-  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked };
+  return { name: top.name, files: Object.keys(plan.files).sort(), untracked: plan.untracked, ...(inexact.length ? { inexact } : {}) };
 }
 
 /**
