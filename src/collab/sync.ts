@@ -5,7 +5,7 @@
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
 import { existsSync, unlinkSync } from "node:fs";
-import { operandWords, shellWord } from "../core/shell-word.js";
+import { operandList, operandWords, shellWord } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
 import { join } from "node:path";
 import { failpoint } from "../core/failpoint.js";
@@ -1238,7 +1238,11 @@ async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: s
  * nothing is pushed, and the local queue and tree stay as they are.
  */
 async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string, untried: string[] = []): Promise<void> {
-  const [mine, remote] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
+  const [mine, remoteVersion] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
+  // A remote series pq cannot read (a colleague's bad line, which this queue merged and corrected
+  // by hand, as the sync's refusal of it says to) is nothing to compare against: every patch that
+  // fails counts as new (t127 N4: the corrected queue could never be pushed).
+  const remote = remoteVersion && seriesReadable(remoteVersion) ? remoteVersion : null;
   const guards = stack.selectedGuards();
   // A patch guarded off here is someone else's on: each guard the series turns on and this tree
   // does not select is checked too, with that guard selected (at most 8; the paravirt queue has two).
@@ -1265,7 +1269,7 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
     const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
     const below = pushable[pushable.indexOf(broken) - 1];
-    const select = selection.extra ? `pq select ${selection.guards.join(" ")}, ` : "";
+    const select = selection.extra ? `pq select ${operandList(selection.guards)}, ` : "";
     const reach = below
       ? `${select}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
       : `${select}pq pop -a, then pq push --force ${operandWords(broken)}`;
@@ -1282,6 +1286,17 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
       [...run.failures.slice(0, 5), `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`],
       { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
     );
+  }
+}
+
+/** Whether pq can read a version's series (see parseSeries). */
+function seriesReadable(v: QueueVersion): boolean {
+  try {
+    parseSeries(v.series, "the remote's");
+    return true;
+  } catch (e) {
+    if (e instanceof PqError) return false;
+    throw e;
   }
 }
 

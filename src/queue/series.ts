@@ -387,14 +387,19 @@ export function isPushable(entry: Readonly<SeriesEntry>, selected: readonly stri
   return true;
 }
 
-/** A name pq takes for a guard (and hg: letters, digits, '_', '.', '-', not first). */
+/**
+ * A name pq takes for a guard: hg mq's rule (no white space or '#', and not starting with '+'
+ * or '-'), and no control character. A narrower rule of pq's own refused a queue hg made
+ * (`#+a:b`, `#+é`: t129 N1), and a guard a colleague's series carried could not be selected
+ * (t127 N14). A guard is never run by a shell: advice quotes it.
+ */
 export function isGuardName(guard: string): boolean {
-  return /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(guard);
+  return guard !== "" && !/^[+-]/.test(guard) && !/[\s#\x00-\x1f\x7f]/.test(guard);
 }
 
 export function validateGuardName(guard: string): void {
   if (!isGuardName(guard)) {
-    throw new PqError("usage", `invalid guard name "${guard}": use letters, digits, '_', '.', '-' (not starting with '-')`);
+    throw new PqError("usage", `invalid guard name ${JSON.stringify(guard)}: a guard holds no white space or '#', and does not start with '+' or '-' (hg mq's rule)`);
   }
 }
 

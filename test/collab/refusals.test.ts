@@ -701,3 +701,23 @@ describe("an untracked note where the remote's queue has a directory of its name
       expect(read(ann.queue, mine)).toBe("Ann's own note\n");
     });
 });
+
+describe("a colleague's series line pq refuses, corrected by hand as the refusal says (t127 N4)", () => {
+  it("the corrected queue is pushed by the next pq sync", async () => {
+    const { w, ann } = await annAlone();
+    const { mal, gitIn } = plainClone(w);
+    write(mal, "series", "p1.patch\n../../x.patch\n");
+    gitIn("commit", "-qam", "a bad line");
+    gitIn("push", "-q", "origin", "HEAD:main");
+    const refused = await pq(ann.tree, "sync");
+    expect(refused.code).toBe(7);
+    expect(refused.err).toContain("git merge the remote branch, correct the series and the patch file, git commit, then pq sync");
+    // Word for word: merge, correct, commit, pq sync.
+    git(ann.queue, "merge", "-q", "origin/main");
+    write(ann.queue, "series", "p1.patch\n");
+    git(ann.queue, "commit", "-qam", "drop the bad line");
+    const synced = await pq(ann.tree, "sync");
+    expect(synced.code, synced.err).toBe(0);
+    expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
+  });
+});

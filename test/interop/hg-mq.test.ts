@@ -84,6 +84,28 @@ describe("hg mq interoperability (real hg)", () => {
     expect((await pq(tree, "guard", "a.patch")).out.trim()).toBe("a.patch: +xen");
   });
 
+  it("guards hg takes (a:b, é) import, select and push as in hg (t129 N1)", async () => {
+    const repo = hgRepo(base);
+    hg(repo, "qnew", "-m", "guarded", "a.patch");
+    write(repo, "arch/irq.c", "int irq;\nint enable_a;\nint disable;\n");
+    hg(repo, "qrefresh");
+    hg(repo, "qguard", "--", "+a:b", "+é");
+    hg(repo, "qpop", "-a");
+    hg(repo, "qselect", "a:b");
+    expect(hg(repo, "qpush", "-a")).toContain("now at: a.patch");
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    const r = await pq(tree, "import", "--hg", repo);
+    expect(r.code, r.err).toBe(0);
+    expect((await pq(tree, "guard", "a.patch")).out.trim()).toBe("a.patch: +a:b +é");
+    expect((await pq(tree, "select", "a:b")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "arch/irq.c")).toContain("enable_a");
+    // White space, '#' and a leading sign are refused, as hg refuses them.
+    for (const bad of ["a b", "a#b", "+x"]) expect((await pq(tree, "select", bad)).code, bad).toBe(2);
+  });
+
   it("pq's queue directory pushes under hg qpush -a, with pq's authors and messages", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

@@ -1,3 +1,4 @@
+import { operandList } from "../../core/shell-word.js";
 import { mkdtempSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 import { tmpdir } from "node:os";
@@ -158,7 +159,7 @@ export default defineCommand({
       if (selectedNow.length) io.out(`selected the guards hg's queue had selected (hg qselect): ${selectedNow.join(" ")}`);
       else if (hgSelected.length && hgSelected.join(" ") !== stack.selectedGuards().join(" "))
         io.out(
-          `note: hg's queue had ${hgSelected.join(" ")} selected; this stack keeps its own selection (pq select ${hgSelected.join(" ")} takes hg's)`,
+          `note: hg's queue had ${hgSelected.join(" ")} selected; this stack keeps its own selection (pq select ${operandList(hgSelected)} takes hg's)`,
         );
       if (report) printPushReport(io, report);
       if (args.push) {

@@ -153,7 +153,7 @@ function checkGuard(g: string): void {
   } catch (e) {
     // Said of the word as typed ("--none" after --, not "-none": t89 N3).
     if (!(e instanceof PqError)) throw e;
-    throw new PqError("usage", `invalid guard "${g}": a guard is + or - and a name of letters, digits, '_', '.', '-' (not starting with '-')`, [
+    throw new PqError("usage", `invalid guard ${JSON.stringify(g)}: a guard is + or - and a name with no white space or '#', not starting with '+' or '-' (hg mq's rule)`, [
       "e.g. pq guard NAME +xen -native; options go before --",
     ]);
   }
