@@ -643,6 +643,20 @@ async function loop(
           { files: links },
         );
       }
+      // pq's per-tree state (.pq/) committed into the queue: checked out, it made the queue directory
+      // look like a tree with a stack of its own to every pq command run in it, and following their
+      // refusal committed a stack's state into the shared queue (t127 N11).
+      const state = await qr.git.pathsUnder(theirs, ".pq");
+      if (state.length && !(ours && (await qr.git.pathsUnder(ours, ".pq")).length)) {
+        throw new PqError(
+          "unsafe-path",
+          `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${state.slice(0, 3).join(", ")}${state.length > 3 ? ", ..." : ""}: pq's own state of one tree, which no shared queue carries`,
+          [
+            "nothing was changed; ask whoever pushed it to remove it (git rm -r .pq in the queue's repository, commit, push; git log -- .pq there says who), then pq sync",
+          ],
+          { files: state },
+        );
+      }
       validateIncoming(incoming, await qr.versionAt(ours), "the remote's", qr.queueDir);
       if (!ours || (await qr.isAncestor(ours, theirs))) {
         emit({ kind: "sync", message: "fast-forward" });

@@ -673,6 +673,15 @@ export class GitRepo {
       .map((path) => path.slice(dir.length));
   }
 
+  /** The paths of the files under `sub` of this repository's directory at `rev`, relative to that directory. */
+  async pathsUnder(rev: string, sub: string, dir = this.prefix): Promise<string[]> {
+    const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, "--", `${dir}${sub}`]);
+    return listing
+      .split("\0")
+      .filter((path) => path !== "" && path.startsWith(dir))
+      .map((path) => path.slice(dir.length));
+  }
+
   private async readFilesAt(rev: string, dir: string): Promise<Record<string, string>> {
     const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir || "."]);
     const entries: { path: string; id: string }[] = [];

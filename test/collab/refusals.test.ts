@@ -721,3 +721,23 @@ describe("a colleague's series line pq refuses, corrected by hand as the refusal
     expect(remoteQueue(w.remote).series).toBe("p1.patch\n");
   });
 });
+
+describe("pq's own state (.pq/) committed into the shared queue by a colleague (t127 N11)", () => {
+  it("is refused by the sync, nothing changed, naming the way out", async () => {
+    const { w, ann } = await annAlone();
+    const { mal, gitIn } = plainClone(w);
+    write(mal, ".pq/state.json", "{}\n");
+    gitIn("add", "-A");
+    gitIn("commit", "-qm", "pq state");
+    gitIn("push", "-q", "origin", "HEAD:main");
+    const refused = await pq(ann.tree, "sync");
+    expect([refused.code, refused.err]).toEqual([7, expect.stringContaining("holds .pq/state.json: pq's own state of one tree")]);
+    expect(existsSync(join(ann.queue, ".pq"))).toBe(false);
+    // Its way out, word for word: removed in the queue's repository and pushed, the next sync goes on.
+    gitIn("pull", "-q");
+    gitIn("rm", "-r", "-q", ".pq");
+    gitIn("commit", "-qm", "no pq state");
+    gitIn("push", "-q", "origin", "HEAD:main");
+    expect((await pq(ann.tree, "sync")).code).toBe(0);
+  });
+});
