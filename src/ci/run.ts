@@ -33,7 +33,8 @@ export interface CiOptions {
    */
   run?: string;
   /** How a refusal names the tree and the command (pq sync --check runs ci on a temporary copy). */
-  describe?: { tree: string; command: string };
+  /** How refusals name the base tree, the command that checks, and (retry) what the one who reads them does after fixing the queue: the gate's pusher commits and pushes again. */
+  describe?: { tree: string; command: string; retry?: string };
   onEvent?: EventSink;
 }
 
@@ -43,7 +44,7 @@ export async function runCi(opts: CiOptions): Promise<CiReport> {
   try {
     return await runInScratch(opts);
   } catch (e) {
-    throw scratchFailure(e, opts.describe?.command ?? "pq ci");
+    throw scratchFailure(e, opts.describe?.command ?? "pq ci", opts.describe?.retry);
   }
 }
 

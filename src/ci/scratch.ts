@@ -339,7 +339,7 @@ let foreignQueue = false;
  * it is read) as the user's files, and, for a --queue DIR run, the advice for a stack (restore-queue,
  * delete the patch, init again) as what to fix where (ci-17 F10).
  */
-function inUserTerms(e: unknown, command: string): unknown {
+function inUserTerms(e: unknown, command: string, retry = `run ${command} again`): unknown {
   if (!(e instanceof PqError)) return e;
   const mapped = (text: string) => [...copiesOf].reduce((t, [copy, user]) => t.split(copy).join(user), text);
   const message = mapped(e.message);
@@ -347,7 +347,7 @@ function inUserTerms(e: unknown, command: string): unknown {
   if (foreignQueue && details.some((d) => /pq restore-queue|pq delete|pq init again/.test(d))) {
     details = [
       ...details.filter((d) => !/pq restore-queue|pq delete|pq init again/.test(d)),
-      `fix the queue's files as said above, then run ${command} again`,
+      `fix the queue's files as said above, then ${retry}`,
     ];
   }
   if (message === e.message && details.join("\n") === e.details.join("\n")) return e;
@@ -360,8 +360,8 @@ function inUserTerms(e: unknown, command: string): unknown {
  * was in the scratch copy, removed with it) nor as a bug of pq (a git commit that failed for
  * want of space; ci-7 #14). The user's tree and stack were never written.
  */
-export function scratchFailure(e: unknown, command: string): unknown {
-  e = inUserTerms(e, command);
+export function scratchFailure(e: unknown, command: string, retry?: string): unknown {
+  e = inUserTerms(e, command, retry);
   const refusals = /No space left on device|Disk quota exceeded|Read-only file system|ENOSPC|EDQUOT|EROFS/;
   const err = e as NodeJS.ErrnoException & { stderr?: unknown };
   const cause = e instanceof PqError ? String(e.data.cause ?? "") : (err?.code ?? "");

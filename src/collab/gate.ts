@@ -49,7 +49,7 @@ export async function checkVersions(
     /** Judge each state by this shell command instead of build and boot (pq ci --run). */
     run?: string;
     /** How a refusal names the base tree and the command that checks. */
-    describe?: { tree: string; command: string };
+    describe?: { tree: string; command: string; retry?: string };
   } = {},
 ): Promise<GateVerdict> {
   const { backends = ALL, run: command, describe } = opts;
@@ -57,14 +57,21 @@ export async function checkVersions(
   try {
     const run = async (v: QueueVersion, name: "before" | "after") => {
       writeQueue(join(dir, name), v);
-      return runCi({
-        tree: typeof baseTree === "string" ? baseTree : (baseTree[name] ?? baseTree.after),
-        queue: join(dir, name),
-        backends,
-        jobs: 1,
-        run: command,
-        describe,
-      });
+      try {
+        return await runCi({
+          tree: typeof baseTree === "string" ? baseTree : (baseTree[name] ?? baseTree.after),
+          queue: join(dir, name),
+          backends,
+          jobs: 1,
+          run: command,
+          describe,
+        });
+      } catch (e) {
+        // The queue's files by their names in the queue (series), not by this gate's scratch copy of them (t127 N13).
+        if (!(e instanceof PqError)) throw e;
+        const named = (text: string) => text.split(`${join(dir, name)}/`).join("");
+        throw new PqError(e.code, named(e.message), e.details.map(named), e.data);
+      }
     };
     const afterReport = await run(after, "after");
     const beforeOutcome = new Map<string, boolean>(); // key -> failed

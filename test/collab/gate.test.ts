@@ -210,6 +210,16 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const negative = pushed();
       expect(negative.status).not.toBe(0);
       expect(negative.stderr).toContain("newly failing: B.patch does not apply when the guard xen is selected");
+      // A series line no queue may hold: said by the queue's own file name, with the pusher's way on (t127 N13).
+      gitIn("reset", "-q", "--hard", "origin/main");
+      write(mal, "series", "five.patch\n../../x\n");
+      gitIn("commit", "-qam", "a bad line");
+      const badLine = pushed();
+      expect(badLine.status).not.toBe(0);
+      expect(badLine.stderr).toContain('pq: series: series line 2: patch name "../../x"');
+      expect(badLine.stderr).toContain("then commit the fix and git push again");
+      expect(badLine.stderr).not.toContain("pq-gate-");
+      expect(badLine.stderr).not.toContain("hook install again");
       // A broken commit under a tip that takes it out again: the tip alone passes, the commit does not.
       gitIn("reset", "-q", "--hard", "origin/main");
       write(mal, "bad.patch", broken);

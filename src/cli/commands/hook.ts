@@ -210,6 +210,8 @@ async function checkPair(
       describe: {
         tree: trees ? `the pushed commit's tree (${afterRev.slice(0, 12)})` : String(base),
         command: "pq hook install",
+        // Read by the pusher, through git's remote: lines: their way on is a fixed commit, pushed (t127 N13).
+        retry: "commit the fix and git push again",
       },
     });
   } finally {
