@@ -3190,6 +3190,28 @@ describe("pq reorder NAME --before NAME (t122 N7)", () => {
   });
 });
 
+describe("pq reorder over applied patches (t130 N2)", () => {
+  it("names the goto that makes the move possible, followed word for word, for a move up and a move down", async () => {
+    const tree = await stackTree({ "a.txt": "a\n" });
+    for (const n of ["p1", "p2", "p3", "p4"]) expect((await pq(tree, "new", n, "-m", n)).code).toBe(0);
+    // p4 applied (the top), moved before p2: the goto must go below p2.
+    const up = await pq(tree, "reorder", "p4", "--before", "p2");
+    expect([up.code, up.err]).toEqual([12, expect.stringContaining("pq goto p1, then pq reorder p4 --before p2")]);
+    expect((await pq(tree, "goto", "p1")).code).toBe(0);
+    expect((await pq(tree, "reorder", "p4", "--before", "p2")).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("p1\np4\np2\np3\n");
+    // Unapplied, moved below the top: the goto that takes the top down far enough.
+    expect((await pq(tree, "goto", "p2")).code).toBe(0);
+    const down = await pq(tree, "reorder", "p3", "--first");
+    expect(down.code).toBe(12);
+    const below = await pq(tree, "reorder", "p3", "--before", "p4");
+    expect([below.code, below.err]).toEqual([12, expect.stringContaining("pq goto p1, then pq reorder p3 --before p4")]);
+    expect((await pq(tree, "goto", "p1")).code).toBe(0);
+    expect((await pq(tree, "reorder", "p3", "--before", "p4")).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("p1\np3\np4\np2\n");
+  });
+});
+
 describe("pq fold of an applied patch (t122 N3)", () => {
   it("names ways that work word for word, and refuses the top patch itself as usage", async () => {
     const tree = await stackTree({ "f.txt": lines(10) });

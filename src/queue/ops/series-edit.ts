@@ -2,7 +2,7 @@
  * Planning the series edits: import (insert), delete, rename, reorder, guards and the
  * guard selection. They change the queue and the state, never the tree.
  */
-import { operandWords } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
@@ -124,19 +124,31 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   const relativeTo = where.after ?? where.before;
   if (relativeTo !== undefined && resolveName(series, relativeTo) === name)
     throw new PqError("usage", `cannot move ${name} relative to itself`, ["name another patch after --after or --before (pq series lists them)"]);
-  if (appliedNames(tx.state).includes(name)) throw new PqError("refused", `${name} is applied; pop it first to reorder it`, [`pq goto the patch below ${name} (or pq pop -a), then pq reorder again; or pq push --move NAME brings an unapplied patch up`], { patch: name });
   const others = series.names().filter((n) => n !== name);
+  const applied = appliedNames(tx.state);
   const top = tx.state.applied.at(-1)?.name ?? null;
   let after: string | null;
-  if (where.first) after = top;
+  if (where.first) after = top === name ? (applied.at(-2) ?? null) : top;
   else if (where.last) after = others.at(-1) ?? null;
   else if (where.after) after = resolveName(series, where.after);
   else if (where.before) {
     const i = others.indexOf(resolveName(series, where.before));
     after = i <= 0 ? null : others[i - 1];
   } else throw new PqError("usage", "say where: --after NAME, --before NAME, --first or --last", ["pq reorder NAME --first, for one"]);
-  if (top && (after === null || series.indexOf(after) < series.indexOf(top))) {
-    throw new PqError("refused", `that would move ${name} below the applied patches`, ["pop them first"], { patch: name });
+  // Only unapplied patches move: the patch itself and every place the move passes must be above
+  // the top. The way out names the goto that gets there (t130 N2: "the patch below NAME" was not
+  // low enough for a move up, and "pop them first" did not say how far).
+  const names = series.names();
+  const firstMoved = Math.min(names.indexOf(name), after === null ? 0 : names.indexOf(after) + 1);
+  if (top && names.indexOf(top) >= firstMoved) {
+    const goto = firstMoved === 0 ? "pq pop -a" : `pq goto ${operandWords(names[firstMoved - 1])}`;
+    const flag = where.first ? "--first" : where.last ? "--last" : where.after ? `--after ${operandWords(where.after)}` : `--before ${operandWords(where.before!)}`;
+    throw new PqError(
+      "refused",
+      applied.includes(name) ? `${name} is applied; only unapplied patches are reordered` : `that would move ${name} below the applied patches`,
+      [`${goto}, then pq reorder ${shellWord(name)} ${flag}${applied.includes(name) ? "; or pq push --move NAME brings an unapplied patch up" : ""}`],
+      { patch: name },
+    );
   }
   const before = series.names().join("\n");
   series.move(name, after);
