@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { parseHeader, trimBody } from "../mail/header.js";
-import { headerOf } from "../queue/patch-text.js";
+import { headerOf, refuseDiffInMessage } from "../queue/patch-text.js";
+import { operandWords, shellWord } from "../core/shell-word.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { nothingToPush, skippedGuarded } from "../queue/queries.js";
 import { describeUndo } from "./integrations.js";
@@ -107,11 +108,15 @@ export function stackActions(
         if (!edited) return "empty message: unchanged";
         if (edited === current) return `${name}: message unchanged`;
         const [subject, ...rest] = edited.split("\n");
+        // The command that opens the saved text again (t130 N3: "run the command again" was e, which opened the old message).
+        const again = (saved: string) => `pq header -e -F ${shellWord(saved)} ${operandWords(name)}`;
         try {
+          // Checked as typed, so that the refusal counts the lines the user wrote (the blank line after the subject too), as the CLI's header does.
+          refuseDiffInMessage(edited, "the edited message");
           await stack.setHeader(name, { ...header, subject, body: trimBody(rest.join("\n")) }, { was: header });
         } catch (e) {
           // Refused (a line that would start the diff): what was typed is kept (tui-8 T1).
-          throw withTextSaved(e, edited);
+          throw withTextSaved(e, edited, again);
         }
         return `${name}: message updated`;
       }),

@@ -363,7 +363,7 @@ describe("pq tui: editing the series", () => {
 
 describe("pq tui: a message pq refuses, an editor that fails (tui-8 T1, T2)", () => {
   it("keeps the text typed in $EDITOR in a file the refusal names, and shows a failed editor as a refusal", async () => {
-    const { stack } = await threePatches();
+    const { dir, stack } = await threePatches();
     const tools = tempDir("pq-editor-");
     dirs.push(tools);
     const quoting = join(tools, "quoting.sh");
@@ -376,6 +376,7 @@ describe("pq tui: a message pq refuses, an editor that fails (tui-8 T1, T2)", ()
     const before = readFileSync(stack.patchPath("one"), "latin1");
     const ui = mount(stack);
     const old = process.env.EDITOR;
+    let savedText = "";
     try {
       await settle(ui.lastFrame, /0\/3 applied/);
       process.env.EDITOR = quoting;
@@ -384,6 +385,16 @@ describe("pq tui: a message pq refuses, an editor that fails (tui-8 T1, T2)", ()
       const saved = /your text is saved in (\S+)/.exec(ui.lastFrame()!.replace(/\s*\n\s*/g, ""))![1];
       expect(readFileSync(saved, "utf8")).toContain("diff --git a/x b/x");
       expect(ui.lastFrame()).toContain("✗");
+      // The line as typed, and the command that opens the saved text again (t130 N3), which keeps the author.
+      const said = ui.lastFrame()!.replace(/\s*\n\s*/g, " ");
+      expect(said).toContain("line 4 of the edited message");
+      ui.stdin.write("!");
+      const whole = (await settle(ui.lastFrame, /the last error/)).replace(/[│\s]+/g, "");
+      expect(whole).toContain("pqheader-e-F");
+      expect(whole).toContain("oneopensitagainintheeditor");
+      ui.stdin.write("\x1b");
+      await tick(80);
+      savedText = saved;
       process.env.EDITOR = failing;
       ui.stdin.write("e");
       await settle(ui.lastFrame, /the editor exited with 3: the message is unchanged/);
@@ -393,6 +404,14 @@ describe("pq tui: a message pq refuses, an editor that fails (tui-8 T1, T2)", ()
       else process.env.EDITOR = old;
     }
     expect(readFileSync(stack.patchPath("one"), "latin1")).toBe(before);
+    ui.unmount();
+    // The saved text, corrected and taken by the command the refusal named: the author and date stay.
+    writeFileSync(savedText, readFileSync(savedText, "utf8").replace("diff --git", " diff --git"));
+    expect((await pq(dir, "header", "-F", savedText, "one")).code).toBe(0);
+    const now = readFileSync(stack.patchPath("one"), "latin1");
+    expect(now).toContain(/^From: .*$/m.exec(before)![0]);
+    expect(now).toContain(/^Date: .*$/m.exec(before)![0]);
+    expect(now).toContain("Subject: subject kept");
   });
 });
 

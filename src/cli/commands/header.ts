@@ -42,8 +42,13 @@ export default defineCommand({
     const fromFile = args.file !== undefined ? headerFile(String(args.file), io.cwd) : undefined;
     if (args.edit || fromFile !== undefined) {
       editedText = args.edit ? editText(fromFile ?? formatHeader(header).replace(/---\n$/, ""), io.cwd, again) : fromFile!;
+      // A file of the message alone (no From:, Date: or Subject: line first: a saved refused edit of the
+      // TUI's, a message written by hand, as git commit -F takes one) keeps the patch's author and
+      // date; read as a whole header, it dropped them without a word (t130 N3).
+      const messageOnly = fromFile !== undefined && !/^(From|Date|Subject):/im.test(fromFile.split(/\n[ \t]*\n/)[0]);
       // A field the user added (Cc:, X-Note:) is kept, in the message, not dropped without a word (t117 N5).
-      header = parseHeaderKeepingFields(editedText);
+      const parsed = parseHeaderKeepingFields(editedText);
+      header = messageOnly ? { ...parsed, author: header.author, date: header.date } : parsed;
       for (const line of droppedFields(editedText, header.body))
         io.err(
           `note: pq keeps From:, Date: and Subject: in a patch's header; "${line}" was not kept: write it in the message (below the subject) to keep it`,
