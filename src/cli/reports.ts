@@ -122,6 +122,6 @@ export function belowTopLines(stack: Pick<Stack, "skippedBelowTop">): string[] {
   const below = stack.skippedBelowTop();
   if (!below.length) return [];
   return [
-    `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${operandWords(below[0])} applies it on top, or pq goto the patch before it and pq push -a`,
+    `${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq select --reapply applies ${below.length === 1 ? "it" : "them"} in ${below.length === 1 ? "its place" : "their places"} (the series' order kept), or pq push --move ${operandWords(below[0])} moves it on top`,
   ];
 }

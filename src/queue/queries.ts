@@ -152,7 +152,7 @@ export function nothingToPush(stack: Stack): PqError {
     return new PqError(
       "refused",
       `nothing to push above the top (${top}); ${below.join(", ")} ${below.length === 1 ? "is" : "are"} unapplied below it (skipped while guarded off, or added there)`,
-      [`pq push --move ${operandWords(below[0])} applies it on top, or pq goto the patch before it and pq push -a`],
+      [`pq select --reapply applies ${below.length === 1 ? "it" : "them"} in ${below.length === 1 ? "its place" : "their places"} (the series' order kept), or pq push --move ${operandWords(below[0])} moves it on top`],
       { below },
     );
   if (!stack.series().length)

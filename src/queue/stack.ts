@@ -657,6 +657,28 @@ export class Stack {
     return this.patchNames((e) => !applied.has(e.name) && isPushable(e, this.state.guards), top);
   }
 
+  /**
+   * What hg's `qselect --reapply` does after a change of the selection, as two moves: pop to the
+   * applied patch below the first one whose fate changed (an applied patch now guarded off, an
+   * unapplied one below the top now let through; null: pop -a), then push back up to where the
+   * top was (the last patch let through at or below it). Null when the selection changes nothing
+   * applied. The series' order stays (push --move would change it for everyone sharing the queue: t129 N7).
+   */
+  reapplyWay(): { popTo: string | null; pushTo: string | null } | null {
+    const top = this.top();
+    if (!top) return null;
+    const names = this.readSeries().names();
+    const topAt = names.indexOf(top);
+    if (topAt === -1) return null;
+    const applied = new Set(this.applied());
+    const pushable = new Set(this.pushable());
+    const changed = names.findIndex((name, i) => (applied.has(name) ? !pushable.has(name) : pushable.has(name) && i < topAt));
+    if (changed === -1) return null;
+    const popTo = this.applied().filter((name) => names.indexOf(name) < changed).at(-1) ?? null;
+    const pushTo = names.slice(0, topAt + 1).filter((name) => pushable.has(name)).at(-1) ?? null;
+    return { popTo, pushTo };
+  }
+
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
   resolve(target: StackTarget, opts: { whole?: boolean } = {}): string {
     return resolveName(this.readSeries(), target, opts);

@@ -139,7 +139,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
         : null,
       s.needsRefresh ? `the top patch needs a refresh (${s.needsRefresh})` : null,
       view.below?.length
-        ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq push --move ${operandWords(view.below[0])} applies it on top`
+        ? `${view.below.join(", ")} ${view.below.length === 1 ? "is" : "are"} unapplied below the top (skipped while guarded off, or added there): pq select --reapply applies ${view.below.length === 1 ? "it in its place" : "them in their places"} (or pq push --move ${operandWords(view.below[0])} on top)`
         : null,
       // With the way out pq status gives (t106 N2).
       s.topChangedInQueue

@@ -133,7 +133,10 @@ describe("a guard put on an applied patch that the selection now excludes (t77 N
     }
     expect((await pq(dir, "select", "xen")).code).toBe(0);
     const guard = await pq(dir, "guard", "p1", "--", "-xen");
-    expect([guard.code, guard.out]).toEqual([0, "p1: -xen\np1 is applied but now guarded (pop and push to drop it)\n"]);
+    expect([guard.code, guard.out]).toEqual([
+      0,
+      "p1: -xen\np1 is applied but now guarded (pq select --reapply pops it and pushes back up to where the top was)\n",
+    ]);
     expect(JSON.parse((await pq(dir, "guard", "p1", "--json")).out)).toEqual({ name: "p1", guards: ["-xen"], guardedOff: true });
     expect((await pq(dir, "status")).out).toContain(
       "applied but guarded off by the selected guards (xen): p1; a pop and push -a would leave it out",
@@ -142,5 +145,39 @@ describe("a guard put on an applied patch that the selection now excludes (t77 N
     // Unguarded again: nothing said.
     expect((await pq(dir, "guard", "p1", "--none")).out).toBe("p1: unguarded\n");
     expect((await pq(dir, "status")).out).not.toContain("guarded off");
+  });
+});
+
+describe("pq select --reapply (t129 N7)", () => {
+  it("pops what the new selection guards off and pushes back up to where the top was, the series' order kept, as hg qselect --reapply", async () => {
+    const dir = makeRepo({ a: "a\n", b: "b\n", c: "c\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const [name, file] of [
+      ["p1", "a"],
+      ["p2", "b"],
+      ["p3", "c"],
+    ]) {
+      await pq(dir, "new", name);
+      write(dir, file, `${file}\n${name}\n`);
+      await pq(dir, "refresh");
+    }
+    await pq(dir, "pop", "-a");
+    await pq(dir, "guard", "p1", "+xen");
+    await pq(dir, "guard", "p2", "--", "-xen");
+    await pq(dir, "push", "-a");
+    expect((await pq(dir, "applied")).out).toBe("p2\np3\n");
+    const selected = await pq(dir, "select", "xen");
+    expect(selected.out).toContain("applied but now guarded: p2 (pq select --reapply");
+    const status = await pq(dir, "status");
+    expect(status.out).toContain("pq select --reapply applies it in its place");
+    const r = await pq(dir, "select", "--reapply", "xen");
+    expect(r.code, r.err).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("p1\np3\n");
+    expect(read(dir, "patches/series")).toBe("p1 #+xen\np2 #-xen\np3\n");
+    expect(read(dir, "b")).toBe("b\n");
+    // Back: the other way round.
+    expect((await pq(dir, "select", "--none", "--reapply")).code).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("p2\np3\n");
   });
 });

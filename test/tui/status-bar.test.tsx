@@ -139,7 +139,7 @@ describe("an unapplied patch below the top (t57 N5)", () => {
   it("is said on the status line, as pq status says it", () => {
     const frame = render(<StatusBar view={view({ below: ["burst1"] })} width={200} theme={theme} />).lastFrame()!;
     expect(frame).toContain(
-      "burst1 is unapplied below the top (skipped while guarded off, or added there): pq push --move burst1 applies it on top",
+      "burst1 is unapplied below the top (skipped while guarded off, or added there): pq select --reapply applies it in its place",
     );
   });
 });

@@ -47,6 +47,6 @@ export default defineCommand({
     const guardedOff = stack.appliedGuardedOff().includes(name);
     if (args.json) return void printJson(io, { name, guards, ...(guardedOff ? { guardedOff } : {}) });
     io.out(`${name}: ${guards.length ? guards.join(" ") : "unguarded"}`);
-    if (guardedOff) io.out(`${name} is applied but now guarded (pop and push to drop it)`);
+    if (guardedOff) io.out(`${name} is applied but now guarded (pq select --reapply pops it and pushes back up to where the top was)`);
   },
 });

@@ -9,6 +9,11 @@ export default defineCommand({
     y
       .positional("guards", { type: "string", array: true, describe: "guards to select (replacing the selection)" })
       .option("none", { alias: "n", type: "boolean", describe: "select no guard" })
+      .option("reapply", {
+        type: "boolean",
+        describe:
+          "then pop the patches the selection guards off and push back up to where the top was, as hg qselect --reapply (the series' order stays)",
+      })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const stack = await openStack(args, io);
@@ -19,7 +24,23 @@ export default defineCommand({
       ]);
     if (guards.length || args.none) {
       const excluded = await stack.select(args.none ? [] : guards);
-      if (excluded.length) io.out(`applied but now guarded (pop and push to drop them): ${excluded.join(", ")}`);
+      if (excluded.length && !args.reapply)
+        io.out(`applied but now guarded: ${excluded.join(", ")} (pq select --reapply pops them and pushes back up to where the top was)`);
+    }
+    if (args.reapply) {
+      const way = stack.reapplyWay();
+      if (way) {
+        if (way.popTo === null) await stack.pop({ all: true });
+        else await stack.goto(way.popTo);
+        if (way.pushTo !== null && !stack.applied().includes(way.pushTo)) await stack.push({ target: way.pushTo });
+        io.out(`reapplied with the selection: now at ${stack.top() ?? "nothing applied"}`);
+        const skipped = stack
+          .series()
+          .filter((e) => !stack.applied().includes(e.name) && e.guards.length && !stack.pushable().includes(e.name));
+        const topAt = stack.series().findIndex((e) => e.name === stack.top());
+        const below = skipped.filter((e) => stack.series().indexOf(e) < topAt);
+        if (below.length) io.out(`skipped (guarded off): ${below.map((e) => e.name).join(", ")}`);
+      }
     }
     const selected = stack.selectedGuards();
     if (args.json) return void printJson(io, selected);
