@@ -11,7 +11,7 @@ import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { refusedFlag } from "./flag-policy.js";
 import { makeDirs, readText, realpathOr } from "../tree/files.js";
@@ -136,8 +136,10 @@ export function readBuildDescription(tree: string): BuildDescription {
   const realTree = realpathOr(tree);
   const outside = (p: string) => {
     if (isAbsolute(p) || p.split("/").includes("..")) return true;
-    const full = resolve(tree, p);
-    if (!existsSync(full)) return false;
+    // A path not there yet is judged by its deepest folder that is: a link in the tree leading
+    // out made ld write a new -Map=outlink/x.map through it (t132 N4).
+    let full = resolve(tree, p);
+    while (!existsSync(full) && dirname(full) !== full) full = dirname(full);
     const real = realpathOr(full);
     return real !== realTree && !real.startsWith(realTree + "/");
   };
@@ -202,9 +204,42 @@ interface Run {
   stderr: string;
 }
 
+/** The files a preprocessed source came from, by its line markers (`# 1 "include/x.h" 1`), gcc's own pseudo-files aside. */
+function includedFiles(preprocessed: string): string[] {
+  const files = new Set<string>();
+  for (const m of preprocessed.matchAll(/^# \d+ "((?:[^"\\]|\\.)*)"/gm)) {
+    const name = m[1].replace(/\\(.)/g, "$1");
+    if (!/^<.*>$/.test(name)) files.add(name);
+  }
+  return [...files];
+}
+
+/** Whether a file a build reads (named as the compiler names it, from the tree) is outside it, and not a toolchain header under /usr. */
+function readsOutside(tree: string, path: string): boolean {
+  const real = realpathOr(resolve(tree, path));
+  const realTree = realpathOr(tree);
+  return real !== realTree && !real.startsWith(`${realTree}/`) && !real.startsWith("/usr/");
+}
+
+/**
+ * PATH as gcc may search it from the tree: absolute folders only. gcc looks its assembler and
+ * linker up on PATH from the tree it builds, so an empty or relative entry ran an `as` a patch
+ * put in the tree (t132 N6); pq's toolchain lookup skipped such entries and named /usr/bin/as.
+ */
+function absolutePath(): string {
+  return (process.env.PATH ?? "")
+    .split(":")
+    .filter((dir) => isAbsolute(dir))
+    .join(":");
+}
+
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolvePromise) => {
-    const child = childProcess().spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = childProcess().spawn(cmd, args, {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PATH: absolutePath() },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -495,7 +530,11 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const fresh = opts.stateCache === "refresh";
     for (const rec of fresh ? [] : readDepRecords(depFile)) {
       const obj = join(objDir, `${rec.objectKey}.o`);
-      if (rec.fileSet === fileSet && Object.entries(rec.deps).every(([p, h]) => shaOf(resolve(tree, p)) === h) && intactObject(obj)) {
+      if (
+        rec.fileSet === fileSet &&
+        Object.entries(rec.deps).every(([p, h]) => !readsOutside(tree, p) && shaOf(resolve(tree, p)) === h) &&
+        intactObject(obj)
+      ) {
         cached++;
         return obj;
       }
@@ -507,6 +546,13 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       return null;
     }
     const reads = assemblerReads(pre.stdout, tree, flags);
+    // A file read from outside the tree (#include "/abs", .incbin "/abs"): built into the image, a
+    // kernel printed it, and a gate showed it to whoever pushed (t132 N3). Refused before the compile.
+    const outsider = [...includedFiles(pre.stdout), ...(reads ?? [])].find((path) => readsOutside(tree, path));
+    if (outsider !== undefined) {
+      log += `${source}: reads ${outsider}, outside the tree: pq builds a tree from its own files (and the toolchain's headers under /usr)\n`;
+      return null;
+    }
     const objectKey = sha(
       tc.identity,
       flags.join(" "),

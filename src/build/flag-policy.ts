@@ -21,7 +21,25 @@ const RUNS_A_PROGRAM =
   "it makes the compiler or linker run or load a program other than its own, which a patch could bring (a patch changes build.json too)";
 
 /** gcc flags that run or load a program of the caller's choosing, by their prefix. */
-const CC_RUNNERS = [/^-wrapper$/, /^-B/, /^--?specs(=|$)/, /^-fplugin/, /^-fuse-ld=/, /^-iplugindir/, /^-fplugin-arg-/, /^--?for-linker/];
+const CC_RUNNERS = [
+  /^-wrapper$/,
+  /^-B/,
+  /^--?specs(=|$)/,
+  /^-fplugin/,
+  /^-fuse-ld=/,
+  /^-iplugindir/,
+  /^-fplugin-arg-/,
+  /^--?for-linker/,
+  // Its value is a second compile's options, -fplugin= among them (t132 N5).
+  /^-fcompare-debug/,
+];
+
+/**
+ * Folders named relative to a sysroot or a prefix, which gcc and ld join to another value
+ * (`--sysroot=` empty and `-I$SYSROOT/abs`, `-iprefix . -iwithprefix ./`, `-I=./` with
+ * `--sysroot=.`): the path check sees each half inside the tree and the whole outside it (t132 N1, N2).
+ */
+const JOINED_PATHS = [/^--?sysroot/, /^-isysroot/, /^-iprefix/, /^-iwithprefix/, /\$SYSROOT/, /^-(I|L|iquote|isystem|idirafter)=/];
 
 /** ld flags that load a program (a plugin shared object). */
 const LD_RUNNERS = [/^--?plugin/];
@@ -36,10 +54,6 @@ const CC_WITH_VALUE = new Set([
   "-idirafter",
   "-include",
   "-imacros",
-  "-iprefix",
-  "-iwithprefix",
-  "-iwithprefixbefore",
-  "-isysroot",
   "-MF",
   "-MT",
   "-MQ",
@@ -57,7 +71,8 @@ const CC_FORMS = [
   /^-O([0-3sgz]|fast)?$/,
   /^-g[a-z0-9-]*(=[a-z0-9]+)?$/,
   /^-std=[a-z0-9+]+$/,
-  /^-(ansi|pedantic|pedantic-errors|w|W|pipe|undef|P|C|CC|H|c|S|E|v|s|static|nostdinc|nostdinc\+\+|nostdlib|nostartfiles|nodefaultlibs|trigraphs|traditional|traditional-cpp|save-temps)$/,
+  // Not -P: the preprocessor's line markers say which files a source read (see includedFiles in build.ts).
+  /^-(ansi|pedantic|pedantic-errors|w|W|pipe|undef|C|CC|H|c|S|E|v|s|static|nostdinc|nostdinc\+\+|nostdlib|nostartfiles|nodefaultlibs|trigraphs|traditional|traditional-cpp|save-temps)$/,
   // Warnings (-Wall, -Wno-unused-parameter, -Werror=format): not -Wa, -Wl or -Wp, judged below.
   /^-W(?![alp],)(no-)?[a-z0-9][a-z0-9_+=.-]*$/,
   // Code generation and target options (-ffreestanding, -fno-pic, -mregparm=3, -march=i386).
@@ -106,6 +121,13 @@ export function refusedFlag(entries: readonly string[], tool: FlagTool, alsoWith
       continue;
     }
     const takesValue = (tool === "cc" ? CC_WITH_VALUE : LD_WITH_VALUE).has(flag) || alsoWithValue?.has(flag) === true;
+    if (takesValue) {
+      // The value of a folder or library option, in an entry of its own: judged as the glued form is.
+      const value = entries[i + 1];
+      const joined = value === undefined ? null : tool === "cc" ? ccRefusal(`${flag}${value}`) : ldRefusal(`${flag}${value}`);
+      if (value !== undefined && /^-[ILl]$|^-(iquote|isystem|idirafter)$/.test(flag) && joined)
+        return { flag: `${flag} ${value}`, why: joined };
+    }
     const refusal = takesValue ? null : tool === "cc" ? ccRefusal(flag) : ldRefusal(flag);
     if (refusal) return { flag, why: refusal };
     if (takesValue) {
@@ -116,8 +138,12 @@ export function refusedFlag(entries: readonly string[], tool: FlagTool, alsoWith
   return null;
 }
 
+const JOINS_PATHS =
+  "it names a folder by a sysroot or prefix that gcc or ld joins to another value, which pq cannot check as one path: name the folder inside the tree itself (-Iinclude)";
+
 function ccRefusal(flag: string): string | null {
   if (CC_RUNNERS.some((r) => r.test(flag))) return RUNS_A_PROGRAM;
+  if (JOINED_PATHS.some((r) => r.test(flag))) return JOINS_PATHS;
   // Passed on to the preprocessor (cc1, which loads plugins too), the linker or the assembler.
   const passed = /^-W([pla]),(.*)$/.exec(flag);
   if (passed) {
@@ -132,6 +158,10 @@ function ccRefusal(flag: string): string | null {
 
 function ldRefusal(flag: string): string | null {
   if (LD_RUNNERS.some((r) => r.test(flag))) return RUNS_A_PROGRAM;
+  if (JOINED_PATHS.some((r) => r.test(flag))) return JOINS_PATHS;
+  // A library by a file name (-l:NAME) is a path ld looks up in every -L folder: a name, no folders (t132 N2).
+  if (/^-l:?./.test(flag) && /[/\\]|\.\./.test(flag))
+    return "a library named with folders (-l:../x.o) is a path pq cannot check in every -L folder: put the object in the tree and name it there";
   return LD_FORMS.some((r) => r.test(flag)) ? null : unknownFlag("ld");
 }
 

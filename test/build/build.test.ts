@@ -250,6 +250,14 @@ describe("pq build", () => {
       ["ldflags", ["-plugin=./evil.so"]],
       // A word pq cannot place is not guessed at.
       ["cflags", ["evil.o"]],
+      // A second compile's options, and folders joined to a sysroot or prefix (t132 N5, N1, N2).
+      ["cflags", ["-fcompare-debug=-fplugin=./evil.so"]],
+      ["cflags", ["--sysroot=", "-I$SYSROOT/tmp"]],
+      ["cflags", ["-I", "$SYSROOT/tmp"]],
+      ["cflags", ["-iprefix", ".", "-iwithprefix", "./"]],
+      ["cflags", ["-I=./"]],
+      ["ldflags", ["-L.", "-l:../../x.o"]],
+      ["ldflags", ["-l", ":../x.o"]],
     ] as const) {
       writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
       const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
@@ -281,6 +289,40 @@ describe("pq build", () => {
     );
     const built = await buildTree({ tree, cacheDir });
     expect(built.ok, built.log).toBe(true);
+  });
+
+  it("a build reads no file outside the tree and writes none through a link out of it, and runs no assembler from the tree (t132 N3, N4, N6)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    const outside = tempDir("pq-outside-");
+    dirs.push(outside);
+    writeFileSync(join(outside, "secret.h"), "int outside_secret_7731;\n");
+    const main = readFileSync(join(tree, "main.c"), "utf8");
+    writeFileSync(join(tree, "main.c"), `#include "${join(outside, "secret.h")}"\n${main}`);
+    const read = await buildTree({ tree, cacheDir });
+    expect(read.ok).toBe(false);
+    expect(read.log).toContain(`reads ${join(outside, "secret.h")}, outside the tree`);
+    writeFileSync(join(tree, "main.c"), main);
+    // A map file not there yet, under a link that leads out.
+    symlinkSync(outside, join(tree, "outlink"));
+    writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, ldflags: [...(desc.ldflags ?? []), "-Map=outlink/new.map"] }));
+    const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+    expect((err as PqError).code).toBe("unsafe-path");
+    expect(existsSync(join(outside, "new.map"))).toBe(false);
+    writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
+    // An `as` of the tree's, with an empty entry in PATH: gcc runs /usr/bin's.
+    const marker = join(outside, "as-ran");
+    writeFileSync(join(tree, "as"), `#!/bin/sh\necho ran > ${marker}\nexec /usr/bin/as "$@"\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `:${saved}`;
+    try {
+      const built = await buildTree({ tree, cacheDir: tempDir("pq-cache-as-") });
+      expect(built.ok, built.log).toBe(true);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(existsSync(marker)).toBe(false);
   });
 
   it("a compile error is a failed build with file:line diagnostics", async () => {
