@@ -11,7 +11,8 @@ import { isPushable } from "../queue/series.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { sha1 } from "../tree/files.js";
 import { parseSeries } from "./simulate.js";
-import type { QueueVersion } from "./types.js";
+import type { QueueConflict, QueueVersion } from "./types.js";
+import { conflictRefresh } from "./status.js";
 
 export interface RestackReport {
   popped: string[];
@@ -45,7 +46,7 @@ export interface RestackReport {
 }
 
 /** Refuse before anything changes if the tree has edits that a pop would lose. */
-export async function refuseUnrefreshed(stack: Stack, what: string): Promise<void> {
+export async function refuseUnrefreshed(stack: Stack, what: string, conflicts: readonly QueueConflict[] = []): Promise<void> {
   const s = await stack.status();
   if (s.needsRefresh)
     throw new PqError(
@@ -56,7 +57,8 @@ export async function refuseUnrefreshed(stack: Stack, what: string): Promise<voi
         ? [
             `${s.top} was edited in the queue (a resolution made in the patch file?): pq pop --force, then pq push, applies that version; or resolve the tree's conflicts and pq refresh --force`,
           ]
-        : ["resolve its conflicts, then pq refresh"],
+        : [`resolve its conflicts, then ${(s.top && conflictRefresh(conflicts, s.top)) || "pq refresh"}`],
+      { pathsFrom: stack.tree },
     );
   // Only files the applied patches change are popped (and would lose the edit); an edit in any
   // other file stays where it is, as pq pop leaves it, and a pushed patch that needs it refuses itself.

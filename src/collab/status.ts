@@ -7,7 +7,7 @@ import { readText, sha1 } from "../tree/files.js";
 import { QueueRepo, type QueueRepoKind } from "./queue-repo.js";
 import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
 import type { ConflictKind, QueueConflict } from "./types.js";
-import { operandWords } from "../core/shell-word.js";
+import { operandList, operandWords } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
 
 export interface SharedStatus {
@@ -141,13 +141,33 @@ export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "no
   return "sync stopped, its conflicts resolved: pq sync --continue";
 }
 
+/**
+ * The refresh that takes a stopped sync's conflicted files alone, per patch: a plain pq refresh
+ * took an unrelated edit of the user's into the patch, which --continue pushed to everyone
+ * (t130 N5, t131 N6). Null where no conflict names its files.
+ */
+export function conflictRefresh(
+  conflicts: readonly { patch: string; kind: ConflictKind; files?: string[] }[],
+  only?: string,
+): string | null {
+  const marked = conflicts.filter((c) => c.kind === "content" && c.files?.length && (only === undefined || c.patch === only));
+  const patches = [...new Set(marked.map((c) => c.patch))];
+  if (!patches.length) return null;
+  const refreshes = patches.map((patch) => {
+    const files = [...new Set(marked.filter((c) => c.patch === patch).flatMap((c) => c.files!))];
+    return `pq refresh ${operandList(files)}${patches.length > 1 ? ` (in ${patch})` : ""}`;
+  });
+  return `${refreshes.join(", ")} (the conflicted files alone: an edit of any other file stays out of the patch)`;
+}
+
 /** How to resolve a stopped sync's conflicts, kind by kind. */
 export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string }[]): string {
   const names = (kind: ConflictKind) => [...new Set(conflicts.filter((c) => c.kind === kind).map((c) => c.patch))].join(", ");
   const kept = conflicts.flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []));
   const steps = [
     names("header") && `choose ${names("header")}'s header with pq header NAME -m/-u`,
-    names("content") && `resolve ${names("content")} (the marked files, or the file the sync kept) and pq refresh`,
+    names("content") &&
+      `resolve ${names("content")} (the marked files, or the file the sync kept) and ${conflictRefresh(conflicts) ?? "pq refresh"}`,
     kept.length && `compare ${kept.join(", ")} with the patch of its name, keep what is needed in it, delete ${kept.join(", ")}`,
     names("delete-modify") &&
       `${conflicts

@@ -904,7 +904,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
       [ahead > 0 ? "pq sync pushes them (merging what the remote has meanwhile)" : "pq sync starts one"],
     );
   }
-  await refuseUnrefreshed(stack, "continue the sync");
+  await refuseUnrefreshed(stack, "continue the sync", state.conflicts);
   const disk = qr.readDisk();
   const meanwhile = changedDuringStop(qr, state);
   // A file beside the patches the series does not list (a README) holds the markers as its own

@@ -368,6 +368,9 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     const early = await pq(bob.tree, "sync", "--continue");
     expect(early.code).toBe(5);
     expect(early.err).toContain("p1.patch needs a refresh");
+    // --continue's refusal and status name the conflicted files' refresh too (t131 N6).
+    expect(early.err).toContain("resolve its conflicts, then pq refresh a.c (the conflicted files alone");
+    expect((await ok(bob.tree, "status")).out).toContain("and pq refresh a.c (the conflicted files alone");
     write(bob.tree, "a.c", read(bob.tree, "a.c").replace(/<<<<<<< ours\n[^]*?>>>>>>> theirs\n/, "five (ann and bob)\n"));
     // The advice's refresh, word for word, takes the conflicted file alone: an edit of another
     // file stays out of the patch the sync pushes to everyone (t130 N5).

@@ -1,4 +1,5 @@
-import { operandList, operandWords } from "../../core/shell-word.js";
+import { operandWords } from "../../core/shell-word.js";
+import { conflictRefresh } from "../../collab/status.js";
 import { PqError } from "../../errors.js";
 import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
@@ -132,23 +133,21 @@ export default defineCommand({
       const allSayNext = report.conflicts.every((c) => c.message.includes("pq sync --continue"));
       // The refresh names the conflicted files: a plain one took an unrelated edit of the user's
       // into the patch, which --continue pushed to everyone (t130 N5).
-      const marked = report.conflicts.filter((c) => c.kind === "content" && c.files?.length);
-      const markedPatches = [...new Set(marked.map((c) => c.patch))];
-      const refreshes = markedPatches.map((patch) => {
-        const files = [...new Set(marked.filter((c) => c.patch === patch).flatMap((c) => c.files!))];
-        return `pq refresh ${operandList(files)}${markedPatches.length > 1 ? ` (in ${patch})` : ""}`;
-      });
-      const refresh = refreshes.length
-        ? `${refreshes.join(", ")} (the conflicted files alone: an edit of any other file stays out of the patch)`
-        : "pq refresh";
-      throw new PqError("conflict", `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`, [
-        ...report.conflicts.map((c) => c.message),
-        report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
-          ? `edit the conflicted files (pq goto PATCH if it is not applied), ${refresh}, then pq sync --continue; or pq sync --abort`
-          : allSayNext
-            ? "or pq sync --abort to take the sync back"
-            : "decide as said above, then pq sync --continue; or pq sync --abort",
-      ]);
+      const refresh = conflictRefresh(report.conflicts) ?? "pq refresh";
+      throw new PqError(
+        "conflict",
+        `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`,
+        [
+          ...report.conflicts.map((c) => c.message),
+          report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
+            ? `edit the conflicted files (pq goto PATCH if it is not applied), ${refresh}, then pq sync --continue; or pq sync --abort`
+            : allSayNext
+              ? "or pq sync --abort to take the sync back"
+              : "decide as said above, then pq sync --continue; or pq sync --abort",
+          // Files named from the tree's top: from a folder below it, the CLI says to cd there first (t131 N7).
+        ],
+        { pathsFrom: stack.tree },
+      );
     }
     if (report.result === "gate-failed") {
       if (!args.json) io.out(report.gate!.report);
