@@ -112,7 +112,10 @@ export async function bootKernel(kernel: string | Uint8Array, opts: BootOptions)
     throw new PqError(
       "boot-failed",
       "the kernel has no multiboot header in its first 8 KiB (the magic 0x1BADB002 with its checksum), which the emulator loads a kernel by",
-      ["the tree's linker script or head.S must put the multiboot header first (the kernel model's arch/i386/head.S does)"],
+      [
+        "the tree's linker script or head.S must put the multiboot header first (the kernel model's arch/i386/head.S does)",
+        ...EMULATOR_START_ADVICE,
+      ],
       { notBootable: true },
     );
   }
