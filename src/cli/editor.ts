@@ -3,7 +3,7 @@
  * "Aborting commit due to empty commit message"): nothing is changed.
  */
 import { childProcess } from "../core/child-process.js";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readText } from "../tree/files.js";
@@ -35,8 +35,17 @@ export function editText(initial: string, cwd: string, again?: (saved: string) =
   }
 }
 
+/** The largest header file -F reads (16 MiB: far beyond any message). */
+const HEADER_FILE_LIMIT = 16 * 1024 * 1024;
+
 /** A header text from a file (-F), as the editor shows one: a saved refused edit goes on from there (t122 N10). */
 export function headerFile(path: string, cwd: string): string {
+  // A device or a FIFO (-F /dev/zero) was read until memory ran out (t131 N4); a header is a small regular file.
+  const st = statSync(resolve(cwd, path), { throwIfNoEntry: false });
+  if (st && (!st.isFile() || st.size > HEADER_FILE_LIMIT))
+    throw new PqError("usage", `${path} is ${st.isFile() ? `${st.size} bytes: no patch header is that large` : "not a regular file"}`, [
+      "name the file the header is in (as the editor shows it, or the message alone)",
+    ]);
   const text = readText(resolve(cwd, path));
   if (text === null)
     throw new PqError("not-found", `${path} does not exist (or is no file pq can read)`, ["name the file the header is in"]);

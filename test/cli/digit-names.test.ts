@@ -80,6 +80,10 @@ describe("names typed in part", () => {
     expect([applied.code, applied.err]).toEqual([12, expect.stringContaining("pq pop -a, then pq delete fix")]);
     const upper = await pq(tree, "delete", "fix-locking");
     expect(upper.err).toContain("pq goto fix, then pq delete fix-locking");
+    // Several: the lowest applied one decides the pop, and the delete names them all (t131 N8).
+    const both = await pq(tree, "delete", "fix-locking", "fix");
+    expect(both.err).toContain("fix-locking, fix are applied");
+    expect(both.err).toContain("pq pop -a, then pq delete fix-locking fix");
     await pq(tree, "pop", "-a");
     expect((await pq(tree, "delete", "fix")).code).toBe(0);
     const again = await pq(tree, "delete", "fix");

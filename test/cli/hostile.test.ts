@@ -205,6 +205,12 @@ describe("pq import of what is no regular file (t127 N12)", () => {
     });
     expect(piped.status, piped.stderr).toBe(0);
     expect(read(dir, "patches/series")).toContain("stdin.patch");
+    // A header from a device (t131 N4): refused at once, as usage.
+    expect((await pq(dir, "push")).code).toBe(0);
+    for (const command of ["header", "refresh"]) {
+      const r = await pq(dir, command, "-F", "/dev/zero");
+      expect([r.code, r.err], command).toEqual([2, expect.stringContaining("/dev/zero is not a regular file")]);
+    }
   });
 });
 

@@ -781,7 +781,7 @@ describe("redo of a push after the patch changed in the queue (t117 N3)", () => 
     const redo = await pq(dir, "redo", "4");
     expect(redo.code).toBe(5);
     expect(redo.err).not.toContain("pq goto fix");
-    expect(redo.err).toContain("pq redo --force applies it as pushed then");
+    expect(redo.err).toContain("pq redo 4 --force applies it as pushed then");
     // Both ways, word for word: fewer steps then a push, or --force.
     expect((await pq(dir, "redo", "3")).code).toBe(0);
     expect((await pq(dir, "push")).code).toBe(0);

@@ -2,7 +2,7 @@
  * Planning the series edits: import (insert), delete, rename, reorder, guards and the
  * guard selection. They change the queue and the state, never the tree.
  */
-import { operandWords, shellWord } from "../../core/shell-word.js";
+import { operandList, operandWords, shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { parseNamedPatch } from "../../patch/index.js";
 import { diffOf } from "../patch-text.js";
@@ -71,11 +71,17 @@ export function planDelete(ctx: OpContext, names: string[], opts: { keep?: boole
   const series = tx.series();
   const resolved = names.map((n) => resolveName(series, n, { whole: true }));
   const applied = appliedNames(tx.state);
-  for (const name of resolved) {
-    const at = applied.indexOf(name);
-    // The pop that takes it off: pq pop NAME pops down to NAME and leaves it applied (t129 N9).
-    if (at !== -1)
-      throw new PqError("refused", `${name} is applied`, [`${at === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[at - 1])}`}, then pq delete ${operandWords(name)}`], { patch: name });
+  // The pop that takes them off: pq pop NAME pops down to NAME and leaves it applied (t129 N9); the
+  // delete to run after it names every patch asked for (t131 N8).
+  const lowest = Math.min(...resolved.map((name) => applied.indexOf(name)).filter((at) => at !== -1));
+  if (Number.isFinite(lowest)) {
+    const on = resolved.filter((name) => applied.includes(name));
+    throw new PqError(
+      "refused",
+      `${on.join(", ")} ${on.length === 1 ? "is" : "are"} applied`,
+      [`${lowest === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[lowest - 1])}`}, then pq delete ${operandList(resolved)}`],
+      { patch: on[0], patches: on },
+    );
   }
   const trashed: string[] = [];
   for (const name of resolved) {

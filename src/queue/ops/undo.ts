@@ -374,11 +374,11 @@ export async function planUndo(
       // version to go to (t128 N1: the goto named here did not exist).
       newer.some((name) => queueFinal.has(name))
         ? [
-            `pq ${direction} --force applies ${newer.length === 1 ? "it" : "them"} as pushed then (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue; pq refresh writes the tree's version into the queue)`,
+            `pq ${direction}${ordered.length > 1 ? ` ${ordered.length}` : ""} --force applies ${newer.length === 1 ? "it" : "them"} as pushed then (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue; pq refresh writes the tree's version into the queue)`,
             `or ${direction} fewer steps (pq oplog lists them), stopping before the push, then pq push applies the version the queue has then; a hand edit an undo --force took away is in .pq/backups`,
           ]
         : [
-            `pq goto ${operandWords(tx.state.applied.at(-1)!.name)} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
+            `pq goto ${operandWords(tx.state.applied.at(-1)!.name)} applies the queue's version${newer.length === 1 ? "" : "s"}; pq ${direction}${ordered.length > 1 ? ` ${ordered.length}` : ""} --force applies the old one${newer.length === 1 ? "" : "s"} (pq status then says ${newer.length === 1 ? "it" : "they"} changed in the queue)`,
           ],
       { patches: newer },
     );
