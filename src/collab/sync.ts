@@ -646,8 +646,10 @@ async function loop(
       // pq's per-tree state (.pq/) committed into the queue: checked out, it made the queue directory
       // look like a tree with a stack of its own to every pq command run in it, and following their
       // refusal committed a stack's state into the shared queue (t127 N11).
-      const state = await qr.git.pathsUnder(theirs, ".pq");
-      if (state.length && !(ours && (await qr.git.pathsUnder(ours, ".pq")).length)) {
+      // In any folder of the queue (bugfix/.pq/ took over pq in patches/bugfix: t131 N1).
+      const stateIn = async (rev: string) => (await qr.git.pathsUnder(rev, "")).filter((path) => /(^|\/)\.pq(\/|$)/.test(path));
+      const state = await stateIn(theirs);
+      if (state.length && !(ours && (await stateIn(ours)).length)) {
         throw new PqError(
           "unsafe-path",
           `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${state.slice(0, 3).join(", ")}${state.length > 3 ? ", ..." : ""}: pq's own state of one tree, which no shared queue carries`,

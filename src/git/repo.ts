@@ -675,7 +675,7 @@ export class GitRepo {
 
   /** The paths of the files under `sub` of this repository's directory at `rev`, relative to that directory. */
   async pathsUnder(rev: string, sub: string, dir = this.prefix): Promise<string[]> {
-    const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, "--", `${dir}${sub}`]);
+    const listing = await this.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, "--", `${dir}${sub}` || "."]);
     return listing
       .split("\0")
       .filter((path) => path !== "" && path.startsWith(dir))

@@ -210,16 +210,6 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const negative = pushed();
       expect(negative.status).not.toBe(0);
       expect(negative.stderr).toContain("newly failing: B.patch does not apply when the guard xen is selected");
-      // A series line no queue may hold: said by the queue's own file name, with the pusher's way on (t127 N13).
-      gitIn("reset", "-q", "--hard", "origin/main");
-      write(mal, "series", "five.patch\n../../x\n");
-      gitIn("commit", "-qam", "a bad line");
-      const badLine = pushed();
-      expect(badLine.status).not.toBe(0);
-      expect(badLine.stderr).toContain('pq: series: series line 2: patch name "../../x"');
-      expect(badLine.stderr).toContain("then commit the fix and git push again");
-      expect(badLine.stderr).not.toContain("pq-gate-");
-      expect(badLine.stderr).not.toContain("hook install again");
       // A broken commit under a tip that takes it out again: the tip alone passes, the commit does not.
       gitIn("reset", "-q", "--hard", "origin/main");
       write(mal, "bad.patch", broken);
@@ -262,6 +252,22 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const gone = pushed();
       expect(gone.status).not.toBe(0);
       expect(gone.stderr).toContain("it takes the queue away (no series file where");
+      // A series line no queue may hold: said by the queue's own file name, with the pusher's way on (t127 N13).
+      gitIn("reset", "-q", "--hard", "origin/main");
+      write(mal, "series", "five.patch\n../../x\n");
+      gitIn("commit", "-qam", "a bad line");
+      const badLine = pushed();
+      expect(badLine.status).not.toBe(0);
+      expect(badLine.stderr).toContain('pq: series: series line 2: patch name "../../x"');
+      expect(badLine.stderr).toContain("then make the fix part of the refused commit (git commit --amend");
+      // Word for word: amended, the push goes through.
+      write(mal, "series", "five.patch\n# x dropped\n");
+      const amend = gitIn("commit", "-q", "-a", "--amend", "-m", "no bad line");
+      expect(amend.status, amend.stderr + amend.stdout).toBe(0);
+      const amended = pushed();
+      expect(amended.status, amended.stderr).toBe(0);
+      expect(badLine.stderr).not.toContain("pq-gate-");
+      expect(badLine.stderr).not.toContain("hook install again");
     } finally {
       cleanup(w.root);
     }

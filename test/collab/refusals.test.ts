@@ -739,5 +739,12 @@ describe("pq's own state (.pq/) committed into the shared queue by a colleague (
     gitIn("commit", "-qm", "no pq state");
     gitIn("push", "-q", "origin", "HEAD:main");
     expect((await pq(ann.tree, "sync")).code).toBe(0);
+    // In a folder of the queue too (t131 N1).
+    write(mal, "bugfix/.pq/state.json", "{}\n");
+    gitIn("add", "-A");
+    gitIn("commit", "-qm", "pq state in a folder");
+    gitIn("push", "-q", "origin", "HEAD:main");
+    const nested = await pq(ann.tree, "sync");
+    expect([nested.code, nested.err]).toEqual([7, expect.stringContaining("holds bugfix/.pq/state.json")]);
   });
 });

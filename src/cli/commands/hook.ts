@@ -211,7 +211,9 @@ async function checkPair(
         tree: trees ? `the pushed commit's tree (${afterRev.slice(0, 12)})` : String(base),
         command: "pq hook install",
         // Read by the pusher, through git's remote: lines: their way on is a fixed commit, pushed (t127 N13).
-        retry: "commit the fix and git push again",
+        // The gate checks every commit a push brings: a fix committed on top of the refused one is refused with it (t131 N2).
+        retry:
+          "make the fix part of the refused commit (git commit --amend, or squash the commits with git rebase -i: the gate checks every commit a push brings) and git push again",
       },
     });
   } finally {
