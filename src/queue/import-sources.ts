@@ -157,7 +157,9 @@ function queueDirIn(dir: string): string {
   // hg's active queue (hg qqueue): .hg/patches.queue names it, and it lives in .hg/patches-NAME.
   const active = readText(join(dir, ".hg", "patches.queue"))?.trim();
   const quiltPatches = process.env.QUILT_PATCHES;
-  if (active && active !== "patches" && existsSync(join(dir, ".hg", `patches-${active}`, "series"))) queue = join(dir, ".hg", `patches-${active}`);
+  // hg names a queue by a plain word: one with a folder or '..' in it would lead out of .hg (t131 N3).
+  if (active && active !== "patches" && !/[/\\]|\.\./.test(active) && existsSync(join(dir, ".hg", `patches-${active}`, "series")))
+    queue = join(dir, ".hg", `patches-${active}`);
   else if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
   else if (!existsSync(join(dir, "series"))) {
     // Where quilt looks in a tree: $QUILT_PATCHES, patches/, and a Debian source package's debian/patches/.
@@ -198,7 +200,8 @@ function refuseLinkOut(dir: string, queue: string, name: string): void {
     const inside = relative(realpathSync(top), real);
     return inside !== "" && !leadsOutside(inside);
   };
-  if (within(dir) || within(queue)) return;
+  // Within the directory named, not merely the queue found in it: DIR/patches could itself be a link out (t131 N3).
+  if (within(dir)) return;
   throw new PqError(
     "unsafe-path",
     `${path} leads out of ${dir} through a symbolic link, to ${real}: pq imports no file from outside the queue it is given`,

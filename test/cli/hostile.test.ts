@@ -146,6 +146,16 @@ describe("a queue to import holding a symbolic link out of it (t127 N6)", () => 
       expect(inside.code, inside.err).toBe(0);
       expect(read(dir, "patches/alias.patch")).toBe(patch);
     }
+    // The queue folder itself a link out of the directory named (t131 N3).
+    const elsewhere = tempDir("pq-elsewhere-");
+    const source = tempDir("pq-source-");
+    dirs.push(elsewhere, source);
+    writeFileSync(join(elsewhere, "ok.patch"), patch);
+    writeFileSync(join(elsewhere, "series"), "ok.patch\n");
+    symlinkSync(elsewhere, join(source, "patches"));
+    const dir = await stack();
+    const linked = await pq(dir, "import", "--quilt", source);
+    expect([linked.code, linked.err]).toEqual([7, expect.stringContaining("leads out of")]);
   });
 });
 
