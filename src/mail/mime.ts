@@ -6,6 +6,7 @@
  * becomes UTF-8 (the diff keeps its bytes).
  */
 
+import { PqError } from "../errors.js";
 import { isUtf8 } from "node:buffer";
 import { decodeCharset } from "./charset.js";
 import { mixedUtf8 } from "./header.js";
@@ -106,8 +107,18 @@ function boundaryOf(contentType: string): string | null {
   return m ? (m[1] ?? m[2]) : null;
 }
 
+/**
+ * How deep multiparts may nest: a mailer's attachment is two levels, git mailinfo stops at five.
+ * A mail nested thousands deep ran the parser out of stack, an internal error (t127 N8).
+ */
+const MAX_MULTIPART_DEPTH = 16;
+
 /** The parts of a multipart body (nested multiparts flattened), in order. */
-function partsOf(body: string, boundary: string): Part[] {
+function partsOf(body: string, boundary: string, depth = 1): Part[] {
+  if (depth > MAX_MULTIPART_DEPTH)
+    throw new PqError("bad-patch", `the mail's MIME parts nest more than ${MAX_MULTIPART_DEPTH} deep: pq reads no mail built so`, [
+      "import the patch itself (save the diff to a file: pq import FILE)",
+    ]);
   const parts: Part[] = [];
   const quoted = boundary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const chunks = body.split(new RegExp(`^--${quoted}(?:--)?[ \\t]*\\r?$\\n?`, "m"));
@@ -117,7 +128,7 @@ function partsOf(body: string, boundary: string): Part[] {
   for (const chunk of closed ? chunks.slice(1, -1) : chunks.slice(1)) {
     const part = splitPart(chunk);
     const inner = boundaryOf(part.headers.get("content-type") ?? "");
-    if (inner && /^multipart\//i.test(part.headers.get("content-type") ?? "")) parts.push(...partsOf(part.body, inner));
+    if (inner && /^multipart\//i.test(part.headers.get("content-type") ?? "")) parts.push(...partsOf(part.body, inner, depth + 1));
     else parts.push(part);
   }
   return parts;

@@ -189,6 +189,28 @@ describe("mail bodies decoded as git am decodes them", () => {
   });
 });
 
+describe("a mail whose MIME parts nest thousands deep (t127 N8)", () => {
+  it("is refused as a bad patch (exit 7), nothing imported, not an internal error", async () => {
+    const dir = makeRepo({ greeting: "hello\n" });
+    dirs.push(dir);
+    await pq(dir, "init");
+    const depth = 3000;
+    let mail =
+      "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: M <m@example.org>\nSubject: [PATCH] deep\nMIME-Version: 1.0\n" +
+      'Content-Type: multipart/mixed; boundary="b0"\n\n';
+    for (let i = 0; i < depth; i++) mail += `--b${i}\nContent-Type: multipart/mixed; boundary="b${i + 1}"\n\n`;
+    mail += `--b${depth}\nContent-Type: text/plain\n\nmsg\n---\ndiff --git a/greeting b/greeting\n--- a/greeting\n+++ b/greeting\n@@ -1 +1 @@\n-hello\n+deep\n\n`;
+    for (let i = depth; i >= 0; i--) mail += `--b${i}--\n`;
+    const where = tempDir("pq-deep-");
+    dirs.push(where);
+    const file = join(where, "deep.mbox");
+    writeFileSync(file, mail);
+    const r = await pq(dir, "import", "--mbox", file);
+    expect([r.code, r.err]).toEqual([7, expect.stringContaining("nest more than 16 deep")]);
+    expect(read(dir, "patches/series")).toBe("");
+  });
+});
+
 describe("Debian's DEP-3 patch headers", () => {
   it("Reviewed-By: is a field of a DEP-3 header, not the start of its message: a new message keeps it and the fields after it (t38 F4)", () => {
     const header =
