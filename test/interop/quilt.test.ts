@@ -222,6 +222,21 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     }
   });
 
+  it("a .pc/.quilt_patches that came with the tree and names a folder outside it, or in a git directory, is refused; --queue names it (t127 N10)", async () => {
+    const victim = makeRepo({ v: "v\n" });
+    dirs.push(victim);
+    for (const recorded of [join(victim, ".git"), "../elsewhere", ".git/patches"]) {
+      const tree = makeRepo(base);
+      dirs.push(tree);
+      write(tree, ".pc/.quilt_patches", `${recorded}\n`);
+      write(tree, ".pc/.version", "2\n");
+      const init = await pq(tree, "init");
+      expect([init.code, init.err], recorded).toEqual([7, expect.stringContaining("quilt's .pc/.quilt_patches names")]);
+      expect(existsSync(join(victim, ".git", "series"))).toBe(false);
+      expect(existsSync(join(tree, ".pq"))).toBe(false);
+    }
+  });
+
   it("quilt's leftovers in .pc/ are no untracked files of the user's, and no file a patch takes (interop-17 F7)", async () => {
     const { tree } = quiltStack();
     quilt(tree, "pop", "-a");

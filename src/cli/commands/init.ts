@@ -4,14 +4,14 @@ import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
 import { PqError } from "../../errors.js";
 import { readText } from "../../tree/files.js";
-import { queueInTree, sameDirectory } from "../../tree/paths.js";
-import { join, resolve } from "node:path";
+import { leadsOutside, queueInTree, sameDirectory } from "../../tree/paths.js";
+import { join, relative, resolve, sep } from "node:path";
 import { Stack } from "../../queue/stack.js";
 import { loadState, statePaths } from "../../queue/state.js";
 import { BACK_THROUGH_QUILT, QUILT_STATE_DIR, quiltRecordedPatches } from "../../queue/quilt-takeover.js";
 import { defineCommand, invocation } from "../io.js";
 import { guardCommentNote } from "../reports.js";
-import { operandWords } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 
 export default defineCommand({
   command: "init",
@@ -39,6 +39,20 @@ export default defineCommand({
           // Not for a tree that has a stack: its queue is known (and init says so, or shares it).
           (loadState(tree) ? null : debianQueue(tree)));
     const fromQuilt = quiltSetting ? resolve(tree, quiltSetting.dir) : undefined;
+    // .pc/.quilt_patches is part of the tree as it came (a tarball, a clone): a queue it names out
+    // of the tree, or in a git directory, was written to there (t127 N10: another repository's .git).
+    if (fromQuilt !== undefined && quiltSetting?.from.endsWith(".quilt_patches")) {
+      const rel = relative(tree, fromQuilt);
+      if (leadsOutside(rel) || rel.split(sep).includes(".git"))
+        throw new PqError(
+          "unsafe-path",
+          `quilt's ${QUILT_STATE_DIR}/.quilt_patches names ${quiltSetting.dir} as the queue, ${leadsOutside(rel) ? "outside the tree" : "inside a git directory"}: a file that came with the tree decides nothing outside it`,
+          [
+            `nothing was written; if that is your queue, pq init --queue ${shellWord(fromQuilt)} names it yourself (or correct ${QUILT_STATE_DIR}/.quilt_patches)`,
+          ],
+          { queue: fromQuilt },
+        );
+    }
     const queue = args.queue ? resolve(io.cwd, args.queue) : fromQuilt;
     if (args.branch !== undefined) refuseBranchOption(args.branch, args.shared, tree);
     if (args.shared !== undefined && loadState(tree)) {
