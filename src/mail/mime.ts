@@ -199,5 +199,6 @@ export function decodeMail(mail: string): string {
  * carries (git format-patch --interdiff puts a diff between two versions of the series in it).
  */
 export function isCoverLetter(subject: string | undefined): boolean {
-  return /\[[^\]]*\b0+\/\d+\]/.test(subject ?? "");
+  // No '[' inside the tag either: a subject of 100,000 '[' was scanned to its end from each one (t127 N9: 20 s).
+  return /\[[^\][]*\b0+\/\d+\]/.test(subject ?? "");
 }

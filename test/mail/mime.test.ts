@@ -175,6 +175,9 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(isCoverLetter("[PATCH 1/3] one")).toBe(false);
     // One with an interdiff (git format-patch --interdiff) is a cover letter too (interop-5 #29).
     expect(isCoverLetter("[PATCH v2 0/2] odd")).toBe(true);
+    // A tag is read up to its own ']', never across another '[' (t127 N9: each '[' of 100,000 was scanned to the end).
+    expect(isCoverLetter(`${"[".repeat(100_000)}x`)).toBe(false);
+    expect(isCoverLetter("[x [PATCH 0/3] y")).toBe(true);
     const dir = tempDir();
     dirs.push(dir);
     writeFileSync(join(dir, "0000-cover.patch"), "From: Test User <test@example.org>\nSubject: [PATCH 0/1] the series\n\nBlurb.\n");
