@@ -240,7 +240,23 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
   }
   // Comments (a patch commented out, the reason one is there) stay in the series, where they were.
   // A line `./y.patch` names the file in the queue directory, as quilt reads it.
-  const lines = seriesText.replace(/^(?:\.\/)+(?=[^\s#])/gm, "");
+  let lines = seriesText.replace(/^(?:\.\/)+(?=[^\s#])/gm, "");
+  // hg takes a series line's name up to its first '#', spaces and all (hg qnew "my fix"); a
+  // quilt-style series cannot hold a space in a name, so such a patch comes in with its spaces
+  // as '-', and the import says so (t129 N2: it was read as the option "fix" of "my", exit 7).
+  const renamed = new Map<string, string>();
+  if (asHg)
+    lines = lines
+      .split("\n")
+      .map((line) => {
+        const h = line.indexOf("#");
+        const name = (h === -1 ? line : line.slice(0, h)).trim();
+        if (!/\s/.test(name)) return line;
+        const plain = name.replace(/\s+/g, "-");
+        renamed.set(plain, name);
+        return h === -1 ? plain : `${plain} ${line.slice(h)}`;
+      })
+      .join("\n");
   return Series.parse(asHg ? lines.replace(/^(\s*[^\s#]+)#/gm, "$1 #") : lines)
     .annotated()
     .map(({ entry: e, notes }) => {
@@ -249,10 +265,11 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
           "correct the series line (or remove it), then import again",
         ]);
       }
-      refuseLinkOut(dir, queue, e.name);
-      refuseNotRegular(join(queue, e.name));
-      const raw = readText(join(queue, e.name));
-      if (raw === null) throw new PqError("not-found", `${e.name} is listed in ${join(queue, "series")} but its file is missing`);
+      const file = renamed.get(e.name) ?? e.name;
+      refuseLinkOut(dir, queue, file);
+      refuseNotRegular(join(queue, file));
+      const raw = readText(join(queue, file));
+      if (raw === null) throw new PqError("not-found", `${file} is listed in ${join(queue, "series")} but its file is missing`);
       // quilt reads gzip-, bzip2- and xz-compressed patches: a gzipped one is taken decompressed, under its name without .gz.
       let [name, text] = [e.name, raw];
       if (/\.gz$/.test(e.name)) {
@@ -268,6 +285,14 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
         ]);
       }
       // The notes carry the series line itself too: kept byte for byte while it reads the same.
-      return { name, text, guards: e.guards, fromSeries: true, ...(e.strip === undefined ? {} : { strip: e.strip }), notes };
+      return {
+        name,
+        text,
+        guards: e.guards,
+        fromSeries: true,
+        ...(e.strip === undefined ? {} : { strip: e.strip }),
+        notes,
+        ...(renamed.has(e.name) ? { renamedFrom: file } : {}),
+      };
     });
 }

@@ -106,6 +106,25 @@ describe("hg mq interoperability (real hg)", () => {
     for (const bad of ["a b", "a#b", "+x"]) expect((await pq(tree, "select", bad)).code, bad).toBe(2);
   });
 
+  it("an hg patch whose name has a space comes in with '-' for it, said so (t129 N2)", async () => {
+    const repo = hgRepo(base);
+    hg(repo, "qnew", "-m", "spaced", "my fix");
+    write(repo, "arch/irq.c", "int irq;\nint enable_fix;\nint disable;\n");
+    hg(repo, "qrefresh");
+    hg(repo, "qguard", "--", "+xen");
+    hg(repo, "qpop", "-a");
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    const r = await pq(tree, "import", "--hg", repo);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`hg's "my fix" comes in as my-fix`);
+    expect((await pq(tree, "guard", "my-fix")).out.trim()).toBe("my-fix: +xen");
+    expect((await pq(tree, "select", "xen")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "arch/irq.c")).toContain("enable_fix");
+  });
+
   it("pq's queue directory pushes under hg qpush -a, with pq's authors and messages", async () => {
     const tree = makeRepo(base);
     dirs.push(tree);

@@ -110,6 +110,9 @@ export default defineCommand({
         if (args.strip !== 1) for (const item of items) item.strip = args.strip;
       }
       for (const s of skipped) io.out(`skipped ${s}`);
+      for (const item of items)
+        if (item.renamedFrom !== undefined)
+          io.out(`note: hg's "${item.renamedFrom}" comes in as ${item.name} (a series line cannot hold a space in a name)`);
       if (!items.length) throw new PqError("usage", "nothing to import", ["name patch files, --quilt DIR or --hg DIR"]);
       if (args.name !== undefined && items.length !== 1) {
         throw new PqError("usage", `--name names one imported patch, and ${files[0]} holds ${items.length}`, [

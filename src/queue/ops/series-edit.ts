@@ -20,6 +20,8 @@ export interface ImportItem {
   fromSeries?: boolean;
   /** That series' comment and blank lines around the entry, kept in ours. */
   notes?: SeriesNotes;
+  /** hg's name for it, which a quilt-style series cannot hold (a space): imported under `name`. */
+  renamedFrom?: string;
 }
 
 /** Add patches to the series after the top applied patch (hg qimport), with their guards. */
