@@ -4,10 +4,10 @@
  * back with capture-pane, and the tree and queue are checked on disk at the end.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanup } from "../helpers/repo.js";
+import { cleanup, tempDir } from "../helpers/repo.js";
 import { notesAfter, patchName, seriesRepo } from "../helpers/series.mjs";
 
 const PQ = resolve("bin/pq.js");
@@ -169,7 +169,22 @@ describe("pq tui in a real terminal (tmux)", () => {
     ] as const) {
       const name = `crash${status}`;
       const command = status === 137 ? `${launcher} --tree ${dir} tui` : `${launcher} tui`;
-      tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", dir, `${command}; echo "pq exited $?"; sleep 60`);
+      // The terminal's settings before and after: put back as they were, not as stty sane makes them (t130 N4).
+      const settings = tempDir("pq-stty-");
+      dirs.push(settings);
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-c",
+        dir,
+        `stty -ixon; stty -g > ${settings}/before; ${command}; echo "pq exited $?"; stty -g > ${settings}/after; sleep 60`,
+      );
       const until = Date.now() + 20_000;
       while (!/0\/5 applied/.test(tmux("capture-pane", "-p", "-t", name)) && Date.now() < until)
         await new Promise((r) => setTimeout(r, 50));
@@ -188,6 +203,9 @@ describe("pq tui in a real terminal (tmux)", () => {
       if (signal === "SIGTERM") expect(after).not.toContain("ended abnormally");
       else expect(after).toContain(`pq: the TUI ended abnormally (exit ${status}); the terminal was put back`);
       expect(tmux("display", "-p", "-t", name, "#{alternate_on} #{mouse_any_flag}").trim()).toBe("0 0");
+      const written = Date.now() + 5_000;
+      while (!existsSync(join(settings, "after")) && Date.now() < written) await new Promise((r) => setTimeout(r, 50));
+      expect(readFileSync(join(settings, "after"), "utf8"), signal).toBe(readFileSync(join(settings, "before"), "utf8"));
       // The TUI itself is gone, not left running without its launcher.
       expect(spawnSync("kill", ["-0", node]).status).not.toBe(0);
     }
