@@ -560,6 +560,7 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
       {help ? null : (
         <StatusBar
           view={view}
+          sync={sync}
           width={size.columns}
           theme={theme}
           prompt={prompt ? <Prompt state={prompt} theme={theme} width={size.columns} /> : null}

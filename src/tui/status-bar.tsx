@@ -7,7 +7,7 @@ import { operandWords } from "../core/shell-word.js";
 import React from "react";
 import { Box, Text } from "ink";
 import type { StackView } from "./use-stack.js";
-import { stoppedSyncSummary, type SharedStatus } from "../collab/status.js";
+import { stoppedSyncLine, stoppedSyncSummary, type SharedStatus } from "../collab/status.js";
 import { cellWidth, fit, printable, wrapCells } from "./cells.js";
 import { errorLines } from "./error-view.js";
 import { FOOTER } from "./keymap.js";
@@ -64,7 +64,20 @@ export function HeaderBar({
 
 export const STATUS_LINES = 3;
 
-export function StatusBar({ view, width, theme, prompt }: { view: StackView; width: number; theme: Theme; prompt?: React.ReactNode }) {
+export function StatusBar({
+  view,
+  sync,
+  width,
+  theme,
+  prompt,
+}: {
+  view: StackView;
+  /** A stopped sync's whole line (what it waits for: a header to choose, files to refresh), which the top line only names (t130 N6). */
+  sync?: SharedStatus | null;
+  width: number;
+  theme: Theme;
+  prompt?: React.ReactNode;
+}) {
   const c = theme.color;
   const lines: React.ReactNode[] = prompt ? [<React.Fragment key="prompt">{prompt}</React.Fragment>] : [];
   const p = view.progress;
@@ -130,6 +143,7 @@ export function StatusBar({ view, width, theme, prompt }: { view: StackView; wid
     // one was shown, and unrefreshed files went unnamed behind it with the lines below empty).
     const unlisted = view.unlisted ?? [];
     const warnings = [
+      sync?.conflicted.length ? stoppedSyncLine(sync) : null,
       // First, as pq status says it: while git holds conflicts, every other way out waits (t106 N1).
       s.unmerged
         ? `unresolved conflicts in git's index: ${s.unmerged.slice(0, 3).join(", ")}${s.unmerged.length > 3 ? ", ..." : ""} (a git pull, merge or stash pop stopped there): resolve them and git add them first; a refresh refuses until then`

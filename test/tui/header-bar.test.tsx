@@ -5,7 +5,7 @@
 import React from "react";
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
-import { HeaderBar } from "../../src/tui/status-bar.js";
+import { HeaderBar, StatusBar } from "../../src/tui/status-bar.js";
 import type { StackView } from "../../src/tui/use-stack.js";
 import type { SharedStatus } from "../../src/collab/status.js";
 import { makeTheme } from "../../src/tui/theme.js";
@@ -44,5 +44,16 @@ describe("the TUI's header line on a shared queue", () => {
       header(stopped({ unresolved: [], notApplying: [{ patch: "p3.patch", unchanged: {}, failures: ["b.c: hunk #1 failed"] }] })),
     ).toContain("sync stopped: p3.patch does not apply over the resolution");
     expect(header(null)).not.toContain("shared");
+  });
+});
+
+describe("the TUI's status line under a stopped sync (t130 N6)", () => {
+  it("says what the sync waits for whole, a header to choose too, where the top line only names it", () => {
+    const sync = stopped({ conflicts: [{ patch: "p2.patch", kind: "header" }] });
+    const bar = <StatusBar view={{ ...view, status: { pending: [] } } as unknown as StackView} sync={sync} width={200} theme={theme} />;
+    const ui = render(bar);
+    Object.defineProperty(ui.stdout, "columns", { value: 200, configurable: true });
+    ui.rerender(bar);
+    expect(ui.lastFrame()!.replace(/\s+/g, " ")).toContain("choose p2.patch's header with pq header NAME -m/-u; then pq sync --continue");
   });
 });
