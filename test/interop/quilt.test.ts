@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -100,6 +100,23 @@ describe("quilt interoperability (real quilt)", () => {
     expect(quilt(other, "push", "-a")).toContain("Now at patch features/all/two.patch");
     const again = snapshot(other);
     for (const f of ["drivers/serial.c", "README"]) expect(again[f]).toBe(quiltTop[f]);
+  });
+});
+
+describe("pq export --quilt of a guarded series (t129 N8)", () => {
+  it("says that quilt reads the guards as comments and pushes those patches too", async () => {
+    const tree = makeRepo(base);
+    dirs.push(tree);
+    await pq(tree, "init");
+    await pq(tree, "new", "xen.patch");
+    write(tree, "README", "model, xen\n");
+    await pq(tree, "refresh");
+    await pq(tree, "guard", "xen.patch", "+xen");
+    const out = join(tempDir("pq-export-"), "q");
+    dirs.push(out);
+    const r = await pq(tree, "export", "-a", "--quilt", out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain("xen.patch has guards, written as hg mq writes them (#+g), which quilt reads as comments");
   });
 });
 

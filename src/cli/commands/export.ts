@@ -238,6 +238,12 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
     writeAtomic(f.path, f.text);
   }
   io.out(`wrote ${names.length} patch(es) and a quilt series to ${dir}`);
+  // quilt reads "#+xen" as a comment and pushes every patch: the ones this stack's guards keep out too (t129 N8).
+  const guarded = names.filter((name) => entries.get(name)?.guards.length);
+  if (guarded.length)
+    io.err(
+      `note: ${someOf(guarded)} ${guarded.length === 1 ? "has" : "have"} guards, written as hg mq writes them (#+g), which quilt reads as comments: quilt push -a applies ${guarded.length === 1 ? "it" : "them"} whatever is selected`,
+    );
 }
 
 /** Whether a patch has a git diff without hunks (and not binary) on a path with a space in it. */
