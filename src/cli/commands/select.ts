@@ -34,12 +34,12 @@ export default defineCommand({
         else await stack.goto(way.popTo);
         if (way.pushTo !== null && !stack.applied().includes(way.pushTo)) await stack.push({ target: way.pushTo });
         io.out(`reapplied with the selection: now at ${stack.top() ?? "nothing applied"}`);
-        const skipped = stack
-          .series()
-          .filter((e) => !stack.applied().includes(e.name) && e.guards.length && !stack.pushable().includes(e.name));
-        const topAt = stack.series().findIndex((e) => e.name === stack.top());
-        const below = skipped.filter((e) => stack.series().indexOf(e) < topAt);
-        if (below.length) io.out(`skipped (guarded off): ${below.map((e) => e.name).join(", ")}`);
+        // The patches below the new top that the selection keeps out, as hg's reapply names them.
+        const names = stack.series().map((e) => e.name);
+        const pushable = new Set(stack.pushable());
+        const top = stack.top();
+        const skipped = top ? names.slice(0, names.indexOf(top)).filter((name) => !pushable.has(name)) : [];
+        if (skipped.length) io.out(`skipped (guarded off): ${skipped.join(", ")}`);
       }
     }
     const selected = stack.selectedGuards();

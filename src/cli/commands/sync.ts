@@ -144,8 +144,8 @@ export default defineCommand({
             : allSayNext
               ? "or pq sync --abort to take the sync back"
               : "decide as said above, then pq sync --continue; or pq sync --abort",
-          // Files named from the tree's top: from a folder below it, the CLI says to cd there first (t131 N7).
         ],
+        // Files named from the tree's top: from a folder below it, the CLI says to cd there first (t131 N7).
         { pathsFrom: stack.tree },
       );
     }
