@@ -171,6 +171,25 @@ describe("pq fold of a patch that applies only with fuzz on the top (t129 N4)", 
   });
 });
 
+describe("why --merge cannot help a patch edited by hand over a file the patches below made (t130 N1)", () => {
+  it("is said the same, true way at the first push: the tree's file is the blob it names", async () => {
+    const text = Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("");
+    const tree = await stackTree({ "c.c": text });
+    await patchWith(tree, "p1", { "c.c": text.replace("3\n", "three\n") }, "p1");
+    await patchWith(tree, "p2", { "c.c": text.replace("3\n", "three\n").replace("15\n", "fifteen\n") }, "p2");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    // By hand: a context line the file never had.
+    write(join(tree, "patches"), "p2", read(join(tree, "patches"), "p2").replace(" 14\n", " fourteen\n"));
+    for (const attempt of [1, 2]) {
+      const r = await pq(tree, "push", "-a");
+      expect(r.code, `${attempt}`).toBe(6);
+      expect(r.err, `${attempt}`).toContain("it names either: was it edited by hand?");
+      expect(r.err).not.toContain("git does not have the blob");
+      await pq(tree, "pop", "-a");
+    }
+  });
+});
+
 describe("a content-only patch and the file's mode (stack-3 #5)", () => {
   it("keeps the executable bit upstream gave the file, and does not set one from the index line", async () => {
     const tree = await stackTree({ "a.txt": "one\ntwo\n", "b.txt": "alpha\n" });

@@ -5,13 +5,15 @@
  * planned; --force and --merge keep the partial result and mark it for refresh. A dry run
  * is the same planning with nothing executed.
  */
+import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { HunkResult } from "../../patch/index.js";
-import { fileStat, sha1, type FileStat } from "../../tree/files.js";
+import { fileStat, readText, sha1, type FileStat } from "../../tree/files.js";
 import { failpoint } from "../../core/failpoint.js";
 import { operandWords, shellWord } from "../../core/shell-word.js";
 import { applyFilePatch, parseNamedPatch, parsePatch } from "../../patch/index.js";
+import { gitBlobId } from "../../patch/create.js";
 import { applyPatchText, describeFailures, describeFuzz, type FileChangeSummary, type PatchApplication } from "../apply-patch.js";
 import { expectedVersions } from "../refresh-plan.js";
 import { isPushable } from "../series.js";
@@ -668,7 +670,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
         (!failed?.exists || (failed.exists === "same" && (await sameInHead()))) && containedUpstream((p) => ws.content(p), patchText(), undefined, () => null);
       // Whether a three-way merge could help, asked once: said in the advice, and kept in the error's
       // data (`unknownBase`: the blob the patch started from is nowhere here), which a sync reads.
-      const help = applied || failed?.exists ? null : await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing);
+      const help = applied || failed?.exists ? null : await mergeHelp(ctx, patchText(), stripOf(name), failed?.path, failed?.missing, (p) => ws.content(p));
       const generic = applied
         ? [
             `${name}'s changes are already in the tree (it applies in reverse: a git am of its mail, or a commit that holds it?): pq delete ${operandWords(name)} drops it from the queue (pq rebase drops such patches itself when it moves the base)`,
@@ -802,6 +804,19 @@ export function recordedBase(ctx: Pick<OpContext, "store" | "pushCache" | "tree"
 }
 
 /**
+ * The file as the tree has it, where it is the blob the patch names: a version the pushed
+ * patches made is in neither git nor (before a push records it) pq's runs, and the first push
+ * said "git does not have the blob" of the very file in the tree (t130 N1).
+ */
+function treeFileAsBlob(content: (path: string) => string | null, names: readonly string[], blob: string): string | null {
+  for (const name of names) {
+    const text = content(name);
+    if (text !== null && gitBlobId(text).startsWith(blob)) return text;
+  }
+  return null;
+}
+
+/**
  * Whether --merge can help a patch that failed on `path`: a three-way merge needs the blob its
  * index line names for that file, in the tree's git (a patch made elsewhere, or by a plain diff,
  * has none) or among the versions pq recorded, and the patch must apply to that blob itself (one
@@ -809,7 +824,9 @@ export function recordedBase(ctx: Pick<OpContext, "store" | "pushCache" | "tree"
  */
 export async function mergeHelp(
   ctx: Pick<OpContext, "repo" | "store" | "pushCache" | "tree">,
-  text: string, strip: number, path: string | undefined, missing = false): Promise<{ can: boolean; why: string; unknownBase?: true }> {
+  text: string, strip: number, path: string | undefined, missing = false,
+  /** The file as the operation has it so far (a push's earlier patches, not yet on disk); else the disk's. */
+  current?: (path: string) => string | null): Promise<{ can: boolean; why: string; unknownBase?: true }> {
   if (missing) return { can: false, why: "the file is not in the tree to merge into" };
   let file: ReturnType<typeof parsePatch>["files"][number] | undefined;
   try {
@@ -825,7 +842,10 @@ export async function mergeHelp(
   const git = await ctx.repo();
   // A moved file's base is recorded under its old name, where the merge looks for it (t52 N14).
   const names = [...new Set([file.oldPath, path].filter((p): p is string => p !== null && p !== undefined))];
-  const base = (git ? await git.blob(blob) : null) ?? names.map((p) => recordedBase(ctx, sha1(text), strip, p, blob)).find((b) => b !== null) ?? null;
+  const base =
+    (git ? await git.blob(blob) : null) ??
+    names.map((p) => recordedBase(ctx, sha1(text), strip, p, blob)).find((b) => b !== null) ??
+    treeFileAsBlob(current ?? ((p) => readText(join(ctx.tree, p))), names, blob);
   if (base === null) return { can: false, why: `git does not have the blob ${blob} the patch started from`, unknownBase: true };
   if (!applyFilePatch(base, file, { fuzz: 0 }).ok)
     return { can: false, why: `the patch does not apply to the blob ${blob} it names either: was it edited by hand?` };
