@@ -157,7 +157,13 @@ export function applyFilePatch(oldContent: string | null, fp: FilePatch, opts: {
       return { ok: false, content: oldContent, hunks: [{ index: 1, status: "failed", offset: 0, fuzz: 0, line: 1 }] };
     }
     if (fp.kind === "delete") return { ok: true, content: null, hunks: [] };
-    return { ok: true, content: applyBinary(oldContent, fp.binary.forward), hunks: [] };
+    const made = applyBinary(oldContent, fp.binary.forward);
+    // The index line's full result id must be what the data makes, as git apply checks ("creates
+    // incorrect result"): a damaged or forged delta was applied without a word (t127 N1).
+    const newBlob = fp.index?.newBlob;
+    if (newBlob && /^[0-9a-f]{40}$/.test(newBlob) && !/^0+$/.test(newBlob) && gitBlobId(made) !== newBlob)
+      return { ok: false, content: oldContent, hunks: [{ index: 1, status: "failed", offset: 0, fuzz: 0, line: 1 }] };
+    return { ok: true, content: made, hunks: [] };
   }
   if (fp.kind === "create" && oldContent !== null && oldContent !== "") {
     return {

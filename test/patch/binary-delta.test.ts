@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyBinary, createFilePatch, parsePatch } from "../../src/patch/index.js";
+import { applyBinary, applyFilePatch, createFilePatch, parsePatch } from "../../src/patch/index.js";
 import { makeDelta } from "../../src/patch/binary.js";
 import { cleanup, git, makeRepo } from "../helpers/repo.js";
 
@@ -99,5 +99,22 @@ describe("a binary file larger than pq holds, written into a patch (verify-11 Z8
     const { formatBinaryPatch } = await import("../../src/patch/binary.js");
     const big = "\0".repeat(2 ** 28 + 1);
     expect(() => formatBinaryPatch(null, big)).toThrow(/a binary file of 268435457 bytes is more than pq puts into a patch/);
+  });
+});
+
+describe("a binary patch whose index line names another result (t127 N1)", () => {
+  it("is refused, as git apply refuses it ('creates incorrect result'); with the right id it applies", () => {
+    const repo = makeRepo({ "blob.bin": latin1(noise(4000, 3)) });
+    dirs.push(repo);
+    writeFileSync(join(repo, "blob.bin"), noise(4000, 5));
+    const diff = git(repo, "diff", "--binary", "--full-index");
+    const before = latin1(noise(4000, 3));
+    const good = parsePatch(diff).files[0];
+    expect(applyFilePatch(before, good).ok).toBe(true);
+    const forged = diff.replace(/^(index [0-9a-f]{40}\.\.)[0-9a-f]{40}/m, `$1${"1".repeat(40)}`);
+    expect(applyFilePatch(before, parsePatch(forged).files[0]).ok).toBe(false);
+    writeFileSync(join(repo, "forged.patch"), forged);
+    git(repo, "checkout", "blob.bin");
+    expect(spawnSync("git", ["apply", "--check", "forged.patch"], { cwd: repo }).status).not.toBe(0);
   });
 });
