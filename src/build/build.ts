@@ -9,7 +9,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
@@ -139,7 +139,9 @@ export function readBuildDescription(tree: string): BuildDescription {
     // A path not there yet is judged by its deepest folder that is: a link in the tree leading
     // out made ld write a new -Map=outlink/x.map through it (t132 N4).
     let full = resolve(tree, p);
-    while (!existsSync(full) && dirname(full) !== full) full = dirname(full);
+    while (lstatSync(full, { throwIfNoEntry: false }) === undefined && dirname(full) !== full) full = dirname(full);
+    // A link that leads nowhere yet (dang -> /outside/new.map) is written through by the tool: it can lead anywhere (t133 N2).
+    if (lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink() && !existsSync(full)) return true;
     const real = realpathOr(full);
     return real !== realTree && !real.startsWith(realTree + "/");
   };
@@ -151,6 +153,15 @@ export function readBuildDescription(tree: string): BuildDescription {
     throw new PqError("unsafe-path", `${file}: output ${JSON.stringify(d.output)} is not a file name inside the build directory`);
   }
   if (outside(d.linkerScript!)) throw new PqError("unsafe-path", `${file}: linkerScript ${d.linkerScript} is outside the tree`);
+  // The files the linker script itself names (INPUT, GROUP, INCLUDE, SEARCH_DIR, OUTPUT, STARTUP):
+  // INPUT(/abs/file) under TARGET(binary) linked any file into the image (t133 N1).
+  const script = readText(join(tree, d.linkerScript!));
+  for (const named of script === null ? [] : linkerScriptFiles(script)) {
+    if (named.startsWith("-l") ? /[/\\]|\.\./.test(named) : outside(named))
+      throw new PqError("unsafe-path", `${d.linkerScript}: ${JSON.stringify(named)} names a file outside the tree`, [
+        "a linker script names files of the tree alone (relative paths inside it)",
+      ]);
+  }
   for (const key of ["cflags", "asflags", "ldflags"] as const) {
     const refused = refusedFlag(strings(d[key]) ? d[key]! : [], key === "ldflags" ? "ld" : "cc");
     if (refused)
@@ -177,6 +188,21 @@ export function readBuildDescription(tree: string): BuildDescription {
     linkerScript: d.linkerScript!,
     sources: d.sources!,
   };
+}
+
+/** The file and folder names a linker script's commands take: INPUT(a b), GROUP(...), AS_NEEDED(...), SEARCH_DIR(d), INCLUDE f, OUTPUT(f), STARTUP(f). */
+export function linkerScriptFiles(script: string): string[] {
+  const text = script.replace(/\/\*[^]*?\*\//g, " ");
+  const names: string[] = [];
+  const words = (list: string) =>
+    list
+      .split(/[\s,]+/)
+      .map((w) => w.replace(/^"|"$/g, ""))
+      .filter((w) => w && w !== "AS_NEEDED" && w !== "(" && w !== ")");
+  for (const m of text.matchAll(/\b(INPUT|GROUP|SEARCH_DIR|OUTPUT|STARTUP|INCLUDE)\s*\(([^)]*(?:\([^)]*\)[^)]*)*)\)/g))
+    names.push(...words(m[2].replace(/AS_NEEDED\s*\(|\)/g, " ")));
+  for (const m of text.matchAll(/\bINCLUDE\s+("?)([^\s;"()]+)\1/g)) names.push(m[2]);
+  return names;
 }
 
 /**

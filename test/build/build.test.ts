@@ -310,7 +310,20 @@ describe("pq build", () => {
     const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
     expect((err as PqError).code).toBe("unsafe-path");
     expect(existsSync(join(outside, "new.map"))).toBe(false);
+    // A link that leads nowhere yet (t133 N2).
+    symlinkSync(join(outside, "dangling.map"), join(tree, "dang"));
+    writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, ldflags: [...(desc.ldflags ?? []), "-Map=dang"] }));
+    expect(((await buildTree({ tree, cacheDir }).catch((e: unknown) => e)) as PqError).code).toBe("unsafe-path");
+    expect(existsSync(join(outside, "dangling.map"))).toBe(false);
     writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
+    // The linker script's own file names (t133 N1): INPUT of a file outside the tree.
+    const lds = readFileSync(join(tree, desc.linkerScript), "utf8");
+    for (const line of [`TARGET(binary)\nINPUT(${join(outside, "secret.h")})\n`, `INCLUDE "../x.ld"\n`, `SEARCH_DIR(/usr/lib)\n`]) {
+      writeFileSync(join(tree, desc.linkerScript), `${line}${lds}`);
+      const refused = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+      expect((refused as PqError).code, line).toBe("unsafe-path");
+    }
+    writeFileSync(join(tree, desc.linkerScript), lds);
     // An `as` of the tree's, with an empty entry in PATH: gcc runs /usr/bin's.
     const marker = join(outside, "as-ran");
     writeFileSync(join(tree, "as"), `#!/bin/sh\necho ran > ${marker}\nexec /usr/bin/as "$@"\n`, { mode: 0o755 });
