@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, read } from "../helpers/repo.js";
 
 /** quilt's and hg's loop idioms (`while pq push; do make || break; done`) need "nothing to do" to be a refusal. */
 const dirs: string[] = [];
@@ -49,7 +49,13 @@ describe("push and pop with nothing to do", () => {
     // push -a (what one runs after pq select) and status say it too (t44 N10).
     const all = await pq(tree, "push", "-a");
     expect(all.code).toBe(0);
-    expect(all.out).toContain("p1 is unapplied below the top (skipped while guarded off, or added there): pq push --move p1");
+    expect(all.out).toContain(
+      "p1 is unapplied below the top (skipped while guarded off, or added there): pq select --reapply applies it in its place (the series' order kept), or pq push --move p1 moves it on top",
+    );
     expect((await pq(tree, "status")).out).toContain("p1 is unapplied below the top");
+    // The first way, word for word: p1 in its place, the series as it was.
+    expect((await pq(tree, "select", "--reapply")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("p1\np2\n");
+    expect(read(tree, "patches/series")).toBe("p1\np2\n");
   });
 });
