@@ -3,7 +3,7 @@
  * "Aborting commit due to empty commit message"): nothing is changed.
  */
 import { childProcess } from "../core/child-process.js";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readText } from "../tree/files.js";
@@ -42,12 +42,38 @@ const HEADER_FILE_LIMIT = 16 * 1024 * 1024;
 export function headerFile(path: string, cwd: string): string {
   // A device or a FIFO (-F /dev/zero) was read until memory ran out (t131 N4); a header is a small regular file.
   const st = statSync(resolve(cwd, path), { throwIfNoEntry: false });
-  if (st && (!st.isFile() || st.size > HEADER_FILE_LIMIT))
-    throw new PqError("usage", `${path} is ${st.isFile() ? `${st.size} bytes: no patch header is that large` : "not a regular file"}`, [
+  const tooLarge = () =>
+    new PqError("usage", `${path} holds more than ${HEADER_FILE_LIMIT / 1024 / 1024} MiB: no patch header is that large`, [
       "name the file the header is in (as the editor shows it, or the message alone)",
     ]);
+  // A pipe (-F <(...), a FIFO) is read as git commit -F reads one, up to the limit (t133 N5).
+  if (st?.isFIFO())
+    return Buffer.from(readUpTo(resolve(cwd, path), HEADER_FILE_LIMIT, tooLarge).toString("latin1"), "latin1").toString("utf8");
+  if (st && !st.isFile())
+    throw new PqError("usage", `${path} is not a regular file or a pipe`, [
+      "name the file the header is in (as the editor shows it, or the message alone)",
+    ]);
+  if (st && st.size > HEADER_FILE_LIMIT) throw tooLarge();
   const text = readText(resolve(cwd, path));
   if (text === null)
     throw new PqError("not-found", `${path} does not exist (or is no file pq can read)`, ["name the file the header is in"]);
   return Buffer.from(text, "latin1").toString("utf8");
+}
+
+/** A pipe's bytes, refused past `limit`. */
+function readUpTo(path: string, limit: number, refusal: () => PqError): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.alloc(1 << 16);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      total += n;
+      if (total > limit) throw refusal();
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    closeSync(fd);
+  }
 }

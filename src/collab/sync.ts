@@ -654,7 +654,7 @@ async function loop(
           "unsafe-path",
           `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${state.slice(0, 3).join(", ")}${state.length > 3 ? ", ..." : ""}: pq's own state of one tree, which no shared queue carries`,
           [
-            "nothing was changed; ask whoever pushed it to remove it (git rm -r .pq in the queue's repository, commit, push; git log -- .pq there says who), then pq sync",
+            `nothing was changed; ask whoever pushed it to remove it (git rm -r ${operandList(stateFolders(state))} in the queue's repository, commit, push; git log -- ${operandList(stateFolders(state))} there says who), then pq sync`,
           ],
           { files: state },
         );
@@ -1303,6 +1303,20 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
       { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
     );
   }
+}
+
+/** The .pq folders the paths are in (bugfix/.pq for bugfix/.pq/state.json), as git rm -r takes them (t133 N3). */
+function stateFolders(paths: readonly string[]): string[] {
+  return [
+    ...new Set(
+      paths.map((path) =>
+        path
+          .split("/")
+          .slice(0, path.split("/").indexOf(".pq") + 1)
+          .join("/"),
+      ),
+    ),
+  ];
 }
 
 /** Whether pq can read a version's series (see parseSeries). */

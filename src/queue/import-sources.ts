@@ -204,7 +204,7 @@ function refuseLinkOut(dir: string, queue: string, name: string): void {
   if (within(dir)) return;
   throw new PqError(
     "unsafe-path",
-    `${path} leads out of ${dir} through a symbolic link, to ${real}: pq imports no file from outside the queue it is given`,
+    `${path} leads out of ${dir}${real === path ? "" : " through a symbolic link"}, to ${real}: pq imports no file from outside the queue it is given`,
     ["nothing was imported; put the patch itself there (rm the link, copy the file in) if it is meant to be part of the queue, or take it out of the series"],
     { file: path, target: real },
   );

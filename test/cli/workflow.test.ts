@@ -139,7 +139,7 @@ describe("a guard put on an applied patch that the selection now excludes (t77 N
     ]);
     expect(JSON.parse((await pq(dir, "guard", "p1", "--json")).out)).toEqual({ name: "p1", guards: ["-xen"], guardedOff: true });
     expect((await pq(dir, "status")).out).toContain(
-      "applied but guarded off by the selected guards (xen): p1; a pop and push -a would leave it out",
+      "applied but guarded off by the selected guards (xen): p1; pq select --reapply takes it off and pushes back up",
     );
     expect(JSON.parse((await pq(dir, "status", "--json")).out).guardedOff).toEqual(["p1"]);
     // Unguarded again: nothing said.

@@ -746,5 +746,6 @@ describe("pq's own state (.pq/) committed into the shared queue by a colleague (
     gitIn("push", "-q", "origin", "HEAD:main");
     const nested = await pq(ann.tree, "sync");
     expect([nested.code, nested.err]).toEqual([7, expect.stringContaining("holds bugfix/.pq/state.json")]);
+    expect(nested.err).toContain("git rm -r bugfix/.pq in the queue's repository");
   });
 });

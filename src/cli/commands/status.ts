@@ -126,7 +126,7 @@ export default defineCommand({
       );
     if (s.guardedOff?.length)
       io.out(
-        `applied but guarded off by the selected guards (${s.guards.length ? s.guards.join(" ") : "none"}): ${fileList(s.guardedOff)}; a pop and push -a would leave ${s.guardedOff.length === 1 ? "it" : "them"} out (pq guard or pq select to keep ${s.guardedOff.length === 1 ? "it" : "them"})`,
+        `applied but guarded off by the selected guards (${s.guards.length ? s.guards.join(" ") : "none"}): ${fileList(s.guardedOff)}; pq select --reapply takes ${s.guardedOff.length === 1 ? "it" : "them"} off and pushes back up (pq guard or pq select to keep ${s.guardedOff.length === 1 ? "it" : "them"})`,
       );
     // A long list cut to ten (a checkout under a 1000-patch stack made one line of 6 KB: t92 N6); --json has them all.
     if (s.pending.length)
@@ -179,7 +179,15 @@ export default defineCommand({
       if (shared.abortInterrupted) io.out("a pq sync --abort was interrupted: pq sync --abort finishes it (the sync cannot go on)");
       else if (shared.syncInProgress && !shared.conflicted.length)
         io.out("a sync was interrupted: pq sync completes it (pq sync --abort takes it back)");
-      if (shared.conflicted.length && !shared.abortInterrupted) io.out(stoppedSyncLine(shared));
+      if (shared.conflicted.length && !shared.abortInterrupted) {
+        // Its commands name files from the tree's top: from a folder below it, a cd first (t133 N4).
+        const line = stoppedSyncLine(shared);
+        io.out(
+          treeTopNotes(io.cwd, stack.tree).length && / pq refresh \S/.test(line)
+            ? `${line} (cd ${shellWord(stack.tree)} first: the files are named from there)`
+            : line,
+        );
+      }
     }
     if (s.untracked.length) io.out(`untracked: ${fileList(s.untracked.slice(0, 20))}${s.untracked.length > 20 ? " ..." : ""}`);
   },
