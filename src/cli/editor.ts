@@ -3,10 +3,10 @@
  * "Aborting commit due to empty commit message"): nothing is changed.
  */
 import { childProcess } from "../core/child-process.js";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readText } from "../tree/files.js";
+import { readText, readUpTo } from "../tree/files.js";
 import { PqError } from "../errors.js";
 import { withTextSaved } from "../core/refused-text.js";
 import { refuseDiffInMessage } from "../queue/patch-text.js";
@@ -47,8 +47,7 @@ export function headerFile(path: string, cwd: string): string {
       "name the file the header is in (as the editor shows it, or the message alone)",
     ]);
   // A pipe (-F <(...), a FIFO) is read as git commit -F reads one, up to the limit (t133 N5).
-  if (st?.isFIFO())
-    return Buffer.from(readUpTo(resolve(cwd, path), HEADER_FILE_LIMIT, tooLarge).toString("latin1"), "latin1").toString("utf8");
+  if (st?.isFIFO()) return withOpened(resolve(cwd, path), (fd) => readUpTo(fd, HEADER_FILE_LIMIT, tooLarge)).toString("utf8");
   if (st && !st.isFile())
     throw new PqError("usage", `${path} is not a regular file or a pipe`, [
       "name the file the header is in (as the editor shows it, or the message alone)",
@@ -60,19 +59,10 @@ export function headerFile(path: string, cwd: string): string {
   return Buffer.from(text, "latin1").toString("utf8");
 }
 
-/** A pipe's bytes, refused past `limit`. */
-function readUpTo(path: string, limit: number, refusal: () => PqError): Buffer {
+function withOpened<T>(path: string, use: (fd: number) => T): T {
   const fd = openSync(path, "r");
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const chunk = Buffer.alloc(1 << 16);
-    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
-      total += n;
-      if (total > limit) throw refusal();
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
-    }
-    return Buffer.concat(chunks);
+    return use(fd);
   } finally {
     closeSync(fd);
   }

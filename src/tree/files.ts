@@ -354,3 +354,33 @@ export function realpathOr(path: string): string {
     return path;
   }
 }
+
+/**
+ * What a descriptor holds, read to its end and refused (by `refusal`) past `limit` bytes: standard
+ * input and a pipe given for a file, which can be endless (`pq import - < /dev/zero` read until
+ * memory ran out: t127 N12, t131 N4). A non-blocking input with nothing yet is waited for.
+ */
+export function readUpTo(fd: number, limit: number, refusal: () => Error): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.alloc(1 << 20);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (code === "EOF") break;
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > limit) throw refusal();
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
+}

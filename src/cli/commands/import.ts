@@ -1,5 +1,6 @@
 import { operandList } from "../../core/shell-word.js";
-import { mkdtempSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readUpTo } from "../../tree/files.js";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { quiltAppliedStack } from "../../queue/quilt-takeover.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -54,7 +55,17 @@ export default defineCommand({
     let fromStdin: string | null = null;
     if (namesStdio()) {
       fromStdin = mkdtempSync(join(tmpdir(), "pq-stdin-"));
-      writeFileSync(join(fromStdin, "stdin.patch"), readStdinUpTo(STDIN_LIMIT));
+      writeFileSync(
+        join(fromStdin, "stdin.patch"),
+        readUpTo(
+          0,
+          STDIN_LIMIT,
+          () =>
+            new PqError("bad-patch", `standard input holds more than ${STDIN_LIMIT / 1024 / 1024} MiB: no patch series is that large`, [
+              "import patch files by name (pq import FILES, --mbox FILE)",
+            ]),
+        ),
+      );
       files.push(join(fromStdin, "stdin.patch"));
     }
     try {
@@ -182,31 +193,3 @@ export default defineCommand({
 
 /** What pq import - reads at most: far beyond any patch series, well below what the process can hold. */
 const STDIN_LIMIT = 256 * 1024 * 1024;
-
-/** Standard input, refused past `limit` bytes (`pq import - < /dev/zero` read until memory ran out: t127 N12). */
-function readStdinUpTo(limit: number): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const chunk = Buffer.alloc(1 << 20);
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(0, chunk, 0, chunk.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking input with nothing yet
-        continue;
-      }
-      if ((e as NodeJS.ErrnoException).code === "EOF") break;
-      throw e;
-    }
-    if (n === 0) break;
-    total += n;
-    if (total > limit)
-      throw new PqError("bad-patch", `standard input holds more than ${limit / 1024 / 1024} MiB: no patch series is that large`, [
-        "import patch files by name (pq import FILES, --mbox FILE)",
-      ]);
-    chunks.push(Buffer.from(chunk.subarray(0, n)));
-  }
-  return Buffer.concat(chunks);
-}
