@@ -3228,6 +3228,10 @@ describe("pq reorder over applied patches (t130 N2)", () => {
     expect((await pq(tree, "goto", "p1")).code).toBe(0);
     expect((await pq(tree, "reorder", "p3", "--before", "p4")).code).toBe(0);
     expect((await pq(tree, "series")).out).toBe("p1\np3\np4\np2\n");
+    // Where it already is, said so first, applied or not (t133 N8).
+    expect((await pq(tree, "goto", "p4")).code).toBe(0);
+    const there = await pq(tree, "reorder", "p3", "--after", "p1");
+    expect([there.code, there.err]).toEqual([12, expect.stringContaining("p3 is already there; nothing was moved")]);
   });
 });
 

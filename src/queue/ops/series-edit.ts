@@ -147,6 +147,10 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   // the top. The way out names the goto that gets there (t130 N2: "the patch below NAME" was not
   // low enough for a move up, and "pop them first" did not say how far).
   const names = series.names();
+  // Where it already is: said first (t133 N8: the applied refusal's way led to "already there").
+  const moved = [...others];
+  moved.splice(after === null ? 0 : others.indexOf(after) + 1, 0, name);
+  if (moved.join("\n") === names.join("\n")) throw new PqError("refused", `${name} is already there; nothing was moved`, [], { patch: name });
   const firstMoved = Math.min(names.indexOf(name), after === null ? 0 : names.indexOf(after) + 1);
   if (top && names.indexOf(top) >= firstMoved) {
     const goto = firstMoved === 0 ? "pq pop -a" : `pq goto ${operandWords(names[firstMoved - 1])}`;
