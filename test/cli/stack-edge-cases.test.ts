@@ -135,6 +135,23 @@ describe("pq refresh FILE of a file with no change that the patch does not have 
   });
 });
 
+describe("pq refresh --short, as hg qrefresh --short (t129 N6)", () => {
+  it("takes the changes of the patch's own files (and those named), leaving other edits unrefreshed", async () => {
+    const tree = await stackTree({ "a.txt": "one\n", "b.txt": "bee\n", "c.txt": "sea\n" });
+    await patchWith(tree, "p", { "a.txt": "ONE\n" }, "msg");
+    write(tree, "a.txt", "ONE!\n");
+    write(tree, "b.txt", "BEE\n");
+    write(tree, "c.txt", "SEA\n");
+    const r = await pq(tree, "refresh", "--short", "c.txt");
+    expect(r.code, r.err).toBe(0);
+    const patch = read(join(tree, "patches"), "p");
+    expect(patch).toContain("+ONE!");
+    expect(patch).toContain("+SEA");
+    expect(patch).not.toContain("BEE");
+    expect((await pq(tree, "status")).out).toContain("b.txt");
+  });
+});
+
 describe("pq fold of a patch changing a file the top patch creates (stack-3 #3)", () => {
   it("keeps the creation: the folded patch creates the file with both changes, and pops", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

@@ -38,6 +38,10 @@ export default defineCommand({
         describe: "put the named files' changes into this lower applied patch instead of the top one",
       })
       .option("signoff", { alias: "s", type: "boolean", describe: "add your Signed-off-by: line" })
+      .option("short", {
+        type: "boolean",
+        describe: "take only the changes of files the patch already has (and FILES), as hg qrefresh --short (pq's -s is git's --signoff)",
+      })
       .option("user", { alias: ["u", "author"], type: "string", describe: 'make AUTHOR ("Name <mail>") the patch\'s author' })
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
@@ -74,7 +78,17 @@ export default defineCommand({
         edited = { text, top, was: current };
       }
     }
-    const files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
+    let files = args.files ? treePaths(stack, io, args.files as string[]) : undefined;
+    // hg's qrefresh --short: the patch's own files (and those named), other edits left unrefreshed (t129 N6).
+    if (args.short) {
+      const top = stack.appliedRecords().at(-1);
+      if (!top) throw new PqError("refused", "no patch is applied", ["pq new NAME starts one"]);
+      files = [...new Set([...Object.keys(top.files), ...(files ?? [])])];
+      if (!files.length)
+        throw new PqError("refused", `${top.name} has no files yet: --short takes the changes of the files a patch already has`, [
+          "pq refresh FILES takes new ones (or pq refresh, every change)",
+        ]);
+    }
     const report = await stack
       .refresh({
         message: header ? undefined : args.message,
