@@ -157,7 +157,8 @@ export function readBuildDescription(tree: string): BuildDescription {
   // INPUT(/abs/file) under TARGET(binary) linked any file into the image (t133 N1).
   const script = readText(join(tree, d.linkerScript!));
   for (const named of script === null ? [] : linkerScriptFiles(script)) {
-    if (named.startsWith("-l") ? /[/\\]|\.\./.test(named) : outside(named))
+    // A name starting with '=' (or $SYSROOT) is the sysroot's, which ld joins: with none set, '=/abs' is /abs (t134 N1).
+    if (/^=|\$SYSROOT/.test(named) || (named.startsWith("-l") ? /[/\\]|\.\./.test(named) : outside(named)))
       throw new PqError("unsafe-path", `${d.linkerScript}: ${JSON.stringify(named)} names a file outside the tree`, [
         "a linker script names files of the tree alone (relative paths inside it)",
       ]);

@@ -318,7 +318,13 @@ describe("pq build", () => {
     writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
     // The linker script's own file names (t133 N1): INPUT of a file outside the tree.
     const lds = readFileSync(join(tree, desc.linkerScript), "utf8");
-    for (const line of [`TARGET(binary)\nINPUT(${join(outside, "secret.h")})\n`, `INCLUDE "../x.ld"\n`, `SEARCH_DIR(/usr/lib)\n`]) {
+    for (const line of [
+      `TARGET(binary)\nINPUT(${join(outside, "secret.h")})\n`,
+      `INCLUDE "../x.ld"\n`,
+      `SEARCH_DIR(/usr/lib)\n`,
+      // The sysroot's prefix, which ld joins (t134 N1).
+      `TARGET(binary)\nINPUT("=${join(outside, "secret.h")}")\n`,
+    ]) {
       writeFileSync(join(tree, desc.linkerScript), `${line}${lds}`);
       const refused = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
       expect((refused as PqError).code, line).toBe("unsafe-path");

@@ -3249,6 +3249,11 @@ describe("pq reorder over applied patches (t130 N2)", () => {
     expect((await pq(tree, "goto", "p4")).code).toBe(0);
     const there = await pq(tree, "reorder", "p3", "--after", "p1");
     expect([there.code, there.err]).toEqual([12, expect.stringContaining("p3 is already there; nothing was moved")]);
+    // --first of an applied patch: popped below it, it is the next to push already (t134 N2).
+    const first = await pq(tree, "reorder", "p3", "--first");
+    expect([first.code, first.err]).toEqual([12, expect.stringContaining("pq goto p1 makes p3 the next patch to push")]);
+    expect((await pq(tree, "goto", "p1")).code).toBe(0);
+    expect((await pq(tree, "next")).out.trim()).toBe("p3");
   });
 });
 

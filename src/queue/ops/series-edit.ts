@@ -158,7 +158,12 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
     throw new PqError(
       "refused",
       applied.includes(name) ? `${name} is applied; only unapplied patches are reordered` : `that would move ${name} below the applied patches`,
-      [`${goto}, then pq reorder ${shellWord(name)} ${flag}${applied.includes(name) ? "; or pq push --move NAME brings an unapplied patch up" : ""}`],
+      [
+        // Popped below it, an applied patch is the next to push already: --first then has nothing to do (t134 N2).
+        where.first && applied.includes(name)
+          ? `${goto} makes ${name} the next patch to push, which is first of the unapplied ones`
+          : `${goto}, then pq reorder ${shellWord(name)} ${flag}${applied.includes(name) ? "; or pq push --move NAME brings an unapplied patch up" : ""}`,
+      ],
       { patch: name },
     );
   }
