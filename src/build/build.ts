@@ -142,8 +142,7 @@ export function readBuildDescription(tree: string): BuildDescription {
     while (lstatSync(full, { throwIfNoEntry: false }) === undefined && dirname(full) !== full) full = dirname(full);
     // A link that leads nowhere yet (dang -> /outside/new.map) is written through by the tool: it can lead anywhere (t133 N2).
     if (lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink() && !existsSync(full)) return true;
-    const real = realpathOr(full);
-    return real !== realTree && !real.startsWith(realTree + "/");
+    return !isInside(realTree, realpathOr(full));
   };
   for (const s of d.sources!) {
     if (outside(s)) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
@@ -241,11 +240,21 @@ function includedFiles(preprocessed: string): string[] {
   return [...files];
 }
 
-/** Whether a file a build reads (named as the compiler names it, from the tree) is outside it, and not a toolchain header under /usr. */
-function readsOutside(tree: string, path: string): boolean {
+/** An absolute name, or one with '..': a dependency record made before reads were checked could hold one. */
+const leavesByName = (path: string) => isAbsolute(path) || path.split("/").includes("..");
+
+/** Whether a real path is the tree's (given by its real path) or under it. */
+function isInside(realTree: string, real: string): boolean {
+  return real === realTree || real.startsWith(`${realTree}/`);
+}
+
+/**
+ * Whether a file a build reads (named as the compiler names it, from the tree) is outside it, and
+ * not a toolchain header under /usr. `realTree` is the tree's real path, found once per build.
+ */
+function readsOutside(tree: string, realTree: string, path: string): boolean {
   const real = realpathOr(resolve(tree, path));
-  const realTree = realpathOr(tree);
-  return real !== realTree && !real.startsWith(`${realTree}/`) && !real.startsWith("/usr/");
+  return !isInside(realTree, real) && !real.startsWith("/usr/");
 }
 
 /**
@@ -530,6 +539,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   }
 
   const fileSet = fileSetDigest(tree, inputs);
+  const realTree = realpathOr(tree);
   // Each cached object checked once per build against the checksum written with it: a
   // truncated or damaged one (a full disk, a copy cut short) is compiled again, not linked.
   const intact = new Map<string, boolean>();
@@ -559,7 +569,10 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       const obj = join(objDir, `${rec.objectKey}.o`);
       if (
         rec.fileSet === fileSet &&
-        Object.entries(rec.deps).every(([p, h]) => !readsOutside(tree, p) && shaOf(resolve(tree, p)) === h) &&
+        // Only a name that can leave the tree by itself is looked at: one compiled since was checked then (a link out fails its hash).
+        Object.entries(rec.deps).every(
+          ([p, h]) => !(leavesByName(p) && readsOutside(tree, realTree, p)) && shaOf(resolve(tree, p)) === h,
+        ) &&
         intactObject(obj)
       ) {
         cached++;
@@ -575,7 +588,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const reads = assemblerReads(pre.stdout, tree, flags);
     // A file read from outside the tree (#include "/abs", .incbin "/abs"): built into the image, a
     // kernel printed it, and a gate showed it to whoever pushed (t132 N3). Refused before the compile.
-    const outsider = [...includedFiles(pre.stdout), ...(reads ?? [])].find((path) => readsOutside(tree, path));
+    const outsider = [...includedFiles(pre.stdout), ...(reads ?? [])].find((path) => readsOutside(tree, realTree, path));
     if (outsider !== undefined) {
       log += `${source}: reads ${outsider}, outside the tree: pq builds a tree from its own files (and the toolchain's headers under /usr)\n`;
       return null;

@@ -12,7 +12,7 @@ import type { PushReport, Stack } from "../queue/stack.js";
 import { sha1 } from "../tree/files.js";
 import { parseSeries } from "./simulate.js";
 import type { QueueConflict, QueueVersion } from "./types.js";
-import { conflictRefresh } from "./status.js";
+import { conflictRefresh } from "./conflict-refresh.js";
 
 export interface RestackReport {
   popped: string[];

@@ -9,6 +9,7 @@ import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState
 import type { ConflictKind, QueueConflict } from "./types.js";
 import { operandList, operandWords } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
+import { conflictRefresh } from "./conflict-refresh.js";
 
 export interface SharedStatus {
   /** own: the queue directory is its own repository; in-tree: it is versioned with the tree. */
@@ -139,25 +140,6 @@ export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "no
   if (shared.notApplying.length)
     return `sync stopped: ${shared.notApplying.map((n) => n.patch).join(", ")} ${shared.notApplying.length === 1 ? "does" : "do"} not apply over the resolution`;
   return "sync stopped, its conflicts resolved: pq sync --continue";
-}
-
-/**
- * The refresh that takes a stopped sync's conflicted files alone, per patch: a plain pq refresh
- * took an unrelated edit of the user's into the patch, which --continue pushed to everyone
- * (t130 N5, t131 N6). Null where no conflict names its files.
- */
-export function conflictRefresh(
-  conflicts: readonly { patch: string; kind: ConflictKind; files?: string[] }[],
-  only?: string,
-): string | null {
-  const marked = conflicts.filter((c) => c.kind === "content" && c.files?.length && (only === undefined || c.patch === only));
-  const patches = [...new Set(marked.map((c) => c.patch))];
-  if (!patches.length) return null;
-  const refreshes = patches.map((patch) => {
-    const files = [...new Set(marked.filter((c) => c.patch === patch).flatMap((c) => c.files!))];
-    return `pq refresh ${operandList(files)}${patches.length > 1 ? ` (in ${patch})` : ""}`;
-  });
-  return `${refreshes.join(", ")} (the conflicted files alone: an edit of any other file stays out of the patch)`;
 }
 
 /** How to resolve a stopped sync's conflicts, kind by kind. */

@@ -10,7 +10,7 @@ import { parseHeader } from "../mail/header.js";
 import { isMbox, patchNameFromSubject, splitMbox } from "../mail/mbox.js";
 import { decodeMail, DIFF_LINE, isCoverLetter } from "../mail/mime.js";
 import { bytesToName } from "../patch/index.js";
-import { readText } from "../tree/files.js";
+import { readText, realpathOr } from "../tree/files.js";
 import { headerOf } from "./stack.js";
 import { Series } from "./series.js";
 import { validatePatchName } from "./names.js";
@@ -188,7 +188,7 @@ export function selectedGuardsOf(dir: string): string[] {
  * exported or pushed (t127 N6). A link to a file inside the directory (one patch under two names)
  * is read as before.
  */
-function refuseLinkOut(dir: string, queue: string, name: string): void {
+function refuseLinkOut(dir: string, realDir: string, queue: string, name: string): void {
   const path = join(queue, name);
   let real: string;
   try {
@@ -196,12 +196,9 @@ function refuseLinkOut(dir: string, queue: string, name: string): void {
   } catch {
     return; // no file there: said by the caller
   }
-  const within = (top: string) => {
-    const inside = relative(realpathSync(top), real);
-    return inside !== "" && !leadsOutside(inside);
-  };
   // Within the directory named, not merely the queue found in it: DIR/patches could itself be a link out (t131 N3).
-  if (within(dir)) return;
+  const inside = relative(realDir, real);
+  if (inside !== "" && !leadsOutside(inside)) return;
   throw new PqError(
     "unsafe-path",
     `${path} leads out of ${dir}${real === path ? "" : " through a symbolic link"}, to ${real}: pq imports no file from outside the queue it is given`,
@@ -229,7 +226,9 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
   // An hg mq queue's line `a.patch#+xen` is patch a.patch guarded +xen (mq cuts a name at its first
   // '#'); pq's series reads a '#' in a name as a question quilt answers otherwise, and refuses it (t122 N12).
   const asHg = opts.hg || queue.split(sep).includes(".hg");
-  refuseLinkOut(dir, queue, "series");
+  // The directory named, by its real path: found once, not for each of a thousand patches.
+  const realDir = realpathOr(dir);
+  refuseLinkOut(dir, realDir, queue, "series");
   const raw = readText(join(queue, "series"));
   // UTF-8 text, as quilt and hg write it: patch names are decoded like file names.
   const seriesText = raw === null ? null : bytesToName(raw);
@@ -266,7 +265,7 @@ export function readQueueDir(dir: string, opts: { hg?: boolean } = {}): ImportIt
         ]);
       }
       const file = renamed.get(e.name) ?? e.name;
-      refuseLinkOut(dir, queue, file);
+      refuseLinkOut(dir, realDir, queue, file);
       refuseNotRegular(join(queue, file));
       const raw = readText(join(queue, file));
       if (raw === null) throw new PqError("not-found", `${file} is listed in ${join(queue, "series")} but its file is missing`);

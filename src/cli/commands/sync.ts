@@ -1,5 +1,5 @@
 import { operandWords } from "../../core/shell-word.js";
-import { conflictRefresh } from "../../collab/status.js";
+import { conflictRefresh } from "../../collab/conflict-refresh.js";
 import { PqError } from "../../errors.js";
 import { backendList, commandText } from "../ci-options.js";
 import { ciGate } from "../../collab/gate.js";
