@@ -12,6 +12,10 @@ const vm = require("node:vm");
 
 /** How scripts/bundle.mjs starts the bundle file: the function Node wraps a CommonJS module in. */
 const BUNDLE_HEAD = "(function (exports, require, module, __filename, __dirname) {";
+/** The commands that may boot kernels (see runBundle). */
+const BOOTING_COMMANDS = new Set(["ci", "bisect", "boot", "tui", "sync", "hook"]);
+/** Where the launcher and src/emulator/boot.ts say whether, and when, --liftoff-only was set. */
+const WASM_BASELINE_ONLY = Symbol.for("pq.wasm-baseline-only");
 
 // bin/pq, the launcher, started this Node without NODE_EXTRA_CA_CERTS (pq opens no TLS
 // connection, and Node 20 parses those certificates at every start): what pq runs gets it back.
@@ -117,6 +121,13 @@ async function runBundle(file, args) {
   // The command's name (after --tree/--queue and their values): one cache per command.
   const word = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--tree" && args[i - 1] !== "--queue") ?? "";
   const cacheFile = join(dirname(file), "cache", `${/^[a-z-]{1,20}$/.test(word) ? word : "other"}.${process.version}.v8cache`);
+  // The commands that may boot kernels run WebAssembly with V8's baseline compiler only (why:
+  // src/emulator/boot.ts). V8 checks a code cache against its flags: set here, before the bundle
+  // is compiled, this command's cache is made and checked under the same flags every run.
+  if (BOOTING_COMMANDS.has(word)) {
+    require("node:v8").setFlagsFromString("--liftoff-only");
+    globalThis[WASM_BASELINE_ONLY] = "set at start";
+  }
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -132,7 +143,9 @@ async function runBundle(file, args) {
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   const code = await module.exports.main(args);
-  if (!cachedData || script.cachedDataRejected) {
+  // A command that set the flag as it ran (boot.ts, for a command not named above) would write a
+  // cache every later run rejects: it writes none.
+  if ((!cachedData || script.cachedDataRejected) && globalThis[WASM_BASELINE_ONLY] !== "set while running") {
     try {
       mkdirSync(dirname(cacheFile), { recursive: true });
       const tmp = `${cacheFile}.${process.pid}`;

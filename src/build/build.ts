@@ -7,7 +7,7 @@
  * preprocessor costs a process per file, so a first-level key (the source and every
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
-import { childProcess } from "../core/child-process.js";
+import { runFromHelper } from "../core/process-starter.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
@@ -269,22 +269,9 @@ function absolutePath(): string {
     .join(":");
 }
 
+/** A compile or link, started from pq's small helper process (why: src/core/process-starter.ts). */
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolvePromise) => {
-    const child = childProcess().spawn(cmd, args, {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PATH: absolutePath() },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => resolvePromise({ code: 127, stdout: "", stderr: String(e.message) }));
-    child.on("close", (code) =>
-      resolvePromise({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }),
-    );
-  });
+  return runFromHelper(cmd, args, cwd, { ...process.env, PATH: absolutePath() });
 }
 
 /** A temporary name no other build can pick, in this process (concurrent builds) or another. */

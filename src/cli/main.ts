@@ -1,3 +1,4 @@
+import { stopProcessStarter } from "../core/process-starter.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
@@ -106,6 +107,15 @@ function refuseOddPlaces(parsed: Record<string, unknown>, cwd: string): void {
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  try {
+    return await runCommand(argv, io);
+  } finally {
+    // Waited for: its programs' CPU is counted as pq's (GNU time, a CI job's accounting), and no process outlives pq.
+    await stopProcessStarter();
+  }
+}
+
+async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (timingsEnabled && !timingsHooked) {
     timingsHooked = true;
     process.on("exit", () => {

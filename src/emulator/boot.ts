@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { PqError } from "../errors.js";
 import { v86Dir } from "./identity.js";
 import { Machine, type V86Like } from "./machine.js";
@@ -52,7 +53,27 @@ async function loadV86() {
   return v86Module!;
 }
 
+/**
+ * v86 compiles hot x86 code into small WebAssembly modules as a boot runs, thousands of them in
+ * a ci run, most run a few times. V8 compiles each with its baseline compiler (Liftoff) and then
+ * again with TurboFan in background threads: a quarter of `npm start`'s CPU went to TurboFan
+ * (perf, December 7), more than the optimised code saved. Liftoff alone: 6.4 s against 8.5 s
+ * wall, peak memory 350 against 410 MB. The flag is the process's (V8 has no per-thread flags)
+ * and is set before the first module is compiled; it changes no verdict and no instruction
+ * count (bench boots count in v86's interpreter). The flag only concerns WebAssembly: pq's
+ * own code and its code cache are JavaScript.
+ */
+const WASM_BASELINE_ONLY = Symbol.for("pq.wasm-baseline-only");
+function baselineWasmOnly(): void {
+  const seen = globalThis as { [WASM_BASELINE_ONLY]?: string };
+  // bin/pq.cjs sets it before the bundle is compiled for the commands that boot (the code cache's flags stay the same).
+  if (seen[WASM_BASELINE_ONLY] !== undefined) return;
+  setFlagsFromString("--liftoff-only");
+  seen[WASM_BASELINE_ONLY] = "set while running";
+}
+
 function compiledWasm(fresh = false): Promise<WebAssembly.Module> {
+  baselineWasmOnly();
   const compile = () => WebAssembly.compile(readFileSync(join(v86Dir(), "build", "v86.wasm")));
   if (fresh) return compile();
   if (!wasmModule) wasmModule = compile();

@@ -1,0 +1,136 @@
+/**
+ * Programs started from a small helper process instead of from pq itself.
+ *
+ * Node 20 (libuv 1.46) starts a program with fork(), which copies the page tables of the whole
+ * process first. During `pq ci` that process holds the boot workers' emulators, 350-450 MB,
+ * and each of a run's ~440 compiler starts cost 15-25 ms of kernel time before gcc ran (fork
+ * and the child's teardown of the copy at exec: 16% of `npm start`'s CPU, perf, December 7),
+ * with pq's main thread stopped meanwhile. A Node process that does nothing else is ~40 MB, and
+ * forks in 1-3 ms. Its own start (~30-40 ms) is paid once per command, on the first program.
+ *
+ * The helper ends when pq does (its channel closes) and holds pq's event loop only while a
+ * program it started is running.
+ */
+import type { ChildProcess } from "node:child_process";
+import { childProcess } from "./child-process.js";
+
+export interface Started {
+  /** The exit code; 127 when the program could not be started, 1 when a signal ended it. */
+  code: number;
+  /** Standard output as latin1 (byte for byte). */
+  stdout: string;
+  /** Standard error as UTF-8 text. */
+  stderr: string;
+}
+
+interface Request {
+  id: number;
+  cmd: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const HELPER_SOURCE = `
+const { spawn } = require("node:child_process");
+process.on("disconnect", () => process.exit(0));
+process.on("message", (m) => {
+  let answered = false;
+  const answer = (code, stdout, stderr) => {
+    if (answered) return;
+    answered = true;
+    process.send({ id: m.id, code, stdout, stderr });
+  };
+  let child;
+  try {
+    child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    answer(127, "", String(e && e.message));
+    return;
+  }
+  const out = [];
+  const err = [];
+  child.stdout.on("data", (b) => out.push(b));
+  child.stderr.on("data", (b) => err.push(b));
+  child.on("error", (e) => answer(127, "", String(e.message)));
+  child.on("close", (code) => answer(code ?? 1, Buffer.concat(out).toString("latin1"), Buffer.concat(err).toString("utf8")));
+});
+`;
+
+let helper: ChildProcess | null = null;
+const waiting = new Map<number, (r: Started) => void>();
+let nextId = 1;
+
+/** pq's event loop waits for the helper only while it runs something for pq. */
+function holdLoop(hold: boolean): void {
+  const channel = helper?.channel as { ref(): void; unref(): void } | undefined;
+  if (hold) {
+    helper?.ref();
+    channel?.ref();
+  } else {
+    helper?.unref();
+    channel?.unref();
+  }
+}
+
+function startHelper(): ChildProcess {
+  // The helper's own Node starts without what would slow or change it (the programs it starts get pq's whole environment).
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
+  const started = childProcess().spawn(process.execPath, ["-e", HELPER_SOURCE], { stdio: ["ignore", "ignore", "inherit", "ipc"], env });
+  started.on("message", (m: Started & { id: number }) => {
+    const resolve = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (!waiting.size) holdLoop(false);
+    resolve?.({ code: m.code, stdout: m.stdout, stderr: m.stderr });
+  });
+  const ended = () => {
+    if (helper !== started) return;
+    helper = null;
+    // What it was running is lost with it (a signal to the process group ends pq too).
+    for (const resolve of waiting.values()) resolve({ code: 127, stdout: "", stderr: "pq's process starter ended before the program did" });
+    waiting.clear();
+  };
+  started.on("exit", ended);
+  started.on("error", ended);
+  return started;
+}
+
+/**
+ * Runs `cmd` with `args` in `cwd` and `env`, its standard input closed, and collects its output
+ * (what build.ts's compiles and links need; not for programs that talk to a terminal).
+ */
+export function runFromHelper(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  helper ??= startHelper();
+  const request: Request = { id: nextId++, cmd, args, cwd, env };
+  return new Promise((resolve) => {
+    waiting.set(request.id, resolve);
+    holdLoop(true);
+    helper!.send(request);
+  });
+}
+
+/**
+ * Ends the helper, if one was started, and waits for it (a second at most, then it is killed):
+ * the CPU of what it ran is then counted as pq's by whoever measures pq (GNU time, a CI job).
+ */
+export async function stopProcessStarter(): Promise<void> {
+  const running = helper;
+  if (!running) return;
+  holdLoop(false);
+  helper = null;
+  // Nothing should be running at a command's end; whatever is, is not waited for.
+  for (const resolve of waiting.values())
+    resolve({ code: 127, stdout: "", stderr: "pq's process starter was stopped before the program ended" });
+  waiting.clear();
+  const ended = new Promise<void>((resolve) => {
+    if (running.exitCode !== null || running.signalCode !== null) resolve();
+    else running.once("exit", () => resolve());
+  });
+  running.ref();
+  if (running.connected) running.disconnect();
+  const timer = setTimeout(() => running.kill("SIGKILL"), 1000);
+  await ended;
+  clearTimeout(timer);
+}
