@@ -8,16 +8,17 @@ export default defineConfig({
     // Tests drive real git, gcc and v86 boots: give them room, but never watch.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    setupFiles: ["test/restore-env.ts"],
     pool: "forks",
-    // One worker process runs many files: each file no longer pays a fresh Node, the import of
-    // src/ and v86's WebAssembly (import time fell from 27 s to 8 s summed, the run by about a
-    // fifth). test/restore-env.ts puts process.env and the directory back after each file.
-    isolate: false,
-    // vitest 4 defaults to one worker on a 2-core machine; most tests wait on git, gcc and emulated
-    // timers, so more overlap well: on this 2-core machine the whole run took 324 s with two workers
-    // and 265-275 s with three (December 6, two runs each way, no failures).
-    maxWorkers: 3,
+    // A fresh worker process for each file. Node 20 starts every program (git, gcc, the tests' own)
+    // with fork(), whose cost grows with the forking process's memory: workers that ran many files
+    // (isolate: false) grew to 250-400 MB, and each of the suite's tens of thousands of git starts
+    // paid 10-25 ms for it. Fresh workers cost ~30 s of imports summed, and the run got faster:
+    // 312-322 s with three shared workers, 287 s with four fresh ones (December 7, this 2-core
+    // machine under load; notes/perf.md, thirty-ninth session). A file's changes to process.env or
+    // the directory end with its process.
+    isolate: true,
+    // Most tests wait on git, gcc and emulated timers, so more workers than cores overlap well.
+    maxWorkers: 4,
     watch: false,
     sequence: { sequencer: LongestFirst },
   },

@@ -60,8 +60,9 @@ async function loadV86() {
  * (perf, December 7), more than the optimised code saved. Liftoff alone: 6.4 s against 8.5 s
  * wall, peak memory 350 against 410 MB. The flag is the process's (V8 has no per-thread flags)
  * and is set before the first module is compiled; it changes no verdict and no instruction
- * count (bench boots count in v86's interpreter). The flag only concerns WebAssembly: pq's
- * own code and its code cache are JavaScript.
+ * count (bench boots count in v86's interpreter). V8 checks a code cache against its flags:
+ * the launcher sets it before the bundle is compiled for the commands that boot, and writes
+ * no cache for a run where it was set here instead (bin/pq.cjs).
  */
 const WASM_BASELINE_ONLY = Symbol.for("pq.wasm-baseline-only");
 function baselineWasmOnly(): void {
