@@ -12,6 +12,7 @@
  * program it started is running.
  */
 import type { ChildProcess } from "node:child_process";
+import { PqError } from "../errors.js";
 import { childProcess } from "./child-process.js";
 
 export interface Started {
@@ -31,34 +32,64 @@ interface Request {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The helper. Output goes back as bytes through Node's "advanced" (structured clone) channel:
+ * the JSON one escaped every control byte to six characters, and a 150 MB preprocessor output
+ * no longer fit in a string (t136 N1). A failure of its own is said in one line, never as
+ * Node's stack on pq's standard error (which a gate sends to the pusher).
+ */
 const HELPER_SOURCE = `
 const { spawn } = require("node:child_process");
+const fail = (e) => {
+  try { process.stderr.write("pq's process starter failed: " + String((e && e.message) || e) + "\\n"); } catch {}
+  process.exit(70);
+};
+process.on("uncaughtException", fail);
 process.on("disconnect", () => process.exit(0));
 process.on("message", (m) => {
   let answered = false;
-  const answer = (code, stdout, stderr) => {
+  const answer = (reply) => {
     if (answered) return;
     answered = true;
-    process.send({ id: m.id, code, stdout, stderr });
+    try {
+      process.send({ id: m.id, ...reply });
+    } catch (e) {
+      process.send({ id: m.id, failed: "its output could not be passed back to pq: " + String(e && e.message) });
+    }
   };
   let child;
   try {
     child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
-    answer(127, "", String(e && e.message));
+    answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e && e.message)) });
     return;
   }
   const out = [];
   const err = [];
   child.stdout.on("data", (b) => out.push(b));
   child.stderr.on("data", (b) => err.push(b));
-  child.on("error", (e) => answer(127, "", String(e.message)));
-  child.on("close", (code) => answer(code ?? 1, Buffer.concat(out).toString("latin1"), Buffer.concat(err).toString("utf8")));
+  child.on("error", (e) => answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e.message)) }));
+  child.on("close", (code) => answer({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
 });
 `;
 
+interface Reply {
+  id: number;
+  code?: number;
+  stdout?: Uint8Array;
+  stderr?: Uint8Array;
+  /** The helper could not pass the answer back. */
+  failed?: string;
+}
+
+interface Waiter {
+  cmd: string;
+  resolve: (r: Started) => void;
+  reject: (e: Error) => void;
+}
+
 let helper: ChildProcess | null = null;
-const waiting = new Map<number, (r: Started) => void>();
+const waiting = new Map<number, Waiter>();
 let nextId = 1;
 
 /** pq's event loop waits for the helper only while it runs something for pq. */
@@ -73,23 +104,50 @@ function holdLoop(hold: boolean): void {
   }
 }
 
+/** A failure of pq's own, not of the program or of the tree it builds (a build is not called failed for it). */
+function starterFailed(cmd: string, why: string): PqError {
+  return new PqError("internal", `pq could not run ${cmd}: ${why}`, [
+    "this is a bug in pq, not in the tree: run the command again, and report it if it fails the same way",
+  ]);
+}
+
+const bytes = (b: Uint8Array | undefined) => (b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.alloc(0));
+
+function answered(m: Reply): void {
+  const waiter = waiting.get(m.id);
+  waiting.delete(m.id);
+  if (!waiting.size) holdLoop(false);
+  if (!waiter) return;
+  if (m.failed !== undefined) return waiter.reject(starterFailed(waiter.cmd, m.failed));
+  const stdout = bytes(m.stdout);
+  try {
+    waiter.resolve({ code: m.code ?? 1, stdout: stdout.toString("latin1"), stderr: bytes(m.stderr).toString("utf8") });
+  } catch {
+    // Past the longest string V8 makes (~512 MB): what pq read it into before this helper too.
+    waiter.reject(
+      new PqError("system", `${waiter.cmd} wrote ${stdout.length} bytes, more than pq can read as one text`, [
+        "make the source smaller (a preprocessor output this large is usually a header included without a guard)",
+      ]),
+    );
+  }
+}
+
 function startHelper(): ChildProcess {
   // The helper's own Node starts without what would slow or change it (the programs it starts get pq's whole environment).
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   delete env.NODE_OPTIONS;
-  const started = childProcess().spawn(process.execPath, ["-e", HELPER_SOURCE], { stdio: ["ignore", "ignore", "inherit", "ipc"], env });
-  started.on("message", (m: Started & { id: number }) => {
-    const resolve = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (!waiting.size) holdLoop(false);
-    resolve?.({ code: m.code, stdout: m.stdout, stderr: m.stderr });
+  const started = childProcess().spawn(process.execPath, ["-e", HELPER_SOURCE], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    serialization: "advanced",
+    env,
   });
+  started.on("message", answered);
   const ended = () => {
     if (helper !== started) return;
     helper = null;
     // What it was running is lost with it (a signal to the process group ends pq too).
-    for (const resolve of waiting.values()) resolve({ code: 127, stdout: "", stderr: "pq's process starter ended before the program did" });
+    for (const waiter of waiting.values()) waiter.reject(starterFailed(waiter.cmd, "its process starter ended before the program did"));
     waiting.clear();
   };
   started.on("exit", ended);
@@ -99,13 +157,14 @@ function startHelper(): ChildProcess {
 
 /**
  * Runs `cmd` with `args` in `cwd` and `env`, its standard input closed, and collects its output
- * (what build.ts's compiles and links need; not for programs that talk to a terminal).
+ * (what build.ts's compiles and links need; not for programs that talk to a terminal). A
+ * program that cannot be started answers 127; a failure of the helper itself is a PqError.
  */
 export function runFromHelper(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
   helper ??= startHelper();
   const request: Request = { id: nextId++, cmd, args, cwd, env };
-  return new Promise((resolve) => {
-    waiting.set(request.id, resolve);
+  return new Promise((resolve, reject) => {
+    waiting.set(request.id, { cmd, resolve, reject });
     holdLoop(true);
     helper!.send(request);
   });
@@ -121,8 +180,8 @@ export async function stopProcessStarter(): Promise<void> {
   holdLoop(false);
   helper = null;
   // Nothing should be running at a command's end; whatever is, is not waited for.
-  for (const resolve of waiting.values())
-    resolve({ code: 127, stdout: "", stderr: "pq's process starter was stopped before the program ended" });
+  for (const waiter of waiting.values())
+    waiter.reject(starterFailed(waiter.cmd, "pq's process starter was stopped before the program ended"));
   waiting.clear();
   const ended = new Promise<void>((resolve) => {
     if (running.exitCode !== null || running.signalCode !== null) resolve();

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runFromHelper, stopProcessStarter } from "../../src/core/process-starter.js";
-import { cleanup, tempDir } from "../helpers/repo.js";
+import { cleanup, expectPqError, tempDir } from "../helpers/repo.js";
 
 describe("the process starter (programs started from a small helper process)", () => {
   it("gives a program's exit code, its output byte for byte and its error text, in the directory and environment asked", async () => {
@@ -29,6 +29,25 @@ describe("the process starter (programs started from a small helper process)", (
     } finally {
       cleanup(dir);
     }
+  });
+
+  it("passes back an output of 100 MB of control bytes whole (t136 N1: JSON's escaping made a 150 MB preprocessor output fail)", async () => {
+    const r = await runFromHelper("sh", ["-c", "head -c 100000000 /dev/zero | tr '\\0' '\\1'"], process.cwd(), process.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(100_000_000);
+    expect(r.stdout[0]).toBe("\x01");
+    expect(r.stdout.at(-1)).toBe("\x01");
+  });
+
+  it("a helper that ends under a running program is pq's failure (exit 70), not the program's exit code", async () => {
+    const helperPid = Number((await runFromHelper("sh", ["-c", "echo $PPID"], process.cwd(), process.env)).stdout);
+    const running = runFromHelper("sleep", ["5"], process.cwd(), process.env);
+    process.kill(helperPid, "SIGKILL");
+    const error = await expectPqError(running, "internal");
+    expect(error.message).toMatch(/pq could not run sleep: .*ended before the program did/);
+    // The next program starts a new helper.
+    expect((await runFromHelper("sh", ["-c", "echo ok"], process.cwd(), process.env)).stdout).toBe("ok\n");
+    await stopProcessStarter();
   });
 
   it("answers 127 with the reason for a program that cannot be started", async () => {
