@@ -144,6 +144,22 @@ export function readBuildDescription(tree: string): BuildDescription {
     if (lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink() && !existsSync(full)) return true;
     return !isInside(realTree, realpathOr(full));
   };
+  // gcc and ld take an argument starting with '-' for an option, and one starting with '@' for a
+  // file of more arguments wherever it stands: a source named @opts.c handed gcc the -wrapper its
+  // patch wrote into opts.c (t136 N2). gcc also hands cc1 a source's last part alone (-dumpbase),
+  // which cc1 expands the same way: any part of such a name is refused, as such a flag is.
+  const optionLike = (key: string, name: string) => {
+    const part = name.split("/").find((p) => p.startsWith("-") || p.startsWith("@"));
+    if (part !== undefined)
+      throw new PqError(
+        "unsafe-path",
+        `${file}: the ${key} ${JSON.stringify(name)} has a part starting with '${part[0]}', which gcc and ld read as ${part[0] === "@" ? "a file of options" : "an option"}`,
+        [`rename it so that no part of its path starts with '-' or '@', then name it so in ${file}`],
+      );
+  };
+  for (const s of d.sources!) optionLike("source", s);
+  optionLike("linkerScript", d.linkerScript!);
+  if (typeof d.output === "string") optionLike("output", d.output);
   for (const s of d.sources!) {
     if (outside(s)) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
     if (!/\.(c|S)$/.test(s)) throw new PqError("build-failed", `${file}: ${s} is neither a .c nor a .S file`);

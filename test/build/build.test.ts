@@ -291,6 +291,45 @@ describe("pq build", () => {
     expect(built.ok, built.log).toBe(true);
   });
 
+  it("build.json's file names are never taken for options: a source named @FILE.c (gcc's response file) or -x.c is refused (t136 N2)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    const marker = join(tree, "ran");
+    // The patch brings the options file and a file named after it: gcc read opts.c's -wrapper as its own options.
+    writeFileSync(join(tree, "opts.c"), `'-wrapper' '/bin/sh,-c,echo ran > ${marker}; exec "$0" "$@"' tbl.c\n`);
+    writeFileSync(join(tree, "tbl.c"), "int unused_tbl;\n");
+    writeFileSync(join(tree, "@opts.c"), "int unused;\n");
+    writeFileSync(join(tree, "-x.c"), "int unused_x;\n");
+    for (const [field, value, said] of [
+      [
+        "sources",
+        [...desc.sources, "@opts.c"],
+        `the source "@opts.c" has a part starting with '@', which gcc and ld read as a file of options`,
+      ],
+      ["sources", [...desc.sources, "-x.c"], `the source "-x.c" has a part starting with '-', which gcc and ld read as an option`],
+      ["linkerScript", "@opts.c", `the linkerScript "@opts.c" has a part starting with '@'`],
+      ["output", "-o.elf", `the output "-o.elf" has a part starting with '-'`],
+    ] as const) {
+      writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, [field]: value }));
+      const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+      expect(err, `${field} ${JSON.stringify(value)}`).toBeInstanceOf(PqError);
+      expect((err as PqError).code).toBe("unsafe-path");
+      expect((err as PqError).message).toContain(said);
+      expect(existsSync(marker)).toBe(false);
+    }
+    // In a folder too: gcc hands cc1 the name's last part (-dumpbase @opts.c), which cc1 expands.
+    mkdirSync(join(tree, "gen"));
+    writeFileSync(join(tree, "gen", "@opts.c"), "int unused_gen;\n");
+    writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, sources: [...desc.sources, "gen/@opts.c"] }));
+    const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+    expect((err as PqError).message).toContain(`the source "gen/@opts.c" has a part starting with '@'`);
+    expect(existsSync(marker)).toBe(false);
+    // The kernel model's own names build.
+    writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
+    expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
+  });
+
   it("a build reads no file outside the tree and writes none through a link out of it, and runs no assembler from the tree (t132 N3, N4, N6)", async () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
