@@ -80,13 +80,20 @@ for (const event of ["unhandledRejection", "uncaughtException"]) {
   });
 }
 
+/** The bundle's stopProcessStarter, once the command has run. */
+let stopHelpers;
 const bundle = join(__dirname, "..", "dist", "bundle", "pq.cjs");
 const argv = process.argv.slice(2);
 const run = existsSync(bundle)
   ? runBundle(bundle, argv)
-  : import(require("node:url").pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then(({ main }) => main(argv));
+  : import(require("node:url").pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then((cli) => {
+      stopHelpers = cli.stopProcessStarter;
+      return cli.main(argv);
+    });
 run.then(async (code) => {
   process.exitCode = code;
+  // The programs pq's process starter ran are waited for once the code is set (src/cli/main.ts says why).
+  if (stopHelpers) await stopHelpers();
   // A failed write of the output reports its error on the next tick (a stream's error event,
   // src/cli/io.ts's exit): let it come first. A tick, not a turn of the event loop: V8 used
   // such a turn for a scavenge of what a push of 1000 patches left (1.5 ms) before pq exited.
@@ -143,6 +150,7 @@ async function runBundle(file, args) {
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   const code = await module.exports.main(args);
+  stopHelpers = module.exports.stopProcessStarter;
   // A command that set the flag as it ran (boot.ts, for a command not named above) would write a
   // cache every later run rejects: it writes none.
   if ((!cachedData || script.cachedDataRejected) && globalThis[WASM_BASELINE_ONLY] !== "set while running") {

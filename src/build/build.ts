@@ -17,7 +17,7 @@ import { refusedFlag } from "./flag-policy.js";
 import { makeDirs, readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { detectToolchain, type Toolchain } from "./toolchain.js";
+import { absolutePath, detectToolchain, type Toolchain } from "./toolchain.js";
 import { pruneFolder, sha256 } from "./lru-store.js";
 import { fileSetDigest, ImageCache, stateKey, treeFiles } from "./state-cache.js";
 
@@ -271,18 +271,6 @@ function isInside(realTree: string, real: string): boolean {
 function readsOutside(tree: string, realTree: string, path: string): boolean {
   const real = realpathOr(resolve(tree, path));
   return !isInside(realTree, real) && !real.startsWith("/usr/");
-}
-
-/**
- * PATH as gcc may search it from the tree: absolute folders only. gcc looks its assembler and
- * linker up on PATH from the tree it builds, so an empty or relative entry ran an `as` a patch
- * put in the tree (t132 N6); pq's toolchain lookup skipped such entries and named /usr/bin/as.
- */
-function absolutePath(): string {
-  return (process.env.PATH ?? "")
-    .split(":")
-    .filter((dir) => isAbsolute(dir))
-    .join(":");
 }
 
 /** A compile or link, started from pq's small helper process (why: src/core/process-starter.ts). */

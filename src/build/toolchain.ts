@@ -5,7 +5,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { PqError } from "../errors.js";
 
 export interface Toolchain {
@@ -23,9 +23,26 @@ export interface Toolchain {
   ldFlags: string[];
 }
 
+/**
+ * PATH's absolute folders: an empty or relative entry ('.', 'bin') is the directory pq runs in,
+ * the tree, and a gcc or as a patch put there ran while the toolchain was looked up (t135 N6),
+ * as it ran from a build before (t132 N6).
+ */
+function absoluteFolders(env: NodeJS.ProcessEnv): string[] {
+  return (env.PATH ?? "").split(delimiter).filter((dir) => isAbsolute(dir));
+}
+
+/**
+ * PATH as pq's compiles, links and toolchain questions get it: its absolute folders alone. gcc
+ * looks its assembler up on PATH from the tree it builds, so an empty or relative entry ran an
+ * `as` a patch put in the tree (t132 N6).
+ */
+export function absolutePath(env: NodeJS.ProcessEnv = process.env): string {
+  return absoluteFolders(env).join(delimiter);
+}
+
 function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
+  for (const dir of absoluteFolders(env)) {
     const full = join(dir, cmd);
     try {
       accessSync(full, constants.X_OK);
@@ -38,7 +55,7 @@ function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 const firstLine = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
-  const r = childProcess().spawnSync(cmd, args, { encoding: "utf8", env });
+  const r = childProcess().spawnSync(cmd, args, { encoding: "utf8", env: { ...env, PATH: absolutePath(env) } });
   return r.status === 0 ? (r.stdout || r.stderr).split("\n")[0].trim() : null;
 };
 
@@ -158,7 +175,7 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
     gcc &&
     ld &&
     firstLine(ld, ["-V"], env) !== null &&
-    /elf_i386/.test(childProcess().spawnSync(ld, ["-V"], { encoding: "utf8", env }).stdout)
+    /elf_i386/.test(childProcess().spawnSync(ld, ["-V"], { encoding: "utf8", env: { ...env, PATH: absolutePath(env) } }).stdout)
   ) {
     const helpers = gccHelpers(gcc, env);
     // gcc runs the assembler from PATH: without it every compile fails, which read as a build

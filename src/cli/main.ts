@@ -1,4 +1,10 @@
-import { stopProcessStarter } from "../core/process-starter.js";
+/**
+ * For the launcher (bin/pq.cjs), which calls it once the command's exit code is set: the process
+ * starter's programs are waited for, so that their CPU counts as pq's (GNU time, a CI job) and no
+ * process outlives pq. Not from main itself: a reader gone from stdout while it waited made a
+ * finished command exit 141 (t135 N1).
+ */
+export { stopProcessStarter } from "../core/process-starter.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import { EXIT, EXIT_LEGEND, PqError } from "../errors.js";
 import { commandNames, loadCommands } from "./commands/index.js";
@@ -107,15 +113,6 @@ function refuseOddPlaces(parsed: Record<string, unknown>, cwd: string): void {
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  try {
-    return await runCommand(argv, io);
-  } finally {
-    // Waited for: its programs' CPU is counted as pq's (GNU time, a CI job's accounting), and no process outlives pq.
-    await stopProcessStarter();
-  }
-}
-
-async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (timingsEnabled && !timingsHooked) {
     timingsHooked = true;
     process.on("exit", () => {

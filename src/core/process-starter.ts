@@ -45,7 +45,15 @@ const fail = (e) => {
   process.exit(70);
 };
 process.on("uncaughtException", fail);
-process.on("disconnect", () => process.exit(0));
+// Each program runs in a process group of its own (a compile is gcc, cc1 and as): when pq goes,
+// its channel closes (a SIGKILL too), and what it left running is ended with it.
+const running = new Set();
+const end = (code) => {
+  for (const child of running) try { process.kill(-child.pid, "SIGKILL"); } catch {}
+  process.exit(code);
+};
+process.on("disconnect", () => end(0));
+for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) process.on(signal, () => end(128 + number));
 process.on("message", (m) => {
   let answered = false;
   const answer = (reply) => {
@@ -59,7 +67,8 @@ process.on("message", (m) => {
   };
   let child;
   try {
-    child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    running.add(child);
   } catch (e) {
     answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e && e.message)) });
     return;
@@ -68,8 +77,11 @@ process.on("message", (m) => {
   const err = [];
   child.stdout.on("data", (b) => out.push(b));
   child.stderr.on("data", (b) => err.push(b));
-  child.on("error", (e) => answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e.message)) }));
-  child.on("close", (code) => answer({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+  child.on("error", (e) => (running.delete(child), answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e.message)) })));
+  child.on("close", (code) => {
+    running.delete(child);
+    answer({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+  });
 });
 `;
 

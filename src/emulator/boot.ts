@@ -65,7 +65,8 @@ async function loadV86() {
  * no cache for a run where it was set here instead (bin/pq.cjs).
  */
 const WASM_BASELINE_ONLY = Symbol.for("pq.wasm-baseline-only");
-function baselineWasmOnly(): void {
+/** Also called by BootPool before its worker threads compile: the mark the launcher reads is this thread's (t135 N2). */
+export function baselineWasmOnly(): void {
   const seen = globalThis as { [WASM_BASELINE_ONLY]?: string };
   // bin/pq.cjs sets it before the bundle is compiled for the commands that boot (the code cache's flags stay the same).
   if (seen[WASM_BASELINE_ONLY] !== undefined) return;

@@ -5,7 +5,7 @@
 import { Worker } from "node:worker_threads";
 import { distModule } from "../core/layout.js";
 import { PqError, type PqErrorCode } from "../errors.js";
-import { bootKernel, type BootOptions, type BootResult } from "./boot.js";
+import { baselineWasmOnly, bootKernel, type BootOptions, type BootResult } from "./boot.js";
 
 interface Job {
   kernel: string | Uint8Array;
@@ -62,6 +62,8 @@ export class BootPool {
   constructor(opts: { workers: number }) {
     this.size = Math.max(1, opts.workers);
     if (this.size > 1) {
+      // V8's flags are the process's: set from this thread, where the launcher looks for the mark.
+      baselineWasmOnly();
       // Workers load the compiled module (also when this code runs from the bundle or as .ts source).
       const bootModule = distModule(import.meta.url, "emulator/boot.js");
       for (let i = 0; i < this.size; i++) {

@@ -484,6 +484,25 @@ describe("pq build", () => {
     expect((await detectToolchain(env)).identity).not.toBe(other);
   });
 
+  it("the toolchain is looked up in PATH's absolute folders alone: a gcc, ld or as in the tree is never run, with '.' or '' on PATH (t135 N6)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    const marker = join(tree, "ran");
+    for (const tool of ["gcc", "ld", "as", "clang"])
+      writeFileSync(join(tree, tool), `#!/bin/sh\necho ${tool} >> ${marker}\nexit 1\n`, { mode: 0o755 });
+    const cwd = process.cwd();
+    process.chdir(tree);
+    try {
+      for (const path of [`.:${process.env.PATH}`, `:${process.env.PATH}`, `${process.env.PATH}:.`]) {
+        const tc = await detectToolchain({ ...process.env, PATH: path });
+        expect(tc.cc.startsWith("/")).toBe(true);
+        expect(existsSync(marker), path).toBe(false);
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("a PATH without a compiler gives a toolchain error naming the package", async () => {
     const empty = tempDir("pq-nopath-");
     dirs.push(empty);

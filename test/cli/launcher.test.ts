@@ -3,6 +3,7 @@ import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSy
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, makeRepo, tempDir, write } from "../helpers/repo.js";
+import { fixtureKernelTree } from "../helpers/kernels.js";
 
 const LAUNCHER = resolve("bin/pq");
 const dirs: string[] = [];
@@ -91,6 +92,19 @@ describe("bin/pq, the installed command", () => {
     expect(closed.status).toBe(3);
     const python = "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nsys.exit(subprocess.run(sys.argv[1:], stderr=w).returncode)";
     expect(spawnSync("python3", ["-c", python, LAUNCHER, "push", "no-such-patch"], { cwd: dir }).status).toBe(3);
+  });
+
+  it("a build that compiled keeps its own exit code when the reader of its output has gone (t135 N1: the wait for the process starter made it 141)", () => {
+    const tree = fixtureKernelTree("pass");
+    const cache = tempDir();
+    dirs.push(tree, cache);
+    // stdout a pipe whose reader is gone before pq writes its last line.
+    const python = "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nsys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)";
+    const r = spawnSync("python3", ["-c", python, LAUNCHER, "build", "--tree", tree], {
+      encoding: "utf8",
+      env: { ...process.env, PQ_CACHE_DIR: cache },
+    });
+    expect(r.status, r.stderr).toBe(0);
   });
 
   it("a terminal is shown a colleague's control characters, not made to obey them; a pipe gets the bytes (t60 N3)", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runFromHelper, stopProcessStarter } from "../../src/core/process-starter.js";
@@ -48,6 +48,37 @@ describe("the process starter (programs started from a small helper process)", (
     // The next program starts a new helper.
     expect((await runFromHelper("sh", ["-c", "echo ok"], process.cwd(), process.env)).stdout).toBe("ok\n");
     await stopProcessStarter();
+  });
+
+  it("a program still running when pq is killed (SIGKILL, or a signal to pq alone) is ended with it, its children too (t135 N3)", () => {
+    const dir = tempDir();
+    try {
+      const starter = pathToFileURL(resolve("dist/core/process-starter.js")).href;
+      for (const signal of ["SIGKILL", "SIGTERM"]) {
+        const file = join(dir, "use.mjs");
+        // A program that starts a child of its own (as gcc starts cc1), both waiting 30 s; then the user of the helper is killed.
+        writeFileSync(
+          file,
+          `import { runFromHelper } from ${JSON.stringify(starter)};\n` +
+            `runFromHelper("sh", ["-c", "sleep 30 & echo $! > child.pid; echo $$ > program.pid; wait"], process.cwd(), process.env);\n` +
+            `setInterval(() => {}, 1000);\n`,
+        );
+        const user = spawn(process.execPath, [file], { cwd: dir, stdio: "ignore" });
+        const pids = () =>
+          ["program.pid", "child.pid"].map((f) => (existsSync(join(dir, f)) ? Number(readFileSync(join(dir, f), "utf8")) : 0));
+        for (let i = 0; i < 100 && pids().includes(0); i++) spawnSync("sleep", ["0.1"]);
+        const [program, child] = pids();
+        expect(program).toBeGreaterThan(0);
+        user.kill(signal as NodeJS.Signals);
+        const alive = (pid: number) => spawnSync("kill", ["-0", String(pid)]).status === 0;
+        for (let i = 0; i < 50 && (alive(program) || alive(child)); i++) spawnSync("sleep", ["0.1"]);
+        expect([signal, alive(program), alive(child)]).toEqual([signal, false, false]);
+        rmSync(join(dir, "program.pid"));
+        rmSync(join(dir, "child.pid"));
+      }
+    } finally {
+      cleanup(dir);
+    }
   });
 
   it("answers 127 with the reason for a program that cannot be started", async () => {
