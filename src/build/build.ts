@@ -7,7 +7,7 @@
  * preprocessor costs a process per file, so a first-level key (the source and every
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
-import { runFromHelper } from "../core/process-starter.js";
+import { runProgram } from "../core/process-starter.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
@@ -273,9 +273,9 @@ function readsOutside(tree: string, realTree: string, path: string): boolean {
   return !isInside(realTree, real) && !real.startsWith("/usr/");
 }
 
-/** A compile or link, started from pq's small helper process (why: src/core/process-starter.ts). */
+/** A compile or link, started from pq's small helper process once pq is large (why: src/core/process-starter.ts). */
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return runFromHelper(cmd, args, cwd, { ...process.env, PATH: absolutePath() });
+  return runProgram(cmd, args, cwd, { ...process.env, PATH: absolutePath() });
 }
 
 /** A temporary name no other build can pick, in this process (concurrent builds) or another. */

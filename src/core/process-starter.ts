@@ -6,7 +6,8 @@
  * and each of a run's ~440 compiler starts cost 15-25 ms of kernel time before gcc ran (fork
  * and the child's teardown of the copy at exec: 16% of `npm start`'s CPU, perf, December 7),
  * with pq's main thread stopped meanwhile. A Node process that does nothing else is ~40 MB, and
- * forks in 1-3 ms. Its own start (~30-40 ms) is paid once per command, on the first program.
+ * forks in 1-3 ms. Its own start (~30-40 ms) is paid once per command, on the first program
+ * started while pq is large (runProgram; a small pq starts its programs itself).
  *
  * The helper ends when pq does (its channel closes) and holds pq's event loop only while a
  * program it started is running.
@@ -165,6 +166,33 @@ function startHelper(): ChildProcess {
   started.on("exit", ended);
   started.on("error", ended);
   return started;
+}
+
+/**
+ * Above this much memory pq starts programs from the helper; below it, itself. A fork costs
+ * ~0.07 ms per MB pq holds (2.9 ms bare, 11.4 ms at +100 MB), the helper ~40 ms to start plus
+ * a copy of each output: a `pq build` (~100 MB) was 45-200 ms slower through it (t135 N4),
+ * `pq ci` once its boot workers hold their emulators (350-450 MB) seconds faster.
+ */
+const HELPER_FROM_BYTES = 200 * 1024 * 1024;
+
+/**
+ * A compile or link: from the helper once pq is large or the helper runs already, else started
+ * by pq itself. Both collect the output the same way; a program that cannot be started answers 127.
+ */
+export function runProgram(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  if (helper || process.memoryUsage.rss() >= HELPER_FROM_BYTES) return runFromHelper(cmd, args, cwd, env);
+  return new Promise((resolve) => {
+    const child = childProcess().spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => resolve({ code: 127, stdout: "", stderr: String(e.message) }));
+    child.on("close", (code) =>
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }),
+    );
+  });
 }
 
 /**
