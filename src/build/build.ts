@@ -146,14 +146,14 @@ export function readBuildDescription(tree: string): BuildDescription {
   };
   // gcc and ld take an argument starting with '-' for an option, and one starting with '@' for a
   // file of more arguments wherever it stands: a source named @opts.c handed gcc the -wrapper its
-  // patch wrote into opts.c (t136 N2). gcc also hands cc1 a source's last part alone (-dumpbase),
-  // which cc1 expands the same way: any part of such a name is refused, as such a flag is.
+  // patch wrote into opts.c (t136 N2). gcc also hands its programs parts of a name (cc1's
+  // -dumpbase): no part of such a name is taken, as no such flag is.
   const optionLike = (key: string, name: string) => {
     const part = name.split("/").find((p) => p.startsWith("-") || p.startsWith("@"));
     if (part !== undefined)
       throw new PqError(
         "unsafe-path",
-        `${file}: the ${key} ${JSON.stringify(name)} has a part starting with '${part[0]}', which gcc and ld read as ${part[0] === "@" ? "a file of options" : "an option"}`,
+        `${file}: the ${key} ${JSON.stringify(name)} has a part starting with '${part[0]}': gcc and ld read such a word as ${part[0] === "@" ? "a file of options" : "an option"}, so pq takes no part of a name so`,
         [`rename it so that no part of its path starts with '-' or '@', then name it so in ${file}`],
       );
   };
@@ -271,6 +271,16 @@ function isInside(realTree: string, real: string): boolean {
 function readsOutside(tree: string, realTree: string, path: string): boolean {
   const real = realpathOr(resolve(tree, path));
   return !isInside(realTree, real) && !real.startsWith("/usr/");
+}
+
+/** The scripts and input files ld --verbose says it opened. */
+export function linkerInputs(verbose: string): string[] {
+  const opened: string[] = [];
+  for (const line of verbose.split("\n")) {
+    const m = /^opened script file (.+)$/.exec(line) ?? /^attempt to open (.+) succeeded$/.exec(line);
+    if (m) opened.push(m[1]);
+  }
+  return opened;
 }
 
 /** A compile or link, started from pq's small helper process once pq is large (why: src/core/process-starter.ts). */
@@ -639,7 +649,25 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   emit({ kind: "link", message: `LD ${desc.output}` });
   const kernelPath = join(outDir, desc.output);
   const tmpOut = `${kernelPath}.tmp-${uniq()}`;
-  const ld = await run(tc.ld, [...tc.ldFlags, "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut], tree);
+  // --verbose: ld names every script and input file it opened (INCLUDEd scripts, a text input or
+  // -l library read as a script, a file an input-section pattern names, a second -T): a file
+  // outside the tree read any of those ways was linked into the image (t137 N2), which the
+  // check of build.json's own script could not see. Judged after the link, before the image is used.
+  const ld = await run(
+    tc.ld,
+    [...tc.ldFlags, "--verbose", "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut],
+    tree,
+  );
+  const ownObjects = new Set(objects as string[]);
+  const readOutside = linkerInputs(ld.stdout).find((path) => !ownObjects.has(path) && readsOutside(tree, realTree, path));
+  if (readOutside !== undefined) {
+    rmSync(tmpOut, { force: true });
+    throw new PqError(
+      "unsafe-path",
+      `the link read ${readOutside}, a file outside the tree (through ${desc.linkerScript} or the scripts and inputs it names)`,
+      ["a build links files of the tree alone: take out the script line, input or library that names it"],
+    );
+  }
   log += ld.stderr;
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {

@@ -305,9 +305,9 @@ describe("pq build", () => {
       [
         "sources",
         [...desc.sources, "@opts.c"],
-        `the source "@opts.c" has a part starting with '@', which gcc and ld read as a file of options`,
+        `the source "@opts.c" has a part starting with '@': gcc and ld read such a word as a file of options`,
       ],
-      ["sources", [...desc.sources, "-x.c"], `the source "-x.c" has a part starting with '-', which gcc and ld read as an option`],
+      ["sources", [...desc.sources, "-x.c"], `the source "-x.c" has a part starting with '-': gcc and ld read such a word as an option`],
       ["linkerScript", "@opts.c", `the linkerScript "@opts.c" has a part starting with '@'`],
       ["output", "-o.elf", `the output "-o.elf" has a part starting with '-'`],
     ] as const) {
@@ -318,7 +318,7 @@ describe("pq build", () => {
       expect((err as PqError).message).toContain(said);
       expect(existsSync(marker)).toBe(false);
     }
-    // In a folder too: gcc hands cc1 the name's last part (-dumpbase @opts.c), which cc1 expands.
+    // In a folder too (no part of a name is taken so).
     mkdirSync(join(tree, "gen"));
     writeFileSync(join(tree, "gen", "@opts.c"), "int unused_gen;\n");
     writeFileSync(join(tree, "build.json"), JSON.stringify({ ...desc, sources: [...desc.sources, "gen/@opts.c"] }));
@@ -381,6 +381,32 @@ describe("pq build", () => {
       process.env.PATH = saved;
     }
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it("a link that reads a file outside the tree through any script or input ld opens is refused, the image not kept (t137 N2)", async () => {
+    const tree = fixtureKernelTree("pass");
+    const outside = tempDir("pq-outside-");
+    dirs.push(tree, outside);
+    const secret = join(outside, "secret.txt");
+    writeFileSync(secret, "SECRET-OUTSIDE\n");
+    const desc = JSON.parse(readFileSync(join(tree, "build.json"), "utf8"));
+    const script = readFileSync(join(tree, desc.linkerScript), "utf8");
+    writeFileSync(join(tree, "extra.lds"), `TARGET(binary)\nINPUT(${secret})\nTARGET(elf32-i386)\n`);
+    for (const [what, build, lds] of [
+      ["an INCLUDEd script", desc, `INCLUDE extra.lds\n${script}`],
+      ["a second -T in ldflags", { ...desc, ldflags: [...(desc.ldflags ?? []), "-T", "extra.lds"] }, script],
+    ] as const) {
+      writeFileSync(join(tree, "build.json"), JSON.stringify(build));
+      writeFileSync(join(tree, desc.linkerScript), lds);
+      const err = await buildTree({ tree, cacheDir }).catch((e: unknown) => e);
+      expect(err, what).toBeInstanceOf(PqError);
+      expect((err as PqError).code).toBe("unsafe-path");
+      expect((err as PqError).message).toContain(`the link read ${secret}, a file outside the tree`);
+    }
+    // The tree's own scripts and inputs link as before.
+    writeFileSync(join(tree, "build.json"), JSON.stringify(desc));
+    writeFileSync(join(tree, desc.linkerScript), script);
+    expect((await buildTree({ tree, cacheDir })).ok).toBe(true);
   });
 
   it("a compile error is a failed build with file:line diagnostics", async () => {
