@@ -157,10 +157,10 @@ export function readBuildDescription(tree: string): BuildDescription {
         [`rename it so that no part of its path starts with '-' or '@', then name it so in ${file}`],
       );
   };
-  for (const s of d.sources!) optionLike("source", s);
   optionLike("linkerScript", d.linkerScript!);
   if (typeof d.output === "string") optionLike("output", d.output);
   for (const s of d.sources!) {
+    optionLike("source", s);
     if (outside(s)) throw new PqError("unsafe-path", `${file}: source ${s} is outside the tree`);
     if (!/\.(c|S)$/.test(s)) throw new PqError("build-failed", `${file}: ${s} is neither a .c nor a .S file`);
   }

@@ -54,9 +54,19 @@ function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
+/** A toolchain question (a version, a program's path), asked with PATH's absolute folders alone. */
+const ask = (cmd: string, args: string[], env: NodeJS.ProcessEnv) =>
+  childProcess().spawnSync(cmd, args, { encoding: "utf8", env: { ...env, PATH: absolutePath(env) } });
+
 const firstLine = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => {
-  const r = childProcess().spawnSync(cmd, args, { encoding: "utf8", env: { ...env, PATH: absolutePath(env) } });
+  const r = ask(cmd, args, env);
   return r.status === 0 ? (r.stdout || r.stderr).split("\n")[0].trim() : null;
+};
+
+/** Whether ld answers -V and lists the i386 ELF emulation (one run of ld -V). */
+const linksI386 = (ld: string, env: NodeJS.ProcessEnv) => {
+  const r = ask(ld, ["-V"], env);
+  return r.status === 0 && /elf_i386/.test(r.stdout);
 };
 
 /** Variables that change what gcc finds or writes, or what ld links (gcc(1) ENVIRONMENT, ld(1), ld.so(8)). */
@@ -171,12 +181,7 @@ export async function detectToolchain(env: NodeJS.ProcessEnv = process.env): Pro
   const gcc = which("gcc", env);
   const ld = which("ld", env);
   let found: Found | null = null;
-  if (
-    gcc &&
-    ld &&
-    firstLine(ld, ["-V"], env) !== null &&
-    /elf_i386/.test(childProcess().spawnSync(ld, ["-V"], { encoding: "utf8", env: { ...env, PATH: absolutePath(env) } }).stdout)
-  ) {
+  if (gcc && ld && linksI386(ld, env)) {
     const helpers = gccHelpers(gcc, env);
     // gcc runs the assembler from PATH: without it every compile fails, which read as a build
     // failure of the tree (exit 9) and a red base in bisect (t124 N2).
