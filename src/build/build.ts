@@ -7,11 +7,11 @@
  * preprocessor costs a process per file, so a first-level key (the source and every
  * header its last compile read, by content) skips it when nothing it depends on changed.
  */
-import { runProgram } from "../core/process-starter.js";
+import { runProgram, type Started } from "../core/process-starter.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { refusedFlag } from "./flag-policy.js";
 import { makeDirs, readText, realpathOr } from "../tree/files.js";
@@ -42,6 +42,8 @@ export interface BuildResult {
   imageSha?: string;
   /** The image came whole from the state-level cache: nothing was compiled or linked. */
   reusedImage?: boolean;
+  /** Where the whole log of this build was written (build.log beside the image). */
+  logFile?: string;
 }
 
 export interface BuildOptions {
@@ -240,10 +242,32 @@ function flagValues(flag: string): string[] {
   return eq === -1 ? [] : split(flag.slice(eq + 1));
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+type Run = Started;
+
+/** Signals that end a program from outside it: a kill, a timeout, the out-of-memory killer. */
+const ENDED_FROM_OUTSIDE = new Set<string>(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP"]);
+/** gcc's own words for a program it ran (cc1, as) that such a signal ended: "gcc: fatal error: Killed signal terminated program cc1". */
+const ENDED_UNDER_GCC = /\b(Killed|Terminated|Interrupt|Hangup) signal terminated program (\S+)/;
+
+/**
+ * A compile or link that a signal from outside ended says nothing about the tree: the build
+ * stops as pq's other refusals by the operating system do (exit 14), not as a failed build
+ * (exit 9, whose advice is to fix and refresh a patch: t137 N3). A program ended by another
+ * signal (a crash) is said in the log, which had no word of it.
+ */
+function interrupted(cmd: string, doing: string, r: Run): string {
+  const under = r.code !== 0 ? ENDED_UNDER_GCC.exec(r.stderr) : null;
+  if ((r.signal && ENDED_FROM_OUTSIDE.has(r.signal)) || under) {
+    const who = under ? `${under[2]} (run by ${basename(cmd)})` : basename(cmd);
+    throw new PqError(
+      "system",
+      `the build did not finish: ${who} was ended by a signal (${r.signal ?? under![1]}) while ${doing}; nothing says the tree is at fault`,
+      [
+        "run the command again (a kill, a timeout or the out-of-memory killer ends a compiler so; dmesg names what the out-of-memory killer ended)",
+      ],
+    );
+  }
+  return r.signal ? `${basename(cmd)} was ended by ${r.signal} while ${doing}\n` : "";
 }
 
 /** The files a preprocessed source came from, by its line markers (`# 1 "include/x.h" 1`), gcc's own pseudo-files aside. */
@@ -489,6 +513,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   makeDirs(depDir);
   pruneCacheOnce(objDir, depDir);
   makeDirs(outDir);
+  const logFile = join(outDir, "build.log");
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let compiled = 0;
   let cached = 0;
@@ -498,6 +523,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   const key = images ? stateKey(tree, tc, [], inputs) : "";
   const hit = opts.stateCache === "refresh" ? undefined : images?.get(key);
   if (hit?.failed) {
+    writeFileSync(logFile, hit.log);
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
     return {
       ok: false,
@@ -507,6 +533,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       cached: 0,
       ms: Date.now() - started,
       reusedImage: true,
+      logFile,
     };
   }
   if (hit) {
@@ -514,7 +541,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     const tmp = `${kernelPath}.tmp-${uniq()}`;
     writeFileSync(tmp, hit.image);
     renameSync(tmp, kernelPath);
-    writeFileSync(join(outDir, "build.log"), hit.log);
+    writeFileSync(logFile, hit.log);
     const diagnostics = parseDiagnostics(hit.log, opts.blame);
     return {
       ok: true,
@@ -526,6 +553,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       ms: Date.now() - started,
       imageSha: hit.imageSha,
       reusedImage: true,
+      logFile,
     };
   }
   const missing = desc.sources.filter((s) => !existsSync(join(tree, s)));
@@ -583,7 +611,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     // Level 2: the preprocessed source names the object.
     const pre = await run(tc.cc, [...flags, "-E", source], tree);
     if (pre.code !== 0) {
-      log += pre.stderr;
+      log += pre.stderr + interrupted(tc.cc, `preprocessing ${source}`, pre);
       return null;
     }
     const reads = assemblerReads(pre.stdout, tree, flags);
@@ -607,7 +635,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
       const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
-      log += cc.stderr;
+      log += cc.stderr + interrupted(tc.cc, `compiling ${source}`, cc);
       if (cc.code !== 0) {
         rmSync(tmp, { force: true });
         rmSync(dep, { force: true });
@@ -644,7 +672,17 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   if (objects.some((o) => o === null)) {
     refuseOwnFilesRefused(log, [cacheDir, outDir]);
     rememberFailure(diagnostics);
-    return { ok: false, diagnostics, log: decorate(log, diagnostics), compiled, cached, ms: Date.now() - started, reusedImage: false };
+    writeFileSync(logFile, log);
+    return {
+      ok: false,
+      diagnostics,
+      log: decorate(log, diagnostics),
+      compiled,
+      cached,
+      ms: Date.now() - started,
+      reusedImage: false,
+      logFile,
+    };
   }
   emit({ kind: "link", message: `LD ${desc.output}` });
   const kernelPath = join(outDir, desc.output);
@@ -658,6 +696,9 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     [...tc.ldFlags, "--verbose", "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut],
     tree,
   );
+  // A link a signal ended leaves no image to judge (and none to keep).
+  if (ld.signal) rmSync(tmpOut, { force: true });
+  const ldEnded = interrupted(tc.ld, `linking ${desc.output}`, ld);
   const ownObjects = new Set(objects as string[]);
   const readOutside = linkerInputs(ld.stdout).find((path) => !ownObjects.has(path) && readsOutside(tree, realTree, path));
   if (readOutside !== undefined) {
@@ -668,16 +709,17 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       ["a build links files of the tree alone: take out the script line, input or library that names it"],
     );
   }
-  log += ld.stderr;
+  log += ld.stderr + ldEnded;
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {
     rmSync(tmpOut, { force: true });
     refuseOwnFilesRefused(log, [cacheDir, outDir]);
     rememberFailure(all);
-    return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started };
+    writeFileSync(logFile, log);
+    return { ok: false, diagnostics: all, log: decorate(log, all), compiled, cached, ms: Date.now() - started, logFile };
   }
   renameSync(tmpOut, kernelPath);
-  writeFileSync(join(outDir, "build.log"), log);
+  writeFileSync(logFile, log);
   const image = readFileSync(kernelPath);
   let imageSha = sha256(image);
   try {
@@ -685,7 +727,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   } catch {
     /* a full or read-only cache folder costs the next run a link, nothing more */
   }
-  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false };
+  return { ok: true, kernelPath, diagnostics: all, log, compiled, cached, ms: Date.now() - started, imageSha, reusedImage: false, logFile };
 }
 
 /** What the operating system says when it refuses a file (strerror's words, as gcc, as and ld print them). */

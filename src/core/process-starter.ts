@@ -19,6 +19,8 @@ import { childProcess } from "./child-process.js";
 export interface Started {
   /** The exit code; 127 when the program could not be started, 1 when a signal ended it. */
   code: number;
+  /** The signal that ended it (SIGKILL from the out-of-memory killer, a timeout's SIGTERM), if one did. */
+  signal?: NodeJS.Signals;
   /** Standard output as latin1 (byte for byte). */
   stdout: string;
   /** Standard error as UTF-8 text. */
@@ -79,9 +81,9 @@ process.on("message", (m) => {
   child.stdout.on("data", (b) => out.push(b));
   child.stderr.on("data", (b) => err.push(b));
   child.on("error", (e) => (running.delete(child), answer({ code: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(String(e.message)) })));
-  child.on("close", (code) => {
+  child.on("close", (code, signal) => {
     running.delete(child);
-    answer({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+    answer({ code: code ?? 1, ...(signal ? { signal } : {}), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
   });
 });
 `;
@@ -89,6 +91,7 @@ process.on("message", (m) => {
 interface Reply {
   id: number;
   code?: number;
+  signal?: NodeJS.Signals;
   stdout?: Uint8Array;
   stderr?: Uint8Array;
   /** The helper could not pass the answer back. */
@@ -134,7 +137,12 @@ function answered(m: Reply): void {
   if (m.failed !== undefined) return waiter.reject(starterFailed(waiter.cmd, m.failed));
   const stdout = bytes(m.stdout);
   try {
-    waiter.resolve({ code: m.code ?? 1, stdout: stdout.toString("latin1"), stderr: bytes(m.stderr).toString("utf8") });
+    waiter.resolve({
+      code: m.code ?? 1,
+      ...(m.signal ? { signal: m.signal } : {}),
+      stdout: stdout.toString("latin1"),
+      stderr: bytes(m.stderr).toString("utf8"),
+    });
   } catch {
     // Past the longest string V8 makes (~512 MB): what pq read it into before this helper too.
     waiter.reject(
@@ -189,8 +197,13 @@ export function runProgram(cmd: string, args: string[], cwd: string, env: NodeJS
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => resolve({ code: 127, stdout: "", stderr: String(e.message) }));
-    child.on("close", (code) =>
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString("latin1"), stderr: Buffer.concat(err).toString("utf8") }),
+    child.on("close", (code, signal) =>
+      resolve({
+        code: code ?? 1,
+        ...(signal ? { signal } : {}),
+        stdout: Buffer.concat(out).toString("latin1"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
     );
   });
 }

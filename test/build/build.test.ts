@@ -449,6 +449,91 @@ describe("pq build", () => {
     expect([again.ok, again.reusedImage]).toEqual([true, false]);
   });
 
+  it("a compiler or linker ended by a signal from outside is the system's refusal (exit 14), not the tree's failed build, and is said (t137 N3)", async () => {
+    const real = await detectToolchain();
+    const bin = tempDir("pq-cc-killed-");
+    dirs.push(bin);
+    // The driver itself killed (a timeout, the out-of-memory killer), and gcc saying its cc1 was.
+    const killed = join(bin, "gcc-killed");
+    writeFileSync(
+      killed,
+      `#!/bin/sh
+case "$*" in *main.c*) kill -KILL $$ ;; esac
+exec '${real.cc}' "$@"
+`,
+      { mode: 0o755 },
+    );
+    const saysKilled = join(bin, "gcc-says");
+    writeFileSync(
+      saysKilled,
+      `#!/bin/sh
+case "$*" in *-c*main.c*) echo 'gcc: fatal error: Killed signal terminated program cc1' >&2; echo 'compilation terminated.' >&2; exit 1 ;; esac
+exec '${real.cc}' "$@"
+`,
+      { mode: 0o755 },
+    );
+    const linkKilled = join(bin, "ld-killed");
+    writeFileSync(
+      linkKilled,
+      `#!/bin/sh
+kill -TERM $$
+`,
+      { mode: 0o755 },
+    );
+    for (const [toolchain, words] of [
+      [
+        { ...real, cc: killed },
+        /gcc-killed was ended by a signal \(SIGKILL\) while (preprocessing|compiling) main\.c; nothing says the tree is at fault$/,
+      ],
+      [{ ...real, cc: saysKilled }, /cc1 \(run by gcc-says\) was ended by a signal \(Killed\) while compiling main\.c/],
+      [{ ...real, ld: linkKilled }, /ld-killed was ended by a signal \(SIGTERM\) while linking kernel\.elf/],
+    ] as const) {
+      const tree = fixtureKernelTree("pass");
+      const cache = tempDir("pq-cache-killed-");
+      dirs.push(tree, cache);
+      const refusal = await buildTree({ tree, cacheDir: cache, toolchain }).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(PqError);
+      expect((refusal as PqError).exitCode).toBe(14);
+      expect((refusal as PqError).message).toMatch(words);
+      expect((refusal as PqError).details.join("\n")).toContain("run the command again");
+      expect(existsSync(join(tree, ".pq/build/kernel.elf"))).toBe(false);
+      // Nothing remembered: the real toolchain builds the same tree from the same cache.
+      const again = await buildTree({ tree, cacheDir: cache, toolchain: real });
+      expect([again.ok, again.reusedImage]).toEqual([true, false]);
+    }
+  });
+
+  it("--json carries the end of a long log and cut messages, saying where the whole log is (t137 N1)", async () => {
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    // 120 warnings of 10,000 control bytes: gcc prints each twice (the message and the source line), some 2.4 MB.
+    writeFileSync(
+      join(tree, "warn.c"),
+      Array.from({ length: 120 }, (_, i) => `#warning w${i} ${"\x01".repeat(10_000)}\n`).join("") + "int warn_unused;\n",
+    );
+    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[]; cflags: string[] };
+    description.sources.push("warn.c");
+    description.cflags = description.cflags.filter((f) => f !== "-Werror");
+    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    const r = await pq(tree, "build", "--json");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as {
+      ok: boolean;
+      log: string;
+      logCut: { chars: number; kept: number; file: string };
+      diagnostics: { message: string }[];
+    };
+    expect(out.ok).toBe(true);
+    expect(out.log.length).toBe(1 << 20);
+    expect(out.logCut.kept).toBe(1 << 20);
+    expect(out.logCut.chars).toBeGreaterThan(2_400_000);
+    const whole = readFileSync(out.logCut.file, "utf8");
+    expect(whole.length).toBe(out.logCut.chars);
+    expect(whole.endsWith(out.log)).toBe(true);
+    expect(out.diagnostics.filter((d) => d.message.startsWith("#warning")).length).toBe(120);
+    for (const d of out.diagnostics) expect(d.message.length).toBeLessThanOrEqual(4096 + " [cut]".length);
+  });
+
   it("a dependency record of another shape is taken as none and written again, never an internal error (ci-17 F14)", async () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);

@@ -1,4 +1,4 @@
-import { formatDiagnostic } from "../../build/index.js";
+import { formatDiagnostic, type BuildResult } from "../../build/index.js";
 import { buildCommand } from "../build-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
@@ -13,7 +13,7 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     const result = await buildCommand(args, io);
-    if (args.json) printJson(io, result);
+    if (args.json) printJson(io, boundedForJson(result));
     else if (result.ok) {
       for (const d of result.diagnostics) io.err(formatDiagnostic(d));
       io.out(`built ${result.kernelPath} (${result.compiled} compiled, ${result.cached} from cache, ${result.ms} ms)`);
@@ -27,3 +27,31 @@ export default defineCommand({
     return result.ok ? 0 : 9;
   },
 });
+
+/** The end of the log --json carries: where the errors that stopped a build are (the whole log is in build.log). */
+const JSON_LOG_CHARS = 1 << 20;
+/** The longest diagnostic message --json carries, and how many diagnostics. */
+const JSON_MESSAGE_CHARS = 4096;
+const JSON_DIAGNOSTICS = 1000;
+
+/**
+ * The result with its compiler texts bounded: a tree whose warnings ran to tens of megabytes of
+ * control bytes (each escaped to six characters) made JSON longer than V8's longest string,
+ * and a build that succeeded ended as pq's internal error with no output (t137 N1). What is
+ * cut is said, with the file that has all of it.
+ */
+function boundedForJson(result: BuildResult): unknown {
+  const cut = (text: string, limit: number) => (text.length <= limit ? text : text.slice(text.length - limit));
+  const diagnostics = result.diagnostics
+    .slice(0, JSON_DIAGNOSTICS)
+    .map((d) => (d.message.length <= JSON_MESSAGE_CHARS ? d : { ...d, message: `${d.message.slice(0, JSON_MESSAGE_CHARS)} [cut]` }));
+  return {
+    ...result,
+    diagnostics,
+    ...(result.diagnostics.length > JSON_DIAGNOSTICS ? { diagnosticsOmitted: result.diagnostics.length - JSON_DIAGNOSTICS } : {}),
+    log: cut(result.log, JSON_LOG_CHARS),
+    ...(result.log.length > JSON_LOG_CHARS
+      ? { logCut: { chars: result.log.length, kept: JSON_LOG_CHARS, ...(result.logFile ? { file: result.logFile } : {}) } }
+      : {}),
+  };
+}
