@@ -4,7 +4,7 @@
  * unusual (no .git found, a symbolic ref it cannot follow, a reftable repository) answers
  * null, and the caller asks git itself.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
 const HEX = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -120,4 +120,34 @@ export function execBitsTrusted(tree: string, reread = false): boolean {
   }
   trustedByTree.set(tree, trusted);
   return trusted;
+}
+
+/**
+ * What `git rev-parse --show-toplevel` answers for `tree` when it is plainly the top of a
+ * repository of its own, read from the files (a git process fewer for every command that uses
+ * git; a test run started ~6,000 for this question alone): a `.git` directory with git's marks
+ * of a repository (HEAD, objects/, refs/), owned with the tree by this user (else git's
+ * safe.directory rule decides), whose config moves no work tree and makes it no bare one, and
+ * includes no other file that could. Null for anything else, and git is asked.
+ */
+export function plainRepositoryTop(tree: string): string | null {
+  // A core.worktree or core.bare given to every git through the environment (git -c, GIT_CONFIG_KEY_n).
+  const settings = [process.env.GIT_CONFIG_PARAMETERS ?? ""];
+  for (let i = 0; i < Number(process.env.GIT_CONFIG_COUNT ?? 0); i++) settings.push(process.env[`GIT_CONFIG_KEY_${i}`] ?? "");
+  if (settings.some((text) => /worktree|bare|include/i.test(text))) return null;
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  try {
+    const dotGit = join(tree, ".git");
+    const dir = lstatSync(dotGit);
+    if (!dir.isDirectory() || dir.uid !== uid || statSync(tree).uid !== uid) return null;
+    if (!statSync(join(dotGit, "objects")).isDirectory() || !statSync(join(dotGit, "refs")).isDirectory()) return null;
+    const head = readTrimmed(join(dotGit, "HEAD"));
+    if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
+    const config = readFileSync(join(dotGit, "config"), "utf8");
+    if (/worktree|include|^\s*bare\s*(=\s*(true|yes|on|1)\s*)?$/im.test(config)) return null;
+    return realpathSync.native(tree);
+  } catch {
+    return null;
+  }
 }

@@ -31,7 +31,7 @@ const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
-import { holdsRepository, readHeadCommit } from "./head.js";
+import { holdsRepository, plainRepositoryTop, readHeadCommit } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
@@ -171,6 +171,8 @@ export class GitRepo {
     // simple-git throws at once, outside the try below, for a directory that does not exist.
     if (!existsSync(tree)) return null;
     const git = await simpleGitFor(tree);
+    const top = plainRepositoryTop(tree);
+    if (top !== null) return new GitRepo(git, "", top);
     try {
       const [inside, root, prefix] = (await git.raw(["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])).split(
         "\n",

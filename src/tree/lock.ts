@@ -366,8 +366,22 @@ export class TreeLock {
   }
 }
 
-/** How long a command waits for another pq's lock before it is refused as locked (exit 4). */
-export const LOCK_WAIT_MS = 10_000;
+/**
+ * How long a command waits for another pq's lock before it is refused as locked (exit 4):
+ * PQ_LOCK_TIMEOUT seconds, 10 when unset (as hg's ui.timeout and git's
+ * core.filesRefLockTimeout let a script choose; 0 refuses at once).
+ */
+export function lockWaitMs(): number {
+  const text = process.env.PQ_LOCK_TIMEOUT;
+  if (text === undefined || text.trim() === "") return 10_000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new PqError("usage", `PQ_LOCK_TIMEOUT=${text} is not a number of seconds`, [
+      "set it to how long a command waits for another pq's lock (PQ_LOCK_TIMEOUT=30; 0 refuses at once), or unset it for 10 seconds",
+    ]);
+  }
+  return seconds * 1000;
+}
 
 /**
  * Takes a lock with `take`, waiting (polling) while another live pq holds it, until `until`:
@@ -375,7 +389,7 @@ export const LOCK_WAIT_MS = 10_000;
  * push right after another) goes on when that one ends, where it had been refused with exit 4
  * (t114, t115 N5, N6). A lock that is no live pq's is refused at once, as before.
  */
-export async function takeWaiting(take: () => TreeLock, until = Date.now() + LOCK_WAIT_MS): Promise<TreeLock> {
+export async function takeWaiting(take: () => TreeLock, until = Date.now() + lockWaitMs()): Promise<TreeLock> {
   for (;;) {
     try {
       return take();

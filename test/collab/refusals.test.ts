@@ -129,7 +129,9 @@ describe("pq commit while another pq holds the tree (a sync running: t35 F4)", (
     const holder = spawn("sleep", ["30"]);
     try {
       write(ann.tree, ".pq/lock", `${holder.pid}\n`);
-      const r = await pq(ann.tree, "commit", "-m", "during the sync");
+      // Refused after PQ_LOCK_TIMEOUT's wait instead of the usual 10 s.
+      process.env.PQ_LOCK_TIMEOUT = "0.3";
+      const r = await pq(ann.tree, "commit", "-m", "during the sync").finally(() => delete process.env.PQ_LOCK_TIMEOUT);
       expect(r.code, r.err).toBe(4);
       expect(r.err).toContain(`the tree is locked by pid ${holder.pid}`);
       expect(git(ann.queue, "log", "-1", "--format=%s").trim()).toBe("p1");

@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import { GitRepo } from "../../src/git/repo.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
 import { versionInGitDir } from "../../src/collab/gate.js";
-import { git, pq, tempDir, write, type CliRun } from "../helpers/repo.js";
+import { git, pq, setGitIdentity, tempDir, write, type CliRun } from "../helpers/repo.js";
 
 export const lines = (n: number, tag = "line") => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}\n`).join("");
 export const BASE_FILES = { "a.c": lines(40), "b.c": lines(20, "bee") };
@@ -25,8 +25,7 @@ export async function ok(cwd: string, ...argv: string[]): Promise<CliRun> {
 }
 
 export function setIdentity(dir: string, name: string, email: string): void {
-  execFileSync("git", ["-C", dir, "config", "user.name", name]);
-  execFileSync("git", ["-C", dir, "config", "user.email", email]);
+  setGitIdentity(dir, name, email);
 }
 
 /** A bare remote and the tree everyone's patches apply to. */

@@ -1450,10 +1450,15 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     // Wait until the sync is fetching (it says so), then work in the tree as a second terminal would.
     while (!out.includes("fetching")) await new Promise((r) => setTimeout(r, 50));
     editLine(bob.tree, "b.c", 30, "thirty (bob)");
+    // Refused after PQ_LOCK_TIMEOUT's wait instead of the usual 10 s each.
+    process.env.PQ_LOCK_TIMEOUT = "0.5";
+    const waited = Date.now();
     const refresh = await pq(bob.tree, "refresh");
     expect(refresh.code).toBe(4);
     expect(refresh.err).toContain("locked by pid");
     expect((await pq(bob.tree, "new", "p3.patch")).code).toBe(4);
+    expect(Date.now() - waited).toBeGreaterThanOrEqual(1000);
+    delete process.env.PQ_LOCK_TIMEOUT;
     writeFileSync(release, "");
     // Taking Ann's p1 means popping p2, whose file b.c now has an edit the sync did not see
     // when it started: the pop refuses (exit 5), nothing is changed, and no half sync is left.

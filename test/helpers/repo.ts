@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -34,12 +34,25 @@ export function read(root: string, path: string): string {
   return readFileSync(join(root, path), "latin1");
 }
 
+/**
+ * A work tree's git identity, as `git config user.name` and `user.email` write it, written into
+ * its .git/config (two git processes fewer for each of the suite's ~800 repositories).
+ */
+export function setGitIdentity(dir: string, name: string, email: string): void {
+  const config = join(dir, ".git", "config");
+  if (!existsSync(config)) {
+    git(dir, "config", "user.name", name);
+    git(dir, "config", "user.email", email);
+    return;
+  }
+  appendFileSync(config, `[user]\n\tname = ${name}\n\temail = ${email}\n`);
+}
+
 /** A git repo with the given files committed. */
 export function makeRepo(files: Record<string, string>): string {
   const dir = tempDir();
   git(dir, "init", "-q", "-b", "main");
-  git(dir, "config", "user.name", "Test Author");
-  git(dir, "config", "user.email", "author@example.org");
+  setGitIdentity(dir, "Test Author", "author@example.org");
   for (const [p, c] of Object.entries(files)) write(dir, p, c);
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "--allow-empty", "-m", "base");

@@ -190,7 +190,8 @@ describe("edits are never lost", () => {
       const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
       const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
       writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${namespace} old-name\n${started}\n${boot}\n`);
-      const held = runPq(dir, ["new", "while-held"]);
+      // Refused after PQ_LOCK_TIMEOUT's wait instead of the usual 10 s.
+      const held = runPq(dir, ["new", "while-held"], { PQ_LOCK_TIMEOUT: "0.3" });
       expect(held.status).toBe(4);
       expect(held.stderr).toContain(`locked by pid ${other.pid} (another pq is running)`);
     } finally {
@@ -229,6 +230,18 @@ describe("edits are never lost", () => {
     expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
   });
 
+  it("PQ_LOCK_TIMEOUT that is no number of seconds is refused as a usage error, naming the variable, with nothing changed", () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    for (const value of ["soon", "-1"]) {
+      const r = runPq(dir, ["new", "never"], { PQ_LOCK_TIMEOUT: value });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`PQ_LOCK_TIMEOUT=${value} is not a number of seconds`);
+    }
+    expect(existsSync(join(dir, "patches/never"))).toBe(false);
+    expect(runPq(dir, ["new", "now"], { PQ_LOCK_TIMEOUT: "0" }).status).toBe(0);
+  });
+
   it("a lock whose pid now belongs to another process (a killed pq's, reused by a node program) is taken over (t56 N3)", async () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
@@ -239,7 +252,8 @@ describe("edits are never lost", () => {
       const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
       // Written by that very process (its start time): held, as another pq running.
       writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${here}\n${started}\n`);
-      const held = runPq(dir, ["new", "while-held"]);
+      // Refused after PQ_LOCK_TIMEOUT's wait instead of the usual 10 s.
+      const held = runPq(dir, ["new", "while-held"], { PQ_LOCK_TIMEOUT: "0.3" });
       expect(held.status).toBe(4);
       expect(held.stderr).toContain(`locked by pid ${other.pid}`);
       // Written by a process of the same pid that started at another time: reused, taken over.

@@ -356,7 +356,9 @@ describe("never lose work", () => {
     const stack = await Stack.init({ tree: dir });
     // The lock of a live process (this test runner's parent) blocks; a dead one's is taken over.
     writeFileSync(join(dir, ".pq", "lock"), `${process.ppid}\n`);
-    const err = await expectPqError(stack.newPatch("x"), "locked");
+    // Refused after PQ_LOCK_TIMEOUT's wait instead of the usual 10 s.
+    process.env.PQ_LOCK_TIMEOUT = "0.3";
+    const err = await expectPqError(stack.newPatch("x"), "locked").finally(() => delete process.env.PQ_LOCK_TIMEOUT);
     expect(err.message).toContain(`locked by pid ${process.ppid}`);
     writeFileSync(join(dir, ".pq", "lock"), "999999\n");
     await stack.newPatch("x");

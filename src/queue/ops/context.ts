@@ -130,15 +130,25 @@ export function backupFiles(tree: string, paths: string[], label: string, from: 
 export async function defaultAuthor(git: GitRepo | null): Promise<string | undefined> {
   // As git commit takes them: each of the two from the environment, else from the configuration (t62 N4).
   const fromEnv = (value: string | undefined) => value?.trim() || "";
-  const configured = async (key: string) => {
+  let name = fromEnv(process.env.GIT_AUTHOR_NAME);
+  let email = fromEnv(process.env.GIT_AUTHOR_EMAIL);
+  if ((!name || !email) && git) {
+    // Both keys from one git (each `git config KEY` was a process of its own): the last value
+    // of each wins, as `git config KEY` answers.
+    let listed = "";
     try {
-      return git ? (await git.run(["config", key])).trim() : "";
+      listed = await git.run(["config", "-z", "--get-regexp", "^user\\.(name|email)$"]);
     } catch {
-      return ""; // not set
+      listed = ""; // neither is set
     }
-  };
-  const name = fromEnv(process.env.GIT_AUTHOR_NAME) || (await configured("user.name"));
-  const email = fromEnv(process.env.GIT_AUTHOR_EMAIL) || (await configured("user.email"));
+    for (const entry of listed.split("\0")) {
+      const cut = entry.indexOf("\n");
+      const key = cut === -1 ? entry : entry.slice(0, cut);
+      const value = cut === -1 ? "" : entry.slice(cut + 1).trim();
+      if (key === "user.name" && !fromEnv(process.env.GIT_AUTHOR_NAME)) name = value;
+      else if (key === "user.email" && !fromEnv(process.env.GIT_AUTHOR_EMAIL)) email = value;
+    }
+  }
   return name && email ? `${name} <${email}>` : undefined;
 }
 

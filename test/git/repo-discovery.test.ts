@@ -1,0 +1,107 @@
+import { execFileSync } from "node:child_process";
+import { chownSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { plainRepositoryTop } from "../../src/git/head.js";
+import { GitRepo } from "../../src/git/repo.js";
+import { cleanup, git, makeRepo, tempDir } from "../helpers/repo.js";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+/** What git itself answers for `dir`: its top and the prefix, or null outside a work tree. */
+function gitAnswer(dir: string): { top: string; prefix: string } | null {
+  try {
+    const [inside, top, prefix] = execFileSync("git", ["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).split("\n");
+    return inside === "true" ? { top, prefix } : null;
+  } catch {
+    return null;
+  }
+}
+
+describe("finding a tree's repository", () => {
+  it("reads a repository's top from its files where git would answer plainly, and asks git otherwise, with git's answer either way", async () => {
+    const repo = makeRepo({ "a.txt": "a\n", "sub/b.txt": "b\n" });
+    const outside = tempDir("pq-discovery-");
+    dirs.push(repo, outside);
+    // Reached through a symbolic link: git answers the real path, and so does the file reading.
+    const link = join(outside, "via-link");
+    symlinkSync(repo, link);
+    expect(plainRepositoryTop(link)).toBe(realpathSync(repo));
+
+    const cases: [string, string, boolean][] = [
+      ["the top", repo, true],
+      ["the top through a link", link, true],
+      ["a folder inside", join(repo, "sub"), false],
+    ];
+    // core.worktree set: the work tree is elsewhere, which only git says.
+    const moved = makeRepo({ "c.txt": "c\n" });
+    const elsewhere = tempDir("pq-worktree-");
+    dirs.push(moved, elsewhere);
+    git(moved, "config", "core.worktree", elsewhere);
+    cases.push(["a repository whose core.worktree is elsewhere", moved, false]);
+    // A bare-looking config, an include, an empty .git folder: git decides.
+    const bare = makeRepo({ "d.txt": "d\n" });
+    dirs.push(bare);
+    git(bare, "config", "core.bare", "true");
+    cases.push(["a repository configured bare", bare, false]);
+    const included = makeRepo({ "e.txt": "e\n" });
+    dirs.push(included);
+    writeFileSync(join(included, "extra.config"), "[core]\n\tworktree = /nowhere\n");
+    git(included, "config", "include.path", "../extra.config");
+    cases.push(["a repository whose config includes another file", included, false]);
+    const empty = tempDir("pq-empty-dotgit-");
+    dirs.push(empty);
+    mkdirSync(join(empty, ".git"));
+    cases.push(["an empty .git folder", empty, false]);
+    // Owned by another user: git's safe.directory rule applies, so git is asked.
+    if (process.getuid?.() === 0) {
+      const foreign = makeRepo({ "f.txt": "f\n" });
+      dirs.push(foreign);
+      chownSync(join(foreign, ".git"), 4242, 4242);
+      cases.push(["a repository another user owns", foreign, false]);
+    }
+
+    for (const [what, dir, plain] of cases) {
+      expect(plainRepositoryTop(dir) !== null, what).toBe(plain);
+      const expected = gitAnswer(dir);
+      let opened: GitRepo | null | Error;
+      try {
+        opened = await GitRepo.open(dir);
+      } catch (e) {
+        opened = e as Error;
+      }
+      if (expected === null) expect(opened === null || opened instanceof Error, what).toBe(true);
+      else {
+        expect(opened, what).toBeInstanceOf(GitRepo);
+        expect({ top: (opened as GitRepo).rootDir, prefix: (opened as GitRepo).prefix }, what).toEqual(expected);
+      }
+    }
+  });
+
+  it("a core.worktree or core.bare given to every git through the environment sends the question to git", () => {
+    const repo = makeRepo({ "a.txt": "a\n" });
+    dirs.push(repo);
+    const saved = { ...process.env };
+    try {
+      // The suite's own GIT_CONFIG_KEY_n (gc and maintenance off) change nothing.
+      expect(plainRepositoryTop(repo)).toBe(realpathSync(repo));
+      const count = Number(process.env.GIT_CONFIG_COUNT ?? 0);
+      process.env.GIT_CONFIG_COUNT = String(count + 1);
+      process.env[`GIT_CONFIG_KEY_${count}`] = "core.worktree";
+      process.env[`GIT_CONFIG_VALUE_${count}`] = "/elsewhere";
+      expect(plainRepositoryTop(repo)).toBeNull();
+      process.env.GIT_CONFIG_COUNT = String(count);
+      process.env.GIT_CONFIG_PARAMETERS = "'core.bare'='true'";
+      expect(plainRepositoryTop(repo)).toBeNull();
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    expect(plainRepositoryTop(repo)).toBe(realpathSync(repo));
+  });
+});
