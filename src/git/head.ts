@@ -127,8 +127,9 @@ export function execBitsTrusted(tree: string, reread = false): boolean {
  * repository of its own, read from the files (a git process fewer for every command that uses
  * git; a test run started ~6,000 for this question alone): a `.git` directory with git's marks
  * of a repository (HEAD, objects/, refs/), owned with the tree by this user (else git's
- * safe.directory rule decides), whose config moves no work tree and makes it no bare one, and
- * includes no other file that could. Null for anything else, and git is asked.
+ * safe.directory rule decides), of git's first format without extensions, whose config moves no
+ * work tree and makes it no bare one, and includes no other file that could. Null for anything
+ * else, and git is asked (and says what it refuses).
  */
 export function plainRepositoryTop(tree: string): string | null {
   // A core.worktree or core.bare given to every git through the environment (git -c, GIT_CONFIG_KEY_n).
@@ -146,6 +147,9 @@ export function plainRepositoryTop(tree: string): string | null {
     if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
     const config = readFileSync(join(dotGit, "config"), "utf8");
     if (/worktree|include|^\s*bare\s*(=\s*(true|yes|on|1)\s*)?$/im.test(config)) return null;
+    // A format other than git's first, or extensions (which a git may not know, and refuse): git decides.
+    const format = /^\s*repositoryformatversion\s*=\s*(\S*)/im.exec(config);
+    if ((format && format[1] !== "0") || /^\s*\[\s*extensions/im.test(config)) return null;
     return realpathSync.native(tree);
   } catch {
     return null;

@@ -54,6 +54,16 @@ describe("finding a tree's repository", () => {
     writeFileSync(join(included, "extra.config"), "[core]\n\tworktree = /nowhere\n");
     git(included, "config", "include.path", "../extra.config");
     cases.push(["a repository whose config includes another file", included, false]);
+    // A format git may not know, and extensions: git says whether it takes them.
+    const unknown = makeRepo({ "g.txt": "g\n" });
+    dirs.push(unknown);
+    git(unknown, "config", "core.repositoryformatversion", "99");
+    cases.push(["a repository of a format git does not know", unknown, false]);
+    const extended = makeRepo({ "h.txt": "h\n" });
+    dirs.push(extended);
+    git(extended, "config", "core.repositoryformatversion", "1");
+    git(extended, "config", "extensions.noop", "true");
+    cases.push(["a repository with extensions", extended, false]);
     const empty = tempDir("pq-empty-dotgit-");
     dirs.push(empty);
     mkdirSync(join(empty, ".git"));
