@@ -10,6 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "nod
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, gitWriteRefused, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
+import { plainBranch, plainGitDir, readPlainRef } from "../git/head.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { bytesToName } from "../patch/paths.js";
 import { gitBlobId } from "../patch/index.js";
@@ -104,13 +105,18 @@ export class QueueRepo {
       ["CHERRY_PICK_HEAD", "a cherry-pick", "cherry-pick --abort"],
       ["REVERT_HEAD", "a revert", "revert --abort"],
     ];
-    // One git for all five paths (sync and commit ask every time).
-    const r = childProcess().spawnSync("git", ["rev-parse", ...ops.flatMap(([file]) => ["--git-path", file])], {
-      cwd: this.queueDir,
-      encoding: "utf8",
-    });
-    if (r.status !== 0) return;
-    const paths = r.stdout.split("\n");
+    // Read from a plain repository's .git, else one git for all five paths (sync and commit ask every time).
+    const gitDir = plainGitDir(this.queueDir);
+    let paths: string[];
+    if (gitDir !== null) paths = ops.map(([file]) => join(gitDir, file));
+    else {
+      const r = childProcess().spawnSync("git", ["rev-parse", ...ops.flatMap(([file]) => ["--git-path", file])], {
+        cwd: this.queueDir,
+        encoding: "utf8",
+      });
+      if (r.status !== 0) return;
+      paths = r.stdout.split("\n");
+    }
     for (const [i, [, op, abort]] of ops.entries()) {
       if (!paths[i] || !existsSync(resolve(this.queueDir, paths[i]))) continue;
       throw new PqError(
@@ -128,6 +134,11 @@ export class QueueRepo {
   }
 
   async head(): Promise<string | null> {
+    // A plain repository's HEAD from its files (no git for what every sync and commit asks); git for anything else.
+    const gitDir = plainGitDir(this.queueDir);
+    const branch = gitDir === null ? null : plainBranch(gitDir);
+    const known = branch === null ? null : readPlainRef(gitDir!, `refs/heads/${branch}`);
+    if (known !== null) return known;
     // Exit status 1 with no output means "no commit yet", which simple-git does not report.
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
       cwd: this.queueDir,
@@ -137,6 +148,9 @@ export class QueueRepo {
   }
 
   async branch(): Promise<string> {
+    const gitDir = plainGitDir(this.queueDir);
+    const branch = gitDir === null ? null : plainBranch(gitDir);
+    if (branch !== null) return branch;
     return (await this.run(["symbolic-ref", "--short", "HEAD"])).trim();
   }
 
@@ -171,6 +185,9 @@ export class QueueRepo {
   }
 
   async resolve(rev: string): Promise<string | null> {
+    const gitDir = plainGitDir(this.queueDir);
+    const known = gitDir === null ? null : readPlainRef(gitDir, rev);
+    if (known !== null) return known;
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], {
       cwd: this.queueDir,
       encoding: "latin1",
@@ -185,8 +202,17 @@ export class QueueRepo {
    * first fetch that moves one records the value the clone gave it as the old side.
    */
   async everMerged(ref: string, ours: string): Promise<boolean> {
-    const log = childProcess().spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
-    const text = log.status === 0 ? readText(resolve(this.queueDir, log.stdout.trim())) : null;
+    const gitDir = plainGitDir(this.queueDir);
+    const log =
+      gitDir !== null
+        ? null
+        : childProcess().spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
+    const text =
+      gitDir !== null
+        ? readText(join(gitDir, "logs", ref))
+        : log!.status === 0
+          ? readText(resolve(this.queueDir, log!.stdout.trim()))
+          : null;
     const values = new Set<string>();
     for (const line of (text ?? "").split("\n")) {
       const [from, to] = line.split(" ", 2);

@@ -155,3 +155,28 @@ export function plainRepositoryTop(tree: string): string | null {
     return null;
   }
 }
+
+/** The variables that point git at another repository folder than the tree's own .git (see plainGitDir). */
+const ELSEWHERE = ["GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE"];
+
+/**
+ * The .git folder of `dir` when `dir` is plainly a repository's top (see plainRepositoryTop)
+ * and no variable points git elsewhere: what git's answers about refs and the files it keeps
+ * there can be read from without starting git. Null: ask git.
+ */
+export function plainGitDir(dir: string): string | null {
+  if (ELSEWHERE.some((name) => process.env[name] !== undefined)) return null;
+  return plainRepositoryTop(dir) === null ? null : join(dir, ".git");
+}
+
+/** A full ref name's commit id read from a plain repository's files (loose, then packed-refs), or null (none, or anything unusual: ask git). */
+export function readPlainRef(gitDir: string, ref: string): string | null {
+  return /^refs\/[^\s^~:]+$/.test(ref) ? resolveRef(gitDir, gitDir, ref) : null;
+}
+
+/** The branch a plain repository's HEAD names (`git symbolic-ref --short HEAD`), or null (detached, or a ref outside refs/heads: ask git). */
+export function plainBranch(gitDir: string): string | null {
+  const head = readTrimmed(join(gitDir, "HEAD"));
+  const ref = head === null ? null : /^ref: refs\/heads\/(\S+)$/.exec(head);
+  return ref ? ref[1] : null;
+}

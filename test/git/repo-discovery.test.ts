@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { plainRepositoryTop } from "../../src/git/head.js";
+import { plainBranch, plainGitDir, plainRepositoryTop, readPlainRef } from "../../src/git/head.js";
 import { GitRepo } from "../../src/git/repo.js";
 import { cleanup, git, makeRepo, tempDir } from "../helpers/repo.js";
 
@@ -113,5 +113,30 @@ describe("finding a tree's repository", () => {
       Object.assign(process.env, saved);
     }
     expect(plainRepositoryTop(repo)).toBe(realpathSync(repo));
+  });
+
+  it("a plain repository's branch and refs read from its files are git's, loose or packed; anything else is left to git", () => {
+    const repo = makeRepo({ "a.txt": "a\n" });
+    dirs.push(repo);
+    const gitDir = plainGitDir(repo)!;
+    expect(gitDir).toBe(join(repo, ".git"));
+    git(repo, "branch", "side");
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD");
+    const head = git(repo, "rev-parse", "HEAD").trim();
+    expect(plainBranch(gitDir)).toBe(git(repo, "symbolic-ref", "--short", "HEAD").trim());
+    for (const ref of ["refs/heads/main", "refs/heads/side", "refs/remotes/origin/main"]) expect(readPlainRef(gitDir, ref)).toBe(head);
+    git(repo, "pack-refs", "--all");
+    for (const ref of ["refs/heads/main", "refs/heads/side", "refs/remotes/origin/main"]) expect(readPlainRef(gitDir, ref)).toBe(head);
+    // Not a full ref name, or no such ref: git answers.
+    expect(readPlainRef(gitDir, "origin/main")).toBeNull();
+    expect(readPlainRef(gitDir, "refs/heads/none")).toBeNull();
+    git(repo, "checkout", "-q", "--detach");
+    expect(plainBranch(gitDir)).toBeNull();
+    process.env.GIT_DIR = gitDir;
+    try {
+      expect(plainGitDir(repo)).toBeNull();
+    } finally {
+      delete process.env.GIT_DIR;
+    }
   });
 });
