@@ -180,3 +180,9 @@ export function plainBranch(gitDir: string): string | null {
   const ref = head === null ? null : /^ref: refs\/heads\/(\S+)$/.exec(head);
   return ref ? ref[1] : null;
 }
+
+/** A plain repository's HEAD as its file says it: "ref: refs/heads/main", or a commit id (detached); null for anything else (ask git). */
+export function readPlainHead(gitDir: string): string | null {
+  const head = readTrimmed(join(gitDir, "HEAD"));
+  return head !== null && (/^ref: refs\/\S+$/.test(head) || HEX.test(head)) ? head : null;
+}

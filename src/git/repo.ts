@@ -31,7 +31,7 @@ const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
-import { holdsRepository, plainRepositoryTop, readHeadCommit } from "./head.js";
+import { holdsRepository, plainGitDir, plainRepositoryTop, readHeadCommit, readPlainHead, readPlainRef } from "./head.js";
 import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
@@ -411,13 +411,22 @@ export class GitRepo {
     return r.status !== 0;
   }
 
+  /** The .git folder when the repository's answers can be read from its files (see plainGitDir), else null. */
+  private plainGitDir(): string | null {
+    return this.prefix === "" ? plainGitDir(this.rootDir) : null;
+  }
+
+  /** HEAD's text when read from a plain repository's files: "ref: refs/heads/main", or a commit id (detached). */
+  private plainHead(): string | null {
+    const gitDir = this.plainGitDir();
+    return gitDir === null ? null : readPlainHead(gitDir);
+  }
+
   async hasHead(): Promise<boolean> {
-    try {
-      await this.git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]);
-      return true;
-    } catch {
-      return false;
-    }
+    if (this.plainGitDir() !== null && readHeadCommit(this.rootDir) !== null) return true;
+    // The answer is the exit status (1: no commit yet), which simple-git does not report: it said
+    // true before the first commit.
+    return childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: this.rootDir }).status === 0;
   }
 
   async run(args: string[], env?: Record<string, string>): Promise<string> {
@@ -463,6 +472,8 @@ export class GitRepo {
 
   /** The ref HEAD names ("refs/heads/main"), or "HEAD" when detached. */
   async headRef(): Promise<string> {
+    const head = this.plainHead();
+    if (head !== null) return head.startsWith("ref: ") ? head.slice(5) : "HEAD";
     try {
       return (await this.git.raw(["symbolic-ref", "-q", "HEAD"])).trim() || "HEAD";
     } catch {
@@ -471,6 +482,9 @@ export class GitRepo {
   }
 
   async readRef(ref: string): Promise<string | null> {
+    const gitDir = this.plainGitDir();
+    const known = gitDir === null ? null : ref === "HEAD" ? readHeadCommit(this.rootDir) : readPlainRef(gitDir, ref);
+    if (known !== null) return known;
     try {
       return (await this.git.raw(["rev-parse", "--verify", "--quiet", ref])).trim() || null;
     } catch {
@@ -480,6 +494,8 @@ export class GitRepo {
 
   /** The branch HEAD is on ("refs/heads/main"), or null when HEAD is detached. */
   async symbolicHead(): Promise<string | null> {
+    const head = this.plainHead();
+    if (head !== null) return head.startsWith("ref: ") ? head.slice(5) : null;
     try {
       return (await this.git.raw(["symbolic-ref", "-q", "HEAD"])).trim() || null;
     } catch {

@@ -139,4 +139,38 @@ describe("finding a tree's repository", () => {
       delete process.env.GIT_DIR;
     }
   });
+
+  it("GitRepo's answers about HEAD and refs, read from a plain repository's files, are git's: on a branch, detached, and before the first commit", async () => {
+    const repo = makeRepo({ "a.txt": "a\n" });
+    const unborn = tempDir("pq-unborn-");
+    dirs.push(repo, unborn);
+    git(unborn, "init", "-q", "-b", "trunk");
+    const answers = async (dir: string) => {
+      const opened = (await GitRepo.open(dir))!;
+      return [
+        await opened.hasHead(),
+        await opened.headRef(),
+        await opened.symbolicHead(),
+        await opened.readRef("HEAD"),
+        await opened.readRef("refs/heads/main"),
+      ];
+    };
+    const fromGit = (dir: string) => {
+      const run = (...args: string[]) => {
+        try {
+          return execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
+        } catch {
+          return null;
+        }
+      };
+      const head = run("rev-parse", "--verify", "--quiet", "HEAD");
+      const symbolic = run("symbolic-ref", "-q", "HEAD");
+      return [head !== null, symbolic ?? "HEAD", symbolic, head, run("rev-parse", "--verify", "--quiet", "refs/heads/main")];
+    };
+    expect(await answers(repo)).toEqual(fromGit(repo));
+    expect(await answers(unborn)).toEqual(fromGit(unborn));
+    git(repo, "checkout", "-q", "--detach");
+    expect(await answers(repo)).toEqual(fromGit(repo));
+    expect((await answers(repo))[2]).toBeNull();
+  });
 });
