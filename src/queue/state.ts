@@ -69,7 +69,23 @@ export interface StackState {
 
 export const STATE_DIR = ".pq";
 
-export function statePaths(tree: string) {
+/** statePaths of the trees asked last: a warm push asks some forty times, and each answer's twenty joins cost ~50 us. */
+const pathsOfTrees = new Map<string, StatePaths>();
+
+export type StatePaths = Readonly<ReturnType<typeof makeStatePaths>>;
+
+export function statePaths(tree: string): StatePaths {
+  let paths = pathsOfTrees.get(tree);
+  if (paths === undefined) {
+    paths = Object.freeze(makeStatePaths(tree));
+    pathsOfTrees.set(tree, paths);
+    // A few trees at once (a test run or the TUI meets many over a process's life).
+    if (pathsOfTrees.size > 8) pathsOfTrees.delete(pathsOfTrees.keys().next().value!);
+  }
+  return paths;
+}
+
+function makeStatePaths(tree: string) {
   const dir = join(tree, STATE_DIR);
   return {
     dir,
