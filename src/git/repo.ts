@@ -868,6 +868,8 @@ export class GitRepo {
    * `git status`, a commit in progress). An update of the index would fail on it.
    */
   indexLocked(): boolean {
+    const gitDir = this.plainGitDir();
+    if (gitDir !== null) return existsSync(join(gitDir, "index.lock"));
     const r = childProcess().spawnSync("git", ["rev-parse", "--git-path", "index.lock"], {
       cwd: this.rootDir,
       env: repositoryFreeEnv(),
