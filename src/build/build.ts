@@ -252,10 +252,10 @@ const ENDED_UNDER_GCC = /\b(Killed|Terminated|Interrupt|Hangup) signal terminate
 /**
  * A compile or link that a signal from outside ended says nothing about the tree: the build
  * stops as pq's other refusals by the operating system do (exit 14), not as a failed build
- * (exit 9, whose advice is to fix and refresh a patch: t137 N3). A program ended by another
- * signal (a crash) is said in the log, which had no word of it.
+ * (exit 9, whose advice is to fix and refresh a patch: t137 N3); thrown. A program ended by
+ * another signal (a crash) is said in the log, which had no word of it: the line returned.
  */
-function interrupted(cmd: string, doing: string, r: Run): string {
+function endedBySignal(cmd: string, doing: string, r: Run): string {
   const under = r.code !== 0 ? ENDED_UNDER_GCC.exec(r.stderr) : null;
   if ((r.signal && ENDED_FROM_OUTSIDE.has(r.signal)) || under) {
     const who = under ? `${under[2]} (run by ${basename(cmd)})` : basename(cmd);
@@ -611,7 +611,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     // Level 2: the preprocessed source names the object.
     const pre = await run(tc.cc, [...flags, "-E", source], tree);
     if (pre.code !== 0) {
-      log += pre.stderr + interrupted(tc.cc, `preprocessing ${source}`, pre);
+      log += pre.stderr + endedBySignal(tc.cc, `preprocessing ${source}`, pre);
       return null;
     }
     const reads = assemblerReads(pre.stdout, tree, flags);
@@ -635,7 +635,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
       const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
-      log += cc.stderr + interrupted(tc.cc, `compiling ${source}`, cc);
+      log += cc.stderr + endedBySignal(tc.cc, `compiling ${source}`, cc);
       if (cc.code !== 0) {
         rmSync(tmp, { force: true });
         rmSync(dep, { force: true });
@@ -698,7 +698,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   );
   // A link a signal ended leaves no image to judge (and none to keep).
   if (ld.signal) rmSync(tmpOut, { force: true });
-  const ldEnded = interrupted(tc.ld, `linking ${desc.output}`, ld);
+  const ldEnded = endedBySignal(tc.ld, `linking ${desc.output}`, ld);
   const ownObjects = new Set(objects as string[]);
   const readOutside = linkerInputs(ld.stdout).find((path) => !ownObjects.has(path) && readsOutside(tree, realTree, path));
   if (readOutside !== undefined) {

@@ -133,11 +133,24 @@ export class QueueRepo {
     return this.git.run(args);
   }
 
+  /** `git rev-parse --git-path FILE`: read from a plain repository's .git, else asked (null when git fails). */
+  private gitPath(file: string): string | null {
+    const gitDir = plainGitDir(this.queueDir);
+    if (gitDir !== null) return join(gitDir, file);
+    const r = childProcess().spawnSync("git", ["rev-parse", "--git-path", file], { cwd: this.queueDir, encoding: "latin1" });
+    return r.status === 0 ? resolve(this.queueDir, r.stdout.trim()) : null;
+  }
+
+  /** The branch HEAD names, read from a plain repository's files (null: ask git). */
+  private plainBranch(): string | null {
+    const gitDir = plainGitDir(this.queueDir);
+    return gitDir === null ? null : plainBranch(gitDir);
+  }
+
   async head(): Promise<string | null> {
     // A plain repository's HEAD from its files (no git for what every sync and commit asks); git for anything else.
-    const gitDir = plainGitDir(this.queueDir);
-    const branch = gitDir === null ? null : plainBranch(gitDir);
-    const known = branch === null ? null : readPlainRef(gitDir!, `refs/heads/${branch}`);
+    const branch = this.plainBranch();
+    const known = branch === null ? null : await this.resolve(`refs/heads/${branch}`, false);
     if (known !== null) return known;
     // Exit status 1 with no output means "no commit yet", which simple-git does not report.
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
@@ -148,8 +161,7 @@ export class QueueRepo {
   }
 
   async branch(): Promise<string> {
-    const gitDir = plainGitDir(this.queueDir);
-    const branch = gitDir === null ? null : plainBranch(gitDir);
+    const branch = this.plainBranch();
     if (branch !== null) return branch;
     return (await this.run(["symbolic-ref", "--short", "HEAD"])).trim();
   }
@@ -184,10 +196,11 @@ export class QueueRepo {
     }
   }
 
-  async resolve(rev: string): Promise<string | null> {
+  /** A revision's commit; `askGit` false: only what a plain repository's files say (null otherwise). */
+  async resolve(rev: string, askGit = true): Promise<string | null> {
     const gitDir = plainGitDir(this.queueDir);
     const known = gitDir === null ? null : readPlainRef(gitDir, rev);
-    if (known !== null) return known;
+    if (known !== null || !askGit) return known;
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], {
       cwd: this.queueDir,
       encoding: "latin1",
@@ -202,17 +215,8 @@ export class QueueRepo {
    * first fetch that moves one records the value the clone gave it as the old side.
    */
   async everMerged(ref: string, ours: string): Promise<boolean> {
-    const gitDir = plainGitDir(this.queueDir);
-    const log =
-      gitDir !== null
-        ? null
-        : childProcess().spawnSync("git", ["rev-parse", "--git-path", `logs/${ref}`], { cwd: this.queueDir, encoding: "latin1" });
-    const text =
-      gitDir !== null
-        ? readText(join(gitDir, "logs", ref))
-        : log!.status === 0
-          ? readText(resolve(this.queueDir, log!.stdout.trim()))
-          : null;
+    const logFile = this.gitPath(`logs/${ref}`);
+    const text = logFile === null ? null : readText(logFile);
     const values = new Set<string>();
     for (const line of (text ?? "").split("\n")) {
       const [from, to] = line.split(" ", 2);
