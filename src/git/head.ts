@@ -143,6 +143,9 @@ export function plainRepositoryTop(tree: string): string | null {
     const dir = lstatSync(dotGit);
     if (!dir.isDirectory() || dir.uid !== uid || statSync(tree).uid !== uid) return null;
     if (!statSync(join(dotGit, "objects")).isDirectory() || !statSync(join(dotGit, "refs")).isDirectory()) return null;
+    // HEAD a file of its own: one git keeps as a symbolic link (core.preferSymlinkRefs) names its
+    // branch by the link, which reading through it would take for a detached HEAD (t138 N1).
+    if (!lstatSync(join(dotGit, "HEAD")).isFile()) return null;
     const head = readTrimmed(join(dotGit, "HEAD"));
     if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
     const config = readFileSync(join(dotGit, "config"), "utf8");

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, lstatSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { plainBranch, plainGitDir, plainRepositoryTop, readPlainRef } from "../../src/git/head.js";
@@ -172,5 +172,11 @@ describe("finding a tree's repository", () => {
     git(repo, "checkout", "-q", "--detach");
     expect(await answers(repo)).toEqual(fromGit(repo));
     expect((await answers(repo))[2]).toBeNull();
+    // A HEAD git keeps as a symbolic link to its branch (core.preferSymlinkRefs): on the branch, not detached (t138 N1).
+    git(repo, "config", "core.preferSymlinkRefs", "true");
+    git(repo, "checkout", "-q", "main");
+    expect(lstatSync(join(repo, ".git/HEAD")).isSymbolicLink()).toBe(true);
+    expect(await answers(repo)).toEqual(fromGit(repo));
+    expect((await answers(repo))[2]).toBe("refs/heads/main");
   });
 });
