@@ -149,7 +149,12 @@ export function plainRepositoryTop(tree: string): string | null {
     const head = readTrimmed(join(dotGit, "HEAD"));
     if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
     const config = readFileSync(join(dotGit, "config"), "utf8");
-    if (/worktree|include|^\s*bare\s*(=\s*(true|yes|on|1)\s*)?$/im.test(config)) return null;
+    // Any bare setting but git init's own "bare = false" (a comment after a value, quotes: t138 N4).
+    if (
+      /worktree|include/i.test(config) ||
+      (config.match(/^\s*bare\b.*$/gim) ?? []).some((line) => !/^\s*bare\s*=\s*false\s*$/i.test(line))
+    )
+      return null;
     // A format other than git's first, or extensions (which a git may not know, and refuse): git decides.
     const format = /^\s*repositoryformatversion\s*=\s*(\S*)/im.exec(config);
     if ((format && format[1] !== "0") || /^\s*\[\s*extensions/im.test(config)) return null;

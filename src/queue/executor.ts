@@ -153,7 +153,8 @@ async function refuseMissingGitObjects(ctx: ExecContext, entry: OplogEntry): Pro
   }
   const blobs = entry.git.index.map(([, , after]) => after?.split(" ")[1]).filter((id): id is string => Boolean(id));
   // An index-only change moves no branch: only its blobs must be there.
-  const ids = entry.git.indexOnly ? blobs : [entry.git.to, ...blobs];
+  // A branch moved back to no commit (the undo of a first commit's finish) needs no object.
+  const ids = entry.git.indexOnly || /^0+$/.test(entry.git.to) ? blobs : [entry.git.to, ...blobs];
   const missing = git.missingObjects(ids);
   if (!missing.length) return;
   const commit = missing.includes(entry.git.to);
@@ -449,7 +450,9 @@ async function moveGit(
   replaying: boolean,
 ): Promise<void> {
   const git = await gitFor(ctx);
-  const now = await git.readRef(ref);
+  // A branch with no commit yet (finish in a fresh repository) reads as none, and the journal
+  // says it moves from git's all-zero id: the same (t138 N3: taken for a branch moved meanwhile).
+  const now = (await git.readRef(ref)) ?? (/^0+$/.test(from) ? from : null);
   if (now === from) await git.updateRef(ref, to, from);
   else if (now !== to && replaying) {
     // Killed before the branch moved, and a commit made since: the queue half of the
@@ -457,7 +460,7 @@ async function moveGit(
     const branch = ref.replace(/^refs\/heads\//, "");
     throw new PqError(
       "refused",
-      `${op} was interrupted before it moved ${branch}, and ${branch} has moved since (now ${now?.slice(0, 12)}): pq cannot complete it without dropping that commit`,
+      `${op} was interrupted before it moved ${branch}, and ${branch} has moved since (now ${now === null ? "deleted" : now.slice(0, 12)}): pq cannot complete it without dropping that commit`,
       [
         `git reset --soft ${from.slice(0, 12)} takes the new commit(s) back, keeping their changes staged; the next pq command then completes ${op}`,
         "then commit your changes again (git commit)",
@@ -465,8 +468,8 @@ async function moveGit(
       { ref, expected: from, actual: now, op },
     );
   } else if (now !== to) {
-    throw new PqError("git", `${ref} moved to ${now} while pq was moving it from ${from} to ${to}`, [
-      "pq changed nothing else; check git log and run the command again",
+    throw new PqError("git", `${ref} moved to ${now ?? "nothing (deleted)"} while pq was moving it from ${from} to ${to}`, [
+      "another git moved it meanwhile: check git log; the next pq command says how to complete the operation",
     ]);
   }
   if (index.length) await git.updateIndex(index);

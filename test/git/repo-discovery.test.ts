@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, lstatSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { plainBranch, plainGitDir, plainRepositoryTop, readPlainRef } from "../../src/git/head.js";
@@ -49,6 +49,13 @@ describe("finding a tree's repository", () => {
     dirs.push(bare);
     git(bare, "config", "core.bare", "true");
     cases.push(["a repository configured bare", bare, false]);
+    // As git reads it too: a comment after the value, a quoted value (t138 N4).
+    for (const line of ["bare = true ; set by a tool", "bare = true # set by a tool", 'bare = "true"']) {
+      const commented = makeRepo({ "d.txt": "d\n" });
+      dirs.push(commented);
+      writeFileSync(join(commented, ".git/config"), readFileSync(join(commented, ".git/config"), "utf8").replace(/bare = false/, line));
+      cases.push([`a repository whose config says ${line}`, commented, false]);
+    }
     const included = makeRepo({ "e.txt": "e\n" });
     dirs.push(included);
     writeFileSync(join(included, "extra.config"), "[core]\n\tworktree = /nowhere\n");

@@ -1,7 +1,7 @@
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, git, makeRepo, pq, read, snapshot, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, read, setGitIdentity, snapshot, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -227,5 +227,31 @@ describe("pq uncommit in a shallow clone (t99 N6)", () => {
     expect(range.err).toContain("this shallow clone's history stops");
     expect(git(clone, "rev-parse", "HEAD")).toBe(head);
     expect((await pq(clone, "uncommit")).code).toBe(0);
+  });
+});
+
+describe("pq finish in a repository with no commit yet (t138 N3)", () => {
+  it("makes the branch's first commit, as git commit would, and undo takes it back to no commit", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    git(dir, "init", "-q", "-b", "main");
+    setGitIdentity(dir, "Test Author", "author@example.org");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "first.patch", "-m", "the first file")).code).toBe(0);
+    write(dir, "g.txt", "x\n");
+    expect((await pq(dir, "add", "g.txt")).code).toBe(0);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    const r = await pq(dir, "finish", "-a");
+    expect(r.code, r.err).toBe(0);
+    expect(git(dir, "log", "--format=%s", "main").trim()).toBe("the first file");
+    expect(git(dir, "show", "main:g.txt")).toBe("x\n");
+    expect(read(dir, "patches/series").trim()).toBe("");
+    expect((await pq(dir, "status")).code).toBe(0);
+    const undo = await pq(dir, "undo");
+    expect(undo.code, undo.err).toBe(0);
+    expect(() => git(dir, "rev-parse", "--verify", "--quiet", "refs/heads/main")).toThrow();
+    expect(git(dir, "ls-files")).toBe("");
+    expect(read(dir, "g.txt")).toBe("x\n");
+    expect(read(dir, "patches/series").trim()).toBe("first.patch");
   });
 });
