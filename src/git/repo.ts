@@ -426,7 +426,10 @@ export class GitRepo {
     if (this.plainGitDir() !== null && readHeadCommit(this.rootDir) !== null) return true;
     // The answer is the exit status (1: no commit yet), which simple-git does not report: it said
     // true before the first commit.
-    return childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: this.rootDir }).status === 0;
+    return (
+      childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: this.rootDir, env: repositoryFreeEnv() })
+        .status === 0
+    );
   }
 
   async run(args: string[], env?: Record<string, string>): Promise<string> {

@@ -176,6 +176,13 @@ describe("finding a tree's repository", () => {
     };
     expect(await answers(repo)).toEqual(fromGit(repo));
     expect(await answers(unborn)).toEqual(fromGit(unborn));
+    // In a git hook GIT_DIR names the hook's repository: the tree's own answers stay the tree's.
+    process.env.GIT_DIR = join(repo, ".git");
+    try {
+      expect(await (await GitRepo.open(unborn))!.hasHead()).toBe(false);
+    } finally {
+      delete process.env.GIT_DIR;
+    }
     git(repo, "checkout", "-q", "--detach");
     expect(await answers(repo)).toEqual(fromGit(repo));
     expect((await answers(repo))[2]).toBeNull();
