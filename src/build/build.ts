@@ -246,8 +246,13 @@ type Run = Started;
 
 /** Signals that end a program from outside it: a kill, a timeout, the out-of-memory killer. */
 const ENDED_FROM_OUTSIDE = new Set<string>(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP"]);
-/** gcc's own words for a program it ran (cc1, as) that such a signal ended: "gcc: fatal error: Killed signal terminated program cc1". */
-const ENDED_UNDER_GCC = /\b(Killed|Terminated|Interrupt|Hangup) signal terminated program (\S+)/;
+/**
+ * gcc's own line for a program it ran (cc1, as) that such a signal ended: "gcc: fatal error:
+ * Killed signal terminated program cc1", a whole line that starts with the driver's name. The
+ * words anywhere else (an #error's text, a quoted source line) are the tree's (t138 N5).
+ */
+const ENDED_UNDER_GCC =
+  /^[^\s:]+: fatal error: (Killed|Terminated|Interrupt|Hangup) signal terminated program (cc1|cc1plus|as|collect2|ld|lto1|cpp)$/m;
 
 /**
  * A compile or link that a signal from outside ended says nothing about the tree: the build

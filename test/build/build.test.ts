@@ -501,6 +501,13 @@ kill -TERM $$
       const again = await buildTree({ tree, cacheDir: cache, toolchain: real });
       expect([again.ok, again.reusedImage]).toEqual([true, false]);
     }
+    // gcc's words in the tree's own error (an #error's text) are a failed build of the tree (t138 N5).
+    const tree = fixtureKernelTree("pass");
+    dirs.push(tree);
+    writeFileSync(join(tree, "main.c"), `${readFileSync(join(tree, "main.c"), "latin1")}\n#error Killed signal terminated program cc1\n`);
+    const failed = await buildTree({ tree, cacheDir });
+    expect(failed.ok).toBe(false);
+    expect(failed.diagnostics.some((d) => d.severity === "error" && d.message.includes("Killed signal terminated program cc1"))).toBe(true);
   });
 
   it("--json carries the end of a long log and cut messages, saying where the whole log is (t137 N1)", async () => {
