@@ -257,22 +257,23 @@ const ENDED_UNDER_GCC =
 /**
  * A compile or link that a signal from outside ended says nothing about the tree: the build
  * stops as pq's other refusals by the operating system do (exit 14), not as a failed build
- * (exit 9, whose advice is to fix and refresh a patch: t137 N3); thrown. A program ended by
- * another signal (a crash) is said in the log, which had no word of it: the line returned.
+ * (exit 9, whose advice is to fix and refresh a patch: t137 N3): the refusal. A program ended
+ * by another signal (a crash) is said in the log, which had no word of it: the line.
  */
-function endedBySignal(cmd: string, doing: string, r: Run): string {
+function signalEnd(cmd: string, doing: string, r: Run): { line: string; refusal: PqError | null } {
   const under = r.code !== 0 ? ENDED_UNDER_GCC.exec(r.stderr) : null;
   if ((r.signal && ENDED_FROM_OUTSIDE.has(r.signal)) || under) {
     const who = under ? `${under[2]} (run by ${basename(cmd)})` : basename(cmd);
-    throw new PqError(
+    const refusal = new PqError(
       "system",
       `the build did not finish: ${who} was ended by a signal (${r.signal ?? under![1]}) while ${doing}; nothing says the tree is at fault`,
       [
         "run the command again (a kill, a timeout or the out-of-memory killer ends a compiler so; dmesg names what the out-of-memory killer ended)",
       ],
     );
+    return { line: `pq: ${refusal.message}\n`, refusal };
   }
-  return r.signal ? `${basename(cmd)} was ended by ${r.signal} while ${doing}\n` : "";
+  return { line: r.signal ? `${basename(cmd)} was ended by ${r.signal} while ${doing}\n` : "", refusal: null };
 }
 
 /** The files a preprocessed source came from, by its line markers (`# 1 "include/x.h" 1`), gcc's own pseudo-files aside. */
@@ -523,6 +524,18 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
   let compiled = 0;
   let cached = 0;
   let log = "";
+  /**
+   * A program's messages into the log, with the line saying a signal ended it; one a signal from
+   * outside ended stops the build, its log so far kept in build.log (t138 N6: an older build's stayed).
+   */
+  const logRun = (cmd: string, doing: string, r: Run) => {
+    const { line, refusal } = signalEnd(cmd, doing, r);
+    log += r.stderr + line;
+    if (refusal) {
+      writeFileSync(logFile, log);
+      throw refusal;
+    }
+  };
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
   const inputs = treeFiles(tree, [outDir, ...(opts.notInputs ?? [])]);
   const key = images ? stateKey(tree, tc, [], inputs) : "";
@@ -616,7 +629,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     // Level 2: the preprocessed source names the object.
     const pre = await run(tc.cc, [...flags, "-E", source], tree);
     if (pre.code !== 0) {
-      log += pre.stderr + endedBySignal(tc.cc, `preprocessing ${source}`, pre);
+      logRun(tc.cc, `preprocessing ${source}`, pre);
       return null;
     }
     const reads = assemblerReads(pre.stdout, tree, flags);
@@ -640,7 +653,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       const tmp = `${obj}.tmp-${uniq()}`;
       const dep = `${tmp}.d`;
       const cc = await run(tc.cc, [...flags, "-MD", "-MF", dep, "-c", source, "-o", tmp], tree);
-      log += cc.stderr + endedBySignal(tc.cc, `compiling ${source}`, cc);
+      logRun(tc.cc, `compiling ${source}`, cc);
       if (cc.code !== 0) {
         rmSync(tmp, { force: true });
         rmSync(dep, { force: true });
@@ -701,9 +714,8 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     [...tc.ldFlags, "--verbose", "-T", desc.linkerScript, ...desc.ldflags, ...(objects as string[]), "-o", tmpOut],
     tree,
   );
-  // A link a signal ended leaves no image to judge (and none to keep).
+  // A link a signal ended leaves no image to keep.
   if (ld.signal) rmSync(tmpOut, { force: true });
-  const ldEnded = endedBySignal(tc.ld, `linking ${desc.output}`, ld);
   const ownObjects = new Set(objects as string[]);
   const readOutside = linkerInputs(ld.stdout).find((path) => !ownObjects.has(path) && readsOutside(tree, realTree, path));
   if (readOutside !== undefined) {
@@ -714,7 +726,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       ["a build links files of the tree alone: take out the script line, input or library that names it"],
     );
   }
-  log += ld.stderr + ldEnded;
+  logRun(tc.ld, `linking ${desc.output}`, ld);
   const all = parseDiagnostics(log, opts.blame);
   if (ld.code !== 0) {
     rmSync(tmpOut, { force: true });

@@ -5,6 +5,7 @@
 import { childProcess } from "../core/child-process.js";
 import { gitFailed } from "../errors.js";
 import { repositoryFreeEnv } from "../git/env.js";
+import { readHeadCommit } from "../git/head.js";
 
 /** git with output kept as latin1 bytes (patch text) or UTF-8 (people's names and messages). */
 export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" = "utf8"): string {
@@ -15,6 +16,12 @@ export function gitOut(cwd: string, args: string[], encoding: "latin1" | "utf8" 
     const err = e as { stderr?: string; message: string };
     throw gitFailed(`git ${args[0]}`, String(err.stderr || err.message).trim());
   }
+}
+
+/** Whether HEAD names a commit (not a branch with none yet): from the repository's files, or git's exit status. */
+export function headHasCommit(tree: string): boolean {
+  if (readHeadCommit(tree) !== null) return true;
+  return childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: tree, env: repositoryFreeEnv() }).status === 0;
 }
 
 /** git diff --cached --quiet: exit status 1 means staged changes (simple-git's raw() hides it). */

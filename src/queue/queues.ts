@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync } 
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
-import { TreeLock } from "../tree/lock.js";
+import { takeWaiting, TreeLock } from "../tree/lock.js";
 import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
@@ -55,8 +55,9 @@ function validateQueueName(name: string): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new PqError("usage", `invalid queue name "${name}": use letters, digits, '_', '.', '-'`);
 }
 
-function withTreeLock<T>(tree: string, fn: () => T): T {
-  const lock = TreeLock.acquire(statePaths(tree).lock);
+/** `fn` under the tree lock, taken as every command takes it: waiting for another live pq (PQ_LOCK_TIMEOUT, t138 N9). */
+async function withTreeLock<T>(tree: string, fn: () => T): Promise<T> {
+  const lock = await takeWaiting(() => TreeLock.acquire(statePaths(tree).lock));
   try {
     return fn();
   } finally {
@@ -75,7 +76,7 @@ export function listQueues(stack: Stack): QueueInfo[] {
     });
 }
 
-export function createQueue(stack: Stack, name: string, opts: { dir?: string } = {}): QueueInfo {
+export async function createQueue(stack: Stack, name: string, opts: { dir?: string } = {}): Promise<QueueInfo> {
   validateQueueName(name);
   return withTreeLock(stack.tree, () => {
     const reg = readRegistry(stack.tree);
@@ -165,7 +166,7 @@ export async function switchQueue(stack: Stack, name: string, opts: { pop?: bool
     }
     popped = (await stack.pop({ all: true })).popped;
   }
-  withTreeLock(stack.tree, () => {
+  await withTreeLock(stack.tree, () => {
     const state = loadState(stack.tree)!;
     if (state.applied.length) throw new PqError("refused", "patches were pushed meanwhile; pop them first");
     writeRegistry(stack.tree, reg); // the old active queue keeps its name
@@ -175,11 +176,11 @@ export async function switchQueue(stack: Stack, name: string, opts: { pop?: bool
   return { popped };
 }
 
-export function deleteQueue(
+export async function deleteQueue(
   stack: Stack,
   name: string,
   opts: { purge?: boolean } = {},
-): { trashed?: string; left?: { dir: string; files: string[] } } {
+): Promise<{ trashed?: string; left?: { dir: string; files: string[] } }> {
   return withTreeLock(stack.tree, () => {
     const reg = readRegistry(stack.tree);
     const dir = reg[name];

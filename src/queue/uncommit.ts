@@ -10,7 +10,7 @@ import { PqError } from "../errors.js";
 import { formatHeader, trimBody } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
 import { dropDiffstat, joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
-import { gitOut, stagedChanges } from "./git-cli.js";
+import { gitOut, headHasCommit, stagedChanges } from "./git-cli.js";
 import { planPush } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
@@ -24,6 +24,10 @@ export interface UncommitReport {
 
 /** The commits to uncommit, oldest first: the top `count`, or those in REV..HEAD. */
 function pickCommits(tree: string, opts: { count?: number; range?: string }): string[] {
+  // A branch with no commit yet has none to uncommit: said, not git's failure over HEAD (t138 N8).
+  if (!headHasCommit(tree)) {
+    throw new PqError("refused", "HEAD has no commit yet: there is nothing to uncommit", ["pq new makes a patch; pq finish makes commits of applied patches"]);
+  }
   let list: string[];
   if (opts.range !== undefined) {
     const m = /^(.+)\.\.(HEAD)?$/.exec(opts.range);

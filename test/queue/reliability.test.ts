@@ -230,6 +230,25 @@ describe("edits are never lost", () => {
     expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
   });
 
+  it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
+    const dir = repo({ "a.txt": "a\n" });
+    expect(runPq(dir, ["init"]).status).toBe(0);
+    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+    for (const args of [["queue", "create", "other"], ["queue", "switch", "other"], ["queue", "delete", "patches"], ["restore-queue"]]) {
+      // A pq-like holder that ends after a second: the command waits, then takes the lock it left.
+      const other = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 1000)"], { stdio: "ignore" });
+      try {
+        const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
+        const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+        writeFileSync(join(dir, ".pq/lock"), `${other.pid}\n${here}\n${started}\n`);
+        const r = runPq(dir, args, { PQ_LOCK_TIMEOUT: "20" });
+        expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      } finally {
+        other.kill("SIGKILL");
+      }
+    }
+  });
+
   it("PQ_LOCK_TIMEOUT that is no number of seconds is refused as a usage error, naming the variable, with nothing changed", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

@@ -253,5 +253,9 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     expect(git(dir, "ls-files")).toBe("");
     expect(read(dir, "g.txt")).toBe("x\n");
     expect(read(dir, "patches/series").trim()).toBe("first.patch");
+    // uncommit with no commit to take: refused as such (t138 N8), not git's failure.
+    const none = await pq(dir, "uncommit");
+    expect(none.code).toBe(12);
+    expect(none.err).toContain("HEAD has no commit yet: there is nothing to uncommit");
   });
 });

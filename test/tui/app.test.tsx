@@ -961,7 +961,7 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /0\/3 applied/);
     const { createQueue, switchQueue } = await import("../../src/queue/queues.js");
     const other = await Stack.open({ tree: dir });
-    createQueue(other, "other");
+    await createQueue(other, "other");
     await switchQueue(other, "other");
     ui.stdin.write("p");
     const frame = await settle(ui.lastFrame, /active queue is now/);

@@ -1,4 +1,5 @@
 import { formatDiagnostic, type BuildResult } from "../../build/index.js";
+import { readFileSync } from "node:fs";
 import { buildCommand } from "../build-run.js";
 import { defineCommand } from "../io.js";
 import { printJson } from "../open-stack.js";
@@ -28,7 +29,7 @@ export default defineCommand({
   },
 });
 
-/** The end of the log --json carries: where the errors that stopped a build are (the whole log is in build.log). */
+/** How much of the log --json carries: its end, where the errors that stopped a build are (the whole log is in build.log). */
 const JSON_LOG_CHARS = 1 << 20;
 /** The longest diagnostic message --json carries, and how many diagnostics. */
 const JSON_MESSAGE_CHARS = 4096;
@@ -37,21 +38,35 @@ const JSON_DIAGNOSTICS = 1000;
 /**
  * The result with its compiler texts bounded: a tree whose warnings ran to tens of megabytes of
  * control bytes (each escaped to six characters) made JSON longer than V8's longest string,
- * and a build that succeeded ended as pq's internal error with no output (t137 N1). What is
- * cut is said, with the file that has all of it.
+ * and a build that succeeded ended as pq's internal error with no output (t137 N1). A log cut
+ * is build.log's end (the compiler's own last lines, not the summary of blamed errors pq adds
+ * after them: t138 N7), and `logCut` says how long that file's text is.
  */
 function boundedForJson(result: BuildResult): unknown {
-  const cut = (text: string, limit: number) => (text.length <= limit ? text : text.slice(text.length - limit));
   const diagnostics = result.diagnostics
     .slice(0, JSON_DIAGNOSTICS)
     .map((d) => (d.message.length <= JSON_MESSAGE_CHARS ? d : { ...d, message: `${d.message.slice(0, JSON_MESSAGE_CHARS)} [cut]` }));
+  let log = result.log;
+  let logCut: { chars: number; kept: number; file?: string } | undefined;
+  if (log.length > JSON_LOG_CHARS) {
+    const whole = (result.logFile && readLog(result.logFile)) || log;
+    log = whole.slice(Math.max(0, whole.length - JSON_LOG_CHARS));
+    logCut = { chars: whole.length, kept: log.length, ...(result.logFile ? { file: result.logFile } : {}) };
+  }
   return {
     ...result,
     diagnostics,
     ...(result.diagnostics.length > JSON_DIAGNOSTICS ? { diagnosticsOmitted: result.diagnostics.length - JSON_DIAGNOSTICS } : {}),
-    log: cut(result.log, JSON_LOG_CHARS),
-    ...(result.log.length > JSON_LOG_CHARS
-      ? { logCut: { chars: result.log.length, kept: JSON_LOG_CHARS, ...(result.logFile ? { file: result.logFile } : {}) } }
-      : {}),
+    log,
+    ...(logCut ? { logCut } : {}),
   };
+}
+
+/** build.log as the build wrote it (UTF-8), or null when it cannot be read. */
+function readLog(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
 }

@@ -32,14 +32,14 @@ export default defineCommand({
     }
     if (!args.name) throw new PqError("usage", `pq queue ${args.action} needs a queue NAME`);
     if (args.action === "create") {
-      const q = createQueue(stack, args.name, { dir: args.dir });
+      const q = await createQueue(stack, args.name, { dir: args.dir });
       io.out(`created queue ${q.name} in ${q.dir}; pq queue switch ${q.name} to use it`);
     } else if (args.action === "switch") {
       const { popped } = await switchQueue(stack, args.name, { pop: args.pop });
       if (popped.length) io.out(`popped ${popped.length} patch(es)`);
       io.out(`now on queue ${args.name}`);
     } else {
-      const r = deleteQueue(stack, args.name, { purge: args.purge });
+      const r = await deleteQueue(stack, args.name, { purge: args.purge });
       io.out(`deleted queue ${args.name}${r.trashed ? ` (its files are in ${r.trashed})` : " (its directory is kept)"}`);
       // Files of the directory that are not the queue's own stay where they are (t82 N1).
       if (r.left)

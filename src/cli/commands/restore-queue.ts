@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { loadState, statePaths } from "../../queue/state.js";
-import { TreeLock } from "../../tree/lock.js";
+import { takeWaiting, TreeLock } from "../../tree/lock.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
 import { refuseQueueLinkedOut } from "../../queue/stack.js";
 import { defineCommand } from "../io.js";
@@ -20,7 +20,7 @@ export default defineCommand({
     refuseQueueLinkedOut(tree, queueDir);
     // Under the tree lock, as every command that writes: beside another pq's operation it had
     // written back a patch file that operation was renaming away (t65 N5).
-    const lock = TreeLock.acquire(statePaths(tree).lock);
+    const lock = await takeWaiting(() => TreeLock.acquire(statePaths(tree).lock));
     let result: ReturnType<typeof restoreQueue>;
     try {
       // A killed operation's journal, the queue there: completing it is the next command's first step, and
