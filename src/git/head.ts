@@ -179,7 +179,8 @@ export function plainGitDir(dir: string): string | null {
 
 /** A full ref name's commit id read from a plain repository's files (loose, then packed-refs), or null (none, or anything unusual: ask git). */
 export function readPlainRef(gitDir: string, ref: string): string | null {
-  return /^refs\/[^\s^~:]+$/.test(ref) ? resolveRef(gitDir, gitDir, ref) : null;
+  // A name git would refuse as a ref (a "..", a "~" or "^" revision) is git's to answer.
+  return /^refs\/[^\s^~:?*[\\]+$/.test(ref) && !ref.includes("..") && !ref.includes("@{") ? resolveRef(gitDir, gitDir, ref) : null;
 }
 
 /** The branch a plain repository's HEAD names (`git symbolic-ref --short HEAD`), or null (detached, or a ref outside refs/heads: ask git). */
