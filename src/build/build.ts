@@ -582,7 +582,9 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       severity: "error" as const,
       message: `source ${m} does not exist`,
     }));
-    return { ok: false, diagnostics, log: diagnostics.map(formatDiagnostic).join("\n"), compiled, cached, ms: Date.now() - started };
+    const said = diagnostics.map(formatDiagnostic).join("\n");
+    writeFileSync(logFile, `${said}\n`);
+    return { ok: false, diagnostics, log: said, compiled, cached, ms: Date.now() - started, logFile };
   }
 
   const fileSet = fileSetDigest(tree, inputs);
