@@ -248,11 +248,14 @@ type Run = Started;
 const ENDED_FROM_OUTSIDE = new Set<string>(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP"]);
 /**
  * gcc's own line for a program it ran (cc1, as) that such a signal ended: "gcc: fatal error:
- * Killed signal terminated program cc1", a whole line that starts with the driver's name. The
- * words anywhere else (an #error's text, a quoted source line) are the tree's (t138 N5).
+ * Killed signal terminated program cc1", a whole line that starts with the driver's own name.
+ * The words anywhere else (an #error's text, a quoted source line) are the tree's (t138 N5).
  */
-const ENDED_UNDER_GCC =
-  /^[^\s:]+: fatal error: (Killed|Terminated|Interrupt|Hangup) signal terminated program (cc1|cc1plus|as|collect2|ld|lto1|cpp)$/m;
+const endedUnderGcc = (driver: string) =>
+  new RegExp(
+    `^${driver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: fatal error: (Killed|Terminated|Interrupt|Hangup) signal terminated program (cc1|cc1plus|as|collect2|lto1|cpp)$`,
+    "m",
+  );
 
 /**
  * A compile or link that a signal from outside ended says nothing about the tree: the build
@@ -260,8 +263,9 @@ const ENDED_UNDER_GCC =
  * (exit 9, whose advice is to fix and refresh a patch: t137 N3): the refusal. A program ended
  * by another signal (a crash) is said in the log, which had no word of it: the line.
  */
-function signalEnd(cmd: string, doing: string, r: Run): { line: string; refusal: PqError | null } {
-  const under = r.code !== 0 ? ENDED_UNDER_GCC.exec(r.stderr) : null;
+function signalEnd(cmd: string, doing: string, r: Run, driver: boolean): { line: string; refusal: PqError | null } {
+  // gcc's line from gcc alone: ld prints a linker script's ASSERT message as a line of its own (t139 N4).
+  const under = driver && r.code !== 0 ? endedUnderGcc(basename(cmd)).exec(r.stderr) : null;
   if ((r.signal && ENDED_FROM_OUTSIDE.has(r.signal)) || under) {
     const who = under ? `${under[2]} (run by ${basename(cmd)})` : basename(cmd);
     const refusal = new PqError(
@@ -529,7 +533,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
    * outside ended stops the build, its log so far kept in build.log (t138 N6: an older build's stayed).
    */
   const logRun = (cmd: string, doing: string, r: Run) => {
-    const { line, refusal } = signalEnd(cmd, doing, r);
+    const { line, refusal } = signalEnd(cmd, doing, r, cmd === tc.cc);
     log += r.stderr + line;
     if (refusal) {
       writeFileSync(logFile, log);

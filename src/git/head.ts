@@ -149,10 +149,11 @@ export function plainRepositoryTop(tree: string): string | null {
     const head = readTrimmed(join(dotGit, "HEAD"));
     if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
     const config = readFileSync(join(dotGit, "config"), "utf8");
-    // Any bare setting but git init's own "bare = false" (a comment after a value, quotes: t138 N4).
+    // Any bare setting but git init's own "bare = false" (a comment after a value, quotes: t138 N4;
+    // one on its section's line, "[core] bare = true": t139 N3).
     if (
       /worktree|include/i.test(config) ||
-      (config.match(/^\s*bare\b.*$/gim) ?? []).some((line) => !/^\s*bare\s*=\s*false\s*$/i.test(line))
+      (config.match(/^\s*(\[[^\]]*\]\s*)?bare\b.*$/gim) ?? []).some((line) => !/^\s*(\[\s*core\s*\]\s*)?bare\s*=\s*false\s*$/i.test(line))
     )
       return null;
     // A format other than git's first, or extensions (which a git may not know, and refuse): git decides.

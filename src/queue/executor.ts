@@ -450,9 +450,11 @@ async function moveGit(
   replaying: boolean,
 ): Promise<void> {
   const git = await gitFor(ctx);
-  // A branch with no commit yet (finish in a fresh repository) reads as none, and the journal
-  // says it moves from git's all-zero id: the same (t138 N3: taken for a branch moved meanwhile).
-  const now = (await git.readRef(ref)) ?? (/^0+$/.test(from) ? from : null);
+  // A branch with no commit yet (finish in a fresh repository, or its undo) reads as none, and the
+  // journal says it moves from or to git's all-zero id: the same (t138 N3, t139 N2: taken for a
+  // branch moved meanwhile).
+  const none = [from, to].find((id) => /^0+$/.test(id)) ?? null;
+  const now = (await git.readRef(ref)) ?? none;
   if (now === from) await git.updateRef(ref, to, from);
   else if (now !== to && replaying) {
     // Killed before the branch moved, and a commit made since: the queue half of the

@@ -467,7 +467,7 @@ exec '${real.cc}' "$@"
     writeFileSync(
       saysKilled,
       `#!/bin/sh
-case "$*" in *-c*main.c*) echo 'gcc: fatal error: Killed signal terminated program cc1' >&2; echo 'compilation terminated.' >&2; exit 1 ;; esac
+case "$*" in *-c*main.c*) echo 'gcc-says: fatal error: Killed signal terminated program cc1' >&2; echo 'compilation terminated.' >&2; exit 1 ;; esac
 exec '${real.cc}' "$@"
 `,
       { mode: 0o755 },
@@ -508,6 +508,17 @@ kill -TERM $$
     const failed = await buildTree({ tree, cacheDir });
     expect(failed.ok).toBe(false);
     expect(failed.diagnostics.some((d) => d.severity === "error" && d.message.includes("Killed signal terminated program cc1"))).toBe(true);
+    // And in ld's words, which print a linker script's ASSERT message on a line of its own (t139 N4).
+    const asserted = fixtureKernelTree("pass");
+    dirs.push(asserted);
+    const description = JSON.parse(readFileSync(join(asserted, "build.json"), "utf8")) as { linkerScript: string };
+    writeFileSync(
+      join(asserted, description.linkerScript),
+      `${readFileSync(join(asserted, description.linkerScript), "latin1")}\nASSERT(0, "fatal error: Killed signal terminated program cc1")\n`,
+    );
+    const linkFailed = await buildTree({ tree: asserted, cacheDir });
+    expect(linkFailed.ok).toBe(false);
+    expect(linkFailed.log).toContain("fatal error: Killed signal terminated program cc1");
   });
 
   it("--json carries the end of a long log and cut messages, saying where the whole log is (t137 N1)", async () => {

@@ -50,7 +50,7 @@ describe("finding a tree's repository", () => {
     git(bare, "config", "core.bare", "true");
     cases.push(["a repository configured bare", bare, false]);
     // As git reads it too: a comment after the value, a quoted value (t138 N4).
-    for (const line of ["bare = true ; set by a tool", "bare = true # set by a tool", 'bare = "true"']) {
+    for (const line of ["bare = true ; set by a tool", "bare = true # set by a tool", 'bare = "true"', "bare=true"]) {
       const commented = makeRepo({ "d.txt": "d\n" });
       dirs.push(commented);
       writeFileSync(join(commented, ".git/config"), readFileSync(join(commented, ".git/config"), "utf8").replace(/bare = false/, line));
@@ -71,6 +71,16 @@ describe("finding a tree's repository", () => {
     git(extended, "config", "core.repositoryformatversion", "1");
     git(extended, "config", "extensions.noop", "true");
     cases.push(["a repository with extensions", extended, false]);
+    // Set on its section's own line (t139 N3).
+    const headerLine = makeRepo({ "i.txt": "i\n" });
+    dirs.push(headerLine);
+    writeFileSync(
+      join(headerLine, ".git/config"),
+      readFileSync(join(headerLine, ".git/config"), "utf8")
+        .replace(/^\s*bare = false\n/m, "")
+        .replace("[core]", "[core] bare = true"),
+    );
+    cases.push(["a repository whose config says [core] bare = true", headerLine, false]);
     const empty = tempDir("pq-empty-dotgit-");
     dirs.push(empty);
     mkdirSync(join(empty, ".git"));

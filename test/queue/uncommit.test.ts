@@ -1,5 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, setGitIdentity, snapshot, tempDir, write } from "../helpers/repo.js";
 
@@ -257,5 +258,18 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     const none = await pq(dir, "uncommit");
     expect(none.code).toBe(12);
     expect(none.err).toContain("HEAD has no commit yet: there is nothing to uncommit");
+    // redo makes the first commit again (t139 N1), and undo takes it back.
+    const redo = await pq(dir, "redo");
+    expect(redo.code, redo.err).toBe(0);
+    expect(git(dir, "log", "--format=%s", "main").trim()).toBe("the first file");
+    expect(read(dir, "patches/series").trim()).toBe("");
+    // An undo killed right after it took the branch back to none is completed by the next command (t139 N2).
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "undo"], { cwd: dir, env: { ...process.env, PQ_FAILPOINT: "git-moved" } });
+    expect(killed.signal).toBe("SIGKILL");
+    const completed = await pq(dir, "status");
+    expect(completed.code, completed.err).toBe(0);
+    expect(completed.err).toContain("completed an interrupted operation");
+    expect(() => git(dir, "rev-parse", "--verify", "--quiet", "refs/heads/main")).toThrow();
+    expect(read(dir, "patches/series").trim()).toBe("first.patch");
   });
 });

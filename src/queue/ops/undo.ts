@@ -462,7 +462,8 @@ async function planGit(ctx: OpContext, ordered: OplogEntry[], direction: "undo" 
       { ref: first.ref, head },
     );
   }
-  const now = await git.readRef(first.ref);
+  // A branch with no commit yet is where a first commit's finish moved it from: git's all-zero id.
+  const now = (await git.readRef(first.ref)) ?? (/^0+$/.test(expect) ? expect : null);
   if (now !== expect) {
     const branch = first.ref.replace(/^refs\/heads\//, "");
     // Built on, or taken back (git reset, commit --amend): two different stories (t39 F1).
