@@ -9,6 +9,15 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 
 const HEX = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
+/** Whether `path` is a symbolic link (a ref or HEAD git keeps as one: core.preferSymlinkRefs). */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function readTrimmed(path: string): string | null {
   try {
     return readFileSync(path, "utf8").trim();
@@ -55,6 +64,9 @@ export function repositoryAt(tree: string): { top: string; gitDir: string } | nu
 
 function resolveRef(gitDir: string, commonDir: string, ref: string): string | null {
   for (const dir of [gitDir, commonDir]) {
+    // A ref git keeps as a symbolic link names its target from the git directory, not from the
+    // link's folder as the file system reads it: git's to follow (t139 N9).
+    if (isLink(join(dir, ref))) return null;
     const loose = readTrimmed(join(dir, ref));
     if (loose !== null) return HEX.test(loose) ? loose : null;
   }
@@ -80,7 +92,7 @@ export function refFile(gitDir: string, ref: string): string {
 
 export function readHeadCommit(tree: string): string | null {
   const gitDir = gitDirOf(tree);
-  if (!gitDir) return null;
+  if (!gitDir || isLink(join(gitDir, "HEAD"))) return null;
   const commonDir = commonGitDir(gitDir);
   const head = readTrimmed(join(gitDir, "HEAD"));
   if (head === null) return null;

@@ -147,6 +147,10 @@ describe("finding a tree's repository", () => {
     // Not a full ref name, or no such ref: git answers.
     expect(readPlainRef(gitDir, "origin/main")).toBeNull();
     expect(readPlainRef(gitDir, "refs/heads/none")).toBeNull();
+    // A branch git keeps as a symbolic link to another over a stale packed entry: git's to read (t139 N9).
+    git(repo, "-c", "core.preferSymlinkRefs=true", "symbolic-ref", "refs/heads/side", "refs/heads/main");
+    expect(lstatSync(join(gitDir, "refs/heads/side")).isSymbolicLink()).toBe(true);
+    expect(readPlainRef(gitDir, "refs/heads/side")).toBeNull();
     git(repo, "checkout", "-q", "--detach");
     expect(plainBranch(gitDir)).toBeNull();
     process.env.GIT_DIR = gitDir;
