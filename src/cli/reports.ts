@@ -2,6 +2,7 @@
  * Printing the reports of stack operations, shared by the commands that run them (push,
  * goto, import, undo, redo): commands never import each other.
  */
+import { unstageCommand } from "../queue/git-cli.js";
 import type { PushReport, Stack, UndoReport } from "../queue/stack.js";
 import type { SkippedPatch } from "../queue/queries.js";
 import type { FileFate } from "../queue/ops/push.js";
@@ -96,7 +97,7 @@ export function printUndoReport(io: CliIO, verb: string, report: UndoReport, jso
 export function stagedApartNote(took: string, paths: string[], io: CliIO, tree: string): string {
   // Named from where the user is: the commands are to run there (t116 N3).
   const files = paths.map((p) => shellWord(relative(io.cwd || tree, join(tree, p)))).join(" ");
-  return `note: ${took} the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, git restore --staged -- ${files} drops it)`;
+  return `note: ${took} the work tree's ${files}; a different version staged in git's index stays staged (git diff --cached -- ${files} shows it, ${unstageCommand(tree, files)} drops it)`;
 }
 
 /** quilt reads everything after a series line's `#` as a comment; pq (as hg mq) reads `#+g` / `#-g` as guards: said where a quilt series comes in. */

@@ -24,6 +24,15 @@ export function headHasCommit(tree: string): boolean {
   return childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: tree, env: repositoryFreeEnv() }).status === 0;
 }
 
+/**
+ * The git command that unstages `files` (shell words), keeping the work tree: `git restore
+ * --staged`, which git refuses on a branch with no commit yet ("could not resolve HEAD"), where
+ * `git rm --cached` does it (t139 N8).
+ */
+export function unstageCommand(tree: string, files: string): string {
+  return headHasCommit(tree) ? `git restore --staged -- ${files}` : `git rm -q --cached -- ${files}`;
+}
+
 /** git diff --cached --quiet: exit status 1 means staged changes (simple-git's raw() hides it). */
 export function stagedChanges(tree: string): boolean {
   return childProcess().spawnSync("git", ["diff", "--cached", "--quiet"], { cwd: tree, env: repositoryFreeEnv() }).status !== 0;

@@ -272,4 +272,25 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     expect(() => git(dir, "rev-parse", "--verify", "--quiet", "refs/heads/main")).toThrow();
     expect(read(dir, "patches/series").trim()).toBe("first.patch");
   });
+
+  it("a file staged beside the patches before the first commit: finish names the unstaging git does there, which works (t139 N8)", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    git(dir, "init", "-q", "-b", "main");
+    setGitIdentity(dir, "Test Author", "author@example.org");
+    expect((await pq(dir, "init")).code).toBe(0);
+    expect((await pq(dir, "new", "first.patch", "-m", "the first file")).code).toBe(0);
+    write(dir, "g.txt", "x\n");
+    expect((await pq(dir, "add", "g.txt")).code).toBe(0);
+    expect((await pq(dir, "refresh")).code).toBe(0);
+    write(dir, "mine.txt", "mine\n");
+    git(dir, "add", "mine.txt");
+    const refused = await pq(dir, "finish", "-a");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("git rm -q --cached -- mine.txt");
+    git(dir, "rm", "-q", "--cached", "--", "mine.txt");
+    const done = await pq(dir, "finish", "-a");
+    expect(done.code, done.err).toBe(0);
+    expect(read(dir, "mine.txt")).toBe("mine\n");
+  });
 });

@@ -5,6 +5,7 @@
  * finished files, drops the patches from the series and the state, and keeps their files
  * in the trash. A failure while building changes nothing; undo moves the branch back.
  */
+import { unstageCommand } from "../git-cli.js";
 import { gitWriteRefused, PqError } from "../../errors.js";
 import { versionExec, type AppliedPatch, type Version } from "../state.js";
 import { differFromHead, refuseChangedInQueue, resolveName, versionContent, type OpContext, type StackTarget } from "./context.js";
@@ -67,7 +68,7 @@ async function refuseStagedApart(ctx: OpContext, git: GitRepo, finishing: Applie
   const apart = staged.filter((path) => !ownContent(path));
   const named = apart.length ? `: ${apart.slice(0, 5).join(", ")}${apart.length > 5 ? ", ..." : ""}` : "";
   throw new PqError("dirty", `the git index has staged changes${named}`, [
-    `finish commits the patches alone: unstage them (git restore --staged -- ${apart.length ? apart.map(shellWord).join(" ") : ":/"}; the work tree keeps them), or git commit them first where they are changes of your own to files the patches do not change; then pq finish`,
+    `finish commits the patches alone: unstage them (${unstageCommand(ctx.tree, apart.length ? apart.map(shellWord).join(" ") : ":/")}; the work tree keeps them), or git commit them first where they are changes of your own to files the patches do not change; then pq finish`,
   ], { files: apart, pathsFrom: ctx.tree });
 }
 
