@@ -231,17 +231,22 @@ describe("pq uncommit in a shallow clone (t99 N6)", () => {
   });
 });
 
+/** A repository with no commit yet and a stack whose one patch, first.patch, adds g.txt. */
+async function firstPatchBeforeAnyCommit(): Promise<string> {
+  const dir = tempDir();
+  dirs.push(dir);
+  git(dir, "init", "-q", "-b", "main");
+  setGitIdentity(dir, "Test Author", "author@example.org");
+  for (const argv of [["init"], ["new", "first.patch", "-m", "the first file"], ["add", "g.txt"], ["refresh"]]) {
+    if (argv[0] === "add") write(dir, "g.txt", "x\n");
+    expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+  }
+  return dir;
+}
+
 describe("pq finish in a repository with no commit yet (t138 N3)", () => {
   it("makes the branch's first commit, as git commit would, and undo takes it back to no commit", async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    git(dir, "init", "-q", "-b", "main");
-    setGitIdentity(dir, "Test Author", "author@example.org");
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "first.patch", "-m", "the first file")).code).toBe(0);
-    write(dir, "g.txt", "x\n");
-    expect((await pq(dir, "add", "g.txt")).code).toBe(0);
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await firstPatchBeforeAnyCommit();
     const r = await pq(dir, "finish", "-a");
     expect(r.code, r.err).toBe(0);
     expect(git(dir, "log", "--format=%s", "main").trim()).toBe("the first file");
@@ -274,15 +279,7 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
   });
 
   it("a file staged beside the patches before the first commit: finish names the unstaging git does there, which works (t139 N8)", async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    git(dir, "init", "-q", "-b", "main");
-    setGitIdentity(dir, "Test Author", "author@example.org");
-    expect((await pq(dir, "init")).code).toBe(0);
-    expect((await pq(dir, "new", "first.patch", "-m", "the first file")).code).toBe(0);
-    write(dir, "g.txt", "x\n");
-    expect((await pq(dir, "add", "g.txt")).code).toBe(0);
-    expect((await pq(dir, "refresh")).code).toBe(0);
+    const dir = await firstPatchBeforeAnyCommit();
     write(dir, "mine.txt", "mine\n");
     git(dir, "add", "mine.txt");
     const refused = await pq(dir, "finish", "-a");
