@@ -135,31 +135,31 @@ export function execBitsTrusted(tree: string, reread = false): boolean {
 }
 
 /**
- * What `git rev-parse --show-toplevel` answers for `tree` when it is plainly the top of a
- * repository of its own, read from the files (a git process fewer for every command that uses
- * git; a test run started ~6,000 for this question alone): a `.git` directory with git's marks
- * of a repository (HEAD, objects/, refs/), owned with the tree by this user (else git's
+ * Whether `tree` is plainly the top of a repository of its own, so that what git would answer
+ * about it can be read from its files (a git process fewer for every command that uses git; a
+ * test run started ~6,000 for the top alone): a `.git` directory with git's marks of a
+ * repository (HEAD, objects/, refs/), owned with the tree by this user (else git's
  * safe.directory rule decides), of git's first format without extensions, whose config moves no
- * work tree and makes it no bare one, and includes no other file that could. Null for anything
+ * work tree and makes it no bare one, and includes no other file that could. False for anything
  * else, and git is asked (and says what it refuses).
  */
-export function plainRepositoryTop(tree: string): string | null {
+function isPlainRepository(tree: string): boolean {
   // A core.worktree or core.bare given to every git through the environment (git -c, GIT_CONFIG_KEY_n).
   const settings = [process.env.GIT_CONFIG_PARAMETERS ?? ""];
   for (let i = 0; i < Number(process.env.GIT_CONFIG_COUNT ?? 0); i++) settings.push(process.env[`GIT_CONFIG_KEY_${i}`] ?? "");
-  if (settings.some((text) => /worktree|bare|include/i.test(text))) return null;
+  if (settings.some((text) => /worktree|bare|include/i.test(text))) return false;
   const uid = process.getuid?.();
-  if (uid === undefined) return null;
+  if (uid === undefined) return false;
   try {
     const dotGit = join(tree, ".git");
     const dir = lstatSync(dotGit);
-    if (!dir.isDirectory() || dir.uid !== uid || statSync(tree).uid !== uid) return null;
-    if (!statSync(join(dotGit, "objects")).isDirectory() || !statSync(join(dotGit, "refs")).isDirectory()) return null;
+    if (!dir.isDirectory() || dir.uid !== uid || statSync(tree).uid !== uid) return false;
+    if (!statSync(join(dotGit, "objects")).isDirectory() || !statSync(join(dotGit, "refs")).isDirectory()) return false;
     // HEAD a file of its own: one git keeps as a symbolic link (core.preferSymlinkRefs) names its
     // branch by the link, which reading through it would take for a detached HEAD (t138 N1).
-    if (!lstatSync(join(dotGit, "HEAD")).isFile()) return null;
+    if (!lstatSync(join(dotGit, "HEAD")).isFile()) return false;
     const head = readTrimmed(join(dotGit, "HEAD"));
-    if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return null;
+    if (head === null || !(HEX.test(head) || /^ref: refs\/\S+$/.test(head))) return false;
     const config = readFileSync(join(dotGit, "config"), "utf8");
     // Any bare setting but git init's own "bare = false" (a comment after a value, quotes: t138 N4;
     // one on its section's line, "[core] bare = true": t139 N3).
@@ -167,14 +167,19 @@ export function plainRepositoryTop(tree: string): string | null {
       /worktree|include/i.test(config) ||
       (config.match(/^\s*(\[[^\]]*\]\s*)?bare\b.*$/gim) ?? []).some((line) => !/^\s*(\[\s*core\s*\]\s*)?bare\s*=\s*false\s*$/i.test(line))
     )
-      return null;
+      return false;
     // A format other than git's first, or extensions (which a git may not know, and refuse): git decides.
     const format = /^\s*repositoryformatversion\s*=\s*(\S*)/im.exec(config);
-    if ((format && format[1] !== "0") || /^\s*\[\s*extensions/im.test(config)) return null;
-    return realpathSync.native(tree);
+    if ((format && format[1] !== "0") || /^\s*\[\s*extensions/im.test(config)) return false;
+    return true;
   } catch {
-    return null;
+    return false;
   }
+}
+
+/** What `git rev-parse --show-toplevel` answers for a plain repository's top (see isPlainRepository), or null: ask git. */
+export function plainRepositoryTop(tree: string): string | null {
+  return isPlainRepository(tree) ? realpathSync.native(tree) : null;
 }
 
 /** The variables that point git at another repository folder than the tree's own .git (see plainGitDir). */
@@ -187,7 +192,7 @@ const ELSEWHERE = ["GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE"];
  */
 export function plainGitDir(dir: string): string | null {
   if (ELSEWHERE.some((name) => process.env[name] !== undefined)) return null;
-  return plainRepositoryTop(dir) === null ? null : join(dir, ".git");
+  return isPlainRepository(dir) ? join(dir, ".git") : null;
 }
 
 /** A full ref name's commit id read from a plain repository's files (loose, then packed-refs), or null (none, or anything unusual: ask git). */
@@ -198,8 +203,7 @@ export function readPlainRef(gitDir: string, ref: string): string | null {
 
 /** The branch a plain repository's HEAD names (`git symbolic-ref --short HEAD`), or null (detached, or a ref outside refs/heads: ask git). */
 export function plainBranch(gitDir: string): string | null {
-  const head = readTrimmed(join(gitDir, "HEAD"));
-  const ref = head === null ? null : /^ref: refs\/heads\/(\S+)$/.exec(head);
+  const ref = /^ref: refs\/heads\/(\S+)$/.exec(readPlainHead(gitDir) ?? "");
   return ref ? ref[1] : null;
 }
 

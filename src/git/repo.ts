@@ -32,7 +32,7 @@ const simpleGitFor = async (baseDir: string) =>
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
 import { holdsRepository, plainGitDir, plainRepositoryTop, readHeadCommit, readPlainHead, readPlainRef } from "./head.js";
-import { entriesAt, type TreeEntry } from "../queue/git-cli.js";
+import { entriesAt, headHasCommit, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
 
@@ -423,13 +423,7 @@ export class GitRepo {
   }
 
   async hasHead(): Promise<boolean> {
-    if (this.plainGitDir() !== null && readHeadCommit(this.rootDir) !== null) return true;
-    // The answer is the exit status (1: no commit yet), which simple-git does not report: it said
-    // true before the first commit.
-    return (
-      childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: this.rootDir, env: repositoryFreeEnv() })
-        .status === 0
-    );
+    return headHasCommit(this.rootDir);
   }
 
   async run(args: string[], env?: Record<string, string>): Promise<string> {
