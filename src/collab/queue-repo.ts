@@ -10,7 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "nod
 import { dirname, join, resolve } from "node:path";
 import { gitFailed, gitWriteRefused, PqError } from "../errors.js";
 import { GitRepo, readBlobs } from "../git/repo.js";
-import { plainBranch, plainGitDir, readPlainRef } from "../git/head.js";
+import { plainBranch, plainGitDir, readHeadCommit, readPlainRef } from "../git/head.js";
 import { readText, removeFile, writeAtomic } from "../tree/files.js";
 import { bytesToName } from "../patch/paths.js";
 import { gitBlobId } from "../patch/index.js";
@@ -149,8 +149,7 @@ export class QueueRepo {
 
   async head(): Promise<string | null> {
     // A plain repository's HEAD from its files (no git for what every sync and commit asks); git for anything else.
-    const branch = this.plainBranch();
-    const known = branch === null ? null : await this.resolve(`refs/heads/${branch}`, false);
+    const known = plainGitDir(this.queueDir) === null ? null : readHeadCommit(this.queueDir);
     if (known !== null) return known;
     // Exit status 1 with no output means "no commit yet", which simple-git does not report.
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
@@ -196,11 +195,10 @@ export class QueueRepo {
     }
   }
 
-  /** A revision's commit; `askGit` false: only what a plain repository's files say (null otherwise). */
-  async resolve(rev: string, askGit = true): Promise<string | null> {
+  async resolve(rev: string): Promise<string | null> {
     const gitDir = plainGitDir(this.queueDir);
     const known = gitDir === null ? null : readPlainRef(gitDir, rev);
-    if (known !== null || !askGit) return known;
+    if (known !== null) return known;
     const r = childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], {
       cwd: this.queueDir,
       encoding: "latin1",
