@@ -31,6 +31,7 @@ import { GitRepo, repositoryFreeEnv } from "../git/repo.js";
 import { defaultCacheDir } from "../build/build.js";
 import { queueInTree } from "../tree/paths.js";
 import { lockHolder } from "../tree/lock.js";
+import { isQueueLockFile } from "../queue/queue-lock.js";
 
 export interface ScratchStack {
   stack: Stack;
@@ -104,7 +105,8 @@ export async function openScratch(opts: {
   let queueCopy: string | null = null;
   const snapshotQueue = (queue: string): string => {
     queueCopy = mkdtempSync(join(tmpdir(), `pq-scratch-queue-${basename(tree)}-${process.pid}-`));
-    copyKeepingLinks(queue, queueCopy, (src) => !/[/\\]\.git$/.test(src));
+    // Not its lock: another pq's, copied, would hold the copy's stack for a process that never releases it.
+    copyKeepingLinks(queue, queueCopy, (src) => !/[/\\]\.git$/.test(src) && !(dirname(src) === queue && isQueueLockFile(basename(src))));
     copiesOf.set(queueCopy, queue);
     return queueCopy;
   };
@@ -232,7 +234,15 @@ export async function openScratch(opts: {
         );
       }
       // The current stack: tree and state as they are (the queue too when it lives inside).
-      copyKeepingLinks(tree, dir, (src) => !/[/\\]\.git$/.test(src) && !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src));
+      // Neither lock: the tree's, nor the queue's when it lives inside (another pq's would hold the copy's stack).
+      copyKeepingLinks(
+        tree,
+        dir,
+        (src) =>
+          !/[/\\]\.git$/.test(src) &&
+          !/[/\\]\.pq[/\\](lock|backups|trash)$/.test(src) &&
+          !(dirname(src) === real.queueDir && isQueueLockFile(basename(src))),
+      );
       for (const p of leftOut) rmSync(join(dir, p), { recursive: true, force: true });
       if (queuePrefix === null) {
         // The queue lives outside the tree: the copy's stack reads a snapshot of it (see snapshotQueue).

@@ -18,6 +18,7 @@ import type { QueueVersion } from "./types.js";
 import { failpoint } from "../core/failpoint.js";
 import { pathMap } from "../queue/state.js";
 import { Series } from "../queue/series.js";
+import { isQueueLockFile } from "../queue/queue-lock.js";
 import { firstSymlink } from "../tree/paths.js";
 
 export type QueueRepoKind = "own" | "in-tree";
@@ -299,7 +300,8 @@ export class QueueRepo {
     const walk = (dir: string, rel: string) => {
       for (const name of readdirSync(dir)) {
         // A `NAME.tmp-PID` is a write of pq in flight (writeAtomic), or left by a killed one: never a queue file.
-        if (name === ".git" || /\.tmp-\d+$/.test(name)) continue;
+        // The queue's lock (see queue-lock.ts), held while a pq command runs: never a queue file either.
+        if (name === ".git" || /\.tmp-\d+$/.test(name) || (rel === "" && isQueueLockFile(name))) continue;
         const full = join(dir, name);
         // lstat: a symlink in the queue directory is not followed (it could point anywhere, or loop).
         const st = lstatSync(full);

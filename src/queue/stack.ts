@@ -18,6 +18,7 @@ import { holdsRepository } from "../git/head.js";
 import { parseHeader, type PatchHeader } from "../mail/header.js";
 import { asciiJson, fileStat, readText, removeDeadTemporaries, sha1, writeAtomic } from "../tree/files.js";
 import { lockHolder, takeWaiting, TreeLock } from "../tree/lock.js";
+import { takeQueueLock } from "./queue-lock.js";
 import { ObjectStore } from "../tree/objects.js";
 import { PushCache, StatCache } from "./caches.js";
 import { execute, recover, type ExecContext } from "./executor.js";
@@ -1179,7 +1180,10 @@ export class Stack {
     refuseGoneStack(this.tree);
     const lockPath = statePaths(this.tree).lock;
     this.lock = await takeWaiting(() => (opts.dryRun ? TreeLock.acquireToRead(lockPath) : TreeLock.acquire(lockPath)));
+    let releaseQueue: (() => void) | null = null;
     try {
+      // Another tree's pq on the same queue directory (see queue-lock.ts).
+      releaseQueue = await takeQueueLock(this.tree, this.queueDir);
       // Completing an interrupted operation writes the tree, the queue and the state: no dry run
       // does (dry-6 #8). Asked under the lock: a live pq's journal is its operation under way,
       // and the lock said so (t61 N1: it was called interrupted, exit 13).
@@ -1216,6 +1220,7 @@ export class Stack {
       this.store.close();
       // Later operations of a long-lived stack (the TUI's) read the store afresh.
       this.openedStore = null;
+      releaseQueue?.();
       this.lock.release();
       this.lock = null;
       mark("unlocked");

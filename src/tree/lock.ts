@@ -235,7 +235,7 @@ function create(path: string): boolean {
  * a kill cut short: such a file of a process that is gone, once this process holds the lock.
  * A live process's is its own business.
  */
-function sweepAsideFiles(path: string): void {
+function sweepAsideFiles(path: string, lockOnly = false): void {
   const dir = dirname(path);
   const prefix = `${basename(path)}.`;
   let names: string[];
@@ -246,7 +246,7 @@ function sweepAsideFiles(path: string): void {
   }
   for (const name of names) {
     // Also a file written by rename (NAME.tmp-PID: state.json, the journal) that a kill left half made (t27 F6).
-    const pidText = name.startsWith(prefix) ? name.slice(prefix.length) : (/\.tmp-(\d+)$/.exec(name)?.[1] ?? "");
+    const pidText = name.startsWith(prefix) ? name.slice(prefix.length) : lockOnly ? "" : (/\.tmp-(\d+)$/.exec(name)?.[1] ?? "");
     if (!/^\d+$/.test(pidText)) continue;
     const pid = Number(pidText);
     try {
@@ -267,15 +267,15 @@ function commandOf(pid: number): string | null {
   }
 }
 
-const lockedElsewhere = (path: string, pid: number) =>
+const lockedElsewhere = (path: string, pid: number, what: string) =>
   new PqError(
     "locked",
-    `the tree is locked by pid ${pid} of another pid namespace or host (a container or another machine sharing this tree), which pq cannot look up from here`,
+    `${what} is locked by pid ${pid} of another pid namespace or host (a container or another machine sharing it), which pq cannot look up from here`,
     [`wait for the pq running there to finish; if none runs there, remove ${path}`],
     { lock: path, pid, elsewhere: true },
   );
 
-const locked = (path: string, pid: number | null) => {
+const locked = (path: string, pid: number | null, what: string) => {
   // pq runs in Node: a lock whose pid now belongs to another program (the pid reused after a
   // kill or a reboot) is said to be so, not "another pq".
   const command = pid ? commandOf(pid) : null;
@@ -284,9 +284,9 @@ const locked = (path: string, pid: number | null) => {
     "locked",
     pid
       ? foreign
-        ? `the tree is locked by pid ${pid}, which runs ${command}, not pq: a pq that held the lock was killed and its pid reused`
-        : `the tree is locked by pid ${pid} (another pq is running)`
-      : `the tree is locked (another pq is starting)`,
+        ? `${what} is locked by pid ${pid}, which runs ${command}, not pq: a pq that held the lock was killed and its pid reused`
+        : `${what} is locked by pid ${pid} (another pq is running)`
+      : `${what} is locked (another pq is starting)`,
     [
       foreign
         ? `if no pq is running, remove ${path} and run the command again`
@@ -295,6 +295,18 @@ const locked = (path: string, pid: number | null) => {
     { lock: path, ...(pid ? { pid } : {}), ...(command ? { command } : {}), ...(pid && !foreign ? { byPq: true } : {}) },
   );
 };
+
+export interface LockOptions {
+  /**
+   * Remove what dead pqs left in the lock's directory (the lock's aside files, and any file written
+   * by rename that a kill left half made) at every take: the default, for .pq/. False: only the
+   * lock's own aside files, and only when a dead owner's lock is taken over; a queue directory's
+   * other leftovers are a killed operation's, which its recovery reads (a patch file's hold).
+   */
+  sweep?: boolean;
+  /** What the lock keeps, as a refusal names it ("the tree", the default). */
+  what?: string;
+}
 
 export class TreeLock {
   /** `path` null: no lock file is held (see acquireToRead). */
@@ -305,9 +317,14 @@ export class TreeLock {
    * while it reads; where the stack's directory cannot be written at all (a read-only checkout,
    * another user's tree), none is taken and the read goes on, as pq status does (verify-10 Y7).
    */
-  static acquireToRead(path: string): TreeLock {
+  /** No lock file held (a directory that is not there to hold one). */
+  static none(): TreeLock {
+    return new TreeLock(null);
+  }
+
+  static acquireToRead(path: string, opts: LockOptions = {}): TreeLock {
     try {
-      return TreeLock.acquire(path);
+      return TreeLock.acquire(path, opts);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EACCES" || code === "EROFS" || code === "EPERM") return new TreeLock(null);
@@ -315,10 +332,10 @@ export class TreeLock {
     }
   }
 
-  static acquire(path: string): TreeLock {
+  static acquire(path: string, { sweep = true, what = "the tree" }: LockOptions = {}): TreeLock {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (create(path)) {
-        sweepAsideFiles(path);
+        if (sweep || attempt > 0) sweepAsideFiles(path, !sweep);
         return new TreeLock(path);
       }
       const lock = readLock(path);
@@ -327,10 +344,10 @@ export class TreeLock {
       if (Number.isNaN(pid)) {
         // No pid: an older pq between creating and filling it, or a crash in that instant.
         const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-        if (age < 5000) throw locked(path, null);
+        if (age < 5000) throw locked(path, null, what);
       } else if (fromElsewhere(lock)) {
-        if (!lockNamespaceGone(lock)) throw lockedElsewhere(path, pid);
-      } else if (pid !== process.pid && processAlive(pid) && !pidReused(lock)) throw locked(path, pid); // our own pid: a dead namesake's (pid 1 in a container)
+        if (!lockNamespaceGone(lock)) throw lockedElsewhere(path, pid, what);
+      } else if (pid !== process.pid && processAlive(pid) && !pidReused(lock)) throw locked(path, pid, what); // our own pid: a dead namesake's (pid 1 in a container)
       // Stale: its owner is gone. Moved aside (only one pq can move a given file), and put
       // back if what was moved is not the dead owner's lock after all.
       const moved = `${path}.stale-${process.pid}`;
@@ -347,7 +364,7 @@ export class TreeLock {
           /* a third pq holds it now */
         }
         rmSync(moved, { force: true });
-        throw locked(path, movedPid);
+        throw locked(path, movedPid, what);
       }
       rmSync(moved, { force: true });
     }

@@ -230,6 +230,56 @@ describe("edits are never lost", () => {
     expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
   });
 
+  it("two trees on one queue directory: a command in one waits for the other's, and neither drops the other's series line (t114 N1)", async () => {
+    const queue = repo({});
+    rmSync(join(queue, ".git"), { recursive: true, force: true });
+    const trees = [repo({ "a.txt": "a\n" }), repo({ "b.txt": "b\n" })];
+    for (const tree of trees) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    const run = (cwd: string, args: string[]) =>
+      new Promise<{ status: number | null; stderr: string }>((done) => {
+        const child = require("node:child_process").spawn(process.execPath, [PQ, ...args], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (status: number | null) => done({ status, stderr }));
+      });
+    // Both at once, several times: without the queue's lock one tree's series write dropped the other's line in 7-10 tries of 10.
+    for (let round = 1; round <= 4; round++) {
+      const results = await Promise.all(trees.map((tree, i) => run(tree, ["new", `round${round}-tree${i}`])));
+      for (const r of results) expect(r).toEqual({ status: 0, stderr: "" });
+    }
+    const listed = readFileSync(join(queue, "series"), "utf8").trim().split("\n").sort();
+    expect(listed).toEqual([1, 2, 3, 4].flatMap((round) => [`round${round}-tree0`, `round${round}-tree1`]));
+    for (const tree of trees) {
+      expect(existsSync(join(tree, ".pq/backups"))).toBe(false);
+      expect(runPq(tree, ["status"]).status).toBe(0);
+    }
+    expect(readdirSync(queue).filter((name) => name.startsWith(".pq-lock"))).toEqual([]);
+    // A live pq-like holder of the queue's lock: the other tree's command waits for it, then is refused, nothing changed.
+    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+    const other = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      writeFileSync(join(queue, ".pq-lock"), `${other.pid}\n${here}\n${started}\n`);
+      const series = readFileSync(join(queue, "series"), "utf8");
+      const held = runPq(trees[1], ["new", "while-held"], { PQ_LOCK_TIMEOUT: "0.3" });
+      expect(held.status).toBe(4);
+      expect(held.stderr).toContain(`the queue directory ${queue} is locked by pid ${other.pid} (another pq is running)`);
+      expect(held.stderr).toContain(`if no pq is running, remove ${join(queue, ".pq-lock")}`);
+      expect(readFileSync(join(queue, "series"), "utf8")).toBe(series);
+      expect(existsSync(join(queue, "while-held"))).toBe(false);
+      // ci reads a copy of the queue, which does not take the lock along (the copy's stack would wait for its holder).
+      const ci = runPq(trees[0], ["ci", "--run", "true"], { PQ_LOCK_TIMEOUT: "0.3" });
+      expect(ci.status, ci.stderr).toBe(0);
+      expect(ci.stderr).not.toContain("locked");
+    } finally {
+      other.kill("SIGKILL");
+    }
+    // Its holder gone: taken over.
+    expect(runPq(trees[1], ["new", "after-it"]).status).toBe(0);
+    expect(existsSync(join(queue, ".pq-lock"))).toBe(false);
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { PqError } from "../../errors.js";
 import { loadState, statePaths } from "../../queue/state.js";
 import { takeWaiting, TreeLock } from "../../tree/lock.js";
+import { takeQueueLock } from "../../queue/queue-lock.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
 import { refuseQueueLinkedOut } from "../../queue/stack.js";
 import { defineCommand } from "../io.js";
@@ -21,8 +22,11 @@ export default defineCommand({
     // Under the tree lock, as every command that writes: beside another pq's operation it had
     // written back a patch file that operation was renaming away (t65 N5).
     const lock = await takeWaiting(() => TreeLock.acquire(statePaths(tree).lock));
+    let releaseQueue: (() => void) | null = null;
     let result: ReturnType<typeof restoreQueue>;
     try {
+      // And under the queue's, as every command that writes it: another tree may use the same queue directory.
+      releaseQueue = await takeQueueLock(tree, queueDir);
       // A killed operation's journal, the queue there: completing it is the next command's first step, and
       // what it removes is not "missing" (t66: a killed delete's patch was "restored", then trashed again).
       if (existsSync(statePaths(tree).journal) && existsSync(join(queueDir, "series")))
@@ -31,6 +35,7 @@ export default defineCommand({
         ]);
       result = restoreQueue(tree, queueDir, loadState(tree) ?? state);
     } finally {
+      releaseQueue?.();
       lock.release();
     }
     const { restored, lost } = result;
