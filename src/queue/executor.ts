@@ -26,6 +26,7 @@ import type { StatCache } from "./caches.js";
 import { execBitsTrusted, gitDirOf, refFile } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
+import { replaySeriesChange } from "./series-replay.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
@@ -264,7 +265,9 @@ async function applyEntry(
   /** Set once the tree is written: a failure before that can be put back (see execute). */
   stage?: { treeWritten: boolean },
 ): Promise<string[]> {
-  const backups = replaying ? saveEditsMadeSince(ctx, entry) : [];
+  // The series another tree's pq changed since the kill (a queue directory several trees use): the operation's change made again over it.
+  const seriesOver = new Map<string, string>();
+  const backups = replaying ? saveEditsMadeSince(ctx, entry, seriesOver) : [];
   await writeTree(ctx, entry.tree, replaying, onFile, saved);
   if (stage) stage.treeWritten = true;
   mark("tree written");
@@ -289,7 +292,7 @@ async function applyEntry(
       failpoint("queue-held");
     }
     if (after === null) removeFile(full, ctx.queueDir);
-    else writeAtomic(full, ctx.store.get(after));
+    else writeAtomic(full, seriesOver.get(path) ?? ctx.store.get(after));
   }
   failpoint("queue-written");
   if (entry.git?.indexOnly) await (await gitFor(ctx)).updateIndex(entry.git.index.map(([p, , a]) => [p, a]));
@@ -356,13 +359,11 @@ function keepLateQueueEdits(ctx: ExecContext, held: HeldFile[], saved: { queueDi
  * written; the user may have gone on editing before the next command replays the journal.
  * A tree or queue file that is neither the operation's before nor its after version is such
  * an edit (or the one file the killed pq was writing): it is copied to .pq/backups before the
- * replay overwrites it. Returns the backup directories made.
+ * replay overwrites it; but a series another tree's pq changed meanwhile, on lines the
+ * operation leaves alone, gets the operation's change made over it (`seriesOver`, see
+ * series-replay.ts). Returns the backup directories made.
  */
-function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
-  const contentId = (full: string): string | null => {
-    const text = readText(full);
-    return text === null ? null : sha1(text);
-  };
+function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map<string, string>): string[] {
   const treeEdits = entry.tree
     .filter(([path, was, after]) => {
       const full = join(ctx.tree, path);
@@ -392,8 +393,13 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry): string[] {
     .map(([path]) => path);
   const queueEdits = entry.queue
     .filter(([path, before, after]) => {
-      const id = contentId(join(ctx.queueDir, path));
-      return id !== null && id !== before && id !== after;
+      const text = readText(join(ctx.queueDir, path));
+      const id = text === null ? null : sha1(text);
+      if (id === null || id === before || id === after) return false;
+      // The series changed by another tree's pq since the kill, where this operation's change touches other lines: both kept, nothing saved.
+      const merged = path === "series" && before !== null && after !== null ? replaySeriesChange(ctx.store.get(before), ctx.store.get(after), text!) : null;
+      if (merged !== null) seriesOver.set(path, merged);
+      return merged === null;
     })
     .map(([path]) => path);
   const backups: string[] = [];

@@ -280,6 +280,30 @@ describe("edits are never lost", () => {
     expect(existsSync(join(queue, ".pq-lock"))).toBe(false);
   });
 
+  it("a pq killed in one tree, another tree's series change meanwhile: completing the operation keeps the other tree's line (t140 N2)", () => {
+    for (const failpoint of ["journal-written", "queue-written"]) {
+      const queue = repo({});
+      rmSync(join(queue, ".git"), { recursive: true, force: true });
+      const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
+      for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+      expect(runPq(a, ["new", "a1", "-m", "a1"]).status).toBe(0);
+      const killed = runPq(a, ["rename", "a1", "a1-renamed"], { PQ_FAILPOINT: failpoint });
+      expect(killed.signal).toBe("SIGKILL");
+      // The dead pq's queue lock is taken over; its operation waits in a's journal.
+      expect(runPq(b, ["new", "b1", "-m", "b1"]).status).toBe(0);
+      const completed = runPq(a, ["top"]);
+      expect([completed.status, completed.stdout]).toEqual([0, "a1-renamed\n"]);
+      expect(completed.stderr).toContain("completed an interrupted operation (rename a1 a1-renamed)");
+      expect(completed.stderr).not.toContain("saved");
+      expect(readFileSync(join(queue, "series"), "utf8")).toBe("b1\na1-renamed\n");
+      expect(existsSync(join(queue, "a1"))).toBe(false);
+      expect(existsSync(join(a, ".pq/backups"))).toBe(false);
+      // b's stack is whole: its next command works.
+      const next = runPq(b, ["new", "b2"]);
+      expect([next.status, next.stderr]).toEqual([0, ""]);
+    }
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

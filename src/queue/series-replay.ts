@@ -1,0 +1,103 @@
+/**
+ * One tree's change to a series file made again over another tree's change to the same file.
+ *
+ * Several trees can use one queue directory (src/queue/queue-lock.ts keeps their commands
+ * apart). A pq killed mid-operation in one tree leaves its journal, and with it the series that
+ * operation was to write; the other tree's commands go on meanwhile (the dead pq's queue lock is
+ * taken over) and may add or remove their own lines. Completing the journal by writing its series
+ * over the file dropped the other tree's line (t140 N2): the change is made again over the file as
+ * it is now instead, when the two changes touch different lines.
+ *
+ * Lines are matched by what they are: a patch's line by its name (its guards and options may
+ * change), any other line (a comment, a blank) by its text and how many times it came before.
+ */
+
+/** A series text's lines, each with the key it is matched by. */
+interface KeyedLines {
+  keys: string[];
+  text: Map<string, string>;
+  /** Whether the text ended with a newline. */
+  newline: boolean;
+}
+
+function keyed(text: string): KeyedLines {
+  const newline = text.endsWith("\n");
+  const lines = text === "" ? [] : (newline ? text.slice(0, -1) : text).split("\n");
+  const seen = new Map<string, number>();
+  const keys: string[] = [];
+  const byKey = new Map<string, string>();
+  for (const line of lines) {
+    const trimmed = line.trim();
+    let key: string;
+    if (trimmed === "" || trimmed.startsWith("#")) {
+      const n = (seen.get(line) ?? 0) + 1;
+      seen.set(line, n);
+      key = `\0${n}\0${line}`;
+    } else key = `patch ${trimmed.split(/\s+/)[0]}`;
+    // The same patch named twice (a series pq refuses to read): no merge.
+    if (byKey.has(key)) return { keys: [], text: new Map([["\0dup", ""]]), newline };
+    keys.push(key);
+    byKey.set(key, line);
+  }
+  return { keys, text: byKey, newline };
+}
+
+const hasDuplicates = (k: KeyedLines) => k.text.has("\0dup");
+
+/** Whether the keys `a` and `b` share are in the same order in both. */
+function sameOrder(a: string[], b: string[]): boolean {
+  const inB = new Set(b);
+  const inA = new Set(a);
+  const left = a.filter((k) => inB.has(k));
+  const right = b.filter((k) => inA.has(k));
+  return left.every((k, i) => k === right[i]);
+}
+
+/**
+ * The series `ours` (one operation's change of `base`) made again over `theirs` (another change
+ * of `base`): the text with both changes, or null when they touch the same line differently, or
+ * both reorder the lines they share.
+ */
+export function replaySeriesChange(base: string, ours: string, theirs: string): string | null {
+  if (theirs === base || theirs === ours) return ours;
+  if (ours === base) return theirs;
+  const [b, o, t] = [keyed(base), keyed(ours), keyed(theirs)];
+  if ([b, o, t].some(hasDuplicates)) return null;
+  // Each line's text in the result, or null where the result has no such line.
+  const result = new Map<string, string | null>();
+  for (const key of new Set([...b.keys, ...o.keys, ...t.keys])) {
+    const [tb, to, tt] = [b.text.get(key), o.text.get(key), t.text.get(key)];
+    let kept: string | null | undefined;
+    if (to === tb) kept = tt ?? null;
+    else if (tt === tb) kept = to ?? null;
+    else if (to === tt) kept = to ?? null;
+    else return null; // both changed it, differently (or one changed what the other removed)
+    result.set(key, kept);
+  }
+  // The lines both kept from the base stay in one side's order: the file's as it is now, unless
+  // the operation moved them (a reorder), and no merge where both did. A line the operation
+  // renamed then takes the place of its old name (before the line it came before).
+  const ourMove = !sameOrder(b.keys, o.keys);
+  const theirMove = !sameOrder(b.keys, t.keys);
+  if (ourMove && theirMove && !sameOrder(o.keys, t.keys)) return null;
+  const [first, second] = ourMove ? [o.keys, t.keys] : [t.keys, o.keys];
+  const order = first.filter((k) => result.get(k) != null);
+  const placed = new Set(order);
+  // The other side's own lines, each before the line it comes before there (at the end when none does).
+  for (let i = 0; i < second.length; i++) {
+    const key = second[i];
+    if (placed.has(key) || result.get(key) == null) continue;
+    let at = order.length;
+    for (let j = i + 1; j < second.length; j++) {
+      const next = placed.has(second[j]) ? order.indexOf(second[j]) : -1;
+      if (next !== -1) {
+        at = next;
+        break;
+      }
+    }
+    order.splice(at, 0, key);
+    placed.add(key);
+  }
+  const lines = order.map((k) => result.get(k)!);
+  return lines.length ? `${lines.join("\n")}${o.newline || t.newline ? "\n" : ""}` : "";
+}

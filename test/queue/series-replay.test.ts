@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { replaySeriesChange } from "../../src/queue/series-replay.js";
+
+const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join("");
+
+describe("one operation's series change made again over another tree's (t140 N2)", () => {
+  it("keeps a line the other tree added, wherever the operation added its own", () => {
+    expect(replaySeriesChange(text("a", "b"), text("a", "b", "mine"), text("a", "b", "theirs"))).toBe(text("a", "b", "theirs", "mine"));
+    expect(replaySeriesChange(text("a", "b"), text("a", "mine", "b"), text("a", "b", "theirs"))).toBe(text("a", "mine", "b", "theirs"));
+    // A rename keeps its place among the other tree's lines (t140 N2's own case).
+    expect(replaySeriesChange(text("a1"), text("a1-renamed"), text("b1", "a1"))).toBe(text("b1", "a1-renamed"));
+    expect(replaySeriesChange(text("a", "m", "z"), text("a", "m2", "z"), text("a", "m", "z", "t"))).toBe(text("a", "m2", "z", "t"));
+    expect(replaySeriesChange(text("a", "b"), text("mine", "a", "b"), text("theirs", "a", "b"))).toBe(text("theirs", "mine", "a", "b"));
+    expect(replaySeriesChange(text("a", "b"), text("a", "b"), text("a", "x", "y", "b"))).toBe(text("a", "x", "y", "b"));
+    expect(replaySeriesChange(text("a", "b"), text("a", "b", "mine"), text("a", "x", "y", "b"))).toBe(text("a", "x", "y", "b", "mine"));
+  });
+
+  it("keeps removals, renames and guard changes of different lines from both", () => {
+    // The operation renamed b to c; the other tree removed a and guarded d.
+    expect(replaySeriesChange(text("a", "b", "d"), text("a", "c", "d"), text("b", "d #+xen"))).toBe(text("c", "d #+xen"));
+    // A comment and a blank line are lines too, matched by their text.
+    expect(replaySeriesChange(text("# top", "a", "", "b"), text("# top", "a", "", "b", "mine"), text("# top", "", "b"))).toBe(text("# top", "", "b", "mine"));
+  });
+
+  it("takes the order of the side that moved the lines, and gives up when both did", () => {
+    expect(replaySeriesChange(text("a", "b", "c"), text("c", "a", "b"), text("a", "b", "c", "theirs"))).toBe(text("c", "a", "b", "theirs"));
+    expect(replaySeriesChange(text("a", "b", "c"), text("a", "b", "c", "mine"), text("b", "a", "c"))).toBe(text("b", "a", "c", "mine"));
+    expect(replaySeriesChange(text("a", "b", "c"), text("c", "a", "b"), text("b", "a", "c"))).toBeNull();
+  });
+
+  it("gives up where both changed one line differently, or one changed what the other removed", () => {
+    expect(replaySeriesChange(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi"))).toBeNull();
+    expect(replaySeriesChange(text("a", "b"), text("a", "b #+xen"), text("a"))).toBeNull();
+    expect(replaySeriesChange(text("a", "b"), text("a"), text("a", "b -p0"))).toBeNull();
+    // Both added a patch of one name with other options.
+    expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n -p0"))).toBeNull();
+    // A series naming a patch twice is no series pq reads.
+    expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "b", "b"))).toBeNull();
+  });
+
+  it("is the operation's text where the file is the base or already that text, and the same change twice is made once", () => {
+    expect(replaySeriesChange(text("a"), text("a", "n"), text("a"))).toBe(text("a", "n"));
+    expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n"))).toBe(text("a", "n"));
+    expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n", "theirs"))).toBe(text("a", "n", "theirs"));
+    expect(replaySeriesChange(text("a"), "", text("a", "theirs"))).toBe(text("theirs"));
+  });
+});
