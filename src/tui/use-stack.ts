@@ -475,26 +475,25 @@ export function describePop(r: { popped: string[]; top: string | null; backup?: 
 
 /**
  * The stack's state as a string that changes when another pq changes it: the applied patches,
- * the selected guards, the series file, the queue's directories (pq writes a patch file by
- * renaming a new one into place, which changes its directory; so do most editors), and the
- * records of a stopped rebase or sync (a --continue in another terminal that changes nothing
- * else ended the rebase, and the status line told to run it for half a minute: t73 N2).
+ * the selected guards, the series file, each listed patch file (pq writes one by renaming a new
+ * file into place, which gives it a new inode; an editor's save changes its time or size), and
+ * the records of a stopped rebase or sync (a --continue in another terminal that changes nothing
+ * else ended the rebase, and the status line told to run it for half a minute: t73 N2). Not the
+ * queue directory's own time: a queue directory outside the tree holds the queue lock of every
+ * command any tree runs on it, a dry run's too (t140 N3: each made the next key here refused).
  */
 function signatureOf(stack: Stack): string {
   const stamp = (path: string) => {
     const st = statSync(path, { bigint: true, throwIfNoEntry: false });
     return st ? `${st.ino}:${st.mtimeNs}:${st.size}` : "-";
   };
-  const dirs = new Set([""]);
-  for (const e of stack.series())
-    for (let at = e.name.indexOf("/"); at !== -1; at = e.name.indexOf("/", at + 1)) dirs.add(e.name.slice(0, at));
   return [
     stack.applied().join("\n"),
     stack.selectedGuards().join(" "),
     stamp(join(stack.queueDir, "series")),
     stamp(statePaths(stack.tree).rebase),
     stamp(statePaths(stack.tree).sync),
-    ...[...dirs].sort().map((d) => `${d}=${stamp(join(stack.queueDir, d))}`),
+    ...stack.series().map((e) => `${e.name}=${stamp(join(stack.queueDir, e.name))}`),
   ].join("|");
 }
 

@@ -304,6 +304,33 @@ describe("edits are never lost", () => {
     }
   });
 
+  it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
+    const queue = repo({});
+    rmSync(join(queue, ".git"), { recursive: true, force: true });
+    const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
+    for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    expect(runPq(a, ["new", "a1"]).status).toBe(0);
+    expect(runPq(b, ["new", "b1"]).status).toBe(0);
+    const series = () => readFileSync(join(queue, "series"), "utf8");
+    expect(series()).toBe("b1\na1\n");
+    const undo = runPq(a, ["undo"]);
+    expect([undo.status, undo.stderr]).toEqual([0, ""]);
+    expect(series()).toBe("b1\n");
+    expect(existsSync(join(queue, "a1"))).toBe(false);
+    const redo = runPq(a, ["redo"]);
+    expect([redo.status, redo.stderr]).toEqual([0, ""]);
+    expect(series()).toBe("b1\na1\n");
+    expect(existsSync(join(a, ".pq/backups"))).toBe(false);
+    const next = runPq(b, ["new", "b2"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+    // Both trees changed one line: no merge, refused as before, with --force saving the file.
+    expect(runPq(a, ["guard", "a1", "+xen"]).status).toBe(0);
+    writeFileSync(join(queue, "series"), series().replace("a1 #+xen", "a1 #+vmi"));
+    const refused = runPq(a, ["undo"]);
+    expect(refused.status).toBe(5);
+    expect(refused.stderr).toContain("series (queue)");
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

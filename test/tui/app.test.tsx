@@ -888,6 +888,26 @@ describe("pq tui against what a hostile tester tried", () => {
     await settle(ui.lastFrame, /now at: two/);
   });
 
+  it("a queue directory outside the tree: another tree's command on it that changes nothing here is no change of this screen's stack (t140 N3)", async () => {
+    const queue = tempDir();
+    dirs.push(queue);
+    const [dir, elsewhere] = [makeRepo({ "a.txt": "a\n" }), makeRepo({ "a.txt": "a\n" })];
+    dirs.push(dir, elsewhere);
+    const stack = await Stack.init({ tree: dir, queue });
+    await stack.newPatch("one", { message: "add one to a" });
+    write(dir, "a.txt", "a\none\n");
+    await stack.refresh();
+    await stack.pop({ all: true });
+    const other = await Stack.init({ tree: elsewhere, queue });
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /0\/1 applied/);
+    // The other tree's dry run takes the queue directory's lock (made and removed there) and writes nothing.
+    await other.push({ all: true, dryRun: true });
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /now at: one/);
+    expect(ui.lastFrame()).not.toContain("changed in another terminal");
+  });
+
   it("shows, without a key, a change made elsewhere before its first look, and a subject changed elsewhere", async () => {
     const { dir, stack } = await threePatches();
     const ui = mount(stack);

@@ -5,6 +5,7 @@
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
+import { replaySeriesChange } from "../series-replay.js";
 import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
@@ -225,10 +226,18 @@ export async function planUndo(
       return now !== v && now !== final.get(path) && !(stackNow.has(path) && stackNow.get(path) === now);
     })
     .map(([p]) => p);
+  // The series changed since by another tree's pq on the same queue directory (see queue-lock.ts):
+  // the move's own change of it made over the file as it is, where the two touch different lines
+  // (t140 N4: --force wrote the old series back and took the other tree's line out with it).
+  const seriesOver = new Map<string, string>();
   const queueDirty = [...queueRequired].filter(([path, id]) => {
     const text = readQueueText(ctx.queueDir, path);
     const now = text === null ? null : sha1(text);
-    return now !== id && now !== queueFinal.get(path);
+    if (now === id || now === queueFinal.get(path)) return false;
+    const to = queueFinal.get(path);
+    const merged = path === "series" && id !== null && to != null && text !== null ? replaySeriesChange(store.get(id), store.get(to), text) : null;
+    if (merged !== null) seriesOver.set(path, merged);
+    return merged === null;
   });
   // A redo of a refresh whose edits are gone from the tree (the file put back as the stack
   // leaves it): the patch would hold what the tree does not. Refused as changed since; --force
@@ -342,7 +351,7 @@ export async function planUndo(
   }
   for (const [path, id] of queueFinal) {
     if (id === null) tx.removePatch(path, false);
-    else tx.writePatch(path, store.get(id));
+    else tx.writePatch(path, seriesOver.get(path) ?? store.get(id));
   }
   const last = ordered.at(-1)!;
   const was = tx.state;
