@@ -15,11 +15,17 @@ import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
 import { Series } from "./series.js";
+import { replaySeriesChange } from "./series-replay.js";
 import { statePaths, type StackState } from "./state.js";
 
 export interface QueueRestore {
   /** Queue files written back (series and patch files, relative to the queue directory). */
   restored: string[];
+  /**
+   * Applied patches the series there did not list, whose lines this tree's last series gave
+   * back: another tree on the same queue directory restored its own, older series first (t140 N9).
+   */
+  relisted: string[];
   /** Applied patches whose text pq has no copy of. */
   lost: string[];
 }
@@ -66,6 +72,7 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   // What a killed restore-queue left of its writes (NAME.tmp-PID): it writes no journal whose replay would sweep them (t110 N1).
   for (const dir of new Set([...latest.keys(), "series"].map((path) => dirname(join(queueDir, path)))))
     removeDeadTemporaries(dir, (name) => latest.has(relative(queueDir, join(dir, name)).split(sep).join("/")) || name === "series");
+  const relisted: string[] = [];
   try {
     for (const [path, id] of latest) {
       if (id === null || existsSync(join(queueDir, path))) continue;
@@ -79,6 +86,8 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
       writeAtomic(join(queueDir, path), text);
       restored.push(path);
     }
+    const lastSeries = latest.get("series");
+    if (lastSeries) relisted.push(...relistApplied(queueDir, state, store.get(lastSeries)));
   } finally {
     store.close();
   }
@@ -87,7 +96,42 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     writeAtomic(join(queueDir, "series"), nameToBytes(state.applied.map((p) => `${p.name}\n`).join("")));
     restored.push("series");
   }
-  return { restored: restored.sort(), lost };
+  return { restored: restored.sort(), relisted, lost };
+}
+
+/**
+ * A series that is there but does not list every applied patch of this tree: another tree on
+ * the same queue directory wrote it (its restore of its own last series, older than this
+ * tree's). The missing lines are put back where this tree's last series (`ours`) had them, the
+ * rest of the file as it is; nothing when the two cannot be told apart line by line. Returns
+ * the names put back.
+ */
+function relistApplied(queueDir: string, state: StackState, ours: string): string[] {
+  const file = join(queueDir, "series");
+  const now = readText(file);
+  if (now === null) return [];
+  let listed: Set<string>;
+  let ourNames: string[];
+  try {
+    listed = new Set(Series.fromBytes(now).names());
+    ourNames = Series.fromBytes(ours).names();
+  } catch {
+    return []; // unreadable: every command says so, with the way out
+  }
+  const missing = new Set(state.applied.map((p) => p.name).filter((name) => !listed.has(name) && ourNames.includes(name)));
+  if (!missing.size) return [];
+  // Our last series without those lines is the base both sides changed: ours by having them.
+  const base = ours
+    .split("\n")
+    .filter((line) => {
+      const trimmed = line.trim();
+      return trimmed === "" || trimmed.startsWith("#") || !missing.has(trimmed.split(/\s+/)[0]);
+    })
+    .join("\n");
+  const merged = replaySeriesChange(base, ours, now);
+  if (merged === null) return [];
+  writeAtomic(file, merged);
+  return [...missing];
 }
 
 /** The queue directory (absolute) a stored state names, or null where the store cannot tell. */

@@ -335,6 +335,18 @@ export class Stack {
       throw new PqError("usage", "the queue cannot be the working tree itself", ["pick a directory of its own, e.g. patches/ (pq init --queue patches)"]);
     }
     const queue = leadsOutside(rel) ? queueAbs : rel || ".";
+    // A directory of the tree that is a link out of it (ln -s /shared/q patches): every command
+    // after init refused it, with advice about a committed link that never was (t140 N10).
+    // Named by where it leads, the queue is that directory.
+    try {
+      refuseQueueLinkedOut(tree, queueAbs);
+    } catch (e) {
+      if (!(e instanceof PqError)) throw e;
+      const target = String(e.data.target);
+      throw new PqError("unsafe-path", `the queue directory ${queueAbs} leads out of the tree, to ${target}, through a symbolic link`, [
+        `pq init --queue ${shellWord(target)} uses that directory as the queue (outside the tree, as a queue several trees share)`,
+      ], e.data);
+    }
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
       throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
     }

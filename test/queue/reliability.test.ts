@@ -331,6 +331,41 @@ describe("edits are never lost", () => {
     expect(refused.stderr).toContain("series (queue)");
   });
 
+  it("pq init refuses a queue directory that is a link out of the tree, naming the --queue that uses where it leads (t140 N10)", () => {
+    const queue = repo({});
+    rmSync(join(queue, ".git"), { recursive: true, force: true });
+    const tree = repo({ "f.txt": "base\n" });
+    symlinkSync(queue, join(tree, "patches"));
+    const refused = runPq(tree, ["init"]);
+    expect(refused.status).toBe(7);
+    expect(refused.stderr).toContain(`leads out of the tree, to ${queue}, through a symbolic link`);
+    expect(refused.stderr).toContain(`pq init --queue ${queue} uses that directory`);
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    // The advice, word for word.
+    expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    expect(runPq(tree, ["new", "p"]).status).toBe(0);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("p\n");
+  });
+
+  it("restore-queue in the second of two trees on one lost queue directory lists its applied patch again (t140 N9)", () => {
+    const queue = repo({});
+    rmSync(join(queue, ".git"), { recursive: true, force: true });
+    const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
+    for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    expect(runPq(a, ["new", "a1"]).status).toBe(0);
+    expect(runPq(b, ["new", "b1"]).status).toBe(0);
+    rmSync(queue, { recursive: true, force: true });
+    expect(runPq(a, ["restore-queue"]).status).toBe(0);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("a1\n");
+    const restored = runPq(b, ["restore-queue"]);
+    expect([restored.status, restored.stderr]).toEqual([0, ""]);
+    expect(restored.stdout).toContain(`put b1 back in ${join(queue, "series")}`);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("b1\na1\n");
+    expect(existsSync(join(queue, "b1"))).toBe(true);
+    const next = runPq(b, ["new", "b2"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

@@ -38,8 +38,13 @@ export default defineCommand({
       releaseQueue?.();
       lock.release();
     }
-    const { restored, lost } = result;
+    const { restored, relisted, lost } = result;
+    if (relisted.length)
+      io.out(
+        `put ${relisted.join(", ")} back in ${join(queueDir, "series")}: applied here, not listed in the series another tree using the queue directory wrote`,
+      );
     if (!restored.length && !lost.length) {
+      if (relisted.length) return;
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
       if (!existsSync(join(queueDir, "series")))
         throw new PqError("not-found", `pq has no copy of the queue ${queueDir}: no operation wrote a file of it, and pq init kept none`, [
