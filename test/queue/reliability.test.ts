@@ -41,6 +41,21 @@ const PQ = resolve("bin/pq.js");
 const runPq = (cwd: string, args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [PQ, ...args], { cwd, encoding: "utf8", env: { ...process.env, ...env } });
 
+/** A directory of its own, no repository (a queue directory several trees use). */
+function plainDir(): string {
+  const dir = repo({});
+  rmSync(join(dir, ".git"), { recursive: true, force: true });
+  return dir;
+}
+
+/** Two trees of one file each with a stack on one queue directory outside both (pq init --queue DIR in each). */
+function twoTreesOnOneQueue(files: [Record<string, string>, Record<string, string>] = [{ "f.txt": "base\n" }, { "f.txt": "base\n" }]) {
+  const queue = plainDir();
+  const trees = files.map((f) => repo(f));
+  for (const tree of trees) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+  return { queue, a: trees[0], b: trees[1], trees };
+}
+
 /**
  * Damages pq's object packs in place, their sizes whole: flips the byte `offset` into the first
  * copy of each mark in each pack (every copy, with `every`), in `packs` or all of them. Returns
@@ -231,10 +246,7 @@ describe("edits are never lost", () => {
   });
 
   it("two trees on one queue directory: a command in one waits for the other's, and neither drops the other's series line (t114 N1)", async () => {
-    const queue = repo({});
-    rmSync(join(queue, ".git"), { recursive: true, force: true });
-    const trees = [repo({ "a.txt": "a\n" }), repo({ "b.txt": "b\n" })];
-    for (const tree of trees) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    const { queue, trees } = twoTreesOnOneQueue([{ "a.txt": "a\n" }, { "b.txt": "b\n" }]);
     const run = (cwd: string, args: string[]) =>
       new Promise<{ status: number | null; stderr: string }>((done) => {
         const child = require("node:child_process").spawn(process.execPath, [PQ, ...args], { cwd, stdio: ["ignore", "ignore", "pipe"] });
@@ -282,10 +294,7 @@ describe("edits are never lost", () => {
 
   it("a pq killed in one tree, another tree's series change meanwhile: completing the operation keeps the other tree's line (t140 N2)", () => {
     for (const failpoint of ["journal-written", "queue-written"]) {
-      const queue = repo({});
-      rmSync(join(queue, ".git"), { recursive: true, force: true });
-      const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
-      for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+      const { queue, a, b } = twoTreesOnOneQueue();
       expect(runPq(a, ["new", "a1", "-m", "a1"]).status).toBe(0);
       const killed = runPq(a, ["rename", "a1", "a1-renamed"], { PQ_FAILPOINT: failpoint });
       expect(killed.signal).toBe("SIGKILL");
@@ -305,10 +314,7 @@ describe("edits are never lost", () => {
   });
 
   it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
-    const queue = repo({});
-    rmSync(join(queue, ".git"), { recursive: true, force: true });
-    const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
-    for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);
     expect(runPq(b, ["new", "b1"]).status).toBe(0);
     const series = () => readFileSync(join(queue, "series"), "utf8");
@@ -332,8 +338,7 @@ describe("edits are never lost", () => {
   });
 
   it("pq init refuses a queue directory that is a link out of the tree, naming the --queue that uses where it leads (t140 N10)", () => {
-    const queue = repo({});
-    rmSync(join(queue, ".git"), { recursive: true, force: true });
+    const queue = plainDir();
     const tree = repo({ "f.txt": "base\n" });
     symlinkSync(queue, join(tree, "patches"));
     const refused = runPq(tree, ["init"]);
@@ -348,10 +353,7 @@ describe("edits are never lost", () => {
   });
 
   it("restore-queue in the second of two trees on one lost queue directory lists its applied patch again (t140 N9)", () => {
-    const queue = repo({});
-    rmSync(join(queue, ".git"), { recursive: true, force: true });
-    const [a, b] = [repo({ "f.txt": "base\n" }), repo({ "f.txt": "base\n" })];
-    for (const tree of [a, b]) expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
+    const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);
     expect(runPq(b, ["new", "b1"]).status).toBe(0);
     rmSync(queue, { recursive: true, force: true });
