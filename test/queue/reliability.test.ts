@@ -368,6 +368,18 @@ describe("edits are never lost", () => {
     expect([next.status, next.stderr]).toEqual([0, ""]);
   });
 
+  it("pq init on the queue inside another tree says that the two are not kept apart (t140 N5)", () => {
+    const a = repo({ "f.txt": "base\n" });
+    const b = repo({ "f.txt": "base\n" });
+    expect(runPq(a, ["init"]).status).toBe(0);
+    const shared = runPq(b, ["init", "--queue", join(a, "patches")]);
+    expect(shared.status).toBe(0);
+    expect(shared.stdout).toContain(`note: ${join(a, "patches")} is the queue inside ${a}, whose commands do not take its lock`);
+    // A queue directory of its own: no note.
+    const c = repo({ "f.txt": "base\n" });
+    expect(runPq(c, ["init", "--queue", plainDir()]).stdout).not.toContain("note:");
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);

@@ -92,6 +92,11 @@ export default defineCommand({
     io.out(
       `initialised a pq stack in ${stack.tree} with the queue ${stack.queueDir}${quiltSetting ? ` (${quiltSetting.from})` : ""} (${plural(stack.series().length, "patch", "patches")} in its series)`,
     );
+    const owner = queueOwnedElsewhere(stack.tree, stack.queueDir);
+    if (owner)
+      io.out(
+        `note: ${stack.queueDir} is the queue inside ${owner}, whose commands do not take its lock: pq commands run there and here at the same moment can lose a series line; pq init --queue DIR with a directory outside both trees keeps them apart`,
+      );
     // Where the repository's info/exclude could not be written, .pq/ has no guard from git clean -fdx: said (t103 N4).
     if (repositoryAt(stack.tree) && !stateDirGuarded(statePaths(stack.tree).dir))
       io.out(
@@ -193,4 +198,21 @@ function vendorSeriesNote(queueDir: string): string | null {
   }
   if (!names.length) return null;
   return `note: dpkg-source applies ${names.join(" or ")} (a vendor's series) in place of series where that vendor builds the package, and pq works on series: ln -sf ${names[0]} ${series} makes them one list, which pq then keeps (as quilt does)`;
+}
+
+/**
+ * The tree whose own queue, inside it, `queueDir` is, when that is another tree than `tree`: its
+ * commands take no queue lock (src/queue/queue-lock.ts), so the two trees are not kept apart
+ * (t140 N5: pq init said nothing of it).
+ */
+function queueOwnedElsewhere(tree: string, queueDir: string): string | null {
+  if (queueInTree(tree, queueDir) !== null) return null;
+  const owner = Stack.enclosingTree(queueDir);
+  if (owner === null || sameDirectory(owner, tree)) return null;
+  try {
+    const state = loadState(owner);
+    return state && sameDirectory(resolve(owner, state.queue), queueDir) ? owner : null;
+  } catch {
+    return null; // its state unreadable: that tree's own commands say so
+  }
 }
