@@ -64,7 +64,10 @@ function pickCommits(tree: string, opts: { count?: number; range?: string }): st
     if (parents > 1) throw new PqError("unsupported", `${c.slice(0, 12)} is a merge; pq uncommit only turns single-parent commits into patches`);
     if (parents === 0) {
       if (isShallow(tree)) throw shallowBoundary(c);
-      throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`);
+      // The branch's first commit: there is no commit to move it back to (t139 N6).
+      throw new PqError("refused", `${c.slice(0, 12)} is the root commit; there is no base to move HEAD back to`, [
+        "if pq finish made it (the repository's first commit), pq undo takes that finish back: the branch has no commit again and the patch is applied (pq oplog shows whether the finish is the last operation)",
+      ]);
     }
   }
   return list;

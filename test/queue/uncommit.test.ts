@@ -268,6 +268,11 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     expect(redo.code, redo.err).toBe(0);
     expect(git(dir, "log", "--format=%s", "main").trim()).toBe("the first file");
     expect(read(dir, "patches/series").trim()).toBe("");
+    // uncommit of that first commit: refused, naming the undo that takes it back (t139 N6).
+    const root = await pq(dir, "uncommit");
+    expect(root.code).toBe(12);
+    expect(root.err).toContain("is the root commit; there is no base to move HEAD back to");
+    expect(root.err).toContain("if pq finish made it (the repository's first commit), pq undo takes that finish back");
     // An undo killed right after it took the branch back to none is completed by the next command (t139 N2).
     const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "undo"], { cwd: dir, env: { ...process.env, PQ_FAILPOINT: "git-moved" } });
     expect(killed.signal).toBe("SIGKILL");
