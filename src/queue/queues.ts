@@ -10,6 +10,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { takeWaiting, TreeLock } from "../tree/lock.js";
+import { takeQueueLock } from "./queue-lock.js";
 import { Series } from "./series.js";
 import type { Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
@@ -56,10 +57,10 @@ function validateQueueName(name: string): void {
 }
 
 /** `fn` under the tree lock, taken as every command takes it: waiting for another live pq (PQ_LOCK_TIMEOUT, t138 N9). */
-async function withTreeLock<T>(tree: string, fn: () => T): Promise<T> {
+async function withTreeLock<T>(tree: string, fn: () => T | Promise<T>): Promise<T> {
   const lock = await takeWaiting(() => TreeLock.acquire(statePaths(tree).lock));
   try {
-    return fn();
+    return await fn();
   } finally {
     lock.release();
   }
@@ -181,7 +182,7 @@ export async function deleteQueue(
   name: string,
   opts: { purge?: boolean } = {},
 ): Promise<{ trashed?: string; left?: { dir: string; files: string[] } }> {
-  return withTreeLock(stack.tree, () => {
+  return withTreeLock(stack.tree, async () => {
     const reg = readRegistry(stack.tree);
     const dir = reg[name];
     if (!dir) throw new PqError("not-found", `there is no queue named ${name}`);
@@ -203,11 +204,18 @@ export async function deleteQueue(
     if (opts.purge && existsSync(abs)) {
       // The queue's own files only, into the trash (a patch file in a subdirectory keeps its path
       // there); whatever else the directory holds stays, and the directory goes only when empty.
-      const own = queueOwnFiles(abs);
-      trashed = join(statePaths(stack.tree).trash, `${new Date().toISOString().replace(/[:.]/g, "-")}-queue-${name}`);
-      for (const file of own) {
-        mkdirSync(dirname(join(trashed, file)), { recursive: true });
-        renameSync(join(abs, file), join(trashed, file));
+      // Under that directory's lock, as every command on it (another tree may use it: t140 N8).
+      const releaseQueue = await takeQueueLock(stack.tree, abs);
+      let own: string[];
+      try {
+        own = queueOwnFiles(abs);
+        trashed = join(statePaths(stack.tree).trash, `${new Date().toISOString().replace(/[:.]/g, "-")}-queue-${name}`);
+        for (const file of own) {
+          mkdirSync(dirname(join(trashed, file)), { recursive: true });
+          renameSync(join(abs, file), join(trashed, file));
+        }
+      } finally {
+        releaseQueue();
       }
       removeEmptyDirs(abs, own);
       recordPurge(stack.tree, abs);

@@ -380,6 +380,31 @@ describe("edits are never lost", () => {
     expect(runPq(c, ["init", "--queue", plainDir()]).stdout).not.toContain("note:");
   });
 
+  it("queue delete --purge of a queue directory outside the tree waits for its lock, which another tree's pq may hold (t140 N8)", () => {
+    const tree = repo({ "f.txt": "base\n" });
+    expect(runPq(tree, ["init"]).status).toBe(0);
+    const other = join(plainDir(), "q");
+    expect(runPq(tree, ["queue", "create", "other", "--dir", other]).status).toBe(0);
+    expect(existsSync(join(other, "series"))).toBe(true);
+    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+    const holder = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      const stat = readFileSync(`/proc/${holder.pid}/stat`, "latin1");
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      writeFileSync(join(other, ".pq-lock"), `${holder.pid}\n${here}\n${started}\n`);
+      const held = runPq(tree, ["queue", "delete", "other", "--purge"], { PQ_LOCK_TIMEOUT: "0.3" });
+      expect(held.status).toBe(4);
+      expect(held.stderr).toContain(`the queue directory ${other} is locked by pid ${holder.pid}`);
+      expect(existsSync(join(other, "series"))).toBe(true);
+      expect(runPq(tree, ["queue", "list"]).stdout).toContain("other");
+    } finally {
+      holder.kill("SIGKILL");
+    }
+    const purged = runPq(tree, ["queue", "delete", "other", "--purge"]);
+    expect([purged.status, purged.stderr]).toEqual([0, ""]);
+    expect(existsSync(other)).toBe(false);
+  });
+
   it("queue create, switch and delete and restore-queue wait for another live pq's lock, as every other command does (t138 N9)", () => {
     const dir = repo({ "a.txt": "a\n" });
     expect(runPq(dir, ["init"]).status).toBe(0);
