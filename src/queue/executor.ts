@@ -16,7 +16,7 @@ import { PqError } from "../errors.js";
 import { mark } from "../core/timings.js";
 import type { GitRepo } from "../git/repo.js";
 import { checkTreePath, ParentDirs, throughSymlink, underRoot } from "../tree/paths.js";
-import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, type FileStat } from "../tree/files.js";
+import { asciiJson, deadLeftovers, fileStat, knownSha1, readText, removeDeadTemporaries, removeFile, replaceFile, sha1, writeAtomic, writeText, type FileStat } from "../tree/files.js";
 import { isDirectory, isRegular, isSymlink, statStamp } from "../tree/stat.js";
 import { TreeDirs } from "../tree/tree-dirs.js";
 import { queueFileTarget } from "../tree/paths.js";
@@ -224,6 +224,7 @@ export async function execute(
     // goes, and nothing was changed (verify-16 F4). Only if that fails too is the operation
     // left for the next command to complete.
     if (!stage.treeWritten && systemErrorCode(e) !== null && (await rollBackTree(ctx, entry, saved))) {
+      rmSync(paths.queueWritten, { force: true });
       rmSync(paths.journal, { force: true });
       // Edits made while it ran, which the writes or the putting back saved before overwriting them: said where.
       throw refusedWhileWriting(entry.op, e, saved.dir);
@@ -244,6 +245,7 @@ export async function execute(
     throw halfDone(entry.op, e, "was done, but could not be added to the operation log (.pq/oplog)", ctx.tree);
   }
   failpoint("oplog-appended");
+  rmSync(paths.queueWritten, { force: true });
   rmSync(paths.journal, { force: true });
   mark("logged");
   return entry;
@@ -267,7 +269,11 @@ async function applyEntry(
 ): Promise<string[]> {
   // The series another tree's pq changed since the kill (a queue directory several trees use): the operation's change made again over it.
   const seriesOver = new Map<string, string>();
-  const backups = replaying ? saveEditsMadeSince(ctx, entry, seriesOver) : [];
+  // The killed pq had written the queue files already: what is there now is newer (another
+  // tree's command since, or a hand edit), and stays (t141 N1: a series another tree had taken
+  // back to the operation's before was written over again).
+  const queueDone = replaying && entry.queue.length > 0 && existsSync(statePaths(ctx.tree).queueWritten);
+  const backups = replaying ? saveEditsMadeSince(ctx, entry, seriesOver, queueDone) : [];
   await writeTree(ctx, entry.tree, replaying, onFile, saved);
   if (stage) stage.treeWritten = true;
   mark("tree written");
@@ -291,9 +297,11 @@ async function applyEntry(
       if (link !== null) held.push({ path, link, seen: id });
       failpoint("queue-held");
     }
+    if (queueDone) continue;
     if (after === null) removeFile(full, ctx.queueDir);
     else writeAtomic(full, seriesOver.get(path) ?? ctx.store.get(after));
   }
+  if (entry.queue.length && !queueDone) writeText(statePaths(ctx.tree).queueWritten, "");
   failpoint("queue-written");
   if (entry.git?.indexOnly) await (await gitFor(ctx)).updateIndex(entry.git.index.map(([p, , a]) => [p, a]));
   else if (entry.git) await moveGit(ctx, entry.op, entry.git.ref, entry.git.from, entry.git.to, entry.git.index.map(([p, , a]) => [p, a]), replaying);
@@ -363,7 +371,7 @@ function keepLateQueueEdits(ctx: ExecContext, held: HeldFile[], saved: { queueDi
  * operation leaves alone, gets the operation's change made over it (`seriesOver`, see
  * series-replay.ts). Returns the backup directories made.
  */
-function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map<string, string>): string[] {
+function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map<string, string>, queueDone: boolean): string[] {
   const treeEdits = entry.tree
     .filter(([path, was, after]) => {
       const full = join(ctx.tree, path);
@@ -391,7 +399,7 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
       return !(text !== null && halfWritten(text, storedText(ctx, was), storedText(ctx, after)));
     })
     .map(([path]) => path);
-  const queueEdits = entry.queue
+  const queueEdits = (queueDone ? [] : entry.queue)
     .filter(([path, before, after]) => {
       const text = readText(join(ctx.queueDir, path));
       const id = text === null ? null : sha1(text);
@@ -822,6 +830,7 @@ export async function recover(ctx: ExecContext): Promise<Recovery | null> {
     throw halfDone(entry.op, e, "was interrupted earlier and cannot be completed now", ctx.tree);
   }
   if (lastOplogId(paths.oplog) !== entry.id) appendOplog(paths.oplog, entry);
+  rmSync(paths.queueWritten, { force: true });
   rmSync(paths.journal, { force: true });
   removeDeadTemporaries(paths.dir, () => true);
   // A trash copy's temporary file the kill left (verify-11 Z3): the copy itself was written again above.

@@ -100,11 +100,11 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
 }
 
 /**
- * A series that is there but does not list every applied patch of this tree: another tree on
- * the same queue directory wrote it (its restore of its own last series, older than this
- * tree's). The missing lines are put back where this tree's last series (`ours`) had them, the
- * rest of the file as it is; nothing when the two cannot be told apart line by line. Returns
- * the names put back.
+ * A series that is there but does not list this tree's applied patches, or patch files there
+ * that this tree's last series (`ours`) listed: another tree on the same queue directory wrote
+ * it (its restore of its own last series, older than this tree's). The missing lines are put
+ * back where `ours` had them, the rest of the file as it is; nothing when the two cannot be told
+ * apart line by line. Returns the names put back.
  */
 function relistApplied(queueDir: string, state: StackState, ours: string): string[] {
   const file = join(queueDir, "series");
@@ -118,7 +118,9 @@ function relistApplied(queueDir: string, state: StackState, ours: string): strin
   } catch {
     return []; // unreadable: every command says so, with the way out
   }
-  const missing = new Set(state.applied.map((p) => p.name).filter((name) => !listed.has(name) && ourNames.includes(name)));
+  // Applied here, or a patch file that is there (restored just now, unapplied: t141 N6), and named in our last series.
+  const applied = new Set(state.applied.map((p) => p.name));
+  const missing = new Set(ourNames.filter((name) => !listed.has(name) && (applied.has(name) || existsSync(join(queueDir, name)))));
   if (!missing.size) return [];
   // Our last series without those lines is the base both sides changed: ours by having them.
   const base = ours

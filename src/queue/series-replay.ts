@@ -74,28 +74,31 @@ export function replaySeriesChange(base: string, ours: string, theirs: string): 
     else return null; // both changed it, differently (or one changed what the other removed)
     result.set(key, kept);
   }
+  // A patch both sides took out while one of them added a line: a rename (or a fold into a new
+  // name) beside the other's rename or delete of the same patch, which no order of the two
+  // commands gives: the patch would be listed twice, or a deleted one come back (t141 N2).
+  const takenByBoth = b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key));
+  const adds = (side: KeyedLines) => side.keys.some((key) => key.startsWith("patch ") && !b.text.has(key));
+  if (takenByBoth && (adds(o) || adds(t))) return null;
   // The lines both kept from the base stay in one side's order: the file's as it is now, unless
   // the operation moved them (a reorder), and no merge where both did. A line the operation
-  // renamed then takes the place of its old name (before the line it came before).
+  // renamed then takes the place of its old name (after the line it came after).
   const ourMove = !sameOrder(b.keys, o.keys);
   const theirMove = !sameOrder(b.keys, t.keys);
   if (ourMove && theirMove && !sameOrder(o.keys, t.keys)) return null;
   const [first, second] = ourMove ? [o.keys, t.keys] : [t.keys, o.keys];
   const order = first.filter((k) => result.get(k) != null);
   const placed = new Set(order);
-  // The other side's own lines, each before the line it comes before there (at the end when none does).
+  // The other side's own lines, each right after the line it comes after there (else before the
+  // line it comes before; at the end when neither is placed): a renamed patch stays on the
+  // patch below it, wherever the other side moved the one above it (t141 N3).
   for (let i = 0; i < second.length; i++) {
     const key = second[i];
     if (placed.has(key) || result.get(key) == null) continue;
-    let at = order.length;
-    for (let j = i + 1; j < second.length; j++) {
-      const next = placed.has(second[j]) ? order.indexOf(second[j]) : -1;
-      if (next !== -1) {
-        at = next;
-        break;
-      }
-    }
-    order.splice(at, 0, key);
+    let at = -1;
+    for (let j = i - 1; j >= 0 && at === -1; j--) if (placed.has(second[j])) at = order.indexOf(second[j]) + 1;
+    for (let j = i + 1; j < second.length && at === -1; j++) if (placed.has(second[j])) at = order.indexOf(second[j]);
+    order.splice(at === -1 ? order.length : at, 0, key);
     placed.add(key);
   }
   const lines = order.map((k) => result.get(k)!);

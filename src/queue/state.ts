@@ -91,6 +91,8 @@ function makeStatePaths(tree: string) {
     dir,
     state: join(dir, "state.json"),
     journal: join(dir, "journal.json"),
+    /** Made once the journal's queue files are written (see the executor's applyEntry). */
+    queueWritten: join(dir, "journal-queue-written"),
     lock: join(dir, "lock"),
     objects: join(dir, "objects"),
     statCache: join(dir, "statcache"),

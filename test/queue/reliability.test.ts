@@ -352,19 +352,67 @@ describe("edits are never lost", () => {
     expect(readFileSync(join(queue, "series"), "utf8")).toBe("p\n");
   });
 
+  it("a pq killed after its queue writes: what another tree wrote since stands, a change that takes the series back included (t141 N1)", () => {
+    // b takes back the guard a's killed command had set.
+    const one = twoTreesOnOneQueue();
+    expect(runPq(one.a, ["new", "a1"]).status).toBe(0);
+    expect(runPq(one.a, ["pop"]).status).toBe(0);
+    expect(runPq(one.a, ["guard", "a1", "+g"], { PQ_FAILPOINT: "queue-written" }).signal).toBe("SIGKILL");
+    expect(runPq(one.b, ["guard", "a1", "--none"]).status).toBe(0);
+    const completed = runPq(one.a, ["series"]);
+    expect(completed.stderr).toContain("completed an interrupted operation (guard a1 +g)");
+    expect(readFileSync(join(one.queue, "series"), "utf8")).toBe("a1\n");
+    // b makes a patch of the name a's killed delete took out, and refreshes it.
+    const two = twoTreesOnOneQueue();
+    expect(runPq(two.a, ["new", "a1", "-m", "a's a1"]).status).toBe(0);
+    expect(runPq(two.a, ["pop"]).status).toBe(0);
+    expect(runPq(two.a, ["delete", "a1"], { PQ_FAILPOINT: "queue-written" }).signal).toBe("SIGKILL");
+    expect(runPq(two.b, ["new", "a1", "-m", "b's own a1"]).status).toBe(0);
+    writeFileSync(join(two.b, "f.txt"), "base\nb\n");
+    expect(runPq(two.b, ["refresh"]).status).toBe(0);
+    const status = runPq(two.a, ["status"]);
+    expect(status.stderr).toContain("completed an interrupted operation (delete a1)");
+    expect(status.stderr).not.toContain("saved");
+    expect(readFileSync(join(two.queue, "series"), "utf8")).toBe("a1\n");
+    expect(readFileSync(join(two.queue, "a1"), "utf8")).toContain("b's own a1");
+    const next = runPq(two.b, ["new", "b2"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
+  it("undo 2 over another tree's series change between the two operations keeps that change (t141 N4)", () => {
+    const { queue, a, b } = twoTreesOnOneQueue();
+    expect(runPq(a, ["new", "a1"]).status).toBe(0);
+    expect(runPq(b, ["new", "b1"]).status).toBe(0);
+    expect(runPq(a, ["new", "a2"]).status).toBe(0);
+    const series = () => readFileSync(join(queue, "series"), "utf8");
+    expect(series()).toBe("b1\na1\na2\n");
+    const undo = runPq(a, ["undo", "2"]);
+    expect([undo.status, undo.stderr]).toEqual([0, ""]);
+    expect(series()).toBe("b1\n");
+    const redo = runPq(a, ["redo", "2"]);
+    expect([redo.status, redo.stderr]).toEqual([0, ""]);
+    expect(series()).toBe("b1\na1\na2\n");
+    const next = runPq(b, ["new", "b2"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
   it("restore-queue in the second of two trees on one lost queue directory lists its applied patch again (t140 N9)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);
     expect(runPq(b, ["new", "b1"]).status).toBe(0);
+    // An unapplied patch of b's too (t141 N6).
+    expect(runPq(b, ["new", "b2"]).status).toBe(0);
+    expect(runPq(b, ["pop"]).status).toBe(0);
     rmSync(queue, { recursive: true, force: true });
     expect(runPq(a, ["restore-queue"]).status).toBe(0);
     expect(readFileSync(join(queue, "series"), "utf8")).toBe("a1\n");
     const restored = runPq(b, ["restore-queue"]);
     expect([restored.status, restored.stderr]).toEqual([0, ""]);
-    expect(restored.stdout).toContain(`put b1 back in ${join(queue, "series")}`);
-    expect(readFileSync(join(queue, "series"), "utf8")).toBe("b1\na1\n");
+    expect(restored.stdout).toContain(`put b1, b2 back in ${join(queue, "series")}: this tree's`);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("b1\nb2\na1\n");
     expect(existsSync(join(queue, "b1"))).toBe(true);
-    const next = runPq(b, ["new", "b2"]);
+    expect(existsSync(join(queue, "b2"))).toBe(true);
+    const next = runPq(b, ["new", "b3"]);
     expect([next.status, next.stderr]).toEqual([0, ""]);
   });
 

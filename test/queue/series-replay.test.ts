@@ -5,11 +5,13 @@ const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join("");
 
 describe("one operation's series change made again over another tree's (t140 N2)", () => {
   it("keeps a line the other tree added, wherever the operation added its own", () => {
-    expect(replaySeriesChange(text("a", "b"), text("a", "b", "mine"), text("a", "b", "theirs"))).toBe(text("a", "b", "theirs", "mine"));
+    expect(replaySeriesChange(text("a", "b"), text("a", "b", "mine"), text("a", "b", "theirs"))).toBe(text("a", "b", "mine", "theirs"));
     expect(replaySeriesChange(text("a", "b"), text("a", "mine", "b"), text("a", "b", "theirs"))).toBe(text("a", "mine", "b", "theirs"));
     // A rename keeps its place among the other tree's lines (t140 N2's own case).
     expect(replaySeriesChange(text("a1"), text("a1-renamed"), text("b1", "a1"))).toBe(text("b1", "a1-renamed"));
     expect(replaySeriesChange(text("a", "m", "z"), text("a", "m2", "z"), text("a", "m", "z", "t"))).toBe(text("a", "m2", "z", "t"));
+    // The renamed line stays after the line below it, wherever the other tree moved the one above it (t141 N3).
+    expect(replaySeriesChange(text("a1", "a2", "a3"), text("a1", "a2r", "a3"), text("a3", "a1", "a2"))).toBe(text("a3", "a1", "a2r"));
     expect(replaySeriesChange(text("a", "b"), text("mine", "a", "b"), text("theirs", "a", "b"))).toBe(text("theirs", "mine", "a", "b"));
     expect(replaySeriesChange(text("a", "b"), text("a", "b"), text("a", "x", "y", "b"))).toBe(text("a", "x", "y", "b"));
     expect(replaySeriesChange(text("a", "b"), text("a", "b", "mine"), text("a", "x", "y", "b"))).toBe(text("a", "x", "y", "b", "mine"));
@@ -23,7 +25,7 @@ describe("one operation's series change made again over another tree's (t140 N2)
   });
 
   it("takes the order of the side that moved the lines, and gives up when both did", () => {
-    expect(replaySeriesChange(text("a", "b", "c"), text("c", "a", "b"), text("a", "b", "c", "theirs"))).toBe(text("c", "a", "b", "theirs"));
+    expect(replaySeriesChange(text("a", "b", "c"), text("c", "a", "b"), text("a", "b", "c", "theirs"))).toBe(text("c", "theirs", "a", "b"));
     expect(replaySeriesChange(text("a", "b", "c"), text("a", "b", "c", "mine"), text("b", "a", "c"))).toBe(text("b", "a", "c", "mine"));
     expect(replaySeriesChange(text("a", "b", "c"), text("c", "a", "b"), text("b", "a", "c"))).toBeNull();
   });
@@ -34,6 +36,14 @@ describe("one operation's series change made again over another tree's (t140 N2)
     expect(replaySeriesChange(text("a", "b"), text("a"), text("a", "b -p0"))).toBeNull();
     // Both added a patch of one name with other options.
     expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n -p0"))).toBeNull();
+    // One patch renamed by both, or renamed by one and deleted by the other (t141 N2).
+    expect(replaySeriesChange(text("p1"), text("p1-a"), text("p1-b"))).toBeNull();
+    expect(replaySeriesChange(text("p1"), text("p1-a"), "")).toBeNull();
+    expect(replaySeriesChange(text("p1", "q"), "", text("p1-b", "q"))).toBeNull();
+    // Both deleting it, nothing added: one delete. With a line added beside it, it cannot be told from a rename: no merge.
+    expect(replaySeriesChange(text("p1", "q"), text("q"), text("q"))).toBe(text("q"));
+    expect(replaySeriesChange(text("p1", "q", "r"), text("q", "r"), text("r"))).toBe(text("r"));
+    expect(replaySeriesChange(text("p1", "q"), text("q"), text("q", "n"))).toBeNull();
     // A series naming a patch twice is no series pq reads.
     expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "b", "b"))).toBeNull();
   });

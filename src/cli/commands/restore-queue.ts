@@ -41,7 +41,7 @@ export default defineCommand({
     const { restored, relisted, lost } = result;
     if (relisted.length)
       io.out(
-        `put ${relisted.join(", ")} back in ${join(queueDir, "series")}: applied here, not listed in the series another tree using the queue directory wrote`,
+        `put ${relisted.join(", ")} back in ${join(queueDir, "series")}: this tree's, not listed in the series another tree using the queue directory wrote`,
       );
     if (!restored.length && !lost.length) {
       if (relisted.length) return;

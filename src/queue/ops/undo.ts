@@ -229,15 +229,25 @@ export async function planUndo(
   // The series changed since by another tree's pq on the same queue directory (see queue-lock.ts):
   // the move's own change of it made over the file as it is, where the two touch different lines
   // (t140 N4: --force wrote the old series back and took the other tree's line out with it).
+  // Each operation's change, one after the other: another tree's change between two of the
+  // operations (`pq undo 2` over it) is in no operation's own versions (t141 N4).
   const seriesOver = new Map<string, string>();
+  const seriesText = readQueueText(ctx.queueDir, "series");
+  if (queueRequired.has("series") && seriesText !== null) {
+    let text: string | null = seriesText;
+    for (const e of ordered) {
+      const change = e.queue.find(([path]) => path === "series");
+      if (!change || text === null) continue;
+      const [from, to] = direction === "undo" ? [change[2], change[1]] : [change[1], change[2]];
+      text = from === null || to === null ? null : replaySeriesChange(store.get(from), store.get(to), text);
+    }
+    if (text !== null) seriesOver.set("series", text);
+  }
   const queueDirty = [...queueRequired].filter(([path, id]) => {
+    if (seriesOver.has(path)) return false;
     const text = readQueueText(ctx.queueDir, path);
     const now = text === null ? null : sha1(text);
-    if (now === id || now === queueFinal.get(path)) return false;
-    const to = queueFinal.get(path);
-    const merged = path === "series" && id !== null && to != null && text !== null ? replaySeriesChange(store.get(id), store.get(to), text) : null;
-    if (merged !== null) seriesOver.set(path, merged);
-    return merged === null;
+    return now !== id && now !== queueFinal.get(path);
   });
   // A redo of a refresh whose edits are gone from the tree (the file put back as the stack
   // leaves it): the patch would hold what the tree does not. Refused as changed since; --force
