@@ -8,11 +8,12 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { PqError } from "../errors.js";
+import { shellWord } from "../core/shell-word.js";
 import { asciiJson, readText, writeAtomic } from "../tree/files.js";
 import { takeWaiting, TreeLock } from "../tree/lock.js";
 import { takeQueueLock } from "./queue-lock.js";
 import { Series } from "./series.js";
-import type { Stack } from "./stack.js";
+import { refuseQueueLinkedOut, type Stack } from "./stack.js";
 import { loadState, saveState, statePaths } from "./state.js";
 import { leadsOutside, sameDirectory } from "../tree/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
@@ -89,6 +90,16 @@ export async function createQueue(stack: Stack, name: string, opts: { dir?: stri
     // second queue through a link to the active one, purged, took the active queue's files).
     if (Object.values(reg).some((d) => sameDirectory(resolve(stack.tree, d), abs))) throw new PqError("exists", `${abs} is already a queue's directory`);
     refuseForeignDirectory(stack.tree, abs);
+    // A directory of the tree that is a link out of it: every command refuses such a queue once it is in use (t141 N8).
+    try {
+      refuseQueueLinkedOut(stack.tree, abs);
+    } catch (e) {
+      if (!(e instanceof PqError)) throw e;
+      const target = String(e.data.target);
+      throw new PqError("unsafe-path", `${abs} leads out of the tree, to ${target}, through a symbolic link`, [
+        `pq queue create ${name} --dir ${shellWord(target)} makes the queue in that directory itself`,
+      ], e.data);
+    }
     mkdirSync(abs, { recursive: true });
     if (!existsSync(join(abs, "series"))) writeAtomic(join(abs, "series"), "");
     const rel = relative(stack.tree, abs);

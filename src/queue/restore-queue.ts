@@ -118,22 +118,33 @@ function relistApplied(queueDir: string, state: StackState, ours: string): strin
   } catch {
     return []; // unreadable: every command says so, with the way out
   }
-  // Applied here, or a patch file that is there (restored just now, unapplied: t141 N6), and named in our last series.
+  // Applied here, or a patch file that is there (restored just now, unapplied: t141 N6), and
+  // named in our last series; not one whose text a listed patch has (another tree renamed it: t141 N9).
   const applied = new Set(state.applied.map((p) => p.name));
-  const missing = new Set(ourNames.filter((name) => !listed.has(name) && (applied.has(name) || existsSync(join(queueDir, name)))));
-  if (!missing.size) return [];
+  const listedTexts = new Set([...listed].map((name) => readText(join(queueDir, name))));
+  listedTexts.delete(null);
+  const missing = ourNames.filter((name) => {
+    if (listed.has(name) || !(applied.has(name) || existsSync(join(queueDir, name)))) return false;
+    const text = readText(join(queueDir, name));
+    return text === null || !listedTexts.has(text);
+  });
+  if (!missing.length) return [];
+  // The series' lines hold names as bytes (a name beyond ASCII as its UTF-8: t141 N11).
+  const missingBytes = new Set(missing.map(nameToBytes));
+  const nameOf = (line: string) => line.trim().split(/\s+/)[0];
   // Our last series without those lines is the base both sides changed: ours by having them.
   const base = ours
     .split("\n")
     .filter((line) => {
       const trimmed = line.trim();
-      return trimmed === "" || trimmed.startsWith("#") || !missing.has(trimmed.split(/\s+/)[0]);
+      return trimmed === "" || trimmed.startsWith("#") || !missingBytes.has(nameOf(line));
     })
     .join("\n");
   const merged = replaySeriesChange(base, ours, now);
   if (merged === null) return [];
   writeAtomic(file, merged);
-  return [...missing];
+  const nowListed = new Set(merged.split("\n").map(nameOf));
+  return missing.filter((name) => nowListed.has(nameToBytes(name)));
 }
 
 /** The queue directory (absolute) a stored state names, or null where the store cannot tell. */

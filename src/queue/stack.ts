@@ -6,8 +6,8 @@
  * one Transaction, and hand it to the executor, which writes it all-or-nothing and logs it
  * for undo. Refusals leave the tree and the queue untouched.
  */
-import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
-import { isAbsolute, join, normalize, relative, resolve } from "node:path";
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
@@ -363,7 +363,15 @@ export class Stack {
     }
     const quilt = quiltAppliedStack(tree);
     if (quilt) checkQuiltQueue(tree, quilt, queueAbs);
-    const made = { queue: !existsSync(queueAbs), series: !existsSync(join(queueAbs, "series")), state: madeStateDir };
+    // A symlink that leads nowhere (a share not mounted yet, a typo): init made no queue there, and its clean-up took the user's link (t141 N5).
+    const there = lstatSync(queueAbs, { throwIfNoEntry: false });
+    if (there?.isSymbolicLink() && !existsSync(queueAbs)) {
+      const target = readlinkSync(queueAbs);
+      throw new PqError("not-found", `the queue directory ${queueAbs} is a symbolic link to ${target}, which is not there; nothing was changed`, [
+        `make the directory it leads to (mkdir -p ${shellWord(resolve(dirname(queueAbs), target))}), or name the queue directory itself: pq init --queue DIR`,
+      ]);
+    }
+    const made = { queue: !there, series: !existsSync(join(queueAbs, "series")), state: madeStateDir };
     /** What init made, taken away: a refused or failed init leaves the tree as it found it, and pq init can be run again. */
     const unmake = () => {
       if (made.state) rmSync(join(tree, STATE_DIR), { recursive: true, force: true });
@@ -1409,7 +1417,7 @@ function refuseUnlistedApplied(tx: Transaction): void {
   if (!missing.length) return;
   throw new PqError(
     "refused",
-    `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} applied, but the series no longer lists ${missing.length === 1 ? "it" : "them"} (a hand edit of the series, or a git pull of the queue?)`,
+    `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} applied, but the series no longer lists ${missing.length === 1 ? "it" : "them"} (a hand edit of the series, a git pull of the queue, or another tree using the queue directory, whose .pq/backups may hold its version?)`,
     [
       `put the line${missing.length === 1 ? "" : "s"} back in the series, where ${missing.length === 1 ? "it was" : "they were"}; or pq pop -a (pop goes by what was applied), then edit the series as you want it`,
       "in a shared queue whose git pull brought a colleague's delete or rename: pq sync takes it with the stack",

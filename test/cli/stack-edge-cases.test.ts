@@ -1140,7 +1140,9 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
     ]) {
       const r = await pq(tree, ...args);
       expect([args.join(" "), r.code]).toEqual([args.join(" "), 12]);
-      expect(r.err).toContain("p2 is applied, but the series no longer lists it (a hand edit of the series, or a git pull of the queue?)");
+      expect(r.err).toContain(
+        "p2 is applied, but the series no longer lists it (a hand edit of the series, a git pull of the queue, or another tree using the queue directory, whose .pq/backups may hold its version?)",
+      );
     }
     expect((await pq(tree, "applied")).out).toBe("p1\np2\n");
     expect(existsSync(join(tree, "patches", "p4"))).toBe(false);

@@ -346,10 +346,29 @@ describe("edits are never lost", () => {
     expect(refused.stderr).toContain(`leads out of the tree, to ${queue}, through a symbolic link`);
     expect(refused.stderr).toContain(`pq init --queue ${queue} uses that directory`);
     expect(existsSync(join(tree, ".pq"))).toBe(false);
+    // A link that leads nowhere yet: refused, and the link left as it was (t141 N5: init's clean-up removed it).
+    const dangling = repo({ "f.txt": "base\n" });
+    symlinkSync(join(queue, "not-yet"), join(dangling, "patches"));
+    const nowhere = runPq(dangling, ["init"]);
+    expect(nowhere.status).toBe(3);
+    expect(nowhere.stderr).toContain(`is a symbolic link to ${join(queue, "not-yet")}, which is not there; nothing was changed`);
+    expect(require("node:fs").lstatSync(join(dangling, "patches")).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(dangling, ".pq"))).toBe(false);
     // The advice, word for word.
     expect(runPq(tree, ["init", "--queue", queue]).status).toBe(0);
     expect(runPq(tree, ["new", "p"]).status).toBe(0);
     expect(readFileSync(join(queue, "series"), "utf8")).toBe("p\n");
+    // pq queue create --dir through such a link too (t141 N8).
+    const other = plainDir();
+    symlinkSync(other, join(tree, "ql"));
+    const create = runPq(tree, ["queue", "create", "q2", "--dir", "ql"]);
+    expect(create.status).toBe(7);
+    expect(create.stderr).toContain(`pq queue create q2 --dir ${other} makes the queue in that directory itself`);
+    expect(runPq(tree, ["queue", "list"]).stdout).not.toContain("q2");
+    expect(runPq(tree, ["queue", "create", "q2", "--dir", other]).status).toBe(0);
+    expect(runPq(tree, ["queue", "switch", "--pop", "q2"]).status).toBe(0);
+    expect(runPq(tree, ["new", "in-q2"]).status).toBe(0);
+    expect(readFileSync(join(other, "series"), "utf8")).toBe("in-q2\n");
   });
 
   it("a pq killed after its queue writes: what another tree wrote since stands, a change that takes the series back included (t141 N1)", () => {
@@ -414,6 +433,29 @@ describe("edits are never lost", () => {
     expect(existsSync(join(queue, "b2"))).toBe(true);
     const next = runPq(b, ["new", "b3"]);
     expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
+  it("restore-queue's relisting: a name beyond ASCII is put back as the series writes it, and a patch another tree renamed is not listed twice (t141 N11, N9)", () => {
+    const one = twoTreesOnOneQueue();
+    expect(runPq(one.a, ["new", "a1"]).status).toBe(0);
+    expect(runPq(one.b, ["new", "fix-café"]).status).toBe(0);
+    rmSync(one.queue, { recursive: true, force: true });
+    expect(runPq(one.a, ["restore-queue"]).status).toBe(0);
+    const restored = runPq(one.b, ["restore-queue"]);
+    expect([restored.status, restored.stderr]).toEqual([0, ""]);
+    expect(restored.stdout).toContain("put fix-café back");
+    expect(readFileSync(join(one.queue, "series"), "utf8")).toBe("fix-café\na1\n");
+    expect(runPq(one.b, ["new", "b2"]).status).toBe(0);
+    // a renames the patch b has applied; b's restore-queue writes the old name's file back, and lists it no second time.
+    const two = twoTreesOnOneQueue();
+    expect(runPq(two.b, ["new", "b1", "-m", "b1"]).status).toBe(0);
+    writeFileSync(join(two.b, "f.txt"), "base\nb\n");
+    expect(runPq(two.b, ["refresh"]).status).toBe(0);
+    expect(runPq(two.a, ["rename", "b1", "b1r"]).status).toBe(0);
+    const again = runPq(two.b, ["restore-queue"]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toContain("put b1 back");
+    expect(readFileSync(join(two.queue, "series"), "utf8")).toBe("b1r\n");
   });
 
   it("pq init on the queue inside another tree says that the two are not kept apart (t140 N5)", () => {

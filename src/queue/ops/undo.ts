@@ -327,7 +327,7 @@ export async function planUndo(
         // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
         [
           ...(savedAside ? [`the undo that took it back saved what the refresh had taken in ${savedAside}: pq redo --force puts it back`] : []),
-          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? " (pq diff -z shows the tree's edits)" : ""}${queueDirty.length ? `; a queue file changed by hand is in the queue directory as you left it (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
+          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? " (pq diff -z shows the tree's edits)" : ""}${queueDirty.length ? `; a queue file changed since (by hand, or by another tree's pq on the same queue directory) is in the queue directory as it is now (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
         ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
