@@ -48,6 +48,19 @@ function plainDir(): string {
   return dir;
 }
 
+/**
+ * A live pq-like process (a Node that waits) holding the lock file `path`, written as pq writes
+ * one (pid, pid namespace and host, start time); `stop` kills it.
+ */
+function liveLockHolder(path: string): { pid: number; stop: () => void } {
+  const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+  const holder = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+  const stat = readFileSync(`/proc/${holder.pid}/stat`, "latin1");
+  const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  writeFileSync(path, `${holder.pid}\n${here}\n${started}\n`);
+  return { pid: holder.pid, stop: () => holder.kill("SIGKILL") };
+}
+
 /** Two trees of one file each with a stack on one queue directory outside both (pq init --queue DIR in each). */
 function twoTreesOnOneQueue(files: [Record<string, string>, Record<string, string>] = [{ "f.txt": "base\n" }, { "f.txt": "base\n" }]) {
   const queue = plainDir();
@@ -267,12 +280,8 @@ describe("edits are never lost", () => {
     }
     expect(readdirSync(queue).filter((name) => name.startsWith(".pq-lock"))).toEqual([]);
     // A live pq-like holder of the queue's lock: the other tree's command waits for it, then is refused, nothing changed.
-    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
-    const other = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    const other = liveLockHolder(join(queue, ".pq-lock"));
     try {
-      const stat = readFileSync(`/proc/${other.pid}/stat`, "latin1");
-      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-      writeFileSync(join(queue, ".pq-lock"), `${other.pid}\n${here}\n${started}\n`);
       const series = readFileSync(join(queue, "series"), "utf8");
       const held = runPq(trees[1], ["new", "while-held"], { PQ_LOCK_TIMEOUT: "0.3" });
       expect(held.status).toBe(4);
@@ -285,7 +294,7 @@ describe("edits are never lost", () => {
       expect(ci.status, ci.stderr).toBe(0);
       expect(ci.stderr).not.toContain("locked");
     } finally {
-      other.kill("SIGKILL");
+      other.stop();
     }
     // Its holder gone: taken over.
     expect(runPq(trees[1], ["new", "after-it"]).status).toBe(0);
@@ -476,19 +485,15 @@ describe("edits are never lost", () => {
     const other = join(plainDir(), "q");
     expect(runPq(tree, ["queue", "create", "other", "--dir", other]).status).toBe(0);
     expect(existsSync(join(other, "series"))).toBe(true);
-    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
-    const holder = require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    const holder = liveLockHolder(join(other, ".pq-lock"));
     try {
-      const stat = readFileSync(`/proc/${holder.pid}/stat`, "latin1");
-      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-      writeFileSync(join(other, ".pq-lock"), `${holder.pid}\n${here}\n${started}\n`);
       const held = runPq(tree, ["queue", "delete", "other", "--purge"], { PQ_LOCK_TIMEOUT: "0.3" });
       expect(held.status).toBe(4);
       expect(held.stderr).toContain(`the queue directory ${other} is locked by pid ${holder.pid}`);
       expect(existsSync(join(other, "series"))).toBe(true);
       expect(runPq(tree, ["queue", "list"]).stdout).toContain("other");
     } finally {
-      holder.kill("SIGKILL");
+      holder.stop();
     }
     const purged = runPq(tree, ["queue", "delete", "other", "--purge"]);
     expect([purged.status, purged.stderr]).toEqual([0, ""]);
