@@ -55,8 +55,9 @@ function sameOrder(a: string[], b: string[]): boolean {
 
 /**
  * The series `ours` (one operation's change of `base`) made again over `theirs` (another change
- * of `base`): the text with both changes, or null when they touch the same line differently, or
- * both reorder the lines they share.
+ * of `base`): the text with both changes, or null when they touch the same line differently,
+ * both reorder the lines they share, or both take one patch out while either adds a line (a
+ * rename cannot be told from a delete and a new patch).
  */
 export function replaySeriesChange(base: string, ours: string, theirs: string): string | null {
   if (theirs === base || theirs === ours) return ours;
