@@ -15,6 +15,7 @@ import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
 import { Series } from "./series.js";
+import { diffOf } from "./patch-text.js";
 import { replaySeriesChange } from "./series-replay.js";
 import { statePaths, type StackState } from "./state.js";
 
@@ -26,6 +27,8 @@ export interface QueueRestore {
    * back: another tree on the same queue directory restored its own, older series first (t140 N9).
    */
   relisted: string[];
+  /** Patch files written back that the series does not list (another tree's delete or rename since, or a patch of this tree's that series lost). */
+  unlisted: string[];
   /** Applied patches whose text pq has no copy of. */
   lost: string[];
 }
@@ -96,15 +99,21 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     writeAtomic(join(queueDir, "series"), nameToBytes(state.applied.map((p) => `${p.name}\n`).join("")));
     restored.push("series");
   }
-  return { restored: restored.sort(), relisted, lost };
+  let listedNow: string[] = [];
+  try {
+    listedNow = Series.fromBytes(readText(join(queueDir, "series")) ?? "").names();
+  } catch {
+    listedNow = []; // unreadable: every command says so
+  }
+  const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
+  return { restored: restored.sort(), relisted, unlisted, lost };
 }
 
 /**
- * A series that is there but does not list this tree's applied patches, or patch files there
- * that this tree's last series (`ours`) listed: another tree on the same queue directory wrote
- * it (its restore of its own last series, older than this tree's). The missing lines are put
- * back where `ours` had them, the rest of the file as it is; nothing when the two cannot be told
- * apart line by line. Returns the names put back.
+ * A series that is there but does not list this tree's applied patches: another tree on the
+ * same queue directory wrote it (its restore of its own last series, older than this tree's).
+ * Their lines are put back where this tree's last series (`ours`) had them, the rest of the file
+ * as it is; nothing when the two cannot be told apart line by line. Returns the names put back.
  */
 function relistApplied(queueDir: string, state: StackState, ours: string): string[] {
   const file = join(queueDir, "series");
@@ -118,15 +127,20 @@ function relistApplied(queueDir: string, state: StackState, ours: string): strin
   } catch {
     return []; // unreadable: every command says so, with the way out
   }
-  // Applied here, or a patch file that is there (restored just now, unapplied: t141 N6), and
-  // named in our last series; not one whose text a listed patch has (another tree renamed it: t141 N9).
+  // Applied here and named in our last series (an unapplied one may be another tree's delete since:
+  // t142 N1), and not a patch whose change a listed patch has (another tree renamed it, its header
+  // edited or not: t141 N9, t142 N2).
   const applied = new Set(state.applied.map((p) => p.name));
-  const listedTexts = new Set([...listed].map((name) => readText(join(queueDir, name))));
-  listedTexts.delete(null);
-  const missing = ourNames.filter((name) => {
-    if (listed.has(name) || !(applied.has(name) || existsSync(join(queueDir, name)))) return false;
+  const listedDiffs = new Set<string>();
+  for (const name of listed) {
     const text = readText(join(queueDir, name));
-    return text === null || !listedTexts.has(text);
+    // An empty patch (pq new, not refreshed yet) is like every other empty one: no rename is told by it.
+    if (text !== null && diffOf(text).trim() !== "") listedDiffs.add(diffOf(text));
+  }
+  const missing = ourNames.filter((name) => {
+    if (listed.has(name) || !applied.has(name)) return false;
+    const text = readText(join(queueDir, name));
+    return text === null || !listedDiffs.has(diffOf(text));
   });
   if (!missing.length) return [];
   // The series' lines hold names as bytes (a name beyond ASCII as its UTF-8: t141 N11).

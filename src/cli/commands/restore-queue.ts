@@ -38,7 +38,7 @@ export default defineCommand({
       releaseQueue?.();
       lock.release();
     }
-    const { restored, relisted, lost } = result;
+    const { restored, relisted, unlisted, lost } = result;
     if (relisted.length)
       io.out(
         `put ${relisted.join(", ")} back in ${join(queueDir, "series")}: this tree's, not listed in the series another tree using the queue directory wrote`,
@@ -53,6 +53,10 @@ export default defineCommand({
       return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
     }
     if (restored.length) io.out(`restored ${restored.length} file(s) in ${queueDir}: ${restored.join(", ")}`);
+    if (unlisted.length)
+      io.out(
+        `note: the series does not list ${unlisted.join(", ")} (deleted or renamed since, perhaps by another tree using the queue directory): add ${unlisted.length === 1 ? "its line" : "their lines"} to the series to keep ${unlisted.length === 1 ? "it" : "them"}, or remove the file${unlisted.length === 1 ? "" : "s"}`,
+      );
     if (lost.length) {
       throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
         "their changes are still in the tree: pq new NAME and pq refresh make a patch of them again (after pq pop of the patches above)",

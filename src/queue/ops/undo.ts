@@ -5,6 +5,8 @@
  * refused, or with --force backed up first. A git branch that moved on since a finish is
  * never moved back (that would drop commits built on it).
  */
+import { existsSync } from "node:fs";
+import { Series } from "../series.js";
 import { replaySeriesChange } from "../series-replay.js";
 import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
@@ -383,6 +385,31 @@ export async function planUndo(
       return text !== null && sha1(text) !== record.hash;
     })
     .map((record) => record.name);
+  // A patch the move puts on that the queue no longer has (deleted or renamed since, by hand or
+  // by another tree on the same queue directory): the stack would hold an applied patch with no
+  // file or no series line (t142 N3). Refused, --force or not.
+  const seriesAfter = seriesOver.get("series") ?? (queueFinal.get("series") ? store.get(queueFinal.get("series")!) : readQueueText(ctx.queueDir, "series"));
+  let listedAfter: Set<string> | null = null;
+  try {
+    listedAfter = seriesAfter === null ? null : new Set(Series.fromBytes(seriesAfter).names());
+  } catch {
+    listedAfter = null; // unreadable: the command's own check says so
+  }
+  const gone = putOn
+    .filter((record) => {
+      const finalId = queueFinal.get(record.name);
+      const hasFile = finalId !== undefined ? finalId !== null : existsSync(`${ctx.queueDir}/${record.name}`);
+      return !hasFile || (listedAfter !== null && !listedAfter.has(record.name));
+    })
+    .map((record) => record.name);
+  if (gone.length) {
+    throw new PqError(
+      "refused",
+      `${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer in the queue (deleted or renamed since ${last.op}, by hand or by another tree using the queue directory): the ${direction} would leave ${gone.length === 1 ? "it" : "them"} applied with no patch file or series line`,
+      [`pq series shows the queue as it is now; pq goto NAME applies a patch under the name it has now`],
+      { patches: gone },
+    );
+  }
   if (newer.length && !force) {
     throw new PqError(
       "dirty",
