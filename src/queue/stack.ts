@@ -176,6 +176,8 @@ export function refuseQueueLinkedOut(tree: string, queueDir: string): void {
   throw new PqError("unsafe-path", `the queue directory ${queueDir} leads out of the tree, to ${real}, through a symbolic link`, [
     "nothing was changed; a queue kept in the tree's repository is a directory of it: git log of the link says who made it",
     `git checkout the directory back (git rm the link, git checkout HEAD~1 -- ${rel}, or git revert the commit that made it), then run the command again`,
+    // A link made by hand and never committed (t142 N4): git rm does not know it.
+    `a link you made yourself, never committed: rm ${shellWord(queueDir)} (the link alone), then mv ${shellWord(real)} ${shellWord(queueDir)} puts the queue back in the tree`,
   ], { queue: queueDir, target: real });
 }
 

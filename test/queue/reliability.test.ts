@@ -487,6 +487,23 @@ describe("edits are never lost", () => {
     expect([push.status, push.stdout]).toEqual([0, expect.stringContaining("now at: p2")]);
   });
 
+  it("a queue directory made a link out of the tree by hand: the refusal's way out for a link never committed works (t142 N4)", () => {
+    const tree = repo({ "f.txt": "base\n" });
+    expect(runPq(tree, ["init"]).status).toBe(0);
+    expect(runPq(tree, ["new", "p"]).status).toBe(0);
+    const out = join(plainDir(), "out");
+    require("node:fs").renameSync(join(tree, "patches"), out);
+    symlinkSync(out, join(tree, "patches"));
+    const refused = runPq(tree, ["series"]);
+    expect(refused.status).toBe(7);
+    const advice = `a link you made yourself, never committed: rm ${join(tree, "patches")} (the link alone), then mv ${out} ${join(tree, "patches")} puts the queue back in the tree`;
+    expect(refused.stderr).toContain(advice);
+    rmSync(join(tree, "patches"));
+    require("node:fs").renameSync(out, join(tree, "patches"));
+    const after = runPq(tree, ["series"]);
+    expect([after.status, after.stdout]).toEqual([0, "p\n"]);
+  });
+
   it("pq init on the queue inside another tree says that the two are not kept apart (t140 N5)", () => {
     const a = repo({ "f.txt": "base\n" });
     const b = repo({ "f.txt": "base\n" });
