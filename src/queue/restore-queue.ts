@@ -15,18 +15,18 @@ import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
 import { Series } from "./series.js";
-import { diffOf } from "./patch-text.js";
-import { replaySeriesChange } from "./series-replay.js";
 import { statePaths, type StackState } from "./state.js";
 
 export interface QueueRestore {
   /** Queue files written back (series and patch files, relative to the queue directory). */
   restored: string[];
   /**
-   * Applied patches the series there did not list, whose lines this tree's last series gave
-   * back: another tree on the same queue directory restored its own, older series first (t140 N9).
+   * Applied patches the series there does not list: another tree on the same queue directory
+   * restored its own, older series, or deleted or renamed them. Said, not put back: which it was
+   * cannot be told from here, and a line put back beside a rename applies one change twice
+   * (t141 N9, t142 N2, t143 N1), beside a delete undoes it (t143 N2).
    */
-  relisted: string[];
+  unlistedApplied: string[];
   /** Patch files written back that the series does not list (another tree's delete or rename since, or a patch of this tree's that series lost). */
   unlisted: string[];
   /** Applied patches whose text pq has no copy of. */
@@ -75,7 +75,6 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   // What a killed restore-queue left of its writes (NAME.tmp-PID): it writes no journal whose replay would sweep them (t110 N1).
   for (const dir of new Set([...latest.keys(), "series"].map((path) => dirname(join(queueDir, path)))))
     removeDeadTemporaries(dir, (name) => latest.has(relative(queueDir, join(dir, name)).split(sep).join("/")) || name === "series");
-  const relisted: string[] = [];
   try {
     for (const [path, id] of latest) {
       if (id === null || existsSync(join(queueDir, path))) continue;
@@ -89,8 +88,6 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
       writeAtomic(join(queueDir, path), text);
       restored.push(path);
     }
-    const lastSeries = latest.get("series");
-    if (lastSeries) relisted.push(...relistApplied(queueDir, state, store.get(lastSeries)));
   } finally {
     store.close();
   }
@@ -106,59 +103,8 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     listedNow = []; // unreadable: every command says so
   }
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
-  return { restored: restored.sort(), relisted, unlisted, lost };
-}
-
-/**
- * A series that is there but does not list this tree's applied patches: another tree on the
- * same queue directory wrote it (its restore of its own last series, older than this tree's).
- * Their lines are put back where this tree's last series (`ours`) had them, the rest of the file
- * as it is; nothing when the two cannot be told apart line by line. Returns the names put back.
- */
-function relistApplied(queueDir: string, state: StackState, ours: string): string[] {
-  const file = join(queueDir, "series");
-  const now = readText(file);
-  if (now === null) return [];
-  let listed: Set<string>;
-  let ourNames: string[];
-  try {
-    listed = new Set(Series.fromBytes(now).names());
-    ourNames = Series.fromBytes(ours).names();
-  } catch {
-    return []; // unreadable: every command says so, with the way out
-  }
-  // Applied here and named in our last series (an unapplied one may be another tree's delete since:
-  // t142 N1), and not a patch whose change a listed patch has (another tree renamed it, its header
-  // edited or not: t141 N9, t142 N2).
-  const applied = new Set(state.applied.map((p) => p.name));
-  const listedDiffs = new Set<string>();
-  for (const name of listed) {
-    const text = readText(join(queueDir, name));
-    // An empty patch (pq new, not refreshed yet) is like every other empty one: no rename is told by it.
-    if (text !== null && diffOf(text).trim() !== "") listedDiffs.add(diffOf(text));
-  }
-  const missing = ourNames.filter((name) => {
-    if (listed.has(name) || !applied.has(name)) return false;
-    const text = readText(join(queueDir, name));
-    return text === null || !listedDiffs.has(diffOf(text));
-  });
-  if (!missing.length) return [];
-  // The series' lines hold names as bytes (a name beyond ASCII as its UTF-8: t141 N11).
-  const missingBytes = new Set(missing.map(nameToBytes));
-  const nameOf = (line: string) => line.trim().split(/\s+/)[0];
-  // Our last series without those lines is the base both sides changed: ours by having them.
-  const base = ours
-    .split("\n")
-    .filter((line) => {
-      const trimmed = line.trim();
-      return trimmed === "" || trimmed.startsWith("#") || !missingBytes.has(nameOf(line));
-    })
-    .join("\n");
-  const merged = replaySeriesChange(base, ours, now);
-  if (merged === null) return [];
-  writeAtomic(file, merged);
-  const nowListed = new Set(merged.split("\n").map(nameOf));
-  return missing.filter((name) => nowListed.has(nameToBytes(name)));
+  const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
+  return { restored: restored.sort(), unlistedApplied, unlisted: unlisted.filter((name) => !unlistedApplied.includes(name)), lost };
 }
 
 /** The queue directory (absolute) a stored state names, or null where the store cannot tell. */

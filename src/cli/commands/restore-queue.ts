@@ -38,13 +38,8 @@ export default defineCommand({
       releaseQueue?.();
       lock.release();
     }
-    const { restored, relisted, unlisted, lost } = result;
-    if (relisted.length)
-      io.out(
-        `put ${relisted.join(", ")} back in ${join(queueDir, "series")}: this tree's, not listed in the series another tree using the queue directory wrote`,
-      );
-    if (!restored.length && !lost.length) {
-      if (relisted.length) return;
+    const { restored, unlistedApplied, unlisted, lost } = result;
+    if (!restored.length && !lost.length && !unlistedApplied.length) {
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
       if (!existsSync(join(queueDir, "series")))
         throw new PqError("not-found", `pq has no copy of the queue ${queueDir}: no operation wrote a file of it, and pq init kept none`, [
@@ -53,6 +48,10 @@ export default defineCommand({
       return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
     }
     if (restored.length) io.out(`restored ${restored.length} file(s) in ${queueDir}: ${restored.join(", ")}`);
+    if (unlistedApplied.length)
+      io.out(
+        `note: ${unlistedApplied.join(", ")}, applied here, ${unlistedApplied.length === 1 ? "is" : "are"} not in the series (another tree using the queue directory restored an older series, or deleted or renamed ${unlistedApplied.length === 1 ? "it" : "them"}?): put ${unlistedApplied.length === 1 ? "its line" : "their lines"} back where ${unlistedApplied.length === 1 ? "it was" : "they were"} if ${unlistedApplied.length === 1 ? "it stays" : "they stay"}, or pq pop -a (pop goes by what was applied) and leave the series as it is`,
+      );
     if (unlisted.length)
       io.out(
         `note: the series does not list ${unlisted.join(", ")} (deleted or renamed since, perhaps by another tree using the queue directory): add ${unlisted.length === 1 ? "its line" : "their lines"} to the series to keep ${unlisted.length === 1 ? "it" : "them"}, or remove the file${unlisted.length === 1 ? "" : "s"}`,
