@@ -96,11 +96,12 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     writeAtomic(join(queueDir, "series"), nameToBytes(state.applied.map((p) => `${p.name}\n`).join("")));
     restored.push("series");
   }
-  let listedNow: string[] = [];
+  let listedNow: string[];
   try {
     listedNow = Series.fromBytes(readText(join(queueDir, "series")) ?? "").names();
   } catch {
-    listedNow = []; // unreadable: every command says so
+    // Unreadable: every command says so, and nothing is said here of what it lists.
+    return { restored: restored.sort(), unlistedApplied: [], unlisted: [], lost };
   }
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
   const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
