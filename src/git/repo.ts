@@ -469,13 +469,7 @@ export class GitRepo {
 
   /** The ref HEAD names ("refs/heads/main"), or "HEAD" when detached. */
   async headRef(): Promise<string> {
-    const head = this.plainHead();
-    if (head !== null) return head.startsWith("ref: ") ? head.slice(5) : "HEAD";
-    try {
-      return (await this.git.raw(["symbolic-ref", "-q", "HEAD"])).trim() || "HEAD";
-    } catch {
-      return "HEAD";
-    }
+    return (await this.symbolicHead()) ?? "HEAD";
   }
 
   async readRef(ref: string): Promise<string | null> {

@@ -91,15 +91,7 @@ export async function createQueue(stack: Stack, name: string, opts: { dir?: stri
     if (Object.values(reg).some((d) => sameDirectory(resolve(stack.tree, d), abs))) throw new PqError("exists", `${abs} is already a queue's directory`);
     refuseForeignDirectory(stack.tree, abs);
     // A directory of the tree that is a link out of it: every command refuses such a queue once it is in use (t141 N8).
-    try {
-      refuseQueueLinkedOut(stack.tree, abs);
-    } catch (e) {
-      if (!(e instanceof PqError)) throw e;
-      const target = String(e.data.target);
-      throw new PqError("unsafe-path", `${abs} leads out of the tree, to ${target}, through a symbolic link`, [
-        `pq queue create ${name} --dir ${shellWord(target)} makes the queue in that directory itself`,
-      ], e.data);
-    }
+    refuseQueueLinkedOut(stack.tree, abs, (target) => `pq queue create ${name} --dir ${shellWord(target)} makes the queue in that directory itself`);
     mkdirSync(abs, { recursive: true });
     if (!existsSync(join(abs, "series"))) writeAtomic(join(abs, "series"), "");
     const rel = relative(stack.tree, abs);

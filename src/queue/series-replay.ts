@@ -20,7 +20,8 @@ interface KeyedLines {
   newline: boolean;
 }
 
-function keyed(text: string): KeyedLines {
+/** The lines of `text` with their keys, or null when it names one patch twice (a series pq refuses to read). */
+function keyed(text: string): KeyedLines | null {
   const newline = text.endsWith("\n");
   const lines = text === "" ? [] : (newline ? text.slice(0, -1) : text).split("\n");
   const seen = new Map<string, number>();
@@ -34,15 +35,12 @@ function keyed(text: string): KeyedLines {
       seen.set(line, n);
       key = `\0${n}\0${line}`;
     } else key = `patch ${trimmed.split(/\s+/)[0]}`;
-    // The same patch named twice (a series pq refuses to read): no merge.
-    if (byKey.has(key)) return { keys: [], text: new Map([["\0dup", ""]]), newline };
+    if (byKey.has(key)) return null;
     keys.push(key);
     byKey.set(key, line);
   }
   return { keys, text: byKey, newline };
 }
-
-const hasDuplicates = (k: KeyedLines) => k.text.has("\0dup");
 
 /** Whether the keys `a` and `b` share are in the same order in both. */
 function sameOrder(a: string[], b: string[]): boolean {
@@ -63,7 +61,7 @@ export function replaySeriesChange(base: string, ours: string, theirs: string): 
   if (theirs === base || theirs === ours) return ours;
   if (ours === base) return theirs;
   const [b, o, t] = [keyed(base), keyed(ours), keyed(theirs)];
-  if ([b, o, t].some(hasDuplicates)) return null;
+  if (b === null || o === null || t === null) return null;
   // Each line's text in the result, or null where the result has no such line.
   const result = new Map<string, string | null>();
   for (const key of new Set([...b.keys, ...o.keys, ...t.keys])) {

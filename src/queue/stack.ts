@@ -161,7 +161,12 @@ function refuseGoneStack(tree: string): void {
  * and every repository, unversioned and unshared (t60 N14). A link that stays inside the tree
  * (patches -> debian/patches) is that queue.
  */
-export function refuseQueueLinkedOut(tree: string, queueDir: string): void {
+export function refuseQueueLinkedOut(
+  tree: string,
+  queueDir: string,
+  /** The way out, for a queue directory not in use yet (init, queue create): named by where the link leads. */
+  wayOut?: (target: string) => string,
+): void {
   const rel = relative(tree, queueDir);
   if (rel === "" || leadsOutside(rel)) return;
   if (firstSymlink(tree, rel.split("/")) === null) return;
@@ -173,7 +178,9 @@ export function refuseQueueLinkedOut(tree: string, queueDir: string): void {
   }
   const inside = relative(realpathSync(tree), real);
   if (inside !== "" && !leadsOutside(inside)) return;
-  throw new PqError("unsafe-path", `the queue directory ${queueDir} leads out of the tree, to ${real}, through a symbolic link`, [
+  const message = `the queue directory ${queueDir} leads out of the tree, to ${real}, through a symbolic link`;
+  if (wayOut) throw new PqError("unsafe-path", message, [wayOut(real)], { queue: queueDir, target: real });
+  throw new PqError("unsafe-path", message, [
     "nothing was changed; a queue kept in the tree's repository is a directory of it: git log of the link says who made it",
     `git checkout the directory back (git rm the link, git checkout HEAD~1 -- ${rel}, or git revert the commit that made it), then run the command again`,
     // A link made by hand and never committed (t142 N4): git rm does not know it.
@@ -340,15 +347,11 @@ export class Stack {
     // A directory of the tree that is a link out of it (ln -s /shared/q patches): every command
     // after init refused it, with advice about a committed link that never was (t140 N10).
     // Named by where it leads, the queue is that directory.
-    try {
-      refuseQueueLinkedOut(tree, queueAbs);
-    } catch (e) {
-      if (!(e instanceof PqError)) throw e;
-      const target = String(e.data.target);
-      throw new PqError("unsafe-path", `the queue directory ${queueAbs} leads out of the tree, to ${target}, through a symbolic link`, [
-        `pq init --queue ${shellWord(target)} uses that directory as the queue (outside the tree, as a queue several trees share)`,
-      ], e.data);
-    }
+    refuseQueueLinkedOut(
+      tree,
+      queueAbs,
+      (target) => `pq init --queue ${shellWord(target)} uses that directory as the queue (outside the tree, as a queue several trees share)`,
+    );
     if (existsSync(queueAbs) && !statSync(queueAbs).isDirectory()) {
       throw new PqError("usage", `${queueAbs} exists and is not a directory; the queue is a directory`, ["name another --queue, or move that file away"]);
     }

@@ -388,7 +388,7 @@ export async function planUndo(
   // A patch the move puts on that the queue no longer has (deleted or renamed since, by hand or
   // by another tree on the same queue directory): the stack would hold an applied patch with no
   // file or no series line (t142 N3). Refused, --force or not.
-  const seriesAfter = seriesOver.get("series") ?? (queueFinal.get("series") ? store.get(queueFinal.get("series")!) : readQueueText(ctx.queueDir, "series"));
+  const seriesAfter = seriesOver.get("series") ?? (queueFinal.get("series") ? store.get(queueFinal.get("series")!) : seriesText);
   let listedAfter: Set<string> | null = null;
   try {
     listedAfter = seriesAfter === null ? null : new Set(Series.fromBytes(seriesAfter).names());
