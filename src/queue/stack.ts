@@ -87,6 +87,11 @@ export interface StackStatus {
   topChangedInQueue?: boolean;
   /** Every applied patch whose file differs from the version that was applied, bottom first. */
   changedInQueue?: string[];
+  /**
+   * Unapplied patches the series lists whose patch file is gone (a delete by hand, a git clean
+   * of an untracked queue), in series order: a push stops there (t143 N3).
+   */
+  unappliedMissing?: string[];
   applied: number;
   unapplied: number;
   needsRefresh?: "forced" | "conflict";
@@ -761,7 +766,7 @@ export class Stack {
     // queue's files, or finished it, may have left it half of each (safe-6 #2, verify-6 N2).
     const holder = lockHolder(statePaths(this.tree).lock);
     if (holder !== null) {
-      const { topChangedInQueue: _t, changedInQueue: _c, ...rest } = status;
+      const { topChangedInQueue: _t, changedInQueue: _c, unappliedMissing: _u, ...rest } = status;
       return { ...rest, busy: { pid: holder } };
     }
     if (rawStateStamp(this.tree) === loadedFrom) return status;
@@ -785,6 +790,7 @@ export class Stack {
     const holder = lockHolder(statePaths(this.tree).lock);
     const onDisk = top && holder === null ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = holder === null ? this.appliedChangedInQueue() : [];
+    const unappliedMissing = holder === null ? this.unapplied().filter((name) => fileStat(`${this.queueDir}/${name}`) === null) : [];
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const guardedOff = this.appliedGuardedOff();
@@ -797,6 +803,7 @@ export class Stack {
       top: top?.name ?? null,
       ...(top && onDisk !== null && sha1(onDisk) !== top.hash ? { topChangedInQueue: true } : {}),
       ...(changedInQueue.length ? { changedInQueue } : {}),
+      ...(unappliedMissing.length ? { unappliedMissing } : {}),
       applied: this.state.applied.length,
       unapplied: this.unapplied().length,
       needsRefresh: top?.needsRefresh,

@@ -1162,6 +1162,26 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
     );
     expect(gone).not.toContain("p3 changed in the queue");
   });
+
+  it("says which unapplied patches have no file, where a push -a would stop (t143 N3), and its way out works", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    for (const n of [1, 2, 3]) await patchReplacing(tree, `p${n}`, "a.txt", `${n * 5 - 2}\n`, `p${n}-line\n`);
+    await pq(tree, "pop", "-a");
+    rmSync(join(tree, "patches", "p2"));
+    rmSync(join(tree, "patches", "p3"));
+    const said = await pq(tree, "status");
+    expect(said.code).toBe(0);
+    expect(said.out).toContain(
+      "p2, p3, unapplied, have no patch file in the queue (a delete by hand, or git clean of an untracked queue?): a push stops there; pq restore-queue writes back a patch file pq wrote, or pq delete p2 p3 takes them out of the series",
+    );
+    expect(JSON.parse((await pq(tree, "status", "--json")).out).unappliedMissing).toEqual(["p2", "p3"]);
+    expect((await pq(tree, "delete", "p3")).code).toBe(0);
+    expect((await pq(tree, "status")).out).toContain("p2, unapplied, has no patch file in the queue");
+    expect((await pq(tree, "restore-queue")).code).toBe(0);
+    expect((await pq(tree, "status")).out).not.toContain("no patch file");
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("p1\np2\n");
+  });
 });
 
 describe("an applied patch whose file changed in the queue (a pull, a hand edit: t44 N7)", () => {

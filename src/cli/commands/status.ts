@@ -50,6 +50,12 @@ export default defineCommand({
       io.out(
         `${missingFiles.join(", ")}, applied, ${missingFiles.length === 1 ? "has" : "have"} no file in the queue any more (a git pull of a colleague's delete or rename, or a delete by hand?): in a shared queue pq sync follows the pull; else pq restore-queue writes ${missingFiles.length === 1 ? "it" : "them"} back`,
       );
+    if (s.unappliedMissing?.length) {
+      const one = s.unappliedMissing.length === 1;
+      io.out(
+        `${shortList(s.unappliedMissing)}, unapplied, ${one ? "has" : "have"} no patch file in the queue (a delete by hand, or git clean of an untracked queue?): a push stops there; pq restore-queue writes back a patch file pq wrote, or pq delete ${operandList(s.unappliedMissing)} takes ${one ? "it" : "them"} out of the series`,
+      );
+    }
     const changed = (s.changedInQueue ?? []).filter((name) => !missingFiles.includes(name));
     if (changed.length) {
       const below = changed[0];
