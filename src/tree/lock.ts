@@ -275,7 +275,38 @@ const lockedElsewhere = (path: string, pid: number, what: string) =>
     { lock: path, pid, elsewhere: true },
   );
 
+/** The parent of a process (Linux's /proc/PID/stat), or null when that cannot be read. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // The command in parentheses may hold spaces and parentheses itself: the fields follow the last ")".
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number.isInteger(parent) && parent > 0 ? parent : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` started this process, through any number of programs between them. */
+function isAncestor(pid: number): boolean {
+  let at: number | null = process.ppid;
+  for (let depth = 0; at !== null && at > 1 && depth < 64; depth++) {
+    if (at === pid) return true;
+    at = parentOf(at);
+  }
+  return false;
+}
+
 const locked = (path: string, pid: number | null, what: string) => {
+  // A command a pq runs while it holds the lock (a sync --check's or a ci's --run) that runs pq
+  // on the same tree or queue would wait for its own caller, which waits for it (t140 N7): said at once.
+  if (pid && isAncestor(pid))
+    return new PqError(
+      "locked",
+      `${what} is locked by pid ${pid}, the pq that started this command (through a command it runs, such as a --run of pq ci or pq sync --check)`,
+      ["a command pq runs cannot change what that pq holds: run it in a tree on another queue directory, or after that pq is done"],
+      { lock: path, pid, ancestor: true },
+    );
   // pq runs in Node: a lock whose pid now belongs to another program (the pid reused after a
   // kill or a reboot) is said to be so, not "another pq".
   const command = pid ? commandOf(pid) : null;

@@ -298,6 +298,19 @@ describe("edits are never lost", () => {
     }
     // Its holder gone: taken over.
     expect(runPq(trees[1], ["new", "after-it"]).status).toBe(0);
+    // Held by the process that started this pq (a sync --check whose --run runs pq in another tree
+    // of the queue: each waited for the other until PQ_LOCK_TIMEOUT, t140 N7): refused at once.
+    const stat = readFileSync(`/proc/${process.pid}/stat`, "latin1");
+    const here = `${require("node:fs").readlinkSync("/proc/self/ns/pid")} ${require("node:os").hostname()}`;
+    writeFileSync(join(queue, ".pq-lock"), `${process.pid}\n${here}\n${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}\n`);
+    const series = readFileSync(join(queue, "series"), "utf8");
+    const own = runPq(trees[1], ["new", "under-its-caller"], { PQ_LOCK_TIMEOUT: "3" });
+    expect(own.status).toBe(4);
+    expect(own.stderr).toContain(
+      `the queue directory ${queue} is locked by pid ${process.pid}, the pq that started this command (through a command it runs, such as a --run of pq ci or pq sync --check)`,
+    );
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe(series);
+    rmSync(join(queue, ".pq-lock"));
     expect(existsSync(join(queue, ".pq-lock"))).toBe(false);
   });
 
