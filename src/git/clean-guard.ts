@@ -85,3 +85,28 @@ export function excludeQueueRepository(tree: string, queueDir: string): void {
     /* not writable: git status shows the queue, as it did */
   }
 }
+
+/** The queue lock's files (see src/queue/queue-lock.ts), anchored at the queue repository's top. */
+const QUEUE_LOCK_EXCLUDE = "/.pq-lock*";
+
+/**
+ * A queue directory that is a git repository of its own (a shared queue) and is locked by the
+ * trees that use it: its lock files listed in that repository's `info/exclude`, so that `git
+ * status` there does not show them (the live lock during every command, or what a kill left)
+ * and `git add -A` does not commit them (t140 N6). Only where the repository's top is the queue
+ * directory itself (a .git in it); best effort, as for `.pq/`.
+ */
+export function excludeQueueLock(queueDir: string): void {
+  if (!existsSync(join(queueDir, ".git"))) return;
+  const found = repositoryAt(queueDir);
+  if (!found) return;
+  const exclude = join(commonGitDir(found.gitDir), "info", "exclude");
+  try {
+    const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
+    if (now.split("\n").includes(QUEUE_LOCK_EXCLUDE)) return;
+    mkdirSync(dirname(exclude), { recursive: true });
+    appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# the lock of pq's trees that use this queue directory\n${QUEUE_LOCK_EXCLUDE}\n`);
+  } catch {
+    /* not writable: git status shows the lock, as it did */
+  }
+}

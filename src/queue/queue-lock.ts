@@ -17,6 +17,7 @@
  * own checks, as before.
  */
 import { dirname, join, resolve } from "node:path";
+import { excludeQueueLock } from "../git/clean-guard.js";
 import { takeWaiting, TreeLock } from "../tree/lock.js";
 import { queueInTree } from "../tree/paths.js";
 
@@ -44,6 +45,8 @@ export async function takeQueueLock(tree: string, queueDir: string): Promise<() 
     entry.takers++;
   } else {
     const lock = await takeWaiting(() => acquireQueueLock(path));
+    // Under the lock: two trees' first commands would both have added the line.
+    excludeQueueLock(dirname(path));
     entry = { lock, takers: 1 };
     held.set(path, entry);
   }

@@ -258,6 +258,28 @@ describe("edits are never lost", () => {
     expect(runPq(dir, ["new", "after-another-boot"]).stderr).toContain("of another pid namespace or host");
   });
 
+  it("a shared queue directory outside the tree keeps its lock files out of its own git status, and a take-over sweeps what killed pqs left (t140 N6)", () => {
+    const remote = plainDir();
+    git(remote, "init", "-q", "--bare", "-b", "main", ".");
+    const seed = repo({ series: "" });
+    git(seed, "push", "-q", remote, "HEAD:main");
+    const tree = repo({ "f.txt": "base\n" });
+    const queue = join(plainDir(), "qs");
+    expect(runPq(tree, ["init", "--shared", remote, "--queue", queue]).status).toBe(0);
+    // What a pq killed in create()'s or a take-over's microsecond windows leaves (pids no process has).
+    writeFileSync(join(queue, ".pq-lock.99998"), "99998\n");
+    writeFileSync(join(queue, ".pq-lock.stale-99997"), "99997\n");
+    expect(runPq(tree, ["new", "a1"]).status).toBe(0);
+    const status = git(queue, "status", "--porcelain", "--untracked-files=all");
+    expect(status).toContain("a1");
+    expect(status).not.toContain(".pq-lock");
+    expect(existsSync(join(queue, ".pq-lock.stale-99997"))).toBe(true);
+    // A dead pq's lock, taken over: the leftovers of dead pqs go with it.
+    writeFileSync(join(queue, ".pq-lock"), "99996\n");
+    expect(runPq(tree, ["new", "a2"]).status).toBe(0);
+    expect(readdirSync(queue).filter((name) => name.startsWith(".pq-lock"))).toEqual([]);
+  });
+
   it("two trees on one queue directory: a command in one waits for the other's, and neither drops the other's series line (t114 N1)", async () => {
     const { queue, trees } = twoTreesOnOneQueue([{ "a.txt": "a\n" }, { "b.txt": "b\n" }]);
     const run = (cwd: string, args: string[]) =>
