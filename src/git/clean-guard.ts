@@ -105,7 +105,10 @@ export function excludeQueueLock(queueDir: string): void {
     const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
     if (now.split("\n").includes(QUEUE_LOCK_EXCLUDE)) return;
     mkdirSync(dirname(exclude), { recursive: true });
-    appendFileSync(exclude, `${now && !now.endsWith("\n") ? "\n" : ""}# the lock of pq's trees that use this queue directory\n${QUEUE_LOCK_EXCLUDE}\n`);
+    appendFileSync(
+      exclude,
+      `${now && !now.endsWith("\n") ? "\n" : ""}# the lock of pq's trees that use this queue directory\n${QUEUE_LOCK_EXCLUDE}\n`,
+    );
   } catch {
     /* not writable: git status shows the lock, as it did */
   }

@@ -247,7 +247,11 @@ function sweepAsideFiles(path: string, lockOnly = false): void {
   for (const name of names) {
     // Also a file written by rename (NAME.tmp-PID: state.json, the journal) that a kill left half made (t27 F6).
     // LOCK.PID (create's) and LOCK.stale-PID (a take-over's, t140 N6).
-    const pidText = name.startsWith(prefix) ? name.slice(prefix.length).replace(/^stale-/, "") : lockOnly ? "" : (/\.tmp-(\d+)$/.exec(name)?.[1] ?? "");
+    const pidText = name.startsWith(prefix)
+      ? name.slice(prefix.length).replace(/^stale-/, "")
+      : lockOnly
+        ? ""
+        : (/\.tmp-(\d+)$/.exec(name)?.[1] ?? "");
     if (!/^\d+$/.test(pidText)) continue;
     const pid = Number(pidText);
     try {
