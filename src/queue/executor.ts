@@ -26,7 +26,7 @@ import type { StatCache } from "./caches.js";
 import { execBitsTrusted, gitDirOf, refFile } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
-import { replaySeriesChange } from "./series-replay.js";
+import { replaySeriesChange, withTheirNewPatches } from "./series-replay.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
@@ -406,8 +406,14 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
       if (id === null || id === before || id === after) return false;
       // The series changed by another tree's pq since the kill, where this operation's change touches other lines: both kept, nothing saved.
       const merged = path === "series" && before !== null && after !== null ? replaySeriesChange(ctx.store.get(before), ctx.store.get(after), text!) : null;
-      if (merged !== null) seriesOver.set(path, merged);
-      return merged === null;
+      if (merged !== null) {
+        seriesOver.set(path, merged);
+        return false;
+      }
+      // No merge: the file as it is now is saved, and the operation's series written with the other tree's new patches listed in it.
+      const kept = path === "series" && before !== null && after !== null ? withTheirNewPatches(ctx.store.get(before), ctx.store.get(after), text!) : null;
+      if (kept !== null) seriesOver.set(path, kept);
+      return true;
     })
     .map(([path]) => path);
   const backups: string[] = [];

@@ -87,19 +87,46 @@ export function replaySeriesChange(base: string, ours: string, theirs: string): 
   if (ourMove && theirMove && !sameOrder(o.keys, t.keys)) return null;
   const [first, second] = ourMove ? [o.keys, t.keys] : [t.keys, o.keys];
   const order = first.filter((k) => result.get(k) != null);
+  placeAmong(order, second, (key) => result.get(key) != null);
+  const lines = order.map((k) => result.get(k)!);
+  return lines.length ? `${lines.join("\n")}${o.newline || t.newline ? "\n" : ""}` : "";
+}
+
+/**
+ * Adds to `order` the keys of `second` it lacks that `wanted` accepts, each right after the line
+ * it comes after in `second` (else before the line it comes before; at the end when neither is
+ * in `order`): a renamed patch stays on the patch below it, wherever the other side moved the
+ * one above it (t141 N3).
+ */
+function placeAmong(order: string[], second: string[], wanted: (key: string) => boolean): void {
   const placed = new Set(order);
-  // The other side's own lines, each right after the line it comes after there (else before the
-  // line it comes before; at the end when neither is placed): a renamed patch stays on the
-  // patch below it, wherever the other side moved the one above it (t141 N3).
   for (let i = 0; i < second.length; i++) {
     const key = second[i];
-    if (placed.has(key) || result.get(key) == null) continue;
+    if (placed.has(key) || !wanted(key)) continue;
     let at = -1;
     for (let j = i - 1; j >= 0 && at === -1; j--) if (placed.has(second[j])) at = order.indexOf(second[j]) + 1;
     for (let j = i + 1; j < second.length && at === -1; j++) if (placed.has(second[j])) at = order.indexOf(second[j]);
     order.splice(at === -1 ? order.length : at, 0, key);
     placed.add(key);
   }
-  const lines = order.map((k) => result.get(k)!);
-  return lines.length ? `${lines.join("\n")}${o.newline || t.newline ? "\n" : ""}` : "";
+}
+
+/**
+ * Where the two changes do not merge (replaySeriesChange gave null): `ours` as it is, with the
+ * lines of the patches only `theirs` added, each placed as the merge places a line, so that the
+ * other tree's new patch stays listed (t141 N10: a conflict elsewhere in the file dropped it, and
+ * that tree's next command refused over its applied patch). Null when there is no such line, or
+ * when one may be a rename of a patch `ours` renamed or took out too (it would be listed twice).
+ */
+export function withTheirNewPatches(base: string, ours: string, theirs: string): string | null {
+  const [b, o, t] = [keyed(base), keyed(ours), keyed(theirs)];
+  if (b === null || o === null || t === null) return null;
+  const isNew = (key: string) => key.startsWith("patch ") && !b.text.has(key) && !o.text.has(key);
+  if (!t.keys.some(isNew)) return null;
+  // A patch theirs took out that ours took out or renamed too: theirs' new line may be its new name.
+  if (b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key))) return null;
+  const order = [...o.keys];
+  placeAmong(order, t.keys, isNew);
+  const lines = order.map((k) => o.text.get(k) ?? t.text.get(k)!);
+  return `${lines.join("\n")}${o.newline || t.newline || !ours ? "\n" : ""}`;
 }

@@ -357,6 +357,27 @@ describe("edits are never lost", () => {
     }
   });
 
+  it("a pq killed in one tree, a conflicting series change in another meanwhile: the operation's series is written with the other tree's new patch in it, the file as it was saved (t141 N10)", () => {
+    const { queue, a, b } = twoTreesOnOneQueue();
+    for (const n of [1, 2, 3, 4]) expect(runPq(a, ["new", `a${n}`]).status).toBe(0);
+    expect(runPq(a, ["pop", "-a"]).status).toBe(0);
+    expect(runPq(a, ["reorder", "a4", "--first"], { PQ_FAILPOINT: "journal-written" }).signal).toBe("SIGKILL");
+    // b reorders too (no merge of two orders) and adds its own patch, applied there.
+    expect(runPq(b, ["reorder", "a1", "--last"]).status).toBe(0);
+    expect(runPq(b, ["new", "b1", "-m", "b's work"]).status).toBe(0);
+    const theirs = readFileSync(join(queue, "series"), "utf8");
+    expect(theirs).toBe("b1\na2\na3\na4\na1\n");
+    const completed = runPq(a, ["series"]);
+    expect(completed.status).toBe(0);
+    const saved = /saved in (\S+-recover-queue)/.exec(completed.stderr)?.[1];
+    expect(saved, completed.stderr).toBeDefined();
+    expect(readFileSync(join(saved!, "series"), "utf8")).toBe(theirs);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("a4\na1\nb1\na2\na3\n");
+    // b's applied patch is still listed: its next command works.
+    const next = runPq(b, ["new", "b2"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
   it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);

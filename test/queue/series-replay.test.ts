@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replaySeriesChange } from "../../src/queue/series-replay.js";
+import { replaySeriesChange, withTheirNewPatches } from "../../src/queue/series-replay.js";
 
 const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join("");
 
@@ -53,5 +53,23 @@ describe("one operation's series change made again over another tree's (t140 N2)
     expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n"))).toBe(text("a", "n"));
     expect(replaySeriesChange(text("a"), text("a", "n"), text("a", "n", "theirs"))).toBe(text("a", "n", "theirs"));
     expect(replaySeriesChange(text("a"), "", text("a", "theirs"))).toBe(text("theirs"));
+  });
+});
+
+describe("where the two changes do not merge: the operation's series with the other tree's new patches (t141 N10)", () => {
+  it("lists the other side's new patch where it sits, in the operation's order", () => {
+    // Both reordered (no merge); the other tree also added b1 first.
+    const [base, ours, theirs] = [text("a1", "a2", "a3", "a4"), text("a4", "a1", "a2", "a3"), text("b1", "a2", "a3", "a4", "a1")];
+    expect(replaySeriesChange(base, ours, theirs)).toBeNull();
+    expect(withTheirNewPatches(base, ours, theirs)).toBe(text("a4", "a1", "b1", "a2", "a3"));
+    // Both guarded one patch differently; the other tree added n after b.
+    expect(withTheirNewPatches(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi", "n"))).toBe(text("a", "b #+xen", "n"));
+  });
+
+  it("adds nothing where the other side added no patch, or where its new line may be a rename of a patch both took out", () => {
+    expect(withTheirNewPatches(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi"))).toBeNull();
+    expect(withTheirNewPatches(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi", "# a comment"))).toBeNull();
+    expect(withTheirNewPatches(text("p1"), text("p1-a"), text("p1-b"))).toBeNull();
+    expect(withTheirNewPatches(text("p1", "q"), text("q"), text("q", "n"))).toBeNull();
   });
 });
