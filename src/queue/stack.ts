@@ -77,6 +77,12 @@ export interface StackOptions {
   command?: string;
   /** A reader that must write nothing (a dry run): an interrupted operation is left for the next command, not completed at open. */
   leaveInterrupted?: boolean;
+  /**
+   * A command that works without the active queue's directory (pq queue list, switch, delete):
+   * a directory that is gone or leads out of the tree is kept in `queueAway`, not refused, so
+   * that the way to another queue stays open (t142 N4).
+   */
+  queueMayBeAway?: boolean;
 }
 
 export interface StackStatus {
@@ -458,9 +464,17 @@ export class Stack {
     }
     // Before the missing queue's refusal: after a git clean -fdx, restore-queue needs this stack (t102 N5).
     guardStateDirFromClean(tree, statePaths(tree).dir);
-    refuseQueueLinkedOut(tree, queueDir);
-    refuseMissingQueue(queueDir);
+    let queueAway: PqError | null = null;
+    try {
+      refuseQueueLinkedOut(tree, queueDir);
+      refuseMissingQueue(queueDir);
+    } catch (e) {
+      // An interrupted operation writes the queue: it waits for the directory to be back.
+      if (!opts.queueMayBeAway || !(e instanceof PqError) || existsSync(statePaths(tree).journal)) throw e;
+      queueAway = e;
+    }
     const stack = new Stack(tree, queueDir, state, undefined, opts.onEvent ?? ignoreEvents, opts.command, statCache, store);
+    stack.queueAway = queueAway;
     stack.readStamp = stamp;
     stack.stateSource = { text: loaded.text, state: loaded.state };
     // Another pq's operation under way is waited for (takeWaiting), then the stack read as it left it.
@@ -569,6 +583,8 @@ export class Stack {
 
   /** state.json's identity when this object last read it (see stateStamp). */
   private readStamp: string | null = null;
+  /** Why the active queue's directory cannot be used, when it was opened with queueMayBeAway (see StackOptions). */
+  queueAway: PqError | null = null;
 
   /**
    * Re-read the state from disk (another pq may have changed it since this one opened).

@@ -544,6 +544,34 @@ describe("edits are never lost", () => {
     expect([after.status, after.stdout]).toEqual([0, "p\n"]);
   });
 
+  it("the active queue's directory linked out of the tree or gone: queue list, switch and delete still work; create, and a switch with patches applied, refuse (t142 N4)", () => {
+    const tree = repo({ "f.txt": "base\n" });
+    expect(runPq(tree, ["init"]).status).toBe(0);
+    expect(runPq(tree, ["queue", "create", "q7", "--dir", "qd"]).status).toBe(0);
+    expect(runPq(tree, ["queue", "switch", "q7"]).status).toBe(0);
+    expect(runPq(tree, ["new", "p"]).status).toBe(0);
+    const out = join(plainDir(), "out");
+    require("node:fs").renameSync(join(tree, "qd"), out);
+    symlinkSync(out, join(tree, "qd"));
+    // p is applied: switching away would leave it applied from a queue pq cannot read.
+    const applied = runPq(tree, ["queue", "switch", "patches"]);
+    expect(applied.status).toBe(7);
+    expect(applied.stderr).toContain("leads out of the tree");
+    const list = runPq(tree, ["queue", "list"]);
+    expect([list.status, list.stdout]).toEqual([0, "  patches  (0 patches, patches)\n* q7  (1 patch, qd)\n"]);
+    expect(runPq(tree, ["queue", "create", "q8"]).status).toBe(7);
+    // Nothing applied (as the link leaves it to the user: the state says nothing is).
+    rmSync(join(tree, "qd"));
+    require("node:fs").renameSync(out, join(tree, "qd"));
+    expect(runPq(tree, ["pop"]).status).toBe(0);
+    rmSync(join(tree, "qd"), { recursive: true });
+    const back = runPq(tree, ["queue", "switch", "patches"]);
+    expect([back.status, back.stdout]).toEqual([0, "now on queue patches\n"]);
+    expect(runPq(tree, ["queue", "delete", "q7"]).status).toBe(0);
+    expect(runPq(tree, ["queue", "list"]).stdout).toBe("* patches  (0 patches, patches)\n");
+    expect(runPq(tree, ["new", "after"]).status).toBe(0);
+  });
+
   it("pq init on the queue inside another tree says that the two are not kept apart (t140 N5)", () => {
     const a = repo({ "f.txt": "base\n" });
     const b = repo({ "f.txt": "base\n" });

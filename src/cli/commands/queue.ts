@@ -21,7 +21,9 @@ export default defineCommand({
       .option("json", { type: "boolean", describe: "print the result as JSON" }),
   run: async (args, io) => {
     refuseEmptyOptions(args, ["dir"]);
-    const stack = await openStack(args, io);
+    // The active queue's directory gone or linked out of the tree: list, switch (with nothing of it applied) and delete of another queue still work (t142 N4).
+    const stack = await openStack(args, io, undefined, { queueMayBeAway: args.action !== "create" });
+    if (stack.queueAway && (args.action === "create" || (args.action === "switch" && stack.applied().length))) throw stack.queueAway;
     if (args.action === "list") {
       if (args.name)
         throw new PqError("usage", `pq queue list takes no queue name (${args.name} was given)`, ["pq queue list lists every queue"]);
