@@ -7,7 +7,12 @@ import { invocation, type CliIO, type GlobalOptions } from "./io.js";
 import { leadsOutside } from "../tree/paths.js";
 
 /** The stack of --tree (or the nearest enclosing tree that has one). */
-export function openStack(args: GlobalOptions, io: CliIO, onEvent?: EventSink, opts: { leaveInterrupted?: boolean; queueMayBeAway?: boolean } = {}): Promise<Stack> {
+export function openStack(
+  args: GlobalOptions,
+  io: CliIO,
+  onEvent?: EventSink,
+  opts: { leaveInterrupted?: boolean; queueMayBeAway?: boolean } = {},
+): Promise<Stack> {
   const tree = resolve(io.cwd, args.tree ?? ".");
   // Without a sink of its own, a command still says that it completed an interrupted operation.
   const events: EventSink = onEvent ?? ((e) => e.kind === "recover" && io.err(`pq: ${e.message}`));
