@@ -10,6 +10,7 @@
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { ObjectStore } from "../tree/objects.js";
+import { backupFiles } from "./ops/context.js";
 import { asciiJson, readText, removeDeadTemporaries, writeAtomic } from "../tree/files.js";
 import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
@@ -31,6 +32,12 @@ export interface QueueRestore {
   unlisted: string[];
   /** Applied patches whose text pq has no copy of. */
   lost: string[];
+  /**
+   * Where this tree's last series was saved, when files were missing and the series there is
+   * another version (another tree using the queue directory restored its own first, or changed
+   * it since): a line or guard only this tree's had would be lost unsaid (t141 N6's three-tree case).
+   */
+  seriesSavedIn?: string;
 }
 
 export function restoreQueue(tree: string, queueDir: string, state: StackState): QueueRestore {
@@ -105,7 +112,31 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   }
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
   const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
-  return { restored: restored.sort(), unlistedApplied, unlisted: unlisted.filter((name) => !unlistedApplied.includes(name)), lost };
+  const seriesSavedIn = restored.length && !restored.includes("series") ? saveOwnSeries(tree, queueDir, latest.get("series")) : undefined;
+  return {
+    restored: restored.sort(),
+    unlistedApplied,
+    unlisted: unlisted.filter((name) => !unlistedApplied.includes(name)),
+    lost,
+    ...(seriesSavedIn ? { seriesSavedIn } : {}),
+  };
+}
+
+/** This tree's last series (`id`), saved to .pq/backups when the series in the queue directory is another text; the directory, or undefined. */
+function saveOwnSeries(tree: string, queueDir: string, id: string | null | undefined): string | undefined {
+  if (!id) return undefined;
+  const paths = statePaths(tree);
+  const store = new ObjectStore(paths.objects);
+  try {
+    const own = store.get(id);
+    const now = readText(join(queueDir, "series"));
+    if (now === null || now === own) return undefined;
+    return backupFiles(tree, ["series"], "restore-queue-own-series", () => ({ content: own, exec: false }));
+  } catch {
+    return undefined; // no copy: nothing to compare
+  } finally {
+    store.close();
+  }
 }
 
 /** The queue directory (absolute) a stored state names, or null where the store cannot tell. */

@@ -480,7 +480,7 @@ describe("edits are never lost", () => {
     expect([next.status, next.stderr]).toEqual([0, ""]);
   });
 
-  it("restore-queue in the second of two trees on one lost queue directory says which of its patches the series does not list, and puts no line back (t140 N9, t143 N1, N2)", () => {
+  it("restore-queue in the second of two trees on one lost queue directory says which of its patches the series does not list, puts no line back, and keeps its own series (t140 N9, t143 N1, N2, t141 N6)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);
     expect(runPq(b, ["new", "b1"]).status).toBe(0);
@@ -493,6 +493,10 @@ describe("edits are never lost", () => {
     expect([restored.status, restored.stderr]).toEqual([0, ""]);
     expect(restored.stdout).toContain("note: b1, applied here, is not in the series (another tree using the queue directory restored an older series");
     expect(restored.stdout).toContain("note: the series does not list b2 (deleted or renamed since");
+    // b's own last series, which had both of its lines, is kept where the note says (t141 N6's three-tree case: a guard only it had).
+    const saved = /this tree's is saved in (\S+)\/series; compare the two/.exec(restored.stdout)?.[1];
+    expect(saved, restored.stdout).toBeDefined();
+    expect(readFileSync(join(saved!, "series"), "utf8")).toBe("b1\nb2\na1\n");
     expect(readFileSync(join(queue, "series"), "utf8")).toBe("a1\n");
     expect(existsSync(join(queue, "b1"))).toBe(true);
     // The note's way, word for word: the line put back.

@@ -38,7 +38,7 @@ export default defineCommand({
       releaseQueue?.();
       lock.release();
     }
-    const { restored, unlistedApplied, unlisted, lost } = result;
+    const { restored, unlistedApplied, unlisted, lost, seriesSavedIn } = result;
     if (!restored.length && !lost.length && !unlistedApplied.length) {
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
       if (!existsSync(join(queueDir, "series")))
@@ -55,6 +55,10 @@ export default defineCommand({
     if (unlisted.length)
       io.out(
         `note: the series does not list ${unlisted.join(", ")} (deleted or renamed since, perhaps by another tree using the queue directory): add ${unlisted.length === 1 ? "its line" : "their lines"} to the series to keep ${unlisted.length === 1 ? "it" : "them"}, or remove the file${unlisted.length === 1 ? "" : "s"}`,
+      );
+    if (seriesSavedIn)
+      io.out(
+        `note: the series there is not the one this tree's operations left (another tree using the queue directory restored its own, or changed it since): this tree's is saved in ${seriesSavedIn}/series; compare the two (a line or guard only this tree's has is not in the series now)`,
       );
     if (lost.length) {
       throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
