@@ -9,6 +9,8 @@ export interface Diagnostic {
 }
 
 const GCC_LINE = /^([^:\s][^:]*):(\d+):(?:(\d+):)? (fatal error|error|warning|note): (.*)$/;
+/** The assembler's own form (GNU as: `head.S:44: Error: boom`), for an assembly source. */
+const GAS_LINE = /^([^:\s][^:]*\.(?:S|s|sx)):(\d+): (Error|Warning): (.*)$/;
 const LD_LINE = /^(?:.*\bld(?:\.lld)?: )?(?:[^:]+\.o: in function [^:]+:\s*)?([^:\s][^:]*\.(?:c|S|h)):(\d+):\s*(.*)$/;
 
 export function parseDiagnostics(output: string, blame?: (file: string, line: number) => string | undefined): Diagnostic[] {
@@ -25,6 +27,8 @@ export function parseDiagnostics(output: string, blame?: (file: string, line: nu
         severity: m[4] === "fatal error" ? "error" : (m[4] as Diagnostic["severity"]),
         message: m[5],
       };
+    } else if ((m = GAS_LINE.exec(line))) {
+      d = { file: m[1], line: Number(m[2]), severity: m[3] === "Error" ? "error" : "warning", message: m[4] };
     } else if ((m = LD_LINE.exec(line)) && /undefined reference|multiple definition|relocation/.test(m[3])) {
       d = { file: m[1], line: Number(m[2]), severity: "error", message: m[3] };
     }

@@ -25,4 +25,18 @@ describe("the errors of a failed build, as ci's log tail shows them", () => {
       "kernel/c.c:192:2: error: implicit declaration of function 'f'",
     ]);
   });
+
+  it("take the assembler's errors (GNU as's form) as errors with their file, line and patch (t139 N10)", () => {
+    const log = [
+      "arch/i386/head.S: Assembler messages:",
+      "arch/i386/head.S:44: Error: boom",
+      "arch/i386/entry.S:7: Warning: a warning",
+    ].join("\n");
+    const found = parseDiagnostics(log, (file) => (file === "arch/i386/head.S" ? "broken.patch" : undefined));
+    expect(found).toEqual([
+      { file: "arch/i386/head.S", line: 44, severity: "error", message: "boom", patch: "broken.patch" },
+      { file: "arch/i386/entry.S", line: 7, severity: "warning", message: "a warning" },
+    ]);
+    expect(errorLines(found)).toEqual(["arch/i386/head.S:44: error: boom  (last touched by patch broken.patch)"]);
+  });
 });
