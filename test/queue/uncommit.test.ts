@@ -295,4 +295,23 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     expect(done.code, done.err).toBe(0);
     expect(read(dir, "mine.txt")).toBe("mine\n");
   });
+
+  it("the patches committed by hand as the first commit: status, pop and finish name the branch's way back to no commit, which works (t139 N7)", async () => {
+    const dir = await firstPatchBeforeAnyCommit();
+    git(dir, "add", "g.txt");
+    git(dir, "commit", "-q", "-m", "by hand");
+    const way = "git update-ref -d HEAD takes the branch back to no commit (the tree and git's index stay as they are)";
+    expect((await pq(dir, "status")).out).toContain(way);
+    const pop = await pq(dir, "pop");
+    expect(pop.code).toBe(12);
+    expect(pop.err).toContain(`${way}, then pq pop`);
+    const finish = await pq(dir, "finish", "-a");
+    expect(finish.code).toBe(12);
+    expect(finish.err).toContain(`${way}, then pq finish -a`);
+    git(dir, "update-ref", "-d", "HEAD");
+    const done = await pq(dir, "finish", "-a");
+    expect(done.code, done.err).toBe(0);
+    expect(git(dir, "log", "--format=%s", "main").trim()).toBe("the first file");
+    expect(git(dir, "show", "main:g.txt")).toBe("x\n");
+  });
 });

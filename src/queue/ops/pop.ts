@@ -334,6 +334,7 @@ export async function commitsOnTop(
     rootOnly
       ? [
           "HEAD is the repository's first commit and already holds the patches' changes (the tree was committed with them applied): there is no commit below them",
+          FIRST_COMMIT_BY_HAND(command),
           `if pq init took them over from quilt: ${BACK_THROUGH_QUILT}`,
         ]
       : await handCommitWayOut(ctx, applied, committed, command, moved),
@@ -364,11 +365,17 @@ export interface HeadMoved {
  * were applied: t44 N4), which that reset would undo: back to the commit they were pushed on,
  * HEAD's changes out of the tree again (they stay in its commit), then pq rebase onto it.
  */
+/** The way out of patches committed by hand as a repository's first commit: the branch back to no commit (t139 N7). */
+const FIRST_COMMIT_BY_HAND = (command: string) =>
+  `if that commit is the repository's first, made by hand with the patches in it: git update-ref -d HEAD takes the branch back to no commit (the tree and git's index stay as they are), then pq ${command}`;
+
 export function handCommitAdvice(command: string, moved?: HeadMoved | null, below?: string | null): string[] {
   if (!moved)
     return [
       // The commit named where HEAD's reflog has it (t102 N8), as the pull's way out names its own.
       `were the patches committed by hand (git commit -a, or some of their lines: git add -p)? git reset ${below ? below.slice(0, 12) : "to the commit below them"} (a mixed reset${below ? " to the commit below them" : ""}: their changes stay in the tree and leave git's index); then pq ${command}`,
+      // Committed as the repository's first commit, there is no commit below to reset to (t139 N7).
+      ...(below ? [] : [FIRST_COMMIT_BY_HAND(command)]),
     ];
   const head = moved.head.slice(0, 12);
   const base = moved.base?.slice(0, 12) ?? "BASE";
