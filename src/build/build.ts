@@ -335,14 +335,25 @@ const sha = (...parts: (string | Buffer)[]) => {
 async function pooled<T, R>(items: T[], jobs: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  await Promise.all(
+  let failed = false;
+  // One job's failure starts no other, and the ones under way are waited for: what they said is in
+  // the log the failure writes (t139 N5: a compile that ended well beside a killed one was cached,
+  // its warning in no log).
+  const settled = await Promise.allSettled(
     Array.from({ length: Math.min(jobs, items.length) }, async () => {
-      while (next < items.length) {
+      while (next < items.length && !failed) {
         const i = next++;
-        results[i] = await fn(items[i], i);
+        try {
+          results[i] = await fn(items[i], i);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
       }
     }),
   );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
   return results;
 }
 
@@ -540,6 +551,15 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       throw refusal;
     }
   };
+  /** The compiles, each source's object (null: it failed); a signal's refusal keeps in build.log what the compiles under way beside it said. */
+  const compileAll = async (compileOne: (source: string, i: number) => Promise<string | null>) => {
+    try {
+      return await pooled(desc.sources, jobs, compileOne);
+    } catch (e) {
+      writeFileSync(logFile, log);
+      throw e;
+    }
+  };
   const images = opts.stateCache === false ? null : new ImageCache(cacheDir);
   const inputs = treeFiles(tree, [outDir, ...(opts.notInputs ?? [])]);
   const key = images ? stateKey(tree, tc, [], inputs) : "";
@@ -606,7 +626,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
     if (!shas.has(path)) shas.set(path, fileSha(path));
     return shas.get(path)!;
   };
-  const objects = await pooled(desc.sources, jobs, async (source, i) => {
+  const objects = await compileAll(async (source, i) => {
     const flags = [...tc.ccFlags, ...(source.endsWith(".S") ? desc.asflags : desc.cflags)];
     // Not the tree's path: ci builds in a new scratch folder every run, and the record's
     // dependencies (tree-relative, with the file set) say whether its object still holds.

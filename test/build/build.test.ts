@@ -521,6 +521,25 @@ kill -TERM $$
     expect(linkFailed.log).toContain("fatal error: Killed signal terminated program cc1");
   });
 
+  it("a compile ended by a signal beside one that ends well: build.log keeps what the other said (t139 N5)", async () => {
+    const real = await detectToolchain();
+    const bin = tempDir("pq-cc-beside-");
+    const tree = fixtureKernelTree("pass");
+    const cache = tempDir("pq-cache-beside-");
+    dirs.push(bin, tree, cache);
+    writeFileSync(join(tree, "head.S"), `${readFileSync(join(tree, "head.S"), "latin1")}\n.warning "said by the slow neighbour"\n`);
+    // main.c's driver killed at once; head.S's compile, beside it, takes a second and ends well.
+    const cc = join(bin, "gcc-beside");
+    writeFileSync(cc, `#!/bin/sh\ncase "$*" in *main.c*) kill -KILL $$ ;; *-c*head.S*) sleep 1 ;; esac\nexec '${real.cc}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const refusal = await buildTree({ tree, cacheDir: cache, toolchain: { ...real, cc }, jobs: 2 }).catch((e: unknown) => e);
+    expect((refusal as PqError).exitCode).toBe(14);
+    const log = readFileSync(join(tree, ".pq/build/build.log"), "latin1");
+    expect(log).toContain("Warning: said by the slow neighbour");
+    expect(log).toContain("gcc-beside was ended by a signal (SIGKILL)");
+  });
+
   it("--json carries the end of a long log and cut messages, saying where the whole log is (t137 N1)", async () => {
     const tree = fixtureKernelTree("pass");
     dirs.push(tree);
