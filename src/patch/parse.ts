@@ -162,6 +162,8 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     if (!isStart(i)) {
       // The description ends where quilt's ends (a "diff -Naurp a b" line, or a binary file's line first).
       if (headerEnd === -1 && startsDiff(eol(lines[i]), i + 1 < lines.length ? eol(lines[i + 1]) : "")) headerEnd = i;
+      // Past the description, a change pq would pass over unread (and a refresh then drop): refused.
+      if (headerEnd !== -1) refuseUnreadChange(lines, i);
       // Between files, plain diff's no-data line for a binary file (after its "diff -r" line).
       if (headerEnd !== -1 && lines[i].startsWith("Binary files ")) files.push(plainBinary(lines[i], null, strip));
       i++;
@@ -277,6 +279,36 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     ]);
   }
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
+}
+
+/** A normal-format diff's command line (`5c5`, `2,3d1`, `1a2`), as plain `diff` without -u writes one. */
+const NORMAL_DIFF_COMMAND = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
+
+/**
+ * Refuses a line, between a patch's file sections, that holds a change pq would not read: a
+ * hunk with no file header before it (its --- or +++ line lost in a hand edit: GNU patch guesses
+ * the file, t145 N20), or a normal-format diff (t145 N19). Passed over, the push reported
+ * success without that change, and the next refresh wrote the patch without it.
+ */
+function refuseUnreadChange(lines: string[], i: number): void {
+  const line = eol(lines[i]);
+  if (HUNK_RE.test(line))
+    throw new PqError(
+      "bad-patch",
+      `the hunk at line ${i + 1} of the patch (${line}) has no file header before it, so pq cannot tell which file it changes`,
+      [
+        "put its file's --- a/FILE and +++ b/FILE lines back right above it (GNU patch guesses the file from one of them or a diff line; pq does not), then run the command again",
+      ],
+    );
+  const next = i + 1 < lines.length ? lines[i + 1] : "";
+  if (NORMAL_DIFF_COMMAND.test(line) && (next.startsWith("< ") || next.startsWith("> ")))
+    throw new PqError(
+      "bad-patch",
+      `line ${i + 1} of the patch (${line}) starts a normal-format diff, which pq does not read: it reads unified and context diffs`,
+      [
+        "make it a unified diff: apply it with patch in a copy of the tree and diff -u the result against the original (or quilt push then quilt refresh, which writes it unified), then run the command again",
+      ],
+    );
 }
 
 /**

@@ -113,6 +113,40 @@ describe("parse", () => {
     const garbage = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a\n*junk\n c\n";
     expect(() => parsePatch(garbage)).toThrow(/line 5/);
   });
+
+  it("refuses a change it would pass over unread: a hunk with no file header, a normal-format diff (t145 N19, N20)", () => {
+    const first = "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n";
+    const noHeader = /the hunk at line (\d+) of the patch \(@@ -3,3 \+3,3 @@\) has no file header before it/;
+    // The second file's --- line lost (GNU patch applies it to b from the +++ line alone), or both, or a stray line between two hunks.
+    for (const [patch, line] of [
+      [`${first}+++ b/b\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`, "9"],
+      [
+        `${first}@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`.replace(
+          "@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n@@",
+          "@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\nstray\n@@",
+        ),
+        "9",
+      ],
+      [`diff --git a/b b/b\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`, "2"],
+    ]) {
+      expect(() => parsePatch(patch)).toThrow(expect.objectContaining({ code: "bad-patch", message: expect.stringMatching(noHeader) }));
+      expect(() => parsePatch(patch)).toThrow(new RegExp(`line ${line} `));
+    }
+    // A normal diff behind an Index: line (quilt's header without its ==== line), or a plain diff line.
+    for (const normal of [
+      "Description: old\n\nIndex: a\n5c5\n< 5\n---\n> five\n",
+      "diff -Naur a.orig a\n1a2\n> new\n",
+      "Index: a\n2d1\n< 2\n",
+    ])
+      expect(() => parsePatch(normal)).toThrow(
+        expect.objectContaining({
+          code: "bad-patch",
+          message: expect.stringContaining("starts a normal-format diff, which pq does not read"),
+        }),
+      );
+    // A description that quotes such lines before any diff is a description.
+    expect(parsePatch("Fixes the 5c5 case:\n5c5\n< 5\n@@ -1 +1 @@\n").files).toEqual([]);
+  });
 });
 
 describe("apply, compared with GNU patch", () => {
