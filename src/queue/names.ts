@@ -229,10 +229,13 @@ export function resolveName(
     if (found.length > 1) throw new PqError("usage", `${target} matches several patches: ${found.slice(0, 10).join(", ")}${found.length > 10 ? ", ..." : ""}`);
     return undefined;
   };
+  // In the README's order: the last component (debian/fix.patch as fix) before a prefix
+  // (fix-other.patch), for every command alike (t145 N4: delete and finish, which take no prefix,
+  // named one patch by `fix` and the others another).
   const hit =
     pick(names.filter((n) => bare(n) === target)) ??
-    (whole ? undefined : pick(names.filter((n) => n.startsWith(target)))) ??
-    (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target))));
+    (target.includes("/") ? undefined : pick(names.filter((n) => n.includes("/") && [n.slice(n.lastIndexOf("/") + 1), bare(n.slice(n.lastIndexOf("/") + 1))].includes(target)))) ??
+    (whole ? undefined : pick(names.filter((n) => n.startsWith(target))));
   if (hit) return hit;
   // Named by its path (debian/patches/X.patch from the tree's root, as a shell completes it): quilt
   // takes it so (t55 N4); the rest is a name as any other, without .patch or shortened (t57 N7).

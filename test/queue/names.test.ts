@@ -64,6 +64,11 @@ describe("patch names", () => {
     expect(codeOf(() => resolveName(names, "timer"))).toBe("usage"); // two last components are timer.patch
     expect(codeOf(() => resolveName(names, "5"))).toBe("not-found");
     expect(codeOf(() => resolveName(names, "nothing"))).toBe("not-found");
+    // A last component before a prefix, as the README orders them, whole names only or not (t145 N4).
+    const debian = ["base.patch", "debian/fix.patch", "fix-other.patch"];
+    expect(resolveName(debian, "fix")).toBe("debian/fix.patch");
+    expect(resolveName(debian, "fix", undefined, true)).toBe("debian/fix.patch");
+    expect(resolveName(debian, "fix-")).toBe("fix-other.patch");
   });
 
   it("flattens a name into one file name and spots a name that is another's directory", () => {
