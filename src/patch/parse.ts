@@ -292,6 +292,15 @@ const NORMAL_DIFF_COMMAND = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
  */
 function refuseUnreadChange(lines: string[], i: number): void {
   const line = eol(lines[i]);
+  // A git merge's conflict markers (a git pull in the queue that conflicted, t144 N6): the hunks past them went unread.
+  if (/^(<{7}|>{7})( |$)/.test(line))
+    throw new PqError(
+      "bad-patch",
+      `line ${i + 1} of the patch (${line}) is a merge's conflict marker: the patch file holds both sides of a conflict`,
+      [
+        "resolve the conflict in the patch file (in a shared queue: git merge --abort in the queue directory, then pq sync merges the two versions), then run the command again",
+      ],
+    );
   if (HUNK_RE.test(line))
     throw new PqError(
       "bad-patch",

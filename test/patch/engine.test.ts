@@ -144,6 +144,14 @@ describe("parse", () => {
           message: expect.stringContaining("starts a normal-format diff, which pq does not read"),
         }),
       );
+    // A git merge's conflict markers around a hunk (a conflicted git pull in the queue, t144 N6).
+    const conflicted = `${first}<<<<<<< HEAD\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n=======\n>>>>>>> 78663ed\n`;
+    expect(() => parsePatch(conflicted)).toThrow(
+      expect.objectContaining({
+        code: "bad-patch",
+        message: expect.stringContaining("line 8 of the patch (<<<<<<< HEAD) is a merge's conflict marker"),
+      }),
+    );
     // A description that quotes such lines before any diff is a description.
     expect(parsePatch("Fixes the 5c5 case:\n5c5\n< 5\n@@ -1 +1 @@\n").files).toEqual([]);
   });
