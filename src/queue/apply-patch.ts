@@ -366,7 +366,8 @@ export function describeFuzz(app: PatchApplication): string[] {
   const lines: string[] = [];
   for (const o of app.outcomes) {
     if (o.status === "merged") lines.push(MERGED_NOTE(o.path));
-    else for (const h of o.hunks) if (h.status !== "exact" && h.status !== "failed") lines.push(`${o.path}: ${describeHunkResult(h)}`);
+    // A file that did not apply whole is describeFailures', which lists its hunks that fit too (t145 N3: said twice).
+    else if (o.status === "applied") for (const h of o.hunks) if (h.status !== "exact") lines.push(`${o.path}: ${describeHunkResult(h)}`);
   }
   return lines;
 }

@@ -38,6 +38,8 @@ export interface AppliedPatch {
   needsRefresh?: "forced" | "conflict";
   /** The .rej files a forced push wrote (refresh refuses while they exist). */
   rejects?: string[];
+  /** Each of `rejects`' content id as the push wrote it: a pop that takes them away keeps one edited since (t145 N1). */
+  rejectsWritten?: string[];
   /**
    * Its hunks matched only with fuzz, with line endings set aside, or by a three-way merge (push
    * --merge; verify-7 V10): the patch file does not

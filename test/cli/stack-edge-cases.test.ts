@@ -2056,6 +2056,33 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(read(tree, "a.txt.rej")).toBe("my notes\n");
   });
 
+  it("a forced push says each hunk once; its pop keeps a .rej edited since in the backup it names, and removes one as written (t145 N1, N3)", async () => {
+    const tree = await stackTree({ "a.txt": lines(60) });
+    await pq(tree, "new", "p1");
+    write(tree, "a.txt", lines(60).replace("5\n", "FIVE\n").replace("50\n", "FIFTY\n"));
+    await pq(tree, "refresh");
+    await pq(tree, "pop");
+    write(tree, "a.txt", `new\n${lines(60).replace("50\n", "50 upstream\n")}`);
+    git(tree, "commit", "-qam", "upstream");
+    const forced = await pq(tree, "push", "--force");
+    expect(forced.code).toBe(6);
+    expect(forced.out.match(/a\.txt: Hunk #1 succeeded at/g)).toHaveLength(1);
+    expect(forced.out).toContain("a.txt: Hunk #2 FAILED");
+    // As written: taken away with the patch, no backup.
+    expect((await pq(tree, "pop", "--force")).code).toBe(0);
+    expect(existsSync(join(tree, "a.txt.rej"))).toBe(false);
+    expect(existsSync(join(tree, ".pq/backups"))).toBe(false);
+    // Edited since (notes on how to fix it): in the pop's backup.
+    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    write(tree, "a.txt.rej", `${read(tree, "a.txt.rej")}my notes\n`);
+    const popped = await pq(tree, "pop", "--force");
+    expect(popped.code).toBe(0);
+    const saved = /saved in (\S+)/.exec(popped.out)?.[1];
+    expect(saved, popped.out).toBeDefined();
+    expect(read(saved!, "a.txt.rej")).toContain("my notes\n");
+    expect(existsSync(join(tree, "a.txt.rej"))).toBe(false);
+  });
+
   it("a hunk that matches only with line endings set aside is not called exact (dry-6 #6)", async () => {
     const tree = await stackTree({ "a.txt": lines(10) });
     await pq(tree, "new", "p1");

@@ -100,6 +100,12 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
     }
     backup = backupFiles(ctx.tree, dirty, `pop-${top.name}`);
   }
+  // A .rej a forced push wrote, edited since (notes, a hunk fixed by hand): kept in the pop's backup
+  // before the pop takes it away with its patch (t145 N1). Unknown as written (an older state): kept too.
+  const editedRejects = popping.flatMap((record) =>
+    (record.rejects ?? []).filter((rej, i) => ws.version(rej) !== null && versionId(ws.version(rej)) !== record.rejectsWritten?.[i]),
+  );
+  if (editedRejects.length) backup = backupFiles(ctx.tree, editedRejects, `pop-${top.name}`, ctx.tree, backup);
   for (const [path, version] of restore) {
     const id = versionId(version);
     if (id !== null && !ctx.store.verify(id)) rebuildLostVersion(ctx, popping, path, version, dirty.includes(path));

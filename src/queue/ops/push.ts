@@ -727,7 +727,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const replaced = pushed.rejects.filter((rej) => ws.version(rej) !== null);
       if (replaced.length) pushed.rejectsReplaced = replaced;
       // The .rej files are part of the same transaction (and go away with its undo).
-      for (const [path, rej] of Object.entries(app.rejects)) ws.set(`${path}.rej`, rej, false);
+      record.rejectsWritten = Object.entries(app.rejects).map(([path, rej]) => versionId(ws.set(`${path}.rej`, rej, false))!);
     }
     if (needsRefresh) pushed.notes.push(...describeFailures(app));
     report.pushed.push(pushed);
