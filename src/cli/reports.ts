@@ -40,7 +40,10 @@ export function printPushReport(io: CliIO, report: PushReport, skipped: SkippedP
         `  ${p.rejectsReplaced.join(", ")} ${report.dryRun ? "would be" : p.rejectsReplaced.length === 1 ? "was" : "were"} written over: a file of that name was there already (pq undo of the push brings it back)`,
       );
     if (p.needsRefresh) {
-      out(`  ${p.name} needs a refresh: fix the ${p.needsRefresh === "conflict" ? "conflict markers" : "rejected hunks"}, then pq refresh`);
+      // A .rej left in the tree holds the refresh back: its removal is part of the fix (t145 N16).
+      out(
+        `  ${p.name} needs a refresh: ${p.needsRefresh === "conflict" ? "fix the conflict markers" : `apply the rejected hunks by hand and delete ${(p.rejects ?? []).length === 1 ? `${p.rejects![0]}` : "the .rej files"}`}, then pq refresh`,
+      );
     }
   }
   for (const line of skippedLines(skipped.filter((s) => !s.before || !report.pushed.some((p) => p.name === s.before)))) out(line);

@@ -2056,7 +2056,7 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(read(tree, "a.txt.rej")).toBe("my notes\n");
   });
 
-  it("a forced push says each hunk once; its pop keeps a .rej edited since in the backup it names, and removes one as written (t145 N1, N3)", async () => {
+  it("a forced push says each hunk once and that its .rej goes; pop and undo keep a .rej edited since in the backup they name (t145 N1, N3, N12, N16)", async () => {
     const tree = await stackTree({ "a.txt": lines(60) });
     await pq(tree, "new", "p1");
     write(tree, "a.txt", lines(60).replace("5\n", "FIVE\n").replace("50\n", "FIFTY\n"));
@@ -2081,6 +2081,24 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(saved, popped.out).toBeDefined();
     expect(read(saved!, "a.txt.rej")).toContain("my notes\n");
     expect(existsSync(join(tree, "a.txt.rej"))).toBe(false);
+    // The undo of a forced push whose .rej was edited: an edit since, not a commit (t145 N12); --force saves it.
+    expect((await pq(tree, "push", "--force")).code).toBe(6);
+    write(tree, "a.txt.rej", `${read(tree, "a.txt.rej")}more notes\n`);
+    const undo = await pq(tree, "undo");
+    expect(undo.code).toBe(5);
+    expect(undo.err).toContain("1 file(s) changed since that operation: a.txt.rej");
+    const forcedUndo = await pq(tree, "undo", "--force");
+    expect(forcedUndo.code, forcedUndo.err).toBe(0);
+    const kept = /saved in (\S+)/.exec(forcedUndo.out)?.[1];
+    expect(read(kept!, "a.txt.rej")).toContain("more notes\n");
+    expect(existsSync(join(tree, "a.txt.rej"))).toBe(false);
+    // The push's advice, word for word (t145 N16: the .rej's removal was left unsaid, and the refresh refused).
+    const again = await pq(tree, "push", "--force");
+    expect(again.out).toContain("p1 needs a refresh: apply the rejected hunks by hand and delete a.txt.rej, then pq refresh");
+    write(tree, "a.txt", read(tree, "a.txt").replace("50 upstream\n", "FIFTY\n"));
+    rmSync(join(tree, "a.txt.rej"));
+    const refreshed = await pq(tree, "refresh");
+    expect([refreshed.code, refreshed.err]).toEqual([0, ""]);
   });
 
   it("a hunk that matches only with line endings set aside is not called exact (dry-6 #6)", async () => {

@@ -299,7 +299,13 @@ export async function planUndo(
   // a push or a pop works over HEAD as it is now (t117 N1). Refused as the moves that take
   // patches off refuse over HEAD's commits, --force or not.
   const belowNow = dirty.filter((path) => !stackNow.has(path) && required.has(path));
-  const committedSince = belowNow.length ? await differFromHead(ctx, new Map(belowNow.map((path) => [path, required.get(path)!])), { remember: false }) : [];
+  let committedSince = belowNow.length ? await differFromHead(ctx, new Map(belowNow.map((path) => [path, required.get(path)!])), { remember: false }) : [];
+  if (committedSince.length) {
+    // A file on disk that HEAD does not have (a forced push's .rej, edited since) was changed by no
+    // commit: an edit since, refused (or saved with --force) as the others are (t145 N12).
+    const head = await (await ctx.repo())?.headBlobIds(committedSince);
+    if (head) committedSince = committedSince.filter((path) => head.get(path) || tx.ws.version(path) === null);
+  }
   if (committedSince.length) {
     const target = adoptState(JSON.parse(store.get(direction === "undo" ? ordered.at(-1)!.state[0] : ordered.at(-1)!.state[1])) as StackState).applied.map((r) => r.name);
     const now = tx.state.applied.map((r) => r.name);
