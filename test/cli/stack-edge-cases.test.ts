@@ -2056,7 +2056,7 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(read(tree, "a.txt.rej")).toBe("my notes\n");
   });
 
-  it("a forced push says each hunk once and that its .rej goes; pop and undo keep a .rej edited since in the backup they name (t145 N1, N3, N12, N16)", async () => {
+  it("a forced push says each hunk once and that its .rej goes; pop and undo keep a .rej edited since in the backup they name (t145 N1, N2, N3, N12, N16)", async () => {
     const tree = await stackTree({ "a.txt": lines(60) });
     await pq(tree, "new", "p1");
     write(tree, "a.txt", lines(60).replace("5\n", "FIVE\n").replace("50\n", "FIFTY\n"));
@@ -2068,6 +2068,9 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(forced.code).toBe(6);
     expect(forced.out.match(/a\.txt: Hunk #1 succeeded at/g)).toHaveLength(1);
     expect(forced.out).toContain("a.txt: Hunk #2 FAILED");
+    // Its changes taken out of the tree: status names the pop and push that work for a forced patch (t145 N2).
+    git(tree, "checkout", "--", "a.txt");
+    expect((await pq(tree, "status")).out).toContain("pq pop --force, then pq push --force, puts them back");
     // As written: taken away with the patch, no backup.
     expect((await pq(tree, "pop", "--force")).code).toBe(0);
     expect(existsSync(join(tree, "a.txt.rej"))).toBe(false);

@@ -120,7 +120,14 @@ export default defineCommand({
       );
     else if (s.changesGone?.topOnly)
       io.out(
-        `${s.top}'s changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): pq pop, then pq push, puts them back; a refresh would take them out of ${s.top}, and refuses`,
+        `${s.top}'s changes to ${shortList(s.changesGone.files.map((f) => fileList([f])))} are all gone from the tree, each as it was below the stack (a git reset --hard, git checkout or git stash?): ${
+          // A patch a forced or merging push left needing a refresh pops only with --force, and pushes back the same way (t145 N2).
+          s.needsRefresh === "forced"
+            ? "pq pop --force, then pq push --force,"
+            : s.needsRefresh === "conflict"
+              ? "pq pop --force, then pq push --merge,"
+              : "pq pop, then pq push,"
+        } puts them back; a refresh would take them out of ${s.top}, and refuses`,
       );
     else if (s.changesGone)
       io.out(
