@@ -14,6 +14,7 @@ import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
 import { PqError } from "../errors.js";
+import { conflictRefresh } from "./conflict-refresh.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
 import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
@@ -385,7 +386,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   if (pending?.aborting) throw abortCutShort("pq sync");
   if (pending?.phase === "conflicts") {
     throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
-      "resolve them, pq refresh, then pq sync --continue; or pq sync --abort",
+      `resolve them, ${conflictRefresh(pending.conflicts) ?? "pq refresh"}, then pq sync --continue; or pq sync --abort`,
     ]);
   }
   const recovered =

@@ -9,6 +9,7 @@ import { PqError } from "../errors.js";
 import { asciiJson, fileStat, knownSha1, readText, sha1, writeAtomic, type FileStat } from "../tree/files.js";
 import type { StatCache } from "./caches.js";
 import { asPathMap } from "../core/path-map.js";
+import { conflictRefresh } from "../collab/conflict-refresh.js";
 
 export { asPathMap, pathMap } from "../core/path-map.js";
 
@@ -121,15 +122,25 @@ function makeStatePaths(tree: string) {
  * completes it, another change would be made on a half-moved queue and then overwritten.
  */
 /** The phase of a sync that is not finished (.pq/sync.json), and whether its --abort was cut short; null when none is. */
-function syncRecord(tree: string): { phase: unknown; aborting: boolean } | null {
+function syncRecord(tree: string): { phase: unknown; aborting: boolean; conflicts: unknown } | null {
   const text = readText(statePaths(tree).sync);
   if (text === null) return null;
   try {
-    const record = JSON.parse(text) as { phase?: unknown; aborting?: unknown };
-    return { phase: record.phase ?? null, aborting: record.aborting === true };
+    const record = JSON.parse(text) as { phase?: unknown; aborting?: unknown; conflicts?: unknown };
+    return { phase: record.phase ?? null, aborting: record.aborting === true, conflicts: record.conflicts };
   } catch {
     return null; // pq sync itself reports a damaged sync state
   }
+}
+
+/**
+ * The refresh a sync stopped on conflicts needs: the conflicted files named (conflictRefresh), so
+ * that an edit of another file stays out of the patch everyone gets (t144 N1: a refusal's bare
+ * "pq refresh", followed, published a private edit); plain "pq refresh" where none names its files.
+ */
+export function stoppedSyncRefresh(tree: string): string {
+  const conflicts = syncRecord(tree)?.conflicts;
+  return (Array.isArray(conflicts) && conflictRefresh(conflicts.filter((c) => c && typeof c === "object" && typeof c.patch === "string"))) || "pq refresh";
 }
 
 const syncPhase = (tree: string): unknown => syncRecord(tree)?.phase ?? null;
@@ -146,7 +157,7 @@ export function refuseDuringStoppedSync(tree: string, direction: "undo" | "redo"
   const why = direction === "undo" ? "pq undo would take back only part of it" : "pq redo is refused while it is (it would change the stack under the stopped sync)";
   throw new PqError("refused", `a pq sync stopped on conflicts; ${why}`, [
     "pq sync --abort puts the queue, the tree and the stack back as they were before the sync",
-    "or resolve, pq refresh, then pq sync --continue",
+    `or resolve, ${stoppedSyncRefresh(tree)}, then pq sync --continue`,
   ]);
 }
 
@@ -181,7 +192,7 @@ export function refuseDuringStoppedSyncMove(tree: string, command: string): void
   if (sync?.aborting) throw abortCutShort(`pq ${command}`);
   if (sync?.phase !== "conflicts") return;
   throw new PqError("refused", `a pq sync stopped on conflicts; pq ${command} would move the branch under it`, [
-    "resolve, pq refresh, then pq sync --continue; or pq sync --abort; then pq " + command,
+    `resolve, ${stoppedSyncRefresh(tree)}, then pq sync --continue; or pq sync --abort; then pq ${command}`,
   ]);
 }
 

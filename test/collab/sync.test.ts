@@ -364,7 +364,17 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(stopped.code).toBe(6);
     // The conflicted patch is marked as push --merge marks one: pop and --continue wait for a refresh.
     expect((await pq(bob.tree, "top")).out.trim()).toBe("p1.patch");
-    expect((await pq(bob.tree, "pop")).code).toBe(5);
+    // Every refusal while it is stopped names the conflicted files' refresh, not a bare one that takes other edits too (t144 N1).
+    const named = "pq refresh a.c (the conflicted files alone";
+    const pop = await pq(bob.tree, "pop");
+    expect(pop.code).toBe(5);
+    for (const argv of [["sync"], ["commit", "-m", "x"], ["undo"], ["finish", "-a"]]) {
+      const r = await pq(bob.tree, ...argv);
+      expect(r.code, argv.join(" ")).not.toBe(0);
+      expect(r.err, argv.join(" ")).toContain(named);
+    }
+    expect(pop.err).toContain(named);
+    expect((await pq(bob.tree, "refresh")).err).toContain(`then ${named}`);
     const early = await pq(bob.tree, "sync", "--continue");
     expect(early.code).toBe(5);
     expect(early.err).toContain("p1.patch needs a refresh");

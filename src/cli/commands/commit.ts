@@ -3,7 +3,7 @@ import { QueueRepo } from "../../collab/queue-repo.js";
 import { loadSyncState } from "../../collab/sync.js";
 import { PqError } from "../../errors.js";
 import { addsConflictMarkers } from "../../queue/patch-text.js";
-import { abortCutShort, refuseDuringInterruptedSync } from "../../queue/state.js";
+import { abortCutShort, refuseDuringInterruptedSync, stoppedSyncRefresh } from "../../queue/state.js";
 import { parsePatch } from "../../patch/index.js";
 import { readText } from "../../tree/files.js";
 import { defineCommand, type CliIO } from "../io.js";
@@ -39,7 +39,7 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
   if (sync?.aborting) throw abortCutShort("pq commit");
   if (sync?.phase === "conflicts") {
     throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
-      "resolve, pq refresh, then pq sync --continue (or pq sync --abort)",
+      `resolve, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue (or pq sync --abort)`,
     ]);
   }
   const qr = await QueueRepo.require(stack.queueDir);

@@ -5,6 +5,7 @@
  * When the store has lost a version (a damaged .pq/objects), it is rebuilt by reverse-
  * applying the patch texts and checked against its recorded hash.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PqError } from "../../errors.js";
 import type { EventSink } from "../../core/events.js";
@@ -15,7 +16,7 @@ import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
 import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
 import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
-import { versionId, type AppliedPatch, type Version } from "../state.js";
+import { statePaths, stoppedSyncRefresh, versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, blobIdOf, changesGoneFrom, differFromHead, revertedBelowStack, versionOnDisk, namesNothing, planUnstage, resolveName, stagedAmong, versionContent, type OpContext, type StackTarget } from "./context.js";
 
@@ -52,7 +53,12 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
     throw new PqError(
       "needs-refresh",
       `${top.name} was ${top.needsRefresh === "conflict" ? "merged with conflicts" : "force-applied with rejects"} and needs a refresh`,
-      ["resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (edits you made since are backed up)"],
+      [
+        existsSync(statePaths(ctx.tree).sync)
+          ? // A stopped sync's conflict: its files named, so that no other edit goes into the patch everyone gets (t144 N1).
+            `resolve the conflicts, ${stoppedSyncRefresh(ctx.tree)}, then pq sync --continue; or pq sync --abort`
+          : "resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (edits you made since are backed up)",
+      ],
       { patch: top.name, reason: top.needsRefresh },
     );
   }

@@ -15,7 +15,7 @@ import { baselineVersion, changesGone, expectedVersions, planRefresh, unresolved
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
 import { blobIdOf, defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, stagedAmong, versionContent, type OpContext } from "./context.js";
-import { pathMap, statePaths, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
+import { pathMap, statePaths, stoppedSyncRefresh, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync, lstatSync } from "node:fs";
 import { entriesAt } from "../git-cli.js";
 import { directoryAt } from "../../tree/stat.js";
@@ -150,7 +150,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       "conflict",
       `conflict markers are still in ${marked.join(", ") || "the tree"}, which ${top.name}'s three-way merge left`,
       [
-        "edit the marked places (keep what the patch should do, drop the <<<<<<< ======= >>>>>>> lines), then pq refresh",
+        `edit the marked places (keep what the patch should do, drop the <<<<<<< ======= >>>>>>> lines), then ${existsSync(statePaths(ctx.tree).sync) ? stoppedSyncRefresh(ctx.tree) : "pq refresh"}`,
         ...(queueChanged
           ? [`${top.name} was also edited in the queue (a resolution made there?): pq pop --force, then pq push, applies that version`]
           : existsSync(statePaths(ctx.tree).sync)
