@@ -4,7 +4,7 @@
  */
 import { shellWord } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { removeDeadLeftovers } from "../tree/files.js";
@@ -366,7 +366,7 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
     const origin = existing ? git(["remote", "get-url", "origin"]) : null;
     if (origin?.status === 0) {
       // The same URL again: shared already, nothing to change (collab-17 F23.2).
-      if (origin.stdout.trim() === url)
+      if (origin.stdout.trim() === url || sameLocalRepository(origin.stdout.trim(), url, tree))
         throw new PqError("exists", `the queue is shared with ${url} already (its remote origin)`, [
           "pq sync fetches, merges and pushes it",
         ]);
@@ -416,4 +416,23 @@ export async function shareExistingQueue(tree: string, queueDir: string, url: st
   return starter
     ? `${made}, with ${url} as its remote (which holds no queue yet, only ${starter.join(", ")}: the next pq sync merges those in and pushes this queue to it)`
     : `${made}, with ${url} as its remote (empty: the next pq sync pushes this queue to it)`;
+}
+
+/**
+ * Whether two remote URLs are one repository on this machine: both local paths (or file://
+ * URLs) that lead to the same directory. A setup script run twice names it the same way, but pq
+ * kept it resolved from the tree (t144 N4: "change" the remote to itself was the advice).
+ */
+function sameLocalRepository(a: string, b: string, from: string): boolean {
+  const local = (url: string): string | null => {
+    const path = url.startsWith("file://") ? url.slice("file://".length) : /^[a-z][a-z0-9+.-]*:\/\/|^[^/]+:/i.test(url) ? null : url;
+    if (path === null) return null;
+    try {
+      return realpathSync(resolve(from, path));
+    } catch {
+      return null;
+    }
+  };
+  const [x, y] = [local(a), local(b)];
+  return x !== null && x === y;
 }

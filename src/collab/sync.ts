@@ -17,7 +17,7 @@ import { PqError } from "../errors.js";
 import { conflictRefresh } from "./conflict-refresh.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
-import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, statePaths } from "../queue/state.js";
+import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, refuseDuringStoppedRebase, statePaths } from "../queue/state.js";
 import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -404,6 +404,8 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
     await abortOnce(stack);
   }
   qr.refuseUnfinishedGitOperation("a sync");
+  // Before the uncommitted queue's refusal: its pq commit is refused while a rebase is stopped (t144 N13).
+  refuseDuringStoppedRebase(stack.tree, "sync");
   const pendingQueue = await qr.pending();
   const { changed: dirty, links } = pendingQueue;
   qr.refuseSymlinks(links, "a sync");
@@ -922,7 +924,7 @@ async function continueOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport
     throw new PqError("conflict", `conflict markers are still in ${left.map((c) => c.patch).join(", ")}`, [
       files.length
         ? `edit ${files.join(", ")} in ${stack.queueDir} (not a patch: no pq refresh), then pq sync --continue`
-        : "pq goto the patch, edit the marked files, pq refresh, then pq sync --continue",
+        : `pq goto the patch, edit the marked files, ${conflictRefresh(left) ?? "pq refresh"}, then pq sync --continue`,
     ]);
   }
   // A file kept beside a patch of the same name (NAME.theirs or NAME.ours) is a decision still to

@@ -158,9 +158,14 @@ function queueDirIn(dir: string): string {
   const active = readText(join(dir, ".hg", "patches.queue"))?.trim();
   const quiltPatches = process.env.QUILT_PATCHES;
   // hg names a queue by a plain word: one with a folder or '..' in it would lead out of .hg (t131 N3).
-  if (active && active !== "patches" && !/[/\\]|\.\./.test(active) && existsSync(join(dir, ".hg", `patches-${active}`, "series")))
+  if (active && active !== "patches" && !/[/\\]|\.\./.test(active)) {
     queue = join(dir, ".hg", `patches-${active}`);
-  else if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
+    // hg makes the active queue's directory at its first patch: another queue is no stand-in for it (t145 N8).
+    if (!existsSync(join(queue, "series")))
+      throw new PqError("not-found", `hg's active queue, ${active} (hg qqueue), has no patches yet: ${queue} has no series`, [
+        "hg qqueue NAME makes the queue you mean the active one (hg qqueue lists them), then run the import again",
+      ]);
+  } else if (existsSync(join(dir, ".hg", "patches", "series"))) queue = join(dir, ".hg", "patches");
   else if (!existsSync(join(dir, "series"))) {
     // Where quilt looks in a tree: $QUILT_PATCHES, patches/, and a Debian source package's debian/patches/.
     const found = [quiltPatches, "patches", join("debian", "patches")]

@@ -708,6 +708,12 @@ describe("where import finds a queue, and mails it leaves out (interop-5 #15, #6
     await pq(tree, "init");
     expect((await pq(tree, "import", "--hg", hg)).code).toBe(0);
     expect((await pq(tree, "series")).out).toBe("f.patch\n");
+    // An active queue hg has not made a directory for yet (hg qqueue --create, no patch): not the default queue's patches (t145 N8).
+    write(hg, ".hg/patches.queue", "newq\n");
+    const empty = await pq(tree, "import", "--hg", hg);
+    expect(empty.code).toBe(3);
+    expect(empty.err).toContain("hg's active queue, newq (hg qqueue), has no patches yet");
+    expect((await pq(tree, "series")).out).toBe("f.patch\n");
 
     const deb = tempDir("pq-debian-");
     dirs.push(deb);

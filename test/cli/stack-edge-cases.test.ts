@@ -1184,6 +1184,29 @@ describe("an applied patch whose series line was deleted by hand (t44 N3)", () =
   });
 });
 
+describe("an applied patch whose header alone was edited by hand (t145 N18)", () => {
+  it("is refreshed with that header and the tree's changes, as quilt refreshes it; a change to its diff is still refused", async () => {
+    const tree = await stackTree({ "a.txt": lines(20) });
+    await patchReplacing(tree, "fix.patch", "a.txt", "3\n", "three\n");
+    const queue = join(tree, "patches");
+    expect((await pq(tree, "header", "-m", "fix three\n\nForwarded: no")).code).toBe(0);
+    write(queue, "fix.patch", read(queue, "fix.patch").replace("Forwarded: no", "Forwarded: https://example.org/fwd"));
+    write(tree, "a.txt", read(tree, "a.txt").replace("10\n", "ten\n"));
+    const refreshed = await pq(tree, "refresh");
+    expect([refreshed.code, refreshed.err]).toEqual([0, ""]);
+    const text = read(queue, "fix.patch");
+    expect(text).toContain("Forwarded: https://example.org/fwd");
+    expect(text).toContain("+three");
+    expect(text).toContain("+ten");
+    // A hand edit of the diff is another version: refused as before, with the way that keeps both.
+    write(queue, "fix.patch", read(queue, "fix.patch").replace("+ten", "+TEN"));
+    write(tree, "a.txt", read(tree, "a.txt").replace("12\n", "twelve\n"));
+    const refused = await pq(tree, "refresh");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("then pq pop -a and pq push -a apply the new version, yours on top of it");
+  });
+});
+
 describe("an applied patch whose file changed in the queue (a pull, a hand edit: t44 N7)", () => {
   it("is not overwritten by fold, committed in its old version by finish, hidden by header, nor exported unsaid", async () => {
     const tree = await stackTree({ "a.txt": lines(20) });

@@ -208,3 +208,26 @@ describe("pq init over a series it cannot read (ci-7 #5)", () => {
     expect(read(tree, "Makefile")).toBe("all: fix\n");
   });
 });
+
+describe("pq init over the project's own patches/ directory (t145 N13)", () => {
+  it("refuses a patches/ git tracks files in and no series names, naming --queue; takes it when named, and an untracked one", async () => {
+    const tree = repo({ ...base, "patches/left-pad+1.3.0.patch": diff("node_modules/left-pad/index.js", "a", "b") });
+    const refused = await pq(tree, "init");
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain("patches/ holds 1 file(s) the project's git tracks (left-pad+1.3.0.patch) and no series");
+    expect(refused.err).toContain("pq init --queue DIR puts the queue in another directory");
+    expect(existsSync(join(tree, ".pq"))).toBe(false);
+    expect(existsSync(join(tree, "patches/series"))).toBe(false);
+    const elsewhere = await pq(tree, "init", "--queue", "pq-patches");
+    expect(elsewhere.code, elsewhere.err).toBe(0);
+    expect((await pq(tree, "new", "p")).code).toBe(0);
+    write(tree, "patches/left-pad+1.3.0.patch", `${read(tree, "patches/left-pad+1.3.0.patch")}+// tweak\n`);
+    expect((await pq(tree, "refresh")).out).toContain("patches/left-pad+1.3.0.patch");
+    // Named with --queue, it is the user's choice; an untracked patches/ with no series is a queue to start.
+    const named = repo({ ...base, "patches/README": "mine\n" });
+    expect((await pq(named, "init", "--queue", "patches")).code).toBe(0);
+    const fresh = repo(base);
+    write(fresh, "patches/x.patch", diff("Makefile", "all:", "all: x"));
+    expect((await pq(fresh, "init")).code).toBe(0);
+  });
+});

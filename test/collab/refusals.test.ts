@@ -119,6 +119,11 @@ describe("pq commit while a pq rebase is stopped (t35 F6)", () => {
     expect(r.err).toContain("a pq rebase is stopped");
     expect(remoteQueue(w.remote).patches["p1.patch"]).not.toMatch(/^\+<<<<<<< /m);
     expect(git(ann.queue, "log", "--format=%s").split("\n")).not.toContain("oops");
+    // pq sync names the stopped rebase, not the commit that is refused (t144 N13).
+    const sync = await pq(ann.tree, "sync");
+    expect(sync.code).toBe(12);
+    expect(sync.err).toContain("a rebase is stopped; pq sync would leave it a plan it cannot follow");
+    expect(sync.err).not.toContain("pq commit");
   });
 });
 

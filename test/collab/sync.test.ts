@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { sync } from "../../src/collab/sync.js";
@@ -1774,6 +1774,12 @@ describe("the words of a few refusals (collab-17 F23)", () => {
     expect(again.code).toBe(3);
     expect(again.err).toContain(`the queue is shared with ${w.remote} already (its remote origin)`);
     expect(again.err).not.toContain("set-url");
+    // The same repository named another way (kept through .., as a first pq init --shared ../queue.git keeps it): the same answer, no set-url to itself (t144 N4).
+    git(ann.queue, "remote", "set-url", "origin", `${ann.tree}/../${relative(dirname(ann.tree), w.remote)}`);
+    const other = await pq(ann.tree, "init", "--shared", w.remote);
+    expect(other.code).toBe(3);
+    expect(other.err).toContain("already (its remote origin)");
+    expect(other.err).not.toContain("set-url");
   }, 60_000);
 });
 

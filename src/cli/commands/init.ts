@@ -84,6 +84,7 @@ export default defineCommand({
     // core.autocrlf wrote it: its committed bytes are put back before the stack reads it, not at
     // the first pq status after a push has used the converted copies (collab-8 C13).
     const queueDir = queue ?? resolve(tree, "patches");
+    if (queue === undefined && !loadState(tree)) refuseProjectDirectory(tree, queueDir);
     if (existsSync(join(queueDir, "series")) && !loadState(tree)) {
       const { QueueRepo } = await import("../../collab/queue-repo.js");
       await QueueRepo.open(queueDir).catch(() => null);
@@ -215,4 +216,27 @@ function queueOwnedElsewhere(tree: string, queueDir: string): string | null {
   } catch {
     return null; // its state unreadable: that tree's own commands say so
   }
+}
+
+/**
+ * The default patches/ when it is the project's own directory: git tracks files in it and it has
+ * no series (npm's patch-package keeps patches/PKG+VERSION.patch there). Taken as the queue, its
+ * files were left out of every refresh without a word (t145 N13). Named with --queue, it is taken.
+ */
+function refuseProjectDirectory(tree: string, queueDir: string): void {
+  if (existsSync(join(queueDir, "series")) || !existsSync(queueDir)) return;
+  const r = childProcess().spawnSync("git", ["ls-files", "-z", "--", "."], { cwd: queueDir, encoding: "latin1" });
+  if (r.status !== 0) return;
+  const tracked = r.stdout.split("\0").filter(Boolean);
+  if (!tracked.length) return;
+  const rel = relative(tree, queueDir) || ".";
+  throw new PqError(
+    "exists",
+    `${rel}/ holds ${tracked.length} file(s) the project's git tracks (${tracked.slice(0, 3).join(", ")}${tracked.length > 3 ? ", ..." : ""}) and no series: it is the project's own directory, not a patch queue, and as the queue its files would be left out of every patch`,
+    [
+      "pq init --queue DIR puts the queue in another directory (pq init --queue pq-patches, say)",
+      `if ${rel}/ is a queue whose series file is missing, write the series (one patch name a line, in order), then pq init again`,
+    ],
+    { queue: queueDir },
+  );
 }

@@ -81,14 +81,15 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // In a shared queue a pull can bring a colleague's new version of the applied patch:
   // refreshing would overwrite it with ours. Refuse unless asked to.
   const onDisk = tx.queueFile(top.name);
-  const queueChanged = onDisk !== null && sha1(onDisk) !== top.hash;
+  const queueChanged = onDisk !== null && sha1(onDisk) !== top.hash && !headerEditOnly(ctx, top.hash, onDisk);
   if (!opts.force && queueChanged) {
     throw new PqError(
       "dirty",
       `${top.name} changed in the queue since it was pushed (a pull, or an edit by hand); refreshing would overwrite that version`,
       [
         "to apply the queue's version (a colleague's, or a conflict you resolved in the patch file): pq pop --force (this tree's changes to it go to .pq/backups), then pq push",
-        "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop and pq push apply the new version",
+        // pq pop and pq push after the new patch took that one alone off and back (t144 N11, t145 N18).
+        "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop -a and pq push -a apply the new version, yours on top of it",
         "or pq refresh --force to replace the queue's version with this tree's, which discards the change the new version brought (a colleague's, after a pull)",
       ],
       { patch: top.name },
@@ -632,4 +633,19 @@ export function changesGoneRefusal(tree: string, top: string, gone: ChangesGone)
 /** A list of names cut to its first ten, with how many there are in all (a reset of a 1000-patch stack names them all: t90 N3). */
 export function shortList(names: readonly string[]): string {
   return names.length > 10 ? `${names.slice(0, 10).join(", ")}, ... (${names.length} in all)` : names.join(", ");
+}
+
+/**
+ * Whether the applied patch's file differs from the text that was pushed (`hash`, as the object
+ * store keeps it) in its header alone: a description or DEP-3 field edited by hand (Forwarded:),
+ * as quilt users do. Its diff is what the tree holds, so the refresh keeps that header and takes
+ * the tree's changes, as quilt's does (t145 N18: refused as a colleague's new version). False when
+ * the store has no copy of the pushed text.
+ */
+function headerEditOnly(ctx: OpContext, hash: string, onDisk: string): boolean {
+  try {
+    return ctx.store.present(hash) && diffOf(ctx.store.get(hash)) === diffOf(onDisk);
+  } catch {
+    return false;
+  }
 }
