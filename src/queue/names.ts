@@ -8,7 +8,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { PqError } from "../errors.js";
-import { firstSymlink, leadsOutside } from "../tree/paths.js";
+import { firstSymlink, isGitDirAlias, leadsOutside } from "../tree/paths.js";
 import { readText } from "../tree/files.js";
 
 /** Files of the queue directory itself; a patch may not take their names. */
@@ -42,7 +42,7 @@ export function quotedName(name: string): string {
 
 /** A name every rule accepts at a glance (most real names): validatePatchName would return at once. */
 export function isPlainName(name: string): boolean {
-  return name.length <= MAX_NAME_BYTES && PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name);
+  return name.length <= MAX_NAME_BYTES && PLAIN_NAME.test(name) && !RESERVED.has(name.split("/", 1)[0]) && !TEMPORARY.test(name) && !GIT_SHORT_NAME.test(name);
 }
 
 /**
@@ -80,6 +80,9 @@ export function validatePatchName(name: string, where = ""): void {
   // An escape sequence in a name would be sent to every terminal that lists it (tui-8 T11); a line break is one too.
   if (/[\x00-\x1f\x7f-\x9f]/.test(name)) invalid("it contains a control character (a line break, a tab, an escape)");
   if (/[\s#]/.test(name)) invalid("it contains a space or '#'");
+  if (INVISIBLE.test(name)) invalid("it contains an invisible or direction-changing character (a zero-width space or joiner, a bidi override), which makes it look like another name");
+  // A component a file system takes for .git (HFS+ drops those code points, NTFS knows GIT~1), as git's own paths refuse it.
+  if (parts.some(isGitDirAlias)) unsafe("has a component that Windows or macOS file systems read as .git");
   if (parts.some((p) => Buffer.byteLength(p, "utf8") > 200)) invalid("a component is longer than 200 bytes (file systems stop at 255)");
   if (Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) invalid(`it is longer than ${MAX_NAME_BYTES} bytes (paths stop at 4096)`);
   if (RESERVED.has(parts[0])) invalid(`'${parts[0]}' is one of the queue's own files${parts.length > 1 ? ", not a directory" : ""}`);
@@ -89,6 +92,10 @@ export function validatePatchName(name: string, where = ""): void {
 }
 
 const TEMPORARY = /\.tmp-\d+$/;
+/** NTFS's short name of .git as a component: git refuses such paths (core.protectNTFS), and so does pq (t145 N17). */
+const GIT_SHORT_NAME = /(^|\/)git~1(\/|$)/i;
+/** Code points no one sees: zero-width joiners and marks, direction overrides, the byte-order mark (t145 N15: look-alike names). */
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/;
 
 /**
  * A name is checked as text by validatePatchName; on disk, a directory of it that is a

@@ -27,6 +27,17 @@ describe("patch names", () => {
     for (const name of ["../x.patch", "/abs.patch", "a/../../x", "a/..", "..", "a\\b.patch", "C:/x.patch", "a\0b"]) {
       expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).toBe("unsafe-path");
     }
+    // Components a file system takes for .git, as git's core.protectNTFS and protectHFS refuse them (t145 N17).
+    for (const name of ["git~1/config.patch", "a/GIT~1/x.patch", "\u200c.git/x.patch"]) {
+      expect(codeOf(() => validatePatchName(name)), JSON.stringify(name)).not.toBeUndefined();
+    }
+    expect(codeOf(() => validatePatchName("git~1/config.patch"))).toBe("unsafe-path");
+    expect(codeOf(() => validatePatchName("x/gi\u200ct/y.patch"))).toBe("usage");
+    // Invisible and direction-changing characters make one name look like another (t145 N15).
+    for (const name of ["fix\u200b.patch", "fix\u202egnp.patch", "fi\u2060x.patch"]) {
+      expect(() => validatePatchName(name), JSON.stringify(name)).toThrow(/invisible or direction-changing character/);
+    }
+    expect(() => validatePatchName("git~2.patch")).not.toThrow();
     // A colon after one letter is no drive unless a slash follows (verify-11 Z9).
     for (const name of ["x:y.patch", "C:foo.patch"]) expect(() => validatePatchName(name), name).not.toThrow();
   });
