@@ -18,6 +18,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { QUILT_STATE_DIR } from "../tree/paths.js";
 import { PqError } from "../errors.js";
+import { shellWord } from "../core/shell-word.js";
 import { readText } from "../tree/files.js";
 import { differFromHead, type OpContext } from "./ops/context.js";
 import { planPush } from "./ops/push.js";
@@ -198,10 +199,19 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   const differ: string[] = [];
   for (const [path, version] of tx.ws.plannedWrites()) if (tx.ws.originalVersion(path) !== version) differ.push(path);
   if (differ.length) {
+    // The patch each file's edit belongs to: the topmost applied one that changes it (quilt refresh of the top alone did not take an edit in a lower patch's file, and quilt pop -a then refused: t145 N10).
+    const owners = [...new Set(differ.map((path) => [...quilt.applied].reverse().find((patch) => backupsOf(ctx.tree, patch).includes(path))).filter((p): p is string => p !== undefined))];
     throw new PqError(
       "dirty",
-      `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ (unrefreshed changes in quilt's top patch, or applied with fuzz)`,
-      [way],
+      `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ (unrefreshed changes in quilt's patches, or applied with fuzz)`,
+      [
+        // Top down: quilt refreshes a patch only on top (a lower one with files a later patch changes needs -f, which takes those changes in too).
+        `to keep the edits in quilt's patches: ${owners
+          .sort((a, b) => quilt.applied.indexOf(b) - quilt.applied.indexOf(a))
+          .map((patch) => (patch === top ? "quilt refresh" : `quilt pop ${shellWord(patch)}, quilt refresh`))
+          .join(", ")}${owners.length ? ", then " : ""}quilt pop -a, then pq init again and pq push -a to apply them with pq`,
+        "or, to drop them: quilt pop -a -f, then pq init again",
+      ],
       { files: differ },
     );
   }

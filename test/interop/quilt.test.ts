@@ -435,4 +435,24 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect((await pq(tree, "top")).out).toBe("two.patch\n");
     expect((await pq(tree, "diff")).out).toContain("+serial line 25 (not refreshed)");
   });
+
+  it("names the quilt patch an edit belongs to when it is below the top, and pq init again, word for word (t145 N10)", async () => {
+    const { tree } = quiltStack();
+    quilt(tree, "push");
+    // three.patch is on top now; the edit is in a file only a lower patch changes.
+    const lower = "drivers/new/port.c";
+    expect(quilt(tree, "files", "three.patch")).not.toContain(lower);
+    write(tree, lower, `${read(tree, lower)}edited by hand\n`);
+    const r = await pq(tree, "init");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain(
+      "quilt pop one.patch, quilt refresh, then quilt pop -a, then pq init again and pq push -a to apply them with pq",
+    );
+    quilt(tree, "pop", "one.patch");
+    quilt(tree, "refresh");
+    quilt(tree, "pop", "-a");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, lower)).toContain("edited by hand\n");
+  });
 });
