@@ -16,6 +16,7 @@ import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
 import { refuseDuringStoppedRebase, refuseDuringStoppedSyncMove } from "./state.js";
+import { queueInTree } from "../tree/paths.js";
 
 export interface UncommitReport {
   patches: { name: string; commit: string }[];
@@ -144,7 +145,13 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
       { files, pathsFrom: stack.tree },
     );
   }
-  const pending = stack.applied().length ? status.pending : await git.changedTrackedFiles();
+  // The queue's own files, where the tree's repository versions the queue (debian/patches): a
+  // finish just now left its patch file's removal and series line there, uncommitted; they are
+  // pq's to change, as the transaction will, not edits in its way (t145 N5: the advised git stash
+  // brought the patch back beside the one uncommit made).
+  const queueRel = queueInTree(stack.tree, stack.queueDir);
+  const ownQueueFile = (path: string) => queueRel !== null && queueRel !== "" && (path === queueRel || path.startsWith(`${queueRel}/`));
+  const pending = (stack.applied().length ? status.pending : await git.changedTrackedFiles()).filter((path) => !ownQueueFile(path));
   if (pending.length) {
     throw new PqError("dirty", `unrefreshed changes in ${pending.slice(0, 8).join(", ")}`, [
       stack.applied().length ? "pq refresh them into the top patch (or git stash them) first" : "git stash them (or commit them) first",

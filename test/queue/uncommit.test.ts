@@ -315,3 +315,31 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
     expect(git(dir, "show", "main:g.txt")).toBe("x\n");
   });
 });
+
+describe("pq uncommit right after pq finish in a Debian package, whose queue the tree's git versions (t145 N5)", () => {
+  it("takes the queue's own uncommitted change (the finished patch's removal) as pq's, and gives the patch back", async () => {
+    const dir = makeRepo({
+      a: "1\n2\n3\n4\n5\n",
+      "debian/source/format": "3.0 (quilt)\n",
+      "debian/patches/series": "fix.patch\n",
+      "debian/patches/fix.patch": "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
+    });
+    dirs.push(dir);
+    for (const argv of [["init"], ["push"], ["finish", "-a"]]) expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+    expect(git(dir, "status", "--porcelain")).toContain("debian/patches/fix.patch");
+    const r = await pq(dir, "uncommit");
+    expect(r.code, r.err).toBe(0);
+    expect(read(dir, "debian/patches/series")).toBe("fix.patch\n");
+    expect((await pq(dir, "applied")).out).toBe("fix.patch\n");
+    expect(read(dir, "a")).toBe("1\ntwo\n3\n4\n5\n");
+    expect((await pq(dir, "pop")).code).toBe(0);
+    expect(read(dir, "a")).toBe("1\n2\n3\n4\n5\n");
+    // An edit of a tree file is still one in its way.
+    expect((await pq(dir, "push")).code).toBe(0);
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    write(dir, "a", "mine\n");
+    const refused = await pq(dir, "uncommit");
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain("unrefreshed changes in a");
+  });
+});
