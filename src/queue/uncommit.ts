@@ -11,7 +11,7 @@ import { formatHeader, trimBody } from "../mail/header.js";
 import { patchNameFromSubject } from "../mail/mbox.js";
 import { dropDiffstat, joinHeaderAndDiff, refuseDiffInMessage } from "./patch-text.js";
 import { gitOut, headHasCommit, stagedChanges } from "./git-cli.js";
-import { planPush } from "./ops/push.js";
+import { planPush, refusalOfWholePlan } from "./ops/push.js";
 import { planInsert } from "./ops/series-edit.js";
 import { planMoveBase } from "./rebase-base.js";
 import type { Stack } from "./stack.js";
@@ -184,12 +184,12 @@ export async function uncommit(stack: Stack, opts: { count?: number; range?: str
       items.map(({ name, text }) => ({ name, text, guards: [] })),
     );
     const { report, failure } = await planPush(ctx, { target: items.at(-1)!.name });
-    if (failure) throw failure;
+    if (failure) throw refusalOfWholePlan(failure);
     const inexact = report.pushed.find((p) => p.notes.length);
     if (inexact) throw new PqError("internal", `${inexact.name} did not apply exactly after uncommit: ${inexact.notes.join("; ")}`);
     if (wasApplied.length) {
       const again = await planPush(ctx, { target: wasApplied.at(-1)! });
-      if (again.failure) throw again.failure;
+      if (again.failure) throw refusalOfWholePlan(again.failure);
     }
   });
   return { patches: items.map(({ name, commit }) => ({ name, commit })), base };

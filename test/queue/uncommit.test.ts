@@ -342,4 +342,22 @@ describe("pq uncommit right after pq finish in a Debian package, whose queue the
     expect(refused.code).toBe(5);
     expect(refused.err).toContain("unrefreshed changes in a");
   });
+
+  it("a refusal of the whole uncommit does not say that patches were applied (t145 N6)", async () => {
+    const dir = makeRepo({
+      a: "1\n2\n3\n4\n5\n",
+      "debian/source/format": "3.0 (quilt)\n",
+      "debian/patches/series": "fix.patch\n",
+      "debian/patches/fix.patch": "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
+    });
+    dirs.push(dir);
+    for (const argv of [["init"], ["push"], ["finish", "-a"]]) expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+    git(dir, "add", "-A", "debian/patches");
+    git(dir, "commit", "-qm", "queue after finish");
+    const r = await pq(dir, "uncommit", "-n", "2");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('is inside the queue directory debian/patches/; nothing was changed');
+    expect(r.err).not.toContain("were applied");
+    expect((await pq(dir, "applied")).out).toBe("");
+  });
 });

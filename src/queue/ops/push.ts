@@ -876,3 +876,12 @@ function directoryIntoFile(e: unknown, name: string, patchText: () => string): u
     { ...e.data, patch: name },
   );
 }
+
+/**
+ * A push's refusal of one patch, for a caller that takes its whole plan back when the push stops
+ * (uncommit): without the note that the patches before it were applied, which then were not (t145 N6).
+ */
+export function refusalOfWholePlan(failure: PqError): PqError {
+  const message = failure.message.replace(/ \(\d+ patch\(es\) before it were applied; the top is now [^)]*\)$/, "");
+  return message === failure.message ? failure : new PqError(failure.code, `${message}; nothing was changed`, failure.details, failure.data);
+}
