@@ -1198,6 +1198,13 @@ describe("an applied patch whose header alone was edited by hand (t145 N18)", ()
     expect(text).toContain("Forwarded: https://example.org/fwd");
     expect(text).toContain("+three");
     expect(text).toContain("+ten");
+    // Its undo puts the hand-edited header back with the old diff, and the redo the refresh (t146 N4).
+    const undo = await pq(tree, "undo");
+    expect([undo.code, undo.err]).toEqual([0, ""]);
+    expect(read(queue, "fix.patch")).toContain("Forwarded: https://example.org/fwd");
+    expect(read(queue, "fix.patch")).not.toContain("+ten");
+    expect((await pq(tree, "redo")).code).toBe(0);
+    expect(read(queue, "fix.patch")).toBe(text);
     // A hand edit of the diff is another version: refused as before, with the way that keeps both.
     write(queue, "fix.patch", read(queue, "fix.patch").replace("+ten", "+TEN"));
     write(tree, "a.txt", read(tree, "a.txt").replace("12\n", "twelve\n"));
