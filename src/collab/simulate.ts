@@ -28,6 +28,8 @@ export interface Application {
   post: Files;
   failures: string[];
   filePatches: FilePatch[];
+  /** The patch file itself does not parse (conflict markers, a hunk with no file header): no forced push can apply any of it. */
+  unreadable?: true;
 }
 
 export interface PatchRun extends Application {
@@ -41,7 +43,15 @@ export async function applyText(text: string, get: (path: string) => Promise<str
   try {
     filePatches = parsePatch(text, { strip }).files;
   } catch (e) {
-    return { ok: false, exact: false, pre: new Map(), post: new Map(), failures: [(e as Error).message], filePatches: [] };
+    return {
+      ok: false,
+      exact: false,
+      pre: new Map(),
+      post: new Map(),
+      failures: [(e as Error).message],
+      filePatches: [],
+      unreadable: true,
+    };
   }
   const pre: Files = new Map();
   const post: Files = new Map();

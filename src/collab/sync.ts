@@ -1302,7 +1302,13 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     throw new PqError(
       "apply-failed",
       `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : ""}: nothing was pushed`,
-      [...run.failures.slice(0, 5), `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`],
+      [
+        ...run.failures.slice(0, 5),
+        // A file that does not parse is fixed in the queue, not through a push that refuses it too (t146 N1).
+        run.unreadable
+          ? `fix ${operandWords(broken)} by hand in ${shellWord(stack.queueDir)} as said above, pq commit -m MESSAGE, then pq sync again`
+          : `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`,
+      ],
       { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
     );
   }

@@ -278,8 +278,32 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       "put the plain text diff in the patch file (gunzip a .patch.gz first), then run the command again",
     ]);
   }
+  refuseMarkedHeader(lines, headerEnd === -1 ? lines.length : headerEnd);
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
 }
+
+/**
+ * A merge's conflict block in the description (both sides changed the subject, then a git pull in
+ * the queue): refused as markers between the file sections are (t146 N2: the block became the
+ * message everyone got, and a finish's subject). All three marker lines, in order, so that a
+ * description quoting one line of them is a description.
+ */
+function refuseMarkedHeader(lines: string[], end: number): void {
+  const open = lines.findIndex((l, i) => i < end && /^<{7}( |$)/.test(eol(l)));
+  if (open === -1) return;
+  const middle = lines.findIndex((l, i) => i > open && i < end && eol(l) === "=======");
+  const close = lines.findIndex((l, i) => i > middle && i < end && /^>{7}( |$)/.test(eol(l)));
+  if (middle === -1 || close === -1) return;
+  throw new PqError(
+    "bad-patch",
+    `line ${open + 1} of the patch (${eol(lines[open])}) is a merge's conflict marker in its description: the patch file holds both sides of a conflict`,
+    [MARKERS_WAY_OUT],
+  );
+}
+
+/** How to get out of a patch file a merge left its conflict markers in (committed or not: t146 N1, git merge --abort alone failed after a commit). */
+const MARKERS_WAY_OUT =
+  "resolve the conflict in the patch file by hand (keep what the patch should say, drop the <<<<<<< ======= >>>>>>> lines), then run the command again; if a git pull in the queue directory left it so and its merge is not committed yet, git merge --abort there and pq sync merges the two versions instead";
 
 /** A normal-format diff's command line (`5c5`, `2,3d1`, `1a2`), as plain `diff` without -u writes one. */
 const NORMAL_DIFF_COMMAND = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
@@ -297,9 +321,7 @@ function refuseUnreadChange(lines: string[], i: number): void {
     throw new PqError(
       "bad-patch",
       `line ${i + 1} of the patch (${line}) is a merge's conflict marker: the patch file holds both sides of a conflict`,
-      [
-        "resolve the conflict in the patch file (in a shared queue: git merge --abort in the queue directory, then pq sync merges the two versions), then run the command again",
-      ],
+      [MARKERS_WAY_OUT],
     );
   if (HUNK_RE.test(line))
     throw new PqError(

@@ -1783,6 +1783,37 @@ describe("the words of a few refusals (collab-17 F23)", () => {
   }, 60_000);
 });
 
+describe("a patch file a plain git pull in the queue left conflict markers in (t144 N6, t146 N1, N2)", () => {
+  it("is refused by push and by the sync, whose way out is to fix it in the queue and commit it", async () => {
+    w = world();
+    const { ann, bob } = await annAndBobShareP(w);
+    await ok(ann.tree, "header", "-m", "P, as Ann puts it");
+    await ok(ann.tree, "commit", "-m", "Ann's subject");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "header", "-m", "P, as Bob puts it");
+    await ok(bob.tree, "commit", "-m", "Bob's subject");
+    // Both changed the subject: git's merge leaves its markers in the description.
+    expect(spawnSync("git", ["-C", bob.queue, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]).status).not.toBe(0);
+    expect(read(bob.queue, "P.patch")).toContain("<<<<<<< ");
+    expect((await ok(bob.tree, "pop")).code).toBe(0);
+    const push = await pq(bob.tree, "push");
+    expect(push.code).toBe(7);
+    expect(push.err).toContain("is a merge's conflict marker in its description");
+    // Committed with plain git, as git's own message says: the sync refuses to publish it, and says how to fix it.
+    git(bob.queue, "commit", "-qam", "merge");
+    const sync = await pq(bob.tree, "sync");
+    expect(sync.code).toBe(6);
+    expect(sync.err).toContain(`fix P.patch by hand in ${bob.queue} as said above, pq commit -m MESSAGE, then pq sync again`);
+    expect(remoteQueue(w.remote).patches["P.patch"]).not.toContain("<<<<<<<");
+    // Word for word.
+    write(bob.queue, "P.patch", read(bob.queue, "P.patch").replace(/<<<<<<< [^]*?>>>>>>> [^\n]*\n/, "Subject: P, as both put it\n"));
+    await ok(bob.tree, "commit", "-m", "resolved");
+    await ok(bob.tree, "sync");
+    expect(remoteQueue(w.remote).patches["P.patch"]).toContain("P, as both put it");
+    expect((await ok(bob.tree, "push")).code).toBe(0);
+  }, 60_000);
+});
+
 describe("a colleague's pq finish, seen from a stack without it applied or with it changed (t23 F2, F3)", () => {
   it("is said in the sync's notes, and in the conflict over a patch changed here", async () => {
     w = world();

@@ -152,6 +152,14 @@ describe("parse", () => {
         message: expect.stringContaining("line 8 of the patch (<<<<<<< HEAD) is a merge's conflict marker"),
       }),
     );
+    // A conflict block in the description (both sides changed the subject, t146 N2), with or without a diff.
+    const block = "<<<<<<< HEAD\nSubject: mine\n=======\nSubject: theirs\n>>>>>>> 78663ed\n\n";
+    for (const marked of [`${block}${first}`, block]) {
+      expect(() => parsePatch(marked)).toThrow(
+        expect.objectContaining({ code: "bad-patch", message: expect.stringContaining("is a merge's conflict marker in its description") }),
+      );
+    }
+    expect(parsePatch(`Quoting git: a line starting <<<<<<< HEAD\n<<<<<<< alone\n\n${first}`).files).toHaveLength(1);
     // A description that quotes such lines before any diff is a description.
     expect(parsePatch("Fixes the 5c5 case:\n5c5\n< 5\n@@ -1 +1 @@\n").files).toEqual([]);
   });
