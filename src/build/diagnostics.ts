@@ -9,8 +9,11 @@ export interface Diagnostic {
 }
 
 const GCC_LINE = /^([^:\s][^:]*):(\d+):(?:(\d+):)? (fatal error|error|warning|note): (.*)$/;
-/** The assembler's own form (GNU as: `head.S:44: Error: boom`), for an assembly source. */
-const GAS_LINE = /^([^:\s][^:]*\.(?:S|s|sx)):(\d+): (Error|Warning): (.*)$/;
+/**
+ * The assembler's own form (GNU as: `head.S:44: Error: boom`), capitalised where gcc's are not:
+ * for the assembly source or any file it includes (a header, an .include'd file: t147 N3).
+ */
+const GAS_LINE = /^([^:\s][^:]*):(\d+): (Error|Warning): (.*)$/;
 const LD_LINE = /^(?:.*\bld(?:\.lld)?: )?(?:[^:]+\.o: in function [^:]+:\s*)?([^:\s][^:]*\.(?:c|S|h)):(\d+):\s*(.*)$/;
 
 export function parseDiagnostics(output: string, blame?: (file: string, line: number) => string | undefined): Diagnostic[] {

@@ -176,8 +176,26 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
     if (lines[i].startsWith("Index: ")) {
       const indexName = eol(lines[i].slice(7));
       i += 2;
+      // CVS and svn write lines of their own between the ==== line and the diff (RCS file:,
+      // retrieving revision, diff -u -r1.1 f.c; svn's note for a binary file): passed over, as GNU
+      // patch passes over them (t146 N5: refused as a header without --- / +++ lines).
+      const from = i;
+      while (
+        i < lines.length &&
+        !isPlainStart(i) &&
+        !isStart(i) &&
+        !/^(Binary files |GIT binary patch|@@ )/.test(lines[i]) &&
+        !NORMAL_DIFF_COMMAND.test(eol(lines[i]))
+      )
+        i++;
+      const between = lines.slice(from, i).join("");
       if (i < lines.length && lines[i].startsWith("Binary files ")) {
         files.push(plainBinary(lines[i++], indexName, strip));
+        continue;
+      }
+      // svn's binary file ("Cannot display: file marked as a binary type."): no diff to apply, said as a binary file is.
+      if ((i >= lines.length || isStart(i)) && /binary/i.test(between)) {
+        files.push(plainBinary("", indexName, strip));
         continue;
       }
       if (i >= lines.length) throw new PqError("bad-patch", `the patch ends after "Index: ${indexName}" with no diff`);

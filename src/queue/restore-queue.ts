@@ -112,7 +112,8 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   }
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
   const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
-  const seriesSavedIn = restored.length && !restored.includes("series") ? saveOwnSeries(tree, queueDir, latest.get("series")) : undefined;
+  // Also with nothing to write back: another tree that restored first wrote its own series (t147 N2).
+  const seriesSavedIn = !restored.includes("series") ? saveOwnSeries(tree, queueDir, latest.get("series")) : undefined;
   return {
     restored: restored.sort(),
     unlistedApplied,

@@ -305,7 +305,8 @@ function isAncestor(pid: number): boolean {
 const locked = (path: string, pid: number | null, what: string) => {
   // A command a pq runs while it holds the lock (a sync --check's or a ci's --run) that runs pq
   // on the same tree or queue would wait for its own caller, which waits for it (t140 N7): said at once.
-  if (pid && isAncestor(pid))
+  // Only a pq's (Node's): a lock naming the user's shell, which started this pq too, is a dead pq's pid reused (t147 N7).
+  if (pid && isAncestor(pid) && !notPq(commandOf(pid)))
     return new PqError(
       "locked",
       `${what} is locked by pid ${pid}, the pq that started this command (through a command it runs, such as a --run of pq ci or pq sync --check)`,

@@ -31,12 +31,17 @@ describe("the errors of a failed build, as ci's log tail shows them", () => {
       "arch/i386/head.S: Assembler messages:",
       "arch/i386/head.S:44: Error: boom",
       "arch/i386/entry.S:7: Warning: a warning",
+      "include/asm/segment.h:3: Error: in a header (t147 N3)",
     ].join("\n");
     const found = parseDiagnostics(log, (file) => (file === "arch/i386/head.S" ? "broken.patch" : undefined));
     expect(found).toEqual([
       { file: "arch/i386/head.S", line: 44, severity: "error", message: "boom", patch: "broken.patch" },
       { file: "arch/i386/entry.S", line: 7, severity: "warning", message: "a warning" },
+      { file: "include/asm/segment.h", line: 3, severity: "error", message: "in a header (t147 N3)" },
     ]);
-    expect(errorLines(found)).toEqual(["arch/i386/head.S:44: error: boom  (last touched by patch broken.patch)"]);
+    expect(errorLines(found)).toEqual([
+      "arch/i386/head.S:44: error: boom  (last touched by patch broken.patch)",
+      "include/asm/segment.h:3: error: in a header (t147 N3)",
+    ]);
   });
 });

@@ -160,6 +160,16 @@ describe("parse", () => {
       );
     }
     expect(parsePatch(`Quoting git: a line starting <<<<<<< HEAD\n<<<<<<< alone\n\n${first}`).files).toHaveLength(1);
+    // CVS's and svn's own lines between the ==== line and the diff, and svn's binary file, as GNU patch reads them (t146 N5).
+    const sep = `${"=".repeat(67)}\n`;
+    const cvs = `Index: f.c\n${sep}RCS file: /cvs/proj/f.c,v\nretrieving revision 1.1\ndiff -u -r1.1 f.c\n--- f.c\t1 Jan 2001 00:00:00 -0000\t1.1\n+++ f.c\t2 Jan 2001 00:00:00 -0000\n@@ -1 +1 @@\n-a\n+b\n`;
+    expect(parsePatch(cvs, { strip: 0 }).files.map((f) => [f.newPath, f.hunks.length])).toEqual([["f.c", 1]]);
+    const svn = `Index: logo.png\n${sep}Cannot display: file marked as a binary type.\nsvn:mime-type = application/octet-stream\nIndex: f.c\n${sep}--- f.c\t(revision 1)\n+++ f.c\t(working copy)\n@@ -1 +1 @@\n-a\n+b\n`;
+    const files = parsePatch(svn, { strip: 0 }).files;
+    expect(files.map((f) => [f.newPath, Boolean(f.binary?.plain)])).toEqual([
+      ["logo.png", true],
+      ["f.c", false],
+    ]);
     // A description that quotes such lines before any diff is a description.
     expect(parsePatch("Fixes the 5c5 case:\n5c5\n< 5\n@@ -1 +1 @@\n").files).toEqual([]);
   });

@@ -266,6 +266,8 @@ describe("edits are never lost", () => {
     const tree = repo({ "f.txt": "base\n" });
     const queue = join(plainDir(), "qs");
     expect(runPq(tree, ["init", "--shared", remote, "--queue", queue]).status).toBe(0);
+    // Listed from pq init on, before any command took the lock (t147 N6).
+    expect(readFileSync(join(queue, ".git/info/exclude"), "utf8")).toContain("/.pq-lock*\n");
     // What a pq killed in create()'s or a take-over's microsecond windows leaves (pids no process has).
     writeFileSync(join(queue, ".pq-lock.99998"), "99998\n");
     writeFileSync(join(queue, ".pq-lock.stale-99997"), "99997\n");
@@ -334,6 +336,15 @@ describe("edits are never lost", () => {
     expect(readFileSync(join(queue, "series"), "utf8")).toBe(series);
     rmSync(join(queue, ".pq-lock"));
     expect(existsSync(join(queue, ".pq-lock"))).toBe(false);
+    // A lock naming a shell that started this pq (a dead pq's pid reused) is no pq's: said as such (t147 N7).
+    const viaShell = spawnSync("sh", ["-c", `echo $$ > ${join(queue, ".pq-lock")}; "${process.execPath}" "${PQ}" new under-a-shell; echo rc=$?`], {
+      cwd: trees[1],
+      encoding: "utf8",
+      env: { ...process.env, PQ_LOCK_TIMEOUT: "3" },
+    });
+    expect(viaShell.stdout).toContain("rc=4");
+    expect(viaShell.stderr).toMatch(/locked by pid \d+, which runs sh, not pq/);
+    rmSync(join(queue, ".pq-lock"));
   });
 
   it("a pq killed in one tree, another tree's series change meanwhile: completing the operation keeps the other tree's line (t140 N2)", () => {
@@ -498,6 +509,10 @@ describe("edits are never lost", () => {
     expect(saved, restored.stdout).toBeDefined();
     expect(readFileSync(join(saved!, "series"), "utf8")).toBe("b1\nb2\na1\n");
     expect(readFileSync(join(queue, "series"), "utf8")).toBe("a1\n");
+    // With nothing left for it to write back, the same note (t147 N2: it said nothing of the series).
+    const secondRestore = runPq(b, ["restore-queue"]);
+    expect(secondRestore.stdout).not.toMatch(/^restored /m);
+    expect(secondRestore.stdout).toContain("note: the series there is not the one this tree's operations left");
     expect(existsSync(join(queue, "b1"))).toBe(true);
     // The note's way, word for word: the line put back.
     writeFileSync(join(queue, "series"), "b1\na1\n");

@@ -1,4 +1,4 @@
-import { excludeQueueRepository, stateDirGuarded } from "../../git/clean-guard.js";
+import { excludeQueueLock, excludeQueueRepository, stateDirGuarded } from "../../git/clean-guard.js";
 import { repositoryAt } from "../../git/head.js";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { childProcess } from "../../core/child-process.js";
@@ -66,6 +66,8 @@ export default defineCommand({
           : args.shared || null;
       io.out(`the queue ${stack.queueDir} is ${await shareExistingQueue(tree, stack.queueDir, url)}`);
       excludeQueueRepository(stack.tree, stack.queueDir);
+      // Its lock files out of its own git status from the start, not from the next command's lock (t147 N6).
+      excludeQueueLock(stack.queueDir);
       return;
     }
     if (args.shared !== undefined) {
@@ -75,6 +77,7 @@ export default defineCommand({
       const stack = await Stack.init({ tree, queue, command: invocation.command });
       await how.finish();
       excludeQueueRepository(stack.tree, stack.queueDir);
+      excludeQueueLock(stack.queueDir);
       io.out(
         `initialised a pq stack in ${stack.tree} with the shared queue ${stack.queueDir} (${how.describe}, ${plural(stack.series().length, "patch", "patches")})`,
       );

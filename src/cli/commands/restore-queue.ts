@@ -45,7 +45,9 @@ export default defineCommand({
         throw new PqError("not-found", `pq has no copy of the queue ${queueDir}: no operation wrote a file of it, and pq init kept none`, [
           "a copy elsewhere (a backup, a clone of the queue's repository) is the way back; pq init --queue DIR takes another queue",
         ]);
-      return void io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+      io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+      if (seriesSavedIn) io.out(ownSeriesNote(seriesSavedIn));
+      return;
     }
     if (restored.length) io.out(`restored ${restored.length} file(s) in ${queueDir}: ${restored.join(", ")}`);
     if (unlistedApplied.length)
@@ -56,10 +58,7 @@ export default defineCommand({
       io.out(
         `note: the series does not list ${unlisted.join(", ")} (deleted or renamed since, perhaps by another tree using the queue directory): add ${unlisted.length === 1 ? "its line" : "their lines"} to the series to keep ${unlisted.length === 1 ? "it" : "them"}, or remove the file${unlisted.length === 1 ? "" : "s"}`,
       );
-    if (seriesSavedIn)
-      io.out(
-        `note: the series there is not the one this tree's operations left (another tree using the queue directory restored its own, or changed it since): this tree's is saved in ${seriesSavedIn}/series; compare the two (a line or guard only this tree's has is not in the series now)`,
-      );
+    if (seriesSavedIn) io.out(ownSeriesNote(seriesSavedIn));
     if (lost.length) {
       throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
         "their changes are still in the tree: pq new NAME and pq refresh make a patch of them again (after pq pop of the patches above)",
@@ -67,3 +66,7 @@ export default defineCommand({
     }
   },
 });
+
+/** Where this tree's own last series was saved, when the series there is another (see QueueRestore.seriesSavedIn). */
+const ownSeriesNote = (dir: string) =>
+  `note: the series there is not the one this tree's operations left (another tree using the queue directory restored its own, or changed it since): this tree's is saved in ${dir}/series; compare the two (a line or guard only this tree's has is not in the series now)`;

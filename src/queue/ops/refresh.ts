@@ -89,7 +89,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
       [
         "to apply the queue's version (a colleague's, or a conflict you resolved in the patch file): pq pop --force (this tree's changes to it go to .pq/backups), then pq push",
         // pq pop and pq push after the new patch took that one alone off and back (t144 N11, t145 N18).
-        "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop -a and pq push -a apply the new version, yours on top of it",
+        "to keep your changes: pq new NAME and pq refresh make them a patch of their own (or pq pop --force saves them to .pq/backups); then pq pop -a and pq goto NAME apply the new version, yours on top of it",
         "or pq refresh --force to replace the queue's version with this tree's, which discards the change the new version brought (a colleague's, after a pull)",
       ],
       { patch: top.name },
