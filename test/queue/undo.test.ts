@@ -775,7 +775,8 @@ describe("redo of a push after the patch changed in the queue (t117 N3)", () => 
     write(dir, "f.txt", "a\nB\nc\n");
     await pq(dir, "refresh");
     await pq(dir, "pop");
-    write(join(dir, "patches"), "fix", read(join(dir, "patches"), "fix").replace("Subject: fix", "Subject: fix, edited by hand"));
+    // Its change edited by hand (a header alone edited puts on the same change: t146 N4).
+    write(join(dir, "patches"), "fix", read(join(dir, "patches"), "fix").replace("+B\n", "+B by hand\n"));
     await pq(dir, "push");
     expect((await pq(dir, "undo", "4", "--force")).code).toBe(0);
     const redo = await pq(dir, "redo", "4");

@@ -222,16 +222,18 @@ function queueOwnedElsewhere(tree: string, queueDir: string): string | null {
 }
 
 /**
- * The default patches/ when it is the project's own directory: git tracks files in it and it has
- * no series (npm's patch-package keeps patches/PKG+VERSION.patch there). Taken as the queue, its
+ * The default patches/ when it is the project's own directory: git tracks patch files in it and it
+ * has no series (npm's patch-package keeps patches/PKG+VERSION.patch there). Taken as the queue, its
  * files were left out of every refresh without a word (t145 N13). Named with --queue, it is taken.
  */
 function refuseProjectDirectory(tree: string, queueDir: string): void {
   if (existsSync(join(queueDir, "series")) || !existsSync(queueDir)) return;
   const r = childProcess().spawnSync("git", ["ls-files", "-z", "--", "."], { cwd: queueDir, encoding: "latin1" });
   if (r.status !== 0) return;
+  // Patch files git tracks there with no series: another tool's patches (patch-package's). Other files (a README, a
+  // header the build reads) are a queue folder's neighbours, as a queue kept in the tree may have.
   const tracked = r.stdout.split("\0").filter(Boolean);
-  if (!tracked.length) return;
+  if (!tracked.some((path) => /\.(patch|diff)$/.test(path))) return;
   const rel = relative(tree, queueDir) || ".";
   throw new PqError(
     "exists",
