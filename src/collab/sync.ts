@@ -17,7 +17,15 @@ import { PqError } from "../errors.js";
 import { conflictRefresh } from "./conflict-refresh.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
-import { abortCutShort, asPathMap, INTERRUPTED_SYNC_STASH, pathMap, refuseDuringStoppedRebase, statePaths } from "../queue/state.js";
+import {
+  abortCutShort,
+  asPathMap,
+  INTERRUPTED_SYNC_STASH,
+  pathMap,
+  refuseDuringStoppedRebase,
+  statePaths,
+  stoppedSyncRefresh,
+} from "../queue/state.js";
 import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
@@ -386,7 +394,7 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   if (pending?.aborting) throw abortCutShort("pq sync");
   if (pending?.phase === "conflicts") {
     throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
-      `resolve them, ${conflictRefresh(pending.conflicts) ?? "pq refresh"}, then pq sync --continue; or pq sync --abort`,
+      `resolve them, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue; or pq sync --abort`,
     ]);
   }
   const recovered =

@@ -2103,6 +2103,8 @@ describe("dry runs say what the push will say (dry-6 #2, #14)", () => {
     expect(forced.code).toBe(6);
     expect(forced.out.match(/a\.txt: Hunk #1 succeeded at/g)).toHaveLength(1);
     expect(forced.out).toContain("a.txt: Hunk #2 FAILED");
+    // delete's way names the pop that works for a forced patch (t146 N9).
+    expect((await pq(tree, "delete", "p1")).err).toContain("pq pop -a --force, then pq delete p1");
     // Its changes taken out of the tree: status names the pop and push that work for a forced patch (t145 N2).
     git(tree, "checkout", "--", "a.txt");
     expect((await pq(tree, "status")).out).toContain("pq pop --force, then pq push --force, puts them back");

@@ -81,7 +81,10 @@ export function planDelete(ctx: OpContext, names: string[], opts: { keep?: boole
     throw new PqError(
       "refused",
       `${on.join(", ")} ${on.length === 1 ? "is" : "are"} applied`,
-      [`${lowest === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[lowest - 1])}`}, then pq delete ${operandList(resolved)}`],
+      // A top a forced push left needing a refresh pops only with --force (t146 N9).
+      [
+        `${lowest === 0 ? "pq pop -a" : `pq goto ${operandWords(applied[lowest - 1])}`}${tx.state.applied.at(-1)?.needsRefresh ? " --force" : ""}, then pq delete ${operandList(resolved)}`,
+      ],
       { patch: on[0], patches: on },
     );
   }
