@@ -454,7 +454,12 @@ function parseHunk(lines: string[], at: number): [Hunk, number] {
       throw new PqError(
         "bad-patch",
         `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`,
-        ["hunk header counts do not match its lines; the patch may have been edited by hand"],
+        // A merge's marker there is a conflict to resolve, not a count to fix (t146 N8).
+        [
+          /^(<{7}|={7}|>{7})( |$)/.test(eol(line))
+            ? MARKERS_WAY_OUT
+            : "hunk header counts do not match its lines; the patch may have been edited by hand",
+        ],
       );
     // The patch's last line cut off in the middle (no newline, no "\ No newline" marker after
     // it): git apply calls it corrupt and GNU patch malformed; applied, its text would be half a line.

@@ -170,6 +170,10 @@ describe("parse", () => {
       ["logo.png", true],
       ["f.c", false],
     ]);
+    // Inside a hunk, a marker is said as a conflict to resolve, not as counts to fix (t146 N8).
+    expect(() => parsePatch("--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n<<<<<<< HEAD\n-2\n+two\n 3\n")).toThrow(
+      expect.objectContaining({ details: [expect.stringContaining("resolve the conflict in the patch file by hand")] }),
+    );
     // A description that quotes such lines before any diff is a description.
     expect(parsePatch("Fixes the 5c5 case:\n5c5\n< 5\n@@ -1 +1 @@\n").files).toEqual([]);
   });
