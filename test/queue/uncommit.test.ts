@@ -316,16 +316,22 @@ describe("pq finish in a repository with no commit yet (t138 N3)", () => {
   });
 });
 
+/** A Debian package whose queue the tree's git versions, its one patch pushed and finished (the queue's change left uncommitted). */
+async function debianPackageFinished(): Promise<string> {
+  const dir = makeRepo({
+    a: "1\n2\n3\n4\n5\n",
+    "debian/source/format": "3.0 (quilt)\n",
+    "debian/patches/series": "fix.patch\n",
+    "debian/patches/fix.patch": "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
+  });
+  dirs.push(dir);
+  for (const argv of [["init"], ["push"], ["finish", "-a"]]) expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+  return dir;
+}
+
 describe("pq uncommit right after pq finish in a Debian package, whose queue the tree's git versions (t145 N5)", () => {
   it("takes the queue's own uncommitted change (the finished patch's removal) as pq's, and gives the patch back", async () => {
-    const dir = makeRepo({
-      a: "1\n2\n3\n4\n5\n",
-      "debian/source/format": "3.0 (quilt)\n",
-      "debian/patches/series": "fix.patch\n",
-      "debian/patches/fix.patch": "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
-    });
-    dirs.push(dir);
-    for (const argv of [["init"], ["push"], ["finish", "-a"]]) expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+    const dir = await debianPackageFinished();
     expect(git(dir, "status", "--porcelain")).toContain("debian/patches/fix.patch");
     const r = await pq(dir, "uncommit");
     expect(r.code, r.err).toBe(0);
@@ -344,14 +350,7 @@ describe("pq uncommit right after pq finish in a Debian package, whose queue the
   });
 
   it("a refusal of the whole uncommit does not say that patches were applied (t145 N6)", async () => {
-    const dir = makeRepo({
-      a: "1\n2\n3\n4\n5\n",
-      "debian/source/format": "3.0 (quilt)\n",
-      "debian/patches/series": "fix.patch\n",
-      "debian/patches/fix.patch": "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
-    });
-    dirs.push(dir);
-    for (const argv of [["init"], ["push"], ["finish", "-a"]]) expect((await pq(dir, ...argv)).code, argv.join(" ")).toBe(0);
+    const dir = await debianPackageFinished();
     git(dir, "add", "-A", "debian/patches");
     git(dir, "commit", "-qm", "queue after finish");
     const r = await pq(dir, "uncommit", "-n", "2");
