@@ -123,8 +123,11 @@ export function withTheirNewPatches(base: string, ours: string, theirs: string):
   if (b === null || o === null || t === null) return null;
   const isNew = (key: string) => key.startsWith("patch ") && !b.text.has(key) && !o.text.has(key);
   if (!t.keys.some(isNew)) return null;
-  // A patch theirs took out that ours took out or renamed too: theirs' new line may be its new name.
-  if (b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key))) return null;
+  // A patch both took out, where ours also added a line (a rename): theirs' new line may be the
+  // same patch's other new name, listed twice. Ours only took it out (a delete): theirs' rename of
+  // it stays, so that tree's applied patch stays listed (t147 N1).
+  const oursAdds = o.keys.some((key) => key.startsWith("patch ") && !b.text.has(key));
+  if (oursAdds && b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key))) return null;
   const order = [...o.keys];
   placeAmong(order, t.keys, isNew);
   const lines = order.map((k) => o.text.get(k) ?? t.text.get(k)!);

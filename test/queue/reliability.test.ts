@@ -389,6 +389,19 @@ describe("edits are never lost", () => {
     expect([next.status, next.stderr]).toEqual([0, ""]);
   });
 
+  it("a delete killed in one tree, the same patch renamed in another meanwhile: the renamed patch, applied there, stays listed (t147 N1)", () => {
+    const { queue, a, b } = twoTreesOnOneQueue();
+    for (const name of ["p", "q"]) expect(runPq(a, ["new", name]).status).toBe(0);
+    expect(runPq(a, ["pop", "-a"]).status).toBe(0);
+    expect(runPq(b, ["push", "q"]).status).toBe(0);
+    expect(runPq(a, ["delete", "q"], { PQ_FAILPOINT: "journal-written" }).signal).toBe("SIGKILL");
+    expect(runPq(b, ["rename", "q", "q2"]).status).toBe(0);
+    expect(runPq(a, ["series"]).status).toBe(0);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("p\nq2\n");
+    const next = runPq(b, ["new", "r"]);
+    expect([next.status, next.stderr]).toEqual([0, ""]);
+  });
+
   it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);

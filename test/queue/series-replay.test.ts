@@ -70,6 +70,8 @@ describe("where the two changes do not merge: the operation's series with the ot
     expect(withTheirNewPatches(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi"))).toBeNull();
     expect(withTheirNewPatches(text("a", "b"), text("a", "b #+xen"), text("a", "b #+vmi", "# a comment"))).toBeNull();
     expect(withTheirNewPatches(text("p1"), text("p1-a"), text("p1-b"))).toBeNull();
-    expect(withTheirNewPatches(text("p1", "q"), text("q"), text("q", "n"))).toBeNull();
+    // A delete here, a rename there: the renamed patch stays listed, applied in that tree (t147 N1).
+    expect(withTheirNewPatches(text("p1", "q"), text("q"), text("q", "n"))).toBe(text("q", "n"));
+    expect(withTheirNewPatches(text("a", "b", "c"), text("a", "c"), text("a", "b1", "c"))).toBe(text("a", "b1", "c"));
   });
 });
