@@ -341,10 +341,16 @@ function refuseUnreadChange(lines: string[], i: number): void {
       `line ${i + 1} of the patch (${line}) is a merge's conflict marker: the patch file holds both sides of a conflict`,
       [MARKERS_WAY_OUT],
     );
+  // The line before it, when it is what ended the file section above (a blank line, a stray one: t146 N6).
+  const before = i > 0 ? eol(lines[i - 1]) : null;
+  const endedBy =
+    before !== null && !/^(\+\+\+ |--- |diff |Index: |={20,})/.test(before)
+      ? ` after line ${i} (${before === "" ? "a blank line" : JSON.stringify(before.slice(0, 40))}), which is no hunk line and ends the file's section above,`
+      : "";
   if (HUNK_RE.test(line))
     throw new PqError(
       "bad-patch",
-      `the hunk at line ${i + 1} of the patch (${line}) has no file header before it, so pq cannot tell which file it changes`,
+      `the hunk at line ${i + 1} of the patch (${line})${endedBy} has no file header before it, so pq cannot tell which file it changes`,
       [
         "put its file's --- a/FILE and +++ b/FILE lines back right above it (GNU patch guesses the file from one of them or a diff line; pq does not), then run the command again",
       ],

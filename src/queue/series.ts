@@ -91,6 +91,11 @@ export class Series {
       // A CR LF series (quilt reads one) keeps its endings: only the line pq changes is written anew.
       const crlf = whole.endsWith("\r");
       const line = crlf ? whole.slice(0, -1) : whole;
+      // A git merge's marker (a pull in the queue that conflicted in the series): said as that, not as an option (t146 N3).
+      if (/^(<{7}|>{7})( |$)/.test(line))
+        throw new PqError("bad-patch", `series line ${i + 1} (${line}) is a merge's conflict marker: the series holds both sides of a conflict`, [
+          "resolve it in the series file by hand (keep each patch's line once, drop the <<<<<<< ======= >>>>>>> lines); if a git pull in the queue directory left it so and its merge is not committed yet, git merge --abort there and pq sync merges the two versions instead",
+        ]);
       const ending = { crlf };
       if (crlf) crlfLines++;
       const hash = line.indexOf("#");

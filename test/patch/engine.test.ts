@@ -116,7 +116,8 @@ describe("parse", () => {
 
   it("refuses a change it would pass over unread: a hunk with no file header, a normal-format diff (t145 N19, N20)", () => {
     const first = "--- a/a\n+++ b/a\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n";
-    const noHeader = /the hunk at line (\d+) of the patch \(@@ -3,3 \+3,3 @@\) has no file header before it/;
+    const noHeader =
+      /the hunk at line (\d+) of the patch \(@@ -3,3 \+3,3 @@\)(?: after line \d+ \([^)]*\), which is no hunk line and ends the file's section above,)? has no file header before it/;
     // The second file's --- line lost (GNU patch applies it to b from the +++ line alone), or both, or a stray line between two hunks.
     for (const [patch, line] of [
       [`${first}+++ b/b\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`, "9"],
@@ -132,6 +133,10 @@ describe("parse", () => {
       expect(() => parsePatch(patch)).toThrow(expect.objectContaining({ code: "bad-patch", message: expect.stringMatching(noHeader) }));
       expect(() => parsePatch(patch)).toThrow(new RegExp(`line ${line} `));
     }
+    // The line that ended the file's section above is named (t146 N6).
+    expect(() => parsePatch(`${first}\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`)).toThrow(
+      /after line 8 \(a blank line\), which is no hunk line/,
+    );
     // A normal diff behind an Index: line (quilt's header without its ==== line), or a plain diff line.
     for (const normal of [
       "Description: old\n\nIndex: a\n5c5\n< 5\n---\n> five\n",

@@ -99,3 +99,10 @@ describe("a CR LF series file (ci-7 #13)", () => {
     expect(lf.serialize()).toBe("a.patch\nb.patch\n");
   });
 });
+
+describe("a series a git pull left conflict markers in (t146 N3)", () => {
+  it("is refused as a conflict to resolve, not as an option after a name", () => {
+    const text = "a.patch\n<<<<<<< HEAD\nmine.patch\n=======\ntheirs.patch\n>>>>>>> 78663ed\n";
+    expect(() => Series.fromBytes(text)).toThrow(/series line 2 \(<<<<<<< HEAD\) is a merge's conflict marker/);
+  });
+});
