@@ -273,7 +273,9 @@ async function applyEntry(
   // tree's command since, or a hand edit), and stays (t141 N1: a series another tree had taken
   // back to the operation's before was written over again).
   const queueDone = replaying && entry.queue.length > 0 && existsSync(statePaths(ctx.tree).queueWritten);
-  const backups = replaying ? saveEditsMadeSince(ctx, entry, seriesOver, queueDone) : [];
+  // Patch files another tree made under the operation's new name since the kill: left as they are (see saveEditsMadeSince).
+  const leftAsIs = new Set<string>();
+  const backups = replaying ? saveEditsMadeSince(ctx, entry, seriesOver, queueDone, leftAsIs) : [];
   await writeTree(ctx, entry.tree, replaying, onFile, saved);
   if (stage) stage.treeWritten = true;
   mark("tree written");
@@ -297,7 +299,7 @@ async function applyEntry(
       if (link !== null) held.push({ path, link, seen: id });
       failpoint("queue-held");
     }
-    if (queueDone) continue;
+    if (queueDone || leftAsIs.has(path)) continue;
     if (after === null) removeFile(full, ctx.queueDir);
     else writeAtomic(full, seriesOver.get(path) ?? ctx.store.get(after));
   }
@@ -371,7 +373,7 @@ function keepLateQueueEdits(ctx: ExecContext, held: HeldFile[], saved: { queueDi
  * operation leaves alone, gets the operation's change made over it (`seriesOver`, see
  * series-replay.ts). Returns the backup directories made.
  */
-function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map<string, string>, queueDone: boolean): string[] {
+function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map<string, string>, queueDone: boolean, leftAsIs: Set<string>): string[] {
   const treeEdits = entry.tree
     .filter(([path, was, after]) => {
       const full = join(ctx.tree, path);
@@ -404,6 +406,13 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
       const text = readText(join(ctx.queueDir, path));
       const id = text === null ? null : sha1(text);
       if (id === null || id === before || id === after) return false;
+      // A patch file the operation made (pq new, import) that another tree made under the same name
+      // since the kill (its own patch, applied there): its work stays, and the operation's version
+      // goes to .pq/backups instead (t147 N8: it was written over, the other tree's copy in this one's backups).
+      if (path !== "series" && before === null && after !== null) {
+        leftAsIs.add(path);
+        return false;
+      }
       // The series changed by another tree's pq since the kill, where this operation's change touches other lines: both kept, nothing saved.
       const merged = path === "series" && before !== null && after !== null ? replaySeriesChange(ctx.store.get(before), ctx.store.get(after), text!) : null;
       if (merged !== null) {
@@ -419,6 +428,10 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
   const backups: string[] = [];
   if (treeEdits.length) backups.push(backupFiles(ctx.tree, treeEdits, "recover"));
   if (queueEdits.length) backups.push(backupFiles(ctx.tree, queueEdits, "recover-queue", ctx.queueDir));
+  if (leftAsIs.size) {
+    const made = new Map(entry.queue.map(([path, , after]) => [path, after]));
+    backups.push(backupFiles(ctx.tree, [...leftAsIs], "recover-queue-not-written", (path) => ({ content: ctx.store.get(made.get(path)!), exec: false })));
+  }
   // A queue file's old inode the killed pq held (see holdFile): an editor's save into it is kept too.
   for (const [path, before, after] of entry.queue) {
     const full = queueFileTarget(ctx.queueDir, path);

@@ -402,6 +402,23 @@ describe("edits are never lost", () => {
     expect([next.status, next.stderr]).toEqual([0, ""]);
   });
 
+  it("a pq new killed in one tree, a patch of the same name made and refreshed in another meanwhile: that tree's work stays, the killed one's version is saved (t147 N8)", () => {
+    const { queue, a, b } = twoTreesOnOneQueue();
+    expect(runPq(a, ["new", "fix", "-m", "a's fix"], { PQ_FAILPOINT: "journal-written" }).signal).toBe("SIGKILL");
+    expect(runPq(b, ["new", "fix", "-m", "b's fix"]).status).toBe(0);
+    writeFileSync(join(b, "f.txt"), "base\nb's work\n");
+    expect(runPq(b, ["refresh"]).status).toBe(0);
+    const theirs = readFileSync(join(queue, "fix"), "utf8");
+    const completed = runPq(a, ["top"]);
+    expect(completed.status).toBe(0);
+    const saved = /saved in (\S+-recover-queue-not-written)/.exec(completed.stderr)?.[1];
+    expect(saved, completed.stderr).toBeDefined();
+    expect(readFileSync(join(saved!, "fix"), "utf8")).toContain("a's fix");
+    expect(readFileSync(join(queue, "fix"), "utf8")).toBe(theirs);
+    expect(readFileSync(join(queue, "series"), "utf8")).toBe("fix\n");
+    expect(runPq(b, ["status"]).stdout).not.toContain("changed in the queue");
+  });
+
   it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);
