@@ -32,6 +32,8 @@ export interface QueueRestore {
   unlisted: string[];
   /** Applied patches whose text pq has no copy of. */
   lost: string[];
+  /** Patches the series lists with no file, that this tree's pq never wrote (another tree's, on the same queue directory). */
+  neverWritten: string[];
   /**
    * Where this tree's last series was saved, when files were missing and the series there is
    * another version (another tree using the queue directory restored its own first, or changed
@@ -108,17 +110,20 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     listedNow = Series.fromBytes(readText(join(queueDir, "series")) ?? "").names();
   } catch {
     // Unreadable: every command says so, and nothing is said here of what it lists.
-    return { restored: restored.sort(), unlistedApplied: [], unlisted: [], lost };
+    return { restored: restored.sort(), unlistedApplied: [], unlisted: [], lost, neverWritten: [] };
   }
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
   const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
   // Also with nothing to write back: another tree that restored first wrote its own series (t147 N2).
   const seriesSavedIn = !restored.includes("series") ? saveOwnSeries(tree, queueDir, latest.get("series")) : undefined;
+  // Listed and missing, with no copy here: another tree on the queue directory made them (t147 N5).
+  const neverWritten = listedNow.filter((name) => !latest.get(name) && !lost.includes(name) && !existsSync(join(queueDir, name)));
   return {
     restored: restored.sort(),
     unlistedApplied,
     unlisted: unlisted.filter((name) => !unlistedApplied.includes(name)),
     lost,
+    neverWritten,
     ...(seriesSavedIn ? { seriesSavedIn } : {}),
   };
 }
@@ -132,6 +137,14 @@ function saveOwnSeries(tree: string, queueDir: string, id: string | null | undef
     const own = store.get(id);
     const now = readText(join(queueDir, "series"));
     if (now === null || now === own) return undefined;
+    // Only when this tree's has a line the series there lacks (its guard, its patch, its order's own
+    // lines): another tree's later lines beside this tree's are no loss, and no note.
+    const there = new Set(now.split("\n").map((line) => line.trimEnd()));
+    const ownLines = own.split("\n").map((line) => line.trimEnd()).filter((line) => line.trim() !== "");
+    const order = (text: string) => text.split("\n").map((line) => line.trim().split(/\s+/)[0]).filter((name) => name && !name.startsWith("#"));
+    const nowOrder = order(now).filter((name) => order(own).includes(name));
+    const reordered = order(own).filter((name) => nowOrder.includes(name)).some((name, i) => nowOrder[i] !== name);
+    if (!reordered && ownLines.every((line) => there.has(line))) return undefined;
     return backupFiles(tree, ["series"], "restore-queue-own-series", () => ({ content: own, exec: false }));
   } catch {
     return undefined; // no copy: nothing to compare

@@ -560,6 +560,21 @@ describe("edits are never lost", () => {
     expect(readFileSync(join(two.queue, "series"), "utf8")).toBe("pr\n");
   });
 
+  it("restore-queue names a listed patch file another tree wrote as that tree's to restore, and says nothing of a series another tree only added to (t147 N5)", () => {
+    const { queue, a, b } = twoTreesOnOneQueue();
+    expect(runPq(a, ["new", "p"]).status).toBe(0);
+    expect(runPq(a, ["pop"]).status).toBe(0);
+    rmSync(join(queue, "p"));
+    const here = runPq(b, ["restore-queue"]);
+    expect(here.status).toBe(0);
+    expect(here.stdout).toContain("note: p, listed in the series, has no file, and this tree's pq never wrote it: pq restore-queue in the tree that made it");
+    expect(here.stdout).not.toContain("the series there is not the one this tree's operations left");
+    expect(existsSync(join(b, ".pq/backups"))).toBe(false);
+    // Word for word: the tree that made it writes it back.
+    expect(runPq(a, ["restore-queue"]).stdout).toContain("restored 1 file(s)");
+    expect(existsSync(join(queue, "p"))).toBe(true);
+  });
+
   it("undo and redo refuse to put on a patch another tree deleted or renamed since (t142 N3)", () => {
     const { a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "p", "-m", "p"]).status).toBe(0);

@@ -7,6 +7,7 @@ import { takeQueueLock } from "../../queue/queue-lock.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
 import { refuseQueueLinkedOut } from "../../queue/stack.js";
 import { defineCommand } from "../io.js";
+import { operandList } from "../../core/shell-word.js";
 
 export default defineCommand({
   command: "restore-queue",
@@ -38,14 +39,18 @@ export default defineCommand({
       releaseQueue?.();
       lock.release();
     }
-    const { restored, unlistedApplied, unlisted, lost, seriesSavedIn } = result;
+    const { restored, unlistedApplied, unlisted, lost, seriesSavedIn, neverWritten } = result;
+    const neverWrittenNote = neverWritten.length
+      ? `note: ${neverWritten.join(", ")}, listed in the series, ${neverWritten.length === 1 ? "has" : "have"} no file, and this tree's pq never wrote ${neverWritten.length === 1 ? "it" : "them"}: pq restore-queue in the tree that made ${neverWritten.length === 1 ? "it" : "them"} (another tree using the queue directory) writes ${neverWritten.length === 1 ? "it" : "them"} back; or pq delete ${operandList(neverWritten)}`
+      : null;
     if (!restored.length && !lost.length && !unlistedApplied.length) {
       // No copy of anything, and no queue directory: not "every file is there" (t56 N5).
       if (!existsSync(join(queueDir, "series")))
         throw new PqError("not-found", `pq has no copy of the queue ${queueDir}: no operation wrote a file of it, and pq init kept none`, [
           "a copy elsewhere (a backup, a clone of the queue's repository) is the way back; pq init --queue DIR takes another queue",
         ]);
-      io.out(`nothing to restore: every queue file pq wrote is in ${queueDir}`);
+      io.out(`nothing to restore: every queue file ${neverWrittenNote ? "this tree's " : ""}pq wrote is in ${queueDir}`);
+      if (neverWrittenNote) io.out(neverWrittenNote);
       if (seriesSavedIn) io.out(ownSeriesNote(seriesSavedIn));
       return;
     }
@@ -59,6 +64,7 @@ export default defineCommand({
         `note: the series does not list ${unlisted.join(", ")} (deleted or renamed since, perhaps by another tree using the queue directory): add ${unlisted.length === 1 ? "its line" : "their lines"} to the series to keep ${unlisted.length === 1 ? "it" : "them"}, or remove the file${unlisted.length === 1 ? "" : "s"}`,
       );
     if (seriesSavedIn) io.out(ownSeriesNote(seriesSavedIn));
+    if (neverWrittenNote) io.out(neverWrittenNote);
     if (lost.length) {
       throw new PqError("damaged", `pq has no copy of the applied patch(es) ${lost.join(", ")}`, [
         "their changes are still in the tree: pq new NAME and pq refresh make a patch of them again (after pq pop of the patches above)",
