@@ -417,7 +417,7 @@ export async function planUndo(
   if (gone.length) {
     throw new PqError(
       "refused",
-      `${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer in the queue (deleted or renamed since ${last.op}, by hand or by another tree using the queue directory): the ${direction} would leave ${gone.length === 1 ? "it" : "them"} applied with no patch file or series line`,
+      `${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} no longer in the queue (deleted or renamed since ${last.op}, by hand, by a colleague's change a pq sync or git pull brought, or by another tree using the queue directory): the ${direction} would leave ${gone.length === 1 ? "it" : "them"} applied with no patch file or series line`,
       [`pq series shows the queue as it is now; pq goto NAME applies a patch under the name it has now`],
       { patches: gone },
     );
