@@ -312,6 +312,9 @@ function refuseMarkedHeader(lines: string[], end: number): void {
   const middle = lines.findIndex((l, i) => i > open && i < end && eol(l) === "=======");
   const close = lines.findIndex((l, i) => i > middle && i < end && /^>{7}( |$)/.test(eol(l)));
   if (middle === -1 || close === -1) return;
+  // A conflict in the header's fields (both sides changed the Subject:), not a block the description
+  // quotes (a message about conflicts may show one: t148 N2).
+  if (!lines.slice(open + 1, close).some((l) => /^[A-Z][\w-]*: /.test(l))) return;
   throw new PqError(
     "bad-patch",
     `line ${open + 1} of the patch (${eol(lines[open])}) is a merge's conflict marker in its description: the patch file holds both sides of a conflict`,

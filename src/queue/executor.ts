@@ -27,6 +27,7 @@ import { execBitsTrusted, gitDirOf, refFile } from "../git/head.js";
 import { refuseUnwritable } from "./write-check.js";
 import { appendOplog, lastOplogId, type OplogEntry } from "./oplog.js";
 import { replaySeriesChange, withTheirNewPatches } from "./series-replay.js";
+import { parsePatch } from "../patch/parse.js";
 import { recordStateWritten, saveStateText, statePaths, versionExec, versionId, type Version } from "./state.js";
 import type { Transaction } from "./transaction.js";
 
@@ -409,7 +410,9 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
       // A patch file the operation made (pq new, import) that another tree made under the same name
       // since the kill (its own patch, applied there): its work stays, and the operation's version
       // goes to .pq/backups instead (t147 N8: it was written over, the other tree's copy in this one's backups).
-      if (path !== "series" && before === null && after !== null) {
+      // Only a patch the operation made empty (pq new: a header, no change yet): a renamed or imported
+      // patch's text is the patch itself, written as before with the file there saved (t148 N1).
+      if (path !== "series" && before === null && after !== null && carriesNoChange(ctx.store.get(after))) {
         leftAsIs.add(path);
         return false;
       }
@@ -931,4 +934,13 @@ function refuseForeignJournal(ctx: ExecContext, entry: OplogEntry): void {
   for (const [path] of entry.tree) if (!inside(ctx.tree, path)) throw foreign(`the tree path ${JSON.stringify(path)}`);
   for (const [path] of entry.queue ?? []) if (!inside(ctx.queueDir, path)) throw foreign(`the queue path ${JSON.stringify(path)}`);
   for (const [, dest] of entry.trash ?? []) if (trashPath(ctx.tree, dest) === null) throw foreign(`the trash copy ${JSON.stringify(dest)}`);
+}
+
+/** Whether a patch text holds no file change (pq new's patch before its first refresh); unreadable counts as a change. */
+function carriesNoChange(text: string): boolean {
+  try {
+    return parsePatch(text).files.length === 0;
+  } catch {
+    return false;
+  }
 }

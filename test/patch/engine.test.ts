@@ -165,6 +165,11 @@ describe("parse", () => {
       );
     }
     expect(parsePatch(`Quoting git: a line starting <<<<<<< HEAD\n<<<<<<< alone\n\n${first}`).files).toHaveLength(1);
+    // A message that shows a whole conflict block (no header field in it) is a message (t148 N2).
+    expect(
+      parsePatch(`Subject: explain conflicts\n\nA conflict looks like:\n<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> topic\n\n${first}`)
+        .files,
+    ).toHaveLength(1);
     // CVS's and svn's own lines between the ==== line and the diff, and svn's binary file, as GNU patch reads them (t146 N5).
     const sep = `${"=".repeat(67)}\n`;
     const cvs = `Index: f.c\n${sep}RCS file: /cvs/proj/f.c,v\nretrieving revision 1.1\ndiff -u -r1.1 f.c\n--- f.c\t1 Jan 2001 00:00:00 -0000\t1.1\n+++ f.c\t2 Jan 2001 00:00:00 -0000\n@@ -1 +1 @@\n-a\n+b\n`;

@@ -419,6 +419,22 @@ describe("edits are never lost", () => {
     expect(runPq(b, ["status"]).stdout).not.toContain("changed in the queue");
   });
 
+  it("a rename killed in one tree, completed over a file made by hand under the new name: the patch is written, the file saved (t148 N1)", () => {
+    const tree = repo({ "f.txt": "base\n" });
+    expect(runPq(tree, ["init"]).status).toBe(0);
+    expect(runPq(tree, ["new", "a", "-m", "a"]).status).toBe(0);
+    writeFileSync(join(tree, "f.txt"), "base\nwork\n");
+    expect(runPq(tree, ["refresh"]).status).toBe(0);
+    const text = readFileSync(join(tree, "patches/a"), "utf8");
+    expect(runPq(tree, ["rename", "a", "b"], { PQ_FAILPOINT: "journal-written" }).signal).toBe("SIGKILL");
+    writeFileSync(join(tree, "patches/b"), "a note of mine\n");
+    const completed = runPq(tree, ["top"]);
+    expect([completed.status, completed.stdout]).toEqual([0, "b\n"]);
+    expect(readFileSync(join(tree, "patches/b"), "utf8")).toBe(text);
+    const saved = /saved in (\S+-recover-queue)\b/.exec(completed.stderr)?.[1];
+    expect(readFileSync(join(saved!, "b"), "utf8")).toBe("a note of mine\n");
+  });
+
   it("undo and redo in one tree after another tree changed the shared series take back only their own line (t140 N4)", () => {
     const { queue, a, b } = twoTreesOnOneQueue();
     expect(runPq(a, ["new", "a1"]).status).toBe(0);

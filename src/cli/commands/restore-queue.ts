@@ -75,4 +75,4 @@ export default defineCommand({
 
 /** Where this tree's own last series was saved, when the series there is another (see QueueRestore.seriesSavedIn). */
 const ownSeriesNote = (dir: string) =>
-  `note: the series there is not the one this tree's operations left (another tree using the queue directory restored its own, or changed it since): this tree's is saved in ${dir}/series; compare the two (a line or guard only this tree's has is not in the series now)`;
+  `note: the series there is not the one this tree's operations left (changed since by hand, or by another tree using the queue directory, which may have restored its own): this tree's is saved in ${dir}/series; compare the two (a line or guard only this tree's has is not in the series now)`;
