@@ -393,9 +393,12 @@ async function syncOnce(stack: Stack, opts: SyncOptions): Promise<SyncReport> {
   const pending = loadSyncState(stack.tree);
   if (pending?.aborting) throw abortCutShort("pq sync");
   if (pending?.phase === "conflicts") {
-    throw new PqError("conflict", "a sync stopped on conflicts and is not finished", [
-      `resolve them, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue; or pq sync --abort`,
-    ]);
+    throw new PqError(
+      "conflict",
+      "a sync stopped on conflicts and is not finished",
+      [`resolve them, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue; or pq sync --abort`],
+      { pathsFrom: stack.tree },
+    );
   }
   const recovered =
     pending?.phase === "integrating"

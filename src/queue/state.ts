@@ -158,7 +158,7 @@ export function refuseDuringStoppedSync(tree: string, direction: "undo" | "redo"
   throw new PqError("refused", `a pq sync stopped on conflicts; ${why}`, [
     "pq sync --abort puts the queue, the tree and the stack back as they were before the sync",
     `or resolve, ${stoppedSyncRefresh(tree)}, then pq sync --continue`,
-  ]);
+  ], { pathsFrom: tree });
 }
 
 /** The way out when edits stand in an interrupted sync's way and the sync stands in theirs. */
@@ -193,7 +193,7 @@ export function refuseDuringStoppedSyncMove(tree: string, command: string): void
   if (sync?.phase !== "conflicts") return;
   throw new PqError("refused", `a pq sync stopped on conflicts; pq ${command} would move the branch under it`, [
     `resolve, ${stoppedSyncRefresh(tree)}, then pq sync --continue; or pq sync --abort; then pq ${command}`,
-  ]);
+  ], { pathsFrom: tree });
 }
 
 /**

@@ -375,6 +375,12 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     }
     expect(pop.err).toContain(named);
     expect((await pq(bob.tree, "refresh")).err).toContain(`then ${named}`);
+    // From a folder below the tree's top, the files' names need a cd there first, said before the advice (t146 N7).
+    mkdirSync(join(bob.tree, "sub"), { recursive: true });
+    for (const argv of [["sync"], ["pop"], ["undo"]]) {
+      const below = await pq(join(bob.tree, "sub"), ...argv);
+      expect(below.err, argv.join(" ")).toContain(`(the commands below name files from the tree's top: cd ${bob.tree} first)`);
+    }
     const early = await pq(bob.tree, "sync", "--continue");
     expect(early.code).toBe(5);
     expect(early.err).toContain("p1.patch needs a refresh");

@@ -38,9 +38,12 @@ async function commitQueue(stack: Stack, args: { message?: string }, io: CliIO):
   const sync = loadSyncState(stack.tree);
   if (sync?.aborting) throw abortCutShort("pq commit");
   if (sync?.phase === "conflicts") {
-    throw new PqError("refused", "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge", [
-      `resolve, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue (or pq sync --abort)`,
-    ]);
+    throw new PqError(
+      "refused",
+      "a sync stopped on conflicts: its resolution is committed by pq sync --continue, as the merge",
+      [`resolve, ${stoppedSyncRefresh(stack.tree)}, then pq sync --continue (or pq sync --abort)`],
+      { pathsFrom: stack.tree },
+    );
   }
   const qr = await QueueRepo.require(stack.queueDir);
   qr.refuseUnfinishedGitOperation("a commit");

@@ -59,7 +59,8 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
             `resolve the conflicts, ${stoppedSyncRefresh(ctx.tree)}, then pq sync --continue; or pq sync --abort`
           : "resolve the conflicts or .rej hunks, then pq refresh; or pq pop --force to drop the partial application (edits you made since are backed up)",
       ],
-      { patch: top.name, reason: top.needsRefresh },
+      // The refresh names files from the tree's top: the CLI says to cd there first from below it (t146 N7).
+      { patch: top.name, reason: top.needsRefresh, ...(existsSync(statePaths(ctx.tree).sync) ? { pathsFrom: ctx.tree } : {}) },
     );
   }
   const ws = tx.ws;

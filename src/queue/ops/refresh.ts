@@ -159,7 +159,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
               ["pq refresh --force takes the markers into the patch as they are; pq sync --abort puts everything back as it was before the sync"]
             : ["pq refresh --force takes the markers into the patch as they are; pq pop --force drops the merge (pq undo brings it back)"]),
       ],
-      { patch: top.name, files: marked },
+      { patch: top.name, files: marked, ...(existsSync(statePaths(ctx.tree).sync) ? { pathsFrom: ctx.tree } : {}) },
     );
   }
   // A whole conflict block of git's (a stash pop, pull or merge that stopped, its index entries
