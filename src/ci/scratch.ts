@@ -25,6 +25,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { createHash } from "node:crypto";
 import { PqError } from "../errors.js";
 import { Stack } from "../queue/stack.js";
+import { withoutStopNote } from "../queue/ops/push.js";
 import { loadState, statePaths } from "../queue/state.js";
 import { readText, realpathOr } from "../tree/files.js";
 import { GitRepo, repositoryFreeEnv } from "../git/repo.js";
@@ -557,8 +558,6 @@ export function patchNotApplied(e: unknown): { patch: string | undefined; reason
       why: [`${patch} does not apply`, ...e.details.filter((d) => !/^pq /.test(d))].join("\n"),
     };
   }
-  const said = e.message
-    .replace(/[;,] nothing was changed$/, "")
-    .replace(/ \(\d+ patch\(es\) before it were applied; the top is now [^)]*\)$/, "");
+  const said = withoutStopNote(e.message.replace(/[;,] nothing was changed$/, ""));
   return { patch, reason: `${patch ?? "a patch"} cannot be applied`, why: said };
 }

@@ -322,6 +322,9 @@ function refuseMarkedHeader(lines: string[], end: number): void {
   );
 }
 
+/** A merge's opening or closing conflict marker line (its middle one is a bare "======="). */
+export const CONFLICT_MARKER = /^(<{7}|>{7})( |$)/;
+
 /** How to get out of a patch file a merge left its conflict markers in (committed or not: t146 N1, git merge --abort alone failed after a commit). */
 const MARKERS_WAY_OUT =
   "resolve the conflict in the patch file by hand (keep what the patch should say, drop the <<<<<<< ======= >>>>>>> lines), then run the command again; if a git pull in the queue directory left it so and its merge is not committed yet, git merge --abort there and pq sync merges the two versions instead";
@@ -338,7 +341,7 @@ const NORMAL_DIFF_COMMAND = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
 function refuseUnreadChange(lines: string[], i: number): void {
   const line = eol(lines[i]);
   // A git merge's conflict markers (a git pull in the queue that conflicted, t144 N6): the hunks past them went unread.
-  if (/^(<{7}|>{7})( |$)/.test(line))
+  if (CONFLICT_MARKER.test(line))
     throw new PqError(
       "bad-patch",
       `line ${i + 1} of the patch (${line}) is a merge's conflict marker: the patch file holds both sides of a conflict`,
@@ -465,7 +468,7 @@ function parseHunk(lines: string[], at: number): [Hunk, number] {
         `unexpected line inside the hunk at line ${i + 1} of the patch: ${JSON.stringify(eol(line).slice(0, 60))}`,
         // A merge's marker there is a conflict to resolve, not a count to fix (t146 N8).
         [
-          /^(<{7}|={7}|>{7})( |$)/.test(eol(line))
+          CONFLICT_MARKER.test(eol(line)) || /^={7}( |$)/.test(eol(line))
             ? MARKERS_WAY_OUT
             : "hunk header counts do not match its lines; the patch may have been edited by hand",
         ],

@@ -417,13 +417,15 @@ function saveEditsMadeSince(ctx: ExecContext, entry: OplogEntry, seriesOver: Map
         return false;
       }
       // The series changed by another tree's pq since the kill, where this operation's change touches other lines: both kept, nothing saved.
-      const merged = path === "series" && before !== null && after !== null ? replaySeriesChange(ctx.store.get(before), ctx.store.get(after), text!) : null;
+      if (path !== "series" || before === null || after === null) return true;
+      const [base, ours] = [ctx.store.get(before), ctx.store.get(after)];
+      const merged = replaySeriesChange(base, ours, text!);
       if (merged !== null) {
         seriesOver.set(path, merged);
         return false;
       }
       // No merge: the file as it is now is saved, and the operation's series written with the other tree's new patches listed in it.
-      const kept = path === "series" && before !== null && after !== null ? withTheirNewPatches(ctx.store.get(before), ctx.store.get(after), text!) : null;
+      const kept = withTheirNewPatches(base, ours, text!);
       if (kept !== null) seriesOver.set(path, kept);
       return true;
     })

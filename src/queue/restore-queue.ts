@@ -16,6 +16,7 @@ import { nameToBytes } from "../patch/paths.js";
 import { checkNameOnDisk, validatePatchName } from "./names.js";
 import { OplogReader } from "./oplog.js";
 import { Series } from "./series.js";
+import { sameOrder } from "./series-replay.js";
 import { statePaths, type StackState } from "./state.js";
 
 export interface QueueRestore {
@@ -81,6 +82,8 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     for (const [path, id] of keptAtInit(paths.queueAtInit)) if (!latest.has(path)) latest.set(path, id);
   const restored: string[] = [];
   const lost: string[] = [];
+  // This tree's last series, read while the store is open (see saveOwnSeries).
+  let ownSeries: string | null = null;
   // What a killed restore-queue left of its writes (NAME.tmp-PID): it writes no journal whose replay would sweep them (t110 N1).
   for (const dir of new Set([...latest.keys(), "series"].map((path) => dirname(join(queueDir, path)))))
     removeDeadTemporaries(dir, (name) => latest.has(relative(queueDir, join(dir, name)).split(sep).join("/")) || name === "series");
@@ -97,6 +100,14 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
       writeAtomic(join(queueDir, path), text);
       restored.push(path);
     }
+    const ownId = latest.get("series");
+    if (ownId && !restored.includes("series")) {
+      try {
+        ownSeries = store.get(ownId);
+      } catch {
+        ownSeries = null; // no copy: nothing to compare
+      }
+    }
   } finally {
     store.close();
   }
@@ -105,9 +116,10 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
     writeAtomic(join(queueDir, "series"), nameToBytes(state.applied.map((p) => `${p.name}\n`).join("")));
     restored.push("series");
   }
+  const seriesNow = readText(join(queueDir, "series"));
   let listedNow: string[];
   try {
-    listedNow = Series.fromBytes(readText(join(queueDir, "series")) ?? "").names();
+    listedNow = Series.fromBytes(seriesNow ?? "").names();
   } catch {
     // Unreadable: every command says so, and nothing is said here of what it lists.
     return { restored: restored.sort(), unlistedApplied: [], unlisted: [], lost, neverWritten: [] };
@@ -115,7 +127,7 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   const unlisted = restored.filter((path) => path !== "series" && !listedNow.includes(path)).sort();
   const unlistedApplied = state.applied.map((p) => p.name).filter((name) => !listedNow.includes(name) && !lost.includes(name));
   // Also with nothing to write back: another tree that restored first wrote its own series (t147 N2).
-  const seriesSavedIn = !restored.includes("series") ? saveOwnSeries(tree, queueDir, latest.get("series")) : undefined;
+  const seriesSavedIn = ownSeries !== null && seriesNow !== null ? saveOwnSeries(tree, ownSeries, seriesNow, listedNow) : undefined;
   // Listed and missing, with no copy here: another tree on the queue directory made them (t147 N5).
   const neverWritten = listedNow.filter((name) => !latest.get(name) && !lost.includes(name) && !existsSync(join(queueDir, name)));
   return {
@@ -128,29 +140,23 @@ export function restoreQueue(tree: string, queueDir: string, state: StackState):
   };
 }
 
-/** This tree's last series (`id`), saved to .pq/backups when the series in the queue directory is another text; the directory, or undefined. */
-function saveOwnSeries(tree: string, queueDir: string, id: string | null | undefined): string | undefined {
-  if (!id) return undefined;
-  const paths = statePaths(tree);
-  const store = new ObjectStore(paths.objects);
+/**
+ * This tree's last series (`own`), saved to .pq/backups when the series there (`now`, listing
+ * `listed`) lacks one of its lines (its guard, its patch) or has its patches in another order;
+ * another tree's later lines beside this tree's are no loss, and no note. The directory, or undefined.
+ */
+function saveOwnSeries(tree: string, own: string, now: string, listed: string[]): string | undefined {
+  if (now === own) return undefined;
+  let ownListed: string[];
   try {
-    const own = store.get(id);
-    const now = readText(join(queueDir, "series"));
-    if (now === null || now === own) return undefined;
-    // Only when this tree's has a line the series there lacks (its guard, its patch, its order's own
-    // lines): another tree's later lines beside this tree's are no loss, and no note.
-    const there = new Set(now.split("\n").map((line) => line.trimEnd()));
-    const ownLines = own.split("\n").map((line) => line.trimEnd()).filter((line) => line.trim() !== "");
-    const order = (text: string) => text.split("\n").map((line) => line.trim().split(/\s+/)[0]).filter((name) => name && !name.startsWith("#"));
-    const nowOrder = order(now).filter((name) => order(own).includes(name));
-    const reordered = order(own).filter((name) => nowOrder.includes(name)).some((name, i) => nowOrder[i] !== name);
-    if (!reordered && ownLines.every((line) => there.has(line))) return undefined;
-    return backupFiles(tree, ["series"], "restore-queue-own-series", () => ({ content: own, exec: false }));
+    ownListed = Series.fromBytes(own).names();
   } catch {
-    return undefined; // no copy: nothing to compare
-  } finally {
-    store.close();
+    return undefined; // not a series pq reads: nothing to compare
   }
+  const there = new Set(now.split("\n").map((line) => line.trimEnd()));
+  const lacking = own.split("\n").some((line) => line.trim() !== "" && !there.has(line.trimEnd()));
+  if (!lacking && sameOrder(ownListed, listed)) return undefined;
+  return backupFiles(tree, ["series"], "restore-queue-own-series", () => ({ content: own, exec: false }));
 }
 
 /** The queue directory (absolute) a stored state names, or null where the store cannot tell. */

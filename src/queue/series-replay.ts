@@ -42,8 +42,15 @@ function keyed(text: string): KeyedLines | null {
   return { keys, text: byKey, newline };
 }
 
-/** Whether the keys `a` and `b` share are in the same order in both. */
-function sameOrder(a: string[], b: string[]): boolean {
+/** Whether `side` lists a patch `base` does not (a new patch, or a rename's new name). */
+const addsPatch = (side: KeyedLines, base: KeyedLines) => side.keys.some((key) => key.startsWith("patch ") && !base.text.has(key));
+
+/** Whether both changes of `base` took one of its patches out. */
+const takenOutByBoth = (base: KeyedLines, ours: KeyedLines, theirs: KeyedLines) =>
+  base.keys.some((key) => key.startsWith("patch ") && !ours.text.has(key) && !theirs.text.has(key));
+
+/** Whether the keys (or names) `a` and `b` share are in the same order in both. */
+export function sameOrder(a: string[], b: string[]): boolean {
   const inB = new Set(b);
   const inA = new Set(a);
   const left = a.filter((k) => inB.has(k));
@@ -76,9 +83,7 @@ export function replaySeriesChange(base: string, ours: string, theirs: string): 
   // A patch both sides took out while one of them added a line: a rename (or a fold into a new
   // name) beside the other's rename or delete of the same patch, which no order of the two
   // commands gives: the patch would be listed twice, or a deleted one come back (t141 N2).
-  const takenByBoth = b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key));
-  const adds = (side: KeyedLines) => side.keys.some((key) => key.startsWith("patch ") && !b.text.has(key));
-  if (takenByBoth && (adds(o) || adds(t))) return null;
+  if (takenOutByBoth(b, o, t) && (addsPatch(o, b) || addsPatch(t, b))) return null;
   // The lines both kept from the base stay in one side's order: the file's as it is now, unless
   // the operation moved them (a reorder), and no merge where both did. A line the operation
   // renamed then takes the place of its old name (after the line it came after).
@@ -126,8 +131,7 @@ export function withTheirNewPatches(base: string, ours: string, theirs: string):
   // A patch both took out, where ours also added a line (a rename): theirs' new line may be the
   // same patch's other new name, listed twice. Ours only took it out (a delete): theirs' rename of
   // it stays, so that tree's applied patch stays listed (t147 N1).
-  const oursAdds = o.keys.some((key) => key.startsWith("patch ") && !b.text.has(key));
-  if (oursAdds && b.keys.some((key) => key.startsWith("patch ") && !o.text.has(key) && !t.text.has(key))) return null;
+  if (addsPatch(o, b) && takenOutByBoth(b, o, t)) return null;
   const order = [...o.keys];
   placeAmong(order, t.keys, isNew);
   const lines = order.map((k) => o.text.get(k) ?? t.text.get(k)!);

@@ -5,6 +5,7 @@
  * what the command meant to change.
  */
 import { PqError } from "../errors.js";
+import { CONFLICT_MARKER } from "../patch/parse.js";
 import { bytesToName } from "../patch/paths.js";
 import { clashingName, isPlainName, validatePatchName, type QueuePlace } from "./names.js";
 
@@ -92,7 +93,7 @@ export class Series {
       const crlf = whole.endsWith("\r");
       const line = crlf ? whole.slice(0, -1) : whole;
       // A git merge's marker (a pull in the queue that conflicted in the series): said as that, not as an option (t146 N3).
-      if (/^(<{7}|>{7})( |$)/.test(line))
+      if (CONFLICT_MARKER.test(line))
         throw new PqError("bad-patch", `series line ${i + 1} (${line}) is a merge's conflict marker: the series holds both sides of a conflict`, [
           "resolve it in the series file by hand (keep each patch's line once, drop the <<<<<<< ======= >>>>>>> lines); if a git pull in the queue directory left it so and its merge is not committed yet, git merge --abort there and pq sync merges the two versions instead",
         ]);

@@ -806,9 +806,8 @@ export class Stack {
     const holder = lockHolder(statePaths(this.tree).lock);
     const onDisk = top && holder === null ? readText(this.patchPath(top.name)) : null;
     const changedInQueue = holder === null ? this.appliedChangedInQueue() : [];
-    // Those the selected guards let through: a push -a skips a guarded one, missing or not (t147 N4).
-    const pushable = new Set(pushCandidates(this.state, this.readSeries()));
-    const unappliedMissing = holder === null ? this.unapplied().filter((name) => pushable.has(name) && fileStat(`${this.queueDir}/${name}`) === null) : [];
+    // Those a push -a would reach: it skips a guarded one, missing or not (t147 N4).
+    const unappliedMissing = holder === null ? pushCandidates(this.state, this.readSeries()).filter((name) => fileStat(`${this.queueDir}/${name}`) === null) : [];
     // HEAD's verdicts are kept per commit in the stat cache, as push and pop keep them: a git process only when HEAD moved.
     const inexact = this.state.applied.flatMap((r) => (r.inexact ? [{ name: r.name, reason: r.inexact }] : []));
     const guardedOff = this.appliedGuardedOff();

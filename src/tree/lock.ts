@@ -137,11 +137,18 @@ function lockNamespaceGone(lock: LockFile): boolean {
 
 /** When process `pid` started, in clock ticks since boot (/proc/PID/stat's field 22), or null off Linux. */
 function startTicks(pid: number): string | null {
+  const ticks = statField(pid, 19);
+  return /^\d+$/.test(ticks ?? "") ? ticks : null;
+}
+
+/**
+ * Field `n` of /proc/PID/stat counted after the command's closing parenthesis (the command may
+ * hold spaces and parentheses itself: 0 is the state, 1 the parent), or null when it cannot be read.
+ */
+function statField(pid: number, n: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // Counted after the command's closing parenthesis (a command may hold spaces).
-    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-    return /^\d+$/.test(ticks ?? "") ? ticks : null;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[n] ?? null;
   } catch {
     return null;
   }
@@ -282,14 +289,8 @@ const lockedElsewhere = (path: string, pid: number, what: string) =>
 
 /** The parent of a process (Linux's /proc/PID/stat), or null when that cannot be read. */
 function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // The command in parentheses may hold spaces and parentheses itself: the fields follow the last ")".
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return Number.isInteger(parent) && parent > 0 ? parent : null;
-  } catch {
-    return null;
-  }
+  const parent = Number(statField(pid, 1));
+  return Number.isInteger(parent) && parent > 0 ? parent : null;
 }
 
 /** Whether `pid` started this process, through any number of programs between them. */

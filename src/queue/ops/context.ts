@@ -21,6 +21,7 @@ import { statePaths, versionId, type AppliedPatch, type StackState, type Version
 import { appliedNames, type IndexEntry, type Transaction } from "../transaction.js";
 import { entriesAt } from "../git-cli.js";
 import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
+import { diffOf } from "../patch-text.js";
 
 /** A position in the series: a patch name, or a 1-based index (0 = before the first patch). */
 export type StackTarget = string | number;
@@ -375,4 +376,18 @@ export function changesGoneFrom(tree: string, files: readonly string[], doing: s
 export function setAsideAdvice(files: readonly string[], command: string): string {
   const named = files.map(shellWord).join(" ");
   return `set them aside: git diff -- ${named} > mine.diff, git checkout -- ${named}; then ${command}, and git apply mine.diff puts them back (git apply --reject mine.diff where they overlap its change: what does not fit goes to .rej files)`;
+}
+
+/**
+ * Whether a patch file's `text` differs from the text stored as `hash` (the version pushed) in its
+ * header alone: a description or DEP-3 field edited by hand (Forwarded:), as quilt users do. Its
+ * diff is the same change, so a refresh keeps that header and takes the tree's changes (t145 N18),
+ * and an undo or redo puts it on as the same change (t146 N4). False when the store has no copy.
+ */
+export function headerEditOnly(store: ObjectStore, hash: string, text: string): boolean {
+  try {
+    return store.present(hash) && diffOf(store.get(hash)) === diffOf(text);
+  } catch {
+    return false;
+  }
 }

@@ -882,6 +882,11 @@ function directoryIntoFile(e: unknown, name: string, patchText: () => string): u
  * (uncommit): without the note that the patches before it were applied, which then were not (t145 N6).
  */
 export function refusalOfWholePlan(failure: PqError): PqError {
-  const message = failure.message.replace(/ \(\d+ patch\(es\) before it were applied; the top is now [^)]*\)$/, "");
+  const message = withoutStopNote(failure.message);
   return message === failure.message ? failure : new PqError(failure.code, `${message}; nothing was changed`, failure.details, failure.data);
+}
+
+/** A push's refusal's message without the note stopBefore adds of the patches pushed before it. */
+export function withoutStopNote(message: string): string {
+  return message.replace(/ \(\d+ patch\(es\) before it were applied; the top is now [^)]*\)$/, "");
 }

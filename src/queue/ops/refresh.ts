@@ -14,7 +14,7 @@ import { addsConflictMarkers, diffOf, dropCommitter, dropDiffstat, headerOf, joi
 import { baselineVersion, changesGone, expectedVersions, planRefresh, unresolvedInGit, versionsBelowStack, versionText, type ChangesGone, type RefreshPlan } from "../refresh-plan.js";
 import { buildPatchDiff, textHunkPaths } from "../refresh-diff.js";
 import { refuseNameUnderFile, validatePatchName } from "../names.js";
-import { blobIdOf, defaultAuthor, differFromHead, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, stagedAmong, versionContent, type OpContext } from "./context.js";
+import { blobIdOf, defaultAuthor, differFromHead, headerEditOnly, planContext, planUnstage, refuseDirectoryName, refuseIfTopNeedsRefresh, refuseInsideSubmodule, requireTop, stagedAmong, versionContent, type OpContext } from "./context.js";
 import { pathMap, statePaths, stoppedSyncRefresh, versionExec, type AppliedPatch, type FileChange, type Version } from "../state.js";
 import { existsSync, lstatSync } from "node:fs";
 import { entriesAt } from "../git-cli.js";
@@ -81,7 +81,7 @@ export async function planRefreshTop(ctx: OpContext, opts: RefreshOptions): Prom
   // In a shared queue a pull can bring a colleague's new version of the applied patch:
   // refreshing would overwrite it with ours. Refuse unless asked to.
   const onDisk = tx.queueFile(top.name);
-  const queueChanged = onDisk !== null && sha1(onDisk) !== top.hash && !headerEditOnly(ctx, top.hash, onDisk);
+  const queueChanged = onDisk !== null && sha1(onDisk) !== top.hash && !headerEditOnly(ctx.store, top.hash, onDisk);
   if (!opts.force && queueChanged) {
     throw new PqError(
       "dirty",
@@ -633,19 +633,4 @@ export function changesGoneRefusal(tree: string, top: string, gone: ChangesGone)
 /** A list of names cut to its first ten, with how many there are in all (a reset of a 1000-patch stack names them all: t90 N3). */
 export function shortList(names: readonly string[]): string {
   return names.length > 10 ? `${names.slice(0, 10).join(", ")}, ... (${names.length} in all)` : names.join(", ");
-}
-
-/**
- * Whether the applied patch's file differs from the text that was pushed (`hash`, as the object
- * store keeps it) in its header alone: a description or DEP-3 field edited by hand (Forwarded:),
- * as quilt users do. Its diff is what the tree holds, so the refresh keeps that header and takes
- * the tree's changes, as quilt's does (t145 N18: refused as a colleague's new version). False when
- * the store has no copy of the pushed text.
- */
-function headerEditOnly(ctx: OpContext, hash: string, onDisk: string): boolean {
-  try {
-    return ctx.store.present(hash) && diffOf(ctx.store.get(hash)) === diffOf(onDisk);
-  } catch {
-    return false;
-  }
 }

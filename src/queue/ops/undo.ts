@@ -12,14 +12,13 @@ import { operandWords } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
-import { diffOf } from "../patch-text.js";
 import { commandCount, damagedLog, doneNewestFirst, entriesOfCommands, OplogReader, takeCommands, undoneNewestFirst, type OplogEntry } from "../oplog.js";
 import { adoptState, statePaths, versionExec, versionId, type AppliedPatch, type StackState, type Version } from "../state.js";
 import type { IndexEntry } from "../transaction.js";
 import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
-import { backupFiles, differFromHead, type OpContext } from "./context.js";
+import { backupFiles, differFromHead, headerEditOnly, type OpContext } from "./context.js";
 import { commitsOnTop, unstageLeavingContent } from "./pop.js";
 
 export interface UndoReport {
@@ -387,7 +386,7 @@ export async function planUndo(
         if (finalId === null) return false;
         const text = store.get(finalId);
         // A header the file has that the record's text had not (a hand edit a refresh kept, t145 N18) puts on the same change (t146 N4).
-        return sha1(text) !== record.hash && !(store.present(record.hash) && diffOf(store.get(record.hash)) === diffOf(text));
+        return sha1(text) !== record.hash && !headerEditOnly(store, record.hash, text);
       }
       // The stat cache knows an unchanged file's hash: the undo of a pop -a of a thousand reads none.
       const st = fileStat(`${ctx.queueDir}/${record.name}`);
