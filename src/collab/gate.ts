@@ -21,7 +21,7 @@ import type { QueueVersion } from "./types.js";
 import { pathMap } from "../queue/state.js";
 import { readText } from "../tree/files.js";
 import { leadsOutside } from "../tree/paths.js";
-import { MAX_GUARDS_TRIED, parseSeries, simulateQueue, untriedGuardsNote } from "./simulate.js";
+import { guardedCause, guardedCauseWords, MAX_GUARDS_TRIED, parseSeries, simulateQueue, untriedGuardsNote } from "./simulate.js";
 
 const ALL = ["native", "xen", "vmi"];
 
@@ -151,10 +151,14 @@ async function guardedBreak(
     const broken = failing.find((name) => !was || was.runs.get(name)?.ok !== false);
     if (!broken) continue;
     const run = sim.runs.get(broken)!;
+    // Applied with no guard (as ci applies it), it may apply: a guarded patch below makes the difference (t144 N3).
+    const unguarded = await simulateQueue(after, filesOf(afterTree), [], "the pushed");
+    const cause = guardedCause(broken, { sim, guards: [guard] }, { sim: unguarded, guards: [] });
     return {
       refusal: [
         `newly failing: ${broken} does not apply when the guard ${guard} is selected`,
         ...run.failures.slice(0, 5).map((f) => `    ${f}`),
+        ...(cause ? [`    ${guardedCauseWords(broken, cause, guard, true)}`] : []),
       ].join("\n"),
       untried,
     };

@@ -342,3 +342,59 @@ export const MAX_GUARDS_TRIED = 8;
 /** What a check says of the guards past MAX_GUARDS_TRIED: not tried, so not said to be green (t64 N3). */
 export const untriedGuardsNote = (untried: string[]) =>
   `not tried with these guards selected (a check tries the first ${MAX_GUARDS_TRIED} of a series' guards): ${untried.join(" ")}; pq select them and pq push -a to see`;
+
+/**
+ * A patch that applies with one selection of guards and not with another, because of what
+ * differs below it: guarded patches one selection applies and the other leaves out. Then no
+ * one text of it applies both ways, and fixing it for one selection breaks it for the other
+ * (t144 N3: sync's two refusals sent the user back and forth). `needed` are the patches only
+ * the applying selection has (it builds on them), `inTheWay` those only the failing one has
+ * (they change what it changes). Null when the patch does not apply in either, or nothing
+ * guarded below it differs.
+ */
+export function guardedCause(
+  name: string,
+  failing: { sim: TreeSim; guards: readonly string[] },
+  applying: { sim: TreeSim; guards: readonly string[] },
+): { needed: SeriesEntry[]; inTheWay: SeriesEntry[] } | null {
+  const run = applying.sim.runs.get(name);
+  if (!run?.pushable || !run.ok) return null;
+  const below = failing.sim.entries.slice(
+    0,
+    failing.sim.entries.findIndex((e) => e.name === name),
+  );
+  const needed = below.filter((e) => isPushable(e, applying.guards) && !isPushable(e, failing.guards));
+  const inTheWay = below.filter((e) => isPushable(e, failing.guards) && !isPushable(e, applying.guards));
+  return needed.length || inTheWay.length ? { needed, inTheWay } : null;
+}
+
+/**
+ * guardedCause's finding said in a sentence. `guard` is the one guard the two selections differ
+ * by, and `failingHasGuard` says which side selects it.
+ */
+export function guardedCauseWords(
+  name: string,
+  cause: { needed: SeriesEntry[]; inTheWay: SeriesEntry[] },
+  guard: string,
+  failingHasGuard: boolean,
+): string {
+  const said = (entries: SeriesEntry[]) => entries.map((e) => `${e.name} (${e.guards.join(" ")})`).join(", ");
+  const them = (entries: SeriesEntry[]) => (entries.length === 1 ? "it" : "them");
+  const parts = [
+    ...(cause.needed.length
+      ? [
+          `it builds on ${said(cause.needed)}, which ${failingHasGuard ? `the guard ${guard} leaves out` : `only the guard ${guard} brings in`}`,
+        ]
+      : []),
+    ...(cause.inTheWay.length
+      ? [
+          `${said(cause.inTheWay)} ${cause.inTheWay.length === 1 ? "changes" : "change"} what it changes, and ${
+            failingHasGuard
+              ? `the guard ${guard} brings ${them(cause.inTheWay)} in`
+              : `the guard ${guard} leaves ${them(cause.inTheWay)} out`
+          }`,
+        ]
+      : []),
+  ];
+  return `${parts.join("; ")}: no one text of ${name} applies both with and without ${guard}, so fixing it for one breaks it for the other`;
+}

@@ -29,12 +29,22 @@ import {
 import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
-import { isPushable } from "../queue/series.js";
+import { isPushable, type SeriesEntry } from "../queue/series.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
 import { parsePatch } from "../patch/index.js";
-import { MAX_GUARDS_TRIED, parseSeries, regenerateDiff, simulateQueue, untriedGuardsNote, type PatchRun } from "./simulate.js";
+import {
+  guardedCause,
+  guardedCauseWords,
+  MAX_GUARDS_TRIED,
+  parseSeries,
+  regenerateDiff,
+  simulateQueue,
+  untriedGuardsNote,
+  type PatchRun,
+  type TreeSim,
+} from "./simulate.js";
 import { finishedIn, type Finished } from "./finished.js";
 import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
 
@@ -1288,18 +1298,34 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
   ];
   if (!selections.length) return;
   const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
+  const sims = new Map<string, TreeSim>();
+  const simOf = async (selected: string[]) => {
+    const key = selected.join("\0");
+    let sim = sims.get(key);
+    if (!sim) sims.set(key, (sim = await simulateQueue(mine, svc.baseFile, selected, "your")));
+    return sim;
+  };
   for (const selection of selections) {
-    const sim = await simulateQueue(mine, svc.baseFile, selection.guards, "your");
+    const sim = await simOf(selection.guards);
     const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
     if (!failing.length) continue;
     const before = remote ? await simulateQueue(remote, svc.baseFile, selection.guards, "the remote's") : null;
     const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
     if (!broken) continue;
+    // It applies with one guard more or less selected: a guarded patch below it makes the difference (t144 N3).
+    const others = selection.extra
+      ? [{ guards, guard: selection.extra }]
+      : (selections.filter((s) => s.extra) as { guards: string[]; extra: string }[]).map((s) => ({ guards: s.guards, guard: s.extra }));
+    for (const other of others) {
+      const cause = guardedCause(broken, { sim, guards: selection.guards }, { sim: await simOf(other.guards), guards: other.guards });
+      if (cause) throw guardDependencyRefusal(sim.entries, broken, cause, other.guard, selection.extra !== undefined);
+    }
     const run = sim.runs.get(broken)!;
     // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
     const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
     const below = pushable[pushable.indexOf(broken) - 1];
-    const select = selection.extra ? `pq select ${operandList(selection.guards)}, ` : "";
+    // Popped first: with the guard selected, a patch below the applied top may be one to push (t144 N3: goto refused).
+    const select = selection.extra ? `pq pop -a, pq select ${operandList(selection.guards)}, ` : "";
     const reach = below
       ? `${select}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
       : `${select}pq pop -a, then pq push --force ${operandWords(broken)}`;
@@ -1323,6 +1349,57 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
       { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
     );
   }
+}
+
+/**
+ * A patch that applies with the guard selected and not without it, or the other way round,
+ * because of guarded patches below it (see guardedCause): the ways out are its own guard,
+ * matching theirs, or theirs taken off.
+ */
+function guardDependencyRefusal(
+  entries: SeriesEntry[],
+  broken: string,
+  cause: { needed: SeriesEntry[]; inTheWay: SeriesEntry[] },
+  guard: string,
+  failingHasGuard: boolean,
+): PqError {
+  const own = entries.find((e) => e.name === broken)!;
+  // Kept out where it fails: -g where the guard is selected, +g where it is not.
+  const added = failingHasGuard ? `-${guard}` : `+${guard}`;
+  const guardCommand = (name: string, list: string[]) => {
+    const plus = list.filter((g) => g.startsWith("+"));
+    const minus = list.filter((g) => g.startsWith("-"));
+    if (!list.length) return `pq guard ${operandWords(name)} --none`;
+    return `pq guard ${operandWords(name)}${plus.length ? ` ${plus.join(" ")}` : ""}${minus.length ? ` -- ${minus.join(" ")}` : ""}`;
+  };
+  // A second +guard would let it in under either guard (hg's rule), not under both: not offered then.
+  const ownWay = !own.guards.includes(added) && !(added.startsWith("+") && own.guards.some((g) => g.startsWith("+")));
+  // A patch it builds on can lose its guard; one in its way applied everywhere would break it everywhere.
+  const needed = cause.needed;
+  const ways = [
+    ...(ownWay ? [`guard it as what it depends on is guarded: ${guardCommand(broken, [...own.guards, added])}`] : []),
+    ...(needed.length
+      ? [
+          `${ownWay ? "or " : ""}take the guard off ${needed.length === 1 ? "the patch" : "the patches"} it builds on: ${needed
+            .map((e) =>
+              guardCommand(
+                e.name,
+                e.guards.filter((g) => g.slice(1) !== guard),
+              ),
+            )
+            .join(", ")}`,
+        ]
+      : []),
+  ];
+  if (!ways.length)
+    ways.push("change the guards so that it is applied only where what it depends on is (pq guard --list shows every patch's)");
+  const theirs = [...cause.needed, ...cause.inTheWay];
+  return new PqError(
+    "apply-failed",
+    `${broken} does not apply in the queue you would push ${failingHasGuard ? `when the guard ${guard} is selected` : `without the guard ${guard}`}, and does ${failingHasGuard ? "without" : "with"} it: ${guardedCauseWords(broken, cause, guard, failingHasGuard)}; nothing was pushed`,
+    [...ways, "then pq commit -m MESSAGE and pq sync again"],
+    { patch: broken, guard, dependsOn: theirs.map((e) => e.name) },
+  );
 }
 
 /** The .pq folders the paths are in (bugfix/.pq for bugfix/.pq/state.json), as git rm -r takes them (t133 N3). */

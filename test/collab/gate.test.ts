@@ -210,6 +210,10 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const negative = pushed();
       expect(negative.status).not.toBe(0);
       expect(negative.stderr).toContain("newly failing: B.patch does not apply when the guard xen is selected");
+      // Said as what it is: B builds on a patch the guard leaves out, so no text of B applies both ways (t144 N3).
+      expect(negative.stderr).toContain(
+        "it builds on A.patch (-xen), which the guard xen leaves out: no one text of B.patch applies both with and without xen",
+      );
       // A broken commit under a tip that takes it out again: the tip alone passes, the commit does not.
       gitIn("reset", "-q", "--hard", "origin/main");
       write(mal, "bad.patch", broken);

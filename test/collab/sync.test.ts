@@ -1443,8 +1443,52 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain(
       "xen.patch does not apply in the queue you would push (a patch below it changed) when the guard xen is selected",
     );
-    expect(r.err).toContain("pq select xen, pq goto p2.patch, then pq push --force xen.patch");
+    expect(r.err).toContain("pq pop -a, pq select xen, pq goto p2.patch, then pq push --force xen.patch");
     expect(remoteQueue(w.remote)).toEqual(before);
+  });
+
+  it("says a patch built on a guarded one applies with its guard or without it, never both, and its way out works either way (t144 N3)", async () => {
+    // fix-30 (+debug, once guarded) changes a.c line 30; on-30 above it, unguarded, changes that line again.
+    await ok(ann.tree, "new", "fix-30.patch", "-m", "fix thirty");
+    editLine(ann.tree, "a.c", 30, "thirty");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "new", "on-30.patch", "-m", "on thirty");
+    editLine(ann.tree, "a.c", 30, "thirty plus");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "two patches");
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "guard", "fix-30.patch", "+debug");
+    await ok(ann.tree, "commit", "-m", "guard fix-30");
+    const before = remoteQueue(w.remote);
+    const r = await pq(ann.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain(
+      "on-30.patch does not apply in the queue you would push without the guard debug, and does with it: it builds on fix-30.patch (+debug), which only the guard debug brings in: no one text of on-30.patch applies both with and without debug",
+    );
+    expect(r.err).toContain("guard it as what it depends on is guarded: pq guard on-30.patch +debug");
+    expect(r.err).toContain("or take the guard off the patch it builds on: pq guard fix-30.patch --none");
+    expect(remoteQueue(w.remote)).toEqual(before);
+    // The other way round: on-30 rewritten to apply without fix-30 fails with debug selected.
+    // (A forced push that wrote rejects says so, exit 6.)
+    expect((await pq(ann.tree, "push", "--force", "on-30.patch")).code).toBe(6);
+    rmSync(join(ann.tree, "a.c.rej"), { force: true });
+    editLine(ann.tree, "a.c", 30, "thirty plus");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "on-30 without fix-30");
+    const other = await pq(ann.tree, "sync");
+    expect(other.code).toBe(6);
+    expect(other.err).toContain(
+      "on-30.patch does not apply in the queue you would push when the guard debug is selected, and does without it: fix-30.patch (+debug) changes what it changes, and the guard debug brings it in",
+    );
+    const way = /guard it as what it depends on is guarded: (pq guard on-30\.patch -- -debug)/.exec(other.err);
+    expect(way, other.err).not.toBeNull();
+    expect(other.err).not.toContain("take the guard off");
+    // Followed word for word, the queue goes out.
+    await ok(ann.tree, "guard", "on-30.patch", "--", "-debug");
+    await ok(ann.tree, "commit", "-m", "on-30 kept out under debug");
+    await ok(ann.tree, "sync");
+    expect(remoteQueue(w.remote).series).toContain("on-30.patch #-debug");
   });
 
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
