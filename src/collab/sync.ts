@@ -273,17 +273,22 @@ async function commitVersion(
 async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, next: QueueVersion): Promise<void> {
   const applied = stack.applied();
   if (!applied.length) return;
-  const pending = new Set((await stack.status()).pending);
+  const pendingList = (await stack.status()).pending;
+  // An edit saved during the fetch in a file the applied patches change (the check before the
+  // fetch saw none): that check's refusal, whose ways out are for such a file; setting it aside
+  // with git checkout took the patch's change out too (t144 N2).
+  const ofAppliedStack = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
+  if (pendingList.some((p) => ofAppliedStack.has(p))) await refuseUnrefreshed(stack, "sync");
+  const pending = new Set(pendingList);
   // A change staged in git's index (git add, git rm --cached) stops the push as an edit does: said
   // first too (t118 N5: the sync took the remote's queue, popped the stack and stopped at the base).
   const git = await stack.repo();
   const staged = new Set<string>();
   if (git && (await git.stagedChanges())) {
-    const ofStack = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
-    for (const path of await git.stagedPaths()) if (!ofStack.has(path)) staged.add(path);
+    for (const path of await git.stagedPaths()) if (!ofAppliedStack.has(path)) staged.add(path);
   }
   // Files of the applied patches: a file one of them creates is the stack's, not in the way.
-  const stackFiles = new Set(stack.appliedRecords().flatMap((r) => Object.keys(r.files)));
+  const stackFiles = ofAppliedStack;
   const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
   const position = new Map(pushable.map((e, i) => [e.name, i]));
   const highest = Math.max(-1, ...applied.map((name) => position.get(name) ?? -1));

@@ -140,6 +140,31 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "goto", "p1.patch");
   }
 
+  it("an edit saved during the fetch in a file of the applied stack gets the applied stack's refusal, whose way out works (t144 N2)", async () => {
+    await commitEditOf(ann, "p1.patch", { file: "a.c", line: 8, text: "eight (ann)" }, "p1: line 8");
+    await ok(ann.tree, "sync");
+    // An editor's save during the fetch, stood in for by a hook the fetch runs in Bob's queue repository.
+    const hook = join(bob.queue, ".git/hooks/reference-transaction");
+    writeFileSync(hook, `#!/bin/sh\nsed -i 's/^line 20$/twenty (bob, saved during the fetch)/' '${join(bob.tree, "a.c")}'\n`, {
+      mode: 0o755,
+    });
+    const r = await pq(bob.tree, "sync");
+    rmSync(hook);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("unrefreshed changes in a.c, which the applied patches change: sync would have to pop them");
+    expect(r.err).not.toContain("set them aside");
+    expect(read(bob.tree, "a.c")).toContain("twenty (bob, saved during the fetch)");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\np2.patch\n");
+    // Its way out, word for word: the edit refreshed into the top patch, committed, synced.
+    expect(r.err).toContain("pq refresh to keep them in the top patch (then pq commit)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "bob: line 20");
+    await ok(bob.tree, "sync");
+    expect(read(bob.tree, "a.c")).toContain("eight (ann)");
+    expect(read(bob.tree, "a.c")).toContain("twenty (bob, saved during the fetch)");
+    expect(remoteQueue(w.remote).patches["p2.patch"]).toContain("+twenty (bob, saved during the fetch)");
+  });
+
   it("a sync refused over an edit of a file an incoming patch changes: its way out, followed word for word, syncs and keeps the edit (t118 N1)", async () => {
     await p1AlsoChangesBeeThere();
     editLine(bob.tree, "b.c", 17, "seventeen (bob, not refreshed)");
