@@ -17,6 +17,7 @@ import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
 import { parseHeader, unmodelledFields, type PatchHeader } from "../mail/header.js";
 import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from "./series-merge.js";
 import {
+  applyText,
   changesMode,
   mergeModes,
   modesOf,
@@ -342,6 +343,46 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     return { run, pre, post };
   };
 
+  /**
+   * A side's images of a patch that does not apply over this tree, from the files its index lines
+   * name (the blobs it was made over) with the patch applied to them: null where git lacks one,
+   * the patch names none (a plain diff, a file a lower patch changed first), or it does not apply
+   * to them. Files it does not touch are this tree's.
+   */
+  const imagesFromBlobs = async (
+    side: Side,
+    name: string,
+    paths: Iterable<string>,
+  ): Promise<{ run: PatchRun; pre: Files; post: Files } | null> => {
+    const text = versions[side].patches[name];
+    if (!svc.blob || text === undefined) return null;
+    const strip = entries[side].find((e) => e.name === name)?.strip ?? 1;
+    let files: FilePatch[];
+    try {
+      files = parsePatch(text, { strip }).files;
+    } catch {
+      return null;
+    }
+    const blobs = new Map<string, string>();
+    for (const fp of files) {
+      if (fp.oldPath === null) continue; // a file it creates had none
+      const id = fp.index?.oldBlob;
+      const content = id && !/^0+$/.test(id) ? await svc.blob(id) : null;
+      if (content === null) return null;
+      blobs.set(fp.oldPath, content);
+    }
+    const app = await applyText(text, async (p) => blobs.get(p) ?? null, strip);
+    if (!app.ok) return null;
+    const pre: Files = new Map();
+    const post: Files = new Map();
+    for (const p of paths) {
+      const before = app.pre.has(p) ? app.pre.get(p)! : await svc.baseFile(p);
+      pre.set(p, before);
+      post.set(p, app.post.has(p) ? app.post.get(p)! : before);
+    }
+    return { run: { ...app, index: -1, pushable: true }, pre, post };
+  };
+
   const merged = new TreeSim(svc.baseFile);
   /** Files a conflicted patch left with conflict markers in the merged tree (see the regeneration below). */
   const markedFiles = new Set<string>();
@@ -381,7 +422,12 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       const io = await imagesOf("ours", dec.both.ours, paths);
       const it = await imagesOf("theirs", dec.both.theirs, paths);
       // Added on both sides: the common ancestor is "no change" on our files as they were before it.
-      const ib = dec.both.base !== null ? await imagesOf("base", dec.both.base, paths) : io && { ...io, post: io.pre };
+      // A common version that no longer applies here (both sides carried it onto a newer upstream)
+      // is read from the blobs its index lines name, where git has them (t144 N8).
+      const ib =
+        dec.both.base !== null
+          ? ((await imagesOf("base", dec.both.base, paths)) ?? (io && it ? await imagesFromBlobs("base", dec.both.base, paths) : null))
+          : io && { ...io, post: io.pre };
       if (ib && io && it) {
         const pre: Files = new Map();
         const post: Files = new Map();

@@ -26,7 +26,7 @@ export interface SharedStatus {
   /** Patches a stopped sync left with conflicts (pq sync --continue after resolving them). */
   conflicted: string[];
   /** Each conflict's patch, kind and files (a NAME.theirs kept beside its patch): each kind is resolved its own way (see conflictAdvice). */
-  conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string }[];
+  conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string; otherUpstream?: true }[];
   /**
    * Of a stopped sync's conflicts, the patches not known to be decided (see unresolvedOf). Empty:
    * pq sync --continue is what is left, unless notApplying says otherwise.
@@ -61,6 +61,7 @@ export async function sharedStatus(stack: Stack): Promise<SharedStatus | null> {
             kind: c.kind,
             ...(c.files ? { files: c.files } : {}),
             ...(c.kind === "delete-modify" ? { deleteWith: deleteWay(stack.applied(), c.deletes ?? c.patch) } : {}),
+            ...(c.otherUpstream ? { otherUpstream: true as const } : {}),
           }))
         : [],
     unresolved: sync?.phase === "conflicts" ? unresolvedOf(stack, sync) : [],
@@ -142,8 +143,18 @@ export function stoppedSyncSummary(shared: Pick<SharedStatus, "unresolved" | "no
   return "sync stopped, its conflicts resolved: pq sync --continue";
 }
 
+/** The way on when the remote's queue was carried onto a newer upstream than this tree's. */
+export const OTHER_UPSTREAM_WAY =
+  "pq sync --abort, git fetch, pq rebase (which carries this tree and its patches onto the newer upstream), pq commit -m MESSAGE, then pq sync";
+
 /** How to resolve a stopped sync's conflicts, kind by kind. */
-export function conflictAdvice(conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string }[]): string {
+export function conflictAdvice(
+  conflicts: { patch: string; kind: ConflictKind; files?: string[]; deleteWith?: string; otherUpstream?: true }[],
+): string {
+  // A version made on a newer upstream is followed by a rebase of this tree, not carried by hand:
+  // keeping ours pushed the queue back onto the older upstream for everyone (t144 N8).
+  const upstream = [...new Set(conflicts.filter((c) => c.otherUpstream).map((c) => c.patch))];
+  if (upstream.length) return `${OTHER_UPSTREAM_WAY} (theirs of ${upstream.join(", ")} was made on a newer upstream)`;
   const names = (kind: ConflictKind) => [...new Set(conflicts.filter((c) => c.kind === kind).map((c) => c.patch))].join(", ");
   const kept = conflicts.flatMap((c) => (c.kind === "name" ? (c.files ?? []) : []));
   const steps = [

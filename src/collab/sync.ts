@@ -30,10 +30,11 @@ import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
 import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
 import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { OTHER_UPSTREAM_WAY } from "./status.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
-import { parsePatch } from "../patch/index.js";
+import { gitBlobId, parsePatch } from "../patch/index.js";
 import {
   guardedCause,
   guardedCauseWords,
@@ -210,6 +211,7 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
       return cache.get(p)!;
     },
     mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),
+    blob: (id) => git.blob(id),
     guards: stack.selectedGuards(),
   };
 }
@@ -262,6 +264,46 @@ async function commitVersion(
   }
   Object.assign(files, version.patches, { series: version.series });
   return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);
+}
+
+/**
+ * The file a version's patch starts from a version of that this tree's HEAD does not have and
+ * never had (a newer upstream's), where the patch is the first of the version's series to change
+ * it (so its index line names the upstream's blob), or null: every such file is HEAD's or one of
+ * its history's (an older upstream's, which the colleague follows), or the patch names no blobs.
+ */
+async function madeOnAnotherUpstream(
+  stack: Stack,
+  version: QueueVersion,
+  name: string,
+  headFile: (path: string) => Promise<string | null>,
+): Promise<string | null> {
+  const git = await stack.repo();
+  if (!git) return null;
+  const entries = parseSeries(version.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
+  const at = entries.findIndex((e) => e.name === name);
+  if (at === -1) return null;
+  const filesOf = (e: SeriesEntry) => {
+    try {
+      return parsePatch(version.patches[e.name] ?? "", { strip: e.strip ?? 1 }).files;
+    } catch {
+      return [];
+    }
+  };
+  const touchedBelow = new Set(entries.slice(0, at).flatMap((e) => filesOf(e).flatMap((fp) => [fp.oldPath, fp.newPath])));
+  for (const fp of filesOf(entries[at])) {
+    const blob = fp.index?.oldBlob;
+    if (!blob || /^0+$/.test(blob) || fp.oldPath === null || touchedBelow.has(fp.oldPath)) continue;
+    const head = await headFile(fp.oldPath);
+    if (head === null || gitBlobId(head).startsWith(blob)) continue;
+    // A version HEAD's history has had: the colleague is on an older upstream, and this tree is the one ahead.
+    const older = await git
+      .run(["log", "-1", "--format=%H", `--find-object=${blob}`, "HEAD", "--", fp.oldPath])
+      .then((out) => out.trim() !== "")
+      .catch(() => false);
+    if (!older) return fp.oldPath;
+  }
+  return null;
 }
 
 /** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
@@ -727,6 +769,16 @@ async function loop(
             c.message = `${finishedWords({ name: c.patch, finished: f })} there, but changed here: the changed version is kept; git pull the tree (it has the patch as that commit), make your change a patch of its own over it, then pq delete ${operandWords(c.patch)}`;
             c.deletes = c.patch;
           }
+        }
+        // Theirs made on a newer upstream: keeping ours would carry the queue back for everyone (t144 N8).
+        for (const c of merged.conflicts) {
+          // Changed on both sides, or on theirs alone (t150 N7: said as not applying "nor on its own side").
+          if (c.kind !== "apply") continue;
+          const file = await madeOnAnotherUpstream(stack, vt, c.patch, (await mergeServices(stack)).baseFile);
+          if (file === null) continue;
+          c.otherUpstream = true;
+          const both = c.message.includes("changed on both sides");
+          c.message = `${c.patch}${both ? " changed on both sides, and theirs" : ": the remote's version"} starts from a version of ${file} this tree's HEAD does not have: a colleague carried the queue onto a newer upstream (pq log -p ${operandWords(c.patch)} says who); resolving it over this tree would carry it back for everyone: ${OTHER_UPSTREAM_WAY}`;
         }
         notes.push(...merged.notes);
         if (merged.conflicts.length) {
@@ -1297,9 +1349,12 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     .sort();
   const others = unselected.slice(0, MAX_GUARDS_TRIED);
   untried.push(...unselected.slice(MAX_GUARDS_TRIED));
-  const selections: { guards: string[]; extra?: string }[] = [
+  const selections: { guards: string[]; extra?: string; none?: true }[] = [
     ...(appliedStackVouches(stack, mine, remote) ? [] : [{ guards }]),
     ...others.map((g) => ({ guards: [...guards, g], extra: g })),
+    // No guard selected, as ci and a colleague who selects none apply the queue: a selection of
+    // the pusher's own is no way past the check (t150 N8: selecting the guard pushed what broke them).
+    ...(guards.length ? [{ guards: [] as string[], none: true as const }] : []),
   ];
   if (!selections.length) return;
   const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
@@ -1317,23 +1372,28 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     const before = remote ? await simulateQueue(remote, svc.baseFile, selection.guards, "the remote's") : null;
     const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
     if (!broken) continue;
-    // It applies with one guard more or less selected: a guarded patch below it makes the difference (t144 N3).
-    const others = selection.extra
-      ? [{ guards, guard: selection.extra }]
-      : (selections.filter((s) => s.extra) as { guards: string[]; extra: string }[]).map((s) => ({ guards: s.guards, guard: s.extra }));
-    for (const other of others) {
+    // It applies in another of the selections (the tree's own counts, checked or not): a guarded
+    // patch below it makes the difference, and no one text of it applies in both (t144 N3).
+    const alternatives = [{ guards }, ...selections].filter((other) => other.guards.join("\0") !== selection.guards.join("\0"));
+    for (const other of alternatives) {
       const cause = guardedCause(broken, { sim, guards: selection.guards }, { sim: await simOf(other.guards), guards: other.guards });
-      if (cause) throw guardDependencyRefusal(sim.entries, broken, cause, other.guard, selection.extra !== undefined);
+      // The guard that makes the difference: one of the two selections has it, and a differing patch names it.
+      const differ = [
+        ...selection.guards.filter((g) => !other.guards.includes(g)),
+        ...other.guards.filter((g) => !selection.guards.includes(g)),
+      ];
+      const guard = cause && differ.find((g) => [...cause.needed, ...cause.inTheWay].some((e) => e.guards.some((eg) => eg.slice(1) === g)));
+      if (cause && guard) throw guardDependencyRefusal(sim.entries, broken, cause, guard, selection.guards.includes(guard));
     }
     const run = sim.runs.get(broken)!;
     // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
     const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
     const below = pushable[pushable.indexOf(broken) - 1];
     // Popped first: with the guard selected, a patch below the applied top may be one to push (t144 N3: goto refused).
-    const select = selection.extra ? `pq pop -a, pq select ${operandList(selection.guards)}, ` : "";
+    const select = selection.extra ? `pq select ${operandList(selection.guards)}, ` : selection.none ? "pq select --none, " : "";
     const reach = below
-      ? `${select}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
-      : `${select}pq pop -a, then pq push --force ${operandWords(broken)}`;
+      ? `${select ? `pq pop -a, ${select}` : ""}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
+      : `pq pop -a, ${select}then pq push --force ${operandWords(broken)}`;
     // Why: a patch new in this version (or changed in it) is itself the change; one the remote has as it is failed because of what changed below it (t88 N2).
     const why =
       remote?.patches[broken] === undefined
@@ -1343,7 +1403,7 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
           : "a patch below it changed";
     throw new PqError(
       "apply-failed",
-      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : ""}: nothing was pushed`,
+      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : selection.none ? " with no guard selected" : ""}: nothing was pushed`,
       [
         ...run.failures.slice(0, 5),
         // A file that does not parse is fixed in the queue, not through a push that refuses it too (t146 N1).
@@ -1351,7 +1411,12 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
           ? `fix ${operandWords(broken)} by hand in ${shellWord(stack.queueDir)} as said above, pq commit -m MESSAGE, then pq sync again`
           : `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`,
       ],
-      { patch: broken, files: run.failures, ...(selection.extra ? { guard: selection.extra } : {}) },
+      {
+        patch: broken,
+        files: run.failures,
+        ...(selection.extra ? { guard: selection.extra } : {}),
+        ...(selection.none ? { noGuard: true } : {}),
+      },
     );
   }
 }

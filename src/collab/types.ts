@@ -23,6 +23,8 @@ export interface MergeServices {
   ): Promise<{ content: string; conflicts: number; binary?: boolean }>;
   /** Guards selected in the tree: only pushable patches are applied when checking states. */
   guards?: string[];
+  /** A git blob's content by its (possibly abbreviated) id, null when git has none: a patch's images where it no longer applies here. */
+  blob?(id: string): Promise<string | null>;
 }
 
 /**
@@ -43,6 +45,12 @@ export interface QueueConflict {
   files?: string[];
   /** A delete/modify conflict: the name `pq delete` takes, which the message names (see deleteWay). */
   deletes?: string;
+  /**
+   * An apply conflict whose remote version starts from files this tree's HEAD does not have: a
+   * colleague carried the queue onto a newer upstream, which only a rebase of this tree follows
+   * (see madeOnAnotherUpstream in sync.ts).
+   */
+  otherUpstream?: true;
 }
 
 export interface MergeOutcome {

@@ -140,6 +140,86 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "goto", "p1.patch");
   }
 
+  it("a stop over a colleague's carry-over onto a newer upstream says so, and its way (abort, fetch, rebase, sync) keeps both changes (t144 N8)", async () => {
+    // Upstream changes the lines around p1's line 5; Ann follows it with pq rebase and shares the carried p1.
+    editLine(w.base, "a.c", 4, "LINE 4");
+    editLine(w.base, "a.c", 6, "LINE 6");
+    git(w.base, "commit", "-q", "-am", "upstream moves");
+    const upstreamWithFive = read(w.base, "a.c").replace("line 5\n", "five\n");
+    /** pq rebase onto the fetched upstream, its stop on p1 resolved as `resolved` when it stops. */
+    const rebase = async (who: Person, resolved: string) => {
+      git(who.tree, "fetch", "-q");
+      if ((await pq(who.tree, "rebase")).code !== 0) {
+        write(who.tree, "a.c", resolved);
+        await ok(who.tree, "refresh");
+        await ok(who.tree, "rebase", "--continue");
+      }
+    };
+    await rebase(ann, upstreamWithFive);
+    await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
+    await ok(ann.tree, "sync");
+    // Bob, still on the old upstream, changes p1 too.
+    await commitEditOf(bob, "p1.patch", { file: "a.c", line: 35, text: "thirty-five (bob)" }, "bob: p1 line 35");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code, r.err).toBe(6);
+    expect(r.err).toContain("p1.patch changed on both sides, and theirs starts from a version of a.c this tree's HEAD does not have");
+    expect(r.err).toContain("resolving it over this tree would carry it back for everyone");
+    expect((await pq(bob.tree, "status")).out).toContain("theirs of p1.patch was made on a newer upstream");
+    const way = /: (pq sync --abort), (git fetch), (pq rebase) \(which carries[^)]*\), (pq commit -m MESSAGE), then (pq sync)/.exec(r.err);
+    expect(way, r.err).not.toBeNull();
+    // Word for word.
+    await ok(bob.tree, "sync", "--abort");
+    await rebase(bob, upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
+    await ok(bob.tree, "commit", "-m", "bob: onto the new upstream");
+    await ok(bob.tree, "sync");
+    const p1 = remoteQueue(w.remote).patches["p1.patch"];
+    expect(p1).toContain("+thirty-five (bob)");
+    expect(p1).toContain(" LINE 4");
+    await ok(ann.tree, "sync");
+    expect(read(ann.tree, "a.c")).toBe(upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
+  });
+
+  it("a patch only a colleague carried onto a newer upstream stops the sync said as that, and the way keeps it there (t150 N7)", async () => {
+    editLine(w.base, "a.c", 4, "LINE 4");
+    editLine(w.base, "a.c", 6, "LINE 6");
+    git(w.base, "commit", "-q", "-am", "upstream moves");
+    const upstreamWithFive = read(w.base, "a.c").replace("line 5\n", "five\n");
+    git(ann.tree, "fetch", "-q");
+    if ((await pq(ann.tree, "rebase")).code !== 0) {
+      write(ann.tree, "a.c", upstreamWithFive);
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "rebase", "--continue");
+    }
+    await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
+    await ok(ann.tree, "sync");
+    // Bob has fetched the upstream but not rebased; he adds a patch of his own.
+    git(bob.tree, "fetch", "-q");
+    await ok(bob.tree, "new", "p3.patch", "-m", "three");
+    editLine(bob.tree, "a.c", 35, "thirty-five (bob)");
+    await ok(bob.tree, "refresh");
+    await ok(bob.tree, "commit", "-m", "p3");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code, r.err).toBe(6);
+    expect(r.err).toContain("p1.patch: the remote's version starts from a version of a.c this tree's HEAD does not have");
+    expect(r.err).toContain("pq sync --abort, git fetch, pq rebase");
+    await ok(bob.tree, "sync", "--abort");
+    git(bob.tree, "fetch", "-q");
+    if ((await pq(bob.tree, "rebase")).code !== 0) {
+      // The rebase stops on p1 (p3 applies after it): its resolution is p1's alone.
+      write(bob.tree, "a.c", upstreamWithFive);
+      await ok(bob.tree, "refresh");
+      await ok(bob.tree, "rebase", "--continue");
+    }
+    await ok(bob.tree, "commit", "-m", "bob: onto the new upstream");
+    await ok(bob.tree, "sync");
+    const remote = remoteQueue(w.remote);
+    expect(remote.patches["p1.patch"]).toContain(" LINE 4");
+    expect(remote.patches["p3.patch"]).toContain("+thirty-five (bob)");
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "push", "-a");
+    expect(read(ann.tree, "a.c")).toBe(upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
+  });
+
   it("an edit saved during the fetch in a file of the applied stack gets the applied stack's refusal, whose way out works (t144 N2)", async () => {
     await commitEditOf(ann, "p1.patch", { file: "a.c", line: 8, text: "eight (ann)" }, "p1: line 8");
     await ok(ann.tree, "sync");
@@ -1494,6 +1574,13 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain("guard it as what it depends on is guarded: pq guard on-30.patch +debug");
     expect(r.err).toContain("or take the guard off the patch it builds on: pq guard fix-30.patch --none");
     expect(remoteQueue(w.remote)).toEqual(before);
+    // Selecting the guard is no way past it: a colleague with no guard selected would be broken (t150 N8).
+    await ok(ann.tree, "select", "debug");
+    const selected = await pq(ann.tree, "sync");
+    expect(selected.code).toBe(6);
+    expect(selected.err).toContain("on-30.patch does not apply in the queue you would push without the guard debug, and does with it");
+    expect(remoteQueue(w.remote)).toEqual(before);
+    await ok(ann.tree, "select", "--none");
     // The other way round: on-30 rewritten to apply without fix-30 fails with debug selected.
     // (A forced push that wrote rejects says so, exit 6.)
     expect((await pq(ann.tree, "push", "--force", "on-30.patch")).code).toBe(6);

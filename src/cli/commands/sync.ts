@@ -139,11 +139,13 @@ export default defineCommand({
         `the merge has ${report.conflicts.length} conflict(s); nothing was pushed`,
         [
           ...report.conflicts.map((c) => c.message),
-          report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
-            ? `edit the conflicted files (pq goto PATCH if it is not applied), ${refresh}, then pq sync --continue; or pq sync --abort`
-            : allSayNext
-              ? "or pq sync --abort to take the sync back"
-              : "decide as said above, then pq sync --continue; or pq sync --abort",
+          report.conflicts.some((c) => c.otherUpstream)
+            ? `or pq sync --continue keeps yours, which carries the queue back onto this tree's upstream for everyone`
+            : report.conflicts.some((c) => c.kind === "content" || c.kind === "apply")
+              ? `edit the conflicted files (pq goto PATCH if it is not applied), ${refresh}, then pq sync --continue; or pq sync --abort`
+              : allSayNext
+                ? "or pq sync --abort to take the sync back"
+                : "decide as said above, then pq sync --continue; or pq sync --abort",
         ],
         // Files named from the tree's top: from a folder below it, the CLI says to cd there first (t131 N7).
         { pathsFrom: stack.tree },
