@@ -7,7 +7,8 @@
 import { operandWords } from "../core/shell-word.js";
 import type { Finished } from "./finished.js";
 import { PqError } from "../errors.js";
-import { isPushable } from "../queue/series.js";
+import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { parsePatch } from "../patch/index.js";
 import type { PushReport, Stack } from "../queue/stack.js";
 import { sha1 } from "../tree/files.js";
 import { parseSeries } from "./simulate.js";
@@ -172,7 +173,7 @@ export async function restack(
       report.error = e.message;
       report.errorCode = e.code;
       report.errorDetails = e.details;
-      report.errorData = e.data;
+      report.errorData = { ...e.data, ...guardedOffBelow(entries, next, stack.selectedGuards(), e) };
       report.stoppedAt = stack.top() ?? undefined;
     }
   }
@@ -248,8 +249,19 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
   // newer upstream, most likely, which only a rebase of this tree follows; --force would leave .rej
   // files where the patch applies cleanly once the tree is there (t104 N1).
   const failing = r.errorData?.patch;
+  // A patch it builds on is guarded off by this tree's selection (t150 N1: that was said as a newer upstream).
+  const guardedBelow = Array.isArray(r.errorData?.guardedBelow) ? (r.errorData.guardedBelow as { name: string; guards: string[] }[]) : [];
+  const wanted = [...new Set(guardedBelow.flatMap((g) => g.guards.filter((x) => x.startsWith("+")).map((x) => x.slice(1))))];
+  const guardWay =
+    typeof failing === "string" && guardedBelow.length
+      ? [
+          `${failing} builds on ${guardedBelow.map((g) => `${g.name} (${g.guards.join(" ")})`).join(", ")}, which the guards selected here leave out${
+            wanted.length ? `: pq select ${wanted.join(" ")} applies ${guardedBelow.length === 1 ? "it" : "them"}` : ""
+          }; or whoever guarded ${guardedBelow.length === 1 ? "it" : "them"} (pq log series says who) guards ${operandWords(failing)} the same way`,
+        ]
+      : [];
   const otherUpstream =
-    r.errorCode === "apply-failed" && typeof failing === "string" && r.errorData?.unknownBase
+    !guardWay.length && r.errorCode === "apply-failed" && typeof failing === "string" && r.errorData?.unknownBase
       ? [
           `${failing} was made over other versions of its files than this tree has: if a colleague carried the queue onto a newer upstream (pq log ${operandWords(failing)} says who changed it), git fetch, then pq rebase, carries this tree there`,
         ]
@@ -262,6 +274,7 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
       ...finished.map(
         (l) => `${finishedWords(l)}: pq rebase brings the tree to ${upstreamWithCommit(l)}, carrying the applied patches; then pq push -a`,
       ),
+      ...guardWay,
       ...otherUpstream,
       ...(r.errorDetails ?? []),
       // The patch you were on may have left the series with the change (an abort takes a patch made meanwhile out: collab-17 F10).
@@ -273,6 +286,37 @@ export function restackFailure(r: RestackReport | undefined, data: Record<string
     ],
     { stoppedAt: r.stoppedAt ?? null, ...data },
   );
+}
+
+/**
+ * The patches below a patch that failed to apply that the selected guards leave out and that
+ * change a file it changes: what it most likely builds on (see restackFailure).
+ */
+function guardedOffBelow(
+  entries: SeriesEntry[],
+  next: QueueVersion,
+  guards: string[],
+  e: PqError,
+): { guardedBelow?: { name: string; guards: string[] }[] } {
+  const name = e.data.patch;
+  if (e.code !== "apply-failed" || typeof name !== "string") return {};
+  const at = entries.findIndex((x) => x.name === name);
+  const filesOf = (x: SeriesEntry): string[] => {
+    try {
+      return parsePatch(next.patches[x.name] ?? "", { strip: x.strip ?? 1 }).files.flatMap((fp) =>
+        [fp.oldPath, fp.newPath].filter((p): p is string => p !== null),
+      );
+    } catch {
+      return [];
+    }
+  };
+  if (at <= 0) return {};
+  const own = new Set(filesOf(entries[at]));
+  const found = entries
+    .slice(0, at)
+    .filter((x) => !isPushable(x, guards) && filesOf(x).some((p) => own.has(p)))
+    .map((x) => ({ name: x.name, guards: x.guards }));
+  return found.length ? { guardedBelow: found } : {};
 }
 
 /** "P.patch was finished by Ann into the tree's commit 0123456789ab" (the queue's history says so, when the tree lacks the commit). */

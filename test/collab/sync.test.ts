@@ -220,6 +220,33 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(read(ann.tree, "a.c")).toBe(upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
   });
 
+  it("a restack stopped by a patch that builds on one guarded off here names the guard, not an upstream move (t150 N1)", async () => {
+    // Ann (with debug selected) puts dbg (+debug) and build-on over it below p2, and pushes it with plain git
+    // (pq sync's own check refuses such a queue: build-on does not apply with no guard selected).
+    await ok(ann.tree, "goto", "p1.patch");
+    await ok(ann.tree, "new", "dbg.patch", "-m", "debug");
+    editLine(ann.tree, "a.c", 20, "twenty debug");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "guard", "dbg.patch", "+debug");
+    await ok(ann.tree, "select", "debug");
+    await ok(ann.tree, "new", "build-on.patch", "-m", "on debug");
+    editLine(ann.tree, "a.c", 20, "twenty debug more");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "dbg and build-on");
+    git(ann.queue, "push", "-q", "origin", "HEAD:main");
+    // Bob, no guard selected, had p1 and p2 applied.
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain(
+      "build-on.patch builds on dbg.patch (+debug), which the guards selected here leave out: pq select debug applies it",
+    );
+    expect(r.err).not.toContain("newer upstream");
+    // Word for word: the stack goes back where it was.
+    await ok(bob.tree, "select", "debug");
+    await ok(bob.tree, "goto", "p2.patch");
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\ndbg.patch\nbuild-on.patch\np2.patch\n");
+  });
+
   it("an edit saved during the fetch in a file of the applied stack gets the applied stack's refusal, whose way out works (t144 N2)", async () => {
     await commitEditOf(ann, "p1.patch", { file: "a.c", line: 8, text: "eight (ann)" }, "p1: line 8");
     await ok(ann.tree, "sync");
