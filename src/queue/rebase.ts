@@ -21,7 +21,7 @@ import { rewriteFromRecord } from "./rewrite.js";
 import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMovedFolders, upstreamPatchIds, upstreamRenames } from "./rebase-merge.js";
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
-import { adoptRecords, pathMap, statePaths, type AppliedPatch } from "./state.js";
+import { adoptRecords, pathMap, refuseDuringStoppedSyncMove, statePaths, type AppliedPatch } from "./state.js";
 import { planMoveBase } from "./rebase-base.js";
 import { backupFiles } from "./ops/context.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
@@ -266,6 +266,8 @@ export function abortRebase(stack: Stack): Promise<RebaseReport> {
 
 async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s: RebaseStep) => void }): Promise<RebaseReport> {
   if (rebaseInProgress(stack)) throw new PqError("refused", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
+  // A stopped sync's --abort would put the queue back under the rebase's stop (t150 N4): one at a time.
+  refuseDuringStoppedSyncMove(stack.tree, "rebase");
   const git = await requireGit(stack);
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them first (git restore --staged -- :/ unstages them all; the work tree keeps them)"]);
   const status = await stack.status();

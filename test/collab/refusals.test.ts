@@ -576,6 +576,23 @@ describe("a pq sync --abort cut short (another git holds the queue's index: t79 
   });
 });
 
+describe("pq rebase while a sync is stopped on conflicts (t150 N4)", () => {
+  it("is refused, naming the sync's ways on first: the sync's abort had put the queue back under the rebase's stop", async () => {
+    const { bob } = await bothChangeLineFive();
+    expect((await pq(bob.tree, "sync")).code).toBe(6);
+    const queueBefore = git(bob.queue, "rev-parse", "HEAD");
+    const r = await pq(bob.tree, "rebase");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("a pq sync stopped on conflicts; pq rebase would move the branch under it");
+    expect(r.err).toContain("then pq sync --continue; or pq sync --abort; then pq rebase");
+    expect(existsSync(join(bob.tree, ".pq", "rebase.json"))).toBe(false);
+    expect(git(bob.queue, "rev-parse", "HEAD")).toBe(queueBefore);
+    // Word for word: the abort, then the rebase (nothing to carry the tree onto here).
+    await ok(bob.tree, "sync", "--abort");
+    await ok(bob.tree, "rebase");
+  });
+});
+
 describe("pq undo right after a finished sync --continue (t79 N2)", () => {
   it("is refused as the sync's: the resolution refreshed while it was stopped stays", async () => {
     const { w, bob } = await bothChangeLineFive();
