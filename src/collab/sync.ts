@@ -924,6 +924,8 @@ function ownTreeCommits(files: string[]): PqError {
     [
       "git log shows them; patches committed by hand (git commit -a) are taken back with git reset to the commit below them (pq status says so)",
       "a tree change meant for everyone: pq pop -a, git push it yourself, pq push -a, then pq sync",
+      // A gate checks each pushed commit: the tree change alone breaks the patch it moves (t150 N6).
+      "where your queue commits carry patches over that tree change and a gate checks each pushed commit, push them as one: pq pop -a, git reset --soft @{upstream}, git commit -m MESSAGE, git push, then pq push -a",
     ],
     { files },
   );

@@ -391,6 +391,9 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       const twoCommits = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
       expect(twoCommits.status).toBe(1);
       expect(twoCommits.stderr).toMatch(/its commit [0-9a-f]{12} breaks a state that passed in the commit before it/);
+      expect(twoCommits.stderr).toContain(
+        "a tree change that moves a patch's lines is pushed in one commit with the queue change that carries the patch over (git reset --soft to the commit below both, git commit, then push again)",
+      );
       // In one commit with the tree change: accepted.
       git(ann, "reset", "-q", "--soft", "HEAD~2");
       git(ann, "commit", "-qm", "tree change, p1 carried over");

@@ -162,6 +162,11 @@ const check = defineCommand({
       if (!verdict.ok) {
         io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed in the commit before it`);
         io.err(verdict.report);
+        // A tree change under a patch, and the queue's carry-over in a later commit: each commit is checked (t150 N6).
+        if (sub && changesOutside(gitDir, sub, commit))
+          io.err(
+            "pq: that commit changes the tree beside the queue: a tree change that moves a patch's lines is pushed in one commit with the queue change that carries the patch over (git reset --soft to the commit below both, git commit, then push again)",
+          );
         return 1;
       }
     }
@@ -242,6 +247,19 @@ function newCommits(gitDir: string, tip: string): string[] {
   });
   if (r.status !== 0) throw gitFailed("git rev-list", String(r.stderr).trim());
   return r.stdout.split("\n").filter((c) => c && c !== tip);
+}
+
+/** Whether a commit changes files outside the queue's folder `sub` ("queue/"), against its first parent. */
+function changesOutside(gitDir: string, sub: string, commit: string): boolean {
+  const r = childProcess().spawnSync(
+    "git",
+    ["--git-dir", gitDir, "diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root", commit],
+    {
+      encoding: "latin1",
+      maxBuffer: 1 << 30,
+    },
+  );
+  return r.status === 0 && r.stdout.split("\0").some((p) => p !== "" && !p.startsWith(sub));
 }
 
 /** A commit's first parent, or null for a root commit. */
