@@ -140,24 +140,30 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await ok(bob.tree, "goto", "p1.patch");
   }
 
-  it("a stop over a colleague's carry-over onto a newer upstream says so, and its way (abort, fetch, rebase, sync) keeps both changes (t144 N8)", async () => {
-    // Upstream changes the lines around p1's line 5; Ann follows it with pq rebase and shares the carried p1.
+  /** git fetch and pq rebase onto the upstream, its stop on p1 resolved as `resolved` (a.c) when it stops. */
+  async function rebaseOntoFetched(who: Person, resolved: string): Promise<void> {
+    git(who.tree, "fetch", "-q");
+    if ((await pq(who.tree, "rebase")).code !== 0) {
+      write(who.tree, "a.c", resolved);
+      await ok(who.tree, "refresh");
+      await ok(who.tree, "rebase", "--continue");
+    }
+  }
+
+  /** The upstream changes the lines around p1's line 5; Ann carries the queue there and shares it. Returns a.c as the new upstream has it with p1. */
+  async function annCarriesTheQueueOntoANewUpstream(): Promise<string> {
     editLine(w.base, "a.c", 4, "LINE 4");
     editLine(w.base, "a.c", 6, "LINE 6");
     git(w.base, "commit", "-q", "-am", "upstream moves");
     const upstreamWithFive = read(w.base, "a.c").replace("line 5\n", "five\n");
-    /** pq rebase onto the fetched upstream, its stop on p1 resolved as `resolved` when it stops. */
-    const rebase = async (who: Person, resolved: string) => {
-      git(who.tree, "fetch", "-q");
-      if ((await pq(who.tree, "rebase")).code !== 0) {
-        write(who.tree, "a.c", resolved);
-        await ok(who.tree, "refresh");
-        await ok(who.tree, "rebase", "--continue");
-      }
-    };
-    await rebase(ann, upstreamWithFive);
+    await rebaseOntoFetched(ann, upstreamWithFive);
     await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
     await ok(ann.tree, "sync");
+    return upstreamWithFive;
+  }
+
+  it("a stop over a colleague's carry-over onto a newer upstream says so, and its way (abort, fetch, rebase, sync) keeps both changes (t144 N8)", async () => {
+    const upstreamWithFive = await annCarriesTheQueueOntoANewUpstream();
     // Bob, still on the old upstream, changes p1 too.
     await commitEditOf(bob, "p1.patch", { file: "a.c", line: 35, text: "thirty-five (bob)" }, "bob: p1 line 35");
     const r = await pq(bob.tree, "sync");
@@ -169,7 +175,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(way, r.err).not.toBeNull();
     // Word for word.
     await ok(bob.tree, "sync", "--abort");
-    await rebase(bob, upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
+    await rebaseOntoFetched(bob, upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
     await ok(bob.tree, "commit", "-m", "bob: onto the new upstream");
     await ok(bob.tree, "sync");
     const p1 = remoteQueue(w.remote).patches["p1.patch"];
@@ -180,18 +186,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("a patch only a colleague carried onto a newer upstream stops the sync said as that, and the way keeps it there (t150 N7)", async () => {
-    editLine(w.base, "a.c", 4, "LINE 4");
-    editLine(w.base, "a.c", 6, "LINE 6");
-    git(w.base, "commit", "-q", "-am", "upstream moves");
-    const upstreamWithFive = read(w.base, "a.c").replace("line 5\n", "five\n");
-    git(ann.tree, "fetch", "-q");
-    if ((await pq(ann.tree, "rebase")).code !== 0) {
-      write(ann.tree, "a.c", upstreamWithFive);
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "rebase", "--continue");
-    }
-    await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
-    await ok(ann.tree, "sync");
+    const upstreamWithFive = await annCarriesTheQueueOntoANewUpstream();
     // Bob has fetched the upstream but not rebased; he adds a patch of his own.
     git(bob.tree, "fetch", "-q");
     await ok(bob.tree, "new", "p3.patch", "-m", "three");
@@ -203,13 +198,8 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(r.err).toContain("p1.patch: the remote's version starts from a version of a.c this tree's HEAD does not have");
     expect(r.err).toContain("pq sync --abort, git fetch, pq rebase");
     await ok(bob.tree, "sync", "--abort");
-    git(bob.tree, "fetch", "-q");
-    if ((await pq(bob.tree, "rebase")).code !== 0) {
-      // The rebase stops on p1 (p3 applies after it): its resolution is p1's alone.
-      write(bob.tree, "a.c", upstreamWithFive);
-      await ok(bob.tree, "refresh");
-      await ok(bob.tree, "rebase", "--continue");
-    }
+    // The rebase stops on p1 (p3 applies after it): its resolution is p1's alone.
+    await rebaseOntoFetched(bob, upstreamWithFive);
     await ok(bob.tree, "commit", "-m", "bob: onto the new upstream");
     await ok(bob.tree, "sync");
     const remote = remoteQueue(w.remote);
