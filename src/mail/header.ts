@@ -257,6 +257,11 @@ function trailerFollows(lines: string[], from: number): boolean {
   return false;
 }
 
+/** Fields a DEP-3 header has and a mail's does not (https://dep-team.pages.debian.net/deps/dep3/). */
+const DEP3_ONLY_FIELDS = new Set(["origin", "forwarded", "last-update", "applied-upstream", "bug", "bug-debian", "bug-ubuntu"]);
+/** Fields only a mail's header has. */
+const MAIL_ONLY_FIELDS = new Set(["date", "message-id", "in-reply-to", "references", "mime-version", "content-type"]);
+
 /** Debian's DEP-3 form: a Description: field (the message) and no Subject:. */
 function isDep3(fields: HeaderField[]): boolean {
   return fields.some((f) => f.key === "description") && !fields.some((f) => f.key === "subject");
@@ -304,7 +309,12 @@ export function parseHeader(text: string): PatchHeader {
   // continuation lines are the long description).
   let longDescription: string[] | null = null;
   const { fields, end } = headerFields(lines, i);
-  for (const { key, value: first, lines: fieldLines } of fields) {
+  // DEP-3's own aliases, From: and Subject:, in a header with fields only DEP-3 has and none only a
+  // mail has: the Subject:'s indented lines are the long description, not a folded subject (t145 N11).
+  const subjectAsDescription =
+    i === 0 && fields.some((f) => DEP3_ONLY_FIELDS.has(f.key)) && !fields.some((f) => MAIL_ONLY_FIELDS.has(f.key)) && !isDep3(fields);
+  for (const { key: field, value: first, lines: fieldLines } of fields) {
+    const key = subjectAsDescription && field === "subject" ? "description" : field;
     const continuation = fieldLines.slice(1).map((l) => l.trim());
     const value = key === "description" ? first : [first, ...continuation].join(" ");
     if (key === "from") h.author = decodeAuthor(value);

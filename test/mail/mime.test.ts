@@ -297,6 +297,22 @@ describe("Debian's DEP-3 patch headers", () => {
     expect(mail).toContain("\nForwarded: not-needed\n");
   });
 
+  it("DEP-3's Subject: alias: its indented lines are the long description, as Description:'s are, not a folded subject (t145 N11)", () => {
+    const dep3 = parseHeader(
+      "From: Dep Alias <dep@example.org>\nSubject: Short subject via Subject field\n Long description line.\nOrigin: other, https://example.org/x\nLast-Update: 2026-01-01\n\n",
+    );
+    expect([dep3.author, dep3.subject, dep3.body]).toEqual([
+      "Dep Alias <dep@example.org>",
+      "Short subject via Subject field",
+      "Long description line.",
+    ]);
+    // A mail's folded Subject: stays one subject.
+    const mail = parseHeader(
+      "From: Ann Example <ann@example.org>\nDate: Mon, 7 Dec 2026 10:00:00 +0000\nSubject: [PATCH] a long\n subject\nOrigin: upstream\n\nbody\n",
+    );
+    expect([mail.subject, mail.body]).toEqual(["a long subject", "body"]);
+  });
+
   it("refresh -m, refresh -s, header -u and fold keep a DEP-3 header DEP-3, with every field pq does not model", async () => {
     const fields =
       "Author: Bob Roe <bob@example.org>\nOrigin: upstream, https://example.org/c/123\nBug-Debian: https://bugs.example.org/1\nLast-Update: 2023-01-01\n";
