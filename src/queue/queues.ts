@@ -67,6 +67,15 @@ async function withTreeLock<T>(tree: string, fn: () => T | Promise<T>): Promise<
   }
 }
 
+/** The name `pq queue switch` takes for the queue in `dir` (as the state names it), or null when none is registered. */
+export function queueNameOf(tree: string, dir: string): string | null {
+  try {
+    return Object.entries(readRegistry(tree)).find(([, d]) => resolve(tree, d) === resolve(tree, dir))?.[0] ?? null;
+  } catch {
+    return null; // an unreadable registry: the refusal names the directory
+  }
+}
+
 export function listQueues(stack: Stack): QueueInfo[] {
   const reg = readRegistry(stack.tree);
   const active = resolve(stack.tree, activeDir(stack.tree));

@@ -696,6 +696,19 @@ describe("series edits that change nothing (stack-3 #15)", () => {
   });
 });
 
+describe("pq reorder --first of an applied patch (t149 N5)", () => {
+  it("is refused as applied, naming the pop that makes it the next to push, as --last is", async () => {
+    const tree = await stackTree({ "a.txt": "one\n" });
+    for (const name of ["A", "B", "C"]) await pq(tree, "new", name);
+    await pq(tree, "goto", "A");
+    const first = await pq(tree, "reorder", "A", "--first");
+    expect([first.code, first.err]).toEqual([12, expect.stringContaining("A is applied; only unapplied patches are reordered")]);
+    expect(first.err).toContain("pq pop -a makes A the next patch to push, which is first of the unapplied ones");
+    expect((await pq(tree, "pop", "-a")).code).toBe(0);
+    expect((await pq(tree, "series")).out).toBe("A\nB\nC\n");
+  });
+});
+
 describe("operation names of many patches (stack-3 #15)", () => {
   it("name the first and last and the count, not every patch", async () => {
     const tree = await stackTree({ "a.txt": "one\n" });

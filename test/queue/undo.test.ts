@@ -807,3 +807,59 @@ describe("pq oplog's listing of a message with a line break (t128 N2)", () => {
     expect(words).toContain("first line\nsecond line");
   });
 });
+
+describe("undo's refusals and their ways out (t149 N1-N3)", () => {
+  it("names git diff for the edits when no patch is applied (pq diff -z refuses then)", async () => {
+    const dir = makeRepo({ "a.txt": lines(40) });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "u", "-m", "u");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 3\n", "line THREE\n"));
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    write(dir, "a.txt", read(dir, "a.txt").replace("line 30\n", "line 30 edited\n"));
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(5);
+    expect(undo.err).toContain("(git diff shows the tree's edits: no patch is applied)");
+    expect(git(dir, "diff")).toContain("+line 30 edited");
+  });
+
+  it("names the queue to switch back to by the name pq queue switch takes", async () => {
+    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "queue", "create", "other");
+    await pq(dir, "queue", "switch", "other");
+    await pq(dir, "new", "O1");
+    write(dir, "b.txt", read(dir, "b.txt") + "o\n");
+    await pq(dir, "refresh");
+    await pq(dir, "pop");
+    await pq(dir, "queue", "switch", "patches");
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(12);
+    const way = /(pq queue switch \S+) goes back to it/.exec(undo.err);
+    expect(way, undo.err).not.toBeNull();
+    expect((await pq(dir, ...way![1].split(" ").slice(1))).code).toBe(0);
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("O1\n");
+  });
+
+  it("says an applied patch's series line is gone (its file is there), and putting it back lets the undo go on", async () => {
+    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "A");
+    write(dir, "a.txt", read(dir, "a.txt") + "a\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "B");
+    write(dir, "b.txt", read(dir, "b.txt") + "b\n");
+    await pq(dir, "refresh");
+    write(dir, "patches/series", "A\n");
+    const undo = await pq(dir, "undo");
+    expect(undo.code).toBe(12);
+    expect(undo.err).toContain("B has no line in the series now (the file is there");
+    expect(undo.err).toContain("put the line back in the series where it was, then pq undo again");
+    write(dir, "patches/series", "A\nB\n");
+    expect((await pq(dir, "undo")).code).toBe(0);
+  });
+});

@@ -150,6 +150,14 @@ export function planReorder(ctx: OpContext, target: string, where: ReorderWhere)
   // the top. The way out names the goto that gets there (t130 N2: "the patch below NAME" was not
   // low enough for a move up, and "pop them first" did not say how far).
   const names = series.names();
+  // --first of an applied patch: "first of the unapplied ones" is where a pop below it puts it, not
+  // where it stands (t149 N5: it was said to be there already, with no way on).
+  if (where.first && applied.includes(name)) {
+    const at = names.indexOf(name);
+    throw new PqError("refused", `${name} is applied; only unapplied patches are reordered`, [
+      `${at === 0 ? "pq pop -a" : `pq goto ${operandWords(names[at - 1])}`} makes ${name} the next patch to push, which is first of the unapplied ones`,
+    ], { patch: name });
+  }
   // Where it already is: said first (t133 N8: the applied refusal's way led to "already there").
   const moved = [...others];
   moved.splice(after === null ? 0 : others.indexOf(after) + 1, 0, name);

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { Series } from "../series.js";
 import { replaySeriesChange } from "../series-replay.js";
-import { operandWords } from "../../core/shell-word.js";
+import { operandWords, shellWord } from "../../core/shell-word.js";
 import { PqError } from "../../errors.js";
 import { asciiJson, fileStat, sha1 } from "../../tree/files.js";
 import { readQueueText } from "../names.js";
@@ -19,6 +19,7 @@ import type { GitRepo } from "../../git/repo.js";
 import type { ObjectStore } from "../../tree/objects.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
 import { backupFiles, differFromHead, headerEditOnly, type OpContext } from "./context.js";
+import { queueNameOf } from "../queues.js";
 import { commitsOnTop, unstageLeavingContent } from "./pop.js";
 
 export interface UndoReport {
@@ -63,7 +64,7 @@ export function undoCandidates(tree: string, direction: "undo" | "redo", command
  * off: anything else means the stack changed outside the log (a queue switch, a hand-edited
  * state or log), and the recorded moves would land on the wrong files or the wrong queue.
  */
-function refuseBrokenChain(store: ObjectStore, current: StackState, currentText: string | undefined, ordered: OplogEntry[], direction: "undo" | "redo"): void {
+function refuseBrokenChain(tree: string, store: ObjectStore, current: StackState, currentText: string | undefined, ordered: OplogEntry[], direction: "undo" | "redo"): void {
   const [from, to] = direction === "undo" ? [1, 0] : [0, 1];
   // States are compared as pq writes them: a state.json in another layout (written indented by
   // an older pq, or reformatted by hand) is the same state.
@@ -101,7 +102,7 @@ function refuseBrokenChain(store: ObjectStore, current: StackState, currentText:
         [
           "nothing was changed",
           e.queueDir && e.queueDir !== current.queue
-            ? `"${e.op}" changed the queue ${e.queueDir}, and the tree now uses ${current.queue} (pq queue switch): switch back to it (pq queue list names it), then run this again`
+            ? `"${e.op}" changed the queue ${e.queueDir}, and the tree now uses ${current.queue} (pq queue switch): ${switchBack(tree, e.queueDir)}, then run this again`
             : "what moves the stack outside this chain: a pq sync (and its --abort, which puts the stack back its own way), a pq queue switch (switch back, then run this again), a hand edit of .pq/state.json",
           "pq oplog lists the operations",
         ],
@@ -157,7 +158,7 @@ export async function planUndo(
       "pq log shows the queue's history; change what you need (pq header, pq refresh, pq delete), pq commit and pq sync; a sync stopped on conflicts is taken back with pq sync --abort",
     ]);
   }
-  refuseBrokenChain(store, tx.state, tx.beforeText, ordered, direction);
+  refuseBrokenChain(ctx.tree, store, tx.state, tx.beforeText, ordered, direction);
   const required = new Map<string, Version>();
   const final = new Map<string, Version>();
   const queueRequired = new Map<string, string | null>();
@@ -335,7 +336,7 @@ export async function planUndo(
         // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
         [
           ...(savedAside ? [`the undo that took it back saved what the refresh had taken in ${savedAside}: pq redo --force puts it back`] : []),
-          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? " (pq diff -z shows the tree's edits)" : ""}${queueDirty.length ? `; a queue file changed since (by hand, or by another tree's pq on the same queue directory) is in the queue directory as it is now (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
+          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? (tx.state.applied.length ? " (pq diff -z shows the tree's edits)" : " (git diff shows the tree's edits: no patch is applied)") : ""}${queueDirty.length ? `; a queue file changed since (by hand, or by another tree's pq on the same queue directory) is in the queue directory as it is now (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
         ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
@@ -413,6 +414,19 @@ export async function planUndo(
       return !hasFile || (listedAfter !== null && !listedAfter.has(record.name));
     })
     .map((record) => record.name);
+  // Only the series line gone (a hand edit), the file still there: said as that, with the way back (t149 N3).
+  const unlisted = gone.filter((name) => {
+    const finalId = queueFinal.get(name);
+    return finalId !== undefined ? finalId !== null : existsSync(`${ctx.queueDir}/${name}`);
+  });
+  if (unlisted.length && unlisted.length === gone.length) {
+    throw new PqError(
+      "refused",
+      `${unlisted.join(", ")} ${unlisted.length === 1 ? "has" : "have"} no line in the series now (the file is there: a hand edit of the series, or another tree's change): the ${direction} would leave ${unlisted.length === 1 ? "it" : "them"} applied with no series line`,
+      [`put the line back in the series where it was, then pq ${direction} again (pq status says where the stack is)`],
+      { patches: unlisted },
+    );
+  }
   if (gone.length) {
     throw new PqError(
       "refused",
@@ -584,4 +598,10 @@ function patchesPerFile(applied: AppliedPatch[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const record of applied) for (const path of Object.keys(record.files)) counts.set(path, (counts.get(path) ?? 0) + 1);
   return counts;
+}
+
+/** The way back to a queue an operation changed: pq queue switch with its registered name (t149 N2: the directory is not the name). */
+function switchBack(tree: string, queueDir: string): string {
+  const name = queueNameOf(tree, queueDir);
+  return name === null ? "switch back to it (pq queue list names it)" : `pq queue switch ${shellWord(name)} goes back to it`;
 }
