@@ -16,6 +16,7 @@ export function rewriteFromRecord(ctx: OpContext, name: string): void {
   const text = joinHeaderAndDiff(dropCommitter(dropDiffstat(headerOf(before))), diff);
   ctx.tx.writePatch(name, text);
   record.hash = sha1(text);
+  ctx.tx.recordsEdited();
   // Made from the versions it produced: its file applies as it is now (verify-8 W3).
   delete record.inexact;
   // Written with a/ b/ prefixes: a quilt -pN entry becomes the default, as a refresh makes it (stack-6 #7).

@@ -100,6 +100,15 @@ export class Transaction {
     if (runId) this.appliedText.runId = runId;
   }
 
+  /**
+   * A planner changed an applied record in place (a rebase rewriting a patch it pushed with
+   * offsets): the remembered text no longer says what the records do, and the state is
+   * serialised from them (t149 N4: the state kept the old texts' hashes of a replayed run).
+   */
+  recordsEdited(): void {
+    this.appliedText = undefined;
+  }
+
 
   /**
    * A queue file as the transaction sees it (planned, else on disk). `remember`: kept as the

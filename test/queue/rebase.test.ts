@@ -3,6 +3,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statS
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
+import { sha1 as sha1Of } from "../../src/tree/files.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -884,5 +885,21 @@ describe("pq oplog --json while an undo stopped a rebase again (t79 N1)", () => 
     expect(ops.some((o) => o.undone)).toBe(true);
     expect(ops.every((o) => !o.redoable)).toBe(true);
     expect((await pq(dir, "redo")).code).toBe(12);
+  });
+});
+
+describe("a rebase whose push is a remembered run (t149 N4)", () => {
+  it("records the texts it rewrote, not the run's old ones: status and refresh see no change in the queue", async () => {
+    const dir = await queueOf20();
+    upstreamCommit(dir, "Move code down", Object.fromEntries(Array.from({ length: 20 }, (_, i) => [file(i + 1), "/* header */\n" + lines(i + 1)])));
+    // The same pushes over the same files again, so that the last rebase replays a run the push cache remembers.
+    for (const args of [["rebase", "upstream"], ["undo"], ["rebase", "upstream"], ["undo"], ["pop", "-a"], ["push", "-a"], ["rebase", "upstream"]])
+      expect((await pq(dir, ...args)).code, args.join(" ")).toBe(0);
+    const state = JSON.parse(read(dir, ".pq/state.json")) as { applied: { name: string; hash: string }[] };
+    for (const record of state.applied) expect(record.hash, record.name).toBe(sha1Of(read(join(dir, "patches"), record.name)));
+    const status = await pq(dir, "status", "--json");
+    expect(JSON.parse(status.out).topChangedInQueue ?? false).toBe(false);
+    write(dir, file(20), read(dir, file(20)).replace("f20 line 30\n", "f20 line 30 (edit)\n"));
+    expect((await pq(dir, "refresh")).code).toBe(0);
   });
 });
