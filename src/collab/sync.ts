@@ -120,6 +120,12 @@ export interface SyncState {
   aborting?: true;
   /** The --abort's first run: where it saved the queue files made while the sync was stopped, and which. */
   abortSaved?: { dir: string; files: string[] };
+  /**
+   * Where the sync started, when an earlier round of it (a merge whose push lost a race) moved
+   * the queue and the stack before this round: --abort goes back there, not to the earlier
+   * round's merge (t144 N7: it kept that merge and said the queue was as before).
+   */
+  syncStart?: { head: string | null; top: string | null; applied: string[] };
 }
 
 /** A patch a refused --continue found not applying (see SyncState.notApplying). */
@@ -651,6 +657,7 @@ async function loop(
   let result: SyncReport["result"] = "up-to-date";
   let restacked: RestackReport | undefined;
   let mergedAny = false;
+  const start = { head: await qr.head(), top: stack.top(), applied: stack.applied() };
   for (let attempt = 1; attempt <= max + 1; attempt++) {
     emit({ kind: "sync", message: `fetching ${up.remote}` });
     const knownBefore = attempt === 1 ? await qr.resolve(up.ref) : null;
@@ -677,6 +684,7 @@ async function loop(
       origApplied: stack.applied(),
       conflicts: [],
       renamed: pathMap(),
+      ...(ours !== start.head ? { syncStart: start } : {}),
     } as Omit<SyncState, "phase" | "target">;
     if (theirs && ours !== theirs && !(ours && (await qr.isAncestor(theirs, ours)))) {
       // A colleague's finish reads as a deletion from here: their commits name it (collab-17 F14).
@@ -1195,17 +1203,25 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   // sync's own merge (a --continue killed after committing it) is not the user's.
   const own = head !== null && parentsOnly(qr, head, state);
   if (head !== state.origHead && head !== (state.target ?? null) && !own) throw branchMoved(qr.queueDir, head, state.origHead, "abort");
-  const orig = await qr.versionAt(state.origHead);
+  // Back to where the sync started: before an earlier round's merge too (see SyncState.syncStart).
+  const startHead = state.syncStart ? state.syncStart.head : state.origHead;
+  const orig = await qr.versionAt(startHead);
+  const round = state.syncStart ? await qr.versionAt(state.origHead) : null;
   const disk = qr.readDisk();
   // Work done while the sync was stopped is neither the queue before it nor what it wrote: saved before the queue is put back.
-  const origText = (path: string) => (path === "series" ? orig.series : (orig.patches[path] ?? null));
+  const textIn = (v: QueueVersion | null, path: string) =>
+    v === null ? undefined : path === "series" ? v.series : (v.patches[path] ?? null);
+  const origText = (path: string) => textIn(orig, path)!;
   // A sync stopped while it moved to its merge (a full disk, a kill) wrote that version's files: its own, not work done meanwhile (t72 N5).
   const target = state.phase === "integrating" && state.target ? await qr.versionAt(state.target).catch(() => null) : null;
   const targetText = (path: string) => (target === null ? undefined : path === "series" ? target.series : (target.patches[path] ?? null));
   const madeMeanwhile = Object.entries(qr.diskFiles())
     .filter(
       ([path, text]) =>
-        text !== origText(path) && text !== targetText(path) && (state.written === undefined || sha1(text) !== state.written[path]),
+        text !== origText(path) &&
+        text !== targetText(path) &&
+        text !== textIn(round, path) &&
+        (state.written === undefined || sha1(text) !== state.written[path]),
     )
     .map(([path]) => path);
   // An abort cut short after it put the queue back finds nothing made meanwhile on disk any more:
@@ -1222,7 +1238,11 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   let r: RestackReport;
   try {
     // Up to the top the sync started from: patches pushed while it was stopped are taken back with it.
-    r = await restack(stack, orig, () => qr.writeDisk(orig, disk), { top: state.origTop, force: true, exactly: true });
+    r = await restack(stack, orig, () => qr.writeDisk(orig, disk), {
+      top: state.syncStart ? state.syncStart.top : state.origTop,
+      force: true,
+      exactly: true,
+    });
     // A conflict that kept the patch as it was (a binary file: yours is kept) left it applied,
     // and the restack had nothing to move: its mark is the sync's, and goes with it (t118 N8).
     const top = stack.appliedRecords().at(-1);
@@ -1230,7 +1250,7 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   } finally {
     stack.takingBack = null;
   }
-  if (state.origHead && (await qr.head()) !== state.origHead) await qr.moveHead(state.origHead, null);
+  if (startHead && (await qr.head()) !== startHead) await qr.moveHead(startHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);
   if (!queueBackup) return r;

@@ -1209,6 +1209,42 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     await expectConverged(w.remote, [ann, bob], w.base);
   });
 
+  it("--abort after a lost race and a second merge that stopped goes back to before the first merge too (t144 N7)", async () => {
+    // Ann's change of p2, merged cleanly by Bob's first round; Ann's change of p1 line 5 lands during it.
+    await commitEditOf(ann, "p2.patch", { file: "b.c", line: 10, text: "ten (ann)" }, "ann: p2");
+    await ok(ann.tree, "sync");
+    await commitEditOf(bob, "p1.patch", { file: "a.c", line: 5, text: "five (bob)" }, "bob: p1");
+    const before = {
+      head: git(bob.queue, "rev-parse", "HEAD"),
+      a: read(bob.tree, "a.c"),
+      b: read(bob.tree, "b.c"),
+      applied: (await ok(bob.tree, "applied")).out,
+    };
+    let calls = 0;
+    const stack = await Stack.open({ tree: bob.tree });
+    const report = await sync(stack, {
+      gate: async () => {
+        if (calls++ === 0) {
+          await commitEditOf(ann, "p1.patch", { file: "a.c", line: 5, text: "five (ann)" }, "ann: p1");
+          await ok(ann.tree, "sync");
+        }
+        return { ok: true, report: "" };
+      },
+    });
+    expect(report.result).toBe("conflicts");
+    expect(report.attempts).toBe(2);
+    const abort = await ok(bob.tree, "sync", "--abort");
+    expect(abort.out).toContain("the queue and the tree are as before");
+    expect(git(bob.queue, "rev-parse", "HEAD")).toBe(before.head);
+    expect([read(bob.tree, "a.c"), read(bob.tree, "b.c"), (await ok(bob.tree, "applied")).out]).toEqual([
+      before.a,
+      before.b,
+      before.applied,
+    ]);
+    // Undo goes on to what came before the sync: Bob's refresh of p1.
+    expect((await ok(bob.tree, "undo")).out).toContain("refresh p1.patch");
+  });
+
   it("pushes the commit it checked, not one made by hand in the queue's repository while it ran (t37 N5)", async () => {
     await eachCommitsANewPatch();
     await ok(ann.tree, "sync");
