@@ -457,6 +457,44 @@ export class QueueRepo {
     }
   }
 
+  /**
+   * Moves the files outside the queue directory (an in-tree queue's tree) from `from`'s versions
+   * to `to`'s, in git's index and the work tree, as a checkout of `to` would: a sync that takes
+   * a colleague's tree commits in with their queue. Refused, with nothing written, where one of
+   * them differs from `from` in the work tree (an edit, an untracked file `to` would add); done
+   * already (a sync completed after a kill), it does nothing. `checkOnly`: the refusal alone.
+   */
+  async moveOutsideFiles(from: string, to: string, opts: { checkOnly?: boolean } = {}): Promise<void> {
+    const paths = await this.changesOutsideQueue(from, to);
+    if (!paths.length) return;
+    const specs = paths.map((p) => `:(top,literal)${p}`);
+    // Exit statuses, which simple-git does not report for a status 1 with no output.
+    const quiet = (args: string[]) => childProcess().spawnSync("git", args, { cwd: this.git.rootDir, stdio: "ignore" }).status === 0;
+    const at = (rev: string) =>
+      quiet(["diff", "--quiet", rev, "--", ...specs]) && quiet(["diff", "--cached", "--quiet", rev, "--", ...specs]);
+    if (at(to)) return;
+    const untracked = (await this.run(["ls-files", "-z", "--others", "--", ...specs])).split("\0").filter(Boolean);
+    if (!at(from) || untracked.length) {
+      const changed = (await this.run(["diff", "--name-only", "-z", from, "--", ...specs])).split("\0").filter(Boolean);
+      const files = [...new Set([...changed, ...untracked])];
+      throw new PqError(
+        "dirty",
+        `${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}, which the remote's tree commits change, ${files.length === 1 ? "has" : "have"} changes of yours (or ${files.length === 1 ? "is an untracked file" : "are untracked files"} where they add one): nothing was changed`,
+        ["set them aside: git stash -u, pq sync, then git stash pop"],
+        { files },
+      );
+    }
+    if (opts.checkOnly) return;
+    // (ls-tree takes plain paths from the top with --full-tree, not pathspec magic.)
+    const present = new Set(
+      (await this.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", to, "--", ...paths])).split("\0").filter(Boolean),
+    );
+    const kept = paths.filter((p) => present.has(p));
+    const gone = paths.filter((p) => !present.has(p));
+    if (kept.length) await this.run(["checkout", to, "--", ...kept.map((p) => `:(top,literal)${p}`)]);
+    if (gone.length) await this.run(["rm", "-q", "-f", "--ignore-unmatch", "--", ...gone.map((p) => `:(top,literal)${p}`)]);
+  }
+
   /** Paths outside the queue directory that differ between two commits (in-tree queues only). */
   async changesOutsideQueue(a: string, b: string): Promise<string[]> {
     if (this.kind === "own") return [];

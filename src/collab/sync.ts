@@ -126,6 +126,12 @@ export interface SyncState {
    * round's merge (t144 N7: it kept that merge and said the queue was as before).
    */
   syncStart?: { head: string | null; top: string | null; applied: string[] };
+  /**
+   * The remote's tree commits come in with its queue (an in-tree queue, both sides' queues
+   * changed, nothing applied): integrating moves the files beside the queue from origHead's
+   * versions to the target's too (see QueueRepo.moveOutsideFiles; t144 N9, t150 N5).
+   */
+  withTree?: true;
 }
 
 /** A patch a refused --continue found not applying (see SyncState.notApplying). */
@@ -236,6 +242,8 @@ async function commitVersion(
   parents: string[],
   message: string,
   notes: string[] = [],
+  /** The commit whose files beside the queue the new one has (default baseRev's): the remote's, when they come in with it. */
+  outsideFrom?: string,
 ): Promise<string> {
   const extras = async (rev: string | null) => {
     const out = pathMap<string>();
@@ -269,7 +277,7 @@ async function commitVersion(
     }
   }
   Object.assign(files, version.patches, { series: version.series });
-  return qr.git.commitDirectory(baseRev, qr.prefix, files, parents, message);
+  return qr.git.commitDirectory(outsideFrom ?? baseRev, qr.prefix, files, parents, message);
 }
 
 /**
@@ -396,7 +404,11 @@ async function integrate(
   state: Omit<SyncState, "phase" | "target">,
 ): Promise<RestackReport> {
   await refuseEditsUnderIncoming(stack, qr.readDisk(), version);
+  // The remote's tree changes, with nothing applied (see SyncState.withTree): refused before anything is written.
+  const withTree = state.withTree && expected !== null ? expected : null;
+  if (withTree !== null) await qr.moveOutsideFiles(withTree, commit, { checkOnly: true });
   saveSyncState(stack.tree, { ...state, phase: "integrating", target: commit });
+  if (withTree !== null) await qr.moveOutsideFiles(withTree, commit);
   const before = stack.applied();
   const disk = qr.readDisk();
   let wrote = false;
@@ -703,11 +715,21 @@ async function loop(
       const mine = ours && forkedAt ? await qr.changesOutsideQueue(forkedAt, ours) : [];
       if (mine.length) throw ownTreeCommits(mine);
       const outside = ours ? await qr.changesOutsideQueue(forkedAt ?? ours, theirs) : [];
-      if (outside.length) {
-        throw new PqError("refused", `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`, [
-          "pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync",
-        ]);
+      // Both sides changed the queue (no fast-forward): git pull would merge the patch files as
+      // text, so the sync takes the tree's changes in itself, with nothing applied (t144 N9, t150 N5).
+      const diverged = outside.length > 0 && ours !== null && !(await qr.isAncestor(ours, theirs));
+      if (outside.length && (!diverged || stack.applied().length)) {
+        throw new PqError(
+          "refused",
+          `the remote branch also changes files outside the queue (${outside.slice(0, 5).join(", ")})`,
+          diverged
+            ? [
+                "both sides changed the queue, which git pull would merge as text: pq pop -a, then pq sync (with no patch applied it takes the remote's tree changes in with its queue, merged patch by patch), then pq push -a",
+              ]
+            : ["pop the stack (pq pop -a), git pull the tree, then pq push -a and pq sync"],
+        );
       }
+      if (diverged) base.withTree = true;
       const incoming = await qr.versionAt(theirs);
       // Committed with plain git: a symlink would be taken as a patch whose text is its target's
       // path, and the patch's change would leave everyone's tree without a word (collab-8 C2).
@@ -789,6 +811,18 @@ async function loop(
           c.message = `${c.patch}${both ? " changed on both sides, and theirs" : ": the remote's version"} starts from a version of ${file} this tree's HEAD does not have: a colleague carried the queue onto a newer upstream (pq log -p ${operandWords(c.patch)} says who); resolving it over this tree would carry it back for everyone: ${OTHER_UPSTREAM_WAY}`;
         }
         notes.push(...merged.notes);
+        if (merged.conflicts.length && base.withTree) {
+          // A stop would leave the tree on this side's files and the queue on the merge's: said before anything is written.
+          throw new PqError(
+            "conflict",
+            `the merge has ${merged.conflicts.length} conflict(s) (${[...new Set(merged.conflicts.map((c) => c.patch))].join(", ")}), and the remote brings tree changes too, which a stopped sync cannot hold: nothing was changed`,
+            [
+              ...merged.conflicts.map((c) => c.message),
+              `to take theirs and carry yours over by hand: git branch mine, git reset --hard ${up.remote}/${up.branch} (your queue stays on the branch mine: git show mine:${qr.prefix}NAME), then pq push -a, make your change again, pq refresh, pq commit and pq sync`,
+            ],
+            { patches: merged.conflicts.map((c) => c.patch) },
+          );
+        }
         if (merged.conflicts.length) {
           const state: SyncState = {
             ...base,
@@ -823,7 +857,7 @@ async function loop(
           return { result: "conflicts", attempts: attempt, head: ours, conflicts: merged.conflicts, notes, restack: restacked };
         }
         const message = mergeMessage(theirs, up, merged.notes, merged.apart);
-        const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message, notes);
+        const commit = await commitVersion(qr, ours, merged.queue, [ours, theirs], message, notes, base.withTree ? theirs : undefined);
         restacked = await integrate(stack, qr, merged.queue, commit, ours, { ...base, renamed: merged.renamed });
       }
     }
@@ -1250,6 +1284,8 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   } finally {
     stack.takingBack = null;
   }
+  // Files beside the queue an interrupted move to the merge took in go back too (see SyncState.withTree).
+  if (state.withTree && state.target && startHead) await qr.moveOutsideFiles(state.target, startHead);
   if (startHead && (await qr.head()) !== startHead) await qr.moveHead(startHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);

@@ -750,7 +750,8 @@ export class GitRepo {
     try {
       if (baseRev && dir) {
         git(["read-tree", baseRev]);
-        git(["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", dir]);
+        // -f: the scratch index is read from a commit that need not be HEAD (a sync taking the remote's tree in), whose files git rm would otherwise guard as staged work.
+        git(["rm", "-r", "-q", "-f", "--cached", "--ignore-unmatch", "--", dir]);
       } else git(["read-tree", "--empty"]);
       const paths = Object.keys(files).sort();
       const ids: string[] = [];

@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 import { BASE_FILES, editLine, join_, ok, setIdentity, world } from "./shared-helpers.js";
@@ -143,4 +143,108 @@ describe("a queue inside the tree's repository, cloned with core.autocrlf=true (
         else process.env.GIT_CONFIG_GLOBAL = was;
       }
     });
+});
+
+describe("an in-tree queue changed on both sides while the remote also brings tree commits (t144 N9, t150 N5)", () => {
+  it("is synced with nothing applied: the remote's tree changes come in with its queue, merged patch by patch", async () => {
+    const dir = join(root, "both");
+    const origin = join(dir, "project");
+    execFileSync("git", ["init", "-q", "-b", "main", origin]);
+    for (const [p, c] of Object.entries(BASE_FILES)) write(origin, p, c);
+    write(origin, "queue/series", "");
+    git(origin, "add", "-A");
+    git(origin, "commit", "-q", "-m", "project with an empty queue");
+    const remote = join(dir, "project.git");
+    execFileSync("git", ["clone", "-q", "--bare", origin, remote]);
+    const clone = async (name: string) => {
+      const tree = join(dir, name.split(" ")[0]);
+      execFileSync("git", ["clone", "-q", remote, tree]);
+      setIdentity(tree, name, `${name.split(" ")[0].toLowerCase()}@example.org`);
+      await ok(tree, "init", "--queue", "queue");
+      return tree;
+    };
+    const ann = await clone("Ann Example");
+    await ok(ann, "new", "p1.patch", "-m", "p1");
+    editLine(ann, "a.c", 10, "ten");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "p1");
+    await ok(ann, "sync");
+    const bob = await clone("Bob Example");
+    await ok(bob, "push", "-a");
+    // Ann changes p1 and pushes a tree change under nothing of the queue's, as the sync's refusal says.
+    editLine(ann, "a.c", 12, "twelve (ann)");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "ann: p1");
+    await ok(ann, "pop", "-a");
+    editLine(ann, "b.c", 2, "two (ann tree)");
+    git(ann, "commit", "-qam", "ann's tree change");
+    git(ann, "push", "-q", "origin", "main");
+    // Bob changes p1 elsewhere and syncs.
+    editLine(bob, "a.c", 20, "twenty (bob)");
+    await ok(bob, "refresh");
+    await ok(bob, "commit", "-m", "bob: p1");
+    const refused = await pq(bob, "sync");
+    expect(refused.code).toBe(12);
+    expect(refused.err).toContain("the remote branch also changes files outside the queue (b.c)");
+    expect(refused.err).toContain(
+      "pq pop -a, then pq sync (with no patch applied it takes the remote's tree changes in with its queue, merged patch by patch), then pq push -a",
+    );
+    // Word for word; an edit of Bob's in a file the remote's tree commits change is set aside first, as the sync says.
+    await ok(bob, "pop", "-a");
+    editLine(bob, "b.c", 15, "fifteen (bob, not committed)");
+    const inTheWay = await pq(bob, "sync");
+    expect(inTheWay.code).toBe(5);
+    expect(inTheWay.err).toContain("b.c, which the remote's tree commits change, has changes of yours");
+    expect(inTheWay.err).toContain("set them aside: git stash -u, pq sync, then git stash pop");
+    expect(read(bob, "b.c")).not.toContain("two (ann tree)");
+    git(bob, "stash", "-q", "-u");
+    // Killed as it moves the queue's branch (the tree's files moved already): --abort puts b.c back with the queue,
+    // and a sync after another such kill completes it.
+    const head = git(bob, "rev-parse", "HEAD");
+    const killedSync = () =>
+      spawnSync(process.execPath, [resolve("bin/pq.js"), "sync"], {
+        cwd: bob,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "queue-index-set" },
+      });
+    expect(killedSync().signal).toBe("SIGKILL");
+    expect(read(bob, "b.c")).toContain("two (ann tree)");
+    await ok(bob, "sync", "--abort");
+    expect([git(bob, "rev-parse", "HEAD"), git(bob, "status", "--porcelain", "--untracked-files=no")]).toEqual([head, ""]);
+    expect(read(bob, "b.c")).not.toContain("two (ann tree)");
+    expect(killedSync().signal).toBe("SIGKILL");
+    // (The merge was made by the killed run: this one completes it and pushes.)
+    expect((await ok(bob, "sync")).out).toContain("pushed (nothing to merge)");
+    expect(git(bob, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    git(bob, "stash", "pop", "-q");
+    expect(read(bob, "b.c")).toContain("fifteen (bob, not committed)\n");
+    editLine(bob, "b.c", 15, "bee 15");
+    await ok(bob, "push", "-a");
+    expect(read(bob, "b.c")).toContain("two (ann tree)\n");
+    for (const line of ["ten\n", "twelve (ann)\n", "twenty (bob)\n"]) expect(read(bob, "a.c")).toContain(line);
+    // The tree's only changes are the applied patch's: b.c came in as committed, and nothing is staged.
+    expect(git(bob, "status", "--porcelain", "--untracked-files=no")).toBe(" M a.c\n");
+    expect(execFileSync("git", ["--git-dir", remote, "show", "main:b.c"], { encoding: "latin1" })).toContain("two (ann tree)\n");
+    await ok(ann, "sync");
+    await ok(ann, "push", "-a");
+    expect(read(ann, "a.c")).toBe(read(bob, "a.c"));
+    // Both change p1's line 20 while a tree commit comes too: a conflict the sync cannot stop on, refused with nothing changed.
+    editLine(ann, "a.c", 20, "twenty (ann)");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "ann: p1 line 20");
+    await ok(ann, "pop", "-a");
+    editLine(ann, "b.c", 4, "four (ann tree)");
+    git(ann, "commit", "-qam", "ann's second tree change");
+    git(ann, "push", "-q", "origin", "main");
+    editLine(bob, "a.c", 20, "twenty (bob, again)");
+    await ok(bob, "refresh");
+    await ok(bob, "commit", "-m", "bob: p1 line 20 again");
+    await ok(bob, "pop", "-a");
+    const before = { head: git(bob, "rev-parse", "HEAD"), queue: read(bob, "queue/p1.patch"), b: read(bob, "b.c") };
+    const conflict = await pq(bob, "sync");
+    expect(conflict.code).toBe(6);
+    expect(conflict.err).toContain("and the remote brings tree changes too, which a stopped sync cannot hold: nothing was changed");
+    expect([git(bob, "rev-parse", "HEAD"), read(bob, "queue/p1.patch"), read(bob, "b.c")]).toEqual([before.head, before.queue, before.b]);
+    expect((await ok(bob, "status")).out).not.toContain("sync stopped");
+  });
 });
