@@ -529,7 +529,7 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
         conflicts.push({
           patch: dec.name,
           kind: "apply",
-          message: `${dec.name} changed on both sides, and ${which} does not apply over this tree (made on another upstream?): ours is kept; carry theirs over by hand (pq log -p ${operandWords(dec.name)} shows it)`,
+          message: `${dec.name} changed on both sides, and ${which} does not apply over this tree (made on another upstream?): ours is kept; carry theirs over by hand (pq log -p ${operandWords(dec.name)} shows it), or, if a colleague carried the queue onto a newer upstream than this tree's, pq sync --abort, git fetch, pq rebase, pq commit -m MESSAGE, then pq sync`,
           files: app.failures,
         });
       }

@@ -380,6 +380,18 @@ export function guardedCauseWords(
 ): string {
   const said = (entries: SeriesEntry[]) => entries.map((e) => `${e.name} (${e.guards.join(" ")})`).join(", ");
   const them = (entries: SeriesEntry[]) => (entries.length === 1 ? "it" : "them");
+  // Guarded by other guards too (t151 N2): said of the two selections, not of the one guard.
+  if (![...cause.needed, ...cause.inTheWay].every((e) => e.guards.every((g) => g.slice(1) === guard))) {
+    const general = [
+      ...(cause.needed.length ? [`it builds on ${said(cause.needed)}, which the selection it fails in leaves out`] : []),
+      ...(cause.inTheWay.length
+        ? [
+            `${said(cause.inTheWay)} ${cause.inTheWay.length === 1 ? "changes" : "change"} what it changes, and the selection it fails in applies ${them(cause.inTheWay)}`,
+          ]
+        : []),
+    ];
+    return `${general.join("; ")}: no one text of ${name} applies in every selection of guards, so fixing it for one breaks it for another`;
+  }
   const parts = [
     ...(cause.needed.length
       ? [

@@ -171,7 +171,9 @@ export function conflictAdvice(
       `where a file ${names("delete-change")} has was deleted on one side, rm it and pq refresh if deleted is right (pq goto the patch first), or keep it as the sync left it`,
     names("rename") &&
       `choose the name of the file ${names("rename")} moves (as the sync said: mv, pq add and pq refresh; or keep yours as it is)`,
-    names("apply") && `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh (or keep yours as it is)`,
+    // Keeping yours drops their change for everyone; where they carried the queue onto a newer upstream, that carries it back (t151 N3).
+    names("apply") &&
+      `carry theirs of ${names("apply")} over by hand (pq log -p NAME shows it) and pq refresh, or keep yours, which drops their change for everyone (if theirs was carried onto a newer upstream than this tree's: ${OTHER_UPSTREAM_WAY})`,
   ].filter(Boolean);
   return `${steps.join("; ")}; then pq sync --continue (or --abort)`;
 }

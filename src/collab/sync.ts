@@ -1407,13 +1407,26 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     .sort();
   const others = unselected.slice(0, MAX_GUARDS_TRIED);
   untried.push(...unselected.slice(MAX_GUARDS_TRIED));
-  const selections: { guards: string[]; extra?: string; none?: true }[] = [
+  const named = [...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.map((g) => g.slice(1))))]
+    .sort()
+    .slice(0, MAX_GUARDS_TRIED);
+  const candidates: { guards: string[]; extra?: string; none?: true; alone?: string }[] = [
     ...(appliedStackVouches(stack, mine, remote) ? [] : [{ guards }]),
     ...others.map((g) => ({ guards: [...guards, g], extra: g })),
-    // No guard selected, as ci and a colleague who selects none apply the queue: a selection of
-    // the pusher's own is no way past the check (t150 N8: selecting the guard pushed what broke them).
+    // No guard selected, as ci and a colleague who selects none apply the queue, and each guard
+    // alone, as a colleague who selects only it does: a selection of the pusher's own is no way
+    // past the check (t150 N8, t151 N1: selecting a guard pushed what broke them).
     ...(guards.length ? [{ guards: [] as string[], none: true as const }] : []),
+    ...named.map((g) => ({ guards: [g], alone: g })),
   ];
+  const seen = new Set([guards.join("\0")]);
+  const selections = candidates.filter((c, i) => {
+    const key = c.guards.join("\0");
+    if (i === 0 && key === guards.join("\0")) return true;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   if (!selections.length) return;
   const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
   const sims = new Map<string, TreeSim>();
@@ -1432,7 +1445,17 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     if (!broken) continue;
     // It applies in another of the selections (the tree's own counts, checked or not): a guarded
     // patch below it makes the difference, and no one text of it applies in both (t144 N3).
-    const alternatives = [{ guards }, ...selections].filter((other) => other.guards.join("\0") !== selection.guards.join("\0"));
+    // Every guard selected is one too: a patch that builds on patches of two guards applies only there (t151 N2).
+    const alternatives = [{ guards }, ...selections, { guards: named }].filter(
+      (other) => other.guards.join("\0") !== selection.guards.join("\0"),
+    );
+    /** Whether the patch, guarded so, would be applied only where it applies: in every selection tried. */
+    const guardedSoHolds = async (list: string[]) => {
+      for (const other of [selection, ...alternatives])
+        if (isPushable({ name: broken, guards: list }, other.guards) && (await simOf(other.guards)).runs.get(broken)?.ok !== true)
+          return false;
+      return true;
+    };
     for (const other of alternatives) {
       const cause = guardedCause(broken, { sim, guards: selection.guards }, { sim: await simOf(other.guards), guards: other.guards });
       // The guard that makes the difference: one of the two selections has it, and a differing patch names it.
@@ -1441,14 +1464,20 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
         ...other.guards.filter((g) => !selection.guards.includes(g)),
       ];
       const guard = cause && differ.find((g) => [...cause.needed, ...cause.inTheWay].some((e) => e.guards.some((eg) => eg.slice(1) === g)));
-      if (cause && guard) throw guardDependencyRefusal(sim.entries, broken, cause, guard, selection.guards.includes(guard));
+      if (cause && guard) {
+        const own = sim.entries.find((e) => e.name === broken)!;
+        const added = selection.guards.includes(guard) ? `-${guard}` : `+${guard}`;
+        const ownWay = !own.guards.includes(added) && (await guardedSoHolds([...own.guards, added]));
+        throw guardDependencyRefusal(sim.entries, broken, cause, guard, selection.guards.includes(guard), ownWay);
+      }
     }
     const run = sim.runs.get(broken)!;
     // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
     const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
     const below = pushable[pushable.indexOf(broken) - 1];
     // Popped first: with the guard selected, a patch below the applied top may be one to push (t144 N3: goto refused).
-    const select = selection.extra ? `pq select ${operandList(selection.guards)}, ` : selection.none ? "pq select --none, " : "";
+    const select =
+      selection.extra || selection.alone ? `pq select ${operandList(selection.guards)}, ` : selection.none ? "pq select --none, " : "";
     const reach = below
       ? `${select ? `pq pop -a, ${select}` : ""}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
       : `pq pop -a, ${select}then pq push --force ${operandWords(broken)}`;
@@ -1461,7 +1490,7 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
           : "a patch below it changed";
     throw new PqError(
       "apply-failed",
-      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : selection.none ? " with no guard selected" : ""}: nothing was pushed`,
+      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : selection.none ? " with no guard selected" : selection.alone ? ` when only the guard ${selection.alone} is selected` : ""}: nothing was pushed`,
       [
         ...run.failures.slice(0, 5),
         // A file that does not parse is fixed in the queue, not through a push that refuses it too (t146 N1).
@@ -1490,6 +1519,8 @@ function guardDependencyRefusal(
   cause: { needed: SeriesEntry[]; inTheWay: SeriesEntry[] },
   guard: string,
   failingHasGuard: boolean,
+  /** Whether guarding it with `guard` too keeps it out of every selection it does not apply in (see refuseNewlyBroken). */
+  ownGuardHolds: boolean,
 ): PqError {
   const own = entries.find((e) => e.name === broken)!;
   // Kept out where it fails: -g where the guard is selected, +g where it is not.
@@ -1500,28 +1531,24 @@ function guardDependencyRefusal(
     if (!list.length) return `pq guard ${operandWords(name)} --none`;
     return `pq guard ${operandWords(name)}${plus.length ? ` ${plus.join(" ")}` : ""}${minus.length ? ` -- ${minus.join(" ")}` : ""}`;
   };
-  // A second +guard would let it in under either guard (hg's rule), not under both: not offered then.
-  const ownWay = !own.guards.includes(added) && !(added.startsWith("+") && own.guards.some((g) => g.startsWith("+")));
-  // A patch it builds on can lose its guard; one in its way applied everywhere would break it everywhere.
+  // Offered only where it holds in every selection tried: a second +guard lets a patch in under
+  // either guard (hg's rule), not both, and one guard list cannot say "debug and trace" (t151 N2).
+  const theirs = [...cause.needed, ...cause.inTheWay];
+  const ownWay = ownGuardHolds;
+  // A patch it builds on can lose its guards (applied in every selection then); one in its way applied everywhere would break it everywhere.
   const needed = cause.needed;
   const ways = [
     ...(ownWay ? [`guard it as what it depends on is guarded: ${guardCommand(broken, [...own.guards, added])}`] : []),
     ...(needed.length
       ? [
-          `${ownWay ? "or " : ""}take the guard off ${needed.length === 1 ? "the patch" : "the patches"} it builds on: ${needed
-            .map((e) =>
-              guardCommand(
-                e.name,
-                e.guards.filter((g) => g.slice(1) !== guard),
-              ),
-            )
+          `${ownWay ? "or " : ""}take the guards off ${needed.length === 1 ? "the patch" : "the patches"} it builds on: ${needed
+            .map((e) => guardCommand(e.name, []))
             .join(", ")}`,
         ]
       : []),
   ];
   if (!ways.length)
     ways.push("change the guards so that it is applied only where what it depends on is (pq guard --list shows every patch's)");
-  const theirs = [...cause.needed, ...cause.inTheWay];
   return new PqError(
     "apply-failed",
     `${broken} does not apply in the queue you would push ${failingHasGuard ? `when the guard ${guard} is selected` : `without the guard ${guard}`}, and does ${failingHasGuard ? "without" : "with"} it: ${guardedCauseWords(broken, cause, guard, failingHasGuard)}; nothing was pushed`,

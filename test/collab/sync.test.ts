@@ -1625,7 +1625,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
       "on-30.patch does not apply in the queue you would push without the guard debug, and does with it: it builds on fix-30.patch (+debug), which only the guard debug brings in: no one text of on-30.patch applies both with and without debug",
     );
     expect(r.err).toContain("guard it as what it depends on is guarded: pq guard on-30.patch +debug");
-    expect(r.err).toContain("or take the guard off the patch it builds on: pq guard fix-30.patch --none");
+    expect(r.err).toContain("or take the guards off the patch it builds on: pq guard fix-30.patch --none");
     expect(remoteQueue(w.remote)).toEqual(before);
     // Selecting the guard is no way past it: a colleague with no guard selected would be broken (t150 N8).
     await ok(ann.tree, "select", "debug");
@@ -1648,12 +1648,50 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     );
     const way = /guard it as what it depends on is guarded: (pq guard on-30\.patch -- -debug)/.exec(other.err);
     expect(way, other.err).not.toBeNull();
-    expect(other.err).not.toContain("take the guard off");
+    expect(other.err).not.toContain("take the guards off");
     // Followed word for word, the queue goes out.
     await ok(ann.tree, "guard", "on-30.patch", "--", "-debug");
     await ok(ann.tree, "commit", "-m", "on-30 kept out under debug");
     await ok(ann.tree, "sync");
     expect(remoteQueue(w.remote).series).toContain("on-30.patch #-debug");
+  });
+
+  it("checks each guard alone too, and never offers one guard list for a patch that builds on patches of two guards (t151 N1, N2)", async () => {
+    // d1 (+debug) changes a.c line 30, d2 (+trace) line 36; both-on, unguarded, changes both lines again.
+    await ok(ann.tree, "new", "d1.patch", "-m", "debug");
+    editLine(ann.tree, "a.c", 30, "thirty debug");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "new", "d2.patch", "-m", "trace");
+    editLine(ann.tree, "a.c", 36, "thirty-six trace");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "new", "both-on.patch", "-m", "on both");
+    editLine(ann.tree, "a.c", 30, "thirty both");
+    editLine(ann.tree, "a.c", 36, "thirty-six both");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "three patches");
+    await ok(ann.tree, "sync");
+    await ok(ann.tree, "pop", "-a");
+    await ok(ann.tree, "guard", "d1.patch", "+debug");
+    await ok(ann.tree, "guard", "d2.patch", "+trace");
+    await ok(ann.tree, "commit", "-m", "guards");
+    const before = remoteQueue(w.remote);
+    // Whatever Ann selects, a colleague selecting one of the guards (or none) would be broken.
+    for (const selected of [["debug"], ["debug", "trace"], []]) {
+      await ok(ann.tree, "select", ...(selected.length ? selected : ["--none"]));
+      const r = await pq(ann.tree, "sync");
+      expect(r.code, selected.join(" ")).toBe(6);
+      expect(r.err).toContain("both-on.patch does not apply in the queue you would push");
+      expect(r.err).not.toContain("pq guard both-on.patch");
+      expect(remoteQueue(w.remote)).toEqual(before);
+    }
+    // The way that holds for every selection, word for word: the guards off what it builds on.
+    const r = await pq(ann.tree, "sync");
+    const way = /take the guards off the patches? it builds on: (.*)$/m.exec(r.err);
+    expect(way, r.err).not.toBeNull();
+    for (const command of way![1].split(", ")) await ok(ann.tree, ...command.split(" ").slice(1));
+    await ok(ann.tree, "commit", "-m", "unguarded");
+    const synced = await pq(ann.tree, "sync");
+    expect(synced.code, synced.err).toBe(0);
   });
 
   it("holds the tree lock from the fetch to the end: a refresh or a new patch meanwhile is refused, not lost", async () => {
