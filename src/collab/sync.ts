@@ -34,7 +34,7 @@ import { OTHER_UPSTREAM_WAY } from "./status.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
-import { gitBlobId, parsePatch } from "../patch/index.js";
+import { applyFilePatch, gitBlobId, parsePatch } from "../patch/index.js";
 import {
   guardedCause,
   guardedCauseWords,
@@ -304,18 +304,58 @@ async function madeOnAnotherUpstream(
       return [];
     }
   };
-  const touchedBelow = new Set(entries.slice(0, at).flatMap((e) => filesOf(e).flatMap((fp) => [fp.oldPath, fp.newPath])));
+  const below = entries.slice(0, at).map(filesOf);
+  /**
+   * The file as the version's patches below this one make it from `content` (the file's only,
+   * in series order), or null where one does not apply or moves the file: its blob is the one
+   * this patch's index line names when the patch was made over that content.
+   */
+  const throughBelow = (content: string, path: string): string | null => {
+    let text: string | null = content;
+    for (const files of below) {
+      for (const fp of files) {
+        if (fp.oldPath !== path && fp.newPath !== path) continue;
+        if (fp.oldPath !== fp.newPath) return null;
+        const r = applyFilePatch(text, fp, { fuzz: 0 });
+        if (!r.ok) return null;
+        text = r.content;
+      }
+    }
+    return text;
+  };
   for (const fp of filesOf(entries[at])) {
     const blob = fp.index?.oldBlob;
-    if (!blob || /^0+$/.test(blob) || fp.oldPath === null || touchedBelow.has(fp.oldPath)) continue;
-    const head = await headFile(fp.oldPath);
-    if (head === null || gitBlobId(head).startsWith(blob)) continue;
-    // A version HEAD's history has had: the colleague is on an older upstream, and this tree is the one ahead.
-    const older = await git
-      .run(["log", "-1", "--format=%H", `--find-object=${blob}`, "HEAD", "--", fp.oldPath])
-      .then((out) => out.trim() !== "")
-      .catch(() => false);
-    if (!older) return fp.oldPath;
+    if (!blob || /^0+$/.test(blob) || fp.oldPath === null || fp.oldPath !== fp.newPath) continue;
+    const path = fp.oldPath;
+    const head = await headFile(path);
+    if (head === null) continue;
+    const made = (content: string) => {
+      const pre = throughBelow(content, path);
+      return pre !== null && gitBlobId(pre).startsWith(blob);
+    };
+    // Made over this tree's version (through the patches below it): not another upstream.
+    if (made(head)) continue;
+    // Made over a version HEAD's history has had: the colleague is on an older upstream, and
+    // this tree is the one ahead. The commits that last changed the file, newest first (a patch
+    // above others has no blob git knows: the version is found by applying them: t151 N3).
+    const history = await git
+      .run(["log", "-n", "30", "--format=%H", "HEAD", "--", `:(top,literal)${path}`])
+      .then((out) => out.split("\n").filter(Boolean))
+      .catch(() => [] as string[]);
+    let older = false;
+    for (const commit of history) {
+      for (const rev of [commit, `${commit}^`]) {
+        // The blob as git stores it (the index lines' ids are of those bytes), not as a checkout writes it.
+        const id = await git.run(["rev-parse", "--verify", "--quiet", `${rev}:${path}`]).then(
+          (out) => out.trim(),
+          () => "",
+        );
+        const content = id ? await git.blob(id) : null;
+        if (content !== null && made(content)) older = true;
+      }
+      if (older) break;
+    }
+    if (!older) return path;
   }
   return null;
 }

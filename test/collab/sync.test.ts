@@ -210,6 +210,36 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(read(ann.tree, "a.c")).toBe(upstreamWithFive.replace("line 35\n", "thirty-five (bob)\n"));
   });
 
+  it("a newer upstream is told for a patch above others that change the same file too, and an older one is not (t151 N3)", async () => {
+    // p3 changes a.c line 20, above p1 (a.c line 5): its index line names a version no commit has.
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 20, "twenty (p3)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    editLine(w.base, "a.c", 19, "nineteen up");
+    editLine(w.base, "a.c", 21, "twenty-one up");
+    git(w.base, "commit", "-q", "-am", "upstream moves");
+    const carried = read(w.base, "a.c").replace("line 5\n", "five\n").replace("line 20\n", "twenty (p3)\n");
+    await rebaseOntoFetched(ann, carried);
+    await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
+    await ok(ann.tree, "sync");
+    await commitEditOf(bob, "p3.patch", { file: "a.c", line: 35, text: "thirty-five (bob)" }, "bob: p3");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code, r.err).toBe(6);
+    expect(r.err).toContain("p3.patch changed on both sides, and theirs starts from a version of a.c this tree's HEAD does not have");
+    // The other way round: Ann, on the newer upstream, meets Bob's change made on the older one: not told to rebase.
+    await ok(bob.tree, "sync", "--abort");
+    git(bob.queue, "push", "-q", "--force", "origin", "HEAD:main");
+    await commitEditOf(ann, "p3.patch", { file: "a.c", line: 38, text: "thirty-eight (ann)" }, "ann: p3");
+    const a = await pq(ann.tree, "sync");
+    expect(a.code, a.err).toBe(6);
+    expect(a.err).toContain("p3.patch changed on both sides, and theirs does not apply over this tree");
+    expect(a.err).not.toContain("this tree's HEAD does not have");
+  });
+
   it("a restack stopped by a patch that builds on one guarded off here names the guard, not an upstream move (t150 N1)", async () => {
     // Ann (with debug selected) puts dbg (+debug) and build-on over it below p2, and pushes it with plain git
     // (pq sync's own check refuses such a queue: build-on does not apply with no guard selected).
