@@ -6,6 +6,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { visible } from "../core/log-tail.js";
+import { operandWords } from "../core/shell-word.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -97,6 +98,12 @@ export async function checkVersions(
       );
       const first = blocking[0];
       lines.push(changesBelow(before, after, afterReport, first.state, typeof baseTree !== "string"));
+      // ci applies the queue with no guard selected: a patch that applies only with a guard its lower patch needs is said as that (t151 N4).
+      const patch = afterReport.states[first.state].patch;
+      if (patch) {
+        const dependency = await guardDependency(typeof baseTree === "string" ? baseTree : baseTree.after, after, patch);
+        if (dependency) lines.push(dependency);
+      }
       if (first.log)
         lines.push(
           `first failing log (state ${first.state}, ${first.backend}):`,
@@ -164,6 +171,38 @@ async function guardedBreak(
     };
   }
   return { refusal: null, untried };
+}
+
+/**
+ * Why a patch that does not apply with no guard selected (as ci applies the queue) applies with
+ * one of the series' guards: a guarded patch below it it builds on (see guardedCause), said with
+ * the ways out; null when no guard makes it apply.
+ */
+async function guardDependency(tree: string, version: QueueVersion, patch: string): Promise<string | null> {
+  const named = [...new Set(parseSeries(version.series, "the pushed").flatMap((e) => e.guards.map((g) => g.slice(1))))]
+    .sort()
+    .slice(0, MAX_GUARDS_TRIED);
+  if (!named.length) return null;
+  const files = async (path: string) => {
+    const full = resolve(tree, path);
+    return leadsOutside(relative(tree, full)) ? null : readText(full);
+  };
+  const plain = await simulateQueue(version, files, [], "the pushed");
+  for (const selected of [...named.map((g) => [g]), named]) {
+    const cause = guardedCause(
+      patch,
+      { sim: plain, guards: [] },
+      { sim: await simulateQueue(version, files, selected, "the pushed"), guards: selected },
+    );
+    if (!cause) continue;
+    const guard =
+      selected.find((g) => [...cause.needed, ...cause.inTheWay].some((e) => e.guards.some((eg) => eg.slice(1) === g))) ?? selected[0];
+    return [
+      `${patch} applies with the guard ${selected.join(" and ")} selected and not with none: ${guardedCauseWords(patch, cause, guard, false)}`,
+      `    guard it as what it builds on is guarded, where one guard list says it (pq guard NAME +GUARD), or take the guards off what it builds on (${cause.needed.map((e) => `pq guard ${operandWords(e.name)} --none`).join(", ") || "pq guard --list shows them"}); then pq commit and pq sync (pq sync checks each guard)`,
+    ].join("\n");
+  }
+  return null;
 }
 
 /**

@@ -328,6 +328,35 @@ describe("the gate: pq hook install and pq sync --check", () => {
   }, 60_000);
 });
 
+describe("the gate's refusal of a patch that builds on a guarded one (t151 N4)", () => {
+  it("says which guarded patch it builds on, and the ways out, where ci's plain run fails it", async () => {
+    const w = world();
+    try {
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "true");
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "dbg.patch", "-m", "debug");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five debug\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "new", "build-on.patch", "-m", "on debug");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("five debug\n", "five debug more\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "two");
+      await ok(ann.tree, "sync");
+      await ok(ann.tree, "guard", "dbg.patch", "+debug");
+      await ok(ann.tree, "commit", "-m", "guard dbg");
+      // Pushed with plain git (pq sync refuses it first): the gate says why.
+      const pushed = spawnSync("git", ["-C", ann.queue, "push", "origin", "HEAD:main"], { encoding: "utf8" });
+      expect(pushed.status).not.toBe(0);
+      expect(pushed.stderr).toContain(
+        "build-on.patch applies with the guard debug selected and not with none: it builds on dbg.patch (+debug), which only the guard debug brings in",
+      );
+      expect(pushed.stderr).toContain("pq guard dbg.patch --none");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 60_000);
+});
+
 describe("the gate's reading of a queue inside the tree's repository (--subdir)", () => {
   it("finds the queue under a directory whose name is not ASCII (t35 F2: it read as empty, and passed)", async () => {
     const { versionInGitDir } = await import("../../src/collab/gate.js");
