@@ -22,6 +22,7 @@ import { containedUpstream, mergePatch, patchIdsOf, upstreamCommitFor, addedInMo
 import { headerOf } from "./patch-text.js";
 import type { Stack } from "./stack.js";
 import { adoptRecords, pathMap, refuseDuringStoppedSyncMove, statePaths, type AppliedPatch } from "./state.js";
+import { isPushable } from "./series.js";
 import { planMoveBase } from "./rebase-base.js";
 import { backupFiles } from "./ops/context.js";
 import { gitOut, stagedChanges } from "./git-cli.js";
@@ -268,6 +269,20 @@ async function startRebase(stack: Stack, opts: { upstream?: string; onStep?: (s:
   if (rebaseInProgress(stack)) throw new PqError("refused", "a rebase is already in progress", ["pq rebase --continue after fixing and pq refresh, or pq rebase --abort"]);
   // A stopped sync's --abort would put the queue back under the rebase's stop (t150 N4): one at a time.
   refuseDuringStoppedSyncMove(stack.tree, "rebase");
+  // An applied patch the selected guards now leave out would be dropped from the stack by the
+  // rebase's push, which skips it (t151 N6: the rebase stopped half done on another command's refusal).
+  const selected = stack.selectedGuards();
+  const guardedOff = stack
+    .series()
+    .filter((e) => stack.applied().includes(e.name) && !isPushable(e, selected))
+    .map((e) => e.name);
+  if (guardedOff.length)
+    throw new PqError(
+      "refused",
+      `${guardedOff.join(", ")} ${guardedOff.length === 1 ? "is" : "are"} applied but guarded off by the selected guards: the rebase would leave ${guardedOff.length === 1 ? "it" : "them"} out; nothing was changed`,
+      ["pq select --reapply pops and pushes the stack as the guards say (or pq select the guard that keeps it on), then pq rebase"],
+      { patches: guardedOff },
+    );
   const git = await requireGit(stack);
   if (stagedChanges(stack.tree)) throw new PqError("dirty", "the git index has staged changes", ["commit or unstage them first (git restore --staged -- :/ unstages them all; the work tree keeps them)"]);
   const status = await stack.status();

@@ -903,3 +903,26 @@ describe("a rebase whose push is a remembered run (t149 N4)", () => {
     expect((await pq(dir, "refresh")).code).toBe(0);
   });
 });
+
+describe("pq rebase with an applied patch now guarded off (t151 N6)", () => {
+  it("is refused before anything changes, naming the patch and pq select --reapply, which the rebase then follows", async () => {
+    const dir = await stackWithUpstream({ "a.txt": Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join("") });
+    for (const [name, line] of [["A", 5], ["B", 15], ["C", 25]] as const) {
+      await pq(dir, "new", name);
+      write(dir, "a.txt", read(dir, "a.txt").replace(`line ${line}\n`, `line ${line} ${name}\n`));
+      await pq(dir, "refresh");
+    }
+    upstreamCommit(dir, "up", { "other.txt": "upstream\n" });
+    await pq(dir, "guard", "B", "+x");
+    const before = { files: snapshot(dir), head: git(dir, "rev-parse", "HEAD") };
+    const r = await pq(dir, "rebase", "upstream");
+    expect(r.code).toBe(12);
+    expect(r.err).toContain("B is applied but guarded off by the selected guards: the rebase would leave it out; nothing was changed");
+    expect({ files: snapshot(dir), head: git(dir, "rev-parse", "HEAD") }).toEqual(before);
+    expect((await pq(dir, "select", "--reapply")).code).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("A\nC\n");
+    const rebased = await pq(dir, "rebase", "upstream");
+    expect(rebased.code, rebased.err).toBe(0);
+    expect((await pq(dir, "applied")).out).toBe("A\nC\n");
+  });
+});
