@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
@@ -820,7 +820,7 @@ describe("undo's refusals and their ways out (t149 N1-N3)", () => {
     write(dir, "a.txt", read(dir, "a.txt").replace("line 30\n", "line 30 edited\n"));
     const undo = await pq(dir, "undo");
     expect(undo.code).toBe(5);
-    expect(undo.err).toContain("(git diff shows the tree's edits: no patch is applied)");
+    expect(undo.err).toContain("(git status and git diff show the tree's edits: no patch is applied)");
     expect(git(dir, "diff")).toContain("+line 30 edited");
   });
 
@@ -861,5 +861,23 @@ describe("undo's refusals and their ways out (t149 N1-N3)", () => {
     expect(undo.err).toContain("put the line back in the series where it was, then pq undo again");
     write(dir, "patches/series", "A\nB\n");
     expect((await pq(dir, "undo")).code).toBe(0);
+  });
+
+  it("does not say the file is there when it was moved away by hand (t151 N5)", async () => {
+    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+    dirs.push(dir);
+    await pq(dir, "init");
+    await pq(dir, "new", "A");
+    write(dir, "a.txt", read(dir, "a.txt") + "a\n");
+    await pq(dir, "refresh");
+    await pq(dir, "new", "B");
+    write(dir, "b.txt", read(dir, "b.txt") + "b\n");
+    await pq(dir, "refresh");
+    renameSync(join(dir, "patches/B"), join(dir, "patches/B2"));
+    write(dir, "patches/series", "A\nB2\n");
+    const undo = await pq(dir, "undo", "--force");
+    expect(undo.code).toBe(12);
+    expect(undo.err).not.toContain("the file is there");
+    expect(undo.err).toContain("B is no longer in the queue");
   });
 });

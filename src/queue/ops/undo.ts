@@ -336,7 +336,7 @@ export async function planUndo(
         // Not "pq refresh first": a refresh is an operation too, and the next undo would take it back.
         [
           ...(savedAside ? [`the undo that took it back saved what the refresh had taken in ${savedAside}: pq redo --force puts it back`] : []),
-          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? (tx.state.applied.length ? " (pq diff -z shows the tree's edits)" : " (git diff shows the tree's edits: no patch is applied)") : ""}${queueDirty.length ? `; a queue file changed since (by hand, or by another tree's pq on the same queue directory) is in the queue directory as it is now (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
+          `pq ${direction} --force copies the changed files to .pq/backups before it overwrites them${dirty.length ? (tx.state.applied.length ? " (pq diff -z shows the tree's edits)" : " (git status and git diff show the tree's edits: no patch is applied)") : ""}${queueDirty.length ? `; a queue file changed since (by hand, or by another tree's pq on the same queue directory) is in the queue directory as it is now (pq show NAME shows one the series names)` : ""}; or take the edits back out first`,
         ],
         { files: dirty, queueFiles: queueDirty.map(([p]) => p) },
       );
@@ -415,10 +415,8 @@ export async function planUndo(
     })
     .map((record) => record.name);
   // Only the series line gone (a hand edit), the file still there: said as that, with the way back (t149 N3).
-  const unlisted = gone.filter((name) => {
-    const finalId = queueFinal.get(name);
-    return finalId !== undefined ? finalId !== null : existsSync(`${ctx.queueDir}/${name}`);
-  });
+  // (The file on disk, not the version the undo would write: one moved away by hand is not there: t151 N5.)
+  const unlisted = gone.filter((name) => existsSync(`${ctx.queueDir}/${name}`));
   if (unlisted.length && unlisted.length === gone.length) {
     throw new PqError(
       "refused",
