@@ -171,18 +171,20 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
     await ok(ann, "sync");
     const bob = await clone("Bob Example");
     await ok(bob, "push", "-a");
-    // Ann changes p1 and pushes a tree change under nothing of the queue's, as the sync's refusal says.
-    editLine(ann, "a.c", 12, "twelve (ann)");
-    await ok(ann, "refresh");
-    await ok(ann, "commit", "-m", "ann: p1");
-    await ok(ann, "pop", "-a");
-    editLine(ann, "b.c", 2, "two (ann tree)");
-    git(ann, "commit", "-qam", "ann's tree change");
-    git(ann, "push", "-q", "origin", "main");
-    // Bob changes p1 elsewhere and syncs.
-    editLine(bob, "a.c", 20, "twenty (bob)");
-    await ok(bob, "refresh");
-    await ok(bob, "commit", "-m", "bob: p1");
+    /** Ann changes p1 and pushes a tree change under nothing of the queue's, as the sync's refusal says; Bob changes p1 too. */
+    const bothChangeP1WithATreeChange = async (ann20: number, annText: string, bLine: number, bText: string, bob20Text: string) => {
+      editLine(ann, "a.c", ann20, annText);
+      await ok(ann, "refresh");
+      await ok(ann, "commit", "-m", `ann: p1 line ${ann20}`);
+      await ok(ann, "pop", "-a");
+      editLine(ann, "b.c", bLine, bText);
+      git(ann, "commit", "-qam", "ann's tree change");
+      git(ann, "push", "-q", "origin", "main");
+      editLine(bob, "a.c", 20, bob20Text);
+      await ok(bob, "refresh");
+      await ok(bob, "commit", "-m", "bob: p1 line 20");
+    };
+    await bothChangeP1WithATreeChange(12, "twelve (ann)", 2, "two (ann tree)", "twenty (bob)");
     const refused = await pq(bob, "sync");
     expect(refused.code).toBe(12);
     expect(refused.err).toContain("the remote branch also changes files outside the queue (b.c)");
@@ -229,16 +231,7 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
     await ok(ann, "push", "-a");
     expect(read(ann, "a.c")).toBe(read(bob, "a.c"));
     // Both change p1's line 20 while a tree commit comes too: a conflict the sync cannot stop on, refused with nothing changed.
-    editLine(ann, "a.c", 20, "twenty (ann)");
-    await ok(ann, "refresh");
-    await ok(ann, "commit", "-m", "ann: p1 line 20");
-    await ok(ann, "pop", "-a");
-    editLine(ann, "b.c", 4, "four (ann tree)");
-    git(ann, "commit", "-qam", "ann's second tree change");
-    git(ann, "push", "-q", "origin", "main");
-    editLine(bob, "a.c", 20, "twenty (bob, again)");
-    await ok(bob, "refresh");
-    await ok(bob, "commit", "-m", "bob: p1 line 20 again");
+    await bothChangeP1WithATreeChange(20, "twenty (ann)", 4, "four (ann tree)", "twenty (bob, again)");
     await ok(bob, "pop", "-a");
     const before = { head: git(bob, "rev-parse", "HEAD"), queue: read(bob, "queue/p1.patch"), b: read(bob, "b.c") };
     const conflict = await pq(bob, "sync");

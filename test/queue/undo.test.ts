@@ -808,6 +808,19 @@ describe("pq oplog's listing of a message with a line break (t128 N2)", () => {
   });
 });
 
+/** A tree with A (a.txt) and B (b.txt) applied, B refreshed last. */
+async function twoAppliedPatches(): Promise<string> {
+  const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
+  dirs.push(dir);
+  await pq(dir, "init");
+  for (const [name, file] of [["A", "a.txt"], ["B", "b.txt"]]) {
+    await pq(dir, "new", name);
+    write(dir, file, read(dir, file) + `${name.toLowerCase()}\n`);
+    await pq(dir, "refresh");
+  }
+  return dir;
+}
+
 describe("undo's refusals and their ways out (t149 N1-N3)", () => {
   it("names git diff for the edits when no patch is applied (pq diff -z refuses then)", async () => {
     const dir = makeRepo({ "a.txt": lines(40) });
@@ -845,15 +858,7 @@ describe("undo's refusals and their ways out (t149 N1-N3)", () => {
   });
 
   it("says an applied patch's series line is gone (its file is there), and putting it back lets the undo go on", async () => {
-    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
-    dirs.push(dir);
-    await pq(dir, "init");
-    await pq(dir, "new", "A");
-    write(dir, "a.txt", read(dir, "a.txt") + "a\n");
-    await pq(dir, "refresh");
-    await pq(dir, "new", "B");
-    write(dir, "b.txt", read(dir, "b.txt") + "b\n");
-    await pq(dir, "refresh");
+    const dir = await twoAppliedPatches();
     write(dir, "patches/series", "A\n");
     const undo = await pq(dir, "undo");
     expect(undo.code).toBe(12);
@@ -864,15 +869,7 @@ describe("undo's refusals and their ways out (t149 N1-N3)", () => {
   });
 
   it("does not say the file is there when it was moved away by hand (t151 N5)", async () => {
-    const dir = makeRepo({ "a.txt": lines(10), "b.txt": lines(10, "b") });
-    dirs.push(dir);
-    await pq(dir, "init");
-    await pq(dir, "new", "A");
-    write(dir, "a.txt", read(dir, "a.txt") + "a\n");
-    await pq(dir, "refresh");
-    await pq(dir, "new", "B");
-    write(dir, "b.txt", read(dir, "b.txt") + "b\n");
-    await pq(dir, "refresh");
+    const dir = await twoAppliedPatches();
     renameSync(join(dir, "patches/B"), join(dir, "patches/B2"));
     write(dir, "patches/series", "A\nB2\n");
     const undo = await pq(dir, "undo", "--force");
