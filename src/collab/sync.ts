@@ -281,10 +281,11 @@ async function commitVersion(
 }
 
 /**
- * The file a version's patch starts from a version of that this tree's HEAD does not have and
- * never had (a newer upstream's), where the patch is the first of the version's series to change
- * it (so its index line names the upstream's blob), or null: every such file is HEAD's or one of
- * its history's (an older upstream's, which the colleague follows), or the patch names no blobs.
+ * A file a version's patch was made over another version of than this tree gives it, and than
+ * any version HEAD's recent history had (a newer upstream's), or null. The version it was made
+ * over is told by its index line's blob: the file as the version's patches below it make it,
+ * from HEAD's file or from a file HEAD's history had (an older upstream's, which the colleague
+ * follows), is that blob. A patch that names no blobs (a plain diff) tells nothing.
  */
 async function madeOnAnotherUpstream(
   stack: Stack,
@@ -383,8 +384,6 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   if (git && (await git.stagedChanges())) {
     for (const path of await git.stagedPaths()) if (!ofAppliedStack.has(path)) staged.add(path);
   }
-  // Files of the applied patches: a file one of them creates is the stack's, not in the way.
-  const stackFiles = ofAppliedStack;
   const pushable = parseSeries(next.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
   const position = new Map(pushable.map((e, i) => [e.name, i]));
   const highest = Math.max(-1, ...applied.map((name) => position.get(name) ?? -1));
@@ -403,7 +402,8 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
       continue; // refused as a damaged patch elsewhere
     }
     // A file of yours (untracked) where the patch creates one: its push would stop there too (collab-8 C10).
-    const inTheWay = created.filter((p) => !stackFiles.has(p) && existsSync(join(stack.tree, p)));
+    // Files of the applied patches: a file one of them creates is the stack's, not in the way.
+    const inTheWay = created.filter((p) => !ofAppliedStack.has(p) && existsSync(join(stack.tree, p)));
     if (inTheWay.length) {
       throw new PqError(
         "dirty",
