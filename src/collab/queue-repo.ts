@@ -498,7 +498,8 @@ export class QueueRepo {
   /** Paths outside the queue directory that differ between two commits (in-tree queues only). */
   async changesOutsideQueue(a: string, b: string): Promise<string[]> {
     if (this.kind === "own") return [];
-    const out = await this.run(["diff", "--name-only", "-z", a, b, "--", ":/", `:(exclude,top)${this.prefix}`]);
+    // --no-renames: a moved file is its old path and its new one (a sync taking them in deletes the one, writes the other).
+    const out = await this.run(["diff", "--name-only", "--no-renames", "-z", a, b, "--", ":/", `:(exclude,top)${this.prefix}`]);
     return out.split("\0").filter(Boolean);
   }
 }
