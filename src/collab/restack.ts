@@ -42,6 +42,8 @@ export interface RestackReport {
     name: string;
     why: "not-in-series" | "finished" | "renamed" | "guarded" | "made-meanwhile";
     now?: string;
+    /** not-in-series: a patch new in the series, applied where it was (renamed and changed there?). */
+    inItsPlace?: string;
     finished?: Finished;
   }[];
 }
@@ -200,7 +202,17 @@ export async function restack(
   }
   report.top = stack.top();
   const hashOf = new Map(applied.map((r) => [r.name, r.hash]));
-  const left = leftBehind(report.popped, hashOf, stack.applied(), entries, pushable, next, opts.renamed ?? {}, opts.finished ?? {});
+  const left = leftBehind(
+    report.popped,
+    hashOf,
+    stack.applied(),
+    entries,
+    pushable,
+    next,
+    opts.renamed ?? {},
+    opts.finished ?? {},
+    applied.map((r) => r.name),
+  );
   if (left.length) report.left = left;
   return report;
 }
@@ -215,6 +227,8 @@ function leftBehind(
   next: QueueVersion,
   renamed: Record<string, string>,
   finished: Record<string, Finished>,
+  /** The stack's patches before, in order. */
+  wasApplied: string[],
 ): NonNullable<RestackReport["left"]> {
   const applied = new Set(appliedNow);
   const listed = new Set(entries.map((e) => e.name));
@@ -231,8 +245,16 @@ function leftBehind(
     const now = renamed[name] ?? (hash !== undefined ? nameOfText.get(hash) : undefined);
     if ((now === undefined || !listed.has(now)) && Object.hasOwn(finished, name))
       left.push({ name, why: "finished", finished: finished[name] });
-    else if (now === undefined || !listed.has(now)) left.push({ name, why: "not-in-series" });
-    else if (!applied.has(now)) left.push({ name, why: "renamed", now });
+    else if (now === undefined || !listed.has(now)) {
+      // A patch new in the series applied in its place: most likely the same patch renamed and
+      // changed there, whose changes did not leave the tree (t144 N5).
+      const inItsPlace = appliedNow[wasApplied.indexOf(name)];
+      left.push(
+        inItsPlace !== undefined && !wasApplied.includes(inItsPlace)
+          ? { name, why: "not-in-series", inItsPlace }
+          : { name, why: "not-in-series" },
+      );
+    } else if (!applied.has(now)) left.push({ name, why: "renamed", now });
   }
   return left;
 }

@@ -384,6 +384,19 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect((await ok(ann.tree, "status")).out).not.toContain("tmp-");
   });
 
+  it("says a patch renamed and changed there is applied in its place, not that its changes left the tree (t144 N5)", async () => {
+    await commitEditOf(bob, "p1.patch", { file: "a.c", line: 7, text: "seven (bob)" }, "bob: p1");
+    await ok(bob.tree, "rename", "p1.patch", "p1-fixed.patch");
+    await ok(bob.tree, "commit", "-m", "p1 renamed");
+    await ok(bob.tree, "sync");
+    const r = await ok(ann.tree, "sync");
+    expect(r.out).toContain(
+      "p1.patch, applied here, is no longer in the queue's series; p1-fixed.patch, new there, is applied in its place (the same patch renamed and changed there?)",
+    );
+    expect(r.out).not.toContain("its changes left the tree");
+    expect(read(ann.tree, "a.c")).toContain("seven (bob)\n");
+  });
+
   it("names the applied patches a sync takes out of the stack: deleted, renamed or guarded off there", async () => {
     // Ann: p1 renamed, p2 guarded off; Bob has both applied.
     await ok(ann.tree, "pop", "-a");

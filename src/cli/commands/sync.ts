@@ -24,6 +24,12 @@ function printRestack(io: CliIO, r: RestackReport | undefined): void {
       );
       continue;
     }
+    if (l.why === "not-in-series" && l.inItsPlace) {
+      io.out(
+        `${l.name}, applied here, is no longer in the queue's series; ${l.inItsPlace}, new there, is applied in its place (the same patch renamed and changed there?): pq log -p ${operandWords(l.inItsPlace)} shows it`,
+      );
+      continue;
+    }
     const why =
       l.why === "renamed"
         ? `was renamed ${l.now} in the queue, and the stack did not go back up to it`
