@@ -460,37 +460,77 @@ export class QueueRepo {
   /**
    * Moves the files outside the queue directory (an in-tree queue's tree) from `from`'s versions
    * to `to`'s, in git's index and the work tree, as a checkout of `to` would: a sync that takes
-   * a colleague's tree commits in with their queue. Refused, with nothing written, where one of
-   * them differs from `from` in the work tree (an edit, an untracked file `to` would add); done
-   * already (a sync completed after a kill), it does nothing. `checkOnly`: the refusal alone.
+   * a colleague's tree commits in with their queue. Each file is taken as it is: at `to`'s
+   * version already (a sync cut short part way: t152 N6), left; at `from`'s, moved; anything
+   * else (an edit of yours, an untracked or ignored file where `to` adds one) refuses the whole
+   * move before anything is written. `checkOnly`: the refusal alone.
    */
   async moveOutsideFiles(from: string, to: string, opts: { checkOnly?: boolean } = {}): Promise<void> {
     const paths = await this.changesOutsideQueue(from, to);
     if (!paths.length) return;
-    const specs = paths.map((p) => `:(top,literal)${p}`);
-    // Exit statuses, which simple-git does not report for a status 1 with no output.
-    const quiet = (args: string[]) => childProcess().spawnSync("git", args, { cwd: this.git.rootDir, stdio: "ignore" }).status === 0;
-    const at = (rev: string) =>
-      quiet(["diff", "--quiet", rev, "--", ...specs]) && quiet(["diff", "--cached", "--quiet", rev, "--", ...specs]);
-    if (at(to)) return;
-    const untracked = (await this.run(["ls-files", "-z", "--others", "--", ...specs])).split("\0").filter(Boolean);
-    if (!at(from) || untracked.length) {
-      const changed = (await this.run(["diff", "--name-only", "-z", from, "--", ...specs])).split("\0").filter(Boolean);
-      const files = [...new Set([...changed, ...untracked])];
+    const top = this.git.rootDir;
+    // Run at the tree's top with the paths as they are (simple-git runs in the queue directory, and
+    // ls-tree takes no pathspec magic): top-relative names in, top-relative names out.
+    const listed = (args: string[]) =>
+      new Set(
+        String(
+          childProcess().spawnSync("git", ["--literal-pathspecs", ...args, "--", ...paths], {
+            cwd: top,
+            encoding: "latin1",
+            maxBuffer: 1 << 30,
+          }).stdout ?? "",
+        )
+          .split("\0")
+          .filter(Boolean),
+      );
+    const inTree = (rev: string) => listed(["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev]);
+    const [inFrom, inTo] = [inTree(from), inTree(to)];
+    const offFrom = new Set([
+      ...listed(["diff", "--name-only", "--no-renames", "-z", from]),
+      ...listed(["diff", "--cached", "--name-only", "--no-renames", "-z", from]),
+    ]);
+    const offTo = new Set([
+      ...listed(["diff", "--name-only", "--no-renames", "-z", to]),
+      ...listed(["diff", "--cached", "--name-only", "--no-renames", "-z", to]),
+    ]);
+    // Files git does not track (untracked or ignored) on a path: none is at a version that lacks the path.
+    const untracked = listed(["ls-files", "-z", "--full-name", "--others"]);
+    const ignored = listed(["ls-files", "-z", "--full-name", "--others", "--ignored", "--exclude-standard"]);
+    const onDisk = (p: string) => existsSync(join(top, p)) || lstatSync(join(top, p), { throwIfNoEntry: false }) !== undefined;
+    const at = (p: string, inRev: Set<string>, off: Set<string>) =>
+      inRev.has(p) ? !off.has(p) : !untracked.has(p) && !onDisk(p) && !off.has(p);
+    const toMove = paths.filter((p) => !at(p, inTo, offTo));
+    const blocked = toMove.filter((p) => !at(p, inFrom, offFrom));
+    if (blocked.length) {
+      // An edit of a tracked file goes through git stash and back; a file git does not track where
+      // they add one (ignored too, which git stash -u leaves) cannot come back over theirs (t152 N3).
+      const notTracked = blocked.filter((p) => untracked.has(p));
+      const edited = blocked.filter((p) => !untracked.has(p));
+      const list = (files: string[]) => `${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}`;
       throw new PqError(
         "dirty",
-        `${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""}, which the remote's tree commits change, ${files.length === 1 ? "has" : "have"} changes of yours (or ${files.length === 1 ? "is an untracked file" : "are untracked files"} where they add one): nothing was changed`,
-        ["set them aside: git stash -u, pq sync, then git stash pop"],
-        { files },
+        `the remote's tree commits change files you have changes in: ${[
+          ...(edited.length ? [`${list(edited)} (edited)`] : []),
+          ...(notTracked.length
+            ? [
+                `${list(notTracked)} (${notTracked.some((p) => ignored.has(p)) ? "files git does not track or ignores" : "files git does not track"}, where they add one)`,
+              ]
+            : []),
+        ].join("; ")}: nothing was changed`,
+        [
+          ...(edited.length ? [`set the edits aside: git stash, pq sync, then git stash pop`] : []),
+          ...(notTracked.length
+            ? [
+                `move ${notTracked.length === 1 ? "that file" : "those files"} out of the tree, pq sync, then compare yours with what came in`,
+              ]
+            : []),
+        ],
+        { files: blocked },
       );
     }
-    if (opts.checkOnly) return;
-    // (ls-tree takes plain paths from the top with --full-tree, not pathspec magic.)
-    const present = new Set(
-      (await this.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", to, "--", ...paths])).split("\0").filter(Boolean),
-    );
-    const kept = paths.filter((p) => present.has(p));
-    const gone = paths.filter((p) => !present.has(p));
+    if (opts.checkOnly || !toMove.length) return;
+    const kept = toMove.filter((p) => inTo.has(p));
+    const gone = toMove.filter((p) => !inTo.has(p));
     if (kept.length) await this.run(["checkout", to, "--", ...kept.map((p) => `:(top,literal)${p}`)]);
     if (gone.length) await this.run(["rm", "-q", "-f", "--ignore-unmatch", "--", ...gone.map((p) => `:(top,literal)${p}`)]);
   }

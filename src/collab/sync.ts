@@ -852,13 +852,20 @@ async function loop(
         }
         notes.push(...merged.notes);
         if (merged.conflicts.length && base.withTree) {
+          // An earlier round's merge (its push lost a race) is taken back first, as an abort would (t152 N8).
+          if (base.syncStart) {
+            saveSyncState(stack.tree, { ...base, phase: "conflicts", conflicts: [] });
+            await abortOnce(stack);
+          }
           // A stop would leave the tree on this side's files and the queue on the merge's: said before anything is written.
           throw new PqError(
             "conflict",
             `the merge has ${merged.conflicts.length} conflict(s) (${[...new Set(merged.conflicts.map((c) => c.patch))].join(", ")}), and the remote brings tree changes too, which a stopped sync cannot hold: nothing was changed`,
             [
-              ...merged.conflicts.map((c) => c.message),
-              `to take theirs and carry yours over by hand: git branch mine, git reset --hard ${up.remote}/${up.branch} (your queue stays on the branch mine: git show mine:${qr.prefix}NAME), then pq push -a, make your change again, pq refresh, pq commit and pq sync`,
+              // The patches and files, not the conflicts' own words: those describe a stop, which did not happen (t152 N5).
+              `conflicted: ${[...new Set(merged.conflicts.map((c) => `${c.patch}${c.files?.length && c.kind === "content" ? ` (${c.files.join(", ")})` : ""}`))].join(", ")}`,
+              // --keep: uncommitted edits in files the reset does not change stay; one it would change refuses it (t152 N5: --hard lost them).
+              `to take theirs and carry yours over by hand: git branch mine, git reset --keep ${up.remote}/${up.branch} (your queue stays on the branch mine: git show mine:${qr.prefix}NAME), then pq push -a, make your change again, pq refresh, pq commit and pq sync`,
             ],
             { patches: merged.conflicts.map((c) => c.patch) },
           );
@@ -1324,8 +1331,11 @@ async function abortOnce(stack: Stack): Promise<RestackReport> {
   } finally {
     stack.takingBack = null;
   }
-  // Files beside the queue an interrupted move to the merge took in go back too (see SyncState.withTree).
-  if (state.withTree && state.target && startHead) await qr.moveOutsideFiles(state.target, startHead);
+  // Files beside the queue a move to the merge took in go back too (see SyncState.withTree): from
+  // this round's target to where the round started, then from there to where the sync started (an
+  // earlier round's merge took them in: t152 N7). Each file is moved only from the versions named.
+  if (state.withTree && state.target && state.origHead) await qr.moveOutsideFiles(state.target, state.origHead);
+  if (state.syncStart && state.origHead && startHead) await qr.moveOutsideFiles(state.origHead, startHead);
   if (startHead && (await qr.head()) !== startHead) await qr.moveHead(startHead, null);
   else await qr.run(["reset", "-q", "HEAD", "--", "."]);
   clearSyncState(stack.tree);

@@ -196,10 +196,10 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
     editLine(bob, "b.c", 15, "fifteen (bob, not committed)");
     const inTheWay = await pq(bob, "sync");
     expect(inTheWay.code).toBe(5);
-    expect(inTheWay.err).toContain("b.c, which the remote's tree commits change, has changes of yours");
-    expect(inTheWay.err).toContain("set them aside: git stash -u, pq sync, then git stash pop");
+    expect(inTheWay.err).toContain("the remote's tree commits change files you have changes in: b.c (edited)");
+    expect(inTheWay.err).toContain("set the edits aside: git stash, pq sync, then git stash pop");
     expect(read(bob, "b.c")).not.toContain("two (ann tree)");
-    git(bob, "stash", "-q", "-u");
+    git(bob, "stash", "-q");
     // Killed as it moves the queue's branch (the tree's files moved already): --abort puts b.c back with the queue,
     // and a sync after another such kill completes it.
     const head = git(bob, "rev-parse", "HEAD");
@@ -239,5 +239,14 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
     expect(conflict.err).toContain("and the remote brings tree changes too, which a stopped sync cannot hold: nothing was changed");
     expect([git(bob, "rev-parse", "HEAD"), read(bob, "queue/p1.patch"), read(bob, "b.c")]).toEqual([before.head, before.queue, before.b]);
     expect((await ok(bob, "status")).out).not.toContain("sync stopped");
+    expect(conflict.err).toContain("conflicted: p1");
+    expect(conflict.err).not.toContain("kept with conflict markers");
+    // Its way, word for word, keeps an uncommitted edit in a file the remote's commits leave alone (t152 N5).
+    editLine(bob, "a.c", 38, "thirty-eight (bob, not committed)");
+    const way = /(git branch mine), (git reset --keep \S+) \(/.exec(conflict.err);
+    expect(way, conflict.err).not.toBeNull();
+    for (const command of [way![1], way![2]]) git(bob, ...command.split(" ").slice(1));
+    expect(read(bob, "a.c")).toContain("thirty-eight (bob, not committed)\n");
+    expect(read(bob, "b.c")).toContain("four (ann tree)\n");
   });
 });
