@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 import { BASE_FILES, editLine, join_, ok, setIdentity, world } from "./shared-helpers.js";
+import { Stack } from "../../src/queue/stack.js";
+import { sync } from "../../src/collab/sync.js";
 
 let root: string;
 beforeAll(() => {
@@ -145,24 +147,30 @@ describe("a queue inside the tree's repository, cloned with core.autocrlf=true (
     });
 });
 
+/** A project whose queue/ is committed in its own repository (empty), its bare remote, and a way to clone it as a contributor. */
+function projectWithAnEmptyQueue(name: string) {
+  const dir = join(root, name);
+  const origin = join(dir, "project");
+  execFileSync("git", ["init", "-q", "-b", "main", origin]);
+  for (const [p, c] of Object.entries(BASE_FILES)) write(origin, p, c);
+  write(origin, "queue/series", "");
+  git(origin, "add", "-A");
+  git(origin, "commit", "-q", "-m", "project with an empty queue");
+  const remote = join(dir, "project.git");
+  execFileSync("git", ["clone", "-q", "--bare", origin, remote]);
+  const clone = async (who: string) => {
+    const tree = join(dir, who.split(" ")[0]);
+    execFileSync("git", ["clone", "-q", remote, tree]);
+    setIdentity(tree, who, `${who.split(" ")[0].toLowerCase()}@example.org`);
+    await ok(tree, "init", "--queue", "queue");
+    return tree;
+  };
+  return { remote, clone };
+}
+
 describe("an in-tree queue changed on both sides while the remote also brings tree commits (t144 N9, t150 N5)", () => {
   it("is synced with nothing applied: the remote's tree changes come in with its queue, merged patch by patch", async () => {
-    const dir = join(root, "both");
-    const origin = join(dir, "project");
-    execFileSync("git", ["init", "-q", "-b", "main", origin]);
-    for (const [p, c] of Object.entries(BASE_FILES)) write(origin, p, c);
-    write(origin, "queue/series", "");
-    git(origin, "add", "-A");
-    git(origin, "commit", "-q", "-m", "project with an empty queue");
-    const remote = join(dir, "project.git");
-    execFileSync("git", ["clone", "-q", "--bare", origin, remote]);
-    const clone = async (name: string) => {
-      const tree = join(dir, name.split(" ")[0]);
-      execFileSync("git", ["clone", "-q", remote, tree]);
-      setIdentity(tree, name, `${name.split(" ")[0].toLowerCase()}@example.org`);
-      await ok(tree, "init", "--queue", "queue");
-      return tree;
-    };
+    const { remote, clone } = projectWithAnEmptyQueue("both");
     const ann = await clone("Ann Example");
     await ok(ann, "new", "p1.patch", "-m", "p1");
     editLine(ann, "a.c", 10, "ten");
@@ -248,5 +256,51 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
     for (const command of [way![1], way![2]]) git(bob, ...command.split(" ").slice(1));
     expect(read(bob, "a.c")).toContain("thirty-eight (bob, not committed)\n");
     expect(read(bob, "b.c")).toContain("four (ann tree)\n");
+  });
+
+  it("--abort after a first round that took tree commits in and lost its push race puts those files back too (t152 N7)", async () => {
+    const { clone } = projectWithAnEmptyQueue("race");
+    const ann = await clone("Ann Example");
+    await ok(ann, "new", "p1.patch", "-m", "p1");
+    editLine(ann, "a.c", 10, "ten");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "p1");
+    await ok(ann, "sync");
+    const [bob, carl] = [await clone("Bob Example"), await clone("Carl Example")];
+    // Ann: p1 changed and a tree commit; Carl: p1's line 35 his way (not pushed yet); Bob: p1's line 35 his way.
+    editLine(ann, "a.c", 2, "two (ann)");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "ann: p1");
+    await ok(ann, "pop", "-a");
+    editLine(ann, "b.c", 10, "ten (ann tree)");
+    git(ann, "commit", "-qam", "ann's tree change");
+    git(ann, "push", "-q", "origin", "main");
+    for (const [who, text] of [
+      [carl, "thirty-five (carl)"],
+      [bob, "thirty-five (bob)"],
+    ]) {
+      await ok(who, "push", "-a");
+      editLine(who, "a.c", 35, text);
+      await ok(who, "refresh");
+      await ok(who, "commit", "-m", text);
+      await ok(who, "pop", "-a");
+    }
+    const before = { head: git(bob, "rev-parse", "HEAD"), b: read(bob, "b.c") };
+    // Carl's sync lands between Bob's first merge and its push.
+    let calls = 0;
+    const report = await sync(await Stack.open({ tree: bob }), {
+      gate: async () => {
+        if (calls++ === 0) await ok(carl, "sync");
+        return { ok: true, report: "" };
+      },
+    });
+    expect([report.result, report.attempts]).toEqual(["conflicts", 2]);
+    expect(read(bob, "b.c")).toContain("ten (ann tree)");
+    await ok(bob, "sync", "--abort");
+    expect([git(bob, "rev-parse", "HEAD"), read(bob, "b.c"), git(bob, "status", "--porcelain", "--untracked-files=no")]).toEqual([
+      before.head,
+      before.b,
+      "",
+    ]);
   });
 });
