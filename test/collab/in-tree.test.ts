@@ -14,27 +14,8 @@ afterAll(() => cleanup(root));
 
 describe("a queue inside the tree's own repository (as queue/ in this project)", () => {
   it("commits only the queue, syncs through the tree's remote, and says which kind it is", async () => {
-    const origin = join(root, "project");
-    execFileSync("git", ["init", "-q", "-b", "main", origin]);
-    for (const [p, c] of Object.entries(BASE_FILES)) write(origin, p, c);
-    write(origin, "queue/series", "");
-    git(origin, "add", "-A");
-    git(origin, "commit", "-q", "-m", "project with an empty queue");
-    const remote = join(root, "project.git");
-    execFileSync("git", ["clone", "-q", "--bare", origin, remote]);
-
-    const people = [];
-    for (const [name, email] of [
-      ["Ann Example", "ann@example.org"],
-      ["Bob Example", "bob@example.org"],
-    ]) {
-      const dir = join(root, name.split(" ")[0]);
-      execFileSync("git", ["clone", "-q", remote, dir]);
-      setIdentity(dir, name, email);
-      await ok(dir, "init", "--queue", "queue");
-      people.push(dir);
-    }
-    const [ann, bob] = people;
+    const { remote, clone } = projectWithAnEmptyQueue("first");
+    const [ann, bob] = [await clone("Ann Example"), await clone("Bob Example")];
     const st = JSON.parse((await ok(ann, "status", "--json")).out);
     expect(st.shared).toMatchObject({ kind: "in-tree", upstream: "origin/main", ahead: 0, behind: 0 });
 
