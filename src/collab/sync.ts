@@ -13,6 +13,7 @@ import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff 
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
+import type { GitRepo } from "../git/repo.js";
 import { PqError } from "../errors.js";
 import { conflictRefresh } from "./conflict-refresh.js";
 import { systemRefusal } from "../core/system-refusal.js";
@@ -224,6 +225,7 @@ export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = [])
     },
     mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),
     blob: (id) => git.blob(id),
+    madeOver: (path, blob, through) => madeOverInHistory(git, path, blob, through),
     guards: stack.selectedGuards(),
   };
 }
@@ -330,33 +332,43 @@ async function madeOnAnotherUpstream(
     const path = fp.oldPath;
     const head = await headFile(path);
     if (head === null) continue;
-    const made = (content: string) => {
-      const pre = throughBelow(content, path);
-      return pre !== null && gitBlobId(pre).startsWith(blob);
-    };
+    const through = (content: string) => throughBelow(content, path);
     // Made over this tree's version (through the patches below it): not another upstream.
-    if (made(head)) continue;
-    // Made over a version HEAD's history has had: the colleague is on an older upstream, and
-    // this tree is the one ahead. The commits that last changed the file, newest first (a patch
-    // above others has no blob git knows: the version is found by applying them: t151 N3).
-    const history = await git
-      .run(["log", "-n", "30", "--format=%H", "HEAD", "--", `:(top,literal)${path}`])
-      .then((out) => out.split("\n").filter(Boolean))
-      .catch(() => [] as string[]);
-    let older = false;
-    for (const commit of history) {
-      for (const rev of [commit, `${commit}^`]) {
-        // The blob as git stores it (the index lines' ids are of those bytes), not as a checkout writes it.
-        const id = await git.run(["rev-parse", "--verify", "--quiet", `${rev}:${path}`]).then(
-          (out) => out.trim(),
-          () => "",
-        );
-        const content = id ? await git.blob(id) : null;
-        if (content !== null && made(content)) older = true;
-      }
-      if (older) break;
+    const pre = through(head);
+    if (pre !== null && gitBlobId(pre).startsWith(blob)) continue;
+    // Made over a version HEAD's history has had: the colleague is on an older upstream, and this tree is the one ahead.
+    if ((await madeOverInHistory(git, path, blob, through)) === null) return path;
+  }
+  return null;
+}
+
+/**
+ * The file a patch's index line names by `blob` (what the patches below it made of the file),
+ * from a version HEAD's recent history had: `through` applied to each version of the file in
+ * the last commits that changed it (and their parents), newest first; null when none gives it.
+ * A patch above others has no blob git knows: its version is found by applying them (t151 N3).
+ */
+async function madeOverInHistory(
+  git: GitRepo,
+  path: string,
+  blob: string,
+  through: (content: string) => string | null,
+): Promise<string | null> {
+  const history = await git
+    .run(["log", "-n", "30", "--format=%H", "HEAD", "--", `:(top,literal)${path}`])
+    .then((out) => out.split("\n").filter(Boolean))
+    .catch(() => [] as string[]);
+  for (const commit of history) {
+    for (const rev of [commit, `${commit}^`]) {
+      // The blob as git stores it (the index lines' ids are of those bytes), not as a checkout writes it.
+      const id = await git.run(["rev-parse", "--verify", "--quiet", `${rev}:${path}`]).then(
+        (out) => out.trim(),
+        () => "",
+      );
+      const content = id ? await git.blob(id) : null;
+      const pre = content === null ? null : through(content);
+      if (pre !== null && gitBlobId(pre).startsWith(blob)) return pre;
     }
-    if (!older) return path;
   }
   return null;
 }

@@ -25,6 +25,8 @@ export interface MergeServices {
   guards?: string[];
   /** A git blob's content by its (possibly abbreviated) id, null when git has none: a patch's images where it no longer applies here. */
   blob?(id: string): Promise<string | null>;
+  /** The file a patch was made over when git lacks its blob: one of HEAD's history's versions that the patches below (`through`) make into it. */
+  madeOver?(path: string, blob: string, through: (content: string) => string | null): Promise<string | null>;
 }
 
 /**

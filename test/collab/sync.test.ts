@@ -240,6 +240,33 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     expect(a.err).not.toContain("this tree's HEAD does not have");
   });
 
+  it("the newer-upstream way, followed word for word, merges a patch above another on the same file both changed (t152 N1)", async () => {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 20, "twenty (p3)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    editLine(w.base, "a.c", 19, "nineteen up");
+    editLine(w.base, "a.c", 21, "twenty-one up");
+    git(w.base, "commit", "-q", "-am", "upstream moves");
+    const carried = read(w.base, "a.c").replace("line 5\n", "five\n").replace("line 20\n", "twenty (p3)\n");
+    // Ann carries the queue there, changing p3 as she resolves it; Bob, still on the old upstream, changes p3 too.
+    await rebaseOntoFetched(ann, carried.replace("line 30\n", "thirty (ann)\n"));
+    await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
+    await ok(ann.tree, "sync");
+    await commitEditOf(bob, "p3.patch", { file: "a.c", line: 35, text: "thirty-five (bob)" }, "bob: p3");
+    expect((await pq(bob.tree, "sync")).err).toContain("a colleague carried the queue onto a newer upstream");
+    await ok(bob.tree, "sync", "--abort");
+    await rebaseOntoFetched(bob, carried.replace("line 35\n", "thirty-five (bob)\n"));
+    await ok(bob.tree, "commit", "-m", "bob: onto the new upstream");
+    const r = await pq(bob.tree, "sync");
+    expect(r.code, r.err).toBe(0);
+    const p3 = remoteQueue(w.remote).patches["p3.patch"];
+    for (const line of ["+thirty (ann)", "+thirty-five (bob)", " nineteen up"]) expect(p3).toContain(line);
+  });
+
   it("a restack stopped by a patch that builds on one guarded off here names the guard, not an upstream move (t150 N1)", async () => {
     // Ann (with debug selected) puts dbg (+debug) and build-on over it below p2, and pushes it with plain git
     // (pq sync's own check refuses such a queue: build-on does not apply with no guard selected).
