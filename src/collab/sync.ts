@@ -877,7 +877,7 @@ async function loop(
               // The patches and files, not the conflicts' own words: those describe a stop, which did not happen (t152 N5).
               `conflicted: ${[...new Set(merged.conflicts.map((c) => `${c.patch}${c.files?.length && c.kind === "content" ? ` (${c.files.join(", ")})` : ""}`))].join(", ")}`,
               // --keep: uncommitted edits in files the reset does not change stay; one it would change refuses it (t152 N5: --hard lost them).
-              `to take theirs and carry yours over by hand: git branch mine, git reset --keep ${up.remote}/${up.branch} (your queue stays on the branch mine: git show mine:${qr.prefix}NAME), then pq push -a, make your change again, pq refresh, pq commit and pq sync`,
+              `to take theirs and carry yours over by hand: git branch mine, git reset --keep ${up.remote}/${up.branch} (your queue stays on the branch mine: git show mine:${qr.prefix}NAME), then pq push -a, make your change again, pq refresh FILES (your change's files alone: a bare refresh takes every changed file), pq commit and pq sync`,
             ],
             { patches: merged.conflicts.map((c) => c.patch) },
           );
