@@ -10,7 +10,7 @@
  */
 import { operandWords } from "../core/shell-word.js";
 import { nameToBytes } from "../patch/paths.js";
-import { applyFilePatch, bestMove, pairMoves, parsePatch, type FilePatch } from "../patch/index.js";
+import { bestMove, pairMoves, parsePatch, type FilePatch } from "../patch/index.js";
 import { isPushable, Series, type SeriesEntry, type SeriesNotes } from "../queue/series.js";
 import { diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { mergeHeaders, splitTrailers, TRAILER } from "./header-merge.js";
@@ -19,6 +19,7 @@ import { buildMergedSeries, detectRenames, mergeGuards, mergeOrder, pick3 } from
 import {
   applyText,
   changesMode,
+  throughPatchesBelow,
   mergeModes,
   modesOf,
   parseSeries,
@@ -364,32 +365,8 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
       return null;
     }
     // The patches below it on its side, for a file git has no blob of (what they made of it: t152 N1).
-    const lower = entries[side]
-      .slice(
-        0,
-        Math.max(
-          0,
-          entries[side].findIndex((e) => e.name === name),
-        ),
-      )
-      .flatMap((e) => {
-        try {
-          return parsePatch(versions[side].patches[e.name] ?? "", { strip: e.strip ?? 1 }).files;
-        } catch {
-          return [];
-        }
-      });
-    const throughLower = (path: string) => (content: string) => {
-      let text: string | null = content;
-      for (const fp of lower) {
-        if (fp.oldPath !== path && fp.newPath !== path) continue;
-        if (fp.oldPath !== fp.newPath) return null;
-        const r = applyFilePatch(text, fp, { fuzz: 0 });
-        if (!r.ok) return null;
-        text = r.content;
-      }
-      return text;
-    };
+    const throughBelow = throughPatchesBelow(versions[side], entries[side], name);
+    const throughLower = (path: string) => (content: string) => throughBelow(content, path);
     const blobs = new Map<string, string>();
     for (const fp of files) {
       if (fp.oldPath === null) continue; // a file it creates had none

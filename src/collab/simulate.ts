@@ -410,3 +410,35 @@ export function guardedCauseWords(
   ];
   return `${parts.join("; ")}: no one text of ${name} applies both with and without ${guard}, so fixing it for one breaks it for the other`;
 }
+
+/**
+ * A file as a version's patches below `name` make it from `content` (that file's changes alone,
+ * in series order, exactly), or null where one does not apply or moves the file: the version the
+ * patch at `name` was made over, when it was made over `content` (its index line's blob then
+ * names it). `entries`: the version's series as applied (its pushable patches).
+ */
+export function throughPatchesBelow(
+  version: QueueVersion,
+  entries: SeriesEntry[],
+  name: string,
+): (content: string, path: string) => string | null {
+  const at = entries.findIndex((e) => e.name === name);
+  const below = entries.slice(0, Math.max(0, at)).flatMap((e) => {
+    try {
+      return parsePatch(version.patches[e.name] ?? "", { strip: e.strip ?? 1 }).files;
+    } catch {
+      return [];
+    }
+  });
+  return (content, path) => {
+    let text: string | null = content;
+    for (const fp of below) {
+      if (fp.oldPath !== path && fp.newPath !== path) continue;
+      if (fp.oldPath !== fp.newPath) return null;
+      const r = applyFilePatch(text, fp, { fuzz: 0 });
+      if (!r.ok) return null;
+      text = r.content;
+    }
+    return text;
+  };
+}

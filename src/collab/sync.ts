@@ -35,7 +35,7 @@ import { OTHER_UPSTREAM_WAY } from "./status.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
-import { applyFilePatch, gitBlobId, parsePatch } from "../patch/index.js";
+import { gitBlobId, parsePatch } from "../patch/index.js";
 import {
   guardedCause,
   guardedCauseWords,
@@ -43,6 +43,7 @@ import {
   parseSeries,
   regenerateDiff,
   simulateQueue,
+  throughPatchesBelow,
   untriedGuardsNote,
   type PatchRun,
   type TreeSim,
@@ -300,33 +301,14 @@ async function madeOnAnotherUpstream(
   const entries = parseSeries(version.series, "the remote's").filter((e) => isPushable(e, stack.selectedGuards()));
   const at = entries.findIndex((e) => e.name === name);
   if (at === -1) return null;
-  const filesOf = (e: SeriesEntry) => {
-    try {
-      return parsePatch(version.patches[e.name] ?? "", { strip: e.strip ?? 1 }).files;
-    } catch {
-      return [];
-    }
-  };
-  const below = entries.slice(0, at).map(filesOf);
-  /**
-   * The file as the version's patches below this one make it from `content` (the file's only,
-   * in series order), or null where one does not apply or moves the file: its blob is the one
-   * this patch's index line names when the patch was made over that content.
-   */
-  const throughBelow = (content: string, path: string): string | null => {
-    let text: string | null = content;
-    for (const files of below) {
-      for (const fp of files) {
-        if (fp.oldPath !== path && fp.newPath !== path) continue;
-        if (fp.oldPath !== fp.newPath) return null;
-        const r = applyFilePatch(text, fp, { fuzz: 0 });
-        if (!r.ok) return null;
-        text = r.content;
-      }
-    }
-    return text;
-  };
-  for (const fp of filesOf(entries[at])) {
+  const throughBelow = throughPatchesBelow(version, entries, name);
+  let files: ReturnType<typeof parsePatch>["files"];
+  try {
+    files = parsePatch(version.patches[name] ?? "", { strip: entries[at].strip ?? 1 }).files;
+  } catch {
+    return null;
+  }
+  for (const fp of files) {
     const blob = fp.index?.oldBlob;
     if (!blob || /^0+$/.test(blob) || fp.oldPath === null || fp.oldPath !== fp.newPath) continue;
     const path = fp.oldPath;

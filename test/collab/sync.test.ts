@@ -162,6 +162,24 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
     return upstreamWithFive;
   }
 
+  /**
+   * Ann's p3 (a.c line 20, above p1 on the same file), synced and applied by Bob too, and an
+   * upstream that changes its context (lines 19 and 21). Returns a.c as the new upstream has it with p1 and p3.
+   */
+  async function p3AboveP1AndANewUpstream(): Promise<string> {
+    await ok(ann.tree, "new", "p3.patch", "-m", "three");
+    editLine(ann.tree, "a.c", 20, "twenty (p3)");
+    await ok(ann.tree, "refresh");
+    await ok(ann.tree, "commit", "-m", "p3");
+    await ok(ann.tree, "sync");
+    await ok(bob.tree, "sync");
+    await ok(bob.tree, "push", "-a");
+    editLine(w.base, "a.c", 19, "nineteen up");
+    editLine(w.base, "a.c", 21, "twenty-one up");
+    git(w.base, "commit", "-q", "-am", "upstream moves");
+    return read(w.base, "a.c").replace("line 5\n", "five\n").replace("line 20\n", "twenty (p3)\n");
+  }
+
   it("a stop over a colleague's carry-over onto a newer upstream says so, and its way (abort, fetch, rebase, sync) keeps both changes (t144 N8)", async () => {
     const upstreamWithFive = await annCarriesTheQueueOntoANewUpstream();
     // Bob, still on the old upstream, changes p1 too.
@@ -212,17 +230,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
 
   it("a newer upstream is told for a patch above others that change the same file too, and an older one is not (t151 N3)", async () => {
     // p3 changes a.c line 20, above p1 (a.c line 5): its index line names a version no commit has.
-    await ok(ann.tree, "new", "p3.patch", "-m", "three");
-    editLine(ann.tree, "a.c", 20, "twenty (p3)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p3");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "sync");
-    await ok(bob.tree, "push", "-a");
-    editLine(w.base, "a.c", 19, "nineteen up");
-    editLine(w.base, "a.c", 21, "twenty-one up");
-    git(w.base, "commit", "-q", "-am", "upstream moves");
-    const carried = read(w.base, "a.c").replace("line 5\n", "five\n").replace("line 20\n", "twenty (p3)\n");
+    const carried = await p3AboveP1AndANewUpstream();
     await rebaseOntoFetched(ann, carried);
     await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
     await ok(ann.tree, "sync");
@@ -241,17 +249,7 @@ describe("pq sync between two contributors (bare remote over a path)", () => {
   });
 
   it("the newer-upstream way, followed word for word, merges a patch above another on the same file both changed (t152 N1)", async () => {
-    await ok(ann.tree, "new", "p3.patch", "-m", "three");
-    editLine(ann.tree, "a.c", 20, "twenty (p3)");
-    await ok(ann.tree, "refresh");
-    await ok(ann.tree, "commit", "-m", "p3");
-    await ok(ann.tree, "sync");
-    await ok(bob.tree, "sync");
-    await ok(bob.tree, "push", "-a");
-    editLine(w.base, "a.c", 19, "nineteen up");
-    editLine(w.base, "a.c", 21, "twenty-one up");
-    git(w.base, "commit", "-q", "-am", "upstream moves");
-    const carried = read(w.base, "a.c").replace("line 5\n", "five\n").replace("line 20\n", "twenty (p3)\n");
+    const carried = await p3AboveP1AndANewUpstream();
     // Ann carries the queue there, changing p3 as she resolves it; Bob, still on the old upstream, changes p3 too.
     await rebaseOntoFetched(ann, carried.replace("line 30\n", "thirty (ann)\n"));
     await ok(ann.tree, "commit", "-m", "carried onto the new upstream");
