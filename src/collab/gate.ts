@@ -22,7 +22,7 @@ import type { QueueVersion } from "./types.js";
 import { pathMap } from "../queue/state.js";
 import { readText } from "../tree/files.js";
 import { leadsOutside } from "../tree/paths.js";
-import { guardedCause, guardedCauseWords, MAX_GUARDS_TRIED, parseSeries, simulateQueue, untriedGuardsNote } from "./simulate.js";
+import { guardedCause, guardedCauseWords, guardsNamed, MAX_GUARDS_TRIED, simulateQueue, untriedGuardsNote } from "./simulate.js";
 
 const ALL = ["native", "xen", "vmi"];
 
@@ -141,25 +141,21 @@ async function guardedBreak(
   after: QueueVersion,
 ): Promise<{ refusal: string | null; untried: string[] }> {
   // A guard a patch is kept out by (#-xen) changes what is applied when selected, as one that lets a patch in does (t64 N2).
-  const named = [...new Set(parseSeries(after.series, "the pushed").flatMap((e) => e.guards.map((g) => g.slice(1))))].sort();
+  const named = guardsNamed(after.series, "the pushed");
   const guards = named.slice(0, MAX_GUARDS_TRIED);
   const untried = named.slice(MAX_GUARDS_TRIED);
-  const filesOf = (dir: string) => async (path: string) => {
-    const full = resolve(dir, path);
-    return leadsOutside(relative(dir, full)) ? null : readText(full);
-  };
   const afterTree = typeof baseTree === "string" ? baseTree : baseTree.after;
   const beforeTree = typeof baseTree === "string" ? baseTree : (baseTree.before ?? baseTree.after);
   for (const guard of guards) {
-    const sim = await simulateQueue(after, filesOf(afterTree), [guard], "the pushed");
+    const sim = await simulateQueue(after, treeFiles(afterTree), [guard], "the pushed");
     const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
     if (!failing.length) continue;
-    const was = before ? await simulateQueue(before, filesOf(beforeTree), [guard], "the previous") : null;
+    const was = before ? await simulateQueue(before, treeFiles(beforeTree), [guard], "the previous") : null;
     const broken = failing.find((name) => !was || was.runs.get(name)?.ok !== false);
     if (!broken) continue;
     const run = sim.runs.get(broken)!;
     // Applied with no guard (as ci applies it), it may apply: a guarded patch below makes the difference (t144 N3).
-    const unguarded = await simulateQueue(after, filesOf(afterTree), [], "the pushed");
+    const unguarded = await simulateQueue(after, treeFiles(afterTree), [], "the pushed");
     const cause = guardedCause(broken, { sim, guards: [guard] }, { sim: unguarded, guards: [] });
     return {
       refusal: [
@@ -173,20 +169,21 @@ async function guardedBreak(
   return { refusal: null, untried };
 }
 
+/** A checked-out tree's files, as a simulation reads them (a path leading outside it is no file). */
+const treeFiles = (dir: string) => async (path: string) => {
+  const full = resolve(dir, path);
+  return leadsOutside(relative(dir, full)) ? null : readText(full);
+};
+
 /**
  * Why a patch that does not apply with no guard selected (as ci applies the queue) applies with
  * one of the series' guards: a guarded patch below it it builds on (see guardedCause), said with
  * the ways out; null when no guard makes it apply.
  */
 async function guardDependency(tree: string, version: QueueVersion, patch: string): Promise<string | null> {
-  const named = [...new Set(parseSeries(version.series, "the pushed").flatMap((e) => e.guards.map((g) => g.slice(1))))]
-    .sort()
-    .slice(0, MAX_GUARDS_TRIED);
+  const named = guardsNamed(version.series, "the pushed").slice(0, MAX_GUARDS_TRIED);
   if (!named.length) return null;
-  const files = async (path: string) => {
-    const full = resolve(tree, path);
-    return leadsOutside(relative(tree, full)) ? null : readText(full);
-  };
+  const files = treeFiles(tree);
   const plain = await simulateQueue(version, files, [], "the pushed");
   for (const selected of [...named.map((g) => [g]), named]) {
     const cause = guardedCause(

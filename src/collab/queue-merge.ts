@@ -366,14 +366,14 @@ export async function mergeQueues(base: QueueVersion, ours: QueueVersion, theirs
     }
     // The patches below it on its side, for a file git has no blob of (what they made of it: t152 N1).
     const throughBelow = throughPatchesBelow(versions[side], entries[side], name);
-    const throughLower = (path: string) => (content: string) => throughBelow(content, path);
     const blobs = new Map<string, string>();
     for (const fp of files) {
       if (fp.oldPath === null) continue; // a file it creates had none
       const id = fp.index?.oldBlob;
       const content =
         id && !/^0+$/.test(id)
-          ? ((await svc.blob(id)) ?? (svc.madeOver ? await svc.madeOver(fp.oldPath, id, throughLower(fp.oldPath)) : null))
+          ? ((await svc.blob(id)) ??
+            (svc.madeOver ? await svc.madeOver(fp.oldPath, id, (content) => throughBelow(content, fp.oldPath!)) : null))
           : null;
       if (content === null) return null;
       blobs.set(fp.oldPath, content);

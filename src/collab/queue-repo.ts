@@ -496,7 +496,7 @@ export class QueueRepo {
     // Files git does not track (untracked or ignored) on a path: none is at a version that lacks the path.
     const untracked = listed(["ls-files", "-z", "--full-name", "--others"]);
     const ignored = listed(["ls-files", "-z", "--full-name", "--others", "--ignored", "--exclude-standard"]);
-    const onDisk = (p: string) => existsSync(join(top, p)) || lstatSync(join(top, p), { throwIfNoEntry: false }) !== undefined;
+    const onDisk = (p: string) => lstatSync(join(top, p), { throwIfNoEntry: false }) !== undefined;
     const at = (p: string, inRev: Set<string>, off: Set<string>) =>
       inRev.has(p) ? !off.has(p) : !untracked.has(p) && !onDisk(p) && !off.has(p);
     const toMove = paths.filter((p) => !at(p, inTo, offTo));

@@ -442,3 +442,8 @@ export function throughPatchesBelow(
     return text;
   };
 }
+
+/** The guards a version's series names (+g and -g alike, by name), sorted. */
+export function guardsNamed(series: string, which: string): string[] {
+  return [...new Set(parseSeries(series, which).flatMap((e) => e.guards.map((g) => g.slice(1))))].sort();
+}

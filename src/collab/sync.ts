@@ -42,6 +42,7 @@ import {
   MAX_GUARDS_TRIED,
   parseSeries,
   regenerateDiff,
+  guardsNamed,
   simulateQueue,
   throughPatchesBelow,
   untriedGuardsNote,
@@ -825,7 +826,8 @@ async function loop(
         // side is new, as in git merge --allow-unrelated-histories.
         if (startedApart) notes.push(`${up.remote}/${up.branch} and this queue were started apart: merged with nothing in common`);
         const [vb, vo, vt] = await Promise.all([qr.versionAt(mb), qr.versionAt(ours), qr.versionAt(theirs)]);
-        const merged = await mergeQueues(vb, vo, vt, await mergeServices(stack, [vb, vo, vt]));
+        const svc = await mergeServices(stack, [vb, vo, vt]);
+        const merged = await mergeQueues(vb, vo, vt, svc);
         // A patch changed here that a colleague finished: the conflict says so, and the way on (t23 F2).
         for (const c of merged.conflicts) {
           const f = c.kind === "delete-modify" ? base.finished?.[c.patch] : undefined;
@@ -838,7 +840,7 @@ async function loop(
         for (const c of merged.conflicts) {
           // Changed on both sides, or on theirs alone (t150 N7: said as not applying "nor on its own side").
           if (c.kind !== "apply") continue;
-          const file = await madeOnAnotherUpstream(stack, vt, c.patch, (await mergeServices(stack)).baseFile);
+          const file = await madeOnAnotherUpstream(stack, vt, c.patch, svc.baseFile);
           if (file === null) continue;
           c.otherUpstream = true;
           const both = c.message.includes("changed on both sides");
@@ -1446,16 +1448,15 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
   // A patch guarded off here is someone else's on: each guard the series turns on and this tree
   // does not select is checked too, with that guard selected (at most 8; the paravirt queue has two).
   // -g as well as +g: selecting a guard a patch is kept out by changes what is applied (t64 N2).
-  const unselected = [...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.map((g) => g.slice(1))))]
-    .filter((g) => !guards.includes(g))
-    .sort();
+  const everyGuard = guardsNamed(mine.series, "your");
+  const unselected = everyGuard.filter((g) => !guards.includes(g));
   const others = unselected.slice(0, MAX_GUARDS_TRIED);
   untried.push(...unselected.slice(MAX_GUARDS_TRIED));
-  const named = [...new Set(parseSeries(mine.series, "your").flatMap((e) => e.guards.map((g) => g.slice(1))))]
-    .sort()
-    .slice(0, MAX_GUARDS_TRIED);
+  const named = everyGuard.slice(0, MAX_GUARDS_TRIED);
+  // The tree's own selection, unless its applied stack vouches for it: then it is neither checked nor checked again below.
+  const vouched = appliedStackVouches(stack, mine, remote);
   const candidates: { guards: string[]; extra?: string; none?: true; alone?: string }[] = [
-    ...(appliedStackVouches(stack, mine, remote) ? [] : [{ guards }]),
+    ...(vouched ? [] : [{ guards }]),
     ...others.map((g) => ({ guards: [...guards, g], extra: g })),
     // No guard selected, as ci and a colleague who selects none apply the queue, and each guard
     // alone, as a colleague who selects only it does: a selection of the pusher's own is no way
@@ -1463,10 +1464,9 @@ async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | n
     ...(guards.length ? [{ guards: [] as string[], none: true as const }] : []),
     ...named.map((g) => ({ guards: [g], alone: g })),
   ];
-  const seen = new Set([guards.join("\0")]);
-  const selections = candidates.filter((c, i) => {
+  const seen = new Set(vouched ? [guards.join("\0")] : []);
+  const selections = candidates.filter((c) => {
     const key = c.guards.join("\0");
-    if (i === 0 && key === guards.join("\0")) return true;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

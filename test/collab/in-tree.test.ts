@@ -149,15 +149,20 @@ function projectWithAnEmptyQueue(name: string) {
   return { remote, clone };
 }
 
+/** The contributor in `tree` starts the shared queue with p1 (a.c line 10), committed and synced. */
+async function sharesP1(tree: string): Promise<string> {
+  await ok(tree, "new", "p1.patch", "-m", "p1");
+  editLine(tree, "a.c", 10, "ten");
+  await ok(tree, "refresh");
+  await ok(tree, "commit", "-m", "p1");
+  await ok(tree, "sync");
+  return tree;
+}
+
 describe("an in-tree queue changed on both sides while the remote also brings tree commits (t144 N9, t150 N5)", () => {
   it("is synced with nothing applied: the remote's tree changes come in with its queue, merged patch by patch", async () => {
     const { remote, clone } = projectWithAnEmptyQueue("both");
-    const ann = await clone("Ann Example");
-    await ok(ann, "new", "p1.patch", "-m", "p1");
-    editLine(ann, "a.c", 10, "ten");
-    await ok(ann, "refresh");
-    await ok(ann, "commit", "-m", "p1");
-    await ok(ann, "sync");
+    const ann = await sharesP1(await clone("Ann Example"));
     const bob = await clone("Bob Example");
     await ok(bob, "push", "-a");
     /** Ann changes p1 and pushes a tree change under nothing of the queue's, as the sync's refusal says; Bob changes p1 too. */
@@ -241,12 +246,7 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
 
   it("--abort after a first round that took tree commits in and lost its push race puts those files back too (t152 N7)", async () => {
     const { clone } = projectWithAnEmptyQueue("race");
-    const ann = await clone("Ann Example");
-    await ok(ann, "new", "p1.patch", "-m", "p1");
-    editLine(ann, "a.c", 10, "ten");
-    await ok(ann, "refresh");
-    await ok(ann, "commit", "-m", "p1");
-    await ok(ann, "sync");
+    const ann = await sharesP1(await clone("Ann Example"));
     const [bob, carl] = [await clone("Bob Example"), await clone("Carl Example")];
     // Ann: p1 changed and a tree commit; Carl: p1's line 35 his way (not pushed yet); Bob: p1's line 35 his way.
     editLine(ann, "a.c", 2, "two (ann)");
