@@ -177,6 +177,26 @@ function isPlainRepository(tree: string): boolean {
   }
 }
 
+/**
+ * Whether git, started in `dir`, would find no repository at all: no folder from `dir` (as its
+ * real path, which is where git starts) up to the root has a `.git` entry of any kind or is a
+ * repository folder itself (git's discovery looks for both; a HEAD entry is enough here to ask
+ * git), and GIT_DIR names none. A queue folder outside every repository (pq init --queue DIR)
+ * was asked of git by every undo and redo: simple-git loaded and a git started, ~15 ms of a
+ * warm undo. Anything unreadable on the way answers false: git decides.
+ */
+export function plainlyOutsideRepositories(dir: string): boolean {
+  if (process.env.GIT_DIR !== undefined) return false;
+  try {
+    for (let at = realpathSync.native(dir); ; at = dirname(at)) {
+      if (lstatSync(join(at, ".git"), { throwIfNoEntry: false }) || lstatSync(join(at, "HEAD"), { throwIfNoEntry: false })) return false;
+      if (dirname(at) === at) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** What `git rev-parse --show-toplevel` answers for a plain repository's top (see isPlainRepository), or null: ask git. */
 export function plainRepositoryTop(tree: string): string | null {
   return isPlainRepository(tree) ? realpathSync.native(tree) : null;

@@ -31,7 +31,7 @@ const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
-import { holdsRepository, plainGitDir, plainRepositoryTop, readHeadCommit, readPlainHead, readPlainRef } from "./head.js";
+import { holdsRepository, plainGitDir, plainlyOutsideRepositories, plainRepositoryTop, readHeadCommit, readPlainHead, readPlainRef } from "./head.js";
 import { entriesAt, headHasCommit, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
@@ -169,7 +169,7 @@ export class GitRepo {
 
   static async open(tree: string): Promise<GitRepo | null> {
     // simple-git throws at once, outside the try below, for a directory that does not exist.
-    if (!existsSync(tree)) return null;
+    if (!existsSync(tree) || plainlyOutsideRepositories(tree)) return null;
     const git = await simpleGitFor(tree);
     const top = plainRepositoryTop(tree);
     if (top !== null) return new GitRepo(git, "", top);

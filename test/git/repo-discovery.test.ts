@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { plainBranch, plainGitDir, plainRepositoryTop, readPlainRef } from "../../src/git/head.js";
+import { plainBranch, plainGitDir, plainlyOutsideRepositories, plainRepositoryTop, readPlainRef } from "../../src/git/head.js";
 import { GitRepo } from "../../src/git/repo.js";
 import { cleanup, git, makeRepo, tempDir } from "../helpers/repo.js";
 
@@ -18,6 +18,15 @@ function gitAnswer(dir: string): { top: string; prefix: string } | null {
       stdio: ["ignore", "pipe", "ignore"],
     }).split("\n");
     return inside === "true" ? { top, prefix } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The repository folder git finds from `dir` (a bare one too), or null. */
+function gitDirAnswer(dir: string): string | null {
+  try {
+    return execFileSync("git", ["rev-parse", "--git-dir"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
     return null;
   }
@@ -206,5 +215,55 @@ describe("finding a tree's repository", () => {
     expect(lstatSync(join(repo, ".git/HEAD")).isSymbolicLink()).toBe(true);
     expect(await answers(repo)).toEqual(fromGit(repo));
     expect((await answers(repo))[2]).toBe("refs/heads/main");
+  });
+
+  it("says a folder is outside every repository only where git finds none, so that no git is started for it", async () => {
+    const outside = tempDir("pq-outside-");
+    const repo = makeRepo({ "a.txt": "a\n" });
+    const bare = tempDir("pq-bare-");
+    git(bare, "init", "-q", "--bare");
+    const linked = makeRepo({ "b.txt": "b\n" });
+    const worktree = join(tempDir("pq-wt-"), "wt");
+    git(linked, "worktree", "add", "-q", worktree);
+    dirs.push(outside, repo, bare, linked, worktree);
+    mkdirSync(join(outside, "queue/deeper"), { recursive: true });
+    mkdirSync(join(repo, "patches"));
+    // A link from outside into a repository: git starts from the real path, and finds it.
+    symlinkSync(join(repo, "patches"), join(outside, "into-repo"));
+    const cases: [string, string][] = [
+      ["a folder outside every repository", join(outside, "queue/deeper")],
+      ["a folder inside a work tree", join(repo, "patches")],
+      ["a link into a work tree", join(outside, "into-repo")],
+      ["a bare repository's own folder", bare],
+      ["a folder of a bare repository", join(bare, "refs")],
+      ["a linked work tree (.git a file)", worktree],
+    ];
+    for (const [what, dir] of cases) {
+      const outsideForGit = gitAnswer(dir) === null && gitDirAnswer(dir) === null;
+      expect(plainlyOutsideRepositories(dir), what).toBe(outsideForGit);
+    }
+    expect(plainlyOutsideRepositories(join(outside, "queue/deeper"))).toBe(true);
+    // GIT_DIR names a repository for every folder: git is asked.
+    process.env.GIT_DIR = join(repo, ".git");
+    try {
+      expect(plainlyOutsideRepositories(outside)).toBe(false);
+    } finally {
+      delete process.env.GIT_DIR;
+    }
+    // And GitRepo answers "no repository" for it without starting git (a git first on PATH that leaves a mark).
+    const bin = join(outside, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$@" >> ${join(outside, "started")}\nexit 128\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      expect(await GitRepo.open(join(outside, "queue"))).toBeNull();
+      expect(existsSync(join(outside, "started"))).toBe(false);
+      // (The mark is made where git is asked: a folder inside a repository that git is asked about.)
+      await GitRepo.open(join(repo, "patches"));
+      expect(existsSync(join(outside, "started"))).toBe(true);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
