@@ -31,7 +31,15 @@ const simpleGitFor = async (baseDir: string) =>
   (await loadSimpleGit())({ baseDir, trimmed: false, completion, ...userEnvironment() }).outputHandler(markOutputSeen);
 import { gitFailed, PqError } from "../errors.js";
 import { shellWord } from "../core/shell-word.js";
-import { holdsRepository, plainGitDir, plainlyOutsideRepositories, plainRepositoryTop, readHeadCommit, readPlainHead, readPlainRef } from "./head.js";
+import {
+  holdsRepository,
+  plainGitDir,
+  plainlyOutsideRepositories,
+  plainRepositoryTop,
+  readHeadCommit,
+  readPlainHead,
+  readPlainRef,
+} from "./head.js";
 import { entriesAt, headHasCommit, type TreeEntry } from "../queue/git-cli.js";
 import { pathMap } from "../core/path-map.js";
 import { repositoryFreeEnv } from "./env.js";
