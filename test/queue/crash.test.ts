@@ -140,6 +140,37 @@ describe("a pop --force killed after its journal (stack-3 #14)", () => {
   });
 });
 
+describe("a pop --force killed while it backs up the unrefreshed edits, before its journal (t149)", () => {
+  it("leaves no folder that looks like a backup and lacks files; the next pop --force saves them all", () => {
+    inRepo({ "a.txt": "a\n", "b.txt": "b\n" }, (dir) => {
+      expect(runPq(dir, "init").status).toBe(0);
+      expect(runPq(dir, "new", "p1").status).toBe(0);
+      write(dir, "a.txt", "a\np1\n");
+      write(dir, "b.txt", "b\np1\n");
+      expect(runPq(dir, "refresh").status).toBe(0);
+      write(dir, "a.txt", "a\np1\nedit a\n");
+      write(dir, "b.txt", "b\np1\nedit b\n");
+      const killed = spawnSync(process.execPath, [PQ, "pop", "--force"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "backup-file-written" },
+      });
+      expect(killed.signal).toBe("SIGKILL");
+      // Killed after the first file: nothing changed in the tree, and no backup folder claims to hold the edits.
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a\np1\nedit a\n");
+      const backups = join(dir, ".pq/backups");
+      expect(readdirSync(backups).filter((name) => !name.endsWith(".partial"))).toEqual([]);
+      const pop = runPq(dir, "pop", "--force");
+      expect(pop.status, pop.stderr).toBe(0);
+      const whole = readdirSync(backups).filter((name) => !name.endsWith(".partial"));
+      expect(whole).toHaveLength(1);
+      expect(readFileSync(join(backups, whole[0], "a.txt"), "utf8")).toBe("a\np1\nedit a\n");
+      expect(readFileSync(join(backups, whole[0], "b.txt"), "utf8")).toBe("b\np1\nedit b\n");
+      expect(pop.stdout + pop.stderr).toContain(whole[0]);
+    });
+  });
+});
+
 describe("edits made between a kill and the next command", () => {
   it("are saved in .pq/backups before the journal's replay overwrites them, and the command says so", () => {
     inRepo({ "a.txt": "a\n", "b.txt": "b\n" }, (dir) => {

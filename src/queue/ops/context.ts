@@ -4,7 +4,8 @@
  * (so an operation built from others, such as import --push, sees its own plan) and never
  * write anything themselves.
  */
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, symlinkSync } from "node:fs";
+import { failpoint } from "../../core/failpoint.js";
 import { dirname, join } from "node:path";
 import { PqError } from "../../errors.js";
 import { flattenName, resolveName as resolveNameIn } from "../names.js";
@@ -106,7 +107,11 @@ export function backupOf(full: string): ReturnType<BackupSource> {
 
 /** Copies files as they are on disk (or as `from` gives them), executable bit included, into .pq/backups/<time>-<label>/; returns the directory. */
 export function backupFiles(tree: string, paths: string[], label: string, from: string | BackupSource = tree, into?: string): string {
-  const dir = into ?? join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
+  const named = into ?? join(statePaths(tree).backups, `${new Date().toISOString().replace(/[:.]/g, "-")}-${flattenName(label)}`);
+  // A new backup is written under a ".partial" name and renamed whole once every file is in it: a
+  // pq killed half way (before its journal, so the tree is still as it was) left a folder that
+  // looked like a backup and lacked files (t149). One added to (`into`) is named already.
+  const dir = into ?? `${named}.partial`;
   const read: BackupSource = typeof from === "string" ? (path) => backupOf(join(from, path)) : from;
   const deleted: string[] = [];
   for (const path of paths) {
@@ -122,10 +127,12 @@ export function backupFiles(tree: string, paths: string[], label: string, from: 
     }
     writeText(join(dir, path), file.content);
     if (file.exec) chmodSync(join(dir, path), 0o755);
+    failpoint("backup-file-written");
   }
   // A deletion is an edit too: listed, so the backup the command names exists and says what it holds.
   if (deleted.length) writeText(join(dir, ".pq-deleted-files"), deleted.map((p) => `${p}\n`).join(""));
-  return dir;
+  if (dir !== named && existsSync(dir)) renameSync(dir, named);
+  return named;
 }
 
 export async function defaultAuthor(git: GitRepo | null): Promise<string | undefined> {
