@@ -532,6 +532,7 @@ export class QueueRepo {
     const kept = toMove.filter((p) => inTo.has(p));
     const gone = toMove.filter((p) => !inTo.has(p));
     if (kept.length) await this.run(["checkout", to, "--", ...kept.map((p) => `:(top,literal)${p}`)]);
+    failpoint("tree-files-checked-out");
     if (gone.length) await this.run(["rm", "-q", "-f", "--ignore-unmatch", "--", ...gone.map((p) => `:(top,literal)${p}`)]);
   }
 

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -283,5 +284,53 @@ describe("an in-tree queue changed on both sides while the remote also brings tr
       before.b,
       "",
     ]);
+  });
+
+  it("a sync killed between writing the remote's tree files and removing the ones it deletes is completed, or taken back, whole (t152 N6)", async () => {
+    const { clone } = projectWithAnEmptyQueue("half-written");
+    const ann = await sharesP1(await clone("Ann Example"));
+    const bob = await clone("Bob Example");
+    // Ann: p1 changed, and a tree commit that moves b.c to c.c with a change (one path written, one removed).
+    editLine(ann, "a.c", 2, "two (ann)");
+    await ok(ann, "refresh");
+    await ok(ann, "commit", "-m", "ann: p1");
+    await ok(ann, "pop", "-a");
+    git(ann, "mv", "b.c", "c.c");
+    editLine(ann, "c.c", 10, "ten (ann tree)");
+    git(ann, "commit", "-qam", "ann moves b.c to c.c");
+    git(ann, "push", "-q", "origin", "main");
+    // Bob: p1 changed his way, nothing applied.
+    await ok(bob, "push", "-a");
+    editLine(bob, "a.c", 35, "thirty-five (bob)");
+    await ok(bob, "refresh");
+    await ok(bob, "commit", "-m", "bob: p1");
+    await ok(bob, "pop", "-a");
+    const before = { head: git(bob, "rev-parse", "HEAD"), b: read(bob, "b.c") };
+    const killedSync = () =>
+      spawnSync(process.execPath, [resolve("bin/pq.js"), "sync"], {
+        cwd: bob,
+        encoding: "utf8",
+        env: { ...process.env, PQ_FAILPOINT: "tree-files-checked-out" },
+      });
+    // Killed with c.c written and b.c not yet removed: --abort takes it back whole.
+    expect(killedSync().signal).toBe("SIGKILL");
+    expect([existsSync(join(bob, "b.c")), read(bob, "c.c")]).toEqual([true, expect.stringContaining("ten (ann tree)")]);
+    await ok(bob, "sync", "--abort");
+    expect([git(bob, "rev-parse", "HEAD"), read(bob, "b.c"), existsSync(join(bob, "c.c")), git(bob, "status", "--porcelain")]).toEqual([
+      before.head,
+      before.b,
+      false,
+      "",
+    ]);
+    // Killed there again: the next sync completes it.
+    expect(killedSync().signal).toBe("SIGKILL");
+    await ok(bob, "sync");
+    expect([existsSync(join(bob, "b.c")), read(bob, "c.c"), git(bob, "status", "--porcelain")]).toEqual([
+      false,
+      expect.stringContaining("ten (ann tree)"),
+      "",
+    ]);
+    await ok(bob, "push", "-a");
+    for (const line of ["two (ann)\n", "thirty-five (bob)\n"]) expect(read(bob, "a.c")).toContain(line);
   });
 });
