@@ -5,9 +5,9 @@ import { addsConflictMarkers } from "../queue/patch-text.js";
 import type { Stack } from "../queue/stack.js";
 import { readText, sha1 } from "../tree/files.js";
 import { QueueRepo, type QueueRepoKind } from "./queue-repo.js";
-import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync.js";
+import { diffId, fixNotApplying, loadSyncState, type NotApplying, type SyncState } from "./sync-state.js";
 import type { ConflictKind, QueueConflict } from "./types.js";
-import { operandList, operandWords } from "../core/shell-word.js";
+import { operandWords } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
 import { conflictRefresh } from "./conflict-refresh.js";
 

@@ -4,23 +4,20 @@
  * force. The applied stack follows the merged queue (restack.ts). Conflicts stop before
  * anything is pushed, with .pq/sync.json holding what --continue and --abort need.
  */
-import { existsSync, unlinkSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { operandList, operandWords, shellWord } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
 import { join } from "node:path";
 import { failpoint } from "../core/failpoint.js";
-import { addsConflictMarkers, diffOf, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
+import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
-import { checkTreePath } from "../tree/paths.js";
 import { childProcess } from "../core/child-process.js";
-import type { GitRepo } from "../git/repo.js";
 import { PqError } from "../errors.js";
 import { conflictRefresh } from "./conflict-refresh.js";
 import { systemRefusal } from "../core/system-refusal.js";
 import type { Stack } from "../queue/stack.js";
 import {
   abortCutShort,
-  asPathMap,
   INTERRUPTED_SYNC_STASH,
   pathMap,
   refuseDuringStoppedRebase,
@@ -29,28 +26,20 @@ import {
 } from "../queue/state.js";
 import { backupFiles, setAsideAdvice } from "../queue/ops/context.js";
 import { OplogReader } from "../queue/oplog.js";
-import { asciiJson, readText, sha1, writeAtomic } from "../tree/files.js";
-import { isPushable, type SeriesEntry } from "../queue/series.js";
+import { sha1, writeAtomic } from "../tree/files.js";
+import { isPushable } from "../queue/series.js";
 import { OTHER_UPSTREAM_WAY } from "./status.js";
 import { mergeQueues } from "./queue-merge.js";
 import { isQueueExtra, QueueRepo, type PendingQueue } from "./queue-repo.js";
 import { finishedWords, refuseUnrefreshed, restack, upstreamWithCommit, type RestackReport } from "./restack.js";
 import { gitBlobId, parsePatch } from "../patch/index.js";
-import {
-  guardedCause,
-  guardedCauseWords,
-  MAX_GUARDS_TRIED,
-  parseSeries,
-  regenerateDiff,
-  guardsNamed,
-  simulateQueue,
-  throughPatchesBelow,
-  untriedGuardsNote,
-  type PatchRun,
-  type TreeSim,
-} from "./simulate.js";
-import { finishedIn, type Finished } from "./finished.js";
-import { SYNC_RENAME_TRAILER, type MergeServices, type QueueConflict, type QueueVersion } from "./types.js";
+import { parseSeries, regenerateDiff, simulateQueue, throughPatchesBelow, untriedGuardsNote, type PatchRun } from "./simulate.js";
+import { finishedIn } from "./finished.js";
+import { validateIncoming } from "./incoming.js";
+import { madeOverInHistory, mergeServices } from "./merge-services.js";
+import { refuseNewlyBroken } from "./push-check.js";
+import { clearSyncState, diffId, fixNotApplying, loadSyncState, saveSyncState, type NotApplying, type SyncState } from "./sync-state.js";
+import { SYNC_RENAME_TRAILER, type QueueConflict, type QueueVersion } from "./types.js";
 
 export interface GateVerdict {
   ok: boolean;
@@ -80,156 +69,6 @@ export interface SyncReport {
   pushMessage?: string;
   /** false: the push needed no merge (the remote had nothing new). */
   merged?: boolean;
-}
-
-/** What an interrupted or conflicted sync left behind. */
-export interface SyncState {
-  version: 1;
-  /**
-   * stopping: the conflicted merge is being written (a kill here is rolled back and the
-   * sync redone); conflicts: written, waiting for --continue/--abort; integrating: moving
-   * to a finished merge (a kill here is completed).
-   */
-  phase: "stopping" | "conflicts" | "integrating";
-  origHead: string | null;
-  theirs: string;
-  origTop: string | null;
-  origApplied: string[];
-  conflicts: QueueConflict[];
-  renamed: Record<string, string>;
-  /** Patches the incoming commits record as finished by a colleague (see finished.ts), by name. */
-  finished?: Record<string, Finished>;
-  /** MergeOutcome.apart, for the merge commit --continue makes. */
-  apart?: Record<string, string>;
-  /** phase integrating: the commit the queue is being moved to. */
-  target?: string;
-  /**
-   * phase conflicts: the queue files as the stopped sync left them (path -> sha1, "series"
-   * included). --abort saves any file that is neither this nor the pre-sync version (work done
-   * while the sync was stopped: a refresh, a new patch) before it puts the queue back (collab-7 #3).
-   */
-  written?: Record<string, string>;
-  /**
-   * phase conflicts: patches the last --continue found not applying after the resolution, with
-   * their text's sha1 then and why, so that pq status names them while they are unchanged
-   * (t37 N10: it went on naming the conflict already resolved).
-   */
-  notApplying?: NotApplying[];
-  /**
-   * A --abort began (its first write is next): cut short (git's index locked, a kill), the abort
-   * is what is left to do, not the sync: a --continue then pushed a merge that dropped the
-   * colleague's side the abort had taken out of the tree (t79 N4).
-   */
-  aborting?: true;
-  /** The --abort's first run: where it saved the queue files made while the sync was stopped, and which. */
-  abortSaved?: { dir: string; files: string[] };
-  /**
-   * Where the sync started, when an earlier round of it (a merge whose push lost a race) moved
-   * the queue and the stack before this round: --abort goes back there, not to the earlier
-   * round's merge (t144 N7: it kept that merge and said the queue was as before).
-   */
-  syncStart?: { head: string | null; top: string | null; applied: string[] };
-  /**
-   * The remote's tree commits come in with its queue (an in-tree queue, both sides' queues
-   * changed, nothing applied): integrating moves the files beside the queue from origHead's
-   * versions to the target's too (see QueueRepo.moveOutsideFiles; t144 N9, t150 N5).
-   */
-  withTree?: true;
-}
-
-/** A patch a refused --continue found not applying (see SyncState.notApplying). */
-export interface NotApplying {
-  patch: string;
-  /**
-   * The queue files its failure depends on, by diffId of their text then: the patch itself, the
-   * other patches found failing with it, and the conflicted patches (the resolution). Once one's
-   * diff changes, the failure is not known any more (t40 N1: a new resolution let it apply, and
-   * status still said it did not).
-   */
-  unchanged: Record<string, string>;
-  failures: string[];
-  /** Why a three-way merge cannot help it (its index blob unknown, or the patch does not apply to it: edited by hand): pq push --force is the way then (t42 N4). */
-  noMerge?: string;
-  /**
-   * Set by pq status: the patch is applied now to be fixed, with its conflicts marked (pq push
-   * --merge) or its hunks that did not fit in .rej files (pq push --force).
-   */
-  fixing?: "markers" | "rejects";
-}
-
-/** A patch text's diff, as a sha1 ("" : no such patch): what applies, its header apart (t41 N8). */
-export function diffId(text: string | null): string {
-  return text === null ? "" : sha1(diffOf(text));
-}
-
-/** How to fix a patch that does not apply after a resolution (pq goto refuses it: t40 N3). */
-export function fixNotApplying(patch: Pick<NotApplying, "patch" | "noMerge">): string {
-  return patch.noMerge === undefined
-    ? `pq push --merge ${operandWords(patch.patch)} (its conflicts are marked in the tree), fix them and pq refresh`
-    : `pq push --force ${operandWords(patch.patch)} (a three-way merge cannot help: ${patch.noMerge}; the hunks that do not fit go to .rej files), fix them and pq refresh`;
-}
-
-export const syncStatePath = (tree: string) => statePaths(tree).sync;
-
-export function loadSyncState(tree: string): SyncState | null {
-  const text = readText(syncStatePath(tree));
-  if (text === null) return null;
-  const state = JSON.parse(text) as SyncState;
-  // Maps by patch name: a patch may be named `constructor` (see pathMap).
-  for (const map of [state.renamed, state.finished, state.apart, state.written, ...(state.notApplying ?? []).map((n) => n.unchanged)])
-    if (map) asPathMap<unknown>(map);
-  return state;
-}
-
-function saveSyncState(tree: string, s: SyncState): void {
-  writeAtomic(syncStatePath(tree), asciiJson(s, 1) + "\n", true);
-}
-
-function clearSyncState(tree: string): void {
-  if (existsSync(syncStatePath(tree))) unlinkSync(syncStatePath(tree));
-}
-
-/** Paths a queue version's patches name (diff headers), to read them from git in one go. */
-function pathsIn(versions: QueueVersion[]): string[] {
-  const paths = new Set<string>();
-  for (const v of versions) {
-    for (const text of Object.values(v.patches)) {
-      for (const m of text.matchAll(/^(?:diff --git a\/(\S+) b\/(\S+)|[-+]{3} [ab]\/(\S+))$/gm))
-        for (const p of m.slice(1)) if (p) paths.add(p);
-    }
-  }
-  return [...paths];
-}
-
-export async function mergeServices(stack: Stack, prefetch: QueueVersion[] = []): Promise<MergeServices> {
-  const git = await stack.repo();
-  if (!git) throw new PqError("no-queue", `${stack.tree} is not a git work tree`);
-  const cache = new Map<string, Promise<string | null>>();
-  // The files as every checkout has them, not as this one writes them: a merge in a checkout
-  // that converts to CRLF regenerated patches in CRLF, which a colleague's LF checkout then had to
-  // take with their endings set aside, and a refresh there flipped back (t35 F14). Merged over
-  // those, the queue is the same whoever syncs it (see sharedHeadContents).
-  // One git process for every file the queues touch, instead of one per file.
-  // A path a queue version names is checked before git is asked for it (t60 N11: a pushed ../ path
-  // reached git cat-file, and its refusal came out as a git failure, exit 11, not the patch's).
-  const prefetched = pathsIn(prefetch);
-  for (const p of prefetched) checkTreePath("", p);
-  for (const [p, content] of await git.sharedHeadContents(prefetched)) cache.set(p, Promise.resolve(content));
-  return {
-    baseFile: (p) => {
-      checkTreePath("", p);
-      if (!cache.has(p))
-        cache.set(
-          p,
-          git.sharedHeadContents([p]).then((m) => m.get(p) ?? null),
-        );
-      return cache.get(p)!;
-    },
-    mergeFile: (o, b, t, labels) => git.mergeFile(o, b, t, labels),
-    blob: (id) => git.blob(id),
-    madeOver: (path, blob, through) => madeOverInHistory(git, path, blob, through),
-    guards: stack.selectedGuards(),
-  };
 }
 
 /**
@@ -326,38 +165,6 @@ async function madeOnAnotherUpstream(
 }
 
 /**
- * The file a patch's index line names by `blob` (what the patches below it made of the file),
- * from a version HEAD's recent history had: `through` applied to each version of the file in
- * the last commits that changed it (and their parents), newest first; null when none gives it.
- * A patch above others has no blob git knows: its version is found by applying them (t151 N3).
- */
-async function madeOverInHistory(
-  git: GitRepo,
-  path: string,
-  blob: string,
-  through: (content: string) => string | null,
-): Promise<string | null> {
-  const history = await git
-    .run(["log", "-n", "30", "--format=%H", "HEAD", "--", `:(top,literal)${path}`])
-    .then((out) => out.split("\n").filter(Boolean))
-    .catch(() => [] as string[]);
-  for (const commit of history) {
-    for (const rev of [commit, `${commit}^`]) {
-      // The blob as git stores it (the index lines' ids are of those bytes), not as a checkout writes it.
-      const id = await git.run(["rev-parse", "--verify", "--quiet", `${rev}:${path}`]).then(
-        (out) => out.trim(),
-        () => "",
-      );
-      const content = id ? await git.blob(id) : null;
-      const pre = content === null ? null : through(content);
-      if (pre !== null && gitBlobId(pre).startsWith(blob)) return pre;
-    }
-  }
-  return null;
-}
-
-/** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
-/**
  * Unrefreshed edits in files no applied patch changes, which a patch the sync brings (new or
  * changed, and pushed back by the restack) also changes: its push would refuse only after the
  * whole stack was popped. Refused first, with nothing changed.
@@ -430,6 +237,7 @@ async function refuseEditsUnderIncoming(stack: Stack, current: QueueVersion, nex
   }
 }
 
+/** Write `version` to the queue directory with the stack following, then move HEAD to `commit`. */
 async function integrate(
   stack: Stack,
   qr: QueueRepo,
@@ -586,108 +394,6 @@ async function recoverIntegration(stack: Stack, qr: QueueRepo, s: SyncState): Pr
   const version = await qr.versionAt(s.target!);
   const { phase: _p, target: _t, ...rest } = s;
   return integrate(stack, qr, version, s.target!, s.origHead, rest);
-}
-
-/** The longest suffix pq puts after a queue file's name while it writes it (a hold's `.held.tmp-PID`, pids up to 7 digits). */
-const WRITE_SUFFIX_BYTES = ".held.tmp-4194304".length;
-
-/**
- * A name pq takes (up to 1024 bytes) can still be too long where this queue lives: the queue
- * directory's path, the name and pq's temporary suffix make one path, which the system stops at
- * 4096 bytes. Found only when the write failed, half way through the sync, every sync after it
- * met the same failure (t64 N12): refused before anything is written.
- */
-function refuseNamesTooLongHere(v: QueueVersion, known: QueueVersion, where: string, queueDir: string): void {
-  const room = 4095 - Buffer.byteLength(queueDir, "utf8") - 1 - WRITE_SUFFIX_BYTES;
-  const long = Object.keys(v.patches).filter((name) => !(name in known.patches) && Buffer.byteLength(name, "utf8") > room);
-  if (!long.length) return;
-  const shown = long[0].length > 60 ? `${long[0].slice(0, 60)}...` : long[0];
-  throw new PqError(
-    "unsafe-path",
-    `${where} queue has ${long.length === 1 ? "a file whose name is" : `${long.length} files whose names are`} too long for where this queue lives (${shown}: ${Buffer.byteLength(long[0], "utf8")} bytes, and the queue directory's path takes ${Buffer.byteLength(queueDir, "utf8")} of the system's 4096)`,
-    [
-      "nothing was changed; ask whoever pushed it to give it a shorter name (git mv in the queue's repository), or keep this tree at a shorter path, then pq sync",
-    ],
-    { files: long },
-  );
-}
-
-/** Refuses a patch's path out of the tree as a push refuses it (absolute, '..', .git, .pq). */
-function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | null }[]): void {
-  for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
-}
-
-/**
- * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
- * that is missing or cannot be parsed) before anything is written: named, never half-applied.
- */
-export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string, queueDir?: string): void {
-  if (queueDir !== undefined) refuseNamesTooLongHere(v, known, where, queueDir);
-  // A name git holds as bytes that are not UTF-8 reads back with U+FFFD in it: written out and
-  // committed under that name, the file would be renamed for everyone (collab-17 F15b).
-  const mangled = Object.keys(v.patches).filter((name) => name.includes("\ufffd") && !(name in known.patches));
-  if (mangled.length) {
-    throw new PqError(
-      "unsafe-path",
-      `${where} queue has ${mangled.length === 1 ? "a file whose name is" : "files whose names are"} not UTF-8 (${mangled.slice(0, 3).join(", ")}): pq keeps UTF-8 names only, and would rename ${mangled.length === 1 ? "it" : "them"} for everyone`,
-      [
-        "nothing was changed; ask whoever pushed it to rename it to a UTF-8 name (git mv in the queue's repository; git log --stat there says who added it), then pq sync",
-      ],
-      { files: mangled },
-    );
-  }
-  // A series that is a directory (or under one): its files came in as patches, and the sync
-  // stopped half way writing them (collab-8 C15).
-  const inSeries = Object.keys(v.patches).filter((name) => name.startsWith("series/"));
-  if (inSeries.length) {
-    throw new PqError("bad-patch", `${where} queue has a directory named series (${inSeries[0]}), where its series file belongs`, [
-      "nothing was changed; ask whoever pushed it to restore the series file",
-    ]);
-  }
-  const entries = parseSeries(v.series, where);
-  // A patch file the series does not list is merged as a file too, and a merge reads the files
-  // its diff names: one naming a path out of the tree is refused as a listed one is (verify-11 Z1).
-  // One that does not parse as a patch is some other file of the queue's (notes): left alone.
-  const listed = new Set(entries.map((e) => e.name));
-  for (const [name, text] of Object.entries(v.patches)) {
-    if (listed.has(name) || known.patches[name] === text) continue;
-    let files;
-    try {
-      files = parsePatch(text).files;
-    } catch {
-      continue;
-    }
-    try {
-      refuseUnsafePaths(files);
-    } catch (err) {
-      if (err instanceof PqError)
-        throw new PqError("bad-patch", `${name} (${where} version, not in its series): ${err.message}`, [
-          "ask whoever pushed it to fix it",
-        ]);
-      throw err;
-    }
-  }
-  for (const e of entries) {
-    const text = v.patches[e.name];
-    if (text === undefined)
-      throw new PqError("bad-patch", `${where} series lists ${e.name}, but its file is missing`, ["ask whoever pushed it to restore it"]);
-    if (known.patches[e.name] === text) continue;
-    try {
-      // Read as the series says (quilt's -pN): a -p0 patch has no a/ b/ to strip.
-      // Its paths are checked as a push checks them: a merge would read a file out of the tree by
-      // such a path and stop on git's own error (collab-8 C4).
-      refuseUnsafePaths(parsePatch(text, { strip: e.strip ?? 1 }).files);
-    } catch (err) {
-      if (err instanceof PqError)
-        throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [
-          ...err.details,
-          /nothing was changed/.test(err.message)
-            ? "ask whoever pushed it to fix it"
-            : "nothing was changed; ask whoever pushed it to fix it",
-        ]);
-      throw err;
-    }
-  }
 }
 
 async function loop(
@@ -1432,175 +1138,6 @@ async function refuseLeftoversInTheWay(qr: QueueRepo, theirs: string, leftOut: s
     );
 }
 
-/**
- * The queue about to be pushed, applied in memory from the tree's HEAD: a patch that no longer
- * applies there (a lower patch refreshed while it was not applied, its context changed) but
- * did in the remote's version would reach everyone broken. Refused before the push, naming it;
- * nothing is pushed, and the local queue and tree stay as they are.
- */
-async function refuseNewlyBroken(stack: Stack, qr: QueueRepo, theirs: string | null, head: string, untried: string[] = []): Promise<void> {
-  const [mine, remoteVersion] = await Promise.all([qr.versionAt(head), theirs ? qr.versionAt(theirs) : Promise.resolve(null)]);
-  // A remote series pq cannot read (a colleague's bad line, which this queue merged and corrected
-  // by hand, as the sync's refusal of it says to) is nothing to compare against: every patch that
-  // fails counts as new (t127 N4: the corrected queue could never be pushed).
-  const remote = remoteVersion && seriesReadable(remoteVersion) ? remoteVersion : null;
-  const guards = stack.selectedGuards();
-  // A patch guarded off here is someone else's on: each guard the series turns on and this tree
-  // does not select is checked too, with that guard selected (at most 8; the paravirt queue has two).
-  // -g as well as +g: selecting a guard a patch is kept out by changes what is applied (t64 N2).
-  const everyGuard = guardsNamed(mine.series, "your");
-  const unselected = everyGuard.filter((g) => !guards.includes(g));
-  const others = unselected.slice(0, MAX_GUARDS_TRIED);
-  untried.push(...unselected.slice(MAX_GUARDS_TRIED));
-  const named = everyGuard.slice(0, MAX_GUARDS_TRIED);
-  // The tree's own selection, unless its applied stack vouches for it: then it is neither checked nor checked again below.
-  const vouched = appliedStackVouches(stack, mine, remote);
-  const candidates: { guards: string[]; extra?: string; none?: true; alone?: string }[] = [
-    ...(vouched ? [] : [{ guards }]),
-    ...others.map((g) => ({ guards: [...guards, g], extra: g })),
-    // No guard selected, as ci and a colleague who selects none apply the queue, and each guard
-    // alone, as a colleague who selects only it does: a selection of the pusher's own is no way
-    // past the check (t150 N8, t151 N1: selecting a guard pushed what broke them).
-    ...(guards.length ? [{ guards: [] as string[], none: true as const }] : []),
-    ...named.map((g) => ({ guards: [g], alone: g })),
-  ];
-  const seen = new Set(vouched ? [guards.join("\0")] : []);
-  const selections = candidates.filter((c) => {
-    const key = c.guards.join("\0");
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  if (!selections.length) return;
-  const svc = await mergeServices(stack, remote ? [mine, remote] : [mine]);
-  const sims = new Map<string, TreeSim>();
-  const simOf = async (selected: string[]) => {
-    const key = selected.join("\0");
-    let sim = sims.get(key);
-    if (!sim) sims.set(key, (sim = await simulateQueue(mine, svc.baseFile, selected, "your")));
-    return sim;
-  };
-  for (const selection of selections) {
-    const sim = await simOf(selection.guards);
-    const failing = [...sim.runs].filter(([, run]) => run.pushable && !run.ok).map(([name]) => name);
-    if (!failing.length) continue;
-    const before = remote ? await simulateQueue(remote, svc.baseFile, selection.guards, "the remote's") : null;
-    const broken = failing.find((name) => !before || before.runs.get(name)?.ok !== false);
-    if (!broken) continue;
-    // It applies in another of the selections (the tree's own counts, checked or not): a guarded
-    // patch below it makes the difference, and no one text of it applies in both (t144 N3).
-    // Every guard selected is one too: a patch that builds on patches of two guards applies only there (t151 N2).
-    const alternatives = [{ guards }, ...selections, { guards: named }].filter(
-      (other) => other.guards.join("\0") !== selection.guards.join("\0"),
-    );
-    /** Whether the patch, guarded so, would be applied only where it applies: in every selection tried. */
-    const guardedSoHolds = async (list: string[]) => {
-      for (const other of [selection, ...alternatives])
-        if (isPushable({ name: broken, guards: list }, other.guards) && (await simOf(other.guards)).runs.get(broken)?.ok !== true)
-          return false;
-      return true;
-    };
-    for (const other of alternatives) {
-      const cause = guardedCause(broken, { sim, guards: selection.guards }, { sim: await simOf(other.guards), guards: other.guards });
-      // The guard that makes the difference: one of the two selections has it, and a differing patch names it.
-      const differ = [
-        ...selection.guards.filter((g) => !other.guards.includes(g)),
-        ...other.guards.filter((g) => !selection.guards.includes(g)),
-      ];
-      const guard = cause && differ.find((g) => [...cause.needed, ...cause.inTheWay].some((e) => e.guards.some((eg) => eg.slice(1) === g)));
-      if (cause && guard) {
-        const own = sim.entries.find((e) => e.name === broken)!;
-        const added = selection.guards.includes(guard) ? `-${guard}` : `+${guard}`;
-        const ownWay = !own.guards.includes(added) && (await guardedSoHolds([...own.guards, added]));
-        throw guardDependencyRefusal(sim.entries, broken, cause, guard, selection.guards.includes(guard), ownWay);
-      }
-    }
-    const run = sim.runs.get(broken)!;
-    // The way to it: up to the patch below it, then a forced push of it (goto --force only pops over edits).
-    const pushable = sim.entries.filter((e) => isPushable(e, selection.guards)).map((e) => e.name);
-    const below = pushable[pushable.indexOf(broken) - 1];
-    // Popped first: with the guard selected, a patch below the applied top may be one to push (t144 N3: goto refused).
-    const select =
-      selection.extra || selection.alone ? `pq select ${operandList(selection.guards)}, ` : selection.none ? "pq select --none, " : "";
-    const reach = below
-      ? `${select ? `pq pop -a, ${select}` : ""}pq goto ${operandWords(below)}, then pq push --force ${operandWords(broken)}`
-      : `pq pop -a, ${select}then pq push --force ${operandWords(broken)}`;
-    // Why: a patch new in this version (or changed in it) is itself the change; one the remote has as it is failed because of what changed below it (t88 N2).
-    const why =
-      remote?.patches[broken] === undefined
-        ? "new in this version"
-        : remote.patches[broken] !== mine.patches[broken]
-          ? "changed in this version"
-          : "a patch below it changed";
-    throw new PqError(
-      "apply-failed",
-      `${broken} does not apply in the queue you would push (${why})${selection.extra ? ` when the guard ${selection.extra} is selected` : selection.none ? " with no guard selected" : selection.alone ? ` when only the guard ${selection.alone} is selected` : ""}: nothing was pushed`,
-      [
-        ...run.failures.slice(0, 5),
-        // A file that does not parse is fixed in the queue, not through a push that refuses it too (t146 N1).
-        run.unreadable
-          ? `fix ${operandWords(broken)} by hand in ${shellWord(stack.queueDir)} as said above, pq commit -m MESSAGE, then pq sync again`
-          : `${reach} (it writes .rej files), fix it, pq refresh, pq commit, then pq sync again`,
-      ],
-      {
-        patch: broken,
-        files: run.failures,
-        ...(selection.extra ? { guard: selection.extra } : {}),
-        ...(selection.none ? { noGuard: true } : {}),
-      },
-    );
-  }
-}
-
-/**
- * A patch that applies with the guard selected and not without it, or the other way round,
- * because of guarded patches below it (see guardedCause): the ways out are its own guard,
- * matching theirs, or theirs taken off.
- */
-function guardDependencyRefusal(
-  entries: SeriesEntry[],
-  broken: string,
-  cause: { needed: SeriesEntry[]; inTheWay: SeriesEntry[] },
-  guard: string,
-  failingHasGuard: boolean,
-  /** Whether guarding it with `guard` too keeps it out of every selection it does not apply in (see refuseNewlyBroken). */
-  ownGuardHolds: boolean,
-): PqError {
-  const own = entries.find((e) => e.name === broken)!;
-  // Kept out where it fails: -g where the guard is selected, +g where it is not.
-  const added = failingHasGuard ? `-${guard}` : `+${guard}`;
-  const guardCommand = (name: string, list: string[]) => {
-    const plus = list.filter((g) => g.startsWith("+"));
-    const minus = list.filter((g) => g.startsWith("-"));
-    if (!list.length) return `pq guard ${operandWords(name)} --none`;
-    return `pq guard ${operandWords(name)}${plus.length ? ` ${plus.join(" ")}` : ""}${minus.length ? ` -- ${minus.join(" ")}` : ""}`;
-  };
-  // Offered only where it holds in every selection tried: a second +guard lets a patch in under
-  // either guard (hg's rule), not both, and one guard list cannot say "debug and trace" (t151 N2).
-  const theirs = [...cause.needed, ...cause.inTheWay];
-  const ownWay = ownGuardHolds;
-  // A patch it builds on can lose its guards (applied in every selection then); one in its way applied everywhere would break it everywhere.
-  const needed = cause.needed;
-  const ways = [
-    ...(ownWay ? [`guard it as what it depends on is guarded: ${guardCommand(broken, [...own.guards, added])}`] : []),
-    ...(needed.length
-      ? [
-          `${ownWay ? "or " : ""}take the guards off ${needed.length === 1 ? "the patch" : "the patches"} it builds on: ${needed
-            .map((e) => guardCommand(e.name, []))
-            .join(", ")}`,
-        ]
-      : []),
-  ];
-  if (!ways.length)
-    ways.push("change the guards so that it is applied only where what it depends on is (pq guard --list shows every patch's)");
-  return new PqError(
-    "apply-failed",
-    `${broken} does not apply in the queue you would push ${failingHasGuard ? `when the guard ${guard} is selected` : `without the guard ${guard}`}, and does ${failingHasGuard ? "without" : "with"} it: ${guardedCauseWords(broken, cause, guard, failingHasGuard)}; nothing was pushed`,
-    [...ways, "then pq commit -m MESSAGE and pq sync again"],
-    { patch: broken, guard, dependsOn: theirs.map((e) => e.name) },
-  );
-}
-
 /** The .pq folders the paths are in (bugfix/.pq for bugfix/.pq/state.json), as git rm -r takes them (t133 N3). */
 function stateFolders(paths: readonly string[]): string[] {
   return [
@@ -1613,42 +1150,6 @@ function stateFolders(paths: readonly string[]): string[] {
       ),
     ),
   ];
-}
-
-/** Whether pq can read a version's series (see parseSeries). */
-function seriesReadable(v: QueueVersion): boolean {
-  try {
-    parseSeries(v.series, "the remote's");
-    return true;
-  } catch (e) {
-    if (e instanceof PqError) return false;
-    throw e;
-  }
-}
-
-/**
- * Whether the tree's applied stack already shows that the queue to push applies: every patch
- * from the first one that differs from the remote's version (by name, place or text) on is
- * applied, exactly as the queue has it. Then nothing can newly fail, and the queue need not be
- * applied again in memory (a second of a 1000-patch sync). Guards are the tree's selection.
- */
-function appliedStackVouches(stack: Stack, mine: QueueVersion, remote: QueueVersion | null): boolean {
-  const guards = stack.selectedGuards();
-  const pushable = (v: QueueVersion) =>
-    parseSeries(v.series, "the")
-      .filter((e) => isPushable(e, guards))
-      .map((e) => e.name);
-  const names = pushable(mine);
-  const theirs = remote ? pushable(remote) : [];
-  let first = 0;
-  while (first < names.length && names[first] === theirs[first] && mine.patches[names[first]] === remote?.patches[names[first]]) first++;
-  const applied = stack.appliedRecords();
-  for (let i = first; i < names.length; i++) {
-    const record = applied[i];
-    const text = mine.patches[names[i]];
-    if (!record || record.name !== names[i] || text === undefined || sha1(text) !== record.hash) return false;
-  }
-  return true;
 }
 
 /** "p.patch (content, header), q.patch (apply)": each conflicted patch once, with its kinds of conflict. */

@@ -6,7 +6,7 @@ import { restackFailure } from "../../src/collab/restack.js";
 import { mergeOrder } from "../../src/collab/series-merge.js";
 import { mergeHeaders } from "../../src/collab/header-merge.js";
 import { simulateQueue } from "../../src/collab/simulate.js";
-import { validateIncoming } from "../../src/collab/sync.js";
+import { validateIncoming } from "../../src/collab/incoming.js";
 import type { MergeServices, QueueVersion } from "../../src/collab/types.js";
 import { cleanup, makeRepo } from "../helpers/repo.js";
 

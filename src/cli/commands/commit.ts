@@ -1,6 +1,6 @@
 import { operandWords, shellWord } from "../../core/shell-word.js";
 import { QueueRepo } from "../../collab/queue-repo.js";
-import { loadSyncState } from "../../collab/sync.js";
+import { loadSyncState } from "../../collab/sync-state.js";
 import { PqError } from "../../errors.js";
 import { addsConflictMarkers } from "../../queue/patch-text.js";
 import { abortCutShort, refuseDuringInterruptedSync, stoppedSyncRefresh } from "../../queue/state.js";

@@ -4,7 +4,7 @@ import { PqError } from "../../errors.js";
 import { QueueRepo, splitVersion } from "../../collab/queue-repo.js";
 import { rangeDiff, renderRangeDiff } from "../../collab/range-diff.js";
 import { apartRenames } from "../../collab/apart-renames.js";
-import { mergeServices } from "../../collab/sync.js";
+import { mergeServices } from "../../collab/merge-services.js";
 import type { QueueVersion } from "../../collab/types.js";
 import { defineCommand } from "../io.js";
 import { openStack, printJson } from "../open-stack.js";

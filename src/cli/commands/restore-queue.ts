@@ -5,7 +5,7 @@ import { loadState, statePaths } from "../../queue/state.js";
 import { takeWaiting, TreeLock } from "../../tree/lock.js";
 import { takeQueueLock } from "../../queue/queue-lock.js";
 import { restoreQueue } from "../../queue/restore-queue.js";
-import { refuseQueueLinkedOut } from "../../queue/stack.js";
+import { refuseQueueLinkedOut } from "../../queue/stack-refusals.js";
 import { defineCommand } from "../io.js";
 import { operandList } from "../../core/shell-word.js";
 
