@@ -7,7 +7,7 @@
  */
 import { childProcess } from "../core/child-process.js";
 import { startsDiff } from "../patch/parse.js";
-import { escapeFromLines } from "./mbox.js";
+import { escapeFromLines, SEPARATOR } from "./mbox.js";
 import { decodeCharset } from "./charset.js";
 import { PqError } from "../errors.js";
 
@@ -192,9 +192,16 @@ function stripPatchTag(subject: string): string {
   return s.trim() || subject.replace(/\s+/g, " ").trim();
 }
 
-/** git format-patch's and mbox's "From <id> <date>" line, which comes before a mail's headers. */
+/**
+ * git format-patch's and mbox's "From <id> <date>" line, which comes before a mail's headers.
+ * A date with its time (b4's "From git@z Thu Jan  1 00:00:00 1970", a mail client's "From
+ * ann@example.org Tue Jan  2 10:00:00 2024") is one too: it was read as the subject, and the
+ * mail's From: and Subject: as its message (t154 N1).
+ */
 function isMboxSeparator(line: string | undefined): boolean {
-  return line !== undefined && ((/^From \S+ /.test(line) && !line.includes(":")) || /^From [0-9a-f]{40} /.test(line));
+  return (
+    line !== undefined && ((/^From \S+ /.test(line) && !line.includes(":")) || /^From [0-9a-f]{40} /.test(line) || SEPARATOR.test(line))
+  );
 }
 
 interface HeaderField {

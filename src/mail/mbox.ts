@@ -5,7 +5,8 @@
  * ">" here, so export then import gives the message back; git am keeps the ">". Other
  * ">From " lines stay as they are, as git am (mailsplit without --mboxrd) has them.
  */
-const SEPARATOR = /^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
+/** An mbox's "From <sender> <weekday> ..." line: git format-patch's, b4's ("From git@z ...") and a mail client's. */
+export const SEPARATOR = /^From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
 const ESCAPED_SEPARATOR = /^>(>*From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) )/;
 
 export function splitMbox(text: string): string[] {

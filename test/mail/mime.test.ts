@@ -170,6 +170,20 @@ describe("mail bodies decoded as git am decodes them", () => {
     expect(parseHeader("From: A <a@example.org>\nSubject: [PATCH] [media] fix it\n\n").subject).toBe("[media] fix it");
   });
 
+  it("b4's and a mail client's mbox From lines (a date with its time) come before the mail's headers, as git am reads them (t154 N1)", async () => {
+    const mail = (first: string) =>
+      `${first}\nFrom: Rene Tester <rene@example.org>\nDate: Tue, 2 Jan 2024 10:00:00 +0100\nSubject: [PATCH] base: say more\n\nBody text.\n---\ndiff --git a/base b/base\n--- a/base\n+++ b/base\n@@ -1 +1 @@\n-base\n+base and more\n`;
+    for (const first of ["From git@z Thu Jan  1 00:00:00 1970", "From rene@example.org Tue Jan  2 10:00:00 2024"]) {
+      const { mine, theirs } = await pqAndGitAm(mail(first), ["base"]);
+      expect((await pq(mine, "series")).out.trim(), first).toBe("base-say-more.patch");
+      const header = (await pq(mine, "header")).out;
+      expect(header).toContain("Author: Rene Tester <rene@example.org>");
+      expect(header).toContain("    base: say more\n\n    Body text.");
+      expect(header).not.toContain("From git@z");
+      expect(git(theirs, "log", "-1", "--format=%an <%ae>|%s")).toBe("Rene Tester <rene@example.org>|base: say more\n");
+    }
+  });
+
   it("a [PATCH 0/N] cover letter without a diff is skipped and named", async () => {
     expect(isCoverLetter("[PATCH 0/3] the series")).toBe(true);
     expect(isCoverLetter("[PATCH 1/3] one")).toBe(false);
