@@ -14,6 +14,7 @@ import { availableParallelism, homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { PqError } from "../errors.js";
 import { refusedFlag } from "./flag-policy.js";
+import { assemblerReads } from "./assembler-reads.js";
 import { makeDirs, readText, realpathOr } from "../tree/files.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import { formatDiagnostic, parseDiagnostics, type Diagnostic } from "./diagnostics.js";
@@ -394,72 +395,6 @@ export function depsFromMakefile(text: string): string[] {
   return deps;
 }
 
-/**
- * Files the assembler reads besides the source: `.incbin` data and `.include` files named in
- * the preprocessed text (a .S file, or a C file's asm). gcc -MD does not list them and the
- * preprocessed text does not hold their bytes, so an object keyed on those alone outlived a
- * change to the blob (ci-7 #4). Looked up as GAS does: the build's directory, then -I folders.
- */
-export function assemblerReads(preprocessed: string, tree: string, flags: string[]): string[] | null {
-  const dirs = ["", ...includeFolders(flags)];
-  const found = new Set<string>();
-  let unknown = false;
-  const scan = (text: string, depth: number) => {
-    // `.incbin "f"` in a .S file; in C asm(), `\"f\"`, or `\"" "f" "\"` when a macro's string is pasted in (verify-7 V3).
-    // GAS takes a directive in any case (.INCBIN, .Include: t124 N7).
-    const directives = [...text.matchAll(/\.(incbin|include)\b/gi)].length;
-    let read = 0;
-    for (const m of text.matchAll(/\.(incbin|include)\s+\\?"(?:"\s*")*([^"\\]+)\\?"/gi)) {
-      read++;
-      const name = m[2];
-      const located = isAbsolute(name) ? name : dirs.map((d) => join(d, name)).find((p) => existsSync(resolve(tree, p)));
-      // Not in any folder pq knows of: the assembler finds it through one pq does not read (a flag
-      // spelt another way), so the object is not keyed on it (t126 N1: served stale).
-      if (located === undefined) {
-        unknown = true;
-        continue;
-      }
-      const path = located;
-      if (found.has(path)) continue;
-      found.add(path);
-      // An .include'd file's own .incbin and .include lines are read by the assembler too.
-      if (m[1].toLowerCase() === "include" && depth < 8) {
-        const included = readText(resolve(tree, path));
-        if (included !== null) scan(included, depth + 1);
-      }
-    }
-    // A directive whose file this scan cannot name (an escape in the name, a name a macro builds):
-    // the object is not keyed on what it reads, so it is compiled every time, never handed back stale.
-    if (read < directives) unknown = true;
-  };
-  scan(preprocessed, 0);
-  return unknown ? null : [...found].sort();
-}
-
-/**
- * The folders the assembler looks in: gcc's -I (which a .S file's assembler sees through cpp's
- * search too) and the assembler's own (-Wa,-IDIR, -Wa,-I,DIR, -Xassembler -IDIR), in one word or two (gcc hands each
- * comma-separated word to as: t124 N7, `-Wa,-I,blobs` was read as a folder ",blobs"; t125 N8, "-I", "blobs" as none).
- */
-function includeFolders(flags: string[]): string[] {
-  // The words as the assembler (and gcc's own -I) sees them: -Wa,a,b is a and b; -Xassembler x is x.
-  const words: string[] = [];
-  for (let i = 0; i < flags.length; i++) {
-    if (flags[i].startsWith("-Wa,")) words.push(...flags[i].slice(4).split(","));
-    else if (flags[i] === "-Xassembler" && i + 1 < flags.length) words.push(flags[++i]);
-    else words.push(flags[i]);
-  }
-  const folders: string[] = [];
-  // -I DIR in two words too, as gcc and as both take it (t125 N8: "-I", "blobs" in build.json).
-  for (let i = 0; i < words.length; i++) {
-    // gcc's long spelling too, --include-directory[=]DIR (t126 N1).
-    if ((words[i] === "-I" || words[i] === "--include-directory") && i + 1 < words.length) folders.push(words[++i]);
-    else if (words[i].startsWith("--include-directory=")) folders.push(words[i].slice("--include-directory=".length));
-    else if (words[i].startsWith("-I") && words[i].length > 2) folders.push(words[i].slice(2));
-  }
-  return folders;
-}
-
 /** An object file in the cache with its checksum beside it (`.sum`), and its bytes match it. */
 function objectMatchesSum(obj: string): boolean {
   try {
@@ -658,7 +593,7 @@ export async function buildTree(opts: BuildOptions): Promise<BuildResult> {
       logRun(tc.cc, `preprocessing ${source}`, pre);
       return null;
     }
-    const reads = assemblerReads(pre.stdout, tree, flags);
+    const reads = assemblerReads(pre.stdout, tree, flags, source.endsWith(".S") ? "asm" : "c");
     // A file read from outside the tree (#include "/abs", .incbin "/abs"): built into the image, a
     // kernel printed it, and a gate showed it to whoever pushed (t132 N3). Refused before the compile.
     const outsider = [...includedFiles(pre.stdout), ...(reads ?? [])].find((path) => readsOutside(tree, realTree, path));

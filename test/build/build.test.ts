@@ -14,7 +14,8 @@ import {
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTree, detectToolchain } from "../../src/build/index.js";
-import { assemblerReads, depsFromMakefile } from "../../src/build/build.js";
+import { depsFromMakefile } from "../../src/build/build.js";
+import { assemblerReads, assemblerTextOfC } from "../../src/build/assembler-reads.js";
 import { PqError } from "../../src/errors.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
 import { cleanup, pq, tempDir } from "../helpers/repo.js";
@@ -103,6 +104,42 @@ describe("pq build", () => {
     const second = await buildTree({ tree, cacheDir: cache, stateCache: false });
     expect(second.ok).toBe(true);
     expect(readFileSync(second.kernelPath!).includes("NO")).toBe(true);
+  });
+
+  it("sees an .incbin in a C file's asm() however the compiler puts its text together: joined literals, escapes (t155 N2)", async () => {
+    const named = tempDir("pq-asm-c-");
+    dirs.push(named);
+    mkdirSync(join(named, "data"));
+    writeFileSync(join(named, "data/blob.bin"), "");
+    // Split over two literals (a macro that pastes the directive), with a line marker between; spelt with an escape.
+    const split = 'asm(".section .rodata\\n.inc" "bin \\"data/blob.bin\\"\\n"\n# 7 "blob.c"\n  ".previous");\n';
+    expect(assemblerTextOfC(split)).toBe('asm(.section .rodata\n.incbin "data/blob.bin"\n.previous);\n');
+    expect(assemblerReads(split, named, [], "c")).toEqual(["data/blob.bin"]);
+    expect(assemblerReads('asm("\\x2eincbin \\"data/blob.bin\\"");\n', named, [], "c")).toEqual(["data/blob.bin"]);
+    expect(assemblerReads('asm("\\056incbin \\"da" "ta/blob.bin\\"");\n', named, [], "c")).toEqual(["data/blob.bin"]);
+    // A character literal '"' is no string's start.
+    expect(assemblerReads('char q = \'"\'; asm(".inc" "bin \\"data/blob.bin\\"");\n', named, [], "c")).toEqual(["data/blob.bin"]);
+    // A directive GAS builds from a macro's argument: nothing to name, compiled every time.
+    expect(assemblerReads('.macro m x\n\t.inc\\x "data/blob.bin"\n.endm\n\tm bin\n', named, [])).toBeNull();
+    expect(assemblerReads('.macro m d\n\t\\d "data/blob.bin"\n.endm\n\tm .incbin\n', named, [])).toBeNull();
+    // Macros that only name symbols (the model's entry.S) leave the scan as it is.
+    expect(
+      assemblerReads('.macro v num\n\t.globl vector_\\num\nvector_\\num:\n\tpushl $\\num\n.endm\n\t.incbin "data/blob.bin"\n', named, []),
+    ).toEqual(["data/blob.bin"]);
+    // Built: the blob of a C file's split directive changed alone gives a new object, never the stale one.
+    const tree = fixtureKernelTree("pass");
+    const cache = tempDir("pq-cache-incbin-c-");
+    dirs.push(tree, cache);
+    writeFileSync(join(tree, "blob.bin"), "AAAAAAAA");
+    writeFileSync(join(tree, "blob.c"), 'asm(".section .rodata\\n.globl pq_blob\\npq_blob:\\n.inc" "bin \\"blob.bin\\"\\n.previous");\n');
+    const description = JSON.parse(readFileSync(join(tree, "build.json"), "utf8")) as { sources: string[] };
+    description.sources.push("blob.c");
+    writeFileSync(join(tree, "build.json"), JSON.stringify(description));
+    expect((await buildTree({ tree, cacheDir: cache, stateCache: false })).ok).toBe(true);
+    writeFileSync(join(tree, "blob.bin"), "BBBBBBBB");
+    const second = await buildTree({ tree, cacheDir: cache, stateCache: false });
+    expect([second.ok, second.compiled]).toEqual([true, 1]);
+    expect(readFileSync(second.kernelPath!).includes("BBBBBBBB")).toBe(true);
   });
 
   it("builds, then takes every object from the cache, then recompiles exactly the changed file", async () => {
