@@ -10,7 +10,8 @@ import { bisectStates, judgeExitCode, type BisectResult, type Judgement } from "
 import { runCommand, stateEnv } from "./run-command.js";
 import { StateEvaluator } from "./evaluate.js";
 import { leftOutNote, openScratch, patchNotApplied, refuseWithoutBuild, scratchFailure, aroundCommand } from "./scratch.js";
-import { FAILING, type Outcome } from "./report.js";
+import { FAILING, RUN_COLUMN, type Outcome } from "./report.js";
+import { ciFirstBoots } from "../queue/ci-verdicts.js";
 
 export interface BisectOptions {
   tree: string;
@@ -125,6 +126,15 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
   const flakyStates = new Map<number, Outcome[]>();
   try {
     const { stack, patches } = scratch;
+    /** The lowest state each backend is known to have booted at (see the cells' mapping below). */
+    const firstBoots = new Map<string, number>();
+    if (opts.run === undefined) {
+      // (The scratch's queue is a copy of the tree's, byte for byte: the patches ci's record names are checked against it.)
+      for (const [backend, boot] of ciFirstBoots(opts.tree, stack.queueDir)) {
+        // The state as this bisection numbers it: the same patch at the same place (guards can differ).
+        if (opts.backends.includes(backend) && patches[boot.state - 1] === boot.patch) firstBoots.set(backend, boot.state);
+      }
+    }
     const evaluate = async (state: number, by: StateEvaluator = evaluator): Promise<Judgement> => {
       try {
         await stack.goto(state === 0 ? 0 : patches[state - 1], { force: true });
@@ -156,7 +166,26 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
         if (j === "bad") failures.set(state, { outcome: `exit ${r.code}`, log: logTail(r.output, 30) });
         return j;
       }
-      const cells = await (await by.evaluate(state, stack)).cells;
+      // A backend skipped (not in this state's kernel) above a state where it booted: a patch
+      // dropped it, a fail, as pq ci marks it (markGoneBackends); the states it booted at are
+      // known from the last pq ci of this stack and from this bisection's own boots (t155 N1).
+      const cells = (await (await by.evaluate(state, stack)).cells).map((c) => {
+        const at = firstBoots.get(c.backend);
+        if (c.outcome !== "skip" || c.backend === RUN_COLUMN || at === undefined || at >= state) return c;
+        return {
+          ...c,
+          outcome: "fail" as const,
+          reason: `${c.backend} booted at state ${at} and is gone from this state's kernel (${c.reason ?? "skipped"})`,
+        };
+      });
+      for (const c of cells)
+        if (
+          c.outcome !== "skip" &&
+          c.outcome !== "build-error" &&
+          c.backend !== RUN_COLUMN &&
+          !((firstBoots.get(c.backend) ?? Infinity) <= state)
+        )
+          firstBoots.set(c.backend, state);
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);
       for (const c of cells) if (c.flaky) flakyStates.set(state, c.flaky);
       // A boot failure is what the search follows, when the top shows one.

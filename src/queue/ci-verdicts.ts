@@ -45,6 +45,26 @@ export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<s
 }
 
 /**
+ * Where the last `pq ci` of this stack first booted each backend (any verdict but a skip or a
+ * build error), among the states it still describes: its state number and patch. pq bisect takes
+ * a backend skipped above such a state as ci does, a patch that dropped it (t155 N1).
+ */
+export function ciFirstBoots(tree: string, queueDir: string): Map<string, { state: number; patch: string }> {
+  const out = new Map<string, { state: number; patch: string }>();
+  const report = lastCiRun(tree);
+  if (!report) return out;
+  const valid = new Map<number, string>();
+  for (const { state } of statesStillValid(tree, queueDir, report)) valid.set(state.index, state.patch);
+  for (const c of report.cells ?? []) {
+    const patch = valid.get(c.state);
+    if (patch === undefined || c.outcome === "skip" || c.outcome === "build-error" || !OUTCOMES.has(c.outcome)) continue;
+    const seen = out.get(c.backend);
+    if (!seen || c.state < seen.state) out.set(c.backend, { state: c.state, patch });
+  }
+  return out;
+}
+
+/**
  * A cell's verdict as a badge shows it: `~` after a flaky image's (see ciVerdicts), whose boots
  * gave at least two different verdicts; a hand-edited list that does not say so is no mark (t32 F5).
  */

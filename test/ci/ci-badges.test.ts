@@ -3,7 +3,7 @@
  * gives each patch's verdicts while the patches up to it are byte for byte those ci ran,
  * and drops them for an edited patch and every patch above it; a rename keeps them.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
@@ -58,5 +58,40 @@ describe("ci verdicts kept for the stack", () => {
     await pq(tree, "pop");
     await pq(tree, "header", "saying-more.patch", "-m", "Say more, reworded");
     expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
+  });
+});
+
+describe("a backend a patch dropped (t155 N1)", () => {
+  it("is found by pq bisect after a pq ci, as ci marks it: the patch that dropped it, exit 1", async () => {
+    const tree = fixtureKernelTree("pass");
+    const cache = tempDir("pq-dropped-cache-");
+    dirs.push(tree, cache);
+    process.env.PQ_CACHE_DIR = cache;
+    git(tree, "init", "-q", "-b", "main");
+    git(tree, "add", "-A");
+    git(tree, "commit", "-qm", "base");
+    await pq(tree, "init");
+    const main = () => readFileSync(join(tree, "main.c"), "utf8");
+    const patch = async (name: string, change: (text: string) => string) => {
+      expect((await pq(tree, "new", name, "-m", name)).code).toBe(0);
+      write(tree, "main.c", change(main()));
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    };
+    await patch("add-xen.patch", (t) => t.replace("backends=native", "backends=native,xen"));
+    await patch("say-more.patch", (t) => t.replace("pq: smoke=pass", "pq: check name=more ok\\npq: smoke=pass"));
+    await patch("drop-xen.patch", (t) => t.replace("backends=native,xen", "backends=native"));
+    await patch("say-yet-more.patch", (t) => t.replace("pq: smoke=pass", "pq: check name=yet-more ok\\npq: smoke=pass"));
+    const ci = await pq(tree, "ci", "-b", "native,xen", "--timeout", "20");
+    expect(ci.code).toBe(1);
+    expect(ci.out).toContain("xen booted at state 1 and is gone from this state's kernel");
+    const bisect = await pq(tree, "bisect", "-b", "native,xen", "--timeout", "20");
+    expect(bisect.out).toContain("first bad patch: drop-xen.patch (state 3 of 4");
+    expect(bisect.out).toContain("xen booted at state 1 and is gone from this state's kernel");
+    expect(bisect.code).toBe(1);
+    // Without ci's record the top's missing xen is said, with the way to find the patch.
+    rmSync(join(tree, ".pq", "ci-last.json"));
+    const blind = await pq(tree, "bisect", "-b", "native,xen", "--timeout", "20");
+    expect(blind.code).toBe(0);
+    expect(blind.out).toContain("after a pq ci of this stack, pq bisect takes such a backend as ci does and finds that patch");
   });
 });

@@ -65,7 +65,7 @@ export default defineCommand({
         );
       else
         io.out(
-          `no bad state to find: the top state (${report.patches}) passes${report.topSkipped?.length ? ` on the backends it has, ${report.topSkipped.join(", ")} skipped there (not in its kernel: one that booted at an earlier state and a patch dropped is a fail in pq ci, which checks every state)` : ""} (${n} evaluation${n === 1 ? "" : "s"}${fresh}); bisect assumes a failure stays once it appears, pq ci checks every state`,
+          `no bad state to find: the top state (${report.patches}) passes${report.topSkipped?.length ? ` on the backends it has, ${report.topSkipped.join(", ")} skipped there (not in its kernel: one that booted at an earlier state and a patch dropped is a fail in pq ci, which checks every state; after a pq ci of this stack, pq bisect takes such a backend as ci does and finds that patch)` : ""} (${n} evaluation${n === 1 ? "" : "s"}${fresh}); bisect assumes a failure stays once it appears, pq ci checks every state`,
         );
       return code;
     }
