@@ -130,9 +130,8 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
     const firstBoots = new Map<string, number>();
     if (opts.run === undefined) {
       // (The scratch's queue is a copy of the tree's, byte for byte: the patches ci's record names are checked against it.)
-      for (const [backend, boot] of ciFirstBoots(opts.tree, stack.queueDir)) {
-        // The state as this bisection numbers it: the same patch at the same place (guards can differ).
-        if (opts.backends.includes(backend) && patches[boot.state - 1] === boot.patch) firstBoots.set(backend, boot.state);
+      for (const [backend, boot] of ciFirstBoots(opts.tree, stack.queueDir, patches)) {
+        if (opts.backends.includes(backend)) firstBoots.set(backend, boot.state);
       }
     }
     const evaluate = async (state: number, by: StateEvaluator = evaluator): Promise<Judgement> => {

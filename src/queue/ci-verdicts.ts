@@ -31,12 +31,12 @@ interface CiLastRun {
  * patch, and everything above it, loses its badges. A flaky image's verdict (its boots
  * disagreed, Cell.flaky) ends in `~`, as its cell does in pq ci's matrix.
  */
-export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<string, string>> {
+export function ciVerdicts(tree: string, queueDir: string, order: readonly string[]): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
   const report = lastCiRun(tree);
   if (!report) return out; // none, or damaged: the badges are decoration
   const valid = new Map<number, string>();
-  for (const { state } of statesStillValid(tree, queueDir, report)) valid.set(state.index, state.patch);
+  for (const { state } of statesStillValid(tree, queueDir, report, undefined, order)) valid.set(state.index, state.patch);
   for (const c of report.cells ?? []) {
     const patch = valid.get(c.state);
     if (patch) out.set(patch, { ...(out.get(patch) ?? {}), [c.backend]: badgeVerdict(c) });
@@ -49,12 +49,12 @@ export function ciVerdicts(tree: string, queueDir: string): Map<string, Record<s
  * build error), among the states it still describes: its state number and patch. pq bisect takes
  * a backend skipped above such a state as ci does, a patch that dropped it (t155 N1).
  */
-export function ciFirstBoots(tree: string, queueDir: string): Map<string, { state: number; patch: string }> {
+export function ciFirstBoots(tree: string, queueDir: string, order: readonly string[]): Map<string, { state: number; patch: string }> {
   const out = new Map<string, { state: number; patch: string }>();
   const report = lastCiRun(tree);
   if (!report) return out;
   const valid = new Map<number, string>();
-  for (const { state } of statesStillValid(tree, queueDir, report)) valid.set(state.index, state.patch);
+  for (const { state } of statesStillValid(tree, queueDir, report, undefined, order)) valid.set(state.index, state.patch);
   for (const c of report.cells ?? []) {
     const patch = valid.get(c.state);
     if (patch === undefined || c.outcome === "skip" || c.outcome === "build-error" || !OUTCOMES.has(c.outcome)) continue;
@@ -107,12 +107,16 @@ function lastCiRun(tree: string): CiLastRun | null {
 /**
  * The last ci run's states that still describe the stack, bottom first: each patch up to it
  * byte for byte the one ci ran (its chain). `nameNow` maps a recorded name to the patch's name now.
+ * `order`: the patches the series pushes now, in order (Stack.pushable): state k is the first k of
+ * them, so a patch moved, or one put below, ends the states that still hold (t155 N5: a reordered
+ * series kept every badge, each on another state than ci judged).
  */
 function* statesStillValid(
   tree: string,
   queueDir: string,
   report: CiLastRun,
   nameNow: (recorded: string) => string = (n) => n,
+  order?: readonly string[],
 ): Generator<{ state: CiLastState & { patch: string }; name: string; text: string }> {
   // Another base under the stack: no state is what ci built.
   if (report.head !== undefined && report.head !== readHeadCommit(tree)) return;
@@ -120,6 +124,7 @@ function* statesStillValid(
   for (const state of report.states ?? []) {
     if (state.patch === null) continue;
     const name = nameNow(state.patch);
+    if (order !== undefined && order[state.index - 1] !== name) return;
     const text = readText(join(queueDir, name));
     if (text === null || state.chain === undefined) return;
     chain = chainState(chain, state.patch, text);

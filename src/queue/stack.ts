@@ -837,7 +837,7 @@ export class Stack {
    * still describes (see ci-verdicts.ts).
    */
   ciVerdicts(): Map<string, Record<string, string>> {
-    return ciVerdicts(this.tree, this.queueDir);
+    return ciVerdicts(this.tree, this.queueDir, this.pushable());
   }
 
   /** The newest `limit` operations (all without a limit), newest first, and which of them are undone. */

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Stack } from "../../src/queue/stack.js";
 import { fixtureKernelTree } from "../helpers/kernels.js";
-import { cleanup, git, pq, tempDir, write } from "../helpers/repo.js";
+import { cleanup, git, makeRepo, pq, tempDir, write } from "../helpers/repo.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -93,5 +93,34 @@ describe("a backend a patch dropped (t155 N1)", () => {
     const blind = await pq(tree, "bisect", "-b", "native,xen", "--timeout", "20");
     expect(blind.code).toBe(0);
     expect(blind.out).toContain("after a pq ci of this stack, pq bisect takes such a backend as ci does and finds that patch");
+  });
+});
+
+describe("ci verdicts of a series whose order changed (t155 N5)", () => {
+  it("go from a moved patch and every patch above it, and from the patches above one put below", async () => {
+    const tree = makeRepo({ "base.txt": "base\n" });
+    dirs.push(tree);
+    await pq(tree, "init");
+    for (const [name, file] of [
+      ["addf", "f"],
+      ["addg", "g"],
+    ]) {
+      expect((await pq(tree, "new", name, "-m", `add ${file}`)).code).toBe(0);
+      write(tree, file, "1\n");
+      expect((await pq(tree, "add", file)).code).toBe(0);
+      expect((await pq(tree, "refresh")).code).toBe(0);
+    }
+    await pq(tree, "pop", "-a");
+    expect((await pq(tree, "ci", "--run", "test ! -e g")).code).toBe(1);
+    const stack = await Stack.open({ tree });
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ addf: { run: "pass" }, addg: { run: "fail" } });
+    expect((await pq(tree, "reorder", "addg", "--first")).code).toBe(0);
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
+    expect((await pq(tree, "reorder", "addf", "--first")).code).toBe(0);
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({ addf: { run: "pass" }, addg: { run: "fail" } });
+    // A patch put below both (pq new with nothing applied goes first): no state is what ci judged.
+    expect((await pq(tree, "new", "below", "-m", "below")).code).toBe(0);
+    await pq(tree, "pop", "-a");
+    expect(Object.fromEntries(stack.ciVerdicts())).toEqual({});
   });
 });

@@ -378,7 +378,7 @@ describe("state files that hold patch names beyond latin1 (tui-22 F2)", () => {
     write(tree, "v", "1\n");
     await pq(tree, "refresh");
     expect((await pq(tree, "ci", "--run", "true")).code).toBe(0);
-    expect(ciVerdicts(tree, join(tree, "patches")).get(name)).toEqual({ run: "pass" });
+    expect(ciVerdicts(tree, join(tree, "patches"), [name]).get(name)).toEqual({ run: "pass" });
   }, 60_000);
 });
 
