@@ -20,7 +20,7 @@ import { SeriesPane, windowStart } from "./series-pane.js";
 import { HeaderBar, STATUS_LINES, StatusBar } from "./status-bar.js";
 import { makeTheme } from "./theme.js";
 import { useHeaders } from "./use-headers.js";
-import { appliedChain, useJobs } from "./use-jobs.js";
+import { stateChain, useJobs } from "./use-jobs.js";
 import { usePreview } from "./use-preview.js";
 import { useStack, type StackView } from "./use-stack.js";
 import { parseMouse, useTerminalInput, useTerminalSize } from "./use-terminal.js";
@@ -149,12 +149,12 @@ export function App({ stack, suspend = (fn) => fn(), env = process.env, startMes
   useEffect(() => {
     void syncStatus(stack).then(setSync);
     // The stored verdicts say which states they still describe (Stack.ciVerdicts checks each
-    // patch below); a build + boot badge of this session holds while its applied stack does.
+    // patch below); a build + boot badge of this session holds while its state does (stateChain).
     // While a job runs, its cells arriving are kept too.
     const stored = storedVerdicts(stack);
     setBadges((b) => {
       if (jobs.running.current) return new Map([...stored, ...b]);
-      const live = [...b].filter(([name]) => jobs.bootChains.current.get(name) === appliedChain(stack, name));
+      const live = [...b].filter(([name]) => jobs.bootChains.current.get(name) === stateChain(stack, name));
       return new Map([...stored, ...live]);
     });
   }, [stack, view.generation]);

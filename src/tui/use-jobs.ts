@@ -13,6 +13,8 @@ import { bootKernel } from "../emulator/index.js";
 import { stackBlame } from "../queue/blame.js";
 import type { Stack } from "../queue/stack.js";
 import { PqError } from "../errors.js";
+import { readHeadCommit } from "../git/head.js";
+import { readText, sha1 } from "../tree/files.js";
 import { errorView, type ErrorView } from "./error-view.js";
 import { badgesFromCells, type Badges } from "./integrations.js";
 
@@ -35,7 +37,7 @@ export interface Job {
 export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) => void) {
   const [job, setJob] = useState<Job | null>(null);
   const running = useRef(false);
-  /** The applied stack (names and patch hashes) each build + boot badge was earned on: it holds while that stays. */
+  /** The state (see stateChain) each build + boot badge was earned on: it holds while that stays. */
   const bootChains = useRef(new Map<string, string>());
   const pending = useRef<{ log: string; progress?: string; cells: Cell[] }>({ log: "", cells: [] });
   const timer = useRef<NodeJS.Timeout | null>(null);
@@ -88,6 +90,11 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
     if (!start("boot", `build + boot of ${top ?? "the base tree"}`)) return null;
     try {
       requireBuildDescription(stack.tree);
+      // The tree is built as it is: with unrefreshed edits, the verdict is the tree's, not the
+      // top patch's state, and it gets no badge (t155 N3: a patch that panics kept the `n+` of
+      // an edit that undid the panic, after the edit was reverted).
+      const edited = async () => (await stack.status()).pending;
+      const editsBefore = top ? await edited() : [];
       const built = await buildTree({
         tree: stack.tree,
         blame: await stackBlame(stack),
@@ -113,13 +120,18 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
         verdicts[backend] = r.verdict;
         append(`\n=> ${backend} ${r.verdict.toUpperCase()} in ${r.msToVerdict} ms${r.reason ? `: ${r.reason}` : ""}\n`);
       }
-      if (top) {
-        bootChains.current.set(top, appliedChain(stack, top) ?? "");
+      const edits = top ? [...new Set([...editsBefore, ...(await edited())])] : [];
+      if (top && !edits.length) {
+        bootChains.current.set(top, stateChain(stack, top) ?? "");
         onBadges((b) => new Map(b).set(top, verdicts));
       }
       const summary = BACKENDS.map((b) => `${b} ${verdicts[b]}`).join(", ");
-      finish(`done: ${summary}`);
-      return `${top ?? "base"}: ${summary}`;
+      // Said first: the status line is cut at the terminal's width.
+      const unbadged = edits.length
+        ? `built with unrefreshed edits (${edits.slice(0, 3).join(", ")}${edits.length > 3 ? ", ..." : ""}), no badge: `
+        : "";
+      finish(`done: ${unbadged}${summary}`);
+      return `${top ?? "base"}: ${unbadged}${summary}`;
     } catch (e) {
       if (running.current) {
         const view = errorView(e);
@@ -172,15 +184,16 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
 }
 
 /**
- * The applied patches up to `top` (by name and file hash), what that state's verdict depends on
- * in the queue; null when `top` is not applied.
+ * What the state of patch `name` is made of: HEAD, and the patches the series pushes up to it
+ * (by name and file bytes), as a pq ci state is. A build + boot badge holds while it stays: a
+ * pop and a push back keep it (t155 N4: `b o` lost it), an edited, moved or newly inserted
+ * patch below it ends it. Null when the series does not push `name`.
  */
-export function appliedChain(stack: Stack, top: string): string | null {
-  const records = stack.appliedRecords();
-  const at = records.findIndex((r) => r.name === top);
+export function stateChain(stack: Stack, name: string): string | null {
+  const order = stack.pushable();
+  const at = order.indexOf(name);
   if (at === -1) return null;
-  return records
-    .slice(0, at + 1)
-    .map((r) => `${r.name}\0${r.hash}`)
-    .join("\n");
+  return [readHeadCommit(stack.tree) ?? "", ...order.slice(0, at + 1).map((n) => `${n}\0${sha1(readText(stack.patchPath(n)) ?? "")}`)].join(
+    "\n",
+  );
 }

@@ -72,6 +72,29 @@ describe("pq tui: build, boot and ci", () => {
     await settle(ui.lastFrame, /=> vmi SKIP/);
   }, 90_000);
 
+  it("a badge stays through a pop and a push back, and the tree's unrefreshed edits earn none (t155 N3, N4)", async () => {
+    const { tree, stack } = await kernelStack();
+    const ui = mount(stack);
+    await settle(ui.lastFrame, /1\/2 applied/);
+    // b then o: the build's verdict lands on the patch it built, popped or not.
+    ui.stdin.write("b");
+    ui.stdin.write("o");
+    await settle(ui.lastFrame, /0\/2 applied/, 60_000);
+    let frame = await settle(ui.lastFrame, /say-more\.patch\s.*n\+ x- v-/, 60_000);
+    ui.stdin.write("p");
+    frame = await settle(ui.lastFrame, /1\/2 applied/);
+    expect(frame).toMatch(/say-more\.patch\s.*n\+ x- v-/);
+    // An unrefreshed edit that breaks the verdict: said, and no badge for the patch.
+    ui.stdin.write("p");
+    await settle(ui.lastFrame, /2\/2 applied/);
+    write(tree, "main.c", readFileSync(join(tree, "main.c"), "utf8").replace('pq: smoke=fail reason=\\"broken\\"', "pq: smoke=pass"));
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /reloaded/);
+    ui.stdin.write("b");
+    frame = await settle(ui.lastFrame, /break-it\.patch: built with unrefreshed edits \(main\.c\), no badge: native pass/, 60_000);
+    expect(frame).not.toMatch(/break-it\.patch\s.*n\+/);
+  }, 120_000);
+
   it("runs ci over the series with cells filling in, and leaves the tree alone", async () => {
     const { tree, stack } = await kernelStack();
     const before = snapshot(tree);
