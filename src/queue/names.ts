@@ -9,7 +9,7 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, re
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { firstSymlink, isGitDirAlias, leadsOutside } from "../tree/paths.js";
-import { readText } from "../tree/files.js";
+import { readText, sha1 } from "../tree/files.js";
 
 /** Files of the queue directory itself; a patch may not take their names. */
 const RESERVED = new Set(["series", "status", "guards"]);
@@ -175,9 +175,21 @@ export function clashingName(names: readonly string[], name: string): string | u
   return names.find((n) => n !== name && (n.startsWith(`${name}/`) || name.startsWith(`${n}/`)));
 }
 
-/** A name as one file name (trash entries, mail files): the directories joined with '_'. */
-export function flattenName(name: string): string {
-  return name.split("/").join("_");
+/**
+ * A name as one file name (trash entries, backup folders, mail files): the directories joined
+ * with '_'. One longer than `maxBytes` (a name of two long components, each within pq's limits)
+ * keeps its start and extension around a hash of the whole, so that with the time stamp and the
+ * suffixes pq adds it stays within a file system's 255 bytes: the trash copy of such a patch
+ * failed with ENAMETOOLONG after the journal, and every later command with it (t154 N4).
+ */
+export function flattenName(name: string, maxBytes = 160): string {
+  const flat = name.split("/").join("_");
+  if (Buffer.byteLength(flat, "utf8") <= maxBytes) return flat;
+  const ext = /\.(patch|diff)$/.exec(flat)?.[0] ?? "";
+  const hash = sha1(flat).slice(0, 12);
+  const head = Array.from(flat.slice(0, flat.length - ext.length));
+  while (head.length && Buffer.byteLength(head.join(""), "utf8") > maxBytes - hash.length - 1 - ext.length) head.pop();
+  return `${head.join("")}-${hash}${ext}`;
 }
 
 /** Remove the directories a patch file leaves empty, up to (not including) the queue directory. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { PqError } from "../../src/errors.js";
 import { clashingName, flattenName, resolveName, validatePatchName } from "../../src/queue/names.js";
 import { Series } from "../../src/queue/series.js";
-import { cleanup, makeRepo, pq, tempDir } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -87,6 +87,39 @@ describe("patch names", () => {
     expect(clashingName(["a/b.patch"], "a")).toBe("a/b.patch");
     expect(clashingName(["a"], "a/b.patch")).toBe("a");
     expect(clashingName(["ab.patch"], "a")).toBeUndefined();
+  });
+
+  it("keeps a long name in a directory within one file name's bytes: delete, fold and undo of it work (t154 N4)", async () => {
+    // Two components within pq's limits (each under 200 bytes, the whole under 1024): flattened, over 255.
+    const long = `features-all-${"x".repeat(97)}/${"y".repeat(114)}.patch`;
+    const flat = flattenName(long);
+    expect(Buffer.byteLength(flat, "utf8")).toBeLessThanOrEqual(160);
+    expect(flat).toMatch(/^features-all-x+_y+-[0-9a-f]{12}\.patch$/);
+    expect(flattenName(`${long}-other`)).not.toBe(flat);
+    // Cut at a character, not inside one.
+    expect(flattenName(`${"\u540d".repeat(80)}/a.patch`)).not.toContain("\ufffd");
+    const dir = makeRepo({ "f.txt": Array.from({ length: 20 }, (_, i) => `${i + 1}\n`).join("") });
+    try {
+      await pq(dir, "init");
+      expect((await pq(dir, "new", long, "-m", "long name")).code).toBe(0);
+      write(dir, "f.txt", read(dir, "f.txt").replace("3\n", "three\n"));
+      expect((await pq(dir, "refresh")).code).toBe(0);
+      const text = read(join(dir, "patches"), long);
+      await pq(dir, "pop");
+      const deleted = await pq(dir, "delete", long);
+      expect(deleted.code, deleted.err).toBe(0);
+      expect((await pq(dir, "status")).code).toBe(0);
+      expect((await pq(dir, "undo")).code).toBe(0);
+      expect(read(join(dir, "patches"), long)).toBe(text);
+      // fold keeps the folded patch's file in the trash too.
+      expect((await pq(dir, "new", "base.patch", "-m", "base")).code).toBe(0);
+      const folded = await pq(dir, "fold", long);
+      expect(folded.code, folded.err).toBe(0);
+      expect((await pq(dir, "undo")).code).toBe(0);
+      expect(read(join(dir, "patches"), long)).toBe(text);
+    } finally {
+      cleanup(dir);
+    }
   });
 
   it("refuses a name whose directory is a symlink in the queue directory (it could lead anywhere)", async () => {
