@@ -201,6 +201,22 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   if (differ.length) {
     // The patch each file's edit belongs to: the topmost applied one that changes it (quilt refresh of the top alone did not take an edit in a lower patch's file, and quilt pop -a then refused: t145 N10).
     const owners = [...new Set(differ.map((path) => [...quilt.applied].reverse().find((patch) => backupsOf(ctx.tree, patch).includes(path))).filter((p): p is string => p !== undefined))];
+    // A patch file newer than quilt's push (or refresh) of it (.pc/PATCH/.timestamp): a git pull
+    // or a copy brought a new version while the old one was applied. The tree is the old
+    // version's, not an edit, and a quilt refresh would write it over the new file (t154 N3).
+    const replaced = owners.filter((patch) => newerThanQuiltPush(ctx.tree, join(ctx.queueDir, patch), patch));
+    if (replaced.length) {
+      const names = replaced.map((patch) => shellWord(patch)).join(", ");
+      throw new PqError(
+        "dirty",
+        `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ, and ${names} ${replaced.length === 1 ? "has" : "have"} changed since quilt applied ${replaced.length === 1 ? "it" : "them"} (newer than ${PC}/${replaced[0]}/.timestamp: a git pull or a copy of the queue?)`,
+        [
+          `to apply the new version${replaced.length === 1 ? "" : "s"}: quilt pop -a -f (it puts back the files quilt saved before pushing, dropping the old version's changes and any edit in those files), then pq init again and pq push -a`,
+          `a quilt refresh now would write the tree's (old) version over ${names}: do not run it unless that is what you want`,
+        ],
+        { files: differ, patches: replaced },
+      );
+    }
     throw new PqError(
       "dirty",
       `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ (unrefreshed changes in quilt's patches, or applied with fuzz)`,
@@ -222,4 +238,11 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
   // pop refuses. Said now, while pq undo can still give the tree back to quilt.
   const inHead = await differFromHead(ctx, versionsBelowStack(tx.state.applied), { remember: false });
   return { taken: quilt.applied, inHead, rejects };
+}
+
+/** Whether a patch file was written after quilt last pushed or refreshed it (its .pc/PATCH/.timestamp); false when either is missing. */
+function newerThanQuiltPush(tree: string, patchFile: string, patch: string): boolean {
+  const pushed = lstatSync(join(tree, PC, patch, ".timestamp"), { throwIfNoEntry: false });
+  const file = lstatSync(patchFile, { throwIfNoEntry: false });
+  return pushed !== undefined && file !== undefined && file.mtimeMs > pushed.mtimeMs;
 }

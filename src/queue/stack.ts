@@ -629,26 +629,9 @@ export class Stack {
     return this.patchNames((e) => !applied.has(e.name) && isPushable(e, this.state.guards), top);
   }
 
-  /**
-   * What hg's `qselect --reapply` does after a change of the selection, as two moves: pop to the
-   * applied patch below the first one whose fate changed (an applied patch now guarded off, an
-   * unapplied one below the top now let through; null: pop -a), then push back up to where the
-   * top was (the last patch let through at or below it). Null when the selection changes nothing
-   * applied. The series' order stays (push --move would change it for everyone sharing the queue: t129 N7).
-   */
+  /** What pq select --reapply would do with the selection as it is now (see reapplyWayOf). */
   reapplyWay(): { popTo: string | null; pushTo: string | null } | null {
-    const top = this.top();
-    if (!top) return null;
-    const names = this.readSeries().names();
-    const topAt = names.indexOf(top);
-    if (topAt === -1) return null;
-    const applied = new Set(this.applied());
-    const pushable = new Set(this.pushable());
-    const changed = names.findIndex((name, i) => (applied.has(name) ? !pushable.has(name) : pushable.has(name) && i < topAt));
-    if (changed === -1) return null;
-    const popTo = this.applied().filter((name) => names.indexOf(name) < changed).at(-1) ?? null;
-    const pushTo = names.slice(0, topAt + 1).filter((name) => pushable.has(name)).at(-1) ?? null;
-    return { popTo, pushTo };
+    return reapplyWayOf(this.applied(), this.state.guards, this.readSeries());
   }
 
   /** A patch name as the user wrote it (name, position, prefix) resolved against the series. */
@@ -880,33 +863,73 @@ export class Stack {
   async pop(opts: PopOptions = {}): Promise<PopReport> {
     return this.withLock(async () => {
       const tx = this.transaction("pop");
-      const before = tx.state.applied;
-      const ctx = this.opContext(tx, opts.onEvent);
-      let report: PopReport;
-      try {
-        report = planPop(ctx, opts);
-      } catch (e) {
-        // Files that differ because HEAD moved under the patches (a pull) are no edits to refresh:
-        // that refusal, with its way out, comes first (t44 N4).
-        if (e instanceof PqError && e.code === "dirty" && Array.isArray(e.data.files)) {
-          const files = e.data.files as string[];
-          await refuseCommitsOnTop(ctx, before, before.filter((r) => files.some((f) => r.files[f] !== undefined)).map((r) => r.name));
-        }
-        throw e;
-      }
-      try {
-        await refuseCommitsOnTop(ctx, before, report.popped);
-        // A staged version --force unstages is saved next to the tree's edits.
-        const staged = await unstagePoppedContent(ctx, before, report.popped, opts.force);
-        if (staged) report.backup = report.backup ? `${report.backup} and ${staged}` : staged;
-      } catch (e) {
-        // Refused before anything was written: the backup --force made for it goes too (t44 N11).
-        if (report.backup) rmSync(report.backup, { recursive: true, force: true });
-        throw e;
-      }
+      const report = await this.planPopChecked(this.opContext(tx, opts.onEvent), opts);
       if (report.popped.length) await this.run(tx, `pop ${span(report.popped[0], report.popped.at(-1)!)}`, opts.onEvent, report.backup);
       return report;
     });
+  }
+
+  /**
+   * pq select [G..] --reapply (hg qselect --reapply) as one transaction: the selection, the pop
+   * down to the first patch whose fate it changed, and the push back up to where the top was
+   * (see reapplyWayOf). One undo takes it back, and a kill leaves the stack before or after it;
+   * as three operations, an undo took back the push alone and a kill left the stack popped, the
+   * selection made (t154 N2). A push that fails refuses the whole command, nothing changed.
+   */
+  async selectReapply(guards: string[] | null, opts: { onEvent?: EventSink } = {}): Promise<{ excluded: string[]; moved: boolean }> {
+    refuseDuringStoppedRebase(this.tree, "select");
+    return this.withLock(async () => {
+      const tx = this.transaction("select");
+      const ctx = this.opContext(tx, opts.onEvent);
+      const excluded = guards ? planSelect(ctx, guards) : [];
+      const way = reapplyWayOf(appliedNames(tx.state), tx.state.guards, tx.series());
+      let backup: string | undefined;
+      if (way) {
+        const popped = await this.planPopChecked(ctx, way.popTo === null ? { all: true } : { target: way.popTo });
+        backup = popped.backup;
+        if (way.pushTo !== null && !appliedNames(tx.state).includes(way.pushTo)) {
+          const { failure } = await planPush(ctx, { target: way.pushTo, onEvent: opts.onEvent });
+          if (failure)
+            throw new PqError(
+              failure.code,
+              failure.message,
+              [...failure.details, "pq select G ... without --reapply sets the selection alone; then pop and push as you choose"],
+              failure.data,
+            );
+        }
+      }
+      const label = ["select", ...(guards === null ? [] : guards.length ? guards : ["--none"]), "--reapply"].join(" ");
+      if (guards || way) await this.run(tx, label, opts.onEvent, backup);
+      return { excluded, moved: way !== null };
+    });
+  }
+
+  /** A pop planned in `ctx`'s transaction with the checks pq pop makes besides the plan: commits made on top, staged content. */
+  private async planPopChecked(ctx: OpContext, opts: PopOptions): Promise<PopReport> {
+    const before = ctx.tx.state.applied;
+    let report: PopReport;
+    try {
+      report = planPop(ctx, opts);
+    } catch (e) {
+      // Files that differ because HEAD moved under the patches (a pull) are no edits to refresh:
+      // that refusal, with its way out, comes first (t44 N4).
+      if (e instanceof PqError && e.code === "dirty" && Array.isArray(e.data.files)) {
+        const files = e.data.files as string[];
+        await refuseCommitsOnTop(ctx, before, before.filter((r) => files.some((f) => r.files[f] !== undefined)).map((r) => r.name));
+      }
+      throw e;
+    }
+    try {
+      await refuseCommitsOnTop(ctx, before, report.popped);
+      // A staged version --force unstages is saved next to the tree's edits.
+      const staged = await unstagePoppedContent(ctx, before, report.popped, opts.force);
+      if (staged) report.backup = report.backup ? `${report.backup} and ${staged}` : staged;
+    } catch (e) {
+      // Refused before anything was written: the backup --force made for it goes too (t44 N11).
+      if (report.backup) rmSync(report.backup, { recursive: true, force: true });
+      throw e;
+    }
+    return report;
   }
 
   /** Whether a target means "nothing applied" (0, unless a patch is called that), as pop and goto take it. */
@@ -1396,4 +1419,27 @@ function rawStateStamp(tree: string): string | null {
 function stateStamp(tree: string): string | null {
   const st = statSync(statePaths(tree).state, { throwIfNoEntry: false });
   return st && st.mtimeMs < Date.now() - 10 ? `${st.ino}:${st.size}:${st.mtimeMs}` : null;
+}
+
+/**
+ * What hg's `qselect --reapply` does after a change of the selection, as two moves: pop to the
+ * applied patch below the first one whose fate changed (an applied patch now guarded off, an
+ * unapplied one below the top now let through; null: pop -a), then push back up to where the
+ * top was (the last patch let through at or below it). Null when the selection changes nothing
+ * applied. The series' order stays (push --move would change it for everyone sharing the queue: t129 N7).
+ */
+function reapplyWayOf(applied: string[], guards: string[], series: Series): { popTo: string | null; pushTo: string | null } | null {
+  const top = applied.at(-1);
+  if (!top) return null;
+  const entries = series.patchEntries();
+  const names = entries.map((e) => e.name);
+  const topAt = names.indexOf(top);
+  if (topAt === -1) return null;
+  const isApplied = new Set(applied);
+  const pushable = new Set(entries.filter((e) => isPushable(e, guards)).map((e) => e.name));
+  const changed = names.findIndex((name, i) => (isApplied.has(name) ? !pushable.has(name) : pushable.has(name) && i < topAt));
+  if (changed === -1) return null;
+  const popTo = applied.filter((name) => names.indexOf(name) < changed).at(-1) ?? null;
+  const pushTo = names.slice(0, topAt + 1).filter((name) => pushable.has(name)).at(-1) ?? null;
+  return { popTo, pushTo };
 }

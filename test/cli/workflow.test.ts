@@ -179,5 +179,46 @@ describe("pq select --reapply (t129 N7)", () => {
     // Back: the other way round.
     expect((await pq(dir, "select", "--none", "--reapply")).code).toBe(0);
     expect((await pq(dir, "applied")).out).toBe("p2\np3\n");
+    // One command, one transaction (t154 N2): one undo takes the selection, the pop and the push back.
+    expect((await pq(dir, "oplog")).out.split("\n")[0]).toContain("select --none --reapply");
+    expect((await pq(dir, "undo")).code).toBe(0);
+    expect([(await pq(dir, "applied")).out, (await pq(dir, "select")).out]).toEqual(["p1\np3\n", "xen\n"]);
+    // Killed after its journal: the next command completes the whole of it.
+    const killed = spawnSync(process.execPath, [resolve("bin/pq.js"), "select", "--none", "--reapply"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PQ_FAILPOINT: "journal-written" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect([(await pq(dir, "applied")).out, (await pq(dir, "select")).out]).toEqual(["p2\np3\n", "no guards selected\n"]);
+    expect(read(dir, "b")).toBe("b\np2\n");
+  });
+
+  it("refuses the whole command, nothing changed, when a patch would not apply back with the new selection (t154 N2)", async () => {
+    const dir = makeRepo({ f: Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const [name, from, to] of [
+      ["p1", "3\n", "three\n"],
+      ["p2", "10\n", "ten\n"],
+      ["p3", "ten\n", "TEN\n"],
+      ["p4", "25\n", "x25\n"],
+    ]) {
+      await pq(dir, "new", name);
+      write(dir, "f", read(dir, "f").replace(from, to));
+      await pq(dir, "refresh");
+    }
+    await pq(dir, "guard", "p2", "--", "-lite");
+    const before = { f: read(dir, "f"), oplog: (await pq(dir, "oplog")).out };
+    const r = await pq(dir, "select", "--reapply", "lite");
+    expect(r.code).toBe(6);
+    expect(r.err).toContain("p3 does not apply (nothing was changed)");
+    expect(r.err).toContain("pq select G ... without --reapply sets the selection alone");
+    expect([(await pq(dir, "applied")).out, (await pq(dir, "select")).out, read(dir, "f"), (await pq(dir, "oplog")).out]).toEqual([
+      "p1\np2\np3\np4\n",
+      "no guards selected\n",
+      before.f,
+      before.oplog,
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, git, makeRepo, pq, read, snapshot, tempDir, write } from "../helpers/repo.js";
@@ -454,5 +454,26 @@ describe("pq init in a tree where quilt has patches applied (real quilt)", () =>
     expect((await pq(tree, "init")).code).toBe(0);
     expect((await pq(tree, "push", "-a")).code).toBe(0);
     expect(read(tree, lower)).toContain("edited by hand\n");
+  });
+
+  it("tells a patch file changed since quilt applied it from an edit, and does not offer the quilt refresh that would overwrite it (t154 N3)", async () => {
+    const { tree } = quiltStack();
+    // A colleague's new two.patch arrives (a git pull of the queue) while quilt has the old one applied.
+    const newer = read(tree, "patches/two.patch").replace("+serial line twenty\n", "+serial line twenty (v2)\n");
+    write(tree, "patches/two.patch", newer);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(tree, "patches/two.patch"), later, later);
+    const r = await pq(tree, "init");
+    expect(r.code).toBe(5);
+    expect(r.err).toContain("two.patch has changed since quilt applied it (newer than .pc/two.patch/.timestamp");
+    expect(r.err).not.toContain("to keep the edits in quilt's patches");
+    expect(r.err).toContain("quilt pop -a -f (it puts back the files quilt saved before pushing");
+    expect(read(tree, "patches/two.patch")).toBe(newer);
+    // Its way, word for word: the new version is what is applied.
+    quilt(tree, "pop", "-a", "-f");
+    expect((await pq(tree, "init")).code).toBe(0);
+    expect((await pq(tree, "push", "-a")).code).toBe(0);
+    expect(read(tree, "drivers/serial.c")).toContain("serial line twenty (v2)\n");
+    expect(read(tree, "patches/two.patch")).toBe(newer);
   });
 });

@@ -22,18 +22,14 @@ export default defineCommand({
       throw new PqError("usage", `--none and ${guards.join(" ")} cannot be given together`, [
         "pq select --none selects no guard; pq select G ... selects those",
       ]);
-    if (guards.length || args.none) {
-      const excluded = await stack.select(args.none ? [] : guards);
-      if (excluded.length && !args.reapply)
-        io.out(`applied but now guarded: ${excluded.join(", ")} (pq select --reapply pops them and pushes back up to where the top was)`);
-    }
+    const asked = guards.length || args.none ? (args.none ? [] : guards) : null;
     if (args.reapply) {
-      const way = stack.reapplyWay();
-      if (way) {
-        if (way.popTo === null) await stack.pop({ all: true });
-        else await stack.goto(way.popTo);
-        if (way.pushTo !== null && !stack.applied().includes(way.pushTo)) await stack.push({ target: way.pushTo });
-        io.out(`reapplied with the selection: now at ${stack.top() ?? "nothing applied"}`);
+      const before = stack.top();
+      const { moved } = await stack.selectReapply(asked);
+      if (moved) {
+        io.out(
+          `reapplied with the selection: now at ${stack.top() ?? "nothing applied"}${stack.top() === before ? "" : ` (was ${before})`}`,
+        );
         // The patches below the new top that the selection keeps out, as hg's reapply names them.
         const names = stack.series().map((e) => e.name);
         const pushable = new Set(stack.pushable());
@@ -41,6 +37,10 @@ export default defineCommand({
         const skipped = top ? names.slice(0, names.indexOf(top)).filter((name) => !pushable.has(name)) : [];
         if (skipped.length) io.out(`skipped (guarded off): ${skipped.join(", ")}`);
       }
+    } else if (asked) {
+      const excluded = await stack.select(asked);
+      if (excluded.length)
+        io.out(`applied but now guarded: ${excluded.join(", ")} (pq select --reapply pops them and pushes back up to where the top was)`);
     }
     const selected = stack.selectedGuards();
     if (args.json) return void printJson(io, selected);

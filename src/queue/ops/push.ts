@@ -636,13 +636,15 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       // refresh take them into this patch.
       // A file the patch creates that is there already is the reason itself, not an edit to it.
       const touched = app.outcomes.filter((o) => !o.exists).map((o) => o.path).filter((p) => !planned.has(p));
-      const onDisk = (p: string) => ws.diskVersion(p) ?? null;
-      const edited = touched.filter((p) => expected.has(p) && onDisk(p) !== expected.get(p));
+      // As this transaction sees the file: on disk, or as an earlier step of it left it (the pop of
+      // a select --reapply, t154 N2: its popped files are no edits).
+      const seen = (p: string) => ws.version(p);
+      const edited = touched.filter((p) => expected.has(p) && seen(p) !== expected.get(p));
       if (edited.length) {
         ws.rollback();
         throw goneOrOverEdits(ctx, name, edited, hadTop);
       }
-      const base = new Map(touched.filter((p) => !expected.has(p)).map((p) => [p, { patch: name, pre: onDisk(p) }]));
+      const base = new Map(touched.filter((p) => !expected.has(p)).map((p) => [p, { patch: name, pre: seen(p) }]));
       if (base.size) await refuseOverBaseEdits(ctx, base, hadTop, Boolean(opts.dryRun));
     }
     if (!app.failed || opts.force) {
