@@ -40,7 +40,11 @@ function stripComponents(path: string, strip: number, lineNo: number): string {
       ]);
     at = slash + 1;
   }
-  return patchPathToName(path.slice(at));
+  // GNU patch (and quilt) take "./src/m.c" and "src//m.c" for src/m.c: a diff made from the tree's
+  // root with ./ paths was pushed as another file, and the write stopped half way (t154 N8).
+  return patchPathToName(path.slice(at))
+    .replace(/\/{2,}/g, "/")
+    .replace(/^(?:\.\/)+/, "");
 }
 
 /**

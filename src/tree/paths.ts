@@ -10,6 +10,8 @@ import { dirname, isAbsolute, join, posix, relative } from "node:path";
 import { PqError } from "../errors.js";
 import { refuseNonUtf8Name } from "../patch/paths.js";
 
+/** The longest name of one file or directory Linux file systems hold (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
 /** quilt's state directory: .pc, or what QUILT_PC names (quilt reads it from the environment and .quiltrc). */
 export const QUILT_STATE_DIR = process.env.QUILT_PC || ".pc";
 
@@ -99,6 +101,13 @@ export function checkTreePath(tree: string, path: string, what = "path", reserve
   if (normal !== path.replace(/\/+/g, "/").replace(/^\.\//, "")) refuse("is not a normal path (contains . or ..)");
   const parts = normal.split("/");
   if (parts.some((p) => p === ".." || p === ".")) refuse("leaves the tree");
+  // Longer than a file system holds: found only by the write, after the journal, it stopped the
+  // operation half way, and every later command with it (t154 N10).
+  const long = parts.find((p) => Buffer.byteLength(p, "utf8") > NAME_MAX);
+  if (long !== undefined)
+    refuse(
+      `has a name of ${Buffer.byteLength(long, "utf8")} bytes (${long.slice(0, 40)}...), longer than the ${NAME_MAX} a file system holds`,
+    );
   const gitPart = parts.find(isGitDirAlias);
   if (gitPart !== undefined) refuse(`is inside a git directory (${gitPart})`);
   if (parts[0].toLowerCase() === ".pq") refuse("is inside .pq/ (pq's own state)");

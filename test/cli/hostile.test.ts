@@ -984,3 +984,39 @@ describe("pq uncommit -n given an empty value (t95 N5)", () => {
     expect((await pq(dir, "uncommit", "-n", "0")).err).toContain("not 0");
   });
 });
+
+describe("patch paths as GNU patch reads them (t154 N8, N10)", () => {
+  it("./ at the start and doubled slashes name the file itself: the push applies, as patch -p0 does", async () => {
+    const dir = await stack({ "src/m.c": "1\n2\n3\n4\n" });
+    for (const [name, strip, path] of [
+      ["dot.patch", "0", "./src/m.c"],
+      ["dot-p1.patch", "1", "a/./src/m.c"],
+      ["slashes.patch", "1", "a/src//m.c"],
+    ] as const) {
+      // diff -u ./src/m.c.orig ./src/m.c, as made from the tree's root for -p0; a/ b/ prefixes for -p1.
+      const old = strip === "0" ? `${path}.orig` : path;
+      write(dir, `../${name}`, `--- ${old}\n+++ ${path}\n@@ -3 +3 @@\n-3\n+X3\n`);
+      expect((await pq(dir, "import", `-p${strip}`, join(dir, "..", name))).code).toBe(0);
+      const pushed = await pq(dir, "push");
+      expect(pushed.code, pushed.err).toBe(0);
+      expect(read(dir, "src/m.c")).toBe("1\n2\nX3\n4\n");
+      expect((await pq(dir, "pop")).code).toBe(0);
+      expect(read(dir, "src/m.c")).toBe("1\n2\n3\n4\n");
+      expect((await pq(dir, "delete", name)).code).toBe(0);
+    }
+  });
+
+  it("a file name longer than a file system holds is refused before anything is written, and the stack stays usable", async () => {
+    const dir = await stack();
+    write(dir, "../long.patch", `--- /dev/null\n+++ b/dir/${"q".repeat(300)}\n@@ -0,0 +1 @@\n+x\n`);
+    expect((await pq(dir, "import", join(dir, "..", "long.patch"))).code).toBe(0);
+    const before = snapshot(dir);
+    const pushed = await pq(dir, "push");
+    expect(pushed.code).toBe(7);
+    expect(pushed.err).toContain("has a name of 300 bytes");
+    expect(existsSync(join(dir, ".pq", "journal.json"))).toBe(false);
+    expect(snapshot(dir)).toEqual(before);
+    expect((await pq(dir, "delete", "long.patch")).code).toBe(0);
+    expect((await pq(dir, "status")).code).toBe(0);
+  });
+});
