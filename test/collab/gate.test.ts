@@ -277,6 +277,51 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 120_000);
 
+  it("a refused commit cannot get in under a branch without a series or a new branch where HEAD names none (t156 N1, N2)", async () => {
+    const w = world();
+    try {
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "! grep -rq BREAKME .");
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "five.patch", "-m", "line five");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "five");
+      await ok(ann.tree, "sync");
+      // HEAD names a branch that does not exist (git init --bare's default, the queue on main).
+      git(w.remote, "symbolic-ref", "HEAD", "refs/heads/master");
+      const mal = join(w.root, "mal");
+      execFileSync("git", ["clone", "-q", w.remote, mal, "-b", "main"]);
+      const gitIn = (...args: string[]) =>
+        spawnSync("git", ["-C", mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args], { encoding: "utf8" });
+      const extra = (line: string) =>
+        write(mal, "extra.patch", `Subject: extra\n\n---\n--- /dev/null\n+++ b/extra.c\n@@ -0,0 +1 @@\n+${line}\n`);
+      extra("BREAKME");
+      write(mal, "series", `${read(mal, "series")}extra.patch\n`);
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "bad");
+      expect(gitIn("push", "origin", "main").status).not.toBe(0);
+      const bad = gitIn("rev-parse", "HEAD").stdout.trim();
+      // Under a branch without a series (let through: no queue version), then a good commit on top of it to main.
+      gitIn("checkout", "-q", "-b", "junk");
+      gitIn("rm", "-q", "series");
+      gitIn("commit", "-qm", "no series here");
+      expect(gitIn("push", "origin", "junk").stderr).toContain("no queue version, not checked");
+      gitIn("checkout", "-q", "main");
+      extra("fine");
+      gitIn("commit", "-qam", "good on top of bad");
+      const onTop = gitIn("push", "origin", "main");
+      expect(onTop.status).not.toBe(0);
+      expect(onTop.stderr).toContain(`its commit ${bad.slice(0, 12)} breaks a state that passed in the commit before it`);
+      // As a new branch: each commit it brings is checked, not its tip alone.
+      const asNew = gitIn("push", "origin", "main:dev");
+      expect(asNew.status).not.toBe(0);
+      expect(asNew.stderr).toContain(`its commit ${bad.slice(0, 12)} breaks a state`);
+      expect(spawnSync("git", ["--git-dir", w.remote, "merge-base", "--is-ancestor", bad, "main"]).status).not.toBe(0);
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
+
   it("installs the hook where git runs it: core.hooksPath, or a hooks/ folder it makes (t60 N6)", async () => {
     const remote = bare("hooks-path.git");
     const site = join(root, "site-hooks");

@@ -155,7 +155,12 @@ const check = defineCommand({
     // against the branch before the push: a broken commit under a good tip had landed in the
     // shared history (t60 N2), which pq log -p, range-diff and a checkout of it then served.
     // The first push into an empty repository brings a queue's whole history: its tip is checked.
-    const intermediate = newBranch && repoHead === null ? [] : newCommits(gitDir, tip);
+    // Otherwise what the tip's history holds that no queue version the gate let in holds: the
+    // branch before the push, and every ref whose tip has a series (a ref without one was not
+    // checked: a refused commit under it, then pushed as a good commit's parent, had gone in
+    // unchecked, t156 N1; as had a new branch where HEAD names no branch, t156 N2).
+    const checked = [...(!newBranch && hasSeries(old) ? [old] : []), ...refsHoldingQueue(gitDir, sub)];
+    const intermediate = newBranch && !anyRef(gitDir) ? [] : newCommits(gitDir, tip, checked);
     for (const [i, commit] of intermediate.entries()) {
       io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
       const verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
@@ -239,9 +244,10 @@ function previousVersion(gitDir: string, rev: string, sub: string): QueueVersion
   }
 }
 
-/** The commits a push brings that no branch or tag has yet, oldest first, but the tip itself. */
-function newCommits(gitDir: string, tip: string): string[] {
-  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-list", "--reverse", "--topo-order", tip, "--not", "--all"], {
+/** The commits of the tip's history that none of `checked` holds, oldest first, but the tip itself. */
+function newCommits(gitDir: string, tip: string, checked: string[]): string[] {
+  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-list", "--reverse", "--topo-order", "--stdin"], {
+    input: [tip, ...checked.map((c) => `^${c}`)].join("\n") + "\n",
     encoding: "latin1",
     maxBuffer: 1 << 30,
   });
@@ -313,3 +319,37 @@ export default defineCommand({
       .demandCommand(1, "pq hook install DIR --base TREE"),
   run: async () => undefined,
 });
+
+/** Whether the repository has any ref at all (a push into one that has none brings a queue's whole history). */
+function anyRef(gitDir: string): boolean {
+  const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "for-each-ref", "--count=1", "--format=%(refname)"], {
+    encoding: "latin1",
+  });
+  if (r.status !== 0) throw gitFailed("git for-each-ref", String(r.stderr).trim());
+  return r.stdout.trim() !== "";
+}
+
+/** The commits of the refs (branches and tags) whose tip holds a queue version: each was let in by the gate, or was there before it. */
+function refsHoldingQueue(gitDir: string, sub: string): string[] {
+  const refs = childProcess().spawnSync("git", ["--git-dir", gitDir, "for-each-ref", "--format=%(objectname)^{commit}"], {
+    encoding: "latin1",
+    maxBuffer: 1 << 30,
+  });
+  if (refs.status !== 0) throw gitFailed("git for-each-ref", String(refs.stderr).trim());
+  const tips = [...new Set(refs.stdout.split("\n").filter(Boolean))];
+  if (!tips.length) return [];
+  // One git for all of them: each tip's commit id, and whether it has the series file.
+  const check = childProcess().spawnSync("git", ["--git-dir", gitDir, "cat-file", "--batch-check=%(objectname) %(objecttype)"], {
+    input: tips.flatMap((t) => [t, `${t}:${sub}series`]).join("\n") + "\n",
+    encoding: "latin1",
+    maxBuffer: 1 << 30,
+  });
+  if (check.status !== 0) throw gitFailed("git cat-file", String(check.stderr).trim());
+  const lines = check.stdout.split("\n");
+  const out: string[] = [];
+  for (let i = 0; i < tips.length; i++) {
+    const [commit, type] = (lines[2 * i] ?? "").split(" ");
+    if (type === "commit" && (lines[2 * i + 1] ?? "").endsWith(" blob")) out.push(commit);
+  }
+  return out;
+}
