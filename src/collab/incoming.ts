@@ -34,15 +34,25 @@ function refuseNamesTooLongHere(v: QueueVersion, known: QueueVersion, where: str
 }
 
 /** Refuses a patch's path out of the tree as a push refuses it (absolute, '..', .git, .pq). */
-function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | null }[]): void {
-  for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path");
+function refuseUnsafePaths(files: { oldPath: string | null; newPath: string | null }[], reserved: readonly string[]): void {
+  for (const fp of files) for (const path of [fp.oldPath, fp.newPath]) if (path) checkTreePath("", path, "path", reserved);
 }
 
 /**
  * Refuse a pulled queue version that is damaged (a series pq cannot read, a listed patch
  * that is missing or cannot be parsed) before anything is written: named, never half-applied.
  */
-export function validateIncoming(v: QueueVersion, known: QueueVersion, where: string, queueDir?: string): void {
+export function validateIncoming(
+  v: QueueVersion,
+  known: QueueVersion,
+  where: string,
+  queueDir?: string,
+  /**
+   * The queue's own directory in the tree (relative), where no patch may write: a patch that
+   * adds a file there passed the gate and stopped every colleague's restack half way (t156 N3).
+   */
+  reserved: readonly string[] = [],
+): void {
   if (queueDir !== undefined) refuseNamesTooLongHere(v, known, where, queueDir);
   // A name git holds as bytes that are not UTF-8 reads back with U+FFFD in it: written out and
   // committed under that name, the file would be renamed for everyone (collab-17 F15b).
@@ -79,7 +89,7 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       continue;
     }
     try {
-      refuseUnsafePaths(files);
+      refuseUnsafePaths(files, reserved);
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${name} (${where} version, not in its series): ${err.message}`, [
@@ -97,7 +107,7 @@ export function validateIncoming(v: QueueVersion, known: QueueVersion, where: st
       // Read as the series says (quilt's -pN): a -p0 patch has no a/ b/ to strip.
       // Its paths are checked as a push checks them: a merge would read a file out of the tree by
       // such a path and stop on git's own error (collab-8 C4).
-      refuseUnsafePaths(parsePatch(text, { strip: e.strip ?? 1 }).files);
+      refuseUnsafePaths(parsePatch(text, { strip: e.strip ?? 1 }).files, reserved);
     } catch (err) {
       if (err instanceof PqError)
         throw new PqError("bad-patch", `${e.name} (${where} version): ${err.message}`, [

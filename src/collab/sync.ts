@@ -7,7 +7,8 @@
 import { existsSync } from "node:fs";
 import { operandList, operandWords, shellWord } from "../core/shell-word.js";
 import { deleteWay } from "./delete-way.js";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { leadsOutside } from "../tree/paths.js";
 import { failpoint } from "../core/failpoint.js";
 import { addsConflictMarkers, dropDiffstat, headerOf, joinHeaderAndDiff } from "../queue/patch-text.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
@@ -501,7 +502,14 @@ async function loop(
           { files: state },
         );
       }
-      validateIncoming(incoming, await qr.versionAt(ours), "the remote's", qr.queueDir);
+      const queueInTree = relative(stack.tree, stack.queueDir);
+      validateIncoming(
+        incoming,
+        await qr.versionAt(ours),
+        "the remote's",
+        qr.queueDir,
+        queueInTree && !leadsOutside(queueInTree) ? [queueInTree] : [],
+      );
       if (!ours || (await qr.isAncestor(ours, theirs))) {
         emit({ kind: "sync", message: "fast-forward" });
         restacked = await integrate(stack, qr, incoming, theirs, ours, base);

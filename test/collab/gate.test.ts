@@ -488,6 +488,15 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       const hidden = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
       expect(hidden.status).toBe(1);
       expect(hidden.stderr).toContain("newly failing: state 1 (p1.patch)");
+      // A patch that writes into the queue's own directory: every contributor's push refuses it, and so does the gate (t156 N3).
+      git(ann, "reset", "-q", "--hard", "HEAD~1");
+      write(ann, "queue/notes.patch", "Subject: notes\n\n---\n--- /dev/null\n+++ b/queue/NOTES\n@@ -0,0 +1 @@\n+notes\n");
+      write(ann, "queue/series", `${read(ann, "queue/series")}notes.patch\n`);
+      git(ann, "add", "-A");
+      git(ann, "commit", "-qm", "notes in the queue's folder");
+      const intoQueue = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
+      expect(intoQueue.status).toBe(1);
+      expect(intoQueue.stderr).toContain('"queue/NOTES" is inside the queue directory queue/');
     } finally {
       cleanup(root);
     }

@@ -1865,6 +1865,19 @@ describe("damaged queue versions from the remote", () => {
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
   });
 
+  it("refuses a patch that writes into this tree's queue directory before anything is popped (t156 N3)", async () => {
+    write(ann.queue, "notes.patch", "Subject: notes\n\n---\n--- /dev/null\n+++ b/patches/NOTES\n@@ -0,0 +1 @@\n+notes\n");
+    write(ann.queue, "series", `notes.patch\n${read(ann.queue, "series")}`);
+    execFileSync("git", ["-C", ann.queue, "add", "-A"]);
+    handPush("series", read(ann.queue, "series"));
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('notes.patch (the remote\'s version): path "patches/NOTES" is inside the queue directory patches/');
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
+  });
+
   it("names a damaged patch and never applies it half-way", async () => {
     handPush("p1.patch", read(ann.queue, "p1.patch").replace(/@@ -2,7 \+2,7 @@/, "@@ -2,9 +2,7 @@"));
     const before = fullSnapshot(bob.tree);

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { validateIncoming } from "../../collab/incoming.js";
 import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -208,6 +209,8 @@ async function checkPair(
 ) {
   const before = beforeRev === null ? null : previousVersion(gitDir, beforeRev, sub);
   const after = versionInGitDir(gitDir, afterRev, sub);
+  // A patch that writes into the queue's own directory is refused by every contributor's push (t156 N3).
+  if (sub) validateIncoming(after, before ?? { series: "", patches: {} }, "the pushed", undefined, [sub.replace(/\/$/, "")]);
   // A queue in the tree's repository applies to the files its own commit has beside it: a push
   // that changes the tree is checked against the tree it pushes (t35 F3: a fixed --base
   // passed a tree change that broke a patch, and refused one that carried the queue over).
