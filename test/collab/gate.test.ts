@@ -322,6 +322,31 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 120_000);
 
+  it("a --run command is handed to the gate word for word, a quoted path with spaces and shell characters too (t156 N5)", async () => {
+    const w = world();
+    try {
+      const tools = join(w.root, "my tools");
+      write(tools, "check.sh", '#!/bin/sh\n[ "$1" = --quick ] && [ "$2" = "a;b" ] && ! grep -rq BREAKME .\n');
+      execFileSync("chmod", ["+x", join(tools, "check.sh")]);
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", `"${tools}/check.sh" --quick 'a;b'`);
+      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+      await ok(ann.tree, "new", "five.patch", "-m", "line five");
+      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "five");
+      expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+      await ok(ann.tree, "new", "bad.patch", "-m", "bad");
+      write(ann.tree, "b.c", `${read(ann.tree, "b.c")}BREAKME\n`);
+      await ok(ann.tree, "refresh");
+      await ok(ann.tree, "commit", "-m", "bad");
+      const refused = await pq(ann.tree, "sync");
+      expect(refused.code).not.toBe(0);
+      expect(refused.err).toContain("newly failing: state 2 (bad.patch) by the command");
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
+
   it("installs the hook where git runs it: core.hooksPath, or a hooks/ folder it makes (t60 N6)", async () => {
     const remote = bare("hooks-path.git");
     const site = join(root, "site-hooks");

@@ -65,6 +65,10 @@ const install = defineCommand({
     if (existsSync(hook) && !readFileSync(hook, "latin1").includes("installed by pq hook install")) {
       throw new PqError("exists", `${hook} exists and was not written by pq`, ["move it away first, or call pq hook check from it"]);
     }
+    // Every value single-quoted, as one word to pq hook check whatever it holds (a --run command
+    // that starts with a quoted path was written raw and split by the hook's shell: t156 N5); only
+    // the hook's own shell variables are expanded there.
+    const shellVariable = new Set(['"$PWD"', '"$old"', '"$new"']);
     const cmd = [
       process.execPath,
       pqScript(),
@@ -78,12 +82,12 @@ const install = defineCommand({
       '"$new"',
       ...(base !== null ? ["--base", base] : []),
       "--subdir",
-      sub || "''",
+      sub,
       "--backends",
       String(args.backends),
       ...(run !== undefined ? ["--run", run] : []),
     ]
-      .map((a) => (a.startsWith('"') || a === "''" ? a : shq(a)))
+      .map((a) => (shellVariable.has(a) ? a : shq(a)))
       .join(" ");
     const script = `#!/bin/sh
 # installed by pq hook install: every pushed queue version runs pq ci; a state that passed
