@@ -267,6 +267,11 @@ export class QueueRepo {
   }
 
   /** The queue as committed at `rev` (the empty queue for null). */
+  /** Whether the queue's series file is in commit `rev`. */
+  async hasSeriesAt(rev: string): Promise<boolean> {
+    return childProcess().spawnSync("git", ["cat-file", "-e", `${rev}:${this.prefix}series`], { cwd: this.git.rootDir }).status === 0;
+  }
+
   async versionAt(rev: string | null): Promise<QueueVersion> {
     if (!rev) return { series: "", patches: pathMap() };
     const files = await this.git.filesAt(rev);

@@ -502,6 +502,17 @@ async function loop(
           { files: state },
         );
       }
+      // A remote branch whose top lost its series is no queue (pq init --shared and the gate say so):
+      // read as a series listing nothing, it popped the whole stack and called every patch deleted (t156 N4).
+      if (ours && (await qr.hasSeriesAt(ours)) && !(await qr.hasSeriesAt(theirs))) {
+        throw new PqError(
+          "bad-patch",
+          `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) has no series file: it would take the queue away from everyone`,
+          [
+            `nothing was changed; ask whoever pushed it to restore the series file (git log -- series in the queue's repository says who removed it), then pq sync`,
+          ],
+        );
+      }
       const queueInTree = relative(stack.tree, stack.queueDir);
       validateIncoming(
         incoming,

@@ -1865,6 +1865,19 @@ describe("damaged queue versions from the remote", () => {
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
   });
 
+  it("refuses a remote version without a series file, nothing popped (t156 N4)", async () => {
+    execFileSync("git", ["-C", ann.queue, "rm", "-q", "series"]);
+    execFileSync("git", ["-C", ann.queue, "commit", "-qm", "series gone"]);
+    execFileSync("git", ["-C", ann.queue, "push", "-q", "origin", "HEAD:main"]);
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("has no series file: it would take the queue away from everyone");
+    expect(r.err).toContain("ask whoever pushed it to restore the series file");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect((await ok(bob.tree, "applied")).out).toBe("p1.patch\n");
+  });
+
   it("refuses a patch that writes into this tree's queue directory before anything is popped (t156 N3)", async () => {
     write(ann.queue, "notes.patch", "Subject: notes\n\n---\n--- /dev/null\n+++ b/patches/NOTES\n@@ -0,0 +1 @@\n+notes\n");
     write(ann.queue, "series", `notes.patch\n${read(ann.queue, "series")}`);
