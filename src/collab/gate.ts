@@ -76,9 +76,18 @@ export async function checkVersions(
     };
     const afterReport = await run(after, "after");
     const beforeOutcome = new Map<string, boolean>(); // key -> failed
+    let beforeUnreadable: string | null = null;
     if (before && afterReport.cells.some((c) => FAILING.has(c.outcome))) {
-      const beforeReport = await run(before, "before");
-      for (const c of beforeReport.cells) beforeOutcome.set(key(beforeReport, c.state, c.backend), FAILING.has(c.outcome));
+      try {
+        const beforeReport = await run(before, "before");
+        for (const c of beforeReport.cells) beforeOutcome.set(key(beforeReport, c.state, c.backend), FAILING.has(c.outcome));
+      } catch (e) {
+        // The version before cannot be read (a series that was pushed before the gate): nothing
+        // passed there to compare with, and its error is not the push's (t156 N7: the fix of
+        // that very series was refused for the error it fixed).
+        if (!(e instanceof PqError)) throw e;
+        beforeUnreadable = e.message;
+      }
     }
     const failedAfter = new Set(afterReport.cells.filter((c) => FAILING.has(c.outcome)).map((c) => `${c.state}\0${c.backend}`));
     const failing = afterReport.cells.filter((c) => FAILING.has(c.outcome));
@@ -90,6 +99,10 @@ export async function checkVersions(
       return was === undefined ? c.state > 0 && !failedAfter.has(`${c.state - 1}\0${c.backend}`) : !was;
     });
     const lines = [renderMatrix(afterReport)];
+    if (beforeUnreadable !== null && blocking.length)
+      lines.push(
+        `the branch's version before this push cannot be read (${beforeUnreadable}): no state passed there to compare with, so every failing state of the pushed version counts as new; push a version whose every state passes (a known-broken patch taken out of the series)`,
+      );
     if (failing.length > blocking.length)
       lines.push(`${failing.length - blocking.length} failing cell(s) already failed before or sit on a failing state (not blocking)`);
     if (blocking.length) {

@@ -268,8 +268,18 @@ export class QueueRepo {
 
   /** The queue as committed at `rev` (the empty queue for null). */
   /** Whether the queue's series file is in commit `rev`. */
-  async hasSeriesAt(rev: string): Promise<boolean> {
+  hasSeriesAt(rev: string): boolean {
     return childProcess().spawnSync("git", ["cat-file", "-e", `${rev}:${this.prefix}series`], { cwd: this.git.rootDir }).status === 0;
+  }
+
+  /**
+   * Whether `theirs` took the queue's series away: it has none, where the history it shares with
+   * `ours` had one (a hosting site's README-only start never had one, and is merged in).
+   */
+  seriesRemovedBy(ours: string, theirs: string): boolean {
+    if (this.hasSeriesAt(theirs)) return false;
+    const base = childProcess().spawnSync("git", ["merge-base", ours, theirs], { cwd: this.git.rootDir, encoding: "latin1" });
+    return base.status === 0 && this.hasSeriesAt(base.stdout.trim());
   }
 
   async versionAt(rev: string | null): Promise<QueueVersion> {

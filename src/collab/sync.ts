@@ -504,7 +504,7 @@ async function loop(
       }
       // A remote branch whose top lost its series is no queue (pq init --shared and the gate say so):
       // read as a series listing nothing, it popped the whole stack and called every patch deleted (t156 N4).
-      if (ours && (await qr.hasSeriesAt(ours)) && !(await qr.hasSeriesAt(theirs))) {
+      if (ours && qr.seriesRemovedBy(ours, theirs)) {
         throw new PqError(
           "bad-patch",
           `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) has no series file: it would take the queue away from everyone`,

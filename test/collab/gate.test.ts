@@ -347,6 +347,40 @@ describe("the gate: pq hook install and pq sync --check", () => {
     }
   }, 120_000);
 
+  it("a version before the push that cannot be read is said as such, not as the push's error (t156 N7)", async () => {
+    const w = world();
+    try {
+      const seed = join(w.root, "seed");
+      execFileSync("git", ["init", "-q", "-b", "main", seed]);
+      const gitIn = (...args: string[]) => git(seed, "-c", "user.name=Seed Example", "-c", "user.email=seed@example.org", ...args);
+      write(seed, "legacy.patch", "Subject: legacy, known broken\n\n---\n--- /dev/null\n+++ b/legacy.c\n@@ -0,0 +1 @@\n+BREAKME\n");
+      write(seed, "fine.patch", "Subject: fine\n\n---\n--- /dev/null\n+++ b/fine.c\n@@ -0,0 +1 @@\n+fine\n");
+      // Pushed before the gate: a series that lists a patch twice.
+      write(seed, "series", "fine.patch\nlegacy.patch\nfine.patch\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "as it was before the gate");
+      gitIn("push", "-q", w.remote, "main");
+      await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "! grep -rq BREAKME .");
+      write(seed, "series", "fine.patch\nlegacy.patch\n");
+      gitIn("commit", "-qam", "fix the series");
+      const fixed = spawnSync("git", ["-C", seed, "push", w.remote, "main"], { encoding: "utf8" });
+      expect(fixed.status).not.toBe(0);
+      expect(fixed.stderr).toContain(
+        "the branch's version before this push cannot be read (series: series line 3: fine.patch is listed twice",
+      );
+      expect(fixed.stderr).toContain("newly failing: state 2 (legacy.patch)");
+      // Its way: every state passing, the known-broken patch out.
+      write(seed, "series", "fine.patch\n");
+      gitIn("commit", "-qam", "fix the series, legacy out");
+      gitIn("reset", "-q", "--soft", "HEAD~2");
+      gitIn("commit", "-qm", "fix the series, legacy out");
+      const clean = spawnSync("git", ["-C", seed, "push", w.remote, "main"], { encoding: "utf8" });
+      expect(clean.status, clean.stderr).toBe(0);
+    } finally {
+      cleanup(w.root);
+    }
+  }, 120_000);
+
   it("installs the hook where git runs it: core.hooksPath, or a hooks/ folder it makes (t60 N6)", async () => {
     const remote = bare("hooks-path.git");
     const site = join(root, "site-hooks");
@@ -522,6 +556,44 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       const intoQueue = spawnSync("git", ["push", remote, "main"], { cwd: ann, encoding: "utf8" });
       expect(intoQueue.status).toBe(1);
       expect(intoQueue.stderr).toContain('"queue/NOTES" is inside the queue directory queue/');
+    } finally {
+      cleanup(root);
+    }
+  }, 60_000);
+});
+
+describe("a --subdir gate and a history the pusher made up (t156 N6)", () => {
+  it("checks a commit that does not descend from the branch against the branch too, not only against its own made-up parent", async () => {
+    const root = tempDir("pq-gate-root-");
+    try {
+      const remote = join(root, "tree.git");
+      execFileSync("git", ["init", "-q", "--bare", "-b", "main", remote]);
+      const mal = join(root, "mal");
+      execFileSync("git", ["init", "-q", "-b", "main", mal]);
+      const gitIn = (...args: string[]) => git(mal, "-c", "user.name=Mal Example", "-c", "user.email=mal@example.org", ...args).trim();
+      write(mal, "a.c", "fine\n");
+      write(mal, "queue/series", "");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "base and an empty queue");
+      gitIn("push", "-q", remote, "main");
+      await ok(root, "hook", "install", remote, "--subdir", "queue", "--run", "! grep -rq BREAKME .");
+      const old = gitIn("rev-parse", "HEAD");
+      // R: a new root whose tree fails everywhere, with a patch that breaks its state; B: the tree fixed, the patch kept.
+      gitIn("checkout", "-q", "--orphan", "r");
+      write(mal, "broken.c", "BREAKME\n");
+      write(mal, "queue/extra.patch", "Subject: extra\n\n---\n--- /dev/null\n+++ b/extra.c\n@@ -0,0 +1 @@\n+BREAKME\n");
+      write(mal, "queue/series", "extra.patch\n");
+      gitIn("add", "-A");
+      gitIn("commit", "-qm", "R");
+      gitIn("rm", "-q", "broken.c");
+      gitIn("commit", "-qm", "B");
+      const bad = gitIn("rev-parse", "HEAD");
+      // G: a merge of B and main whose tree is main's, first parent B.
+      const merged = gitIn("commit-tree", "-p", bad, "-p", old, "-m", "G", `${old}^{tree}`);
+      const pushed = spawnSync("git", ["-C", mal, "push", remote, `${merged}:refs/heads/main`], { encoding: "utf8" });
+      expect(pushed.status).not.toBe(0);
+      expect(pushed.stderr).toContain("breaks a state that passed in the branch before the push");
+      expect(spawnSync("git", ["--git-dir", remote, "merge-base", "--is-ancestor", bad, "main"]).status).not.toBe(0);
     } finally {
       cleanup(root);
     }

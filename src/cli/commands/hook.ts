@@ -166,11 +166,21 @@ const check = defineCommand({
     // unchecked, t156 N1; as had a new branch where HEAD names no branch, t156 N2).
     const checked = [...(!newBranch && hasSeries(old) ? [old] : []), ...refsHoldingQueue(gitDir, sub)];
     const intermediate = newBranch && !anyRef(gitDir) ? [] : newCommits(gitDir, tip, checked);
+    // What the branch was (or, for a new branch, the repository's HEAD): a commit that does not
+    // descend from it (a new root, a side history a merge joins) is checked against it too, not
+    // only against a parent the pusher made (t156 N6: a root whose tree failed everywhere let a
+    // broken patch through as "already failing").
+    const reference = newBranch ? repoHead : old;
     for (const [i, commit] of intermediate.entries()) {
       io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
-      const verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
+      let verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
+      let against = "in the commit before it";
+      if (verdict.ok && reference !== null && hasSeries(reference) && !descendsFrom(gitDir, commit, reference)) {
+        verdict = await checkPair(gitDir, sub, baseDir, reference, commit, judge);
+        against = `in ${newBranch ? "the repository's HEAD" : "the branch before the push"} (${reference.slice(0, 12)}), which it does not descend from`;
+      }
       if (!verdict.ok) {
-        io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed in the commit before it`);
+        io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed ${against}`);
         io.err(verdict.report);
         // A tree change under a patch, and the queue's carry-over in a later commit: each commit is checked (t150 N6).
         if (sub && changesOutside(gitDir, sub, commit))
@@ -276,6 +286,11 @@ function changesOutside(gitDir: string, sub: string, commit: string): boolean {
 }
 
 /** A commit's first parent, or null for a root commit. */
+/** Whether `commit` has `ancestor` in its history (or is it). */
+function descendsFrom(gitDir: string, commit: string, ancestor: string): boolean {
+  return childProcess().spawnSync("git", ["--git-dir", gitDir, "merge-base", "--is-ancestor", ancestor, commit]).status === 0;
+}
+
 function firstParent(gitDir: string, commit: string): string | null {
   const r = childProcess().spawnSync("git", ["--git-dir", gitDir, "rev-parse", "--verify", "--quiet", `${commit}^1`], {
     encoding: "latin1",
