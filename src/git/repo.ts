@@ -2,6 +2,7 @@
  * The git adapter: everything pq asks of git goes through here (simple-git underneath).
  * File contents cross this boundary as latin1 strings, like everywhere else in pq.
  */
+import { authorIdentity } from "../mail/header.js";
 import { childProcess } from "../core/child-process.js";
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { removeDeadLeftovers } from "../tree/files.js";
@@ -613,8 +614,10 @@ export class GitRepo {
         if (lines.length) await this.runWithInput(["update-index", "-z", "--index-info"], lines.join("\0") + "\0", index);
         const tree = (await this.runWithInput(["write-tree"], "", index)).trim();
         const env: Record<string, string> = { ...index };
-        const author = commit.author ? /^(.*?)\s*<([^>]*)>$/.exec(commit.author) : null;
-        if (author) Object.assign(env, { GIT_AUTHOR_NAME: author[1], GIT_AUTHOR_EMAIL: author[2] });
+        if (commit.author?.trim()) {
+          const author = authorIdentity(commit.author);
+          Object.assign(env, { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email });
+        }
         if (commit.date) env.GIT_AUTHOR_DATE = commit.date;
         const committer = commit.committer ? /^(.*?)\s*<([^>]*)>\s+(\d+ [+-]\d{4})$/.exec(commit.committer) : null;
         if (committer)

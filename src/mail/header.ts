@@ -144,6 +144,23 @@ function encodeWord(value: string): string {
  * a non-ASCII name as RFC 2047 words, as git format-patch writes mails; else raw UTF-8, as hg
  * mq, quilt and git am read a patch file's 8-bit headers.
  */
+/**
+ * An author as git takes one, name and address: "Name <email>"; a bare address (an old mail's
+ * `From: bob@example.org`, the name then the address, as git am makes it) and RFC 822's
+ * "email (Name)" as git mailinfo reads them; a name alone (DEP-3's `Author: Jane Upstream`) with
+ * an empty address, which git commit-tree and git am take. finish committed such a patch as the
+ * user running it, and export wrote a From: git am refused (t154 N5).
+ */
+export function authorIdentity(author: string): { name: string; email: string } {
+  const a = author.trim();
+  const angle = /^(.*?)\s*<([^>]*)>$/.exec(a);
+  if (angle) return { name: angle[1].trim() || angle[2], email: angle[2] };
+  const commented = /^(\S+@\S+)\s*\((.*)\)$/.exec(a);
+  if (commented) return { name: commented[2].trim() || commented[1], email: commented[1] };
+  if (/^\S+@\S+$/.test(a)) return { name: a, email: a };
+  return { name: a, email: "" };
+}
+
 function authorField(author: string, encoded: boolean): string {
   const m = /^(.*?)\s*<([^>]*)>$/.exec(author);
   if (!m) return encoded ? encodeWord(author) : author;
@@ -655,7 +672,8 @@ export function notesOf(header: string): string {
 export function formatMail(h: PatchHeader, diff: string, opts: { index?: number; total?: number; notes?: string } = {}): string {
   const tag = opts.total && opts.total > 1 ? `[PATCH ${opts.index}/${opts.total}]` : "[PATCH]";
   let text = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n`;
-  text += `From: ${authorField(h.author ?? "Unknown <unknown@unknown>", true)}\n`;
+  const id = authorIdentity(h.author ?? "Unknown <unknown@unknown>");
+  text += `From: ${authorField(`${id.name} <${id.email}>`, true)}\n`;
   text += `Date: ${h.date ?? localMailDate()}\n`;
   text += `Subject: ${tag} ${encodeWord(h.subject ?? "")}\n`;
   if (/[^\x00-\x7f]/.test(h.body + (h.author ?? "") + (h.subject ?? "")))

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { formatMail, parseHeader, rewriteHeader, unmodelledFields } from "../../src/mail/header.js";
+import { authorIdentity, formatMail, parseHeader, rewriteHeader, unmodelledFields } from "../../src/mail/header.js";
 import { splitMbox } from "../../src/mail/mbox.js";
 import { decodeMail, isCoverLetter } from "../../src/mail/mime.js";
 import { cleanup, git, makeRepo, pq, read, tempDir, write } from "../helpers/repo.js";
@@ -394,6 +394,38 @@ describe("Debian's DEP-3 patch headers", () => {
     const mail = read(out, "0001-mail.patch");
     expect(mail).toContain("\nWhy.\n");
     expect(mail).not.toContain("Message-Id: <1@example.org>");
+  });
+});
+
+describe("authors not written as Name <email> (t154 N5)", () => {
+  it("are read as git reads them: finish commits them, and export mails them in a From: git am takes", async () => {
+    expect(authorIdentity("Jane Upstream")).toEqual({ name: "Jane Upstream", email: "" });
+    expect(authorIdentity("bob@example.org")).toEqual({ name: "bob@example.org", email: "bob@example.org" });
+    expect(authorIdentity("bob@example.org (Bob Old)")).toEqual({ name: "Bob Old", email: "bob@example.org" });
+    expect(authorIdentity("Ann Example <ann@example.org>")).toEqual({ name: "Ann Example", email: "ann@example.org" });
+    const dir = makeRepo({ "a.txt": "a = 1\nb = 1\nline3\n" });
+    const clone = tempDir();
+    dirs.push(dir, clone);
+    write(
+      dir,
+      "patches/dep3.patch",
+      "Description: set a to 2\nAuthor: Jane Upstream\n\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n-a = 1\n+a = 2\n b = 1\n",
+    );
+    write(
+      dir,
+      "patches/old.patch",
+      "From: bob@example.org (Bob Old)\nSubject: set b to 2\n\n--- a/a.txt\n+++ b/a.txt\n@@ -2,2 +2,2 @@\n-b = 1\n+b = 2\n line3\n",
+    );
+    write(dir, "patches/series", "dep3.patch\nold.patch\n");
+    await pq(dir, "init");
+    expect((await pq(dir, "push", "-a")).code).toBe(0);
+    expect((await pq(dir, "export", "--mbox", join(clone, "all.mbox"))).code).toBe(0);
+    const theirs = join(clone, "repo");
+    execFileSync("git", ["clone", "-q", dir, theirs]);
+    execFileSync("git", ["am", "-q", join(clone, "all.mbox")], { cwd: theirs });
+    expect(git(theirs, "log", "-2", "--format=%an <%ae>|%s")).toBe("Bob Old <bob@example.org>|set b to 2\nJane Upstream <>|set a to 2\n");
+    expect((await pq(dir, "finish", "-a")).code).toBe(0);
+    expect(git(dir, "log", "-2", "--format=%an <%ae>|%s")).toBe("Bob Old <bob@example.org>|set b to 2\nJane Upstream <>|set a to 2\n");
   });
 });
 
