@@ -300,6 +300,13 @@ export function parsePatch(text: string, opts: { strip?: number } = {}): ParsedP
       "put the plain text diff in the patch file (gunzip a .patch.gz first), then run the command again",
     ]);
   }
+  // Hunks and no file header at all (its --- / +++ lines lost): taken for a description, the
+  // patch was pushed as changing nothing, here and by the gate (t156 N8). GNU patch: "Only garbage".
+  // (A description that quotes a lone @@ line is still one: only a whole hunk, its lines as many as it says, is refused.)
+  if (!files.length) {
+    const hunk = lines.findIndex((_, k) => isWholeHunk(lines, k));
+    if (hunk !== -1) refuseUnreadChange(lines, hunk);
+  }
   refuseMarkedHeader(lines, headerEnd === -1 ? lines.length : headerEnd);
   return { header: headerEnd === -1 ? text : lines.slice(0, headerEnd).join(""), files };
 }
@@ -342,6 +349,22 @@ const NORMAL_DIFF_COMMAND = /^\d+(?:,\d+)?[acd]\d+(?:,\d+)?$/;
  * the file, t145 N20), or a normal-format diff (t145 N19). Passed over, the push reported
  * success without that change, and the next refresh wrote the patch without it.
  */
+/** Whether line `k` is a hunk's header followed by as many old and new lines as it counts. */
+function isWholeHunk(lines: string[], k: number): boolean {
+  const m = HUNK_RE.exec(eol(lines[k]));
+  if (!m) return false;
+  let old = m[2] === undefined ? 1 : Number(m[2]);
+  let added = m[4] === undefined ? 1 : Number(m[4]);
+  for (let j = k + 1; j < lines.length && (old > 0 || added > 0); j++) {
+    const c = lines[j][0];
+    if (c === " ") (old--, added--);
+    else if (c === "-") old--;
+    else if (c === "+") added--;
+    else if (c !== "\\") return false;
+  }
+  return old === 0 && added === 0;
+}
+
 function refuseUnreadChange(lines: string[], i: number): void {
   const line = eol(lines[i]);
   // A git merge's conflict markers (a git pull in the queue that conflicted, t144 N6): the hunks past them went unread.

@@ -133,6 +133,15 @@ describe("parse", () => {
       expect(() => parsePatch(patch)).toThrow(expect.objectContaining({ code: "bad-patch", message: expect.stringMatching(noHeader) }));
       expect(() => parsePatch(patch)).toThrow(new RegExp(`line ${line} `));
     }
+    // No file header at all, the hunk after a description: not a patch that changes nothing (t156 N8).
+    expect(() => parsePatch("Subject: add a line\n\n@@ -1,3 +1,4 @@\n one\n+one and a half\n two\n three\n")).toThrow(
+      expect.objectContaining({
+        code: "bad-patch",
+        message: expect.stringMatching(/the hunk at line 3 of the patch \(@@ -1,3 \+1,4 @@\).* has no file header before it/),
+      }),
+    );
+    // A description alone is still a patch (pq new's empty one).
+    expect(parsePatch("Subject: nothing yet\n\nmore words\n").files).toEqual([]);
     // The line that ended the file's section above is named (t146 N6).
     expect(() => parsePatch(`${first}\n@@ -3,3 +3,3 @@\n 3\n-4\n+four\n 5\n`)).toThrow(
       /after line 8 \(a blank line\), which is no hunk line/,
