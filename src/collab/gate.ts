@@ -131,6 +131,8 @@ export async function checkVersions(
     const guarded = blocking.length ? { refusal: null, untried: [] } : await guardedBreak(baseTree, before, after);
     if (guarded.refusal) lines.push(guarded.refusal);
     if (guarded.untried.length) lines.push(untriedGuardsNote(guarded.untried));
+    // The gate's pusher may use plain git: a fix committed on top is refused with the broken commit (t156 N11).
+    if ((blocking.length || guarded.refusal) && describe?.retry) lines.push(`fix the patch, then ${describe.retry}`);
     return {
       ok: blocking.length === 0 && !guarded.refusal,
       report: lines.join("\n"),

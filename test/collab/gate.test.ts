@@ -312,6 +312,8 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const onTop = gitIn("push", "origin", "main");
       expect(onTop.status).not.toBe(0);
       expect(onTop.stderr).toContain(`its commit ${bad.slice(0, 12)} breaks a state that passed in the commit before it`);
+      // The way on for a plain-git pusher, whose fix on top is refused with the broken commit (t156 N11).
+      expect(onTop.stderr).toContain("fix the patch, then make the fix part of the refused commit (git commit --amend");
       // As a new branch: each commit it brings is checked, not its tip alone.
       const asNew = gitIn("push", "origin", "main:dev");
       expect(asNew.status).not.toBe(0);
