@@ -506,6 +506,11 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       git(ann, "push", "-q", remote, "main");
       // --base is for a queue in a repository of its own.
       expect((await pq(root, "hook", "install", remote, "--base", ann, "--subdir", "queue")).code).toBe(2);
+      // A --subdir the branch does not have, or a backend hook check refuses: said at install, not at every push (t156 N14, N15).
+      const typo = await pq(root, "hook", "install", remote, "--subdir", "queues", "--run", "true");
+      expect([typo.code, typo.err]).toEqual([2, expect.stringContaining("HEAD has no queues/series")]);
+      const backend = await pq(root, "hook", "install", remote, "--subdir", "queue", "-b", "natve");
+      expect([backend.code, backend.err]).toEqual([2, expect.stringContaining("no backend named natve")]);
       const inst = await ok(root, "hook", "install", remote, "--subdir", "queue", "--run", 'grep -q "^five" a.c');
       expect(inst.out).toContain("over each pushed commit's tree, the queue in queue/");
       // The tree changes under p1 and the queue does not follow: refused.

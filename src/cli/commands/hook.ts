@@ -45,6 +45,20 @@ const install = defineCommand({
       throw new PqError("not-found", `${dir} is not a bare git repository`);
     const sub = subdirOf(args.subdir);
     refuseBaseWithSubdir(args.base, sub);
+    // Checked now as hook check would check them: a gate installed with a backend it refuses, or
+    // a --subdir the branch does not have, refused every push or checked none (t156 N14, N15).
+    backendList(args.backends);
+    if (sub) {
+      const head = childProcess().spawnSync("git", ["--git-dir", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
+        encoding: "latin1",
+      });
+      const hasQueue =
+        head.status === 0 && childProcess().spawnSync("git", ["--git-dir", dir, "cat-file", "-e", `HEAD:${sub}series`]).status === 0;
+      if (head.status === 0 && !hasQueue)
+        throw new PqError("usage", `${dir}'s HEAD has no ${sub}series: a gate with --subdir ${sub.slice(0, -1)} would check no push`, [
+          "name the queue's directory as the repository holds it (git ls-tree HEAD shows its folders)",
+        ]);
+    }
     // With --subdir, each pushed commit carries its own tree: no base directory.
     const base = sub ? null : resolve(io.cwd, String(args.base));
     if (base !== null) {
