@@ -4,6 +4,7 @@
  * queue/ does in this project). Everything here addresses only the queue directory's
  * paths, so a commit, a merge or a reset never takes anything else of the tree.
  */
+import { isGitDirAlias } from "../tree/paths.js";
 import { shellWord } from "../core/shell-word.js";
 import { childProcess } from "../core/child-process.js";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
@@ -267,6 +268,11 @@ export class QueueRepo {
   }
 
   /** The queue as committed at `rev` (the empty queue for null). */
+  /** Paths of commit `rev` that git cannot check out (see uncheckoutablePaths). */
+  uncheckoutableAt(rev: string): string[] {
+    return uncheckoutablePaths(this.git.rootDir, rev);
+  }
+
   /** Whether the queue's series file is in commit `rev`. */
   hasSeriesAt(rev: string): boolean {
     return childProcess().spawnSync("git", ["cat-file", "-e", `${rev}:${this.prefix}series`], { cwd: this.git.rootDir }).status === 0;
@@ -685,4 +691,26 @@ function linkTarget(path: string): string {
   } catch {
     return "?";
   }
+}
+
+/**
+ * Paths of a commit's tree that git refuses to put in an index or a work tree: a `.git` (or an
+ * alias of it) anywhere, and a name the tree lists twice (git mktree makes both; receive-pack
+ * does not check them by default). A queue version holding one stopped every colleague's sync
+ * half way, in git reset (t156 N13). `gitDir`: run there (a bare repository's folder works too).
+ */
+export function uncheckoutablePaths(cwd: string, rev: string): string[] {
+  const r = childProcess().spawnSync("git", ["ls-tree", "-r", "-t", "-z", "--full-tree", "--name-only", rev], {
+    cwd,
+    encoding: "latin1",
+    maxBuffer: 1 << 30,
+  });
+  if (r.status !== 0) return [];
+  const seen = new Set<string>();
+  const bad: string[] = [];
+  for (const path of r.stdout.split("\0").filter(Boolean)) {
+    if (seen.has(path) || path.split("/").some(isGitDirAlias)) bad.push(path);
+    seen.add(path);
+  }
+  return [...new Set(bad)];
 }

@@ -319,6 +319,15 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(asNew.status).not.toBe(0);
       expect(asNew.stderr).toContain(`its commit ${bad.slice(0, 12)} breaks a state`);
       expect(spawnSync("git", ["--git-dir", w.remote, "merge-base", "--is-ancestor", bad, "main"]).status).not.toBe(0);
+      // A tree git cannot check out (a .git entry made with git mktree) is refused, not judged by its series alone (t156 N13).
+      gitIn("reset", "-q", "--hard", "origin/main");
+      const blob = execFileSync("git", ["-C", mal, "hash-object", "-w", "--stdin"], { input: "[core]\n", encoding: "latin1" }).trim();
+      const listing = `${gitIn("ls-tree", "HEAD").stdout.trim()}\n100644 blob ${blob}\t.git\n`;
+      const tree = execFileSync("git", ["-C", mal, "mktree"], { input: listing, encoding: "latin1" }).trim();
+      const withDotGit = gitIn("commit-tree", "-p", "HEAD", "-m", "a .git file", tree).stdout.trim();
+      const dotGit = gitIn("push", "origin", `${withDotGit}:refs/heads/main`);
+      expect(dotGit.status).not.toBe(0);
+      expect(dotGit.stderr).toContain("holds .git, which git cannot check out");
     } finally {
       cleanup(w.root);
     }

@@ -1865,6 +1865,23 @@ describe("damaged queue versions from the remote", () => {
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
   });
 
+  it("refuses a remote version whose tree git cannot check out (a .git entry), nothing changed (t156 N13)", async () => {
+    const q = (...args: string[]) => execFileSync("git", ["-C", ann.queue, ...args], { encoding: "latin1" }).trim();
+    const blob = execFileSync("git", ["-C", ann.queue, "hash-object", "-w", "--stdin"], { input: "[core]\n", encoding: "latin1" }).trim();
+    const tree = execFileSync("git", ["-C", ann.queue, "mktree"], {
+      input: `${q("ls-tree", "HEAD")}\n100644 blob ${blob}\t.git\n`,
+      encoding: "latin1",
+    }).trim();
+    const commit = q("commit-tree", "-p", "HEAD", "-m", "a .git file in the queue", tree);
+    q("push", "-q", "origin", `${commit}:refs/heads/main`);
+    const before = fullSnapshot(bob.tree);
+    const r = await pq(bob.tree, "sync");
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("holds .git, which git cannot check out");
+    expect(fullSnapshot(bob.tree)).toEqual(before);
+    expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+  });
+
   it("refuses a remote version without a series file, nothing popped (t156 N4)", async () => {
     execFileSync("git", ["-C", ann.queue, "rm", "-q", "series"]);
     execFileSync("git", ["-C", ann.queue, "commit", "-qm", "series gone"]);
