@@ -1522,3 +1522,24 @@ describe("a plain patch whose description starts like a kernel subject (t125 N6)
     expect(git(tree, "log", "-1", "--format=%B")).toBe("mm: fix leak\n\nThe leak happens when X.\n\n* * *\n\nnet: fix race\n\n");
   });
 });
+
+describe("pq export of a stack whose tree is a folder of its repository (t154 N6)", () => {
+  it("says the mails' paths are the tree's, and the git am --directory that applies them in a clone works", async () => {
+    const repo = makeRepo({ "pkg/f.c": "1\n2\n3\n", "f.c": "top\n" });
+    const clone = tempDir();
+    dirs.push(repo, clone);
+    const pkg = join(repo, "pkg");
+    await pq(pkg, "init");
+    await pq(pkg, "new", "fix", "-m", "fix f.c");
+    write(pkg, "f.c", "1\ntwo\n3\n");
+    await pq(pkg, "refresh");
+    const exported = await pq(pkg, "export", "--mbox", join(clone, "fix.mbox"));
+    expect(exported.code).toBe(0);
+    expect(exported.err).toContain("this tree is pkg/ of its git repository");
+    const way = /git am --directory=\S+/.exec(exported.err)![0];
+    execFileSync("git", ["clone", "-q", repo, join(clone, "repo")]);
+    execFileSync("git", [...way.split(" ").slice(1), join(clone, "fix.mbox")], { cwd: join(clone, "repo") });
+    expect(read(join(clone, "repo"), "pkg/f.c")).toBe("1\ntwo\n3\n");
+    expect(read(join(clone, "repo"), "f.c")).toBe("top\n");
+  });
+});

@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { shellWord } from "../../core/shell-word.js";
 import { nameToBytes } from "../../patch/paths.js";
 import { makeDirs, readText, removeDeadTemporaries, writeAtomic } from "../../tree/files.js";
 import { basename, dirname, join, resolve } from "node:path";
@@ -465,6 +466,15 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
   if (unauthored.length) {
     io.err(
       `note: ${namedOrCounted(unauthored)} ${unauthored.length === 1 ? "has" : "have"} no author: mailed as ${exporter ?? "Unknown <unknown@unknown>"} (pq header NAME -u "Name <email>" sets one)`,
+    );
+  }
+  // A tree that is a folder of its repository (a package in a larger one): the mails' paths are the
+  // tree's, as its patches are, and git am in a clone applies them from the repository's top,
+  // where it fails or patches a file of the same name there (t154 N6).
+  const prefix = (await stack.repo())?.prefix ?? "";
+  if (prefix && mails.length) {
+    io.err(
+      `note: this tree is ${prefix.replace(/\/$/, "")}/ of its git repository, and the mails' paths are the tree's: in a clone of the repository, apply them with git am --directory=${shellWord(prefix.replace(/\/$/, ""))}`,
     );
   }
   // git am stops at a mail without a diff (interop-17 F11): said, as the CRLF note says what git am needs.
