@@ -179,6 +179,22 @@ export class WorkingSet {
   begin(): void {
     this.undo = new Map();
   }
+  /**
+   * A path's version before the changes since begin() (the step under way, a patch being
+   * applied): as an earlier step of the operation planned it, else on disk.
+   */
+  versionBeforeStep(path: string): Version {
+    const replaced = this.undo?.get(path);
+    if (replaced) return replaced.version;
+    if (!this.undo?.has(path)) return this.version(path);
+    let e = this.seen.get(path);
+    if (!e) {
+      e = this.readDisk(path);
+      this.seen.set(path, e);
+    }
+    return e.version;
+  }
+
   rollback(): void {
     for (const [path, entry] of this.undo ?? []) {
       if (entry) this.planned.set(path, entry);

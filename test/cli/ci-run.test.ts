@@ -66,7 +66,7 @@ describe("pq ci --run", () => {
     const tree = await series();
     // four.patch's check sleeps 30 s: killed at 2 s, a hang, bad; two.patch is the first bad one either way.
     const r = await pq(tree, "bisect", "--run", "sh check.sh", "--timeout", "2", "--json");
-    expect(r.code).toBe(1);
+    expect(r.code, r.err).toBe(1);
     const report = JSON.parse(r.out);
     expect(report.patch).toBe("two.patch");
     expect(r.err).toContain("testing state 4 (four.patch)");
@@ -74,7 +74,7 @@ describe("pq ci --run", () => {
     write(tree, "patches/three.patch", read(tree, "patches/three.patch").replace(/^-two\.patch$/m, "-not-what-is-there"));
     await pq(tree, "pop", "-a");
     const na = await pq(tree, "bisect", "--run", "true");
-    expect(na.code).toBe(1);
+    expect(na.code, na.err + na.out).toBe(1);
     expect(na.out).toContain("first bad patch: three.patch");
     expect(na.out).toContain("failure: does not apply");
     // Progress is on stderr, the answer alone on stdout (ci-17 F13), for ci as for bisect.

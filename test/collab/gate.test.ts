@@ -26,6 +26,17 @@ function bare(name: string): string {
   return dir;
 }
 
+/** Ann joins the shared queue of `w` and pushes five.patch (a.c's line 5 made "five"). */
+async function annSharesFive(w: { root: string; remote: string; base: string }) {
+  const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
+  await ok(ann.tree, "new", "five.patch", "-m", "line five");
+  write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
+  await ok(ann.tree, "refresh");
+  await ok(ann.tree, "commit", "-m", "five");
+  expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+  return ann;
+}
+
 describe("the gate: pq hook install and pq sync --check", () => {
   it("a pre-receive hook accepts a green queue and rejects a push that breaks a state, with the matrix", async () => {
     const remote = bare("hooked.git");
@@ -176,12 +187,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
     const w = world();
     try {
       await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "grep -q '^line 1$' a.c");
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "five.patch", "-m", "line five");
-      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "five");
-      expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+      const ann = await annSharesFive(w);
       // Someone with push access and plain git, bypassing pq's own checks.
       const mal = join(w.root, "mal");
       execFileSync("git", ["clone", "-q", w.remote, mal]);
@@ -281,12 +287,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
     const w = world();
     try {
       await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", "! grep -rq BREAKME .");
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "five.patch", "-m", "line five");
-      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "five");
-      await ok(ann.tree, "sync");
+      await annSharesFive(w);
       // HEAD names a branch that does not exist (git init --bare's default, the queue on main).
       git(w.remote, "symbolic-ref", "HEAD", "refs/heads/master");
       const mal = join(w.root, "mal");
@@ -340,12 +341,7 @@ describe("the gate: pq hook install and pq sync --check", () => {
       write(tools, "check.sh", '#!/bin/sh\n[ "$1" = --quick ] && [ "$2" = "a;b" ] && ! grep -rq BREAKME .\n');
       execFileSync("chmod", ["+x", join(tools, "check.sh")]);
       await ok(w.root, "hook", "install", w.remote, "--base", w.base, "--run", `"${tools}/check.sh" --quick 'a;b'`);
-      const ann = await join_(w, w.remote, "Ann Example", "ann@example.org");
-      await ok(ann.tree, "new", "five.patch", "-m", "line five");
-      write(ann.tree, "a.c", read(ann.tree, "a.c").replace("line 5\n", "five\n"));
-      await ok(ann.tree, "refresh");
-      await ok(ann.tree, "commit", "-m", "five");
-      expect((await ok(ann.tree, "sync")).out).toContain("pushed");
+      const ann = await annSharesFive(w);
       await ok(ann.tree, "new", "bad.patch", "-m", "bad");
       write(ann.tree, "b.c", `${read(ann.tree, "b.c")}BREAKME\n`);
       await ok(ann.tree, "refresh");

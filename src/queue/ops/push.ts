@@ -638,7 +638,7 @@ export async function planPush(ctx: OpContext, opts: PushOptions): Promise<PushO
       const touched = app.outcomes.filter((o) => !o.exists).map((o) => o.path).filter((p) => !planned.has(p));
       // As this transaction sees the file: on disk, or as an earlier step of it left it (the pop of
       // a select --reapply, t154 N2: its popped files are no edits).
-      const seen = (p: string) => ws.version(p);
+      const seen = (p: string) => ws.versionBeforeStep(p);
       const edited = touched.filter((p) => expected.has(p) && seen(p) !== expected.get(p));
       if (edited.length) {
         ws.rollback();
