@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, makeRepo, pq, read } from "../helpers/repo.js";
+import { cleanup, makeRepo, pq, read, write } from "../helpers/repo.js";
 
 /** quilt's and hg's loop idioms (`while pq push; do make || break; done`) need "nothing to do" to be a refusal. */
 const dirs: string[] = [];
@@ -57,5 +57,32 @@ describe("push and pop with nothing to do", () => {
     expect((await pq(tree, "select", "--reapply")).code).toBe(0);
     expect((await pq(tree, "applied")).out).toBe("p1\np2\n");
     expect(read(tree, "patches/series")).toBe("p1\np2\n");
+  });
+});
+
+describe("pq pop NAME of a patch below the top that is not applied (t154 N13)", () => {
+  it("names the way that applies it in its place, which works word for word", async () => {
+    const tree = makeRepo({ f: Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join("") });
+    dirs.push(tree);
+    await pq(tree, "init");
+    for (const [name, line] of [
+      ["p1", "5"],
+      ["p2", "10"],
+      ["p3", "15"],
+    ]) {
+      await pq(tree, "new", name);
+      write(tree, "f", read(tree, "f").replace(`\n${line}\n`, `\n${line} ${name}\n`));
+      await pq(tree, "refresh");
+    }
+    await pq(tree, "pop", "-a");
+    await pq(tree, "guard", "p2", "+debug");
+    await pq(tree, "push", "-a");
+    const pop = await pq(tree, "pop", "p2");
+    expect(pop.code).toBe(12);
+    expect(pop.err).toContain("p2 is not applied (it is below the top, p3)");
+    expect(pop.err).not.toContain("pq push to apply it");
+    expect(pop.err).toContain("pq select G --reapply, with its guard G selected, applies it in its place");
+    expect((await pq(tree, "select", "debug", "--reapply")).code).toBe(0);
+    expect((await pq(tree, "applied")).out).toBe("p1\np2\np3\n");
   });
 });

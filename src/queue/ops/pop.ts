@@ -15,6 +15,7 @@ import { readQueueText } from "../names.js";
 import { BACK_THROUGH_QUILT } from "../quilt-takeover.js";
 import { entriesAt, gitOut } from "../git-cli.js";
 import { operandWords, shellWord, operandList } from "../../core/shell-word.js";
+import { isPushable } from "../series.js";
 import { parsePorcelainStatus, type GitRepo } from "../../git/repo.js";
 import { statePaths, stoppedSyncRefresh, versionId, type AppliedPatch, type Version } from "../state.js";
 import { expectedVersions, versionsBelowStack } from "../refresh-plan.js";
@@ -43,7 +44,21 @@ export function planPop(ctx: OpContext, opts: PopOptions): PopReport {
   else if (opts.target !== undefined) {
     const name = resolveName(tx.series(), opts.target);
     const at = applied.findIndex((a) => a.name === name);
-    if (at === -1) throw new PqError("refused", `${name} is not applied`, ["pq push to apply it"], { patch: name });
+    if (at === -1) {
+      // Below the top (guarded off, or added there), a push of the next patch is not its: the ways that are (t154 N13).
+      const entries = tx.series().patchEntries();
+      const names = entries.map((e) => e.name);
+      const below = names.indexOf(name) < names.indexOf(applied.at(-1)!.name);
+      const guarded = !isPushable(entries.find((e) => e.name === name) ?? { name, guards: [] }, tx.state.guards);
+      const ways = !below
+        ? [`pq push ${operandWords(name)} to apply it`]
+        : guarded
+          ? [
+              `it is guarded off by the selected guards: pq select G --reapply, with its guard G selected, applies it in its place (pq guard ${operandWords(name)} shows its guards)`,
+            ]
+          : [`pq select --reapply applies it in its place (the series' order kept), or pq push --move ${operandWords(name)} moves it on top`];
+      throw new PqError("refused", `${name} is not applied${below ? ` (it is below the top, ${applied.at(-1)!.name})` : ""}`, ways, { patch: name });
+    }
     keep = at + 1;
   } else keep = applied.length - 1;
   const popping = applied.slice(keep);
