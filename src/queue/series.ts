@@ -118,10 +118,12 @@ export class Series {
       }
       const strip = opts.length ? parseOptions(opts, name, i + 1) : undefined;
       const after = hash === -1 ? "" : line.slice(hash);
-      const guards = after ? [...after.matchAll(/#([+-][^\s#]+)/g)].map((m) => m[1]) : [];
+      // hg mq's reading of a guard: + or -, then a name that does not start with + or - (`#++ note`
+      // is a comment there, and was a guard "+" nothing could select here: t154 N7).
+      const guards = after ? [...after.matchAll(/#([+-][^\s#+-][^\s#]*)/g)].map((m) => m[1]) : [];
       // What is left of the comment stays one: `#+linux only, see #1234` without its guard is
       // `# only, see #1234`, not words quilt and pq would read as options (t38 F7).
-      const rest = after ? after.replace(/#[+-][^\s#]+/g, "").trim() : "";
+      const rest = after ? after.replace(/#[+-][^\s#+-][^\s#]*/g, "").trim() : "";
       const comment = rest && !rest.startsWith("#") ? `# ${rest}` : rest;
       // A series file can come from anyone who shares the queue: its names are checked like typed ones.
       try {

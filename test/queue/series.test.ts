@@ -65,6 +65,11 @@ describe("series file", () => {
     expect(isPushable(p2, ["xen"])).toBe(true);
     expect(isPushable(p3, ["vmi"])).toBe(true);
     expect(isPushable(p3, ["vmi", "native"])).toBe(false);
+    // A # then + or - twice is a comment, as hg mq reads it (a guard's name does not start with + or -: t154 N7).
+    const [commented] = Series.parse("cxx.patch #++ fixes the C++ build\n").entries();
+    expect(commented.guards).toEqual([]);
+    expect(isPushable(commented, [])).toBe(true);
+    expect(Series.parse("cxx.patch #++ fixes the C++ build\n").serialize()).toBe("cxx.patch #++ fixes the C++ build\n");
   });
 
   it("inserts, moves, renames and removes", () => {
