@@ -606,6 +606,17 @@ describe("a --subdir gate and a history the pusher made up (t156 N6)", () => {
       expect(pushed.status).not.toBe(0);
       expect(pushed.stderr).toContain("breaks a state that passed in the branch before the push");
       expect(spawnSync("git", ["--git-dir", remote, "merge-base", "--is-ancestor", bad, "main"]).status).not.toBe(0);
+      // Through a branch whose tip held no queue (let in unchecked), then forced to the made-up history (t157 N1).
+      const empty = gitIn(
+        "commit-tree",
+        "-m",
+        "notes, no queue here",
+        execFileSync("git", ["-C", mal, "mktree"], { input: "", encoding: "latin1" }).trim(),
+      );
+      expect(spawnSync("git", ["-C", mal, "push", remote, `${empty}:refs/heads/junk`], { encoding: "utf8" }).status).toBe(0);
+      const viaJunk = spawnSync("git", ["-C", mal, "push", "-f", remote, `${merged}:refs/heads/junk`], { encoding: "utf8" });
+      expect(viaJunk.status).not.toBe(0);
+      expect(viaJunk.stderr).toContain("breaks a state that passed in the queue the repository holds");
     } finally {
       cleanup(root);
     }

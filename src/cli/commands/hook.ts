@@ -185,14 +185,18 @@ const check = defineCommand({
     // descend from it (a new root, a side history a merge joins) is checked against it too, not
     // only against a parent the pusher made (t156 N6: a root whose tree failed everywhere let a
     // broken patch through as "already failing").
-    const reference = newBranch ? repoHead : old;
+    // Where that names no queue version (a branch whose tip held none, a HEAD that names no
+    // branch), any ref that holds one the gate let in serves (t157 N1: a made-up root came in
+    // through such a branch).
+    const named = newBranch ? repoHead : old;
+    const reference = named !== null && hasSeries(named) ? named : (checked[0] ?? null);
     for (const [i, commit] of intermediate.entries()) {
       io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
       let verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
       let against = "in the commit before it";
-      if (verdict.ok && reference !== null && hasSeries(reference) && !descendsFrom(gitDir, commit, reference)) {
+      if (verdict.ok && reference !== null && !descendsFrom(gitDir, commit, reference)) {
         verdict = await checkPair(gitDir, sub, baseDir, reference, commit, judge);
-        against = `in ${newBranch ? "the repository's HEAD" : "the branch before the push"} (${reference.slice(0, 12)}), which it does not descend from`;
+        against = `in ${reference === named ? (newBranch ? "the repository's HEAD" : "the branch before the push") : "the queue the repository holds"} (${reference.slice(0, 12)}), which it does not descend from`;
       }
       if (!verdict.ok) {
         io.err(`pq: refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)} breaks a state that passed ${against}`);
