@@ -695,7 +695,7 @@ function linkTarget(path: string): string {
 
 /**
  * Paths of a commit's tree that git refuses to put in an index or a work tree: a `.git` (or an
- * alias of it) anywhere, and a name the tree lists twice (git mktree makes both; receive-pack
+ * alias of it), `.` or `..` anywhere, and a name the tree lists twice (git mktree makes both; receive-pack
  * does not check them by default). A queue version holding one stopped every colleague's sync
  * half way, in git reset (t156 N13). `gitDir`: run there (a bare repository's folder works too).
  */
@@ -709,7 +709,9 @@ export function uncheckoutablePaths(cwd: string, rev: string): string[] {
   const seen = new Set<string>();
   const bad: string[] = [];
   for (const path of r.stdout.split("\0").filter(Boolean)) {
-    if (seen.has(path) || path.split("/").some(isGitDirAlias)) bad.push(path);
+    // git's verify_path: no ".git" (nor an alias of it), ".", ".." or empty component (t157 N2).
+    if (seen.has(path) || path.split("/").some((part) => part === "" || part === "." || part === ".." || isGitDirAlias(part)))
+      bad.push(path);
     seen.add(path);
   }
   return [...new Set(bad)];

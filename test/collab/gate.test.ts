@@ -329,6 +329,15 @@ describe("the gate: pq hook install and pq sync --check", () => {
       const dotGit = gitIn("push", "origin", `${withDotGit}:refs/heads/main`);
       expect(dotGit.status).not.toBe(0);
       expect(dotGit.stderr).toContain("holds .git, which git cannot check out");
+      // And an entry named .. (t157 N2).
+      const dotDot = execFileSync("git", ["-C", mal, "mktree"], {
+        input: `${gitIn("ls-tree", "HEAD").stdout.trim()}\n100644 blob ${blob}\t..\n`,
+        encoding: "latin1",
+      }).trim();
+      const withDotDot = gitIn("commit-tree", "-p", "HEAD", "-m", "an entry ..", dotDot).stdout.trim();
+      const dots = gitIn("push", "origin", `${withDotDot}:refs/heads/main`);
+      expect(dots.status).not.toBe(0);
+      expect(dots.stderr).toContain("holds .., which git cannot check out");
     } finally {
       cleanup(w.root);
     }
@@ -513,7 +522,10 @@ describe("the gate of a queue kept in the tree's repository (hook install --subd
       expect((await pq(root, "hook", "install", remote, "--base", ann, "--subdir", "queue")).code).toBe(2);
       // A --subdir the branch does not have, or a backend hook check refuses: said at install, not at every push (t156 N14, N15).
       const typo = await pq(root, "hook", "install", remote, "--subdir", "queues", "--run", "true");
-      expect([typo.code, typo.err]).toEqual([2, expect.stringContaining("HEAD has no queues/series")]);
+      expect([typo.code, typo.err]).toEqual([
+        2,
+        expect.stringContaining("has queues/series: a gate with --subdir queues would check no push"),
+      ]);
       const backend = await pq(root, "hook", "install", remote, "--subdir", "queue", "-b", "natve");
       expect([backend.code, backend.err]).toEqual([2, expect.stringContaining("no backend named natve")]);
       const inst = await ok(root, "hook", "install", remote, "--subdir", "queue", "--run", 'grep -q "^five" a.c');

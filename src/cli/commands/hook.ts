@@ -50,14 +50,17 @@ const install = defineCommand({
     // a --subdir the branch does not have, refused every push or checked none (t156 N14, N15).
     backendList(args.backends);
     if (sub) {
-      const head = childProcess().spawnSync("git", ["--git-dir", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], {
-        encoding: "latin1",
-      });
-      const hasQueue =
-        head.status === 0 && childProcess().spawnSync("git", ["--git-dir", dir, "cat-file", "-e", `HEAD:${sub}series`]).status === 0;
-      if (head.status === 0 && !hasQueue)
-        throw new PqError("usage", `${dir}'s HEAD has no ${sub}series: a gate with --subdir ${sub.slice(0, -1)} would check no push`, [
-          "name the queue's directory as the repository holds it (git ls-tree HEAD shows its folders)",
+      // Any branch that holds the queue will do (a HEAD that names no branch, as git init --bare's may: t157 N3).
+      const branches = childProcess()
+        .spawnSync("git", ["--git-dir", dir, "for-each-ref", "--format=%(objectname)", "refs/heads/"], { encoding: "latin1" })
+        .stdout.split("\n")
+        .filter(Boolean);
+      const hasQueue = branches.some(
+        (b) => childProcess().spawnSync("git", ["--git-dir", dir, "cat-file", "-e", `${b}:${sub}series`]).status === 0,
+      );
+      if (branches.length && !hasQueue)
+        throw new PqError("usage", `no branch of ${dir} has ${sub}series: a gate with --subdir ${sub.slice(0, -1)} would check no push`, [
+          "name the queue's directory as the repository holds it (git ls-tree BRANCH shows its folders)",
         ]);
     }
     // With --subdir, each pushed commit carries its own tree: no base directory.
