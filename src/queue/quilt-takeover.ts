@@ -202,17 +202,20 @@ export async function planQuiltTakeover(ctx: OpContext, quilt: QuiltStack): Prom
     // The patch each file's edit belongs to: the topmost applied one that changes it (quilt refresh of the top alone did not take an edit in a lower patch's file, and quilt pop -a then refused: t145 N10).
     const owners = [...new Set(differ.map((path) => [...quilt.applied].reverse().find((patch) => backupsOf(ctx.tree, patch).includes(path))).filter((p): p is string => p !== undefined))];
     // A patch file newer than quilt's push (or refresh) of it (.pc/PATCH/.timestamp): a git pull
-    // or a copy brought a new version while the old one was applied. The tree is the old
-    // version's, not an edit, and a quilt refresh would write it over the new file (t154 N3).
+    // or a copy may have brought a new version while the old one was applied, which a quilt
+    // refresh would overwrite (t154 N3: offered first, as if the difference were an edit).
     const replaced = owners.filter((patch) => newerThanQuiltPush(ctx.tree, join(ctx.queueDir, patch), patch));
     if (replaced.length) {
+      // A newer file may be a new version, or the same bytes touched (a cp -a, a checkout): the
+      // tree may hold real edits. Both readings are said, with what each way loses (t157 N4).
       const names = replaced.map((patch) => shellWord(patch)).join(", ");
+      const one = replaced.length === 1;
       throw new PqError(
         "dirty",
-        `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ, and ${names} ${replaced.length === 1 ? "has" : "have"} changed since quilt applied ${replaced.length === 1 ? "it" : "them"} (newer than ${PC}/${replaced[0]}/.timestamp: a git pull or a copy of the queue?)`,
+        `quilt's applied patches do not make the tree as it is: ${differ.slice(0, 5).join(", ")}${differ.length > 5 ? ", ..." : ""} differ; ${names} ${one ? "was" : "were"} written after quilt applied ${one ? "it" : "them"} (newer than ${PC}/${replaced[0]}/.timestamp: a new version from a git pull or a copy of the queue?), or the tree has edits not refreshed`,
         [
-          `to apply the new version${replaced.length === 1 ? "" : "s"}: quilt pop -a -f (it puts back the files quilt saved before pushing, dropping the old version's changes and any edit in those files), then pq init again and pq push -a`,
-          `a quilt refresh now would write the tree's (old) version over ${names}: do not run it unless that is what you want`,
+          `if ${names} ${one ? "is a new version" : "are new versions"} to apply: save any edit of yours first (quilt diff -z > mine.diff), then quilt pop -a -f (it puts back the files quilt saved before pushing, dropping the old version's changes and those edits), pq init again and pq push -a`,
+          `if the tree's edits are to keep: copy ${names} aside first (quilt refresh writes the tree's version over ${one ? "it" : "them"}), then quilt refresh, quilt pop -a, pq init again and pq push -a`,
         ],
         { files: differ, patches: replaced },
       );
