@@ -93,7 +93,11 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
       // The tree is built as it is: with unrefreshed edits, the verdict is the tree's, not the
       // top patch's state, and it gets no badge (t155 N3: a patch that panics kept the `n+` of
       // an edit that undid the panic, after the edit was reverted).
-      const edited = async () => (await stack.status()).pending;
+      // Untracked files too: the build reads them, the patch holds none (t157 N8).
+      const edited = async () => {
+        const status = await stack.status();
+        return [...status.pending, ...status.untracked];
+      };
       const editsBefore = top ? await edited() : [];
       const built = await buildTree({
         tree: stack.tree,
@@ -128,7 +132,7 @@ export function useJobs(stack: Stack, onBadges: (update: (b: Badges) => Badges) 
       const summary = BACKENDS.map((b) => `${b} ${verdicts[b]}`).join(", ");
       // Said first: the status line is cut at the terminal's width.
       const unbadged = edits.length
-        ? `built with unrefreshed edits (${edits.slice(0, 3).join(", ")}${edits.length > 3 ? ", ..." : ""}), no badge: `
+        ? `built with unrefreshed edits or untracked files (${edits.slice(0, 3).join(", ")}${edits.length > 3 ? ", ..." : ""}), no badge: `
         : "";
       finish(`done: ${unbadged}${summary}`);
       return `${top ?? "base"}: ${unbadged}${summary}`;

@@ -91,8 +91,19 @@ describe("pq tui: build, boot and ci", () => {
     ui.stdin.write("\x0c");
     await settle(ui.lastFrame, /reloaded/);
     ui.stdin.write("b");
-    frame = await settle(ui.lastFrame, /break-it\.patch: built with unrefreshed edits \(main\.c\), no badge: native pass/, 60_000);
+    frame = await settle(
+      ui.lastFrame,
+      /break-it\.patch: built with unrefreshed edits or untracked files \(main\.c\), no badge: native pass/,
+      60_000,
+    );
     expect(frame).not.toMatch(/break-it\.patch\s.*n\+/);
+    // An untracked file the build may read is no patch's either (t157 N8).
+    expect((await pq(tree, "revert", "main.c")).code).toBe(0);
+    write(tree, "local_cfg.h", "/* mine */\n");
+    ui.stdin.write("\x0c");
+    await settle(ui.lastFrame, /reloaded/);
+    ui.stdin.write("b");
+    frame = await settle(ui.lastFrame, /built with unrefreshed edits or untracked files \(local_cfg\.h\), no badge/, 60_000);
   }, 120_000);
 
   it("runs ci over the series with cells filling in, and leaves the tree alone", async () => {
