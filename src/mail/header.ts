@@ -152,7 +152,8 @@ function encodeWord(value: string): string {
  * user running it, and export wrote a From: git am refused (t154 N5).
  */
 export function authorIdentity(author: string): { name: string; email: string } {
-  const a = author.trim();
+  // An RFC 5322 comment after the address ("John Doe <jd@example.org> (work)") is dropped, as git mailinfo drops it (t157 N5).
+  const a = author.trim().replace(/^(.*<[^>]*>)\s*\([^()]*\)$/, "$1");
   const angle = /^(.*?)\s*<([^>]*)>$/.exec(a);
   if (angle) return { name: angle[1].trim() || angle[2], email: angle[2] };
   const commented = /^(\S+@\S+)\s*\((.*)\)$/.exec(a);

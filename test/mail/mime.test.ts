@@ -403,6 +403,7 @@ describe("authors not written as Name <email> (t154 N5)", () => {
     expect(authorIdentity("bob@example.org")).toEqual({ name: "bob@example.org", email: "bob@example.org" });
     expect(authorIdentity("bob@example.org (Bob Old)")).toEqual({ name: "Bob Old", email: "bob@example.org" });
     expect(authorIdentity("Ann Example <ann@example.org>")).toEqual({ name: "Ann Example", email: "ann@example.org" });
+    expect(authorIdentity("John Doe <jd@example.org> (work)")).toEqual({ name: "John Doe", email: "jd@example.org" });
     const dir = makeRepo({ "a.txt": "a = 1\nb = 1\nline3\n" });
     const clone = tempDir();
     dirs.push(dir, clone);
