@@ -13,16 +13,22 @@ import { cleanup, git, makeRepo, pq, tempDir, write } from "../helpers/repo.js";
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
+/** The passing fixture kernel committed in a repository of its own, with a stack and an object cache of its own. */
+async function passingKernelStack(): Promise<string> {
+  const tree = fixtureKernelTree("pass");
+  const cache = tempDir("pq-badge-cache-");
+  dirs.push(tree, cache);
+  process.env.PQ_CACHE_DIR = cache;
+  git(tree, "init", "-q", "-b", "main");
+  git(tree, "add", "-A");
+  git(tree, "commit", "-qm", "base");
+  await pq(tree, "init");
+  return tree;
+}
+
 describe("ci verdicts kept for the stack", () => {
   it("badges the states ci judged, until a patch changes", async () => {
-    const tree = fixtureKernelTree("pass");
-    const cache = tempDir("pq-badge-cache-");
-    dirs.push(tree, cache);
-    process.env.PQ_CACHE_DIR = cache;
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "commit", "-qm", "base");
-    await pq(tree, "init");
+    const tree = await passingKernelStack();
     const main = () => readFileSync(join(tree, "main.c"), "utf8");
     await pq(tree, "new", "more.patch", "-m", "Say more");
     write(tree, "main.c", main().replace("smoke=pass", "check name=more ok\\npq: smoke=pass"));
@@ -63,14 +69,7 @@ describe("ci verdicts kept for the stack", () => {
 
 describe("a backend a patch dropped (t155 N1)", () => {
   it("is found by pq bisect after a pq ci, as ci marks it: the patch that dropped it, exit 1", async () => {
-    const tree = fixtureKernelTree("pass");
-    const cache = tempDir("pq-dropped-cache-");
-    dirs.push(tree, cache);
-    process.env.PQ_CACHE_DIR = cache;
-    git(tree, "init", "-q", "-b", "main");
-    git(tree, "add", "-A");
-    git(tree, "commit", "-qm", "base");
-    await pq(tree, "init");
+    const tree = await passingKernelStack();
     const main = () => readFileSync(join(tree, "main.c"), "utf8");
     const patch = async (name: string, change: (text: string) => string) => {
       expect((await pq(tree, "new", name, "-m", name)).code).toBe(0);
