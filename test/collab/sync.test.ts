@@ -1880,6 +1880,13 @@ describe("damaged queue versions from the remote", () => {
     expect(r.err).toContain("holds .git, which git cannot check out");
     expect(fullSnapshot(bob.tree)).toEqual(before);
     expect(JSON.parse((await ok(bob.tree, "status", "--json")).out).shared.syncInProgress).toBe(false);
+    // A newcomer's init --shared says the same, nothing made (t157 N9).
+    const carl = join(w.root, "carl");
+    execFileSync("git", ["clone", "-q", w.base, carl]);
+    const init = await pq(carl, "init", "--shared", w.remote);
+    expect(init.code).toBe(7);
+    expect(init.err).toContain("holds .git, which git cannot check out");
+    expect(existsSync(join(carl, "patches"))).toBe(false);
   });
 
   it("refuses a remote version without a series file, nothing popped (t156 N4)", async () => {
