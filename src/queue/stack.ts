@@ -11,7 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, statSync } from
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { mark } from "../core/timings.js";
 import { PqError } from "../errors.js";
-import { shellWord } from "../core/shell-word.js";
+import { operandWords, shellWord } from "../core/shell-word.js";
 import { ignoreEvents, type EventSink } from "../core/events.js";
 import type { GitRepo } from "../git/repo.js";
 import { guardStateDirFromClean } from "../git/clean-guard.js";
@@ -52,7 +52,7 @@ import { appliedNames, missingPatchFile, topName, Transaction } from "./transact
 import { keepQueueAtInit } from "./restore-queue.js";
 import { checkQuiltQueue, planQuiltTakeover, quiltAppliedStack, withQuiltHint, type QuiltTakeover } from "./quilt-takeover.js";
 import { dropDiffstat, headerOf, joinHeaderAndDiff } from "./patch-text.js";
-import { differFromHead, namesNothing, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
+import { differFromHead, namesNothing, setAsideAdvice, planContext, pushCandidates, requireTop, resolveName, type OpContext, type StackTarget } from "./ops/context.js";
 import { mergeHelp, planPush, type PushOptions, type PushReport } from "./ops/push.js";
 import { belowHandCommits, headMovedUnder, planPop, refuseCommitsOnTop, unstagePoppedContent, type HeadMoved, type PopOptions, type PopReport } from "./ops/pop.js";
 import { planAdd, planNew, planRefreshTop, planRemove, planRevert, planSetHeader, planWritePatch, type RefreshOptions, type RefreshReport } from "./ops/refresh.js";
@@ -879,6 +879,24 @@ export class Stack {
   async selectReapply(guards: string[] | null, opts: { onEvent?: EventSink } = {}): Promise<{ excluded: string[]; moved: boolean }> {
     refuseDuringStoppedRebase(this.tree, "select");
     return this.withLock(async () => {
+      try {
+        return await this.selectReapplyLocked(guards, opts);
+      } catch (e) {
+        // Over unrefreshed edits the pop's or push's own ways end in a plain push or pop, which
+        // the selection (not made: nothing was changed) does not follow (t157 N7): the command's own way.
+        if (!(e instanceof PqError) || e.code !== "dirty") throw e;
+        const again = ["pq select", ...(guards === null ? [] : guards.length ? guards.map((g) => operandWords(g)) : ["--none"]), "--reapply"].join(" ");
+        // Files no applied patch changes can be set aside with git (git stash would take the applied patches' changes too).
+        const files = Array.isArray(e.data.files) ? (e.data.files as string[]) : [];
+        const inApplied = new Set(this.state.applied.flatMap((r) => Object.keys(r.files)));
+        const ways = [`pq refresh to keep them in the top patch, then ${again} again`];
+        if (files.length && files.every((f) => !inApplied.has(f))) ways.push(`or ${setAsideAdvice(files, again)}`);
+        throw new PqError(e.code, e.message, ways, e.data);
+      }
+    });
+  }
+
+  private async selectReapplyLocked(guards: string[] | null, opts: { onEvent?: EventSink }): Promise<{ excluded: string[]; moved: boolean }> {
       const tx = this.transaction("select");
       const ctx = this.opContext(tx, opts.onEvent);
       const excluded = guards ? planSelect(ctx, guards) : [];
@@ -901,7 +919,6 @@ export class Stack {
       const label = ["select", ...(guards === null ? [] : guards.length ? guards : ["--none"]), "--reapply"].join(" ");
       if (guards || way) await this.run(tx, label, opts.onEvent, backup);
       return { excluded, moved: way !== null };
-    });
   }
 
   /** A pop planned in `ctx`'s transaction with the checks pq pop makes besides the plan: commits made on top, staged content. */

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -192,6 +192,39 @@ describe("pq select --reapply (t129 N7)", () => {
     expect(killed.signal).toBe("SIGKILL");
     expect([(await pq(dir, "applied")).out, (await pq(dir, "select")).out]).toEqual(["p2\np3\n", "no guards selected\n"]);
     expect(read(dir, "b")).toBe("b\np2\n");
+  });
+
+  it("over unrefreshed edits names its own way, which works word for word (t157 N7)", async () => {
+    const dir = makeRepo({
+      f: Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join(""),
+      g: Array.from({ length: 30 }, (_, i) => `${i + 1}\n`).join(""),
+    });
+    dirs.push(dir);
+    await pq(dir, "init");
+    for (const [name, file, from, to] of [
+      ["p1", "f", "5\n", "five\n"],
+      ["p2", "g", "10\n", "ten\n"],
+      ["p3", "f", "15\n", "fifteen\n"],
+    ]) {
+      await pq(dir, "new", name);
+      write(dir, file, read(dir, file).replace(`\n${from}`, `\n${to}`));
+      await pq(dir, "refresh");
+    }
+    await pq(dir, "pop", "-a");
+    await pq(dir, "guard", "p2", "+g");
+    await pq(dir, "push", "-a");
+    write(dir, "g", read(dir, "g").replace("\n20\n", "\nmy edit in g\n"));
+    const r = await pq(dir, "select", "--reapply", "g");
+    expect(r.code, r.err).toBe(5);
+    expect(r.err).toContain(
+      "or set them aside: git diff -- g > mine.diff, git checkout -- g; then pq select g --reapply, and git apply mine.diff puts them back",
+    );
+    // Word for word (the edit's line is apart from p2's).
+    execFileSync("sh", ["-c", "git diff -- g > mine.diff && git checkout -- g"], { cwd: dir });
+    expect((await pq(dir, "select", "g", "--reapply")).code).toBe(0);
+    git(dir, "apply", "mine.diff");
+    expect([(await pq(dir, "applied")).out, (await pq(dir, "select")).out]).toEqual(["p1\np2\np3\n", "g\n"]);
+    expect(read(dir, "g")).toContain("my edit in g\n");
   });
 
   it("refuses the whole command, nothing changed, when a patch would not apply back with the new selection (t154 N2)", async () => {
