@@ -270,6 +270,15 @@ describe("the gate: pq hook install and pq sync --check", () => {
       expect(badLine.status).not.toBe(0);
       expect(badLine.stderr).toContain('pq: series: series line 2: patch name "../../x"');
       expect(badLine.stderr).toContain("then make the fix part of the refused commit (git commit --amend");
+      // A fix committed on top is refused with the commit at fault named, and the same way (t157 N6).
+      const faulty = gitIn("rev-parse", "HEAD").stdout.trim();
+      write(mal, "series", "five.patch\n");
+      gitIn("commit", "-qam", "fix on top");
+      const onTop = pushed();
+      expect(onTop.status).not.toBe(0);
+      expect(onTop.stderr).toContain(`its commit ${faulty.slice(0, 12)}: `);
+      expect(onTop.stderr).toContain("make the fix part of the refused commit (git commit --amend");
+      gitIn("reset", "-q", "--soft", "HEAD~1");
       // Word for word: amended, the push goes through.
       write(mal, "series", "five.patch\n# x dropped\n");
       const amend = gitIn("commit", "-q", "-a", "--amend", "-m", "no bad line");

@@ -167,6 +167,7 @@ const check = defineCommand({
       // A queue branch the push would leave without its series (deleted, or the queue directory made a link): every colleague's stack would lose it (t64 N11).
       if (!newBranch && hasSeries(old)) {
         io.err(`pq: refusing ${tip.slice(0, 12)}: it takes the queue away (no ${sub}series file where ${old.slice(0, 12)} had one)`);
+        io.err(`  put the series file back (git checkout ${old.slice(0, 12)} -- ${sub}series), then ${RETRY}`);
         return 1;
       }
       io.err(`pq: ${tip.slice(0, 12)} has no ${sub}series file: no queue version, not checked`);
@@ -195,10 +196,12 @@ const check = defineCommand({
     const reference = named !== null && hasSeries(named) ? named : (checked[0] ?? null);
     for (const [i, commit] of intermediate.entries()) {
       io.err(`pq: checking ${commit.slice(0, 12)} (${i + 1} of ${intermediate.length + 1} pushed commits)`);
-      let verdict = await checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge);
+      // A version the gate cannot read (a bad patch name) is said as that commit's, with the way on (t157 N6).
+      const atCommit = <T>(check: () => Promise<T>) => namingCommit(check, tip, commit);
+      let verdict = await atCommit(() => checkPair(gitDir, sub, baseDir, firstParent(gitDir, commit), commit, judge));
       let against = "in the commit before it";
       if (verdict.ok && reference !== null && !descendsFrom(gitDir, commit, reference)) {
-        verdict = await checkPair(gitDir, sub, baseDir, reference, commit, judge);
+        verdict = await atCommit(() => checkPair(gitDir, sub, baseDir, reference, commit, judge));
         against = `in ${reference === named ? (newBranch ? "the repository's HEAD" : "the branch before the push") : "the queue the repository holds"} (${reference.slice(0, 12)}), which it does not descend from`;
       }
       if (!verdict.ok) {
@@ -270,8 +273,7 @@ async function checkPair(
         command: "pq hook install",
         // Read by the pusher, through git's remote: lines: their way on is a fixed commit, pushed (t127 N13).
         // The gate checks every commit a push brings: a fix committed on top of the refused one is refused with it (t131 N2).
-        retry:
-          "make the fix part of the refused commit (git commit --amend, or squash the commits with git rebase -i: the gate checks every commit a push brings) and git push again",
+        retry: RETRY,
       },
     });
   } finally {
@@ -405,4 +407,19 @@ function refsHoldingQueue(gitDir: string, sub: string): string[] {
     if (type === "commit" && (lines[2 * i + 1] ?? "").endsWith(" blob")) out.push(commit);
   }
   return out;
+}
+
+/** What a pusher does after a refusal: the gate checks every commit a push brings, so a fix on top is refused with the commit it fixes. */
+const RETRY =
+  "make the fix part of the refused commit (git commit --amend, or squash the commits with git rebase -i: the gate checks every commit a push brings) and git push again";
+
+/** A check of one pushed commit under the tip: a refusal of its own (a version pq cannot read) names that commit and the way on. */
+async function namingCommit<T>(check: () => Promise<T>, tip: string, commit: string): Promise<T> {
+  try {
+    return await check();
+  } catch (e) {
+    if (!(e instanceof PqError)) throw e;
+    const ways = e.details.some((d) => d.includes(RETRY)) ? e.details : [...e.details, RETRY];
+    throw new PqError(e.code, `refusing ${tip.slice(0, 12)}: its commit ${commit.slice(0, 12)}: ${e.message}`, ways, e.data);
+  }
 }
