@@ -1543,3 +1543,16 @@ describe("pq export of a stack whose tree is a folder of its repository (t154 N6
     expect(read(join(clone, "repo"), "f.c")).toBe("top\n");
   });
 });
+
+describe("pq export --quilt of a series line with an explicit -p1 (t154 N12)", () => {
+  it("writes the queue's own line, tab and spacing kept, since it says the same", async () => {
+    const repo = makeRepo({ f: "1\n2\n3\n4\n" });
+    const out = tempDir();
+    dirs.push(repo, out);
+    write(repo, "patches/one.patch", "--- a/f\n+++ b/f\n@@ -3 +3 @@\n-3\n+X3\n");
+    write(repo, "patches/series", "# vendor fixes\none.patch\t-p1   # keep until 2.0\n");
+    await pq(repo, "init");
+    expect((await pq(repo, "export", "-a", "--quilt", join(out, "q"))).code).toBe(0);
+    expect(read(join(out, "q"), "series")).toBe("# vendor fixes\none.patch\t-p1   # keep until 2.0\n");
+  });
+});

@@ -197,8 +197,11 @@ async function exportQuilt(stack: Stack, names: string[], dir: string, io: CliIO
       ...(entry?.guards ?? []).map((g) => `#${g}`),
       ...(note.comment ? [note.comment] : []),
     ].join(" ");
-    // The queue's own line, byte for byte, when it says the same (a versioned debian/patches/series keeps its diff small).
-    lines.push(note.line !== undefined && canonicalSeriesLine(note.line) === line ? note.line : line);
+    // The queue's own line, byte for byte, when it says the same (a versioned debian/patches/series keeps its diff small);
+    // an explicit -p1 says what no option says (t154 N12: "one.patch<TAB>-p1   # note" was respelt).
+    const sameWithP1 = (strip ?? 1) === 1 ? [name, "-p1", ...line.split(" ").slice(1)].join(" ") : line;
+    const canonical = note.line !== undefined ? canonicalSeriesLine(note.line) : undefined;
+    lines.push(note.line !== undefined && (canonical === line || canonical === sameWithP1) ? note.line : line);
     lines.push(...(note.after ?? []));
   }
   files.push({ path: join(dir, "series"), text: nameToBytes(lines.map((l) => `${l}\n`).join("")) });
