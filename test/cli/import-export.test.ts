@@ -1556,3 +1556,21 @@ describe("pq export --quilt of a series line with an explicit -p1 (t154 N12)", (
     expect(read(join(out, "q"), "series")).toBe("# vendor fixes\none.patch\t-p1   # keep until 2.0\n");
   });
 });
+
+describe("pq export of a message with a line git am takes for its end (t154 N11)", () => {
+  it("says so, naming the patch and the line", async () => {
+    const repo = makeRepo({ f: "1\n2\n3\n4\n" });
+    const out = tempDir();
+    dirs.push(repo, out);
+    write(
+      repo,
+      "patches/d.patch",
+      "Description: fix three\n Before the change:\n ---\n the old behaviour was bad.\nAuthor: Dee Three <d3@example.org>\n\n--- a/f\n+++ b/f\n@@ -3 +3 @@\n-3\n+X3\n",
+    );
+    write(repo, "patches/series", "d.patch\n");
+    await pq(repo, "init");
+    const exported = await pq(repo, "export", "-a", "--mbox", join(out, "d.mbox"));
+    expect(exported.code).toBe(0);
+    expect(exported.err).toContain('d.patch ("---"): its message has a line git am takes for the message\'s end');
+  });
+});

@@ -421,6 +421,7 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
   // "Binary files a/x and b/x differ" carries no data: the mail cannot carry that change either
   // (push applied it as quilt does: a new file empty, a changed one left as it was).
   const dataless: string[] = [];
+  const cutMessages: string[] = [];
   for (const [i, name] of names.entries()) {
     const raw = await stack.readPatch(name);
     if (/^Binary files .* differ\r?$/m.test(raw)) dataless.push(name);
@@ -440,6 +441,9 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
       if (exporter) header.author = exporter;
       unauthored.push(name);
     }
+    // A message line git am takes for the end of the message or a diff's start: said, as the CRLF note says what git am needs (t154 N11).
+    const cut = header.body.split("\n").find((l) => /^(---(\s|$)|diff -|Index: )/.test(l));
+    if (cut !== undefined) cutMessages.push(`${name} (${JSON.stringify(cut.slice(0, 30))})`);
     // A patch without a date (a plain diff, quilt's) is dated when its file was last written:
     // the same export again is the same mails, not mails "that hold something else" (t62 N3).
     if (!header.date) header.date = localMailDate(statSync(join(stack.queueDir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
@@ -478,6 +482,11 @@ async function buildMails(stack: Stack, names: string[], io: CliIO): Promise<{ f
   if (prefix && mails.length) {
     io.err(
       `note: this tree is ${prefix.replace(/\/$/, "")}/ of its git repository, and the mails' paths are the tree's: in a clone of the repository, apply them with git am --directory=${shellWord(prefix.replace(/\/$/, ""))}`,
+    );
+  }
+  if (cutMessages.length) {
+    io.err(
+      `note: ${someOf(cutMessages, 4)}: ${cutMessages.length === 1 ? "its message has a line" : "their messages have lines"} git am takes for the message's end or a diff's start, and the commit's message stops there; indent such a line (pq header NAME -e) to keep the message whole`,
     );
   }
   // git am stops at a mail without a diff (interop-17 F11): said, as the CRLF note says what git am needs.
