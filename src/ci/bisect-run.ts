@@ -182,7 +182,7 @@ async function bisectInScratch(opts: BisectOptions): Promise<BisectReport> {
           c.outcome !== "skip" &&
           c.outcome !== "build-error" &&
           c.backend !== RUN_COLUMN &&
-          !((firstBoots.get(c.backend) ?? Infinity) <= state)
+          (firstBoots.get(c.backend) ?? Infinity) > state
         )
           firstBoots.set(c.backend, state);
       if (cells.length && cells.every((c) => c.reused)) reused.push(state);

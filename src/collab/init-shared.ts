@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { removeDeadLeftovers } from "../tree/files.js";
 import { PqError } from "../errors.js";
 import { GitRepo } from "../git/repo.js";
-import { keepQueueBytesExact, QueueRepo, uncheckoutablePaths } from "./queue-repo.js";
+import { keepQueueBytesExact, QueueRepo, refuseUncheckoutable } from "./queue-repo.js";
 
 /**
  * A shared queue is committed to: git must know who commits, in this tree (the queue's
@@ -228,7 +228,7 @@ function cloneInto(url: string, queueDir: string, branch?: string): string[] | n
     // "--": a URL starting with "-" is a URL, never an option of git clone (collab-17 F25).
     const r = childProcess().spawnSync("git", ["clone", "--quiet", "--no-checkout", "--", url, scratch], { encoding: "latin1" });
     if (r.status !== 0) throw new PqError("git", `git clone ${url} failed`, String(r.stderr).trim().split("\n"));
-    refuseUncheckoutable(url, scratch);
+    refuseUncheckoutableClone(url, scratch);
     keepQueueBytesExact(scratch);
     const headCommitted = () =>
       childProcess().spawnSync("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: scratch }).status === 0;
@@ -240,7 +240,7 @@ function cloneInto(url: string, queueDir: string, branch?: string): string[] | n
       committed = headCommitted();
     }
     if (committed) {
-      refuseUncheckoutable(url, scratch);
+      refuseUncheckoutableClone(url, scratch);
       // A queue's branch has a series file at its top. Anything else (the project's own code,
       // a mistyped URL) is refused here: a later pq sync would push patches onto its branch.
       const series = childProcess().spawnSync("git", ["cat-file", "-e", "HEAD:series"], { cwd: scratch });
@@ -440,15 +440,8 @@ function sameLocalRepository(a: string, b: string, from: string): boolean {
 }
 
 /** A tree git cannot check out (a .git entry, pushed where no gate runs): said as sync says it, before anything is checked out (t157 N9). */
-function refuseUncheckoutable(url: string, clone: string): void {
-  const unusable = uncheckoutablePaths(clone, "HEAD");
-  if (unusable.length)
-    throw new PqError(
-      "unsafe-path",
-      `${url}'s queue holds ${unusable.slice(0, 3).join(", ")}, which git cannot check out (a .git entry, or a name its tree lists twice)`,
-      [
-        "nothing was changed; ask whoever pushed it to push a version without it (git fsck in the queue's repository names it), then pq init --shared again",
-      ],
-      { files: unusable },
-    );
+function refuseUncheckoutableClone(url: string, clone: string): void {
+  refuseUncheckoutable(clone, "HEAD", `${url}'s queue`, [
+    "nothing was changed; ask whoever pushed it to push a version without it (git fsck in the queue's repository names it), then pq init --shared again",
+  ]);
 }

@@ -268,9 +268,9 @@ export class QueueRepo {
   }
 
   /** The queue as committed at `rev` (the empty queue for null). */
-  /** Paths of commit `rev` that git cannot check out (see uncheckoutablePaths). */
-  uncheckoutableAt(rev: string): string[] {
-    return uncheckoutablePaths(this.git.rootDir, rev);
+  /** Refuses commit `rev` where git cannot check it out (see refuseUncheckoutable). */
+  refuseUncheckoutableAt(rev: string, what: string, ways: string[]): void {
+    refuseUncheckoutable(this.git.rootDir, rev, what, ways);
   }
 
   /** Whether the queue's series file is in commit `rev`. */
@@ -715,4 +715,21 @@ export function uncheckoutablePaths(cwd: string, rev: string): string[] {
     seen.add(path);
   }
   return [...new Set(bad)];
+}
+
+/**
+ * The refusal of a commit whose tree git cannot check out (see uncheckoutablePaths), `what`
+ * naming it ("the remote's queue (origin/main at ...)"): the gate's, the sync's and init --shared's.
+ */
+export function refuseUncheckoutable(cwd: string, rev: string, what: string, ways: string[]): void {
+  const paths = uncheckoutablePaths(cwd, rev);
+  if (paths.length)
+    throw new PqError(
+      "unsafe-path",
+      `${what} holds ${paths.slice(0, 3).join(", ")}, which git cannot check out (a .git entry, or a name its tree lists twice)`,
+      ways,
+      {
+        files: paths,
+      },
+    );
 }

@@ -504,17 +504,9 @@ async function loop(
       }
       // A remote branch whose top lost its series is no queue (pq init --shared and the gate say so):
       // read as a series listing nothing, it popped the whole stack and called every patch deleted (t156 N4).
-      const uncheckoutable = qr.uncheckoutableAt(theirs);
-      if (uncheckoutable.length) {
-        throw new PqError(
-          "unsafe-path",
-          `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)}) holds ${uncheckoutable.slice(0, 3).join(", ")}, which git cannot check out (a .git entry, or a name its tree lists twice)`,
-          [
-            "nothing was changed; ask whoever pushed it to push a version without it (git fsck in the queue's repository names it), then pq sync",
-          ],
-          { files: uncheckoutable },
-        );
-      }
+      qr.refuseUncheckoutableAt(theirs, `the remote's queue (${up.remote}/${up.branch} at ${theirs.slice(0, 12)})`, [
+        "nothing was changed; ask whoever pushed it to push a version without it (git fsck in the queue's repository names it), then pq sync",
+      ]);
       if (ours && qr.seriesRemovedBy(ours, theirs)) {
         throw new PqError(
           "bad-patch",

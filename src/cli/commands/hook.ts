@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { validateIncoming } from "../../collab/incoming.js";
-import { uncheckoutablePaths } from "../../collab/queue-repo.js";
+import { refuseUncheckoutable } from "../../collab/queue-repo.js";
 import { backendList, commandText } from "../ci-options.js";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -248,14 +248,7 @@ async function checkPair(
 ) {
   const before = beforeRev === null ? null : previousVersion(gitDir, beforeRev, sub);
   // A tree git cannot check out stops every colleague's sync half way (t156 N13).
-  const uncheckoutable = uncheckoutablePaths(gitDir, afterRev);
-  if (uncheckoutable.length)
-    throw new PqError(
-      "unsafe-path",
-      `${afterRev.slice(0, 12)} holds ${uncheckoutable.slice(0, 3).join(", ")}, which git cannot check out (a .git entry, or a name its tree lists twice)`,
-      ["push a version without it (git fsck names it)"],
-      { files: uncheckoutable },
-    );
+  refuseUncheckoutable(gitDir, afterRev, afterRev.slice(0, 12), ["push a version without it (git fsck names it)"]);
   const after = versionInGitDir(gitDir, afterRev, sub);
   // A patch that writes into the queue's own directory is refused by every contributor's push (t156 N3).
   if (sub) validateIncoming(after, before ?? { series: "", patches: {} }, "the pushed", undefined, [sub.replace(/\/$/, "")]);
